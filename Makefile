@@ -1,0 +1,31 @@
+# pitboss — the two commands (make run, make test) and friends. The real build is Meson.
+BUILD    ?= build
+PITBOSS  := $(BUILD)/pitboss
+DB       ?= var/pitboss.db
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	@mkdir -p var
+	$(PITBOSS) demo --db $(DB)
+
+test: deps
+	@scripts/test.sh
+
+bench: build
+	@mkdir -p var/bench
+	$(PITBOSS) bench ledger --dir var/bench
+
+clean:
+	rm -rf build build-asan var/bench

@@ -1,0 +1,17 @@
+/* cli.h — the pitboss subcommands (one file each) and their shared helpers. */
+#ifndef PB_CLI_H
+#define PB_CLI_H
+
+#include "store/store.h"
+
+int pb_cmd_migrate(int argc, char **argv);
+int pb_cmd_ledger(int argc, char **argv);
+int pb_cmd_bench(int argc, char **argv);
+int pb_cmd_demo(int argc, char **argv);
+
+/* The database URL: --db, else $PITBOSS_DB, else var/pitboss.db. */
+const char *pb_cli_db_url(const char *flag_value);
+/* Opens and migrates the store; prints the reason and returns NULL on failure. */
+pb_store *pb_cli_open_store(const char *url, bool migrate);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * cmd_bench.c — `pitboss bench ledger`: durable transfers through the real
+ * writer on a fresh SQLite database (WAL, synchronous=FULL), from 1, 8 and 64
+ * submitting threads.
+ *
+ * Each submitter loops for --seconds: it submits ONE transfer at a time (as an
+ * HTTP worker serving one bet would) and waits for it to be durable, timing
+ * each call. The mix: single-phase bets and wins between random players and
+ * the house, pending holds, and posts (full or partial) and voids of the
+ * submitter's own holds. Idempotency keys are time-ordered UUIDv7 strings by
+ * default (what pitboss's own callers send); --random-keys uses random ones.
+ * After each run `ledger verify` must pass, or the run is reported as failed.
+ * Prints one JSON line per run.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/id.h"
+#include "core/time.h"
+#include "ledger/ledger.h"
+
+typedef struct bench_opts {
+    const char *dir;
+    int clients[8];
+    int nclients;
+    double seconds;
+    int accounts;
+    bool random_keys;
+} bench_opts;
+
+typedef struct client {
+    pb_ledger *l;
+    const bench_opts *o;
+    int64_t house, first_player;
+    int64_t deadline_us;
+    uint64_t rng;
+    /* results */
+    int64_t *lat_us;
+    size_t nlat, cap;
+    uint64_t ok, rejected;
+    pb_id open[64];
+    size_t nopen;
+    bool failed;
+} client;
+
+static uint64_t next_rand(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+static void make_key(client *c, pb_transfer *t)
+{
+    snprintf(t->scope, sizeof t->scope, "bench");
+    if (c->o->random_keys) {
+        uint8_t b[16];
+        randombytes_buf(b, sizeof b);
+        sodium_bin2hex(t->key, sizeof t->key, b, sizeof b);
+    } else {
+        pb_id id;
+        pb_id_new(&id);
+        pb_id_to_string(&id, t->key);
+    }
+}
+
+static void record(client *c, int64_t us)
+{
+    if (c->nlat == c->cap) {
+        size_t n = c->cap ? c->cap * 2 : 65536;
+        int64_t *p = realloc(c->lat_us, n * sizeof *p);
+        if (!p) {
+            c->failed = true;
+            return;
+        }
+        c->lat_us = p;
+        c->cap = n;
+    }
+    c->lat_us[c->nlat++] = us;
+}
+
+static void *client_main(void *arg)
+{
+    client *c = arg;
+    while (pb_time_mono_us() < c->deadline_us && !c->failed) {
+        pb_transfer t;
+        memset(&t, 0, sizeof t);
+        make_key(c, &t);
+        uint64_t r = next_rand(&c->rng);
+        int64_t player = c->first_player + (int64_t)(r % (uint64_t)c->o->accounts);
+        int op = (int)((r >> 32) % 100);
+        if (op >= 70 && c->nopen > 0) { /* resolve one of our holds */
+            size_t i = (r >> 40) % c->nopen;
+            t.pending_id = c->open[i];
+            c->open[i] = c->open[--c->nopen];
+            t.flags = op < 85 ? PB_TRANSFER_POST_PENDING : PB_TRANSFER_VOID_PENDING;
+            if (op < 78)
+                t.amount = 1; /* a partial post */
+        } else {
+            bool win = op < 30;
+            t.debit_account_id = win ? c->house : player;
+            t.credit_account_id = win ? player : c->house;
+            t.amount = 1 + (int64_t)((r >> 20) % 100);
+            t.code = win ? PB_CODE_WIN : PB_CODE_BET;
+            snprintf(t.currency, sizeof t.currency, "EUR");
+            if (op >= 50 && c->nopen < 64) {
+                t.flags = PB_TRANSFER_PENDING;
+                t.timeout_s = 3600;
+            }
+        }
+        int64_t t0 = pb_time_mono_us();
+        pb_err e = pb_ledger_submit(c->l, &t, 1);
+        record(c, pb_time_mono_us() - t0);
+        if (e != PB_OK) {
+            fprintf(stderr, "bench: submit failed: %s\n", pb_err_code(e));
+            c->failed = true;
+            break;
+        }
+        if (t.result == PB_OK) {
+            c->ok++;
+            if (t.flags & PB_TRANSFER_PENDING)
+                c->open[c->nopen++] = t.record.id;
+        } else {
+            c->rejected++;
+        }
+    }
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int setup_accounts(pb_ledger *l, int n, int64_t *house, int64_t *first_player)
+{
+    pb_ledger_account a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.brand, sizeof a.brand, "bench");
+    snprintf(a.currency, sizeof a.currency, "EUR");
+    snprintf(a.owner, sizeof a.owner, "house");
+    snprintf(a.kind, sizeof a.kind, "house_revenue");
+    if (pb_ledger_account_create(l, &a) != PB_OK)
+        return -1;
+    *house = a.id;
+    memset(a.owner, 0, sizeof a.owner);
+    snprintf(a.owner, sizeof a.owner, "psp");
+    snprintf(a.kind, sizeof a.kind, "psp_clearing");
+    a.id = 0;
+    if (pb_ledger_account_create(l, &a) != PB_OK)
+        return -1;
+    int64_t psp = a.id;
+    pb_transfer *t = calloc(PB_LEDGER_MAX_SUBMIT, sizeof *t);
+    if (!t)
+        return -1;
+    size_t nt = 0;
+    for (int i = 0; i < n; i++) {
+        a.id = 0;
+        snprintf(a.owner, sizeof a.owner, "player:%d", i);
+        snprintf(a.kind, sizeof a.kind, "player_cash");
+        a.flags = PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
+        if (pb_ledger_account_create(l, &a) != PB_OK) {
+            free(t);
+            return -1;
+        }
+        if (i == 0)
+            *first_player = a.id;
+        pb_transfer *d = &t[nt++];
+        memset(d, 0, sizeof *d);
+        snprintf(d->scope, sizeof d->scope, "bench.setup");
+        snprintf(d->key, sizeof d->key, "deposit:%d", i);
+        d->debit_account_id = psp;
+        d->credit_account_id = a.id;
+        d->amount = 100000000; /* 1,000,000.00 EUR each */
+        d->code = PB_CODE_DEPOSIT;
+        snprintf(d->currency, sizeof d->currency, "EUR");
+        if (nt == PB_LEDGER_MAX_SUBMIT || i == n - 1) {
+            if (pb_ledger_submit(l, t, nt) != PB_OK) {
+                free(t);
+                return -1;
+            }
+            nt = 0;
+        }
+    }
+    free(t);
+    /* account ids are consecutive: the bench picks players as first_player + k */
+    return 0;
+}
+
+static void remove_db(const char *path)
+{
+    char p[1100];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+}
+
+static void count_violation(void *ctx, const char *kind, const char *message)
+{
+    (void)ctx;
+    fprintf(stderr, "bench: VIOLATION %s: %s\n", kind, message);
+}
+
+static int run_once(const bench_opts *o, int nclients)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bench-ledger-%d.db", o->dir, nclients);
+    remove_db(path);
+    pb_store *s = pb_cli_open_store(path, true);
+    if (!s)
+        return 1;
+    char err[512];
+    pb_ledger *l = pb_ledger_open(s, NULL, err, sizeof err);
+    if (!l) {
+        fprintf(stderr, "bench: %s\n", err);
+        pb_store_close(s);
+        return 1;
+    }
+    int64_t house = 0, first = 0;
+    if (setup_accounts(l, o->accounts, &house, &first) != 0) {
+        fprintf(stderr, "bench: account setup failed\n");
+        pb_ledger_close(l);
+        pb_store_close(s);
+        return 1;
+    }
+    pb_ledger_stats before, after;
+    pb_ledger_stats_get(l, &before);
+    client *cl = calloc((size_t)nclients, sizeof *cl);
+    pthread_t *th = calloc((size_t)nclients, sizeof *th);
+    int64_t start = pb_time_mono_us();
+    int64_t deadline = start + (int64_t)(o->seconds * 1e6);
+    for (int i = 0; i < nclients; i++) {
+        cl[i] = (client){.l = l, .o = o, .house = house, .first_player = first,
+                         .deadline_us = deadline, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)};
+        pthread_create(&th[i], NULL, client_main, &cl[i]);
+    }
+    for (int i = 0; i < nclients; i++)
+        pthread_join(th[i], NULL);
+    double secs = (double)(pb_time_mono_us() - start) / 1e6;
+    pb_ledger_stats_get(l, &after);
+    pb_ledger_close(l);
+
+    size_t total = 0;
+    uint64_t ok = 0, rejected = 0;
+    bool failed = false;
+    for (int i = 0; i < nclients; i++) {
+        total += cl[i].nlat;
+        ok += cl[i].ok;
+        rejected += cl[i].rejected;
+        failed |= cl[i].failed;
+    }
+    int64_t *all = malloc((total ? total : 1) * sizeof *all);
+    size_t k = 0;
+    for (int i = 0; i < nclients; i++) {
+        memcpy(all + k, cl[i].lat_us, cl[i].nlat * sizeof *all);
+        k += cl[i].nlat;
+        free(cl[i].lat_us);
+    }
+    qsort(all, total, sizeof *all, cmp_i64);
+    double p50 = total ? (double)all[total / 2] / 1000.0 : 0;
+    double p99 = total ? (double)all[(size_t)((double)total * 0.99)] / 1000.0 : 0;
+    uint64_t batches = after.batches - before.batches;
+
+    pb_store_conn *c = pb_store_connect(s, err, sizeof err);
+    pb_ledger_verify_summary vs = {0};
+    pb_err ve = c ? pb_ledger_verify(c, count_violation, NULL, &vs) : PB_ERR_INTERNAL;
+    pb_store_disconnect(c);
+    pb_store_close(s);
+    bool verified = ve == PB_OK && vs.violations == 0;
+
+    printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
+           "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+           "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
+           "\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
+           nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
+           batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
+           o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
+    fflush(stdout);
+    free(all);
+    free(cl);
+    free(th);
+    remove_db(path);
+    return failed || !verified;
+}
+
+static int parse_clients(const char *s, bench_opts *o)
+{
+    o->nclients = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int n = atoi(tok);
+        if (n < 1 || n > 1024 || o->nclients == 8)
+            return -1;
+        o->clients[o->nclients++] = n;
+    }
+    return o->nclients ? 0 : -1;
+}
+
+int pb_cmd_bench(int argc, char **argv)
+{
+    static const char *use =
+        "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
+        "                            [--accounts 10000] [--random-keys]\n";
+    if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
+        fputs(use, stderr);
+        return 2;
+    }
+    bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000};
+    parse_clients("1,8,64", &o);
+    static const struct option opts[] = {
+        {"dir", required_argument, 0, 'd'},     {"clients", required_argument, 0, 'c'},
+        {"seconds", required_argument, 0, 's'}, {"accounts", required_argument, 0, 'a'},
+        {"random-keys", no_argument, 0, 'r'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:rh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': o.dir = optarg; break;
+        case 'c':
+            if (parse_clients(optarg, &o) != 0) {
+                fputs(use, stderr);
+                return 2;
+            }
+            break;
+        case 's': o.seconds = atof(optarg); break;
+        case 'a': o.accounts = atoi(optarg); break;
+        case 'r': o.random_keys = true; break;
+        default: fputs(use, ch == 'h' ? stdout : stderr); return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (o.seconds <= 0 || o.seconds > 600 || o.accounts < 1 || o.accounts > 10000000) {
+        fputs(use, stderr);
+        return 2;
+    }
+    if (sodium_init() < 0)
+        return 1;
+    int rc = 0;
+    for (int i = 0; i < o.nclients; i++)
+        rc |= run_once(&o, o.clients[i]);
+    return rc;
+}

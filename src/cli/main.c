@@ -1,0 +1,73 @@
+/*
+ * main.c — the pitboss binary: one executable, one subcommand per job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: pitboss <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  migrate [--db URL]              apply pending schema migrations\n"
+          "  ledger verify [--db URL]        rebuild balances from transfers and check every invariant\n"
+          "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
+          "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
+          "\n"
+          "The database URL is --db, else $PITBOSS_DB, else var/pitboss.db (SQLite).\n",
+          f);
+}
+
+const char *pb_cli_db_url(const char *flag_value)
+{
+    if (flag_value && *flag_value)
+        return flag_value;
+    const char *env = getenv("PITBOSS_DB");
+    return env && *env ? env : "var/pitboss.db";
+}
+
+pb_store *pb_cli_open_store(const char *url, bool migrate)
+{
+    char err[512];
+    pb_store *s = pb_store_open(url, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "pitboss: cannot open %s: %s\n", url, err);
+        return NULL;
+    }
+    if (migrate) {
+        int applied = 0;
+        if (pb_store_migrate(s, &applied, err, sizeof err) != PB_STORE_OK) {
+            fprintf(stderr, "pitboss: migration failed: %s\n", err);
+            pb_store_close(s);
+            return NULL;
+        }
+        if (applied)
+            pb_log(PB_LOG_INFO, "store.migrated", "applied %d migration(s) to %s", applied, url);
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    pb_log_init();
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "migrate") == 0)
+        return pb_cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "ledger") == 0)
+        return pb_cmd_ledger(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return pb_cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return pb_cmd_demo(argc - 1, argv + 1);
+    fprintf(stderr, "pitboss: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

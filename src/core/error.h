@@ -1,0 +1,60 @@
+/*
+ * error.h — the one registry of pitboss error codes.
+ *
+ * Every failure that can reach a caller has a stable code here, with the HTTP
+ * status an API reply uses for it. Domain functions return pb_err; PB_OK is 0.
+ * Codes are part of the public contract: never renumber the strings, only add.
+ */
+#ifndef PB_CORE_ERROR_H
+#define PB_CORE_ERROR_H
+
+/* X(name, http_status, message) */
+#define PB_ERRORS(X)                                                                 \
+    X(OK, 200, "ok")                                                                 \
+    X(INTERNAL, 500, "internal error")                                               \
+    X(STORE_UNAVAILABLE, 503, "database unavailable")                                \
+    X(INVALID_REQUEST, 400, "request is malformed")                                  \
+    X(AMOUNT_INVALID, 422, "amount is not a valid positive amount")                  \
+    X(CURRENCY_UNKNOWN, 422, "currency is not supported")                            \
+    X(CURRENCY_MISMATCH, 422, "currencies do not match")                             \
+    X(OVERFLOW, 422, "amount overflows")                                             \
+    X(IDEMPOTENCY_KEY_INVALID, 422, "idempotency key is missing or too long")        \
+    X(IDEMPOTENCY_CONFLICT, 409, "idempotency key was used for a different request") \
+    X(ACCOUNT_NOT_FOUND, 404, "account not found")                                   \
+    X(ACCOUNT_EXISTS, 409, "account already exists")                                 \
+    X(ACCOUNTS_MUST_DIFFER, 422, "debit and credit account are the same")            \
+    X(ACCOUNT_FLAGS_INVALID, 422, "account flags are invalid")                       \
+    X(FLAGS_INVALID, 422, "transfer flags are invalid")                              \
+    X(INSUFFICIENT_FUNDS, 422, "insufficient funds")                                 \
+    X(EXCEEDS_DEBITS, 422, "transfer would make credits exceed debits")              \
+    X(PENDING_NOT_FOUND, 404, "pending transfer not found")                          \
+    X(PENDING_ALREADY_POSTED, 409, "pending transfer was already posted")            \
+    X(PENDING_ALREADY_VOIDED, 409, "pending transfer was already voided")            \
+    X(PENDING_EXPIRED, 409, "pending transfer has expired")                          \
+    X(PENDING_MISMATCH, 422, "transfer does not match its pending transfer")         \
+    X(POST_EXCEEDS_PENDING, 422, "post amount exceeds the pending amount")           \
+    X(TIMEOUT_INVALID, 422, "timeout is only valid on a pending transfer")           \
+    X(LINKED_EVENT_FAILED, 422, "a linked transfer in the chain failed")             \
+    X(LINKED_CHAIN_OPEN, 422, "the last transfer of a batch must close its chain")   \
+    X(TRANSFER_NOT_FOUND, 404, "transfer not found")                                 \
+    X(BATCH_TOO_LARGE, 413, "too many transfers in one request")
+
+typedef enum {
+#define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,
+    PB_ERRORS(PB_ERR_ENUM_)
+#undef PB_ERR_ENUM_
+        PB_ERR_COUNT_
+} pb_err;
+
+#define PB_OK PB_ERR_OK
+
+/* The stable code string, e.g. "INSUFFICIENT_FUNDS"; "INTERNAL" for out-of-range values. */
+const char *pb_err_code(pb_err e);
+/* A short human message for the code. */
+const char *pb_err_message(pb_err e);
+/* The HTTP status an API reply uses for this code. */
+int pb_err_http_status(pb_err e);
+/* Looks a code string up; returns PB_ERR_COUNT_ when unknown. */
+pb_err pb_err_from_code(const char *code);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * engine.c — applies transfers inside the writer's open write transaction.
+ *
+ * Data flow for one linked chain (a single transfer is a chain of one):
+ *   1. each leg is checked for a replay of its idempotency key (a stored
+ *      transfer or a remembered rejection) — a replay returns the stored result;
+ *   2. new legs are validated against the writer's in-memory account counters
+ *      (authoritative: this thread is the only writer) and applied to them,
+ *      saving the old values in an undo log;
+ *   3. if every leg passed, the legs are hashed into the chain and INSERTed,
+ *      and the open-pending projection is updated; if one failed, the undo log
+ *      restores the counters, the failing leg's rejection is remembered when it
+ *      depended on ledger state, and the others get LINKED_EVENT_FAILED.
+ * Account counters reach the store once per batch (pb_ledger_engine_flush),
+ * which is what lets one commit carry thousands of transfers cheaply.
+ * A store failure returns INTERNAL: the writer rolls the whole batch back.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/id.h"
+#include "core/money.h"
+#include "core/time.h"
+#include "ledger/ledger_internal.h"
+
+#define CACHE_MAX_ACCOUNTS (1u << 20) /* dropped (all clean) after a commit beyond this */
+
+int64_t pb_ledger_now(pb_ledger *l)
+{
+    return l->cfg.now_us ? l->cfg.now_us(l->cfg.now_ctx) : pb_time_now_us();
+}
+
+/* ---------------------------------------------------------------- account cache */
+
+static size_t slot_of(int64_t id, size_t nslots)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 17) & (nslots - 1);
+}
+
+static void cache_clear(pb_ledger *l)
+{
+    for (size_t i = 0; i < l->nslots; i++) {
+        free(l->slots[i]);
+        l->slots[i] = NULL;
+    }
+    l->nused = 0;
+    l->ndirty = 0;
+    l->nundo = 0;
+}
+
+static int cache_grow(pb_ledger *l)
+{
+    size_t n = l->nslots ? l->nslots * 2 : 4096;
+    cached_account **s = calloc(n, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < l->nslots; i++) {
+        cached_account *e = l->slots[i];
+        if (!e)
+            continue;
+        size_t j = slot_of(e->a.id, n);
+        while (s[j])
+            j = (j + 1) & (n - 1);
+        s[j] = e;
+    }
+    free(l->slots);
+    l->slots = s;
+    l->nslots = n;
+    return 0;
+}
+
+/* The cached account, loading it from the store on a miss. *out = NULL when it does not exist. */
+static pb_err cache_get(pb_ledger *l, int64_t id, cached_account **out)
+{
+    *out = NULL;
+    if (id <= 0)
+        return PB_OK;
+    if (l->nused * 2 >= l->nslots && cache_grow(l) != 0)
+        return PB_ERR_INTERNAL;
+    size_t j = slot_of(id, l->nslots);
+    while (l->slots[j]) {
+        if (l->slots[j]->a.id == id) {
+            *out = l->slots[j];
+            return PB_OK;
+        }
+        j = (j + 1) & (l->nslots - 1);
+    }
+    cached_account *e = calloc(1, sizeof *e);
+    if (!e)
+        return PB_ERR_INTERNAL;
+    pb_store_rc rc = pb_store_account_get(l->wconn, id, &e->a);
+    if (rc == PB_STORE_NOT_FOUND) {
+        free(e);
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK) {
+        free(e);
+        return PB_ERR_INTERNAL;
+    }
+    l->slots[j] = e;
+    l->nused++;
+    *out = e;
+    return PB_OK;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+/* Saves an account's counters before the chain changes them, and marks it dirty. */
+static int touch(pb_ledger *l, cached_account *e)
+{
+    if (grow((void **)&l->undo, &l->undo_cap, l->nundo + 1, sizeof *l->undo) != 0)
+        return -1;
+    undo_entry *u = &l->undo[l->nundo++];
+    u->acct = e;
+    u->counters[0] = e->a.debits_pending;
+    u->counters[1] = e->a.debits_posted;
+    u->counters[2] = e->a.credits_pending;
+    u->counters[3] = e->a.credits_posted;
+    u->counters[4] = e->a.last_seq;
+    return 0;
+}
+
+static void undo_to(pb_ledger *l, size_t mark)
+{
+    while (l->nundo > mark) {
+        undo_entry *u = &l->undo[--l->nundo];
+        u->acct->a.debits_pending = u->counters[0];
+        u->acct->a.debits_posted = u->counters[1];
+        u->acct->a.credits_pending = u->counters[2];
+        u->acct->a.credits_posted = u->counters[3];
+        u->acct->a.last_seq = u->counters[4];
+    }
+}
+
+/* After a chain succeeded: its saved values are no longer needed; remember dirtiness. */
+static int keep_changes(pb_ledger *l, size_t mark)
+{
+    for (size_t i = mark; i < l->nundo; i++) {
+        cached_account *e = l->undo[i].acct;
+        if (e->dirty)
+            continue;
+        if (grow((void **)&l->dirty, &l->dirty_cap, l->ndirty + 1, sizeof *l->dirty) != 0)
+            return -1;
+        e->dirty = true;
+        l->dirty[l->ndirty++] = e;
+    }
+    l->nundo = mark;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- head and lifecycle */
+
+pb_err pb_ledger_engine_load_head(pb_ledger *l)
+{
+    pb_store_transfer last;
+    pb_store_rc rc = pb_store_transfer_last(l->wconn, &last);
+    if (rc == PB_STORE_NOT_FOUND) {
+        l->next_seq = 1;
+        memset(l->last_hash, 0, sizeof l->last_hash);
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    l->next_seq = last.seq + 1;
+    memcpy(l->last_hash, last.hash, 32);
+    return PB_OK;
+}
+
+pb_err pb_ledger_engine_reset(pb_ledger *l)
+{
+    cache_clear(l);
+    return pb_ledger_engine_load_head(l);
+}
+
+void pb_ledger_engine_free(pb_ledger *l)
+{
+    cache_clear(l);
+    free(l->slots);
+    free(l->dirty);
+    free(l->undo);
+    free(l->resolves);
+}
+
+pb_err pb_ledger_engine_flush(pb_ledger *l)
+{
+    for (size_t i = 0; i < l->ndirty; i++)
+        if (pb_store_balance_update(l->wconn, &l->dirty[i]->a) != PB_STORE_OK)
+            return PB_ERR_INTERNAL;
+    return PB_OK;
+}
+
+void pb_ledger_engine_committed(pb_ledger *l)
+{
+    for (size_t i = 0; i < l->ndirty; i++)
+        l->dirty[i]->dirty = false;
+    l->ndirty = 0;
+    if (l->nused > CACHE_MAX_ACCOUNTS)
+        cache_clear(l);
+}
+
+pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
+{
+    a->created_at = now;
+    a->debits_pending = a->debits_posted = a->credits_pending = a->credits_posted = 0;
+    a->last_seq = 0;
+    pb_store_rc rc = pb_store_account_insert(l->wconn, a);
+    if (rc == PB_STORE_CONFLICT)
+        return PB_ERR_ACCOUNT_EXISTS;
+    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* ---------------------------------------------------------------- idempotency */
+
+static bool is_resolution(uint32_t flags)
+{
+    return flags & (PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING);
+}
+
+/* Does a new request ask for what the stored transfer did? Fields a post/void
+ * may leave to its pending (0 or "") match whatever the pending supplied. */
+static bool matches_record(const pb_transfer *t, const pb_store_transfer *r)
+{
+    bool res = is_resolution(t->flags);
+    if ((t->flags & ~(uint32_t)PB_TRANSFER_LINKED) !=
+        (r->flags & ~(uint32_t)(PB_TRANSFER_LINKED | PB_TRANSFER_EXPIRED)))
+        return false;
+    if (r->flags & PB_TRANSFER_EXPIRED)
+        return false;
+    if (!(res && t->debit_account_id == 0) && t->debit_account_id != r->debit_account_id)
+        return false;
+    if (!(res && t->credit_account_id == 0) && t->credit_account_id != r->credit_account_id)
+        return false;
+    if (!(res && t->amount == 0) && t->amount != r->amount)
+        return false;
+    if (!(res && t->currency[0] == 0) && strcmp(t->currency, r->currency) != 0)
+        return false;
+    if (!(res && t->code == 0) && t->code != r->code)
+        return false;
+    if (res && (!r->has_pending_id || pb_id_cmp(&t->pending_id, &r->pending_id) != 0))
+        return false;
+    return t->timeout_s == r->timeout_s && strcmp(t->reference, r->reference) == 0;
+}
+
+static bool matches_rejection(const pb_transfer *t, const pb_store_rejection *r)
+{
+    bool res = is_resolution(t->flags);
+    return t->debit_account_id == r->debit_account_id &&
+           t->credit_account_id == r->credit_account_id && t->amount == r->amount &&
+           strcmp(t->currency, r->currency) == 0 && t->code == r->code &&
+           (t->flags & ~(uint32_t)PB_TRANSFER_LINKED) == (r->flags & ~(uint32_t)PB_TRANSFER_LINKED) &&
+           res == r->has_pending_id && (!res || pb_id_cmp(&t->pending_id, &r->pending_id) == 0) &&
+           t->timeout_s == r->timeout_s && strcmp(t->reference, r->reference) == 0;
+}
+
+typedef enum { KEY_NEW, KEY_REPLAY, KEY_CONFLICT } key_state;
+
+/* Looks the key up; on KEY_REPLAY t->result/record hold the stored outcome. */
+static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
+{
+    pb_store_rc rc = pb_store_transfer_by_key(l->wconn, t->scope, t->key, &t->record);
+    if (rc == PB_STORE_OK) {
+        *ks = matches_record(t, &t->record) ? KEY_REPLAY : KEY_CONFLICT;
+        if (*ks == KEY_REPLAY)
+            t->result = PB_OK;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pb_store_rejection rej;
+    rc = pb_store_rejection_by_key(l->wconn, t->scope, t->key, &rej);
+    if (rc == PB_STORE_NOT_FOUND) {
+        *ks = KEY_NEW;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (!matches_rejection(t, &rej)) {
+        *ks = KEY_CONFLICT;
+        return PB_OK;
+    }
+    pb_err e = pb_err_from_code(rej.error);
+    t->result = e == PB_ERR_COUNT_ ? PB_ERR_INTERNAL : e;
+    *ks = KEY_REPLAY;
+    return PB_OK;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+/* Outcome of checking a leg: a business error in *biz, or a store failure (returned). */
+static pb_err check_limits(const cached_account *dr, const cached_account *cr, int64_t amount,
+                           pb_err *biz)
+{
+    int64_t sum;
+    if (dr->a.flags & PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) {
+        if (pb_i64_add(dr->a.debits_pending, dr->a.debits_posted, &sum) ||
+            pb_i64_add(sum, amount, &sum)) {
+            *biz = PB_ERR_OVERFLOW;
+            return PB_OK;
+        }
+        if (sum > dr->a.credits_posted) {
+            *biz = PB_ERR_INSUFFICIENT_FUNDS;
+            return PB_OK;
+        }
+    }
+    if (cr->a.flags & PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) {
+        if (pb_i64_add(cr->a.credits_pending, cr->a.credits_posted, &sum) ||
+            pb_i64_add(sum, amount, &sum)) {
+            *biz = PB_ERR_OVERFLOW;
+            return PB_OK;
+        }
+        if (sum > cr->a.debits_posted) {
+            *biz = PB_ERR_EXCEEDS_DEBITS;
+            return PB_OK;
+        }
+    }
+    return PB_OK;
+}
+
+/* Finds the pending transfer a post/void names and checks it is still open.
+ * Earlier legs of the same chain (t[0..k)) count as having resolved theirs. */
+static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t now,
+                                bool expiring, pb_store_transfer *p, pb_err *biz)
+{
+    pb_store_rc rc = pb_store_transfer_by_id(l->wconn, &t[k].pending_id, p);
+    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !(p->flags & PB_TRANSFER_PENDING))) {
+        *biz = PB_ERR_PENDING_NOT_FOUND;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    for (size_t i = 0; i < k; i++) {
+        if (is_resolution(t[i].flags) && pb_id_cmp(&t[i].pending_id, &t[k].pending_id) == 0) {
+            *biz = (t[i].flags & PB_TRANSFER_POST_PENDING) ? PB_ERR_PENDING_ALREADY_POSTED
+                                                            : PB_ERR_PENDING_ALREADY_VOIDED;
+            return PB_OK;
+        }
+    }
+    int64_t expires_at;
+    rc = pb_store_pending_open_get(l->wconn, p->seq, &expires_at);
+    if (rc == PB_STORE_OK) {
+        if (!expiring && expires_at > 0 && expires_at <= now)
+            *biz = PB_ERR_PENDING_EXPIRED;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pb_store_transfer res;
+    rc = pb_store_transfer_by_pending(l->wconn, &t[k].pending_id, &res);
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL; /* resolved but no resolution: the projection is damaged */
+    if (res.flags & PB_TRANSFER_EXPIRED)
+        *biz = PB_ERR_PENDING_EXPIRED;
+    else if (res.flags & PB_TRANSFER_POST_PENDING)
+        *biz = PB_ERR_PENDING_ALREADY_POSTED;
+    else
+        *biz = PB_ERR_PENDING_ALREADY_VOIDED;
+    return PB_OK;
+}
+
+static int add_to(int64_t *counter, int64_t delta)
+{
+    return pb_i64_add(*counter, delta, counter);
+}
+
+/*
+ * Validates leg k of the chain t[] and applies it to the cached counters.
+ * Fills t[k].record (all but the hash). Business failures go to *biz.
+ */
+static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, bool expiring,
+                        pb_err *biz)
+{
+    pb_transfer *x = &t[k];
+    pb_store_transfer *r = &x->record;
+    pb_store_transfer p;
+    pb_err e;
+    memset(r, 0, sizeof *r);
+    l->resolves[k] = 0;
+    *biz = PB_OK;
+
+    r->debit_account_id = x->debit_account_id;
+    r->credit_account_id = x->credit_account_id;
+    r->amount = x->amount;
+    memcpy(r->currency, x->currency, sizeof r->currency);
+    r->code = x->code;
+    if (is_resolution(x->flags)) {
+        if ((e = find_open_pending(l, t, k, now, expiring, &p, biz)) != PB_OK || *biz)
+            return e;
+        if ((x->debit_account_id && x->debit_account_id != p.debit_account_id) ||
+            (x->credit_account_id && x->credit_account_id != p.credit_account_id) ||
+            (x->currency[0] && strcmp(x->currency, p.currency) != 0) ||
+            (x->code && x->code != p.code)) {
+            *biz = PB_ERR_PENDING_MISMATCH;
+            return PB_OK;
+        }
+        if (x->flags & PB_TRANSFER_POST_PENDING) {
+            if (x->amount > p.amount) {
+                *biz = PB_ERR_POST_EXCEEDS_PENDING;
+                return PB_OK;
+            }
+            r->amount = x->amount ? x->amount : p.amount;
+        } else {
+            if (x->amount != 0 && x->amount != p.amount) {
+                *biz = PB_ERR_PENDING_MISMATCH;
+                return PB_OK;
+            }
+            r->amount = p.amount;
+        }
+        r->debit_account_id = p.debit_account_id;
+        r->credit_account_id = p.credit_account_id;
+        memcpy(r->currency, p.currency, sizeof r->currency);
+        r->code = p.code;
+        r->has_pending_id = true;
+        r->pending_id = p.id;
+        l->resolves[k] = p.seq;
+    }
+
+    cached_account *dr, *cr;
+    if ((e = cache_get(l, r->debit_account_id, &dr)) != PB_OK ||
+        (e = cache_get(l, r->credit_account_id, &cr)) != PB_OK)
+        return e;
+    if (!dr || !cr) {
+        *biz = PB_ERR_ACCOUNT_NOT_FOUND;
+        return PB_OK;
+    }
+    if (strcmp(dr->a.currency, r->currency) != 0 || strcmp(cr->a.currency, r->currency) != 0) {
+        *biz = PB_ERR_CURRENCY_MISMATCH;
+        return PB_OK;
+    }
+
+    if (touch(l, dr) != 0 || touch(l, cr) != 0)
+        return PB_ERR_INTERNAL;
+    bool overflow = false;
+    if (x->flags & PB_TRANSFER_PENDING) {
+        if ((e = check_limits(dr, cr, r->amount, biz)) != PB_OK || *biz)
+            return e;
+        overflow = add_to(&dr->a.debits_pending, r->amount) ||
+                   add_to(&cr->a.credits_pending, r->amount);
+        r->timeout_s = x->timeout_s;
+        r->expires_at = x->timeout_s ? now + x->timeout_s * 1000000 : 0;
+    } else if (is_resolution(x->flags)) {
+        dr->a.debits_pending -= p.amount;
+        cr->a.credits_pending -= p.amount;
+        if (x->flags & PB_TRANSFER_POST_PENDING)
+            overflow = add_to(&dr->a.debits_posted, r->amount) ||
+                       add_to(&cr->a.credits_posted, r->amount);
+    } else {
+        if ((e = check_limits(dr, cr, r->amount, biz)) != PB_OK || *biz)
+            return e;
+        overflow = add_to(&dr->a.debits_posted, r->amount) ||
+                   add_to(&cr->a.credits_posted, r->amount);
+    }
+    if (overflow) {
+        *biz = PB_ERR_OVERFLOW;
+        return PB_OK;
+    }
+
+    r->seq = l->next_seq++;
+    pb_id_new(&r->id);
+    memcpy(r->scope, x->scope, sizeof r->scope);
+    memcpy(r->ikey, x->key, sizeof r->ikey);
+    r->flags = x->flags | (expiring ? PB_TRANSFER_EXPIRED : 0);
+    memcpy(r->reference, x->reference, sizeof r->reference);
+    memcpy(r->trace_id, x->trace_id, sizeof r->trace_id);
+    r->created_at = now;
+    r->debit_prev_seq = dr->a.last_seq;
+    r->credit_prev_seq = cr->a.last_seq;
+    dr->a.last_seq = r->seq;
+    cr->a.last_seq = r->seq;
+    return PB_OK;
+}
+
+/* ---------------------------------------------------------------- chains */
+
+static pb_err remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why, int64_t now)
+{
+    pb_store_rejection r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.scope, x->scope, sizeof r.scope);
+    memcpy(r.ikey, x->key, sizeof r.ikey);
+    r.debit_account_id = x->debit_account_id;
+    r.credit_account_id = x->credit_account_id;
+    r.amount = x->amount;
+    memcpy(r.currency, x->currency, sizeof r.currency);
+    r.code = x->code;
+    r.flags = x->flags;
+    r.has_pending_id = is_resolution(x->flags);
+    r.pending_id = x->pending_id;
+    r.timeout_s = x->timeout_s;
+    memcpy(r.reference, x->reference, sizeof r.reference);
+    snprintf(r.error, sizeof r.error, "%s", pb_err_code(why));
+    r.created_at = now;
+    return pb_store_rejection_insert(l->wconn, &r) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* Hashes and stores the new legs of a chain that passed. */
+static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *fresh)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (!fresh[k])
+            continue;
+        pb_store_transfer *r = &t[k].record;
+        pb_ledger_hash(r, l->last_hash, r->hash);
+        if (pb_store_transfer_insert(l->wconn, r) != PB_STORE_OK)
+            return PB_ERR_INTERNAL;
+        memcpy(l->last_hash, r->hash, 32);
+        pb_store_rc rc = PB_STORE_OK;
+        if (r->flags & PB_TRANSFER_PENDING)
+            rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
+        else if (l->resolves[k])
+            rc = pb_store_pending_open_delete(l->wconn, l->resolves[k]);
+        if (rc != PB_STORE_OK)
+            return PB_ERR_INTERNAL;
+    }
+    return PB_OK;
+}
+
+/* Runs one chain t[0..n). `expiring` marks the ledger's own expiry voids. */
+static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, bool expiring)
+{
+    bool fresh_small[16], *fresh = n <= 16 ? fresh_small : calloc(n, sizeof *fresh);
+    if (!fresh || grow((void **)&l->resolves, &l->resolves_cap, n, sizeof *l->resolves) != 0) {
+        if (fresh != fresh_small)
+            free(fresh);
+        return PB_ERR_INTERNAL;
+    }
+    size_t mark = l->nundo;
+    int64_t seq_mark = l->next_seq;
+    size_t failed = n; /* index of the failing leg, n when none */
+    bool remember = false;
+    pb_err e = PB_OK;
+
+    for (size_t k = 0; k < n && failed == n; k++) {
+        pb_transfer *x = &t[k];
+        fresh[k] = false;
+        l->resolves[k] = 0;
+        x->replayed = false;
+        if (expiring) {
+            x->result = PB_OK;
+        } else {
+            key_state ks = KEY_NEW;
+            for (size_t i = 0; i < k; i++)
+                if (strcmp(t[i].scope, x->scope) == 0 && strcmp(t[i].key, x->key) == 0)
+                    ks = KEY_CONFLICT; /* one key twice in one chain */
+            if (ks == KEY_NEW && (e = lookup_key(l, x, &ks)) != PB_OK)
+                break;
+            if (ks == KEY_CONFLICT) {
+                x->result = PB_ERR_IDEMPOTENCY_CONFLICT;
+                failed = k;
+                continue;
+            }
+            if (ks == KEY_REPLAY) {
+                x->replayed = true;
+                if (x->result != PB_OK)
+                    failed = k;
+                continue;
+            }
+        }
+        pb_err biz;
+        if ((e = apply_leg(l, t, k, now, expiring, &biz)) != PB_OK)
+            break;
+        if (biz) {
+            x->result = biz;
+            failed = k;
+            remember = pb_ledger_error_is_remembered(biz);
+            continue;
+        }
+        x->result = PB_OK;
+        fresh[k] = true;
+    }
+
+    if (e == PB_OK && failed == n) {
+        if (keep_changes(l, mark) != 0)
+            e = PB_ERR_INTERNAL;
+        else
+            e = persist_chain(l, t, n, fresh);
+    } else if (e == PB_OK) {
+        undo_to(l, mark);
+        l->next_seq = seq_mark;
+        for (size_t k = 0; k < n; k++) {
+            if (k == failed)
+                continue;
+            t[k].result = PB_ERR_LINKED_EVENT_FAILED;
+            t[k].replayed = false;
+        }
+        if (remember)
+            e = remember_rejection(l, &t[failed], t[failed].result, now);
+    }
+    if (fresh != fresh_small)
+        free(fresh);
+    return e;
+}
+
+pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_t now)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].flags & PB_TRANSFER_LINKED)
+            continue; /* the chain goes on */
+        bool refused = false; /* stateless checks already failed this chain */
+        for (size_t k = start; k <= i; k++)
+            refused |= t[k].result != PB_OK;
+        if (!refused) {
+            pb_err e = run_chain(l, t + start, i - start + 1, now, false);
+            if (e != PB_OK)
+                return e;
+        }
+        start = i + 1;
+    }
+    return PB_OK;
+}
+
+pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
+{
+    int64_t seqs[256];
+    size_t n = 0;
+    if (cap > 256)
+        cap = 256;
+    if (pb_store_pending_open_expired(l->wconn, now, seqs, cap, &n) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        pb_store_transfer p;
+        if (pb_store_transfer_by_seq(l->wconn, seqs[i], &p) != PB_STORE_OK)
+            return PB_ERR_INTERNAL;
+        pb_transfer x;
+        memset(&x, 0, sizeof x);
+        snprintf(x.scope, sizeof x.scope, "ledger");
+        memcpy(x.key, "expire:", 7);
+        pb_id_to_string(&p.id, x.key + 7);
+        x.flags = PB_TRANSFER_VOID_PENDING;
+        x.pending_id = p.id;
+        memcpy(x.reference, p.reference, sizeof x.reference);
+        pb_err e = run_chain(l, &x, 1, now, true);
+        if (e != PB_OK)
+            return e;
+        if (x.result != PB_OK)
+            return PB_ERR_INTERNAL; /* an open pending that cannot be expired: damaged store */
+    }
+    return PB_OK;
+}

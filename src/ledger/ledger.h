@@ -1,0 +1,195 @@
+/*
+ * ledger.h — the double-entry, append-only ledger: the only door to money.
+ *
+ * Model (after TigerBeetle, kept in SQL; see ARCHITECTURE.md "Ledger model"):
+ *  - an account has a currency, a kind, an owner, flags and four counters
+ *    (debits_pending, debits_posted, credits_pending, credits_posted);
+ *  - a transfer moves `amount` from a debit account to a credit account of the
+ *    same currency. It is single-phase, or PENDING (a hold that reserves funds),
+ *    or POST_PENDING / VOID_PENDING naming a pending transfer (a post may be
+ *    partial; the rest is released), or it expires after its timeout;
+ *  - transfers flagged LINKED form a chain with the next one: all of the chain
+ *    succeeds or none of it does;
+ *  - transfers are never updated or deleted; each one's hash covers its fields
+ *    and the previous transfer's hash.
+ *
+ * Idempotency: every transfer carries a caller key, unique within its scope.
+ * Submitting the same request again returns the original result (replayed =
+ * true) and writes nothing; the same key with a different request is
+ * IDEMPOTENCY_CONFLICT; a key whose first attempt was rejected for a business
+ * reason (insufficient funds, pending expired, ...) stays rejected with that code.
+ *
+ * Writing: one writer thread owns the write connection. pb_ledger_submit()
+ * queues a batch and blocks until the writer has committed it durably together
+ * with everything else that was queued (group commit). A failing transfer
+ * fails only itself (and its linked chain), never its neighbours in the batch.
+ *
+ * Reading: the query functions take the caller's own store connection and see
+ * committed state only.
+ */
+#ifndef PB_LEDGER_LEDGER_H
+#define PB_LEDGER_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/id.h"
+#include "store/store.h"
+
+/* Account flags. */
+enum {
+    PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS = 1u << 0, /* player money: never negative */
+    PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS = 1u << 1,
+};
+
+/* Transfer flags. */
+enum {
+    PB_TRANSFER_LINKED = 1u << 0,       /* chained with the next transfer in the submission */
+    PB_TRANSFER_PENDING = 1u << 1,      /* a hold: reserves the amount until posted or voided */
+    PB_TRANSFER_POST_PENDING = 1u << 2, /* posts (part of) the pending transfer pending_id */
+    PB_TRANSFER_VOID_PENDING = 1u << 3, /* releases the pending transfer pending_id */
+    PB_TRANSFER_EXPIRED = 1u << 4,      /* set by the ledger on the void that expires a hold */
+};
+
+/* Well-known transfer codes. Any non-zero code is accepted; these are the platform's. */
+enum {
+    PB_CODE_DEPOSIT = 1,
+    PB_CODE_WITHDRAWAL = 2,
+    PB_CODE_BET = 10,
+    PB_CODE_WIN = 11,
+    PB_CODE_ROLLBACK = 12,
+    PB_CODE_BONUS_GRANT = 20,
+    PB_CODE_BONUS_CONVERT = 21,
+    PB_CODE_BONUS_FORFEIT = 22,
+    PB_CODE_ADJUSTMENT = 30,
+    PB_CODE_TRANSFER = 40,
+};
+
+/* Limits on one submission. */
+#define PB_LEDGER_MAX_SUBMIT 8190
+
+typedef pb_store_account pb_ledger_account;
+typedef pb_store_transfer pb_ledger_record;
+
+/* One transfer request and, after pb_ledger_submit(), its outcome. */
+typedef struct pb_transfer {
+    /* request */
+    char scope[PB_LEDGER_SCOPE_MAX + 1]; /* idempotency scope, e.g. "wallet", "provider:hub88" */
+    char key[PB_LEDGER_KEY_MAX + 1];     /* idempotency key, unique within scope */
+    int64_t debit_account_id;            /* post/void: 0 = the pending's */
+    int64_t credit_account_id;           /* post/void: 0 = the pending's */
+    int64_t amount;                      /* minor units; post: 0 = the full pending amount;
+                                            void: 0 or the pending amount */
+    char currency[PB_LEDGER_CURRENCY_MAX + 1]; /* post/void: "" = the pending's */
+    uint32_t code;                             /* post/void: 0 = the pending's */
+    uint32_t flags;
+    pb_id pending_id;  /* post/void: the pending transfer */
+    int64_t timeout_s; /* pending: seconds until it expires; 0 = never */
+    char reference[PB_LEDGER_REFERENCE_MAX + 1]; /* round, bet or payment id */
+    char trace_id[PB_LEDGER_TRACE_MAX + 1];      /* W3C trace id of the request */
+
+    /* outcome */
+    pb_err result;           /* PB_OK or the stable reason */
+    bool replayed;           /* the result is the stored outcome of an earlier submission */
+    pb_ledger_record record; /* the stored transfer, when result == PB_OK */
+} pb_transfer;
+
+typedef struct pb_ledger pb_ledger;
+
+typedef struct pb_ledger_config {
+    size_t max_batch;       /* transfers per commit at most; 0 = 8190 */
+    int checkpoint_ms;      /* passive WAL checkpoint interval; 0 = 1000 */
+    int expiry_interval_ms; /* how often expired holds are swept when idle; 0 = 200 */
+    /* The clock for timeouts (µs since epoch); NULL = the wall clock. For tests. */
+    int64_t (*now_us)(void *ctx);
+    void *now_ctx;
+} pb_ledger_config;
+
+/* Starts the writer on `store` (already migrated). cfg may be NULL. NULL on failure. */
+pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *err, size_t errcap);
+/* Finishes every queued submission, then stops the writer and frees the ledger. */
+void pb_ledger_close(pb_ledger *l);
+
+/*
+ * Creates an account (durably, through the writer). Fill brand, owner, kind,
+ * currency and flags; id 0 lets the ledger assign it. On PB_OK *a holds the
+ * stored account. ACCOUNT_EXISTS when (brand, owner, kind, currency) exists.
+ */
+pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a);
+
+/*
+ * Submits n transfers (1..PB_LEDGER_MAX_SUBMIT) and waits until they are
+ * durable. Each transfer gets its own result. Returns PB_OK when the batch was
+ * processed (look at each t[i].result), BATCH_TOO_LARGE, LINKED_CHAIN_OPEN when
+ * the last transfer is LINKED (nothing is processed then), or INTERNAL/
+ * STORE_UNAVAILABLE when the commit failed: then nothing of it happened and the
+ * same submission may be retried safely.
+ */
+pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n);
+
+/* Counters of the writer, for metrics and benchmarks. */
+typedef struct pb_ledger_stats {
+    uint64_t batches;
+    uint64_t transfers;      /* transfer requests processed (any result) */
+    uint64_t commit_us_total;
+    uint64_t max_batch_seen;
+} pb_ledger_stats;
+void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
+
+/* ---- reading (committed state, on the caller's connection) ---- */
+
+/* Available balance of an account that may not overdraw: credits_posted - debits_posted - debits_pending. */
+int64_t pb_ledger_available(const pb_ledger_account *a);
+
+pb_err pb_ledger_account_get(pb_store_conn *c, int64_t id, pb_ledger_account *out);
+pb_err pb_ledger_account_find(pb_store_conn *c, const char *brand, const char *owner,
+                              const char *kind, const char *currency, pb_ledger_account *out);
+pb_err pb_ledger_transfer_get(pb_store_conn *c, const pb_id *id, pb_ledger_record *out);
+pb_err pb_ledger_transfer_by_key(pb_store_conn *c, const char *scope, const char *key,
+                                 pb_ledger_record *out);
+
+/* A page of an account's transfers, newest first. */
+typedef struct pb_ledger_history_query {
+    int64_t account_id;
+    int64_t from_us;    /* created_at >= from_us; 0 = no lower bound */
+    int64_t to_us;      /* created_at <  to_us;   0 = no upper bound */
+    uint32_t code;      /* 0 = any */
+    int64_t cursor;     /* 0 = start at the newest; else the next_cursor of the previous page */
+    size_t limit;       /* 1..1000 */
+} pb_ledger_history_query;
+
+/* Fills out[0..*n) and sets *next_cursor (0 when there is no further page). */
+pb_err pb_ledger_account_history(pb_store_conn *c, const pb_ledger_history_query *q,
+                                 pb_ledger_record *out, size_t *n, int64_t *next_cursor);
+
+/* ---- verification ---- */
+
+typedef struct pb_ledger_verify_summary {
+    int64_t transfers;
+    int64_t accounts;
+    int64_t open_pendings;
+    int64_t violations;
+} pb_ledger_verify_summary;
+
+/* Called once per violation with a stable kind ("balance_mismatch", "hash_chain", ...)
+ * and a precise human-readable message naming the account or transfer. */
+typedef void (*pb_ledger_violation_cb)(void *ctx, const char *kind, const char *message);
+
+/*
+ * Rebuilds every account's counters from the transfers and checks: stored
+ * counters equal the rebuilt ones; debits = credits per currency (posted and
+ * pending); no account breaks its flags (no player account negative); every
+ * pending transfer is resolved at most once, by a later transfer, and the
+ * open-pending projection matches; every account chain and the hash chain are
+ * intact and seqs are contiguous. Runs in one read transaction. Returns PB_OK
+ * when it could run (look at summary->violations), INTERNAL otherwise.
+ */
+pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
+                        pb_ledger_verify_summary *summary);
+
+/* The transfer's hash given the previous one (exposed for verification tools and tests). */
+void pb_ledger_hash(const pb_ledger_record *t, const uint8_t prev[32], uint8_t out[32]);
+
+#endif

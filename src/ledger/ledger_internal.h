@@ -1,0 +1,95 @@
+/*
+ * ledger_internal.h — state shared by the ledger's files (private to src/ledger/).
+ *
+ * Threads: callers of pb_ledger_submit() enqueue jobs under `mu` and wait on
+ * their job's semaphore; the writer thread owns everything below "writer-only".
+ */
+#ifndef PB_LEDGER_INTERNAL_H
+#define PB_LEDGER_INTERNAL_H
+
+#include <pthread.h>
+#include <semaphore.h>
+
+#include "ledger/ledger.h"
+
+typedef enum { JOB_TRANSFERS, JOB_ACCOUNT } job_kind;
+
+typedef struct ledger_job {
+    job_kind kind;
+    pb_transfer *t; /* JOB_TRANSFERS */
+    size_t n;
+    pb_ledger_account *account; /* JOB_ACCOUNT */
+    pb_err status;              /* set by the writer before posting `done` */
+    sem_t done;
+    struct ledger_job *next;
+} ledger_job;
+
+/* A cached account: the writer's authoritative in-memory copy of its counters. */
+typedef struct cached_account {
+    pb_store_account a;
+    bool dirty; /* counters changed in the open batch */
+} cached_account;
+
+/* Saved counters of an account, to undo a failed linked chain. */
+typedef struct undo_entry {
+    cached_account *acct;
+    int64_t counters[5]; /* dp, dpo, cp, cpo, last_seq */
+} undo_entry;
+
+struct pb_ledger {
+    pb_store *store;
+    pb_ledger_config cfg;
+
+    pthread_mutex_t mu;
+    pthread_cond_t wake;    /* the writer waits here for work */
+    ledger_job *head, *tail; /* queued jobs, FIFO */
+    bool stopping;
+    pthread_t writer;
+    pthread_t checkpointer;
+    bool writer_started, checkpointer_started;
+    pthread_cond_t ckpt_wake;
+    pb_ledger_stats stats;
+
+    /* ---- writer-only ---- */
+    pb_store_conn *wconn;
+    int64_t next_seq;
+    uint8_t last_hash[32];
+    /* account cache: open addressing on id, entries allocated separately (stable pointers) */
+    cached_account **slots;
+    size_t nslots, nused;
+    cached_account **dirty;
+    size_t ndirty, dirty_cap;
+    undo_entry *undo;
+    size_t nundo, undo_cap;
+    int64_t *resolves; /* per leg of the chain being processed: the pending seq it resolves */
+    size_t resolves_cap;
+};
+
+/* engine.c — run inside the writer's open write transaction. */
+int64_t pb_ledger_now(pb_ledger *l);
+/* Loads next_seq and last_hash from the store. */
+pb_err pb_ledger_engine_load_head(pb_ledger *l);
+/* Drops every cached account and reloads the head (after a failed batch). */
+pb_err pb_ledger_engine_reset(pb_ledger *l);
+void pb_ledger_engine_free(pb_ledger *l);
+/* Processes one submission. PB_OK when every transfer got its own result;
+ * INTERNAL when the store failed and the whole batch must be rolled back. */
+pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_t now);
+pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now);
+/* Expires up to `cap` holds whose timeout passed. */
+pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
+/* Writes the counters of every account changed in this batch. */
+pb_err pb_ledger_engine_flush(pb_ledger *l);
+/* After a commit: forget dirtiness; bound the cache. */
+void pb_ledger_engine_committed(pb_ledger *l);
+
+/* writer.c */
+int pb_ledger_writer_start(pb_ledger *l);
+void pb_ledger_writer_stop(pb_ledger *l);
+/* Queues a job and blocks until the writer has finished it. */
+void pb_ledger_enqueue(pb_ledger *l, ledger_job *j);
+
+/* ledger.c — stateless checks shared by submit and the engine. */
+bool pb_ledger_error_is_remembered(pb_err e);
+
+#endif

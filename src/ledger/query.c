@@ -1,0 +1,97 @@
+/*
+ * query.c — reading the ledger on the caller's connection (committed state).
+ *
+ * An account's history is a chain inside the append-only table: the balance
+ * row names the account's newest transfer (last_seq) and every transfer names
+ * the previous one of each of its two accounts. Walking it backwards costs one
+ * primary-key lookup per transfer and needs no secondary index on the hot
+ * table, which keeps every insert cheap. The cursor is the seq to continue at.
+ */
+#include <string.h>
+
+#include "ledger/ledger.h"
+
+static pb_err map(pb_store_rc rc, pb_err not_found)
+{
+    switch (rc) {
+    case PB_STORE_OK:
+        return PB_OK;
+    case PB_STORE_NOT_FOUND:
+        return not_found;
+    case PB_STORE_BUSY:
+        return PB_ERR_STORE_UNAVAILABLE;
+    default:
+        return PB_ERR_INTERNAL;
+    }
+}
+
+pb_err pb_ledger_account_get(pb_store_conn *c, int64_t id, pb_ledger_account *out)
+{
+    return map(pb_store_account_get(c, id, out), PB_ERR_ACCOUNT_NOT_FOUND);
+}
+
+pb_err pb_ledger_account_find(pb_store_conn *c, const char *brand, const char *owner,
+                              const char *kind, const char *currency, pb_ledger_account *out)
+{
+    return map(pb_store_account_find(c, brand, owner, kind, currency, out),
+               PB_ERR_ACCOUNT_NOT_FOUND);
+}
+
+pb_err pb_ledger_transfer_get(pb_store_conn *c, const pb_id *id, pb_ledger_record *out)
+{
+    return map(pb_store_transfer_by_id(c, id, out), PB_ERR_TRANSFER_NOT_FOUND);
+}
+
+pb_err pb_ledger_transfer_by_key(pb_store_conn *c, const char *scope, const char *key,
+                                 pb_ledger_record *out)
+{
+    return map(pb_store_transfer_by_key(c, scope, key, out), PB_ERR_TRANSFER_NOT_FOUND);
+}
+
+/* The seq that follows `t` backwards in the chain of `account`. */
+static int64_t prev_in_chain(const pb_ledger_record *t, int64_t account)
+{
+    return t->debit_account_id == account ? t->debit_prev_seq : t->credit_prev_seq;
+}
+
+pb_err pb_ledger_account_history(pb_store_conn *c, const pb_ledger_history_query *q,
+                                 pb_ledger_record *out, size_t *n, int64_t *next_cursor)
+{
+    *n = 0;
+    *next_cursor = 0;
+    if (q->limit == 0 || q->limit > 1000 || q->cursor < 0 ||
+        (q->from_us && q->to_us && q->from_us >= q->to_us))
+        return PB_ERR_INVALID_REQUEST;
+    pb_err e = pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+    if (e != PB_OK)
+        return e;
+    int64_t seq = q->cursor;
+    if (seq == 0) {
+        pb_ledger_account a;
+        e = map(pb_store_account_get(c, q->account_id, &a), PB_ERR_ACCOUNT_NOT_FOUND);
+        seq = a.last_seq;
+    }
+    while (e == PB_OK && seq > 0) {
+        pb_ledger_record t;
+        e = map(pb_store_transfer_by_seq(c, seq, &t), PB_ERR_INTERNAL);
+        if (e != PB_OK)
+            break;
+        if (t.debit_account_id != q->account_id && t.credit_account_id != q->account_id) {
+            e = q->cursor ? PB_ERR_INVALID_REQUEST : PB_ERR_INTERNAL; /* foreign cursor */
+            break;
+        }
+        if (q->from_us && t.created_at < q->from_us)
+            break; /* everything further back is older still */
+        if (*n == q->limit) {
+            *next_cursor = seq;
+            break;
+        }
+        if ((!q->to_us || t.created_at < q->to_us) && (!q->code || t.code == q->code))
+            out[(*n)++] = t;
+        seq = prev_in_chain(&t, q->account_id);
+    }
+    pb_store_rollback(c);
+    if (e != PB_OK)
+        *n = 0;
+    return e;
+}

@@ -1,0 +1,450 @@
+/*
+ * verify.c — `pitboss ledger verify`: rebuild everything from the transfers and
+ * compare it with what is stored.
+ *
+ * One read transaction (a consistent snapshot). Accounts are loaded into an
+ * array sorted by id; transfers are replayed in seq order, recomputing the
+ * hash chain, each account's chain of transfers and its four counters, and
+ * tracking every pending transfer by id until it is resolved. Then the stored
+ * counters, the per-currency sums, the accounts' flags and the open-pending
+ * projection are compared with the rebuilt state. Each violation is reported
+ * through the callback with a stable kind and a message naming the row.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "ledger/ledger.h"
+
+typedef struct acct {
+    pb_store_account stored;
+    int64_t c[4]; /* rebuilt dp, dpo, cp, cpo */
+    int64_t last_seq;
+    bool went_negative;
+} acct;
+
+typedef struct pend {
+    pb_id id;
+    int64_t seq, amount, debit, credit, expires_at;
+    char currency[PB_LEDGER_CURRENCY_MAX + 1];
+    uint32_t code;
+    int64_t resolved_by; /* 0 while open */
+    bool used;
+} pend;
+
+typedef struct vstate {
+    pb_ledger_violation_cb cb;
+    void *ctx;
+    pb_ledger_verify_summary *sum;
+    acct *accts;
+    size_t naccts, cap;
+    pend *pend;
+    size_t npend_slots, npend;
+    int64_t expect_seq;
+    uint8_t prev_hash[32];
+    bool oom;
+} vstate;
+
+static void violation(vstate *v, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void violation(vstate *v, const char *kind, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    v->sum->violations++;
+    if (v->cb)
+        v->cb(v->ctx, kind, msg);
+}
+
+static int on_account(void *p, const pb_store_account *a)
+{
+    vstate *v = p;
+    if (v->naccts == v->cap) {
+        size_t n = v->cap ? v->cap * 2 : 1024;
+        acct *x = realloc(v->accts, n * sizeof *x);
+        if (!x) {
+            v->oom = true;
+            return 1;
+        }
+        v->accts = x;
+        v->cap = n;
+    }
+    acct *x = &v->accts[v->naccts++];
+    memset(x, 0, sizeof *x);
+    x->stored = *a;
+    return 0;
+}
+
+static acct *find_acct(vstate *v, int64_t id)
+{
+    size_t lo = 0, hi = v->naccts;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v->accts[mid].stored.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->naccts && v->accts[lo].stored.id == id ? &v->accts[lo] : NULL;
+}
+
+/* ---- pending map: open addressing on the id's random tail */
+
+static size_t pend_slot(const pb_id *id, size_t n)
+{
+    uint64_t h;
+    memcpy(&h, id->b + 8, 8);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (size_t)(h >> 20) & (n - 1);
+}
+
+static pend *pend_find(vstate *v, const pb_id *id)
+{
+    if (!v->npend_slots)
+        return NULL;
+    for (size_t j = pend_slot(id, v->npend_slots);; j = (j + 1) & (v->npend_slots - 1)) {
+        if (!v->pend[j].used)
+            return NULL;
+        if (pb_id_cmp(&v->pend[j].id, id) == 0)
+            return &v->pend[j];
+    }
+}
+
+static pend *pend_add(vstate *v, const pb_id *id)
+{
+    if ((v->npend + 1) * 2 > v->npend_slots) {
+        size_t n = v->npend_slots ? v->npend_slots * 2 : 4096;
+        pend *x = calloc(n, sizeof *x);
+        if (!x)
+            return NULL;
+        for (size_t i = 0; i < v->npend_slots; i++) {
+            if (!v->pend[i].used)
+                continue;
+            size_t j = pend_slot(&v->pend[i].id, n);
+            while (x[j].used)
+                j = (j + 1) & (n - 1);
+            x[j] = v->pend[i];
+        }
+        free(v->pend);
+        v->pend = x;
+        v->npend_slots = n;
+    }
+    size_t j = pend_slot(id, v->npend_slots);
+    while (v->pend[j].used)
+        j = (j + 1) & (v->npend_slots - 1);
+    v->pend[j].used = true;
+    v->pend[j].id = *id;
+    v->npend++;
+    return &v->pend[j];
+}
+
+/* ---- replay of one transfer */
+
+static void add_counter(vstate *v, acct *a, int idx, int64_t delta, int64_t seq)
+{
+    static const char *names[] = {"debits_pending", "debits_posted", "credits_pending",
+                                  "credits_posted"};
+    if (pb_i64_add(a->c[idx], delta, &a->c[idx]))
+        violation(v, "overflow", "account %" PRId64 ": %s overflows at transfer seq %" PRId64,
+                  a->stored.id, names[idx], seq);
+}
+
+static void check_not_negative(vstate *v, acct *a, int64_t seq)
+{
+    __int128 d = (__int128)a->c[0] + a->c[1], cr = (__int128)a->c[2] + a->c[3];
+    bool bad = false;
+    if ((a->stored.flags & PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) && d > a->c[3])
+        bad = true;
+    if ((a->stored.flags & PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) && cr > a->c[1])
+        bad = true;
+    if (bad && !a->went_negative)
+        violation(v, "negative_balance",
+                  "account %" PRId64 " (%s/%s) breaks its balance flags after transfer seq %" PRId64,
+                  a->stored.id, a->stored.owner, a->stored.kind, seq);
+    a->went_negative |= bad;
+}
+
+static void link_chain(vstate *v, acct *a, int64_t claimed_prev, int64_t seq, const char *side)
+{
+    if (claimed_prev != a->last_seq)
+        violation(v, "account_chain",
+                  "transfer seq %" PRId64 ": %s_prev_seq is %" PRId64 " but account %" PRId64
+                  "'s previous transfer is %" PRId64,
+                  seq, side, claimed_prev, a->stored.id, a->last_seq);
+    a->last_seq = seq;
+}
+
+static void replay_resolution(vstate *v, const pb_store_transfer *t, acct *dr, acct *cr)
+{
+    char id[PB_ID_STR_LEN + 1];
+    pend *p = t->has_pending_id ? pend_find(v, &t->pending_id) : NULL;
+    if (!p) {
+        violation(v, "pending_unknown",
+                  "transfer seq %" PRId64 " resolves a pending transfer that does not precede it",
+                  t->seq);
+        return;
+    }
+    if (p->resolved_by) {
+        pb_id_to_string(&p->id, id);
+        violation(v, "pending_resolved_twice",
+                  "pending transfer %s (seq %" PRId64 ") resolved by seq %" PRId64
+                  " and again by seq %" PRId64,
+                  id, p->seq, p->resolved_by, t->seq);
+        return;
+    }
+    p->resolved_by = t->seq;
+    if (p->debit != t->debit_account_id || p->credit != t->credit_account_id ||
+        strcmp(p->currency, t->currency) != 0 || p->code != t->code)
+        violation(v, "pending_mismatch",
+                  "transfer seq %" PRId64 " does not match its pending transfer seq %" PRId64,
+                  t->seq, p->seq);
+    bool post = t->flags & PB_TRANSFER_POST_PENDING;
+    if ((post && t->amount > p->amount) || (!post && t->amount != p->amount))
+        violation(v, "pending_amount",
+                  "transfer seq %" PRId64 " moves %" PRId64 " of pending seq %" PRId64
+                  " holding %" PRId64,
+                  t->seq, t->amount, p->seq, p->amount);
+    if (!dr || !cr)
+        return;
+    add_counter(v, dr, 0, -p->amount, t->seq);
+    add_counter(v, cr, 2, -p->amount, t->seq);
+    if (post) {
+        add_counter(v, dr, 1, t->amount, t->seq);
+        add_counter(v, cr, 3, t->amount, t->seq);
+    }
+}
+
+static int on_transfer(void *p, const pb_store_transfer *t)
+{
+    vstate *v = p;
+    v->sum->transfers++;
+    if (t->seq != v->expect_seq)
+        violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64,
+                  v->expect_seq, t->seq);
+    v->expect_seq = t->seq + 1;
+
+    uint8_t h[32];
+    pb_ledger_hash(t, v->prev_hash, h);
+    if (memcmp(h, t->hash, 32) != 0) {
+        char id[PB_ID_STR_LEN + 1];
+        pb_id_to_string(&t->id, id);
+        violation(v, "hash_chain",
+                  "transfer seq %" PRId64 " (id %s) does not match its hash: a stored field or "
+                  "its predecessor was changed",
+                  t->seq, id);
+    }
+    memcpy(v->prev_hash, t->hash, 32);
+
+    acct *dr = find_acct(v, t->debit_account_id), *cr = find_acct(v, t->credit_account_id);
+    if (!dr || !cr)
+        violation(v, "unknown_account", "transfer seq %" PRId64 " names a missing account %" PRId64,
+                  t->seq, dr ? t->credit_account_id : t->debit_account_id);
+    if (t->amount <= 0)
+        violation(v, "amount_invalid", "transfer seq %" PRId64 " has amount %" PRId64, t->seq,
+                  t->amount);
+    if (dr && cr &&
+        (strcmp(dr->stored.currency, t->currency) || strcmp(cr->stored.currency, t->currency)))
+        violation(v, "currency_mismatch",
+                  "transfer seq %" PRId64 " in %s between accounts in %s and %s", t->seq,
+                  t->currency, dr->stored.currency, cr->stored.currency);
+    if (dr)
+        link_chain(v, dr, t->debit_prev_seq, t->seq, "debit");
+    if (cr)
+        link_chain(v, cr, t->credit_prev_seq, t->seq, "credit");
+
+    if (t->flags & PB_TRANSFER_PENDING) {
+        pend *x = pend_add(v, &t->id);
+        if (!x) {
+            v->oom = true;
+            return 1;
+        }
+        x->seq = t->seq;
+        x->amount = t->amount;
+        x->debit = t->debit_account_id;
+        x->credit = t->credit_account_id;
+        x->expires_at = t->expires_at;
+        x->code = t->code;
+        memcpy(x->currency, t->currency, sizeof x->currency);
+        if (dr && cr) {
+            add_counter(v, dr, 0, t->amount, t->seq);
+            add_counter(v, cr, 2, t->amount, t->seq);
+        }
+    } else if (t->flags & (PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING)) {
+        replay_resolution(v, t, dr, cr);
+    } else if (dr && cr) {
+        add_counter(v, dr, 1, t->amount, t->seq);
+        add_counter(v, cr, 3, t->amount, t->seq);
+    }
+    if (dr)
+        check_not_negative(v, dr, t->seq);
+    if (cr)
+        check_not_negative(v, cr, t->seq);
+    return 0;
+}
+
+/* ---- final comparisons */
+
+static void compare_accounts(vstate *v)
+{
+    static const char *names[] = {"debits_pending", "debits_posted", "credits_pending",
+                                  "credits_posted"};
+    for (size_t i = 0; i < v->naccts; i++) {
+        acct *a = &v->accts[i];
+        const pb_store_account *s = &a->stored;
+        int64_t stored[4] = {s->debits_pending, s->debits_posted, s->credits_pending,
+                             s->credits_posted};
+        for (int k = 0; k < 4; k++) {
+            if (stored[k] != a->c[k])
+                violation(v, "balance_mismatch",
+                          "account %" PRId64 " (%s/%s/%s): stored %s %" PRId64
+                          " but its transfers give %" PRId64,
+                          s->id, s->owner, s->kind, s->currency, names[k], stored[k], a->c[k]);
+            if (stored[k] < 0)
+                violation(v, "negative_counter", "account %" PRId64 ": stored %s is %" PRId64,
+                          s->id, names[k], stored[k]);
+        }
+        if (s->last_seq != a->last_seq)
+            violation(v, "account_chain",
+                      "account %" PRId64 ": stored last transfer %" PRId64 " but its newest is %" PRId64,
+                      s->id, s->last_seq, a->last_seq);
+        __int128 d = (__int128)s->debits_pending + s->debits_posted;
+        __int128 c = (__int128)s->credits_pending + s->credits_posted;
+        if ((s->flags & PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) && d > s->credits_posted)
+            violation(v, "negative_balance",
+                      "account %" PRId64 " (%s/%s): stored debits exceed credits", s->id, s->owner,
+                      s->kind);
+        if ((s->flags & PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) && c > s->debits_posted)
+            violation(v, "negative_balance",
+                      "account %" PRId64 " (%s/%s): stored credits exceed debits", s->id, s->owner,
+                      s->kind);
+    }
+}
+
+/* Debits = credits per currency, for the stored and for the rebuilt counters. */
+static void compare_currencies(vstate *v)
+{
+    for (size_t i = 0; i < v->naccts; i++) {
+        const char *cur = v->accts[i].stored.currency;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(v->accts[k].stored.currency, cur) == 0;
+        if (seen)
+            continue;
+        __int128 s[4] = {0}, r[4] = {0};
+        for (size_t k = i; k < v->naccts; k++) {
+            acct *a = &v->accts[k];
+            if (strcmp(a->stored.currency, cur) != 0)
+                continue;
+            s[0] += a->stored.debits_pending;
+            s[1] += a->stored.debits_posted;
+            s[2] += a->stored.credits_pending;
+            s[3] += a->stored.credits_posted;
+            for (int j = 0; j < 4; j++)
+                r[j] += a->c[j];
+        }
+        if (s[0] != s[2] || s[1] != s[3])
+            violation(v, "currency_imbalance",
+                      "%s: stored debits (pending %" PRId64 ", posted %" PRId64
+                      ") differ from credits (pending %" PRId64 ", posted %" PRId64 ")",
+                      cur, (int64_t)s[0], (int64_t)s[1], (int64_t)s[2], (int64_t)s[3]);
+        if (r[0] != r[2] || r[1] != r[3])
+            violation(v, "currency_imbalance", "%s: the transfers' debits differ from credits",
+                      cur);
+    }
+}
+
+typedef struct open_ref {
+    int64_t seq, expires_at;
+} open_ref;
+
+static int cmp_open(const void *a, const void *b)
+{
+    int64_t x = ((const open_ref *)a)->seq, y = ((const open_ref *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct proj_ctx {
+    vstate *v;
+    open_ref *open;
+    size_t n, i;
+} proj_ctx;
+
+static int on_projection(void *p, int64_t seq, int64_t expires_at)
+{
+    proj_ctx *x = p;
+    while (x->i < x->n && x->open[x->i].seq < seq) {
+        violation(x->v, "pending_projection",
+                  "pending transfer seq %" PRId64 " is open but missing from ledger_pending_open",
+                  x->open[x->i].seq);
+        x->i++;
+    }
+    if (x->i < x->n && x->open[x->i].seq == seq) {
+        if (x->open[x->i].expires_at != expires_at)
+            violation(x->v, "pending_projection",
+                      "pending transfer seq %" PRId64 ": projected expiry differs", seq);
+        x->i++;
+    } else {
+        violation(x->v, "pending_projection",
+                  "ledger_pending_open lists seq %" PRId64 ", which is not an open pending transfer",
+                  seq);
+    }
+    return 0;
+}
+
+static pb_err check_projection(vstate *v, pb_store_conn *c)
+{
+    open_ref *open = malloc((v->npend + 1) * sizeof *open);
+    if (!open)
+        return PB_ERR_INTERNAL;
+    size_t n = 0;
+    for (size_t i = 0; i < v->npend_slots; i++)
+        if (v->pend[i].used && !v->pend[i].resolved_by)
+            open[n++] = (open_ref){v->pend[i].seq, v->pend[i].expires_at};
+    qsort(open, n, sizeof *open, cmp_open);
+    v->sum->open_pendings = (int64_t)n;
+    proj_ctx x = {v, open, n, 0};
+    pb_store_rc rc = pb_store_pending_open_scan(c, on_projection, &x);
+    for (; x.i < n; x.i++)
+        violation(v, "pending_projection",
+                  "pending transfer seq %" PRId64 " is open but missing from ledger_pending_open",
+                  open[x.i].seq);
+    free(open);
+    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
+                        pb_ledger_verify_summary *summary)
+{
+    memset(summary, 0, sizeof *summary);
+    vstate v = {.cb = cb, .ctx = ctx, .sum = summary, .expect_seq = 1};
+    if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_err e = PB_ERR_INTERNAL;
+    int64_t orphans = 0;
+    if (pb_store_account_scan(c, on_account, &v) != PB_STORE_OK || v.oom)
+        goto out;
+    summary->accounts = (int64_t)v.naccts;
+    if (pb_store_balance_orphans(c, &orphans) != PB_STORE_OK)
+        goto out;
+    if (orphans)
+        violation(&v, "balance_orphan", "%" PRId64 " account(s) lack a balance row or the reverse",
+                  orphans);
+    if (pb_store_transfer_scan(c, 0, on_transfer, &v) != PB_STORE_OK || v.oom)
+        goto out;
+    compare_accounts(&v);
+    compare_currencies(&v);
+    e = check_projection(&v, c);
+out:
+    pb_store_rollback(c);
+    free(v.accts);
+    free(v.pend);
+    return e;
+}

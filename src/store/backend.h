@@ -1,0 +1,68 @@
+/*
+ * backend.h — what a store backend implements (private to src/store/).
+ * store.c dispatches every public pb_store_* call through this table; a backend
+ * embeds struct pb_store / struct pb_store_conn as the first member of its own.
+ */
+#ifndef PB_STORE_BACKEND_H
+#define PB_STORE_BACKEND_H
+
+#include "store/store.h"
+
+typedef struct pb_store_backend pb_store_backend;
+
+struct pb_store {
+    const pb_store_backend *be;
+};
+
+struct pb_store_conn {
+    const pb_store_backend *be;
+    pb_store *store;
+};
+
+struct pb_store_backend {
+    const char *name;
+    pb_store *(*open)(const char *target, char *err, size_t errcap);
+    void (*close)(pb_store *s);
+    pb_store_conn *(*connect)(pb_store *s, char *err, size_t errcap);
+    void (*disconnect)(pb_store_conn *c);
+    const char *(*errmsg)(pb_store_conn *c);
+    pb_store_rc (*begin)(pb_store_conn *c, pb_store_mode mode);
+    pb_store_rc (*commit)(pb_store_conn *c);
+    void (*rollback)(pb_store_conn *c);
+    pb_store_rc (*checkpoint)(pb_store_conn *c);
+    pb_store_rc (*migrate)(pb_store *s, int *applied, char *err, size_t errcap);
+    pb_store_rc (*schema_version)(pb_store_conn *c, int *current, int *latest);
+    pb_store_rc (*exec_raw)(pb_store_conn *c, const char *sql);
+
+    /* ledger */
+    pb_store_rc (*account_insert)(pb_store_conn *c, pb_store_account *a);
+    pb_store_rc (*account_get)(pb_store_conn *c, int64_t id, pb_store_account *out);
+    pb_store_rc (*account_find)(pb_store_conn *c, const char *brand, const char *owner,
+                                const char *kind, const char *currency, pb_store_account *out);
+    pb_store_rc (*balance_update)(pb_store_conn *c, const pb_store_account *a);
+    pb_store_rc (*transfer_insert)(pb_store_conn *c, const pb_store_transfer *t);
+    pb_store_rc (*transfer_by_seq)(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
+    pb_store_rc (*transfer_by_id)(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
+    pb_store_rc (*transfer_by_key)(pb_store_conn *c, const char *scope, const char *ikey,
+                                   pb_store_transfer *out);
+    pb_store_rc (*transfer_by_pending)(pb_store_conn *c, const pb_id *pending_id,
+                                       pb_store_transfer *out);
+    pb_store_rc (*transfer_last)(pb_store_conn *c, pb_store_transfer *out);
+    pb_store_rc (*rejection_insert)(pb_store_conn *c, const pb_store_rejection *r);
+    pb_store_rc (*rejection_by_key)(pb_store_conn *c, const char *scope, const char *ikey,
+                                    pb_store_rejection *out);
+    pb_store_rc (*pending_open_insert)(pb_store_conn *c, int64_t seq, int64_t expires_at);
+    pb_store_rc (*pending_open_delete)(pb_store_conn *c, int64_t seq);
+    pb_store_rc (*pending_open_get)(pb_store_conn *c, int64_t seq, int64_t *expires_at);
+    pb_store_rc (*pending_open_expired)(pb_store_conn *c, int64_t now, int64_t *seqs, size_t cap,
+                                        size_t *n);
+    pb_store_rc (*transfer_scan)(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,
+                                 void *ctx);
+    pb_store_rc (*account_scan)(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
+    pb_store_rc (*pending_open_scan)(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
+    pb_store_rc (*balance_orphans)(pb_store_conn *c, int64_t *orphans);
+};
+
+extern const pb_store_backend pb_store_sqlite_backend;
+
+#endif

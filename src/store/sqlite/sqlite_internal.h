@@ -1,0 +1,82 @@
+/* sqlite_internal.h — shared by the SQLite backend's files (private to src/store/sqlite/). */
+#ifndef PB_STORE_SQLITE_INTERNAL_H
+#define PB_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/backend.h"
+
+/* Cached prepared statements, one slot per statement the backend runs. */
+enum sq_stmt_id {
+    SQ_BEGIN_READ,
+    SQ_BEGIN_WRITE,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_ACCOUNT_INSERT,
+    SQ_BALANCE_INSERT,
+    SQ_ACCOUNT_GET,
+    SQ_ACCOUNT_FIND,
+    SQ_BALANCE_UPDATE,
+    SQ_TRANSFER_INSERT,
+    SQ_TRANSFER_BY_SEQ,
+    SQ_TRANSFER_BY_ID,
+    SQ_TRANSFER_BY_KEY,
+    SQ_TRANSFER_BY_PENDING,
+    SQ_TRANSFER_LAST,
+    SQ_REJECTION_INSERT,
+    SQ_REJECTION_BY_KEY,
+    SQ_PENDING_INSERT,
+    SQ_PENDING_DELETE,
+    SQ_PENDING_GET,
+    SQ_PENDING_EXPIRED,
+    SQ_STMT_COUNT_
+};
+
+typedef struct sq_store {
+    struct pb_store base;
+    char *path;
+} sq_store;
+
+typedef struct sq_conn {
+    struct pb_store_conn base;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[SQ_STMT_COUNT_];
+    char err[256];
+} sq_conn;
+
+/* The cached statement for id, prepared on first use from sql; NULL on error (in c->err). */
+sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt_id id, const char *sql);
+/* Maps a SQLite result code to a store result, recording the message on errors. */
+pb_store_rc sq_result(sq_conn *c, int rc);
+/* Steps a statement that returns no rows, resets it, and maps the result. */
+pb_store_rc sq_exec_stmt(sq_conn *c, sqlite3_stmt *st);
+
+/* Ledger operations live in sqlite_ledger.c. */
+pb_store_rc sq_account_insert(pb_store_conn *c, pb_store_account *a);
+pb_store_rc sq_account_get(pb_store_conn *c, int64_t id, pb_store_account *out);
+pb_store_rc sq_account_find(pb_store_conn *c, const char *brand, const char *owner,
+                            const char *kind, const char *currency, pb_store_account *out);
+pb_store_rc sq_balance_update(pb_store_conn *c, const pb_store_account *a);
+pb_store_rc sq_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);
+pb_store_rc sq_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
+pb_store_rc sq_transfer_by_id(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
+pb_store_rc sq_transfer_by_key(pb_store_conn *c, const char *scope, const char *ikey,
+                               pb_store_transfer *out);
+pb_store_rc sq_transfer_by_pending(pb_store_conn *c, const pb_id *pending_id,
+                                   pb_store_transfer *out);
+pb_store_rc sq_transfer_last(pb_store_conn *c, pb_store_transfer *out);
+pb_store_rc sq_rejection_insert(pb_store_conn *c, const pb_store_rejection *r);
+pb_store_rc sq_rejection_by_key(pb_store_conn *c, const char *scope, const char *ikey,
+                                pb_store_rejection *out);
+pb_store_rc sq_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at);
+pb_store_rc sq_pending_open_delete(pb_store_conn *c, int64_t seq);
+pb_store_rc sq_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *expires_at);
+pb_store_rc sq_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs, size_t cap,
+                                    size_t *n);
+pb_store_rc sq_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,
+                             void *ctx);
+pb_store_rc sq_account_scan(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
+pb_store_rc sq_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
+pb_store_rc sq_balance_orphans(pb_store_conn *c, int64_t *orphans);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * sqlite_ledger.c — the ledger's statements on SQLite.
+ *
+ * One function per statement, each with a cached prepared statement. Rows map
+ * one-to-one onto the structs in store_ledger.h; nothing here decides anything
+ * about money. Text columns are copied into the structs' inline buffers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_internal.h"
+
+#define SQ(c) ((sq_conn *)(c))
+
+#define TRANSFER_COLS                                                                          \
+    "seq,id,scope,ikey,debit_account_id,credit_account_id,amount,currency,code,flags,"         \
+    "pending_id,timeout_s,expires_at,reference,trace_id,debit_prev_seq,credit_prev_seq,"      \
+    "created_at,hash"
+
+#define ACCOUNT_COLS                                                                           \
+    "a.id,a.brand,a.owner,a.kind,a.currency,a.flags,a.created_at,b.debits_pending,"            \
+    "b.debits_posted,b.credits_pending,b.credits_posted,b.last_seq"
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    if (!s)
+        n = 0;
+    if ((size_t)n >= cap)
+        n = (int)cap - 1;
+    memcpy(dst, s ? (const char *)s : "", (size_t)n);
+    dst[n] = 0;
+}
+
+static void copy_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col)
+{
+    const void *b = sqlite3_column_blob(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    memset(dst, 0, len);
+    if (b)
+        memcpy(dst, b, n < len ? n : len);
+}
+
+static void read_transfer(sqlite3_stmt *st, pb_store_transfer *t)
+{
+    memset(t, 0, sizeof *t);
+    t->seq = sqlite3_column_int64(st, 0);
+    copy_blob(t->id.b, 16, st, 1);
+    copy_text(t->scope, sizeof t->scope, st, 2);
+    copy_text(t->ikey, sizeof t->ikey, st, 3);
+    t->debit_account_id = sqlite3_column_int64(st, 4);
+    t->credit_account_id = sqlite3_column_int64(st, 5);
+    t->amount = sqlite3_column_int64(st, 6);
+    copy_text(t->currency, sizeof t->currency, st, 7);
+    t->code = (uint32_t)sqlite3_column_int64(st, 8);
+    t->flags = (uint32_t)sqlite3_column_int64(st, 9);
+    t->has_pending_id = sqlite3_column_type(st, 10) != SQLITE_NULL;
+    if (t->has_pending_id)
+        copy_blob(t->pending_id.b, 16, st, 10);
+    t->timeout_s = sqlite3_column_int64(st, 11);
+    t->expires_at = sqlite3_column_int64(st, 12);
+    copy_text(t->reference, sizeof t->reference, st, 13);
+    copy_text(t->trace_id, sizeof t->trace_id, st, 14);
+    t->debit_prev_seq = sqlite3_column_int64(st, 15);
+    t->credit_prev_seq = sqlite3_column_int64(st, 16);
+    t->created_at = sqlite3_column_int64(st, 17);
+    copy_blob(t->hash, 32, st, 18);
+}
+
+static void read_account(sqlite3_stmt *st, pb_store_account *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    copy_text(a->brand, sizeof a->brand, st, 1);
+    copy_text(a->owner, sizeof a->owner, st, 2);
+    copy_text(a->kind, sizeof a->kind, st, 3);
+    copy_text(a->currency, sizeof a->currency, st, 4);
+    a->flags = (uint32_t)sqlite3_column_int64(st, 5);
+    a->created_at = sqlite3_column_int64(st, 6);
+    a->debits_pending = sqlite3_column_int64(st, 7);
+    a->debits_posted = sqlite3_column_int64(st, 8);
+    a->credits_pending = sqlite3_column_int64(st, 9);
+    a->credits_posted = sqlite3_column_int64(st, 10);
+    a->last_seq = sqlite3_column_int64(st, 11);
+}
+
+/* Steps a single-row lookup: OK with the row read by `read`, NOT_FOUND, or an error. */
+#define LOOKUP(c, st, read, out)                                                               \
+    do {                                                                                       \
+        int rc_ = sqlite3_step(st);                                                            \
+        pb_store_rc r_ = PB_STORE_NOT_FOUND;                                                   \
+        if (rc_ == SQLITE_ROW) {                                                               \
+            read(st, out);                                                                     \
+            r_ = PB_STORE_OK;                                                                  \
+        } else if (rc_ != SQLITE_DONE) {                                                       \
+            r_ = sq_result(c, rc_);                                                            \
+        }                                                                                      \
+        sqlite3_reset(st);                                                                     \
+        sqlite3_clear_bindings(st);                                                            \
+        return r_;                                                                             \
+    } while (0)
+
+pb_store_rc sq_account_insert(pb_store_conn *base, pb_store_account *a)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_ACCOUNT_INSERT,
+                               "INSERT INTO ledger_account(id,brand,owner,kind,currency,flags,"
+                               "created_at) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    sqlite3_stmt *bal = sq_stmt(c, SQ_BALANCE_INSERT,
+                                "INSERT INTO ledger_balance(account_id) VALUES(?1)");
+    if (!st || !bal)
+        return PB_STORE_ERROR;
+    if (a->id)
+        sqlite3_bind_int64(st, 1, a->id);
+    else
+        sqlite3_bind_null(st, 1);
+    sqlite3_bind_text(st, 2, a->brand, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, a->flags);
+    sqlite3_bind_int64(st, 7, a->created_at);
+    pb_store_rc r = sq_exec_stmt(c, st);
+    if (r != PB_STORE_OK)
+        return r;
+    a->id = sqlite3_last_insert_rowid(c->db);
+    sqlite3_bind_int64(bal, 1, a->id);
+    return sq_exec_stmt(c, bal);
+}
+
+pb_store_rc sq_account_get(pb_store_conn *base, int64_t id, pb_store_account *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_ACCOUNT_GET,
+                               "SELECT " ACCOUNT_COLS " FROM ledger_account a "
+                               "JOIN ledger_balance b ON b.account_id=a.id WHERE a.id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    LOOKUP(c, st, read_account, out);
+}
+
+pb_store_rc sq_account_find(pb_store_conn *base, const char *brand, const char *owner,
+                            const char *kind, const char *currency, pb_store_account *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_ACCOUNT_FIND,
+                               "SELECT " ACCOUNT_COLS " FROM ledger_account a "
+                               "JOIN ledger_balance b ON b.account_id=a.id "
+                               "WHERE a.brand=?1 AND a.owner=?2 AND a.kind=?3 AND a.currency=?4");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_text(st, 1, brand, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, currency, -1, SQLITE_STATIC);
+    LOOKUP(c, st, read_account, out);
+}
+
+pb_store_rc sq_balance_update(pb_store_conn *base, const pb_store_account *a)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_BALANCE_UPDATE,
+                               "UPDATE ledger_balance SET debits_pending=?2,debits_posted=?3,"
+                               "credits_pending=?4,credits_posted=?5,last_seq=?6 "
+                               "WHERE account_id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, a->id);
+    sqlite3_bind_int64(st, 2, a->debits_pending);
+    sqlite3_bind_int64(st, 3, a->debits_posted);
+    sqlite3_bind_int64(st, 4, a->credits_pending);
+    sqlite3_bind_int64(st, 5, a->credits_posted);
+    sqlite3_bind_int64(st, 6, a->last_seq);
+    pb_store_rc r = sq_exec_stmt(c, st);
+    if (r == PB_STORE_OK && sqlite3_changes(c->db) != 1)
+        return PB_STORE_NOT_FOUND;
+    return r;
+}
+
+pb_store_rc sq_transfer_insert(pb_store_conn *base, const pb_store_transfer *t)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_INSERT,
+                               "INSERT INTO ledger_transfer(" TRANSFER_COLS ") VALUES("
+                               "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, t->seq);
+    sqlite3_bind_blob(st, 2, t->id.b, 16, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, t->ikey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, t->debit_account_id);
+    sqlite3_bind_int64(st, 6, t->credit_account_id);
+    sqlite3_bind_int64(st, 7, t->amount);
+    sqlite3_bind_text(st, 8, t->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, t->code);
+    sqlite3_bind_int64(st, 10, t->flags);
+    if (t->has_pending_id)
+        sqlite3_bind_blob(st, 11, t->pending_id.b, 16, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 11);
+    sqlite3_bind_int64(st, 12, t->timeout_s);
+    sqlite3_bind_int64(st, 13, t->expires_at);
+    sqlite3_bind_text(st, 14, t->reference, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, t->trace_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 16, t->debit_prev_seq);
+    sqlite3_bind_int64(st, 17, t->credit_prev_seq);
+    sqlite3_bind_int64(st, 18, t->created_at);
+    sqlite3_bind_blob(st, 19, t->hash, 32, SQLITE_STATIC);
+    return sq_exec_stmt(c, st);
+}
+
+pb_store_rc sq_transfer_by_seq(pb_store_conn *base, int64_t seq, pb_store_transfer *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_SEQ,
+                               "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE seq=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    LOOKUP(c, st, read_transfer, out);
+}
+
+pb_store_rc sq_transfer_by_id(pb_store_conn *base, const pb_id *id, pb_store_transfer *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_ID,
+                               "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+    LOOKUP(c, st, read_transfer, out);
+}
+
+pb_store_rc sq_transfer_by_key(pb_store_conn *base, const char *scope, const char *ikey,
+                               pb_store_transfer *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_KEY,
+                               "SELECT " TRANSFER_COLS
+                               " FROM ledger_transfer WHERE scope=?1 AND ikey=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ikey, -1, SQLITE_STATIC);
+    LOOKUP(c, st, read_transfer, out);
+}
+
+pb_store_rc sq_transfer_by_pending(pb_store_conn *base, const pb_id *pending_id,
+                                   pb_store_transfer *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_PENDING,
+                               "SELECT " TRANSFER_COLS
+                               " FROM ledger_transfer WHERE pending_id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_blob(st, 1, pending_id->b, 16, SQLITE_STATIC);
+    LOOKUP(c, st, read_transfer, out);
+}
+
+pb_store_rc sq_transfer_last(pb_store_conn *base, pb_store_transfer *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_LAST,
+                               "SELECT " TRANSFER_COLS
+                               " FROM ledger_transfer ORDER BY seq DESC LIMIT 1");
+    if (!st)
+        return PB_STORE_ERROR;
+    LOOKUP(c, st, read_transfer, out);
+}
+
+static void read_rejection(sqlite3_stmt *st, pb_store_rejection *r)
+{
+    memset(r, 0, sizeof *r);
+    copy_text(r->scope, sizeof r->scope, st, 0);
+    copy_text(r->ikey, sizeof r->ikey, st, 1);
+    r->debit_account_id = sqlite3_column_int64(st, 2);
+    r->credit_account_id = sqlite3_column_int64(st, 3);
+    r->amount = sqlite3_column_int64(st, 4);
+    copy_text(r->currency, sizeof r->currency, st, 5);
+    r->code = (uint32_t)sqlite3_column_int64(st, 6);
+    r->flags = (uint32_t)sqlite3_column_int64(st, 7);
+    r->has_pending_id = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    if (r->has_pending_id)
+        copy_blob(r->pending_id.b, 16, st, 8);
+    r->timeout_s = sqlite3_column_int64(st, 9);
+    copy_text(r->reference, sizeof r->reference, st, 10);
+    copy_text(r->error, sizeof r->error, st, 11);
+    r->created_at = sqlite3_column_int64(st, 12);
+}
+
+#define REJECTION_COLS                                                                         \
+    "scope,ikey,debit_account_id,credit_account_id,amount,currency,code,flags,pending_id,"     \
+    "timeout_s,reference,error,created_at"
+
+pb_store_rc sq_rejection_insert(pb_store_conn *base, const pb_store_rejection *r)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_REJECTION_INSERT,
+                               "INSERT INTO ledger_rejection(" REJECTION_COLS
+                               ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_text(st, 1, r->scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->ikey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->debit_account_id);
+    sqlite3_bind_int64(st, 4, r->credit_account_id);
+    sqlite3_bind_int64(st, 5, r->amount);
+    sqlite3_bind_text(st, 6, r->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, r->code);
+    sqlite3_bind_int64(st, 8, r->flags);
+    if (r->has_pending_id)
+        sqlite3_bind_blob(st, 9, r->pending_id.b, 16, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_int64(st, 10, r->timeout_s);
+    sqlite3_bind_text(st, 11, r->reference, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, r->error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 13, r->created_at);
+    return sq_exec_stmt(c, st);
+}
+
+pb_store_rc sq_rejection_by_key(pb_store_conn *base, const char *scope, const char *ikey,
+                                pb_store_rejection *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_REJECTION_BY_KEY,
+                               "SELECT " REJECTION_COLS
+                               " FROM ledger_rejection WHERE scope=?1 AND ikey=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ikey, -1, SQLITE_STATIC);
+    LOOKUP(c, st, read_rejection, out);
+}
+
+pb_store_rc sq_pending_open_insert(pb_store_conn *base, int64_t seq, int64_t expires_at)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_PENDING_INSERT,
+                               "INSERT INTO ledger_pending_open(transfer_seq,expires_at) "
+                               "VALUES(?1,?2)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, expires_at);
+    return sq_exec_stmt(c, st);
+}
+
+pb_store_rc sq_pending_open_delete(pb_store_conn *base, int64_t seq)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_PENDING_DELETE,
+                               "DELETE FROM ledger_pending_open WHERE transfer_seq=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    pb_store_rc r = sq_exec_stmt(c, st);
+    if (r == PB_STORE_OK && sqlite3_changes(c->db) != 1)
+        return PB_STORE_NOT_FOUND;
+    return r;
+}
+
+static void read_expiry(sqlite3_stmt *st, int64_t *out) { *out = sqlite3_column_int64(st, 0); }
+
+pb_store_rc sq_pending_open_get(pb_store_conn *base, int64_t seq, int64_t *expires_at)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_PENDING_GET,
+                               "SELECT expires_at FROM ledger_pending_open WHERE transfer_seq=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    LOOKUP(c, st, read_expiry, expires_at);
+}
+
+pb_store_rc sq_pending_open_expired(pb_store_conn *base, int64_t now, int64_t *seqs, size_t cap,
+                                    size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_PENDING_EXPIRED,
+                               "SELECT transfer_seq FROM ledger_pending_open "
+                               "WHERE expires_at > 0 AND expires_at <= ?1 "
+                               "ORDER BY expires_at, transfer_seq LIMIT ?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (int64_t)cap);
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap)
+        seqs[(*n)++] = sqlite3_column_int64(st, 0);
+    pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+/* Scans use one-off statements: they run rarely (verify, tooling), not on the hot path. */
+static pb_store_rc scan(sq_conn *c, const char *sql, int64_t bind1, int (*row)(sqlite3_stmt *, void *),
+                        void *ctx)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_result(c, rc);
+    if (sqlite3_bind_parameter_count(st) >= 1)
+        sqlite3_bind_int64(st, 1, bind1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (row(st, ctx))
+            break;
+    pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+struct cb_ctx {
+    void *fn;
+    void *ctx;
+};
+
+static int transfer_row(sqlite3_stmt *st, void *p)
+{
+    struct cb_ctx *x = p;
+    pb_store_transfer t;
+    read_transfer(st, &t);
+    return ((pb_store_transfer_cb)x->fn)(x->ctx, &t);
+}
+
+static int account_row(sqlite3_stmt *st, void *p)
+{
+    struct cb_ctx *x = p;
+    pb_store_account a;
+    read_account(st, &a);
+    return ((pb_store_account_cb)x->fn)(x->ctx, &a);
+}
+
+static int pending_row(sqlite3_stmt *st, void *p)
+{
+    struct cb_ctx *x = p;
+    return ((pb_store_pending_cb)x->fn)(x->ctx, sqlite3_column_int64(st, 0),
+                                        sqlite3_column_int64(st, 1));
+}
+
+pb_store_rc sq_transfer_scan(pb_store_conn *base, int64_t after_seq, pb_store_transfer_cb cb,
+                             void *ctx)
+{
+    struct cb_ctx x = {(void *)cb, ctx};
+    return scan(SQ(base), "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE seq>?1 ORDER BY seq",
+                after_seq, transfer_row, &x);
+}
+
+pb_store_rc sq_account_scan(pb_store_conn *base, pb_store_account_cb cb, void *ctx)
+{
+    struct cb_ctx x = {(void *)cb, ctx};
+    return scan(SQ(base),
+                "SELECT " ACCOUNT_COLS " FROM ledger_account a "
+                "JOIN ledger_balance b ON b.account_id=a.id ORDER BY a.id",
+                0, account_row, &x);
+}
+
+pb_store_rc sq_pending_open_scan(pb_store_conn *base, pb_store_pending_cb cb, void *ctx)
+{
+    struct cb_ctx x = {(void *)cb, ctx};
+    return scan(SQ(base),
+                "SELECT transfer_seq,expires_at FROM ledger_pending_open ORDER BY transfer_seq", 0,
+                pending_row, &x);
+}
+
+static int count_row(sqlite3_stmt *st, void *p)
+{
+    *(int64_t *)p = sqlite3_column_int64(st, 0);
+    return 1;
+}
+
+pb_store_rc sq_balance_orphans(pb_store_conn *base, int64_t *orphans)
+{
+    *orphans = 0;
+    return scan(SQ(base),
+                "SELECT (SELECT count(*) FROM ledger_account a WHERE NOT EXISTS "
+                "(SELECT 1 FROM ledger_balance b WHERE b.account_id=a.id)) + "
+                "(SELECT count(*) FROM ledger_balance b WHERE NOT EXISTS "
+                "(SELECT 1 FROM ledger_account a WHERE a.id=b.account_id))",
+                0, count_row, orphans);
+}

@@ -1,0 +1,331 @@
+/*
+ * sqlite_store.c — the embedded SQLite backend: connections, transactions,
+ * checkpoints and migrations.
+ *
+ * Every connection runs in WAL mode with synchronous=FULL (a commit syncs the
+ * WAL, so it survives power loss), a busy timeout, and a statement cache.
+ * Automatic checkpoints are off on every connection: the ledger runs passive
+ * checkpoints from its own thread (pb_store_checkpoint) so that a commit never
+ * pays for copying the WAL back into the database.
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/embedded.h"
+
+extern const pb_embedded_file pb_migrations_sqlite[];
+
+sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt_id id, const char *sql)
+{
+    sqlite3_stmt *st = c->stmt[id];
+    if (st)
+        return st;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "prepare: %s", sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    c->stmt[id] = st;
+    return st;
+}
+
+pb_store_rc sq_result(sq_conn *c, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return PB_STORE_OK;
+    case SQLITE_CONSTRAINT:
+        snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
+        return PB_STORE_CONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
+        return PB_STORE_BUSY;
+    default:
+        snprintf(c->err, sizeof c->err, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
+        return PB_STORE_ERROR;
+    }
+}
+
+pb_store_rc sq_exec_stmt(sq_conn *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    pb_store_rc r = sq_result(c, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+static pb_store *sq_open(const char *target, char *err, size_t errcap)
+{
+    if (!sqlite3_threadsafe()) {
+        snprintf(err, errcap, "this SQLite library is not thread-safe");
+        return NULL;
+    }
+    sq_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(target))) {
+        free(s);
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    s->base.be = &pb_store_sqlite_backend;
+    /* Open once to create the file and switch it to WAL (a persistent setting). */
+    pb_store_conn *c = pb_store_sqlite_backend.connect(&s->base, err, errcap);
+    if (!c) {
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    pb_store_sqlite_backend.disconnect(c);
+    return &s->base;
+}
+
+static void sq_close(pb_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    free(s->path);
+    free(s);
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errcap)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errcap, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
+{
+    sq_store *s = (sq_store *)base;
+    sq_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    c->base.be = &pb_store_sqlite_backend;
+    c->base.store = base;
+    int rc = sqlite3_open_v2(s->path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errcap, "open %s: %s", s->path, c->db ? sqlite3_errmsg(c->db) : "no memory");
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, 5000);
+    /* journal_mode may be refused while another connection holds a lock: retry via busy timeout. */
+    if (exec_sql(c->db,
+                 "PRAGMA journal_mode=WAL;"
+                 "PRAGMA synchronous=FULL;"
+                 "PRAGMA wal_autocheckpoint=0;"
+                 "PRAGMA cache_size=-65536;"
+                 "PRAGMA temp_store=MEMORY;"
+                 "PRAGMA foreign_keys=OFF;",
+                 err, errcap) != SQLITE_OK) {
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    return &c->base;
+}
+
+static void sq_disconnect(pb_store_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    for (int i = 0; i < SQ_STMT_COUNT_; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static const char *sq_errmsg(pb_store_conn *base) { return ((sq_conn *)base)->err; }
+
+static pb_store_rc sq_begin(pb_store_conn *base, pb_store_mode mode)
+{
+    sq_conn *c = (sq_conn *)base;
+    sqlite3_stmt *st = mode == PB_STORE_WRITE ? sq_stmt(c, SQ_BEGIN_WRITE, "BEGIN IMMEDIATE")
+                                              : sq_stmt(c, SQ_BEGIN_READ, "BEGIN DEFERRED");
+    return st ? sq_exec_stmt(c, st) : PB_STORE_ERROR;
+}
+
+static pb_store_rc sq_commit(pb_store_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    sqlite3_stmt *st = sq_stmt(c, SQ_COMMIT, "COMMIT");
+    return st ? sq_exec_stmt(c, st) : PB_STORE_ERROR;
+}
+
+static void sq_rollback(pb_store_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    if (sqlite3_get_autocommit(c->db))
+        return; /* nothing open (SQLite may already have rolled back after an error) */
+    sqlite3_stmt *st = sq_stmt(c, SQ_ROLLBACK, "ROLLBACK");
+    if (st)
+        sq_exec_stmt(c, st);
+}
+
+static pb_store_rc sq_checkpoint(pb_store_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return sq_result(c, rc);
+}
+
+static pb_store_rc sq_exec_raw(pb_store_conn *base, const char *sql)
+{
+    sq_conn *c = (sq_conn *)base;
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        snprintf(c->err, sizeof c->err, "%s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? PB_STORE_OK : sq_result(c, rc);
+}
+
+/* The number a migration file starts with: "0001_ledger.sql" → 1. */
+static int migration_number(const char *name) { return atoi(name); }
+
+static int latest_version(void)
+{
+    int v = 0;
+    for (const pb_embedded_file *f = pb_migrations_sqlite; f->name; f++)
+        if (migration_number(f->name) > v)
+            v = migration_number(f->name);
+    return v;
+}
+
+static int current_version(sqlite3 *db, int *out)
+{
+    sqlite3_stmt *st;
+    *out = 0;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT name FROM sqlite_schema WHERE type='table' "
+                                "AND name='schema_migrations'",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return SQLITE_OK; /* no table: version 0 */
+    if (rc != SQLITE_ROW)
+        return rc;
+    rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(version),0) FROM schema_migrations", -1, &st,
+                            NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static pb_store_rc sq_schema_version(pb_store_conn *base, int *current, int *latest)
+{
+    sq_conn *c = (sq_conn *)base;
+    *latest = latest_version();
+    return sq_result(c, current_version(c->db, current));
+}
+
+static pb_store_rc sq_migrate(pb_store *s, int *applied, char *err, size_t errcap)
+{
+    pb_store_conn *base = sq_connect(s, err, errcap);
+    if (!base)
+        return PB_STORE_ERROR;
+    sq_conn *c = (sq_conn *)base;
+    pb_store_rc r = PB_STORE_OK;
+    int n = 0;
+    if (exec_sql(c->db,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                 err, errcap) != SQLITE_OK) {
+        r = PB_STORE_ERROR;
+        goto out;
+    }
+    for (const pb_embedded_file *f = pb_migrations_sqlite; f->name; f++) {
+        int v = migration_number(f->name), cur;
+        if (exec_sql(c->db, "BEGIN IMMEDIATE", err, errcap) != SQLITE_OK) {
+            r = PB_STORE_BUSY;
+            goto out;
+        }
+        /* re-read inside the write lock: another process may have migrated meanwhile */
+        if (current_version(c->db, &cur) != SQLITE_OK) {
+            snprintf(err, errcap, "%s", sqlite3_errmsg(c->db));
+            r = PB_STORE_ERROR;
+        } else if (v > cur) {
+            char ins[256];
+            snprintf(ins, sizeof ins,
+                     "INSERT INTO schema_migrations(version,name,applied_at) "
+                     "VALUES(%d,'%s',CAST((julianday('now')-2440587.5)*86400000000 AS INTEGER))",
+                     v, f->name);
+            if (exec_sql(c->db, f->data, err, errcap) != SQLITE_OK ||
+                exec_sql(c->db, ins, err, errcap) != SQLITE_OK)
+                r = PB_STORE_ERROR;
+            else
+                n++;
+        }
+        if (r != PB_STORE_OK) {
+            size_t used = strlen(err);
+            snprintf(err + used, errcap - used, " (in migration %s)", f->name);
+            exec_sql(c->db, "ROLLBACK", err + strlen(err), 0);
+            goto out;
+        }
+        if (exec_sql(c->db, "COMMIT", err, errcap) != SQLITE_OK) {
+            r = PB_STORE_ERROR;
+            goto out;
+        }
+    }
+out:
+    if (applied)
+        *applied = n;
+    sq_disconnect(base);
+    return r;
+}
+
+const pb_store_backend pb_store_sqlite_backend = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .errmsg = sq_errmsg,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .checkpoint = sq_checkpoint,
+    .migrate = sq_migrate,
+    .schema_version = sq_schema_version,
+    .exec_raw = sq_exec_raw,
+    .account_insert = sq_account_insert,
+    .account_get = sq_account_get,
+    .account_find = sq_account_find,
+    .balance_update = sq_balance_update,
+    .transfer_insert = sq_transfer_insert,
+    .transfer_by_seq = sq_transfer_by_seq,
+    .transfer_by_id = sq_transfer_by_id,
+    .transfer_by_key = sq_transfer_by_key,
+    .transfer_by_pending = sq_transfer_by_pending,
+    .transfer_last = sq_transfer_last,
+    .rejection_insert = sq_rejection_insert,
+    .rejection_by_key = sq_rejection_by_key,
+    .pending_open_insert = sq_pending_open_insert,
+    .pending_open_delete = sq_pending_open_delete,
+    .pending_open_get = sq_pending_open_get,
+    .pending_open_expired = sq_pending_open_expired,
+    .transfer_scan = sq_transfer_scan,
+    .account_scan = sq_account_scan,
+    .pending_open_scan = sq_pending_open_scan,
+    .balance_orphans = sq_balance_orphans,
+};

@@ -1,0 +1,167 @@
+/*
+ * store.c — picks a backend from the URL and dispatches every public call to it.
+ * Nothing here knows SQL; see sqlite/ for the embedded backend.
+ */
+#include "store/backend.h"
+
+#include <stdio.h>
+#include <string.h>
+
+pb_store *pb_store_open(const char *url, char *err, size_t errcap)
+{
+    if (!url || !*url) {
+        snprintf(err, errcap, "empty database url");
+        return NULL;
+    }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        snprintf(err, errcap, "the PostgreSQL backend is not part of this build yet");
+        return NULL;
+    }
+    const char *target = url;
+    if (strncmp(url, "sqlite:", 7) == 0)
+        target = url + 7;
+    return pb_store_sqlite_backend.open(target, err, errcap);
+}
+
+void pb_store_close(pb_store *s)
+{
+    if (s)
+        s->be->close(s);
+}
+
+const char *pb_store_backend_name(const pb_store *s) { return s->be->name; }
+
+pb_store_conn *pb_store_connect(pb_store *s, char *err, size_t errcap)
+{
+    return s->be->connect(s, err, errcap);
+}
+
+void pb_store_disconnect(pb_store_conn *c)
+{
+    if (c)
+        c->be->disconnect(c);
+}
+
+const char *pb_store_errmsg(pb_store_conn *c) { return c->be->errmsg(c); }
+pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode) { return c->be->begin(c, mode); }
+pb_store_rc pb_store_commit(pb_store_conn *c) { return c->be->commit(c); }
+void pb_store_rollback(pb_store_conn *c) { c->be->rollback(c); }
+pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c); }
+
+pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap)
+{
+    return s->be->migrate(s, applied, err, errcap);
+}
+
+pb_store_rc pb_store_schema_version(pb_store_conn *c, int *current, int *latest)
+{
+    return c->be->schema_version(c, current, latest);
+}
+
+pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql) { return c->be->exec_raw(c, sql); }
+
+pb_store_rc pb_store_account_insert(pb_store_conn *c, pb_store_account *a)
+{
+    return c->be->account_insert(c, a);
+}
+
+pb_store_rc pb_store_account_get(pb_store_conn *c, int64_t id, pb_store_account *out)
+{
+    return c->be->account_get(c, id, out);
+}
+
+pb_store_rc pb_store_account_find(pb_store_conn *c, const char *brand, const char *owner,
+                                  const char *kind, const char *currency, pb_store_account *out)
+{
+    return c->be->account_find(c, brand, owner, kind, currency, out);
+}
+
+pb_store_rc pb_store_balance_update(pb_store_conn *c, const pb_store_account *a)
+{
+    return c->be->balance_update(c, a);
+}
+
+pb_store_rc pb_store_transfer_insert(pb_store_conn *c, const pb_store_transfer *t)
+{
+    return c->be->transfer_insert(c, t);
+}
+
+pb_store_rc pb_store_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out)
+{
+    return c->be->transfer_by_seq(c, seq, out);
+}
+
+pb_store_rc pb_store_transfer_by_id(pb_store_conn *c, const pb_id *id, pb_store_transfer *out)
+{
+    return c->be->transfer_by_id(c, id, out);
+}
+
+pb_store_rc pb_store_transfer_by_key(pb_store_conn *c, const char *scope, const char *ikey,
+                                     pb_store_transfer *out)
+{
+    return c->be->transfer_by_key(c, scope, ikey, out);
+}
+
+pb_store_rc pb_store_transfer_by_pending(pb_store_conn *c, const pb_id *pending_id,
+                                         pb_store_transfer *out)
+{
+    return c->be->transfer_by_pending(c, pending_id, out);
+}
+
+pb_store_rc pb_store_transfer_last(pb_store_conn *c, pb_store_transfer *out)
+{
+    return c->be->transfer_last(c, out);
+}
+
+pb_store_rc pb_store_rejection_insert(pb_store_conn *c, const pb_store_rejection *r)
+{
+    return c->be->rejection_insert(c, r);
+}
+
+pb_store_rc pb_store_rejection_by_key(pb_store_conn *c, const char *scope, const char *ikey,
+                                      pb_store_rejection *out)
+{
+    return c->be->rejection_by_key(c, scope, ikey, out);
+}
+
+pb_store_rc pb_store_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at)
+{
+    return c->be->pending_open_insert(c, seq, expires_at);
+}
+
+pb_store_rc pb_store_pending_open_delete(pb_store_conn *c, int64_t seq)
+{
+    return c->be->pending_open_delete(c, seq);
+}
+
+pb_store_rc pb_store_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *expires_at)
+{
+    return c->be->pending_open_get(c, seq, expires_at);
+}
+
+pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs,
+                                          size_t cap, size_t *n)
+{
+    return c->be->pending_open_expired(c, now, seqs, cap, n);
+}
+
+pb_store_rc pb_store_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,
+                                   void *ctx)
+{
+    return c->be->transfer_scan(c, after_seq, cb, ctx);
+}
+
+pb_store_rc pb_store_account_scan(pb_store_conn *c, pb_store_account_cb cb, void *ctx)
+{
+    return c->be->account_scan(c, cb, ctx);
+}
+
+pb_store_rc pb_store_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb, void *ctx)
+{
+    return c->be->pending_open_scan(c, cb, ctx);
+}
+
+pb_store_rc pb_store_balance_orphans(pb_store_conn *c, int64_t *orphans)
+{
+    return c->be->balance_orphans(c, orphans);
+}

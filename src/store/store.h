@@ -1,0 +1,73 @@
+/*
+ * store.h — the backend-neutral store: the only door to the database.
+ *
+ * Domain code opens a pb_store from a URL, takes one pb_store_conn per thread,
+ * runs transactions on it, and calls typed operations (one per statement the
+ * domain needs: store_ledger.h, ...). SQL lives only behind this header, in one
+ * folder per backend (sqlite/ now; pg/ later implements the same vtable, so
+ * domain code does not change when it arrives). The store decides nothing about
+ * money: it reads and writes rows.
+ *
+ * Ownership: pb_store_open() pairs with pb_store_close(); pb_store_connect()
+ * with pb_store_disconnect(). A connection is used by one thread at a time.
+ */
+#ifndef PB_STORE_STORE_H
+#define PB_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pb_store pb_store;
+typedef struct pb_store_conn pb_store_conn;
+
+/* Result of every store operation. */
+typedef enum {
+    PB_STORE_OK = 0,
+    PB_STORE_NOT_FOUND, /* a lookup found no row */
+    PB_STORE_CONFLICT,  /* a unique constraint refused the row */
+    PB_STORE_BUSY,      /* a retryable conflict or lock timeout: retry the whole transaction */
+    PB_STORE_ERROR,     /* a hard failure (I/O, corruption, misuse): see pb_store_errmsg() */
+} pb_store_rc;
+
+typedef enum {
+    PB_STORE_READ = 0,  /* a read transaction (a consistent snapshot) */
+    PB_STORE_WRITE = 1, /* a write transaction (takes the write lock at once) */
+} pb_store_mode;
+
+/*
+ * Opens the database named by url: "sqlite:PATH", or a plain PATH (SQLite).
+ * Does not migrate. On failure returns NULL and writes a reason into err.
+ */
+pb_store *pb_store_open(const char *url, char *err, size_t errcap);
+void pb_store_close(pb_store *s);
+/* The backend's name: "sqlite". */
+const char *pb_store_backend_name(const pb_store *s);
+
+/* A new connection. Returns NULL on failure (reason in err). */
+pb_store_conn *pb_store_connect(pb_store *s, char *err, size_t errcap);
+void pb_store_disconnect(pb_store_conn *c);
+/* The last error of this connection, for logs. */
+const char *pb_store_errmsg(pb_store_conn *c);
+
+pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode);
+/* Commits durably (the ledger's commits survive power loss). */
+pb_store_rc pb_store_commit(pb_store_conn *c);
+void pb_store_rollback(pb_store_conn *c);
+
+/* Copies committed pages from the write-ahead log into the database without
+ * blocking writers (SQLite: a passive checkpoint; other backends: a no-op). */
+pb_store_rc pb_store_checkpoint(pb_store_conn *c);
+
+/* Applies every numbered migration above the current version, each in its own
+ * transaction. *applied (may be NULL) receives how many ran. */
+pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap);
+/* The schema version in the database and the newest one this binary knows. */
+pb_store_rc pb_store_schema_version(pb_store_conn *c, int *current, int *latest);
+
+/* Runs raw SQL. Only for tests and operator tooling (e.g. the tamper test), never domain code. */
+pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
+
+#include "store/store_ledger.h"
+
+#endif

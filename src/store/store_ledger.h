@@ -1,0 +1,125 @@
+/*
+ * store_ledger.h — the ledger's rows and the statements the ledger runs.
+ * Included by store.h. Rows are fixed-size structs with inline strings, so the
+ * writer's hot path allocates nothing.
+ */
+#ifndef PB_STORE_LEDGER_H
+#define PB_STORE_LEDGER_H
+
+#include "core/id.h"
+
+#define PB_LEDGER_BRAND_MAX 32
+#define PB_LEDGER_OWNER_MAX 64
+#define PB_LEDGER_KIND_MAX 32
+#define PB_LEDGER_CURRENCY_MAX 7
+#define PB_LEDGER_SCOPE_MAX 64
+#define PB_LEDGER_KEY_MAX 128
+#define PB_LEDGER_REFERENCE_MAX 64
+#define PB_LEDGER_TRACE_MAX 32
+#define PB_LEDGER_ERROR_MAX 32
+
+/* An account and its balance projection. */
+typedef struct pb_store_account {
+    int64_t id;
+    char brand[PB_LEDGER_BRAND_MAX + 1];
+    char owner[PB_LEDGER_OWNER_MAX + 1];
+    char kind[PB_LEDGER_KIND_MAX + 1];
+    char currency[PB_LEDGER_CURRENCY_MAX + 1];
+    uint32_t flags;
+    int64_t created_at; /* µs since epoch, UTC */
+    int64_t debits_pending;
+    int64_t debits_posted;
+    int64_t credits_pending;
+    int64_t credits_posted;
+    int64_t last_seq; /* newest transfer touching the account; 0 when none */
+} pb_store_account;
+
+/* A transfer row, exactly as stored. */
+typedef struct pb_store_transfer {
+    int64_t seq; /* global order, 1, 2, 3, ... */
+    pb_id id;
+    char scope[PB_LEDGER_SCOPE_MAX + 1];
+    char ikey[PB_LEDGER_KEY_MAX + 1];
+    int64_t debit_account_id;
+    int64_t credit_account_id;
+    int64_t amount;
+    char currency[PB_LEDGER_CURRENCY_MAX + 1];
+    uint32_t code;
+    uint32_t flags;
+    bool has_pending_id;
+    pb_id pending_id; /* the pending transfer a post/void/expiry resolves */
+    int64_t timeout_s;  /* a pending transfer's timeout; 0 = none */
+    int64_t expires_at; /* µs; 0 = never */
+    char reference[PB_LEDGER_REFERENCE_MAX + 1];
+    char trace_id[PB_LEDGER_TRACE_MAX + 1];
+    int64_t debit_prev_seq; /* previous transfer of the debit account; 0 = first */
+    int64_t credit_prev_seq;
+    int64_t created_at;
+    uint8_t hash[32];
+} pb_store_transfer;
+
+/* A request the ledger rejected for a business reason, remembered under its key. */
+typedef struct pb_store_rejection {
+    char scope[PB_LEDGER_SCOPE_MAX + 1];
+    char ikey[PB_LEDGER_KEY_MAX + 1];
+    int64_t debit_account_id;
+    int64_t credit_account_id;
+    int64_t amount;
+    char currency[PB_LEDGER_CURRENCY_MAX + 1];
+    uint32_t code;
+    uint32_t flags;
+    bool has_pending_id;
+    pb_id pending_id;
+    int64_t timeout_s;
+    char reference[PB_LEDGER_REFERENCE_MAX + 1];
+    char error[PB_LEDGER_ERROR_MAX + 1]; /* the stable error code, e.g. "INSUFFICIENT_FUNDS" */
+    int64_t created_at;
+} pb_store_rejection;
+
+/* Accounts. insert assigns a->id when it is 0 and writes a zero balance row;
+ * CONFLICT when (brand, owner, kind, currency) exists. */
+pb_store_rc pb_store_account_insert(pb_store_conn *c, pb_store_account *a);
+pb_store_rc pb_store_account_get(pb_store_conn *c, int64_t id, pb_store_account *out);
+pb_store_rc pb_store_account_find(pb_store_conn *c, const char *brand, const char *owner,
+                                  const char *kind, const char *currency, pb_store_account *out);
+/* Writes the four counters and last_seq of a->id. NOT_FOUND when no balance row. */
+pb_store_rc pb_store_balance_update(pb_store_conn *c, const pb_store_account *a);
+
+/* Transfers: INSERT only. CONFLICT on a duplicate id, key or pending resolution. */
+pb_store_rc pb_store_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);
+pb_store_rc pb_store_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
+pb_store_rc pb_store_transfer_by_id(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
+pb_store_rc pb_store_transfer_by_key(pb_store_conn *c, const char *scope, const char *ikey,
+                                     pb_store_transfer *out);
+/* The transfer that resolved (posted, voided or expired) a pending transfer. */
+pb_store_rc pb_store_transfer_by_pending(pb_store_conn *c, const pb_id *pending_id,
+                                         pb_store_transfer *out);
+/* The transfer with the highest seq; NOT_FOUND in an empty ledger. */
+pb_store_rc pb_store_transfer_last(pb_store_conn *c, pb_store_transfer *out);
+
+pb_store_rc pb_store_rejection_insert(pb_store_conn *c, const pb_store_rejection *r);
+pb_store_rc pb_store_rejection_by_key(pb_store_conn *c, const char *scope, const char *ikey,
+                                      pb_store_rejection *out);
+
+/* Open pending transfers. */
+pb_store_rc pb_store_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at);
+pb_store_rc pb_store_pending_open_delete(pb_store_conn *c, int64_t seq);
+pb_store_rc pb_store_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *expires_at);
+/* Up to cap open pendings with 0 < expires_at <= now, oldest first; *n receives the count. */
+pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs,
+                                          size_t cap, size_t *n);
+
+/* Scans, in key order, for verification and tooling. A callback returning non-zero stops
+ * the scan (the scan then returns PB_STORE_OK). */
+typedef int (*pb_store_transfer_cb)(void *ctx, const pb_store_transfer *t);
+typedef int (*pb_store_account_cb)(void *ctx, const pb_store_account *a);
+typedef int (*pb_store_pending_cb)(void *ctx, int64_t seq, int64_t expires_at);
+pb_store_rc pb_store_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,
+                                   void *ctx);
+pb_store_rc pb_store_account_scan(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
+pb_store_rc pb_store_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
+/* Accounts that have a ledger_account row but no balance row, or the reverse, are
+ * reported by account_scan with the missing side zeroed and *orphans counting them. */
+pb_store_rc pb_store_balance_orphans(pb_store_conn *c, int64_t *orphans);
+
+#endif
