@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   gcc make pkg-config meson ninja-build python3
-  libsqlite3-dev sqlite3 libsodium-dev libcmocka-dev
+  libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcmocka-dev
 )
 
 missing=()

@@ -33,6 +33,7 @@ typedef struct bench_opts {
     double seconds;
     int accounts;
     bool random_keys;
+    int per_submit; /* transfers per pb_ledger_submit call */
 } bench_opts;
 
 typedef struct client {
@@ -88,11 +89,11 @@ static void record(client *c, int64_t us)
     c->lat_us[c->nlat++] = us;
 }
 
-static void *client_main(void *arg)
+/* Fills one transfer of the mix; holds resolve earlier holds of this client. */
+static void make_transfer(client *c, pb_transfer *tp)
 {
-    client *c = arg;
-    while (pb_time_mono_us() < c->deadline_us && !c->failed) {
-        pb_transfer t;
+    pb_transfer t;
+    {
         memset(&t, 0, sizeof t);
         make_key(c, &t);
         uint64_t r = next_rand(&c->rng);
@@ -112,27 +113,47 @@ static void *client_main(void *arg)
             t.amount = 1 + (int64_t)((r >> 20) % 100);
             t.code = win ? PB_CODE_WIN : PB_CODE_BET;
             snprintf(t.currency, sizeof t.currency, "EUR");
-            if (op >= 50 && c->nopen < 64) {
+            if (op >= 50 && c->nopen + (size_t)c->o->per_submit <= 64) {
                 t.flags = PB_TRANSFER_PENDING;
                 t.timeout_s = 3600;
             }
         }
+    }
+    *tp = t;
+}
+
+static void *client_main(void *arg)
+{
+    client *c = arg;
+    size_t per = (size_t)c->o->per_submit;
+    pb_transfer *t = calloc(per, sizeof *t);
+    if (!t) {
+        c->failed = true;
+        return NULL;
+    }
+    while (pb_time_mono_us() < c->deadline_us && !c->failed) {
+        for (size_t i = 0; i < per; i++)
+            make_transfer(c, &t[i]);
         int64_t t0 = pb_time_mono_us();
-        pb_err e = pb_ledger_submit(c->l, &t, 1);
-        record(c, pb_time_mono_us() - t0);
+        pb_err e = pb_ledger_submit(c->l, t, per);
+        int64_t took = pb_time_mono_us() - t0;
         if (e != PB_OK) {
             fprintf(stderr, "bench: submit failed: %s\n", pb_err_code(e));
             c->failed = true;
             break;
         }
-        if (t.result == PB_OK) {
-            c->ok++;
-            if (t.flags & PB_TRANSFER_PENDING)
-                c->open[c->nopen++] = t.record.id;
-        } else {
-            c->rejected++;
+        for (size_t i = 0; i < per; i++) {
+            record(c, took);
+            if (t[i].result == PB_OK) {
+                c->ok++;
+                if ((t[i].flags & PB_TRANSFER_PENDING) && c->nopen < 64)
+                    c->open[c->nopen++] = t[i].record.id;
+            } else {
+                c->rejected++;
+            }
         }
     }
+    free(t);
     return NULL;
 }
 
@@ -283,9 +304,10 @@ static int run_once(const bench_opts *o, int nclients)
     printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
            "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
-           "\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
+           "\"per_submit\":%d,\"writer_busy\":%.2f,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
            nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
            batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
+           o->per_submit, (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
            o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
@@ -313,21 +335,22 @@ int pb_cmd_bench(int argc, char **argv)
 {
     static const char *use =
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
-        "                            [--accounts 10000] [--random-keys]\n";
+        "                            [--accounts 10000] [--per-submit 1] [--random-keys]\n";
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         fputs(use, stderr);
         return 2;
     }
-    bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000};
+    bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000, .per_submit = 1};
     parse_clients("1,8,64", &o);
     static const struct option opts[] = {
         {"dir", required_argument, 0, 'd'},     {"clients", required_argument, 0, 'c'},
         {"seconds", required_argument, 0, 's'}, {"accounts", required_argument, 0, 'a'},
         {"random-keys", no_argument, 0, 'r'},   {"help", no_argument, 0, 'h'},
+        {"per-submit", required_argument, 0, 'p'},
         {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:rh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:rh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -339,10 +362,12 @@ int pb_cmd_bench(int argc, char **argv)
         case 's': o.seconds = atof(optarg); break;
         case 'a': o.accounts = atoi(optarg); break;
         case 'r': o.random_keys = true; break;
+        case 'p': o.per_submit = atoi(optarg); break;
         default: fputs(use, ch == 'h' ? stdout : stderr); return ch == 'h' ? 0 : 2;
         }
     }
-    if (o.seconds <= 0 || o.seconds > 600 || o.accounts < 1 || o.accounts > 10000000) {
+    if (o.seconds <= 0 || o.seconds > 600 || o.accounts < 1 || o.accounts > 10000000 ||
+        o.per_submit < 1 || o.per_submit > 64) {
         fputs(use, stderr);
         return 2;
     }

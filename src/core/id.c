@@ -13,8 +13,9 @@
  *     the last timestamp; when seq would pass 0xFFF the timestamp advances by
  *     one ms logically and seq restarts, so the id stays ahead of the clock
  *     only until real time catches up.
- * rand_b comes from libsodium's randombytes_buf outside the lock; sodium_init
- * runs once via pthread_once.
+ * rand_b comes from libsodium's randombytes_buf outside the lock, drawn from a
+ * per-thread buffer refilled 512 bytes at a time (one getrandom() call per 64
+ * ids instead of one per id); sodium_init runs once via pthread_once.
  */
 #include "core/id.h"
 
@@ -28,6 +29,20 @@ static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t last_ms = -1;
 static unsigned seq;
+
+static _Thread_local uint8_t rand_pool[512];
+static _Thread_local size_t rand_used = sizeof rand_pool;
+
+static void random8(uint8_t out[8])
+{
+    if (rand_used + 8 > sizeof rand_pool) {
+        randombytes_buf(rand_pool, sizeof rand_pool);
+        rand_used = 0;
+    }
+    memcpy(out, rand_pool + rand_used, 8);
+    sodium_memzero(rand_pool + rand_used, 8);
+    rand_used += 8;
+}
 
 static void sodium_start(void)
 {
@@ -68,7 +83,7 @@ void pb_id_new(pb_id *out)
     pthread_mutex_unlock(&gen_lock);
 
     uint8_t *b = out->b;
-    randombytes_buf(b + 8, 8);
+    random8(b + 8);
     for (int i = 0; i < 6; i++)
         b[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
     b[6] = (uint8_t)(0x70 | (s >> 8));

@@ -46,7 +46,13 @@ struct pb_ledger {
     bool stopping;
     pthread_t writer;
     pthread_t checkpointer;
-    bool writer_started, checkpointer_started;
+    bool writer_started, checkpointer_started, notifier_started;
+    /* batches whose callers are to be woken, handed from the writer to the notifier */
+    pthread_t notifier;
+    pthread_mutex_t notify_mu;
+    pthread_cond_t notify_wake;
+    ledger_job *notify_head, *notify_tail;
+    bool notify_stop;
     pthread_cond_t ckpt_wake;
     pb_ledger_stats stats;
 

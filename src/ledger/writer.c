@@ -14,6 +14,9 @@
  * INTERNAL (or STORE_UNAVAILABLE when the database stayed locked): none of it
  * happened, so callers may retry with the same idempotency keys.
  *
+ * Waking the callers (one futex syscall each) is handed to the notifier
+ * thread, so the writer starts the next batch at once.
+ *
  * The checkpointer copies the WAL into the database with passive checkpoints
  * on its own connection, so commits never pay for it.
  */
@@ -57,15 +60,54 @@ static ledger_job *take_batch(pb_ledger *l, size_t max)
     return first;
 }
 
-static void finish(ledger_job *jobs, pb_err failure)
+static void wake_callers(ledger_job *jobs)
 {
     while (jobs) {
         ledger_job *next = jobs->next; /* the caller may free the job once posted */
-        if (failure != PB_OK)
-            jobs->status = failure;
         sem_post(&jobs->done);
         jobs = next;
     }
+}
+
+/* Sets the batch's outcome and hands it to the notifier. */
+static void finish(pb_ledger *l, ledger_job *jobs, pb_err failure)
+{
+    if (!jobs)
+        return;
+    ledger_job *last = jobs;
+    for (ledger_job *j = jobs; j; j = j->next) {
+        if (failure != PB_OK)
+            j->status = failure;
+        last = j;
+    }
+    pthread_mutex_lock(&l->notify_mu);
+    if (l->notify_tail)
+        l->notify_tail->next = jobs;
+    else
+        l->notify_head = jobs;
+    l->notify_tail = last;
+    pthread_cond_signal(&l->notify_wake);
+    pthread_mutex_unlock(&l->notify_mu);
+}
+
+static void *notifier_main(void *arg)
+{
+    pb_ledger *l = arg;
+    pthread_setname_np(pthread_self(), "pb-ledger-wake");
+    pthread_mutex_lock(&l->notify_mu);
+    for (;;) {
+        while (!l->notify_head && !l->notify_stop)
+            pthread_cond_wait(&l->notify_wake, &l->notify_mu);
+        ledger_job *jobs = l->notify_head;
+        l->notify_head = l->notify_tail = NULL;
+        if (!jobs && l->notify_stop)
+            break;
+        pthread_mutex_unlock(&l->notify_mu);
+        wake_callers(jobs);
+        pthread_mutex_lock(&l->notify_mu);
+    }
+    pthread_mutex_unlock(&l->notify_mu);
+    return NULL;
 }
 
 static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
@@ -109,6 +151,7 @@ static void *writer_main(void *arg)
 {
     pb_ledger *l = arg;
     int idle_ms = l->cfg.expiry_interval_ms;
+    pthread_setname_np(pthread_self(), "pb-ledger-write");
     pthread_mutex_lock(&l->mu);
     for (;;) {
         while (!l->head && !l->stopping) {
@@ -126,7 +169,7 @@ static void *writer_main(void *arg)
         size_t ntransfers = 0;
         pb_err e = run_batch(l, jobs, &ntransfers);
         int64_t took = pb_time_mono_us() - t0;
-        finish(jobs, e);
+        finish(l, jobs, e);
 
         pthread_mutex_lock(&l->mu);
         if (jobs || e == PB_OK) {
@@ -145,6 +188,7 @@ static void *checkpointer_main(void *arg)
 {
     pb_ledger *l = arg;
     char err[256];
+    pthread_setname_np(pthread_self(), "pb-ledger-ckpt");
     pb_store_conn *c = pb_store_connect(l->store, err, sizeof err);
     if (!c) {
         pb_log(PB_LOG_ERROR, "ledger.checkpointer", "cannot connect: %s", err);
@@ -169,8 +213,15 @@ static void *checkpointer_main(void *arg)
 
 int pb_ledger_writer_start(pb_ledger *l)
 {
-    if (pthread_create(&l->writer, NULL, writer_main, l) != 0)
+    pthread_mutex_init(&l->notify_mu, NULL);
+    pthread_cond_init(&l->notify_wake, NULL);
+    if (pthread_create(&l->notifier, NULL, notifier_main, l) != 0)
         return -1;
+    l->notifier_started = true;
+    if (pthread_create(&l->writer, NULL, writer_main, l) != 0) {
+        pb_ledger_writer_stop(l);
+        return -1;
+    }
     l->writer_started = true;
     if (pthread_create(&l->checkpointer, NULL, checkpointer_main, l) != 0) {
         pb_ledger_writer_stop(l);
@@ -191,7 +242,16 @@ void pb_ledger_writer_stop(pb_ledger *l)
         pthread_join(l->writer, NULL);
     if (l->checkpointer_started)
         pthread_join(l->checkpointer, NULL);
-    l->writer_started = l->checkpointer_started = false;
+    /* the writer has handed over its last batch: let the notifier drain and stop */
+    pthread_mutex_lock(&l->notify_mu);
+    l->notify_stop = true;
+    pthread_cond_signal(&l->notify_wake);
+    pthread_mutex_unlock(&l->notify_mu);
+    if (l->notifier_started)
+        pthread_join(l->notifier, NULL);
+    pthread_mutex_destroy(&l->notify_mu);
+    pthread_cond_destroy(&l->notify_wake);
+    l->writer_started = l->checkpointer_started = l->notifier_started = false;
 }
 
 /* Queues a job and blocks until the writer has finished it. */

@@ -456,9 +456,14 @@ pb_store_rc sq_transfer_scan(pb_store_conn *base, int64_t after_seq, pb_store_tr
 pb_store_rc sq_account_scan(pb_store_conn *base, pb_store_account_cb cb, void *ctx)
 {
     struct cb_ctx x = {(void *)cb, ctx};
+    /* LEFT JOIN: an account whose balance row is missing is still reported (with zero
+     * counters) so verify checks its transfers; pb_store_balance_orphans counts it too */
     return scan(SQ(base),
-                "SELECT " ACCOUNT_COLS " FROM ledger_account a "
-                "JOIN ledger_balance b ON b.account_id=a.id ORDER BY a.id",
+                "SELECT a.id,a.brand,a.owner,a.kind,a.currency,a.flags,a.created_at,"
+                "coalesce(b.debits_pending,0),coalesce(b.debits_posted,0),"
+                "coalesce(b.credits_pending,0),coalesce(b.credits_posted,0),"
+                "coalesce(b.last_seq,0) FROM ledger_account a "
+                "LEFT JOIN ledger_balance b ON b.account_id=a.id ORDER BY a.id",
                 0, account_row, &x);
 }
 

@@ -10,6 +10,7 @@
  */
 #include "store/sqlite/sqlite_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +57,24 @@ pb_store_rc sq_exec_stmt(sq_conn *c, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     pb_store_rc r = sq_result(c, rc);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_reset(st); /* bindings stay: every caller rebinds all parameters */
     return r;
+}
+
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide settings, before SQLite initialises: no global allocator mutex
+ * for memory statistics (every malloc would take it), multi-thread mode. */
+static void sq_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_initialize();
 }
 
 static pb_store *sq_open(const char *target, char *err, size_t errcap)
 {
+    pthread_once(&sq_once, sq_configure);
     if (!sqlite3_threadsafe()) {
         snprintf(err, errcap, "this SQLite library is not thread-safe");
         return NULL;

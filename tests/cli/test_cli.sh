@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# test_cli.sh — end-to-end tests of the pitboss binary, as an operator uses it:
+# --help and unknown commands, migrate (twice), demo (twice: idempotent),
+# ledger verify on a clean database, on databases tampered with through the
+# sqlite3 shell (a transfer's amount, a balance) and on a path that cannot be
+# opened, the PITBOSS_DB variable, and a short `bench ledger` run.
+#
+# Usage: tests/cli/test_cli.sh PATH/TO/pitboss     (speaks TAP)
+# Cases that need the sqlite3 shell report "not ok" when it is missing.
+set -u
+
+if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+    echo "1..0 # SKIP usage: $0 PATH/TO/pitboss (got '${1:-}')"
+    exit 1
+fi
+PB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+D=$(mktemp -d "${TMPDIR:-/tmp}/pbcli.XXXXXX")
+trap 'rm -rf "$D"' EXIT
+cd "$D" || exit 1 # nothing may land in the caller's var/pitboss.db
+
+PLAN=27
+echo "1..$PLAN"
+N=0
+FAILS=0
+OUT=$D/out
+ERR=$D/err
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() {
+    N=$((N + 1))
+    FAILS=$((FAILS + 1))
+    echo "not ok $N - $1"
+    shift
+    for line in "$@"; do echo "# $line"; done
+    if [ -s "$OUT" ]; then sed 's/^/#   stdout: /' "$OUT" | head -20; fi
+    if [ -s "$ERR" ]; then sed 's/^/#   stderr: /' "$ERR" | head -20; fi
+}
+# run CMD...: runs the command with stdout in $OUT, stderr in $ERR; sets RC.
+run() {
+    "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+}
+# check NAME COND-RESULT(0/1) [DIAG...]
+check() {
+    local name=$1 res=$2
+    shift 2
+    if [ "$res" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
+}
+has_sqlite() { command -v sqlite3 >/dev/null 2>&1; }
+# the N of "ledger verify: N transfers" in $OUT
+transfers() { sed -n 's/^ledger verify: \([0-9][0-9]*\) transfers.*/\1/p' "$OUT" | head -1; }
+account_id() { # DB OWNER
+    sqlite3 "$1" "SELECT id FROM ledger_account WHERE brand='demo' AND owner='$2'"
+}
+
+# ---- the binary itself
+run "$PB" --help
+check "--help exits 0" "$([ $RC -eq 0 ]; echo $?)" "exit $RC"
+missing=""
+for cmd in migrate "ledger verify" "bench ledger" demo; do
+    grep -q "^  $cmd" "$OUT" || missing="$missing '$cmd'"
+done
+check "--help lists migrate, ledger verify, bench ledger and demo" "$([ -z "$missing" ]; echo $?)" \
+    "missing:$missing"
+
+run "$PB" no-such-command
+check "an unknown command exits 2" "$([ $RC -eq 2 ]; echo $?)" "exit $RC"
+check "an unknown command is named on stderr" \
+    "$(grep -q "unknown command 'no-such-command'" "$ERR"; echo $?)"
+
+run "$PB"
+check "no command at all exits 2" "$([ $RC -eq 2 ]; echo $?)" "exit $RC"
+
+# ---- migrate
+DB=$D/x.db
+run "$PB" migrate --db "$DB"
+check "migrate on a new database exits 0" "$([ $RC -eq 0 ] && [ -f "$DB" ]; echo $?)" "exit $RC"
+check "the first migrate applies at least one migration" \
+    "$(grep -Eq ': [1-9][0-9]* applied' "$OUT"; echo $?)"
+run "$PB" migrate --db "$DB"
+check "a second migrate exits 0 and applies nothing" \
+    "$([ $RC -eq 0 ] && grep -q ': 0 applied' "$OUT"; echo $?)" "exit $RC"
+
+# ---- demo, twice
+run "$PB" demo --db "$DB"
+check "demo exits 0 and reports 0 violation(s)" \
+    "$([ $RC -eq 0 ] && grep -q '0 violation(s)' "$OUT"; echo $?)" "exit $RC"
+run "$PB" ledger verify --db "$DB"
+first=$(transfers)
+check "ledger verify on the demo database exits 0 with 0 violation(s)" \
+    "$([ $RC -eq 0 ] && [ -n "$first" ] && [ "$first" -gt 0 ] &&
+        grep -q ' 0 violation(s)' "$OUT" && ! grep -q '^VIOLATION' "$OUT"; echo $?)" \
+    "exit $RC, transfers '$first'"
+run "$PB" demo --db "$DB"
+rc2=$RC
+run "$PB" ledger verify --db "$DB"
+second=$(transfers)
+check "demo run twice exits 0 and writes no new transfer (idempotent replays)" \
+    "$([ $rc2 -eq 0 ] && [ $RC -eq 0 ] && [ -n "$second" ] && [ "$second" = "$first" ]; echo $?)" \
+    "demo exit $rc2, verify exit $RC, transfers '$first' then '$second'"
+
+# ---- tampering through the sqlite3 shell
+T1=$D/tamper-amount.db
+if has_sqlite && "$PB" demo --db "$T1" >/dev/null 2>&1; then
+    sqlite3 "$T1" "UPDATE ledger_transfer SET amount=amount+1 WHERE seq=3"
+    run "$PB" ledger verify --db "$T1"
+    check "verify exits 1 after a transfer's amount is changed" "$([ $RC -eq 1 ]; echo $?)" \
+        "exit $RC"
+    check "verify prints VIOLATION hash_chain naming seq 3" \
+        "$(grep -Eq '^VIOLATION hash_chain: .*seq 3([^0-9]|$)' "$OUT"; echo $?)"
+    nv=$(sed -n 's/^ledger verify: .* \([0-9][0-9]*\) violation(s)$/\1/p' "$OUT")
+    nl=$(grep -c '^VIOLATION ' "$OUT")
+    check "verify's summary counts every VIOLATION line it printed" \
+        "$([ -n "$nv" ] && [ "$nv" -gt 0 ] && [ "$nv" -eq "$nl" ]; echo $?)" \
+        "summary says '$nv', $nl VIOLATION line(s)"
+else
+    : >"$OUT"
+    : >"$ERR"
+    for c in "verify exits 1 after a transfer's amount is changed" \
+        "verify prints VIOLATION hash_chain naming seq 3" \
+        "verify's summary counts every VIOLATION line it printed"; do
+        not_ok "$c" "sqlite3 shell missing or demo failed: cannot tamper"
+    done
+fi
+
+T2=$D/tamper-balance.db
+if has_sqlite && "$PB" demo --db "$T2" >/dev/null 2>&1; then
+    alice=$(account_id "$T2" player:alice)
+    sqlite3 "$T2" "UPDATE ledger_balance SET credits_posted=credits_posted+100 WHERE account_id=$alice"
+    run "$PB" ledger verify --db "$T2"
+    check "verify exits 1 after a balance is changed" "$([ $RC -eq 1 ]; echo $?)" "exit $RC"
+    check "verify prints VIOLATION balance_mismatch naming the account" \
+        "$([ -n "$alice" ] && grep -Eq "^VIOLATION balance_mismatch: account $alice " "$OUT"; echo $?)" \
+        "alice is account '$alice'"
+    check "verify prints VIOLATION currency_imbalance for EUR" \
+        "$(grep -q '^VIOLATION currency_imbalance: EUR' "$OUT"; echo $?)"
+else
+    : >"$OUT"
+    : >"$ERR"
+    for c in "verify exits 1 after a balance is changed" \
+        "verify prints VIOLATION balance_mismatch naming the account" \
+        "verify prints VIOLATION currency_imbalance for EUR"; do
+        not_ok "$c" "sqlite3 shell missing or demo failed: cannot tamper"
+    done
+fi
+
+# ---- verify that cannot run
+run "$PB" ledger verify --db "$D/no/such/dir/x.db"
+check "verify on a database in a missing directory exits 2" "$([ $RC -eq 2 ]; echo $?)" "exit $RC"
+check "verify that cannot run prints no summary" \
+    "$(! grep -q '^ledger verify:' "$OUT"; echo $?)"
+run "$PB" ledger verify --db "$D/never-migrated.db"
+check "verify on a database that was never migrated exits 2" "$([ $RC -eq 2 ]; echo $?)" \
+    "exit $RC"
+run "$PB" ledger
+check "ledger without a subcommand exits 2" "$([ $RC -eq 2 ]; echo $?)" "exit $RC"
+
+# ---- PITBOSS_DB
+ENVDB=$D/env.db
+PITBOSS_DB=$ENVDB run "$PB" demo
+check "demo without --db uses \$PITBOSS_DB" \
+    "$([ $RC -eq 0 ] && [ -f "$ENVDB" ] && [ ! -e "$D/var/pitboss.db" ]; echo $?)" "exit $RC"
+PITBOSS_DB=$ENVDB run "$PB" ledger verify
+check "ledger verify without --db uses \$PITBOSS_DB" \
+    "$([ $RC -eq 0 ] && [ "$(transfers)" = "$first" ]; echo $?)" "exit $RC"
+PITBOSS_DB=$D/no/such/dir/env.db run "$PB" ledger verify --db "$DB"
+check "--db wins over \$PITBOSS_DB" "$([ $RC -eq 0 ] && [ "$(transfers)" = "$first" ]; echo $?)" \
+    "exit $RC"
+
+# ---- bench
+run "$PB" bench ledger --clients 2 --seconds 0.5 --accounts 50 --dir "$D"
+lines=$(grep -c . "$OUT")
+check "bench ledger exits 0 and prints one line" "$([ $RC -eq 0 ] && [ "$lines" -eq 1 ]; echo $?)" \
+    "exit $RC, $lines line(s)"
+if command -v python3 >/dev/null 2>&1; then
+    json_ok=$(python3 -c 'import json,sys
+r = json.loads(open(sys.argv[1]).read())
+sys.exit(0 if r["bench"] == "ledger" and r["clients"] == 2 and r["verify"] == "ok"
+         and r["transfers"] > 0 else 1)' "$OUT" 2>/dev/null; echo $?)
+else
+    json_ok=$(grep -q '^{.*"bench":"ledger".*"clients":2,.*"verify":"ok".*}$' "$OUT"; echo $?)
+fi
+check "the bench line is JSON with bench=ledger, clients=2, verify=ok" "$json_ok"
+check "bench removes its database" "$([ -z "$(ls "$D"/bench-ledger-* 2>/dev/null)" ]; echo $?)"
+
+if [ "$N" -ne "$PLAN" ]; then
+    echo "# planned $PLAN cases but ran $N"
+    exit 1
+fi
+[ "$FAILS" -eq 0 ]

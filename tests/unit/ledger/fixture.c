@@ -1,0 +1,128 @@
+/* fixture.c — see fixture.h. Each test gets its own temporary directory. */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int64_t fx_clock(void *ctx) { return ((fx *)ctx)->clock_us; }
+
+static void open_ledger(fx *f)
+{
+    char err[256];
+    pb_ledger_config cfg = {.now_us = fx_clock, .now_ctx = f, .expiry_interval_ms = 20};
+    f->ledger = pb_ledger_open(f->store, &cfg, err, sizeof err);
+    if (!f->ledger)
+        fail_msg("ledger open: %s", err);
+}
+
+int fx_setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/pbtest.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+    char err[256];
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    assert_int_equal(pb_store_migrate(f->store, NULL, err, sizeof err), PB_STORE_OK);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+    f->clock_us = 1795000000000000; /* 2026-11-18 */
+    open_ledger(f);
+    *state = f;
+    return 0;
+}
+
+int fx_teardown(void **state)
+{
+    fx *f = *state;
+    pb_ledger_close(f->ledger);
+    pb_store_disconnect(f->conn);
+    pb_store_close(f->store);
+    char p[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+void fx_restart(fx *f)
+{
+    pb_ledger_close(f->ledger);
+    open_ledger(f);
+}
+
+int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flags,
+                       const char *currency)
+{
+    pb_ledger_account a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.brand, sizeof a.brand, "test");
+    snprintf(a.owner, sizeof a.owner, "%s", owner);
+    snprintf(a.kind, sizeof a.kind, "%s", kind);
+    snprintf(a.currency, sizeof a.currency, "%s", currency);
+    a.flags = flags;
+    assert_int_equal(pb_ledger_account_create(f->ledger, &a), PB_OK);
+    assert_true(a.id > 0);
+    return a.id;
+}
+
+int64_t fx_account(fx *f, const char *owner, const char *kind, uint32_t flags)
+{
+    return fx_account_cur(f, owner, kind, flags, "EUR");
+}
+
+pb_transfer fx_transfer(const char *key, int64_t debit, int64_t credit, int64_t amount,
+                        uint32_t code)
+{
+    pb_transfer t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.scope, sizeof t.scope, "test");
+    snprintf(t.key, sizeof t.key, "%s", key);
+    t.debit_account_id = debit;
+    t.credit_account_id = credit;
+    t.amount = amount;
+    t.code = code;
+    snprintf(t.currency, sizeof t.currency, "EUR");
+    return t;
+}
+
+pb_err fx_submit1(fx *f, pb_transfer *t)
+{
+    assert_int_equal(pb_ledger_submit(f->ledger, t, 1), PB_OK);
+    return t->result;
+}
+
+pb_ledger_account fx_get(fx *f, int64_t id)
+{
+    pb_ledger_account a;
+    assert_int_equal(pb_ledger_account_get(f->conn, id, &a), PB_OK);
+    return a;
+}
+
+int64_t fx_verify(fx *f)
+{
+    pb_ledger_verify_summary s;
+    assert_int_equal(pb_ledger_verify(f->conn, NULL, NULL, &s), PB_OK);
+    return s.violations;
+}
+
+void fx_sync(fx *f)
+{
+    pb_ledger_stats a, b;
+    pb_ledger_stats_get(f->ledger, &a);
+    for (int i = 0; i < 500; i++) {
+        usleep(10000);
+        pb_ledger_stats_get(f->ledger, &b);
+        if (b.batches > a.batches + 1)
+            return;
+    }
+    fail_msg("the ledger writer did not run a batch within 5 s");
+}

@@ -1,0 +1,44 @@
+/* fixture.h — a fresh migrated SQLite database and a running ledger for each test. */
+#ifndef PB_TEST_LEDGER_FIXTURE_H
+#define PB_TEST_LEDGER_FIXTURE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "ledger/ledger.h"
+
+typedef struct fx {
+    char dir[256];
+    char path[300];
+    pb_store *store;
+    pb_store_conn *conn; /* a reader connection for queries and verify */
+    pb_ledger *ledger;
+    int64_t clock_us; /* the ledger's clock; tests move it to expire holds */
+} fx;
+
+/* cmocka setup/teardown: *state becomes a fx*. */
+int fx_setup(void **state);
+int fx_teardown(void **state);
+/* Restarts the ledger on the same database (as after a process restart). */
+void fx_restart(fx *f);
+
+/* Creates an account in EUR (or `currency`) and returns its id; asserts success. */
+int64_t fx_account(fx *f, const char *owner, const char *kind, uint32_t flags);
+int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flags,
+                       const char *currency);
+/* A single-phase transfer request in EUR with scope "test". */
+pb_transfer fx_transfer(const char *key, int64_t debit, int64_t credit, int64_t amount,
+                        uint32_t code);
+/* Submits one transfer; asserts the submission itself succeeded; returns its result. */
+pb_err fx_submit1(fx *f, pb_transfer *t);
+/* Reads an account's committed state; asserts it exists. */
+pb_ledger_account fx_get(fx *f, int64_t id);
+/* Runs verify; returns the number of violations (asserts it could run). */
+int64_t fx_verify(fx *f);
+/* Waits until the writer has run at least one more batch (e.g. an expiry sweep). */
+void fx_sync(fx *f);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * test_ledger_verify.c — pb_ledger_verify against a tampered database.
+ *
+ * Each case builds the same small ledger (house, psp and two players; deposits,
+ * a hold posted, a hold voided, a win and a hold left open), closes the ledger
+ * so nothing else writes, checks that verify is clean, then changes the SQLite
+ * rows directly (as an attacker or a broken tool would) and asserts that verify
+ * reports the right violation kinds, naming the right transfer or account.
+ *
+ * The ledger built by build() (seqs are fixed):
+ *   1 psp  -> alice 10000 deposit        5 post of 3 (full)
+ *   2 psp  -> bob    5000 deposit        6 void of 4
+ *   3 alice-> house  1000 hold           7 house -> alice 2000 win
+ *   4 bob  -> house   500 hold           8 alice -> house 300 hold (stays open)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#define MAXV 64
+
+typedef struct seen {
+    int n;
+    char kind[MAXV][40];
+    char msg[MAXV][512];
+} seen;
+
+typedef struct book {
+    int64_t house, psp, alice, bob;
+    pb_id hold3, hold8;
+} book;
+
+static void collect(void *ctx, const char *kind, const char *message)
+{
+    seen *s = ctx;
+    if (s->n >= MAXV)
+        return;
+    snprintf(s->kind[s->n], sizeof s->kind[0], "%s", kind);
+    snprintf(s->msg[s->n], sizeof s->msg[0], "%s", message);
+    s->n++;
+}
+
+/* Runs verify on f->conn and collects every violation; asserts the summary agrees. */
+static pb_ledger_verify_summary run_verify(fx *f, seen *s)
+{
+    pb_ledger_verify_summary sum;
+    memset(s, 0, sizeof *s);
+    assert_int_equal(pb_ledger_verify(f->conn, collect, s, &sum), PB_OK);
+    assert_int_equal(sum.violations, s->n);
+    for (int i = 0; i < s->n; i++)
+        print_message("# violation %s: %s\n", s->kind[i], s->msg[i]);
+    return sum;
+}
+
+/* Does msg contain `needle` not followed by another digit ("seq 2" must not match "seq 21")? */
+static int names(const char *msg, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = strstr(msg, needle); p; p = strstr(p + 1, needle))
+        if (p[n] < '0' || p[n] > '9')
+            return 1;
+    return 0;
+}
+
+static int count_kind(const seen *s, const char *kind)
+{
+    int c = 0;
+    for (int i = 0; i < s->n; i++)
+        c += strcmp(s->kind[i], kind) == 0;
+    return c;
+}
+
+/* Is there a violation of `kind` whose message names `needle`? */
+static int has(const seen *s, const char *kind, const char *needle)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->kind[i], kind) == 0 && (!needle || names(s->msg[i], needle)))
+            return 1;
+    return 0;
+}
+
+static void assert_has(const seen *s, const char *kind, const char *needle)
+{
+    if (!has(s, kind, needle))
+        fail_msg("verify reported no %s violation naming \"%s\" (%d violations)", kind,
+                 needle ? needle : "", s->n);
+}
+
+static void sql(fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sql(fx *f, const char *fmt, ...)
+{
+    char q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    pb_store_rc rc = pb_store_exec_raw(f->conn, q);
+    if (rc != PB_STORE_OK)
+        fail_msg("%s: %s", q, pb_store_errmsg(f->conn));
+}
+
+static pb_transfer resolve(const char *key, const pb_id *pending, uint32_t flag)
+{
+    pb_transfer t = fx_transfer(key, 0, 0, 0, 0);
+    t.currency[0] = 0;
+    t.flags = flag;
+    t.pending_id = *pending;
+    return t;
+}
+
+/* Builds the ledger described at the top, closes it and checks verify is clean. */
+static book build(fx *f)
+{
+    book b;
+    b.house = fx_account(f, "house", "house_revenue", 0);
+    b.psp = fx_account(f, "psp", "psp_clearing", 0);
+    b.alice = fx_account(f, "player:alice", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+
+    pb_transfer t[4] = {
+        fx_transfer("dep:alice", b.psp, b.alice, 10000, PB_CODE_DEPOSIT),
+        fx_transfer("dep:bob", b.psp, b.bob, 5000, PB_CODE_DEPOSIT),
+        fx_transfer("bet:alice", b.alice, b.house, 1000, PB_CODE_BET),
+        fx_transfer("bet:bob", b.bob, b.house, 500, PB_CODE_BET),
+    };
+    t[2].flags = t[3].flags = PB_TRANSFER_PENDING;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(fx_submit1(f, &t[i]), PB_OK);
+        assert_int_equal(t[i].record.seq, i + 1);
+    }
+    b.hold3 = t[2].record.id;
+    pb_transfer post = resolve("post:alice", &t[2].record.id, PB_TRANSFER_POST_PENDING);
+    pb_transfer voided = resolve("void:bob", &t[3].record.id, PB_TRANSFER_VOID_PENDING);
+    pb_transfer win = fx_transfer("win:alice", b.house, b.alice, 2000, PB_CODE_WIN);
+    pb_transfer open = fx_transfer("bet:alice:2", b.alice, b.house, 300, PB_CODE_BET);
+    open.flags = PB_TRANSFER_PENDING;
+    open.timeout_s = 3600;
+    assert_int_equal(fx_submit1(f, &post), PB_OK);
+    assert_int_equal(fx_submit1(f, &voided), PB_OK);
+    assert_int_equal(fx_submit1(f, &win), PB_OK);
+    assert_int_equal(fx_submit1(f, &open), PB_OK);
+    assert_int_equal(post.record.seq, 5);
+    assert_int_equal(voided.record.seq, 6);
+    assert_int_equal(win.record.seq, 7);
+    assert_int_equal(open.record.seq, 8);
+    b.hold8 = open.record.id;
+
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL; /* fx_teardown closes it otherwise */
+
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(sum.transfers, 8);
+    assert_int_equal(sum.accounts, 4);
+    assert_int_equal(sum.open_pendings, 1);
+    pb_ledger_account a = fx_get(f, b.alice);
+    assert_int_equal(a.credits_posted - a.debits_posted, 10000 - 1000 + 2000);
+    assert_int_equal(a.debits_pending, 300);
+    return b;
+}
+
+/* ---- the untampered ledger ------------------------------------------------ */
+
+static void test_clean_ledger_verifies(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* verify is read-only and repeatable, and a NULL callback is allowed */
+    assert_int_equal(fx_verify(f), 0);
+    seen s;
+    run_verify(f, &s);
+    assert_int_equal(s.n, 0);
+}
+
+/* ---- transfers ------------------------------------------------------------ */
+
+static void test_amount_changed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_transfer SET amount=amount+1 WHERE seq=2");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "hash_chain", "seq 2");
+    /* only seq 2 was changed: its successor still links to its stored hash */
+    assert_int_equal(count_kind(&s, "hash_chain"), 1);
+    assert_has(&s, "balance_mismatch", NULL);
+    assert_int_equal(count_kind(&s, "seq_gap"), 0);
+}
+
+static void test_debit_account_changed(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    char acct[48];
+    sql(f, "UPDATE ledger_transfer SET debit_account_id=%lld WHERE seq=7", (long long)b.psp);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "hash_chain", "seq 7");
+    assert_int_equal(count_kind(&s, "hash_chain"), 1);
+    /* the money now seems to come from psp: both house's and psp's counters disagree */
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.house);
+    assert_has(&s, "balance_mismatch", acct);
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.psp);
+    assert_has(&s, "balance_mismatch", acct);
+    assert_has(&s, "account_chain", "seq 7");
+}
+
+static void test_hash_zeroed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_transfer SET hash=zeroblob(32) WHERE seq=4");
+    seen s;
+    run_verify(f, &s);
+    /* seq 4 no longer matches, and seq 5 was chained to the real hash of seq 4 */
+    assert_has(&s, "hash_chain", "seq 4");
+    assert_has(&s, "hash_chain", "seq 5");
+    assert_int_equal(count_kind(&s, "hash_chain"), 2);
+    assert_int_equal(s.n, 2); /* no money moved */
+}
+
+static void test_every_hash_zeroed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_transfer SET hash=zeroblob(32)");
+    seen s;
+    run_verify(f, &s);
+    assert_int_equal(count_kind(&s, "hash_chain"), 8);
+    for (int seq = 1; seq <= 8; seq++) {
+        char n[16];
+        snprintf(n, sizeof n, "seq %d", seq);
+        assert_has(&s, "hash_chain", n);
+    }
+}
+
+static void test_created_at_changed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_transfer SET created_at=created_at-1 WHERE seq=6");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "hash_chain", "seq 6");
+    assert_int_equal(s.n, 1);
+}
+
+static void test_transfer_deleted(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "DELETE FROM ledger_transfer WHERE seq=7");
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s);
+    assert_int_equal(sum.transfers, 7);
+    assert_has(&s, "seq_gap", "seq 7");
+    assert_int_equal(count_kind(&s, "seq_gap"), 1);
+    /* seq 8 was chained to the deleted row's hash and to alice's seq 7 */
+    assert_has(&s, "hash_chain", "seq 8");
+    assert_has(&s, "account_chain", "seq 8");
+    char acct[48];
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.alice);
+    assert_has(&s, "balance_mismatch", acct);
+}
+
+static void test_last_transfer_deleted(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* the newest row has no successor whose hash could notice: the balances and
+     * the open-pending projection must */
+    sql(f, "DELETE FROM ledger_transfer WHERE seq=8");
+    seen s;
+    run_verify(f, &s);
+    assert_true(s.n > 0);
+    assert_has(&s, "balance_mismatch", NULL);
+    assert_has(&s, "account_chain", NULL);
+    assert_has(&s, "pending_projection", "seq 8");
+}
+
+/* A forged transfer with a correct hash and consistent balances that overdraws a
+ * player: only the account flags can catch it. */
+static void test_forged_overdraft(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    pb_ledger_account alice = fx_get(f, b.alice), house = fx_get(f, b.house);
+    pb_store_transfer last, t;
+    assert_int_equal(pb_store_transfer_last(f->conn, &last), PB_STORE_OK);
+    assert_int_equal(last.seq, 8);
+    memset(&t, 0, sizeof t);
+    t.seq = 9;
+    pb_id_new(&t.id);
+    snprintf(t.scope, sizeof t.scope, "forge");
+    snprintf(t.ikey, sizeof t.ikey, "overdraft");
+    t.debit_account_id = b.alice;
+    t.credit_account_id = b.house;
+    t.amount = pb_ledger_available(&alice) + 1;
+    snprintf(t.currency, sizeof t.currency, "EUR");
+    t.code = PB_CODE_BET;
+    t.debit_prev_seq = alice.last_seq;
+    t.credit_prev_seq = house.last_seq;
+    t.created_at = last.created_at;
+    pb_ledger_hash(&t, last.hash, t.hash);
+    assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
+    sql(f, "UPDATE ledger_balance SET debits_posted=debits_posted+%lld, last_seq=9 "
+           "WHERE account_id=%lld", (long long)t.amount, (long long)b.alice);
+    sql(f, "UPDATE ledger_balance SET credits_posted=credits_posted+%lld, last_seq=9 "
+           "WHERE account_id=%lld", (long long)t.amount, (long long)b.house);
+    seen s;
+    run_verify(f, &s);
+    char acct[48];
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.alice);
+    /* once while replaying (naming the transfer), once on the stored counters */
+    assert_int_equal(count_kind(&s, "negative_balance"), 2);
+    assert_has(&s, "negative_balance", "seq 9");
+    assert_has(&s, "negative_balance", acct);
+    assert_int_equal(s.n, 2);
+}
+
+/* ---- balances ------------------------------------------------------------- */
+
+static void test_balance_credit_inflated(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "UPDATE ledger_balance SET credits_posted=credits_posted+100 WHERE account_id=%lld",
+        (long long)b.bob);
+    seen s;
+    run_verify(f, &s);
+    char acct[48];
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.bob);
+    assert_has(&s, "balance_mismatch", acct);
+    assert_int_equal(count_kind(&s, "balance_mismatch"), 1);
+    assert_has(&s, "currency_imbalance", "EUR");
+    assert_int_equal(count_kind(&s, "hash_chain"), 0);
+}
+
+static void test_balance_negative(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "UPDATE ledger_balance SET debits_posted=credits_posted+1 WHERE account_id=%lld",
+        (long long)b.bob);
+    seen s;
+    run_verify(f, &s);
+    char acct[48];
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.bob);
+    assert_has(&s, "negative_balance", acct);
+    assert_has(&s, "balance_mismatch", acct);
+    assert_has(&s, "currency_imbalance", "EUR");
+}
+
+static void test_balance_last_seq_changed(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "UPDATE ledger_balance SET last_seq=2 WHERE account_id=%lld", (long long)b.alice);
+    seen s;
+    run_verify(f, &s);
+    char acct[48];
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.alice);
+    assert_has(&s, "account_chain", acct);
+    assert_int_equal(s.n, 1);
+}
+
+static void test_balance_row_deleted(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "DELETE FROM ledger_balance WHERE account_id=%lld", (long long)b.bob);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "balance_orphan", NULL);
+    assert_int_equal(count_kind(&s, "balance_orphan"), 1);
+}
+
+/*
+ * store_ledger.h: accounts lacking a balance row "are reported by account_scan
+ * with the missing side zeroed". So verify should still check the account
+ * (counting it, and finding its stored counters, now zero, differ from its
+ * transfers) rather than treat it as missing.
+ */
+static void test_balance_row_deleted_account_still_checked(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "DELETE FROM ledger_balance WHERE account_id=%lld", (long long)b.bob);
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s);
+    char acct[48];
+    snprintf(acct, sizeof acct, "account %lld", (long long)b.bob);
+    assert_has(&s, "balance_orphan", NULL);
+    if (sum.accounts != 4 || count_kind(&s, "unknown_account") != 0)
+        fail_msg("verify checked %lld of 4 accounts and reported %d transfer(s) naming a "
+                 "\"missing\" account: pb_store_account_scan dropped account %lld instead of "
+                 "reporting it with zeroed counters",
+                 (long long)sum.accounts, count_kind(&s, "unknown_account"), (long long)b.bob);
+    assert_has(&s, "balance_mismatch", acct);
+}
+
+static void test_balance_row_without_account(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "INSERT INTO ledger_balance (account_id) VALUES (999)");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "balance_orphan", NULL);
+    assert_int_equal(s.n, 1);
+}
+
+/* ---- pendings ------------------------------------------------------------- */
+
+static void test_pending_projection_deleted(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "DELETE FROM ledger_pending_open");
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s);
+    assert_has(&s, "pending_projection", "seq 8");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(sum.open_pendings, 1); /* rebuilt from the transfers */
+}
+
+static void test_pending_projection_extra_row(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* seq 3 was posted by seq 5: it is not open */
+    sql(f, "INSERT INTO ledger_pending_open (transfer_seq, expires_at) VALUES (3, 0)");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_projection", "seq 3");
+    assert_int_equal(s.n, 1);
+}
+
+static void test_pending_projection_expiry_changed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_pending_open SET expires_at=expires_at+1 WHERE transfer_seq=8");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_projection", "seq 8");
+    assert_int_equal(s.n, 1);
+}
+
+#define COPY_POST                                                                      \
+    "INSERT INTO ledger_transfer (seq, id, scope, ikey, debit_account_id, "            \
+    "credit_account_id, amount, currency, code, flags, pending_id, timeout_s, "        \
+    "expires_at, reference, trace_id, debit_prev_seq, credit_prev_seq, created_at, "  \
+    "hash) SELECT 9, randomblob(16), scope, ikey || ':again', debit_account_id, "     \
+    "credit_account_id, amount, currency, code, flags, pending_id, timeout_s, "        \
+    "expires_at, reference, trace_id, 7, 8, created_at, hash "                         \
+    "FROM ledger_transfer WHERE seq=5"
+
+static void test_pending_resolved_twice(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* the schema itself refuses a second resolution of one pending transfer */
+    assert_int_equal(pb_store_exec_raw(f->conn, COPY_POST), PB_STORE_CONFLICT);
+    sql(f, "DROP INDEX ledger_transfer_pending");
+    sql(f, COPY_POST);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_resolved_twice", "seq 9");
+    assert_has(&s, "pending_resolved_twice", "seq 3");
+    assert_int_equal(count_kind(&s, "pending_resolved_twice"), 1);
+    assert_has(&s, "hash_chain", "seq 9");
+}
+
+static void test_pending_resolution_amount_changed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* the void of seq 4 (500) claims to release 499 */
+    sql(f, "UPDATE ledger_transfer SET amount=499 WHERE seq=6");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "hash_chain", "seq 6");
+    assert_has(&s, "pending_amount", "seq 6");
+    assert_int_equal(s.n, 2); /* a void releases the whole hold whatever it claims */
+}
+
+static void test_pending_flag_removed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* the hold seq 3 turned into a single-phase transfer: its post resolves nothing */
+    sql(f, "UPDATE ledger_transfer SET flags=0 WHERE seq=3");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "hash_chain", "seq 3");
+    assert_has(&s, "pending_unknown", "seq 5");
+    /* the counters come out the same either way: only the hash and the chain of
+     * resolutions notice */
+    assert_int_equal(s.n, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_clean_ledger_verifies, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_amount_changed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_debit_account_changed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_hash_zeroed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_every_hash_zeroed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_created_at_changed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_transfer_deleted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_last_transfer_deleted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_forged_overdraft, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_balance_credit_inflated, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_balance_negative, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_balance_last_seq_changed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_balance_row_deleted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_balance_row_deleted_account_still_checked, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_balance_row_without_account, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_projection_deleted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_projection_extra_row, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_projection_expiry_changed, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_resolved_twice, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_resolution_amount_changed, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_flag_removed, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

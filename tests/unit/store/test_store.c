@@ -1,0 +1,506 @@
+/*
+ * test_store.c — the store layer on its own (src/store/store.c and the SQLite
+ * backend), without the ledger: opening by path and "sqlite:" URL and the
+ * refusals of a bad path and of "postgres://"; migrations (applied once, then
+ * none) and the schema version; every ledger statement's round trip of every
+ * field; the unique constraints (account tuple, transfer id, transfer key,
+ * one resolution per pending, rejection key) reported as CONFLICT; the
+ * open-pending projection's expiry order and limit; transaction semantics
+ * (rollback discards, commit is visible to a second connection, readers do
+ * not see uncommitted rows); and the database being in WAL mode.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+typedef struct sfx {
+    char dir[256];
+    char path[300];
+    pb_store *store;
+    pb_store_conn *conn;
+} sfx;
+
+static void remove_db(const char *path)
+{
+    char p[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+}
+
+/* A temp directory only: tests that open the store themselves use this. */
+static int dir_setup(void **state)
+{
+    sfx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/pbstore.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+/* A migrated store with one connection. */
+static int store_setup(void **state)
+{
+    dir_setup(state);
+    sfx *f = *state;
+    char err[256];
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    assert_int_equal(pb_store_migrate(f->store, NULL, err, sizeof err), PB_STORE_OK);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sfx *f = *state;
+    pb_store_disconnect(f->conn);
+    pb_store_close(f->store);
+    remove_db(f->path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static pb_store_account account(const char *owner, const char *currency)
+{
+    pb_store_account a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.brand, sizeof a.brand, "b");
+    snprintf(a.owner, sizeof a.owner, "%s", owner);
+    snprintf(a.kind, sizeof a.kind, "cash");
+    snprintf(a.currency, sizeof a.currency, "%s", currency);
+    a.flags = 1;
+    a.created_at = 1700000000000000;
+    return a;
+}
+
+static pb_store_transfer transfer(int64_t seq, const char *key)
+{
+    pb_store_transfer t;
+    memset(&t, 0, sizeof t);
+    t.seq = seq;
+    pb_id_new(&t.id);
+    snprintf(t.scope, sizeof t.scope, "s");
+    snprintf(t.ikey, sizeof t.ikey, "%s", key);
+    t.debit_account_id = 1;
+    t.credit_account_id = 2;
+    t.amount = 100 + seq;
+    snprintf(t.currency, sizeof t.currency, "EUR");
+    t.code = 10;
+    t.created_at = 1700000000000000 + seq;
+    memset(t.hash, (int)seq, sizeof t.hash);
+    return t;
+}
+
+static void assert_transfer_equal(const pb_store_transfer *a, const pb_store_transfer *b)
+{
+    assert_int_equal(a->seq, b->seq);
+    assert_memory_equal(a->id.b, b->id.b, 16);
+    assert_string_equal(a->scope, b->scope);
+    assert_string_equal(a->ikey, b->ikey);
+    assert_int_equal(a->debit_account_id, b->debit_account_id);
+    assert_int_equal(a->credit_account_id, b->credit_account_id);
+    assert_int_equal(a->amount, b->amount);
+    assert_string_equal(a->currency, b->currency);
+    assert_int_equal(a->code, b->code);
+    assert_int_equal(a->flags, b->flags);
+    assert_int_equal(a->has_pending_id, b->has_pending_id);
+    if (a->has_pending_id)
+        assert_memory_equal(a->pending_id.b, b->pending_id.b, 16);
+    assert_int_equal(a->timeout_s, b->timeout_s);
+    assert_int_equal(a->expires_at, b->expires_at);
+    assert_string_equal(a->reference, b->reference);
+    assert_string_equal(a->trace_id, b->trace_id);
+    assert_int_equal(a->debit_prev_seq, b->debit_prev_seq);
+    assert_int_equal(a->credit_prev_seq, b->credit_prev_seq);
+    assert_int_equal(a->created_at, b->created_at);
+    assert_memory_equal(a->hash, b->hash, 32);
+}
+
+/* ---- opening and migrating ---------------------------------------------- */
+
+static void test_open_and_migrate(void **state)
+{
+    sfx *f = *state;
+    char err[256] = "", url[320];
+    snprintf(url, sizeof url, "sqlite:%s", f->path);
+    f->store = pb_store_open(url, err, sizeof err);
+    assert_non_null(f->store);
+    assert_string_equal(pb_store_backend_name(f->store), "sqlite");
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+    int cur = -1, latest = -1;
+    assert_int_equal(pb_store_schema_version(f->conn, &cur, &latest), PB_STORE_OK);
+    assert_int_equal(cur, 0);
+    assert_true(latest >= 1);
+    int applied = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_true(applied >= 1 && applied <= latest);
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_int_equal(applied, 0);
+    assert_int_equal(pb_store_schema_version(f->conn, &cur, &latest), PB_STORE_OK);
+    assert_int_equal(cur, latest);
+    /* a plain path opens the same database */
+    pb_store *again = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(again);
+    pb_store_conn *c2 = pb_store_connect(again, err, sizeof err);
+    assert_non_null(c2);
+    assert_int_equal(pb_store_schema_version(c2, &cur, &latest), PB_STORE_OK);
+    assert_int_equal(cur, latest);
+    pb_store_disconnect(c2);
+    pb_store_close(again);
+}
+
+static void test_open_refusals(void **state)
+{
+    sfx *f = *state;
+    char err[256] = "", path[400];
+    snprintf(path, sizeof path, "%s/no/such/dir/x.db", f->dir);
+    assert_null(pb_store_open(path, err, sizeof err));
+    assert_true(strlen(err) > 0);
+    assert_non_null(strstr(err, path)); /* the message names what failed */
+    err[0] = 0;
+    assert_null(pb_store_open("postgres://x", err, sizeof err));
+    assert_non_null(strstr(err, "PostgreSQL"));
+    err[0] = 0;
+    assert_null(pb_store_open("postgresql://u@h/db", err, sizeof err));
+    assert_non_null(strstr(err, "PostgreSQL"));
+    err[0] = 0;
+    assert_null(pb_store_open("", err, sizeof err));
+    assert_true(strlen(err) > 0);
+}
+
+static void test_wal_and_visibility(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    char err[256];
+    pb_store_conn *other = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(other);
+    pb_store_account a = account("p", "EUR"), got;
+    assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_account_insert(f->conn, &a), PB_STORE_OK);
+    assert_int_equal(pb_store_account_get(f->conn, a.id, &got), PB_STORE_OK); /* own writes */
+    assert_int_equal(pb_store_account_get(other, a.id, &got), PB_STORE_NOT_FOUND);
+    /* a reader's snapshot taken before the commit keeps not seeing it */
+    assert_int_equal(pb_store_begin(other, PB_STORE_READ), PB_STORE_OK);
+    assert_int_equal(pb_store_account_get(other, a.id, &got), PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_commit(f->conn), PB_STORE_OK);
+    assert_int_equal(pb_store_account_get(other, a.id, &got), PB_STORE_NOT_FOUND);
+    pb_store_rollback(other);
+    assert_int_equal(pb_store_account_get(other, a.id, &got), PB_STORE_OK);
+    assert_string_equal(got.owner, "p");
+    pb_store_disconnect(other);
+}
+
+static void test_rollback_discards(void **state)
+{
+    sfx *f = *state;
+    pb_store_account a = account("p", "EUR"), got;
+    assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_account_insert(f->conn, &a), PB_STORE_OK);
+    pb_store_transfer t = transfer(1, "k");
+    assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
+    pb_store_rollback(f->conn);
+    assert_int_equal(pb_store_account_get(f->conn, a.id, &got), PB_STORE_NOT_FOUND);
+    pb_store_transfer r;
+    assert_int_equal(pb_store_transfer_last(f->conn, &r), PB_STORE_NOT_FOUND);
+    pb_store_rollback(f->conn); /* nothing open: harmless */
+    /* after a rollback the connection works normally */
+    a.id = 0;
+    assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_account_insert(f->conn, &a), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(f->conn), PB_STORE_OK);
+    assert_int_equal(pb_store_account_get(f->conn, a.id, &got), PB_STORE_OK);
+    /* raw SQL errors are reported, with a message */
+    assert_int_not_equal(pb_store_exec_raw(f->conn, "SELECT * FROM no_such_table"), PB_STORE_OK);
+    assert_non_null(strstr(pb_store_errmsg(f->conn), "no_such_table"));
+}
+
+/* ---- accounts ------------------------------------------------------------ */
+
+static void test_accounts(void **state)
+{
+    sfx *f = *state;
+    pb_store_account a = account("p", "EUR"), got;
+    assert_int_equal(pb_store_account_insert(f->conn, &a), PB_STORE_OK);
+    assert_true(a.id > 0);
+    assert_int_equal(pb_store_account_get(f->conn, a.id, &got), PB_STORE_OK);
+    assert_int_equal(got.id, a.id);
+    assert_string_equal(got.brand, "b");
+    assert_string_equal(got.owner, "p");
+    assert_string_equal(got.kind, "cash");
+    assert_string_equal(got.currency, "EUR");
+    assert_int_equal(got.flags, 1);
+    assert_int_equal(got.created_at, a.created_at);
+    assert_int_equal(got.debits_pending + got.debits_posted + got.credits_pending +
+                         got.credits_posted + got.last_seq,
+                     0);
+    pb_store_account dup = account("p", "EUR");
+    assert_int_equal(pb_store_account_insert(f->conn, &dup), PB_STORE_CONFLICT);
+    pb_store_account usd = account("p", "USD");
+    assert_int_equal(pb_store_account_insert(f->conn, &usd), PB_STORE_OK);
+    pb_store_account fixed = account("q", "EUR");
+    fixed.id = 500;
+    assert_int_equal(pb_store_account_insert(f->conn, &fixed), PB_STORE_OK);
+    assert_int_equal(fixed.id, 500);
+    pb_store_account same_id = account("r", "EUR");
+    same_id.id = 500;
+    assert_int_equal(pb_store_account_insert(f->conn, &same_id), PB_STORE_CONFLICT);
+
+    assert_int_equal(pb_store_account_find(f->conn, "b", "p", "cash", "USD", &got), PB_STORE_OK);
+    assert_int_equal(got.id, usd.id);
+    assert_int_equal(pb_store_account_find(f->conn, "b", "p", "cash", "GBP", &got),
+                     PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_account_get(f->conn, 99999, &got), PB_STORE_NOT_FOUND);
+
+    a.debits_pending = 1;
+    a.debits_posted = 2;
+    a.credits_pending = 3;
+    a.credits_posted = INT64_MAX;
+    a.last_seq = 77;
+    assert_int_equal(pb_store_balance_update(f->conn, &a), PB_STORE_OK);
+    assert_int_equal(pb_store_account_get(f->conn, a.id, &got), PB_STORE_OK);
+    assert_int_equal(got.debits_pending, 1);
+    assert_int_equal(got.debits_posted, 2);
+    assert_int_equal(got.credits_pending, 3);
+    assert_int_equal(got.credits_posted, INT64_MAX);
+    assert_int_equal(got.last_seq, 77);
+    pb_store_account ghost = account("ghost", "EUR");
+    ghost.id = 4242;
+    assert_int_equal(pb_store_balance_update(f->conn, &ghost), PB_STORE_NOT_FOUND);
+    int64_t orphans = -1;
+    assert_int_equal(pb_store_balance_orphans(f->conn, &orphans), PB_STORE_OK);
+    assert_int_equal(orphans, 0);
+}
+
+/* ---- transfers ----------------------------------------------------------- */
+
+static void test_transfer_round_trip(void **state)
+{
+    sfx *f = *state;
+    pb_store_transfer none;
+    assert_int_equal(pb_store_transfer_last(f->conn, &none), PB_STORE_NOT_FOUND);
+    pb_store_transfer p = transfer(1, "pending");
+    p.flags = 2;
+    p.timeout_s = 30;
+    p.expires_at = 1700000030000000;
+    snprintf(p.reference, sizeof p.reference, "round-1");
+    snprintf(p.trace_id, sizeof p.trace_id, "0123456789abcdef0123456789abcdef");
+    p.debit_prev_seq = 0;
+    p.credit_prev_seq = 0;
+    pb_store_transfer q = transfer(2, "post");
+    q.flags = 4 | 1;
+    q.has_pending_id = true;
+    q.pending_id = p.id;
+    q.amount = INT64_MAX;
+    q.debit_prev_seq = 1;
+    q.credit_prev_seq = 1;
+    assert_int_equal(pb_store_transfer_insert(f->conn, &p), PB_STORE_OK);
+    assert_int_equal(pb_store_transfer_insert(f->conn, &q), PB_STORE_OK);
+
+    pb_store_transfer r;
+    assert_int_equal(pb_store_transfer_by_seq(f->conn, 1, &r), PB_STORE_OK);
+    assert_transfer_equal(&r, &p);
+    assert_false(r.has_pending_id);
+    assert_int_equal(pb_store_transfer_by_id(f->conn, &q.id, &r), PB_STORE_OK);
+    assert_transfer_equal(&r, &q);
+    assert_int_equal(pb_store_transfer_by_key(f->conn, "s", "pending", &r), PB_STORE_OK);
+    assert_transfer_equal(&r, &p);
+    assert_int_equal(pb_store_transfer_by_pending(f->conn, &p.id, &r), PB_STORE_OK);
+    assert_transfer_equal(&r, &q);
+    assert_int_equal(pb_store_transfer_last(f->conn, &r), PB_STORE_OK);
+    assert_int_equal(r.seq, 2);
+    assert_int_equal(pb_store_transfer_by_seq(f->conn, 3, &r), PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_transfer_by_pending(f->conn, &q.id, &r), PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_transfer_by_key(f->conn, "t", "pending", &r), PB_STORE_NOT_FOUND);
+}
+
+static void test_transfer_conflicts(void **state)
+{
+    sfx *f = *state;
+    pb_store_transfer a = transfer(1, "a");
+    assert_int_equal(pb_store_transfer_insert(f->conn, &a), PB_STORE_OK);
+    pb_store_transfer same_id = transfer(2, "b");
+    same_id.id = a.id;
+    assert_int_equal(pb_store_transfer_insert(f->conn, &same_id), PB_STORE_CONFLICT);
+    pb_store_transfer same_key = transfer(2, "a");
+    assert_int_equal(pb_store_transfer_insert(f->conn, &same_key), PB_STORE_CONFLICT);
+    pb_store_transfer same_seq = transfer(1, "c");
+    assert_int_equal(pb_store_transfer_insert(f->conn, &same_seq), PB_STORE_CONFLICT);
+    pb_store_transfer other_scope = transfer(2, "a");
+    snprintf(other_scope.scope, sizeof other_scope.scope, "s2");
+    assert_int_equal(pb_store_transfer_insert(f->conn, &other_scope), PB_STORE_OK);
+
+    /* a pending is resolved at most once; transfers without a pending id are not limited */
+    pb_store_transfer r1 = transfer(3, "r1"), r2 = transfer(4, "r2"), plain = transfer(5, "x");
+    r1.has_pending_id = r2.has_pending_id = true;
+    r1.pending_id = r2.pending_id = a.id;
+    assert_int_equal(pb_store_transfer_insert(f->conn, &r1), PB_STORE_OK);
+    assert_int_equal(pb_store_transfer_insert(f->conn, &r2), PB_STORE_CONFLICT);
+    assert_int_equal(pb_store_transfer_insert(f->conn, &plain), PB_STORE_OK);
+    assert_true(strlen(pb_store_errmsg(f->conn)) > 0);
+    pb_store_transfer last;
+    assert_int_equal(pb_store_transfer_last(f->conn, &last), PB_STORE_OK);
+    assert_int_equal(last.seq, 5);
+}
+
+static int count_transfers(void *ctx, const pb_store_transfer *t)
+{
+    int64_t *v = ctx;
+    v[0]++;
+    v[1] = t->seq;
+    return 0;
+}
+
+static void test_transfer_scan(void **state)
+{
+    sfx *f = *state;
+    for (int64_t s = 1; s <= 6; s++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%lld", (long long)s);
+        pb_store_transfer t = transfer(s, key);
+        assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
+    }
+    int64_t v[2] = {0, 0};
+    assert_int_equal(pb_store_transfer_scan(f->conn, 2, count_transfers, v), PB_STORE_OK);
+    assert_int_equal(v[0], 4);
+    assert_int_equal(v[1], 6);
+}
+
+/* ---- rejections and open pendings --------------------------------------- */
+
+static void test_rejection_round_trip(void **state)
+{
+    sfx *f = *state;
+    pb_store_rejection r, got;
+    memset(&r, 0, sizeof r);
+    snprintf(r.scope, sizeof r.scope, "wallet");
+    snprintf(r.ikey, sizeof r.ikey, "key-1");
+    r.debit_account_id = 7;
+    r.credit_account_id = 8;
+    r.amount = 12345;
+    snprintf(r.currency, sizeof r.currency, "USDT");
+    r.code = 11;
+    r.flags = 4 | 1;
+    r.has_pending_id = true;
+    pb_id_new(&r.pending_id);
+    r.timeout_s = 99;
+    snprintf(r.reference, sizeof r.reference, "ref");
+    snprintf(r.error, sizeof r.error, "PENDING_ALREADY_POSTED");
+    r.created_at = 1700000000123456;
+    assert_int_equal(pb_store_rejection_insert(f->conn, &r), PB_STORE_OK);
+    memset(&got, 0x5a, sizeof got);
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "wallet", "key-1", &got), PB_STORE_OK);
+    assert_string_equal(got.scope, "wallet");
+    assert_string_equal(got.ikey, "key-1");
+    assert_int_equal(got.debit_account_id, 7);
+    assert_int_equal(got.credit_account_id, 8);
+    assert_int_equal(got.amount, 12345);
+    assert_string_equal(got.currency, "USDT");
+    assert_int_equal(got.code, 11);
+    assert_int_equal(got.flags, 5);
+    assert_true(got.has_pending_id);
+    assert_memory_equal(got.pending_id.b, r.pending_id.b, 16);
+    assert_int_equal(got.timeout_s, 99);
+    assert_string_equal(got.reference, "ref");
+    assert_string_equal(got.error, "PENDING_ALREADY_POSTED");
+    assert_int_equal(got.created_at, 1700000000123456);
+
+    pb_store_rejection plain = r; /* without a pending id */
+    snprintf(plain.ikey, sizeof plain.ikey, "key-2");
+    plain.has_pending_id = false;
+    assert_int_equal(pb_store_rejection_insert(f->conn, &plain), PB_STORE_OK);
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "wallet", "key-2", &got), PB_STORE_OK);
+    assert_false(got.has_pending_id);
+    assert_int_equal(pb_store_rejection_insert(f->conn, &r), PB_STORE_CONFLICT);
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "wallet", "key-3", &got),
+                     PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "other", "key-1", &got),
+                     PB_STORE_NOT_FOUND);
+}
+
+static void test_pending_open(void **state)
+{
+    sfx *f = *state;
+    /* seq: expires_at (0 = never) */
+    static const int64_t rows[][2] = {{10, 500}, {11, 0}, {12, 300}, {13, 300}, {14, 900},
+                                      {15, 100}};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(pb_store_pending_open_insert(f->conn, rows[i][0], rows[i][1]),
+                         PB_STORE_OK);
+    assert_int_equal(pb_store_pending_open_insert(f->conn, 12, 1), PB_STORE_CONFLICT);
+    int64_t exp = -1;
+    assert_int_equal(pb_store_pending_open_get(f->conn, 12, &exp), PB_STORE_OK);
+    assert_int_equal(exp, 300);
+    assert_int_equal(pb_store_pending_open_get(f->conn, 11, &exp), PB_STORE_OK);
+    assert_int_equal(exp, 0);
+    assert_int_equal(pb_store_pending_open_get(f->conn, 99, &exp), PB_STORE_NOT_FOUND);
+
+    int64_t seqs[8];
+    size_t n = 99;
+    assert_int_equal(pb_store_pending_open_expired(f->conn, 500, seqs, 8, &n), PB_STORE_OK);
+    assert_int_equal(n, 4); /* oldest expiry first, ties by seq; never-expiring 11 absent */
+    const int64_t want[] = {15, 12, 13, 10};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(seqs[i], want[i]);
+    assert_int_equal(pb_store_pending_open_expired(f->conn, 500, seqs, 2, &n), PB_STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(seqs[0], 15);
+    assert_int_equal(seqs[1], 12);
+    assert_int_equal(pb_store_pending_open_expired(f->conn, 299, seqs, 8, &n), PB_STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(pb_store_pending_open_expired(f->conn, 99, seqs, 8, &n), PB_STORE_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(pb_store_pending_open_delete(f->conn, 15), PB_STORE_OK);
+    assert_int_equal(pb_store_pending_open_delete(f->conn, 15), PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_pending_open_get(f->conn, 15, &exp), PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_pending_open_expired(f->conn, INT64_MAX, seqs, 8, &n), PB_STORE_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(seqs[0], 12);
+    assert_int_equal(seqs[3], 14);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_and_migrate, dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refusals, dir_setup, teardown),
+#define T(name) cmocka_unit_test_setup_teardown(name, store_setup, teardown)
+        T(test_wal_and_visibility),
+        T(test_rollback_discards),
+        T(test_accounts),
+        T(test_transfer_round_trip),
+        T(test_transfer_conflicts),
+        T(test_transfer_scan),
+        T(test_rejection_round_trip),
+        T(test_pending_open),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
