@@ -29,7 +29,13 @@
 
 int64_t pb_ledger_now(pb_ledger *l)
 {
-    return l->cfg.now_us ? l->cfg.now_us(l->cfg.now_ctx) : pb_time_now_us();
+    int64_t now = l->cfg.now_us ? l->cfg.now_us(l->cfg.now_ctx) : pb_time_now_us();
+    /* created_at never goes backwards along seq, even if the wall clock is stepped
+     * back: history queries rely on it to stop at a time bound */
+    if (now < l->last_created_at)
+        now = l->last_created_at;
+    l->last_created_at = now;
+    return now;
 }
 
 /* ---------------------------------------------------------------- account cache */
@@ -173,12 +179,14 @@ pb_err pb_ledger_engine_load_head(pb_ledger *l)
     if (rc == PB_STORE_NOT_FOUND) {
         l->next_seq = 1;
         memset(l->last_hash, 0, sizeof l->last_hash);
+        l->last_created_at = 0;
         return PB_OK;
     }
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     l->next_seq = last.seq + 1;
     memcpy(l->last_hash, last.hash, 32);
+    l->last_created_at = last.created_at;
     return PB_OK;
 }
 
@@ -276,6 +284,14 @@ static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
     pb_store_rc rc = pb_store_transfer_by_key(l->wconn, t->scope, t->key, &t->record);
     if (rc == PB_STORE_OK) {
         *ks = matches_record(t, &t->record) ? KEY_REPLAY : KEY_CONFLICT;
+        if (*ks == KEY_REPLAY && (t->flags & PB_TRANSFER_POST_PENDING) && t->amount == 0) {
+            /* "post the full amount" replays only a post that did post all of it */
+            pb_store_transfer p;
+            if (pb_store_transfer_by_id(l->wconn, &t->record.pending_id, &p) != PB_STORE_OK)
+                return PB_ERR_INTERNAL;
+            if (p.amount != t->record.amount)
+                *ks = KEY_CONFLICT;
+        }
         if (*ks == KEY_REPLAY)
             t->result = PB_OK;
         return PB_OK;
@@ -449,8 +465,11 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
     if (x->flags & PB_TRANSFER_PENDING) {
         if ((e = check_limits(dr, cr, r->amount, biz)) != PB_OK || *biz)
             return e;
+        int64_t later; /* a hold must also be postable in full without overflow */
         overflow = add_to(&dr->a.debits_pending, r->amount) ||
-                   add_to(&cr->a.credits_pending, r->amount);
+                   add_to(&cr->a.credits_pending, r->amount) ||
+                   pb_i64_add(dr->a.debits_posted, dr->a.debits_pending, &later) ||
+                   pb_i64_add(cr->a.credits_posted, cr->a.credits_pending, &later);
         r->timeout_s = x->timeout_s;
         r->expires_at = x->timeout_s ? now + x->timeout_s * 1000000 : 0;
     } else if (is_resolution(x->flags)) {

@@ -59,6 +59,7 @@ struct pb_ledger {
     /* ---- writer-only ---- */
     pb_store_conn *wconn;
     int64_t next_seq;
+    int64_t last_created_at; /* the clock the writer stamps with never goes back */
     uint8_t last_hash[32];
     /* account cache: open addressing on id, entries allocated separately (stable pointers) */
     cached_account **slots;
@@ -72,6 +73,7 @@ struct pb_ledger {
 };
 
 /* engine.c — run inside the writer's open write transaction. */
+/* The writer's clock (µs): the configured clock, never earlier than the last stamp. */
 int64_t pb_ledger_now(pb_ledger *l);
 /* Loads next_seq and last_hash from the store. */
 pb_err pb_ledger_engine_load_head(pb_ledger *l);

@@ -69,11 +69,14 @@ pb_err pb_ledger_account_history(pb_store_conn *c, const pb_ledger_history_query
     if (seq == 0) {
         pb_ledger_account a;
         e = map(pb_store_account_get(c, q->account_id, &a), PB_ERR_ACCOUNT_NOT_FOUND);
-        seq = a.last_seq;
+        if (e == PB_OK)
+            seq = a.last_seq;
     }
     while (e == PB_OK && seq > 0) {
         pb_ledger_record t;
-        e = map(pb_store_transfer_by_seq(c, seq, &t), PB_ERR_INTERNAL);
+        /* a cursor naming no transfer is the client's mistake; a broken chain is ours */
+        e = map(pb_store_transfer_by_seq(c, seq, &t),
+                seq == q->cursor ? PB_ERR_INVALID_REQUEST : PB_ERR_INTERNAL);
         if (e != PB_OK)
             break;
         if (t.debit_account_id != q->account_id && t.credit_account_id != q->account_id) {
@@ -81,7 +84,8 @@ pb_err pb_ledger_account_history(pb_store_conn *c, const pb_ledger_history_query
             break;
         }
         if (q->from_us && t.created_at < q->from_us)
-            break; /* everything further back is older still */
+            break; /* created_at never decreases along seq (the writer's clock is
+                      clamped), so everything further back is older still */
         if (*n == q->limit) {
             *next_cursor = seq;
             break;
