@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
   gcc make pkg-config meson ninja-build python3
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcmocka-dev
+  libmicrohttpd-dev libjansson-dev liboath-dev libjwt-dev
+  python3-jsonschema python3-yaml wrk oathtool
 )
 
 missing=()

@@ -8,6 +8,7 @@ int pb_cmd_migrate(int argc, char **argv);
 int pb_cmd_ledger(int argc, char **argv);
 int pb_cmd_bench(int argc, char **argv);
 int pb_cmd_demo(int argc, char **argv);
+/* @cli-commands */
 
 /* The database URL: --db, else $PITBOSS_DB, else var/pitboss.db. */
 const char *pb_cli_db_url(const char *flag_value);

@@ -17,6 +17,7 @@ static void usage(FILE *f)
           "  ledger verify [--db URL]        rebuild balances from transfers and check every invariant\n"
           "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
           "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
+          /* @cli-usage */
           "\n"
           "The database URL is --db, else $PITBOSS_DB, else var/pitboss.db (SQLite).\n",
           f);
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
         return pb_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return pb_cmd_demo(argc - 1, argv + 1);
+    /* @cli-dispatch */
     fprintf(stderr, "pitboss: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -10,6 +10,12 @@
 
 typedef struct pb_store_backend pb_store_backend;
 
+/* Each domain's statements live in their own ops table (store_<domain>.h,
+ * sqlite/sqlite_<domain>.c), reached through the backend. */
+struct pb_store_tenancy_ops;
+struct pb_store_identity_ops;
+struct pb_store_audit_ops;
+
 struct pb_store {
     const pb_store_backend *be;
 };
@@ -61,6 +67,11 @@ struct pb_store_backend {
     pb_store_rc (*account_scan)(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
     pb_store_rc (*pending_open_scan)(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
     pb_store_rc (*balance_orphans)(pb_store_conn *c, int64_t *orphans);
+
+    /* other domains */
+    const struct pb_store_tenancy_ops *tenancy;
+    const struct pb_store_identity_ops *identity;
+    const struct pb_store_audit_ops *audit;
 };
 
 extern const pb_store_backend pb_store_sqlite_backend;

@@ -69,5 +69,6 @@ pb_store_rc pb_store_schema_version(pb_store_conn *c, int *current, int *latest)
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 
 #include "store/store_ledger.h"
+/* @store-headers */
 
 #endif

@@ -340,4 +340,5 @@ const pb_store_backend pb_store_sqlite_backend = {
     .account_scan = sq_account_scan,
     .pending_open_scan = sq_pending_open_scan,
     .balance_orphans = sq_balance_orphans,
+    /* @backend-domains */
 };

@@ -1,0 +1,1 @@
+-- 0002_tenancy: filled by its domain (see src/tenancy/)

@@ -1,0 +1,1 @@
+-- 0003_identity: filled by its domain (see src/identity/)

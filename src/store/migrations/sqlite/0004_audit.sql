@@ -1,0 +1,1 @@
+-- 0004_audit: filled by its domain (see src/audit/)
