@@ -161,8 +161,11 @@ pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a)
     return j.status;
 }
 
-pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n)
+/* Checks a submission before it is queued. PB_OK with *needs_writer telling
+ * whether any chain survived the stateless checks; else the refusal. */
+static pb_err precheck(pb_transfer *t, size_t n, bool *needs_writer)
 {
+    *needs_writer = false;
     if (n == 0)
         return PB_ERR_INVALID_REQUEST;
     if (n > PB_LEDGER_MAX_SUBMIT)
@@ -189,11 +192,40 @@ pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n)
         }
         start = i + 1;
     }
-    if (!any_valid)
-        return PB_OK;
+    *needs_writer = any_valid;
+    return PB_OK;
+}
+
+pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n)
+{
+    bool needs_writer;
+    pb_err e = precheck(t, n, &needs_writer);
+    if (e != PB_OK || !needs_writer)
+        return e;
     ledger_job j = {.kind = JOB_TRANSFERS, .t = t, .n = n};
     pb_ledger_enqueue(l, &j);
     return j.status;
+}
+
+pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_done_cb cb,
+                              void *ctx)
+{
+    bool needs_writer;
+    pb_err e = precheck(t, n, &needs_writer);
+    if (e != PB_OK || !needs_writer) {
+        cb(ctx, e);
+        return PB_OK;
+    }
+    ledger_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return PB_ERR_INTERNAL;
+    j->kind = JOB_TRANSFERS;
+    j->t = t;
+    j->n = n;
+    j->cb = cb;
+    j->cb_ctx = ctx;
+    pb_ledger_enqueue_async(l, j);
+    return PB_OK;
 }
 
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out)

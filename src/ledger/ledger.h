@@ -129,6 +129,21 @@ pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a);
  */
 pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n);
 
+/* Called once a submission made with pb_ledger_submit_async() is finished: status
+ * is what pb_ledger_submit() would have returned, and each t[i] holds its outcome. */
+typedef void (*pb_ledger_done_cb)(void *ctx, pb_err status);
+
+/*
+ * pb_ledger_submit() without blocking, for event-driven callers (the HTTP server
+ * suspends the request and resumes it from cb). `t` must stay valid until cb
+ * runs. cb runs exactly once: on a ledger thread after the commit, or on the
+ * calling thread before this returns when nothing needed the writer (every
+ * chain failed its stateless checks, or the submission was refused). Returns
+ * PB_OK when cb has been or will be called, INTERNAL (cb not called) on OOM.
+ */
+pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_done_cb cb,
+                              void *ctx);
+
 /* Counters of the writer, for metrics and benchmarks. */
 typedef struct pb_ledger_stats {
     uint64_t batches;

@@ -20,7 +20,9 @@ typedef struct ledger_job {
     size_t n;
     pb_ledger_account *account; /* JOB_ACCOUNT */
     pb_err status;              /* set by the writer before posting `done` */
-    sem_t done;
+    sem_t done;                 /* synchronous jobs: posted when finished */
+    pb_ledger_done_cb cb;       /* asynchronous jobs: called when finished, then the job is freed */
+    void *cb_ctx;
     struct ledger_job *next;
 } ledger_job;
 
@@ -96,6 +98,8 @@ int pb_ledger_writer_start(pb_ledger *l);
 void pb_ledger_writer_stop(pb_ledger *l);
 /* Queues a job and blocks until the writer has finished it. */
 void pb_ledger_enqueue(pb_ledger *l, ledger_job *j);
+/* Queues a heap-allocated job with a callback and returns at once. */
+void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j);
 
 /* ledger.c — stateless checks shared by submit and the engine. */
 bool pb_ledger_error_is_remembered(pb_err e);

@@ -64,7 +64,12 @@ static void wake_callers(ledger_job *jobs)
 {
     while (jobs) {
         ledger_job *next = jobs->next; /* the caller may free the job once posted */
-        sem_post(&jobs->done);
+        if (jobs->cb) {
+            jobs->cb(jobs->cb_ctx, jobs->status);
+            free(jobs);
+        } else {
+            sem_post(&jobs->done);
+        }
         jobs = next;
     }
 }
@@ -254,10 +259,8 @@ void pb_ledger_writer_stop(pb_ledger *l)
     l->writer_started = l->checkpointer_started = l->notifier_started = false;
 }
 
-/* Queues a job and blocks until the writer has finished it. */
-void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
+static void push(pb_ledger *l, ledger_job *j)
 {
-    sem_init(&j->done, 0, 0);
     j->next = NULL;
     pthread_mutex_lock(&l->mu);
     if (l->tail)
@@ -267,7 +270,16 @@ void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
     l->tail = j;
     pthread_cond_signal(&l->wake);
     pthread_mutex_unlock(&l->mu);
+}
+
+void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
+{
+    j->cb = NULL;
+    sem_init(&j->done, 0, 0);
+    push(l, j);
     while (sem_wait(&j->done) != 0 && errno == EINTR)
         ;
     sem_destroy(&j->done);
 }
+
+void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j) { push(l, j); }
