@@ -37,7 +37,45 @@
     X(LINKED_EVENT_FAILED, 422, "a linked transfer in the chain failed")             \
     X(LINKED_CHAIN_OPEN, 422, "the last transfer of a batch must close its chain")   \
     X(TRANSFER_NOT_FOUND, 404, "transfer not found")                                 \
-    X(BATCH_TOO_LARGE, 413, "too many transfers in one request")
+    X(BATCH_TOO_LARGE, 413, "too many transfers in one request")                     \
+    /* HTTP and API */                                                               \
+    X(NOT_FOUND, 404, "no such resource")                                            \
+    X(METHOD_NOT_ALLOWED, 405, "method not allowed on this resource")                \
+    X(INVALID_JSON, 400, "body is not valid JSON")                                   \
+    X(INVALID_UTF8, 400, "body is not valid UTF-8")                                  \
+    X(UNKNOWN_FIELD, 400, "body has a field this endpoint does not accept")          \
+    X(FIELD_INVALID, 422, "a field has a wrong type or value")                       \
+    X(FIELD_MISSING, 422, "a required field is missing")                             \
+    X(PAYLOAD_TOO_LARGE, 413, "body too large")                                      \
+    X(UNSUPPORTED_MEDIA_TYPE, 415, "body must be application/json")                  \
+    X(RATE_LIMITED, 429, "too many requests")                                        \
+    X(SHUTTING_DOWN, 503, "server is shutting down")                                 \
+    /* identity and access */                                                        \
+    X(UNAUTHENTICATED, 401, "authentication required")                               \
+    X(TOKEN_INVALID, 401, "token is invalid")                                        \
+    X(TOKEN_EXPIRED, 401, "token has expired")                                       \
+    X(REFRESH_REUSED, 401, "refresh token was already used; its family is revoked")  \
+    X(SESSION_REVOKED, 401, "session was revoked")                                   \
+    X(CREDENTIALS_INVALID, 401, "email or password is wrong")                        \
+    X(TOTP_REQUIRED, 401, "a TOTP code is required")                                 \
+    X(TOTP_INVALID, 401, "TOTP code is wrong or was already used")                   \
+    X(TOTP_NOT_ENROLLED, 409, "TOTP is not enrolled yet")                            \
+    X(ACCOUNT_LOCKED, 423, "too many failed logins; try again later")                \
+    X(FORBIDDEN, 403, "not allowed")                                                 \
+    X(BRAND_FORBIDDEN, 403, "outside your brand scope")                              \
+    X(EMAIL_TAKEN, 409, "email is already registered")                               \
+    X(AGE_RESTRICTED, 422, "player must be 18 or older")                             \
+    X(PASSWORD_WEAK, 422, "password does not meet the policy")                       \
+    X(PLAYER_NOT_FOUND, 404, "player not found")                                     \
+    X(PLAYER_BLOCKED, 403, "player is blocked")                                      \
+    X(STAFF_NOT_FOUND, 404, "staff member not found")                                \
+    X(BRAND_NOT_FOUND, 404, "brand not found")                                       \
+    X(BRAND_EXISTS, 409, "brand code already exists")                                \
+    X(CURRENCY_NOT_ALLOWED, 422, "currency is not allowed for this brand")           \
+    X(COUNTRY_INVALID, 422, "country is not an ISO 3166-1 alpha-2 code")             \
+    X(ROLE_INVALID, 422, "unknown staff role")                                       \
+    /* audit */                                                                      \
+    X(AUDIT_KEY_MISSING, 500, "audit signing key is not configured")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

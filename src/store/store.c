@@ -4,7 +4,9 @@
  */
 #include "store/backend.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 pb_store *pb_store_open(const char *url, char *err, size_t errcap)
@@ -164,4 +166,74 @@ pb_store_rc pb_store_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb,
 pb_store_rc pb_store_balance_orphans(pb_store_conn *c, int64_t *orphans)
 {
     return c->be->balance_orphans(c, orphans);
+}
+
+/* ---- connection pool */
+
+struct pb_store_pool {
+    pb_store *store;
+    pthread_mutex_t mu;
+    pthread_cond_t freed;
+    pb_store_conn **idle;
+    int nidle, total, max;
+};
+
+pb_store_pool *pb_store_pool_new(pb_store *s, int max)
+{
+    pb_store_pool *p = calloc(1, sizeof *p);
+    if (!p || max < 1 || !(p->idle = calloc((size_t)max, sizeof *p->idle))) {
+        free(p);
+        return NULL;
+    }
+    p->store = s;
+    p->max = max;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    return p;
+}
+
+void pb_store_pool_free(pb_store_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nidle; i++)
+        pb_store_disconnect(p->idle[i]);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->freed);
+    free(p->idle);
+    free(p);
+}
+
+pb_store_conn *pb_store_pool_acquire(pb_store_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->nidle == 0 && p->total >= p->max)
+        pthread_cond_wait(&p->freed, &p->mu);
+    if (p->nidle > 0) {
+        pb_store_conn *c = p->idle[--p->nidle];
+        pthread_mutex_unlock(&p->mu);
+        return c;
+    }
+    p->total++;
+    pthread_mutex_unlock(&p->mu);
+    char err[256];
+    pb_store_conn *c = pb_store_connect(p->store, err, sizeof err);
+    if (!c) {
+        pthread_mutex_lock(&p->mu);
+        p->total--;
+        pthread_cond_signal(&p->freed);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return c;
+}
+
+void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c)
+{
+    if (!c)
+        return;
+    pb_store_rollback(c);
+    pthread_mutex_lock(&p->mu);
+    p->idle[p->nidle++] = c;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->mu);
 }

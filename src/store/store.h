@@ -65,6 +65,19 @@ pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap
 /* The schema version in the database and the newest one this binary knows. */
 pb_store_rc pb_store_schema_version(pb_store_conn *c, int *current, int *latest);
 
+/*
+ * A pool of connections for worker threads (the HTTP server's): acquire one for
+ * the duration of a request, release it after. At most `max` exist; acquire
+ * waits for a free one. Connections are created on demand and kept.
+ */
+typedef struct pb_store_pool pb_store_pool;
+pb_store_pool *pb_store_pool_new(pb_store *s, int max);
+void pb_store_pool_free(pb_store_pool *p);
+/* NULL only when a new connection cannot be opened. */
+pb_store_conn *pb_store_pool_acquire(pb_store_pool *p);
+/* Rolls back any transaction left open, then returns the connection to the pool. */
+void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c);
+
 /* Runs raw SQL. Only for tests and operator tooling (e.g. the tamper test), never domain code. */
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 

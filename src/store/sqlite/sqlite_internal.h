@@ -37,15 +37,26 @@ typedef struct sq_store {
     char *path;
 } sq_store;
 
+#define SQ_EXTRA_SLOTS 512
+
 typedef struct sq_conn {
     struct pb_store_conn base;
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_STMT_COUNT_];
+    /* statements of the other domains' files, cached by the address of their SQL text */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } extra[SQ_EXTRA_SLOTS];
     char err[256];
 } sq_conn;
 
 /* The cached statement for id, prepared on first use from sql; NULL on error (in c->err). */
 sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt_id id, const char *sql);
+/* The cached statement for a static SQL string (cached by its address, so pass
+ * the same `static const char[]` every time); NULL on error (in c->err). For
+ * domain files that do not own a slot in enum sq_stmt_id. */
+sqlite3_stmt *sq_stmt_sql(sq_conn *c, const char *sql);
 /* Maps a SQLite result code to a store result, recording the message on errors. */
 pb_store_rc sq_result(sq_conn *c, int rc);
 /* Steps a statement that returns no rows, resets it, and maps the result. */

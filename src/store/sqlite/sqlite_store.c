@@ -11,6 +11,7 @@
 #include "store/sqlite/sqlite_internal.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,29 @@ sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt_id id, const char *sql)
     }
     c->stmt[id] = st;
     return st;
+}
+
+sqlite3_stmt *sq_stmt_sql(sq_conn *c, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull >> 40;
+    for (size_t i = 0; i < SQ_EXTRA_SLOTS; i++) {
+        size_t j = (h + i) % SQ_EXTRA_SLOTS;
+        if (c->extra[j].sql == sql)
+            return c->extra[j].st;
+        if (!c->extra[j].sql) {
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+                SQLITE_OK) {
+                snprintf(c->err, sizeof c->err, "prepare: %s", sqlite3_errmsg(c->db));
+                return NULL;
+            }
+            c->extra[j].sql = sql;
+            c->extra[j].st = st;
+            return st;
+        }
+    }
+    snprintf(c->err, sizeof c->err, "statement cache full");
+    return NULL;
 }
 
 pb_store_rc sq_result(sq_conn *c, int rc)
@@ -156,6 +180,8 @@ static void sq_disconnect(pb_store_conn *base)
     sq_conn *c = (sq_conn *)base;
     for (int i = 0; i < SQ_STMT_COUNT_; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQ_EXTRA_SLOTS; i++)
+        sqlite3_finalize(c->extra[i].st);
     sqlite3_close(c->db);
     free(c);
 }
