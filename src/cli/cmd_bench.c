@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ typedef struct bench_opts {
     int accounts;
     bool random_keys;
     int per_submit; /* transfers per pb_ledger_submit call */
+    bool async;     /* submitters are in-flight async submissions, not threads */
+    bool sync_in_writer;
 } bench_opts;
 
 typedef struct client {
@@ -49,6 +52,10 @@ typedef struct client {
     pb_id open[64];
     size_t nopen;
     bool failed;
+    /* async mode: the one transfer in flight, when it left, and the run's completion */
+    pb_transfer t;
+    int64_t t0;
+    sem_t *finished;
 } client;
 
 static uint64_t next_rand(uint64_t *s)
@@ -157,6 +164,34 @@ static void *client_main(void *arg)
     return NULL;
 }
 
+/* Async mode: the ledger calls this when the client's transfer is durable; the
+ * client records it and, until the deadline, submits its next one at once. */
+static void async_done(void *ctx, pb_err status)
+{
+    client *c = ctx;
+    record(c, pb_time_mono_us() - c->t0);
+    if (status != PB_OK) {
+        fprintf(stderr, "bench: submit failed: %s\n", pb_err_code(status));
+        c->failed = true;
+    } else if (c->t.result == PB_OK) {
+        c->ok++;
+        if ((c->t.flags & PB_TRANSFER_PENDING) && c->nopen < 64)
+            c->open[c->nopen++] = c->t.record.id;
+    } else {
+        c->rejected++;
+    }
+    if (c->failed || pb_time_mono_us() >= c->deadline_us) {
+        sem_post(c->finished);
+        return;
+    }
+    make_transfer(c, &c->t);
+    c->t0 = pb_time_mono_us();
+    if (pb_ledger_submit_async(c->l, &c->t, 1, async_done, c) != PB_OK) {
+        c->failed = true;
+        sem_post(c->finished);
+    }
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -243,7 +278,8 @@ static int run_once(const bench_opts *o, int nclients)
     if (!s)
         return 1;
     char err[512];
-    pb_ledger *l = pb_ledger_open(s, NULL, err, sizeof err);
+    pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer};
+    pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
     if (!l) {
         fprintf(stderr, "bench: %s\n", err);
         pb_store_close(s);
@@ -262,13 +298,30 @@ static int run_once(const bench_opts *o, int nclients)
     pthread_t *th = calloc((size_t)nclients, sizeof *th);
     int64_t start = pb_time_mono_us();
     int64_t deadline = start + (int64_t)(o->seconds * 1e6);
+    sem_t finished;
+    sem_init(&finished, 0, 0);
     for (int i = 0; i < nclients; i++) {
         cl[i] = (client){.l = l, .o = o, .house = house, .first_player = first,
-                         .deadline_us = deadline, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)};
-        pthread_create(&th[i], NULL, client_main, &cl[i]);
+                         .deadline_us = deadline, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1),
+                         .finished = &finished};
+        if (!o->async) {
+            pthread_create(&th[i], NULL, client_main, &cl[i]);
+            continue;
+        }
+        make_transfer(&cl[i], &cl[i].t);
+        cl[i].t0 = pb_time_mono_us();
+        if (pb_ledger_submit_async(l, &cl[i].t, 1, async_done, &cl[i]) != PB_OK) {
+            cl[i].failed = true;
+            sem_post(&finished);
+        }
     }
-    for (int i = 0; i < nclients; i++)
-        pthread_join(th[i], NULL);
+    for (int i = 0; i < nclients; i++) {
+        if (o->async)
+            sem_wait(&finished);
+        else
+            pthread_join(th[i], NULL);
+    }
+    sem_destroy(&finished);
     double secs = (double)(pb_time_mono_us() - start) / 1e6;
     pb_ledger_stats_get(l, &after);
     pb_ledger_close(l);
@@ -304,10 +357,10 @@ static int run_once(const bench_opts *o, int nclients)
     printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
            "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
-           "\"per_submit\":%d,\"writer_busy\":%.2f,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
+           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
            nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
            batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
-           o->per_submit, (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
+           o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined", (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
            o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
@@ -335,7 +388,11 @@ int pb_cmd_bench(int argc, char **argv)
 {
     static const char *use =
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
-        "                            [--accounts 10000] [--per-submit 1] [--random-keys]\n";
+        "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
+        "                            [--sync-in-writer]\n"
+        "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
+        "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
+        "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n";
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         fputs(use, stderr);
         return 2;
@@ -346,11 +403,12 @@ int pb_cmd_bench(int argc, char **argv)
         {"dir", required_argument, 0, 'd'},     {"clients", required_argument, 0, 'c'},
         {"seconds", required_argument, 0, 's'}, {"accounts", required_argument, 0, 'a'},
         {"random-keys", no_argument, 0, 'r'},   {"help", no_argument, 0, 'h'},
-        {"per-submit", required_argument, 0, 'p'},
+        {"per-submit", required_argument, 0, 'p'}, {"async", no_argument, 0, 'y'},
+        {"sync-in-writer", no_argument, 0, 'w'},
         {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:rh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:rywh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -363,11 +421,13 @@ int pb_cmd_bench(int argc, char **argv)
         case 'a': o.accounts = atoi(optarg); break;
         case 'r': o.random_keys = true; break;
         case 'p': o.per_submit = atoi(optarg); break;
+        case 'y': o.async = true; break;
+        case 'w': o.sync_in_writer = true; break;
         default: fputs(use, ch == 'h' ? stdout : stderr); return ch == 'h' ? 0 : 2;
         }
     }
     if (o.seconds <= 0 || o.seconds > 600 || o.accounts < 1 || o.accounts > 10000000 ||
-        o.per_submit < 1 || o.per_submit > 64) {
+        o.per_submit < 1 || o.per_submit > 64 || (o.async && o.per_submit != 1)) {
         fputs(use, stderr);
         return 2;
     }

@@ -102,6 +102,11 @@ typedef struct pb_ledger_config {
     size_t max_batch;       /* transfers per commit at most; 0 = 8190 */
     int checkpoint_ms;      /* passive WAL checkpoint interval; 0 = 1000 */
     int expiry_interval_ms; /* how often expired holds are swept when idle; 0 = 200 */
+    /* false (default): the writer commits without waiting for the disk and the
+     * notifier thread syncs before answering, so batch N+1 is applied while batch N
+     * is synced; true: the writer's COMMIT itself waits for the sync. Callers are
+     * answered only after their batch is durable either way. */
+    bool sync_in_writer;
     /* The clock for timeouts (µs since epoch); NULL = the wall clock. For tests. */
     int64_t (*now_us)(void *ctx);
     void *now_ctx;

@@ -15,7 +15,15 @@
  * happened, so callers may retry with the same idempotency keys.
  *
  * Waking the callers (one futex syscall each) is handed to the notifier
- * thread, so the writer starts the next batch at once.
+ * thread, so the writer starts the next batch at once. By default the writer's
+ * COMMIT does not wait for the disk either (pb_store_set_deferred_sync): the
+ * notifier makes everything committed so far durable with one pb_store_sync()
+ * and only then answers the callers of every batch it took — so the sync of one
+ * batch overlaps the work on the next, and one sync may serve several batches.
+ * If a sync fails, what reached the disk is unknown (and a later sync cannot be
+ * trusted to cover it), so the process stops, as PostgreSQL does: on restart
+ * the database recovers a prefix of the commits, and callers retry with their
+ * idempotency keys.
  *
  * The checkpointer copies the WAL into the database with passive checkpoints
  * on its own connection, so commits never pay for it.
@@ -108,6 +116,13 @@ static void *notifier_main(void *arg)
         if (!jobs && l->notify_stop)
             break;
         pthread_mutex_unlock(&l->notify_mu);
+        if (!l->cfg.sync_in_writer && pb_store_sync(l->wconn) != PB_STORE_OK) {
+            pb_log(PB_LOG_ERROR, "ledger.sync_failed",
+                   "cannot make committed batches durable (%s); stopping so that recovery "
+                   "decides what was kept",
+                   pb_store_errmsg(l->wconn));
+            abort();
+        }
         wake_callers(jobs);
         pthread_mutex_lock(&l->notify_mu);
     }
@@ -218,6 +233,8 @@ static void *checkpointer_main(void *arg)
 
 int pb_ledger_writer_start(pb_ledger *l)
 {
+    if (!l->cfg.sync_in_writer && pb_store_set_deferred_sync(l->wconn, true) != PB_STORE_OK)
+        return -1;
     pthread_mutex_init(&l->notify_mu, NULL);
     pthread_cond_init(&l->notify_wake, NULL);
     if (pthread_create(&l->notifier, NULL, notifier_main, l) != 0)

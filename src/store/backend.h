@@ -36,6 +36,8 @@ struct pb_store_backend {
     pb_store_rc (*commit)(pb_store_conn *c);
     void (*rollback)(pb_store_conn *c);
     pb_store_rc (*checkpoint)(pb_store_conn *c);
+    pb_store_rc (*set_deferred_sync)(pb_store_conn *c, bool deferred);
+    pb_store_rc (*sync)(pb_store_conn *c);
     pb_store_rc (*migrate)(pb_store *s, int *applied, char *err, size_t errcap);
     pb_store_rc (*schema_version)(pb_store_conn *c, int *current, int *latest);
     pb_store_rc (*exec_raw)(pb_store_conn *c, const char *sql);

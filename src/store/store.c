@@ -49,6 +49,11 @@ pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode) { return c->be-
 pb_store_rc pb_store_commit(pb_store_conn *c) { return c->be->commit(c); }
 void pb_store_rollback(pb_store_conn *c) { c->be->rollback(c); }
 pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c); }
+pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
+{
+    return c->be->set_deferred_sync(c, deferred);
+}
+pb_store_rc pb_store_sync(pb_store_conn *c) { return c->be->sync(c); }
 
 pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap)
 {

@@ -55,6 +55,18 @@ pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode);
 pb_store_rc pb_store_commit(pb_store_conn *c);
 void pb_store_rollback(pb_store_conn *c);
 
+/*
+ * Deferred durability, for a group-commit writer that wants to apply its next
+ * batch while the previous one reaches the disk. With deferred sync on, a
+ * commit returns once it is written (visible to other connections, in log
+ * order) but possibly not yet durable; pb_store_sync() then makes every commit
+ * made so far on this connection durable. After a power loss the database holds
+ * a prefix of the commits, never a part of one. pb_store_sync() may run on
+ * another thread while the connection's own thread keeps committing.
+ */
+pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred);
+pb_store_rc pb_store_sync(pb_store_conn *c);
+
 /* Copies committed pages from the write-ahead log into the database without
  * blocking writers (SQLite: a passive checkpoint; other backends: a no-op). */
 pb_store_rc pb_store_checkpoint(pb_store_conn *c);

@@ -2,6 +2,7 @@
 #ifndef PB_STORE_SQLITE_INTERNAL_H
 #define PB_STORE_SQLITE_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "store/backend.h"
@@ -49,6 +50,10 @@ typedef struct sq_conn {
         sqlite3_stmt *st;
     } extra[SQ_EXTRA_SLOTS];
     char err[256];
+    /* deferred sync: the WAL file, opened on first pb_store_sync() (fsync(2) on any
+     * descriptor of a file flushes that file's data, whoever wrote it) */
+    int wal_fd;
+    pthread_mutex_t wal_mu;
 } sq_conn;
 
 /* The cached statement for id, prepared on first use from sql; NULL on error (in c->err). */

@@ -10,11 +10,14 @@
  */
 #include "store/sqlite/sqlite_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/embedded.h"
 
@@ -149,11 +152,14 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
     }
     c->base.be = &pb_store_sqlite_backend;
     c->base.store = base;
+    c->wal_fd = -1;
+    pthread_mutex_init(&c->wal_mu, NULL);
     int rc = sqlite3_open_v2(s->path, &c->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errcap, "open %s: %s", s->path, c->db ? sqlite3_errmsg(c->db) : "no memory");
         sqlite3_close(c->db);
+        pthread_mutex_destroy(&c->wal_mu);
         free(c);
         return NULL;
     }
@@ -169,6 +175,7 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
                  "PRAGMA foreign_keys=OFF;",
                  err, errcap) != SQLITE_OK) {
         sqlite3_close(c->db);
+        pthread_mutex_destroy(&c->wal_mu);
         free(c);
         return NULL;
     }
@@ -182,6 +189,9 @@ static void sq_disconnect(pb_store_conn *base)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_SLOTS; i++)
         sqlite3_finalize(c->extra[i].st);
+    if (c->wal_fd >= 0)
+        close(c->wal_fd);
+    pthread_mutex_destroy(&c->wal_mu);
     sqlite3_close(c->db);
     free(c);
 }
@@ -218,6 +228,48 @@ static pb_store_rc sq_checkpoint(pb_store_conn *base)
     sq_conn *c = (sq_conn *)base;
     int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return sq_result(c, rc);
+}
+
+/*
+ * Deferred sync on SQLite: the connection runs with synchronous=OFF, so COMMIT
+ * appends its frames to the WAL without fsync; sq_sync() fdatasync()s the WAL
+ * file. This is sound because WAL recovery replays frames in order and stops at
+ * the first frame whose checksum or salt does not match: whatever the disk kept
+ * after a power loss, the database comes back as a prefix of the commits. The
+ * WAL is only restarted (overwritten from the top) after a checkpoint has copied
+ * everything into the database file, and checkpoints run on connections with
+ * synchronous=FULL, which sync the WAL before copying and the database after.
+ */
+static pb_store_rc sq_set_deferred_sync(pb_store_conn *base, bool deferred)
+{
+    sq_conn *c = (sq_conn *)base;
+    char err[128];
+    if (exec_sql(c->db, deferred ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL", err,
+                 sizeof err) != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "%s", err);
+        return PB_STORE_ERROR;
+    }
+    return PB_STORE_OK;
+}
+
+static pb_store_rc sq_sync(pb_store_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    sq_store *s = (sq_store *)c->base.store;
+    pthread_mutex_lock(&c->wal_mu);
+    if (c->wal_fd < 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s-wal", s->path);
+        c->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    int rc = c->wal_fd >= 0 ? fdatasync(c->wal_fd) : -1;
+    int saved = errno;
+    pthread_mutex_unlock(&c->wal_mu);
+    if (rc != 0) {
+        snprintf(c->err, sizeof c->err, "fdatasync of the WAL failed: %s", strerror(saved));
+        return PB_STORE_ERROR;
+    }
+    return PB_STORE_OK;
 }
 
 static pb_store_rc sq_exec_raw(pb_store_conn *base, const char *sql)
@@ -343,6 +395,8 @@ const pb_store_backend pb_store_sqlite_backend = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .checkpoint = sq_checkpoint,
+    .set_deferred_sync = sq_set_deferred_sync,
+    .sync = sq_sync,
     .migrate = sq_migrate,
     .schema_version = sq_schema_version,
     .exec_raw = sq_exec_raw,
