@@ -11,6 +11,8 @@
  *      and the open-pending projection is updated; if one failed, the undo log
  *      restores the counters, the failing leg's rejection is remembered when it
  *      depended on ledger state, and the others get LINKED_EVENT_FAILED.
+ * Most keys are new, and rejections are rare: an in-memory Bloom filter over
+ * every remembered rejection's key lets a new key skip the rejection lookup.
  * Account counters reach the store once per batch (pb_ledger_engine_flush),
  * which is what lets one commit carry thousands of transfers cheaply.
  * A store failure returns INTERNAL: the writer rolls the whole batch back.
@@ -170,10 +172,62 @@ static int keep_changes(pb_ledger *l, size_t mark)
     return 0;
 }
 
+/* ---------------------------------------------------------------- rejection filter */
+
+#define BLOOM_BITS (1u << 24) /* 2 MiB: ~2% false positives at 2 million rejections */
+
+/* FNV-1a over scope, a separator and key, then a final mix. */
+static uint64_t key_hash(const char *scope, const char *key)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = scope; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static void bloom_add(pb_ledger *l, const char *scope, const char *key)
+{
+    uint64_t h = key_hash(scope, key);
+    uint32_t a = (uint32_t)h, b = (uint32_t)(h >> 32) | 1;
+    for (uint32_t i = 0; i < 4; i++) {
+        uint32_t bit = (a + i * b) & (BLOOM_BITS - 1);
+        l->bloom[bit >> 6] |= 1ull << (bit & 63);
+    }
+}
+
+static bool bloom_maybe(const pb_ledger *l, const char *scope, const char *key)
+{
+    uint64_t h = key_hash(scope, key);
+    uint32_t a = (uint32_t)h, b = (uint32_t)(h >> 32) | 1;
+    for (uint32_t i = 0; i < 4; i++) {
+        uint32_t bit = (a + i * b) & (BLOOM_BITS - 1);
+        if (!(l->bloom[bit >> 6] & (1ull << (bit & 63))))
+            return false;
+    }
+    return true;
+}
+
+static int bloom_load_key(void *ctx, const char *scope, const char *key)
+{
+    bloom_add(ctx, scope ? scope : "", key ? key : "");
+    return 0;
+}
+
 /* ---------------------------------------------------------------- head and lifecycle */
 
 pb_err pb_ledger_engine_load_head(pb_ledger *l)
 {
+    if (!l->bloom && !(l->bloom = calloc(BLOOM_BITS / 64, sizeof *l->bloom)))
+        return PB_ERR_INTERNAL;
+    memset(l->bloom, 0, BLOOM_BITS / 8);
+    if (pb_store_rejection_scan_keys(l->wconn, bloom_load_key, l) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
     pb_store_transfer last;
     pb_store_rc rc = pb_store_transfer_last(l->wconn, &last);
     if (rc == PB_STORE_NOT_FOUND) {
@@ -203,6 +257,7 @@ void pb_ledger_engine_free(pb_ledger *l)
     free(l->dirty);
     free(l->undo);
     free(l->resolves);
+    free(l->bloom);
 }
 
 pb_err pb_ledger_engine_flush(pb_ledger *l)
@@ -298,6 +353,10 @@ static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
+    if (!bloom_maybe(l, t->scope, t->key)) {
+        *ks = KEY_NEW; /* never rejected: no need to look */
+        return PB_OK;
+    }
     pb_store_rejection rej;
     rc = pb_store_rejection_by_key(l->wconn, t->scope, t->key, &rej);
     if (rc == PB_STORE_NOT_FOUND) {
@@ -524,7 +583,10 @@ static pb_err remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why,
     memcpy(r.reference, x->reference, sizeof r.reference);
     snprintf(r.error, sizeof r.error, "%s", pb_err_code(why));
     r.created_at = now;
-    return pb_store_rejection_insert(l->wconn, &r) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+    if (pb_store_rejection_insert(l->wconn, &r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    bloom_add(l, r.scope, r.ikey); /* a rolled-back batch reloads the filter from the store */
+    return PB_OK;
 }
 
 /* Hashes and stores the new legs of a chain that passed. */

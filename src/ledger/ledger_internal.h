@@ -70,6 +70,7 @@ struct pb_ledger {
     size_t ndirty, dirty_cap;
     undo_entry *undo;
     size_t nundo, undo_cap;
+    uint64_t *bloom;   /* filter over remembered rejections' keys (see engine.c) */
     int64_t *resolves; /* per leg of the chain being processed: the pending seq it resolves */
     size_t resolves_cap;
 };

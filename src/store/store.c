@@ -131,6 +131,11 @@ pb_store_rc pb_store_rejection_by_key(pb_store_conn *c, const char *scope, const
     return c->be->rejection_by_key(c, scope, ikey, out);
 }
 
+pb_store_rc pb_store_rejection_scan_keys(pb_store_conn *c, pb_store_key_cb cb, void *ctx)
+{
+    return c->be->rejection_scan_keys(c, cb, ctx);
+}
+
 pb_store_rc pb_store_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at)
 {
     return c->be->pending_open_insert(c, seq, expires_at);

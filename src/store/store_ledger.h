@@ -101,6 +101,10 @@ pb_store_rc pb_store_rejection_insert(pb_store_conn *c, const pb_store_rejection
 pb_store_rc pb_store_rejection_by_key(pb_store_conn *c, const char *scope, const char *ikey,
                                       pb_store_rejection *out);
 
+/* Every remembered rejection's (scope, key), for the writer's in-memory filter. */
+typedef int (*pb_store_key_cb)(void *ctx, const char *scope, const char *ikey);
+pb_store_rc pb_store_rejection_scan_keys(pb_store_conn *c, pb_store_key_cb cb, void *ctx);
+
 /* Open pending transfers. */
 pb_store_rc pb_store_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at);
 pb_store_rc pb_store_pending_open_delete(pb_store_conn *c, int64_t seq);

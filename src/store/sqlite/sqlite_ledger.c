@@ -475,6 +475,19 @@ pb_store_rc sq_pending_open_scan(pb_store_conn *base, pb_store_pending_cb cb, vo
                 pending_row, &x);
 }
 
+static int key_row(sqlite3_stmt *st, void *p)
+{
+    struct cb_ctx *x = p;
+    return ((pb_store_key_cb)x->fn)(x->ctx, (const char *)sqlite3_column_text(st, 0),
+                                    (const char *)sqlite3_column_text(st, 1));
+}
+
+pb_store_rc sq_rejection_scan_keys(pb_store_conn *base, pb_store_key_cb cb, void *ctx)
+{
+    struct cb_ctx x = {(void *)cb, ctx};
+    return scan(SQ(base), "SELECT scope,ikey FROM ledger_rejection", 0, key_row, &x);
+}
+
 static int count_row(sqlite3_stmt *st, void *p)
 {
     *(int64_t *)p = sqlite3_column_int64(st, 0);
