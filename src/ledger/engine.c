@@ -11,6 +11,9 @@
  *      and the open-pending projection is updated; if one failed, the undo log
  *      restores the counters, the failing leg's rejection is remembered when it
  *      depended on ledger state, and the others get LINKED_EVENT_FAILED.
+ * Holds are usually settled soon after they are placed: the open holds this
+ * writer created are kept in memory (bounded), so a post or void finds its hold
+ * without reading the store; a miss falls back to the store.
  * Most keys are new, and rejections are rare: an in-memory Bloom filter over
  * every remembered rejection's key lets a new key skip the rejection lookup.
  * Account counters reach the store once per batch (pb_ledger_engine_flush),
@@ -172,6 +175,92 @@ static int keep_changes(pb_ledger *l, size_t mark)
     return 0;
 }
 
+/* ---------------------------------------------------------------- open holds */
+
+#define HOLDS_MAX (1u << 20) /* cached open holds at most; beyond, the cache starts over */
+
+static size_t hold_slot(const pb_id *id, size_t n)
+{
+    uint64_t h;
+    memcpy(&h, id->b + 8, 8); /* the random half of a UUIDv7 */
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & (n - 1);
+}
+
+static void holds_clear(pb_ledger *l)
+{
+    if (l->holds)
+        memset(l->holds, 0, l->nholds_slots * sizeof *l->holds);
+    l->nholds = 0;
+}
+
+static void holds_put(pb_ledger *l, const pb_store_transfer *t)
+{
+    if (l->nholds >= HOLDS_MAX)
+        holds_clear(l);
+    if ((l->nholds + 1) * 2 > l->nholds_slots) {
+        size_t n = l->nholds_slots ? l->nholds_slots * 2 : 4096;
+        hold_entry *x = calloc(n, sizeof *x);
+        if (!x)
+            return; /* only a cache: the store still answers */
+        for (size_t i = 0; i < l->nholds_slots; i++) {
+            if (!l->holds[i].seq)
+                continue;
+            size_t j = hold_slot(&l->holds[i].id, n);
+            while (x[j].seq)
+                j = (j + 1) & (n - 1);
+            x[j] = l->holds[i];
+        }
+        free(l->holds);
+        l->holds = x;
+        l->nholds_slots = n;
+    }
+    size_t j = hold_slot(&t->id, l->nholds_slots);
+    while (l->holds[j].seq)
+        j = (j + 1) & (l->nholds_slots - 1);
+    hold_entry *h = &l->holds[j];
+    h->id = t->id;
+    h->seq = t->seq;
+    h->amount = t->amount;
+    h->debit = t->debit_account_id;
+    h->credit = t->credit_account_id;
+    h->expires_at = t->expires_at;
+    h->code = t->code;
+    memcpy(h->currency, t->currency, sizeof h->currency);
+    l->nholds++;
+}
+
+static hold_entry *holds_get(pb_ledger *l, const pb_id *id)
+{
+    if (!l->nholds)
+        return NULL;
+    for (size_t j = hold_slot(id, l->nholds_slots);; j = (j + 1) & (l->nholds_slots - 1)) {
+        if (!l->holds[j].seq)
+            return NULL;
+        if (pb_id_cmp(&l->holds[j].id, id) == 0)
+            return &l->holds[j];
+    }
+}
+
+/* Removes an entry keeping every probe chain intact (backward-shift deletion). */
+static void holds_del(pb_ledger *l, const pb_id *id)
+{
+    hold_entry *h = holds_get(l, id);
+    if (!h)
+        return;
+    size_t n = l->nholds_slots, i = (size_t)(h - l->holds);
+    for (size_t j = (i + 1) & (n - 1); l->holds[j].seq; j = (j + 1) & (n - 1)) {
+        size_t home = hold_slot(&l->holds[j].id, n);
+        /* move j back into the hole at i if its home does not lie in (i, j] */
+        if (((j - home) & (n - 1)) >= ((j - i) & (n - 1))) {
+            l->holds[i] = l->holds[j];
+            i = j;
+        }
+    }
+    memset(&l->holds[i], 0, sizeof l->holds[i]);
+    l->nholds--;
+}
+
 /* ---------------------------------------------------------------- rejection filter */
 
 #define BLOOM_BITS (1u << 24) /* 2 MiB: ~2% false positives at 2 million rejections */
@@ -247,6 +336,7 @@ pb_err pb_ledger_engine_load_head(pb_ledger *l)
 pb_err pb_ledger_engine_reset(pb_ledger *l)
 {
     cache_clear(l);
+    holds_clear(l);
     return pb_ledger_engine_load_head(l);
 }
 
@@ -258,6 +348,7 @@ void pb_ledger_engine_free(pb_ledger *l)
     free(l->undo);
     free(l->resolves);
     free(l->bloom);
+    free(l->holds);
 }
 
 pb_err pb_ledger_engine_flush(pb_ledger *l)
@@ -412,13 +503,6 @@ static pb_err check_limits(const cached_account *dr, const cached_account *cr, i
 static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t now,
                                 bool expiring, pb_store_transfer *p, pb_err *biz)
 {
-    pb_store_rc rc = pb_store_transfer_by_id(l->wconn, &t[k].pending_id, p);
-    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !(p->flags & PB_TRANSFER_PENDING))) {
-        *biz = PB_ERR_PENDING_NOT_FOUND;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
     for (size_t i = 0; i < k; i++) {
         if (is_resolution(t[i].flags) && pb_id_cmp(&t[i].pending_id, &t[k].pending_id) == 0) {
             *biz = (t[i].flags & PB_TRANSFER_POST_PENDING) ? PB_ERR_PENDING_ALREADY_POSTED
@@ -426,6 +510,29 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
             return PB_OK;
         }
     }
+    const hold_entry *h = holds_get(l, &t[k].pending_id);
+    if (h) { /* open, created by this writer: everything needed is in memory */
+        memset(p, 0, sizeof *p);
+        p->id = h->id;
+        p->seq = h->seq;
+        p->amount = h->amount;
+        p->debit_account_id = h->debit;
+        p->credit_account_id = h->credit;
+        p->expires_at = h->expires_at;
+        p->code = h->code;
+        p->flags = PB_TRANSFER_PENDING;
+        memcpy(p->currency, h->currency, sizeof p->currency);
+        if (!expiring && h->expires_at > 0 && h->expires_at <= now)
+            *biz = PB_ERR_PENDING_EXPIRED;
+        return PB_OK;
+    }
+    pb_store_rc rc = pb_store_transfer_by_id(l->wconn, &t[k].pending_id, p);
+    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !(p->flags & PB_TRANSFER_PENDING))) {
+        *biz = PB_ERR_PENDING_NOT_FOUND;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
     int64_t expires_at;
     rc = pb_store_pending_open_get(l->wconn, p->seq, &expires_at);
     if (rc == PB_STORE_OK) {
@@ -601,10 +708,13 @@ static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *
             return PB_ERR_INTERNAL;
         memcpy(l->last_hash, r->hash, 32);
         pb_store_rc rc = PB_STORE_OK;
-        if (r->flags & PB_TRANSFER_PENDING)
+        if (r->flags & PB_TRANSFER_PENDING) {
             rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
-        else if (l->resolves[k])
+            holds_put(l, r);
+        } else if (l->resolves[k]) {
             rc = pb_store_pending_open_delete(l->wconn, l->resolves[k]);
+            holds_del(l, &r->pending_id);
+        }
         if (rc != PB_STORE_OK)
             return PB_ERR_INTERNAL;
     }

@@ -32,6 +32,15 @@ typedef struct cached_account {
     bool dirty; /* counters changed in the open batch */
 } cached_account;
 
+/* An open hold created by this writer (engine.c keeps them to settle without a read). */
+typedef struct hold_entry {
+    pb_id id;
+    int64_t seq; /* 0 marks an empty slot */
+    int64_t amount, debit, credit, expires_at;
+    uint32_t code;
+    char currency[PB_LEDGER_CURRENCY_MAX + 1];
+} hold_entry;
+
 /* Saved counters of an account, to undo a failed linked chain. */
 typedef struct undo_entry {
     cached_account *acct;
@@ -70,6 +79,8 @@ struct pb_ledger {
     size_t ndirty, dirty_cap;
     undo_entry *undo;
     size_t nundo, undo_cap;
+    hold_entry *holds;
+    size_t nholds, nholds_slots;
     uint64_t *bloom;   /* filter over remembered rejections' keys (see engine.c) */
     int64_t *resolves; /* per leg of the chain being processed: the pending seq it resolves */
     size_t resolves_cap;
