@@ -9,6 +9,11 @@ int pb_cmd_ledger(int argc, char **argv);
 int pb_cmd_bench(int argc, char **argv);
 int pb_cmd_demo(int argc, char **argv);
 /* @cli-commands */
+int pb_cmd_brand(int argc, char **argv);
+int pb_cmd_admin(int argc, char **argv);
+int pb_cmd_serve(int argc, char **argv);
+int pb_cmd_routes(int argc, char **argv);
+int pb_cmd_audit(int argc, char **argv);
 
 /* The database URL: --db, else $PITBOSS_DB, else var/pitboss.db. */
 const char *pb_cli_db_url(const char *flag_value);

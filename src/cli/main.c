@@ -18,6 +18,15 @@ static void usage(FILE *f)
           "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
           "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
           /* @cli-usage */
+          "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
+          "                                  create a brand (tenant); brand list shows them\n"
+          "  admin create --email E [--role R] [--brand CODE]...\n"
+          "                                  create a staff member (the first admin); prints a one-time password\n"
+          "  serve [options]                 the HTTP API until SIGTERM (see serve --help)\n"
+          "  routes                          the HTTP route table as JSON lines\n"
+          "  audit verify [options]          check the audit log's hash chain and signed checkpoints\n"
+          "  audit export [options]          write the audit log as JSON lines for a regulator\n"
+          "  audit checkpoint [options]      sign the audit log's head with the audit key\n"
           "\n"
           "The database URL is --db, else $PITBOSS_DB, else var/pitboss.db (SQLite).\n",
           f);
@@ -69,6 +78,16 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "demo") == 0)
         return pb_cmd_demo(argc - 1, argv + 1);
     /* @cli-dispatch */
+    if (strcmp(cmd, "brand") == 0)
+        return pb_cmd_brand(argc - 1, argv + 1);
+    if (strcmp(cmd, "admin") == 0)
+        return pb_cmd_admin(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return pb_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "routes") == 0)
+        return pb_cmd_routes(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return pb_cmd_audit(argc - 1, argv + 1);
     fprintf(stderr, "pitboss: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

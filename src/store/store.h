@@ -95,5 +95,8 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 
 #include "store/store_ledger.h"
 /* @store-headers */
+#include "store/store_audit.h"
+#include "store/store_tenancy.h"
+#include "store/store_identity.h"
 
 #endif

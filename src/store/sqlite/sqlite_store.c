@@ -422,4 +422,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .pending_open_scan = sq_pending_open_scan,
     .balance_orphans = sq_balance_orphans,
     /* @backend-domains */
+    .audit = &pb_store_sqlite_audit_ops,
+    .tenancy = &pb_store_sqlite_tenancy_ops,
+    .identity = &pb_store_sqlite_identity_ops,
 };

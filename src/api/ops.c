@@ -1,0 +1,139 @@
+/*
+ * ops.c — the operations endpoints, all public:
+ *
+ *   GET /healthz       the process is up and serving: 200 {"status":"ok"}
+ *   GET /readyz        ready for traffic: the database answers and its schema
+ *                      is the one this binary expects, 200 {"status":"ready",
+ *                      "schema_version":N}; else 503 STORE_UNAVAILABLE
+ *   GET /metrics       Prometheus text 0.0.4: the HTTP server's counters and
+ *                      histograms, then the ledger writer's counters
+ *   GET /openapi.yaml  the API description compiled into the binary
+ *   GET /docs          an HTML index of the route table, rendered here (no
+ *                      JavaScript, nothing fetched from elsewhere)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/time.h"
+
+void pb_api_healthz(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void pb_api_readyz(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        pb_http_reply_error_msg(req, PB_ERR_STORE_UNAVAILABLE, NULL,
+                                "no database connection can be opened");
+        return;
+    }
+    int current = 0, latest = 0;
+    if (pb_store_schema_version(c, &current, &latest) != PB_STORE_OK) {
+        pb_http_reply_error_msg(req, PB_ERR_STORE_UNAVAILABLE, NULL,
+                                "the database does not answer");
+        return;
+    }
+    if (current != latest) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "schema version %d, this binary expects %d", current, latest);
+        pb_http_reply_error_msg(req, PB_ERR_STORE_UNAVAILABLE, NULL, msg);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:i}", "status", "ready", "schema_version", current));
+}
+
+void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
+{
+    pb_ledger_stats st = {0};
+    if (ledger)
+        pb_ledger_stats_get(ledger, &st);
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_ledger_batches_total Group commits made by the ledger writer.\n"
+        "# TYPE pitboss_ledger_batches_total counter\n"
+        "pitboss_ledger_batches_total %llu\n"
+        "# HELP pitboss_ledger_transfers_total Transfer requests processed by the writer (any "
+        "result); divided by batches: the mean batch size.\n"
+        "# TYPE pitboss_ledger_transfers_total counter\n"
+        "pitboss_ledger_transfers_total %llu\n"
+        "# HELP pitboss_ledger_batch_size_max The largest batch committed so far.\n"
+        "# TYPE pitboss_ledger_batch_size_max gauge\n"
+        "pitboss_ledger_batch_size_max %llu\n"
+        "# HELP pitboss_ledger_commit_seconds_total Time spent committing batches; divided by "
+        "batches: the mean commit latency.\n"
+        "# TYPE pitboss_ledger_commit_seconds_total counter\n"
+        "pitboss_ledger_commit_seconds_total %llu.%06llu\n",
+        (unsigned long long)st.batches, (unsigned long long)st.transfers,
+        (unsigned long long)st.max_batch_seen, (unsigned long long)(st.commit_us_total / 1000000),
+        (unsigned long long)(st.commit_us_total % 1000000));
+}
+
+void pb_api_metrics(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    pb_http_buf out = {0};
+    pb_http_buf_printf(&out,
+                       "# HELP pitboss_build_info The running pitboss version.\n"
+                       "# TYPE pitboss_build_info gauge\n"
+                       "pitboss_build_info{version=\"%s\"} 1\n"
+                       "# HELP pitboss_process_start_time_seconds Start time of the process "
+                       "since the Unix epoch.\n"
+                       "# TYPE pitboss_process_start_time_seconds gauge\n"
+                       "pitboss_process_start_time_seconds %lld\n",
+                       PB_VERSION, (long long)(a->started_us / 1000000));
+    if (a->http)
+        pb_http_server_metrics(a->http, &out);
+    pb_api_ledger_metrics(a->ledger, &out);
+    pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
+}
+
+void pb_api_openapi(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_embedded_file *f = &pb_api_openapi_files[0];
+    if (!f->name) {
+        pb_http_reply_error(req, PB_ERR_NOT_FOUND, NULL);
+        return;
+    }
+    pb_http_reply_text(req, 200, "application/yaml; charset=utf-8", f->data, strlen(f->data));
+}
+
+void pb_api_docs(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_http_buf b = {0};
+    pb_http_buf_printf(&b,
+                       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       "<title>pitboss API %s</title>\n<style>"
+                       "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+                       "table{border-collapse:collapse}td,th{padding:.3em .8em;text-align:left;"
+                       "border-bottom:1px solid #ddd}code{font-size:.95em}"
+                       ".m{font-weight:bold}</style></head><body>\n"
+                       "<h1>pitboss API %s</h1>\n<p>The full description is "
+                       "<a href=\"/openapi.yaml\">/openapi.yaml</a> (OpenAPI 3.1). "
+                       "Errors are <code>{\"error\":{\"code\",\"message\",\"field\","
+                       "\"trace_id\"}}</code>.</p>\n"
+                       "<table><tr><th>method</th><th>path</th><th>permission</th>"
+                       "<th>name</th></tr>\n",
+                       PB_VERSION, PB_VERSION);
+    for (size_t i = 0; i < pb_api_route_count; i++) {
+        const pb_route *r = &pb_api_routes[i];
+        pb_http_buf_puts(&b, "<tr><td class=\"m\">");
+        pb_http_buf_html(&b, r->method);
+        pb_http_buf_puts(&b, "</td><td><code>");
+        pb_http_buf_html(&b, r->pattern);
+        pb_http_buf_puts(&b, "</code></td><td>");
+        pb_http_buf_html(&b, r->permission ? r->permission : "public");
+        pb_http_buf_puts(&b, "</td><td>");
+        pb_http_buf_html(&b, r->name);
+        pb_http_buf_puts(&b, "</td></tr>\n");
+    }
+    pb_http_buf_puts(&b, "</table>\n</body></html>\n");
+    pb_http_reply_buf(req, 200, "text/html; charset=utf-8", &b);
+}

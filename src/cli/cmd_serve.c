@@ -1,0 +1,323 @@
+/*
+ * cmd_serve.c — `pitboss serve` (the HTTP API) and `pitboss routes` (the route
+ * table as JSON lines).
+ *
+ * serve: configuration comes from flags, else PITBOSS_* environment variables,
+ * else defaults. Start-up migrates the database, opens the ledger writer, a
+ * pool of store connections for the HTTP workers, and the server over
+ * pb_api_routes. SIGTERM and SIGINT are blocked in every thread (they are
+ * blocked before any thread starts, and threads inherit the mask) and taken
+ * with sigwait() here: the server drains, then the ledger finishes what it
+ * has queued (replying to any request still suspended on it), then everything
+ * is closed in reverse order and the process exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/time.h"
+
+typedef struct serve_opts {
+    const char *listen, *db, *keys_dir, *log_level;
+    unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
+        drain_s;
+} serve_opts;
+
+static void serve_usage(FILE *f)
+{
+    fputs(
+        "usage: pitboss serve [options]\n"
+        "\n"
+        "Serves the HTTP API until SIGTERM or SIGINT, then stops accepting, lets the requests\n"
+        "in flight finish (up to --drain-timeout) and exits 0. Each option falls back to its\n"
+        "environment variable, then to its default.\n"
+        "\n"
+        "  --listen HOST:PORT       PITBOSS_LISTEN           address to listen on (default\n"
+        "                                                    127.0.0.1:8080; port 0 = any free port)\n"
+        "  --db URL                 PITBOSS_DB               the database (default var/pitboss.db),\n"
+        "                                                    migrated at start-up\n"
+        "  --threads N              PITBOSS_HTTP_THREADS     HTTP worker threads (default 4)\n"
+        "  --max-body BYTES         PITBOSS_MAX_BODY         largest request body (default 1048576);\n"
+        "                                                    larger ones get 413 PAYLOAD_TOO_LARGE\n"
+        "  --max-header BYTES       PITBOSS_MAX_HEADER       memory for one request line and its\n"
+        "                                                    headers (default 32768)\n"
+        "  --max-connections N      PITBOSS_MAX_CONNECTIONS  open connections in all (default 1024)\n"
+        "  --max-per-ip N           PITBOSS_MAX_PER_IP       open connections per client IP\n"
+        "                                                    (default 0 = no per-IP limit)\n"
+        "  --timeout SECONDS        PITBOSS_HTTP_TIMEOUT     idle connection timeout (default 30)\n"
+        "  --drain-timeout SECONDS  PITBOSS_DRAIN_TIMEOUT    how long a stop waits for requests in\n"
+        "                                                    flight (default 10)\n"
+        "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
+        "                                                    0700 if missing (default var/keys)\n"
+        "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
+        "  -h, --help                                        this text\n"
+        "\n"
+        "Logs are JSON lines on stderr: \"http.listening\" with the URL once ready, then one\n"
+        "\"http.request\" line per request.\n",
+        f);
+}
+
+/* Parses a whole decimal number within [min, max]; prints why not. */
+static int parse_num(const char *what, const char *s, unsigned long long min,
+                     unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *s == '-' || *end || errno || v < min || v > max) {
+        fprintf(stderr, "pitboss serve: %s must be a number from %llu to %llu (got '%s')\n", what,
+                min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* An environment variable, NULL when unset or empty. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* Creates dir (and missing parents) with mode 0700; fine if it exists as a directory. */
+static int make_keys_dir(const char *dir)
+{
+    char path[4096];
+    if (!*dir || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(path, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return -1;
+    if (st.st_mode & 077)
+        pb_log(PB_LOG_WARN, "serve.keys_dir", "%s is readable by others (mode %03o); use 0700",
+               dir, (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+/* Table of the numeric options: flag, environment variable, bounds, field. */
+typedef struct num_opt {
+    const char *flag, *env;
+    unsigned long long min, max;
+    size_t offset;
+} num_opt;
+
+static const num_opt num_opts[] = {
+    {"threads", "PITBOSS_HTTP_THREADS", 1, 256, offsetof(serve_opts, threads)},
+    {"max-body", "PITBOSS_MAX_BODY", 1, 1ull << 30, offsetof(serve_opts, max_body)},
+    {"max-header", "PITBOSS_MAX_HEADER", 4096, 1u << 20, offsetof(serve_opts, max_header)},
+    {"max-connections", "PITBOSS_MAX_CONNECTIONS", 1, 1000000,
+     offsetof(serve_opts, max_connections)},
+    {"max-per-ip", "PITBOSS_MAX_PER_IP", 0, 1000000, offsetof(serve_opts, max_per_ip)},
+    {"timeout", "PITBOSS_HTTP_TIMEOUT", 1, 86400, offsetof(serve_opts, timeout_s)},
+    {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
+};
+#define NNUM (sizeof num_opts / sizeof num_opts[0])
+
+/* Fills o from defaults, the environment, then argv. 0, 1 (--help shown) or -1. */
+static int read_opts(int argc, char **argv, serve_opts *o)
+{
+    *o = (serve_opts){.listen = "127.0.0.1:8080", .keys_dir = "var/keys", .threads = 4,
+                      .max_body = 1u << 20, .max_header = 32u << 10, .max_connections = 1024,
+                      .max_per_ip = 0, .timeout_s = 30, .drain_s = 10};
+    if (env("PITBOSS_LISTEN"))
+        o->listen = env("PITBOSS_LISTEN");
+    if (env("PITBOSS_KEYS_DIR"))
+        o->keys_dir = env("PITBOSS_KEYS_DIR");
+    o->log_level = env("PITBOSS_LOG_LEVEL");
+    for (size_t i = 0; i < NNUM; i++)
+        if (env(num_opts[i].env) &&
+            parse_num(num_opts[i].env, env(num_opts[i].env), num_opts[i].min, num_opts[i].max,
+                      (unsigned long long *)((char *)o + num_opts[i].offset)) != 0)
+            return -1;
+
+    struct option lopts[NNUM + 6];
+    for (size_t i = 0; i < NNUM; i++)
+        lopts[i] = (struct option){num_opts[i].flag, required_argument, 0, (int)(256 + i)};
+    lopts[NNUM] = (struct option){"listen", required_argument, 0, 'l'};
+    lopts[NNUM + 1] = (struct option){"db", required_argument, 0, 'd'};
+    lopts[NNUM + 2] = (struct option){"keys-dir", required_argument, 0, 'k'};
+    lopts[NNUM + 3] = (struct option){"log-level", required_argument, 0, 'L'};
+    lopts[NNUM + 4] = (struct option){"help", no_argument, 0, 'h'};
+    lopts[NNUM + 5] = (struct option){0, 0, 0, 0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        if (c >= 256 && c < 256 + (int)NNUM) {
+            const num_opt *n = &num_opts[c - 256];
+            char what[40];
+            snprintf(what, sizeof what, "--%s", n->flag);
+            if (parse_num(what, optarg, n->min, n->max,
+                          (unsigned long long *)((char *)o + n->offset)) != 0)
+                return -1;
+        } else if (c == 'l') {
+            o->listen = optarg;
+        } else if (c == 'd') {
+            o->db = optarg;
+        } else if (c == 'k') {
+            o->keys_dir = optarg;
+        } else if (c == 'L') {
+            o->log_level = optarg;
+        } else if (c == 'h') {
+            serve_usage(stdout);
+            return 1;
+        } else {
+            serve_usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pitboss serve: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (o->log_level) {
+        static const char *const levels[] = {"debug", "info", "warn", "error"};
+        size_t i = 0;
+        while (i < 4 && strcasecmp(o->log_level, levels[i]) != 0)
+            i++;
+        if (i == 4) {
+            fprintf(stderr, "pitboss serve: --log-level must be debug, info, warn or error\n");
+            return -1;
+        }
+        pb_log_set_level((pb_log_level)i);
+    }
+    return 0;
+}
+
+/* Everything serve opens, closed in reverse order by serve_close(). */
+typedef struct serve_state {
+    pb_store *store;
+    pb_ledger *ledger;
+    pb_store_pool *pool;
+    pb_http_server *http;
+    pb_api_app app;
+} serve_state;
+
+static void serve_close(serve_state *s)
+{
+    pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
+    pb_http_server_free(s->http);
+    pb_store_pool_free(s->pool);
+    pb_store_close(s->store);
+}
+
+/* Opens the store, the ledger, the pool and the server. 0 or -1 (reason printed). */
+static int serve_open(const serve_opts *o, serve_state *s)
+{
+    char err[512];
+    const char *url = pb_cli_db_url(o->db);
+    if (!(s->store = pb_cli_open_store(url, true)))
+        return -1;
+    if (!(s->ledger = pb_ledger_open(s->store, NULL, err, sizeof err))) {
+        fprintf(stderr, "pitboss serve: cannot start the ledger: %s\n", err);
+        return -1;
+    }
+    /* one connection per worker at a time, plus a few for replies after a suspension */
+    if (!(s->pool = pb_store_pool_new(s->store, (int)o->threads + 4))) {
+        fprintf(stderr, "pitboss serve: out of memory\n");
+        return -1;
+    }
+    s->app = (pb_api_app){.store = s->store, .ledger = s->ledger, .keys_dir = o->keys_dir,
+                          .started_us = pb_time_now_us()};
+    pb_http_config cfg = {.listen = o->listen, .threads = (unsigned)o->threads,
+                          .max_body = (size_t)o->max_body, .max_header = (size_t)o->max_header,
+                          .max_connections = (unsigned)o->max_connections,
+                          .max_per_ip = (unsigned)o->max_per_ip,
+                          .timeout_s = (unsigned)o->timeout_s};
+    s->http = pb_http_server_new(&cfg, pb_api_routes, pb_api_route_count, &s->app, s->pool, err,
+                                 sizeof err);
+    if (!s->http) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
+    s->app.http = s->http;
+    /* The identity module installs its authorizer here:
+     * pb_http_server_set_authorizer(s->http, fn, ctx); */
+    if (pb_http_server_start(s->http, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int pb_cmd_serve(int argc, char **argv)
+{
+    serve_opts o;
+    int rc = read_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (make_keys_dir(o.keys_dir) != 0) {
+        fprintf(stderr, "pitboss serve: cannot create the keys directory %s: %s\n", o.keys_dir,
+                strerror(errno));
+        return 1;
+    }
+
+    /* before any thread exists: every thread inherits this mask */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    serve_state s = {0};
+    if (serve_open(&o, &s) != 0) {
+        if (s.http)
+            pb_http_server_shutdown(s.http, 0);
+        serve_close(&s);
+        return 1;
+    }
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    pb_log(PB_LOG_INFO, "serve.stopping", "%s received: draining for up to %llu s",
+           sig == SIGINT ? "SIGINT" : "SIGTERM", o.drain_s);
+    pb_http_server_shutdown(s.http, (int)(o.drain_s * 1000));
+    serve_close(&s);
+    pb_log(PB_LOG_INFO, "serve.stopped", "clean exit");
+    return 0;
+}
+
+int pb_cmd_routes(int argc, char **argv)
+{
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        fprintf(help ? stdout : stderr,
+                "usage: pitboss routes\n\nPrints the HTTP route table, one JSON object per "
+                "line: {\"method\",\"pattern\",\"permission\",\"name\"} (permission null = "
+                "public).\n");
+        return help ? 0 : 2;
+    }
+    for (size_t i = 0; i < pb_api_route_count; i++) {
+        const pb_route *r = &pb_api_routes[i];
+        json_t *j = json_pack("{s:s,s:s,s:s?,s:s}", "method", r->method, "pattern", r->pattern,
+                              "permission", r->permission, "name", r->name);
+        char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(j);
+        if (!line)
+            return 1;
+        puts(line);
+        free(line);
+    }
+    return 0;
+}

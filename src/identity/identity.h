@@ -1,0 +1,431 @@
+/*
+ * identity.h — who is calling: players, staff, their sessions and tokens, and
+ * what each staff role may do. The only door to identity; the API handlers call
+ * nothing else of it.
+ *
+ * Players register in one brand (email unique per brand, age >= 18, a currency
+ * the brand accepts) and log in with email + password. Staff log in with email
+ * + password + TOTP (RFC 6238; mandatory), have one role, and see the brands of
+ * their scope. A login opens a session (one per device) and returns:
+ *  - an access token: a JWT (ES256, `kid`, typ "at+jwt") living 15 minutes for
+ *    players and 5 for staff, checked by pb_identity_authenticate();
+ *  - a refresh token: opaque, stored hashed, rotated on every use; presenting
+ *    one that was already used revokes its whole family and the session.
+ * Passwords are argon2id. Repeated failed logins lock the account for a while;
+ * rate limits apply per client IP and per account.
+ *
+ * Transactions. Functions that hash or verify a password, or whose failure must
+ * be remembered (a failed-login count, a revoked refresh family, a used TOTP
+ * step), run their own short transactions and must be called with NO
+ * transaction open on the connection: register, both logins, refresh, password
+ * change, staff create and bootstrap. Password hashing (~100 ms) then never
+ * holds the database's write lock. Every other function runs on the caller's
+ * connection as is: reads see the caller's snapshot, and writes belong in the
+ * caller's PB_STORE_WRITE transaction (so the API can add its audit row to the
+ * same commit); each of them writes nothing when it fails.
+ *
+ * Time is always the caller's `now` (µs since the epoch, UTC), so tests control it.
+ * Ownership: pb_identity_new() pairs with pb_identity_free(); every other
+ * function writes into caller-provided structs and allocates nothing the caller
+ * must free. Secrets (passwords, tokens, TOTP seeds and codes) are never logged.
+ */
+#ifndef PB_IDENTITY_IDENTITY_H
+#define PB_IDENTITY_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/id.h"
+#include "store/store.h"
+#include "tenancy/tenancy.h"
+
+/* ---- roles and permissions (rbac.c holds the one table) */
+
+typedef enum {
+    PB_ROLE_ADMIN = 0,
+    PB_ROLE_SUPPORT,
+    PB_ROLE_FINANCE,
+    PB_ROLE_RISK,
+    PB_ROLE_COMPLIANCE,
+    PB_ROLE_GAME_OPS,
+    PB_ROLE_AUDITOR, /* read-only: *.read and audit.* */
+    PB_ROLE_COUNT_
+} pb_role;
+
+/* X(enum suffix, name) — the fine-grained permissions an API route requires. */
+#define PB_PERMISSIONS(X)                                                                      \
+    X(PLAYERS_READ, "players.read")                                                            \
+    X(PLAYERS_PII_READ, "players.pii.read")                                                    \
+    X(PLAYERS_WRITE, "players.write")                                                          \
+    X(PLAYERS_BLOCK, "players.block")                                                          \
+    X(PLAYERS_SESSIONS_MANAGE, "players.sessions.manage")                                      \
+    X(PLAYERS_LEDGER_READ, "players.ledger.read")                                              \
+    X(STAFF_READ, "staff.read")                                                                \
+    X(STAFF_MANAGE, "staff.manage")                                                            \
+    X(BRANDS_READ, "brands.read")                                                              \
+    X(BRANDS_MANAGE, "brands.manage")                                                          \
+    X(AUDIT_READ, "audit.read")                                                                \
+    X(AUDIT_EXPORT, "audit.export")                                                            \
+    X(FINANCE_READ, "finance.read")                                                            \
+    X(FINANCE_ADJUST, "finance.adjust")                                                        \
+    X(FINANCE_WITHDRAWALS_APPROVE, "finance.withdrawals.approve")                              \
+    X(RISK_READ, "risk.read")                                                                  \
+    X(RISK_MANAGE, "risk.manage")                                                              \
+    X(COMPLIANCE_READ, "compliance.read")                                                      \
+    X(COMPLIANCE_KYC_MANAGE, "compliance.kyc.manage")                                          \
+    X(COMPLIANCE_RG_MANAGE, "compliance.rg.manage")                                            \
+    X(GAMES_READ, "games.read")                                                                \
+    X(GAMES_MANAGE, "games.manage")                                                            \
+    X(BONUS_READ, "bonus.read")                                                                \
+    X(BONUS_MANAGE, "bonus.manage")                                                            \
+    X(REPORTS_READ, "reports.read")                                                            \
+    X(REPORTS_EXPORT, "reports.export")
+
+typedef enum {
+#define PB_PERM_ENUM_(id, name) PB_PERM_##id,
+    PB_PERMISSIONS(PB_PERM_ENUM_)
+#undef PB_PERM_ENUM_
+        PB_PERM_COUNT_
+} pb_perm;
+
+/* True when the role grants the permission. */
+bool pb_rbac_allows(pb_role role, pb_perm perm);
+/* "admin", "support", ...; "unknown" for out-of-range values. */
+const char *pb_role_name(pb_role role);
+/* ROLE_INVALID for an unknown name. */
+pb_err pb_role_parse(const char *name, pb_role *out);
+/* "players.read", ...; NULL for out-of-range values. */
+const char *pb_perm_name(pb_perm perm);
+/* FIELD_INVALID for an unknown name. */
+pb_err pb_perm_parse(const char *name, pb_perm *out);
+/* True for roles that may hold a global (all brands) scope: admin and auditor. */
+bool pb_role_may_be_global(pb_role role);
+
+/* ---- rate limiting (ratelimit.c): in-memory token buckets, thread-safe, bounded */
+
+typedef struct pb_ratelimit pb_ratelimit;
+/* `burst` requests at once, then one more every `interval_us`; at most max_keys
+ * keys are tracked (the least recently limited are forgotten first). NULL on OOM. */
+pb_ratelimit *pb_ratelimit_new(uint32_t burst, int64_t interval_us, size_t max_keys);
+void pb_ratelimit_free(pb_ratelimit *rl);
+/* Takes one token for key at now: PB_OK, or RATE_LIMITED with *retry_after_us
+ * (may be NULL) set to the wait until the next token. */
+pb_err pb_ratelimit_take(pb_ratelimit *rl, const char *key, int64_t now, int64_t *retry_after_us);
+/* How many keys are tracked (for tests and metrics). */
+size_t pb_ratelimit_size(pb_ratelimit *rl);
+
+/* ---- the identity context */
+
+typedef struct pb_identity_config {
+    const char *keys_dir; /* signing keys and the TOTP sealing key; created (0700) if missing */
+    const char *issuer;   /* JWT iss and the otpauth issuer; NULL = "pitboss" */
+    int64_t player_access_ttl_s;   /* 0 = 900; at most 900 */
+    int64_t staff_access_ttl_s;    /* 0 = 300; at most 900 */
+    int64_t player_session_ttl_s;  /* absolute lifetime; 0 = 30 days */
+    int64_t player_session_idle_s; /* ends without a refresh for this long; 0 = 7 days */
+    int64_t staff_session_ttl_s;   /* 0 = 8 hours */
+    int64_t staff_session_idle_s;  /* 0 = 30 minutes */
+    int64_t setup_session_ttl_s;   /* staff that must enrol TOTP / change password; 0 = 15 min */
+    int64_t key_publish_s;   /* a rotated-in key verifies this long before it signs; default 0 */
+    int lockout_threshold;   /* consecutive failures that lock; 0 = 5 */
+    int64_t lockout_s;       /* 0 = 15 minutes */
+    uint32_t ip_burst;       /* auth requests per client IP: burst (0 = 20) ... */
+    int64_t ip_interval_ms;  /* ... then one per interval (0 = 3000) */
+    uint32_t account_burst;  /* login attempts per account: burst (0 = 10) ... */
+    int64_t account_interval_ms; /* ... then one per interval (0 = 30000) */
+    size_t ratelimit_keys;   /* keys tracked per limiter; 0 = 100000 */
+} pb_identity_config;
+
+typedef struct pb_identity pb_identity;
+
+/* Loads (or creates, on first start) the key set in cfg->keys_dir. NULL with a
+ * reason in err on failure (unreadable keys, a key file readable by others, ...). */
+pb_identity *pb_identity_new(const pb_identity_config *cfg, int64_t now, char *err,
+                             size_t errcap);
+void pb_identity_free(pb_identity *id);
+/* Adds a new signing key; the current one keeps signing until the new one is
+ * published (cfg->key_publish_s), then only verifies until its last token expires,
+ * then it is deleted. Writes the new kid (may be NULL; 32 bytes). */
+pb_err pb_identity_keys_rotate(pb_identity *id, int64_t now, char kid_out[32]);
+/* Re-reads the key set from disk (another instance rotated it). */
+pb_err pb_identity_keys_reload(pb_identity *id, int64_t now);
+
+/* ---- sessions, tokens and principals */
+
+typedef enum { PB_SUBJECT_PLAYER = 1, PB_SUBJECT_STAFF = 2 } pb_subject_kind;
+
+/* full: the normal session; setup: staff who must first enrol TOTP and/or change
+ * the one-time password — the API allows only those endpoints (and logout). */
+typedef enum { PB_SCOPE_FULL = 0, PB_SCOPE_SETUP = 1 } pb_session_scope;
+
+/* Where a request comes from; both may be NULL. */
+typedef struct pb_client_info {
+    const char *ip;
+    const char *user_agent;
+} pb_client_info;
+
+#define PB_ACCESS_TOKEN_MAX 1024
+#define PB_REFRESH_TOKEN_MAX 64
+
+/* What a login or a refresh returns. */
+typedef struct pb_auth_tokens {
+    char access_token[PB_ACCESS_TOKEN_MAX];
+    int64_t access_expires_at;
+    char refresh_token[PB_REFRESH_TOKEN_MAX]; /* "" for a setup session */
+    int64_t refresh_expires_at;
+    char session_id[PB_ID_STR_LEN + 1];
+    char subject_id[PB_ID_STR_LEN + 1]; /* the player's or staff member's public id */
+    pb_session_scope scope;
+    bool must_change_password;    /* staff: set the one-time password aside first */
+    bool totp_enrollment_required; /* staff: enrol TOTP first */
+    int64_t retry_after_us; /* with RATE_LIMITED and ACCOUNT_LOCKED: when to try again */
+} pb_auth_tokens;
+
+/* An authenticated caller, as pb_identity_authenticate() finds it. */
+typedef struct pb_principal {
+    pb_subject_kind kind;
+    int64_t subject_id; /* internal id (player.id / staff.id) */
+    char subject_public_id[PB_ID_STR_LEN + 1];
+    int64_t brand_id;   /* the player's brand; 0 for staff */
+    char brand_code[PB_BRAND_CODE_MAX + 1];
+    pb_role role;         /* staff only */
+    pb_brand_scope scope; /* staff: the brands they see; players: their own brand */
+    pb_session_scope session_scope;
+    int64_t session_id;
+    char session_public_id[PB_ID_STR_LEN + 1];
+    int64_t access_expires_at;
+} pb_principal;
+
+/* Verifies an access token for an audience (player or staff API) and its session:
+ * TOKEN_INVALID (bad signature, alg, kid, typ, iss, aud, claims), TOKEN_EXPIRED,
+ * SESSION_REVOKED (logged out, revoked, or the session ended), PLAYER_BLOCKED,
+ * FORBIDDEN (staff disabled). Read-only. */
+pb_err pb_identity_authenticate(pb_identity *id, pb_store_conn *c, pb_subject_kind audience,
+                                const char *access_token, int64_t now, pb_principal *out);
+
+/* Staff authorization: the principal is staff with a full session, its role grants
+ * perm (FORBIDDEN), and brand_id (0: not brand-specific) is in its scope
+ * (BRAND_FORBIDDEN). */
+pb_err pb_identity_authorize(const pb_principal *p, pb_perm perm, int64_t brand_id);
+
+/* Rotates a refresh token (own transaction): a new access token and a new refresh
+ * token in the same family. TOKEN_INVALID (unknown, or not of this audience),
+ * TOKEN_EXPIRED, SESSION_REVOKED, REFRESH_REUSED (the token was already used: the
+ * family and the session are now revoked), PLAYER_BLOCKED, FORBIDDEN (staff
+ * disabled). */
+pb_err pb_identity_refresh(pb_identity *id, pb_store_conn *c, pb_subject_kind audience,
+                           const char *refresh_token, const pb_client_info *client, int64_t now,
+                           pb_auth_tokens *out);
+
+/* Ends the caller's own session and its refresh tokens. */
+pb_err pb_identity_logout(pb_store_conn *c, const pb_principal *p, int64_t now);
+
+/* A device: one live session. */
+typedef struct pb_session_info {
+    char id[PB_ID_STR_LEN + 1];
+    char user_agent[PB_USER_AGENT_MAX + 1];
+    char ip[PB_IP_MAX + 1];
+    int64_t created_at;
+    int64_t last_seen_at;
+    int64_t expires_at;
+    bool current; /* the session of the principal asking */
+} pb_session_info;
+
+/* The principal's live sessions, newest first (at most cap, and at most 32). */
+pb_err pb_identity_sessions_list(pb_store_conn *c, const pb_principal *p, int64_t now,
+                                 pb_session_info *out, size_t cap, size_t *n);
+/* Revokes one of the principal's own sessions by its public id (NOT_FOUND otherwise). */
+pb_err pb_identity_session_revoke(pb_store_conn *c, const pb_principal *p,
+                                  const char *session_id, int64_t now);
+/* Revokes every session of a subject (e.g. support ending a player's sessions);
+ * *n (may be NULL) receives how many. */
+pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind,
+                                       int64_t subject_id, int64_t now, size_t *n);
+
+/* Changes the principal's password (own transactions): CREDENTIALS_INVALID (wrong
+ * old password; counts towards the lockout), ACCOUNT_LOCKED, PASSWORD_WEAK,
+ * RATE_LIMITED. Clears must_change_password and revokes the subject's other sessions. */
+pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
+                                   const char *old_password, const char *new_password,
+                                   int64_t now);
+
+/* ---- players */
+
+typedef enum {
+    PB_PLAYER_ACTIVE = 0,
+    PB_PLAYER_BLOCKED,
+    PB_PLAYER_SELF_EXCLUDED,
+    PB_PLAYER_CLOSED,
+} pb_player_status;
+
+/* "active", "blocked", "self_excluded", "closed". */
+const char *pb_player_status_name(pb_player_status s);
+/* FIELD_INVALID for an unknown name. */
+pb_err pb_player_status_parse(const char *name, pb_player_status *out);
+
+/* A player as the API shows it (no password hash). */
+typedef struct pb_player {
+    int64_t id;
+    char public_id[PB_ID_STR_LEN + 1];
+    int64_t brand_id;
+    char email[PB_EMAIL_MAX + 1];
+    char country[3];
+    char date_of_birth[11];
+    char currency[8];
+    pb_player_status status;
+    char block_reason[PB_REASON_MAX + 1];
+    int64_t locked_until; /* 0 unless locked out by failed logins */
+    int64_t last_login_at;
+    int64_t created_at;
+    int64_t updated_at;
+} pb_player;
+
+typedef struct pb_player_registration {
+    const char *brand_code;
+    const char *email;
+    const char *password;
+    const char *country;       /* ISO 3166-1 alpha-2 */
+    const char *date_of_birth; /* YYYY-MM-DD */
+    const char *currency;      /* NULL = the brand's default */
+} pb_player_registration;
+
+/* Registers a player (own transaction). Rate-limited per client IP. Errors name
+ * the field in *bad_field: FIELD_MISSING / FIELD_INVALID (email, date_of_birth),
+ * PASSWORD_WEAK, COUNTRY_INVALID, AGE_RESTRICTED (under 18 on now's UTC date),
+ * CURRENCY_UNKNOWN, CURRENCY_NOT_ALLOWED, BRAND_NOT_FOUND, FORBIDDEN (brand
+ * suspended), EMAIL_TAKEN, RATE_LIMITED. */
+pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
+                                   const pb_player_registration *reg,
+                                   const pb_client_info *client, int64_t now, pb_player *out,
+                                   const char **bad_field);
+
+typedef struct pb_login_request {
+    const char *brand_code; /* players only */
+    const char *email;
+    const char *password;
+    const char *totp_code; /* staff only; NULL when not (yet) given */
+} pb_login_request;
+
+/* Player login (own transactions): CREDENTIALS_INVALID (unknown email or wrong
+ * password: same answer, same time), ACCOUNT_LOCKED (after lockout_threshold
+ * consecutive failures, until locked_until; out->retry_after_us), RATE_LIMITED
+ * (out->retry_after_us), PLAYER_BLOCKED (right password, account not active). */
+pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_login_request *req,
+                                const pb_client_info *client, int64_t now, pb_auth_tokens *out);
+
+/* A player by public id, if in scope (NULL scope: no restriction, e.g. the player
+ * themself). PLAYER_NOT_FOUND when absent or outside the scope. */
+pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
+                              const char *public_id, pb_player *out);
+/* Blocks a player with a reason (1..255 bytes, FIELD_INVALID) and ends their
+ * sessions; unblock returns a blocked player to active (FORBIDDEN for a
+ * self-excluded or closed one: those are not support's to lift). */
+pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
+                                const char *public_id, const char *reason, int64_t now);
+pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
+                                  const char *public_id, int64_t now);
+
+/* Player search filters; zero / NULL fields do not filter. Newest first. */
+typedef struct pb_player_query {
+    int64_t brand_id;         /* 0: every brand in scope */
+    const char *email_prefix; /* case-insensitive */
+    const char *country;
+    const char *status;       /* a pb_player_status name */
+    int64_t created_from;     /* inclusive, µs */
+    int64_t created_to;       /* exclusive, µs */
+    int64_t cursor;           /* 0 for the first page, then the previous *next_cursor */
+    size_t limit;             /* 1..200; 0 = 50 */
+} pb_player_query;
+
+/* Up to q->limit players in scope matching q (out must hold that many); *next_cursor
+ * is 0 on the last page. BRAND_FORBIDDEN when q->brand_id is outside the scope,
+ * FIELD_INVALID (bad_field) for a malformed filter. */
+pb_err pb_identity_player_search(pb_store_conn *c, const pb_brand_scope *scope,
+                                 const pb_player_query *q, pb_player *out, size_t *n,
+                                 int64_t *next_cursor, const char **bad_field);
+
+/* ---- staff */
+
+/* A staff member as the API shows it (no hash, no TOTP seed). */
+typedef struct pb_staff {
+    int64_t id;
+    char public_id[PB_ID_STR_LEN + 1];
+    char email[PB_EMAIL_MAX + 1];
+    pb_role role;
+    pb_brand_scope scope;
+    bool active;
+    bool must_change_password;
+    bool totp_enrolled;
+    int64_t locked_until;
+    int64_t last_login_at;
+    int64_t created_at;
+    int64_t updated_at;
+} pb_staff;
+
+#define PB_ONE_TIME_PASSWORD_MAX 32
+
+typedef struct pb_staff_create {
+    const char *email;
+    pb_role role;
+    bool all_brands;               /* admin and auditor only (ROLE_INVALID otherwise) */
+    const char *const *brand_codes; /* the scope when not all_brands; at least one */
+    size_t nbrands;
+} pb_staff_create;
+
+/* Creates a staff member with a random one-time password (own transaction), which
+ * must be changed at first login, with TOTP enrolment. The password is written to
+ * one_time_password once and never stored in the clear. EMAIL_TAKEN,
+ * FIELD_INVALID (email, brands), BRAND_NOT_FOUND, ROLE_INVALID. */
+pb_err pb_identity_staff_create(pb_store_conn *c, const pb_staff_create *req, int64_t now,
+                                pb_staff *out, char one_time_password[PB_ONE_TIME_PASSWORD_MAX],
+                                const char **bad_field);
+/* The first admin (for `pitboss admin create`): an admin of every brand. */
+pb_err pb_identity_admin_bootstrap(pb_store_conn *c, const char *email, int64_t now,
+                                   pb_staff *out,
+                                   char one_time_password[PB_ONE_TIME_PASSWORD_MAX]);
+
+/* Staff login (own transactions). Password first, exactly as a player's (same
+ * errors, lockout and limits); then:
+ *  - TOTP enrolled: TOTP_REQUIRED without a code; TOTP_INVALID for a wrong or
+ *    already used one (counts as a failed login); else a session (scope setup if
+ *    must_change_password, full otherwise);
+ *  - not enrolled: a setup session, out->totp_enrollment_required set.
+ * FORBIDDEN for a disabled member (right password only). */
+pb_err pb_identity_staff_login(pb_identity *id, pb_store_conn *c, const pb_login_request *req,
+                               const pb_client_info *client, int64_t now, pb_auth_tokens *out);
+
+/* TOTP enrolment of the principal (staff). begin: a new 20-byte seed, stored sealed
+ * and not yet active, and its otpauth:// URI (for a QR code) in uri (256 bytes are
+ * enough); INVALID_REQUEST when already enrolled. confirm: the first code (±1 step)
+ * activates it; TOTP_INVALID, TOTP_NOT_ENROLLED (no begin). Both in the caller's
+ * write transaction. */
+pb_err pb_identity_totp_begin(pb_identity *id, pb_store_conn *c, const pb_principal *p,
+                              int64_t now, char *uri, size_t cap);
+pb_err pb_identity_totp_confirm(pb_identity *id, pb_store_conn *c, const pb_principal *p,
+                                const char *code, int64_t now);
+
+/* A staff member by public id; STAFF_NOT_FOUND. */
+pb_err pb_identity_staff_get(pb_store_conn *c, const char *public_id, pb_staff *out);
+/* Up to cap staff with internal id > after_id, in id order. */
+pb_err pb_identity_staff_list(pb_store_conn *c, int64_t after_id, pb_staff *out, size_t cap,
+                              size_t *n);
+
+/* A change to a staff member; NULL / false fields stay as they are. */
+typedef struct pb_staff_update {
+    const pb_role *role;
+    const bool *all_brands;
+    const char *const *brand_codes; /* replaces the scope when non-NULL */
+    size_t nbrands;
+    const bool *active;  /* false: disabled, and their sessions end */
+    bool reset_totp;     /* forget the TOTP seed: they enrol again at next login */
+} pb_staff_update;
+
+/* Applies u (ROLE_INVALID, BRAND_NOT_FOUND, FIELD_INVALID, STAFF_NOT_FOUND). A role,
+ * scope, status or TOTP change ends the member's sessions. */
+pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id,
+                                const pb_staff_update *u, int64_t now, pb_staff *out,
+                                const char **bad_field);
+
+#endif

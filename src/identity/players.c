@@ -1,0 +1,385 @@
+/*
+ * players.c — player registration, login, profile, block/unblock and search.
+ *
+ * Registration validates everything before it writes (and names the field),
+ * refuses a duplicate email before paying for the password hash, hashes outside
+ * any transaction, and inserts in a short transaction of its own. Ages are
+ * computed on the UTC calendar date of `now`: a player born on this day 18 years
+ * ago may register, one born a day later may not (29 February birthdays come of
+ * age on 1 March in common years).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/money.h"
+#include "identity/identity_internal.h"
+
+#define DEFAULT_PAGE 50
+#define MAX_PAGE 200
+
+static const char *const STATUS_NAMES[] = {
+    [PB_PLAYER_ACTIVE] = "active",
+    [PB_PLAYER_BLOCKED] = "blocked",
+    [PB_PLAYER_SELF_EXCLUDED] = "self_excluded",
+    [PB_PLAYER_CLOSED] = "closed",
+};
+#define NSTATUS (sizeof STATUS_NAMES / sizeof STATUS_NAMES[0])
+
+/* The stored name of a status. */
+const char *pb_player_status_name(pb_player_status s)
+{
+    return (unsigned)s < NSTATUS ? STATUS_NAMES[s] : "unknown";
+}
+
+/* Exact match on the stored names. */
+pb_err pb_player_status_parse(const char *name, pb_player_status *out)
+{
+    for (size_t i = 0; name && i < NSTATUS; i++) {
+        if (strcmp(name, STATUS_NAMES[i]) == 0) {
+            *out = (pb_player_status)i;
+            return PB_OK;
+        }
+    }
+    return PB_ERR_FIELD_INVALID;
+}
+
+/* The civil (proleptic Gregorian) date of a day count since 1970-01-01. */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Parses a real calendar date "YYYY-MM-DD" (years 1900-9999). */
+static bool parse_date(const char *s, int *y, int *m, int *d)
+{
+    static const int MDAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    *y = atoi(s);
+    *m = atoi(s + 5);
+    *d = atoi(s + 8);
+    if (*y < 1900 || *m < 1 || *m > 12 || *d < 1)
+        return false;
+    bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+    return *d <= MDAYS[*m - 1] + (*m == 2 && leap);
+}
+
+/* FIELD_INVALID for a malformed or future date, AGE_RESTRICTED under 18 on now's date. */
+static pb_err check_age(const char *dob, int64_t now)
+{
+    int y, m, d, ty, tm, td;
+    if (!parse_date(dob, &y, &m, &d))
+        return PB_ERR_FIELD_INVALID;
+    int64_t days = now / 86400000000;
+    if (now < 0 && now % 86400000000)
+        days--;
+    civil_from_days(days, &ty, &tm, &td);
+    long born = (long)y * 10000 + m * 100 + d, today = (long)ty * 10000 + tm * 100 + td;
+    if (born > today)
+        return PB_ERR_FIELD_INVALID;
+    return born + 18 * 10000 <= today ? PB_OK : PB_ERR_AGE_RESTRICTED;
+}
+
+/* The API view of a player row. */
+static void view(const pb_store_player *r, pb_player *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = r->id;
+    snprintf(out->public_id, sizeof out->public_id, "%s", r->public_id);
+    out->brand_id = r->brand_id;
+    snprintf(out->email, sizeof out->email, "%s", r->email);
+    snprintf(out->country, sizeof out->country, "%s", r->country);
+    snprintf(out->date_of_birth, sizeof out->date_of_birth, "%s", r->date_of_birth);
+    snprintf(out->currency, sizeof out->currency, "%s", r->currency);
+    if (pb_player_status_parse(r->status, &out->status) != PB_OK)
+        out->status = PB_PLAYER_BLOCKED; /* unknown to this build: fail closed */
+    snprintf(out->block_reason, sizeof out->block_reason, "%s", r->block_reason);
+    out->locked_until = r->locked_until;
+    out->last_login_at = r->last_login_at;
+    out->created_at = r->created_at;
+    out->updated_at = r->updated_at;
+}
+
+/* The first problem of a registration's fields (brand aside): its code and field. */
+static pb_err check_fields(const pb_player_registration *reg, const pb_brand *b, const char *cur,
+                           int64_t now, pb_store_player *row, const char **bad)
+{
+    pb_err e;
+    if (!reg->email || !reg->password || !reg->country || !reg->date_of_birth) {
+        *bad = !reg->email ? "email" : !reg->password ? "password"
+               : !reg->country                       ? "country"
+                                                     : "date_of_birth";
+        return PB_ERR_FIELD_MISSING;
+    }
+    if (!pb_email_normalize(reg->email, row->email)) {
+        *bad = "email";
+        return PB_ERR_FIELD_INVALID;
+    }
+    if ((e = pb_password_policy(reg->password, row->email)) != PB_OK) {
+        *bad = "password";
+        return e;
+    }
+    if (!pb_tenancy_country_valid(reg->country)) {
+        *bad = "country";
+        return PB_ERR_COUNTRY_INVALID;
+    }
+    if ((e = check_age(reg->date_of_birth, now)) != PB_OK) {
+        *bad = "date_of_birth";
+        return e;
+    }
+    if (!pb_currency_find(cur) || !pb_tenancy_currency_allowed(b, cur)) {
+        *bad = "currency";
+        return pb_currency_find(cur) ? PB_ERR_CURRENCY_NOT_ALLOWED : PB_ERR_CURRENCY_UNKNOWN;
+    }
+    return PB_OK;
+}
+
+/* Validates a registration into row (everything but the hash). */
+static pb_err validate(pb_store_conn *c, const pb_player_registration *reg, int64_t now,
+                       pb_store_player *row, const char **bad)
+{
+    pb_brand *b = malloc(sizeof *b);
+    if (!b)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_tenancy_brand_by_code(c, reg->brand_code ? reg->brand_code : "", b);
+    if (e == PB_OK && !pb_tenancy_brand_active(b))
+        e = PB_ERR_FORBIDDEN;
+    if (e != PB_OK) {
+        *bad = "brand";
+        free(b);
+        return e;
+    }
+    row->brand_id = b->id;
+    const char *cur = reg->currency ? reg->currency : b->default_currency;
+    e = check_fields(reg, b, cur, now, row, bad);
+    if (e == PB_OK) {
+        snprintf(row->country, sizeof row->country, "%s", reg->country);
+        snprintf(row->date_of_birth, sizeof row->date_of_birth, "%s", reg->date_of_birth);
+        snprintf(row->currency, sizeof row->currency, "%s", cur); /* cur may point into b */
+    }
+    free(b);
+    return e;
+}
+
+/* The insert transaction of a registration. */
+static pb_err register_tx(pb_store_conn *c, void *ctx, bool *keep)
+{
+    (void)keep;
+    pb_store_rc r = pb_store_player_insert(c, ctx);
+    return r == PB_STORE_CONFLICT ? PB_ERR_EMAIL_TAKEN
+                                  : pb_id_store_err(c, r, PB_ERR_INTERNAL, "player insert");
+}
+
+/* Rate limit, validate, refuse a duplicate, hash, insert (see the file comment). */
+pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
+                                   const pb_player_registration *reg,
+                                   const pb_client_info *client, int64_t now, pb_player *out,
+                                   const char **bad_field)
+{
+    const char *bad_sink;
+    if (!bad_field)
+        bad_field = &bad_sink;
+    *bad_field = NULL;
+    int64_t retry;
+    pb_err e = pb_login_limit_ip(id, client, now, &retry);
+    if (e != PB_OK)
+        return e;
+    pb_store_player *row = calloc(1, sizeof *row);
+    if (!row)
+        return PB_ERR_INTERNAL;
+    e = validate(c, reg, now, row, bad_field);
+    if (e == PB_OK) { /* refuse a taken email before paying for a hash */
+        pb_store_player *dup = malloc(sizeof *dup);
+        pb_store_rc r = dup ? pb_store_player_by_email(c, row->brand_id, row->email, dup)
+                            : PB_STORE_ERROR;
+        e = r == PB_STORE_OK ? PB_ERR_EMAIL_TAKEN : pb_id_store_err(c, r, PB_OK, "player by email");
+        free(dup);
+        if (e == PB_ERR_EMAIL_TAKEN)
+            *bad_field = "email";
+    }
+    if (e == PB_OK)
+        e = pb_password_hash(reg->password, row->password_hash);
+    if (e == PB_OK) {
+        pb_id pid;
+        pb_id_new(&pid);
+        pb_id_to_string(&pid, row->public_id);
+        snprintf(row->status, sizeof row->status, "active");
+        row->created_at = row->updated_at = now;
+        e = pb_id_tx(c, register_tx, row);
+        if (e == PB_ERR_EMAIL_TAKEN)
+            *bad_field = "email";
+    }
+    if (e == PB_OK && out)
+        view(row, out);
+    sodium_memzero(row->password_hash, sizeof row->password_hash);
+    free(row);
+    return e;
+}
+
+/* Brand, password step, status, optional rehash, then the session. */
+pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_login_request *req,
+                                const pb_client_info *client, int64_t now, pb_auth_tokens *out)
+{
+    memset(out, 0, sizeof *out);
+    pb_brand *b = malloc(sizeof *b);
+    pb_login_subject *s = malloc(sizeof *s);
+    pb_err e = b && s ? pb_tenancy_brand_by_code(c, req->brand_code ? req->brand_code : "", b)
+                      : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_login_password(id, c, PB_SUBJECT_PLAYER, b->id, req->email, req->password, client,
+                              now, s, out);
+    if (e == PB_OK && strcmp(s->player.status, "active") != 0)
+        e = PB_ERR_PLAYER_BLOCKED;
+    char rehash[PB_PASSWORD_HASH_MAX + 1];
+    bool upgrade = e == PB_OK && pb_password_needs_rehash(s->player.password_hash) &&
+                   pb_password_hash(req->password, rehash) == PB_OK;
+    if (e == PB_OK) {
+        pb_session_open so = {.subject = s, .brand_code = b->code, .scope = PB_SCOPE_FULL,
+                              .new_hash = upgrade ? rehash : NULL};
+        e = pb_session_open_tx(id, c, &so, client, now, out);
+    }
+    if (s)
+        sodium_memzero(s, sizeof *s);
+    free(s);
+    free(b);
+    return e;
+}
+
+/* Reads a player by public id, hiding one outside the scope. */
+static pb_err get_scoped(pb_store_conn *c, const pb_brand_scope *scope, const char *public_id,
+                         pb_store_player *row)
+{
+    pb_err e = pb_id_store_err(c, pb_store_player_by_public_id(c, public_id ? public_id : "", row),
+                               PB_ERR_PLAYER_NOT_FOUND, "player get");
+    if (e == PB_OK && !pb_brand_scope_allows(scope, row->brand_id))
+        e = PB_ERR_PLAYER_NOT_FOUND;
+    return e;
+}
+
+/* A player's profile, within the scope. */
+pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
+                              const char *public_id, pb_player *out)
+{
+    pb_store_player row;
+    pb_err e = get_scoped(c, scope, public_id, &row);
+    if (e == PB_OK)
+        view(&row, out);
+    return e;
+}
+
+/* Sets the status and reason, then ends every session of the player. */
+pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
+                                const char *public_id, const char *reason, int64_t now)
+{
+    size_t n = reason ? strlen(reason) : 0;
+    if (n == 0 || n > PB_REASON_MAX)
+        return PB_ERR_FIELD_INVALID;
+    pb_store_player row;
+    pb_err e = get_scoped(c, scope, public_id, &row);
+    if (e != PB_OK)
+        return e;
+    if (strcmp(row.status, "active") != 0 && strcmp(row.status, "blocked") != 0)
+        return PB_ERR_FORBIDDEN; /* self-excluded or closed: not a support decision */
+    e = pb_id_store_err(c, pb_store_player_set_status(c, row.id, "blocked", reason, now),
+                        PB_ERR_PLAYER_NOT_FOUND, "player block");
+    if (e == PB_OK)
+        e = pb_id_store_err(c, pb_store_session_revoke_subject(c, "player", row.id, 0, now,
+                                                               "blocked", NULL),
+                            PB_ERR_INTERNAL, "player sessions revoke");
+    return e;
+}
+
+/* Returns a blocked player to active; active stays active. */
+pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
+                                  const char *public_id, int64_t now)
+{
+    pb_store_player row;
+    pb_err e = get_scoped(c, scope, public_id, &row);
+    if (e != PB_OK || strcmp(row.status, "active") == 0)
+        return e;
+    if (strcmp(row.status, "blocked") != 0)
+        return PB_ERR_FORBIDDEN;
+    return pb_id_store_err(c, pb_store_player_set_status(c, row.id, "active", "", now),
+                           PB_ERR_PLAYER_NOT_FOUND, "player unblock");
+}
+
+/* Validates the filters, turns the scope into brand ids, runs one query. */
+pb_err pb_identity_player_search(pb_store_conn *c, const pb_brand_scope *scope,
+                                 const pb_player_query *q, pb_player *out, size_t *n,
+                                 int64_t *next_cursor, const char **bad_field)
+{
+    const char *bad_sink;
+    if (!bad_field)
+        bad_field = &bad_sink;
+    *bad_field = NULL;
+    *n = 0;
+    *next_cursor = 0;
+    size_t limit = q->limit ? q->limit : DEFAULT_PAGE;
+    pb_store_player_query sq = {.created_from = q->created_from, .created_to = q->created_to,
+                                .before_id = q->cursor};
+    char prefix[PB_EMAIL_MAX + 1];
+    pb_player_status st;
+    if (limit > MAX_PAGE)
+        *bad_field = "limit";
+    else if (q->cursor < 0)
+        *bad_field = "cursor";
+    else if (q->country && !pb_tenancy_country_valid(q->country))
+        *bad_field = "country";
+    else if (q->status && pb_player_status_parse(q->status, &st) != PB_OK)
+        *bad_field = "status";
+    else if (q->created_from && q->created_to && q->created_from >= q->created_to)
+        *bad_field = "created_to";
+    else if (q->email_prefix && strlen(q->email_prefix) > PB_EMAIL_MAX)
+        *bad_field = "email_prefix";
+    if (*bad_field)
+        return PB_ERR_FIELD_INVALID;
+    if (q->brand_id != 0) {
+        if (!pb_brand_scope_allows(scope, q->brand_id))
+            return PB_ERR_BRAND_FORBIDDEN;
+        sq.brand_ids = &q->brand_id;
+        sq.nbrands = 1;
+    } else if (!scope || scope->all) {
+        sq.all_brands = true;
+    } else {
+        sq.brand_ids = scope->brand_ids;
+        sq.nbrands = scope->n;
+    }
+    if (q->email_prefix) {
+        size_t i = 0;
+        for (; q->email_prefix[i]; i++) {
+            char ch = q->email_prefix[i];
+            prefix[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+        }
+        prefix[i] = 0;
+        sq.email_prefix = prefix;
+    }
+    sq.country = q->country;
+    sq.status = q->status;
+    pb_store_player *rows = calloc(limit, sizeof *rows);
+    if (!rows)
+        return PB_ERR_INTERNAL;
+    size_t got = 0;
+    pb_err e = pb_id_store_err(c, pb_store_player_search(c, &sq, rows, limit, &got),
+                               PB_ERR_INTERNAL, "player search");
+    for (size_t i = 0; e == PB_OK && i < got; i++)
+        view(&rows[i], &out[i]);
+    if (e == PB_OK) {
+        *n = got;
+        *next_cursor = got == limit ? rows[got - 1].id : 0;
+    }
+    free(rows);
+    return e;
+}

@@ -1,0 +1,507 @@
+/*
+ * sqlite_identity.c — identity's statements on SQLite (0003_identity.sql):
+ * players with their PII row and staff with their brand scope (sessions and
+ * refresh tokens are in sqlite_auth.c; the ops table below names both). One
+ * function per statement (or per all-or-nothing group of statements, run under
+ * a savepoint), each with a cached prepared statement. Nothing here
+ * decides anything: lockout, rotation and reuse detection live in src/identity/.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_identity_internal.h"
+
+#define SQ(c) ((sq_conn *)(c))
+
+#define PLAYER_COLS                                                                            \
+    "p.id,p.public_id,p.brand_id,p.currency,p.password_hash,p.status,p.block_reason,"          \
+    "p.failed_logins,p.locked_until,p.last_login_at,p.created_at,p.updated_at,e.email,"        \
+    "e.country,e.date_of_birth FROM player p JOIN player_pii e ON e.player_id=p.id"
+
+#define STAFF_COLS                                                                             \
+    "id,public_id,email,password_hash,role,all_brands,status,must_change_password,"            \
+    "totp_secret,totp_enrolled,totp_last_step,failed_logins,locked_until,last_login_at,"       \
+    "created_at,updated_at FROM staff"
+
+/* ---- row readers */
+
+/* Reads a player row (player joined with player_pii). */
+static void read_player(sqlite3_stmt *st, pb_store_player *p)
+{
+    memset(p, 0, sizeof *p);
+    p->id = sqlite3_column_int64(st, 0);
+    sqr_text(p->public_id, sizeof p->public_id, st, 1);
+    p->brand_id = sqlite3_column_int64(st, 2);
+    sqr_text(p->currency, sizeof p->currency, st, 3);
+    sqr_text(p->password_hash, sizeof p->password_hash, st, 4);
+    sqr_text(p->status, sizeof p->status, st, 5);
+    sqr_text(p->block_reason, sizeof p->block_reason, st, 6);
+    p->failed_logins = sqlite3_column_int64(st, 7);
+    p->locked_until = sqlite3_column_int64(st, 8);
+    p->last_login_at = sqlite3_column_int64(st, 9);
+    p->created_at = sqlite3_column_int64(st, 10);
+    p->updated_at = sqlite3_column_int64(st, 11);
+    sqr_text(p->email, sizeof p->email, st, 12);
+    sqr_text(p->country, sizeof p->country, st, 13);
+    sqr_text(p->date_of_birth, sizeof p->date_of_birth, st, 14);
+}
+
+/* Reads a staff row. */
+static void read_staff(sqlite3_stmt *st, pb_store_staff *s)
+{
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    sqr_text(s->public_id, sizeof s->public_id, st, 1);
+    sqr_text(s->email, sizeof s->email, st, 2);
+    sqr_text(s->password_hash, sizeof s->password_hash, st, 3);
+    sqr_text(s->role, sizeof s->role, st, 4);
+    s->all_brands = sqlite3_column_int64(st, 5) != 0;
+    sqr_text(s->status, sizeof s->status, st, 6);
+    s->must_change_password = sqlite3_column_int64(st, 7) != 0;
+    s->totp_secret_len = sqr_blob(s->totp_secret, sizeof s->totp_secret, st, 8);
+    s->totp_enrolled = sqlite3_column_int64(st, 9) != 0;
+    s->totp_last_step = sqlite3_column_int64(st, 10);
+    s->failed_logins = sqlite3_column_int64(st, 11);
+    s->locked_until = sqlite3_column_int64(st, 12);
+    s->last_login_at = sqlite3_column_int64(st, 13);
+    s->created_at = sqlite3_column_int64(st, 14);
+    s->updated_at = sqlite3_column_int64(st, 15);
+}
+
+/* Adapters with the generic reader signature for sqr_collect(). */
+static void read_player_any(sqlite3_stmt *st, void *p) { read_player(st, p); }
+static void read_staff_any(sqlite3_stmt *st, void *s) { read_staff(st, s); }
+
+/* ---- players */
+
+/* Inserts the player row and its PII row under one savepoint; assigns p->id. */
+static pb_store_rc sq_player_insert(pb_store_conn *base, pb_store_player *p)
+{
+    static const char SQL[] =
+        "INSERT INTO player(public_id,brand_id,currency,password_hash,status,block_reason,"
+        "failed_logins,locked_until,last_login_at,created_at,updated_at) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+    static const char PII[] =
+        "INSERT INTO player_pii(player_id,brand_id,email,country,date_of_birth) "
+        "VALUES(?1,?2,?3,?4,?5)";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL), *pii = sq_stmt_sql(c, PII);
+    if (!st || !pii)
+        return PB_STORE_ERROR;
+    pb_store_rc r = sqr_savepoint(c);
+    if (r != PB_STORE_OK)
+        return r;
+    sqr_bind_text(st, 1, p->public_id);
+    sqlite3_bind_int64(st, 2, p->brand_id);
+    sqr_bind_text(st, 3, p->currency);
+    sqr_bind_text(st, 4, p->password_hash);
+    sqr_bind_text(st, 5, p->status[0] ? p->status : "active");
+    sqr_bind_text(st, 6, p->block_reason);
+    sqlite3_bind_int64(st, 7, p->failed_logins);
+    sqlite3_bind_int64(st, 8, p->locked_until);
+    sqlite3_bind_int64(st, 9, p->last_login_at);
+    sqlite3_bind_int64(st, 10, p->created_at);
+    sqlite3_bind_int64(st, 11, p->updated_at);
+    r = sqr_exec(c, st);
+    if (r == PB_STORE_OK) {
+        p->id = sqlite3_last_insert_rowid(c->db);
+        sqlite3_bind_int64(pii, 1, p->id);
+        sqlite3_bind_int64(pii, 2, p->brand_id);
+        sqr_bind_text(pii, 3, p->email);
+        sqr_bind_text(pii, 4, p->country);
+        sqr_bind_text(pii, 5, p->date_of_birth);
+        r = sqr_exec(c, pii);
+    }
+    return sqr_release(c, r);
+}
+
+/* A player by internal id. */
+static pb_store_rc sq_player_get(pb_store_conn *base, int64_t id, pb_store_player *out)
+{
+    static const char SQL[] = "SELECT " PLAYER_COLS " WHERE p.id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    SQR_LOOKUP(c, st, read_player, out);
+}
+
+/* A player by public id. */
+static pb_store_rc sq_player_by_public_id(pb_store_conn *base, const char *public_id,
+                                          pb_store_player *out)
+{
+    static const char SQL[] = "SELECT " PLAYER_COLS " WHERE p.public_id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, public_id);
+    SQR_LOOKUP(c, st, read_player, out);
+}
+
+/* A player by (brand, lower-cased email): the login lookup. */
+static pb_store_rc sq_player_by_email(pb_store_conn *base, int64_t brand_id, const char *email,
+                                      pb_store_player *out)
+{
+    static const char SQL[] = "SELECT " PLAYER_COLS " WHERE e.brand_id=?1 AND e.email=?2";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, brand_id);
+    sqr_bind_text(st, 2, email);
+    SQR_LOOKUP(c, st, read_player, out);
+}
+
+/* Writes the login state (failures, lock, last login). */
+static pb_store_rc sq_player_update_login(pb_store_conn *base, const pb_store_player *p)
+{
+    static const char SQL[] = "UPDATE player SET failed_logins=?2,locked_until=?3,"
+                              "last_login_at=?4,updated_at=?5 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, p->id);
+    sqlite3_bind_int64(st, 2, p->failed_logins);
+    sqlite3_bind_int64(st, 3, p->locked_until);
+    sqlite3_bind_int64(st, 4, p->last_login_at);
+    sqlite3_bind_int64(st, 5, p->updated_at);
+    return sqr_exec_changed(c, st);
+}
+
+/* Replaces the password hash. */
+static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const char *hash,
+                                          int64_t now)
+{
+    static const char SQL[] = "UPDATE player SET password_hash=?2,updated_at=?3 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqr_bind_text(st, 2, hash);
+    sqlite3_bind_int64(st, 3, now);
+    return sqr_exec_changed(c, st);
+}
+
+/* Sets status and block reason. */
+static pb_store_rc sq_player_set_status(pb_store_conn *base, int64_t id, const char *status,
+                                        const char *reason, int64_t now)
+{
+    static const char SQL[] =
+        "UPDATE player SET status=?2,block_reason=?3,updated_at=?4 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqr_bind_text(st, 2, status);
+    sqr_bind_text(st, 3, reason);
+    sqlite3_bind_int64(st, 4, now);
+    return sqr_exec_changed(c, st);
+}
+
+/* One statement serves every filter combination: a NULL (or 0) parameter disables
+ * its condition. The brand scope travels as a JSON array of ids. */
+static pb_store_rc sq_player_search(pb_store_conn *base, const pb_store_player_query *q,
+                                    pb_store_player *out, size_t cap, size_t *n)
+{
+    static const char SQL[] =
+        "SELECT " PLAYER_COLS " WHERE "
+        "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
+        "AND (?2 IS NULL OR substr(e.email,1,length(?2))=?2) "
+        "AND (?3 IS NULL OR e.country=?3) "
+        "AND (?4 IS NULL OR p.status=?4) "
+        "AND (?5=0 OR p.created_at>=?5) AND (?6=0 OR p.created_at<?6) "
+        "AND (?7=0 OR p.id<?7) ORDER BY p.id DESC LIMIT ?8";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    if (!q->all_brands && q->nbrands == 0)
+        return PB_STORE_OK; /* an empty scope sees nothing */
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    /* bound SQLITE_STATIC: it must live until the statement has run, below */
+    /* cppcheck-suppress variableScope */
+    char ids[64 * 22 + 4];
+    if (q->all_brands) {
+        sqlite3_bind_null(st, 1);
+    } else {
+        size_t used = 0;
+        ids[used++] = '[';
+        for (size_t i = 0; i < q->nbrands && used + 24 < sizeof ids; i++)
+            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%" PRId64, i ? "," : "",
+                                     q->brand_ids[i]);
+        ids[used++] = ']';
+        ids[used] = 0;
+        sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    }
+    sqr_bind_opt_text(st, 2, q->email_prefix);
+    sqr_bind_opt_text(st, 3, q->country);
+    sqr_bind_opt_text(st, 4, q->status);
+    sqlite3_bind_int64(st, 5, q->created_from);
+    sqlite3_bind_int64(st, 6, q->created_to);
+    sqlite3_bind_int64(st, 7, q->before_id);
+    sqlite3_bind_int64(st, 8, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_player_any);
+}
+
+/* ---- staff */
+
+/* Inserts a staff row; assigns s->id. */
+static pb_store_rc sq_staff_insert(pb_store_conn *base, pb_store_staff *s)
+{
+    static const char SQL[] =
+        "INSERT INTO staff(public_id,email,password_hash,role,all_brands,status,"
+        "must_change_password,totp_secret,totp_enrolled,totp_last_step,failed_logins,"
+        "locked_until,last_login_at,created_at,updated_at) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, s->public_id);
+    sqr_bind_text(st, 2, s->email);
+    sqr_bind_text(st, 3, s->password_hash);
+    sqr_bind_text(st, 4, s->role);
+    sqlite3_bind_int(st, 5, s->all_brands);
+    sqr_bind_text(st, 6, s->status[0] ? s->status : "active");
+    sqlite3_bind_int(st, 7, s->must_change_password);
+    if (s->totp_secret_len)
+        sqlite3_bind_blob(st, 8, s->totp_secret, (int)s->totp_secret_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    sqlite3_bind_int(st, 9, s->totp_enrolled);
+    sqlite3_bind_int64(st, 10, s->totp_last_step);
+    sqlite3_bind_int64(st, 11, s->failed_logins);
+    sqlite3_bind_int64(st, 12, s->locked_until);
+    sqlite3_bind_int64(st, 13, s->last_login_at);
+    sqlite3_bind_int64(st, 14, s->created_at);
+    sqlite3_bind_int64(st, 15, s->updated_at);
+    pb_store_rc r = sqr_exec(c, st);
+    if (r == PB_STORE_OK)
+        s->id = sqlite3_last_insert_rowid(c->db);
+    return r;
+}
+
+/* A staff member by internal id. */
+static pb_store_rc sq_staff_get(pb_store_conn *base, int64_t id, pb_store_staff *out)
+{
+    static const char SQL[] = "SELECT " STAFF_COLS " WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    SQR_LOOKUP(c, st, read_staff, out);
+}
+
+/* A staff member by public id. */
+static pb_store_rc sq_staff_by_public_id(pb_store_conn *base, const char *public_id,
+                                         pb_store_staff *out)
+{
+    static const char SQL[] = "SELECT " STAFF_COLS " WHERE public_id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, public_id);
+    SQR_LOOKUP(c, st, read_staff, out);
+}
+
+/* A staff member by lower-cased email: the login lookup. */
+static pb_store_rc sq_staff_by_email(pb_store_conn *base, const char *email, pb_store_staff *out)
+{
+    static const char SQL[] = "SELECT " STAFF_COLS " WHERE email=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, email);
+    SQR_LOOKUP(c, st, read_staff, out);
+}
+
+/* Writes role, global scope flag and status. */
+static pb_store_rc sq_staff_update(pb_store_conn *base, const pb_store_staff *s)
+{
+    static const char SQL[] =
+        "UPDATE staff SET role=?2,all_brands=?3,status=?4,updated_at=?5 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, s->id);
+    sqr_bind_text(st, 2, s->role);
+    sqlite3_bind_int(st, 3, s->all_brands);
+    sqr_bind_text(st, 4, s->status);
+    sqlite3_bind_int64(st, 5, s->updated_at);
+    return sqr_exec_changed(c, st);
+}
+
+/* Writes the login state (failures, lock, last login). */
+static pb_store_rc sq_staff_update_login(pb_store_conn *base, const pb_store_staff *s)
+{
+    static const char SQL[] = "UPDATE staff SET failed_logins=?2,locked_until=?3,"
+                              "last_login_at=?4,updated_at=?5 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, s->id);
+    sqlite3_bind_int64(st, 2, s->failed_logins);
+    sqlite3_bind_int64(st, 3, s->locked_until);
+    sqlite3_bind_int64(st, 4, s->last_login_at);
+    sqlite3_bind_int64(st, 5, s->updated_at);
+    return sqr_exec_changed(c, st);
+}
+
+/* Replaces the password hash and the must-change flag. */
+static pb_store_rc sq_staff_set_password(pb_store_conn *base, int64_t id, const char *hash,
+                                         bool must_change, int64_t now)
+{
+    static const char SQL[] = "UPDATE staff SET password_hash=?2,must_change_password=?3,"
+                              "updated_at=?4 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqr_bind_text(st, 2, hash);
+    sqlite3_bind_int(st, 3, must_change);
+    sqlite3_bind_int64(st, 4, now);
+    return sqr_exec_changed(c, st);
+}
+
+/* Writes the sealed seed, the enrolled flag and the last step. */
+static pb_store_rc sq_staff_set_totp(pb_store_conn *base, int64_t id, const uint8_t *sealed,
+                                     size_t len, bool enrolled, int64_t last_step, int64_t now)
+{
+    static const char SQL[] = "UPDATE staff SET totp_secret=?2,totp_enrolled=?3,"
+                              "totp_last_step=?4,updated_at=?5 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    if (len)
+        sqlite3_bind_blob(st, 2, sealed, (int)len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int(st, 3, enrolled);
+    sqlite3_bind_int64(st, 4, last_step);
+    sqlite3_bind_int64(st, 5, now);
+    return sqr_exec_changed(c, st);
+}
+
+/* Compare-and-set: two requests racing with the same code cannot both win. */
+static pb_store_rc sq_staff_totp_advance(pb_store_conn *base, int64_t id, int64_t step,
+                                         int64_t now)
+{
+    static const char SQL[] = "UPDATE staff SET totp_last_step=?2,updated_at=?3 "
+                              "WHERE id=?1 AND totp_last_step<?2";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, step);
+    sqlite3_bind_int64(st, 3, now);
+    pb_store_rc r = sqr_exec_changed(c, st);
+    return r == PB_STORE_NOT_FOUND ? PB_STORE_CONFLICT : r;
+}
+
+/* The brand ids of a member's scope, ascending. */
+static pb_store_rc sq_staff_brands_get(pb_store_conn *base, int64_t staff_id, int64_t *ids,
+                                       size_t cap, size_t *n)
+{
+    static const char SQL[] =
+        "SELECT brand_id FROM staff_brand WHERE staff_id=?1 ORDER BY brand_id";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, staff_id);
+    int rc = SQLITE_DONE;
+    while (*n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
+/* Replaces a member's scope under one savepoint. */
+static pb_store_rc sq_staff_brands_set(pb_store_conn *base, int64_t staff_id, const int64_t *ids,
+                                       size_t n)
+{
+    static const char DEL[] = "DELETE FROM staff_brand WHERE staff_id=?1";
+    static const char INS[] = "INSERT OR IGNORE INTO staff_brand(staff_id,brand_id) VALUES(?1,?2)";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *del = sq_stmt_sql(c, DEL), *ins = sq_stmt_sql(c, INS);
+    if (!del || !ins)
+        return PB_STORE_ERROR;
+    pb_store_rc r = sqr_savepoint(c);
+    if (r != PB_STORE_OK)
+        return r;
+    sqlite3_bind_int64(del, 1, staff_id);
+    r = sqr_exec(c, del);
+    for (size_t i = 0; r == PB_STORE_OK && i < n; i++) {
+        sqlite3_bind_int64(ins, 1, staff_id);
+        sqlite3_bind_int64(ins, 2, ids[i]);
+        r = sqr_exec(c, ins);
+    }
+    return sqr_release(c, r);
+}
+
+/* A page of staff in id order. */
+static pb_store_rc sq_staff_list(pb_store_conn *base, int64_t after_id, pb_store_staff *out,
+                                 size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT " STAFF_COLS " WHERE id>?1 ORDER BY id LIMIT ?2";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_staff_any);
+}
+
+const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
+    .player_insert = sq_player_insert,
+    .player_get = sq_player_get,
+    .player_by_public_id = sq_player_by_public_id,
+    .player_by_email = sq_player_by_email,
+    .player_update_login = sq_player_update_login,
+    .player_set_password = sq_player_set_password,
+    .player_set_status = sq_player_set_status,
+    .player_search = sq_player_search,
+    .staff_insert = sq_staff_insert,
+    .staff_get = sq_staff_get,
+    .staff_by_public_id = sq_staff_by_public_id,
+    .staff_by_email = sq_staff_by_email,
+    .staff_update = sq_staff_update,
+    .staff_update_login = sq_staff_update_login,
+    .staff_set_password = sq_staff_set_password,
+    .staff_set_totp = sq_staff_set_totp,
+    .staff_totp_advance = sq_staff_totp_advance,
+    .staff_brands_get = sq_staff_brands_get,
+    .staff_brands_set = sq_staff_brands_set,
+    .staff_list = sq_staff_list,
+    .session_insert = sq_session_insert,
+    .session_get = sq_session_get,
+    .session_by_public_id = sq_session_by_public_id,
+    .session_touch = sq_session_touch,
+    .session_revoke = sq_session_revoke,
+    .session_revoke_subject = sq_session_revoke_subject,
+    .session_list = sq_session_list,
+    .refresh_insert = sq_refresh_insert,
+    .refresh_by_hash = sq_refresh_by_hash,
+    .refresh_mark_used = sq_refresh_mark_used,
+    .refresh_revoke_family = sq_refresh_revoke_family,
+    .refresh_revoke_session = sq_refresh_revoke_session,
+};

@@ -1,0 +1,241 @@
+/*
+ * store_identity.h — the rows and statements of players, staff, sessions and
+ * refresh tokens. Included by store.h. Rows are fixed-size structs with inline
+ * strings; every decision (validation, lockout, token rotation) lives in
+ * src/identity/. A player's PII (email, country, date of birth) is kept in its
+ * own table by the backend, so encrypting it at rest later changes only src/store/.
+ */
+#ifndef PB_STORE_IDENTITY_H
+#define PB_STORE_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_PUBLIC_ID_MAX 36 /* a UUIDv7 in text form */
+#define PB_EMAIL_MAX 254
+#define PB_PASSWORD_HASH_MAX 127 /* crypto_pwhash_STRBYTES - 1 */
+#define PB_STATUS_MAX 15
+#define PB_REASON_MAX 255
+#define PB_ROLE_NAME_MAX 15
+#define PB_TOTP_SEALED_MAX 128
+#define PB_USER_AGENT_MAX 255
+#define PB_IP_MAX 63
+
+/* A player with its PII, as stored. */
+typedef struct pb_store_player {
+    int64_t id;
+    char public_id[PB_PUBLIC_ID_MAX + 1];
+    int64_t brand_id;
+    char currency[8];
+    char password_hash[PB_PASSWORD_HASH_MAX + 1];
+    char status[PB_STATUS_MAX + 1]; /* active | blocked | self_excluded | closed */
+    char block_reason[PB_REASON_MAX + 1];
+    int64_t failed_logins;
+    int64_t locked_until;
+    int64_t last_login_at;
+    int64_t created_at;
+    int64_t updated_at;
+    /* PII (player_pii) */
+    char email[PB_EMAIL_MAX + 1]; /* lower-cased */
+    char country[3];
+    char date_of_birth[11]; /* YYYY-MM-DD */
+} pb_store_player;
+
+/* Filters of a player search; a zero/NULL field does not filter. Newest first. */
+typedef struct pb_store_player_query {
+    bool all_brands;          /* false: only brand_ids[0..nbrands) */
+    const int64_t *brand_ids;
+    size_t nbrands;
+    const char *email_prefix; /* lower-cased */
+    const char *country;
+    const char *status;
+    int64_t created_from; /* inclusive, µs */
+    int64_t created_to;   /* exclusive, µs */
+    int64_t before_id;    /* cursor: only players with id < before_id */
+} pb_store_player_query;
+
+/* A staff member, as stored. */
+typedef struct pb_store_staff {
+    int64_t id;
+    char public_id[PB_PUBLIC_ID_MAX + 1];
+    char email[PB_EMAIL_MAX + 1];
+    char password_hash[PB_PASSWORD_HASH_MAX + 1];
+    char role[PB_ROLE_NAME_MAX + 1];
+    bool all_brands;
+    char status[PB_STATUS_MAX + 1]; /* active | disabled */
+    bool must_change_password;
+    uint8_t totp_secret[PB_TOTP_SEALED_MAX]; /* sealed seed; see 0003_identity.sql */
+    size_t totp_secret_len;                   /* 0: none */
+    bool totp_enrolled;
+    int64_t totp_last_step;
+    int64_t failed_logins;
+    int64_t locked_until;
+    int64_t last_login_at;
+    int64_t created_at;
+    int64_t updated_at;
+} pb_store_staff;
+
+/* A session (one login on one device). */
+typedef struct pb_store_session {
+    int64_t id;
+    char public_id[PB_PUBLIC_ID_MAX + 1];
+    char subject_kind[8]; /* player | staff */
+    int64_t subject_id;
+    int64_t brand_id;     /* the player's brand; 0 for staff */
+    char scope[8];        /* full | setup */
+    char user_agent[PB_USER_AGENT_MAX + 1];
+    char ip[PB_IP_MAX + 1];
+    int64_t created_at;
+    int64_t last_seen_at;
+    int64_t idle_s;
+    int64_t expires_at;
+    int64_t revoked_at;
+    char revoke_reason[32];
+} pb_store_session;
+
+/* A refresh token (its SHA-256 only). */
+typedef struct pb_store_refresh {
+    int64_t id;
+    uint8_t token_hash[32];
+    char family_id[PB_PUBLIC_ID_MAX + 1];
+    int64_t session_id;
+    int64_t parent_id;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at;
+    int64_t revoked_at;
+} pb_store_refresh;
+
+/* Players. insert assigns p->id and writes the PII row; CONFLICT on a duplicate
+ * (brand, email) or public id. */
+pb_store_rc pb_store_player_insert(pb_store_conn *c, pb_store_player *p);
+pb_store_rc pb_store_player_get(pb_store_conn *c, int64_t id, pb_store_player *out);
+pb_store_rc pb_store_player_by_public_id(pb_store_conn *c, const char *public_id,
+                                         pb_store_player *out);
+pb_store_rc pb_store_player_by_email(pb_store_conn *c, int64_t brand_id, const char *email,
+                                     pb_store_player *out);
+/* Writes failed_logins, locked_until, last_login_at and updated_at of p->id. */
+pb_store_rc pb_store_player_update_login(pb_store_conn *c, const pb_store_player *p);
+pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const char *hash,
+                                         int64_t now);
+pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
+                                       const char *reason, int64_t now);
+/* Up to cap players matching q, newest (highest id) first; *n receives the count. */
+pb_store_rc pb_store_player_search(pb_store_conn *c, const pb_store_player_query *q,
+                                   pb_store_player *out, size_t cap, size_t *n);
+
+/* Staff. insert assigns s->id; CONFLICT on a duplicate email or public id. */
+pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s);
+pb_store_rc pb_store_staff_get(pb_store_conn *c, int64_t id, pb_store_staff *out);
+pb_store_rc pb_store_staff_by_public_id(pb_store_conn *c, const char *public_id,
+                                        pb_store_staff *out);
+pb_store_rc pb_store_staff_by_email(pb_store_conn *c, const char *email, pb_store_staff *out);
+/* Writes role, all_brands, status and updated_at of s->id. */
+pb_store_rc pb_store_staff_update(pb_store_conn *c, const pb_store_staff *s);
+/* Writes failed_logins, locked_until, last_login_at and updated_at of s->id. */
+pb_store_rc pb_store_staff_update_login(pb_store_conn *c, const pb_store_staff *s);
+pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char *hash,
+                                        bool must_change, int64_t now);
+/* Writes the sealed seed (len 0: none), enrolled and last step. */
+pb_store_rc pb_store_staff_set_totp(pb_store_conn *c, int64_t id, const uint8_t *sealed,
+                                    size_t len, bool enrolled, int64_t last_step, int64_t now);
+/* Raises totp_last_step to step only if it is lower (atomic); CONFLICT otherwise. */
+pb_store_rc pb_store_staff_totp_advance(pb_store_conn *c, int64_t id, int64_t step, int64_t now);
+/* The brands in a member's scope, ascending; *n receives the count (at most cap). */
+pb_store_rc pb_store_staff_brands_get(pb_store_conn *c, int64_t staff_id, int64_t *ids,
+                                      size_t cap, size_t *n);
+/* Replaces a member's brand scope. */
+pb_store_rc pb_store_staff_brands_set(pb_store_conn *c, int64_t staff_id, const int64_t *ids,
+                                      size_t n);
+/* Up to cap staff with id > after_id, in id order. */
+pb_store_rc pb_store_staff_list(pb_store_conn *c, int64_t after_id, pb_store_staff *out,
+                                size_t cap, size_t *n);
+
+/* Sessions. insert assigns s->id. */
+pb_store_rc pb_store_session_insert(pb_store_conn *c, pb_store_session *s);
+pb_store_rc pb_store_session_get(pb_store_conn *c, int64_t id, pb_store_session *out);
+pb_store_rc pb_store_session_by_public_id(pb_store_conn *c, const char *public_id,
+                                          pb_store_session *out);
+/* Records activity: last_seen_at, user agent and ip. */
+pb_store_rc pb_store_session_touch(pb_store_conn *c, int64_t id, int64_t now,
+                                   const char *user_agent, const char *ip);
+/* Revokes one session unless already revoked (the first reason stays), and its
+ * refresh tokens. NOT_FOUND when there is no such session. */
+pb_store_rc pb_store_session_revoke(pb_store_conn *c, int64_t id, int64_t now,
+                                    const char *reason);
+/* Revokes every live session of a subject except except_id (0: none), and their
+ * refresh tokens; *n (may be NULL) receives how many sessions were revoked. */
+pb_store_rc pb_store_session_revoke_subject(pb_store_conn *c, const char *kind,
+                                            int64_t subject_id, int64_t except_id, int64_t now,
+                                            const char *reason, size_t *n);
+/* A subject's live sessions at `now` (not revoked, not expired, not idle), newest first. */
+pb_store_rc pb_store_session_list(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                  int64_t now, pb_store_session *out, size_t cap, size_t *n);
+
+/* Refresh tokens. insert assigns r->id; CONFLICT on a duplicate hash. */
+pb_store_rc pb_store_refresh_insert(pb_store_conn *c, pb_store_refresh *r);
+pb_store_rc pb_store_refresh_by_hash(pb_store_conn *c, const uint8_t hash[32],
+                                     pb_store_refresh *out);
+/* Marks a token used only if it is unused (atomic); CONFLICT when it already was. */
+pb_store_rc pb_store_refresh_mark_used(pb_store_conn *c, int64_t id, int64_t now);
+/* Revokes every not yet revoked token of a family / of a session. */
+pb_store_rc pb_store_refresh_revoke_family(pb_store_conn *c, const char *family_id, int64_t now);
+pb_store_rc pb_store_refresh_revoke_session(pb_store_conn *c, int64_t session_id, int64_t now);
+
+/* What a backend implements for identity (see backend.h). */
+struct pb_store_identity_ops {
+    pb_store_rc (*player_insert)(pb_store_conn *c, pb_store_player *p);
+    pb_store_rc (*player_get)(pb_store_conn *c, int64_t id, pb_store_player *out);
+    pb_store_rc (*player_by_public_id)(pb_store_conn *c, const char *public_id,
+                                       pb_store_player *out);
+    pb_store_rc (*player_by_email)(pb_store_conn *c, int64_t brand_id, const char *email,
+                                   pb_store_player *out);
+    pb_store_rc (*player_update_login)(pb_store_conn *c, const pb_store_player *p);
+    pb_store_rc (*player_set_password)(pb_store_conn *c, int64_t id, const char *hash,
+                                       int64_t now);
+    pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
+                                     const char *reason, int64_t now);
+    pb_store_rc (*player_search)(pb_store_conn *c, const pb_store_player_query *q,
+                                 pb_store_player *out, size_t cap, size_t *n);
+    pb_store_rc (*staff_insert)(pb_store_conn *c, pb_store_staff *s);
+    pb_store_rc (*staff_get)(pb_store_conn *c, int64_t id, pb_store_staff *out);
+    pb_store_rc (*staff_by_public_id)(pb_store_conn *c, const char *public_id,
+                                      pb_store_staff *out);
+    pb_store_rc (*staff_by_email)(pb_store_conn *c, const char *email, pb_store_staff *out);
+    pb_store_rc (*staff_update)(pb_store_conn *c, const pb_store_staff *s);
+    pb_store_rc (*staff_update_login)(pb_store_conn *c, const pb_store_staff *s);
+    pb_store_rc (*staff_set_password)(pb_store_conn *c, int64_t id, const char *hash,
+                                      bool must_change, int64_t now);
+    pb_store_rc (*staff_set_totp)(pb_store_conn *c, int64_t id, const uint8_t *sealed,
+                                  size_t len, bool enrolled, int64_t last_step, int64_t now);
+    pb_store_rc (*staff_totp_advance)(pb_store_conn *c, int64_t id, int64_t step, int64_t now);
+    pb_store_rc (*staff_brands_get)(pb_store_conn *c, int64_t staff_id, int64_t *ids,
+                                    size_t cap, size_t *n);
+    pb_store_rc (*staff_brands_set)(pb_store_conn *c, int64_t staff_id, const int64_t *ids,
+                                    size_t n);
+    pb_store_rc (*staff_list)(pb_store_conn *c, int64_t after_id, pb_store_staff *out,
+                              size_t cap, size_t *n);
+    pb_store_rc (*session_insert)(pb_store_conn *c, pb_store_session *s);
+    pb_store_rc (*session_get)(pb_store_conn *c, int64_t id, pb_store_session *out);
+    pb_store_rc (*session_by_public_id)(pb_store_conn *c, const char *public_id,
+                                        pb_store_session *out);
+    pb_store_rc (*session_touch)(pb_store_conn *c, int64_t id, int64_t now,
+                                 const char *user_agent, const char *ip);
+    pb_store_rc (*session_revoke)(pb_store_conn *c, int64_t id, int64_t now, const char *reason);
+    pb_store_rc (*session_revoke_subject)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                          int64_t except_id, int64_t now, const char *reason,
+                                          size_t *n);
+    pb_store_rc (*session_list)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                int64_t now, pb_store_session *out, size_t cap, size_t *n);
+    pb_store_rc (*refresh_insert)(pb_store_conn *c, pb_store_refresh *r);
+    pb_store_rc (*refresh_by_hash)(pb_store_conn *c, const uint8_t hash[32],
+                                   pb_store_refresh *out);
+    pb_store_rc (*refresh_mark_used)(pb_store_conn *c, int64_t id, int64_t now);
+    pb_store_rc (*refresh_revoke_family)(pb_store_conn *c, const char *family_id, int64_t now);
+    pb_store_rc (*refresh_revoke_session)(pb_store_conn *c, int64_t session_id, int64_t now);
+};
+
+extern const struct pb_store_identity_ops pb_store_sqlite_identity_ops;
+
+#endif

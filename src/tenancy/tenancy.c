@@ -1,0 +1,323 @@
+/*
+ * tenancy.c — brand create, update, lookups and listing, with their validation.
+ *
+ * Validation happens before anything is written and names the bad field. A
+ * brand's currencies are stored sorted and without duplicates; its settings are
+ * stored in canonical form (compact JSON, keys sorted), so the size limit applies
+ * to what is stored and two equal objects are stored identically.
+ */
+#include "tenancy/tenancy.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/money.h"
+
+/* Linear scan: a scope holds at most PB_SCOPE_MAX_BRANDS ids. */
+bool pb_brand_scope_allows(const pb_brand_scope *scope, int64_t brand_id)
+{
+    if (!scope || scope->all)
+        return true;
+    for (size_t i = 0; i < scope->n && i < PB_SCOPE_MAX_BRANDS; i++)
+        if (scope->brand_ids[i] == brand_id)
+            return true;
+    return false;
+}
+
+/* [a-z0-9-]{2,32}, not starting with '-'. */
+bool pb_tenancy_code_valid(const char *code)
+{
+    size_t n = code ? strlen(code) : 0;
+    if (n < 2 || n > PB_BRAND_CODE_MAX || code[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = code[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Exact code match in the brand's list. */
+bool pb_tenancy_currency_allowed(const pb_brand *b, const char *currency)
+{
+    if (!b || !currency)
+        return false;
+    for (size_t i = 0; i < b->ncurrencies && i < PB_BRAND_CURRENCIES_MAX; i++)
+        if (strcmp(b->currencies[i], currency) == 0)
+            return true;
+    return false;
+}
+
+bool pb_tenancy_brand_active(const pb_brand *b) { return strcmp(b->status, "active") == 0; }
+
+/* Valid UTF-8 of 1..max bytes without control characters (a display name). */
+static bool name_valid(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                                   : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (len == 0 || (size_t)(end - p) < len || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+            return false;
+        if (len == 1 && (c < 0x20 || c == 0x7F))
+            return false;
+        for (size_t i = 1; i < len; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+        if (len == 3 && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)))
+            return false; /* overlong form or UTF-16 surrogate */
+        if (len == 4 && ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)))
+            return false; /* overlong form or beyond U+10FFFF */
+        p += len;
+    }
+    return true;
+}
+
+/* Parses settings text into canonical JSON in out; false unless it is an object
+ * whose canonical form fits. */
+static bool settings_canonical(const char *text, char *out, size_t cap)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j)
+        return false;
+    bool ok = false;
+    if (json_is_object(j)) {
+        char *dump = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        if (dump && strlen(dump) < cap) {
+            memcpy(out, dump, strlen(dump) + 1);
+            ok = true;
+        }
+        free(dump);
+    }
+    json_decref(j);
+    return ok;
+}
+
+/* qsort comparator for currency codes. */
+static int cmp_code(const void *a, const void *b) { return strcmp(a, b); }
+
+/* Validates and stores the currency list and default into b. NULL list: only the default. */
+static pb_err set_currencies(pb_brand *b, const char *def, const char *const *list, size_t n,
+                             const char **bad_field)
+{
+    if (!def || !pb_currency_find(def)) {
+        *bad_field = "default_currency";
+        return PB_ERR_CURRENCY_UNKNOWN;
+    }
+    const char *only_default[1] = {def};
+    if (!list || n == 0) {
+        list = only_default;
+        n = 1;
+    }
+    if (n > PB_BRAND_CURRENCIES_MAX) {
+        *bad_field = "currencies";
+        return PB_ERR_FIELD_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i] || !pb_currency_find(list[i])) {
+            *bad_field = "currencies";
+            return PB_ERR_CURRENCY_UNKNOWN;
+        }
+        snprintf(b->currencies[i], sizeof b->currencies[i], "%s", list[i]);
+    }
+    qsort(b->currencies, n, sizeof b->currencies[0], cmp_code);
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(b->currencies[i - 1], b->currencies[i]) == 0) {
+            *bad_field = "currencies";
+            return PB_ERR_FIELD_INVALID; /* a duplicate */
+        }
+    }
+    b->ncurrencies = n;
+    snprintf(b->default_currency, sizeof b->default_currency, "%s", def);
+    if (!pb_tenancy_currency_allowed(b, def)) {
+        *bad_field = "default_currency";
+        return PB_ERR_CURRENCY_NOT_ALLOWED;
+    }
+    return PB_OK;
+}
+
+/* Maps a store failure to the API's codes, logging the ones that are ours. */
+static pb_err store_err(pb_store_conn *c, pb_store_rc r, pb_err not_found, const char *what)
+{
+    switch (r) {
+    case PB_STORE_OK: return PB_OK;
+    case PB_STORE_NOT_FOUND: return not_found;
+    case PB_STORE_BUSY: return PB_ERR_STORE_UNAVAILABLE;
+    default:
+        pb_log(PB_LOG_ERROR, "tenancy.store", "%s: %s", what, pb_store_errmsg(c));
+        return PB_ERR_INTERNAL;
+    }
+}
+
+/* Fills the validated, mutable fields of b shared by create and update. */
+static pb_err set_common(pb_brand *b, const char *name, const char *jurisdiction,
+                         const char *settings, const char **bad_field)
+{
+    if (name) {
+        if (!name_valid(name, PB_BRAND_NAME_MAX)) {
+            *bad_field = "name";
+            return PB_ERR_FIELD_INVALID;
+        }
+        snprintf(b->name, sizeof b->name, "%s", name);
+    }
+    if (jurisdiction) {
+        if (!pb_tenancy_jurisdiction_valid(jurisdiction)) {
+            *bad_field = "jurisdiction";
+            return PB_ERR_FIELD_INVALID;
+        }
+        snprintf(b->jurisdiction, sizeof b->jurisdiction, "%s", jurisdiction);
+    }
+    if (settings && !settings_canonical(settings, b->settings, sizeof b->settings)) {
+        *bad_field = "settings";
+        return PB_ERR_FIELD_INVALID;
+    }
+    return PB_OK;
+}
+
+/* Validates every field, then inserts brand and currencies together. */
+pb_err pb_tenancy_brand_create(pb_store_conn *c, const pb_brand_spec *spec, int64_t now,
+                               pb_brand *out, const char **bad_field)
+{
+    const char *field_sink;
+    if (!bad_field)
+        bad_field = &field_sink;
+    *bad_field = NULL;
+    pb_brand *b = calloc(1, sizeof *b);
+    if (!b)
+        return PB_ERR_INTERNAL;
+    pb_err e = PB_OK;
+    if (!pb_tenancy_code_valid(spec->code)) {
+        *bad_field = "code";
+        e = PB_ERR_FIELD_INVALID;
+    } else if (!spec->name) {
+        *bad_field = "name";
+        e = PB_ERR_FIELD_MISSING;
+    } else if (!spec->jurisdiction) {
+        *bad_field = "jurisdiction";
+        e = PB_ERR_FIELD_MISSING;
+    }
+    if (e == PB_OK)
+        e = set_common(b, spec->name, spec->jurisdiction, spec->settings ? spec->settings : "{}",
+                       bad_field);
+    if (e == PB_OK)
+        e = set_currencies(b, spec->default_currency, spec->currencies, spec->ncurrencies,
+                           bad_field);
+    if (e == PB_OK) {
+        snprintf(b->code, sizeof b->code, "%s", spec->code);
+        snprintf(b->status, sizeof b->status, "active");
+        b->created_at = b->updated_at = now;
+        pb_store_rc r = pb_store_brand_insert(c, b);
+        if (r == PB_STORE_CONFLICT) {
+            *bad_field = "code";
+            e = PB_ERR_BRAND_EXISTS;
+        } else {
+            e = store_err(c, r, PB_ERR_INTERNAL, "brand insert");
+        }
+    }
+    if (e == PB_OK && out)
+        *out = *b;
+    free(b);
+    return e;
+}
+
+/* Applies the change to the stored brand, re-validates, writes, and returns the stored result. */
+pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_update *u,
+                               int64_t now, pb_brand *out, const char **bad_field)
+{
+    const char *field_sink;
+    if (!bad_field)
+        bad_field = &field_sink;
+    *bad_field = NULL;
+    pb_brand *b = calloc(1, sizeof *b);
+    if (!b)
+        return PB_ERR_INTERNAL;
+    pb_err e = store_err(c, pb_store_brand_get(c, id, b), PB_ERR_BRAND_NOT_FOUND, "brand get");
+    if (e == PB_OK)
+        e = set_common(b, u->name, u->jurisdiction, u->settings, bad_field);
+    if (e == PB_OK && u->status) {
+        if (strcmp(u->status, "active") != 0 && strcmp(u->status, "suspended") != 0) {
+            *bad_field = "status";
+            e = PB_ERR_FIELD_INVALID;
+        } else {
+            snprintf(b->status, sizeof b->status, "%s", u->status);
+        }
+    }
+    if (e == PB_OK && (u->currencies || u->default_currency)) {
+        char def[PB_BRAND_CURRENCY_MAX + 1];
+        snprintf(def, sizeof def, "%s", u->default_currency ? u->default_currency
+                                                            : b->default_currency);
+        if (u->currencies) {
+            e = set_currencies(b, def, u->currencies, u->ncurrencies, bad_field);
+        } else {
+            /* the list stays: copy it out so set_currencies can re-validate it */
+            const char *list[PB_BRAND_CURRENCIES_MAX];
+            char copy[PB_BRAND_CURRENCIES_MAX][PB_BRAND_CURRENCY_MAX + 1];
+            size_t n = b->ncurrencies;
+            for (size_t i = 0; i < n; i++) {
+                memcpy(copy[i], b->currencies[i], sizeof copy[i]);
+                list[i] = copy[i];
+            }
+            e = set_currencies(b, def, list, n, bad_field);
+        }
+    }
+    if (e == PB_OK) {
+        b->updated_at = now > b->updated_at ? now : b->updated_at;
+        e = store_err(c, pb_store_brand_update(c, b), PB_ERR_BRAND_NOT_FOUND, "brand update");
+    }
+    if (e == PB_OK && out) /* what is stored now, exactly as a later get returns it */
+        e = store_err(c, pb_store_brand_get(c, id, out), PB_ERR_BRAND_NOT_FOUND, "brand get");
+    free(b);
+    return e;
+}
+
+/* By internal id. */
+pb_err pb_tenancy_brand_get(pb_store_conn *c, int64_t id, pb_brand *out)
+{
+    return store_err(c, pb_store_brand_get(c, id, out), PB_ERR_BRAND_NOT_FOUND, "brand get");
+}
+
+/* By code; a malformed code is simply not found. */
+pb_err pb_tenancy_brand_by_code(pb_store_conn *c, const char *code, pb_brand *out)
+{
+    if (!pb_tenancy_code_valid(code))
+        return PB_ERR_BRAND_NOT_FOUND;
+    return store_err(c, pb_store_brand_by_code(c, code, out), PB_ERR_BRAND_NOT_FOUND,
+                     "brand by code");
+}
+
+/* Pages through the brands and keeps those in scope until cap are found. */
+pb_err pb_tenancy_brand_list(pb_store_conn *c, const pb_brand_scope *scope, int64_t after_id,
+                             pb_brand *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (cap == 0)
+        return PB_OK;
+    pb_brand *page = calloc(cap, sizeof *page);
+    if (!page)
+        return PB_ERR_INTERNAL;
+    pb_err e = PB_OK;
+    for (;;) {
+        size_t got = 0;
+        e = store_err(c, pb_store_brand_list(c, after_id, page, cap, &got), PB_ERR_INTERNAL,
+                      "brand list");
+        if (e != PB_OK || got == 0)
+            break;
+        for (size_t i = 0; i < got && *n < cap; i++)
+            if (pb_brand_scope_allows(scope, page[i].id))
+                out[(*n)++] = page[i];
+        after_id = page[got - 1].id;
+        if (*n == cap || got < cap)
+            break;
+    }
+    free(page);
+    return e;
+}

@@ -1,0 +1,94 @@
+/*
+ * tenancy.h — brands (tenants): the only door to them.
+ *
+ * A brand has an immutable code ([a-z0-9-]{2,32}; it names the brand in the
+ * ledger and in tokens), a name, the currencies it accepts and its default one,
+ * the jurisdiction whose licence it operates under, settings (a JSON object) and
+ * a status (active, suspended: a suspended brand takes no new registrations;
+ * its players can still log in, e.g. to withdraw). Players and their money
+ * belong to one brand; staff see the brands of their scope (pb_brand_scope),
+ * and every staff query is filtered by it.
+ *
+ * Every function runs on the caller's connection: reads see what the caller's
+ * transaction sees; writes belong in the caller's PB_STORE_WRITE transaction
+ * (each write is all or nothing on its own). Nothing here begins or commits.
+ * Validation failures name the field in *bad_field (may be NULL) and write nothing.
+ */
+#ifndef PB_TENANCY_TENANCY_H
+#define PB_TENANCY_TENANCY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+typedef pb_store_brand pb_brand;
+
+/* The brands a staff member may see: every brand, or a list of brand ids. */
+#define PB_SCOPE_MAX_BRANDS 64
+typedef struct pb_brand_scope {
+    bool all;
+    size_t n;
+    int64_t brand_ids[PB_SCOPE_MAX_BRANDS];
+} pb_brand_scope;
+
+/* True when the scope includes the brand. A NULL scope means "no restriction". */
+bool pb_brand_scope_allows(const pb_brand_scope *scope, int64_t brand_id);
+
+/* A new brand. */
+typedef struct pb_brand_spec {
+    const char *code;
+    const char *name;
+    const char *default_currency;
+    const char *const *currencies; /* accepted currencies, including the default; none = only it */
+    size_t ncurrencies;
+    const char *jurisdiction; /* "MT", "GB", "CA-ON" */
+    const char *settings;     /* a JSON object; NULL = {} */
+} pb_brand_spec;
+
+/* Creates a brand. FIELD_INVALID (code, name, jurisdiction, settings, currencies),
+ * CURRENCY_UNKNOWN, CURRENCY_NOT_ALLOWED (the default is not in the list),
+ * BRAND_EXISTS. out (may be NULL) receives the stored brand. */
+pb_err pb_tenancy_brand_create(pb_store_conn *c, const pb_brand_spec *spec, int64_t now,
+                               pb_brand *out, const char **bad_field);
+
+/* A change to a brand; NULL / 0 fields stay as they are. The code never changes.
+ * Players keep their currency when it leaves the brand's list; only new
+ * registrations are refused in it. */
+typedef struct pb_brand_update {
+    const char *name;
+    const char *default_currency;
+    const char *const *currencies; /* replaces the list when non-NULL */
+    size_t ncurrencies;
+    const char *jurisdiction;
+    const char *settings; /* replaces the settings object */
+    const char *status;   /* "active" | "suspended" */
+} pb_brand_update;
+
+/* Updates brand `id` (BRAND_NOT_FOUND) with the same validation as create;
+ * CURRENCY_NOT_ALLOWED when the default would not be in the list. */
+pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_update *u,
+                               int64_t now, pb_brand *out, const char **bad_field);
+
+/* Lookups; BRAND_NOT_FOUND when absent. */
+pb_err pb_tenancy_brand_get(pb_store_conn *c, int64_t id, pb_brand *out);
+pb_err pb_tenancy_brand_by_code(pb_store_conn *c, const char *code, pb_brand *out);
+
+/* Up to cap brands in `scope` (NULL: all) with id > after_id, in id order; *n
+ * receives the count. Pass the last id back as after_id for the next page. */
+pb_err pb_tenancy_brand_list(pb_store_conn *c, const pb_brand_scope *scope, int64_t after_id,
+                             pb_brand *out, size_t cap, size_t *n);
+
+/* True when the brand accepts the currency (exact code, e.g. "EUR"). */
+bool pb_tenancy_currency_allowed(const pb_brand *b, const char *currency);
+/* True for an active brand. */
+bool pb_tenancy_brand_active(const pb_brand *b);
+
+/* Validators shared with the other domains. */
+bool pb_tenancy_code_valid(const char *code);         /* [a-z0-9-]{2,32}, no leading '-' */
+bool pb_tenancy_country_valid(const char *cc);        /* ISO 3166-1 alpha-2, upper case */
+bool pb_tenancy_jurisdiction_valid(const char *code); /* "MT" or "CA-ON" */
+
+#endif

@@ -1,0 +1,527 @@
+#!/usr/bin/python3
+"""test_ops.py PATH/TO/pitboss — API tests of the operations endpoints against a
+real `pitboss serve` with a fresh SQLite database (speaks TAP).
+
+Covers /healthz, /readyz (also when the schema is not current), /metrics (request
+counters, histograms, ledger counters, gauges, exposition syntax), request ids and
+W3C traceparent (echo, continuation, creation), 404/405 bodies with stable codes
+and trace ids, oversize bodies (413 before the body is sent), oversize headers,
+/openapi.yaml (OpenAPI 3.1; the route table and the document list the same
+operations; the ErrorCode enum equals src/core/error.h), /docs, every response
+validated against the document's schemas (JSON Schema 2020-12), 1000 requests on
+one keep-alive connection, the JSON request log, `serve --help` and bad flags,
+and SIGTERM: a request whose body is still being uploaded is completed, new
+connections are refused, the process exits 0.
+
+Run with Debian's /usr/bin/python3 (python3-yaml, python3-jsonschema).
+"""
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import jsonschema
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Server, Tap, binary_from_argv, parse_raw_response  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = binary_from_argv()
+UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+CLIENT_TP = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def registry():
+    """[(code, status)] from the PB_ERRORS X-macro of src/core/error.h, without OK."""
+    with open(os.path.join(ROOT, "src/core/error.h"), encoding="utf-8") as f:
+        rows = re.findall(r'X\((\w+),\s*(\d+),', f.read())
+    return [(c, int(s)) for c, s in rows if c != "OK"]
+
+
+class Spec:
+    """The served OpenAPI document and JSON Schema validation against it."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.resolver = jsonschema.RefResolver("", doc)
+
+    def validate(self, instance, ref):
+        """Raises jsonschema.ValidationError unless instance matches #/components/schemas/<ref>."""
+        schema = {"$ref": "#/components/schemas/" + ref}
+        jsonschema.Draft202012Validator(schema, resolver=self.resolver).validate(instance)
+
+    def deref(self, obj):
+        while isinstance(obj, dict) and "$ref" in obj:
+            _, obj = self.resolver.resolve(obj["$ref"])
+        return obj
+
+    def check_response(self, pattern, method, r):
+        """Checks r against the operation's documented response: content type,
+        body schema, header patterns; errors also against ErrorCode's status."""
+        op = self.doc["paths"][pattern][method.lower()]
+        spec = op["responses"].get(str(r.status)) or op["responses"].get("default")
+        assert spec is not None, f"{method} {pattern}: status {r.status} not documented"
+        spec = self.deref(spec)
+        ctype = (r.header("content-type") or "").split(";")[0].strip()
+        content = spec.get("content", {})
+        assert ctype in content, f"{method} {pattern} {r.status}: content type {ctype} not in {list(content)}"
+        schema = self.deref(content[ctype].get("schema", {}))
+        if ctype == "application/json":
+            body = r.json()
+            jsonschema.Draft202012Validator(schema, resolver=self.resolver).validate(body)
+            if "error" in body:
+                self.check_error_status(body, r.status)
+        for name, h in spec.get("headers", {}).items():
+            h = self.deref(h)
+            value = r.header(name)
+            assert value is not None, f"{method} {pattern}: header {name} missing"
+            jsonschema.Draft202012Validator(h["schema"]).validate(value)
+        return True
+
+    def check_error_status(self, body, status):
+        statuses = self.deref(self.doc["components"]["schemas"]["ErrorCode"])["x-pitboss-http-status"]
+        code = body["error"]["code"]
+        assert statuses[code] == status, f"{code} documented as {statuses[code]}, answered {status}"
+
+
+def main():
+    tap = Tap(31)
+    srv = Server(BIN)
+    try:
+        run_cases(tap, srv)
+    finally:
+        srv.cleanup()
+    sys.exit(tap.done())
+
+
+def run_cases(tap, srv):
+    spec_holder = {}
+
+    def healthz():
+        r = srv.request("GET", "/healthz")
+        assert r.status == 200 and r.json() == {"status": "ok"}, r
+        assert r.header("content-type") == "application/json", r
+        assert r.header("cache-control") == "no-store", r
+
+    def readyz():
+        r = srv.request("GET", "/readyz")
+        body = r.json()
+        assert r.status == 200 and body["status"] == "ready", r
+        assert isinstance(body["schema_version"], int) and body["schema_version"] >= 1, r
+
+    def readyz_outdated_schema():
+        con = sqlite3.connect(srv.db, timeout=10)
+        try:
+            con.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES (9999, 'future', 0)")
+            con.commit()
+            r = srv.request("GET", "/readyz")
+            assert r.status == 503, r
+            err = r.json()["error"]
+            assert err["code"] == "STORE_UNAVAILABLE" and "9999" in err["message"], r
+            con.execute("DELETE FROM schema_migrations WHERE version = 9999")
+            con.commit()
+        finally:
+            con.close()
+        assert srv.request("GET", "/readyz").status == 200
+
+    def request_id_echo():
+        r = srv.request("GET", "/healthz", headers={"X-Request-Id": "client-req:42_a.b"})
+        assert r.header("x-request-id") == "client-req:42_a.b", r
+        for bad in ("has space", "x" * 65, "semi;colon"):
+            r = srv.request("GET", "/healthz", headers={"X-Request-Id": bad})
+            assert UUID7.match(r.header("x-request-id") or ""), (bad, r)
+        r = srv.request("GET", "/healthz")
+        assert UUID7.match(r.header("x-request-id") or ""), r
+
+    def traceparent_continued():
+        r = srv.request("GET", "/healthz", headers={"traceparent": CLIENT_TP})
+        m = TRACEPARENT.match(r.header("traceparent") or "")
+        assert m, r
+        assert m.group(1) == "0af7651916cd43dd8448eb211c80319c", r
+        assert m.group(2) != "b7ad6b7169203331", "the server must use its own span id"
+        assert m.group(3) == "01", r
+
+    def traceparent_created():
+        seen = set()
+        for tp in (None, "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                   "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+                   "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", "garbage"):
+            r = srv.request("GET", "/healthz", headers={"traceparent": tp} if tp else {})
+            m = TRACEPARENT.match(r.header("traceparent") or "")
+            assert m and m.group(1) != "0af7651916cd43dd8448eb211c80319c", (tp, r)
+            assert m.group(1) != "0" * 32
+            seen.add(m.group(1))
+        assert len(seen) == 5, "every new trace gets its own id"
+
+    def not_found():
+        r = srv.request("GET", "/no/such/thing", headers={"traceparent": CLIENT_TP})
+        assert r.status == 404, r
+        err = r.json()["error"]
+        assert err["code"] == "NOT_FOUND" and err["message"], r
+        assert err["trace_id"] == "0af7651916cd43dd8448eb211c80319c", r
+        spec_holder["spec"].validate(r.json(), "Error")
+        for path in ("/healthz/", "/HEALTHZ", "//healthz"):
+            assert srv.request("GET", path).status == 404, path
+
+    def method_not_allowed():
+        r = srv.request("POST", "/healthz", body=b"{}", headers={"Content-Type": "application/json"})
+        assert r.status == 405, r
+        assert r.header("allow") == "GET, HEAD", r
+        err = r.json()["error"]
+        assert err["code"] == "METHOD_NOT_ALLOWED", r
+        assert TRACEPARENT.match(r.header("traceparent")).group(1) == err["trace_id"], r
+        spec_holder["spec"].validate(r.json(), "Error")
+        r = srv.request("DELETE", "/metrics")
+        assert r.status == 405 and r.json()["error"]["code"] == "METHOD_NOT_ALLOWED", r
+
+    def head_request():
+        r = srv.request("HEAD", "/healthz")
+        assert r.status == 200 and r.body == b"", r
+
+    def oversize_body():
+        # only the headers are sent: the server must answer without reading a body
+        data = srv.raw(b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: 2097152\r\n\r\n")
+        status, headers, body = parse_raw_response(data)
+        assert status == 413, data[:500]
+        err = json.loads(body)["error"]
+        assert err["code"] == "PAYLOAD_TOO_LARGE" and re.match(r"^[0-9a-f]{32}$", err["trace_id"]), body
+        assert headers.get("connection", "").lower() == "close", headers
+        spec_holder["spec"].check_error_status(json.loads(body), status)
+
+    def oversize_headers():
+        data = srv.raw(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+        status, _, _ = parse_raw_response(data)
+        assert status in (413, 431), data[:300]
+        assert srv.request("GET", "/healthz").status == 200, "the server survives"
+
+    def openapi_yaml():
+        r = srv.request("GET", "/openapi.yaml")
+        assert r.status == 200, r
+        assert r.header("content-type").startswith("application/yaml"), r
+        doc = yaml.safe_load(r.body.decode("utf-8"))
+        assert str(doc["openapi"]).startswith("3.1."), doc.get("openapi")
+        with open(os.path.join(ROOT, "docs/openapi.yaml"), encoding="utf-8") as f:
+            assert yaml.safe_load(f) == doc, "the binary serves docs/openapi.yaml as built"
+        jsonschema.Draft202012Validator.check_schema(doc["components"]["schemas"]["Error"])
+        spec_holder["spec"] = Spec(doc)
+
+    def routes_match_openapi():
+        out = subprocess.run([BIN, "routes"], capture_output=True, check=True, timeout=30)
+        routes = [json.loads(l) for l in out.stdout.decode().splitlines() if l.strip()]
+        assert routes, "pitboss routes printed nothing"
+        doc = spec_holder["spec"].doc
+        documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops
+                      if m in ("get", "put", "post", "patch", "delete")}
+        table = {(r["method"], r["pattern"]) for r in routes}
+        problems = [f"in the route table, not in openapi.yaml: {m} {p}" for m, p in sorted(table - documented)]
+        problems += [f"in openapi.yaml, not in the route table: {m} {p}" for m, p in sorted(documented - table)]
+        for r in routes:
+            op = doc["paths"].get(r["pattern"], {}).get(r["method"].lower())
+            if not op:
+                continue
+            if op.get("operationId") != r["name"]:
+                problems.append(f"{r['method']} {r['pattern']}: operationId {op.get('operationId')} != route name {r['name']}")
+            if op.get("x-pitboss-permission") != r["permission"]:
+                problems.append(f"{r['method']} {r['pattern']}: x-pitboss-permission {op.get('x-pitboss-permission')} != {r['permission']}")
+        return not problems or "\n".join(problems)
+
+    def error_codes_match_registry():
+        schema = spec_holder["spec"].doc["components"]["schemas"]["ErrorCode"]
+        want = registry()
+        have_enum = schema["enum"]
+        have_status = schema["x-pitboss-http-status"]
+        problems = []
+        if have_enum != [c for c, _ in want]:
+            problems.append(f"enum differs: missing {sorted(set(c for c, _ in want) - set(have_enum))}, "
+                            f"extra {sorted(set(have_enum) - set(c for c, _ in want))}")
+        for c, s in want:
+            if have_status.get(c) != s:
+                problems.append(f"{c}: status {have_status.get(c)} in openapi.yaml, {s} in error.h")
+        if problems:
+            problems.append("run scripts/gen_error_enum.py --write")
+        return not problems or "\n".join(problems)
+
+    def responses_match_schemas():
+        spec = spec_holder["spec"]
+        for pattern, method in (("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"),
+                                ("/openapi.yaml", "GET"), ("/docs", "GET")):
+            spec.check_response(pattern, method, srv.request(method, pattern))
+        spec.check_response("/healthz", "GET", srv.request("DELETE", "/healthz"))
+
+    def docs_page():
+        r = srv.request("GET", "/docs")
+        assert r.status == 200 and r.header("content-type").startswith("text/html"), r
+        html = r.body.decode("utf-8")
+        assert 'href="/openapi.yaml"' in html, html[:500]
+        out = subprocess.run([BIN, "routes"], capture_output=True, check=True, timeout=30)
+        for line in out.stdout.decode().splitlines():
+            route = json.loads(line)
+            assert f"<code>{route['pattern']}</code>" in html, route
+            assert f"<td>{route['name']}</td>" in html, route
+
+    def keep_alive_1000():
+        conn = srv.connection()
+        try:
+            conn.connect()
+            sock = conn.sock
+            for i in range(1000):
+                r = srv.request("GET", "/healthz", conn=conn)
+                assert r.status == 200, (i, r)
+                assert conn.sock is sock, f"connection not kept alive at request {i}"
+        finally:
+            conn.close()
+
+    def metrics():
+        for _ in range(3):
+            srv.request("GET", "/healthz")
+        srv.request("GET", "/no/such/thing")
+        r = srv.request("GET", "/metrics")
+        assert r.status == 200, r
+        assert r.header("content-type").startswith("text/plain; version=0.0.4"), r
+        text = r.body.decode("utf-8")
+        series = parse_prometheus(text)
+        ok = series.get('pitboss_http_requests_total{route="healthz",method="GET",status="200"}', 0)
+        assert ok >= 1000, f"healthz counter {ok}"
+        assert series.get('pitboss_http_requests_total{route="unmatched",method="GET",status="404"}', 0) >= 1
+        assert series.get('pitboss_http_requests_total{route="healthz",method="POST",status="405"}', 0) >= 1
+        count = series['pitboss_http_request_duration_seconds_count{route="healthz"}']
+        assert series['pitboss_http_request_duration_seconds_bucket{route="healthz",le="+Inf"}'] == count
+        les = [v for k, v in series.items() if k.startswith('pitboss_http_request_duration_seconds_bucket{route="healthz"')]
+        assert les == sorted(les), "buckets are cumulative"
+        for name in ("pitboss_ledger_batches_total", "pitboss_ledger_transfers_total",
+                     "pitboss_ledger_batch_size_max", "pitboss_ledger_commit_seconds_total",
+                     "pitboss_http_open_connections", "pitboss_http_requests_in_flight"):
+            assert name in series, f"{name} missing"
+        assert series["pitboss_http_open_connections"] >= 1, "the scrape's own connection is open"
+        assert series["pitboss_http_requests_in_flight"] >= 1, "the scrape itself is in flight"
+        assert '# TYPE pitboss_http_request_duration_seconds histogram' in text
+
+    def request_log():
+        srv.request("GET", "/healthz", headers={"X-Request-Id": "log-check-1", "traceparent": CLIENT_TP})
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            lines = [l for l in srv.log_events("http.request") if l.get("request_id") == "log-check-1"]
+            if lines:
+                break
+            time.sleep(0.05)
+        assert lines, "no http.request line for the request"
+        l = lines[0]
+        for key in ("ts", "level", "method", "route", "path", "status", "latency_ms", "bytes",
+                    "trace_id", "span_id", "client_ip"):
+            assert key in l, f"{key} missing in {l}"
+        assert l["route"] == "healthz" and l["status"] == 200 and l["method"] == "GET", l
+        assert l["trace_id"] == "0af7651916cd43dd8448eb211c80319c" and l["client_ip"] == "127.0.0.1", l
+        assert isinstance(l["latency_ms"], float) and l["bytes"] == 15, l
+
+    def serve_help():
+        out = subprocess.run([BIN, "serve", "--help"], capture_output=True, timeout=30)
+        text = out.stdout.decode()
+        assert out.returncode == 0, out
+        for flag, env in (("--listen", "PITBOSS_LISTEN"), ("--db", "PITBOSS_DB"),
+                          ("--threads", "PITBOSS_HTTP_THREADS"), ("--max-body", "PITBOSS_MAX_BODY"),
+                          ("--max-connections", "PITBOSS_MAX_CONNECTIONS"),
+                          ("--timeout", "PITBOSS_HTTP_TIMEOUT"), ("--keys-dir", "PITBOSS_KEYS_DIR"),
+                          ("--log-level", "PITBOSS_LOG_LEVEL")):
+            assert flag in text and env in text, f"{flag}/{env} not documented"
+
+    def serve_bad_flags():
+        for args in (["--threads", "0"], ["--max-body", "x"], ["--bogus"], ["--log-level", "loud"],
+                     ["extra"]):
+            out = subprocess.run([BIN, "serve", *args], capture_output=True, timeout=30,
+                                 env={"PATH": os.environ.get("PATH", "")})
+            assert out.returncode == 2, (args, out)
+        out = subprocess.run([BIN, "serve"], capture_output=True, timeout=30,
+                             env={"PITBOSS_HTTP_THREADS": "-3", "PATH": os.environ.get("PATH", "")})
+        assert out.returncode == 2 and b"PITBOSS_HTTP_THREADS" in out.stderr, out
+
+    def listen_in_use():
+        out = subprocess.run([BIN, "serve", "--listen", f"127.0.0.1:{srv.port}", "--db",
+                              os.path.join(srv.dir, "other.db"), "--keys-dir",
+                              os.path.join(srv.dir, "k2")], capture_output=True, timeout=30)
+        assert out.returncode == 1 and b"cannot listen" in out.stderr, out
+
+    def env_config():
+        other = Server(BIN, env={"PITBOSS_MAX_BODY": "10", "PITBOSS_HTTP_THREADS": "1"})
+        try:
+            listening = other.log_events("http.listening")[0]
+            assert listening["max_body"] == 10 and listening["threads"] == 1, listening
+            r = other.request("GET", "/healthz", body=b"0123456789A")
+            assert r.status == 413 and r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE", r
+            keys = os.path.join(other.dir, "keys")
+            assert os.path.isdir(keys) and (os.stat(keys).st_mode & 0o777) == 0o700
+            assert other.stop() == 0
+        finally:
+            other.cleanup()
+
+    def sigterm_drains_slow_upload():
+        other = Server(BIN, extra_args=["--drain-timeout", "20"])
+        try:
+            body = b"x" * 100000
+            s = socket.create_connection((other.host, other.port), timeout=20)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body))
+            s.sendall(body[:50000])
+            time.sleep(0.3)
+            other.proc.send_signal(15)
+            deadline = time.monotonic() + 10
+            while not other.log_events("http.draining") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert other.log_events("http.draining"), "no http.draining line"
+            try:
+                socket.create_connection((other.host, other.port), timeout=2).close()
+                refused = False
+            except OSError:
+                refused = True
+            assert refused, "new connections must be refused while draining"
+            assert other.proc.poll() is None, "exited with a request in flight"
+            time.sleep(0.5)
+            assert other.proc.poll() is None, "exited with a request in flight"
+            s.sendall(body[50000:])
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            s.close()
+            status, headers, resp_body = parse_raw_response(data)
+            assert status == 200 and json.loads(resp_body) == {"status": "ok"}, data[:300]
+            assert headers.get("connection", "").lower() == "close", headers
+            rc = other.proc.wait(20)
+            assert rc == 0, f"exit status {rc}"
+            stopped = other.log_events("http.stopped")
+            assert stopped and "0 request(s) cut short" in stopped[0]["msg"], stopped
+        finally:
+            other.cleanup()
+
+    def new_requests_while_draining_get_503():
+        other = Server(BIN, extra_args=["--drain-timeout", "20"])
+        try:
+            conn = other.connection()
+            assert other.request("GET", "/healthz", conn=conn).status == 200
+            # an upload in flight keeps the server draining
+            s = socket.create_connection((other.host, other.port), timeout=20)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
+            time.sleep(0.2)
+            other.proc.send_signal(15)
+            deadline = time.monotonic() + 10
+            while not other.log_events("http.draining") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            r = other.request("GET", "/healthz", conn=conn)  # the kept-alive connection
+            assert r.status == 503 and r.json()["error"]["code"] == "SHUTTING_DOWN", r
+            assert (r.header("connection") or "").lower() == "close", r
+            conn.close()
+            s.sendall(b"67890")
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            s.close()
+            status, _, _ = parse_raw_response(data)
+            assert status == 200, status
+            assert other.proc.wait(20) == 0
+        finally:
+            other.cleanup()
+
+    def bad_path_encoding():
+        for path in ("/healthz%", "/%zz", "/%00"):
+            data = srv.raw(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+            status, _, body = parse_raw_response(data)
+            assert status in (400, 404), (path, data[:200])
+            if status != 400:
+                assert json.loads(body)["error"]["code"] == "NOT_FOUND"
+
+    def concurrent_clients():
+        import threading
+        errors = []
+
+        def worker():
+            try:
+                conn = srv.connection()
+                for _ in range(50):
+                    r = srv.request("GET", "/readyz", conn=conn)
+                    if r.status != 200:
+                        errors.append(r)
+                conn.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+        threads = [threading.Thread(target=worker) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return not errors or repr(errors[:3])
+
+    def stop_exits_zero():
+        rc = srv.stop()
+        assert rc == 0, f"exit status {rc}; last logs: {srv.logs[-5:]}"
+        stopped = srv.log_events("serve.stopped")
+        assert stopped, "no serve.stopped line"
+
+    cases = [
+        ("GET /healthz is 200 {status: ok}", healthz),
+        ("GET /readyz is 200 with the schema version", readyz),
+        ("GET /readyz is 503 STORE_UNAVAILABLE when the schema is not current", readyz_outdated_schema),
+        ("X-Request-Id is echoed when acceptable, else a new UUIDv7", request_id_echo),
+        ("a valid traceparent is continued with a new span id", traceparent_continued),
+        ("invalid or missing traceparent starts a new trace", traceparent_created),
+        ("GET /openapi.yaml is OpenAPI 3.1 YAML, the built docs/openapi.yaml", openapi_yaml),
+        ("unknown paths get 404 NOT_FOUND with the trace id", not_found),
+        ("a known path with another method gets 405 with Allow", method_not_allowed),
+        ("HEAD is answered for GET routes, without a body", head_request),
+        ("a body announced over the limit gets 413 before it is sent", oversize_body),
+        ("oversize headers are refused and the server survives", oversize_headers),
+        ("the route table and the OpenAPI paths list the same operations", routes_match_openapi),
+        ("the ErrorCode enum and its statuses equal src/core/error.h", error_codes_match_registry),
+        ("responses match the OpenAPI schemas (JSON Schema 2020-12)", responses_match_schemas),
+        ("/docs lists every route and links /openapi.yaml", docs_page),
+        ("1000 requests on one keep-alive connection", keep_alive_1000),
+        ("/metrics has request counters, histograms, ledger and connection metrics", metrics),
+        ("one JSON log line per request with route, status, latency and trace id", request_log),
+        ("serve --help documents every flag with its environment variable", serve_help),
+        ("bad flags and environment values exit 2", serve_bad_flags),
+        ("an address in use exits 1", listen_in_use),
+        ("PITBOSS_* variables configure the server; keys dir created 0700", env_config),
+        ("bad percent-encoding in the path is a 4xx", bad_path_encoding),
+        ("16 concurrent keep-alive clients", concurrent_clients),
+        ("SIGTERM completes a slowly uploaded request, refuses new connections, exits 0",
+         sigterm_drains_slow_upload),
+        ("requests arriving while draining get 503 SHUTTING_DOWN", new_requests_while_draining_get_503),
+        ("responses to errors validate against the Error schema", lambda: spec_holder["spec"].validate(
+            srv.request("GET", "/nope").json(), "Error")),
+        ("every error body names its trace id as in traceparent", lambda: all(
+            TRACEPARENT.match(r.header("traceparent")).group(1) == r.json()["error"]["trace_id"]
+            for r in (srv.request("GET", "/nope"), srv.request("PUT", "/readyz")))),
+        ("/metrics counts the 413 answers", lambda: parse_prometheus(srv.request("GET", "/metrics").body.decode())
+            .get('pitboss_http_requests_total{route="healthz",method="POST",status="413"}', 0) >= 1),
+        ("SIGTERM stops the server with exit status 0", stop_exits_zero),
+    ]
+    assert len(cases) == tap.plan, f"plan {tap.plan} but {len(cases)} cases"
+    for name, fn in cases:
+        tap.case(name, fn)
+
+
+def parse_prometheus(text):
+    """{series: value} of a text exposition; raises on a malformed line."""
+    out = {}
+    line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})?) (-?[0-9.e+]+|\+Inf|NaN)$')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            assert re.match(r"^# (HELP|TYPE) [a-zA-Z_:]", line) or not line, line
+            continue
+        m = line_re.match(line)
+        assert m, f"malformed metrics line: {line!r}"
+        out[m.group(1)] = float(m.group(3))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+/*
+ * test_router.c — route matching (literals, parameters, specificity, HEAD),
+ * the 404/405 decision with its Allow list, and table validation.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "http/http.h"
+
+static void h(pb_http_request *req, void *app)
+{
+    (void)req;
+    (void)app;
+}
+
+static const pb_route routes[] = {
+    {"GET", "/healthz", NULL, h, "healthz"},
+    {"GET", "/v1/admin/players/{id}", "players.read", h, "players.get"},
+    {"PATCH", "/v1/admin/players/{id}", "players.write", h, "players.patch"},
+    {"GET", "/v1/admin/players/search", "players.read", h, "players.search"},
+    {"POST", "/v1/admin/players", "players.write", h, "players.create"},
+    {"GET", "/v1/brands/{brand}/players/{id}/wallets/{currency}", "player", h, "wallet.get"},
+    {"DELETE", "/v1/sessions/{id}", "player", h, "sessions.delete"},
+};
+#define N (sizeof routes / sizeof routes[0])
+
+/* The value of parameter `name` in m as a NUL-terminated copy. */
+static const char *param(const pb_route_match *m, const char *name)
+{
+    static char buf[128];
+    for (size_t i = 0; i < m->nparams; i++)
+        if (m->params[i].name_len == strlen(name) &&
+            memcmp(m->params[i].name, name, m->params[i].name_len) == 0) {
+            memcpy(buf, m->params[i].value, m->params[i].value_len);
+            buf[m->params[i].value_len] = '\0';
+            return buf;
+        }
+    return NULL;
+}
+
+static void test_literal(void **state)
+{
+    (void)state;
+    pb_route_match m;
+    assert_int_equal(pb_http_route_find(routes, N, "GET", "/healthz", &m), PB_OK);
+    assert_string_equal(m.route->name, "healthz");
+    assert_int_equal(m.index, 0);
+    assert_int_equal(m.nparams, 0);
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    pb_route_match m;
+    assert_int_equal(pb_http_route_find(routes, N, "GET", "/v1/admin/players/p-42", &m), PB_OK);
+    assert_string_equal(m.route->name, "players.get");
+    assert_int_equal(m.nparams, 1);
+    assert_string_equal(param(&m, "id"), "p-42");
+
+    assert_int_equal(
+        pb_http_route_find(routes, N, "GET", "/v1/brands/demo/players/7/wallets/EUR", &m), PB_OK);
+    assert_string_equal(m.route->name, "wallet.get");
+    assert_int_equal(m.nparams, 3);
+    assert_string_equal(param(&m, "brand"), "demo");
+    assert_string_equal(param(&m, "id"), "7");
+    assert_string_equal(param(&m, "currency"), "EUR");
+    assert_null(param(&m, "nope"));
+
+    /* values stay percent-encoded: the server decodes them per segment */
+    assert_int_equal(pb_http_route_find(routes, N, "GET", "/v1/admin/players/a%2Fb", &m), PB_OK);
+    assert_string_equal(param(&m, "id"), "a%2Fb");
+}
+
+static void test_literal_beats_param(void **state)
+{
+    (void)state;
+    pb_route_match m;
+    assert_int_equal(pb_http_route_find(routes, N, "GET", "/v1/admin/players/search", &m), PB_OK);
+    assert_string_equal(m.route->name, "players.search");
+    assert_int_equal(m.nparams, 0);
+    /* PATCH has no literal route: the parameter route takes "search" as an id */
+    assert_int_equal(pb_http_route_find(routes, N, "PATCH", "/v1/admin/players/search", &m), PB_OK);
+    assert_string_equal(m.route->name, "players.patch");
+    assert_string_equal(param(&m, "id"), "search");
+}
+
+static void test_head_served_by_get(void **state)
+{
+    (void)state;
+    pb_route_match m;
+    assert_int_equal(pb_http_route_find(routes, N, "HEAD", "/healthz", &m), PB_OK);
+    assert_string_equal(m.route->name, "healthz");
+}
+
+static void test_not_found(void **state)
+{
+    (void)state;
+    pb_route_match m;
+    const char *paths[] = {"/",         "/healthz/",          "/healthzz",
+                           "//healthz", "/v1/admin/players/", "/v1/admin/players/1/x",
+                           "",          "healthz",            "/v1/admin//players"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        assert_int_equal(pb_http_route_find(routes, N, "GET", paths[i], &m), PB_ERR_NOT_FOUND);
+        assert_null(m.route);
+    }
+}
+
+static void test_method_not_allowed(void **state)
+{
+    (void)state;
+    pb_route_match m;
+    assert_int_equal(pb_http_route_find(routes, N, "POST", "/healthz", &m),
+                     PB_ERR_METHOD_NOT_ALLOWED);
+    assert_null(m.route);
+    assert_string_equal(m.allow, "GET, HEAD");
+    assert_int_equal(m.path_route, 0);
+
+    assert_int_equal(pb_http_route_find(routes, N, "DELETE", "/v1/admin/players/1", &m),
+                     PB_ERR_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "GET, HEAD, PATCH");
+    assert_string_equal(routes[m.path_route].name, "players.get");
+
+    assert_int_equal(pb_http_route_find(routes, N, "GET", "/v1/admin/players", &m),
+                     PB_ERR_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "POST");
+
+    assert_int_equal(pb_http_route_find(routes, N, "BREW", "/v1/sessions/x", &m),
+                     PB_ERR_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "DELETE");
+}
+
+static void test_validate_accepts_table(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    assert_int_equal(pb_http_routes_validate(routes, N, err, sizeof err), 0);
+    assert_int_equal(pb_http_routes_validate(routes, 0, err, sizeof err), 0);
+}
+
+/* Validates a one- or two-row table and returns the reason ("" when valid). */
+static const char *why(pb_route a, const pb_route *b)
+{
+    static char err[256];
+    pb_route t[2] = {a};
+    if (b)
+        t[1] = *b;
+    err[0] = '\0';
+    pb_http_routes_validate(t, b ? 2 : 1, err, sizeof err);
+    return err;
+}
+
+static void test_validate_rejects(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(why((pb_route){"HEAD", "/x", NULL, h, "x"}, NULL), "method"));
+    assert_non_null(strstr(why((pb_route){"get", "/x", NULL, h, "x"}, NULL), "method"));
+    assert_non_null(strstr(why((pb_route){"GET", "x", NULL, h, "x"}, NULL), "'/'"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a//b", NULL, h, "x"}, NULL), "segment"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a/", NULL, h, "x"}, NULL), "segment"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a/{Id}", NULL, h, "x"}, NULL), "parameter"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a/{1d}", NULL, h, "x"}, NULL), "parameter"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a/x{id}", NULL, h, "x"}, NULL), "segment"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a/{id}/{id}", NULL, h, "x"}, NULL), "repeats"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a", NULL, NULL, "x"}, NULL), "handler"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a", NULL, h, "A b"}, NULL), "name"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a", NULL, h, NULL}, NULL), "name"));
+    assert_non_null(strstr(why((pb_route){"GET", "/a", "Bad Perm", h, "a"}, NULL), "permission"));
+    pb_route dup_name = {"POST", "/b", NULL, h, "a"};
+    assert_non_null(strstr(why((pb_route){"GET", "/a", NULL, h, "a"}, &dup_name), "already used"));
+    pb_route same_shape = {"GET", "/p/{other}", NULL, h, "b"};
+    assert_non_null(
+        strstr(why((pb_route){"GET", "/p/{id}", NULL, h, "a"}, &same_shape), "same shape"));
+    pb_route other_method = {"PUT", "/p/{other}", NULL, h, "b"};
+    assert_string_equal(why((pb_route){"GET", "/p/{id}", NULL, h, "a"}, &other_method), "");
+    assert_string_equal(why((pb_route){"GET", "/", NULL, h, "root"}, NULL), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_literal),
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_literal_beats_param),
+        cmocka_unit_test(test_head_served_by_get),
+        cmocka_unit_test(test_not_found),
+        cmocka_unit_test(test_method_not_allowed),
+        cmocka_unit_test(test_validate_accepts_table),
+        cmocka_unit_test(test_validate_rejects),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,621 @@
+/*
+ * test_server.c — the HTTP server in process, over real sockets, with its own
+ * route table and authorizer: path parameters, query strings, the authorizer
+ * (401/403, principal freed with the request), JSON bodies, 404/405, body
+ * limits, suspension (a worker serves others while requests wait; replies from
+ * other threads; ledger deposits through pb_ledger_submit_async), a handler
+ * that forgets to reply, keep-alive, and shutdown (draining in-flight requests,
+ * answering those still suspended with 503 and absorbing their late replies,
+ * and a handler that suspends once the server is stopping).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "core/time.h"
+#include "http/http.h"
+#include "ledger/ledger.h"
+
+/* ---- fixture: a database, a ledger, a pool and a server ---- */
+
+typedef struct app {
+    char dir[64], path[128];
+    pb_store *store;
+    pb_store_pool *pool;
+    pb_ledger *ledger;
+    pb_http_server *srv;
+    uint16_t port;
+    int64_t psp, player;
+    pthread_t threads[64];
+    int nthreads;
+    pthread_mutex_t mu;
+    pb_http_request *hung[8]; /* requests suspended by /hang, in arrival order */
+    int nhung;
+    sem_t hung_ready;
+} app;
+
+static app *A;
+
+/* ---- handlers ---- */
+
+static void h_ping(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    pb_http_reply_json(req, 200, json_pack("{s:b,s:s}", "pong", 1, "path", pb_http_path(req)));
+}
+
+static void h_item(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    const char *who = pb_http_principal(req);
+    pb_http_reply_json(req, 200, json_pack("{s:s,s:s}", "id", pb_http_param(req, "id"), "who",
+                                           who ? who : "-"));
+}
+
+static void h_query(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    const char *a = pb_http_query(req, "a"), *b = pb_http_query(req, "b b");
+    pb_http_reply_json(req, 200, json_pack("{s:s*,s:s*,s:s*}", "a", a, "b b", b, "c",
+                                           pb_http_query(req, "c")));
+}
+
+static void h_echo(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    const char *name = NULL;
+    int64_t n = 0;
+    pb_json_field spec[] = {{"name", PB_JSON_STRING, .required = true, .max_len = 16, .str = &name},
+                            {"n", PB_JSON_INT, .min = 0, .max = 10, .i64 = &n}};
+    if (!pb_http_parse_json(req, spec, 2))
+        return;
+    pb_http_add_header(req, "Location", "/things/1");
+    pb_http_reply_json(req, 201, json_pack("{s:s,s:I}", "name", name, "n", (json_int_t)n));
+}
+
+/* Replies to a suspended request after a pause, from its own thread. */
+static void *late_reply(void *p)
+{
+    usleep(400 * 1000);
+    pb_http_reply_json(p, 200, json_pack("{s:b}", "slow", 1));
+    return NULL;
+}
+
+static void h_slow(pb_http_request *req, void *ctx)
+{
+    app *a = ctx;
+    pb_http_suspend(req);
+    pthread_mutex_lock(&a->mu);
+    bool started = a->nthreads < 64 &&
+                   pthread_create(&a->threads[a->nthreads], NULL, late_reply, req) == 0;
+    if (started)
+        a->nthreads++;
+    pthread_mutex_unlock(&a->mu);
+    if (!started) /* runs on a server thread: report through the reply, not an assert */
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+}
+
+/* Suspends and leaves the reply to the test (at most 8 at a time). */
+static void h_hang(pb_http_request *req, void *ctx)
+{
+    app *a = ctx;
+    pthread_mutex_lock(&a->mu);
+    bool room = a->nhung < 8;
+    if (room) {
+        pb_http_suspend(req);
+        a->hung[a->nhung++] = req;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (!room)
+        pb_http_reply_error(req, PB_ERR_RATE_LIMITED, NULL);
+    sem_post(&a->hung_ready);
+}
+
+/* A deposit in request memory: valid until the reply, whichever thread gives it. */
+typedef struct deposit {
+    pb_http_request *req;
+    pb_transfer t;
+} deposit;
+
+static void on_deposit(void *ctx, pb_err status)
+{
+    deposit *d = ctx;
+    const char *result = status != PB_OK     ? pb_err_code(status)
+                         : d->t.result != PB_OK ? pb_err_code(d->t.result)
+                                                : "committed";
+    pb_http_reply_json(d->req, 200, json_pack("{s:s}", "result", result));
+}
+
+static void h_deposit(pb_http_request *req, void *ctx)
+{
+    app *a = ctx;
+    deposit *d = pb_http_alloc(req, sizeof *d);
+    if (!d) {
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    d->req = req;
+    pb_transfer *t = &d->t;
+    snprintf(t->scope, sizeof t->scope, "http-test");
+    snprintf(t->key, sizeof t->key, "%s", pb_http_param(req, "key"));
+    t->debit_account_id = a->psp;
+    t->credit_account_id = a->player;
+    t->amount = 100;
+    t->code = PB_CODE_DEPOSIT;
+    snprintf(t->currency, sizeof t->currency, "EUR");
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(req));
+    pb_http_suspend(req);
+    if (pb_ledger_submit_async(a->ledger, t, 1, on_deposit, d) != PB_OK)
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+}
+
+static void h_noreply(pb_http_request *req, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+}
+
+static void h_db(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    int cur = 0, latest = 0;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c || pb_store_schema_version(c, &cur, &latest) != PB_STORE_OK) {
+        pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:i}", "schema", cur));
+}
+
+static const pb_route routes[] = {
+    {"GET", "/ping", NULL, h_ping, "ping"},
+    {"GET", "/items/{id}", "items.read", h_item, "items.get"},
+    {"GET", "/query", NULL, h_query, "query"},
+    {"POST", "/echo", NULL, h_echo, "echo"},
+    {"GET", "/slow", NULL, h_slow, "slow"},
+    {"GET", "/hang", NULL, h_hang, "hang"},
+    {"POST", "/deposits/{key}", NULL, h_deposit, "deposit"},
+    {"GET", "/noreply", NULL, h_noreply, "noreply"},
+    {"GET", "/db", NULL, h_db, "db"},
+};
+
+/* Authorization: Bearer good (alice, every permission) | noperm | anything else. */
+static pb_err authorize(void *ctx, pb_http_request *req, const pb_route *route)
+{
+    (void)ctx;
+    const char *h = pb_http_header(req, "Authorization");
+    if (!h)
+        return PB_ERR_UNAUTHENTICATED;
+    if (strcmp(h, "Bearer noperm") == 0)
+        return strcmp(route->permission, "items.read") == 0 ? PB_ERR_FORBIDDEN : PB_OK;
+    if (strcmp(h, "Bearer good") != 0)
+        return PB_ERR_TOKEN_INVALID;
+    pb_http_set_principal(req, strdup("alice"), free);
+    return PB_OK;
+}
+
+/* Starts a server with `threads` workers and, if auth, the authorizer. */
+static void start(app *a, unsigned threads, bool auth)
+{
+    char err[256];
+    pb_http_config cfg = {.listen = "127.0.0.1:0", .threads = threads, .max_body = 1024};
+    a->srv = pb_http_server_new(&cfg, routes, sizeof routes / sizeof *routes, a, a->pool, err,
+                                sizeof err);
+    assert_non_null(a->srv);
+    if (auth)
+        pb_http_server_set_authorizer(a->srv, authorize, NULL);
+    assert_int_equal(pb_http_server_start(a->srv, err, sizeof err), 0);
+    a->port = pb_http_server_port(a->srv);
+    assert_true(a->port > 0);
+}
+
+static int setup(void **state)
+{
+    app *a = calloc(1, sizeof *a);
+    snprintf(a->dir, sizeof a->dir, "/tmp/pbhttp.XXXXXX");
+    assert_non_null(mkdtemp(a->dir));
+    snprintf(a->path, sizeof a->path, "%s/t.db", a->dir);
+    char err[256];
+    a->store = pb_store_open(a->path, err, sizeof err);
+    assert_non_null(a->store);
+    assert_int_equal(pb_store_migrate(a->store, NULL, err, sizeof err), PB_STORE_OK);
+    a->ledger = pb_ledger_open(a->store, NULL, err, sizeof err);
+    assert_non_null(a->ledger);
+    a->pool = pb_store_pool_new(a->store, 6);
+    pthread_mutex_init(&a->mu, NULL);
+    sem_init(&a->hung_ready, 0, 0);
+    pb_ledger_account acc[2];
+    memset(acc, 0, sizeof acc);
+    const char *owners[2] = {"psp", "player:1"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(acc[i].brand, sizeof acc[i].brand, "test");
+        snprintf(acc[i].owner, sizeof acc[i].owner, "%s", owners[i]);
+        snprintf(acc[i].kind, sizeof acc[i].kind, i ? "player_cash" : "psp_clearing");
+        snprintf(acc[i].currency, sizeof acc[i].currency, "EUR");
+        assert_int_equal(pb_ledger_account_create(a->ledger, &acc[i]), PB_OK);
+    }
+    a->psp = acc[0].id;
+    a->player = acc[1].id;
+    A = a;
+    *state = a;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    app *a = *state;
+    if (a->srv)
+        pb_http_server_shutdown(a->srv, 2000);
+    for (int i = 0; i < a->nthreads; i++)
+        pthread_join(a->threads[i], NULL);
+    pb_ledger_close(a->ledger);
+    pb_http_server_free(a->srv);
+    pb_store_pool_free(a->pool);
+    pb_store_close(a->store);
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "%s%s", a->path, sfx[i]);
+        unlink(p);
+    }
+    rmdir(a->dir);
+    pthread_mutex_destroy(&a->mu);
+    sem_destroy(&a->hung_ready);
+    free(a);
+    return 0;
+}
+
+/* One request to the test's server; fails the test when the exchange fails. */
+static resp request(const char *method, const char *path, const char *extra, const char *body)
+{
+    resp r = cl_request(A->port, method, path, extra, body);
+    assert_int_not_equal(r.status, -1);
+    return r;
+}
+
+/* The error code in an error body, or "". */
+static const char *err_code(const resp *r)
+{
+    static char code[64];
+    json_t *j = json_loads(r->body, 0, NULL);
+    snprintf(code, sizeof code, "%s",
+             json_string_value(json_object_get(json_object_get(j, "error"), "code"))
+                 ? json_string_value(json_object_get(json_object_get(j, "error"), "code"))
+                 : "");
+    json_decref(j);
+    return code;
+}
+
+/* ---- tests ---- */
+
+static void test_basics_and_trace(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    resp r = request("GET", "/ping", "X-Request-Id: req-1\r\ntraceparent: "
+                                     "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n",
+                     NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cl_header(&r, "X-Request-Id"), "req-1");
+    const char *tp = cl_header(&r, "traceparent");
+    assert_memory_equal(tp, "00-0af7651916cd43dd8448eb211c80319c-", 36);
+    assert_string_not_equal(tp + 36, "b7ad6b7169203331-01");
+    assert_string_equal(cl_header(&r, "Content-Type"), "application/json");
+    assert_non_null(strstr(r.body, "\"pong\":true"));
+
+    r = request("GET", "/ping", "X-Request-Id: bad id!\r\ntraceparent: 00-zz\r\n", NULL);
+    assert_int_equal(strlen(cl_header(&r, "X-Request-Id")), 36); /* a new UUIDv7 */
+    char t[33], p[17];
+    assert_true(pb_trace_parse(cl_header(&r, "traceparent"), t, p, NULL));
+
+    r = request("HEAD", "/ping", NULL, NULL);
+    assert_int_equal(r.status, 200);
+}
+
+static void test_params_query_and_auth(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    resp r = request("GET", "/items/a%2Fb%20c", "Authorization: Bearer good\r\n", NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"id\":\"a/b c\""));
+    assert_non_null(strstr(r.body, "\"who\":\"alice\""));
+    r = request("GET", "/items/%ff", "Authorization: Bearer good\r\n", NULL);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(err_code(&r), "INVALID_REQUEST");
+    r = request("GET", "/items/%zz", "Authorization: Bearer good\r\n", NULL);
+    assert_string_equal(err_code(&r), "INVALID_REQUEST");
+    r = request("GET", "/items/1", NULL, NULL);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(err_code(&r), "UNAUTHENTICATED");
+    r = request("GET", "/items/1", "Authorization: Bearer forged\r\n", NULL);
+    assert_string_equal(err_code(&r), "TOKEN_INVALID");
+    r = request("GET", "/items/1", "Authorization: Bearer noperm\r\n", NULL);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(err_code(&r), "FORBIDDEN");
+
+    r = request("GET", "/query?a=1%2B1&b+b=x+y&c&a=2", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"a\":\"1+1\""));
+    assert_non_null(strstr(r.body, "\"b b\":\"x y\""));
+    assert_non_null(strstr(r.body, "\"c\":\"\""));
+    r = request("GET", "/query?a=%zz", NULL, NULL);
+    assert_string_equal(r.body, "{}");
+}
+
+static void test_no_authorizer_fails_closed(void **state)
+{
+    app *a = *state;
+    start(a, 1, false);
+    resp r = request("GET", "/items/1", "Authorization: Bearer good\r\n", NULL);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(err_code(&r), "UNAUTHENTICATED");
+}
+
+static void test_errors(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    resp r = request("GET", "/nope", NULL, NULL);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(err_code(&r), "NOT_FOUND");
+    json_t *j = json_loads(r.body, 0, NULL);
+    const char *tid = json_string_value(json_object_get(json_object_get(j, "error"), "trace_id"));
+    assert_non_null(tid);
+    assert_memory_equal(tid, cl_header(&r, "traceparent") + 3, 32);
+    json_decref(j);
+    r = request("DELETE", "/ping", NULL, NULL);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(cl_header(&r, "Allow"), "GET, HEAD");
+    assert_string_equal(err_code(&r), "METHOD_NOT_ALLOWED");
+    r = request("GET", "/noreply", NULL, NULL);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(err_code(&r), "INTERNAL");
+    r = request("GET", "/db", NULL, NULL);
+    assert_int_equal(r.status, 200);
+}
+
+static void test_json_bodies(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    const char *ct = "Content-Type: application/json\r\n";
+    resp r = request("POST", "/echo", ct, "{\"name\":\"x\",\"n\":3}");
+    assert_int_equal(r.status, 201);
+    assert_string_equal(cl_header(&r, "Location"), "/things/1");
+    assert_string_equal(r.body, "{\"name\":\"x\",\"n\":3}");
+    r = request("POST", "/echo", ct, "{\"name\":\"x\",\"m\":3}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"code\":\"UNKNOWN_FIELD\""));
+    assert_non_null(strstr(r.body, "\"field\":\"m\""));
+    r = request("POST", "/echo", ct, "{\"name\":\"x\",\"n\":11}");
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "\"field\":\"n\""));
+    r = request("POST", "/echo", "Content-Type: text/plain\r\n", "{\"name\":\"x\"}");
+    assert_int_equal(r.status, 415);
+    r = request("POST", "/echo", ct, "{\"name\":");
+    assert_string_equal(err_code(&r), "INVALID_JSON");
+}
+
+static void test_body_limits(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    /* announced too large: answered before the body is sent */
+    int fd = cl_dial(a->port);
+    const char *head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 5000\r\n\r\n";
+    assert_true(cl_send_all(fd, head, strlen(head)));
+    resp r;
+    assert_int_equal(cl_read_resp(fd, &r, false), 0);
+    assert_int_equal(r.status, 413);
+    assert_string_equal(err_code(&r), "PAYLOAD_TOO_LARGE");
+    close(fd);
+
+    /* chunked, growing past the limit: 413 once it ends */
+    fd = cl_dial(a->port);
+    head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n";
+    assert_true(cl_send_all(fd, head, strlen(head)));
+    char chunk[700];
+    memset(chunk, ' ', sizeof chunk);
+    for (int i = 0; i < 3; i++) {
+        assert_true(cl_send_all(fd, "2bc\r\n", 5));
+        assert_true(cl_send_all(fd, chunk, sizeof chunk));
+        assert_true(cl_send_all(fd, "\r\n", 2));
+    }
+    assert_true(cl_send_all(fd, "0\r\n\r\n", 5));
+    assert_int_equal(cl_read_resp(fd, &r, false), 0);
+    assert_int_equal(r.status, 413);
+    close(fd);
+}
+
+static void test_keep_alive(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    int fd = cl_dial(a->port);
+    for (int i = 0; i < 200; i++) {
+        const char *req = "GET /ping HTTP/1.1\r\nHost: t\r\n\r\n";
+        assert_true(cl_send_all(fd, req, strlen(req)));
+        resp r;
+        assert_int_equal(cl_read_resp(fd, &r, false), 0);
+        assert_int_equal(r.status, 200);
+    }
+    close(fd);
+}
+
+/* Runs request() on a thread; the result lands in *out. */
+typedef struct call {
+    const char *method, *path;
+    resp out;
+    pthread_t th;
+} call;
+
+static void *call_run(void *p)
+{
+    call *c = p;
+    c->out = cl_request(A->port, c->method, c->path, NULL, NULL);
+    return NULL;
+}
+
+static void test_suspended_requests_free_the_worker(void **state)
+{
+    app *a = *state;
+    start(a, 1, true); /* one worker thread for everything */
+    call hang[3] = {{"GET", "/hang"}, {"GET", "/hang"}, {"GET", "/hang"}};
+    for (int i = 0; i < 3; i++)
+        pthread_create(&hang[i].th, NULL, call_run, &hang[i]);
+    /* the one worker took all three: none of them holds it */
+    for (int i = 0; i < 3; i++)
+        sem_wait(&a->hung_ready);
+    resp r = request("GET", "/ping", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    /* replies from this thread, in reverse order, resume each connection */
+    for (int i = 2; i >= 0; i--) {
+        pthread_mutex_lock(&a->mu);
+        pb_http_request *req = a->hung[i];
+        pthread_mutex_unlock(&a->mu);
+        pb_http_reply_json(req, 200, json_pack("{s:i}", "n", i));
+    }
+    int seen = 0;
+    for (int i = 0; i < 3; i++) {
+        pthread_join(hang[i].th, NULL);
+        assert_int_equal(hang[i].out.status, 200);
+        json_t *j = json_loads(hang[i].out.body, 0, NULL);
+        seen |= 1 << json_integer_value(json_object_get(j, "n"));
+        json_decref(j);
+    }
+    assert_int_equal(seen, 7);
+    /* a reply from another thread after a pause works the same */
+    r = request("GET", "/slow", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"slow\":true}");
+}
+
+static void test_ledger_async(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    enum { N = 40 };
+    call c[N];
+    char paths[N][32];
+    for (int i = 0; i < N; i++) {
+        snprintf(paths[i], sizeof paths[i], "/deposits/k%d", i % 30); /* 10 replays */
+        c[i] = (call){"POST", paths[i]};
+        pthread_create(&c[i].th, NULL, call_run, &c[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(c[i].th, NULL);
+        assert_int_equal(c[i].out.status, 200);
+        assert_string_equal(c[i].out.body, "{\"result\":\"committed\"}");
+    }
+    char err[128];
+    pb_store_conn *conn = pb_store_connect(a->store, err, sizeof err);
+    pb_ledger_account acc;
+    assert_int_equal(pb_ledger_account_get(conn, a->player, &acc), PB_OK);
+    assert_int_equal(acc.credits_posted, 30 * 100); /* idempotent by key */
+    pb_store_disconnect(conn);
+}
+
+/* Runs pb_http_server_shutdown on a thread. */
+typedef struct stopper {
+    pb_http_server *srv;
+    int drain_ms, cut;
+    pthread_t th;
+} stopper;
+
+static void *stop_run(void *p)
+{
+    stopper *s = p;
+    s->cut = pb_http_server_shutdown(s->srv, s->drain_ms);
+    return NULL;
+}
+
+static void test_shutdown_drains(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    call slow = {"GET", "/slow"};
+    pthread_create(&slow.th, NULL, call_run, &slow);
+    usleep(100 * 1000);
+    stopper s = {a->srv, 5000};
+    pthread_create(&s.th, NULL, stop_run, &s);
+    usleep(100 * 1000);
+    assert_int_equal(cl_dial(a->port), -1); /* no longer accepting */
+    pthread_join(slow.th, NULL);
+    assert_int_equal(slow.out.status, 200); /* the request in flight finished */
+    pthread_join(s.th, NULL);
+    assert_int_equal(s.cut, 0);
+}
+
+static void test_shutdown_forces_hung_requests(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    call hang = {"GET", "/hang"};
+    pthread_create(&hang.th, NULL, call_run, &hang);
+    sem_wait(&a->hung_ready);
+    int64_t t0 = pb_time_mono_us();
+    assert_int_equal(pb_http_server_shutdown(a->srv, 300), 1);
+    assert_true(pb_time_mono_us() - t0 >= 300 * 1000);
+    pthread_join(hang.th, NULL);
+    assert_int_equal(hang.out.status, 503);
+    assert_string_equal(err_code(&hang.out), "SHUTTING_DOWN");
+    /* the handler's own reply comes late: absorbed, and the request freed */
+    pb_http_reply_json(a->hung[0], 200, json_pack("{}"));
+}
+
+static void test_suspend_while_stopping_waits_for_the_reply(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    /* a request still uploading when the drain time runs out */
+    int fd = cl_dial(a->port);
+    const char *head = "GET /hang HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345";
+    assert_true(cl_send_all(fd, head, strlen(head)));
+    usleep(100 * 1000);
+    stopper s = {a->srv, 100};
+    pthread_create(&s.th, NULL, stop_run, &s);
+    usleep(400 * 1000); /* past the drain: the server is stopping */
+    /* the body completes; the handler suspends; the connection cannot be
+     * suspended any more, so the worker waits for the reply */
+    assert_true(cl_send_all(fd, "67890", 5));
+    sem_wait(&a->hung_ready);
+    pb_http_reply_json(a->hung[0], 200, json_pack("{s:b}", "late", 1));
+    resp r;
+    assert_int_equal(cl_read_resp(fd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"late\":true}");
+    close(fd);
+    pthread_join(s.th, NULL);
+    assert_int_equal(s.cut, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_basics_and_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_params_query_and_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_authorizer_fails_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspended_requests_free_the_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_async, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_drains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_forces_hung_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_while_stopping_waits_for_the_reply, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,387 @@
+/*
+ * test_players.c — players through the door: registration and each of its
+ * validation codes (named field, nothing written), the age boundary on the day
+ * of the 18th birthday, email uniqueness per brand; login with the same answer
+ * for an unknown email and a wrong password, lockout after 5 failures and
+ * unlock after the lock time, rate limits per IP and per account with a
+ * retry-after; rehash of an old password hash at login; profile, block and
+ * unblock (sessions end); search with filters, scope and cursor pagination.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/time.h"
+#include "fixture.h"
+
+#define MIN_US (60LL * 1000000)
+
+typedef struct reg_case {
+    const char *brand, *email, *password, *country, *dob, *currency;
+    pb_err expect;
+    const char *field;
+} reg_case;
+
+static void registration_validation(void **state)
+{
+    ifx *f = *state;
+    ifx_brand(f, "closed", "EUR");
+    const char *st = "suspended";
+    pb_brand_update u = {.status = st};
+    pb_brand b;
+    ifx_begin(f);
+    assert_int_equal(pb_tenancy_brand_by_code(f->conn, "closed", &b), PB_OK);
+    assert_int_equal(pb_tenancy_brand_update(f->conn, b.id, &u, f->now, NULL, NULL), PB_OK);
+    ifx_commit(f);
+    ifx_player(f, "demo", "taken@example.com");
+    const char *pw = IFX_PASSWORD;
+    reg_case cases[] = {
+        {"nope", "a@example.com", pw, "MT", "1990-01-01", NULL, PB_ERR_BRAND_NOT_FOUND, "brand"},
+        {"closed", "a@example.com", pw, "MT", "1990-01-01", NULL, PB_ERR_FORBIDDEN, "brand"},
+        {"demo", NULL, pw, "MT", "1990-01-01", NULL, PB_ERR_FIELD_MISSING, "email"},
+        {"demo", "a@example.com", NULL, "MT", "1990-01-01", NULL, PB_ERR_FIELD_MISSING, "password"},
+        {"demo", "a@example.com", pw, NULL, "1990-01-01", NULL, PB_ERR_FIELD_MISSING, "country"},
+        {"demo", "a@example.com", pw, "MT", NULL, NULL, PB_ERR_FIELD_MISSING, "date_of_birth"},
+        {"demo", "not-an-email", pw, "MT", "1990-01-01", NULL, PB_ERR_FIELD_INVALID, "email"},
+        {"demo", "a@localhost", pw, "MT", "1990-01-01", NULL, PB_ERR_FIELD_INVALID, "email"},
+        {"demo", "a..b@example.com", pw, "MT", "1990-01-01", NULL, PB_ERR_FIELD_INVALID, "email"},
+        {"demo", "a@b@example.com", pw, "MT", "1990-01-01", NULL, PB_ERR_FIELD_INVALID, "email"},
+        {"demo", "a@example.com", "short", "MT", "1990-01-01", NULL, PB_ERR_PASSWORD_WEAK,
+         "password"},
+        {"demo", "a@example.com", "1234567890123", "MT", "1990-01-01", NULL, PB_ERR_PASSWORD_WEAK,
+         "password"},
+        {"demo", "a@example.com", pw, "XX", "1990-01-01", NULL, PB_ERR_COUNTRY_INVALID, "country"},
+        {"demo", "a@example.com", pw, "mt", "1990-01-01", NULL, PB_ERR_COUNTRY_INVALID, "country"},
+        {"demo", "a@example.com", pw, "MT", "1990-02-30", NULL, PB_ERR_FIELD_INVALID,
+         "date_of_birth"},
+        {"demo", "a@example.com", pw, "MT", "17/05/1990", NULL, PB_ERR_FIELD_INVALID,
+         "date_of_birth"},
+        {"demo", "a@example.com", pw, "MT", "2030-01-01", NULL, PB_ERR_FIELD_INVALID,
+         "date_of_birth"},
+        {"demo", "a@example.com", pw, "MT", "2015-01-01", NULL, PB_ERR_AGE_RESTRICTED,
+         "date_of_birth"},
+        {"demo", "a@example.com", pw, "MT", "1990-01-01", "XYZ", PB_ERR_CURRENCY_UNKNOWN,
+         "currency"},
+        {"demo", "a@example.com", pw, "MT", "1990-01-01", "GBP", PB_ERR_CURRENCY_NOT_ALLOWED,
+         "currency"},
+        {"demo", "TAKEN@example.com", pw, "MT", "1990-01-01", NULL, PB_ERR_EMAIL_TAKEN, "email"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reg_case *c = &cases[i];
+        pb_player_registration reg = {.brand_code = c->brand, .email = c->email,
+                                      .password = c->password, .country = c->country,
+                                      .date_of_birth = c->dob, .currency = c->currency};
+        const char *field = NULL;
+        pb_player p;
+        pb_err e = pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, &field);
+        if (e != c->expect || !field || strcmp(field, c->field) != 0)
+            fail_msg("case %zu: got %s in %s, want %s in %s", i, pb_err_code(e),
+                     field ? field : "-", pb_err_code(c->expect), c->field);
+    }
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM player"), 1); /* nothing written */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM player_pii"), 1);
+}
+
+static void registration_stores_what_it_should(void **state)
+{
+    ifx *f = *state;
+    pb_player_registration reg = {.brand_code = "demo", .email = "Mixed.Case@Example.COM",
+                                  .password = IFX_PASSWORD, .country = "DE",
+                                  .date_of_birth = "1985-12-31", .currency = "USD"};
+    pb_player p;
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, NULL),
+                     PB_OK);
+    assert_string_equal(p.email, "mixed.case@example.com");
+    assert_string_equal(p.currency, "USD");
+    assert_int_equal(p.status, PB_PLAYER_ACTIVE);
+    pb_id id;
+    assert_int_equal(pb_id_parse(p.public_id, strlen(p.public_id), &id), 0);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM player WHERE password_hash LIKE "
+                                  "'$argon2id$%'"), 1);
+    /* the default currency when none is given; the same email in another brand is fine */
+    ifx_brand(f, "other", "EUR");
+    reg.brand_code = "other";
+    reg.currency = NULL;
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, NULL),
+                     PB_OK);
+    assert_string_equal(p.currency, "EUR");
+}
+
+static void age_boundary(void **state)
+{
+    ifx *f = *state; /* today is 2026-11-18 (UTC) */
+    pb_player_registration reg = {.brand_code = "demo", .email = "teen@example.com",
+                                  .password = IFX_PASSWORD, .country = "MT",
+                                  .date_of_birth = "2008-11-19"};
+    const char *field;
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, NULL, &field),
+                     PB_ERR_AGE_RESTRICTED);
+    reg.date_of_birth = "2008-11-18"; /* 18 today */
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, NULL, &field),
+                     PB_OK);
+    /* the day boundary is UTC midnight */
+    int64_t midnight = 1795046400000000; /* 2026-11-19T00:00:00Z */
+    reg.email = "teen2@example.com";
+    reg.date_of_birth = "2008-11-19";
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, midnight - 1, NULL,
+                                                 &field), PB_ERR_AGE_RESTRICTED);
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, midnight, NULL,
+                                                 &field), PB_OK);
+    /* 29 February: of age on 1 March in a common year */
+    reg.email = "leap@example.com";
+    reg.date_of_birth = "2008-02-29";
+    int64_t feb28_2026 = 1772236800000000, mar1_2026 = 1772323200000000;
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, feb28_2026, NULL,
+                                                 &field), PB_ERR_AGE_RESTRICTED);
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, mar1_2026, NULL,
+                                                 &field), PB_OK);
+}
+
+static void login_answers(void **state)
+{
+    ifx *f = *state;
+    ifx_player(f, "demo", "pat@example.com");
+    pb_auth_tokens t;
+    assert_int_equal(ifx_login(f, "pat@example.com", "wrong password!", &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(ifx_login(f, "nobody@example.com", IFX_PASSWORD, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(ifx_login(f, "not an email", IFX_PASSWORD, &t), PB_ERR_CREDENTIALS_INVALID);
+    assert_string_equal(t.access_token, "");
+    /* an unknown email costs a full argon2id verification, like a known one */
+    int64_t a = pb_time_mono_us();
+    assert_int_equal(ifx_login(f, "nobody@example.com", IFX_PASSWORD, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    int64_t unknown = pb_time_mono_us() - a;
+    a = pb_time_mono_us();
+    assert_int_equal(ifx_login(f, "pat@example.com", "wrong password!", &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    int64_t known = pb_time_mono_us() - a;
+    assert_true(unknown * 4 > known); /* both are dominated by one argon2id run */
+    /* the brand is part of the identity */
+    pb_login_request req = {.brand_code = "nope", .email = "pat@example.com",
+                            .password = IFX_PASSWORD};
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, NULL, f->now, &t),
+                     PB_ERR_BRAND_NOT_FOUND);
+    assert_int_equal(ifx_login(f, "PAT@example.com", NULL, &t), PB_OK);
+}
+
+static void lockout_and_unlock(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "sam@example.com");
+    pb_auth_tokens t;
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(ifx_login(f, "sam@example.com", "wrong password!", &t),
+                         PB_ERR_CREDENTIALS_INVALID);
+    /* the 5th consecutive failure locks */
+    assert_int_equal(ifx_login(f, "sam@example.com", "wrong password!", &t), PB_ERR_ACCOUNT_LOCKED);
+    assert_int_equal(t.retry_after_us, 15 * MIN_US);
+    /* locked: even the right password is refused, with the time left */
+    f->now += 5 * MIN_US;
+    assert_int_equal(ifx_login(f, "sam@example.com", NULL, &t), PB_ERR_ACCOUNT_LOCKED);
+    assert_int_equal(t.retry_after_us, 10 * MIN_US);
+    pb_player seen;
+    assert_int_equal(pb_identity_player_get(f->conn, NULL, p.public_id, &seen), PB_OK);
+    assert_int_equal(seen.locked_until, IFX_T0 + 15 * MIN_US);
+    /* after the lock time the right password works and resets the count */
+    f->now = IFX_T0 + 15 * MIN_US;
+    assert_int_equal(ifx_login(f, "sam@example.com", NULL, &t), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT failed_logins + locked_until FROM player"), 0);
+    /* a success in between resets the run: 4 failures, a success, 4 failures: no lock */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(ifx_login(f, "sam@example.com", "wrong password!", &t),
+                             PB_ERR_CREDENTIALS_INVALID);
+        if (round == 0)
+            assert_int_equal(ifx_login(f, "sam@example.com", NULL, &t), PB_OK);
+        f->now += 2 * MIN_US; /* stay under the per-account rate limit */
+    }
+    assert_int_equal(ifx_login(f, "sam@example.com", NULL, &t), PB_OK);
+}
+
+static void rate_limits(void **state)
+{
+    ifx *f = *state;
+    ifx_reconfigure(f, (pb_identity_config){.ip_burst = 3, .ip_interval_ms = 2000,
+                                            .account_burst = 2, .account_interval_ms = 10000});
+    ifx_player(f, "demo", "rae@example.com");
+    pb_auth_tokens t;
+    pb_login_request req = {.brand_code = "demo", .email = "nobody@example.com",
+                            .password = IFX_PASSWORD};
+    pb_client_info ip1 = {.ip = "198.51.100.1"}, ip2 = {.ip = "198.51.100.2"};
+    /* per IP: a burst of 3, then RATE_LIMITED with the wait, then one more per 2 s */
+    for (int i = 0; i < 3; i++) {
+        req.email = i == 0 ? "a@example.com" : i == 1 ? "b@example.com" : "c@example.com";
+        assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip1, f->now, &t),
+                         PB_ERR_CREDENTIALS_INVALID);
+    }
+    req.email = "d@example.com";
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip1, f->now, &t),
+                     PB_ERR_RATE_LIMITED);
+    assert_int_equal(t.retry_after_us, 2000000);
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip1, f->now + 1999999, &t),
+                     PB_ERR_RATE_LIMITED);
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip1, f->now + 2000000, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    /* per account, across IPs: a burst of 2 */
+    req.email = "rae@example.com";
+    req.password = IFX_PASSWORD;
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip2, f->now, &t), PB_OK);
+    pb_client_info ip3 = {.ip = "198.51.100.3"}, ip4 = {.ip = "198.51.100.4"};
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip3, f->now, &t), PB_OK);
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &ip4, f->now, &t),
+                     PB_ERR_RATE_LIMITED);
+    assert_int_equal(t.retry_after_us, 10000000);
+    assert_string_equal(t.access_token, "");
+    /* registration counts against the IP too */
+    pb_player_registration reg = {.brand_code = "demo", .email = "new@example.com",
+                                  .password = IFX_PASSWORD, .country = "MT",
+                                  .date_of_birth = "1990-01-01"};
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, &ip1, f->now + 2000000,
+                                                 NULL, NULL), PB_ERR_RATE_LIMITED);
+}
+
+static void old_hashes_are_upgraded(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "old@example.com");
+    char weak[crypto_pwhash_STRBYTES], sql[400];
+    assert_int_equal(crypto_pwhash_str(weak, IFX_PASSWORD, strlen(IFX_PASSWORD),
+                                       crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN), 0);
+    snprintf(sql, sizeof sql, "UPDATE player SET password_hash='%s' WHERE public_id='%s'", weak,
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    pb_auth_tokens t;
+    assert_int_equal(ifx_login(f, "old@example.com", NULL, &t), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM player WHERE password_hash LIKE "
+                                  "'$argon2id$v=19$m=65536,t=2,p=1$%'"), 1);
+    assert_int_equal(ifx_login(f, "old@example.com", NULL, &t), PB_OK);
+}
+
+static void block_and_unblock(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "ray@example.com");
+    pb_auth_tokens t, x;
+    assert_int_equal(ifx_login(f, "ray@example.com", NULL, &t), PB_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_block(f->conn, NULL, p.public_id, "", f->now),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_identity_player_block(f->conn, NULL, p.public_id, "chargeback", f->now),
+                     PB_OK);
+    ifx_commit(f);
+    pb_player seen;
+    assert_int_equal(pb_identity_player_get(f->conn, NULL, p.public_id, &seen), PB_OK);
+    assert_int_equal(seen.status, PB_PLAYER_BLOCKED);
+    assert_string_equal(seen.block_reason, "chargeback");
+    pb_principal pr;
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
+                                              f->now, &pr), PB_ERR_SESSION_REVOKED);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
+                                         f->now, &x), PB_ERR_SESSION_REVOKED);
+    assert_int_equal(ifx_login(f, "ray@example.com", NULL, &x), PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(ifx_login(f, "ray@example.com", "wrong password!", &x),
+                     PB_ERR_CREDENTIALS_INVALID); /* no status for a wrong password */
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_unblock(f->conn, NULL, p.public_id, f->now), PB_OK);
+    ifx_commit(f);
+    assert_int_equal(ifx_login(f, "ray@example.com", NULL, &x), PB_OK);
+    /* a self-excluded player is not support's to block or unblock */
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE player SET status='self_excluded'"),
+                     PB_STORE_OK);
+    assert_int_equal(pb_identity_player_unblock(f->conn, NULL, p.public_id, f->now),
+                     PB_ERR_FORBIDDEN);
+    assert_int_equal(pb_identity_player_block(f->conn, NULL, p.public_id, "x", f->now),
+                     PB_ERR_FORBIDDEN);
+    assert_int_equal(pb_identity_player_get(f->conn, NULL, "nope", &seen), PB_ERR_PLAYER_NOT_FOUND);
+}
+
+static void search(void **state)
+{
+    ifx *f = *state;
+    pb_brand other = ifx_brand(f, "other", "EUR");
+    char email[64];
+    for (int i = 0; i < 7; i++) {
+        snprintf(email, sizeof email, "%s%d@example.com", i % 2 ? "odd" : "even", i);
+        ifx_player(f, "demo", email);
+        f->now += MIN_US;
+    }
+    ifx_player(f, "other", "odd99@example.com");
+    pb_player out[10];
+    size_t n = 0;
+    int64_t next = 0;
+    pb_player_query q = {.email_prefix = "ODD"};
+    /* unscoped: every brand */
+    assert_int_equal(pb_identity_player_search(f->conn, NULL, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 4);
+    /* a scope of the demo brand only */
+    pb_brand_scope scope = {.n = 1, .brand_ids = {f->demo.id}};
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(out[i].brand_id, f->demo.id);
+    q.brand_id = other.id;
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL),
+                     PB_ERR_BRAND_FORBIDDEN);
+    /* cursor pages of 3, newest first */
+    q = (pb_player_query){.limit = 3};
+    int64_t seen_ids[10];
+    size_t total = 0;
+    do {
+        assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL),
+                         PB_OK);
+        for (size_t i = 0; i < n; i++) {
+            if (total)
+                assert_true(out[i].id < seen_ids[total - 1]);
+            seen_ids[total++] = out[i].id;
+        }
+        q.cursor = next;
+    } while (next);
+    assert_int_equal(total, 7);
+    /* time range and status filters */
+    q = (pb_player_query){.created_from = IFX_T0 + 2 * MIN_US, .created_to = IFX_T0 + 4 * MIN_US};
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 2);
+    q = (pb_player_query){.status = "blocked"};
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 0);
+    q = (pb_player_query){.country = "MT"};
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 7);
+    /* malformed filters name the field */
+    const char *field = NULL;
+    q = (pb_player_query){.status = "sleeping"};
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, &field),
+                     PB_ERR_FIELD_INVALID);
+    assert_string_equal(field, "status");
+    q = (pb_player_query){.limit = 201};
+    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, &field),
+                     PB_ERR_FIELD_INVALID);
+    assert_string_equal(field, "limit");
+    /* an empty scope sees nobody; a player outside the scope is not found */
+    pb_brand_scope none = {0};
+    q = (pb_player_query){0};
+    assert_int_equal(pb_identity_player_search(f->conn, &none, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 0);
+    q = (pb_player_query){.email_prefix = "odd99"};
+    assert_int_equal(pb_identity_player_search(f->conn, NULL, &q, out, &n, &next, NULL), PB_OK);
+    assert_int_equal(n, 1);
+    pb_player seen;
+    assert_int_equal(pb_identity_player_get(f->conn, &scope, out[0].public_id, &seen),
+                     PB_ERR_PLAYER_NOT_FOUND);
+    assert_int_equal(pb_identity_player_block(f->conn, &scope, out[0].public_id, "x", f->now),
+                     PB_ERR_PLAYER_NOT_FOUND);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(registration_validation), T(registration_stores_what_it_should),
+        T(age_boundary),            T(login_answers),
+        T(lockout_and_unlock),      T(rate_limits),
+        T(old_hashes_are_upgraded), T(block_and_unblock),
+        T(search),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,292 @@
+/*
+ * test_staff.c — staff through the door: the bootstrap admin and its one-time
+ * password; the setup session (password change, TOTP enrolment) before a full
+ * one; login with TOTP (required, wrong, replayed, next step); lockout by wrong
+ * codes; brand scope in authorization and queries; changes of role, scope and
+ * status ending sessions; and the validation of staff creation.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+
+static void code_at(const uint8_t *seed, int64_t now, char code[9])
+{
+    assert_int_equal(pb_totp_code(seed, PB_TOTP_SEED_BYTES, now / 1000000, 6, code), PB_OK);
+}
+
+static void bootstrap_and_setup(void **state)
+{
+    ifx *f = *state;
+    pb_staff admin;
+    char otp[PB_ONE_TIME_PASSWORD_MAX];
+    assert_int_equal(pb_identity_admin_bootstrap(f->conn, "Root@Example.com", f->now, &admin, otp),
+                     PB_OK);
+    assert_string_equal(admin.email, "root@example.com");
+    assert_int_equal(admin.role, PB_ROLE_ADMIN);
+    assert_true(admin.scope.all);
+    assert_true(admin.must_change_password);
+    assert_false(admin.totp_enrolled);
+    assert_int_equal(strlen(otp), 23);
+    assert_int_equal(pb_password_policy(otp, "root@example.com"), PB_OK);
+    /* the one-time password is stored only hashed */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM staff WHERE instr(password_hash,'%s')", otp);
+    assert_int_equal(ifx_count(f, sql), 0);
+    assert_int_equal(pb_identity_admin_bootstrap(f->conn, "root@example.com", f->now, &admin, otp),
+                     PB_ERR_EMAIL_TAKEN);
+    /* first login (of a second admin): a setup session only */
+    assert_int_equal(pb_identity_admin_bootstrap(f->conn, "second@example.com", f->now, &admin,
+                                                 otp), PB_OK);
+    pb_login_request lr = {.email = "second@example.com", .password = otp};
+    pb_auth_tokens t;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
+    assert_int_equal(t.scope, PB_SCOPE_SETUP);
+    assert_true(t.must_change_password && t.totp_enrollment_required);
+    assert_int_equal(t.access_expires_at, (f->now / 1000000 + 300) * 1000000); /* 5 minutes */
+    pb_principal p;
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
+                                              f->now, &p), PB_OK);
+    assert_int_equal(p.session_scope, PB_SCOPE_SETUP);
+    assert_int_equal(pb_identity_authorize(&p, PB_PERM_PLAYERS_READ, 0), PB_ERR_FORBIDDEN);
+    /* the setup session lasts 15 minutes at most */
+    assert_int_equal(ifx_count(f, "SELECT (expires_at-created_at)/1000000 FROM auth_session"), 900);
+    /* password change: wrong old one, weak new one, then right */
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, "wrong one!!",
+                                                 "a new passphrase", f->now),
+                     PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, "short", f->now),
+                     PB_ERR_PASSWORD_WEAK);
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, lr.password,
+                                                 f->now), PB_ERR_PASSWORD_WEAK);
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password,
+                                                 "a new passphrase", f->now), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT must_change_password FROM staff WHERE "
+                                  "email='second@example.com'"), 0);
+    /* still not enrolled: the next login is again a setup session */
+    lr.password = "a new passphrase";
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
+    assert_int_equal(t.scope, PB_SCOPE_SETUP);
+    assert_false(t.must_change_password);
+    assert_true(t.totp_enrollment_required);
+}
+
+static void totp_login(void **state)
+{
+    ifx *f = *state;
+    /* enough login attempts per account for this test's sequence */
+    ifx_reconfigure(f, (pb_identity_config){.account_burst = 50});
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal p = ifx_staff(f, "ann@example.com", PB_ROLE_ADMIN, NULL, seed, &t);
+    assert_int_equal(p.session_scope, PB_SCOPE_FULL);
+    assert_int_equal(pb_identity_authorize(&p, PB_PERM_STAFF_MANAGE, f->demo.id), PB_OK);
+    assert_true(t.refresh_token[0] != 0);
+    char code[9];
+    pb_login_request lr = {.email = "ann@example.com", .password = IFX_PASSWORD};
+    /* the code of the step just used (by ifx_staff) is refused: replay */
+    code_at(seed, f->now, code);
+    lr.totp_code = code;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_TOTP_INVALID);
+    /* no code: TOTP_REQUIRED, and that is not a failure */
+    lr.totp_code = NULL;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_TOTP_REQUIRED);
+    /* a wrong password never gets as far as TOTP */
+    lr.password = "wrong password!";
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    lr.password = IFX_PASSWORD;
+    /* the next step's code works once (it is within the ±1 window) */
+    code_at(seed, f->now + 30000000, code);
+    lr.totp_code = code;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
+    assert_int_equal(t.scope, PB_SCOPE_FULL);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now + 30000000, &t),
+                     PB_ERR_TOTP_INVALID);
+    /* the success reset the count; that replay was failure 1: wrong codes 2-4, then 5 locks */
+    f->now += 60000000;
+    code_at(seed, f->now, code);
+    lr.totp_code = strcmp(code, "000000") ? "000000" : "111111";
+    for (int i = 2; i <= 4; i++)
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                         PB_ERR_TOTP_INVALID);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    code_at(seed, f->now, code);
+    lr.totp_code = code;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    /* staff refresh tokens work for staff, and are bound by the staff idle limit */
+    pb_auth_tokens s0, s1;
+    f->now += 16 * 60 * 1000000LL;
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &s0), PB_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, s0.refresh_token, NULL,
+                                         f->now, &s1), PB_ERR_TOKEN_INVALID);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, s0.refresh_token, NULL,
+                                         f->now + 29 * 60 * 1000000LL, &s1), PB_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, s1.refresh_token, NULL,
+                                         f->now + 60 * 60 * 1000000LL, &s0), PB_ERR_TOKEN_EXPIRED);
+}
+
+static void scope_and_authorization(void **state)
+{
+    ifx *f = *state;
+    pb_brand other = ifx_brand(f, "other", "EUR");
+    ifx_player(f, "demo", "in@example.com");
+    pb_player outside = ifx_player(f, "other", "out@example.com");
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal sup = ifx_staff(f, "sup@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    assert_false(sup.scope.all);
+    assert_int_equal(sup.scope.n, 1);
+    assert_int_equal(sup.scope.brand_ids[0], f->demo.id);
+    assert_int_equal(pb_identity_authorize(&sup, PB_PERM_PLAYERS_BLOCK, f->demo.id), PB_OK);
+    assert_int_equal(pb_identity_authorize(&sup, PB_PERM_PLAYERS_BLOCK, other.id),
+                     PB_ERR_BRAND_FORBIDDEN);
+    assert_int_equal(pb_identity_authorize(&sup, PB_PERM_STAFF_MANAGE, f->demo.id),
+                     PB_ERR_FORBIDDEN);
+    /* every query is filtered by the scope */
+    pb_player out[4];
+    size_t n;
+    int64_t next;
+    pb_player_query q = {0};
+    assert_int_equal(pb_identity_player_search(f->conn, &sup.scope, &q, out, &n, &next, NULL),
+                     PB_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].email, "in@example.com");
+    assert_int_equal(pb_identity_player_get(f->conn, &sup.scope, outside.public_id, out),
+                     PB_ERR_PLAYER_NOT_FOUND);
+    pb_brand brands[4];
+    assert_int_equal(pb_tenancy_brand_list(f->conn, &sup.scope, 0, brands, 4, &n), PB_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(brands[0].code, "demo");
+    /* an auditor sees every brand and changes nothing */
+    pb_principal aud = ifx_staff(f, "aud@example.com", PB_ROLE_AUDITOR, NULL, seed, &t);
+    assert_true(aud.scope.all);
+    assert_int_equal(pb_identity_authorize(&aud, PB_PERM_PLAYERS_READ, other.id), PB_OK);
+    assert_int_equal(pb_identity_authorize(&aud, PB_PERM_PLAYERS_BLOCK, other.id),
+                     PB_ERR_FORBIDDEN);
+    /* a player principal is never authorized as staff */
+    pb_auth_tokens pt;
+    pb_principal pp;
+    assert_int_equal(ifx_login(f, "in@example.com", NULL, &pt), PB_OK);
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, pt.access_token,
+                                              f->now, &pp), PB_OK);
+    assert_int_equal(pb_identity_authorize(&pp, PB_PERM_PLAYERS_READ, f->demo.id),
+                     PB_ERR_FORBIDDEN);
+}
+
+static void changes_end_sessions(void **state)
+{
+    ifx *f = *state;
+    ifx_brand(f, "other", "EUR");
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal p = ifx_staff(f, "fin@example.com", PB_ROLE_FINANCE, "demo", seed, &t);
+    pb_staff st;
+    pb_role risk = PB_ROLE_RISK;
+    const char *codes[] = {"demo", "other", "demo"};
+    pb_staff_update u = {.role = &risk, .brand_codes = codes, .nbrands = 3};
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, p.subject_public_id, &u, f->now, &st, NULL),
+                     PB_OK);
+    ifx_commit(f);
+    assert_int_equal(st.role, PB_ROLE_RISK);
+    assert_int_equal(st.scope.n, 2);
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
+                                              f->now, &p), PB_ERR_SESSION_REVOKED);
+    /* a global scope is for admin and auditor only */
+    bool all = true;
+    const char *field = NULL;
+    u = (pb_staff_update){.all_brands = &all};
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, &field),
+                     PB_ERR_ROLE_INVALID);
+    assert_string_equal(field, "all_brands");
+    const char *nope[] = {"nope"};
+    u = (pb_staff_update){.brand_codes = nope, .nbrands = 1};
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, &field),
+                     PB_ERR_BRAND_NOT_FOUND);
+    /* disabled: sessions end and login is refused (after a right password only) */
+    char code[9];
+    f->now += 30000000;
+    code_at(seed, f->now, code);
+    pb_login_request lr = {.email = "fin@example.com", .password = IFX_PASSWORD, .totp_code = code};
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
+    bool off = false;
+    u = (pb_staff_update){.active = &off};
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL), PB_OK);
+    ifx_commit(f);
+    assert_false(st.active);
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
+                                              f->now, &p), PB_ERR_SESSION_REVOKED);
+    f->now += 30000000;
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_FORBIDDEN);
+    /* re-enabled with a TOTP reset: enrol again */
+    bool on = true;
+    u = (pb_staff_update){.active = &on, .reset_totp = true};
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL), PB_OK);
+    ifx_commit(f);
+    assert_false(st.totp_enrolled);
+    lr.totp_code = NULL;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
+    assert_true(t.totp_enrollment_required);
+    assert_int_equal(t.scope, PB_SCOPE_SETUP);
+}
+
+static void create_validation(void **state)
+{
+    ifx *f = *state;
+    pb_staff st;
+    char otp[PB_ONE_TIME_PASSWORD_MAX];
+    const char *field = NULL;
+    const char *demo[] = {"demo"}, *nope[] = {"nope"};
+    pb_staff_create bad_email = {.email = "no", .role = PB_ROLE_ADMIN, .all_brands = true};
+    assert_int_equal(pb_identity_staff_create(f->conn, &bad_email, f->now, &st, otp, &field),
+                     PB_ERR_FIELD_INVALID);
+    assert_string_equal(field, "email");
+    pb_staff_create bad_role = {.email = "a@example.com", .role = PB_ROLE_COUNT_,
+                                .all_brands = true};
+    assert_int_equal(pb_identity_staff_create(f->conn, &bad_role, f->now, &st, otp, &field),
+                     PB_ERR_ROLE_INVALID);
+    pb_staff_create global_support = {.email = "a@example.com", .role = PB_ROLE_SUPPORT,
+                                      .all_brands = true};
+    assert_int_equal(pb_identity_staff_create(f->conn, &global_support, f->now, &st, otp, &field),
+                     PB_ERR_ROLE_INVALID);
+    pb_staff_create no_scope = {.email = "a@example.com", .role = PB_ROLE_RISK};
+    assert_int_equal(pb_identity_staff_create(f->conn, &no_scope, f->now, &st, otp, &field),
+                     PB_ERR_FIELD_INVALID);
+    assert_string_equal(field, "brands");
+    pb_staff_create unknown = {.email = "a@example.com", .role = PB_ROLE_RISK,
+                               .brand_codes = nope, .nbrands = 1};
+    assert_int_equal(pb_identity_staff_create(f->conn, &unknown, f->now, &st, otp, &field),
+                     PB_ERR_BRAND_NOT_FOUND);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM staff"), 0);
+    pb_staff_create ok = {.email = "a@example.com", .role = PB_ROLE_RISK, .brand_codes = demo,
+                          .nbrands = 1};
+    assert_int_equal(pb_identity_staff_create(f->conn, &ok, f->now, &st, otp, &field), PB_OK);
+    pb_staff got, list[4];
+    assert_int_equal(pb_identity_staff_get(f->conn, st.public_id, &got), PB_OK);
+    assert_int_equal(got.role, PB_ROLE_RISK);
+    assert_int_equal(got.scope.brand_ids[0], f->demo.id);
+    size_t n;
+    assert_int_equal(pb_identity_staff_list(f->conn, 0, list, 4, &n), PB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(pb_identity_staff_get(f->conn, "nope", &got), PB_ERR_STAFF_NOT_FOUND);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(bootstrap_and_setup),     T(totp_login),        T(scope_and_authorization),
+        T(changes_end_sessions),    T(create_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
