@@ -32,6 +32,8 @@ typedef struct pb_api_app {
     const char *keys_dir; /* where secrets and key files live (0700) */
     int64_t started_us;   /* wall-clock start of the process */
     /* @api-app-fields */
+    /* @api-app-fields-player */
+    /* @api-app-fields-admin */
 } pb_api_app;
 
 /* The route table: every operation of the API, read by the server, the
@@ -52,5 +54,7 @@ void pb_api_docs(pb_http_request *req, void *app);
 void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out);
 
 /* @api-handlers */
+/* @api-handlers-player */
+/* @api-handlers-admin */
 
 #endif

@@ -16,6 +16,8 @@ const pb_route pb_api_routes[] = {
     {"GET", "/openapi.yaml", NULL, pb_api_openapi, "openapi"},
     {"GET", "/docs", NULL, pb_api_docs, "docs"},
     /* @api-routes */
+    /* @api-routes-player */
+    /* @api-routes-admin */
 };
 
 const size_t pb_api_route_count = sizeof pb_api_routes / sizeof pb_api_routes[0];

@@ -217,6 +217,8 @@ static void serve_close(serve_state *s)
 {
     pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
     pb_http_server_free(s->http);
+    /* @serve-close-admin */
+    /* @serve-close-player */
     pb_store_pool_free(s->pool);
     pb_store_close(s->store);
 }
@@ -251,8 +253,8 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     s->app.http = s->http;
-    /* The identity module installs its authorizer here:
-     * pb_http_server_set_authorizer(s->http, fn, ctx); */
+    /* @serve-open-player: identity, rate limiters and the authorizer are set up here */
+    /* @serve-open-admin: the audit key and the checkpoint timer are set up here */
     if (pb_http_server_start(s->http, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
