@@ -17,8 +17,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	@mkdir -p var
-	$(PITBOSS) demo --db $(DB)
+	@BUILD=$(BUILD) DB=$(DB) scripts/run.sh
 
 test: deps
 	@scripts/test.sh
@@ -26,6 +25,7 @@ test: deps
 bench: build
 	@mkdir -p var/bench
 	$(PITBOSS) bench ledger --dir var/bench
+	@scripts/bench-http.sh $(PITBOSS)
 
 clean:
 	rm -rf build build-asan var/bench

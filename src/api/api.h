@@ -33,7 +33,14 @@ typedef struct pb_api_app {
     int64_t started_us;   /* wall-clock start of the process */
     /* @api-app-fields */
     /* @api-app-fields-player */
+    struct pb_identity *identity;        /* players, staff, sessions, tokens (auth.c, player.c) */
+    struct pb_ratelimit *rl_register_ip; /* registrations per client IP (player.c); logins are
+                                            limited per IP and per account inside identity */
+    int64_t auth_ip_interval_ms;         /* identity's per-IP refill interval: the Retry-After
+                                            of a RATE_LIMITED that carries no wait of its own */
     /* @api-app-fields-admin */
+    struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
+    struct pb_api_checkpointer *checkpointer;  /* signs the chain head periodically */
 } pb_api_app;
 
 /* The route table: every operation of the API, read by the server, the
@@ -55,6 +62,74 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out);
 
 /* @api-handlers */
 /* @api-handlers-player */
+#include "identity/identity.h"
+
+/* The permission strings the authorizer reads besides staff permissions
+ * ("players.read", … see PB_PERMISSIONS in identity/identity.h). */
+#define PB_API_PERM_PLAYER "player" /* a player's access token (/v1/player/…) */
+#define PB_API_PERM_STAFF "staff"   /* any staff session, full or setup (self-service) */
+
+/* ---- auth.c: the authorizer and the public keys ---- */
+/* The pb_http_authorize_fn installed in serve (ctx: the pb_api_app): Bearer token
+ * → principal, or UNAUTHENTICATED / TOKEN_INVALID / TOKEN_EXPIRED /
+ * SESSION_REVOKED / PLAYER_BLOCKED / FORBIDDEN with a WWW-Authenticate challenge. */
+pb_err pb_api_authorize(void *ctx, pb_http_request *req, const pb_route *route);
+/* The caller the authorizer found (NULL on a public route). */
+const pb_principal *pb_api_principal(const pb_http_request *req);
+/* Checks that every route's permission is NULL, "player", "staff" or a known staff
+ * permission. 0, or -1 with the route named in err. */
+int pb_api_routes_check(const pb_route *routes, size_t n, char *err, size_t errcap);
+/* Opens identity over keys_dir (player access tokens living player_access_ttl_s;
+ * 0 = identity's default) and the registration limiter into app, after checking
+ * the route table's permissions. 0, or -1 with a reason in err; pb_api_auth_close()
+ * frees what was opened either way. */
+int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_access_ttl_s,
+                     char *err, size_t errcap);
+void pb_api_auth_close(pb_api_app *app);
+/* GET /.well-known/jwks.json: the keys that verify access tokens, as a JWK Set. */
+void pb_api_jwks(pb_http_request *req, void *app);
+
+/* ---- player.c: the player API (/v1/player/…) ---- */
+void pb_api_player_register(pb_http_request *req, void *app);
+void pb_api_player_login(pb_http_request *req, void *app);
+void pb_api_player_refresh(pb_http_request *req, void *app);
+void pb_api_player_logout(pb_http_request *req, void *app);
+void pb_api_player_profile(pb_http_request *req, void *app);
+void pb_api_player_sessions(pb_http_request *req, void *app);
+void pb_api_player_session_revoke(pb_http_request *req, void *app);
+void pb_api_player_wallet(pb_http_request *req, void *app);
 /* @api-handlers-admin */
+/* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
+void pb_api_admin_login(pb_http_request *req, void *app);
+void pb_api_admin_refresh(pb_http_request *req, void *app);
+void pb_api_admin_logout(pb_http_request *req, void *app);
+void pb_api_admin_me(pb_http_request *req, void *app);
+void pb_api_admin_totp_enroll(pb_http_request *req, void *app);
+void pb_api_admin_totp_confirm(pb_http_request *req, void *app);
+void pb_api_admin_password(pb_http_request *req, void *app);
+void pb_api_admin_players_list(pb_http_request *req, void *app);
+void pb_api_admin_player_get(pb_http_request *req, void *app);
+void pb_api_admin_player_block(pb_http_request *req, void *app);
+void pb_api_admin_player_unblock(pb_http_request *req, void *app);
+void pb_api_admin_player_accounts(pb_http_request *req, void *app);
+void pb_api_admin_player_transfers(pb_http_request *req, void *app);
+void pb_api_admin_brands_list(pb_http_request *req, void *app);
+void pb_api_admin_brand_create(pb_http_request *req, void *app);
+void pb_api_admin_brand_get(pb_http_request *req, void *app);
+void pb_api_admin_brand_update(pb_http_request *req, void *app);
+void pb_api_admin_staff_list(pb_http_request *req, void *app);
+void pb_api_admin_staff_create(pb_http_request *req, void *app);
+void pb_api_admin_staff_get(pb_http_request *req, void *app);
+void pb_api_admin_staff_update(pb_http_request *req, void *app);
+void pb_api_admin_audit_query(pb_http_request *req, void *app);
+void pb_api_admin_audit_export(pb_http_request *req, void *app);
+/* The audit signing key (loaded, or created on first start, in keys_dir) and the
+ * checkpointer thread (its own connection to store) into app. 0, or -1 with a
+ * reason in err; pb_api_admin_close() frees what was opened either way. */
+typedef struct pb_api_checkpointer pb_api_checkpointer;
+int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, char *err,
+                      size_t errcap);
+/* Stops the checkpointer (signing the chain head first) and frees the key. */
+void pb_api_admin_close(pb_api_app *app);
 
 #endif

@@ -136,7 +136,7 @@ int pb_cmd_demo(int argc, char **argv)
         rc = 1;
     printf("ledger verify: %" PRId64 " transfers, %" PRId64 " violation(s)\n", vs.transfers,
            vs.violations);
-    printf("The HTTP API server (`pitboss serve`) is not part of this build yet.\n");
+    printf("The HTTP API: `make run` (or `pitboss serve`).\n");
     pb_store_disconnect(c);
     pb_store_close(s);
     return rc;

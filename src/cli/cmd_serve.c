@@ -218,7 +218,9 @@ static void serve_close(serve_state *s)
     pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
     pb_http_server_free(s->http);
     /* @serve-close-admin */
+    pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
     /* @serve-close-player */
+    pb_api_auth_close(&s->app);
     pb_store_pool_free(s->pool);
     pb_store_close(s->store);
 }
@@ -254,7 +256,23 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     s->app.http = s->http;
     /* @serve-open-player: identity, rate limiters and the authorizer are set up here */
+    {
+        /* PITBOSS_PLAYER_ACCESS_TTL: player access-token lifetime, s (1..900; default 900) */
+        unsigned long long ttl_s = 0;
+        const char *ttl = env("PITBOSS_PLAYER_ACCESS_TTL");
+        if (ttl && parse_num("PITBOSS_PLAYER_ACCESS_TTL", ttl, 1, 900, &ttl_s) != 0)
+            return -1;
+        if (pb_api_auth_open(&s->app, o->keys_dir, (int64_t)ttl_s, err, sizeof err) != 0) {
+            fprintf(stderr, "pitboss serve: %s\n", err);
+            return -1;
+        }
+        pb_http_server_set_authorizer(s->http, pb_api_authorize, &s->app);
+    }
     /* @serve-open-admin: the audit key and the checkpoint timer are set up here */
+    if (pb_api_admin_open(&s->app, s->store, o->keys_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     if (pb_http_server_start(s->http, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;

@@ -132,6 +132,13 @@ pb_err pb_identity_keys_reload(pb_identity *id, int64_t now)
     return pb_keyset_reload(id->keys, now);
 }
 
+/* Lists the verifying keys (keys.c). */
+pb_err pb_identity_public_keys(pb_identity *id, int64_t now, pb_public_jwk *out, size_t cap,
+                               size_t *n)
+{
+    return pb_keyset_public_keys(id->keys, now, out, cap, n);
+}
+
 /* The text stored in auth_session.subject_kind. */
 const char *pb_subject_kind_name(pb_subject_kind k)
 {

@@ -152,6 +152,18 @@ pb_err pb_identity_keys_rotate(pb_identity *id, int64_t now, char kid_out[32]);
 /* Re-reads the key set from disk (another instance rotated it). */
 pb_err pb_identity_keys_reload(pb_identity *id, int64_t now);
 
+/* A public key that verifies access tokens, as a JWK (RFC 7517/7518: kty "EC"). */
+typedef struct pb_public_jwk {
+    char kid[32];
+    char alg[8];      /* "ES256" */
+    char crv[8];      /* "P-256" */
+    char x[48], y[48]; /* the point's coordinates, base64url without padding */
+} pb_public_jwk;
+/* The keys that verify at now (published, not yet retired), at most cap; *n
+ * receives the count. For a JWKS endpoint: what a relying party may meet. */
+pb_err pb_identity_public_keys(pb_identity *id, int64_t now, pb_public_jwk *out, size_t cap,
+                               size_t *n);
+
 /* ---- sessions, tokens and principals */
 
 typedef enum { PB_SUBJECT_PLAYER = 1, PB_SUBJECT_STAFF = 2 } pb_subject_kind;

@@ -59,6 +59,9 @@ pb_err pb_keyset_verify(pb_keyset *ks, const char *kid, const char *alg, int64_t
  * Reloads the set from disk (at most every 5 s) before giving up on an unknown kid. */
 pb_err pb_keyset_verifier(pb_keyset *ks, const char *kid, int64_t now,
                           char pem[PB_PUBLIC_PEM_MAX], size_t *pem_len, char alg[8]);
+/* See pb_identity_public_keys. */
+pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, size_t cap,
+                             size_t *n);
 /* Reads (or creates, 0600) a 32-byte secret file in the keys directory. */
 pb_err pb_keyset_secret(pb_keyset *ks, const char *name, uint8_t key[32], char *err,
                         size_t errcap);

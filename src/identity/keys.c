@@ -624,6 +624,45 @@ pb_err pb_keyset_verifier(pb_keyset *ks, const char *kid, int64_t now,
     return PB_ERR_NOT_FOUND;
 }
 
+/* k's public point as JWK coordinates (an uncompressed P-256 point: 04 || x || y). */
+static bool jwk_of(const key *k, pb_public_jwk *out)
+{
+    unsigned char pt[65];
+    size_t len = 0;
+    if (!EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &len) ||
+        len != sizeof pt || pt[0] != 0x04)
+        return false;
+    snprintf(out->kid, sizeof out->kid, "%s", k->kid);
+    snprintf(out->alg, sizeof out->alg, "%s", k->alg);
+    snprintf(out->crv, sizeof out->crv, "P-256");
+    sodium_bin2base64(out->x, sizeof out->x, pt + 1, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(out->y, sizeof out->y, pt + 33, 32,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return true;
+}
+
+/* Every key that verifies at now, in the set's order. */
+pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, size_t cap,
+                             size_t *n)
+{
+    pb_err e = PB_OK;
+    *n = 0;
+    pthread_rwlock_rdlock(&ks->lock);
+    for (size_t i = 0; i < ks->n && *n < cap && e == PB_OK; i++) {
+        const key *k = &ks->keys[i];
+        if (!verifies_at(ks, k, now))
+            continue;
+        if (jwk_of(k, &out[*n]))
+            (*n)++;
+        else
+            e = PB_ERR_INTERNAL;
+    }
+    pthread_rwlock_unlock(&ks->lock);
+    if (e != PB_OK)
+        pb_log(PB_LOG_ERROR, "identity.keys", "cannot export a public key");
+    return e;
+}
+
 /* Reads the secret file, or creates it with random bytes (racing creators read the winner's). */
 pb_err pb_keyset_secret(pb_keyset *ks, const char *name, uint8_t key_out[32], char *err,
                         size_t errcap)

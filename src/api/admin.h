@@ -1,0 +1,95 @@
+/*
+ * admin.h — what the staff API files (admin_*.c) share; private to src/api/.
+ *
+ * The staff API (/v1/admin/…) is thin like every handler: parse → the
+ * authorizer already checked the route's permission → brand scope → a domain
+ * call → reply. What it adds is the audit trail: every change a staff member
+ * makes is appended to the audit log INSIDE the same write transaction as the
+ * change (pb_admin_write), so both commit or neither does. Operations whose
+ * domain call runs its own transactions (logins, password changes, staff
+ * creation: identity hashes passwords outside any transaction) are audited in
+ * a transaction of their own right after.
+ *
+ * Brand scope: staff see the brands of their scope. A player, brand or staff
+ * member outside it answers 404 (PLAYER_NOT_FOUND, BRAND_NOT_FOUND,
+ * STAFF_NOT_FOUND) — the same answer as a missing one, so a scoped member
+ * cannot learn what exists elsewhere. Asking for something that can only be
+ * granted globally (creating a brand, an all-brands member, the full audit
+ * export) is 403 BRAND_FORBIDDEN.
+ */
+#ifndef PB_API_ADMIN_H
+#define PB_API_ADMIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "audit/audit.h"
+#include "identity/identity.h"
+#include "tenancy/tenancy.h"
+
+/* How often a write transaction is tried when the database is busy. */
+#define PB_ADMIN_TX_ATTEMPTS 5
+
+/* The body of a write transaction: the domain change and its audit entry, on
+ * c inside an open PB_STORE_WRITE transaction. It may run more than once (a
+ * busy database retries it), so it must start from ctx afresh each time.
+ * *bad_field (starts NULL) names the request field at fault on a 4xx. */
+typedef pb_err (*pb_admin_tx_fn)(pb_store_conn *c, void *ctx, const char **bad_field);
+
+/* Runs fn in a write transaction on the request's connection: begin, fn,
+ * commit; rolls back on any failure; retries a busy database (begin, a busy
+ * statement reported as STORE_UNAVAILABLE, commit) PB_ADMIN_TX_ATTEMPTS times. */
+pb_err pb_admin_write(pb_http_request *req, pb_admin_tx_fn fn, void *ctx, const char **bad_field);
+
+/* An audit entry for this request: the staff caller p as actor (id, role),
+ * action, the trace id and the client's IP. The caller adds brand, target,
+ * before/after and reason. Pointers borrow from p and the request. */
+void pb_admin_entry(pb_http_request *req, const pb_principal *p, const char *action,
+                    pb_audit_entry *e);
+
+/* The compact JSON text of v (for an audit entry's before/after) in request
+ * memory, stealing the reference to v; NULL on OOM or when v is NULL. */
+const char *pb_admin_json_text(pb_http_request *req, json_t *v);
+
+/* Replies with a domain error: the code's status, naming field when given. */
+void pb_admin_fail(pb_http_request *req, pb_err e, const char *field);
+
+/* A body-less POST: accepts an empty body or a JSON object without fields
+ * (anything else is refused like any body). Replies and returns false on error. */
+bool pb_admin_parse_empty(pb_http_request *req);
+
+/* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
+ * and returns false when the value is malformed; an absent one keeps *out. */
+
+/* A whole decimal number in [min, max]. */
+bool pb_admin_query_int(pb_http_request *req, const char *name, int64_t min, int64_t max,
+                        int64_t *out);
+/* An RFC 3339 date-time → µs since the epoch. */
+bool pb_admin_query_time(pb_http_request *req, const char *name, int64_t *out);
+/* A string of 1..max bytes without control characters; *out NULL when absent. */
+bool pb_admin_query_str(pb_http_request *req, const char *name, size_t max, const char **out);
+/* from < to when both are set; names `to_name` otherwise. */
+bool pb_admin_query_range(pb_http_request *req, int64_t from, int64_t to, const char *to_name);
+
+/* ---- JSON views */
+
+/* An RFC 3339 string, or null for 0 ("never"). */
+json_t *pb_admin_time_json(int64_t us);
+/* A page cursor as an opaque string, or null for 0 (the last page). */
+json_t *pb_admin_cursor_json(int64_t cursor);
+/* A staff member as the API shows it (no secrets), with the codes of their
+ * brands read on c. NULL on a store failure or OOM. */
+json_t *pb_admin_staff_json(pb_store_conn *c, const pb_staff *s);
+
+/* ---- brand scope */
+
+/* True when every brand of `s` is in `scope` (an all-brands member only for an
+ * all-brands caller). */
+bool pb_admin_staff_visible(const pb_brand_scope *scope, const pb_staff *s);
+/* The codes of the brands in a limited scope, into codes[PB_SCOPE_MAX_BRANDS]. */
+pb_err pb_admin_scope_codes(pb_store_conn *c, const pb_brand_scope *scope,
+                            char codes[][PB_BRAND_CODE_MAX + 1], size_t *n);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * admin_audit.c — the audit log for staff and regulators, and the signing of
+ * its checkpoints while the server runs.
+ *
+ *   GET /v1/admin/audit          audit.read    entries, newest first: filters by actor,
+ *                                              target, action (or a prefix ending in '.'),
+ *                                              time; cursor pages
+ *   GET /v1/admin/audit/export   audit.export  the log as JSON lines (application/x-ndjson):
+ *                                              a header with the public keys, every entry
+ *                                              with its hashes, the signed checkpoints
+ *
+ * Scope: staff who see every brand see every entry; a scoped member sees only
+ * the entries of their brands (global entries, such as logins, excluded). The
+ * export is the whole chain (a verifier needs it contiguous), so it is for
+ * staff who see every brand (403 BRAND_FORBIDDEN otherwise). The export is
+ * built in memory, then "audit.export" is appended, and only then is it sent:
+ * no export leaves unrecorded. (For very large logs use `pitboss audit export`.)
+ *
+ * The checkpointer: a thread with its own store connection wakes every
+ * PB_ADMIN_CHECKPOINT_PERIOD_MS and signs the chain head when the policy says a
+ * checkpoint is due (pb_audit_checkpoint_if_due); at shutdown it signs whatever
+ * is still unsigned, so a stopped server leaves a fully signed chain.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/admin.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#define PAGE_DEFAULT 50
+#define PB_ADMIN_CHECKPOINT_PERIOD_MS 30000
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* "" → null, else the string. */
+static json_t *opt_str(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+/* A stored before/after text as JSON (the text itself if it does not parse: a tampered row). */
+static json_t *state_json(const char *text)
+{
+    if (!text)
+        return json_null();
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    return v ? v : json_string(text);
+}
+
+static json_t *entry_json(const pb_audit_record *r)
+{
+    char id[PB_ID_STR_LEN + 1], h[65];
+    pb_id_to_string(&r->id, id);
+    hex(r->hash, 32, h);
+    return json_pack("{s:I,s:s,s:o,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s}",
+                     "seq", (json_int_t)r->seq, "id", id, "at", pb_admin_time_json(r->at),
+                     "actor_kind", r->actor_kind, "actor_id", r->actor_id, "actor_email",
+                     r->actor_email, "role", r->role, "brand", opt_str(r->brand), "action",
+                     r->action, "target_kind", r->target_kind, "target_id", r->target_id,
+                     "before", state_json(r->before), "after", state_json(r->after), "reason",
+                     r->reason, "trace_id", r->trace_id, "ip", r->ip, "hash", h);
+}
+
+/* True for "domain.verb" or a prefix "domain." — the forms pb_audit_query takes. */
+static bool action_filter_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.") != n || s[0] == '.' ||
+        strstr(s, ".."))
+        return false;
+    return strchr(s, '.') != NULL;
+}
+
+/* Reads the filters; replies and returns false on a bad one. */
+static bool audit_params(pb_http_request *req, pb_audit_filter *f)
+{
+    int64_t limit = PAGE_DEFAULT;
+    if (!pb_admin_query_str(req, "actor_kind", PB_AUDIT_ACTOR_KIND_MAX, &f->actor_kind) ||
+        !pb_admin_query_str(req, "actor_id", PB_AUDIT_ACTOR_ID_MAX, &f->actor_id) ||
+        !pb_admin_query_str(req, "target_kind", PB_AUDIT_TARGET_KIND_MAX, &f->target_kind) ||
+        !pb_admin_query_str(req, "target_id", PB_AUDIT_TARGET_ID_MAX, &f->target_id) ||
+        !pb_admin_query_str(req, "action", PB_AUDIT_ACTION_MAX, &f->action) ||
+        !pb_admin_query_time(req, "from", &f->from_us) ||
+        !pb_admin_query_time(req, "to", &f->to_us) ||
+        !pb_admin_query_range(req, f->from_us, f->to_us, "to") ||
+        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &f->cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PB_AUDIT_QUERY_LIMIT_MAX, &limit))
+        return false;
+    f->limit = (size_t)limit;
+    const char *bad = NULL;
+    if (f->actor_kind && strcmp(f->actor_kind, "staff") != 0 &&
+        strcmp(f->actor_kind, "player") != 0 && strcmp(f->actor_kind, "system") != 0)
+        bad = "actor_kind";
+    else if (f->target_kind && strspn(f->target_kind, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                   strlen(f->target_kind))
+        bad = "target_kind";
+    else if (f->target_id && !f->target_kind)
+        bad = "target_kind";
+    else if (f->action && !action_filter_ok(f->action))
+        bad = "action";
+    if (bad) {
+        pb_http_reply_error(req, PB_ERR_FIELD_INVALID, bad);
+        return false;
+    }
+    return true;
+}
+
+void pb_api_admin_audit_query(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_audit_filter f = {0};
+    if (!audit_params(req, &f))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    char(*codes)[PB_BRAND_CODE_MAX + 1] = pb_http_alloc(req, PB_SCOPE_MAX_BRANDS * sizeof *codes);
+    const char **brands = pb_http_alloc(req, PB_SCOPE_MAX_BRANDS * sizeof *brands);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !codes || !brands ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK && !p->scope.all) {
+        e = pb_admin_scope_codes(c, &p->scope, codes, &f.nbrands);
+        for (size_t i = 0; i < f.nbrands; i++)
+            brands[i] = codes[i];
+        f.brands = brands; /* an empty scope sees nothing */
+    }
+    pb_audit_page page = {0};
+    if (e == PB_OK)
+        e = pb_audit_query(c, &f, &page);
+    json_t *list = e == PB_OK ? json_array() : NULL;
+    for (size_t i = 0; list && i < page.n; i++)
+        if (json_array_append_new(list, entry_json(&page.entries[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    int64_t next = page.next_cursor;
+    pb_audit_page_free(&page);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e == PB_ERR_INVALID_REQUEST ? PB_ERR_FIELD_INVALID : e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "entries", list, "next_cursor",
+                                                  pb_admin_cursor_json(next))
+                                      : NULL);
+}
+
+typedef struct export_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const pb_audit_export_summary *sum;
+    int64_t since, until;
+} export_ctx;
+
+/* Records the export: who, which range, how much. */
+static pb_err export_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    export_ctx *x = ctx;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "audit.export", &en);
+    en.after = pb_admin_json_text(
+        x->req, json_pack("{s:o,s:o,s:I,s:I,s:I,s:I}", "since", pb_admin_time_json(x->since),
+                          "until", pb_admin_time_json(x->until), "entries",
+                          (json_int_t)x->sum->entries, "checkpoints",
+                          (json_int_t)x->sum->checkpoints, "first_seq",
+                          (json_int_t)x->sum->first_seq, "last_seq",
+                          (json_int_t)x->sum->last_seq));
+    return en.after ? pb_audit_append(c, &en, pb_time_now_us()) : PB_ERR_INTERNAL;
+}
+
+void pb_api_admin_audit_export(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    export_ctx x = {.req = req, .p = pb_api_principal(req)};
+    if (!pb_admin_query_time(req, "from", &x.since) || !pb_admin_query_time(req, "to", &x.until) ||
+        !pb_admin_query_range(req, x.since, x.until, "to"))
+        return;
+    if (!x.p->scope.all) {
+        pb_http_reply_error_msg(req, PB_ERR_BRAND_FORBIDDEN, NULL,
+                                "the export is the whole chain: staff who see every brand only");
+        return;
+    }
+    if (!a->audit_key) {
+        pb_admin_fail(req, PB_ERR_AUDIT_KEY_MISSING, NULL);
+        return;
+    }
+    pb_store_conn *c = pb_http_conn(req);
+    char *data = NULL;
+    size_t len = 0;
+    FILE *mem = c ? open_memstream(&data, &len) : NULL;
+    pb_audit_export_summary sum = {0};
+    pb_audit_export_opts o = {.since_us = x.since, .until_us = x.until,
+                              .now_us = pb_time_now_us(),
+                              .keys = pb_audit_key_public(a->audit_key), .nkeys = 1};
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !mem ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = pb_audit_export(c, &o, mem, &sum);
+    if (mem && fclose(mem) != 0 && e == PB_OK)
+        e = PB_ERR_INTERNAL;
+    x.sum = &sum;
+    if (e == PB_OK)
+        e = pb_admin_write(req, export_audit_tx, &x, NULL);
+    if (e != PB_OK) {
+        free(data);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    char disp[80];
+    snprintf(disp, sizeof disp, "attachment; filename=\"pitboss-audit-%lld.jsonl\"",
+             (long long)(o.now_us / 1000000));
+    pb_http_add_header(req, "Content-Disposition", disp);
+    pb_http_reply_text(req, 200, "application/x-ndjson", data ? data : "", len);
+    free(data);
+}
+
+/* ---- the checkpointer ---- */
+
+struct pb_api_checkpointer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    pb_store_conn *conn;
+    const pb_audit_key *key;
+};
+
+/* Waits up to ms for a stop; true when asked to stop. */
+static bool wait_stop(pb_api_checkpointer *cp, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&cp->mu);
+    while (!cp->stop && pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) != ETIMEDOUT)
+        ;
+    bool stop = cp->stop;
+    pthread_mutex_unlock(&cp->mu);
+    return stop;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    pb_api_checkpointer *cp = arg;
+    while (!wait_stop(cp, PB_ADMIN_CHECKPOINT_PERIOD_MS)) /* failures are logged inside */
+        pb_audit_checkpoint_if_due(cp->conn, cp->key, pb_time_now_us(), NULL, NULL);
+    pb_audit_checkpoint(cp->conn, cp->key, pb_time_now_us(), NULL, NULL); /* sign the rest */
+    return NULL;
+}
+
+int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, char *err,
+                      size_t errcap)
+{
+    char why[400];
+    pb_audit_key *k = NULL;
+    bool created = false;
+    if (pb_audit_key_load_or_create(keys_dir, &k, &created, why, sizeof why) != PB_OK) {
+        snprintf(err, errcap, "audit signing key: %s", why);
+        return -1;
+    }
+    app->audit_key = k;
+    if (created)
+        pb_log(PB_LOG_INFO, "audit.key", "created the audit signing key %s", pb_audit_key_id(k));
+    pb_api_checkpointer *cp = calloc(1, sizeof *cp);
+    if (!cp) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    cp->key = k;
+    if (!(cp->conn = pb_store_connect(store, why, sizeof why))) {
+        snprintf(err, errcap, "audit checkpointer: %s", why);
+        free(cp);
+        return -1;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&cp->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&cp->mu, NULL);
+    if (pthread_create(&cp->thread, NULL, checkpointer_main, cp) != 0) {
+        snprintf(err, errcap, "cannot start the audit checkpointer thread");
+        pthread_cond_destroy(&cp->cv);
+        pthread_mutex_destroy(&cp->mu);
+        pb_store_disconnect(cp->conn);
+        free(cp);
+        return -1;
+    }
+    app->checkpointer = cp;
+    return 0;
+}
+
+void pb_api_admin_close(pb_api_app *app)
+{
+    pb_api_checkpointer *cp = app->checkpointer;
+    if (cp) {
+        pthread_mutex_lock(&cp->mu);
+        cp->stop = true;
+        pthread_cond_signal(&cp->cv);
+        pthread_mutex_unlock(&cp->mu);
+        pthread_join(cp->thread, NULL);
+        pthread_cond_destroy(&cp->cv);
+        pthread_mutex_destroy(&cp->mu);
+        pb_store_disconnect(cp->conn);
+        free(cp);
+        app->checkpointer = NULL;
+    }
+    pb_audit_key_free(app->audit_key);
+    app->audit_key = NULL;
+}

@@ -1,0 +1,502 @@
+/*
+ * admin_players.c — players as staff see them.
+ *
+ *   GET  /v1/admin/players                 players.read         search (filters, cursor pages)
+ *   GET  /v1/admin/players/{id}            players.read         one player
+ *   POST /v1/admin/players/{id}/block      players.block        {reason}: blocked, sessions end
+ *   POST /v1/admin/players/{id}/unblock    players.block        {reason}: active again
+ *   GET  /v1/admin/players/{id}/accounts   players.ledger.read  ledger accounts and balances
+ *   GET  /v1/admin/players/{id}/transfers  players.ledger.read  an account's transfers, newest
+ *                                                               first
+ *
+ * Every query is limited to the caller's brand scope; a player of another
+ * brand is 404 PLAYER_NOT_FOUND, exactly like one that does not exist.
+ * Personal data (email, date of birth) is shown in full only to roles with
+ * players.pii.read; others see a masked email, no date of birth, and may not
+ * search by email (403 FORBIDDEN).
+ *
+ * Block and unblock change the player and append the audit entry (before and
+ * after status, the reason) in one write transaction.
+ *
+ * A player's money lives in ledger accounts owned by "player:<public id>" in
+ * the player's brand, kinds player_cash and player_bonus, one per currency the
+ * brand accepts (and the player's own currency). Amounts are decimal strings.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "core/money.h"
+#include "core/time.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 200
+#define OWNER_MAX (PB_LEDGER_OWNER_MAX + 1)
+
+static const char *const KINDS[] = {"player_cash", "player_bonus"};
+
+/* A few brand id → code pairs, so a page of players costs one lookup per brand. */
+typedef struct brand_cache {
+    size_t n;
+    int64_t ids[8];
+    char codes[8][PB_BRAND_CODE_MAX + 1];
+} brand_cache;
+
+/* The code of brand `id` ("" when it cannot be read). */
+static const char *brand_code(pb_store_conn *c, brand_cache *bc, int64_t id)
+{
+    for (size_t i = 0; i < bc->n; i++)
+        if (bc->ids[i] == id)
+            return bc->codes[i];
+    pb_brand *b = malloc(sizeof *b);
+    size_t slot = bc->n < 8 ? bc->n++ : 7;
+    bc->ids[slot] = id;
+    bc->codes[slot][0] = '\0';
+    if (b && pb_tenancy_brand_get(c, id, b) == PB_OK)
+        snprintf(bc->codes[slot], sizeof bc->codes[slot], "%s", b->code);
+    free(b);
+    return bc->codes[slot];
+}
+
+/* "a***@example.com": enough to recognise, not enough to contact. */
+static void mask_email(const char *email, char *out, size_t cap)
+{
+    const char *at = strchr(email, '@');
+    snprintf(out, cap, "%.1s***%s", email, at ? at : "");
+}
+
+static json_t *player_json(const pb_player *pl, const char *brand, bool pii)
+{
+    char masked[PB_EMAIL_MAX + 8];
+    mask_email(pl->email, masked, sizeof masked);
+    json_t *j = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id", pl->public_id, "brand", brand,
+        "email", pii ? pl->email : masked, "country", pl->country, "currency", pl->currency,
+        "status", pb_player_status_name(pl->status), "block_reason",
+        pl->block_reason[0] ? json_string(pl->block_reason) : json_null(), "locked_until",
+        pb_admin_time_json(pl->locked_until), "last_login_at",
+        pb_admin_time_json(pl->last_login_at), "created_at", pb_admin_time_json(pl->created_at),
+        "updated_at", pb_admin_time_json(pl->updated_at));
+    if (j && pii && json_object_set_new(j, "date_of_birth", json_string(pl->date_of_birth)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The caller's right to personal data. */
+static bool sees_pii(const pb_principal *p)
+{
+    return pb_rbac_allows(p->role, PB_PERM_PLAYERS_PII_READ);
+}
+
+/* identity's filter names → this endpoint's parameter names. */
+static const char *param_name(const char *field)
+{
+    if (!field)
+        return NULL;
+    if (strcmp(field, "email_prefix") == 0)
+        return "email";
+    if (strcmp(field, "created_to") == 0)
+        return "registered_to";
+    if (strcmp(field, "created_from") == 0)
+        return "registered_from";
+    return field;
+}
+
+/* Reads the search filters into q; replies and returns false on a bad one. */
+static bool search_params(pb_http_request *req, const pb_principal *p, pb_player_query *q,
+                          const char **brand)
+{
+    int64_t limit = PAGE_DEFAULT;
+    if (!pb_admin_query_str(req, "email", PB_EMAIL_MAX, &q->email_prefix) ||
+        !pb_admin_query_str(req, "country", 2, &q->country) ||
+        !pb_admin_query_str(req, "status", PB_STATUS_MAX, &q->status) ||
+        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, brand) ||
+        !pb_admin_query_time(req, "registered_from", &q->created_from) ||
+        !pb_admin_query_time(req, "registered_to", &q->created_to) ||
+        !pb_admin_query_range(req, q->created_from, q->created_to, "registered_to") ||
+        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &q->cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit))
+        return false;
+    q->limit = (size_t)limit;
+    if (q->email_prefix && !sees_pii(p)) {
+        pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, "email",
+                                "searching by email needs players.pii.read");
+        return false;
+    }
+    return true;
+}
+
+void pb_api_admin_players_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_player_query q = {0};
+    const char *brand = NULL;
+    if (!search_params(req, p, &q, &brand))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    pb_player *rows = calloc(q.limit, sizeof *rows);
+    pb_brand *b = malloc(sizeof *b);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !rows || !b ? PB_ERR_INTERNAL : PB_OK;
+    const char *bad = NULL;
+    if (e == PB_OK && brand) { /* unknown and out-of-scope brands look the same */
+        e = pb_tenancy_brand_by_code(c, brand, b);
+        if (e == PB_ERR_BRAND_NOT_FOUND ||
+            (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))) {
+            e = PB_ERR_FIELD_INVALID;
+            bad = "brand";
+        }
+        q.brand_id = e == PB_OK ? b->id : 0;
+    }
+    size_t n = 0;
+    int64_t next = 0;
+    if (e == PB_OK)
+        e = pb_identity_player_search(c, &p->scope, &q, rows, &n, &next, &bad);
+    json_t *list = e == PB_OK ? json_array() : NULL;
+    brand_cache bc = {0};
+    bool pii = sees_pii(p);
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, player_json(&rows[i], brand_code(c, &bc, rows[i].brand_id),
+                                                    pii)) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    free(rows);
+    free(b);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, param_name(bad));
+        return;
+    }
+    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "players", list, "next_cursor",
+                                                  pb_admin_cursor_json(next))
+                                      : NULL);
+}
+
+void pb_api_admin_player_get(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_store_conn *c = pb_http_conn(req);
+    pb_player pl;
+    pb_err e = c ? pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), &pl)
+                 : PB_ERR_STORE_UNAVAILABLE;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    brand_cache bc = {0};
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "player",
+                                           player_json(&pl, brand_code(c, &bc, pl.brand_id),
+                                                       sees_pii(p))));
+}
+
+typedef struct block_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *id, *reason;
+    bool block;
+    pb_player before, after;
+    char brand[PB_BRAND_CODE_MAX + 1];
+} block_ctx;
+
+/* The part of a player that block and unblock change. */
+static json_t *status_json(const pb_player *pl)
+{
+    return json_pack("{s:s,s:o}", "status", pb_player_status_name(pl->status), "block_reason",
+                     pl->block_reason[0] ? json_string(pl->block_reason) : json_null());
+}
+
+/* Reads the player, changes the status, reads it again, appends the entry. */
+static pb_err block_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    block_ctx *x = ctx;
+    const pb_brand_scope *scope = &x->p->scope;
+    int64_t now = pb_time_now_us();
+    pb_err e = pb_identity_player_get(c, scope, x->id, &x->before);
+    if (e == PB_OK)
+        e = x->block ? pb_identity_player_block(c, scope, x->id, x->reason, now)
+                     : pb_identity_player_unblock(c, scope, x->id, now);
+    if (e == PB_ERR_FIELD_INVALID)
+        *bad = "reason";
+    if (e == PB_OK)
+        e = pb_identity_player_get(c, scope, x->id, &x->after);
+    brand_cache bc = {0};
+    if (e == PB_OK)
+        snprintf(x->brand, sizeof x->brand, "%s", brand_code(c, &bc, x->after.brand_id));
+    if (e != PB_OK)
+        return e;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, x->block ? "player.block" : "player.unblock", &en);
+    en.brand = x->brand[0] ? x->brand : NULL;
+    en.target_kind = "player";
+    en.target_id = x->after.public_id;
+    en.before = pb_admin_json_text(x->req, status_json(&x->before));
+    en.after = pb_admin_json_text(x->req, status_json(&x->after));
+    en.reason = x->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+/* POST …/block and …/unblock: {reason}, audited with the change. */
+static void block_or_unblock(pb_http_request *req, bool block)
+{
+    block_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    *x = (block_ctx){.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id"),
+                     .block = block};
+    pb_json_field f[] = {{.name = "reason", .type = PB_JSON_STRING, .required = true,
+                          .min_len = 1, .max_len = PB_REASON_MAX, .str = &x->reason}};
+    if (!pb_http_parse_json(req, f, 1))
+        return;
+    /* the reason must be storable in the audit log as it is: refuse it before writing */
+    pb_audit_entry probe;
+    pb_admin_entry(req, x->p, "player.block", &probe);
+    probe.reason = x->reason;
+    const char *bad = NULL;
+    if (pb_audit_validate(&probe, &bad) != PB_OK || strspn(x->reason, " \t\r\n") ==
+                                                        strlen(x->reason)) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
+                                "reason: text without control characters, not only spaces");
+        return;
+    }
+    bad = NULL;
+    pb_err e = pb_admin_write(req, block_tx, x, &bad);
+    if (e == PB_ERR_FORBIDDEN) {
+        pb_http_reply_error_msg(req, e, NULL, "a self-excluded or closed player is not "
+                                              "blocked or unblocked by staff");
+        return;
+    }
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o}", "player", player_json(&x->after, x->brand,
+                                                                sees_pii(x->p))));
+}
+
+void pb_api_admin_player_block(pb_http_request *req, void *app)
+{
+    (void)app;
+    block_or_unblock(req, true);
+}
+
+void pb_api_admin_player_unblock(pb_http_request *req, void *app)
+{
+    (void)app;
+    block_or_unblock(req, false);
+}
+
+/* An amount as a decimal string in its currency; NULL when it cannot be shown. */
+static json_t *amount_json(int64_t minor, const char *currency)
+{
+    const pb_currency *cur = pb_currency_find(currency);
+    char buf[PB_MONEY_STR_MAX];
+    if (!cur || pb_money_format(minor, cur, buf, sizeof buf) < 0)
+        return NULL;
+    return json_string(buf);
+}
+
+/* An account with its balances; NULL when a counter overflows (a broken ledger). */
+static json_t *account_json(const pb_ledger_account *a)
+{
+    int64_t posted, available;
+    if (pb_i64_sub(a->credits_posted, a->debits_posted, &posted) != 0 ||
+        pb_i64_sub(posted, a->debits_pending, &available) != 0)
+        return NULL;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)a->id);
+    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id", id, "kind", a->kind, "currency",
+                     a->currency, "available", amount_json(available, a->currency), "posted",
+                     amount_json(posted, a->currency), "pending_debits",
+                     amount_json(a->debits_pending, a->currency), "pending_credits",
+                     amount_json(a->credits_pending, a->currency), "created_at",
+                     pb_admin_time_json(a->created_at));
+}
+
+/* The player in scope, their brand and the ledger owner name of their accounts. */
+static pb_err player_and_brand(pb_store_conn *c, const pb_principal *p, const char *id,
+                               pb_player *pl, pb_brand *b, char owner[OWNER_MAX])
+{
+    pb_err e = pb_identity_player_get(c, &p->scope, id, pl);
+    if (e == PB_OK)
+        e = pb_tenancy_brand_get(c, pl->brand_id, b);
+    if (e == PB_ERR_BRAND_NOT_FOUND)
+        e = PB_ERR_INTERNAL; /* a player whose brand is gone */
+    if (e == PB_OK)
+        snprintf(owner, OWNER_MAX, "player:%s", pl->public_id);
+    return e;
+}
+
+/* Appends the player's accounts of every kind in `currency` that exist. */
+static pb_err add_accounts(pb_store_conn *c, const pb_brand *b, const char *owner,
+                           const char *currency, json_t *list)
+{
+    for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+        pb_ledger_account a;
+        pb_err e = pb_ledger_account_find(c, b->code, owner, KINDS[k], currency, &a);
+        if (e == PB_ERR_ACCOUNT_NOT_FOUND)
+            continue;
+        if (e != PB_OK)
+            return e;
+        json_t *j = account_json(&a);
+        if (!j || json_array_append_new(list, j) != 0)
+            return PB_ERR_INTERNAL;
+    }
+    return PB_OK;
+}
+
+void pb_api_admin_player_accounts(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_store_conn *c = pb_http_conn(req);
+    pb_brand *b = malloc(sizeof *b);
+    json_t *list = json_array();
+    pb_player pl;
+    char owner[OWNER_MAX] = "";
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !b || !list ? PB_ERR_INTERNAL : PB_OK;
+    bool tx = e == PB_OK && pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK; /* one snapshot */
+    if (e == PB_OK && !tx)
+        e = PB_ERR_STORE_UNAVAILABLE;
+    if (e == PB_OK)
+        e = player_and_brand(c, p, pb_http_param(req, "id"), &pl, b, owner);
+    bool own_listed = false;
+    for (size_t i = 0; e == PB_OK && i < b->ncurrencies; i++) {
+        own_listed |= strcmp(b->currencies[i], pl.currency) == 0;
+        e = add_accounts(c, b, owner, b->currencies[i], list);
+    }
+    if (e == PB_OK && !own_listed) /* the brand dropped the player's currency later */
+        e = add_accounts(c, b, owner, pl.currency, list);
+    if (tx)
+        pb_store_rollback(c);
+    free(b);
+    if (e != PB_OK) {
+        json_decref(list);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:s,s:o}", "player_id", pl.public_id, "accounts",
+                                           list));
+}
+
+/* The platform's transfer codes by name; null for others. */
+static json_t *code_name(uint32_t code)
+{
+    static const struct {
+        uint32_t code;
+        const char *name;
+    } NAMES[] = {{PB_CODE_DEPOSIT, "deposit"},
+                 {PB_CODE_WITHDRAWAL, "withdrawal"},
+                 {PB_CODE_BET, "bet"},
+                 {PB_CODE_WIN, "win"},
+                 {PB_CODE_ROLLBACK, "rollback"},
+                 {PB_CODE_BONUS_GRANT, "bonus_grant"},
+                 {PB_CODE_BONUS_CONVERT, "bonus_convert"},
+                 {PB_CODE_BONUS_FORFEIT, "bonus_forfeit"},
+                 {PB_CODE_ADJUSTMENT, "adjustment"},
+                 {PB_CODE_TRANSFER, "transfer"}};
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+        if (NAMES[i].code == code)
+            return json_string(NAMES[i].name);
+    return json_null();
+}
+
+/* A transfer as seen from one of its accounts. */
+static json_t *transfer_json(const pb_ledger_record *t, int64_t account)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } FLAGS[] = {{PB_TRANSFER_LINKED, "linked"},
+                 {PB_TRANSFER_PENDING, "pending"},
+                 {PB_TRANSFER_POST_PENDING, "post_pending"},
+                 {PB_TRANSFER_VOID_PENDING, "void_pending"},
+                 {PB_TRANSFER_EXPIRED, "expired"}};
+    char id[PB_ID_STR_LEN + 1], pending[PB_ID_STR_LEN + 1], other[24];
+    pb_id_to_string(&t->id, id);
+    if (t->has_pending_id)
+        pb_id_to_string(&t->pending_id, pending);
+    bool debit = t->debit_account_id == account;
+    snprintf(other, sizeof other, "%lld",
+             (long long)(debit ? t->credit_account_id : t->debit_account_id));
+    json_t *flags = json_array();
+    for (size_t i = 0; flags && i < sizeof FLAGS / sizeof FLAGS[0]; i++)
+        if (t->flags & FLAGS[i].bit)
+            json_array_append_new(flags, json_string(FLAGS[i].name));
+    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:i,s:o,s:o,s:s,s:o,s:s,s:s}", "id", id, "created_at",
+                     pb_admin_time_json(t->created_at), "direction", debit ? "debit" : "credit",
+                     "amount", amount_json(t->amount, t->currency), "currency", t->currency,
+                     "code", (json_int_t)t->code, "code_name", code_name(t->code), "flags",
+                     flags, "reference", t->reference, "pending_id",
+                     t->has_pending_id ? json_string(pending) : json_null(),
+                     "counterparty_account", other, "trace_id", t->trace_id);
+}
+
+void pb_api_admin_player_transfers(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    int64_t account = 0, cursor = 0, limit = PAGE_DEFAULT, from = 0, to = 0;
+    if (!pb_admin_query_int(req, "account", 1, INT64_MAX, &account) ||
+        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit) ||
+        !pb_admin_query_time(req, "from", &from) || !pb_admin_query_time(req, "to", &to) ||
+        !pb_admin_query_range(req, from, to, "to"))
+        return;
+    if (!account) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_MISSING, "account",
+                                "query parameter account (an account id) is required");
+        return;
+    }
+    pb_store_conn *c = pb_http_conn(req);
+    pb_brand *b = malloc(sizeof *b);
+    pb_ledger_record *rows = calloc((size_t)limit, sizeof *rows);
+    pb_player pl;
+    pb_ledger_account a;
+    char owner[OWNER_MAX] = "";
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !b || !rows ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = player_and_brand(c, p, pb_http_param(req, "id"), &pl, b, owner);
+    if (e == PB_OK)
+        e = pb_ledger_account_get(c, account, &a);
+    if (e == PB_OK && (strcmp(a.owner, owner) != 0 || strcmp(a.brand, b->code) != 0))
+        e = PB_ERR_ACCOUNT_NOT_FOUND; /* not this player's: as if it did not exist */
+    size_t n = 0;
+    int64_t next = 0;
+    pb_ledger_history_query q = {.account_id = account, .from_us = from, .to_us = to,
+                                 .cursor = cursor, .limit = (size_t)limit};
+    if (e == PB_OK)
+        e = pb_ledger_account_history(c, &q, rows, &n, &next);
+    json_t *list = e == PB_OK ? json_array() : NULL;
+    for (size_t i = 0; list && i < n; i++) {
+        json_t *j = transfer_json(&rows[i], account);
+        if (!j || json_array_append_new(list, j) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    free(rows);
+    free(b);
+    if (e == PB_ERR_INVALID_REQUEST) { /* a cursor that is not on this account's chain */
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "cursor",
+                                "query parameter cursor is not a cursor of this account");
+        return;
+    }
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_ACCOUNT_NOT_FOUND ? "account" : NULL);
+        return;
+    }
+    char acct[24];
+    snprintf(acct, sizeof acct, "%lld", (long long)account);
+    pb_http_reply_json(req, 200, list ? json_pack("{s:s,s:o,s:o}", "account", acct, "transfers",
+                                                  list, "next_cursor", pb_admin_cursor_json(next))
+                                      : NULL);
+}

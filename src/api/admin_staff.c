@@ -1,0 +1,302 @@
+/*
+ * admin_staff.c — back-office staff management.
+ *
+ *   GET   /v1/admin/staff        staff.read    members within the caller's scope (cursor pages)
+ *   POST  /v1/admin/staff        staff.manage  create a member → a one-time password, shown once
+ *   GET   /v1/admin/staff/{id}   staff.read    one member
+ *   PATCH /v1/admin/staff/{id}   staff.manage  role, brand scope, active, reset TOTP
+ *
+ * Scope: a member is visible to a caller whose scope covers every brand of
+ * theirs (all-brands members only to all-brands callers); others are 404
+ * STAFF_NOT_FOUND. A caller cannot grant what they do not have: brands outside
+ * their scope, or all brands, are 403 BRAND_FORBIDDEN. Nobody changes their own
+ * role, scope or status here (403 FORBIDDEN): that is how the last
+ * administrator would lock everyone out.
+ *
+ * Audit: a change (PATCH) is appended with the member before and after in the
+ * same write transaction. Creation runs in identity's own transaction (it
+ * hashes the one-time password outside any transaction), so "staff.create" is
+ * appended right after; if that fails the one-time password is not returned,
+ * so the new account cannot be used.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 100
+
+void pb_api_admin_staff_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    int64_t cursor = 0, limit = PAGE_DEFAULT;
+    if (!pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    size_t cap = (size_t)limit + 1;
+    pb_staff *rows = calloc(cap, sizeof *rows);
+    json_t *list = json_array();
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !rows || !list ? PB_ERR_INTERNAL : PB_OK;
+    /* read batches in id order, keeping the visible ones, until a page and one more */
+    size_t kept = 0;
+    int64_t after = cursor, last = 0;
+    bool more = false;
+    while (e == PB_OK && !more) {
+        size_t got = 0;
+        e = pb_identity_staff_list(c, after, rows, cap, &got);
+        for (size_t i = 0; e == PB_OK && i < got && !more; i++) {
+            after = rows[i].id;
+            if (!pb_admin_staff_visible(&p->scope, &rows[i]))
+                continue;
+            if (kept == (size_t)limit) {
+                more = true;
+                break;
+            }
+            json_t *j = pb_admin_staff_json(c, &rows[i]);
+            if (!j || json_array_append_new(list, j) != 0)
+                e = PB_ERR_INTERNAL;
+            last = rows[i].id;
+            kept++;
+        }
+        if (got < cap)
+            break;
+    }
+    free(rows);
+    if (e != PB_OK) {
+        json_decref(list);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "staff", list, "next_cursor",
+                                           pb_admin_cursor_json(more ? last : 0)));
+}
+
+/* The member named by the path, if the caller sees them. */
+static pb_err staff_in_scope(pb_store_conn *c, const pb_principal *p, const char *id,
+                             pb_staff *out)
+{
+    pb_err e = pb_identity_staff_get(c, id, out);
+    if (e == PB_OK && !pb_admin_staff_visible(&p->scope, out))
+        e = PB_ERR_STAFF_NOT_FOUND;
+    return e;
+}
+
+void pb_api_admin_staff_get(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_store_conn *c = pb_http_conn(req);
+    pb_staff s;
+    pb_err e = c ? staff_in_scope(c, pb_api_principal(req), pb_http_param(req, "id"), &s)
+                 : PB_ERR_STORE_UNAVAILABLE;
+    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &s) : NULL;
+    if (e != PB_OK || !j) {
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "staff", j));
+}
+
+/* The brand codes of a request body, checked against the caller's scope. */
+typedef struct scope_req {
+    const char *codes[PB_SCOPE_MAX_BRANDS];
+    size_t n;
+    bool has_list;
+} scope_req;
+
+/* Reads the brands array into sr and refuses what the caller may not grant
+ * (replies and returns false). */
+static bool scope_check(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
+                        json_t *brands, bool all_brands, scope_req *sr)
+{
+    sr->has_list = brands != NULL;
+    for (size_t i = 0; brands && i < json_array_size(brands); i++) {
+        json_t *v = json_array_get(brands, i);
+        if (!json_is_string(v) || json_string_length(v) > PB_BRAND_CODE_MAX) {
+            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "brands",
+                                    "brands: brand codes (strings)");
+            return false;
+        }
+        sr->codes[sr->n++] = json_string_value(v);
+    }
+    if (p->scope.all)
+        return true; /* identity reports unknown brands */
+    if (all_brands) {
+        pb_http_reply_error_msg(req, PB_ERR_BRAND_FORBIDDEN, "all_brands",
+                                "only staff who see every brand grant every brand");
+        return false;
+    }
+    pb_brand *b = malloc(sizeof *b);
+    pb_err e = b ? PB_OK : PB_ERR_INTERNAL;
+    for (size_t i = 0; e == PB_OK && i < sr->n; i++) {
+        e = pb_tenancy_brand_by_code(c, sr->codes[i], b);
+        if (e == PB_ERR_BRAND_NOT_FOUND || (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id)))
+            e = PB_ERR_BRAND_FORBIDDEN; /* unknown and foreign brands look the same */
+    }
+    free(b);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, "brands");
+        return false;
+    }
+    return true;
+}
+
+typedef struct staff_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *id;
+    pb_staff_update u;
+    pb_staff before, after;
+} staff_ctx;
+
+/* Appends staff.<verb> for the member after (and before, when given). */
+static pb_err staff_audit(pb_store_conn *c, staff_ctx *x, const char *action, bool with_before,
+                          int64_t now)
+{
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, action, &en);
+    en.target_kind = "staff";
+    en.target_id = x->after.public_id;
+    en.before = with_before ? pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->before))
+                            : NULL;
+    en.after = pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->after));
+    if ((with_before && !en.before) || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+static pb_err create_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    return staff_audit(c, ctx, "staff.create", false, pb_time_now_us());
+}
+
+void pb_api_admin_staff_create(pb_http_request *req, void *app)
+{
+    (void)app;
+    const char *email = NULL, *role_name = NULL;
+    bool all = false;
+    json_t *brands = NULL;
+    pb_json_field f[] = {
+        {.name = "email", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = PB_EMAIL_MAX, .str = &email},
+        {.name = "role", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = PB_ROLE_NAME_MAX, .str = &role_name},
+        {.name = "all_brands", .type = PB_JSON_BOOL, .b = &all},
+        {.name = "brands", .type = PB_JSON_ARRAY, .min_len = 1, .max_len = PB_SCOPE_MAX_BRANDS,
+         .json = &brands},
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    pb_role role;
+    if (pb_role_parse(role_name, &role) != PB_OK) {
+        pb_admin_fail(req, PB_ERR_ROLE_INVALID, "role");
+        return;
+    }
+    staff_ctx *x = pb_http_alloc(req, sizeof *x);
+    scope_req sr = {0};
+    pb_store_conn *c = pb_http_conn(req);
+    if (!x || !c) {
+        pb_admin_fail(req, !c ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    x->req = req;
+    x->p = pb_api_principal(req);
+    if (!scope_check(req, c, x->p, brands, all, &sr))
+        return;
+    pb_staff_create cr = {.email = email, .role = role, .all_brands = all,
+                          .brand_codes = sr.codes, .nbrands = sr.n};
+    char otp[PB_ONE_TIME_PASSWORD_MAX];
+    const char *bad = NULL;
+    pb_err e = pb_identity_staff_create(c, &cr, pb_time_now_us(), &x->after, otp, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    e = pb_admin_write(req, create_audit_tx, x, NULL);
+    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
+    json_t *body = j ? json_pack("{s:o,s:s}", "staff", j, "one_time_password", otp) : NULL;
+    sodium_memzero(otp, sizeof otp);
+    if (!body) { /* not audited (or OOM): the password stays unknown, the account unusable */
+        pb_log(PB_LOG_ERROR, "admin.staff", "staff %s created but not audited: %s (trace %s)",
+               x->after.public_id, pb_err_code(e), pb_http_trace_id(req));
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    char location[64 + PB_ID_STR_LEN];
+    snprintf(location, sizeof location, "/v1/admin/staff/%s", x->after.public_id);
+    pb_http_add_header(req, "Location", location);
+    pb_http_reply_json(req, 201, body);
+}
+
+static pb_err update_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    staff_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_err e = staff_in_scope(c, x->p, x->id, &x->before);
+    if (e == PB_OK)
+        e = pb_identity_staff_update(c, x->id, &x->u, now, &x->after, bad);
+    return e == PB_OK ? staff_audit(c, x, "staff.update", true, now) : e;
+}
+
+void pb_api_admin_staff_update(pb_http_request *req, void *app)
+{
+    (void)app;
+    const char *role_name = NULL;
+    bool all = false, active = false, reset = false, has_all = false, has_active = false;
+    json_t *brands = NULL;
+    pb_json_field f[] = {
+        {.name = "role", .type = PB_JSON_STRING, .min_len = 1, .max_len = PB_ROLE_NAME_MAX,
+         .str = &role_name},
+        {.name = "all_brands", .type = PB_JSON_BOOL, .b = &all, .present = &has_all},
+        {.name = "brands", .type = PB_JSON_ARRAY, .min_len = 1, .max_len = PB_SCOPE_MAX_BRANDS,
+         .json = &brands},
+        {.name = "active", .type = PB_JSON_BOOL, .b = &active, .present = &has_active},
+        {.name = "reset_totp", .type = PB_JSON_BOOL, .b = &reset},
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    if (!role_name && !has_all && !brands && !has_active && !reset) {
+        pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
+        return;
+    }
+    staff_ctx *x = pb_http_alloc(req, sizeof *x);
+    pb_role *role = pb_http_alloc(req, sizeof *role);
+    scope_req *sr = pb_http_alloc(req, sizeof *sr);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!x || !role || !sr || !c) {
+        pb_admin_fail(req, !c ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    if (role_name && pb_role_parse(role_name, role) != PB_OK) {
+        pb_admin_fail(req, PB_ERR_ROLE_INVALID, "role");
+        return;
+    }
+    x->req = req;
+    x->p = pb_api_principal(req);
+    x->id = pb_http_param(req, "id");
+    if (x->id && strcmp(x->id, x->p->subject_public_id) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL,
+                                "staff cannot change their own role, scope or status");
+        return;
+    }
+    if (!scope_check(req, c, x->p, brands, has_all && all, sr))
+        return;
+    x->u = (pb_staff_update){.role = role_name ? role : NULL, .all_brands = has_all ? &all : NULL,
+                             .brand_codes = sr->has_list ? sr->codes : NULL, .nbrands = sr->n,
+                             .active = has_active ? &active : NULL, .reset_totp = reset};
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, update_tx, x, &bad);
+    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
+    if (e != PB_OK || !j) {
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "staff", j));
+}

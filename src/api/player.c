@@ -1,0 +1,418 @@
+/*
+ * player.c — the player API, /v1/player/…: the door players use through the
+ * operator's front end.
+ *
+ *   POST   /v1/player/register        public  register in a brand → 201 {player}
+ *   POST   /v1/player/login           public  email + password → tokens
+ *   POST   /v1/player/refresh         public  rotate a refresh token → tokens
+ *   POST   /v1/player/logout          player  end this session → 204
+ *   GET    /v1/player/profile         player  the player
+ *   GET    /v1/player/sessions        player  the player's devices
+ *   DELETE /v1/player/sessions/{id}   player  end one of them → 204
+ *   GET    /v1/player/wallet          player  balances read from the ledger
+ *
+ * Every handler: parse the body with a field spec (routes without a body accept
+ * none, or an empty object) → the authorizer has already found the principal →
+ * one identity (or ledger read) call → reply. Register, login and refresh run
+ * their own transactions inside identity (password hashing never holds the
+ * write lock); logout and session revocation run in a write transaction here.
+ * Passwords and tokens are never logged; the request log has no bodies.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/time.h"
+
+#define TX_ATTEMPTS 4
+#define SESSIONS_MAX 32
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Adds Retry-After: whole seconds, rounded up, at least 1. */
+static void retry_after(pb_http_request *req, int64_t wait_us)
+{
+    long long s = wait_us > 0 ? (wait_us + 999999) / 1000000 : 1;
+    char v[24];
+    snprintf(v, sizeof v, "%lld", s);
+    pb_http_add_header(req, "Retry-After", v);
+}
+
+/* RFC 3339 text of a µs timestamp (a JSON string; null when it cannot be formatted). */
+static json_t *time_json(int64_t us)
+{
+    char buf[PB_TIME_STR_MAX];
+    return pb_time_format(us, buf, sizeof buf) > 0 ? json_string(buf) : json_null();
+}
+
+/* The store connection, or a 503 reply and NULL. */
+static pb_store_conn *conn_or_reply(pb_http_request *req)
+{
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c)
+        pb_http_reply_error_msg(req, PB_ERR_STORE_UNAVAILABLE, NULL,
+                                "no database connection can be opened");
+    return c;
+}
+
+/* For routes that take no body: accepts none, or an empty JSON object, and
+ * otherwise replies (INVALID_JSON, UNKNOWN_FIELD, …) and returns false. */
+static bool no_body(pb_http_request *req)
+{
+    size_t len = 0;
+    pb_http_body(req, &len);
+    return len == 0 || pb_http_parse_json(req, NULL, 0);
+}
+
+/* Where a request comes from, for sessions and rate limits. device (may be NULL)
+ * names the session; otherwise the User-Agent header does. */
+static pb_client_info client_of(const pb_http_request *req, const char *device)
+{
+    return (pb_client_info){.ip = pb_http_client_ip(req),
+                            .user_agent = device ? device : pb_http_header(req, "User-Agent")};
+}
+
+/* A player as the API shows it: never the password hash, the lockout or a block reason. */
+static json_t *player_json(const pb_player *p, const char *brand_code)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "id", p->public_id, "brand",
+                     brand_code, "email", p->email, "country", p->country, "date_of_birth",
+                     p->date_of_birth, "currency", p->currency, "status",
+                     pb_player_status_name(p->status), "created_at", time_json(p->created_at));
+}
+
+/* The token pair of a login or a refresh. */
+static json_t *tokens_json(const pb_auth_tokens *t, int64_t now)
+{
+    int64_t at_s = (t->access_expires_at - now) / 1000000;
+    int64_t rt_s = (t->refresh_expires_at - now) / 1000000;
+    return json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s}", "access_token", t->access_token,
+                     "token_type", "Bearer", "expires_in", (json_int_t)(at_s > 0 ? at_s : 0),
+                     "refresh_token", t->refresh_token, "refresh_expires_in",
+                     (json_int_t)(rt_s > 0 ? rt_s : 0), "session_id", t->session_id,
+                     "player_id", t->subject_id);
+}
+
+/* A write of the caller's principal, run by in_write_tx. */
+typedef pb_err (*principal_write_fn)(pb_store_conn *c, const pb_principal *p, const char *arg,
+                                     int64_t now);
+
+/* Runs fn in a write transaction, retrying a busy database a few times. */
+static pb_err in_write_tx(pb_store_conn *c, principal_write_fn fn, const pb_principal *p,
+                          const char *arg, int64_t now)
+{
+    pb_err e = PB_ERR_STORE_UNAVAILABLE;
+    for (int attempt = 0; attempt < TX_ATTEMPTS; attempt++) {
+        pb_store_rc r = pb_store_begin(c, PB_STORE_WRITE);
+        if (r == PB_STORE_BUSY)
+            continue;
+        if (r != PB_STORE_OK)
+            return PB_ERR_INTERNAL;
+        e = fn(c, p, arg, now);
+        if (e != PB_OK) {
+            pb_store_rollback(c);
+            if (e == PB_ERR_STORE_UNAVAILABLE)
+                continue;
+            return e;
+        }
+        r = pb_store_commit(c);
+        if (r == PB_STORE_OK)
+            return PB_OK;
+        pb_store_rollback(c);
+        if (r != PB_STORE_BUSY)
+            return PB_ERR_INTERNAL;
+        e = PB_ERR_STORE_UNAVAILABLE;
+    }
+    return e;
+}
+
+static pb_err logout_write(pb_store_conn *c, const pb_principal *p, const char *arg, int64_t now)
+{
+    (void)arg;
+    return pb_identity_logout(c, p, now);
+}
+
+static pb_err revoke_write(pb_store_conn *c, const pb_principal *p, const char *session_id,
+                           int64_t now)
+{
+    return pb_identity_session_revoke(c, p, session_id, now);
+}
+
+/* The authenticated player, or a 401 (a route without the "player" permission). */
+static const pb_principal *player_or_reply(pb_http_request *req)
+{
+    const pb_principal *p = pb_api_principal(req);
+    if (!p || p->kind != PB_SUBJECT_PLAYER) {
+        pb_http_reply_error(req, PB_ERR_UNAUTHENTICATED, NULL);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- POST /v1/player/register ------------------------------------------- */
+
+void pb_api_player_register(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *brand = NULL, *email = NULL, *password = NULL, *country = NULL, *dob = NULL,
+               *currency = NULL;
+    const pb_json_field spec[] = {
+        {"brand", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 64, .str = &brand},
+        {"email", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 320, .str = &email},
+        {"password", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 1024,
+         .str = &password},
+        {"country", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 8, .str = &country},
+        {"date_of_birth", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 16,
+         .str = &dob},
+        {"currency", PB_JSON_STRING, .min_len = 1, .max_len = 8, .str = &currency},
+    };
+    if (!pb_http_parse_json(req, spec, sizeof spec / sizeof spec[0]))
+        return;
+    int64_t now = pb_time_now_us(), wait_us = 0;
+    const char *ip = pb_http_client_ip(req);
+    if (ip && *ip && pb_ratelimit_take(a->rl_register_ip, ip, now, &wait_us) != PB_OK) {
+        retry_after(req, wait_us);
+        pb_http_reply_error(req, PB_ERR_RATE_LIMITED, NULL);
+        return;
+    }
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    pb_player_registration reg = {.brand_code = brand, .email = email, .password = password,
+                                  .country = country, .date_of_birth = dob,
+                                  .currency = currency};
+    pb_client_info client = client_of(req, NULL);
+    pb_player p;
+    const char *bad = NULL;
+    pb_err e = pb_identity_player_register(a->identity, c, &reg, &client, now, &p, &bad);
+    if (e == PB_ERR_RATE_LIMITED) /* identity's per-IP bucket, shared with logins */
+        retry_after(req, a->auth_ip_interval_ms * 1000);
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, bad);
+        return;
+    }
+    pb_log(PB_LOG_INFO, "player.registered", "player %s registered in brand %s", p.public_id,
+           brand);
+    pb_http_add_header(req, "Location", "/v1/player/profile");
+    pb_http_reply_json(req, 201, json_pack("{s:o}", "player", player_json(&p, brand)));
+}
+
+/* ---- POST /v1/player/login ---------------------------------------------- */
+
+void pb_api_player_login(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *brand = NULL, *email = NULL, *password = NULL, *device = NULL;
+    const pb_json_field spec[] = {
+        {"brand", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 64, .str = &brand},
+        {"email", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 320, .str = &email},
+        {"password", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 1024,
+         .str = &password},
+        {"device", PB_JSON_STRING, .nullable = true, .min_len = 1, .max_len = PB_USER_AGENT_MAX,
+         .str = &device},
+    };
+    if (!pb_http_parse_json(req, spec, sizeof spec / sizeof spec[0]))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    int64_t now = pb_time_now_us();
+    pb_login_request lr = {.brand_code = brand, .email = email, .password = password};
+    pb_client_info client = client_of(req, device);
+    pb_auth_tokens t;
+    pb_err e = pb_identity_player_login(a->identity, c, &lr, &client, now, &t);
+    if (e == PB_ERR_RATE_LIMITED || e == PB_ERR_ACCOUNT_LOCKED)
+        retry_after(req, t.retry_after_us);
+    if (e != PB_OK)
+        pb_http_reply_error(req, e, e == PB_ERR_BRAND_NOT_FOUND ? "brand" : NULL);
+    else
+        pb_http_reply_json(req, 200, tokens_json(&t, now));
+    sodium_memzero(&t, sizeof t);
+}
+
+/* ---- POST /v1/player/refresh -------------------------------------------- */
+
+void pb_api_player_refresh(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *token = NULL;
+    const pb_json_field spec[] = {
+        {"refresh_token", PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = PB_REFRESH_TOKEN_MAX, .str = &token},
+    };
+    if (!pb_http_parse_json(req, spec, sizeof spec / sizeof spec[0]))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    int64_t now = pb_time_now_us();
+    /* the IP is the session's latest; its device name stays what login set */
+    pb_client_info client = {.ip = pb_http_client_ip(req)};
+    pb_auth_tokens t;
+    pb_err e = pb_identity_refresh(a->identity, c, PB_SUBJECT_PLAYER, token, &client, now, &t);
+    if (e == PB_ERR_REFRESH_REUSED)
+        pb_log(PB_LOG_WARN, "player.refresh_reused",
+               "a used refresh token was presented from %s: its family is revoked",
+               client.ip ? client.ip : "?");
+    if (e != PB_OK)
+        pb_http_reply_error(req, e, NULL);
+    else
+        pb_http_reply_json(req, 200, tokens_json(&t, now));
+    sodium_memzero(&t, sizeof t);
+}
+
+/* ---- POST /v1/player/logout --------------------------------------------- */
+
+void pb_api_player_logout(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = player_or_reply(req);
+    if (!p || !no_body(req))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    pb_err e = in_write_tx(c, logout_write, p, NULL, pb_time_now_us());
+    if (e != PB_OK)
+        pb_http_reply_error(req, e, NULL);
+    else
+        pb_http_reply_text(req, 204, "text/plain", "", 0);
+}
+
+/* ---- GET /v1/player/profile --------------------------------------------- */
+
+void pb_api_player_profile(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = player_or_reply(req);
+    if (!p || !no_body(req))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    pb_player pl;
+    pb_err e = pb_identity_player_get(c, NULL, p->subject_public_id, &pl);
+    if (e != PB_OK)
+        pb_http_reply_error(req, e, NULL);
+    else
+        pb_http_reply_json(req, 200, player_json(&pl, p->brand_code));
+}
+
+/* ---- GET /v1/player/sessions, DELETE /v1/player/sessions/{id} ---------- */
+
+void pb_api_player_sessions(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = player_or_reply(req);
+    if (!p || !no_body(req))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    pb_session_info *s = pb_http_alloc(req, SESSIONS_MAX * sizeof *s);
+    size_t n = 0;
+    pb_err e = s ? pb_identity_sessions_list(c, p, pb_time_now_us(), s, SESSIONS_MAX, &n)
+                 : PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, NULL);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        json_t *o = json_pack("{s:s,s:s?,s:s?,s:o,s:o,s:o,s:b}", "id", s[i].id, "device",
+                              s[i].user_agent[0] ? s[i].user_agent : NULL, "ip",
+                              s[i].ip[0] ? s[i].ip : NULL, "created_at",
+                              time_json(s[i].created_at), "last_seen",
+                              time_json(s[i].last_seen_at), "expires_at",
+                              time_json(s[i].expires_at), "current", s[i].current);
+        if (!o || json_array_append_new(list, o) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    pb_http_reply_json(req, 200, list ? json_pack("{s:o}", "sessions", list) : NULL);
+}
+
+void pb_api_player_session_revoke(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = player_or_reply(req);
+    if (!p || !no_body(req))
+        return;
+    const char *id = pb_http_param(req, "id");
+    pb_id parsed;
+    if (!id || pb_id_parse(id, strlen(id), &parsed) != 0) { /* not an id: not theirs either */
+        pb_http_reply_error(req, PB_ERR_NOT_FOUND, NULL);
+        return;
+    }
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    pb_err e = in_write_tx(c, revoke_write, p, id, pb_time_now_us());
+    if (e != PB_OK)
+        pb_http_reply_error(req, e, NULL);
+    else
+        pb_http_reply_text(req, 204, "text/plain", "", 0);
+}
+
+/* ---- GET /v1/player/wallet ---------------------------------------------- */
+
+/*
+ * The naming convention of player wallet accounts in the ledger (the cashier,
+ * games and bonus issues create and move them with the same names):
+ *   brand    the brand code ("demo")
+ *   owner    "player:<public id>"  (the player's UUIDv7 public id, never the internal id)
+ *   kind     "player_cash"         (real money; "player_bonus" for bonus money)
+ *   currency the player's currency
+ * An account that does not exist yet reads as zero balances.
+ */
+#define WALLET_OWNER_PREFIX "player:"
+#define WALLET_CASH_KIND "player_cash"
+
+void pb_api_player_wallet(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = player_or_reply(req);
+    if (!p || !no_body(req))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    pb_player pl;
+    pb_err e = pb_identity_player_get(c, NULL, p->subject_public_id, &pl);
+    const pb_currency *cur = e == PB_OK ? pb_currency_find(pl.currency) : NULL;
+    if (e == PB_OK && !cur) {
+        pb_log(PB_LOG_ERROR, "player.wallet", "player %s has an unknown currency", pl.public_id);
+        e = PB_ERR_INTERNAL;
+    }
+    char owner[sizeof WALLET_OWNER_PREFIX + PB_ID_STR_LEN];
+    snprintf(owner, sizeof owner, WALLET_OWNER_PREFIX "%s", p->subject_public_id);
+    pb_ledger_account acc;
+    int64_t cash = 0, held = 0, available = 0;
+    if (e == PB_OK) {
+        e = pb_ledger_account_find(c, p->brand_code, owner, WALLET_CASH_KIND, pl.currency, &acc);
+        if (e == PB_OK) {
+            cash = acc.credits_posted - acc.debits_posted;
+            held = acc.debits_pending;
+            available = pb_ledger_available(&acc);
+        } else if (e == PB_ERR_ACCOUNT_NOT_FOUND) {
+            e = PB_OK; /* no money has moved yet */
+        }
+    }
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, NULL);
+        return;
+    }
+    char cash_s[PB_MONEY_STR_MAX], held_s[PB_MONEY_STR_MAX], avail_s[PB_MONEY_STR_MAX];
+    if (pb_money_format(cash, cur, cash_s, sizeof cash_s) < 0 ||
+        pb_money_format(held, cur, held_s, sizeof held_s) < 0 ||
+        pb_money_format(available, cur, avail_s, sizeof avail_s) < 0) {
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:s,s:s,s:s}", "currency", cur->code, "cash", cash_s,
+                                 "held", held_s, "available", avail_s));
+}

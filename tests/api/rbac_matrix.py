@@ -1,0 +1,88 @@
+"""rbac_matrix.py — THE expected access table of the staff API: every route under
+/v1/admin × every caller, in one place. test_rbac.py reads it, compares its
+routes with the live route table (`pitboss routes`): a route without a row here,
+a row without a route, or a permission that differs fails the test.
+
+Callers (columns):
+  admin … auditor    a member of that role with a full session (password + TOTP).
+                     admin and auditor see every brand; the others see brand
+                     "alpha", where the target player lives.
+  none               no Authorization header.
+  expired            a session that has ended: the member logged out, and the
+                     access token (still within its 5 minutes, correctly signed)
+                     is presented again. A token whose `exp` is past cannot be
+                     forged without the signing key; the session's end is what
+                     the server has to honour.
+  setup              a new member logged in with the one-time password only (a
+                     setup session: TOTP not enrolled, password not changed).
+  other_brand        an ADMIN whose scope is brand "beta" only: every permission,
+                     so anything refused is refused by brand scope alone.
+
+Cells: "ok" = allowed, and the test's valid request for that route answers 2xx;
+otherwise "STATUS CODE", the exact refusal. Every request is valid for its route,
+so a refusal can only come from authentication, permission, scope or state.
+"""
+
+CALLERS = ("admin", "support", "finance", "risk", "compliance", "game_ops", "auditor",
+           "none", "expired", "setup", "other_brand")
+
+# route name             permission           admin  support finance risk  compliance game_ops auditor | none  expired setup other_brand
+_TABLE = """
+admin.login              -                    ok     ok      ok      ok    ok         ok       ok        ok    ok      ok    ok
+admin.refresh            -                    ok     ok      ok      ok    ok         ok       ok        ok    ok      ok    ok
+admin.me                 staff                ok     ok      ok      ok    ok         ok       ok        401U  401R    ok    ok
+admin.totp.enroll        staff                400I   400I    400I    400I  400I       400I     400I      401U  401R    ok    400I
+admin.totp.confirm       staff                400I   400I    400I    400I  400I       400I     400I      401U  401R    ok    400I
+admin.password           staff                ok     ok      ok      ok    ok         ok       ok        401U  401R    ok    ok
+admin.logout             staff                ok     ok      ok      ok    ok         ok       ok        401U  401R    ok    ok
+admin.players.list       players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   ok
+admin.players.get        players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
+admin.players.block      players.block        ok     ok      403     ok    ok         403      403       401U  401R    403   404P
+admin.players.unblock    players.block        ok     ok      403     ok    ok         403      403       401U  401R    403   404P
+admin.players.accounts   players.ledger.read  ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
+admin.players.transfers  players.ledger.read  ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
+admin.brands.list        brands.read          ok     ok      ok      ok    ok         ok       ok        401U  401R    403   ok
+admin.brands.create      brands.manage        ok     403     403     403   403        403      403       401U  401R    403   403B
+admin.brands.get         brands.read          ok     ok      ok      ok    ok         ok       ok        401U  401R    403   404B
+admin.brands.update      brands.manage        ok     403     403     403   403        403      403       401U  401R    403   404B
+admin.staff.list         staff.read           ok     403     403     403   403        403      ok        401U  401R    403   ok
+admin.staff.create       staff.manage         ok     403     403     403   403        403      403       401U  401R    403   403B
+admin.staff.get          staff.read           ok     403     403     403   403        403      ok        401U  401R    403   404S
+admin.staff.update       staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
+admin.audit.query        audit.read           ok     403     403     403   ok         403      ok        401U  401R    403   ok
+admin.audit.export       audit.export         ok     403     403     403   403        403      ok        401U  401R    403   403B
+"""
+
+# What a refusal cell means: (HTTP status, error code).
+_CELLS = {
+    "403": (403, "FORBIDDEN"),
+    "403B": (403, "BRAND_FORBIDDEN"),
+    "401U": (401, "UNAUTHENTICATED"),
+    "401R": (401, "SESSION_REVOKED"),
+    "400I": (400, "INVALID_REQUEST"),
+    "404P": (404, "PLAYER_NOT_FOUND"),
+    "404B": (404, "BRAND_NOT_FOUND"),
+    "404S": (404, "STAFF_NOT_FOUND"),
+}
+
+
+def _parse():
+    routes = {}
+    for line in _TABLE.strip().splitlines():
+        cols = line.split()
+        name, perm, cells = cols[0], cols[1], cols[2:]
+        if len(cells) != len(CALLERS):
+            raise ValueError(f"rbac_matrix: {name} has {len(cells)} cells, want {len(CALLERS)}")
+        if name in routes:
+            raise ValueError(f"rbac_matrix: {name} twice")
+        expect = {}
+        for caller, cell in zip(CALLERS, cells):
+            if cell != "ok" and cell not in _CELLS:
+                raise ValueError(f"rbac_matrix: {name}/{caller}: unknown cell {cell}")
+            expect[caller] = "ok" if cell == "ok" else _CELLS[cell]
+        routes[name] = {"permission": None if perm == "-" else perm, "expect": expect}
+    return routes
+
+
+# {route name: {"permission": str or None, "expect": {caller: "ok" or (status, code)}}}
+MATRIX = _parse()

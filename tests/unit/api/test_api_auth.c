@@ -1,0 +1,386 @@
+/*
+ * test_api_auth.c — the authorizer (src/api/auth.c) and the player wallet read,
+ * in process over real sockets: a server with its own route table (a player
+ * route, two staff-permission routes, a "staff" self-service route, the wallet
+ * and the JWK Set), identity on the real clock, and a running ledger.
+ *
+ * Covers what the API tests cannot reach while the table has no staff routes:
+ * player tokens on staff routes and staff tokens on player routes (401
+ * TOKEN_INVALID), a role without the permission (403 FORBIDDEN), a setup-scope
+ * staff session (403 on permission routes, admitted on "staff" routes), the
+ * challenge headers, expiry (a token issued 20 minutes ago), the startup check
+ * of the table's permissions, and wallet balances read from real ledger
+ * accounts (posted, held, available).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../http/client.h"
+#include "../identity/fixture.h"
+#include "api/api.h"
+#include "core/time.h"
+
+/* Replies with who the authorizer let in. */
+static void h_who(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    const pb_principal *p = pb_api_principal(req);
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:s,s:s}", "kind",
+                                 p->kind == PB_SUBJECT_STAFF ? "staff" : "player", "role",
+                                 p->kind == PB_SUBJECT_STAFF ? pb_role_name(p->role) : "-",
+                                 "scope", p->session_scope == PB_SCOPE_SETUP ? "setup" : "full"));
+}
+
+static const pb_route routes[] = {
+    {"GET", "/p", "player", h_who, "p"},
+    {"GET", "/read", "players.read", h_who, "read"},
+    {"GET", "/manage", "staff.manage", h_who, "manage"},
+    {"GET", "/self", "staff", h_who, "self"},
+    {"GET", "/wallet", "player", pb_api_player_wallet, "wallet"},
+    {"GET", "/jwks", NULL, pb_api_jwks, "jwks"},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+typedef struct tfx {
+    ifx f; /* first: the identity fixture's teardown frees it */
+    pb_ledger *ledger;
+    pb_store_pool *pool;
+    pb_http_server *srv;
+    pb_api_app app;
+    uint16_t port;
+} tfx;
+
+/* The identity fixture (database, keys, brand "demo") on the real clock, a ledger,
+ * and a server whose authorizer is the one under test. */
+static int setup(void **state)
+{
+    tfx *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    ifx *f = &t->f;
+    snprintf(f->dir, sizeof f->dir, "/tmp/pbapi.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/api.db", f->dir);
+    snprintf(f->keys, sizeof f->keys, "%s/keys", f->dir);
+    char err[300];
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    assert_int_equal(pb_store_migrate(f->store, NULL, err, sizeof err), PB_STORE_OK);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+    /* the signing key is made half an hour ago (so a test can issue an old token);
+     * everything else a minute ago, valid now on the server's clock */
+    f->now = pb_time_now_us() - 30 * 60 * 1000000LL;
+    ifx_reconfigure(f, (pb_identity_config){0});
+    f->now = pb_time_now_us() - 60 * 1000000LL;
+    f->demo = ifx_brand(f, "demo", "EUR");
+    t->ledger = pb_ledger_open(f->store, NULL, err, sizeof err);
+    assert_non_null(t->ledger);
+    t->pool = pb_store_pool_new(f->store, 4);
+    assert_non_null(t->pool);
+    t->app = (pb_api_app){.store = f->store, .ledger = t->ledger, .identity = f->id};
+    pb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 2};
+    t->srv = pb_http_server_new(&cfg, routes, NROUTES, &t->app, t->pool, err, sizeof err);
+    assert_non_null(t->srv);
+    pb_http_server_set_authorizer(t->srv, pb_api_authorize, &t->app);
+    assert_int_equal(pb_http_server_start(t->srv, err, sizeof err), 0);
+    t->port = pb_http_server_port(t->srv);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tfx *t = *state;
+    pb_http_server_shutdown(t->srv, 1000);
+    pb_ledger_close(t->ledger);
+    pb_http_server_free(t->srv);
+    pb_store_pool_free(t->pool);
+    void *f = &t->f; /* ifx_teardown frees t, whose first member it is */
+    return ifx_teardown(&f);
+}
+
+/* GET path with a Bearer token (NULL: none). */
+static resp get(tfx *t, const char *path, const char *token)
+{
+    char extra[PB_ACCESS_TOKEN_MAX + 64] = "";
+    if (token)
+        snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", token);
+    return cl_request(t->port, "GET", path, extra, NULL);
+}
+
+/* The error code of a response body ("" when none). */
+static const char *code_of(const resp *r)
+{
+    static __thread char code[64];
+    json_t *o = json_loadb(r->body, r->body_len, 0, NULL);
+    const char *c = NULL;
+    json_unpack(o, "{s:{s:s}}", "error", "code", &c);
+    snprintf(code, sizeof code, "%s", c ? c : "");
+    json_decref(o);
+    return code;
+}
+
+/* A response header that must be there. */
+static const char *hdr(const resp *r, const char *name)
+{
+    const char *v = cl_header(r, name);
+    if (!v)
+        fail_msg("no %s header in: %s", name, r->headers);
+    return v;
+}
+
+static void expect(const resp *r, int status, const char *code)
+{
+    if (r->status != status || (code && strcmp(code_of(r), code) != 0))
+        fail_msg("expected %d %s, got %d: %.*s", status, code ? code : "", r->status,
+                 (int)r->body_len, r->body);
+}
+
+/* A member of staff, logged in without TOTP: a setup session. */
+static pb_auth_tokens setup_session(ifx *f, const char *email)
+{
+    pb_staff_create req = {.email = email, .role = PB_ROLE_ADMIN, .all_brands = true};
+    pb_staff st;
+    char otp[PB_ONE_TIME_PASSWORD_MAX];
+    assert_int_equal(pb_identity_staff_create(f->conn, &req, f->now, &st, otp, NULL), PB_OK);
+    pb_login_request lr = {.email = email, .password = otp};
+    pb_auth_tokens tk;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &tk), PB_OK);
+    assert_int_equal(tk.scope, PB_SCOPE_SETUP);
+    return tk;
+}
+
+static void test_no_or_garbled_token(void **state)
+{
+    tfx *t = *state;
+    resp r = get(t, "/read", NULL);
+    expect(&r, 401, "UNAUTHENTICATED");
+    assert_string_equal(hdr(&r, "WWW-Authenticate"), "Bearer realm=\"pitboss\"");
+    const char *bad[] = {"Authorization: Basic dXNlcjpwYXNz\r\n", "Authorization: Bearer\r\n",
+                         "Authorization: Bearer a b\r\n", "Authorization: Bearer a\"b\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = cl_request(t->port, "GET", "/p", bad[i], NULL);
+        expect(&r, 401, "UNAUTHENTICATED");
+    }
+    r = get(t, "/p", "not.a.jwt");
+    expect(&r, 401, "TOKEN_INVALID");
+    assert_non_null(strstr(hdr(&r, "WWW-Authenticate"), "error=\"invalid_token\""));
+    r = get(t, "/jwks", NULL); /* public: no authorizer */
+    expect(&r, 200, NULL);
+}
+
+static void test_player_token_only_on_player_routes(void **state)
+{
+    tfx *t = *state;
+    ifx_player(&t->f, "demo", "p1@example.org");
+    pb_auth_tokens tk;
+    assert_int_equal(ifx_login(&t->f, "p1@example.org", NULL, &tk), PB_OK);
+    resp r = get(t, "/p", tk.access_token);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(r.body, "\"kind\":\"player\""));
+    const char *staff_paths[] = {"/read", "/manage", "/self"};
+    for (size_t i = 0; i < 3; i++) {
+        r = get(t, staff_paths[i], tk.access_token);
+        expect(&r, 401, "TOKEN_INVALID");
+    }
+}
+
+static void test_staff_permissions(void **state)
+{
+    tfx *t = *state;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens tk;
+    ifx_staff(&t->f, "support@example.org", PB_ROLE_SUPPORT, "demo", seed, &tk);
+    resp r = get(t, "/read", tk.access_token);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(r.body, "\"role\":\"support\""));
+    r = get(t, "/manage", tk.access_token); /* support may not manage staff */
+    expect(&r, 403, "FORBIDDEN");
+    assert_non_null(strstr(hdr(&r, "WWW-Authenticate"), "insufficient_scope"));
+    r = get(t, "/self", tk.access_token);
+    expect(&r, 200, NULL);
+    r = get(t, "/p", tk.access_token); /* a staff token on the player API */
+    expect(&r, 401, "TOKEN_INVALID");
+    r = get(t, "/wallet", tk.access_token);
+    expect(&r, 401, "TOKEN_INVALID");
+
+    pb_auth_tokens admin;
+    ifx_staff(&t->f, "admin@example.org", PB_ROLE_ADMIN, NULL, seed, &admin);
+    r = get(t, "/manage", admin.access_token);
+    expect(&r, 200, NULL);
+}
+
+static void test_setup_session_reaches_self_service_only(void **state)
+{
+    tfx *t = *state;
+    pb_auth_tokens tk = setup_session(&t->f, "new-admin@example.org");
+    resp r = get(t, "/read", tk.access_token);
+    expect(&r, 403, "FORBIDDEN");
+    r = get(t, "/manage", tk.access_token);
+    expect(&r, 403, "FORBIDDEN");
+    r = get(t, "/self", tk.access_token);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(r.body, "\"scope\":\"setup\""));
+}
+
+static void test_expired_and_revoked(void **state)
+{
+    tfx *t = *state;
+    ifx *f = &t->f;
+    ifx_player(f, "demo", "old@example.org");
+    int64_t real = f->now;
+    f->now = pb_time_now_us() - 20 * 60 * 1000000LL; /* a token from 20 minutes ago */
+    pb_auth_tokens tk;
+    assert_int_equal(ifx_login(f, "old@example.org", NULL, &tk), PB_OK);
+    f->now = real;
+    resp r = get(t, "/p", tk.access_token);
+    expect(&r, 401, "TOKEN_EXPIRED");
+    assert_non_null(strstr(hdr(&r, "WWW-Authenticate"), "invalid_token"));
+
+    assert_int_equal(ifx_login(f, "old@example.org", NULL, &tk), PB_OK);
+    pb_principal p;
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, tk.access_token,
+                                              pb_time_now_us(), &p), PB_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_logout(f->conn, &p, f->now), PB_OK);
+    ifx_commit(f);
+    r = get(t, "/p", tk.access_token);
+    expect(&r, 401, "SESSION_REVOKED");
+}
+
+static void test_routes_check(void **state)
+{
+    (void)state;
+    char err[200];
+    assert_int_equal(pb_api_routes_check(routes, NROUTES, err, sizeof err), 0);
+    assert_int_equal(pb_api_routes_check(pb_api_routes, pb_api_route_count, err, sizeof err), 0);
+    const pb_route typo[] = {{"GET", "/x", "players.raed", h_who, "typo"}};
+    assert_int_equal(pb_api_routes_check(typo, 1, err, sizeof err), -1);
+    assert_non_null(strstr(err, "typo"));
+    assert_non_null(strstr(err, "players.raed"));
+}
+
+/* Creates a ledger account in brand demo; returns its id. */
+static int64_t account(tfx *t, const char *owner, const char *kind, uint32_t flags)
+{
+    pb_ledger_account a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.brand, sizeof a.brand, "demo");
+    snprintf(a.owner, sizeof a.owner, "%s", owner);
+    snprintf(a.kind, sizeof a.kind, "%s", kind);
+    snprintf(a.currency, sizeof a.currency, "EUR");
+    a.flags = flags;
+    assert_int_equal(pb_ledger_account_create(t->ledger, &a), PB_OK);
+    return a.id;
+}
+
+static void submit(tfx *t, const char *key, int64_t debit, int64_t credit, int64_t amount,
+                   uint32_t code, uint32_t flags)
+{
+    pb_transfer tr;
+    memset(&tr, 0, sizeof tr);
+    snprintf(tr.scope, sizeof tr.scope, "test");
+    snprintf(tr.key, sizeof tr.key, "%s", key);
+    tr.debit_account_id = debit;
+    tr.credit_account_id = credit;
+    tr.amount = amount;
+    snprintf(tr.currency, sizeof tr.currency, "EUR");
+    tr.code = code;
+    tr.flags = flags;
+    assert_int_equal(pb_ledger_submit(t->ledger, &tr, 1), PB_OK);
+    assert_int_equal(tr.result, PB_OK);
+}
+
+static void test_wallet_reads_the_ledger(void **state)
+{
+    tfx *t = *state;
+    pb_player pl = ifx_player(&t->f, "demo", "rich@example.org");
+    pb_auth_tokens tk;
+    assert_int_equal(ifx_login(&t->f, "rich@example.org", NULL, &tk), PB_OK);
+    resp r = get(t, "/wallet", tk.access_token);
+    expect(&r, 200, NULL);
+    assert_string_equal(r.body,
+                        "{\"currency\":\"EUR\",\"cash\":\"0.00\",\"held\":\"0.00\","
+                        "\"available\":\"0.00\"}");
+    char owner[64];
+    snprintf(owner, sizeof owner, "player:%s", pl.public_id);
+    int64_t cash = account(t, owner, "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    int64_t psp = account(t, "psp:test", "psp_clearing", 0);
+    int64_t house = account(t, "house", "house_revenue", 0);
+    account(t, owner, "player_bonus", 0); /* bonus money is not cash */
+    submit(t, "dep-1", psp, cash, 1234, PB_CODE_DEPOSIT, 0);
+    submit(t, "bet-1", cash, house, 100, PB_CODE_BET, PB_TRANSFER_PENDING);
+    r = get(t, "/wallet", tk.access_token);
+    expect(&r, 200, NULL);
+    assert_string_equal(r.body,
+                        "{\"currency\":\"EUR\",\"cash\":\"12.34\",\"held\":\"1.00\","
+                        "\"available\":\"11.34\"}");
+    /* another player of the same brand sees their own (empty) wallet */
+    ifx_player(&t->f, "demo", "poor@example.org");
+    assert_int_equal(ifx_login(&t->f, "poor@example.org", NULL, &tk), PB_OK);
+    r = get(t, "/wallet", tk.access_token);
+    expect(&r, 200, NULL);
+    assert_non_null(strstr(r.body, "\"cash\":\"0.00\""));
+}
+
+static void test_jwks_lists_the_signing_key(void **state)
+{
+    tfx *t = *state;
+    ifx_player(&t->f, "demo", "k@example.org");
+    pb_auth_tokens tk;
+    assert_int_equal(ifx_login(&t->f, "k@example.org", NULL, &tk), PB_OK);
+    assert_int_equal(pb_identity_keys_rotate(t->f.id, t->f.now, NULL), PB_OK);
+    resp r = get(t, "/jwks", NULL);
+    expect(&r, 200, NULL);
+    json_t *doc = json_loadb(r.body, r.body_len, 0, NULL);
+    json_t *keys = json_object_get(doc, "keys");
+    assert_int_equal(json_array_size(keys), 2); /* the old key still verifies its tokens */
+    /* the token's kid is one of them */
+    const char *dot = strchr(tk.access_token, '.');
+    char header[256];
+    size_t hlen = 0;
+    assert_int_equal(sodium_base642bin((unsigned char *)header, sizeof header - 1,
+                                       tk.access_token, (size_t)(dot - tk.access_token), NULL,
+                                       &hlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    header[hlen] = '\0';
+    json_t *h = json_loads(header, 0, NULL);
+    const char *kid = json_string_value(json_object_get(h, "kid"));
+    assert_non_null(kid);
+    bool found = false;
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        assert_int_equal(strlen(json_string_value(json_object_get(k, "x"))), 43);
+        assert_int_equal(strlen(json_string_value(json_object_get(k, "y"))), 43);
+        assert_null(json_object_get(k, "d"));
+        found = found || strcmp(json_string_value(json_object_get(k, "kid")), kid) == 0;
+    }
+    assert_true(found);
+    json_decref(h);
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_no_or_garbled_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_player_token_only_on_player_routes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staff_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_session_reaches_self_service_only, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_expired_and_revoked, setup, teardown),
+        cmocka_unit_test(test_routes_check),
+        cmocka_unit_test_setup_teardown(test_wallet_reads_the_ledger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jwks_lists_the_signing_key, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
