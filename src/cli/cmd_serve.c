@@ -58,6 +58,8 @@ static void serve_usage(FILE *f)
         "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
         "                                                    0700 if missing (default var/keys)\n"
         "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
+        "                           PITBOSS_PLAYER_ACCESS_TTL  player access-token lifetime in seconds\n"
+        "                                                    (1..900, default 900)\n"
         "  -h, --help                                        this text\n"
         "\n"
         "Logs are JSON lines on stderr: \"http.listening\" with the URL once ready, then one\n"
