@@ -11,11 +11,8 @@
  *      and the open-pending projection is updated; if one failed, the undo log
  *      restores the counters, the failing leg's rejection is remembered when it
  *      depended on ledger state, and the others get LINKED_EVENT_FAILED.
- * Holds are usually settled soon after they are placed: the open holds this
- * writer created are kept in memory (bounded), so a post or void finds its hold
- * without reading the store; a miss falls back to the store.
- * Most keys are new, and rejections are rare: an in-memory Bloom filter over
- * every remembered rejection's key lets a new key skip the rejection lookup.
+ * The in-memory account counters, the open holds this writer created and the
+ * filter over rejected keys live in cache.c.
  * Account counters reach the store once per batch (pb_ledger_engine_flush),
  * which is what lets one commit carry thousands of transfers cheaply.
  * A store failure returns INTERNAL: the writer rolls the whole batch back.
@@ -41,80 +38,6 @@ int64_t pb_ledger_now(pb_ledger *l)
         now = l->last_created_at;
     l->last_created_at = now;
     return now;
-}
-
-/* ---------------------------------------------------------------- account cache */
-
-static size_t slot_of(int64_t id, size_t nslots)
-{
-    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 17) & (nslots - 1);
-}
-
-static void cache_clear(pb_ledger *l)
-{
-    for (size_t i = 0; i < l->nslots; i++) {
-        free(l->slots[i]);
-        l->slots[i] = NULL;
-    }
-    l->nused = 0;
-    l->ndirty = 0;
-    l->nundo = 0;
-}
-
-static int cache_grow(pb_ledger *l)
-{
-    size_t n = l->nslots ? l->nslots * 2 : 4096;
-    cached_account **s = calloc(n, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < l->nslots; i++) {
-        cached_account *e = l->slots[i];
-        if (!e)
-            continue;
-        size_t j = slot_of(e->a.id, n);
-        while (s[j])
-            j = (j + 1) & (n - 1);
-        s[j] = e;
-    }
-    free(l->slots);
-    l->slots = s;
-    l->nslots = n;
-    return 0;
-}
-
-/* The cached account, loading it from the store on a miss. *out = NULL when it does not exist. */
-static pb_err cache_get(pb_ledger *l, int64_t id, cached_account **out)
-{
-    *out = NULL;
-    if (id <= 0)
-        return PB_OK;
-    if (l->nused * 2 >= l->nslots && cache_grow(l) != 0)
-        return PB_ERR_INTERNAL;
-    size_t j = slot_of(id, l->nslots);
-    while (l->slots[j]) {
-        if (l->slots[j]->a.id == id) {
-            *out = l->slots[j];
-            return PB_OK;
-        }
-        j = (j + 1) & (l->nslots - 1);
-    }
-    cached_account *e = calloc(1, sizeof *e);
-    if (!e)
-        return PB_ERR_INTERNAL;
-    pb_store_rc rc = pb_store_account_get(l->wconn, id, &e->a);
-    if (rc == PB_STORE_NOT_FOUND) {
-        free(e);
-        return PB_OK;
-    }
-    if (rc != PB_STORE_OK) {
-        free(e);
-        return PB_ERR_INTERNAL;
-    }
-    l->slots[j] = e;
-    l->nused++;
-    *out = e;
-    return PB_OK;
 }
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -175,147 +98,11 @@ static int keep_changes(pb_ledger *l, size_t mark)
     return 0;
 }
 
-/* ---------------------------------------------------------------- open holds */
-
-#define HOLDS_MAX (1u << 20) /* cached open holds at most; beyond, the cache starts over */
-
-static size_t hold_slot(const pb_id *id, size_t n)
-{
-    uint64_t h;
-    memcpy(&h, id->b + 8, 8); /* the random half of a UUIDv7 */
-    h *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & (n - 1);
-}
-
-static void holds_clear(pb_ledger *l)
-{
-    if (l->holds)
-        memset(l->holds, 0, l->nholds_slots * sizeof *l->holds);
-    l->nholds = 0;
-}
-
-static void holds_put(pb_ledger *l, const pb_store_transfer *t)
-{
-    if (l->nholds >= HOLDS_MAX)
-        holds_clear(l);
-    if ((l->nholds + 1) * 2 > l->nholds_slots) {
-        size_t n = l->nholds_slots ? l->nholds_slots * 2 : 4096;
-        hold_entry *x = calloc(n, sizeof *x);
-        if (!x)
-            return; /* only a cache: the store still answers */
-        for (size_t i = 0; i < l->nholds_slots; i++) {
-            if (!l->holds[i].seq)
-                continue;
-            size_t j = hold_slot(&l->holds[i].id, n);
-            while (x[j].seq)
-                j = (j + 1) & (n - 1);
-            x[j] = l->holds[i];
-        }
-        free(l->holds);
-        l->holds = x;
-        l->nholds_slots = n;
-    }
-    size_t j = hold_slot(&t->id, l->nholds_slots);
-    while (l->holds[j].seq)
-        j = (j + 1) & (l->nholds_slots - 1);
-    hold_entry *h = &l->holds[j];
-    h->id = t->id;
-    h->seq = t->seq;
-    h->amount = t->amount;
-    h->debit = t->debit_account_id;
-    h->credit = t->credit_account_id;
-    h->expires_at = t->expires_at;
-    h->code = t->code;
-    memcpy(h->currency, t->currency, sizeof h->currency);
-    l->nholds++;
-}
-
-static hold_entry *holds_get(pb_ledger *l, const pb_id *id)
-{
-    if (!l->nholds)
-        return NULL;
-    for (size_t j = hold_slot(id, l->nholds_slots);; j = (j + 1) & (l->nholds_slots - 1)) {
-        if (!l->holds[j].seq)
-            return NULL;
-        if (pb_id_cmp(&l->holds[j].id, id) == 0)
-            return &l->holds[j];
-    }
-}
-
-/* Removes an entry keeping every probe chain intact (backward-shift deletion). */
-static void holds_del(pb_ledger *l, const pb_id *id)
-{
-    hold_entry *h = holds_get(l, id);
-    if (!h)
-        return;
-    size_t n = l->nholds_slots, i = (size_t)(h - l->holds);
-    for (size_t j = (i + 1) & (n - 1); l->holds[j].seq; j = (j + 1) & (n - 1)) {
-        size_t home = hold_slot(&l->holds[j].id, n);
-        /* move j back into the hole at i if its home does not lie in (i, j] */
-        if (((j - home) & (n - 1)) >= ((j - i) & (n - 1))) {
-            l->holds[i] = l->holds[j];
-            i = j;
-        }
-    }
-    memset(&l->holds[i], 0, sizeof l->holds[i]);
-    l->nholds--;
-}
-
-/* ---------------------------------------------------------------- rejection filter */
-
-#define BLOOM_BITS (1u << 24) /* 2 MiB: ~2% false positives at 2 million rejections */
-
-/* FNV-1a over scope, a separator and key, then a final mix. */
-static uint64_t key_hash(const char *scope, const char *key)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *p = scope; *p; p++)
-        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
-static void bloom_add(pb_ledger *l, const char *scope, const char *key)
-{
-    uint64_t h = key_hash(scope, key);
-    uint32_t a = (uint32_t)h, b = (uint32_t)(h >> 32) | 1;
-    for (uint32_t i = 0; i < 4; i++) {
-        uint32_t bit = (a + i * b) & (BLOOM_BITS - 1);
-        l->bloom[bit >> 6] |= 1ull << (bit & 63);
-    }
-}
-
-static bool bloom_maybe(const pb_ledger *l, const char *scope, const char *key)
-{
-    uint64_t h = key_hash(scope, key);
-    uint32_t a = (uint32_t)h, b = (uint32_t)(h >> 32) | 1;
-    for (uint32_t i = 0; i < 4; i++) {
-        uint32_t bit = (a + i * b) & (BLOOM_BITS - 1);
-        if (!(l->bloom[bit >> 6] & (1ull << (bit & 63))))
-            return false;
-    }
-    return true;
-}
-
-static int bloom_load_key(void *ctx, const char *scope, const char *key)
-{
-    bloom_add(ctx, scope ? scope : "", key ? key : "");
-    return 0;
-}
-
 /* ---------------------------------------------------------------- head and lifecycle */
 
 pb_err pb_ledger_engine_load_head(pb_ledger *l)
 {
-    if (!l->bloom && !(l->bloom = calloc(BLOOM_BITS / 64, sizeof *l->bloom)))
-        return PB_ERR_INTERNAL;
-    memset(l->bloom, 0, BLOOM_BITS / 8);
-    if (pb_store_rejection_scan_keys(l->wconn, bloom_load_key, l) != PB_STORE_OK)
+    if (pb_ledger_bloom_load(l) != PB_OK)
         return PB_ERR_INTERNAL;
     pb_store_transfer last;
     pb_store_rc rc = pb_store_transfer_last(l->wconn, &last);
@@ -335,14 +122,14 @@ pb_err pb_ledger_engine_load_head(pb_ledger *l)
 
 pb_err pb_ledger_engine_reset(pb_ledger *l)
 {
-    cache_clear(l);
-    holds_clear(l);
+    pb_ledger_cache_clear(l);
+    pb_ledger_holds_clear(l);
     return pb_ledger_engine_load_head(l);
 }
 
 void pb_ledger_engine_free(pb_ledger *l)
 {
-    cache_clear(l);
+    pb_ledger_cache_clear(l);
     free(l->slots);
     free(l->dirty);
     free(l->undo);
@@ -365,7 +152,7 @@ void pb_ledger_engine_committed(pb_ledger *l)
         l->dirty[i]->dirty = false;
     l->ndirty = 0;
     if (l->nused > CACHE_MAX_ACCOUNTS)
-        cache_clear(l);
+        pb_ledger_cache_clear(l);
 }
 
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
@@ -444,7 +231,7 @@ static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
-    if (!bloom_maybe(l, t->scope, t->key)) {
+    if (!pb_ledger_bloom_maybe(l, t->scope, t->key)) {
         *ks = KEY_NEW; /* never rejected: no need to look */
         return PB_OK;
     }
@@ -510,7 +297,7 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
             return PB_OK;
         }
     }
-    const hold_entry *h = holds_get(l, &t[k].pending_id);
+    const hold_entry *h = pb_ledger_holds_get(l, &t[k].pending_id);
     if (h) { /* open, created by this writer: everything needed is in memory */
         memset(p, 0, sizeof *p);
         p->id = h->id;
@@ -613,8 +400,8 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
     }
 
     cached_account *dr, *cr;
-    if ((e = cache_get(l, r->debit_account_id, &dr)) != PB_OK ||
-        (e = cache_get(l, r->credit_account_id, &cr)) != PB_OK)
+    if ((e = pb_ledger_cache_get(l, r->debit_account_id, &dr)) != PB_OK ||
+        (e = pb_ledger_cache_get(l, r->credit_account_id, &cr)) != PB_OK)
         return e;
     if (!dr || !cr) {
         *biz = PB_ERR_ACCOUNT_NOT_FOUND;
@@ -692,7 +479,7 @@ static pb_err remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why,
     r.created_at = now;
     if (pb_store_rejection_insert(l->wconn, &r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    bloom_add(l, r.scope, r.ikey); /* a rolled-back batch reloads the filter from the store */
+    pb_ledger_bloom_add(l, r.scope, r.ikey); /* a rolled-back batch reloads the filter from the store */
     return PB_OK;
 }
 
@@ -710,10 +497,10 @@ static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *
         pb_store_rc rc = PB_STORE_OK;
         if (r->flags & PB_TRANSFER_PENDING) {
             rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
-            holds_put(l, r);
+            pb_ledger_holds_put(l, r);
         } else if (l->resolves[k]) {
             rc = pb_store_pending_open_delete(l->wconn, l->resolves[k]);
-            holds_del(l, &r->pending_id);
+            pb_ledger_holds_del(l, &r->pending_id);
         }
         if (rc != PB_STORE_OK)
             return PB_ERR_INTERNAL;

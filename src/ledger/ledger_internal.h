@@ -86,6 +86,20 @@ struct pb_ledger {
     size_t resolves_cap;
 };
 
+/* cache.c — the writer's in-memory indexes (writer thread only). */
+void pb_ledger_cache_clear(pb_ledger *l);
+/* The cached account, loaded from the store on a miss; *out = NULL when it does not exist. */
+pb_err pb_ledger_cache_get(pb_ledger *l, int64_t id, cached_account **out);
+void pb_ledger_holds_clear(pb_ledger *l);
+void pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t);
+hold_entry *pb_ledger_holds_get(pb_ledger *l, const pb_id *id);
+void pb_ledger_holds_del(pb_ledger *l, const pb_id *id);
+/* Rebuilds the rejection filter from the store. */
+pb_err pb_ledger_bloom_load(pb_ledger *l);
+void pb_ledger_bloom_add(pb_ledger *l, const char *scope, const char *key);
+/* false: the key was certainly never rejected; true: look it up. */
+bool pb_ledger_bloom_maybe(const pb_ledger *l, const char *scope, const char *key);
+
 /* engine.c — run inside the writer's open write transaction. */
 /* The writer's clock (µs): the configured clock, never earlier than the last stamp. */
 int64_t pb_ledger_now(pb_ledger *l);
