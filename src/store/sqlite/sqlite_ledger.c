@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/sqlite/sqlite_internal.h"
+#include "store/sqlite/sqlite_rows.h"
 
 #define SQ(c) ((sq_conn *)(c))
 
@@ -21,61 +21,40 @@
     "a.id,a.brand,a.owner,a.kind,a.currency,a.flags,a.created_at,b.debits_pending,"            \
     "b.debits_posted,b.credits_pending,b.credits_posted,b.last_seq"
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    if (!s)
-        n = 0;
-    if ((size_t)n >= cap)
-        n = (int)cap - 1;
-    memcpy(dst, s ? (const char *)s : "", (size_t)n);
-    dst[n] = 0;
-}
-
-static void copy_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col)
-{
-    const void *b = sqlite3_column_blob(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-    memset(dst, 0, len);
-    if (b)
-        memcpy(dst, b, n < len ? n : len);
-}
-
 static void read_transfer(sqlite3_stmt *st, pb_store_transfer *t)
 {
     memset(t, 0, sizeof *t);
     t->seq = sqlite3_column_int64(st, 0);
-    copy_blob(t->id.b, 16, st, 1);
-    copy_text(t->scope, sizeof t->scope, st, 2);
-    copy_text(t->ikey, sizeof t->ikey, st, 3);
+    (void)sqr_blob(t->id.b, 16, st, 1);
+    sqr_text(t->scope, sizeof t->scope, st, 2);
+    sqr_text(t->ikey, sizeof t->ikey, st, 3);
     t->debit_account_id = sqlite3_column_int64(st, 4);
     t->credit_account_id = sqlite3_column_int64(st, 5);
     t->amount = sqlite3_column_int64(st, 6);
-    copy_text(t->currency, sizeof t->currency, st, 7);
+    sqr_text(t->currency, sizeof t->currency, st, 7);
     t->code = (uint32_t)sqlite3_column_int64(st, 8);
     t->flags = (uint32_t)sqlite3_column_int64(st, 9);
     t->has_pending_id = sqlite3_column_type(st, 10) != SQLITE_NULL;
     if (t->has_pending_id)
-        copy_blob(t->pending_id.b, 16, st, 10);
+        (void)sqr_blob(t->pending_id.b, 16, st, 10);
     t->timeout_s = sqlite3_column_int64(st, 11);
     t->expires_at = sqlite3_column_int64(st, 12);
-    copy_text(t->reference, sizeof t->reference, st, 13);
-    copy_text(t->trace_id, sizeof t->trace_id, st, 14);
+    sqr_text(t->reference, sizeof t->reference, st, 13);
+    sqr_text(t->trace_id, sizeof t->trace_id, st, 14);
     t->debit_prev_seq = sqlite3_column_int64(st, 15);
     t->credit_prev_seq = sqlite3_column_int64(st, 16);
     t->created_at = sqlite3_column_int64(st, 17);
-    copy_blob(t->hash, 32, st, 18);
+    (void)sqr_blob(t->hash, 32, st, 18);
 }
 
 static void read_account(sqlite3_stmt *st, pb_store_account *a)
 {
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(st, 0);
-    copy_text(a->brand, sizeof a->brand, st, 1);
-    copy_text(a->owner, sizeof a->owner, st, 2);
-    copy_text(a->kind, sizeof a->kind, st, 3);
-    copy_text(a->currency, sizeof a->currency, st, 4);
+    sqr_text(a->brand, sizeof a->brand, st, 1);
+    sqr_text(a->owner, sizeof a->owner, st, 2);
+    sqr_text(a->kind, sizeof a->kind, st, 3);
+    sqr_text(a->currency, sizeof a->currency, st, 4);
     a->flags = (uint32_t)sqlite3_column_int64(st, 5);
     a->created_at = sqlite3_column_int64(st, 6);
     a->debits_pending = sqlite3_column_int64(st, 7);
@@ -84,22 +63,6 @@ static void read_account(sqlite3_stmt *st, pb_store_account *a)
     a->credits_posted = sqlite3_column_int64(st, 10);
     a->last_seq = sqlite3_column_int64(st, 11);
 }
-
-/* Steps a single-row lookup: OK with the row read by `read`, NOT_FOUND, or an error. */
-#define LOOKUP(c, st, read, out)                                                               \
-    do {                                                                                       \
-        int rc_ = sqlite3_step(st);                                                            \
-        pb_store_rc r_ = PB_STORE_NOT_FOUND;                                                   \
-        if (rc_ == SQLITE_ROW) {                                                               \
-            read(st, out);                                                                     \
-            r_ = PB_STORE_OK;                                                                  \
-        } else if (rc_ != SQLITE_DONE) {                                                       \
-            r_ = sq_result(c, rc_);                                                            \
-        }                                                                                      \
-        sqlite3_reset(st);                                                                     \
-        sqlite3_clear_bindings(st);                                                            \
-        return r_;                                                                             \
-    } while (0)
 
 pb_store_rc sq_account_insert(pb_store_conn *base, pb_store_account *a)
 {
@@ -138,7 +101,7 @@ pb_store_rc sq_account_get(pb_store_conn *base, int64_t id, pb_store_account *ou
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
-    LOOKUP(c, st, read_account, out);
+    SQR_LOOKUP(c, st, read_account, out);
 }
 
 pb_store_rc sq_account_find(pb_store_conn *base, const char *brand, const char *owner,
@@ -155,7 +118,7 @@ pb_store_rc sq_account_find(pb_store_conn *base, const char *brand, const char *
     sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, currency, -1, SQLITE_STATIC);
-    LOOKUP(c, st, read_account, out);
+    SQR_LOOKUP(c, st, read_account, out);
 }
 
 pb_store_rc sq_balance_update(pb_store_conn *base, const pb_store_account *a)
@@ -220,7 +183,7 @@ pb_store_rc sq_transfer_by_seq(pb_store_conn *base, int64_t seq, pb_store_transf
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, seq);
-    LOOKUP(c, st, read_transfer, out);
+    SQR_LOOKUP(c, st, read_transfer, out);
 }
 
 pb_store_rc sq_transfer_by_id(pb_store_conn *base, const pb_id *id, pb_store_transfer *out)
@@ -231,7 +194,7 @@ pb_store_rc sq_transfer_by_id(pb_store_conn *base, const pb_id *id, pb_store_tra
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
-    LOOKUP(c, st, read_transfer, out);
+    SQR_LOOKUP(c, st, read_transfer, out);
 }
 
 pb_store_rc sq_transfer_by_key(pb_store_conn *base, const char *scope, const char *ikey,
@@ -245,7 +208,7 @@ pb_store_rc sq_transfer_by_key(pb_store_conn *base, const char *scope, const cha
         return PB_STORE_ERROR;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ikey, -1, SQLITE_STATIC);
-    LOOKUP(c, st, read_transfer, out);
+    SQR_LOOKUP(c, st, read_transfer, out);
 }
 
 pb_store_rc sq_transfer_by_pending(pb_store_conn *base, const pb_id *pending_id,
@@ -258,7 +221,7 @@ pb_store_rc sq_transfer_by_pending(pb_store_conn *base, const pb_id *pending_id,
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, pending_id->b, 16, SQLITE_STATIC);
-    LOOKUP(c, st, read_transfer, out);
+    SQR_LOOKUP(c, st, read_transfer, out);
 }
 
 pb_store_rc sq_transfer_last(pb_store_conn *base, pb_store_transfer *out)
@@ -269,26 +232,26 @@ pb_store_rc sq_transfer_last(pb_store_conn *base, pb_store_transfer *out)
                                " FROM ledger_transfer ORDER BY seq DESC LIMIT 1");
     if (!st)
         return PB_STORE_ERROR;
-    LOOKUP(c, st, read_transfer, out);
+    SQR_LOOKUP(c, st, read_transfer, out);
 }
 
 static void read_rejection(sqlite3_stmt *st, pb_store_rejection *r)
 {
     memset(r, 0, sizeof *r);
-    copy_text(r->scope, sizeof r->scope, st, 0);
-    copy_text(r->ikey, sizeof r->ikey, st, 1);
+    sqr_text(r->scope, sizeof r->scope, st, 0);
+    sqr_text(r->ikey, sizeof r->ikey, st, 1);
     r->debit_account_id = sqlite3_column_int64(st, 2);
     r->credit_account_id = sqlite3_column_int64(st, 3);
     r->amount = sqlite3_column_int64(st, 4);
-    copy_text(r->currency, sizeof r->currency, st, 5);
+    sqr_text(r->currency, sizeof r->currency, st, 5);
     r->code = (uint32_t)sqlite3_column_int64(st, 6);
     r->flags = (uint32_t)sqlite3_column_int64(st, 7);
     r->has_pending_id = sqlite3_column_type(st, 8) != SQLITE_NULL;
     if (r->has_pending_id)
-        copy_blob(r->pending_id.b, 16, st, 8);
+        (void)sqr_blob(r->pending_id.b, 16, st, 8);
     r->timeout_s = sqlite3_column_int64(st, 9);
-    copy_text(r->reference, sizeof r->reference, st, 10);
-    copy_text(r->error, sizeof r->error, st, 11);
+    sqr_text(r->reference, sizeof r->reference, st, 10);
+    sqr_text(r->error, sizeof r->error, st, 11);
     r->created_at = sqlite3_column_int64(st, 12);
 }
 
@@ -334,7 +297,7 @@ pb_store_rc sq_rejection_by_key(pb_store_conn *base, const char *scope, const ch
         return PB_STORE_ERROR;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ikey, -1, SQLITE_STATIC);
-    LOOKUP(c, st, read_rejection, out);
+    SQR_LOOKUP(c, st, read_rejection, out);
 }
 
 pb_store_rc sq_pending_open_insert(pb_store_conn *base, int64_t seq, int64_t expires_at)
@@ -374,7 +337,7 @@ pb_store_rc sq_pending_open_get(pb_store_conn *base, int64_t seq, int64_t *expir
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, seq);
-    LOOKUP(c, st, read_expiry, expires_at);
+    SQR_LOOKUP(c, st, read_expiry, expires_at);
 }
 
 pb_store_rc sq_pending_open_expired(pb_store_conn *base, int64_t now, int64_t *seqs, size_t cap,

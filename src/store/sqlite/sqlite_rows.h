@@ -1,6 +1,6 @@
 /*
- * sqlite_rows.h — small column/bind helpers shared by the SQLite files of the
- * tenancy and identity domains (private to src/store/sqlite/).
+ * sqlite_rows.h — small column/bind helpers shared by the SQLite backend's
+ * domain files (private to src/store/sqlite/).
  */
 #ifndef PB_STORE_SQLITE_ROWS_H
 #define PB_STORE_SQLITE_ROWS_H
