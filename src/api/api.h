@@ -39,6 +39,12 @@ typedef struct pb_api_app {
     int64_t auth_ip_interval_ms;         /* identity's per-IP refill interval: the Retry-After
                                             of a RATE_LIMITED that carries no wait of its own */
     /* @api-app-fields-admin */
+    /* @api-app-fields-sim */
+    /* @api-app-fields-provider-hub88 */
+    /* @api-app-fields-provider-native */
+    /* @api-app-fields-cashier */
+    /* @api-app-fields-catalog */
+    /* @api-app-fields-wallet */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
     struct pb_api_checkpointer *checkpointer;  /* signs the chain head periodically */
 } pb_api_app;
@@ -99,6 +105,12 @@ void pb_api_player_sessions(pb_http_request *req, void *app);
 void pb_api_player_session_revoke(pb_http_request *req, void *app);
 void pb_api_player_wallet(pb_http_request *req, void *app);
 /* @api-handlers-admin */
+/* @api-handlers-sim */
+/* @api-handlers-provider-hub88 */
+/* @api-handlers-provider-native */
+/* @api-handlers-cashier */
+/* @api-handlers-catalog */
+/* @api-handlers-wallet */
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);
 void pb_api_admin_refresh(pb_http_request *req, void *app);

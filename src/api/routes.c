@@ -28,6 +28,12 @@ const pb_route pb_api_routes[] = {
      "player.session_revoke"},
     {"GET", "/v1/player/wallet", "player", pb_api_player_wallet, "player.wallet"},
     /* @api-routes-admin */
+    /* @api-routes-sim */
+    /* @api-routes-provider-hub88 */
+    /* @api-routes-provider-native */
+    /* @api-routes-cashier */
+    /* @api-routes-catalog */
+    /* @api-routes-wallet */
     /* the staff API: "staff" = any staff session, setup included (self-service) */
     {"POST", "/v1/admin/login", NULL, pb_api_admin_login, "admin.login"},
     {"POST", "/v1/admin/refresh", NULL, pb_api_admin_refresh, "admin.refresh"},

@@ -9,6 +9,12 @@ int pb_cmd_ledger(int argc, char **argv);
 int pb_cmd_bench(int argc, char **argv);
 int pb_cmd_demo(int argc, char **argv);
 /* @cli-commands */
+/* @cli-commands-sim */
+/* @cli-commands-provider-hub88 */
+/* @cli-commands-provider-native */
+/* @cli-commands-cashier */
+/* @cli-commands-catalog */
+/* @cli-commands-wallet */
 int pb_cmd_brand(int argc, char **argv);
 int pb_cmd_admin(int argc, char **argv);
 int pb_cmd_serve(int argc, char **argv);

@@ -220,6 +220,12 @@ static void serve_close(serve_state *s)
     pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
     pb_http_server_free(s->http);
     /* @serve-close-admin */
+    /* @serve-close-sim */
+    /* @serve-close-provider-hub88 */
+    /* @serve-close-provider-native */
+    /* @serve-close-cashier */
+    /* @serve-close-catalog */
+    /* @serve-close-wallet */
     pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
     /* @serve-close-player */
     pb_api_auth_close(&s->app);
@@ -275,6 +281,12 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
+    /* @serve-open-wallet */
+    /* @serve-open-catalog */
+    /* @serve-open-cashier */
+    /* @serve-open-provider-native */
+    /* @serve-open-provider-hub88 */
+    /* @serve-open-sim */
     if (pb_http_server_start(s->http, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;

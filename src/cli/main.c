@@ -18,6 +18,12 @@ static void usage(FILE *f)
           "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
           "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
           /* @cli-usage */
+          /* @cli-usage-sim */
+          /* @cli-usage-provider-hub88 */
+          /* @cli-usage-provider-native */
+          /* @cli-usage-cashier */
+          /* @cli-usage-catalog */
+          /* @cli-usage-wallet */
           "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
           "                                  create a brand (tenant); brand list shows them\n"
           "  admin create --email E [--role R] [--brand CODE]...\n"
@@ -78,6 +84,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "demo") == 0)
         return pb_cmd_demo(argc - 1, argv + 1);
     /* @cli-dispatch */
+    /* @cli-dispatch-sim */
+    /* @cli-dispatch-provider-hub88 */
+    /* @cli-dispatch-provider-native */
+    /* @cli-dispatch-cashier */
+    /* @cli-dispatch-catalog */
+    /* @cli-dispatch-wallet */
     if (strcmp(cmd, "brand") == 0)
         return pb_cmd_brand(argc - 1, argv + 1);
     if (strcmp(cmd, "admin") == 0)

@@ -75,7 +75,30 @@
     X(COUNTRY_INVALID, 422, "country is not an ISO 3166-1 alpha-2 code")             \
     X(ROLE_INVALID, 422, "unknown staff role")                                       \
     /* audit */                                                                      \
-    X(AUDIT_KEY_MISSING, 500, "audit signing key is not configured")
+    X(AUDIT_KEY_MISSING, 500, "audit signing key is not configured")                 \
+    /* wallet and provider games */                                                  \
+    X(PLAYER_SELF_EXCLUDED, 403, "player is self-excluded")                          \
+    X(BET_NOT_FOUND, 404, "referenced bet not found")                                \
+    X(TRANSACTION_ROLLED_BACK, 409, "transaction was rolled back")                   \
+    X(ROUND_HAS_WIN, 409, "round already has a win; rollback refused")               \
+    X(ROUND_CLOSED, 409, "round is closed")                                          \
+    X(ROUND_MISMATCH, 422, "bet belongs to another round or player")                 \
+    X(SIGNATURE_INVALID, 401, "request signature is invalid")                        \
+    X(TIMESTAMP_STALE, 401, "request timestamp is outside the accepted window")      \
+    X(PROVIDER_NOT_FOUND, 404, "provider not found")                                 \
+    X(PROVIDER_EXISTS, 409, "provider code already exists")                          \
+    X(PROVIDER_DISABLED, 403, "provider is disabled")                                \
+    X(GAME_NOT_FOUND, 404, "game not found")                                         \
+    X(GAME_EXISTS, 409, "game code already exists for this provider")                \
+    X(GAME_DISABLED, 403, "game is not enabled for this brand or jurisdiction")      \
+    X(BET_LIMIT, 422, "bet is outside the game's limits")                            \
+    /* cashier */                                                                    \
+    X(PSP_NOT_FOUND, 404, "payment provider not found")                              \
+    X(PAYMENT_NOT_FOUND, 404, "payment not found")                                   \
+    X(WITHDRAWAL_NOT_FOUND, 404, "withdrawal not found")                             \
+    X(WITHDRAWAL_STATE, 409, "withdrawal is not in a state that allows this")        \
+    X(FOUR_EYES_VIOLATION, 403, "a different finance user must approve")             \
+    X(AMOUNT_OUT_OF_RANGE, 422, "amount is outside the allowed range")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

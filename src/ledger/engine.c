@@ -631,3 +631,38 @@ pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
     }
     return PB_OK;
 }
+
+/* ---- commands ---- */
+
+pb_err pb_ledger_engine_command(pb_ledger *l, ledger_job *j, int64_t now)
+{
+    pb_ledger_tx tx = {.l = l, .now = now};
+    pb_err e = j->fn(&tx, j->fn_ctx);
+    j->status = e;
+    return e == PB_ERR_INTERNAL ? PB_ERR_INTERNAL : PB_OK;
+}
+
+pb_store_conn *pb_ledger_tx_conn(pb_ledger_tx *tx) { return tx->l->wconn; }
+
+int64_t pb_ledger_tx_now(const pb_ledger_tx *tx) { return tx->now; }
+
+pb_err pb_ledger_tx_account(pb_ledger_tx *tx, int64_t id, pb_ledger_account *out)
+{
+    cached_account *e = NULL;
+    pb_err rc = pb_ledger_cache_get(tx->l, id, &e);
+    if (rc != PB_OK)
+        return rc;
+    if (!e)
+        return PB_ERR_ACCOUNT_NOT_FOUND;
+    *out = e->a;
+    return PB_OK;
+}
+
+pb_err pb_ledger_tx_submit(pb_ledger_tx *tx, pb_transfer *t, size_t n)
+{
+    bool needs_writer;
+    pb_err e = pb_ledger_precheck(t, n, &needs_writer);
+    if (e != PB_OK || !needs_writer)
+        return e;
+    return pb_ledger_engine_transfers(tx->l, t, n, tx->now);
+}

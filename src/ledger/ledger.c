@@ -163,7 +163,7 @@ pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a)
 
 /* Checks a submission before it is queued. PB_OK with *needs_writer telling
  * whether any chain survived the stateless checks; else the refusal. */
-static pb_err precheck(pb_transfer *t, size_t n, bool *needs_writer)
+pb_err pb_ledger_precheck(pb_transfer *t, size_t n, bool *needs_writer)
 {
     *needs_writer = false;
     if (n == 0)
@@ -199,7 +199,7 @@ static pb_err precheck(pb_transfer *t, size_t n, bool *needs_writer)
 pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n)
 {
     bool needs_writer;
-    pb_err e = precheck(t, n, &needs_writer);
+    pb_err e = pb_ledger_precheck(t, n, &needs_writer);
     if (e != PB_OK || !needs_writer)
         return e;
     ledger_job j = {.kind = JOB_TRANSFERS, .t = t, .n = n};
@@ -211,7 +211,7 @@ pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_
                               void *ctx)
 {
     bool needs_writer;
-    pb_err e = precheck(t, n, &needs_writer);
+    pb_err e = pb_ledger_precheck(t, n, &needs_writer);
     if (e != PB_OK || !needs_writer) {
         cb(ctx, e);
         return PB_OK;
@@ -224,6 +224,28 @@ pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_
     j->n = n;
     j->cb = cb;
     j->cb_ctx = ctx;
+    pb_ledger_enqueue_async(l, j);
+    return PB_OK;
+}
+
+pb_err pb_ledger_command(pb_ledger *l, pb_ledger_command_fn fn, void *ctx)
+{
+    ledger_job j = {.kind = JOB_COMMAND, .fn = fn, .fn_ctx = ctx};
+    pb_ledger_enqueue(l, &j);
+    return j.status;
+}
+
+pb_err pb_ledger_command_async(pb_ledger *l, pb_ledger_command_fn fn, void *ctx,
+                               pb_ledger_done_cb cb, void *cb_ctx)
+{
+    ledger_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return PB_ERR_INTERNAL;
+    j->kind = JOB_COMMAND;
+    j->fn = fn;
+    j->fn_ctx = ctx;
+    j->cb = cb;
+    j->cb_ctx = cb_ctx;
     pb_ledger_enqueue_async(l, j);
     return PB_OK;
 }

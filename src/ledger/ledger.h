@@ -149,6 +149,53 @@ typedef void (*pb_ledger_done_cb)(void *ctx, pb_err status);
 pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_done_cb cb,
                               void *ctx);
 
+/* ---- commands: domain logic that runs inside the writer's batch ---- */
+
+/*
+ * A command is a function the writer runs on its own thread, inside the open
+ * write transaction of a batch, between the other jobs of that batch. It sees
+ * every change made before it (committed or earlier in the batch), may read and
+ * write its own domain's rows through pb_ledger_tx_conn() and may submit
+ * transfers with pb_ledger_tx_submit(); all of it becomes durable in the same
+ * commit as the transfers, or not at all. Commands are serialised with every
+ * other writer job, so a command's reads and its decisions cannot race.
+ *
+ * Rules for a command:
+ *  - decide before writing: read, check, then submit transfers, then write its
+ *    own rows only for what succeeded. A business refusal is part of its
+ *    outcome (kept in its ctx), not an error;
+ *  - return PB_ERR_INTERNAL only when a store call failed: the whole batch is
+ *    then rolled back and every job in it finishes with that failure, so the
+ *    caller must treat the command as not having happened (and may retry it);
+ *  - be quick and never block: it holds up every caller in the batch.
+ */
+typedef struct pb_ledger_tx pb_ledger_tx;
+typedef pb_err (*pb_ledger_command_fn)(pb_ledger_tx *tx, void *ctx);
+
+/* Runs fn(tx, ctx) in the writer and waits until its batch is durable. Returns
+ * what fn returned, or the batch's failure (INTERNAL / STORE_UNAVAILABLE). */
+pb_err pb_ledger_command(pb_ledger *l, pb_ledger_command_fn fn, void *ctx);
+/* The same without blocking: cb(cb_ctx, status) runs once the batch is durable
+ * (or failed), on a ledger thread. PB_OK when cb will be called, INTERNAL (cb not
+ * called) on OOM. */
+pb_err pb_ledger_command_async(pb_ledger *l, pb_ledger_command_fn fn, void *ctx,
+                               pb_ledger_done_cb cb, void *cb_ctx);
+
+/* Inside a command: the writer's connection (a write transaction is open; never
+ * begin, commit or roll back on it). */
+pb_store_conn *pb_ledger_tx_conn(pb_ledger_tx *tx);
+/* Inside a command: the batch's clock (µs since the epoch). */
+int64_t pb_ledger_tx_now(const pb_ledger_tx *tx);
+/* Inside a command: an account with its counters as of this point of the batch.
+ * ACCOUNT_NOT_FOUND, or INTERNAL. */
+pb_err pb_ledger_tx_account(pb_ledger_tx *tx, int64_t id, pb_ledger_account *out);
+/* Inside a command: submits transfers with exactly the rules of pb_ledger_submit()
+ * (stateless checks, idempotency, linked chains); each t[i] gets its outcome at
+ * once. Returns PB_OK (look at each t[i].result), the submission's refusal
+ * (BATCH_TOO_LARGE, LINKED_CHAIN_OPEN, INVALID_REQUEST), or INTERNAL, which the
+ * command must return. */
+pb_err pb_ledger_tx_submit(pb_ledger_tx *tx, pb_transfer *t, size_t n);
+
 /* Counters of the writer, for metrics and benchmarks. */
 typedef struct pb_ledger_stats {
     uint64_t batches;

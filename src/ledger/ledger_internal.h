@@ -12,13 +12,15 @@
 
 #include "ledger/ledger.h"
 
-typedef enum { JOB_TRANSFERS, JOB_ACCOUNT } job_kind;
+typedef enum { JOB_TRANSFERS, JOB_ACCOUNT, JOB_COMMAND } job_kind;
 
 typedef struct ledger_job {
     job_kind kind;
     pb_transfer *t; /* JOB_TRANSFERS */
     size_t n;
     pb_ledger_account *account; /* JOB_ACCOUNT */
+    pb_ledger_command_fn fn;    /* JOB_COMMAND */
+    void *fn_ctx;
     pb_err status;              /* set by the writer before posting `done` */
     sem_t done;                 /* synchronous jobs: posted when finished */
     pb_ledger_done_cb cb;       /* asynchronous jobs: called when finished, then the job is freed */
@@ -118,6 +120,18 @@ pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
 pb_err pb_ledger_engine_flush(pb_ledger *l);
 /* After a commit: forget dirtiness; bound the cache. */
 void pb_ledger_engine_committed(pb_ledger *l);
+
+/* The handle a command gets (engine.c). */
+struct pb_ledger_tx {
+    pb_ledger *l;
+    int64_t now;
+};
+/* Runs one command job. PB_OK, or INTERNAL when the batch must be rolled back. */
+pb_err pb_ledger_engine_command(pb_ledger *l, ledger_job *j, int64_t now);
+
+/* ledger.c */
+/* The stateless checks of a submission (see pb_ledger_submit). */
+pb_err pb_ledger_precheck(pb_transfer *t, size_t n, bool *needs_writer);
 
 /* writer.c */
 int pb_ledger_writer_start(pb_ledger *l);

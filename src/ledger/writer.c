@@ -142,6 +142,8 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
             e = pb_ledger_engine_transfers(l, j->t, j->n, now);
             j->status = PB_OK;
             *ntransfers += j->n;
+        } else if (j->kind == JOB_COMMAND) {
+            e = pb_ledger_engine_command(l, j, now);
         } else {
             j->status = pb_ledger_engine_account(l, j->account, now);
             if (j->status == PB_ERR_INTERNAL)

@@ -95,6 +95,12 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 
 #include "store/store_ledger.h"
 /* @store-headers */
+/* @store-headers-sim */
+/* @store-headers-provider-hub88 */
+/* @store-headers-provider-native */
+/* @store-headers-cashier */
+/* @store-headers-catalog */
+/* @store-headers-wallet */
 #include "store/store_audit.h"
 #include "store/store_tenancy.h"
 #include "store/store_identity.h"

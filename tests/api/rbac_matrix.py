@@ -51,6 +51,12 @@ admin.staff.get          staff.read           ok     403     403     403   403  
 admin.staff.update       staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
 admin.audit.query        audit.read           ok     403     403     403   ok         403      ok        401U  401R    403   ok
 admin.audit.export       audit.export         ok     403     403     403   403        403      ok        401U  401R    403   403B
+# @rbac-sim
+# @rbac-provider-hub88
+# @rbac-provider-native
+# @rbac-cashier
+# @rbac-catalog
+# @rbac-wallet
 """
 
 # What a refusal cell means: (HTTP status, error code).
@@ -63,12 +69,15 @@ _CELLS = {
     "404P": (404, "PLAYER_NOT_FOUND"),
     "404B": (404, "BRAND_NOT_FOUND"),
     "404S": (404, "STAFF_NOT_FOUND"),
+    # @rbac-cells: more refusal kinds, one line each
 }
 
 
 def _parse():
     routes = {}
     for line in _TABLE.strip().splitlines():
+        if line.startswith("#"):
+            continue  # an anchor where a section's rows go
         cols = line.split()
         name, perm, cells = cols[0], cols[1], cols[2:]
         if len(cells) != len(CALLERS):

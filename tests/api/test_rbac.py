@@ -78,6 +78,12 @@ class World:
         gone = member("gone", "support", brands=["alpha"]).activate("Blue-Falcon-9-Xy")
         expect(gone.call("POST", "/v1/admin/logout"), 200)
         self.callers["expired"] = gone
+        # @rbac-setup-wallet
+        # @rbac-setup-catalog
+        # @rbac-setup-cashier
+        # @rbac-setup-provider-native
+        # @rbac-setup-provider-hub88
+        # @rbac-setup-sim
         self.callers["none"] = Staff(env, "nobody@example.com", "x", f"127.0.0.{next(ips)}")
         self.refresher = member("refresher", "game_ops", brands=["alpha"]).activate("Blue-Falcon-10-Xy")
         self.dummy = member("dummy", "support", brands=["alpha"])
@@ -125,6 +131,12 @@ class World:
                                            {"active": True}),
             "admin.audit.query": lambda: ("GET", "/v1/admin/audit?limit=5", None),
             "admin.audit.export": lambda: ("GET", "/v1/admin/audit/export", None),
+            # @rbac-requests-wallet
+            # @rbac-requests-catalog
+            # @rbac-requests-cashier
+            # @rbac-requests-provider-native
+            # @rbac-requests-provider-hub88
+            # @rbac-requests-sim
         }
         return reqs[route]()
 

@@ -1,0 +1,269 @@
+/*
+ * wallet.h — player wallets over the ledger: accounts, funding policy, the
+ * player gate, balances, history, and the game-money operations (bet, win,
+ * rollback, round close) that every provider protocol drives.
+ *
+ * Accounts (all in the ledger; brand = the brand's code):
+ *   player cash     owner "player:<public id>", kind "player_cash",  DEBITS_MUST_NOT_EXCEED_CREDITS
+ *   player bonus    owner "player:<public id>", kind "player_bonus", DEBITS_MUST_NOT_EXCEED_CREDITS
+ *   provider        owner "provider:<code>",    kind "provider"      (the game side of bets and wins;
+ *                                                                      its balance is the provider's GGR)
+ *   PSP clearing    owner "psp:<code>",         kind "psp_clearing"  (the cashier's side of payments)
+ *   house           owner "brand",              kind "house"         (adjustments, bonus funding)
+ * One currency per player (the player's). An account is created the first time
+ * it is needed (pb_wallet_player_accounts / pb_wallet_system_account).
+ *
+ * Game money (pb_wallet_game_submit*): every operation runs as one ledger
+ * command (ledger.h), so its checks, its transfers and its own rows (the
+ * operation, the bet, the round, the stored response) commit together, and
+ * operations on one round can never race. A bet is split between cash and bonus
+ * by the brand's funding policy and the split is stored with the bet; a win or a
+ * rollback of that bet is returned in the same proportions.
+ *
+ * Idempotency is by (provider, transaction id). The first outcome of an
+ * operation that reached a decision (success, or a final refusal:
+ * INSUFFICIENT_FUNDS, TRANSACTION_ROLLED_BACK, ROUND_HAS_WIN, ROUND_CLOSED,
+ * BET_LIMIT) is stored together with the response the protocol adapter rendered
+ * for it; a duplicate gets that response back byte for byte. The same
+ * transaction id with a different request is IDEMPOTENCY_CONFLICT and changes
+ * nothing. Refusals that may change with time (PLAYER_BLOCKED,
+ * PLAYER_SELF_EXCLUDED, BET_NOT_FOUND, ROUND_MISMATCH, validation) are not
+ * stored: a retry is decided again.
+ *
+ * Rules: a win names its bet (same player and round; the bet not rolled back)
+ * and pays into cash and bonus in the bet's proportions. A rollback names a bet
+ * and refunds exactly its split; a rollback of a bet never seen is recorded (a
+ * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK;
+ * a rollback when the round already has a win is refused with ROUND_HAS_WIN. A
+ * bet on a closed round is refused with ROUND_CLOSED. Wins and rollbacks need
+ * no live launch token (the adapter does not check expiry for them); bets go
+ * through the player gate.
+ */
+#ifndef PB_WALLET_WALLET_H
+#define PB_WALLET_WALLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/id.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+#define PB_WALLET_KIND_CASH "player_cash"
+#define PB_WALLET_KIND_BONUS "player_bonus"
+#define PB_WALLET_KIND_PROVIDER "provider"
+#define PB_WALLET_KIND_PSP "psp_clearing"
+#define PB_WALLET_KIND_HOUSE "house"
+#define PB_WALLET_OWNER_PLAYER "player:"     /* + the player's public id */
+#define PB_WALLET_OWNER_PROVIDER "provider:" /* + the provider's code */
+#define PB_WALLET_OWNER_PSP "psp:"           /* + the PSP's code */
+#define PB_WALLET_OWNER_HOUSE "brand"
+
+/* Ledger idempotency scope of game money: "game:<provider code>". */
+#define PB_WALLET_SCOPE_GAME "game:"
+
+/* Sizes of the identifiers a provider sends. */
+#define PB_WALLET_PROVIDER_MAX 32
+#define PB_WALLET_TXID_MAX 128
+#define PB_WALLET_ROUND_MAX 128
+#define PB_WALLET_GAME_MAX 64
+#define PB_WALLET_BRAND_MAX 32
+
+typedef struct pb_wallet pb_wallet;
+
+/* Opens the wallet over a running ledger and its store (an account-id cache
+ * lives inside; thread-safe). NULL on failure with a reason in err. */
+pb_wallet *pb_wallet_open(pb_ledger *l, pb_store *s, char *err, size_t errcap);
+void pb_wallet_close(pb_wallet *w);
+pb_ledger *pb_wallet_ledger(pb_wallet *w);
+
+/* ---- funding policy ---- */
+
+typedef enum {
+    PB_FUNDING_CASH_FIRST = 0, /* default: cash, then bonus for the rest */
+    PB_FUNDING_BONUS_FIRST,    /* bonus, then cash */
+    PB_FUNDING_CASH_ONLY,      /* bonus money is never staked */
+} pb_funding_policy;
+
+/* The policy in a brand's settings object: "funding_policy": "cash_first" |
+ * "bonus_first" | "cash_only" (absent = cash_first). FIELD_INVALID otherwise. */
+pb_err pb_wallet_funding_policy_parse(const char *settings_json, pb_funding_policy *out);
+const char *pb_wallet_funding_policy_name(pb_funding_policy p);
+
+/* How a stake of `amount` is drawn from the available cash and bonus:
+ * INSUFFICIENT_FUNDS when the policy's balances cannot cover it. */
+pb_err pb_wallet_split(pb_funding_policy p, int64_t amount, int64_t cash_available,
+                       int64_t bonus_available, int64_t *cash_part, int64_t *bonus_part);
+/* A payout of `amount` for a bet staked as (cash_part, bonus_part), in the same
+ * proportions: bonus share = floor(amount * bonus_part / (cash_part + bonus_part)),
+ * the rest to cash (the rounding remainder favours cash). OVERFLOW on overflow. */
+pb_err pb_wallet_split_payout(int64_t amount, int64_t cash_part, int64_t bonus_part,
+                              int64_t *cash_out, int64_t *bonus_out);
+
+/* ---- accounts ---- */
+
+typedef struct pb_wallet_accounts {
+    int64_t cash;  /* ledger account ids */
+    int64_t bonus;
+} pb_wallet_accounts;
+
+/* The player's cash and bonus account ids, created when missing. c is the
+ * caller's connection (no transaction open on it). */
+pb_err pb_wallet_player_accounts(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                 const char *player_public_id, const char *currency,
+                                 pb_wallet_accounts *out);
+/* A brand-side account (kind PB_WALLET_KIND_PROVIDER / PSP / HOUSE with its
+ * owner), created when missing. */
+pb_err pb_wallet_system_account(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                const char *owner, const char *kind, const char *currency,
+                                int64_t *id);
+
+/* ---- the player gate: THE one place that decides whether a player may move money ---- */
+
+typedef enum {
+    PB_WALLET_ACTION_BET = 0,
+    PB_WALLET_ACTION_DEPOSIT,
+    PB_WALLET_ACTION_WITHDRAW,
+} pb_wallet_action;
+
+/* PB_OK, PLAYER_NOT_FOUND, PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED (status
+ * "self_excluded"), or a closed account (PLAYER_BLOCKED). Later issues (limits,
+ * KYC, geo) extend this function, not its callers. */
+pb_err pb_wallet_gate(pb_store_conn *c, const char *player_public_id, pb_wallet_action action);
+
+/* ---- reading ---- */
+
+typedef struct pb_wallet_balance {
+    char currency[8];
+    int64_t cash;         /* posted cash */
+    int64_t bonus;        /* posted bonus */
+    int64_t held;         /* cash held by pending transfers (e.g. withdrawals in flight) */
+    int64_t withdrawable; /* cash - held */
+    int64_t total;        /* cash - held + bonus: what the player can stake */
+} pb_wallet_balance;
+
+/* Committed balances on the caller's connection; zeros when no account exists yet. */
+pb_err pb_wallet_balance_get(pb_store_conn *c, const char *brand, const char *player_public_id,
+                             const char *currency, pb_wallet_balance *out);
+
+/* One line of a player's history: a ledger transfer that moved their cash or bonus. */
+typedef struct pb_wallet_entry {
+    pb_id transfer_id;
+    int64_t seq;
+    uint32_t code;    /* PB_CODE_DEPOSIT, PB_CODE_BET, ... */
+    char balance[8];  /* "cash" | "bonus" */
+    int64_t amount;   /* signed: + into the player's balance, - out of it */
+    uint32_t flags;   /* the transfer's ledger flags (pending, post, void, ...) */
+    char reference[PB_LEDGER_REFERENCE_MAX + 1];
+    int64_t created_at;
+} pb_wallet_entry;
+
+typedef struct pb_wallet_history_query {
+    const char *brand, *player_public_id, *currency;
+    uint32_t code;      /* 0 = any */
+    int64_t from_us;    /* 0 = no bound */
+    int64_t to_us;      /* 0 = no bound */
+    int64_t cursor;     /* 0 = newest; else the previous page's next_cursor */
+    size_t limit;       /* 1..200 */
+} pb_wallet_history_query;
+
+/* Newest first, cash and bonus merged. *next_cursor = 0 on the last page. */
+pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q,
+                         pb_wallet_entry *out, size_t *n, int64_t *next_cursor);
+/* One transfer of the player's, by id: TRANSFER_NOT_FOUND when it is not theirs. */
+pb_err pb_wallet_entry_get(pb_store_conn *c, const char *brand, const char *player_public_id,
+                           const char *currency, const pb_id *transfer_id,
+                           pb_wallet_entry *out);
+
+/* ---- game money ---- */
+
+typedef enum {
+    PB_WALLET_BET = 1,
+    PB_WALLET_WIN,
+    PB_WALLET_ROLLBACK,
+    PB_WALLET_ROUND_CLOSE,
+} pb_wallet_op_kind;
+
+/* What a protocol adapter stores as the answer to an operation and sends back
+ * (again, byte for byte, for a duplicate). */
+typedef struct pb_wallet_response {
+    int status;       /* HTTP status */
+    char *body;       /* malloc'd; owned by the op after rendering */
+    size_t body_len;
+} pb_wallet_response;
+
+struct pb_wallet_op;
+
+/* The outcome the adapter renders its response from. */
+typedef struct pb_wallet_outcome {
+    pb_err result;          /* PB_OK or the refusal */
+    int64_t cash, bonus;    /* the player's posted balances after the operation (or now, on a refusal) */
+    int64_t held;           /* cash held */
+    int64_t cash_part;      /* this operation's movement of cash (bet: staked; win/rollback: paid back) */
+    int64_t bonus_part;     /* ... of bonus */
+    bool bet_unknown;       /* rollback: the bet was never seen (a tombstone was recorded) */
+    pb_id transfer_id;      /* the first ledger transfer of the operation (zero when none) */
+    int64_t created_at;     /* when the operation was recorded */
+} pb_wallet_outcome;
+
+/* Renders the response for an outcome. Runs on the ledger writer thread, inside
+ * the batch: pure and quick (format JSON, sign), no I/O. Returns 0, or -1 on
+ * OOM (the batch then fails with INTERNAL). */
+typedef int (*pb_wallet_render_fn)(void *ctx, const struct pb_wallet_op *op,
+                                   const pb_wallet_outcome *o, pb_wallet_response *out);
+
+typedef struct pb_wallet_op {
+    /* request, filled by the adapter */
+    pb_wallet_op_kind kind;
+    char provider[PB_WALLET_PROVIDER_MAX + 1]; /* provider code: the idempotency scope */
+    char tx_id[PB_WALLET_TXID_MAX + 1];        /* the provider's transaction id */
+    char round_id[PB_WALLET_ROUND_MAX + 1];
+    char bet_tx_id[PB_WALLET_TXID_MAX + 1];    /* win, rollback: the bet's transaction id */
+    char game[PB_WALLET_GAME_MAX + 1];         /* game code ("" for rollback / round close) */
+    char brand[PB_WALLET_BRAND_MAX + 1];       /* brand code */
+    char player[PB_ID_STR_LEN + 1];            /* player public id */
+    char currency[8];
+    int64_t amount;         /* bet, win: > 0 (a win may be 0: a losing round's close);
+                               rollback, round close: 0 */
+    bool close_round;       /* bet or win: close the round after this operation */
+    char trace_id[PB_LEDGER_TRACE_MAX + 1];
+    pb_wallet_render_fn render;
+    void *render_ctx;
+
+    /* outcome, filled by the wallet */
+    pb_err result;          /* PB_OK, a refusal, or INTERNAL / STORE_UNAVAILABLE (nothing happened) */
+    bool duplicate;         /* the stored response of an earlier identical request */
+    pb_wallet_outcome outcome;
+    pb_wallet_response response; /* status 0 when none was rendered (unstored refusals:
+                                    the adapter renders those itself from result) */
+
+    /* private to the wallet */
+    struct {
+        pb_wallet *w;
+        pb_wallet_accounts acc;
+        int64_t provider_account;
+        pb_funding_policy policy;
+        uint8_t request_hash[32];
+        void (*done)(void *ctx, struct pb_wallet_op *op);
+        void *done_ctx;
+    } priv;
+} pb_wallet_op;
+
+/*
+ * Runs an operation: reads what it needs on c (the player gate for bets, the
+ * brand's funding policy, account ids), then runs the operation as a ledger
+ * command and, once it is durable, calls done(ctx, op) on a ledger thread.
+ * done is always called exactly once (on the calling thread when the operation
+ * was refused before reaching the ledger). PB_OK when done was or will be
+ * called; INTERNAL (done not called) on OOM.
+ */
+pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op,
+                                   void (*done)(void *ctx, pb_wallet_op *op), void *ctx);
+/* The same, waiting for the outcome. Returns op->result. */
+pb_err pb_wallet_game_submit(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op);
+/* Frees op->response.body. */
+void pb_wallet_op_release(pb_wallet_op *op);
+
+#endif
