@@ -15,6 +15,7 @@ typedef struct pb_store_backend pb_store_backend;
 struct pb_store_tenancy_ops;
 struct pb_store_identity_ops;
 struct pb_store_audit_ops;
+struct pb_store_wallet_ops;
 
 struct pb_store {
     const pb_store_backend *be;
@@ -75,6 +76,7 @@ struct pb_store_backend {
     const struct pb_store_tenancy_ops *tenancy;
     const struct pb_store_identity_ops *identity;
     const struct pb_store_audit_ops *audit;
+    const struct pb_store_wallet_ops *wallet;
 };
 
 extern const pb_store_backend pb_store_sqlite_backend;

@@ -101,6 +101,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 /* @store-headers-cashier */
 /* @store-headers-catalog */
 /* @store-headers-wallet */
+#include "store/store_wallet.h"
 #include "store/store_audit.h"
 #include "store/store_tenancy.h"
 #include "store/store_identity.h"

@@ -423,6 +423,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .balance_orphans = sq_balance_orphans,
     /* @backend-domains */
     .audit = &pb_store_sqlite_audit_ops,
+    .wallet = &pb_store_sqlite_wallet_ops,
     .tenancy = &pb_store_sqlite_tenancy_ops,
     .identity = &pb_store_sqlite_identity_ops,
 };

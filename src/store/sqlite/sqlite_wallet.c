@@ -1,0 +1,233 @@
+/*
+ * sqlite_wallet.c — the wallet's statements on SQLite (0005_wallet.sql):
+ * wallet_op (decided operations with their stored responses), wallet_bet and
+ * wallet_round. Run by the ledger writer inside its batch transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_rows.h"
+
+#define SQ(c) ((sq_conn *)(c))
+
+#define OP_COLS                                                                                \
+    "provider,tx_id,kind,request_hash,brand,player,currency,round_id,bet_tx_id,game,amount,"   \
+    "result,cash_part,bonus_part,cash_after,bonus_after,held_after,bet_unknown,transfer_id,"   \
+    "response_status,response,created_at"
+
+static pb_store_rc op_get(pb_store_conn *base, const char *provider, const char *tx_id,
+                          pb_store_wallet_op *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT " OP_COLS " FROM wallet_op WHERE provider=?1 AND tx_id=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, tx_id);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        sqr_text(out->provider, sizeof out->provider, st, 0);
+        sqr_text(out->tx_id, sizeof out->tx_id, st, 1);
+        out->kind = sqlite3_column_int(st, 2);
+        sqr_blob(out->request_hash, sizeof out->request_hash, st, 3);
+        sqr_text(out->brand, sizeof out->brand, st, 4);
+        sqr_text(out->player, sizeof out->player, st, 5);
+        sqr_text(out->currency, sizeof out->currency, st, 6);
+        sqr_text(out->round_id, sizeof out->round_id, st, 7);
+        sqr_text(out->bet_tx_id, sizeof out->bet_tx_id, st, 8);
+        sqr_text(out->game, sizeof out->game, st, 9);
+        out->amount = sqlite3_column_int64(st, 10);
+        sqr_text(out->result, sizeof out->result, st, 11);
+        out->cash_part = sqlite3_column_int64(st, 12);
+        out->bonus_part = sqlite3_column_int64(st, 13);
+        out->cash_after = sqlite3_column_int64(st, 14);
+        out->bonus_after = sqlite3_column_int64(st, 15);
+        out->held_after = sqlite3_column_int64(st, 16);
+        out->bet_unknown = sqlite3_column_int(st, 17) != 0;
+        out->has_transfer = sqlite3_column_type(st, 18) == SQLITE_BLOB &&
+                            sqr_blob(out->transfer_id.b, sizeof out->transfer_id.b, st, 18) ==
+                                sizeof out->transfer_id.b;
+        out->response_status = sqlite3_column_int(st, 19);
+        const void *b = sqlite3_column_blob(st, 20);
+        size_t n = (size_t)sqlite3_column_bytes(st, 20);
+        out->response = malloc(n + 1);
+        if (out->response) {
+            if (n)
+                memcpy(out->response, b, n);
+            out->response[n] = 0;
+            out->response_len = n;
+            r = PB_STORE_OK;
+        } else {
+            r = PB_STORE_ERROR;
+        }
+        out->created_at = sqlite3_column_int64(st, 21);
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
+static pb_store_rc op_insert(pb_store_conn *base, const pb_store_wallet_op *op)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "INSERT INTO wallet_op(" OP_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+           "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, op->provider);
+    sqr_bind_text(st, 2, op->tx_id);
+    sqlite3_bind_int(st, 3, op->kind);
+    sqlite3_bind_blob(st, 4, op->request_hash, sizeof op->request_hash, SQLITE_STATIC);
+    sqr_bind_text(st, 5, op->brand);
+    sqr_bind_text(st, 6, op->player);
+    sqr_bind_text(st, 7, op->currency);
+    sqr_bind_text(st, 8, op->round_id);
+    sqr_bind_text(st, 9, op->bet_tx_id);
+    sqr_bind_text(st, 10, op->game);
+    sqlite3_bind_int64(st, 11, op->amount);
+    sqr_bind_text(st, 12, op->result);
+    sqlite3_bind_int64(st, 13, op->cash_part);
+    sqlite3_bind_int64(st, 14, op->bonus_part);
+    sqlite3_bind_int64(st, 15, op->cash_after);
+    sqlite3_bind_int64(st, 16, op->bonus_after);
+    sqlite3_bind_int64(st, 17, op->held_after);
+    sqlite3_bind_int(st, 18, op->bet_unknown ? 1 : 0);
+    if (op->has_transfer)
+        sqlite3_bind_blob(st, 19, op->transfer_id.b, sizeof op->transfer_id.b, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 19);
+    sqlite3_bind_int(st, 20, op->response_status);
+    sqlite3_bind_blob(st, 21, op->response ? op->response : "", (int)op->response_len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(st, 22, op->created_at);
+    return sqr_exec(c, st);
+}
+
+static void read_bet(sqlite3_stmt *st, pb_store_wallet_bet *b)
+{
+    memset(b, 0, sizeof *b);
+    sqr_text(b->provider, sizeof b->provider, st, 0);
+    sqr_text(b->bet_tx_id, sizeof b->bet_tx_id, st, 1);
+    sqr_text(b->player, sizeof b->player, st, 2);
+    sqr_text(b->round_id, sizeof b->round_id, st, 3);
+    b->cash_part = sqlite3_column_int64(st, 4);
+    b->bonus_part = sqlite3_column_int64(st, 5);
+    sqr_text(b->state, sizeof b->state, st, 6);
+    b->created_at = sqlite3_column_int64(st, 7);
+    b->updated_at = sqlite3_column_int64(st, 8);
+}
+
+static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
+                           pb_store_wallet_bet *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,"
+           "updated_at FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, bet_tx_id);
+    SQR_LOOKUP(c, st, read_bet, out);
+}
+
+static pb_store_rc bet_insert(pb_store_conn *base, const pb_store_wallet_bet *b)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "INSERT INTO wallet_bet(provider,bet_tx_id,player,round_id,cash_part,bonus_part,"
+           "state,created_at,updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, b->provider);
+    sqr_bind_text(st, 2, b->bet_tx_id);
+    sqr_bind_text(st, 3, b->player);
+    sqr_bind_text(st, 4, b->round_id);
+    sqlite3_bind_int64(st, 5, b->cash_part);
+    sqlite3_bind_int64(st, 6, b->bonus_part);
+    sqr_bind_text(st, 7, b->state);
+    sqlite3_bind_int64(st, 8, b->created_at);
+    sqlite3_bind_int64(st, 9, b->updated_at);
+    return sqr_exec(c, st);
+}
+
+static pb_store_rc bet_set_state(pb_store_conn *base, const char *provider,
+                                 const char *bet_tx_id, const char *state, int64_t now)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "UPDATE wallet_bet SET state=?3, updated_at=?4 WHERE provider=?1 AND bet_tx_id=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, bet_tx_id);
+    sqr_bind_text(st, 3, state);
+    sqlite3_bind_int64(st, 4, now);
+    pb_store_rc r = sqr_exec(c, st);
+    if (r == PB_STORE_OK && sqlite3_changes(c->db) == 0)
+        r = PB_STORE_NOT_FOUND;
+    return r;
+}
+
+static void read_round(sqlite3_stmt *st, pb_store_wallet_round *r)
+{
+    memset(r, 0, sizeof *r);
+    sqr_text(r->provider, sizeof r->provider, st, 0);
+    sqr_text(r->round_id, sizeof r->round_id, st, 1);
+    sqr_text(r->player, sizeof r->player, st, 2);
+    sqr_text(r->game, sizeof r->game, st, 3);
+    r->has_win = sqlite3_column_int(st, 4) != 0;
+    r->closed = sqlite3_column_int(st, 5) != 0;
+    r->created_at = sqlite3_column_int64(st, 6);
+    r->updated_at = sqlite3_column_int64(st, 7);
+}
+
+static pb_store_rc round_get(pb_store_conn *base, const char *provider, const char *round_id,
+                             pb_store_wallet_round *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT provider,round_id,player,game,has_win,closed,created_at,updated_at "
+           "FROM wallet_round WHERE provider=?1 AND round_id=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, round_id);
+    SQR_LOOKUP(c, st, read_round, out);
+}
+
+static pb_store_rc round_put(pb_store_conn *base, const pb_store_wallet_round *r)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "INSERT INTO wallet_round(provider,round_id,player,game,has_win,closed,created_at,"
+           "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(provider,round_id) DO "
+           "UPDATE SET has_win=excluded.has_win, closed=excluded.closed, "
+           "updated_at=excluded.updated_at");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, r->provider);
+    sqr_bind_text(st, 2, r->round_id);
+    sqr_bind_text(st, 3, r->player);
+    sqr_bind_text(st, 4, r->game);
+    sqlite3_bind_int(st, 5, r->has_win ? 1 : 0);
+    sqlite3_bind_int(st, 6, r->closed ? 1 : 0);
+    sqlite3_bind_int64(st, 7, r->created_at);
+    sqlite3_bind_int64(st, 8, r->updated_at);
+    return sqr_exec(c, st);
+}
+
+const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
+    .op_get = op_get,
+    .op_insert = op_insert,
+    .bet_get = bet_get,
+    .bet_insert = bet_insert,
+    .bet_set_state = bet_set_state,
+    .round_get = round_get,
+    .round_put = round_put,
+};

@@ -1,0 +1,101 @@
+/*
+ * store_wallet.h — the rows of the wallet's game-money operations (0005_wallet.sql)
+ * and the statements src/wallet/game.c runs on them, inside ledger commands.
+ * Included by store.h. The decisions live in src/wallet/, not here.
+ */
+#ifndef PB_STORE_WALLET_H
+#define PB_STORE_WALLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/id.h"
+
+/* Sizes match src/wallet/wallet.h. */
+#define PB_STORE_WALLET_PROVIDER_MAX 32
+#define PB_STORE_WALLET_TXID_MAX 128
+#define PB_STORE_WALLET_ROUND_MAX 128
+#define PB_STORE_WALLET_GAME_MAX 64
+#define PB_STORE_WALLET_RESULT_MAX 47
+
+/* One decided operation (wallet_op). */
+typedef struct pb_store_wallet_op {
+    char provider[PB_STORE_WALLET_PROVIDER_MAX + 1];
+    char tx_id[PB_STORE_WALLET_TXID_MAX + 1];
+    int kind;
+    uint8_t request_hash[32];
+    char brand[33];
+    char player[PB_ID_STR_LEN + 1];
+    char currency[8];
+    char round_id[PB_STORE_WALLET_ROUND_MAX + 1];
+    char bet_tx_id[PB_STORE_WALLET_TXID_MAX + 1];
+    char game[PB_STORE_WALLET_GAME_MAX + 1];
+    int64_t amount;
+    char result[PB_STORE_WALLET_RESULT_MAX + 1]; /* "OK" or an error code */
+    int64_t cash_part, bonus_part;
+    int64_t cash_after, bonus_after, held_after;
+    bool bet_unknown;
+    bool has_transfer;
+    pb_id transfer_id;
+    int response_status;
+    char *response; /* get: malloc'd, NUL-terminated, owned by the caller; insert: borrowed */
+    size_t response_len;
+    int64_t created_at;
+} pb_store_wallet_op;
+
+/* A bet (wallet_bet). state: "placed" | "rolled_back" | "tombstone". */
+typedef struct pb_store_wallet_bet {
+    char provider[PB_STORE_WALLET_PROVIDER_MAX + 1];
+    char bet_tx_id[PB_STORE_WALLET_TXID_MAX + 1];
+    char player[PB_ID_STR_LEN + 1];
+    char round_id[PB_STORE_WALLET_ROUND_MAX + 1];
+    int64_t cash_part, bonus_part;
+    char state[16];
+    int64_t created_at, updated_at;
+} pb_store_wallet_bet;
+
+/* A round (wallet_round). */
+typedef struct pb_store_wallet_round {
+    char provider[PB_STORE_WALLET_PROVIDER_MAX + 1];
+    char round_id[PB_STORE_WALLET_ROUND_MAX + 1];
+    char player[PB_ID_STR_LEN + 1];
+    char game[PB_STORE_WALLET_GAME_MAX + 1];
+    bool has_win;
+    bool closed;
+    int64_t created_at, updated_at;
+} pb_store_wallet_round;
+
+/* NOT_FOUND, or OK with out->response malloc'd (free it). */
+pb_store_rc pb_store_wallet_op_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                                   pb_store_wallet_op *out);
+pb_store_rc pb_store_wallet_op_insert(pb_store_conn *c, const pb_store_wallet_op *op);
+pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider,
+                                    const char *bet_tx_id, pb_store_wallet_bet *out);
+pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_bet *b);
+pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
+                                          const char *bet_tx_id, const char *state,
+                                          int64_t now);
+pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider,
+                                      const char *round_id, pb_store_wallet_round *out);
+/* Inserts the round or rewrites has_win, closed and updated_at of the existing one. */
+pb_store_rc pb_store_wallet_round_put(pb_store_conn *c, const pb_store_wallet_round *r);
+
+/* What a backend implements for the wallet (see backend.h). */
+struct pb_store_wallet_ops {
+    pb_store_rc (*op_get)(pb_store_conn *c, const char *provider, const char *tx_id,
+                          pb_store_wallet_op *out);
+    pb_store_rc (*op_insert)(pb_store_conn *c, const pb_store_wallet_op *op);
+    pb_store_rc (*bet_get)(pb_store_conn *c, const char *provider, const char *bet_tx_id,
+                           pb_store_wallet_bet *out);
+    pb_store_rc (*bet_insert)(pb_store_conn *c, const pb_store_wallet_bet *b);
+    pb_store_rc (*bet_set_state)(pb_store_conn *c, const char *provider, const char *bet_tx_id,
+                                 const char *state, int64_t now);
+    pb_store_rc (*round_get)(pb_store_conn *c, const char *provider, const char *round_id,
+                             pb_store_wallet_round *out);
+    pb_store_rc (*round_put)(pb_store_conn *c, const pb_store_wallet_round *r);
+};
+
+extern const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops;
+
+#endif
