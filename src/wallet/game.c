@@ -1,0 +1,630 @@
+/*
+ * game.c — game money: the bet, win, rollback and round-close operations every
+ * provider protocol drives (see wallet.h for the rules).
+ *
+ * Flow: pb_wallet_game_submit_async() checks the request's shape, hashes it,
+ * runs the player gate for bets and resolves the accounts and the brand's
+ * funding policy on the caller's connection; then the operation runs as ONE
+ * ledger command (ledger.h). Inside it, on the writer thread:
+ *
+ *   1. wallet_op by (provider, tx_id): the same hash → a duplicate: the stored
+ *      outcome and response, byte for byte; another hash → IDEMPOTENCY_CONFLICT.
+ *   2. the rules of the kind (bet / win / rollback / round close) read the bet
+ *      and the round and decide; money moves as a linked chain of ledger
+ *      transfers (cash leg, bonus leg), keyed "<tx_id>:c" / "<tx_id>:b" in scope
+ *      "game:<provider>" so the ledger's own idempotency backs ours up;
+ *   3. the adapter's render callback turns the outcome into its response, and a
+ *      decided outcome is stored with it (wallet_op) — in the same commit as the
+ *      transfers, the bet and the round.
+ *
+ * The done callback runs once the batch is durable. If the batch fails, nothing
+ * of it happened: the op's result becomes the failure and its response is dropped.
+ */
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/money.h"
+#include "tenancy/tenancy.h"
+#include "wallet/wallet.h"
+
+/* ---- shape checks and the request hash (caller's thread) ---- */
+
+static bool text_ok(const char *s, size_t cap, bool required)
+{
+    size_t n = strnlen(s, cap);
+    if (n == cap || (required && n == 0))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+            return false;
+    return true;
+}
+
+static pb_err check_shape(const pb_wallet_op *op)
+{
+    if (op->kind < PB_WALLET_BET || op->kind > PB_WALLET_ROUND_CLOSE || !op->render)
+        return PB_ERR_INVALID_REQUEST;
+    if (!text_ok(op->provider, sizeof op->provider, true) ||
+        !text_ok(op->tx_id, sizeof op->tx_id, true) ||
+        !text_ok(op->round_id, sizeof op->round_id, true) ||
+        !text_ok(op->game, sizeof op->game, op->kind == PB_WALLET_BET) ||
+        !text_ok(op->brand, sizeof op->brand, true) ||
+        !text_ok(op->player, sizeof op->player, true) ||
+        !text_ok(op->bet_tx_id, sizeof op->bet_tx_id,
+                 op->kind == PB_WALLET_WIN || op->kind == PB_WALLET_ROLLBACK) ||
+        !text_ok(op->trace_id, sizeof op->trace_id, false))
+        return PB_ERR_INVALID_REQUEST;
+    if (!pb_currency_find(op->currency))
+        return PB_ERR_CURRENCY_UNKNOWN;
+    switch (op->kind) {
+    case PB_WALLET_BET:
+        return op->amount > 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    case PB_WALLET_WIN:
+        return op->amount >= 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    default:
+        return op->amount == 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    }
+}
+
+/* SHA-256 over every field that defines the request, unit-separated. */
+static void request_hash(const pb_wallet_op *op, uint8_t out[32])
+{
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    char head[64];
+    int n = snprintf(head, sizeof head, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind,
+                     (long long)op->amount, op->close_round ? 1 : 0);
+    crypto_hash_sha256_update(&h, (const unsigned char *)head, (unsigned long long)n);
+    const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,
+                            op->game,     op->brand,  op->player,   op->currency};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        crypto_hash_sha256_update(&h, (const unsigned char *)"\x1f", 1);
+        crypto_hash_sha256_update(&h, (const unsigned char *)fields[i], strlen(fields[i]));
+    }
+    crypto_hash_sha256_final(&h, out);
+}
+
+/* ---- inside the ledger command (writer thread) ---- */
+
+/* Outcomes that are stored and replayed to duplicates. */
+static bool decided(pb_err e)
+{
+    return e == PB_OK || e == PB_ERR_INSUFFICIENT_FUNDS || e == PB_ERR_TRANSACTION_ROLLED_BACK ||
+           e == PB_ERR_ROUND_HAS_WIN || e == PB_ERR_ROUND_CLOSED || e == PB_ERR_BET_LIMIT;
+}
+
+/* The ledger key of one leg of an operation: "<tx_id>:<leg>", or a hash of the
+ * tx id when it would not fit. */
+static void leg_key(const pb_wallet_op *op, char leg, char *out, size_t cap)
+{
+    size_t n = strlen(op->tx_id);
+    if (n + 2 <= PB_LEDGER_KEY_MAX) {
+        snprintf(out, cap, "%s:%c", op->tx_id, leg);
+        return;
+    }
+    uint8_t h[32];
+    crypto_hash_sha256(h, (const unsigned char *)op->tx_id, n);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(out, cap, "sha256:%s:%c", hex, leg);
+}
+
+/* Fills a transfer leg of op: debit → credit, amount, code. */
+static void leg(const pb_wallet_op *op, pb_transfer *t, char tag, int64_t debit, int64_t credit,
+                int64_t amount, uint32_t code)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->scope, sizeof t->scope, PB_WALLET_SCOPE_GAME "%s", op->provider);
+    leg_key(op, tag, t->key, sizeof t->key);
+    t->debit_account_id = debit;
+    t->credit_account_id = credit;
+    t->amount = amount;
+    snprintf(t->currency, sizeof t->currency, "%s", op->currency);
+    t->code = code;
+    snprintf(t->reference, sizeof t->reference, "%.*s", PB_LEDGER_REFERENCE_MAX, op->round_id);
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", op->trace_id);
+}
+
+/*
+ * Moves (cash, bonus) between the player's accounts and the provider's as one
+ * linked chain: to_player = false takes a stake, true pays back. Zero legs are
+ * left out; no legs at all is a success without transfers. *refusal receives
+ * a business refusal of the ledger (INSUFFICIENT_FUNDS, ...); the return value
+ * is INTERNAL only when the store failed.
+ */
+static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t cash,
+                   int64_t bonus, uint32_t code, pb_err *refusal)
+{
+    pb_transfer t[2];
+    size_t n = 0;
+    int64_t prov = op->priv.provider_account;
+    if (cash > 0) {
+        leg(op, &t[n++], 'c', to_player ? prov : op->priv.acc.cash,
+            to_player ? op->priv.acc.cash : prov, cash, code);
+    }
+    if (bonus > 0) {
+        leg(op, &t[n++], 'b', to_player ? prov : op->priv.acc.bonus,
+            to_player ? op->priv.acc.bonus : prov, bonus, code);
+    }
+    *refusal = PB_OK;
+    if (n == 0)
+        return PB_OK;
+    if (n == 2)
+        t[0].flags |= PB_TRANSFER_LINKED;
+    pb_err e = pb_ledger_tx_submit(tx, t, n);
+    if (e == PB_ERR_INTERNAL)
+        return e;
+    if (e == PB_OK) {
+        for (size_t i = 0; i < n && *refusal == PB_OK; i++)
+            if (t[i].result != PB_OK && t[i].result != PB_ERR_LINKED_EVENT_FAILED)
+                *refusal = t[i].result;
+        if (*refusal == PB_OK && t[0].result != PB_OK)
+            *refusal = t[0].result;
+    } else {
+        *refusal = e;
+    }
+    if (*refusal == PB_OK) {
+        op->outcome.transfer_id = t[0].record.id;
+    } else if (*refusal != PB_ERR_INSUFFICIENT_FUNDS) {
+        pb_log(PB_LOG_ERROR, "wallet.transfer_refused", "provider %s tx %s: ledger said %s",
+               op->provider, op->tx_id, pb_err_code(*refusal));
+    }
+    return PB_OK;
+}
+
+/* Reads the player's balances as of now in the batch into the outcome. */
+static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_ledger_account a;
+    pb_err e = pb_ledger_tx_account(tx, op->priv.acc.cash, &a);
+    if (e != PB_OK)
+        return PB_ERR_INTERNAL;
+    op->outcome.cash = a.credits_posted - a.debits_posted;
+    op->outcome.held = a.debits_pending;
+    e = pb_ledger_tx_account(tx, op->priv.acc.bonus, &a);
+    if (e != PB_OK)
+        return PB_ERR_INTERNAL;
+    op->outcome.bonus = a.credits_posted - a.debits_posted;
+    return PB_OK;
+}
+
+static bool is_ok(pb_store_rc rc) { return rc == PB_STORE_OK; }
+
+static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    pb_store_wallet_bet bet;
+    pb_store_rc rc = pb_store_wallet_bet_get(c, op->provider, op->tx_id, &bet);
+    if (rc == PB_STORE_OK) {
+        /* only a rollback's tombstone can precede the bet's own operation row */
+        op->result = strcmp(bet.state, "tombstone") == 0 ? PB_ERR_TRANSACTION_ROLLED_BACK
+                                                         : PB_ERR_IDEMPOTENCY_CONFLICT;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pb_store_wallet_round round;
+    rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
+    bool fresh = rc == PB_STORE_NOT_FOUND;
+    if (!fresh && !is_ok(rc))
+        return PB_ERR_INTERNAL;
+    if (!fresh && strcmp(round.player, op->player) != 0) {
+        op->result = PB_ERR_ROUND_MISMATCH;
+        return PB_OK;
+    }
+    if (!fresh && round.closed) {
+        op->result = PB_ERR_ROUND_CLOSED;
+        return PB_OK;
+    }
+    pb_ledger_account cash, bonus;
+    if (pb_ledger_tx_account(tx, op->priv.acc.cash, &cash) != PB_OK ||
+        pb_ledger_tx_account(tx, op->priv.acc.bonus, &bonus) != PB_OK)
+        return PB_ERR_INTERNAL;
+    int64_t cp, bp;
+    pb_err e = pb_wallet_split(op->priv.policy, op->amount, pb_ledger_available(&cash),
+                               pb_ledger_available(&bonus), &cp, &bp);
+    if (e != PB_OK) {
+        op->result = e;
+        return PB_OK;
+    }
+    pb_err refusal;
+    if ((e = move(tx, op, false, cp, bp, PB_CODE_BET, &refusal)) != PB_OK)
+        return e;
+    if (refusal != PB_OK) {
+        op->result = refusal;
+        return PB_OK;
+    }
+    op->outcome.cash_part = cp;
+    op->outcome.bonus_part = bp;
+    memset(&bet, 0, sizeof bet);
+    snprintf(bet.provider, sizeof bet.provider, "%s", op->provider);
+    snprintf(bet.bet_tx_id, sizeof bet.bet_tx_id, "%s", op->tx_id);
+    snprintf(bet.player, sizeof bet.player, "%s", op->player);
+    snprintf(bet.round_id, sizeof bet.round_id, "%s", op->round_id);
+    bet.cash_part = cp;
+    bet.bonus_part = bp;
+    snprintf(bet.state, sizeof bet.state, "placed");
+    bet.created_at = bet.updated_at = now;
+    if (!is_ok(pb_store_wallet_bet_insert(c, &bet)))
+        return PB_ERR_INTERNAL;
+    if (fresh) {
+        memset(&round, 0, sizeof round);
+        snprintf(round.provider, sizeof round.provider, "%s", op->provider);
+        snprintf(round.round_id, sizeof round.round_id, "%s", op->round_id);
+        snprintf(round.player, sizeof round.player, "%s", op->player);
+        snprintf(round.game, sizeof round.game, "%s", op->game);
+        round.created_at = now;
+    }
+    if (fresh || op->close_round) {
+        round.closed = round.closed || op->close_round;
+        round.updated_at = now;
+        if (!is_ok(pb_store_wallet_round_put(c, &round)))
+            return PB_ERR_INTERNAL;
+    }
+    op->result = PB_OK;
+    return PB_OK;
+}
+
+/* The bet a win or rollback names, checked against the op's player and round.
+ * *found = false when there is none. PB_OK, a refusal in op->result, or INTERNAL. */
+static pb_err named_bet(pb_ledger_tx *tx, pb_wallet_op *op, pb_store_wallet_bet *bet,
+                        bool *found)
+{
+    pb_store_rc rc = pb_store_wallet_bet_get(pb_ledger_tx_conn(tx), op->provider,
+                                             op->bet_tx_id, bet);
+    *found = rc == PB_STORE_OK;
+    if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    if (*found && (strcmp(bet->player, op->player) != 0 ||
+                   (strcmp(bet->state, "tombstone") != 0 &&
+                    strcmp(bet->round_id, op->round_id) != 0)))
+        op->result = PB_ERR_ROUND_MISMATCH;
+    return PB_OK;
+}
+
+static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    pb_store_wallet_bet bet;
+    bool found;
+    pb_err e = named_bet(tx, op, &bet, &found);
+    if (e != PB_OK || op->result != PB_OK)
+        return e;
+    if (!found) {
+        op->result = PB_ERR_BET_NOT_FOUND;
+        return PB_OK;
+    }
+    if (strcmp(bet.state, "placed") != 0) {
+        op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
+        return PB_OK;
+    }
+    pb_store_wallet_round round;
+    if (!is_ok(pb_store_wallet_round_get(c, op->provider, op->round_id, &round)))
+        return PB_ERR_INTERNAL; /* a placed bet always has its round */
+    if (round.closed) {
+        op->result = PB_ERR_ROUND_CLOSED;
+        return PB_OK;
+    }
+    int64_t cash, bonus;
+    if ((e = pb_wallet_split_payout(op->amount, bet.cash_part, bet.bonus_part, &cash, &bonus)) !=
+        PB_OK) {
+        op->result = e;
+        return PB_OK;
+    }
+    pb_err refusal;
+    if ((e = move(tx, op, true, cash, bonus, PB_CODE_WIN, &refusal)) != PB_OK)
+        return e;
+    if (refusal != PB_OK) {
+        op->result = refusal;
+        return PB_OK;
+    }
+    op->outcome.cash_part = cash;
+    op->outcome.bonus_part = bonus;
+    round.has_win = true; /* the round is settled: a rollback is refused from now on */
+    round.closed = op->close_round;
+    round.updated_at = pb_ledger_tx_now(tx);
+    if (!is_ok(pb_store_wallet_round_put(c, &round)))
+        return PB_ERR_INTERNAL;
+    op->result = PB_OK;
+    return PB_OK;
+}
+
+static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    pb_store_wallet_bet bet;
+    bool found;
+    pb_err e = named_bet(tx, op, &bet, &found);
+    if (e != PB_OK || op->result != PB_OK)
+        return e;
+    if (!found) {
+        /* never seen: remember it, so that the bet is refused if it arrives later */
+        memset(&bet, 0, sizeof bet);
+        snprintf(bet.provider, sizeof bet.provider, "%s", op->provider);
+        snprintf(bet.bet_tx_id, sizeof bet.bet_tx_id, "%s", op->bet_tx_id);
+        snprintf(bet.player, sizeof bet.player, "%s", op->player);
+        snprintf(bet.round_id, sizeof bet.round_id, "%s", op->round_id);
+        snprintf(bet.state, sizeof bet.state, "tombstone");
+        bet.created_at = bet.updated_at = now;
+        if (!is_ok(pb_store_wallet_bet_insert(c, &bet)))
+            return PB_ERR_INTERNAL;
+        op->outcome.bet_unknown = true;
+        op->result = PB_OK;
+        return PB_OK;
+    }
+    if (strcmp(bet.state, "tombstone") == 0) {
+        op->outcome.bet_unknown = true; /* another rollback of the same unseen bet */
+        op->result = PB_OK;
+        return PB_OK;
+    }
+    if (strcmp(bet.state, "rolled_back") == 0) {
+        op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
+        return PB_OK;
+    }
+    pb_store_wallet_round round;
+    if (!is_ok(pb_store_wallet_round_get(c, op->provider, bet.round_id, &round)))
+        return PB_ERR_INTERNAL;
+    if (round.has_win) {
+        op->result = PB_ERR_ROUND_HAS_WIN;
+        return PB_OK;
+    }
+    pb_err refusal;
+    if ((e = move(tx, op, true, bet.cash_part, bet.bonus_part, PB_CODE_ROLLBACK, &refusal)) !=
+        PB_OK)
+        return e;
+    if (refusal != PB_OK) {
+        op->result = refusal;
+        return PB_OK;
+    }
+    op->outcome.cash_part = bet.cash_part;
+    op->outcome.bonus_part = bet.bonus_part;
+    if (!is_ok(pb_store_wallet_bet_set_state(c, op->provider, op->bet_tx_id, "rolled_back", now)))
+        return PB_ERR_INTERNAL;
+    op->result = PB_OK;
+    return PB_OK;
+}
+
+static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    pb_store_wallet_round round;
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
+    if (rc == PB_STORE_NOT_FOUND) {
+        memset(&round, 0, sizeof round);
+        snprintf(round.provider, sizeof round.provider, "%s", op->provider);
+        snprintf(round.round_id, sizeof round.round_id, "%s", op->round_id);
+        snprintf(round.player, sizeof round.player, "%s", op->player);
+        snprintf(round.game, sizeof round.game, "%s", op->game);
+        round.created_at = now;
+    } else if (!is_ok(rc)) {
+        return PB_ERR_INTERNAL;
+    } else if (strcmp(round.player, op->player) != 0) {
+        op->result = PB_ERR_ROUND_MISMATCH;
+        return PB_OK;
+    }
+    round.closed = true;
+    round.updated_at = now;
+    if (!is_ok(pb_store_wallet_round_put(c, &round)))
+        return PB_ERR_INTERNAL;
+    op->result = PB_OK;
+    return PB_OK;
+}
+
+/* The stored operation → op's outcome (for a duplicate). */
+static void outcome_from_row(pb_wallet_op *op, const pb_store_wallet_op *r)
+{
+    pb_err e = strcmp(r->result, "OK") == 0 ? PB_OK : pb_err_from_code(r->result);
+    op->result = e == PB_ERR_COUNT_ ? PB_ERR_INTERNAL : e;
+    op->outcome.result = op->result;
+    op->outcome.cash = r->cash_after;
+    op->outcome.bonus = r->bonus_after;
+    op->outcome.held = r->held_after;
+    op->outcome.cash_part = r->cash_part;
+    op->outcome.bonus_part = r->bonus_part;
+    op->outcome.bet_unknown = r->bet_unknown;
+    if (r->has_transfer)
+        op->outcome.transfer_id = r->transfer_id;
+    op->outcome.created_at = r->created_at;
+}
+
+static pb_err store_op(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_store_wallet_op r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.provider, sizeof r.provider, "%s", op->provider);
+    snprintf(r.tx_id, sizeof r.tx_id, "%s", op->tx_id);
+    r.kind = (int)op->kind;
+    memcpy(r.request_hash, op->priv.request_hash, 32);
+    snprintf(r.brand, sizeof r.brand, "%s", op->brand);
+    snprintf(r.player, sizeof r.player, "%s", op->player);
+    snprintf(r.currency, sizeof r.currency, "%s", op->currency);
+    snprintf(r.round_id, sizeof r.round_id, "%s", op->round_id);
+    snprintf(r.bet_tx_id, sizeof r.bet_tx_id, "%s", op->bet_tx_id);
+    snprintf(r.game, sizeof r.game, "%s", op->game);
+    r.amount = op->amount;
+    snprintf(r.result, sizeof r.result, "%s", op->result == PB_OK ? "OK" : pb_err_code(op->result));
+    r.cash_part = op->outcome.cash_part;
+    r.bonus_part = op->outcome.bonus_part;
+    r.cash_after = op->outcome.cash;
+    r.bonus_after = op->outcome.bonus;
+    r.held_after = op->outcome.held;
+    r.bet_unknown = op->outcome.bet_unknown;
+    static const pb_id zero;
+    r.has_transfer = memcmp(&op->outcome.transfer_id, &zero, sizeof zero) != 0;
+    r.transfer_id = op->outcome.transfer_id;
+    r.response_status = op->response.status;
+    r.response = op->response.body;
+    r.response_len = op->response.body_len;
+    r.created_at = op->outcome.created_at;
+    return is_ok(pb_store_wallet_op_insert(pb_ledger_tx_conn(tx), &r)) ? PB_OK : PB_ERR_INTERNAL;
+}
+
+static pb_err game_command(pb_ledger_tx *tx, void *ctx)
+{
+    pb_wallet_op *op = ctx;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    memset(&op->outcome, 0, sizeof op->outcome);
+    op->outcome.created_at = pb_ledger_tx_now(tx);
+    op->result = PB_OK;
+    op->duplicate = false;
+
+    pb_store_wallet_op prev;
+    pb_store_rc rc = pb_store_wallet_op_get(c, op->provider, op->tx_id, &prev);
+    if (rc == PB_STORE_OK) {
+        if (sodium_memcmp(prev.request_hash, op->priv.request_hash, 32) == 0) {
+            op->duplicate = true;
+            outcome_from_row(op, &prev);
+            op->response.status = prev.response_status;
+            op->response.body = prev.response;
+            op->response.body_len = prev.response_len;
+            return PB_OK;
+        }
+        free(prev.response);
+        op->result = PB_ERR_IDEMPOTENCY_CONFLICT;
+        op->outcome.result = op->result;
+        return read_balances(tx, op);
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+
+    pb_err e;
+    switch (op->kind) {
+    case PB_WALLET_BET:
+        e = do_bet(tx, op);
+        break;
+    case PB_WALLET_WIN:
+        e = do_win(tx, op);
+        break;
+    case PB_WALLET_ROLLBACK:
+        e = do_rollback(tx, op);
+        break;
+    default:
+        e = do_close(tx, op);
+        break;
+    }
+    if (e != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (op->result != PB_OK) {
+        op->outcome.cash_part = op->outcome.bonus_part = 0;
+        memset(&op->outcome.transfer_id, 0, sizeof op->outcome.transfer_id);
+    }
+    op->outcome.result = op->result;
+    if ((e = read_balances(tx, op)) != PB_OK)
+        return e;
+    if (!decided(op->result))
+        return PB_OK; /* decided again on a retry: nothing stored, the adapter renders it */
+    if (op->render(op->render_ctx, op, &op->outcome, &op->response) != 0 || !op->response.body)
+        return PB_ERR_INTERNAL;
+    return store_op(tx, op);
+}
+
+/* ---- submission ---- */
+
+static void finish(pb_wallet_op *op)
+{
+    op->priv.done(op->priv.done_ctx, op);
+}
+
+static void on_done(void *ctx, pb_err status)
+{
+    pb_wallet_op *op = ctx;
+    if (status != PB_OK) {
+        /* the batch was rolled back: nothing of this operation happened */
+        free(op->response.body);
+        memset(&op->response, 0, sizeof op->response);
+        op->duplicate = false;
+        op->result = status == PB_ERR_STORE_UNAVAILABLE ? status : PB_ERR_INTERNAL;
+        op->outcome.result = op->result;
+    }
+    finish(op);
+}
+
+/* Account ids, the provider's account and the brand's funding policy. */
+static pb_err prepare(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
+{
+    pb_err e = pb_wallet_player_accounts(w, c, op->brand, op->player, op->currency,
+                                         &op->priv.acc);
+    if (e != PB_OK)
+        return e;
+    char owner[sizeof PB_WALLET_OWNER_PROVIDER + PB_WALLET_PROVIDER_MAX];
+    snprintf(owner, sizeof owner, PB_WALLET_OWNER_PROVIDER "%s", op->provider);
+    e = pb_wallet_system_account(w, c, op->brand, owner, PB_WALLET_KIND_PROVIDER, op->currency,
+                                 &op->priv.provider_account);
+    if (e != PB_OK)
+        return e;
+    if (op->kind != PB_WALLET_BET)
+        return PB_OK;
+    pb_brand *b = malloc(sizeof *b);
+    if (!b)
+        return PB_ERR_INTERNAL;
+    e = pb_tenancy_brand_by_code(c, op->brand, b);
+    if (e == PB_OK && pb_wallet_funding_policy_parse(b->settings, &op->priv.policy) != PB_OK)
+        op->priv.policy = PB_FUNDING_CASH_FIRST; /* settings are validated on write */
+    free(b);
+    return e;
+}
+
+pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op,
+                                   void (*done)(void *ctx, pb_wallet_op *op), void *ctx)
+{
+    memset(&op->priv, 0, sizeof op->priv);
+    memset(&op->outcome, 0, sizeof op->outcome);
+    memset(&op->response, 0, sizeof op->response);
+    op->duplicate = false;
+    op->priv.w = w;
+    op->priv.done = done;
+    op->priv.done_ctx = ctx;
+    op->result = check_shape(op);
+    if (op->result == PB_OK) {
+        request_hash(op, op->priv.request_hash);
+        if (op->kind == PB_WALLET_BET)
+            op->result = pb_wallet_gate(c, op->player, PB_WALLET_ACTION_BET);
+    }
+    if (op->result == PB_OK)
+        op->result = prepare(w, c, op);
+    if (op->result != PB_OK) {
+        op->outcome.result = op->result;
+        finish(op);
+        return PB_OK;
+    }
+    return pb_ledger_command_async(pb_wallet_ledger(w), game_command, op, on_done, op);
+}
+
+typedef struct sync_wait {
+    sem_t done;
+} sync_wait;
+
+static void sync_done(void *ctx, pb_wallet_op *op)
+{
+    (void)op;
+    sem_post(&((sync_wait *)ctx)->done);
+}
+
+pb_err pb_wallet_game_submit(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
+{
+    sync_wait sw;
+    sem_init(&sw.done, 0, 0);
+    pb_err e = pb_wallet_game_submit_async(w, c, op, sync_done, &sw);
+    if (e != PB_OK) {
+        sem_destroy(&sw.done);
+        op->result = e;
+        return e;
+    }
+    while (sem_wait(&sw.done) != 0)
+        ;
+    sem_destroy(&sw.done);
+    return op->result;
+}
+
+void pb_wallet_op_release(pb_wallet_op *op)
+{
+    free(op->response.body);
+    memset(&op->response, 0, sizeof op->response);
+}
