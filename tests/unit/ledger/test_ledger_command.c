@@ -1,0 +1,152 @@
+/*
+ * test_ledger_command.c — ledger commands (pb_ledger_command[_async]): the
+ * function runs on the writer inside the batch, sees the counters of the
+ * batch so far, its transfers follow the usual rules, its own rows commit with
+ * them, and a command that reports a store failure rolls the whole batch back
+ * (its transfers and its rows with it) so the caller sees nothing happened.
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+
+typedef struct cmd_ctx {
+    int64_t from, to, amount;
+    const char *key;
+    bool fail_store;   /* return INTERNAL after the transfer (a store failure) */
+    bool write_row;    /* write a row of its own through the writer's connection */
+    pb_err transfer_result;
+    int64_t seen_before; /* from's available balance the command saw */
+    pthread_t thread;
+} cmd_ctx;
+
+static pb_err command(pb_ledger_tx *tx, void *arg)
+{
+    cmd_ctx *c = arg;
+    c->thread = pthread_self();
+    pb_ledger_account a;
+    assert_int_equal(pb_ledger_tx_account(tx, c->from, &a), PB_OK);
+    c->seen_before = pb_ledger_available(&a);
+    pb_transfer t = fx_transfer(c->key, c->from, c->to, c->amount, PB_CODE_TRANSFER);
+    pb_err e = pb_ledger_tx_submit(tx, &t, 1);
+    if (e != PB_OK)
+        return e;
+    c->transfer_result = t.result;
+    if (c->write_row &&
+        pb_store_exec_raw(pb_ledger_tx_conn(tx),
+                          "CREATE TABLE IF NOT EXISTS cmd_probe(x INTEGER);"
+                          "INSERT INTO cmd_probe VALUES (1)") != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    return c->fail_store ? PB_ERR_INTERNAL : PB_OK;
+}
+
+static int64_t probe_rows(fx *f)
+{
+    /* counts the command's rows through a second command (the reader cannot see a missing table) */
+    return pb_store_exec_raw(f->conn, "SELECT count(*) FROM cmd_probe") == PB_STORE_OK ? 1 : 0;
+}
+
+static void test_command_moves_money_and_writes_rows_atomically(void **state)
+{
+    fx *f = *state;
+    int64_t psp = fx_account(f, "psp", "psp_clearing", 0);
+    int64_t p = fx_account(f, "player:1", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer dep = fx_transfer("dep", psp, p, 1000, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(f, &dep), PB_OK);
+    cmd_ctx c = {.from = p, .to = psp, .amount = 400, .key = "c1", .write_row = true};
+    assert_int_equal(pb_ledger_command(f->ledger, command, &c), PB_OK);
+    assert_false(pthread_equal(c.thread, pthread_self())); /* ran on the writer */
+    assert_int_equal(c.seen_before, 1000);
+    assert_int_equal(c.transfer_result, PB_OK);
+    assert_int_equal(fx_get(f, p).debits_posted, 400);
+    assert_int_equal(probe_rows(f), 1);
+    /* the same key again inside a command replays, as anywhere else */
+    cmd_ctx again = {.from = p, .to = psp, .amount = 400, .key = "c1"};
+    assert_int_equal(pb_ledger_command(f->ledger, command, &again), PB_OK);
+    assert_int_equal(again.transfer_result, PB_OK);
+    assert_int_equal(again.seen_before, 600);
+    assert_int_equal(fx_get(f, p).debits_posted, 400);
+    /* a business refusal is the command's outcome, not a batch failure */
+    cmd_ctx over = {.from = p, .to = psp, .amount = 601, .key = "c2"};
+    assert_int_equal(pb_ledger_command(f->ledger, command, &over), PB_OK);
+    assert_int_equal(over.transfer_result, PB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(fx_verify(f), 0);
+}
+
+static void test_failed_command_rolls_back_its_batch(void **state)
+{
+    fx *f = *state;
+    int64_t psp = fx_account(f, "psp", "psp_clearing", 0);
+    int64_t p = fx_account(f, "player:1", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer dep = fx_transfer("dep", psp, p, 1000, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(f, &dep), PB_OK);
+    cmd_ctx c = {.from = p, .to = psp, .amount = 300, .key = "c1", .fail_store = true,
+                 .write_row = true};
+    assert_int_equal(pb_ledger_command(f->ledger, command, &c), PB_ERR_INTERNAL);
+    assert_int_equal(c.transfer_result, PB_OK); /* it was applied inside the batch ... */
+    assert_int_equal(fx_get(f, p).debits_posted, 0); /* ... and rolled back with it */
+    assert_int_equal(probe_rows(f), 0);
+    /* the writer recovered: the same key now succeeds for real */
+    cmd_ctx retry = {.from = p, .to = psp, .amount = 300, .key = "c1"};
+    assert_int_equal(pb_ledger_command(f->ledger, command, &retry), PB_OK);
+    assert_int_equal(retry.seen_before, 1000);
+    assert_int_equal(fx_get(f, p).debits_posted, 300);
+    assert_int_equal(fx_verify(f), 0);
+}
+
+typedef struct waiter {
+    sem_t done;
+    pb_err status;
+} waiter;
+
+static void on_done(void *ctx, pb_err status)
+{
+    waiter *w = ctx;
+    w->status = status;
+    sem_post(&w->done);
+}
+
+static void test_async_commands_in_flight(void **state)
+{
+    fx *f = *state;
+    int64_t psp = fx_account(f, "psp", "psp_clearing", 0);
+    int64_t p = fx_account(f, "player:1", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer dep = fx_transfer("dep", psp, p, 100, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(f, &dep), PB_OK);
+    enum { N = 50 };
+    cmd_ctx c[N];
+    waiter w[N];
+    char keys[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        c[i] = (cmd_ctx){.from = p, .to = psp, .amount = 3, .key = keys[i]};
+        sem_init(&w[i].done, 0, 0);
+        assert_int_equal(pb_ledger_command_async(f->ledger, command, &c[i], on_done, &w[i]), PB_OK);
+    }
+    int ok = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        sem_wait(&w[i].done);
+        assert_int_equal(w[i].status, PB_OK);
+        ok += c[i].transfer_result == PB_OK;
+        refused += c[i].transfer_result == PB_ERR_INSUFFICIENT_FUNDS;
+        sem_destroy(&w[i].done);
+    }
+    assert_int_equal(ok, 33); /* 33 × 3 = 99 ≤ 100: serialised, never overdrawn */
+    assert_int_equal(refused, N - 33);
+    assert_int_equal(fx_get(f, p).debits_posted, 99);
+    assert_int_equal(fx_verify(f), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_command_moves_money_and_writes_rows_atomically,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_command_rolls_back_its_batch, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_async_commands_in_flight, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
