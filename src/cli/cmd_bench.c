@@ -350,6 +350,9 @@ static int run_once(const bench_opts *o, int nclients)
     pb_store_conn *c = pb_store_connect(s, err, sizeof err);
     pb_ledger_verify_summary vs = {0};
     pb_err ve = c ? pb_ledger_verify(c, count_violation, NULL, &vs) : PB_ERR_INTERNAL;
+    if (ve != PB_OK)
+        fprintf(stderr, "bench: ledger verify could not run: %s (%s)\n", pb_err_code(ve),
+                c ? pb_store_errmsg(c) : err);
     pb_store_disconnect(c);
     pb_store_close(s);
     bool verified = ve == PB_OK && vs.violations == 0;

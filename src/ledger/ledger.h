@@ -102,6 +102,9 @@ typedef struct pb_ledger_config {
     size_t max_batch;       /* transfers per commit at most; 0 = 8190 */
     int checkpoint_ms;      /* passive WAL checkpoint interval; 0 = 1000 */
     int expiry_interval_ms; /* how often expired holds are swept when idle; 0 = 200 */
+    /* the writer starts the write-ahead log over once its commits have left this
+     * many pages in it (see pb_store_wal_restart); 0 = 4096 (16 MiB) */
+    int wal_restart_frames;
     /* false (default): the writer commits without waiting for the disk and the
      * notifier thread syncs before answering, so batch N+1 is applied while batch N
      * is synced; true: the writer's COMMIT itself waits for the sync. Callers are

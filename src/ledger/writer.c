@@ -192,6 +192,8 @@ static void *writer_main(void *arg)
         pb_err e = run_batch(l, jobs, &ntransfers);
         int64_t took = pb_time_mono_us() - t0;
         finish(l, jobs, e);
+        if (pb_store_wal_restart(l->wconn, l->cfg.wal_restart_frames) != PB_STORE_OK)
+            pb_log(PB_LOG_WARN, "ledger.wal_restart", "%s", pb_store_errmsg(l->wconn));
 
         pthread_mutex_lock(&l->mu);
         if (jobs || e == PB_OK) {

@@ -48,6 +48,11 @@ const char *pb_store_errmsg(pb_store_conn *c) { return c->be->errmsg(c); }
 pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode) { return c->be->begin(c, mode); }
 pb_store_rc pb_store_commit(pb_store_conn *c) { return c->be->commit(c); }
 void pb_store_rollback(pb_store_conn *c) { c->be->rollback(c); }
+pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames)
+{
+    return c->be->wal_restart(c, min_frames);
+}
+
 pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c); }
 pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
 {

@@ -71,6 +71,14 @@ pb_store_rc pb_store_sync(pb_store_conn *c);
  * blocking writers (SQLite: a passive checkpoint; other backends: a no-op). */
 pb_store_rc pb_store_checkpoint(pb_store_conn *c);
 
+/* For a connection that writes without pause (the ledger writer), called between
+ * its transactions: once its commits have left at least min_frames pages in the
+ * write-ahead log, copies the log into the database (durably) so that the next
+ * transaction starts the log over, instead of letting it grow while a concurrent
+ * checkpointer never catches up. A no-op below the threshold and on backends
+ * without such a log. */
+pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames);
+
 /* Applies every numbered migration above the current version, each in its own
  * transaction. *applied (may be NULL) receives how many ran. */
 pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap);

@@ -54,6 +54,8 @@ typedef struct sq_conn {
      * descriptor of a file flushes that file's data, whoever wrote it) */
     int wal_fd;
     pthread_mutex_t wal_mu;
+    bool deferred;  /* synchronous=OFF (pb_store_set_deferred_sync) */
+    int wal_frames; /* frames in the WAL after this connection's last commit (wal hook) */
 } sq_conn;
 
 /* The cached statement for id, prepared on first use from sql; NULL on error (in c->err). */

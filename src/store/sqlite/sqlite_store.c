@@ -23,6 +23,15 @@
 
 extern const pb_embedded_file pb_migrations_sqlite[];
 
+/* Remembers how long the WAL is after each commit of this connection. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    ((sq_conn *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt_id id, const char *sql)
 {
     sqlite3_stmt *st = c->stmt[id];
@@ -179,6 +188,8 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
         free(c);
         return NULL;
     }
+    /* after the pragmas: wal_autocheckpoint installs (here: removes) a hook of its own */
+    sqlite3_wal_hook(c->db, on_wal_commit, c);
     return &c->base;
 }
 
@@ -223,6 +234,38 @@ static void sq_rollback(pb_store_conn *base)
         sq_exec_stmt(c, st);
 }
 
+/*
+ * A busy writer starves a concurrent checkpointer: the passive checkpoint copies
+ * the frames that existed when it started, the writer appends more meanwhile, and
+ * the WAL is only started again from the top once a checkpoint has copied all of
+ * it. The WAL then grows without end, every commit extends the file, and every page
+ * lookup walks a longer WAL index. So the writer itself, between two transactions
+ * and once its commits have left min_frames frames, finishes the copy (the other
+ * checkpointer has usually done most of it) with syncs on: the WAL before copying,
+ * the database after, which is what makes starting the WAL over safe. Its next
+ * transaction then writes from the top of the file.
+ */
+static pb_store_rc sq_wal_restart(pb_store_conn *base, int min_frames)
+{
+    sq_conn *c = (sq_conn *)base;
+    if (c->wal_frames < min_frames || !sqlite3_get_autocommit(c->db))
+        return PB_STORE_OK;
+    char err[128];
+    if (c->deferred && exec_sql(c->db, "PRAGMA synchronous=FULL", err, sizeof err) != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "%s", err);
+        return PB_STORE_ERROR;
+    }
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (c->deferred && exec_sql(c->db, "PRAGMA synchronous=OFF", err, sizeof err) != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "%s", err);
+        return PB_STORE_ERROR;
+    }
+    if (rc == SQLITE_OK && log == done)
+        c->wal_frames = 0;
+    return rc == SQLITE_BUSY ? PB_STORE_OK : sq_result(c, rc); /* busy: the other one is at it */
+}
+
 static pb_store_rc sq_checkpoint(pb_store_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
@@ -249,6 +292,7 @@ static pb_store_rc sq_set_deferred_sync(pb_store_conn *base, bool deferred)
         snprintf(c->err, sizeof c->err, "%s", err);
         return PB_STORE_ERROR;
     }
+    c->deferred = deferred;
     return PB_STORE_OK;
 }
 
@@ -395,6 +439,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .checkpoint = sq_checkpoint,
+    .wal_restart = sq_wal_restart,
     .set_deferred_sync = sq_set_deferred_sync,
     .sync = sq_sync,
     .migrate = sq_migrate,

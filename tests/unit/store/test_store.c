@@ -486,6 +486,57 @@ static void test_pending_open(void **state)
     assert_int_equal(seqs[3], 14);
 }
 
+static long file_size(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fclose(fp);
+    return n;
+}
+
+/* A writer that never pauses keeps its WAL bounded by restarting it itself
+ * (pb_store_wal_restart), with deferred sync on, and loses nothing doing so. */
+static void test_wal_restart_bounds_the_log(void **state)
+{
+    sfx *f = *state;
+    char wal[400];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
+    long max_wal = 0;
+    for (int i = 0; i < 300; i++) {
+        assert_int_equal(pb_store_exec_raw(f->conn, "BEGIN; INSERT INTO scratch "
+                                                    "SELECT randomblob(3000) FROM "
+                                                    "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL "
+                                                    "SELECT k+1 FROM n WHERE k<8) SELECT k FROM n);"
+                                                    "COMMIT"),
+                         PB_STORE_OK);
+        assert_int_equal(pb_store_sync(f->conn), PB_STORE_OK);
+        assert_int_equal(pb_store_wal_restart(f->conn, 64), PB_STORE_OK);
+        long n = file_size(wal);
+        if (n > max_wal)
+            max_wal = n;
+    }
+    /* 300 commits × ~9 pages would be ~11 MB of log; restarts keep it near 64 + one commit */
+    assert_true(max_wal > 0);
+    assert_true(max_wal < (64 + 40) * 4200L);
+    pb_store_conn *other = pb_store_connect(f->store, (char[64]){0}, 64);
+    assert_non_null(other);
+    assert_int_equal(pb_store_exec_raw(other, "CREATE TEMP TABLE c AS SELECT count(*) AS n FROM "
+                                              "scratch; SELECT CASE WHEN (SELECT n FROM c)=2400 "
+                                              "THEN 1 ELSE abs(-9223372036854775807-1) END"),
+                     PB_STORE_OK);
+    pb_store_disconnect(other);
+    /* below the threshold it does nothing */
+    assert_int_equal(pb_store_exec_raw(f->conn, "INSERT INTO scratch VALUES (x'00')"), PB_STORE_OK);
+    long before = file_size(wal);
+    assert_int_equal(pb_store_wal_restart(f->conn, 1000000), PB_STORE_OK);
+    assert_int_equal(file_size(wal), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +551,7 @@ int main(void)
         T(test_transfer_scan),
         T(test_rejection_round_trip),
         T(test_pending_open),
+        T(test_wal_restart_bounds_the_log),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
