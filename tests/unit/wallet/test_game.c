@@ -1,0 +1,407 @@
+/*
+ * test_game.c — the wallet's game money (src/wallet/game.c) on a real SQLite
+ * database and a running ledger: funding split on bet, win and rollback in the
+ * bet's proportions; duplicates answered byte for byte; conflicting reuse of a
+ * transaction id; rollback before the bet (tombstone); rollback after a win;
+ * win on a rolled-back bet; insufficient funds with the balance; round rules;
+ * the player gate. Every test ends with `ledger verify` clean.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ledger/fixture.h"
+#include "core/id.h"
+#include "store/store.h"
+#include "tenancy/tenancy.h"
+#include "wallet/wallet.h"
+
+typedef struct gx {
+    fx *f;
+    pb_wallet *w;
+    char player[PB_ID_STR_LEN + 1];
+    int64_t player_row;
+    pb_wallet_accounts acc;
+    int64_t house;
+    int renders; /* how many responses were rendered */
+} gx;
+
+static gx G;
+
+/* A response that shows everything the outcome holds, so byte comparisons mean something. */
+static int render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *o,
+                  pb_wallet_response *out)
+{
+    gx *g = ctx;
+    g->renders++;
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "%s|%s|cash=%lld|bonus=%lld|held=%lld|cp=%lld|bp=%lld|unknown=%d|at=%lld",
+                     op->tx_id, o->result == PB_OK ? "OK" : pb_err_code(o->result),
+                     (long long)o->cash, (long long)o->bonus, (long long)o->held,
+                     (long long)o->cash_part, (long long)o->bonus_part, o->bet_unknown ? 1 : 0,
+                     (long long)o->created_at);
+    out->status = o->result == PB_OK ? 200 : pb_err_http_status(o->result);
+    out->body = strdup(buf);
+    out->body_len = (size_t)n;
+    return out->body ? 0 : -1;
+}
+
+static void set_policy(const char *settings)
+{
+    pb_brand b;
+    assert_int_equal(pb_tenancy_brand_by_code(G.f->conn, "alpha", &b), PB_OK);
+    pb_brand_update u = {.settings = settings};
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_tenancy_brand_update(G.f->conn, b.id, &u, 1, NULL, NULL), PB_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+}
+
+static void set_status(const char *status)
+{
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_player_set_status(G.f->conn, G.player_row, status, "test", 2),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+}
+
+/* Puts money on the player's cash and bonus from the house. */
+static void fund(int64_t cash, int64_t bonus)
+{
+    static int k;
+    char key[32];
+    if (cash) {
+        snprintf(key, sizeof key, "fund-c-%d", k++);
+        pb_transfer t = fx_transfer(key, G.house, G.acc.cash, cash, PB_CODE_ADJUSTMENT);
+        assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+    }
+    if (bonus) {
+        snprintf(key, sizeof key, "fund-b-%d", k++);
+        pb_transfer t = fx_transfer(key, G.house, G.acc.bonus, bonus, PB_CODE_BONUS_GRANT);
+        assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+    }
+}
+
+static int setup(void **state)
+{
+    fx_setup(state);
+    memset(&G, 0, sizeof G);
+    G.f = *state;
+    char err[256];
+    G.w = pb_wallet_open(G.f->ledger, G.f->store, err, sizeof err);
+    assert_non_null(G.w);
+    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
+                          .jurisdiction = "MT"};
+    pb_brand b;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
+    pb_store_player p;
+    memset(&p, 0, sizeof p);
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, p.public_id);
+    p.brand_id = b.id;
+    snprintf(p.currency, sizeof p.currency, "EUR");
+    snprintf(p.password_hash, sizeof p.password_hash, "x");
+    snprintf(p.status, sizeof p.status, "active");
+    snprintf(p.email, sizeof p.email, "p@example.com");
+    snprintf(p.country, sizeof p.country, "MT");
+    snprintf(p.date_of_birth, sizeof p.date_of_birth, "1990-01-01");
+    p.created_at = p.updated_at = 1;
+    assert_int_equal(pb_store_player_insert(G.f->conn, &p), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    snprintf(G.player, sizeof G.player, "%s", p.public_id);
+    G.player_row = p.id;
+    assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.player, "EUR", &G.acc),
+                     PB_OK);
+    assert_int_equal(pb_wallet_system_account(G.w, G.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
+                                              PB_WALLET_KIND_HOUSE, "EUR", &G.house),
+                     PB_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    assert_int_equal(fx_verify(G.f), 0);
+    pb_wallet_close(G.w);
+    return fx_teardown(state);
+}
+
+/* Builds an operation for the test player. */
+static pb_wallet_op op_new(pb_wallet_op_kind kind, const char *tx, const char *round,
+                           const char *bet, int64_t amount)
+{
+    pb_wallet_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = kind;
+    snprintf(op.provider, sizeof op.provider, "studio");
+    snprintf(op.tx_id, sizeof op.tx_id, "%s", tx);
+    snprintf(op.round_id, sizeof op.round_id, "%s", round);
+    snprintf(op.bet_tx_id, sizeof op.bet_tx_id, "%s", bet ? bet : "");
+    snprintf(op.game, sizeof op.game, "%s", kind == PB_WALLET_BET ? "starburst" : "");
+    snprintf(op.brand, sizeof op.brand, "alpha");
+    snprintf(op.player, sizeof op.player, "%s", G.player);
+    snprintf(op.currency, sizeof op.currency, "EUR");
+    op.amount = amount;
+    op.render = render;
+    op.render_ctx = &G;
+    return op;
+}
+
+/* Runs an op; returns its result; keeps the response in *keep (may be NULL → released). */
+static pb_err run(pb_wallet_op *op)
+{
+    return pb_wallet_game_submit(G.w, G.f->conn, op);
+}
+
+static pb_wallet_balance bal(void)
+{
+    pb_wallet_balance b;
+    assert_int_equal(pb_wallet_balance_get(G.f->conn, "alpha", G.player, "EUR", &b), PB_OK);
+    return b;
+}
+
+static int64_t transfers(void)
+{
+    pb_ledger_verify_summary s;
+    assert_int_equal(pb_ledger_verify(G.f->conn, NULL, NULL, &s), PB_OK);
+    return s.transfers;
+}
+
+static void test_split_cash_first_and_proportional_win(void **state)
+{
+    (void)state;
+    fund(500, 1000);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 800);
+    assert_int_equal(run(&bet), PB_OK);
+    assert_int_equal(bet.outcome.cash_part, 500);
+    assert_int_equal(bet.outcome.bonus_part, 300);
+    assert_int_equal(bet.outcome.cash, 0);
+    assert_int_equal(bet.outcome.bonus, 700);
+    assert_int_equal(bet.response.status, 200);
+    pb_wallet_op_release(&bet);
+
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 1601);
+    win.close_round = true;
+    assert_int_equal(run(&win), PB_OK);
+    /* bonus share floor(1601 * 300 / 800) = 600, the remainder to cash */
+    assert_int_equal(win.outcome.bonus_part, 600);
+    assert_int_equal(win.outcome.cash_part, 1001);
+    pb_wallet_op_release(&win);
+    pb_wallet_balance b = bal();
+    assert_int_equal(b.cash, 1001);
+    assert_int_equal(b.bonus, 1300);
+}
+
+static void test_bonus_first_and_cash_only(void **state)
+{
+    (void)state;
+    fund(1000, 300);
+    set_policy("{\"funding_policy\":\"bonus_first\"}");
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 500);
+    assert_int_equal(run(&bet), PB_OK);
+    assert_int_equal(bet.outcome.bonus_part, 300);
+    assert_int_equal(bet.outcome.cash_part, 200);
+    pb_wallet_op_release(&bet);
+    set_policy("{\"funding_policy\":\"cash_only\"}");
+    pb_wallet_op big = op_new(PB_WALLET_BET, "b2", "r2", NULL, 900);
+    assert_int_equal(run(&big), PB_ERR_INSUFFICIENT_FUNDS); /* 800 cash; bonus not staked */
+    assert_int_equal(big.outcome.cash, 800);
+    pb_wallet_op_release(&big);
+}
+
+static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op a = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&a), PB_OK);
+    int64_t n = transfers();
+    int renders = G.renders;
+    pb_wallet_op dup = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&dup), PB_OK);
+    assert_true(dup.duplicate);
+    assert_int_equal(G.renders, renders); /* not rendered again: the stored bytes */
+    assert_int_equal(dup.response.status, a.response.status);
+    assert_int_equal(dup.response.body_len, a.response.body_len);
+    assert_memory_equal(dup.response.body, a.response.body, a.response.body_len);
+    assert_int_equal(transfers(), n);
+
+    pb_wallet_op other = op_new(PB_WALLET_BET, "b1", "r1", NULL, 101);
+    assert_int_equal(run(&other), PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(other.response.status, 0); /* not stored: the adapter renders it */
+    assert_int_equal(other.outcome.cash, 900);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 900);
+    pb_wallet_op_release(&a);
+    pb_wallet_op_release(&dup);
+    pb_wallet_op_release(&other);
+}
+
+static void test_rollback_before_bet_refuses_the_bet(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_true(rb.outcome.bet_unknown);
+    pb_wallet_op_release(&rb);
+    int64_t n = transfers();
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_ERR_TRANSACTION_ROLLED_BACK);
+    assert_int_equal(bet.response.status, 409);
+    pb_wallet_op again = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&again), PB_ERR_TRANSACTION_ROLLED_BACK);
+    assert_true(again.duplicate);
+    assert_memory_equal(again.response.body, bet.response.body, bet.response.body_len);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 1000);
+    pb_wallet_op_release(&bet);
+    pb_wallet_op_release(&again);
+}
+
+static void test_rollback_refunds_split_and_win_after_is_refused(void **state)
+{
+    (void)state;
+    fund(300, 500);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 700);
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op_release(&bet);
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_false(rb.outcome.bet_unknown);
+    assert_int_equal(rb.outcome.cash_part, 300);
+    assert_int_equal(rb.outcome.bonus_part, 400);
+    pb_wallet_op_release(&rb);
+    pb_wallet_balance b = bal();
+    assert_int_equal(b.cash, 300);
+    assert_int_equal(b.bonus, 500);
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 1000);
+    assert_int_equal(run(&win), PB_ERR_TRANSACTION_ROLLED_BACK);
+    pb_wallet_op_release(&win);
+    pb_wallet_op rb2 = op_new(PB_WALLET_ROLLBACK, "rb2", "r1", "b1", 0);
+    assert_int_equal(run(&rb2), PB_ERR_TRANSACTION_ROLLED_BACK); /* refunded once only */
+    pb_wallet_op_release(&rb2);
+    assert_int_equal(bal().cash, 300);
+}
+
+static void test_rollback_after_win_is_refused(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 250);
+    assert_int_equal(run(&win), PB_OK);
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    int64_t n = transfers();
+    assert_int_equal(run(&rb), PB_ERR_ROUND_HAS_WIN);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 1150);
+    pb_wallet_op_release(&bet);
+    pb_wallet_op_release(&win);
+    pb_wallet_op_release(&rb);
+}
+
+static void test_insufficient_funds_carries_the_balance(void **state)
+{
+    (void)state;
+    fund(50, 20);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(bet.outcome.cash, 50);
+    assert_int_equal(bet.outcome.bonus, 20);
+    assert_non_null(strstr(bet.response.body, "INSUFFICIENT_FUNDS"));
+    pb_wallet_op_release(&bet);
+    /* an exact stake across both balances passes */
+    pb_wallet_op exact = op_new(PB_WALLET_BET, "b2", "r2", NULL, 70);
+    assert_int_equal(run(&exact), PB_OK);
+    pb_wallet_op_release(&exact);
+    pb_wallet_balance b = bal();
+    assert_int_equal(b.cash + b.bonus, 0);
+}
+
+static void test_round_rules(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op w0 = op_new(PB_WALLET_WIN, "w0", "r1", "b1", 10);
+    assert_int_equal(run(&w0), PB_ERR_BET_NOT_FOUND); /* not stored: decided again later */
+    assert_int_equal(w0.response.status, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op w0b = op_new(PB_WALLET_WIN, "w0", "r1", "b1", 10);
+    assert_int_equal(run(&w0b), PB_OK);
+    pb_wallet_op wrong = op_new(PB_WALLET_WIN, "w2", "r-other", "b1", 10);
+    assert_int_equal(run(&wrong), PB_ERR_ROUND_MISMATCH);
+    pb_wallet_op close = op_new(PB_WALLET_ROUND_CLOSE, "c1", "r1", NULL, 0);
+    assert_int_equal(run(&close), PB_OK);
+    pb_wallet_op late = op_new(PB_WALLET_BET, "b9", "r1", NULL, 100);
+    assert_int_equal(run(&late), PB_ERR_ROUND_CLOSED);
+    pb_wallet_op latewin = op_new(PB_WALLET_WIN, "w9", "r1", "b1", 100);
+    assert_int_equal(run(&latewin), PB_ERR_ROUND_CLOSED);
+    assert_int_equal(bal().cash, 910);
+    pb_wallet_op *all[] = {&w0, &bet, &w0b, &wrong, &close, &late, &latewin};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+static void test_gate_blocks_bets_not_wins(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    set_status("blocked");
+    pb_wallet_op bet2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    assert_int_equal(run(&bet2), PB_ERR_PLAYER_BLOCKED);
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    assert_int_equal(run(&win), PB_OK);
+    set_status("self_excluded");
+    pb_wallet_op bet3 = op_new(PB_WALLET_BET, "b3", "r3", NULL, 100);
+    assert_int_equal(run(&bet3), PB_ERR_PLAYER_SELF_EXCLUDED);
+    assert_int_equal(bal().cash, 1200);
+    pb_wallet_op *all[] = {&bet, &bet2, &win, &bet3};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+static void test_bad_shapes_change_nothing(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    int64_t n = transfers();
+    pb_wallet_op a = op_new(PB_WALLET_BET, "b1", "r1", NULL, 0);
+    assert_int_equal(run(&a), PB_ERR_AMOUNT_INVALID);
+    pb_wallet_op b = op_new(PB_WALLET_BET, "", "r1", NULL, 10);
+    assert_int_equal(run(&b), PB_ERR_INVALID_REQUEST);
+    pb_wallet_op c = op_new(PB_WALLET_WIN, "w1", "r1", NULL, 10); /* no bet named */
+    assert_int_equal(run(&c), PB_ERR_INVALID_REQUEST);
+    pb_wallet_op d = op_new(PB_WALLET_BET, "b\x01", "r1", NULL, 10);
+    assert_int_equal(run(&d), PB_ERR_INVALID_REQUEST);
+    pb_wallet_op e = op_new(PB_WALLET_BET, "b2", "r1", NULL, 10);
+    snprintf(e.currency, sizeof e.currency, "ZZZ");
+    assert_int_equal(run(&e), PB_ERR_CURRENCY_UNKNOWN);
+    pb_wallet_op f = op_new(PB_WALLET_ROLLBACK, "rb", "r1", "b1", 5);
+    assert_int_equal(run(&f), PB_ERR_AMOUNT_INVALID);
+    assert_int_equal(transfers(), n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_split_cash_first_and_proportional_win, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bonus_first_and_cash_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_is_byte_identical_and_conflict_changes_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_before_bet_refuses_the_bet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_refunds_split_and_win_after_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insufficient_funds_carries_the_balance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_shapes_change_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
