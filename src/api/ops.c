@@ -68,10 +68,16 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         "# HELP pitboss_ledger_commit_seconds_total Time spent committing batches; divided by "
         "batches: the mean commit latency.\n"
         "# TYPE pitboss_ledger_commit_seconds_total counter\n"
-        "pitboss_ledger_commit_seconds_total %llu.%06llu\n",
+        "pitboss_ledger_commit_seconds_total %llu.%06llu\n"
+        "# HELP pitboss_ledger_writer_cpu_seconds_total CPU time of the writer thread in "
+        "batches; divided by transfers: the writer's cost of one transfer.\n"
+        "# TYPE pitboss_ledger_writer_cpu_seconds_total counter\n"
+        "pitboss_ledger_writer_cpu_seconds_total %llu.%06llu\n",
         (unsigned long long)st.batches, (unsigned long long)st.transfers,
         (unsigned long long)st.max_batch_seen, (unsigned long long)(st.commit_us_total / 1000000),
-        (unsigned long long)(st.commit_us_total % 1000000));
+        (unsigned long long)(st.commit_us_total % 1000000),
+        (unsigned long long)(st.cpu_us_total / 1000000),
+        (unsigned long long)(st.cpu_us_total % 1000000));
 }
 
 void pb_api_metrics(pb_http_request *req, void *app)

@@ -360,10 +360,11 @@ static int run_once(const bench_opts *o, int nclients)
     printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
            "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
-           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
+           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
            nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
            batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
            o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined", (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
+           total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
            o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);

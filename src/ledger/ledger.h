@@ -204,6 +204,7 @@ typedef struct pb_ledger_stats {
     uint64_t batches;
     uint64_t transfers;      /* transfer requests processed (any result) */
     uint64_t commit_us_total;
+    uint64_t cpu_us_total;   /* CPU time of the writer thread in batches (excludes waiting) */
     uint64_t max_batch_seen;
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);

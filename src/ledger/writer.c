@@ -188,9 +188,13 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&l->mu);
 
         int64_t t0 = pb_time_mono_us();
+        struct timespec c0, c1;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         size_t ntransfers = 0;
         pb_err e = run_batch(l, jobs, &ntransfers);
         int64_t took = pb_time_mono_us() - t0;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        int64_t cpu = (c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000;
         finish(l, jobs, e);
         if (pb_store_wal_restart(l->wconn, l->cfg.wal_restart_frames) != PB_STORE_OK)
             pb_log(PB_LOG_WARN, "ledger.wal_restart", "%s", pb_store_errmsg(l->wconn));
@@ -200,6 +204,7 @@ static void *writer_main(void *arg)
             l->stats.batches++;
             l->stats.transfers += ntransfers;
             l->stats.commit_us_total += (uint64_t)took;
+            l->stats.cpu_us_total += (uint64_t)cpu;
             if (ntransfers > l->stats.max_batch_seen)
                 l->stats.max_batch_seen = ntransfers;
         }
