@@ -16,6 +16,7 @@ struct pb_store_tenancy_ops;
 struct pb_store_identity_ops;
 struct pb_store_audit_ops;
 struct pb_store_wallet_ops;
+struct pb_store_catalog_ops;
 
 struct pb_store {
     const pb_store_backend *be;
@@ -77,6 +78,7 @@ struct pb_store_backend {
     const struct pb_store_tenancy_ops *tenancy;
     const struct pb_store_identity_ops *identity;
     const struct pb_store_audit_ops *audit;
+    const struct pb_store_catalog_ops *catalog;
     const struct pb_store_wallet_ops *wallet;
 };
 

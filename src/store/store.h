@@ -108,6 +108,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 /* @store-headers-provider-native */
 /* @store-headers-cashier */
 /* @store-headers-catalog */
+#include "store/store_catalog.h"
 /* @store-headers-wallet */
 #include "store/store_wallet.h"
 #include "store/store_audit.h"

@@ -467,6 +467,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .pending_open_scan = sq_pending_open_scan,
     .balance_orphans = sq_balance_orphans,
     /* @backend-domains */
+    .catalog = &pb_store_sqlite_catalog_ops,
     .audit = &pb_store_sqlite_audit_ops,
     .wallet = &pb_store_sqlite_wallet_ops,
     .tenancy = &pb_store_sqlite_tenancy_ops,
