@@ -140,4 +140,57 @@ pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code,
 pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, const char *token,
                                  pb_launch *out);
 
+/* ---- additions (the contract above is unchanged) ---- */
+
+#define PB_LAUNCH_TTL_DEFAULT_S 14400    /* 4 h */
+#define PB_PROVIDER_WINDOW_DEFAULT_S 300 /* accepted clock skew when none is given */
+#define PB_PROVIDER_SECRET_MIN 32        /* native HMAC key: 32..64 bytes */
+#define PB_PROVIDER_SECRET_GEN 32        /* bytes of a generated key */
+
+/* Fills p->secret with PB_PROVIDER_SECRET_GEN random bytes (libsodium): for a
+ * native provider created without a key. */
+void pb_catalog_secret_generate(pb_provider *p);
+
+/* Validators used by create/update, for callers that check input early. */
+bool pb_catalog_provider_code_valid(const char *code); /* [a-z0-9-]{2,32} */
+bool pb_catalog_game_code_valid(const char *code);     /* [a-z0-9_-]{2,64} */
+bool pb_catalog_category_valid(const char *category);  /* slots|live|table|crash|instant|other */
+
+/* True when a game blocked in `blocked` ("CA" or "CA-ON") may not be offered
+ * under `jurisdiction` (a brand's: "CA" blocks "CA" and every "CA-…"; "CA-ON"
+ * blocks only "CA-ON"). */
+bool pb_catalog_jurisdiction_blocks(const char *blocked, const char *jurisdiction);
+
+/* The game's limits for a currency, or NULL when it has none (not playable in it). */
+const pb_game_limit *pb_catalog_game_limit(const pb_game *g, const char *currency);
+
+/* Which games pb_catalog_game_list returns; NULL fields do not filter. */
+typedef struct pb_catalog_game_filter {
+    const char *provider_code; /* PROVIDER_NOT_FOUND when unknown */
+    const char *category;      /* FIELD_INVALID "category" when not a known category */
+    const char *status;        /* "active" | "disabled"; FIELD_INVALID "status" otherwise */
+    const char *brand_code;    /* only games switched on for this brand (BRAND_NOT_FOUND) */
+} pb_catalog_game_filter;
+
+/* Up to cap games matching f with id > after_id, in id order; *n receives the
+ * count (pass the last id back for the next page). */
+pb_err pb_catalog_game_list(pb_store_conn *c, const pb_catalog_game_filter *f, int64_t after_id,
+                            pb_game *out, size_t cap, size_t *n, const char **bad_field);
+
+/* The lobby of a brand for players in `currency`: the games for which
+ * pb_catalog_game_playable(…, amount 0) holds on the brand and that have limits
+ * in the currency, optionally of one category (FIELD_INVALID "category"), in id
+ * order after after_id. BRAND_NOT_FOUND. */
+pb_err pb_catalog_lobby(pb_store_conn *c, const char *brand_code, const char *currency,
+                        const char *category, int64_t after_id, pb_game *out, size_t cap,
+                        size_t *n);
+
+/* Whether the game is switched on for the brand (false when never set). */
+pb_err pb_catalog_game_brand_enabled(pb_store_conn *c, int64_t game_id, int64_t brand_id,
+                                     bool *enabled);
+
+/* Deletes launches that expired before `before`; *n (may be NULL) receives how
+ * many. Keep a launch for as long as wins and rollbacks may still name it. */
+pb_err pb_catalog_launch_prune(pb_store_conn *c, int64_t before, int64_t *n);
+
 #endif
