@@ -579,6 +579,33 @@ int pb_hub88_render_status(int http_status, pb_hub88_status status, const char *
     return 0;
 }
 
+int pb_hub88_render_info(const char *user, const char *request_uuid, const char *country,
+                         const char *sub_partner_id, pb_wallet_response *out)
+{
+    pb_http_buf b = {0};
+    pb_http_buf_puts(&b, "{\"user\":");
+    put_str(&b, user);
+    pb_http_buf_puts(&b, ",\"status\":\"RS_OK\",\"request_uuid\":");
+    put_str(&b, request_uuid);
+    if (country && *country) {
+        pb_http_buf_puts(&b, ",\"country\":");
+        put_str(&b, country);
+    }
+    if (sub_partner_id && *sub_partner_id) {
+        pb_http_buf_puts(&b, ",\"sub_partner_id\":");
+        put_str(&b, sub_partner_id);
+    }
+    pb_http_buf_puts(&b, "}");
+    if (b.failed || !b.data) {
+        pb_http_buf_free(&b);
+        return -1;
+    }
+    out->status = 200;
+    out->body = b.data;
+    out->body_len = b.len;
+    return 0;
+}
+
 /* Results the wallet decides inside its ledger command, after reading the
  * player's balances: their outcome carries a balance worth showing. */
 static bool outcome_has_balance(pb_err e)

@@ -237,6 +237,13 @@ int pb_hub88_render_status(int http_status, pb_hub88_status status, const char *
                            const char *request_uuid, const pb_currency *cur, int64_t balance,
                            pb_wallet_response *out);
 
+/* user/info: {"user","status":"RS_OK","request_uuid","country"?,"sub_partner_id"?}
+ * (country: the player's ISO 3166-1 code, omitted when empty; sub_partner_id:
+ * the player's brand code, Hub88's name for a site of the operator). Returns 0,
+ * or -1 on OOM. */
+int pb_hub88_render_info(const char *user, const char *request_uuid, const char *country,
+                         const char *sub_partner_id, pb_wallet_response *out);
+
 /*
  * The wallet's render callback (pb_wallet_render_fn; ctx = the request_uuid):
  * {"user","status","request_uuid","currency","balance"} with the status of

@@ -671,6 +671,16 @@ static void test_render(void **state)
                 "\"request_uuid\":\"req-3\"}");
     free(r.body);
 
+    /* user/info */
+    assert_int_equal(pb_hub88_render_info(P, "q-1", "MT", "alpha", &r), 0);
+    assert_body(&r, 200,
+                "{\"user\":\"" P "\",\"status\":\"RS_OK\",\"request_uuid\":\"q-1\","
+                "\"country\":\"MT\",\"sub_partner_id\":\"alpha\"}");
+    free(r.body);
+    assert_int_equal(pb_hub88_render_info(P, "q-1", "", NULL, &r), 0);
+    assert_body(&r, 200, "{\"user\":\"" P "\",\"status\":\"RS_OK\",\"request_uuid\":\"q-1\"}");
+    free(r.body);
+
     /* the generic form */
     assert_int_equal(pb_hub88_render_status(200, PB_HUB88_RS_ERROR_INVALID_SIGNATURE, NULL, "",
                                             NULL, 0, &r),
