@@ -160,18 +160,23 @@ typedef struct pb_wallet_entry {
     int64_t created_at;
 } pb_wallet_entry;
 
+/* An opaque page cursor: the next position in the cash and in the bonus chain. */
+#define PB_WALLET_CURSOR_MAX 48
+
 typedef struct pb_wallet_history_query {
     const char *brand, *player_public_id, *currency;
     uint32_t code;      /* 0 = any */
     int64_t from_us;    /* 0 = no bound */
     int64_t to_us;      /* 0 = no bound */
-    int64_t cursor;     /* 0 = newest; else the previous page's next_cursor */
+    const char *cursor; /* NULL or "" = newest; else the previous page's next_cursor */
     size_t limit;       /* 1..200 */
 } pb_wallet_history_query;
 
-/* Newest first, cash and bonus merged. *next_cursor = 0 on the last page. */
+/* Newest first, cash and bonus merged (a transfer between the player's two
+ * balances appears once per balance). next_cursor is "" on the last page.
+ * INVALID_REQUEST for a malformed or foreign cursor or a bad limit. */
 pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q,
-                         pb_wallet_entry *out, size_t *n, int64_t *next_cursor);
+                         pb_wallet_entry *out, size_t *n, char next_cursor[PB_WALLET_CURSOR_MAX]);
 /* One transfer of the player's, by id: TRANSFER_NOT_FOUND when it is not theirs. */
 pb_err pb_wallet_entry_get(pb_store_conn *c, const char *brand, const char *player_public_id,
                            const char *currency, const pb_id *transfer_id,

@@ -387,6 +387,79 @@ static void test_bad_shapes_change_nothing(void **state)
     assert_int_equal(transfers(), n);
 }
 
+static void test_history_merges_and_pages(void **state)
+{
+    (void)state;
+    fund(300, 500); /* cash +300, bonus +500 */
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 700); /* cash -300, bonus -400 */
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 70); /* cash +30, bonus +40 */
+    assert_int_equal(run(&win), PB_OK);
+    pb_wallet_op_release(&bet);
+    pb_wallet_op_release(&win);
+    /* the whole history at once, newest first */
+    pb_wallet_entry all[16];
+    size_t n = 0;
+    char next[PB_WALLET_CURSOR_MAX];
+    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = G.player,
+                                 .currency = "EUR", .limit = 16};
+    assert_int_equal(pb_wallet_history(G.f->conn, &q, all, &n, next), PB_OK);
+    assert_int_equal(n, 6);
+    assert_string_equal(next, "");
+    int64_t sum_cash = 0, sum_bonus = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            assert_true(all[i].seq < all[i - 1].seq);
+        if (strcmp(all[i].balance, "cash") == 0)
+            sum_cash += all[i].amount;
+        else
+            sum_bonus += all[i].amount;
+    }
+    pb_wallet_balance b = bal();
+    assert_int_equal(sum_cash, b.cash); /* the entries add up to the balances */
+    assert_int_equal(sum_bonus, b.bonus);
+    assert_int_equal(all[0].code, PB_CODE_WIN);
+    /* two at a time gives the same lines in the same order */
+    char cursor[PB_WALLET_CURSOR_MAX] = "";
+    size_t seen = 0;
+    for (int page = 0; page < 10; page++) {
+        pb_wallet_entry two[2];
+        q.limit = 2;
+        q.cursor = cursor;
+        assert_int_equal(pb_wallet_history(G.f->conn, &q, two, &n, next), PB_OK);
+        for (size_t i = 0; i < n; i++, seen++) {
+            assert_int_equal(two[i].seq, all[seen].seq);
+            assert_string_equal(two[i].balance, all[seen].balance);
+        }
+        if (!next[0])
+            break;
+        snprintf(cursor, sizeof cursor, "%s", next);
+    }
+    assert_int_equal(seen, 6);
+    /* filters and bad cursors */
+    q.cursor = NULL;
+    q.limit = 16;
+    q.code = PB_CODE_BET;
+    assert_int_equal(pb_wallet_history(G.f->conn, &q, all, &n, next), PB_OK);
+    assert_int_equal(n, 2);
+    assert_true(all[0].amount < 0 && all[1].amount < 0);
+    q.code = 0;
+    const char *bad[] = {"x", "1", "1.", ".1", "-1.2", "0.0", "999999.1", "1.2.3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        q.cursor = bad[i];
+        assert_int_equal(pb_wallet_history(G.f->conn, &q, all, &n, next), PB_ERR_INVALID_REQUEST);
+    }
+    /* one entry by id; another player's id is not found */
+    pb_wallet_entry one;
+    assert_int_equal(pb_wallet_entry_get(G.f->conn, "alpha", G.player, "EUR", &all[0].transfer_id,
+                                         &one),
+                     PB_OK);
+    assert_int_equal(one.seq, all[0].seq);
+    assert_int_equal(pb_wallet_entry_get(G.f->conn, "alpha", "0190aaaa-0000-7000-8000-000000000000",
+                                         "EUR", &all[0].transfer_id, &one),
+                     PB_ERR_TRANSFER_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_shapes_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
