@@ -45,6 +45,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-cashier */
     /* @api-app-fields-catalog */
     /* @api-app-fields-wallet */
+    struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
     struct pb_api_checkpointer *checkpointer;  /* signs the chain head periodically */
 } pb_api_app;

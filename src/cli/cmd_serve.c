@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "api/api.h"
+#include "wallet/wallet.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -226,6 +227,7 @@ static void serve_close(serve_state *s)
     /* @serve-close-cashier */
     /* @serve-close-catalog */
     /* @serve-close-wallet */
+    pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
     pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
     /* @serve-close-player */
     pb_api_auth_close(&s->app);
@@ -282,6 +284,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     /* @serve-open-wallet */
+    s->app.wallet = pb_wallet_open(s->ledger, s->store, err, sizeof err);
+    if (!s->app.wallet) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     /* @serve-open-catalog */
     /* @serve-open-cashier */
     /* @serve-open-provider-native */
