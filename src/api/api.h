@@ -44,6 +44,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-provider-native */
     /* @api-app-fields-cashier */
     /* @api-app-fields-catalog */
+    int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
     /* @api-app-fields-wallet */
     struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
@@ -111,6 +112,19 @@ void pb_api_player_wallet(pb_http_request *req, void *app);
 /* @api-handlers-provider-native */
 /* @api-handlers-cashier */
 /* @api-handlers-catalog */
+/* ---- admin_catalog.c: providers, games, the per-brand switch (staff) ---- */
+void pb_api_admin_providers_list(pb_http_request *req, void *app);
+void pb_api_admin_provider_create(pb_http_request *req, void *app);
+void pb_api_admin_provider_get(pb_http_request *req, void *app);
+void pb_api_admin_provider_update(pb_http_request *req, void *app);
+void pb_api_admin_games_list(pb_http_request *req, void *app);
+void pb_api_admin_game_create(pb_http_request *req, void *app);
+void pb_api_admin_game_get(pb_http_request *req, void *app);
+void pb_api_admin_game_update(pb_http_request *req, void *app);
+void pb_api_admin_brand_game_set(pb_http_request *req, void *app);
+/* ---- player_games.c: the lobby and launches (players) ---- */
+void pb_api_player_games(pb_http_request *req, void *app);
+void pb_api_player_game_launch(pb_http_request *req, void *app);
 /* @api-handlers-wallet */
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);

@@ -33,6 +33,26 @@ const pb_route pb_api_routes[] = {
     /* @api-routes-provider-native */
     /* @api-routes-cashier */
     /* @api-routes-catalog */
+    {"GET", "/v1/admin/providers", "games.read", pb_api_admin_providers_list,
+     "admin.providers.list"},
+    {"POST", "/v1/admin/providers", "games.manage", pb_api_admin_provider_create,
+     "admin.providers.create"},
+    {"GET", "/v1/admin/providers/{code}", "games.read", pb_api_admin_provider_get,
+     "admin.providers.get"},
+    {"PATCH", "/v1/admin/providers/{code}", "games.manage", pb_api_admin_provider_update,
+     "admin.providers.update"},
+    {"GET", "/v1/admin/games", "games.read", pb_api_admin_games_list, "admin.games.list"},
+    {"POST", "/v1/admin/providers/{code}/games", "games.manage", pb_api_admin_game_create,
+     "admin.games.create"},
+    {"GET", "/v1/admin/providers/{code}/games/{game}", "games.read", pb_api_admin_game_get,
+     "admin.games.get"},
+    {"PATCH", "/v1/admin/providers/{code}/games/{game}", "games.manage",
+     pb_api_admin_game_update, "admin.games.update"},
+    {"PUT", "/v1/admin/brands/{brand}/games/{provider}/{game}", "games.manage",
+     pb_api_admin_brand_game_set, "admin.brands.games.set"},
+    {"GET", "/v1/player/games", "player", pb_api_player_games, "player.games"},
+    {"POST", "/v1/player/games/{provider}/{game}/launch", "player", pb_api_player_game_launch,
+     "player.games.launch"},
     /* @api-routes-wallet */
     /* the staff API: "staff" = any staff session, setup included (self-service) */
     {"POST", "/v1/admin/login", NULL, pb_api_admin_login, "admin.login"},

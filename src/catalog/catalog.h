@@ -189,6 +189,14 @@ pb_err pb_catalog_lobby(pb_store_conn *c, const char *brand_code, const char *cu
 pb_err pb_catalog_game_brand_enabled(pb_store_conn *c, int64_t game_id, int64_t brand_id,
                                      bool *enabled);
 
+/* A player's launch from the lobby: like pb_catalog_launch_create, and also
+ * CURRENCY_NOT_ALLOWED when the game has no limits in the player's currency (it
+ * could not take a bet; the lobby does not show it). */
+pb_err pb_catalog_launch_for_player(pb_store_conn *c, const char *provider_code,
+                                    const char *game_code, const char *brand_code,
+                                    const char *player_public_id, const char *currency,
+                                    int64_t ttl_s, int64_t now, pb_launch *out);
+
 /* Deletes launches that expired before `before`; *n (may be NULL) receives how
  * many. Keep a launch for as long as wins and rollbacks may still name it. */
 pb_err pb_catalog_launch_prune(pb_store_conn *c, int64_t before, int64_t *n);

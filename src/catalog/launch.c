@@ -268,6 +268,24 @@ pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code,
     return e;
 }
 
+pb_err pb_catalog_launch_for_player(pb_store_conn *c, const char *provider_code,
+                                    const char *game_code, const char *brand_code,
+                                    const char *player_public_id, const char *currency,
+                                    int64_t ttl_s, int64_t now, pb_launch *out)
+{
+    pb_game *g = malloc(sizeof *g);
+    if (!g)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_catalog_game_playable(c, provider_code, game_code, brand_code, currency, 0, g);
+    if (e == PB_OK && !pb_catalog_game_limit(g, currency))
+        e = PB_ERR_CURRENCY_NOT_ALLOWED;
+    free(g);
+    if (e != PB_OK)
+        return e;
+    return pb_catalog_launch_create(c, provider_code, game_code, brand_code, player_public_id,
+                                    currency, ttl_s, now, out);
+}
+
 pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, const char *token,
                                  pb_launch *out)
 {

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "api/api.h"
+#include "catalog/catalog.h"
 #include "wallet/wallet.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -290,6 +291,14 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     /* @serve-open-catalog */
+    {
+        /* PITBOSS_LAUNCH_TTL: game launch-token lifetime, s (60..86400; default 14400 = 4 h) */
+        unsigned long long ttl_s = PB_LAUNCH_TTL_DEFAULT_S;
+        const char *ttl = env("PITBOSS_LAUNCH_TTL");
+        if (ttl && parse_num("PITBOSS_LAUNCH_TTL", ttl, 60, 86400, &ttl_s) != 0)
+            return -1;
+        s->app.launch_ttl_s = (int64_t)ttl_s;
+    }
     /* @serve-open-cashier */
     /* @serve-open-provider-native */
     /* @serve-open-provider-hub88 */

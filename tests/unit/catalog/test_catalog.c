@@ -974,6 +974,27 @@ static void launches(void **state)
     set_brand(f, g.id, f->mt, false);
     assert_int_equal(pb_catalog_launch_resolve(c, "acme", l.token, &r), PB_OK);
 
+    /* a player's launch also needs limits in the player's currency */
+    pb_launch l3;
+    set_brand(f, g.id, f->mt, true);
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_launch_for_player(c, "acme", "zeus", "malta", PLAYER, "USD", 0,
+                                                  T0, &l3),
+                     PB_ERR_CURRENCY_NOT_ALLOWED);
+    assert_int_equal(pb_catalog_launch_for_player(c, "acme", "ghost", "malta", PLAYER, "EUR", 0,
+                                                  T0, &l3),
+                     PB_ERR_GAME_NOT_FOUND);
+    assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+    assert_int_equal(launch_rows(f), 2);
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_launch_for_player(c, "acme", "zeus", "malta", PLAYER, "EUR", 60,
+                                                  T0, &l3),
+                     PB_OK);
+    assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+    assert_int_equal(l3.expires_at, T0 + 60000000);
+    assert_int_equal(launch_rows(f), 3);
+    set_brand(f, g.id, f->mt, false);
+
     /* prune removes only what expired before the cut-off */
     int64_t pruned = -1;
     assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);

@@ -1,0 +1,668 @@
+/*
+ * admin_catalog.c — game providers, their games and where games are offered,
+ * in the back office.
+ *
+ *   GET   /v1/admin/providers                          games.read    providers (cursor pages)
+ *   POST  /v1/admin/providers                          games.manage  create a provider
+ *   GET   /v1/admin/providers/{code}                   games.read    one provider
+ *   PATCH /v1/admin/providers/{code}                   games.manage  name, status, window, keys
+ *   GET   /v1/admin/games                              games.read    games (filters, cursor pages)
+ *   POST  /v1/admin/providers/{code}/games             games.manage  create a game
+ *   GET   /v1/admin/providers/{code}/games/{game}      games.read    one game
+ *   PATCH /v1/admin/providers/{code}/games/{game}      games.manage  change a game
+ *   PUT   /v1/admin/brands/{brand}/games/{provider}/{game}  games.manage  switch a game on or
+ *                                                                         off for a brand
+ *
+ * Scope: providers and games are platform configuration shared by every brand
+ * (a new game is offered nowhere until a brand switches it on), so any member
+ * with games.manage maintains them, whatever their brand scope. What a brand
+ * offers is brand data: the switch, and the `brand` filter of the game list,
+ * answer 404 BRAND_NOT_FOUND for a brand outside the caller's scope, as the
+ * brand routes do.
+ *
+ * Secrets: a native provider created without a secret gets 32 random bytes,
+ * returned hex-encoded in that one 201 response and never again (reads show a
+ * fingerprint). Every change is audited with the before and after views (which
+ * carry no secret) in the same write transaction.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "api/catalog_json.h"
+#include "core/money.h"
+#include "core/time.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 100
+
+/* ---- providers ------------------------------------------------------------ */
+
+void pb_api_admin_providers_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    int64_t cursor = 0, limit = PAGE_DEFAULT;
+    if (!pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    size_t want = (size_t)limit + 1, n = 0; /* one more tells whether a next page exists */
+    pb_provider *rows = calloc(want, sizeof *rows);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !rows ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = pb_catalog_provider_list(c, cursor, rows, want, &n);
+    int64_t next = 0;
+    if (e == PB_OK && n > (size_t)limit) {
+        n = (size_t)limit;
+        next = rows[n - 1].id;
+    }
+    json_t *list = e == PB_OK ? json_array() : NULL;
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, pb_api_provider_json(&rows[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    if (rows)
+        sodium_memzero(rows, want * sizeof *rows);
+    free(rows);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "providers", list, "next_cursor",
+                                                  pb_admin_cursor_json(next))
+                                      : NULL);
+}
+
+void pb_api_admin_provider_get(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_store_conn *c = pb_http_conn(req);
+    pb_provider *p = malloc(sizeof *p);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !p ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = pb_catalog_provider_get(c, pb_http_param(req, "code"), p);
+    json_t *body = e == PB_OK ? json_pack("{s:o}", "provider", pb_api_provider_json(p)) : NULL;
+    if (p)
+        sodium_memzero(p, sizeof *p);
+    free(p);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, body);
+}
+
+/* The request's fields of a provider. */
+typedef struct provider_body {
+    const char *code, *name, *protocol, *secret_hex, *pem, *status;
+    int64_t window;
+    bool has_window;
+} provider_body;
+
+typedef struct provider_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const provider_body *pb;
+    const char *path_code;
+    bool generated; /* create: the secret was generated here */
+    pb_provider *before, *after;
+} provider_ctx;
+
+/* Decodes a hex secret into p; replies and returns false when it is not 32..64
+ * bytes of hex. */
+static bool secret_from_hex(pb_http_request *req, const char *hex, pb_provider *p)
+{
+    size_t n = 0, len = strlen(hex);
+    if (len % 2 != 0 ||
+        sodium_hex2bin(p->secret, sizeof p->secret, hex, len, NULL, &n, NULL) != 0 ||
+        n * 2 != len || n < PB_PROVIDER_SECRET_MIN || n > PB_PROVIDER_SECRET_MAX) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "secret",
+                                "secret: 64 to 128 hexadecimal digits (32 to 64 bytes)");
+        return false;
+    }
+    p->secret_len = n;
+    return true;
+}
+
+static pb_err provider_audit(pb_store_conn *c, provider_ctx *x, const char *action, int64_t now)
+{
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, action, &en);
+    en.target_kind = "provider";
+    en.target_id = x->after->code;
+    en.before = x->before ? pb_admin_json_text(x->req, pb_api_provider_json(x->before)) : NULL;
+    en.after = pb_admin_json_text(x->req, pb_api_provider_json(x->after));
+    if ((x->before && !en.before) || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+static pb_err provider_create_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    provider_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_provider *p = x->after; /* filled once by the handler; the domain only adds to it */
+    pb_provider attempt = *p;
+    pb_err e = pb_catalog_provider_create(c, &attempt, now, bad);
+    if (e == PB_OK) {
+        *p = attempt;
+        e = provider_audit(c, x, "provider.create", now);
+    }
+    sodium_memzero(&attempt, sizeof attempt);
+    return e;
+}
+
+void pb_api_admin_provider_create(pb_http_request *req, void *app)
+{
+    (void)app;
+    provider_body b = {0};
+    pb_json_field f[] = {
+        {.name = "code", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = PB_PROVIDER_CODE_MAX, .str = &b.code},
+        {.name = "name", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = PB_PROVIDER_NAME_MAX, .str = &b.name},
+        {.name = "protocol", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = PB_PROVIDER_PROTOCOL_MAX, .str = &b.protocol},
+        {.name = "secret", .type = PB_JSON_STRING, .min_len = 1,
+         .max_len = 2 * PB_PROVIDER_SECRET_MAX, .str = &b.secret_hex},
+        {.name = "public_key_pem", .type = PB_JSON_STRING, .min_len = 1,
+         .max_len = PB_PROVIDER_PEM_MAX, .str = &b.pem},
+        {.name = "timestamp_window_s", .type = PB_JSON_INT, .min = 1, .max = 3600,
+         .i64 = &b.window, .present = &b.has_window},
+        {.name = "status", .type = PB_JSON_STRING, .min_len = 1, .max_len = 15, .str = &b.status},
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    provider_ctx x = {.req = req, .p = pb_api_principal(req), .pb = &b,
+                      .after = pb_http_alloc(req, sizeof(pb_provider))};
+    if (!x.after) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_provider *p = x.after;
+    snprintf(p->code, sizeof p->code, "%s", b.code);
+    snprintf(p->name, sizeof p->name, "%s", b.name);
+    snprintf(p->protocol, sizeof p->protocol, "%s", b.protocol);
+    snprintf(p->status, sizeof p->status, "%s", b.status ? b.status : "active");
+    if (b.pem)
+        snprintf(p->public_key_pem, sizeof p->public_key_pem, "%s", b.pem);
+    p->timestamp_window_s = b.has_window ? (int32_t)b.window : 0;
+    if (b.secret_hex) {
+        if (!secret_from_hex(req, b.secret_hex, p))
+            return;
+    } else if (strcmp(p->protocol, "native") == 0) {
+        pb_catalog_secret_generate(p);
+        x.generated = true;
+    }
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, provider_create_tx, &x, &bad);
+    if (e != PB_OK) {
+        sodium_memzero(p, sizeof *p);
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    json_t *body = json_pack("{s:o}", "provider", pb_api_provider_json(p));
+    if (body && x.generated) {
+        char hex[2 * PB_PROVIDER_SECRET_MAX + 1];
+        sodium_bin2hex(hex, sizeof hex, p->secret, p->secret_len);
+        json_object_set_new(body, "secret", json_string(hex));
+        sodium_memzero(hex, sizeof hex);
+    }
+    sodium_memzero(p->secret, sizeof p->secret);
+    char location[64 + PB_PROVIDER_CODE_MAX];
+    snprintf(location, sizeof location, "/v1/admin/providers/%s", p->code);
+    pb_http_add_header(req, "Location", location);
+    pb_http_add_header(req, "Cache-Control", "no-store");
+    pb_http_reply_json(req, 201, body);
+}
+
+static pb_err provider_update_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    provider_ctx *x = ctx;
+    const provider_body *b = x->pb;
+    int64_t now = pb_time_now_us();
+    pb_err e = pb_catalog_provider_get(c, x->path_code ? x->path_code : "", x->before);
+    if (e != PB_OK)
+        return e;
+    pb_provider *p = x->after;
+    *p = *x->before;
+    if (b->name)
+        snprintf(p->name, sizeof p->name, "%s", b->name);
+    if (b->status)
+        snprintf(p->status, sizeof p->status, "%s", b->status);
+    if (b->pem)
+        snprintf(p->public_key_pem, sizeof p->public_key_pem, "%s", b->pem);
+    if (b->has_window)
+        p->timestamp_window_s = (int32_t)b->window;
+    if (b->secret_hex) { /* checked by the handler already */
+        size_t n = 0;
+        sodium_hex2bin(p->secret, sizeof p->secret, b->secret_hex, strlen(b->secret_hex), NULL,
+                       &n, NULL);
+        p->secret_len = n;
+    }
+    e = pb_catalog_provider_update(c, p, now, bad);
+    if (e == PB_OK)
+        e = pb_catalog_provider_get(c, p->code, p);
+    return e == PB_OK ? provider_audit(c, x, "provider.update", now) : e;
+}
+
+void pb_api_admin_provider_update(pb_http_request *req, void *app)
+{
+    (void)app;
+    provider_body b = {0};
+    pb_json_field f[] = {
+        {.name = "name", .type = PB_JSON_STRING, .min_len = 1, .max_len = PB_PROVIDER_NAME_MAX,
+         .str = &b.name},
+        {.name = "secret", .type = PB_JSON_STRING, .min_len = 1,
+         .max_len = 2 * PB_PROVIDER_SECRET_MAX, .str = &b.secret_hex},
+        {.name = "public_key_pem", .type = PB_JSON_STRING, .min_len = 1,
+         .max_len = PB_PROVIDER_PEM_MAX, .str = &b.pem},
+        {.name = "timestamp_window_s", .type = PB_JSON_INT, .min = 1, .max = 3600,
+         .i64 = &b.window, .present = &b.has_window},
+        {.name = "status", .type = PB_JSON_STRING, .min_len = 1, .max_len = 15, .str = &b.status},
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    if (!b.name && !b.secret_hex && !b.pem && !b.has_window && !b.status) {
+        pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
+        return;
+    }
+    provider_ctx x = {.req = req, .p = pb_api_principal(req), .pb = &b,
+                      .path_code = pb_http_param(req, "code"),
+                      .before = pb_http_alloc(req, sizeof(pb_provider)),
+                      .after = pb_http_alloc(req, sizeof(pb_provider))};
+    if (!x.before || !x.after) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    if (b.secret_hex && !secret_from_hex(req, b.secret_hex, x.after))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, provider_update_tx, &x, &bad);
+    json_t *body = e == PB_OK ? json_pack("{s:o}", "provider", pb_api_provider_json(x.after))
+                              : NULL;
+    sodium_memzero(x.before, sizeof *x.before);
+    sodium_memzero(x.after, sizeof *x.after);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200, body);
+}
+
+/* ---- games ---------------------------------------------------------------- */
+
+/* The brand named by code, if in the caller's scope (BRAND_NOT_FOUND otherwise). */
+static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
+                             pb_brand *b)
+{
+    pb_err e = pb_tenancy_brand_by_code(c, code ? code : "", b);
+    if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
+        e = PB_ERR_BRAND_NOT_FOUND;
+    return e;
+}
+
+/* The domain's name of a game field → the API's. */
+static const char *game_field(const char *bad)
+{
+    return bad && strcmp(bad, "blocked") == 0 ? "blocked_jurisdictions" : bad;
+}
+
+void pb_api_admin_games_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    int64_t cursor = 0, limit = PAGE_DEFAULT;
+    pb_catalog_game_filter flt = {0};
+    if (!pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit) ||
+        !pb_admin_query_str(req, "provider", PB_PROVIDER_CODE_MAX, &flt.provider_code) ||
+        !pb_admin_query_str(req, "category", PB_GAME_CATEGORY_MAX, &flt.category) ||
+        !pb_admin_query_str(req, "status", 15, &flt.status) ||
+        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &flt.brand_code))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    size_t want = (size_t)limit + 1, n = 0;
+    pb_game *rows = calloc(want, sizeof *rows);
+    pb_brand *b = malloc(sizeof *b);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !rows || !b ? PB_ERR_INTERNAL : PB_OK;
+    const char *bad = NULL;
+    if (e == PB_OK && flt.brand_code) {
+        e = brand_in_scope(c, pb_api_principal(req), flt.brand_code, b);
+        bad = "brand";
+    }
+    if (e == PB_OK)
+        e = pb_catalog_game_list(c, &flt, cursor, rows, want, &n, &bad);
+    free(b);
+    int64_t next = 0;
+    if (e == PB_OK && n > (size_t)limit) {
+        n = (size_t)limit;
+        next = rows[n - 1].id;
+    }
+    json_t *list = e == PB_OK ? json_array() : NULL;
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, pb_api_game_json(&rows[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    free(rows);
+    if (e != PB_OK) {
+        /* a filter naming nothing: the query parameter is at fault */
+        if (e == PB_ERR_PROVIDER_NOT_FOUND || e == PB_ERR_BRAND_NOT_FOUND)
+            pb_http_reply_error(req, e, bad);
+        else
+            pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "games", list, "next_cursor",
+                                                  pb_admin_cursor_json(next))
+                                      : NULL);
+}
+
+void pb_api_admin_game_get(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_store_conn *c = pb_http_conn(req);
+    pb_game *g = malloc(sizeof *g);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !g ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = pb_catalog_game_get(c, pb_http_param(req, "code"), pb_http_param(req, "game"), g);
+    json_t *body = e == PB_OK ? json_pack("{s:o}", "game", pb_api_game_json(g)) : NULL;
+    free(g);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, body);
+}
+
+/* The request's fields of a game. */
+typedef struct game_body {
+    const char *code, *name, *category, *volatility, *status;
+    int64_t rtp_bp;
+    bool has_rtp;
+    json_t *limits, *blocked;
+} game_body;
+
+/* Reads the limits and blocked_jurisdictions arrays into g (replacing what it
+ * had); replies and returns false on a malformed item. */
+static bool game_lists(pb_http_request *req, const game_body *b, pb_game *g)
+{
+    if (b->limits) {
+        g->nlimits = 0;
+        for (size_t i = 0; i < json_array_size(b->limits); i++) {
+            const char *cur = NULL, *min = NULL, *max = NULL;
+            int64_t min_v = 0, max_v = 0;
+            pb_json_field f[] = {
+                {.name = "currency", .type = PB_JSON_CURRENCY, .required = true, .str = &cur},
+                {.name = "min_bet", .type = PB_JSON_MONEY, .required = true,
+                 .currency = "currency", .i64 = &min_v, .str = &min},
+                {.name = "max_bet", .type = PB_JSON_MONEY, .nullable = true,
+                 .currency = "currency", .i64 = &max_v, .str = &max},
+            };
+            pb_json_error err;
+            json_t *item = json_array_get(b->limits, i);
+            if (!json_is_object(item) ||
+                pb_json_check(item, f, sizeof f / sizeof f[0], &err) != PB_OK) {
+                pb_http_reply_error_msg(
+                    req, json_is_object(item) ? err.code : PB_ERR_FIELD_INVALID, "limits",
+                    json_is_object(item) ? err.message
+                                         : "limits: objects {currency, min_bet, max_bet}");
+                return false;
+            }
+            snprintf(g->limits[i].currency, sizeof g->limits[i].currency, "%s", cur);
+            g->limits[i].min_bet = min_v;
+            g->limits[i].max_bet = max ? max_v : 0;
+            g->nlimits++;
+        }
+    }
+    if (b->blocked) {
+        g->nblocked = 0;
+        for (size_t i = 0; i < json_array_size(b->blocked); i++) {
+            json_t *v = json_array_get(b->blocked, i);
+            if (!json_is_string(v) || json_string_length(v) >= sizeof g->blocked[0]) {
+                pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "blocked_jurisdictions",
+                                        "blocked_jurisdictions: codes such as \"US\" or \"CA-ON\"");
+                return false;
+            }
+            snprintf(g->blocked[i], sizeof g->blocked[i], "%s", json_string_value(v));
+            g->nblocked++;
+        }
+    }
+    return true;
+}
+
+/* The field spec of a game body; create requires code, name, category, rtp_bp,
+ * volatility. n receives the count. */
+static void game_spec(game_body *b, bool create, pb_json_field *f, size_t *n)
+{
+    size_t i = 0;
+    if (create)
+        f[i++] = (pb_json_field){.name = "code", .type = PB_JSON_STRING, .required = true,
+                                 .min_len = 1, .max_len = PB_GAME_CODE_MAX, .str = &b->code};
+    f[i++] = (pb_json_field){.name = "name", .type = PB_JSON_STRING, .required = create,
+                             .min_len = 1, .max_len = PB_GAME_NAME_MAX, .str = &b->name};
+    f[i++] = (pb_json_field){.name = "category", .type = PB_JSON_STRING, .required = create,
+                             .min_len = 1, .max_len = PB_GAME_CATEGORY_MAX, .str = &b->category};
+    f[i++] = (pb_json_field){.name = "rtp_bp", .type = PB_JSON_INT, .required = create,
+                             .min = 5000, .max = 10000, .i64 = &b->rtp_bp, .present = &b->has_rtp};
+    f[i++] = (pb_json_field){.name = "volatility", .type = PB_JSON_STRING, .required = create,
+                             .min_len = 1, .max_len = 7, .str = &b->volatility};
+    f[i++] = (pb_json_field){.name = "status", .type = PB_JSON_STRING, .min_len = 1,
+                             .max_len = 15, .str = &b->status};
+    f[i++] = (pb_json_field){.name = "limits", .type = PB_JSON_ARRAY, .max_len = PB_GAME_LIMITS_MAX,
+                             .json = &b->limits};
+    f[i++] = (pb_json_field){.name = "blocked_jurisdictions", .type = PB_JSON_ARRAY,
+                             .max_len = PB_GAME_BLOCKED_MAX, .json = &b->blocked};
+    *n = i;
+}
+
+/* Applies the scalar fields present in b to g. */
+static void game_apply(const game_body *b, pb_game *g)
+{
+    if (b->name)
+        snprintf(g->name, sizeof g->name, "%s", b->name);
+    if (b->category)
+        snprintf(g->category, sizeof g->category, "%s", b->category);
+    if (b->has_rtp)
+        g->rtp_bp = (int32_t)b->rtp_bp;
+    if (b->volatility)
+        snprintf(g->volatility, sizeof g->volatility, "%s", b->volatility);
+    if (b->status)
+        snprintf(g->status, sizeof g->status, "%s", b->status);
+}
+
+typedef struct game_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const game_body *gb;
+    const char *provider, *game;
+    pb_game *input; /* create: the game as requested */
+    pb_game *before, *after;
+} game_ctx;
+
+static pb_err game_audit(pb_store_conn *c, game_ctx *x, const char *action, int64_t now)
+{
+    char target[PB_PROVIDER_CODE_MAX + PB_GAME_CODE_MAX + 2];
+    snprintf(target, sizeof target, "%s/%s", x->after->provider_code, x->after->code);
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, action, &en);
+    en.target_kind = "game";
+    en.target_id = target;
+    en.before = x->before ? pb_admin_json_text(x->req, pb_api_game_json(x->before)) : NULL;
+    en.after = pb_admin_json_text(x->req, pb_api_game_json(x->after));
+    if ((x->before && !en.before) || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+static pb_err game_create_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    game_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    *x->after = *x->input;
+    pb_err e = pb_catalog_game_create(c, x->after, now, bad);
+    *bad = game_field(*bad);
+    return e == PB_OK ? game_audit(c, x, "game.create", now) : e;
+}
+
+void pb_api_admin_game_create(pb_http_request *req, void *app)
+{
+    (void)app;
+    game_body b = {0};
+    pb_json_field f[10];
+    size_t nf = 0;
+    game_spec(&b, true, f, &nf);
+    if (!pb_http_parse_json(req, f, nf))
+        return;
+    game_ctx x = {.req = req, .p = pb_api_principal(req), .gb = &b,
+                  .input = pb_http_alloc(req, sizeof(pb_game)),
+                  .after = pb_http_alloc(req, sizeof(pb_game))};
+    if (!x.input || !x.after) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_game *g = x.input;
+    const char *provider = pb_http_param(req, "code");
+    snprintf(g->provider_code, sizeof g->provider_code, "%s", provider ? provider : "");
+    snprintf(g->code, sizeof g->code, "%s", b.code);
+    game_apply(&b, g);
+    if (!game_lists(req, &b, g))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, game_create_tx, &x, &bad);
+    if (e != PB_OK) {
+        /* the provider in the path is a resource, not a field of the body */
+        pb_admin_fail(req, e, e == PB_ERR_PROVIDER_NOT_FOUND ? NULL : bad);
+        return;
+    }
+    char location[96 + PB_PROVIDER_CODE_MAX + PB_GAME_CODE_MAX];
+    snprintf(location, sizeof location, "/v1/admin/providers/%s/games/%s",
+             x.after->provider_code, x.after->code);
+    pb_http_add_header(req, "Location", location);
+    pb_http_reply_json(req, 201, json_pack("{s:o}", "game", pb_api_game_json(x.after)));
+}
+
+static pb_err game_update_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    game_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_err e = pb_catalog_game_get(c, x->provider ? x->provider : "", x->game ? x->game : "",
+                                   x->before);
+    if (e != PB_OK)
+        return e;
+    pb_game *g = x->after;
+    *g = *x->before;
+    game_apply(x->gb, g);
+    if (x->gb->limits) {
+        memcpy(g->limits, x->input->limits, sizeof g->limits);
+        g->nlimits = x->input->nlimits;
+    }
+    if (x->gb->blocked) {
+        memcpy(g->blocked, x->input->blocked, sizeof g->blocked);
+        g->nblocked = x->input->nblocked;
+    }
+    e = pb_catalog_game_update(c, g, now, bad);
+    *bad = game_field(*bad);
+    if (e == PB_OK)
+        e = pb_catalog_game_get(c, g->provider_code, g->code, g);
+    return e == PB_OK ? game_audit(c, x, "game.update", now) : e;
+}
+
+void pb_api_admin_game_update(pb_http_request *req, void *app)
+{
+    (void)app;
+    game_body b = {0};
+    pb_json_field f[10];
+    size_t nf = 0;
+    game_spec(&b, false, f, &nf);
+    if (!pb_http_parse_json(req, f, nf))
+        return;
+    if (!b.name && !b.category && !b.has_rtp && !b.volatility && !b.status && !b.limits &&
+        !b.blocked) {
+        pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
+        return;
+    }
+    game_ctx x = {.req = req, .p = pb_api_principal(req), .gb = &b,
+                  .provider = pb_http_param(req, "code"), .game = pb_http_param(req, "game"),
+                  .input = pb_http_alloc(req, sizeof(pb_game)),
+                  .before = pb_http_alloc(req, sizeof(pb_game)),
+                  .after = pb_http_alloc(req, sizeof(pb_game))};
+    if (!x.input || !x.before || !x.after) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    if (!game_lists(req, &b, x.input))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, game_update_tx, &x, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "game", pb_api_game_json(x.after)));
+}
+
+/* ---- the per-brand switch -------------------------------------------------- */
+
+typedef struct switch_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *brand, *provider, *game;
+    bool enabled;
+    pb_brand *b;
+    pb_game *g;
+} switch_ctx;
+
+static pb_err switch_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    switch_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_err e = brand_in_scope(c, x->p, x->brand, x->b);
+    if (e == PB_OK)
+        e = pb_catalog_game_get(c, x->provider ? x->provider : "", x->game ? x->game : "", x->g);
+    bool was = false;
+    if (e == PB_OK)
+        e = pb_catalog_game_brand_enabled(c, x->g->id, x->b->id, &was);
+    if (e == PB_OK)
+        e = pb_catalog_game_set_brand(c, x->g->id, x->b->id, x->enabled, now);
+    if (e != PB_OK)
+        return e;
+    char target[PB_PROVIDER_CODE_MAX + PB_GAME_CODE_MAX + 2];
+    snprintf(target, sizeof target, "%s/%s", x->g->provider_code, x->g->code);
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, x->enabled ? "game.brand_enable" : "game.brand_disable", &en);
+    en.brand = x->b->code;
+    en.target_kind = "game";
+    en.target_id = target;
+    en.before = was ? "{\"enabled\":true}" : "{\"enabled\":false}";
+    en.after = x->enabled ? "{\"enabled\":true}" : "{\"enabled\":false}";
+    return pb_audit_append(c, &en, now);
+}
+
+void pb_api_admin_brand_game_set(pb_http_request *req, void *app)
+{
+    (void)app;
+    bool enabled = false;
+    pb_json_field f[] = {
+        {.name = "enabled", .type = PB_JSON_BOOL, .required = true, .b = &enabled},
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    switch_ctx x = {.req = req, .p = pb_api_principal(req), .brand = pb_http_param(req, "brand"),
+                    .provider = pb_http_param(req, "provider"),
+                    .game = pb_http_param(req, "game"), .enabled = enabled,
+                    .b = pb_http_alloc(req, sizeof(pb_brand)),
+                    .g = pb_http_alloc(req, sizeof(pb_game))};
+    pb_err e = x.b && x.g ? pb_admin_write(req, switch_tx, &x, NULL) : PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:s,s:s,s:b}", "brand", x.b->code, "provider",
+                                 x.g->provider_code, "game", x.g->code, "enabled", enabled));
+}
