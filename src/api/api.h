@@ -105,7 +105,6 @@ void pb_api_player_logout(pb_http_request *req, void *app);
 void pb_api_player_profile(pb_http_request *req, void *app);
 void pb_api_player_sessions(pb_http_request *req, void *app);
 void pb_api_player_session_revoke(pb_http_request *req, void *app);
-void pb_api_player_wallet(pb_http_request *req, void *app);
 /* @api-handlers-admin */
 /* @api-handlers-sim */
 /* @api-handlers-provider-hub88 */
@@ -126,6 +125,11 @@ void pb_api_admin_brand_game_set(pb_http_request *req, void *app);
 void pb_api_player_games(pb_http_request *req, void *app);
 void pb_api_player_game_launch(pb_http_request *req, void *app);
 /* @api-handlers-wallet */
+/* ---- wallet_player.c: the player's wallet; admin_wallet.c: staff adjustments ---- */
+void pb_api_player_wallet(pb_http_request *req, void *app);
+void pb_api_player_transactions(pb_http_request *req, void *app);
+void pb_api_player_transaction_get(pb_http_request *req, void *app);
+void pb_api_admin_player_adjust(pb_http_request *req, void *app);
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);
 void pb_api_admin_refresh(pb_http_request *req, void *app);

@@ -9,7 +9,7 @@
  *   GET    /v1/player/profile         player  the player
  *   GET    /v1/player/sessions        player  the player's devices
  *   DELETE /v1/player/sessions/{id}   player  end one of them → 204
- *   GET    /v1/player/wallet          player  balances read from the ledger
+ *   (GET /v1/player/wallet and the transaction history: wallet_player.c)
  *
  * Every handler: parse the body with a field spec (routes without a body accept
  * none, or an empty object) → the authorizer has already found the principal →
@@ -355,64 +355,4 @@ void pb_api_player_session_revoke(pb_http_request *req, void *app)
         pb_http_reply_error(req, e, NULL);
     else
         pb_http_reply_text(req, 204, "text/plain", "", 0);
-}
-
-/* ---- GET /v1/player/wallet ---------------------------------------------- */
-
-/*
- * The naming convention of player wallet accounts in the ledger (the cashier,
- * games and bonus issues create and move them with the same names):
- *   brand    the brand code ("demo")
- *   owner    "player:<public id>"  (the player's UUIDv7 public id, never the internal id)
- *   kind     "player_cash"         (real money; "player_bonus" for bonus money)
- *   currency the player's currency
- * An account that does not exist yet reads as zero balances.
- */
-#define WALLET_OWNER_PREFIX "player:"
-#define WALLET_CASH_KIND "player_cash"
-
-void pb_api_player_wallet(pb_http_request *req, void *app)
-{
-    (void)app;
-    const pb_principal *p = player_or_reply(req);
-    if (!p || !no_body(req))
-        return;
-    pb_store_conn *c = conn_or_reply(req);
-    if (!c)
-        return;
-    pb_player pl;
-    pb_err e = pb_identity_player_get(c, NULL, p->subject_public_id, &pl);
-    const pb_currency *cur = e == PB_OK ? pb_currency_find(pl.currency) : NULL;
-    if (e == PB_OK && !cur) {
-        pb_log(PB_LOG_ERROR, "player.wallet", "player %s has an unknown currency", pl.public_id);
-        e = PB_ERR_INTERNAL;
-    }
-    char owner[sizeof WALLET_OWNER_PREFIX + PB_ID_STR_LEN];
-    snprintf(owner, sizeof owner, WALLET_OWNER_PREFIX "%s", p->subject_public_id);
-    pb_ledger_account acc;
-    int64_t cash = 0, held = 0, available = 0;
-    if (e == PB_OK) {
-        e = pb_ledger_account_find(c, p->brand_code, owner, WALLET_CASH_KIND, pl.currency, &acc);
-        if (e == PB_OK) {
-            cash = acc.credits_posted - acc.debits_posted;
-            held = acc.debits_pending;
-            available = pb_ledger_available(&acc);
-        } else if (e == PB_ERR_ACCOUNT_NOT_FOUND) {
-            e = PB_OK; /* no money has moved yet */
-        }
-    }
-    if (e != PB_OK) {
-        pb_http_reply_error(req, e, NULL);
-        return;
-    }
-    char cash_s[PB_MONEY_STR_MAX], held_s[PB_MONEY_STR_MAX], avail_s[PB_MONEY_STR_MAX];
-    if (pb_money_format(cash, cur, cash_s, sizeof cash_s) < 0 ||
-        pb_money_format(held, cur, held_s, sizeof held_s) < 0 ||
-        pb_money_format(available, cur, avail_s, sizeof avail_s) < 0) {
-        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:s,s:s,s:s,s:s}", "currency", cur->code, "cash", cash_s,
-                                 "held", held_s, "available", avail_s));
 }

@@ -26,7 +26,6 @@ const pb_route pb_api_routes[] = {
     {"GET", "/v1/player/sessions", "player", pb_api_player_sessions, "player.sessions"},
     {"DELETE", "/v1/player/sessions/{id}", "player", pb_api_player_session_revoke,
      "player.session_revoke"},
-    {"GET", "/v1/player/wallet", "player", pb_api_player_wallet, "player.wallet"},
     /* @api-routes-admin */
     /* @api-routes-sim */
     /* @api-routes-provider-hub88 */
@@ -54,6 +53,13 @@ const pb_route pb_api_routes[] = {
     {"POST", "/v1/player/games/{provider}/{game}/launch", "player", pb_api_player_game_launch,
      "player.games.launch"},
     /* @api-routes-wallet */
+    {"GET", "/v1/player/wallet", "player", pb_api_player_wallet, "player.wallet"},
+    {"GET", "/v1/player/transactions", "player", pb_api_player_transactions,
+     "player.transactions.list"},
+    {"GET", "/v1/player/transactions/{id}", "player", pb_api_player_transaction_get,
+     "player.transactions.get"},
+    {"POST", "/v1/admin/players/{id}/adjustments", "finance.adjust", pb_api_admin_player_adjust,
+     "admin.players.adjust"},
     /* the staff API: "staff" = any staff session, setup included (self-service) */
     {"POST", "/v1/admin/login", NULL, pb_api_admin_login, "admin.login"},
     {"POST", "/v1/admin/refresh", NULL, pb_api_admin_refresh, "admin.refresh"},

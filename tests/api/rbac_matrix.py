@@ -57,6 +57,7 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 # @rbac-cashier
 # @rbac-catalog
 # @rbac-wallet
+admin.players.adjust     finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   404P
 """
 
 # What a refusal cell means: (HTTP status, error code).

@@ -337,7 +337,8 @@ def happy_profile(ctx):
 def happy_wallet(ctx):
     r = ctx.call("GET", "/v1/player/wallet", token=STATE["alice_tokens"]["access_token"])
     assert r.status == 200, r
-    assert r.json() == {"currency": "EUR", "cash": "0.00", "held": "0.00", "available": "0.00"}, r
+    assert r.json() == {"currency": "EUR", "cash": "0.00", "bonus": "0.00", "held": "0.00",
+                        "withdrawable": "0.00", "total": "0.00"}, r
 
 
 def happy_sessions(ctx):

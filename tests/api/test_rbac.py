@@ -132,6 +132,10 @@ class World:
             "admin.audit.query": lambda: ("GET", "/v1/admin/audit?limit=5", None),
             "admin.audit.export": lambda: ("GET", "/v1/admin/audit/export", None),
             # @rbac-requests-wallet
+            "admin.players.adjust": lambda: ("POST", f"/v1/admin/players/{p}/adjustments",
+                                             {"balance": "cash", "direction": "credit",
+                                              "amount": "1.00", "reason": f"matrix {caller_name}",
+                                              "idempotency_key": self.unique("adj")}),
             # @rbac-requests-catalog
             # @rbac-requests-cashier
             # @rbac-requests-provider-native

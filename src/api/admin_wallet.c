@@ -1,0 +1,208 @@
+/*
+ * admin_wallet.c — manual adjustments of a player's money by finance staff:
+ *
+ *   POST /v1/admin/players/{id}/adjustments   finance.adjust, brand-scoped
+ *   {"balance":"cash"|"bonus","direction":"credit"|"debit","amount":"10.00",
+ *    "reason":"…","idempotency_key":"…"}
+ *
+ * One ledger transfer between the player's cash or bonus account and the
+ * brand's house account, in the player's currency, and its audit entry — both
+ * in one ledger command, so they commit together or not at all. The staff
+ * member's idempotency key makes a retry safe: the same key and request answer
+ * the original transfer (replayed: true, no second audit entry); the same key
+ * with another request is IDEMPOTENCY_CONFLICT. A debit beyond the balance is
+ * INSUFFICIENT_FUNDS and changes nothing.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "api/api.h"
+#include "core/money.h"
+#include "core/time.h"
+#include "wallet/wallet.h"
+
+json_t *pb_api_wallet_balance_json(const pb_wallet_balance *b, const pb_currency *cur);
+
+typedef struct adjust_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    pb_player player;
+    char brand[PB_BRAND_CODE_MAX + 1];
+    const char *balance, *direction, *reason, *key;
+    int64_t amount;
+    const pb_currency *cur;
+    pb_transfer t;
+    pb_wallet_accounts acc;
+    pb_wallet_balance before;
+} adjust_ctx;
+
+static json_t *side_json(const adjust_ctx *x, const pb_wallet_balance *b)
+{
+    return pb_api_wallet_balance_json(b, x->cur);
+}
+
+/* The player's balances at this point of the writer's batch. */
+static pb_err balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_balance *b)
+{
+    pb_ledger_account cash, bonus;
+    if (pb_ledger_tx_account(tx, x->acc.cash, &cash) != PB_OK ||
+        pb_ledger_tx_account(tx, x->acc.bonus, &bonus) != PB_OK)
+        return PB_ERR_INTERNAL;
+    memset(b, 0, sizeof *b);
+    snprintf(b->currency, sizeof b->currency, "%s", x->player.currency);
+    b->cash = cash.credits_posted - cash.debits_posted;
+    b->held = cash.debits_pending;
+    b->bonus = bonus.credits_posted - bonus.debits_posted - bonus.debits_pending;
+    b->withdrawable = b->cash - b->held;
+    b->total = b->withdrawable + b->bonus;
+    return PB_OK;
+}
+
+/* In the ledger writer: the transfer, then (when it is new) its audit entry with
+ * the exact balances before and after. */
+static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
+{
+    adjust_ctx *x = arg;
+    if (balances_now(tx, x, &x->before) != PB_OK)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_ledger_tx_submit(tx, &x->t, 1);
+    if (e != PB_OK || x->t.result != PB_OK || x->t.replayed)
+        return e == PB_ERR_INTERNAL ? e : PB_OK;
+    pb_wallet_balance after;
+    if (balances_now(tx, x, &after) != PB_OK)
+        return PB_ERR_INTERNAL;
+    char tid[PB_ID_STR_LEN + 1];
+    pb_id_to_string(&x->t.record.id, tid);
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.adjust", &en);
+    en.brand = x->brand;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
+    en.after = pb_admin_json_text(
+        x->req, json_pack("{s:o*,s:s,s:s,s:s}", "balance", side_json(x, &after), "transfer_id",
+                          tid, "adjusted", x->balance, "direction", x->direction));
+    en.reason = x->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+}
+
+void pb_api_admin_player_adjust(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    x->req = req;
+    x->p = pb_api_principal(req);
+    const char *amount_s = NULL;
+    pb_json_field f[] = {
+        {.name = "balance", .type = PB_JSON_STRING, .required = true, .max_len = 8,
+         .str = &x->balance},
+        {.name = "direction", .type = PB_JSON_STRING, .required = true, .max_len = 8,
+         .str = &x->direction},
+        {.name = "amount", .type = PB_JSON_STRING, .required = true, .max_len = 40,
+         .str = &amount_s},
+        {.name = "reason", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = 500, .str = &x->reason},
+        {.name = "idempotency_key", .type = PB_JSON_STRING, .required = true, .min_len = 1,
+         .max_len = 100, .str = &x->key},
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    if (strcmp(x->balance, "cash") != 0 && strcmp(x->balance, "bonus") != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "balance", "balance: cash or bonus");
+        return;
+    }
+    if (strcmp(x->direction, "credit") != 0 && strcmp(x->direction, "debit") != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "direction",
+                                "direction: credit or debit");
+        return;
+    }
+    pb_audit_entry probe;
+    pb_admin_entry(req, x->p, "player.adjust", &probe);
+    probe.reason = x->reason;
+    const char *bad = NULL;
+    if (pb_audit_validate(&probe, &bad) != PB_OK ||
+        strspn(x->reason, " \t\r\n") == strlen(x->reason)) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
+                                "reason: text without control characters, not only spaces");
+        return;
+    }
+    for (const char *k = x->key; *k; k++)
+        if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
+            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "idempotency_key",
+                                    "idempotency_key: 1..100 printable ASCII characters");
+            return;
+        }
+    pb_store_conn *c = pb_http_conn(req);
+    pb_err e = c ? pb_identity_player_get(c, &x->p->scope, pb_http_param(req, "id"), &x->player)
+                 : PB_ERR_STORE_UNAVAILABLE;
+    pb_brand *b = e == PB_OK ? pb_http_alloc(req, sizeof *b) : NULL;
+    if (e == PB_OK && !b)
+        e = PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_tenancy_brand_get(c, x->player.brand_id, b);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    snprintf(x->brand, sizeof x->brand, "%s", b->code);
+    x->cur = pb_currency_find(x->player.currency);
+    if (!x->cur) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    if (pb_money_parse(amount_s, strlen(amount_s), x->cur, &x->amount) != PB_MONEY_OK ||
+        x->amount <= 0) {
+        pb_http_reply_error(req, PB_ERR_AMOUNT_INVALID, "amount");
+        return;
+    }
+    pb_wallet_accounts acc;
+    int64_t house = 0;
+    e = pb_wallet_player_accounts(a->wallet, c, x->brand, x->player.public_id,
+                                  x->player.currency, &acc);
+    x->acc = acc;
+    if (e == PB_OK)
+        e = pb_wallet_system_account(a->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
+                                     PB_WALLET_KIND_HOUSE, x->player.currency, &house);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    int64_t mine = strcmp(x->balance, "cash") == 0 ? acc.cash : acc.bonus;
+    bool credit = strcmp(x->direction, "credit") == 0;
+    pb_transfer *t = &x->t;
+    snprintf(t->scope, sizeof t->scope, "adjustment:%s", x->brand);
+    snprintf(t->key, sizeof t->key, "%s", x->key);
+    t->debit_account_id = credit ? house : mine;
+    t->credit_account_id = credit ? mine : house;
+    t->amount = x->amount;
+    snprintf(t->currency, sizeof t->currency, "%s", x->player.currency);
+    t->code = strcmp(x->balance, "bonus") == 0 && credit ? PB_CODE_BONUS_GRANT : PB_CODE_ADJUSTMENT;
+    snprintf(t->reference, sizeof t->reference, "player:%.40s", x->player.public_id);
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(req));
+    e = pb_ledger_command(a->ledger, adjust_command, x);
+    if (e == PB_OK && t->result != PB_OK)
+        e = t->result;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
+        return;
+    }
+    pb_wallet_balance now;
+    e = pb_wallet_balance_get(c, x->brand, x->player.public_id, x->player.currency, &now);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    char tid[PB_ID_STR_LEN + 1];
+    pb_id_to_string(&t->record.id, tid);
+    pb_http_reply_json(req, t->replayed ? 200 : 201,
+                       json_pack("{s:s,s:b,s:o*}", "transfer_id", tid, "replayed", t->replayed,
+                                 "balance", pb_api_wallet_balance_json(&now, x->cur)));
+}
