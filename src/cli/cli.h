@@ -14,6 +14,8 @@ int pb_cmd_demo(int argc, char **argv);
 /* @cli-commands-provider-native */
 /* @cli-commands-cashier */
 /* @cli-commands-catalog */
+int pb_cmd_provider(int argc, char **argv);
+int pb_cmd_game(int argc, char **argv);
 /* @cli-commands-wallet */
 int pb_cmd_brand(int argc, char **argv);
 int pb_cmd_admin(int argc, char **argv);

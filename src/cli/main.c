@@ -23,6 +23,13 @@ static void usage(FILE *f)
           /* @cli-usage-provider-native */
           /* @cli-usage-cashier */
           /* @cli-usage-catalog */
+          "  provider create --code C --name N --protocol native|hub88 [--secret-hex H]\n"
+          "                  [--public-key-file PEM] [--window S]; provider list\n"
+          "                                  game providers (a native secret is generated if absent)\n"
+          "  game create --provider P --code C --name N --category CAT --rtp-bp BP\n"
+          "              --volatility V --limit CUR:MIN:MAX... [--block XX]...\n"
+          "  game enable|disable --brand B --provider P --game G; game list\n"
+          "                                  games and where they are offered\n"
           /* @cli-usage-wallet */
           "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
           "                                  create a brand (tenant); brand list shows them\n"
@@ -89,6 +96,10 @@ int main(int argc, char **argv)
     /* @cli-dispatch-provider-native */
     /* @cli-dispatch-cashier */
     /* @cli-dispatch-catalog */
+    if (strcmp(cmd, "provider") == 0)
+        return pb_cmd_provider(argc - 1, argv + 1);
+    if (strcmp(cmd, "game") == 0)
+        return pb_cmd_game(argc - 1, argv + 1);
     /* @cli-dispatch-wallet */
     if (strcmp(cmd, "brand") == 0)
         return pb_cmd_brand(argc - 1, argv + 1);
