@@ -397,8 +397,11 @@ int pb_cmd_bench(int argc, char **argv)
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
         "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n";
+    if (argc >= 2 && strcmp(argv[1], "game") == 0)
+        return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         fputs(use, stderr);
+        fputs("       pitboss bench game --help: the wallet's game money without HTTP\n", stderr);
         return 2;
     }
     bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000, .per_submit = 1};

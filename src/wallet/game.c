@@ -194,6 +194,17 @@ static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
 
 static bool is_ok(pb_store_rc rc) { return rc == PB_STORE_OK; }
 
+/* A round row for op's round, as of now, open and without a win. */
+static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int64_t now)
+{
+    memset(round, 0, sizeof *round);
+    snprintf(round->provider, sizeof round->provider, "%s", op->provider);
+    snprintf(round->round_id, sizeof round->round_id, "%s", op->round_id);
+    snprintf(round->player, sizeof round->player, "%s", op->player);
+    snprintf(round->game, sizeof round->game, "%s", op->game);
+    round->created_at = round->updated_at = now;
+}
+
 static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_store_conn *c = pb_ledger_tx_conn(tx);
@@ -252,16 +263,10 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
     bet.created_at = bet.updated_at = now;
     if (!is_ok(pb_store_wallet_bet_insert(c, &bet)))
         return PB_ERR_INTERNAL;
-    if (fresh) {
-        memset(&round, 0, sizeof round);
-        snprintf(round.provider, sizeof round.provider, "%s", op->provider);
-        snprintf(round.round_id, sizeof round.round_id, "%s", op->round_id);
-        snprintf(round.player, sizeof round.player, "%s", op->player);
-        snprintf(round.game, sizeof round.game, "%s", op->game);
-        round.created_at = now;
-    }
-    if (fresh || op->close_round) {
-        round.closed = round.closed || op->close_round;
+    if (op->close_round) { /* an open round with bets only needs no row of its own */
+        if (fresh)
+            new_round(op, &round, now);
+        round.closed = true;
         round.updated_at = now;
         if (!is_ok(pb_store_wallet_round_put(c, &round)))
             return PB_ERR_INTERNAL;
@@ -304,8 +309,11 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         return PB_OK;
     }
     pb_store_wallet_round round;
-    if (!is_ok(pb_store_wallet_round_get(c, op->provider, op->round_id, &round)))
-        return PB_ERR_INTERNAL; /* a placed bet always has its round */
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
+    if (rc == PB_STORE_NOT_FOUND)
+        new_round(op, &round, pb_ledger_tx_now(tx)); /* bets only so far */
+    else if (!is_ok(rc))
+        return PB_ERR_INTERNAL;
     if (round.closed) {
         op->result = PB_ERR_ROUND_CLOSED;
         return PB_OK;
@@ -368,9 +376,10 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
         return PB_OK;
     }
     pb_store_wallet_round round;
-    if (!is_ok(pb_store_wallet_round_get(c, op->provider, bet.round_id, &round)))
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, bet.round_id, &round);
+    if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
-    if (round.has_win) {
+    if (rc == PB_STORE_OK && round.has_win) {
         op->result = PB_ERR_ROUND_HAS_WIN;
         return PB_OK;
     }
@@ -397,12 +406,7 @@ static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
     pb_store_wallet_round round;
     pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
     if (rc == PB_STORE_NOT_FOUND) {
-        memset(&round, 0, sizeof round);
-        snprintf(round.provider, sizeof round.provider, "%s", op->provider);
-        snprintf(round.round_id, sizeof round.round_id, "%s", op->round_id);
-        snprintf(round.player, sizeof round.player, "%s", op->player);
-        snprintf(round.game, sizeof round.game, "%s", op->game);
-        round.created_at = now;
+        new_round(op, &round, now);
     } else if (!is_ok(rc)) {
         return PB_ERR_INTERNAL;
     } else if (strcmp(round.player, op->player) != 0) {

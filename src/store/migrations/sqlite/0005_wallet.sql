@@ -8,7 +8,10 @@
 -- hash (to tell a duplicate from a conflicting reuse of the id), the outcome,
 -- and the response the protocol adapter rendered, returned again byte for byte
 -- to a duplicate. INSERT-only.
+-- A rowid table: rows (with their responses) are appended in the order they were
+-- decided; the lookup by (provider, tx_id) goes through a narrow index.
 CREATE TABLE wallet_op (
+    seq             INTEGER PRIMARY KEY,
     provider        TEXT    NOT NULL,
     tx_id           TEXT    NOT NULL,
     kind            INTEGER NOT NULL,  -- 1 bet, 2 win, 3 rollback, 4 round close
@@ -30,10 +33,9 @@ CREATE TABLE wallet_op (
     transfer_id     BLOB,              -- the first ledger transfer, NULL when none
     response_status INTEGER NOT NULL,
     response        BLOB    NOT NULL,
-    created_at      INTEGER NOT NULL,
-    PRIMARY KEY (provider, tx_id)
-) WITHOUT ROWID;
-CREATE INDEX wallet_op_player ON wallet_op (player, created_at);
+    created_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX wallet_op_tx ON wallet_op (provider, tx_id);
 
 -- A bet and what became of it. state: 'placed', 'rolled_back', or 'tombstone'
 -- (a rollback arrived for a bet never seen: the bet is refused if it comes later).
@@ -51,8 +53,9 @@ CREATE TABLE wallet_bet (
     PRIMARY KEY (provider, bet_tx_id)
 ) WITHOUT ROWID;
 
--- A provider's round: whose it is, whether a win was paid on it (a rollback is then
--- refused) and whether it is closed (no more bets or wins).
+-- A provider's round once something happened to it besides bets: a win was paid
+-- on it (a rollback is then refused) or it was closed (no more bets or wins). A
+-- round with bets only has no row here: its bets (wallet_bet) say whose it is.
 CREATE TABLE wallet_round (
     provider    TEXT    NOT NULL,
     round_id    TEXT    NOT NULL,
