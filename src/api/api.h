@@ -41,6 +41,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-admin */
     /* @api-app-fields-sim */
     /* @api-app-fields-provider-hub88 */
+    struct pb_api_hub88 *hub88; /* Hub88 providers and their RSA keys, cached (provider_hub88.c) */
     /* @api-app-fields-provider-native */
     /* @api-app-fields-cashier */
     /* @api-app-fields-catalog */
@@ -108,6 +109,17 @@ void pb_api_player_session_revoke(pb_http_request *req, void *app);
 /* @api-handlers-admin */
 /* @api-handlers-sim */
 /* @api-handlers-provider-hub88 */
+/* ---- provider_hub88.c: the Hub88-compatible operator wallet (RSA-signed, public) ---- */
+typedef struct pb_api_hub88 pb_api_hub88;
+/* The provider cache into app->hub88. 0, or -1 with a reason in err. */
+int pb_api_hub88_open(pb_api_app *app, char *err, size_t errcap);
+/* Frees app->hub88 (NULL is fine). */
+void pb_api_hub88_close(pb_api_app *app);
+void pb_api_hub88_user_info(pb_http_request *req, void *app);
+void pb_api_hub88_user_balance(pb_http_request *req, void *app);
+void pb_api_hub88_bet(pb_http_request *req, void *app);
+void pb_api_hub88_win(pb_http_request *req, void *app);
+void pb_api_hub88_rollback(pb_http_request *req, void *app);
 /* @api-handlers-provider-native */
 /* @api-handlers-cashier */
 /* @api-handlers-catalog */

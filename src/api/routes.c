@@ -29,6 +29,16 @@ const pb_route pb_api_routes[] = {
     /* @api-routes-admin */
     /* @api-routes-sim */
     /* @api-routes-provider-hub88 */
+    {"POST", "/v1/providers/{provider}/hub88/user/info", NULL, pb_api_hub88_user_info,
+     "provider.hub88.user_info"},
+    {"POST", "/v1/providers/{provider}/hub88/user/balance", NULL, pb_api_hub88_user_balance,
+     "provider.hub88.user_balance"},
+    {"POST", "/v1/providers/{provider}/hub88/transaction/bet", NULL, pb_api_hub88_bet,
+     "provider.hub88.bet"},
+    {"POST", "/v1/providers/{provider}/hub88/transaction/win", NULL, pb_api_hub88_win,
+     "provider.hub88.win"},
+    {"POST", "/v1/providers/{provider}/hub88/transaction/rollback", NULL, pb_api_hub88_rollback,
+     "provider.hub88.rollback"},
     /* @api-routes-provider-native */
     /* @api-routes-cashier */
     /* @api-routes-catalog */

@@ -1,0 +1,432 @@
+/*
+ * provider_hub88.c — the Hub88-compatible operator wallet over HTTP: the
+ * callback base URL an operator gives Hub88 is
+ * https://<host>/v1/providers/<code>/hub88, where <code> is a catalog provider
+ * whose protocol is "hub88".
+ *
+ *   POST /v1/providers/{provider}/hub88/user/info             public (RSA-signed)
+ *   POST /v1/providers/{provider}/hub88/user/balance          public (RSA-signed)
+ *   POST /v1/providers/{provider}/hub88/transaction/bet       public (RSA-signed)
+ *   POST /v1/providers/{provider}/hub88/transaction/win       public (RSA-signed)
+ *   POST /v1/providers/{provider}/hub88/transaction/rollback  public (RSA-signed)
+ *
+ * One flow for every call: the provider (and its parsed RSA key) from a small
+ * in-memory cache with a short TTL → X-Hub88-Signature over the raw body →
+ * strict parsing (hub88.c) → the launch token (catalog) → the call:
+ *   info     the player (identity): country, brand code;
+ *   balance  the player's balances (wallet), token must be live;
+ *   bet      token live, currency = the launch's, game playable for the brand
+ *            with the amount within its limits (catalog), then the wallet;
+ *   win      currency = the launch's, the game known, then the wallet;
+ *   rollback the wallet (never refused for an expired token or a game).
+ * Money calls are submitted to the wallet core (pb_wallet_game_submit_async)
+ * and answered from its done callback, durable first; the worker does not wait.
+ *
+ * Answers are HTTP 200 with a Hub88 status in the body (see hub88.c for the
+ * mapping and the decisions taken where the public reference is silent). A
+ * provider code that is not a Hub88 provider is 404 PROVIDER_NOT_FOUND in the
+ * pitboss envelope: that URL is no Hub88 endpoint, and the call is retried by
+ * Hub88 until the operator fixes the configuration.
+ *
+ * The request context lives in pb_http_alloc() memory; the parsed document is
+ * freed, and the wallet op released, right before the one reply.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "provider/hub88.h"
+#include "tenancy/tenancy.h"
+#include "wallet/wallet.h"
+
+#define CACHE_TTL_US (5 * 1000000LL) /* a provider change is seen within 5 s */
+#define CACHE_SLOTS 32
+
+/* ---- the provider cache ------------------------------------------------- */
+
+typedef struct cached_provider {
+    char code[PB_PROVIDER_CODE_MAX + 1];
+    bool hub88;          /* found, protocol "hub88" */
+    pb_hub88_key *key;   /* NULL when the stored PEM is not a usable key */
+    int64_t loaded_us;   /* monotonic; 0 = empty slot */
+} cached_provider;
+
+struct pb_api_hub88 {
+    pthread_mutex_t mu;
+    cached_provider slot[CACHE_SLOTS];
+};
+
+int pb_api_hub88_open(pb_api_app *app, char *err, size_t errcap)
+{
+    pb_api_hub88 *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    app->hub88 = h;
+    return 0;
+}
+
+void pb_api_hub88_close(pb_api_app *app)
+{
+    pb_api_hub88 *h = app->hub88;
+    if (!h)
+        return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        pb_hub88_key_unref(h->slot[i].key);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+    app->hub88 = NULL;
+}
+
+/* What a request needs to know about its provider. */
+typedef struct provider_view {
+    bool hub88;
+    pb_hub88_key *key; /* a reference of the caller's (unref when done) */
+} provider_view;
+
+/* Reads the provider from the catalog into a slot (the lock is not held). */
+static pb_err load_provider(pb_store_conn *c, const char *code, cached_provider *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->code, sizeof out->code, "%s", code);
+    pb_provider *p = malloc(sizeof *p);
+    if (!p)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_catalog_provider_get(c, code, p);
+    if (e == PB_OK && strcmp(p->protocol, "hub88") == 0) {
+        out->hub88 = true;
+        pb_err ke = pb_hub88_key_load(p->public_key_pem, strlen(p->public_key_pem), &out->key);
+        if (ke != PB_OK)
+            pb_log(PB_LOG_WARN, "hub88.key", "provider %s: its public key is not a usable RSA key",
+                   code);
+        if (ke == PB_ERR_INTERNAL)
+            e = ke;
+    } else if (e == PB_ERR_PROVIDER_NOT_FOUND) {
+        e = PB_OK; /* remembered as "not a Hub88 provider" */
+    }
+    free(p);
+    out->loaded_us = pb_time_mono_us();
+    return e;
+}
+
+/* The provider, from the cache when fresh. PB_OK, STORE_UNAVAILABLE or INTERNAL. */
+static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *code,
+                            provider_view *out)
+{
+    memset(out, 0, sizeof *out);
+    pb_api_hub88 *h = a->hub88;
+    int64_t now = pb_time_mono_us();
+    pthread_mutex_lock(&h->mu);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        cached_provider *s = &h->slot[i];
+        if (s->loaded_us && now - s->loaded_us < CACHE_TTL_US && strcmp(s->code, code) == 0) {
+            out->hub88 = s->hub88;
+            out->key = pb_hub88_key_ref(s->key);
+            pthread_mutex_unlock(&h->mu);
+            return PB_OK;
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c)
+        return PB_ERR_STORE_UNAVAILABLE;
+    cached_provider fresh;
+    pb_err e = load_provider(c, code, &fresh);
+    if (e != PB_OK)
+        return e;
+    out->hub88 = fresh.hub88;
+    out->key = pb_hub88_key_ref(fresh.key);
+
+    /* keep it: the same code's slot, else an empty or the oldest one */
+    pthread_mutex_lock(&h->mu);
+    cached_provider *victim = &h->slot[0];
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        cached_provider *s = &h->slot[i];
+        if (s->loaded_us && strcmp(s->code, code) == 0) {
+            victim = s;
+            break;
+        }
+        if (s->loaded_us < victim->loaded_us)
+            victim = s;
+    }
+    pb_hub88_key *old = victim->key;
+    *victim = fresh;
+    pthread_mutex_unlock(&h->mu);
+    pb_hub88_key_unref(old);
+    return PB_OK;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+/* Sends a rendered response (and frees it); 500 INTERNAL when rendering failed. */
+static void send(pb_http_request *req, int rc, pb_wallet_response *r)
+{
+    if (rc != 0 || !r->body) {
+        free(r->body);
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_text(req, r->status, "application/json", r->body, r->body_len);
+    free(r->body);
+}
+
+/* Renders {"user"?,"status","request_uuid"?} for a refusal without a balance:
+ * HTTP 200, but 500 / 503 when nothing could be decided. */
+static int render_refusal(pb_err e, const char *user, const char *request_uuid,
+                          pb_wallet_response *out)
+{
+    int status = e == PB_ERR_INTERNAL ? 500 : e == PB_ERR_STORE_UNAVAILABLE ? 503 : 200;
+    return pb_hub88_render_status(status, pb_hub88_status_for(e), user, request_uuid, NULL, 0,
+                                  out);
+}
+
+/* Replies with a refusal. */
+static void reply_status(pb_http_request *req, pb_err e, const char *user,
+                         const char *request_uuid)
+{
+    pb_wallet_response r = {0};
+    send(req, render_refusal(e, user, request_uuid, &r), &r);
+}
+
+/* ---- money calls: the wallet answers later ------------------------------ */
+
+typedef struct money_call {
+    pb_http_request *req;
+    pb_hub88_request r;
+    pb_wallet_op op;
+    atomic_int state; /* 0: submitting; 1: the handler has suspended; 2: the wallet is done */
+} money_call;
+
+/* Renders the answer, frees what the call holds, replies. */
+static void money_reply(money_call *m)
+{
+    pb_wallet_response out;
+    int rc = pb_hub88_answer(&m->op, m->r.request_uuid, &out);
+    if (m->op.result == PB_ERR_INTERNAL)
+        pb_log(PB_LOG_ERROR, "hub88.wallet", "%s %s failed (trace %s)",
+               pb_hub88_call_path(m->r.call), m->op.tx_id, pb_http_trace_id(m->req));
+    pb_http_request *req = m->req;
+    pb_wallet_op_release(&m->op);
+    pb_hub88_request_free(&m->r);
+    send(req, rc, &out); /* m lives in the request's memory: not touched after this */
+}
+
+/* The wallet's done callback: whoever comes second (this or the handler) replies. */
+static void money_done(void *ctx, pb_wallet_op *op)
+{
+    (void)op;
+    money_call *m = ctx;
+    if (atomic_exchange(&m->state, 2) == 1)
+        money_reply(m);
+}
+
+/* Submits m->op; the reply comes from money_done or right here. */
+static void money_submit(pb_api_app *a, money_call *m)
+{
+    pb_http_request *req = m->req;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        m->op.result = PB_ERR_STORE_UNAVAILABLE;
+        money_reply(m);
+        return;
+    }
+    if (pb_wallet_game_submit_async(a->wallet, c, &m->op, money_done, m) != PB_OK) {
+        m->op.result = PB_ERR_INTERNAL; /* done will not be called */
+        money_reply(m);
+        return;
+    }
+    /* the synchronous part (player gate, accounts) is over: give the connection
+     * back and let the worker go; the wallet may already be done */
+    pb_http_suspend(req);
+    if (atomic_exchange(&m->state, 1) == 2)
+        money_reply(m);
+}
+
+/* ---- the handler -------------------------------------------------------- */
+
+/* Refuses a launch that does not belong to the request's user or has expired. */
+static pb_err check_launch(const pb_hub88_request *r, const pb_launch *l)
+{
+    if (strcmp(r->user, l->player_public_id) != 0)
+        return PB_ERR_TOKEN_INVALID; /* a token of another user */
+    if (pb_hub88_call_needs_live_token(r->call) && l->expires_at <= pb_time_now_us())
+        return PB_ERR_TOKEN_EXPIRED;
+    return PB_OK;
+}
+
+/* user/info: the player and their brand. Renders into out. */
+static int user_info(pb_http_request *req, const pb_hub88_request *r, pb_wallet_response *out)
+{
+    pb_store_conn *c = pb_http_conn(req);
+    pb_player *p = pb_http_alloc(req, sizeof *p);
+    pb_brand *b = pb_http_alloc(req, sizeof *b);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE
+               : !p || !b ? PB_ERR_INTERNAL
+                          : pb_identity_player_get(c, NULL, r->user, p);
+    if (e == PB_OK)
+        e = pb_tenancy_brand_get(c, p->brand_id, b);
+    if (e != PB_OK)
+        return render_refusal(e, e == PB_ERR_PLAYER_NOT_FOUND ? NULL : r->user, r->request_uuid,
+                              out);
+    return pb_hub88_render_info(r->user, r->request_uuid, p->country, b->code, out);
+}
+
+/* user/balance: what the player can stake. Renders into out. */
+static int user_balance(pb_http_request *req, const pb_hub88_request *r, const pb_launch *l,
+                        pb_wallet_response *out)
+{
+    pb_store_conn *c = pb_http_conn(req);
+    pb_wallet_balance bal;
+    pb_err e = c ? pb_wallet_balance_get(c, l->brand_code, l->player_public_id, l->currency, &bal)
+                 : PB_ERR_STORE_UNAVAILABLE;
+    const pb_currency *cur = pb_currency_find(l->currency);
+    if (e == PB_OK && !cur)
+        e = PB_ERR_INTERNAL;
+    if (e != PB_OK)
+        return render_refusal(e, r->user, r->request_uuid, out);
+    return pb_hub88_render_status(200, PB_HUB88_RS_OK, r->user, r->request_uuid, cur,
+                                  pb_hub88_balance(bal.cash, bal.held, bal.bonus, cur), out);
+}
+
+/* The catalog's checks of a bet or a win before the wallet sees it. */
+static pb_err money_checks(pb_store_conn *c, const char *provider, const pb_hub88_request *r,
+                           const pb_launch *l)
+{
+    if (r->call == PB_HUB88_ROLLBACK)
+        return PB_OK; /* a rollback must always be able to give the money back */
+    if (strcmp(r->currency, l->currency) != 0)
+        return PB_ERR_CURRENCY_MISMATCH;
+    if (r->call == PB_HUB88_WIN) {
+        /* the game exists; whether it is still offered does not matter to a win */
+        pb_game *g = malloc(sizeof *g);
+        if (!g)
+            return PB_ERR_INTERNAL;
+        pb_err e = pb_catalog_game_get(c, provider, r->game_code, g);
+        free(g);
+        return e;
+    }
+    if (r->is_free)
+        return PB_ERR_FORBIDDEN; /* free bets (Hub88 rewards) are not supported: RS_ERROR_UNKNOWN */
+    return pb_catalog_game_playable(c, provider, r->game_code, l->brand_code, l->currency,
+                                    r->amount_minor, NULL);
+}
+
+static void handle(pb_http_request *req, void *app, pb_hub88_call call)
+{
+    pb_api_app *a = app;
+    const char *code = pb_http_param(req, "provider");
+    size_t len;
+    const char *body = pb_http_body(req, &len);
+    char request_uuid[PB_HUB88_REQUEST_UUID_MAX + 1];
+
+    provider_view pv;
+    pb_err e = code && strlen(code) <= PB_PROVIDER_CODE_MAX ? provider_find(a, req, code, &pv)
+                                                            : PB_OK;
+    if (e != PB_OK) {
+        pb_hub88_peek_request_uuid(body, len, request_uuid);
+        reply_status(req, e, NULL, request_uuid);
+        return;
+    }
+    if (!code || strlen(code) > PB_PROVIDER_CODE_MAX || !pv.hub88) {
+        pb_hub88_key_unref(pv.key);
+        pb_http_reply_error(req, PB_ERR_PROVIDER_NOT_FOUND, NULL);
+        return;
+    }
+    e = pb_hub88_verify(pv.key, pb_http_header(req, PB_HUB88_HEADER_SIGNATURE), body, len);
+    pb_hub88_key_unref(pv.key);
+    if (e != PB_OK) {
+        pb_hub88_peek_request_uuid(body, len, request_uuid);
+        reply_status(req, e, NULL, request_uuid);
+        return;
+    }
+
+    money_call *m = pb_http_alloc(req, sizeof *m);
+    if (!m) {
+        pb_hub88_peek_request_uuid(body, len, request_uuid);
+        reply_status(req, PB_ERR_INTERNAL, NULL, request_uuid);
+        return;
+    }
+    m->req = req;
+    pb_json_error jerr;
+    const char *ct = pb_http_header(req, "Content-Type");
+    if ((e = pb_hub88_parse(call, body, len, ct ? ct : "", &m->r, &jerr)) != PB_OK) {
+        pb_hub88_peek_request_uuid(body, len, request_uuid);
+        reply_status(req, e, NULL, request_uuid);
+        return;
+    }
+    pb_hub88_request *r = &m->r;
+    snprintf(request_uuid, sizeof request_uuid, "%s", r->request_uuid);
+    pb_wallet_response out = {0};
+    int rc;
+    if (call == PB_HUB88_USER_INFO) {
+        rc = user_info(req, r, &out);
+        pb_hub88_request_free(r); /* before the reply: r lives in the request's memory */
+        send(req, rc, &out);
+        return;
+    }
+
+    pb_store_conn *c = pb_http_conn(req);
+    pb_launch *l = pb_http_alloc(req, sizeof *l);
+    e = !c ? PB_ERR_STORE_UNAVAILABLE
+        : !l ? PB_ERR_INTERNAL
+             : pb_catalog_launch_resolve(c, code, r->token, l);
+    if (e == PB_OK)
+        e = check_launch(r, l);
+    if (e == PB_OK && call == PB_HUB88_USER_BALANCE) {
+        rc = user_balance(req, r, l, &out);
+        pb_hub88_request_free(r);
+        send(req, rc, &out);
+        return;
+    }
+    if (e == PB_OK)
+        e = money_checks(c, code, r, l);
+    if (e == PB_OK) {
+        pb_hub88_player who = {.brand = l->brand_code, .player = l->player_public_id,
+                               .currency = l->currency};
+        e = pb_hub88_to_op(r, code, &who, pb_http_trace_id(req), &m->op);
+    }
+    if (e != PB_OK) {
+        /* the user is echoed only once the token has shown it is who they say */
+        bool known = e != PB_ERR_TOKEN_INVALID && e != PB_ERR_STORE_UNAVAILABLE &&
+                     e != PB_ERR_INTERNAL;
+        rc = render_refusal(e, known ? r->user : NULL, request_uuid, &out);
+        pb_hub88_request_free(r);
+        send(req, rc, &out);
+        return;
+    }
+    money_submit(a, m);
+}
+
+void pb_api_hub88_user_info(pb_http_request *req, void *app)
+{
+    handle(req, app, PB_HUB88_USER_INFO);
+}
+
+void pb_api_hub88_user_balance(pb_http_request *req, void *app)
+{
+    handle(req, app, PB_HUB88_USER_BALANCE);
+}
+
+void pb_api_hub88_bet(pb_http_request *req, void *app)
+{
+    handle(req, app, PB_HUB88_BET);
+}
+
+void pb_api_hub88_win(pb_http_request *req, void *app)
+{
+    handle(req, app, PB_HUB88_WIN);
+}
+
+void pb_api_hub88_rollback(pb_http_request *req, void *app)
+{
+    handle(req, app, PB_HUB88_ROLLBACK);
+}
