@@ -56,6 +56,15 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 # @rbac-provider-native
 # @rbac-cashier
 # @rbac-catalog
+admin.providers.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
+admin.providers.create   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
+admin.providers.get      games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
+admin.providers.update   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
+admin.games.list         games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
+admin.games.create       games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
+admin.games.get          games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
+admin.games.update       games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
+admin.brands.games.set   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B
 # @rbac-wallet
 admin.players.adjust     finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   404P
 """

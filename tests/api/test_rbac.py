@@ -80,6 +80,14 @@ class World:
         self.callers["expired"] = gone
         # @rbac-setup-wallet
         # @rbac-setup-catalog
+        self.catalog_seq = iter(range(1, 1000000))  # own counter: self.n picks the login probe
+        expect(admin.call("POST", "/v1/admin/providers",
+                          {"code": "rbac-prov", "name": "RBAC Provider", "protocol": "native"}), 201)
+        expect(admin.call("POST", "/v1/admin/providers/rbac-prov/games",
+                          {"code": "rbac-game", "name": "RBAC Game", "category": "slots",
+                           "rtp_bp": 9600, "volatility": "medium",
+                           "limits": [{"currency": "EUR", "min_bet": "0.10", "max_bet": "100.00"}]}),
+               201)
         # @rbac-setup-cashier
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
@@ -137,6 +145,26 @@ class World:
                                               "amount": "1.00", "reason": f"matrix {caller_name}",
                                               "idempotency_key": self.unique("adj")}),
             # @rbac-requests-catalog
+            "admin.providers.list": lambda: ("GET", "/v1/admin/providers?limit=10", None),
+            "admin.providers.create": lambda: ("POST", "/v1/admin/providers",
+                                               {"code": f"rbac-p{next(self.catalog_seq)}",
+                                                "name": "Matrix", "protocol": "native"}),
+            "admin.providers.get": lambda: ("GET", "/v1/admin/providers/rbac-prov", None),
+            "admin.providers.update": lambda: ("PATCH", "/v1/admin/providers/rbac-prov",
+                                               {"name": f"RBAC {caller_name}"}),
+            "admin.games.list": lambda: ("GET", "/v1/admin/games?provider=rbac-prov", None),
+            "admin.games.create": lambda: ("POST", "/v1/admin/providers/rbac-prov/games",
+                                           {"code": f"rbac-g{next(self.catalog_seq)}",
+                                            "name": "Matrix", "category": "table",
+                                            "rtp_bp": 9900, "volatility": "low"}),
+            "admin.games.get": lambda: ("GET", "/v1/admin/providers/rbac-prov/games/rbac-game",
+                                        None),
+            "admin.games.update": lambda: ("PATCH",
+                                           "/v1/admin/providers/rbac-prov/games/rbac-game",
+                                           {"name": f"RBAC game {caller_name}"}),
+            "admin.brands.games.set": lambda: ("PUT",
+                                               "/v1/admin/brands/alpha/games/rbac-prov/rbac-game",
+                                               {"enabled": next(self.catalog_seq) % 2 == 0}),
             # @rbac-requests-cashier
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
