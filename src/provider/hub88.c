@@ -472,7 +472,8 @@ void pb_hub88_peek_request_uuid(const char *body, size_t len,
     out[0] = '\0';
     if (!body || len == 0)
         return;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    /* integers as reals: a number beyond int64 elsewhere in the body does not hide it */
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
     json_t *v = json_object_get(doc, "request_uuid");
     if (json_is_string(v) && request_uuid_ok(json_string_value(v), json_string_length(v)))
         memcpy(out, json_string_value(v), json_string_length(v) + 1);

@@ -520,6 +520,9 @@ static void test_peek_request_uuid(void **state)
     const char *ok = "{\"request_uuid\":\"583c985f-fee6-4c0e-bbf5-308aad6265af\",\"x\":1}";
     pb_hub88_peek_request_uuid(ok, strlen(ok), out);
     assert_string_equal(out, "583c985f-fee6-4c0e-bbf5-308aad6265af");
+    const char *big = "{\"amount\":99999999999999999999999,\"request_uuid\":\"q-9\"}";
+    pb_hub88_peek_request_uuid(big, strlen(big), out);
+    assert_string_equal(out, "q-9");
     const char *bad[] = {"{\"request_uuid\":\"a\\\"b\"}", "{\"request_uuid\":7}", "nope", "",
                          "{\"request_uuid\":\"\"}", "[\"request_uuid\"]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
