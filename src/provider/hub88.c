@@ -677,10 +677,10 @@ int pb_hub88_answer(const pb_wallet_op *op, const char *request_uuid, pb_wallet_
                                       PB_HUB88_RS_ERROR_UNKNOWN, NULL, request_uuid, NULL, 0,
                                       out);
     if (op->response.status != 0 && op->response.body) {
-        if (op->duplicate) {
-            if (pb_hub88_with_request_uuid(op->response.body, op->response.body_len,
-                                           request_uuid, out) != 0)
-                return -1;
+        /* a duplicate: this request's request_uuid in the original's bytes (a stored
+         * body without one is sent as it is) */
+        if (op->duplicate && pb_hub88_with_request_uuid(op->response.body, op->response.body_len,
+                                                        request_uuid, out) == 0) {
             out->status = op->response.status;
             return 0;
         }

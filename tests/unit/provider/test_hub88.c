@@ -764,8 +764,18 @@ static void test_answer(void **state)
     assert_body(&r, 503, "{\"status\":\"RS_ERROR_UNKNOWN\",\"request_uuid\":\"q\"}");
     free(r.body);
 
-    /* the rewrite needs the key */
+    /* the rewrite needs the key; a stored body without one is sent as it is */
     assert_int_equal(pb_hub88_with_request_uuid("{\"status\":\"RS_OK\"}", 18, "q", &r), -1);
+    op.result = PB_OK;
+    op.duplicate = true;
+    op.response.status = 200;
+    op.response.body = calloc(1, 32);
+    strcpy(op.response.body, "{\"status\":\"RS_OK\"}");
+    op.response.body_len = 18;
+    assert_int_equal(pb_hub88_answer(&op, "q", &r), 0);
+    assert_body(&r, 200, "{\"status\":\"RS_OK\"}");
+    free(r.body);
+    free(op.response.body);
 }
 
 int main(void)
