@@ -44,6 +44,7 @@ class World:
         self.env = env
         self.callers = {}
         self.n = 0
+        self.probe_n = 0  # its own counter: unique() calls must not change which probe logs in
         self.enrolled = {}
 
     def unique(self, prefix):
@@ -175,8 +176,8 @@ class World:
     def probe_login(self):
         """A valid login: a member not yet enrolled gets a setup session (no TOTP
         step is used up); two probes share the calls (per-account limit)."""
-        s = self.probes[self.n % 2]
-        self.n += 1
+        s = self.probes[self.probe_n % 2]
+        self.probe_n += 1
         return {"email": s.email, "password": s.password}
 
     def confirm_code(self, caller_name):
