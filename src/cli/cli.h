@@ -12,6 +12,7 @@ int pb_cmd_bench_game(int argc, char **argv);
 int pb_cmd_demo(int argc, char **argv);
 /* @cli-commands */
 /* @cli-commands-sim */
+int pb_cmd_sim(int argc, char **argv);
 /* @cli-commands-provider-hub88 */
 /* @cli-commands-provider-native */
 /* @cli-commands-cashier */

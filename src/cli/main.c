@@ -19,6 +19,8 @@ static void usage(FILE *f)
           "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
           /* @cli-usage */
           /* @cli-usage-sim */
+          "  sim provider [options]          play as a game provider against a running server and check\n"
+          "                                  every balance against the simulator's books (see --help)\n"
           /* @cli-usage-provider-hub88 */
           /* @cli-usage-provider-native */
           /* @cli-usage-cashier */
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
         return pb_cmd_demo(argc - 1, argv + 1);
     /* @cli-dispatch */
     /* @cli-dispatch-sim */
+    if (strcmp(cmd, "sim") == 0)
+        return pb_cmd_sim(argc - 1, argv + 1);
     /* @cli-dispatch-provider-hub88 */
     /* @cli-dispatch-provider-native */
     /* @cli-dispatch-cashier */
