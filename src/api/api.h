@@ -43,6 +43,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-provider-hub88 */
     struct pb_api_hub88 *hub88; /* Hub88 providers and their RSA keys, cached (provider_hub88.c) */
     /* @api-app-fields-provider-native */
+    struct pb_api_native *native; /* native providers and their secrets, cached (provider_native.c) */
     /* @api-app-fields-cashier */
     /* @api-app-fields-catalog */
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
@@ -121,6 +122,18 @@ void pb_api_hub88_bet(pb_http_request *req, void *app);
 void pb_api_hub88_win(pb_http_request *req, void *app);
 void pb_api_hub88_rollback(pb_http_request *req, void *app);
 /* @api-handlers-provider-native */
+/* ---- provider_native.c: the pitboss native seamless wallet protocol (HMAC-signed, public) ---- */
+typedef struct pb_api_native pb_api_native;
+/* The provider cache into app->native. 0, or -1 with a reason in err. */
+int pb_api_native_open(pb_api_app *app, char *err, size_t errcap);
+/* Frees app->native (NULL is fine). */
+void pb_api_native_close(pb_api_app *app);
+void pb_api_native_session(pb_http_request *req, void *app);
+void pb_api_native_balance(pb_http_request *req, void *app);
+void pb_api_native_bet(pb_http_request *req, void *app);
+void pb_api_native_win(pb_http_request *req, void *app);
+void pb_api_native_rollback(pb_http_request *req, void *app);
+void pb_api_native_round_close(pb_http_request *req, void *app);
 /* @api-handlers-cashier */
 /* @api-handlers-catalog */
 /* ---- admin_catalog.c: providers, games, the per-brand switch (staff) ---- */

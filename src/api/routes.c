@@ -40,6 +40,13 @@ const pb_route pb_api_routes[] = {
     {"POST", "/v1/providers/{provider}/hub88/transaction/rollback", NULL, pb_api_hub88_rollback,
      "provider.hub88.rollback"},
     /* @api-routes-provider-native */
+    {"POST", "/v1/providers/{provider}/session", NULL, pb_api_native_session, "native.session"},
+    {"POST", "/v1/providers/{provider}/balance", NULL, pb_api_native_balance, "native.balance"},
+    {"POST", "/v1/providers/{provider}/bet", NULL, pb_api_native_bet, "native.bet"},
+    {"POST", "/v1/providers/{provider}/win", NULL, pb_api_native_win, "native.win"},
+    {"POST", "/v1/providers/{provider}/rollback", NULL, pb_api_native_rollback, "native.rollback"},
+    {"POST", "/v1/providers/{provider}/round/close", NULL, pb_api_native_round_close,
+     "native.round_close"},
     /* @api-routes-cashier */
     /* @api-routes-catalog */
     {"GET", "/v1/admin/providers", "games.read", pb_api_admin_providers_list,

@@ -226,6 +226,7 @@ static void serve_close(serve_state *s)
     /* @serve-close-provider-hub88 */
     pb_api_hub88_close(&s->app);
     /* @serve-close-provider-native */
+    pb_api_native_close(&s->app);
     /* @serve-close-cashier */
     /* @serve-close-catalog */
     /* @serve-close-wallet */
@@ -302,6 +303,10 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     /* @serve-open-cashier */
     /* @serve-open-provider-native */
+    if (pb_api_native_open(&s->app, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     /* @serve-open-provider-hub88 */
     if (pb_api_hub88_open(&s->app, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
