@@ -679,6 +679,11 @@ class Run:
 LIVE_PERMS = {}
 
 
+OTHER_SUITES = ("/v1/admin/providers", "/v1/admin/games", "/v1/admin/brands/{brand}/games",
+                "/v1/admin/players/{id}/adjustments", "/v1/admin/withdrawals",
+                "/v1/admin/payments", "/v1/admin/deposits")
+
+
 def main():
     if len(sys.argv) < 3:
         print("1..0 # SKIP usage: test_admin.py PATH/TO/pitboss PATH/TO/ledger_fixture")
@@ -732,7 +737,9 @@ def main():
                     tap.ok(False, "skipped: setup failed")
                 return tap.done()
         run.bad_inputs(tap)
-        missing = env.spec.unexercised("/v1/admin/")
+        # the staff routes of later domains are exercised by their own suites
+        # (test_catalog.py, test_wallet.py, test_cashier.py)
+        missing = env.spec.unexercised("/v1/admin/", exclude=OTHER_SUITES)
         tap.ok(not missing, f"every staff operation had a 2xx and a 4xx answer validated against "
                f"openapi.yaml ({env.spec.checked} answers, {run.bad_count} refused requests)",
                "\n".join(missing))

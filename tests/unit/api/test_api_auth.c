@@ -307,8 +307,8 @@ static void test_wallet_reads_the_ledger(void **state)
     resp r = get(t, "/wallet", tk.access_token);
     expect(&r, 200, NULL);
     assert_string_equal(r.body,
-                        "{\"currency\":\"EUR\",\"cash\":\"0.00\",\"held\":\"0.00\","
-                        "\"available\":\"0.00\"}");
+                        "{\"currency\":\"EUR\",\"cash\":\"0.00\",\"bonus\":\"0.00\","
+                        "\"held\":\"0.00\",\"withdrawable\":\"0.00\",\"total\":\"0.00\"}");
     char owner[64];
     snprintf(owner, sizeof owner, "player:%s", pl.public_id);
     int64_t cash = account(t, owner, "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
@@ -320,8 +320,8 @@ static void test_wallet_reads_the_ledger(void **state)
     r = get(t, "/wallet", tk.access_token);
     expect(&r, 200, NULL);
     assert_string_equal(r.body,
-                        "{\"currency\":\"EUR\",\"cash\":\"12.34\",\"held\":\"1.00\","
-                        "\"available\":\"11.34\"}");
+                        "{\"currency\":\"EUR\",\"cash\":\"12.34\",\"bonus\":\"0.00\","
+                        "\"held\":\"1.00\",\"withdrawable\":\"11.34\",\"total\":\"11.34\"}");
     /* another player of the same brand sees their own (empty) wallet */
     ifx_player(&t->f, "demo", "poor@example.org");
     assert_int_equal(ifx_login(&t->f, "poor@example.org", NULL, &tk), PB_OK);
