@@ -24,6 +24,8 @@
 #include "wallet/wallet.h"
 
 #define PAGE_DEFAULT 50
+/* How long after expiry a launch is still found by wins and rollbacks (30 days). */
+#define LAUNCH_RETENTION_US (30LL * 24 * 3600 * 1000000)
 #define PAGE_MAX 100
 
 /* RFC 3339 text of a µs timestamp, or null. */
@@ -99,6 +101,10 @@ static pb_err launch_tx(pb_store_conn *c, void *ctx, const char **bad)
         e = pb_catalog_launch_for_player(c, x->provider, x->game, x->p->brand_code,
                                          x->p->subject_public_id, pl->currency, x->ttl_s,
                                          pb_time_now_us(), x->out);
+    /* launches are kept for as long as wins and rollbacks may still name them;
+     * each new launch clears what has been expired for longer than that */
+    if (e == PB_OK)
+        e = pb_catalog_launch_prune(c, pb_time_now_us() - LAUNCH_RETENTION_US, NULL);
     free(pl);
     return e;
 }
