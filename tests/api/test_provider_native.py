@@ -34,6 +34,9 @@ class Resp:
     def json(self):
         return json.loads(self.body)
 
+    def header(self, name):
+        return self.headers.get(name.lower())
+
 
 class Run:
     def __init__(self, env):
@@ -42,7 +45,8 @@ class Run:
     # ---- the provider side ----
 
     def post(self, path, body, secret=SECRET, ts=None, sig=None, raw=None, provider="studio",
-             headers=None):
+             headers=None, check=True):
+        """One signed call; the answer is validated against docs/openapi.yaml."""
         data = raw if raw is not None else json.dumps(body).encode()
         ts = str(int(time.time())) if ts is None else ts
         mac = "sha256=" + hmac.new(secret, ts.encode() + b"." + data, hashlib.sha256).hexdigest()
@@ -58,6 +62,8 @@ class Run:
             out = Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
         finally:
             c.close()
+        if check:
+            self.env.spec.check("POST", f"/v1/providers/{provider}/{path}", out)
         return out
 
     def signed_ok(self, r):
@@ -88,6 +94,21 @@ class Run:
 
     def ledger_rows(self):
         return self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
+
+    def money_state(self):
+        """Every row money or the wallet's decisions live in: equal before and after
+        a refusal means nothing moved and nothing was recorded."""
+        h = hashlib.sha256()
+        for t in ("ledger_transfer", "ledger_balance", "wallet_op", "wallet_bet", "wallet_round"):
+            rows = sorted(self.env.rows(f"SELECT * FROM {t}"), key=repr)
+            h.update(repr((t, rows)).encode())
+        return h.hexdigest()
+
+    def sign(self, ts, data, secret=SECRET):
+        return "sha256=" + hmac.new(secret, ts.encode() + b"." + data, hashlib.sha256).hexdigest()
+
+    def admin_patch(self, path, body):
+        expect(self.admin.call("PATCH", path, body), 200)
 
     def fund(self, player, balance, amount):
         expect(self.admin.call("POST", f"/v1/admin/players/{player}/adjustments",
@@ -129,7 +150,7 @@ class Run:
         self.client = Client(env, "127.0.3.20")
         self.players, self.access, self.tokens = {}, {}, {}
         for who, cur in (("alice", None), ("bob", None), ("carl", None), ("dora", None),
-                         ("uma", "USD")):
+                         ("erin", None), ("uma", "USD")):
             email = f"{who}@example.com"
             self.players[who] = register_player(self.client, "alpha", email, currency=cur)
             r = expect(self.client.call("POST", "/v1/player/login",
@@ -174,7 +195,33 @@ class Run:
         assert r.status == 401 and r.json()["error"]["code"] == "SIGNATURE_INVALID", r.body
         r = self.post("bet", body, provider="nobody")
         assert r.status == 404 and r.json()["error"]["code"] == "PROVIDER_NOT_FOUND", r.body
+        assert "x-pitboss-signature" not in r.headers, r.headers  # no secret to sign with
+        # malformed headers over a correctly signed body
+        state = self.money_state()
+        data = json.dumps(body).encode()
+        ts = str(int(time.time()))
+        mac = self.sign(ts, data)
+        ct = {"Content-Type": "application/json"}
+        for h in (dict(ct, **{"X-Pitboss-Signature": mac}),                       # no timestamp
+                  dict(ct, **{"X-Pitboss-Timestamp": ts}),                        # no signature
+                  dict(ct, **{"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": "sha256=" + mac[7:].upper()}),
+                  dict(ct, **{"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": mac[7:]}),
+                  dict(ct, **{"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": mac + "0"}),
+                  dict(ct, **{"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": mac[:-1]}),
+                  dict(ct, **{"X-Pitboss-Timestamp": ts + ".0", "X-Pitboss-Signature": mac})):
+            r = self.post("bet", None, raw=data, headers=h)
+            assert r.status == 401 and r.json()["error"]["code"] == "SIGNATURE_INVALID", (h, r.body)
+            assert self.signed_ok(r), "a known provider's refusals are signed too"
+        for bad_ts in ("17e8", "-1", " " + ts, "0x10", "1" * 13):  # signed, but not a timestamp
+            r = self.post("bet", body, ts=bad_ts)
+            assert r.status == 401 and r.json()["error"]["code"] == "SIGNATURE_INVALID", (bad_ts, r.body)
+        # the default window is 300 s either way
+        now = int(time.time())
+        for delta, want in ((-250, 200), (250, 200), (-400, 401), (400, 401)):
+            r = self.post("balance", {"token": self.tokens["alice"]}, ts=str(now + delta))
+            assert r.status == want, (delta, r.status, r.body)
         assert self.ledger_rows() == before
+        assert self.money_state() == state
 
     def split_and_proportional_win(self):
         r = self.bet("alice", "a-b1", "a-r1", "8.00")
@@ -188,7 +235,7 @@ class Run:
         # bonus share floor(1600 * 300 / 800) = 600, the rest to cash
         assert (w["cash_part"], w["bonus_part"], w["cash"], w["bonus"]) == \
             ("10.00", "6.00", "10.00", "13.00"), w
-        self.win_body = r.body
+        self.win_body, self.win_sig = r.body, r.headers["x-pitboss-signature"]
 
     def proportional_rollback(self):
         r = self.bet("alice", "a-b2", "a-r2", "12.00")  # cash 10.00 + bonus 2.00
@@ -200,7 +247,7 @@ class Run:
         assert (rb["cash_part"], rb["bonus_part"], rb["cash"], rb["bonus"]) == \
             ("10.00", "2.00", "10.00", "13.00"), rb
         assert "bet_found" not in rb, rb
-        self.rollback_body = r.body
+        self.rollback_body, self.rollback_sig = r.body, r.headers["x-pitboss-signature"]
 
     def duplicates(self):
         before = self.ledger_rows()
@@ -212,8 +259,13 @@ class Run:
                 (r1.status, r1.body, r1.headers.get("x-pitboss-signature")), (r.body, r1.body)
         r = self.win("alice", "a-w1", "a-r1", "a-b1", "16.00")
         assert r.status == 200 and r.body == self.win_body, (r.body, self.win_body)
+        assert r.headers["x-pitboss-signature"] == self.win_sig and self.signed_ok(r)
         r = self.rollback("alice", "a-rb2", "a-r2", "a-b2")
         assert r.status == 200 and r.body == self.rollback_body
+        assert r.headers["x-pitboss-signature"] == self.rollback_sig and self.signed_ok(r)
+        # the close_round default is part of the request: spelled out, it is the same request
+        r = self.win("alice", "a-w1", "a-r1", "a-b1", "16.00", close_round=True)
+        assert r.status == 200 and r.body == self.win_body, r.body
         assert self.ledger_rows() == before + 1  # only a-b3's one leg
         # the same id with other content
         for r in (self.bet("alice", "a-b3", "a-r3", "2.00"),
@@ -222,6 +274,88 @@ class Run:
             assert r.status == 409 and r.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT", r.body
             assert r.json()["balance"] == self.balance("alice")["balance"], r.body
         assert self.ledger_rows() == before + 1
+
+    def bonus_first(self):
+        erin = self.players["erin"]
+        self.admin_patch("/v1/admin/brands/alpha", {"settings": {"funding_policy": "bonus_first"}})
+        try:
+            self.fund(erin, "cash", "5.00")
+            self.fund(erin, "bonus", "3.00")
+            r = self.bet("erin", "e-b1", "e-r1", "4.00")
+            b = r.json()
+            assert r.status == 200 and (b["bonus_part"], b["cash_part"], b["cash"], b["bonus"]) == \
+                ("3.00", "1.00", "4.00", "0.00"), r.body
+            # bonus floor(1000 * 300 / 400) = 750, the rest to cash
+            r = self.win("erin", "e-w1", "e-r1", "e-b1", "10.00")
+            w = r.json()
+            assert r.status == 200 and (w["bonus_part"], w["cash_part"], w["cash"], w["bonus"]) == \
+                ("7.50", "2.50", "6.50", "7.50"), r.body
+            r = self.bet("erin", "e-b2", "e-r2", "9.00")
+            assert r.status == 200 and (r.json()["bonus_part"], r.json()["cash_part"]) == \
+                ("7.50", "1.50"), r.body
+            r = self.rollback("erin", "e-rb2", "e-r2", "e-b2")
+            rb = r.json()
+            assert r.status == 200 and (rb["bonus_part"], rb["cash_part"], rb["cash"], rb["bonus"]) == \
+                ("7.50", "1.50", "6.50", "7.50"), r.body
+            # the rounding remainder goes to cash: floor(100 * 750 / 850) = 88
+            r = self.bet("erin", "e-b3", "e-r3", "8.50")
+            assert r.status == 200 and (r.json()["bonus_part"], r.json()["cash_part"]) == \
+                ("7.50", "1.00"), r.body
+            r = self.win("erin", "e-w3", "e-r3", "e-b3", "1.00")
+            w = r.json()
+            assert r.status == 200 and (w["bonus_part"], w["cash_part"], w["cash"], w["bonus"]) == \
+                ("0.88", "0.12", "5.62", "0.88"), r.body
+            # a lost round: a zero win settles it and pays nothing
+            r = self.bet("erin", "e-b4", "e-r4", "0.50")
+            assert r.status == 200, r.body
+            r = self.win("erin", "e-w4", "e-r4", "e-b4", "0.00")
+            w = r.json()
+            assert r.status == 200 and (w["cash_part"], w["bonus_part"], w["balance"]) == \
+                ("0.00", "0.00", "6.00"), r.body
+        finally:
+            self.admin_patch("/v1/admin/brands/alpha", {"settings": {"funding_policy": "cash_first"}})
+
+    def provider_changes(self):
+        studio = "/v1/admin/providers/studio"
+        self.fund(self.players["bob"], "cash", "5.00")
+        r = self.bet("bob", "b-8", "b-r8", "1.00")
+        assert r.status == 200, r.body
+        self.admin_patch(studio, {"status": "disabled"})
+        time.sleep(1.2)  # the adapter caches a provider for at most 1 s
+        try:
+            state = self.money_state()
+            r = self.bet("bob", "b-9", "b-r9", "1.00")
+            assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
+            r = self.post("session", {"token": self.tokens["bob"]})
+            assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
+            assert self.money_state() == state
+            # money already staked is still settled
+            r = self.win("bob", "b-w8", "b-r8", "b-8", "2.00")
+            assert r.status == 200, r.body
+        finally:
+            self.admin_patch(studio, {"status": "active"})
+        # a narrower clock window, then a new secret
+        self.admin_patch(studio, {"timestamp_window_s": 10})
+        time.sleep(1.2)
+        now = int(time.time())
+        r = self.post("balance", {"token": self.tokens["bob"]}, ts=str(now - 60))
+        assert r.status == 401 and r.json()["error"]["code"] == "TIMESTAMP_STALE", r.body
+        r = self.post("balance", {"token": self.tokens["bob"]}, ts=str(now - 5))
+        assert r.status == 200, r.body
+        new = bytes.fromhex("a7" * 40)
+        self.admin_patch(studio, {"secret": new.hex(), "timestamp_window_s": 300})
+        time.sleep(1.2)
+        try:
+            r = self.post("balance", {"token": self.tokens["bob"]})
+            assert r.status == 401 and r.json()["error"]["code"] == "SIGNATURE_INVALID", r.body
+            r = self.post("balance", {"token": self.tokens["bob"]}, secret=new)
+            assert r.status == 200, r.body
+            assert r.headers["x-pitboss-signature"] == \
+                "sha256=" + hmac.new(new, r.body, hashlib.sha256).hexdigest()
+        finally:
+            self.admin_patch(studio, {"secret": SECRET.hex()})
+            time.sleep(1.2)
+        assert self.post("balance", {"token": self.tokens["bob"]}).status == 200
 
     def rollback_before_bet(self):
         before = self.ledger_rows()
@@ -252,6 +386,12 @@ class Run:
         r = self.bet("alice", "a-b6", "a-r6", "99.00")
         assert r.status == 422 and r.json()["error"]["code"] == "INSUFFICIENT_FUNDS", r.body
         assert r.json()["balance"] == b["balance"] and r.json()["cash"] == b["cash"], r.body
+        assert r.json()["bonus"] == b["bonus"] and r.json()["currency"] == "EUR", r.body
+        assert self.signed_ok(r)
+        again = self.bet("alice", "a-b6", "a-r6", "99.00")
+        assert (again.status, again.body, again.headers["x-pitboss-signature"]) == \
+            (r.status, r.body, r.headers["x-pitboss-signature"]), again.body
+        assert again.headers["traceparent"] != r.headers["traceparent"]  # another request
         assert self.balance("alice") == b
 
     def catalog_refusals(self):
@@ -300,10 +440,17 @@ class Run:
         self.fund(dora, "cash", "10.00")
         r = self.bet("dora", "d-b1", "d-r1", "1.00")
         assert r.status == 200, r.body
+        r = self.bet("dora", "d-b3", "d-r3", "1.00")
+        assert r.status == 200, r.body
         expect(self.admin.call("POST", f"/v1/admin/players/{dora}/block", {"reason": "test"}), 200)
+        state = self.money_state()
         r = self.bet("dora", "d-b2", "d-r2", "1.00")
         assert r.status == 403 and r.json()["error"]["code"] == "PLAYER_BLOCKED", r.body
+        assert r.json()["balance"] == "8.00" and self.signed_ok(r), r.body
+        assert self.money_state() == state  # not stored: decided again when retried
         r = self.win("dora", "d-w1", "d-r1", "d-b1", "2.50")
+        assert r.status == 200 and r.json()["cash"] == "10.50", r.body
+        r = self.rollback("dora", "d-rb3", "d-r3", "d-b3")
         assert r.status == 200 and r.json()["cash"] == "11.50", r.body
         expect(self.admin.call("POST", f"/v1/admin/players/{dora}/unblock", {"reason": "ok"}), 200)
 
@@ -336,14 +483,73 @@ class Run:
                           "currency": "EUR", "amount": "1.00", "bet_transaction_id": "x"},
              400, "UNKNOWN_FIELD"),
             ("session", {}, 422, "FIELD_MISSING"),
+            ("session", {"token": "t" * 129}, 422, "FIELD_INVALID"),
+            ("session", {"token": t, "game": "slot1"}, 400, "UNKNOWN_FIELD"),
+            ("balance", {}, 422, "FIELD_MISSING"),
+            ("balance", {"token": 12}, 422, "FIELD_INVALID"),
+            ("balance", {"token": None}, 422, "FIELD_INVALID"),
+            ("balance", {"token": t, "currency": "EUR"}, 400, "UNKNOWN_FIELD"),
+            ("bet", dict(base, game="g" * 65), 422, "FIELD_INVALID"),
+            ("bet", dict(base, round_id="r\tx"), 422, "FIELD_INVALID"),
+            ("bet", dict(base, transaction_id="caf\u00e9"), 422, "FIELD_INVALID"),
+            ("bet", dict(base, close_round="yes"), 422, "FIELD_INVALID"),
+            ("win", {"token": t, "transaction_id": "bad-4", "round_id": "r",
+                     "bet_transaction_id": "x", "currency": "EUR", "amount": "-0.01"},
+             422, "AMOUNT_INVALID"),
+            ("win", {"token": t, "transaction_id": "bad-5", "round_id": "r",
+                     "bet_transaction_id": "x" * 129, "currency": "EUR", "amount": "1.00"},
+             422, "FIELD_INVALID"),
+            ("win", {"token": t, "transaction_id": "bad-6", "round_id": "r",
+                     "bet_transaction_id": "x", "currency": "EUR", "amount": "1.00",
+                     "game": "slot1"}, 400, "UNKNOWN_FIELD"),
+            ("rollback", {"token": t, "transaction_id": "bad-7", "round_id": "r",
+                          "currency": "EUR"}, 422, "FIELD_MISSING"),
+            ("rollback", {"token": t, "transaction_id": "bad-8", "round_id": "r",
+                          "bet_transaction_id": "x", "currency": "eur"}, 422, "FIELD_INVALID"),
+            ("round/close", {"token": t, "transaction_id": "bad-9"}, 422, "FIELD_MISSING"),
+            ("round/close", {"token": t, "transaction_id": "x" * 129, "round_id": "r"},
+             422, "FIELD_INVALID"),
+            ("round/close", {"token": t, "transaction_id": "bad-10", "round_id": "r",
+                             "amount": "1.00"}, 400, "UNKNOWN_FIELD"),
+            ("round/close", {"token": "no-such-token", "transaction_id": "bad-11",
+                             "round_id": "r"}, 401, "TOKEN_INVALID"),
         ]
+        state = self.money_state()
         for path, body, status, code in cases:
             r = self.post(path, body)
             assert r.status == status and r.json()["error"]["code"] == code, \
                 (path, body, r.status, r.body)
-        r = self.post("bet", None, raw=b"{not json")
-        assert r.status == 400 and r.json()["error"]["code"] == "INVALID_JSON", r.body
+            if code == "FIELD_INVALID" or code == "FIELD_MISSING" or code == "UNKNOWN_FIELD":
+                assert r.json()["error"].get("field"), r.body  # the field is named
+        raws = [
+            (b"{not json", None, 400, "INVALID_JSON"),
+            (b"[]", None, 400, "INVALID_REQUEST"),
+            (b"", None, 400, "INVALID_JSON"),
+            (b'{"token":"\xff"}', None, 400, "INVALID_UTF8"),
+            (b'{"token":"a","token":"b"}', None, 400, "INVALID_JSON"),
+            (json.dumps({"token": t}).encode(), "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+            (json.dumps({"token": t}).encode(), "", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ]
+        for path in ("session", "balance", "bet", "win", "rollback", "round/close"):
+            for raw, ctype, status, code in raws:
+                ts = str(int(time.time()))
+                h = {"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": self.sign(ts, raw)}
+                if ctype != "":
+                    h["Content-Type"] = ctype or "application/json"
+                r = self.post(path, None, raw=raw, headers=h)
+                assert r.status == status and r.json()["error"]["code"] == code, \
+                    (path, raw, r.status, r.body)
         assert self.ledger_rows() == before
+        assert self.money_state() == state
+        # the control: the same request shape with a valid amount does move money
+        r = self.post("bet", dict(base, transaction_id="bad-ok", amount="1"))
+        assert r.status == 200 and r.json()["cash_part"] == "1.00", r.body
+        assert self.money_state() != state
+
+    def all_documented(self):
+        missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/")
+                   if "/hub88/" not in m]
+        assert not missing, missing
 
     def stop_and_verify(self):
         assert self.env.stop() == 0
@@ -366,6 +572,8 @@ def main():
         ("rollback refunds exactly the bet's cash and bonus parts", run.proportional_rollback),
         ("duplicate bet, win and rollback: the original answer byte for byte; same id, other "
          "content: IDEMPOTENCY_CONFLICT with the balance", run.duplicates),
+        ("funding policy bonus_first: bonus staked first; win (rounding to cash) and rollback "
+         "returned in the bet's proportions; a zero win settles", run.bonus_first),
         ("rollback before the bet is recorded; the bet then is TRANSACTION_ROLLED_BACK", run.rollback_before_bet),
         ("rollback after a win on the round: ROUND_HAS_WIN, nothing moves", run.rollback_after_win),
         ("win on a rolled-back bet: TRANSACTION_ROLLED_BACK; on an unknown bet: BET_NOT_FOUND", run.win_on_rolled_back_bet),
@@ -375,7 +583,10 @@ def main():
         ("expired token: bet and balance refused; win, rollback and round close accepted", run.expired_token),
         ("a blocked player cannot bet; their win still pays", run.blocked_player),
         ("a closed round takes no more bets", run.round_closed),
+        ("provider disabled (bets and sessions refused, wins paid), narrower window, new "
+         "secret: seen within the cache's 1 s", run.provider_changes),
         ("bad input: 4xx with stable codes, the ledger unchanged", run.bad_inputs),
+        ("every native operation answered with a documented 2xx and 4xx", run.all_documented),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
