@@ -28,8 +28,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
-#include "tenancy/tenancy.h"
-#include "wallet/wallet.h"
+#include "wallet/wallet_internal.h"
 
 /* ---- shape checks and the request hash (caller's thread) ---- */
 
@@ -565,14 +564,7 @@ static pb_err prepare(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
         return e;
     if (op->kind != PB_WALLET_BET)
         return PB_OK;
-    pb_brand *b = malloc(sizeof *b);
-    if (!b)
-        return PB_ERR_INTERNAL;
-    e = pb_tenancy_brand_by_code(c, op->brand, b);
-    if (e == PB_OK && pb_wallet_funding_policy_parse(b->settings, &op->priv.policy) != PB_OK)
-        op->priv.policy = PB_FUNDING_CASH_FIRST; /* settings are validated on write */
-    free(b);
-    return e;
+    return pb_wallet_policy_of(w, c, op->brand, &op->priv.policy);
 }
 
 pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op,

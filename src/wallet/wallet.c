@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/time.h"
 #include "identity/identity.h"
+#include "tenancy/tenancy.h"
 #include "wallet/wallet_internal.h"
 
 pb_wallet *pb_wallet_open(pb_ledger *l, pb_store *s, char *err, size_t errcap)
@@ -40,6 +42,50 @@ void pb_wallet_close(pb_wallet *w)
 }
 
 pb_ledger *pb_wallet_ledger(pb_wallet *w) { return w->ledger; }
+
+pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
+                           pb_funding_policy *out)
+{
+    int64_t now = pb_time_mono_us();
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < PB_WALLET_POLICY_SLOTS; i++) {
+        wallet_policy *p = &w->policies[i];
+        if (p->loaded_us && now - p->loaded_us < PB_WALLET_POLICY_TTL_US &&
+            strcmp(p->brand, brand) == 0) {
+            *out = p->policy;
+            pthread_mutex_unlock(&w->mu);
+            return PB_OK;
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    pb_brand *b = malloc(sizeof *b);
+    if (!b)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_tenancy_brand_by_code(c, brand, b);
+    pb_funding_policy policy = PB_FUNDING_CASH_FIRST;
+    if (e == PB_OK && pb_wallet_funding_policy_parse(b->settings, &policy) != PB_OK)
+        policy = PB_FUNDING_CASH_FIRST; /* settings are validated when written */
+    free(b);
+    if (e != PB_OK)
+        return e;
+    pthread_mutex_lock(&w->mu);
+    wallet_policy *victim = &w->policies[0];
+    for (size_t i = 0; i < PB_WALLET_POLICY_SLOTS; i++) {
+        wallet_policy *p = &w->policies[i];
+        if (strcmp(p->brand, brand) == 0 || !p->loaded_us) {
+            victim = p;
+            break;
+        }
+        if (p->loaded_us < victim->loaded_us)
+            victim = p;
+    }
+    snprintf(victim->brand, sizeof victim->brand, "%s", brand);
+    victim->policy = policy;
+    victim->loaded_us = pb_time_mono_us();
+    pthread_mutex_unlock(&w->mu);
+    *out = policy;
+    return PB_OK;
+}
 
 /* FNV-1a over the four parts of an account's name. */
 static size_t slot_of(const char *brand, const char *owner, const char *kind, const char *cur)

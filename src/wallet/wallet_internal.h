@@ -19,12 +19,26 @@ typedef struct wallet_acct {
 } wallet_acct;
 
 #define PB_WALLET_CACHE_SLOTS 65536 /* a power of two; a slot is overwritten on collision */
+#define PB_WALLET_POLICY_SLOTS 64    /* brands whose funding policy is remembered */
+#define PB_WALLET_POLICY_TTL_US 1000000 /* a changed policy is in force within a second */
+
+/* A brand's funding policy as read from its settings, and when. */
+typedef struct wallet_policy {
+    char brand[PB_WALLET_BRAND_MAX + 1];
+    pb_funding_policy policy;
+    int64_t loaded_us; /* monotonic; 0 = empty */
+} wallet_policy;
 
 struct pb_wallet {
     pb_ledger *ledger;
     pb_store *store;
     pthread_mutex_t mu;  /* guards cache */
     wallet_acct *cache;  /* direct-mapped by hash; ids never change once created */
+    wallet_policy policies[PB_WALLET_POLICY_SLOTS]; /* guarded by mu */
 };
+
+/* The brand's funding policy (cached for PB_WALLET_POLICY_TTL_US); BRAND_NOT_FOUND. */
+pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
+                           pb_funding_policy *out);
 
 #endif

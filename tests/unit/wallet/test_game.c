@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../ledger/fixture.h"
 #include "core/id.h"
@@ -203,11 +204,18 @@ static void test_bonus_first_and_cash_only(void **state)
     assert_int_equal(bet.outcome.bonus_part, 300);
     assert_int_equal(bet.outcome.cash_part, 200);
     pb_wallet_op_release(&bet);
+    fund(0, 500); /* cash 800, bonus 500 */
     set_policy("{\"funding_policy\":\"cash_only\"}");
+    usleep(1100000); /* the wallet reads a brand's policy at most once a second */
     pb_wallet_op big = op_new(PB_WALLET_BET, "b2", "r2", NULL, 900);
-    assert_int_equal(run(&big), PB_ERR_INSUFFICIENT_FUNDS); /* 800 cash; bonus not staked */
+    assert_int_equal(run(&big), PB_ERR_INSUFFICIENT_FUNDS); /* bonus is never staked */
     assert_int_equal(big.outcome.cash, 800);
+    assert_int_equal(big.outcome.bonus, 500);
     pb_wallet_op_release(&big);
+    pb_wallet_op fits = op_new(PB_WALLET_BET, "b3", "r3", NULL, 800);
+    assert_int_equal(run(&fits), PB_OK);
+    assert_int_equal(fits.outcome.bonus_part, 0);
+    pb_wallet_op_release(&fits);
 }
 
 static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void **state)
