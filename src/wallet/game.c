@@ -208,6 +208,16 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_store_conn *c = pb_ledger_tx_conn(tx);
     int64_t now = pb_ledger_tx_now(tx);
+    /* the player gate, here in the writer: after the duplicate check (a duplicate
+     * of an accepted bet gets its answer even if the player was blocked since),
+     * and serialised with the block itself */
+    pb_err g = pb_wallet_gate(c, op->player, PB_WALLET_ACTION_BET);
+    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INTERNAL;
+    if (g != PB_OK) {
+        op->result = g;
+        return PB_OK;
+    }
     pb_store_wallet_bet bet;
     pb_store_rc rc = pb_store_wallet_bet_get(c, op->provider, op->tx_id, &bet);
     if (rc == PB_STORE_OK) {
@@ -578,11 +588,8 @@ pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op 
     op->priv.done = done;
     op->priv.done_ctx = ctx;
     op->result = check_shape(op);
-    if (op->result == PB_OK) {
+    if (op->result == PB_OK)
         request_hash(op, op->priv.request_hash);
-        if (op->kind == PB_WALLET_BET)
-            op->result = pb_wallet_gate(c, op->player, PB_WALLET_ACTION_BET);
-    }
     if (op->result == PB_OK)
         op->result = prepare(w, c, op);
     if (op->result != PB_OK) {

@@ -37,7 +37,8 @@
  * a rollback when the round already has a win is refused with ROUND_HAS_WIN. A
  * bet on a closed round is refused with ROUND_CLOSED. Wins and rollbacks need
  * no live launch token (the adapter does not check expiry for them); bets go
- * through the player gate.
+ * through the player gate, inside the command, after the duplicate check (so a
+ * duplicate of an accepted bet is answered even if the player was blocked since).
  */
 #ifndef PB_WALLET_WALLET_H
 #define PB_WALLET_WALLET_H
@@ -257,8 +258,8 @@ typedef struct pb_wallet_op {
 } pb_wallet_op;
 
 /*
- * Runs an operation: reads what it needs on c (the player gate for bets, the
- * brand's funding policy, account ids), then runs the operation as a ledger
+ * Runs an operation: reads what it needs on c (the brand's funding policy,
+ * account ids), then runs the operation as a ledger
  * command and, once it is durable, calls done(ctx, op) on a ledger thread.
  * done is always called exactly once (on the calling thread when the operation
  * was refused before reaching the ledger). PB_OK when done was or will be

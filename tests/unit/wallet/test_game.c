@@ -361,8 +361,14 @@ static void test_gate_blocks_bets_not_wins(void **state)
     pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
     assert_int_equal(run(&bet), PB_OK);
     set_status("blocked");
+    pb_wallet_op dup = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&dup), PB_OK); /* an accepted bet's duplicate still gets its answer */
+    assert_true(dup.duplicate);
+    assert_memory_equal(dup.response.body, bet.response.body, bet.response.body_len);
+    pb_wallet_op_release(&dup);
     pb_wallet_op bet2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
     assert_int_equal(run(&bet2), PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(bet2.outcome.cash, 900); /* decided in the writer, with the balance */
     pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
     assert_int_equal(run(&win), PB_OK);
     set_status("self_excluded");
