@@ -80,6 +80,7 @@ struct pb_store_backend {
     const struct pb_store_audit_ops *audit;
     const struct pb_store_catalog_ops *catalog;
     const struct pb_store_wallet_ops *wallet;
+    const struct pb_store_cashier_ops *cashier;
 };
 
 extern const pb_store_backend pb_store_sqlite_backend;

@@ -107,6 +107,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 /* @store-headers-provider-hub88 */
 /* @store-headers-provider-native */
 /* @store-headers-cashier */
+#include "store/store_cashier.h"
 /* @store-headers-catalog */
 #include "store/store_catalog.h"
 /* @store-headers-wallet */

@@ -470,6 +470,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .catalog = &pb_store_sqlite_catalog_ops,
     .audit = &pb_store_sqlite_audit_ops,
     .wallet = &pb_store_sqlite_wallet_ops,
+    .cashier = &pb_store_sqlite_cashier_ops,
     .tenancy = &pb_store_sqlite_tenancy_ops,
     .identity = &pb_store_sqlite_identity_ops,
 };

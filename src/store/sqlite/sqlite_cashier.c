@@ -1,0 +1,335 @@
+/*
+ * sqlite_cashier.c — the cashier's statements on SQLite (0007_cashier.sql):
+ * payment, payment_event, withdrawal and withdrawal_approval. Writes run in the
+ * ledger writer's batch transaction (cashier commands); reads anywhere.
+ */
+#include <string.h>
+
+#include "store/sqlite/sqlite_rows.h"
+
+#define SQ(c) ((sq_conn *)(c))
+
+#define PAY_COLS                                                                               \
+    "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status,"       \
+    "transfer_id,created_at,updated_at"
+
+static void read_payment(sqlite3_stmt *st, pb_store_payment *p)
+{
+    memset(p, 0, sizeof *p);
+    sqr_text(p->id, sizeof p->id, st, 0);
+    p->brand_id = sqlite3_column_int64(st, 1);
+    sqr_text(p->brand, sizeof p->brand, st, 2);
+    sqr_text(p->player, sizeof p->player, st, 3);
+    sqr_text(p->currency, sizeof p->currency, st, 4);
+    p->amount = sqlite3_column_int64(st, 5);
+    sqr_text(p->idempotency_key, sizeof p->idempotency_key, st, 6);
+    sqr_text(p->psp, sizeof p->psp, st, 7);
+    sqr_text(p->psp_reference, sizeof p->psp_reference, st, 8);
+    sqr_text(p->status, sizeof p->status, st, 9);
+    p->has_transfer = sqlite3_column_type(st, 10) == SQLITE_BLOB &&
+                      sqr_blob(p->transfer_id.b, sizeof p->transfer_id.b, st, 10) ==
+                          sizeof p->transfer_id.b;
+    p->created_at = sqlite3_column_int64(st, 11);
+    p->updated_at = sqlite3_column_int64(st, 12);
+}
+
+static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "INSERT INTO payment(" PAY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,NULL,?11,?12)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, p->id);
+    sqlite3_bind_int64(st, 2, p->brand_id);
+    sqr_bind_text(st, 3, p->brand);
+    sqr_bind_text(st, 4, p->player);
+    sqr_bind_text(st, 5, p->currency);
+    sqlite3_bind_int64(st, 6, p->amount);
+    sqr_bind_text(st, 7, p->idempotency_key);
+    sqr_bind_text(st, 8, p->psp);
+    sqr_bind_text(st, 9, p->psp_reference);
+    sqr_bind_text(st, 10, p->status);
+    sqlite3_bind_int64(st, 11, p->created_at);
+    sqlite3_bind_int64(st, 12, p->updated_at);
+    return sqr_exec(c, st);
+}
+
+static pb_store_rc payment_get(pb_store_conn *base, const char *id, pb_store_payment *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " PAY_COLS " FROM payment WHERE id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, id);
+    SQR_LOOKUP(c, st, read_payment, out);
+}
+
+static pb_store_rc payment_by_key(pb_store_conn *base, const char *player, const char *key,
+                                  pb_store_payment *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT " PAY_COLS " FROM payment WHERE player=?1 AND idempotency_key=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, player);
+    sqr_bind_text(st, 2, key);
+    SQR_LOOKUP(c, st, read_payment, out);
+}
+
+static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, const char *ref,
+                                        pb_store_payment *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT " PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, psp);
+    sqr_bind_text(st, 2, ref);
+    SQR_LOOKUP(c, st, read_payment, out);
+}
+
+static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "UPDATE payment SET status=?2, transfer_id=?3, updated_at=?4 WHERE id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, p->id);
+    sqr_bind_text(st, 2, p->status);
+    if (p->has_transfer)
+        sqlite3_bind_blob(st, 3, p->transfer_id.b, sizeof p->transfer_id.b, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, p->updated_at);
+    return sqr_exec_changed(c, st);
+}
+
+static void read_event(sqlite3_stmt *st, pb_store_payment_event *e)
+{
+    memset(e, 0, sizeof *e);
+    sqr_text(e->psp, sizeof e->psp, st, 0);
+    sqr_text(e->event_id, sizeof e->event_id, st, 1);
+    sqr_text(e->type, sizeof e->type, st, 2);
+    sqr_text(e->reference, sizeof e->reference, st, 3);
+    sqr_blob(e->payload_hash, sizeof e->payload_hash, st, 4);
+    sqr_text(e->outcome, sizeof e->outcome, st, 5);
+    e->received_at = sqlite3_column_int64(st, 6);
+}
+
+static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *event_id,
+                             pb_store_payment_event *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
+                                      "received_at FROM payment_event WHERE psp=?1 AND "
+                                      "event_id=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, psp);
+    sqr_bind_text(st, 2, event_id);
+    SQR_LOOKUP(c, st, read_event, out);
+}
+
+static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_event *e)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO payment_event(psp,event_id,type,reference,"
+                                      "payload_hash,outcome,received_at) "
+                                      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, e->psp);
+    sqr_bind_text(st, 2, e->event_id);
+    sqr_bind_text(st, 3, e->type);
+    sqr_bind_text(st, 4, e->reference);
+    sqlite3_bind_blob(st, 5, e->payload_hash, sizeof e->payload_hash, SQLITE_STATIC);
+    sqr_bind_text(st, 6, e->outcome);
+    sqlite3_bind_int64(st, 7, e->received_at);
+    return sqr_exec(c, st);
+}
+
+#define WD_COLS                                                                                \
+    "seq,id,brand_id,brand,player,currency,amount,idempotency_key,hold_id,approvals_required,"  \
+    "status,psp,psp_reference,reason,created_at,updated_at"
+
+static void read_withdrawal(sqlite3_stmt *st, pb_store_withdrawal *w)
+{
+    memset(w, 0, sizeof *w);
+    w->seq = sqlite3_column_int64(st, 0);
+    sqr_text(w->id, sizeof w->id, st, 1);
+    w->brand_id = sqlite3_column_int64(st, 2);
+    sqr_text(w->brand, sizeof w->brand, st, 3);
+    sqr_text(w->player, sizeof w->player, st, 4);
+    sqr_text(w->currency, sizeof w->currency, st, 5);
+    w->amount = sqlite3_column_int64(st, 6);
+    sqr_text(w->idempotency_key, sizeof w->idempotency_key, st, 7);
+    sqr_blob(w->hold_id.b, sizeof w->hold_id.b, st, 8);
+    w->approvals_required = sqlite3_column_int(st, 9);
+    sqr_text(w->status, sizeof w->status, st, 10);
+    sqr_text(w->psp, sizeof w->psp, st, 11);
+    sqr_text(w->psp_reference, sizeof w->psp_reference, st, 12);
+    sqr_text(w->reason, sizeof w->reason, st, 13);
+    w->created_at = sqlite3_column_int64(st, 14);
+    w->updated_at = sqlite3_column_int64(st, 15);
+}
+
+static void read_withdrawal_v(sqlite3_stmt *st, void *w)
+{
+    read_withdrawal(st, w);
+}
+
+static pb_store_rc withdrawal_insert(pb_store_conn *base, const pb_store_withdrawal *w)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "INSERT INTO withdrawal(id,brand_id,brand,player,currency,amount,idempotency_key,"
+           "hold_id,approvals_required,status,psp,psp_reference,reason,created_at,updated_at) "
+           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, w->id);
+    sqlite3_bind_int64(st, 2, w->brand_id);
+    sqr_bind_text(st, 3, w->brand);
+    sqr_bind_text(st, 4, w->player);
+    sqr_bind_text(st, 5, w->currency);
+    sqlite3_bind_int64(st, 6, w->amount);
+    sqr_bind_text(st, 7, w->idempotency_key);
+    sqlite3_bind_blob(st, 8, w->hold_id.b, sizeof w->hold_id.b, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, w->approvals_required);
+    sqr_bind_text(st, 10, w->status);
+    sqr_bind_text(st, 11, w->psp);
+    sqr_bind_text(st, 12, w->psp_reference);
+    sqr_bind_text(st, 13, w->reason);
+    sqlite3_bind_int64(st, 14, w->created_at);
+    sqlite3_bind_int64(st, 15, w->updated_at);
+    return sqr_exec(c, st);
+}
+
+static pb_store_rc withdrawal_get(pb_store_conn *base, const char *id, pb_store_withdrawal *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " WD_COLS " FROM withdrawal WHERE id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, id);
+    SQR_LOOKUP(c, st, read_withdrawal, out);
+}
+
+static pb_store_rc withdrawal_by_key(pb_store_conn *base, const char *player, const char *key,
+                                     pb_store_withdrawal *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT " WD_COLS " FROM withdrawal WHERE player=?1 AND idempotency_key=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, player);
+    sqr_bind_text(st, 2, key);
+    SQR_LOOKUP(c, st, read_withdrawal, out);
+}
+
+static pb_store_rc withdrawal_by_reference(pb_store_conn *base, const char *psp, const char *ref,
+                                           pb_store_withdrawal *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " WD_COLS " FROM withdrawal WHERE psp=?1 AND "
+                                      "psp_reference=?2 AND psp_reference<>''");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, psp);
+    sqr_bind_text(st, 2, ref);
+    SQR_LOOKUP(c, st, read_withdrawal, out);
+}
+
+static pb_store_rc withdrawal_update(pb_store_conn *base, const pb_store_withdrawal *w)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE withdrawal SET status=?2, psp_reference=?3, "
+                                      "reason=?4, updated_at=?5 WHERE id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, w->id);
+    sqr_bind_text(st, 2, w->status);
+    sqr_bind_text(st, 3, w->psp_reference);
+    sqr_bind_text(st, 4, w->reason);
+    sqlite3_bind_int64(st, 5, w->updated_at);
+    return sqr_exec_changed(c, st);
+}
+
+static pb_store_rc withdrawal_list(pb_store_conn *base, const pb_store_withdrawal_query *q,
+                                   pb_store_withdrawal *out, size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT " WD_COLS " FROM withdrawal WHERE "
+           "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
+           "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
+           "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_opt_text(st, 1, q->brand_ids_json);
+    sqr_bind_opt_text(st, 2, q->player);
+    sqr_bind_opt_text(st, 3, q->status);
+    sqlite3_bind_int64(st, 4, q->before_seq);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
+    return sqr_collect(c, st, out, sizeof *out, q->limit, n, read_withdrawal_v);
+}
+
+static pb_store_rc approval_insert(pb_store_conn *base, const pb_store_withdrawal_approval *a)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO withdrawal_approval(withdrawal_id,staff_id,"
+                                      "role,approved_at) VALUES(?1,?2,?3,?4)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, a->withdrawal_id);
+    sqr_bind_text(st, 2, a->staff_id);
+    sqr_bind_text(st, 3, a->role);
+    sqlite3_bind_int64(st, 4, a->approved_at);
+    return sqr_exec(c, st);
+}
+
+static void read_approval(sqlite3_stmt *st, void *v)
+{
+    pb_store_withdrawal_approval *a = v;
+    memset(a, 0, sizeof *a);
+    sqr_text(a->withdrawal_id, sizeof a->withdrawal_id, st, 0);
+    sqr_text(a->staff_id, sizeof a->staff_id, st, 1);
+    sqr_text(a->role, sizeof a->role, st, 2);
+    a->approved_at = sqlite3_column_int64(st, 3);
+}
+
+static pb_store_rc approval_list(pb_store_conn *base, const char *withdrawal_id,
+                                 pb_store_withdrawal_approval *out, size_t cap, size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT withdrawal_id,staff_id,role,approved_at FROM "
+                                      "withdrawal_approval WHERE withdrawal_id=?1 "
+                                      "ORDER BY approved_at, rowid");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, withdrawal_id);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_approval);
+}
+
+const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
+    .payment_insert = payment_insert,
+    .payment_get = payment_get,
+    .payment_by_key = payment_by_key,
+    .payment_by_reference = payment_by_reference,
+    .payment_update = payment_update,
+    .event_get = event_get,
+    .event_insert = event_insert,
+    .withdrawal_insert = withdrawal_insert,
+    .withdrawal_get = withdrawal_get,
+    .withdrawal_by_key = withdrawal_by_key,
+    .withdrawal_by_reference = withdrawal_by_reference,
+    .withdrawal_update = withdrawal_update,
+    .withdrawal_list = withdrawal_list,
+    .approval_insert = approval_insert,
+    .approval_list = approval_list,
+};

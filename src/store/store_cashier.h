@@ -1,0 +1,145 @@
+/*
+ * store_cashier.h — the cashier's rows (0007_cashier.sql): payments (deposits),
+ * PSP webhook events, withdrawals and their approvals, and the statements
+ * src/cashier/ runs on them (inside ledger commands for every write). Included
+ * by store.h. The decisions live in src/cashier/, not here.
+ */
+#ifndef PB_STORE_CASHIER_H
+#define PB_STORE_CASHIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/id.h"
+
+#define PB_STORE_CASHIER_PSP_MAX 32
+#define PB_STORE_CASHIER_REF_MAX 128
+#define PB_STORE_CASHIER_KEY_MAX 100
+#define PB_STORE_CASHIER_EVENT_MAX 128
+#define PB_STORE_CASHIER_REASON_MAX 1000
+
+/* A deposit (payment). status: "pending" | "completed" | "failed". */
+typedef struct pb_store_payment {
+    char id[PB_ID_STR_LEN + 1];
+    int64_t brand_id;
+    char brand[33];
+    char player[PB_ID_STR_LEN + 1];
+    char currency[8];
+    int64_t amount;
+    char idempotency_key[PB_STORE_CASHIER_KEY_MAX + 1];
+    char psp[PB_STORE_CASHIER_PSP_MAX + 1];
+    char psp_reference[PB_STORE_CASHIER_REF_MAX + 1];
+    char status[16];
+    bool has_transfer;
+    pb_id transfer_id;
+    int64_t created_at, updated_at;
+} pb_store_payment;
+
+/* A verified webhook event. outcome: "applied" | "ignored". */
+typedef struct pb_store_payment_event {
+    char psp[PB_STORE_CASHIER_PSP_MAX + 1];
+    char event_id[PB_STORE_CASHIER_EVENT_MAX + 1];
+    char type[32];
+    char reference[PB_STORE_CASHIER_REF_MAX + 1];
+    uint8_t payload_hash[32];
+    char outcome[16];
+    int64_t received_at;
+} pb_store_payment_event;
+
+/* A withdrawal. status: "pending_approval" | "approved" | "processing" | "paid" |
+ * "failed" | "rejected" | "cancelled". */
+typedef struct pb_store_withdrawal {
+    int64_t seq; /* read only: list order and cursor */
+    char id[PB_ID_STR_LEN + 1];
+    int64_t brand_id;
+    char brand[33];
+    char player[PB_ID_STR_LEN + 1];
+    char currency[8];
+    int64_t amount;
+    char idempotency_key[PB_STORE_CASHIER_KEY_MAX + 1];
+    pb_id hold_id;
+    int approvals_required;
+    char status[20];
+    char psp[PB_STORE_CASHIER_PSP_MAX + 1];
+    char psp_reference[PB_STORE_CASHIER_REF_MAX + 1];
+    char reason[PB_STORE_CASHIER_REASON_MAX + 1];
+    int64_t created_at, updated_at;
+} pb_store_withdrawal;
+
+/* One approval of a withdrawal. */
+typedef struct pb_store_withdrawal_approval {
+    char withdrawal_id[PB_ID_STR_LEN + 1];
+    char staff_id[PB_ID_STR_LEN + 1];
+    char role[33];
+    int64_t approved_at;
+} pb_store_withdrawal_approval;
+
+/* A page of withdrawals, newest first. NULL / "" filters are not applied. */
+typedef struct pb_store_withdrawal_query {
+    const char *brand_ids_json; /* a JSON array of brand ids, or NULL for every brand */
+    const char *player;
+    const char *status;
+    int64_t before_seq; /* 0 = from the newest */
+    size_t limit;
+} pb_store_withdrawal_query;
+
+/* CONFLICT when the id, (psp, reference) or (player, key) exists. */
+pb_store_rc pb_store_payment_insert(pb_store_conn *c, const pb_store_payment *p);
+pb_store_rc pb_store_payment_get(pb_store_conn *c, const char *id, pb_store_payment *out);
+pb_store_rc pb_store_payment_by_key(pb_store_conn *c, const char *player, const char *key,
+                                    pb_store_payment *out);
+pb_store_rc pb_store_payment_by_reference(pb_store_conn *c, const char *psp,
+                                          const char *reference, pb_store_payment *out);
+/* Rewrites status, transfer_id and updated_at. */
+pb_store_rc pb_store_payment_update(pb_store_conn *c, const pb_store_payment *p);
+pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id,
+                                       pb_store_payment_event *out);
+pb_store_rc pb_store_payment_event_insert(pb_store_conn *c, const pb_store_payment_event *e);
+pb_store_rc pb_store_withdrawal_insert(pb_store_conn *c, const pb_store_withdrawal *w);
+pb_store_rc pb_store_withdrawal_get(pb_store_conn *c, const char *id, pb_store_withdrawal *out);
+pb_store_rc pb_store_withdrawal_by_key(pb_store_conn *c, const char *player, const char *key,
+                                       pb_store_withdrawal *out);
+pb_store_rc pb_store_withdrawal_by_reference(pb_store_conn *c, const char *psp,
+                                             const char *reference, pb_store_withdrawal *out);
+/* Rewrites status, psp_reference, reason and updated_at. */
+pb_store_rc pb_store_withdrawal_update(pb_store_conn *c, const pb_store_withdrawal *w);
+pb_store_rc pb_store_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
+                                     pb_store_withdrawal *out, size_t *n);
+/* CONFLICT when the member already approved this withdrawal. */
+pb_store_rc pb_store_withdrawal_approval_insert(pb_store_conn *c,
+                                                const pb_store_withdrawal_approval *a);
+/* The approvals of a withdrawal in the order they were given (at most cap). */
+pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *withdrawal_id,
+                                              pb_store_withdrawal_approval *out, size_t cap,
+                                              size_t *n);
+
+/* What a backend implements for the cashier (see backend.h). */
+struct pb_store_cashier_ops {
+    pb_store_rc (*payment_insert)(pb_store_conn *c, const pb_store_payment *p);
+    pb_store_rc (*payment_get)(pb_store_conn *c, const char *id, pb_store_payment *out);
+    pb_store_rc (*payment_by_key)(pb_store_conn *c, const char *player, const char *key,
+                                  pb_store_payment *out);
+    pb_store_rc (*payment_by_reference)(pb_store_conn *c, const char *psp, const char *ref,
+                                        pb_store_payment *out);
+    pb_store_rc (*payment_update)(pb_store_conn *c, const pb_store_payment *p);
+    pb_store_rc (*event_get)(pb_store_conn *c, const char *psp, const char *event_id,
+                             pb_store_payment_event *out);
+    pb_store_rc (*event_insert)(pb_store_conn *c, const pb_store_payment_event *e);
+    pb_store_rc (*withdrawal_insert)(pb_store_conn *c, const pb_store_withdrawal *w);
+    pb_store_rc (*withdrawal_get)(pb_store_conn *c, const char *id, pb_store_withdrawal *out);
+    pb_store_rc (*withdrawal_by_key)(pb_store_conn *c, const char *player, const char *key,
+                                     pb_store_withdrawal *out);
+    pb_store_rc (*withdrawal_by_reference)(pb_store_conn *c, const char *psp, const char *ref,
+                                           pb_store_withdrawal *out);
+    pb_store_rc (*withdrawal_update)(pb_store_conn *c, const pb_store_withdrawal *w);
+    pb_store_rc (*withdrawal_list)(pb_store_conn *c, const pb_store_withdrawal_query *q,
+                                   pb_store_withdrawal *out, size_t *n);
+    pb_store_rc (*approval_insert)(pb_store_conn *c, const pb_store_withdrawal_approval *a);
+    pb_store_rc (*approval_list)(pb_store_conn *c, const char *withdrawal_id,
+                                 pb_store_withdrawal_approval *out, size_t cap, size_t *n);
+};
+
+extern const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops;
+
+#endif
