@@ -101,7 +101,7 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
     if (l->cfg.expiry_interval_ms <= 0)
         l->cfg.expiry_interval_ms = 200;
     if (l->cfg.wal_restart_frames <= 0)
-        l->cfg.wal_restart_frames = 4096;
+        l->cfg.wal_restart_frames = 65536;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->wake, NULL);
     pthread_cond_init(&l->ckpt_wake, NULL);
