@@ -17,6 +17,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -150,7 +151,7 @@ class Run:
         self.client = Client(env, "127.0.3.20")
         self.players, self.access, self.tokens = {}, {}, {}
         for who, cur in (("alice", None), ("bob", None), ("carl", None), ("dora", None),
-                         ("erin", None), ("uma", "USD")):
+                         ("erin", None), ("gus", None), ("uma", "USD")):
             email = f"{who}@example.com"
             self.players[who] = register_player(self.client, "alpha", email, currency=cur)
             r = expect(self.client.call("POST", "/v1/player/login",
@@ -278,6 +279,7 @@ class Run:
     def bonus_first(self):
         erin = self.players["erin"]
         self.admin_patch("/v1/admin/brands/alpha", {"settings": {"funding_policy": "bonus_first"}})
+        time.sleep(1.2)  # the wallet caches a brand's policy for at most 1 s
         try:
             self.fund(erin, "cash", "5.00")
             self.fund(erin, "bonus", "3.00")
@@ -314,6 +316,7 @@ class Run:
                 ("0.00", "0.00", "6.00"), r.body
         finally:
             self.admin_patch("/v1/admin/brands/alpha", {"settings": {"funding_policy": "cash_first"}})
+            time.sleep(1.2)
 
     def provider_changes(self):
         studio = "/v1/admin/providers/studio"
@@ -356,6 +359,40 @@ class Run:
             self.admin_patch(studio, {"secret": SECRET.hex()})
             time.sleep(1.2)
         assert self.post("balance", {"token": self.tokens["bob"]}).status == 200
+
+    def simultaneous(self):
+        """The same bet, then the same win, delivered 12 times at once: one debit, one
+        credit, and every delivery answered with the same bytes and signature."""
+        self.fund(self.players["gus"], "cash", "3.00")
+        before = self.ledger_rows()
+
+        def burst(call):
+            out, errors = [None] * 12, []
+
+            def one(i):
+                try:
+                    out[i] = call()
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append(repr(e))
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            assert not errors, errors
+            first = out[0]
+            assert first.status == 200, first.body
+            for r in out:
+                assert (r.status, r.body, r.headers["x-pitboss-signature"]) == \
+                    (first.status, first.body, first.headers["x-pitboss-signature"]), r.body
+            return first.json()
+
+        b = burst(lambda: self.bet("gus", "g-sim-1", "g-sim-r", "2.00"))
+        w = burst(lambda: self.win("gus", "g-sim-w", "g-sim-r", "g-sim-1", "0.50"))
+        assert (b["cash_part"], b["cash"], w["cash_part"], w["cash"]) == \
+            ("2.00", "1.00", "0.50", "1.50"), (b, w)
+        assert self.ledger_rows() == before + 2
+        assert self.balance("gus")["cash"] == "1.50"
 
     def rollback_before_bet(self):
         before = self.ledger_rows()
@@ -574,6 +611,8 @@ def main():
          "content: IDEMPOTENCY_CONFLICT with the balance", run.duplicates),
         ("funding policy bonus_first: bonus staked first; win (rounding to cash) and rollback "
          "returned in the bet's proportions; a zero win settles", run.bonus_first),
+        ("simultaneous duplicate deliveries of a bet and a win: one movement each, identical "
+         "answers", run.simultaneous),
         ("rollback before the bet is recorded; the bet then is TRANSACTION_ROLLED_BACK", run.rollback_before_bet),
         ("rollback after a win on the round: ROUND_HAS_WIN, nothing moves", run.rollback_after_win),
         ("win on a rolled-back bet: TRANSACTION_ROLLED_BACK; on an unknown bet: BET_NOT_FOUND", run.win_on_rolled_back_bet),
