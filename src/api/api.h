@@ -45,6 +45,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-provider-native */
     struct pb_api_native *native; /* native providers and their secrets, cached (provider_native.c) */
     /* @api-app-fields-cashier */
+    struct pb_cashier *cashier; /* deposits, withdrawals, PSPs (cashier/cashier.h) */
     /* @api-app-fields-catalog */
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
     /* @api-app-fields-wallet */
@@ -135,6 +136,19 @@ void pb_api_native_win(pb_http_request *req, void *app);
 void pb_api_native_rollback(pb_http_request *req, void *app);
 void pb_api_native_round_close(pb_http_request *req, void *app);
 /* @api-handlers-cashier */
+/* ---- cashier_player.c, cashier_webhook.c, admin_cashier.c: deposits and withdrawals ---- */
+void pb_api_player_deposit_create(pb_http_request *req, void *app);
+void pb_api_player_deposit_get(pb_http_request *req, void *app);
+void pb_api_player_withdrawal_create(pb_http_request *req, void *app);
+void pb_api_player_withdrawals_list(pb_http_request *req, void *app);
+void pb_api_player_withdrawal_cancel(pb_http_request *req, void *app);
+void pb_api_cashier_webhook(pb_http_request *req, void *app);
+void pb_api_sandbox_psp_complete(pb_http_request *req, void *app);
+void pb_api_sandbox_psp_fail(pb_http_request *req, void *app);
+void pb_api_admin_withdrawals_list(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_get(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app);
 /* @api-handlers-catalog */
 /* ---- admin_catalog.c: providers, games, the per-brand switch (staff) ---- */
 void pb_api_admin_providers_list(pb_http_request *req, void *app);

@@ -23,6 +23,7 @@
 #include "api/api.h"
 #include "catalog/catalog.h"
 #include "wallet/wallet.h"
+#include "cashier/cashier.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -228,6 +229,7 @@ static void serve_close(serve_state *s)
     /* @serve-close-provider-native */
     pb_api_native_close(&s->app);
     /* @serve-close-cashier */
+    pb_cashier_close(s->app.cashier);
     /* @serve-close-catalog */
     /* @serve-close-wallet */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
@@ -302,6 +304,16 @@ static int serve_open(const serve_opts *o, serve_state *s)
         s->app.launch_ttl_s = (int64_t)ttl_s;
     }
     /* @serve-open-cashier */
+    {
+        /* PITBOSS_SANDBOX_PSP: 0 turns the built-in sandbox PSP (and its endpoints) off */
+        const char *sb = env("PITBOSS_SANDBOX_PSP");
+        s->app.cashier = pb_cashier_open(s->app.wallet, o->keys_dir, !sb || strcmp(sb, "0") != 0,
+                                         err, sizeof err);
+        if (!s->app.cashier) {
+            fprintf(stderr, "pitboss serve: cashier: %s\n", err);
+            return -1;
+        }
+    }
     /* @serve-open-provider-native */
     if (pb_api_native_open(&s->app, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
