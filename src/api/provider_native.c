@@ -307,9 +307,16 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
                                      NULL);
     pb_native_player who = {.brand = l->brand_code, .player = l->player_public_id,
                             .currency = l->currency, .game = l->game_code};
-    if (e == PB_OK && call != PB_NATIVE_SESSION && call != PB_NATIVE_BALANCE) {
+    /* a money call of a known player goes to the wallet even when refused here:
+     * the refusal applies after its duplicate check, so the retry of an accepted
+     * call still gets the stored answer (the token may have expired since, the
+     * game been switched off, its limits changed) */
+    bool deferrable = known && e != PB_ERR_INTERNAL && e != PB_ERR_STORE_UNAVAILABLE;
+    if ((e == PB_OK || deferrable) && call != PB_NATIVE_SESSION && call != PB_NATIVE_BALANCE) {
+        pb_err refusal = e;
         e = pb_native_to_op(r, code, &who, pb_http_trace_id(req), &m->op);
         if (e == PB_OK) {
+            m->op.refusal = refusal;
             money_submit(a, m, c);
             return;
         }

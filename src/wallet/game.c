@@ -47,6 +47,8 @@ static pb_err check_shape(const pb_wallet_op *op)
 {
     if (op->kind < PB_WALLET_BET || op->kind > PB_WALLET_ROUND_CLOSE || !op->render)
         return PB_ERR_INVALID_REQUEST;
+    if (op->refusal == PB_ERR_INTERNAL || op->refusal == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INVALID_REQUEST; /* not a refusal: the adapter failed */
     if (!text_ok(op->provider, sizeof op->provider, true) ||
         !text_ok(op->tx_id, sizeof op->tx_id, true) ||
         !text_ok(op->round_id, sizeof op->round_id, true) ||
@@ -507,8 +509,11 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
 
-    pb_err e;
-    switch (op->kind) {
+    pb_err e = PB_OK;
+    switch (op->refusal != PB_OK ? 0 : (int)op->kind) {
+    case 0:
+        op->result = op->refusal; /* the adapter's, now that this is no duplicate */
+        break;
     case PB_WALLET_BET:
         e = do_bet(tx, op);
         break;

@@ -234,6 +234,12 @@ typedef struct pb_wallet_op {
     int64_t amount;         /* bet, win: > 0 (a win may be 0: a losing round's close);
                                rollback, round close: 0 */
     bool close_round;       /* bet or win: close the round after this operation */
+    /* A refusal the adapter decided before the wallet (token expired, wrong
+     * currency, game not playable or outside its limits, ...). It is applied
+     * inside the command AFTER the duplicate check, so that a duplicate of an
+     * accepted operation still gets its stored answer; a decided one (BET_LIMIT)
+     * is then stored like the wallet's own. PB_OK: none. */
+    pb_err refusal;
     char trace_id[PB_LEDGER_TRACE_MAX + 1];
     pb_wallet_render_fn render;
     void *render_ctx;

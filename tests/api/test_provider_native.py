@@ -449,8 +449,8 @@ class Run:
 
     def expired_token(self):
         self.fund(self.players["carl"], "cash", "20.00")
-        r = self.bet("carl", "c-b1", "c-r1", "2.00")
-        assert r.status == 200, r.body
+        first = self.bet("carl", "c-b1", "c-r1", "2.00")
+        assert first.status == 200, first.body
         r = self.bet("carl", "c-b2", "c-r2", "3.00")
         assert r.status == 200, r.body
         # time passes: the launch expires
@@ -462,6 +462,9 @@ class Run:
         r = self.bet("carl", "c-b3", "c-r3", "1.00")
         assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_EXPIRED", r.body
         assert r.json()["balance"] == "15.00", r.body
+        # a retry of a bet accepted before the expiry still gets its original answer
+        again = self.bet("carl", "c-b1", "c-r1", "2.00")
+        assert (again.status, again.body) == (first.status, first.body), again.body
         r = self.post("balance", {"token": self.tokens["carl"]})
         assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_EXPIRED", r.body
         r = self.win("carl", "c-w1", "c-r1", "c-b1", "4.00")

@@ -474,6 +474,41 @@ static void test_history_merges_and_pages(void **state)
                      PB_ERR_TRANSFER_NOT_FOUND);
 }
 
+static void test_adapter_refusals_come_after_the_duplicate_check(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    /* the launch expired since: a duplicate still gets the stored answer */
+    pb_wallet_op dup = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    dup.refusal = PB_ERR_TOKEN_EXPIRED;
+    assert_int_equal(run(&dup), PB_OK);
+    assert_true(dup.duplicate);
+    assert_memory_equal(dup.response.body, bet.response.body, bet.response.body_len);
+    /* a new bet is refused with the adapter's reason, the balance shown, nothing stored */
+    int64_t n = transfers();
+    pb_wallet_op late = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    late.refusal = PB_ERR_TOKEN_EXPIRED;
+    assert_int_equal(run(&late), PB_ERR_TOKEN_EXPIRED);
+    assert_int_equal(late.response.status, 0);
+    assert_int_equal(late.outcome.cash, 900);
+    /* a decided refusal (outside the game's limits) is stored and replayed */
+    pb_wallet_op lim = op_new(PB_WALLET_BET, "b3", "r3", NULL, 100000);
+    lim.refusal = PB_ERR_BET_LIMIT;
+    assert_int_equal(run(&lim), PB_ERR_BET_LIMIT);
+    assert_true(lim.response.status > 0);
+    pb_wallet_op lim2 = op_new(PB_WALLET_BET, "b3", "r3", NULL, 100000);
+    lim2.refusal = PB_ERR_BET_LIMIT;
+    assert_int_equal(run(&lim2), PB_ERR_BET_LIMIT);
+    assert_true(lim2.duplicate);
+    assert_memory_equal(lim2.response.body, lim.response.body, lim.response.body_len);
+    assert_int_equal(transfers(), n);
+    pb_wallet_op *all[] = {&bet, &dup, &late, &lim, &lim2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +525,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_shapes_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
