@@ -387,12 +387,27 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
         send(req, rc, &out);
         return;
     }
-    if (e == PB_OK)
-        e = money_checks(c, code, r, l);
+    /* The launch is this user's: refusals from here on (an expired token, the
+     * currency, the game, its limits) travel with the operation and apply after
+     * the wallet's duplicate check, so a retry of an accepted call still gets
+     * its stored answer. */
+    pb_err deferred = PB_OK;
+    if (e == PB_ERR_TOKEN_EXPIRED && call != PB_HUB88_USER_BALANCE) {
+        deferred = e;
+        e = PB_OK;
+    }
+    if (e == PB_OK && deferred == PB_OK) {
+        pb_err mc = money_checks(c, code, r, l);
+        if (mc == PB_ERR_INTERNAL || mc == PB_ERR_STORE_UNAVAILABLE)
+            e = mc;
+        else
+            deferred = mc;
+    }
     if (e == PB_OK) {
         pb_hub88_player who = {.brand = l->brand_code, .player = l->player_public_id,
                                .currency = l->currency};
         e = pb_hub88_to_op(r, code, &who, pb_http_trace_id(req), &m->op);
+        m->op.refusal = deferred;
     }
     if (e != PB_OK) {
         /* the user is echoed only once the token has shown it is who they say */

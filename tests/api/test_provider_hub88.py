@@ -386,7 +386,7 @@ class Run:
         answer(self.hub.call("transaction/bet", body, raw=data, signature=good), "RS_OK")
 
     def token_expired(self):
-        answer(self.bet("dora", "b-exp", "r-exp", 100 * EUR), "RS_OK")
+        first = answer(self.bet("dora", "b-exp", "r-exp", 100 * EUR), "RS_OK")
         answer(self.bet("dora", "b-exp2", "r-exp2", 100 * EUR), "RS_OK")
         token = self.players["dora"]["launch"]
         self.restart_with("UPDATE launch SET expires_at = 1 WHERE token_hash = ?",
@@ -394,6 +394,10 @@ class Run:
         self.unchanged(lambda: answer(self.bet("dora", "b-late", "r-late", 100 * EUR),
                                       "RS_ERROR_TOKEN_EXPIRED"))
         answer(self.balance("dora"), "RS_ERROR_TOKEN_EXPIRED")
+        # a retry of a bet accepted before the expiry still gets its original answer
+        again = self.unchanged(lambda: answer(self.bet("dora", "b-exp", "r-exp", 100 * EUR),
+                                              "RS_OK"))
+        assert again["balance"] == first["balance"], (first, again)
         # wins and rollbacks come after the play: accepted with the expired token
         a = answer(self.win("dora", "w-exp", "r-exp", "b-exp", 400 * EUR), "RS_OK")
         assert a["balance"] == 2200 * EUR, a
@@ -445,11 +449,16 @@ class Run:
                    "RS_ERROR_INVALID_GAME")
             answer(self.win("carl", "w-game", "r-won", "b-won", 100 * EUR, game="no-such-game"),
                    "RS_ERROR_INVALID_GAME")
-            # above the game's maximum (50.00)
-            answer(self.bet("carl", "b-max", "r-max", 5001 * EUR), "RS_ERROR_LIMIT_REACHED")
             # free bets are not supported
             answer(self.bet("carl", "b-free", "r-free", 100 * EUR, is_free=True), "RS_ERROR_UNKNOWN")
         self.unchanged(tries)
+        # above the game's maximum (50.00): a decided refusal, kept for retries
+        first = self.unchanged(lambda: answer(self.bet("carl", "b-max", "r-max", 5001 * EUR),
+                                              "RS_ERROR_LIMIT_REACHED"), stored=True)
+        again = self.unchanged(lambda: answer(self.bet("carl", "b-max", "r-max", 5001 * EUR),
+                                              "RS_ERROR_LIMIT_REACHED"))
+        assert {k: v for k, v in again.items() if k != "request_uuid"} == \
+            {k: v for k, v in first.items() if k != "request_uuid"}, (first, again)
 
     def bad_input(self):
         carl = self.players["carl"]
