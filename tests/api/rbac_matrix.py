@@ -55,6 +55,10 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 # @rbac-provider-hub88
 # @rbac-provider-native
 # @rbac-cashier
+admin.withdrawals.list   finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
+admin.withdrawals.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404W
+admin.withdrawals.approve finance.withdrawals.approve ok 403 ok    403   403        403      403       401U  401R    403   404W
+admin.withdrawals.reject finance.withdrawals.approve ok  403     ok      403   403        403      403       401U  401R    403   404W
 # @rbac-catalog
 admin.providers.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
 admin.providers.create   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
@@ -80,6 +84,7 @@ _CELLS = {
     "404B": (404, "BRAND_NOT_FOUND"),
     "404S": (404, "STAFF_NOT_FOUND"),
     # @rbac-cells: more refusal kinds, one line each
+    "404W": (404, "WITHDRAWAL_NOT_FOUND"),
 }
 
 

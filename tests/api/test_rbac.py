@@ -90,6 +90,12 @@ class World:
                            "limits": [{"currency": "EUR", "min_bet": "0.10", "max_bet": "100.00"}]}),
                201)
         # @rbac-setup-cashier
+        pc = Client(env, "127.0.0.8")
+        ptok = expect(pc.call("POST", "/v1/player/login", {"brand": "alpha",
+                      "email": "target@example.com", "password": "Player-pass-77"}), 200)["access_token"]
+        self.withdrawals = [expect(pc.call("POST", "/v1/player/withdrawals",
+                                           {"amount": "0.10", "idempotency_key": f"rbac-wd-{i}"},
+                                           token=ptok), 201)["id"] for i in range(30)]
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
         # @rbac-setup-sim
@@ -167,6 +173,15 @@ class World:
                                                "/v1/admin/brands/alpha/games/rbac-prov/rbac-game",
                                                {"enabled": next(self.catalog_seq) % 2 == 0}),
             # @rbac-requests-cashier
+            "admin.withdrawals.list": lambda: ("GET", "/v1/admin/withdrawals?status=pending_approval",
+                                               None),
+            "admin.withdrawals.get": lambda: ("GET", f"/v1/admin/withdrawals/{self.withdrawals[0]}",
+                                              None),
+            "admin.withdrawals.approve": lambda: ("POST", "/v1/admin/withdrawals/"
+                                                  f"{self.withdrawals.pop()}/approve", None),
+            "admin.withdrawals.reject": lambda: ("POST", "/v1/admin/withdrawals/"
+                                                 f"{self.withdrawals.pop()}/reject",
+                                                 {"reason": f"matrix {caller_name}"}),
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim
