@@ -13,6 +13,7 @@ int pb_cmd_demo(int argc, char **argv);
 /* @cli-commands */
 /* @cli-commands-sim */
 int pb_cmd_sim(int argc, char **argv);
+int pb_cmd_bench_wallet(int argc, char **argv); /* cmd_sim.c, dispatched by cmd_bench.c */
 /* @cli-commands-provider-hub88 */
 /* @cli-commands-provider-native */
 /* @cli-commands-cashier */

@@ -399,9 +399,12 @@ int pb_cmd_bench(int argc, char **argv)
         "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "wallet") == 0) /* src/cli/cmd_sim.c */
+        return pb_cmd_bench_wallet(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         fputs(use, stderr);
         fputs("       pitboss bench game --help: the wallet's game money without HTTP\n", stderr);
+        fputs("       pitboss bench wallet --help: signed native bet + win calls over HTTP\n", stderr);
         return 2;
     }
     bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000, .per_submit = 1};

@@ -88,7 +88,9 @@ static bool deposit(sim_run *r, sim_player *pl, pb_sim_conn *c, const char *amou
         return false;
     }
     pb_sim_api_error e = {0};
-    if (pb_sim_player_deposit(c, &pl->a, amount, &e) != 0) {
+    char key[96];
+    snprintf(key, sizeof key, "sim-%s-%d-deposit-%d", r->run_id, pl->idx, ++pl->deposits);
+    if (pb_sim_player_deposit(c, &pl->a, amount, key, &e) != 0) {
         api_error(r, pl, "deposit", &e);
         return false;
     }

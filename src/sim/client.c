@@ -290,11 +290,45 @@ int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *c
 }
 
 int pb_sim_player_deposit(pb_sim_conn *c, pb_sim_player_auth *a, const char *amount,
-                          pb_sim_api_error *e)
+                          const char *key, pb_sim_api_error *e)
 {
-    (void)c;
-    (void)a;
-    (void)amount;
-    api_fail(e, 0, NULL, "deposit: the cashier is not wired yet");
+    json_t *out = NULL;
+    json_t *req = json_pack("{s:s,s:s}", "amount", amount, "idempotency_key", key);
+    int st = api_call(c, "POST", "/v1/player/deposits", a->access_token, req, &out, e, "deposit");
+    if (st != 201 && st != 200)
+        return -1;
+    char id[128], url[512], status[32];
+    copy_str(out, "id", id, sizeof id);
+    copy_str(out, "redirect_url", url, sizeof url);
+    copy_str(out, "status", status, sizeof status);
+    json_decref(out);
+    if (strcmp(status, "completed") == 0) /* a retry of a deposit already paid */
+        return 0;
+    if (!id[0] || !url[0] || url[0] != '/') {
+        api_fail(e, st, NULL, "deposit: no id or sandbox redirect_url in the answer");
+        return -1;
+    }
+    /* the payer "pays" at the sandbox PSP; its webhook credits the wallet */
+    st = api_call(c, "POST", url, NULL, NULL, &out, e, "sandbox PSP complete");
+    json_decref(out);
+    if (st != 200)
+        return -1;
+    char path[256];
+    snprintf(path, sizeof path, "/v1/player/deposits/%s", id);
+    for (int i = 0; i < 200; i++) { /* until the deposit is completed (10 s at most) */
+        st = api_call(c, "GET", path, a->access_token, NULL, &out, e, "deposit status");
+        if (st != 200)
+            return -1;
+        copy_str(out, "status", status, sizeof status);
+        json_decref(out);
+        if (strcmp(status, "completed") == 0)
+            return 0;
+        if (strcmp(status, "failed") == 0) {
+            api_fail(e, st, NULL, "deposit: the sandbox PSP failed it");
+            return -1;
+        }
+        usleep(50000);
+    }
+    api_fail(e, st, NULL, "deposit: still not completed after 10 s");
     return -1;
 }

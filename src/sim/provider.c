@@ -10,7 +10,7 @@
  * a seed replays the same rounds whatever the thread timing.
  *
  * One call (call()): the body is signed with a fresh timestamp on every send.
- *   - with probability --timeout-rate an attempt waits only 0-2 ms for its
+ *   - with probability --timeout-rate an attempt waits only 0-1 ms for its
  *     answer, then drops the connection and retries the SAME body (same
  *     transaction id) on a new one — the server may or may not have applied
  *     the first delivery; either way the answer must be the one decision;
@@ -166,7 +166,7 @@ static outcome call(worker *w, sim_player *pl, const char *name, const char *tx,
     int rc = PB_SIM_HTTP_ERROR;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         bool short_wait = attempt < MAX_ATTEMPTS - 2 && sim_chance(&pl->rng, o->timeout_rate);
-        int timeout = short_wait ? (int)sim_below(&pl->rng, 3) : CALL_TIMEOUT_MS;
+        int timeout = short_wait ? (int)sim_below(&pl->rng, 2) : CALL_TIMEOUT_MS;
         simultaneous = !short_wait && sim_chance(&pl->rng, o->duplicate_rate / 2);
         w->k.s.calls++;
         if (simultaneous) {
@@ -502,7 +502,7 @@ int pb_sim_provider_run(const pb_sim_options *o, pb_sim_summary *out)
         /* a prefix unique to this run: emails and transaction ids never collide with
          * an earlier run's on the same server (the seed decides everything else) */
         snprintf(r.run_id, sizeof r.run_id, "s%08" PRIx64,
-                 (uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20));
+                 ((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffull);
         r.nplayers = o->players;
         r.players = calloc((size_t)o->players, sizeof *r.players);
         if (!r.players) {

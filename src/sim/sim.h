@@ -65,7 +65,7 @@ typedef struct pb_sim_bench_options {
     int connections;
     double seconds;
     double rate;     /* calls/s, 0 = closed loop */
-    int64_t stake;   /* minor units per bet (the win pays it back) */
+    const char *stake; /* per bet, a decimal in the players' currency (the win pays it back) */
     const char *label;
     FILE *out;
 } pb_sim_bench_options;

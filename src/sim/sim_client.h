@@ -83,9 +83,12 @@ typedef struct pb_sim_api_error {
 int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, const char *country,
                         pb_sim_api_error *e);
 /* A deposit of `amount` (a decimal string) through the cashier and its sandbox
- * PSP, waited for until the wallet shows it. 0 or -1. */
+ * PSP, as a newcomer makes one: POST /v1/player/deposits (idempotency key `key`),
+ * then the sandbox's payment page (POST its redirect_url: the payer paid, the
+ * PSP's signed webhook credits the wallet), then GET /v1/player/deposits/{id}
+ * until it is completed. 0 or -1. */
 int pb_sim_player_deposit(pb_sim_conn *c, pb_sim_player_auth *a, const char *amount,
-                          pb_sim_api_error *e);
+                          const char *key, pb_sim_api_error *e);
 /* POST /v1/player/games/{provider}/{game}/launch → launch_token. 0 or -1. */
 int pb_sim_player_launch(pb_sim_conn *c, pb_sim_player_auth *a, const char *provider,
                          const char *game, pb_sim_api_error *e);

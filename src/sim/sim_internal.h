@@ -21,6 +21,7 @@ typedef struct sim_player {
     uint32_t source;      /* IPv4 source address for the player API (0 = default) */
     int64_t books;        /* what the acknowledged calls say the balance is */
     int64_t deposited;    /* what the cashier credited */
+    int deposits;         /* deposits asked for (their idempotency keys count them) */
     int rounds_left;
     int round_no;
     uint64_t rng;
