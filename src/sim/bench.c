@@ -192,14 +192,18 @@ static void record(bench *b, int64_t us)
 static void make_idle(bench *b, bconn *c, int64_t now)
 {
     c->busy = false;
-    if (b->o->rate <= 0) {
-        if (now < b->deadline)
+    if (b->qhead != b->qtail) { /* open loop: a tick (before the deadline) waits */
+        int64_t t0 = b->queue[b->qhead++ % b->qcap];
+        start(b, c, t0);
+        return;
+    }
+    if (now >= b->deadline) {
+        if (c->phase == 1) /* settle the last bet, so that every balance is back */
             start(b, c, now);
         return;
     }
-    if (b->qhead != b->qtail) {
-        int64_t t0 = b->queue[b->qhead++ % b->qcap];
-        start(b, c, t0);
+    if (b->o->rate <= 0) {
+        start(b, c, now);
         return;
     }
     b->idle[b->nidle++] = c->idx;
@@ -208,7 +212,7 @@ static void make_idle(bench *b, bconn *c, int64_t now)
 static void on_answer(bench *b, bconn *c, const pb_sim_resp *r, int64_t now)
 {
     bool ok = r->status == 200;
-    if (now >= b->measure_from && c->t0 >= b->measure_from) {
+    if (c->t0 >= b->measure_from && c->t0 < b->deadline) {
         b->calls++;
         record(b, now - c->t0);
         if (!ok)
@@ -267,7 +271,8 @@ static void on_ticks(bench *b, int64_t now)
         if (t0 >= b->deadline)
             break;
         if (b->nidle > 0) {
-            start(b, &b->c[b->idle[--b->nidle]], t0);
+            bconn *c = &b->c[b->idle[--b->nidle]];
+            start(b, c, t0);
         } else if (b->qtail - b->qhead < b->qcap) {
             b->queue[b->qtail++ % b->qcap] = t0;
         }
@@ -326,6 +331,10 @@ static int run_loop(bench *b)
     for (;;) {
         int64_t now = pb_time_mono_us();
         if (now >= b->deadline) {
+            if (!drain_until) /* open loop: idle connections settle their last bet */
+                for (int i = 0; i < b->n; i++)
+                    if (!b->c[i].busy && b->c[i].phase == 1)
+                        start(b, &b->c[i], now);
             int busy = 0;
             for (int i = 0; i < b->n; i++)
                 busy += b->c[i].busy;
@@ -479,7 +488,7 @@ int pb_sim_bench_wallet_run(const pb_sim_bench_options *o)
     memcpy(b->r.p.secret, o->secret, o->secret_len);
     b->r.p.secret_len = o->secret_len;
     snprintf(b->r.run_id, sizeof b->r.run_id, "w%08" PRIx64,
-             ((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffull);
+             (uint64_t)(((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffu));
     if (setup(b) != 0) {
         fprintf(stderr, "bench: the players could not be set up\n");
         goto out;

@@ -502,7 +502,7 @@ int pb_sim_provider_run(const pb_sim_options *o, pb_sim_summary *out)
         /* a prefix unique to this run: emails and transaction ids never collide with
          * an earlier run's on the same server (the seed decides everything else) */
         snprintf(r.run_id, sizeof r.run_id, "s%08" PRIx64,
-                 ((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffull);
+                 (uint64_t)(((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffu));
         r.nplayers = o->players;
         r.players = calloc((size_t)o->players, sizeof *r.players);
         if (!r.players) {
