@@ -17,18 +17,34 @@
 
 #define MAX_LIMIT 200
 
+/* One position of the cursor: 1..18 decimal digits, nothing else (no sign,
+ * no spaces, no overflow). Returns the end of the digits, or NULL. */
+static const char *parse_seq(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (p - s == 18)
+            return NULL;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == s)
+        return NULL;
+    *out = v;
+    return p;
+}
+
 static pb_err parse_cursor(const char *s, int64_t *cash, int64_t *bonus)
 {
     *cash = *bonus = 0;
     if (!s || !*s)
         return PB_OK;
-    char *end;
-    long long a = strtoll(s, &end, 10);
-    if (end == s || *end != '.' || a < 0 || s[0] == '-' || s[0] == '+')
+    int64_t a = 0, b = 0;
+    const char *p = parse_seq(s, &a);
+    if (!p || *p != '.')
         return PB_ERR_INVALID_REQUEST;
-    const char *b_s = end + 1;
-    long long b = strtoll(b_s, &end, 10);
-    if (end == b_s || *end || b < 0 || b_s[0] == '-' || b_s[0] == '+' || (a == 0 && b == 0))
+    p = parse_seq(p + 1, &b);
+    if (!p || *p || (a == 0 && b == 0))
         return PB_ERR_INVALID_REQUEST;
     *cash = a;
     *bonus = b;
@@ -67,15 +83,15 @@ static pb_err walk(pb_store_conn *c, const pb_wallet_history_query *q, int64_t a
 pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q,
                          pb_wallet_entry *out, size_t *n, char next_cursor[PB_WALLET_CURSOR_MAX])
 {
-    *n = 0;
-    next_cursor[0] = 0;
-    if (q->limit == 0 || q->limit > MAX_LIMIT)
-        return PB_ERR_INVALID_REQUEST;
+    /* the cursor is read before the outputs are cleared: it may be the caller's
+     * next_cursor buffer of the previous page */
     int64_t cash_at, bonus_at;
     pb_err e = parse_cursor(q->cursor, &cash_at, &bonus_at);
-    if (e != PB_OK)
-        return e;
     bool resumed = q->cursor && *q->cursor;
+    *n = 0;
+    next_cursor[0] = 0;
+    if (e != PB_OK || q->limit == 0 || q->limit > MAX_LIMIT)
+        return PB_ERR_INVALID_REQUEST;
     /* a resumed walk whose position is 0 is finished */
     if (resumed && cash_at == 0)
         cash_at = -1;
