@@ -26,6 +26,7 @@ bench: build
 	@mkdir -p var/bench
 	$(PITBOSS) bench ledger --dir var/bench
 	@scripts/bench-http.sh $(PITBOSS)
+	@scripts/bench-wallet.sh $(PITBOSS)
 
 clean:
 	rm -rf build build-asan var/bench

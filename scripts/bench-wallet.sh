@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# bench-wallet.sh [PITBOSS] — the wallet benchmark run by `make bench`: signed native
+# `bet` + `win` calls (each answer durable before it is sent) from `pitboss bench wallet`,
+# a one-thread epoll load generator, on loopback, in bounded time.
+#
+# Starts `pitboss serve` on a fresh database in var/bench/wallet (removed first), seeds it
+# with the CLI (brand "bench" in EUR, native provider "bench-studio" with a generated
+# secret, game "bench-slot" with EUR limits 0.10..100.00, enabled for the brand), then
+#   pitboss bench wallet --connections 64 --seconds $SECONDS          (closed loop)
+#   pitboss bench wallet --connections 64 --seconds $SECONDS --rate 1000   (open loop)
+# Each run registers 64 players through the player API, funds them through the
+# sandbox PSP and launches the game first. Prints each run's JSON line and text line,
+# then stops the server with SIGTERM, runs `ledger verify`, and fails unless both
+# runs, the server's exit and the verification succeeded.
+# BENCH_WALLET_SECONDS (default 10) sets the measured seconds of each run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+P=${1:-build/pitboss}
+SECONDS_RUN=${BENCH_WALLET_SECONDS:-10}
+CONNS=64
+[ -x "$P" ] || { echo "bench-wallet: $P is missing (make build)" >&2; exit 1; }
+
+dir=var/bench/wallet
+rm -rf "$dir"
+mkdir -p "$dir"
+db="$dir/bench.db"
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$secret" >"$dir/bench-studio.secret"
+chmod 600 "$dir/bench-studio.secret"
+{
+  "$P" brand create --code bench --name Bench --currency EUR --jurisdiction MT --db "$db"
+  "$P" provider create --code bench-studio --name "Bench Studio" --protocol native \
+    --secret-hex "$secret" --db "$db"
+  "$P" game create --provider bench-studio --code bench-slot --name "Bench Slot" \
+    --category slots --rtp-bp 9600 --volatility medium --limit EUR:10:10000 --db "$db"
+  "$P" game enable --brand bench --provider bench-studio --game bench-slot --db "$db"
+} >"$dir/seed.log" 2>&1 || { cat "$dir/seed.log" >&2; exit 1; }
+
+# the server logs every request as in production (to a file here)
+: >"$dir/serve.log"
+"$P" serve --listen 127.0.0.1:0 --db "$db" --keys-dir "$dir/keys" 2>"$dir/serve.log" &
+pid=$!
+url=""
+for _ in $(seq 1 200); do
+  url=$(sed -n 's/.*"event":"http.listening".*"url":"\([^"]*\)".*/\1/p' "$dir/serve.log" | head -1)
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
+  sleep 0.05
+done
+[ -n "$url" ] || { echo "bench-wallet: the server did not start" >&2; exit 1; }
+
+common=(--url "$url" --provider bench-studio --secret-file "$dir/bench-studio.secret"
+  --brand bench --game bench-slot --connections "$CONNS" --seconds "$SECONDS_RUN")
+rc=0
+"$P" bench wallet "${common[@]}" --label max 2>"$dir/bench-max.err" || {
+  rc=1; tail -20 "$dir/bench-max.err" >&2; }
+"$P" bench wallet "${common[@]}" --rate 1000 --label rate-1000 2>"$dir/bench-rate.err" || {
+  rc=1; tail -20 "$dir/bench-rate.err" >&2; }
+
+kill -TERM "$pid"
+src=0
+wait "$pid" || src=$?
+pid=""
+if [ "$src" -ne 0 ]; then
+  echo "bench-wallet: the server exited with status $src" >&2
+  tail -5 "$dir/serve.log" >&2
+  exit 1
+fi
+"$P" ledger verify --db "$db" >"$dir/verify.log" 2>&1 || {
+  echo "bench-wallet: ledger verify failed" >&2; tail -20 "$dir/verify.log" >&2; exit 1; }
+echo "bench-wallet: ledger verify ok ($(tail -1 "$dir/verify.log"))"
+exit "$rc"
