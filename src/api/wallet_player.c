@@ -66,7 +66,7 @@ static const char *status_name(uint32_t flags)
         return "expired";
     if (flags & PB_TRANSFER_VOID_PENDING)
         return "voided";
-    return "completed";
+    return "posted";
 }
 
 static json_t *money_json(int64_t minor, const pb_currency *cur)

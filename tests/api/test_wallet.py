@@ -161,7 +161,7 @@ class Run:
         assert [(i["type"], i["balance"], i["amount"]) for i in items] == [
             ("adjustment", "cash", "-10.00"), ("bonus_grant", "bonus", "25.50"),
             ("adjustment", "cash", "100.00")], items
-        assert all(i["status"] == "completed" and i["currency"] == "EUR" for i in items), items
+        assert all(i["status"] == "posted" and i["currency"] == "EUR" for i in items), items
         # pages of one cover the same lines in the same order
         seen, cursor = [], None
         for _ in range(10):
@@ -199,6 +199,61 @@ class Run:
         expect(self.client.call("GET", "/v1/player/transactions"), 401, "UNAUTHENTICATED")
         expect(self.client.call("GET", "/v1/player/wallet", token=self.admin.token), 401)
 
+    def history_filtered_pages(self):
+        t = self.tokens["alice"]
+        # more lines, so that a filter and a cursor work together over several pages
+        for amount in ("1.00", "2.00", "3.00"):
+            expect(self.adjust(self.finance, self.alice, "bonus", "credit", amount), 201)
+        expect(self.adjust(self.finance, self.alice, "bonus", "debit", "0.50"), 201)
+        seen, cursor = [], None
+        for _ in range(10):
+            q = "/v1/player/transactions?type=bonus_grant&limit=2" + \
+                (f"&cursor={cursor}" if cursor else "")
+            r = expect(self.client.call("GET", q, token=t), 200)
+            seen += [i["amount"] for i in r["items"]]
+            assert all(i["type"] == "bonus_grant" for i in r["items"]), r
+            cursor = r["next_cursor"]
+            if not cursor:
+                break
+        assert seen == ["3.00", "2.00", "1.00", "25.50"], seen
+        # a time window: everything up to now, nothing before the first line
+        full = expect(self.client.call("GET", "/v1/player/transactions", token=t), 200)["items"]
+        first = full[-1]["created_at"]
+        r = expect(self.client.call("GET", f"/v1/player/transactions?to={first}", token=t), 200)
+        assert r["items"] == [], r  # `to` is exclusive
+        r = expect(self.client.call("GET", f"/v1/player/transactions?from={first}&limit=200",
+                                    token=t), 200)
+        assert [i["id"] for i in r["items"]] == [i["id"] for i in full], r
+        # alice's cursor is no key to bob's history
+        r = expect(self.client.call("GET", "/v1/player/transactions?limit=1", token=t), 200)
+        body = expect(self.client.call("GET", "/v1/player/transactions?cursor="
+                                       f"{r['next_cursor']}", token=self.tokens["bob"]),
+                      422, "FIELD_INVALID")
+        assert body["error"].get("field") == "cursor", body
+
+    def held_and_pending(self):
+        t = self.tokens["alice"]
+        before = self.wallet("alice")
+        assert (before["cash"], before["held"]) == ("90.00", "0.00"), before
+        w = expect(self.client.call("POST", "/v1/player/withdrawals",
+                                    {"amount": "30.00", "idempotency_key": "wd-1"}, token=t), 201)
+        b = self.wallet("alice")
+        assert (b["cash"], b["held"], b["withdrawable"]) == ("90.00", "30.00", "60.00"), b
+        assert (b["bonus"], b["total"]) == ("31.00", "91.00"), b  # total = withdrawable + bonus
+        top = expect(self.client.call("GET", "/v1/player/transactions?limit=1", token=t), 200)
+        line = top["items"][0]
+        assert (line["type"], line["balance"], line["amount"], line["status"]) == \
+            ("withdrawal", "cash", "-30.00", "pending"), line
+        expect(self.client.call("DELETE", f"/v1/player/withdrawals/{w['id']}", token=t), 200)
+        b = self.wallet("alice")
+        assert (b["cash"], b["held"], b["withdrawable"]) == ("90.00", "0.00", "90.00"), b
+        top = expect(self.client.call("GET", "/v1/player/transactions?limit=2", token=t), 200)
+        assert [(i["status"], i["amount"]) for i in top["items"]] == \
+            [("voided", "-30.00"), ("pending", "-30.00")], top
+        one = expect(self.client.call("GET", f"/v1/player/transactions/{top['items'][0]['id']}",
+                                      token=t), 200)
+        assert one == top["items"][0], one
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -226,6 +281,10 @@ def main():
         ("bad adjustment input: 4xx with stable codes, the ledger unchanged", run.bad_inputs),
         ("history: merged newest first, signed amounts, pages, filters, one line", run.history),
         ("history refusals: bad parameters name their field; others' lines are 404", run.history_refused),
+        ("history: a type filter over cursor pages, a time window, a cursor is the player's own",
+         run.history_filtered_pages),
+        ("a withdrawal in review: held, withdrawable, a pending line; cancelled: a voided line",
+         run.held_and_pending),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
