@@ -1,0 +1,176 @@
+"""test_sim.py PITBOSS — `pitboss sim provider` end to end against a real server.
+
+A fresh database is seeded with the CLI (brand, native provider with its secret in a
+0600 file, a slot game with EUR limits, enabled for the brand), then `pitboss serve`
+runs on it and the simulator plays:
+
+  - a bounded run (20 players, 200 rounds, duplicates and client timeouts on) must
+    exit 0 with zero unexpected answers and mismatches, duplicates and timeout
+    retries actually exercised, and a passing ledger verify (--db);
+  - a run where players go broke (small deposits) must top them up through the
+    sandbox PSP and still balance;
+  - the server is then killed (SIGKILL) and restarted: `--check` of the first run's
+    books must still pass (every acknowledged call was durable);
+  - negative: a wrong secret must be reported (SIGNATURE_INVALID, non-zero exit);
+    one player's stored balance tampered with sqlite must make `--check` fail with
+    a MISMATCH for that player and a ledger violation, then (restored) pass again;
+  - `pitboss ledger verify` on the database after the server stopped passes.
+Only the Python standard library is used.
+"""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
+from harness import Server, Tap, binary_from_argv  # noqa: E402
+
+BIN = binary_from_argv()
+TMP = tempfile.mkdtemp(prefix="pbsim.")
+DB = os.path.join(TMP, "sim.db")
+KEYS = os.path.join(TMP, "keys")
+SECRET_FILE = os.path.join(TMP, "sim-studio.secret")
+BOOKS = os.path.join(TMP, "books.json")
+
+
+def cli(*args, timeout=300):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PITBOSS_")}
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def seed():
+    with open(SECRET_FILE, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    os.chmod(SECRET_FILE, 0o600)
+    with open(SECRET_FILE) as f:
+        secret = f.read().strip()
+    for args in (
+        ["brand", "create", "--code", "simb", "--name", "Sim Brand", "--currency", "EUR",
+         "--currencies", "EUR,USD", "--jurisdiction", "MT"],
+        ["provider", "create", "--code", "sim-studio", "--name", "Sim Studio", "--protocol",
+         "native", "--secret-hex", secret],
+        ["game", "create", "--provider", "sim-studio", "--code", "sim-slot", "--name", "Sim Slot",
+         "--category", "slots", "--rtp-bp", "9600", "--volatility", "medium",
+         "--limit", "EUR:10:10000", "--limit", "USD:10:10000"],
+        ["game", "enable", "--brand", "simb", "--provider", "sim-studio", "--game", "sim-slot"],
+    ):
+        r = cli(*args, "--db", DB)
+        if r.returncode != 0:
+            raise RuntimeError(f"seed {args[:2]} failed: {r.stdout}{r.stderr}")
+
+
+def start():
+    return Server(BIN, extra_args=["--db", DB, "--keys-dir", KEYS])
+
+
+def sim(srv, *extra, secret_file=SECRET_FILE):
+    """Runs the simulator; returns (exit status, summary JSON or None, stdout, stderr)."""
+    r = cli("sim", "provider", "--url", srv.url, "--provider", "sim-studio", "--secret-file",
+            secret_file, *extra, timeout=600)
+    summary = None
+    for line in r.stdout.splitlines():
+        if line.startswith('{"sim":"provider"'):
+            summary = json.loads(line)
+    return r.returncode, summary, r.stdout, r.stderr
+
+
+def diag(rc, summary, out, err):
+    return lambda: f"exit {rc}\nsummary {summary}\n{out}\n{err[-3000:]}"
+
+
+def main():
+    tap = Tap(10)
+    srv = None
+    try:
+        seed()
+        srv = start()
+        play = ["--brand", "simb", "--game", "sim-slot"]
+
+        rc, s, out, err = sim(srv, *play, "--players", "20", "--rounds", "200", "--concurrency",
+                              "4", "--duplicate-rate", "0.15", "--timeout-rate", "0.05",
+                              "--seed", "42", "--books", BOOKS, "--db", DB)
+        tap.ok(rc == 0 and s and s["ok"] and s["players"] == 20 and s["rounds"] == 200 and
+               s["unexpected"] == 0 and s["mismatches"] == 0 and s["duplicate_mismatches"] == 0
+               and s["bad_signatures"] == 0,
+               "20 players, 200 rounds: every answer and every balance as the books say",
+               diag(rc, s, out, err))
+        tap.ok(s and s["calls"] > 400 and s["duplicates"] > 0 and s["timeouts"] > 0 and
+               s["retries"] >= s["timeouts"],
+               "duplicate deliveries and client timeouts (retried with the same id) happened",
+               diag(rc, s, out, err))
+        tap.ok("ledger verify:" in out and " 0 violation(s)" in out,
+               "ledger verify (--db) passes after the run", diag(rc, s, out, err))
+
+        with open(BOOKS) as f:
+            books = json.load(f)
+        tap.ok(len(books["players"]) == 20 and all(p["player_id"] for p in books["players"]),
+               "the books name every player", lambda: json.dumps(books)[:2000])
+
+        rc2, s2, out2, err2 = sim(srv, *play, "--players", "6", "--rounds", "300",
+                                  "--concurrency", "3", "--deposit", "2.00", "--bet-max", "2.00",
+                                  "--duplicate-rate", "0.1", "--timeout-rate", "0.05",
+                                  "--seed", "7")
+        tap.ok(rc2 == 0 and s2 and s2["ok"] and s2["deposits"] > 6,
+               "players who go broke are topped up through the sandbox PSP; still balanced",
+               diag(rc2, s2, out2, err2))
+
+        # a crash right after the run: every acknowledged call must have been durable
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(30)
+        srv = start()
+        rc3, s3, out3, err3 = sim(srv, "--check", BOOKS)
+        tap.ok(rc3 == 0 and s3 and s3["ok"] and s3["players"] == 20 and s3["mismatches"] == 0,
+               "after a SIGKILL and a restart every balance is what the books say",
+               diag(rc3, s3, out3, err3))
+
+        bad = os.path.join(TMP, "wrong.secret")
+        with open(bad, "w") as f:
+            f.write(os.urandom(32).hex())
+        rc4, s4, out4, err4 = sim(srv, *play, "--players", "2", "--rounds", "4", secret_file=bad)
+        tap.ok(rc4 != 0 and s4 is not None and not s4["ok"] and "SIGNATURE_INVALID" in err4,
+               "a wrong secret is reported (SIGNATURE_INVALID) and the exit status is not 0",
+               diag(rc4, s4, out4, err4))
+
+        # tamper with the first player's stored cash balance behind the server's back
+        victim = books["players"][0]["player_id"]
+        con = sqlite3.connect(DB, timeout=30)
+        acct = con.execute("SELECT id FROM ledger_account WHERE owner = ? AND kind = "
+                           "'player_cash'", ("player:" + victim,)).fetchone()[0]
+        with con:
+            con.execute("UPDATE ledger_balance SET credits_posted = credits_posted + 100 "
+                        "WHERE account_id = ?", (acct,))
+        rc5, s5, out5, err5 = sim(srv, "--check", BOOKS, "--db", DB)
+        tap.ok(rc5 == 1 and s5 and not s5["ok"] and s5["mismatches"] >= 1 and
+               "MISMATCH player 0 " in err5 and "ledger VIOLATION balance_mismatch" in err5,
+               "a tampered balance fails the check (MISMATCH for that player, ledger violation)",
+               diag(rc5, s5, out5, err5))
+        with con:
+            con.execute("UPDATE ledger_balance SET credits_posted = credits_posted - 100 "
+                        "WHERE account_id = ?", (acct,))
+        con.close()
+        rc6, s6, out6, err6 = sim(srv, "--check", BOOKS, "--db", DB)
+        tap.ok(rc6 == 0 and s6 and s6["ok"], "restored, the check passes again",
+               diag(rc6, s6, out6, err6))
+
+        code = srv.stop()
+        srv = None
+        v = cli("ledger", "verify", "--db", DB)
+        tap.ok(code == 0 and v.returncode == 0,
+               "the server stops cleanly and ledger verify passes",
+               lambda: f"serve exit {code}\n{v.stdout}{v.stderr}")
+    except Exception:  # a crash of the harness is a failed case, not a silent pass
+        import traceback
+        tap.ok(False, "the test ran to its end", traceback.format_exc())
+    finally:
+        if srv:
+            srv.kill()
+        shutil.rmtree(TMP, ignore_errors=True)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
