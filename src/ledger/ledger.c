@@ -97,7 +97,7 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
     if (l->cfg.max_batch == 0 || l->cfg.max_batch > PB_LEDGER_MAX_SUBMIT)
         l->cfg.max_batch = PB_LEDGER_MAX_SUBMIT;
     if (l->cfg.checkpoint_ms <= 0)
-        l->cfg.checkpoint_ms = 250;
+        l->cfg.checkpoint_ms = 1000;
     if (l->cfg.expiry_interval_ms <= 0)
         l->cfg.expiry_interval_ms = 200;
     if (l->cfg.wal_restart_frames <= 0)

@@ -100,7 +100,7 @@ typedef struct pb_ledger pb_ledger;
 
 typedef struct pb_ledger_config {
     size_t max_batch;       /* transfers per commit at most; 0 = 8190 */
-    int checkpoint_ms;      /* passive WAL checkpoint interval; 0 = 250 */
+    int checkpoint_ms;      /* passive WAL checkpoint interval; 0 = 1000 */
     int expiry_interval_ms; /* how often expired holds are swept when idle; 0 = 200 */
     /* the writer starts the write-ahead log over once its commits have left this
      * many pages in it (see pb_store_wal_restart); 0 = 65536 (256 MiB of 4 KiB
