@@ -99,7 +99,9 @@ pb_err pb_wallet_split(pb_funding_policy p, int64_t amount, int64_t cash_availab
                        int64_t bonus_available, int64_t *cash_part, int64_t *bonus_part);
 /* A payout of `amount` for a bet staked as (cash_part, bonus_part), in the same
  * proportions: bonus share = floor(amount * bonus_part / (cash_part + bonus_part)),
- * the rest to cash (the rounding remainder favours cash). OVERFLOW on overflow. */
+ * the rest to cash (the rounding remainder favours cash); computed in 128 bits,
+ * so it cannot overflow. AMOUNT_INVALID for a negative input or a stake whose
+ * parts do not add up within int64. */
 pb_err pb_wallet_split_payout(int64_t amount, int64_t cash_part, int64_t bonus_part,
                               int64_t *cash_out, int64_t *bonus_out);
 
@@ -129,9 +131,10 @@ typedef enum {
     PB_WALLET_ACTION_WITHDRAW,
 } pb_wallet_action;
 
-/* PB_OK, PLAYER_NOT_FOUND, PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED (status
- * "self_excluded"), or a closed account (PLAYER_BLOCKED). Later issues (limits,
- * KYC, geo) extend this function, not its callers. */
+/* PB_OK, PLAYER_NOT_FOUND, PLAYER_BLOCKED (blocked or closed: nothing in or
+ * out), PLAYER_SELF_EXCLUDED (bets and deposits; a self-excluded player may
+ * still withdraw their money). Later issues (limits, KYC, geo) extend this
+ * function, not its callers. */
 pb_err pb_wallet_gate(pb_store_conn *c, const char *player_public_id, pb_wallet_action action);
 
 /* ---- reading ---- */
