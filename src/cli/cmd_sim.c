@@ -24,6 +24,7 @@ static const char *sim_usage =
     "                            [--timeout-rate 0.02] [--deposit 100.00] [--bet-min 0.10]\n"
     "                            [--bet-max 5.00] [--currency CUR] [--country MT]\n"
     "                            [--books FILE] [--db URL] [--verbose]\n"
+    "                            [--email E --password P]\n"
     "       pitboss sim provider --check FILE --url URL --provider CODE (--secret-…) [--db URL]\n"
     "\n"
     "Plays as the game provider CODE (native protocol) against the server at URL:\n"
@@ -36,6 +37,8 @@ static const char *sim_usage =
     "(native balance call and GET /v1/player/wallet). --books writes the books (with\n"
     "the players' credentials) to FILE; --check FILE only checks them again. --db runs\n"
     "`ledger verify` on the server's database. --seed fixes every choice.\n"
+    "--email/--password: one EXISTING player of the brand plays (logged in, not\n"
+    "registered) with the money they have; no deposit unless --deposit is given.\n"
     "Exit status: 0 when every check held, 1 on any failure, 2 when it could not run.\n";
 
 static void verify_violation(void *ctx, const char *kind, const char *message)
@@ -128,6 +131,7 @@ int pb_cmd_sim(int argc, char **argv)
                         .duplicate_rate = 0.05, .timeout_rate = 0.02, .deposit = "100.00",
                         .country = "MT", .out = stdout};
     const char *hex = NULL, *file = NULL, *db = NULL, *bet_min = "0.10", *bet_max = "5.00";
+    bool deposit_given = false;
     static const struct option opts[] = {
         {"url", required_argument, 0, 'u'},          {"provider", required_argument, 0, 'p'},
         {"secret-hex", required_argument, 0, 'x'},   {"secret-file", required_argument, 0, 'f'},
@@ -140,6 +144,7 @@ int pb_cmd_sim(int argc, char **argv)
         {"country", required_argument, 0, 'k'},      {"books", required_argument, 0, 'B'},
         {"check", required_argument, 0, 'K'},        {"db", required_argument, 0, 'z'},
         {"verbose", no_argument, 0, 'v'},            {"help", no_argument, 0, 'h'},
+        {"email", required_argument, 0, 'e'},        {"password", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     int ch;
     optind = 1;
@@ -158,7 +163,7 @@ int pb_cmd_sim(int argc, char **argv)
         case 's': o.seed = strtoull(optarg, NULL, 0); break;
         case 'D': bad = parse_rate(optarg, &o.duplicate_rate); break;
         case 'T': bad = parse_rate(optarg, &o.timeout_rate); break;
-        case 'd': o.deposit = optarg; break;
+        case 'd': o.deposit = optarg; deposit_given = true; break;
         case 'm': bet_min = optarg; break;
         case 'M': bet_max = optarg; break;
         case 'C': o.currency = optarg; break;
@@ -167,6 +172,8 @@ int pb_cmd_sim(int argc, char **argv)
         case 'K': o.check_books = optarg; break;
         case 'z': db = optarg; break;
         case 'v': o.verbose = 1; break;
+        case 'e': o.email = optarg; break;
+        case 'P': o.password = optarg; break;
         case 'h': fputs(sim_usage, stdout); return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
@@ -182,6 +189,15 @@ int pb_cmd_sim(int argc, char **argv)
     }
     if (load_secret(hex, file, o.secret, &o.secret_len) != 0)
         return 2;
+    if (o.email) {
+        if (!o.password) {
+            fprintf(stderr, "sim: --email needs --password\n");
+            return 2;
+        }
+        o.players = 1;
+        if (!deposit_given)
+            o.deposit = NULL;
+    }
     /* stakes: decimal amounts in the players' currency; converted with its exponent */
     const pb_currency *cur = pb_currency_find(o.currency ? o.currency : "EUR");
     if (!cur || pb_money_parse(bet_min, strlen(bet_min), cur, &o.bet_min) != PB_MONEY_OK ||
@@ -192,7 +208,7 @@ int pb_cmd_sim(int argc, char **argv)
         return 2;
     }
     int64_t dep;
-    if (parse_money_opt(o.deposit, "--deposit", &dep) != 0)
+    if (o.deposit && parse_money_opt(o.deposit, "--deposit", &dep) != 0)
         return 2;
     pb_sim_summary s;
     int rc = pb_sim_provider_run(&o, &s);

@@ -205,8 +205,9 @@ static void copy_str(json_t *obj, const char *key, char *out, size_t cap)
     snprintf(out, cap, "%s", s ? s : "");
 }
 
-int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, const char *country,
-                        pb_sim_api_error *e)
+/* POST /v1/player/register; an email already taken is fine (the player exists). */
+static int player_register(pb_sim_conn *c, pb_sim_player_auth *a, const char *country,
+                           pb_sim_api_error *e)
 {
     json_t *out = NULL;
     json_t *reg = json_pack("{s:s,s:s,s:s,s:s,s:s}", "brand", a->brand, "email", a->email,
@@ -219,13 +220,20 @@ int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, const char *count
         json_t *p = json_object_get(out, "player");
         copy_str(p, "id", a->public_id, sizeof a->public_id);
         copy_str(p, "currency", a->currency, sizeof a->currency);
-    } else if (!(st == 409 && strcmp(e->code, "EMAIL_TAKEN") == 0)) {
-        return -1;
     }
     json_decref(out);
+    return st == 201 || (st == 409 && strcmp(e->code, "EMAIL_TAKEN") == 0) ? 0 : -1;
+}
+
+int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, bool register_first,
+                        const char *country, pb_sim_api_error *e)
+{
+    json_t *out = NULL;
+    if (register_first && player_register(c, a, country, e) != 0)
+        return -1;
     json_t *login = json_pack("{s:s,s:s,s:s,s:s}", "brand", a->brand, "email", a->email,
                               "password", a->password, "device", "pitboss-sim");
-    st = api_call(c, "POST", "/v1/player/login", NULL, login, &out, e, "login");
+    int st = api_call(c, "POST", "/v1/player/login", NULL, login, &out, e, "login");
     if (st != 200)
         return -1;
     copy_str(out, "access_token", a->access_token, sizeof a->access_token);
@@ -272,20 +280,20 @@ static int parse_amount(json_t *obj, const char *key, const char *currency, int6
     return s && cur && pb_money_parse(s, strlen(s), cur, out) == PB_MONEY_OK ? 0 : -1;
 }
 
-int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *cash,
-                         int64_t *held, pb_sim_api_error *e)
+int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *total,
+                         int64_t *cash, pb_sim_api_error *e)
 {
     json_t *out = NULL;
     int st = api_call(c, "GET", "/v1/player/wallet", a->access_token, NULL, &out, e, "wallet");
     if (st != 200)
         return -1;
-    int rc = parse_amount(out, "cash", a->currency, cash) == 0 &&
-                     parse_amount(out, "held", a->currency, held) == 0
+    int rc = parse_amount(out, "total", a->currency, total) == 0 &&
+                     parse_amount(out, "cash", a->currency, cash) == 0
                  ? 0
                  : -1;
     json_decref(out);
     if (rc != 0)
-        api_fail(e, st, NULL, "wallet: no cash/held amounts in the answer");
+        api_fail(e, st, NULL, "wallet: no total/cash amounts in the answer");
     return rc;
 }
 

@@ -49,7 +49,7 @@ typedef struct worker {
 typedef struct expect {
     const char *code;     /* NULL = success */
     int64_t ok_delta;     /* what success does to the books */
-    int64_t part;         /* success: the expected cash_part */
+    int64_t part;         /* success: the expected cash_part + bonus_part */
     bool bet_unknown;     /* rollback: expect "bet_found": false */
 } expect;
 
@@ -126,14 +126,15 @@ static outcome judge(worker *w, sim_player *pl, const char *call, const char *tx
     }
     if (ok && as_expected) {
         bool fine = true;
-        int64_t cash_part = amount_field(j, "cash_part", pl, &fine);
+        int64_t cash_part = amount_field(j, "cash_part", pl, &fine) +
+                            amount_field(j, "bonus_part", pl, &fine);
         const char *t = json_string_value(json_object_get(j, "transaction_id"));
         json_t *bf = json_object_get(j, "bet_found");
         bool unknown = bf && json_is_false(bf);
         if (!fine || cash_part != x->part || !t || strcmp(t, tx) != 0 ||
             unknown != x->bet_unknown) {
             w->k.s.unexpected++;
-            sim_fail(r, "player %d %s %s: wrong details (cash_part, transaction_id or bet_found;"
+            sim_fail(r, "player %d %s %s: wrong details (cash/bonus parts, transaction_id or bet_found;"
                         " expected part %" PRId64 "): %.*s",
                      pl->idx, call, tx, x->part, (int)resp->body_len, resp->body);
         }

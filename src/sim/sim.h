@@ -40,7 +40,10 @@ typedef struct pb_sim_options {
     int players, rounds, concurrency;
     uint64_t seed;
     double duplicate_rate, timeout_rate;
-    const char *deposit;       /* first deposit per player, a decimal string */
+    const char *deposit;       /* first deposit per player (and top-ups), a decimal string;
+                                  NULL = none (an existing player plays what they have) */
+    const char *email;         /* play as this existing player (one) instead of new ones */
+    const char *password;
     int64_t bet_min, bet_max;  /* minor units */
     const char *books_out;     /* write the books here at the end (NULL = no) */
     const char *check_books;   /* only check the balances of these books (no play) */

@@ -77,11 +77,11 @@ typedef struct pb_sim_api_error {
     char detail[256];
 } pb_sim_api_error;
 
-/* POST /v1/player/register (a 409 EMAIL_TAKEN is fine: the player is then
- * only logged in), then POST /v1/player/login. Fills public_id, currency and
- * access_token. 0 or -1. */
-int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, const char *country,
-                        pb_sim_api_error *e);
+/* When register is true, POST /v1/player/register (a 409 EMAIL_TAKEN is fine:
+ * the player is then only logged in); then POST /v1/player/login. Fills
+ * public_id, currency and access_token. 0 or -1. */
+int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, bool register_first,
+                        const char *country, pb_sim_api_error *e);
 /* A deposit of `amount` (a decimal string) through the cashier and its sandbox
  * PSP, as a newcomer makes one: POST /v1/player/deposits (idempotency key `key`),
  * then the sandbox's payment page (POST its redirect_url: the payer paid, the
@@ -92,8 +92,9 @@ int pb_sim_player_deposit(pb_sim_conn *c, pb_sim_player_auth *a, const char *amo
 /* POST /v1/player/games/{provider}/{game}/launch → launch_token. 0 or -1. */
 int pb_sim_player_launch(pb_sim_conn *c, pb_sim_player_auth *a, const char *provider,
                          const char *game, pb_sim_api_error *e);
-/* GET /v1/player/wallet: cash and held in minor units of the player's currency. 0 or -1. */
-int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *cash,
-                         int64_t *held, pb_sim_api_error *e);
+/* GET /v1/player/wallet: total (what can be staked: cash - held + bonus) and cash,
+ * in minor units of the player's currency. 0 or -1. */
+int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *total,
+                         int64_t *cash, pb_sim_api_error *e);
 
 #endif

@@ -14,6 +14,8 @@ runs on it and the simulator plays:
   - negative: a wrong secret must be reported (SIGNATURE_INVALID, non-zero exit);
     one player's stored balance tampered with sqlite must make `--check` fail with
     a MISMATCH for that player and a ledger violation, then (restored) pass again;
+  - a player who registered and deposited by hand (as the README's walkthrough does)
+    plays through `--email/--password` with the money they have;
   - `pitboss ledger verify` on the database after the server stopped passes.
 Only the Python standard library is used.
 """
@@ -25,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 from harness import Server, Tap, binary_from_argv  # noqa: E402
@@ -78,12 +81,34 @@ def sim(srv, *extra, secret_file=SECRET_FILE):
     return r.returncode, summary, r.stdout, r.stderr
 
 
+def api(srv, method, path, body=None, token=None):
+    """One player API call with the standard library; the parsed JSON answer."""
+    req = urllib.request.Request(srv.url + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def newcomer(srv):
+    """Registers you@example.org, deposits 50.00 through the sandbox PSP; the token."""
+    me = {"brand": "simb", "email": "you@example.org", "password": "correct horse battery"}
+    api(srv, "POST", "/v1/player/register", dict(me, country="MT", date_of_birth="1990-01-01"))
+    token = api(srv, "POST", "/v1/player/login", me)["access_token"]
+    d = api(srv, "POST", "/v1/player/deposits", {"amount": "50.00", "idempotency_key": "first"},
+            token)
+    api(srv, "POST", d["redirect_url"])
+    return token
+
+
 def diag(rc, summary, out, err):
     return lambda: f"exit {rc}\nsummary {summary}\n{out}\n{err[-3000:]}"
 
 
 def main():
-    tap = Tap(10)
+    tap = Tap(11)
     srv = None
     try:
         seed()
@@ -117,6 +142,15 @@ def main():
         tap.ok(rc2 == 0 and s2 and s2["ok"] and s2["deposits"] > 6,
                "players who go broke are topped up through the sandbox PSP; still balanced",
                diag(rc2, s2, out2, err2))
+
+        token = newcomer(srv)
+        rc7, s7, out7, err7 = sim(srv, *play, "--email", "you@example.org", "--password",
+                                  "correct horse battery", "--rounds", "30", "--seed", "5")
+        wallet = api(srv, "GET", "/v1/player/wallet", token=token)
+        tap.ok(rc7 == 0 and s7 and s7["ok"] and s7["players"] == 1 and s7["deposits"] == 0 and
+               wallet["cash"] != "50.00",
+               "an existing player plays with the money they deposited (--email/--password)",
+               lambda: diag(rc7, s7, out7, err7)() + f"\nwallet {wallet}")
 
         # a crash right after the run: every acknowledged call must have been durable
         srv.proc.send_signal(signal.SIGKILL)
