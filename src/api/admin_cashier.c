@@ -1,14 +1,19 @@
 /*
  * admin_cashier.c — the withdrawal queue for finance staff, brand-scoped:
  *
- *   GET  /v1/admin/withdrawals?status=&limit=&cursor=   finance.read
- *   GET  /v1/admin/withdrawals/{id}                     finance.read (with its approvals)
+ *   GET  /v1/admin/withdrawals?status=&brand=&player=&limit=&cursor=   finance.read
+ *   GET  /v1/admin/withdrawals/{id}                     finance.read
  *   POST /v1/admin/withdrawals/{id}/approve             finance.withdrawals.approve
  *   POST /v1/admin/withdrawals/{id}/reject {reason}     finance.withdrawals.approve
+ *   GET  /v1/admin/payments?status=&brand=&player=&limit=&cursor=      finance.read
+ *   GET  /v1/admin/payments/{id}                        finance.read
  *
- * A withdrawal of a brand outside the caller's scope answers 404
- * WITHDRAWAL_NOT_FOUND, like a missing one. Approvals and rejections are
- * audited by the cashier in the same ledger command as their effect.
+ * Every withdrawal shows who requested it, the checks it passed, and its
+ * approvals (who, role, when) — the queue is the 4-eyes record. A withdrawal or
+ * payment of a brand outside the caller's scope answers 404
+ * WITHDRAWAL_NOT_FOUND / PAYMENT_NOT_FOUND, like a missing one; a brand filter
+ * outside it is 422 FIELD_INVALID. Approvals and rejections are audited by the
+ * cashier in the same ledger command as their effect.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -22,33 +27,46 @@
 #define PAGE_MAX 200
 
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);
+json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
 
 static const char *const STATUSES[] = {"pending_approval", "approved", "processing", "paid",
                                        "failed", "rejected", "cancelled"};
 
-/* The staff view: the player's view plus brand, player and approvals (c: for them). */
-static json_t *staff_json(pb_store_conn *c, const pb_store_withdrawal *w, bool approvals)
+/* "player:<id>" / "staff:<id>" → {"kind","id"}. */
+static json_t *actor_json(const char *who)
+{
+    const char *colon = strchr(who, ':');
+    if (!colon)
+        return json_pack("{s:s,s:s}", "kind", "player", "id", who);
+    return json_pack("{s:s%,s:s}", "kind", who, (size_t)(colon - who), "id", colon + 1);
+}
+
+/* The staff view: the player's view plus brand, player, who requested it, its
+ * checks and its approvals (read on c). NULL on OOM or a store failure. */
+static json_t *staff_json(pb_store_conn *c, const pb_store_withdrawal *w)
 {
     json_t *o = pb_api_withdrawal_json(w);
-    if (!o)
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t n = 0;
+    json_t *arr = json_array();
+    json_t *checks = json_loads(w->checks[0] ? w->checks : "[]", 0, NULL);
+    if (!o || !arr || !checks || pb_cashier_withdrawal_approvals(c, w->id, ap, &n) != PB_OK) {
+        json_decref(o);
+        json_decref(arr);
+        json_decref(checks);
         return NULL;
-    json_object_set_new(o, "brand", json_string(w->brand));
-    json_object_set_new(o, "requested_by", json_pack("{s:s,s:s}", "kind", "player", "id",
-                                                     w->player));
-    if (approvals) {
-        pb_store_withdrawal_approval ap[4];
-        size_t n = 0;
-        json_t *arr = json_array();
-        if (!arr || pb_store_withdrawal_approval_list(c, w->id, ap, 4, &n) != PB_STORE_OK) {
-            json_decref(arr);
-            json_decref(o);
-            return NULL;
-        }
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:o}", "staff_id", ap[i].staff_id,
-                                                 "role", ap[i].role, "at",
-                                                 pb_admin_time_json(ap[i].approved_at)));
-        json_object_set_new(o, "approvals", arr);
+    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:o}", "staff_id", ap[i].staff_id, "role",
+                                             ap[i].role, "at",
+                                             pb_admin_time_json(ap[i].approved_at)));
+    if (json_object_set_new(o, "brand", json_string(w->brand)) != 0 ||
+        json_object_set_new(o, "player", json_string(w->player)) != 0 ||
+        json_object_set_new(o, "requested_by", actor_json(w->requested_by)) != 0 ||
+        json_object_set_new(o, "checks", checks) != 0 ||
+        json_object_set_new(o, "approvals", arr) != 0) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }
@@ -58,19 +76,59 @@ static bool visible(pb_http_request *req, pb_store_conn **c, pb_store_withdrawal
 {
     const pb_principal *p = pb_api_principal(req);
     *c = pb_http_conn(req);
-    if (!*c) {
-        pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+    pb_err e = !*c ? PB_ERR_STORE_UNAVAILABLE
+               : !p ? PB_ERR_UNAUTHENTICATED
+                    : pb_cashier_withdrawal_get(*c, &p->scope, NULL, pb_http_param(req, "id"), w);
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, NULL);
         return false;
     }
-    const char *id = pb_http_param(req, "id");
-    pb_store_rc rc = id && strlen(id) <= PB_ID_STR_LEN ? pb_store_withdrawal_get(*c, id, w)
-                                                       : PB_STORE_NOT_FOUND;
-    if (rc == PB_STORE_OK && (!p || !pb_brand_scope_allows(&p->scope, w->brand_id)))
-        rc = PB_STORE_NOT_FOUND;
-    if (rc != PB_STORE_OK) {
-        pb_http_reply_error(req, rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND
-                                                          : PB_ERR_STORE_UNAVAILABLE,
-                            NULL);
+    return true;
+}
+
+/* The list filters every queue shares: brand (in scope), player, limit, cursor.
+ * brands_buf receives the brand filter as a JSON array. Replies and returns
+ * false on a bad one. */
+static bool list_filters(pb_http_request *req, const pb_principal *p, pb_store_conn *c,
+                         char *brands_buf, size_t cap, const char **brands, const char **player,
+                         int64_t *limit, int64_t *cursor)
+{
+    const char *brand = NULL;
+    if (!pb_admin_query_int(req, "limit", 1, PAGE_MAX, limit) ||
+        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, cursor) ||
+        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand) ||
+        !pb_admin_query_str(req, "player", PB_ID_STR_LEN, player))
+        return false;
+    *brands = pb_cashier_scope_json(&p->scope, brands_buf, cap);
+    if (brand) { /* unknown and out-of-scope brands look the same */
+        pb_brand *b = pb_http_alloc(req, sizeof *b);
+        pb_err e = b ? pb_tenancy_brand_by_code(c, brand, b) : PB_ERR_INTERNAL;
+        if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
+            e = PB_ERR_BRAND_NOT_FOUND;
+        if (e != PB_OK) {
+            pb_http_reply_error_msg(req, e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_FIELD_INVALID : e,
+                                    "brand", "brand: a brand code in your scope");
+            return false;
+        }
+        snprintf(brands_buf, cap, "[%lld]", (long long)b->id);
+        *brands = brands_buf;
+    }
+    return true;
+}
+
+/* A status filter among known; replies and returns false on an unknown one. */
+static bool status_filter(pb_http_request *req, const char *const *known, size_t n,
+                          const char *names, const char **status)
+{
+    if (!pb_admin_query_str(req, "status", 20, status))
+        return false;
+    for (size_t i = 0; *status && i < n; i++)
+        if (strcmp(*status, known[i]) == 0)
+            return true;
+    if (*status) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "status: %s", names);
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status", msg);
         return false;
     }
     return true;
@@ -96,47 +154,26 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
         return;
     }
     int64_t limit = PAGE_DEFAULT, cursor = 0;
-    const char *status = NULL;
-    if (!pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit) ||
-        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor) ||
-        !pb_admin_query_str(req, "status", 20, &status))
+    const char *status = NULL, *brands = NULL, *player = NULL;
+    char buf[PB_SCOPE_MAX_BRANDS * 24];
+    if (!status_filter(req, STATUSES, sizeof STATUSES / sizeof STATUSES[0],
+                       "pending_approval, approved, processing, paid, failed, rejected or "
+                       "cancelled", &status) ||
+        !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
         return;
-    bool known = !status;
-    for (size_t i = 0; status && i < sizeof STATUSES / sizeof STATUSES[0]; i++)
-        known |= strcmp(status, STATUSES[i]) == 0;
-    if (!known) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
-                                "status: pending_approval, approved, processing, paid, failed, "
-                                "rejected or cancelled");
-        return;
-    }
-    const char *brands = NULL;
-    if (!p->scope.all) {
-        json_t *ids = json_array();
-        for (size_t i = 0; ids && i < p->scope.n; i++)
-            json_array_append_new(ids, json_integer(p->scope.brand_ids[i]));
-        brands = pb_admin_json_text(req, ids);
-        if (!brands) {
-            pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
-            return;
-        }
-    }
     pb_store_withdrawal *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    pb_store_withdrawal_query q = {.brand_ids_json = brands, .status = status,
+    pb_store_withdrawal_query q = {.brand_ids_json = brands, .player = player, .status = status,
                                    .before_seq = cursor, .limit = (size_t)limit};
-    if (!rows || pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK) {
-        pb_http_reply_error(req, rows ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    json_t *items = json_array();
+    pb_err e = rows ? pb_cashier_withdrawal_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
+    json_t *items = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, staff_json(c, &rows[i], false)) != 0) {
+        if (json_array_append_new(items, staff_json(c, &rows[i])) != 0) {
             json_decref(items);
             items = NULL;
         }
-    if (!items) {
-        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+    if (e != PB_OK || !items) {
+        pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;
     }
     pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor",
@@ -152,7 +189,7 @@ void pb_api_admin_withdrawal_get(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!pb_admin_parse_empty(req) || !visible(req, &c, &w))
         return;
-    json_t *o = staff_json(c, &w, true);
+    json_t *o = staff_json(c, &w);
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
@@ -166,7 +203,7 @@ static void answer(pb_http_request *req, pb_store_conn *c, pb_err e, const pb_st
         pb_http_reply_error(req, e, NULL);
         return;
     }
-    json_t *o = staff_json(c, w, true);
+    json_t *o = staff_json(c, w);
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
@@ -183,7 +220,7 @@ void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app)
         return;
     pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
-    pb_err e = pb_cashier_withdrawal_approve(a->cashier, c, w.id, &actor, &out);
+    pb_err e = pb_cashier_withdrawal_approve(a->cashier, w.id, &actor, &out);
     answer(req, c, e, &out);
 }
 
@@ -215,4 +252,81 @@ void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app)
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_reject(a->cashier, w.id, reason, &actor, &out);
     answer(req, c, e, &out);
+}
+
+/* ---- deposits (payments) ---- */
+
+static const char *const PAYMENT_STATUSES[] = {"pending", "completed", "failed"};
+
+static json_t *payment_staff_json(const pb_store_payment *pay)
+{
+    json_t *o = pb_api_payment_json(pay, NULL);
+    char tid[PB_ID_STR_LEN + 1];
+    if (pay->has_transfer)
+        pb_id_to_string(&pay->transfer_id, tid);
+    if (o && (json_object_set_new(o, "brand", json_string(pay->brand)) != 0 ||
+              json_object_set_new(o, "player", json_string(pay->player)) != 0 ||
+              json_object_set_new(o, "transfer_id",
+                                  pay->has_transfer ? json_string(tid) : json_null()) != 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+void pb_api_admin_payments_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!pb_admin_parse_empty(req))
+        return;
+    if (!c || !p) {
+        pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    int64_t limit = PAGE_DEFAULT, cursor = 0;
+    const char *status = NULL, *brands = NULL, *player = NULL;
+    char buf[PB_SCOPE_MAX_BRANDS * 24];
+    if (!status_filter(req, PAYMENT_STATUSES, 3, "pending, completed or failed", &status) ||
+        !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
+        return;
+    pb_store_payment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
+    size_t n = 0;
+    pb_store_payment_query q = {.brand_ids_json = brands, .player = player, .status = status,
+                                .before_seq = cursor, .limit = (size_t)limit};
+    pb_err e = rows ? pb_cashier_payment_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
+    json_t *items = e == PB_OK ? json_array() : NULL;
+    for (size_t i = 0; items && i < n; i++)
+        if (json_array_append_new(items, payment_staff_json(&rows[i])) != 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    if (e != PB_OK || !items) {
+        pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                           pb_admin_cursor_json(n == (size_t)limit
+                                                                    ? rows[n - 1].seq
+                                                                    : 0)));
+}
+
+void pb_api_admin_payment_get(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!pb_admin_parse_empty(req))
+        return;
+    pb_store_payment pay;
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE
+               : !p ? PB_ERR_UNAUTHENTICATED
+                    : pb_cashier_payment_get(c, &p->scope, pb_http_param(req, "id"), &pay);
+    json_t *o = e == PB_OK ? payment_staff_json(&pay) : NULL;
+    if (!o) {
+        pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, o);
 }

@@ -46,6 +46,7 @@ typedef struct pb_api_app {
     struct pb_api_native *native; /* native providers and their secrets, cached (provider_native.c) */
     /* @api-app-fields-cashier */
     struct pb_cashier *cashier; /* deposits, withdrawals, PSPs (cashier/cashier.h) */
+    struct pb_api_cashier_self *cashier_self; /* where the sandbox PSP posts its webhooks */
     /* @api-app-fields-catalog */
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
     /* @api-app-fields-wallet */
@@ -137,6 +138,13 @@ void pb_api_native_rollback(pb_http_request *req, void *app);
 void pb_api_native_round_close(pb_http_request *req, void *app);
 /* @api-handlers-cashier */
 /* ---- cashier_player.c, cashier_webhook.c, admin_cashier.c: deposits and withdrawals ---- */
+/* Opens the cashier into app->cashier (after app->wallet and app->http exist):
+ * the sandbox PSP when sandbox, its payout webhooks POSTed to this server at
+ * the host of `listen` after payout_delay_ms (0 = 1 s). 0, or -1 with a reason
+ * in err; pb_api_cashier_close() frees what was opened either way. */
+int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int payout_delay_ms,
+                        char *err, size_t errcap);
+void pb_api_cashier_close(pb_api_app *app);
 void pb_api_player_deposit_create(pb_http_request *req, void *app);
 void pb_api_player_deposit_get(pb_http_request *req, void *app);
 void pb_api_player_withdrawal_create(pb_http_request *req, void *app);
@@ -149,6 +157,8 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_get(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app);
+void pb_api_admin_payments_list(pb_http_request *req, void *app);
+void pb_api_admin_payment_get(pb_http_request *req, void *app);
 /* @api-handlers-catalog */
 /* ---- admin_catalog.c: providers, games, the per-brand switch (staff) ---- */
 void pb_api_admin_providers_list(pb_http_request *req, void *app);

@@ -1,7 +1,8 @@
 /*
  * cashier_player.c — the player's cashier (/v1/player/…, permission "player"):
  *
- *   POST   /v1/player/deposits          {amount, idempotency_key} → 201 (200 on a retry)
+ *   POST   /v1/player/deposits          {amount, currency?, psp?, idempotency_key}
+ *                                       → 201 (200 on a retry)
  *   GET    /v1/player/deposits/{id}
  *   POST   /v1/player/withdrawals       {amount, idempotency_key} → 201 (200 on a retry)
  *   GET    /v1/player/withdrawals       newest first (?limit, ?cursor)
@@ -43,6 +44,7 @@ json_t *pb_api_payment_json(const pb_store_payment *p, const char *url)
                      pb_admin_time_json(p->updated_at));
 }
 
+/* A withdrawal as its player sees it (admin_cashier.c adds the staff's fields). */
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w)
 {
@@ -79,19 +81,29 @@ static bool who(pb_http_request *req, const pb_principal **p, pb_store_conn **c,
     return true;
 }
 
-/* {amount, idempotency_key} in the player's currency; replies and returns false on error. */
+/* {amount, idempotency_key} in the player's currency (deposits also take
+ * currency?, which must be the player's, and psp?); replies and returns false on
+ * error. psp NULL: a withdrawal (no currency or psp field accepted). */
 static bool parse_request(pb_http_request *req, const pb_player *pl, int64_t *amount,
-                          const char **key)
+                          const char **key, const char **psp)
 {
-    const char *amount_s = NULL;
+    const char *amount_s = NULL, *currency = NULL;
     pb_json_field f[] = {
         {.name = "amount", .type = PB_JSON_STRING, .required = true, .max_len = 40,
          .str = &amount_s},
         {.name = "idempotency_key", .type = PB_JSON_STRING, .required = true, .min_len = 1,
          .max_len = 100, .str = key},
+        {.name = "currency", .type = PB_JSON_STRING, .min_len = 1, .max_len = 8,
+         .str = &currency},
+        {.name = "psp", .type = PB_JSON_STRING, .min_len = 1, .max_len = 32, .str = psp},
     };
-    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+    if (!pb_http_parse_json(req, f, psp ? 4 : 2))
         return false;
+    if (currency && strcmp(currency, pl->currency) != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_CURRENCY_MISMATCH, "currency",
+                                "currency: deposits are in the player's currency");
+        return false;
+    }
     if (pb_money_parse(amount_s, strlen(amount_s), pb_currency_find(pl->currency), amount) !=
             PB_MONEY_OK ||
         *amount <= 0) {
@@ -123,7 +135,9 @@ static const char *field_of(pb_err e)
 {
     switch (e) {
     case PB_ERR_INSUFFICIENT_FUNDS:
+    case PB_ERR_AMOUNT_OUT_OF_RANGE:
     case PB_ERR_AMOUNT_INVALID: return "amount";
+    case PB_ERR_PSP_NOT_FOUND: return "psp";
     case PB_ERR_IDEMPOTENCY_CONFLICT:
     case PB_ERR_FIELD_INVALID: return "idempotency_key";
     default: return NULL;
@@ -137,8 +151,8 @@ void pb_api_player_deposit_create(pb_http_request *req, void *app)
     pb_store_conn *c;
     pb_player pl;
     int64_t amount = 0;
-    const char *key = NULL;
-    if (!who(req, &p, &c, &pl) || !parse_request(req, &pl, &amount, &key))
+    const char *key = NULL, *psp = NULL;
+    if (!who(req, &p, &c, &pl) || !parse_request(req, &pl, &amount, &key, &psp))
         return;
     pb_cashier_player who_ = {.brand_id = pl.brand_id, .brand = p->brand_code,
                               .player = pl.public_id, .currency = pl.currency};
@@ -146,8 +160,8 @@ void pb_api_player_deposit_create(pb_http_request *req, void *app)
     pb_store_payment pay;
     char url[PB_CASHIER_URL_MAX];
     bool replayed = false;
-    pb_err e = pb_cashier_deposit_create(a->cashier, c, &who_, amount, key, &actor, &pay, url,
-                                         &replayed);
+    pb_err e = pb_cashier_deposit_create(a->cashier, c, &who_, psp, amount, key, &actor, &pay,
+                                         url, &replayed);
     if (e != PB_OK) {
         pb_http_reply_error(req, e, field_of(e));
         return;
@@ -157,21 +171,21 @@ void pb_api_player_deposit_create(pb_http_request *req, void *app)
 
 void pb_api_player_deposit_get(pb_http_request *req, void *app)
 {
-    (void)app;
+    pb_api_app *a = app;
     const pb_principal *p;
     pb_store_conn *c;
     pb_player pl;
     if (!pb_admin_parse_empty(req) || !who(req, &p, &c, &pl))
         return;
     pb_store_payment pay;
-    const char *id = pb_http_param(req, "id");
-    pb_err e = id && strlen(id) <= PB_ID_STR_LEN ? pb_cashier_deposit_get(c, pl.public_id, id, &pay)
-                                                 : PB_ERR_PAYMENT_NOT_FOUND;
+    pb_err e = pb_cashier_deposit_get(c, pl.public_id, pb_http_param(req, "id"), &pay);
     if (e != PB_OK) {
         pb_http_reply_error(req, e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, pb_api_payment_json(&pay, NULL));
+    char url[PB_CASHIER_URL_MAX];
+    pb_cashier_checkout_url(a->cashier, &pay, url);
+    pb_http_reply_json(req, 200, pb_api_payment_json(&pay, url));
 }
 
 void pb_api_player_withdrawal_create(pb_http_request *req, void *app)
@@ -182,7 +196,7 @@ void pb_api_player_withdrawal_create(pb_http_request *req, void *app)
     pb_player pl;
     int64_t amount = 0;
     const char *key = NULL;
-    if (!who(req, &p, &c, &pl) || !parse_request(req, &pl, &amount, &key))
+    if (!who(req, &p, &c, &pl) || !parse_request(req, &pl, &amount, &key, NULL))
         return;
     pb_cashier_player who_ = {.brand_id = pl.brand_id, .brand = p->brand_code,
                               .player = pl.public_id, .currency = pl.currency};
@@ -214,8 +228,9 @@ void pb_api_player_withdrawals_list(pb_http_request *req, void *app)
     size_t n = 0;
     pb_store_withdrawal_query q = {.player = pl.public_id, .before_seq = cursor,
                                    .limit = (size_t)limit};
-    if (!rows || pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK) {
-        pb_http_reply_error(req, rows ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL, NULL);
+    pb_err e = rows ? pb_cashier_withdrawal_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, NULL);
         return;
     }
     json_t *items = json_array();

@@ -10,8 +10,14 @@
  * then) build the sandbox PSP's signed event and deliver it in-process through
  * pb_cashier_webhook(), the same verify + handle function as the webhook route,
  * and answer what the webhook would have answered.
+ *
+ * Also the cashier's life in serve (pb_api_cashier_open/close): the sandbox
+ * PSP's payout confirmations are POSTed to this server's own webhook route, at
+ * the address serve listens on (a wildcard address is reached on loopback).
  */
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
@@ -82,4 +88,58 @@ void pb_api_sandbox_psp_complete(pb_http_request *req, void *app)
 void pb_api_sandbox_psp_fail(pb_http_request *req, void *app)
 {
     sandbox_event(req, app, false);
+}
+
+/* ---- the cashier in serve ---- */
+
+struct pb_api_cashier_self {
+    pb_api_app *app;
+    char host[80]; /* as it goes in a URL: "127.0.0.1", "[::1]" */
+};
+
+/* The server's base URL once it listens. */
+static bool self_url(void *ctx, char *url, size_t cap)
+{
+    struct pb_api_cashier_self *s = ctx;
+    uint16_t port = s->app->http ? pb_http_server_port(s->app->http) : 0;
+    return port && snprintf(url, cap, "http://%s:%u", s->host, (unsigned)port) < (int)cap;
+}
+
+/* The host part of a listen address, made reachable: "" / 0.0.0.0 → 127.0.0.1, [::] → [::1]. */
+static void self_host(const char *listen, char *out, size_t cap)
+{
+    const char *end = listen ? strrchr(listen, ':') : NULL;
+    size_t n = end ? (size_t)(end - listen) : 0;
+    if (n == 0 || (n == 7 && strncmp(listen, "0.0.0.0", 7) == 0))
+        snprintf(out, cap, "127.0.0.1");
+    else if (n == 4 && strncmp(listen, "[::]", 4) == 0)
+        snprintf(out, cap, "[::1]");
+    else
+        snprintf(out, cap, "%.*s", (int)n, listen);
+}
+
+int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int payout_delay_ms,
+                        char *err, size_t errcap)
+{
+    struct pb_api_cashier_self *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    s->app = app;
+    self_host(listen, s->host, sizeof s->host);
+    app->cashier_self = s;
+    pb_cashier_config cfg = {.keys_dir = app->keys_dir, .sandbox = sandbox,
+                             .self_url = self_url, .self_url_ctx = s,
+                             .payout_delay_ms = payout_delay_ms};
+    app->cashier = pb_cashier_open(app->wallet, app->store, &cfg, err, errcap);
+    return app->cashier ? 0 : -1;
+}
+
+void pb_api_cashier_close(pb_api_app *app)
+{
+    pb_cashier_close(app->cashier); /* joins the sandbox's delivery thread first */
+    app->cashier = NULL;
+    free(app->cashier_self);
+    app->cashier_self = NULL;
 }

@@ -70,6 +70,10 @@ const pb_route pb_api_routes[] = {
      pb_api_admin_withdrawal_approve, "admin.withdrawals.approve"},
     {"POST", "/v1/admin/withdrawals/{id}/reject", "finance.withdrawals.approve",
      pb_api_admin_withdrawal_reject, "admin.withdrawals.reject"},
+    {"GET", "/v1/admin/payments", "finance.read", pb_api_admin_payments_list,
+     "admin.payments.list"},
+    {"GET", "/v1/admin/payments/{id}", "finance.read", pb_api_admin_payment_get,
+     "admin.payments.get"},
     /* @api-routes-catalog */
     {"GET", "/v1/admin/providers", "games.read", pb_api_admin_providers_list,
      "admin.providers.list"},

@@ -1,40 +1,60 @@
 /*
- * cashier.c — the cashier's rules (see cashier.h): deposits, webhook events and
- * withdrawals, each state change one ledger command with its transfer and its
- * audit entry.
+ * cashier.c — the cashier's handle, deposits and webhook events (see
+ * cashier.h); withdrawals are in withdrawal.c.
  *
  * Every command follows the ledger's rule "decide before writing": it re-reads
- * the row inside the writer's batch (so concurrent requests are serialised),
- * decides, submits its transfer, and only then writes its row and its audit
- * entry. A business refusal is kept in the command's ctx (x->result), not
+ * the row inside the writer's batch (so concurrent requests and deliveries are
+ * serialised), decides, submits its transfer, and only then writes its row and
+ * its audit entry. A business refusal is kept in the command's ctx, not
  * returned: only a store failure is returned, and it rolls the batch back.
+ *
+ * What runs outside a command only reads (the payment by key or reference, the
+ * brand's settings) or creates ledger accounts (idempotent), so a failure there
+ * leaves nothing half done.
  */
-#include <jansson.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
-#include "cashier/cashier.h"
+#include "cashier/cashier_internal.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "identity/identity.h"
-#include "tenancy/tenancy.h"
 
-#define MAX_PSPS 4
-#define SCOPE_DEPOSIT "deposit"
-#define SCOPE_WITHDRAWAL "withdrawal"
+/* ---- the handle ---- */
 
-struct pb_cashier {
-    pb_wallet *wallet;
-    pb_ledger *ledger;
-    pb_psp *psps[MAX_PSPS];
-    size_t npsps;
-};
+/* Queues the sandbox's confirmation of every payout it had not confirmed when
+ * the process stopped (a real PSP would deliver those webhooks again). */
+static void requeue_payouts(pb_psp *psp, pb_store *store)
+{
+    char err[256];
+    pb_store_conn *c = store ? pb_store_connect(store, err, sizeof err) : NULL;
+    if (!c)
+        return;
+    pb_store_withdrawal *rows = calloc(64, sizeof *rows);
+    int64_t before = 0;
+    size_t n = 64, queued = 0;
+    while (rows && n == 64) {
+        pb_store_withdrawal_query q = {.status = "processing", .before_seq = before, .limit = 64};
+        if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            before = rows[i].seq;
+            if (strcmp(rows[i].psp, psp->code) == 0) {
+                psp->payout_sent(psp, &rows[i]);
+                queued++;
+            }
+        }
+    }
+    if (queued)
+        pb_log(PB_LOG_INFO, "cashier.sandbox", "%zu unconfirmed payouts queued again", queued);
+    free(rows);
+    pb_store_disconnect(c);
+}
 
-pb_cashier *pb_cashier_open(pb_wallet *w, const char *keys_dir, bool sandbox, char *err,
-                            size_t errcap)
+pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg,
+                            char *err, size_t errcap)
 {
     pb_cashier *k = calloc(1, sizeof *k);
     if (!k) {
@@ -43,14 +63,21 @@ pb_cashier *pb_cashier_open(pb_wallet *w, const char *keys_dir, bool sandbox, ch
     }
     k->wallet = w;
     k->ledger = pb_wallet_ledger(w);
-    if (sandbox) {
-        pb_psp *p = pb_psp_sandbox_new(keys_dir, err, errcap);
+    if (cfg && cfg->sandbox) {
+        pb_psp_sandbox_config sc = {
+            .keys_dir = cfg->keys_dir, .self_url = cfg->self_url,
+            .self_url_ctx = cfg->self_url_ctx,
+            .payout_delay_ms = cfg->payout_delay_ms > 0 ? cfg->payout_delay_ms
+                                                        : PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS};
+        pb_psp *p = pb_psp_sandbox_new(&sc, err, errcap);
         if (!p) {
             free(k);
             return NULL;
         }
         p->cashier = k;
         k->psps[k->npsps++] = p;
+        if (cfg->self_url)
+            requeue_payouts(p, store);
     }
     return k;
 }
@@ -74,15 +101,9 @@ pb_psp *pb_cashier_psp(pb_cashier *k, const char *code)
 
 /* ---- shared pieces ---- */
 
-static pb_err store_err(pb_store_rc rc)
-{
-    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
-}
-
-/* The audit entry of a cashier state change; before/after are malloc'd JSON (freed here). */
-static pb_err audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *brand,
-                    const char *action, const char *target_kind, const char *target_id,
-                    json_t *before, json_t *after, const char *reason)
+pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *brand,
+                        const char *action, const char *target_kind, const char *target_id,
+                        json_t *before, json_t *after, const char *reason)
 {
     char *b = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char *af = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -91,7 +112,8 @@ static pb_err audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *bra
     pb_audit_entry e = {.actor_kind = a->kind, .actor_id = a->id, .role = a->role,
                         .brand = brand, .action = action, .target_kind = target_kind,
                         .target_id = target_id, .before = b, .after = af,
-                        .reason = reason, .trace_id = a->trace_id, .ip = a->ip};
+                        .reason = reason && *reason ? reason : NULL, .trace_id = a->trace_id,
+                        .ip = a->ip};
     pb_err r = (before && !b) || (after && !af)
                    ? PB_ERR_INTERNAL
                    : pb_audit_append(pb_ledger_tx_conn(tx), &e, pb_ledger_tx_now(tx));
@@ -100,35 +122,24 @@ static pb_err audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *bra
     return r == PB_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-static json_t *payment_json(const pb_store_payment *p)
+int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name,
+                                 int64_t dflt)
 {
-    return json_pack("{s:s,s:I,s:s,s:s,s:s}", "status", p->status, "amount", (json_int_t)p->amount,
-                     "currency", p->currency, "psp", p->psp, "psp_reference", p->psp_reference);
+    pb_brand *b = malloc(sizeof *b);
+    if (!b || pb_tenancy_brand_get(c, brand_id, b) != PB_OK) {
+        free(b);
+        return dflt;
+    }
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, name) : NULL;
+    int64_t r = json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v)
+                                                                 : dflt;
+    json_decref(s);
+    free(b);
+    return r;
 }
 
-static json_t *withdrawal_json(const pb_store_withdrawal *w, size_t approvals)
-{
-    return json_pack("{s:s,s:I,s:s,s:i,s:i,s:s}", "status", w->status, "amount",
-                     (json_int_t)w->amount, "currency", w->currency, "approvals",
-                     (int)approvals, "approvals_required", w->approvals_required,
-                     "psp_reference", w->psp_reference);
-}
-
-/* A transfer on the withdrawal's hold: post (paid) or void (money back). */
-static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post,
-                         const char *trace)
-{
-    memset(t, 0, sizeof *t);
-    snprintf(t->scope, sizeof t->scope, SCOPE_WITHDRAWAL);
-    snprintf(t->key, sizeof t->key, "%s:%s", w->id, post ? "post" : "void");
-    t->flags = post ? PB_TRANSFER_POST_PENDING : PB_TRANSFER_VOID_PENDING;
-    t->pending_id = w->hold_id;
-    snprintf(t->reference, sizeof t->reference, "%s", w->id);
-    if (trace)
-        snprintf(t->trace_id, sizeof t->trace_id, "%s", trace);
-}
-
-static bool valid_key(const char *key)
+bool pb_cashier_key_valid(const char *key)
 {
     if (!key || !*key || strlen(key) > PB_STORE_CASHIER_KEY_MAX)
         return false;
@@ -136,6 +147,40 @@ static bool valid_key(const char *key)
         if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
             return false;
     return true;
+}
+
+pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand,
+                           const char *psp, const char *currency, int64_t *id)
+{
+    char owner[PB_LEDGER_OWNER_MAX + 1];
+    snprintf(owner, sizeof owner, PB_WALLET_OWNER_PSP "%s", psp);
+    return pb_wallet_system_account(k->wallet, c, brand, owner, PB_WALLET_KIND_PSP, currency, id);
+}
+
+const char *pb_cashier_scope_json(const pb_brand_scope *scope, char *buf, size_t cap)
+{
+    if (!scope || scope->all)
+        return NULL;
+    size_t off = (size_t)snprintf(buf, cap, "[");
+    for (size_t i = 0; i < scope->n && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%lld", i ? "," : "",
+                                (long long)scope->brand_ids[i]);
+    if (off < cap)
+        off += (size_t)snprintf(buf + off, cap - off, "]");
+    return off < cap ? buf : "[]"; /* too many to write: show nothing rather than too much */
+}
+
+static json_t *payment_json(const pb_store_payment *p)
+{
+    return json_pack("{s:s,s:I,s:s,s:s,s:s}", "status", p->status, "amount", (json_int_t)p->amount,
+                     "currency", p->currency, "psp", p->psp, "psp_reference", p->psp_reference);
+}
+
+static pb_err store_read(pb_store_rc rc, pb_err not_found)
+{
+    return rc == PB_STORE_OK ? PB_OK
+           : rc == PB_STORE_NOT_FOUND ? not_found
+                                      : PB_ERR_STORE_UNAVAILABLE;
 }
 
 /* ---- deposits ---- */
@@ -154,7 +199,7 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
     pb_store_conn *c = pb_ledger_tx_conn(tx);
     pb_store_payment old;
     pb_store_rc rc = pb_store_payment_by_key(c, x->pl->player, x->p.idempotency_key, &old);
-    if (rc == PB_STORE_OK) {
+    if (rc == PB_STORE_OK) { /* the same key raced in: the first one wins */
         x->result = old.amount == x->p.amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
         x->replayed = true;
         x->p = old;
@@ -163,44 +208,51 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
     pb_err g = pb_wallet_gate(c, x->pl->player, PB_WALLET_ACTION_DEPOSIT);
+    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INTERNAL;
     if (g != PB_OK) {
-        x->result = g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE ? PB_ERR_INTERNAL : g;
-        return x->result == PB_ERR_INTERNAL ? PB_ERR_INTERNAL : PB_OK;
+        x->result = g;
+        return PB_OK;
     }
     x->p.created_at = x->p.updated_at = pb_ledger_tx_now(tx);
     if (pb_store_payment_insert(c, &x->p) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->result = PB_OK;
-    return audit(tx, x->a, x->pl->brand, "payment.create", "payment", x->p.id, NULL,
-                 payment_json(&x->p), NULL);
+    return pb_cashier_audit(tx, x->a, x->pl->brand, "payment.create", "payment", x->p.id, NULL,
+                            payment_json(&x->p), NULL);
 }
 
 pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashier_player *pl,
-                                 int64_t amount, const char *key, const pb_cashier_actor *a,
-                                 pb_store_payment *out, char url[PB_CASHIER_URL_MAX],
-                                 bool *replayed)
+                                 const char *psp_code, int64_t amount, const char *key,
+                                 const pb_cashier_actor *a, pb_store_payment *out,
+                                 char url[PB_CASHIER_URL_MAX], bool *replayed)
 {
     *replayed = false;
     url[0] = 0;
     if (amount <= 0)
         return PB_ERR_AMOUNT_INVALID;
-    if (!valid_key(key))
+    if (!pb_cashier_key_valid(key))
         return PB_ERR_FIELD_INVALID;
-    pb_psp *psp = k->npsps ? k->psps[0] : NULL;
+    pb_psp *psp = psp_code ? pb_cashier_psp(k, psp_code) : k->npsps ? k->psps[0] : NULL;
     deposit_ctx x = {.pl = pl, .a = a};
     pb_store_rc rc = pb_store_payment_by_key(c, pl->player, key, &x.p);
     if (rc == PB_STORE_OK) { /* a retry: no second intent at the PSP */
         *out = x.p;
         *replayed = true;
-        psp = pb_cashier_psp(k, x.p.psp);
-        if (psp)
-            psp->checkout_url(psp, out, url, PB_CASHIER_URL_MAX);
-        return x.p.amount == amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
+        bool same = x.p.amount == amount && (!psp || strcmp(psp->code, x.p.psp) == 0);
+        if (same)
+            pb_cashier_checkout_url(k, out, url);
+        return same ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_STORE_UNAVAILABLE;
     if (!psp)
         return PB_ERR_PSP_NOT_FOUND;
+    if (amount < pb_cashier_brand_setting(c, pl->brand_id, "deposit_min",
+                                          PB_CASHIER_DEFAULT_DEPOSIT_MIN) ||
+        amount > pb_cashier_brand_setting(c, pl->brand_id, "deposit_max",
+                                          PB_CASHIER_DEFAULT_DEPOSIT_MAX))
+        return PB_ERR_AMOUNT_OUT_OF_RANGE;
     pb_err e = pb_wallet_gate(c, pl->player, PB_WALLET_ACTION_DEPOSIT);
     if (e != PB_OK)
         return e;
@@ -220,36 +272,57 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
     /* the accounts exist before any webhook needs them */
     pb_wallet_accounts acc;
     int64_t clearing;
-    char owner[PB_LEDGER_OWNER_MAX + 1];
-    snprintf(owner, sizeof owner, PB_WALLET_OWNER_PSP "%s", psp->code);
     if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency,
                                        &acc)) != PB_OK ||
-        (e = pb_wallet_system_account(k->wallet, c, pl->brand, owner, PB_WALLET_KIND_PSP,
-                                      pl->currency, &clearing)) != PB_OK)
+        (e = pb_cashier_clearing(k, c, pl->brand, psp->code, pl->currency, &clearing)) != PB_OK)
         return e;
     e = pb_ledger_command(k->ledger, deposit_command, &x);
     if (e == PB_OK)
         e = x.result;
     *out = x.p;
     *replayed = x.replayed;
-    if (e == PB_OK && (psp = pb_cashier_psp(k, out->psp)))
-        psp->checkout_url(psp, out, url, PB_CASHIER_URL_MAX);
+    if (e == PB_OK)
+        pb_cashier_checkout_url(k, out, url);
     return e;
+}
+
+void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
+                             char url[PB_CASHIER_URL_MAX])
+{
+    url[0] = 0;
+    pb_psp *psp = pb_cashier_psp(k, p->psp);
+    if (psp && strcmp(p->status, "pending") == 0)
+        psp->checkout_url(psp, p, url, PB_CASHIER_URL_MAX);
 }
 
 pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *id,
                               pb_store_payment *out)
 {
-    pb_store_rc rc = pb_store_payment_get(c, id, out);
-    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && strcmp(out->player, player) != 0))
+    if (!id || strlen(id) > PB_ID_STR_LEN)
         return PB_ERR_PAYMENT_NOT_FOUND;
-    return rc == PB_STORE_OK ? PB_OK : PB_ERR_STORE_UNAVAILABLE;
+    pb_err e = store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
+    return e == PB_OK && strcmp(out->player, player) != 0 ? PB_ERR_PAYMENT_NOT_FOUND : e;
+}
+
+pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, const char *id,
+                              pb_store_payment *out)
+{
+    if (!id || strlen(id) > PB_ID_STR_LEN)
+        return PB_ERR_PAYMENT_NOT_FOUND;
+    pb_err e = store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
+    return e == PB_OK && !pb_brand_scope_allows(scope, out->brand_id) ? PB_ERR_PAYMENT_NOT_FOUND
+                                                                      : e;
+}
+
+pb_err pb_cashier_payment_list(pb_store_conn *c, const pb_store_payment_query *q,
+                               pb_store_payment *out, size_t *n)
+{
+    return store_read(pb_store_payment_list(c, q, out, n), PB_ERR_STORE_UNAVAILABLE);
 }
 
 /* ---- webhooks ---- */
 
 typedef struct event_ctx {
-    pb_cashier *k;
     const char *psp;
     const pb_psp_event *ev;
     uint8_t hash[32];
@@ -257,6 +330,12 @@ typedef struct event_ctx {
     const char *outcome;
     pb_err result;
 } event_ctx;
+
+/* The event says another amount or currency than the row: nothing moves. */
+static bool mismatched(const pb_psp_event *ev, int64_t amount, const char *currency)
+{
+    return ev->amount != amount || strcmp(ev->currency, currency) != 0;
+}
 
 static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
                             const pb_cashier_actor *a)
@@ -267,11 +346,22 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         x->outcome = "ignored"; /* too late or already so: recorded, nothing changes */
         return PB_OK;
     }
+    if (mismatched(x->ev, p->amount, p->currency)) {
+        x->outcome = "mismatch";
+        return pb_cashier_audit(
+            tx, a, p->brand, "payment.mismatch", "payment", p->id, payment_json(p),
+            json_pack("{s:s,s:s,s:I,s:s}", "event_id", x->ev->event_id, "type",
+                      x->ev->type_name, "amount", (json_int_t)x->ev->amount, "currency",
+                      x->ev->currency),
+            "the PSP's event names another amount or currency: nothing credited");
+    }
     json_t *before = payment_json(p);
-    const char *was = strcmp(p->status, "failed") == 0 ? "after a failure" : NULL;
+    const char *why = strcmp(p->status, "failed") == 0
+                          ? "deposit.succeeded after deposit.failed: the PSP holds the money"
+                          : NULL;
     if (ok) {
         pb_transfer t = {0};
-        snprintf(t.scope, sizeof t.scope, SCOPE_DEPOSIT);
+        snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_DEPOSIT);
         snprintf(t.key, sizeof t.key, "%s", p->id);
         t.debit_account_id = x->clearing;
         t.credit_account_id = x->cash;
@@ -292,44 +382,13 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
     }
     snprintf(p->status, sizeof p->status, "%s", ok ? "completed" : "failed");
     p->updated_at = pb_ledger_tx_now(tx);
-    if (store_err(pb_store_payment_update(c, p)) != PB_OK) {
+    if (pb_store_payment_update(c, p) != PB_STORE_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
     x->outcome = "applied";
-    return audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed", "payment", p->id,
-                 before, payment_json(p), was);
-}
-
-static pb_err payout_event(pb_ledger_tx *tx, event_ctx *x, pb_store_withdrawal *w,
-                           const pb_cashier_actor *a)
-{
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    if (strcmp(w->status, "processing") != 0) {
-        x->outcome = "ignored";
-        return PB_OK;
-    }
-    bool paid = x->ev->type == PB_PSP_PAYOUT_PAID;
-    pb_transfer t;
-    hold_resolve(&t, w, paid, NULL);
-    pb_err e = pb_ledger_tx_submit(tx, &t, 1);
-    if (e != PB_OK || t.result != PB_OK) {
-        if (e == PB_ERR_INTERNAL)
-            return e;
-        x->result = e != PB_OK ? e : t.result;
-        return PB_OK;
-    }
-    json_t *before = withdrawal_json(w, (size_t)w->approvals_required);
-    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
-    w->updated_at = pb_ledger_tx_now(tx);
-    if (store_err(pb_store_withdrawal_update(c, w)) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    x->outcome = "applied";
-    return audit(tx, a, w->brand, paid ? "withdrawal.paid" : "withdrawal.payout_failed",
-                 "withdrawal", w->id, before, withdrawal_json(w, (size_t)w->approvals_required),
-                 NULL);
+    return pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed",
+                            "payment", p->id, before, payment_json(p), why);
 }
 
 static pb_err event_command(pb_ledger_tx *tx, void *arg)
@@ -369,7 +428,7 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
         }
         if (rc != PB_STORE_OK)
             return PB_ERR_INTERNAL;
-        e = payout_event(tx, x, &w, &a);
+        e = pb_cashier_payout_event(tx, x->ev, &w, &a, &x->outcome, &x->result);
     }
     if (e != PB_OK || x->result != PB_OK)
         return e;
@@ -378,10 +437,12 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
     snprintf(ev.event_id, sizeof ev.event_id, "%s", x->ev->event_id);
     snprintf(ev.type, sizeof ev.type, "%s", x->ev->type_name);
     snprintf(ev.reference, sizeof ev.reference, "%s", x->ev->reference);
+    ev.amount = x->ev->amount;
+    snprintf(ev.currency, sizeof ev.currency, "%s", x->ev->currency);
     memcpy(ev.payload_hash, x->hash, sizeof ev.payload_hash);
     snprintf(ev.outcome, sizeof ev.outcome, "%s", x->outcome);
     ev.received_at = pb_ledger_tx_now(tx);
-    return store_err(pb_store_payment_event_insert(c, &ev));
+    return pb_store_payment_event_insert(c, &ev) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
 pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
@@ -396,7 +457,7 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
                                    &out->event);
     if (e != PB_OK)
         return e;
-    event_ctx x = {.k = k, .psp = psp->code, .ev = &out->event};
+    event_ctx x = {.psp = psp->code, .ev = &out->event};
     SHA256((const unsigned char *)body, len, x.hash);
     if (out->event.type == PB_PSP_EVENT_UNKNOWN) {
         out->outcome = "ignored";
@@ -406,24 +467,12 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
         /* the accounts of the credit (a payment's player and currency never change) */
         pb_store_payment p;
         pb_store_rc rc = pb_store_payment_by_reference(c, psp->code, out->event.reference, &p);
-        if (rc == PB_STORE_NOT_FOUND) {
-            pb_store_payment_event old;
-            if (pb_store_payment_event_get(c, psp->code, out->event.event_id, &old) ==
-                PB_STORE_OK) {
-                out->outcome = "duplicate";
-                return PB_OK;
-            }
-            return PB_ERR_PAYMENT_NOT_FOUND;
-        }
         if (rc != PB_STORE_OK)
-            return PB_ERR_STORE_UNAVAILABLE;
+            return store_read(rc, PB_ERR_PAYMENT_NOT_FOUND);
         pb_wallet_accounts acc;
-        char owner[PB_LEDGER_OWNER_MAX + 1];
-        snprintf(owner, sizeof owner, PB_WALLET_OWNER_PSP "%s", psp->code);
         if ((e = pb_wallet_player_accounts(k->wallet, c, p.brand, p.player, p.currency, &acc)) !=
                 PB_OK ||
-            (e = pb_wallet_system_account(k->wallet, c, p.brand, owner, PB_WALLET_KIND_PSP,
-                                          p.currency, &x.clearing)) != PB_OK)
+            (e = pb_cashier_clearing(k, c, p.brand, psp->code, p.currency, &x.clearing)) != PB_OK)
             return e;
         x.cash = acc.cash;
     }
@@ -432,326 +481,8 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
         e = x.result;
     out->outcome = x.outcome;
     if (e == PB_OK)
-        pb_log(PB_LOG_INFO, "cashier.webhook", "psp=%s event=%s type=%s reference=%s outcome=%s",
-               psp->code, out->event.event_id, out->event.type_name, out->event.reference,
-               out->outcome);
+        pb_log(strcmp(x.outcome, "mismatch") == 0 ? PB_LOG_WARN : PB_LOG_INFO, "cashier.webhook",
+               "psp=%s event=%s type=%s reference=%s outcome=%s", psp->code,
+               out->event.event_id, out->event.type_name, out->event.reference, out->outcome);
     return e;
-}
-
-/* ---- withdrawals ---- */
-
-/* The brand's 4-eyes threshold (minor units) from its settings. */
-static int64_t threshold_of(pb_store_conn *c, int64_t brand_id)
-{
-    pb_brand b;
-    if (pb_tenancy_brand_get(c, brand_id, &b) != PB_OK)
-        return PB_CASHIER_DEFAULT_4EYES_THRESHOLD;
-    json_t *s = json_loads(b.settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, "withdrawal_4eyes_threshold") : NULL;
-    int64_t t = json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v)
-                                                                 : PB_CASHIER_DEFAULT_4EYES_THRESHOLD;
-    json_decref(s);
-    return t;
-}
-
-typedef struct wd_ctx {
-    pb_cashier *k;
-    const pb_cashier_player *pl;
-    const pb_cashier_actor *a;
-    const char *player; /* cancel: the owner */
-    const char *reason; /* reject */
-    pb_store_withdrawal w;
-    int64_t cash, clearing;
-    bool replayed;
-    bool approved; /* approve: that was the last approval needed */
-    pb_err result;
-} wd_ctx;
-
-static pb_err request_command(pb_ledger_tx *tx, void *arg)
-{
-    wd_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    pb_store_withdrawal old;
-    pb_store_rc rc = pb_store_withdrawal_by_key(c, x->pl->player, x->w.idempotency_key, &old);
-    if (rc == PB_STORE_OK) {
-        x->result = old.amount == x->w.amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
-        x->replayed = true;
-        x->w = old;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_NOT_FOUND)
-        return PB_ERR_INTERNAL;
-    pb_err g = pb_wallet_gate(c, x->pl->player, PB_WALLET_ACTION_WITHDRAW);
-    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
-        return PB_ERR_INTERNAL;
-    if (g != PB_OK) {
-        x->result = g;
-        return PB_OK;
-    }
-    pb_ledger_account cash;
-    if (pb_ledger_tx_account(tx, x->cash, &cash) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (x->w.amount > pb_ledger_available(&cash)) {
-        x->result = PB_ERR_INSUFFICIENT_FUNDS;
-        return PB_OK;
-    }
-    x->w.approvals_required = x->w.amount >= threshold_of(c, x->pl->brand_id) ? 2 : 1;
-    pb_transfer t = {0};
-    snprintf(t.scope, sizeof t.scope, SCOPE_WITHDRAWAL);
-    snprintf(t.key, sizeof t.key, "%s:hold", x->w.id);
-    t.debit_account_id = x->cash;
-    t.credit_account_id = x->clearing;
-    t.amount = x->w.amount;
-    snprintf(t.currency, sizeof t.currency, "%s", x->w.currency);
-    t.code = PB_CODE_WITHDRAWAL;
-    t.flags = PB_TRANSFER_PENDING;
-    snprintf(t.reference, sizeof t.reference, "%s", x->w.id);
-    if (x->a->trace_id)
-        snprintf(t.trace_id, sizeof t.trace_id, "%s", x->a->trace_id);
-    pb_err e = pb_ledger_tx_submit(tx, &t, 1);
-    if (e == PB_ERR_INTERNAL)
-        return e;
-    if (e != PB_OK || t.result != PB_OK) {
-        x->result = e != PB_OK ? e : t.result;
-        return PB_OK;
-    }
-    x->w.hold_id = t.record.id;
-    x->w.created_at = x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_insert(c, &x->w) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    x->result = PB_OK;
-    return audit(tx, x->a, x->w.brand, "withdrawal.request", "withdrawal", x->w.id, NULL,
-                 withdrawal_json(&x->w, 0), NULL);
-}
-
-pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c,
-                                     const pb_cashier_player *pl, int64_t amount,
-                                     const char *key, const pb_cashier_actor *a,
-                                     pb_store_withdrawal *out, bool *replayed)
-{
-    *replayed = false;
-    if (amount <= 0)
-        return PB_ERR_AMOUNT_INVALID;
-    if (!valid_key(key))
-        return PB_ERR_FIELD_INVALID;
-    pb_psp *psp = k->npsps ? k->psps[0] : NULL;
-    wd_ctx x = {.k = k, .pl = pl, .a = a};
-    pb_store_rc rc = pb_store_withdrawal_by_key(c, pl->player, key, &x.w);
-    if (rc == PB_STORE_OK) {
-        *out = x.w;
-        *replayed = true;
-        return x.w.amount == amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
-    }
-    if (rc != PB_STORE_NOT_FOUND)
-        return PB_ERR_STORE_UNAVAILABLE;
-    if (!psp)
-        return PB_ERR_PSP_NOT_FOUND;
-    pb_wallet_accounts acc;
-    char owner[PB_LEDGER_OWNER_MAX + 1];
-    snprintf(owner, sizeof owner, PB_WALLET_OWNER_PSP "%s", psp->code);
-    pb_err e;
-    if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency,
-                                       &acc)) != PB_OK ||
-        (e = pb_wallet_system_account(k->wallet, c, pl->brand, owner, PB_WALLET_KIND_PSP,
-                                      pl->currency, &x.clearing)) != PB_OK)
-        return e;
-    x.cash = acc.cash;
-    pb_id id;
-    pb_id_new(&id);
-    pb_id_to_string(&id, x.w.id);
-    x.w.brand_id = pl->brand_id;
-    snprintf(x.w.brand, sizeof x.w.brand, "%s", pl->brand);
-    snprintf(x.w.player, sizeof x.w.player, "%s", pl->player);
-    snprintf(x.w.currency, sizeof x.w.currency, "%s", pl->currency);
-    x.w.amount = amount;
-    snprintf(x.w.idempotency_key, sizeof x.w.idempotency_key, "%s", key);
-    snprintf(x.w.status, sizeof x.w.status, "pending_approval");
-    snprintf(x.w.psp, sizeof x.w.psp, "%s", psp->code);
-    e = pb_ledger_command(k->ledger, request_command, &x);
-    if (e == PB_OK)
-        e = x.result;
-    *out = x.w;
-    *replayed = x.replayed;
-    return e;
-}
-
-/* Cancel (player) or reject (staff): a withdrawal waiting for approval, hold voided. */
-static pb_err void_command(pb_ledger_tx *tx, void *arg)
-{
-    wd_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    pb_store_rc rc = pb_store_withdrawal_get(c, x->w.id, &x->w);
-    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && x->player &&
-                                     strcmp(x->w.player, x->player) != 0)) {
-        x->result = PB_ERR_WITHDRAWAL_NOT_FOUND;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (strcmp(x->w.status, "pending_approval") != 0) {
-        x->result = PB_ERR_WITHDRAWAL_STATE;
-        return PB_OK;
-    }
-    pb_transfer t;
-    hold_resolve(&t, &x->w, false, x->a->trace_id);
-    pb_err e = pb_ledger_tx_submit(tx, &t, 1);
-    if (e == PB_ERR_INTERNAL)
-        return e;
-    if (e != PB_OK || t.result != PB_OK) {
-        x->result = e != PB_OK ? e : t.result;
-        return PB_OK;
-    }
-    json_t *before = withdrawal_json(&x->w, 0);
-    bool reject = x->reason != NULL;
-    snprintf(x->w.status, sizeof x->w.status, "%s", reject ? "rejected" : "cancelled");
-    if (reject)
-        snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
-    x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    x->result = PB_OK;
-    return audit(tx, x->a, x->w.brand, reject ? "withdrawal.reject" : "withdrawal.cancel",
-                 "withdrawal", x->w.id, before, withdrawal_json(&x->w, 0), x->reason);
-}
-
-static pb_err run_void(pb_cashier *k, const char *player, const char *id, const char *reason,
-                       const pb_cashier_actor *a, pb_store_withdrawal *out)
-{
-    if (strlen(id) > PB_ID_STR_LEN)
-        return PB_ERR_WITHDRAWAL_NOT_FOUND;
-    wd_ctx x = {.k = k, .a = a, .player = player, .reason = reason};
-    snprintf(x.w.id, sizeof x.w.id, "%s", id);
-    pb_err e = pb_ledger_command(k->ledger, void_command, &x);
-    if (e == PB_OK)
-        e = x.result;
-    *out = x.w;
-    return e;
-}
-
-pb_err pb_cashier_withdrawal_cancel(pb_cashier *k, const char *player, const char *id,
-                                    const pb_cashier_actor *a, pb_store_withdrawal *out)
-{
-    return run_void(k, player, id, NULL, a, out);
-}
-
-pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *reason,
-                                    const pb_cashier_actor *a, pb_store_withdrawal *out)
-{
-    return run_void(k, NULL, id, reason ? reason : "", a, out);
-}
-
-static pb_err approve_command(pb_ledger_tx *tx, void *arg)
-{
-    wd_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    pb_store_rc rc = pb_store_withdrawal_get(c, x->w.id, &x->w);
-    if (rc == PB_STORE_NOT_FOUND) {
-        x->result = PB_ERR_WITHDRAWAL_NOT_FOUND;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (strcmp(x->w.status, "pending_approval") != 0) {
-        x->result = PB_ERR_WITHDRAWAL_STATE;
-        return PB_OK;
-    }
-    pb_store_withdrawal_approval ap[4];
-    size_t n = 0;
-    if (pb_store_withdrawal_approval_list(c, x->w.id, ap, 4, &n) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ap[i].staff_id, x->a->id) == 0) {
-            x->result = PB_ERR_FOUR_EYES_VIOLATION;
-            return PB_OK;
-        }
-    pb_store_withdrawal_approval mine = {0};
-    snprintf(mine.withdrawal_id, sizeof mine.withdrawal_id, "%s", x->w.id);
-    snprintf(mine.staff_id, sizeof mine.staff_id, "%s", x->a->id);
-    snprintf(mine.role, sizeof mine.role, "%s", x->a->role ? x->a->role : "");
-    mine.approved_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_approval_insert(c, &mine) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    json_t *before = withdrawal_json(&x->w, n);
-    x->approved = (int)(n + 1) >= x->w.approvals_required;
-    if (x->approved) {
-        snprintf(x->w.status, sizeof x->w.status, "approved");
-        x->w.updated_at = pb_ledger_tx_now(tx);
-        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
-            json_decref(before);
-            return PB_ERR_INTERNAL;
-        }
-    }
-    x->result = PB_OK;
-    return audit(tx, x->a, x->w.brand, "withdrawal.approve", "withdrawal", x->w.id, before,
-                 withdrawal_json(&x->w, n + 1), NULL);
-}
-
-static pb_err sent_command(pb_ledger_tx *tx, void *arg)
-{
-    wd_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    char ref[sizeof x->w.psp_reference];
-    snprintf(ref, sizeof ref, "%s", x->w.psp_reference);
-    if (pb_store_withdrawal_get(c, x->w.id, &x->w) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (strcmp(x->w.status, "approved") != 0) {
-        x->result = PB_ERR_WITHDRAWAL_STATE;
-        return PB_OK;
-    }
-    json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
-    snprintf(x->w.status, sizeof x->w.status, "processing");
-    snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", ref);
-    x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    x->result = PB_OK;
-    return audit(tx, x->a, x->w.brand, "withdrawal.payout_sent", "withdrawal", x->w.id, before,
-                 withdrawal_json(&x->w, (size_t)x->w.approvals_required), NULL);
-}
-
-pb_err pb_cashier_withdrawal_approve(pb_cashier *k, pb_store_conn *c, const char *id,
-                                     const pb_cashier_actor *a, pb_store_withdrawal *out)
-{
-    if (strlen(id) > PB_ID_STR_LEN)
-        return PB_ERR_WITHDRAWAL_NOT_FOUND;
-    wd_ctx x = {.k = k, .a = a};
-    snprintf(x.w.id, sizeof x.w.id, "%s", id);
-    pb_err e = pb_ledger_command(k->ledger, approve_command, &x);
-    if (e == PB_OK)
-        e = x.result;
-    *out = x.w;
-    if (e != PB_OK || !x.approved)
-        return e;
-    /* fully approved: send the payout (after the commit: no I/O inside a command) */
-    pb_psp *psp = pb_cashier_psp(k, x.w.psp);
-    char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
-    pb_err se = psp ? psp->payout_send(psp, &x.w, ref) : PB_ERR_PSP_NOT_FOUND;
-    if (se != PB_OK) { /* stays "approved" for an operator to resend or reject */
-        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s payout not sent: %s", x.w.id,
-               pb_err_code(se));
-        return PB_OK;
-    }
-    char sys_id[48];
-    snprintf(sys_id, sizeof sys_id, PB_WALLET_OWNER_PSP "%s", x.w.psp);
-    pb_cashier_actor sys = {.kind = "system", .id = sys_id, .trace_id = a->trace_id};
-    wd_ctx s = {.k = k, .a = &sys};
-    snprintf(s.w.id, sizeof s.w.id, "%s", x.w.id);
-    snprintf(s.w.psp_reference, sizeof s.w.psp_reference, "%s", ref);
-    e = pb_ledger_command(k->ledger, sent_command, &s);
-    if (e == PB_OK)
-        e = s.result;
-    if (e != PB_OK) {
-        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s",
-               x.w.id, ref, pb_err_code(e));
-        return PB_OK;
-    }
-    if (psp->payout_sent)
-        psp->payout_sent(psp, c, &s.w);
-    if (pb_store_withdrawal_get(c, x.w.id, out) != PB_STORE_OK)
-        *out = s.w;
-    return PB_OK;
 }

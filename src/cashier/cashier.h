@@ -1,32 +1,50 @@
 /*
  * cashier.h — deposits and withdrawals through payment service providers (PSPs):
- * the cashier domain's only door.
+ * the cashier domain's only door (the PSP interface is in psp.h).
  *
  * Money moves only through the ledger, and every state change of a payment or
  * a withdrawal runs as ONE ledger command (ledger.h) together with its audit
  * entry and its transfer: they commit together or not at all, serialised with
  * every other money movement, so no two deliveries of a webhook can race.
  *
- * Deposits: the player asks (idempotent by their key) → the PSP gives a
- * reference → the payment is "pending" → the PSP's signed webhook says
- * deposit.succeeded → PSP clearing → player cash (ledger scope "deposit", key =
- * the payment id: credited once whatever happens) and "completed". Webhook
- * events are recorded by (psp, event id): a second delivery changes nothing and
- * is answered 200. Order does not matter: deposit.failed after
- * deposit.succeeded is recorded and ignored; deposit.succeeded after
- * deposit.failed still credits (the PSP says it holds the money: the failure was
- * provisional), and is audited as such.
+ * Deposits: the player asks (idempotent by their key; amount within the brand's
+ * settings "deposit_min" / "deposit_max", minor units, default 100 and
+ * 100000000, else AMOUNT_OUT_OF_RANGE) → the player gate (DEPOSIT) → the PSP
+ * gives a reference and a checkout URL → "pending" → the PSP's signed webhook
+ * says deposit.succeeded → PSP clearing → player cash (ledger scope "deposit",
+ * key = the payment id: credited once whatever happens), "completed".
  *
- * Withdrawals: the player asks → the player gate (WITHDRAW) → the amount is held
- * (a pending transfer player cash → PSP clearing, no timeout) → "pending_approval"
- * → finance approves: below the brand's threshold (settings
- * "withdrawal_4eyes_threshold", minor units, default 100000) one approval, at or
- * above it two approvals by two different members (the same member twice is
- * FOUR_EYES_VIOLATION) → "approved" → the payout is sent to the PSP →
- * "processing" → payout.paid posts the hold ("paid"), payout.failed voids it
- * ("failed", the money is back). The player may cancel and finance may reject
- * while it waits for approval (hold voided). The number of approvals a
- * withdrawal needs is fixed when it is requested.
+ * Webhook events are recorded by (psp, event id): a second delivery changes
+ * nothing and is answered 200 "duplicate". Order does not matter:
+ *  - deposit.failed after deposit.succeeded is recorded ("ignored") and changes
+ *    nothing;
+ *  - deposit.succeeded after deposit.failed STILL CREDITS: the PSP says it holds
+ *    the player's money, so the failure was provisional; the payment becomes
+ *    "completed" and the audit entry says "after a failure";
+ *  - an event whose amount or currency is not the payment's (withdrawal's) moves
+ *    nothing, is recorded as "mismatch" and audited for an operator;
+ *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or
+ *    WITHDRAWAL_NOT_FOUND) and is NOT recorded, so the PSP's retry after the
+ *    payment exists works.
+ *
+ * Withdrawals: the player asks → the checks (the player gate WITHDRAW: blocked,
+ * self-excluded, closed; "bonus_wagering" and "kyc" are named checks that pass
+ * until later issues fill them) are recorded on the row → the amount (≤ the
+ * withdrawable cash; bonus money is never withdrawable) is held: a pending
+ * transfer player cash → PSP clearing, no timeout, code WITHDRAWAL →
+ * "pending_approval" → finance approves: below the brand's threshold (settings
+ * "withdrawal_4eyes_threshold", minor units of the withdrawal's currency,
+ * default 100000) one approval, at or above it two approvals by two different
+ * members; the same member twice, or the member who requested it on the
+ * player's behalf, is FOUR_EYES_VIOLATION → "approved" → the payout is sent to
+ * the PSP → "processing" → payout.paid posts the hold ("paid"), payout.failed
+ * voids it ("failed": the money is back). The player may cancel ("cancelled")
+ * and finance may reject with a reason ("rejected") while it waits for
+ * approval: the hold is voided. How many approvals a withdrawal needs is fixed
+ * when it is requested. Any other transition is WITHDRAWAL_STATE.
+ *
+ * A payout the PSP refused to take (payout_send failed) stays "approved" and is
+ * logged; nothing re-sends it yet (the sandbox never refuses).
  *
  * Threads: a pb_cashier is shared by every HTTP worker; every function takes the
  * caller's connection (no transaction open on it) for its reads.
@@ -38,91 +56,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cashier/psp.h"
 #include "core/error.h"
 #include "store/store.h"
+#include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
 
 #define PB_CASHIER_DEFAULT_4EYES_THRESHOLD 100000
+#define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
+#define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
+#define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_URL_MAX 256
-
-/* ---- payment service providers ---- */
-
-typedef enum {
-    PB_PSP_EVENT_UNKNOWN = 0, /* a type the cashier does not act on: acknowledged, ignored */
-    PB_PSP_DEPOSIT_SUCCEEDED,
-    PB_PSP_DEPOSIT_FAILED,
-    PB_PSP_PAYOUT_PAID,
-    PB_PSP_PAYOUT_FAILED,
-} pb_psp_event_type;
-
-/* A verified webhook event, normalised. */
-typedef struct pb_psp_event {
-    char event_id[PB_STORE_CASHIER_EVENT_MAX + 1];
-    pb_psp_event_type type;
-    char type_name[32];
-    char reference[PB_STORE_CASHIER_REF_MAX + 1]; /* the payment's or payout's PSP reference */
-} pb_psp_event;
-
-/* Reads a request header by name (NULL when absent). */
-typedef const char *(*pb_psp_header_fn)(void *ctx, const char *name);
-
-/* Hands a webhook (raw body and headers) to the cashier: the same entry point as
- * the HTTP route. Set by the cashier when a PSP is registered. */
-typedef struct pb_cashier_webhook_result pb_cashier_webhook_result;
-
-typedef struct pb_psp pb_psp;
-struct pb_psp {
-    char code[PB_STORE_CASHIER_PSP_MAX + 1];
-    void *ctx;
-    /* A deposit intent for payment p: the PSP's reference (no I/O for the sandbox). */
-    pb_err (*deposit_create)(pb_psp *psp, const pb_store_payment *p,
-                             char ref[PB_STORE_CASHIER_REF_MAX + 1]);
-    /* Where the payer goes to pay (into url, cap bytes). */
-    void (*checkout_url)(pb_psp *psp, const pb_store_payment *p, char *url, size_t cap);
-    /* Sends the payout of an approved withdrawal: the PSP's reference. */
-    pb_err (*payout_send)(pb_psp *psp, const pb_store_withdrawal *w,
-                          char ref[PB_STORE_CASHIER_REF_MAX + 1]);
-    /* Optional: called once the payout's reference is stored ("processing"); the
-     * sandbox delivers its confirmation from here. c: the caller's connection. */
-    void (*payout_sent)(pb_psp *psp, pb_store_conn *c, const pb_store_withdrawal *w);
-    /* Verifies a webhook: SIGNATURE_INVALID, TIMESTAMP_STALE (now_s = wall clock, s),
-     * or INVALID_REQUEST (a signed body that is not a well-formed event). */
-    pb_err (*webhook_verify)(pb_psp *psp, const char *body, size_t len, pb_psp_header_fn header,
-                             void *hctx, int64_t now_s, pb_psp_event *out);
-    void (*free)(pb_psp *psp);
-    /* set by the cashier */
-    struct pb_cashier *cashier;
-};
-
-/* The built-in sandbox PSP (psp_sandbox.c). Its webhook secret is the text of
- * keys_dir/sandbox-psp.secret (64 hex digits, created with mode 0600 on first
- * start). NULL with a reason in err. */
-pb_psp *pb_psp_sandbox_new(const char *keys_dir, char *err, size_t errcap);
-/* Sandbox: signs body with secret the way the sandbox PSP does, into header
- * (the X-Sandbox-Signature value, cap ≥ 96) for timestamp t (unix seconds). */
-void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64_t t,
-                         char *header, size_t cap);
-/* Sandbox: builds a deposit.succeeded (succeeded) or deposit.failed event for
- * the PSP reference, signs it and delivers it through pb_cashier_webhook(). */
-pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *reference,
-                                    bool succeeded, pb_cashier_webhook_result *out);
-
-/* ---- the cashier ---- */
+#define PB_CASHIER_MAX_APPROVALS 4
 
 typedef struct pb_cashier pb_cashier;
 
-/* Opens the cashier over the wallet; sandbox: register the sandbox PSP (its
- * secret in keys_dir). NULL with a reason in err. */
-pb_cashier *pb_cashier_open(pb_wallet *w, const char *keys_dir, bool sandbox, char *err,
-                            size_t errcap);
+typedef struct pb_cashier_config {
+    const char *keys_dir; /* the sandbox's secret lives here */
+    bool sandbox;         /* register the built-in sandbox PSP */
+    /* the sandbox's payout confirmations go to self_url's webhook route after
+     * payout_delay_ms (0 = PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS); self_url NULL: the
+     * sandbox never confirms by itself (tests deliver the events) */
+    pb_psp_self_url_fn self_url;
+    void *self_url_ctx;
+    int payout_delay_ms;
+} pb_cashier_config;
+
+/* Opens the cashier over the wallet. With the sandbox and a self_url, payouts
+ * the sandbox had not confirmed when the process stopped ("processing") are
+ * queued again (read on a connection of store). NULL with a reason in err. */
+pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg,
+                            char *err, size_t errcap);
+/* Stops the sandbox's delivery thread and frees everything. NULL is fine. */
 void pb_cashier_close(pb_cashier *k);
 /* A registered PSP by code, or NULL. */
 pb_psp *pb_cashier_psp(pb_cashier *k, const char *code);
 
-/* Who acts (for the audit log): kind "player" | "staff" | "system". */
+/* Who acts (for the audit log and requested_by): kind "player" | "staff" | "system". */
 typedef struct pb_cashier_actor {
     const char *kind;
-    const char *id;
+    const char *id; /* public id */
     const char *role; /* staff */
     const char *trace_id;
     const char *ip;
@@ -136,22 +109,36 @@ typedef struct pb_cashier_player {
     const char *currency; /* the player's */
 } pb_cashier_player;
 
-/* A deposit intent of amount (minor units, > 0) with the PSP of the brand (the
- * sandbox). The same key again answers the original payment (*replayed);
- * another amount under it is IDEMPOTENCY_CONFLICT. Also PLAYER_BLOCKED,
- * PLAYER_SELF_EXCLUDED, PSP_NOT_FOUND (no PSP). url: the checkout URL. */
+/* ---- deposits ---- */
+
+/* A deposit intent of amount (minor units, > 0) with PSP psp_code (NULL: the
+ * first registered, the sandbox). The same key again answers the original
+ * payment (*replayed, no second intent at the PSP); another amount under it is
+ * IDEMPOTENCY_CONFLICT. Also AMOUNT_OUT_OF_RANGE (the brand's limits),
+ * PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED, PSP_NOT_FOUND. url: the checkout URL. */
 pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashier_player *pl,
-                                 int64_t amount, const char *key, const pb_cashier_actor *a,
-                                 pb_store_payment *out, char url[PB_CASHIER_URL_MAX],
-                                 bool *replayed);
+                                 const char *psp_code, int64_t amount, const char *key,
+                                 const pb_cashier_actor *a, pb_store_payment *out,
+                                 char url[PB_CASHIER_URL_MAX], bool *replayed);
 /* The player's payment by id: PAYMENT_NOT_FOUND when it is not theirs. */
 pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *id,
                               pb_store_payment *out);
+/* A payment by id within a brand scope (NULL: any): PAYMENT_NOT_FOUND outside it. */
+pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, const char *id,
+                              pb_store_payment *out);
+/* The checkout URL of a pending payment ("" when its PSP is gone or it is settled). */
+void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
+                             char url[PB_CASHIER_URL_MAX]);
+/* A page of payments (q->brand_ids_json from pb_cashier_scope_json), newest first. */
+pb_err pb_cashier_payment_list(pb_store_conn *c, const pb_store_payment_query *q,
+                               pb_store_payment *out, size_t *n);
 
-struct pb_cashier_webhook_result {
-    const char *outcome; /* "applied" | "ignored" | "duplicate" */
+/* ---- webhooks ---- */
+
+typedef struct pb_cashier_webhook_result {
+    const char *outcome; /* "applied" | "ignored" | "duplicate" | "mismatch" */
     pb_psp_event event;
-};
+} pb_cashier_webhook_result;
 
 /* A webhook of PSP psp_code: verify, then apply as one ledger command. PB_OK
  * (see out->outcome), PSP_NOT_FOUND, SIGNATURE_INVALID, TIMESTAMP_STALE,
@@ -161,8 +148,11 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
                           const char *body, size_t len, pb_psp_header_fn header, void *hctx,
                           pb_cashier_webhook_result *out);
 
-/* A withdrawal request: gate, amount ≤ withdrawable (INSUFFICIENT_FUNDS), the
- * hold and the row; idempotent by key like deposits. */
+/* ---- withdrawals ---- */
+
+/* A withdrawal request by actor a (the player, or a staff member on the player's
+ * behalf): the checks, amount ≤ withdrawable cash (INSUFFICIENT_FUNDS), the hold
+ * and the row; idempotent by key like deposits. */
 pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c,
                                      const pb_cashier_player *pl, int64_t amount,
                                      const char *key, const pb_cashier_actor *a,
@@ -174,9 +164,24 @@ pb_err pb_cashier_withdrawal_cancel(pb_cashier *k, const char *player, const cha
 pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *reason,
                                     const pb_cashier_actor *a, pb_store_withdrawal *out);
 /* Finance approves (WITHDRAWAL_STATE, FOUR_EYES_VIOLATION). When it was the last
- * approval needed, the payout is sent (and, with the sandbox, confirmed) before
- * this returns; out is the withdrawal as it is then. */
-pb_err pb_cashier_withdrawal_approve(pb_cashier *k, pb_store_conn *c, const char *id,
-                                     const pb_cashier_actor *a, pb_store_withdrawal *out);
+ * approval needed, the payout is sent before this returns: out is then
+ * "processing" (or "approved" when the PSP refused the payout). */
+pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
+                                     pb_store_withdrawal *out);
+/* A withdrawal by id within a brand scope (NULL: any) and, when player is not
+ * NULL, of that player: WITHDRAWAL_NOT_FOUND otherwise. */
+pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope,
+                                 const char *player, const char *id, pb_store_withdrawal *out);
+/* A page of withdrawals, newest first. */
+pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
+                                  pb_store_withdrawal *out, size_t *n);
+/* The approvals of a withdrawal in the order given (at most PB_CASHIER_MAX_APPROVALS). */
+pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,
+                                       pb_store_withdrawal_approval out[PB_CASHIER_MAX_APPROVALS],
+                                       size_t *n);
+
+/* The brand ids of a limited scope as the JSON array the list queries take, into
+ * buf; NULL for an all-brands scope (no filter). */
+const char *pb_cashier_scope_json(const pb_brand_scope *scope, char *buf, size_t cap);
 
 #endif

@@ -1,52 +1,96 @@
 /*
- * psp_sandbox.c — the built-in sandbox PSP: a payment provider that lives in
- * the process, so the whole cashier flow runs locally with real signatures.
+ * psp_sandbox.c — the built-in sandbox PSP (see psp.h for its wire format): a
+ * payment provider that lives in the process, so the whole cashier flow runs
+ * locally with real signatures.
  *
- * Deposits: a deposit intent gets the reference "sbxp_<uuid>"; the checkout URL
- * is the sandbox's own endpoint POST /v1/sandbox-psp/payments/{ref}/complete
- * (or /fail), which plays the payer and the PSP: it builds the PSP's event,
- * signs it exactly like a webhook and delivers it IN-PROCESS through
+ * Deposits: an intent gets the reference "sbxp_<uuid>" and the checkout URL
+ * POST /v1/sandbox-psp/payments/{ref}/complete; that endpoint (and /fail) plays
+ * the payer and the PSP: pb_psp_sandbox_deposit_event() builds the PSP's event,
+ * signs it exactly like a webhook and hands it IN-PROCESS to
  * pb_cashier_webhook() — the very verify + handle function the public webhook
- * route POST /v1/cashier/webhooks/sandbox uses. Nothing takes a shortcut.
+ * route POST /v1/cashier/webhooks/sandbox runs (in-process, not over HTTP: the
+ * endpoint runs on an HTTP worker, and a worker calling its own server could
+ * wait on itself).
  *
- * Payouts: accepted at once with the reference "sbxo_<uuid>"; as soon as the
- * approval has committed and the reference is stored, the sandbox emits
- * payout.paid through the same path — or payout.failed when the amount's minor
- * units end in 13 (e.g. 50.13 EUR; a documented test knob).
- *
- * Webhooks: JSON {"id": "evt_…", "type": "deposit.succeeded" | "deposit.failed"
- * | "payout.paid" | "payout.failed", "created": <unix s>, "data": {"reference":
- * "…"}}, signed in the header
- *     X-Sandbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
- * (several v1= values may be given; one must match). The timestamp must be
- * within 300 s of the server's clock. The secret is the text of
- * keys_dir/sandbox-psp.secret (64 hex digits, the HMAC key as is), generated
- * with mode 0600 on first start.
+ * Payouts: accepted at once ("sbxo_<uuid>"). Once the withdrawal is
+ * "processing", the confirmation is queued: after payout_delay_ms the delivery
+ * thread POSTs the signed payout.paid (payout.failed when the amount's minor
+ * units end in 13) to the server's own webhook URL OVER HTTP, like a real PSP,
+ * retrying with back-off (1 s, 2 s, 4 s … 60 s; 12 attempts) while the answer
+ * is not 2xx, with the same event id each time. A 4xx other than 408/429 is
+ * final (logged). The thread never touches the ledger or the store, so it can
+ * outlive them at shutdown; whatever it had not delivered is queued again at
+ * the next start (pb_cashier_open).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netdb.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cashier/cashier.h"
 #include "core/log.h"
 #include "core/time.h"
 
-#define SECRET_FILE "sandbox-psp.secret"
 #define SECRET_HEX 64
-#define TOLERANCE_S 300
-#define HEADER "X-Sandbox-Signature"
+#define MAX_ATTEMPTS 12
+#define MAX_BACKOFF_MS 60000
+#define IO_TIMEOUT_S 5
+#define WEBHOOK_PATH "/v1/cashier/webhooks/sandbox"
+
+/* A payout confirmation waiting to be delivered. */
+typedef struct pending_event {
+    struct pending_event *next;
+    char event_id[PB_ID_STR_LEN + 8];
+    char type[24];
+    char reference[PB_STORE_CASHIER_REF_MAX + 1];
+    int64_t amount;
+    char currency[8];
+    int64_t due_ms; /* monotonic */
+    int attempts;
+} pending_event;
 
 typedef struct sandbox {
     char secret[SECRET_HEX + 1];
+    pb_psp_self_url_fn self_url;
+    void *self_url_ctx;
+    int delay_ms;
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    pending_event *queue;
+    size_t queued;
 } sandbox;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void new_id(const char *prefix, char *out, size_t cap)
+{
+    pb_id id;
+    char s[PB_ID_STR_LEN + 1];
+    pb_id_new(&id);
+    pb_id_to_string(&id, s);
+    snprintf(out, cap, "%s%s", prefix, s);
+}
+
+/* ---- signatures ---- */
 
 static void hmac_hex(const char *secret, const char *t, size_t tlen, const char *body,
                      size_t len, char out[65])
@@ -70,88 +114,20 @@ void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64
     snprintf(header, cap, "t=%s,v1=%s", ts, hex);
 }
 
-static pb_err sb_deposit_create(pb_psp *psp, const pb_store_payment *p,
-                                char ref[PB_STORE_CASHIER_REF_MAX + 1])
+char *pb_psp_sandbox_event_body(const char *event_id, const char *type, const char *reference,
+                                int64_t amount, const char *currency, int64_t now_s)
 {
-    (void)psp;
-    (void)p;
-    pb_id id;
-    char s[PB_ID_STR_LEN + 1];
-    pb_id_new(&id);
-    pb_id_to_string(&id, s);
-    snprintf(ref, PB_STORE_CASHIER_REF_MAX + 1, "sbxp_%s", s);
-    return PB_OK;
-}
-
-static void sb_checkout_url(pb_psp *psp, const pb_store_payment *p, char *url, size_t cap)
-{
-    (void)psp;
-    snprintf(url, cap, "/v1/sandbox-psp/payments/%s/complete", p->psp_reference);
-}
-
-static pb_err sb_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
-                             char ref[PB_STORE_CASHIER_REF_MAX + 1])
-{
-    (void)psp;
-    (void)w;
-    pb_id id;
-    char s[PB_ID_STR_LEN + 1];
-    pb_id_new(&id);
-    pb_id_to_string(&id, s);
-    snprintf(ref, PB_STORE_CASHIER_REF_MAX + 1, "sbxo_%s", s);
-    return PB_OK;
-}
-
-typedef struct one_header {
-    const char *value;
-} one_header;
-
-static const char *own_header(void *ctx, const char *name)
-{
-    return strcasecmp(name, HEADER) == 0 ? ((one_header *)ctx)->value : NULL;
-}
-
-/* Builds, signs and delivers one event through the webhook entry point. */
-static pb_err deliver(pb_psp *psp, pb_store_conn *c, const char *type, const char *reference,
-                      pb_cashier_webhook_result *out)
-{
-    sandbox *sb = psp->ctx;
-    pb_id id;
-    char eid[PB_ID_STR_LEN + 1];
-    pb_id_new(&id);
-    pb_id_to_string(&id, eid);
     char evt[PB_ID_STR_LEN + 8];
-    snprintf(evt, sizeof evt, "evt_%s", eid);
-    int64_t now = pb_time_now_us() / 1000000;
-    json_t *o = json_pack("{s:s,s:s,s:I,s:{s:s}}", "id", evt, "type", type, "created",
-                          (json_int_t)now, "data", "reference", reference);
+    if (!event_id) {
+        new_id("evt_", evt, sizeof evt);
+        event_id = evt;
+    }
+    json_t *o = json_pack("{s:s,s:s,s:I,s:{s:s,s:I,s:s}}", "id", event_id, "type", type,
+                          "created", (json_int_t)now_s, "data", "reference", reference, "amount",
+                          (json_int_t)amount, "currency", currency);
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (!body)
-        return PB_ERR_INTERNAL;
-    char sig[128];
-    pb_psp_sandbox_sign(sb->secret, body, strlen(body), now, sig, sizeof sig);
-    one_header h = {sig};
-    pb_err e = pb_cashier_webhook(psp->cashier, c, psp->code, body, strlen(body), own_header, &h,
-                                  out);
-    free(body);
-    return e;
-}
-
-pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *reference,
-                                    bool succeeded, pb_cashier_webhook_result *out)
-{
-    return deliver(psp, c, succeeded ? "deposit.succeeded" : "deposit.failed", reference, out);
-}
-
-static void sb_payout_sent(pb_psp *psp, pb_store_conn *c, const pb_store_withdrawal *w)
-{
-    pb_cashier_webhook_result r;
-    bool fail = w->amount % 100 == 13; /* the test knob: minor units ending in 13 */
-    pb_err e = deliver(psp, c, fail ? "payout.failed" : "payout.paid", w->psp_reference, &r);
-    if (e != PB_OK)
-        pb_log(PB_LOG_ERROR, "cashier.sandbox", "payout %s: confirmation not applied: %s",
-               w->psp_reference, pb_err_code(e));
+    return body;
 }
 
 static bool printable(const char *s, size_t max)
@@ -165,63 +141,53 @@ static bool printable(const char *s, size_t max)
     return true;
 }
 
-static pb_err sb_verify(pb_psp *psp, const char *body, size_t len, pb_psp_header_fn header,
-                        void *hctx, int64_t now_s, pb_psp_event *out)
+/* Reads "t=<digits>,v1=<64 hex>[,v1=…]": false when it is not that shape. */
+static bool parse_signature(const char *h, const char **t, size_t *tlen, const char *v1[8],
+                            size_t *nv1)
 {
-    sandbox *sb = psp->ctx;
-    memset(out, 0, sizeof *out);
-    const char *h = header(hctx, HEADER);
+    *t = NULL;
+    *nv1 = 0;
     if (!h || strlen(h) > 1024)
-        return PB_ERR_SIGNATURE_INVALID;
-    const char *t = NULL;
-    size_t tlen = 0;
-    const char *v1[8];
-    size_t nv1 = 0;
+        return false;
     for (const char *p = h; *p;) {
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (n > 2 && strncmp(p, "t=", 2) == 0) {
-            t = p + 2;
-            tlen = n - 2;
-        } else if (n == 3 + 64 && strncmp(p, "v1=", 3) == 0 && nv1 < 8) {
-            v1[nv1++] = p + 3;
+            *t = p + 2;
+            *tlen = n - 2;
+        } else if (n == 3 + 64 && strncmp(p, "v1=", 3) == 0 && *nv1 < 8) {
+            v1[(*nv1)++] = p + 3;
         }
         p += n + (end ? 1 : 0);
     }
-    if (!t || tlen > 12 || nv1 == 0)
-        return PB_ERR_SIGNATURE_INVALID;
-    int64_t ts = 0;
-    for (size_t i = 0; i < tlen; i++) {
-        if (t[i] < '0' || t[i] > '9')
-            return PB_ERR_SIGNATURE_INVALID;
-        ts = ts * 10 + (t[i] - '0');
-    }
-    char want[65];
-    hmac_hex(sb->secret, t, tlen, body, len, want);
-    bool match = false;
-    for (size_t i = 0; i < nv1; i++) {
-        char got[65];
-        for (size_t j = 0; j < 64; j++)
-            got[j] = (char)((v1[i][j] >= 'A' && v1[i][j] <= 'F') ? v1[i][j] + 32 : v1[i][j]);
-        got[64] = 0;
-        if (CRYPTO_memcmp(got, want, 64) == 0)
-            match = true;
-    }
-    if (!match)
-        return PB_ERR_SIGNATURE_INVALID;
-    if (ts < now_s - TOLERANCE_S || ts > now_s + TOLERANCE_S)
-        return PB_ERR_TIMESTAMP_STALE;
+    if (!*t || *tlen > 12 || *nv1 == 0)
+        return false;
+    for (size_t i = 0; i < *tlen; i++)
+        if ((*t)[i] < '0' || (*t)[i] > '9')
+            return false;
+    return true;
+}
+
+/* The event's fields; INVALID_REQUEST when the body is not a well-formed event. */
+static pb_err parse_event(const char *body, size_t len, pb_psp_event *out)
+{
     json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *data = json_object_get(o, "data");
     const char *id = json_string_value(json_object_get(o, "id"));
     const char *type = json_string_value(json_object_get(o, "type"));
     const char *ref = json_string_value(json_object_get(data, "reference"));
+    const char *cur = json_string_value(json_object_get(data, "currency"));
+    json_t *amount = json_object_get(data, "amount");
     pb_err e = PB_ERR_INVALID_REQUEST;
-    if (json_is_object(o) && id && type && ref && printable(id, PB_STORE_CASHIER_EVENT_MAX) &&
-        printable(type, sizeof out->type_name - 1) && printable(ref, PB_STORE_CASHIER_REF_MAX)) {
+    if (json_is_object(o) && id && type && ref && cur && json_is_integer(amount) &&
+        json_integer_value(amount) >= 0 && printable(id, PB_STORE_CASHIER_EVENT_MAX) &&
+        printable(type, sizeof out->type_name - 1) &&
+        printable(ref, PB_STORE_CASHIER_REF_MAX) && printable(cur, sizeof out->currency - 1)) {
         snprintf(out->event_id, sizeof out->event_id, "%s", id);
         snprintf(out->type_name, sizeof out->type_name, "%s", type);
         snprintf(out->reference, sizeof out->reference, "%s", ref);
+        snprintf(out->currency, sizeof out->currency, "%s", cur);
+        out->amount = (int64_t)json_integer_value(amount);
         static const struct {
             const char *name;
             pb_psp_event_type type;
@@ -239,12 +205,298 @@ static pb_err sb_verify(pb_psp *psp, const char *body, size_t len, pb_psp_header
     return e;
 }
 
+/* The signature first (over the raw bytes), then the clock, then the body. */
+static pb_err sb_verify(pb_psp *psp, const char *body, size_t len, pb_psp_header_fn header,
+                        void *hctx, int64_t now_s, pb_psp_event *out)
+{
+    sandbox *sb = psp->ctx;
+    memset(out, 0, sizeof *out);
+    const char *t, *v1[8];
+    size_t tlen = 0, nv1 = 0;
+    if (!parse_signature(header(hctx, PB_PSP_SANDBOX_HEADER), &t, &tlen, v1, &nv1))
+        return PB_ERR_SIGNATURE_INVALID;
+    char want[65];
+    hmac_hex(sb->secret, t, tlen, body, len, want);
+    bool match = false;
+    for (size_t i = 0; i < nv1; i++) {
+        char got[65];
+        for (size_t j = 0; j < 64; j++)
+            got[j] = (char)((v1[i][j] >= 'A' && v1[i][j] <= 'F') ? v1[i][j] + 32 : v1[i][j]);
+        got[64] = 0;
+        match |= CRYPTO_memcmp(got, want, 64) == 0;
+    }
+    if (!match)
+        return PB_ERR_SIGNATURE_INVALID;
+    int64_t ts = 0;
+    for (size_t i = 0; i < tlen; i++)
+        ts = ts * 10 + (t[i] - '0');
+    if (ts < now_s - PB_PSP_SANDBOX_TOLERANCE_S || ts > now_s + PB_PSP_SANDBOX_TOLERANCE_S)
+        return PB_ERR_TIMESTAMP_STALE;
+    return parse_event(body, len, out);
+}
+
+/* ---- deposits ---- */
+
+static pb_err sb_deposit_create(pb_psp *psp, const pb_store_payment *p,
+                                char ref[PB_STORE_CASHIER_REF_MAX + 1])
+{
+    (void)psp;
+    (void)p;
+    new_id("sbxp_", ref, PB_STORE_CASHIER_REF_MAX + 1);
+    return PB_OK;
+}
+
+static void sb_checkout_url(pb_psp *psp, const pb_store_payment *p, char *url, size_t cap)
+{
+    (void)psp;
+    snprintf(url, cap, "/v1/sandbox-psp/payments/%s/complete", p->psp_reference);
+}
+
+typedef struct one_header {
+    const char *value;
+} one_header;
+
+static const char *own_header(void *ctx, const char *name)
+{
+    return strcasecmp(name, PB_PSP_SANDBOX_HEADER) == 0 ? ((one_header *)ctx)->value : NULL;
+}
+
+pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *reference,
+                                    bool succeeded, pb_cashier_webhook_result *out)
+{
+    sandbox *sb = psp->ctx;
+    memset(out, 0, sizeof *out);
+    pb_store_payment *p = malloc(sizeof *p);
+    pb_store_rc rc = p && reference && strlen(reference) <= PB_STORE_CASHIER_REF_MAX
+                         ? pb_store_payment_by_reference(c, psp->code, reference, p)
+                         : p ? PB_STORE_NOT_FOUND : PB_STORE_ERROR;
+    if (rc != PB_STORE_OK) {
+        free(p);
+        return rc == PB_STORE_NOT_FOUND ? PB_ERR_PAYMENT_NOT_FOUND : PB_ERR_STORE_UNAVAILABLE;
+    }
+    int64_t now = pb_time_now_us() / 1000000;
+    char *body = pb_psp_sandbox_event_body(NULL, succeeded ? "deposit.succeeded"
+                                                           : "deposit.failed",
+                                           p->psp_reference, p->amount, p->currency, now);
+    free(p);
+    if (!body)
+        return PB_ERR_INTERNAL;
+    char sig[128];
+    pb_psp_sandbox_sign(sb->secret, body, strlen(body), now, sig, sizeof sig);
+    one_header h = {sig};
+    pb_err e = pb_cashier_webhook(psp->cashier, c, psp->code, body, strlen(body), own_header, &h,
+                                  out);
+    free(body);
+    return e;
+}
+
+/* ---- payouts ---- */
+
+static pb_err sb_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
+                             char ref[PB_STORE_CASHIER_REF_MAX + 1])
+{
+    (void)psp;
+    (void)w;
+    new_id("sbxo_", ref, PB_STORE_CASHIER_REF_MAX + 1);
+    return PB_OK;
+}
+
+/* Queues the confirmation of a payout that is now "processing". */
+static void sb_payout_sent(pb_psp *psp, const pb_store_withdrawal *w)
+{
+    sandbox *sb = psp->ctx;
+    if (!sb->running)
+        return; /* no self URL: whoever drives the sandbox delivers the events */
+    pending_event *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        pb_log(PB_LOG_ERROR, "cashier.sandbox", "payout %s: out of memory, not confirmed",
+               w->psp_reference);
+        return;
+    }
+    new_id("evt_", ev->event_id, sizeof ev->event_id);
+    bool fail = w->amount % 100 == 13; /* the test knob: minor units ending in 13 */
+    snprintf(ev->type, sizeof ev->type, "%s", fail ? "payout.failed" : "payout.paid");
+    snprintf(ev->reference, sizeof ev->reference, "%s", w->psp_reference);
+    ev->amount = w->amount;
+    snprintf(ev->currency, sizeof ev->currency, "%s", w->currency);
+    ev->due_ms = mono_ms() + sb->delay_ms;
+    pthread_mutex_lock(&sb->mu);
+    ev->next = sb->queue;
+    sb->queue = ev;
+    sb->queued++;
+    pthread_cond_signal(&sb->cv);
+    pthread_mutex_unlock(&sb->mu);
+}
+
+size_t pb_psp_sandbox_pending(pb_psp *psp)
+{
+    sandbox *sb = psp->ctx;
+    pthread_mutex_lock(&sb->mu);
+    size_t n = sb->queued;
+    pthread_mutex_unlock(&sb->mu);
+    return n;
+}
+
+/* Splits "http://host:port" (host may be "[v6]") into host and port. */
+static bool split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap)
+{
+    if (strncmp(url, "http://", 7) != 0)
+        return false;
+    const char *h = url + 7, *colon;
+    if (*h == '[') {
+        const char *end = strchr(h, ']');
+        if (!end || end[1] != ':')
+            return false;
+        snprintf(host, hcap, "%.*s", (int)(end - h - 1), h + 1);
+        colon = end + 1;
+    } else {
+        colon = strrchr(h, ':');
+        if (!colon)
+            return false;
+        snprintf(host, hcap, "%.*s", (int)(colon - h), h);
+    }
+    snprintf(port, pcap, "%s", colon + 1);
+    return *host && *port;
+}
+
+/* POSTs a signed body to url + WEBHOOK_PATH: the HTTP status, or 0 when nothing
+ * came back (refused, timed out). */
+static int http_post(const char *url, const char *body, const char *sig)
+{
+    char host[128], port[16];
+    if (!split_url(url, host, sizeof host, port, sizeof port))
+        return 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+        return 0;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+    int status = 0;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 &&
+        connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+        char head[512];
+        int hn = snprintf(head, sizeof head,
+                          "POST " WEBHOOK_PATH " HTTP/1.1\r\nHost: %s:%s\r\n"
+                          "Content-Type: application/json\r\n" PB_PSP_SANDBOX_HEADER ": %s\r\n"
+                          "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                          host, port, sig, strlen(body));
+        if (hn > 0 && (size_t)hn < sizeof head &&
+            send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn &&
+            send(fd, body, strlen(body), MSG_NOSIGNAL) == (ssize_t)strlen(body)) {
+            char resp[64];
+            size_t got = 0;
+            ssize_t r;
+            while (got < sizeof resp - 1 && (r = recv(fd, resp + got, sizeof resp - 1 - got, 0)) > 0)
+                got += (size_t)r;
+            resp[got] = 0;
+            if (strncmp(resp, "HTTP/1.", 7) == 0 && got >= 12)
+                status = atoi(resp + 9);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return status;
+}
+
+/* One delivery attempt: true when it is settled (delivered, or refused for good). */
+static bool deliver(sandbox *sb, const pending_event *ev)
+{
+    char url[256];
+    if (!sb->self_url(sb->self_url_ctx, url, sizeof url))
+        return false;
+    int64_t now = pb_time_now_us() / 1000000;
+    char *body = pb_psp_sandbox_event_body(ev->event_id, ev->type, ev->reference, ev->amount,
+                                           ev->currency, now);
+    if (!body)
+        return false;
+    char sig[128];
+    pb_psp_sandbox_sign(sb->secret, body, strlen(body), now, sig, sizeof sig);
+    int st = http_post(url, body, sig);
+    free(body);
+    if (st >= 200 && st < 300) {
+        pb_log(PB_LOG_INFO, "cashier.sandbox", "payout %s: %s delivered (%s)", ev->reference,
+               ev->type, ev->event_id);
+        return true;
+    }
+    if (st >= 400 && st < 500 && st != 408 && st != 429) {
+        pb_log(PB_LOG_ERROR, "cashier.sandbox", "payout %s: %s refused with %d, not retried",
+               ev->reference, ev->type, st);
+        return true;
+    }
+    return false;
+}
+
+static void *delivery_thread(void *arg)
+{
+    sandbox *sb = arg;
+    pthread_mutex_lock(&sb->mu);
+    while (!sb->stop) {
+        pending_event **first = NULL;
+        for (pending_event **p = &sb->queue; *p; p = &(*p)->next)
+            if (!first || (*p)->due_ms < (*first)->due_ms)
+                first = p;
+        int64_t now = mono_ms();
+        if (!first || (*first)->due_ms > now) {
+            if (!first) {
+                pthread_cond_wait(&sb->cv, &sb->mu);
+            } else {
+                int64_t due = (*first)->due_ms;
+                struct timespec ts = {.tv_sec = due / 1000, .tv_nsec = (due % 1000) * 1000000};
+                pthread_cond_timedwait(&sb->cv, &sb->mu, &ts);
+            }
+            continue;
+        }
+        pending_event *ev = *first;
+        *first = ev->next;
+        pthread_mutex_unlock(&sb->mu);
+        bool settled = deliver(sb, ev);
+        pthread_mutex_lock(&sb->mu);
+        if (settled || ++ev->attempts >= MAX_ATTEMPTS) {
+            if (!settled)
+                pb_log(PB_LOG_ERROR, "cashier.sandbox",
+                       "payout %s: %s not delivered after %d attempts (queued again at the "
+                       "next start)", ev->reference, ev->type, MAX_ATTEMPTS);
+            free(ev);
+            sb->queued--;
+            continue;
+        }
+        int64_t backoff = 1000LL << (ev->attempts - 1);
+        ev->due_ms = mono_ms() + (backoff > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff);
+        ev->next = sb->queue;
+        sb->queue = ev;
+    }
+    pthread_mutex_unlock(&sb->mu);
+    return NULL;
+}
+
+/* ---- life ---- */
+
 static void sb_free(pb_psp *psp)
 {
     if (!psp)
         return;
-    sodium_memzero(psp->ctx, sizeof(sandbox));
-    free(psp->ctx);
+    sandbox *sb = psp->ctx;
+    if (sb->running) {
+        pthread_mutex_lock(&sb->mu);
+        sb->stop = true;
+        pthread_cond_broadcast(&sb->cv);
+        pthread_mutex_unlock(&sb->mu);
+        pthread_join(sb->thread, NULL);
+    }
+    size_t lost = 0;
+    for (pending_event *ev = sb->queue, *next; ev; ev = next, lost++) {
+        next = ev->next;
+        free(ev);
+    }
+    if (lost)
+        pb_log(PB_LOG_INFO, "cashier.sandbox", "%zu payout confirmations left for the next start",
+               lost);
+    pthread_cond_destroy(&sb->cv);
+    pthread_mutex_destroy(&sb->mu);
+    sodium_memzero(sb, sizeof *sb);
+    free(sb);
     free(psp);
 }
 
@@ -252,14 +504,15 @@ static void sb_free(pb_psp *psp)
 static int load_secret(const char *dir, char out[SECRET_HEX + 1], char *err, size_t errcap)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, SECRET_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, PB_PSP_SANDBOX_SECRET_FILE);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd >= 0) {
         struct stat st;
         char buf[SECRET_HEX + 2];
-        ssize_t n = fstat(fd, &st) == 0 ? read(fd, buf, sizeof buf) : -1;
+        bool stat_ok = fstat(fd, &st) == 0;
+        ssize_t n = stat_ok ? read(fd, buf, sizeof buf) : -1;
         close(fd);
-        if (st.st_mode & 077) {
+        if (!stat_ok || (st.st_mode & 077)) {
             snprintf(err, errcap, "%s: readable by group or others (want 0600)", path);
             return -1;
         }
@@ -297,7 +550,7 @@ static int load_secret(const char *dir, char out[SECRET_HEX + 1], char *err, siz
     return 0;
 }
 
-pb_psp *pb_psp_sandbox_new(const char *keys_dir, char *err, size_t errcap)
+pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t errcap)
 {
     pb_psp *p = calloc(1, sizeof *p);
     sandbox *sb = calloc(1, sizeof *sb);
@@ -307,11 +560,20 @@ pb_psp *pb_psp_sandbox_new(const char *keys_dir, char *err, size_t errcap)
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
-    if (load_secret(keys_dir ? keys_dir : ".", sb->secret, err, errcap) != 0) {
+    if (load_secret(cfg && cfg->keys_dir ? cfg->keys_dir : ".", sb->secret, err, errcap) != 0) {
         free(p);
         free(sb);
         return NULL;
     }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sb->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&sb->mu, NULL);
+    sb->self_url = cfg ? cfg->self_url : NULL;
+    sb->self_url_ctx = cfg ? cfg->self_url_ctx : NULL;
+    sb->delay_ms = cfg && cfg->payout_delay_ms > 0 ? cfg->payout_delay_ms : 0;
     snprintf(p->code, sizeof p->code, "sandbox");
     p->ctx = sb;
     p->deposit_create = sb_deposit_create;
@@ -320,5 +582,13 @@ pb_psp *pb_psp_sandbox_new(const char *keys_dir, char *err, size_t errcap)
     p->payout_sent = sb_payout_sent;
     p->webhook_verify = sb_verify;
     p->free = sb_free;
+    if (sb->self_url) {
+        if (pthread_create(&sb->thread, NULL, delivery_thread, sb) != 0) {
+            snprintf(err, errcap, "cannot start the sandbox PSP's delivery thread");
+            sb_free(p);
+            return NULL;
+        }
+        sb->running = true;
+    }
     return p;
 }

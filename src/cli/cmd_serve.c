@@ -23,7 +23,6 @@
 #include "api/api.h"
 #include "catalog/catalog.h"
 #include "wallet/wallet.h"
-#include "cashier/cashier.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -229,7 +228,7 @@ static void serve_close(serve_state *s)
     /* @serve-close-provider-native */
     pb_api_native_close(&s->app);
     /* @serve-close-cashier */
-    pb_cashier_close(s->app.cashier);
+    pb_api_cashier_close(&s->app); /* after the server: its thread only speaks HTTP to it */
     /* @serve-close-catalog */
     /* @serve-close-wallet */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
@@ -305,11 +304,15 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     /* @serve-open-cashier */
     {
-        /* PITBOSS_SANDBOX_PSP: 0 turns the built-in sandbox PSP (and its endpoints) off */
+        /* PITBOSS_SANDBOX_PSP: 0 turns the built-in sandbox PSP (and its endpoints) off;
+         * PITBOSS_SANDBOX_PAYOUT_DELAY_MS: how long it takes to confirm a payout (default 1000) */
         const char *sb = env("PITBOSS_SANDBOX_PSP");
-        s->app.cashier = pb_cashier_open(s->app.wallet, o->keys_dir, !sb || strcmp(sb, "0") != 0,
-                                         err, sizeof err);
-        if (!s->app.cashier) {
+        unsigned long long delay_ms = 1000;
+        const char *delay = env("PITBOSS_SANDBOX_PAYOUT_DELAY_MS");
+        if (delay && parse_num("PITBOSS_SANDBOX_PAYOUT_DELAY_MS", delay, 1, 600000, &delay_ms) != 0)
+            return -1;
+        if (pb_api_cashier_open(&s->app, o->listen, !sb || strcmp(sb, "0") != 0, (int)delay_ms,
+                                err, sizeof err) != 0) {
             fprintf(stderr, "pitboss serve: cashier: %s\n", err);
             return -1;
         }

@@ -29,6 +29,11 @@ pb_store_rc pb_store_payment_update(pb_store_conn *c, const pb_store_payment *p)
     return c->be->cashier->payment_update(c, p);
 }
 
+pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query *q, pb_store_payment *out, size_t *n)
+{
+    return c->be->cashier->payment_list(c, q, out, n);
+}
+
 pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id, pb_store_payment_event *out)
 {
     return c->be->cashier->event_get(c, psp, event_id, out);

@@ -18,9 +18,12 @@
 #define PB_STORE_CASHIER_KEY_MAX 100
 #define PB_STORE_CASHIER_EVENT_MAX 128
 #define PB_STORE_CASHIER_REASON_MAX 1000
+#define PB_STORE_CASHIER_ACTOR_MAX 47
+#define PB_STORE_CASHIER_CHECKS_MAX 1023
 
 /* A deposit (payment). status: "pending" | "completed" | "failed". */
 typedef struct pb_store_payment {
+    int64_t seq; /* read only: list order and cursor */
     char id[PB_ID_STR_LEN + 1];
     int64_t brand_id;
     char brand[33];
@@ -36,12 +39,14 @@ typedef struct pb_store_payment {
     int64_t created_at, updated_at;
 } pb_store_payment;
 
-/* A verified webhook event. outcome: "applied" | "ignored". */
+/* A verified webhook event. outcome: "applied" | "ignored" | "mismatch". */
 typedef struct pb_store_payment_event {
     char psp[PB_STORE_CASHIER_PSP_MAX + 1];
     char event_id[PB_STORE_CASHIER_EVENT_MAX + 1];
     char type[32];
     char reference[PB_STORE_CASHIER_REF_MAX + 1];
+    int64_t amount; /* as the event said */
+    char currency[8];
     uint8_t payload_hash[32];
     char outcome[16];
     int64_t received_at;
@@ -60,6 +65,8 @@ typedef struct pb_store_withdrawal {
     char idempotency_key[PB_STORE_CASHIER_KEY_MAX + 1];
     pb_id hold_id;
     int approvals_required;
+    char requested_by[PB_STORE_CASHIER_ACTOR_MAX + 1]; /* "player:<id>" | "staff:<id>" */
+    char checks[PB_STORE_CASHIER_CHECKS_MAX + 1];      /* JSON array */
     char status[20];
     char psp[PB_STORE_CASHIER_PSP_MAX + 1];
     char psp_reference[PB_STORE_CASHIER_REF_MAX + 1];
@@ -84,6 +91,15 @@ typedef struct pb_store_withdrawal_query {
     size_t limit;
 } pb_store_withdrawal_query;
 
+/* A page of payments, newest first. NULL / "" filters are not applied. */
+typedef struct pb_store_payment_query {
+    const char *brand_ids_json; /* a JSON array of brand ids, or NULL for every brand */
+    const char *player;
+    const char *status;
+    int64_t before_seq; /* 0 = from the newest */
+    size_t limit;
+} pb_store_payment_query;
+
 /* CONFLICT when the id, (psp, reference) or (player, key) exists. */
 pb_store_rc pb_store_payment_insert(pb_store_conn *c, const pb_store_payment *p);
 pb_store_rc pb_store_payment_get(pb_store_conn *c, const char *id, pb_store_payment *out);
@@ -93,6 +109,8 @@ pb_store_rc pb_store_payment_by_reference(pb_store_conn *c, const char *psp,
                                           const char *reference, pb_store_payment *out);
 /* Rewrites status, transfer_id and updated_at. */
 pb_store_rc pb_store_payment_update(pb_store_conn *c, const pb_store_payment *p);
+pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query *q,
+                                  pb_store_payment *out, size_t *n);
 pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id,
                                        pb_store_payment_event *out);
 pb_store_rc pb_store_payment_event_insert(pb_store_conn *c, const pb_store_payment_event *e);
@@ -123,6 +141,8 @@ struct pb_store_cashier_ops {
     pb_store_rc (*payment_by_reference)(pb_store_conn *c, const char *psp, const char *ref,
                                         pb_store_payment *out);
     pb_store_rc (*payment_update)(pb_store_conn *c, const pb_store_payment *p);
+    pb_store_rc (*payment_list)(pb_store_conn *c, const pb_store_payment_query *q,
+                                pb_store_payment *out, size_t *n);
     pb_store_rc (*event_get)(pb_store_conn *c, const char *psp, const char *event_id,
                              pb_store_payment_event *out);
     pb_store_rc (*event_insert)(pb_store_conn *c, const pb_store_payment_event *e);

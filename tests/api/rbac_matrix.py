@@ -59,6 +59,8 @@ admin.withdrawals.list   finance.read         ok     403     ok      ok    403  
 admin.withdrawals.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404W
 admin.withdrawals.approve finance.withdrawals.approve ok 403 ok    403   403        403      403       401U  401R    403   404W
 admin.withdrawals.reject finance.withdrawals.approve ok  403     ok      403   403        403      403       401U  401R    403   404W
+admin.payments.list      finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
+admin.payments.get       finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404Y
 # @rbac-catalog
 admin.providers.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
 admin.providers.create   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
@@ -85,6 +87,7 @@ _CELLS = {
     "404S": (404, "STAFF_NOT_FOUND"),
     # @rbac-cells: more refusal kinds, one line each
     "404W": (404, "WITHDRAWAL_NOT_FOUND"),
+    "404Y": (404, "PAYMENT_NOT_FOUND"),
 }
 
 

@@ -1,10 +1,17 @@
 """test_cashier.py — the cashier over real HTTP with the built-in sandbox PSP:
 deposits credited once (sandbox endpoints and hand-signed webhooks: replay,
-reordering, bad signature, stale timestamp, unknown reference), withdrawals
-(hold, one approval below the threshold, 4-eyes at or above it, failed payout
-returns the money, reject, cancel, insufficient funds), a blocked player, bad
-input on every route with the ledger unchanged. Ends with `pitboss ledger
-verify` and `pitboss audit verify`.
+reordering, amount mismatch, bad signature, stale timestamp, unknown reference),
+the brand's deposit limits, withdrawals (checks recorded, hold, one approval
+below the threshold → processing → paid by the sandbox's webhook over HTTP,
+4-eyes at or above it, failed payout returns the money, payout webhook replay,
+reject, cancel, insufficient funds, bonus never withdrawable), a confirmation
+the sandbox still owed when the server stopped delivered after the restart, the
+staff views (queue with brand filter, payments), a blocked player, bad input on
+every route with the ledger unchanged. Ends with `pitboss ledger verify` and
+`pitboss audit verify`.
+
+The server runs with PITBOSS_SANDBOX_PAYOUT_DELAY_MS=300: an approval answers
+"processing" and the test waits for the sandbox's payout webhook.
 
 Blocked player: blocking ends the player's sessions, so the test shows the
 refusal as 401 on their old token and 403 PLAYER_BLOCKED on a fresh login; the
@@ -22,9 +29,23 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
-from harness import Tap  # noqa: E402
+from harness import Server, Tap  # noqa: E402
 
 PASSWORD = "Player-pass-77"
+DELAY_MS = 300
+
+
+def start(env, delay_ms=DELAY_MS):
+    """env's server with the sandbox confirming payouts after delay_ms."""
+    env.srv = Server(env.binary, extra_args=["--db", env.db, "--keys-dir", env.keys],
+                     env={"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms)})
+    return env.srv
+
+
+def minor(amount):
+    """"12.34" → 1234 (EUR)."""
+    whole, _, frac = amount.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
 
 
 class Run:
@@ -39,11 +60,12 @@ class Run:
     def setup(self):
         env = self.env
         otp = env.bootstrap_admin("root@example.com")
-        env.start()
+        start(env)
         self.admin = Staff(env, "root@example.com", otp, "127.0.3.10").activate("Blue-Falcon-0-Xy")
-        expect(self.admin.call("POST", "/v1/admin/brands",
-                               {"code": "alpha", "name": "Alpha", "default_currency": "EUR",
-                                "jurisdiction": "MT"}), 201)
+        for code in ("alpha", "beta"):
+            expect(self.admin.call("POST", "/v1/admin/brands",
+                                   {"code": code, "name": code.title(), "default_currency": "EUR",
+                                    "jurisdiction": "MT"}), 201)
         self.fin1 = create_staff(env, self.admin, "fin1@example.com", "finance", "127.0.3.11",
                                  brands=["alpha"]).activate("Blue-Falcon-1-Xy")
         self.fin2 = create_staff(env, self.admin, "fin2@example.com", "finance", "127.0.3.12",
@@ -51,17 +73,19 @@ class Run:
         self.client = Client(env, "127.0.3.20")
         self.psp = Client(env, "127.0.3.30")
         self.ids, self.tokens = {}, {}
-        for name in ("alice", "bob", "carl"):
+        for name in ("alice", "bob", "carl", "dora"):
             self.ids[name] = register_player(self.client, "alpha", f"{name}@example.com")
             self.tokens[name] = self.login(name)
+        self.ids["erin"] = register_player(self.client, "beta", "erin@example.com")
+        self.tokens["erin"] = self.login("erin", "beta")
         with open(os.path.join(env.keys, "sandbox-psp.secret")) as f:
             self.secret = f.read().strip()
         assert len(self.secret) == 64
         assert os.stat(os.path.join(env.keys, "sandbox-psp.secret")).st_mode & 0o777 == 0o600
 
-    def login(self, name):
+    def login(self, name, brand="alpha"):
         return self.client.call("POST", "/v1/player/login",
-                                {"brand": "alpha", "email": f"{name}@example.com",
+                                {"brand": brand, "email": f"{name}@example.com",
                                  "password": PASSWORD}).json().get("access_token")
 
     def wallet(self, who):
@@ -70,6 +94,24 @@ class Run:
     def ledger_rows(self):
         return self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
 
+    def money_state(self):
+        """Everything a refused request must leave alone: transfers, balances, cashier rows."""
+        return (self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0],
+                self.env.rows("SELECT account_id, debits_pending, debits_posted, credits_pending, "
+                              "credits_posted FROM ledger_balance ORDER BY account_id"),
+                self.env.rows("SELECT count(*), group_concat(status) FROM payment"),
+                self.env.rows("SELECT count(*), group_concat(status) FROM withdrawal"),
+                self.env.rows("SELECT count(*) FROM payment_event")[0][0])
+
+    def wait_status(self, wid, want, timeout=15):
+        """Polls the staff view until the withdrawal reaches want; the last view."""
+        deadline = time.monotonic() + timeout
+        while True:
+            w = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{wid}"), 200)
+            if w["status"] == want or time.monotonic() > deadline:
+                assert w["status"] == want, w
+                return w
+            time.sleep(0.1)
     def deposit(self, who, amount, key=None, status=201):
         return expect(self.client.call("POST", "/v1/player/deposits",
                                        {"amount": amount, "idempotency_key": key or self.key()},
@@ -90,10 +132,12 @@ class Run:
         return expect(self.psp.call("POST", "/v1/cashier/webhooks/sandbox", raw=body, headers=h),
                       status, code)
 
-    def event(self, type_, ref, eid=None):
+    def event(self, type_, ref, amount, eid=None, currency="EUR"):
+        """A sandbox event; amount as a decimal string (EUR) or minor units."""
         self.n += 1
+        units = minor(amount) if isinstance(amount, str) else amount
         return {"id": eid or f"evt-test-{self.n}", "type": type_, "created": int(time.time()),
-                "data": {"reference": ref}}
+                "data": {"reference": ref, "amount": units, "currency": currency}}
 
     # ---- deposits ----
 
@@ -123,7 +167,7 @@ class Run:
 
     def webhook_replay(self):
         d = self.deposit("alice", "20.00")
-        ev = self.event("deposit.succeeded", d["psp_reference"])
+        ev = self.event("deposit.succeeded", d["psp_reference"], "20.00")
         assert self.webhook(ev)["outcome"] == "applied"
         before = self.ledger_rows()
         r = self.webhook(ev)
@@ -140,15 +184,21 @@ class Run:
                                     token=self.tokens["alice"]), 200)
         assert g["status"] == "failed", g
         assert self.wallet("alice")["cash"] == "120.00"
-        r = self.webhook(self.event("deposit.succeeded", d["psp_reference"]))
+        r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "5.00"))
         assert r["outcome"] == "applied", r
         assert self.wallet("alice")["cash"] == "125.00"
+        g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
+                                    token=self.tokens["alice"]), 200)
+        assert g["status"] == "completed" and "redirect_url" not in g, g
+        why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
+                            "AND target_id=?", d["id"])
+        assert why and "after deposit.failed" in why[0][0], why
 
     def succeeded_then_failed(self):
         d = self.deposit("alice", "7.00")
-        assert self.webhook(self.event("deposit.succeeded", d["psp_reference"]))["outcome"] == "applied"
+        assert self.webhook(self.event("deposit.succeeded", d["psp_reference"], "7.00"))["outcome"] == "applied"
         before = self.ledger_rows()
-        r = self.webhook(self.event("deposit.failed", d["psp_reference"]))
+        r = self.webhook(self.event("deposit.failed", d["psp_reference"], "7.00"))
         assert r["outcome"] == "ignored", r
         assert self.ledger_rows() == before and self.wallet("alice")["cash"] == "132.00"
         st = self.env.rows("SELECT status FROM payment WHERE id=?", d["id"])[0][0]
@@ -160,7 +210,7 @@ class Run:
     def webhook_refusals(self):
         d = self.deposit("bob", "10.00")
         before = self.ledger_rows()
-        ev = self.event("deposit.succeeded", d["psp_reference"])
+        ev = self.event("deposit.succeeded", d["psp_reference"], "10.00")
         body, h = self.signed(ev, secret="0" * 64)
         expect(self.psp.call("POST", "/v1/cashier/webhooks/sandbox", raw=body, headers=h), 401,
                "SIGNATURE_INVALID")
@@ -174,8 +224,13 @@ class Run:
                "SIGNATURE_INVALID")
         self.webhook(ev, t=int(time.time()) - 1000, status=401, code="TIMESTAMP_STALE")
         self.webhook(ev, t=int(time.time()) + 1000, status=401, code="TIMESTAMP_STALE")
-        self.webhook(self.event("deposit.succeeded", "sbxp_nope"), status=404,
+        self.webhook(self.event("deposit.succeeded", "sbxp_nope", "10.00"), status=404,
                      code="PAYMENT_NOT_FOUND")
+        self.webhook(self.event("payout.paid", "sbxo_nope", "10.00"), status=404,
+                     code="WITHDRAWAL_NOT_FOUND")
+        self.webhook({"id": "x", "type": "deposit.succeeded",
+                      "data": {"reference": d["psp_reference"], "amount": "10.00",
+                               "currency": "EUR"}}, status=400, code="INVALID_REQUEST")
         self.sandbox("sbxp_nope", status=404, code="PAYMENT_NOT_FOUND")
         self.webhook({"id": "x", "type": "deposit.succeeded"}, status=400, code="INVALID_REQUEST")
         body, h = self.signed(ev)
@@ -183,8 +238,57 @@ class Run:
                "PSP_NOT_FOUND")
         assert self.ledger_rows() == before
         assert self.wallet("bob")["cash"] == "0.00"
+        assert self.env.rows("SELECT count(*) FROM payment_event WHERE reference IN (?, ?)",
+                             d["psp_reference"], "sbxp_nope")[0][0] == 0
         assert self.webhook(ev)["outcome"] == "applied"  # the genuine one still works
         assert self.wallet("bob")["cash"] == "10.00"
+
+    def amount_mismatch(self):
+        d = self.deposit("dora", "40.00")
+        before = self.money_state()
+        r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "400.00"))
+        assert r["outcome"] == "mismatch", r
+        r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "40.00",
+                                    currency="USD"))
+        assert r["outcome"] == "mismatch", r
+        after = self.money_state()
+        assert after[:4] == before[:4] and after[4] == before[4] + 2, (before, after)
+        acts = self.env.rows("SELECT count(*) FROM audit_entry WHERE action='payment.mismatch' "
+                             "AND target_id=?", d["id"])[0][0]
+        assert acts == 2, acts
+        assert self.sandbox(d["psp_reference"])["outcome"] == "applied"
+        assert self.wallet("dora")["cash"] == "40.00"
+
+    def deposit_limits(self):
+        before = self.money_state()
+        self.deposit("dora", "0.99", status=422)  # default minimum 1.00
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"deposit_min": 500, "deposit_max": 20000}}), 200)
+        for amount in ("4.99", "200.01"):
+            r = self.client.call("POST", "/v1/player/deposits",
+                                 {"amount": amount, "idempotency_key": self.key()},
+                                 token=self.tokens["dora"])
+            expect(r, 422, "AMOUNT_OUT_OF_RANGE")
+            assert r.json()["error"]["field"] == "amount", r
+        for body, status, code, field in (
+                ({"amount": "10.00", "currency": "USD"}, 422, "CURRENCY_MISMATCH", "currency"),
+                ({"amount": "10.00", "psp": "stripe"}, 404, "PSP_NOT_FOUND", "psp"),
+                ({"amount": "10.00", "psp": ""}, 422, "FIELD_INVALID", "psp")):
+            r = self.client.call("POST", "/v1/player/deposits",
+                                 dict(body, idempotency_key=self.key()), token=self.tokens["dora"])
+            expect(r, status, code)
+            assert r.json()["error"]["field"] == field, r
+        assert self.money_state() == before
+        for amount in ("5.00", "200.00"):
+            d = expect(self.client.call("POST", "/v1/player/deposits",
+                                        {"amount": amount, "currency": "EUR", "psp": "sandbox",
+                                         "idempotency_key": self.key()},
+                                        token=self.tokens["dora"]), 201)
+            assert d["status"] == "pending" and d["redirect_url"], d
+            g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
+                                        token=self.tokens["dora"]), 200)
+            assert g["redirect_url"] == d["redirect_url"], g
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": {}}), 200)
 
     # ---- withdrawals ----
 
@@ -205,12 +309,24 @@ class Run:
         assert (b["cash"], b["held"], b["withdrawable"]) == ("132.00", "30.00", "102.00"), b
         q = expect(self.fin1.call("GET", "/v1/admin/withdrawals?status=pending_approval"), 200)
         assert w["id"] in [i["id"] for i in q["items"]], q
+        q = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+        assert q["requested_by"] == {"kind": "player", "id": self.ids["alice"]}, q
+        assert [c["check"] for c in q["checks"]] == ["player_status", "bonus_wagering", "kyc"], q
+        assert all(c["result"] == "pass" for c in q["checks"]) and q["approvals"] == [], q
         r = self.approve(self.fin1, w["id"])
-        assert r["status"] == "paid" and len(r["approvals"]) == 1, r
+        assert r["status"] == "processing" and len(r["approvals"]) == 1, r
         assert r["approvals"][0]["staff_id"] == self.fin1.id and r["requested_by"]["id"] == self.ids["alice"], r
         assert r["psp_reference"].startswith("sbxo_"), r
         b = self.wallet("alice")
+        assert (b["cash"], b["held"]) == ("132.00", "30.00"), b  # still held while processing
+        r = self.wait_status(w["id"], "paid")
+        b = self.wallet("alice")
         assert (b["cash"], b["held"]) == ("102.00", "0.00"), b
+        acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
+                                            "ORDER BY seq", w["id"])]
+        assert acts == ["withdrawal.request", "withdrawal.approve", "withdrawal.payout_sent",
+                        "withdrawal.paid"], acts
+        self.paid = r
         rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
                              "reference=? ORDER BY seq", w["id"])
         assert [x[0] for x in rows] == [f"{w['id']}:hold", f"{w['id']}:post"], rows
@@ -228,7 +344,8 @@ class Run:
         self.approve(self.fin1, w["id"], 403, "FOUR_EYES_VIOLATION")
         assert self.wallet("bob")["held"] == "1000.00"
         r = self.approve(self.fin2, w["id"])
-        assert r["status"] == "paid" and [a["staff_id"] for a in r["approvals"]] == [self.fin1.id, self.fin2.id], r
+        assert r["status"] == "processing" and [a["staff_id"] for a in r["approvals"]] == [self.fin1.id, self.fin2.id], r
+        self.wait_status(w["id"], "paid")
         b = self.wallet("bob")
         assert (b["cash"], b["held"]) == ("1010.00", "0.00"), b
         small = self.withdraw("bob", "999.99")
@@ -238,9 +355,27 @@ class Run:
         w = self.withdraw("alice", "10.13")
         assert self.wallet("alice")["held"] == "10.13"
         r = self.approve(self.fin1, w["id"])
-        assert r["status"] == "failed", r
+        assert r["status"] == "processing", r
+        self.wait_status(w["id"], "failed")
         b = self.wallet("alice")
         assert (b["cash"], b["held"]) == ("102.00", "0.00"), b
+        rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
+                             "reference=? ORDER BY seq", w["id"])
+        assert [x[0] for x in rows] == [f"{w['id']}:hold", f"{w['id']}:void"], rows
+
+    def payout_webhook_replay(self):
+        w = self.paid
+        ev = self.env.rows("SELECT event_id FROM payment_event WHERE reference=?",
+                           w["psp_reference"])
+        assert len(ev) == 1, ev
+        before = self.money_state()
+        r = self.webhook(self.event("payout.paid", w["psp_reference"], w["amount"], eid=ev[0][0]))
+        assert r["outcome"] == "duplicate", r
+        r = self.webhook(self.event("payout.failed", w["psp_reference"], w["amount"]))
+        assert r["outcome"] == "ignored", r
+        after = self.money_state()
+        assert after[:4] == before[:4], (before, after)
+        assert self.wait_status(w["id"], "paid")["status"] == "paid"
 
     def reject_and_cancel(self):
         w = self.withdraw("alice", "5.00")
@@ -263,10 +398,16 @@ class Run:
                         "withdrawal.cancel"], acts
 
     def insufficient(self):
-        before = self.ledger_rows()
+        r = expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['alice']}/adjustments",
+                                   {"balance": "bonus", "direction": "credit", "amount": "50.00",
+                                    "reason": "bonus is not withdrawable", "idempotency_key": "b1"}),
+                   201)
+        assert r["balance"]["bonus"] == "50.00" and r["balance"]["cash"] == "102.00", r
+        before = self.money_state()
         self.withdraw("alice", "102.01", status=422, code="INSUFFICIENT_FUNDS")
+        self.withdraw("alice", "152.00", status=422, code="INSUFFICIENT_FUNDS")
         self.withdraw("carl", "0.01", status=422, code="INSUFFICIENT_FUNDS")
-        assert self.ledger_rows() == before
+        assert self.money_state() == before
 
     def blocked(self):
         d = self.deposit("carl", "10.00")
@@ -310,16 +451,72 @@ class Run:
         self.approve(self.fin1, "0190aaaa-0000-7000-8000-000000000000", 404, "WITHDRAWAL_NOT_FOUND")
         expect(self.fin1.call("GET", "/v1/admin/withdrawals/nope"), 404, "WITHDRAWAL_NOT_FOUND")
         expect(self.fin1.call("GET", "/v1/admin/withdrawals?status=bogus"), 422, "FIELD_INVALID")
+        expect(self.fin1.call("GET", "/v1/admin/withdrawals?brand=beta"), 422, "FIELD_INVALID")
+        expect(self.fin1.call("GET", "/v1/admin/withdrawals?limit=201"), 422, "FIELD_INVALID")
+        expect(self.fin1.call("GET", "/v1/admin/payments?status=paid"), 422, "FIELD_INVALID")
+        expect(self.fin1.call("GET", "/v1/admin/payments?cursor=x"), 422, "FIELD_INVALID")
+        expect(self.fin1.call("GET", "/v1/admin/payments/nope"), 404, "PAYMENT_NOT_FOUND")
+        expect(self.fin1.call("POST", "/v1/admin/withdrawals/nope/reject", {"reason": "x"}), 404,
+               "WITHDRAWAL_NOT_FOUND")
+        expect(self.psp.call("POST", "/v1/sandbox-psp/payments/sbxp_nope/fail"), 404,
+               "PAYMENT_NOT_FOUND")
+        assert self.ledger_rows() == before
         w = self.withdraw("alice", "1.00")
-        before = self.ledger_rows()
+        before = self.money_state()
         for body, status, code in (({}, 422, "FIELD_MISSING"), ({"reason": "  "}, 422, "FIELD_INVALID"),
                                    ({"reason": "x", "y": 1}, 400, "UNKNOWN_FIELD")):
             expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w['id']}/reject", body), status, code)
         expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w['id']}/approve", {"x": 1}), 400)
         expect(self.psp.call("POST", "/v1/sandbox-psp/payments/x/complete", {"x": 1}), 400)
-        assert self.ledger_rows() == before
+        expect(self.client.call("DELETE", f"/v1/player/withdrawals/{w['id']}",
+                                token=self.tokens["bob"]), 404, "WITHDRAWAL_NOT_FOUND")
+        assert self.money_state() == before
         g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
         assert g["status"] == "pending_approval" and g["approvals"] == [], g
+
+    def staff_views(self):
+        erin = self.deposit("erin", "15.00")  # brand beta: outside fin1's scope
+        q = expect(self.fin1.call("GET", "/v1/admin/payments?brand=alpha&status=completed&limit=3"),
+                   200)
+        assert len(q["items"]) == 3 and q["next_cursor"], q
+        assert all(i["brand"] == "alpha" and i["status"] == "completed" and i["transfer_id"]
+                   for i in q["items"]), q
+        q2 = expect(self.fin1.call("GET", f"/v1/admin/payments?brand=alpha&status=completed&limit=3"
+                                           f"&cursor={q['next_cursor']}"), 200)
+        ids = [i["id"] for i in q["items"]] + [i["id"] for i in q2["items"]]
+        assert len(set(ids)) == len(ids), ids
+        mine = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['dora']}"), 200)
+        assert {i["player"] for i in mine["items"]} == {self.ids["dora"]}, mine
+        expect(self.fin1.call("GET", f"/v1/admin/payments/{erin['id']}"), 404, "PAYMENT_NOT_FOUND")
+        g = expect(self.admin.call("GET", f"/v1/admin/payments/{erin['id']}"), 200)
+        assert g["status"] == "pending" and g["transfer_id"] is None and g["brand"] == "beta", g
+        all_fin = expect(self.fin1.call("GET", "/v1/admin/payments?limit=200"), 200)
+        assert erin["id"] not in [i["id"] for i in all_fin["items"]], all_fin
+        assert erin["id"] in [i["id"] for i in
+                              expect(self.admin.call("GET", "/v1/admin/payments?brand=beta"),
+                                     200)["items"]]
+        q = expect(self.fin1.call("GET", f"/v1/admin/withdrawals?player={self.ids['bob']}"), 200)
+        assert q["items"] and all(i["player"] == self.ids["bob"] for i in q["items"]), q
+        assert all(i["checks"] and "approvals" in i for i in q["items"]), q
+
+    def restart_delivers(self):
+        """The sandbox owed a confirmation when the server stopped: delivered after the restart."""
+        assert self.env.stop() == 0
+        start(self.env, delay_ms=600000)  # nothing would be confirmed during this run
+        self.tokens["bob"] = self.login("bob")
+        self.fin1.login()
+        w = self.withdraw("bob", "3.00")
+        r = self.approve(self.fin1, w["id"])
+        assert r["status"] == "processing", r
+        time.sleep(0.5)
+        assert self.wait_status(w["id"], "processing")["status"] == "processing"
+        assert self.env.stop() == 0
+        start(self.env)
+        self.tokens = {k: self.login(k, "beta" if k == "erin" else "alpha") for k in self.tokens}
+        self.fin1.login()
+        self.wait_status(w["id"], "paid")
+        b = self.wallet("bob")
+        assert (b["cash"], b["held"]) == ("1007.00", "999.99"), b  # 999.99 still waits
 
     def stop_and_verify(self):
         assert self.env.stop() == 0
@@ -340,16 +537,21 @@ def main():
         ("setup: a brand, two finance members, players; the sandbox secret is 0600", run.setup),
         ("deposit end to end: pending, completed by the sandbox, credited once; key replay", run.deposit_end_to_end),
         ("webhook replay: the same event twice changes nothing", run.webhook_replay),
+        ("amount or currency mismatch: recorded, audited, nothing credited", run.amount_mismatch),
+        ("brand deposit limits, currency and PSP fields: refused with nothing changed", run.deposit_limits),
         ("deposit.failed then deposit.succeeded: credited", run.failed_then_succeeded),
         ("deposit.succeeded then deposit.failed: recorded, ignored", run.succeeded_then_failed),
         ("bad signature, stale timestamp, unknown reference or PSP: refused, nothing moves", run.webhook_refusals),
-        ("withdrawal below the threshold: one approval, paid, hold posted", run.below_threshold),
+        ("withdrawal below the threshold: checks shown, one approval, processing, paid by the webhook, hold posted", run.below_threshold),
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
+        ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
-        ("insufficient funds: refused, nothing moves", run.insufficient),
+        ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("bad input on every route: 4xx, the ledger unchanged", run.bad_input),
+        ("staff views: payments and the queue, filters, cursor, brand scope", run.staff_views),
+        ("a payout confirmation owed at shutdown is delivered after the restart", run.restart_delivers),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -96,6 +96,9 @@ class World:
         self.withdrawals = [expect(pc.call("POST", "/v1/player/withdrawals",
                                            {"amount": "0.10", "idempotency_key": f"rbac-wd-{i}"},
                                            token=ptok), 201)["id"] for i in range(30)]
+        self.payment = expect(pc.call("POST", "/v1/player/deposits",
+                                      {"amount": "10.00", "idempotency_key": "rbac-dep"},
+                                      token=ptok), 201)["id"]
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
         # @rbac-setup-sim
@@ -182,6 +185,8 @@ class World:
             "admin.withdrawals.reject": lambda: ("POST", "/v1/admin/withdrawals/"
                                                  f"{self.withdrawals.pop()}/reject",
                                                  {"reason": f"matrix {caller_name}"}),
+            "admin.payments.list": lambda: ("GET", "/v1/admin/payments?status=pending", None),
+            "admin.payments.get": lambda: ("GET", f"/v1/admin/payments/{self.payment}", None),
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim

@@ -13,24 +13,31 @@
     "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status,"       \
     "transfer_id,created_at,updated_at"
 
+/* The row as SELECT seq, PAY_COLS returns it. */
 static void read_payment(sqlite3_stmt *st, pb_store_payment *p)
 {
     memset(p, 0, sizeof *p);
-    sqr_text(p->id, sizeof p->id, st, 0);
-    p->brand_id = sqlite3_column_int64(st, 1);
-    sqr_text(p->brand, sizeof p->brand, st, 2);
-    sqr_text(p->player, sizeof p->player, st, 3);
-    sqr_text(p->currency, sizeof p->currency, st, 4);
-    p->amount = sqlite3_column_int64(st, 5);
-    sqr_text(p->idempotency_key, sizeof p->idempotency_key, st, 6);
-    sqr_text(p->psp, sizeof p->psp, st, 7);
-    sqr_text(p->psp_reference, sizeof p->psp_reference, st, 8);
-    sqr_text(p->status, sizeof p->status, st, 9);
-    p->has_transfer = sqlite3_column_type(st, 10) == SQLITE_BLOB &&
-                      sqr_blob(p->transfer_id.b, sizeof p->transfer_id.b, st, 10) ==
+    p->seq = sqlite3_column_int64(st, 0);
+    sqr_text(p->id, sizeof p->id, st, 1);
+    p->brand_id = sqlite3_column_int64(st, 2);
+    sqr_text(p->brand, sizeof p->brand, st, 3);
+    sqr_text(p->player, sizeof p->player, st, 4);
+    sqr_text(p->currency, sizeof p->currency, st, 5);
+    p->amount = sqlite3_column_int64(st, 6);
+    sqr_text(p->idempotency_key, sizeof p->idempotency_key, st, 7);
+    sqr_text(p->psp, sizeof p->psp, st, 8);
+    sqr_text(p->psp_reference, sizeof p->psp_reference, st, 9);
+    sqr_text(p->status, sizeof p->status, st, 10);
+    p->has_transfer = sqlite3_column_type(st, 11) == SQLITE_BLOB &&
+                      sqr_blob(p->transfer_id.b, sizeof p->transfer_id.b, st, 11) ==
                           sizeof p->transfer_id.b;
-    p->created_at = sqlite3_column_int64(st, 11);
-    p->updated_at = sqlite3_column_int64(st, 12);
+    p->created_at = sqlite3_column_int64(st, 12);
+    p->updated_at = sqlite3_column_int64(st, 13);
+}
+
+static void read_payment_v(sqlite3_stmt *st, void *p)
+{
+    read_payment(st, p);
 }
 
 static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p)
@@ -58,7 +65,7 @@ static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p
 static pb_store_rc payment_get(pb_store_conn *base, const char *id, pb_store_payment *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " PAY_COLS " FROM payment WHERE id=?1");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAY_COLS " FROM payment WHERE id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, id);
@@ -70,7 +77,7 @@ static pb_store_rc payment_by_key(pb_store_conn *base, const char *player, const
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " PAY_COLS " FROM payment WHERE player=?1 AND idempotency_key=?2");
+        c, "SELECT seq," PAY_COLS " FROM payment WHERE player=?1 AND idempotency_key=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, player);
@@ -83,7 +90,7 @@ static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, co
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2");
+        c, "SELECT seq," PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, psp);
@@ -108,6 +115,25 @@ static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p
     return sqr_exec_changed(c, st);
 }
 
+static pb_store_rc payment_list(pb_store_conn *base, const pb_store_payment_query *q,
+                                pb_store_payment *out, size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT seq," PAY_COLS " FROM payment WHERE "
+           "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
+           "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
+           "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_opt_text(st, 1, q->brand_ids_json);
+    sqr_bind_opt_text(st, 2, q->player);
+    sqr_bind_opt_text(st, 3, q->status);
+    sqlite3_bind_int64(st, 4, q->before_seq);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
+    return sqr_collect(c, st, out, sizeof *out, q->limit, n, read_payment_v);
+}
+
 static void read_event(sqlite3_stmt *st, pb_store_payment_event *e)
 {
     memset(e, 0, sizeof *e);
@@ -118,6 +144,8 @@ static void read_event(sqlite3_stmt *st, pb_store_payment_event *e)
     sqr_blob(e->payload_hash, sizeof e->payload_hash, st, 4);
     sqr_text(e->outcome, sizeof e->outcome, st, 5);
     e->received_at = sqlite3_column_int64(st, 6);
+    e->amount = sqlite3_column_int64(st, 7);
+    sqr_text(e->currency, sizeof e->currency, st, 8);
 }
 
 static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *event_id,
@@ -125,7 +153,7 @@ static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *e
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
-                                      "received_at FROM payment_event WHERE psp=?1 AND "
+                                      "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
                                       "event_id=?2");
     if (!st)
         return PB_STORE_ERROR;
@@ -138,8 +166,8 @@ static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_even
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO payment_event(psp,event_id,type,reference,"
-                                      "payload_hash,outcome,received_at) "
-                                      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
+                                      "payload_hash,outcome,received_at,amount,currency) "
+                                      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, e->psp);
@@ -149,12 +177,14 @@ static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_even
     sqlite3_bind_blob(st, 5, e->payload_hash, sizeof e->payload_hash, SQLITE_STATIC);
     sqr_bind_text(st, 6, e->outcome);
     sqlite3_bind_int64(st, 7, e->received_at);
+    sqlite3_bind_int64(st, 8, e->amount);
+    sqr_bind_text(st, 9, e->currency);
     return sqr_exec(c, st);
 }
 
 #define WD_COLS                                                                                \
     "seq,id,brand_id,brand,player,currency,amount,idempotency_key,hold_id,approvals_required,"  \
-    "status,psp,psp_reference,reason,created_at,updated_at"
+    "status,psp,psp_reference,reason,created_at,updated_at,requested_by,checks"
 
 static void read_withdrawal(sqlite3_stmt *st, pb_store_withdrawal *w)
 {
@@ -175,6 +205,8 @@ static void read_withdrawal(sqlite3_stmt *st, pb_store_withdrawal *w)
     sqr_text(w->reason, sizeof w->reason, st, 13);
     w->created_at = sqlite3_column_int64(st, 14);
     w->updated_at = sqlite3_column_int64(st, 15);
+    sqr_text(w->requested_by, sizeof w->requested_by, st, 16);
+    sqr_text(w->checks, sizeof w->checks, st, 17);
 }
 
 static void read_withdrawal_v(sqlite3_stmt *st, void *w)
@@ -187,8 +219,9 @@ static pb_store_rc withdrawal_insert(pb_store_conn *base, const pb_store_withdra
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
         c, "INSERT INTO withdrawal(id,brand_id,brand,player,currency,amount,idempotency_key,"
-           "hold_id,approvals_required,status,psp,psp_reference,reason,created_at,updated_at) "
-           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+           "hold_id,approvals_required,status,psp,psp_reference,reason,created_at,updated_at,"
+           "requested_by,checks) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
+           "?17)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, w->id);
@@ -206,6 +239,8 @@ static pb_store_rc withdrawal_insert(pb_store_conn *base, const pb_store_withdra
     sqr_bind_text(st, 13, w->reason);
     sqlite3_bind_int64(st, 14, w->created_at);
     sqlite3_bind_int64(st, 15, w->updated_at);
+    sqr_bind_text(st, 16, w->requested_by);
+    sqr_bind_text(st, 17, w->checks[0] ? w->checks : "[]");
     return sqr_exec(c, st);
 }
 
@@ -322,6 +357,7 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .payment_by_key = payment_by_key,
     .payment_by_reference = payment_by_reference,
     .payment_update = payment_update,
+    .payment_list = payment_list,
     .event_get = event_get,
     .event_insert = event_insert,
     .withdrawal_insert = withdrawal_insert,

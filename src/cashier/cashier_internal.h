@@ -1,0 +1,47 @@
+/*
+ * cashier_internal.h — what the cashier's files share (cashier.c: the handle,
+ * deposits and webhooks; withdrawal.c: withdrawals). Private to src/cashier/.
+ */
+#ifndef PB_CASHIER_INTERNAL_H
+#define PB_CASHIER_INTERNAL_H
+
+#include <jansson.h>
+
+#include "cashier/cashier.h"
+
+#define PB_CASHIER_MAX_PSPS 4
+#define PB_CASHIER_SCOPE_DEPOSIT "deposit"
+#define PB_CASHIER_SCOPE_WITHDRAWAL "withdrawal"
+
+struct pb_cashier {
+    pb_wallet *wallet;
+    pb_ledger *ledger;
+    pb_psp *psps[PB_CASHIER_MAX_PSPS];
+    size_t npsps;
+};
+
+/* The audit entry of a cashier state change, in the command's transaction;
+ * before/after are JSON values (their references are stolen). */
+pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *brand,
+                        const char *action, const char *target_kind, const char *target_id,
+                        json_t *before, json_t *after, const char *reason);
+
+/* An integer of a brand's settings (> 0), or dflt when absent or not one. */
+int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name,
+                                 int64_t dflt);
+
+/* 1..100 printable ASCII characters. */
+bool pb_cashier_key_valid(const char *key);
+
+/* The PSP clearing account of psp in the brand and currency, created when missing. */
+pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand,
+                           const char *psp, const char *currency, int64_t *id);
+
+/* The withdrawal part of a verified payout event, inside the event's command:
+ * sets *outcome ("applied" | "ignored" | "mismatch") or *refusal; returns
+ * INTERNAL only on a store failure. */
+pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
+                               pb_store_withdrawal *w, const pb_cashier_actor *a,
+                               const char **outcome, pb_err *refusal);
+
+#endif

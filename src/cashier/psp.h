@@ -1,0 +1,131 @@
+/*
+ * psp.h — the one interface every payment service provider (PSP) adapter
+ * implements, and the built-in sandbox PSP. Included by cashier.h (the
+ * cashier's door); an adapter sees only this.
+ *
+ * An adapter is a vtable (pb_psp): it creates a deposit intent at the PSP (the
+ * PSP's reference and where the payer goes to pay), sends the payout of an
+ * approved withdrawal (the PSP's reference), and verifies and parses a webhook
+ * the PSP delivered (raw body + headers → one normalised pb_psp_event with the
+ * PSP's event id, the reference it is about and its amount). The cashier does
+ * everything else: the rules, the ledger, the rows, the audit.
+ *
+ * The sandbox PSP (psp_sandbox.c) lives in the process so the whole flow runs
+ * locally with real signatures:
+ *   - webhooks are JSON {"id":"evt_…","type":"deposit.succeeded" |
+ *     "deposit.failed" | "payout.paid" | "payout.failed","created":<unix s>,
+ *     "data":{"reference":"…","amount":<minor units>,"currency":"EUR"}}, signed
+ *       X-Sandbox-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
+ *     (Stripe-style; several v1= may be given, one must match), t within 300 s
+ *     of the server's clock;
+ *   - the secret is the text of keys_dir/sandbox-psp.secret (64 hex digits,
+ *     used as the HMAC key as it is), generated with mode 0600 on first start;
+ *   - deposits: reference "sbxp_<uuid>"; the payer "pays" at POST
+ *     /v1/sandbox-psp/payments/{ref}/complete (or /fail), which signs the
+ *     event and hands it to pb_cashier_webhook() in-process (the same
+ *     verify + handle function as the public webhook route);
+ *   - payouts: accepted at once with reference "sbxo_<uuid>"; once the
+ *     withdrawal is "processing" the sandbox confirms it after a delay by
+ *     POSTing the signed payout.paid webhook to the server's own webhook URL
+ *     over HTTP (retried with back-off while the server does not answer 2xx;
+ *     the same event id each time) — payout.failed when the amount's minor
+ *     units end in 13 (e.g. 10.13 EUR): the documented test knob.
+ */
+#ifndef PB_CASHIER_PSP_H
+#define PB_CASHIER_PSP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+struct pb_cashier;
+struct pb_cashier_webhook_result;
+
+typedef enum {
+    PB_PSP_EVENT_UNKNOWN = 0, /* a type the cashier does not act on: acknowledged, ignored */
+    PB_PSP_DEPOSIT_SUCCEEDED,
+    PB_PSP_DEPOSIT_FAILED,
+    PB_PSP_PAYOUT_PAID,
+    PB_PSP_PAYOUT_FAILED,
+} pb_psp_event_type;
+
+/* A verified webhook event, normalised. */
+typedef struct pb_psp_event {
+    char event_id[PB_STORE_CASHIER_EVENT_MAX + 1]; /* the PSP's: duplicates are recognised by it */
+    pb_psp_event_type type;
+    char type_name[32];
+    char reference[PB_STORE_CASHIER_REF_MAX + 1]; /* the payment's or payout's PSP reference */
+    int64_t amount;                               /* minor units, as the PSP says */
+    char currency[8];
+} pb_psp_event;
+
+/* Reads a request header by name (NULL when absent). */
+typedef const char *(*pb_psp_header_fn)(void *ctx, const char *name);
+
+typedef struct pb_psp pb_psp;
+struct pb_psp {
+    char code[PB_STORE_CASHIER_PSP_MAX + 1]; /* "sandbox": the {psp} of the webhook route */
+    void *ctx;
+    /* A deposit intent for payment p (amount, currency, id filled): the PSP's reference. */
+    pb_err (*deposit_create)(pb_psp *psp, const pb_store_payment *p,
+                             char ref[PB_STORE_CASHIER_REF_MAX + 1]);
+    /* Where the payer goes to pay for p (into url, cap bytes). */
+    void (*checkout_url)(pb_psp *psp, const pb_store_payment *p, char *url, size_t cap);
+    /* Sends the payout of an approved withdrawal: the PSP's reference. */
+    pb_err (*payout_send)(pb_psp *psp, const pb_store_withdrawal *w,
+                          char ref[PB_STORE_CASHIER_REF_MAX + 1]);
+    /* Optional: called once the payout's reference is stored ("processing"). */
+    void (*payout_sent)(pb_psp *psp, const pb_store_withdrawal *w);
+    /* Verifies and parses a webhook: SIGNATURE_INVALID, TIMESTAMP_STALE (now_s = the
+     * wall clock, s), or INVALID_REQUEST (a signed body that is not a well-formed
+     * event). Pure: no I/O, no store. */
+    pb_err (*webhook_verify)(pb_psp *psp, const char *body, size_t len, pb_psp_header_fn header,
+                             void *hctx, int64_t now_s, pb_psp_event *out);
+    void (*free)(pb_psp *psp);
+    /* set by the cashier when it registers the PSP */
+    struct pb_cashier *cashier;
+};
+
+/* ---- the sandbox PSP ---- */
+
+#define PB_PSP_SANDBOX_HEADER "X-Sandbox-Signature"
+#define PB_PSP_SANDBOX_TOLERANCE_S 300
+#define PB_PSP_SANDBOX_SECRET_FILE "sandbox-psp.secret"
+
+/* Where the sandbox delivers its payout webhooks: fills url with the server's
+ * base URL ("http://127.0.0.1:8080"); false when it is not known (yet). Asked at
+ * each delivery: the port is known only once the server listens. */
+typedef bool (*pb_psp_self_url_fn)(void *ctx, char *url, size_t cap);
+
+typedef struct pb_psp_sandbox_config {
+    const char *keys_dir;     /* where the secret lives; NULL = "." */
+    pb_psp_self_url_fn self_url; /* NULL: payouts are never confirmed by the sandbox itself
+                                    (tests deliver the events by hand) */
+    void *self_url_ctx;
+    int payout_delay_ms;      /* how long after "processing" the confirmation is sent */
+} pb_psp_sandbox_config;
+
+/* A new sandbox PSP (starts its delivery thread when self_url is set). NULL with
+ * a reason in err (e.g. the secret file is readable by others). */
+pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t errcap);
+/* Signs body the way the sandbox does: the X-Sandbox-Signature value for unix
+ * time t into header (cap ≥ 96). */
+void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64_t t,
+                         char *header, size_t cap);
+/* The sandbox's event body for type/reference/amount/currency with event id
+ * event_id (NULL = a new "evt_<uuid>"), created at now_s; malloc'd, NULL on OOM. */
+char *pb_psp_sandbox_event_body(const char *event_id, const char *type, const char *reference,
+                                int64_t amount, const char *currency, int64_t now_s);
+/* Plays the payer: builds the deposit.succeeded (succeeded) or deposit.failed
+ * event of the sandbox payment with this reference, signs it and hands it to
+ * pb_cashier_webhook() (c: the caller's connection). PAYMENT_NOT_FOUND for an
+ * unknown reference, else what the webhook answers. */
+pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *reference,
+                                    bool succeeded, struct pb_cashier_webhook_result *out);
+/* How many payout confirmations wait in the sandbox's queue (tests, metrics). */
+size_t pb_psp_sandbox_pending(pb_psp *psp);
+
+#endif

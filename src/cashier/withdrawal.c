@@ -1,0 +1,477 @@
+/*
+ * withdrawal.c — withdrawals (see cashier.h): request with its checks and its
+ * hold, cancel and reject (hold voided), approvals with the 4-eyes rule, the
+ * payout sent to the PSP, and the PSP's payout events (hold posted or voided).
+ *
+ * State machine (every arrow one ledger command with its transfer and audit):
+ *
+ *   request ─► pending_approval ─┬─ cancel (player) ─► cancelled   hold voided
+ *                                ├─ reject (staff)  ─► rejected    hold voided
+ *                                └─ approve × needed ─► approved
+ *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
+ *                                         └─ payout.failed ─► failed   hold voided
+ *
+ * The ledger keys make each money movement happen once whatever is retried:
+ * scope "withdrawal", keys "<id>:hold", "<id>:post", "<id>:void".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cashier/cashier_internal.h"
+#include "core/log.h"
+
+/* The checks a request passes, as recorded on the row. The player gate (blocked,
+ * self-excluded, closed) decides now; bonus wagering and KYC are named so the
+ * queue shows them, and pass until the bonus and KYC issues fill them in. */
+static const char CHECKS_PASSED[] =
+    "[{\"check\":\"player_status\",\"result\":\"pass\"},"
+    "{\"check\":\"bonus_wagering\",\"result\":\"pass\",\"note\":\"no wagering rules yet\"},"
+    "{\"check\":\"kyc\",\"result\":\"pass\",\"note\":\"not required yet\"}]";
+
+static json_t *withdrawal_json(const pb_store_withdrawal *w, size_t approvals)
+{
+    return json_pack("{s:s,s:I,s:s,s:i,s:i,s:s}", "status", w->status, "amount",
+                     (json_int_t)w->amount, "currency", w->currency, "approvals",
+                     (int)approvals, "approvals_required", w->approvals_required,
+                     "psp_reference", w->psp_reference);
+}
+
+/* A transfer on the withdrawal's hold: post (paid) or void (money back). */
+static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post,
+                         const char *trace)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->scope, sizeof t->scope, PB_CASHIER_SCOPE_WITHDRAWAL);
+    snprintf(t->key, sizeof t->key, "%s:%s", w->id, post ? "post" : "void");
+    t->flags = post ? PB_TRANSFER_POST_PENDING : PB_TRANSFER_VOID_PENDING;
+    t->pending_id = w->hold_id;
+    snprintf(t->reference, sizeof t->reference, "%s", w->id);
+    if (trace)
+        snprintf(t->trace_id, sizeof t->trace_id, "%s", trace);
+}
+
+/* Submits one transfer in the command: PB_OK with *refusal set on a business
+ * refusal, INTERNAL on a store failure. */
+static pb_err submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal)
+{
+    pb_err e = pb_ledger_tx_submit(tx, t, 1);
+    if (e == PB_ERR_INTERNAL)
+        return e;
+    *refusal = e != PB_OK ? e : t->result;
+    return PB_OK;
+}
+
+typedef struct wd_ctx {
+    const pb_cashier_player *pl;
+    const pb_cashier_actor *a;
+    const char *player; /* cancel: the owner */
+    const char *reason; /* reject */
+    pb_store_withdrawal w;
+    int64_t cash, clearing;
+    bool replayed;
+    bool approved; /* approve: that was the last approval needed */
+    pb_err result;
+} wd_ctx;
+
+/* ---- request ---- */
+
+static pb_err request_command(pb_ledger_tx *tx, void *arg)
+{
+    wd_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    pb_store_withdrawal old;
+    pb_store_rc rc = pb_store_withdrawal_by_key(c, x->pl->player, x->w.idempotency_key, &old);
+    if (rc == PB_STORE_OK) { /* the same key raced in: the first one wins */
+        x->result = old.amount == x->w.amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
+        x->replayed = true;
+        x->w = old;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pb_err g = pb_wallet_gate(c, x->pl->player, PB_WALLET_ACTION_WITHDRAW);
+    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INTERNAL;
+    if (g != PB_OK) {
+        x->result = g;
+        return PB_OK;
+    }
+    /* cash only: the bonus account is never touched, so bonus money cannot leave */
+    pb_ledger_account cash;
+    if (pb_ledger_tx_account(tx, x->cash, &cash) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->w.amount > pb_ledger_available(&cash)) {
+        x->result = PB_ERR_INSUFFICIENT_FUNDS;
+        return PB_OK;
+    }
+    x->w.approvals_required =
+        x->w.amount >= pb_cashier_brand_setting(c, x->pl->brand_id, "withdrawal_4eyes_threshold",
+                                                PB_CASHIER_DEFAULT_4EYES_THRESHOLD)
+            ? 2
+            : 1;
+    snprintf(x->w.checks, sizeof x->w.checks, "%s", CHECKS_PASSED);
+    pb_transfer t = {0};
+    snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_WITHDRAWAL);
+    snprintf(t.key, sizeof t.key, "%s:hold", x->w.id);
+    t.debit_account_id = x->cash;
+    t.credit_account_id = x->clearing;
+    t.amount = x->w.amount;
+    snprintf(t.currency, sizeof t.currency, "%s", x->w.currency);
+    t.code = PB_CODE_WITHDRAWAL;
+    t.flags = PB_TRANSFER_PENDING; /* no timeout: held until paid, failed, rejected, cancelled */
+    snprintf(t.reference, sizeof t.reference, "%s", x->w.id);
+    if (x->a->trace_id)
+        snprintf(t.trace_id, sizeof t.trace_id, "%s", x->a->trace_id);
+    if (submit1(tx, &t, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
+    x->w.hold_id = t.record.id;
+    x->w.created_at = x->w.updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_insert(c, &x->w) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    json_t *after = withdrawal_json(&x->w, 0);
+    json_t *checks = json_loads(x->w.checks, 0, NULL);
+    if (after && checks)
+        json_object_set_new(after, "checks", checks);
+    else
+        json_decref(checks);
+    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.request", "withdrawal", x->w.id,
+                            NULL, after, NULL);
+}
+
+pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c,
+                                     const pb_cashier_player *pl, int64_t amount,
+                                     const char *key, const pb_cashier_actor *a,
+                                     pb_store_withdrawal *out, bool *replayed)
+{
+    *replayed = false;
+    if (amount <= 0)
+        return PB_ERR_AMOUNT_INVALID;
+    if (!pb_cashier_key_valid(key))
+        return PB_ERR_FIELD_INVALID;
+    pb_psp *psp = k->npsps ? k->psps[0] : NULL;
+    wd_ctx x = {.pl = pl, .a = a};
+    pb_store_rc rc = pb_store_withdrawal_by_key(c, pl->player, key, &x.w);
+    if (rc == PB_STORE_OK) {
+        *out = x.w;
+        *replayed = true;
+        return x.w.amount == amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_STORE_UNAVAILABLE;
+    if (!psp)
+        return PB_ERR_PSP_NOT_FOUND;
+    /* decided again inside the command; checked here first so that a refusal
+     * does not even create the player's accounts */
+    pb_wallet_balance bal;
+    pb_err e = pb_wallet_gate(c, pl->player, PB_WALLET_ACTION_WITHDRAW);
+    if (e == PB_OK)
+        e = pb_wallet_balance_get(c, pl->brand, pl->player, pl->currency, &bal);
+    if (e == PB_OK && amount > bal.withdrawable)
+        e = PB_ERR_INSUFFICIENT_FUNDS;
+    if (e != PB_OK)
+        return e;
+    pb_wallet_accounts acc;
+    if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency,
+                                       &acc)) != PB_OK ||
+        (e = pb_cashier_clearing(k, c, pl->brand, psp->code, pl->currency, &x.clearing)) != PB_OK)
+        return e;
+    x.cash = acc.cash;
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, x.w.id);
+    x.w.brand_id = pl->brand_id;
+    snprintf(x.w.brand, sizeof x.w.brand, "%s", pl->brand);
+    snprintf(x.w.player, sizeof x.w.player, "%s", pl->player);
+    snprintf(x.w.currency, sizeof x.w.currency, "%s", pl->currency);
+    x.w.amount = amount;
+    snprintf(x.w.idempotency_key, sizeof x.w.idempotency_key, "%s", key);
+    snprintf(x.w.status, sizeof x.w.status, "pending_approval");
+    snprintf(x.w.psp, sizeof x.w.psp, "%s", psp->code);
+    snprintf(x.w.requested_by, sizeof x.w.requested_by, "%s:%s",
+             strcmp(a->kind, "staff") == 0 ? "staff" : "player",
+             strcmp(a->kind, "staff") == 0 ? a->id : pl->player);
+    e = pb_ledger_command(k->ledger, request_command, &x);
+    if (e == PB_OK)
+        e = x.result;
+    *out = x.w;
+    *replayed = x.replayed;
+    return e;
+}
+
+/* ---- cancel and reject ---- */
+
+/* Cancel (player) or reject (staff): a withdrawal waiting for approval, hold voided. */
+static pb_err void_command(pb_ledger_tx *tx, void *arg)
+{
+    wd_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    pb_store_rc rc = pb_store_withdrawal_get(c, x->w.id, &x->w);
+    if (rc == PB_STORE_NOT_FOUND ||
+        (rc == PB_STORE_OK && x->player && strcmp(x->w.player, x->player) != 0)) {
+        x->result = PB_ERR_WITHDRAWAL_NOT_FOUND;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->w.status, "pending_approval") != 0) {
+        x->result = PB_ERR_WITHDRAWAL_STATE;
+        return PB_OK;
+    }
+    size_t n = 0;
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    if (pb_store_withdrawal_approval_list(c, x->w.id, ap, PB_CASHIER_MAX_APPROVALS, &n) !=
+        PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_transfer t;
+    hold_resolve(&t, &x->w, false, x->a->trace_id);
+    if (submit1(tx, &t, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
+    json_t *before = withdrawal_json(&x->w, n);
+    bool reject = x->reason != NULL;
+    snprintf(x->w.status, sizeof x->w.status, "%s", reject ? "rejected" : "cancelled");
+    if (reject)
+        snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
+    x->w.updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    return pb_cashier_audit(tx, x->a, x->w.brand, reject ? "withdrawal.reject" : "withdrawal.cancel",
+                            "withdrawal", x->w.id, before, withdrawal_json(&x->w, n), x->reason);
+}
+
+static pb_err run_void(pb_cashier *k, const char *player, const char *id, const char *reason,
+                       const pb_cashier_actor *a, pb_store_withdrawal *out)
+{
+    if (!id || strlen(id) > PB_ID_STR_LEN)
+        return PB_ERR_WITHDRAWAL_NOT_FOUND;
+    wd_ctx x = {.a = a, .player = player, .reason = reason};
+    snprintf(x.w.id, sizeof x.w.id, "%s", id);
+    pb_err e = pb_ledger_command(k->ledger, void_command, &x);
+    if (e == PB_OK)
+        e = x.result;
+    *out = x.w;
+    return e;
+}
+
+pb_err pb_cashier_withdrawal_cancel(pb_cashier *k, const char *player, const char *id,
+                                    const pb_cashier_actor *a, pb_store_withdrawal *out)
+{
+    return run_void(k, player, id, NULL, a, out);
+}
+
+pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *reason,
+                                    const pb_cashier_actor *a, pb_store_withdrawal *out)
+{
+    return run_void(k, NULL, id, reason ? reason : "", a, out);
+}
+
+/* ---- approvals and the payout ---- */
+
+static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+{
+    wd_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    pb_store_rc rc = pb_store_withdrawal_get(c, x->w.id, &x->w);
+    if (rc == PB_STORE_NOT_FOUND) {
+        x->result = PB_ERR_WITHDRAWAL_NOT_FOUND;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->w.status, "pending_approval") != 0) {
+        x->result = PB_ERR_WITHDRAWAL_STATE;
+        return PB_OK;
+    }
+    char me[PB_STORE_CASHIER_ACTOR_MAX + 1];
+    snprintf(me, sizeof me, "staff:%s", x->a->id);
+    if (strcmp(x->w.requested_by, me) == 0) { /* asked on the player's behalf: not theirs to approve */
+        x->result = PB_ERR_FOUR_EYES_VIOLATION;
+        return PB_OK;
+    }
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t n = 0;
+    if (pb_store_withdrawal_approval_list(c, x->w.id, ap, PB_CASHIER_MAX_APPROVALS, &n) !=
+        PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ap[i].staff_id, x->a->id) == 0) {
+            x->result = PB_ERR_FOUR_EYES_VIOLATION;
+            return PB_OK;
+        }
+    pb_store_withdrawal_approval mine = {0};
+    snprintf(mine.withdrawal_id, sizeof mine.withdrawal_id, "%s", x->w.id);
+    snprintf(mine.staff_id, sizeof mine.staff_id, "%s", x->a->id);
+    snprintf(mine.role, sizeof mine.role, "%s", x->a->role ? x->a->role : "");
+    mine.approved_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_approval_insert(c, &mine) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    json_t *before = withdrawal_json(&x->w, n);
+    x->approved = (int)(n + 1) >= x->w.approvals_required;
+    if (x->approved) {
+        snprintf(x->w.status, sizeof x->w.status, "approved");
+        x->w.updated_at = pb_ledger_tx_now(tx);
+        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
+            json_decref(before);
+            return PB_ERR_INTERNAL;
+        }
+    }
+    x->result = PB_OK;
+    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.approve", "withdrawal", x->w.id,
+                            before, withdrawal_json(&x->w, n + 1), NULL);
+}
+
+/* The payout was taken by the PSP: its reference is stored, "processing". */
+static pb_err sent_command(pb_ledger_tx *tx, void *arg)
+{
+    wd_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    char ref[sizeof x->w.psp_reference];
+    snprintf(ref, sizeof ref, "%s", x->w.psp_reference);
+    if (pb_store_withdrawal_get(c, x->w.id, &x->w) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->w.status, "approved") != 0) {
+        x->result = PB_ERR_WITHDRAWAL_STATE;
+        return PB_OK;
+    }
+    json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
+    snprintf(x->w.status, sizeof x->w.status, "processing");
+    snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", ref);
+    x->w.updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    x->result = PB_OK;
+    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.payout_sent", "withdrawal",
+                            x->w.id, before,
+                            withdrawal_json(&x->w, (size_t)x->w.approvals_required), NULL);
+}
+
+/* Sends the payout of an approved withdrawal (outside any command: the PSP may
+ * do I/O), then records "processing". *w is updated on success. */
+static void send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace)
+{
+    pb_psp *psp = pb_cashier_psp(k, w->psp);
+    char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
+    pb_err e = psp ? psp->payout_send(psp, w, ref) : PB_ERR_PSP_NOT_FOUND;
+    if (e != PB_OK) { /* stays "approved" for an operator */
+        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s payout not sent: %s", w->id,
+               pb_err_code(e));
+        return;
+    }
+    char sys_id[48];
+    snprintf(sys_id, sizeof sys_id, PB_WALLET_OWNER_PSP "%s", w->psp);
+    pb_cashier_actor sys = {.kind = "system", .id = sys_id, .trace_id = trace};
+    wd_ctx s = {.a = &sys};
+    snprintf(s.w.id, sizeof s.w.id, "%s", w->id);
+    snprintf(s.w.psp_reference, sizeof s.w.psp_reference, "%s", ref);
+    e = pb_ledger_command(k->ledger, sent_command, &s);
+    if (e == PB_OK)
+        e = s.result;
+    if (e != PB_OK) {
+        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s",
+               w->id, ref, pb_err_code(e));
+        return;
+    }
+    *w = s.w;
+    if (psp->payout_sent)
+        psp->payout_sent(psp, w);
+}
+
+pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
+                                     pb_store_withdrawal *out)
+{
+    if (!id || strlen(id) > PB_ID_STR_LEN)
+        return PB_ERR_WITHDRAWAL_NOT_FOUND;
+    wd_ctx x = {.a = a};
+    snprintf(x.w.id, sizeof x.w.id, "%s", id);
+    pb_err e = pb_ledger_command(k->ledger, approve_command, &x);
+    if (e == PB_OK)
+        e = x.result;
+    if (e == PB_OK && x.approved)
+        send_payout(k, &x.w, a->trace_id);
+    *out = x.w;
+    return e;
+}
+
+/* ---- the PSP's payout events ---- */
+
+pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
+                               pb_store_withdrawal *w, const pb_cashier_actor *a,
+                               const char **outcome, pb_err *refusal)
+{
+    if (strcmp(w->status, "processing") != 0) { /* settled already: recorded, nothing changes */
+        *outcome = "ignored";
+        return PB_OK;
+    }
+    json_t *before = withdrawal_json(w, (size_t)w->approvals_required);
+    if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
+        *outcome = "mismatch";
+        return pb_cashier_audit(
+            tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id, before,
+            json_pack("{s:s,s:s,s:I,s:s}", "event_id", ev->event_id, "type", ev->type_name,
+                      "amount", (json_int_t)ev->amount, "currency", ev->currency),
+            "the PSP's event names another amount or currency: the hold stays");
+    }
+    bool paid = ev->type == PB_PSP_PAYOUT_PAID;
+    pb_transfer t;
+    hold_resolve(&t, w, paid, NULL);
+    if (submit1(tx, &t, refusal) != PB_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    if (*refusal != PB_OK) {
+        json_decref(before);
+        return PB_OK;
+    }
+    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
+    w->updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    *outcome = "applied";
+    return pb_cashier_audit(tx, a, w->brand, paid ? "withdrawal.paid" : "withdrawal.payout_failed",
+                            "withdrawal", w->id, before,
+                            withdrawal_json(w, (size_t)w->approvals_required),
+                            paid ? NULL : "the PSP could not pay out: the money is back");
+}
+
+/* ---- reading ---- */
+
+pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope,
+                                 const char *player, const char *id, pb_store_withdrawal *out)
+{
+    if (!id || strlen(id) > PB_ID_STR_LEN)
+        return PB_ERR_WITHDRAWAL_NOT_FOUND;
+    pb_store_rc rc = pb_store_withdrawal_get(c, id, out);
+    if (rc == PB_STORE_OK && (!pb_brand_scope_allows(scope, out->brand_id) ||
+                              (player && strcmp(out->player, player) != 0)))
+        rc = PB_STORE_NOT_FOUND;
+    return rc == PB_STORE_OK ? PB_OK
+           : rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND
+                                      : PB_ERR_STORE_UNAVAILABLE;
+}
+
+pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
+                                  pb_store_withdrawal *out, size_t *n)
+{
+    return pb_store_withdrawal_list(c, q, out, n) == PB_STORE_OK ? PB_OK
+                                                                  : PB_ERR_STORE_UNAVAILABLE;
+}
+
+pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,
+                                       pb_store_withdrawal_approval out[PB_CASHIER_MAX_APPROVALS],
+                                       size_t *n)
+{
+    return pb_store_withdrawal_approval_list(c, id, out, PB_CASHIER_MAX_APPROVALS, n) ==
+                   PB_STORE_OK
+               ? PB_OK
+               : PB_ERR_STORE_UNAVAILABLE;
+}

@@ -1,0 +1,329 @@
+/*
+ * test_cashier_deposit.c — the sandbox PSP's webhook verification (signature
+ * over the raw bytes, header shapes, the tolerance window and its edges, event
+ * parsing) and the deposit state machine on a real database and ledger:
+ * pending → completed once whatever the deliveries (duplicates, failed after
+ * succeeded, succeeded after failed), amount/currency mismatch moves nothing,
+ * unknown references are not recorded, idempotent intents, the brand's limits,
+ * the player gate. Every test ends with `ledger verify` clean.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "core/time.h"
+
+/* ---- verification (the PSP's webhook_verify, pure) ---- */
+
+typedef struct hdr {
+    const char *name, *value;
+} hdr;
+
+static const char *hdr_get(void *ctx, const char *name)
+{
+    hdr *h = ctx;
+    return h->name && strcmp(h->name, name) == 0 ? h->value : NULL;
+}
+
+static pb_err verify(const char *body, const char *sig, int64_t now, pb_psp_event *ev)
+{
+    hdr h = {PB_PSP_SANDBOX_HEADER, sig};
+    return C.psp->webhook_verify(C.psp, body, strlen(body), hdr_get, &h, now, ev);
+}
+
+static void test_verify_signature(void **state)
+{
+    (void)state;
+    const int64_t now = 1700000000;
+    char *body = pb_psp_sandbox_event_body("evt_1", "deposit.succeeded", "sbxp_a", 1234, "EUR", now);
+    char sig[128], other[128];
+    pb_psp_event ev;
+    pb_psp_sandbox_sign(C.secret, body, strlen(body), now, sig, sizeof sig);
+    assert_int_equal(verify(body, sig, now, &ev), PB_OK);
+    assert_string_equal(ev.event_id, "evt_1");
+    assert_int_equal(ev.type, PB_PSP_DEPOSIT_SUCCEEDED);
+    assert_string_equal(ev.reference, "sbxp_a");
+    assert_int_equal(ev.amount, 1234);
+    assert_string_equal(ev.currency, "EUR");
+
+    /* another secret, a changed byte, no header, no v1, a bad t */
+    pb_psp_sandbox_sign("00000000000000000000000000000000000000000000000000000000000000000",
+                        body, strlen(body), now, other, sizeof other);
+    assert_int_equal(verify(body, other, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    char *tampered = strdup(body);
+    tampered[strlen(tampered) - 3] ^= 1;
+    assert_int_equal(verify(tampered, sig, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    hdr none = {NULL, NULL};
+    assert_int_equal(C.psp->webhook_verify(C.psp, body, strlen(body), hdr_get, &none, now, &ev),
+                     PB_ERR_SIGNATURE_INVALID);
+    char buf[256];
+    snprintf(buf, sizeof buf, "t=%lld", (long long)now);
+    assert_int_equal(verify(body, buf, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    snprintf(buf, sizeof buf, "t=12a4,%s", strchr(sig, ',') + 1);
+    assert_int_equal(verify(body, buf, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    snprintf(buf, sizeof buf, "t=%lld,v1=abcd", (long long)now);
+    assert_int_equal(verify(body, buf, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    /* the signature covers t: the same v1 under another t fails */
+    snprintf(buf, sizeof buf, "t=%lld,%s", (long long)now + 1, strchr(sig, ',') + 1);
+    assert_int_equal(verify(body, buf, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    /* several v1 (key rotation): one must match; upper-case hex is the same MAC */
+    snprintf(buf, sizeof buf, "%s,%s", other, strchr(sig, ',') + 1);
+    assert_int_equal(verify(body, buf, now, &ev), PB_OK);
+    for (char *p = buf; *p; p++) /* "t=" and "v1=" have no a-f */
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 32);
+    assert_int_equal(verify(body, buf, now, &ev), PB_OK);
+    free(tampered);
+    free(body);
+}
+
+static void test_verify_window(void **state)
+{
+    (void)state;
+    const int64_t now = 1700000000;
+    const int64_t ts[] = {now - PB_PSP_SANDBOX_TOLERANCE_S, now + PB_PSP_SANDBOX_TOLERANCE_S,
+                          now - PB_PSP_SANDBOX_TOLERANCE_S - 1, now + PB_PSP_SANDBOX_TOLERANCE_S + 1};
+    const pb_err want[] = {PB_OK, PB_OK, PB_ERR_TIMESTAMP_STALE, PB_ERR_TIMESTAMP_STALE};
+    for (size_t i = 0; i < 4; i++) {
+        char *body = pb_psp_sandbox_event_body(NULL, "payout.paid", "sbxo_a", 5, "EUR", ts[i]);
+        char sig[128];
+        pb_psp_sandbox_sign(C.secret, body, strlen(body), ts[i], sig, sizeof sig);
+        pb_psp_event ev;
+        assert_int_equal(verify(body, sig, now, &ev), want[i]);
+        free(body);
+    }
+    /* a stale forgery is SIGNATURE_INVALID: the signature is checked first */
+    char *body = pb_psp_sandbox_event_body(NULL, "payout.paid", "sbxo_a", 5, "EUR", now - 1000);
+    char sig[128];
+    pb_psp_sandbox_sign("x", body, strlen(body), now - 1000, sig, sizeof sig);
+    pb_psp_event ev;
+    assert_int_equal(verify(body, sig, now, &ev), PB_ERR_SIGNATURE_INVALID);
+    free(body);
+}
+
+static void test_verify_body(void **state)
+{
+    (void)state;
+    const int64_t now = 1700000000;
+    static const char *const bad[] = {
+        "not json",
+        "[]",
+        "{\"id\":\"e\",\"type\":\"deposit.succeeded\"}",
+        "{\"id\":\"e\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"currency\":\"EUR\"}}",
+        "{\"id\":\"e\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"amount\":\"5\",\"currency\":\"EUR\"}}",
+        "{\"id\":\"e\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"amount\":-5,\"currency\":\"EUR\"}}",
+        "{\"id\":\"e\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"amount\":5}}",
+        "{\"id\":\"\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"amount\":5,\"currency\":\"EUR\"}}",
+        "{\"id\":\"a b\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"amount\":5,\"currency\":\"EUR\"}}",
+        "{\"id\":\"e\",\"id\":\"f\",\"type\":\"deposit.succeeded\",\"data\":{\"reference\":\"r\",\"amount\":5,\"currency\":\"EUR\"}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char sig[128];
+        pb_psp_sandbox_sign(C.secret, bad[i], strlen(bad[i]), now, sig, sizeof sig);
+        pb_psp_event ev;
+        assert_int_equal(verify(bad[i], sig, now, &ev), PB_ERR_INVALID_REQUEST);
+    }
+    /* a type the cashier does not act on: verified, acknowledged, ignored */
+    char *body = pb_psp_sandbox_event_body("evt_x", "charge.refunded", "r", 5, "EUR", now);
+    char sig[128];
+    pb_psp_sandbox_sign(C.secret, body, strlen(body), now, sig, sizeof sig);
+    pb_psp_event ev;
+    assert_int_equal(verify(body, sig, now, &ev), PB_OK);
+    assert_int_equal(ev.type, PB_PSP_EVENT_UNKNOWN);
+    free(body);
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "charge.refunded", "r", 5, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+}
+
+/* ---- deposits ---- */
+
+static void test_deposit_once(void **state)
+{
+    (void)state;
+    pb_store_payment p = cx_deposit(0, 5000);
+    assert_int_equal(strncmp(p.psp_reference, "sbxp_", 5), 0);
+    assert_int_equal(cx_balance(0).cash, 0);
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event("e1", "deposit.succeeded", p.psp_reference, 5000, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_int_equal(cx_balance(0).cash, 5000);
+    int64_t n = cx_transfers();
+    /* the same event again, a new event saying the same, then a late failure */
+    assert_int_equal(cx_event("e1", "deposit.succeeded", p.psp_reference, 5000, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "duplicate");
+    assert_int_equal(cx_event("e2", "deposit.succeeded", p.psp_reference, 5000, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_event("e3", "deposit.failed", p.psp_reference, 5000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_transfers(), n);
+    assert_int_equal(cx_balance(0).cash, 5000);
+    pb_store_payment now;
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &now), PB_OK);
+    assert_string_equal(now.status, "completed");
+    assert_true(now.has_transfer);
+    pb_ledger_record t;
+    assert_int_equal(pb_ledger_transfer_by_key(C.f->conn, "deposit", p.id, &t), PB_OK);
+    assert_int_equal(t.amount, 5000);
+    assert_int_equal(t.code, PB_CODE_DEPOSIT);
+    assert_memory_equal(t.id.b, now.transfer_id.b, sizeof t.id.b);
+    /* the other player cannot see it */
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[1], p.id, &now),
+                     PB_ERR_PAYMENT_NOT_FOUND);
+}
+
+static void test_deposit_reordered(void **state)
+{
+    (void)state;
+    pb_cashier_webhook_result r;
+    pb_store_payment p = cx_deposit(0, 700);
+    assert_int_equal(cx_event(NULL, "deposit.failed", p.psp_reference, 700, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_int_equal(cx_event(NULL, "deposit.failed", p.psp_reference, 700, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_balance(0).cash, 0);
+    /* the late success credits: the PSP holds the money */
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 700, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_int_equal(cx_balance(0).cash, 700);
+    pb_store_payment now;
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &now), PB_OK);
+    assert_string_equal(now.status, "completed");
+}
+
+static void test_deposit_mismatch_and_unknown(void **state)
+{
+    (void)state;
+    pb_cashier_webhook_result r;
+    pb_store_payment p = cx_deposit(1, 1000);
+    int64_t n = cx_transfers();
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 1001, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "mismatch");
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 1000, "USD", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "mismatch");
+    assert_int_equal(cx_event(NULL, "deposit.failed", p.psp_reference, 999, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "mismatch");
+    assert_int_equal(cx_transfers(), n);
+    pb_store_payment now;
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[1], p.id, &now), PB_OK);
+    assert_string_equal(now.status, "pending");
+    /* an unknown reference is refused and NOT recorded: the same event id works later */
+    assert_int_equal(cx_event("late", "deposit.succeeded", "sbxp_none", 1000, "EUR", 0, &r),
+                     PB_ERR_PAYMENT_NOT_FOUND);
+    pb_store_payment_event ev;
+    assert_int_equal(pb_store_payment_event_get(C.f->conn, "sandbox", "late", &ev),
+                     PB_STORE_NOT_FOUND);
+    assert_int_equal(cx_event("late", "deposit.succeeded", p.psp_reference, 1000, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_int_equal(cx_balance(1).cash, 1000);
+    /* refusals before the command write nothing either */
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 1000, "EUR",
+                              pb_time_now_us() / 1000000 - 3600, &r),
+                     PB_ERR_TIMESTAMP_STALE);
+    assert_int_equal(pb_cashier_webhook(C.k, C.f->conn, "stripe", "{}", 2, hdr_get, &(hdr){0},
+                                        &r),
+                     PB_ERR_PSP_NOT_FOUND);
+}
+
+static void test_deposit_intents(void **state)
+{
+    (void)state;
+    pb_cashier_actor a = {.kind = "player", .id = C.players[0]};
+    pb_store_payment p, q;
+    char url[PB_CASHIER_URL_MAX];
+    bool replayed;
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 2500, "dep-a", &a,
+                                               &p, url, &replayed),
+                     PB_OK);
+    assert_false(replayed);
+    char want[200];
+    snprintf(want, sizeof want, "/v1/sandbox-psp/payments/%s/complete", p.psp_reference);
+    assert_string_equal(url, want);
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], "sandbox", 2500, "dep-a",
+                                               &a, &q, url, &replayed),
+                     PB_OK);
+    assert_true(replayed);
+    assert_string_equal(q.id, p.id);
+    assert_string_equal(q.psp_reference, p.psp_reference); /* no second intent at the PSP */
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 2600, "dep-a", &a,
+                                               &q, url, &replayed),
+                     PB_ERR_IDEMPOTENCY_CONFLICT);
+    /* the same key of another player is another payment */
+    pb_cashier_actor b = {.kind = "player", .id = C.players[1]};
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[1], NULL, 2600, "dep-a", &b,
+                                               &q, url, &replayed),
+                     PB_OK);
+    assert_false(replayed);
+    assert_string_not_equal(q.id, p.id);
+    int64_t n = cx_transfers();
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], "stripe", 2500, "dep-b",
+                                               &a, &q, url, &replayed),
+                     PB_ERR_PSP_NOT_FOUND);
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 0, "dep-b", &a,
+                                               &q, url, &replayed),
+                     PB_ERR_AMOUNT_INVALID);
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 100, "bad key", &a,
+                                               &q, url, &replayed),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(cx_transfers(), n);
+}
+
+static void test_deposit_limits_and_gate(void **state)
+{
+    (void)state;
+    pb_cashier_actor a = {.kind = "player", .id = C.players[0]};
+    pb_store_payment p;
+    char url[PB_CASHIER_URL_MAX], key[32];
+    bool replayed;
+    /* defaults: 1.00 .. 1,000,000.00 */
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 99,
+                                               cx_key(key, sizeof key), &a, &p, url, &replayed),
+                     PB_ERR_AMOUNT_OUT_OF_RANGE);
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 100000001,
+                                               cx_key(key, sizeof key), &a, &p, url, &replayed),
+                     PB_ERR_AMOUNT_OUT_OF_RANGE);
+    cx_settings("{\"deposit_min\":1000,\"deposit_max\":5000}");
+    const int64_t amounts[] = {999, 1000, 5000, 5001};
+    const pb_err want[] = {PB_ERR_AMOUNT_OUT_OF_RANGE, PB_OK, PB_OK, PB_ERR_AMOUNT_OUT_OF_RANGE};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, amounts[i],
+                                                   cx_key(key, sizeof key), &a, &p, url,
+                                                   &replayed),
+                         want[i]);
+    cx_status(0, "blocked");
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 2000,
+                                               cx_key(key, sizeof key), &a, &p, url, &replayed),
+                     PB_ERR_PLAYER_BLOCKED);
+    cx_status(0, "self_excluded");
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 2000,
+                                               cx_key(key, sizeof key), &a, &p, url, &replayed),
+                     PB_ERR_PLAYER_SELF_EXCLUDED);
+    pb_store_payment_query q = {.player = C.players[0], .limit = 10};
+    pb_store_payment rows[10];
+    size_t n = 0;
+    assert_int_equal(pb_cashier_payment_list(C.f->conn, &q, rows, &n), PB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].amount, 5000); /* newest first */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_verify_signature, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_window, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_body, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_once, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_reordered, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_mismatch_and_unknown, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_intents, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_limits_and_gate, cx_setup, cx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

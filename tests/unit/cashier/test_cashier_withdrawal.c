@@ -1,0 +1,257 @@
+/*
+ * test_cashier_withdrawal.c — the withdrawal state machine on a real database
+ * and ledger: request (checks recorded, cash only, the hold), cancel and
+ * reject (hold voided), one approval below the threshold, 4-eyes at and above
+ * it (the same member twice, the requesting member), the payout sent
+ * ("processing"), payout.paid (hold posted) and payout.failed (hold voided),
+ * late and duplicate payout events, every wrong transition WITHDRAWAL_STATE.
+ * Every test ends with `ledger verify` clean.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+
+/* The ledger transfer of a withdrawal by its key suffix ("hold", "post", "void"). */
+static pb_err wd_transfer(const char *id, const char *what, pb_ledger_record *out)
+{
+    char key[80];
+    snprintf(key, sizeof key, "%s:%s", id, what);
+    return pb_ledger_transfer_by_key(C.f->conn, "withdrawal", key, out);
+}
+
+static void test_request(void **state)
+{
+    (void)state;
+    cx_fund(0, 10000, 5000);
+    pb_store_withdrawal w;
+    /* bonus money is never withdrawable */
+    int64_t n = cx_transfers();
+    assert_int_equal(cx_withdraw(0, 10001, NULL, &w), PB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(cx_withdraw(1, 1, NULL, &w), PB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(cx_transfers(), n);
+    /* no accounts were created for the refused player either */
+    pb_ledger_account acc;
+    char owner[64];
+    snprintf(owner, sizeof owner, "player:%s", C.players[1]);
+    assert_int_equal(pb_ledger_account_find(C.f->conn, "alpha", owner, "player_cash", "EUR", &acc),
+                     PB_ERR_ACCOUNT_NOT_FOUND);
+    assert_int_equal(cx_withdraw(0, 4000, NULL, &w), PB_OK);
+    assert_string_equal(w.status, "pending_approval");
+    assert_int_equal(w.approvals_required, 1);
+    char want[64];
+    snprintf(want, sizeof want, "player:%s", C.players[0]);
+    assert_string_equal(w.requested_by, want);
+    assert_non_null(strstr(w.checks, "\"player_status\""));
+    assert_non_null(strstr(w.checks, "\"bonus_wagering\""));
+    assert_non_null(strstr(w.checks, "\"kyc\""));
+    pb_wallet_balance b = cx_balance(0);
+    assert_int_equal(b.cash, 10000);
+    assert_int_equal(b.held, 4000);
+    assert_int_equal(b.withdrawable, 6000);
+    pb_ledger_record hold;
+    assert_int_equal(wd_transfer(w.id, "hold", &hold), PB_OK);
+    assert_true(hold.flags & PB_TRANSFER_PENDING);
+    assert_int_equal(hold.timeout_s, 0);
+    assert_int_equal(hold.code, PB_CODE_WITHDRAWAL);
+    /* the held money is not withdrawable again */
+    assert_int_equal(cx_withdraw(0, 6001, NULL, &w), PB_ERR_INSUFFICIENT_FUNDS);
+    /* idempotent by key */
+    pb_cashier_actor me = {.kind = "player", .id = C.players[0]};
+    pb_store_withdrawal a1, a2;
+    bool replayed;
+    assert_int_equal(pb_cashier_withdrawal_request(C.k, C.f->conn, &C.pl[0], 100, "wk", &me, &a1,
+                                                   &replayed),
+                     PB_OK);
+    assert_false(replayed);
+    assert_int_equal(pb_cashier_withdrawal_request(C.k, C.f->conn, &C.pl[0], 100, "wk", &me, &a2,
+                                                   &replayed),
+                     PB_OK);
+    assert_true(replayed);
+    assert_string_equal(a1.id, a2.id);
+    assert_int_equal(pb_cashier_withdrawal_request(C.k, C.f->conn, &C.pl[0], 101, "wk", &me, &a2,
+                                                   &replayed),
+                     PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(cx_balance(0).held, 4100);
+    /* a blocked player cannot withdraw; a self-excluded one may take their money out */
+    cx_status(0, "blocked");
+    assert_int_equal(cx_withdraw(0, 100, NULL, &w), PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(cx_balance(0).held, 4100);
+    cx_status(0, "self_excluded");
+    assert_int_equal(cx_withdraw(0, 100, NULL, &w), PB_OK);
+    assert_int_equal(cx_balance(0).held, 4200);
+}
+
+static void test_cancel_and_reject(void **state)
+{
+    (void)state;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w, out;
+    pb_cashier_actor me = {.kind = "player", .id = C.players[0]};
+    pb_cashier_actor other = {.kind = "player", .id = C.players[1]};
+    pb_cashier_actor fin = cx_staff("fin-1");
+    assert_int_equal(cx_withdraw(0, 3000, NULL, &w), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_cancel(C.k, C.players[1], w.id, &other, &out),
+                     PB_ERR_WITHDRAWAL_NOT_FOUND);
+    assert_int_equal(pb_cashier_withdrawal_cancel(C.k, C.players[0], "nope", &me, &out),
+                     PB_ERR_WITHDRAWAL_NOT_FOUND);
+    assert_int_equal(pb_cashier_withdrawal_cancel(C.k, C.players[0], w.id, &me, &out), PB_OK);
+    assert_string_equal(out.status, "cancelled");
+    assert_int_equal(cx_balance(0).held, 0);
+    pb_ledger_record v;
+    assert_int_equal(wd_transfer(w.id, "void", &v), PB_OK);
+    assert_true(v.flags & PB_TRANSFER_VOID_PENDING);
+    int64_t n = cx_transfers();
+    assert_int_equal(pb_cashier_withdrawal_cancel(C.k, C.players[0], w.id, &me, &out),
+                     PB_ERR_WITHDRAWAL_STATE);
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, w.id, "late", &fin, &out),
+                     PB_ERR_WITHDRAWAL_STATE);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out),
+                     PB_ERR_WITHDRAWAL_STATE);
+    assert_int_equal(cx_transfers(), n);
+
+    assert_int_equal(cx_withdraw(0, 2000, NULL, &w), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, w.id, "documents missing", &fin, &out),
+                     PB_OK);
+    assert_string_equal(out.status, "rejected");
+    assert_string_equal(out.reason, "documents missing");
+    assert_int_equal(cx_balance(0).held, 0);
+    assert_int_equal(cx_balance(0).cash, 10000);
+    assert_int_equal(pb_cashier_withdrawal_cancel(C.k, C.players[0], w.id, &me, &out),
+                     PB_ERR_WITHDRAWAL_STATE);
+}
+
+static void test_one_approval_paid(void **state)
+{
+    (void)state;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w, out;
+    pb_cashier_actor fin = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
+    assert_int_equal(cx_withdraw(0, 5000, NULL, &w), PB_OK);
+    assert_int_equal(w.approvals_required, 1);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+    assert_int_equal(strncmp(out.psp_reference, "sbxo_", 5), 0);
+    assert_int_equal(cx_balance(0).held, 5000); /* still held while the PSP pays */
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin2, &out),
+                     PB_ERR_WITHDRAWAL_STATE);
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, w.id, "x", &fin2, &out),
+                     PB_ERR_WITHDRAWAL_STATE);
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t n = 0;
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, w.id, ap, &n), PB_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ap[0].staff_id, "fin-1");
+    assert_string_equal(ap[0].role, "finance");
+    pb_store_withdrawal now = cx_withdrawal(w.id);
+    pb_cashier_webhook_result r;
+    /* another amount: nothing moves */
+    assert_int_equal(cx_event(NULL, "payout.paid", now.psp_reference, 4999, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "mismatch");
+    assert_string_equal(cx_withdrawal(w.id).status, "processing");
+    assert_int_equal(cx_event("p1", "payout.paid", now.psp_reference, 5000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_string_equal(cx_withdrawal(w.id).status, "paid");
+    pb_wallet_balance b = cx_balance(0);
+    assert_int_equal(b.cash, 5000);
+    assert_int_equal(b.held, 0);
+    pb_ledger_record post;
+    assert_int_equal(wd_transfer(w.id, "post", &post), PB_OK);
+    assert_true(post.flags & PB_TRANSFER_POST_PENDING);
+    int64_t t = cx_transfers();
+    assert_int_equal(cx_event("p1", "payout.paid", now.psp_reference, 5000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "duplicate");
+    assert_int_equal(cx_event(NULL, "payout.failed", now.psp_reference, 5000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_transfers(), t);
+    assert_int_equal(cx_balance(0).cash, 5000);
+}
+
+static void test_four_eyes(void **state)
+{
+    (void)state;
+    cx_settings("{\"withdrawal_4eyes_threshold\":3000}");
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal below, at, out;
+    pb_cashier_actor fin1 = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
+    assert_int_equal(cx_withdraw(0, 2999, NULL, &below), PB_OK);
+    assert_int_equal(below.approvals_required, 1);
+    assert_int_equal(cx_withdraw(0, 3000, NULL, &at), PB_OK);
+    assert_int_equal(at.approvals_required, 2);
+    /* the threshold is fixed at the request: lowering it later changes nothing */
+    cx_settings("{\"withdrawal_4eyes_threshold\":100000}");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, at.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "pending_approval");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, at.id, &fin1, &out),
+                     PB_ERR_FOUR_EYES_VIOLATION);
+    assert_string_equal(cx_withdrawal(at.id).status, "pending_approval");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, at.id, &fin2, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t n = 0;
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, at.id, ap, &n), PB_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(ap[0].staff_id, "fin-1");
+    assert_string_equal(ap[1].staff_id, "fin-2");
+    /* the payout fails: the money is back */
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "payout.failed", cx_withdrawal(at.id).psp_reference, 3000,
+                              "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_string_equal(cx_withdrawal(at.id).status, "failed");
+    assert_int_equal(cx_balance(0).held, 2999);
+    assert_int_equal(cx_balance(0).cash, 10000);
+    pb_ledger_record v;
+    assert_int_equal(wd_transfer(at.id, "void", &v), PB_OK);
+    assert_int_equal(cx_event(NULL, "payout.paid", cx_withdrawal(at.id).psp_reference, 3000,
+                              "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_balance(0).cash, 10000);
+    /* below the threshold one approval is enough */
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, below.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+}
+
+static void test_staff_requested(void **state)
+{
+    (void)state;
+    cx_fund(1, 5000, 0);
+    pb_cashier_actor agent = cx_staff("fin-agent"), fin = cx_staff("fin-1");
+    pb_store_withdrawal w, out;
+    assert_int_equal(cx_withdraw(1, 1000, &agent, &w), PB_OK);
+    assert_string_equal(w.requested_by, "staff:fin-agent");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &agent, &out),
+                     PB_ERR_FOUR_EYES_VIOLATION);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "payout.paid", out.psp_reference, 1000, "EUR", 0, &r), PB_OK);
+    assert_int_equal(cx_balance(1).cash, 4000);
+    /* lookups by scope and player */
+    pb_brand_scope none = {.all = false, .n = 0};
+    pb_store_withdrawal got;
+    assert_int_equal(pb_cashier_withdrawal_get(C.f->conn, &none, NULL, w.id, &got),
+                     PB_ERR_WITHDRAWAL_NOT_FOUND);
+    assert_int_equal(pb_cashier_withdrawal_get(C.f->conn, NULL, C.players[0], w.id, &got),
+                     PB_ERR_WITHDRAWAL_NOT_FOUND);
+    assert_int_equal(pb_cashier_withdrawal_get(C.f->conn, NULL, C.players[1], w.id, &got), PB_OK);
+    char buf[64];
+    assert_null(pb_cashier_scope_json(NULL, buf, sizeof buf));
+    pb_brand_scope two = {.n = 2, .brand_ids = {3, 14}};
+    assert_string_equal(pb_cashier_scope_json(&two, buf, sizeof buf), "[3,14]");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_request, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_and_reject, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_one_approval_paid, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_four_eyes, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_staff_requested, cx_setup, cx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
