@@ -234,20 +234,20 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
     if (!pb_cashier_key_valid(key))
         return PB_ERR_FIELD_INVALID;
     pb_psp *psp = psp_code ? pb_cashier_psp(k, psp_code) : k->npsps ? k->psps[0] : NULL;
+    if (!psp)
+        return PB_ERR_PSP_NOT_FOUND;
     deposit_ctx x = {.pl = pl, .a = a};
     pb_store_rc rc = pb_store_payment_by_key(c, pl->player, key, &x.p);
     if (rc == PB_STORE_OK) { /* a retry: no second intent at the PSP */
         *out = x.p;
         *replayed = true;
-        bool same = x.p.amount == amount && (!psp || strcmp(psp->code, x.p.psp) == 0);
+        bool same = x.p.amount == amount && strcmp(psp->code, x.p.psp) == 0;
         if (same)
             pb_cashier_checkout_url(k, out, url);
         return same ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_STORE_UNAVAILABLE;
-    if (!psp)
-        return PB_ERR_PSP_NOT_FOUND;
     if (amount < pb_cashier_brand_setting(c, pl->brand_id, "deposit_min",
                                           PB_CASHIER_DEFAULT_DEPOSIT_MIN) ||
         amount > pb_cashier_brand_setting(c, pl->brand_id, "deposit_max",

@@ -377,10 +377,11 @@ static int http_post(const char *url, const char *body, const char *sig)
         connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
         char head[512];
         int hn = snprintf(head, sizeof head,
-                          "POST " WEBHOOK_PATH " HTTP/1.1\r\nHost: %s:%s\r\n"
+                          "POST " WEBHOOK_PATH " HTTP/1.1\r\nHost: %s%s%s:%s\r\n"
                           "Content-Type: application/json\r\n" PB_PSP_SANDBOX_HEADER ": %s\r\n"
                           "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                          host, port, sig, strlen(body));
+                          strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+                          port, sig, strlen(body));
         if (hn > 0 && (size_t)hn < sizeof head &&
             send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn &&
             send(fd, body, strlen(body), MSG_NOSIGNAL) == (ssize_t)strlen(body)) {
