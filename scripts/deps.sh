@@ -9,6 +9,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev liboath-dev libjwt-dev
   python3-jsonschema python3-yaml wrk oathtool
+  openssl curl jq
 )
 
 missing=()
