@@ -36,7 +36,8 @@ static const char *sim_usage =
     "checked against the simulator's own books, and at the end each player's balance\n"
     "(native balance call and GET /v1/player/wallet). --books writes the books (with\n"
     "the players' credentials) to FILE; --check FILE only checks them again. --db runs\n"
-    "`ledger verify` on the server's database. --seed fixes every choice.\n"
+    "`ledger verify` on the server's database. --seed fixes every choice. Failures\n"
+    "are printed on stderr (the first 50; every one with --verbose).\n"
     "--email/--password: one EXISTING player of the brand plays (logged in, not\n"
     "registered) with the money they have; no deposit unless --deposit is given.\n"
     "Exit status: 0 when every check held, 1 on any failure, 2 when it could not run.\n";

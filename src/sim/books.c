@@ -28,7 +28,7 @@ void sim_fail(sim_run *r, const char *fmt, ...)
     pthread_mutex_lock(&r->mu);
     int n = r->logged++;
     pthread_mutex_unlock(&r->mu);
-    if (n >= 50) {
+    if (n >= 50 && !r->o->verbose) {
         if (n == 50)
             fprintf(stderr, "sim: (further failures are only counted)\n");
         return;

@@ -47,7 +47,7 @@ typedef struct pb_sim_options {
     int64_t bet_min, bet_max;  /* minor units */
     const char *books_out;     /* write the books here at the end (NULL = no) */
     const char *check_books;   /* only check the balances of these books (no play) */
-    int verbose;               /* 0: summary; 1: also each failure (first 50) */
+    int verbose;               /* 1: print every failure, not only the first 50 */
     FILE *out;                 /* the summary goes here */
 } pb_sim_options;
 

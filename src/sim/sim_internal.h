@@ -47,7 +47,7 @@ typedef struct sim_counters {
     pb_sim_summary s;
 } sim_counters;
 
-/* Prints one failure line (the first 50 of a run; later ones are only counted). */
+/* Prints one failure line (the first 50 of a run unless --verbose; later ones are only counted). */
 void sim_fail(sim_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* xorshift64*: the per-player deterministic random stream. */
