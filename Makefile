@@ -25,6 +25,8 @@ test: deps
 bench: build
 	@mkdir -p var/bench
 	$(PITBOSS) bench ledger --dir var/bench
+	$(PITBOSS) bench ledger --dir var/bench --clients 64 --per-submit 4
+	$(PITBOSS) bench game --dir var/bench --seconds 10
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
 
