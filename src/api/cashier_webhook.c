@@ -95,21 +95,29 @@ void pb_api_sandbox_psp_fail(pb_http_request *req, void *app)
 struct pb_api_cashier_self {
     pb_api_app *app;
     char host[80]; /* as it goes in a URL: "127.0.0.1", "[::1]" */
+    unsigned port; /* from the listen address; 0 = the kernel picks it at start */
 };
 
-/* The server's base URL once it listens. */
+/* The server's base URL once it listens. Called by the sandbox's thread until it
+ * answers true: with a fixed port at once, with port 0 until the server has
+ * started (the thread asks right away, and serve starts the server right after
+ * opening the cashier). */
 static bool self_url(void *ctx, char *url, size_t cap)
 {
     struct pb_api_cashier_self *s = ctx;
-    uint16_t port = s->app->http ? pb_http_server_port(s->app->http) : 0;
-    return port && snprintf(url, cap, "http://%s:%u", s->host, (unsigned)port) < (int)cap;
+    unsigned port = s->port ? s->port : s->app->http ? pb_http_server_port(s->app->http) : 0;
+    return port && snprintf(url, cap, "http://%s:%u", s->host, port) < (int)cap;
 }
 
-/* The host part of a listen address, made reachable: "" / 0.0.0.0 → 127.0.0.1, [::] → [::1]. */
-static void self_host(const char *listen, char *out, size_t cap)
+/* The host and port of a listen address, the host made reachable: "" / 0.0.0.0
+ * → 127.0.0.1, [::] → [::1]. */
+static void self_host(const char *listen, char *out, size_t cap, unsigned *port)
 {
     const char *end = listen ? strrchr(listen, ':') : NULL;
     size_t n = end ? (size_t)(end - listen) : 0;
+    *port = end ? (unsigned)strtoul(end + 1, NULL, 10) : 0;
+    if (*port > 65535)
+        *port = 0;
     if (n == 0 || (n == 7 && strncmp(listen, "0.0.0.0", 7) == 0))
         snprintf(out, cap, "127.0.0.1");
     else if (n == 4 && strncmp(listen, "[::]", 4) == 0)
@@ -127,7 +135,7 @@ int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int p
         return -1;
     }
     s->app = app;
-    self_host(listen, s->host, sizeof s->host);
+    self_host(listen, s->host, sizeof s->host, &s->port);
     app->cashier_self = s;
     pb_cashier_config cfg = {.keys_dir = app->keys_dir, .sandbox = sandbox,
                              .self_url = self_url, .self_url_ctx = s,

@@ -96,8 +96,10 @@ struct pb_psp {
 #define PB_PSP_SANDBOX_SECRET_FILE "sandbox-psp.secret"
 
 /* Where the sandbox delivers its payout webhooks: fills url with the server's
- * base URL ("http://127.0.0.1:8080"); false when it is not known (yet). Asked at
- * each delivery: the port is known only once the server listens. */
+ * base URL ("http://127.0.0.1:8080"); false when it is not known yet (port 0:
+ * known once the server listens). Asked by the delivery thread from its start,
+ * every 20 ms, until it answers true — never after, so it may read a server
+ * that is freed at shutdown before the thread stops. */
 typedef bool (*pb_psp_self_url_fn)(void *ctx, char *url, size_t cap);
 
 typedef struct pb_psp_sandbox_config {

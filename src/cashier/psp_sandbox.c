@@ -64,6 +64,8 @@ typedef struct sandbox {
     char secret[SECRET_HEX + 1];
     pb_psp_self_url_fn self_url;
     void *self_url_ctx;
+    char url[256]; /* the server's base URL: asked once (by the thread) until known */
+    bool have_url;
     int delay_ms;
     pthread_t thread;
     bool running;
@@ -404,9 +406,7 @@ static int http_post(const char *url, const char *body, const char *sig)
 /* One delivery attempt: true when it is settled (delivered, or refused for good). */
 static bool deliver(sandbox *sb, const pending_event *ev)
 {
-    char url[256];
-    if (!sb->self_url(sb->self_url_ctx, url, sizeof url))
-        return false;
+    const char *url = sb->url;
     int64_t now = pb_time_now_us() / 1000000;
     char *body = pb_psp_sandbox_event_body(ev->event_id, ev->type, ev->reference, ev->amount,
                                            ev->currency, now);
@@ -434,6 +434,17 @@ static void *delivery_thread(void *arg)
     sandbox *sb = arg;
     pthread_mutex_lock(&sb->mu);
     while (!sb->stop) {
+        if (!sb->have_url) {
+            /* asked from the start until the server listens (right after start-up), never
+             * later: self_url may read the server, which is freed before this thread stops */
+            sb->have_url = sb->self_url(sb->self_url_ctx, sb->url, sizeof sb->url);
+            if (!sb->have_url) {
+                int64_t due = mono_ms() + 20;
+                struct timespec ts = {.tv_sec = due / 1000, .tv_nsec = (due % 1000) * 1000000};
+                pthread_cond_timedwait(&sb->cv, &sb->mu, &ts);
+                continue;
+            }
+        }
         pending_event **first = NULL;
         for (pending_event **p = &sb->queue; *p; p = &(*p)->next)
             if (!first || (*p)->due_ms < (*first)->due_ms)

@@ -501,7 +501,7 @@ class Run:
 
     def restart_delivers(self):
         """The sandbox owed a confirmation when the server stopped: delivered after the restart."""
-        assert self.env.stop() == 0
+        self.stop_server()
         start(self.env, delay_ms=600000)  # nothing would be confirmed during this run
         self.tokens["bob"] = self.login("bob")
         self.fin1.login()
@@ -510,7 +510,7 @@ class Run:
         assert r["status"] == "processing", r
         time.sleep(0.5)
         assert self.wait_status(w["id"], "processing")["status"] == "processing"
-        assert self.env.stop() == 0
+        self.stop_server()
         start(self.env)
         self.tokens = {k: self.login(k, "beta" if k == "erin" else "alpha") for k in self.tokens}
         self.fin1.login()
@@ -518,8 +518,20 @@ class Run:
         b = self.wallet("bob")
         assert (b["cash"], b["held"]) == ("1007.00", "999.99"), b  # 999.99 still waits
 
+    def stop_server(self):
+        srv = self.env.srv
+        rc = self.env.stop()
+        assert rc == 0, f"exit status {rc}:\n" + "\n".join(srv.logs[-15:])
+
+    def coverage(self):
+        missing = []
+        for prefix in ("/v1/player/deposits", "/v1/player/withdrawals", "/v1/cashier/",
+                       "/v1/sandbox-psp/", "/v1/admin/withdrawals", "/v1/admin/payments"):
+            missing += self.env.spec.unexercised(prefix)
+        assert not missing, "\n".join(missing)
+
     def stop_and_verify(self):
-        assert self.env.stop() == 0
+        self.stop_server()
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
         assert r.returncode == 0, r.stdout + r.stderr
         r = self.env.cli("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
@@ -552,6 +564,7 @@ def main():
         ("bad input on every route: 4xx, the ledger unchanged", run.bad_input),
         ("staff views: payments and the queue, filters, cursor, brand scope", run.staff_views),
         ("a payout confirmation owed at shutdown is delivered after the restart", run.restart_delivers),
+        ("every cashier operation had a 2xx and a 4xx answer validated against openapi.yaml", run.coverage),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
