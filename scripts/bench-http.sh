@@ -28,6 +28,7 @@ trap cleanup EXIT
 
 "$P" brand create --code bench --name Bench --currency EUR --jurisdiction MT \
   --db "$dir/bench.db" >/dev/null 2>&1
+: >"$dir/serve.log" # exists before the loop below reads it, whatever the server's pace
 "$P" serve --listen 127.0.0.1:0 --db "$dir/bench.db" --keys-dir "$dir/keys" \
   2>"$dir/serve.log" &
 pid=$!
