@@ -50,6 +50,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-catalog */
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
     /* @api-app-fields-wallet */
+    /* @api-app-fields-games-play */
     struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
     struct pb_api_checkpointer *checkpointer;  /* signs the chain head periodically */
@@ -174,6 +175,7 @@ void pb_api_admin_brand_game_set(pb_http_request *req, void *app);
 void pb_api_player_games(pb_http_request *req, void *app);
 void pb_api_player_game_launch(pb_http_request *req, void *app);
 /* @api-handlers-wallet */
+/* @api-handlers-games-play */
 /* ---- wallet_player.c: the player's wallet; admin_wallet.c: staff adjustments ---- */
 void pb_api_player_wallet(pb_http_request *req, void *app);
 void pb_api_player_transactions(pb_http_request *req, void *app);

@@ -96,6 +96,7 @@ const pb_route pb_api_routes[] = {
     {"POST", "/v1/player/games/{provider}/{game}/launch", "player", pb_api_player_game_launch,
      "player.games.launch"},
     /* @api-routes-wallet */
+    /* @api-routes-games-play */
     {"GET", "/v1/player/wallet", "player", pb_api_player_wallet, "player.wallet"},
     {"GET", "/v1/player/transactions", "player", pb_api_player_transactions,
      "player.transactions.list"},

@@ -21,6 +21,8 @@ int pb_cmd_bench_wallet(int argc, char **argv); /* cmd_sim.c, dispatched by cmd_
 int pb_cmd_provider(int argc, char **argv);
 int pb_cmd_game(int argc, char **argv);
 /* @cli-commands-wallet */
+/* @cli-commands-games-play */
+/* @cli-commands-games */
 int pb_cmd_brand(int argc, char **argv);
 int pb_cmd_admin(int argc, char **argv);
 int pb_cmd_serve(int argc, char **argv);

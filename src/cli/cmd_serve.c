@@ -237,6 +237,7 @@ static void serve_close(serve_state *s)
     pb_api_cashier_close(&s->app); /* after the server: its thread only speaks HTTP to it */
     /* @serve-close-catalog */
     /* @serve-close-wallet */
+    /* @serve-close-games-play */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
     pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
     /* @serve-close-player */
@@ -299,6 +300,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
+    /* @serve-open-games-play */
     /* @serve-open-catalog */
     {
         /* PITBOSS_LAUNCH_TTL: game launch-token lifetime, s (60..86400; default 14400 = 4 h) */

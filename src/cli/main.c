@@ -33,6 +33,8 @@ static void usage(FILE *f)
           "  game enable|disable --brand B --provider P --game G; game list\n"
           "                                  games and where they are offered\n"
           /* @cli-usage-wallet */
+          /* @cli-usage-games-play */
+          /* @cli-usage-games */
           "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
           "                                  create a brand (tenant); brand list shows them\n"
           "  admin create --email E [--role R] [--brand CODE]...\n"
@@ -105,6 +107,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "game") == 0)
         return pb_cmd_game(argc - 1, argv + 1);
     /* @cli-dispatch-wallet */
+    /* @cli-dispatch-games-play */
+    /* @cli-dispatch-games */
     if (strcmp(cmd, "brand") == 0)
         return pb_cmd_brand(argc - 1, argv + 1);
     if (strcmp(cmd, "admin") == 0)

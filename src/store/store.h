@@ -111,6 +111,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 /* @store-headers-catalog */
 #include "store/store_catalog.h"
 /* @store-headers-wallet */
+/* @store-headers-games-play */
 #include "store/store_wallet.h"
 #include "store/store_audit.h"
 #include "store/store_tenancy.h"

@@ -54,6 +54,7 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 # @rbac-sim
 # @rbac-provider-hub88
 # @rbac-provider-native
+# @rbac-games-play
 # @rbac-cashier
 admin.withdrawals.list   finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.withdrawals.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404W

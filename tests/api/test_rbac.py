@@ -101,6 +101,7 @@ class World:
                                       token=ptok), 201)["id"]
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
+        # @rbac-setup-games-play
         # @rbac-setup-sim
         self.callers["none"] = Staff(env, "nobody@example.com", "x", f"127.0.0.{next(ips)}")
         self.refresher = member("refresher", "game_ops", brands=["alpha"]).activate("Blue-Falcon-10-Xy")
@@ -190,6 +191,7 @@ class World:
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim
+            # @rbac-requests-games-play
         }
         return reqs[route]()
 
