@@ -131,6 +131,12 @@ void pb_fair_block(const pb_fair_key *k, const char *client, size_t client_len, 
 void pb_fair_stream_init(pb_fair_stream *s, const pb_fair_key *k, const char *client,
                          uint64_t nonce);
 
+/* Computes the next round of every stream of s[0..n) whose block is used up
+ * (after pb_fair_stream_init: round 0), two at a time with interleaved SHA-NI
+ * when the CPU has it — the same bytes pb_fair_stream_u32 would compute, about
+ * 1.5x faster per stream. For batch callers (sim rtp, bench fair). */
+void pb_fair_stream_prime(pb_fair_stream *s, size_t n);
+
 /* The next 4 bytes as u = b0<<24 | b1<<16 | b2<<8 | b3 (the float is u / 2³²). */
 uint32_t pb_fair_stream_u32(pb_fair_stream *s);
 
