@@ -37,6 +37,7 @@ typedef struct bench_opts {
     int per_submit; /* transfers per pb_ledger_submit call */
     bool async;     /* submitters are in-flight async submissions, not threads */
     bool sync_in_writer;
+    int balance_flush_ms; /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
 typedef struct client {
@@ -278,7 +279,8 @@ static int run_once(const bench_opts *o, int nclients)
     if (!s)
         return 1;
     char err[512];
-    pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer};
+    pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer,
+                            .balance_flush_ms = o->balance_flush_ms};
     pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
     if (!l) {
         fprintf(stderr, "bench: %s\n", err);
@@ -360,12 +362,12 @@ static int run_once(const bench_opts *o, int nclients)
     printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
            "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
-           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
+           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
            nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
            batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
            o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined", (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
            total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
-           o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
+           o->balance_flush_ms ? o->balance_flush_ms : 1000, o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);
@@ -393,10 +395,12 @@ int pb_cmd_bench(int argc, char **argv)
     static const char *use =
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
         "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
-        "                            [--sync-in-writer]\n"
+        "                            [--sync-in-writer] [--balance-flush-ms 1000]\n"
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
-        "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n";
+        "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n"
+        "--balance-flush-ms: how long a balance row may lag before the writer writes it back\n"
+        "(-1: at every commit, the eager way).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "wallet") == 0) /* src/cli/cmd_sim.c */
@@ -415,10 +419,11 @@ int pb_cmd_bench(int argc, char **argv)
         {"random-keys", no_argument, 0, 'r'},   {"help", no_argument, 0, 'h'},
         {"per-submit", required_argument, 0, 'p'}, {"async", no_argument, 0, 'y'},
         {"sync-in-writer", no_argument, 0, 'w'},
+        {"balance-flush-ms", required_argument, 0, 'b'},
         {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:rywh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -433,6 +438,14 @@ int pb_cmd_bench(int argc, char **argv)
         case 'p': o.per_submit = atoi(optarg); break;
         case 'y': o.async = true; break;
         case 'w': o.sync_in_writer = true; break;
+        case 'b':
+            o.balance_flush_ms = atoi(optarg);
+            if (o.balance_flush_ms < -1 || o.balance_flush_ms > 600000 ||
+                (o.balance_flush_ms == 0 && strcmp(optarg, "0") != 0)) {
+                fputs(use, stderr);
+                return 2;
+            }
+            break;
         default: fputs(use, ch == 'h' ? stdout : stderr); return ch == 'h' ? 0 : 2;
         }
     }

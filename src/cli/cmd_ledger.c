@@ -51,6 +51,10 @@ static int verify(int argc, char **argv)
         printf("ledger verify: %" PRId64 " transfers, %" PRId64 " accounts, %" PRId64
                " open pending, %" PRId64 " violation(s)\n",
                sum.transfers, sum.accounts, sum.open_pendings, sum.violations);
+        if (sum.lagging_rows)
+            printf("ledger verify: %" PRId64 " balance row(s) not yet written back (balance mark "
+                   "at transfer %" PRId64 "; a running server holds them in memory)\n",
+                   sum.lagging_rows, sum.balances_seq);
         rc = sum.violations ? 1 : 0;
     }
     pb_store_disconnect(conn);

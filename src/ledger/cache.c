@@ -33,6 +33,7 @@ void pb_ledger_cache_clear(pb_ledger *l)
     l->nused = 0;
     l->ndirty = 0;
     l->nundo = 0;
+    l->uf_head = l->uf_tail = NULL;
 }
 
 static int cache_grow(pb_ledger *l)

@@ -100,6 +100,87 @@ static int keep_changes(pb_ledger *l, size_t mark)
 
 /* ---------------------------------------------------------------- head and lifecycle */
 
+/* Queues an account for write-back (the batch changed it; its row lags from now). */
+static void enqueue_unflushed(pb_ledger *l, cached_account *e, int64_t now, int64_t since_seq)
+{
+    if (e->unflushed)
+        return;
+    e->unflushed = true;
+    e->since_us = now;
+    e->since_seq = since_seq;
+    e->next_unflushed = NULL;
+    if (l->uf_tail)
+        l->uf_tail->next_unflushed = e;
+    else
+        l->uf_head = e;
+    l->uf_tail = e;
+}
+
+typedef struct replay_ctx {
+    pb_ledger *l;
+    pb_err e;
+} replay_ctx;
+
+static int replay_side(replay_ctx *x, const pb_store_transfer *t, int64_t id, int64_t pending_amount)
+{
+    cached_account *e;
+    if ((x->e = pb_ledger_cache_get(x->l, id, &e)) != PB_OK)
+        return 1;
+    if (!e) {
+        x->e = PB_ERR_INTERNAL; /* a transfer naming no account: the store is damaged */
+        return 1;
+    }
+    if (t->seq <= e->a.last_seq)
+        return 0; /* already in the row */
+    pb_ledger_apply_record(&e->a, t, pending_amount);
+    if (!e->dirty) {
+        if (grow((void **)&x->l->dirty, &x->l->dirty_cap, x->l->ndirty + 1, sizeof *x->l->dirty) != 0) {
+            x->e = PB_ERR_INTERNAL;
+            return 1;
+        }
+        e->dirty = true;
+        x->l->dirty[x->l->ndirty++] = e;
+    }
+    return 0;
+}
+
+static int replay_one(void *p, const pb_store_transfer *t)
+{
+    replay_ctx *x = p;
+    int64_t pending_amount;
+    if ((x->e = pb_ledger_record_pending_amount(x->l->wconn, t, &pending_amount)) != PB_OK)
+        return 1;
+    return replay_side(x, t, t->debit_account_id, pending_amount) ||
+           replay_side(x, t, t->credit_account_id, pending_amount);
+}
+
+/*
+ * Rebuilds in the cache the counters the balance rows do not have yet: every
+ * transfer above the balance mark is applied to each of its accounts whose row
+ * does not include it (its seq is above the row's last_seq). The accounts it
+ * changes are queued for write-back and published to readers.
+ */
+static pb_err replay_tail(pb_ledger *l)
+{
+    if (pb_store_balances_mark_get(l->wconn, &l->mark) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    l->mark_pending = l->mark;
+    replay_ctx x = {l, PB_OK};
+    if (pb_store_transfer_scan(l->wconn, l->mark, replay_one, &x) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (x.e != PB_OK)
+        return x.e;
+    int64_t now = pb_time_mono_us();
+    for (size_t i = 0; i < l->ndirty; i++)
+        enqueue_unflushed(l, l->dirty[i], now, l->mark + 1);
+    if (l->ndirty && pb_ledger_live_publish(l->live, l->dirty, l->ndirty) != 0)
+        return PB_ERR_INTERNAL;
+    for (size_t i = 0; i < l->ndirty; i++)
+        l->dirty[i]->dirty = false;
+    l->ndirty = 0;
+    return PB_OK;
+}
+
 pb_err pb_ledger_engine_load_head(pb_ledger *l)
 {
     if (pb_ledger_bloom_load(l) != PB_OK)
@@ -110,14 +191,14 @@ pb_err pb_ledger_engine_load_head(pb_ledger *l)
         l->next_seq = 1;
         memset(l->last_hash, 0, sizeof l->last_hash);
         l->last_created_at = 0;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_OK)
+    } else if (rc != PB_STORE_OK) {
         return PB_ERR_INTERNAL;
-    l->next_seq = last.seq + 1;
-    memcpy(l->last_hash, last.hash, 32);
-    l->last_created_at = last.created_at;
-    return PB_OK;
+    } else {
+        l->next_seq = last.seq + 1;
+        memcpy(l->last_hash, last.hash, 32);
+        l->last_created_at = last.created_at;
+    }
+    return replay_tail(l);
 }
 
 pb_err pb_ledger_engine_reset(pb_ledger *l)
@@ -140,19 +221,54 @@ void pb_ledger_engine_free(pb_ledger *l)
 
 pb_err pb_ledger_engine_flush(pb_ledger *l)
 {
+    int64_t now = pb_time_mono_us(); /* ages are real time, whatever clock stamps transfers */
     for (size_t i = 0; i < l->ndirty; i++)
-        if (pb_store_balance_update(l->wconn, &l->dirty[i]->a) != PB_STORE_OK)
+        enqueue_unflushed(l, l->dirty[i], now, l->batch_first_seq);
+    int64_t due = l->cfg.balance_flush_ms < 0 ? INT64_MAX
+                                              : now - (int64_t)l->cfg.balance_flush_ms * 1000;
+    /* the queue is in the order accounts started to lag: write back from its head */
+    while (l->uf_head && (l->flush_all || l->uf_head->since_us <= due)) {
+        cached_account *e = l->uf_head;
+        if (pb_store_balance_update(l->wconn, &e->a) != PB_STORE_OK)
+            return PB_ERR_INTERNAL; /* the batch rolls back; reset rebuilds the queue */
+        l->uf_head = e->next_unflushed;
+        if (!l->uf_head)
+            l->uf_tail = NULL;
+        e->unflushed = false;
+        e->next_unflushed = NULL;
+    }
+    /* every transfer before the oldest lagging account's first is in every row */
+    int64_t mark = l->uf_head ? l->uf_head->since_seq - 1 : l->next_seq - 1;
+    if (mark != l->mark) {
+        if (pb_store_balances_mark_set(l->wconn, mark) != PB_STORE_OK)
             return PB_ERR_INTERNAL;
+    }
+    l->mark_pending = mark;
     return PB_OK;
 }
 
 void pb_ledger_engine_committed(pb_ledger *l)
 {
+    /* published before anyone is answered (the notifier answers after this) */
+    if (l->ndirty && pb_ledger_live_publish(l->live, l->dirty, l->ndirty) != 0) {
+        /* out of memory: readers could miss these counters, so write every row
+         * back in the next batch and start over from the rows */
+        l->flush_all = true;
+    }
     for (size_t i = 0; i < l->ndirty; i++)
         l->dirty[i]->dirty = false;
     l->ndirty = 0;
-    if (l->nused > CACHE_MAX_ACCOUNTS)
-        pb_ledger_cache_clear(l);
+    l->mark = l->mark_pending;
+    if (!l->uf_head) {
+        if (l->flush_all || l->nused > CACHE_MAX_ACCOUNTS) {
+            /* every row is current: the cache and what readers overlay may go */
+            pb_ledger_cache_clear(l);
+            pb_ledger_live_clear(l->live);
+        }
+        l->flush_all = false;
+    } else if (l->nused > CACHE_MAX_ACCOUNTS) {
+        l->flush_all = true;
+    }
 }
 
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
@@ -508,9 +624,72 @@ static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *
     return PB_OK;
 }
 
+/*
+ * The fast path for a chain of one transfer whose key was never rejected (the
+ * rejection filter says so): apply it and INSERT it without first looking its
+ * key up. The key's unique index, which the INSERT maintains anyway, catches a
+ * replay. Anything but a clean success (a business refusal, which must not be
+ * remembered before the key is known to be new; a key conflict) is undone — the
+ * counters, the seq and the hash chain, the only state touched before the
+ * INSERT — and the caller takes the careful path, which looks the key up first.
+ * *done = false asks for the careful path.
+ */
+static pb_err run_one_optimistic(pb_ledger *l, pb_transfer *x, int64_t now, bool *done)
+{
+    *done = false;
+    if (pb_ledger_bloom_maybe(l, x->scope, x->key))
+        return PB_OK;
+    size_t mark = l->nundo;
+    int64_t seq_mark = l->next_seq;
+    pb_err biz;
+    l->resolves[0] = 0;
+    x->replayed = false;
+    pb_err e = apply_leg(l, x, 0, now, false, &biz);
+    if (e != PB_OK)
+        return e;
+    if (biz) {
+        undo_to(l, mark);
+        l->next_seq = seq_mark;
+        return PB_OK;
+    }
+    pb_store_transfer *r = &x->record;
+    pb_ledger_hash(r, l->last_hash, r->hash);
+    pb_store_rc rc = pb_store_transfer_insert(l->wconn, r);
+    if (rc == PB_STORE_CONFLICT) { /* most likely a replay: let the careful path tell */
+        undo_to(l, mark);
+        l->next_seq = seq_mark;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    memcpy(l->last_hash, r->hash, 32);
+    if (keep_changes(l, mark) != 0)
+        return PB_ERR_INTERNAL;
+    if (r->flags & PB_TRANSFER_PENDING) {
+        rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
+        pb_ledger_holds_put(l, r);
+    } else if (l->resolves[0]) {
+        rc = pb_store_pending_open_delete(l->wconn, l->resolves[0]);
+        pb_ledger_holds_del(l, &r->pending_id);
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->result = PB_OK;
+    *done = true;
+    return PB_OK;
+}
+
 /* Runs one chain t[0..n). `expiring` marks the ledger's own expiry voids. */
 static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, bool expiring)
 {
+    if (n == 1 && !expiring) {
+        if (grow((void **)&l->resolves, &l->resolves_cap, 1, sizeof *l->resolves) != 0)
+            return PB_ERR_INTERNAL;
+        bool done;
+        pb_err e = run_one_optimistic(l, t, now, &done);
+        if (e != PB_OK || done)
+            return e;
+    }
     bool fresh_small[16], *fresh = n <= 16 ? fresh_small : calloc(n, sizeof *fresh);
     if (!fresh || grow((void **)&l->resolves, &l->resolves_cap, n, sizeof *l->resolves) != 0) {
         if (fresh != fresh_small)

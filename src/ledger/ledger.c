@@ -102,9 +102,16 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
         l->cfg.expiry_interval_ms = 200;
     if (l->cfg.wal_restart_frames <= 0)
         l->cfg.wal_restart_frames = 65536;
+    if (l->cfg.balance_flush_ms == 0)
+        l->cfg.balance_flush_ms = 1000;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->wake, NULL);
     pthread_cond_init(&l->ckpt_wake, NULL);
+    l->live = pb_ledger_live_new();
+    if (!l->live) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
     l->wconn = pb_store_connect(store, err, errcap);
     if (!l->wconn)
         goto fail;
@@ -122,10 +129,12 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
         snprintf(err, errcap, "cannot start the ledger writer");
         goto fail;
     }
+    pb_store_set_ledger_live(store, l->live); /* readers of this store overlay it */
     return l;
 fail:
     pb_store_disconnect(l->wconn);
     pb_ledger_engine_free(l);
+    pb_ledger_live_free(l->live);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->wake);
     pthread_cond_destroy(&l->ckpt_wake);
@@ -137,9 +146,11 @@ void pb_ledger_close(pb_ledger *l)
 {
     if (!l)
         return;
-    pb_ledger_writer_stop(l);
+    pb_ledger_writer_stop(l); /* writes every lagging balance row back */
+    pb_store_set_ledger_live(l->store, NULL);
     pb_store_disconnect(l->wconn);
     pb_ledger_engine_free(l);
+    pb_ledger_live_free(l->live);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->wake);
     pthread_cond_destroy(&l->ckpt_wake);

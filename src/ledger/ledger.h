@@ -114,6 +114,14 @@ typedef struct pb_ledger_config {
      * is synced; true: the writer's COMMIT itself waits for the sync. Callers are
      * answered only after their batch is durable either way. */
     bool sync_in_writer;
+    /* How long an account's changed counters may live only in memory and in the
+     * log before the writer writes its ledger_balance row back (ms); 0 = 1000,
+     * negative = at every commit. Rows are written back by age, a few per batch,
+     * so a busy account costs one row write per interval instead of one per
+     * commit; a crash loses nothing (the rows are rebuilt from the transfers
+     * above the balance mark when the ledger opens), readers see the committed
+     * counters either way (live.c). */
+    int balance_flush_ms;
     /* The clock for timeouts (µs since epoch); NULL = the wall clock. For tests. */
     int64_t (*now_us)(void *ctx);
     void *now_ctx;
@@ -246,6 +254,8 @@ typedef struct pb_ledger_verify_summary {
     int64_t accounts;
     int64_t open_pendings;
     int64_t violations;
+    int64_t balances_seq; /* the balance mark: every row holds the transfers up to it */
+    int64_t lagging_rows; /* balance rows that do not hold their account's newest transfer yet */
 } pb_ledger_verify_summary;
 
 /* Called once per violation with a stable kind ("balance_mismatch", "hash_chain", ...)
@@ -254,7 +264,9 @@ typedef void (*pb_ledger_violation_cb)(void *ctx, const char *kind, const char *
 
 /*
  * Rebuilds every account's counters from the transfers and checks: stored
- * counters equal the rebuilt ones; debits = credits per currency (posted and
+ * counters equal the rebuilt ones as of the row's own last_seq (rows are written
+ * back lazily: a row may lag behind its account's newest transfers, never behind
+ * the balance mark); debits = credits per currency (posted and
  * pending); no account breaks its flags (no player account negative); every
  * pending transfer is resolved at most once, by a later transfer, and the
  * open-pending projection matches; every account chain and the hash chain are

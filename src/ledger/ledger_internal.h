@@ -31,7 +31,11 @@ typedef struct ledger_job {
 /* A cached account: the writer's authoritative in-memory copy of its counters. */
 typedef struct cached_account {
     pb_store_account a;
-    bool dirty; /* counters changed in the open batch */
+    bool dirty;      /* counters changed in the open batch */
+    bool unflushed;  /* counters newer than the account's balance row in the store */
+    int64_t since_us;  /* unflushed since (monotonic clock, µs) */
+    int64_t since_seq; /* every transfer of the account up to since_seq - 1 is in its row */
+    struct cached_account *next_unflushed; /* the write-back queue, oldest first */
 } cached_account;
 
 /* An open hold created by this writer (engine.c keeps them to settle without a read). */
@@ -48,6 +52,8 @@ typedef struct undo_entry {
     cached_account *acct;
     int64_t counters[5]; /* dp, dpo, cp, cpo, last_seq */
 } undo_entry;
+
+typedef struct pb_ledger_live pb_ledger_live;
 
 struct pb_ledger {
     pb_store *store;
@@ -86,6 +92,13 @@ struct pb_ledger {
     uint64_t *bloom;   /* filter over remembered rejections' keys (see engine.c) */
     int64_t *resolves; /* per leg of the chain being processed: the pending seq it resolves */
     size_t resolves_cap;
+    /* balance write-back (engine.c): accounts whose row lags, oldest first */
+    cached_account *uf_head, *uf_tail;
+    int64_t mark;         /* ledger_state.balances_seq as committed */
+    int64_t mark_pending; /* as written by the open batch */
+    int64_t batch_first_seq;
+    bool flush_all; /* write every lagging row back in the next batch */
+    pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
 };
 
 /* cache.c — the writer's in-memory indexes (writer thread only). */
@@ -116,10 +129,34 @@ pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now);
 /* Expires up to `cap` holds whose timeout passed. */
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
-/* Writes the counters of every account changed in this batch. */
+/* At the end of a batch, before its commit: queues the accounts the batch changed
+ * for write-back and writes back the rows that have lagged for balance_flush_ms
+ * (all of them when l->flush_all), moving the balance mark. */
 pb_err pb_ledger_engine_flush(pb_ledger *l);
-/* After a commit: forget dirtiness; bound the cache. */
+/* After a commit: publishes the batch's counters to readers, forgets dirtiness,
+ * bounds the cache. */
 void pb_ledger_engine_committed(pb_ledger *l);
+
+/* live.c — committed state not yet in the balance rows, for readers. */
+pb_ledger_live *pb_ledger_live_new(void);
+void pb_ledger_live_free(pb_ledger_live *v);
+/* The writer, after a commit and before answering: the accounts' committed counters. */
+int pb_ledger_live_publish(pb_ledger_live *v, cached_account *const *accts, size_t n);
+/* The writer, once every row is written back: forget everything (bumps the generation). */
+void pb_ledger_live_clear(pb_ledger_live *v);
+uint64_t pb_ledger_live_generation(pb_ledger_live *v);
+/* Overlays the published counters of a->id on *a; false when there are none.
+ * *generation receives the generation the answer belongs to. */
+bool pb_ledger_live_overlay(pb_ledger_live *v, pb_store_account *a, uint64_t *generation);
+/* Applies a stored transfer to one of its two accounts (a->id), setting a->last_seq.
+ * pending_amount: for a post or void, the amount the resolved pending held. */
+void pb_ledger_apply_record(pb_store_account *a, const pb_store_transfer *t, int64_t pending_amount);
+/* For a post or void, the amount its pending held (read from the store); 0 otherwise. */
+pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_store_transfer *t,
+                                       int64_t *amount);
+/* Brings a row read from the store (after `mark` was read) up to date with the
+ * account's transfers above it. */
+pb_err pb_ledger_replay_account(pb_store_conn *c, int64_t mark, pb_store_account *a);
 
 /* The handle a command gets (engine.c). */
 struct pb_ledger_tx {

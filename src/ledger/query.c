@@ -6,10 +6,15 @@
  * the previous one of each of its two accounts. Walking it backwards costs one
  * primary-key lookup per transfer and needs no secondary index on the hot
  * table, which keeps every insert cheap. The cursor is the seq to continue at.
+ *
+ * Balance rows are written back lazily (see engine.c and live.c): every account
+ * read here is brought up to date with what is committed, from the writer's
+ * published counters in its own process or by replaying the account's newest
+ * transfers from the store in another.
  */
 #include <string.h>
 
-#include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
 
 static pb_err map(pb_store_rc rc, pb_err not_found)
 {
@@ -25,16 +30,45 @@ static pb_err map(pb_store_rc rc, pb_err not_found)
     }
 }
 
+/* Reads the account (by id, or by its four names when id is 0) and brings its
+ * counters up to date. */
+static pb_err read_live(pb_store_conn *c, int64_t id, const char *brand, const char *owner,
+                        const char *kind, const char *currency, pb_ledger_account *out)
+{
+    pb_ledger_live *live = pb_store_ledger_live(c);
+    for (;;) {
+        uint64_t before = 0, after = 0;
+        int64_t mark = 0;
+        /* first what bounds the row's age (the generation, or the mark), then the row */
+        if (live)
+            before = pb_ledger_live_generation(live);
+        else if (map(pb_store_balances_mark_get(c, &mark), PB_ERR_INTERNAL) != PB_OK)
+            return PB_ERR_INTERNAL;
+        pb_err e = id ? map(pb_store_account_get(c, id, out), PB_ERR_ACCOUNT_NOT_FOUND)
+                      : map(pb_store_account_find(c, brand, owner, kind, currency, out),
+                            PB_ERR_ACCOUNT_NOT_FOUND);
+        if (e != PB_OK)
+            return e;
+        if (!live)
+            return pb_ledger_replay_account(c, mark, out);
+        /* no published counters and no write-back-and-forget since the row was read:
+         * the row is current */
+        if (pb_ledger_live_overlay(live, out, &after) || after == before)
+            return PB_OK;
+    }
+}
+
 pb_err pb_ledger_account_get(pb_store_conn *c, int64_t id, pb_ledger_account *out)
 {
-    return map(pb_store_account_get(c, id, out), PB_ERR_ACCOUNT_NOT_FOUND);
+    if (id <= 0)
+        return PB_ERR_ACCOUNT_NOT_FOUND;
+    return read_live(c, id, NULL, NULL, NULL, NULL, out);
 }
 
 pb_err pb_ledger_account_find(pb_store_conn *c, const char *brand, const char *owner,
                               const char *kind, const char *currency, pb_ledger_account *out)
 {
-    return map(pb_store_account_find(c, brand, owner, kind, currency, out),
-               PB_ERR_ACCOUNT_NOT_FOUND);
+    return read_live(c, 0, brand, owner, kind, currency, out);
 }
 
 pb_err pb_ledger_transfer_get(pb_store_conn *c, const pb_id *id, pb_ledger_record *out)
@@ -62,16 +96,18 @@ pb_err pb_ledger_account_history(pb_store_conn *c, const pb_ledger_history_query
     if (q->limit == 0 || q->limit > 1000 || q->cursor < 0 ||
         (q->from_us && q->to_us && q->from_us >= q->to_us))
         return PB_ERR_INVALID_REQUEST;
+    int64_t seq = q->cursor;
+    if (seq == 0) {
+        /* the newest transfer, read before the snapshot below starts, so it is in it */
+        pb_ledger_account a;
+        pb_err e = pb_ledger_account_get(c, q->account_id, &a);
+        if (e != PB_OK)
+            return e;
+        seq = a.last_seq;
+    }
     pb_err e = pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
     if (e != PB_OK)
         return e;
-    int64_t seq = q->cursor;
-    if (seq == 0) {
-        pb_ledger_account a;
-        e = map(pb_store_account_get(c, q->account_id, &a), PB_ERR_ACCOUNT_NOT_FOUND);
-        if (e == PB_OK)
-            seq = a.last_seq;
-    }
     while (e == PB_OK && seq > 0) {
         pb_ledger_record t;
         /* a cursor naming no transfer is the client's mistake; a broken chain is ours */

@@ -7,7 +7,9 @@
  * hash chain, each account's chain of transfers and its four counters, and
  * tracking every pending transfer by id until it is resolved. Then the stored
  * counters, the per-currency sums, the accounts' flags and the open-pending
- * projection are compared with the rebuilt state. Each violation is reported
+ * projection are compared with the rebuilt state. Balance rows are written back
+ * lazily, so a row is compared with its account's counters as of the row's own
+ * last_seq (taken while replaying), and must not lag behind the balance mark. Each violation is reported
  * through the callback with a stable kind and a message naming the row.
  */
 #include <inttypes.h>
@@ -23,6 +25,9 @@ typedef struct acct {
     pb_store_account stored;
     int64_t c[4]; /* rebuilt dp, dpo, cp, cpo */
     int64_t last_seq;
+    int64_t at_row[4];    /* rebuilt as of the stored row's last_seq */
+    bool row_seen;        /* the stored last_seq is one of the account's transfers */
+    int64_t newest_at_mark; /* the account's newest transfer up to the balance mark */
     bool went_negative;
 } acct;
 
@@ -44,6 +49,7 @@ typedef struct vstate {
     pend *pend;
     size_t npend_slots, npend;
     int64_t expect_seq;
+    int64_t mark;
     uint8_t prev_hash[32];
     bool oom;
 } vstate;
@@ -180,6 +186,18 @@ static void link_chain(vstate *v, acct *a, int64_t claimed_prev, int64_t seq, co
                   "'s previous transfer is %" PRId64,
                   seq, side, claimed_prev, a->stored.id, a->last_seq);
     a->last_seq = seq;
+    if (seq <= v->mark)
+        a->newest_at_mark = seq;
+}
+
+/* After a transfer was applied: the counters the stored row should hold, if it
+ * stands at this transfer. */
+static void snapshot_row(acct *a, int64_t seq)
+{
+    if (a->stored.last_seq != seq)
+        return;
+    memcpy(a->at_row, a->c, sizeof a->at_row);
+    a->row_seen = true;
 }
 
 static void replay_resolution(vstate *v, const pb_store_transfer *t, acct *dr, acct *cr)
@@ -283,10 +301,14 @@ static int on_transfer(void *p, const pb_store_transfer *t)
         add_counter(v, dr, 1, t->amount, t->seq);
         add_counter(v, cr, 3, t->amount, t->seq);
     }
-    if (dr)
+    if (dr) {
         check_not_negative(v, dr, t->seq);
-    if (cr)
+        snapshot_row(dr, t->seq);
+    }
+    if (cr) {
         check_not_negative(v, cr, t->seq);
+        snapshot_row(cr, t->seq);
+    }
     return 0;
 }
 
@@ -301,20 +323,31 @@ static void compare_accounts(vstate *v)
         const pb_store_account *s = &a->stored;
         int64_t stored[4] = {s->debits_pending, s->debits_posted, s->credits_pending,
                              s->credits_posted};
+        if (s->last_seq != 0 && !a->row_seen) {
+            violation(v, "account_chain",
+                      "account %" PRId64 ": stored last transfer %" PRId64
+                      " is not one of its transfers (its newest is %" PRId64 ")",
+                      s->id, s->last_seq, a->last_seq);
+            continue;
+        }
+        if (s->last_seq < a->newest_at_mark)
+            violation(v, "balance_stale",
+                      "account %" PRId64 ": its balance row stands at transfer %" PRId64
+                      ", behind the balance mark %" PRId64 " (its transfer %" PRId64 ")",
+                      s->id, s->last_seq, v->mark, a->newest_at_mark);
+        if (s->last_seq != a->last_seq)
+            v->sum->lagging_rows++;
         for (int k = 0; k < 4; k++) {
-            if (stored[k] != a->c[k])
+            if (stored[k] != a->at_row[k])
                 violation(v, "balance_mismatch",
                           "account %" PRId64 " (%s/%s/%s): stored %s %" PRId64
-                          " but its transfers give %" PRId64,
-                          s->id, s->owner, s->kind, s->currency, names[k], stored[k], a->c[k]);
+                          " but its transfers up to seq %" PRId64 " give %" PRId64,
+                          s->id, s->owner, s->kind, s->currency, names[k], stored[k],
+                          s->last_seq, a->at_row[k]);
             if (stored[k] < 0)
                 violation(v, "negative_counter", "account %" PRId64 ": stored %s is %" PRId64,
                           s->id, names[k], stored[k]);
         }
-        if (s->last_seq != a->last_seq)
-            violation(v, "account_chain",
-                      "account %" PRId64 ": stored last transfer %" PRId64 " but its newest is %" PRId64,
-                      s->id, s->last_seq, a->last_seq);
         __int128 d = (__int128)s->debits_pending + s->debits_posted;
         __int128 c = (__int128)s->credits_pending + s->credits_posted;
         if ((s->flags & PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) && d > s->credits_posted)
@@ -350,7 +383,8 @@ static void compare_currencies(vstate *v)
             for (int j = 0; j < 4; j++)
                 r[j] += a->c[j];
         }
-        if (s[0] != s[2] || s[1] != s[3])
+        /* stored rows stand at different seqs until every one is written back */
+        if (v->sum->lagging_rows == 0 && (s[0] != s[2] || s[1] != s[3]))
             violation(v, "currency_imbalance",
                       "%s: stored debits (pending %" PRId64 ", posted %" PRId64
                       ") differ from credits (pending %" PRId64 ", posted %" PRId64 ")",
@@ -429,6 +463,9 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
         return PB_ERR_INTERNAL;
     pb_err e = PB_ERR_INTERNAL;
     int64_t orphans = 0;
+    if (pb_store_balances_mark_get(c, &v.mark) != PB_STORE_OK)
+        goto out;
+    summary->balances_seq = v.mark;
     if (pb_store_account_scan(c, on_account, &v) != PB_STORE_OK || v.oom)
         goto out;
     summary->accounts = (int64_t)v.naccts;
@@ -439,6 +476,10 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
                   orphans);
     if (pb_store_transfer_scan(c, 0, on_transfer, &v) != PB_STORE_OK || v.oom)
         goto out;
+    if (v.mark < 0 || v.mark > v.expect_seq - 1)
+        violation(&v, "balance_mark",
+                  "the balance mark is at transfer %" PRId64 " but the last transfer is %" PRId64,
+                  v.mark, v.expect_seq - 1);
     compare_accounts(&v);
     compare_currencies(&v);
     e = check_projection(&v, c);

@@ -4,7 +4,7 @@
  * The writer thread owns the only write connection. It sleeps until jobs are
  * queued, takes every queued job (up to max_batch transfers: the batch grows
  * with the load by itself — one job when idle, thousands under pressure), runs
- * them in ONE write transaction, writes the changed balances once, commits
+ * them in ONE write transaction, writes back the balance rows that are due, commits
  * (one fsync for the whole batch), and only then wakes each caller. While it
  * commits, new jobs queue up for the next batch. Expired holds are swept at
  * the start of a batch and on an idle timer.
@@ -136,6 +136,7 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
     pb_store_rc rc = pb_store_begin(l->wconn, PB_STORE_WRITE);
     if (rc != PB_STORE_OK)
         return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+    l->batch_first_seq = l->next_seq;
     pb_err e = pb_ledger_engine_expire(l, now, 256);
     for (ledger_job *j = jobs; j && e == PB_OK; j = j->next) {
         if (j->kind == JOB_TRANSFERS) {
@@ -167,6 +168,22 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
     }
     pb_ledger_engine_committed(l);
     return PB_OK;
+}
+
+/* At stop: every lagging balance row is written back, durably, so that the
+ * database at rest needs no replay. On failure the rows stay behind the mark and
+ * the next open replays them. */
+static void write_back_all(pb_ledger *l)
+{
+    if (!l->uf_head)
+        return;
+    l->flush_all = true;
+    size_t n = 0;
+    if (run_batch(l, NULL, &n) != PB_OK ||
+        (!l->cfg.sync_in_writer && pb_store_sync(l->wconn) != PB_STORE_OK))
+        pb_log(PB_LOG_WARN, "ledger.write_back",
+               "balance rows not written back at stop (%s): the next start replays them",
+               pb_store_errmsg(l->wconn));
 }
 
 static void *writer_main(void *arg)
@@ -210,6 +227,7 @@ static void *writer_main(void *arg)
         }
     }
     pthread_mutex_unlock(&l->mu);
+    write_back_all(l);
     return NULL;
 }
 

@@ -17,9 +17,11 @@ struct pb_store_identity_ops;
 struct pb_store_audit_ops;
 struct pb_store_wallet_ops;
 struct pb_store_catalog_ops;
+struct pb_store_games_ops;
 
 struct pb_store {
     const pb_store_backend *be;
+    void *ledger_live; /* see pb_store_set_ledger_live */
 };
 
 struct pb_store_conn {
@@ -51,6 +53,8 @@ struct pb_store_backend {
     pb_store_rc (*account_find)(pb_store_conn *c, const char *brand, const char *owner,
                                 const char *kind, const char *currency, pb_store_account *out);
     pb_store_rc (*balance_update)(pb_store_conn *c, const pb_store_account *a);
+    pb_store_rc (*balances_mark_get)(pb_store_conn *c, int64_t *seq);
+    pb_store_rc (*balances_mark_set)(pb_store_conn *c, int64_t seq);
     pb_store_rc (*transfer_insert)(pb_store_conn *c, const pb_store_transfer *t);
     pb_store_rc (*transfer_by_seq)(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
     pb_store_rc (*transfer_by_id)(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
@@ -71,6 +75,8 @@ struct pb_store_backend {
     pb_store_rc (*transfer_scan)(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,
                                  void *ctx);
     pb_store_rc (*account_scan)(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
+    pb_store_rc (*transfer_scan_account)(pb_store_conn *c, int64_t after_seq, int64_t account,
+                                         pb_store_transfer_cb cb, void *ctx);
     pb_store_rc (*pending_open_scan)(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
     pb_store_rc (*balance_orphans)(pb_store_conn *c, int64_t *orphans);
 
@@ -78,6 +84,7 @@ struct pb_store_backend {
     const struct pb_store_tenancy_ops *tenancy;
     const struct pb_store_identity_ops *identity;
     const struct pb_store_audit_ops *audit;
+    const struct pb_store_games_ops *games;
     const struct pb_store_catalog_ops *catalog;
     const struct pb_store_wallet_ops *wallet;
     const struct pb_store_cashier_ops *cashier;

@@ -70,11 +70,37 @@ pb_store_rc pb_store_schema_version(pb_store_conn *c, int *current, int *latest)
     return c->be->schema_version(c, current, latest);
 }
 
+void pb_store_set_ledger_live(pb_store *s, void *live)
+{
+    __atomic_store_n(&s->ledger_live, live, __ATOMIC_RELEASE);
+}
+
+void *pb_store_ledger_live(pb_store_conn *c)
+{
+    return __atomic_load_n(&c->store->ledger_live, __ATOMIC_ACQUIRE);
+}
+
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql) { return c->be->exec_raw(c, sql); }
 
 pb_store_rc pb_store_account_insert(pb_store_conn *c, pb_store_account *a)
 {
     return c->be->account_insert(c, a);
+}
+
+pb_store_rc pb_store_balances_mark_get(pb_store_conn *c, int64_t *seq)
+{
+    return c->be->balances_mark_get(c, seq);
+}
+
+pb_store_rc pb_store_balances_mark_set(pb_store_conn *c, int64_t seq)
+{
+    return c->be->balances_mark_set(c, seq);
+}
+
+pb_store_rc pb_store_transfer_scan_account(pb_store_conn *c, int64_t after_seq, int64_t account,
+                                           pb_store_transfer_cb cb, void *ctx)
+{
+    return c->be->transfer_scan_account(c, after_seq, account, cb, ctx);
 }
 
 pb_store_rc pb_store_account_get(pb_store_conn *c, int64_t id, pb_store_account *out)

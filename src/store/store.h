@@ -98,6 +98,14 @@ pb_store_conn *pb_store_pool_acquire(pb_store_pool *p);
 /* Rolls back any transaction left open, then returns the connection to the pool. */
 void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c);
 
+/*
+ * The ledger writer of this process (if one runs on this store) publishes here
+ * the state it has not written back to the store yet (ledger/live.c), so that
+ * readers on any connection of the store see it. Opaque to the store.
+ */
+void pb_store_set_ledger_live(pb_store *s, void *live);
+void *pb_store_ledger_live(pb_store_conn *c);
+
 /* Runs raw SQL. Only for tests and operator tooling (e.g. the tamper test), never domain code. */
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 
@@ -112,6 +120,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 #include "store/store_catalog.h"
 /* @store-headers-wallet */
 /* @store-headers-games-play */
+#include "store/store_games.h"
 #include "store/store_wallet.h"
 #include "store/store_audit.h"
 #include "store/store_tenancy.h"

@@ -85,6 +85,12 @@ pb_store_rc pb_store_account_find(pb_store_conn *c, const char *brand, const cha
 /* Writes the four counters and last_seq of a->id. NOT_FOUND when no balance row. */
 pb_store_rc pb_store_balance_update(pb_store_conn *c, const pb_store_account *a);
 
+/* Where the lazily written balance rows stand (migration 0008): every transfer up
+ * to *seq is in every ledger_balance row; a row also holds everything up to its own
+ * last_seq. set is the ledger writer's, inside its transaction. */
+pb_store_rc pb_store_balances_mark_get(pb_store_conn *c, int64_t *seq);
+pb_store_rc pb_store_balances_mark_set(pb_store_conn *c, int64_t seq);
+
 /* Transfers: INSERT only. CONFLICT on a duplicate id, key or pending resolution. */
 pb_store_rc pb_store_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);
 pb_store_rc pb_store_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
@@ -121,6 +127,10 @@ typedef int (*pb_store_pending_cb)(void *ctx, int64_t seq, int64_t expires_at);
 pb_store_rc pb_store_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,
                                    void *ctx);
 pb_store_rc pb_store_account_scan(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
+/* The transfers with seq > after_seq that debit or credit `account`, in seq order
+ * (the tail of the log above the balance mark is short: a scan of it is cheap). */
+pb_store_rc pb_store_transfer_scan_account(pb_store_conn *c, int64_t after_seq, int64_t account,
+                                           pb_store_transfer_cb cb, void *ctx);
 pb_store_rc pb_store_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
 /* Accounts that have a ledger_account row but no balance row, or the reverse, are
  * reported by account_scan with the missing side zeroed and *orphans counting them. */

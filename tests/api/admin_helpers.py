@@ -203,6 +203,46 @@ class Env:
             con.close()
 
 
+TRANSFER_PENDING, TRANSFER_POST, TRANSFER_VOID = 1 << 1, 1 << 2, 1 << 3
+
+
+def live_balances(db):
+    """Every account's counters as the ledger has them, sorted by account:
+    (account_id, debits_pending, debits_posted, credits_pending, credits_posted).
+    The writer writes balance rows back lazily, so a row is its account's state as
+    of the row's last_seq; the transfers above it are applied here (the way the
+    ledger replays its log), which makes two snapshots equal exactly when no money
+    moved between them, whenever the rows were written back."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        con.execute("BEGIN")  # one snapshot for the rows and the transfers
+        rows = {r[0]: list(r[1:]) for r in con.execute(
+            "SELECT account_id, debits_pending, debits_posted, credits_pending, credits_posted, "
+            "last_seq FROM ledger_balance")}
+        held = {}
+        for seq, tid, dr, cr, amount, flags, pid in con.execute(
+                "SELECT seq, id, debit_account_id, credit_account_id, amount, flags, pending_id "
+                "FROM ledger_transfer ORDER BY seq"):
+            if flags & TRANSFER_PENDING:
+                held[tid] = amount
+            for acct, side in ((dr, 0), (cr, 2)):
+                r = rows[acct]
+                if seq <= r[4]:
+                    continue
+                if flags & TRANSFER_PENDING:
+                    r[side] += amount
+                elif flags & (TRANSFER_POST | TRANSFER_VOID):
+                    r[side] -= held[pid]
+                    if flags & TRANSFER_POST:
+                        r[side + 1] += amount
+                else:
+                    r[side + 1] += amount
+                r[4] = seq
+        return sorted((k, *v[:4]) for k, v in rows.items())
+    finally:
+        con.close()
+
+
 def fingerprint(db):
     """A digest of every row of the tables a staff request could write, with the counts."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)

@@ -28,7 +28,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
+from admin_helpers import (Client, Env, Staff, create_staff, expect, live_balances,  # noqa: E402
+                           register_player)
 from harness import Server, Tap  # noqa: E402
 
 PASSWORD = "Player-pass-77"
@@ -97,8 +98,7 @@ class Run:
     def money_state(self):
         """Everything a refused request must leave alone: transfers, balances, cashier rows."""
         return (self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0],
-                self.env.rows("SELECT account_id, debits_pending, debits_posted, credits_pending, "
-                              "credits_posted FROM ledger_balance ORDER BY account_id"),
+                live_balances(self.env.db),
                 self.env.rows("SELECT count(*), group_concat(status) FROM payment"),
                 self.env.rows("SELECT count(*), group_concat(status) FROM withdrawal"),
                 self.env.rows("SELECT count(*) FROM payment_event")[0][0])

@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import Client, Env, Staff, expect, register_player  # noqa: E402
+from admin_helpers import Client, Env, Staff, expect, live_balances, register_player  # noqa: E402
 from harness import Tap  # noqa: E402
 
 SECRET = bytes.fromhex("5a" * 32)
@@ -100,9 +100,10 @@ class Run:
         """Every row money or the wallet's decisions live in: equal before and after
         a refusal means nothing moved and nothing was recorded."""
         h = hashlib.sha256()
-        for t in ("ledger_transfer", "ledger_balance", "wallet_op", "wallet_bet", "wallet_round"):
+        for t in ("ledger_transfer", "wallet_op", "wallet_bet", "wallet_round"):
             rows = sorted(self.env.rows(f"SELECT * FROM {t}"), key=repr)
             h.update(repr((t, rows)).encode())
+        h.update(repr(("balances", live_balances(self.env.db))).encode())
         return h.hexdigest()
 
     def sign(self, ts, data, secret=SECRET):

@@ -416,6 +416,63 @@ pb_store_rc sq_transfer_scan(pb_store_conn *base, int64_t after_seq, pb_store_tr
                 after_seq, transfer_row, &x);
 }
 
+pb_store_rc sq_transfer_scan_account(pb_store_conn *base, int64_t after_seq, int64_t account,
+                                     pb_store_transfer_cb cb, void *ctx)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st;
+    /* a range of the primary key (the tail above the balance mark), filtered */
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE seq>?1 AND "
+                                "(debit_account_id=?2 OR credit_account_id=?2) ORDER BY seq",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_result(c, rc);
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int64(st, 2, account);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pb_store_transfer t;
+        read_transfer(st, &t);
+        if (cb(ctx, &t))
+            break;
+    }
+    pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+pb_store_rc sq_balances_mark_get(pb_store_conn *base, int64_t *seq)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_MARK_GET, "SELECT balances_seq FROM ledger_state WHERE id=1");
+    if (!st)
+        return PB_STORE_ERROR;
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        r = PB_STORE_OK;
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
+pb_store_rc sq_balances_mark_set(pb_store_conn *base, int64_t seq)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_MARK_SET, "UPDATE ledger_state SET balances_seq=?1 WHERE id=1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    pb_store_rc r = sq_exec_stmt(c, st);
+    if (r == PB_STORE_OK && sqlite3_changes(c->db) != 1)
+        return PB_STORE_NOT_FOUND;
+    return r;
+}
+
 pb_store_rc sq_account_scan(pb_store_conn *base, pb_store_account_cb cb, void *ctx)
 {
     struct cb_ctx x = {(void *)cb, ctx};

@@ -135,6 +135,34 @@ static void test_replay_returns_original(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
+/* The ledger first applies a new-looking transfer and lets the key's unique index
+ * catch a replay: a replay the current balance could no longer pay must still be
+ * the original success, and must not be remembered as a refusal. */
+static void test_replay_when_funds_are_gone(void **state)
+{
+    fx *f = *state;
+    ids x = setup_accounts(f, 1000);
+    pb_transfer t = fx_transfer("bet-1", x.player, x.house, 600, PB_CODE_BET);
+    assert_err(fx_submit1(f, &t), PB_OK);
+    pb_transfer rest = fx_transfer("bet-2", x.player, x.house, 400, PB_CODE_BET);
+    assert_err(fx_submit1(f, &rest), PB_OK); /* the player has 0 now */
+    state3 before = state_of(f, &x);
+    for (int i = 0; i < 2; i++) {
+        pb_transfer again = fx_transfer("bet-1", x.player, x.house, 600, PB_CODE_BET);
+        assert_err(fx_submit1(f, &again), PB_OK);
+        assert_true(again.replayed);
+        assert_record_equal(&again.record, &t.record);
+    }
+    /* the same key asking for something else is still a conflict, not a refusal */
+    pb_transfer other = fx_transfer("bet-1", x.player, x.house, 601, PB_CODE_BET);
+    assert_err(fx_submit1(f, &other), PB_ERR_IDEMPOTENCY_CONFLICT);
+    state3 after = state_of(f, &x);
+    assert_state_equal(&before, &after);
+    pb_transfer fresh = fx_transfer("bet-3", x.player, x.house, 1, PB_CODE_BET);
+    assert_err(fx_submit1(f, &fresh), PB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(fx_verify(f), 0);
+}
+
 static void test_same_key_different_request_conflicts(void **state)
 {
     fx *f = *state;
@@ -450,6 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
         T(test_replay_returns_original),
+        T(test_replay_when_funds_are_gone),
         T(test_same_key_different_request_conflicts),
         T(test_scope_is_part_of_the_key),
         T(test_rejection_is_remembered),

@@ -1,0 +1,297 @@
+/*
+ * test_ledger_writeback.c — balance rows are written back lazily; nothing else lags.
+ *
+ * The writer keeps counters in memory and writes an account's ledger_balance row
+ * back once it has lagged for balance_flush_ms. These tests pin down what that
+ * must never change: readers in the writer's process and in another process
+ * (another pb_store on the same file) see every committed transfer; verify
+ * passes while rows lag; a crash (a copy of the files taken while the ledger
+ * runs, which is what the disk holds after a kill) loses nothing: opening the
+ * ledger on it replays the tail, and its decisions (insufficient funds) use the
+ * replayed counters, not the stale rows; a clean stop writes every row back.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define HOUR_MS 3600000
+
+typedef struct book {
+    int64_t house, alice, bob;
+} book;
+
+static pb_store_account raw_row(pb_store_conn *c, int64_t id)
+{
+    pb_store_account a;
+    assert_int_equal(pb_store_account_get(c, id, &a), PB_STORE_OK);
+    return a;
+}
+
+static pb_transfer hold(const char *key, int64_t debit, int64_t credit, int64_t amount)
+{
+    pb_transfer t = fx_transfer(key, debit, credit, amount, 2);
+    t.flags = PB_TRANSFER_PENDING;
+    return t;
+}
+
+static pb_transfer resolve(const char *key, const pb_transfer *pending, uint32_t flag, int64_t amount)
+{
+    pb_transfer t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.scope, sizeof t.scope, "test");
+    snprintf(t.key, sizeof t.key, "%s", key);
+    t.flags = flag;
+    t.pending_id = pending->record.id;
+    t.amount = amount;
+    return t;
+}
+
+/* house funds alice 1000 and bob 500; alice holds 300 for bob, 200 of it posted;
+ * alice holds 100 more, voided. alice: credits 1000, debits 200; bob: 500 + 200. */
+static book build(fx *f)
+{
+    book b;
+    b.house = fx_account(f, "house", "house", 0);
+    b.alice = fx_account(f, "player:alice", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer t = fx_transfer("fund-a", b.house, b.alice, 1000, 1);
+    assert_int_equal(fx_submit1(f, &t), PB_OK);
+    t = fx_transfer("fund-b", b.house, b.bob, 500, 1);
+    assert_int_equal(fx_submit1(f, &t), PB_OK);
+    pb_transfer h1 = hold("hold-1", b.alice, b.bob, 300);
+    assert_int_equal(fx_submit1(f, &h1), PB_OK);
+    t = resolve("post-1", &h1, PB_TRANSFER_POST_PENDING, 200);
+    assert_int_equal(fx_submit1(f, &t), PB_OK);
+    pb_transfer h2 = hold("hold-2", b.alice, b.bob, 100);
+    assert_int_equal(fx_submit1(f, &h2), PB_OK);
+    t = resolve("void-2", &h2, PB_TRANSFER_VOID_PENDING, 0);
+    assert_int_equal(fx_submit1(f, &t), PB_OK);
+    t = fx_transfer("too-much", b.alice, b.bob, 801, 3); /* 1000 - 200 = 800 left */
+    assert_int_equal(fx_submit1(f, &t), PB_ERR_INSUFFICIENT_FUNDS);
+    return b;
+}
+
+static void assert_counters(const pb_ledger_account *a, int64_t dp, int64_t dpo, int64_t cp,
+                            int64_t cpo)
+{
+    assert_int_equal(a->debits_pending, dp);
+    assert_int_equal(a->debits_posted, dpo);
+    assert_int_equal(a->credits_pending, cp);
+    assert_int_equal(a->credits_posted, cpo);
+}
+
+static void assert_built(pb_store_conn *c, const book *b)
+{
+    pb_ledger_account a;
+    assert_int_equal(pb_ledger_account_get(c, b->alice, &a), PB_OK);
+    assert_counters(&a, 0, 200, 0, 1000);
+    assert_int_equal(pb_ledger_account_get(c, b->bob, &a), PB_OK);
+    assert_counters(&a, 0, 0, 0, 700);
+    assert_int_equal(pb_ledger_account_get(c, b->house, &a), PB_OK);
+    assert_counters(&a, 0, 1500, 0, 0);
+    assert_int_equal(a.last_seq, 2);
+}
+
+static pb_ledger_verify_summary verify(pb_store_conn *c)
+{
+    pb_ledger_verify_summary s;
+    assert_int_equal(pb_ledger_verify(c, NULL, NULL, &s), PB_OK);
+    return s;
+}
+
+static pb_store *open_store(const char *path, pb_store_conn **conn)
+{
+    char err[256];
+    pb_store *s = pb_store_open(path, err, sizeof err);
+    if (!s)
+        fail_msg("open %s: %s", path, err);
+    *conn = pb_store_connect(s, err, sizeof err);
+    assert_non_null(*conn);
+    return s;
+}
+
+/* Rows lag while the ledger runs, and no reader can tell. */
+static void test_readers_see_committed_counters(void **state)
+{
+    fx *f = *state;
+    f->balance_flush_ms = HOUR_MS;
+    fx_restart(f);
+    book b = build(f);
+
+    /* the rows are behind: alice's row has not even seen her funding */
+    pb_store_account row = raw_row(f->conn, b.alice);
+    assert_int_equal(row.credits_posted, 0);
+    assert_int_equal(row.last_seq, 0);
+
+    /* a reader in the writer's process: the writer's published counters */
+    assert_built(f->conn, &b);
+
+    /* a reader in "another process" (its own pb_store: no writer registered on it)
+     * replays the tail from the file */
+    pb_store_conn *c2;
+    pb_store *s2 = open_store(f->path, &c2);
+    assert_null(pb_store_ledger_live(c2));
+    assert_built(c2, &b);
+    pb_ledger_account found;
+    assert_int_equal(pb_ledger_account_find(c2, "test", "player:bob", "player_cash", "EUR", &found),
+                     PB_OK);
+    assert_counters(&found, 0, 0, 0, 700);
+
+    /* history starts at the newest transfer, not at the row's stale last_seq */
+    pb_ledger_history_query q = {.account_id = b.bob, .limit = 10};
+    pb_ledger_record recs[10];
+    size_t n = 0;
+    int64_t next = 0;
+    assert_int_equal(pb_ledger_account_history(c2, &q, recs, &n, &next), PB_OK);
+    assert_int_equal(n, 5); /* fund, hold, post, hold, void */
+    assert_string_equal(recs[0].ikey, "void-2");
+    assert_int_equal(pb_ledger_account_history(f->conn, &q, recs, &n, &next), PB_OK);
+    assert_int_equal(n, 5);
+
+    /* verify passes on the running database and says rows lag */
+    pb_ledger_verify_summary s = verify(c2);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.lagging_rows, 3);
+    assert_int_equal(s.balances_seq, 0);
+    pb_store_disconnect(c2);
+    pb_store_close(s2);
+
+    /* a clean stop writes every row back */
+    fx_restart(f);
+    row = raw_row(f->conn, b.alice);
+    assert_int_equal(row.credits_posted, 1000);
+    assert_int_equal(row.debits_posted, 200);
+    s = verify(f->conn);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.lagging_rows, 0);
+    assert_int_equal(s.balances_seq, 6);
+}
+
+/* With the default delay, a busy writer writes rows back about once a second. */
+static void test_rows_written_back_by_age(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    for (int i = 0; i < 300; i++) { /* the writer's idle sweep runs every 20 ms here */
+        pb_store_account row = raw_row(f->conn, b.bob);
+        int64_t mark = -1;
+        assert_int_equal(pb_store_balances_mark_get(f->conn, &mark), PB_STORE_OK);
+        if (row.credits_posted == 700 && mark == 6) {
+            pb_ledger_verify_summary s = verify(f->conn);
+            assert_int_equal(s.violations, 0);
+            assert_int_equal(s.lagging_rows, 0);
+            return;
+        }
+        usleep(20000);
+    }
+    fail_msg("bob's balance row was not written back within 6 s");
+}
+
+/* balance_flush_ms < 0: every commit writes its rows (the eager mode). */
+static void test_eager_mode(void **state)
+{
+    fx *f = *state;
+    f->balance_flush_ms = -1;
+    fx_restart(f);
+    book b = build(f);
+    pb_store_account row = raw_row(f->conn, b.bob);
+    assert_int_equal(row.credits_posted, 700);
+    int64_t mark = -1;
+    assert_int_equal(pb_store_balances_mark_get(f->conn, &mark), PB_STORE_OK);
+    assert_int_equal(mark, 6);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return; /* no -wal: nothing to copy */
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* What a kill -9 leaves: the files as they are while the ledger runs (every
+ * acknowledged commit is in the log, the rows lag). Opening a ledger on them
+ * replays the tail; its first decisions use the true counters. */
+static void test_crash_loses_nothing(void **state)
+{
+    fx *f = *state;
+    f->balance_flush_ms = HOUR_MS;
+    fx_restart(f);
+    book b = build(f);
+    fx_sync(f); /* idle: no commit in flight while the files are copied */
+
+    char dir[256], path[300], from[320], to[340];
+    snprintf(dir, sizeof dir, "/tmp/pbcrash.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ledger.db", dir);
+    copy_file(f->path, path);
+    snprintf(from, sizeof from, "%s-wal", f->path);
+    snprintf(to, sizeof to, "%s-wal", path);
+    copy_file(from, to);
+
+    pb_store_conn *c2;
+    pb_store *s2 = open_store(path, &c2);
+    pb_ledger_verify_summary s = verify(c2);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.lagging_rows, 3);
+    assert_int_equal(pb_store_account_get(c2, b.alice, &(pb_store_account){0}), PB_STORE_OK);
+    assert_int_equal(raw_row(c2, b.alice).credits_posted, 0); /* stale on disk */
+
+    char err[256];
+    pb_ledger_config cfg = {.balance_flush_ms = HOUR_MS};
+    pb_ledger *l2 = pb_ledger_open(s2, &cfg, err, sizeof err);
+    if (!l2)
+        fail_msg("ledger open on the crashed copy: %s", err);
+    assert_built(c2, &b);
+
+    /* alice has 800: 801 is refused although her stale row says 0 debits, and 800
+     * passes although the row says 0 credits */
+    pb_transfer t = fx_transfer("after-801", b.alice, b.bob, 801, 3);
+    assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
+    assert_int_equal(t.result, PB_ERR_INSUFFICIENT_FUNDS);
+    t = fx_transfer("after-800", b.alice, b.bob, 800, 3);
+    assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
+    assert_int_equal(t.result, PB_OK);
+    assert_int_equal(t.record.seq, 7);
+    assert_int_equal(t.record.debit_prev_seq, 6); /* the account chain continues from the log */
+
+    pb_ledger_close(l2); /* writes every row back */
+    s = verify(c2);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.lagging_rows, 0);
+    pb_store_account row = raw_row(c2, b.alice);
+    assert_int_equal(row.debits_posted, 1000);
+    assert_int_equal(row.credits_posted, 1000);
+    assert_int_equal(raw_row(c2, b.bob).credits_posted, 1500);
+    pb_store_disconnect(c2);
+    pb_store_close(s2);
+
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(to, sizeof to, "%s%s", path, suffix[i]);
+        unlink(to);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_readers_see_committed_counters, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rows_written_back_by_age, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_eager_mode, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_loses_nothing, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
