@@ -1,0 +1,581 @@
+/*
+ * play.c — the money side's handle, players' seed pairs, the round driver and
+ * start-up (see play.h for the rules and play_internal.h for the file map).
+ *
+ * The driver moves one round through its life, one idempotent step at a time:
+ *
+ *   pending  ──wallet bet "<id>:bet"──► decide (ledger command) ──► active | settling
+ *      │ refused: the round is deleted (a refused bet leaves nothing)
+ *   settling ──wallet win "<id>:win" (closes the wallet round)──► settled (ledger command)
+ *
+ * A step that finds the round already moved on by someone else (a concurrent
+ * retry, the crash scheduler) just reads where it is and goes on from there.
+ */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "games/play_internal.h"
+#include "tenancy/tenancy.h"
+
+/* ---- small shared helpers ---- */
+
+pb_err play_fail(pb_play_error *err, pb_err code, const char *field, const char *message)
+{
+    if (err) {
+        err->code = code;
+        snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+        snprintf(err->message, sizeof err->message, "%s", message ? message : "");
+    }
+    return code;
+}
+
+void play_new_id(char out[PB_ID_STR_LEN + 1])
+{
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, out);
+}
+
+char *play_json_text(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(v);
+    return s;
+}
+
+void play_request_hash(const char *game, int64_t amount, const char *params_text,
+                       uint8_t out[32])
+{
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    char head[96];
+    int n = snprintf(head, sizeof head, "v1\x1f%s\x1f%" PRId64 "\x1f", game, amount);
+    crypto_hash_sha256_update(&h, (const unsigned char *)head, (unsigned long long)n);
+    crypto_hash_sha256_update(&h, (const unsigned char *)params_text, strlen(params_text));
+    crypto_hash_sha256_final(&h, out);
+}
+
+pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind,
+                         uint32_t *rtp_bp)
+{
+    bool configured;
+    return pb_play_rtp_get(c, brand_id, kind, rtp_bp, &configured);
+}
+
+pb_err play_round_params(const pb_store_game_round *r, pb_game_params *out)
+{
+    pb_game_kind kind = pb_game_parse(r->game);
+    json_error_t je;
+    json_t *j = r->params ? json_loads(r->params, 0, &je) : NULL;
+    pb_game_error ge;
+    pb_err e = kind == PB_GAME_NONE || !j
+                   ? PB_ERR_FIELD_INVALID
+                   : pb_game_params_from_json(kind, j, pb_currency_find(r->currency), out, &ge);
+    json_decref(j);
+    return e;
+}
+
+/* ---- seed pairs ---- */
+
+/* A fresh pair for the player: a new server seed, its commitment, the client
+ * seed (NULL = 32 random hex characters), nonce 0. */
+static void pair_new(pb_store_seed_pair *p, int64_t brand_id, const char *brand,
+                     const char *player, const char *client_seed, int64_t now)
+{
+    memset(p, 0, sizeof *p);
+    play_new_id(p->id);
+    p->brand_id = brand_id;
+    snprintf(p->brand, sizeof p->brand, "%s", brand);
+    snprintf(p->player, sizeof p->player, "%s", player);
+    pb_fair_server_seed_new(p->server_seed);
+    pb_fair_sha256_hex(p->server_seed, strlen(p->server_seed), p->commitment);
+    if (client_seed) {
+        snprintf(p->client_seed, sizeof p->client_seed, "%s", client_seed);
+    } else {
+        uint8_t b[16];
+        randombytes_buf(b, sizeof b);
+        sodium_bin2hex(p->client_seed, sizeof p->client_seed, b, sizeof b);
+    }
+    p->active = true;
+    p->created_at = now;
+}
+
+pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
+                        const char *player, int64_t now, pb_store_seed_pair *out)
+{
+    pb_store_rc rc = pb_store_seed_pair_active(c, player, out);
+    if (rc == PB_STORE_OK)
+        return PB_OK;
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pair_new(out, brand_id, brand, player, NULL, now);
+    return pb_store_seed_pair_insert(c, out) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+typedef struct seeds_ctx {
+    const pb_play_player *who;
+    const char *client_seed; /* rotate: the next pair's (NULL = random) */
+    bool rotate;
+    pb_store_seed_pair *revealed, *next;
+} seeds_ctx;
+
+static pb_err seeds_cmd(pb_ledger_tx *tx, void *v)
+{
+    seeds_ctx *x = v;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    pb_err e = play_pair_ensure(c, x->who->brand_id, x->who->brand, x->who->player, now,
+                                x->rotate ? x->revealed : x->next);
+    if (e != PB_OK || !x->rotate)
+        return e;
+    if (pb_store_seed_pair_retire(c, x->revealed->id, now) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->revealed->active = false;
+    x->revealed->revealed_at = now;
+    pair_new(x->next, x->who->brand_id, x->who->brand, x->who->player, x->client_seed, now);
+    return pb_store_seed_pair_insert(c, x->next) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+pb_err pb_play_seeds_get(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                         pb_store_seed_pair *out)
+{
+    pb_store_rc rc = pb_store_seed_pair_active(c, who->player, out);
+    if (rc == PB_STORE_OK)
+        return PB_OK;
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_STORE_UNAVAILABLE;
+    seeds_ctx x = {.who = who, .next = out};
+    return pb_ledger_command(p->l, seeds_cmd, &x);
+}
+
+pb_err pb_play_seeds_rotate(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                            const char *client_seed, pb_store_seed_pair *revealed,
+                            pb_store_seed_pair *next)
+{
+    (void)c;
+    if (client_seed && !pb_fair_client_seed_valid(client_seed))
+        return PB_ERR_FIELD_INVALID;
+    seeds_ctx x = {.who = who, .client_seed = client_seed, .rotate = true,
+                   .revealed = revealed, .next = next};
+    return pb_ledger_command(p->l, seeds_cmd, &x);
+}
+
+/* ---- recording a round ---- */
+
+typedef struct record_ctx {
+    pb_store_game_round *r;
+    pb_store_game_round existing;
+    bool found;
+    pb_err result;
+} record_ctx;
+
+static pb_err record_cmd(pb_ledger_tx *tx, void *v)
+{
+    record_ctx *x = v;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    x->result = PB_OK;
+    x->found = false;
+    pb_store_game_round_clear(&x->existing);
+    pb_store_rc rc = pb_store_game_round_by_key(c, x->r->player, x->r->idempotency_key,
+                                                &x->existing);
+    if (rc == PB_STORE_OK) {
+        if (sodium_memcmp(x->existing.request_hash, x->r->request_hash, 32) != 0)
+            x->result = PB_ERR_IDEMPOTENCY_CONFLICT;
+        else
+            x->found = true;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->r->game, "crash") == 0) {
+        pb_store_crash_round cr;
+        rc = pb_store_crash_round_latest(c, x->r->brand_id, &cr);
+        if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+            return PB_ERR_INTERNAL;
+        if (rc == PB_STORE_NOT_FOUND || strcmp(cr.state, "betting") != 0 ||
+            now >= cr.betting_ends_at) {
+            x->result = PB_ERR_ROUND_CLOSED;
+            return PB_OK;
+        }
+        snprintf(x->r->crash_round, sizeof x->r->crash_round, "%s", cr.id);
+    }
+    snprintf(x->r->state, sizeof x->r->state, PLAY_PENDING);
+    x->r->created_at = x->r->updated_at = now;
+    x->r->settled_at = 0;
+    return pb_store_game_round_insert(c, x->r) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+pb_err play_round_record(pb_play *p, pb_store_game_round *r, bool *existing)
+{
+    record_ctx x = {.r = r};
+    pb_err e = pb_ledger_command(p->l, record_cmd, &x);
+    *existing = false;
+    if (e == PB_OK)
+        e = x.result;
+    if (e == PB_OK && x.found) {
+        *existing = true;
+        pb_store_game_round_clear(r);
+        *r = x.existing;
+        memset(&x.existing, 0, sizeof x.existing);
+    }
+    pb_store_game_round_clear(&x.existing);
+    return e;
+}
+
+/* ---- steps: a ledger command on one round ---- */
+
+typedef struct step_ctx {
+    const char *id, *player;
+    play_step_fn fn;
+    void *fn_ctx;
+    pb_store_game_round row;
+    pb_err result;
+} step_ctx;
+
+static pb_err step_cmd(pb_ledger_tx *tx, void *v)
+{
+    step_ctx *x = v;
+    x->result = PB_OK;
+    pb_store_game_round_clear(&x->row);
+    pb_store_rc rc = pb_store_game_round_get(pb_ledger_tx_conn(tx), x->id, &x->row);
+    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && x->player &&
+                                     strcmp(x->row.player, x->player) != 0)) {
+        x->result = PB_ERR_ROUND_NOT_FOUND;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    return x->fn(tx, &x->row, x->fn_ctx, &x->result);
+}
+
+pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn, void *ctx,
+                 pb_store_game_round *out)
+{
+    step_ctx x = {.id = id, .player = player, .fn = fn, .fn_ctx = ctx};
+    pb_err e = pb_ledger_command(p->l, step_cmd, &x);
+    if (e == PB_OK)
+        e = x.result;
+    if (out && x.row.id[0]) {
+        pb_store_game_round_clear(out);
+        *out = x.row;
+    } else {
+        pb_store_game_round_clear(&x.row);
+    }
+    return e;
+}
+
+/* decide: pending → active | settling, by the game's rules */
+static pb_err decide_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
+{
+    pb_play *p = ctx;
+    if (strcmp(row->state, PLAY_PENDING) != 0)
+        return PB_OK; /* decided already: go on from where it is */
+    if (strcmp(row->game, "crash") == 0)
+        return play_decide_crash(p, tx, row, result);
+    return play_decide_seeded(tx, row, result);
+}
+
+/* settled: settling → settled */
+static pb_err settle_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
+{
+    (void)ctx;
+    (void)result;
+    if (strcmp(row->state, PLAY_SETTLING) != 0)
+        return PB_OK;
+    int64_t now = pb_ledger_tx_now(tx);
+    snprintf(row->state, sizeof row->state, PLAY_SETTLED);
+    row->updated_at = row->settled_at = now;
+    pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_SETTLING);
+    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* a refused bet: the pending round goes */
+static pb_err forget_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
+{
+    (void)ctx;
+    (void)result;
+    if (strcmp(row->state, PLAY_PENDING) != 0)
+        return PB_OK;
+    pb_store_rc rc = pb_store_game_round_delete_pending(pb_ledger_tx_conn(tx), row->id);
+    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* ---- the wallet's game money ---- */
+
+static int render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *o,
+                  pb_wallet_response *out)
+{
+    (void)ctx;
+    (void)op;
+    (void)o;
+    out->status = 200;
+    out->body = strdup("{}");
+    out->body_len = 2;
+    return out->body ? 0 : -1;
+}
+
+void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win,
+                    const char *trace_id)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = win ? PB_WALLET_WIN : PB_WALLET_BET;
+    snprintf(op->provider, sizeof op->provider, PB_PLAY_PROVIDER);
+    snprintf(op->tx_id, sizeof op->tx_id, "%s:%s", r->id, win ? "win" : "bet");
+    snprintf(op->round_id, sizeof op->round_id, "%s", r->id);
+    if (win)
+        snprintf(op->bet_tx_id, sizeof op->bet_tx_id, "%s:bet", r->id);
+    snprintf(op->game, sizeof op->game, "%s", r->game);
+    snprintf(op->brand, sizeof op->brand, "%s", r->brand);
+    snprintf(op->player, sizeof op->player, "%s", r->player);
+    snprintf(op->currency, sizeof op->currency, "%s", r->currency);
+    op->amount = win ? r->payout : r->amount;
+    op->close_round = win;
+    snprintf(op->trace_id, sizeof op->trace_id, "%s", trace_id ? trace_id : "");
+    op->render = render;
+}
+
+/* Stakes (win = false) or pays (win = true) round r through the wallet.
+ * Returns the wallet's result. */
+static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_round *r, bool win,
+                          const char *trace_id)
+{
+    pb_wallet_op *op = malloc(sizeof *op);
+    if (!op)
+        return PB_ERR_INTERNAL;
+    play_wallet_op(op, r, win, trace_id);
+    pb_err e = pb_wallet_game_submit(p->w, c, op);
+    pb_wallet_op_release(op);
+    free(op);
+    return e;
+}
+
+static bool transient(pb_err e)
+{
+    return e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE;
+}
+
+pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id)
+{
+    char id[PB_ID_STR_LEN + 1];
+    snprintf(id, sizeof id, "%s", r->id);
+    for (int guard = 0; guard < 8; guard++) {
+        pb_err e;
+        if (strcmp(r->state, PLAY_PENDING) == 0) {
+            e = wallet_move(p, c, r, false, trace_id);
+            if (e == PB_OK) {
+                e = play_step(p, id, NULL, decide_step, p, r);
+            } else if (!transient(e)) {
+                pb_err f = play_step(p, id, NULL, forget_step, NULL, NULL);
+                if (f != PB_OK && f != PB_ERR_ROUND_NOT_FOUND)
+                    return f;
+                return e;
+            }
+        } else if (strcmp(r->state, PLAY_SETTLING) == 0) {
+            e = wallet_move(p, c, r, true, trace_id);
+            if (e != PB_OK && !transient(e)) {
+                pb_log(PB_LOG_ERROR, "games.win_refused", "round %s: the wallet said %s", id,
+                       pb_err_code(e));
+                e = PB_ERR_INTERNAL;
+            }
+            if (e == PB_OK)
+                e = play_step(p, id, NULL, settle_step, NULL, r);
+        } else {
+            return PB_OK; /* active or settled: resting */
+        }
+        if (e != PB_OK)
+            return e;
+    }
+    pb_log(PB_LOG_ERROR, "games.drive_loop", "round %s did not come to rest", id);
+    return PB_ERR_INTERNAL;
+}
+
+/* ---- start-up: unfinished rounds, the catalog ---- */
+
+/* Drives every round that is not settled (and not resting active). */
+static void recover(pb_play *p)
+{
+    char err[256];
+    pb_store_conn *c = pb_store_connect(p->store, err, sizeof err);
+    pb_store_game_round *rows = calloc(64, sizeof *rows);
+    if (!c || !rows) {
+        pb_log(PB_LOG_ERROR, "games.recover", "cannot start: %s", c ? "out of memory" : err);
+        free(rows);
+        if (c)
+            pb_store_disconnect(c);
+        return;
+    }
+    int64_t after = 0;
+    size_t n = 64, driven = 0, failed = 0;
+    while (n == 64) {
+        if (pb_store_game_round_open(c, after, rows, 64, &n) != PB_STORE_OK)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            after = rows[i].seq;
+            if (strcmp(rows[i].state, PLAY_ACTIVE) != 0) {
+                pb_err e = play_drive(p, c, &rows[i], NULL);
+                if (e == PB_OK || !transient(e))
+                    driven++;
+                else
+                    failed++;
+            }
+            pb_store_game_round_clear(&rows[i]);
+        }
+    }
+    if (driven || failed)
+        pb_log(PB_LOG_INFO, "games.recover", "%zu unfinished rounds driven on, %zu failed",
+               driven, failed);
+    free(rows);
+    pb_store_disconnect(c);
+}
+
+static const char *category_of(pb_game_kind k)
+{
+    switch (k) {
+    case PB_GAME_CRASH: return "crash";
+    case PB_GAME_SLOT: return "slots";
+    case PB_GAME_ROULETTE: return "table";
+    default: return "instant";
+    }
+}
+
+/* Default limits: 0.01 .. 10,000.00 in a set of common currencies (staff edit them). */
+static void default_limits(pb_game *g)
+{
+    static const char *const curs[] = {"EUR", "USD", "GBP", "CAD", "AUD", "SEK", "NOK", "CHF",
+                                       "PLN", "NZD", "BRL", "INR", "JPY", "BTC", "ETH", "USDT"};
+    g->nlimits = 0;
+    for (size_t i = 0; i < sizeof curs / sizeof curs[0] && i < PB_GAME_LIMITS_MAX; i++) {
+        const pb_currency *cur = pb_currency_find(curs[i]);
+        if (!cur)
+            continue;
+        int64_t unit = 1;
+        for (int e = 0; e < cur->exponent; e++)
+            unit *= 10;
+        pb_game_limit *l = &g->limits[g->nlimits++];
+        snprintf(l->currency, sizeof l->currency, "%s", curs[i]);
+        l->min_bet = unit >= 100 ? unit / 100 : 1;
+        l->max_bet = unit * 10000;
+    }
+}
+
+/* Creates provider "pitboss" and its games when missing; games created now are
+ * switched on for brand "demo" when it exists. */
+static pb_err seed_catalog(pb_store_conn *c)
+{
+    int64_t now = pb_time_now_us();
+    pb_provider pv;
+    pb_err e = pb_catalog_provider_get(c, PB_PLAY_PROVIDER, &pv);
+    if (e == PB_ERR_PROVIDER_NOT_FOUND) {
+        memset(&pv, 0, sizeof pv);
+        snprintf(pv.code, sizeof pv.code, PB_PLAY_PROVIDER);
+        snprintf(pv.name, sizeof pv.name, "pitboss originals (in-house, provably fair)");
+        /* the catalog knows two wallet protocols; the in-house games call the
+         * wallet directly, and this random secret is never handed to anyone */
+        snprintf(pv.protocol, sizeof pv.protocol, "native");
+        pb_catalog_secret_generate(&pv);
+        snprintf(pv.status, sizeof pv.status, "active");
+        e = pb_catalog_provider_create(c, &pv, now, NULL);
+    }
+    if (e != PB_OK)
+        return e;
+    pb_brand demo;
+    bool have_demo = pb_tenancy_brand_by_code(c, "demo", &demo) == PB_OK;
+    for (int k = PB_GAME_NONE + 1; k < PB_GAME_COUNT_; k++) {
+        const pb_game_info *gi = pb_game_info_of((pb_game_kind)k);
+        pb_game g;
+        if (!gi || pb_catalog_game_get(c, PB_PLAY_PROVIDER, gi->name, &g) == PB_OK)
+            continue;
+        memset(&g, 0, sizeof g);
+        snprintf(g.provider_code, sizeof g.provider_code, PB_PLAY_PROVIDER);
+        snprintf(g.code, sizeof g.code, "%s", gi->name);
+        snprintf(g.name, sizeof g.name, "%c%s", gi->name[0] - 'a' + 'A', gi->name + 1);
+        snprintf(g.category, sizeof g.category, "%s", category_of((pb_game_kind)k));
+        g.rtp_bp = (int32_t)gi->default_rtp_bp;
+        snprintf(g.volatility, sizeof g.volatility,
+                 k == PB_GAME_CRASH || k == PB_GAME_LIMBO || k == PB_GAME_MINES ? "high"
+                                                                                 : "medium");
+        snprintf(g.status, sizeof g.status, "active");
+        default_limits(&g);
+        if ((e = pb_catalog_game_create(c, &g, now, NULL)) != PB_OK)
+            return e;
+        if (have_demo && (e = pb_catalog_game_set_brand(c, g.id, demo.id, true, now)) != PB_OK)
+            return e;
+    }
+    return PB_OK;
+}
+
+static int catalog_ensure(pb_store *s, char *err, size_t errcap)
+{
+    pb_store_conn *c = pb_store_connect(s, err, errcap);
+    if (!c)
+        return -1;
+    pb_err e = PB_ERR_STORE_UNAVAILABLE;
+    for (int attempt = 0; attempt < 5 && e == PB_ERR_STORE_UNAVAILABLE; attempt++) {
+        if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK)
+            continue;
+        e = seed_catalog(c);
+        if (e == PB_OK && pb_store_commit(c) != PB_STORE_OK)
+            e = PB_ERR_STORE_UNAVAILABLE;
+        if (e != PB_OK)
+            pb_store_rollback(c);
+    }
+    if (e != PB_OK)
+        snprintf(err, errcap, "games: cannot register the in-house games: %s", pb_err_code(e));
+    pb_store_disconnect(c);
+    return e == PB_OK ? 0 : -1;
+}
+
+pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char *err,
+                      size_t errcap)
+{
+    pb_play *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    p->w = w;
+    p->l = pb_wallet_ledger(w);
+    p->store = s;
+    if (cfg)
+        p->cfg = *cfg;
+    if (p->cfg.crash_betting_ms <= 0)
+        p->cfg.crash_betting_ms = 5000;
+    if (p->cfg.crash_pause_ms <= 0)
+        p->cfg.crash_pause_ms = 3000;
+    if (!(p->cfg.crash_growth > 0))
+        p->cfg.crash_growth = 0.00006;
+    if (p->cfg.crash_chain_length <= 0)
+        p->cfg.crash_chain_length = 100000;
+    if (catalog_ensure(s, err, errcap) != 0) {
+        free(p);
+        return NULL;
+    }
+    recover(p);
+    if (p->cfg.crash && play_crash_start(p, err, errcap) != 0) {
+        pb_play_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+void pb_play_stop(pb_play *p)
+{
+    if (p)
+        play_crash_stop(p);
+}
+
+void pb_play_close(pb_play *p)
+{
+    if (!p)
+        return;
+    play_crash_stop(p);
+    play_crash_free(p);
+    free(p);
+}

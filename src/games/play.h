@@ -1,0 +1,233 @@
+/*
+ * play.h — the money side of pitboss's own provably fair games ("originals"):
+ * players' seed pairs, bets and rounds through the wallet, mines, the crash
+ * game's rounds, the RTP in force per game and brand, game control figures and
+ * the public verification. The rules are src/games/games.h (pure); this is the
+ * only door to everything around them that touches the database or money.
+ *
+ * Seeds. Each player has one active seed pair: a server seed (secret; only its
+ * commitment, SHA-256 of the seed's hex text, is ever shown while active), a
+ * client seed (random by default, the player may choose one) and the nonce of
+ * the next bet (0 for a new pair, +1 per bet). The pair is created on first use.
+ * Rotating (POST …/rotate, or setting a client seed, which rotates too: a
+ * client seed belongs to one pair, so a new one starts a new pair) reveals the
+ * old server seed with its client seed and last nonce and commits a new seed.
+ *
+ * Bets. Provider "pitboss" in the catalog holds the games (dice, limbo, keno,
+ * plinko, roulette, slot, mines, crash); a bet must be playable there for the
+ * player's brand and currency (game enabled, limits). A bet is a round:
+ *
+ *   1. recorded "pending" under the player's idempotency key (a ledger command);
+ *   2. staked through the wallet's game money (pb_wallet_game_submit, provider
+ *      "pitboss", transaction "<round>:bet", wallet round "<round>"), which runs
+ *      THE player gate and the funding policy; a refusal deletes the round:
+ *      a refused bet leaves nothing behind (INSUFFICIENT_FUNDS, PLAYER_BLOCKED…);
+ *   3. decided in a ledger command: the nonce is allocated from the active pair
+ *      (so each accepted bet gets exactly one nonce, in order, never reused),
+ *      the RTP in force is read, the outcome and payout computed by games.h;
+ *   4. paid through the wallet (transaction "<round>:win", possibly 0, which
+ *      closes the wallet round), then marked settled.
+ * Every step is idempotent (the wallet's by transaction id, ours by state), so
+ * a retry with the same idempotency key returns the same round and moves money
+ * at most once, and start-up drives every unfinished round to its end.
+ *
+ * Mines: start = steps 1..3 with the mines placed (kept secret) and the round
+ * "active"; reveals and the cash-out are ledger commands that change the round
+ * only from the state they read (so concurrent requests on one game are
+ * serialised); a mine, a cash-out or the last safe tile settles it (step 4).
+ *
+ * Crash: one round at a time per brand whose crash game is enabled, from a
+ * salted hash chain generated per brand at start-up (its commitment and salt
+ * are public). A scheduler thread runs betting (PB_PLAY crash_betting_ms) →
+ * running (the multiplier grows with time: m(t) = floor(100 · e^(k·t)) / 100
+ * with t in ms since the start, k = crash_growth) → crashed at the point (the
+ * first t with m(t) ≥ point) → the next round after crash_pause_ms. Players bet
+ * during betting (an optional auto cash-out), cash out while running; at the
+ * crash every bet is settled through the wallet: a cash-out (manual, or auto
+ * when the auto target ≤ point) is paid bet × multiplier, the rest lose.
+ *
+ * Threads: a pb_play is shared by every HTTP worker. Functions that take a
+ * pb_store_conn use it for reads (no transaction open on it); every write runs
+ * in a ledger command.
+ */
+#ifndef PB_GAMES_PLAY_H
+#define PB_GAMES_PLAY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "games/games.h"
+#include "store/store.h"
+#include "wallet/wallet.h"
+
+#define PB_PLAY_PROVIDER "pitboss" /* the in-house provider's code in the catalog */
+#define PB_PLAY_KEY_MAX 100        /* idempotency keys: 1..100 printable ASCII */
+#define PB_PLAY_PAGE_MAX 200
+
+typedef struct pb_play pb_play;
+
+typedef struct pb_play_config {
+    bool crash;                 /* run the crash scheduler */
+    int crash_betting_ms;       /* betting phase; 0 = 5000 */
+    int crash_pause_ms;         /* after a crash, before the next betting phase; 0 = 3000 */
+    double crash_growth;        /* k of m(t) = e^(k·t), per ms; 0 = 0.00006 */
+    int64_t crash_chain_length; /* games per hash chain; 0 = 100000 */
+} pb_play_config;
+
+/*
+ * Opens the money side over a running wallet: makes sure provider "pitboss" and
+ * its games exist in the catalog (created once, with default limits; when a
+ * brand "demo" exists the games are switched on for it as they are created),
+ * drives every unfinished round to its end, and starts the crash scheduler.
+ * NULL with a reason in err on failure.
+ */
+pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char *err,
+                      size_t errcap);
+/* Stops the crash scheduler (it submits ledger commands: call this before the
+ * ledger closes). Idempotent. */
+void pb_play_stop(pb_play *p);
+/* Stops the scheduler if still running and frees (after the ledger closed: its
+ * last callbacks may still use the handle). */
+void pb_play_close(pb_play *p);
+
+/* Who plays: a player of a brand, in their currency. */
+typedef struct pb_play_player {
+    int64_t brand_id;
+    const char *brand;    /* brand code */
+    const char *player;   /* public id */
+    const char *currency;
+} pb_play_player;
+
+/* ---- seeds ---- */
+
+/* The player's active pair (created when there is none). Never returns the
+ * server seed to callers that show it: the API shows commitment, client seed
+ * and next nonce only. */
+pb_err pb_play_seeds_get(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                         pb_store_seed_pair *out);
+/* Rotates: the active pair is revealed into *revealed (server seed included;
+ * next_nonce − 1 was its last nonce, none when 0) and a new pair with
+ * client_seed (NULL = random; FIELD_INVALID when not a valid client seed) is
+ * made active into *next. */
+pb_err pb_play_seeds_rotate(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                            const char *client_seed, pb_store_seed_pair *revealed,
+                            pb_store_seed_pair *next);
+
+/* ---- bets ---- */
+
+/* Why a request was refused, for the API: the code, the field at fault
+ * ("amount", "params.target", …; "" when none) and a message ("" = the code's). */
+typedef struct pb_play_error {
+    pb_err code;
+    char field[64];
+    char message[128];
+} pb_play_error;
+
+/* One bet request. params: the game's parameters (games.h
+ * pb_game_params_from_json); amount: the stake in minor units of the player's
+ * currency (roulette: 0 = the total of its bets, otherwise it must equal it). */
+typedef struct pb_play_bet {
+    const char *game;
+    const json_t *params;
+    int64_t amount;
+    const char *idempotency_key;
+    const char *trace_id;
+} pb_play_bet;
+
+/*
+ * Places a bet on an instant game (dice, limbo, keno, plinko, roulette, slot)
+ * or starts a mines game (params {"mines": k}; the round stays "active"). On
+ * PB_OK *out is the round (settled for instant games) and *replayed says that
+ * the key had been used for the same request. Refusals: the game's parameter
+ * errors (FIELD_INVALID, FIELD_MISSING, UNKNOWN_FIELD naming "params.…"),
+ * GAME_NOT_FOUND, GAME_DISABLED, BET_LIMIT, CURRENCY_NOT_ALLOWED,
+ * IDEMPOTENCY_CONFLICT, and the wallet's: INSUFFICIENT_FUNDS, PLAYER_BLOCKED,
+ * PLAYER_SELF_EXCLUDED — none of them leaves a round. The caller clears *out
+ * (pb_store_game_round_clear).
+ */
+pb_err pb_play_bet_place(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                         const pb_play_bet *bet, pb_store_game_round *out, bool *replayed,
+                         pb_play_error *err);
+
+/* Mines: reveals tiles (0..24, in order) of the player's active game. A tile
+ * already revealed is skipped; a mine ends the game (lost); revealing the last
+ * safe tile cashes out. ROUND_NOT_FOUND, ROUND_CLOSED (the game is over),
+ * FIELD_INVALID. *out is the round after the reveal. */
+pb_err pb_play_mines_reveal(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                            const char *round_id, const uint8_t *tiles, size_t n,
+                            pb_store_game_round *out, pb_play_error *err);
+/* Mines: cashes out (bet × multiplier(mines, safe revealed)); at least one tile
+ * must be revealed (ROUND_STATE). A game already cashed out answers its round
+ * again. ROUND_NOT_FOUND, ROUND_CLOSED (lost). */
+pb_err pb_play_mines_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                             const char *round_id, pb_store_game_round *out,
+                             pb_play_error *err);
+
+/* ---- crash ---- */
+
+/* The brand's current crash round (betting, running or just crashed) and, while
+ * running, the multiplier now (hundredths). ROUND_NOT_FOUND when none runs. */
+pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
+                             pb_store_crash_round *out, int64_t *multiplier_now);
+/* A bet on the current crash round while it takes bets (ROUND_CLOSED
+ * otherwise); auto_cashout in hundredths (0 = none, else 101..PB_CRASH_TARGET_MAX).
+ * The round (state "active") in *out. */
+pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                         int64_t amount, int64_t auto_cashout, const char *idempotency_key,
+                         const char *trace_id, pb_store_game_round *out, bool *replayed,
+                         pb_play_error *err);
+/* Cashes a crash bet out at the multiplier now. ROUND_NOT_FOUND, ROUND_STATE
+ * (still betting), ROUND_CLOSED (crashed). A bet already cashed out answers its
+ * round again. The multiplier is in out->multiplier once decided. */
+pb_err pb_play_crash_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,
+                             const char *round_id, pb_store_game_round *out,
+                             pb_play_error *err);
+/* m(t) in hundredths for t ms after the start, under p's growth. */
+int64_t pb_play_crash_multiplier_at(const pb_play *p, int64_t t_ms);
+
+/* ---- rounds ---- */
+
+/* A player's round by id (ROUND_NOT_FOUND when it is not theirs). */
+pb_err pb_play_round_get(pb_store_conn *c, const char *player, const char *round_id,
+                         pb_store_game_round *out);
+
+/* ---- RTP and game control ---- */
+
+/* The configured RTP of a game on a brand (the game's default when none set). */
+pb_err pb_play_rtp_get(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, uint32_t *rtp_bp,
+                       bool *configured);
+/* Sets it (inside the caller's write transaction): FIELD_INVALID "rtp_bp"
+ * outside the game's range. *before receives the previous RTP in force. */
+pb_err pb_play_rtp_set(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, uint32_t rtp_bp,
+                       const char *by, int64_t now, uint32_t *before);
+
+/* One line of game control: a game in a currency on a brand. */
+typedef struct pb_play_control_line {
+    pb_store_game_totals t;
+    int64_t ggr;               /* turnover − payout */
+    uint32_t target_rtp_bp;    /* configured now */
+    double expected_rtp;       /* RTP in force over these rounds, weighted by turnover */
+    double actual_rtp;         /* payout / turnover (0 without turnover) */
+    double deviation;          /* actual − expected */
+} pb_play_control_line;
+
+/* Game control of a brand for settled rounds in [from_us, to_us) (0 = open). */
+pb_err pb_play_control(pb_store_conn *c, int64_t brand_id, int64_t from_us, int64_t to_us,
+                       pb_play_control_line *out, size_t cap, size_t *n);
+
+/* ---- verification (public) ---- */
+
+/*
+ * Recomputes an outcome exactly as `pitboss fair verify` does, from a JSON
+ * object with the CLI's inputs: game, server_seed, client_seed, nonce, and
+ * mines, rows, risk, edge (games that take them); crash: hash, salt (and edge).
+ * Also accepted: params (the game's full parameters, to see the multiplier of a
+ * round). *out receives the outcome JSON (new reference). FIELD_INVALID /
+ * FIELD_MISSING / UNKNOWN_FIELD naming the field in err.
+ */
+pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * play_internal.h — what the money side's files share (private to src/games/play*.c):
+ * the handle, the round driver and the helpers every command uses.
+ *
+ *   play.c         the handle, seeds, the round driver (wallet bet → decide →
+ *                  wallet win → settled), recovery at start-up, catalog seeding
+ *   play_bet.c     instant bets and mines (placing, deciding, reveals, cash-out)
+ *   play_crash.c   crash chains, rounds, the scheduler thread, crash bets
+ *   play_admin.c   RTP settings, game control, round lookups, public verify
+ */
+#ifndef PB_GAMES_PLAY_INTERNAL_H
+#define PB_GAMES_PLAY_INTERNAL_H
+
+#include <pthread.h>
+
+#include "games/play.h"
+#include "ledger/ledger.h"
+
+struct play_crash; /* play_crash.c: the scheduler's state */
+
+struct pb_play {
+    pb_wallet *w;
+    pb_ledger *l;
+    pb_store *store;
+    pb_play_config cfg;
+    struct play_crash *crash;
+};
+
+/* Sets *err (may be NULL) and returns code. field/message may be NULL. */
+pb_err play_fail(pb_play_error *err, pb_err code, const char *field, const char *message);
+
+/* The round's state names. */
+#define PLAY_PENDING "pending"
+#define PLAY_ACTIVE "active"
+#define PLAY_SETTLING "settling"
+#define PLAY_SETTLED "settled"
+
+/* A new public id (UUIDv7 text). */
+void play_new_id(char out[PB_ID_STR_LEN + 1]);
+
+/* The RTP in force for (brand, game) on c: configured or the game's default. */
+pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind,
+                         uint32_t *rtp_bp);
+
+/* The player's active seed pair on c (inside a command), created when missing. */
+pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
+                        const char *player, int64_t now, pb_store_seed_pair *out);
+
+/* Parses a round's stored params for its game (never fails for a stored row
+ * unless the data was damaged: then FIELD_INVALID). */
+pb_err play_round_params(const pb_store_game_round *r, pb_game_params *out);
+
+/* The JSON text of v (compact, sorted keys) in a new heap string, stealing v. NULL on OOM. */
+char *play_json_text(json_t *v);
+
+/* SHA-256 of a request: "v1", game, amount and the normalised params text. */
+void play_request_hash(const char *game, int64_t amount, const char *params_text,
+                       uint8_t out[32]);
+
+/*
+ * Records a new round (state pending) under its idempotency key, in a ledger
+ * command: r is filled by the caller except state/times. When the key exists
+ * with the same request hash, *existing receives that round (r is not
+ * inserted, PB_OK); with another hash IDEMPOTENCY_CONFLICT. For crash bets
+ * (r->game "crash") the brand's current crash round must be taking bets
+ * (ROUND_CLOSED otherwise) and r->crash_round is set to it.
+ */
+pb_err play_round_record(pb_play *p, pb_store_game_round *r, bool *existing);
+
+/*
+ * Drives a round from its state to where it rests: "settled", or "active"
+ * (mines in play, a crash bet in its round). r (in/out) is the round as the
+ * caller knows it; on return it is the round as stored (or, on a refusal of
+ * the wallet, the deleted pending round: the refusal is returned). Every step
+ * is idempotent, so concurrent drivers of one round and a retry after a crash
+ * are safe. Returns PB_OK, the wallet's refusal, or INTERNAL / STORE_UNAVAILABLE
+ * (the round stays where it was; a retry or the next start-up goes on).
+ */
+pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id);
+
+/* Places a round whose request part (id, who, game, key, params, amount, hash)
+ * the caller filled: a known key is answered from its round (driven on), else
+ * the catalog's playable check, then play_round_record and play_drive. *out
+ * receives the round; r's heap strings move into it. */
+pb_err play_place(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace,
+                  pb_store_game_round *out, bool *replayed, pb_play_error *err);
+
+/* Fills a wallet operation that stakes (win = false) or pays (win = true) round r. */
+void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win,
+                    const char *trace_id);
+
+/* Decides a pending round inside the writer (play_bet.c: instant games and
+ * mines; play_crash.c: crash bets). Updates *r (copy of the stored pending row)
+ * to its next state and writes it; a business refusal goes into *result. */
+pb_err play_decide_seeded(pb_ledger_tx *tx, pb_store_game_round *r, pb_err *result);
+pb_err play_decide_crash(pb_play *p, pb_ledger_tx *tx, pb_store_game_round *r, pb_err *result);
+
+/* Runs a ledger command that moves round `id` from `from` with fn(tx, row, ctx)
+ * (row re-read inside the command; fn returns INTERNAL on a store failure and
+ * puts a refusal into *result). *out receives the round after it. */
+typedef pb_err (*play_step_fn)(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx,
+                               pb_err *result);
+pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn, void *ctx,
+                 pb_store_game_round *out);
+
+/* Crash: start / stop the scheduler (play_crash.c); stop waits for the thread. */
+int play_crash_start(pb_play *p, char *err, size_t errcap);
+void play_crash_stop(pb_play *p);
+void play_crash_free(pb_play *p);
+/* The multiplier (hundredths) t ms after the start under growth k. */
+int64_t play_crash_m(double k, int64_t t_ms);
+
+#endif
