@@ -572,6 +572,12 @@ bool pb_game_params_playable(const pb_game_params *p);
 pb_err pb_game_play(const pb_game_params *p, const pb_game_input *in, uint32_t rtp_bp,
                     pb_game_outcome *out);
 
+/* pb_game_play from a stream the caller initialised (pb_fair_stream_init,
+ * optionally pb_fair_stream_prime) at the round's (key, client seed, nonce):
+ * the same outcome, for batch callers. Not for crash (PB_ERR_FIELD_INVALID). */
+pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t rtp_bp,
+                           pb_game_outcome *out);
+
 /* The total stake a round of p needs: roulette's sum of bet amounts (-1 on
  * overflow); 0 for every other game (its stake is the amount the player
  * chose). */

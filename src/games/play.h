@@ -187,6 +187,8 @@ pb_err pb_play_crash_cashout(pb_play *p, pb_store_conn *c, const pb_play_player 
                              pb_play_error *err);
 /* m(t) in hundredths for t ms after the start, under p's growth. */
 int64_t pb_play_crash_multiplier_at(const pb_play *p, int64_t t_ms);
+/* k of m(t) = floor(100 · e^(k·t)) / 100, per ms. */
+double pb_play_crash_growth(const pb_play *p);
 
 /* ---- rounds ---- */
 

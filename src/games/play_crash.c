@@ -75,6 +75,11 @@ int64_t pb_play_crash_multiplier_at(const pb_play *p, int64_t t_ms)
     return play_crash_m(p->cfg.crash_growth, t_ms);
 }
 
+double pb_play_crash_growth(const pb_play *p)
+{
+    return p->cfg.crash_growth;
+}
+
 /* The first whole ms at which m reaches point. */
 static int64_t crash_ms(double k, int64_t point)
 {

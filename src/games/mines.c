@@ -1,0 +1,44 @@
+/*
+ * mines.c — mines: 25 tiles, 1..24 mines placed by taking index floor(f · r)
+ * of the r tiles still free (ascending), one float per mine. After k safe
+ * reveals the multiplier is floor(rtp_bp · C(25,k) / C(25−m,k)): the fair
+ * multiplier 1 / P(k safe) times the RTP, floored to 1/10000.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "games/rules.h"
+
+void pb_mines_positions(pb_fair_stream *s, unsigned mines, uint8_t out[PB_MINES_MAX])
+{
+    assert(mines >= PB_MINES_MIN && mines <= PB_MINES_MAX);
+    uint8_t free_tiles[PB_MINES_TILES];
+    for (unsigned i = 0; i < PB_MINES_TILES; i++)
+        free_tiles[i] = (uint8_t)i;
+    for (unsigned i = 0; i < mines; i++) {
+        unsigned left = PB_MINES_TILES - i;
+        unsigned idx = pb_fair_scale(pb_fair_stream_u32(s), left);
+        out[i] = free_tiles[idx];
+        memmove(free_tiles + idx, free_tiles + idx + 1, left - idx - 1);
+    }
+}
+
+int64_t pb_mines_multiplier(unsigned mines, unsigned safe, uint32_t rtp_bp)
+{
+    if (mines < PB_MINES_MIN || mines > PB_MINES_MAX || safe > PB_MINES_TILES - mines)
+        return 0;
+    return (int64_t)((uint64_t)rtp_bp * pb_games_choose(PB_MINES_TILES, safe) /
+                     pb_games_choose(PB_MINES_TILES - mines, safe));
+}
+
+/* Revealing `picks` given tiles: all safe with probability C(25−m,k)/C(25,k). */
+pb_err pb_mines_rtp(const pb_mines_params *p, uint32_t rtp_bp, pb_rtp *out)
+{
+    if (p->mines < PB_MINES_MIN || p->mines > PB_MINES_MAX || p->picks < 1 ||
+        p->picks > PB_MINES_TILES - p->mines)
+        return PB_ERR_FIELD_INVALID;
+    uint64_t m = (uint64_t)pb_mines_multiplier(p->mines, p->picks, rtp_bp);
+    pb_games_rtp_set(out, (unsigned __int128)m * pb_games_choose(PB_MINES_TILES - p->mines, p->picks),
+                     (unsigned __int128)pb_games_choose(PB_MINES_TILES, p->picks) * PB_MULT_ONE);
+    return PB_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * rules.h — private to src/games/: what the game files share with the
+ * dispatcher (game.c), the RTP and statistics code (rtp.c) and the JSON
+ * renderer (json.c). Not a door: everything outside src/games/ includes
+ * games.h only.
+ */
+#ifndef PB_GAMES_RULES_H
+#define PB_GAMES_RULES_H
+
+#include "games/games.h"
+
+/* Binomial coefficient C(n, k) for n ≤ 64 (exact in uint64 for what we use). */
+uint64_t pb_games_choose(unsigned n, unsigned k);
+
+/* Fills *out from num/den (reduced; num and den fit in 64 bits after reduction,
+ * else the fraction is rounded down to a 64-bit denominator). */
+void pb_games_rtp_set(pb_rtp *out, unsigned __int128 num, unsigned __int128 den);
+
+/* Scales a base paytable entry (hundredths of x) to the configured RTP, in
+ * multiplier units (1/10000 of x), floored:
+ * floor(base_e2 · 100 · rtp_bp · den / (num · 10000)) where num/den is the base
+ * table's exact RTP. */
+int64_t pb_games_scale(int64_t base_e2, uint32_t rtp_bp, unsigned __int128 num,
+                       unsigned __int128 den);
+
+/* ---- per-game exact RTP (each in its game's file) ---- */
+pb_err pb_dice_rtp(const pb_dice_params *p, uint32_t rtp_bp, pb_rtp *out);
+pb_err pb_limbo_rtp(const pb_limbo_params *p, uint32_t rtp_bp, pb_rtp *out);
+pb_err pb_crash_rtp(const pb_crash_params *p, uint32_t rtp_bp, pb_rtp *out);
+pb_err pb_mines_rtp(const pb_mines_params *p, uint32_t rtp_bp, pb_rtp *out);
+pb_err pb_keno_rtp(const pb_keno_params *p, uint32_t rtp_bp, pb_rtp *out);
+pb_err pb_plinko_rtp(const pb_plinko_params *p, uint32_t rtp_bp, pb_rtp *out);
+pb_err pb_roulette_rtp(const pb_roulette_params *p, pb_rtp *out);
+pb_err pb_slot_rtp(uint32_t rtp_bp, pb_rtp *out);
+
+/* P(limbo result ≥ t) and P(crash point ≥ t) as count / 2^24 and count / 2^32. */
+uint64_t pb_limbo_count_at_least(uint64_t t, uint32_t rtp_bp);
+uint64_t pb_crash_count_at_least(uint64_t t, uint32_t rtp_bp);
+
+/* Hits of a keno pick set against a draw. */
+unsigned pb_keno_hits(const pb_keno_params *p, const uint8_t drawn[PB_KENO_DRAWN]);
+/* P(hits = h | count picks) numerator over C(40, 10). */
+uint64_t pb_keno_hits_count(unsigned count, unsigned hits);
+
+/* Slot: number of stop combinations (Π strip lengths), and how many of them
+ * show exactly c scatters (0..5). */
+uint64_t pb_slot_combinations(void);
+uint64_t pb_slot_scatter_combinations(unsigned c);
+/* Strip length of a reel. */
+unsigned pb_slot_strip_length(unsigned reel);
+
+/* An upper bound of one slot round's multiplier: every line and the
+ * scatters at their best on the paid spin and on all 15 free spins. */
+int64_t pb_slot_max_multiplier(uint32_t rtp_bp);
+
+/* One slot round (paid spin and its free spins) from a stream. */
+void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o);
+
+#endif

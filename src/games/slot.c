@@ -1,0 +1,317 @@
+/*
+ * slot.c — "Pit Stop", a 5-reel, 3-row video slot with 20 paylines, a wild,
+ * and scatter-triggered free spins; its RTP computed exactly.
+ *
+ * A spin takes one float per reel: stop = floor(f · length); row r of reel i
+ * shows strip[i][(stop + r) mod length]. Lines pay left to right, 3..5 of a
+ * kind, the wild standing for any paying symbol (a line pays the better of its
+ * leading wilds alone and the symbol they complete). Scatters pay anywhere
+ * (× the whole bet) and 3/4/5 of them award 8/10/15 free spins, played at once
+ * from the same stream on the same strips with every win ×3, no retrigger.
+ * Pays are pitboss's own base table (line pays in line bets, bet / 20 each;
+ * scatter pays in bets), scaled to the configured RTP and floored to the
+ * multiplier unit (1/10000 of the bet).
+ *
+ * Exact RTP. With W the mean win of one spin and E the mean number of free
+ * spins a paid spin awards, RTP = W · (1 + 3E) (the free spins' outcomes are
+ * independent of how many there are). Over all P = Π lengths stop
+ * combinations: W = Σ wins / P and E = Σ awards / P. pb_slot_rtp_enumerate
+ * sums them spin by spin over every combination; pb_slot_rtp gets the same
+ * integers factorised — for one payline the stop combinations showing a
+ * symbol tuple number Π count_i(symbol_i) whatever the line's rows, so the 20
+ * lines contribute 20 × Σ_tuples Π count_i · pay, and the scatter count is a
+ * product of per-reel Bernoulli counts. The unit test checks both agree.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "games/rules.h"
+
+enum { WILD, SEVEN, BAR, BELL, CHERRY, ACE, KING, QUEEN, JACK, SCATTER, NSYM };
+#define STRIP_LEN 20
+#define PAYING (SCATTER) /* symbols 0..8 pay on lines */
+
+static const char *const symbol_names[NSYM] = {"wild", "seven", "bar",  "bell", "cherry",
+                                               "ace",  "king",  "queen", "jack", "scatter"};
+
+static const uint8_t strips[PB_SLOT_REELS][STRIP_LEN] = {
+    {JACK, QUEEN, SEVEN, KING, ACE, BELL, JACK, WILD, QUEEN, CHERRY,
+     KING, SCATTER, JACK, BAR, ACE, QUEEN, CHERRY, KING, BELL, JACK},
+    {QUEEN, KING, BAR, JACK, ACE, WILD, QUEEN, CHERRY, JACK, SEVEN,
+     KING, ACE, SCATTER, QUEEN, BELL, JACK, KING, CHERRY, ACE, BELL},
+    {KING, JACK, BELL, ACE, QUEEN, SEVEN, WILD, JACK, CHERRY, KING,
+     ACE, SCATTER, QUEEN, BAR, JACK, KING, WILD, QUEEN, CHERRY, ACE},
+    {ACE, QUEEN, CHERRY, JACK, KING, BAR, QUEEN, WILD, ACE, BELL,
+     JACK, SCATTER, KING, SEVEN, QUEEN, ACE, CHERRY, JACK, BELL, KING},
+    {JACK, KING, BELL, QUEEN, ACE, CHERRY, JACK, SEVEN, KING, SCATTER,
+     QUEEN, BAR, ACE, WILD, JACK, BELL, KING, QUEEN, CHERRY, ACE},
+};
+
+/* Row of each reel per payline. */
+static const uint8_t paylines[PB_SLOT_LINES][PB_SLOT_REELS] = {
+    {1, 1, 1, 1, 1}, {0, 0, 0, 0, 0}, {2, 2, 2, 2, 2}, {0, 1, 2, 1, 0}, {2, 1, 0, 1, 2},
+    {0, 0, 1, 2, 2}, {2, 2, 1, 0, 0}, {1, 0, 0, 0, 1}, {1, 2, 2, 2, 1}, {0, 1, 1, 1, 0},
+    {2, 1, 1, 1, 2}, {1, 0, 1, 2, 1}, {1, 2, 1, 0, 1}, {0, 1, 0, 1, 0}, {2, 1, 2, 1, 2},
+    {1, 1, 0, 1, 1}, {1, 1, 2, 1, 1}, {0, 0, 2, 0, 0}, {2, 2, 0, 2, 2}, {0, 2, 0, 2, 0},
+};
+
+/* Base pays, hundredths: line pays for 3, 4, 5 of a kind in line bets;
+ * scatter pays for 3, 4, 5 anywhere in bets. */
+static const uint32_t base_line[PAYING][3] = {
+    [WILD] = {5000, 25000, 100000}, [SEVEN] = {2500, 10000, 50000}, [BAR] = {1500, 6000, 25000},
+    [BELL] = {1000, 4000, 15000},   [CHERRY] = {800, 2500, 10000},  [ACE] = {500, 1500, 6000},
+    [KING] = {400, 1200, 5000},     [QUEEN] = {300, 1000, 4000},    [JACK] = {200, 800, 3000},
+};
+static const uint32_t base_scatter[3] = {200, 1000, 5000};
+static const uint8_t free_awards[PB_SLOT_REELS + 1] = {0, 0, 0, 8, 10, PB_SLOT_FREE_MAX};
+
+/* A pay table in multiplier units of the whole bet (line: e2 × 100 / 20). */
+typedef struct paytable {
+    int64_t line[PAYING][3];
+    int64_t scatter[3];
+} paytable;
+
+const char *pb_slot_symbol_name(unsigned symbol)
+{
+    return symbol < NSYM ? symbol_names[symbol] : NULL;
+}
+
+unsigned pb_slot_free_spins(unsigned scatters)
+{
+    return scatters <= PB_SLOT_REELS ? free_awards[scatters] : 0;
+}
+
+unsigned pb_slot_strip_length(unsigned reel)
+{
+    return reel < PB_SLOT_REELS ? STRIP_LEN : 0;
+}
+
+uint64_t pb_slot_combinations(void)
+{
+    uint64_t p = 1;
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+        p *= STRIP_LEN;
+    return p;
+}
+
+/* Stops of reel i whose window shows a scatter. */
+static uint64_t scatter_stops(unsigned reel)
+{
+    uint64_t n = 0;
+    for (unsigned s = 0; s < STRIP_LEN; s++)
+        for (unsigned r = 0; r < PB_SLOT_ROWS; r++)
+            if (strips[reel][(s + r) % STRIP_LEN] == SCATTER) {
+                n++;
+                break;
+            }
+    return n;
+}
+
+uint64_t pb_slot_scatter_combinations(unsigned c)
+{
+    /* Π (L − a + a·x): coefficient of x^c */
+    uint64_t poly[PB_SLOT_REELS + 1] = {1};
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
+        uint64_t a = scatter_stops(i), b = STRIP_LEN - a;
+        for (int k = PB_SLOT_REELS; k >= 0; k--)
+            poly[k] = poly[k] * b + (k ? poly[k - 1] * a : 0);
+    }
+    return c <= PB_SLOT_REELS ? poly[c] : 0;
+}
+
+/* The win of one line of symbols s[0..4] under table t. */
+static int64_t line_win(const paytable *t, const uint8_t s[PB_SLOT_REELS])
+{
+    unsigned w = 0;
+    while (w < PB_SLOT_REELS && s[w] == WILD)
+        w++;
+    int64_t best = w >= 3 ? t->line[WILD][w - 3] : 0;
+    if (w < PB_SLOT_REELS && s[w] != SCATTER) {
+        uint8_t x = s[w];
+        unsigned n = w + 1;
+        while (n < PB_SLOT_REELS && (s[n] == x || s[n] == WILD))
+            n++;
+        if (n >= 3 && t->line[x][n - 3] > best)
+            best = t->line[x][n - 3];
+    }
+    return best;
+}
+
+/* Evaluates a spin at the given stops. */
+static void evaluate(const paytable *t, const uint8_t stops[PB_SLOT_REELS], pb_slot_spin *out)
+{
+    unsigned scat = 0;
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
+        out->stops[i] = stops[i];
+        for (unsigned r = 0; r < PB_SLOT_ROWS; r++) {
+            uint8_t sym = strips[i][(stops[i] + r) % STRIP_LEN];
+            out->grid[r][i] = sym;
+            scat += sym == SCATTER;
+        }
+    }
+    int64_t win = 0;
+    uint32_t mask = 0;
+    for (unsigned l = 0; l < PB_SLOT_LINES; l++) {
+        uint8_t s[PB_SLOT_REELS];
+        for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+            s[i] = out->grid[paylines[l][i]][i];
+        int64_t lw = line_win(t, s);
+        if (lw) {
+            win += lw;
+            mask |= 1u << l;
+        }
+    }
+    if (scat >= 3)
+        win += t->scatter[(scat > 5 ? 5 : scat) - 3];
+    out->line_mask = mask;
+    out->win = win;
+    out->scatters = (uint8_t)scat;
+}
+
+/* The factorised sums of a table: *wins = Σ over all P combinations of a
+ * spin's win; *awards = Σ of free spins awarded. */
+static void sums(const paytable *t, unsigned __int128 *wins, uint64_t *awards)
+{
+    uint64_t cnt[PB_SLOT_REELS][NSYM] = {{0}};
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+        for (unsigned k = 0; k < STRIP_LEN; k++)
+            cnt[i][strips[i][k]]++;
+    unsigned __int128 line = 0;
+    uint8_t s[PB_SLOT_REELS];
+    for (unsigned a = 0; a < NSYM; a++)
+        for (unsigned b = 0; b < NSYM; b++)
+            for (unsigned c = 0; c < NSYM; c++)
+                for (unsigned d = 0; d < NSYM; d++)
+                    for (unsigned e = 0; e < NSYM; e++) {
+                        uint64_t ways = cnt[0][a] * cnt[1][b] * cnt[2][c] * cnt[3][d] * cnt[4][e];
+                        if (!ways)
+                            continue;
+                        s[0] = (uint8_t)a, s[1] = (uint8_t)b, s[2] = (uint8_t)c;
+                        s[3] = (uint8_t)d, s[4] = (uint8_t)e;
+                        int64_t w = line_win(t, s);
+                        if (w)
+                            line += (unsigned __int128)ways * (uint64_t)w;
+                    }
+    unsigned __int128 total = line * PB_SLOT_LINES;
+    uint64_t aw = 0;
+    for (unsigned c = 3; c <= PB_SLOT_REELS; c++) {
+        total += (unsigned __int128)pb_slot_scatter_combinations(c) * (uint64_t)t->scatter[c - 3];
+        aw += pb_slot_scatter_combinations(c) * free_awards[c];
+    }
+    *wins = total;
+    *awards = aw;
+}
+
+/* RTP = W (1 + 3E) = (wins / P / 10000) · (P + 3 awards) / P. */
+static void rtp_of(unsigned __int128 wins, uint64_t awards, unsigned __int128 *num,
+                   unsigned __int128 *den)
+{
+    uint64_t p = pb_slot_combinations();
+    *num = wins * (p + (unsigned __int128)PB_SLOT_FREE_MULT * awards);
+    *den = (unsigned __int128)p * p * PB_MULT_ONE;
+}
+
+static paytable base_table;
+static unsigned __int128 base_num, base_den;
+static pthread_once_t base_once = PTHREAD_ONCE_INIT;
+
+static void base_init(void)
+{
+    for (unsigned s = 0; s < PAYING; s++)
+        for (unsigned k = 0; k < 3; k++)
+            base_table.line[s][k] = (int64_t)base_line[s][k] * 100 / PB_SLOT_LINES;
+    for (unsigned k = 0; k < 3; k++)
+        base_table.scatter[k] = (int64_t)base_scatter[k] * 100;
+    unsigned __int128 wins;
+    uint64_t awards;
+    sums(&base_table, &wins, &awards);
+    rtp_of(wins, awards, &base_num, &base_den);
+}
+
+/* The scaled table at rtp_bp, cached per thread, in multiplier units of the
+ * whole bet, floored (a line pay: floor(scaled line-bet pay / 20)). */
+static const paytable *table(uint32_t rtp_bp)
+{
+    static _Thread_local struct {
+        uint32_t rtp;
+        paytable t;
+    } c = {.rtp = 0};
+    if (c.rtp != rtp_bp) {
+        pthread_once(&base_once, base_init);
+        for (unsigned s = 0; s < PAYING; s++)
+            for (unsigned k = 0; k < 3; k++)
+                c.t.line[s][k] =
+                    pb_games_scale(base_line[s][k], rtp_bp, base_num, base_den) / PB_SLOT_LINES;
+        for (unsigned k = 0; k < 3; k++)
+            c.t.scatter[k] = pb_games_scale(base_scatter[k], rtp_bp, base_num, base_den);
+        c.rtp = rtp_bp;
+    }
+    return &c.t;
+}
+
+void pb_slot_spin_play(pb_fair_stream *s, uint32_t rtp_bp, pb_slot_spin *out)
+{
+    uint8_t stops[PB_SLOT_REELS];
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+        stops[i] = (uint8_t)pb_fair_scale(pb_fair_stream_u32(s), STRIP_LEN);
+    evaluate(table(rtp_bp), stops, out);
+}
+
+void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o)
+{
+    pb_slot_spin_play(s, rtp_bp, &o->u.slot.spins[0]);
+    int64_t total = o->u.slot.spins[0].win;
+    unsigned free_spins = pb_slot_free_spins(o->u.slot.spins[0].scatters);
+    for (unsigned k = 1; k <= free_spins; k++) {
+        pb_slot_spin_play(s, rtp_bp, &o->u.slot.spins[k]);
+        total += o->u.slot.spins[k].win * PB_SLOT_FREE_MULT;
+    }
+    o->u.slot.nspins = (uint8_t)(1 + free_spins);
+    o->multiplier = total;
+}
+
+pb_err pb_slot_rtp(uint32_t rtp_bp, pb_rtp *out)
+{
+    if (!pb_game_rtp_allowed(PB_GAME_SLOT, rtp_bp))
+        return PB_ERR_FIELD_INVALID;
+    unsigned __int128 wins, num, den;
+    uint64_t awards;
+    sums(table(rtp_bp), &wins, &awards);
+    rtp_of(wins, awards, &num, &den);
+    pb_games_rtp_set(out, num, den);
+    return PB_OK;
+}
+
+pb_err pb_slot_rtp_enumerate(uint32_t rtp_bp, pb_rtp *out)
+{
+    if (!pb_game_rtp_allowed(PB_GAME_SLOT, rtp_bp))
+        return PB_ERR_FIELD_INVALID;
+    const paytable *t = table(rtp_bp);
+    unsigned __int128 wins = 0;
+    uint64_t awards = 0;
+    uint8_t st[PB_SLOT_REELS];
+    pb_slot_spin spin;
+    for (st[0] = 0; st[0] < STRIP_LEN; st[0]++)
+        for (st[1] = 0; st[1] < STRIP_LEN; st[1]++)
+            for (st[2] = 0; st[2] < STRIP_LEN; st[2]++)
+                for (st[3] = 0; st[3] < STRIP_LEN; st[3]++)
+                    for (st[4] = 0; st[4] < STRIP_LEN; st[4]++) {
+                        evaluate(t, st, &spin);
+                        wins += (uint64_t)spin.win;
+                        awards += pb_slot_free_spins(spin.scatters);
+                    }
+    unsigned __int128 num, den;
+    rtp_of(wins, awards, &num, &den);
+    pb_games_rtp_set(out, num, den);
+    return PB_OK;
+}
+
+int64_t pb_slot_max_multiplier(uint32_t rtp_bp)
+{
+    const paytable *t = table(rtp_bp);
+    int64_t line = 0;
+    for (unsigned s = 0; s < PAYING; s++)
+        line = t->line[s][2] > line ? t->line[s][2] : line;
+    int64_t spin = line * PB_SLOT_LINES + t->scatter[2];
+    return spin * (1 + PB_SLOT_FREE_MULT * PB_SLOT_FREE_MAX);
+}
