@@ -51,6 +51,7 @@ typedef struct pb_api_app {
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
     /* @api-app-fields-wallet */
     /* @api-app-fields-games-play */
+    struct pb_play *play; /* the in-house games' money side (games/play.h; games_player.c) */
     struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
     struct pb_api_checkpointer *checkpointer;  /* signs the chain head periodically */
@@ -176,6 +177,30 @@ void pb_api_player_games(pb_http_request *req, void *app);
 void pb_api_player_game_launch(pb_http_request *req, void *app);
 /* @api-handlers-wallet */
 /* @api-handlers-games-play */
+/* ---- games_player.c, games_admin.c, games_public.c: the in-house games ("originals") ---- */
+void pb_api_player_originals_seeds(pb_http_request *req, void *app);
+void pb_api_player_originals_rotate(pb_http_request *req, void *app);
+void pb_api_player_originals_client_seed(pb_http_request *req, void *app);
+void pb_api_player_originals_bet(pb_http_request *req, void *app);
+void pb_api_player_originals_mines_reveal(pb_http_request *req, void *app);
+void pb_api_player_originals_mines_cashout(pb_http_request *req, void *app);
+void pb_api_player_originals_crash(pb_http_request *req, void *app);
+void pb_api_player_originals_crash_bet(pb_http_request *req, void *app);
+void pb_api_player_originals_crash_cashout(pb_http_request *req, void *app);
+void pb_api_player_originals_rounds(pb_http_request *req, void *app);
+void pb_api_player_originals_round(pb_http_request *req, void *app);
+void pb_api_admin_originals_list(pb_http_request *req, void *app);
+void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app);
+void pb_api_admin_originals_control(pb_http_request *req, void *app);
+void pb_api_fair_verify(pb_http_request *req, void *app);
+void pb_api_fair_crash_rounds(pb_http_request *req, void *app);
+/* Opens app->play over app->wallet (PITBOSS_CRASH=0 turns the crash scheduler
+ * off; PITBOSS_CRASH_BETTING_MS, _PAUSE_MS, _GROWTH, _CHAIN_LENGTH tune it).
+ * 0, or -1 with a reason in err. stop: before the ledger closes (the scheduler
+ * submits ledger commands); close: after it. */
+int pb_api_games_open(pb_api_app *app, char *err, size_t errcap);
+void pb_api_games_stop(pb_api_app *app);
+void pb_api_games_close(pb_api_app *app);
 /* ---- wallet_player.c: the player's wallet; admin_wallet.c: staff adjustments ---- */
 void pb_api_player_wallet(pb_http_request *req, void *app);
 void pb_api_player_transactions(pb_http_request *req, void *app);

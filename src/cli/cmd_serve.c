@@ -225,6 +225,8 @@ typedef struct serve_state {
 
 static void serve_close(serve_state *s)
 {
+    /* games-play: the crash scheduler submits ledger commands: it stops first */
+    pb_api_games_stop(&s->app);
     pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
     pb_http_server_free(s->http);
     /* @serve-close-admin */
@@ -238,6 +240,7 @@ static void serve_close(serve_state *s)
     /* @serve-close-catalog */
     /* @serve-close-wallet */
     /* @serve-close-games-play */
+    pb_api_games_close(&s->app); /* after the ledger: its last callbacks may use it */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
     pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
     /* @serve-close-player */
@@ -301,6 +304,10 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     /* @serve-open-games-play */
+    if (pb_api_games_open(&s->app, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     /* @serve-open-catalog */
     {
         /* PITBOSS_LAUNCH_TTL: game launch-token lifetime, s (60..86400; default 14400 = 4 h) */

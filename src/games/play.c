@@ -44,7 +44,7 @@ void play_new_id(char out[PB_ID_STR_LEN + 1])
 
 char *play_json_text(json_t *v)
 {
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(v);
     return s;
 }

@@ -1,0 +1,203 @@
+/*
+ * games_admin.c — game control of the in-house games for staff (brand-scoped):
+ *
+ *   GET /v1/admin/brands/{brand}/originals              games.read    each game: RTP in force,
+ *                                                                     allowed range, default
+ *   PUT /v1/admin/brands/{brand}/originals/{game}/rtp   games.manage  {rtp_bp, reason?}: audited
+ *                                                                     (before/after) in the same
+ *                                                                     transaction
+ *   GET /v1/admin/brands/{brand}/originals/control      games.read    per game and currency:
+ *                                                                     target RTP, actual RTP,
+ *                                                                     deviation, rounds,
+ *                                                                     turnover, GGR (?from, ?to)
+ *
+ * games.manage is held by admin and game_ops (src/identity/rbac.c). A brand
+ * outside the caller's scope is BRAND_NOT_FOUND, like a missing one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "api/api.h"
+#include "api/games_json.h"
+#include "core/time.h"
+#include "games/play.h"
+
+#define CONTROL_MAX 256
+
+/* The brand by code within the caller's scope. */
+static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
+                             pb_brand *b)
+{
+    pb_err e = pb_tenancy_brand_by_code(c, code ? code : "", b);
+    if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
+        e = PB_ERR_BRAND_NOT_FOUND;
+    return e;
+}
+
+static json_t *setting_json(pb_store_conn *c, int64_t brand_id, const pb_game_info *gi,
+                            pb_err *e)
+{
+    uint32_t rtp = 0;
+    bool configured = false;
+    *e = pb_play_rtp_get(c, brand_id, gi->kind, &rtp, &configured);
+    if (*e != PB_OK)
+        return NULL;
+    return json_pack("{s:s,s:i,s:b,s:i,s:i,s:i}", "game", gi->name, "rtp_bp", (int)rtp,
+                     "configured", configured, "min_rtp_bp", (int)gi->min_rtp_bp, "max_rtp_bp",
+                     (int)gi->max_rtp_bp, "default_rtp_bp", (int)gi->default_rtp_bp);
+}
+
+void pb_api_admin_originals_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_brand b;
+    pb_err e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
+    json_t *games = e == PB_OK ? json_array() : NULL;
+    for (int k = PB_GAME_NONE + 1; e == PB_OK && k < PB_GAME_COUNT_; k++) {
+        const pb_game_info *gi = pb_game_info_of((pb_game_kind)k);
+        if (gi && json_array_append_new(games, setting_json(c, b.id, gi, &e)) != 0 && e == PB_OK)
+            e = PB_ERR_INTERNAL;
+    }
+    if (e != PB_OK) {
+        json_decref(games);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_api_games_reply(req, 200, json_pack("{s:s,s:o}", "brand", b.code, "games", games));
+}
+
+/* ---- setting an RTP ---- */
+
+typedef struct rtp_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *brand;
+    pb_game_kind kind;
+    uint32_t rtp_bp, before;
+    const char *reason;
+    pb_brand b;
+} rtp_ctx;
+
+static pb_err rtp_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    rtp_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_err e = brand_in_scope(c, x->p, x->brand, &x->b);
+    if (e != PB_OK)
+        return e;
+    char by[64];
+    snprintf(by, sizeof by, "staff:%s", x->p->subject_public_id);
+    e = pb_play_rtp_set(c, x->b.id, x->kind, x->rtp_bp, by, now, &x->before);
+    if (e == PB_ERR_FIELD_INVALID)
+        *bad = "rtp_bp";
+    if (e != PB_OK)
+        return e;
+    char before[40], after[40];
+    snprintf(before, sizeof before, "{\"rtp_bp\":%u}", x->before);
+    snprintf(after, sizeof after, "{\"rtp_bp\":%u}", x->rtp_bp);
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "game.rtp_set", &en);
+    en.brand = x->b.code;
+    en.target_kind = "game";
+    en.target_id = pb_game_name(x->kind);
+    en.before = before;
+    en.after = after;
+    en.reason = x->reason;
+    return pb_audit_append(c, &en, now);
+}
+
+void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
+{
+    (void)app;
+    int64_t rtp = 0;
+    const char *reason = NULL;
+    pb_json_field f[] = {
+        {.name = "rtp_bp", .type = PB_JSON_INT, .required = true, .min = 1, .max = 10000,
+         .i64 = &rtp},
+        {.name = "reason", .type = PB_JSON_STRING, .nullable = true, .min_len = 1,
+         .max_len = 1000, .str = &reason},
+    };
+    if (!pb_http_parse_json(req, f, 2))
+        return;
+    const char *game = pb_http_param(req, "game");
+    pb_game_kind kind = pb_game_parse(game ? game : "");
+    if (kind == PB_GAME_NONE) {
+        pb_http_reply_error(req, PB_ERR_GAME_NOT_FOUND, NULL);
+        return;
+    }
+    const pb_game_info *gi = pb_game_info_of(kind);
+    if (!pb_game_rtp_allowed(kind, (uint32_t)rtp)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "rtp_bp: %s allows %u..%u", gi->name, gi->min_rtp_bp,
+                 gi->max_rtp_bp);
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "rtp_bp", msg);
+        return;
+    }
+    rtp_ctx x = {.req = req, .p = pb_api_principal(req), .brand = pb_http_param(req, "brand"),
+                 .kind = kind, .rtp_bp = (uint32_t)rtp, .reason = reason};
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, rtp_tx, &x, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_api_games_reply(req, 200,
+                       json_pack("{s:s,s:s,s:i,s:i}", "brand", x.b.code, "game", gi->name,
+                                 "rtp_bp", (int)x.rtp_bp, "previous_rtp_bp", (int)x.before));
+}
+
+/* ---- control ---- */
+
+void pb_api_admin_originals_control(pb_http_request *req, void *app)
+{
+    (void)app;
+    int64_t from = 0, to = 0;
+    if (!pb_admin_query_time(req, "from", &from) || !pb_admin_query_time(req, "to", &to) ||
+        !pb_admin_query_range(req, from, to, "to"))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_brand b;
+    pb_err e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
+    pb_play_control_line *lines = pb_http_alloc(req, CONTROL_MAX * sizeof *lines);
+    size_t n = 0;
+    if (e == PB_OK)
+        e = lines ? pb_play_control(c, b.id, from, to, lines, CONTROL_MAX, &n) : PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n; i++) {
+        const pb_play_control_line *l = &lines[i];
+        json_t *j = json_pack(
+            "{s:s,s:s,s:I,s:o,s:o,s:o,s:i,s:f,s:f,s:f}", "game", l->t.game, "currency",
+            l->t.currency, "rounds", (json_int_t)l->t.rounds, "turnover",
+            pb_api_games_money(l->t.turnover, l->t.currency), "payout",
+            pb_api_games_money(l->t.payout, l->t.currency), "ggr",
+            pb_api_games_money(l->ggr, l->t.currency), "target_rtp_bp", (int)l->target_rtp_bp,
+            "expected_rtp", l->expected_rtp, "actual_rtp", l->actual_rtp, "deviation",
+            l->deviation);
+        if (!j || json_array_append_new(items, j) != 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    }
+    if (!items) {
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_api_games_reply(req, 200,
+                       json_pack("{s:s,s:o,s:o,s:o}", "brand", b.code, "from",
+                                 pb_admin_time_json(from), "to", pb_admin_time_json(to), "games",
+                                 items));
+}
