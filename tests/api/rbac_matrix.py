@@ -55,6 +55,9 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 # @rbac-provider-hub88
 # @rbac-provider-native
 # @rbac-games-play
+admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
+admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B
+admin.originals.control  games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
 # @rbac-cashier
 admin.withdrawals.list   finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.withdrawals.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404W

@@ -192,6 +192,11 @@ class World:
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim
             # @rbac-requests-games-play
+            "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),
+            "admin.originals.rtp_set": lambda: ("PUT", "/v1/admin/brands/alpha/originals/dice/rtp",
+                                                {"rtp_bp": 9800, "reason": f"matrix {caller_name}"}),
+            "admin.originals.control": lambda: ("GET", "/v1/admin/brands/alpha/originals/control",
+                                                None),
         }
         return reqs[route]()
 
