@@ -23,6 +23,19 @@ int pb_cmd_game(int argc, char **argv);
 /* @cli-commands-wallet */
 /* @cli-commands-games-play */
 /* @cli-commands-games */
+/* cmd_fair.c: `pitboss fair verify|seed|commitment`; cmd_sim_rtp.c: `pitboss sim rtp`;
+ * cmd_bench_fair.c: `pitboss bench fair` (main.c dispatches the last two before sim/bench) */
+int pb_cmd_fair(int argc, char **argv);
+int pb_cmd_sim_rtp(int argc, char **argv);
+int pb_cmd_bench_fair(int argc, char **argv);
+struct json_t;
+/* Adds a game option (--target, --direction, --cashout, --mines, --tiles, --picks,
+ * --risk, --rows, --bets, --params; opt without dashes) to a params object;
+ * 0, or -1 with a message on stderr (cmd_fair.c). */
+int pb_cli_game_param(struct json_t *params, const char *opt, const char *value);
+/* The RTP for game kind (pb_game_kind) from --edge (percent) or --rtp-bp, else
+ * the game's default; checked against the game's range. 0, or -1 with a message. */
+int pb_cli_game_rtp(int kind, const char *edge, const char *rtp_bp, uint32_t *out);
 int pb_cmd_brand(int argc, char **argv);
 int pb_cmd_admin(int argc, char **argv);
 int pb_cmd_serve(int argc, char **argv);

@@ -35,6 +35,11 @@ static void usage(FILE *f)
           /* @cli-usage-wallet */
           /* @cli-usage-games-play */
           /* @cli-usage-games */
+          "  fair verify --game G --server-seed S --client-seed C --nonce N [game options]\n"
+          "              (crash: --hash H --salt S)  recompute a provably fair round as JSON\n"
+          "  fair seed | fair commitment --server-seed S   a server seed and its SHA-256 commitment\n"
+          "  sim rtp --game G --rounds N [--threads T]    Monte Carlo RTP and chi-square checks\n"
+          "  bench fair                      provably fair outcomes per second per core\n"
           "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
           "                                  create a brand (tenant); brand list shows them\n"
           "  admin create --email E [--role R] [--brand CODE]...\n"
@@ -86,6 +91,12 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    /* games (@cli-dispatch-games): `sim rtp` and `bench fair` must be seen before the
+     * generic `sim` and `bench` dispatches below, which refuse other subcommands */
+    if (strcmp(cmd, "sim") == 0 && argc >= 3 && strcmp(argv[2], "rtp") == 0)
+        return pb_cmd_sim_rtp(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0 && argc >= 3 && strcmp(argv[2], "fair") == 0)
+        return pb_cmd_bench_fair(argc - 2, argv + 2);
     if (strcmp(cmd, "migrate") == 0)
         return pb_cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "ledger") == 0)
@@ -109,6 +120,8 @@ int main(int argc, char **argv)
     /* @cli-dispatch-wallet */
     /* @cli-dispatch-games-play */
     /* @cli-dispatch-games */
+    if (strcmp(cmd, "fair") == 0)
+        return pb_cmd_fair(argc - 1, argv + 1);
     if (strcmp(cmd, "brand") == 0)
         return pb_cmd_brand(argc - 1, argv + 1);
     if (strcmp(cmd, "admin") == 0)

@@ -599,10 +599,17 @@ pb_err pb_game_payout(const pb_game_params *p, const pb_game_outcome *o, int64_t
  * (dice roll, limbo result, mines/keno positions in draw order, roulette
  * pocket), crash has "point", plinko "bucket" and "multiplier". Extra fields:
  * "multiplier" (when params were playable), "win", and per game details
- * (hits, safe reveals, slot spins). Numbers with 2 decimals are JSON reals that
- * jansson prints as written (28.07). New reference.
+ * (hits, safe reveals, slot spins). Figures and multipliers are JSON reals:
+ * dump them with pb_game_json_dumps (or JSON_REAL_PRECISION(15)) so they print
+ * as written (8.3, 28.07, 1.9800 → 1.98); jansson's default 17 digits print
+ * 8.3000000000000007. New reference.
  */
 json_t *pb_game_outcome_json(const pb_game_params *p, const pb_game_outcome *o);
+
+/* json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15)): every figure of an
+ * outcome as its decimal (15 significant digits hold every value the games
+ * produce exactly). The caller free()s the string; NULL on allocation failure. */
+char *pb_game_json_dumps(const json_t *j);
 
 /* ---- RTP (rtp.c) -------------------------------------------------------- */
 
@@ -626,5 +633,72 @@ int64_t pb_game_max_multiplier(const pb_game_params *p, uint32_t rtp_bp);
 double pb_stats_chi2_pvalue(double chi2, unsigned df);
 /* Upper critical value of the chi-square distribution for df at alpha. */
 double pb_stats_chi2_critical(unsigned df, double alpha);
+
+/* ---- Monte Carlo (rtp.c): the simulation `sim rtp`, the bench and the tests run */
+
+#define PB_GAME_BUCKETS_MAX 128
+
+/*
+ * Outcome buckets for the chi-square goodness-of-fit test and their exact
+ * probabilities into prob[0..n): dice roll/100 (100 buckets, 100.00 with
+ * 99.xx), limbo result and crash point in ranges (1.00, 1.01–1.24, …,
+ * ≥ 100.00), mines the first mine's tile (25), keno the hits (with picks) or
+ * the first number drawn (40), plinko the bucket, roulette the pocket (37),
+ * slot the scatters on the paid spin (0..5). Returns n (0 for invalid params).
+ */
+size_t pb_game_buckets(const pb_game_params *p, uint32_t rtp_bp, double prob[PB_GAME_BUCKETS_MAX]);
+/* The bucket of an outcome (as pb_game_buckets numbers them). */
+unsigned pb_game_bucket_of(const pb_game_params *p, const pb_game_outcome *o);
+
+/* Running totals of a simulation (add them up across threads with
+ * pb_game_sim_merge). Returns are payout / stake. */
+typedef struct pb_game_sim {
+    uint64_t rounds;
+    int64_t stake;              /* per round: PB_MULT_ONE, or roulette's stake total */
+    unsigned __int128 paid;     /* Σ payout */
+    unsigned __int128 paid_sq;  /* Σ payout² */
+    uint64_t wins;              /* rounds with a payout > 0 */
+    uint64_t buckets[PB_GAME_BUCKETS_MAX];
+} pb_game_sim;
+
+/*
+ * Plays `rounds` rounds of p at rtp_bp with nonces first_nonce, first_nonce+1,
+ * … of (key, client_seed) through pb_game_play / pb_game_payout — the code the
+ * money side settles with — adding to *acc (zero it first). Crash draws each
+ * round's game hash as the hex of the stream's first block and uses the
+ * client seed as the salt. Params must be playable. Returns PB_OK or
+ * PB_ERR_FIELD_INVALID.
+ */
+pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_key *key,
+                        const char *client_seed, uint64_t first_nonce, uint64_t rounds,
+                        pb_game_sim *acc);
+/* into += from. */
+void pb_game_sim_merge(pb_game_sim *into, const pb_game_sim *from);
+/* pb_game_simulate split over `threads` threads (1..64): thread t plays the
+ * nonces first_nonce + [t·rounds/threads, (t+1)·rounds/threads), so the totals
+ * do not depend on the thread count. Zeroes *acc first. */
+pb_err pb_game_simulate_threads(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_key *key,
+                                const char *client_seed, uint64_t first_nonce, uint64_t rounds,
+                                unsigned threads, pb_game_sim *acc);
+
+/* The verdicts on a simulation. */
+typedef struct pb_game_sim_report {
+    double theoretical;  /* exact RTP (pb_game_rtp) */
+    double observed;     /* Σ payout / (rounds · stake) */
+    double sigma;        /* standard deviation of one round's return (sample) */
+    double bound;        /* z · σ / √rounds */
+    bool rtp_ok;         /* |observed − theoretical| ≤ bound */
+    double chi2;         /* over the buckets, small ones (expected < 5) merged */
+    unsigned df;         /* merged buckets − 1 */
+    double p_value;
+    double critical;     /* chi-square critical value at alpha */
+    bool chi2_ok;        /* chi2 ≤ critical */
+} pb_game_sim_report;
+
+/* Judges acc against the exact RTP and bucket probabilities of (p, rtp_bp):
+ * z = 3.29 and alpha = 0.001 are the issue's. Returns PB_OK or
+ * PB_ERR_FIELD_INVALID (no rounds, invalid params). */
+pb_err pb_game_sim_judge(const pb_game_params *p, uint32_t rtp_bp, const pb_game_sim *acc,
+                         double z, double alpha, pb_game_sim_report *out);
 
 #endif

@@ -3,9 +3,10 @@
  * prints, what a round records, what an outside verifier compares.
  *
  * Figures with two decimals (dice roll, limbo result, crash point) and
- * multipliers (four decimals) are JSON reals built from their integers; jansson
- * 2.14 prints the shortest form that reads back as the same double, i.e. the
- * decimal as written (28.07, 1.98).
+ * multipliers (four decimals) are JSON reals built from their integers: the
+ * double nearest the decimal. Printed with 15 significant digits
+ * (pb_game_json_dumps) they read as the decimal (8.3, 28.07); every figure the
+ * games produce has at most 15 significant digits (crash points < 2^32 · 100).
  */
 #include "games/rules.h"
 
@@ -155,4 +156,9 @@ json_t *pb_game_params_to_json(const pb_game_params *p, const pb_currency *cur)
     default: break;
     }
     return j;
+}
+
+char *pb_game_json_dumps(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 }

@@ -6,6 +6,8 @@
  * to 64 bits); the double in pb_rtp is for display and statistics only.
  */
 #include <math.h>
+#include <pthread.h>
+#include <string.h>
 
 #include "games/rules.h"
 
@@ -139,4 +141,265 @@ double pb_stats_chi2_critical(unsigned df, double alpha)
             hi = mid;
     }
     return (lo + hi) / 2;
+}
+
+/* ---- Monte Carlo -------------------------------------------------------- */
+
+/* Limbo/crash bucket edges, hundredths: [edge[i], edge[i+1]), the last open. */
+static const uint64_t multiplier_edges[] = {100, 101, 125, 150, 200, 300, 500, 1000, 2000, 10000};
+#define N_EDGES (sizeof multiplier_edges / sizeof multiplier_edges[0])
+
+static unsigned edge_bucket(uint64_t v)
+{
+    unsigned b = 0;
+    while (b + 1 < N_EDGES && v >= multiplier_edges[b + 1])
+        b++;
+    return b;
+}
+
+size_t pb_game_buckets(const pb_game_params *p, uint32_t rtp_bp, double prob[PB_GAME_BUCKETS_MAX])
+{
+    if (!pb_game_rtp_allowed(p->kind, rtp_bp))
+        return 0;
+    switch (p->kind) {
+    case PB_GAME_DICE:
+        for (unsigned b = 0; b < 100; b++)
+            prob[b] = (b == 99 ? 101.0 : 100.0) / (PB_DICE_ROLL_MAX + 1);
+        return 100;
+    case PB_GAME_LIMBO:
+    case PB_GAME_CRASH: {
+        bool limbo = p->kind == PB_GAME_LIMBO;
+        double span = limbo ? 16777216.0 : 4294967296.0;
+        for (unsigned b = 0; b < N_EDGES; b++) {
+            uint64_t hi = b + 1 < N_EDGES ? (limbo ? pb_limbo_count_at_least(multiplier_edges[b + 1], rtp_bp)
+                                                   : pb_crash_count_at_least(multiplier_edges[b + 1], rtp_bp))
+                                          : 0;
+            uint64_t lo = limbo ? pb_limbo_count_at_least(multiplier_edges[b], rtp_bp)
+                                : pb_crash_count_at_least(multiplier_edges[b], rtp_bp);
+            prob[b] = (double)(lo - hi) / span;
+        }
+        return N_EDGES;
+    }
+    case PB_GAME_MINES:
+        for (unsigned b = 0; b < PB_MINES_TILES; b++)
+            prob[b] = 1.0 / PB_MINES_TILES;
+        return PB_MINES_TILES;
+    case PB_GAME_KENO:
+        if (p->u.keno.count) {
+            double all = (double)pb_games_choose(PB_KENO_NUMBERS, PB_KENO_DRAWN);
+            for (unsigned h = 0; h <= p->u.keno.count; h++)
+                prob[h] = (double)pb_keno_hits_count(p->u.keno.count, h) / all;
+            return p->u.keno.count + 1u;
+        }
+        for (unsigned b = 0; b < PB_KENO_NUMBERS; b++)
+            prob[b] = 1.0 / PB_KENO_NUMBERS;
+        return PB_KENO_NUMBERS;
+    case PB_GAME_PLINKO: {
+        unsigned n = p->u.plinko.rows;
+        if (n < PB_PLINKO_ROWS_MIN || n > PB_PLINKO_ROWS_MAX)
+            return 0;
+        for (unsigned k = 0; k <= n; k++)
+            prob[k] = (double)pb_games_choose(n, k) / (double)(1u << n);
+        return n + 1u;
+    }
+    case PB_GAME_ROULETTE:
+        for (unsigned b = 0; b < PB_ROULETTE_POCKETS; b++)
+            prob[b] = 1.0 / PB_ROULETTE_POCKETS;
+        return PB_ROULETTE_POCKETS;
+    case PB_GAME_SLOT:
+        for (unsigned c = 0; c <= PB_SLOT_REELS; c++)
+            prob[c] = (double)pb_slot_scatter_combinations(c) / (double)pb_slot_combinations();
+        return PB_SLOT_REELS + 1;
+    default: return 0;
+    }
+}
+
+unsigned pb_game_bucket_of(const pb_game_params *p, const pb_game_outcome *o)
+{
+    switch (o->kind) {
+    case PB_GAME_DICE: return o->u.dice.roll / 100 > 99 ? 99 : o->u.dice.roll / 100;
+    case PB_GAME_LIMBO: return edge_bucket(o->u.limbo.result);
+    case PB_GAME_CRASH: return edge_bucket(o->u.crash.point);
+    case PB_GAME_MINES: return o->u.mines.positions[0];
+    case PB_GAME_KENO: return p->u.keno.count ? o->u.keno.hits : o->u.keno.drawn[0] - 1u;
+    case PB_GAME_PLINKO: return o->u.plinko.bucket;
+    case PB_GAME_ROULETTE: return o->u.roulette.pocket;
+    case PB_GAME_SLOT: return o->u.slot.spins[0].scatters > 5 ? 5 : o->u.slot.spins[0].scatters;
+    default: return 0;
+    }
+}
+
+static void tally(const pb_game_params *p, const pb_game_outcome *o, int64_t payout,
+                  pb_game_sim *acc)
+{
+    acc->rounds++;
+    acc->paid += (uint64_t)payout;
+    acc->paid_sq += (unsigned __int128)(uint64_t)payout * (uint64_t)payout;
+    acc->wins += payout > 0;
+    unsigned b = pb_game_bucket_of(p, o);
+    if (b < PB_GAME_BUCKETS_MAX)
+        acc->buckets[b]++;
+}
+
+pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_key *key,
+                        const char *client_seed, uint64_t first_nonce, uint64_t rounds,
+                        pb_game_sim *acc)
+{
+    if (!pb_game_params_playable(p) || !pb_game_rtp_allowed(p->kind, rtp_bp) || !key ||
+        !pb_fair_client_seed_valid(client_seed))
+        return PB_ERR_FIELD_INVALID;
+    int64_t stake = p->kind == PB_GAME_ROULETTE ? pb_game_stake_total(p) : PB_MULT_ONE;
+    if (stake <= 0 || (acc->stake && acc->stake != stake))
+        return PB_ERR_FIELD_INVALID;
+    acc->stake = stake;
+    pb_game_outcome o;
+    int64_t payout;
+    if (p->kind == PB_GAME_CRASH) {
+        size_t len = strlen(client_seed);
+        for (uint64_t i = 0; i < rounds; i++) {
+            uint8_t b[32];
+            char hash[PB_FAIR_HASH_HEX_LEN + 1];
+            pb_fair_block(key, client_seed, len, first_nonce + i, 0, b);
+            static const char hex[] = "0123456789abcdef";
+            for (int k = 0; k < 32; k++) {
+                hash[2 * k] = hex[b[k] >> 4];
+                hash[2 * k + 1] = hex[b[k] & 15];
+            }
+            hash[64] = '\0';
+            pb_game_input in = {.crash_hash = hash, .crash_salt = client_seed};
+            pb_err e = pb_game_play(p, &in, rtp_bp, &o);
+            if (e == PB_OK)
+                e = pb_game_payout(p, &o, stake, &payout);
+            if (e != PB_OK)
+                return e;
+            tally(p, &o, payout, acc);
+        }
+        return PB_OK;
+    }
+    enum { BATCH = 16 };
+    pb_fair_stream s[BATCH];
+    for (uint64_t done = 0; done < rounds;) {
+        size_t n = rounds - done < BATCH ? (size_t)(rounds - done) : BATCH;
+        for (size_t k = 0; k < n; k++)
+            pb_fair_stream_init(&s[k], key, client_seed, first_nonce + done + k);
+        pb_fair_stream_prime(s, n);
+        for (size_t k = 0; k < n; k++) {
+            pb_err e = pb_game_play_stream(p, &s[k], rtp_bp, &o);
+            if (e == PB_OK)
+                e = pb_game_payout(p, &o, stake, &payout);
+            if (e != PB_OK)
+                return e;
+            tally(p, &o, payout, acc);
+        }
+        done += n;
+    }
+    return PB_OK;
+}
+
+void pb_game_sim_merge(pb_game_sim *into, const pb_game_sim *from)
+{
+    into->rounds += from->rounds;
+    if (!into->stake)
+        into->stake = from->stake;
+    into->paid += from->paid;
+    into->paid_sq += from->paid_sq;
+    into->wins += from->wins;
+    for (size_t i = 0; i < PB_GAME_BUCKETS_MAX; i++)
+        into->buckets[i] += from->buckets[i];
+}
+
+typedef struct sim_job {
+    const pb_game_params *p;
+    uint32_t rtp_bp;
+    const pb_fair_key *key;
+    const char *client;
+    uint64_t first, rounds;
+    pb_game_sim acc;
+    pb_err rc;
+} sim_job;
+
+static void *sim_thread(void *arg)
+{
+    sim_job *j = arg;
+    j->rc = pb_game_simulate(j->p, j->rtp_bp, j->key, j->client, j->first, j->rounds, &j->acc);
+    return NULL;
+}
+
+pb_err pb_game_simulate_threads(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_key *key,
+                                const char *client_seed, uint64_t first_nonce, uint64_t rounds,
+                                unsigned threads, pb_game_sim *acc)
+{
+    if (threads < 1 || threads > 64)
+        return PB_ERR_FIELD_INVALID;
+    memset(acc, 0, sizeof *acc);
+    sim_job jobs[64];
+    pthread_t tid[64];
+    bool running[64] = {false};
+    for (unsigned t = 0; t < threads; t++) {
+        uint64_t lo = (uint64_t)((unsigned __int128)rounds * t / threads);
+        uint64_t hi = (uint64_t)((unsigned __int128)rounds * (t + 1) / threads);
+        jobs[t] = (sim_job){p, rtp_bp, key, client_seed, first_nonce + lo, hi - lo, {0}, PB_OK};
+        running[t] = threads > 1 && pthread_create(&tid[t], NULL, sim_thread, &jobs[t]) == 0;
+        if (!running[t])
+            sim_thread(&jobs[t]); /* one thread, or none could start: run it here */
+    }
+    pb_err rc = PB_OK;
+    for (unsigned t = 0; t < threads; t++) {
+        if (running[t])
+            pthread_join(tid[t], NULL);
+        if (jobs[t].rc != PB_OK)
+            rc = jobs[t].rc;
+        pb_game_sim_merge(acc, &jobs[t].acc);
+    }
+    return rc;
+}
+
+pb_err pb_game_sim_judge(const pb_game_params *p, uint32_t rtp_bp, const pb_game_sim *acc,
+                         double z, double alpha, pb_game_sim_report *out)
+{
+    pb_rtp exact;
+    double prob[PB_GAME_BUCKETS_MAX];
+    size_t nb = pb_game_buckets(p, rtp_bp, prob);
+    if (acc->rounds < 2 || acc->stake <= 0 || !nb || pb_game_rtp(p, rtp_bp, &exact) != PB_OK)
+        return PB_ERR_FIELD_INVALID;
+    double n = (double)acc->rounds, stake = (double)acc->stake;
+    double mean = (double)acc->paid / stake / n;
+    double mean_sq = (double)acc->paid_sq / (stake * stake) / n;
+    double var = (mean_sq - mean * mean) * n / (n - 1);
+    out->theoretical = exact.value;
+    out->observed = mean;
+    out->sigma = var > 0 ? sqrt(var) : 0;
+    out->bound = z * out->sigma / sqrt(n);
+    out->rtp_ok = fabs(out->observed - out->theoretical) <= out->bound;
+    /* merge neighbouring buckets until each group expects at least 5 rounds */
+    double chi2 = 0, exp_acc = 0, obs_acc = 0;
+    unsigned groups = 0;
+    double gexp[PB_GAME_BUCKETS_MAX], gobs[PB_GAME_BUCKETS_MAX];
+    for (size_t i = 0; i < nb; i++) {
+        exp_acc += prob[i] * n;
+        obs_acc += (double)acc->buckets[i];
+        if (exp_acc >= 5) {
+            gexp[groups] = exp_acc;
+            gobs[groups++] = obs_acc;
+            exp_acc = obs_acc = 0;
+        }
+    }
+    if (exp_acc > 0 || obs_acc > 0) { /* the small tail joins the last group */
+        if (groups) {
+            gexp[groups - 1] += exp_acc;
+            gobs[groups - 1] += obs_acc;
+        } else {
+            gexp[groups] = exp_acc;
+            gobs[groups++] = obs_acc;
+        }
+    }
+    for (unsigned g = 0; g < groups; g++)
+        chi2 += gexp[g] > 0 ? (gobs[g] - gexp[g]) * (gobs[g] - gexp[g]) / gexp[g]
+                            : (gobs[g] > 0 ? INFINITY : 0);
+    out->chi2 = chi2;
+    out->df = groups > 1 ? groups - 1 : 0;
+    out->p_value = pb_stats_chi2_pvalue(chi2, out->df);
+    out->critical = pb_stats_chi2_critical(out->df, alpha);
+    out->chi2_ok = out->df == 0 || chi2 <= out->critical;
+    return PB_OK;
 }
