@@ -48,7 +48,8 @@ void pb_api_fair_verify(pb_http_request *req, void *app)
             pb_http_reply_error(req, e, err.field[0] ? err.field : NULL);
         return;
     }
-    pb_api_games_reply(req, 200, out);
+    /* printed exactly as `pitboss fair verify` prints it (jansson's default reals) */
+    pb_http_reply_json(req, 200, out);
 }
 
 void pb_api_fair_crash_rounds(pb_http_request *req, void *app)

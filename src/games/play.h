@@ -224,11 +224,12 @@ pb_err pb_play_control(pb_store_conn *c, int64_t brand_id, int64_t from_us, int6
 
 /*
  * Recomputes an outcome exactly as `pitboss fair verify` does, from a JSON
- * object with the CLI's inputs: game, server_seed, client_seed, nonce, and
- * mines, rows, risk, edge (games that take them); crash: hash, salt (and edge).
- * Also accepted: params (the game's full parameters, to see the multiplier of a
- * round). *out receives the outcome JSON (new reference). FIELD_INVALID /
- * FIELD_MISSING / UNKNOWN_FIELD naming the field in err.
+ * object with the CLI's inputs under the same names: game, server_seed,
+ * client_seed, nonce (crash: hash, salt), edge or rtp_bp, currency, commitment,
+ * and the game options target, direction, cashout, mines, tiles, picks, risk,
+ * rows, bets, or params (the round's parameters; the options override them).
+ * *out receives the outcome JSON (new reference). FIELD_INVALID / FIELD_MISSING /
+ * UNKNOWN_FIELD naming the field in err.
  */
 pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err);
 

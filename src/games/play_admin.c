@@ -170,28 +170,38 @@ static bool edge_bp(const json_t *v, uint32_t *out)
     return true;
 }
 
+/* The CLI's game options, merged into params (`fair verify --target … --bets …`). */
+static const char *const SHORTHANDS[] = {"target", "direction", "cashout", "mines", "tiles",
+                                         "picks", "risk", "rows", "bets"};
+#define NSHORT (sizeof SHORTHANDS / sizeof SHORTHANDS[0])
+#define VERIFY_MAX_STEPS 1000000 /* crash commitment checks: hashes walked at most */
+
 pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
 {
     *out = NULL;
     play_fail(err, PB_OK, NULL, NULL);
     if (!json_is_object(in))
         return play_fail(err, PB_ERR_INVALID_REQUEST, NULL, "the body must be a JSON object");
-    static const char *const known[] = {"game", "server_seed", "client_seed", "nonce", "mines",
-                                        "rows", "risk", "edge", "hash", "salt", "params"};
+    static const char *const known[] = {"game", "server_seed", "client_seed", "nonce", "hash",
+                                        "salt", "edge", "rtp_bp", "currency", "commitment",
+                                        "params"};
     const char *name;
     json_t *v;
     json_object_foreach((json_t *)in, name, v)
     {
-        size_t i = 0;
-        while (i < sizeof known / sizeof known[0] && strcmp(known[i], name) != 0)
-            i++;
-        if (i == sizeof known / sizeof known[0])
+        bool ok = false;
+        for (size_t i = 0; !ok && i < sizeof known / sizeof known[0]; i++)
+            ok = strcmp(known[i], name) == 0;
+        for (size_t i = 0; !ok && i < NSHORT; i++)
+            ok = strcmp(SHORTHANDS[i], name) == 0;
+        if (!ok)
             return play_fail(err, PB_ERR_UNKNOWN_FIELD, name, NULL);
     }
-    const char *game, *seed, *client, *risk, *hash, *salt;
+    const char *game, *seed, *client, *hash, *salt, *currency, *commitment;
     if (!get_str(in, "game", &game, err) || !get_str(in, "server_seed", &seed, err) ||
-        !get_str(in, "client_seed", &client, err) || !get_str(in, "risk", &risk, err) ||
-        !get_str(in, "hash", &hash, err) || !get_str(in, "salt", &salt, err))
+        !get_str(in, "client_seed", &client, err) || !get_str(in, "hash", &hash, err) ||
+        !get_str(in, "salt", &salt, err) || !get_str(in, "currency", &currency, err) ||
+        !get_str(in, "commitment", &commitment, err))
         return err->code;
     if (!game)
         return play_fail(err, PB_ERR_FIELD_MISSING, "game", NULL);
@@ -199,39 +209,56 @@ pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
     const pb_game_info *gi = pb_game_info_of(kind);
     if (!gi)
         return play_fail(err, PB_ERR_FIELD_INVALID, "game", "game: not an in-house game");
+    const pb_currency *cur = pb_currency_find(currency ? currency : "EUR");
+    if (!cur)
+        return play_fail(err, PB_ERR_FIELD_INVALID, "currency", "currency: not supported");
+    /* the RTP: edge (percent) or rtp_bp, else the game's default */
     uint32_t rtp = gi->default_rtp_bp;
-    json_t *ev = json_object_get(in, "edge");
+    json_t *ev = json_object_get(in, "edge"), *rv = json_object_get(in, "rtp_bp");
+    if (ev && rv)
+        return play_fail(err, PB_ERR_FIELD_INVALID, "edge", "edge: give edge or rtp_bp, not both");
     if (ev) {
         uint32_t e_bp;
-        if (!edge_bp(ev, &e_bp) || !pb_game_rtp_allowed(kind, PB_RTP_ONE - e_bp))
+        if (!edge_bp(ev, &e_bp))
             return play_fail(err, PB_ERR_FIELD_INVALID, "edge",
-                             "edge: a house edge in percent the game allows");
+                             "edge: the house edge in percent (1 or 2.5)");
         rtp = PB_RTP_ONE - e_bp;
+    } else if (rv) {
+        if (!json_is_integer(rv) || json_integer_value(rv) < 0 ||
+            json_integer_value(rv) > PB_RTP_ONE)
+            return play_fail(err, PB_ERR_FIELD_INVALID, "rtp_bp", "rtp_bp: 0..10000");
+        rtp = (uint32_t)json_integer_value(rv);
     }
-    /* the game's parameters: params, plus the CLI's shorthands */
+    if (!pb_game_rtp_allowed(kind, rtp)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s: %s allows an RTP of %u to %u basis points",
+                 ev ? "edge" : "rtp_bp", gi->name, gi->min_rtp_bp, gi->max_rtp_bp);
+        return play_fail(err, PB_ERR_FIELD_INVALID, ev ? "edge" : "rtp_bp", msg);
+    }
+    /* the game's parameters: params, then the CLI's shorthands over it */
     json_t *params = json_object_get(in, "params");
     if (params && !json_is_object(params))
         return play_fail(err, PB_ERR_FIELD_INVALID, "params", "params: an object");
     json_t *pj = params ? json_deep_copy(params) : json_object();
-    static const char *const shorthand[] = {"mines", "rows", "risk"};
-    for (size_t i = 0; pj && i < 3; i++) {
-        json_t *s = json_object_get(in, shorthand[i]);
-        if (s && json_object_set(pj, shorthand[i], s) != 0) {
+    for (size_t i = 0; pj && i < NSHORT; i++) {
+        json_t *s = json_object_get(in, SHORTHANDS[i]);
+        if (s && json_object_set(pj, SHORTHANDS[i], s) != 0) {
             json_decref(pj);
             pj = NULL;
         }
     }
     if (!pj)
         return play_fail(err, PB_ERR_INTERNAL, NULL, NULL);
-    (void)risk;
     pb_game_params gp;
     pb_game_error ge;
     memset(&ge, 0, sizeof ge);
-    pb_err e = pb_game_params_from_json(kind, pj, NULL, &gp, &ge);
+    pb_err e = pb_game_params_from_json(kind, pj, cur, &gp, &ge);
+    bool top = false;
+    for (size_t i = 0; i < NSHORT && ge.field[0]; i++)
+        top = top || (strncmp(ge.field, SHORTHANDS[i], strlen(SHORTHANDS[i])) == 0 &&
+                      json_object_get(in, SHORTHANDS[i]));
     json_decref(pj);
     if (e != PB_OK) {
-        bool top = strcmp(ge.field, "mines") == 0 || strcmp(ge.field, "rows") == 0 ||
-                   strcmp(ge.field, "risk") == 0;
         char field[64];
         snprintf(field, sizeof field, "%s%.48s", top || !ge.field[0] ? "" : "params.", ge.field);
         return play_fail(err, ge.code, field[0] ? field : "params", ge.message);
@@ -240,15 +267,25 @@ pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
     memset(&gin, 0, sizeof gin);
     pb_fair_key key;
     if (gi->uses_hash_chain) {
+        if (seed || client || json_object_get(in, "nonce"))
+            return play_fail(err, PB_ERR_FIELD_INVALID, seed ? "server_seed" : client ? "client_seed" : "nonce",
+                             "crash takes hash and salt, not a seed pair");
         if (!hash)
             return play_fail(err, PB_ERR_FIELD_MISSING, "hash", NULL);
         if (!pb_fair_hex64_valid(hash))
             return play_fail(err, PB_ERR_FIELD_INVALID, "hash", "hash: 64 lower-case hex");
         if (!salt)
             return play_fail(err, PB_ERR_FIELD_MISSING, "salt", NULL);
+        if (commitment && (!pb_fair_hex64_valid(commitment) ||
+                           !pb_crash_chain_links(hash, commitment, VERIFY_MAX_STEPS, NULL)))
+            return play_fail(err, PB_ERR_FIELD_INVALID, "commitment",
+                             "commitment: the hash does not lead to it");
         gin.crash_hash = hash;
         gin.crash_salt = salt;
     } else {
+        if (hash || salt)
+            return play_fail(err, PB_ERR_FIELD_INVALID, hash ? "hash" : "salt",
+                             "hash and salt are for crash only");
         json_t *nv = json_object_get(in, "nonce");
         if (!seed)
             return play_fail(err, PB_ERR_FIELD_MISSING, "server_seed", NULL);
@@ -264,6 +301,9 @@ pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
             return play_fail(err, PB_ERR_FIELD_MISSING, "nonce", NULL);
         if (!json_is_integer(nv) || json_integer_value(nv) < 0)
             return play_fail(err, PB_ERR_FIELD_INVALID, "nonce", "nonce: an integer ≥ 0");
+        if (commitment && !pb_fair_commitment_matches(seed, commitment))
+            return play_fail(err, PB_ERR_FIELD_INVALID, "commitment",
+                             "commitment: SHA-256 of the server seed is not the commitment");
         pb_fair_key_init(&key, seed, strlen(seed));
         gin.key = &key;
         gin.client_seed = client;
@@ -272,7 +312,7 @@ pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
     pb_game_outcome o;
     e = pb_game_play(&gp, &gin, rtp, &o);
     if (e != PB_OK)
-        return play_fail(err, e, NULL, NULL);
+        return play_fail(err, PB_ERR_FIELD_INVALID, "params", "these parameters cannot be played");
     *out = pb_game_outcome_json(&gp, &o);
     return *out ? PB_OK : play_fail(err, PB_ERR_INTERNAL, NULL, NULL);
 }
