@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 
 #include "ledger/ledger.h"
 
@@ -60,9 +61,14 @@ struct pb_ledger {
     pb_ledger_config cfg;
 
     pthread_mutex_t mu;
-    pthread_cond_t wake;    /* the writer waits here for work */
-    ledger_job *head, *tail; /* queued jobs, FIFO */
-    bool stopping;
+    pthread_cond_t wake;    /* the writer waits here for work (only when it found none) */
+    /* submissions: a lock-free stack callers push onto (newest first); the
+     * writer takes all of it at once and keeps what did not fit in one batch in
+     * head..tail (FIFO, writer-only) */
+    ledger_job *_Atomic inbox;
+    _Atomic bool writer_sleeping; /* set, under mu, while the writer waits on `wake` */
+    ledger_job *head, *tail;
+    _Atomic bool stopping;
     pthread_t writer;
     pthread_t checkpointer;
     bool writer_started, checkpointer_started, notifier_started;

@@ -29,6 +29,7 @@
  * on its own connection, so commits never pay for it.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -47,7 +48,27 @@ static void deadline_in(struct timespec *ts, int ms)
     }
 }
 
-/* Takes jobs off the queue, at most max transfers (always at least one job). */
+/* Moves everything pushed since the last call to the end of the writer's FIFO. */
+static void drain_inbox(pb_ledger *l)
+{
+    ledger_job *stack = atomic_exchange_explicit(&l->inbox, NULL, memory_order_acquire);
+    ledger_job *fifo = NULL, *last = stack;
+    while (stack) { /* newest first: reverse it */
+        ledger_job *next = stack->next;
+        stack->next = fifo;
+        fifo = stack;
+        stack = next;
+    }
+    if (!fifo)
+        return;
+    if (l->tail)
+        l->tail->next = fifo;
+    else
+        l->head = fifo;
+    l->tail = last;
+}
+
+/* Takes jobs off the FIFO, at most max transfers (always at least one job). */
 static ledger_job *take_batch(pb_ledger *l, size_t max)
 {
     ledger_job *first = l->head, *last = NULL;
@@ -191,18 +212,25 @@ static void *writer_main(void *arg)
     pb_ledger *l = arg;
     int idle_ms = l->cfg.expiry_interval_ms;
     pthread_setname_np(pthread_self(), "pb-ledger-write");
-    pthread_mutex_lock(&l->mu);
     for (;;) {
-        while (!l->head && !l->stopping) {
+        drain_inbox(l);
+        if (!l->head && !atomic_load(&l->stopping)) {
+            /* nothing queued: sleep until a caller pushes (it signals only a
+             * sleeping writer) or the expiry sweep is due */
+            pthread_mutex_lock(&l->mu);
+            atomic_store(&l->writer_sleeping, true);
             struct timespec ts;
             deadline_in(&ts, idle_ms);
-            if (pthread_cond_timedwait(&l->wake, &l->mu, &ts) == ETIMEDOUT)
-                break;
+            while (!atomic_load(&l->inbox) && !atomic_load(&l->stopping))
+                if (pthread_cond_timedwait(&l->wake, &l->mu, &ts) == ETIMEDOUT)
+                    break;
+            atomic_store(&l->writer_sleeping, false);
+            pthread_mutex_unlock(&l->mu);
+            drain_inbox(l);
         }
-        if (!l->head && l->stopping)
+        if (!l->head && atomic_load(&l->stopping))
             break;
         ledger_job *jobs = take_batch(l, l->cfg.max_batch);
-        pthread_mutex_unlock(&l->mu);
 
         int64_t t0 = pb_time_mono_us();
         struct timespec c0, c1;
@@ -225,8 +253,8 @@ static void *writer_main(void *arg)
             if (ntransfers > l->stats.max_batch_seen)
                 l->stats.max_batch_seen = ntransfers;
         }
+        pthread_mutex_unlock(&l->mu);
     }
-    pthread_mutex_unlock(&l->mu);
     write_back_all(l);
     return NULL;
 }
@@ -283,7 +311,7 @@ int pb_ledger_writer_start(pb_ledger *l)
 void pb_ledger_writer_stop(pb_ledger *l)
 {
     pthread_mutex_lock(&l->mu);
-    l->stopping = true;
+    atomic_store(&l->stopping, true);
     pthread_cond_broadcast(&l->wake);
     pthread_cond_broadcast(&l->ckpt_wake);
     pthread_mutex_unlock(&l->mu);
@@ -303,17 +331,21 @@ void pb_ledger_writer_stop(pb_ledger *l)
     l->writer_started = l->checkpointer_started = l->notifier_started = false;
 }
 
+/* Pushes a job without a lock; wakes the writer only if it sleeps. The writer
+ * sets writer_sleeping and re-checks the inbox while holding mu before it waits,
+ * and a pusher that sees the flag signals under mu, so no wake-up is lost. */
 static void push(pb_ledger *l, ledger_job *j)
 {
-    j->next = NULL;
-    pthread_mutex_lock(&l->mu);
-    if (l->tail)
-        l->tail->next = j;
-    else
-        l->head = j;
-    l->tail = j;
-    pthread_cond_signal(&l->wake);
-    pthread_mutex_unlock(&l->mu);
+    ledger_job *top = atomic_load_explicit(&l->inbox, memory_order_relaxed);
+    do
+        j->next = top;
+    while (!atomic_compare_exchange_weak_explicit(&l->inbox, &top, j, memory_order_release,
+                                                  memory_order_relaxed));
+    if (atomic_load(&l->writer_sleeping)) {
+        pthread_mutex_lock(&l->mu);
+        pthread_cond_signal(&l->wake);
+        pthread_mutex_unlock(&l->mu);
+    }
 }
 
 void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
