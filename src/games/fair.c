@@ -39,60 +39,199 @@ static const uint32_t sha256_k[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
     0xc67178f2};
 
-/* Two independent compressions interleaved with the SHA extensions (Intel
- * SHA-NI): the message schedule with sha256msg1/msg2, four rounds per pair of
- * sha256rnds2. One chain of sha256rnds2 is latency-bound; two chains in flight
- * fill the unit (measured here: ~57 ns per block against ~72 for libcrypto's
- * one-block SHA256_Transform). */
-__attribute__((target("sha,sse4.1"))) static void compress2_shani(uint32_t sa[8],
-                                                                   const uint8_t *ba,
-                                                                   uint32_t sb[8],
-                                                                   const uint8_t *bb)
+/* The SHA-NI state layout: (ABEF, CDGH) from the standard state[8]. */
+#define SHANI_INLINE __attribute__((target("sha,sse4.1"), always_inline)) static inline
+
+SHANI_INLINE void shani_load(const uint32_t st[8], __m128i *s0, __m128i *s1)
 {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sa[0]), 0xB1);
-    __m128i a1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sa[4]), 0x1B);
-    __m128i a0 = _mm_alignr_epi8(t, a1, 8); /* ABEF */
-    a1 = _mm_blend_epi16(a1, t, 0xF0);      /* CDGH */
-    t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sb[0]), 0xB1);
-    __m128i b1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&sb[4]), 0x1B);
-    __m128i b0 = _mm_alignr_epi8(t, b1, 8);
-    b1 = _mm_blend_epi16(b1, t, 0xF0);
-    const __m128i a0s = a0, a1s = a1, b0s = b0, b1s = b1;
-    __m128i wa[16], wb[16];
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[0]), 0xB1); /* CDAB */
+    __m128i h = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&st[4]), 0x1B); /* EFGH */
+    *s0 = _mm_alignr_epi8(t, h, 8);                                                /* ABEF */
+    *s1 = _mm_blend_epi16(h, t, 0xF0);                                             /* CDGH */
+}
+
+/* (ABEF, CDGH) → words A..D and E..H, lane 0 first: the state in standard
+ * order, which is also the next block's message words W0..W7. */
+SHANI_INLINE void shani_unpack(__m128i s0, __m128i s1, __m128i *abcd, __m128i *efgh)
+{
+    __m128i t = _mm_shuffle_epi32(s0, 0x1B); /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);        /* DCHG */
+    *abcd = _mm_blend_epi16(t, s1, 0xF0);
+    *efgh = _mm_alignr_epi8(s1, t, 8);
+}
+
+/* 64 rounds of two independent compressions, interleaved: one chain of
+ * sha256rnds2 is latency-bound, two in flight fill the unit. w*: the 16
+ * message words as 4 vectors (lane 0 first), rolled through the schedule;
+ * the feed-forward is added. */
+SHANI_INLINE void shani_rounds2(__m128i *a0, __m128i *a1, __m128i wa[4], __m128i *b0, __m128i *b1,
+                                __m128i wb[4])
+{
+    const __m128i sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
     for (int i = 0; i < 16; i++) {
-        if (i < 4) {
-            wa[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(ba + 16 * i)), bswap);
-            wb[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(bb + 16 * i)), bswap);
-        } else {
-            wa[i] = _mm_sha256msg2_epu32(
-                _mm_add_epi32(_mm_sha256msg1_epu32(wa[i - 4], wa[i - 3]),
-                              _mm_alignr_epi8(wa[i - 1], wa[i - 2], 4)),
-                wa[i - 1]);
-            wb[i] = _mm_sha256msg2_epu32(
-                _mm_add_epi32(_mm_sha256msg1_epu32(wb[i - 4], wb[i - 3]),
-                              _mm_alignr_epi8(wb[i - 1], wb[i - 2], 4)),
-                wb[i - 1]);
+        if (i >= 4) {
+            wa[i & 3] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32(wa[i & 3], wa[(i + 1) & 3]),
+                              _mm_alignr_epi8(wa[(i + 3) & 3], wa[(i + 2) & 3], 4)),
+                wa[(i + 3) & 3]);
+            wb[i & 3] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32(wb[i & 3], wb[(i + 1) & 3]),
+                              _mm_alignr_epi8(wb[(i + 3) & 3], wb[(i + 2) & 3], 4)),
+                wb[(i + 3) & 3]);
         }
         __m128i k = _mm_loadu_si128((const __m128i *)&sha256_k[4 * i]);
-        __m128i ma = _mm_add_epi32(wa[i], k), mb = _mm_add_epi32(wb[i], k);
-        a1 = _mm_sha256rnds2_epu32(a1, a0, ma);
-        b1 = _mm_sha256rnds2_epu32(b1, b0, mb);
-        a0 = _mm_sha256rnds2_epu32(a0, a1, _mm_shuffle_epi32(ma, 0x0E));
-        b0 = _mm_sha256rnds2_epu32(b0, b1, _mm_shuffle_epi32(mb, 0x0E));
+        __m128i ma = _mm_add_epi32(wa[i & 3], k), mb = _mm_add_epi32(wb[i & 3], k);
+        *a1 = _mm_sha256rnds2_epu32(*a1, *a0, ma);
+        *b1 = _mm_sha256rnds2_epu32(*b1, *b0, mb);
+        *a0 = _mm_sha256rnds2_epu32(*a0, *a1, _mm_shuffle_epi32(ma, 0x0E));
+        *b0 = _mm_sha256rnds2_epu32(*b0, *b1, _mm_shuffle_epi32(mb, 0x0E));
     }
-    a0 = _mm_add_epi32(a0, a0s);
-    a1 = _mm_add_epi32(a1, a1s);
-    b0 = _mm_add_epi32(b0, b0s);
-    b1 = _mm_add_epi32(b1, b1s);
-    t = _mm_shuffle_epi32(a0, 0x1B);                                    /* FEBA */
-    a1 = _mm_shuffle_epi32(a1, 0xB1);                                   /* DCHG */
-    _mm_storeu_si128((__m128i *)&sa[0], _mm_blend_epi16(t, a1, 0xF0)); /* DCBA */
-    _mm_storeu_si128((__m128i *)&sa[4], _mm_alignr_epi8(a1, t, 8));    /* HGFE */
-    t = _mm_shuffle_epi32(b0, 0x1B);
-    b1 = _mm_shuffle_epi32(b1, 0xB1);
-    _mm_storeu_si128((__m128i *)&sb[0], _mm_blend_epi16(t, b1, 0xF0));
-    _mm_storeu_si128((__m128i *)&sb[4], _mm_alignr_epi8(b1, t, 8));
+    *a0 = _mm_add_epi32(*a0, sa0);
+    *a1 = _mm_add_epi32(*a1, sa1);
+    *b0 = _mm_add_epi32(*b0, sb0);
+    *b1 = _mm_add_epi32(*b1, sb1);
+}
+
+/* Two HMACs whose inner message is one padded block each (ba, bb): the
+ * inner compressions together, then the outer ones, their message (the
+ * inner digest and its padding) built in registers. */
+__attribute__((target("sha,sse4.1"))) static void hmac2_shani(const pb_fair_key *ka,
+                                                               const uint8_t ba[64],
+                                                               const pb_fair_key *kb,
+                                                               const uint8_t bb[64],
+                                                               uint8_t outa[32], uint8_t outb[32])
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i a0, a1, b0, b1, wa[4], wb[4];
+    shani_load(ka->inner, &a0, &a1);
+    shani_load(kb->inner, &b0, &b1);
+    for (int i = 0; i < 4; i++) {
+        wa[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(ba + 16 * i)), bswap);
+        wb[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(bb + 16 * i)), bswap);
+    }
+    shani_rounds2(&a0, &a1, wa, &b0, &b1, wb);
+    /* outer block: the 32-byte digest, 0x80, zeros, the length 96 bytes = 768 bits */
+    shani_unpack(a0, a1, &wa[0], &wa[1]);
+    shani_unpack(b0, b1, &wb[0], &wb[1]);
+    wa[2] = wb[2] = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+    wa[3] = wb[3] = _mm_set_epi32(768, 0, 0, 0);
+    shani_load(ka->outer, &a0, &a1);
+    shani_load(kb->outer, &b0, &b1);
+    shani_rounds2(&a0, &a1, wa, &b0, &b1, wb);
+    __m128i x, y;
+    shani_unpack(a0, a1, &x, &y);
+    _mm_storeu_si128((__m128i *)outa, _mm_shuffle_epi8(x, bswap));
+    _mm_storeu_si128((__m128i *)(outa + 16), _mm_shuffle_epi8(y, bswap));
+    shani_unpack(b0, b1, &x, &y);
+    _mm_storeu_si128((__m128i *)outb, _mm_shuffle_epi8(x, bswap));
+    _mm_storeu_si128((__m128i *)(outb + 16), _mm_shuffle_epi8(y, bswap));
+}
+/* ---- AVX-512: sixteen independent HMACs at once ------------------------
+ * The bulk path of pb_fair_stream_prime (sim rtp, bench): one 32-bit lane per
+ * message in 512-bit registers, SHA-256's rounds written with vprord and
+ * vpternlogd (Ch = 0xCA, Maj = 0xE8, three-way xor = 0x96). On CPUs without
+ * the SHA extensions' throughput to spare this is the fastest way to hash
+ * many short messages; the result is bit-for-bit the same (tested). */
+#define X16_INLINE __attribute__((target("avx512f"), always_inline)) static inline
+
+X16_INLINE __m512i x16_xor3(__m512i a, __m512i b, __m512i c)
+{
+    return _mm512_ternarylogic_epi32(a, b, c, 0x96);
+}
+
+/* One compression of 16 lanes: st[8] (state words, lane per message) absorbs
+ * the 16 message words w (lane per message); feed-forward included. */
+__attribute__((target("avx512f"))) static void sha256_x16(__m512i st[8], const __m512i w_in[16])
+{
+    __m512i w[16];
+    for (int i = 0; i < 16; i++)
+        w[i] = w_in[i];
+    __m512i a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6],
+            h = st[7];
+    for (int t = 0; t < 64; t++) {
+        __m512i wt;
+        if (t < 16) {
+            wt = w[t];
+        } else {
+            __m512i w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
+            __m512i s0 = x16_xor3(_mm512_ror_epi32(w15, 7), _mm512_ror_epi32(w15, 18),
+                                  _mm512_srli_epi32(w15, 3));
+            __m512i s1 = x16_xor3(_mm512_ror_epi32(w2, 17), _mm512_ror_epi32(w2, 19),
+                                  _mm512_srli_epi32(w2, 10));
+            wt = w[t & 15] = _mm512_add_epi32(_mm512_add_epi32(w[t & 15], s0),
+                                              _mm512_add_epi32(w[(t - 7) & 15], s1));
+        }
+        __m512i S1 = x16_xor3(_mm512_ror_epi32(e, 6), _mm512_ror_epi32(e, 11),
+                              _mm512_ror_epi32(e, 25));
+        __m512i t1 = _mm512_add_epi32(
+            _mm512_add_epi32(_mm512_add_epi32(h, S1), _mm512_ternarylogic_epi32(e, f, g, 0xCA)),
+            _mm512_add_epi32(_mm512_set1_epi32((int)sha256_k[t]), wt));
+        __m512i S0 = x16_xor3(_mm512_ror_epi32(a, 2), _mm512_ror_epi32(a, 13),
+                              _mm512_ror_epi32(a, 22));
+        __m512i t2 = _mm512_add_epi32(S0, _mm512_ternarylogic_epi32(a, b, c, 0xE8));
+        h = g;
+        g = f;
+        f = e;
+        e = _mm512_add_epi32(d, t1);
+        d = c;
+        c = b;
+        b = a;
+        a = _mm512_add_epi32(t1, t2);
+    }
+    st[0] = _mm512_add_epi32(st[0], a);
+    st[1] = _mm512_add_epi32(st[1], b);
+    st[2] = _mm512_add_epi32(st[2], c);
+    st[3] = _mm512_add_epi32(st[3], d);
+    st[4] = _mm512_add_epi32(st[4], e);
+    st[5] = _mm512_add_epi32(st[5], f);
+    st[6] = _mm512_add_epi32(st[6], g);
+    st[7] = _mm512_add_epi32(st[7], h);
+}
+
+/* Sixteen HMACs whose inner message is one padded block each: blocks[l] with
+ * key keys[l] into out[l]. The outer message words are the inner state
+ * vectors themselves, then the constant padding. */
+__attribute__((target("avx512f"))) static void hmac_x16(const pb_fair_key *const keys[16],
+                                                        const uint8_t (*blocks)[64],
+                                                        uint8_t *const out[16])
+{
+    uint32_t tmp[16][16] __attribute__((aligned(64)));
+    __m512i st[8], w[16];
+    for (int i = 0; i < 8; i++) {
+        for (int l = 0; l < 16; l++)
+            tmp[i][l] = keys[l]->inner[i];
+        st[i] = _mm512_load_si512(tmp[i]);
+    }
+    for (int t = 0; t < 16; t++) {
+        for (int l = 0; l < 16; l++) {
+            const uint8_t *p = blocks[l] + 4 * t;
+            tmp[t][l] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        }
+        w[t] = _mm512_load_si512(tmp[t]);
+    }
+    sha256_x16(st, w);
+    for (int i = 0; i < 8; i++)
+        w[i] = st[i];
+    w[8] = _mm512_set1_epi32((int)0x80000000u);
+    for (int i = 9; i < 15; i++)
+        w[i] = _mm512_setzero_si512();
+    w[15] = _mm512_set1_epi32(768);
+    for (int i = 0; i < 8; i++) {
+        for (int l = 0; l < 16; l++)
+            tmp[i][l] = keys[l]->outer[i];
+        st[i] = _mm512_load_si512(tmp[i]);
+    }
+    sha256_x16(st, w);
+    for (int i = 0; i < 8; i++)
+        _mm512_store_si512(tmp[i], st[i]);
+    for (int l = 0; l < 16; l++)
+        for (int i = 0; i < 8; i++) {
+            uint32_t v = tmp[i][l];
+            out[l][4 * i] = (uint8_t)(v >> 24);
+            out[l][4 * i + 1] = (uint8_t)(v >> 16);
+            out[l][4 * i + 2] = (uint8_t)(v >> 8);
+            out[l][4 * i + 3] = (uint8_t)v;
+        }
 }
 #endif
 
@@ -106,39 +245,41 @@ static inline void compress(uint32_t state[8], const uint8_t block[64])
     memcpy(state, c.h, 32);
 }
 
-/* 1 when the CPU has the SHA extensions (and the build may use them), else 0;
- * PITBOSS_FAIR_NO_SHANI=1 forces libcrypto (tests compare both paths). */
-static int use_shani = -1;
+/* The bulk paths this CPU has: bit 1 the SHA extensions (two HMACs
+ * interleaved), bit 2 AVX-512F (sixteen at once); -1 until detected.
+ * PITBOSS_FAIR_SIMD=<mask> keeps only those bits (0: libcrypto one block at a
+ * time) — the tests run every path and compare the bytes. */
+static int simd_paths = -1;
 
-static int detect_shani(void)
+static int detect_simd(void)
 {
+    int have = 0;
 #ifdef PB_FAIR_HAVE_SHANI
-    const char *off = getenv("PITBOSS_FAIR_NO_SHANI");
-    if (off && *off && strcmp(off, "0") != 0)
-        return 0;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
-#else
-    return 0;
+    if (__builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1"))
+        have |= 1;
+    if (__builtin_cpu_supports("avx512f"))
+        have |= 2;
 #endif
+    const char *mask = getenv("PITBOSS_FAIR_SIMD");
+    if (mask && *mask)
+        have &= atoi(mask);
+    return have;
 }
 
-/* Two independent compressions: interleaved with SHA-NI when the CPU has it. */
-static inline void compress2(uint32_t sa[8], const uint8_t *ba, uint32_t sb[8], const uint8_t *bb)
+static inline int simd(void)
 {
-    int u = __atomic_load_n(&use_shani, __ATOMIC_RELAXED);
+    int u = __atomic_load_n(&simd_paths, __ATOMIC_RELAXED);
     if (u < 0) {
-        u = detect_shani();
-        __atomic_store_n(&use_shani, u, __ATOMIC_RELAXED);
+        u = detect_simd();
+        __atomic_store_n(&simd_paths, u, __ATOMIC_RELAXED);
     }
-#ifdef PB_FAIR_HAVE_SHANI
-    if (u) {
-        compress2_shani(sa, ba, sb, bb);
-        return;
-    }
-#endif
-    compress(sa, ba);
-    compress(sb, bb);
+    return u;
+}
+
+static inline bool has_shani(void)
+{
+    return simd() & 1;
 }
 
 static inline void put_be32(uint8_t *p, uint32_t v)
@@ -346,61 +487,91 @@ static void pad_one(uint8_t block[64], const void *msg, size_t len)
         block[63 - i] = (uint8_t)(bits >> (8 * i));
 }
 
-/* Two HMACs of short messages (≤ 55 bytes) at once: inner blocks together,
- * then outer blocks together. */
+/* Two HMACs of short messages (≤ 55 bytes) at once: with SHA-NI the inner
+ * blocks together, then the outer blocks together; else one after the other. */
 static void hmac2(const pb_fair_key *ka, const char *ma, size_t la, uint8_t outa[32],
                   const pb_fair_key *kb, const char *mb, size_t lb, uint8_t outb[32])
 {
-    uint8_t ba[64], bb[64];
-    uint32_t sa[8], sb[8];
-    pad_one(ba, ma, la);
-    pad_one(bb, mb, lb);
-    memcpy(sa, ka->inner, sizeof sa);
-    memcpy(sb, kb->inner, sizeof sb);
-    compress2(sa, ba, sb, bb);
-    for (int i = 0; i < 8; i++) {
-        put_be32(ba + 4 * i, sa[i]);
-        put_be32(bb + 4 * i, sb[i]);
+#ifdef PB_FAIR_HAVE_SHANI
+    if (has_shani()) {
+        uint8_t ba[64], bb[64];
+        pad_one(ba, ma, la);
+        pad_one(bb, mb, lb);
+        hmac2_shani(ka, ba, kb, bb, outa, outb);
+        return;
     }
-    pad_one(ba, ba, 32);
-    pad_one(bb, bb, 32);
-    memcpy(sa, ka->outer, sizeof sa);
-    memcpy(sb, kb->outer, sizeof sb);
-    compress2(sa, ba, sb, bb);
-    for (int i = 0; i < 8; i++) {
-        put_be32(outa + 4 * i, sa[i]);
-        put_be32(outb + 4 * i, sb[i]);
-    }
+#endif
+    pb_fair_hmac(ka, ma, la, outa);
+    pb_fair_hmac(kb, mb, lb, outb);
 }
+
+/* Marks s's block as holding its next round. */
+static inline void loaded(pb_fair_stream *s)
+{
+    s->round++;
+    s->pos = 0;
+}
+
+#ifdef PB_FAIR_HAVE_SHANI
+/* Sixteen streams (or fewer: the last lanes repeat the first and are
+ * dropped) whose next message fits one block, through hmac_x16. */
+static void prime_x16(pb_fair_stream *const *x, size_t n)
+{
+    const pb_fair_key *keys[16];
+    uint8_t blocks[16][64];
+    uint8_t scratch[16][32];
+    uint8_t *out[16];
+    for (size_t l = 0; l < 16; l++) {
+        pb_fair_stream *v = x[l < n ? l : 0];
+        keys[l] = v->key;
+        pad_one(blocks[l], v->msg, next_msg(v));
+        out[l] = l < n ? v->block : scratch[l];
+    }
+    hmac_x16(keys, (const uint8_t(*)[64])blocks, out);
+    for (size_t l = 0; l < n; l++)
+        loaded(x[l]);
+}
+#endif
 
 void pb_fair_stream_prime(pb_fair_stream *s, size_t n)
 {
-    pb_fair_stream *wait = NULL;
-    size_t wait_len = 0;
-    for (size_t i = 0; i < n; i++) {
-        pb_fair_stream *x = &s[i];
-        if (x->pos < 32)
+    pb_fair_stream *one[16]; /* streams whose next message is one block */
+    size_t k = 0;
+    int paths = simd();
+    for (size_t i = 0; i <= n; i++) {
+        pb_fair_stream *x = i < n ? &s[i] : NULL;
+        if (x && x->pos < 32)
             continue;
-        size_t len = next_msg(x);
-        if (len > 55) { /* two blocks: one at a time */
-            pb_fair_hmac(x->key, x->msg, len, x->block);
-        } else if (!wait) {
-            wait = x;
-            wait_len = len;
+        if (x && next_msg(x) > 55) { /* two blocks: one at a time */
+            pb_fair_hmac(x->key, x->msg, next_msg(x), x->block);
+            loaded(x);
             continue;
-        } else {
-            hmac2(wait->key, wait->msg, wait_len, wait->block, x->key, x->msg, len, x->block);
-            wait->round++;
-            wait->pos = 0;
-            wait = NULL;
         }
-        x->round++;
-        x->pos = 0;
-    }
-    if (wait) {
-        pb_fair_hmac(wait->key, wait->msg, wait_len, wait->block);
-        wait->round++;
-        wait->pos = 0;
+        if (x)
+            one[k++] = x;
+        if (k < 16 && x)
+            continue;
+        /* a full group of 16, or the last few */
+#ifdef PB_FAIR_HAVE_SHANI
+        if ((paths & 2) && k >= 4) {
+            prime_x16(one, k);
+            k = 0;
+            continue;
+        }
+#endif
+        size_t j = 0;
+        for (; (paths & 1) && j + 1 < k; j += 2) {
+            size_t la = next_msg(one[j]), lb = next_msg(one[j + 1]);
+            hmac2(one[j]->key, one[j]->msg, la, one[j]->block, one[j + 1]->key, one[j + 1]->msg,
+                  lb, one[j + 1]->block);
+            loaded(one[j]);
+            loaded(one[j + 1]);
+        }
+        for (; j < k; j++) {
+            pb_fair_hmac(one[j]->key, one[j]->msg, next_msg(one[j]), one[j]->block);
+            loaded(one[j]);
+        }
+        k = 0;
     }
 }
 

@@ -69,6 +69,11 @@ int pb_game_payout_of(int64_t bet, int64_t mult, int64_t *payout)
 {
     if (bet < 0 || mult < 0)
         return -1;
+    uint64_t small;
+    if (!__builtin_mul_overflow((uint64_t)bet, (uint64_t)mult, &small)) { /* the usual case */
+        *payout = (int64_t)(small / PB_MULT_ONE);
+        return 0;
+    }
     unsigned __int128 v = (unsigned __int128)(uint64_t)bet * (uint64_t)mult / PB_MULT_ONE;
     if (v > INT64_MAX)
         return -1;
