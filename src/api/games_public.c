@@ -8,6 +8,7 @@
  *                                game hash and the point, so anyone can recompute the
  *                                point and link each hash to the chain's commitment
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
@@ -48,8 +49,15 @@ void pb_api_fair_verify(pb_http_request *req, void *app)
             pb_http_reply_error(req, e, err.field[0] ? err.field : NULL);
         return;
     }
-    /* printed exactly as `pitboss fair verify` prints it (jansson's default reals) */
-    pb_http_reply_json(req, 200, out);
+    /* printed exactly as `pitboss fair verify` prints it */
+    char *text = pb_game_json_dumps(out);
+    json_decref(out);
+    if (!text) {
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_text(req, 200, "application/json", text, strlen(text));
+    free(text);
 }
 
 void pb_api_fair_crash_rounds(pb_http_request *req, void *app)

@@ -238,6 +238,7 @@ pb_err pb_play_bet_place(pb_play *p, pb_store_conn *c, const pb_play_player *who
     if (!key_valid(bet->idempotency_key))
         return play_fail(err, PB_ERR_IDEMPOTENCY_KEY_INVALID, "idempotency_key", NULL);
     pb_store_game_round r;
+    memset(&r, 0, sizeof r);
     pb_err e = prepare(who, bet, kind, &r, err);
     if (e == PB_OK)
         e = play_place(p, c, &r, bet->trace_id, out, replayed, err);
