@@ -25,11 +25,16 @@
 
 #define CONTROL_MAX 256
 
-/* The brand by code within the caller's scope. */
+static pb_play *play; /* the handle, set by the first handler (one per process) */
+
+/* The brand by code within the caller's scope (the originals registered in
+ * the catalog first). */
 static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
                              pb_brand *b)
 {
-    pb_err e = pb_tenancy_brand_by_code(c, code ? code : "", b);
+    pb_err e = play ? pb_play_catalog_ensure(play) : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_tenancy_brand_by_code(c, code ? code : "", b);
     if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
         e = PB_ERR_BRAND_NOT_FOUND;
     return e;
@@ -50,7 +55,7 @@ static json_t *setting_json(pb_store_conn *c, int64_t brand_id, const pb_game_in
 
 void pb_api_admin_originals_list(pb_http_request *req, void *app)
 {
-    (void)app;
+    play = ((pb_api_app *)app)->play;
     pb_store_conn *c = pb_http_conn(req);
     if (!c) {
         pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
@@ -114,7 +119,7 @@ static pb_err rtp_tx(pb_store_conn *c, void *ctx, const char **bad)
 
 void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
 {
-    (void)app;
+    play = ((pb_api_app *)app)->play;
     int64_t rtp = 0;
     const char *reason = NULL;
     pb_json_field f[] = {
@@ -156,7 +161,7 @@ void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
 
 void pb_api_admin_originals_control(pb_http_request *req, void *app)
 {
-    (void)app;
+    play = ((pb_api_app *)app)->play;
     int64_t from = 0, to = 0;
     if (!pb_admin_query_time(req, "from", &from) || !pb_admin_query_time(req, "to", &to) ||
         !pb_admin_query_range(req, from, to, "to"))

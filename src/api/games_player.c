@@ -211,8 +211,9 @@ static bool who(pb_http_request *req, pb_api_app *a, who_t *w)
         pb_http_reply_error(req, PB_ERR_UNAUTHENTICATED, NULL);
         return false;
     }
-    if (!a->play) {
-        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+    pb_err e = a->play ? pb_play_catalog_ensure(a->play) : PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, NULL);
         return false;
     }
     w->c = pb_http_conn(req);
@@ -220,7 +221,7 @@ static bool who(pb_http_request *req, pb_api_app *a, who_t *w)
         pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
         return false;
     }
-    pb_err e = pb_identity_player_get(w->c, NULL, w->p->subject_public_id, &w->pl);
+    e = pb_identity_player_get(w->c, NULL, w->p->subject_public_id, &w->pl);
     if (e == PB_OK && !pb_currency_find(w->pl.currency))
         e = PB_ERR_INTERNAL;
     if (e != PB_OK) {

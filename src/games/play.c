@@ -511,12 +511,20 @@ static pb_err seed_catalog(pb_store_conn *c)
     return PB_OK;
 }
 
-static int catalog_ensure(pb_store *s, char *err, size_t errcap)
+/* Registers the originals in the catalog (seed_catalog) in a write transaction.
+ * only_if_known: only when the catalog has them already (games added since are
+ * created); 1 when it did nothing for that reason. */
+static int catalog_ensure(pb_store *s, bool only_if_known, char *err, size_t errcap)
 {
     pb_store_conn *c = pb_store_connect(s, err, errcap);
     if (!c)
         return -1;
+    pb_provider pv;
     pb_err e = PB_ERR_STORE_UNAVAILABLE;
+    if (only_if_known && pb_catalog_provider_get(c, PB_PLAY_PROVIDER, &pv) != PB_OK) {
+        pb_store_disconnect(c);
+        return 1; /* a catalog without the originals yet: registered on first use */
+    }
     for (int attempt = 0; attempt < 5 && e == PB_ERR_STORE_UNAVAILABLE; attempt++) {
         if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK)
             continue;
@@ -553,16 +561,31 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
         p->cfg.crash_growth = 0.00006;
     if (p->cfg.crash_chain_length <= 0)
         p->cfg.crash_chain_length = 100000;
-    if (catalog_ensure(s, err, errcap) != 0) {
+    int rc = catalog_ensure(s, true, err, errcap);
+    if (rc < 0) {
         free(p);
         return NULL;
     }
+    atomic_store(&p->seeded, rc == 0);
     recover(p);
     if (p->cfg.crash && play_crash_start(p, err, errcap) != 0) {
         pb_play_close(p);
         return NULL;
     }
     return p;
+}
+
+pb_err pb_play_catalog_ensure(pb_play *p)
+{
+    if (atomic_load(&p->seeded))
+        return PB_OK;
+    char err[256];
+    if (catalog_ensure(p->store, false, err, sizeof err) != 0) {
+        pb_log(PB_LOG_ERROR, "games.catalog", "%s", err);
+        return PB_ERR_STORE_UNAVAILABLE;
+    }
+    atomic_store(&p->seeded, true);
+    return PB_OK;
 }
 
 void pb_play_stop(pb_play *p)

@@ -78,14 +78,23 @@ typedef struct pb_play_config {
 } pb_play_config;
 
 /*
- * Opens the money side over a running wallet: makes sure provider "pitboss" and
- * its games exist in the catalog (created once, with default limits; when a
- * brand "demo" exists the games are switched on for it as they are created),
- * drives every unfinished round to its end, and starts the crash scheduler.
- * NULL with a reason in err on failure.
+ * Opens the money side over a running wallet: when the catalog has provider
+ * "pitboss" already, creates the games added since (otherwise they are all
+ * registered on first use: see pb_play_catalog_ensure), drives every
+ * unfinished round to its end, and starts the crash scheduler. Games are
+ * created once, with default limits (0.01 .. 10,000.00 in 16 common
+ * currencies); games created while a brand "demo" exists are switched on for
+ * it (the demo casino). NULL with a reason in err on failure.
  */
 pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char *err,
                       size_t errcap);
+/* Makes sure provider "pitboss" and its games are in the catalog (the first
+ * call on a database without them registers them; later calls cost an atomic
+ * load). Every originals API route calls it first, so an operator switches the
+ * games on for a brand (PUT /v1/admin/brands/{brand}/games/pitboss/{game}) after
+ * a first look at GET /v1/admin/brands/{brand}/originals. */
+pb_err pb_play_catalog_ensure(pb_play *p);
+
 /* Stops the crash scheduler (it submits ledger commands: call this before the
  * ledger closes). Idempotent. */
 void pb_play_stop(pb_play *p);

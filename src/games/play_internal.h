@@ -12,6 +12,7 @@
 #define PB_GAMES_PLAY_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "games/play.h"
 #include "ledger/ledger.h"
@@ -24,6 +25,7 @@ struct pb_play {
     pb_store *store;
     pb_play_config cfg;
     struct play_crash *crash;
+    atomic_bool seeded; /* the originals are in the catalog */
 };
 
 /* Sets *err (may be NULL) and returns code. field/message may be NULL. */

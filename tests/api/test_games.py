@@ -101,6 +101,11 @@ class Run:
             expect(self.admin.call("POST", "/v1/admin/brands",
                                    {"code": code, "name": code.title(), "default_currency": "EUR",
                                     "currencies": curs, "jurisdiction": "MT"}), 201)
+        # a catalog without the originals: the first look at them registers them
+        assert not env.rows("SELECT 1 FROM provider WHERE code='pitboss'")
+        expect(self.admin.call("PUT", "/v1/admin/brands/alpha/games/pitboss/dice",
+                               {"enabled": True}), 404, "GAME_NOT_FOUND")
+        expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)
         for g in GAMES:
             expect(self.admin.call("PUT", f"/v1/admin/brands/alpha/games/pitboss/{g}",
                                    {"enabled": True}), 200)
