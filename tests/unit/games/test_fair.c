@@ -1,0 +1,288 @@
+/*
+ * test_fair.c — the provably fair engine (src/games/fair.c) against known
+ * answers computed outside pitboss, and the games' first draws from them.
+ *
+ * The vectors were made with OpenSSL's command line and Python:
+ *   S=$(printf 'pitboss test seed' | sha256sum | cut -c1-64)
+ *     = 77438bbb638b48da846d7ec31d36e807e0da02057ab6deb975d06ca8bbf97f5e
+ *   printf $S | sha256sum                      → the commitment below
+ *   printf 'player-1:0:0' | openssl dgst -sha256 -hmac $S   → ROUND0 below
+ *   (and the other messages likewise; crash: printf 'salt-0000' | … -hmac $S)
+ * and the outcomes from those bytes by the issue's formulas in Python
+ * (exact integers: floor(f·N) = u·N >> 32).
+ *
+ * The bulk paths (two streams with SHA-NI, sixteen with AVX-512) must give the
+ * very bytes of the one-at-a-time path: tests/meson.build runs this program
+ * three times, with PITBOSS_FAIR_SIMD = 0 (libcrypto only), 1 (SHA-NI pairs)
+ * and unset (everything the CPU has).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "games/games.h"
+
+#define SEED "77438bbb638b48da846d7ec31d36e807e0da02057ab6deb975d06ca8bbf97f5e"
+#define COMMIT "413690fd74647843283e87cba56e97b9140820ed9a7aed8b12b129edcd9b4bb5"
+#define ROUND0 "e9afc7df38e949e8de6162875734c8ea8122ca8d83ea728d66281374e168bc9e"
+#define ROUND1 "0f0a6b60187dc3998284db122674c3dc9950df436b48070e4ccedb0400d5fc31"
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void block_is(const char *server, const char *client, uint64_t nonce, uint32_t round,
+                     const char *want)
+{
+    pb_fair_key k;
+    uint8_t b[32];
+    char h[65];
+    pb_fair_key_init(&k, server, strlen(server));
+    pb_fair_block(&k, client, strlen(client), nonce, round, b);
+    hex(b, 32, h);
+    assert_string_equal(h, want);
+}
+
+static void known_answers(void **state)
+{
+    (void)state;
+    block_is(SEED, "player-1", 0, 0, ROUND0);
+    block_is(SEED, "player-1", 0, 1, ROUND1);
+    block_is(SEED, "player-1", 7, 0,
+             "cc2e810fffb8bfa7e7e31af62c340512dbb511bf98f69bc93cc8332c991926eb");
+    block_is(SEED, "x", UINT64_MAX, 0,
+             "8ff25014cd32018380da46fa883e36d6ebb7d9eb5336a755ea5b314ab4258ed1");
+    /* a 64-character client seed: the message takes two SHA-256 blocks */
+    char longc[65];
+    memset(longc, 'C', 64);
+    longc[64] = '\0';
+    block_is(SEED, longc, 12345, 3,
+             "adc1d50474b105bce453a984861e010c580c5982ab773c8aa07b0204675402bb");
+    /* a 64-character key (a crash game hash) fills the key block exactly */
+    pb_fair_key k;
+    uint8_t b[32];
+    char h[65];
+    pb_fair_key_init(&k, SEED, 64);
+    pb_fair_hmac(&k, "salt-0000", 9, b);
+    hex(b, 32, h);
+    assert_string_equal(h, "d0753201326742696a3f32595e0f3bfbf19c5a6d9dd61f095650cc3be03244bd");
+    /* a key longer than a block is hashed first (HMAC's rule):
+     * printf x | openssl dgst -sha256 -hmac KKKK…(100 K) */
+    char key100[101];
+    memset(key100, 'K', 100);
+    key100[100] = '\0';
+    pb_fair_key_init(&k, key100, 100);
+    pb_fair_hmac(&k, "x", 1, b);
+    hex(b, 32, h);
+    assert_string_equal(h, "9c5ed89fbdb39cf2414aabaee8db1dd228297a5674a0ce4abb344193f6d09681");
+}
+
+static void commitment_and_rotation(void **state)
+{
+    (void)state;
+    char c[65];
+    pb_fair_sha256_hex(SEED, 64, c);
+    assert_string_equal(c, COMMIT);
+    assert_true(pb_fair_commitment_matches(SEED, COMMIT));
+    /* rotation: a fresh seed is committed, then revealed; it checks against the
+     * commitment shown before play and no other */
+    for (int i = 0; i < 20; i++) {
+        char seed[65], commit[65], other[65];
+        pb_fair_server_seed_new(seed);
+        assert_true(pb_fair_hex64_valid(seed));
+        pb_fair_sha256_hex(seed, 64, commit);
+        assert_true(pb_fair_commitment_matches(seed, commit));
+        assert_false(pb_fair_commitment_matches(seed, COMMIT));
+        pb_fair_server_seed_new(other);
+        assert_string_not_equal(seed, other);
+        assert_false(pb_fair_commitment_matches(other, commit));
+        seed[10] ^= 1; /* one character changed */
+        assert_false(pb_fair_commitment_matches(seed, commit));
+    }
+    assert_false(pb_fair_commitment_matches(SEED, "not a hash"));
+}
+
+static void seed_rules(void **state)
+{
+    (void)state;
+    assert_true(pb_fair_hex64_valid(SEED));
+    assert_false(pb_fair_hex64_valid(NULL));
+    assert_false(pb_fair_hex64_valid(""));
+    char s[80];
+    strcpy(s, SEED);
+    s[5] = 'A'; /* upper case is not the canonical form */
+    assert_false(pb_fair_hex64_valid(s));
+    strcpy(s, SEED);
+    strcat(s, "0");
+    assert_false(pb_fair_hex64_valid(s));
+    s[63] = '\0';
+    assert_false(pb_fair_hex64_valid(s));
+
+    assert_true(pb_fair_client_seed_valid("a"));
+    assert_true(pb_fair_client_seed_valid("!~{}[]<>?/|\\\"'`@#$%^&*()-_=+.,;"));
+    char c64[66];
+    memset(c64, 'z', 65);
+    c64[64] = '\0';
+    assert_true(pb_fair_client_seed_valid(c64));
+    c64[64] = 'z';
+    c64[65] = '\0';
+    assert_false(pb_fair_client_seed_valid(c64)); /* 65 */
+    assert_false(pb_fair_client_seed_valid(""));
+    assert_false(pb_fair_client_seed_valid(NULL));
+    assert_false(pb_fair_client_seed_valid("a:b"));   /* the separator */
+    assert_false(pb_fair_client_seed_valid("a b"));   /* space */
+    assert_false(pb_fair_client_seed_valid("a\tb"));  /* control */
+    assert_false(pb_fair_client_seed_valid("caf\xc3\xa9")); /* not ASCII */
+}
+
+/* Bytes are consumed 4 at a time, in order, round after round. */
+static void stream_order(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    pb_fair_stream s;
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    static const uint32_t want[16] = {
+        0xe9afc7df, 0x38e949e8, 0xde616287, 0x5734c8ea, 0x8122ca8d, 0x83ea728d,
+        0x66281374, 0xe168bc9e, /* round 0 */
+        0x0f0a6b60, 0x187dc399, 0x8284db12, 0x2674c3dc, 0x9950df43, 0x6b48070e,
+        0x4ccedb04, 0x00d5fc31, /* round 1 */
+    };
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(pb_fair_stream_u32(&s), want[i]);
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    double f = pb_fair_stream_float(&s);
+    /* f = b0/256 + b1/256² + b2/256³ + b3/256⁴, exact */
+    assert_true(f == 0xe9 / 256.0 + 0xaf / 65536.0 + 0xc7 / 16777216.0 + 0xdf / 4294967296.0);
+}
+
+/* floor(f·N) computed as (u·N) >> 32 equals the double formula for every N
+ * the games use and u at the edges and at random. */
+static void scale_is_floor(void **state)
+{
+    (void)state;
+    static const uint32_t ns[] = {2, 25, 24, 16, 37, 40, 31, 10001, 16777216, 20};
+    uint32_t us[64] = {0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff};
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    pb_fair_stream s;
+    pb_fair_stream_init(&s, &k, "scale", 1);
+    for (int i = 6; i < 64; i++)
+        us[i] = pb_fair_stream_u32(&s);
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (int i = 0; i < 64; i++) {
+            double f = us[i] / 4294967296.0;
+            uint32_t by_double = (uint32_t)(f * ns[a]); /* f·N is exact: N < 2^21 or a power of 2 */
+            if (ns[a] < (1u << 21) || (ns[a] & (ns[a] - 1)) == 0)
+                assert_int_equal(pb_fair_scale(us[i], ns[a]), by_double);
+            assert_true(pb_fair_scale(us[i], ns[a]) < ns[a]);
+        }
+}
+
+/* The first draws of every game from the known stream (expected values from
+ * the Python reimplementation of the issue's formulas). */
+static void game_draws(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    pb_fair_stream s;
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    assert_int_equal(pb_dice_roll(&s), 9129); /* 91.29 */
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    assert_int_equal(pb_limbo_result(&s, 9900), 108); /* 1.08x */
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    assert_int_equal(pb_roulette_spin(&s), 33);
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    uint8_t mines[PB_MINES_MAX];
+    pb_mines_positions(&s, 3, mines);
+    assert_int_equal(mines[0], 22);
+    assert_int_equal(mines[1], 5);
+    assert_int_equal(mines[2], 20);
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    uint8_t drawn[PB_KENO_DRAWN];
+    pb_keno_draw(&s, drawn); /* 10 floats: rounds 0 and 1 */
+    static const uint8_t want_keno[10] = {37, 9, 35, 14, 21, 22, 16, 36, 2, 4};
+    assert_memory_equal(drawn, want_keno, 10);
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    uint32_t path;
+    assert_int_equal(pb_plinko_drop(&s, 8, &path), 5);
+    assert_int_equal(path, 0xb5); /* rows 0..7: 1,0,1,0,1,1,0,1 */
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    assert_int_equal(pb_plinko_drop(&s, 16, NULL), 7);
+    assert_int_equal(pb_crash_point(SEED, "salt-0000", 9900), 121); /* h = 0xd0753201 */
+}
+
+/* Streams computed in bulk (pb_fair_stream_prime) give the bytes of the
+ * one-at-a-time path, whatever the batch size and message length. */
+static void bulk_equals_single(void **state)
+{
+    (void)state;
+    pb_fair_key keys[2];
+    pb_fair_key_init(&keys[0], SEED, 64);
+    pb_fair_key_init(&keys[1], COMMIT, 64);
+    static const char *clients[] = {"a", "player-1", "0123456789012345678901234567890123456789",
+                                    "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    for (size_t n = 1; n <= 40; n += (n < 18 ? 1 : 11)) {
+        pb_fair_stream bulk[40], one[40];
+        for (size_t i = 0; i < n; i++) {
+            const pb_fair_key *k = &keys[i % 2];
+            const char *c = clients[(i / 2) % 4];
+            uint64_t nonce = i * 1000003u + (i % 3 ? UINT64_MAX - i : 0);
+            pb_fair_stream_init(&bulk[i], k, c, nonce);
+            pb_fair_stream_init(&one[i], k, c, nonce);
+        }
+        pb_fair_stream_prime(bulk, n);
+        for (size_t i = 0; i < n; i++)
+            for (int w = 0; w < 12; w++) /* into round 1: computed singly after the bulk */
+                assert_int_equal(pb_fair_stream_u32(&bulk[i]), pb_fair_stream_u32(&one[i]));
+        pb_fair_stream_prime(bulk, n); /* mid-block streams are left alone */
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(pb_fair_stream_u32(&bulk[i]), pb_fair_stream_u32(&one[i]));
+    }
+}
+
+static void crash_chain(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    char chain[N][PB_FAIR_HASH_HEX_LEN + 1];
+    pb_crash_chain_generate(SEED, N, chain);
+    assert_string_equal(chain[0], SEED);
+    assert_string_equal(chain[1], COMMIT); /* chain[1] = sha256hex(chain[0]) */
+    char commitment[65];
+    pb_fair_sha256_hex(chain[N - 1], 64, commitment); /* published before game 1 */
+    uint64_t steps = 0;
+    /* game g (1-based) plays chain[N − g]; it links to the commitment in g steps */
+    for (int g = 1; g <= N; g++) {
+        assert_true(pb_crash_chain_links(chain[N - g], commitment, N, &steps));
+        assert_int_equal(steps, g);
+    }
+    /* each game's hash is the SHA-256 of the next game's */
+    assert_true(pb_crash_chain_links(chain[10], chain[11], 1, &steps));
+    assert_false(pb_crash_chain_links(chain[11], chain[10], 100, NULL)); /* not backwards */
+    assert_false(pb_crash_chain_links(chain[0], commitment, N - 1, NULL)); /* too few steps */
+    char forged[65];
+    strcpy(forged, chain[5]);
+    forged[0] = forged[0] == 'a' ? 'b' : 'a';
+    assert_false(pb_crash_chain_links(forged, commitment, 2 * N, NULL));
+    assert_false(pb_crash_chain_links("zz", commitment, 1, NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(known_answers),      cmocka_unit_test(commitment_and_rotation),
+        cmocka_unit_test(seed_rules),         cmocka_unit_test(stream_order),
+        cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
+        cmocka_unit_test(bulk_equals_single), cmocka_unit_test(crash_chain),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
