@@ -393,6 +393,19 @@ class Run:
         assert wins == (1 if minor(rr["payout"]) else 0), wins
         expect(self.call("bob", "POST", f"/v1/player/originals/mines/{rid}/reveal",
                          {"tiles": [20]}), 409, "ROUND_CLOSED")
+        # a cash-out that pays (the game above may have met its mine first)
+        for attempt in range(20):
+            g = expect(self.bet("bob", "mines", "1.00", {"mines": 1}), 201)["round"]
+            rr = expect(self.call("bob", "POST", f"/v1/player/originals/mines/{g['id']}/reveal",
+                                  {"tiles": [attempt]}), 200)["round"]
+            if rr["state"] == "active":
+                c = expect(self.call("bob", "POST",
+                                     f"/v1/player/originals/mines/{g['id']}/cashout"), 200)
+                assert mult_units(c["round"]["multiplier"]) == 9900 * 25 // 24, c
+                assert c["round"]["payout"] == eur(100 * (9900 * 25 // 24) // 10000), c
+                break
+        else:
+            raise AssertionError("20 one-mine games all lost on their first tile")
         # 24 mines: the first tile is a mine unless it is the one safe tile
         r = expect(self.bet("bob", "mines", "1.00", {"mines": 24}), 201)["round"]
         rr = expect(self.call("bob", "POST", f"/v1/player/originals/mines/{r['id']}/reveal",
