@@ -27,6 +27,7 @@ bench: build
 	$(PITBOSS) bench ledger --dir var/bench
 	$(PITBOSS) bench ledger --dir var/bench --clients 64 --per-submit 4
 	$(PITBOSS) bench game --dir var/bench --seconds 10
+	$(PITBOSS) bench fair --threads 2 --sim-rounds 10000000
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
 

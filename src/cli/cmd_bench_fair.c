@@ -20,9 +20,12 @@
 
 static const char *bench_fair_usage =
     "usage: pitboss bench fair [--rounds N] [--dice-rounds 10000000] [--threads T]\n"
+    "                          [--sim-rounds M]\n"
     "Outcome generation rate per core for each game (N rounds each, default 2,000,000;\n"
     "crash 200,000) and the wall time of a dice simulation of --dice-rounds rounds on\n"
-    "1 thread and on T threads (default 2). Prints JSON lines.\n";
+    "1 thread and on T threads (default 2). With --sim-rounds, then `sim rtp` of M rounds\n"
+    "per game on T threads (make bench: 10,000,000), exit 1 if a verdict fails.\n"
+    "Prints JSON lines.\n";
 
 static double clock_s(clockid_t id)
 {
@@ -64,9 +67,10 @@ int pb_cmd_bench_fair(int argc, char **argv)
     static const struct option opts[] = {{"rounds", required_argument, 0, 'r'},
                                          {"dice-rounds", required_argument, 0, 'd'},
                                          {"threads", required_argument, 0, 't'},
+                                         {"sim-rounds", required_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    uint64_t rounds = 2000000, dice_rounds = 10000000, threads = 2;
+    uint64_t rounds = 2000000, dice_rounds = 10000000, threads = 2, sim_rounds = 0;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -75,6 +79,7 @@ int pb_cmd_bench_fair(int argc, char **argv)
         case 'r': bad = parse_count(optarg, &rounds); break;
         case 'd': bad = parse_count(optarg, &dice_rounds); break;
         case 't': bad = parse_count(optarg, &threads) || threads > 64; break;
+        case 's': bad = parse_count(optarg, &sim_rounds) || sim_rounds < 2; break;
         case 'h': fputs(bench_fair_usage, stdout); return 0;
         default: fputs(bench_fair_usage, stderr); return 2;
         }
@@ -153,6 +158,37 @@ int pb_cmd_bench_fair(int argc, char **argv)
            "\"target_dice_seconds\":5,\"loadavg_1m\":%.2f}\n",
            min_rate, (unsigned long long)dice_rounds, wall[0], cpu[0], (unsigned long long)threads,
            wall[1], (unsigned long long)threads, cpu[1], load[0]);
+    fflush(stdout);
+    /* the long RTP runs of `make bench`: sim rtp per game, same code, judged */
+    for (int k = 1; sim_rounds && k < PB_GAME_COUNT_; k++) {
+        pb_game_params p;
+        json_t *pj = json_loads(bench_params[k], 0, NULL);
+        pb_game_params_from_json((pb_game_kind)k, pj, eur, &p, NULL);
+        json_decref(pj);
+        uint32_t rtp = pb_game_info_of((pb_game_kind)k)->default_rtp_bp;
+        double t0 = now();
+        pb_game_sim_report r;
+        pb_err e = pb_game_simulate_threads(&p, rtp, &key, "bench-rtp", 0, sim_rounds,
+                                            (unsigned)threads, acc);
+        if (e == PB_OK)
+            e = pb_game_sim_judge(&p, rtp, acc, 3.29, 0.001, &r);
+        if (e != PB_OK) {
+            fprintf(stderr, "pitboss: bench fair: sim rtp %s failed: %s\n", pb_game_name(k),
+                    pb_err_code(e));
+            rc = 1;
+            continue;
+        }
+        bool pass = r.rtp_ok && r.chi2_ok;
+        rc = pass ? rc : 1;
+        printf("{\"bench\":\"sim_rtp\",\"game\":\"%s\",\"rounds\":%llu,\"threads\":%llu,"
+               "\"seconds\":%.3f,\"theoretical_rtp\":%.8f,\"observed_rtp\":%.8f,\"sigma\":%.6f,"
+               "\"bound\":%.8f,\"rtp_verdict\":\"%s\",\"chi2\":%.3f,\"df\":%u,\"p_value\":%.4f,"
+               "\"chi2_verdict\":\"%s\"}\n",
+               pb_game_name(k), (unsigned long long)sim_rounds, (unsigned long long)threads,
+               now() - t0, r.theoretical, r.observed, r.sigma, r.bound, r.rtp_ok ? "pass" : "fail",
+               r.chi2, r.df, r.p_value, r.chi2_ok ? "pass" : "fail");
+        fflush(stdout);
+    }
     free(acc);
     return rc;
 }
