@@ -148,7 +148,8 @@ static int replay_one(void *p, const pb_store_transfer *t)
 {
     replay_ctx *x = p;
     int64_t pending_amount;
-    if ((x->e = pb_ledger_record_pending_amount(x->l->wconn, t, &pending_amount)) != PB_OK)
+    if ((x->e = pb_ledger_record_pending_amount(x->l->wconn, &x->l->ids, t, &pending_amount)) !=
+        PB_OK)
         return 1;
     return replay_side(x, t, t->debit_account_id, pending_amount) ||
            replay_side(x, t, t->credit_account_id, pending_amount);
@@ -183,7 +184,7 @@ static pb_err replay_tail(pb_ledger *l)
 
 pb_err pb_ledger_engine_load_head(pb_ledger *l)
 {
-    if (pb_ledger_bloom_load(l) != PB_OK)
+    if (pb_ledger_ids_load(l->wconn, &l->ids) != PB_OK || pb_ledger_bloom_load(l) != PB_OK)
         return PB_ERR_INTERNAL;
     pb_store_transfer last;
     pb_store_rc rc = pb_store_transfer_last(l->wconn, &last);
@@ -336,7 +337,7 @@ static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
         if (*ks == KEY_REPLAY && (t->flags & PB_TRANSFER_POST_PENDING) && t->amount == 0) {
             /* "post the full amount" replays only a post that did post all of it */
             pb_store_transfer p;
-            if (pb_store_transfer_by_id(l->wconn, &t->record.pending_id, &p) != PB_STORE_OK)
+            if (pb_ledger_transfer_by_id(l->wconn, &l->ids, &t->record.pending_id, &p) != PB_STORE_OK)
                 return PB_ERR_INTERNAL;
             if (p.amount != t->record.amount)
                 *ks = KEY_CONFLICT;
@@ -429,7 +430,7 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
             *biz = PB_ERR_PENDING_EXPIRED;
         return PB_OK;
     }
-    pb_store_rc rc = pb_store_transfer_by_id(l->wconn, &t[k].pending_id, p);
+    pb_store_rc rc = pb_ledger_transfer_by_id(l->wconn, &l->ids, &t[k].pending_id, p);
     if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !(p->flags & PB_TRANSFER_PENDING))) {
         *biz = PB_ERR_PENDING_NOT_FOUND;
         return PB_OK;
@@ -559,7 +560,7 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
     }
 
     r->seq = l->next_seq++;
-    pb_id_new(&r->id);
+    pb_ledger_txid_make(l->ids.key, r->seq, now, &r->id);
     memcpy(r->scope, x->scope, sizeof r->scope);
     memcpy(r->ikey, x->key, sizeof r->ikey);
     r->flags = x->flags | (expiring ? PB_TRANSFER_EXPIRED : 0);

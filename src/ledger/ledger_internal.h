@@ -56,6 +56,13 @@ typedef struct undo_entry {
 
 typedef struct pb_ledger_live pb_ledger_live;
 
+/* txid.c: the key transfer ids are enciphered under, and the legacy range. */
+#define PB_LEDGER_ID_KEY_LEN 16
+typedef struct pb_ledger_ids {
+    uint8_t key[PB_LEDGER_ID_KEY_LEN];
+    int64_t legacy_below; /* transfers below this seq have random (pre-0010) ids */
+} pb_ledger_ids;
+
 struct pb_ledger {
     pb_store *store;
     pb_ledger_config cfg;
@@ -105,6 +112,7 @@ struct pb_ledger {
     int64_t batch_first_seq;
     bool flush_all; /* write every lagging row back in the next batch */
     pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
+    pb_ledger_ids ids;
 };
 
 /* cache.c — the writer's in-memory indexes (writer thread only). */
@@ -158,11 +166,23 @@ bool pb_ledger_live_overlay(pb_ledger_live *v, pb_store_account *a, uint64_t *ge
  * pending_amount: for a post or void, the amount the resolved pending held. */
 void pb_ledger_apply_record(pb_store_account *a, const pb_store_transfer *t, int64_t pending_amount);
 /* For a post or void, the amount its pending held (read from the store); 0 otherwise. */
-pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_store_transfer *t,
-                                       int64_t *amount);
+pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_ledger_ids *ids,
+                                       const pb_store_transfer *t, int64_t *amount);
 /* Brings a row read from the store (after `mark` was read) up to date with the
  * account's transfers above it. */
-pb_err pb_ledger_replay_account(pb_store_conn *c, int64_t mark, pb_store_account *a);
+pb_err pb_ledger_replay_account(pb_store_conn *c, const pb_ledger_ids *ids, int64_t mark,
+                                pb_store_account *a);
+
+/* txid.c — transfer ids that carry their seq. */
+void pb_ledger_txid_make(const uint8_t key[PB_LEDGER_ID_KEY_LEN], int64_t seq,
+                         int64_t created_at_us, pb_id *out);
+/* The seq an id names (deciphered); false when it is no id this scheme made. */
+bool pb_ledger_txid_seq(const uint8_t key[PB_LEDGER_ID_KEY_LEN], const pb_id *id, int64_t *seq);
+/* The transfer with this id: a primary-key read (a scan of the legacy range for
+ * pre-0010 ids). NOT_FOUND when there is none. */
+pb_store_rc pb_ledger_transfer_by_id(pb_store_conn *c, const pb_ledger_ids *ids, const pb_id *id,
+                                     pb_store_transfer *out);
+pb_err pb_ledger_ids_load(pb_store_conn *c, pb_ledger_ids *ids);
 
 /* The handle a command gets (engine.c). */
 struct pb_ledger_tx {

@@ -165,14 +165,14 @@ void pb_ledger_apply_record(pb_store_account *a, const pb_store_transfer *t, int
     a->last_seq = t->seq;
 }
 
-pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_store_transfer *t,
-                                       int64_t *amount)
+pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_ledger_ids *ids,
+                                       const pb_store_transfer *t, int64_t *amount)
 {
     *amount = 0;
     if (!(t->flags & (PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING)))
         return PB_OK;
     pb_store_transfer p;
-    if (!t->has_pending_id || pb_store_transfer_by_id(c, &t->pending_id, &p) != PB_STORE_OK)
+    if (!t->has_pending_id || pb_ledger_transfer_by_id(c, ids, &t->pending_id, &p) != PB_STORE_OK)
         return PB_ERR_INTERNAL; /* a resolution without its pending: the log is damaged */
     *amount = p.amount;
     return PB_OK;
@@ -180,6 +180,7 @@ pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_store_transfer
 
 typedef struct replay_ctx {
     pb_store_conn *c;
+    const pb_ledger_ids *ids;
     pb_store_account *a;
     pb_err e;
 } replay_ctx;
@@ -188,15 +189,16 @@ static int replay_one(void *p, const pb_store_transfer *t)
 {
     replay_ctx *x = p;
     int64_t pending_amount;
-    if ((x->e = pb_ledger_record_pending_amount(x->c, t, &pending_amount)) != PB_OK)
+    if ((x->e = pb_ledger_record_pending_amount(x->c, x->ids, t, &pending_amount)) != PB_OK)
         return 1;
     pb_ledger_apply_record(x->a, t, pending_amount);
     return 0;
 }
 
-pb_err pb_ledger_replay_account(pb_store_conn *c, int64_t mark, pb_store_account *a)
+pb_err pb_ledger_replay_account(pb_store_conn *c, const pb_ledger_ids *ids, int64_t mark,
+                                pb_store_account *a)
 {
-    replay_ctx x = {c, a, PB_OK};
+    replay_ctx x = {c, ids, a, PB_OK};
     int64_t after = a->last_seq > mark ? a->last_seq : mark;
     pb_store_rc rc = pb_store_transfer_scan_account(c, after, a->id, replay_one, &x);
     if (rc != PB_STORE_OK)

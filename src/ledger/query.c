@@ -49,8 +49,12 @@ static pb_err read_live(pb_store_conn *c, int64_t id, const char *brand, const c
                             PB_ERR_ACCOUNT_NOT_FOUND);
         if (e != PB_OK)
             return e;
-        if (!live)
-            return pb_ledger_replay_account(c, mark, out);
+        if (!live) {
+            pb_ledger_ids ids;
+            if ((e = pb_ledger_ids_load(c, &ids)) != PB_OK)
+                return e;
+            return pb_ledger_replay_account(c, &ids, mark, out);
+        }
         /* no published counters and no write-back-and-forget since the row was read:
          * the row is current */
         if (pb_ledger_live_overlay(live, out, &after) || after == before)
@@ -73,7 +77,11 @@ pb_err pb_ledger_account_find(pb_store_conn *c, const char *brand, const char *o
 
 pb_err pb_ledger_transfer_get(pb_store_conn *c, const pb_id *id, pb_ledger_record *out)
 {
-    return map(pb_store_transfer_by_id(c, id, out), PB_ERR_TRANSFER_NOT_FOUND);
+    pb_ledger_ids ids;
+    pb_err e = pb_ledger_ids_load(c, &ids);
+    if (e != PB_OK)
+        return e;
+    return map(pb_ledger_transfer_by_id(c, &ids, id, out), PB_ERR_TRANSFER_NOT_FOUND);
 }
 
 pb_err pb_ledger_transfer_by_key(pb_store_conn *c, const char *scope, const char *key,

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "core/money.h"
-#include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
 
 typedef struct acct {
     pb_store_account stored;
@@ -50,6 +50,7 @@ typedef struct vstate {
     size_t npend_slots, npend;
     int64_t expect_seq;
     int64_t mark;
+    pb_ledger_ids ids;
     uint8_t prev_hash[32];
     bool oom;
 } vstate;
@@ -260,6 +261,14 @@ static int on_transfer(void *p, const pb_store_transfer *t)
                   t->seq, id);
     }
     memcpy(v->prev_hash, t->hash, 32);
+    int64_t named;
+    if (t->seq >= v->ids.legacy_below &&
+        (!pb_ledger_txid_seq(v->ids.key, &t->id, &named) || named != t->seq)) {
+        char id[PB_ID_STR_LEN + 1];
+        pb_id_to_string(&t->id, id);
+        violation(v, "transfer_id", "transfer seq %" PRId64 " has id %s, which does not name it",
+                  t->seq, id);
+    }
 
     acct *dr = find_acct(v, t->debit_account_id), *cr = find_acct(v, t->credit_account_id);
     if (!dr || !cr)
@@ -463,7 +472,8 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
         return PB_ERR_INTERNAL;
     pb_err e = PB_ERR_INTERNAL;
     int64_t orphans = 0;
-    if (pb_store_balances_mark_get(c, &v.mark) != PB_STORE_OK)
+    if (pb_store_balances_mark_get(c, &v.mark) != PB_STORE_OK ||
+        pb_ledger_ids_load(c, &v.ids) != PB_OK)
         goto out;
     summary->balances_seq = v.mark;
     if (pb_store_account_scan(c, on_account, &v) != PB_STORE_OK || v.oom)

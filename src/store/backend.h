@@ -57,7 +57,9 @@ struct pb_store_backend {
     pb_store_rc (*balances_mark_set)(pb_store_conn *c, int64_t seq);
     pb_store_rc (*transfer_insert)(pb_store_conn *c, const pb_store_transfer *t);
     pb_store_rc (*transfer_by_seq)(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
-    pb_store_rc (*transfer_by_id)(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
+    pb_store_rc (*ledger_ids)(pb_store_conn *c, uint8_t key[16], int64_t *legacy_below);
+    pb_store_rc (*transfer_by_legacy_id)(pb_store_conn *c, const pb_id *id, int64_t below,
+                                         pb_store_transfer *out);
     pb_store_rc (*transfer_by_key)(pb_store_conn *c, const char *scope, const char *ikey,
                                    pb_store_transfer *out);
     pb_store_rc (*transfer_by_pending)(pb_store_conn *c, const pb_id *pending_id,

@@ -129,9 +129,15 @@ pb_store_rc pb_store_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_tra
     return c->be->transfer_by_seq(c, seq, out);
 }
 
-pb_store_rc pb_store_transfer_by_id(pb_store_conn *c, const pb_id *id, pb_store_transfer *out)
+pb_store_rc pb_store_ledger_ids(pb_store_conn *c, uint8_t key[16], int64_t *legacy_below)
 {
-    return c->be->transfer_by_id(c, id, out);
+    return c->be->ledger_ids(c, key, legacy_below);
+}
+
+pb_store_rc pb_store_transfer_by_legacy_id(pb_store_conn *c, const pb_id *id, int64_t below,
+                                           pb_store_transfer *out)
+{
+    return c->be->transfer_by_legacy_id(c, id, below, out);
 }
 
 pb_store_rc pb_store_transfer_by_key(pb_store_conn *c, const char *scope, const char *ikey,

@@ -94,7 +94,12 @@ pb_store_rc pb_store_balances_mark_set(pb_store_conn *c, int64_t seq);
 /* Transfers: INSERT only. CONFLICT on a duplicate id, key or pending resolution. */
 pb_store_rc pb_store_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);
 pb_store_rc pb_store_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
-pb_store_rc pb_store_transfer_by_id(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
+/* Transfer ids carry their seq (src/ledger/txid.c): the ledger finds a transfer
+ * by id with transfer_by_seq. Ids written before migration 0010 are random and
+ * lie below *legacy_below; by_legacy_id scans that range for one. */
+pb_store_rc pb_store_ledger_ids(pb_store_conn *c, uint8_t key[16], int64_t *legacy_below);
+pb_store_rc pb_store_transfer_by_legacy_id(pb_store_conn *c, const pb_id *id, int64_t below,
+                                           pb_store_transfer *out);
 pb_store_rc pb_store_transfer_by_key(pb_store_conn *c, const char *scope, const char *ikey,
                                      pb_store_transfer *out);
 /* The transfer that resolved (posted, voided or expired) a pending transfer. */

@@ -22,7 +22,8 @@ enum sq_stmt_id {
     SQ_MARK_SET,
     SQ_TRANSFER_INSERT,
     SQ_TRANSFER_BY_SEQ,
-    SQ_TRANSFER_BY_ID,
+    SQ_TRANSFER_BY_LEGACY_ID,
+    SQ_LEDGER_IDS,
     SQ_TRANSFER_BY_KEY,
     SQ_TRANSFER_BY_PENDING,
     SQ_TRANSFER_LAST,
@@ -79,7 +80,9 @@ pb_store_rc sq_account_find(pb_store_conn *c, const char *brand, const char *own
 pb_store_rc sq_balance_update(pb_store_conn *c, const pb_store_account *a);
 pb_store_rc sq_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);
 pb_store_rc sq_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
-pb_store_rc sq_transfer_by_id(pb_store_conn *c, const pb_id *id, pb_store_transfer *out);
+pb_store_rc sq_ledger_ids(pb_store_conn *c, uint8_t key[16], int64_t *legacy_below);
+pb_store_rc sq_transfer_by_legacy_id(pb_store_conn *c, const pb_id *id, int64_t below,
+                                     pb_store_transfer *out);
 pb_store_rc sq_transfer_by_key(pb_store_conn *c, const char *scope, const char *ikey,
                                pb_store_transfer *out);
 pb_store_rc sq_transfer_by_pending(pb_store_conn *c, const pb_id *pending_id,

@@ -186,15 +186,42 @@ pb_store_rc sq_transfer_by_seq(pb_store_conn *base, int64_t seq, pb_store_transf
     SQR_LOOKUP(c, st, read_transfer, out);
 }
 
-pb_store_rc sq_transfer_by_id(pb_store_conn *base, const pb_id *id, pb_store_transfer *out)
+pb_store_rc sq_transfer_by_legacy_id(pb_store_conn *base, const pb_id *id, int64_t below,
+                                     pb_store_transfer *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_ID,
-                               "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE id=?1");
+    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_LEGACY_ID,
+                               "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE seq<?2 AND id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, below);
     SQR_LOOKUP(c, st, read_transfer, out);
+}
+
+pb_store_rc sq_ledger_ids(pb_store_conn *base, uint8_t key[16], int64_t *legacy_below)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_LEDGER_IDS, "SELECT id_key, legacy_ids_below FROM ledger_state WHERE id=1");
+    if (!st)
+        return PB_STORE_ERROR;
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) == 16) {
+            memcpy(key, sqlite3_column_blob(st, 0), 16);
+            *legacy_below = sqlite3_column_int64(st, 1);
+            r = PB_STORE_OK;
+        } else {
+            snprintf(c->err, sizeof c->err, "ledger_state.id_key is not 16 bytes");
+            r = PB_STORE_ERROR;
+        }
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
 }
 
 pb_store_rc sq_transfer_by_key(pb_store_conn *base, const char *scope, const char *ikey,

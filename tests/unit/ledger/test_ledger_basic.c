@@ -526,8 +526,15 @@ static void test_batch_of_1000(void **state)
         assert_err(t[i].result, PB_OK);
         assert_int_equal(t[i].record.seq, (int64_t)i + 1);
         assert_int_equal(t[i].record.amount, (int64_t)i + 1);
+        /* every id is a UUIDv7 of the batch's millisecond that names its own
+         * transfer (it carries the seq, enciphered: ids are unique, and found
+         * by a primary-key read) */
+        assert_int_equal(pb_id_unix_ms(&t[i].record.id), t[i].record.created_at / 1000);
+        pb_ledger_record back;
+        assert_err(pb_ledger_transfer_get(f->conn, &t[i].record.id, &back), PB_OK);
+        assert_int_equal(back.seq, t[i].record.seq);
         if (i)
-            assert_true(pb_id_cmp(&t[i - 1].record.id, &t[i].record.id) < 0);
+            assert_true(pb_id_cmp(&t[i - 1].record.id, &t[i].record.id) != 0);
     }
     pb_ledger_account A = fx_get(f, a);
     assert_int_equal(A.debits_posted, sum);
@@ -582,7 +589,10 @@ static void test_record_fields(void **state)
     assert_int_equal(r2->seq, 2);
     assert_int_equal(r3->seq, 3);
     assert_false(pb_id_is_zero(&r1->id));
-    assert_true(pb_id_cmp(&r1->id, &r2->id) < 0 && pb_id_cmp(&r2->id, &r3->id) < 0);
+    /* ids order by millisecond (UUIDv7); within one, seq is the order */
+    assert_true(pb_id_cmp(&r1->id, &r2->id) != 0 && pb_id_cmp(&r2->id, &r3->id) != 0 &&
+                pb_id_cmp(&r1->id, &r3->id) != 0);
+    assert_true(pb_id_unix_ms(&r1->id) <= pb_id_unix_ms(&r3->id));
     assert_int_equal(r1->created_at, f->clock_us - 1500000);
     assert_int_equal(r2->created_at, f->clock_us);
     assert_string_equal(r1->scope, "test");

@@ -442,8 +442,8 @@ static void test_post_and_void_in_one_chain(void **state)
     pb_store_transfer r;
     assert_int_equal(pb_store_transfer_by_pending(f->conn, &h, &r), PB_STORE_NOT_FOUND);
     int64_t exp;
-    pb_store_transfer p;
-    assert_int_equal(pb_store_transfer_by_id(f->conn, &h, &p), PB_STORE_OK);
+    pb_ledger_record p;
+    assert_err(pb_ledger_transfer_get(f->conn, &h, &p), PB_OK);
     assert_int_equal(pb_store_pending_open_get(f->conn, p.seq, &exp), PB_STORE_OK);
     /* the other order is refused the same way */
     pb_transfer u[2] = {resolve_req("d-void", PB_TRANSFER_VOID_PENDING, &h, 0),

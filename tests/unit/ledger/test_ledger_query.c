@@ -344,6 +344,14 @@ static void test_transfer_lookups(void **state)
     pb_id missing;
     pb_id_new(&missing);
     assert_err(pb_ledger_transfer_get(f->conn, &missing, &r), PB_ERR_TRANSFER_NOT_FOUND);
+    /* an id that names t2's seq under another key is not t2's */
+    pb_id forged = t2.record.id;
+    forged.b[15] ^= 0x04; /* a zero bit of the scheme set: not one of ours */
+    assert_err(pb_ledger_transfer_get(f->conn, &forged, &r), PB_ERR_TRANSFER_NOT_FOUND);
+    forged = t2.record.id;
+    forged.b[3] ^= 0x01; /* another millisecond, the same enciphered seq */
+    assert_err(pb_ledger_transfer_get(f->conn, &forged, &r), PB_ERR_TRANSFER_NOT_FOUND);
+
 
     assert_err(pb_ledger_transfer_by_key(f->conn, "test", "k1", &r), PB_OK);
     assert_memory_equal(r.id.b, t1.record.id.b, 16);
@@ -353,6 +361,21 @@ static void test_transfer_lookups(void **state)
                PB_ERR_TRANSFER_NOT_FOUND);
     assert_err(pb_ledger_transfer_by_key(f->conn, "test", "k2", &r), PB_ERR_TRANSFER_NOT_FOUND);
     assert_err(pb_ledger_transfer_by_key(f->conn, "test", "K1", &r), PB_ERR_TRANSFER_NOT_FOUND);
+
+    /* a database from before ids carried their seq: its random ids are found in
+     * the legacy range (a scan of the transfers below legacy_ids_below) */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE ledger_transfer SET id=x'0190f1c27a4c7abc8def0123456789ab' WHERE seq=%lld;"
+             "UPDATE ledger_state SET legacy_ids_below=%lld",
+             (long long)t1.record.seq, (long long)t2.record.seq);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    pb_id legacy;
+    assert_int_equal(pb_id_parse("0190f1c2-7a4c-7abc-8def-0123456789ab", 36, &legacy), 0);
+    assert_err(pb_ledger_transfer_get(f->conn, &legacy, &r), PB_OK);
+    assert_int_equal(r.seq, t1.record.seq);
+    assert_err(pb_ledger_transfer_get(f->conn, &t2.record.id, &r), PB_OK); /* and new ones */
+    assert_int_equal(r.seq, t2.record.seq);
 }
 
 static void test_account_lookups(void **state)

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "ledger/ledger_internal.h" /* pb_ledger_txid_make: forging a valid id */
 
 #define MAXV 64
 
@@ -218,6 +219,20 @@ static void test_debit_account_changed(void **state)
     assert_has(&s, "account_chain", "seq 7");
 }
 
+/* Ids carry their seq: an id copied from another transfer names the wrong one
+ * (and there is no unique index on id that would have refused the copy). */
+static void test_id_copied(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_transfer SET id=(SELECT id FROM ledger_transfer WHERE seq=2) WHERE seq=3");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "transfer_id", "seq 3");
+    assert_int_equal(count_kind(&s, "transfer_id"), 1);
+    assert_has(&s, "hash_chain", "seq 3");
+}
+
 static void test_hash_zeroed(void **state)
 {
     fx *f = *state;
@@ -303,7 +318,11 @@ static void test_forged_overdraft(void **state)
     assert_int_equal(last.seq, 8);
     memset(&t, 0, sizeof t);
     t.seq = 9;
-    pb_id_new(&t.id);
+    /* the forger reads the id key from the database, so the id is a good one */
+    uint8_t key[16];
+    int64_t legacy_below;
+    assert_int_equal(pb_store_ledger_ids(f->conn, key, &legacy_below), PB_STORE_OK);
+    pb_ledger_txid_make(key, t.seq, last.created_at, &t.id);
     snprintf(t.scope, sizeof t.scope, "forge");
     snprintf(t.ikey, sizeof t.ikey, "overdraft");
     t.debit_account_id = b.alice;
@@ -520,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_amount_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_debit_account_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_hash_zeroed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_id_copied, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_every_hash_zeroed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_created_at_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_transfer_deleted, fx_setup, fx_teardown),
