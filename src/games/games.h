@@ -132,9 +132,11 @@ void pb_fair_stream_init(pb_fair_stream *s, const pb_fair_key *k, const char *cl
                          uint64_t nonce);
 
 /* Computes the next round of every stream of s[0..n) whose block is used up
- * (after pb_fair_stream_init: round 0), two at a time with interleaved SHA-NI
- * when the CPU has it — the same bytes pb_fair_stream_u32 would compute, about
- * 1.5x faster per stream. For batch callers (sim rtp, bench fair). */
+ * (after pb_fair_stream_init: round 0) in bulk: sixteen at a time with AVX-512
+ * or two at a time with interleaved SHA-NI when the CPU has them — the very
+ * bytes pb_fair_stream_u32 would compute (tested), 2-3x faster per stream.
+ * For batch callers (sim rtp, bench fair); PITBOSS_FAIR_SIMD=<mask> (1 SHA-NI,
+ * 2 AVX-512, 0 none) restricts the paths. */
 void pb_fair_stream_prime(pb_fair_stream *s, size_t n);
 
 /* The next 4 bytes as u = b0<<24 | b1<<16 | b2<<8 | b3 (the float is u / 2³²). */
