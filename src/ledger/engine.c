@@ -184,6 +184,7 @@ static pb_err replay_tail(pb_ledger *l)
 
 pb_err pb_ledger_engine_load_head(pb_ledger *l)
 {
+    l->next_expiry = 0; /* unknown: the next batch sweeps and learns it */
     if (pb_ledger_ids_load(l->wconn, &l->ids) != PB_OK || pb_ledger_bloom_load(l) != PB_OK)
         return PB_ERR_INTERNAL;
     pb_store_transfer last;
@@ -225,8 +226,15 @@ pb_err pb_ledger_engine_flush(pb_ledger *l)
     int64_t now = pb_time_mono_us(); /* ages are real time, whatever clock stamps transfers */
     for (size_t i = 0; i < l->ndirty; i++)
         enqueue_unflushed(l, l->dirty[i], now, l->batch_first_seq);
-    int64_t due = l->cfg.balance_flush_ms < 0 ? INT64_MAX
-                                              : now - (int64_t)l->cfg.balance_flush_ms * 1000;
+    /* Rows are written back in passes, one every balance_flush_ms / 8: a pass
+     * writes every row that has lagged balance_flush_ms, so each table page it
+     * touches goes to the log once per pass rather than once per commit. */
+    bool eager = l->cfg.balance_flush_ms < 0;
+    int64_t period = eager ? 0 : (int64_t)l->cfg.balance_flush_ms * 1000;
+    if (!eager && !l->flush_all && now - l->last_pass_us < period / 8)
+        return PB_OK;
+    l->last_pass_us = now;
+    int64_t due = eager ? INT64_MAX : now - period;
     /* the queue is in the order accounts started to lag: write back from its head */
     while (l->uf_head && (l->flush_all || l->uf_head->since_us <= due)) {
         cached_account *e = l->uf_head;
@@ -614,6 +622,8 @@ static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *
         pb_store_rc rc = PB_STORE_OK;
         if (r->flags & PB_TRANSFER_PENDING) {
             rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
+            if (r->expires_at > 0 && r->expires_at < l->next_expiry)
+                l->next_expiry = r->expires_at;
             pb_ledger_holds_put(l, r);
         } else if (l->resolves[k]) {
             rc = pb_store_pending_open_delete(l->wconn, l->resolves[k]);
@@ -668,6 +678,8 @@ static pb_err run_one_optimistic(pb_ledger *l, pb_transfer *x, int64_t now, bool
         return PB_ERR_INTERNAL;
     if (r->flags & PB_TRANSFER_PENDING) {
         rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
+        if (r->expires_at > 0 && r->expires_at < l->next_expiry)
+            l->next_expiry = r->expires_at;
         pb_ledger_holds_put(l, r);
     } else if (l->resolves[0]) {
         rc = pb_store_pending_open_delete(l->wconn, l->resolves[0]);
@@ -791,6 +803,7 @@ pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
         cap = 256;
     if (pb_store_pending_open_expired(l->wconn, now, seqs, cap, &n) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
+
     for (size_t i = 0; i < n; i++) {
         pb_store_transfer p;
         if (pb_store_transfer_by_seq(l->wconn, seqs[i], &p) != PB_STORE_OK)
@@ -809,6 +822,15 @@ pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
         if (x.result != PB_OK)
             return PB_ERR_INTERNAL; /* an open pending that cannot be expired: damaged store */
     }
+    if (n == cap) {
+        l->next_expiry = now; /* more may be due: sweep again in the next batch */
+        return PB_OK;
+    }
+    pb_store_rc rc = pb_store_pending_open_next_expiry(l->wconn, &l->next_expiry);
+    if (rc == PB_STORE_NOT_FOUND)
+        l->next_expiry = INT64_MAX;
+    else if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
     return PB_OK;
 }
 

@@ -110,6 +110,8 @@ struct pb_ledger {
     int64_t mark;         /* ledger_state.balances_seq as committed */
     int64_t mark_pending; /* as written by the open batch */
     int64_t batch_first_seq;
+    int64_t last_pass_us;  /* the last write-back pass (monotonic) */
+    int64_t next_expiry; /* no open hold expires before this (writer's clock); 0: unknown */
     bool flush_all; /* write every lagging row back in the next batch */
     pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
     pb_ledger_ids ids;

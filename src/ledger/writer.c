@@ -158,7 +158,11 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
     if (rc != PB_STORE_OK)
         return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
     l->batch_first_seq = l->next_seq;
-    pb_err e = pb_ledger_engine_expire(l, now, 256);
+    /* expired holds are swept once the earliest of them is due, not by a query
+     * in every batch */
+    pb_err e = PB_OK;
+    if (now >= l->next_expiry)
+        e = pb_ledger_engine_expire(l, now, 256);
     for (ledger_job *j = jobs; j && e == PB_OK; j = j->next) {
         if (j->kind == JOB_TRANSFERS) {
             e = pb_ledger_engine_transfers(l, j->t, j->n, now);

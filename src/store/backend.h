@@ -72,6 +72,7 @@ struct pb_store_backend {
     pb_store_rc (*pending_open_insert)(pb_store_conn *c, int64_t seq, int64_t expires_at);
     pb_store_rc (*pending_open_delete)(pb_store_conn *c, int64_t seq);
     pb_store_rc (*pending_open_get)(pb_store_conn *c, int64_t seq, int64_t *expires_at);
+    pb_store_rc (*pending_open_next_expiry)(pb_store_conn *c, int64_t *at);
     pb_store_rc (*pending_open_expired)(pb_store_conn *c, int64_t now, int64_t *seqs, size_t cap,
                                         size_t *n);
     pb_store_rc (*transfer_scan)(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,

@@ -188,6 +188,11 @@ pb_store_rc pb_store_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *ex
     return c->be->pending_open_get(c, seq, expires_at);
 }
 
+pb_store_rc pb_store_pending_open_next_expiry(pb_store_conn *c, int64_t *at)
+{
+    return c->be->pending_open_next_expiry(c, at);
+}
+
 pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs,
                                           size_t cap, size_t *n)
 {

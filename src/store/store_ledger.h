@@ -121,6 +121,8 @@ pb_store_rc pb_store_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t 
 pb_store_rc pb_store_pending_open_delete(pb_store_conn *c, int64_t seq);
 pb_store_rc pb_store_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *expires_at);
 /* Up to cap open pendings with 0 < expires_at <= now, oldest first; *n receives the count. */
+/* The earliest expires_at > 0 among open pendings; NOT_FOUND when none expires. */
+pb_store_rc pb_store_pending_open_next_expiry(pb_store_conn *c, int64_t *at);
 pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs,
                                           size_t cap, size_t *n);
 

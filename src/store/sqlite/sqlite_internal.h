@@ -33,6 +33,7 @@ enum sq_stmt_id {
     SQ_PENDING_DELETE,
     SQ_PENDING_GET,
     SQ_PENDING_EXPIRED,
+    SQ_PENDING_NEXT_EXPIRY,
     SQ_STMT_COUNT_
 };
 
@@ -95,6 +96,7 @@ pb_store_rc sq_rejection_scan_keys(pb_store_conn *c, pb_store_key_cb cb, void *c
 pb_store_rc sq_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at);
 pb_store_rc sq_pending_open_delete(pb_store_conn *c, int64_t seq);
 pb_store_rc sq_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *expires_at);
+pb_store_rc sq_pending_open_next_expiry(pb_store_conn *c, int64_t *at);
 pb_store_rc sq_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs, size_t cap,
                                     size_t *n);
 pb_store_rc sq_balances_mark_get(pb_store_conn *c, int64_t *seq);

@@ -367,6 +367,25 @@ pb_store_rc sq_pending_open_get(pb_store_conn *base, int64_t seq, int64_t *expir
     SQR_LOOKUP(c, st, read_expiry, expires_at);
 }
 
+pb_store_rc sq_pending_open_next_expiry(pb_store_conn *base, int64_t *at)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt(c, SQ_PENDING_NEXT_EXPIRY,
+                               "SELECT min(expires_at) FROM ledger_pending_open WHERE expires_at > 0");
+    if (!st)
+        return PB_STORE_ERROR;
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *at = sqlite3_column_int64(st, 0);
+        r = PB_STORE_OK;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
 pb_store_rc sq_pending_open_expired(pb_store_conn *base, int64_t now, int64_t *seqs, size_t cap,
                                     size_t *n)
 {

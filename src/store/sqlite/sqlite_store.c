@@ -463,6 +463,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .pending_open_delete = sq_pending_open_delete,
     .pending_open_get = sq_pending_open_get,
     .pending_open_expired = sq_pending_open_expired,
+    .pending_open_next_expiry = sq_pending_open_next_expiry,
     .transfer_scan = sq_transfer_scan,
     .transfer_scan_account = sq_transfer_scan_account,
     .balances_mark_get = sq_balances_mark_get,
