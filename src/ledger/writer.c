@@ -343,8 +343,10 @@ static void push(pb_ledger *l, ledger_job *j)
     ledger_job *top = atomic_load_explicit(&l->inbox, memory_order_relaxed);
     do
         j->next = top;
-    while (!atomic_compare_exchange_weak_explicit(&l->inbox, &top, j, memory_order_release,
+    while (!atomic_compare_exchange_weak_explicit(&l->inbox, &top, j, memory_order_seq_cst,
                                                   memory_order_relaxed));
+    /* seq_cst: the push is ordered before the load below, as the writer's store of
+     * writer_sleeping is before its load of inbox (no lost wake-up) */
     if (atomic_load(&l->writer_sleeping)) {
         pthread_mutex_lock(&l->mu);
         pthread_cond_signal(&l->wake);
