@@ -40,6 +40,7 @@ enum sq_stmt_id {
 typedef struct sq_store {
     struct pb_store base;
     char *path;
+    char *vfs; /* the SQLite VFS by name ("sqlite:PATH?vfs=NAME"); NULL = the default */
 } sq_store;
 
 #define SQ_EXTRA_SLOTS 512
@@ -54,9 +55,11 @@ typedef struct sq_conn {
         sqlite3_stmt *st;
     } extra[SQ_EXTRA_SLOTS];
     char err[256];
-    /* deferred sync: the WAL file, opened on first pb_store_sync() (fsync(2) on any
-     * descriptor of a file flushes that file's data, whoever wrote it) */
-    int wal_fd;
+    /* deferred sync: the WAL file, opened through the connection's VFS on first
+     * pb_store_sync() (fsync(2) on any descriptor of a file flushes that file's
+     * data, whoever wrote it; going through the VFS lets a test VFS see the sync) */
+    sqlite3_file *wal_file;
+    char *wal_path; /* the WAL's full path, as SQLite names it */
     pthread_mutex_t wal_mu;
     bool deferred;  /* synchronous=OFF (pb_store_set_deferred_sync) */
     int wal_frames; /* frames in the WAL after this connection's last commit (wal hook) */

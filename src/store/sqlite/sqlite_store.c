@@ -7,6 +7,16 @@
  * Automatic checkpoints are off on every connection: the ledger runs passive
  * checkpoints from its own thread (pb_store_checkpoint) so that a commit never
  * pays for copying the WAL back into the database.
+ *
+ * The target may name a registered SQLite VFS: "PATH?vfs=NAME" (from the URL
+ * "sqlite:PATH?vfs=NAME"); every file of the store, including the WAL that
+ * pb_store_sync() flushes, is then reached through it. Tests use it to simulate
+ * power loss and failing disks (faultvfs.h).
+ *
+ * A disk that refuses writes (full, read-only, a failed write or truncation) is
+ * reported as PB_STORE_BUSY, like a lock timeout: nothing was written, and the
+ * same transaction may succeed once the condition clears, so callers answer
+ * STORE_UNAVAILABLE (503) and retry later. A failed sync stays PB_STORE_ERROR.
  */
 #include "store/sqlite/sqlite_internal.h"
 
@@ -83,10 +93,20 @@ pb_store_rc sq_result(sq_conn *c, int rc)
     case SQLITE_LOCKED:
         snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
         return PB_STORE_BUSY;
+    case SQLITE_IOERR:
+        if (rc != SQLITE_IOERR_WRITE && rc != SQLITE_IOERR_TRUNCATE)
+            break; /* a failed read or sync is a hard failure */
+        __attribute__((fallthrough));
+    case SQLITE_FULL:
+    case SQLITE_READONLY: /* the disk refuses writes for now: retryable once it clears */
+        snprintf(c->err, sizeof c->err, "database unavailable (sqlite error %d): %s", rc,
+                 sqlite3_errmsg(c->db));
+        return PB_STORE_BUSY;
     default:
-        snprintf(c->err, sizeof c->err, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
-        return PB_STORE_ERROR;
+        break;
     }
+    snprintf(c->err, sizeof c->err, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
+    return PB_STORE_ERROR;
 }
 
 pb_store_rc sq_exec_stmt(sq_conn *c, sqlite3_stmt *st)
@@ -98,6 +118,14 @@ pb_store_rc sq_exec_stmt(sq_conn *c, sqlite3_stmt *st)
 }
 
 static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
+static void sq_close(pb_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    free(s->path);
+    free(s->vfs);
+    free(s);
+}
 
 /* Process-wide settings, before SQLite initialises: no global allocator mutex
  * for memory statistics (every malloc would take it), multi-thread mode. */
@@ -116,28 +144,29 @@ static pb_store *sq_open(const char *target, char *err, size_t errcap)
         return NULL;
     }
     sq_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(target))) {
+    const char *q = strstr(target, "?vfs=");
+    if (!s || !(s->path = strndup(target, q ? (size_t)(q - target) : strlen(target))) ||
+        (q && !(s->vfs = strdup(q + 5)))) {
+        if (s)
+            free(s->path);
         free(s);
         snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    if (s->vfs && !sqlite3_vfs_find(s->vfs)) {
+        snprintf(err, errcap, "no SQLite VFS named \"%s\" is registered", s->vfs);
+        sq_close(&s->base);
         return NULL;
     }
     s->base.be = &pb_store_sqlite_backend;
     /* Open once to create the file and switch it to WAL (a persistent setting). */
     pb_store_conn *c = pb_store_sqlite_backend.connect(&s->base, err, errcap);
     if (!c) {
-        free(s->path);
-        free(s);
+        sq_close(&s->base);
         return NULL;
     }
     pb_store_sqlite_backend.disconnect(c);
     return &s->base;
-}
-
-static void sq_close(pb_store *base)
-{
-    sq_store *s = (sq_store *)base;
-    free(s->path);
-    free(s);
 }
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errcap)
@@ -161,14 +190,20 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
     }
     c->base.be = &pb_store_sqlite_backend;
     c->base.store = base;
-    c->wal_fd = -1;
     pthread_mutex_init(&c->wal_mu, NULL);
     int rc = sqlite3_open_v2(s->path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             s->vfs);
+    const char *full = rc == SQLITE_OK ? sqlite3_db_filename(c->db, "main") : NULL;
+    if (rc == SQLITE_OK && (!full || !(c->wal_path = malloc(strlen(full) + 5))))
+        rc = SQLITE_NOMEM;
+    if (rc == SQLITE_OK)
+        sprintf(c->wal_path, "%s-wal", full);
     if (rc != SQLITE_OK) {
         snprintf(err, errcap, "open %s: %s", s->path, c->db ? sqlite3_errmsg(c->db) : "no memory");
         sqlite3_close(c->db);
         pthread_mutex_destroy(&c->wal_mu);
+        free(c->wal_path);
         free(c);
         return NULL;
     }
@@ -185,6 +220,7 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
                  err, errcap) != SQLITE_OK) {
         sqlite3_close(c->db);
         pthread_mutex_destroy(&c->wal_mu);
+        free(c->wal_path);
         free(c);
         return NULL;
     }
@@ -200,10 +236,14 @@ static void sq_disconnect(pb_store_conn *base)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_SLOTS; i++)
         sqlite3_finalize(c->extra[i].st);
-    if (c->wal_fd >= 0)
-        close(c->wal_fd);
+    if (c->wal_file) {
+        if (c->wal_file->pMethods)
+            c->wal_file->pMethods->xClose(c->wal_file);
+        free(c->wal_file);
+    }
     pthread_mutex_destroy(&c->wal_mu);
     sqlite3_close(c->db);
+    free(c->wal_path);
     free(c);
 }
 
@@ -296,21 +336,38 @@ static pb_store_rc sq_set_deferred_sync(pb_store_conn *base, bool deferred)
     return PB_STORE_OK;
 }
 
+/* The WAL is opened through the store's VFS as a file of its own (never the
+ * connection's handle, which its thread is using) and synced data-only: the
+ * default VFS does fdatasync(2) on its own descriptor, as this did before. */
 static pb_store_rc sq_sync(pb_store_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
     sq_store *s = (sq_store *)c->base.store;
     pthread_mutex_lock(&c->wal_mu);
-    if (c->wal_fd < 0) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s-wal", s->path);
-        c->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = SQLITE_OK;
+    if (!c->wal_file) {
+        sqlite3_vfs *vfs = sqlite3_vfs_find(s->vfs);
+        sqlite3_file *f = vfs ? calloc(1, (size_t)vfs->szOsFile) : NULL;
+        int flags = 0;
+        rc = !vfs ? SQLITE_ERROR
+             : !f ? SQLITE_NOMEM
+                  : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL,
+                               &flags);
+        if (rc == SQLITE_OK) {
+            c->wal_file = f;
+        } else if (f) {
+            if (f->pMethods)
+                f->pMethods->xClose(f);
+            free(f);
+        }
     }
-    int rc = c->wal_fd >= 0 ? fdatasync(c->wal_fd) : -1;
+    if (rc == SQLITE_OK)
+        rc = c->wal_file->pMethods->xSync(c->wal_file, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
     int saved = errno;
     pthread_mutex_unlock(&c->wal_mu);
-    if (rc != 0) {
-        snprintf(c->err, sizeof c->err, "fdatasync of the WAL failed: %s", strerror(saved));
+    if (rc != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "sync of the WAL %s failed: %s (%s)", c->wal_path,
+                 sqlite3_errstr(rc), strerror(saved));
         return PB_STORE_ERROR;
     }
     return PB_STORE_OK;
