@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""crash_bank.py — the crash bank test (issue 6 §1): pitboss is killed with SIGKILL
+under load, again and again, and must neither lose nor invent money.
+
+  crash_bank.py PATH/TO/pitboss [--cycles 10] [--clients 6] [--players 24] [--seed S]
+                                [--min-run 0.4] [--max-run 2.5] [--timeout 10]
+
+1. `pitboss serve` on a fresh database in a temporary directory (port 0, the sandbox
+   PSP confirming payouts after 150 ms); the first admin bootstrapped with the CLI,
+   activated with TOTP; a brand (EUR and USD), a native-protocol provider and its
+   game, two finance members, players (one in four plays in USD) with a launch token.
+2. Workers (threads, bank_clients.Worker) play the players over HTTP: deposits
+   (intent, then the sandbox's checkout or the PSP's signed webhook), bets, wins and
+   rollbacks (native protocol, HMAC-signed), withdrawals (request, approvals — two
+   at the 4-eyes threshold —, cancel, reject; the sandbox pays or fails the payout
+   over HTTP), staff adjustments (credit and debit), and requests beyond the whole
+   balance that must be refused. Each with its idempotency key or transaction id,
+   retried with the same bytes on a reset, a timeout or a 5xx until it is answered.
+3. The driver kills the server (SIGKILL) at a random moment of the load --cycles
+   times — with requests in flight: group-commit batches are being written — and
+   restarts it on the same database; the clients retry.
+4. Then the workers finish their op (run to an answer), payouts still owed are
+   delivered (the sandbox queues them again at start), and the checks run: every
+   op answered; each player's wallet over the API equals the client's model; the
+   server stops cleanly (SIGTERM → 0); on the database (bank_checks.py): every
+   acknowledged op present exactly once, refused ones left nothing, the transfers
+   are exactly those the acknowledged ops imply, nothing half-applied, ledger
+   balances = model, per-currency conservation; `pitboss ledger verify` and
+   `pitboss audit verify` pass; and the checks do find a tampered copy.
+
+Output is TAP; the last lines are the figures: cycles run, operations acknowledged,
+operations verified, operations retried after an unknown outcome, kills with
+requests in flight, violations. Every process started here is killed or stopped
+before the script exits (and the server's own drain timeout bounds a SIGTERM).
+Standard library only, plus tests/api/admin_helpers.py (python3-yaml and
+python3-jsonschema: Debian's /usr/bin/python3).
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
+from admin_helpers import Env, Staff, create_staff, expect, register_player  # noqa: E402
+from harness import Tap  # noqa: E402
+import bank_checks  # noqa: E402
+from bank_clients import (PASSWORD, Answer, Player, StaffSession, Target, Worker, World,  # noqa: E402
+                          minor_of)
+
+BRAND, PROVIDER, GAME = "crash", "crashstudio", "slot"
+SECRET = bytes.fromhex("c3" * 32)
+PAYOUT_DELAY_MS = 150
+
+
+class ServerProc:
+    """`pitboss serve` on env's database; stderr goes to a log file per start."""
+
+    def __init__(self, env, n):
+        self.log_path = os.path.join(env.dir, f"serve-{n}.log")
+        penv = {k: v for k, v in os.environ.items() if not k.startswith("PITBOSS_")}
+        penv["PITBOSS_SANDBOX_PAYOUT_DELAY_MS"] = str(PAYOUT_DELAY_MS)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [env.binary, "serve", "--listen", "127.0.0.1:0", "--db", env.db, "--keys-dir",
+                 env.keys, "--drain-timeout", "5"], cwd=env.dir, env=penv,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        self.host = self.port = None
+        deadline = time.monotonic() + 60
+        while self.port is None:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"server did not start (exit {self.proc.returncode}):\n"
+                                   + self.tail())
+            with open(self.log_path, "rb") as f:
+                for line in f:
+                    if b'"event":"http.listening"' in line:
+                        url = json.loads(line)["url"]
+                        host, port = url.split("//", 1)[1].rsplit(":", 1)
+                        self.host, self.port = host, int(port)
+                        break
+            time.sleep(0.01)
+
+    def tail(self, n=15):
+        try:
+            with open(self.log_path, "rb") as f:
+                return "\n".join(x.decode("utf-8", "replace") for x in f.read().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def kill(self):
+        """SIGKILL: no drain, no flush, no goodbye."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        """SIGTERM; the exit status (None if it did not exit within 60 s: then killed)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.env = Env(os.path.abspath(args.binary))
+        # every restart runs the same program, whatever a concurrent rebuild does to the file
+        self.env.binary = os.path.join(self.env.dir, "pitboss")
+        shutil.copy2(args.binary, self.env.binary)
+        self.target = Target(args.timeout)
+        self.starts = 0
+        self.srv = None
+        self.kills = []  # requests in flight at each kill
+        self.stop_load = threading.Event()
+        self.workers = []
+        self.final_status = {}
+        self.report = None
+        self.figures = {}
+
+    # ---- the server ----
+
+    def start(self):
+        self.starts += 1
+        old = os.path.join(self.env.dir, f"serve-{self.starts - 2}.log")
+        if os.path.exists(old):  # keep the last two logs for diagnostics
+            os.unlink(old)
+        self.srv = ServerProc(self.env, self.starts)
+        self.env.srv = self.srv
+        self.target.set(self.srv.host, self.srv.port)
+
+    def kill(self):
+        self.kills.append(self.target.inflight)
+        self.srv.kill()
+        self.target.clear()
+
+    # ---- cases ----
+
+    def setup(self):
+        env, a = self.env, self.args
+        otp = env.bootstrap_admin("root@crash.test")
+        self.start()
+        admin = Staff(env, "root@crash.test", otp, "127.0.6.1").activate("Blue-Falcon-0-Qz")
+        expect(admin.call("POST", "/v1/admin/brands",
+                          {"code": BRAND, "name": "Crash", "default_currency": "EUR",
+                           "currencies": ["EUR", "USD"], "jurisdiction": "MT"}), 201)
+        expect(admin.call("POST", "/v1/admin/providers",
+                          {"code": PROVIDER, "name": "Crash Studio", "protocol": "native",
+                           "secret": SECRET.hex()}), 201)
+        limits = [{"currency": c, "min_bet": "0.10", "max_bet": "100.00"} for c in ("EUR", "USD")]
+        expect(admin.call("POST", f"/v1/admin/providers/{PROVIDER}/games",
+                          {"code": GAME, "name": "Slot", "category": "slots", "rtp_bp": 9600,
+                           "volatility": "medium", "limits": limits}), 201)
+        expect(admin.call("PUT", f"/v1/admin/brands/{BRAND}/games/{PROVIDER}/{GAME}",
+                          {"enabled": True}), 200)
+        staff = []
+        for i in (1, 2):
+            s = create_staff(env, admin, f"fin{i}@crash.test", "finance", f"127.0.6.{1 + i}",
+                             brands=[BRAND]).activate(f"Blue-Falcon-{i}-Qz")
+            staff.append(StaffSession(self.target, s))
+        with open(os.path.join(env.keys, "sandbox-psp.secret")) as f:
+            psp_secret = f.read().strip()
+        self.world = World(self.target, BRAND, PROVIDER, SECRET, GAME, psp_secret, staff)
+        self.players = []
+        from admin_helpers import Client
+        for i in range(a.players):
+            ip = f"127.0.{7 + i // 200}.{1 + i % 200}"
+            cur = "USD" if i % 4 == 3 else "EUR"
+            email = f"p{i}@crash.test"
+            pid = register_player(Client(env, ip), BRAND, email, currency=cur, password=PASSWORD)
+            p = Player(pid, email, ip, cur)
+            c = Client(env, ip)
+            p.token = expect(c.call("POST", "/v1/player/login",
+                                    {"brand": BRAND, "email": email, "password": PASSWORD},
+                                    check=False), 200)["access_token"]
+            r = c.call("POST", f"/v1/player/games/{PROVIDER}/{GAME}/launch", token=p.token,
+                       check=False)
+            p.launch = expect(r, 201)["token"]
+            self.players.append(p)
+
+    def load_and_kill(self):
+        a = self.args
+        n = max(1, min(a.clients, len(self.players)))
+        for i in range(n):
+            w = Worker(self.world, i, self.players[i::n], self.rng.randrange(1 << 30),
+                       self.stop_load)
+            self.workers.append(w)
+            w.start()
+        t0 = time.monotonic()
+        for _ in range(a.cycles):
+            time.sleep(self.rng.uniform(a.min_run, a.max_run))
+            dead = [w for w in self.workers if not w.is_alive()]
+            if dead:
+                break
+            self.kill()
+            time.sleep(self.rng.uniform(0, 0.2))
+            self.start()
+        time.sleep(a.min_run)  # the last restart serves load too
+        self.stop_load.set()
+        for w in self.workers:
+            w.join(300)
+        self.figures["load_s"] = round(time.monotonic() - t0, 1)
+        errors = [f"{w.name}: {w.error}" for w in self.workers if w.error]
+        errors += [f"{w.name} still running" for w in self.workers if w.is_alive()]
+        assert len(self.kills) == a.cycles and not errors, \
+            f"{len(self.kills)} of {a.cycles} kills\n" + "\n".join(errors)
+
+    def all_answered(self):
+        ops = self.world.ops
+        stuck = self.world.stuck
+        assert not stuck, "\n".join(stuck[:20])
+        return all(o.outcome is not None for o in ops) or "unanswered ops"
+
+    def payouts_delivered(self):
+        """Every approved withdrawal reaches paid or failed (the sandbox's webhook, queued
+        again at each start); the model takes the final states."""
+        deadline = time.monotonic() + 90
+        while True:
+            rows = self.env.rows("SELECT id, status FROM withdrawal")
+            open_ = [r for r in rows if r[1] in ("approved", "processing")]
+            if not open_ or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.final_status = dict(rows)
+        bad = []
+        for p in self.players:
+            for wd in p.withdrawals:
+                st = self.final_status.get(wd["id"])
+                if st == "paid":
+                    p.cash -= wd["amount"]
+                if st in ("paid", "failed"):
+                    p.held -= wd["amount"]
+                if st in ("approved", "processing") or \
+                        (st in ("cancelled", "rejected")) != (wd["status"] in ("cancelled", "rejected")):
+                    bad.append(f"withdrawal {wd}: {st} in the database")
+        assert not bad, "\n".join(bad[:20])
+
+    def wallets(self):
+        """GET /v1/player/wallet of every player equals the client's model."""
+        bad = []
+        for p in self.players:
+            w = Worker(self.world, 999, [p], 0, self.stop_load)
+            from bank_clients import Op
+            op = Op("wallet", p, "wallet")
+            r = w.player_call(op, p, "GET", "/v1/player/wallet")
+            b = r.json() if r.status == 200 else {}
+            got = (minor_of(b.get("cash", "0")), minor_of(b.get("held", "0")),
+                   minor_of(b.get("bonus", "0")), b.get("currency"))
+            if r.status != 200 or got != (p.cash, p.held, 0, p.currency):
+                bad.append(f"player {p.id}: wallet {r.status} {got}, model "
+                           f"({p.cash}, {p.held}, 0, {p.currency})")
+        assert not bad, "\n".join(bad[:20])
+
+    def stop_server(self):
+        rc = self.srv.stop()
+        self.target.clear()
+        assert rc == 0, f"exit status {rc}:\n{self.srv.tail()}"
+
+    def db_checks(self):
+        self.report = bank_checks.check_all(self.env.db, self.world.ops, self.players, BRAND,
+                                            PROVIDER, self.final_status)
+
+    def category(self, name):
+        return lambda: self.report.count(name) == 0 or self.report.text(name)
+
+    def verify_cli(self):
+        out = []
+        for args in (("ledger", "verify", "--db", self.env.db),
+                     ("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys)):
+            r = self.env.cli(*args, check=False)
+            if r.returncode != 0:
+                out.append(f"pitboss {' '.join(args[:2])}: {r.returncode}\n{r.stdout}{r.stderr}")
+        return not out or "\n".join(out)
+
+    def checks_can_fail(self):
+        """A copy of the database with one acknowledged bet's wallet_op row and one
+        completed payment removed: the checks must name both."""
+        bet = next(o for o in self.world.ops if o.kind == "bet" and o.outcome == "ok")
+        dep = next(o for o in self.world.ops if o.kind == "deposit" and o.outcome == "ok")
+        copy = os.path.join(self.env.dir, "tampered.db")
+        src, dst = sqlite3.connect(self.env.db), sqlite3.connect(copy)
+        src.backup(dst)
+        src.close()
+        dst.execute("DELETE FROM wallet_op WHERE provider = ? AND tx_id = ?", (PROVIDER, bet.key))
+        dst.execute("DELETE FROM payment WHERE id = ?", (dep.extra["id"],))
+        dst.commit()
+        dst.close()
+        rep = bank_checks.check_all(copy, self.world.ops, self.players, BRAND, PROVIDER,
+                                    self.final_status)
+        text = "\n".join(m for v in rep.violations.values() for m in v)
+        return (bet.key in text and dep.key in text and rep.verified < self.report.verified) or \
+            f"the checks missed the tampering:\n{text[:2000]}"
+
+    # ---- figures ----
+
+    def summary(self):
+        ops = self.world.ops if hasattr(self, "world") else []
+        rep = self.report
+        acked = sum(1 for o in ops if o.outcome == "ok")
+        refused = sum(1 for o in ops if o.outcome == "refused")
+        retried = sum(1 for o in ops if o.uncertain)
+        by_kind = {}
+        for o in ops:
+            by_kind[o.kind] = by_kind.get(o.kind, 0) + 1
+        return {
+            "cycles": len(self.kills),
+            "kills_with_requests_in_flight": sum(1 for k in self.kills if k > 0),
+            "operations": len(ops),
+            "acknowledged": acked,
+            "refused": refused,
+            "verified": rep.verified if rep else 0,
+            "retried_after_unknown_outcome": retried,
+            "answers_5xx": self.target.errors_5xx,
+            "violations": rep.count() if rep else None,
+            "by_kind": by_kind,
+            "load_seconds": self.figures.get("load_s"),
+            "currencies": rep.figures.get("currencies") if rep else None,
+        }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("binary")
+    ap.add_argument("--cycles", type=int, default=10)
+    ap.add_argument("--clients", type=int, default=6)
+    ap.add_argument("--players", type=int, default=24)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--min-run", type=float, default=0.4, help="least load before a kill (s)")
+    ap.add_argument("--max-run", type=float, default=2.5, help="most load before a kill (s)")
+    ap.add_argument("--timeout", type=float, default=10, help="a client's HTTP timeout (s)")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+    if args.seed is None:
+        args.seed = random.randrange(1 << 31)
+    if not os.access(args.binary, os.X_OK):
+        print(f"1..0 # SKIP usage: crash_bank.py PATH/TO/pitboss ({args.binary} missing)")
+        return 1
+    print(f"# crash bank: seed {args.seed}, {args.cycles} cycles, {args.clients} clients, "
+          f"{args.players} players", flush=True)
+    run = Run(args)
+    cases = [
+        ("setup: brand, provider and game, two finance members, players with launch tokens",
+         run.setup),
+        (f"{args.cycles} SIGKILL cycles under load, restarted on the same database each time",
+         run.load_and_kill),
+        ("every operation was answered in the end (retried with the same key and body)",
+         run.all_answered),
+        ("every approved withdrawal was paid or failed by the sandbox (owed payouts redelivered)",
+         run.payouts_delivered),
+        ("each player's wallet over the API equals the client's model", run.wallets),
+        ("SIGTERM: the server exits 0", run.stop_server),
+        ("the database checks ran", run.db_checks),
+        ("every acknowledged operation is present exactly once; refused ones left nothing",
+         run.category("presence")),
+        ("the ledger holds exactly the transfers the acknowledged operations imply; "
+         "nothing half-applied", run.category("transfers")),
+        ("each player's ledger balance (cash, held, bonus) equals the client's model",
+         run.category("balances")),
+        ("per currency: money in through the PSP = money out + every balance",
+         run.category("conservation")),
+        ("`pitboss ledger verify` and `pitboss audit verify` pass", run.verify_cli),
+        ("the checks find a tampered copy (a bet's wallet_op and a payment removed)",
+         run.checks_can_fail),
+    ]
+    tap = Tap(len(cases))
+    try:
+        for i, (name, fn) in enumerate(cases):
+            if not tap.case(name, fn) and i < 2:
+                if run.srv:
+                    print("# server log tail:\n# " + run.srv.tail().replace("\n", "\n# "))
+                for _ in range(tap.plan - tap.n):
+                    tap.ok(False, "skipped: an earlier step failed")
+                break
+    finally:
+        run.stop_load.set()
+        if run.srv:
+            run.srv.kill()
+        s = run.summary()
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(dict(s, seed=args.seed), f, indent=2)
+        print(f"# cycles run: {s['cycles']} (kills with requests in flight: "
+              f"{s['kills_with_requests_in_flight']})")
+        print(f"# operations: {s['operations']} — acknowledged {s['acknowledged']}, "
+              f"refused {s['refused']}; by kind {s['by_kind']}")
+        print(f"# operations verified: {s['verified']}; retried after an unknown outcome: "
+              f"{s['retried_after_unknown_outcome']}; 5xx answers: {s['answers_5xx']}")
+        print(f"# violations: {s['violations']}")
+        if tap.failed == 0:
+            shutil.rmtree(run.env.dir, ignore_errors=True)
+        else:
+            print(f"# kept for inspection: {run.env.dir} (seed {args.seed})")
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
