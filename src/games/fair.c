@@ -24,8 +24,18 @@ static const uint32_t sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54f
                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define PB_FAIR_HAVE_SHANI 1
+
+/* The SHA extensions, from CPUID leaf 7 (EBX bit 29): __builtin_cpu_supports
+ * has no "sha" before clang 16, and the fuzz build (clang 14 on Debian 12)
+ * compiles this file too. */
+static bool cpu_has_sha(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+}
 
 static const uint32_t sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -256,7 +266,7 @@ static int detect_simd(void)
     int have = 0;
 #ifdef PB_FAIR_HAVE_SHANI
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1"))
+    if (cpu_has_sha() && __builtin_cpu_supports("sse4.1"))
         have |= 1;
     if (__builtin_cpu_supports("avx512f"))
         have |= 2;
