@@ -79,6 +79,7 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
         if (cfg->self_url)
             requeue_payouts(p, store);
     }
+    pb_cashier_resume_payouts(k, store);
     return k;
 }
 

@@ -44,4 +44,8 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
                                pb_store_withdrawal *w, const pb_cashier_actor *a,
                                const char **outcome, pb_err *refusal);
 
+/* At start-up: sends the payouts of the withdrawals a stopped process left
+ * "approved" (see withdrawal.c); how many were sent. */
+size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store);
+
 #endif
