@@ -69,12 +69,14 @@ class Answer:
 class Target:
     """The current server's address and the number of requests in flight."""
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, short_rate=0.0, short_timeout=0.01):
         self.lock = threading.Lock()
         self.addr = None
         self.inflight = 0
         self.timeout = timeout
+        self.short_rate, self.short_timeout = short_rate, short_timeout
         self.errors_5xx = 0
+        self.short_timeouts = 0  # attempts given up by an impatient client
 
     def set(self, host, port):
         with self.lock:
@@ -92,7 +94,11 @@ class Target:
         h = dict(headers or {})
         if data is not None:
             h.setdefault("Content-Type", "application/json")
-        conn = http.client.HTTPConnection(addr[0], addr[1], timeout=self.timeout,
+        # now and then an impatient client: it gives up after a few milliseconds and sends
+        # the request again while the first one may still be running
+        short = method != "GET" and random.random() < self.short_rate
+        conn = http.client.HTTPConnection(addr[0], addr[1],
+                                          timeout=self.short_timeout if short else self.timeout,
                                           source_address=(ip, 0))
         with self.lock:
             self.inflight += 1
@@ -105,6 +111,9 @@ class Target:
             body = r.read()
             status, hdrs = r.status, {k.lower(): v for k, v in r.getheaders()}
         except (OSError, http.client.HTTPException) as e:
+            if short and isinstance(e, TimeoutError):
+                with self.lock:
+                    self.short_timeouts += 1
             raise Down(f"{type(e).__name__}: {e}", reached) from None
         finally:
             with self.lock:
@@ -316,6 +325,7 @@ class Worker(threading.Thread):
             return
         d = r.json()
         op.extra["id"] = d["id"]
+        op.extra["replay"] = r.status == 200  # the first attempt had created it
         conf = Op("deposit.confirm", p, d["id"], amount)
         if self.rng.random() < 0.5:  # the PSP's signed webhook, one event id for every retry
             conf.extra["via"] = "webhook"
@@ -332,6 +342,7 @@ class Worker(threading.Thread):
                                               {"X-Sandbox-Signature": f"t={t},v1={mac}"}, p.ip)
             r = retrying(self.world, conf, attempt)
             good = r.status == 200 and r.json().get("outcome") in ("applied", "duplicate")
+            conf.extra["replay"] = good and r.json().get("outcome") == "duplicate"
         else:  # the sandbox's checkout page: each call is a new event, a late one is "ignored"
             conf.extra["via"] = "sandbox"
             r = retrying(self.world, conf, lambda: self.world.target.send(
@@ -340,6 +351,7 @@ class Worker(threading.Thread):
             if r.status == 200 and r.json().get("outcome") == "ignored":
                 g = self.player_call(conf, p, "GET", f"/v1/player/deposits/{d['id']}")
                 good = g.status == 200 and g.json().get("status") == "completed"
+                conf.extra["replay"] = good
         if good:
             conf.outcome = "ok"
             p.cash += amount
@@ -389,20 +401,30 @@ class Worker(threading.Thread):
             if self.settle(rb, r, (200,)):
                 p.cash += amount
 
-    def withdrawal(self, p, amount, over=False):
+    def request_withdrawal(self, p, amount, over=False):
+        """The player's request: the withdrawal {"id", "amount", "status", "required"},
+        or None when refused."""
         op = Op("withdrawal", p, self.key("wd"), amount, expect_refusal=over)
         r = self.player_call(op, p, "POST", "/v1/player/withdrawals",
                              {"amount": money(amount), "idempotency_key": op.key})
         if not self.settle(op, r, (200, 201), ("INSUFFICIENT_FUNDS",)):
-            return
+            return None
         d = r.json()
-        op.extra["id"] = wid = d["id"]
-        wd = {"id": wid, "amount": amount, "status": "pending_approval"}
+        op.extra["id"] = d["id"]
+        op.extra["replay"] = r.status == 200
+        wd = {"id": d["id"], "amount": amount, "status": "pending_approval",
+              "required": d["approvals_required"]}
         p.withdrawals.append(wd)
         p.held += amount
+        return wd
+
+    def withdrawal(self, p, amount, over=False):
+        wd = self.request_withdrawal(p, amount, over)
+        if not wd:
+            return
         x = self.rng.random()
         if x < 0.65:
-            for s in self.world.staff[:d["approvals_required"]]:
+            for s in self.world.staff[:wd["required"]]:
                 self.staff_step(p, wd, "approve", s)
         elif x < 0.8:
             self.player_cancel(p, wd)
@@ -424,6 +446,7 @@ class Worker(threading.Thread):
                 (verb == "approve" and s.staff.id in [a["staff_id"] for a in v.get("approvals", [])])
             if done:
                 op.extra["seen_after"] = r.code()
+                op.extra["replay"] = True
                 r = g
         if self.settle(op, r, (200,)):
             wd["status"] = r.json()["status"]
@@ -437,6 +460,7 @@ class Worker(threading.Thread):
             g = self.world.staff[0].call(op, "GET", f"/v1/admin/withdrawals/{wd['id']}")
             if g.status == 200 and g.json().get("status") == "cancelled":
                 op.extra["seen_after"] = "WITHDRAWAL_STATE"
+                op.extra["replay"] = True
                 r = g
         if self.settle(op, r, (200,)):
             wd["status"] = "cancelled"
@@ -452,7 +476,7 @@ class Worker(threading.Thread):
                     "idempotency_key": op.key})
         if self.settle(op, r, (200, 201), ("INSUFFICIENT_FUNDS",)):
             p.cash += amount if credit else -amount
-            op.extra["replayed"] = r.json().get("replayed")
+            op.extra["replay"] = r.json().get("replayed") is True
 
     # ---- the loop ----
 

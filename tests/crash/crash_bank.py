@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
 from admin_helpers import Env, Staff, create_staff, expect, register_player  # noqa: E402
 from harness import Tap  # noqa: E402
 import bank_checks  # noqa: E402
-from bank_clients import (PASSWORD, Answer, Player, StaffSession, Target, Worker, World,  # noqa: E402
+from bank_clients import (PASSWORD, Op, Player, StaffSession, Target, Worker, World,  # noqa: E402
                           minor_of)
 
 BRAND, PROVIDER, GAME = "crash", "crashstudio", "slot"
@@ -121,7 +121,7 @@ class Run:
         # every restart runs the same program, whatever a concurrent rebuild does to the file
         self.env.binary = os.path.join(self.env.dir, "pitboss")
         shutil.copy2(args.binary, self.env.binary)
-        self.target = Target(args.timeout)
+        self.target = Target(args.timeout, args.impatient)
         self.starts = 0
         self.srv = None
         self.kills = []  # requests in flight at each kill
@@ -142,8 +142,9 @@ class Run:
         self.env.srv = self.srv
         self.target.set(self.srv.host, self.srv.port)
 
-    def kill(self):
-        self.kills.append(self.target.inflight)
+    def kill(self, cycle=True):
+        if cycle:
+            self.kills.append(self.target.inflight)
         self.srv.kill()
         self.target.clear()
 
@@ -190,6 +191,40 @@ class Run:
                        check=False)
             p.launch = expect(r, 201)["token"]
             self.players.append(p)
+
+    def orphan_approval(self):
+        """Regression: a kill between the last approval's commit and the payout's left
+        the withdrawal "approved" for ever, its money held (found by this test; fixed
+        in src/cashier/withdrawal.c). Made certain here: the approval is written while
+        the server is down, as that commit would have written it; the restarted server
+        sends the payout and the sandbox pays it."""
+        p = self.players[0]
+        w = Worker(self.world, 900, [p], 0, self.stop_load)
+        w.deposit(p, 5000)
+        wd = w.request_withdrawal(p, 1200)
+        assert wd and p.cash == 5000, (wd, p.cash)
+        fin = self.world.staff[0].staff
+        self.kill(cycle=False)
+        con = sqlite3.connect(self.env.db, timeout=30)
+        now = int(time.time() * 1e6)
+        con.execute("INSERT INTO withdrawal_approval VALUES (?, ?, 'finance', ?)",
+                    (wd["id"], fin.id, now))
+        con.execute("UPDATE withdrawal SET status = 'approved', updated_at = ? WHERE id = ?",
+                    (now, wd["id"]))
+        con.commit()
+        con.close()
+        op = Op("approve", p, wd["id"], wd["amount"])
+        op.staff, op.outcome = fin.id, "ok"
+        self.world.record(op)
+        wd["status"] = "approved"
+        self.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st = self.env.rows("SELECT status FROM withdrawal WHERE id = ?", wd["id"])[0][0]
+            if st == "paid":
+                return True
+            time.sleep(0.1)
+        return f"still {st} after the restart:\n{self.srv.tail()}"
 
     def load_and_kill(self):
         a = self.args
@@ -253,7 +288,6 @@ class Run:
         bad = []
         for p in self.players:
             w = Worker(self.world, 999, [p], 0, self.stop_load)
-            from bank_clients import Op
             op = Op("wallet", p, "wallet")
             r = w.player_call(op, p, "GET", "/v1/player/wallet")
             b = r.json() if r.status == 200 else {}
@@ -312,6 +346,7 @@ class Run:
         acked = sum(1 for o in ops if o.outcome == "ok")
         refused = sum(1 for o in ops if o.outcome == "refused")
         retried = sum(1 for o in ops if o.uncertain)
+        replays = sum(1 for o in ops if o.uncertain and o.extra.get("replay"))
         by_kind = {}
         for o in ops:
             by_kind[o.kind] = by_kind.get(o.kind, 0) + 1
@@ -323,6 +358,8 @@ class Run:
             "refused": refused,
             "verified": rep.verified if rep else 0,
             "retried_after_unknown_outcome": retried,
+            "retried_found_already_applied": replays,
+            "impatient_timeouts": self.target.short_timeouts,
             "answers_5xx": self.target.errors_5xx,
             "violations": rep.count() if rep else None,
             "by_kind": by_kind,
@@ -341,6 +378,8 @@ def main():
     ap.add_argument("--min-run", type=float, default=0.4, help="least load before a kill (s)")
     ap.add_argument("--max-run", type=float, default=2.5, help="most load before a kill (s)")
     ap.add_argument("--timeout", type=float, default=10, help="a client's HTTP timeout (s)")
+    ap.add_argument("--impatient", type=float, default=0.02,
+                    help="share of requests sent with a 10 ms timeout (then retried)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     if args.seed is None:
@@ -354,6 +393,7 @@ def main():
     cases = [
         ("setup: brand, provider and game, two finance members, players with launch tokens",
          run.setup),
+        ("a withdrawal left approved by a stop is paid after the restart", run.orphan_approval),
         (f"{args.cycles} SIGKILL cycles under load, restarted on the same database each time",
          run.load_and_kill),
         ("every operation was answered in the end (retried with the same key and body)",
@@ -397,7 +437,9 @@ def main():
         print(f"# operations: {s['operations']} — acknowledged {s['acknowledged']}, "
               f"refused {s['refused']}; by kind {s['by_kind']}")
         print(f"# operations verified: {s['verified']}; retried after an unknown outcome: "
-              f"{s['retried_after_unknown_outcome']}; 5xx answers: {s['answers_5xx']}")
+              f"{s['retried_after_unknown_outcome']} (answered as already applied: "
+              f"{s['retried_found_already_applied']}); impatient client timeouts: "
+              f"{s['impatient_timeouts']}; 5xx answers: {s['answers_5xx']}")
         print(f"# violations: {s['violations']}")
         if tap.failed == 0:
             shutil.rmtree(run.env.dir, ignore_errors=True)
