@@ -31,5 +31,11 @@ bench: build
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
 
+# the crash bank test: 100 SIGKILL cycles of pitboss serve under load, then every check
+# (tests/crash/crash_bank.py; CRASH_ARGS="--seed N --clients N …" to vary it)
+.PHONY: crash-test
+crash-test: build
+	@/usr/bin/python3 tests/crash/crash_bank.py $(PITBOSS) --cycles 100 $(CRASH_ARGS)
+
 clean:
 	rm -rf build build-asan var/bench
