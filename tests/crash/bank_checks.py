@@ -33,6 +33,7 @@ class Report:
     def __init__(self):
         self.violations = defaultdict(list)  # category → messages
         self.verified = 0
+        self.retried_verified = 0  # of them, ops retried after an unknown outcome
         self.figures = {}
 
     def bad(self, category, msg):
@@ -323,4 +324,6 @@ def check_all(path, ops, players, brand, provider, final_status):
     check_balances(db, brand, players, rep)
     check_conservation(db, ops, players, rep)
     rep.verified = sum(1 for o in ops if o.outcome is not None and id(o) not in failed)
+    rep.retried_verified = sum(1 for o in ops if o.uncertain and o.outcome is not None and
+                               id(o) not in failed)
     return rep

@@ -359,6 +359,7 @@ class Run:
             "verified": rep.verified if rep else 0,
             "retried_after_unknown_outcome": retried,
             "retried_found_already_applied": replays,
+            "retried_verified": rep.retried_verified if rep else 0,
             "impatient_timeouts": self.target.short_timeouts,
             "answers_5xx": self.target.errors_5xx,
             "violations": rep.count() if rep else None,
@@ -437,8 +438,9 @@ def main():
         print(f"# operations: {s['operations']} — acknowledged {s['acknowledged']}, "
               f"refused {s['refused']}; by kind {s['by_kind']}")
         print(f"# operations verified: {s['verified']}; retried after an unknown outcome: "
-              f"{s['retried_after_unknown_outcome']} (answered as already applied: "
-              f"{s['retried_found_already_applied']}); impatient client timeouts: "
+              f"{s['retried_after_unknown_outcome']} (verified: {s['retried_verified']}; "
+              f"answered as already applied: {s['retried_found_already_applied']}); "
+              f"impatient client timeouts: "
               f"{s['impatient_timeouts']}; 5xx answers: {s['answers_5xx']}")
         print(f"# violations: {s['violations']}")
         if tap.failed == 0:
