@@ -3,7 +3,7 @@ BUILD    ?= build
 PITBOSS  := $(BUILD)/pitboss
 DB       ?= var/pitboss.db
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench clean fuzz check-all tsan valgrind
 
 all: build
 
@@ -30,6 +30,23 @@ bench: build
 	$(PITBOSS) bench fair --threads 2 --sim-rounds 10000000
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
+
+# libFuzzer harnesses (fuzz/): each for FUZZ_SECONDS (default 60), executions per harness printed
+fuzz: deps
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) scripts/fuzz.sh
+
+# ThreadSanitizer build of the concurrency tests (build-tsan)
+tsan: deps
+	@scripts/tsan.sh
+
+# pitboss serve under valgrind memcheck: a few requests, SIGTERM, no leaks or invalid accesses
+valgrind: build
+	@scripts/valgrind.sh $(PITBOSS)
+
+# everything: make test, then the TSan run and the valgrind run (docs/reliability.md)
+check-all: deps
+	@rc=0; scripts/test.sh || rc=1; scripts/tsan.sh || rc=1; \
+	  $(MAKE) --no-print-directory build >/dev/null && scripts/valgrind.sh $(PITBOSS) || rc=1; exit $$rc
 
 # the crash bank test: 100 SIGKILL cycles of pitboss serve under load, then every check
 # (tests/crash/crash_bank.py; CRASH_ARGS="--seed N --clients N …" to vary it)

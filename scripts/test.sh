@@ -24,4 +24,6 @@ for dir in build build-asan; do
   echo "== suite: $dir"
   meson test -C "$dir" --print-errorlogs --num-processes 2 ${MESON_TEST_ARGS:-} | grep -E '^ *[0-9]+/[0-9]+ |^Ok:|^Fail:' || true
 done
-python3 scripts/test-summary.py build build-asan
+# libFuzzer harnesses (fuzz/), ~3 s each, clang + ASan + UBSan: counted from build-fuzz's log
+scripts/fuzz.sh --smoke || true
+python3 scripts/test-summary.py build build-asan build-fuzz

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# tsan.sh — builds build-tsan (gcc, -fsanitize=thread) and runs the tests that
+# start threads under ThreadSanitizer: the ledger's group-commit writer (every
+# ledger test opens it), the wallet and cashier on top of it, the audit log's
+# concurrent appends, the HTTP server and its metrics, the rate limiters and
+# the id generator. Any data race, lock-order inversion or thread leak TSan
+# reports fails the test (halt_on_error, exitcode 66). Prints the meson lines
+# and a summary "N passed, N failed" (scripts/test-summary.py).
+# TSAN_TESTS="a b" runs only those.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+dir=${TSAN_BUILD:-build-tsan}
+TESTS=${TSAN_TESTS:-"ledger_basic ledger_pending ledger_idempotency ledger_query ledger_verify
+  ledger_concurrency ledger_async ledger_command ledger_writeback wallet wallet_game
+  wallet_funding cashier_deposit cashier_withdrawal audit_concurrency http_server http_metrics
+  identity_ratelimit api_auth core_id_time"}
+
+if [ ! -f "$dir/build.ninja" ]; then
+  meson setup "$dir" --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false \
+    >/dev/null || { echo "tsan: meson setup $dir failed" >&2; exit 1; }
+fi
+targets=()
+for t in $TESTS; do targets+=("tests/test_$t"); done
+rm -f "$dir/meson-logs/testlog.json"
+ninja -C "$dir" "${targets[@]}" >/dev/null || { ninja -C "$dir" "${targets[@]}"; exit 1; }
+
+# second_deadlock_stack: both stacks of a lock-order report; the suppressions
+# file names what is not ours (uninstrumented libraries), each with its reason
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$PWD/scripts/tsan.supp}
+echo "== suite: $dir (ThreadSanitizer)"
+# shellcheck disable=SC2086
+meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 --timeout-multiplier 4 \
+  $TESTS | grep -E '^ *[0-9]+/[0-9]+ |^Ok:|^Fail:|WARNING: ThreadSanitizer|SUMMARY' || true
+python3 scripts/test-summary.py "$dir"
