@@ -100,7 +100,8 @@
     X(FOUR_EYES_VIOLATION, 403, "a different finance user must approve")             \
     X(AMOUNT_OUT_OF_RANGE, 422, "amount is outside the allowed range")               \
     X(ROUND_NOT_FOUND, 404, "round not found")                                       \
-    X(ROUND_STATE, 409, "round is not in a state that allows this")
+    X(ROUND_STATE, 409, "round is not in a state that allows this")                  \
+    X(EVENT_STREAMS_FULL, 503, "too many event stream clients; retry later")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,
