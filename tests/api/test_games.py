@@ -614,7 +614,9 @@ class Run:
         for i in range(n_rounds):
             if i % 30 == 0:  # a new pair with a random client seed, either way
                 seed = "".join(rng.choice("abcdefXYZ0123456789-_.!") for _ in range(rng.randrange(1, 65)))
-                if rng.random() < 0.5:
+                # both ways at least once (the route check at the end counts on it),
+                # then either way at random
+                if (i // 30) % 2 == 0 if i < 60 else rng.random() < 0.5:
                     r = expect(self.call("alice", "PUT", "/v1/player/originals/seeds/client-seed",
                                          {"client_seed": seed}), 200)
                 else:
