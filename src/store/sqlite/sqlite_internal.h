@@ -61,7 +61,7 @@ typedef struct sq_conn {
     sqlite3_file *wal_file;
     char *wal_path; /* the WAL's full path, as SQLite names it */
     pthread_mutex_t wal_mu;
-    bool deferred;  /* synchronous=OFF (pb_store_set_deferred_sync) */
+    bool deferred;  /* synchronous=NORMAL (pb_store_set_deferred_sync) */
     int wal_frames; /* frames in the WAL after this connection's last commit (wal hook) */
 } sq_conn;
 
