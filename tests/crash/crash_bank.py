@@ -61,6 +61,22 @@ SECRET = bytes.fromhex("c3" * 32)
 PAYOUT_DELAY_MS = 150
 
 
+def copy_binary(src, dst):
+    """A private copy of pitboss that runs (a copy taken while the linker rewrites the
+    file is taken again)."""
+    for _ in range(60):
+        shutil.copyfile(src, dst)
+        os.chmod(dst, 0o755)
+        try:
+            if subprocess.run([dst, "serve", "--help"], capture_output=True,
+                              timeout=30).returncode == 0:
+                return dst
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{src} does not run")
+
+
 class ServerProc:
     """`pitboss serve` on env's database; stderr goes to a log file per start."""
 
@@ -119,8 +135,7 @@ class Run:
         self.rng = random.Random(args.seed)
         self.env = Env(os.path.abspath(args.binary))
         # every restart runs the same program, whatever a concurrent rebuild does to the file
-        self.env.binary = os.path.join(self.env.dir, "pitboss")
-        shutil.copy2(args.binary, self.env.binary)
+        self.env.binary = copy_binary(args.binary, os.path.join(self.env.dir, "pitboss"))
         self.target = Target(args.timeout, args.impatient)
         self.starts = 0
         self.srv = None
