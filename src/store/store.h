@@ -120,6 +120,8 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 #include "store/store_catalog.h"
 /* @store-headers-wallet */
 /* @store-headers-games-play */
+/* @store-headers-events */
+#include "store/store_events.h"
 #include "store/store_games.h"
 #include "store/store_wallet.h"
 #include "store/store_audit.h"

@@ -534,6 +534,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .games = &pb_store_sqlite_games_ops,
     .catalog = &pb_store_sqlite_catalog_ops,
     .audit = &pb_store_sqlite_audit_ops,
+    .events = &pb_store_sqlite_events_ops, /* @events */
     .wallet = &pb_store_sqlite_wallet_ops,
     .cashier = &pb_store_sqlite_cashier_ops,
     .tenancy = &pb_store_sqlite_tenancy_ops,

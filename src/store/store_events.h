@@ -1,0 +1,64 @@
+/*
+ * store_events.h — the event outbox's rows and statements (0011_events.sql).
+ * Included by store.h. The outbox is INSERT-only for the domains (an append in
+ * their own transaction) and pruned from the oldest end by the dispatcher's
+ * retention pass; nothing here decides anything, it reads and writes rows.
+ *
+ * Ownership: a row handed to a scan callback is valid only during the callback
+ * (its payload points into the backend's statement); copy what you keep. A row
+ * passed to an insert is borrowed for the duration of the call.
+ */
+#ifndef PB_STORE_EVENTS_H
+#define PB_STORE_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Byte lengths of the text columns (a NUL follows in the row buffers). */
+#define PB_EVENT_TYPE_MAX 48
+#define PB_EVENT_BRAND_MAX 32
+#define PB_EVENT_SUBJECT_MAX 64
+#define PB_EVENT_TRACE_MAX 32
+#define PB_EVENT_PAYLOAD_MAX 16384
+
+/* An outbox row. */
+typedef struct pb_store_event {
+    int64_t id; /* set by the insert; ids only grow */
+    char type[PB_EVENT_TYPE_MAX + 1];
+    char brand[PB_EVENT_BRAND_MAX + 1];     /* "" = platform-wide */
+    char subject[PB_EVENT_SUBJECT_MAX + 1]; /* player / staff public id, or "" */
+    const char *payload;                    /* a JSON object's text (see Ownership) */
+    size_t payload_len;
+    int64_t created_at; /* µs since the epoch */
+    char trace_id[PB_EVENT_TRACE_MAX + 1];
+} pb_store_event;
+
+/* A scan callback: return non-zero to stop (the scan then returns PB_STORE_OK). */
+typedef int (*pb_store_event_cb)(void *ctx, const pb_store_event *e);
+
+/* Appends e (inside the caller's write transaction); *id receives its id. */
+pb_store_rc pb_store_event_insert(pb_store_conn *c, const pb_store_event *e, int64_t *id);
+/* The rows with id > after_id, in id order, at most limit of them. */
+pb_store_rc pb_store_event_scan(pb_store_conn *c, int64_t after_id, size_t limit,
+                                pb_store_event_cb cb, void *ctx);
+/* The lowest and highest ids present (both 0 when the outbox is empty). */
+pb_store_rc pb_store_event_bounds(pb_store_conn *c, int64_t *first, int64_t *last);
+/* Deletes, oldest first, at most max_delete rows that are older than
+ * before_us OR beyond the newest keep_rows (keep_rows 0: no row cap). The
+ * newest row is never deleted. *deleted receives the count. */
+pb_store_rc pb_store_event_prune(pb_store_conn *c, int64_t before_us, int64_t keep_rows,
+                                 size_t max_delete, size_t *deleted);
+
+/* What a backend implements (reached through pb_store_backend.events). */
+struct pb_store_events_ops {
+    pb_store_rc (*insert)(pb_store_conn *c, const pb_store_event *e, int64_t *id);
+    pb_store_rc (*scan)(pb_store_conn *c, int64_t after_id, size_t limit, pb_store_event_cb cb,
+                        void *ctx);
+    pb_store_rc (*bounds)(pb_store_conn *c, int64_t *first, int64_t *last);
+    pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows,
+                         size_t max_delete, size_t *deleted);
+};
+
+extern const struct pb_store_events_ops pb_store_sqlite_events_ops;
+
+#endif
