@@ -31,7 +31,7 @@ import random
 import threading
 import time
 
-from admin_helpers import Staff, totp
+from admin_helpers import totp
 
 PASSWORD = "Player-pass-77"
 GIVE_UP_S = 180  # an op that gets no answer for this long is reported, not retried forever
@@ -191,7 +191,7 @@ class World:
             self.ops.append(op)
 
 
-def retrying(world, op, attempt):
+def retrying(op, attempt):
     """Calls attempt() until it returns an Answer; counts attempts and uncertain ones."""
     start = time.monotonic()
     while True:
@@ -206,6 +206,29 @@ def retrying(world, op, attempt):
             time.sleep(0.02 + random.random() * (0.05 if e.maybe_applied else 0.1))
 
 
+def player_call(world, op, p, method, path, body=None):
+    """A player request with the player's access token (a new login on 401)."""
+    data = json.dumps(body).encode() if body is not None else None
+    while True:
+        token = p.token
+        r = retrying(op, lambda: world.target.send(
+            method, path, data, {"Authorization": "Bearer " + token}, p.ip))
+        if r.status != 401:
+            return r
+        player_login(world, p)
+
+
+def player_login(world, p):
+    dummy = Op("player.login", p, p.email)
+    body = json.dumps({"brand": world.brand, "email": p.email, "password": PASSWORD}).encode()
+    while True:
+        r = retrying(dummy, lambda: world.target.send("POST", "/v1/player/login", body, None, p.ip))
+        if r.status == 200:
+            p.token = r.json()["access_token"]
+            return
+        time.sleep(3)  # rate limited: wait for the bucket
+
+
 class StaffSession:
     """A finance member shared by the workers: calls with retries, token renewal."""
 
@@ -217,7 +240,7 @@ class StaffSession:
         data = json.dumps(body).encode() if body is not None else None
         while True:
             token = self.staff.token
-            r = retrying(None, op, lambda: self.target.send(
+            r = retrying(op, lambda: self.target.send(
                 method, path, data, {"Authorization": "Bearer " + token}, self.staff.client.ip))
             if r.status != 401:
                 return r
@@ -230,7 +253,7 @@ class StaffSession:
                 return
             s = self.staff
             dummy = Op("staff.refresh", None, s.email)
-            r = retrying(None, dummy, lambda: self.target.send(
+            r = retrying(dummy, lambda: self.target.send(
                 "POST", "/v1/admin/refresh", json.dumps({"refresh_token": s.refresh_token}).encode(),
                 None, s.client.ip))
             if r.status == 200:
@@ -241,7 +264,7 @@ class StaffSession:
                 s.last_step = step  # spent once sent, answered or not
                 body = json.dumps({"email": s.email, "password": s.password,
                                    "totp": totp(s.secret, step)}).encode()
-                r = retrying(None, dummy, lambda: self.target.send(
+                r = retrying(dummy, lambda: self.target.send(
                     "POST", "/v1/admin/login", body, None, s.client.ip))
                 if r.status == 200:
                     s._take(r.json())
@@ -266,27 +289,7 @@ class Worker(threading.Thread):
         return f"{prefix}-{self.index}-{self.n}"
 
     def player_call(self, op, p, method, path, body=None):
-        """A player request with the player's access token (renewed on 401)."""
-        data = json.dumps(body).encode() if body is not None else None
-        while True:
-            token = p.token
-            r = retrying(self.world, op, lambda: self.world.target.send(
-                method, path, data, {"Authorization": "Bearer " + token}, p.ip))
-            if r.status != 401:
-                return r
-            self.login(p)
-
-    def login(self, p):
-        dummy = Op("player.login", p, p.email)
-        body = json.dumps({"brand": self.world.brand, "email": p.email,
-                           "password": PASSWORD}).encode()
-        while True:
-            r = retrying(self.world, dummy, lambda: self.world.target.send(
-                "POST", "/v1/player/login", body, None, p.ip))
-            if r.status == 200:
-                p.token = r.json()["access_token"]
-                return
-            time.sleep(3)  # rate limited: wait for the bucket
+        return player_call(self.world, op, p, method, path, body)
 
     def provider_call(self, op, path, body):
         """A signed native-protocol call; the answer's signature is checked."""
@@ -298,7 +301,7 @@ class Worker(threading.Thread):
             mac = hmac.new(w.secret, ts.encode() + b"." + data, hashlib.sha256).hexdigest()
             return w.target.send("POST", f"/v1/providers/{w.provider}/{path}", data,
                                  {"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": "sha256=" + mac})
-        r = retrying(w, op, attempt)
+        r = retrying(op, attempt)
         want = "sha256=" + hmac.new(w.secret, r.body, hashlib.sha256).hexdigest()
         if r.headers.get("x-pitboss-signature") != want:
             op.extra["bad_signature"] = True
@@ -340,12 +343,12 @@ class Worker(threading.Thread):
                                hashlib.sha256).hexdigest()
                 return self.world.target.send("POST", "/v1/cashier/webhooks/sandbox", event,
                                               {"X-Sandbox-Signature": f"t={t},v1={mac}"}, p.ip)
-            r = retrying(self.world, conf, attempt)
+            r = retrying(conf, attempt)
             good = r.status == 200 and r.json().get("outcome") in ("applied", "duplicate")
             conf.extra["replay"] = good and r.json().get("outcome") == "duplicate"
         else:  # the sandbox's checkout page: each call is a new event, a late one is "ignored"
             conf.extra["via"] = "sandbox"
-            r = retrying(self.world, conf, lambda: self.world.target.send(
+            r = retrying(conf, lambda: self.world.target.send(
                 "POST", f"/v1/sandbox-psp/payments/{d['psp_reference']}/complete", None, None, p.ip))
             good = r.status == 200 and r.json().get("outcome") == "applied"
             if r.status == 200 and r.json().get("outcome") == "ignored":
@@ -518,7 +521,3 @@ class Worker(threading.Thread):
             import traceback
             self.error = f"{e}\n{traceback.format_exc()}"
 
-
-def new_staff(env, email, password, ip):
-    """A Staff record (admin_helpers) for a member created over the API."""
-    return Staff(env, email, password, ip)

@@ -50,11 +50,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
-from admin_helpers import Env, Staff, create_staff, expect, register_player  # noqa: E402
+from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
 from harness import Tap  # noqa: E402
 import bank_checks  # noqa: E402
 from bank_clients import (PASSWORD, Op, Player, StaffSession, Target, Worker, World,  # noqa: E402
-                          minor_of)
+                          minor_of, player_call)
 
 BRAND, PROVIDER, GAME = "crash", "crashstudio", "slot"
 SECRET = bytes.fromhex("c3" * 32)
@@ -80,7 +80,7 @@ def copy_binary(src, dst):
 class ServerProc:
     """`pitboss serve` on env's database; stderr goes to a log file per start."""
 
-    def __init__(self, env, n):
+    def __init__(self, env, n, wait=True):
         self.log_path = os.path.join(env.dir, f"serve-{n}.log")
         penv = {k: v for k, v in os.environ.items() if not k.startswith("PITBOSS_")}
         penv["PITBOSS_SANDBOX_PAYOUT_DELAY_MS"] = str(PAYOUT_DELAY_MS)
@@ -90,6 +90,10 @@ class ServerProc:
                  env.keys, "--drain-timeout", "5"], cwd=env.dir, env=penv,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
         self.host = self.port = None
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self):
         deadline = time.monotonic() + 60
         while self.port is None:
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -140,6 +144,7 @@ class Run:
         self.starts = 0
         self.srv = None
         self.kills = []  # requests in flight at each kill
+        self.startup_kills = 0
         self.stop_load = threading.Event()
         self.workers = []
         self.final_status = {}
@@ -191,7 +196,6 @@ class Run:
             psp_secret = f.read().strip()
         self.world = World(self.target, BRAND, PROVIDER, SECRET, GAME, psp_secret, staff)
         self.players = []
-        from admin_helpers import Client
         for i in range(a.players):
             ip = f"127.0.{7 + i // 200}.{1 + i % 200}"
             cur = "USD" if i % 4 == 3 else "EUR"
@@ -257,6 +261,11 @@ class Run:
                 break
             self.kill()
             time.sleep(self.rng.uniform(0, 0.2))
+            if self.rng.random() < 0.1:  # now and then a kill in the middle of start-up too
+                early = ServerProc(self.env, "early", wait=False)
+                time.sleep(self.rng.uniform(0, 0.15))
+                early.kill()
+                self.startup_kills += 1
             self.start()
         time.sleep(a.min_run)  # the last restart serves load too
         self.stop_load.set()
@@ -302,9 +311,7 @@ class Run:
         """GET /v1/player/wallet of every player equals the client's model."""
         bad = []
         for p in self.players:
-            w = Worker(self.world, 999, [p], 0, self.stop_load)
-            op = Op("wallet", p, "wallet")
-            r = w.player_call(op, p, "GET", "/v1/player/wallet")
+            r = player_call(self.world, Op("wallet", p, "wallet"), p, "GET", "/v1/player/wallet")
             b = r.json() if r.status == 200 else {}
             got = (minor_of(b.get("cash", "0")), minor_of(b.get("held", "0")),
                    minor_of(b.get("bonus", "0")), b.get("currency"))
@@ -367,6 +374,7 @@ class Run:
             by_kind[o.kind] = by_kind.get(o.kind, 0) + 1
         return {
             "cycles": len(self.kills),
+            "startup_kills": self.startup_kills,
             "kills_with_requests_in_flight": sum(1 for k in self.kills if k > 0),
             "operations": len(ops),
             "acknowledged": acked,
@@ -449,7 +457,8 @@ def main():
             with open(args.json, "w") as f:
                 json.dump(dict(s, seed=args.seed), f, indent=2)
         print(f"# cycles run: {s['cycles']} (kills with requests in flight: "
-              f"{s['kills_with_requests_in_flight']})")
+              f"{s['kills_with_requests_in_flight']}; extra kills during start-up: "
+              f"{s['startup_kills']})")
         print(f"# operations: {s['operations']} — acknowledged {s['acknowledged']}, "
               f"refused {s['refused']}; by kind {s['by_kind']}")
         print(f"# operations verified: {s['verified']}; retried after an unknown outcome: "
