@@ -20,6 +20,9 @@ the acknowledged ops only (a payout paid or failed by the sandbox PSP moves a
 withdrawal on its own: crash_bank.py reads the withdrawals' final states at the
 end). The player therefore never asks for more than the model says is
 available, except on purpose: a request beyond the whole balance must be refused.
+The Desk, a staff member, credits any player meanwhile (so two clients move the
+same accounts in the same batches); credits only, and never while the owner asks
+beyond the balance, so the owner's view stays a lower bound.
 
 Standard library only (the staff logins reuse tests/api/admin_helpers.py).
 """
@@ -172,6 +175,14 @@ class Player:
         self.cash = 0            # minor units: every acknowledged op's effect
         self.held = 0            # holds of withdrawals not yet resolved
         self.withdrawals = []    # {"id", "amount", "status"} (status as last seen)
+        self.mu = threading.Lock()    # cash and held: the owner and the desk both move them
+        self.gate = threading.Lock()  # held by the owner while it asks beyond the balance,
+        #                               by the desk while it credits: never both at once
+
+    def move(self, cash=0, held=0):
+        with self.mu:
+            self.cash += cash
+            self.held += held
 
 
 class World:
@@ -357,7 +368,7 @@ class Worker(threading.Thread):
                 conf.extra["replay"] = good
         if good:
             conf.outcome = "ok"
-            p.cash += amount
+            p.move(cash=amount)
         else:
             conf.outcome, conf.code = "refused", r.code()
             conf.extra["unexpected"] = f"{r.status} {r.body[:200]!r}"
@@ -386,7 +397,7 @@ class Worker(threading.Thread):
                                            "amount": money(amount)})
         if not self.settle(op, r, (200,), ("INSUFFICIENT_FUNDS",)):
             return
-        p.cash -= amount
+        p.move(cash=-amount)
         x = self.rng.random()
         if x < 0.5:
             win = self.rng.choice((0, amount // 2, amount, amount * 2, amount * 5))
@@ -395,14 +406,14 @@ class Worker(threading.Thread):
                                                "round_id": rnd, "bet_transaction_id": tx,
                                                "currency": p.currency, "amount": money(win)})
             if self.settle(wo, r, (200,)):
-                p.cash += win
+                p.move(cash=win)
         elif x < 0.7:
             rb = Op("rollback", p, self.key("rb"), amount, bet=tx, round=rnd)
             r = self.provider_call(rb, "rollback", {"token": p.launch, "transaction_id": rb.key,
                                                     "round_id": rnd, "bet_transaction_id": tx,
                                                     "currency": p.currency})
             if self.settle(rb, r, (200,)):
-                p.cash += amount
+                p.move(cash=amount)
 
     def request_withdrawal(self, p, amount, over=False):
         """The player's request: the withdrawal {"id", "amount", "status", "required"},
@@ -418,7 +429,7 @@ class Worker(threading.Thread):
         wd = {"id": d["id"], "amount": amount, "status": "pending_approval",
               "required": d["approvals_required"]}
         p.withdrawals.append(wd)
-        p.held += amount
+        p.move(held=amount)
         return wd
 
     def withdrawal(self, p, amount, over=False):
@@ -454,7 +465,7 @@ class Worker(threading.Thread):
         if self.settle(op, r, (200,)):
             wd["status"] = r.json()["status"]
             if wd["status"] == "rejected":
-                p.held -= wd["amount"]
+                p.move(held=-wd["amount"])
 
     def player_cancel(self, p, wd):
         op = Op("cancel", p, wd["id"], wd["amount"])
@@ -467,7 +478,7 @@ class Worker(threading.Thread):
                 r = g
         if self.settle(op, r, (200,)):
             wd["status"] = "cancelled"
-            p.held -= wd["amount"]
+            p.move(held=-wd["amount"])
 
     def adjustment(self, p, amount, credit, over=False):
         s = self.rng.choice(self.world.staff)
@@ -478,7 +489,7 @@ class Worker(threading.Thread):
                     "amount": money(amount), "reason": "crash test " + op.key,
                     "idempotency_key": op.key})
         if self.settle(op, r, (200, 201), ("INSUFFICIENT_FUNDS",)):
-            p.cash += amount if credit else -amount
+            p.move(cash=amount if credit else -amount)
             op.extra["replay"] = r.json().get("replayed") is True
 
     # ---- the loop ----
@@ -502,14 +513,15 @@ class Worker(threading.Thread):
             credit = rng.random() < 0.6
             self.adjustment(p, rng.randint(1, 5000) if credit else rng.randint(1, free), credit)
         else:  # beyond everything the player could have: must be refused, nothing moves
-            y = rng.random()
-            beyond = p.cash + rng.randint(100, 10000)
-            if y < 0.33 and beyond <= 10000:
-                self.bet_round(p, beyond, over=True)
-            elif y < 0.66:
-                self.withdrawal(p, beyond, over=True)
-            else:
-                self.adjustment(p, beyond, False, over=True)
+            with p.gate:
+                y = rng.random()
+                beyond = p.cash + rng.randint(100, 10000)
+                if y < 0.33 and beyond <= 10000:
+                    self.bet_round(p, beyond, over=True)
+                elif y < 0.66:
+                    self.withdrawal(p, beyond, over=True)
+                else:
+                    self.adjustment(p, beyond, False, over=True)
 
     def run(self):
         try:
@@ -521,3 +533,13 @@ class Worker(threading.Thread):
             import traceback
             self.error = f"{e}\n{traceback.format_exc()}"
 
+
+
+class Desk(Worker):
+    """Finance staff crediting any player while its owner plays it: the same accounts
+    in the same group-commit batches from two clients. Credits only, so the owner's
+    view of the balance stays a lower bound; never while the owner asks beyond it."""
+
+    def one(self, p):
+        with p.gate:
+            self.adjustment(p, self.rng.randint(1, 2000), True)

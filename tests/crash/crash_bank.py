@@ -14,7 +14,8 @@ under load, again and again, and must neither lose nor invent money.
    rollbacks (native protocol, HMAC-signed), withdrawals (request, approvals — two
    at the 4-eyes threshold —, cancel, reject; the sandbox pays or fails the payout
    over HTTP), staff adjustments (credit and debit), and requests beyond the whole
-   balance that must be refused. Each with its idempotency key or transaction id,
+   balance that must be refused; a staff "desk" thread credits any player meanwhile
+   (two clients on the same accounts). Each with its idempotency key or transaction id,
    retried with the same bytes on a reset, a timeout or a 5xx until it is answered.
 3. The driver kills the server (SIGKILL) at a random moment of the load --cycles
    times — with requests in flight: group-commit batches are being written — and
@@ -53,7 +54,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
 from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
 from harness import Tap  # noqa: E402
 import bank_checks  # noqa: E402
-from bank_clients import (PASSWORD, Op, Player, StaffSession, Target, Worker, World,  # noqa: E402
+from bank_clients import (PASSWORD, Desk, Op, Player, StaffSession, Target, Worker, World,  # noqa: E402
                           minor_of, player_call)
 
 BRAND, PROVIDER, GAME = "crash", "crashstudio", "slot"
@@ -253,6 +254,10 @@ class Run:
                        self.stop_load)
             self.workers.append(w)
             w.start()
+        if a.desk:
+            w = Desk(self.world, 100, self.players, self.rng.randrange(1 << 30), self.stop_load)
+            self.workers.append(w)
+            w.start()
         t0 = time.monotonic()
         for _ in range(a.cycles):
             time.sleep(self.rng.uniform(a.min_run, a.max_run))
@@ -299,9 +304,9 @@ class Run:
             for wd in p.withdrawals:
                 st = self.final_status.get(wd["id"])
                 if st == "paid":
-                    p.cash -= wd["amount"]
+                    p.move(cash=-wd["amount"])
                 if st in ("paid", "failed"):
-                    p.held -= wd["amount"]
+                    p.move(held=-wd["amount"])
                 if st in ("approved", "processing") or \
                         (st in ("cancelled", "rejected")) != (wd["status"] in ("cancelled", "rejected")):
                     bad.append(f"withdrawal {wd}: {st} in the database")
@@ -404,6 +409,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=10, help="a client's HTTP timeout (s)")
     ap.add_argument("--impatient", type=float, default=0.02,
                     help="share of requests sent with a 10 ms timeout (then retried)")
+    ap.add_argument("--no-desk", dest="desk", action="store_false",
+                    help="no staff thread crediting players their owners are playing")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     if args.seed is None:
