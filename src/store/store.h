@@ -26,7 +26,9 @@ typedef enum {
     PB_STORE_OK = 0,
     PB_STORE_NOT_FOUND, /* a lookup found no row */
     PB_STORE_CONFLICT,  /* a unique constraint refused the row */
-    PB_STORE_BUSY,      /* a retryable conflict or lock timeout: retry the whole transaction */
+    PB_STORE_BUSY,      /* retry the whole transaction later: a conflict, a lock timeout, or a
+                           disk that refuses writes (full, read-only, failed write); the
+                           API answers 503 STORE_UNAVAILABLE */
     PB_STORE_ERROR,     /* a hard failure (I/O, corruption, misuse): see pb_store_errmsg() */
 } pb_store_rc;
 
