@@ -32,11 +32,13 @@ under load, again and again, and must neither lose nor invent money.
 Output is TAP; the last lines are the figures: cycles run, operations acknowledged,
 operations verified, operations retried after an unknown outcome, kills with
 requests in flight, violations. Every process started here is killed or stopped
-before the script exits (and the server's own drain timeout bounds a SIGTERM).
+before the script exits (the server's drain timeout bounds a SIGTERM; a server
+also gets SIGKILL if the script itself dies).
 Standard library only, plus tests/api/admin_helpers.py (python3-yaml and
 python3-jsonschema: Debian's /usr/bin/python3).
 """
 import argparse
+import ctypes
 import json
 import os
 import random
@@ -60,6 +62,14 @@ from bank_clients import (PASSWORD, Desk, Op, Player, StaffSession, Target, Work
 BRAND, PROVIDER, GAME = "crash", "crashstudio", "slot"
 SECRET = bytes.fromhex("c3" * 32)
 PAYOUT_DELAY_MS = 150
+
+
+def die_with_parent():
+    """In the child: SIGKILL when the test dies, whatever kills it (a meson timeout)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def copy_binary(src, dst):
@@ -89,7 +99,8 @@ class ServerProc:
             self.proc = subprocess.Popen(
                 [env.binary, "serve", "--listen", "127.0.0.1:0", "--db", env.db, "--keys-dir",
                  env.keys, "--drain-timeout", "5"], cwd=env.dir, env=penv,
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                preexec_fn=die_with_parent)
         self.host = self.port = None
         if wait:
             self.wait_listening()
