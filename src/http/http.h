@@ -229,6 +229,62 @@ void pb_http_reply_text(pb_http_request *req, int status, const char *content_ty
  */
 void pb_http_suspend(pb_http_request *req);
 
+/* ---- streaming replies (Server-Sent Events) ------------------------------ */
+
+/*
+ * A reply whose body is produced over time (stream.c): status 200, the usual
+ * headers, then whatever the producer writes, sent as it comes (chunked), until
+ * the producer closes it, the client goes away, or the server shuts down.
+ *
+ * Nothing ever waits on the client: writes go into a bounded per-stream buffer
+ * that the connection's worker drains when the socket can take more; a write
+ * that would overflow it is refused (PB_HTTP_STREAM_FULL) and the producer
+ * decides (drop the client, skip, wait for the drain notification). While the
+ * buffer is empty the connection is suspended (no polling, no busy loop) and a
+ * write resumes it.
+ *
+ * Ownership: pb_http_reply_stream() returns a handle holding one reference for
+ * the producer; release it with pb_http_stream_release() (from any thread)
+ * when done with it — after that the stream ends once its buffer is sent. The
+ * HTTP layer holds the other reference until MHD is done with the response.
+ */
+typedef struct pb_http_stream pb_http_stream;
+
+/* Called from a worker thread, without stream locks held: when the client is
+ * gone (the connection ended: every later write says CLOSED), and when the
+ * buffer became empty after a write was refused FULL or after
+ * pb_http_stream_want_drain(). Keep it short (signal a thread). */
+typedef void (*pb_http_stream_cb)(void *ctx);
+
+typedef enum {
+    PB_HTTP_STREAM_OK = 0,
+    PB_HTTP_STREAM_FULL,   /* the buffer cannot take these bytes now; nothing written */
+    PB_HTTP_STREAM_CLOSED, /* closed, shut down or the client is gone; nothing written */
+} pb_http_stream_rc;
+
+/*
+ * Replies 200 with content_type and a streamed body buffered up to max_buffer
+ * bytes (0 = 64 KiB). notify (may be NULL) receives ctx. Returns the stream,
+ * or NULL when it could not be made (then a 500 was replied). Call it instead
+ * of a pb_http_reply_*() (a handler's one reply).
+ */
+pb_http_stream *pb_http_reply_stream(pb_http_request *req, const char *content_type,
+                                     size_t max_buffer, pb_http_stream_cb notify, void *ctx);
+/* Appends len bytes, all or nothing. Any thread. */
+pb_http_stream_rc pb_http_stream_write(pb_http_stream *s, const void *data, size_t len);
+/* Bytes written and not yet handed to the socket. */
+size_t pb_http_stream_buffered(pb_http_stream *s);
+/* The buffer's capacity (max_buffer as resolved). */
+size_t pb_http_stream_capacity(const pb_http_stream *s);
+/* Asks for one notify call when the buffer is next empty (at once if it is). */
+void pb_http_stream_want_drain(pb_http_stream *s);
+/* True once the stream is closed or the client gone (writes say CLOSED). */
+bool pb_http_stream_closed(pb_http_stream *s);
+/* Ends the body after the bytes already buffered. Idempotent. */
+void pb_http_stream_close(pb_http_stream *s);
+/* Closes the stream and drops the producer's reference (NULL is fine). */
+void pb_http_stream_release(pb_http_stream *s);
+
 /* ---- a growable text buffer (metrics, HTML) ----------------------------- */
 
 typedef struct pb_http_buf {

@@ -53,6 +53,7 @@ struct pb_http_server {
 
     pthread_mutex_t mu;
     pb_http_request *suspended; /* requests suspended and not yet replied to */
+    struct pb_http_stream *streams; /* streaming replies MHD still reads (stream.c) */
     bool stopping;              /* no new suspension may reach MHD */
     bool stopped;
 };
@@ -123,6 +124,12 @@ pb_http_request *pb_http_req_new(pb_http_server *srv, struct MHD_Connection *con
 void pb_http_req_unref(pb_http_request *req);
 /* Fills the trace context, request id, client IP and route from the headers. */
 void pb_http_req_begin(pb_http_request *req, const char *method);
+/* Adds the headers every response carries (content type, request id,
+ * traceparent, no-store, nosniff, the handler's own) to r. */
+void pb_http_req_decorate(pb_http_request *req, struct MHD_Response *r, const char *ctype);
+/* Hands a built response to the request as its reply (as pb_http_reply_*() do;
+ * NULL → a 500). */
+void pb_http_req_deliver(pb_http_request *req, int status, struct MHD_Response *resp);
 /* Takes the reply built so far (NULL if none) and its status. */
 struct MHD_Response *pb_http_req_take_response(pb_http_request *req, int *status);
 /* Gives the store connection back to the pool, if held. */
@@ -138,6 +145,10 @@ bool pb_http_req_force(pb_http_request *req);
 bool pb_http_server_suspend(pb_http_server *srv, pb_http_request *req);
 /* Unlists a suspended request and resumes its connection. */
 void pb_http_server_resume(pb_http_request *req);
+
+/* stream.c: ends every open stream (their buffered bytes are still sent);
+ * called when the shutdown begins, before the drain. */
+void pb_http_streams_close_all(pb_http_server *srv);
 
 /* access_log.c: the request's JSON log line. */
 void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t latency_us);

@@ -324,6 +324,12 @@ static struct MHD_Response *build(pb_http_request *req, const char *ctype, char 
     }
     if (!len)
         free(data);
+    pb_http_req_decorate(req, r, ctype);
+    return r;
+}
+
+void pb_http_req_decorate(pb_http_request *req, struct MHD_Response *r, const char *ctype)
+{
     char tp[56];
     pb_trace_format(req->trace_id, req->span_id, req->trace_flags, tp);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -335,7 +341,6 @@ static struct MHD_Response *build(pb_http_request *req, const char *ctype, char 
         MHD_add_response_header(r, h->name, h->value);
     if (atomic_load(&req->srv->draining))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    return r;
 }
 
 /* A last-resort 500 that needs no allocation beyond MHD's own. */
@@ -384,6 +389,11 @@ static void deliver(pb_http_request *req, int status, struct MHD_Response *resp,
         pb_http_server_resume(req);
     if (suspended)
         pb_http_req_unref(req);
+}
+
+void pb_http_req_deliver(pb_http_request *req, int status, struct MHD_Response *resp)
+{
+    deliver(req, status, resp, 0);
 }
 
 /* Replies with malloc'd data of len bytes (owned). */

@@ -546,6 +546,7 @@ int pb_http_server_shutdown(pb_http_server *srv, int drain_ms)
     if (!srv->daemon)
         return 0;
     atomic_store(&srv->draining, true);
+    pb_http_streams_close_all(srv); /* endless replies would hold up the drain */
     MHD_socket lfd = MHD_quiesce_daemon(srv->daemon);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);

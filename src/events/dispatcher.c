@@ -1,0 +1,266 @@
+/*
+ * dispatcher.c — the thread that tails the outbox and delivers its events in
+ * id order to in-process subscribers and to the staff stream clients (sse.c),
+ * and prunes the outbox.
+ *
+ * The loop: read the rows with id > last (a primary-key range, at most
+ * PB_EVENTS_BATCH), hand each to the subscribers then to the live clients,
+ * let sse.c serve catching-up clients, heartbeats and removals, then sleep on
+ * the process-wide wake-up (events.h) until an append or a client bumps it.
+ *
+ * Appends bump the wake-up BEFORE their transaction commits (the outbox lives
+ * below the ledger writer and the handlers' transactions, which have no commit
+ * hook). So a wake-up that finds nothing new is followed by a few more looks,
+ * backing off 1, 2, 4 … 128 ms (~0.6 s in all), until the rows appear or the
+ * transaction evidently rolled back; reads are at most one per MIN_GAP so a
+ * storm of appends costs batched reads, not one read per bet. When nothing
+ * is pending the thread sleeps until the next wake-up, or idle_poll_ms (a look
+ * for rows appended by another process, e.g. a CLI).
+ *
+ * Order and gaps: SQLite gives ids under its single write lock, held from a
+ * transaction's first insert to its commit, so rows become visible in id
+ * order and "id > last" never skips one (a PostgreSQL backend will need its
+ * own rule here: a sequence does not guarantee it).
+ *
+ * Retention (chosen: 7 days, and at most 1,000,000 rows, whichever is
+ * shorter): every prune_interval_ms the thread deletes the oldest rows beyond
+ * either bound, PRUNE_CHUNK at a time in short write transactions, a few
+ * chunks per pass so the write lock is never held long.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "events/events_internal.h"
+
+#define MIN_GAP_US 2000
+#define BACKOFF_TRIES 11
+#define PRUNE_CHUNK 5000
+#define PRUNE_CHUNKS_PER_PASS 20
+#define SWEEP_US 1000000 /* heartbeats and expiries are looked at once a second */
+
+typedef struct batch_ctx {
+    pb_events *ev;
+    size_t n;
+} batch_ctx;
+
+/* Delivers one row: subscribers in registration order, then the stream clients. */
+static int on_row(void *ctx, const pb_store_event *row)
+{
+    batch_ctx *b = ctx;
+    pb_events *ev = b->ev;
+    pb_event e = {.id = row->id,
+                  .type_index = pb_events_type_index(row->type),
+                  .type = row->type,
+                  .brand = row->brand,
+                  .subject = row->subject,
+                  .payload = row->payload,
+                  .payload_len = row->payload_len,
+                  .created_at = row->created_at,
+                  .trace_id = row->trace_id};
+    pthread_mutex_lock(&ev->mu);
+    for (size_t i = 0; i < ev->nsubs; i++)
+        ev->subs[i].fn(ev->subs[i].ctx, &e);
+    pthread_mutex_unlock(&ev->mu);
+    if (e.type_index >= 0) /* a type no longer in the table is not streamed */
+        ev_clients_deliver(ev, &e);
+    ev->last = row->id;
+    b->n++;
+    return 0;
+}
+
+/* One read of the outbox; the number of rows delivered. */
+static size_t poll_once(pb_events *ev)
+{
+    batch_ctx b = {ev, 0};
+    atomic_fetch_add(&ev->polls, 1);
+    pb_store_rc rc = pb_store_event_scan(ev->conn, ev->last, PB_EVENTS_BATCH, on_row, &b);
+    if (rc != PB_STORE_OK && rc != PB_STORE_BUSY)
+        pb_log(PB_LOG_WARN, "events.poll", "outbox read failed: %s",
+               pb_store_errmsg(ev->conn));
+    atomic_fetch_add(&ev->delivered, b.n);
+    atomic_store(&ev->last_id, ev->last);
+    return b.n;
+}
+
+/* One retention pass (see the file comment). */
+static void prune(pb_events *ev)
+{
+    int64_t before = pb_time_now_us() - ev->cfg.retention_s * 1000000;
+    int64_t keep = ev->cfg.max_rows < 0 ? 0 : ev->cfg.max_rows;
+    for (int i = 0; i < PRUNE_CHUNKS_PER_PASS && !atomic_load(&ev->stop); i++) {
+        size_t n = 0;
+        if (pb_store_begin(ev->conn, PB_STORE_WRITE) != PB_STORE_OK)
+            return; /* busy: next pass */
+        pb_store_rc rc = pb_store_event_prune(ev->conn, before, keep, PRUNE_CHUNK, &n);
+        if (rc != PB_STORE_OK || pb_store_commit(ev->conn) != PB_STORE_OK) {
+            pb_store_rollback(ev->conn);
+            return;
+        }
+        atomic_fetch_add(&ev->pruned, n);
+        if (n)
+            pb_log(PB_LOG_INFO, "events.pruned", "%zu outbox row(s) pruned", n);
+        if (n < PRUNE_CHUNK)
+            return;
+    }
+}
+
+static void sleep_us(int64_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+static void *run(void *arg)
+{
+    pb_events *ev = arg;
+    uint64_t settled = pb_events_generation();
+    int tries = 0;
+    int64_t last_poll = 0;
+    while (!atomic_load(&ev->stop)) {
+        int64_t gap = pb_time_mono_us() - last_poll;
+        if (gap < MIN_GAP_US)
+            sleep_us(MIN_GAP_US - gap);
+        uint64_t g = pb_events_generation();
+        last_poll = pb_time_mono_us();
+        ev_clients_take(ev);
+        size_t n = poll_once(ev);
+        int64_t now = pb_time_mono_us();
+        bool sweep = now >= ev->next_sweep;
+        if (sweep)
+            ev->next_sweep = now + SWEEP_US;
+        ev_clients_service(ev, now, sweep);
+        if (now >= ev->next_prune) {
+            prune(ev);
+            ev->next_prune = pb_time_mono_us() + (int64_t)ev->cfg.prune_interval_ms * 1000;
+        }
+        if (n == PB_EVENTS_BATCH)
+            continue; /* more rows wait */
+        int wait_ms;
+        if (n > 0) {
+            tries = 0;
+            wait_ms = 1;
+        } else if (g != settled && tries < BACKOFF_TRIES) {
+            wait_ms = 1 << (tries < 7 ? tries : 7); /* an append may be committing */
+            tries++;
+        } else {
+            settled = g;
+            tries = 0;
+            wait_ms = ev->cfg.idle_poll_ms;
+            int64_t to_sweep = (ev->next_sweep - now) / 1000 + 1;
+            if (to_sweep < wait_ms)
+                wait_ms = (int)to_sweep;
+        }
+        pb_events_wait(g, wait_ms);
+    }
+    return NULL;
+}
+
+pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *err,
+                          size_t errcap)
+{
+    pb_events *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    ev->cfg = cfg ? *cfg : (pb_events_config){0};
+    pb_events_config *c = &ev->cfg;
+    if (c->retention_s <= 0)
+        c->retention_s = 7 * 24 * 3600;
+    if (c->max_rows == 0)
+        c->max_rows = 1000000;
+    if (c->prune_interval_ms <= 0)
+        c->prune_interval_ms = 60000;
+    if (c->max_clients == 0)
+        c->max_clients = 1000;
+    if (c->client_buffer == 0)
+        c->client_buffer = (size_t)256 << 10;
+    if (c->client_buffer < 4096)
+        c->client_buffer = 4096;
+    if (c->heartbeat_ms <= 0)
+        c->heartbeat_ms = 15000;
+    if (c->idle_poll_ms <= 0)
+        c->idle_poll_ms = 1000;
+    ev->store = store;
+    pthread_mutex_init(&ev->mu, NULL);
+    if (!(ev->conn = pb_store_connect(store, err, errcap))) {
+        pthread_mutex_destroy(&ev->mu);
+        free(ev);
+        return NULL;
+    }
+    int64_t first = 0;
+    if (pb_store_event_bounds(ev->conn, &first, &ev->last) != PB_STORE_OK) {
+        snprintf(err, errcap, "cannot read the event outbox: %s", pb_store_errmsg(ev->conn));
+        pb_events_close(ev);
+        return NULL;
+    }
+    atomic_store(&ev->last_id, ev->last);
+    ev->next_prune = pb_time_mono_us() + 1000000; /* a first pass soon after start */
+    if (pthread_create(&ev->thread, NULL, run, ev) != 0) {
+        snprintf(err, errcap, "cannot start the event dispatcher");
+        pb_events_close(ev);
+        return NULL;
+    }
+    ev->started = true;
+    pb_log(PB_LOG_INFO, "events.started",
+           "dispatching from id %lld; retention %lld s / %lld rows; %u stream clients at most",
+           (long long)ev->last, (long long)c->retention_s, (long long)c->max_rows,
+           c->max_clients);
+    return ev;
+}
+
+void pb_events_close(pb_events *ev)
+{
+    if (!ev)
+        return;
+    if (ev->started) {
+        atomic_store(&ev->stop, true);
+        pb_events_kick();
+        pthread_join(ev->thread, NULL);
+    }
+    ev_clients_take(ev);
+    ev_clients_free(ev);
+    if (ev->conn)
+        pb_store_disconnect(ev->conn);
+    pthread_mutex_destroy(&ev->mu);
+    free(ev);
+}
+
+int pb_events_subscribe(pb_events *ev, pb_events_subscriber_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&ev->mu);
+    int rc = -1;
+    if (ev->nsubs < PB_EVENTS_MAX_SUBSCRIBERS) {
+        ev->subs[ev->nsubs].fn = fn;
+        ev->subs[ev->nsubs].ctx = ctx;
+        ev->nsubs++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&ev->mu);
+    return rc;
+}
+
+void pb_events_unsubscribe(pb_events *ev, pb_events_subscriber_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&ev->mu);
+    for (size_t i = 0; i < ev->nsubs; i++)
+        if (ev->subs[i].fn == fn && ev->subs[i].ctx == ctx) {
+            memmove(&ev->subs[i], &ev->subs[i + 1], (ev->nsubs - i - 1) * sizeof ev->subs[0]);
+            ev->nsubs--;
+            break;
+        }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void pb_events_stats_get(pb_events *ev, pb_events_stats *out)
+{
+    out->last_id = atomic_load(&ev->last_id);
+    out->delivered = atomic_load(&ev->delivered);
+    out->polls = atomic_load(&ev->polls);
+    out->clients = atomic_load(&ev->nclients);
+    out->dropped = atomic_load(&ev->dropped);
+    out->pruned = atomic_load(&ev->pruned);
+}

@@ -1,0 +1,76 @@
+/*
+ * events_internal.h — what dispatcher.c and sse.c share (private to src/events/).
+ *
+ * Threads: the dispatcher thread owns `conn`, `last`, the live client list and
+ * everything in a client; handlers only push new clients onto `incoming`
+ * (under mu) and take/give places through `nclients`. Subscribers are a small
+ * table under mu (the dispatcher holds mu while calling them, so unsubscribe
+ * waits for a call in progress).
+ */
+#ifndef PB_EVENTS_INTERNAL_H
+#define PB_EVENTS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "events/events.h"
+#include "http/http.h"
+
+#define PB_EVENTS_MAX_SUBSCRIBERS 32
+#define PB_EVENTS_BATCH 512 /* rows per outbox read */
+
+/* A growable text buffer (an SSE frame). */
+typedef struct frame {
+    char *p;
+    size_t len, cap;
+} frame;
+
+typedef struct ev_client {
+    struct ev_client *next;
+    pb_http_stream *stream;
+    pb_events_filter filter;
+    int64_t cursor;     /* the last id this client was sent (or skipped as not its own) */
+    bool live;          /* caught up: fed from the live batches */
+    bool ended;         /* to be removed */
+    int64_t expires_at; /* µs, 0 = never */
+    int64_t last_write; /* mono µs of the last bytes written (heartbeats) */
+} ev_client;
+
+struct pb_events {
+    pb_store *store;
+    pb_store_conn *conn; /* the dispatcher's own */
+    pb_events_config cfg;
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+
+    pthread_mutex_t mu;
+    struct {
+        pb_events_subscriber_fn fn;
+        void *ctx;
+    } subs[PB_EVENTS_MAX_SUBSCRIBERS];
+    size_t nsubs;
+    ev_client *incoming; /* added by handlers, taken by the dispatcher */
+
+    /* the dispatcher thread's own */
+    int64_t last; /* the newest id dispatched */
+    ev_client *clients;
+    int64_t next_prune, next_sweep; /* mono µs */
+    frame live_frame; /* the event being delivered, formatted once */
+
+    atomic_uint nclients; /* places taken (reserved or connected) */
+    atomic_uint_fast64_t delivered, polls, dropped, pruned;
+    atomic_int_fast64_t last_id;
+};
+
+/* sse.c, on the dispatcher thread. */
+/* Takes the incoming clients and starts their catch-up. */
+void ev_clients_take(pb_events *ev);
+/* Sends one live event to every live client that may see it. */
+void ev_clients_deliver(pb_events *ev, const pb_event *e);
+/* Catch-up reads for clients behind `last`, heartbeats, expiries, removals. */
+void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep);
+/* Ends and frees every client (close). */
+void ev_clients_free(pb_events *ev);
+
+#endif
