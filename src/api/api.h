@@ -50,6 +50,8 @@ typedef struct pb_api_app {
     /* @api-app-fields-catalog */
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
     /* @api-app-fields-wallet */
+    /* @api-app-fields-events */
+    struct pb_events *events; /* the outbox dispatcher and the staff stream (admin_events.c) */
     /* @api-app-fields-games-play */
     struct pb_play *play; /* the in-house games' money side (games/play.h; games_player.c) */
     struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
@@ -176,6 +178,13 @@ void pb_api_admin_brand_game_set(pb_http_request *req, void *app);
 void pb_api_player_games(pb_http_request *req, void *app);
 void pb_api_player_game_launch(pb_http_request *req, void *app);
 /* @api-handlers-wallet */
+/* @api-handlers-events */
+/* ---- admin_events.c: the staff event stream (Server-Sent Events) ---- */
+/* Opens the event dispatcher into app->events (PITBOSS_EVENTS_* settings, see
+ * admin_events.c). 0, or -1 with a reason in err. Close after the HTTP server. */
+int pb_api_events_open(pb_api_app *app, char *err, size_t errcap);
+void pb_api_events_close(pb_api_app *app);
+void pb_api_admin_events_stream(pb_http_request *req, void *app);
 /* @api-handlers-games-play */
 /* ---- games_player.c, games_admin.c, games_public.c: the in-house games ("originals") ---- */
 void pb_api_player_originals_seeds(pb_http_request *req, void *app);

@@ -96,6 +96,8 @@ const pb_route pb_api_routes[] = {
     {"POST", "/v1/player/games/{provider}/{game}/launch", "player", pb_api_player_game_launch,
      "player.games.launch"},
     /* @api-routes-wallet */
+    /* @api-routes-events */
+    {"GET", "/v1/admin/events/stream", "staff", pb_api_admin_events_stream, "admin.events.stream"},
     /* @api-routes-games-play */
     {"GET", "/v1/player/originals/seeds", "player", pb_api_player_originals_seeds,
      "player.originals.seeds"},

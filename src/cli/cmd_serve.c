@@ -239,6 +239,8 @@ static void serve_close(serve_state *s)
     pb_api_cashier_close(&s->app); /* after the server: its thread only speaks HTTP to it */
     /* @serve-close-catalog */
     /* @serve-close-wallet */
+    /* @serve-close-events */
+    pb_api_events_close(&s->app); /* after the server: its streams are ended by then */
     /* @serve-close-games-play */
     pb_api_games_close(&s->app); /* after the ledger: its last callbacks may use it */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
@@ -300,6 +302,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
     /* @serve-open-wallet */
     s->app.wallet = pb_wallet_open(s->ledger, s->store, err, sizeof err);
     if (!s->app.wallet) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
+    /* @serve-open-events */
+    if (pb_api_events_open(&s->app, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }

@@ -178,11 +178,12 @@ void pb_events_client_cancel(pb_events *ev);
  * producer's reference. resume_after: the Last-Event-ID (events with a higher
  * id are sent from the outbox first, then live ones, without gap or repeat);
  * -1: only events from now on. expires_at (µs, 0 = never): the stream ends
- * then (the credentials it was opened with expire). Make the stream with
+ * then (the credentials it was opened with expire). once: end the stream as
+ * soon as it has caught up (the backlog only). Make the stream with
  * pb_events_stream_notify as its notify callback.
  */
 void pb_events_client_add(pb_events *ev, struct pb_http_stream *s, const pb_events_filter *f,
-                          int64_t resume_after, int64_t expires_at);
+                          int64_t resume_after, int64_t expires_at, bool once);
 /* The notify callback for client streams (ctx: the pb_events). */
 void pb_events_stream_notify(void *ctx);
 /* The per-client buffer size in force. */

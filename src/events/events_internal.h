@@ -32,6 +32,7 @@ typedef struct ev_client {
     int64_t cursor;     /* the last id this client was sent (or skipped as not its own) */
     bool live;          /* caught up: fed from the live batches */
     bool ended;         /* to be removed */
+    bool once;          /* end once caught up */
     int64_t expires_at; /* µs, 0 = never */
     int64_t last_write; /* mono µs of the last bytes written (heartbeats) */
 } ev_client;

@@ -275,6 +275,8 @@ void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
         ev_client *c = *pp;
         if (!c->ended && !c->live)
             catch_up(ev, c);
+        if (!c->ended && c->live && c->once)
+            end_client(ev, c, "end", "{\"reason\":\"caught_up\"}");
         if (sweep && !c->ended) {
             if (pb_http_stream_closed(c->stream)) {
                 c->ended = true;
@@ -327,7 +329,7 @@ void pb_events_client_cancel(pb_events *ev)
 }
 
 void pb_events_client_add(pb_events *ev, pb_http_stream *s, const pb_events_filter *f,
-                          int64_t resume_after, int64_t expires_at)
+                          int64_t resume_after, int64_t expires_at, bool once)
 {
     ev_client *c = calloc(1, sizeof *c);
     if (!c) {
@@ -339,6 +341,7 @@ void pb_events_client_add(pb_events *ev, pb_http_stream *s, const pb_events_filt
     c->filter = *f;
     c->cursor = resume_after;
     c->expires_at = expires_at;
+    c->once = once;
     pthread_mutex_lock(&ev->mu);
     c->next = ev->incoming;
     ev->incoming = c;

@@ -191,6 +191,9 @@ class World:
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim
+            # @rbac-requests-events
+            "admin.events.stream": lambda: ("GET", "/v1/admin/events/stream"
+                                                   "?last_event_id=0&catch_up_only=true", None),
             # @rbac-requests-games-play
             "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),
             "admin.originals.rtp_set": lambda: ("PUT", "/v1/admin/brands/alpha/originals/dice/rtp",
