@@ -29,6 +29,7 @@
 #include "api/admin.h"
 #include "core/money.h"
 #include "core/time.h"
+#include "events/events.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -238,6 +239,11 @@ static pb_err block_tx(pb_store_conn *c, void *ctx, const char **bad)
     en.reason = x->reason;
     if (!en.before || !en.after)
         return PB_ERR_INTERNAL;
+    /* @events: in the same transaction as the change */
+    if ((e = pb_events_emit(c, x->block ? "player.blocked" : "player.unblocked", x->brand,
+                            x->after.public_id, pb_http_trace_id(x->req), now,
+                            PB_EV_STR("reason", x->reason), PB_EV_STR("by", x->p->subject_public_id))) != PB_OK)
+        return e;
     return pb_audit_append(c, &en, now);
 }
 

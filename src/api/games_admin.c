@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "api/games_json.h"
 #include "core/time.h"
+#include "events/events.h"
 #include "games/play.h"
 
 #define CONTROL_MAX 256
@@ -114,6 +115,12 @@ static pb_err rtp_tx(pb_store_conn *c, void *ctx, const char **bad)
     en.before = before;
     en.after = after;
     en.reason = x->reason;
+    /* @events: in the same transaction as the change */
+    if ((e = pb_events_emit(c, "rtp.changed", x->b.code, x->p->subject_public_id,
+                            pb_http_trace_id(x->req), now, PB_EV_STR("game", en.target_id),
+                            PB_EV_INT("rtp_bp_before", x->before),
+                            PB_EV_INT("rtp_bp", x->rtp_bp))) != PB_OK)
+        return e;
     return pb_audit_append(c, &en, now);
 }
 

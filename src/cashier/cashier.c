@@ -21,6 +21,7 @@
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "events/events.h"
 
 /* ---- the handle ---- */
 
@@ -388,6 +389,14 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         return PB_ERR_INTERNAL;
     }
     x->outcome = "applied";
+    /* @events: in the command's transaction, so it commits with the deposit */
+    if (pb_events_emit(c, ok ? "deposit.completed" : "deposit.failed", p->brand, p->player,
+                       a->trace_id, p->updated_at, PB_EV_STR("payment_id", p->id),
+                       PB_EV_STR("psp", p->psp),
+                       PB_EV_MONEY("amount", p->amount, p->currency)) != PB_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
     return pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed",
                             "payment", p->id, before, payment_json(p), why);
 }

@@ -20,6 +20,7 @@
 
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
+#include "events/events.h"
 
 /* The checks a request passes, as recorded on the row. The player gate (blocked,
  * self-excluded, closed) decides now; bonus wagering and KYC are named so the
@@ -53,6 +54,20 @@ static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post
 
 /* Submits one transfer in the command: PB_OK with *refusal set on a business
  * refusal, INTERNAL on a store failure. */
+/* @events: announces the withdrawal's new state, in the command's transaction
+ * (one call at each change below). */
+static pb_err emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal *w,
+                   const char *trace_id)
+{
+    return pb_events_emit(pb_ledger_tx_conn(tx), type, w->brand, w->player, trace_id,
+                          pb_ledger_tx_now(tx), PB_EV_STR("withdrawal_id", w->id),
+                          PB_EV_STR("status", w->status), PB_EV_STR("psp", w->psp),
+                          PB_EV_STR("requested_by", w->requested_by),
+                          PB_EV_MONEY("amount", w->amount, w->currency)) == PB_OK
+               ? PB_OK
+               : PB_ERR_INTERNAL;
+}
+
 static pb_err submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal)
 {
     pb_err e = pb_ledger_tx_submit(tx, t, 1);
@@ -137,6 +152,10 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
         json_object_set_new(after, "checks", checks);
     else
         json_decref(checks);
+    if (emit(tx, "withdrawal.requested", &x->w, x->a->trace_id) != PB_OK) {
+        json_decref(after);
+        return PB_ERR_INTERNAL;
+    }
     return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.request", "withdrawal", x->w.id,
                             NULL, after, NULL);
 }
@@ -237,7 +256,9 @@ static pb_err void_command(pb_ledger_tx *tx, void *arg)
     if (reject)
         snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
     x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
+    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
+        emit(tx, reject ? "withdrawal.rejected" : "withdrawal.cancelled", &x->w,
+             x->a->trace_id) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
@@ -316,7 +337,8 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     if (x->approved) {
         snprintf(x->w.status, sizeof x->w.status, "approved");
         x->w.updated_at = pb_ledger_tx_now(tx);
-        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
+        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
+            emit(tx, "withdrawal.approved", &x->w, x->a->trace_id) != PB_OK) {
             json_decref(before);
             return PB_ERR_INTERNAL;
         }
@@ -464,7 +486,8 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
     }
     snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
     w->updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK) {
+    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
+        emit(tx, paid ? "withdrawal.paid" : "withdrawal.failed", w, a->trace_id) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }

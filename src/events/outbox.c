@@ -36,7 +36,6 @@ const pb_event_type pb_event_types[] = {
     /* play (wallet: provider games; games: in-house games) */
     {"bet.placed", "reports.read"},
     {"round.settled", "reports.read"},
-    {"bet.rolled_back", "reports.read"},
     /* players (identity, staff actions) */
     {"player.registered", "players.read"},
     {"player.blocked", "players.read"},

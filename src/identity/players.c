@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "events/events.h"
 #include "identity/identity_internal.h"
 
 #define DEFAULT_PAGE 50
@@ -174,11 +175,21 @@ static pb_err validate(pb_store_conn *c, const pb_player_registration *reg, int6
     return e;
 }
 
-/* The insert transaction of a registration. */
+/* What the insert transaction of a registration needs. */
+typedef struct register_ctx {
+    pb_store_player *row;
+    const char *brand_code;
+} register_ctx;
+
+/* The insert transaction of a registration (and its event, @events). */
 static pb_err register_tx(pb_store_conn *c, void *ctx, bool *keep)
 {
     (void)keep;
-    pb_store_rc r = pb_store_player_insert(c, ctx);
+    register_ctx *x = ctx;
+    pb_store_rc r = pb_store_player_insert(c, x->row);
+    if (r == PB_STORE_OK)
+        return pb_events_emit(c, "player.registered", x->brand_code, x->row->public_id, NULL,
+                              x->row->created_at, PB_EV_STR("currency", x->row->currency));
     return r == PB_STORE_CONFLICT ? PB_ERR_EMAIL_TAKEN
                                   : pb_id_store_err(c, r, PB_ERR_INTERNAL, "player insert");
 }
@@ -218,7 +229,8 @@ pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
         pb_id_to_string(&pid, row->public_id);
         snprintf(row->status, sizeof row->status, "active");
         row->created_at = row->updated_at = now;
-        e = pb_id_tx(c, register_tx, row);
+        register_ctx x = {row, reg->brand_code};
+        e = pb_id_tx(c, register_tx, &x);
         if (e == PB_ERR_EMAIL_TAKEN)
             *bad_field = "email";
     }

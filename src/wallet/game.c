@@ -28,6 +28,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "events/events.h"
 #include "wallet/wallet_internal.h"
 
 /* ---- shape checks and the request hash (caller's thread) ---- */
@@ -539,6 +540,15 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     if (!decided(op->result))
         return PB_OK; /* decided again on a retry: nothing stored, the adapter renders it */
     if (op->render(op->render_ctx, op, &op->outcome, &op->response) != 0 || !op->response.body)
+        return PB_ERR_INTERNAL;
+    /* @events: an accepted bet or win (the round's settlement), in this command's
+     * transaction, so the event commits with the money */
+    if (op->result == PB_OK && (op->kind == PB_WALLET_BET || op->kind == PB_WALLET_WIN) &&
+        pb_events_emit(c, op->kind == PB_WALLET_BET ? "bet.placed" : "round.settled",
+                       op->brand, op->player, op->trace_id, pb_ledger_tx_now(tx),
+                       PB_EV_STR("provider", op->provider), PB_EV_STR("game", op->game),
+                       PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
+                       PB_EV_MONEY("amount", op->amount, op->currency)) != PB_OK)
         return PB_ERR_INTERNAL;
     return store_op(tx, op);
 }
