@@ -4,7 +4,8 @@ server wrote (crash_bank.py runs them once the server has stopped).
 From the clients' op log (bank_clients.Op) it derives what the database must hold,
 and compares:
   presence     every acknowledged op is there exactly once (payment, wallet_op,
-               withdrawal, approval, adjustment transfer and its audit entry); a
+               in-house game round with its two wallet ops, withdrawal, approval,
+               adjustment transfer and its audit entry); a
                refused op left nothing but its stored refusal; no row that no op
                of the clients explains;
   transfers    the ledger's transfers are exactly the ones the acknowledged ops
@@ -26,6 +27,7 @@ from collections import defaultdict
 from admin_helpers import live_balances
 
 TRANSFER_PENDING = 1 << 1
+ORIGINALS = "pitboss"  # the in-house games' provider code
 KINDS = {"bet": 1, "win": 2, "rollback": 3}
 
 
@@ -85,6 +87,10 @@ class Db:
             self.approvals = defaultdict(list)
             for wid, staff in con.execute("SELECT withdrawal_id, staff_id FROM withdrawal_approval"):
                 self.approvals[wid].append(staff)
+            self.rounds = defaultdict(list)
+            for r in con.execute("SELECT player, idempotency_key, id, state, amount, payout "
+                                 "FROM game_round"):
+                self.rounds[(r[0], r[1])].append(r[2:])
             self.adjust_audit = defaultdict(int)
             for (reason,) in con.execute("SELECT reason FROM audit_entry "
                                          "WHERE action = 'player.adjust'"):
@@ -107,6 +113,11 @@ def expected_transfers(ops, brand, provider, final_status):
             want[(game, op.key + ":c")] = (op.amount, op.currency, op)
         elif op.kind == "rollback" and not op.extra.get("early"):
             want[(game, op.key + ":c")] = (op.amount, op.currency, op)
+        elif op.kind == "original":
+            rid = op.extra["round"]
+            want[("game:" + ORIGINALS, rid + ":bet:c")] = (op.amount, op.currency, op)
+            if op.extra["payout"] > 0:
+                want[("game:" + ORIGINALS, rid + ":win:c")] = (op.extra["payout"], op.currency, op)
         elif op.kind == "withdrawal":
             wid = op.extra["id"]
             want[("withdrawal", wid + ":hold")] = (op.amount, op.currency, op)
@@ -176,6 +187,19 @@ def check_presence(db, ops, provider, rep):
                     want = "tombstone"
                 if state != want:
                     bad(op, f"wallet_bet state {state}, want {want}")
+        elif op.kind == "original":
+            rows = db.rounds.get((pid, op.key), [])
+            if len(rows) != (1 if ok else 0):
+                bad(op, f"{len(rows)} game rounds")
+            elif ok:
+                rid, payout = op.extra["round"], op.extra["payout"]
+                if rows[0] != (rid, "settled", op.amount, payout):
+                    bad(op, f"game round {rows[0]}")
+                bet = db.wallet_ops.get((ORIGINALS, rid + ":bet"), [])
+                win = db.wallet_ops.get((ORIGINALS, rid + ":win"), [])
+                if len(bet) != 1 or bet[0][:3] != (1, "OK", op.amount) or \
+                        len(win) != 1 or win[0][:3] != (2, "OK", payout):
+                    bad(op, f"the round's wallet ops: bet {bet}, win {win}")
         elif op.kind == "withdrawal":
             rows = db.withdrawals.get((pid, op.key), [])
             if len(rows) != (1 if ok else 0):
@@ -204,10 +228,17 @@ def check_presence(db, ops, provider, rep):
     for (player, key) in list(db.payments) + list(db.withdrawals):
         if (player, key) not in keys:
             rep.bad("presence", f"a payment or withdrawal no client asked for: {player} {key}")
-    txs = {o.key for o in ops if o.kind in KINDS}
-    for (prov, tx) in db.wallet_ops:
-        if prov == provider and tx not in txs:
-            rep.bad("presence", f"a wallet_op no client sent: {tx}")
+    txs = {(provider, o.key) for o in ops if o.kind in KINDS}
+    for o in ops:
+        if o.kind == "original" and o.outcome == "ok":
+            txs |= {(ORIGINALS, o.extra["round"] + ":bet"), (ORIGINALS, o.extra["round"] + ":win")}
+    for key in db.wallet_ops:
+        if key not in txs:
+            rep.bad("presence", f"a wallet_op no client's operation explains: {key}")
+    keys = {(o.player.id, o.key) for o in ops if o.kind == "original"}
+    for key in db.rounds:
+        if key not in keys:
+            rep.bad("presence", f"a game round no client asked for: {key}")
     reasons = {"crash test " + o.key for o in ops if o.kind == "adjustment"}
     for reason in db.adjust_audit:
         if reason not in reasons:
@@ -228,20 +259,29 @@ def check_transfers(db, ops, brand, provider, final_status, rep):
     for key, rows in db.transfers.items():
         if key not in want:
             rep.bad("transfers", f"a transfer no acknowledged operation explains: {key} {rows}")
-    game = "game:" + provider
     for (prov, tx), rows in db.wallet_ops.items():  # a decided op and its money, together
+        game = "game:" + prov
         for kind, result, amount, unknown, _player, _cur in rows:
             legs = db.transfers.get((game, tx + ":c"), []) + db.transfers.get((game, tx + ":b"), [])
             moved = sum(t[1] for t in legs)
             should = result == "OK" and not unknown and (kind != 2 or amount > 0)
-            if prov == provider and (bool(legs) != should or (kind != 3 and legs and moved != amount)):
-                rep.bad("transfers", f"half-applied game op {tx}: {result} {amount}, legs {legs}")
+            if bool(legs) != should or (kind != 3 and legs and moved != amount):
+                rep.bad("transfers", f"half-applied game op {prov} {tx}: {result} {amount}, "
+                                     f"legs {legs}")
     for (scope, ikey) in db.transfers:
-        if scope == game:
+        if scope.startswith("game:"):
             tx = ikey.rsplit(":", 1)[0]
-            rows = db.wallet_ops.get((provider, tx), [])
+            rows = db.wallet_ops.get((scope[5:], tx), [])
             if len(rows) != 1 or rows[0][1] != "OK":
-                rep.bad("transfers", f"a game transfer without its wallet_op: {ikey} {rows}")
+                rep.bad("transfers", f"a game transfer without its wallet_op: {scope} {ikey} {rows}")
+    for (_player, _key), rows in db.rounds.items():  # a round is settled with its money
+        for rid, state, amount, payout in rows:
+            bet = db.transfers.get(("game:" + ORIGINALS, rid + ":bet:c"), [])
+            win = db.transfers.get(("game:" + ORIGINALS, rid + ":win:c"), [])
+            if state != "settled" or len(bet) != 1 or bet[0][1] != amount or \
+                    len(win) != (1 if payout else 0) or (win and win[0][1] != payout):
+                rep.bad("transfers", f"game round {rid} {state} {amount}/{payout}: bet {bet}, "
+                                     f"win {win}")
     for pid, (status, amount, _cur, tid) in ((k, v[1:]) for k, v in db.payment_by_id.items()):
         credit = db.transfers.get(("deposit", pid), [])
         if (status == "completed") != bool(credit) or (credit and credit[0][0] != tid):

@@ -217,13 +217,13 @@ def retrying(op, attempt):
             time.sleep(0.02 + random.random() * (0.05 if e.maybe_applied else 0.1))
 
 
-def player_call(world, op, p, method, path, body=None):
+def player_call(world, op, p, method, path, body=None, headers=None):
     """A player request with the player's access token (a new login on 401)."""
     data = json.dumps(body).encode() if body is not None else None
     while True:
         token = p.token
-        r = retrying(op, lambda: world.target.send(
-            method, path, data, {"Authorization": "Bearer " + token}, p.ip))
+        h = dict(headers or {}, Authorization="Bearer " + token)
+        r = retrying(op, lambda: world.target.send(method, path, data, h, p.ip))
         if r.status != 401:
             return r
         player_login(world, p)
@@ -299,8 +299,8 @@ class Worker(threading.Thread):
         self.n += 1
         return f"{prefix}-{self.index}-{self.n}"
 
-    def player_call(self, op, p, method, path, body=None):
-        return player_call(self.world, op, p, method, path, body)
+    def player_call(self, op, p, method, path, body=None, headers=None):
+        return player_call(self.world, op, p, method, path, body, headers)
 
     def provider_call(self, op, path, body):
         """A signed native-protocol call; the answer's signature is checked."""
@@ -415,6 +415,34 @@ class Worker(threading.Thread):
             if self.settle(rb, r, (200,)):
                 p.move(cash=amount)
 
+    def original(self, p, amount):
+        """A round of an in-house game (dice or limbo) under an Idempotency-Key: inside
+        the server the round is recorded, staked, decided and paid in separate
+        idempotent steps, and start-up drives an unfinished round to its end."""
+        game, params = self.rng.choice((("dice", {"target": 50.5, "direction": "over"}),
+                                        ("limbo", {"target": "2.00"})))
+        op = Op("original", p, self.key("og"), amount, game=game)
+        r = self.player_call(op, p, "POST", f"/v1/player/originals/{game}/bets",
+                             {"amount": money(amount), "params": params},
+                             {"Idempotency-Key": op.key})
+        if r.status not in (200, 201):
+            self.settle(op, r, (200, 201), ("INSUFFICIENT_FUNDS",))
+            return
+        rd = r.json()["round"]
+        deadline = time.monotonic() + 60
+        if rd.get("state") != "settled":
+            op.extra["unfinished"] = rd.get("state")  # its answer shows it half-way
+        while rd.get("state") != "settled" and time.monotonic() < deadline:
+            time.sleep(0.1)  # a retry found it half-way: it is driven to its end
+            g = self.player_call(op, p, "GET", f"/v1/player/originals/rounds/{rd['id']}")
+            rd = g.json().get("round", g.json()) if g.status == 200 else rd
+        op.extra.update(round=rd["id"], state=rd.get("state"), replay=r.status == 200)
+        if rd.get("state") != "settled":
+            op.extra["unexpected"] = f"round never settled: {rd}"
+        op.extra["payout"] = payout = minor_of(rd.get("payout") or "0")
+        if self.settle(op, r, (200, 201)):
+            p.move(cash=payout - amount)
+
     def request_withdrawal(self, p, amount, over=False):
         """The player's request: the withdrawal {"id", "amount", "status", "required"},
         or None when refused."""
@@ -500,8 +528,10 @@ class Worker(threading.Thread):
         x = rng.random()
         if free < 500 or x < 0.12:
             self.deposit(p, rng.choice((1000, 2500, 5000, 10000, 20000, 50000)))
-        elif x < 0.60:
+        elif x < 0.50:
             self.bet_round(p, rng.randint(10, min(10000, free)))
+        elif x < 0.60:
+            self.original(p, rng.randint(10, min(10000, free)))
         elif x < 0.72:
             big = rng.random() < 0.1 and free >= 100000
             amount = rng.randint(100000, free) if big else rng.randint(100, max(100, free // 4))

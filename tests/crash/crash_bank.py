@@ -199,6 +199,10 @@ class Run:
                            "volatility": "medium", "limits": limits}), 201)
         expect(admin.call("PUT", f"/v1/admin/brands/{BRAND}/games/{PROVIDER}/{GAME}",
                           {"enabled": True}), 200)
+        expect(admin.call("GET", f"/v1/admin/brands/{BRAND}/originals"), 200)  # registers them
+        for g in ("dice", "limbo"):
+            expect(admin.call("PUT", f"/v1/admin/brands/{BRAND}/games/pitboss/{g}",
+                              {"enabled": True}), 200)
         staff = []
         for i in (1, 2):
             s = create_staff(env, admin, f"fin{i}@crash.test", "finance", f"127.0.6.{1 + i}",
@@ -385,9 +389,11 @@ class Run:
         refused = sum(1 for o in ops if o.outcome == "refused")
         retried = sum(1 for o in ops if o.uncertain)
         replays = sum(1 for o in ops if o.uncertain and o.extra.get("replay"))
-        by_kind = {}
+        by_kind, retried_by_kind = {}, {}
         for o in ops:
             by_kind[o.kind] = by_kind.get(o.kind, 0) + 1
+            if o.uncertain:
+                retried_by_kind[o.kind] = retried_by_kind.get(o.kind, 0) + 1
         return {
             "cycles": len(self.kills),
             "startup_kills": self.startup_kills,
@@ -403,6 +409,8 @@ class Run:
             "answers_5xx": self.target.errors_5xx,
             "violations": rep.count() if rep else None,
             "by_kind": by_kind,
+            "retried_by_kind": retried_by_kind,
+            "rounds_answered_unfinished": sum(1 for o in ops if o.extra.get("unfinished")),
             "load_seconds": self.figures.get("load_s"),
             "currencies": rep.figures.get("currencies") if rep else None,
         }
@@ -482,8 +490,9 @@ def main():
         print(f"# operations verified: {s['verified']}; retried after an unknown outcome: "
               f"{s['retried_after_unknown_outcome']} (verified: {s['retried_verified']}; "
               f"answered as already applied: {s['retried_found_already_applied']}); "
-              f"impatient client timeouts: "
-              f"{s['impatient_timeouts']}; 5xx answers: {s['answers_5xx']}")
+              f"by kind {s['retried_by_kind']}; impatient client timeouts: "
+              f"{s['impatient_timeouts']}; game rounds answered unfinished (then driven to "
+              f"their end): {s['rounds_answered_unfinished']}; 5xx answers: {s['answers_5xx']}")
         print(f"# violations: {s['violations']}")
         if tap.failed == 0:
             shutil.rmtree(run.env.dir, ignore_errors=True)
