@@ -4,22 +4,28 @@ under load, again and again, and must neither lose nor invent money.
 
   crash_bank.py PATH/TO/pitboss [--cycles 10] [--clients 6] [--players 24] [--seed S]
                                 [--min-run 0.4] [--max-run 2.5] [--timeout 10]
+                                [--impatient 0.02] [--no-desk] [--json FILE]
 
 1. `pitboss serve` on a fresh database in a temporary directory (port 0, the sandbox
    PSP confirming payouts after 150 ms); the first admin bootstrapped with the CLI,
    activated with TOTP; a brand (EUR and USD), a native-protocol provider and its
-   game, two finance members, players (one in four plays in USD) with a launch token.
+   game, the in-house dice and limbo switched on, two finance members, players (one
+   in four plays in USD) with a launch token.
 2. Workers (threads, bank_clients.Worker) play the players over HTTP: deposits
    (intent, then the sandbox's checkout or the PSP's signed webhook), bets, wins and
-   rollbacks (native protocol, HMAC-signed), withdrawals (request, approvals — two
+   rollbacks (native protocol, HMAC-signed), in-house game rounds (Idempotency-Key;
+   several steps inside the server), withdrawals (request, approvals — two
    at the 4-eyes threshold —, cancel, reject; the sandbox pays or fails the payout
    over HTTP), staff adjustments (credit and debit), and requests beyond the whole
    balance that must be refused; a staff "desk" thread credits any player meanwhile
    (two clients on the same accounts). Each with its idempotency key or transaction id,
-   retried with the same bytes on a reset, a timeout or a 5xx until it is answered.
+   retried with the same bytes on a reset, a timeout or a 5xx until it is answered;
+   2% of the requests give up after 10 ms and are sent again at once.
 3. The driver kills the server (SIGKILL) at a random moment of the load --cycles
    times — with requests in flight: group-commit batches are being written — and
-   restarts it on the same database; the clients retry.
+   restarts it on the same database (one restart in ten killed in its start-up
+   first); the clients retry. Before that, one certain case: a withdrawal left
+   "approved" by a stop is paid after the restart (a regression).
 4. Then the workers finish their op (run to an answer), payouts still owed are
    delivered (the sandbox queues them again at start), and the checks run: every
    op answered; each player's wallet over the API equals the client's model; the
