@@ -516,6 +516,36 @@ class Run:
         for r in pub["items"]:
             if r["state"] != "crashed":
                 assert r["game_hash"] is None and r["point"] is None, r
+        # a round that crashes before bob's cash-out lands (a point near 1.00x) leaves the
+        # cash-out's 2xx unseen: play further rounds until one cash-out succeeds
+        for _ in range(10):
+            if cash.status == 200:
+                break
+            cash = self.crash_cashout_once()
+        assert cash.status == 200, cash
+
+    def crash_cashout_once(self):
+        """Bob bets 1.00 in the next round's betting phase and cashes out as soon as it
+        runs; the cash-out's answer (200, or 409 when the round crashed first)."""
+        deadline = time.time() + 30
+        while True:
+            c = expect(self.call("bob", "GET", "/v1/player/originals/crash"), 200)
+            if c["round"]["state"] == "betting":
+                r = self.call("bob", "POST", "/v1/player/originals/crash/bets",
+                              {"amount": "1.00"}, key=self.key())
+                if r.status == 201:
+                    break
+                assert r.status == 409, r  # the betting phase ended meanwhile
+            assert time.time() < deadline, c
+            time.sleep(0.05)
+        bid = r.json()["round"]["id"]
+        while expect(self.call("bob", "GET", "/v1/player/originals/crash"), 200)["round"]["state"] \
+                == "betting":
+            assert time.time() < deadline
+            time.sleep(0.02)
+        cash = self.call("bob", "POST", f"/v1/player/originals/crash/bets/{bid}/cashout")
+        assert cash.status in (200, 409), cash
+        return cash
 
     def rtp(self):
         st = self.state()
