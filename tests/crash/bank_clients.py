@@ -80,6 +80,7 @@ class Target:
         self.short_rate, self.short_timeout = short_rate, short_timeout
         self.errors_5xx = 0
         self.short_timeouts = 0  # attempts given up by an impatient client
+        self.aborted = None      # why every request now fails at once (the server crashed)
 
     def set(self, host, port):
         with self.lock:
@@ -90,7 +91,9 @@ class Target:
             self.addr = None
 
     def send(self, method, path, data=None, headers=None, ip="127.0.0.1"):
-        """One exchange; raises Down when there is no answer."""
+        """One exchange; raises Down when there is no answer (Stuck once aborted)."""
+        if self.aborted:
+            raise Stuck(self.aborted)
         addr = self.addr
         if addr is None:
             raise Down("no server", False)

@@ -283,7 +283,7 @@ class Run:
         for _ in range(a.cycles):
             time.sleep(self.rng.uniform(a.min_run, a.max_run))
             dead = [w for w in self.workers if not w.is_alive()]
-            if dead:
+            if dead or self.crashed_by_itself():
                 break
             self.kill()
             time.sleep(self.rng.uniform(0, 0.2))
@@ -294,14 +294,25 @@ class Run:
                 self.startup_kills += 1
             self.start()
         time.sleep(a.min_run)  # the last restart serves load too
+        self.crashed_by_itself()
         self.stop_load.set()
         for w in self.workers:
             w.join(300)
         self.figures["load_s"] = round(time.monotonic() - t0, 1)
-        errors = [f"{w.name}: {w.error}" for w in self.workers if w.error]
+        errors = [f"the server exited by itself ({self.target.aborted}):\n{self.srv.tail(30)}"
+                  ] if self.target.aborted else []
+        errors += [f"{w.name}: {w.error}" for w in self.workers if w.error]
         errors += [f"{w.name} still running" for w in self.workers if w.is_alive()]
         assert len(self.kills) == a.cycles and not errors, \
             f"{len(self.kills)} of {a.cycles} kills\n" + "\n".join(errors)
+
+    def crashed_by_itself(self):
+        """A server that exits without being killed is a defect: every client gives up
+        at once (instead of waiting for an answer that cannot come)."""
+        rc = self.srv.proc.poll()
+        if rc is not None and not self.target.aborted:
+            self.target.aborted = f"exit status {rc} without a kill"
+        return self.target.aborted is not None
 
     def all_answered(self):
         ops = self.world.ops
@@ -312,6 +323,7 @@ class Run:
     def payouts_delivered(self):
         """Every approved withdrawal reaches paid or failed (the sandbox's webhook, queued
         again at each start); the model takes the final states."""
+        assert not self.target.aborted, self.target.aborted
         deadline = time.monotonic() + 90
         while True:
             rows = self.env.rows("SELECT id, status FROM withdrawal")
