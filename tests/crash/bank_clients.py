@@ -235,12 +235,13 @@ def player_call(world, op, p, method, path, body=None, headers=None):
 def player_login(world, p):
     dummy = Op("player.login", p, p.email)
     body = json.dumps({"brand": world.brand, "email": p.email, "password": PASSWORD}).encode()
-    while True:
+    for _ in range(40):
         r = retrying(dummy, lambda: world.target.send("POST", "/v1/player/login", body, None, p.ip))
         if r.status == 200:
             p.token = r.json()["access_token"]
             return
         time.sleep(3)  # rate limited: wait for the bucket
+    raise Stuck(f"player {p.email} cannot log in again: {r!r}")
 
 
 class StaffSession:
@@ -273,7 +274,7 @@ class StaffSession:
             if r.status == 200:
                 s._take(r.json())
                 return
-            while True:  # the refresh token was used up by an answer that got lost: log in
+            for _ in range(10):  # the refresh token was used up by an answer that got lost
                 step = s.next_step()
                 s.last_step = step  # spent once sent, answered or not
                 body = json.dumps({"email": s.email, "password": s.password,
@@ -284,6 +285,7 @@ class StaffSession:
                     s._take(r.json())
                     return
                 time.sleep(1)
+            raise Stuck(f"staff {s.email} cannot log in again: {r!r}")
 
 
 class Worker(threading.Thread):
