@@ -171,6 +171,9 @@ void ev_clients_deliver(pb_events *ev, const pb_event *e)
                      (long long)(e->id - 1));
             end_client(ev, c, "dropped", data);
             atomic_fetch_add(&ev->dropped, 1);
+            pb_log(PB_LOG_INFO, "events.client_dropped",
+                   "a stream client did not keep up: dropped at event %lld",
+                   (long long)e->id);
         }
     }
 }

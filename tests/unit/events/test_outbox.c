@@ -1,0 +1,317 @@
+/*
+ * test_outbox.c — the event outbox and its dispatcher (src/events/): ids only
+ * grow and a rolled-back append leaves no row; payloads are exact JSON (money as
+ * decimal strings, strings escaped); unknown types are refused; a scan after an
+ * id resumes exactly after it; pruning keeps the newest rows and never gives an
+ * id again; the dispatcher delivers every committed event once, in id order, to
+ * its subscribers, also with appends from several threads at once, and nothing
+ * of a rolled-back transaction.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/time.h"
+#include "events/events.h"
+
+typedef struct fx {
+    char dir[64], path[96];
+    pb_store *store;
+    pb_store_conn *c;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/pbevents.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    char err[256];
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    assert_int_equal(pb_store_migrate(f->store, NULL, err, sizeof err), PB_STORE_OK);
+    f->c = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->c);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    pb_store_disconnect(f->c);
+    pb_store_close(f->store);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Appends one bet.placed of `minor` EUR cents in its own transaction; its id. */
+static int64_t append_one(pb_store_conn *c, const char *brand, int64_t minor, bool commit)
+{
+    int64_t id = 0;
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    pb_event_field fl[] = {PB_EV_STR("game", "dice"), PB_EV_MONEY("amount", minor, "EUR")};
+    assert_int_equal(pb_events_append(c, "bet.placed", brand, "p1", "t1", pb_time_now_us(), fl,
+                                      2, &id),
+                     PB_OK);
+    if (commit)
+        assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+    else
+        pb_store_rollback(c);
+    return id;
+}
+
+typedef struct seen {
+    int64_t ids[4096];
+    char payload[512];
+    size_t n;
+} seen;
+
+static int collect(void *ctx, const pb_store_event *e)
+{
+    seen *s = ctx;
+    if (s->n < 4096)
+        s->ids[s->n++] = e->id;
+    snprintf(s->payload, sizeof s->payload, "%.*s", (int)e->payload_len, e->payload);
+    return 0;
+}
+
+static void test_ids_grow_and_rollback_leaves_nothing(void **state)
+{
+    fx *f = *state;
+    uint64_t g0 = pb_events_generation();
+    int64_t a = append_one(f->c, "alpha", 100, true);
+    int64_t gone = append_one(f->c, "alpha", 200, false);
+    int64_t b = append_one(f->c, "beta", 300, true);
+    assert_true(a >= 1 && b > a);
+    assert_true(gone > a); /* it had an id inside its transaction... */
+    assert_true(pb_events_generation() >= g0 + 3); /* every append kicks */
+    seen s = {0};
+    assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
+    assert_int_equal(s.n, 2); /* ...and no row after the rollback */
+    assert_true(s.ids[0] == a && s.ids[1] == b);
+    /* AUTOINCREMENT: the rolled-back id is not given again */
+    assert_true(append_one(f->c, "alpha", 1, true) > gone);
+}
+
+static void test_payload_is_exact_json(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    pb_event_field fl[] = {PB_EV_STR("s", "a\"b\\c\n\x01"), PB_EV_INT("n", -42),
+                           PB_EV_BOOL("ok", 1), PB_EV_STR("none", NULL),
+                           PB_EV_MONEY("amount", 12345, "EUR"), PB_EV_MONEY("fee", 7, "EUR"),
+                           PB_EV_JSON("raw", "[1,2]")};
+    assert_int_equal(pb_events_append(f->c, "deposit.completed", "alpha", "p", NULL, 1, fl,
+                                      sizeof fl / sizeof fl[0], NULL),
+                     PB_OK);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    seen s = {0};
+    assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
+    assert_string_equal(s.payload,
+                        "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"n\":-42,\"ok\":true,\"none\":null,"
+                        "\"amount\":\"123.45\",\"currency\":\"EUR\",\"fee\":\"0.07\",\"raw\":[1,2]}");
+}
+
+static void test_refusals(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    pb_event_field bad_cur[] = {PB_EV_MONEY("amount", 1, "XXX")};
+    assert_int_equal(pb_events_append(f->c, "bet.placed", "a", "", "", 1, NULL, 0, NULL), PB_OK);
+    assert_int_equal(pb_events_append(f->c, "no.such.type", "a", "", "", 1, NULL, 0, NULL),
+                     PB_ERR_INTERNAL);
+    assert_int_equal(pb_events_append(f->c, "bet.placed", "a", "", "", 1, bad_cur, 1, NULL),
+                     PB_ERR_INTERNAL);
+    char big[PB_EVENT_PAYLOAD_MAX + 10];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    pb_event_field huge[] = {PB_EV_STR("s", big)};
+    assert_int_equal(pb_events_append(f->c, "bet.placed", "a", "", "", 1, huge, 1, NULL),
+                     PB_ERR_INTERNAL);
+    char longbrand[64];
+    memset(longbrand, 'b', 63);
+    longbrand[63] = 0;
+    assert_int_equal(pb_events_append(f->c, "bet.placed", longbrand, "", "", 1, NULL, 0, NULL),
+                     PB_ERR_INTERNAL);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    seen s = {0};
+    assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
+    assert_int_equal(s.n, 1); /* only the good one */
+    assert_int_equal(pb_events_type_index("withdrawal.paid") >= 0, 1);
+    assert_int_equal(pb_events_type_index("nope"), -1);
+}
+
+static void test_resume_after_an_id_and_prune(void **state)
+{
+    fx *f = *state;
+    int64_t ids[50];
+    for (int i = 0; i < 50; i++)
+        ids[i] = append_one(f->c, "alpha", i + 1, true);
+    for (int k = 0; k < 50; k += 7) { /* after any id: exactly the later ones, in order */
+        seen s = {0};
+        assert_int_equal(pb_store_event_scan(f->c, ids[k], 1000, collect, &s), PB_STORE_OK);
+        assert_int_equal(s.n, (size_t)(49 - k));
+        for (size_t j = 0; j < s.n; j++)
+            assert_int_equal(s.ids[j], ids[k + 1 + (int)j]);
+    }
+    seen lim = {0};
+    assert_int_equal(pb_store_event_scan(f->c, 0, 10, collect, &lim), PB_STORE_OK);
+    assert_int_equal(lim.n, 10);
+    /* prune by rows: keep the newest 20, at most 100 deleted per call */
+    size_t deleted = 0;
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_event_prune(f->c, 0, 20, 100, &deleted), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    assert_int_equal(deleted, 30);
+    int64_t first, last;
+    assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
+    assert_int_equal(first, ids[30]);
+    assert_int_equal(last, ids[49]);
+    /* prune by age, a chunk at a time: everything is old, the newest row stays */
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_event_prune(f->c, INT64_MAX, 0, 5, &deleted), PB_STORE_OK);
+    assert_int_equal(deleted, 5);
+    assert_int_equal(pb_store_event_prune(f->c, INT64_MAX, 0, 1000, &deleted), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    assert_int_equal(deleted, 14);
+    assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
+    assert_true(first == ids[49] && last == ids[49]);
+    /* nothing older than now - 1 h: nothing goes */
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_event_prune(f->c, pb_time_now_us() - 3600000000LL, 0, 1000,
+                                          &deleted),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    assert_int_equal(deleted, 0);
+    /* ids are never given again */
+    assert_true(append_one(f->c, "alpha", 1, true) > ids[49]);
+}
+
+/* ---- the dispatcher ---- */
+
+typedef struct sub {
+    pthread_mutex_t mu;
+    int64_t ids[4096];
+    size_t n;
+    bool disorder;
+} sub;
+
+static void on_event(void *ctx, const pb_event *e)
+{
+    sub *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    if (s->n && e->id <= s->ids[s->n - 1])
+        s->disorder = true;
+    if (s->n < 4096)
+        s->ids[s->n++] = e->id;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static size_t count(sub *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+typedef struct writer {
+    pb_store *store;
+    int n;
+} writer;
+
+static void *write_many(void *p)
+{
+    writer *w = p;
+    char err[128];
+    pb_store_conn *c = pb_store_connect(w->store, err, sizeof err);
+    for (int i = 0; i < w->n; i++) {
+        /* a busy database is retried, as the domains' transaction helpers do */
+        for (;;) {
+            if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK)
+                continue;
+            pb_err e = pb_events_emit(c, "round.settled", "alpha", "p", "", pb_time_now_us(),
+                                      PB_EV_INT("i", i));
+            if (e == PB_OK && i % 5 == 4) { /* every fifth rolls back */
+                pb_store_rollback(c);
+                break;
+            }
+            if (e == PB_OK && pb_store_commit(c) == PB_STORE_OK)
+                break;
+            pb_store_rollback(c);
+        }
+    }
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+static void test_dispatcher_delivers_in_order_once(void **state)
+{
+    fx *f = *state;
+    append_one(f->c, "alpha", 1, true); /* before open: not delivered (starts at the newest) */
+    char err[256];
+    pb_events_config cfg = {.idle_poll_ms = 200};
+    pb_events *ev = pb_events_open(f->store, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    sub s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(pb_events_subscribe(ev, on_event, &s), 0);
+    int64_t t0 = pb_time_mono_us();
+    int64_t one = append_one(f->c, "alpha", 2, true);
+    while (count(&s) < 1 && pb_time_mono_us() - t0 < 5000000)
+        usleep(1000);
+    assert_int_equal(count(&s), 1);
+    assert_int_equal(s.ids[0], one);
+    /* woken by the append, not by the idle poll: well within it */
+    assert_true(pb_time_mono_us() - t0 < 150000);
+
+    pthread_t th[3];
+    writer w = {f->store, 200};
+    for (int i = 0; i < 3; i++)
+        pthread_create(&th[i], NULL, write_many, &w);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    size_t want = 1 + 3 * 160;
+    t0 = pb_time_mono_us();
+    while (count(&s) < want && pb_time_mono_us() - t0 < 10000000)
+        usleep(2000);
+    usleep(300000); /* nothing more comes */
+    assert_int_equal(count(&s), want);
+    assert_false(s.disorder);
+    /* exactly the outbox's rows after the first one */
+    seen all = {0};
+    assert_int_equal(pb_store_event_scan(f->c, one - 1, 4096, collect, &all), PB_STORE_OK);
+    assert_int_equal(all.n, want);
+    assert_memory_equal(all.ids, s.ids, want * sizeof(int64_t));
+    pb_events_stats st;
+    pb_events_stats_get(ev, &st);
+    assert_int_equal(st.last_id, s.ids[want - 1]);
+    assert_int_equal(st.delivered, want);
+    pb_events_unsubscribe(ev, on_event, &s);
+    append_one(f->c, "alpha", 3, true);
+    usleep(200000);
+    assert_int_equal(count(&s), want); /* unsubscribed: no more calls */
+    pb_events_close(ev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ids_grow_and_rollback_leaves_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_payload_is_exact_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_after_an_id_and_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dispatcher_delivers_in_order_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
