@@ -30,6 +30,7 @@ bench: build
 	$(PITBOSS) bench fair --threads 2 --sim-rounds 10000000
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
+	@scripts/bench-events.sh $(PITBOSS)
 
 # libFuzzer harnesses (fuzz/): each for FUZZ_SECONDS (default 60), executions per harness printed
 fuzz: deps
