@@ -116,7 +116,9 @@ static void sleep_us(int64_t us)
 static void *run(void *arg)
 {
     pb_events *ev = arg;
-    uint64_t settled = pb_events_generation();
+    /* not settled yet: an append may have kicked before this thread ran and
+     * commit after its first read */
+    uint64_t settled = pb_events_generation() - 1;
     int tries = 0;
     int64_t last_poll = 0;
     while (!atomic_load(&ev->stop)) {

@@ -271,6 +271,7 @@ static void test_dispatcher_delivers_in_order_once(void **state)
         usleep(1000);
     assert_int_equal(count(&s), 1);
     assert_int_equal(s.ids[0], one);
+    fprintf(stderr, "# first delivery after %lld us\n", (long long)(pb_time_mono_us() - t0));
     /* woken by the append, not by the idle poll: well within it */
     assert_true(pb_time_mono_us() - t0 < 150000);
 
