@@ -19,8 +19,8 @@
  * connection's reply — the "gone" moment). The server lists open streams so
  * that the shutdown ends them before draining (pb_http_streams_close_all).
  *
- * Locking: s->mu guards the buffer and flags; srv->mu guards the list. Lock
- * order srv->mu before s->mu (the list walk at shutdown), never the reverse.
+ * Locking: s->mu guards the buffer and flags; srv->mu guards the list; the two
+ * are never held together.
  * MHD_suspend/resume_connection are called under s->mu, so `parked` always
  * says the truth about the connection.
  */
@@ -261,8 +261,21 @@ void pb_http_stream_release(pb_http_stream *s)
 
 void pb_http_streams_close_all(pb_http_server *srv)
 {
+    /* detach the list under srv->mu, each stream with a reference of ours (a
+     * listed stream still has MHD's, so none is being freed), then close them
+     * without srv->mu: resuming takes MHD's own lock, which MHD may hold while
+     * it calls on_free (that takes srv->mu) */
     pthread_mutex_lock(&srv->mu);
-    for (pb_http_stream *s = srv->streams; s; s = s->next)
-        pb_http_stream_close(s);
+    pb_http_stream *list = srv->streams;
+    srv->streams = NULL;
+    for (pb_http_stream *s = list; s; s = s->next) {
+        atomic_fetch_add(&s->refs, 1);
+        s->listed = false;
+    }
     pthread_mutex_unlock(&srv->mu);
+    for (pb_http_stream *s = list, *next; s; s = next) {
+        next = s->next; /* unlisted: nobody else follows or changes these links now */
+        pb_http_stream_close(s);
+        unref(s);
+    }
 }
