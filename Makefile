@@ -57,4 +57,4 @@ crash-test: build
 	@/usr/bin/python3 tests/crash/crash_bank.py $(PITBOSS) --cycles 100 $(CRASH_ARGS)
 
 clean:
-	rm -rf build build-asan var/bench
+	rm -rf build build-asan build-fuzz build-tsan var/bench
