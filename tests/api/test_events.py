@@ -145,13 +145,21 @@ class Sse:
         return out
 
     def drain(self, quiet=1.5):
-        """Every frame until the stream is quiet for `quiet` s or ends."""
+        """Every frame until no event has come for `quiet` s, or the stream ends.
+        Heartbeats (every 500 ms here) are kept but do not count as activity: a live
+        stream is never silent for a second."""
         out = []
+        last = time.time()
         while True:
-            f = self.frame(quiet)
+            left = quiet - (time.time() - last)
+            if left <= 0:
+                return out
+            f = self.frame(left)
             if f is None:
                 return out
             out.append(f)
+            if set(f) - {"comment"}:
+                last = time.time()
 
     def close(self):
         try:
