@@ -13,8 +13,8 @@
  *      depended on ledger state, and the others get LINKED_EVENT_FAILED.
  * The in-memory account counters, the open holds this writer created and the
  * filter over rejected keys live in cache.c.
- * Account counters reach the store once per batch (pb_ledger_engine_flush),
- * which is what lets one commit carry thousands of transfers cheaply.
+ * Account counters reach the store lazily (writeback.c), which is what lets
+ * one commit carry thousands of transfers cheaply.
  * A store failure returns INTERNAL: the writer rolls the whole batch back.
  */
 #include <inttypes.h>
@@ -27,7 +27,6 @@
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
 
-#define CACHE_MAX_ACCOUNTS (1u << 20) /* dropped (all clean) after a commit beyond this */
 
 int64_t pb_ledger_now(pb_ledger *l)
 {
@@ -100,88 +99,6 @@ static int keep_changes(pb_ledger *l, size_t mark)
 
 /* ---------------------------------------------------------------- head and lifecycle */
 
-/* Queues an account for write-back (the batch changed it; its row lags from now). */
-static void enqueue_unflushed(pb_ledger *l, cached_account *e, int64_t now, int64_t since_seq)
-{
-    if (e->unflushed)
-        return;
-    e->unflushed = true;
-    e->since_us = now;
-    e->since_seq = since_seq;
-    e->next_unflushed = NULL;
-    if (l->uf_tail)
-        l->uf_tail->next_unflushed = e;
-    else
-        l->uf_head = e;
-    l->uf_tail = e;
-}
-
-typedef struct replay_ctx {
-    pb_ledger *l;
-    pb_err e;
-} replay_ctx;
-
-static int replay_side(replay_ctx *x, const pb_store_transfer *t, int64_t id, int64_t pending_amount)
-{
-    cached_account *e;
-    if ((x->e = pb_ledger_cache_get(x->l, id, &e)) != PB_OK)
-        return 1;
-    if (!e) {
-        x->e = PB_ERR_INTERNAL; /* a transfer naming no account: the store is damaged */
-        return 1;
-    }
-    if (t->seq <= e->a.last_seq)
-        return 0; /* already in the row */
-    pb_ledger_apply_record(&e->a, t, pending_amount);
-    if (!e->dirty) {
-        if (grow((void **)&x->l->dirty, &x->l->dirty_cap, x->l->ndirty + 1, sizeof *x->l->dirty) != 0) {
-            x->e = PB_ERR_INTERNAL;
-            return 1;
-        }
-        e->dirty = true;
-        x->l->dirty[x->l->ndirty++] = e;
-    }
-    return 0;
-}
-
-static int replay_one(void *p, const pb_store_transfer *t)
-{
-    replay_ctx *x = p;
-    int64_t pending_amount;
-    if ((x->e = pb_ledger_record_pending_amount(x->l->wconn, &x->l->ids, t, &pending_amount)) !=
-        PB_OK)
-        return 1;
-    return replay_side(x, t, t->debit_account_id, pending_amount) ||
-           replay_side(x, t, t->credit_account_id, pending_amount);
-}
-
-/*
- * Rebuilds in the cache the counters the balance rows do not have yet: every
- * transfer above the balance mark is applied to each of its accounts whose row
- * does not include it (its seq is above the row's last_seq). The accounts it
- * changes are queued for write-back and published to readers.
- */
-static pb_err replay_tail(pb_ledger *l)
-{
-    if (pb_store_balances_mark_get(l->wconn, &l->mark) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    l->mark_pending = l->mark;
-    replay_ctx x = {l, PB_OK};
-    if (pb_store_transfer_scan(l->wconn, l->mark, replay_one, &x) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (x.e != PB_OK)
-        return x.e;
-    int64_t now = pb_time_mono_us();
-    for (size_t i = 0; i < l->ndirty; i++)
-        enqueue_unflushed(l, l->dirty[i], now, l->mark + 1);
-    if (l->ndirty && pb_ledger_live_publish(l->live, l->dirty, l->ndirty) != 0)
-        return PB_ERR_INTERNAL;
-    for (size_t i = 0; i < l->ndirty; i++)
-        l->dirty[i]->dirty = false;
-    l->ndirty = 0;
-    return PB_OK;
-}
-
 pb_err pb_ledger_engine_load_head(pb_ledger *l)
 {
     l->next_expiry = 0; /* unknown: the next batch sweeps and learns it */
@@ -200,7 +117,7 @@ pb_err pb_ledger_engine_load_head(pb_ledger *l)
         memcpy(l->last_hash, last.hash, 32);
         l->last_created_at = last.created_at;
     }
-    return replay_tail(l);
+    return pb_ledger_writeback_replay(l);
 }
 
 pb_err pb_ledger_engine_reset(pb_ledger *l)
@@ -219,65 +136,6 @@ void pb_ledger_engine_free(pb_ledger *l)
     free(l->resolves);
     free(l->bloom);
     free(l->holds);
-}
-
-pb_err pb_ledger_engine_flush(pb_ledger *l)
-{
-    int64_t now = pb_time_mono_us(); /* ages are real time, whatever clock stamps transfers */
-    for (size_t i = 0; i < l->ndirty; i++)
-        enqueue_unflushed(l, l->dirty[i], now, l->batch_first_seq);
-    /* Rows are written back in passes, one every balance_flush_ms / 8: a pass
-     * writes every row that has lagged balance_flush_ms, so each table page it
-     * touches goes to the log once per pass rather than once per commit. */
-    bool eager = l->cfg.balance_flush_ms < 0;
-    int64_t period = eager ? 0 : (int64_t)l->cfg.balance_flush_ms * 1000;
-    if (!eager && !l->flush_all && now - l->last_pass_us < period / 8)
-        return PB_OK;
-    l->last_pass_us = now;
-    int64_t due = eager ? INT64_MAX : now - period;
-    /* the queue is in the order accounts started to lag: write back from its head */
-    while (l->uf_head && (l->flush_all || l->uf_head->since_us <= due)) {
-        cached_account *e = l->uf_head;
-        if (pb_store_balance_update(l->wconn, &e->a) != PB_STORE_OK)
-            return PB_ERR_INTERNAL; /* the batch rolls back; reset rebuilds the queue */
-        l->uf_head = e->next_unflushed;
-        if (!l->uf_head)
-            l->uf_tail = NULL;
-        e->unflushed = false;
-        e->next_unflushed = NULL;
-    }
-    /* every transfer before the oldest lagging account's first is in every row */
-    int64_t mark = l->uf_head ? l->uf_head->since_seq - 1 : l->next_seq - 1;
-    if (mark != l->mark) {
-        if (pb_store_balances_mark_set(l->wconn, mark) != PB_STORE_OK)
-            return PB_ERR_INTERNAL;
-    }
-    l->mark_pending = mark;
-    return PB_OK;
-}
-
-void pb_ledger_engine_committed(pb_ledger *l)
-{
-    /* published before anyone is answered (the notifier answers after this) */
-    if (l->ndirty && pb_ledger_live_publish(l->live, l->dirty, l->ndirty) != 0) {
-        /* out of memory: readers could miss these counters, so write every row
-         * back in the next batch and start over from the rows */
-        l->flush_all = true;
-    }
-    for (size_t i = 0; i < l->ndirty; i++)
-        l->dirty[i]->dirty = false;
-    l->ndirty = 0;
-    l->mark = l->mark_pending;
-    if (!l->uf_head) {
-        if (l->flush_all || l->nused > CACHE_MAX_ACCOUNTS) {
-            /* every row is current: the cache and what readers overlay may go */
-            pb_ledger_cache_clear(l);
-            pb_ledger_live_clear(l->live);
-        }
-        l->flush_all = false;
-    } else if (l->nused > CACHE_MAX_ACCOUNTS) {
-        l->flush_all = true;
-    }
 }
 
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)

@@ -145,6 +145,10 @@ pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now);
 /* Expires up to `cap` holds whose timeout passed. */
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
+/* writeback.c — at open and after a failed batch: applies the transfers above
+ * the balance mark to the cached counters of the rows that lack them, queues
+ * those accounts for write-back and publishes them to readers. */
+pb_err pb_ledger_writeback_replay(pb_ledger *l);
 /* At the end of a batch, before its commit: queues the accounts the batch changed
  * for write-back and writes back the rows that have lagged for balance_flush_ms
  * (all of them when l->flush_all), moving the balance mark. */
