@@ -53,6 +53,8 @@ typedef struct pb_api_app {
     /* @api-app-fields-events */
     struct pb_events *events; /* the outbox dispatcher and the staff stream (admin_events.c) */
     /* @api-app-fields-games-play */
+    /* @api-app-fields-backoffice */
+    /* @api-app-fields-web */
     struct pb_play *play; /* the in-house games' money side (games/play.h; games_player.c) */
     struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
@@ -186,6 +188,8 @@ int pb_api_events_open(pb_api_app *app, char *err, size_t errcap);
 void pb_api_events_close(pb_api_app *app);
 void pb_api_admin_events_stream(pb_http_request *req, void *app);
 /* @api-handlers-games-play */
+/* @api-handlers-backoffice */
+/* @api-handlers-web */
 /* ---- games_player.c, games_admin.c, games_public.c: the in-house games ("originals") ---- */
 void pb_api_player_originals_seeds(pb_http_request *req, void *app);
 void pb_api_player_originals_rotate(pb_http_request *req, void *app);

@@ -99,6 +99,8 @@ const pb_route pb_api_routes[] = {
     /* @api-routes-events */
     {"GET", "/v1/admin/events/stream", "staff", pb_api_admin_events_stream, "admin.events.stream"},
     /* @api-routes-games-play */
+    /* @api-routes-backoffice */
+    /* @api-routes-web */
     {"GET", "/v1/player/originals/seeds", "player", pb_api_player_originals_seeds,
      "player.originals.seeds"},
     {"POST", "/v1/player/originals/seeds/rotate", "player", pb_api_player_originals_rotate,

@@ -242,6 +242,8 @@ static void serve_close(serve_state *s)
     /* @serve-close-events */
     pb_api_events_close(&s->app); /* after the server: its streams are ended by then */
     /* @serve-close-games-play */
+    /* @serve-close-backoffice */
+    /* @serve-close-web */
     pb_api_games_close(&s->app); /* after the ledger: its last callbacks may use it */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
     pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
@@ -310,6 +312,8 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
+    /* @serve-open-backoffice */
+    /* @serve-open-web */
     /* @serve-open-games-play */
     if (pb_api_games_open(&s->app, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);

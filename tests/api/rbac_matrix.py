@@ -57,6 +57,8 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 # @rbac-events
 admin.events.stream      staff                ok     ok      ok      ok    ok         ok       ok        401U  401R    403   ok
 # @rbac-games-play
+# @rbac-backoffice
+# @rbac-web
 admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
 admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B
 admin.originals.control  games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B

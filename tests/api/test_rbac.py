@@ -102,6 +102,8 @@ class World:
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
         # @rbac-setup-games-play
+        # @rbac-setup-backoffice
+        # @rbac-setup-web
         # @rbac-setup-sim
         self.callers["none"] = Staff(env, "nobody@example.com", "x", f"127.0.0.{next(ips)}")
         self.refresher = member("refresher", "game_ops", brands=["alpha"]).activate("Blue-Falcon-10-Xy")
@@ -195,6 +197,8 @@ class World:
             "admin.events.stream": lambda: ("GET", "/v1/admin/events/stream"
                                                    "?last_event_id=0&catch_up_only=true", None),
             # @rbac-requests-games-play
+            # @rbac-requests-backoffice
+            # @rbac-requests-web
             "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),
             "admin.originals.rtp_set": lambda: ("PUT", "/v1/admin/brands/alpha/originals/dice/rtp",
                                                 {"rtp_bp": 9800, "reason": f"matrix {caller_name}"}),
