@@ -1,0 +1,7 @@
+/* shell.ts — the shell's pages (dashboard); see index.ts. */
+import type { PageDef } from './index';
+import { Dashboard } from './Dashboard';
+
+export const shellPages: PageDef[] = [
+  { path: '/', title: 'Dashboard', nav: true, perm: 'reports.read', component: Dashboard },
+];
