@@ -6,14 +6,19 @@
  */
 import type { ComponentType } from 'preact';
 import { shellPages } from './shell';
-import { opsPages } from './ops';
+import { peoplePages } from './people';
+import { moneyPages } from './money';
 
 export interface PageDef {
   path: string; // "/players/:id"
   title: string;
   nav?: boolean; // shown in the navigation
+  order?: number; // place in the navigation: dashboard 0, players 10, transactions 20,
+  //               withdrawals 30, games 40, staff 50, audit 60
   perm?: string; // a PB_PERMISSIONS name the page needs
   component: ComponentType<{ params: Record<string, string> }>;
 }
 
-export const pages: PageDef[] = [...shellPages, ...opsPages];
+export const pages: PageDef[] = [...shellPages, ...peoplePages, ...moneyPages].sort(
+  (a, b) => (a.order ?? 100) - (b.order ?? 100),
+);

@@ -3,5 +3,5 @@ import type { PageDef } from './index';
 import { Dashboard } from './Dashboard';
 
 export const shellPages: PageDef[] = [
-  { path: '/', title: 'Dashboard', nav: true, perm: 'reports.read', component: Dashboard },
+  { path: '/', title: 'Dashboard', nav: true, order: 0, perm: 'reports.read', component: Dashboard },
 ];
