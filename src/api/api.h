@@ -55,6 +55,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-games-play */
     /* @api-app-fields-backoffice */
     /* @api-app-fields-web */
+    struct pb_http_static *web; /* the back office UI's files at / (http/static.c) */
     struct pb_play *play; /* the in-house games' money side (games/play.h; games_player.c) */
     struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */

@@ -29,6 +29,7 @@
 
 typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
+    const char *web_dir; /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
         drain_s;
 } serve_opts;
@@ -60,6 +61,8 @@ static void serve_usage(FILE *f)
         "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
         "                                                    0700 if missing (default var/keys)\n"
         "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
+        "  --web-dir DIR            PITBOSS_WEB_DIR          the back office UI's files, served at /\n"
+        "                                                    (default web/dist when it exists)\n"
         "                           PITBOSS_PLAYER_ACCESS_TTL  player access-token lifetime in seconds\n"
         "                                                    (1..900, default 900)\n"
         "                           PITBOSS_LAUNCH_TTL       game launch-token lifetime in seconds\n"
@@ -156,13 +159,14 @@ static int read_opts(int argc, char **argv, serve_opts *o)
     if (env("PITBOSS_KEYS_DIR"))
         o->keys_dir = env("PITBOSS_KEYS_DIR");
     o->log_level = env("PITBOSS_LOG_LEVEL");
+    o->web_dir = env("PITBOSS_WEB_DIR");
     for (size_t i = 0; i < NNUM; i++)
         if (env(num_opts[i].env) &&
             parse_num(num_opts[i].env, env(num_opts[i].env), num_opts[i].min, num_opts[i].max,
                       (unsigned long long *)((char *)o + num_opts[i].offset)) != 0)
             return -1;
 
-    struct option lopts[NNUM + 6];
+    struct option lopts[NNUM + 7];
     for (size_t i = 0; i < NNUM; i++)
         lopts[i] = (struct option){num_opts[i].flag, required_argument, 0, (int)(256 + i)};
     lopts[NNUM] = (struct option){"listen", required_argument, 0, 'l'};
@@ -170,7 +174,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
     lopts[NNUM + 2] = (struct option){"keys-dir", required_argument, 0, 'k'};
     lopts[NNUM + 3] = (struct option){"log-level", required_argument, 0, 'L'};
     lopts[NNUM + 4] = (struct option){"help", no_argument, 0, 'h'};
-    lopts[NNUM + 5] = (struct option){0, 0, 0, 0};
+    lopts[NNUM + 5] = (struct option){"web-dir", required_argument, 0, 'w'};
+    lopts[NNUM + 6] = (struct option){0, 0, 0, 0};
     int c;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
         if (c >= 256 && c < 256 + (int)NNUM) {
@@ -188,6 +193,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
             o->keys_dir = optarg;
         } else if (c == 'L') {
             o->log_level = optarg;
+        } else if (c == 'w') {
+            o->web_dir = optarg;
         } else if (c == 'h') {
             serve_usage(stdout);
             return 1;
@@ -244,6 +251,7 @@ static void serve_close(serve_state *s)
     /* @serve-close-games-play */
     /* @serve-close-backoffice */
     /* @serve-close-web */
+    pb_http_static_free(s->app.web); /* after the server: no request reads it any more */
     pb_api_games_close(&s->app); /* after the ledger: its last callbacks may use it */
     pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
     pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
@@ -314,6 +322,20 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     /* @serve-open-backoffice */
     /* @serve-open-web */
+    {
+        /* the UI at /: --web-dir, PITBOSS_WEB_DIR, else web/dist (a 503 page while missing) */
+        struct stat wst;
+        const char *dir = o->web_dir;
+        if (!dir && stat("web/dist", &wst) == 0)
+            dir = "web/dist";
+        if (dir) {
+            if (!(s->app.web = pb_http_static_new(dir))) {
+                fprintf(stderr, "pitboss serve: out of memory\n");
+                return -1;
+            }
+            pb_http_server_set_fallback(s->http, pb_http_static_serve, s->app.web);
+        }
+    }
     /* @serve-open-games-play */
     if (pb_api_games_open(&s->app, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);

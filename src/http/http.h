@@ -140,6 +140,25 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
 /* Installs the authorizer (before start). Without one, every route with a
  * permission answers 401 UNAUTHENTICATED (fail closed). */
 void pb_http_server_set_authorizer(pb_http_server *srv, pb_http_authorize_fn fn, void *ctx);
+/* A fallback for requests whose path matches no route (the back office UI's
+ * files, static.c): called on the worker thread before the 404; returns true
+ * when it replied, false to leave the request to the usual 404 NOT_FOUND.
+ * Install before start. */
+typedef bool (*pb_http_fallback_fn)(void *ctx, pb_http_request *req);
+void pb_http_server_set_fallback(pb_http_server *srv, pb_http_fallback_fn fn, void *ctx);
+
+/* ---- static files: the back office UI (static.c) ---------------------------- */
+
+typedef struct pb_http_static pb_http_static;
+/* The UI's files under root (NULL or "" → "web/dist"). The root may not exist
+ * yet: it is looked up on each request (503 page until it does). NULL on OOM. */
+pb_http_static *pb_http_static_new(const char *root);
+void pb_http_static_free(pb_http_static *st);
+/* The root as given. */
+const char *pb_http_static_root(const pb_http_static *st);
+/* The pb_http_fallback_fn serving the UI (ctx: a pb_http_static): GET/HEAD of any
+ * path the API does not own; see static.c for the rules. */
+bool pb_http_static_serve(void *ctx, pb_http_request *req);
 /* Binds and starts the worker threads; logs one "http.listening" line with the
  * URL. Returns 0, or -1 with a reason in err. */
 int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap);

@@ -42,6 +42,8 @@ struct pb_http_server {
     pb_store_pool *pool;
     pb_http_authorize_fn authorize;
     void *authorize_ctx;
+    pb_http_fallback_fn fallback; /* unmatched paths (the UI's files), or NULL */
+    void *fallback_ctx;
 
     struct MHD_Daemon *daemon;
     uint16_t port;

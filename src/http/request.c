@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -335,7 +336,11 @@ void pb_http_req_decorate(pb_http_request *req, struct MHD_Response *r, const ch
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(r, "X-Request-Id", req->request_id);
     MHD_add_response_header(r, "traceparent", tp);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    bool own_cache = false; /* a handler's Cache-Control (the UI's files) replaces no-store */
+    for (pb_http_header_kv *h = req->headers; h; h = h->next)
+        own_cache = own_cache || strcasecmp(h->name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+    if (!own_cache)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (pb_http_header_kv *h = req->headers; h; h = h->next)
         MHD_add_response_header(r, h->name, h->value);

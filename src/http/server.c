@@ -104,6 +104,12 @@ void pb_http_server_set_authorizer(pb_http_server *srv, pb_http_authorize_fn fn,
     srv->authorize_ctx = ctx;
 }
 
+void pb_http_server_set_fallback(pb_http_server *srv, pb_http_fallback_fn fn, void *ctx)
+{
+    srv->fallback = fn;
+    srv->fallback_ctx = ctx;
+}
+
 uint16_t pb_http_server_port(const pb_http_server *srv)
 {
     return srv->port;
@@ -269,7 +275,8 @@ static void dispatch(pb_http_request *req)
     if (req->too_large) {
         pb_http_reply_error(req, PB_ERR_PAYLOAD_TOO_LARGE, NULL);
     } else if (req->match_rc == PB_ERR_NOT_FOUND) {
-        pb_http_reply_error(req, PB_ERR_NOT_FOUND, NULL);
+        if (!srv->fallback || !srv->fallback(srv->fallback_ctx, req))
+            pb_http_reply_error(req, PB_ERR_NOT_FOUND, NULL);
     } else if (req->match_rc == PB_ERR_METHOD_NOT_ALLOWED) {
         pb_http_add_header(req, MHD_HTTP_HEADER_ALLOW, req->match.allow);
         pb_http_reply_error(req, PB_ERR_METHOD_NOT_ALLOWED, NULL);
