@@ -1,4 +1,12 @@
 /* money.ts — withdrawals, games and providers, staff and roles (web-money); see index.ts. */
 import type { PageDef } from './index';
+import { WithdrawalDetail, Withdrawals } from '../money/Withdrawals';
+import { Games } from '../money/Games';
+import { Staff } from '../money/Staff';
 
-export const moneyPages: PageDef[] = [];
+export const moneyPages: PageDef[] = [
+  { path: '/withdrawals', title: 'Withdrawals', nav: true, order: 30, perm: 'finance.read', component: Withdrawals },
+  { path: '/withdrawals/:id', title: 'Withdrawal', order: 31, perm: 'finance.read', component: WithdrawalDetail },
+  { path: '/games', title: 'Games', nav: true, order: 40, perm: 'games.read', component: Games },
+  { path: '/staff', title: 'Staff', nav: true, order: 50, perm: 'staff.read', component: Staff },
+];

@@ -1,0 +1,416 @@
+/*
+ * Withdrawals.tsx — the approval queue (/withdrawals) and one withdrawal
+ * (/withdrawals/:id), finance.read.
+ *
+ * The queue is server-side paginated (usePaged over GET /v1/admin/withdrawals
+ * with the status/brand/player filters in the URL's query, so a reload or a
+ * shared link keeps them). Each row shows who asked, the approvals so far and
+ * whether a second one is needed (4-eyes: fixed when it was requested, from the
+ * brand's threshold). Approve and reject are offered only with
+ * finance.withdrawals.approve and never to the member who approved it already;
+ * the server refuses anyway, and what it says is shown as it said it.
+ *
+ * After an approval the sandbox PSP pays a moment later: the row re-reads
+ * that one withdrawal (GET …/{id}) a few times until it is no longer moving.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get } from '../lib/api';
+import { navigate, useLocation } from '../lib/router';
+import { useSession } from '../lib/session';
+import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
+import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import {
+  MOVING,
+  STATUSES,
+  type Withdrawal,
+  approveWithdrawal,
+  fourEyes,
+  getWithdrawal,
+  missingApprovals,
+  rejectWithdrawal,
+  whyNotApprove,
+} from './withdrawal';
+
+/** Re-reads a withdrawal while the PSP is still moving it (bounded: 20 tries, 1 s apart). */
+function useFollow(w: Withdrawal, onChange: (w: Withdrawal) => void) {
+  const tries = useRef(0);
+  const moving = MOVING.has(w.status);
+  useEffect(() => {
+    if (!moving) return;
+    tries.current = 0;
+    const t = setInterval(async () => {
+      if (++tries.current > 20) return clearInterval(t);
+      try {
+        const now = await getWithdrawal(w.id);
+        if (now.status !== w.status || now.updated_at !== w.updated_at) onChange(now);
+      } catch {
+        /* shown on the next manual refresh */
+      }
+    }, 1000);
+    return () => clearInterval(t);
+  }, [w.id, w.status, moving]);
+}
+
+/** Approve / reject buttons with their dialogs; onChange receives the server's new view. */
+export function WithdrawalActions({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
+  const { me, can } = useSession();
+  const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
+  const canApprove = can('finance.withdrawals.approve');
+  if (!canApprove || w.status !== 'pending_approval') return null;
+  const why = whyNotApprove(w, me.staff.id, canApprove);
+  const left = missingApprovals(w);
+  return (
+    <div class="m-actions">
+      {why ? (
+        <span class="m-muted" data-testid="cannot-approve">
+          {why}
+        </span>
+      ) : (
+        <button class="primary" data-testid="approve" onClick={() => setDialog('approve')}>
+          Approve
+        </button>
+      )}
+      <button data-testid="reject" onClick={() => setDialog('reject')}>
+        Reject
+      </button>
+      {dialog === 'approve' && (
+        <ConfirmDialog
+          title="Approve withdrawal"
+          confirm={left > 1 ? 'Approve (first of two)' : 'Approve and pay'}
+          onConfirm={async () => onChange(await approveWithdrawal(w.id))}
+          onClose={() => setDialog(null)}
+        >
+          <p>
+            <Money amount={w.amount} currency={w.currency} /> to player <code>{w.player}</code> ({w.brand}).
+          </p>
+          <p>
+            {left > 1
+              ? 'Above the brand’s threshold: a second finance member must approve it after you.'
+              : 'This is the last approval: the payout is sent to the PSP.'}
+          </p>
+        </ConfirmDialog>
+      )}
+      {dialog === 'reject' && (
+        <ReasonDialog
+          title="Reject withdrawal"
+          label="Reason (kept in the audit log)"
+          confirm="Reject"
+          onConfirm={async (reason) => onChange(await rejectWithdrawal(w.id, reason))}
+          onClose={() => setDialog(null)}
+        >
+          <p>
+            The hold of <Money amount={w.amount} currency={w.currency} /> is released to player{' '}
+            <code>{w.player}</code>.
+          </p>
+        </ReasonDialog>
+      )}
+    </div>
+  );
+}
+
+/** "1 of 2", with the approvers. */
+function Approvals({ w }: { w: Withdrawal }) {
+  return (
+    <div class="m-approvals" data-testid="approvals">
+      <span class={fourEyes(w) ? 'm-foureyes' : ''}>
+        {w.approvals.length} of {w.approvals_required}
+        {fourEyes(w) ? ' (4-eyes)' : ''}
+      </span>
+      {w.approvals.map((a) => (
+        <div class="m-approval" data-testid="approval">
+          <StaffName id={a.staff_id} role={a.role} /> <Time at={a.at} />
+        </div>
+      ))}
+      {missingApprovals(w) > 0 && w.approvals.length > 0 && (
+        <div class="m-needs" data-testid="needs-second">
+          needs a second approval
+        </div>
+      )}
+    </div>
+  );
+}
+
+function RequestedBy({ w }: { w: Withdrawal }) {
+  return w.requested_by.kind === 'staff' ? <StaffName id={w.requested_by.id} /> : <span>the player</span>;
+}
+
+function Row({ w: initial }: { w: Withdrawal }) {
+  const [w, setW] = useState(initial);
+  useEffect(() => setW(initial), [initial]);
+  useFollow(w, setW);
+  return (
+    <tr data-testid="withdrawal-row" data-id={w.id} data-status={w.status}>
+      <td>
+        <Link to={`/withdrawals/${w.id}`}>
+          <code>{w.id.slice(-8)}</code>
+        </Link>
+      </td>
+      <td>
+        <Link to={`/players/${w.player}`}>
+          <code>{w.player}</code>
+        </Link>
+        <div class="m-muted">{w.brand}</div>
+      </td>
+      <td class="num">
+        <Money amount={w.amount} currency={w.currency} />
+      </td>
+      <td>
+        <Time at={w.created_at} />
+      </td>
+      <td>
+        <Status value={w.status} />
+      </td>
+      <td>
+        <RequestedBy w={w} />
+      </td>
+      <td>
+        <Approvals w={w} />
+      </td>
+      <td>
+        <WithdrawalActions w={w} onChange={setW} />
+      </td>
+    </tr>
+  );
+}
+
+export function Withdrawals() {
+  const { query } = useLocation();
+  const brands = useBrands();
+  const status = query.get('status') ?? 'pending_approval';
+  const brand = query.get('brand') ?? '';
+  const player = query.get('player') ?? '';
+  const [playerText, setPlayerText] = useState(player);
+  const list = usePaged<Withdrawal>('/v1/admin/withdrawals', 'items', {
+    status: status === 'all' ? undefined : status,
+    brand: brand || undefined,
+    player: player || undefined,
+  });
+
+  function setFilter(k: string, v: string) {
+    const q = new URLSearchParams(location.search);
+    if (v) q.set(k, v);
+    else q.delete(k);
+    navigate(`/withdrawals${q.toString() ? `?${q}` : ''}`, true);
+  }
+
+  const thresholds = (brands.data ?? []).filter((b) => typeof b.settings?.withdrawal_4eyes_threshold === 'number');
+
+  return (
+    <div class="m-page">
+      <h1>Withdrawals</h1>
+      <form
+        class="m-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter('player', playerText.trim());
+        }}
+      >
+        <label>
+          Status
+          <select name="status" value={status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
+            {STATUSES.map((s) => (
+              <option value={s}>{s.replace(/_/g, ' ')}</option>
+            ))}
+            <option value="all">all</option>
+          </select>
+        </label>
+        <label>
+          Brand
+          <select name="brand" value={brand} onChange={(e) => setFilter('brand', e.currentTarget.value)}>
+            <option value="">all my brands</option>
+            {(brands.data ?? []).map((b) => (
+              <option value={b.code}>{b.name || b.code}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Player id
+          <input name="player" value={playerText} onInput={(e) => setPlayerText(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Filter</button>
+        <button type="button" onClick={() => list.reload()}>
+          Refresh
+        </button>
+      </form>
+      {thresholds.length > 0 && (
+        <p class="m-muted">
+          Two approvals at or above:{' '}
+          {thresholds.map((b) => (
+            <span class="m-threshold">
+              {b.code} {String(b.settings.withdrawal_4eyes_threshold)} minor units
+            </span>
+          ))}
+        </p>
+      )}
+      <ErrorBox error={list.error} />
+      <table class="m-table" data-testid="withdrawals">
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Player</th>
+            <th class="num">Amount</th>
+            <th>Requested</th>
+            <th>Status</th>
+            <th>Requested by</th>
+            <th>Approvals</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {list.items.map((w) => (
+            <Row key={w.id} w={w} />
+          ))}
+        </tbody>
+      </table>
+      {!list.loading && !list.error && list.items.length === 0 && <p class="m-empty">No withdrawals match.</p>}
+      <Pager list={list} />
+    </div>
+  );
+}
+
+interface AuditEntry {
+  id: string;
+  at: string;
+  actor_kind: string;
+  actor_id: string;
+  actor_email: string;
+  role: string;
+  action: string;
+  reason: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The withdrawal's audit trail (with audit.read), else what the withdrawal itself records. */
+function History({ w }: { w: Withdrawal }) {
+  const { can } = useSession();
+  const audit = useAsync(
+    async () =>
+      can('audit.read')
+        ? (
+            await get<{ entries: AuditEntry[] }>('/v1/admin/audit', {
+              target_kind: 'withdrawal',
+              target_id: w.id,
+              limit: 100,
+            })
+          ).entries.slice().reverse()
+        : null,
+    [w.id, w.status, w.approvals.length],
+  );
+  if (audit.data) {
+    return (
+      <ol class="m-history" data-testid="history">
+        {audit.data.map((e) => (
+          <li>
+            <Time at={e.at} /> <strong>{e.action}</strong> by{' '}
+            {e.actor_kind === 'staff' ? (e.actor_email || <StaffName id={e.actor_id} />) : e.actor_kind}
+            {e.role ? ` (${e.role})` : ''}
+            {e.reason ? <span class="m-muted"> — {e.reason}</span> : null}
+          </li>
+        ))}
+      </ol>
+    );
+  }
+  return (
+    <ol class="m-history" data-testid="history">
+      <li>
+        <Time at={w.created_at} /> <strong>requested</strong> by <RequestedBy w={w} />
+      </li>
+      {w.approvals.map((a) => (
+        <li>
+          <Time at={a.at} /> <strong>approved</strong> by <StaffName id={a.staff_id} role={a.role} />
+        </li>
+      ))}
+      {w.status !== 'pending_approval' && (
+        <li>
+          <Time at={w.updated_at} /> <strong>{w.status.replace(/_/g, ' ')}</strong>
+          {w.reason ? <span class="m-muted"> — {w.reason}</span> : null}
+        </li>
+      )}
+      <ErrorBox error={audit.error} />
+    </ol>
+  );
+}
+
+export function WithdrawalDetail({ params }: { params: Record<string, string> }) {
+  const loaded = useAsync(() => getWithdrawal(params.id), [params.id]);
+  const [w, setW] = useState<Withdrawal | null>(null);
+  useEffect(() => setW(loaded.data ?? null), [loaded.data]);
+  if (loaded.error) return <ErrorBox error={loaded.error} />;
+  if (!w) return <p class="loading">Loading…</p>;
+  return <Detail w={w} onChange={setW} reload={loaded.reload} />;
+}
+
+function Detail({ w, onChange, reload }: { w: Withdrawal; onChange: (w: Withdrawal) => void; reload: () => void }) {
+  useFollow(w, onChange);
+  return (
+    <div class="m-page" data-testid="withdrawal-detail" data-status={w.status}>
+      <p>
+        <Link to="/withdrawals">← Withdrawals</Link>
+      </p>
+      <h1>
+        Withdrawal <code>{w.id}</code>
+      </h1>
+      <dl class="m-facts">
+        <dt>Status</dt>
+        <dd>
+          <Status value={w.status} />
+        </dd>
+        <dt>Amount</dt>
+        <dd>
+          <Money amount={w.amount} currency={w.currency} />
+        </dd>
+        <dt>Player</dt>
+        <dd>
+          <Link to={`/players/${w.player}`}>
+            <code>{w.player}</code>
+          </Link>{' '}
+          ({w.brand})
+        </dd>
+        <dt>Requested</dt>
+        <dd>
+          <Time at={w.created_at} /> by <RequestedBy w={w} />
+        </dd>
+        <dt>Approvals</dt>
+        <dd>
+          <Approvals w={w} />
+        </dd>
+        <dt>Checks</dt>
+        <dd>
+          {w.checks.map((c) => (
+            <span class="m-check">
+              {c.check}: {c.result}
+              {c.note ? ` (${c.note})` : ''}
+            </span>
+          ))}
+        </dd>
+        <dt>Payout</dt>
+        <dd>
+          {w.psp}
+          {w.psp_reference ? (
+            <>
+              {' '}
+              · <code>{w.psp_reference}</code>
+            </>
+          ) : null}
+        </dd>
+        {w.reason && (
+          <>
+            <dt>Reason</dt>
+            <dd>{w.reason}</dd>
+          </>
+        )}
+        <dt>Last change</dt>
+        <dd>
+          <Time at={w.updated_at} />
+        </dd>
+      </dl>
+      <WithdrawalActions w={w} onChange={onChange} />
+      <button type="button" onClick={reload}>
+        Refresh
+      </button>
+      <h2>History</h2>
+      <History w={w} />
+    </div>
+  );
+}

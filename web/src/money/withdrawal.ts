@@ -1,0 +1,64 @@
+/*
+ * withdrawal.ts — the staff view of a withdrawal (GET /v1/admin/withdrawals…)
+ * and the 4-eyes rules as the UI applies them to decide what to offer. The
+ * server decides (cashier.h: below the brand's threshold one approval, at or
+ * above it two by two different members; the member who asked on the player's
+ * behalf never approves); the UI only avoids offering what it would refuse.
+ */
+import { get, post } from '../lib/api';
+
+export interface Approval {
+  staff_id: string;
+  role: string;
+  at: string;
+}
+
+export interface Withdrawal {
+  id: string;
+  status: 'pending_approval' | 'approved' | 'processing' | 'paid' | 'failed' | 'rejected' | 'cancelled';
+  amount: string;
+  currency: string;
+  approvals_required: 1 | 2;
+  psp: string;
+  psp_reference: string | null;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  brand: string;
+  player: string;
+  requested_by: { kind: 'player' | 'staff'; id: string };
+  checks: { check: string; result: string; note?: string }[];
+  approvals: Approval[];
+}
+
+export const STATUSES = ['pending_approval', 'approved', 'processing', 'paid', 'failed', 'rejected', 'cancelled'];
+
+/** States the sandbox PSP still moves on its own (approved → processing → paid/failed). */
+export const MOVING = new Set(['approved', 'processing']);
+
+/** Waiting for approval and above the threshold: the 4-eyes flow applies. */
+export function fourEyes(w: Withdrawal): boolean {
+  return w.approvals_required >= 2;
+}
+
+/** Approvals still missing (0 once it left pending_approval). */
+export function missingApprovals(w: Withdrawal): number {
+  if (w.status !== 'pending_approval') return 0;
+  return Math.max(0, w.approvals_required - w.approvals.length);
+}
+
+/** Why this member may not approve it ("" when they may). */
+export function whyNotApprove(w: Withdrawal, staffId: string, canApprove: boolean): string {
+  if (!canApprove) return 'your role does not approve withdrawals';
+  if (w.status !== 'pending_approval') return `it is ${w.status.replace(/_/g, ' ')}`;
+  if (w.approvals.some((a) => a.staff_id === staffId)) return 'you approved it already: a second member must';
+  if (w.requested_by.kind === 'staff' && w.requested_by.id === staffId)
+    return 'you requested it on the player’s behalf';
+  return '';
+}
+
+export const getWithdrawal = (id: string) => get<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}`);
+export const approveWithdrawal = (id: string) =>
+  post<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}/approve`, {});
+export const rejectWithdrawal = (id: string, reason: string) =>
+  post<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}/reject`, { reason });
