@@ -123,6 +123,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 /* @store-headers-wallet */
 /* @store-headers-games-play */
 /* @store-headers-events */
+#include "store/store_backoffice.h" /* @backoffice: the back office's money reads */
 #include "store/store_events.h"
 #include "store/store_games.h"
 #include "store/store_wallet.h"
