@@ -36,6 +36,7 @@ const pb_event_type pb_event_types[] = {
     /* play (wallet: provider games; games: in-house games) */
     {"bet.placed", "reports.read"},
     {"round.settled", "reports.read"},
+    {"bet.rolled_back", "reports.read"}, /* @backoffice: like bets (the dashboard's GGR) */
     /* players (identity, staff actions) */
     {"player.registered", "players.read"},
     {"player.blocked", "players.read"},

@@ -550,6 +550,16 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
                        PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
                        PB_EV_MONEY("amount", op->amount, op->currency)) != PB_OK)
         return PB_ERR_INTERNAL;
+    /* @backoffice: an accepted rollback that gave a stake back (not one of a bet
+     * never seen); amount = the stake returned (cash + bonus) */
+    if (op->result == PB_OK && op->kind == PB_WALLET_ROLLBACK && !op->outcome.bet_unknown &&
+        pb_events_emit(c, "bet.rolled_back", op->brand, op->player, op->trace_id,
+                       pb_ledger_tx_now(tx), PB_EV_STR("provider", op->provider),
+                       PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
+                       PB_EV_STR("bet_tx_id", op->bet_tx_id),
+                       PB_EV_MONEY("amount", op->outcome.cash_part + op->outcome.bonus_part,
+                                   op->currency)) != PB_OK)
+        return PB_ERR_INTERNAL;
     return store_op(tx, op);
 }
 
