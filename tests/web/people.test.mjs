@@ -1,0 +1,330 @@
+/*
+ * people.test.mjs — the players, player, transactions and audit pages in a real
+ * browser against a real server (tests/web/harness.mjs): search by email
+ * prefix and by name, sorting by registration both ways, "More" paging; block
+ * with a reason → the status and reason on the player page → the audit entry
+ * with that reason and its diff → unblock; balances after a deposit and a bet,
+ * rounds, sessions, a note; the transactions explorer filtered by kind and its
+ * CSV download compared with the table; a role without finance.read sees no
+ * Transactions. Screenshots of each page into $WEB_ARTIFACTS.
+ *
+ * Run: node --test --test-reporter=tap tests/web/people.test.mjs [PATH/TO/pitboss]
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import {
+  adminCall, createStaff, deposit, expectStatus, launchBrowser, login, newPage, PLAYER_PASSWORD, providerBet,
+  providerWin, registerPlayer, request, screenshot, startServer,
+} from './harness.mjs';
+
+let server, browser, support, finance, auditor;
+const tag = randomBytes(3).toString('hex');
+const NAMED = { first_name: 'Zebulon', last_name: `Quill${tag}`, email: `zq-${tag}@example.com` };
+const BULK = 52; // more than one page of 50
+let named; // the named player's registration answer
+let supportPage; // one tab for support across the tests: a TOTP code is good once per 30 s
+let regIp = 0;
+
+/** Registers a player (with names, when given) without logging in: {id, email}. */
+async function registerRaw(extra) {
+  const ip = `127.0.11.${(regIp++ % 250) + 2}`;
+  const body = { brand: 'demo', password: PLAYER_PASSWORD, country: 'MT', date_of_birth: '1990-01-01', ...extra };
+  const r = await expectStatus(request(server, { method: 'POST', path: '/v1/player/register', body, ip }), 201, 'register');
+  return { id: r.player.id, email: body.email };
+}
+
+/** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF). */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(field), (field = '');
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field), rows.push(row), (row = []), (field = '');
+    } else field += ch;
+  }
+  if (field !== '' || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+/** Support's tab, logged in once (the session survives navigation and reloads). */
+async function asSupport() {
+  if (!supportPage) {
+    supportPage = await newPage(browser);
+    await login(supportPage, server, support);
+  }
+  supportPage.errors.length = 0;
+  return supportPage;
+}
+
+/** The datetime attributes of a column's <time> elements, in row order. */
+const times = (page, testid) =>
+  page.locator(`[data-testid=${testid}] time`).evaluateAll((els) => els.map((e) => e.getAttribute('datetime')));
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  support = await createStaff(server, { role: 'support', brands: ['demo'] });
+  finance = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  auditor = await createStaff(server, { role: 'auditor', allBrands: true });
+  named = await registerRaw(NAMED);
+  for (let i = 0; i < BULK; i++) await registerRaw({ email: `bulk${String(i).padStart(2, '0')}-${tag}@example.com` });
+  await registerRaw({ email: `other-${tag}@example.com`, brand: 'other' });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    const code = await server.stop();
+    try {
+      assert.equal(code, 0, 'server exit status');
+      server.verify();
+    } finally {
+      server.cleanup();
+    }
+  }
+});
+
+test('players: search by email prefix and by name, sort by registration both ways, More pages', async () => {
+  const page = await asSupport();
+  await page.locator('nav').getByRole('link', { name: 'Players', exact: true }).click();
+  await page.waitForURL(/\/players$/);
+  const rows = page.locator('[data-testid=player-row]');
+  const search = page.getByLabel('Search', { exact: true });
+
+  // email prefix
+  await search.fill(`zq-${tag}`);
+  await search.press('Enter');
+  await page.waitForURL(new RegExp(`q=zq-${tag}`));
+  await assert.doesNotReject(rows.first().waitFor());
+  assert.equal(await rows.count(), 1);
+  assert.equal(await rows.first().locator('[data-testid=player-email]').textContent(), NAMED.email);
+  assert.match(await rows.first().textContent(), new RegExp(`Zebulon Quill${tag}`));
+
+  // a name prefix, either name, any case
+  await search.fill(`quill${tag}`);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.waitForURL(new RegExp(`q=quill${tag}`));
+  await page.locator('[data-testid=player-row]', { hasText: NAMED.email }).waitFor();
+  assert.equal(await rows.count(), 1);
+
+  // a reload keeps the view (the filter lives in the URL)
+  await page.reload();
+  await page.locator('[data-testid=player-row]', { hasText: NAMED.email }).waitFor();
+  assert.equal(await page.getByLabel('Search', { exact: true }).inputValue(), `quill${tag}`);
+
+  // the other brand's player is outside support's scope
+  await search.fill(`other-${tag}`);
+  await search.press('Enter');
+  await page.getByText('No players match.').waitFor();
+
+  // no filter: newest first by default, one page of 50, More loads the rest
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.waitForURL(/\/players$/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=player-row]').length === 50);
+  let t = await times(page, 'player-registered');
+  assert.deepEqual(t, [...t].sort().reverse(), 'newest first');
+  await page.getByRole('button', { name: 'More' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=player-row]').length === n, BULK + 1);
+  const emails = await page.locator('[data-testid=player-email]').allTextContents();
+  assert.equal(new Set(emails).size, BULK + 1, 'no duplicates across pages');
+  assert.ok(emails.includes(NAMED.email));
+  assert.equal(await page.getByRole('button', { name: 'More' }).count(), 0, 'the end: no More');
+  await screenshot(page, 'people-players');
+
+  // sort by registration: oldest first, then newest first again
+  const registered = page.getByRole('button', { name: /Registered/ });
+  await registered.click();
+  await page.waitForURL(/sort=created_at&order=asc/);
+  await page.waitForFunction(() => {
+    const r = document.querySelectorAll('[data-testid=player-row]');
+    return r.length === 50;
+  });
+  assert.equal(await page.locator('th[aria-sort=ascending]').count(), 1);
+  t = await times(page, 'player-registered');
+  assert.deepEqual(t, [...t].sort(), 'oldest first');
+  assert.equal(await rows.first().locator('[data-testid=player-email]').textContent(), NAMED.email, 'registered first');
+  await registered.click();
+  await page.waitForURL(/sort=created_at&order=desc/);
+  await page.waitForFunction(
+    (email) => document.querySelector('[data-testid=player-row] [data-testid=player-email]')?.textContent !== email,
+    NAMED.email,
+  );
+  t = await times(page, 'player-registered');
+  assert.deepEqual(t, [...t].sort().reverse(), 'newest first again');
+  assert.deepEqual(page.errors, []);
+});
+
+test('block with a reason, see it on the player page and in the audit log, unblock', async () => {
+  const reason = `chargeback investigation ${tag}`;
+  const page = await asSupport();
+  await page.goto(`${server.url}/players/${named.id}`); // a pasted link
+  await page.getByTestId('player-title').waitFor();
+  assert.equal(await page.getByTestId('player-title').textContent(), NAMED.email);
+  await page.getByRole('button', { name: 'Block', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Block player' });
+  await dialog.getByLabel('Reason').fill(reason);
+  await dialog.getByRole('button', { name: 'Block', exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByTestId('block-reason').waitFor();
+  assert.equal(await page.getByTestId('block-reason').textContent(), reason);
+  assert.equal(await page.getByTestId('profile-status').textContent(), 'blocked');
+  assert.equal(await page.getByTestId('player-status').textContent(), 'blocked');
+  assert.equal(await page.getByRole('button', { name: 'Block', exact: true }).count(), 0, 'no Block on a blocked player');
+
+  // the server's answer is the truth: the API says blocked too
+  const api = await expectStatus(adminCall(server, 'GET', `/v1/admin/players/${named.id}`), 200);
+  assert.equal(api.player.status, 'blocked');
+  assert.equal(api.player.block_reason, reason);
+
+  // the auditor sees the entry with that reason and the status change in its diff
+  const audit = await newPage(browser);
+  await login(audit, server, auditor);
+  await audit.getByRole('link', { name: 'Audit log' }).click();
+  await audit.getByTestId('chain-verdict').filter({ hasText: /Chain verified|Chain broken/ }).waitFor();
+  await audit.getByLabel('Action').fill('player.block');
+  await audit.getByLabel('Target id').fill(named.id);
+  await audit.getByLabel('Target kind').fill('player');
+  await audit.getByRole('button', { name: 'Apply' }).click();
+  await audit.waitForURL(/action=player\.block/);
+  const entry = audit.locator('[data-testid=audit-row][data-action="player.block"]');
+  await entry.first().waitFor();
+  assert.equal(await entry.count(), 1);
+  assert.equal(await entry.getByTestId('audit-reason').textContent(), reason);
+  await entry.getByRole('button', { name: /Details/ }).click();
+  const detail = audit.getByTestId('audit-detail');
+  await detail.waitFor();
+  assert.equal(await detail.getByTestId('audit-detail-reason').textContent(), reason);
+  const changed = detail.locator('[data-testid=diff-row][data-change=changed]');
+  assert.ok((await changed.count()) >= 1);
+  const statusRow = detail.locator('[data-testid=diff-row]', { hasText: 'status' }).first();
+  assert.equal(await statusRow.getAttribute('data-change'), 'changed');
+  assert.match(await statusRow.textContent(), /"active".*"blocked"/);
+  await screenshot(audit, 'people-audit');
+
+  // unblock with a reason
+  await page.getByRole('button', { name: 'Unblock', exact: true }).click();
+  const d2 = page.getByRole('dialog', { name: 'Unblock player' });
+  await d2.getByLabel('Reason').fill(`cleared ${tag}`);
+  await d2.getByRole('button', { name: 'Unblock', exact: true }).click();
+  await d2.waitFor({ state: 'detached' });
+  await page.getByTestId('profile-status').filter({ hasText: 'active' }).waitFor();
+  assert.equal(await page.getByTestId('block-reason').count(), 0);
+  assert.equal((await expectStatus(adminCall(server, 'GET', `/v1/admin/players/${named.id}`), 200)).player.status, 'active');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(audit.errors, []);
+  await audit.close();
+});
+
+test('player page: balances after a deposit and a bet, rounds, sessions, a note', async () => {
+  const p = await registerPlayer(server, {});
+  await deposit(server, p, '50.00');
+  const bet = await providerBet(server, p, { amount: '2.00' });
+  await providerWin(server, p, bet, { amount: '0.50' });
+  const page = await asSupport();
+  await page.goto(`${server.url}/players/${p.id}`);
+  await page.getByTestId('player-title').waitFor();
+
+  // wallets: 50.00 − 2.00 + 0.50
+  const eur = page.getByTestId('wallet-EUR');
+  await eur.waitFor();
+  assert.equal(await eur.getByTestId('cash').textContent(), '48.50 EUR');
+  assert.equal(await eur.getByTestId('withdrawable').textContent(), '48.50 EUR');
+  assert.equal(await eur.getByTestId('held').textContent(), '0.00 EUR');
+
+  // transactions of the cash account, signed from the player's view
+  await page.getByRole('tab', { name: 'Transactions' }).click();
+  await page.waitForURL(/tab=transactions/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=transfer-row]').length === 3);
+  const amounts = await page.locator('[data-testid=transfer-amount]').allTextContents();
+  const kinds = await page.locator('[data-testid=transfer-kind]').allTextContents();
+  assert.deepEqual(kinds, ['win', 'bet', 'deposit']);
+  assert.deepEqual(amounts, ['0.50 EUR', '−2.00 EUR', '50.00 EUR']);
+
+  // rounds
+  await page.getByRole('tab', { name: 'Game rounds' }).click();
+  await page.locator('[data-testid=round-row]').first().waitFor();
+  const round = page.locator('[data-testid=round-row]').first();
+  assert.equal(await round.getByTestId('round-game').textContent(), 'slot1');
+  assert.match(await round.textContent(), /2\.00 EUR.*0\.50 EUR/);
+
+  // sessions: the player's login
+  await page.getByRole('tab', { name: 'Sessions' }).click();
+  await page.locator('[data-testid=session-row]').first().waitFor();
+  assert.equal(await page.locator('[data-testid=session-row]').count(), 1);
+  assert.match(await page.getByTestId('session-state').first().textContent(), /active/);
+
+  // a note
+  await page.getByRole('tab', { name: 'Notes' }).click();
+  await page.getByText('No notes.').waitFor();
+  const text = `called the player about limits ${tag}`;
+  await page.getByLabel('New note').fill(text);
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.locator('[data-testid=note]', { hasText: text }).waitFor();
+  assert.match(await page.locator('[data-testid=note]').first().textContent(), new RegExp(support.email));
+  // a reload on the same tab shows it again (the tab is in the URL)
+  await page.reload();
+  await page.locator('[data-testid=note]', { hasText: text }).waitFor();
+  await page.getByRole('tab', { name: 'Wallets' }).click();
+  await page.getByTestId('wallet-EUR').waitFor();
+  await screenshot(page, 'people-player');
+  assert.deepEqual(page.errors, []);
+});
+
+test('transactions: filter by kind, download the CSV of the view, same rows as the table', async () => {
+  const p = await registerPlayer(server, {});
+  await deposit(server, p, '20.00');
+  await deposit(server, p, '7.25');
+  await providerBet(server, p, { amount: '1.00' });
+  const page = await newPage(browser);
+  await login(page, server, finance);
+  await page.getByRole('link', { name: 'Transactions' }).click();
+  await page.waitForURL(/\/transactions$/);
+  await page.getByLabel('Player').fill(p.id);
+  await page.getByLabel('Kind').selectOption('deposit');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/kind=deposit/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=transaction-row]').length === 2);
+  const kinds = await page.locator('[data-testid=transaction-kind]').allTextContents();
+  assert.deepEqual(kinds, ['deposit', 'deposit']);
+  const tableIds = await page.locator('[data-testid=transaction-row]').evaluateAll((r) => r.map((e) => e.dataset.id));
+  const tableAmounts = await page.locator('[data-testid=transaction-amount]').allTextContents();
+  assert.deepEqual(tableAmounts, ['7.25 EUR', '20.00 EUR']);
+  await screenshot(page, 'people-transactions');
+
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+  const csv = parseCsv(readFileSync(await dl.path(), 'utf8')).filter((r) => r.length > 1);
+  const [header, ...rows] = csv;
+  const col = (name) => {
+    const i = header.indexOf(name);
+    assert.ok(i >= 0, `CSV column ${name} in ${header.join(',')}`);
+    return i;
+  };
+  assert.equal(rows.length, 2);
+  assert.deepEqual(rows.map((r) => r[col('id')]), tableIds);
+  assert.deepEqual(rows.map((r) => r[col('kind')]), ['deposit', 'deposit']);
+  assert.deepEqual(rows.map((r) => `${r[col('amount')]} ${r[col('currency')]}`), tableAmounts);
+  assert.deepEqual(rows.map((r) => r[col('player_id')]), [p.id, p.id]);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a role without finance.read: no Transactions in the navigation, the URL is not found', async () => {
+  const page = await asSupport();
+  const nav = page.locator('nav');
+  await nav.getByRole('link', { name: 'Players' }).waitFor();
+  assert.equal(await nav.getByRole('link', { name: 'Transactions' }).count(), 0);
+  assert.equal(await nav.getByRole('link', { name: 'Audit log' }).count(), 0, 'support has no audit.read');
+  await page.goto(`${server.url}/transactions`);
+  await page.getByRole('heading', { name: 'Not here' }).waitFor();
+  assert.equal(await page.getByTestId('transactions-table').count(), 0);
+});
