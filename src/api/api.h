@@ -190,6 +190,20 @@ void pb_api_events_close(pb_api_app *app);
 void pb_api_admin_events_stream(pb_http_request *req, void *app);
 /* @api-handlers-games-play */
 /* @api-handlers-backoffice */
+/* ---- admin_dashboard.c, admin_transactions.c: the back office's money views (staff) ---- */
+void pb_api_admin_dashboard(pb_http_request *req, void *app);
+void pb_api_admin_transactions(pb_http_request *req, void *app);
+void pb_api_admin_transactions_export(pb_http_request *req, void *app);
+/* The brands a staff view covers: the one named by code (BRAND_FORBIDDEN when
+ * unknown or outside p's scope: the same answer), else every brand of p's
+ * scope. *out is malloc'd (free it), *n brands. */
+pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *code,
+                        pb_store_brand **out, size_t *n);
+/* ---- admin_player_more.c: the player page's sessions, notes and rounds (staff) ---- */
+void pb_api_admin_player_sessions(pb_http_request *req, void *app);
+void pb_api_admin_player_notes_list(pb_http_request *req, void *app);
+void pb_api_admin_player_note_add(pb_http_request *req, void *app);
+void pb_api_admin_player_rounds(pb_http_request *req, void *app);
 /* @api-handlers-web */
 /* ---- games_player.c, games_admin.c, games_public.c: the in-house games ("originals") ---- */
 void pb_api_player_originals_seeds(pb_http_request *req, void *app);

@@ -100,6 +100,15 @@ const pb_route pb_api_routes[] = {
     {"GET", "/v1/admin/events/stream", "staff", pb_api_admin_events_stream, "admin.events.stream"},
     /* @api-routes-games-play */
     /* @api-routes-backoffice */
+    {"GET", "/v1/admin/dashboard", "reports.read", pb_api_admin_dashboard, "admin.dashboard"},
+    {"GET", "/v1/admin/players/{id}/sessions", "players.read", pb_api_admin_player_sessions,
+     "admin.players.sessions"},
+    {"GET", "/v1/admin/players/{id}/notes", "players.read", pb_api_admin_player_notes_list,
+     "admin.players.notes.list"},
+    {"POST", "/v1/admin/players/{id}/notes", "players.write", pb_api_admin_player_note_add,
+     "admin.players.notes.add"},
+    {"GET", "/v1/admin/players/{id}/rounds", "players.read", pb_api_admin_player_rounds,
+     "admin.players.rounds"},
     /* @api-routes-web */
     {"GET", "/v1/player/originals/seeds", "player", pb_api_player_originals_seeds,
      "player.originals.seeds"},

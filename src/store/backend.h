@@ -15,6 +15,7 @@ typedef struct pb_store_backend pb_store_backend;
 struct pb_store_tenancy_ops;
 struct pb_store_identity_ops;
 struct pb_store_audit_ops;
+struct pb_store_backoffice_people_ops; /* @backoffice: store_backoffice_people.h */
 struct pb_store_backoffice_money_ops;
 struct pb_store_events_ops;
 struct pb_store_wallet_ops;
@@ -89,6 +90,7 @@ struct pb_store_backend {
     const struct pb_store_tenancy_ops *tenancy;
     const struct pb_store_identity_ops *identity;
     const struct pb_store_audit_ops *audit;
+    const struct pb_store_backoffice_people_ops *backoffice_people; /* @backoffice */
     const struct pb_store_backoffice_money_ops *backoffice_money; /* @backoffice: store_backoffice.h */
     const struct pb_store_events_ops *events; /* @events: the outbox (store_events.h) */
     const struct pb_store_games_ops *games;

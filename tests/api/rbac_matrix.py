@@ -58,6 +58,11 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 admin.events.stream      staff                ok     ok      ok      ok    ok         ok       ok        401U  401R    403   ok
 # @rbac-games-play
 # @rbac-backoffice
+admin.dashboard          reports.read         ok     403     ok      ok    ok         ok       ok        401U  401R    403   403B
+admin.players.sessions   players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
+admin.players.notes.list players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
+admin.players.notes.add  players.write        ok     ok      403     403   403        403      403       401U  401R    403   404P
+admin.players.rounds     players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 # @rbac-web
 admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
 admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B

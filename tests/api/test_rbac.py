@@ -198,6 +198,16 @@ class World:
                                                    "?last_event_id=0&catch_up_only=true", None),
             # @rbac-requests-games-play
             # @rbac-requests-backoffice
+            "admin.dashboard": lambda: ("GET", "/v1/admin/dashboard?brand=alpha&since="
+                                        + __import__("time").strftime(
+                                            "%Y-%m-%dT%H:%M:%SZ",
+                                            __import__("time").gmtime(__import__("time").time() - 3600)),
+                                        None),
+            "admin.players.sessions": lambda: ("GET", f"/v1/admin/players/{p}/sessions", None),
+            "admin.players.notes.list": lambda: ("GET", f"/v1/admin/players/{p}/notes", None),
+            "admin.players.notes.add": lambda: ("POST", f"/v1/admin/players/{p}/notes",
+                                                {"text": f"matrix {caller_name}"}),
+            "admin.players.rounds": lambda: ("GET", f"/v1/admin/players/{p}/rounds", None),
             # @rbac-requests-web
             "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),
             "admin.originals.rtp_set": lambda: ("PUT", "/v1/admin/brands/alpha/originals/dice/rtp",

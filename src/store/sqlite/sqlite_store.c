@@ -531,6 +531,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .pending_open_scan = sq_pending_open_scan,
     .balance_orphans = sq_balance_orphans,
     /* @backend-domains */
+    .backoffice_people = &pb_store_sqlite_backoffice_people_ops, /* @backoffice */
     .backoffice_money = &pb_store_sqlite_backoffice_money_ops, /* @backoffice */
     .games = &pb_store_sqlite_games_ops,
     .catalog = &pb_store_sqlite_catalog_ops,

@@ -1,0 +1,370 @@
+/*
+ * sqlite_backoffice_people.c — the back office's people statements on SQLite
+ * (0013_backoffice_people.sql and reads of 0003/0005/0009 tables): notes,
+ * a player's sessions, a player's rounds from both sources, names, and the
+ * sorted player search.
+ *
+ * Rounds: in-house rounds are game_round rows; provider rounds are the
+ * player's accepted wallet operations grouped by (provider, round id), the
+ * in-house provider excluded (its operations are the game_round rows' money).
+ * Both are one UNION ALL ordered by (started_at, source, provider, id)
+ * descending, so a page bound on that key pages the merged list exactly.
+ *
+ * The search's sort and direction change the SQL's ORDER BY and keyset
+ * comparison, so it is prepared for each call (not cached) from fixed pieces;
+ * every value is bound, never pasted.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_rows.h"
+
+#define SQ(c) ((sq_conn *)(c))
+
+/* ---- notes */
+
+static void read_note(sqlite3_stmt *st, void *out)
+{
+    pb_store_player_note *n = out;
+    memset(n, 0, sizeof *n);
+    n->id = sqlite3_column_int64(st, 0);
+    n->player_id = sqlite3_column_int64(st, 1);
+    n->brand_id = sqlite3_column_int64(st, 2);
+    sqr_text(n->author_id, sizeof n->author_id, st, 3);
+    sqr_text(n->author_email, sizeof n->author_email, st, 4);
+    sqr_text(n->text, sizeof n->text, st, 5);
+    n->created_at = sqlite3_column_int64(st, 6);
+}
+
+/* Appends a note; assigns n->id. */
+static pb_store_rc sq_note_insert(pb_store_conn *base, pb_store_player_note *n)
+{
+    static const char SQL[] = "INSERT INTO player_note(player_id,brand_id,author_id,author_email,"
+                              "text,created_at) VALUES(?1,?2,?3,?4,?5,?6)";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, n->player_id);
+    sqlite3_bind_int64(st, 2, n->brand_id);
+    sqr_bind_text(st, 3, n->author_id);
+    sqr_bind_text(st, 4, n->author_email);
+    sqr_bind_text(st, 5, n->text);
+    sqlite3_bind_int64(st, 6, n->created_at);
+    pb_store_rc r = sqr_exec(c, st);
+    if (r == PB_STORE_OK)
+        n->id = sqlite3_last_insert_rowid(c->db);
+    return r;
+}
+
+/* A player's notes, newest first. */
+static pb_store_rc sq_note_list(pb_store_conn *base, int64_t player_id, int64_t before_id,
+                                pb_store_player_note *out, size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT id,player_id,brand_id,author_id,author_email,text,"
+                              "created_at FROM player_note WHERE player_id=?1 "
+                              "AND (?2=0 OR id<?2) ORDER BY id DESC LIMIT ?3";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, player_id);
+    sqlite3_bind_int64(st, 2, before_id);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_note);
+}
+
+/* ---- sessions */
+
+static void read_session(sqlite3_stmt *st, void *out)
+{
+    pb_store_session *s = out;
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    sqr_text(s->public_id, sizeof s->public_id, st, 1);
+    sqr_text(s->subject_kind, sizeof s->subject_kind, st, 2);
+    s->subject_id = sqlite3_column_int64(st, 3);
+    s->brand_id = sqlite3_column_int64(st, 4);
+    sqr_text(s->scope, sizeof s->scope, st, 5);
+    sqr_text(s->user_agent, sizeof s->user_agent, st, 6);
+    sqr_text(s->ip, sizeof s->ip, st, 7);
+    s->created_at = sqlite3_column_int64(st, 8);
+    s->last_seen_at = sqlite3_column_int64(st, 9);
+    s->idle_s = sqlite3_column_int64(st, 10);
+    s->expires_at = sqlite3_column_int64(st, 11);
+    s->revoked_at = sqlite3_column_int64(st, 12);
+    sqr_text(s->revoke_reason, sizeof s->revoke_reason, st, 13);
+}
+
+/* A player's sessions in any state, newest first. */
+static pb_store_rc sq_session_page(pb_store_conn *base, int64_t player_id, int64_t before_id,
+                                   pb_store_session *out, size_t cap, size_t *n)
+{
+    static const char SQL[] =
+        "SELECT id,public_id,subject_kind,subject_id,brand_id,scope,user_agent,ip,created_at,"
+        "last_seen_at,idle_s,expires_at,revoked_at,revoke_reason FROM auth_session "
+        "WHERE subject_kind='player' AND subject_id=?1 AND (?2=0 OR id<?2) "
+        "ORDER BY id DESC LIMIT ?3";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, player_id);
+    sqlite3_bind_int64(st, 2, before_id);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_session);
+}
+
+/* ---- rounds */
+
+static void read_round(sqlite3_stmt *st, void *out)
+{
+    pb_store_player_round *r = out;
+    memset(r, 0, sizeof *r);
+    sqr_text(r->source, sizeof r->source, st, 0);
+    sqr_text(r->id, sizeof r->id, st, 1);
+    sqr_text(r->provider, sizeof r->provider, st, 2);
+    sqr_text(r->game, sizeof r->game, st, 3);
+    sqr_text(r->currency, sizeof r->currency, st, 4);
+    r->bet = sqlite3_column_int64(st, 5);
+    r->win = sqlite3_column_int64(st, 6);
+    r->refunded = sqlite3_column_int64(st, 7);
+    sqr_text(r->status, sizeof r->status, st, 8);
+    r->started_at = sqlite3_column_int64(st, 9);
+    r->settled_at = sqlite3_column_int64(st, 10);
+    r->has_multiplier = sqlite3_column_type(st, 11) != SQLITE_NULL;
+    r->multiplier = sqlite3_column_int64(st, 11);
+    r->has_rtp_bp = sqlite3_column_type(st, 12) != SQLITE_NULL;
+    r->rtp_bp = sqlite3_column_int64(st, 12);
+}
+
+/* Both sources merged, newest first, bound by the keyset position. */
+static pb_store_rc sq_round_page(pb_store_conn *base, const pb_store_round_query *q,
+                                 pb_store_player_round *out, size_t cap, size_t *n)
+{
+    static const char SQL[] =
+        "SELECT src,rid,prov,game,cur,bet,win,refunded,status,started,settled,mult,rtp FROM ("
+        " SELECT 'original' AS src,g.id AS rid,?6 AS prov,g.game AS game,g.currency AS cur,"
+        "  g.amount AS bet,coalesce(g.payout,0) AS win,0 AS refunded,"
+        "  CASE g.state WHEN 'settled' THEN 'settled' ELSE 'open' END AS status,"
+        "  g.created_at AS started,coalesce(g.settled_at,0) AS settled,g.multiplier AS mult,"
+        "  g.rtp_bp AS rtp"
+        " FROM game_round g WHERE g.player=?1 AND (?2 IS NULL OR ?2='original')"
+        "  AND (?3 IS NULL OR g.game=?3) AND (?4=0 OR g.created_at>=?4)"
+        "  AND (?5=0 OR g.created_at<?5)"
+        " UNION ALL"
+        " SELECT 'provider',o.round_id,o.provider,max(o.game),max(o.currency),"
+        "  sum(CASE WHEN o.kind=1 THEN o.amount ELSE 0 END),"
+        "  sum(CASE WHEN o.kind=2 THEN o.amount ELSE 0 END),"
+        "  sum(CASE WHEN o.kind=1 AND EXISTS(SELECT 1 FROM wallet_op x WHERE x.player=o.player"
+        "   AND x.provider=o.provider AND x.round_id=o.round_id AND x.kind=3 AND x.result='OK'"
+        "   AND x.bet_tx_id=o.tx_id) THEN o.amount ELSE 0 END),"
+        "  CASE WHEN max(coalesce(r.closed,0))=1 THEN 'closed'"
+        "   WHEN sum(o.kind=1)>0 AND sum(o.kind=3)>=sum(o.kind=1) AND sum(o.kind=2)=0"
+        "   THEN 'rolled_back' ELSE 'open' END,"
+        "  min(o.created_at),"
+        "  CASE WHEN max(coalesce(r.closed,0))=1 THEN max(r.updated_at) ELSE 0 END,NULL,NULL"
+        " FROM wallet_op o LEFT JOIN wallet_round r"
+        "  ON r.provider=o.provider AND r.round_id=o.round_id"
+        " WHERE o.player=?1 AND o.result='OK' AND o.provider<>?6"
+        "  AND (?2 IS NULL OR ?2='provider')"
+        " GROUP BY o.provider,o.round_id"
+        " HAVING (?3 IS NULL OR max(o.game)=?3) AND (?4=0 OR min(o.created_at)>=?4)"
+        "  AND (?5=0 OR min(o.created_at)<?5)"
+        ") WHERE ?7=0 OR (started,src,prov,rid)<(?7,?8,?9,?10)"
+        " ORDER BY started DESC,src DESC,prov DESC,rid DESC LIMIT ?11";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, q->player);
+    sqr_bind_opt_text(st, 2, q->source);
+    sqr_bind_opt_text(st, 3, q->game);
+    sqlite3_bind_int64(st, 4, q->from);
+    sqlite3_bind_int64(st, 5, q->to);
+    sqr_bind_text(st, 6, q->house_provider);
+    sqlite3_bind_int64(st, 7, q->after.started_at);
+    sqr_bind_text(st, 8, q->after.source);
+    sqr_bind_text(st, 9, q->after.provider);
+    sqr_bind_text(st, 10, q->after.id);
+    sqlite3_bind_int64(st, 11, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_round);
+}
+
+/* ---- names */
+
+static pb_store_rc sq_names_get(pb_store_conn *base, int64_t player_id, char *first, char *last)
+{
+    static const char SQL[] = "SELECT first_name,last_name FROM player_pii WHERE player_id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    first[0] = last[0] = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, player_id);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        sqr_text(first, PB_PLAYER_NAME_MAX + 1, st, 0);
+        sqr_text(last, PB_PLAYER_NAME_MAX + 1, st, 1);
+        r = PB_STORE_OK;
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
+static pb_store_rc sq_names_set(pb_store_conn *base, int64_t player_id, const char *first,
+                                const char *last)
+{
+    static const char SQL[] =
+        "UPDATE player_pii SET first_name=?2,last_name=?3 WHERE player_id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, player_id);
+    sqr_bind_text(st, 2, first);
+    sqr_bind_text(st, 3, last);
+    pb_store_rc r = sqr_exec(c, st);
+    if (r == PB_STORE_OK && sqlite3_changes(c->db) == 0)
+        r = PB_STORE_NOT_FOUND;
+    return r;
+}
+
+/* ---- the player search */
+
+/* The cash balance (available: posted minus pending debits) in currency ?20. */
+#define BALANCE_EXPR                                                                           \
+    "coalesce((SELECT b.credits_posted-b.debits_posted-b.debits_pending FROM ledger_account a " \
+    "JOIN ledger_balance b ON b.account_id=a.id WHERE a.brand=(SELECT code FROM brand WHERE "   \
+    "id=p.brand_id) AND a.owner='player:'||p.public_id AND a.kind='player_cash' "              \
+    "AND a.currency=?20),0)"
+
+/* The sort key's SQL expression. */
+static const char *sort_expr(pb_store_player_sort s)
+{
+    switch (s) {
+    case PB_STORE_SORT_EMAIL: return "e.email";
+    case PB_STORE_SORT_LAST_LOGIN: return "p.last_login_at";
+    case PB_STORE_SORT_BALANCE: return BALANCE_EXPR;
+    case PB_STORE_SORT_CREATED: break;
+    }
+    return "p.created_at";
+}
+
+static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_find_query *q,
+                                  pb_store_player_hit *out, size_t cap, size_t *n)
+{
+    static const char WHERE[] =
+        " FROM player p JOIN player_pii e ON e.player_id=p.id WHERE "
+        "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
+        "AND (?2=0 OR p.brand_id=?2) "
+        "AND (?3 IS NULL OR p.public_id=?3 OR substr(e.email,1,length(?4))=?4 "
+        " OR lower(substr(e.first_name,1,length(?5)))=lower(?5) "
+        " OR lower(substr(e.last_name,1,length(?5)))=lower(?5)) "
+        "AND (?6 IS NULL OR substr(e.email,1,length(?6))=?6) "
+        "AND (?7 IS NULL OR lower(substr(e.first_name,1,length(?7)))=lower(?7) "
+        " OR lower(substr(e.last_name,1,length(?7)))=lower(?7)) "
+        "AND (?8 IS NULL OR e.country=?8) AND (?9 IS NULL OR p.status=?9) "
+        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11)";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    if (!q->all_brands && q->nbrands == 0)
+        return PB_STORE_OK;
+    const char *cmp = q->asc ? ">" : "<", *dir = q->asc ? "ASC" : "DESC";
+    /* the inner query names the sort key sk and the balance bal; the outer one
+     * filters the balance and applies the keyset bound and the order */
+    char sql[4096];
+    if (snprintf(sql, sizeof sql,
+                 "SELECT id,public_id,sk FROM (SELECT p.id AS id,p.public_id AS public_id,"
+                 "%s AS sk,%s AS bal%s) WHERE (?12 IS NULL OR bal>=?12) "
+                 "AND (?13 IS NULL OR bal<=?13) "
+                 "AND (?14=0 OR sk %s ?15 OR (sk=?15 AND id %s ?16)) "
+                 "ORDER BY sk %s,id %s LIMIT ?17",
+                 sort_expr(q->sort), q->currency ? BALANCE_EXPR : "0", WHERE, cmp, cmp, dir,
+                 dir) >= (int)sizeof sql)
+        return PB_STORE_ERROR;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        pb_store_rc r = sq_result(c, rc);
+        sqlite3_finalize(st);
+        return r == PB_STORE_OK ? PB_STORE_ERROR : r;
+    }
+    char ids[64 * 22 + 4];
+    if (q->all_brands) {
+        sqlite3_bind_null(st, 1);
+    } else {
+        size_t used = 0;
+        ids[used++] = '[';
+        for (size_t i = 0; i < q->nbrands && used + 24 < sizeof ids; i++)
+            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%" PRId64, i ? "," : "",
+                                     q->brand_ids[i]);
+        ids[used++] = ']';
+        ids[used] = 0;
+        sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 2, q->brand_id);
+    bool has_q = q->q_id || q->q_email || q->q_name;
+    if (has_q) {
+        sqr_bind_text(st, 3, q->q_id ? q->q_id : "");
+        if (q->q_email)
+            sqr_bind_text(st, 4, q->q_email);
+        else
+            sqlite3_bind_text(st, 4, "\x01", -1, SQLITE_STATIC); /* matches no email */
+        if (q->q_name)
+            sqr_bind_text(st, 5, q->q_name);
+        else
+            sqlite3_bind_text(st, 5, "\x01", -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+    sqr_bind_opt_text(st, 6, q->email_prefix);
+    sqr_bind_opt_text(st, 7, q->name_prefix);
+    sqr_bind_opt_text(st, 8, q->country);
+    sqr_bind_opt_text(st, 9, q->status);
+    sqlite3_bind_int64(st, 10, q->created_from);
+    sqlite3_bind_int64(st, 11, q->created_to);
+    if (q->has_min)
+        sqlite3_bind_int64(st, 12, q->balance_min);
+    if (q->has_max)
+        sqlite3_bind_int64(st, 13, q->balance_max);
+    sqlite3_bind_int(st, 14, q->has_cursor);
+    if (q->sort == PB_STORE_SORT_EMAIL)
+        sqr_bind_text(st, 15, q->cursor_text ? q->cursor_text : "");
+    else
+        sqlite3_bind_int64(st, 15, q->cursor_int);
+    sqlite3_bind_int64(st, 16, q->cursor_id);
+    sqlite3_bind_int64(st, 17, (int64_t)cap);
+    sqr_bind_opt_text(st, 20, q->currency);
+    while (*n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pb_store_player_hit *h = &out[*n];
+        memset(h, 0, sizeof *h);
+        h->id = sqlite3_column_int64(st, 0);
+        sqr_text(h->public_id, sizeof h->public_id, st, 1);
+        if (q->sort == PB_STORE_SORT_EMAIL)
+            sqr_text(h->key_text, sizeof h->key_text, st, 2);
+        else
+            h->key_int = sqlite3_column_int64(st, 2);
+        (*n)++;
+    }
+    pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+const struct pb_store_backoffice_people_ops pb_store_sqlite_backoffice_people_ops = {
+    .note_insert = sq_note_insert,
+    .note_list = sq_note_list,
+    .session_page = sq_session_page,
+    .round_page = sq_round_page,
+    .player_find = sq_player_find,
+    .names_get = sq_names_get,
+    .names_set = sq_names_set,
+};
