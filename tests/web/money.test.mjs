@@ -1,0 +1,353 @@
+/*
+ * money.test.mjs — the withdrawals, games and staff pages in a real browser
+ * (headless Chromium) against a real `pitboss serve` (tests/web/harness.mjs):
+ *
+ *   - 4-eyes: a withdrawal above the brand's threshold needs two finance
+ *     members; the first approval leaves it pending and shows who; the first
+ *     approver is not offered approve again (and the server would refuse);
+ *     the second approval sends it to the sandbox PSP and "paid" shows; below
+ *     the threshold one approval pays; a rejection keeps its reason;
+ *   - a support member sees no Withdrawals, /withdrawals is not found for them,
+ *     and the approve call made with their own token from the page is 403;
+ *   - staff: the admin creates a finance member, the one-time password is shown
+ *     once; the member completes the first login and logs in; role change;
+ *     TOTP reset with a reason (when the route exists);
+ *   - games: game_ops changes an in-house RTP within range (audited), out of
+ *     range shows the server's message, a provider game switched off for the
+ *     brand shows disabled (and the API agrees).
+ * Screenshots: money-withdrawals, money-withdrawal-detail, money-games, money-staff.
+ * Run: node --test --test-reporter=tap tests/web/money.test.mjs [PATH/TO/pitboss]
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  adminCall, createStaff, deposit, expectStatus, launchBrowser, login, newPage, nextCode, registerPlayer,
+  request, requestWithdrawal, screenshot, startServer,
+} from './harness.mjs';
+
+let server, browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    const code = await server.stop();
+    try {
+      assert.equal(code, 0, 'server exit status');
+      server.verify(); // ledger verify + audit verify on the database
+    } finally {
+      server.cleanup();
+    }
+  }
+});
+
+const row = (page, id) => page.locator(`[data-testid=withdrawal-row][data-id="${id}"]`);
+const dialog = (page) => page.locator('[role=dialog]');
+
+async function getW(id) {
+  return expectStatus(adminCall(server, 'GET', `/v1/admin/withdrawals/${id}`), 200, 'get withdrawal');
+}
+
+/** Polls until the withdrawal's status is one of want (the sandbox PSP pays after 300 ms). */
+async function waitStatus(id, want, ms = 15_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const w = await getW(id);
+    if (want.includes(w.status) || Date.now() > until) return w;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let player;
+async function richPlayer() {
+  if (!player) {
+    player = await registerPlayer(server, { brand: 'demo' });
+    await deposit(server, player, '5000.00');
+  }
+  return player;
+}
+
+test('4-eyes: two finance members approve a withdrawal above the threshold; one suffices below it', async () => {
+  const a = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const b = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const p = await richPlayer();
+  const big = await requestWithdrawal(server, p, '1500.00'); // default threshold 1000.00 EUR
+  const small = await requestWithdrawal(server, p, '20.00');
+  assert.equal(big.approvals_required, 2);
+  assert.equal(small.approvals_required, 1);
+
+  const pa = await newPage(browser);
+  await login(pa, server, a);
+  await pa.locator('nav a[href="/withdrawals"]').click();
+  const rb = row(pa, big.id);
+  await rb.waitFor();
+  assert.equal(await rb.getAttribute('data-status'), 'pending_approval');
+  assert.match(await rb.locator('[data-testid=approvals]').innerText(), /0 of 2 \(4-eyes\)/);
+  assert.match(await rb.innerText(), /1\s?500\.00 EUR/);
+  assert.match(await row(pa, small.id).locator('[data-testid=approvals]').innerText(), /0 of 1/);
+  await screenshot(pa, 'money-withdrawals');
+
+  // A approves first: still pending, A shown as the first approver, not offered again
+  await rb.locator('[data-testid=approve]').click();
+  await dialog(pa).getByRole('button', { name: 'Approve (first of two)' }).click();
+  await rb.locator('[data-testid=approval]').waitFor();
+  assert.equal(await rb.getAttribute('data-status'), 'pending_approval');
+  assert.match(await rb.locator('[data-testid=approvals]').innerText(), /1 of 2/);
+  assert.equal(await rb.locator(`[data-staff-id="${a.id}"]`).count(), 1);
+  assert.match(await rb.locator('[data-testid=needs-second]').innerText(), /second approval/);
+  assert.equal(await rb.locator('[data-testid=approve]').count(), 0, 'A is not offered approve again');
+  assert.match(await rb.locator('[data-testid=cannot-approve]').innerText(), /approved it already/);
+  let w = await getW(big.id);
+  assert.equal(w.status, 'pending_approval');
+  assert.deepEqual(w.approvals.map((x) => x.staff_id), [a.id]);
+  // after a reload too (the server's record, not the page's memory)
+  await pa.reload();
+  await row(pa, big.id).locator(`[data-staff-id="${a.id}"]`).waitFor();
+  assert.equal(await row(pa, big.id).locator('[data-testid=approve]').count(), 0);
+  // the server refuses A's second approval anyway
+  const again = await request(server, {
+    method: 'POST', path: `/v1/admin/withdrawals/${big.id}/approve`, body: {}, ip: a.ip,
+    token: (await expectStatus(request(server, { method: 'POST', path: '/v1/admin/login', ip: a.ip,
+      body: { email: a.email, password: a.password, totp: await nextCode(a) } }), 200, 'login a')).access_token,
+  });
+  assert.equal(again.status, 403, again.text);
+  assert.equal(again.json.error.code, 'FOUR_EYES_VIOLATION');
+
+  // B approves on the detail page: payout, then paid
+  const pb = await newPage(browser);
+  await login(pb, server, b);
+  await pb.goto(`${server.url}/withdrawals/${big.id}`);
+  const detail = pb.locator('[data-testid=withdrawal-detail]');
+  await detail.waitFor();
+  assert.equal(await detail.locator(`[data-staff-id="${a.id}"]`).count() >= 1, true, 'A shown as first approver');
+  await detail.locator('[data-testid=approve]').click();
+  await dialog(pb).getByRole('button', { name: 'Approve and pay' }).click();
+  await pb.locator('[data-testid=withdrawal-detail][data-status=paid]').waitFor({ timeout: 20_000 });
+  assert.match(await detail.locator('[data-testid=approvals]').innerText(), /2 of 2/);
+  w = await getW(big.id);
+  assert.equal(w.status, 'paid');
+  assert.deepEqual(w.approvals.map((x) => x.staff_id), [a.id, b.id]);
+  assert.ok(w.psp_reference);
+  await screenshot(pb, 'money-withdrawal-detail');
+
+  // below the threshold: A alone pays it
+  await pa.goto(`${server.url}/withdrawals`);
+  const rs = row(pa, small.id);
+  await rs.locator('[data-testid=approve]').click();
+  await dialog(pa).getByRole('button', { name: 'Approve and pay' }).click();
+  await pa.locator(`[data-testid=withdrawal-row][data-id="${small.id}"][data-status=paid]`).waitFor({ timeout: 20_000 });
+  assert.equal((await waitStatus(small.id, ['paid'])).status, 'paid');
+
+  // a rejection needs a reason and keeps it
+  const third = await requestWithdrawal(server, p, '30.00');
+  await pb.goto(`${server.url}/withdrawals?status=pending_approval`);
+  const rt = row(pb, third.id);
+  await rt.locator('[data-testid=reject]').click();
+  const dlg = dialog(pb);
+  assert.equal(await dlg.getByRole('button', { name: 'Reject' }).isDisabled(), true, 'no reason, no rejection');
+  await dlg.locator('textarea[name=reason]').fill('Name on the account does not match');
+  await dlg.getByRole('button', { name: 'Reject' }).click();
+  await pb.locator(`[data-testid=withdrawal-row][data-id="${third.id}"][data-status=rejected]`).waitFor();
+  const rj = await getW(third.id);
+  assert.equal(rj.status, 'rejected');
+  assert.equal(rj.reason, 'Name on the account does not match');
+  // filters: status paid lists the two paid ones, not the rejected one
+  await pb.goto(`${server.url}/withdrawals?status=paid`);
+  await row(pb, big.id).waitFor();
+  assert.equal(await row(pb, small.id).count(), 1);
+  assert.equal(await row(pb, third.id).count(), 0);
+  assert.deepEqual(pa.errors.concat(pb.errors), []);
+  await pa.close();
+  await pb.close();
+});
+
+test('support cannot reach finance actions', async () => {
+  const s = await createStaff(server, { role: 'support', brands: ['demo'] });
+  const p = await richPlayer();
+  const w = await requestWithdrawal(server, p, '15.00');
+  const page = await newPage(browser);
+  await login(page, server, s);
+  assert.equal(await page.locator('nav a[href="/withdrawals"]').count(), 0, 'no Withdrawals in the navigation');
+  await page.goto(`${server.url}/withdrawals`);
+  await page.getByRole('heading', { name: 'Not here' }).waitFor();
+  assert.equal(await page.locator('[data-testid=withdrawals]').count(), 0);
+  await page.goto(`${server.url}/withdrawals/${w.id}`);
+  await page.getByRole('heading', { name: 'Not here' }).waitFor();
+  // their own token, from the page: the API refuses the approval
+  const r = await page.evaluate(async (id) => {
+    const rt = sessionStorage.getItem('pitboss.refresh');
+    const t = await (await fetch('/v1/admin/refresh', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }),
+    })).json();
+    const res = await fetch(`/v1/admin/withdrawals/${id}/approve`, {
+      method: 'POST', headers: { Authorization: `Bearer ${t.access_token}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    const list = await fetch('/v1/admin/withdrawals', { headers: { Authorization: `Bearer ${t.access_token}` } });
+    return { status: res.status, body: await res.json(), list: list.status, scope: t.scope };
+  }, w.id);
+  assert.equal(r.scope, 'full');
+  assert.equal(r.status, 403);
+  assert.equal(r.body.error.code, 'FORBIDDEN');
+  assert.equal(r.list, 403);
+  const still = await getW(w.id);
+  assert.equal(still.status, 'pending_approval');
+  assert.deepEqual(still.approvals, []);
+  await page.close();
+});
+
+/** The first-login steps of a new member through the API (password, TOTP enrolment). */
+async function activateByApi(member, newPassword) {
+  const t = await expectStatus(request(server, { method: 'POST', path: '/v1/admin/login', ip: member.ip,
+    body: { email: member.email, password: member.password } }), 200, 'first login');
+  assert.equal(t.scope, 'setup');
+  const call = (m, p, b) => request(server, { method: m, path: p, body: b, token: t.access_token, ip: member.ip });
+  await expectStatus(call('POST', '/v1/admin/password', { current: member.password, new: newPassword }), 200, 'password');
+  member.password = newPassword;
+  const e = await expectStatus(call('POST', '/v1/admin/totp/enroll'), 200, 'enroll');
+  member.totpSecret = e.secret;
+  member.lastStep = -1;
+  await expectStatus(call('POST', '/v1/admin/totp/confirm', { code: await nextCode(member) }), 200, 'confirm');
+}
+
+test('staff: create a finance member (one-time password once), first login, role change, TOTP reset', async () => {
+  const admin = { ...server.admin, ip: '127.0.0.1' };
+  const page = await newPage(browser);
+  await login(page, server, server.admin);
+  await page.locator('nav a[href="/staff"]').click();
+  await page.locator('[data-testid=staff]').waitFor();
+  await page.locator('[data-testid=new-staff]').click();
+  const dlg = dialog(page);
+  const email = `fin-ui-${Date.now()}@example.com`;
+  await dlg.locator('input[name=email]').fill(email);
+  await dlg.locator('select[name=role]').selectOption('finance');
+  assert.equal(await dlg.locator('input[name=all_brands]').count(), 0, 'finance may not hold every brand');
+  await dlg.locator('input[name=brand][value=demo]').check();
+  await dlg.getByRole('button', { name: 'Create' }).click();
+  const otpEl = page.locator('[data-testid=one-time-password]');
+  await otpEl.waitFor();
+  const otp = (await otpEl.innerText()).trim();
+  assert.ok(otp.length >= 12, `one-time password shown: ${otp}`);
+  assert.equal(await page.locator('[data-testid=created] [data-testid=copy]').count(), 1);
+  assert.match(await page.locator('[data-testid=created]').innerText(), /log in with the e-mail and the one-time password/);
+  await page.getByRole('button', { name: /Done/ }).click();
+  await otpEl.waitFor({ state: 'detached' });
+  assert.equal((await page.content()).includes(otp), false, 'the one-time password is gone from the page');
+  const r = page.locator(`[data-testid=staff-row][data-email="${email}"]`);
+  await r.waitFor();
+  assert.match(await r.innerText(), /finance/);
+  assert.match(await r.innerText(), /demo/);
+  assert.match(await r.locator('[data-testid=totp]').innerText(), /not enrolled/);
+  await screenshot(page, 'money-staff');
+  const id = await r.getAttribute('data-id');
+  const got = await expectStatus(adminCall(server, 'GET', `/v1/admin/staff/${id}`), 200, 'staff get');
+  assert.equal(got.staff.role, 'finance');
+  assert.deepEqual(got.staff.brands, ['demo']);
+
+  // the member's first login (password + TOTP enrolment), then a normal login in a browser
+  const member = { email, password: otp, ip: '127.0.9.200', lastStep: -1 };
+  await activateByApi(member, 'Green-Heron-42-Qz');
+  const mp = await newPage(browser);
+  await login(mp, server, member);
+  assert.equal(await mp.locator('[data-testid=whoami]').innerText(), email);
+  assert.equal(await mp.locator('nav a[href="/withdrawals"]').count(), 1, 'finance sees Withdrawals');
+  assert.equal(await mp.locator('nav a[href="/staff"]').count(), 0, 'finance does not see Staff');
+  await mp.close();
+
+  // the admin changes the role (finance → risk) and the brand scope stays
+  await page.reload();
+  await r.waitFor();
+  assert.match(await r.locator('[data-testid=totp]').innerText(), /^enrolled/);
+  await r.locator('[data-testid=edit-staff]').click();
+  await dialog(page).locator('select[name=role]').selectOption('risk');
+  await dialog(page).getByRole('button', { name: 'Save' }).click();
+  await dialog(page).waitFor({ state: 'detached' });
+  assert.match(await r.innerText(), /risk/);
+  const changed = await expectStatus(adminCall(server, 'GET', `/v1/admin/staff/${id}`), 200, 'staff get');
+  assert.equal(changed.staff.role, 'risk');
+  assert.deepEqual(changed.staff.brands, ['demo']);
+  // the admin's own row offers nothing (the server refuses self-changes)
+  const mine = page.locator(`[data-testid=staff-row][data-email="${admin.email}"]`);
+  assert.equal(await mine.locator('[data-testid=edit-staff]').count(), 0);
+
+  // TOTP reset with a reason (POST /v1/admin/staff/{id}/totp/reset, once it exists)
+  const probe = await adminCall(server, 'POST', `/v1/admin/staff/${id}/totp/reset`, {});
+  if (probe.status === 404 && probe.json?.error?.code !== 'STAFF_NOT_FOUND') {
+    test.diagnostic?.('TOTP reset route not there yet: skipped');
+  } else {
+    await r.locator('[data-testid=reset-totp]').click();
+    await dialog(page).locator('textarea[name=reason]').fill('Lost phone, identity checked by video call');
+    await dialog(page).getByRole('button', { name: 'Reset TOTP' }).click();
+    await dialog(page).waitFor({ state: 'detached' });
+    await r.locator('[data-testid=totp]', { hasText: 'not enrolled' }).waitFor();
+    const reset = await expectStatus(adminCall(server, 'GET', `/v1/admin/staff/${id}`), 200, 'staff get');
+    assert.equal(reset.staff.totp_enrolled, false);
+    const audit = await expectStatus(
+      adminCall(server, 'GET', `/v1/admin/audit?target_kind=staff&target_id=${id}&action=staff.totp_reset`), 200, 'audit');
+    assert.equal(audit.entries.length, 1);
+    assert.equal(audit.entries[0].reason, 'Lost phone, identity checked by video call');
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('games: game_ops changes an in-house RTP in range, out of range is refused, a provider game switched off shows disabled', async () => {
+  const ops = await createStaff(server, { role: 'game_ops', brands: ['demo'] });
+  const page = await newPage(browser);
+  await login(page, server, ops);
+  await page.locator('nav a[href="/games"]').click();
+  await page.locator('[data-testid=providers] [data-testid=provider-row][data-code=studio]').waitFor();
+  const dice = page.locator('[data-testid=original-row][data-game=dice]');
+  await dice.waitFor();
+  assert.match(await dice.innerText(), /80\.00 % – 99\.00 %/);
+
+  // out of range: the server's message, nothing changed
+  await dice.locator('[data-testid=change-rtp]').click();
+  await dialog(page).locator('input[name=rtp]').fill('50.00');
+  await dialog(page).getByRole('button', { name: 'Continue' }).click();
+  await dialog(page).getByRole('button', { name: 'Change RTP' }).click();
+  const err = dialog(page).locator('.error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /FIELD_INVALID: rtp_bp: dice allows 8000\.\.9900/);
+  await dialog(page).getByRole('button', { name: 'Cancel' }).click();
+  let orig = await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo/originals'), 200, 'originals');
+  assert.equal(orig.games.find((g) => g.game === 'dice').rtp_bp, 9900);
+
+  // in range: confirmed, changed, audited
+  await dice.locator('[data-testid=change-rtp]').click();
+  await dialog(page).locator('input[name=rtp]').fill('97.50');
+  await dialog(page).locator('textarea[name=reason]').fill('Promotion week');
+  await dialog(page).getByRole('button', { name: 'Continue' }).click();
+  assert.match(await page.locator('[data-testid=rtp-confirm-text]').innerText(), /From 99\.00 % to 97\.50 %/);
+  await dialog(page).getByRole('button', { name: 'Change RTP' }).click();
+  await page.locator('[data-testid=original-row][data-game=dice][data-rtp-bp="9750"]').waitFor();
+  orig = await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo/originals'), 200, 'originals');
+  assert.equal(orig.games.find((g) => g.game === 'dice').rtp_bp, 9750);
+  const audit = await expectStatus(adminCall(server, 'GET', '/v1/admin/audit?action=game.rtp_set'), 200, 'audit');
+  assert.equal(audit.entries[0].actor_id, ops.id);
+  assert.equal(audit.entries[0].reason, 'Promotion week');
+
+  // the provider game switched off for the brand
+  const slot = page.locator('[data-testid=game-row][data-game="studio/slot1"]');
+  await slot.waitFor();
+  assert.equal(await slot.getAttribute('data-enabled'), 'true');
+  await slot.locator('[data-testid=switch-studio-slot1]').click();
+  await page.locator('[data-testid=game-row][data-game="studio/slot1"][data-enabled=false]').waitFor();
+  const on = await expectStatus(adminCall(server, 'GET', '/v1/admin/games?brand=demo&limit=100'), 200, 'games');
+  assert.equal(on.games.some((g) => g.code === 'slot1'), false);
+  await page.reload();
+  await page.locator('[data-testid=game-row][data-game="studio/slot1"][data-enabled=false]').waitFor();
+  assert.match(await page.locator('[data-testid=game-row][data-game="studio/slot1"] [data-testid=brand-enabled]').innerText(), /off/);
+  // on the other brand it is still offered (scope: game_ops of demo does not see "other")
+  const other = await expectStatus(adminCall(server, 'GET', '/v1/admin/games?brand=other&limit=100'), 200, 'games');
+  assert.equal(other.games.some((g) => g.code === 'slot1'), true);
+  await screenshot(page, 'money-games');
+  // the one refusal the test caused (the out-of-range RTP) is the only console error
+  assert.deepEqual(page.errors.filter((e) => !/status of 422/.test(e)), []);
+  assert.equal(page.errors.length, 1);
+  await page.close();
+});
