@@ -3,7 +3,7 @@ BUILD    ?= build
 PITBOSS  := $(BUILD)/pitboss
 DB       ?= var/pitboss.db
 
-.PHONY: all deps build run test bench clean fuzz check-all tsan valgrind
+.PHONY: all deps build run test bench clean fuzz check-all tsan valgrind web test-web
 
 all: build
 
@@ -21,6 +21,15 @@ run: build
 
 test: deps
 	@scripts/test.sh
+
+# the back office UI: web/dist (npm ci / npm run build when out of date)
+web:
+	@scripts/web-build.sh
+
+# only the browser tests (tests/web/*.test.mjs, headless Chromium), then "N passed, N failed"
+test-web: build web
+	@meson test -C $(BUILD) --suite web --print-errorlogs | grep -E '^ *[0-9]+/[0-9]+ ' || true
+	@python3 scripts/test-summary.py $(BUILD)
 
 bench: build
 	@mkdir -p var/bench

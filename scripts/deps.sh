@@ -11,6 +11,7 @@ PACKAGES=(
   python3-jsonschema python3-yaml wrk oathtool
   openssl curl jq
   clang libclang-rt-dev valgrind
+  nodejs npm chromium
 )
 
 missing=()

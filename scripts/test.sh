@@ -14,6 +14,8 @@ setup() { # dir, extra meson args...
 }
 
 rc=0
+# the back office UI (web/dist): the static-serving and browser tests use it
+scripts/web-build.sh || rc=1
 setup build --buildtype=debugoptimized || rc=1
 setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false || rc=1
 if [ $rc -ne 0 ]; then echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi
