@@ -21,7 +21,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  adminCall, createStaff, deposit, expectStatus, launchBrowser, login, newPage, nextCode, registerPlayer,
+  adminCall, createStaff, deposit, expectStatus, launchBrowser, login, newPage, nextCode, playerCall, registerPlayer,
   request, requestWithdrawal, screenshot, startServer,
 } from './harness.mjs';
 
@@ -297,6 +297,15 @@ test('staff: create a finance member (one-time password once), first login, role
 
 test('games: game_ops changes an in-house RTP in range, out of range is refused, a provider game switched off shows disabled', async () => {
   const ops = await createStaff(server, { role: 'game_ops', brands: ['demo'] });
+  // three settled dice rounds of 1.00 EUR on demo: the actual RTP beside the target
+  const p = await richPlayer();
+  let paid = 0n;
+  for (let i = 0; i < 3; i++) {
+    const b = await expectStatus(playerCall(server, p, 'POST', '/v1/player/originals/dice/bets',
+      { amount: '1.00', params: { target: 50, direction: 'over' } }, { headers: { 'Idempotency-Key': `dice-${Date.now()}-${i}` } }),
+    201, 'dice bet');
+    paid += BigInt((b.round?.payout ?? b.payout ?? '0.00').replace('.', ''));
+  }
   const page = await newPage(browser);
   await login(page, server, ops);
   await page.locator('nav a[href="/games"]').click();
@@ -304,6 +313,15 @@ test('games: game_ops changes an in-house RTP in range, out of range is refused,
   const dice = page.locator('[data-testid=original-row][data-game=dice]');
   await dice.waitFor();
   assert.match(await dice.innerText(), /80\.00 % – 99\.00 %/);
+  const ctl = page.locator('[data-testid=control-row][data-game=dice][data-currency=EUR]');
+  const ctlText = await ctl.innerText();
+  assert.match(ctlText, /\b3\b/, 'three rounds');
+  assert.match(ctlText, /3\.00/, 'turnover 3.00');
+  assert.match(ctlText, /99\.00 %/, 'target');
+  // actual = payout / turnover, as the page shows it (two decimals)
+  const want = `${(Number(paid) / 3).toFixed(2)} %`;
+  assert.ok(ctlText.includes(want), `actual ${want} in ${ctlText}`);
+  assert.match(await dice.locator('[data-testid=actual][data-currency=EUR]').innerText(), /EUR: .*%.*3 rounds/);
 
   // out of range: the server's message, nothing changed
   await dice.locator('[data-testid=change-rtp]').click();

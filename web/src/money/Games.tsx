@@ -221,11 +221,13 @@ function Providers({ selected, onSelect }: { selected: string; onSelect: (code: 
   );
 }
 
-function Limits({ game }: { game: Game }) {
-  if (game.limits.length === 0) return <span class="m-muted">none</span>;
+/** The bet limits in the brand's currencies (all of them when no brand is known). */
+function Limits({ game, currencies }: { game: Game; currencies: string[] | null }) {
+  const shown = currencies ? game.limits.filter((l) => currencies.includes(l.currency)) : game.limits;
+  if (shown.length === 0) return <span class="m-muted">{currencies ? 'none in the brand’s currencies' : 'none'}</span>;
   return (
     <span class="m-limits">
-      {game.limits.map((l) => (
+      {shown.map((l) => (
         <span>
           <Money amount={l.min_bet} currency={null} /> – {l.max_bet ? <Money amount={l.max_bet} currency={null} /> : '∞'}{' '}
           {l.currency}
@@ -240,6 +242,7 @@ export function Games() {
   const { can } = useSession();
   const brands = useBrands();
   const brand = query.get('brand') ?? brands.data?.[0]?.code ?? '';
+  const currencies = brands.data?.find((b) => b.code === brand)?.currencies ?? null;
   const provider = query.get('provider') ?? '';
   const games = useGames(provider, brand);
   const manage = can('games.manage');
@@ -303,7 +306,7 @@ export function Games() {
                 <td class="num">{bp(game.rtp_bp)}</td>
                 <td>{game.volatility}</td>
                 <td>
-                  <Limits game={game} />
+                  <Limits game={game} currencies={currencies} />
                 </td>
                 <td>
                   <Status value={game.status} /> {manage && <GameStatus game={game} onDone={games.replace} />}

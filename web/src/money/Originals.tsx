@@ -192,7 +192,7 @@ export function Originals({ brand }: { brand: string }) {
                     <ActualCell g={g} control={data.data!.control} />
                   </td>
                   <td>
-                    {manage && (
+                    {manage && g.min_rtp_bp < g.max_rtp_bp && (
                       <button type="button" class="m-small" data-testid="change-rtp" onClick={() => setEditing(g)}>
                         Change RTP
                       </button>
@@ -220,7 +220,7 @@ export function Originals({ brand }: { brand: string }) {
             </thead>
             <tbody>
               {data.data.control.map((l) => (
-                <tr>
+                <tr data-testid="control-row" data-game={l.game} data-currency={l.currency}>
                   <td>{l.game}</td>
                   <td>{l.currency}</td>
                   <td class="num">{l.rounds}</td>
