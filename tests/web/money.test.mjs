@@ -89,6 +89,7 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.match(await rb.locator('[data-testid=approvals]').innerText(), /0 of 2 \(4-eyes\)/);
   assert.match(await rb.innerText(), /1\s?500\.00 EUR/);
   assert.match(await row(pa, small.id).locator('[data-testid=approvals]').innerText(), /0 of 1/);
+  assert.equal(await pa.locator('[data-testid=threshold][data-brand=demo]').innerText(), 'demo 100000 (default)');
   await screenshot(pa, 'money-withdrawals');
 
   // A approves first: still pending, A shown as the first approver, not offered again

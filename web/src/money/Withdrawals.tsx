@@ -31,6 +31,9 @@ import {
   whyNotApprove,
 } from './withdrawal';
 
+/** cashier.h PB_CASHIER_DEFAULT_4EYES_THRESHOLD: a brand without the setting. */
+const DEFAULT_THRESHOLD = 100000;
+
 /** Re-reads a withdrawal while the PSP is still moving it (bounded: 20 tries, 1 s apart). */
 function useFollow(w: Withdrawal, onChange: (w: Withdrawal) => void) {
   const tries = useRef(0);
@@ -193,7 +196,10 @@ export function Withdrawals() {
     navigate(`/withdrawals${q.toString() ? `?${q}` : ''}`, true);
   }
 
-  const thresholds = (brands.data ?? []).filter((b) => typeof b.settings?.withdrawal_4eyes_threshold === 'number');
+  const thresholds = (brands.data ?? []).map((b) => {
+    const t = b.settings?.withdrawal_4eyes_threshold;
+    return { code: b.code, minor: typeof t === 'number' ? t : DEFAULT_THRESHOLD, set: typeof t === 'number' };
+  });
 
   return (
     <div class="m-page">
@@ -234,10 +240,11 @@ export function Withdrawals() {
       </form>
       {thresholds.length > 0 && (
         <p class="m-muted">
-          Two approvals at or above:{' '}
+          Two approvals (4-eyes) at or above, in minor units of the withdrawal’s currency:{' '}
           {thresholds.map((b) => (
-            <span class="m-threshold">
-              {b.code} {String(b.settings.withdrawal_4eyes_threshold)} minor units
+            <span class="m-threshold" data-testid="threshold" data-brand={b.code}>
+              {b.code} {b.minor}
+              {b.set ? '' : ' (default)'}
             </span>
           ))}
         </p>
