@@ -62,7 +62,7 @@ async function waitStatus(id, want, ms = 15_000) {
   }
 }
 
-let player;
+let player, paidBig;
 async function richPlayer() {
   if (!player) {
     player = await registerPlayer(server, { brand: 'demo' });
@@ -78,6 +78,7 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   const big = await requestWithdrawal(server, p, '1500.00'); // default threshold 1000.00 EUR
   const small = await requestWithdrawal(server, p, '20.00');
   assert.equal(big.approvals_required, 2);
+  paidBig = big.id;
   assert.equal(small.approvals_required, 1);
 
   const pa = await newPage(browser);
@@ -291,6 +292,15 @@ test('staff: create a finance member (one-time password once), first login, role
       adminCall(server, 'GET', `/v1/admin/audit?target_kind=staff&target_id=${id}&action=staff.totp_reset`), 200, 'audit');
     assert.equal(audit.entries.length, 1);
     assert.equal(audit.entries[0].reason, 'Lost phone, identity checked by video call');
+  }
+  // with audit.read the withdrawal's history is its audit trail: who did what, in order
+  if (paidBig) {
+    await page.goto(`${server.url}/withdrawals/${paidBig}`);
+    const h = page.locator('[data-testid=history]');
+    await h.locator('li', { hasText: 'withdrawal.paid' }).waitFor();
+    const lines = (await h.innerText()).split('\n').map((l) => /withdrawal\.[a-z_]+/.exec(l)?.[0]).filter(Boolean);
+    assert.deepEqual(lines, ['withdrawal.request', 'withdrawal.approve', 'withdrawal.approve',
+      'withdrawal.payout_sent', 'withdrawal.paid']);
   }
   assert.deepEqual(page.errors, []);
   await page.close();
