@@ -101,6 +101,10 @@ const pb_route pb_api_routes[] = {
     /* @api-routes-games-play */
     /* @api-routes-backoffice */
     {"GET", "/v1/admin/dashboard", "reports.read", pb_api_admin_dashboard, "admin.dashboard"},
+    {"GET", "/v1/admin/transactions", "finance.read", pb_api_admin_transactions,
+     "admin.transactions.list"},
+    {"GET", "/v1/admin/transactions/export", "finance.read", pb_api_admin_transactions_export,
+     "admin.transactions.export"},
     {"GET", "/v1/admin/players/{id}/sessions", "players.read", pb_api_admin_player_sessions,
      "admin.players.sessions"},
     {"GET", "/v1/admin/players/{id}/notes", "players.read", pb_api_admin_player_notes_list,

@@ -58,6 +58,8 @@ admin.audit.export       audit.export         ok     403     403     403   403  
 admin.events.stream      staff                ok     ok      ok      ok    ok         ok       ok        401U  401R    403   ok
 # @rbac-games-play
 # @rbac-backoffice
+admin.transactions.list  finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   403B
+admin.transactions.export finance.read        ok     403     ok      403   403        403      403       401U  401R    403   403B
 admin.dashboard          reports.read         ok     403     ok      ok    ok         ok       ok        401U  401R    403   403B
 admin.players.sessions   players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.players.notes.list players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P

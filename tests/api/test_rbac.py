@@ -198,6 +198,10 @@ class World:
                                                    "?last_event_id=0&catch_up_only=true", None),
             # @rbac-requests-games-play
             # @rbac-requests-backoffice
+            "admin.transactions.list": lambda: ("GET", "/v1/admin/transactions?brand=alpha&limit=5",
+                                                None),
+            "admin.transactions.export": lambda: ("GET", "/v1/admin/transactions/export?brand=alpha"
+                                                  "&kind=deposit", None),
             "admin.dashboard": lambda: ("GET", "/v1/admin/dashboard?brand=alpha&since="
                                         + __import__("time").strftime(
                                             "%Y-%m-%dT%H:%M:%SZ",
