@@ -9,7 +9,8 @@
  *
  * History is GET /v1/admin/players/{id}/transfers?account=… with a time
  * filter, newest first, one cursor page at a time; amounts are signed from the
- * player's view (money leaving the player's account is negative).
+ * player's view (money leaving the player's account is negative; the void of a
+ * hold gives the held money back, so it is positive).
  */
 import { useState } from 'preact/hooks';
 import { get } from '../lib/api';
@@ -50,6 +51,21 @@ export function useAccounts(playerId: string, enabled: boolean) {
         : [],
     [playerId, enabled],
   );
+}
+
+/** A transfer's amount from the player's view: a void of a hold gives the held money back. */
+function playerAmount(t: Transfer) {
+  const release = t.flags.includes('void_pending') || t.flags.includes('expired');
+  return signed(t.amount, release ? (t.direction === 'debit' ? 'credit' : 'debit') : t.direction);
+}
+
+/** A transfer's phase in words: holds (pending), their posting and their release. */
+function stateOf(t: Transfer): string {
+  if (t.flags.includes('expired')) return 'hold expired';
+  if (t.flags.includes('void_pending')) return 'hold released';
+  if (t.flags.includes('post_pending')) return 'hold posted';
+  if (t.flags.includes('pending')) return 'held';
+  return '';
 }
 
 const kindLabel = (k: string) => (k === 'player_cash' ? 'cash' : k === 'player_bonus' ? 'bonus' : k);
@@ -162,12 +178,12 @@ function TransferList({ playerId, account, from, to }: { playerId: string; accou
               </td>
               <td data-testid="transfer-kind">{t.code_name ?? `code ${t.code}`}</td>
               <td class="pp-num" data-testid="transfer-amount">
-                <Money amount={signed(t.amount, t.direction)} currency={t.currency} />
+                <Money amount={playerAmount(t)} currency={t.currency} />
               </td>
               <td class="pp-mono pp-clip" title={t.reference}>
                 {t.reference}
               </td>
-              <td>{t.flags.filter((f) => f !== 'linked').join(', ')}</td>
+              <td>{stateOf(t)}</td>
               <td class="pp-mono pp-clip" title={t.id}>
                 {t.id}
               </td>

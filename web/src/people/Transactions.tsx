@@ -171,7 +171,8 @@ export function Transactions() {
         </thead>
         <tbody>
           {list.items.map((t) => (
-            <tr key={t.id} data-testid="transaction-row" data-id={t.id}>
+            // one transfer between two players' accounts is two rows (one per side)
+            <tr key={`${t.id}:${t.player_id}:${t.balance}:${t.direction}`} data-testid="transaction-row" data-id={t.id}>
               <td>
                 <Time at={t.time} />
               </td>
