@@ -267,9 +267,11 @@ function Row({ s: initial, known }: { s: StaffMember; known: Brand[] }) {
             <button type="button" class="m-small" data-testid="edit-staff" onClick={() => setDialog('edit')}>
               Change
             </button>
-            <button type="button" class="m-small" data-testid="reset-totp" onClick={() => setDialog('totp')}>
-              Reset TOTP
-            </button>
+            {s.totp_enrolled && (
+              <button type="button" class="m-small" data-testid="reset-totp" onClick={() => setDialog('totp')}>
+                Reset TOTP
+              </button>
+            )}
           </div>
         )}
         {note && (
