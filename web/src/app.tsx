@@ -8,6 +8,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, currentTokens, get, hasStoredSession, onSessionChange, post, refresh, setTokens } from './lib/api';
 import { match, navigate, onLinkClick, useLocation } from './lib/router';
 import { type Me, SessionContext, type SessionValue } from './lib/session';
+import { setTimeZone, timeZone } from './lib/format';
 import { pages } from './pages';
 import { Login } from './pages/Login';
 
@@ -67,8 +68,40 @@ export function App() {
   );
 }
 
+/** The zones offered in the header: the browser's list, with UTC and the current one. */
+function zones(): string[] {
+  let list: string[] = [];
+  try {
+    list = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  } catch {
+    list = [];
+  }
+  const set = new Set(['UTC', timeZone(), ...list]);
+  return [...set].sort((a, b) => (a === 'UTC' ? -1 : b === 'UTC' ? 1 : a.localeCompare(b)));
+}
+
+/** The staff member's time zone (lib/format.ts): every time on every page is shown in it. */
+function TimeZoneSelect({ onChange }: { onChange: () => void }) {
+  const list = useMemo(zones, []);
+  return (
+    <label class="tz" title="Times are shown in this zone">
+      <span class="sr-only">Time zone</span>
+      <select data-testid="tz-select" value={timeZone()}
+        onChange={(e) => {
+          setTimeZone(e.currentTarget.value);
+          onChange();
+        }}>
+        {list.map((z) => (
+          <option value={z}>{z}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function Shell({ session }: { session: SessionValue }) {
   const { path } = useLocation();
+  const [tzVersion, setTzVersion] = useState(0);
   const allowed = pages.filter((p) => !p.perm || session.can(p.perm));
   let routed: { page: (typeof pages)[number]; params: Record<string, string> } | null = null;
   for (const p of allowed) {
@@ -91,11 +124,15 @@ function Shell({ session }: { session: SessionValue }) {
             </a>
           ))}
         <div class="who">
-          <span data-testid="whoami">{session.me.staff.email}</span> ({session.me.staff.role})
-          <button onClick={() => session.logout()}>Log out</button>
+          <TimeZoneSelect onChange={() => setTzVersion((v) => v + 1)} />
+          <span data-testid="whoami">{session.me.staff.email}</span>
+          <span class="muted"> ({session.me.staff.role})</span>
+          <button data-testid="logout" onClick={() => session.logout()}>
+            Log out
+          </button>
         </div>
       </nav>
-      <main class="main">
+      <main class="main" key={`${path}|${tzVersion}`}>
         {Page ? <Page params={routed!.params} /> : <NotFound />}
       </main>
     </div>

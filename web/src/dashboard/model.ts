@@ -1,0 +1,345 @@
+/*
+ * model.ts — the dashboard's figures: the snapshot (GET /v1/admin/dashboard)
+ * plus the events applied after its last_event_id, exactly as the snapshot's
+ * contract (docs/openapi.yaml, admin.dashboard) defines them:
+ *
+ *   deposit.completed                        deposits +1 +amount
+ *   withdrawal.paid                          withdrawals +1 +amount; pending −1 −amount
+ *   withdrawal.requested                     pending +1 +amount
+ *   withdrawal.failed / rejected / cancelled pending −1 −amount
+ *   bet.placed                               bets +1 +amount; player active; minute bucket
+ *   round.settled, amount > 0                wins +1 +amount; minute bucket
+ *   bet.rolled_back                          rollbacks +1 +amount; minute bucket
+ *   GGR = bets − wins − rollbacks
+ *
+ * All sums are decimal strings through lib/decimal.ts (BigInt, never floats).
+ *
+ * "Today" only grows (at the zone's midnight the page re-takes the snapshot).
+ * The last hour rolls forward every minute (roll()): bets, wins, rollbacks and
+ * GGR are the sums of the 60 one-minute buckets (the snapshot's `minutes`, then
+ * the events' own minutes); active players are the players whose last bet is
+ * within the hour (the snapshot's `active_last_hour`, then bet events);
+ * deposits and withdrawals: the events seen live carry their times and leave
+ * the window on time; the snapshot's own last-hour deposits, withdrawals and
+ * win/rollback counts come without times, so they are kept until the
+ * snapshot's hour has passed entirely (stale() then says so and the page
+ * re-takes the snapshot once). A per-minute deposits/withdrawals field in the
+ * snapshot would make that exact.
+ */
+import { decAdd, decCmp, decSub, decZeroLike, isDec } from '../lib/decimal';
+import type { StreamEvent } from '../lib/events';
+
+export interface Tally {
+  count: number;
+  amount: string;
+}
+
+export interface Window {
+  deposits: Tally;
+  withdrawals: Tally;
+  bets: Tally;
+  wins: Tally;
+  rollbacks: Tally;
+  ggr: string;
+  active_players: number;
+}
+
+export interface Minute {
+  minute: string;
+  bets: string;
+  wins: string;
+  rollbacks: string;
+  ggr: string;
+  bet_count: number;
+}
+
+export interface SnapshotRow {
+  brand: string;
+  currency: string;
+  today: Window;
+  last_hour: Window;
+  pending_withdrawals: Tally;
+  minutes: Minute[];
+  active_player_ids_today: string[];
+  active_last_hour: { player_id: string; last_bet_at: string }[];
+  active_truncated: boolean;
+}
+
+export interface Snapshot {
+  as_of: string;
+  since: string;
+  last_event_id: number;
+  rows: SnapshotRow[];
+}
+
+export interface FeedItem {
+  id: number;
+  type: string;
+  brand: string | null;
+  player: string | null;
+  amount: string | null;
+  currency: string | null;
+  at: string;
+}
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+export const FEED_MAX = 50;
+
+/** One brand and currency, live. */
+export class LiveRow {
+  brand: string;
+  currency: string;
+  zero: string;
+  today: Window;
+  pending: Tally;
+  truncated: boolean;
+  private activeToday: Set<string>;
+  private lastBet = new Map<string, number>(); // player → last bet time (ms), last hour
+  private buckets = new Map<number, Minute>(); // minute start (ms) → bucket
+  private liveMoney: { t: number; kind: 'deposits' | 'withdrawals'; amount: string }[] = [];
+  private baseHour: { deposits: Tally; withdrawals: Tally; wins: number; rollbacks: number; until: number };
+  private snapHour: Window | null; // the snapshot's last hour, until the first roll
+  private delta: Window; // live changes since the snapshot (until the first roll)
+
+  constructor(r: SnapshotRow, asOf: number) {
+    this.brand = r.brand;
+    this.currency = r.currency;
+    this.zero = decZeroLike(r.today.ggr);
+    this.today = structuredClone(r.today);
+    this.pending = { ...r.pending_withdrawals };
+    this.truncated = r.active_truncated;
+    this.activeToday = new Set(r.active_player_ids_today);
+    for (const a of r.active_last_hour) this.lastBet.set(a.player_id, Date.parse(a.last_bet_at));
+    for (const m of r.minutes) this.buckets.set(Date.parse(m.minute), { ...m });
+    this.baseHour = {
+      deposits: { ...r.last_hour.deposits },
+      withdrawals: { ...r.last_hour.withdrawals },
+      wins: r.last_hour.wins.count,
+      rollbacks: r.last_hour.rollbacks.count,
+      until: asOf + HOUR,
+    };
+    this.snapHour = structuredClone(r.last_hour);
+    this.delta = emptyWindow(this.zero);
+  }
+
+  static empty(brand: string, currency: string, zero: string): LiveRow {
+    const w = emptyWindow(zero);
+    return new LiveRow(
+      { brand, currency, today: w, last_hour: w, pending_withdrawals: { count: 0, amount: zero }, minutes: [],
+        active_player_ids_today: [], active_last_hour: [], active_truncated: false },
+      Date.now(),
+    );
+  }
+
+  private bucket(t: number): Minute {
+    const start = Math.floor(t / MINUTE) * MINUTE;
+    let b = this.buckets.get(start);
+    if (!b) {
+      b = { minute: new Date(start).toISOString(), bets: this.zero, wins: this.zero, rollbacks: this.zero,
+        ggr: this.zero, bet_count: 0 };
+      this.buckets.set(start, b);
+    }
+    return b;
+  }
+
+  /** Applies one event of this brand and currency (amount already checked). */
+  apply(type: string, amount: string, player: string | null, t: number, since: number) {
+    const inToday = t >= since;
+    const add = (w: Window, k: 'deposits' | 'withdrawals' | 'bets' | 'wins' | 'rollbacks') => {
+      w[k] = { count: w[k].count + 1, amount: decAdd(w[k].amount, amount) };
+    };
+    const ggr = (w: Window) => {
+      w.ggr = decSub(decSub(w.bets.amount, w.wins.amount), w.rollbacks.amount);
+    };
+    switch (type) {
+      case 'deposit.completed':
+      case 'withdrawal.paid': {
+        const k = type === 'deposit.completed' ? 'deposits' : 'withdrawals';
+        if (inToday) add(this.today, k);
+        add(this.delta, k);
+        this.liveMoney.push({ t, kind: k, amount });
+        if (k === 'withdrawals') this.pendingOut(amount);
+        break;
+      }
+      case 'withdrawal.requested':
+        this.pending = { count: this.pending.count + 1, amount: decAdd(this.pending.amount, amount) };
+        break;
+      case 'withdrawal.failed':
+      case 'withdrawal.rejected':
+      case 'withdrawal.cancelled':
+        this.pendingOut(amount);
+        break;
+      case 'bet.placed':
+      case 'round.settled':
+      case 'bet.rolled_back': {
+        if (type === 'round.settled' && decCmp(amount, this.zero) <= 0) return; // a losing round's close
+        const k = type === 'bet.placed' ? 'bets' : type === 'round.settled' ? 'wins' : 'rollbacks';
+        if (inToday) {
+          add(this.today, k);
+          ggr(this.today);
+        }
+        add(this.delta, k);
+        const b = this.bucket(t);
+        b[k] = decAdd(b[k], amount);
+        if (k === 'bets') b.bet_count++;
+        b.ggr = decSub(decSub(b.bets, b.wins), b.rollbacks);
+        if (k === 'bets' && player) {
+          if (inToday && !this.activeToday.has(player)) {
+            this.activeToday.add(player);
+            this.today.active_players++;
+          }
+          const prev = this.lastBet.get(player);
+          if (prev === undefined || prev < t) this.lastBet.set(player, t);
+        }
+        break;
+      }
+      default:
+        return;
+    }
+  }
+
+  private pendingOut(amount: string) {
+    this.pending = {
+      count: Math.max(0, this.pending.count - 1),
+      amount: decSub(this.pending.amount, amount),
+    };
+  }
+
+  /** Moves the last-hour window to end at now: drops what left it. */
+  roll(now: number) {
+    this.snapHour = null;
+    const first = Math.floor(now / MINUTE) * MINUTE - 59 * MINUTE;
+    for (const k of [...this.buckets.keys()]) if (k < first) this.buckets.delete(k);
+    for (const [p, t] of [...this.lastBet]) if (t <= now - HOUR) this.lastBet.delete(p);
+    this.liveMoney = this.liveMoney.filter((m) => m.t > now - HOUR);
+  }
+
+  /** True when the snapshot's own last-hour deposits/withdrawals have left the window. */
+  stale(now: number): boolean {
+    const b = this.baseHour;
+    return now >= b.until && b.deposits.count + b.withdrawals.count + b.wins + b.rollbacks > 0;
+  }
+
+  /** The last hour ending now. */
+  lastHour(now: number): Window {
+    if (this.snapHour) {
+      // until the first roll: the snapshot's figures plus what arrived since
+      const w = structuredClone(this.snapHour);
+      for (const k of ['deposits', 'withdrawals', 'bets', 'wins', 'rollbacks'] as const)
+        w[k] = { count: w[k].count + this.delta[k].count, amount: decAdd(w[k].amount, this.delta[k].amount) };
+      w.ggr = decSub(decSub(w.bets.amount, w.wins.amount), w.rollbacks.amount);
+      w.active_players = this.activeCount(now);
+      return w;
+    }
+    const w = emptyWindow(this.zero);
+    for (const b of this.minutes(now)) {
+      w.bets = { count: w.bets.count + b.bet_count, amount: decAdd(w.bets.amount, b.bets) };
+      w.wins = { count: w.wins.count, amount: decAdd(w.wins.amount, b.wins) };
+      w.rollbacks = { count: w.rollbacks.count, amount: decAdd(w.rollbacks.amount, b.rollbacks) };
+    }
+    // buckets carry amounts, not win/rollback counts: the live ones in the window, plus
+    // the snapshot's until its hour has passed
+    const base = now < this.baseHour.until;
+    w.wins.count = this.countIn('wins', now) + (base ? this.baseHour.wins : 0);
+    w.rollbacks.count = this.countIn('rollbacks', now) + (base ? this.baseHour.rollbacks : 0);
+    w.ggr = decSub(decSub(w.bets.amount, w.wins.amount), w.rollbacks.amount);
+    if (base) {
+      w.deposits = { ...this.baseHour.deposits };
+      w.withdrawals = { ...this.baseHour.withdrawals };
+    }
+    for (const m of this.liveMoney)
+      if (m.t > now - HOUR) w[m.kind] = { count: w[m.kind].count + 1, amount: decAdd(w[m.kind].amount, m.amount) };
+    w.active_players = this.activeCount(now);
+    return w;
+  }
+
+  private winLog: { t: number; k: 'wins' | 'rollbacks' }[] = [];
+  /** Notes a win or rollback's time (for the rolled window's counts). */
+  noteCount(k: 'wins' | 'rollbacks', t: number) {
+    this.winLog.push({ t, k });
+    if (this.winLog.length > 100_000) this.winLog.splice(0, 50_000);
+  }
+  private countIn(k: 'wins' | 'rollbacks', now: number): number {
+    let n = 0;
+    for (const e of this.winLog) if (e.k === k && e.t > now - HOUR) n++;
+    return n;
+  }
+
+  private activeCount(now: number): number {
+    let n = 0;
+    for (const t of this.lastBet.values()) if (t > now - HOUR) n++;
+    return n;
+  }
+
+  /** The 60 one-minute buckets ending with the current minute, oldest first, zeros included. */
+  minutes(now: number): Minute[] {
+    const last = Math.floor(now / MINUTE) * MINUTE;
+    const out: Minute[] = [];
+    for (let t = last - 59 * MINUTE; t <= last; t += MINUTE)
+      out.push(
+        this.buckets.get(t) ?? { minute: new Date(t).toISOString(), bets: this.zero, wins: this.zero,
+          rollbacks: this.zero, ggr: this.zero, bet_count: 0 },
+      );
+    return out;
+  }
+}
+
+export function emptyWindow(zero: string): Window {
+  const t = () => ({ count: 0, amount: zero });
+  return { deposits: t(), withdrawals: t(), bets: t(), wins: t(), rollbacks: t(), ggr: zero, active_players: 0 };
+}
+
+/** The whole dashboard: rows by brand/currency, the feed. */
+export class DashboardModel {
+  rows = new Map<string, LiveRow>();
+  feed: FeedItem[] = [];
+  since: number;
+  lastEventId: number;
+
+  constructor(s: Snapshot) {
+    const asOf = Date.parse(s.as_of);
+    this.since = Date.parse(s.since);
+    this.lastEventId = s.last_event_id;
+    for (const r of s.rows) this.rows.set(`${r.brand}/${r.currency}`, new LiveRow(r, asOf));
+  }
+
+  /** Applies a stream event (ids at or below the snapshot's are already in it). Returns true when shown. */
+  apply(e: StreamEvent): boolean {
+    if (e.id <= this.lastEventId) return false;
+    this.lastEventId = e.id;
+    const p = e.payload ?? {};
+    const amount = isDec(p.amount) ? (p.amount as string) : null;
+    const currency = typeof p.currency === 'string' ? p.currency : null;
+    this.feed.unshift({ id: e.id, type: e.type, brand: e.brand, player: e.subject, amount, currency,
+      at: e.created_at });
+    if (this.feed.length > FEED_MAX) this.feed.length = FEED_MAX;
+    if (!amount || !currency || !e.brand) return true;
+    const key = `${e.brand}/${currency}`;
+    let row = this.rows.get(key);
+    if (!row) {
+      if (!TRACKED.has(e.type)) return true;
+      row = LiveRow.empty(e.brand, currency, decZeroLike(amount));
+      this.rows.set(key, row);
+    }
+    const t = Date.parse(e.created_at) || Date.now();
+    row.apply(e.type, amount, e.subject, t, this.since);
+    if (e.type === 'round.settled' && decCmp(amount, row.zero) > 0) row.noteCount('wins', t);
+    if (e.type === 'bet.rolled_back') row.noteCount('rollbacks', t);
+    return true;
+  }
+
+  roll(now: number) {
+    for (const r of this.rows.values()) r.roll(now);
+  }
+
+  stale(now: number): boolean {
+    for (const r of this.rows.values()) if (r.stale(now)) return true;
+    return false;
+  }
+}
+
+const TRACKED = new Set([
+  'deposit.completed', 'withdrawal.paid', 'withdrawal.requested', 'withdrawal.failed', 'withdrawal.rejected',
+  'withdrawal.cancelled', 'bet.placed', 'round.settled', 'bet.rolled_back',
+]);
