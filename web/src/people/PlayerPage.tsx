@@ -77,6 +77,9 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
             {can('audit.read') && (
               <Link to={`/audit?target_kind=player&target_id=${encodeURIComponent(p.id)}`}>Audit trail</Link>
             )}
+            {can('finance.read') && (
+              <Link to={`/transactions?player=${encodeURIComponent(p.id)}`}>All transactions</Link>
+            )}
           </header>
           <dl class="pp-profile" data-testid="player-profile">
             <dt>Player id</dt>

@@ -12,7 +12,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, usePaged } from '../components/ui';
-import { clean, Link, ListState, type Sort, SortTh, StatusBadge, useUrlQuery, wallToUtc } from './common';
+import { BrandField, clean, Link, ListState, type Sort, SortTh, StatusBadge, useUrlQuery, wallToUtc } from './common';
 import './people.css';
 
 export interface PlayerRow {
@@ -98,10 +98,7 @@ export function Players() {
           </button>
         </div>
         <div class="pp-filtergrid">
-          <label>
-            Brand
-            <input {...field('brand')} placeholder="any" />
-          </label>
+          <BrandField value={draft.brand ?? ''} onChange={(v) => setDraft({ ...draft, brand: v })} />
           <label>
             Country
             <input {...field('country')} maxLength={2} placeholder="DE" />

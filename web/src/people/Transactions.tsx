@@ -12,7 +12,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { download } from '../lib/api';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, usePaged } from '../components/ui';
-import { clean, Link, ListState, signed, useUrlQuery, wallToUtc } from './common';
+import { BrandField, clean, Link, ListState, signed, useUrlQuery, wallToUtc } from './common';
 import './people.css';
 
 interface Transaction {
@@ -96,10 +96,7 @@ export function Transactions() {
         }}
       >
         <div class="pp-filtergrid">
-          <label>
-            Brand
-            <input {...field('brand')} placeholder="any" />
-          </label>
+          <BrandField value={draft.brand ?? ''} onChange={(v) => setDraft({ ...draft, brand: v })} />
           <label>
             Player
             <input {...field('player')} placeholder="player id" />

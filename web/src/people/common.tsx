@@ -9,7 +9,9 @@
  * in the staff zone; they go to the API as RFC 3339 UTC instants.
  */
 import type { ComponentChildren } from 'preact';
-import type { Query } from '../lib/api';
+import { get, type Query } from '../lib/api';
+import { useSession } from '../lib/session';
+import { useAsync } from '../components/ui';
 import { timeZone } from '../lib/format';
 import { navigate, onLinkClick, useLocation } from '../lib/router';
 
@@ -161,4 +163,38 @@ export function ListState({ loading, empty, what }: { loading: boolean; empty: b
   if (loading && empty) return <p class="pp-muted">Loading…</p>;
   if (empty) return <p class="pp-muted pp-empty">No {what}.</p>;
   return null;
+}
+
+/**
+ * A brand filter: a select of the brands in the caller's scope (GET /v1/admin/brands, the first
+ * page of 100) with brands.read, else a text box. "" means every brand in scope.
+ */
+export function BrandField({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  const { can } = useSession();
+  const brands = useAsync(
+    async () =>
+      can('brands.read')
+        ? (await get<{ brands: { code: string; name?: string }[] }>('/v1/admin/brands', { limit: 100 })).brands
+        : null,
+    [],
+  );
+  if (!brands.data)
+    return (
+      <label>
+        Brand
+        <input name="brand" value={value} placeholder="any" onInput={(e) => onChange(e.currentTarget.value)} />
+      </label>
+    );
+  return (
+    <label>
+      Brand
+      <select name="brand" value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">any</option>
+        {brands.data.map((b) => (
+          <option value={b.code}>{b.name ? `${b.code} — ${b.name}` : b.code}</option>
+        ))}
+        {value && !brands.data.some((b) => b.code === value) && <option value={value}>{value}</option>}
+      </select>
+    </label>
+  );
 }
