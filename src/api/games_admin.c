@@ -20,6 +20,7 @@
 #include "api/admin.h"
 #include "api/api.h"
 #include "api/games_json.h"
+#include "core/money.h"
 #include "core/time.h"
 #include "events/events.h"
 #include "games/play.h"
@@ -41,6 +42,52 @@ static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char
     return e;
 }
 
+/* @backoffice: a minor-unit amount as a decimal string in the currency. */
+static json_t *actual_money(int64_t minor, const char *currency)
+{
+    char buf[PB_MONEY_STR_MAX];
+    const pb_currency *cur = pb_currency_find(currency);
+    if (!cur || pb_money_format(minor, cur, buf, sizeof buf) < 0)
+        return NULL;
+    return json_string(buf);
+}
+
+/* @backoffice: the RTP actually paid over the settled rounds, per currency:
+ * paid / wagered as a percentage with 2 decimals, truncated, computed in
+ * integers; null when nothing was wagered. */
+static json_t *actual_json(pb_store_conn *c, int64_t brand_id, const pb_game_info *gi, pb_err *e)
+{
+    pb_store_bo_rtp rows[PB_BRAND_CURRENCIES_MAX * 2];
+    size_t n = 0;
+    if (pb_store_bo_rtp_actual(c, brand_id, gi->name, rows, sizeof rows / sizeof rows[0], &n) !=
+        PB_STORE_OK) {
+        *e = PB_ERR_INTERNAL;
+        return NULL;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *rtp = json_null();
+        if (rows[i].wagered > 0) {
+            __int128 bp = (__int128)rows[i].paid * 10000 / rows[i].wagered; /* 9612 = 96.12 % */
+            char buf[48];
+            snprintf(buf, sizeof buf, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100));
+            rtp = json_string(buf);
+        }
+        if (json_array_append_new(a, json_pack("{s:s,s:I,s:o,s:o,s:o}", "currency",
+                                               rows[i].currency, "rounds",
+                                               (json_int_t)rows[i].rounds, "wagered",
+                                               actual_money(rows[i].wagered, rows[i].currency),
+                                               "paid", actual_money(rows[i].paid, rows[i].currency),
+                                               "rtp", rtp)) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    if (!a)
+        *e = PB_ERR_INTERNAL;
+    return a;
+}
+
 static json_t *setting_json(pb_store_conn *c, int64_t brand_id, const pb_game_info *gi,
                             pb_err *e)
 {
@@ -49,9 +96,13 @@ static json_t *setting_json(pb_store_conn *c, int64_t brand_id, const pb_game_in
     *e = pb_play_rtp_get(c, brand_id, gi->kind, &rtp, &configured);
     if (*e != PB_OK)
         return NULL;
-    return json_pack("{s:s,s:i,s:b,s:i,s:i,s:i}", "game", gi->name, "rtp_bp", (int)rtp,
+    json_t *actual = actual_json(c, brand_id, gi, e); /* @backoffice */
+    if (*e != PB_OK)
+        return NULL;
+    return json_pack("{s:s,s:i,s:b,s:i,s:i,s:i,s:o}", "game", gi->name, "rtp_bp", (int)rtp,
                      "configured", configured, "min_rtp_bp", (int)gi->min_rtp_bp, "max_rtp_bp",
-                     (int)gi->max_rtp_bp, "default_rtp_bp", (int)gi->default_rtp_bp);
+                     (int)gi->max_rtp_bp, "default_rtp_bp", (int)gi->default_rtp_bp, "actual",
+                     actual);
 }
 
 void pb_api_admin_originals_list(pb_http_request *req, void *app)

@@ -11,6 +11,9 @@
  *                    both accounts by primary key; a time window becomes a
  *                    seq range first (seq_at: a binary search by primary key)
  *   account walk     one primary-key read per transfer along the accounts' chains
+ *   a game's name    the round (wallet_round's primary key), else the bet's own
+ *                    operation (wallet_op_tx: the leg key is "<tx id>:<leg>"); an
+ *                    open round of bets only has no round row
  *   RTP              game_round_report (brand_id, settled_at) WHERE settled
  * Nothing here scans a table without a bound the caller chose.
  */
@@ -111,7 +114,9 @@ static pb_store_rc sq_play_scan(pb_store_conn *base, const char *brand, int64_t 
     "SELECT t.seq, t.id, t.created_at, t.code, t.flags, t.amount, t.currency, t.reference, "   \
     "d.id, d.brand, d.owner, d.kind, k.id, k.brand, k.owner, k.kind, "                         \
     "CASE WHEN substr(t.scope,1,5)='game:' THEN substr(t.scope,6) ELSE '' END, "               \
-    "coalesce(r.game,'') "                                                                     \
+    "coalesce(nullif(r.game,''),(SELECT nullif(o.game,'') FROM wallet_op o "                    \
+    "WHERE substr(t.scope,1,5)='game:' AND o.provider=substr(t.scope,6) "                      \
+    "AND o.tx_id=substr(t.ikey,1,length(t.ikey)-2)),'') "                                      \
     "FROM ledger_transfer t JOIN ledger_account d ON d.id=t.debit_account_id "                 \
     "JOIN ledger_account k ON k.id=t.credit_account_id "                                       \
     "LEFT JOIN wallet_round r ON substr(t.scope,1,5)='game:' AND r.provider=substr(t.scope,6) " \
