@@ -11,9 +11,17 @@
  *
  * Every query is limited to the caller's brand scope; a player of another
  * brand is 404 PLAYER_NOT_FOUND, exactly like one that does not exist.
- * Personal data (email, date of birth) is shown in full only to roles with
- * players.pii.read; others see a masked email, no date of birth, and may not
- * search by email (403 FORBIDDEN).
+ * Personal data (email, names, date of birth) is shown in full only to roles
+ * with players.pii.read; others see a masked email and names ("J***"), no date
+ * of birth, may not search by email or name (403 FORBIDDEN), and their `q`
+ * matches an exact player id only.
+ *
+ * The search sorts by created_at, email, last_login_at or balance (the cash
+ * balance in `currency`, read from ledger_balance: the ledger writes those rows
+ * back lazily, up to about a second late, which a filter and a sort accept),
+ * ascending or descending, with a keyset cursor on (sort key, id) that names
+ * its sort and order (a cursor of another sort is refused). The `balances` of
+ * each row (players.ledger.read) are exact, from the ledger API.
  *
  * Block and unblock change the player and append the audit entry (before and
  * after status, the reason) in one write transaction.
@@ -67,6 +75,21 @@ static void mask_email(const char *email, char *out, size_t cap)
     snprintf(out, cap, "%.1s***%s", email, at ? at : "");
 }
 
+/* "J***": the first character of a name, or null when there is none. */
+static json_t *name_json(const char *name, bool pii)
+{
+    if (!name[0])
+        return json_null();
+    if (pii)
+        return json_string(name);
+    size_t n = 1;
+    while (name[n] && ((unsigned char)name[n] & 0xC0) == 0x80)
+        n++; /* the whole first UTF-8 character */
+    char masked[8];
+    snprintf(masked, sizeof masked, "%.*s***", (int)n, name);
+    return json_string(masked);
+}
+
 static json_t *player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];
@@ -79,6 +102,11 @@ static json_t *player_json(const pb_player *pl, const char *brand, bool pii)
         pb_admin_time_json(pl->locked_until), "last_login_at",
         pb_admin_time_json(pl->last_login_at), "created_at", pb_admin_time_json(pl->created_at),
         "updated_at", pb_admin_time_json(pl->updated_at));
+    if (j && (json_object_set_new(j, "first_name", name_json(pl->first_name, pii)) != 0 ||
+              json_object_set_new(j, "last_name", name_json(pl->last_name, pii)) != 0)) {
+        json_decref(j);
+        return NULL;
+    }
     if (j && pii && json_object_set_new(j, "date_of_birth", json_string(pl->date_of_birth)) != 0) {
         json_decref(j);
         return NULL;
@@ -92,87 +120,287 @@ static bool sees_pii(const pb_principal *p)
     return pb_rbac_allows(p->role, PB_PERM_PLAYERS_PII_READ);
 }
 
-/* identity's filter names → this endpoint's parameter names. */
-static const char *param_name(const char *field)
+/* ---- the search (backoffice-people): filters, sorting, keyset cursors, balances */
+
+static json_t *amount_json(int64_t minor, const char *currency);
+
+static const char *const SORTS[] = {"created_at", "email", "last_login_at", "balance"};
+
+/* A parsed search: the store query and what the reply needs. */
+typedef struct search {
+    pb_store_player_find_query q;
+    const char *brand, *sort_name, *order;
+    const char *q_text, *name, *balance_min, *balance_max;
+    int64_t limit;
+    char lower[2][PB_EMAIL_MAX + 1];
+    char cursor_key[PB_EMAIL_MAX + 1];
+} search;
+
+/* The cursor: the hex of "sort|order|id|key" (the key last: an email may hold '|'). */
+static json_t *search_cursor_json(const search *s, const pb_store_player_hit *h)
 {
-    if (!field)
-        return NULL;
-    if (strcmp(field, "email_prefix") == 0)
-        return "email";
-    if (strcmp(field, "created_to") == 0)
-        return "registered_to";
-    if (strcmp(field, "created_from") == 0)
-        return "registered_from";
-    return field;
+    char raw[PB_EMAIL_MAX + 80];
+    int len = h->key_text[0] || s->q.sort == PB_STORE_SORT_EMAIL
+                  ? snprintf(raw, sizeof raw, "%s|%s|%lld|%s", s->sort_name, s->order,
+                             (long long)h->id, h->key_text)
+                  : snprintf(raw, sizeof raw, "%s|%s|%lld|%lld", s->sort_name, s->order,
+                             (long long)h->id, (long long)h->key_int);
+    if (len < 0 || (size_t)len >= sizeof raw)
+        return json_null();
+    char hex[sizeof raw * 2 + 1];
+    for (int i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)raw[i]);
+    hex[2 * len] = 0;
+    return json_string(hex);
 }
 
-/* Reads the search filters into q; replies and returns false on a bad one. */
-static bool search_params(pb_http_request *req, const pb_principal *p, pb_player_query *q,
-                          const char **brand)
+/* Reads ?cursor into s->q; false when it is not a cursor of this sort and order. */
+static bool search_cursor_parse(const char *v, search *s)
 {
-    int64_t limit = PAGE_DEFAULT;
-    if (!pb_admin_query_str(req, "email", PB_EMAIL_MAX, &q->email_prefix) ||
+    char raw[PB_EMAIL_MAX + 80];
+    size_t len = strlen(v);
+    if (len == 0 || len % 2 || len / 2 >= sizeof raw || strspn(v, "0123456789abcdef") != len)
+        return false;
+    for (size_t i = 0; i < len / 2; i++) {
+        unsigned x;
+        if (sscanf(v + 2 * i, "%2x", &x) != 1 || x == 0)
+            return false;
+        raw[i] = (char)x;
+    }
+    raw[len / 2] = 0;
+    char *f[4] = {raw, NULL, NULL, NULL};
+    for (int i = 1; i < 4; i++) {
+        char *sep = strchr(f[i - 1], '|');
+        if (!sep)
+            return false;
+        *sep = 0;
+        f[i] = sep + 1;
+    }
+    if (strcmp(f[0], s->sort_name) != 0 || strcmp(f[1], s->order) != 0)
+        return false;
+    char *end;
+    long long id = strtoll(f[2], &end, 10);
+    if (*end || id <= 0)
+        return false;
+    s->q.cursor_id = id;
+    if (s->q.sort == PB_STORE_SORT_EMAIL) {
+        if (strlen(f[3]) >= sizeof s->cursor_key)
+            return false;
+        snprintf(s->cursor_key, sizeof s->cursor_key, "%s", f[3]);
+        s->q.cursor_text = s->cursor_key;
+    } else {
+        long long k = strtoll(f[3], &end, 10);
+        if (*end || !f[3][0])
+            return false;
+        s->q.cursor_int = k;
+    }
+    s->q.has_cursor = true;
+    return true;
+}
+
+/* A balance bound in s->q.currency; replies and returns false when malformed. */
+static bool balance_bound(pb_http_request *req, const char *name, const char *v,
+                          const pb_currency *cur, bool *has, int64_t *out)
+{
+    if (!v)
+        return true;
+    if (!cur) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, name,
+                                "balance_min and balance_max need currency");
+        return false;
+    }
+    if (pb_money_parse(v, strlen(v), cur, out) != PB_MONEY_OK) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, name,
+                                "a decimal amount in the currency (\"12.50\")");
+        return false;
+    }
+    *has = true;
+    return true;
+}
+
+/* Reads the search parameters into s; replies and returns false on a bad one. */
+static bool search_params(pb_http_request *req, const pb_principal *p, search *s)
+{
+    s->limit = PAGE_DEFAULT;
+    const char *email = NULL, *cursor = NULL;
+    pb_store_player_find_query *q = &s->q;
+    if (!pb_admin_query_str(req, "q", PB_EMAIL_MAX, &s->q_text) ||
+        !pb_admin_query_str(req, "email", PB_EMAIL_MAX, &email) ||
+        !pb_admin_query_str(req, "name", 100 * 4, &s->name) ||
         !pb_admin_query_str(req, "country", 2, &q->country) ||
         !pb_admin_query_str(req, "status", PB_STATUS_MAX, &q->status) ||
-        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, brand) ||
+        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &s->brand) ||
         !pb_admin_query_time(req, "registered_from", &q->created_from) ||
         !pb_admin_query_time(req, "registered_to", &q->created_to) ||
         !pb_admin_query_range(req, q->created_from, q->created_to, "registered_to") ||
-        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &q->cursor) ||
-        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit))
+        !pb_admin_query_str(req, "currency", 8, &q->currency) ||
+        !pb_admin_query_str(req, "balance_min", 40, &s->balance_min) ||
+        !pb_admin_query_str(req, "balance_max", 40, &s->balance_max) ||
+        !pb_admin_query_str(req, "sort", 16, &s->sort_name) ||
+        !pb_admin_query_str(req, "order", 4, &s->order) ||
+        !pb_admin_query_str(req, "cursor", 2 * (PB_EMAIL_MAX + 80), &cursor) ||
+        !pb_admin_query_int(req, "limit", 1, PAGE_MAX, &s->limit))
         return false;
-    q->limit = (size_t)limit;
-    if (q->email_prefix && !sees_pii(p)) {
-        pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, "email",
-                                "searching by email needs players.pii.read");
+    const char *bad = NULL, *why = NULL;
+    const pb_currency *cur = q->currency ? pb_currency_find(q->currency) : NULL;
+    s->sort_name = s->sort_name ? s->sort_name : "created_at";
+    s->order = s->order ? s->order : "desc";
+    size_t k = 0;
+    while (k < sizeof SORTS / sizeof SORTS[0] && strcmp(SORTS[k], s->sort_name) != 0)
+        k++;
+    q->sort = (pb_store_player_sort)k;
+    q->asc = strcmp(s->order, "asc") == 0;
+    if (q->currency && !cur)
+        bad = "currency", why = "query parameter currency is not a known currency";
+    else if (k == sizeof SORTS / sizeof SORTS[0])
+        bad = "sort", why = "query parameter sort: created_at, email, last_login_at or balance";
+    else if (q->sort == PB_STORE_SORT_BALANCE && !cur)
+        bad = "sort", why = "sort=balance needs currency";
+    else if (!q->asc && strcmp(s->order, "desc") != 0)
+        bad = "order", why = "query parameter order: asc or desc";
+    if (bad) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, bad, why);
         return false;
     }
+    if (!balance_bound(req, "balance_min", s->balance_min, cur, &q->has_min, &q->balance_min) ||
+        !balance_bound(req, "balance_max", s->balance_max, cur, &q->has_max, &q->balance_max))
+        return false;
+    if (q->has_min && q->has_max && q->balance_min > q->balance_max) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "balance_max",
+                                "balance_max must not be below balance_min");
+        return false;
+    }
+    if (cursor && !search_cursor_parse(cursor, s)) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "cursor",
+                                "query parameter cursor is not a cursor of this sort and order");
+        return false;
+    }
+    if ((email || s->name) && !sees_pii(p)) {
+        pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, email ? "email" : "name",
+                                "searching by email or name needs players.pii.read");
+        return false;
+    }
+    q->email_prefix = email;
+    q->name_prefix = s->name;
+    if (s->q_text) { /* one box: an exact id; with players.pii.read also email / name prefixes */
+        q->q_id = s->q_text;
+        q->q_email = sees_pii(p) ? s->q_text : NULL;
+        q->q_name = sees_pii(p) ? s->q_text : NULL;
+    }
     return true;
+}
+
+/* The player's cash and bonus balance per currency, exact from the ledger: the brand's
+ * currencies and the player's own; a currency without accounts is left out. */
+static json_t *balances_json(pb_store_conn *c, const pb_player *pl)
+{
+    pb_brand *b = malloc(sizeof *b);
+    json_t *list = json_array();
+    bool ok = b && list && pb_tenancy_brand_get(c, pl->brand_id, b) == PB_OK;
+    char owner[OWNER_MAX];
+    snprintf(owner, sizeof owner, "player:%s", pl->public_id);
+    bool own_listed = false;
+    for (size_t i = 0; ok && i <= b->ncurrencies; i++) {
+        const char *cur = i < b->ncurrencies ? b->currencies[i] : pl->currency;
+        if (i == b->ncurrencies && own_listed)
+            break;
+        own_listed |= strcmp(cur, pl->currency) == 0;
+        int64_t v[2] = {0, 0};
+        bool any = false;
+        for (size_t k = 0; ok && k < 2; k++) {
+            pb_ledger_account a;
+            pb_err e = pb_ledger_account_find(c, b->code, owner, KINDS[k], cur, &a);
+            if (e == PB_OK) {
+                v[k] = pb_ledger_available(&a);
+                any = true;
+            } else {
+                ok = e == PB_ERR_ACCOUNT_NOT_FOUND;
+            }
+        }
+        if (ok && any)
+            ok = json_array_append_new(list, json_pack("{s:s,s:o,s:o}", "currency", cur, "cash",
+                                                       amount_json(v[0], cur), "bonus",
+                                                       amount_json(v[1], cur))) == 0;
+    }
+    free(b);
+    if (!ok) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
 }
 
 void pb_api_admin_players_list(pb_http_request *req, void *app)
 {
     (void)app;
     const pb_principal *p = pb_api_principal(req);
-    pb_player_query q = {0};
-    const char *brand = NULL;
-    if (!search_params(req, p, &q, &brand))
+    search *s = pb_http_alloc(req, sizeof *s);
+    if (!s) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    memset(s, 0, sizeof *s);
+    if (!search_params(req, p, s))
         return;
     pb_store_conn *c = pb_http_conn(req);
-    pb_player *rows = calloc(q.limit, sizeof *rows);
+    pb_store_player_hit *hits = calloc((size_t)s->limit + 1, sizeof *hits);
+    pb_player *pl = malloc(sizeof *pl);
     pb_brand *b = malloc(sizeof *b);
-    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !rows || !b ? PB_ERR_INTERNAL : PB_OK;
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !hits || !b || !pl ? PB_ERR_INTERNAL : PB_OK;
     const char *bad = NULL;
-    if (e == PB_OK && brand) { /* unknown and out-of-scope brands look the same */
-        e = pb_tenancy_brand_by_code(c, brand, b);
+    if (e == PB_OK && s->brand) { /* unknown and out-of-scope brands look the same */
+        e = pb_tenancy_brand_by_code(c, s->brand, b);
         if (e == PB_ERR_BRAND_NOT_FOUND ||
             (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))) {
             e = PB_ERR_FIELD_INVALID;
             bad = "brand";
         }
-        q.brand_id = e == PB_OK ? b->id : 0;
+        s->q.brand_id = e == PB_OK ? b->id : 0;
     }
+    bool tx = e == PB_OK && pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK; /* one snapshot */
+    if (e == PB_OK && !tx)
+        e = PB_ERR_STORE_UNAVAILABLE;
     size_t n = 0;
-    int64_t next = 0;
     if (e == PB_OK)
-        e = pb_identity_player_search(c, &p->scope, &q, rows, &n, &next, &bad);
+        e = pb_identity_player_find(c, &p->scope, &s->q, hits, (size_t)s->limit + 1, &n,
+                                    s->lower, &bad);
+    json_t *next = e == PB_OK && n > (size_t)s->limit ? search_cursor_json(s, &hits[s->limit - 1])
+                                                      : json_null();
+    if (n > (size_t)s->limit)
+        n = (size_t)s->limit;
     json_t *list = e == PB_OK ? json_array() : NULL;
     brand_cache bc = {0};
-    bool pii = sees_pii(p);
-    for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, player_json(&rows[i], brand_code(c, &bc, rows[i].brand_id),
-                                                    pii)) != 0) {
+    bool pii = sees_pii(p), ledger = pb_rbac_allows(p->role, PB_PERM_PLAYERS_LEDGER_READ);
+    for (size_t i = 0; list && i < n; i++) {
+        e = pb_identity_player_get(c, &p->scope, hits[i].public_id, pl);
+        json_t *j = e == PB_OK ? player_json(pl, brand_code(c, &bc, pl->brand_id), pii) : NULL;
+        if (j && ledger) {
+            json_t *bal = balances_json(c, pl);
+            if (!bal || json_object_set_new(j, "balances", bal) != 0) {
+                json_decref(j);
+                j = NULL;
+            }
+        }
+        if (!j || json_array_append_new(list, j) != 0) {
             json_decref(list);
             list = NULL;
+            if (e == PB_OK)
+                e = PB_ERR_INTERNAL;
         }
-    free(rows);
+    }
+    if (tx)
+        pb_store_rollback(c);
+    free(hits);
+    free(pl);
     free(b);
     if (e != PB_OK) {
-        pb_admin_fail(req, e, param_name(bad));
+        json_decref(next);
+        json_decref(list);
+        pb_admin_fail(req, e, bad);
         return;
     }
     pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "players", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
+                                                  next)
                                       : NULL);
 }
 

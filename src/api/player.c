@@ -77,10 +77,12 @@ static pb_client_info client_of(const pb_http_request *req, const char *device)
 /* A player as the API shows it: never the password hash, the lockout or a block reason. */
 static json_t *player_json(const pb_player *p, const char *brand_code)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "id", p->public_id, "brand",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", p->public_id, "brand",
                      brand_code, "email", p->email, "country", p->country, "date_of_birth",
                      p->date_of_birth, "currency", p->currency, "status",
-                     pb_player_status_name(p->status), "created_at", time_json(p->created_at));
+                     pb_player_status_name(p->status), "created_at", time_json(p->created_at),
+                     "first_name", p->first_name[0] ? json_string(p->first_name) : json_null(),
+                     "last_name", p->last_name[0] ? json_string(p->last_name) : json_null());
 }
 
 /* The token pair of a login or a refresh. */
@@ -157,7 +159,7 @@ void pb_api_player_register(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
     const char *brand = NULL, *email = NULL, *password = NULL, *country = NULL, *dob = NULL,
-               *currency = NULL;
+               *currency = NULL, *first = NULL, *last = NULL;
     const pb_json_field spec[] = {
         {"brand", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 64, .str = &brand},
         {"email", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 320, .str = &email},
@@ -167,6 +169,10 @@ void pb_api_player_register(pb_http_request *req, void *app)
         {"date_of_birth", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 16,
          .str = &dob},
         {"currency", PB_JSON_STRING, .min_len = 1, .max_len = 8, .str = &currency},
+        {"first_name", PB_JSON_STRING, .nullable = true, .min_len = 1, .max_len = 1024,
+         .str = &first},
+        {"last_name", PB_JSON_STRING, .nullable = true, .min_len = 1, .max_len = 1024,
+         .str = &last},
     };
     if (!pb_http_parse_json(req, spec, sizeof spec / sizeof spec[0]))
         return;
@@ -182,7 +188,7 @@ void pb_api_player_register(pb_http_request *req, void *app)
         return;
     pb_player_registration reg = {.brand_code = brand, .email = email, .password = password,
                                   .country = country, .date_of_birth = dob,
-                                  .currency = currency};
+                                  .currency = currency, .first_name = first, .last_name = last};
     pb_client_info client = client_of(req, NULL);
     pb_player p;
     const char *bad = NULL;

@@ -285,6 +285,8 @@ typedef struct pb_player {
     char email[PB_EMAIL_MAX + 1];
     char country[3];
     char date_of_birth[11];
+    char first_name[PB_PLAYER_NAME_MAX + 1]; /* optional, '' when not given */
+    char last_name[PB_PLAYER_NAME_MAX + 1];
     char currency[8];
     pb_player_status status;
     char block_reason[PB_REASON_MAX + 1];
@@ -301,6 +303,8 @@ typedef struct pb_player_registration {
     const char *country;       /* ISO 3166-1 alpha-2 */
     const char *date_of_birth; /* YYYY-MM-DD */
     const char *currency;      /* NULL = the brand's default */
+    const char *first_name;    /* optional: 1..100 characters once trimmed (FIELD_INVALID) */
+    const char *last_name;     /* optional, likewise */
 } pb_player_registration;
 
 /* Registers a player (own transaction). Rate-limited per client IP. Errors name
@@ -357,6 +361,17 @@ typedef struct pb_player_query {
 pb_err pb_identity_player_search(pb_store_conn *c, const pb_brand_scope *scope,
                                  const pb_player_query *q, pb_player *out, size_t *n,
                                  int64_t *next_cursor, const char **bad_field);
+
+/* The staff search with sorting and balances (GET /v1/admin/players): q's filters
+ * and keyset as the store defines them (store_backoffice_people.h); its brand
+ * fields are set here from scope (q->brand_id, when set, must be in it:
+ * BRAND_FORBIDDEN). Email prefixes are lower-cased into lower (which q then
+ * points into). Up to cap hits in q's order. FIELD_INVALID (bad_field) for a
+ * malformed country or status. */
+pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
+                               pb_store_player_find_query *q, pb_store_player_hit *out,
+                               size_t cap, size_t *n, char lower[2][PB_EMAIL_MAX + 1],
+                               const char **bad_field);
 
 /* ---- staff */
 

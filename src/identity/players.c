@@ -104,6 +104,8 @@ static void view(const pb_store_player *r, pb_player *out)
     snprintf(out->email, sizeof out->email, "%s", r->email);
     snprintf(out->country, sizeof out->country, "%s", r->country);
     snprintf(out->date_of_birth, sizeof out->date_of_birth, "%s", r->date_of_birth);
+    snprintf(out->first_name, sizeof out->first_name, "%s", r->first_name);
+    snprintf(out->last_name, sizeof out->last_name, "%s", r->last_name);
     snprintf(out->currency, sizeof out->currency, "%s", r->currency);
     if (pb_player_status_parse(r->status, &out->status) != PB_OK)
         out->status = PB_PLAYER_BLOCKED; /* unknown to this build: fail closed */
@@ -112,6 +114,32 @@ static void view(const pb_store_player *r, pb_player *out)
     out->last_login_at = r->last_login_at;
     out->created_at = r->created_at;
     out->updated_at = r->updated_at;
+}
+
+/* An optional name: NULL stays ''; otherwise trimmed of spaces, 1..100 characters
+ * without control characters, copied into out (PB_PLAYER_NAME_MAX + 1 bytes). */
+static bool name_ok(const char *in, char *out)
+{
+    out[0] = '\0';
+    if (!in)
+        return true;
+    while (*in == ' ' || *in == '\t')
+        in++;
+    size_t n = strlen(in);
+    while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+        n--;
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return false;
+        chars += (ch & 0xC0) != 0x80;
+    }
+    if (chars < 1 || chars > 100 || n > PB_PLAYER_NAME_MAX)
+        return false;
+    memcpy(out, in, n);
+    out[n] = '\0';
+    return true;
 }
 
 /* The first problem of a registration's fields (brand aside): its code and field. */
@@ -140,6 +168,10 @@ static pb_err check_fields(const pb_player_registration *reg, const pb_brand *b,
     if ((e = check_age(reg->date_of_birth, now)) != PB_OK) {
         *bad = "date_of_birth";
         return e;
+    }
+    if (!name_ok(reg->first_name, row->first_name) || !name_ok(reg->last_name, row->last_name)) {
+        *bad = !name_ok(reg->first_name, row->first_name) ? "first_name" : "last_name";
+        return PB_ERR_FIELD_INVALID;
     }
     if (!pb_currency_find(cur) || !pb_tenancy_currency_allowed(b, cur)) {
         *bad = "currency";
@@ -394,4 +426,39 @@ pb_err pb_identity_player_search(pb_store_conn *c, const pb_brand_scope *scope,
     }
     free(rows);
     return e;
+}
+
+/* Scope to brand ids, lower-cased email prefixes, checked country and status, one query. */
+pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
+                               pb_store_player_find_query *q, pb_store_player_hit *out,
+                               size_t cap, size_t *n, char lower[2][PB_EMAIL_MAX + 1],
+                               const char **bad_field)
+{
+    *n = 0;
+    *bad_field = NULL;
+    pb_player_status st;
+    if (q->country && !pb_tenancy_country_valid(q->country))
+        *bad_field = "country";
+    else if (q->status && pb_player_status_parse(q->status, &st) != PB_OK)
+        *bad_field = "status";
+    if (*bad_field)
+        return PB_ERR_FIELD_INVALID;
+    if (q->brand_id != 0 && !pb_brand_scope_allows(scope, q->brand_id))
+        return PB_ERR_BRAND_FORBIDDEN;
+    q->all_brands = !scope || scope->all;
+    q->brand_ids = q->all_brands ? NULL : scope->brand_ids;
+    q->nbrands = q->all_brands ? 0 : scope->n;
+    const char **emails[2] = {&q->q_email, &q->email_prefix};
+    for (int k = 0; k < 2; k++) {
+        const char *src = *emails[k];
+        if (!src)
+            continue;
+        size_t i = 0;
+        for (; src[i] && i < PB_EMAIL_MAX; i++)
+            lower[k][i] = src[i] >= 'A' && src[i] <= 'Z' ? (char)(src[i] + 32) : src[i];
+        lower[k][i] = 0;
+        *emails[k] = lower[k];
+    }
+    return pb_id_store_err(c, pb_store_player_find(c, q, out, cap, n), PB_ERR_INTERNAL,
+                           "player find");
 }

@@ -14,7 +14,6 @@
 #include <stdint.h>
 
 #define PB_NOTE_TEXT_MAX 8000 /* bytes: 2000 characters of up to 4 bytes */
-#define PB_PLAYER_NAME_MAX 400 /* bytes: 100 characters of up to 4 bytes */
 #define PB_ROUND_ID_MAX 127
 #define PB_ROUND_TEXT_MAX 63
 

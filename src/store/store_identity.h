@@ -21,6 +21,7 @@
 #define PB_TOTP_SEALED_MAX 128
 #define PB_USER_AGENT_MAX 255
 #define PB_IP_MAX 63
+#define PB_PLAYER_NAME_MAX 400 /* bytes: 100 characters of up to 4 bytes (0013) */
 
 /* A player with its PII, as stored. */
 typedef struct pb_store_player {
@@ -40,6 +41,8 @@ typedef struct pb_store_player {
     char email[PB_EMAIL_MAX + 1]; /* lower-cased */
     char country[3];
     char date_of_birth[11]; /* YYYY-MM-DD */
+    char first_name[PB_PLAYER_NAME_MAX + 1]; /* optional: '' when not given (0013) */
+    char last_name[PB_PLAYER_NAME_MAX + 1];
 } pb_store_player;
 
 /* Filters of a player search; a zero/NULL field does not filter. Newest first. */

@@ -683,6 +683,9 @@ OTHER_SUITES = ("/v1/admin/providers", "/v1/admin/games", "/v1/admin/brands/{bra
                 "/v1/admin/players/{id}/adjustments", "/v1/admin/withdrawals",
                 "/v1/admin/payments", "/v1/admin/deposits", "/v1/admin/brands/{brand}/originals",
                 "/v1/admin/events")
+OTHER_SUITES += ("/v1/admin/players/{id}/sessions", "/v1/admin/players/{id}/notes",  # backoffice-people:
+                 "/v1/admin/players/{id}/rounds", "/v1/admin/audit/verify",  # test_backoffice_people.py
+                 "/v1/admin/staff/{id}/totp")
 
 
 def main():

@@ -41,11 +41,16 @@ class Run:
 
     # ---- helpers ----
 
+    def fresh(self):
+        """A client from an address of its own (registrations are limited per IP)."""
+        self.ip_n = getattr(self, "ip_n", 0) + 1
+        return Client(self.env, f"127.0.7.{self.ip_n}")
+
     def register(self, brand, email, **extra):
         body = {"brand": brand, "email": email, "password": PASSWORD, "country": "MT",
                 "date_of_birth": "1990-01-01"}
         body.update(extra)
-        r = self.client.call("POST", "/v1/player/register", body)
+        r = self.fresh().call("POST", "/v1/player/register", body)
         assert r.status == 201, r
         return r.json()["player"]
 
@@ -193,9 +198,142 @@ class Run:
         finally:
             con.close()
 
+    def names(self):
+        """Optional names at registration: trimmed, 1..100 characters; shown to the player."""
+        c = Client(self.env, "127.0.6.21")
+        self.search_client = c
+        expect(self.admin.call("POST", "/v1/admin/brands",
+                               {"code": "gamma", "name": "Gamma", "default_currency": "EUR",
+                                "currencies": ["EUR"], "jurisdiction": "MT"}), 201)
+        base = {"brand": "gamma", "password": PASSWORD, "country": "MT",
+                "date_of_birth": "1990-01-01"}
+        for bad in ({"first_name": "   "}, {"last_name": "x" * 101}, {"first_name": "a\u0001b"},
+                    {"first_name": ""}):
+            r = self.fresh().call("POST", "/v1/player/register",
+                                  dict(base, email="bad@s.example", **bad))
+            want = list(bad)[0]
+            assert r.status == 422 and r.json()["error"]["field"] == want, (bad, r)
+        r = self.fresh().call("POST", "/v1/player/register",
+                   dict(base, email="max@s.example", first_name="\u00e9" * 100, last_name=None))
+        assert r.status == 201 and r.json()["player"]["first_name"] == "\u00e9" * 100, r
+        assert r.json()["player"]["last_name"] is None, r
+        self.extra_gamma = r.json()["player"]["id"]
+        self.sp = []  # (id, email, first, last, balance minor)
+        for email, first, last, bal in (("zoe@s.example", "  Zo\u00e9 ", "Adams", 5000),
+                                        ("adam@s.example", "Adam", "Zimmer", 1000),
+                                        ("john@s.example", "John", "Smith", 1000),
+                                        ("jane@s.example", "Jane", "Johnson", 0),
+                                        ("mike@s.example", None, None, 12050),
+                                        ("Bob@s.example", "bob", "Jones", 7500),
+                                        ("carl@s.example", "Carl", "Jonas", 1000)):
+            body = dict(base, email=email)
+            if first:
+                body.update(first_name=first, last_name=last)
+            r = self.fresh().call("POST", "/v1/player/register", body)
+            assert r.status == 201, r
+            pl = r.json()["player"]
+            assert pl["first_name"] == (first.strip() if first else None), pl
+            self.sp.append([pl["id"], email.lower(), first.strip() if first else None, last, bal])
+        # the profile shows them too
+        tok = expect(c.call("POST", "/v1/player/login", {"brand": "gamma", "email": "zoe@s.example",
+                                                         "password": PASSWORD}), 200)["access_token"]
+        prof = expect(c.call("GET", "/v1/player/profile", token=tok), 200)
+        assert (prof["first_name"], prof["last_name"]) == ("Zo\u00e9", "Adams"), prof
+
+    def search(self):
+        sp = self.sp
+        for pid, _, _, _, bal in sp:
+            if bal:
+                self.fund(pid, f"{bal // 100}.{bal % 100:02d}")
+        # last logins: john, bob, zoe in that order (zoe logged in during names() already)
+        logins = {}
+        for i in (2, 5, 0):
+            time.sleep(0.002)
+            expect(self.search_client.call("POST", "/v1/player/login",
+                                           {"brand": "gamma", "email": sp[i][1],
+                                            "password": PASSWORD}), 200)
+            logins[i] = len(logins) + 1
+        ids = [x[0] for x in sp]
+        P = "/v1/admin/players"
+        def listing(who, limit=50, **params):
+            rows, _ = self.pages(who, P, "players", limit, brand="gamma", **params)
+            return [r["id"] for r in rows if r["id"] != self.extra_gamma]
+        # default: newest first; every page size gives the same list
+        want = list(reversed(ids))
+        for limit in (1, 2, 3, 50):
+            assert listing(self.admin, limit) == want, limit
+        # every sort, both directions, pages of 2 and 3
+        keys = {"created_at": lambda i: i, "email": lambda i: sp[i][1],
+                "last_login_at": lambda i: logins.get(i, 0), "balance": lambda i: sp[i][4]}
+        deadline = time.time() + 15  # the balance rows are written back lazily (~1 s)
+        for sort, key in keys.items():
+            for order in ("asc", "desc"):
+                exp = [ids[i] for i in sorted(range(len(sp)), key=lambda i: (key(i), i),
+                                              reverse=order == "desc")]
+                extra = {"currency": "EUR"} if sort == "balance" else {}
+                for limit in (2, 3):
+                    got = listing(self.admin, limit, sort=sort, order=order, **extra)
+                    while got != exp and sort == "balance" and time.time() < deadline:
+                        time.sleep(0.3)
+                        got = listing(self.admin, limit, sort=sort, order=order, **extra)
+                    assert got == exp, (sort, order, limit, got, exp)
+        # balance ranges (inclusive)
+        got = listing(self.admin, 2, currency="EUR", balance_min="10.00", balance_max="75.00",
+                      sort="balance", order="asc")
+        assert got == [ids[1], ids[2], ids[6], ids[0], ids[5]], got
+        got = listing(self.admin, 50, currency="EUR", balance_min="100")
+        assert got == [ids[4]], got
+        # each row's balances come from the ledger, exactly
+        rows = expect(self.finance.call("GET", P + qs(q=ids[4])), 200)["players"]
+        assert rows == [] , rows  # finance's scope is alpha only
+        row = expect(self.admin.call("GET", P + qs(q=ids[4])), 200)["players"]
+        assert len(row) == 1 and row[0]["balances"] == [{"currency": "EUR", "cash": "120.50",
+                                                         "bonus": "0.00"}], row
+        # q: an exact id, an email prefix, a first or last name prefix, case-insensitive
+        assert set(listing(self.admin, 2, q="jo")) == {ids[2], ids[3], ids[5], ids[6]}
+        assert listing(self.admin, 50, q="ZO") == [ids[0]]
+        assert listing(self.admin, 50, q="BOB@") == [ids[5]]
+        assert listing(self.admin, 50, q=ids[4]) == [ids[4]]
+        assert listing(self.admin, 50, name="SMI") == [ids[2]]
+        assert listing(self.admin, 50, name="adams") == [ids[0]]
+        assert listing(self.admin, 50, name="jon", sort="email", order="asc") == [ids[5], ids[6]]
+        # finance (no players.pii.read) on alpha: masked names, q is an id only, no name search
+        alpha_named = self.register("alpha", "nora@s.example", first_name="Nora",
+                                    last_name="Quist")["id"]
+        got = expect(self.finance.call("GET", P + qs(q=alpha_named)), 200)["players"]
+        assert len(got) == 1 and (got[0]["first_name"], got[0]["last_name"]) == ("N***", "Q***"), got
+        assert got[0]["email"] == "n***@s.example" and "date_of_birth" not in got[0], got
+        assert expect(self.finance.call("GET", P + qs(q="nora")), 200)["players"] == []
+        full = expect(self.support.call("GET", P + qs(q="nora")), 200)["players"]
+        assert [(p["id"], p["first_name"]) for p in full] == [(alpha_named, "Nora")], full
+        r = expect(self.finance.call("GET", P + qs(name="No")), 403, "FORBIDDEN")
+        assert r["error"]["field"] == "name", r
+        # scope: alpha's support never sees gamma's players
+        assert expect(self.support.call("GET", P + qs(q="zoe")), 200)["players"] == []
+        # bad input
+        first = expect(self.admin.call("GET", P + qs(brand="gamma", limit=2, sort="email")), 200)
+        for params, field in (({"balance_min": "1.00"}, "balance_min"),
+                              ({"currency": "EUR", "balance_max": "1.001"}, "balance_max"),
+                              ({"currency": "EUR", "balance_min": "5", "balance_max": "4"},
+                               "balance_max"),
+                              ({"currency": "XXX"}, "currency"),
+                              ({"sort": "balance"}, "sort"), ({"sort": "name"}, "sort"),
+                              ({"order": "up"}, "order"),
+                              ({"cursor": first["next_cursor"]}, "cursor"),
+                              ({"cursor": first["next_cursor"], "sort": "email", "order": "asc"},
+                               "cursor"),
+                              ({"cursor": "zz"}, "cursor"), ({"cursor": "12"}, "cursor")):
+            r = expect(self.admin.call("GET", P + qs(**params)), 422, "FIELD_INVALID")
+            assert r["error"]["field"] == field, (params, r)
+        # the cursor with its own sort and order works
+        nxt = expect(self.admin.call("GET", P + qs(brand="gamma", limit=2, sort="email",
+                                                   cursor=first["next_cursor"])), 200)
+        assert len(nxt["players"]) == 2 and nxt["players"][0]["email"] < first["players"][1]["email"]
+
     def rounds_setup(self):
         # in-house games on alpha, a native provider with one game
-        expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)
+        # (registers the in-house games; its answer is test_games.py's to check)
+        expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals", check=False), 200)
         for g in ("dice", "limbo"):
             expect(self.admin.call("PUT", f"/v1/admin/brands/alpha/games/pitboss/{g}",
                                    {"enabled": True}), 200)
@@ -323,6 +461,11 @@ def main():
          "without pii.read, pages, revoked after a block, bad input", run.sessions),
         ("notes: validation writes nothing, append-only, pages, audited with the note in the "
          "same transaction, players.write needed", run.notes),
+        ("names: optional at registration, trimmed, 1..100 characters, in the profile",
+         run.names),
+        ("search: every sort both ways over pages of 1-3 (no gaps, no repeats, ties by id), "
+         "balance ranges, q by id / email / name, exact balances per row, masking and q without "
+         "pii.read, scope, bad input and foreign cursors refused", run.search),
         ("rounds: in-house and provider rounds merged by time, sums and statuses, every page "
          "size without gaps or repeats, filters, bad input", run.rounds),
         ("brand scope: another brand's player is 404 PLAYER_NOT_FOUND on every new route",

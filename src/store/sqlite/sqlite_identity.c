@@ -17,7 +17,8 @@
 #define PLAYER_COLS                                                                            \
     "p.id,p.public_id,p.brand_id,p.currency,p.password_hash,p.status,p.block_reason,"          \
     "p.failed_logins,p.locked_until,p.last_login_at,p.created_at,p.updated_at,e.email,"        \
-    "e.country,e.date_of_birth FROM player p JOIN player_pii e ON e.player_id=p.id"
+    "e.country,e.date_of_birth,e.first_name,e.last_name FROM player p JOIN player_pii e "      \
+    "ON e.player_id=p.id"
 
 #define STAFF_COLS                                                                             \
     "id,public_id,email,password_hash,role,all_brands,status,must_change_password,"            \
@@ -45,6 +46,8 @@ static void read_player(sqlite3_stmt *st, pb_store_player *p)
     sqr_text(p->email, sizeof p->email, st, 12);
     sqr_text(p->country, sizeof p->country, st, 13);
     sqr_text(p->date_of_birth, sizeof p->date_of_birth, st, 14);
+    sqr_text(p->first_name, sizeof p->first_name, st, 15);
+    sqr_text(p->last_name, sizeof p->last_name, st, 16);
 }
 
 /* Reads a staff row. */
@@ -83,8 +86,8 @@ static pb_store_rc sq_player_insert(pb_store_conn *base, pb_store_player *p)
         "failed_logins,locked_until,last_login_at,created_at,updated_at) "
         "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
     static const char PII[] =
-        "INSERT INTO player_pii(player_id,brand_id,email,country,date_of_birth) "
-        "VALUES(?1,?2,?3,?4,?5)";
+        "INSERT INTO player_pii(player_id,brand_id,email,country,date_of_birth,first_name,"
+        "last_name) VALUES(?1,?2,?3,?4,?5,?6,?7)";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL), *pii = sq_stmt_sql(c, PII);
     if (!st || !pii)
@@ -111,6 +114,8 @@ static pb_store_rc sq_player_insert(pb_store_conn *base, pb_store_player *p)
         sqr_bind_text(pii, 3, p->email);
         sqr_bind_text(pii, 4, p->country);
         sqr_bind_text(pii, 5, p->date_of_birth);
+        sqr_bind_text(pii, 6, p->first_name);
+        sqr_bind_text(pii, 7, p->last_name);
         r = sqr_exec(c, pii);
     }
     return sqr_release(c, r);
