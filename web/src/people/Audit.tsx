@@ -156,7 +156,7 @@ export function Audit() {
       </form>
       <ErrorBox error={exportError} />
       <ErrorBox error={list.error} />
-      <table class="pp-table" data-testid="audit-table">
+      <table class="table pp-table" data-testid="audit-table">
         <thead>
           <tr>
             <th scope="col">Time</th>

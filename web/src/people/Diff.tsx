@@ -47,7 +47,7 @@ export function Diff({ before, after }: { before: unknown; after: unknown }) {
   const rows = diffRows(before, after);
   if (rows.length === 0) return <p class="pp-muted">No before/after state recorded.</p>;
   return (
-    <table class="pp-table pp-diff" data-testid="audit-diff">
+    <table class="table pp-table pp-diff" data-testid="audit-diff">
       <thead>
         <tr>
           <th scope="col">Key</th>

@@ -88,7 +88,7 @@ export function Rounds({ playerId }: { playerId: string }) {
         <button type="submit">Apply</button>
       </form>
       <ErrorBox error={list.error} />
-      <table class="pp-table" data-testid="rounds-table">
+      <table class="table pp-table" data-testid="rounds-table">
         <thead>
           <tr>
             <th scope="col">Started</th>
@@ -137,7 +137,7 @@ export function Sessions({ playerId }: { playerId: string }) {
   return (
     <section aria-label="Sessions and devices">
       <ErrorBox error={list.error} />
-      <table class="pp-table" data-testid="sessions-table">
+      <table class="table pp-table" data-testid="sessions-table">
         <thead>
           <tr>
             <th scope="col">Started</th>

@@ -76,7 +76,7 @@ export function Wallets({ accounts }: { accounts: ReturnType<typeof useAccounts>
   return (
     <section aria-label="Wallets">
       <ErrorBox error={accounts.error} />
-      <table class="pp-table" data-testid="wallets-table">
+      <table class="table pp-table" data-testid="wallets-table">
         <thead>
           <tr>
             <th scope="col">Currency</th>
@@ -159,7 +159,7 @@ function TransferList({ playerId, account, from, to }: { playerId: string; accou
   return (
     <>
       <ErrorBox error={list.error} />
-      <table class="pp-table" data-testid="transfers-table">
+      <table class="table pp-table" data-testid="transfers-table">
         <thead>
           <tr>
             <th scope="col">Time</th>

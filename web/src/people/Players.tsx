@@ -136,7 +136,7 @@ export function Players() {
         </div>
       </form>
       <ErrorBox error={list.error} />
-      <table class="pp-table" data-testid="players-table">
+      <table class="table pp-table" data-testid="players-table">
         <thead>
           <tr>
             <th scope="col">Player</th>

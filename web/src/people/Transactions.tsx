@@ -153,7 +153,7 @@ export function Transactions() {
       </form>
       <ErrorBox error={dlError} />
       <ErrorBox error={list.error} />
-      <table class="pp-table" data-testid="transactions-table">
+      <table class="table pp-table" data-testid="transactions-table">
         <thead>
           <tr>
             <th scope="col">Time</th>
