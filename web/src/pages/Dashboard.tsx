@@ -26,6 +26,7 @@ const KPIS: { key: keyof Omit<Window, 'ggr' | 'active_players'>; label: string }
   { key: 'withdrawals', label: 'Withdrawals' },
   { key: 'bets', label: 'Bets' },
   { key: 'wins', label: 'Wins' },
+  { key: 'rollbacks', label: 'Rollbacks' },
 ];
 
 function minuteLabel(iso: string, tz: string): string {
@@ -239,7 +240,7 @@ function Feed({ items }: { items: DashboardModel['feed'] }) {
                   {e.player ? (
                     <a href={`/players/${e.player}`} onClick={(ev) => onLinkClick(ev, `/players/${e.player}`)}
                       title={e.player}>
-                      {e.player.slice(0, 8)}…
+                      …{e.player.slice(-8)}
                     </a>
                   ) : (
                     '—'
