@@ -14,9 +14,21 @@ PACKAGES=(
   nodejs npm chromium
 )
 
+# a package whose command is already on PATH counts as present (Node.js from NodeSource
+# brings npm inside its own nodejs package, which conflicts with Debian's npm)
+command_of() {
+  case $1 in
+    nodejs) echo node ;;
+    npm) echo npm ;;
+    chromium) echo chromium ;;
+    *) echo "" ;;
+  esac
+}
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    c=$(command_of "$p")
+    if [ -n "$c" ] && command -v "$c" >/dev/null; then continue; fi
     missing+=("$p")
   fi
 done
