@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "events/events.h"
 #include "api/api.h"
 #include "core/money.h"
 #include "core/time.h"
@@ -87,7 +88,17 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
     en.reason = x->reason;
     if (!en.before || !en.after)
         return PB_ERR_INTERNAL;
-    return pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+    e = pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+    /* @backoffice: balance.adjusted, in the command's transaction with the money */
+    if (e == PB_OK &&
+        pb_events_emit(pb_ledger_tx_conn(tx), "balance.adjusted", x->brand, x->player.public_id,
+                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("transfer_id", tid), PB_EV_STR("balance", x->balance),
+                       PB_EV_STR("direction", x->direction),
+                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
 }
 
 void pb_api_admin_player_adjust(pb_http_request *req, void *app)

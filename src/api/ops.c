@@ -6,7 +6,8 @@
  *                      is the one this binary expects, 200 {"status":"ready",
  *                      "schema_version":N}; else 503 STORE_UNAVAILABLE
  *   GET /metrics       Prometheus text 0.0.4: the HTTP server's counters and
- *                      histograms, then the ledger writer's counters
+ *                      histograms, then the ledger writer's counters, then the
+ *                      events' (delivered, stream clients, dropped, outbox lag)
  *   GET /openapi.yaml  the API description compiled into the binary
  *   GET /docs          an HTML index of the route table, rendered here (no
  *                      JavaScript, nothing fetched from elsewhere)
@@ -16,6 +17,7 @@
 
 #include "api/api.h"
 #include "core/time.h"
+#include "events/events.h"
 
 void pb_api_healthz(pb_http_request *req, void *app)
 {
@@ -80,6 +82,43 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         (unsigned long long)(st.cpu_us_total % 1000000));
 }
 
+/* @backoffice: the events' figures — delivered, stream clients connected, clients
+ * dropped as slow, and the outbox lag (the newest id appended − the newest id
+ * dispatched), read from the outbox on the request's connection. */
+static void events_metrics(pb_http_request *req, pb_events *ev, pb_http_buf *out)
+{
+    pb_events_stats st = {0};
+    if (!ev)
+        return;
+    pb_events_stats_get(ev, &st);
+    int64_t first = 0, last = 0;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c || pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
+        last = st.last_id;
+    else {
+        if (pb_store_event_bounds(c, &first, &last) != PB_STORE_OK)
+            last = st.last_id;
+        pb_store_rollback(c);
+    }
+    long long lag = last > st.last_id ? (long long)(last - st.last_id) : 0;
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_events_delivered_total Events read from the outbox and dispatched.\n"
+        "# TYPE pitboss_events_delivered_total counter\n"
+        "pitboss_events_delivered_total %llu\n"
+        "# HELP pitboss_events_stream_clients Staff event stream (SSE) clients connected.\n"
+        "# TYPE pitboss_events_stream_clients gauge\n"
+        "pitboss_events_stream_clients %u\n"
+        "# HELP pitboss_events_stream_dropped_total Stream clients dropped for not keeping up.\n"
+        "# TYPE pitboss_events_stream_dropped_total counter\n"
+        "pitboss_events_stream_dropped_total %llu\n"
+        "# HELP pitboss_events_outbox_lag Events appended to the outbox and not dispatched yet "
+        "(the newest id appended - the newest id dispatched).\n"
+        "# TYPE pitboss_events_outbox_lag gauge\n"
+        "pitboss_events_outbox_lag %lld\n",
+        (unsigned long long)st.delivered, st.clients, (unsigned long long)st.dropped, lag);
+}
+
 void pb_api_metrics(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
@@ -96,6 +135,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
     if (a->http)
         pb_http_server_metrics(a->http, &out);
     pb_api_ledger_metrics(a->ledger, &out);
+    events_metrics(req, a->events, &out); /* @backoffice */
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 

@@ -384,6 +384,9 @@ class Run:
         self.win("bob", "b6", "rb5", "b5", "1.40")
         self.dice("alice", "0.50")
         self.bet("carol", "c2", "rc2", "1.00")
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.id['bob']}/adjustments",
+                               {"balance": "cash", "direction": "credit", "amount": "1.25",
+                                "reason": "goodwill 2", "idempotency_key": self.key("adj")}), 201)
         s2 = self.dashboard(self.admin)
         assert s2["last_event_id"] > s1["last_event_id"]
         events = self.events_after(s1["last_event_id"], s2["last_event_id"])
@@ -396,6 +399,15 @@ class Run:
                     or e["type"].startswith("withdrawal."):
                 assert e["brand"] and e["subject"] and "amount" in e["payload"] and \
                     "currency" in e["payload"], e
+        adj = [e for e in events if e["type"] == "balance.adjusted"]
+        assert len(adj) == 1, adj
+        p = adj[0]["payload"]
+        assert (adj[0]["brand"], adj[0]["subject"], p["amount"], p["currency"], p["balance"],
+                p["direction"], p["staff_id"]) == ("alpha", self.id["bob"], "1.25", "EUR", "cash",
+                                                   "credit", self.admin.id), adj
+        rb = [e for e in events if e["type"] == "bet.rolled_back"]
+        assert [(e["subject"], e["payload"]["amount"], e["payload"]["bet_tx_id"]) for e in rb] == \
+            [(self.id["bob"], "2.50", "b3")], rb
         got = self.apply(s1, events)
         want = {(r["brand"], r["currency"]): r for r in s2["rows"]}
         assert set(got) == set(want)
@@ -549,6 +561,28 @@ class Run:
         limbo = [g for g in games if g["game"] == "limbo"][0]
         assert limbo["actual"] == [], limbo
 
+    def metrics(self):
+        """The events' figures on /metrics; the outbox lag drains to 0."""
+        deadline = time.monotonic() + 10
+        while True:
+            r = self.client.call("GET", "/metrics", check=False)
+            assert r.status == 200, r
+            m = {}
+            for line in r.body.decode().splitlines():
+                if line.startswith("pitboss_events_"):
+                    k, v = line.rsplit(" ", 1)
+                    m[k] = int(v)
+            assert set(m) == {"pitboss_events_delivered_total", "pitboss_events_stream_clients",
+                              "pitboss_events_stream_dropped_total",
+                              "pitboss_events_outbox_lag"}, m
+            last = self.env.rows("SELECT max(id) FROM event_outbox")[0][0]
+            if m["pitboss_events_outbox_lag"] == 0 and m["pitboss_events_delivered_total"] >= last:
+                break
+            assert time.monotonic() < deadline, (m, last)
+            time.sleep(0.1)
+        assert m["pitboss_events_stream_dropped_total"] == 0, m
+        assert 0 <= m["pitboss_events_stream_clients"] <= 1, m
+
     def stop_and_verify(self):
         assert self.env.stop() == 0, "exit status"
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -579,6 +613,7 @@ def main():
         ("export: CSV = the JSON list, formula guard, attachment, reports.export, audited",
          run.export),
         ("originals: actual RTP beside the target", run.rtp),
+        ("metrics: events delivered, stream clients, dropped, outbox lag", run.metrics),
         ("stop; ledger verify and audit verify pass", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
