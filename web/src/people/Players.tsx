@@ -139,9 +139,9 @@ export function Players() {
       <table class="table pp-table" data-testid="players-table">
         <thead>
           <tr>
-            <th scope="col">Player</th>
             <SortTh label="Email" field="email" sort={sort} onSort={onSort} />
             <th scope="col">Name</th>
+            <th scope="col">Player id</th>
             <th scope="col">Brand</th>
             <th scope="col">Country</th>
             <th scope="col">Status</th>
@@ -162,11 +162,13 @@ export function Players() {
         <tbody>
           {list.items.map((p) => (
             <tr key={p.id} data-testid="player-row">
-              <td class="pp-mono">
-                <Link to={`/players/${encodeURIComponent(p.id)}`}>{p.id}</Link>
+              <td data-testid="player-email">
+                <Link to={`/players/${encodeURIComponent(p.id)}`}>{p.email}</Link>
               </td>
-              <td data-testid="player-email">{p.email}</td>
               <td>{fullName(p)}</td>
+              <td class="pp-mono pp-clip pp-id" title={p.id}>
+                {p.id}
+              </td>
               <td>{p.brand}</td>
               <td>{p.country}</td>
               <td>
