@@ -5,6 +5,13 @@
  *   POST  /v1/admin/staff        staff.manage  create a member → a one-time password, shown once
  *   GET   /v1/admin/staff/{id}   staff.read    one member
  *   PATCH /v1/admin/staff/{id}   staff.manage  role, brand scope, active, reset TOTP
+ *   POST  /v1/admin/staff/{id}/totp/reset  staff.manage  {reason}: forget the TOTP seed
+ *
+ * TOTP reset (a lost phone): the seed is cleared, so the member's next login is
+ * a setup session that enrols again; every session of theirs ends; the entry
+ * staff.totp_reset (before/after, the reason) is appended in the same
+ * transaction. Nobody resets their own (403 FORBIDDEN), and an administrator's
+ * only another administrator may reset (403 FORBIDDEN otherwise).
  *
  * Scope: a member is visible to a caller whose scope covers every brand of
  * theirs (all-brands members only to all-brands callers); others are 404
@@ -294,6 +301,85 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, update_tx, x, &bad);
     json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
+    if (e != PB_OK || !j) {
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "staff", j));
+}
+
+typedef struct totp_ctx {
+    staff_ctx x;
+    const char *reason;
+} totp_ctx;
+
+/* The member in scope, not an admin unless the caller is one; the reset; the entry. */
+static pb_err totp_reset_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    totp_ctx *t = ctx;
+    staff_ctx *x = &t->x;
+    int64_t now = pb_time_now_us();
+    pb_err e = staff_in_scope(c, x->p, x->id, &x->before);
+    if (e != PB_OK)
+        return e;
+    if (x->before.role == PB_ROLE_ADMIN && x->p->role != PB_ROLE_ADMIN)
+        return PB_ERR_FORBIDDEN;
+    x->u = (pb_staff_update){.reset_totp = true};
+    e = pb_identity_staff_update(c, x->id, &x->u, now, &x->after, bad);
+    if (e != PB_OK)
+        return e;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "staff.totp_reset", &en);
+    en.target_kind = "staff";
+    en.target_id = x->after.public_id;
+    en.before = pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->before));
+    en.after = pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->after));
+    en.reason = t->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app)
+{
+    (void)app;
+    totp_ctx *t = pb_http_alloc(req, sizeof *t);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!t || !c) {
+        pb_admin_fail(req, !c ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    memset(t, 0, sizeof *t);
+    t->x.req = req;
+    t->x.p = pb_api_principal(req);
+    t->x.id = pb_http_param(req, "id");
+    pb_json_field f[] = {{.name = "reason", .type = PB_JSON_STRING, .required = true,
+                          .min_len = 1, .max_len = PB_REASON_MAX, .str = &t->reason}};
+    if (!pb_http_parse_json(req, f, 1))
+        return;
+    pb_audit_entry probe; /* the reason must be storable in the audit log as it is */
+    pb_admin_entry(req, t->x.p, "staff.totp_reset", &probe);
+    probe.reason = t->reason;
+    const char *bad = NULL;
+    if (pb_audit_validate(&probe, &bad) != PB_OK ||
+        strspn(t->reason, " \t\r\n") == strlen(t->reason)) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
+                                "reason: text without control characters, not only spaces");
+        return;
+    }
+    if (t->x.id && strcmp(t->x.id, t->x.p->subject_public_id) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL,
+                                "staff cannot reset their own TOTP: another administrator does");
+        return;
+    }
+    bad = NULL;
+    pb_err e = pb_admin_write(req, totp_reset_tx, t, &bad);
+    if (e == PB_ERR_FORBIDDEN) {
+        pb_http_reply_error_msg(req, e, NULL,
+                                "an administrator's TOTP is reset only by another administrator");
+        return;
+    }
+    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &t->x.after) : NULL;
     if (e != PB_OK || !j) {
         pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, bad);
         return;

@@ -113,6 +113,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.notes.add"},
     {"GET", "/v1/admin/players/{id}/rounds", "players.read", pb_api_admin_player_rounds,
      "admin.players.rounds"},
+    {"POST", "/v1/admin/staff/{id}/totp/reset", "staff.manage", pb_api_admin_staff_totp_reset,
+     "admin.staff.totp_reset"},
     /* @api-routes-web */
     {"GET", "/v1/player/originals/seeds", "player", pb_api_player_originals_seeds,
      "player.originals.seeds"},

@@ -437,6 +437,57 @@ class Run:
         # and the other brand's own staff see their player
         expect(self.beta_support.call("GET", f"/v1/admin/players/{self.carol}/notes"), 200)
 
+    def totp_reset(self):
+        P = "/v1/admin/staff/{}/totp/reset"
+        admin2 = create_staff(self.env, self.admin, "root2@example.com", "admin", "127.0.6.14",
+                              all_brands=True).activate("Blue-Falcon-4-Xy")
+        sup = self.support
+        old_token = sup.token
+        before = fingerprint(self.env.db)
+        for who, target, body, status, code in (
+                (self.admin, self.admin.id, {"reason": "lost phone"}, 403, "FORBIDDEN"),
+                (sup, sup.id, {"reason": "lost phone"}, 403, "FORBIDDEN"),
+                (sup, self.admin.id, {"reason": "lost phone"}, 403, "FORBIDDEN"),
+                (self.admin, sup.id, {}, 422, "FIELD_MISSING"),
+                (self.admin, sup.id, {"reason": "  "}, 422, "FIELD_INVALID"),
+                (self.admin, sup.id, {"reason": "a\u0007"}, 422, "FIELD_INVALID"),
+                (self.admin, sup.id, {"reason": "x", "also": 1}, 400, "UNKNOWN_FIELD"),
+                (self.admin, "0190a0a0-0000-7000-8000-000000000000", {"reason": "x"}, 404,
+                 "STAFF_NOT_FOUND"),
+                (self.beta_support, sup.id, {"reason": "x"}, 403, "FORBIDDEN")):
+            r = expect(who.call("POST", P.format(target), body), status, code)
+            if who is self.admin and target == self.admin.id:
+                assert "own" in r["error"]["message"], r
+        assert fingerprint(self.env.db) == before, "a refused reset wrote something"
+        expect(sup.call("GET", "/v1/admin/me"), 200)
+        r = expect(self.admin.call("POST", P.format(sup.id), {"reason": "lost phone"}), 200)
+        assert r["staff"]["id"] == sup.id and r["staff"]["totp_enrolled"] is False, r
+        # every session of theirs ended: the old access token is refused
+        expect(sup.client.call("GET", "/v1/admin/me", token=old_token), 401, "SESSION_REVOKED")
+        # audited with the reason, before and after, in the same transaction
+        (actor, target, reason, b, a), = self.env.rows(
+            "SELECT actor_id, target_id, reason, before, after FROM audit_entry "
+            "WHERE action='staff.totp_reset'")
+        assert (actor, target, reason) == (self.admin.id, sup.id, "lost phone")
+        assert json.loads(b)["totp_enrolled"] is True and json.loads(a)["totp_enrolled"] is False
+        # the next login is a setup session that enrols again, then a full one
+        sup.secret, sup.refresh_token = None, None
+        t = expect(sup.login(), 200)
+        assert t["scope"] == "setup" and t["totp_enrollment_required"], t
+        expect(sup.call("GET", "/v1/admin/players"), 403, "FORBIDDEN")
+        sup.enroll()
+        t = expect(sup.login(), 200)
+        assert t["scope"] == "full", t
+        expect(sup.call("GET", f"/v1/admin/players/{self.alice}/notes"), 200)
+        # an administrator's TOTP: another administrator may reset it
+        r = expect(admin2.call("POST", P.format(self.admin.id), {"reason": "new phone"}), 200)
+        assert r["staff"]["totp_enrolled"] is False, r
+        self.admin.secret, self.admin.refresh_token = None, None
+        t = expect(self.admin.login(), 200)
+        assert t["totp_enrollment_required"], t
+        self.admin.enroll()
+        expect(self.admin.login(), 200)
+
     def stop_and_verify(self):
         assert self.env.stop() == 0, "exit status"
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -444,8 +495,8 @@ class Run:
         r = self.env.cli("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
                          check=False)
         assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
-        missing = [m for m in self.env.spec.unexercised("/v1/admin/players/{id}/")
-                   if any(p in m for p in ("/sessions", "/notes", "/rounds"))]
+        missing = [m for m in self.env.spec.unexercised("/v1/admin/")
+                   if any(p in m for p in ("/sessions", "/notes", "/rounds", "/totp/reset"))]
         assert not missing, "\n".join(missing)
 
 
@@ -470,6 +521,9 @@ def main():
          "size without gaps or repeats, filters, bad input", run.rounds),
         ("brand scope: another brand's player is 404 PLAYER_NOT_FOUND on every new route",
          run.scope),
+        ("TOTP reset: reason required, self and foreign refused with nothing written, sessions "
+         "end, audited with the reason, the next login enrols again; admin by admin",
+         run.totp_reset),
         ("stop; ledger verify and audit verify pass; every new route answered 2xx and 4xx",
          run.stop_and_verify),
     ]

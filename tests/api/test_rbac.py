@@ -212,6 +212,8 @@ class World:
             "admin.players.notes.add": lambda: ("POST", f"/v1/admin/players/{p}/notes",
                                                 {"text": f"matrix {caller_name}"}),
             "admin.players.rounds": lambda: ("GET", f"/v1/admin/players/{p}/rounds", None),
+            "admin.staff.totp_reset": lambda: ("POST", f"/v1/admin/staff/{self.dummy.id}/totp/reset",
+                                               {"reason": f"matrix {caller_name}"}),
             # @rbac-requests-web
             "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),
             "admin.originals.rtp_set": lambda: ("PUT", "/v1/admin/brands/alpha/originals/dice/rtp",
