@@ -24,7 +24,7 @@ const tag = randomBytes(3).toString('hex');
 const NAMED = { first_name: 'Zebulon', last_name: `Quill${tag}`, email: `zq-${tag}@example.com` };
 const BULK = 52; // more than one page of 50
 let named; // the named player's registration answer
-let supportPage; // one tab for support across the tests: a TOTP code is good once per 30 s
+let supportPage, financePage; // one tab per member across the tests: a TOTP code is good once per 30 s
 let regIp = 0;
 
 /** Registers a player (with names, when given) without logging in: {id, email}. */
@@ -64,6 +64,16 @@ async function asSupport() {
   }
   supportPage.errors.length = 0;
   return supportPage;
+}
+
+/** Finance's tab, logged in once. */
+async function asFinance() {
+  if (!financePage) {
+    financePage = await newPage(browser);
+    await login(financePage, server, finance);
+  }
+  financePage.errors.length = 0;
+  return financePage;
 }
 
 /** The datetime attributes of a column's <time> elements, in row order. */
@@ -293,9 +303,8 @@ test('transactions: filter by kind, download the CSV of the view, same rows as t
   await deposit(server, p, '20.00');
   await deposit(server, p, '7.25');
   await providerBet(server, p, { amount: '1.00' });
-  const page = await newPage(browser);
-  await login(page, server, finance);
-  await page.getByRole('link', { name: 'Transactions' }).click();
+  const page = await asFinance();
+  await page.locator('nav').getByRole('link', { name: 'Transactions' }).click();
   await page.waitForURL(/\/transactions$/);
   await page.getByLabel('Player').fill(p.id);
   await page.getByLabel('Kind').selectOption('deposit');
@@ -323,7 +332,24 @@ test('transactions: filter by kind, download the CSV of the view, same rows as t
   assert.deepEqual(rows.map((r) => `${r[col('amount')]} ${r[col('currency')]}`), tableAmounts);
   assert.deepEqual(rows.map((r) => r[col('player_id')]), [p.id, p.id]);
   assert.deepEqual(page.errors, []);
-  await page.close();
+});
+
+test('a role without players.pii.read sees masked email and names, no date of birth', async () => {
+  const page = await asFinance();
+  await page.goto(`${server.url}/players?q=${named.id}`); // a pasted link: the id as the search
+  const row = page.locator('[data-testid=player-row]');
+  await row.first().waitFor();
+  assert.equal(await row.count(), 1);
+  assert.equal(await row.getByTestId('player-email').textContent(), 'z***@example.com');
+  assert.match(await row.textContent(), /Z\*\*\* Q\*\*\*/);
+  assert.doesNotMatch(await row.textContent(), /Zebulon|Quill/);
+  await row.getByRole('link').click();
+  await page.waitForURL(new RegExp(`/players/${named.id}$`));
+  const profile = page.getByTestId('player-profile');
+  await profile.waitFor();
+  assert.match(await profile.textContent(), /hidden for your role/);
+  assert.doesNotMatch(await profile.textContent(), /1990-01-01|Zebulon/);
+  assert.deepEqual(page.errors, []);
 });
 
 test('a role without finance.read: no Transactions in the navigation, the URL is not found', async () => {
