@@ -193,13 +193,16 @@ function EntryRows({ en, open, toggle }: { en: Entry; open: boolean; toggle: () 
           {en.action}
         </td>
         <td>
-          {en.actor_email || en.actor_id} <span class="pp-muted">{en.role || en.actor_kind}</span>
+          {en.actor_email || <ShortId id={en.actor_id} />} <span class="pp-muted">{en.role || en.actor_kind}</span>
         </td>
         <td>
+          {en.target_kind}{' '}
           {en.target_kind === 'player' && en.target_id ? (
-            <Link to={`/players/${encodeURIComponent(en.target_id)}`}>player {en.target_id}</Link>
+            <Link to={`/players/${encodeURIComponent(en.target_id)}`}>
+              <ShortId id={en.target_id} />
+            </Link>
           ) : (
-            [en.target_kind, en.target_id].filter(Boolean).join(' ')
+            <ShortId id={en.target_id} />
           )}
         </td>
         <td>{en.brand ?? '—'}</td>
@@ -242,6 +245,16 @@ function EntryRows({ en, open, toggle }: { en: Entry; open: boolean; toggle: () 
         </tr>
       )}
     </>
+  );
+}
+
+/** A long id cut to its first 8 characters (the whole one in the tooltip). */
+function ShortId({ id }: { id: string }) {
+  if (!id) return null;
+  return (
+    <span class="pp-mono" title={id}>
+      {id.length > 12 ? `${id.slice(0, 8)}…` : id}
+    </span>
   );
 }
 
