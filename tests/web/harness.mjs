@@ -511,19 +511,23 @@ export async function launchBrowser() {
 }
 
 /**
- * A new page (own context: own sessionStorage) with its script errors collected in
- * page.errors (uncaught exceptions and console errors; not the browser's own
- * "Failed to load resource" lines, which every refused API call produces).
+ * A new page (own context: own sessionStorage) with its errors collected in
+ * page.errors: uncaught exceptions and console errors, including the browser's
+ * own "Failed to load resource: … status of 422" line of every refused API call
+ * (filter those out when a test expects refusals; isResourceError() tells them).
  */
 export async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.errors.push(m.text());
-  });
+  page.on('console', (m) => m.type() === 'error' && page.errors.push(m.text()));
   return page;
+}
+
+/** True for the browser's "Failed to load resource" console line (a refused request). */
+export function isResourceError(text) {
+  return text.startsWith('Failed to load resource');
 }
 
 /**
