@@ -45,7 +45,16 @@ interface Verify {
   checked_at: string;
   head?: string;
   checkpoints?: number;
-  violations: { id: string | number; kind: string; detail: string }[];
+  unsigned_entries?: number;
+  violations_total?: number;
+  violations: { id?: string | null; seq?: number | null; checkpoint?: number | null; kind: string; detail: string }[];
+}
+
+/** Where a violation is: the entry (seq and id) or the checkpoint it names. */
+function where(x: Verify['violations'][number]): string {
+  if (x.seq) return `entry #${x.seq}${x.id ? ` (${x.id})` : ''}`;
+  if (x.checkpoint) return `checkpoint ${x.checkpoint}`;
+  return x.id ? `entry ${x.id}` : 'the chain';
 }
 
 const FILTERS = ['actor_kind', 'actor_id', 'target_kind', 'target_id', 'action', 'from', 'to'] as const;
@@ -275,12 +284,19 @@ function ChainStatus() {
   return (
     <section class={`pp-chain ${v ? (v.ok ? 'pp-ok' : 'pp-bad') : ''}`} aria-label="Chain verification" data-testid="chain-status">
       <strong data-testid="chain-verdict">
-        {v ? (v.ok ? 'Chain verified' : `Chain broken: ${v.violations.length} violation(s)`) : state.loading ? 'Checking the chain…' : 'Chain state unknown'}
+        {v
+          ? v.ok
+            ? 'Chain verified'
+            : `Chain broken: ${v.violations_total ?? v.violations.length} violation(s)`
+          : state.loading
+            ? 'Checking the chain…'
+            : 'Chain state unknown'}
       </strong>
       {v && (
         <span class="pp-muted">
           {' '}
-          {v.entries} entries{v.checkpoints !== undefined ? `, ${v.checkpoints} signed checkpoints` : ''}; checked{' '}
+          {v.entries} entries{v.checkpoints !== undefined ? `, ${v.checkpoints} signed checkpoints` : ''}
+          {v.unsigned_entries ? ` (${v.unsigned_entries} not yet signed)` : ''}; checked{' '}
           <Time at={v.checked_at} />
         </span>
       )}
@@ -292,7 +308,7 @@ function ChainStatus() {
         <ul class="pp-violations" data-testid="chain-violations">
           {v.violations.map((x) => (
             <li>
-              entry {String(x.id)}: <strong>{x.kind}</strong> — {x.detail}
+              {where(x)}: <strong>{x.kind}</strong> — {x.detail}
             </li>
           ))}
         </ul>
