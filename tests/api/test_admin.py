@@ -686,6 +686,7 @@ OTHER_SUITES = ("/v1/admin/providers", "/v1/admin/games", "/v1/admin/brands/{bra
 OTHER_SUITES += ("/v1/admin/players/{id}/sessions", "/v1/admin/players/{id}/notes",  # backoffice-people:
                  "/v1/admin/players/{id}/rounds", "/v1/admin/audit/verify",  # test_backoffice_people.py
                  "/v1/admin/staff/{id}/totp")
+OTHER_SUITES += ("/v1/admin/dashboard", "/v1/admin/transactions")  # test_backoffice_money.py
 
 
 def main():

@@ -590,6 +590,10 @@ class Run:
         r = self.env.cli("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
                          check=False)
         assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
+        missing = []
+        for prefix in ("/v1/admin/dashboard", "/v1/admin/transactions"):
+            missing += self.env.spec.unexercised(prefix)
+        assert not missing, "\n".join(missing)
 
 
 def main():
@@ -614,7 +618,8 @@ def main():
          run.export),
         ("originals: actual RTP beside the target", run.rtp),
         ("metrics: events delivered, stream clients, dropped, outbox lag", run.metrics),
-        ("stop; ledger verify and audit verify pass", run.stop_and_verify),
+        ("stop; ledger verify and audit verify pass; every new route answered 2xx and 4xx",
+         run.stop_and_verify),
     ]
     tap = Tap(len(cases))
     try:
