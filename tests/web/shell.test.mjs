@@ -12,14 +12,21 @@
  *     navigation happened, a marker on window survives); a reload keeps the
  *     session (refresh token) and the re-taken snapshot shows the same figures;
  *     logout returns to the login form, and a reload stays there.
+ * Also, without a browser: the UI's decimal arithmetic, SSE parser and dashboard
+ * model (web/src, transpiled with TypeScript on the fly).
  * Screenshots (login, enrolment, dashboard) go to $WEB_ARTIFACTS or build/web-artifacts.
  * Run: node --test --test-reporter=tap tests/web/shell.test.mjs (PITBOSS_BIN=… for the binary)
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import {
   createStaff, deposit, fund, isResourceError, launchBrowser, login, newPage, nextCode, providerBet, providerWin, registerPlayer,
-  requestWithdrawal, screenshot, startServer, stepNow, totp,
+  requestWithdrawal, ROOT, screenshot, startServer, stepNow, totp,
 } from './harness.mjs';
 
 let server, browser;
@@ -60,6 +67,152 @@ function wrongCode(secret) {
     if (!valid.has(c)) return c;
   }
 }
+
+/**
+ * The UI's pure modules (decimal arithmetic, the SSE parser, the dashboard model)
+ * transpiled from web/src with TypeScript into a temporary directory and imported:
+ * they are tested here without a browser.
+ */
+async function loadUiModules() {
+  const require = createRequire(path.join(ROOT, 'web', 'package.json'));
+  const ts = require('typescript');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pbui.'));
+  for (const rel of ['lib/decimal.ts', 'lib/api.ts', 'lib/events.ts', 'dashboard/model.ts']) {
+    const src = readFileSync(path.join(ROOT, 'web', 'src', rel), 'utf8');
+    const js = ts.transpileModule(src, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText.replace(/from '(\.\.?\/[^']+)'/g, "from '$1.mjs'");
+    mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel.replace(/\.ts$/, '.mjs')), js);
+  }
+  const url = (rel) => pathToFileURL(path.join(dir, rel)).href;
+  const mods = {
+    decimal: await import(url('lib/decimal.mjs')),
+    events: await import(url('lib/events.mjs')),
+    model: await import(url('dashboard/model.mjs')),
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return mods;
+}
+
+test('decimal arithmetic on amount strings is exact (BigInt, no floats)', async () => {
+  const { decimal: d } = await loadUiModules();
+  assert.equal(d.decAdd('0.10', '0.20'), '0.30');
+  assert.equal(d.decAdd('1.5', '0.25'), '1.75');
+  assert.equal(d.decSub('1.00', '2.50'), '-1.50');
+  assert.equal(d.decSub('-0.30', '-0.30'), '0.00');
+  assert.equal(d.decAdd('90071992547409930.01', '0.99'), '90071992547409931.00');
+  assert.equal(d.decAdd('1000', '1'), '1001');
+  assert.equal(d.decAdd('0.000001', '0.000009'), '0.000010');
+  assert.equal(d.decCmp('0.00', '0'), 0);
+  assert.equal(d.decCmp('-0.01', '0.00'), -1);
+  assert.equal(d.decZeroLike('12.345'), '0.000');
+  assert.throws(() => d.decAdd('1e3', '1'));
+  assert.throws(() => d.decAdd('1.', '1'));
+});
+
+test('SSE parser: frames across chunk boundaries, CRLF, comments, multi-line data, retry', async () => {
+  const { events } = await loadUiModules();
+  const p = new events.SseParser();
+  const text = 'retry: 3000\r\n\r\n: hb\n\nid: 7\nevent: bet.placed\ndata: {"a":\ndata: 1}\n\nevent: end\ndata: {"reason":"credentials_expired"}\n\n';
+  const frames = [];
+  for (let i = 0; i < text.length; i += 3) frames.push(...p.push(text.slice(i, i + 3))); // awkward splits
+  assert.equal(frames.length, 4, JSON.stringify(frames));
+  assert.equal(frames[0].retry, 3000);
+  assert.equal(frames[1].comment, true);
+  assert.deepEqual([frames[2].id, frames[2].event, frames[2].data.join('\n')], ['7', 'bet.placed', '{"a":\n1}']);
+  assert.equal(frames[3].event, 'end');
+  assert.equal(frames[3].id, undefined);
+  // a CRLF split between two chunks ends one line, not two
+  const q = new events.SseParser();
+  assert.deepEqual(q.push('id: 1\r'), []);
+  assert.deepEqual(q.push('\ndata: x\r'), []);
+  const f = q.push('\n\r\n');
+  assert.equal(f.length, 1);
+  assert.deepEqual([f[0].id, f[0].data], ['1', ['x']]);
+});
+
+test('dashboard model: snapshot + events as the contract defines; the last hour rolls', async () => {
+  const { model: M } = await loadUiModules();
+  const now = Date.parse('2026-11-21T14:05:30Z');
+  const zero = { count: 0, amount: '0.00' };
+  const win = (o = {}) => ({ deposits: zero, withdrawals: zero, bets: zero, wins: zero, rollbacks: zero, ggr: '0.00',
+    active_players: 0, ...o });
+  const minutes = [];
+  for (let i = 59; i >= 0; i--) {
+    const t = new Date(Date.parse('2026-11-21T14:05:00Z') - i * 60_000).toISOString();
+    const b = i === 30 ? '5.00' : '0.00';
+    minutes.push({ minute: t, bets: b, wins: '0.00', rollbacks: '0.00', ggr: b, bet_count: i === 30 ? 1 : 0 });
+  }
+  const snap = {
+    as_of: new Date(now).toISOString(), since: '2026-11-21T00:00:00Z', last_event_id: 100,
+    rows: [{ brand: 'demo', currency: 'EUR',
+      today: win({ deposits: { count: 1, amount: '10.00' }, bets: { count: 3, amount: '9.00' }, ggr: '9.00',
+        active_players: 1 }),
+      last_hour: win({ bets: { count: 1, amount: '5.00' }, ggr: '5.00', active_players: 1 }),
+      pending_withdrawals: { count: 1, amount: '20.00' }, minutes,
+      active_player_ids_today: ['p1'], active_last_hour: [{ player_id: 'p1', last_bet_at: '2026-11-21T13:35:10Z' }],
+      active_truncated: false }],
+  };
+  const m = new M.DashboardModel(snap);
+  let id = 100;
+  const ev = (type, amount, player = 'p2', at = '2026-11-21T14:05:40Z', extra = {}) =>
+    m.apply({ id: ++id, type, brand: 'demo', subject: player, created_at: at,
+      payload: { amount, currency: 'EUR', ...extra } });
+  assert.equal(m.apply({ id: 100, type: 'deposit.completed', brand: 'demo', subject: 'p1', created_at: snap.as_of,
+    payload: { amount: '99.00', currency: 'EUR' } }), false, 'an id already in the snapshot is ignored');
+  ev('deposit.completed', '25.00');
+  ev('bet.placed', '2.00');
+  ev('bet.placed', '1.00', 'p1');
+  ev('round.settled', '0.00'); // a losing round's close: nothing
+  ev('round.settled', '3.50');
+  ev('bet.rolled_back', '1.00');
+  ev('withdrawal.requested', '7.00');
+  ev('withdrawal.rejected', '7.00');
+  ev('withdrawal.paid', '20.00');
+  ev('withdrawal.approved', '5.00'); // nothing
+  const r = m.rows.get('demo/EUR');
+  assert.deepEqual(r.today.deposits, { count: 2, amount: '35.00' });
+  assert.deepEqual(r.today.withdrawals, { count: 1, amount: '20.00' });
+  assert.deepEqual(r.today.bets, { count: 5, amount: '12.00' });
+  assert.deepEqual(r.today.wins, { count: 1, amount: '3.50' });
+  assert.deepEqual(r.today.rollbacks, { count: 1, amount: '1.00' });
+  assert.equal(r.today.ggr, '7.50');
+  assert.equal(r.today.active_players, 2, 'p1 was already active: counted once');
+  assert.deepEqual(r.pending, { count: 0, amount: '0.00' });
+  const h = r.lastHour(now + 10_000);
+  assert.deepEqual(h.bets, { count: 3, amount: '8.00' });
+  assert.equal(h.ggr, '3.50');
+  assert.equal(h.active_players, 2);
+  assert.equal(m.feed.length, 10);
+  assert.equal(m.feed[0].type, 'withdrawal.approved');
+  // this minute's bucket
+  const mins = r.minutes(now);
+  assert.equal(mins.length, 60);
+  assert.deepEqual(mins[59], { minute: '2026-11-21T14:05:00.000Z', bets: '3.00', wins: '3.50', rollbacks: '1.00',
+    ggr: '-1.50', bet_count: 2 });
+  // 31 minutes later the snapshot's 13:35 bet and p1's activity have left the hour; ours have not
+  const later = now + 31 * 60_000;
+  m.roll(later);
+  const h2 = r.lastHour(later);
+  assert.deepEqual(h2.bets, { count: 2, amount: '3.00' });
+  assert.equal(h2.ggr, '-1.50');
+  assert.equal(h2.active_players, 2, 'p1 bet again at 14:05');
+  assert.deepEqual(h2.deposits, { count: 1, amount: '25.00' });
+  assert.equal(m.stale(later), false);
+  // an hour and a bit later everything has left the hour; today keeps it
+  const after = now + 62 * 60_000;
+  m.roll(after);
+  const h3 = r.lastHour(after);
+  assert.deepEqual([h3.bets.count, h3.deposits.count, h3.active_players, h3.ggr], [0, 0, 0, '0.00']);
+  assert.deepEqual(r.today.bets, { count: 5, amount: '12.00' });
+  // a currency the snapshot did not have gets its own row
+  ev('deposit.completed', '5.00', 'p9', '2026-11-21T15:08:00Z', { currency: 'USD' });
+  assert.deepEqual(m.rows.get('demo/USD').today.deposits, { count: 1, amount: '5.00' });
+  // feed capped at 50
+  for (let i = 0; i < 60; i++) ev('bet.placed', '0.10', 'p3', '2026-11-21T15:08:00Z');
+  assert.equal(m.feed.length, 50);
+});
 
 test('harness: staff, players, deposits, provider rounds, withdrawals, login in a browser', async () => {
   const fin = await createStaff(server, { role: 'finance', brands: ['demo'] });
