@@ -8,6 +8,9 @@
  *   GET /v1/admin/audit/export   audit.export  the log as JSON lines (application/x-ndjson):
  *                                              a header with the public keys, every entry
  *                                              with its hashes, the signed checkpoints
+ *   GET /v1/admin/audit/verify   audit.read    the chain's status (pb_audit_verify), cached
+ *                                              60 s per process; ?fresh=true once per 10 s
+ *                                              per staff member
  *
  * Scope: staff who see every brand see every entry; a scoped member sees only
  * the entries of their brands (global entries, such as logins, excluded). The
@@ -262,6 +265,146 @@ static void *checkpointer_main(void *arg)
         pb_audit_checkpoint_if_due(cp->conn, cp->key, pb_time_now_us(), NULL, NULL);
     pb_audit_checkpoint(cp->conn, cp->key, pb_time_now_us(), NULL, NULL); /* sign the rest */
     return NULL;
+}
+
+/* ---- GET /v1/admin/audit/verify (backoffice-people): the chain's status for the UI
+ *
+ * The same check as `pitboss audit verify` (pb_audit_verify, trusting this
+ * server's checkpoint key) on the request's connection. A whole-log check can
+ * be slow, so the answer is cached for VERIFY_CACHE_US per process; ?fresh=true
+ * runs it again, at most once per VERIFY_FRESH_US per staff member (429
+ * RATE_LIMITED with Retry-After otherwise). The state lives for the process. */
+
+#define VERIFY_CACHE_US (60 * 1000000LL)
+#define VERIFY_FRESH_US (10 * 1000000LL)
+#define VERIFY_LIST_MAX 100 /* violations listed; violations_total counts them all */
+
+static pthread_mutex_t verify_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *verify_cached;       /* the last answer (without "cached"), or NULL */
+static int64_t verify_cached_at;    /* when it was computed, µs */
+static pb_ratelimit *verify_fresh;  /* ?fresh=true per staff member */
+
+/* Collects violations as JSON: the entry's seq and id, or the checkpoint's id,
+ * when the message names them. */
+static void verify_violation(void *ctx, const char *kind, const char *message)
+{
+    json_t *list = ctx;
+    if (json_array_size(list) >= VERIFY_LIST_MAX)
+        return;
+    long long seq = 0, cp = 0;
+    char id[64] = "";
+    if (sscanf(message, "entry seq %lld (id %63[^)])", &seq, id) < 1)
+        seq = 0;
+    if (strncmp(message, "checkpoint id ", 14) == 0 && sscanf(message + 14, "%lld", &cp) != 1)
+        cp = 0;
+    json_array_append_new(list, json_pack("{s:o,s:o,s:o,s:s,s:s}", "id",
+                                          id[0] ? json_string(id) : json_null(), "seq",
+                                          seq ? json_integer(seq) : json_null(), "checkpoint",
+                                          cp ? json_integer(cp) : json_null(), "kind", kind,
+                                          "detail", message));
+}
+
+/* Reads the stored hash of entry `seq` (the head) as hex. */
+typedef struct head_ctx {
+    int64_t seq;
+    char hex[65];
+} head_ctx;
+
+static int head_entry(void *ctx, const pb_store_audit_entry *e)
+{
+    head_ctx *h = ctx;
+    if (e->seq == h->seq)
+        hex(e->hash, 32, h->hex);
+    return 1; /* one entry is enough */
+}
+
+/* Runs the check; the answer, or NULL (store trouble or OOM). */
+static json_t *verify_run(pb_store_conn *c, const pb_api_app *a, int64_t now)
+{
+    pb_audit_pubkey trusted[1];
+    size_t ntrusted = 0;
+    if (a->audit_key)
+        trusted[ntrusted++] = *pb_audit_key_public(a->audit_key);
+    json_t *list = json_array();
+    pb_audit_verify_summary sum;
+    if (!list || pb_audit_verify(c, trusted, ntrusted, verify_violation, list, &sum) != PB_OK) {
+        json_decref(list);
+        return NULL;
+    }
+    head_ctx h = {.seq = sum.head_seq};
+    if (sum.head_seq > 0 &&
+        pb_store_audit_entry_scan(c, sum.head_seq - 1, head_entry, &h) != PB_STORE_OK) {
+        json_decref(list);
+        return NULL;
+    }
+    return json_pack("{s:b,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "ok",
+                     sum.violations == 0, "entries", (json_int_t)sum.entries, "head_seq",
+                     (json_int_t)sum.head_seq, "head", h.hex[0] ? json_string(h.hex) : json_null(), "checked_at",
+                     pb_admin_time_json(now), "checkpoints", (json_int_t)sum.checkpoints,
+                     "signed_upto", (json_int_t)sum.signed_upto, "unsigned_entries",
+                     (json_int_t)sum.unsigned_entries, "violations_total",
+                     (json_int_t)sum.violations, "first_broken",
+                     sum.first_broken_seq ? json_string(sum.first_broken) : json_null(),
+                     "first_broken_checkpoint",
+                     sum.first_broken_checkpoint ? json_string(sum.first_broken_checkpoint_msg)
+                                                 : json_null(),
+                     "violations", list);
+}
+
+void pb_api_admin_audit_verify(pb_http_request *req, void *app)
+{
+    const pb_principal *p = pb_api_principal(req);
+    const char *fresh_v = pb_http_query(req, "fresh");
+    if (fresh_v && strcmp(fresh_v, "true") != 0 && strcmp(fresh_v, "false") != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "fresh",
+                                "query parameter fresh must be true or false");
+        return;
+    }
+    bool fresh = fresh_v && strcmp(fresh_v, "true") == 0;
+    int64_t now = pb_time_now_us(), wait = 0;
+    if (fresh) {
+        pthread_mutex_lock(&verify_mu);
+        if (!verify_fresh)
+            verify_fresh = pb_ratelimit_new(1, VERIFY_FRESH_US, 1024);
+        pb_err e = verify_fresh ? pb_ratelimit_take(verify_fresh, p->subject_public_id, now, &wait)
+                                : PB_ERR_INTERNAL;
+        pthread_mutex_unlock(&verify_mu);
+        if (e != PB_OK) {
+            if (e == PB_ERR_RATE_LIMITED) {
+                char v[24];
+                snprintf(v, sizeof v, "%lld", (long long)((wait + 999999) / 1000000));
+                pb_http_add_header(req, "Retry-After", v[0] == '0' ? "1" : v);
+            }
+            pb_http_reply_error_msg(req, e, NULL,
+                                    "a fresh check at most once per 10 s per staff member");
+            return;
+        }
+    }
+    json_t *out = NULL;
+    pthread_mutex_lock(&verify_mu);
+    if (!fresh && verify_cached && now - verify_cached_at < VERIFY_CACHE_US)
+        out = json_deep_copy(verify_cached);
+    pthread_mutex_unlock(&verify_mu);
+    if (out) {
+        json_object_set_new(out, "cached", json_true());
+        pb_http_reply_json(req, 200, out);
+        return;
+    }
+    pb_store_conn *c = pb_http_conn(req);
+    out = c ? verify_run(c, app, now) : NULL;
+    if (!out) {
+        pb_admin_fail(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pthread_mutex_lock(&verify_mu);
+    if (now >= verify_cached_at) { /* keep the newest of concurrent checks */
+        json_decref(verify_cached);
+        verify_cached = json_deep_copy(out);
+        verify_cached_at = now;
+    }
+    pthread_mutex_unlock(&verify_mu);
+    json_object_set_new(out, "cached", json_false());
+    pb_http_reply_json(req, 200, out);
 }
 
 int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, char *err,

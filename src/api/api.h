@@ -206,6 +206,8 @@ void pb_api_admin_player_note_add(pb_http_request *req, void *app);
 void pb_api_admin_player_rounds(pb_http_request *req, void *app);
 /* admin_staff.c (backoffice-people): TOTP reset */
 void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app);
+/* admin_audit.c (backoffice-people): the audit chain's status */
+void pb_api_admin_audit_verify(pb_http_request *req, void *app);
 /* @api-handlers-web */
 /* ---- games_player.c, games_admin.c, games_public.c: the in-house games ("originals") ---- */
 void pb_api_player_originals_seeds(pb_http_request *req, void *app);

@@ -115,6 +115,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.rounds"},
     {"POST", "/v1/admin/staff/{id}/totp/reset", "staff.manage", pb_api_admin_staff_totp_reset,
      "admin.staff.totp_reset"},
+    {"GET", "/v1/admin/audit/verify", "audit.read", pb_api_admin_audit_verify,
+     "admin.audit.verify"},
     /* @api-routes-web */
     {"GET", "/v1/player/originals/seeds", "player", pb_api_player_originals_seeds,
      "player.originals.seeds"},

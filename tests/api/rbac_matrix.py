@@ -66,6 +66,7 @@ admin.players.notes.list players.read         ok     ok      ok      ok    ok   
 admin.players.notes.add  players.write        ok     ok      403     403   403        403      403       401U  401R    403   404P
 admin.players.rounds     players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.staff.totp_reset   staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
+admin.audit.verify       audit.read           ok     403     403     403   ok         403      ok        401U  401R    403   ok
 # @rbac-web
 admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
 admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B

@@ -441,6 +441,7 @@ class Run:
         P = "/v1/admin/staff/{}/totp/reset"
         admin2 = create_staff(self.env, self.admin, "root2@example.com", "admin", "127.0.6.14",
                               all_brands=True).activate("Blue-Falcon-4-Xy")
+        self.admin2 = admin2
         sup = self.support
         old_token = sup.token
         before = fingerprint(self.env.db)
@@ -488,6 +489,66 @@ class Run:
         self.admin.enroll()
         expect(self.admin.login(), 200)
 
+    def audit_verify(self):
+        V = "/v1/admin/audit/verify"
+        expect(self.support.call("GET", V), 403, "FORBIDDEN")
+        r = expect(self.admin.call("GET", V + "?fresh=maybe"), 422, "FIELD_INVALID")
+        assert r["error"]["field"] == "fresh", r
+        first = expect(self.admin.call("GET", V), 200)
+        (n,), = self.env.rows("SELECT count(*) FROM audit_entry")
+        (seq, h), = self.env.rows("SELECT seq, hex(hash) FROM audit_entry ORDER BY seq DESC LIMIT 1")
+        assert first["ok"] is True and first["violations"] == [] and not first["cached"], first
+        assert first["entries"] == n and first["head_seq"] == seq and first["head"] == h.lower(), \
+            (first, n, seq, h)
+        # a change: the answer stays cached (same check) until fresh=true
+        expect(self.support.call("POST", f"/v1/admin/players/{self.alice}/notes",
+                                 {"text": "after the check"}), 201)
+        again = expect(self.admin.call("GET", V), 200)
+        assert again["cached"] is True and again["entries"] == n, again
+        assert again["checked_at"] == first["checked_at"], again
+        now = expect(self.admin.call("GET", V + "?fresh=true"), 200)
+        assert not now["cached"] and now["entries"] == n + 1 and now["ok"], now
+        assert now["checked_at"] > first["checked_at"], now
+        r = self.admin.call("GET", V + "?fresh=true")
+        expect(r, 429, "RATE_LIMITED")
+        assert 1 <= int(r.header("Retry-After")) <= 10, r.headers
+        # another member has their own allowance; the cache now holds the fresh answer
+        admin2 = [s for s in (getattr(self, "admin2", None),) if s]
+        for who in admin2:
+            assert not expect(who.call("GET", V + "?fresh=true"), 200)["cached"]
+        assert expect(self.admin.call("GET", V), 200)["cached"] is True
+
+    def tampered(self):
+        """A changed entry in a copy of the database: the server names it."""
+        import shutil
+        import sqlite3
+        copy = Env(self.env.binary)
+        shutil.rmtree(copy.dir)
+        shutil.copytree(self.env.dir, copy.dir)
+        self.tamper_env = copy
+        con = sqlite3.connect(copy.db)
+        try:
+            (seq, eid), = con.execute("SELECT seq, hex(id) FROM audit_entry WHERE "
+                                      "action='player.note_added' ORDER BY seq LIMIT 1").fetchall()
+            con.execute("UPDATE audit_entry SET reason='nothing to see' WHERE seq=?", (seq,))
+            con.commit()
+        finally:
+            con.close()
+        copy.start()
+        admin = Staff(copy, self.admin.email, self.admin.password, "127.0.6.30")
+        admin.secret, admin.last_step = self.admin.secret, self.admin.last_step
+        expect(admin.login(), 200)
+        r = expect(admin.call("GET", "/v1/admin/audit/verify"), 200)
+        assert r["ok"] is False and r["violations_total"] >= 1, r
+        v = r["violations"][0]
+        want_id = eid.lower()
+        want_id = "-".join((want_id[:8], want_id[8:12], want_id[12:16], want_id[16:20], want_id[20:]))
+        assert (v["kind"], v["seq"], v["id"]) == ("hash_mismatch", seq, want_id), (v, seq, want_id)
+        assert f"seq {seq}" in r["first_broken"], r
+        assert copy.stop() == 0
+        bad = copy.cli("audit", "verify", "--db", copy.db, "--keys-dir", copy.keys, check=False)
+        assert bad.returncode == 1 and f"seq {seq}" in bad.stdout, bad.stdout
+
     def stop_and_verify(self):
         assert self.env.stop() == 0, "exit status"
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -496,7 +557,8 @@ class Run:
                          check=False)
         assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
         missing = [m for m in self.env.spec.unexercised("/v1/admin/")
-                   if any(p in m for p in ("/sessions", "/notes", "/rounds", "/totp/reset"))]
+                   if any(p in m for p in ("/sessions", "/notes", "/rounds", "/totp/reset",
+                                           "/audit/verify"))]
         assert not missing, "\n".join(missing)
 
 
@@ -524,8 +586,12 @@ def main():
         ("TOTP reset: reason required, self and foreign refused with nothing written, sessions "
          "end, audited with the reason, the next login enrols again; admin by admin",
          run.totp_reset),
+        ("audit verify: ok with the entry count and head hash, cached 60 s, fresh=true once per "
+         "10 s per member (429 with Retry-After), audit.read needed", run.audit_verify),
         ("stop; ledger verify and audit verify pass; every new route answered 2xx and 4xx",
          run.stop_and_verify),
+        ("a tampered copy of the database: GET /v1/admin/audit/verify says ok=false naming the "
+         "changed entry (and so does `pitboss audit verify`)", run.tampered),
     ]
     tap = Tap(len(cases))
     try:
@@ -533,6 +599,8 @@ def main():
             tap.case(name, fn)
     finally:
         env.cleanup()
+        if getattr(run, "tamper_env", None):
+            run.tamper_env.cleanup()
     return tap.done()
 
 

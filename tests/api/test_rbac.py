@@ -214,6 +214,7 @@ class World:
             "admin.players.rounds": lambda: ("GET", f"/v1/admin/players/{p}/rounds", None),
             "admin.staff.totp_reset": lambda: ("POST", f"/v1/admin/staff/{self.dummy.id}/totp/reset",
                                                {"reason": f"matrix {caller_name}"}),
+            "admin.audit.verify": lambda: ("GET", "/v1/admin/audit/verify", None),
             # @rbac-requests-web
             "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),
             "admin.originals.rtp_set": lambda: ("PUT", "/v1/admin/brands/alpha/originals/dice/rtp",
