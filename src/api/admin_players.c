@@ -140,7 +140,7 @@ typedef struct search {
 static json_t *search_cursor_json(const search *s, const pb_store_player_hit *h)
 {
     char raw[PB_EMAIL_MAX + 80];
-    int len = h->key_text[0] || s->q.sort == PB_STORE_SORT_EMAIL
+    int len = s->q.sort == PB_STORE_SORT_EMAIL
                   ? snprintf(raw, sizeof raw, "%s|%s|%lld|%s", s->sort_name, s->order,
                              (long long)h->id, h->key_text)
                   : snprintf(raw, sizeof raw, "%s|%s|%lld|%lld", s->sort_name, s->order,
