@@ -135,6 +135,14 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.deepEqual(w.approvals.map((x) => x.staff_id), [a.id, b.id]);
   assert.ok(w.psp_reference);
   await screenshot(pb, 'money-withdrawal-detail');
+  // A's queue, open all along, follows the stream: paid shows there without a reload
+  await pa.locator(`[data-testid=withdrawal-row][data-id="${big.id}"][data-status=paid]`).waitFor({ timeout: 15_000 });
+  // a new request is announced live and shown on demand
+  await pa.locator('[data-testid=live][data-status=live]').waitFor();
+  const fresh = await requestWithdrawal(server, p, '25.00');
+  await pa.locator('[data-testid=show-new]', { hasText: '1 new withdrawal request' }).click();
+  await row(pa, fresh.id).waitFor();
+  assert.equal(await row(pa, fresh.id).getAttribute('data-status'), 'pending_approval');
 
   // below the threshold: A alone pays it
   await pa.goto(`${server.url}/withdrawals`);

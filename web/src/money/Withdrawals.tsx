@@ -10,8 +10,13 @@
  * finance.withdrawals.approve and never to the member who approved it already;
  * the server refuses anyway, and what it says is shown as it said it.
  *
- * After an approval the sandbox PSP pays a moment later: the row re-reads
- * that one withdrawal (GET …/{id}) a few times until it is no longer moving.
+ * Live (live.ts): the pages follow the staff event stream; a withdrawal shown
+ * whose state changes (approved, paid, rejected, …, by anyone) is re-read
+ * (GET …/{id}); a new request matching the filters is announced with a button
+ * that re-reads the list (rows never jump under the reader's pointer). Besides,
+ * right after this member's own approval, while the PSP moves it, the row
+ * re-reads that one withdrawal every second (at most 20 times), so "paid" shows
+ * even when the stream is down.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../lib/api';
@@ -19,6 +24,7 @@ import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
 import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import { useWithdrawalEvents } from './live';
 import {
   MOVING,
   STATUSES,
@@ -137,9 +143,12 @@ function RequestedBy({ w }: { w: Withdrawal }) {
   return w.requested_by.kind === 'staff' ? <StaffName id={w.requested_by.id} /> : <span>the player</span>;
 }
 
-function Row({ w: initial }: { w: Withdrawal }) {
+function Row({ w: initial, latest }: { w: Withdrawal; latest?: Withdrawal }) {
   const [w, setW] = useState(initial);
   useEffect(() => setW(initial), [initial]);
+  useEffect(() => {
+    if (latest) setW(latest);
+  }, [latest]);
   useFollow(w, setW);
   return (
     <tr data-testid="withdrawal-row" data-id={w.id} data-status={w.status}>
@@ -188,6 +197,32 @@ export function Withdrawals() {
     brand: brand || undefined,
     player: player || undefined,
   });
+  // live: a shown withdrawal that changes is re-read; new requests are announced, not inserted
+  const [latest, setLatest] = useState<Record<string, Withdrawal>>({});
+  const [fresh, setFresh] = useState(0);
+  const shown = new Set(list.items.map((w) => w.id));
+  const live = useWithdrawalEvents(
+    async (e, id) => {
+      if (e.type === 'withdrawal.requested') {
+        if ((status === 'pending_approval' || status === 'all') && (!brand || e.brand === brand) &&
+            (!player || e.subject === player))
+          setFresh((n) => n + 1);
+        return;
+      }
+      if (!shown.has(id)) return;
+      try {
+        const now = await getWithdrawal(id);
+        setLatest((m) => ({ ...m, [id]: now }));
+      } catch {
+        /* the next refresh shows it */
+      }
+    },
+    () => list.reload(),
+  );
+  useEffect(() => {
+    setFresh(0);
+    setLatest({});
+  }, [list.items.length === 0]);
 
   function setFilter(k: string, v: string) {
     const q = new URLSearchParams(location.search);
@@ -237,7 +272,17 @@ export function Withdrawals() {
         <button type="button" onClick={() => list.reload()}>
           Refresh
         </button>
+        <span class={`m-live m-live-${live}`} data-testid="live" data-status={live}>
+          {live === 'live' ? '● live' : live}
+        </span>
       </form>
+      {fresh > 0 && (
+        <p class="m-fresh" role="status">
+          <button type="button" data-testid="show-new" onClick={() => list.reload()}>
+            {fresh === 1 ? '1 new withdrawal request' : `${fresh} new withdrawal requests`}: show
+          </button>
+        </p>
+      )}
       {thresholds.length > 0 && (
         <p class="m-muted">
           Two approvals (4-eyes) at or above, in minor units of the withdrawal’s currency:{' '}
@@ -265,7 +310,7 @@ export function Withdrawals() {
         </thead>
         <tbody>
           {list.items.map((w) => (
-            <Row key={w.id} w={w} />
+            <Row key={w.id} w={w} latest={latest[w.id]} />
           ))}
         </tbody>
       </table>
@@ -350,6 +395,17 @@ export function WithdrawalDetail({ params }: { params: Record<string, string> })
 
 function Detail({ w, onChange, reload }: { w: Withdrawal; onChange: (w: Withdrawal) => void; reload: () => void }) {
   useFollow(w, onChange);
+  useWithdrawalEvents(
+    async (_e, id) => {
+      if (id !== w.id) return;
+      try {
+        onChange(await getWithdrawal(id));
+      } catch {
+        /* the next refresh shows it */
+      }
+    },
+    reload,
+  );
   return (
     <div class="m-page" data-testid="withdrawal-detail" data-status={w.status}>
       <p>
