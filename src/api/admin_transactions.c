@@ -29,9 +29,11 @@
  * stops at 100,000 rows with a last line saying so, and appends the audit
  * entry transactions.exported (the filters and the row count) before replying.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/admin.h"
 #include "core/log.h"
@@ -105,6 +107,11 @@ typedef struct query {
     size_t limit;
     pb_store_brand *brands; /* the brands in view */
     size_t nbrands;
+    /* the walk's bounds, found once (prepare) */
+    int64_t from_seq, to_seq, top_seq; /* 0: unbounded; top_seq: the export's fixed end */
+    bool nothing;                      /* the player is of another brand than asked */
+    size_t nacc;                       /* player: their accounts and newest seqs */
+    int64_t acc_ids[ACCOUNTS_MAX], acc_starts[ACCOUNTS_MAX];
     /* collecting */
     size_t rows;
     int64_t last_key;
@@ -257,10 +264,7 @@ static int on_tx(void *ctx, const pb_store_bo_tx *sides, size_t n)
         if (!matches(q, x, kind))
             continue;
         if (q->rows == q->limit) {
-            if (q->csv)
-                q->cut = true;
-            else
-                q->more = true;
+            q->more = true; /* one more row matches: another page (or the export's cut) */
             return 1;
         }
         view v;
@@ -335,88 +339,88 @@ static bool parse(pb_http_request *req, query *q, bool page)
     return true;
 }
 
+
 /* ---- the walk ---- */
 
-/* The player's accounts (cash and bonus in every currency of their brand). */
-static pb_err player_walk(query *q, pb_store_bo_walk *w)
+/* What the walk needs besides the filters, found once on the request's
+ * connection: the brands in view, the player's accounts (their newest seqs
+ * read through the ledger, which knows what it has not written back yet), the
+ * time window as a seq range, and for the export the newest seq now (its rows
+ * are fixed at the request: transfers are never changed, and a later one has
+ * a higher seq). */
+static pb_err prepare(pb_store_conn *c, const pb_principal *p, query *q, bool export)
 {
-    pb_player pl;
-    pb_err e = pb_identity_player_get(q->c, &q->p->scope, q->player, &pl);
+    q->c = c;
+    q->pii = pb_rbac_allows(p->role, PB_PERM_PLAYERS_PII_READ);
+    pb_err e = pb_api_bo_brands(c, p, q->brand, &q->brands, &q->nbrands);
     if (e != PB_OK)
         return e;
-    const pb_store_brand *b = NULL;
-    for (size_t i = 0; i < q->nbrands; i++)
-        if (q->brands[i].id == pl.brand_id)
-            b = &q->brands[i];
-    if (!b)
-        return PB_OK; /* another brand than the one asked for: nothing */
-    char owner[PB_LEDGER_OWNER_MAX + 1];
-    snprintf(owner, sizeof owner, PB_WALLET_OWNER_PLAYER "%s", pl.public_id);
-    int64_t ids[ACCOUNTS_MAX], starts[ACCOUNTS_MAX];
-    size_t n = 0;
-    const char *kinds[2] = {"player_cash", "player_bonus"};
-    for (size_t ci = 0; ci <= b->ncurrencies; ci++) {
-        const char *cur = ci < b->ncurrencies ? b->currencies[ci] : pl.currency;
-        if (ci == b->ncurrencies) { /* the player's own currency, if the brand no longer lists it */
-            bool listed = false;
-            for (size_t k = 0; k < b->ncurrencies; k++)
+    if (q->player) {
+        pb_player pl;
+        if ((e = pb_identity_player_get(c, &p->scope, q->player, &pl)) != PB_OK)
+            return e;
+        const pb_store_brand *b = NULL;
+        for (size_t i = 0; i < q->nbrands; i++)
+            if (q->brands[i].id == pl.brand_id)
+                b = &q->brands[i];
+        q->nothing = !b; /* of another brand than the one asked for */
+        char owner[PB_LEDGER_OWNER_MAX + 1];
+        snprintf(owner, sizeof owner, PB_WALLET_OWNER_PLAYER "%s", pl.public_id);
+        const char *kinds[2] = {"player_cash", "player_bonus"};
+        for (size_t ci = 0; b && ci <= b->ncurrencies; ci++) {
+            const char *cur = ci < b->ncurrencies ? b->currencies[ci] : pl.currency;
+            bool listed = false; /* the player's own currency, if the brand no longer lists it */
+            for (size_t k = 0; ci == b->ncurrencies && k < b->ncurrencies; k++)
                 listed = listed || strcmp(b->currencies[k], cur) == 0;
-            if (listed)
-                break;
-        }
-        if (w->currency && strcmp(cur, w->currency) != 0)
-            continue;
-        for (int k = 0; k < 2; k++) {
-            pb_ledger_account a;
-            e = pb_ledger_account_find(q->c, b->code, owner, kinds[k], cur, &a);
-            if (e == PB_ERR_ACCOUNT_NOT_FOUND)
+            if (listed || (q->currency && strcmp(cur, q->currency) != 0))
                 continue;
-            if (e != PB_OK)
-                return e;
-            ids[n] = a.id;
-            starts[n++] = a.last_seq;
+            for (int k = 0; k < 2; k++) {
+                pb_ledger_account a;
+                e = pb_ledger_account_find(c, b->code, owner, kinds[k], cur, &a);
+                if (e == PB_ERR_ACCOUNT_NOT_FOUND)
+                    continue;
+                if (e != PB_OK)
+                    return e;
+                q->acc_ids[q->nacc] = a.id;
+                q->acc_starts[q->nacc++] = a.last_seq;
+            }
         }
     }
-    pb_store_rc rc = pb_store_bo_tx_walk_accounts(q->c, ids, starts, n, w->below_seq, on_tx, q);
+    pb_store_rc rc = PB_STORE_OK;
+    if (q->to)
+        rc = pb_store_bo_seq_at(c, q->to, &q->to_seq);
+    if (rc == PB_STORE_OK && q->from)
+        rc = pb_store_bo_seq_at(c, q->from, &q->from_seq);
+    if (rc == PB_STORE_OK && export)
+        rc = pb_store_bo_seq_at(c, INT64_MAX, &q->top_seq); /* the newest + 1 */
     return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-static pb_err run(pb_http_request *req, query *q)
+/* One read transaction of the walk on q->c: up to q->limit rows after the cursor. */
+static pb_err walk_once(query *q)
 {
-    q->c = pb_http_conn(req);
-    if (!q->c)
-        return PB_ERR_STORE_UNAVAILABLE;
-    q->p = pb_api_principal(req);
-    q->pii = pb_rbac_allows(q->p->role, PB_PERM_PLAYERS_PII_READ);
-    pb_err e = pb_api_bo_brands(q->c, q->p, q->brand, &q->brands, &q->nbrands);
-    if (e != PB_OK)
-        return e;
-    if (pb_store_begin(q->c, PB_STORE_READ) != PB_STORE_OK)
-        return PB_ERR_STORE_UNAVAILABLE;
-    pb_store_bo_walk w = {.currency = q->currency};
-    if (q->cursor_key)
-        w.below_seq = q->cursor_key / 2 + 1; /* the cursor's own transfer may have a side left */
-    pb_store_rc rc = PB_STORE_OK;
-    if (q->to) {
-        int64_t to_seq = 0;
-        rc = pb_store_bo_seq_at(q->c, q->to, &to_seq);
-        if (rc == PB_STORE_OK && (!w.below_seq || to_seq < w.below_seq))
-            w.below_seq = to_seq > 0 ? to_seq : 1;
-    }
-    if (rc == PB_STORE_OK && q->from)
-        rc = pb_store_bo_seq_at(q->c, q->from, &w.from_seq);
+    pb_store_bo_walk w = {.currency = q->currency, .from_seq = q->from_seq};
+    int64_t bounds[3] = {q->cursor_key ? q->cursor_key / 2 + 1 : 0, /* the cursor's own
+                                                                       transfer may have a
+                                                                       side left */
+                         q->to ? (q->to_seq > 0 ? q->to_seq : 1) : 0, q->top_seq};
+    for (int i = 0; i < 3; i++)
+        if (bounds[i] && (!w.below_seq || bounds[i] < w.below_seq))
+            w.below_seq = bounds[i];
+    if (q->nothing || w.below_seq == 1 || (w.from_seq && w.below_seq && w.from_seq >= w.below_seq))
+        return PB_OK; /* an empty window */
+    pb_store_rc rc = pb_store_begin(q->c, PB_STORE_READ);
     if (rc != PB_STORE_OK)
-        e = PB_ERR_INTERNAL;
-    else if (w.below_seq == 1 || (w.from_seq && w.below_seq && w.from_seq >= w.below_seq))
-        e = PB_OK; /* an empty window */
-    else if (q->player)
-        e = player_walk(q, &w);
+        return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+    if (q->player)
+        rc = pb_store_bo_tx_walk_accounts(q->c, q->acc_ids, q->acc_starts, q->nacc, w.below_seq,
+                                          on_tx, q);
     else
-        e = pb_store_bo_tx_walk(q->c, &w, on_tx, q) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+        rc = pb_store_bo_tx_walk(q->c, &w, on_tx, q);
     pb_store_rollback(q->c);
-    if (e == PB_OK && q->failed)
-        e = PB_ERR_INTERNAL;
-    return e;
+    if (rc != PB_STORE_OK || q->failed)
+        return PB_ERR_INTERNAL;
+    return PB_OK;
 }
 
 static void query_free(query *q)
@@ -439,7 +443,12 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
     if (!parse(req, &q, true))
         return;
     q.list = json_array();
-    pb_err e = q.list ? run(req, &q) : PB_ERR_INTERNAL;
+    pb_store_conn *c = pb_http_conn(req);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !q.list ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = prepare(c, pb_api_principal(req), &q, false);
+    if (e == PB_OK)
+        e = walk_once(&q);
     query_free(&q);
     if (e != PB_OK) {
         json_decref(q.list);
@@ -452,19 +461,104 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
                                            q.more ? json_string(next) : json_null()));
 }
 
-/* ---- the export ---- */
+/* ---- the export: a producer thread streams the CSV ----
+ *
+ * The handler checks everything that can fail with a 4xx (permission, filters,
+ * brand, player) and finds the walk's bounds, then replies with a stream and
+ * hands the rest to a thread with its own store connection. The thread walks
+ * in chunks of EXPORT_CHUNK rows, each in its own short read transaction (the
+ * rows are fixed by top_seq: a slow client never holds a snapshot open), and
+ * writes each chunk into the stream, waiting for the client to drain it when
+ * it is full (EXPORT_STALL_S without progress: given up). Then it appends the
+ * audit entry transactions.exported with the filters, the rows sent, whether
+ * the export was cut at EXPORT_MAX and whether it was complete (a client that
+ * went away is recorded too: it may have received rows). Shutdown waits for
+ * running exports (pb_api_bo_exports_wait) before the store closes; the
+ * server's shutdown ends their streams first, so they finish quickly. */
 
-typedef struct export_ctx {
-    pb_http_request *req;
-    const pb_principal *p;
-    const query *q;
-} export_ctx;
+#define EXPORT_CHUNK 2000
+#define EXPORT_BUFFER ((size_t)256 << 10)
+#define EXPORT_STALL_S 60
 
-static pb_err export_audit(pb_store_conn *c, void *ctx, const char **bad_field)
+typedef struct export_job {
+    pb_store *store;
+    pb_http_stream *s;
+    query q;
+    char brand[PB_BRAND_CODE_MAX + 1], player[PB_ID_STR_LEN + 1], currency[8], kind[32];
+    char min_s[PB_MONEY_STR_MAX + 1], max_s[PB_MONEY_STR_MAX + 1];
+    char actor[PB_ID_STR_LEN + 1], role[32], trace[PB_LEDGER_TRACE_MAX + 1], ip[64];
+    bool has_ip;
+} export_job;
+
+static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t exports_cv = PTHREAD_COND_INITIALIZER;
+static int exports_running;
+
+void pb_api_bo_exports_wait(void)
 {
-    (void)bad_field;
-    export_ctx *x = ctx;
-    const query *q = x->q;
+    pthread_mutex_lock(&exports_mu);
+    while (exports_running > 0)
+        pthread_cond_wait(&exports_cv, &exports_mu);
+    pthread_mutex_unlock(&exports_mu);
+}
+
+/* The streams' notify (a buffer drained, a client went away) wakes every
+ * export thread; each retries its own write. Process-wide and never freed:
+ * MHD may call it after the job is gone (when it frees the response). */
+static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t wake_gen;
+
+static void export_notify(void *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&wake_mu);
+    wake_gen++;
+    pthread_cond_broadcast(&wake_cv);
+    pthread_mutex_unlock(&wake_mu);
+}
+
+/* Writes all of b into the stream, waiting for drains; false when the client
+ * is gone (or stalled for EXPORT_STALL_S). Empties b. */
+static bool export_flush(export_job *j, pb_http_buf *b)
+{
+    size_t off = 0;
+    time_t stalled = 0;
+    bool ok = !b->failed;
+    while (ok && off < b->len) {
+        size_t n = b->len - off < 16384 ? b->len - off : 16384;
+        pthread_mutex_lock(&wake_mu);
+        uint64_t gen = wake_gen;
+        pthread_mutex_unlock(&wake_mu);
+        pb_http_stream_rc rc = pb_http_stream_write(j->s, b->data + off, n);
+        if (rc == PB_HTTP_STREAM_OK) {
+            off += n;
+            stalled = 0;
+        } else if (rc == PB_HTTP_STREAM_CLOSED) {
+            ok = false;
+        } else { /* FULL: wait for the drain (write asked for one) */
+            if (!stalled)
+                stalled = time(NULL);
+            else if (time(NULL) - stalled > EXPORT_STALL_S)
+                ok = false;
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_mutex_lock(&wake_mu);
+            while (wake_gen == gen && pthread_cond_timedwait(&wake_cv, &wake_mu, &until) == 0)
+                ;
+            pthread_mutex_unlock(&wake_mu);
+        }
+    }
+    free(b->data);
+    memset(b, 0, sizeof *b);
+    return ok;
+}
+
+/* The audit entry, in its own write transaction on the job's connection. */
+static void export_audit(export_job *j, size_t rows, bool cut, bool complete)
+{
+    const query *q = &j->q;
     json_t *filters = json_object();
     const char *names[] = {"brand", "player", "currency", "kind", "min_amount", "max_amount"};
     const char *vals[] = {q->brand, q->player, q->currency, q->kind, q->min_s, q->max_s};
@@ -475,56 +569,167 @@ static pb_err export_audit(pb_store_conn *c, void *ctx, const char **bad_field)
         json_object_set_new(filters, "from", pb_admin_time_json(q->from));
     if (filters && q->to)
         json_object_set_new(filters, "to", pb_admin_time_json(q->to));
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "transactions.exported", &en);
-    en.brand = q->brand;
-    en.target_kind = "transactions";
-    en.target_id = q->brand ? q->brand : "*";
-    en.after = pb_admin_json_text(x->req, json_pack("{s:o,s:I,s:b}", "filters", filters, "rows",
-                                                    (json_int_t)q->rows, "cut", q->cut));
-    if (!en.after)
-        return PB_ERR_INTERNAL;
-    return pb_audit_append(c, &en, pb_time_now_us());
+    json_t *after = json_pack("{s:o,s:I,s:b,s:b}", "filters", filters, "rows", (json_int_t)rows,
+                              "cut", cut, "complete", complete);
+    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(after);
+    pb_audit_entry en = {.actor_kind = "staff", .actor_id = j->actor, .role = j->role,
+                         .action = "transactions.exported", .brand = q->brand,
+                         .target_kind = "transactions", .target_id = q->brand ? q->brand : "*",
+                         .after = text, .trace_id = j->trace, .ip = j->has_ip ? j->ip : NULL};
+    pb_err e = text ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+    for (int attempt = 0; text && attempt < PB_ADMIN_TX_ATTEMPTS && e == PB_ERR_STORE_UNAVAILABLE;
+         attempt++) {
+        if (attempt) {
+            struct timespec ts = {0, 2000000L << attempt};
+            nanosleep(&ts, NULL);
+        }
+        pb_store_rc rc = pb_store_begin(q->c, PB_STORE_WRITE);
+        if (rc != PB_STORE_OK) {
+            e = rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+            continue;
+        }
+        e = pb_audit_append(q->c, &en, pb_time_now_us());
+        rc = e == PB_OK ? pb_store_commit(q->c) : PB_STORE_ERROR;
+        if (rc != PB_STORE_OK) {
+            pb_store_rollback(q->c);
+            if (e == PB_OK)
+                e = rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+        }
+    }
+    if (e != PB_OK)
+        pb_log(PB_LOG_ERROR, "transactions.export_audit", "the export's audit entry failed: %s "
+               "(trace %s, %zu rows)", pb_err_code(e), j->trace, rows);
+    free(text);
+}
+
+static void *export_main(void *arg)
+{
+    export_job *j = arg;
+    query *q = &j->q;
+    char err[160];
+    q->c = pb_store_connect(j->store, err, sizeof err);
+    size_t total = 0;
+    bool cut = false, sent = q->c != NULL, done = false;
+    pb_http_buf b = {0};
+    if (!q->c)
+        pb_log(PB_LOG_ERROR, "transactions.export", "no connection: %s (trace %s)", err, j->trace);
+    while (sent && !done) {
+        q->rows = 0;
+        q->more = false;
+        q->limit = EXPORT_MAX - total < EXPORT_CHUNK ? EXPORT_MAX - total : EXPORT_CHUNK;
+        q->csv = &b;
+        if (walk_once(q) != PB_OK) {
+            pb_log(PB_LOG_ERROR, "transactions.export", "the walk failed (trace %s)", j->trace);
+            free(b.data);
+            memset(&b, 0, sizeof b);
+            sent = false;
+            break;
+        }
+        total += q->rows;
+        cut = q->more && total == EXPORT_MAX;
+        done = !q->more || cut;
+        q->cursor_key = q->last_key;
+        if (cut) {
+            char line[96];
+            snprintf(line, sizeof line, "\"# cut: the export stops at %d rows\"\r\n", EXPORT_MAX);
+            pb_http_buf_puts(&b, line);
+        }
+        sent = export_flush(j, &b);
+    }
+    if (q->c) {
+        export_audit(j, total, cut, sent && done);
+        pb_store_disconnect(q->c);
+    }
+    pb_http_stream_release(j->s); /* ends the body (a failure: cut short, no last line) */
+    query_free(q);
+    free(j);
+    pthread_mutex_lock(&exports_mu);
+    if (--exports_running == 0)
+        pthread_cond_broadcast(&exports_cv);
+    pthread_mutex_unlock(&exports_mu);
+    return NULL;
+}
+
+/* Copies an optional parameter into the job and points the query at the copy. */
+static const char *keep(char *dst, size_t cap, const char *src)
+{
+    if (!src)
+        return NULL;
+    snprintf(dst, cap, "%s", src);
+    return dst;
 }
 
 void pb_api_admin_transactions_export(pb_http_request *req, void *app)
 {
-    (void)app;
+    pb_api_app *a = app;
     const pb_principal *p = pb_api_principal(req);
     if (!pb_rbac_allows(p->role, PB_PERM_REPORTS_EXPORT)) {
         pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL, "the export needs reports.export");
         return;
     }
-    query q = {0};
-    if (!parse(req, &q, false))
+    export_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        fail(req, PB_ERR_INTERNAL);
         return;
-    pb_http_buf csv = {0};
-    pb_http_buf_puts(&csv, CSV_HEADER);
-    q.csv = &csv;
-    pb_err e = run(req, &q);
-    if (e == PB_OK && q.cut) {
-        char line[96];
-        snprintf(line, sizeof line, "\"# cut: the export stops at %d rows\"\r\n", EXPORT_MAX);
-        pb_http_buf_puts(&csv, line);
     }
-    if (e == PB_OK && csv.failed)
-        e = PB_ERR_INTERNAL;
-    if (e == PB_OK) {
-        export_ctx x = {.req = req, .p = p, .q = &q};
-        e = pb_admin_write(req, export_audit, &x, NULL);
+    query *q = &j->q;
+    if (!parse(req, q, false)) {
+        free(j);
+        return;
     }
-    query_free(&q);
+    q->brand = keep(j->brand, sizeof j->brand, q->brand);
+    q->player = keep(j->player, sizeof j->player, q->player);
+    q->currency = keep(j->currency, sizeof j->currency, q->currency);
+    q->kind = keep(j->kind, sizeof j->kind, q->kind);
+    q->min_s = keep(j->min_s, sizeof j->min_s, q->min_s);
+    q->max_s = keep(j->max_s, sizeof j->max_s, q->max_s);
+    pb_store_conn *c = pb_http_conn(req);
+    pb_err e = c ? prepare(c, p, q, true) : PB_ERR_STORE_UNAVAILABLE;
     if (e != PB_OK) {
-        pb_http_buf_free(&csv);
+        query_free(q);
+        free(j);
         fail(req, e);
         return;
     }
+    q->c = NULL; /* the request's connection goes back with the reply */
+    j->store = a->store;
+    snprintf(j->actor, sizeof j->actor, "%s", p->subject_public_id);
+    snprintf(j->role, sizeof j->role, "%s", pb_role_name(p->role));
+    snprintf(j->trace, sizeof j->trace, "%s", pb_http_trace_id(req));
+    const char *ip = pb_http_client_ip(req);
+    j->has_ip = ip && strcmp(ip, "-") != 0;
+    snprintf(j->ip, sizeof j->ip, "%s", j->has_ip ? ip : "");
     char day[40] = "", disp[160];
     if (pb_time_format(pb_time_now_us(), day, sizeof day) >= 10)
         day[10] = 0;
     snprintf(disp, sizeof disp, "attachment; filename=\"transactions-%s-%s.csv\"",
-             q.brand ? q.brand : "all", day);
+             q->brand ? q->brand : "all", day);
     pb_http_add_header(req, "Content-Disposition", disp);
-    pb_http_reply_buf(req, 200, "text/csv; charset=utf-8", &csv);
-    pb_http_buf_free(&csv);
+    j->s = pb_http_reply_stream(req, "text/csv; charset=utf-8", EXPORT_BUFFER, export_notify,
+                                NULL);
+    if (!j->s) { /* a 500 was replied */
+        query_free(q);
+        free(j);
+        return;
+    }
+    pb_http_stream_write(j->s, CSV_HEADER, sizeof CSV_HEADER - 1);
+    pthread_mutex_lock(&exports_mu);
+    exports_running++;
+    pthread_mutex_unlock(&exports_mu);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, export_main, j) != 0) {
+        pb_log(PB_LOG_ERROR, "transactions.export", "no thread (trace %s)", j->trace);
+        pb_http_stream_release(j->s);
+        query_free(q);
+        free(j);
+        pthread_mutex_lock(&exports_mu);
+        if (--exports_running == 0)
+            pthread_cond_broadcast(&exports_cv);
+        pthread_mutex_unlock(&exports_mu);
+    }
+    pthread_attr_destroy(&attr);
 }

@@ -199,6 +199,10 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app);
  * scope. *out is malloc'd (free it), *n brands. */
 pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *code,
                         pb_store_brand **out, size_t *n);
+/* Waits until every running transactions export has finished (their streams end
+ * with the server's shutdown): call after the HTTP server is freed, before the
+ * store is closed. */
+void pb_api_bo_exports_wait(void);
 /* ---- admin_player_more.c: the player page's sessions, notes and rounds (staff) ---- */
 void pb_api_admin_player_sessions(pb_http_request *req, void *app);
 void pb_api_admin_player_notes_list(pb_http_request *req, void *app);

@@ -250,6 +250,7 @@ static void serve_close(serve_state *s)
     pb_api_events_close(&s->app); /* after the server: its streams are ended by then */
     /* @serve-close-games-play */
     /* @serve-close-backoffice */
+    pb_api_bo_exports_wait(); /* exports still writing (their streams have ended) */
     /* @serve-close-web */
     pb_http_static_free(s->app.web); /* after the server: no request reads it any more */
     pb_api_games_close(&s->app); /* after the ledger: its last callbacks may use it */

@@ -23,6 +23,7 @@ Every answer is checked against docs/openapi.yaml.
 Usage: test_backoffice_money.py PATH/TO/pitboss
 """
 import csv
+import socket
 import hashlib
 import hmac
 import http.client
@@ -530,15 +531,21 @@ class Run:
         want = self.pages(self.fin, 200, brand="alpha", kind="bet", currency="EUR",
                           min_amount="1.00")
         assert [x[0] for x in rows2[1:]] == [t["id"] for t in want] and want, rows2
-        # audited: the filters and the row count
-        ents = self.env.rows("SELECT actor_id, after, brand FROM audit_entry WHERE "
-                             "action='transactions.exported' ORDER BY seq")
+        # audited (once the stream has ended): the filters and the row count
+        deadline = time.monotonic() + 10
+        while True:
+            ents = self.env.rows("SELECT actor_id, after, brand FROM audit_entry WHERE "
+                                 "action='transactions.exported' ORDER BY seq")
+            if len(ents) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert len(ents) == 2, ents
         a0, a1 = json.loads(ents[0][1]), json.loads(ents[1][1])
         assert ents[0][0] == self.fin.id and a0 == {"filters": {}, "rows": len(self.full),
-                                                    "cut": False}, a0
+                                                    "cut": False, "complete": True}, a0
         assert a1 == {"filters": {"brand": "alpha", "kind": "bet", "currency": "EUR",
-                                  "min_amount": "1.00"}, "rows": len(want), "cut": False}, a1
+                                  "min_amount": "1.00"}, "rows": len(want), "cut": False,
+                      "complete": True}, a1
         assert ents[1][2] == "alpha"
         # reports.export is needed besides finance.read; refusals are not audited
         expect(get(self.risk), 403, "FORBIDDEN")
@@ -546,6 +553,43 @@ class Run:
         expect(get(self.fin, min_amount="1.00"), 422, "FIELD_INVALID")
         n = self.env.rows("SELECT count(*) FROM audit_entry WHERE action='transactions.exported'")
         assert n[0][0] == 2, n
+
+    def export_streamed(self):
+        """An export larger than the stream's buffer and than one chunk of the walk, read
+        slowly through a small socket buffer: every row arrives, in order, once."""
+        bets = 2300
+        self.deposit("bob", "500.00")
+        for i in range(bets):
+            self.bet("bob", f"s{i}", f"rs{i}", "0.10")
+        want = self.pages(self.fin, 200, player=self.id["bob"])
+        assert len(want) > bets, len(want)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.connect((self.env.srv.host, self.env.srv.port))
+        path = "/v1/admin/transactions/export" + qs(player=self.id["bob"])
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {self.fin.token}"
+                  f"\r\nConnection: close\r\n\r\n".encode())
+        raw = b""
+        while True:
+            b = s.recv(2048)
+            if not b:
+                break
+            raw += b
+            if len(raw) < 200000:
+                time.sleep(0.002)  # slow at first: the server's buffer fills and drains
+        s.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert b" 200 " in head.split(b"\r\n")[0] and b"chunked" in head.lower(), head
+        data = b""
+        while True:
+            line, _, body = body.partition(b"\r\n")
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                break
+            data, body = data + body[:size], body[size + 2:]
+        rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+        assert [r[0] for r in rows[1:]] == [t["id"] for t in want], (len(rows), len(want))
 
     def rtp(self):
         games = expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)["games"]
@@ -616,6 +660,8 @@ def main():
          run.pagination),
         ("export: CSV = the JSON list, formula guard, attachment, reports.export, audited",
          run.export),
+        ("export: streamed past the buffer and the walk's chunks to a slow reader",
+         run.export_streamed),
         ("originals: actual RTP beside the target", run.rtp),
         ("metrics: events delivered, stream clients, dropped, outbox lag", run.metrics),
         ("stop; ledger verify and audit verify pass; every new route answered 2xx and 4xx",
