@@ -25,11 +25,12 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
-  createStaff, deposit, fund, isResourceError, launchBrowser, login, newPage, nextCode, providerBet, providerWin, registerPlayer,
-  requestWithdrawal, ROOT, screenshot, startServer, stepNow, totp,
+  createStaff, deposit, expectStatus, fund, isResourceError, launchBrowser, login, newPage, nextCode, providerBet, providerWin, registerPlayer,
+  requestWithdrawal, ROOT, screenshot, staffCall, startServer, stepNow, totp,
 } from './harness.mjs';
 
 let server, browser;
+const tmpDirs = [];
 
 before(async () => {
   server = await startServer();
@@ -37,6 +38,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
   await browser?.close();
   if (server) {
     const code = await server.stop();
@@ -77,6 +79,7 @@ async function loadUiModules() {
   const require = createRequire(path.join(ROOT, 'web', 'package.json'));
   const ts = require('typescript');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pbui.'));
+  tmpDirs.push(dir);
   for (const rel of ['lib/decimal.ts', 'lib/api.ts', 'lib/events.ts', 'dashboard/model.ts']) {
     const src = readFileSync(path.join(ROOT, 'web', 'src', rel), 'utf8');
     const js = ts.transpileModule(src, {
@@ -90,13 +93,31 @@ async function loadUiModules() {
     decimal: await import(url('lib/decimal.mjs')),
     events: await import(url('lib/events.mjs')),
     model: await import(url('dashboard/model.mjs')),
+    api: await import(url('lib/api.mjs')), // the same instance events.mjs uses
   };
-  rmSync(dir, { recursive: true, force: true });
   return mods;
 }
 
+let uiModules = null;
+/** The transpiled modules, once (so lib/api's token state is the one events.ts reads). */
+async function ui() {
+  uiModules ??= await loadUiModules();
+  return uiModules;
+}
+
+/** lib/api.ts with a sessionStorage for Node. */
+async function importApi() {
+  const store = new Map();
+  globalThis.sessionStorage ??= {
+    getItem: (k) => (store.has(k) ? store.get(k) : null),
+    setItem: (k, v) => store.set(k, String(v)),
+    removeItem: (k) => store.delete(k),
+  };
+  return (await ui()).api;
+}
+
 test('decimal arithmetic on amount strings is exact (BigInt, no floats)', async () => {
-  const { decimal: d } = await loadUiModules();
+  const { decimal: d } = await ui();
   assert.equal(d.decAdd('0.10', '0.20'), '0.30');
   assert.equal(d.decAdd('1.5', '0.25'), '1.75');
   assert.equal(d.decSub('1.00', '2.50'), '-1.50');
@@ -112,7 +133,7 @@ test('decimal arithmetic on amount strings is exact (BigInt, no floats)', async 
 });
 
 test('SSE parser: frames across chunk boundaries, CRLF, comments, multi-line data, retry', async () => {
-  const { events } = await loadUiModules();
+  const { events } = await ui();
   const p = new events.SseParser();
   const text = 'retry: 3000\r\n\r\n: hb\n\nid: 7\nevent: bet.placed\ndata: {"a":\ndata: 1}\n\nevent: end\ndata: {"reason":"credentials_expired"}\n\n';
   const frames = [];
@@ -133,7 +154,7 @@ test('SSE parser: frames across chunk boundaries, CRLF, comments, multi-line dat
 });
 
 test('dashboard model: snapshot + events as the contract defines; the last hour rolls', async () => {
-  const { model: M } = await loadUiModules();
+  const { model: M } = await ui();
   const now = Date.parse('2026-11-21T14:05:30Z');
   const zero = { count: 0, amount: '0.00' };
   const win = (o = {}) => ({ deposits: zero, withdrawals: zero, bets: zero, wins: zero, rollbacks: zero, ggr: '0.00',
@@ -212,6 +233,116 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   // feed capped at 50
   for (let i = 0; i < 60; i++) ev('bet.placed', '0.10', 'p3', '2026-11-21T15:08:00Z');
   assert.equal(m.feed.length, 50);
+});
+
+test('event stream reader: 401 → refresh, a cut connection resumes with Last-Event-ID, end → fresh token, reset → gap', async () => {
+  const { events } = await ui();
+  const api = await importApi();
+  const staff = await createStaff(server, { role: 'admin', allBrands: true });
+  await expectStatus(staffCall(server, staff, 'GET', '/v1/admin/me'), 200, 'me');
+  api.setTokens(staff.tokens);
+  const snap = await expectStatus(staffCall(server, staff, 'GET', `/v1/admin/dashboard?since=${encodeURIComponent(
+    new Date(Date.now() - 3_600_000).toISOString())}`), 200, 'dashboard');
+
+  // fetch as the browser would (relative URLs), with a script per stream connection
+  const realFetch = globalThis.fetch;
+  const conns = [];
+  let refreshes = 0;
+  const plans = ['401', 'cut', 'end', 'pass'];
+  const enc = new TextEncoder();
+  globalThis.fetch = async (input, init = {}) => {
+    const url = String(input).startsWith('/') ? server.url + input : String(input);
+    if (url.includes('/v1/admin/refresh')) refreshes++;
+    if (!url.includes('/v1/admin/events/stream')) return realFetch(url, init);
+    const h = new Headers(init.headers);
+    const plan = plans[conns.length] ?? 'pass';
+    const conn = { plan, auth: h.get('Authorization'), last: h.get('Last-Event-ID'), ids: [] };
+    conns.push(conn);
+    if (plan === '401')
+      return new Response('{"error":{"code":"TOKEN_EXPIRED","message":"expired"}}', { status: 401,
+        headers: { 'Content-Type': 'application/json' } });
+    const res = await realFetch(url, init);
+    if (plan === 'pass' || !res.ok) return res;
+    let seen = '';
+    const cut = new TransformStream({
+      start(ctrl) {
+        if (plan === 'reset') ctrl.enqueue(enc.encode('event: reset\ndata: {"oldest_id":1}\n\n'));
+      },
+      transform(chunk, ctrl) {
+        ctrl.enqueue(chunk);
+        seen += new TextDecoder().decode(chunk);
+        conn.ids = [...seen.matchAll(/(?:^|\n)id: (\d+)\n/g)].map((m) => Number(m[1]));
+        if (plan !== 'reset' && /(^|\n)id: \d+\n[^]*?\n\n/.test(seen)) {
+          if (plan === 'cut') ctrl.error(new Error('connection cut'));
+          else {
+            ctrl.enqueue(enc.encode('event: end\ndata: {"reason":"credentials_expired"}\n\n'));
+            ctrl.terminate();
+          }
+        }
+      },
+    });
+    return new Response(res.body.pipeThrough(cut), { status: res.status, headers: res.headers });
+  };
+
+  const got = [];
+  const statuses = [];
+  let gaps = 0;
+  const es = events.openEventStream({
+    lastEventId: snap.last_event_id,
+    onEvent: (e) => got.push(e),
+    onGap: () => gaps++,
+    onStatus: (s) => statuses.push(s),
+  });
+  const waitFor = async (what, cond, ms = 20_000) => {
+    for (const end = Date.now() + ms; !cond(); ) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; conns ${JSON.stringify(conns)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const deposited = (amount) => got.filter((e) => e.type === 'deposit.completed' && e.payload.amount === amount);
+  try {
+    const p = await registerPlayer(server, { brand: 'demo' });
+    await waitFor('the second connection', () => conns.length >= 2 && statuses.includes('live'));
+    await deposit(server, p, '1.11');
+    await waitFor('the first deposit', () => deposited('1.11').length === 1);
+    await deposit(server, p, '2.22'); // made while the cut connection waits to reconnect
+    await waitFor('the second deposit after the resume', () => deposited('2.22').length === 1);
+    await waitFor('the fourth connection', () => conns.length >= 4);
+    await deposit(server, p, '3.33');
+    await waitFor('the third deposit', () => deposited('3.33').length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    es.close();
+  }
+  // every event once, in id order, nothing missed across the cut and the end (this
+  // member sees every type in every brand: the outbox ids after the snapshot's, contiguous)
+  const ids = got.map((e) => e.id);
+  assert.deepEqual(ids, ids.map((_, i) => snap.last_event_id + 1 + i), JSON.stringify(ids));
+  for (const a of ['1.11', '2.22', '3.33']) assert.equal(deposited(a).length, 1, a);
+  // 401 → a refresh and a new token; the cut and the end → Last-Event-ID = the last id
+  // that connection delivered; end (credentials_expired) → a fresh token
+  const brief = JSON.stringify(conns.map(({ plan, last, ids: i }) => ({ plan, last, ids: i })));
+  assert.equal(conns[0].last, String(snap.last_event_id));
+  assert.notEqual(conns[1].auth, conns[0].auth);
+  assert.ok(conns[1].ids.length > 0 && conns[2].ids.length > 0, brief);
+  assert.equal(conns[2].last, String(conns[1].ids.at(-1)), brief);
+  assert.equal(conns[3].last, String(conns[2].ids.at(-1)), brief);
+  assert.notEqual(conns[3].auth, conns[2].auth);
+  assert.ok(refreshes >= 2, `refreshes ${refreshes}`);
+  assert.ok(statuses.includes('retrying'), statuses.join(','));
+  assert.equal(gaps, 0);
+
+  // a reset frame (events pruned) is a gap
+  plans.length = 0;
+  conns.length = 0;
+  plans.push('reset');
+  const es2 = events.openEventStream({ lastEventId: 1, onEvent: () => {}, onGap: () => gaps++ });
+  try {
+    await waitFor('the gap', () => gaps === 1);
+  } finally {
+    es2.close();
+    globalThis.fetch = realFetch;
+  }
 });
 
 test('harness: staff, players, deposits, provider rounds, withdrawals, login in a browser', async () => {
