@@ -426,6 +426,28 @@ test('first login: new password, TOTP enrolment with a QR code, then login with 
   await page.close();
 });
 
+test('a locked account: the server\'s ACCOUNT_LOCKED message with the wait from Retry-After', async () => {
+  const staff = await createStaff(server, { role: 'support', brands: ['demo'], enrol: false });
+  const page = await newPage(browser);
+  await page.goto(server.url + '/');
+  const attempt = async (password) => {
+    await page.fill('form.login input[name=email]', staff.email);
+    await page.fill('form.login input[name=password]', password);
+    await page.click('form.login button[type=submit]');
+    await page.locator('[data-testid=login-error]').waitFor();
+    await page.waitForFunction(() => !document.querySelector('form.login button[type=submit]')?.disabled);
+    return (await page.locator('[data-testid=login-error]').textContent()).trim();
+  };
+  const first = await attempt('not-the-password-1');
+  assert.match(first, /^CREDENTIALS_INVALID: /);
+  let last = first;
+  for (let i = 2; i <= 6 && !/ACCOUNT_LOCKED/.test(last); i++) last = await attempt(`not-the-password-${i}`);
+  // locked now: even the right password is refused, with the wait
+  const locked = await attempt(staff.password);
+  assert.match(locked, /^ACCOUNT_LOCKED: .*\(try again in \d+ (s|min)\)$/);
+  await page.close();
+});
+
 test('dashboard: live figures and feed without a reload; reload keeps the session; logout', async () => {
   const staff = await createStaff(server, { role: 'admin', allBrands: true });
   const page = await newPage(browser);
