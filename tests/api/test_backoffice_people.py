@@ -520,9 +520,15 @@ class Run:
 
     def tampered(self):
         """A changed entry in a copy of the database: the server names it."""
+        import copy as copying
         import shutil
         import sqlite3
-        copy = Env(self.env.binary)
+        import tempfile
+        copy = copying.copy(self.env)  # the same binary and OpenAPI document, another directory
+        copy.dir = tempfile.mkdtemp(prefix="pbtamper.")
+        copy.db = os.path.join(copy.dir, "pitboss.db")
+        copy.keys = os.path.join(copy.dir, "keys")
+        copy.srv = None
         shutil.rmtree(copy.dir)
         shutil.copytree(self.env.dir, copy.dir)
         self.tamper_env = copy
