@@ -185,7 +185,7 @@ function Providers({ selected, onSelect }: { selected: string; onSelect: (code: 
     <section>
       <h2>Providers</h2>
       <ErrorBox error={list.error} />
-      <table class="m-table" data-testid="providers">
+      <table class="table m-table" data-testid="providers">
         <thead>
           <tr>
             <th>Code</th>
@@ -257,7 +257,7 @@ export function Games() {
   return (
     <div class="m-page">
       <h1>Games and providers</h1>
-      <div class="m-filters">
+      <div class="filters m-filters">
         <label>
           Brand
           <select name="brand" value={brand} onChange={(e) => setParam('brand', e.currentTarget.value)}>
@@ -275,7 +275,7 @@ export function Games() {
           {brand ? ` — offered on ${brand}?` : ''}
         </h2>
         <ErrorBox error={games.error} />
-        <table class="m-table" data-testid="games">
+        <table class="table m-table" data-testid="games">
           <thead>
             <tr>
               <th>Provider</th>

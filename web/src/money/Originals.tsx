@@ -167,7 +167,7 @@ export function Originals({ brand }: { brand: string }) {
       {data.loading && !data.data && <p class="loading">Loading…</p>}
       {data.data && (
         <>
-          <table class="m-table" data-testid="originals">
+          <table class="table m-table" data-testid="originals">
             <thead>
               <tr>
                 <th>Game</th>
@@ -203,7 +203,7 @@ export function Originals({ brand }: { brand: string }) {
             </tbody>
           </table>
           <h3>Game control</h3>
-          <table class="m-table" data-testid="control">
+          <table class="table m-table" data-testid="control">
             <thead>
               <tr>
                 <th>Game</th>

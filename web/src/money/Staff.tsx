@@ -318,7 +318,7 @@ export function Staff() {
         </p>
       )}
       <ErrorBox error={list.error ?? brands.error} />
-      <table class="m-table" data-testid="staff">
+      <table class="table m-table" data-testid="staff">
         <thead>
           <tr>
             <th>E-mail</th>

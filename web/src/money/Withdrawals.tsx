@@ -79,7 +79,7 @@ export function WithdrawalActions({ w, onChange }: { w: Withdrawal; onChange: (w
           Approve
         </button>
       )}
-      <button data-testid="reject" onClick={() => setDialog('reject')}>
+      <button class="danger" data-testid="reject" onClick={() => setDialog('reject')}>
         Reject
       </button>
       {dialog === 'approve' && (
@@ -159,7 +159,9 @@ function Row({ w: initial, latest }: { w: Withdrawal; latest?: Withdrawal }) {
       </td>
       <td>
         <Link to={`/players/${w.player}`}>
-          <code>{w.player}</code>
+          <code class="m-id" title={w.player}>
+            {w.player}
+          </code>
         </Link>
         <div class="m-muted">{w.brand}</div>
       </td>
@@ -240,7 +242,7 @@ export function Withdrawals() {
     <div class="m-page">
       <h1>Withdrawals</h1>
       <form
-        class="m-filters"
+        class="filters m-filters"
         onSubmit={(e) => {
           e.preventDefault();
           setFilter('player', playerText.trim());
@@ -295,7 +297,7 @@ export function Withdrawals() {
         </p>
       )}
       <ErrorBox error={list.error} />
-      <table class="m-table" data-testid="withdrawals">
+      <table class="table m-table" data-testid="withdrawals">
         <thead>
           <tr>
             <th>Id</th>
