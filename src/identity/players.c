@@ -454,7 +454,7 @@ pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
         if (!src)
             continue;
         size_t i = 0;
-        for (; src[i] && i < PB_EMAIL_MAX; i++)
+        for (; i < PB_EMAIL_MAX && src[i]; i++)
             lower[k][i] = src[i] >= 'A' && src[i] <= 'Z' ? (char)(src[i] + 32) : src[i];
         lower[k][i] = 0;
         *emails[k] = lower[k];

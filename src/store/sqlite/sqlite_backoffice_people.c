@@ -297,6 +297,8 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
         sqlite3_finalize(st);
         return r == PB_STORE_OK ? PB_STORE_ERROR : r;
     }
+    /* bound SQLITE_STATIC: it must live until the statement has run, below */
+    /* cppcheck-suppress variableScope */
     char ids[64 * 22 + 4];
     if (q->all_brands) {
         sqlite3_bind_null(st, 1);
