@@ -186,6 +186,45 @@ test('players: search by email prefix and by name, sort by registration both way
   assert.deepEqual(page.errors, []);
 });
 
+test('players: a cash balance range in a currency, sorted by balance; a range without currency refused', async () => {
+  const made = [];
+  for (const amount of ['10.00', '30.00', '60.00']) {
+    const p = await registerPlayer(server, { email: `bal${amount.slice(0, 2)}-${tag}@example.com` });
+    await deposit(server, p, amount);
+    made.push(p);
+  }
+  const page = await asSupport();
+  await page.goto(`${server.url}/players`);
+  const search = page.getByLabel('Search', { exact: true });
+  await search.fill(`bal`);
+  await page.getByLabel('Currency').fill('EUR');
+  await page.getByLabel('Balance min').fill('20.00');
+  await search.press('Enter');
+  await page.waitForURL(/balance_min=20\.00/);
+  // the range reads ledger_balance rows, up to ~1 s behind the ledger: ask again until they are in
+  for (let i = 0; ; i++) {
+    const emails = await page.locator('[data-testid=player-email]').allTextContents();
+    if (emails.length === 2 && !emails.includes(made[0].email)) break;
+    if (i >= 20) assert.fail(`balance range: ${emails}`);
+    await page.waitForTimeout(500);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+  }
+  await page.getByRole('button', { name: /Balance/ }).click();
+  await page.waitForURL(/sort=balance&order=desc/);
+  await listIs(page, 'player-email', [made[2].email, made[1].email]);
+  await listIs(page, 'player-balance', ['60.00 EUR', '30.00 EUR']);
+  await page.getByRole('button', { name: /Balance/ }).click();
+  await page.waitForURL(/sort=balance&order=asc/);
+  await listIs(page, 'player-email', [made[1].email, made[2].email]);
+
+  // without the currency the server refuses the range, and the page says what it said
+  await page.getByLabel('Currency').fill('');
+  await search.press('Enter');
+  await page.getByRole('alert').filter({ hasText: 'FIELD_INVALID' }).waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /currency/);
+  page.errors.length = 0; // the refused request's console line
+});
+
 test('block with a reason, see it on the player page and in the audit log, unblock', async () => {
   const reason = `chargeback investigation ${tag}`;
   const page = await asSupport();

@@ -181,7 +181,7 @@ export function Players() {
                 <Time at={p.last_login_at} />
               </td>
               {showBalances && (
-                <td class="pp-num">
+                <td class="pp-num" data-testid="player-balance">
                   {(p.balances ?? [])
                     .filter((b) => !currency || b.currency === currency)
                     .map((b) => (
