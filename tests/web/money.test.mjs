@@ -193,6 +193,7 @@ test('support cannot reach finance actions', async () => {
     const t = await (await fetch('/v1/admin/refresh', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: rt }),
     })).json();
+    sessionStorage.setItem('pitboss.refresh', t.refresh_token); // refresh tokens rotate: keep the app's session
     const res = await fetch(`/v1/admin/withdrawals/${id}/approve`, {
       method: 'POST', headers: { Authorization: `Bearer ${t.access_token}`, 'Content-Type': 'application/json' },
       body: '{}',
@@ -207,6 +208,12 @@ test('support cannot reach finance actions', async () => {
   const still = await getW(w.id);
   assert.equal(still.status, 'pending_approval');
   assert.deepEqual(still.approvals, []);
+  // games.read without games.manage: the games page reads, offers no switch and no RTP change
+  await page.goto(`${server.url}/games`);
+  await page.locator('[data-testid=original-row][data-game=dice]').waitFor();
+  const slot = page.locator('[data-testid=game-row][data-game="studio/slot1"] [data-testid=brand-enabled]');
+  assert.match(await slot.innerText(), /^(enabled|disabled)$/);
+  assert.equal(await page.locator('[data-testid^=switch-], [data-testid^=status-], [data-testid=change-rtp]').count(), 0);
   await page.close();
 });
 
