@@ -32,6 +32,10 @@
  * (127.0.9.N for staff, 127.0.10.N for players): identity rate-limits logins per
  * client IP and the browser's own logins come from 127.0.0.1.
  *
+ * Write cases as top-level test() calls (scripts/test-summary.py counts every
+ * "ok" line, nested subtests included). A new tests/web/<name>.test.mjs is run
+ * by meson once listed at @web-tests in tests/meson.build.
+ *
  * Node's standard library plus playwright-core (from web/node_modules).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -342,17 +346,22 @@ export async function startServer(opts = {}) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  for (let deadline = Date.now() + 20_000; ; ) {
-    try {
-      if ((await request(server, { path: '/healthz' })).status === 200) break;
-    } catch {
-      /* not yet */
+  try {
+    for (let deadline = Date.now() + 20_000; ; ) {
+      try {
+        if ((await request(server, { path: '/healthz' })).status === 200) break;
+      } catch {
+        /* not yet */
+      }
+      if (Date.now() > deadline) throw new Error('server never answered /healthz');
+      await sleep(50);
     }
-    if (Date.now() > deadline) throw new Error('server never answered /healthz');
-    await sleep(50);
+    await activate(server, server.admin, ADMIN_PASSWORD);
+    if (opts.setup !== false) await demoSetup(server);
+  } catch (e) {
+    server.cleanup(); // never leave a server behind
+    throw e;
   }
-  await activate(server, server.admin, ADMIN_PASSWORD);
-  if (opts.setup !== false) await demoSetup(server);
   return server;
 }
 
