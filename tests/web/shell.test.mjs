@@ -525,6 +525,18 @@ test('dashboard: live figures and feed without a reload; reload keeps the sessio
     'the re-taken snapshot equals the figures built from the events',
   );
 
+  // the time-zone selector: times are shown in the chosen zone, and the choice is kept
+  await page.selectOption('[data-testid=tz-select]', 'Asia/Tokyo');
+  await page.waitForFunction(() => {
+    const last = document.querySelector('[data-testid=chart-bets] .chart-scale span:last-child')?.textContent;
+    const fmt = (tz) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit',
+      hourCycle: 'h23' }).format(new Date(Math.floor(Date.now() / 60_000) * 60_000));
+    return last === fmt('Asia/Tokyo') && fmt('Asia/Tokyo') !== fmt('UTC');
+  }, undefined, { timeout: 10_000 });
+  await page.reload();
+  await page.locator('[data-testid=whoami]').waitFor();
+  assert.equal(await page.locator('[data-testid=tz-select]').inputValue(), 'Asia/Tokyo');
+
   // logout: the login form, and a reload does not bring the session back
   await page.click('[data-testid=logout]');
   await page.locator('form.login').waitFor();
