@@ -119,8 +119,11 @@ function ActualCell({ g, control }: { g: Original; control: ControlLine[] }) {
     return (
       <span class="m-actual">
         {g.actual.map((a) => (
-          <span data-testid="actual" data-currency={a.currency}>
-            {a.currency}: {a.rtp === null ? '—' : `${a.rtp} %`} <span class="m-muted">({a.rounds} rounds)</span>
+          <span data-testid="actual" data-currency={a.currency} data-source="actual">
+            {a.currency}: {a.rtp === null ? '—' : `${a.rtp} %`}{' '}
+            <span class="m-muted">
+              ({a.rounds} rounds; paid <Money amount={a.paid} /> of <Money amount={a.wagered} />)
+            </span>
           </span>
         ))}
       </span>
@@ -131,7 +134,7 @@ function ActualCell({ g, control }: { g: Original; control: ControlLine[] }) {
   return (
     <span class="m-actual">
       {lines.map((l) => (
-        <span data-testid="actual" data-currency={l.currency}>
+        <span data-testid="actual" data-currency={l.currency} data-source="control">
           {l.currency}: {pct(l.actual_rtp)} <span class="m-muted">({l.rounds} rounds)</span>
         </span>
       ))}
