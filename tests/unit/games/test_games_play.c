@@ -1,0 +1,410 @@
+/*
+ * test_games_play.c — the money side of the in-house games (src/games/play*.c)
+ * over a real store (SQLite in a temp dir), the real ledger and the real wallet:
+ * bets settle exactly (balance, RTP, nonce) and are provably fair after the
+ * seed's rotation; idempotency; refusals leave nothing behind; mines (reveal,
+ * cash-out, mine hit, closed rounds, two threads on one game); the RTP per
+ * brand; recovery of rounds left mid-way by a crash; the crash game with a
+ * fast scheduler. Every test ends with the ledger's verify finding nothing.
+ *
+ * The ledger runs on the wall clock here (the crash scheduler compares the
+ * writer's clock with the wall clock). Recovery tests put a round where a
+ * crash would leave it by running the money side's own steps up to that point
+ * (play_internal.h), then reopen the money side (pb_play_open drives it on).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ledger/fixture.h"
+#include "catalog/catalog.h"
+#include "core/time.h"
+#include "games/play.h"
+#include "games/play_internal.h"
+#include "tenancy/tenancy.h"
+#include "wallet/wallet.h"
+
+#define FUND 1000000 /* 10,000.00 EUR */
+
+typedef struct gx {
+    fx *f;
+    pb_wallet *w;
+    pb_play *p;
+    int64_t brand_id, house;
+    char players[2][PB_ID_STR_LEN + 1];
+    int64_t player_rows[2];
+    pb_play_player who[2];
+    int n;
+} gx;
+
+static gx G;
+
+/* ---- fixture ---- */
+
+static void add_player(int i, const char *email)
+{
+    pb_store_player p;
+    memset(&p, 0, sizeof p);
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, p.public_id);
+    p.brand_id = G.brand_id;
+    snprintf(p.currency, sizeof p.currency, "EUR");
+    snprintf(p.password_hash, sizeof p.password_hash, "x");
+    snprintf(p.status, sizeof p.status, "active");
+    snprintf(p.email, sizeof p.email, "%s", email);
+    snprintf(p.country, sizeof p.country, "MT");
+    snprintf(p.date_of_birth, sizeof p.date_of_birth, "1990-01-01");
+    p.created_at = p.updated_at = 1;
+    assert_int_equal(pb_store_player_insert(G.f->conn, &p), PB_STORE_OK);
+    snprintf(G.players[i], sizeof G.players[i], "%s", p.public_id);
+    G.player_rows[i] = p.id;
+    G.who[i] = (pb_play_player){.brand_id = G.brand_id, .brand = "alpha",
+                                .player = G.players[i], .currency = "EUR"};
+}
+
+/* Switches a pitboss game on or off for brand alpha. */
+static void game_on(const char *code, bool on)
+{
+    pb_game g;
+    assert_int_equal(pb_catalog_game_get(G.f->conn, PB_PLAY_PROVIDER, code, &g), PB_OK);
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_game_set_brand(G.f->conn, g.id, G.brand_id, on, 2), PB_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+}
+
+static void play_open(const pb_play_config *cfg)
+{
+    char err[256];
+    G.p = pb_play_open(G.w, G.f->store, cfg, err, sizeof err);
+    if (!G.p)
+        fail_msg("play open: %s", err);
+}
+
+static int setup_cfg(void **state, const pb_play_config *cfg)
+{
+    fx_setup(state);
+    memset(&G, 0, sizeof G);
+    G.f = *state;
+    /* the wall clock for the ledger (see the top of the file) */
+    pb_ledger_close(G.f->ledger);
+    char err[256];
+    G.f->ledger = pb_ledger_open(G.f->store, NULL, err, sizeof err);
+    assert_non_null(G.f->ledger);
+    G.w = pb_wallet_open(G.f->ledger, G.f->store, err, sizeof err);
+    assert_non_null(G.w);
+    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
+                          .jurisdiction = "MT"};
+    pb_brand b;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
+    G.brand_id = b.id;
+    add_player(0, "p0@example.com");
+    add_player(1, "p1@example.com");
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    assert_int_equal(pb_wallet_system_account(G.w, G.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
+                                              PB_WALLET_KIND_HOUSE, "EUR", &G.house),
+                     PB_OK);
+    play_open(cfg);
+    assert_int_equal(pb_play_catalog_ensure(G.p), PB_OK);
+    game_on("dice", true);
+    game_on("mines", true);
+    return 0;
+}
+
+static int setup(void **state) { return setup_cfg(state, NULL); }
+
+static int teardown(void **state)
+{
+    pb_play_stop(G.p);
+    int64_t violations = fx_verify(G.f);
+    pb_play_close(G.p);
+    pb_wallet_close(G.w);
+    fx_teardown(state);
+    assert_int_equal(violations, 0);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static void fund(int i, int64_t cash)
+{
+    pb_wallet_accounts acc;
+    assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.players[i], "EUR", &acc),
+                     PB_OK);
+    char key[32];
+    snprintf(key, sizeof key, "fund-%d", G.n++);
+    pb_transfer t = fx_transfer(key, G.house, acc.cash, cash, PB_CODE_ADJUSTMENT);
+    assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+}
+
+static int64_t cash(int i)
+{
+    pb_wallet_balance b;
+    pb_err e = pb_wallet_balance_get(G.f->conn, "alpha", G.players[i], "EUR", &b);
+    if (e == PB_ERR_ACCOUNT_NOT_FOUND || e == PB_ERR_PLAYER_NOT_FOUND)
+        return 0;
+    assert_int_equal(e, PB_OK);
+    return b.cash + b.bonus;
+}
+
+static int64_t transfers(void)
+{
+    pb_ledger_verify_summary s;
+    assert_int_equal(pb_ledger_verify(G.f->conn, NULL, NULL, &s), PB_OK);
+    assert_int_equal(s.violations, 0);
+    return s.transfers;
+}
+
+static int64_t next_nonce(int i)
+{
+    pb_store_seed_pair sp;
+    pb_store_rc rc = pb_store_seed_pair_active(G.f->conn, G.players[i], &sp);
+    if (rc == PB_STORE_NOT_FOUND)
+        return 0;
+    assert_int_equal(rc, PB_STORE_OK);
+    return sp.next_nonce;
+}
+
+static bool round_of_key(int i, const char *key)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    pb_store_rc rc = pb_store_game_round_by_key(G.f->conn, G.players[i], key, &r);
+    pb_store_game_round_clear(&r);
+    assert_true(rc == PB_STORE_OK || rc == PB_STORE_NOT_FOUND);
+    return rc == PB_STORE_OK;
+}
+
+/* A bet of player i: game, params JSON text, amount, key. */
+static pb_err bet(int i, const char *game, const char *params, int64_t amount, const char *key,
+                  pb_store_game_round *out, bool *replayed, pb_play_error *err)
+{
+    json_error_t je;
+    json_t *j = params ? json_loads(params, 0, &je) : NULL;
+    assert_true(!params || j);
+    pb_play_bet b = {.game = game, .params = j, .amount = amount, .idempotency_key = key};
+    bool rp = false;
+    pb_play_error e2;
+    pb_err e = pb_play_bet_place(G.p, G.f->conn, &G.who[i], &b, out, replayed ? replayed : &rp,
+                                 err ? err : &e2);
+    json_decref(j);
+    return e;
+}
+
+static pb_store_game_round __attribute__((unused)) stored(const char *id)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pb_store_game_round_get(G.f->conn, id, &r), PB_STORE_OK);
+    return r;
+}
+
+/* Recomputes the round from the revealed server seed with the rules alone and
+ * asserts it is the stored one (outcome text, multiplier, payout). */
+static void assert_fair(const pb_store_game_round *r, const char *server_seed)
+{
+    assert_true(pb_fair_commitment_matches(server_seed, r->commitment));
+    pb_game_params gp;
+    pb_game_error ge;
+    json_error_t je;
+    json_t *pj = json_loads(r->params, 0, &je);
+    assert_non_null(pj);
+    assert_int_equal(pb_game_params_from_json(pb_game_parse(r->game), pj,
+                                              pb_currency_find(r->currency), &gp, &ge),
+                     PB_OK);
+    json_decref(pj);
+    pb_fair_key key;
+    pb_fair_key_init(&key, server_seed, strlen(server_seed));
+    pb_game_input in = {.key = &key, .client_seed = r->client_seed, .nonce = (uint64_t)r->nonce};
+    pb_game_outcome o;
+    assert_int_equal(pb_game_play(&gp, &in, (uint32_t)r->rtp_bp, &o), PB_OK);
+    int64_t payout;
+    assert_int_equal(pb_game_payout(&gp, &o, r->amount, &payout), PB_OK);
+    assert_int_equal(o.multiplier, r->multiplier);
+    assert_int_equal(payout, r->payout);
+    json_t *oj = pb_game_outcome_json(&gp, &o);
+    json_t *rj = json_loads(r->outcome, 0, &je);
+    assert_non_null(oj);
+    assert_true(json_equal(oj, rj));
+    json_decref(oj);
+    json_decref(rj);
+}
+
+#define DICE "{\"target\": 50.5, \"direction\": \"over\"}"
+
+/* ---- a dice bet settles ---- */
+
+static void dice_bet_settles(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    int64_t before = cash(0);
+    pb_store_game_round r[2];
+    memset(r, 0, sizeof r);
+    for (int k = 0; k < 2; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "dice-%d", k);
+        bool replayed = true;
+        assert_int_equal(bet(0, "dice", DICE, 1000, key, &r[k], &replayed, NULL), PB_OK);
+        assert_false(replayed);
+        assert_string_equal(r[k].state, "settled");
+        assert_int_equal(r[k].rtp_bp, 9900);
+        assert_true(r[k].has_nonce && r[k].has_payout && r[k].has_multiplier);
+        assert_int_equal(r[k].nonce, k);
+        /* the payout is the multiplier of the RTP in force (a win), or nothing */
+        int64_t m = pb_dice_multiplier(&(pb_dice_params){.target = 5050, .over = true}, 9900);
+        assert_true(r[k].payout == 0 || r[k].multiplier == m);
+        assert_int_equal(r[k].payout, r[k].multiplier * 1000 / PB_MULT_ONE);
+        before += r[k].payout - 1000;
+        assert_int_equal(cash(0), before);
+    }
+    assert_int_equal(next_nonce(0), 2);
+    /* provably fair: the revealed seed recomputes both rounds */
+    pb_store_seed_pair revealed, next;
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_OK);
+    assert_string_equal(revealed.id, r[0].pair_id);
+    assert_int_equal(revealed.next_nonce, 2);
+    assert_int_equal(next.next_nonce, 0);
+    for (int k = 0; k < 2; k++) {
+        pb_store_game_round g;
+        memset(&g, 0, sizeof g);
+        assert_int_equal(pb_play_round_get(G.f->conn, G.players[0], r[k].id, &g), PB_OK);
+        assert_string_equal(g.revealed_seed, revealed.server_seed);
+        assert_fair(&g, revealed.server_seed);
+        pb_store_game_round_clear(&g);
+        pb_store_game_round_clear(&r[k]);
+    }
+    /* another player's round is not theirs */
+    pb_store_game_round g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(pb_play_round_get(G.f->conn, G.players[1], r[0].id, &g),
+                     PB_ERR_ROUND_NOT_FOUND);
+}
+
+/* ---- idempotency ---- */
+
+static void idempotency(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    pb_store_game_round a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    bool replayed = true;
+    assert_int_equal(bet(0, "dice", DICE, 500, "same", &a, &replayed, NULL), PB_OK);
+    assert_false(replayed);
+    int64_t after = cash(0), n = transfers(), nonce = next_nonce(0);
+    assert_int_equal(after, FUND - 500 + a.payout);
+    /* the same request: the same round, no money */
+    assert_int_equal(bet(0, "dice", "{\"direction\": \"over\", \"target\": \"50.50\"}", 500,
+                         "same", &b, &replayed, NULL),
+                     PB_OK);
+    assert_true(replayed);
+    assert_string_equal(a.id, b.id);
+    assert_int_equal(a.payout, b.payout);
+    assert_int_equal(cash(0), after);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(next_nonce(0), nonce);
+    /* the same key, another request: refused, nothing moved */
+    pb_play_error err;
+    assert_int_equal(bet(0, "dice", DICE, 501, "same", &b, &replayed, &err),
+                     PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(err.code, PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_string_equal(err.field, "idempotency_key");
+    assert_int_equal(bet(0, "dice", "{\"target\": 50.5, \"direction\": \"under\"}", 500, "same",
+                         &b, &replayed, &err),
+                     PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(cash(0), after);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(next_nonce(0), nonce);
+    /* the key is the player's own: another player may use it */
+    fund(1, 1000);
+    assert_int_equal(bet(1, "dice", DICE, 500, "same", &b, &replayed, NULL), PB_OK);
+    assert_false(replayed);
+    assert_string_not_equal(a.id, b.id);
+    pb_store_game_round_clear(&a);
+    pb_store_game_round_clear(&b);
+}
+
+/* ---- refusals leave nothing behind ---- */
+
+static void refused(int i, const char *game, const char *params, int64_t amount, pb_err want,
+                    const char *field)
+{
+    char key[32];
+    snprintf(key, sizeof key, "refused-%d", G.n++);
+    int64_t money = cash(i), n = transfers(), nonce = next_nonce(i);
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    pb_play_error err;
+    memset(&err, 0, sizeof err);
+    pb_err e = bet(i, game, params, amount, key, &r, NULL, &err);
+    if (e != want)
+        fail_msg("%s %s: %s, wanted %s", game, params, pb_err_code(e), pb_err_code(want));
+    assert_int_equal(err.code, want);
+    if (field)
+        assert_string_equal(err.field, field);
+    pb_store_game_round_clear(&r);
+    assert_false(round_of_key(i, key));
+    assert_int_equal(cash(i), money);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(next_nonce(i), nonce);
+}
+
+static void refusals_leave_nothing(void **state)
+{
+    (void)state;
+    fund(0, 10000); /* 100.00 */
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(bet(0, "dice", DICE, 100, "first", &r, NULL, NULL), PB_OK); /* a pair, nonce 1 */
+    pb_store_game_round_clear(&r);
+    int64_t nonce = next_nonce(0);
+    assert_int_equal(nonce, 1);
+    refused(0, "dice", DICE, cash(0) + 1, PB_ERR_INSUFFICIENT_FUNDS, "amount");
+    refused(1, "dice", DICE, 100, PB_ERR_INSUFFICIENT_FUNDS, "amount"); /* no money at all */
+    refused(0, "dice", DICE, 1000001, PB_ERR_BET_LIMIT, "amount");      /* over 10,000.00 */
+    refused(0, "dice", DICE, 0, PB_ERR_AMOUNT_INVALID, "amount");
+    refused(0, "limbo", "{\"target\": 2}", 100, PB_ERR_GAME_DISABLED, NULL); /* not on for alpha */
+    refused(0, "poker", "{}", 100, PB_ERR_GAME_NOT_FOUND, NULL);
+    refused(0, "dice", "{\"direction\": \"over\"}", 100, PB_ERR_FIELD_MISSING, "params");
+    refused(0, "dice", "{\"target\": 99.995, \"direction\": \"over\"}", 100, PB_ERR_FIELD_INVALID,
+            "params.target");
+    refused(0, "dice", "{\"target\": 50, \"direction\": \"up\"}", 100, PB_ERR_FIELD_INVALID,
+            "params.direction");
+    refused(0, "dice", "{\"target\": 50, \"direction\": \"over\", \"x\": 1}", 100,
+            PB_ERR_UNKNOWN_FIELD, "params.x");
+    refused(0, "mines", "{\"mines\": 25}", 100, PB_ERR_FIELD_INVALID, "params.mines");
+    /* a game switched off since: refused */
+    game_on("dice", false);
+    refused(0, "dice", DICE, 100, PB_ERR_GAME_DISABLED, NULL);
+    game_on("dice", true);
+    /* a blocked player: the wallet's gate refuses, the pending round goes */
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_player_set_status(G.f->conn, G.player_rows[0], "blocked", "t", 2),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    refused(0, "dice", DICE, 100, PB_ERR_PLAYER_BLOCKED, NULL);
+    assert_int_equal(next_nonce(0), nonce);
+    /* a bad idempotency key */
+    pb_play_bet b = {.game = "dice", .amount = 100, .idempotency_key = "a b"};
+    bool replayed;
+    pb_play_error err;
+    assert_int_equal(pb_play_bet_place(G.p, G.f->conn, &G.who[0], &b, &r, &replayed, &err),
+                     PB_ERR_IDEMPOTENCY_KEY_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(dice_bet_settles, setup, teardown),
+        cmocka_unit_test_setup_teardown(idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(refusals_leave_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
