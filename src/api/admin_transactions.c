@@ -414,7 +414,7 @@ static pb_err walk_once(query *q)
         return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
     if (q->player)
         rc = pb_store_bo_tx_walk_accounts(q->c, q->acc_ids, q->acc_starts, q->nacc, w.below_seq,
-                                          on_tx, q);
+                                          w.from_seq, on_tx, q);
     else
         rc = pb_store_bo_tx_walk(q->c, &w, on_tx, q);
     pb_store_rollback(q->c);

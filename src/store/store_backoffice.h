@@ -111,10 +111,11 @@ pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w,
 /* Walks the transfers of the given accounts only, newest first, by their
  * account chains (each transfer names the previous one of each of its
  * accounts: no scan). starts[i] is account ids[i]'s newest seq (its live
- * last_seq); transfers with seq >= below_seq (0: none) are skipped. */
+ * last_seq); transfers with seq >= below_seq (0: none) are skipped; the walk
+ * ends below from_seq (0: none). */
 pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids,
                                          const int64_t *starts, size_t n, int64_t below_seq,
-                                         pb_store_bo_tx_cb cb, void *ctx);
+                                         int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx);
 
 /* The first seq whose transfer was created at or after t (by binary search
  * over the primary key: the one writer appends transfers in time order); the
@@ -144,8 +145,8 @@ struct pb_store_backoffice_money_ops {
     pb_store_rc (*tx_walk)(pb_store_conn *c, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
                            void *ctx);
     pb_store_rc (*tx_walk_accounts)(pb_store_conn *c, const int64_t *ids, const int64_t *starts,
-                                    size_t n, int64_t below_seq, pb_store_bo_tx_cb cb,
-                                    void *ctx);
+                                    size_t n, int64_t below_seq, int64_t from_seq,
+                                    pb_store_bo_tx_cb cb, void *ctx);
     pb_store_rc (*seq_at)(pb_store_conn *c, int64_t t, int64_t *seq);
     pb_store_rc (*rtp_actual)(pb_store_conn *c, int64_t brand_id, const char *game,
                               pb_store_bo_rtp *out, size_t cap, size_t *n);

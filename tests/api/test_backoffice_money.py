@@ -477,6 +477,12 @@ class Run:
         assert all(t["time"] >= cut for t in newer) and all(t["time"] < cut for t in older)
         assert self.pages(self.fin, 5, **{"from": cut, "kind": "bet"}) == \
             [t for t in newer if t["kind"] == "bet"]
+        for who in ("alice", "bob"):  # the account-chain walk within a window
+            pid = self.id[who]
+            assert self.pages(self.fin, 2, player=pid, **{"from": cut}) == \
+                [t for t in newer if t["player_id"] == pid]
+            assert self.pages(self.fin, 2, player=pid, to=cut) == \
+                [t for t in older if t["player_id"] == pid]
         # amounts (in the currency)
         rows = self.pages(self.fin, 4, currency="EUR", min_amount="2.00", max_amount="5.50")
         assert rows == [t for t in full if 200 <= minor(t["amount"]) <= 550] and rows, rows

@@ -187,7 +187,7 @@ static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w,
 
 static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids,
                                        const int64_t *starts, size_t n, int64_t below_seq,
-                                       pb_store_bo_tx_cb cb, void *ctx)
+                                       int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx)
 {
     static const char SQL[] = TX_SELECT "WHERE t.seq=?1";
     static const char LINKS[] =
@@ -209,7 +209,7 @@ static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids,
         for (size_t i = 0; i < n; i++)
             if (at[i] > top)
                 top = at[i];
-        if (top <= 0)
+        if (top <= 0 || top < from_seq)
             break;
         /* every walker at `top` steps back along its own account's chain */
         sqlite3_bind_int64(ln, 1, top);

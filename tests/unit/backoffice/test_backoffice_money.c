@@ -167,7 +167,7 @@ static void test_walk_accounts(void **state)
         starts[i] = acc[i].last_seq;
     }
     rows mine = {0}, all = {0};
-    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 0, collect, &mine),
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 0, 0, collect, &mine),
                      PB_STORE_OK);
     pb_store_bo_walk q = {0};
     assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &all), PB_STORE_OK);
@@ -186,14 +186,21 @@ static void test_walk_accounts(void **state)
     assert_int_equal(mine.n, 7); /* 9, 7, 6, 5 (two), 3, 1 */
     /* below 6: 5, 5, 3, 1 */
     rows older = {0};
-    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 6, collect, &older),
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 6, 0, collect, &older),
                      PB_STORE_OK);
     assert_int_equal(older.n, 4);
     assert_int_equal(older.r[0].seq, 5);
     assert_int_equal(older.r[3].seq, 1);
+    /* 7 > seq >= 3: 6, 5, 5, 3 — and the walk stops there */
+    rows window = {0};
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 7, 3, collect, &window),
+                     PB_STORE_OK);
+    assert_int_equal(window.n, 4);
+    assert_int_equal(window.r[0].seq, 6);
+    assert_int_equal(window.r[3].seq, 3);
     /* no accounts: nothing */
     rows none = {0};
-    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 0, 0, collect, &none),
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 0, 0, 0, collect, &none),
                      PB_STORE_OK);
     assert_int_equal(none.n, 0);
     assert_int_equal(fx_verify(f), 0);
