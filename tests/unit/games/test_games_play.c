@@ -195,7 +195,7 @@ static pb_err bet(int i, const char *game, const char *params, int64_t amount, c
     return e;
 }
 
-static pb_store_game_round __attribute__((unused)) stored(const char *id)
+static pb_store_game_round stored(const char *id)
 {
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
@@ -399,12 +399,329 @@ static void refusals_leave_nothing(void **state)
                      PB_ERR_IDEMPOTENCY_KEY_INVALID);
 }
 
+/* ---- mines ---- */
+
+/* The mines of a stored round (draw order); marks them in is_mine. */
+static size_t mines_of(const char *round_id, bool is_mine[PB_MINES_TILES])
+{
+    pb_store_game_round r = stored(round_id);
+    json_error_t je;
+    json_t *o = json_loads(r.outcome, 0, &je);
+    assert_non_null(o);
+    json_t *a = json_object_get(o, "result");
+    assert_true(json_is_array(a));
+    memset(is_mine, 0, PB_MINES_TILES);
+    size_t i, n = json_array_size(a);
+    json_t *v;
+    json_array_foreach(a, i, v) is_mine[json_integer_value(v)] = true;
+    json_decref(o);
+    pb_store_game_round_clear(&r);
+    return n;
+}
+
+/* The first k safe tiles (k ≤ 25 − mines) into out. */
+static void safe_tiles(const bool is_mine[PB_MINES_TILES], size_t k, uint8_t *out)
+{
+    size_t n = 0;
+    for (uint8_t t = 0; t < PB_MINES_TILES && n < k; t++)
+        if (!is_mine[t])
+            out[n++] = t;
+    assert_int_equal(n, k);
+}
+
+static uint8_t a_mine(const bool is_mine[PB_MINES_TILES])
+{
+    for (uint8_t t = 0; t < PB_MINES_TILES; t++)
+        if (is_mine[t])
+            return t;
+    fail_msg("no mine");
+    return 0;
+}
+
+/* Starts a mines game of player i; asserts it rests active with the stake taken. */
+static pb_store_game_round mines_start(int i, unsigned mines, int64_t amount)
+{
+    char key[32], params[32];
+    snprintf(key, sizeof key, "mines-%d", G.n++);
+    snprintf(params, sizeof params, "{\"mines\": %u}", mines);
+    int64_t before = cash(i);
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(bet(i, "mines", params, amount, key, &r, NULL, NULL), PB_OK);
+    assert_string_equal(r.state, "active");
+    assert_false(r.has_payout);
+    assert_int_equal(cash(i), before - amount);
+    return r;
+}
+
+static void mines_cashout_and_hit(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[PB_MINES_TILES];
+    /* start, two safe tiles, cash out: the multiplier of two tiles */
+    pb_store_game_round r = mines_start(0, 3, 1000), o;
+    memset(&o, 0, sizeof o);
+    assert_int_equal(mines_of(r.id, is_mine), 3);
+    safe_tiles(is_mine, 2, safe);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err),
+                     PB_ERR_ROUND_STATE); /* nothing revealed yet */
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "active");
+    uint8_t again[2] = {safe[0], safe[1]}; /* one already revealed: skipped */
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, again, 2, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "active");
+    assert_int_equal(cash(0), FUND - 1000);
+    /* another player cannot touch it; a bad tile is refused */
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[1], r.id, &o, &err),
+                     PB_ERR_ROUND_NOT_FOUND);
+    uint8_t bad = 25;
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, &bad, 1, &o, &err),
+                     PB_ERR_FIELD_INVALID);
+    assert_string_equal(err.field, "tiles");
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
+    assert_string_equal(o.state, "settled");
+    int64_t mult = pb_mines_multiplier(3, 2, 9900), pay;
+    assert_true(mult > PB_MULT_ONE);
+    assert_int_equal(pb_game_payout_of(1000, mult, &pay), 0);
+    assert_int_equal(o.multiplier, mult);
+    assert_int_equal(o.payout, pay);
+    int64_t after = FUND - 1000 + pay, n = transfers();
+    assert_int_equal(cash(0), after);
+    /* after settlement: a reveal is refused, the cash-out answers its round again */
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o,
+                                          &err),
+                     PB_ERR_ROUND_CLOSED);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
+    assert_int_equal(o.payout, pay);
+    assert_int_equal(cash(0), after);
+    assert_int_equal(transfers(), n);
+    pb_store_game_round_clear(&r);
+
+    /* a mine after a safe tile: settled at 0 */
+    r = mines_start(0, 5, 2000);
+    mines_of(r.id, is_mine);
+    safe_tiles(is_mine, 1, safe);
+    uint8_t path[2] = {safe[0], a_mine(is_mine)};
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, path, 2, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(o.payout, 0);
+    assert_int_equal(o.multiplier, 0);
+    after -= 2000;
+    assert_int_equal(cash(0), after);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err),
+                     PB_ERR_ROUND_CLOSED);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_ERR_ROUND_CLOSED);
+    assert_int_equal(cash(0), after);
+    pb_store_game_round_clear(&r);
+
+    /* the last safe tile cashes out by itself */
+    r = mines_start(0, 24, 100);
+    mines_of(r.id, is_mine);
+    safe_tiles(is_mine, 1, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(o.multiplier, pb_mines_multiplier(24, 1, 9900));
+    assert_int_equal(pb_game_payout_of(100, o.multiplier, &pay), 0);
+    assert_int_equal(o.payout, pay);
+    assert_int_equal(cash(0), after - 100 + pay);
+
+    /* provably fair: the mines are those of the revealed seed */
+    pb_store_seed_pair revealed, next;
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_OK);
+    assert_int_equal(revealed.next_nonce, 3);
+    assert_int_equal(o.nonce, 2);
+    pb_fair_key key;
+    pb_fair_key_init(&key, revealed.server_seed, strlen(revealed.server_seed));
+    pb_fair_stream fs;
+    pb_fair_stream_init(&fs, &key, revealed.client_seed, (uint64_t)o.nonce);
+    uint8_t pos[PB_MINES_MAX];
+    pb_mines_positions(&fs, 24, pos);
+    bool expect[PB_MINES_TILES] = {false};
+    for (int i = 0; i < 24; i++)
+        expect[pos[i]] = true;
+    assert_memory_equal(expect, is_mine, sizeof expect);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&o);
+}
+
+typedef struct racer {
+    pthread_barrier_t *go;
+    const char *round;
+    bool cashout;
+    uint8_t tile;
+    pb_err result;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *x = arg;
+    char err[256];
+    pb_store_conn *c = pb_store_connect(G.f->store, err, sizeof err);
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_play_error pe;
+    pthread_barrier_wait(x->go);
+    x->result = x->cashout
+                    ? pb_play_mines_cashout(G.p, c, &G.who[0], x->round, &o, &pe)
+                    : pb_play_mines_reveal(G.p, c, &G.who[0], x->round, &x->tile, 1, &o, &pe);
+    pb_store_game_round_clear(&o);
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+/* Two threads on one game: a cash-out against a mine. Exactly one wins and the
+ * money says which. */
+static void mines_concurrent(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    int64_t expect = FUND;
+    int cashouts = 0, mines = 0;
+    for (int k = 0; k < 8; k++) {
+        pb_store_game_round r = mines_start(0, 3, 1000), o;
+        memset(&o, 0, sizeof o);
+        expect -= 1000;
+        bool is_mine[PB_MINES_TILES];
+        uint8_t safe;
+        mines_of(r.id, is_mine);
+        safe_tiles(is_mine, 1, &safe);
+        pb_play_error err;
+        assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, &safe, 1, &o, &err),
+                         PB_OK);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        racer a = {.go = &go, .round = r.id, .cashout = true};
+        racer b = {.go = &go, .round = r.id, .tile = a_mine(is_mine)};
+        pthread_t ta, tb;
+        pthread_create(&ta, NULL, race, &a);
+        pthread_create(&tb, NULL, race, &b);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&go);
+        assert_true((a.result == PB_OK) != (b.result == PB_OK));
+        assert_int_equal(a.result == PB_OK ? b.result : a.result, PB_ERR_ROUND_CLOSED);
+        pb_store_game_round_clear(&o);
+        o = stored(r.id);
+        assert_string_equal(o.state, "settled");
+        if (a.result == PB_OK) {
+            cashouts++;
+            assert_int_equal(o.multiplier, pb_mines_multiplier(3, 1, 9900));
+            assert_true(o.payout > 0);
+        } else {
+            mines++;
+            assert_int_equal(o.payout, 0);
+        }
+        expect += o.payout;
+        assert_int_equal(cash(0), expect);
+        pb_store_game_round_clear(&o);
+        pb_store_game_round_clear(&r);
+    }
+    assert_int_equal(cashouts + mines, 8);
+}
+
+/* ---- RTP per brand ---- */
+
+static void set_rtp(pb_game_kind kind, uint32_t rtp, pb_err want, uint32_t want_before)
+{
+    uint32_t before = 0;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    pb_err e = pb_play_rtp_set(G.f->conn, G.brand_id, kind, rtp, "staff-1", 5, &before);
+    assert_int_equal(e, want);
+    if (e == PB_OK) {
+        assert_int_equal(before, want_before);
+        assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    } else {
+        pb_store_rollback(G.f->conn);
+    }
+}
+
+static void rtp_per_brand(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    uint32_t rtp;
+    bool configured = true;
+    assert_int_equal(pb_play_rtp_get(G.f->conn, G.brand_id, PB_GAME_DICE, &rtp, &configured),
+                     PB_OK);
+    assert_int_equal(rtp, 9900);
+    assert_false(configured);
+    pb_store_game_round a, m, b, o;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&o, 0, sizeof o);
+    assert_int_equal(bet(0, "dice", DICE, 1000, "before", &a, NULL, NULL), PB_OK);
+    assert_int_equal(a.rtp_bp, 9900);
+    m = mines_start(0, 3, 1000); /* a game in play keeps the RTP it started at */
+    assert_int_equal(m.rtp_bp, 9900);
+    /* out of range: refused, nothing changed */
+    set_rtp(PB_GAME_DICE, 7999, PB_ERR_FIELD_INVALID, 0);
+    set_rtp(PB_GAME_DICE, 9901, PB_ERR_FIELD_INVALID, 0);
+    set_rtp(PB_GAME_ROULETTE, 9728, PB_ERR_FIELD_INVALID, 0);
+    assert_int_equal(pb_play_rtp_get(G.f->conn, G.brand_id, PB_GAME_DICE, &rtp, &configured),
+                     PB_OK);
+    assert_int_equal(rtp, 9900);
+    assert_false(configured);
+    /* in range: the next rounds */
+    set_rtp(PB_GAME_DICE, 9000, PB_OK, 9900);
+    set_rtp(PB_GAME_MINES, 8000, PB_OK, 9900);
+    assert_int_equal(pb_play_rtp_get(G.f->conn, G.brand_id, PB_GAME_DICE, &rtp, &configured),
+                     PB_OK);
+    assert_int_equal(rtp, 9000);
+    assert_true(configured);
+    int64_t before = cash(0);
+    assert_int_equal(bet(0, "dice", DICE, 1000, "after", &b, NULL, NULL), PB_OK);
+    assert_int_equal(b.rtp_bp, 9000);
+    int64_t mult = pb_dice_multiplier(&(pb_dice_params){.target = 5050, .over = true}, 9000);
+    assert_true(b.payout == 0 || b.multiplier == mult);
+    assert_int_equal(cash(0), before - 1000 + b.payout);
+    /* the settled round is as it was */
+    pb_store_game_round s = stored(a.id);
+    assert_int_equal(s.rtp_bp, 9900);
+    assert_int_equal(s.payout, a.payout);
+    assert_int_equal(s.multiplier, a.multiplier);
+    pb_store_game_round_clear(&s);
+    /* the mines game started before pays at its own RTP */
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe;
+    mines_of(m.id, is_mine);
+    safe_tiles(is_mine, 1, &safe);
+    pb_play_error err;
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], m.id, &safe, 1, &o, &err),
+                     PB_OK);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], m.id, &o, &err), PB_OK);
+    assert_int_equal(o.rtp_bp, 9900);
+    assert_int_equal(o.multiplier, pb_mines_multiplier(3, 1, 9900));
+    /* another game and another brand are untouched */
+    assert_int_equal(pb_play_rtp_get(G.f->conn, G.brand_id, PB_GAME_LIMBO, &rtp, &configured),
+                     PB_OK);
+    assert_int_equal(rtp, 9900);
+    assert_int_equal(pb_play_rtp_get(G.f->conn, G.brand_id + 1, PB_GAME_DICE, &rtp, &configured),
+                     PB_OK);
+    assert_int_equal(rtp, 9900);
+    pb_store_game_round_clear(&a);
+    pb_store_game_round_clear(&b);
+    pb_store_game_round_clear(&m);
+    pb_store_game_round_clear(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(dice_bet_settles, setup, teardown),
         cmocka_unit_test_setup_teardown(idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(refusals_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(mines_cashout_and_hit, setup, teardown),
+        cmocka_unit_test_setup_teardown(mines_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(rtp_per_brand, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
