@@ -98,11 +98,10 @@ static uint64_t hash_str(const char *s)
 
 /* The explorer's query, its parsed filters and what it collects. */
 typedef struct query {
-    const pb_principal *p;
     pb_store_conn *c;
     bool pii;
     const char *brand, *player, *currency, *kind;
-    const char *min_s, *max_s, *cursor_s;
+    const char *min_s, *max_s;
     int64_t from, to, min, max, cursor_key; /* cursor_key: rows with key < it (0: none) */
     size_t limit;
     pb_store_brand *brands; /* the brands in view */
@@ -115,7 +114,7 @@ typedef struct query {
     /* collecting */
     size_t rows;
     int64_t last_key;
-    bool more, cut, failed;
+    bool more, failed;
     json_t *list;          /* JSON page */
     pb_http_buf *csv;      /* export */
     emails mail;
@@ -400,10 +399,9 @@ static pb_err prepare(pb_store_conn *c, const pb_principal *p, query *q, bool ex
 static pb_err walk_once(query *q)
 {
     pb_store_bo_walk w = {.currency = q->currency, .from_seq = q->from_seq};
-    int64_t bounds[3] = {q->cursor_key ? q->cursor_key / 2 + 1 : 0, /* the cursor's own
-                                                                       transfer may have a
-                                                                       side left */
-                         q->to ? (q->to_seq > 0 ? q->to_seq : 1) : 0, q->top_seq};
+    /* the upper bounds: the cursor's transfer (it may have a side left), to, the export's end */
+    const int64_t bounds[3] = {q->cursor_key ? q->cursor_key / 2 + 1 : 0,
+                               q->to ? (q->to_seq > 0 ? q->to_seq : 1) : 0, q->top_seq};
     for (int i = 0; i < 3; i++)
         if (bounds[i] && (!w.below_seq || bounds[i] < w.below_seq))
             w.below_seq = bounds[i];
