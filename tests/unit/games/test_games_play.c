@@ -713,6 +713,161 @@ static void rtp_per_brand(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* ---- recovery: rounds a crash left mid-way ---- */
+
+/* Records a dice round of player i as the money side does (step 1: "pending"). */
+static pb_store_game_round record_pending(int i, const char *params, int64_t amount,
+                                          const char *key)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    play_new_id(r.id);
+    r.brand_id = G.brand_id;
+    snprintf(r.brand, sizeof r.brand, "alpha");
+    snprintf(r.player, sizeof r.player, "%s", G.players[i]);
+    snprintf(r.currency, sizeof r.currency, "EUR");
+    snprintf(r.game, sizeof r.game, "dice");
+    snprintf(r.idempotency_key, sizeof r.idempotency_key, "%s", key);
+    json_error_t je;
+    json_t *j = json_loads(params, 0, &je);
+    pb_game_params gp;
+    pb_game_error ge;
+    const pb_currency *cur = pb_currency_find("EUR");
+    assert_int_equal(pb_game_params_from_json(PB_GAME_DICE, j, cur, &gp, &ge), PB_OK);
+    json_decref(j);
+    r.params = play_json_text(pb_game_params_to_json(&gp, cur));
+    assert_non_null(r.params);
+    r.amount = amount;
+    play_request_hash(r.game, amount, r.params, r.request_hash);
+    bool existing = true;
+    assert_int_equal(play_round_record(G.p, &r, &existing), PB_OK);
+    assert_false(existing);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[i], key, &s), PB_STORE_OK);
+    assert_string_equal(s.state, "pending");
+    return s;
+}
+
+/* Step 2: the stake through the wallet, as the driver does it. */
+static void stake(const pb_store_game_round *r)
+{
+    pb_wallet_op op;
+    play_wallet_op(&op, r, false, NULL);
+    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, &op), PB_OK);
+    pb_wallet_op_release(&op);
+}
+
+/* Step 3: the decision, in a ledger command (pending → settling). */
+static pb_err decide_cmd(pb_ledger_tx *tx, void *v)
+{
+    pb_store_game_round *r = v;
+    pb_store_game_round_clear(r);
+    char id[PB_ID_STR_LEN + 1];
+    snprintf(id, sizeof id, "%s", r->id);
+    if (pb_store_game_round_get(pb_ledger_tx_conn(tx), id, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_err result = PB_OK;
+    pb_err e = play_decide_seeded(tx, r, &result);
+    return e != PB_OK ? e : result;
+}
+
+/* The process "restarts": the money side is closed and opened again. */
+static void reopen(void)
+{
+    pb_play_close(G.p);
+    G.p = NULL;
+    play_open(NULL);
+}
+
+#define SURE "{\"target\": 2, \"direction\": \"over\"}" /* 98% */
+
+static void recovery(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    /* (a) recorded, nothing staked; (b) staked, not decided; (c) decided, not paid */
+    pb_store_game_round a = record_pending(0, SURE, 1000, "rec-a");
+    pb_store_game_round b = record_pending(0, SURE, 2000, "rec-b");
+    stake(&b);
+    pb_store_game_round c = record_pending(0, SURE, 3000, "rec-c");
+    stake(&c);
+    assert_int_equal(pb_ledger_command(G.f->ledger, decide_cmd, &c), PB_OK);
+    assert_string_equal(c.state, "settling");
+    assert_true(c.has_payout);
+    /* (d) a pending round the wallet will refuse: player 1 has nothing */
+    pb_store_game_round d = record_pending(1, SURE, 500, "rec-d");
+    assert_int_equal(cash(0), FUND - 5000);
+    assert_int_equal(next_nonce(0), 1); /* c took nonce 0 */
+
+    reopen();
+
+    int64_t expect = FUND;
+    const char *ids[3] = {a.id, b.id, c.id};
+    int64_t nonces[3] = {-1, -1, 0};
+    for (int k = 0; k < 3; k++) {
+        pb_store_game_round r = stored(ids[k]);
+        assert_string_equal(r.state, "settled");
+        assert_true(r.has_payout && r.has_nonce);
+        if (nonces[k] >= 0)
+            assert_int_equal(r.nonce, nonces[k]);
+        assert_int_equal(r.rtp_bp, 9900);
+        expect += r.payout - r.amount;
+        pb_store_game_round_clear(&r);
+    }
+    pb_store_game_round r = stored(c.id);
+    assert_int_equal(r.payout, c.payout); /* decided once: the payout of (c) as decided */
+    pb_store_game_round_clear(&r);
+    assert_int_equal(cash(0), expect); /* each staked once, paid once */
+    assert_int_equal(next_nonce(0), 3);
+    assert_false(round_of_key(1, "rec-d")); /* refused: gone */
+    assert_int_equal(cash(1), 0);
+
+    /* again: nothing more happens */
+    int64_t n = transfers();
+    reopen();
+    assert_int_equal(cash(0), expect);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(next_nonce(0), 3);
+
+    /* the player's retry is answered from the round, no money */
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    bool replayed = false;
+    assert_int_equal(bet(0, "dice", SURE, 2000, "rec-b", &o, &replayed, NULL), PB_OK);
+    assert_true(replayed);
+    assert_string_equal(o.id, b.id);
+    assert_int_equal(cash(0), expect);
+    assert_int_equal(transfers(), n);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&a);
+    pb_store_game_round_clear(&b);
+    pb_store_game_round_clear(&c);
+    pb_store_game_round_clear(&d);
+}
+
+/* A retry by the player (not a restart) drives a round left mid-way too. */
+static void retry_drives_on(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    pb_store_game_round b = record_pending(0, SURE, 2000, "retry-b");
+    stake(&b);
+    assert_int_equal(cash(0), FUND - 2000);
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    bool replayed = false;
+    assert_int_equal(bet(0, "dice", SURE, 2000, "retry-b", &o, &replayed, NULL), PB_OK);
+    assert_true(replayed);
+    assert_string_equal(o.id, b.id);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(cash(0), FUND - 2000 + o.payout);
+    assert_int_equal(next_nonce(0), 1);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +877,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_cashout_and_hit, setup, teardown),
         cmocka_unit_test_setup_teardown(mines_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(rtp_per_brand, setup, teardown),
+        cmocka_unit_test_setup_teardown(recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(retry_drives_on, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
