@@ -868,6 +868,158 @@ static void retry_drives_on(void **state)
     pb_store_game_round_clear(&b);
 }
 
+/* ---- crash, with a fast scheduler ---- */
+
+static int setup_crash(void **state)
+{
+    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
+                          .crash_growth = 0.01, .crash_chain_length = 200};
+    setup_cfg(state, &cfg);
+    game_on("crash", true);
+    return 0;
+}
+
+static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
+
+/* Waits (≤ 30 s) for the brand's crash round to satisfy pred; returns it. */
+typedef bool (*crash_pred)(const pb_store_crash_round *r, void *ctx);
+static pb_store_crash_round crash_wait(crash_pred pred, void *ctx)
+{
+    for (int i = 0; i < 3000; i++) {
+        pb_store_crash_round r;
+        int64_t m;
+        pb_err e = pb_play_crash_current(G.p, G.f->conn, G.brand_id, &r, &m);
+        assert_true(e == PB_OK || e == PB_ERR_ROUND_NOT_FOUND);
+        if (e == PB_OK && pred(&r, ctx))
+            return r;
+        sleep_ms(10);
+    }
+    fail_msg("the crash round never came");
+    return (pb_store_crash_round){0};
+}
+
+/* A round taking bets for ≥ 300 ms more whose point leaves room both sides of 1.01x. */
+static bool betting_fit(const pb_store_crash_round *r, void *ctx)
+{
+    (void)ctx;
+    return strcmp(r->state, "betting") == 0 && r->point >= 102 && r->point < 1000000 &&
+           r->betting_ends_at - pb_time_now_us() > 300000;
+}
+
+static bool other_crashed(const pb_store_crash_round *r, void *ctx)
+{
+    return strcmp(r->id, ctx) != 0 && strcmp(r->state, "crashed") == 0;
+}
+
+static bool is_running(const pb_store_crash_round *r, void *ctx)
+{
+    return strcmp(r->id, ctx) == 0 && strcmp(r->state, "betting") != 0;
+}
+
+/* Waits (≤ 30 s) for a round to be settled; returns it. */
+static pb_store_game_round settled_wait(const char *id)
+{
+    for (int i = 0; i < 3000; i++) {
+        pb_store_game_round r = stored(id);
+        if (strcmp(r.state, "settled") == 0)
+            return r;
+        pb_store_game_round_clear(&r);
+        sleep_ms(10);
+    }
+    fail_msg("round %s never settled", id);
+    return (pb_store_game_round){0};
+}
+
+static pb_store_game_round crash_bet(int i, int64_t amount, int64_t auto_cashout,
+                                     const char *key, pb_err want)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    bool replayed = true;
+    pb_play_error err;
+    pb_err e = pb_play_crash_bet(G.p, G.f->conn, &G.who[i], amount, auto_cashout, key, NULL, &r,
+                                 &replayed, &err);
+    if (e != want)
+        fail_msg("crash bet %s: %s, wanted %s", key, pb_err_code(e), pb_err_code(want));
+    if (e == PB_OK) {
+        assert_false(replayed);
+        assert_string_equal(r.state, "active");
+    }
+    return r;
+}
+
+static void crash_rounds(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    fund(1, FUND);
+    pb_store_crash_round cr = crash_wait(betting_fit, NULL);
+    /* provably fair: the point is the hash's at the RTP in force */
+    assert_int_equal(cr.rtp_bp, 9900);
+    assert_int_equal((int64_t)pb_crash_point(cr.game_hash, cr.salt, 9900), cr.point);
+    /* below the point: paid bet × target; above: lost; none: lost; a manual cash-out */
+    pb_store_game_round win = crash_bet(0, 1000, 101, "c-win", PB_OK);
+    pb_store_game_round lose = crash_bet(1, 1000, cr.point + 1, "c-lose", PB_OK);
+    pb_store_game_round none = crash_bet(0, 700, 0, "c-none", PB_OK);
+    pb_store_game_round man = crash_bet(1, 500, 0, "c-manual", PB_OK);
+    assert_string_equal(win.crash_round, cr.id);
+    assert_int_equal(cash(0), FUND - 1700);
+    assert_int_equal(cash(1), FUND - 1500);
+    /* bad requests leave nothing */
+    pb_store_game_round x = crash_bet(0, 100, 100, "c-bad", PB_ERR_FIELD_INVALID);
+    assert_false(round_of_key(0, "c-bad"));
+    x = crash_bet(0, 0, 0, "c-bad", PB_ERR_AMOUNT_INVALID);
+    /* a cash-out while taking bets: too early */
+    pb_play_error err;
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], man.id, &x, &err),
+                     PB_ERR_ROUND_STATE);
+    pb_store_game_round_clear(&x);
+    /* running: a bet is refused and leaves nothing; the manual cash-out goes in */
+    crash_wait(is_running, cr.id);
+    x = crash_bet(0, 100, 0, "c-late", PB_ERR_ROUND_CLOSED);
+    assert_false(round_of_key(0, "c-late"));
+    pb_err me = pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], man.id, &x, &err);
+    assert_true(me == PB_OK || me == PB_ERR_ROUND_CLOSED);
+    int64_t man_mult = me == PB_OK ? x.multiplier : 0;
+    if (me == PB_OK)
+        assert_true(man_mult >= PB_MULT_ONE && man_mult < cr.point * (PB_MULT_ONE / 100));
+    pb_store_game_round_clear(&x);
+
+    pb_store_game_round w = settled_wait(win.id), l = settled_wait(lose.id),
+                        n = settled_wait(none.id), m = settled_wait(man.id);
+    assert_int_equal(w.multiplier, 101 * (PB_MULT_ONE / 100));
+    assert_int_equal(w.payout, 1010);
+    assert_int_equal(l.payout, 0);
+    assert_int_equal(n.payout, 0);
+    assert_int_equal(m.multiplier, man_mult);
+    int64_t man_pay = 0;
+    assert_int_equal(pb_game_payout_of(500, man_mult, &man_pay), 0);
+    assert_int_equal(m.payout, man_pay);
+    assert_int_equal(w.rtp_bp, 9900);
+    int64_t c0 = FUND - 1700 + 1010, c1 = FUND - 1500 + man_pay;
+    assert_int_equal(cash(0), c0);
+    assert_int_equal(cash(1), c1);
+    /* settled once: another round comes and goes, nothing more moves */
+    crash_wait(other_crashed, cr.id);
+    sleep_ms(100);
+    assert_int_equal(cash(0), c0);
+    assert_int_equal(cash(1), c1);
+    pb_store_game_round again = stored(win.id);
+    assert_int_equal(again.settled_at, w.settled_at);
+    /* the retry of a settled bet is its round */
+    bool replayed = false;
+    pb_store_game_round_clear(&x);
+    assert_int_equal(pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, "c-win", NULL, &x,
+                                       &replayed, &err),
+                     PB_OK);
+    assert_true(replayed);
+    assert_string_equal(x.id, win.id);
+    assert_int_equal(cash(0), c0);
+    pb_store_game_round *all[] = {&win, &lose, &none, &man, &w, &l, &n, &m, &again, &x};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_store_game_round_clear(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -879,6 +1031,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rtp_per_brand, setup, teardown),
         cmocka_unit_test_setup_teardown(recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_drives_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(crash_rounds, setup_crash, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
