@@ -70,9 +70,17 @@ export function Dashboard() {
       }
     }
 
+    // a busy casino sends many events a second: draw at most every 200 ms
+    let drawPending = false;
     function onEvent(e: StreamEvent) {
       if (queue.current) queue.current.push(e);
-      else if (model.current?.apply(e)) redraw();
+      else if (model.current?.apply(e) && !drawPending) {
+        drawPending = true;
+        setTimeout(() => {
+          drawPending = false;
+          if (!closed) redraw();
+        }, 200);
+      }
     }
 
     (async () => {
