@@ -428,6 +428,18 @@ test('games: game_ops changes an in-house RTP in range, out of range is refused,
   // on the other brand it is still offered (scope: game_ops of demo does not see "other")
   const other = await expectStatus(adminCall(server, 'GET', '/v1/admin/games?brand=other&limit=100'), 200, 'games');
   assert.equal(other.games.some((g) => g.code === 'slot1'), true);
+  // game control: limbo disabled on every brand (confirmed), then active again
+  const limbo = page.locator('[data-testid=game-row][data-game="pitboss/limbo"]');
+  await limbo.locator('[data-testid=status-pitboss-limbo]').click();
+  await dialog(page).getByRole('button', { name: 'Disable' }).click();
+  await limbo.locator('[data-status=disabled]').waitFor();
+  let lg = await expectStatus(adminCall(server, 'GET', '/v1/admin/providers/pitboss/games/limbo'), 200, 'game');
+  assert.equal(lg.game.status, 'disabled');
+  await limbo.locator('[data-testid=status-pitboss-limbo]', { hasText: 'Activate' }).click();
+  await dialog(page).getByRole('button', { name: 'Activate' }).click();
+  await limbo.locator('[data-status=active]').waitFor();
+  lg = await expectStatus(adminCall(server, 'GET', '/v1/admin/providers/pitboss/games/limbo'), 200, 'game');
+  assert.equal(lg.game.status, 'active');
   await screenshot(page, 'money-games');
   // the one refusal the test caused (the out-of-range RTP) is the only console error
   assert.deepEqual(page.errors.filter((e) => !/status of 422/.test(e)), []);
