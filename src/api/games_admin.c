@@ -15,6 +15,7 @@
  * outside the caller's scope is BRAND_NOT_FOUND, like a missing one.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
@@ -52,20 +53,23 @@ static json_t *actual_money(int64_t minor, const char *currency)
     return json_string(buf);
 }
 
+/* @backoffice: the brand's settled rounds per game and currency (one read for
+ * the whole list). */
+typedef struct actual_rows {
+    pb_store_bo_rtp r[256];
+    size_t n;
+} actual_rows;
+
 /* @backoffice: the RTP actually paid over the settled rounds, per currency:
  * paid / wagered as a percentage with 2 decimals, truncated, computed in
  * integers; null when nothing was wagered. */
-static json_t *actual_json(pb_store_conn *c, int64_t brand_id, const pb_game_info *gi, pb_err *e)
+static json_t *actual_json(const actual_rows *rows_in, const pb_game_info *gi, pb_err *e)
 {
-    pb_store_bo_rtp rows[PB_BRAND_CURRENCIES_MAX * 2];
-    size_t n = 0;
-    if (pb_store_bo_rtp_actual(c, brand_id, gi->name, rows, sizeof rows / sizeof rows[0], &n) !=
-        PB_STORE_OK) {
-        *e = PB_ERR_INTERNAL;
-        return NULL;
-    }
+    const pb_store_bo_rtp *rows = rows_in->r;
     json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++) {
+    for (size_t i = 0; a && i < rows_in->n; i++) {
+        if (strcmp(rows[i].game, gi->name) != 0)
+            continue;
         json_t *rtp = json_null();
         if (rows[i].wagered > 0) {
             __int128 bp = (__int128)rows[i].paid * 10000 / rows[i].wagered; /* 9612 = 96.12 % */
@@ -89,14 +93,14 @@ static json_t *actual_json(pb_store_conn *c, int64_t brand_id, const pb_game_inf
 }
 
 static json_t *setting_json(pb_store_conn *c, int64_t brand_id, const pb_game_info *gi,
-                            pb_err *e)
+                            const actual_rows *actual_rows_in, pb_err *e)
 {
     uint32_t rtp = 0;
     bool configured = false;
     *e = pb_play_rtp_get(c, brand_id, gi->kind, &rtp, &configured);
     if (*e != PB_OK)
         return NULL;
-    json_t *actual = actual_json(c, brand_id, gi, e); /* @backoffice */
+    json_t *actual = actual_json(actual_rows_in, gi, e); /* @backoffice */
     if (*e != PB_OK)
         return NULL;
     return json_pack("{s:s,s:i,s:b,s:i,s:i,s:i,s:o}", "game", gi->name, "rtp_bp", (int)rtp,
@@ -115,12 +119,18 @@ void pb_api_admin_originals_list(pb_http_request *req, void *app)
     }
     pb_brand b;
     pb_err e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
+    actual_rows *actual = e == PB_OK ? calloc(1, sizeof *actual) : NULL; /* @backoffice */
+    if (e == PB_OK && (!actual || pb_store_bo_rtp_actual(c, b.id, actual->r, 256, &actual->n) !=
+                                      PB_STORE_OK))
+        e = PB_ERR_INTERNAL;
     json_t *games = e == PB_OK ? json_array() : NULL;
     for (int k = PB_GAME_NONE + 1; e == PB_OK && k < PB_GAME_COUNT_; k++) {
         const pb_game_info *gi = pb_game_info_of((pb_game_kind)k);
-        if (gi && json_array_append_new(games, setting_json(c, b.id, gi, &e)) != 0 && e == PB_OK)
+        if (gi && json_array_append_new(games, setting_json(c, b.id, gi, actual, &e)) != 0 &&
+            e == PB_OK)
             e = PB_ERR_INTERNAL;
     }
+    free(actual);
     if (e != PB_OK) {
         json_decref(games);
         pb_admin_fail(req, e, NULL);

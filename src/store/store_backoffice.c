@@ -38,8 +38,8 @@ pb_store_rc pb_store_bo_seq_at(pb_store_conn *c, int64_t t, int64_t *seq)
     return c->be->backoffice_money->seq_at(c, t, seq);
 }
 
-pb_store_rc pb_store_bo_rtp_actual(pb_store_conn *c, int64_t brand_id, const char *game,
-                                   pb_store_bo_rtp *out, size_t cap, size_t *n)
+pb_store_rc pb_store_bo_rtp_actual(pb_store_conn *c, int64_t brand_id, pb_store_bo_rtp *out,
+                                   size_t cap, size_t *n)
 {
-    return c->be->backoffice_money->rtp_actual(c, brand_id, game, out, cap, n);
+    return c->be->backoffice_money->rtp_actual(c, brand_id, out, cap, n);
 }

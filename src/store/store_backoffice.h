@@ -124,16 +124,17 @@ pb_store_rc pb_store_bo_seq_at(pb_store_conn *c, int64_t t, int64_t *seq);
 
 /* ---- actual RTP of the in-house games ---- */
 
-/* Settled rounds of one game of a brand, per currency: count = rounds,
- * amount = wagered, paid = paid out. */
+/* Settled rounds of a brand's in-house games, per game and currency (ordered
+ * so): rounds, wagered, paid out. One pass over the brand's settled rounds. */
 typedef struct pb_store_bo_rtp {
+    char game[PB_BO_GAME_MAX + 1];
     char currency[PB_BO_CURRENCY_MAX + 1];
     int64_t rounds;
     int64_t wagered;
     int64_t paid;
 } pb_store_bo_rtp;
-pb_store_rc pb_store_bo_rtp_actual(pb_store_conn *c, int64_t brand_id, const char *game,
-                                   pb_store_bo_rtp *out, size_t cap, size_t *n);
+pb_store_rc pb_store_bo_rtp_actual(pb_store_conn *c, int64_t brand_id, pb_store_bo_rtp *out,
+                                   size_t cap, size_t *n);
 
 /* What a backend implements for the back office's money reads (see backend.h). */
 struct pb_store_backoffice_money_ops {
@@ -148,8 +149,8 @@ struct pb_store_backoffice_money_ops {
                                     size_t n, int64_t below_seq, int64_t from_seq,
                                     pb_store_bo_tx_cb cb, void *ctx);
     pb_store_rc (*seq_at)(pb_store_conn *c, int64_t t, int64_t *seq);
-    pb_store_rc (*rtp_actual)(pb_store_conn *c, int64_t brand_id, const char *game,
-                              pb_store_bo_rtp *out, size_t cap, size_t *n);
+    pb_store_rc (*rtp_actual)(pb_store_conn *c, int64_t brand_id, pb_store_bo_rtp *out,
+                              size_t cap, size_t *n);
 };
 
 extern const struct pb_store_backoffice_money_ops pb_store_sqlite_backoffice_money_ops;

@@ -283,19 +283,18 @@ static pb_store_rc sq_seq_at(pb_store_conn *base, int64_t t, int64_t *seq)
     return PB_STORE_OK;
 }
 
-static pb_store_rc sq_rtp_actual(pb_store_conn *base, int64_t brand_id, const char *game,
-                                 pb_store_bo_rtp *out, size_t cap, size_t *n)
+static pb_store_rc sq_rtp_actual(pb_store_conn *base, int64_t brand_id, pb_store_bo_rtp *out,
+                                 size_t cap, size_t *n)
 {
     static const char SQL[] =
-        "SELECT currency, count(*), sum(amount), sum(coalesce(payout,0)) FROM game_round "
-        "INDEXED BY game_round_report WHERE brand_id=?1 AND state='settled' AND game=?2 "
-        "GROUP BY currency ORDER BY currency";
+        "SELECT game, currency, count(*), sum(amount), sum(coalesce(payout,0)) FROM game_round "
+        "INDEXED BY game_round_report WHERE brand_id=?1 AND state='settled' "
+        "GROUP BY game, currency ORDER BY game, currency";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, brand_id);
-    sqr_bind_text(st, 2, game);
     *n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -303,10 +302,11 @@ static pb_store_rc sq_rtp_actual(pb_store_conn *base, int64_t brand_id, const ch
             continue;
         pb_store_bo_rtp *x = &out[(*n)++];
         memset(x, 0, sizeof *x);
-        sqr_text(x->currency, sizeof x->currency, st, 0);
-        x->rounds = sqlite3_column_int64(st, 1);
-        x->wagered = sqlite3_column_int64(st, 2);
-        x->paid = sqlite3_column_int64(st, 3);
+        sqr_text(x->game, sizeof x->game, st, 0);
+        sqr_text(x->currency, sizeof x->currency, st, 1);
+        x->rounds = sqlite3_column_int64(st, 2);
+        x->wagered = sqlite3_column_int64(st, 3);
+        x->paid = sqlite3_column_int64(st, 4);
     }
     pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
     sqr_done(st);

@@ -6,13 +6,15 @@
  * player accounts, the credit side first), its seq bounds, currency filter
  * and stop; the walk along chosen accounts' chains giving exactly the same
  * rows as the full walk restricted to them, a transfer between two of them
- * once, and the below bound.
+ * once, and the below bound; and the query plan of every statement the back
+ * office's reads prepared: no full scan of a table (EXPLAIN QUERY PLAN).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../ledger/fixture.h"
+#include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 #include "store/store.h"
 
 #define SEC 1000000LL
@@ -206,12 +208,76 @@ static void test_walk_accounts(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
+static int nop_play(void *ctx, const pb_store_bo_play *op)
+{
+    (void)ctx;
+    (void)op;
+    return 0;
+}
+
+/* Every statement these reads prepared, on the connection's own handle: its plan
+ * searches by a key (primary key or an index), never scans a whole table. */
+static void test_plans(void **state)
+{
+    fx *f = *state;
+    world w;
+    build(f, &w);
+    pb_store_bo_sum sums[4];
+    size_t n = 0;
+    pb_store_bo_rtp rtp[4];
+    for (int fig = PB_BO_DEPOSITS_COMPLETED; fig <= PB_BO_WITHDRAWALS_OPEN; fig++)
+        assert_int_equal(pb_store_bo_cashier_sums(f->conn, fig, "test", 0, sums, 4, &n),
+                         PB_STORE_OK);
+    assert_int_equal(pb_store_bo_play_scan(f->conn, "test", 0, nop_play, NULL), PB_STORE_OK);
+    assert_int_equal(pb_store_bo_rtp_actual(f->conn, 1, rtp, 4, &n), PB_STORE_OK);
+    rows r = {0};
+    pb_store_bo_walk q = {.below_seq = 8, .from_seq = 2, .currency = "EUR"};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &r), PB_STORE_OK);
+    int64_t id = w.cash_a, start = fx_get(f, w.cash_a).last_seq, seq;
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, &id, &start, 1, 0, 0, collect, &r),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_bo_seq_at(f->conn, w.t0 + SEC, &seq), PB_STORE_OK);
+    sqlite3 *db = ((sq_conn *)f->conn)->db;
+    const char *mine[] = {"payment INDEXED BY", "withdrawal INDEXED BY", "wallet_op INDEXED BY",
+                          "game_round INDEXED BY", "FROM ledger_transfer t JOIN",
+                          "SELECT created_at FROM ledger_transfer WHERE seq>=",
+                          "SELECT debit_account_id, credit_account_id"};
+    int checked = 0;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+        const char *sql = sqlite3_sql(st);
+        bool ours = false;
+        for (size_t i = 0; sql && i < sizeof mine / sizeof mine[0]; i++)
+            ours = ours || strstr(sql, mine[i]) != NULL;
+        if (!ours)
+            continue;
+        char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+        sqlite3_stmt *ex = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &ex, NULL), SQLITE_OK);
+        for (int i = 1; i <= sqlite3_bind_parameter_count(ex); i++)
+            sqlite3_bind_int64(ex, i, 1);
+        while (sqlite3_step(ex) == SQLITE_ROW) {
+            const char *detail = (const char *)sqlite3_column_text(ex, 3);
+            if (getenv("PB_TEST_SHOW_PLANS"))
+                fprintf(stderr, "# %.40s…: %s\n", sql, detail ? detail : "");
+            if (detail && strncmp(detail, "SCAN ", 5) == 0) {
+                print_error("a full scan: %s\n  in %s\n", detail, sql);
+                fail();
+            }
+        }
+        sqlite3_finalize(ex);
+        sqlite3_free(explain);
+        checked++;
+    }
+    assert_true(checked >= 9); /* every statement above was looked at */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seq_at, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_walk, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_walk_accounts, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
