@@ -713,6 +713,114 @@ static void rtp_per_brand(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* ---- the same key from two threads ---- */
+
+typedef struct keyracer {
+    pthread_barrier_t *go;
+    int64_t amount;
+    pb_err result;
+    bool replayed;
+    char id[PB_ID_STR_LEN + 1];
+} keyracer;
+
+static void *key_race(void *arg)
+{
+    keyracer *x = arg;
+    char err[256];
+    pb_store_conn *c = pb_store_connect(G.f->store, err, sizeof err);
+    json_error_t je;
+    json_t *j = json_loads(DICE, 0, &je);
+    pb_play_bet b = {.game = "dice", .params = j, .amount = x->amount, .idempotency_key = "twin"};
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_play_error pe;
+    pthread_barrier_wait(x->go);
+    x->result = pb_play_bet_place(G.p, c, &G.who[0], &b, &o, &x->replayed, &pe);
+    snprintf(x->id, sizeof x->id, "%s", o.id);
+    pb_store_game_round_clear(&o);
+    json_decref(j);
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+static void same_key_concurrently(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    for (int k = 0; k < 2; k++) {
+        /* k = 0: the same request twice (one round, one stake); k = 1: another amount */
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        keyracer a = {.go = &go, .amount = 1000}, b = {.go = &go, .amount = k ? 1001 : 1000};
+        int64_t before = cash(0); /* k = 1: the key is k = 0's round's now */
+        pthread_t ta, tb;
+        pthread_create(&ta, NULL, key_race, &a);
+        pthread_create(&tb, NULL, key_race, &b);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&go);
+        if (k == 0) {
+            assert_int_equal(a.result, PB_OK);
+            assert_int_equal(b.result, PB_OK);
+            assert_string_equal(a.id, b.id);
+            assert_true(a.replayed != b.replayed);
+            pb_store_game_round r = stored(a.id);
+            assert_string_equal(r.state, "settled");
+            assert_int_equal(cash(0), before - 1000 + r.payout);
+            pb_store_game_round_clear(&r);
+            assert_int_equal(next_nonce(0), 1);
+        } else {
+            assert_int_equal(a.result, PB_OK);
+            assert_true(a.replayed);
+            assert_int_equal(b.result, PB_ERR_IDEMPOTENCY_CONFLICT);
+            assert_int_equal(cash(0), before);
+            assert_int_equal(next_nonce(0), 1);
+        }
+    }
+}
+
+/* A player blocked while a mines game is in play can no longer bet, but the
+ * game's cash-out is paid (the gate is for stakes). */
+static void blocked_mid_game(void **state)
+{
+    (void)state;
+    fund(0, FUND);
+    pb_store_game_round r = mines_start(0, 3, 1000), o;
+    memset(&o, 0, sizeof o);
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe;
+    mines_of(r.id, is_mine);
+    safe_tiles(is_mine, 1, &safe);
+    pb_play_error err;
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, &safe, 1, &o, &err),
+                     PB_OK);
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_player_set_status(G.f->conn, G.player_rows[0], "blocked", "t", 2),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    refused(0, "dice", DICE, 100, PB_ERR_PLAYER_BLOCKED, NULL);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(o.multiplier, pb_mines_multiplier(3, 1, 9900));
+    assert_int_equal(cash(0), FUND - 1000 + o.payout);
+    /* a client seed that is not one is refused, the pair stays */
+    pb_store_seed_pair before, revealed, next;
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &before), PB_OK);
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], "", &revealed, &next),
+                     PB_ERR_FIELD_INVALID);
+    pb_store_seed_pair now;
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &now), PB_OK);
+    assert_string_equal(now.id, before.id);
+    assert_int_equal(now.next_nonce, 1);
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], "my-seed", &revealed, &next),
+                     PB_OK);
+    assert_string_equal(revealed.id, before.id);
+    assert_string_equal(next.client_seed, "my-seed");
+    assert_int_equal(next.next_nonce, 0);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&o);
+}
+
 /* ---- recovery: rounds a crash left mid-way ---- */
 
 /* Records a dice round of player i as the money side does (step 1: "pending"). */
@@ -1029,6 +1137,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_cashout_and_hit, setup, teardown),
         cmocka_unit_test_setup_teardown(mines_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(rtp_per_brand, setup, teardown),
+        cmocka_unit_test_setup_teardown(same_key_concurrently, setup, teardown),
+        cmocka_unit_test_setup_teardown(blocked_mid_game, setup, teardown),
         cmocka_unit_test_setup_teardown(recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(retry_drives_on, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_rounds, setup_crash, teardown),
