@@ -1,0 +1,282 @@
+/* play_fixture.c — see play_fixture.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "play_fixture.h"
+#include "catalog/catalog.h"
+#include "tenancy/tenancy.h"
+
+gx G;
+
+/* ---- fixture ---- */
+
+static void add_player(int i, const char *email)
+{
+    pb_store_player p;
+    memset(&p, 0, sizeof p);
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, p.public_id);
+    p.brand_id = G.brand_id;
+    snprintf(p.currency, sizeof p.currency, "EUR");
+    snprintf(p.password_hash, sizeof p.password_hash, "x");
+    snprintf(p.status, sizeof p.status, "active");
+    snprintf(p.email, sizeof p.email, "%s", email);
+    snprintf(p.country, sizeof p.country, "MT");
+    snprintf(p.date_of_birth, sizeof p.date_of_birth, "1990-01-01");
+    p.created_at = p.updated_at = 1;
+    assert_int_equal(pb_store_player_insert(G.f->conn, &p), PB_STORE_OK);
+    snprintf(G.players[i], sizeof G.players[i], "%s", p.public_id);
+    G.player_rows[i] = p.id;
+    G.who[i] = (pb_play_player){.brand_id = G.brand_id, .brand = "alpha",
+                                .player = G.players[i], .currency = "EUR"};
+}
+
+/* Switches a pitboss game on or off for brand alpha. */
+void gp_game_on(const char *code, bool on)
+{
+    pb_game g;
+    assert_int_equal(pb_catalog_game_get(G.f->conn, PB_PLAY_PROVIDER, code, &g), PB_OK);
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_game_set_brand(G.f->conn, g.id, G.brand_id, on, 2), PB_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+}
+
+void gp_play_open(const pb_play_config *cfg)
+{
+    char err[256];
+    G.p = pb_play_open(G.w, G.f->store, cfg, err, sizeof err);
+    if (!G.p)
+        fail_msg("play open: %s", err);
+}
+
+int gp_setup_cfg(void **state, const pb_play_config *cfg)
+{
+    fx_setup(state);
+    memset(&G, 0, sizeof G);
+    G.f = *state;
+    /* the wall clock for the ledger (see the top of the file) */
+    pb_ledger_close(G.f->ledger);
+    char err[256];
+    G.f->ledger = pb_ledger_open(G.f->store, NULL, err, sizeof err);
+    assert_non_null(G.f->ledger);
+    G.w = pb_wallet_open(G.f->ledger, G.f->store, err, sizeof err);
+    assert_non_null(G.w);
+    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
+                          .jurisdiction = "MT"};
+    pb_brand b;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
+    G.brand_id = b.id;
+    add_player(0, "p0@example.com");
+    add_player(1, "p1@example.com");
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    assert_int_equal(pb_wallet_system_account(G.w, G.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
+                                              PB_WALLET_KIND_HOUSE, "EUR", &G.house),
+                     PB_OK);
+    gp_play_open(cfg);
+    assert_int_equal(pb_play_catalog_ensure(G.p), PB_OK);
+    gp_game_on("dice", true);
+    gp_game_on("mines", true);
+    return 0;
+}
+
+int gp_setup(void **state) { return gp_setup_cfg(state, NULL); }
+
+int gp_teardown(void **state)
+{
+    pb_play_stop(G.p);
+    int64_t violations = fx_verify(G.f);
+    pb_play_close(G.p);
+    pb_wallet_close(G.w);
+    fx_teardown(state);
+    assert_int_equal(violations, 0);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+void gp_fund(int i, int64_t cash)
+{
+    pb_wallet_accounts acc;
+    assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.players[i], "EUR", &acc),
+                     PB_OK);
+    char key[32];
+    snprintf(key, sizeof key, "fund-%d", G.n++);
+    pb_transfer t = fx_transfer(key, G.house, acc.cash, cash, PB_CODE_ADJUSTMENT);
+    assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+}
+
+int64_t gp_cash(int i)
+{
+    pb_wallet_balance b;
+    pb_err e = pb_wallet_balance_get(G.f->conn, "alpha", G.players[i], "EUR", &b);
+    if (e == PB_ERR_ACCOUNT_NOT_FOUND || e == PB_ERR_PLAYER_NOT_FOUND)
+        return 0;
+    assert_int_equal(e, PB_OK);
+    return b.cash + b.bonus;
+}
+
+int64_t gp_transfers(void)
+{
+    pb_ledger_verify_summary s;
+    assert_int_equal(pb_ledger_verify(G.f->conn, NULL, NULL, &s), PB_OK);
+    assert_int_equal(s.violations, 0);
+    return s.transfers;
+}
+
+int64_t gp_next_nonce(int i)
+{
+    pb_store_seed_pair sp;
+    pb_store_rc rc = pb_store_seed_pair_active(G.f->conn, G.players[i], &sp);
+    if (rc == PB_STORE_NOT_FOUND)
+        return 0;
+    assert_int_equal(rc, PB_STORE_OK);
+    return sp.next_nonce;
+}
+
+bool gp_round_of_key(int i, const char *key)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    pb_store_rc rc = pb_store_game_round_by_key(G.f->conn, G.players[i], key, &r);
+    pb_store_game_round_clear(&r);
+    assert_true(rc == PB_STORE_OK || rc == PB_STORE_NOT_FOUND);
+    return rc == PB_STORE_OK;
+}
+
+/* A bet of player i: game, params JSON text, amount, key. */
+pb_err gp_bet(int i, const char *game, const char *params, int64_t amount, const char *key,
+                  pb_store_game_round *out, bool *replayed, pb_play_error *err)
+{
+    json_error_t je;
+    json_t *j = params ? json_loads(params, 0, &je) : NULL;
+    assert_true(!params || j);
+    pb_play_bet b = {.game = game, .params = j, .amount = amount, .idempotency_key = key};
+    bool rp = false;
+    pb_play_error e2;
+    pb_err e = pb_play_bet_place(G.p, G.f->conn, &G.who[i], &b, out, replayed ? replayed : &rp,
+                                 err ? err : &e2);
+    json_decref(j);
+    return e;
+}
+
+pb_store_game_round gp_stored(const char *id)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pb_store_game_round_get(G.f->conn, id, &r), PB_STORE_OK);
+    return r;
+}
+
+/* Recomputes the round from the revealed server seed with the rules alone and
+ * asserts it is the stored one (outcome text, multiplier, payout). */
+void gp_assert_fair(const pb_store_game_round *r, const char *server_seed)
+{
+    assert_true(pb_fair_commitment_matches(server_seed, r->commitment));
+    pb_game_params gp;
+    pb_game_error ge;
+    json_error_t je;
+    json_t *pj = json_loads(r->params, 0, &je);
+    assert_non_null(pj);
+    assert_int_equal(pb_game_params_from_json(pb_game_parse(r->game), pj,
+                                              pb_currency_find(r->currency), &gp, &ge),
+                     PB_OK);
+    json_decref(pj);
+    pb_fair_key key;
+    pb_fair_key_init(&key, server_seed, strlen(server_seed));
+    pb_game_input in = {.key = &key, .client_seed = r->client_seed, .nonce = (uint64_t)r->nonce};
+    pb_game_outcome o;
+    assert_int_equal(pb_game_play(&gp, &in, (uint32_t)r->rtp_bp, &o), PB_OK);
+    int64_t payout;
+    assert_int_equal(pb_game_payout(&gp, &o, r->amount, &payout), PB_OK);
+    assert_int_equal(o.multiplier, r->multiplier);
+    assert_int_equal(payout, r->payout);
+    json_t *oj = pb_game_outcome_json(&gp, &o);
+    json_t *rj = json_loads(r->outcome, 0, &je);
+    assert_non_null(oj);
+    assert_true(json_equal(oj, rj));
+    json_decref(oj);
+    json_decref(rj);
+}
+
+/* ---- refusals leave nothing behind ---- */
+
+void gp_refused(int i, const char *game, const char *params, int64_t amount, pb_err want,
+                    const char *field)
+{
+    char key[32];
+    snprintf(key, sizeof key, "refused-%d", G.n++);
+    int64_t money = gp_cash(i), n = gp_transfers(), nonce = gp_next_nonce(i);
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    pb_play_error err;
+    memset(&err, 0, sizeof err);
+    pb_err e = gp_bet(i, game, params, amount, key, &r, NULL, &err);
+    if (e != want)
+        fail_msg("%s %s: %s, wanted %s", game, params, pb_err_code(e), pb_err_code(want));
+    assert_int_equal(err.code, want);
+    if (field)
+        assert_string_equal(err.field, field);
+    pb_store_game_round_clear(&r);
+    assert_false(gp_round_of_key(i, key));
+    assert_int_equal(gp_cash(i), money);
+    assert_int_equal(gp_transfers(), n);
+    assert_int_equal(gp_next_nonce(i), nonce);
+}
+
+/* ---- mines ---- */
+
+/* The mines of a stored round (draw order); marks them in is_mine. */
+size_t gp_mines_of(const char *round_id, bool is_mine[PB_MINES_TILES])
+{
+    pb_store_game_round r = gp_stored(round_id);
+    json_error_t je;
+    json_t *o = json_loads(r.outcome, 0, &je);
+    assert_non_null(o);
+    json_t *a = json_object_get(o, "result");
+    assert_true(json_is_array(a));
+    memset(is_mine, 0, PB_MINES_TILES);
+    size_t i, n = json_array_size(a);
+    json_t *v;
+    json_array_foreach(a, i, v) is_mine[json_integer_value(v)] = true;
+    json_decref(o);
+    pb_store_game_round_clear(&r);
+    return n;
+}
+
+/* The first k safe tiles (k ≤ 25 − mines) into out. */
+void gp_safe_tiles(const bool is_mine[PB_MINES_TILES], size_t k, uint8_t *out)
+{
+    size_t n = 0;
+    for (uint8_t t = 0; t < PB_MINES_TILES && n < k; t++)
+        if (!is_mine[t])
+            out[n++] = t;
+    assert_int_equal(n, k);
+}
+
+uint8_t gp_a_mine(const bool is_mine[PB_MINES_TILES])
+{
+    for (uint8_t t = 0; t < PB_MINES_TILES; t++)
+        if (is_mine[t])
+            return t;
+    fail_msg("no mine");
+    return 0;
+}
+
+/* Starts a mines game of player i; asserts it rests active with the stake taken. */
+pb_store_game_round gp_mines_start(int i, unsigned mines, int64_t amount)
+{
+    char key[32], params[32];
+    snprintf(key, sizeof key, "mines-%d", G.n++);
+    snprintf(params, sizeof params, "{\"mines\": %u}", mines);
+    int64_t before = gp_cash(i);
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(gp_bet(i, "mines", params, amount, key, &r, NULL, NULL), PB_OK);
+    assert_string_equal(r.state, "active");
+    assert_false(r.has_payout);
+    assert_int_equal(gp_cash(i), before - amount);
+    return r;
+}
