@@ -522,6 +522,49 @@ static void blocked_mid_game(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* A mines game in play keeps its pair's server seed secret: rotating (or
+ * choosing a client seed, which rotates) would reveal the seed its mines were
+ * drawn from, and the player could then reveal every safe tile. Refused
+ * (ROUND_STATE) while the game is active, the pair unchanged; allowed again
+ * once it is over. */
+static void no_rotation_while_mines_in_play(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_store_game_round r = gp_mines_start(0, 12, 100), o;
+    memset(&o, 0, sizeof o);
+    pb_store_seed_pair before, revealed, next, now;
+    memset(&revealed, 0, sizeof revealed);
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &before), PB_OK);
+    assert_string_equal(before.id, r.pair_id);
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_ERR_ROUND_STATE);
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], "mine", &revealed, &next),
+                     PB_ERR_ROUND_STATE);
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &now), PB_OK);
+    assert_string_equal(now.id, before.id);
+    assert_true(now.active);
+    /* the round does not show the seed either */
+    assert_int_equal(pb_play_round_get(G.f->conn, G.players[0], r.id, &o), PB_OK);
+    assert_string_equal(o.revealed_seed, "");
+    /* another player's rotation is not held up */
+    pb_store_seed_pair rv1, nx1;
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[1], NULL, &rv1, &nx1), PB_OK);
+    /* over: rotation works and recomputes the game */
+    bool is_mine[PB_MINES_TILES];
+    gp_mines_of(r.id, is_mine);
+    uint8_t mine = gp_a_mine(is_mine);
+    pb_play_error err;
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, &mine, 1, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_OK);
+    assert_string_equal(revealed.id, before.id);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rtp_per_brand, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(same_key_concurrently, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(blocked_mid_game, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(no_rotation_while_mines_in_play, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
