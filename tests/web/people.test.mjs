@@ -205,7 +205,10 @@ test('players: a cash balance range in a currency, sorted by balance; a range wi
   for (let i = 0; ; i++) {
     const emails = await page.locator('[data-testid=player-email]').allTextContents();
     if (emails.length === 2 && !emails.includes(made[0].email)) break;
-    if (i >= 20) assert.fail(`balance range: ${emails}`);
+    if (i >= 20) {
+      await screenshot(page, 'people-balance-range-failed');
+      assert.fail(`balance range at ${page.url()}: ${emails}`);
+    }
     await page.waitForTimeout(500);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
   }

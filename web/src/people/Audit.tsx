@@ -105,7 +105,7 @@ export function Audit() {
         aria-label="Audit filters"
         onSubmit={(e) => {
           e.preventDefault();
-          set(draft);
+          if (!set(draft)) list.reload(); // the same filters: ask the server again
         }}
       >
         <div class="pp-filtergrid">

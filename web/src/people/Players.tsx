@@ -66,7 +66,7 @@ export function Players() {
 
   function apply(e: Event) {
     e.preventDefault();
-    set({ ...draft, sort: query.sort, order: query.order });
+    if (!set({ ...draft, sort: query.sort, order: query.order })) list.reload();
   }
   function reset() {
     setDraft({});

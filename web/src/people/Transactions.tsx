@@ -92,7 +92,7 @@ export function Transactions() {
         aria-label="Transaction filters"
         onSubmit={(e) => {
           e.preventDefault();
-          set(draft);
+          if (!set(draft)) list.reload(); // the same filters: ask the server again
         }}
       >
         <div class="pp-filtergrid">

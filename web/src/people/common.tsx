@@ -15,8 +15,12 @@ import { useAsync } from '../components/ui';
 import { timeZone } from '../lib/format';
 import { navigate, onLinkClick, useLocation } from '../lib/router';
 
-/** The page's URL query as a plain object, and a setter that rewrites it (replacing history). */
-export function useUrlQuery(): { query: Record<string, string>; path: string; set: (next: Record<string, string | undefined>) => void } {
+/**
+ * The page's URL query as a plain object, and a setter that rewrites it (replacing history);
+ * set() answers false when the query is already that (the caller may then reload its list:
+ * pressing Search again asks the server again).
+ */
+export function useUrlQuery(): { query: Record<string, string>; path: string; set: (next: Record<string, string | undefined>) => boolean } {
   const { path, query } = useLocation();
   const q: Record<string, string> = {};
   query.forEach((v, k) => (q[k] = v));
@@ -27,7 +31,13 @@ export function useUrlQuery(): { query: Record<string, string>; path: string; se
       const s = new URLSearchParams();
       for (const [k, v] of Object.entries(next)) if (v !== undefined && v !== '') s.set(k, v);
       const qs = s.toString();
-      navigate(qs ? `${path}?${qs}` : path, true);
+      const to = qs ? `${path}?${qs}` : path;
+      const now = new URLSearchParams(location.search);
+      s.sort();
+      now.sort();
+      if (location.pathname === path && s.toString() === now.toString()) return false;
+      navigate(to, true);
+      return true;
     },
   };
 }
