@@ -123,7 +123,36 @@ typedef struct seeds_ctx {
     const char *client_seed; /* rotate: the next pair's (NULL = random) */
     bool rotate;
     pb_store_seed_pair *revealed, *next;
+    pb_err result; /* rotate: ROUND_STATE while a game on the pair is in play */
 } seeds_ctx;
+
+/* Whether a round decided on pair `pair_id` is still in play ("active": a mines
+ * game), among the unfinished rounds (an indexed, usually short list). Its
+ * outcome is drawn already: revealing the pair's server seed would give it away. */
+static pb_err pair_in_play(pb_store_conn *c, const char *pair_id, bool *in_play)
+{
+    *in_play = false;
+    pb_store_game_round *rows = calloc(64, sizeof *rows);
+    if (!rows)
+        return PB_ERR_INTERNAL;
+    int64_t after = 0;
+    size_t n = 64;
+    pb_err e = PB_OK;
+    while (e == PB_OK && n == 64 && !*in_play) {
+        if (pb_store_game_round_open(c, after, rows, 64, &n) != PB_STORE_OK) {
+            e = PB_ERR_INTERNAL;
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            after = rows[i].seq;
+            if (strcmp(rows[i].state, PLAY_ACTIVE) == 0 && strcmp(rows[i].pair_id, pair_id) == 0)
+                *in_play = true;
+            pb_store_game_round_clear(&rows[i]);
+        }
+    }
+    free(rows);
+    return e;
+}
 
 static pb_err seeds_cmd(pb_ledger_tx *tx, void *v)
 {
@@ -134,6 +163,14 @@ static pb_err seeds_cmd(pb_ledger_tx *tx, void *v)
                                 x->rotate ? x->revealed : x->next);
     if (e != PB_OK || !x->rotate)
         return e;
+    bool in_play;
+    if ((e = pair_in_play(c, x->revealed->id, &in_play)) != PB_OK)
+        return e;
+    if (in_play) {
+        x->result = PB_ERR_ROUND_STATE; /* a mines game on this pair: finish it first */
+        memset(x->revealed, 0, sizeof *x->revealed); /* its server seed stays here */
+        return PB_OK;
+    }
     if (pb_store_seed_pair_retire(c, x->revealed->id, now) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->revealed->active = false;
@@ -163,7 +200,8 @@ pb_err pb_play_seeds_rotate(pb_play *p, pb_store_conn *c, const pb_play_player *
         return PB_ERR_FIELD_INVALID;
     seeds_ctx x = {.who = who, .client_seed = client_seed, .rotate = true,
                    .revealed = revealed, .next = next};
-    return pb_ledger_command(p->l, seeds_cmd, &x);
+    pb_err e = pb_ledger_command(p->l, seeds_cmd, &x);
+    return e == PB_OK ? x.result : e;
 }
 
 /* ---- recording a round ---- */

@@ -120,7 +120,8 @@ pb_err pb_play_seeds_get(pb_play *p, pb_store_conn *c, const pb_play_player *who
 /* Rotates: the active pair is revealed into *revealed (server seed included;
  * next_nonce − 1 was its last nonce, none when 0) and a new pair with
  * client_seed (NULL = random; FIELD_INVALID when not a valid client seed) is
- * made active into *next. */
+ * made active into *next. ROUND_STATE while a mines game drawn from the active
+ * pair is in play (its seed would give the mines away): finish it first. */
 pb_err pb_play_seeds_rotate(pb_play *p, pb_store_conn *c, const pb_play_player *who,
                             const char *client_seed, pb_store_seed_pair *revealed,
                             pb_store_seed_pair *next);
