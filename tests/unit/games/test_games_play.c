@@ -414,6 +414,37 @@ static void rtp_per_brand(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* A cash-out whose payout floors to 0 (a one-cent stake, a multiplier under
+ * 1x at a low RTP) is still a cash-out: asked again, it answers its round. */
+static void mines_cashout_of_nothing(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    set_rtp(PB_GAME_MINES, 9500, PB_OK, 9900);
+    pb_store_game_round r = gp_mines_start(0, 1, 1), o;
+    memset(&o, 0, sizeof o);
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe;
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 1, &safe);
+    pb_play_error err;
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, &safe, 1, &o, &err),
+                     PB_OK);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(o.multiplier, pb_mines_multiplier(1, 1, 9500));
+    assert_true(o.multiplier > 0 && o.multiplier < PB_MULT_ONE);
+    assert_int_equal(o.payout, 0);
+    int64_t n = gp_transfers();
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
+    assert_string_equal(o.id, r.id);
+    assert_int_equal(o.multiplier, pb_mines_multiplier(1, 1, 9500));
+    assert_int_equal(gp_cash(0), FUND - 1);
+    assert_int_equal(gp_transfers(), n);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&o);
+}
+
 /* ---- the same key from two threads ---- */
 
 typedef struct keyracer {
@@ -574,6 +605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_cashout_and_hit, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_concurrent, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(rtp_per_brand, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_cashout_of_nothing, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(same_key_concurrently, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(blocked_mid_game, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(no_rotation_while_mines_in_play, gp_setup, gp_teardown),
