@@ -324,8 +324,9 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
     size_t nrev = progress_read(r->progress, revealed);
     size_t nmines = mines_read(r->outcome, mines);
     if (strcmp(r->state, PLAY_ACTIVE) != 0) {
-        /* over: a cash-out asked again is answered with its round; a lost game is closed */
-        bool cashed = r->has_payout && r->payout > 0;
+        /* over: a cash-out asked again is answered with its round; a lost game is closed
+         * (multiplier 0; a cash-out's is > 0 even when its payout floors to 0) */
+        bool cashed = r->has_multiplier && r->multiplier > 0;
         if (!(x->cashout && cashed))
             *result = PB_ERR_ROUND_CLOSED;
         return PB_OK;
