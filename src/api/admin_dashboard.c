@@ -108,7 +108,8 @@ typedef struct row {
     window today, hour;
     tally pending;
     struct {
-        int64_t bets, wins, rollbacks, bet_count;
+        int64_t bets, wins, rollbacks, bet_count, win_count, rollback_count;
+        tally deposits, withdrawals;
     } minutes[60];
 } row;
 
@@ -171,6 +172,10 @@ static int on_play(void *ctx, const pb_store_bo_play *op)
                 s->overflow = true;
             if (op->kind == 1)
                 r->minutes[m].bet_count++;
+            else if (op->kind == 2)
+                r->minutes[m].win_count++;
+            else
+                r->minutes[m].rollback_count++;
         }
     }
     return s->overflow ? 1 : 0;
@@ -199,6 +204,28 @@ static pb_err add_sums(pb_store_conn *c, snap *s, const char *brand,
     return PB_OK;
 }
 
+/* Deposits completed / withdrawals paid per one-minute bucket of the last hour. */
+static pb_err add_minutes(pb_store_conn *c, snap *s, const char *brand, int fig)
+{
+    pb_store_bo_sum sums[PB_BRAND_CURRENCIES_MAX * 61];
+    size_t n = 0;
+    if (pb_store_bo_cashier_buckets(c, fig, brand, s->minute0, MINUTE_US, sums,
+                                    sizeof sums / sizeof sums[0], &n) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        row *r = row_of(s, brand, sums[i].currency);
+        if (!r)
+            return PB_ERR_INTERNAL;
+        if (sums[i].bucket < 0 || sums[i].bucket >= 60)
+            continue; /* committed after the clock was read: not in a bucket yet */
+        tally *t = fig == PB_BO_DEPOSITS_COMPLETED ? &r->minutes[sums[i].bucket].deposits
+                                                   : &r->minutes[sums[i].bucket].withdrawals;
+        t->count = sums[i].count;
+        t->amount = sums[i].amount;
+    }
+    return PB_OK;
+}
+
 /* Every figure of one brand. */
 static pb_err read_brand(pb_store_conn *c, snap *s, const pb_brand *b)
 {
@@ -214,6 +241,8 @@ static pb_err read_brand(pb_store_conn *c, snap *s, const pb_brand *b)
     }
     if (e == PB_OK)
         e = add_sums(c, s, b->code, PB_BO_WITHDRAWALS_OPEN, 0, true);
+    for (int fig = PB_BO_DEPOSITS_COMPLETED; e == PB_OK && fig <= PB_BO_WITHDRAWALS_PAID; fig++)
+        e = add_minutes(c, s, b->code, fig);
     s->brand = b->code;
     int64_t from = s->since < s->minute0 ? s->since : s->minute0;
     if (e == PB_OK && pb_store_bo_play_scan(c, b->code, from, on_play, s) != PB_STORE_OK)
@@ -269,15 +298,25 @@ static json_t *row_json(const row *r, int64_t minute0, bool *truncated)
     json_t *mins = json_array();
     for (int m = 0; mins && m < 60; m++) {
         int64_t g;
-        if (!ggr(r->minutes[m].bets, r->minutes[m].wins, r->minutes[m].rollbacks, &g) ||
-            json_array_append_new(
-                mins, json_pack("{s:o,s:o,s:o,s:o,s:o,s:I}", "minute",
-                                time_json(minute0 + m * MINUTE_US), "bets",
-                                money_json(r->minutes[m].bets, r->currency), "wins",
-                                money_json(r->minutes[m].wins, r->currency), "rollbacks",
-                                money_json(r->minutes[m].rollbacks, r->currency), "ggr",
-                                money_json(g, r->currency), "bet_count",
-                                (json_int_t)r->minutes[m].bet_count)) != 0) {
+        json_t *o = NULL;
+        if (ggr(r->minutes[m].bets, r->minutes[m].wins, r->minutes[m].rollbacks, &g))
+            o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "minute",
+                          time_json(minute0 + m * MINUTE_US), "bets",
+                          money_json(r->minutes[m].bets, r->currency), "wins",
+                          money_json(r->minutes[m].wins, r->currency), "rollbacks",
+                          money_json(r->minutes[m].rollbacks, r->currency), "ggr",
+                          money_json(g, r->currency), "bet_count",
+                          (json_int_t)r->minutes[m].bet_count, "win_count",
+                          (json_int_t)r->minutes[m].win_count, "rollback_count",
+                          (json_int_t)r->minutes[m].rollback_count);
+        if (o && (json_object_set_new(o, "deposits",
+                                      tally_json(&r->minutes[m].deposits, r->currency)) != 0 ||
+                  json_object_set_new(o, "withdrawals",
+                                      tally_json(&r->minutes[m].withdrawals, r->currency)) != 0)) {
+            json_decref(o);
+            o = NULL;
+        }
+        if (!o || json_array_append_new(mins, o) != 0) {
             json_decref(mins);
             mins = NULL;
         }

@@ -13,6 +13,13 @@ pb_store_rc pb_store_bo_cashier_sums(pb_store_conn *c, pb_store_bo_cashier_figur
     return c->be->backoffice_money->cashier_sums(c, fig, brand, since, out, cap, n);
 }
 
+pb_store_rc pb_store_bo_cashier_buckets(pb_store_conn *c, pb_store_bo_cashier_figure fig,
+                                        const char *brand, int64_t since, int64_t width_us,
+                                        pb_store_bo_sum *out, size_t cap, size_t *n)
+{
+    return c->be->backoffice_money->cashier_buckets(c, fig, brand, since, width_us, out, cap, n);
+}
+
 pb_store_rc pb_store_bo_play_scan(pb_store_conn *c, const char *brand, int64_t since,
                                   pb_store_bo_play_cb cb, void *ctx)
 {

@@ -32,6 +32,7 @@
 /* A count and a sum of minor units in one currency. */
 typedef struct pb_store_bo_sum {
     char currency[PB_BO_CURRENCY_MAX + 1];
+    int64_t bucket; /* pb_store_bo_cashier_buckets: (time − since) / width; else 0 */
     int64_t count;
     int64_t amount;
 } pb_store_bo_sum;
@@ -48,6 +49,11 @@ typedef enum {
 pb_store_rc pb_store_bo_cashier_sums(pb_store_conn *c, pb_store_bo_cashier_figure fig,
                                      const char *brand, int64_t since, pb_store_bo_sum *out,
                                      size_t cap, size_t *n);
+/* The same per currency and time bucket of width_us from since (deposits
+ * completed and withdrawals paid only: the dashboard's minutes). */
+pb_store_rc pb_store_bo_cashier_buckets(pb_store_conn *c, pb_store_bo_cashier_figure fig,
+                                        const char *brand, int64_t since, int64_t width_us,
+                                        pb_store_bo_sum *out, size_t cap, size_t *n);
 
 /* One accepted game money operation (wallet_op) that moved money. */
 typedef struct pb_store_bo_play {
@@ -141,6 +147,9 @@ struct pb_store_backoffice_money_ops {
     pb_store_rc (*cashier_sums)(pb_store_conn *c, pb_store_bo_cashier_figure fig,
                                 const char *brand, int64_t since, pb_store_bo_sum *out,
                                 size_t cap, size_t *n);
+    pb_store_rc (*cashier_buckets)(pb_store_conn *c, pb_store_bo_cashier_figure fig,
+                                   const char *brand, int64_t since, int64_t width_us,
+                                   pb_store_bo_sum *out, size_t cap, size_t *n);
     pb_store_rc (*play_scan)(pb_store_conn *c, const char *brand, int64_t since,
                              pb_store_bo_play_cb cb, void *ctx);
     pb_store_rc (*tx_walk)(pb_store_conn *c, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,

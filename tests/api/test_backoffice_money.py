@@ -262,6 +262,10 @@ class Run:
         assert sum(minor(x["bets"]) for x in m) == 750 and sum(x["bet_count"] for x in m) == 5
         assert sum(minor(x["wins"]) for x in m) == wins
         assert sum(minor(x["ggr"]) for x in m) == 750 - wins - 300
+        assert sum(x["win_count"] for x in m) == nwins and sum(x["rollback_count"] for x in m) == 1
+        for k, cnt, amt in (("deposits", 2, 15000), ("withdrawals", 1, 2000)):
+            assert sum(x[k]["count"] for x in m) == cnt, (k, m)
+            assert sum(minor(x[k]["amount"]) for x in m) == amt, (k, m)
         assert m[-1]["minute"] <= snap["as_of"] < m[-1]["minute"][:17] + "60", (m[-1], snap)
         usd = rows[("alpha", "USD")]
         assert usd["today"]["bets"] == {"count": 0, "amount": "0.00"} and \
@@ -330,12 +334,18 @@ class Run:
             for m in r["minutes"]:
                 if m["minute"] == minute_of(ev["created_at"]):
                     minute = m
+            def add_minute(name):
+                if minute:
+                    minute[name] = {"count": minute[name]["count"] + 1,
+                                    "amount": fmt(minor(minute[name]["amount"]) + amt)}
             if typ == "deposit.completed":
                 add("deposits")
+                add_minute("deposits")
             elif typ == "withdrawal.requested":
                 pend(1)
             elif typ == "withdrawal.paid":
                 add("withdrawals")
+                add_minute("withdrawals")
                 pend(-1)
             elif typ in ("withdrawal.failed", "withdrawal.rejected", "withdrawal.cancelled"):
                 pend(-1)
@@ -353,10 +363,12 @@ class Run:
                 add("wins")
                 if minute:
                     minute["wins"] = fmt(minor(minute["wins"]) + amt)
+                    minute["win_count"] += 1
             elif typ == "bet.rolled_back":
                 add("rollbacks")
                 if minute:
                     minute["rollbacks"] = fmt(minor(minute["rollbacks"]) + amt)
+                    minute["rollback_count"] += 1
         for r in rows.values():
             for w in (r["today"], r["last_hour"]):
                 w["ggr"] = fmt(minor(w["bets"]["amount"]) - minor(w["wins"]["amount"]) -

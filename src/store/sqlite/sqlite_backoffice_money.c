@@ -26,7 +26,7 @@
 #define SQ(c) ((sq_conn *)(c))
 
 static pb_store_rc step_sums(sq_conn *c, sqlite3_stmt *st, pb_store_bo_sum *out, size_t cap,
-                             size_t *n)
+                             size_t *n, bool bucketed)
 {
     *n = 0;
     int rc;
@@ -36,8 +36,10 @@ static pb_store_rc step_sums(sq_conn *c, sqlite3_stmt *st, pb_store_bo_sum *out,
         pb_store_bo_sum *s = &out[(*n)++];
         memset(s, 0, sizeof *s);
         sqr_text(s->currency, sizeof s->currency, st, 0);
-        s->count = sqlite3_column_int64(st, 1);
-        s->amount = sqlite3_column_int64(st, 2);
+        int k = bucketed ? 1 : 0;
+        s->bucket = bucketed ? sqlite3_column_int64(st, 1) : 0;
+        s->count = sqlite3_column_int64(st, 1 + k);
+        s->amount = sqlite3_column_int64(st, 2 + k);
     }
     pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc); /* sum() overflow: ERROR */
     sqr_done(st);
@@ -68,7 +70,32 @@ static pb_store_rc sq_cashier_sums(pb_store_conn *base, pb_store_bo_cashier_figu
     sqr_bind_text(st, 1, brand);
     if (fig != PB_BO_WITHDRAWALS_OPEN)
         sqlite3_bind_int64(st, 2, since);
-    return step_sums(c, st, out, cap, n);
+    return step_sums(c, st, out, cap, n, false);
+}
+
+static pb_store_rc sq_cashier_buckets(pb_store_conn *base, pb_store_bo_cashier_figure fig,
+                                      const char *brand, int64_t since, int64_t width_us,
+                                      pb_store_bo_sum *out, size_t cap, size_t *n)
+{
+    static const char DEPOSITS[] =
+        "SELECT currency, (updated_at-?2)/?3 AS b, count(*), sum(amount) FROM payment "
+        "INDEXED BY payment_completed WHERE brand=?1 AND status='completed' AND updated_at>=?2 "
+        "GROUP BY currency, b";
+    static const char PAID[] =
+        "SELECT currency, (updated_at-?2)/?3 AS b, count(*), sum(amount) FROM withdrawal "
+        "INDEXED BY withdrawal_paid WHERE brand=?1 AND status='paid' AND updated_at>=?2 "
+        "GROUP BY currency, b";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    if (fig == PB_BO_WITHDRAWALS_OPEN || width_us <= 0)
+        return PB_STORE_ERROR;
+    sqlite3_stmt *st = sq_stmt_sql(c, fig == PB_BO_DEPOSITS_COMPLETED ? DEPOSITS : PAID);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, brand);
+    sqlite3_bind_int64(st, 2, since);
+    sqlite3_bind_int64(st, 3, width_us);
+    return step_sums(c, st, out, cap, n, true);
 }
 
 static pb_store_rc sq_play_scan(pb_store_conn *base, const char *brand, int64_t since,
@@ -315,6 +342,7 @@ static pb_store_rc sq_rtp_actual(pb_store_conn *base, int64_t brand_id, pb_store
 
 const struct pb_store_backoffice_money_ops pb_store_sqlite_backoffice_money_ops = {
     .cashier_sums = sq_cashier_sums,
+    .cashier_buckets = sq_cashier_buckets,
     .play_scan = sq_play_scan,
     .tx_walk = sq_tx_walk,
     .tx_walk_accounts = sq_tx_walk_accounts,

@@ -228,6 +228,10 @@ static void test_plans(void **state)
     for (int fig = PB_BO_DEPOSITS_COMPLETED; fig <= PB_BO_WITHDRAWALS_OPEN; fig++)
         assert_int_equal(pb_store_bo_cashier_sums(f->conn, fig, "test", 0, sums, 4, &n),
                          PB_STORE_OK);
+    for (int fig = PB_BO_DEPOSITS_COMPLETED; fig <= PB_BO_WITHDRAWALS_PAID; fig++)
+        assert_int_equal(pb_store_bo_cashier_buckets(f->conn, fig, "test", 0, 60 * SEC, sums, 4,
+                                                     &n),
+                         PB_STORE_OK);
     assert_int_equal(pb_store_bo_play_scan(f->conn, "test", 0, nop_play, NULL), PB_STORE_OK);
     assert_int_equal(pb_store_bo_rtp_actual(f->conn, 1, rtp, 4, &n), PB_STORE_OK);
     rows r = {0};
@@ -268,7 +272,7 @@ static void test_plans(void **state)
         sqlite3_free(explain);
         checked++;
     }
-    assert_true(checked >= 9); /* every statement above was looked at */
+    assert_true(checked >= 11); /* every statement above was looked at */
 }
 
 int main(void)
