@@ -198,6 +198,19 @@ void gp_assert_fair(const pb_store_game_round *r, const char *server_seed)
     assert_non_null(oj);
     assert_true(json_equal(oj, rj));
     json_decref(oj);
+    /* the public verification (`fair verify`'s inputs) says the same */
+    json_t *vin = json_pack("{s:s,s:s,s:s,s:I,s:i,s:s,s:s,s:o}", "game", r->game, "server_seed",
+                           server_seed, "client_seed", r->client_seed, "nonce",
+                           (json_int_t)r->nonce, "rtp_bp", (int)r->rtp_bp, "currency",
+                           r->currency, "commitment", r->commitment, "params",
+                           json_loads(r->params, 0, &je));
+    assert_non_null(vin);
+    json_t *vj = NULL;
+    pb_play_error err;
+    assert_int_equal(pb_play_verify(vin, &vj, &err), PB_OK);
+    assert_true(json_equal(vj, rj));
+    json_decref(vj);
+    json_decref(vin);
     json_decref(rj);
 }
 

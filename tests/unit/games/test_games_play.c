@@ -401,6 +401,25 @@ static void rtp_per_brand(void **state)
     assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], m.id, &o, &err), PB_OK);
     assert_int_equal(o.rtp_bp, 9900);
     assert_int_equal(o.multiplier, pb_mines_multiplier(3, 1, 9900));
+    /* game control: the settled rounds per game, the RTP in force weighted by turnover */
+    pb_play_control_line lines[8];
+    size_t nl = 0;
+    assert_int_equal(pb_play_control(G.f->conn, G.brand_id, 0, 0, lines, 8, &nl), PB_OK);
+    assert_int_equal(nl, 2);
+    pb_play_control_line *dl = strcmp(lines[0].t.game, "dice") == 0 ? &lines[0] : &lines[1];
+    pb_play_control_line *ml = dl == &lines[0] ? &lines[1] : &lines[0];
+    assert_string_equal(dl->t.game, "dice");
+    assert_string_equal(ml->t.game, "mines");
+    assert_int_equal(dl->t.rounds, 2);
+    assert_int_equal(dl->t.turnover, 2000);
+    assert_int_equal(dl->t.payout, a.payout + b.payout);
+    assert_int_equal(dl->ggr, 2000 - a.payout - b.payout);
+    assert_int_equal(dl->target_rtp_bp, 9000);
+    assert_true(dl->expected_rtp > 0.9449 && dl->expected_rtp < 0.9451);
+    assert_int_equal(ml->t.rounds, 1);
+    assert_int_equal(ml->t.payout, o.payout);
+    assert_int_equal(ml->target_rtp_bp, 8000);
+    assert_true(ml->expected_rtp > 0.9899 && ml->expected_rtp < 0.9901);
     /* another game and another brand are untouched */
     assert_int_equal(pb_play_rtp_get(G.f->conn, G.brand_id, PB_GAME_LIMBO, &rtp, &configured),
                      PB_OK);
