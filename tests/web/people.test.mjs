@@ -19,7 +19,7 @@ import {
   providerBet, providerWin, registerPlayer, request, screenshot, startServer,
 } from './harness.mjs';
 
-let server, browser, support, finance, auditor;
+let server, browser, support, finance, auditor, risk, compliance;
 const tag = randomBytes(3).toString('hex');
 const NAMED = { first_name: 'Zebulon', last_name: `Quill${tag}`, email: `zq-${tag}@example.com` };
 const BULK = 52; // more than one page of 50
@@ -97,6 +97,8 @@ before(async () => {
   support = await createStaff(server, { role: 'support', brands: ['demo'] });
   finance = await createStaff(server, { role: 'finance', brands: ['demo'] });
   auditor = await createStaff(server, { role: 'auditor', allBrands: true });
+  risk = await createStaff(server, { role: 'risk', brands: ['demo'] });
+  compliance = await createStaff(server, { role: 'compliance', brands: ['demo'] });
   named = await registerRaw(NAMED);
   for (let i = 0; i < BULK; i++) await registerRaw({ email: `bulk${String(i).padStart(2, '0')}-${tag}@example.com` });
   await registerRaw({ email: `other-${tag}@example.com`, brand: 'other' });
@@ -287,6 +289,12 @@ test('block with a reason, see it on the player page and in the audit log, unblo
   assert.equal(await verdict.textContent(), 'Chain verified', 'the last answer stays');
   await screenshot(audit, 'people-audit');
 
+  // the auditor (audit.export, every brand) downloads the signed log: JSON lines, the entry in it
+  const [dl] = await Promise.all([audit.waitForEvent('download'), audit.getByRole('button', { name: 'Export' }).click()]);
+  const lines = readFileSync(await dl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.length > 2);
+  assert.ok(lines.some((l) => l.action === 'player.block' && l.reason === reason), 'the block entry is in the export');
+
   // unblock with a reason
   await page.getByRole('button', { name: 'Unblock', exact: true }).click();
   const d2 = page.getByRole('dialog', { name: 'Unblock player' });
@@ -433,4 +441,21 @@ test('a role without finance.read: no Transactions in the navigation, the URL is
   await page.goto(`${server.url}/transactions`);
   await page.getByRole('heading', { name: 'Not here' }).waitFor();
   assert.equal(await page.getByTestId('transactions-table').count(), 0);
+});
+
+test('exports are offered only with the export permissions (risk: no CSV; compliance: no audit export)', async () => {
+  const [r, c] = await Promise.all([newPage(browser), newPage(browser)]);
+  await Promise.all([login(r, server, risk), login(c, server, compliance)]);
+  await r.locator('nav').getByRole('link', { name: 'Transactions' }).click();
+  await r.getByTestId('transactions-table').waitFor();
+  await r.locator('[data-testid=transaction-row]').first().waitFor();
+  assert.equal(await r.getByRole('button', { name: 'Download CSV' }).count(), 0);
+  await c.locator('nav').getByRole('link', { name: 'Audit log' }).click();
+  await c.getByTestId('chain-verdict').filter({ hasText: 'Chain verified' }).waitFor();
+  assert.equal(await c.getByRole('button', { name: 'Export' }).count(), 0);
+  assert.equal(await c.locator('nav').getByRole('link', { name: 'Transactions' }).count(), 0, 'compliance: no finance.read');
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(c.errors, []);
+  await r.close();
+  await c.close();
 });
