@@ -2,7 +2,9 @@
  * common.tsx — small pieces the people pages share (players, player page,
  * transactions, audit): filters kept in the URL query, wall times in the staff
  * member's zone turned into the UTC instants the API takes, sortable column
- * headers, in-app links, tabs, and the sign of an amount from the player's view.
+ * headers, in-app links, tabs, the brand filter (a select of the caller's
+ * brands), status badges, list empty/loading lines, and the sign of an amount
+ * from the player's view.
  *
  * Filters live in the URL (navigate(…, true)): a reload or a pasted link shows
  * the same view. Date inputs hold wall times ("2026-11-21", "2026-11-21T14:05")
