@@ -23,7 +23,7 @@ let server, browser, support, finance, auditor, risk, compliance;
 const tag = randomBytes(3).toString('hex');
 const NAMED = { first_name: 'Zebulon', last_name: `Quill${tag}`, email: `zq-${tag}@example.com` };
 const BULK = 52; // more than one page of 50
-let named; // the named player's registration answer
+let named, otherBrand; // the named player (demo) and one of brand "other"
 let supportPage, financePage; // one tab per member across the tests: a TOTP code is good once per 30 s
 let regIp = 0;
 
@@ -101,7 +101,7 @@ before(async () => {
   compliance = await createStaff(server, { role: 'compliance', brands: ['demo'] });
   named = await registerRaw(NAMED);
   for (let i = 0; i < BULK; i++) await registerRaw({ email: `bulk${String(i).padStart(2, '0')}-${tag}@example.com` });
-  await registerRaw({ email: `other-${tag}@example.com`, brand: 'other' });
+  otherBrand = await registerRaw({ email: `other-${tag}@example.com`, brand: 'other' });
 });
 
 after(async () => {
@@ -186,6 +186,12 @@ test('players: search by email prefix and by name, sort by registration both way
   assert.deepEqual(t, [...t].sort().reverse(), 'newest first again');
   assert.equal(await rows.first().getByTestId('player-email').textContent(), `bulk${BULK - 1}-${tag}@example.com`);
   assert.deepEqual(page.errors, []);
+
+  // another brand's player by a pasted link: the server's 404, as it said it
+  await page.goto(`${server.url}/players/${otherBrand.id}`);
+  await page.getByRole('alert').filter({ hasText: 'PLAYER_NOT_FOUND' }).waitFor();
+  assert.equal(await page.getByTestId('player-title').count(), 0);
+  assert.ok(page.errors.every(isResourceError), 'only the refused request');
 });
 
 test('players: a cash balance range in a currency, sorted by balance; a range without currency refused', async () => {
