@@ -4,7 +4,8 @@
  * staked) or "settling" are driven to their end by pb_play_open (and by the
  * player's retry) with money moved once; the crash game with a fast scheduler
  * (auto cash-out below the point paid bet × target, above lost, a manual
- * cash-out, every bet settled once). A crash is simulated by running the money
+ * cash-out, every bet settled once; a stop with a round open finished and
+ * settled at the next start). A crash is simulated by running the money
  * side's own steps (play_internal.h) up to where it would have stopped.
  * Every test ends with the ledger's verify finding nothing (the teardown).
  */
@@ -324,12 +325,45 @@ static void crash_rounds(void **state)
         pb_store_game_round_clear(all[i]);
 }
 
+/* The process stops while a crash round is open with bets in it: at the next
+ * start the scheduler finishes that round and settles every bet once. */
+static void crash_restart(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_store_crash_round cr = crash_wait(betting_fit, NULL);
+    pb_store_game_round win = crash_bet(0, 1000, 101, "r-win", PB_OK);
+    pb_store_game_round none = crash_bet(0, 700, 0, "r-none", PB_OK);
+    pb_play_close(G.p); /* stopped while the round takes bets or runs */
+    G.p = NULL;
+    assert_int_equal(gp_cash(0), FUND - 1700);
+    pb_store_game_round w = gp_stored(win.id);
+    assert_string_equal(w.state, "active");
+    pb_store_game_round_clear(&w);
+    sleep_ms(200);
+    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
+                          .crash_growth = 0.01, .crash_chain_length = 200};
+    gp_play_open(&cfg);
+    w = settled_wait(win.id);
+    pb_store_game_round n = settled_wait(none.id);
+    assert_int_equal(w.payout, 1010);
+    assert_int_equal(n.payout, 0);
+    assert_string_equal(w.crash_round, cr.id);
+    assert_int_equal(gp_cash(0), FUND - 1700 + 1010);
+    crash_wait(other_crashed, cr.id);
+    assert_int_equal(gp_cash(0), FUND - 1700 + 1010);
+    pb_store_game_round *all[] = {&win, &none, &w, &n};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_store_game_round_clear(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(recovery, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(retry_drives_on, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_rounds, setup_crash, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_restart, setup_crash, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
