@@ -115,7 +115,7 @@ typedef struct row {
 
 typedef struct snap {
     row *rows;
-    size_t n;
+    size_t n, cap;
     int64_t now, since, hour_from, minute0; /* minute0: the start of the oldest bucket */
     bool overflow;
     const char *brand; /* the brand being scanned */
@@ -126,8 +126,14 @@ static row *row_of(snap *s, const char *brand, const char *currency)
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->rows[i].brand, brand) == 0 && strcmp(s->rows[i].currency, currency) == 0)
             return &s->rows[i];
-    if (s->n == ROWS_MAX)
-        return NULL;
+    if (s->n == s->cap) { /* grows: no pointer to a row is kept across calls */
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        row *nr = cap <= ROWS_MAX ? realloc(s->rows, cap * sizeof *nr) : NULL;
+        if (!nr)
+            return NULL;
+        s->rows = nr;
+        s->cap = cap;
+    }
     row *r = &s->rows[s->n++];
     memset(r, 0, sizeof *r);
     snprintf(r->brand, sizeof r->brand, "%s", brand);
@@ -149,8 +155,10 @@ static int on_play(void *ctx, const pb_store_bo_play *op)
 {
     snap *s = ctx;
     row *r = row_of(s, s->brand, op->currency);
-    if (!r)
+    if (!r) {
+        s->overflow = true; /* no room (OOM, or beyond ROWS_MAX): a failure, not a cut */
         return 1;
+    }
     window *w[2] = {op->created_at >= s->since ? &r->today : NULL,
                     op->created_at >= s->hour_from ? &r->hour : NULL};
     for (int i = 0; i < 2; i++) {
@@ -459,9 +467,9 @@ void pb_api_admin_dashboard(pb_http_request *req, void *app)
         pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
         return;
     }
-    snap s = {.since = since, .rows = calloc(ROWS_MAX, sizeof(row))};
+    snap s = {.since = since};
     int64_t last_event = 0;
-    pb_err e = s.rows ? snapshot(c, p, brand, &s, &last_event) : PB_ERR_INTERNAL;
+    pb_err e = snapshot(c, p, brand, &s, &last_event);
     if (e != PB_OK) {
         if (e == PB_ERR_OVERFLOW || e == PB_ERR_INTERNAL)
             pb_log(PB_LOG_ERROR, "dashboard.read", "%s (trace %s)", pb_err_code(e),
