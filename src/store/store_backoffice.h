@@ -118,9 +118,11 @@ pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w,
  * account chains (each transfer names the previous one of each of its
  * accounts: no scan). starts[i] is account ids[i]'s newest seq (its live
  * last_seq); transfers with seq >= below_seq (0: none) are skipped; the walk
- * ends below from_seq (0: none). */
+ * ends below from_seq (0: none). On PB_STORE_OK starts[i] is where account
+ * i's walk stands: at the transfer the callback stopped on (not past it), so
+ * a next walk from there resumes without reading the chains from the top. */
 pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids,
-                                         const int64_t *starts, size_t n, int64_t below_seq,
+                                         int64_t *starts, size_t n, int64_t below_seq,
                                          int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx);
 
 /* The first seq whose transfer was created at or after t (by binary search
@@ -154,7 +156,7 @@ struct pb_store_backoffice_money_ops {
                              pb_store_bo_play_cb cb, void *ctx);
     pb_store_rc (*tx_walk)(pb_store_conn *c, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
                            void *ctx);
-    pb_store_rc (*tx_walk_accounts)(pb_store_conn *c, const int64_t *ids, const int64_t *starts,
+    pb_store_rc (*tx_walk_accounts)(pb_store_conn *c, const int64_t *ids, int64_t *starts,
                                     size_t n, int64_t below_seq, int64_t from_seq,
                                     pb_store_bo_tx_cb cb, void *ctx);
     pb_store_rc (*seq_at)(pb_store_conn *c, int64_t t, int64_t *seq);

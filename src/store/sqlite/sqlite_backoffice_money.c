@@ -213,7 +213,7 @@ static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w,
 }
 
 static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids,
-                                       const int64_t *starts, size_t n, int64_t below_seq,
+                                       int64_t *starts, size_t n, int64_t below_seq,
                                        int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx)
 {
     static const char SQL[] = TX_SELECT "WHERE t.seq=?1";
@@ -249,23 +249,24 @@ static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids,
         int64_t da = sqlite3_column_int64(ln, 0), ca = sqlite3_column_int64(ln, 1);
         int64_t dp = sqlite3_column_int64(ln, 2), cp = sqlite3_column_int64(ln, 3);
         sqr_done(ln);
+        if (below_seq <= 0 || top < below_seq) {
+            sqlite3_bind_int64(st, 1, top);
+            rc = sqlite3_step(st);
+            size_t k = rc == SQLITE_ROW ? read_sides(st, sides) : 0;
+            sqr_done(st);
+            if (rc != SQLITE_ROW) {
+                r = sq_result(c, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+                break;
+            }
+            if (k && cb(ctx, sides, k) != 0)
+                break; /* the walkers stay at this transfer: where a next walk resumes */
+        }
         for (size_t i = 0; i < n; i++)
             if (at[i] == top)
                 at[i] = ids[i] == da ? dp : ids[i] == ca ? cp : 0;
-        if (below_seq > 0 && top >= below_seq)
-            continue;
-        sqlite3_bind_int64(st, 1, top);
-        rc = sqlite3_step(st);
-        size_t k = rc == SQLITE_ROW ? read_sides(st, sides) : 0;
-        if (rc != SQLITE_ROW) {
-            r = sq_result(c, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
-            sqr_done(st);
-            break;
-        }
-        sqr_done(st);
-        if (k && cb(ctx, sides, k) != 0)
-            break;
     }
+    if (r == PB_STORE_OK)
+        memcpy(starts, at, n * sizeof *at);
     free(at);
     return r;
 }

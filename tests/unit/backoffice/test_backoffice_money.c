@@ -163,10 +163,10 @@ static void test_walk_accounts(void **state)
     world w;
     build(f, &w);
     pb_ledger_account acc[3] = {fx_get(f, w.cash_a), fx_get(f, w.bonus_a), fx_get(f, w.cash_a_usd)};
-    int64_t ids[3], starts[3];
+    int64_t ids[3], starts[3], newest[3];
     for (int i = 0; i < 3; i++) {
         ids[i] = acc[i].id;
-        starts[i] = acc[i].last_seq;
+        newest[i] = starts[i] = acc[i].last_seq;
     }
     rows mine = {0}, all = {0};
     assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 0, 0, collect, &mine),
@@ -187,6 +187,7 @@ static void test_walk_accounts(void **state)
     assert_int_equal(k, mine.n);
     assert_int_equal(mine.n, 7); /* 9, 7, 6, 5 (two), 3, 1 */
     /* below 6: 5, 5, 3, 1 */
+    memcpy(starts, newest, sizeof starts);
     rows older = {0};
     assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 6, 0, collect, &older),
                      PB_STORE_OK);
@@ -194,12 +195,30 @@ static void test_walk_accounts(void **state)
     assert_int_equal(older.r[0].seq, 5);
     assert_int_equal(older.r[3].seq, 1);
     /* 7 > seq >= 3: 6, 5, 5, 3 — and the walk stops there */
+    memcpy(starts, newest, sizeof starts);
     rows window = {0};
     assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 7, 3, collect, &window),
                      PB_STORE_OK);
     assert_int_equal(window.n, 4);
     assert_int_equal(window.r[0].seq, 6);
     assert_int_equal(window.r[3].seq, 3);
+    /* stopped and resumed from where it stood: the same rows, none twice (the stop
+     * transfer's second side is the caller's to skip: here the stop is on seq 6) */
+    memcpy(starts, newest, sizeof starts);
+    rows first = {.stop_after = 3}, rest = {0};
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 0, 0, collect, &first),
+                     PB_STORE_OK);
+    assert_int_equal(first.n, 3); /* 9, 7, 6 */
+    assert_int_equal(first.r[2].seq, 6);
+    int64_t top = 0;
+    for (int i = 0; i < 3; i++)
+        top = starts[i] > top ? starts[i] : top;
+    assert_int_equal(top, 6); /* the walkers stand at the stop transfer */
+    assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 3, 6, 0, collect, &rest),
+                     PB_STORE_OK);
+    assert_int_equal(first.n + rest.n, mine.n);
+    for (size_t i = 0; i < rest.n; i++)
+        assert_int_equal(rest.r[i].seq, mine.r[first.n + i].seq);
     /* no accounts: nothing */
     rows none = {0};
     assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, ids, starts, 0, 0, 0, collect, &none),
