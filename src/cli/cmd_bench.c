@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "store/sqlite/walbuf.h"
 #include "core/id.h"
 #include "core/time.h"
 #include "ledger/ledger.h"
@@ -296,6 +297,8 @@ static int run_once(const bench_opts *o, int nclients)
     }
     pb_ledger_stats before, after;
     pb_ledger_stats_get(l, &before);
+    unsigned long long wal_req0, wal_wr0, wal_req1, wal_wr1; /* the WAL buffer's counts */
+    pb_walbuf_stats(&wal_req0, &wal_wr0);
     client *cl = calloc((size_t)nclients, sizeof *cl);
     pthread_t *th = calloc((size_t)nclients, sizeof *th);
     int64_t start = pb_time_mono_us();
@@ -326,6 +329,7 @@ static int run_once(const bench_opts *o, int nclients)
     sem_destroy(&finished);
     double secs = (double)(pb_time_mono_us() - start) / 1e6;
     pb_ledger_stats_get(l, &after);
+    pb_walbuf_stats(&wal_req1, &wal_wr1);
     pb_ledger_close(l);
 
     size_t total = 0;
@@ -362,12 +366,16 @@ static int run_once(const bench_opts *o, int nclients)
     printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
            "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
-           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,\"verify\":\"%s\"}\n",
+           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
+           "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"verify\":\"%s\"}\n",
            nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
            batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
            o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined", (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
            total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
-           o->balance_flush_ms ? o->balance_flush_ms : 1000, o->random_keys ? "random" : "uuidv7", o->accounts, verified ? "ok" : "FAILED");
+           o->balance_flush_ms ? o->balance_flush_ms : 1000, o->random_keys ? "random" : "uuidv7", o->accounts,
+           /* SQLite writes a frame as two calls (header, page) */
+           total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
+           batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);
