@@ -21,6 +21,12 @@
  *
  * Money is summed in int64 minor units with overflow checks and formatted with
  * the currency's exponent.
+ *
+ * The route needs reports.read, but the deposit.* and withdrawal.* events need
+ * finance.read on the event stream: a caller without finance.read gets the
+ * deposit, withdrawal and pending-withdrawal figures as null (windows, pending
+ * and the per-minute buckets), so it is never shown figures it cannot follow
+ * live. Bets, wins, rollbacks and GGR are for every caller.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,13 +289,20 @@ static bool ggr(int64_t bets, int64_t wins, int64_t rollbacks, int64_t *out)
     return !__builtin_sub_overflow(bets, wins, out) && !__builtin_sub_overflow(*out, rollbacks, out);
 }
 
-static json_t *window_json(const window *w, const char *currency)
+/* A cashier tally, or null for a caller without finance.read. */
+static json_t *cashier_json(const tally *t, const char *currency, bool finance)
+{
+    return finance ? tally_json(t, currency) : json_null();
+}
+
+static json_t *window_json(const window *w, const char *currency, bool finance)
 {
     int64_t g;
     if (!ggr(w->bets.amount, w->wins.amount, w->rollbacks.amount, &g))
         return NULL;
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "deposits", tally_json(&w->deposits, currency),
-                     "withdrawals", tally_json(&w->withdrawals, currency), "bets",
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "deposits",
+                     cashier_json(&w->deposits, currency, finance), "withdrawals",
+                     cashier_json(&w->withdrawals, currency, finance), "bets",
                      tally_json(&w->bets, currency), "wins", tally_json(&w->wins, currency),
                      "rollbacks", tally_json(&w->rollbacks, currency), "ggr",
                      money_json(g, currency), "active_players", (json_int_t)w->active.n);
@@ -301,7 +314,7 @@ static json_t *time_json(int64_t us)
     return pb_time_format(us, buf, sizeof buf) < 0 ? NULL : json_string(buf);
 }
 
-static json_t *row_json(const row *r, int64_t minute0, bool *truncated)
+static json_t *row_json(const row *r, int64_t minute0, bool finance, bool *truncated)
 {
     json_t *mins = json_array();
     for (int m = 0; mins && m < 60; m++) {
@@ -318,9 +331,11 @@ static json_t *row_json(const row *r, int64_t minute0, bool *truncated)
                           (json_int_t)r->minutes[m].win_count, "rollback_count",
                           (json_int_t)r->minutes[m].rollback_count);
         if (o && (json_object_set_new(o, "deposits",
-                                      tally_json(&r->minutes[m].deposits, r->currency)) != 0 ||
+                                      cashier_json(&r->minutes[m].deposits, r->currency,
+                                                   finance)) != 0 ||
                   json_object_set_new(o, "withdrawals",
-                                      tally_json(&r->minutes[m].withdrawals, r->currency)) != 0)) {
+                                      cashier_json(&r->minutes[m].withdrawals, r->currency,
+                                                   finance)) != 0)) {
             json_decref(o);
             o = NULL;
         }
@@ -351,9 +366,9 @@ static json_t *row_json(const row *r, int64_t minute0, bool *truncated)
     if (k > IDS_CAP)
         *truncated = true;
     return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "brand", r->brand, "currency",
-                     r->currency, "today", window_json(&r->today, r->currency), "last_hour",
-                     window_json(&r->hour, r->currency), "pending_withdrawals",
-                     tally_json(&r->pending, r->currency), "minutes", mins,
+                     r->currency, "today", window_json(&r->today, r->currency, finance), "last_hour",
+                     window_json(&r->hour, r->currency, finance), "pending_withdrawals",
+                     cashier_json(&r->pending, r->currency, finance), "minutes", mins,
                      "active_player_ids_today", today_ids, "active_last_hour", hour,
                      "active_truncated", *truncated);
 }
@@ -480,10 +495,11 @@ void pb_api_admin_dashboard(pb_http_request *req, void *app)
         return;
     }
     qsort(s.rows, s.n, sizeof *s.rows, row_cmp);
+    bool finance = pb_rbac_allows(p->role, PB_PERM_FINANCE_READ);
     json_t *rows = json_array();
     for (size_t i = 0; rows && i < s.n; i++) {
         bool truncated = false;
-        if (json_array_append_new(rows, row_json(&s.rows[i], s.minute0, &truncated)) != 0) {
+        if (json_array_append_new(rows, row_json(&s.rows[i], s.minute0, finance, &truncated)) != 0) {
             json_decref(rows);
             rows = NULL;
         }

@@ -186,6 +186,8 @@ class Run:
                                  brands=["alpha"]).activate("Blue-Falcon-2-Xy")
         self.support = create_staff(env, self.admin, "sup@example.com", "support", "127.0.7.13",
                                     brands=["alpha"]).activate("Blue-Falcon-3-Xy")
+        self.gops = create_staff(env, self.admin, "gops@example.com", "game_ops", "127.0.7.14",
+                                 brands=["alpha"]).activate("Blue-Falcon-4-Xy")
         self.client = Client(env, "127.0.7.20")
         self.psp = Client(env, "127.0.7.30")
         self.id, self.tok = {}, {}
@@ -278,6 +280,21 @@ class Run:
         assert {r["brand"] for r in f["rows"]} == {"alpha"}, f
         fa = [r for r in f["rows"] if r["currency"] == "EUR"][0]
         assert fa["today"] == t, (fa["today"], t)
+        assert fa["pending_withdrawals"] == {"count": 1, "amount": "5.00"}, fa
+        assert sum(x["deposits"]["count"] for x in fa["minutes"]) == 2, fa["minutes"]
+        # game_ops has reports.read but not finance.read: it cannot follow deposit.* and
+        # withdrawal.* live, so those figures are null; bets, wins, GGR stay
+        g = self.dashboard(self.gops)
+        assert {r["brand"] for r in g["rows"]} == {"alpha"}, g
+        ga = [r for r in g["rows"] if r["currency"] == "EUR"][0]
+        for w in ("today", "last_hour"):
+            assert ga[w]["deposits"] is None and ga[w]["withdrawals"] is None, ga[w]
+            rest = {k: v for k, v in ga[w].items() if k not in ("deposits", "withdrawals")}
+            assert rest == {k: v for k, v in t.items() if k not in ("deposits", "withdrawals")}, \
+                (rest, t)
+        assert ga["pending_withdrawals"] is None, ga
+        assert all(x["deposits"] is None and x["withdrawals"] is None for x in ga["minutes"]), ga
+        assert sum(minor(x["bets"]) for x in ga["minutes"]) == 750, ga["minutes"]
         r = expect(self.fin.call("GET", "/v1/admin/dashboard" + qs(since=self.since, brand="beta")),
                    403, "BRAND_FORBIDDEN")
         assert r["error"]["field"] == "brand", r

@@ -546,3 +546,43 @@ test('dashboard: live figures and feed without a reload; reload keeps the sessio
   assert.deepEqual(page.errors.filter((e) => !isResourceError(e)), []);
   await page.close();
 });
+
+test('dashboard without finance.read (game_ops): no deposit/withdrawal figures, bets still move live', async () => {
+  const staff = await createStaff(server, { role: 'game_ops', brands: ['demo'] });
+  const page = await newPage(browser);
+  await login(page, server, staff);
+  await page.locator('[data-testid=stream-status].live').waitFor({ timeout: 15_000 });
+  if (await page.locator('[data-testid=row-select]').count()) await page.selectOption('[data-testid=row-select]', 'demo/EUR');
+  await page.locator('[data-testid=figures][data-brand=demo][data-currency=EUR]').waitFor();
+  const hidden = async () => {
+    for (const w of ['today', 'hour'])
+      for (const k of ['deposits', 'withdrawals']) {
+        assert.equal((await page.locator(`[data-testid=kpi-${w}-${k}-hidden]`).textContent()).trim(), 'not in your role');
+        assert.equal(await page.locator(`[data-testid=kpi-${w}-${k}-count]`).count(), 0);
+        assert.equal(await page.locator(`[data-testid=kpi-${w}-${k}-amount]`).count(), 0);
+      }
+    assert.equal((await page.locator('[data-testid=kpi-pending-hidden]').textContent()).trim(), 'not in your role');
+    assert.equal(await page.locator('[data-testid=kpi-pending-count]').count(), 0);
+    assert.equal(await page.locator('[data-testid=kpi-pending-amount]').count(), 0);
+  };
+  await hidden();
+  const bets = Number((await page.locator('[data-testid=kpi-today-bets-count]').textContent()).trim());
+
+  const p = await registerPlayer(server, { brand: 'demo' });
+  await deposit(server, p, '25.00');
+  await requestWithdrawal(server, p, '5.00');
+  await providerBet(server, p, { amount: '2.00' });
+  await page.waitForFunction(
+    ([n]) => Number(document.querySelector('[data-testid=kpi-today-bets-count]')?.textContent) >= n,
+    [bets + 1],
+    { timeout: 15_000 },
+  );
+  await page.locator('[data-testid=feed] tr[data-type="bet.placed"]').first().waitFor();
+  await hidden();
+  // the stream sends this role no deposit or withdrawal events
+  assert.equal(await page.locator('[data-testid=feed] tr[data-type^="deposit."]').count(), 0);
+  assert.equal(await page.locator('[data-testid=feed] tr[data-type^="withdrawal."]').count(), 0);
+  await screenshot(page, 'dashboard-game-ops');
+  assert.deepEqual(page.errors.filter((e) => !isResourceError(e)), []);
+  await page.close();
+});

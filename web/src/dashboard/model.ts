@@ -25,6 +25,11 @@
  * snapshot's hour has passed entirely (stale() then says so and the page
  * re-takes the snapshot once). A per-minute deposits/withdrawals field in the
  * snapshot would make that exact.
+ *
+ * A caller without finance.read gets the deposit, withdrawal and pending
+ * figures as null (it receives no deposit.* / withdrawal.* events, so they
+ * could not move): the row then has finance = false, keeps zeros inside and
+ * the page shows those figures as "not in your role".
  */
 import { decAdd, decCmp, decSub, decZeroLike, isDec } from '../lib/decimal';
 import type { StreamEvent } from '../lib/events';
@@ -53,12 +58,18 @@ export interface Minute {
   bet_count: number;
 }
 
+/** A window as the snapshot sends it: deposits and withdrawals are null without finance.read. */
+export type SnapshotWindow = Omit<Window, 'deposits' | 'withdrawals'> & {
+  deposits: Tally | null;
+  withdrawals: Tally | null;
+};
+
 export interface SnapshotRow {
   brand: string;
   currency: string;
-  today: Window;
-  last_hour: Window;
-  pending_withdrawals: Tally;
+  today: SnapshotWindow;
+  last_hour: SnapshotWindow;
+  pending_withdrawals: Tally | null;
   minutes: Minute[];
   active_player_ids_today: string[];
   active_last_hour: { player_id: string; last_bet_at: string }[];
@@ -91,6 +102,8 @@ export class LiveRow {
   brand: string;
   currency: string;
   zero: string;
+  /** False when the caller may not see deposits, withdrawals and pending withdrawals. */
+  finance: boolean;
   today: Window;
   pending: Tally;
   truncated: boolean;
@@ -102,33 +115,42 @@ export class LiveRow {
   private snapHour: Window | null; // the snapshot's last hour, until the first roll
   private delta: Window; // live changes since the snapshot (until the first roll)
 
-  constructor(r: SnapshotRow, asOf: number) {
+  constructor(r: SnapshotRow, asOf: number, finance = true) {
     this.brand = r.brand;
     this.currency = r.currency;
     this.zero = decZeroLike(r.today.ggr);
-    this.today = structuredClone(r.today);
-    this.pending = { ...r.pending_withdrawals };
+    this.finance = finance && r.today.deposits !== null && r.pending_withdrawals !== null;
+    const none = { count: 0, amount: this.zero };
+    const full = (w: SnapshotWindow): Window => ({
+      ...structuredClone(w),
+      deposits: w.deposits ? { ...w.deposits } : { ...none },
+      withdrawals: w.withdrawals ? { ...w.withdrawals } : { ...none },
+    });
+    this.today = full(r.today);
+    this.pending = r.pending_withdrawals ? { ...r.pending_withdrawals } : { ...none };
     this.truncated = r.active_truncated;
     this.activeToday = new Set(r.active_player_ids_today);
     for (const a of r.active_last_hour) this.lastBet.set(a.player_id, Date.parse(a.last_bet_at));
     for (const m of r.minutes) this.buckets.set(Date.parse(m.minute), { ...m });
+    const hour = full(r.last_hour);
     this.baseHour = {
-      deposits: { ...r.last_hour.deposits },
-      withdrawals: { ...r.last_hour.withdrawals },
+      deposits: hour.deposits,
+      withdrawals: hour.withdrawals,
       wins: r.last_hour.wins.count,
       rollbacks: r.last_hour.rollbacks.count,
       until: asOf + HOUR,
     };
-    this.snapHour = structuredClone(r.last_hour);
+    this.snapHour = structuredClone(hour);
     this.delta = emptyWindow(this.zero);
   }
 
-  static empty(brand: string, currency: string, zero: string): LiveRow {
+  static empty(brand: string, currency: string, zero: string, finance = true): LiveRow {
     const w = emptyWindow(zero);
     return new LiveRow(
       { brand, currency, today: w, last_hour: w, pending_withdrawals: { count: 0, amount: zero }, minutes: [],
         active_player_ids_today: [], active_last_hour: [], active_truncated: false },
       Date.now(),
+      finance,
     );
   }
 
@@ -296,11 +318,14 @@ export class DashboardModel {
   feed: FeedItem[] = [];
   since: number;
   lastEventId: number;
+  /** False when the snapshot left the deposit and withdrawal figures out (no finance.read). */
+  finance: boolean;
 
   constructor(s: Snapshot) {
     const asOf = Date.parse(s.as_of);
     this.since = Date.parse(s.since);
     this.lastEventId = s.last_event_id;
+    this.finance = s.rows.every((r) => r.today.deposits !== null && r.pending_withdrawals !== null);
     for (const r of s.rows) this.rows.set(`${r.brand}/${r.currency}`, new LiveRow(r, asOf));
   }
 
@@ -319,7 +344,7 @@ export class DashboardModel {
     let row = this.rows.get(key);
     if (!row) {
       if (!TRACKED.has(e.type)) return true;
-      row = LiveRow.empty(e.brand, currency, decZeroLike(amount));
+      row = LiveRow.empty(e.brand, currency, decZeroLike(amount), this.finance);
       this.rows.set(key, row);
     }
     const t = Date.parse(e.created_at) || Date.now();

@@ -11,6 +11,9 @@
  *      zone changed, or the snapshot's own last hour has passed (model.stale).
  * Events that arrive while a snapshot is being (re)taken are queued and applied
  * after it (those at or below its last_event_id are already in it).
+ * Without finance.read the snapshot leaves deposits, withdrawals and pending
+ * withdrawals out (the stream would never move them): those tiles say "not in
+ * your role" instead of showing a figure.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { MinuteChart } from '../dashboard/Chart';
@@ -21,9 +24,9 @@ import { type StreamEvent, type StreamStatus, openEventStream } from '../lib/eve
 import { money, startOfToday, time, timeZone } from '../lib/format';
 import { onLinkClick } from '../lib/router';
 
-const KPIS: { key: keyof Omit<Window, 'ggr' | 'active_players'>; label: string }[] = [
-  { key: 'deposits', label: 'Deposits' },
-  { key: 'withdrawals', label: 'Withdrawals' },
+const KPIS: { key: keyof Omit<Window, 'ggr' | 'active_players'>; label: string; finance?: boolean }[] = [
+  { key: 'deposits', label: 'Deposits', finance: true },
+  { key: 'withdrawals', label: 'Withdrawals', finance: true },
   { key: 'bets', label: 'Bets' },
   { key: 'wins', label: 'Wins' },
   { key: 'rollbacks', label: 'Rollbacks' },
@@ -154,12 +157,18 @@ function RowView({ row, now, tz }: { row: LiveRow; now: number; tz: string }) {
   return (
     <section data-testid="figures" data-brand={row.brand} data-currency={cur}>
       <div class="kpi-grid">
-        <WindowCard title="Today" id="today" w={row.today} cur={cur} />
-        <WindowCard title="Last hour" id="hour" w={hour} cur={cur} />
+        <WindowCard title="Today" id="today" w={row.today} cur={cur} finance={row.finance} />
+        <WindowCard title="Last hour" id="hour" w={hour} cur={cur} finance={row.finance} />
         <div class="card kpi-pending">
           <h3>Pending withdrawals</h3>
-          <div class="kpi-value" data-testid="kpi-pending-count">{row.pending.count}</div>
-          <div class="money" data-testid="kpi-pending-amount">{money(row.pending.amount, cur)}</div>
+          {row.finance ? (
+            <>
+              <div class="kpi-value" data-testid="kpi-pending-count">{row.pending.count}</div>
+              <div class="money" data-testid="kpi-pending-amount">{money(row.pending.amount, cur)}</div>
+            </>
+          ) : (
+            <div class="muted" data-testid="kpi-pending-hidden">not in your role</div>
+          )}
         </div>
       </div>
       <div class="charts">
@@ -172,19 +181,32 @@ function RowView({ row, now, tz }: { row: LiveRow; now: number; tz: string }) {
   );
 }
 
-function WindowCard({ title, id, w, cur }: { title: string; id: string; w: Window; cur: string }) {
+function WindowCard({ title, id, w, cur, finance }: {
+  title: string;
+  id: string;
+  w: Window;
+  cur: string;
+  finance: boolean;
+}) {
   return (
     <div class="card window" data-testid={`window-${id}`}>
       <h3>{title}</h3>
       <table class="kpis">
         <tbody>
-          {KPIS.map((k) => (
-            <tr>
-              <th>{k.label}</th>
-              <td class="num" data-testid={`kpi-${id}-${k.key}-count`}>{w[k.key].count}</td>
-              <td class="num money" data-testid={`kpi-${id}-${k.key}-amount`}>{money(w[k.key].amount, cur)}</td>
-            </tr>
-          ))}
+          {KPIS.map((k) =>
+            k.finance && !finance ? (
+              <tr>
+                <th>{k.label}</th>
+                <td class="muted" colSpan={2} data-testid={`kpi-${id}-${k.key}-hidden`}>not in your role</td>
+              </tr>
+            ) : (
+              <tr>
+                <th>{k.label}</th>
+                <td class="num" data-testid={`kpi-${id}-${k.key}-count`}>{w[k.key].count}</td>
+                <td class="num money" data-testid={`kpi-${id}-${k.key}-amount`}>{money(w[k.key].amount, cur)}</td>
+              </tr>
+            ),
+          )}
           <tr>
             <th>GGR</th>
             <td />
