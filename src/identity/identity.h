@@ -343,25 +343,6 @@ pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
 pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
                                   const char *public_id, int64_t now);
 
-/* Player search filters; zero / NULL fields do not filter. Newest first. */
-typedef struct pb_player_query {
-    int64_t brand_id;         /* 0: every brand in scope */
-    const char *email_prefix; /* case-insensitive */
-    const char *country;
-    const char *status;       /* a pb_player_status name */
-    int64_t created_from;     /* inclusive, µs */
-    int64_t created_to;       /* exclusive, µs */
-    int64_t cursor;           /* 0 for the first page, then the previous *next_cursor */
-    size_t limit;             /* 1..200; 0 = 50 */
-} pb_player_query;
-
-/* Up to q->limit players in scope matching q (out must hold that many); *next_cursor
- * is 0 on the last page. BRAND_FORBIDDEN when q->brand_id is outside the scope,
- * FIELD_INVALID (bad_field) for a malformed filter. */
-pb_err pb_identity_player_search(pb_store_conn *c, const pb_brand_scope *scope,
-                                 const pb_player_query *q, pb_player *out, size_t *n,
-                                 int64_t *next_cursor, const char **bad_field);
-
 /* The staff search with sorting and balances (GET /v1/admin/players): q's filters
  * and keyset as the store defines them (store_backoffice_people.h); its brand
  * fields are set here from scope (q->brand_id, when set, must be in it:

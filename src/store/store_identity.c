@@ -44,12 +44,6 @@ pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char 
     return c->be->identity->player_set_status(c, id, status, reason, now);
 }
 
-pb_store_rc pb_store_player_search(pb_store_conn *c, const pb_store_player_query *q,
-                                   pb_store_player *out, size_t cap, size_t *n)
-{
-    return c->be->identity->player_search(c, q, out, cap, n);
-}
-
 pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s)
 {
     return c->be->identity->staff_insert(c, s);

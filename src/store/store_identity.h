@@ -45,19 +45,6 @@ typedef struct pb_store_player {
     char last_name[PB_PLAYER_NAME_MAX + 1];
 } pb_store_player;
 
-/* Filters of a player search; a zero/NULL field does not filter. Newest first. */
-typedef struct pb_store_player_query {
-    bool all_brands;          /* false: only brand_ids[0..nbrands) */
-    const int64_t *brand_ids;
-    size_t nbrands;
-    const char *email_prefix; /* lower-cased */
-    const char *country;
-    const char *status;
-    int64_t created_from; /* inclusive, µs */
-    int64_t created_to;   /* exclusive, µs */
-    int64_t before_id;    /* cursor: only players with id < before_id */
-} pb_store_player_query;
-
 /* A staff member, as stored. */
 typedef struct pb_store_staff {
     int64_t id;
@@ -124,9 +111,6 @@ pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const cha
                                          int64_t now);
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now);
-/* Up to cap players matching q, newest (highest id) first; *n receives the count. */
-pb_store_rc pb_store_player_search(pb_store_conn *c, const pb_store_player_query *q,
-                                   pb_store_player *out, size_t cap, size_t *n);
 
 /* Staff. insert assigns s->id; CONFLICT on a duplicate email or public id. */
 pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s);
@@ -199,8 +183,6 @@ struct pb_store_identity_ops {
                                        int64_t now);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
-    pb_store_rc (*player_search)(pb_store_conn *c, const pb_store_player_query *q,
-                                 pb_store_player *out, size_t cap, size_t *n);
     pb_store_rc (*staff_insert)(pb_store_conn *c, pb_store_staff *s);
     pb_store_rc (*staff_get)(pb_store_conn *c, int64_t id, pb_store_staff *out);
     pb_store_rc (*staff_by_public_id)(pb_store_conn *c, const char *public_id,

@@ -73,7 +73,6 @@ static void read_staff(sqlite3_stmt *st, pb_store_staff *s)
 }
 
 /* Adapters with the generic reader signature for sqr_collect(). */
-static void read_player_any(sqlite3_stmt *st, void *p) { read_player(st, p); }
 static void read_staff_any(sqlite3_stmt *st, void *s) { read_staff(st, s); }
 
 /* ---- players */
@@ -207,51 +206,6 @@ static pb_store_rc sq_player_set_status(pb_store_conn *base, int64_t id, const c
     sqr_bind_text(st, 3, reason);
     sqlite3_bind_int64(st, 4, now);
     return sqr_exec_changed(c, st);
-}
-
-/* One statement serves every filter combination: a NULL (or 0) parameter disables
- * its condition. The brand scope travels as a JSON array of ids. */
-static pb_store_rc sq_player_search(pb_store_conn *base, const pb_store_player_query *q,
-                                    pb_store_player *out, size_t cap, size_t *n)
-{
-    static const char SQL[] =
-        "SELECT " PLAYER_COLS " WHERE "
-        "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
-        "AND (?2 IS NULL OR substr(e.email,1,length(?2))=?2) "
-        "AND (?3 IS NULL OR e.country=?3) "
-        "AND (?4 IS NULL OR p.status=?4) "
-        "AND (?5=0 OR p.created_at>=?5) AND (?6=0 OR p.created_at<?6) "
-        "AND (?7=0 OR p.id<?7) ORDER BY p.id DESC LIMIT ?8";
-    sq_conn *c = SQ(base);
-    *n = 0;
-    if (!q->all_brands && q->nbrands == 0)
-        return PB_STORE_OK; /* an empty scope sees nothing */
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
-    if (!st)
-        return PB_STORE_ERROR;
-    /* bound SQLITE_STATIC: it must live until the statement has run, below */
-    /* cppcheck-suppress variableScope */
-    char ids[64 * 22 + 4];
-    if (q->all_brands) {
-        sqlite3_bind_null(st, 1);
-    } else {
-        size_t used = 0;
-        ids[used++] = '[';
-        for (size_t i = 0; i < q->nbrands && used + 24 < sizeof ids; i++)
-            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%" PRId64, i ? "," : "",
-                                     q->brand_ids[i]);
-        ids[used++] = ']';
-        ids[used] = 0;
-        sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-    }
-    sqr_bind_opt_text(st, 2, q->email_prefix);
-    sqr_bind_opt_text(st, 3, q->country);
-    sqr_bind_opt_text(st, 4, q->status);
-    sqlite3_bind_int64(st, 5, q->created_from);
-    sqlite3_bind_int64(st, 6, q->created_to);
-    sqlite3_bind_int64(st, 7, q->before_id);
-    sqlite3_bind_int64(st, 8, (int64_t)cap);
-    return sqr_collect(c, st, out, sizeof *out, cap, n, read_player_any);
 }
 
 /* ---- staff */
@@ -484,7 +438,6 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_update_login = sq_player_update_login,
     .player_set_password = sq_player_set_password,
     .player_set_status = sq_player_set_status,
-    .player_search = sq_player_search,
     .staff_insert = sq_staff_insert,
     .staff_get = sq_staff_get,
     .staff_by_public_id = sq_staff_by_public_id,

@@ -296,6 +296,17 @@ static void block_and_unblock(void **state)
     assert_int_equal(pb_identity_player_get(f->conn, NULL, "nope", &seen), PB_ERR_PLAYER_NOT_FOUND);
 }
 
+/* pb_identity_player_find with its scope checks: the hits, at most cap. */
+static size_t find(ifx *f, const pb_brand_scope *scope, pb_store_player_find_query q,
+                   pb_store_player_hit *out, size_t cap, pb_err want)
+{
+    char lower[2][PB_EMAIL_MAX + 1];
+    const char *bad = NULL;
+    size_t n = 0;
+    assert_int_equal(pb_identity_player_find(f->conn, scope, &q, out, cap, &n, lower, &bad), want);
+    return n;
+}
+
 static void search(void **state)
 {
     ifx *f = *state;
@@ -307,66 +318,68 @@ static void search(void **state)
         f->now += MIN_US;
     }
     ifx_player(f, "other", "odd99@example.com");
-    pb_player out[10];
-    size_t n = 0;
-    int64_t next = 0;
-    pb_player_query q = {.email_prefix = "ODD"};
-    /* unscoped: every brand */
-    assert_int_equal(pb_identity_player_search(f->conn, NULL, &q, out, &n, &next, NULL), PB_OK);
-    assert_int_equal(n, 4);
+    pb_store_player_hit out[10];
+    pb_player seen;
+    /* unscoped: every brand; the prefix is case-insensitive */
+    assert_int_equal(find(f, NULL, (pb_store_player_find_query){.email_prefix = "ODD"}, out, 10,
+                          PB_OK),
+                     4);
     /* a scope of the demo brand only */
     pb_brand_scope scope = {.n = 1, .brand_ids = {f->demo.id}};
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
+    size_t n = find(f, &scope, (pb_store_player_find_query){.email_prefix = "ODD"}, out, 10, PB_OK);
     assert_int_equal(n, 3);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(out[i].brand_id, f->demo.id);
-    q.brand_id = other.id;
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL),
-                     PB_ERR_BRAND_FORBIDDEN);
-    /* cursor pages of 3, newest first */
-    q = (pb_player_query){.limit = 3};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pb_identity_player_get(f->conn, &scope, out[i].public_id, &seen), PB_OK);
+        assert_int_equal(seen.brand_id, f->demo.id);
+    }
+    find(f, &scope, (pb_store_player_find_query){.brand_id = other.id}, out, 10,
+         PB_ERR_BRAND_FORBIDDEN);
+    /* keyset pages of 3, newest first (the default order: registration, descending) */
     int64_t seen_ids[10];
     size_t total = 0;
-    do {
-        assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL),
-                         PB_OK);
+    pb_store_player_find_query q = {0};
+    for (;;) {
+        n = find(f, &scope, q, out, 3, PB_OK);
         for (size_t i = 0; i < n; i++) {
             if (total)
                 assert_true(out[i].id < seen_ids[total - 1]);
             seen_ids[total++] = out[i].id;
         }
-        q.cursor = next;
-    } while (next);
+        if (n < 3)
+            break;
+        q.has_cursor = true;
+        q.cursor_int = out[n - 1].key_int;
+        q.cursor_id = out[n - 1].id;
+    }
     assert_int_equal(total, 7);
     /* time range and status filters */
-    q = (pb_player_query){.created_from = IFX_T0 + 2 * MIN_US, .created_to = IFX_T0 + 4 * MIN_US};
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
-    assert_int_equal(n, 2);
-    q = (pb_player_query){.status = "blocked"};
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
-    assert_int_equal(n, 0);
-    q = (pb_player_query){.country = "MT"};
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, NULL), PB_OK);
-    assert_int_equal(n, 7);
+    assert_int_equal(find(f, &scope,
+                          (pb_store_player_find_query){.created_from = IFX_T0 + 2 * MIN_US,
+                                                       .created_to = IFX_T0 + 4 * MIN_US},
+                          out, 10, PB_OK),
+                     2);
+    assert_int_equal(find(f, &scope, (pb_store_player_find_query){.status = "blocked"}, out, 10,
+                          PB_OK),
+                     0);
+    assert_int_equal(find(f, &scope, (pb_store_player_find_query){.country = "MT"}, out, 10, PB_OK),
+                     7);
     /* malformed filters name the field */
+    char lower[2][PB_EMAIL_MAX + 1];
     const char *field = NULL;
-    q = (pb_player_query){.status = "sleeping"};
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, &field),
+    q = (pb_store_player_find_query){.status = "sleeping"};
+    assert_int_equal(pb_identity_player_find(f->conn, &scope, &q, out, 10, &n, lower, &field),
                      PB_ERR_FIELD_INVALID);
     assert_string_equal(field, "status");
-    q = (pb_player_query){.limit = 201};
-    assert_int_equal(pb_identity_player_search(f->conn, &scope, &q, out, &n, &next, &field),
+    q = (pb_store_player_find_query){.country = "XX1"};
+    assert_int_equal(pb_identity_player_find(f->conn, &scope, &q, out, 10, &n, lower, &field),
                      PB_ERR_FIELD_INVALID);
-    assert_string_equal(field, "limit");
+    assert_string_equal(field, "country");
     /* an empty scope sees nobody; a player outside the scope is not found */
     pb_brand_scope none = {0};
-    q = (pb_player_query){0};
-    assert_int_equal(pb_identity_player_search(f->conn, &none, &q, out, &n, &next, NULL), PB_OK);
-    assert_int_equal(n, 0);
-    q = (pb_player_query){.email_prefix = "odd99"};
-    assert_int_equal(pb_identity_player_search(f->conn, NULL, &q, out, &n, &next, NULL), PB_OK);
-    assert_int_equal(n, 1);
-    pb_player seen;
+    assert_int_equal(find(f, &none, (pb_store_player_find_query){0}, out, 10, PB_OK), 0);
+    assert_int_equal(find(f, NULL, (pb_store_player_find_query){.email_prefix = "odd99"}, out, 10,
+                          PB_OK),
+                     1);
     assert_int_equal(pb_identity_player_get(f->conn, &scope, out[0].public_id, &seen),
                      PB_ERR_PLAYER_NOT_FOUND);
     assert_int_equal(pb_identity_player_block(f->conn, &scope, out[0].public_id, "x", f->now),

@@ -149,13 +149,16 @@ static void scope_and_authorization(void **state)
     assert_int_equal(pb_identity_authorize(&sup, PB_PERM_STAFF_MANAGE, f->demo.id),
                      PB_ERR_FORBIDDEN);
     /* every query is filtered by the scope */
-    pb_player out[4];
+    pb_store_player_hit hits[4];
+    pb_player out[1];
     size_t n;
-    int64_t next;
-    pb_player_query q = {0};
-    assert_int_equal(pb_identity_player_search(f->conn, &sup.scope, &q, out, &n, &next, NULL),
+    char lower[2][PB_EMAIL_MAX + 1];
+    const char *bad = NULL;
+    pb_store_player_find_query q = {0};
+    assert_int_equal(pb_identity_player_find(f->conn, &sup.scope, &q, hits, 4, &n, lower, &bad),
                      PB_OK);
     assert_int_equal(n, 1);
+    assert_int_equal(pb_identity_player_get(f->conn, &sup.scope, hits[0].public_id, out), PB_OK);
     assert_string_equal(out[0].email, "in@example.com");
     assert_int_equal(pb_identity_player_get(f->conn, &sup.scope, outside.public_id, out),
                      PB_ERR_PLAYER_NOT_FOUND);
