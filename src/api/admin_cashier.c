@@ -9,7 +9,9 @@
  *   GET  /v1/admin/payments/{id}                        finance.read
  *
  * Every withdrawal shows who requested it, the checks it passed, and its
- * approvals (who, role, when) — the queue is the 4-eyes record. A withdrawal or
+ * approvals (who, role, when) — the queue is the 4-eyes record. Staff actors
+ * (approvers, and the requester when staff) carry their e-mail, read from the
+ * staff table, so finance staff (who may not read the staff list) see who. A withdrawal or
  * payment of a brand outside the caller's scope answers 404
  * WITHDRAWAL_NOT_FOUND / PAYMENT_NOT_FOUND, like a missing one; a brand filter
  * outside it is 422 FIELD_INVALID. Approvals and rejections are audited by the
@@ -32,18 +34,57 @@ json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
 static const char *const STATUSES[] = {"pending_approval", "approved", "processing", "paid",
                                        "failed", "rejected", "cancelled"};
 
-/* "player:<id>" / "staff:<id>" → {"kind","id"}. */
-static json_t *actor_json(const char *who)
+#define EMAILS_CACHED 16
+
+/* Staff e-mails already read for one answer (a page names few distinct staff). */
+typedef struct emails {
+    size_t n;
+    struct {
+        char id[PB_ID_STR_LEN + 1];
+        char email[PB_EMAIL_MAX + 1]; /* "": no such staff member */
+    } e[EMAILS_CACHED];
+} emails;
+
+/* The e-mail of staff member id (public id) as JSON: a string, or null when
+ * there is no such staff member; NULL on a store failure or OOM. */
+static json_t *email_json(pb_store_conn *c, emails *cache, const char *id)
+{
+    for (size_t i = 0; i < cache->n; i++)
+        if (strcmp(cache->e[i].id, id) == 0)
+            return cache->e[i].email[0] ? json_string(cache->e[i].email) : json_null();
+    pb_staff st;
+    pb_err e = pb_identity_staff_get(c, id, &st);
+    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND)
+        return NULL;
+    if (e != PB_OK)
+        st.email[0] = '\0';
+    if (cache->n < EMAILS_CACHED) {
+        snprintf(cache->e[cache->n].id, sizeof cache->e[0].id, "%s", id);
+        snprintf(cache->e[cache->n].email, sizeof cache->e[0].email, "%s", st.email);
+        cache->n++;
+    }
+    return st.email[0] ? json_string(st.email) : json_null();
+}
+
+/* "player:<id>" / "staff:<id>" → {"kind","id"}, plus "email" for staff. NULL on failure. */
+static json_t *actor_json(pb_store_conn *c, emails *cache, const char *who)
 {
     const char *colon = strchr(who, ':');
     if (!colon)
         return json_pack("{s:s,s:s}", "kind", "player", "id", who);
-    return json_pack("{s:s%,s:s}", "kind", who, (size_t)(colon - who), "id", colon + 1);
+    json_t *o = json_pack("{s:s%,s:s}", "kind", who, (size_t)(colon - who), "id", colon + 1);
+    if (o && strncmp(who, "staff:", 6) == 0 &&
+        json_object_set_new(o, "email", email_json(c, cache, colon + 1)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* The staff view: the player's view plus brand, player, who requested it, its
- * checks and its approvals (read on c). NULL on OOM or a store failure. */
-static json_t *staff_json(pb_store_conn *c, const pb_store_withdrawal *w)
+ * checks and its approvals (read on c), staff with their e-mail (cache: the
+ * e-mails read so far for this answer). NULL on OOM or a store failure. */
+static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdrawal *w)
 {
     json_t *o = pb_api_withdrawal_json(w);
     pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
@@ -57,12 +98,18 @@ static json_t *staff_json(pb_store_conn *c, const pb_store_withdrawal *w)
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:o}", "staff_id", ap[i].staff_id, "role",
-                                             ap[i].role, "at",
-                                             pb_admin_time_json(ap[i].approved_at)));
+        if (json_array_append_new(arr, json_pack("{s:s,s:o,s:s,s:o}", "staff_id", ap[i].staff_id,
+                                                 "email", email_json(c, cache, ap[i].staff_id),
+                                                 "role", ap[i].role, "at",
+                                                 pb_admin_time_json(ap[i].approved_at))) != 0) {
+            json_decref(o);
+            json_decref(arr);
+            json_decref(checks);
+            return NULL;
+        }
     if (json_object_set_new(o, "brand", json_string(w->brand)) != 0 ||
         json_object_set_new(o, "player", json_string(w->player)) != 0 ||
-        json_object_set_new(o, "requested_by", actor_json(w->requested_by)) != 0 ||
+        json_object_set_new(o, "requested_by", actor_json(c, cache, w->requested_by)) != 0 ||
         json_object_set_new(o, "checks", checks) != 0 ||
         json_object_set_new(o, "approvals", arr) != 0) {
         json_decref(o);
@@ -167,8 +214,9 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
                                    .before_seq = cursor, .limit = (size_t)limit};
     pb_err e = rows ? pb_cashier_withdrawal_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
+    emails cache = {0};
     for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, staff_json(c, &rows[i])) != 0) {
+        if (json_array_append_new(items, staff_json(c, &cache, &rows[i])) != 0) {
             json_decref(items);
             items = NULL;
         }
@@ -189,7 +237,8 @@ void pb_api_admin_withdrawal_get(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!pb_admin_parse_empty(req) || !visible(req, &c, &w))
         return;
-    json_t *o = staff_json(c, &w);
+    emails cache = {0};
+    json_t *o = staff_json(c, &cache, &w);
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
@@ -203,7 +252,8 @@ static void answer(pb_http_request *req, pb_store_conn *c, pb_err e, const pb_st
         pb_http_reply_error(req, e, NULL);
         return;
     }
-    json_t *o = staff_json(c, w);
+    emails cache = {0};
+    json_t *o = staff_json(c, &cache, w);
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;

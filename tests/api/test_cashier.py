@@ -316,6 +316,9 @@ class Run:
         r = self.approve(self.fin1, w["id"])
         assert r["status"] == "processing" and len(r["approvals"]) == 1, r
         assert r["approvals"][0]["staff_id"] == self.fin1.id and r["requested_by"]["id"] == self.ids["alice"], r
+        # the approver by e-mail (finance cannot read the staff list); a player requester has none
+        assert r["approvals"][0]["email"] == "fin1@example.com", r
+        assert "email" not in r["requested_by"], r
         assert r["psp_reference"].startswith("sbxo_"), r
         b = self.wallet("alice")
         assert (b["cash"], b["held"]) == ("132.00", "30.00"), b  # still held while processing
@@ -345,6 +348,14 @@ class Run:
         assert self.wallet("bob")["held"] == "1000.00"
         r = self.approve(self.fin2, w["id"])
         assert r["status"] == "processing" and [a["staff_id"] for a in r["approvals"]] == [self.fin1.id, self.fin2.id], r
+        assert [a["email"] for a in r["approvals"]] == ["fin1@example.com", "fin2@example.com"], r
+        g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+        assert [(a["staff_id"], a["email"], a["role"]) for a in g["approvals"]] == \
+            [(self.fin1.id, "fin1@example.com", "finance"), (self.fin2.id, "fin2@example.com", "finance")], g
+        page = expect(self.fin2.call("GET", f"/v1/admin/withdrawals?player={self.ids['bob']}"), 200)
+        mine = [i for i in page["items"] if i["id"] == w["id"]]
+        assert len(mine) == 1 and [a["email"] for a in mine[0]["approvals"]] == \
+            ["fin1@example.com", "fin2@example.com"], page
         self.wait_status(w["id"], "paid")
         b = self.wallet("bob")
         assert (b["cash"], b["held"]) == ("1010.00", "0.00"), b

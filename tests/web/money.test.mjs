@@ -126,6 +126,11 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   const detail = pb.locator('[data-testid=withdrawal-detail]');
   await detail.waitFor();
   assert.equal(await detail.locator(`[data-staff-id="${a.id}"]`).count() >= 1, true, 'A shown as first approver');
+  // by e-mail, though B (finance) may not read the staff list
+  assert.equal(
+    await detail.locator(`[data-testid=approvals] [data-staff-id="${a.id}"]`).innerText(),
+    `${a.email} · finance`,
+  );
   await detail.locator('[data-testid=approve]').click();
   await dialog(pb).getByRole('button', { name: 'Approve and pay' }).click();
   await pb.locator('[data-testid=withdrawal-detail][data-status=paid]').waitFor({ timeout: 20_000 });
@@ -133,10 +138,17 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   w = await getW(big.id);
   assert.equal(w.status, 'paid');
   assert.deepEqual(w.approvals.map((x) => x.staff_id), [a.id, b.id]);
+  assert.deepEqual(w.approvals.map((x) => x.email), [a.email, b.email]);
   assert.ok(w.psp_reference);
   await screenshot(pb, 'money-withdrawal-detail');
   // A's queue, open all along, follows the stream: paid shows there without a reload
   await pa.locator(`[data-testid=withdrawal-row][data-id="${big.id}"][data-status=paid]`).waitFor({ timeout: 15_000 });
+  await pa.locator(`[data-testid=withdrawal-row][data-id="${big.id}"] [data-staff-id="${b.id}"]`).waitFor();
+  assert.equal(
+    await row(pa, big.id).locator(`[data-testid=approvals] [data-staff-id="${b.id}"]`).innerText(),
+    `${b.email} · finance`,
+  );
+  assert.doesNotMatch(await row(pa, big.id).locator('[data-testid=approvals]').innerText(), /staff [0-9a-z]/i);
   // a new request is announced live and shown on demand
   await pa.locator('[data-testid=live][data-status=live]').waitFor();
   const fresh = await requestWithdrawal(server, p, '25.00');

@@ -127,7 +127,7 @@ function Approvals({ w }: { w: Withdrawal }) {
       </span>
       {w.approvals.map((a) => (
         <div class="m-approval" data-testid="approval">
-          <StaffName id={a.staff_id} role={a.role} /> <Time at={a.at} />
+          <StaffName id={a.staff_id} email={a.email} role={a.role} /> <Time at={a.at} />
         </div>
       ))}
       {missingApprovals(w) > 0 && w.approvals.length > 0 && (
@@ -140,7 +140,11 @@ function Approvals({ w }: { w: Withdrawal }) {
 }
 
 function RequestedBy({ w }: { w: Withdrawal }) {
-  return w.requested_by.kind === 'staff' ? <StaffName id={w.requested_by.id} /> : <span>the player</span>;
+  return w.requested_by.kind === 'staff' ? (
+    <StaffName id={w.requested_by.id} email={w.requested_by.email} />
+  ) : (
+    <span>the player</span>
+  );
 }
 
 function Row({ w: initial, latest }: { w: Withdrawal; latest?: Withdrawal }) {
@@ -372,7 +376,7 @@ function History({ w }: { w: Withdrawal }) {
       </li>
       {w.approvals.map((a) => (
         <li>
-          <Time at={a.at} /> <strong>approved</strong> by <StaffName id={a.staff_id} role={a.role} />
+          <Time at={a.at} /> <strong>approved</strong> by <StaffName id={a.staff_id} email={a.email} role={a.role} />
         </li>
       ))}
       {w.status !== 'pending_approval' && (

@@ -2,9 +2,10 @@
  * common.tsx — pieces the money pages (withdrawals, games, staff) share and the
  * shell's ui.tsx does not have: the brands the staff member sees (for filters
  * and brand pickers), an in-app link, a status badge, a confirmation dialog, a
- * copy-to-clipboard button, and staff names for approvals (resolved through
- * GET /v1/admin/staff/{id} only for members who hold staff.read; everyone else
- * sees the member's id and role, and "you" for themselves).
+ * copy-to-clipboard button, and staff names for approvals (the e-mail the
+ * withdrawal JSON carries for its approvers and staff requester; without one,
+ * resolved through GET /v1/admin/staff/{id} for members who hold staff.read,
+ * else the member's id and role; "you" for themselves).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -132,12 +133,19 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
 
 const staffNames = new Map<string, Promise<string | null>>();
 
-/** A staff member as staff read them: "you", their e-mail (with staff.read), else id + role. */
-export function StaffName({ id, role }: { id: string; role?: string }) {
+/**
+ * A staff member as staff read them: "you", their e-mail (given by the answer that
+ * names them, else read with staff.read), else id + role.
+ */
+export function StaffName({ id, role, email: given }: { id: string; role?: string; email?: string | null }) {
   const { me, can } = useSession();
   const mine = id === me.staff.id;
-  const [email, setEmail] = useState<string | null>(null);
+  const [email, setEmail] = useState<string | null>(given ?? null);
   useEffect(() => {
+    if (given) {
+      setEmail(given);
+      return;
+    }
     if (mine || !can('staff.read')) return;
     let p = staffNames.get(id);
     if (!p) {
@@ -152,7 +160,7 @@ export function StaffName({ id, role }: { id: string; role?: string }) {
     return () => {
       live = false;
     };
-  }, [id, mine]);
+  }, [id, mine, given]);
   const who = mine ? `you (${me.staff.email})` : (email ?? `staff ${id}`);
   return (
     <span class="m-staff" data-staff-id={id} title={id}>

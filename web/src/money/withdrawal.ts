@@ -9,6 +9,8 @@ import { get, post } from '../lib/api';
 
 export interface Approval {
   staff_id: string;
+  /** The approver's e-mail (null if the staff member no longer exists). */
+  email: string | null;
   role: string;
   at: string;
 }
@@ -26,7 +28,7 @@ export interface Withdrawal {
   updated_at: string;
   brand: string;
   player: string;
-  requested_by: { kind: 'player' | 'staff'; id: string };
+  requested_by: { kind: 'player' | 'staff'; id: string; email?: string | null };
   checks: { check: string; result: string; note?: string }[];
   approvals: Approval[];
 }
