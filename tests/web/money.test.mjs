@@ -168,6 +168,16 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   const third = await requestWithdrawal(server, p, '30.00');
   await pb.goto(`${server.url}/withdrawals?status=pending_approval`);
   const rt = row(pb, third.id);
+  // keyboard: the reason field has the focus when the dialog opens; Escape closes it
+  await rt.locator('[data-testid=reject]').click();
+  await dialog(pb).locator('textarea[name=reason]').waitFor();
+  assert.equal(await pb.evaluate(() => document.activeElement?.getAttribute('name')), 'reason');
+  assert.equal(await pb.evaluate(() => document.activeElement?.tagName), 'TEXTAREA');
+  await pb.keyboard.type('typed straight away');
+  assert.equal(await dialog(pb).locator('textarea[name=reason]').inputValue(), 'typed straight away');
+  await pb.keyboard.press('Escape');
+  await dialog(pb).waitFor({ state: 'detached' });
+  assert.equal((await getW(third.id)).status, 'pending_approval', 'Escape rejects nothing');
   await rt.locator('[data-testid=reject]').click();
   const dlg = dialog(pb);
   assert.equal(await dlg.getByRole('button', { name: 'Reject' }).isDisabled(), true, 'no reason, no rejection');

@@ -2,7 +2,8 @@
  * ui.tsx — the small pieces every page uses: amounts and times as staff read
  * them, the server's error shown as it said it, a loader for one request, a
  * cursor-paginated list (never loads everything: one page at a time, "More"
- * asks the server for the next), and a dialog that asks for a reason.
+ * asks the server for the next), and a dialog that asks for a reason (the
+ * reason field has the focus when it opens; Escape closes it).
  */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
@@ -116,7 +117,11 @@ export function Pager({ list }: { list: { loading: boolean; done: boolean; more:
   );
 }
 
-/** A modal that asks for a reason (block, reject, …) and runs onConfirm with it. */
+/**
+ * A modal that asks for a reason (block, reject, …) and runs onConfirm with it.
+ * The reason field takes the keyboard focus when it opens; Escape closes it
+ * (Cancel), except while the request is in flight.
+ */
 export function ReasonDialog(props: {
   title: string;
   label?: string;
@@ -128,6 +133,19 @@ export function ReasonDialog(props: {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const field = useRef<HTMLTextAreaElement>(null);
+  const state = useRef({ busy, onClose: props.onClose });
+  state.current = { busy, onClose: props.onClose };
+  useEffect(() => {
+    field.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || state.current.busy) return;
+      e.preventDefault();
+      state.current.onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
@@ -148,7 +166,13 @@ export function ReasonDialog(props: {
         {props.children}
         <label>
           {props.label ?? 'Reason'}
-          <textarea name="reason" required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          <textarea
+            ref={field}
+            name="reason"
+            required
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+          />
         </label>
         <ErrorBox error={error} />
         <div class="actions">
