@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "events/events.h"
@@ -99,17 +100,17 @@ static void view(const pb_store_player *r, pb_player *out)
 {
     memset(out, 0, sizeof *out);
     out->id = r->id;
-    snprintf(out->public_id, sizeof out->public_id, "%s", r->public_id);
+    pb_strlcpy(out->public_id, r->public_id, sizeof out->public_id);
     out->brand_id = r->brand_id;
-    snprintf(out->email, sizeof out->email, "%s", r->email);
-    snprintf(out->country, sizeof out->country, "%s", r->country);
-    snprintf(out->date_of_birth, sizeof out->date_of_birth, "%s", r->date_of_birth);
-    snprintf(out->first_name, sizeof out->first_name, "%s", r->first_name);
-    snprintf(out->last_name, sizeof out->last_name, "%s", r->last_name);
-    snprintf(out->currency, sizeof out->currency, "%s", r->currency);
+    pb_strlcpy(out->email, r->email, sizeof out->email);
+    pb_strlcpy(out->country, r->country, sizeof out->country);
+    pb_strlcpy(out->date_of_birth, r->date_of_birth, sizeof out->date_of_birth);
+    pb_strlcpy(out->first_name, r->first_name, sizeof out->first_name);
+    pb_strlcpy(out->last_name, r->last_name, sizeof out->last_name);
+    pb_strlcpy(out->currency, r->currency, sizeof out->currency);
     if (pb_player_status_parse(r->status, &out->status) != PB_OK)
         out->status = PB_PLAYER_BLOCKED; /* unknown to this build: fail closed */
-    snprintf(out->block_reason, sizeof out->block_reason, "%s", r->block_reason);
+    pb_strlcpy(out->block_reason, r->block_reason, sizeof out->block_reason);
     out->locked_until = r->locked_until;
     out->last_login_at = r->last_login_at;
     out->created_at = r->created_at;
@@ -199,9 +200,9 @@ static pb_err validate(pb_store_conn *c, const pb_player_registration *reg, int6
     const char *cur = reg->currency ? reg->currency : b->default_currency;
     e = check_fields(reg, b, cur, now, row, bad);
     if (e == PB_OK) {
-        snprintf(row->country, sizeof row->country, "%s", reg->country);
-        snprintf(row->date_of_birth, sizeof row->date_of_birth, "%s", reg->date_of_birth);
-        snprintf(row->currency, sizeof row->currency, "%s", cur); /* cur may point into b */
+        pb_strlcpy(row->country, reg->country, sizeof row->country);
+        pb_strlcpy(row->date_of_birth, reg->date_of_birth, sizeof row->date_of_birth);
+        pb_strlcpy(row->currency, cur, sizeof row->currency); /* cur may point into b */
     }
     free(b);
     return e;

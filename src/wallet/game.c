@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "events/events.h"
@@ -125,10 +126,10 @@ static void leg(const pb_wallet_op *op, pb_transfer *t, char tag, int64_t debit,
     t->debit_account_id = debit;
     t->credit_account_id = credit;
     t->amount = amount;
-    snprintf(t->currency, sizeof t->currency, "%s", op->currency);
+    pb_strlcpy(t->currency, op->currency, sizeof t->currency);
     t->code = code;
     snprintf(t->reference, sizeof t->reference, "%.*s", PB_LEDGER_REFERENCE_MAX, op->round_id);
-    snprintf(t->trace_id, sizeof t->trace_id, "%s", op->trace_id);
+    pb_strlcpy(t->trace_id, op->trace_id, sizeof t->trace_id);
 }
 
 /*
@@ -200,10 +201,10 @@ static bool is_ok(pb_store_rc rc) { return rc == PB_STORE_OK; }
 static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int64_t now)
 {
     memset(round, 0, sizeof *round);
-    snprintf(round->provider, sizeof round->provider, "%s", op->provider);
-    snprintf(round->round_id, sizeof round->round_id, "%s", op->round_id);
-    snprintf(round->player, sizeof round->player, "%s", op->player);
-    snprintf(round->game, sizeof round->game, "%s", op->game);
+    pb_strlcpy(round->provider, op->provider, sizeof round->provider);
+    pb_strlcpy(round->round_id, op->round_id, sizeof round->round_id);
+    pb_strlcpy(round->player, op->player, sizeof round->player);
+    pb_strlcpy(round->game, op->game, sizeof round->game);
     round->created_at = round->updated_at = now;
 }
 
@@ -265,10 +266,10 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
     op->outcome.cash_part = cp;
     op->outcome.bonus_part = bp;
     memset(&bet, 0, sizeof bet);
-    snprintf(bet.provider, sizeof bet.provider, "%s", op->provider);
-    snprintf(bet.bet_tx_id, sizeof bet.bet_tx_id, "%s", op->tx_id);
-    snprintf(bet.player, sizeof bet.player, "%s", op->player);
-    snprintf(bet.round_id, sizeof bet.round_id, "%s", op->round_id);
+    pb_strlcpy(bet.provider, op->provider, sizeof bet.provider);
+    pb_strlcpy(bet.bet_tx_id, op->tx_id, sizeof bet.bet_tx_id);
+    pb_strlcpy(bet.player, op->player, sizeof bet.player);
+    pb_strlcpy(bet.round_id, op->round_id, sizeof bet.round_id);
     bet.cash_part = cp;
     bet.bonus_part = bp;
     snprintf(bet.state, sizeof bet.state, "placed");
@@ -366,10 +367,10 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
     if (!found) {
         /* never seen: remember it, so that the bet is refused if it arrives later */
         memset(&bet, 0, sizeof bet);
-        snprintf(bet.provider, sizeof bet.provider, "%s", op->provider);
-        snprintf(bet.bet_tx_id, sizeof bet.bet_tx_id, "%s", op->bet_tx_id);
-        snprintf(bet.player, sizeof bet.player, "%s", op->player);
-        snprintf(bet.round_id, sizeof bet.round_id, "%s", op->round_id);
+        pb_strlcpy(bet.provider, op->provider, sizeof bet.provider);
+        pb_strlcpy(bet.bet_tx_id, op->bet_tx_id, sizeof bet.bet_tx_id);
+        pb_strlcpy(bet.player, op->player, sizeof bet.player);
+        pb_strlcpy(bet.round_id, op->round_id, sizeof bet.round_id);
         snprintf(bet.state, sizeof bet.state, "tombstone");
         bet.created_at = bet.updated_at = now;
         if (!is_ok(pb_store_wallet_bet_insert(c, &bet)))
@@ -454,18 +455,18 @@ static pb_err store_op(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_store_wallet_op r;
     memset(&r, 0, sizeof r);
-    snprintf(r.provider, sizeof r.provider, "%s", op->provider);
-    snprintf(r.tx_id, sizeof r.tx_id, "%s", op->tx_id);
+    pb_strlcpy(r.provider, op->provider, sizeof r.provider);
+    pb_strlcpy(r.tx_id, op->tx_id, sizeof r.tx_id);
     r.kind = (int)op->kind;
     memcpy(r.request_hash, op->priv.request_hash, 32);
-    snprintf(r.brand, sizeof r.brand, "%s", op->brand);
-    snprintf(r.player, sizeof r.player, "%s", op->player);
-    snprintf(r.currency, sizeof r.currency, "%s", op->currency);
-    snprintf(r.round_id, sizeof r.round_id, "%s", op->round_id);
-    snprintf(r.bet_tx_id, sizeof r.bet_tx_id, "%s", op->bet_tx_id);
-    snprintf(r.game, sizeof r.game, "%s", op->game);
+    pb_strlcpy(r.brand, op->brand, sizeof r.brand);
+    pb_strlcpy(r.player, op->player, sizeof r.player);
+    pb_strlcpy(r.currency, op->currency, sizeof r.currency);
+    pb_strlcpy(r.round_id, op->round_id, sizeof r.round_id);
+    pb_strlcpy(r.bet_tx_id, op->bet_tx_id, sizeof r.bet_tx_id);
+    pb_strlcpy(r.game, op->game, sizeof r.game);
     r.amount = op->amount;
-    snprintf(r.result, sizeof r.result, "%s", op->result == PB_OK ? "OK" : pb_err_code(op->result));
+    pb_strlcpy(r.result, op->result == PB_OK ? "OK" : pb_err_code(op->result), sizeof r.result);
     r.cash_part = op->outcome.cash_part;
     r.bonus_part = op->outcome.bonus_part;
     r.cash_after = op->outcome.cash;
