@@ -547,6 +547,33 @@ test('dashboard: live figures and feed without a reload; reload keeps the sessio
   await page.close();
 });
 
+test('the navigation spans the viewport on a long page and scrolls on its own when taller', async () => {
+  const staff = await createStaff(server, { role: 'admin', allBrands: true });
+  const page = await newPage(browser);
+  await login(page, server, staff);
+  await page.locator('[data-testid=stream-status].live').waitFor({ timeout: 15_000 });
+  await page.setViewportSize({ width: 1360, height: 420 }); // the dashboard is taller than this
+  const at = () => page.evaluate(() => {
+    const n = document.querySelector('nav.nav');
+    const r = n.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, vh: innerHeight, page: document.documentElement.scrollHeight,
+      scrollY, navScroll: n.scrollHeight, navClient: n.clientHeight, overflow: getComputedStyle(n).overflowY };
+  });
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const b = await at();
+  assert.ok(b.page > b.vh + 100 && b.scrollY > 0, JSON.stringify(b));
+  assert.equal(b.top, 0, 'sticks to the top when scrolled');
+  assert.equal(b.bottom, b.vh, 'reaches the bottom of the viewport');
+  // taller than the viewport: it scrolls by itself (the staff member and logout stay reachable)
+  assert.equal(b.overflow, 'auto');
+  assert.ok(b.navScroll > b.navClient, JSON.stringify(b));
+  await page.locator('[data-testid=logout]').scrollIntoViewIfNeeded();
+  assert.ok(await page.evaluate(() => document.querySelector('nav.nav').scrollTop) > 0);
+  await page.locator('[data-testid=logout]').click({ trial: true });
+  await screenshot(page, 'shell-long-page');
+  await page.close();
+});
+
 test('dashboard without finance.read (game_ops): no deposit/withdrawal figures, bets still move live', async () => {
   const staff = await createStaff(server, { role: 'game_ops', brands: ['demo'] });
   const page = await newPage(browser);
