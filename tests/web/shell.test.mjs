@@ -233,6 +233,26 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   // feed capped at 50
   for (let i = 0; i < 60; i++) ev('bet.placed', '0.10', 'p3', '2026-11-21T15:08:00Z');
   assert.equal(m.feed.length, 50);
+
+  assert.equal(m.finance, true);
+  assert.equal(r.finance, true);
+
+  // without finance.read the snapshot's deposit, withdrawal and pending figures are null:
+  // the rows say so (the page shows "not in your role"), bets and GGR still apply
+  const nf = (w) => ({ ...w, deposits: null, withdrawals: null });
+  const blind = new M.DashboardModel({ ...snap, rows: snap.rows.map((x) => ({ ...x, today: nf(x.today),
+    last_hour: nf(x.last_hour), pending_withdrawals: null })) });
+  assert.equal(blind.finance, false);
+  const br = blind.rows.get('demo/EUR');
+  assert.equal(br.finance, false);
+  assert.deepEqual([br.today.deposits, br.pending], [zero, zero]);
+  blind.apply({ id: 101, type: 'bet.placed', brand: 'demo', subject: 'p2', created_at: '2026-11-21T14:05:40Z',
+    payload: { amount: '2.00', currency: 'EUR' } });
+  assert.deepEqual(br.today.bets, { count: 4, amount: '11.00' });
+  assert.equal(br.lastHour(now + 10_000).ggr, '7.00');
+  blind.apply({ id: 102, type: 'bet.placed', brand: 'demo', subject: 'p2', created_at: '2026-11-21T14:05:40Z',
+    payload: { amount: '1.00', currency: 'USD' } });
+  assert.equal(blind.rows.get('demo/USD').finance, false, 'a row the events open inherits it');
 });
 
 test('event stream reader: 401 → refresh, a cut connection resumes with Last-Event-ID, end → fresh token, reset → gap', async () => {
