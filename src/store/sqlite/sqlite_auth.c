@@ -10,9 +10,7 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define SESSION_COLS                                                                           \
-    "id,public_id,subject_kind,subject_id,brand_id,scope,user_agent,ip,created_at,"            \
-    "last_seen_at,idle_s,expires_at,revoked_at,revoke_reason FROM auth_session"
+#define SESSION_COLS SQ_SESSION_COLS " FROM auth_session"
 
 #define REFRESH_COLS                                                                           \
     "id,token_hash,family_id,session_id,parent_id,created_at,expires_at,used_at,revoked_at "   \
@@ -55,8 +53,9 @@ static void read_refresh(sqlite3_stmt *st, pb_store_refresh *r)
     r->revoked_at = sqlite3_column_int64(st, 8);
 }
 
-/* Adapter with the generic reader signature for sqr_collect(). */
-static void read_session_any(sqlite3_stmt *st, void *s) { read_session(st, s); }
+/* read_session with the generic reader signature (sqr_collect), shared with
+ * sqlite_backoffice_people.c. */
+void sq_read_session(sqlite3_stmt *st, void *s) { read_session(st, s); }
 
 /* ---- sessions */
 
@@ -217,7 +216,7 @@ pb_store_rc sq_session_list(pb_store_conn *base, const char *kind, int64_t subje
     sqlite3_bind_int64(st, 2, subject_id);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, (int64_t)cap);
-    return sqr_collect(c, st, out, sizeof *out, cap, n, read_session_any);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, sq_read_session);
 }
 
 /* ---- refresh tokens */

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/sqlite/sqlite_rows.h"
+#include "store/sqlite/sqlite_identity_internal.h"
 
 #define SQ(c) ((sq_conn *)(c))
 
@@ -78,33 +78,12 @@ static pb_store_rc sq_note_list(pb_store_conn *base, int64_t player_id, int64_t 
 
 /* ---- sessions */
 
-static void read_session(sqlite3_stmt *st, void *out)
-{
-    pb_store_session *s = out;
-    memset(s, 0, sizeof *s);
-    s->id = sqlite3_column_int64(st, 0);
-    sqr_text(s->public_id, sizeof s->public_id, st, 1);
-    sqr_text(s->subject_kind, sizeof s->subject_kind, st, 2);
-    s->subject_id = sqlite3_column_int64(st, 3);
-    s->brand_id = sqlite3_column_int64(st, 4);
-    sqr_text(s->scope, sizeof s->scope, st, 5);
-    sqr_text(s->user_agent, sizeof s->user_agent, st, 6);
-    sqr_text(s->ip, sizeof s->ip, st, 7);
-    s->created_at = sqlite3_column_int64(st, 8);
-    s->last_seen_at = sqlite3_column_int64(st, 9);
-    s->idle_s = sqlite3_column_int64(st, 10);
-    s->expires_at = sqlite3_column_int64(st, 11);
-    s->revoked_at = sqlite3_column_int64(st, 12);
-    sqr_text(s->revoke_reason, sizeof s->revoke_reason, st, 13);
-}
-
 /* A player's sessions in any state, newest first. */
 static pb_store_rc sq_session_page(pb_store_conn *base, int64_t player_id, int64_t before_id,
                                    pb_store_session *out, size_t cap, size_t *n)
 {
     static const char SQL[] =
-        "SELECT id,public_id,subject_kind,subject_id,brand_id,scope,user_agent,ip,created_at,"
-        "last_seen_at,idle_s,expires_at,revoked_at,revoke_reason FROM auth_session "
+        "SELECT " SQ_SESSION_COLS " FROM auth_session "
         "WHERE subject_kind='player' AND subject_id=?1 AND (?2=0 OR id<?2) "
         "ORDER BY id DESC LIMIT ?3";
     sq_conn *c = SQ(base);
@@ -115,7 +94,7 @@ static pb_store_rc sq_session_page(pb_store_conn *base, int64_t player_id, int64
     sqlite3_bind_int64(st, 1, player_id);
     sqlite3_bind_int64(st, 2, before_id);
     sqlite3_bind_int64(st, 3, (int64_t)cap);
-    return sqr_collect(c, st, out, sizeof *out, cap, n, read_session);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, sq_read_session);
 }
 
 /* ---- rounds */

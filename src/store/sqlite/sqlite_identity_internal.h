@@ -1,8 +1,18 @@
-/* sqlite_identity_internal.h — shared by sqlite_identity.c and sqlite_auth.c (private). */
+/* sqlite_identity_internal.h — shared by sqlite_identity.c, sqlite_auth.c and
+ * sqlite_backoffice_people.c (private). */
 #ifndef PB_STORE_SQLITE_IDENTITY_INTERNAL_H
 #define PB_STORE_SQLITE_IDENTITY_INTERNAL_H
 
 #include "store/sqlite/sqlite_rows.h"
+
+/* The columns of an auth_session row, in the order sq_read_session reads them. */
+#define SQ_SESSION_COLS                                                                        \
+    "id,public_id,subject_kind,subject_id,brand_id,scope,user_agent,ip,created_at,"            \
+    "last_seen_at,idle_s,expires_at,revoked_at,revoke_reason"
+
+/* Reads one session row selected as SQ_SESSION_COLS (a pb_store_session *;
+ * the generic reader signature of sqr_collect). */
+void sq_read_session(sqlite3_stmt *st, void *out);
 
 /* Sessions and refresh tokens (sqlite_auth.c); see store_identity.h for each one's contract. */
 pb_store_rc sq_session_insert(pb_store_conn *base, pb_store_session *s);
