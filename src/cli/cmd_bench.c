@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "store/sqlite/walbuf.h"
+#include "core/cpu.h"
 #include "core/id.h"
 #include "core/time.h"
 #include "ledger/ledger.h"
@@ -38,6 +39,7 @@ typedef struct bench_opts {
     int per_submit; /* transfers per pb_ledger_submit call */
     bool async;     /* submitters are in-flight async submissions, not threads */
     bool sync_in_writer;
+    bool no_pin; /* --no-pin: the writer shares the CPUs with everyone */
     int balance_flush_ms; /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
@@ -134,6 +136,7 @@ static void make_transfer(client *c, pb_transfer *tp)
 static void *client_main(void *arg)
 {
     client *c = arg;
+    pb_cpu_avoid(pb_ledger_writer_cpu(c->l)); /* the writer's CPU is its own */
     size_t per = (size_t)c->o->per_submit;
     pb_transfer *t = calloc(per, sizeof *t);
     if (!t) {
@@ -281,7 +284,8 @@ static int run_once(const bench_opts *o, int nclients)
         return 1;
     char err[512];
     pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer,
-                            .balance_flush_ms = o->balance_flush_ms};
+                            .balance_flush_ms = o->balance_flush_ms,
+                            .pin_writer = !o->no_pin};
     pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
     if (!l) {
         fprintf(stderr, "bench: %s\n", err);
@@ -295,6 +299,7 @@ static int run_once(const bench_opts *o, int nclients)
         pb_store_close(s);
         return 1;
     }
+    int writer_cpu = pb_ledger_writer_cpu(l);
     pb_ledger_stats before, after;
     pb_ledger_stats_get(l, &before);
     unsigned long long wal_req0, wal_wr0, wal_req1, wal_wr1; /* the WAL buffer's counts */
@@ -367,7 +372,7 @@ static int run_once(const bench_opts *o, int nclients)
            "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
            "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
-           "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"verify\":\"%s\"}\n",
+           "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"writer_cpu\":%d,\"verify\":\"%s\"}\n",
            nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
            batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
            o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined", (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
@@ -375,7 +380,8 @@ static int run_once(const bench_opts *o, int nclients)
            o->balance_flush_ms ? o->balance_flush_ms : 1000, o->random_keys ? "random" : "uuidv7", o->accounts,
            /* SQLite writes a frame as two calls (header, page) */
            total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
-           batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, verified ? "ok" : "FAILED");
+           batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, writer_cpu,
+           verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);
@@ -403,12 +409,15 @@ int pb_cmd_bench(int argc, char **argv)
     static const char *use =
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
         "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
-        "                            [--sync-in-writer] [--balance-flush-ms 1000]\n"
+        "                            [--sync-in-writer] [--balance-flush-ms 1000] [--no-pin]\n"
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
         "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n"
         "--balance-flush-ms: how long a balance row may lag before the writer writes it back\n"
-        "(-1: at every commit, the eager way).\n";
+        "(-1: at every commit, the eager way).\n"
+        "--no-pin: do not give the writer a CPU of its own (by default, with two CPUs or more,\n"
+        "the writer is pinned to the last one and the submitters keep off it; writer_cpu = -1\n"
+        "in the output when it is not pinned).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "wallet") == 0) /* src/cli/cmd_sim.c */
@@ -427,11 +436,11 @@ int pb_cmd_bench(int argc, char **argv)
         {"random-keys", no_argument, 0, 'r'},   {"help", no_argument, 0, 'h'},
         {"per-submit", required_argument, 0, 'p'}, {"async", no_argument, 0, 'y'},
         {"sync-in-writer", no_argument, 0, 'w'},
-        {"balance-flush-ms", required_argument, 0, 'b'},
+        {"balance-flush-ms", required_argument, 0, 'b'}, {"no-pin", no_argument, 0, 'n'},
         {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -446,6 +455,7 @@ int pb_cmd_bench(int argc, char **argv)
         case 'p': o.per_submit = atoi(optarg); break;
         case 'y': o.async = true; break;
         case 'w': o.sync_in_writer = true; break;
+        case 'n': o.no_pin = true; break;
         case 'b':
             o.balance_flush_ms = atoi(optarg);
             if (o.balance_flush_ms < -1 || o.balance_flush_ms > 600000 ||

@@ -24,6 +24,7 @@
 #include "catalog/catalog.h"
 #include "wallet/wallet.h"
 #include "cli/cli.h"
+#include "core/cpu.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -31,7 +32,7 @@ typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
     const char *web_dir; /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s;
+        drain_s, pin_writer;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -58,6 +59,10 @@ static void serve_usage(FILE *f)
         "  --timeout SECONDS        PITBOSS_HTTP_TIMEOUT     idle connection timeout (default 30)\n"
         "  --drain-timeout SECONDS  PITBOSS_DRAIN_TIMEOUT    how long a stop waits for requests in\n"
         "                                                    flight (default 10)\n"
+"  --pin-writer 0|1         PITBOSS_PIN_WRITER       1: the ledger writer gets the last CPU to\n"
+        "                                                    itself, every other thread keeps off it\n"
+        "                                                    (default 0; pays when the writer is the\n"
+        "                                                    bottleneck and the CPUs are not)\n"
         "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
         "                                                    0700 if missing (default var/keys)\n"
         "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
@@ -145,6 +150,7 @@ static const num_opt num_opts[] = {
     {"max-per-ip", "PITBOSS_MAX_PER_IP", 0, 1000000, offsetof(serve_opts, max_per_ip)},
     {"timeout", "PITBOSS_HTTP_TIMEOUT", 1, 86400, offsetof(serve_opts, timeout_s)},
     {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
+    {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
 };
 #define NNUM (sizeof num_opts / sizeof num_opts[0])
 
@@ -269,10 +275,16 @@ static int serve_open(const serve_opts *o, serve_state *s)
     const char *url = pb_cli_db_url(o->db);
     if (!(s->store = pb_cli_open_store(url, true)))
         return -1;
-    if (!(s->ledger = pb_ledger_open(s->store, NULL, err, sizeof err))) {
+    pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0};
+    if (!(s->ledger = pb_ledger_open(s->store, &lcfg, err, sizeof err))) {
         fprintf(stderr, "pitboss serve: cannot start the ledger: %s\n", err);
         return -1;
     }
+    /* every thread started from here on (the HTTP workers, the dispatchers)
+     * inherits this thread's CPUs: off the pinned writer's */
+    if (pb_cpu_avoid(pb_ledger_writer_cpu(s->ledger)) != 0)
+        pb_log(PB_LOG_WARN, "serve.cpu", "cannot keep off the writer's CPU %d",
+               pb_ledger_writer_cpu(s->ledger));
     /* one connection per worker at a time, plus a few for replies after a suspension */
     if (!(s->pool = pb_store_pool_new(s->store, (int)o->threads + 4))) {
         fprintf(stderr, "pitboss serve: out of memory\n");

@@ -79,6 +79,7 @@ struct pb_ledger {
     pthread_t writer;
     pthread_t checkpointer;
     bool writer_started, checkpointer_started, notifier_started;
+    int writer_cpu; /* pinned writer's CPU, or -1 */
     /* batches whose callers are to be woken, handed from the writer to the notifier */
     pthread_t notifier;
     pthread_mutex_t notify_mu;

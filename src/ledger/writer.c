@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/cpu.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
@@ -128,6 +129,8 @@ static void *notifier_main(void *arg)
 {
     pb_ledger *l = arg;
     pthread_setname_np(pthread_self(), "pb-ledger-wake");
+    if (pb_cpu_avoid(l->writer_cpu) != 0)
+        pb_log(PB_LOG_WARN, "ledger.cpu", "notifier: cannot keep off CPU %d", l->writer_cpu);
     pthread_mutex_lock(&l->notify_mu);
     for (;;) {
         while (!l->notify_head && !l->notify_stop)
@@ -216,6 +219,8 @@ static void *writer_main(void *arg)
     pb_ledger *l = arg;
     int idle_ms = l->cfg.expiry_interval_ms;
     pthread_setname_np(pthread_self(), "pb-ledger-write");
+    if (l->writer_cpu >= 0 && pb_cpu_pin(l->writer_cpu) != 0)
+        pb_log(PB_LOG_WARN, "ledger.cpu", "writer: cannot pin to CPU %d", l->writer_cpu);
     for (;;) {
         drain_inbox(l);
         if (!l->head && !atomic_load(&l->stopping)) {
@@ -268,6 +273,8 @@ static void *checkpointer_main(void *arg)
     pb_ledger *l = arg;
     char err[256];
     pthread_setname_np(pthread_self(), "pb-ledger-ckpt");
+    if (pb_cpu_avoid(l->writer_cpu) != 0)
+        pb_log(PB_LOG_WARN, "ledger.cpu", "checkpointer: cannot keep off CPU %d", l->writer_cpu);
     pb_store_conn *c = pb_store_connect(l->store, err, sizeof err);
     if (!c) {
         pb_log(PB_LOG_ERROR, "ledger.checkpointer", "cannot connect: %s", err);
@@ -292,6 +299,7 @@ static void *checkpointer_main(void *arg)
 
 int pb_ledger_writer_start(pb_ledger *l)
 {
+    l->writer_cpu = l->cfg.pin_writer && pb_cpu_allowed_count() >= 2 ? pb_cpu_last_allowed() : -1;
     if (!l->cfg.sync_in_writer && pb_store_set_deferred_sync(l->wconn, true) != PB_STORE_OK)
         return -1;
     pthread_mutex_init(&l->notify_mu, NULL);
@@ -365,3 +373,8 @@ void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
 }
 
 void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j) { push(l, j); }
+
+int pb_ledger_writer_cpu(const pb_ledger *l)
+{
+    return l ? l->writer_cpu : -1;
+}

@@ -28,6 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <sched.h>
+
+#include "core/cpu.h"
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -86,7 +90,9 @@ static uint64_t seed_base(void)
 }
 
 /* The fixture's clock reads clock_us plainly; this test moves it from another
- * thread, so it restarts the ledger with a clock that reads it atomically. */
+ * thread, so it restarts the ledger with a clock that reads it atomically. The
+ * writer gets a CPU of its own, as in `pitboss serve` and the benchmark (the
+ * workers keep off it), so the mix also runs the pinned layout. */
 static int64_t atomic_clock(void *ctx)
 {
     return __atomic_load_n(&((fx *)ctx)->clock_us, __ATOMIC_RELAXED);
@@ -96,7 +102,8 @@ static void reopen_with_atomic_clock(fx *f)
 {
     char err[256];
     pb_ledger_close(f->ledger);
-    pb_ledger_config cfg = {.now_us = atomic_clock, .now_ctx = f, .expiry_interval_ms = 20};
+    pb_ledger_config cfg = {.now_us = atomic_clock, .now_ctx = f, .expiry_interval_ms = 20,
+                            .pin_writer = true};
     f->ledger = pb_ledger_open(f->store, &cfg, err, sizeof err);
     if (!f->ledger)
         fail_msg("ledger open: %s", err);
@@ -404,6 +411,7 @@ static void op_replay(worker *k)
 static void *mix_main(void *arg)
 {
     worker *k = arg;
+    assert_int_equal(pb_cpu_avoid(pb_ledger_writer_cpu(k->w->f->ledger)), 0);
     while (!k->why[0] && mono_us() < k->w->deadline) {
         int op = (int)(rnd(&k->rng) % 100);
         if (op < 35)
@@ -452,6 +460,69 @@ static int count_row(void *ctx, const pb_store_transfer *t)
     c[0]++;
     c[!strcmp(t->scope, "fund") ? 1 : !strcmp(t->scope, "conc") ? 2 : expiry ? 3 : 4]++;
     return 0;
+}
+
+/* The CPUs thread `name` of this process may run on (asserts it exists). */
+static cpu_set_t thread_cpus(const char *name)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *fp = fopen(path, "r");
+        if (!fp)
+            continue;
+        if (fgets(comm, sizeof comm, fp))
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(fp);
+        if (strcmp(comm, name) == 0) {
+            assert_int_equal(sched_getaffinity(atoi(e->d_name), sizeof set, &set), 0);
+            found = true;
+        }
+    }
+    closedir(d);
+    if (!found)
+        fail_msg("no thread named %s", name);
+    return set;
+}
+
+/* pin_writer: with two CPUs or more the writer runs only on the last one and the
+ * ledger's other threads never there; with one, nothing is pinned. */
+static void test_pinned_writer(void **state)
+{
+    fx *f = *state;
+    reopen_with_atomic_clock(f);
+    int cpu = pb_ledger_writer_cpu(f->ledger);
+    if (pb_cpu_allowed_count() < 2) {
+        assert_int_equal(cpu, -1);
+        return;
+    }
+    assert_int_equal(cpu, pb_cpu_last_allowed());
+    int64_t a = fx_account(f, "p1", "player", 0), b = fx_account(f, "p2", "player", 0);
+    pb_transfer t = fx_transfer("pin-1", a, b, 1, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(f, &t), PB_OK); /* the pinned writer committed it */
+    assert_int_equal(fx_get(f, b).credits_posted, 1);
+    cpu_set_t w = thread_cpus("pb-ledger-write");
+    assert_int_equal(CPU_COUNT(&w), 1);
+    assert_true(CPU_ISSET(cpu, &w));
+    const char *others[] = {"pb-ledger-wake", "pb-ledger-ckpt"};
+    for (size_t i = 0; i < 2; i++) {
+        cpu_set_t o = thread_cpus(others[i]);
+        assert_false(CPU_ISSET(cpu, &o));
+        assert_true(CPU_COUNT(&o) >= 1);
+    }
+    /* the test thread itself keeps off it too (then gets its CPUs back) */
+    cpu_set_t saved, me;
+    assert_int_equal(sched_getaffinity(0, sizeof saved, &saved), 0);
+    assert_int_equal(pb_cpu_avoid(cpu), 0);
+    assert_int_equal(sched_getaffinity(0, sizeof me, &me), 0);
+    assert_false(CPU_ISSET(cpu, &me));
+    assert_int_equal(CPU_COUNT(&me), CPU_COUNT(&saved) - 1);
+    assert_int_equal(sched_setaffinity(0, sizeof saved, &saved), 0);
 }
 
 static void test_random_mix(void **state)
@@ -731,6 +802,7 @@ static void test_same_key_race(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pinned_writer, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_random_mix, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_hot_accounts, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_same_key_race, fx_setup, fx_teardown),

@@ -1,0 +1,140 @@
+/*
+ * test_cpu.c — thread CPU affinity helpers (src/core/cpu.h): pinning runs the
+ * thread where asked, avoiding removes exactly one CPU and never the last one,
+ * bad CPUs are refused. Each case runs in a thread of its own so the test
+ * process's main thread keeps its CPUs.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/cpu.h"
+
+static cpu_set_t mine(void)
+{
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    assert_int_equal(sched_getaffinity(0, sizeof s, &s), 0);
+    return s;
+}
+
+static void run_in_thread(void *(*fn)(void *))
+{
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fn, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+static void *counts_body(void *arg)
+{
+    (void)arg;
+    cpu_set_t s = mine();
+    assert_int_equal(pb_cpu_allowed_count(), CPU_COUNT(&s));
+    int last = pb_cpu_last_allowed();
+    assert_true(last >= 0);
+    assert_true(CPU_ISSET(last, &s));
+    for (int c = last + 1; c < CPU_SETSIZE; c++)
+        assert_false(CPU_ISSET(c, &s));
+    return NULL;
+}
+
+static void counts_and_last(void **state)
+{
+    (void)state;
+    run_in_thread(counts_body);
+}
+
+static void *pin_body(void *arg)
+{
+    (void)arg;
+    int last = pb_cpu_last_allowed();
+    assert_int_equal(pb_cpu_pin(last), 0);
+    cpu_set_t s = mine();
+    assert_int_equal(CPU_COUNT(&s), 1);
+    assert_true(CPU_ISSET(last, &s));
+    assert_int_equal(sched_getcpu(), last); /* the migration happens before the call returns */
+    assert_int_equal(pb_cpu_allowed_count(), 1);
+    /* avoiding the only CPU left changes nothing */
+    assert_int_equal(pb_cpu_avoid(last), 0);
+    s = mine();
+    assert_int_equal(CPU_COUNT(&s), 1);
+    assert_true(CPU_ISSET(last, &s));
+    return NULL;
+}
+
+static void pin_runs_there(void **state)
+{
+    (void)state;
+    run_in_thread(pin_body);
+}
+
+static void *avoid_body(void *arg)
+{
+    (void)arg;
+    cpu_set_t before = mine();
+    int last = pb_cpu_last_allowed();
+    assert_int_equal(pb_cpu_avoid(-1), 0); /* "no CPU": nothing to avoid */
+    cpu_set_t same = mine();
+    assert_true(CPU_EQUAL(&before, &same));
+    assert_int_equal(pb_cpu_avoid(last), 0);
+    cpu_set_t after = mine();
+    if (CPU_COUNT(&before) == 1) { /* a one-CPU machine: the thread keeps it */
+        assert_true(CPU_EQUAL(&before, &after));
+        return NULL;
+    }
+    assert_int_equal(CPU_COUNT(&after), CPU_COUNT(&before) - 1);
+    assert_false(CPU_ISSET(last, &after));
+    assert_int_not_equal(sched_getcpu(), last);
+    assert_int_equal(pb_cpu_avoid(last), 0); /* again: already off it */
+    cpu_set_t again = mine();
+    assert_true(CPU_EQUAL(&after, &again));
+    return NULL;
+}
+
+static void avoid_removes_one(void **state)
+{
+    (void)state;
+    run_in_thread(avoid_body);
+}
+
+static void *bad_body(void *arg)
+{
+    (void)arg;
+    cpu_set_t before = mine();
+    errno = 0;
+    assert_int_equal(pb_cpu_pin(-1), -1);
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(pb_cpu_pin(CPU_SETSIZE), -1);
+    assert_int_equal(errno, EINVAL);
+    /* a CPU this machine does not have (beyond the last online one) */
+    errno = 0;
+    assert_int_equal(pb_cpu_pin(CPU_SETSIZE - 1), -1);
+    assert_int_equal(errno, EINVAL);
+    cpu_set_t after = mine();
+    assert_true(CPU_EQUAL(&before, &after)); /* a refused pin changes nothing */
+    return NULL;
+}
+
+static void bad_cpus_refused(void **state)
+{
+    (void)state;
+    run_in_thread(bad_body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(counts_and_last),
+        cmocka_unit_test(pin_runs_there),
+        cmocka_unit_test(avoid_removes_one),
+        cmocka_unit_test(bad_cpus_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
