@@ -33,6 +33,7 @@
 
 #include "catalog/catalog_internal.h"
 #include "core/money.h"
+#include "core/sha256.h"
 #include "tenancy/tenancy.h"
 
 #define TOKEN_BYTES 32
@@ -201,7 +202,7 @@ pb_err pb_catalog_lobby(pb_store_conn *c, const char *brand_code, const char *cu
 
 static void token_hash(const char *token, uint8_t hash[PB_STORE_LAUNCH_HASH_LEN])
 {
-    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+    pb_sha256(token, strlen(token), hash); /* libcrypto's SHA-256: once per provider call */
 }
 
 static void launch_from_row(const pb_store_launch *r, pb_launch *l)
