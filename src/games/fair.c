@@ -287,11 +287,6 @@ static inline int simd(void)
     return u;
 }
 
-static inline bool has_shani(void)
-{
-    return simd() & 1;
-}
-
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -459,31 +454,72 @@ void pb_fair_block(const pb_fair_key *k, const char *client, size_t client_len, 
     pb_fair_hmac(k, msg, n, out);
 }
 
+/* Marks s as holding no unread bytes, its next round `round`. */
+static inline void restart(pb_fair_stream *s)
+{
+    s->round = 0;
+    s->pos = 0;
+    s->len = 0;
+}
+
 void pb_fair_stream_init(pb_fair_stream *s, const pb_fair_key *k, const char *client,
                          uint64_t nonce)
 {
     s->key = k;
-    s->prefix_len = (uint32_t)put_prefix(s->msg, client, strlen(client), nonce);
-    s->round = 0;
-    s->pos = 32;
+    s->nonce = nonce;
+    s->client_len = (uint32_t)strlen(client);
+    s->prefix_len = (uint32_t)put_prefix(s->msg, client, s->client_len, nonce);
+    restart(s);
 }
 
-/* Writes the message of s's next round into s->msg; returns its length. */
-static size_t next_msg(pb_fair_stream *s)
+void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce)
 {
-    return s->prefix_len + put_u64(s->msg + s->prefix_len, s->round);
-}
-
-uint32_t pb_fair_stream_u32(pb_fair_stream *s)
-{
-    if (s->pos >= 32) {
-        pb_fair_hmac(s->key, s->msg, next_msg(s), s->block);
-        s->round++;
-        s->pos = 0;
+    uint64_t add = nonce - s->nonce;
+    if (nonce < s->nonce || add > 1000000) { /* far away: write it anew */
+        char client[PB_FAIR_CLIENT_SEED_MAX];
+        memcpy(client, s->msg, s->client_len);
+        s->prefix_len = (uint32_t)put_prefix(s->msg, client, s->client_len, nonce);
+    } else {
+        /* the digits are msg[client_len + 1 .. prefix_len − 1); add from the
+         * last one, carrying; nonce ≤ UINT64_MAX, so the sum is its decimal */
+        char *first = s->msg + s->client_len + 1;
+        char *d = s->msg + s->prefix_len - 2;
+        while (add) {
+            if (d < first) { /* a carry out of the first digit: one digit more */
+                size_t ndig = (size_t)(s->msg + s->prefix_len - 1 - first);
+                memmove(first + 1, first, ndig);
+                *first = '0';
+                s->prefix_len++;
+                s->msg[s->prefix_len - 1] = ':';
+                d = first;
+            }
+            unsigned v = (unsigned)(*d - '0') + (unsigned)(add % 10);
+            add /= 10;
+            if (v >= 10) {
+                v -= 10;
+                add++;
+            }
+            *d-- = (char)('0' + v);
+        }
     }
-    const uint8_t *b = s->block + s->pos;
-    s->pos += 4;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    s->nonce = nonce;
+    restart(s);
+}
+
+/* Writes the message of round r of s into msg (s's prefix, then r); returns its length. */
+static inline size_t round_msg(const pb_fair_stream *s, uint32_t r, char *msg)
+{
+    memcpy(msg, s->msg, s->prefix_len);
+    return s->prefix_len + put_u64(msg + s->prefix_len, r);
+}
+
+void pb_fair_stream_refill(pb_fair_stream *s)
+{
+    char msg[PB_FAIR_MSG_MAX];
+    pb_fair_hmac(s->key, msg, round_msg(s, s->round, msg), s->buf);
+    s->round++;
+    s->pos = 0;
+    s->len = 32;
 }
 
 /* The one-block padding of a message of len ≤ 55 bytes after a 64-byte key block. */
@@ -497,92 +533,90 @@ static void pad_one(uint8_t block[64], const void *msg, size_t len)
         block[63 - i] = (uint8_t)(bits >> (8 * i));
 }
 
-/* Two HMACs of short messages (≤ 55 bytes) at once: with SHA-NI the inner
- * blocks together, then the outer blocks together; else one after the other. */
-static void hmac2(const pb_fair_key *ka, const char *ma, size_t la, uint8_t outa[32],
-                  const pb_fair_key *kb, const char *mb, size_t lb, uint8_t outb[32])
+/* The HMAC of a message whose inner part is the one padded block `block`. */
+static void hmac_padded(const pb_fair_key *k, const uint8_t block[64], uint8_t out[32])
 {
+    uint32_t st[8];
+    uint8_t outer[64] = {0};
+    memcpy(st, k->inner, sizeof st);
+    compress(st, block);
+    for (int i = 0; i < 8; i++)
+        put_be32(outer + 4 * i, st[i]);
+    outer[32] = 0x80;
+    outer[62] = (uint8_t)((96 * 8) >> 8);
+    outer[63] = (uint8_t)(96 * 8);
+    memcpy(st, k->outer, sizeof st);
+    compress(st, outer);
+    for (int i = 0; i < 8; i++)
+        put_be32(out + 4 * i, st[i]);
+}
+
+/* Lanes of pb_fair_stream_prime: one HMAC each, its message already padded
+ * into one block, its output pointer into a stream's buffer. */
+enum { LANES = 16 };
+typedef struct lanes {
+    size_t n;
+    const pb_fair_key *keys[LANES];
+    uint8_t blocks[LANES][64];
+    uint8_t *out[LANES];
+} lanes;
+
+/* Computes the n queued lanes: sixteen through hmac_x16 (a short group
+ * repeats lane 0 into scratch, when at least 4 are queued), else pairs with
+ * SHA-NI, else one at a time; empties the queue. */
+static void flush(lanes *q, int paths)
+{
+    size_t k = q->n, j = 0;
+    q->n = 0;
 #ifdef PB_FAIR_HAVE_SHANI
-    if (has_shani()) {
-        uint8_t ba[64], bb[64];
-        pad_one(ba, ma, la);
-        pad_one(bb, mb, lb);
-        hmac2_shani(ka, ba, kb, bb, outa, outb);
+    if ((paths & 2) && k >= 4) {
+        uint8_t scratch[LANES][32];
+        for (size_t l = k; l < LANES; l++) {
+            q->keys[l] = q->keys[0];
+            memcpy(q->blocks[l], q->blocks[0], 64);
+            q->out[l] = scratch[l];
+        }
+        hmac_x16(q->keys, (const uint8_t(*)[64])q->blocks, q->out);
         return;
     }
+    for (; (paths & 1) && j + 1 < k; j += 2)
+        hmac2_shani(q->keys[j], q->blocks[j], q->keys[j + 1], q->blocks[j + 1], q->out[j],
+                    q->out[j + 1]);
+#else
+    (void)paths;
 #endif
-    pb_fair_hmac(ka, ma, la, outa);
-    pb_fair_hmac(kb, mb, lb, outb);
+    for (; j < k; j++)
+        hmac_padded(q->keys[j], q->blocks[j], q->out[j]);
 }
 
-/* Marks s's block as holding its next round. */
-static inline void loaded(pb_fair_stream *s)
+void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks)
 {
-    s->round++;
-    s->pos = 0;
-}
-
-#ifdef PB_FAIR_HAVE_SHANI
-/* Sixteen streams (or fewer: the last lanes repeat the first and are
- * dropped) whose next message fits one block, through hmac_x16. */
-static void prime_x16(pb_fair_stream *const *x, size_t n)
-{
-    const pb_fair_key *keys[16];
-    uint8_t blocks[16][64];
-    uint8_t scratch[16][32];
-    uint8_t *out[16];
-    for (size_t l = 0; l < 16; l++) {
-        pb_fair_stream *v = x[l < n ? l : 0];
-        keys[l] = v->key;
-        pad_one(blocks[l], v->msg, next_msg(v));
-        out[l] = l < n ? v->block : scratch[l];
-    }
-    hmac_x16(keys, (const uint8_t(*)[64])blocks, out);
-    for (size_t l = 0; l < n; l++)
-        loaded(x[l]);
-}
-#endif
-
-void pb_fair_stream_prime(pb_fair_stream *s, size_t n)
-{
-    pb_fair_stream *one[16]; /* streams whose next message is one block */
-    size_t k = 0;
+    assert(blocks >= 1 && blocks <= PB_FAIR_STREAM_BLOCKS);
+    lanes q;
+    q.n = 0;
     int paths = simd();
-    for (size_t i = 0; i <= n; i++) {
-        pb_fair_stream *x = i < n ? &s[i] : NULL;
-        if (x && x->pos < 32)
+    for (size_t i = 0; i < n; i++) {
+        pb_fair_stream *x = &s[i];
+        if (x->pos < x->len)
             continue;
-        if (x && next_msg(x) > 55) { /* two blocks: one at a time */
-            pb_fair_hmac(x->key, x->msg, next_msg(x), x->block);
-            loaded(x);
-            continue;
+        for (unsigned b = 0; b < blocks; b++) {
+            char msg[PB_FAIR_MSG_MAX];
+            size_t len = round_msg(x, x->round + b, msg);
+            if (len > 55) { /* two blocks: one at a time */
+                pb_fair_hmac(x->key, msg, len, x->buf + 32 * b);
+                continue;
+            }
+            q.keys[q.n] = x->key;
+            pad_one(q.blocks[q.n], msg, len);
+            q.out[q.n] = x->buf + 32 * b;
+            if (++q.n == LANES)
+                flush(&q, paths);
         }
-        if (x)
-            one[k++] = x;
-        if (k < 16 && x)
-            continue;
-        /* a full group of 16, or the last few */
-#ifdef PB_FAIR_HAVE_SHANI
-        if ((paths & 2) && k >= 4) {
-            prime_x16(one, k);
-            k = 0;
-            continue;
-        }
-#endif
-        size_t j = 0;
-        for (; (paths & 1) && j + 1 < k; j += 2) {
-            size_t la = next_msg(one[j]), lb = next_msg(one[j + 1]);
-            hmac2(one[j]->key, one[j]->msg, la, one[j]->block, one[j + 1]->key, one[j + 1]->msg,
-                  lb, one[j + 1]->block);
-            loaded(one[j]);
-            loaded(one[j + 1]);
-        }
-        for (; j < k; j++) {
-            pb_fair_hmac(one[j]->key, one[j]->msg, next_msg(one[j]), one[j]->block);
-            loaded(one[j]);
-        }
-        k = 0;
+        x->round += blocks;
+        x->pos = 0;
+        x->len = 32 * blocks;
     }
+    flush(&q, paths);
 }
 
 double pb_fair_stream_float(pb_fair_stream *s)

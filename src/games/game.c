@@ -533,6 +533,20 @@ pb_err pb_game_play(const pb_game_params *p, const pb_game_input *in, uint32_t r
     return pb_game_play_stream(p, &s, rtp_bp, o);
 }
 
+unsigned pb_game_blocks(const pb_game_params *p)
+{
+    unsigned floats = 1;
+    switch (p->kind) {
+    case PB_GAME_KENO: floats = PB_KENO_DRAWN; break;
+    case PB_GAME_PLINKO: floats = p->u.plinko.rows; break;
+    case PB_GAME_MINES: floats = p->u.mines.mines; break;
+    case PB_GAME_SLOT: floats = PB_SLOT_REELS; break;
+    default: break;
+    }
+    unsigned b = (floats + 7) / 8;
+    return b < 1 ? 1 : b > PB_FAIR_STREAM_BLOCKS ? PB_FAIR_STREAM_BLOCKS : b;
+}
+
 int64_t pb_game_stake_total(const pb_game_params *p)
 {
     if (p->kind != PB_GAME_ROULETTE)

@@ -79,16 +79,21 @@ typedef struct pb_fair_key {
  * (client seed, nonce), consumed 4 bytes at a time. Initialise with
  * pb_fair_stream_init; it holds a pointer to the key (which must outlive it)
  * and a copy of the message prefix. The 4 bytes of a float never straddle two
- * rounds (32 is a multiple of 4).
+ * rounds (32 is a multiple of 4). pb_fair_stream_prime may compute up to
+ * PB_FAIR_STREAM_BLOCKS rounds ahead in bulk; they are read in round order.
  */
 #define PB_FAIR_MSG_MAX (PB_FAIR_CLIENT_SEED_MAX + 1 + 20 + 1 + 10 + 1)
+#define PB_FAIR_STREAM_BLOCKS 4
 typedef struct pb_fair_stream {
     const pb_fair_key *key;
+    uint64_t nonce;            /* the bet's nonce (written in msg) */
     char msg[PB_FAIR_MSG_MAX]; /* "<client>:<nonce>:" then the round's digits */
+    uint32_t client_len;       /* length of "<client>" */
     uint32_t prefix_len;       /* length of "<client>:<nonce>:" */
     uint32_t round;            /* the next round to compute */
-    uint32_t pos;              /* next unread byte of block (32: compute round `round`) */
-    uint8_t block[32];         /* HMAC output of round − 1 */
+    uint32_t pos;              /* next unread byte of buf */
+    uint32_t len;              /* bytes of buf holding computed rounds (pos ≥ len: none left) */
+    uint8_t buf[PB_FAIR_STREAM_BLOCKS * 32]; /* HMAC outputs of rounds round − len/32 .. round − 1 */
 } pb_fair_stream;
 
 /* Writes a new server seed: 32 bytes from libsodium's CSPRNG as 64 lowercase
@@ -131,16 +136,37 @@ void pb_fair_block(const pb_fair_key *k, const char *client, size_t client_len, 
 void pb_fair_stream_init(pb_fair_stream *s, const pb_fair_key *k, const char *client,
                          uint64_t nonce);
 
-/* Computes the next round of every stream of s[0..n) whose block is used up
- * (after pb_fair_stream_init: round 0) in bulk: sixteen at a time with AVX-512
- * or two at a time with interleaved SHA-NI when the CPU has them — the very
- * bytes pb_fair_stream_u32 would compute (tested), 2-3x faster per stream.
- * For batch callers (sim rtp, bench fair); PITBOSS_FAIR_SIMD=<mask> (1 SHA-NI,
- * 2 AVX-512, 0 none) restricts the paths. */
-void pb_fair_stream_prime(pb_fair_stream *s, size_t n);
+/* Restarts an initialised stream at round 0 of another nonce of the same key
+ * and client seed — what pb_fair_stream_init(s, key, client, nonce) gives, but
+ * a nonce a little above the current one is written by adding to its decimal
+ * digits in place (batch callers walk the nonces in order). */
+void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce);
+
+/* Computes the next `blocks` rounds (1..PB_FAIR_STREAM_BLOCKS) of every
+ * stream of s[0..n) whose bytes are used up (after pb_fair_stream_init: rounds
+ * 0 .. blocks − 1) in bulk: sixteen HMACs at a time with AVX-512 (e.g. eight
+ * streams × two rounds) or two at a time with interleaved SHA-NI when the CPU
+ * has them — the very bytes pb_fair_stream_u32 would compute one round at a
+ * time (tested), several times faster per round. Streams with unread bytes
+ * are left alone; rounds past the primed ones are computed when read. For
+ * batch callers (sim rtp, bench fair), which prime what a round of their game
+ * reads (pb_game_blocks); PITBOSS_FAIR_SIMD=<mask> (1 SHA-NI, 2 AVX-512, 0
+ * none) restricts the paths. */
+void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks);
+
+/* Computes the stream's next round into its buffer, one HMAC (what
+ * pb_fair_stream_u32 calls when the buffered bytes are used up). */
+void pb_fair_stream_refill(pb_fair_stream *s);
 
 /* The next 4 bytes as u = b0<<24 | b1<<16 | b2<<8 | b3 (the float is u / 2³²). */
-uint32_t pb_fair_stream_u32(pb_fair_stream *s);
+static inline uint32_t pb_fair_stream_u32(pb_fair_stream *s)
+{
+    if (s->pos >= s->len)
+        pb_fair_stream_refill(s);
+    const uint8_t *b = s->buf + s->pos;
+    s->pos += 4;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
 
 /* The next float f = u / 2³² in [0, 1), exact. For display and tests; games use
  * pb_fair_scale on the integer. */
@@ -579,6 +605,12 @@ pb_err pb_game_play(const pb_game_params *p, const pb_game_input *in, uint32_t r
  * the same outcome, for batch callers. Not for crash (PB_ERR_FIELD_INVALID). */
 pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t rtp_bp,
                            pb_game_outcome *out);
+
+/* The HMAC rounds (32 bytes, 8 floats each) one round of p reads, for
+ * pb_fair_stream_prime: dice, limbo, roulette, slot (its paid spin; free spins
+ * read on) 1; keno 2; plinko ceil(rows / 8); mines ceil(mines / 8). Between 1
+ * and PB_FAIR_STREAM_BLOCKS (1 for crash and invalid params). */
+unsigned pb_game_blocks(const pb_game_params *p);
 
 /* The total stake a round of p needs: roulette's sum of bet amounts (-1 on
  * overflow); 0 for every other game (its stake is the amount the player

@@ -278,11 +278,15 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
     }
     enum { BATCH = 16 };
     pb_fair_stream s[BATCH];
+    unsigned blocks = pb_game_blocks(p);
+    for (size_t k = 0; k < BATCH; k++)
+        pb_fair_stream_init(&s[k], key, client_seed, first_nonce + k);
     for (uint64_t done = 0; done < rounds;) {
         size_t n = rounds - done < BATCH ? (size_t)(rounds - done) : BATCH;
-        for (size_t k = 0; k < n; k++)
-            pb_fair_stream_init(&s[k], key, client_seed, first_nonce + done + k);
-        pb_fair_stream_prime(s, n);
+        if (done)
+            for (size_t k = 0; k < n; k++)
+                pb_fair_stream_set_nonce(&s[k], first_nonce + done + k);
+        pb_fair_stream_prime(s, n, blocks);
         for (size_t k = 0; k < n; k++) {
             pb_err e = pb_game_play_stream(p, &s[k], rtp_bp, &o);
             if (e == PB_OK)

@@ -11,8 +11,8 @@
  * and the outcomes from those bytes by the issue's formulas in Python
  * (exact integers: floor(f·N) = u·N >> 32).
  *
- * The bulk paths (two streams with SHA-NI, sixteen with AVX-512) must give the
- * very bytes of the one-at-a-time path: tests/meson.build runs this program
+ * The bulk paths (two streams with SHA-NI, sixteen with AVX-512, several
+ * rounds per stream) must give the very bytes of the one-at-a-time path: tests/meson.build runs this program
  * three times, with PITBOSS_FAIR_SIMD = 0 (libcrypto only), 1 (SHA-NI pairs)
  * and unset (everything the CPU has).
  */
@@ -239,14 +239,111 @@ static void bulk_equals_single(void **state)
             pb_fair_stream_init(&bulk[i], k, c, nonce);
             pb_fair_stream_init(&one[i], k, c, nonce);
         }
-        pb_fair_stream_prime(bulk, n);
+        pb_fair_stream_prime(bulk, n, 1);
         for (size_t i = 0; i < n; i++)
             for (int w = 0; w < 12; w++) /* into round 1: computed singly after the bulk */
                 assert_int_equal(pb_fair_stream_u32(&bulk[i]), pb_fair_stream_u32(&one[i]));
-        pb_fair_stream_prime(bulk, n); /* mid-block streams are left alone */
+        pb_fair_stream_prime(bulk, n, 1); /* mid-block streams are left alone */
         for (size_t i = 0; i < n; i++)
             assert_int_equal(pb_fair_stream_u32(&bulk[i]), pb_fair_stream_u32(&one[i]));
     }
+}
+
+/* Several rounds per stream primed at once (pb_fair_stream_prime with 1..4
+ * blocks: sixteen lanes are streams × rounds) equal the known answers of the
+ * one-at-a-time path (openssl dgst -hmac, rounds 0..3 of player-1:0) and then
+ * the single path word for word, for every block count, batch size and message
+ * length around the one-block limit (55 bytes), primed again and again into
+ * two-digit rounds. */
+static void bulk_blocks_equal_single(void **state)
+{
+    (void)state;
+    static const char *const want[4] = {
+        ROUND0, ROUND1, "5c4ed24798f71db943c0a5cd1728d1b727fb1973b5993cf4ee9f90fc297172e5",
+        "722cf291adb7855aa98837a97194c0626c084e1caaaea72c465f03613e36ae50"};
+    pb_fair_key keys[2];
+    pb_fair_key_init(&keys[0], SEED, 64);
+    pb_fair_key_init(&keys[1], COMMIT, 64);
+    for (unsigned blocks = 1; blocks <= PB_FAIR_STREAM_BLOCKS; blocks++) {
+        pb_fair_stream ka[3];
+        for (int i = 0; i < 3; i++)
+            pb_fair_stream_init(&ka[i], &keys[0], "player-1", 0);
+        pb_fair_stream_prime(ka, 3, blocks);
+        for (unsigned b = 0; b < 4; b++) {
+            char h[65];
+            uint8_t raw[32];
+            for (int w = 0; w < 8; w++) {
+                uint32_t u = pb_fair_stream_u32(&ka[1]);
+                raw[4 * w] = (uint8_t)(u >> 24), raw[4 * w + 1] = (uint8_t)(u >> 16);
+                raw[4 * w + 2] = (uint8_t)(u >> 8), raw[4 * w + 3] = (uint8_t)u;
+            }
+            hex(raw, 32, h);
+            assert_string_equal(h, want[b]);
+        }
+    }
+    /* client lengths put "<client>:<nonce>:<round>" at 53..57 bytes: one or
+     * two SHA-256 blocks, changing as the round gains a digit */
+    char clients[6][PB_FAIR_CLIENT_SEED_MAX + 1];
+    static const size_t clen[6] = {1, 8, 48, 49, 50, 64};
+    for (int c = 0; c < 6; c++) {
+        memset(clients[c], 'a' + c, clen[c]);
+        clients[c][clen[c]] = '\0';
+    }
+    for (unsigned blocks = 1; blocks <= PB_FAIR_STREAM_BLOCKS; blocks++)
+        for (size_t n = 1; n <= 37; n += (n < 17 ? 1 : 10)) {
+            pb_fair_stream bulk[37], one[37];
+            for (size_t i = 0; i < n; i++) {
+                uint64_t nonce = i * 7919u + (i % 4 == 3 ? UINT64_MAX - i : 0);
+                pb_fair_stream_init(&bulk[i], &keys[i % 2], clients[i % 6], nonce);
+                pb_fair_stream_init(&one[i], &keys[i % 2], clients[i % 6], nonce);
+            }
+            for (int again = 0; again < 4; again++) {
+                pb_fair_stream_prime(bulk, n, blocks);
+                for (size_t i = 0; i < n; i++)
+                    for (unsigned w = 0; w < 8 * blocks + (again == 3 ? 5 : 0); w++)
+                        assert_int_equal(pb_fair_stream_u32(&bulk[i]), pb_fair_stream_u32(&one[i]));
+            }
+            /* a stream with unread bytes is left alone */
+            pb_fair_stream_prime(bulk, n, blocks);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(pb_fair_stream_u32(&bulk[i]), pb_fair_stream_u32(&one[i]));
+        }
+}
+
+/* pb_fair_stream_set_nonce gives the stream pb_fair_stream_init gives: small
+ * steps (carries, a digit more), big ones, backwards, up to and past UINT64_MAX. */
+static void set_nonce_equals_init(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    static const uint64_t walk[] = {0, 1, 9, 10, 99, 115, 999, 1000, 9999999, 10000016,
+                                    10000016, 10000000, 5, 2000005, 99999999999ULL,
+                                    100000000015ULL, UINT64_MAX - 20, UINT64_MAX - 4,
+                                    UINT64_MAX, 0, 999984, 1000000, 18446744073709551599ULL,
+                                    3};
+    static const char *const clients[] = {"player-1",
+                                          "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    for (int c = 0; c < 2; c++) {
+        pb_fair_stream s, fresh;
+        pb_fair_stream_init(&s, &k, clients[c], 0);
+        pb_fair_stream_u32(&s); /* mid-stream: set_nonce restarts it */
+        for (size_t i = 0; i < sizeof walk / sizeof walk[0]; i++) {
+            pb_fair_stream_set_nonce(&s, walk[i]);
+            pb_fair_stream_init(&fresh, &k, clients[c], walk[i]);
+            assert_int_equal(s.prefix_len, fresh.prefix_len);
+            assert_memory_equal(s.msg, fresh.msg, fresh.prefix_len);
+            for (int w = 0; w < 10; w++)
+                assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&fresh));
+        }
+    }
+    /* round 3 of nonce UINT64_MAX reached by steps: openssl dgst -hmac */
+    pb_fair_stream s;
+    pb_fair_stream_init(&s, &k, "player-1", UINT64_MAX - 16);
+    pb_fair_stream_set_nonce(&s, UINT64_MAX);
+    for (int w = 0; w < 24; w++)
+        pb_fair_stream_u32(&s);
+    assert_int_equal(pb_fair_stream_u32(&s), 0x450f1bcf);
 }
 
 static void crash_chain(void **state)
@@ -282,7 +379,8 @@ int main(void)
         cmocka_unit_test(known_answers),      cmocka_unit_test(commitment_and_rotation),
         cmocka_unit_test(seed_rules),         cmocka_unit_test(stream_order),
         cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
-        cmocka_unit_test(bulk_equals_single), cmocka_unit_test(crash_chain),
+        cmocka_unit_test(bulk_equals_single), cmocka_unit_test(bulk_blocks_equal_single),
+        cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
