@@ -44,16 +44,21 @@ static bool is_param(const char *s, const char *e)
     return e - s >= 3 && s[0] == '{' && e[-1] == '}';
 }
 
-/* The end of the segment starting at s. */
+/* The end of the segment starting at s (at its '/' or the terminating NUL). */
 static const char *seg_end(const char *s)
 {
-    const char *e = strchr(s, '/');
-    return e ? e : s + strlen(s);
+    while (*s && *s != '/')
+        s++;
+    return s;
 }
 
 /*
- * Matches path against pattern; fills m's parameters and *score (one bit per
- * segment, 1 = literal, leftmost segment highest). False when it does not match.
+ * Matches path against pattern; on a match fills m (zeroed first: its
+ * parameters, nparams) and *score (one bit per segment, 1 = literal, leftmost
+ * segment highest). False when it does not match, and then m is untouched.
+ * Called for every route of the table on every request, so it walks both
+ * strings once, byte by byte, and gives up at the first literal byte that
+ * differs (most routes differ within their first two segments).
  */
 static bool match_one(const char *pattern, const char *path, pb_route_match *m, uint64_t *score)
 {
@@ -62,32 +67,51 @@ static bool match_one(const char *pattern, const char *path, pb_route_match *m, 
     const char *p = pattern + 1, *q = path + 1;
     uint64_t sc = 0;
     size_t nparams = 0, nseg = 0;
+    struct {
+        const char *name, *value;
+        size_t name_len, value_len;
+    } found[PB_ROUTE_MAX_PARAMS];
     for (;;) {
-        const char *pe = seg_end(p), *qe = seg_end(q);
         if (++nseg > MAX_SEGMENTS)
             return false;
-        if (is_param(p, pe)) {
+        const char *pe = *p == '{' ? seg_end(p) : NULL;
+        if (pe && is_param(p, pe)) {
+            const char *qe = seg_end(q);
             if (qe == q || nparams >= PB_ROUTE_MAX_PARAMS)
                 return false;
-            m->params[nparams].name = p + 1;
-            m->params[nparams].name_len = (size_t)(pe - p - 2);
-            m->params[nparams].value = q;
-            m->params[nparams].value_len = (size_t)(qe - q);
+            found[nparams].name = p + 1;
+            found[nparams].name_len = (size_t)(pe - p - 2);
+            found[nparams].value = q;
+            found[nparams].value_len = (size_t)(qe - q);
             nparams++;
             sc <<= 1;
+            p = pe;
+            q = qe;
         } else {
-            if (pe - p != qe - q || memcmp(p, q, (size_t)(pe - p)) != 0)
+            /* a literal: equal bytes up to the pattern's segment end, where the
+             * path's segment must end too */
+            for (; *p && *p != '/'; p++, q++)
+                if (*q != *p)
+                    return false;
+            if (*q && *q != '/')
                 return false;
             sc = sc << 1 | 1;
         }
-        bool pend = *pe == '\0', qend = *qe == '\0';
+        bool pend = *p == '\0', qend = *q == '\0';
         if (pend || qend) {
             if (pend != qend)
                 return false;
             break;
         }
-        p = pe + 1;
-        q = qe + 1;
+        p++;
+        q++;
+    }
+    memset(m, 0, sizeof *m);
+    for (size_t i = 0; i < nparams; i++) {
+        m->params[i].name = found[i].name;
+        m->params[i].name_len = found[i].name_len;
+        m->params[i].value = found[i].value;
+        m->params[i].value_len = found[i].value_len;
     }
     m->nparams = nparams;
     *score = sc;
@@ -104,7 +128,6 @@ pb_err pb_http_route_find(const pb_route *routes, size_t n, const char *method, 
     pb_route_match tmp;
     for (size_t i = 0; i < n; i++) {
         uint64_t score;
-        memset(&tmp, 0, sizeof tmp);
         if (!match_one(routes[i].pattern, path, &tmp, &score))
             continue;
         if (!path_known)

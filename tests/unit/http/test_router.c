@@ -132,6 +132,35 @@ static void test_method_not_allowed(void **state)
     assert_string_equal(m.allow, "DELETE");
 }
 
+/* A route that matches part of the way (capturing parameters) and then fails
+ * leaves nothing in the match of the route that does match; literals differing
+ * at any byte, or one segment longer or shorter, do not match. */
+static void test_partial_matches_leave_nothing_behind(void **state)
+{
+    (void)state;
+    static const pb_route t[] = {
+        {"GET", "/v1/{a}/{b}/x", NULL, h, "two"},
+        {"GET", "/v1/{c}/y/z", NULL, h, "one"},
+        {"GET", "/v1/lit/abc", NULL, h, "lit"},
+    };
+    pb_route_match m;
+    assert_int_equal(pb_http_route_find(t, 3, "GET", "/v1/p/y/z", &m), PB_OK);
+    assert_string_equal(m.route->name, "one");
+    assert_int_equal(m.nparams, 1);
+    assert_string_equal(param(&m, "c"), "p");
+    assert_null(param(&m, "a"));
+    assert_null(m.params[1].name);
+    assert_int_equal(m.params[1].value_len, 0);
+    assert_string_equal(m.allow, "");
+
+    assert_int_equal(pb_http_route_find(t, 3, "GET", "/v1/lit/abc", &m), PB_OK);
+    assert_string_equal(m.route->name, "lit");
+    const char *miss[] = {"/v1/lit/ab", "/v1/lit/abd", "/v1/lit/abcd", "/v1/lit/abc/",
+                          "/v1/li/abc", "/v1/litt/abc", "/v2/lit/abc", "/v1/lit"};
+    for (size_t i = 0; i < sizeof miss / sizeof *miss; i++)
+        assert_int_equal(pb_http_route_find(t, 3, "GET", miss[i], &m), PB_ERR_NOT_FOUND);
+}
+
 static void test_validate_accepts_table(void **state)
 {
     (void)state;
@@ -187,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_head_served_by_get),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_method_not_allowed),
+        cmocka_unit_test(test_partial_matches_leave_nothing_behind),
         cmocka_unit_test(test_validate_accepts_table),
         cmocka_unit_test(test_validate_rejects),
     };
