@@ -2,6 +2,7 @@
  * test_trace.c — W3C traceparent parsing (valid, wrong version, all-zero ids,
  * bad hex, wrong length or separators), new ids, formatting, request ids.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -94,6 +95,36 @@ static void test_new_ids_and_format(void **state)
     assert_int_equal(flags, 1);
 }
 
+/* Ids come from a per-thread buffer: across several refills they stay
+ * well-formed and distinct, on this thread and on another. */
+static void *many_ids(void *arg)
+{
+    char (*ids)[33] = arg;
+    for (int i = 0; i < 200; i++)
+        pb_trace_new_trace_id(ids[i]);
+    return NULL;
+}
+
+static void test_ids_across_refills_and_threads(void **state)
+{
+    (void)state;
+    static char ids[400][33];
+    char span[17];
+    many_ids(ids);
+    for (int i = 0; i < 100; i++) { /* interleaved sizes: 16 and 8 bytes */
+        pb_trace_new_span_id(span);
+        assert_true(is_id(span, 16));
+    }
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, many_ids, ids + 200), 0);
+    pthread_join(t, NULL);
+    for (int i = 0; i < 400; i++) {
+        assert_true(is_id(ids[i], 32));
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(ids[i], ids[j]);
+    }
+}
+
 static void test_request_ids(void **state)
 {
     (void)state;
@@ -121,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_new_ids_and_format),
+        cmocka_unit_test(test_ids_across_refills_and_threads),
         cmocka_unit_test(test_request_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
