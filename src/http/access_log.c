@@ -20,29 +20,47 @@
 
 #define MAX_LOGGED_PATH 512
 
-/* Appends "key":"value" with value JSON-escaped (at most max bytes of it). */
+/* Appends ,"key":"value" with value JSON-escaped (at most max bytes of it).
+ * Runs a line per request, so the bytes that need no escape go in runs of one
+ * append each rather than one by one. */
 static void put_str(pb_http_buf *b, const char *key, const char *v, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
-    pb_http_buf_printf(b, ",\"%s\":\"", key);
-    size_t n = v ? strlen(v) : 0;
-    if (n > max)
-        n = max;
+    pb_http_buf_append(b, ",\"", 2);
+    pb_http_buf_puts(b, key);
+    pb_http_buf_append(b, "\":\"", 3);
+    size_t n = v ? strnlen(v, max) : 0;
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\')
+            continue;
+        pb_http_buf_append(b, v + run, i - run);
+        run = i + 1;
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             pb_http_buf_append(b, esc, 2);
-        } else if (c < 0x20 || c >= 0x7F) {
+        } else {
             /* control and non-ASCII bytes: the path is attacker-controlled and
              * may not be UTF-8; \u00XX keeps the line valid JSON */
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             pb_http_buf_append(b, esc, 6);
-        } else {
-            pb_http_buf_append(b, (const char *)&c, 1);
         }
     }
+    pb_http_buf_append(b, v + run, n - run);
     pb_http_buf_append(b, "\"", 1);
+}
+
+/* Appends the decimal digits of v. */
+static void put_u64(pb_http_buf *b, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    pb_http_buf_append(b, d + i, sizeof d - i);
 }
 
 /* The route label of a request: its route, the route owning the path (405) or "unmatched". */
@@ -66,14 +84,35 @@ void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t
     if (pb_time_format(pb_time_now_us(), ts, sizeof ts) < 0)
         ts[0] = '\0';
     pb_http_buf b = {0};
-    pb_http_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"http.request\"", ts,
-                       names[lvl]);
+    pb_http_buf_append(&b, "{\"ts\":\"", 7);
+    pb_http_buf_puts(&b, ts);
+    pb_http_buf_append(&b, "\",\"level\":\"", 11);
+    pb_http_buf_puts(&b, names[lvl]);
+    pb_http_buf_puts(&b, "\",\"event\":\"http.request\"");
     put_str(&b, "method", pb_http_method(req), 16);
     put_str(&b, "route", route_label(req), 128);
     put_str(&b, "path", req->path, MAX_LOGGED_PATH);
-    pb_http_buf_printf(&b, ",\"status\":%d,\"latency_ms\":%lld.%03lld,\"bytes\":%zu", status,
-                       (long long)(latency_us / 1000), (long long)(latency_us % 1000),
-                       req->resp_bytes);
+    /* ,"status":%d,"latency_ms":%lld.%03lld,"bytes":%zu without printf */
+    pb_http_buf_append(&b, ",\"status\":", 10);
+    if (status < 0) {
+        pb_http_buf_append(&b, "-", 1);
+        put_u64(&b, (uint64_t)(-(int64_t)status));
+    } else {
+        put_u64(&b, (uint64_t)status);
+    }
+    pb_http_buf_append(&b, ",\"latency_ms\":", 14);
+    if (latency_us < 0) /* a clock that went back: print what printf printed */
+        pb_http_buf_printf(&b, "%lld.%03lld", (long long)(latency_us / 1000),
+                           (long long)(latency_us % 1000));
+    else {
+        char frac[4] = {(char)('0' + latency_us % 1000 / 100), (char)('0' + latency_us % 100 / 10),
+                        (char)('0' + latency_us % 10), 0};
+        put_u64(&b, (uint64_t)(latency_us / 1000));
+        pb_http_buf_append(&b, ".", 1);
+        pb_http_buf_append(&b, frac, 3);
+    }
+    pb_http_buf_append(&b, ",\"bytes\":", 9);
+    put_u64(&b, req->resp_bytes);
     put_str(&b, "request_id", req->request_id, PB_REQUEST_ID_MAX);
     put_str(&b, "trace_id", req->trace_id, PB_TRACE_ID_LEN);
     put_str(&b, "span_id", req->span_id, PB_SPAN_ID_LEN);

@@ -50,21 +50,33 @@ void pb_http_buf_puts(pb_http_buf *b, const char *s)
     pb_http_buf_append(b, s, strlen(s));
 }
 
+/* Formats straight into the free space (made at least PRINTF_ROOM bytes), so
+ * the usual short piece is formatted once; only a piece that does not fit is
+ * formatted a second time, after the buffer has grown to its size. */
+#define PRINTF_ROOM 128
+
 void pb_http_buf_printf(pb_http_buf *b, const char *fmt, ...)
 {
+    if (!buf_reserve(b, PRINTF_ROOM))
+        return;
+    size_t room = b->cap - b->len; /* including the NUL */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(b->data + b->len, room, fmt, ap);
     va_end(ap);
     if (n < 0) {
+        b->data[b->len] = '\0';
         b->failed = true;
         return;
     }
-    if (!buf_reserve(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= room) {
+        b->data[b->len] = '\0'; /* nothing appended until it fits */
+        if (!buf_reserve(b, (size_t)n))
+            return;
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }
 

@@ -301,7 +301,9 @@ static void put_str(pb_http_buf *b, const char *s, size_t n)
 /* Appends ,"key":"value" (key is a literal without escapes). */
 static void put_kv(pb_http_buf *b, const char *key, const char *value)
 {
-    pb_http_buf_printf(b, ",\"%s\":", key);
+    pb_http_buf_append(b, ",\"", 2);
+    pb_http_buf_puts(b, key);
+    pb_http_buf_append(b, "\":", 2);
     put_str(b, value, strlen(value));
 }
 
@@ -311,7 +313,11 @@ static bool put_money(pb_http_buf *b, const char *key, int64_t minor, const pb_c
     char s[PB_MONEY_STR_MAX];
     if (!cur || pb_money_format(minor, cur, s, sizeof s) < 0)
         return false;
-    pb_http_buf_printf(b, ",\"%s\":\"%s\"", key, s);
+    pb_http_buf_append(b, ",\"", 2);
+    pb_http_buf_puts(b, key);
+    pb_http_buf_append(b, "\":\"", 3);
+    pb_http_buf_puts(b, s);
+    pb_http_buf_append(b, "\"", 1);
     return true;
 }
 
