@@ -3,7 +3,8 @@
  * HMAC-SHA256 against RFC 4231's test cases, both against libsodium (the
  * implementation they replaced on the request path) for every length and
  * split of a message and every key length around the block size, from several
- * threads at once, and the constant-time equality.
+ * threads at once, across key switches (the context remembers its last key),
+ * and the constant-time equality.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -148,6 +149,28 @@ static void *hash_loop(void *arg)
     return NULL;
 }
 
+/* A thread's context remembers its last key: switching keys, a key that is a
+ * prefix of the last one, the empty key and keys too long to remember all give
+ * the MAC of the key asked for. */
+static void key_switches(void **state)
+{
+    (void)state;
+    uint8_t keys[5][150], msg[80];
+    randombytes_buf(keys, sizeof keys);
+    randombytes_buf(msg, sizeof msg);
+    memcpy(keys[1], keys[0], 40); /* keys[1] of length 40 = the prefix of keys[0] of 41 */
+    const size_t lens[5] = {41, 40, 0, 129, 150};
+    static const int order[] = {0, 0, 1, 0, 1, 1, 2, 2, 0, 3, 3, 4, 3, 2, 4, 4, 1, 0};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        int k = order[i];
+        uint8_t a[32], b[32];
+        pb_sha256_part p = {msg, 1 + i * 4};
+        pb_hmac_sha256(keys[k], lens[k], &p, 1, a);
+        sodium_hmac(keys[k], lens[k], msg, p.len, b);
+        assert_memory_equal(a, b, 32);
+    }
+}
+
 static void threads_keep_their_own_contexts(void **state)
 {
     (void)state;
@@ -185,6 +208,7 @@ int main(void)
         cmocka_unit_test(sha256_known_answers),
         cmocka_unit_test(hmac_rfc4231),
         cmocka_unit_test(same_as_libsodium_for_every_length_and_split),
+        cmocka_unit_test(key_switches),
         cmocka_unit_test(threads_keep_their_own_contexts),
         cmocka_unit_test(equal_compares_all_32_bytes),
     };
