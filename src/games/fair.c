@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "games/games.h"
+#include "games/rules.h"
 
 static const uint32_t sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -198,27 +198,70 @@ __attribute__((target("avx512f"))) static void sha256_x16(__m512i st[8], const _
     st[7] = _mm512_add_epi32(st[7], h);
 }
 
-/* Sixteen HMACs whose inner message is one padded block each: blocks[l] with
- * key keys[l] into out[l]. The outer message words are the inner state
- * vectors themselves, then the constant padding. */
-__attribute__((target("avx512f"))) static void hmac_x16(const pb_fair_key *const keys[16],
-                                                        const uint8_t (*blocks)[64],
-                                                        uint8_t *const out[16])
+#define X16BW_TARGET __attribute__((target("avx512f,avx512bw")))
+
+/* Transposes the 16 × 16 words r[row][column] in place into r[column][row]:
+ * 32-bit, 64-bit and twice 128-bit interleaves, 64 shuffles. */
+X16_INLINE void x16_transpose(__m512i r[16])
 {
-    uint32_t tmp[16][16] __attribute__((aligned(64)));
-    __m512i st[8], w[16];
+    __m512i t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    /* u[4g + m], 128-bit lane k: rows 4g..4g+3 of column 4k + m */
+    for (int g = 0; g < 16; g += 4) {
+        u[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+        u[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+        u[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+        u[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512i x0 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x88);
+        __m512i x1 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xdd);
+        __m512i y0 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x88);
+        __m512i y1 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xdd);
+        r[m] = _mm512_shuffle_i32x4(x0, y0, 0x88);
+        r[4 + m] = _mm512_shuffle_i32x4(x1, y1, 0x88);
+        r[8 + m] = _mm512_shuffle_i32x4(x0, y0, 0xdd);
+        r[12 + m] = _mm512_shuffle_i32x4(x1, y1, 0xdd);
+    }
+}
+
+/* A chaining state of 16 lanes: word i of every lane's state in st[i]
+ * (one broadcast when every lane has the same key). */
+X16_INLINE void x16_state(__m512i st[8], const pb_fair_key *const keys[16], bool outer)
+{
+    bool same = true;
+    for (int l = 1; l < 16; l++)
+        same = same && keys[l] == keys[0];
+    if (same) {
+        for (int i = 0; i < 8; i++)
+            st[i] = _mm512_set1_epi32((int)(outer ? keys[0]->outer : keys[0]->inner)[i]);
+        return;
+    }
+    uint32_t tmp[8][16] __attribute__((aligned(64)));
     for (int i = 0; i < 8; i++) {
         for (int l = 0; l < 16; l++)
-            tmp[i][l] = keys[l]->inner[i];
+            tmp[i][l] = (outer ? keys[l]->outer : keys[l]->inner)[i];
         st[i] = _mm512_load_si512(tmp[i]);
     }
-    for (int t = 0; t < 16; t++) {
-        for (int l = 0; l < 16; l++) {
-            const uint8_t *p = blocks[l] + 4 * t;
-            tmp[t][l] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        }
-        w[t] = _mm512_load_si512(tmp[t]);
-    }
+}
+
+/* Sixteen HMACs whose inner message is one padded block each: blocks[l] with
+ * key keys[l] into out[l]. The blocks are loaded as rows, byte-swapped to
+ * big-endian words and transposed to a lane per message; the outer message
+ * words are the inner state vectors themselves, then the constant padding;
+ * the digests are transposed back and stored 32 bytes per lane. */
+X16BW_TARGET static void hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],
+                                  uint8_t *const out[16])
+{
+    const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+    __m512i st[8], w[16];
+    x16_state(st, keys, false);
+    for (int l = 0; l < 16; l++)
+        w[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(blocks[l]), bswap);
+    x16_transpose(w);
     sha256_x16(st, w);
     for (int i = 0; i < 8; i++)
         w[i] = st[i];
@@ -226,22 +269,15 @@ __attribute__((target("avx512f"))) static void hmac_x16(const pb_fair_key *const
     for (int i = 9; i < 15; i++)
         w[i] = _mm512_setzero_si512();
     w[15] = _mm512_set1_epi32(768);
-    for (int i = 0; i < 8; i++) {
-        for (int l = 0; l < 16; l++)
-            tmp[i][l] = keys[l]->outer[i];
-        st[i] = _mm512_load_si512(tmp[i]);
-    }
+    x16_state(st, keys, true);
     sha256_x16(st, w);
     for (int i = 0; i < 8; i++)
-        _mm512_store_si512(tmp[i], st[i]);
+        w[i] = _mm512_shuffle_epi8(st[i], bswap);
+    for (int i = 8; i < 16; i++)
+        w[i] = _mm512_setzero_si512();
+    x16_transpose(w);
     for (int l = 0; l < 16; l++)
-        for (int i = 0; i < 8; i++) {
-            uint32_t v = tmp[i][l];
-            out[l][4 * i] = (uint8_t)(v >> 24);
-            out[l][4 * i + 1] = (uint8_t)(v >> 16);
-            out[l][4 * i + 2] = (uint8_t)(v >> 8);
-            out[l][4 * i + 3] = (uint8_t)v;
-        }
+        _mm256_storeu_si256((__m256i *)out[l], _mm512_castsi512_si256(w[l]));
 }
 #endif
 
@@ -255,10 +291,11 @@ static inline void compress(uint32_t state[8], const uint8_t block[64])
     memcpy(state, c.h, 32);
 }
 
-/* The bulk paths this CPU has: bit 1 the SHA extensions (two HMACs
- * interleaved), bit 2 AVX-512F (sixteen at once); -1 until detected.
+/* The fast paths this CPU has: bit 1 the SHA extensions (two HMACs
+ * interleaved), bit 2 AVX-512F and BW (sixteen at once), bit 4 BMI2 (keno's
+ * and mines' draws select the n-th free number with pdep); -1 until detected.
  * PITBOSS_FAIR_SIMD=<mask> keeps only those bits (0: libcrypto one block at a
- * time) — the tests run every path and compare the bytes. */
+ * time, portable draws) — the tests run every path and compare the results. */
 static int simd_paths = -1;
 
 static int detect_simd(void)
@@ -268,8 +305,10 @@ static int detect_simd(void)
     __builtin_cpu_init();
     if (cpu_has_sha() && __builtin_cpu_supports("sse4.1"))
         have |= 1;
-    if (__builtin_cpu_supports("avx512f"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
         have |= 2;
+    if (__builtin_cpu_supports("bmi2"))
+        have |= 4;
 #endif
     const char *mask = getenv("PITBOSS_FAIR_SIMD");
     if (mask && *mask)
@@ -285,6 +324,11 @@ static inline int simd(void)
         __atomic_store_n(&simd_paths, u, __ATOMIC_RELAXED);
     }
     return u;
+}
+
+bool pb_games_have_bmi2(void)
+{
+    return simd() & 4;
 }
 
 static inline void put_be32(uint8_t *p, uint32_t v)

@@ -9,6 +9,19 @@
 
 #include "games/games.h"
 
+/* True when the draws may use BMI2's pdep (the CPU has it and
+ * PITBOSS_FAIR_SIMD does not mask bit 4 out; fair.c detects it once). */
+bool pb_games_have_bmi2(void);
+
+/* The position of the n-th (from 0) set bit of mask, which has more than n
+ * set bits: the portable way, clearing the lowest set bit n times. */
+static inline unsigned pb_games_nth_bit(uint64_t mask, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        mask &= mask - 1;
+    return (unsigned)__builtin_ctzll(mask);
+}
+
 /* Binomial coefficient C(n, k) for n ≤ 64 (exact in uint64 for what we use). */
 uint64_t pb_games_choose(unsigned n, unsigned k);
 

@@ -346,6 +346,43 @@ static void set_nonce_equals_init(void **state)
     assert_int_equal(pb_fair_stream_u32(&s), 0x450f1bcf);
 }
 
+/* Keno's and mines' draws (bit masks: pdep with BMI2 under the default
+ * PITBOSS_FAIR_SIMD, the portable loop under 0 and 1) equal the issue's
+ * definition, taking index floor(f · r) out of an ascending array, for every
+ * mine count and many nonces. */
+static void draws_equal_array_removal(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    for (uint64_t nonce = 0; nonce < 3000; nonce++) {
+        pb_fair_stream s, ref;
+        pb_fair_stream_init(&s, &k, "draws", nonce);
+        pb_fair_stream_init(&ref, &k, "draws", nonce);
+        uint8_t drawn[PB_KENO_DRAWN], left[PB_KENO_NUMBERS];
+        pb_keno_draw(&s, drawn);
+        for (unsigned i = 0; i < PB_KENO_NUMBERS; i++)
+            left[i] = (uint8_t)(i + 1);
+        for (unsigned i = 0; i < PB_KENO_DRAWN; i++) {
+            unsigned n = PB_KENO_NUMBERS - i, idx = pb_fair_scale(pb_fair_stream_u32(&ref), n);
+            assert_int_equal(drawn[i], left[idx]);
+            memmove(left + idx, left + idx + 1, n - idx - 1);
+        }
+        unsigned mines = 1 + (unsigned)(nonce % PB_MINES_MAX);
+        uint8_t pos[PB_MINES_MAX], tiles[PB_MINES_TILES];
+        pb_fair_stream_init(&s, &k, "draws", nonce);
+        pb_fair_stream_init(&ref, &k, "draws", nonce);
+        pb_mines_positions(&s, mines, pos);
+        for (unsigned i = 0; i < PB_MINES_TILES; i++)
+            tiles[i] = (uint8_t)i;
+        for (unsigned i = 0; i < mines; i++) {
+            unsigned n = PB_MINES_TILES - i, idx = pb_fair_scale(pb_fair_stream_u32(&ref), n);
+            assert_int_equal(pos[i], tiles[idx]);
+            memmove(tiles + idx, tiles + idx + 1, n - idx - 1);
+        }
+    }
+}
+
 static void crash_chain(void **state)
 {
     (void)state;
@@ -380,7 +417,8 @@ int main(void)
         cmocka_unit_test(seed_rules),         cmocka_unit_test(stream_order),
         cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
         cmocka_unit_test(bulk_equals_single), cmocka_unit_test(bulk_blocks_equal_single),
-        cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(crash_chain),
+        cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(draws_equal_array_removal),
+        cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
