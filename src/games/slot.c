@@ -137,24 +137,57 @@ static int64_t line_win(const paytable *t, const uint8_t s[PB_SLOT_REELS])
     return best;
 }
 
-/* Evaluates a spin at the given stops. */
+/* What each reel stop shows, computed once (base_init): the window's three
+ * symbols, how many of them are scatters, and per row the set of paying
+ * symbols the cell counts as on a line — bit x for symbol x, every paying
+ * bit for the wild, none for the scatter. A line whose first three cells'
+ * sets share no bit cannot pay (line_win would find neither three leading
+ * wilds nor a run of three of one symbol), so evaluate calls line_win only
+ * for the lines that pass that test — the same wins, far fewer calls. */
+#define WILD_MASK ((uint16_t)((1u << PAYING) - 1))
+static uint8_t window_sym[PB_SLOT_REELS][STRIP_LEN][PB_SLOT_ROWS];
+static uint16_t window_mask[PB_SLOT_REELS][STRIP_LEN][PB_SLOT_ROWS];
+static uint8_t window_scatters[PB_SLOT_REELS][STRIP_LEN];
+
+static void windows_init(void)
+{
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+        for (unsigned stop = 0; stop < STRIP_LEN; stop++) {
+            unsigned scat = 0;
+            for (unsigned r = 0; r < PB_SLOT_ROWS; r++) {
+                uint8_t sym = strips[i][(stop + r) % STRIP_LEN];
+                window_sym[i][stop][r] = sym;
+                window_mask[i][stop][r] = sym == WILD      ? WILD_MASK
+                                          : sym == SCATTER ? 0
+                                                           : (uint16_t)(1u << sym);
+                scat += sym == SCATTER;
+            }
+            window_scatters[i][stop] = (uint8_t)scat;
+        }
+}
+
+/* Evaluates a spin at the given stops (windows_init has run). */
 static void evaluate(const paytable *t, const uint8_t stops[PB_SLOT_REELS], pb_slot_spin *out)
 {
     unsigned scat = 0;
+    const uint16_t *m[PB_SLOT_REELS];
     for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
-        out->stops[i] = stops[i];
-        for (unsigned r = 0; r < PB_SLOT_ROWS; r++) {
-            uint8_t sym = strips[i][(stops[i] + r) % STRIP_LEN];
-            out->grid[r][i] = sym;
-            scat += sym == SCATTER;
-        }
+        unsigned st = stops[i];
+        out->stops[i] = (uint8_t)st;
+        for (unsigned r = 0; r < PB_SLOT_ROWS; r++)
+            out->grid[r][i] = window_sym[i][st][r];
+        scat += window_scatters[i][st];
+        m[i] = window_mask[i][st];
     }
     int64_t win = 0;
     uint32_t mask = 0;
     for (unsigned l = 0; l < PB_SLOT_LINES; l++) {
+        const uint8_t *row = paylines[l];
+        if (!(m[0][row[0]] & m[1][row[1]] & m[2][row[2]]))
+            continue;
         uint8_t s[PB_SLOT_REELS];
         for (unsigned i = 0; i < PB_SLOT_REELS; i++)
-            s[i] = out->grid[paylines[l][i]][i];
+            s[i] = out->grid[row[i]][i];
         int64_t lw = line_win(t, s);
         if (lw) {
             win += lw;
@@ -217,6 +250,7 @@ static pthread_once_t base_once = PTHREAD_ONCE_INIT;
 
 static void base_init(void)
 {
+    windows_init();
     for (unsigned s = 0; s < PAYING; s++)
         for (unsigned k = 0; k < 3; k++)
             base_table.line[s][k] = (int64_t)base_line[s][k] * 100 / PB_SLOT_LINES;
