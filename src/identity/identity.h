@@ -335,6 +335,10 @@ pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_logi
  * themself). PLAYER_NOT_FOUND when absent or outside the scope. */
 pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
                               const char *public_id, pb_player *out);
+/* Only a player's status, by public id (no scope: the money path's gate, which
+ * already knows whose money it is). PLAYER_NOT_FOUND when absent. */
+pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id,
+                                 pb_player_status *out);
 /* Blocks a player with a reason (1..255 bytes, FIELD_INVALID) and ends their
  * sessions; unblock returns a blocked player to active (FORBIDDEN for a
  * self-excluded or closed one: those are not support's to lift). */

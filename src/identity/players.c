@@ -325,6 +325,17 @@ pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
     return e;
 }
 
+pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id,
+                                 pb_player_status *out)
+{
+    char status[PB_STATUS_MAX + 1];
+    pb_err e = pb_id_store_err(c, pb_store_player_status(c, public_id ? public_id : "", status),
+                               PB_ERR_PLAYER_NOT_FOUND, "player status");
+    if (e == PB_OK && pb_player_status_parse(status, out) != PB_OK)
+        e = PB_ERR_INTERNAL; /* the schema's CHECK allows only the four */
+    return e;
+}
+
 /* Sets the status and reason, then ends every session of the player. */
 pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
                                 const char *public_id, const char *reason, int64_t now)

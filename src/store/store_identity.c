@@ -21,6 +21,12 @@ pb_store_rc pb_store_player_by_public_id(pb_store_conn *c, const char *public_id
     return c->be->identity->player_by_public_id(c, public_id, out);
 }
 
+pb_store_rc pb_store_player_status(pb_store_conn *c, const char *public_id,
+                                   char status[PB_STATUS_MAX + 1])
+{
+    return c->be->identity->player_status(c, public_id, status);
+}
+
 pb_store_rc pb_store_player_by_email(pb_store_conn *c, int64_t brand_id, const char *email,
                                      pb_store_player *out)
 {

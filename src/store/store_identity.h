@@ -105,6 +105,10 @@ pb_store_rc pb_store_player_by_public_id(pb_store_conn *c, const char *public_id
                                          pb_store_player *out);
 pb_store_rc pb_store_player_by_email(pb_store_conn *c, int64_t brand_id, const char *email,
                                      pb_store_player *out);
+/* Only a player's status (active | blocked | self_excluded | closed) by public id,
+ * without the PII: the money path's gate. NOT_FOUND when absent. */
+pb_store_rc pb_store_player_status(pb_store_conn *c, const char *public_id,
+                                   char status[PB_STATUS_MAX + 1]);
 /* Writes failed_logins, locked_until, last_login_at and updated_at of p->id. */
 pb_store_rc pb_store_player_update_login(pb_store_conn *c, const pb_store_player *p);
 pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const char *hash,
@@ -178,6 +182,8 @@ struct pb_store_identity_ops {
                                        pb_store_player *out);
     pb_store_rc (*player_by_email)(pb_store_conn *c, int64_t brand_id, const char *email,
                                    pb_store_player *out);
+    pb_store_rc (*player_status)(pb_store_conn *c, const char *public_id,
+                                 char status[PB_STATUS_MAX + 1]);
     pb_store_rc (*player_update_login)(pb_store_conn *c, const pb_store_player *p);
     pb_store_rc (*player_set_password)(pb_store_conn *c, int64_t id, const char *hash,
                                        int64_t now);

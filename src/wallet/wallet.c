@@ -185,13 +185,13 @@ pb_err pb_wallet_system_account(pb_wallet *w, pb_store_conn *c, const char *bran
  */
 pb_err pb_wallet_gate(pb_store_conn *c, const char *player_public_id, pb_wallet_action action)
 {
-    pb_player p;
-    pb_err e = pb_identity_player_get(c, NULL, player_public_id, &p);
+    pb_player_status status;
+    pb_err e = pb_identity_player_status(c, player_public_id, &status);
     if (e != PB_OK)
         return e;
-    if (p.status == PB_PLAYER_ACTIVE)
+    if (status == PB_PLAYER_ACTIVE)
         return PB_OK;
-    if (p.status == PB_PLAYER_SELF_EXCLUDED) /* may still take their money out */
+    if (status == PB_PLAYER_SELF_EXCLUDED) /* may still take their money out */
         return action == PB_WALLET_ACTION_WITHDRAW ? PB_OK : PB_ERR_PLAYER_SELF_EXCLUDED;
     /* blocked or closed: no new money in or out until staff lift it */
     return PB_ERR_PLAYER_BLOCKED;

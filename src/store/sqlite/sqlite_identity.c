@@ -145,6 +145,26 @@ static pb_store_rc sq_player_by_public_id(pb_store_conn *base, const char *publi
     SQR_LOOKUP(c, st, read_player, out);
 }
 
+/* A player's status alone: one index probe and the player row, no PII join. */
+static pb_store_rc sq_player_status(pb_store_conn *base, const char *public_id,
+                                    char status[PB_STATUS_MAX + 1])
+{
+    static const char SQL[] = "SELECT status FROM player WHERE public_id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, public_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        sqr_text(status, PB_STATUS_MAX + 1, st, 0);
+    pb_store_rc r = rc == SQLITE_ROW ? PB_STORE_OK
+                    : rc == SQLITE_DONE ? PB_STORE_NOT_FOUND
+                                        : sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 /* A player by (brand, lower-cased email): the login lookup. */
 static pb_store_rc sq_player_by_email(pb_store_conn *base, int64_t brand_id, const char *email,
                                       pb_store_player *out)
@@ -435,6 +455,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_get = sq_player_get,
     .player_by_public_id = sq_player_by_public_id,
     .player_by_email = sq_player_by_email,
+    .player_status = sq_player_status,
     .player_update_login = sq_player_update_login,
     .player_set_password = sq_player_set_password,
     .player_set_status = sq_player_set_status,
