@@ -92,9 +92,25 @@ static void jput(jbuf *b, const char *s, size_t n)
 
 static void jputs(jbuf *b, const char *s) { jput(b, s, strlen(s)); }
 
-/* A JSON string: quotes, escapes for ", \ and every control character. */
+/* A JSON string: quotes, escapes for ", \ and every control character. The
+ * quotes and the plain runs go in whole (the usual string has no escape: one
+ * copy between its quotes). */
 static void jstr(jbuf *b, const char *s)
 {
+    static const char hex[] = "0123456789abcdef";
+    char q[256]; /* the quoted string when short and plain */
+    size_t n = 0;
+    for (unsigned char ch; (ch = (unsigned char)s[n]) >= 0x20 && ch != '"' && ch != '\\' &&
+                           ch != 0x7f;
+         n++)
+        ;
+    if (!s[n] && n + 2 <= sizeof q) {
+        q[0] = '"';
+        memcpy(q + 1, s, n);
+        q[n + 1] = '"';
+        jput(b, q, n + 2);
+        return;
+    }
     jput(b, "\"", 1);
     for (const char *run = s;; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -102,16 +118,46 @@ static void jstr(jbuf *b, const char *s)
             jput(b, run, (size_t)(s - run));
             if (ch == 0)
                 break;
-            char esc[8];
-            if (ch == '"' || ch == '\\')
-                snprintf(esc, sizeof esc, "\\%c", ch);
-            else
-                snprintf(esc, sizeof esc, "\\u%04x", ch);
-            jputs(b, esc);
+            if (ch == '"' || ch == '\\') {
+                char esc[2] = {'\\', (char)ch};
+                jput(b, esc, 2);
+            } else {
+                char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+                jput(b, esc, 6);
+            }
             run = s + 1;
         }
     }
     jput(b, "\"", 1);
+}
+
+/* v in decimal into p (≥ 21 bytes); returns the length. */
+static size_t put_i64(char *p, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        p[len++] = '-';
+    while (n)
+        p[len++] = tmp[--n];
+    return len;
+}
+
+/* Copies src (NULL: "") into dst[cap]; false when it does not fit. */
+static bool copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap) : 0;
+    if (n >= cap)
+        return false;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+    return true;
 }
 
 /* The payload object of fields[0..n) into b. */
@@ -134,8 +180,7 @@ static void payload(jbuf *b, const pb_event_field *fields, size_t n)
                 jputs(b, "null");
             break;
         case PB_EV_F_INT:
-            snprintf(num, sizeof num, "%lld", (long long)f->num);
-            jputs(b, num);
+            jput(b, num, put_i64(num, f->num));
             break;
         case PB_EV_F_BOOL:
             jputs(b, f->num ? "true" : "false");
@@ -172,12 +217,10 @@ pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand,
         return PB_ERR_INTERNAL;
     }
     pb_store_event e = {.created_at = now};
-    snprintf(e.type, sizeof e.type, "%s", type);
-    if ((size_t)snprintf(e.brand, sizeof e.brand, "%s", brand ? brand : "") >= sizeof e.brand ||
-        (size_t)snprintf(e.subject, sizeof e.subject, "%s", subject ? subject : "") >=
-            sizeof e.subject ||
-        (size_t)snprintf(e.trace_id, sizeof e.trace_id, "%s", trace_id ? trace_id : "") >=
-            sizeof e.trace_id) {
+    copy_field(e.type, sizeof e.type, type); /* a type of the table: always fits */
+    if (!copy_field(e.brand, sizeof e.brand, brand) ||
+        !copy_field(e.subject, sizeof e.subject, subject) ||
+        !copy_field(e.trace_id, sizeof e.trace_id, trace_id)) {
         pb_log(PB_LOG_ERROR, "events.oversize", "event %s: brand, subject or trace too long",
                type);
         return PB_ERR_INTERNAL;
