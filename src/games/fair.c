@@ -279,6 +279,24 @@ X16BW_TARGET static void hmac_x16(const pb_fair_key *const keys[16], const uint8
     for (int l = 0; l < 16; l++)
         _mm256_storeu_si256((__m256i *)out[l], _mm512_castsi512_si256(w[l]));
 }
+
+/* The padded inner block of one lane, built in a register: the prefix
+ * (plen bytes, a masked load that leaves the rest zero), the round's nd
+ * digits, 0x80 and the bit length (64 + len bytes) in bytes 62..63 (len ≤ 55);
+ * one 64-byte store, which hmac_x16's load then reads whole. */
+X16BW_TARGET static void lane_block_x16(uint8_t block[64], const char *prefix, size_t plen,
+                                        const char *digits, size_t nd)
+{
+    __m512i v = _mm512_maskz_loadu_epi8(((__mmask64)1 << plen) - 1, prefix);
+    for (size_t i = 0; i < nd; i++)
+        v = _mm512_mask_set1_epi8(v, (__mmask64)1 << (plen + i), digits[i]);
+    size_t len = plen + nd;
+    uint32_t bits = (uint32_t)(64 + len) * 8;
+    v = _mm512_mask_set1_epi8(v, (__mmask64)1 << len, (char)0x80);
+    v = _mm512_mask_set1_epi8(v, (__mmask64)1 << 62, (char)(bits >> 8));
+    v = _mm512_mask_set1_epi8(v, (__mmask64)1 << 63, (char)bits);
+    _mm512_storeu_si512(block, v);
+}
 #endif
 
 /* One SHA-256 compression of a 64-byte block into state, through libcrypto
@@ -601,7 +619,7 @@ enum { LANES = 16 };
 typedef struct lanes {
     size_t n;
     const pb_fair_key *keys[LANES];
-    uint8_t blocks[LANES][64];
+    uint8_t blocks[LANES][64] __attribute__((aligned(64)));
     uint8_t *out[LANES];
 } lanes;
 
@@ -644,15 +662,27 @@ void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks)
         if (x->pos < x->len)
             continue;
         for (unsigned b = 0; b < blocks; b++) {
-            char msg[PB_FAIR_MSG_MAX];
-            size_t len = round_msg(x, x->round + b, msg);
+            char digits[20];
+            size_t nd = put_u64(digits, x->round + b), len = x->prefix_len + nd;
             if (len > 55) { /* two blocks: one at a time */
-                pb_fair_hmac(x->key, msg, len, x->buf + 32 * b);
+                char msg[PB_FAIR_MSG_MAX];
+                pb_fair_hmac(x->key, msg, round_msg(x, x->round + b, msg), x->buf + 32 * b);
                 continue;
             }
             q.keys[q.n] = x->key;
-            pad_one(q.blocks[q.n], msg, len);
             q.out[q.n] = x->buf + 32 * b;
+#ifdef PB_FAIR_HAVE_SHANI
+            if (paths & 2) {
+                lane_block_x16(q.blocks[q.n], x->msg, x->prefix_len, digits, nd);
+                if (++q.n == LANES)
+                    flush(&q, paths);
+                continue;
+            }
+#endif
+            char msg[PB_FAIR_MSG_MAX];
+            memcpy(msg, x->msg, x->prefix_len);
+            memcpy(msg + x->prefix_len, digits, nd);
+            pad_one(q.blocks[q.n], msg, len);
             if (++q.n == LANES)
                 flush(&q, paths);
         }
