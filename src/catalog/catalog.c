@@ -16,7 +16,9 @@
  * Codes never change: update finds the row by its code(s) and rewrites the rest.
  * Limits and blocked jurisdictions are kept sorted, as the store returns them.
  *
- * The playable check, the lobby and launches live in launch.c.
+ * The playable check, the lobby and launches live in launch.c. Every write here
+ * (providers, games, brand switches) first tells launch.c's playability cache
+ * to forget what it holds (pb_catalog_play_cache_forget).
  */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -324,6 +326,7 @@ void pb_catalog_secret_generate(pb_provider *p)
 pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
                                   const char **bad_field)
 {
+    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
     const char *dummy;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!p->status[0])
@@ -354,6 +357,7 @@ pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
 pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_t now,
                                   const char **bad_field)
 {
+    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
     const char *dummy;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_store_provider *r = malloc(sizeof *r);
@@ -431,6 +435,7 @@ pb_err pb_catalog_provider_id(pb_store_conn *c, const char *code, int64_t *id)
 
 pb_err pb_catalog_game_create(pb_store_conn *c, pb_game *g, int64_t now, const char **bad_field)
 {
+    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
     const char *dummy;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!g->status[0])
@@ -467,6 +472,7 @@ pb_err pb_catalog_game_create(pb_store_conn *c, pb_game *g, int64_t now, const c
 pb_err pb_catalog_game_update(pb_store_conn *c, const pb_game *g, int64_t now,
                               const char **bad_field)
 {
+    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
     const char *dummy;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_game *old = malloc(sizeof *old);
@@ -520,6 +526,7 @@ pb_err pb_catalog_game_by_provider(pb_store_conn *c, int64_t provider_id, const 
 pb_err pb_catalog_game_set_brand(pb_store_conn *c, int64_t game_id, int64_t brand_id,
                                  bool enabled, int64_t now)
 {
+    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
     pb_store_game *r = malloc(sizeof *r);
     if (!r)
         return PB_ERR_INTERNAL;

@@ -27,5 +27,9 @@ pb_err pb_catalog_provider_id(pb_store_conn *c, const char *code, int64_t *id);
 /* A game by its provider's id and its code (GAME_NOT_FOUND). */
 pb_err pb_catalog_game_by_provider(pb_store_conn *c, int64_t provider_id, const char *game_code,
                                    pb_game *out);
+/* launch.c's playability cache (see there): every catalog write calls forget;
+ * tune sets its time to live and the quiet time after a write (tests). */
+void pb_catalog_play_cache_forget(void);
+void pb_catalog_play_cache_tune(int64_t ttl_us, int64_t quiet_us);
 
 #endif

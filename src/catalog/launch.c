@@ -20,12 +20,16 @@
  * only games with limits in the player's currency); the jurisdiction rule is
  * decided here and handed to the store as the two codes that would block the
  * brand.
+ * What a passed check read of the catalog (not of the brand) is kept in a
+ * small in-process cache; see "the playability cache" below for what it keeps
+ * and how catalog writes and time invalidate it.
  *
  * Launch tokens are 32 bytes from libsodium's CSPRNG in base64url without
  * padding (43 characters). Only SHA-256(token text) is stored; resolve hashes
  * what it is given and looks the hash up, so the comparison is on the hash (an
  * index lookup), never on the secret.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,7 @@
 #include "catalog/catalog_internal.h"
 #include "core/money.h"
 #include "core/sha256.h"
+#include "core/time.h"
 #include "tenancy/tenancy.h"
 
 #define TOKEN_BYTES 32
@@ -58,21 +63,200 @@ const pb_game_limit *pb_catalog_game_limit(const pb_game *g, const char *currenc
     return NULL;
 }
 
-/* Steps 5–7: the brand exists, the switch is on, the jurisdiction is not blocked. */
-static pb_err offered_on_brand(pb_store_conn *c, const pb_game *g, const char *brand_code)
+/* ---- the playability cache ------------------------------------------------
+ *
+ * A provider's bet asks pb_catalog_game_playable about the same few games on
+ * the same brands call after call, and each answer took five to seven reads
+ * (provider, game, its limits and blocked jurisdictions, the brand, the
+ * brand's switch), each its own SQLite read transaction. The cache keeps what
+ * a PASSED steps 1–4 and 6 read (the provider is active, the game active,
+ * its limits and blocked list, the game switched on for the brand), keyed by
+ * (provider code, game code, brand id). What it never keeps: refusals (they
+ * are read again every time) and the brand itself — the brand row (its id and
+ * jurisdiction, owned by tenancy, which cannot tell this file about changes)
+ * is read on every call, so steps 5 and 7 always see the committed brand.
+ *
+ * Invalidation:
+ *   - every catalog write in this process (catalog.c: providers, games, their
+ *     limits and blocked lists, brand switches) calls
+ *     pb_catalog_play_cache_forget() as it writes, which empties the cache at
+ *     once (a generation: entries of an older generation are ignored) and
+ *     opens a QUIET window during which nothing read is stored: the write's
+ *     transaction may not have committed yet, and a read racing with it would
+ *     otherwise cache the old rows under the new generation;
+ *   - a write by another process on the same database (the CLI) is not seen
+ *     by that: entries live at most TTL (1 s, as the native provider cache in
+ *     src/api/provider_native.c) and are then read again.
+ * So a game switched off through this server is refused from the next call
+ * after the switch commits; one switched off by another process within 1 s.
+ * The bet's ledger command keeps its own player gate either way.
+ */
+
+#define PLAY_SLOTS 64
+#define PLAY_TTL_US (1 * 1000000LL)
+#define PLAY_QUIET_US (1 * 1000000LL)
+
+typedef struct play_entry {
+    int64_t loaded_us; /* monotonic; 0 = empty */
+    uint64_t gen;
+    char provider[PB_PROVIDER_CODE_MAX + 1];
+    char game[PB_GAME_CODE_MAX + 1];
+    int64_t brand_id; /* the game is switched on for it */
+    pb_game g;
+} play_entry;
+
+static struct {
+    pthread_mutex_t mu;
+    uint64_t gen;
+    int64_t changed_us; /* monotonic time of the last catalog write; 0 = none */
+    int64_t ttl_us, quiet_us;
+    play_entry slot[PLAY_SLOTS];
+} play = {PTHREAD_MUTEX_INITIALIZER, 0, 0, PLAY_TTL_US, PLAY_QUIET_US, {{0}}};
+
+void pb_catalog_play_cache_forget(void)
+{
+    pthread_mutex_lock(&play.mu);
+    play.gen++;
+    play.changed_us = pb_time_mono_us();
+    pthread_mutex_unlock(&play.mu);
+}
+
+void pb_catalog_play_cache_tune(int64_t ttl_us, int64_t quiet_us)
+{
+    pthread_mutex_lock(&play.mu);
+    play.ttl_us = ttl_us;
+    play.quiet_us = quiet_us;
+    play.gen++;
+    pthread_mutex_unlock(&play.mu);
+}
+
+/* The generation a read starting now would be stored under; false when
+ * nothing read now may be stored (a catalog write was too recent). */
+static bool play_snapshot(uint64_t *gen)
+{
+    pthread_mutex_lock(&play.mu);
+    *gen = play.gen;
+    bool ok = play.changed_us == 0 || pb_time_mono_us() - play.changed_us >= play.quiet_us;
+    pthread_mutex_unlock(&play.mu);
+    return ok;
+}
+
+/* Copies a live entry for the key into *g; false when there is none. */
+static bool play_get(const char *provider, const char *game, int64_t brand_id, pb_game *g)
+{
+    bool hit = false;
+    pthread_mutex_lock(&play.mu);
+    int64_t now = pb_time_mono_us();
+    for (size_t i = 0; i < PLAY_SLOTS && !hit; i++) {
+        const play_entry *s = &play.slot[i];
+        if (s->loaded_us && s->gen == play.gen && now - s->loaded_us < play.ttl_us &&
+            s->brand_id == brand_id && strcmp(s->game, game) == 0 &&
+            strcmp(s->provider, provider) == 0) {
+            *g = s->g;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&play.mu);
+    return hit;
+}
+
+/* Stores what a read of generation gen found (replacing the key's entry, an
+ * empty or stale slot, or the oldest); nothing if a write came in between. */
+static void play_put(uint64_t gen, const char *provider, const char *game, int64_t brand_id,
+                     const pb_game *g)
+{
+    pthread_mutex_lock(&play.mu);
+    if (gen == play.gen) {
+        play_entry *victim = &play.slot[0];
+        for (size_t i = 0; i < PLAY_SLOTS; i++) {
+            play_entry *s = &play.slot[i];
+            if (s->loaded_us && s->brand_id == brand_id && strcmp(s->game, game) == 0 &&
+                strcmp(s->provider, provider) == 0) {
+                victim = s;
+                break;
+            }
+            if (!s->loaded_us || s->gen != play.gen) {
+                victim = s;
+                continue;
+            }
+            if (victim->loaded_us && victim->gen == play.gen && s->loaded_us < victim->loaded_us)
+                victim = s;
+        }
+        victim->loaded_us = pb_time_mono_us();
+        victim->gen = gen;
+        PB_CATALOG_COPY(victim->provider, provider);
+        PB_CATALOG_COPY(victim->game, game);
+        victim->brand_id = brand_id;
+        victim->g = *g;
+    }
+    pthread_mutex_unlock(&play.mu);
+}
+
+/* Step 7: none of the game's blocked jurisdictions covers the brand's. */
+static pb_err jurisdiction_check(const pb_game *g, const pb_brand *b)
+{
+    for (size_t i = 0; i < g->nblocked; i++)
+        if (pb_catalog_jurisdiction_blocks(g->blocked[i], b->jurisdiction))
+            return PB_ERR_GAME_DISABLED;
+    return PB_OK;
+}
+
+/* Steps 1–4 from the store: the provider and the game, both active; g filled
+ * as soon as the game is found (*found set). */
+static pb_err provider_and_game(pb_store_conn *c, const char *provider_code,
+                                const char *game_code, pb_game *g, bool *found)
+{
+    *found = false;
+    if (!pb_catalog_provider_code_valid(provider_code))
+        return PB_ERR_PROVIDER_NOT_FOUND;
+    pb_store_provider *p = malloc(sizeof *p);
+    if (!p)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_catalog_store_err(c, pb_store_provider_by_code(c, provider_code, p),
+                                    PB_ERR_PROVIDER_NOT_FOUND, "provider get");
+    if (e == PB_OK && strcmp(p->status, "active") != 0)
+        e = PB_ERR_PROVIDER_DISABLED;
+    if (e == PB_OK)
+        e = pb_catalog_game_by_provider(c, p->id, game_code, g);
+    if (e == PB_OK)
+        *found = true;
+    if (e == PB_OK && strcmp(g->status, "active") != 0)
+        e = PB_ERR_GAME_DISABLED;
+    sodium_memzero(p, sizeof *p);
+    free(p);
+    return e;
+}
+
+/* Steps 1–7, from the cache when it holds the key, else from the store (and
+ * then cached when they passed). *found as for provider_and_game. */
+static pb_err offered(pb_store_conn *c, const char *provider_code, const char *game_code,
+                      const char *brand_code, pb_game *g, bool *found)
 {
     pb_brand *b = malloc(sizeof *b);
     if (!b)
         return PB_ERR_INTERNAL;
-    pb_err e = pb_tenancy_brand_by_code(c, brand_code ? brand_code : "", b);
-    bool on = false;
-    if (e == PB_OK)
-        e = pb_catalog_game_brand_enabled(c, g->id, b->id, &on);
+    uint64_t gen;
+    bool may_store = play_snapshot(&gen);
+    /* the brand first (read every time); its refusal still comes after steps 1–4 */
+    pb_err eb = pb_tenancy_brand_by_code(c, brand_code ? brand_code : "", b);
+    bool on = false, cached = eb == PB_OK && provider_code && game_code &&
+                              play_get(provider_code, game_code, b->id, g);
+    pb_err e = PB_OK;
+    if (cached) {
+        *found = on = true;
+    } else {
+        e = provider_and_game(c, provider_code, game_code, g, found);
+        if (e == PB_OK)
+            e = eb;
+        if (e == PB_OK)
+            e = pb_catalog_game_brand_enabled(c, g->id, b->id, &on);
+        if (e == PB_OK && on && may_store)
+            play_put(gen, provider_code, game_code, b->id, g);
+    }
     if (e == PB_OK && !on)
         e = PB_ERR_GAME_DISABLED;
-    for (size_t i = 0; e == PB_OK && i < g->nblocked; i++)
-        if (pb_catalog_jurisdiction_blocks(g->blocked[i], b->jurisdiction))
-            e = PB_ERR_GAME_DISABLED;
+    if (e == PB_OK)
+        e = jurisdiction_check(g, b);
     free(b);
     return e;
 }
@@ -81,24 +265,13 @@ pb_err pb_catalog_game_playable(pb_store_conn *c, const char *provider_code,
                                 const char *game_code, const char *brand_code,
                                 const char *currency, int64_t amount, pb_game *out)
 {
-    pb_store_provider *p = malloc(sizeof *p);
     pb_game *g = malloc(sizeof *g);
-    pb_err e = p && g ? PB_OK : PB_ERR_INTERNAL;
-    if (e == PB_OK && !pb_catalog_provider_code_valid(provider_code))
-        e = PB_ERR_PROVIDER_NOT_FOUND;
-    if (e == PB_OK)
-        e = pb_catalog_store_err(c, pb_store_provider_by_code(c, provider_code, p),
-                                 PB_ERR_PROVIDER_NOT_FOUND, "provider get");
-    if (e == PB_OK && strcmp(p->status, "active") != 0)
-        e = PB_ERR_PROVIDER_DISABLED;
-    if (e == PB_OK)
-        e = pb_catalog_game_by_provider(c, p->id, game_code, g);
-    if (e == PB_OK && out)
-        *out = *g;
-    if (e == PB_OK && strcmp(g->status, "active") != 0)
-        e = PB_ERR_GAME_DISABLED;
-    if (e == PB_OK)
-        e = offered_on_brand(c, g, brand_code);
+    if (!g)
+        return PB_ERR_INTERNAL;
+    bool found = false;
+    pb_err e = offered(c, provider_code, game_code, brand_code, g, &found);
+    if (found && out)
+        *out = *g; /* from step 3 on, the caller can report what it refused */
     if (e == PB_OK && amount < 0)
         e = PB_ERR_AMOUNT_INVALID;
     if (e == PB_OK && amount > 0) {
@@ -108,9 +281,6 @@ pb_err pb_catalog_game_playable(pb_store_conn *c, const char *provider_code,
         else if (amount < l->min_bet || (l->max_bet > 0 && amount > l->max_bet))
             e = PB_ERR_BET_LIMIT;
     }
-    if (p)
-        sodium_memzero(p, sizeof *p);
-    free(p);
     free(g);
     return e;
 }

@@ -2,12 +2,15 @@
  * test_catalog_play.c — where games may be played, on a real SQLite database:
  * the jurisdiction rule, the playable check with every refusal in its
  * documented order, subdivision blocking and bet limits per currency; the
+ * playability cache (hits, what it never keeps, invalidation by catalog
+ * writes, its time to live, the quiet time after a write); the
  * lobby (per brand, jurisdiction, currency, category, pages) and the staff
  * list filters; launches (token shape, only the hash stored, resolve, another
  * provider, unknown and malformed tokens, expiry left to the caller, the
  * player's currency, refusals write nothing, prune).
  */
 #include "catalog_fixture.h"
+#include "catalog/catalog_internal.h"
 
 /* ---- playable ------------------------------------------------------------- */
 
@@ -84,6 +87,118 @@ static void playable_refusals_in_order(void **state)
     assert_int_equal(provider_update(f, &pu, T0, &bad), PB_OK);
     assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
                      PB_OK);
+}
+
+/* ---- the playability cache (launch.c) -------------------------------------- */
+
+/* Runs one statement on a second connection, as another process would. */
+static void behind_the_back(tfx *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void playable_cache(void **state)
+{
+    tfx *f = *state;
+    pb_store_conn *c = f->conn;
+    const char *bad;
+    pb_provider p = native_provider("acme");
+    assert_int_equal(provider_create(f, &p, &bad), PB_OK);
+    pb_game g = slot_game("acme", "zeus");
+    snprintf(g.blocked[0], sizeof g.blocked[0], "CA");
+    g.nblocked = 1;
+    assert_int_equal(game_create(f, &g, &bad), PB_OK);
+    set_brand(f, g.id, f->mt, true);
+    pb_catalog_play_cache_tune(60 * 1000000LL, 0); /* entries live a minute; no quiet time */
+
+    /* a hit: a change made behind the catalog's back (another process) is not
+     * seen while the entry lives, which shows the answer came from the cache */
+    pb_game out;
+    memset(&out, 0, sizeof out);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, &out), PB_OK);
+    behind_the_back(f, "UPDATE game SET status='disabled' WHERE code='zeus'");
+    memset(&out, 0, sizeof out);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, &out), PB_OK);
+    assert_int_equal(out.id, g.id); /* the game reported from the cache too */
+    /* limits and currencies are applied to the cached game */
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 10001, NULL),
+                     PB_ERR_BET_LIMIT);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "USD", 100, NULL),
+                     PB_ERR_CURRENCY_NOT_ALLOWED);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", -1, NULL),
+                     PB_ERR_AMOUNT_INVALID);
+    /* the brand is read every time: a jurisdiction change is seen at once */
+    behind_the_back(f, "UPDATE brand SET jurisdiction='CA-QC' WHERE code='malta'");
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+    behind_the_back(f, "UPDATE brand SET jurisdiction='MT' WHERE code='malta'");
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
+    /* an unknown brand has no entry: steps 1-4 come from the store, where the
+     * game is disabled by now (step 4 refuses before step 5) */
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "ghost", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+
+    /* any catalog write of this process empties it: the next call reads the store */
+    set_brand(f, g.id, f->ca, false); /* another brand's switch, even */
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED); /* the disabled status written behind its back */
+    behind_the_back(f, "UPDATE game SET status='active' WHERE code='zeus'");
+    set_brand(f, g.id, f->ca, false);
+
+    /* refusals are never cached */
+    set_brand(f, g.id, f->mt, false);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+    behind_the_back(f, "UPDATE game_brand SET enabled=1");
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
+
+    /* through the catalog: a switch, a game or a provider disabled is refused on the next call */
+    set_brand(f, g.id, f->mt, false);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+    set_brand(f, g.id, f->mt, true);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, &out), PB_OK);
+    pb_game u = out;
+    snprintf(u.status, sizeof u.status, "disabled");
+    assert_int_equal(game_update(f, &u, &bad), PB_OK);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+    snprintf(u.status, sizeof u.status, "active");
+    u.limits[0].max_bet = 50;
+    assert_int_equal(game_update(f, &u, &bad), PB_OK);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_BET_LIMIT); /* new limits at once */
+    pb_provider pu;
+    assert_int_equal(pb_catalog_provider_get(c, "acme", &pu), PB_OK);
+    snprintf(pu.status, sizeof pu.status, "disabled");
+    assert_int_equal(provider_update(f, &pu, T0, &bad), PB_OK);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 10, NULL),
+                     PB_ERR_PROVIDER_DISABLED);
+    snprintf(pu.status, sizeof pu.status, "active");
+    assert_int_equal(provider_update(f, &pu, T0, &bad), PB_OK);
+
+    /* another process's change is seen once the entry's time is up */
+    pb_catalog_play_cache_tune(50 * 1000, 0); /* (that it holds while alive: above) */
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 10, NULL), PB_OK);
+    behind_the_back(f, "UPDATE game SET status='disabled' WHERE code='zeus'");
+    usleep(100 * 1000);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 10, NULL),
+                     PB_ERR_GAME_DISABLED);
+    behind_the_back(f, "UPDATE game SET status='active' WHERE code='zeus'");
+
+    /* during the quiet time after a catalog write nothing read is kept (the
+     * write's transaction may commit after a racing read) */
+    pb_catalog_play_cache_tune(60 * 1000000LL, 60 * 1000000LL);
+    set_brand(f, g.id, f->ca, false);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 10, NULL), PB_OK);
+    behind_the_back(f, "UPDATE game SET status='disabled' WHERE code='zeus'");
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 10, NULL),
+                     PB_ERR_GAME_DISABLED);
+    pb_catalog_play_cache_tune(1000000, 1000000); /* the defaults again */
 }
 
 static void playable_jurisdictions(void **state)
@@ -419,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jurisdiction_rule),
         cmocka_unit_test_setup_teardown(playable_refusals_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(playable_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(playable_jurisdictions, setup, teardown),
         cmocka_unit_test_setup_teardown(playable_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(lobby_and_lists, setup, teardown),
