@@ -536,8 +536,8 @@ void pb_fair_stream_init(pb_fair_stream *s, const pb_fair_key *k, const char *cl
 
 void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce)
 {
-    uint64_t add = nonce - s->nonce;
-    if (nonce < s->nonce || add > 1000000) { /* far away: write it anew */
+    uint64_t step = nonce - s->nonce;
+    if (nonce < s->nonce || step > 1000000) { /* far away: write it anew */
         char client[PB_FAIR_CLIENT_SEED_MAX];
         memcpy(client, s->msg, s->client_len);
         s->prefix_len = (uint32_t)put_prefix(s->msg, client, s->client_len, nonce);
@@ -546,6 +546,7 @@ void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce)
          * last one, carrying; nonce ≤ UINT64_MAX, so the sum is its decimal */
         char *first = s->msg + s->client_len + 1;
         char *d = s->msg + s->prefix_len - 2;
+        uint32_t add = (uint32_t)step;
         while (add) {
             if (d < first) { /* a carry out of the first digit: one digit more */
                 size_t ndig = (size_t)(s->msg + s->prefix_len - 1 - first);
@@ -555,13 +556,9 @@ void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce)
                 s->msg[s->prefix_len - 1] = ':';
                 d = first;
             }
-            unsigned v = (unsigned)(*d - '0') + (unsigned)(add % 10);
-            add /= 10;
-            if (v >= 10) {
-                v -= 10;
-                add++;
-            }
-            *d-- = (char)('0' + v);
+            uint32_t v = (uint32_t)(*d - '0') + add;
+            add = v / 10;
+            *d-- = (char)('0' + v % 10);
         }
     }
     s->nonce = nonce;

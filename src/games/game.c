@@ -436,25 +436,101 @@ static int64_t roulette_return(const pb_roulette_params *r, unsigned pocket)
     return total;
 }
 
-pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t rtp_bp,
-                           pb_game_outcome *o)
+/* The multiplier of outcome index idx of pp's game (dice, limbo: the win;
+ * mines: safe reveals; keno: hits; plinko: bucket; roulette: pocket), or -1
+ * for a roulette pocket whose return or stake overflows. The one definition
+ * both the tables of a batch and a single round read. */
+static int64_t multiplier_at(const pb_games_prep *pp, unsigned idx)
+{
+    const pb_game_params *p = pp->p;
+    switch (p->kind) {
+    case PB_GAME_DICE: return pb_dice_multiplier(&p->u.dice, pp->rtp_bp);
+    case PB_GAME_LIMBO: return (int64_t)p->u.limbo.target * 100;
+    case PB_GAME_MINES: return pb_mines_multiplier(p->u.mines.mines, idx, pp->rtp_bp);
+    case PB_GAME_KENO:
+        return pb_keno_multiplier(p->u.keno.risk, p->u.keno.count, idx, pp->rtp_bp);
+    case PB_GAME_PLINKO:
+        return pb_plinko_multiplier(p->u.plinko.rows, p->u.plinko.risk, idx, pp->rtp_bp);
+    case PB_GAME_ROULETTE: {
+        int64_t ret = roulette_return(&p->u.roulette, idx);
+        if (pp->stake <= 0 || ret < 0)
+            return -1;
+        return (int64_t)((unsigned __int128)ret * PB_MULT_ONE / (uint64_t)pp->stake);
+    }
+    default: return 0;
+    }
+}
+
+/* The multiplier at idx: from the batch's table when it has one. */
+static inline int64_t mult(const pb_games_prep *pp, unsigned idx)
+{
+    return pp->tables ? pp->mult[idx] : multiplier_at(pp, idx);
+}
+
+/* Roulette's return at pocket: from the batch's table when it has one. */
+static inline int64_t roulette_ret(const pb_games_prep *pp, unsigned pocket)
+{
+    return pp->tables ? pp->ret[pocket] : roulette_return(&pp->p->u.roulette, pocket);
+}
+
+pb_err pb_games_prepare(const pb_game_params *p, uint32_t rtp_bp, bool tables, pb_games_prep *pp)
 {
     if (!pb_game_rtp_allowed(p->kind, rtp_bp) || p->kind == PB_GAME_CRASH)
         return PB_ERR_FIELD_INVALID;
+    pp->p = p;
+    pp->rtp_bp = rtp_bp;
+    pp->playable = pb_game_params_playable(p);
+    pp->stake = pb_game_stake_total(p);
+    pp->tables = false;
+    /* keno hits as a popcount when the picks are distinct numbers 1..40 (as
+     * parsing makes them), else pb_keno_hits counts them one by one */
+    pp->keno_picks = 0;
+    if (p->kind == PB_GAME_KENO) {
+        uint64_t m = 0;
+        bool ok = true;
+        for (unsigned i = 0; i < p->u.keno.count && i < PB_KENO_PICKS_MAX; i++) {
+            unsigned x = p->u.keno.picks[i];
+            ok = ok && x >= 1 && x <= PB_KENO_NUMBERS && !(m >> x & 1);
+            m |= ok ? (uint64_t)1 << x : 0;
+        }
+        pp->keno_picks = ok ? m : 0;
+    }
+    if (!tables)
+        return PB_OK;
+    unsigned n = 1;
+    switch (p->kind) {
+    case PB_GAME_MINES: n = PB_MINES_TILES + 1; break;
+    case PB_GAME_KENO: n = PB_KENO_PICKS_MAX + 1; break;
+    case PB_GAME_PLINKO: n = PB_PLINKO_ROWS_MAX + 1; break;
+    case PB_GAME_ROULETTE: n = PB_ROULETTE_POCKETS; break;
+    default: break;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        pp->mult[i] = multiplier_at(pp, i);
+        pp->ret[i] = p->kind == PB_GAME_ROULETTE ? roulette_return(&p->u.roulette, i) : 0;
+    }
+    pp->tables = true;
+    return PB_OK;
+}
+
+pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_game_outcome *o)
+{
+    const pb_game_params *p = pp->p;
+    uint32_t rtp_bp = pp->rtp_bp;
     memset(o, 0, offsetof(pb_game_outcome, u));
     o->kind = p->kind;
     o->rtp_bp = rtp_bp;
-    bool playable = pb_game_params_playable(p);
+    bool playable = pp->playable;
     switch (p->kind) {
     case PB_GAME_DICE:
         o->u.dice.roll = pb_dice_roll(s);
         if (playable && pb_dice_wins(&p->u.dice, o->u.dice.roll))
-            o->multiplier = pb_dice_multiplier(&p->u.dice, rtp_bp);
+            o->multiplier = mult(pp, 0);
         break;
     case PB_GAME_LIMBO:
         o->u.limbo.result = pb_limbo_result(s, rtp_bp);
         if (playable && o->u.limbo.result >= p->u.limbo.target)
-            o->multiplier = (int64_t)p->u.limbo.target * 100;
+            o->multiplier = mult(pp, 0);
         break;
     case PB_GAME_MINES: {
         const pb_mines_params *m = &p->u.mines;
@@ -476,30 +552,31 @@ pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t 
         o->u.mines.safe = (uint8_t)safe;
         o->u.mines.hit = hit;
         if (playable && !hit)
-            o->multiplier = pb_mines_multiplier(m->mines, safe, rtp_bp);
+            o->multiplier = mult(pp, safe);
         break;
     }
-    case PB_GAME_KENO:
-        pb_keno_draw(s, o->u.keno.drawn);
+    case PB_GAME_KENO: {
+        uint64_t drawn = pb_keno_draw_bits(s, o->u.keno.drawn);
         if (playable) {
-            o->u.keno.hits = (uint8_t)pb_keno_hits(&p->u.keno, o->u.keno.drawn);
-            o->multiplier = pb_keno_multiplier(p->u.keno.risk, p->u.keno.count, o->u.keno.hits, rtp_bp);
+            o->u.keno.hits = (uint8_t)(pp->keno_picks ? (unsigned)__builtin_popcountll(drawn & pp->keno_picks)
+                                                      : pb_keno_hits(&p->u.keno, o->u.keno.drawn));
+            o->multiplier = mult(pp, o->u.keno.hits);
         }
         break;
+    }
     case PB_GAME_PLINKO:
         if (!playable)
             return PB_ERR_FIELD_INVALID;
         o->u.plinko.bucket = (uint8_t)pb_plinko_drop(s, p->u.plinko.rows, &o->u.plinko.path);
-        o->multiplier = pb_plinko_multiplier(p->u.plinko.rows, p->u.plinko.risk,
-                                             o->u.plinko.bucket, rtp_bp);
+        o->multiplier = mult(pp, o->u.plinko.bucket);
         break;
     case PB_GAME_ROULETTE:
         o->u.roulette.pocket = (uint8_t)pb_roulette_spin(s);
         if (playable) {
-            int64_t stake = pb_game_stake_total(p), ret = roulette_return(&p->u.roulette, o->u.roulette.pocket);
-            if (stake <= 0 || ret < 0)
+            int64_t m = mult(pp, o->u.roulette.pocket);
+            if (m < 0)
                 return PB_ERR_OVERFLOW;
-            o->multiplier = (int64_t)((unsigned __int128)ret * PB_MULT_ONE / (uint64_t)stake);
+            o->multiplier = m;
         }
         break;
     case PB_GAME_SLOT: pb_slot_play(s, rtp_bp, o); break;
@@ -507,6 +584,14 @@ pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t 
     }
     o->win = o->multiplier > 0;
     return PB_OK;
+}
+
+pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t rtp_bp,
+                           pb_game_outcome *o)
+{
+    pb_games_prep pp;
+    pb_err e = pb_games_prepare(p, rtp_bp, false, &pp);
+    return e == PB_OK ? pb_games_play_prepared(&pp, s, o) : e;
 }
 
 pb_err pb_game_play(const pb_game_params *p, const pb_game_input *in, uint32_t rtp_bp,
@@ -558,21 +643,33 @@ int64_t pb_game_stake_total(const pb_game_params *p)
     return total;
 }
 
-pb_err pb_game_payout(const pb_game_params *p, const pb_game_outcome *o, int64_t bet,
-                      int64_t *payout)
+pb_err pb_games_payout_prepared(const pb_games_prep *pp, const pb_game_outcome *o, int64_t bet,
+                                int64_t *payout)
 {
+    const pb_game_params *p = pp->p;
     if (bet < 0 || o->kind != p->kind)
         return PB_ERR_FIELD_INVALID;
     if (p->kind == PB_GAME_ROULETTE) {
-        if (!pb_game_params_playable(p) || bet != pb_game_stake_total(p))
+        if (!pp->playable || bet != pp->stake)
             return PB_ERR_FIELD_INVALID;
-        int64_t ret = roulette_return(&p->u.roulette, o->u.roulette.pocket);
+        unsigned pocket = o->u.roulette.pocket;
+        int64_t ret = pocket < PB_ROULETTE_POCKETS ? roulette_ret(pp, pocket)
+                                                   : roulette_return(&p->u.roulette, pocket);
         if (ret < 0)
             return PB_ERR_OVERFLOW;
         *payout = ret;
         return PB_OK;
     }
     return pb_game_payout_of(bet, o->multiplier, payout) == 0 ? PB_OK : PB_ERR_OVERFLOW;
+}
+
+pb_err pb_game_payout(const pb_game_params *p, const pb_game_outcome *o, int64_t bet,
+                      int64_t *payout)
+{
+    pb_games_prep pp = {.p = p,
+                        .playable = p->kind == PB_GAME_ROULETTE && pb_game_params_playable(p),
+                        .stake = pb_game_stake_total(p)};
+    return pb_games_payout_prepared(&pp, o, bet, payout);
 }
 
 int64_t pb_game_max_multiplier(const pb_game_params *p, uint32_t rtp_bp)

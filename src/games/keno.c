@@ -62,8 +62,8 @@ static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS
 #define KENO_ALL ((((uint64_t)1 << PB_KENO_NUMBERS) - 1) << 1)
 
 #if defined(__x86_64__)
-__attribute__((target("bmi2"))) static void draw_bmi2(pb_fair_stream *s,
-                                                      uint8_t out[PB_KENO_DRAWN])
+__attribute__((target("bmi2"))) static uint64_t draw_bmi2(pb_fair_stream *s,
+                                                          uint8_t out[PB_KENO_DRAWN])
 {
     uint64_t left = KENO_ALL;
     for (unsigned i = 0; i < PB_KENO_DRAWN; i++) {
@@ -72,16 +72,15 @@ __attribute__((target("bmi2"))) static void draw_bmi2(pb_fair_stream *s,
         out[i] = (uint8_t)__builtin_ctzll(bit);
         left &= ~bit;
     }
+    return KENO_ALL & ~left;
 }
 #endif
 
-void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
+uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
 {
 #if defined(__x86_64__)
-    if (pb_games_have_bmi2()) {
-        draw_bmi2(s, out);
-        return;
-    }
+    if (pb_games_have_bmi2())
+        return draw_bmi2(s, out);
 #endif
     uint64_t left = KENO_ALL;
     for (unsigned i = 0; i < PB_KENO_DRAWN; i++) {
@@ -90,6 +89,12 @@ void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
         out[i] = (uint8_t)n;
         left &= ~((uint64_t)1 << n);
     }
+    return KENO_ALL & ~left;
+}
+
+void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
+{
+    pb_keno_draw_bits(s, out);
 }
 
 uint64_t pb_keno_hits_count(unsigned count, unsigned hits)

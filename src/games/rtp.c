@@ -276,6 +276,10 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
         }
         return PB_OK;
     }
+    pb_games_prep pp;
+    pb_err pe = pb_games_prepare(p, rtp_bp, true, &pp);
+    if (pe != PB_OK)
+        return pe;
     enum { BATCH = 16 };
     pb_fair_stream s[BATCH];
     unsigned blocks = pb_game_blocks(p);
@@ -288,9 +292,9 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
                 pb_fair_stream_set_nonce(&s[k], first_nonce + done + k);
         pb_fair_stream_prime(s, n, blocks);
         for (size_t k = 0; k < n; k++) {
-            pb_err e = pb_game_play_stream(p, &s[k], rtp_bp, &o);
+            pb_err e = pb_games_play_prepared(&pp, &s[k], &o);
             if (e == PB_OK)
-                e = pb_game_payout(p, &o, stake, &payout);
+                e = pb_games_payout_prepared(&pp, &o, stake, &payout);
             if (e != PB_OK)
                 return e;
             tally(p, &o, payout, acc);

@@ -66,6 +66,39 @@ unsigned pb_slot_strip_length(unsigned reel);
  * scatters at their best on the paid spin and on all 15 free spins. */
 int64_t pb_slot_max_multiplier(uint32_t rtp_bp);
 
+/* The 10 drawn numbers in draw order into out (pb_keno_draw); returns them
+ * as a mask (bit n: number n drawn). */
+uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN]);
+
+/*
+ * A round of (p, rtp_bp) with what pb_game_play_stream checks and looks up
+ * done once: pb_game_play_stream and pb_game_payout run one round through
+ * it; pb_game_simulate prepares once (with tables) and plays every round.
+ * With tables, every multiplier the game can pay (and roulette's return per
+ * pocket) is computed up front by the same function a single round calls.
+ * p must outlive it.
+ */
+typedef struct pb_games_prep {
+    const pb_game_params *p;
+    uint32_t rtp_bp;
+    bool playable;       /* pb_game_params_playable(p) */
+    bool tables;         /* mult (and ret) filled */
+    int64_t stake;       /* pb_game_stake_total(p) */
+    uint64_t keno_picks; /* keno: the picks as a mask when distinct and 1..40, else 0 */
+    int64_t mult[PB_ROULETTE_POCKETS]; /* multiplier per outcome index (-1: roulette overflow) */
+    int64_t ret[PB_ROULETTE_POCKETS];  /* roulette: return per pocket (-1: overflow) */
+} pb_games_prep;
+
+/* Fills *pp for rounds of p at rtp_bp (tables: the multipliers up front, for
+ * a batch). Returns PB_OK, or PB_ERR_FIELD_INVALID for an RTP outside the
+ * game's range or crash (what pb_game_play_stream refuses). */
+pb_err pb_games_prepare(const pb_game_params *p, uint32_t rtp_bp, bool tables, pb_games_prep *pp);
+/* pb_game_play_stream of a prepared game. */
+pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_game_outcome *o);
+/* pb_game_payout of a prepared game (its playable and stake fields). */
+pb_err pb_games_payout_prepared(const pb_games_prep *pp, const pb_game_outcome *o, int64_t bet,
+                                int64_t *payout);
+
 /* One slot round (paid spin and its free spins) from a stream. */
 void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o);
 

@@ -1,0 +1,236 @@
+/*
+ * test_batch.c — the batch path of the games (pb_game_simulate: streams primed
+ * several rounds at a time, nonces stepped in place with
+ * pb_fair_stream_set_nonce, every multiplier looked up in tables made once by
+ * pb_games_prepare) gives, round for round, what one round at a time gives
+ * (pb_game_play → pb_game_payout, the money side's calls).
+ *
+ * For each game and several parameter sets (every mine count's block count,
+ * plinko 8..16 rows, keno 1 and 10 picks, roulette bets of every payout,
+ * slot with its free spins), client seeds whose messages take one or two
+ * SHA-256 blocks, and first nonces where the decimal nonce gains a digit or
+ * wraps past UINT64_MAX, the simulation's totals (rounds, Σ payout, Σ payout²,
+ * wins, buckets) equal the sums of pb_game_play + pb_game_payout over the
+ * same nonces. tests/meson.build runs it under every PITBOSS_FAIR_SIMD path.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "games/rules.h"
+
+#define SEED "77438bbb638b48da846d7ec31d36e807e0da02057ab6deb975d06ca8bbf97f5e"
+
+static pb_game_params params_of(pb_game_kind kind, const char *json)
+{
+    pb_game_params p;
+    json_t *j = json_loads(json, 0, NULL);
+    assert_non_null(j);
+    pb_game_error err;
+    pb_err e = pb_game_params_from_json(kind, j, pb_currency_find("EUR"), &p, &err);
+    json_decref(j);
+    if (e != PB_OK)
+        fail_msg("%s: %s", json, err.message);
+    return p;
+}
+
+/* The simulation of [first, first + n) against one round at a time. */
+static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const char *client,
+                                uint64_t first, uint64_t n)
+{
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    pb_game_sim *acc = calloc(1, sizeof *acc), *want = calloc(1, sizeof *want);
+    assert_non_null(acc);
+    assert_non_null(want);
+    assert_int_equal(pb_game_simulate(p, rtp, &k, client, first, n, acc), PB_OK);
+    int64_t stake = p->kind == PB_GAME_ROULETTE ? pb_game_stake_total(p) : PB_MULT_ONE;
+    for (uint64_t i = 0; i < n; i++) {
+        pb_game_input in = {.key = &k, .client_seed = client, .nonce = first + i};
+        pb_game_outcome o;
+        int64_t payout;
+        assert_int_equal(pb_game_play(p, &in, rtp, &o), PB_OK);
+        assert_int_equal(pb_game_payout(p, &o, stake, &payout), PB_OK);
+        want->rounds++;
+        want->paid += (uint64_t)payout;
+        want->paid_sq += (unsigned __int128)(uint64_t)payout * (uint64_t)payout;
+        want->wins += payout > 0;
+        want->buckets[pb_game_bucket_of(p, &o)]++;
+    }
+    assert_int_equal(acc->rounds, want->rounds);
+    assert_int_equal(acc->stake, stake);
+    assert_true(acc->paid == want->paid);
+    assert_true(acc->paid_sq == want->paid_sq);
+    assert_int_equal(acc->wins, want->wins);
+    assert_memory_equal(acc->buckets, want->buckets, sizeof acc->buckets);
+    free(acc);
+    free(want);
+}
+
+static const struct {
+    pb_game_kind kind;
+    const char *params;
+    uint32_t rtp;
+} cases[] = {
+    {PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"over\"}", 9900},
+    {PB_GAME_DICE, "{\"target\":1.5,\"direction\":\"under\"}", 8000},
+    {PB_GAME_LIMBO, "{\"target\":2}", 9900},
+    {PB_GAME_LIMBO, "{\"target\":1.01}", 9500},
+    {PB_GAME_MINES, "{\"mines\":3,\"tiles\":[0,1,2,3,4]}", 9900},
+    {PB_GAME_MINES, "{\"mines\":9,\"tiles\":[24,1]}", 9900},
+    {PB_GAME_MINES, "{\"mines\":17,\"tiles\":[5]}", 9000},
+    {PB_GAME_MINES, "{\"mines\":24,\"tiles\":[12]}", 9900},
+    {PB_GAME_KENO, "{\"risk\":\"medium\",\"picks\":[3,11,19,27,35]}", 9900},
+    {PB_GAME_KENO, "{\"risk\":\"high\",\"picks\":[1,2,3,4,5,6,7,8,9,40]}", 9800},
+    {PB_GAME_KENO, "{\"risk\":\"low\",\"picks\":[40]}", 8000},
+    {PB_GAME_PLINKO, "{\"rows\":8,\"risk\":\"high\"}", 9900},
+    {PB_GAME_PLINKO, "{\"rows\":9,\"risk\":\"low\"}", 9900},
+    {PB_GAME_PLINKO, "{\"rows\":16,\"risk\":\"medium\"}", 9900},
+    {PB_GAME_ROULETTE,
+     "{\"bets\":[{\"type\":\"straight\",\"numbers\":[17],\"amount\":\"1.00\"},"
+     "{\"type\":\"red\",\"amount\":\"2.50\"},{\"type\":\"dozen\",\"numbers\":[2],\"amount\":\"0.10\"},"
+     "{\"type\":\"corner\",\"numbers\":[1,2,4,5],\"amount\":\"3.00\"},"
+     "{\"type\":\"first_four\",\"amount\":\"1.00\",\"numbers\":[0,1,2,3]},"
+     "{\"type\":\"six_line\",\"numbers\":[31,32,33,34,35,36],\"amount\":\"0.01\"}]}",
+     9729},
+    {PB_GAME_SLOT, "{}", 9600},
+    {PB_GAME_SLOT, "{}", 8000},
+};
+
+static void every_game(void **state)
+{
+    (void)state;
+    static const char *const clients[] = {
+        "batch", "0123456789012345678901234567890123456789012345",
+        "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    static const uint64_t firsts[] = {0, 99990, UINT64_MAX - 700};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pb_game_params p = params_of(cases[c].kind, cases[c].params);
+        for (size_t s = 0; s < 3; s++)
+            for (size_t f = 0; f < 3; f++)
+                batch_equals_single(&p, cases[c].rtp, clients[s], firsts[f],
+                                    cases[c].kind == PB_GAME_SLOT ? 3001 : 1003);
+    }
+}
+
+/* The multiplier of an outcome by the games' own exported rules, computed
+ * here without the prepared round: hits counted pick by pick, roulette's
+ * return summed bet by bet. */
+static int64_t rules_multiplier(const pb_game_params *p, const pb_game_outcome *o, uint32_t rtp)
+{
+    switch (p->kind) {
+    case PB_GAME_DICE:
+        return pb_dice_wins(&p->u.dice, o->u.dice.roll) ? pb_dice_multiplier(&p->u.dice, rtp) : 0;
+    case PB_GAME_LIMBO:
+        return o->u.limbo.result >= p->u.limbo.target ? (int64_t)p->u.limbo.target * 100 : 0;
+    case PB_GAME_MINES: {
+        unsigned safe = 0;
+        for (unsigned i = 0; i < p->u.mines.picks; i++) {
+            for (unsigned m = 0; m < p->u.mines.mines; m++)
+                if (o->u.mines.positions[m] == p->u.mines.tiles[i])
+                    return 0;
+            safe++;
+        }
+        return pb_mines_multiplier(p->u.mines.mines, safe, rtp);
+    }
+    case PB_GAME_KENO: {
+        unsigned hits = 0;
+        for (unsigned i = 0; i < p->u.keno.count; i++)
+            for (unsigned d = 0; d < PB_KENO_DRAWN; d++)
+                hits += o->u.keno.drawn[d] == p->u.keno.picks[i];
+        assert_int_equal(o->u.keno.hits, hits);
+        return pb_keno_multiplier(p->u.keno.risk, p->u.keno.count, hits, rtp);
+    }
+    case PB_GAME_PLINKO:
+        return pb_plinko_multiplier(p->u.plinko.rows, p->u.plinko.risk, o->u.plinko.bucket, rtp);
+    case PB_GAME_ROULETTE: {
+        int64_t ret = 0, stake = 0;
+        for (size_t i = 0; i < p->u.roulette.count; i++) {
+            const pb_roulette_bet *b = &p->u.roulette.bets[i];
+            stake += b->amount;
+            if (b->mask >> o->u.roulette.pocket & 1)
+                ret += b->amount * (int64_t)(pb_roulette_pays(b->type) + 1);
+        }
+        return ret * PB_MULT_ONE / stake;
+    }
+    default: return o->multiplier; /* slot: its own spins (slot_lines in test_games.c) */
+    }
+}
+
+/* The prepared round with tables equals the single round, outcome field by
+ * field, and the multiplier the games' rules give; the refusals too (plinko
+ * without params, crash, an RTP out of range). */
+static void prepared_outcomes(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pb_game_params p = params_of(cases[c].kind, cases[c].params);
+        pb_games_prep pp;
+        assert_int_equal(pb_games_prepare(&p, cases[c].rtp, true, &pp), PB_OK);
+        for (uint64_t nonce = 0; nonce < 2000; nonce++) {
+            pb_fair_stream a, b;
+            pb_fair_stream_init(&a, &k, "prep", nonce);
+            pb_fair_stream_init(&b, &k, "prep", nonce);
+            pb_game_outcome oa, ob;
+            memset(&oa, 0, sizeof oa);
+            memset(&ob, 0, sizeof ob);
+            assert_int_equal(pb_games_play_prepared(&pp, &a, &oa), PB_OK);
+            assert_int_equal(pb_game_play_stream(&p, &b, cases[c].rtp, &ob), PB_OK);
+            assert_memory_equal(&oa, &ob, sizeof oa);
+            assert_int_equal(oa.multiplier, rules_multiplier(&p, &oa, cases[c].rtp));
+            int64_t pa, pbo, stake = p.kind == PB_GAME_ROULETTE ? pb_game_stake_total(&p) : 777;
+            assert_int_equal(pb_games_payout_prepared(&pp, &oa, stake, &pa), PB_OK);
+            assert_int_equal(pb_game_payout(&p, &ob, stake, &pbo), PB_OK);
+            assert_int_equal(pa, pbo);
+        }
+    }
+    pb_game_params plinko = {.kind = PB_GAME_PLINKO};
+    pb_games_prep pp;
+    assert_int_equal(pb_games_prepare(&plinko, 9900, true, &pp), PB_OK);
+    pb_fair_stream s;
+    pb_fair_stream_init(&s, &k, "prep", 0);
+    pb_game_outcome o;
+    assert_int_equal(pb_games_play_prepared(&pp, &s, &o), PB_ERR_FIELD_INVALID);
+    pb_game_params crash = {.kind = PB_GAME_CRASH};
+    assert_int_equal(pb_games_prepare(&crash, 9900, true, &pp), PB_ERR_FIELD_INVALID);
+    pb_game_params dice = params_of(PB_GAME_DICE, "{\"target\":50.5}");
+    assert_int_equal(pb_games_prepare(&dice, 9950, true, &pp), PB_ERR_FIELD_INVALID);
+}
+
+/* pb_game_blocks: the rounds of 8 floats a game reads (the primed ones). */
+static void blocks_per_game(void **state)
+{
+    (void)state;
+    assert_int_equal(pb_game_blocks(&(pb_game_params){.kind = PB_GAME_DICE}), 1);
+    assert_int_equal(pb_game_blocks(&(pb_game_params){.kind = PB_GAME_SLOT}), 1);
+    assert_int_equal(pb_game_blocks(&(pb_game_params){.kind = PB_GAME_KENO}), 2);
+    pb_game_params p = {.kind = PB_GAME_PLINKO};
+    for (unsigned rows = 8; rows <= 16; rows++) {
+        p.u.plinko.rows = (uint8_t)rows;
+        assert_int_equal(pb_game_blocks(&p), (rows + 7) / 8);
+    }
+    p.kind = PB_GAME_MINES;
+    for (unsigned m = 1; m <= 24; m++) {
+        p.u.mines.mines = (uint8_t)m;
+        assert_int_equal(pb_game_blocks(&p), (m + 7) / 8);
+    }
+    p.u.mines.mines = 200; /* invalid: never more than the stream holds */
+    assert_int_equal(pb_game_blocks(&p), PB_FAIR_STREAM_BLOCKS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_game),
+        cmocka_unit_test(prepared_outcomes),
+        cmocka_unit_test(blocks_per_game),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
