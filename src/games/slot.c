@@ -138,16 +138,17 @@ static int64_t line_win(const paytable *t, const uint8_t s[PB_SLOT_REELS])
 }
 
 /* What each reel stop shows, computed once (base_init): the window's three
- * symbols, how many of them are scatters, and per row the set of paying
- * symbols the cell counts as on a line — bit x for symbol x, every paying
- * bit for the wild, none for the scatter. A line whose first three cells'
- * sets share no bit cannot pay (line_win would find neither three leading
- * wilds nor a run of three of one symbol), so evaluate calls line_win only
- * for the lines that pass that test — the same wins, far fewer calls. */
-#define WILD_MASK ((uint16_t)((1u << PAYING) - 1))
+ * symbols, how many of them are scatters, and per paying symbol x the set of
+ * paylines (bit l) whose cell on this reel counts as x on a line — the wild
+ * itself for x = wild, x or the wild otherwise. A line can pay only when its
+ * first three cells count as one symbol x (three leading wilds, or a run of
+ * three of x: line_win finds nothing else), i.e. when its bit survives
+ * reel 0 & reel 1 & reel 2 for some x; evaluate finds those lines with
+ * 9 × 2 ANDs of line sets and calls line_win for them only — the same wins,
+ * without testing the 20 lines one by one. */
 static uint8_t window_sym[PB_SLOT_REELS][STRIP_LEN][PB_SLOT_ROWS];
-static uint16_t window_mask[PB_SLOT_REELS][STRIP_LEN][PB_SLOT_ROWS];
 static uint8_t window_scatters[PB_SLOT_REELS][STRIP_LEN];
+static uint32_t window_lines[PB_SLOT_REELS][STRIP_LEN][PAYING];
 
 static void windows_init(void)
 {
@@ -157,12 +158,18 @@ static void windows_init(void)
             for (unsigned r = 0; r < PB_SLOT_ROWS; r++) {
                 uint8_t sym = strips[i][(stop + r) % STRIP_LEN];
                 window_sym[i][stop][r] = sym;
-                window_mask[i][stop][r] = sym == WILD      ? WILD_MASK
-                                          : sym == SCATTER ? 0
-                                                           : (uint16_t)(1u << sym);
                 scat += sym == SCATTER;
             }
             window_scatters[i][stop] = (uint8_t)scat;
+            for (unsigned x = 0; x < PAYING; x++) {
+                uint32_t lines = 0;
+                for (unsigned l = 0; l < PB_SLOT_LINES; l++) {
+                    uint8_t sym = window_sym[i][stop][paylines[l][i]];
+                    if (sym == x || (sym == WILD && x != SCATTER))
+                        lines |= 1u << l;
+                }
+                window_lines[i][stop][x] = lines;
+            }
         }
 }
 
@@ -170,24 +177,26 @@ static void windows_init(void)
 static void evaluate(const paytable *t, const uint8_t stops[PB_SLOT_REELS], pb_slot_spin *out)
 {
     unsigned scat = 0;
-    const uint16_t *m[PB_SLOT_REELS];
     for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
         unsigned st = stops[i];
         out->stops[i] = (uint8_t)st;
         for (unsigned r = 0; r < PB_SLOT_ROWS; r++)
             out->grid[r][i] = window_sym[i][st][r];
         scat += window_scatters[i][st];
-        m[i] = window_mask[i][st];
     }
+    const uint32_t *l0 = window_lines[0][stops[0]], *l1 = window_lines[1][stops[1]],
+                   *l2 = window_lines[2][stops[2]];
+    uint32_t maybe = 0;
+    for (unsigned x = 0; x < PAYING; x++)
+        maybe |= l0[x] & l1[x] & l2[x];
     int64_t win = 0;
     uint32_t mask = 0;
-    for (unsigned l = 0; l < PB_SLOT_LINES; l++) {
-        const uint8_t *row = paylines[l];
-        if (!(m[0][row[0]] & m[1][row[1]] & m[2][row[2]]))
-            continue;
+    while (maybe) {
+        unsigned l = (unsigned)__builtin_ctz(maybe);
+        maybe &= maybe - 1;
         uint8_t s[PB_SLOT_REELS];
         for (unsigned i = 0; i < PB_SLOT_REELS; i++)
-            s[i] = out->grid[row[i]][i];
+            s[i] = out->grid[paylines[l][i]][i];
         int64_t lw = line_win(t, s);
         if (lw) {
             win += lw;
