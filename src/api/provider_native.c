@@ -21,6 +21,15 @@
  *
  * A disabled provider is refused sessions, balances and bets; its wins,
  * rollbacks and round closes are still taken: that money is owed.
+ *
+ * The launch cache: a launch row never changes once issued (it is inserted,
+ * and pruned long after it expired), and the calls that accept an expired
+ * token (win, rollback, round close) only need its player, brand, currency
+ * and game. So every launch resolved from the store is kept here for 1 s,
+ * keyed by SHA-256(token), and those calls take it from here; the calls that
+ * need a live token (session, balance, bet) always resolve from the store, so
+ * an expiry is seen at once. At worst a win on a launch pruned less than 1 s
+ * ago (and used within that second) is taken instead of refused as unknown.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -32,12 +41,15 @@
 #include "api/api.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "core/time.h"
 #include "provider/native.h"
 #include "wallet/wallet.h"
 
 #define CACHE_TTL_US (1 * 1000000LL) /* a provider change is seen within 1 s */
 #define CACHE_SLOTS 32
+#define LAUNCH_TTL_US (1 * 1000000LL)
+#define LAUNCH_SLOTS 1024 /* direct-mapped by the token hash */
 
 /* ---- the provider cache ------------------------------------------------- */
 
@@ -51,9 +63,17 @@ typedef struct native_provider {
     int64_t loaded_us; /* monotonic; 0 = empty slot */
 } native_provider;
 
+typedef struct launch_slot {
+    uint8_t hash[32];  /* SHA-256 of the token */
+    int64_t loaded_us; /* monotonic; 0 = empty */
+    pb_launch l;       /* its token field empty */
+} launch_slot;
+
 struct pb_api_native {
     pthread_mutex_t mu;
     native_provider slot[CACHE_SLOTS];
+    pthread_mutex_t launch_mu;
+    launch_slot launch[LAUNCH_SLOTS];
 };
 
 int pb_api_native_open(pb_api_app *app, char *err, size_t errcap)
@@ -64,6 +84,7 @@ int pb_api_native_open(pb_api_app *app, char *err, size_t errcap)
         return -1;
     }
     pthread_mutex_init(&n->mu, NULL);
+    pthread_mutex_init(&n->launch_mu, NULL);
     app->native = n;
     return 0;
 }
@@ -74,6 +95,7 @@ void pb_api_native_close(pb_api_app *app)
     if (!n)
         return;
     pthread_mutex_destroy(&n->mu);
+    pthread_mutex_destroy(&n->launch_mu);
     sodium_memzero(n->slot, sizeof n->slot);
     free(n);
     app->native = NULL;
@@ -134,6 +156,47 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
     *victim = *out;
     pthread_mutex_unlock(&n->mu);
     return PB_OK;
+}
+
+/* ---- the launch cache --------------------------------------------------- */
+
+/* The launch of token for provider code: for a call that needs a live token
+ * from the store, else from the cache when it holds it (see the top). Whatever
+ * the store resolves is cached. Errors as pb_catalog_launch_resolve. */
+static pb_err launch_find(pb_api_app *a, pb_store_conn *c, const char *code, const char *token,
+                          bool live, pb_launch *out)
+{
+    pb_api_native *n = a->native;
+    uint8_t h[32];
+    size_t tlen = token ? strnlen(token, PB_LAUNCH_TOKEN_LEN + 1) : 0;
+    bool keyed = tlen == PB_LAUNCH_TOKEN_LEN; /* anything else is refused by resolve */
+    if (keyed)
+        pb_sha256(token, tlen, h);
+    launch_slot *s = keyed ? &n->launch[(h[0] | (size_t)h[1] << 8) % LAUNCH_SLOTS] : NULL;
+    if (s && !live) {
+        bool hit = false;
+        pthread_mutex_lock(&n->launch_mu);
+        if (s->loaded_us && pb_time_mono_us() - s->loaded_us < LAUNCH_TTL_US &&
+            memcmp(s->hash, h, sizeof h) == 0 && strcmp(s->l.provider_code, code) == 0) {
+            *out = s->l;
+            hit = true;
+        }
+        pthread_mutex_unlock(&n->launch_mu);
+        if (hit)
+            return PB_OK;
+    }
+    if (!c)
+        return PB_ERR_STORE_UNAVAILABLE;
+    pb_err e = pb_catalog_launch_resolve(c, code, token, out);
+    if (e == PB_OK && s) {
+        pthread_mutex_lock(&n->launch_mu);
+        memcpy(s->hash, h, sizeof h);
+        s->l = *out;
+        memset(s->l.token, 0, sizeof s->l.token);
+        s->loaded_us = pb_time_mono_us();
+        pthread_mutex_unlock(&n->launch_mu);
+    }
+    return e;
 }
 
 /* ---- replies ------------------------------------------------------------ */
@@ -296,7 +359,7 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     }
     pb_native_request *r = &m->r;
     pb_store_conn *c = pb_http_conn(req);
-    e = c ? pb_catalog_launch_resolve(c, code, r->token, l) : PB_ERR_STORE_UNAVAILABLE;
+    e = launch_find(a, c, code, r->token, pb_native_call_needs_live_token(call), l);
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
     if (e == PB_OK && pb_native_call_needs_live_token(call) && l->expires_at <= pb_time_now_us())
         e = PB_ERR_TOKEN_EXPIRED;

@@ -5,7 +5,9 @@ answered byte for byte, conflicting reuse of an id, rollback before the bet,
 rollback after a win, win on a rolled-back bet, insufficient funds with the
 balance, wrong currency, unknown / disabled / jurisdiction-blocked games, bet
 limits, expired tokens (refused for bets, accepted for wins and rollbacks), a
-blocked player, and bad input refused with the ledger unchanged. Ends with
+blocked player, bad input refused with the ledger unchanged, and the launch
+cache (a launch gone from the store: refused at once where a live token is
+needed, within the cache's second for wins). Ends with
 `pitboss ledger verify` on the database the run wrote.
 
 Usage: test_provider_native.py PATH/TO/pitboss
@@ -592,6 +594,35 @@ class Run:
                    if "/hub88/" not in m]
         assert not missing, missing
 
+    def launch_cache(self):
+        """A launch gone from the store (as the prune removes it): bet and balance
+        resolve from the store and refuse it at once; a win may still take it from
+        the server's 1 s launch cache, and no longer after that second."""
+        erin = self.players["erin"]
+        self.fund(erin, "cash", "5.00")
+        tok = self.launch("erin")
+        body = {"token": tok, "transaction_id": "lc-b1", "round_id": "lc-r1", "game": "slot1",
+                "currency": "EUR", "amount": "1.00"}
+        r = self.post("bet", body)
+        t0 = time.monotonic()
+        assert r.status == 200, r.body
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("DELETE FROM launch WHERE token_hash = ?", (hashlib.sha256(tok.encode()).digest(),))
+        con.commit()
+        con.close()
+        r = self.post("bet", dict(body, transaction_id="lc-b2", round_id="lc-r2"))
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        r = self.post("balance", {"token": tok})
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        win = {"token": tok, "transaction_id": "lc-w1", "round_id": "lc-r1",
+               "bet_transaction_id": "lc-b1", "currency": "EUR", "amount": "1.00"}
+        r = self.post("win", win)
+        if time.monotonic() - t0 < 0.8:  # still within the cached second
+            assert r.status == 200 and r.json()["player_id"] == erin, r.body
+        time.sleep(1.1)
+        r = self.post("win", dict(win, transaction_id="lc-w2"))
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -630,6 +661,8 @@ def main():
          "secret: seen within the cache's 1 s", run.provider_changes),
         ("bad input: 4xx with stable codes, the ledger unchanged", run.bad_inputs),
         ("every native operation answered with a documented 2xx and 4xx", run.all_documented),
+        ("a launch gone from the store: bets and balances refused at once, wins only within "
+         "the launch cache's second", run.launch_cache),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
