@@ -168,6 +168,18 @@ static inline uint32_t pb_fair_stream_u32(pb_fair_stream *s)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* The next n floats' 4n bytes in place when the stream holds them (primed),
+ * consumed; NULL (nothing consumed) when it does not — read them one by one
+ * with pb_fair_stream_u32 then. */
+static inline const uint8_t *pb_fair_stream_take(pb_fair_stream *s, unsigned n)
+{
+    if (s->pos + 4 * n > s->len)
+        return NULL;
+    const uint8_t *b = s->buf + s->pos;
+    s->pos += 4 * n;
+    return b;
+}
+
 /* The next float f = u / 2³² in [0, 1), exact. For display and tests; games use
  * pb_fair_scale on the integer. */
 double pb_fair_stream_float(pb_fair_stream *s);

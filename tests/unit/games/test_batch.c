@@ -90,6 +90,8 @@ static const struct {
     {PB_GAME_KENO, "{\"risk\":\"low\",\"picks\":[40]}", 8000},
     {PB_GAME_PLINKO, "{\"rows\":8,\"risk\":\"high\"}", 9900},
     {PB_GAME_PLINKO, "{\"rows\":9,\"risk\":\"low\"}", 9900},
+    {PB_GAME_PLINKO, "{\"rows\":12,\"risk\":\"high\"}", 9900},
+    {PB_GAME_PLINKO, "{\"rows\":15,\"risk\":\"low\"}", 8800},
     {PB_GAME_PLINKO, "{\"rows\":16,\"risk\":\"medium\"}", 9900},
     {PB_GAME_ROULETTE,
      "{\"bets\":[{\"type\":\"straight\",\"numbers\":[17],\"amount\":\"1.00\"},"

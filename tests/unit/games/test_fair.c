@@ -310,6 +310,36 @@ static void bulk_blocks_equal_single(void **state)
         }
 }
 
+/* pb_fair_stream_take hands out the primed bytes pb_fair_stream_u32 would
+ * read, and nothing (NULL, no bytes consumed) past them. */
+static void take_primed_bytes(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    pb_fair_stream s, one;
+    pb_fair_stream_init(&s, &k, "player-1", 0);
+    pb_fair_stream_init(&one, &k, "player-1", 0);
+    assert_null(pb_fair_stream_take(&s, 1)); /* nothing primed yet */
+    pb_fair_stream_prime(&s, 1, 2);
+    const uint8_t *b = pb_fair_stream_take(&s, 3);
+    assert_non_null(b);
+    for (int i = 0; i < 3; i++) {
+        uint32_t u = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+                     (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
+        assert_int_equal(u, pb_fair_stream_u32(&one));
+    }
+    assert_null(pb_fair_stream_take(&s, 14)); /* 13 floats left */
+    b = pb_fair_stream_take(&s, 13);
+    assert_non_null(b);
+    for (int i = 0; i < 13; i++)
+        assert_int_equal((uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+                             (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3],
+                         pb_fair_stream_u32(&one));
+    assert_null(pb_fair_stream_take(&s, 1));
+    assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one)); /* round 2, computed */
+}
+
 /* pb_fair_stream_set_nonce gives the stream pb_fair_stream_init gives: small
  * steps (carries, a digit more), big ones, backwards, up to and past UINT64_MAX. */
 static void set_nonce_equals_init(void **state)
@@ -417,7 +447,8 @@ int main(void)
         cmocka_unit_test(seed_rules),         cmocka_unit_test(stream_order),
         cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
         cmocka_unit_test(bulk_equals_single), cmocka_unit_test(bulk_blocks_equal_single),
-        cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(draws_equal_array_removal),
+        cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(take_primed_bytes),
+        cmocka_unit_test(draws_equal_array_removal),
         cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
