@@ -648,6 +648,39 @@ static void flush(lanes *q, int paths)
         hmac_padded(q->keys[j], q->blocks[j], q->out[j]);
 }
 
+/* Queues rounds x->round .. x->round + k − 1 of x, their outputs at
+ * dst[0..k) (32 bytes each), and advances x->round; a message too long for
+ * one block is computed at once, alone. */
+static void queue_rounds(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, int paths)
+{
+    for (unsigned b = 0; b < k; b++) {
+        char digits[20];
+        size_t nd = put_u64(digits, x->round + b), len = x->prefix_len + nd;
+        if (len > 55) { /* two blocks: one at a time */
+            char msg[PB_FAIR_MSG_MAX];
+            pb_fair_hmac(x->key, msg, round_msg(x, x->round + b, msg), dst + 32 * b);
+            continue;
+        }
+        q->keys[q->n] = x->key;
+        q->out[q->n] = dst + 32 * b;
+#ifdef PB_FAIR_HAVE_SHANI
+        if (paths & 2) {
+            lane_block_x16(q->blocks[q->n], x->msg, x->prefix_len, digits, nd);
+            if (++q->n == LANES)
+                flush(q, paths);
+            continue;
+        }
+#endif
+        char msg[PB_FAIR_MSG_MAX];
+        memcpy(msg, x->msg, x->prefix_len);
+        memcpy(msg + x->prefix_len, digits, nd);
+        pad_one(q->blocks[q->n], msg, len);
+        if (++q->n == LANES)
+            flush(q, paths);
+    }
+    x->round += k;
+}
+
 void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks)
 {
     assert(blocks >= 1 && blocks <= PB_FAIR_STREAM_BLOCKS);
@@ -658,36 +691,31 @@ void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks)
         pb_fair_stream *x = &s[i];
         if (x->pos < x->len)
             continue;
-        for (unsigned b = 0; b < blocks; b++) {
-            char digits[20];
-            size_t nd = put_u64(digits, x->round + b), len = x->prefix_len + nd;
-            if (len > 55) { /* two blocks: one at a time */
-                char msg[PB_FAIR_MSG_MAX];
-                pb_fair_hmac(x->key, msg, round_msg(x, x->round + b, msg), x->buf + 32 * b);
-                continue;
-            }
-            q.keys[q.n] = x->key;
-            q.out[q.n] = x->buf + 32 * b;
-#ifdef PB_FAIR_HAVE_SHANI
-            if (paths & 2) {
-                lane_block_x16(q.blocks[q.n], x->msg, x->prefix_len, digits, nd);
-                if (++q.n == LANES)
-                    flush(&q, paths);
-                continue;
-            }
-#endif
-            char msg[PB_FAIR_MSG_MAX];
-            memcpy(msg, x->msg, x->prefix_len);
-            memcpy(msg + x->prefix_len, digits, nd);
-            pad_one(q.blocks[q.n], msg, len);
-            if (++q.n == LANES)
-                flush(&q, paths);
-        }
-        x->round += blocks;
+        queue_rounds(&q, x, blocks, x->buf, paths);
         x->pos = 0;
         x->len = 32 * blocks;
     }
     flush(&q, paths);
+}
+
+void pb_fair_stream_reserve(pb_fair_stream *s, unsigned floats)
+{
+    unsigned have = s->pos < s->len ? (s->len - s->pos) / 4 : 0;
+    if (have >= floats)
+        return;
+    if (s->pos) { /* the unread bytes to the front */
+        memmove(s->buf, s->buf + s->pos, 4 * (size_t)have);
+        s->pos = 0;
+        s->len = 4 * have;
+    }
+    unsigned need = (floats - have + 7) / 8, room = (unsigned)(sizeof s->buf - s->len) / 32;
+    unsigned k = need < room ? need : room;
+    lanes q;
+    q.n = 0;
+    int paths = simd();
+    queue_rounds(&q, s, k, s->buf + s->len, paths);
+    flush(&q, paths);
+    s->len += 32 * k;
 }
 
 double pb_fair_stream_float(pb_fair_stream *s)

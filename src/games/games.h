@@ -79,11 +79,12 @@ typedef struct pb_fair_key {
  * (client seed, nonce), consumed 4 bytes at a time. Initialise with
  * pb_fair_stream_init; it holds a pointer to the key (which must outlive it)
  * and a copy of the message prefix. The 4 bytes of a float never straddle two
- * rounds (32 is a multiple of 4). pb_fair_stream_prime may compute up to
- * PB_FAIR_STREAM_BLOCKS rounds ahead in bulk; they are read in round order.
+ * rounds (32 is a multiple of 4). pb_fair_stream_prime and _reserve may
+ * compute up to PB_FAIR_STREAM_BLOCKS rounds ahead in bulk; they are read in
+ * round order.
  */
 #define PB_FAIR_MSG_MAX (PB_FAIR_CLIENT_SEED_MAX + 1 + 20 + 1 + 10 + 1)
-#define PB_FAIR_STREAM_BLOCKS 4
+#define PB_FAIR_STREAM_BLOCKS 10 /* a slot round's 15 free spins: 75 floats */
 typedef struct pb_fair_stream {
     const pb_fair_key *key;
     uint64_t nonce;            /* the bet's nonce (written in msg) */
@@ -93,7 +94,8 @@ typedef struct pb_fair_stream {
     uint32_t round;            /* the next round to compute */
     uint32_t pos;              /* next unread byte of buf */
     uint32_t len;              /* bytes of buf holding computed rounds (pos ≥ len: none left) */
-    uint8_t buf[PB_FAIR_STREAM_BLOCKS * 32]; /* HMAC outputs of rounds round − len/32 .. round − 1 */
+    uint8_t buf[PB_FAIR_STREAM_BLOCKS * 32]; /* computed bytes: unread ones at pos..len, the
+                                                 last of round − 1 at len − 1 */
 } pb_fair_stream;
 
 /* Writes a new server seed: 32 bytes from libsodium's CSPRNG as 64 lowercase
@@ -153,6 +155,13 @@ void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce);
  * reads (pb_game_blocks); PITBOSS_FAIR_SIMD=<mask> (1 SHA-NI, 2 AVX-512, 0
  * none) restricts the paths. */
 void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks);
+
+/* Makes s hold the next `floats` floats (or as many as its buffer takes,
+ * PB_FAIR_STREAM_BLOCKS rounds), computing the rounds it lacks in bulk like
+ * pb_fair_stream_prime — for a game that learns mid-round how much more it
+ * reads (the slot's free spins). The same bytes as reading on one round at a
+ * time. */
+void pb_fair_stream_reserve(pb_fair_stream *s, unsigned floats);
 
 /* Computes the stream's next round into its buffer, one HMAC (what
  * pb_fair_stream_u32 calls when the buffered bytes are used up). */

@@ -305,6 +305,8 @@ void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o)
     pb_slot_spin_play(s, rtp_bp, &o->u.slot.spins[0]);
     int64_t total = o->u.slot.spins[0].win;
     unsigned free_spins = pb_slot_free_spins(o->u.slot.spins[0].scatters);
+    if (free_spins) /* their floats in bulk, not a round at a time */
+        pb_fair_stream_reserve(s, free_spins * PB_SLOT_REELS);
     for (unsigned k = 1; k <= free_spins; k++) {
         pb_slot_spin_play(s, rtp_bp, &o->u.slot.spins[k]);
         total += o->u.slot.spins[k].win * PB_SLOT_FREE_MULT;

@@ -340,6 +340,37 @@ static void take_primed_bytes(void **state)
     assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one)); /* round 2, computed */
 }
 
+/* pb_fair_stream_reserve (the rest of a round's floats in bulk, after some
+ * were read) gives the bytes of reading on one round at a time: from every
+ * read position of a primed or unprimed stream, for counts up to more than
+ * the buffer holds, messages of one and two blocks. */
+static void reserve_equals_single(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    static const char *const clients[] = {"r", "0123456789012345678901234567890123456789012345678",
+                                          "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    for (int c = 0; c < 3; c++)
+        for (unsigned primed = 0; primed <= 2; primed++)
+            for (unsigned read = 0; read <= 17; read++)
+                for (unsigned want = 1; want <= 8 * PB_FAIR_STREAM_BLOCKS + 9; want += 7) {
+                    pb_fair_stream s, one;
+                    uint64_t nonce = 1000u * read + want;
+                    pb_fair_stream_init(&s, &k, clients[c], nonce);
+                    pb_fair_stream_init(&one, &k, clients[c], nonce);
+                    if (primed)
+                        pb_fair_stream_prime(&s, 1, primed);
+                    for (unsigned i = 0; i < read; i++)
+                        assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one));
+                    pb_fair_stream_reserve(&s, want);
+                    unsigned held = (s.len - s.pos) / 4;
+                    assert_true(held >= want || s.len + 32 > sizeof s.buf); /* full: no room for a round */
+                    for (unsigned i = 0; i < want + 3; i++)
+                        assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one));
+                }
+}
+
 /* pb_fair_stream_set_nonce gives the stream pb_fair_stream_init gives: small
  * steps (carries, a digit more), big ones, backwards, up to and past UINT64_MAX. */
 static void set_nonce_equals_init(void **state)
@@ -448,6 +479,7 @@ int main(void)
         cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
         cmocka_unit_test(bulk_equals_single), cmocka_unit_test(bulk_blocks_equal_single),
         cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(take_primed_bytes),
+        cmocka_unit_test(reserve_equals_single),
         cmocka_unit_test(draws_equal_array_removal),
         cmocka_unit_test(crash_chain),
     };
