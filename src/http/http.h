@@ -106,6 +106,16 @@ typedef struct pb_route_match {
 pb_err pb_http_route_find(const pb_route *routes, size_t n, const char *method, const char *path,
                           pb_route_match *m);
 
+/* The table indexed by the first two segments of its patterns (built once,
+ * e.g. per server; the table must outlive it). NULL when out of memory. */
+typedef struct pb_route_index pb_route_index;
+pb_route_index *pb_http_route_index_new(const pb_route *routes, size_t n);
+void pb_http_route_index_free(pb_route_index *ix);
+/* pb_http_route_find over the index: the same answer, trying only the routes
+ * that can match the path. */
+pb_err pb_http_route_find_indexed(const pb_route_index *ix, const char *method, const char *path,
+                                  pb_route_match *m);
+
 /* Checks a table: well-formed methods, patterns and names, unique names, no
  * two routes with the same method and pattern shape. Returns 0, or -1 with a
  * reason naming the route in err. */

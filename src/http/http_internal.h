@@ -38,6 +38,7 @@ struct pb_http_server {
     char listen[128];
     const pb_route *routes;
     size_t nroutes;
+    pb_route_index *route_index; /* routes indexed for lookups (router.c) */
     void *app;
     pb_store_pool *pool;
     pb_http_authorize_fn authorize;

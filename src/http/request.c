@@ -190,8 +190,8 @@ void pb_http_req_begin(pb_http_request *req, const char *method)
         pb_id_to_string(&id, req->request_id);
     }
 
-    req->match_rc = pb_http_route_find(srv->routes, srv->nroutes, req->method ? req->method : "",
-                                       req->path, &req->match);
+    req->match_rc = pb_http_route_find_indexed(srv->route_index, req->method ? req->method : "",
+                                               req->path, &req->match);
     if (req->match_rc != PB_OK)
         return;
     for (size_t i = 0; i < req->match.nparams; i++) {

@@ -9,12 +9,15 @@
  * segment from the left, a literal beats a parameter. Among the routes that
  * match the path, only those with the request's method (GET also serves HEAD)
  * are candidates; if there are none the answer is 405 with the methods that
- * would have matched. The table is small and fixed, so a linear scan is both
- * the simplest and, at this size, the fastest structure.
+ * would have matched. pb_http_route_find scans the whole table; the server
+ * looks routes up through an index built once (pb_http_route_index_new: the
+ * routes grouped by their first two path segments, see "the index" below),
+ * which tries the same routes in the same order minus those that cannot match.
  */
 #include "http/http.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_SEGMENTS 32
@@ -118,43 +121,50 @@ static bool match_one(const char *pattern, const char *path, pb_route_match *m, 
     return true;
 }
 
-pb_err pb_http_route_find(const pb_route *routes, size_t n, const char *method, const char *path,
-                          pb_route_match *m)
+/* What a route lookup has found so far. */
+typedef struct find_state {
+    bool path_known, have;
+    unsigned allow_bits;
+    uint64_t best;
+} find_state;
+
+/* Tries route i against the path (routes are tried in table order). */
+static void consider(const pb_route *routes, size_t i, const char *method, const char *path,
+                     pb_route_match *m, find_state *st)
 {
-    memset(m, 0, sizeof *m);
-    bool path_known = false, have = false;
-    unsigned allow_bits = 0;
-    uint64_t best = 0;
     pb_route_match tmp;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t score;
-        if (!match_one(routes[i].pattern, path, &tmp, &score))
-            continue;
-        if (!path_known)
-            m->path_route = i;
-        path_known = true;
-        int slot = method_slot(routes[i].method);
-        if (slot >= 0)
-            allow_bits |= 1u << slot;
-        if (strcmp(routes[i].method, "GET") == 0)
-            allow_bits |= 1u << 1; /* HEAD */
-        if (method_serves(routes[i].method, method) && (!have || score > best)) {
-            have = true;
-            best = score;
-            size_t keep_path_route = m->path_route;
-            *m = tmp;
-            m->path_route = keep_path_route;
-            m->route = &routes[i];
-            m->index = i;
-        }
+    uint64_t score;
+    if (!match_one(routes[i].pattern, path, &tmp, &score))
+        return;
+    if (!st->path_known)
+        m->path_route = i;
+    st->path_known = true;
+    int slot = method_slot(routes[i].method);
+    if (slot >= 0)
+        st->allow_bits |= 1u << slot;
+    if (strcmp(routes[i].method, "GET") == 0)
+        st->allow_bits |= 1u << 1; /* HEAD */
+    if (method_serves(routes[i].method, method) && (!st->have || score > st->best)) {
+        st->have = true;
+        st->best = score;
+        size_t keep_path_route = m->path_route;
+        *m = tmp;
+        m->path_route = keep_path_route;
+        m->route = &routes[i];
+        m->index = i;
     }
-    if (have)
+}
+
+/* The answer once every route that can match was tried. */
+static pb_err conclude(pb_route_match *m, const find_state *st)
+{
+    if (st->have)
         return PB_OK;
-    if (!path_known)
+    if (!st->path_known)
         return PB_ERR_NOT_FOUND;
     size_t len = 0;
     for (size_t i = 0; i < NKNOWN; i++) {
-        if (!(allow_bits & (1u << i)))
+        if (!(st->allow_bits & (1u << i)))
             continue;
         int w = snprintf(m->allow + len, sizeof m->allow - len, "%s%s", len ? ", " : "",
                          known_methods[i]);
@@ -162,6 +172,141 @@ pb_err pb_http_route_find(const pb_route *routes, size_t n, const char *method, 
             len += (size_t)w;
     }
     return PB_ERR_METHOD_NOT_ALLOWED;
+}
+
+pb_err pb_http_route_find(const pb_route *routes, size_t n, const char *method, const char *path,
+                          pb_route_match *m)
+{
+    memset(m, 0, sizeof *m);
+    find_state st = {0};
+    for (size_t i = 0; i < n; i++)
+        consider(routes, i, method, path, m, &st);
+    return conclude(m, &st);
+}
+
+/* ---- the index ----------------------------------------------------------
+ *
+ * A path can only match a pattern whose first two segments, when both are
+ * literals, are byte for byte the path's first two segments. So the index
+ * groups the routes by that prefix ("/v1/providers", "/healthz"); routes with a
+ * parameter in their first two segments (or a malformed pattern) go to a
+ * "wild" list tried for every path. A lookup takes the path's prefix, finds its
+ * group, and tries that group and the wild list merged in table order — the
+ * same routes, in the same order, as the full scan minus those that cannot
+ * match, hence the same answer.
+ */
+
+typedef struct ix_group {
+    const char *key; /* points into a pattern, len bytes */
+    size_t len;
+    size_t first, count; /* its routes: members[first .. first + count) */
+} ix_group;
+
+struct pb_route_index {
+    const pb_route *routes;
+    size_t n;
+    ix_group *groups;
+    size_t ngroups;
+    size_t *members; /* route indices, ascending within a group */
+    size_t *wild;    /* route indices, ascending */
+    size_t nwild;
+};
+
+/* The length of s's prefix made of its first two segments (s starts with '/');
+ * *param set when one of them is a parameter "{name}". */
+static size_t two_segments(const char *s, bool *param)
+{
+    const char *e1 = seg_end(s + 1);
+    *param = is_param(s + 1, e1);
+    if (*e1 == '\0')
+        return (size_t)(e1 - s);
+    const char *e2 = seg_end(e1 + 1);
+    *param = *param || is_param(e1 + 1, e2);
+    return (size_t)(e2 - s);
+}
+
+pb_route_index *pb_http_route_index_new(const pb_route *routes, size_t n)
+{
+    pb_route_index *ix = calloc(1, sizeof *ix);
+    size_t *key_len = calloc(n ? n : 1, sizeof *key_len);
+    if (!ix || !key_len || !(ix->groups = calloc(n ? n : 1, sizeof *ix->groups)) ||
+        !(ix->members = calloc(n ? n : 1, sizeof *ix->members)) ||
+        !(ix->wild = calloc(n ? n : 1, sizeof *ix->wild))) {
+        free(key_len);
+        pb_http_route_index_free(ix);
+        return NULL;
+    }
+    ix->routes = routes;
+    ix->n = n;
+    /* each route's key (0 = wild), then the groups in order of first appearance */
+    for (size_t i = 0; i < n; i++) {
+        const char *p = routes[i].pattern;
+        bool param = true;
+        size_t len = p && p[0] == '/' ? two_segments(p, &param) : 0;
+        key_len[i] = param ? 0 : len;
+        if (!key_len[i]) {
+            ix->wild[ix->nwild++] = i;
+            continue;
+        }
+        size_t g = 0;
+        while (g < ix->ngroups &&
+               !(ix->groups[g].len == len && memcmp(ix->groups[g].key, p, len) == 0))
+            g++;
+        if (g == ix->ngroups)
+            ix->groups[ix->ngroups++] = (ix_group){.key = p, .len = len};
+        ix->groups[g].count++;
+    }
+    size_t at = 0;
+    for (size_t g = 0; g < ix->ngroups; g++) {
+        ix->groups[g].first = at;
+        at += ix->groups[g].count;
+        ix->groups[g].count = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!key_len[i])
+            continue;
+        for (size_t g = 0; g < ix->ngroups; g++) {
+            ix_group *gr = &ix->groups[g];
+            if (gr->len == key_len[i] && memcmp(gr->key, routes[i].pattern, gr->len) == 0) {
+                ix->members[gr->first + gr->count++] = i;
+                break;
+            }
+        }
+    }
+    free(key_len);
+    return ix;
+}
+
+void pb_http_route_index_free(pb_route_index *ix)
+{
+    if (!ix)
+        return;
+    free(ix->groups);
+    free(ix->members);
+    free(ix->wild);
+    free(ix);
+}
+
+pb_err pb_http_route_find_indexed(const pb_route_index *ix, const char *method, const char *path,
+                                  pb_route_match *m)
+{
+    memset(m, 0, sizeof *m);
+    find_state st = {0};
+    const ix_group *gr = NULL;
+    if (path[0] == '/') { /* else only a wild route could match (none does) */
+        bool unused;
+        size_t len = two_segments(path, &unused);
+        for (size_t g = 0; g < ix->ngroups && !gr; g++)
+            if (ix->groups[g].len == len && memcmp(ix->groups[g].key, path, len) == 0)
+                gr = &ix->groups[g];
+    }
+    const size_t *a = gr ? ix->members + gr->first : NULL, *w = ix->wild;
+    size_t na = gr ? gr->count : 0, nw = ix->nwild, i = 0, j = 0;
+    while (i < na || j < nw) {
+        size_t r = j >= nw || (i < na && a[i] < w[j]) ? a[i++] : w[j++];
+        consider(ix->routes, r, method, path, m, &st);
+    }
+    return conclude(m, &st);
 }
 
 /* True when every byte of s is in the set of the predicate. */

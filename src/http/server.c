@@ -79,7 +79,10 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
         return NULL;
     }
     pb_http_server *srv = calloc(1, sizeof *srv);
-    if (!srv || !(srv->metrics = pb_http_metrics_new(routes, n))) {
+    if (!srv || !(srv->metrics = pb_http_metrics_new(routes, n)) ||
+        !(srv->route_index = pb_http_route_index_new(routes, n))) {
+        if (srv)
+            pb_http_metrics_free(srv->metrics);
         free(srv);
         snprintf(err, errcap, "out of memory");
         return NULL;
@@ -613,6 +616,7 @@ void pb_http_server_free(pb_http_server *srv)
         return;
     }
     pb_http_metrics_free(srv->metrics);
+    pb_http_route_index_free(srv->route_index);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
 }

@@ -1,6 +1,7 @@
 /*
  * test_router.c — route matching (literals, parameters, specificity, HEAD),
- * the 404/405 decision with its Allow list, and table validation.
+ * the 404/405 decision with its Allow list, the index against the full scan,
+ * and table validation.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,47 @@ static void test_partial_matches_leave_nothing_behind(void **state)
         assert_int_equal(pb_http_route_find(t, 3, "GET", miss[i], &m), PB_ERR_NOT_FOUND);
 }
 
+/* The index gives the linear scan's answer, byte for byte, for every method and
+ * path: routes grouped by their first two segments, routes with a parameter
+ * there ("wild"), one-segment and root patterns, paths near every group. */
+static void test_index_same_as_scan(void **state)
+{
+    (void)state;
+    static const pb_route t[] = {
+        {"GET", "/healthz", NULL, h, "a"},
+        {"GET", "/{any}/x", NULL, h, "b"},
+        {"GET", "/v1/admin/players/{id}", NULL, h, "c"},
+        {"POST", "/v1/{kind}", NULL, h, "d"},
+        {"PATCH", "/v1/admin/players/{id}", NULL, h, "e"},
+        {"GET", "/v1/admin/players/search", NULL, h, "f"},
+        {"GET", "/", NULL, h, "g"},
+        {"DELETE", "/v1/admin", NULL, h, "h"},
+        {"GET", "/v1/providers/{p}/bet", NULL, h, "i"},
+        {"POST", "/v1/providers/{p}/bet", NULL, h, "j"},
+        {"GET", "/{x}", NULL, h, "k"},
+    };
+    const size_t n = sizeof t / sizeof t[0];
+    pb_route_index *ix = pb_http_route_index_new(t, n);
+    assert_non_null(ix);
+    const char *paths[] = {"/", "", "x", "//", "/healthz", "/healthz/", "/healthzz", "/v1",
+                           "/v1/", "/v1/admin", "/v1/admin/", "/v1/admin/players",
+                           "/v1/admin/players/7", "/v1/admin/players/search",
+                           "/v1/admin/players/7/x", "/v1/providers/p/bet", "/v1/providers//bet",
+                           "/v1/provider/p/bet", "/q/x", "/v1/x", "/v2/admin", "/v1//"};
+    const char *methods[] = {"GET", "HEAD", "POST", "PATCH", "DELETE", "PUT", "BREW"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
+            pb_route_match a, b;
+            memset(&a, 0x5a, sizeof a);
+            memset(&b, 0xa5, sizeof b);
+            pb_err x = pb_http_route_find(t, n, methods[k], paths[i], &a);
+            pb_err y = pb_http_route_find_indexed(ix, methods[k], paths[i], &b);
+            assert_int_equal(x, y);
+            assert_memory_equal(&a, &b, sizeof a);
+        }
+    pb_http_route_index_free(ix);
+}
+
 static void test_validate_accepts_table(void **state)
 {
     (void)state;
@@ -217,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_partial_matches_leave_nothing_behind),
+        cmocka_unit_test(test_index_same_as_scan),
         cmocka_unit_test(test_validate_accepts_table),
         cmocka_unit_test(test_validate_rejects),
     };
