@@ -24,6 +24,9 @@
  */
 #include <pthread.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "games/rules.h"
 
@@ -138,65 +141,85 @@ static int64_t line_win(const paytable *t, const uint8_t s[PB_SLOT_REELS])
 }
 
 /* What each reel stop shows, computed once (base_init): the window's three
- * symbols, how many of them are scatters, and per paying symbol x the set of
- * paylines (bit l) whose cell on this reel counts as x on a line — the wild
- * itself for x = wild, x or the wild otherwise. A line can pay only when its
- * first three cells count as one symbol x (three leading wilds, or a run of
- * three of x: line_win finds nothing else), i.e. when its bit survives
- * reel 0 & reel 1 & reel 2 for some x; evaluate finds those lines with
- * 9 × 2 ANDs of line sets and calls line_win for them only — the same wins,
- * without testing the 20 lines one by one. */
-static uint8_t window_sym[PB_SLOT_REELS][STRIP_LEN][PB_SLOT_ROWS];
+ * symbols placed where they go in the spin's grid (bytes r·5 + reel of 16,
+ * zero elsewhere: a spin's grid is the OR of its five reels'), how many of
+ * them are scatters, and per paying symbol x the set of paylines (bit l)
+ * whose cell on this reel counts as x on a line — the wild itself for
+ * x = wild, x or the wild otherwise. A line can pay only when its first
+ * three cells count as one symbol x (three leading wilds, or a run of three
+ * of x: line_win finds nothing else), i.e. when its bit survives
+ * reel 0 & reel 1 & reel 2 for some x; those lines for every combination of
+ * the first three stops are a table (20³ sets, 32 KB), and evaluate calls
+ * line_win for them only — the same wins, without testing the 20 lines one
+ * by one. */
+static uint8_t window_grid[PB_SLOT_REELS][STRIP_LEN][16] __attribute__((aligned(16)));
 static uint8_t window_scatters[PB_SLOT_REELS][STRIP_LEN];
-static uint32_t window_lines[PB_SLOT_REELS][STRIP_LEN][PAYING];
+static uint32_t lines_maybe[STRIP_LEN][STRIP_LEN][STRIP_LEN];
 
 static void windows_init(void)
 {
+    static uint32_t lines[3][STRIP_LEN][PAYING];
     for (unsigned i = 0; i < PB_SLOT_REELS; i++)
         for (unsigned stop = 0; stop < STRIP_LEN; stop++) {
             unsigned scat = 0;
+            uint8_t sym[PB_SLOT_ROWS];
             for (unsigned r = 0; r < PB_SLOT_ROWS; r++) {
-                uint8_t sym = strips[i][(stop + r) % STRIP_LEN];
-                window_sym[i][stop][r] = sym;
-                scat += sym == SCATTER;
+                sym[r] = strips[i][(stop + r) % STRIP_LEN];
+                window_grid[i][stop][r * PB_SLOT_REELS + i] = sym[r];
+                scat += sym[r] == SCATTER;
             }
             window_scatters[i][stop] = (uint8_t)scat;
-            for (unsigned x = 0; x < PAYING; x++) {
-                uint32_t lines = 0;
+            for (unsigned x = 0; i < 3 && x < PAYING; x++) {
+                uint32_t set = 0;
                 for (unsigned l = 0; l < PB_SLOT_LINES; l++) {
-                    uint8_t sym = window_sym[i][stop][paylines[l][i]];
-                    if (sym == x || (sym == WILD && x != SCATTER))
-                        lines |= 1u << l;
+                    uint8_t y = sym[paylines[l][i]];
+                    if (y == x || y == WILD)
+                        set |= 1u << l;
                 }
-                window_lines[i][stop][x] = lines;
+                lines[i][stop][x] = set;
             }
         }
+    for (unsigned a = 0; a < STRIP_LEN; a++)
+        for (unsigned b = 0; b < STRIP_LEN; b++)
+            for (unsigned c = 0; c < STRIP_LEN; c++) {
+                uint32_t maybe = 0;
+                for (unsigned x = 0; x < PAYING; x++)
+                    maybe |= lines[0][a][x] & lines[1][b][x] & lines[2][c][x];
+                lines_maybe[a][b][c] = maybe;
+            }
 }
 
 /* Evaluates a spin at the given stops (windows_init has run). */
 static void evaluate(const paytable *t, const uint8_t stops[PB_SLOT_REELS], pb_slot_spin *out)
 {
-    unsigned scat = 0;
-    for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
-        unsigned st = stops[i];
-        out->stops[i] = (uint8_t)st;
-        for (unsigned r = 0; r < PB_SLOT_ROWS; r++)
-            out->grid[r][i] = window_sym[i][st][r];
-        scat += window_scatters[i][st];
-    }
-    const uint32_t *l0 = window_lines[0][stops[0]], *l1 = window_lines[1][stops[1]],
-                   *l2 = window_lines[2][stops[2]];
-    uint32_t maybe = 0;
-    for (unsigned x = 0; x < PAYING; x++)
-        maybe |= l0[x] & l1[x] & l2[x];
+    uint8_t grid[16] __attribute__((aligned(16)));
+#if defined(__x86_64__)
+#define REEL(i) _mm_load_si128((const __m128i *)window_grid[i][stops[i]])
+    __m128i g = _mm_or_si128(_mm_or_si128(REEL(0), REEL(1)),
+                             _mm_or_si128(_mm_or_si128(REEL(2), REEL(3)), REEL(4)));
+#undef REEL
+    _mm_store_si128((__m128i *)grid, g);
+#else
+    memset(grid, 0, sizeof grid);
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+        for (unsigned c = 0; c < sizeof grid; c++)
+            grid[c] |= window_grid[i][stops[i]][c];
+#endif
+    memcpy(out->stops, stops, PB_SLOT_REELS);
+    memcpy(out->grid, grid, sizeof out->grid);
+    unsigned scat = window_scatters[0][stops[0]] + window_scatters[1][stops[1]] +
+                    window_scatters[2][stops[2]] + window_scatters[3][stops[3]] +
+                    window_scatters[4][stops[4]];
+    uint32_t maybe = lines_maybe[stops[0]][stops[1]][stops[2]];
     int64_t win = 0;
     uint32_t mask = 0;
     while (maybe) {
         unsigned l = (unsigned)__builtin_ctz(maybe);
         maybe &= maybe - 1;
-        uint8_t s[PB_SLOT_REELS];
-        for (unsigned i = 0; i < PB_SLOT_REELS; i++)
-            s[i] = out->grid[paylines[l][i]][i];
+        const uint8_t *row = paylines[l];
+        uint8_t s[PB_SLOT_REELS] = {grid[row[0] * PB_SLOT_REELS], grid[row[1] * PB_SLOT_REELS + 1],
+                                    grid[row[2] * PB_SLOT_REELS + 2], grid[row[3] * PB_SLOT_REELS + 3],
+                                    grid[row[4] * PB_SLOT_REELS + 4]};
         int64_t lw = line_win(t, s);
         if (lw) {
             win += lw;
@@ -295,8 +318,16 @@ static const paytable *table(uint32_t rtp_bp)
 void pb_slot_spin_play(pb_fair_stream *s, uint32_t rtp_bp, pb_slot_spin *out)
 {
     uint8_t stops[PB_SLOT_REELS];
-    for (unsigned i = 0; i < PB_SLOT_REELS; i++)
-        stops[i] = (uint8_t)pb_fair_scale(pb_fair_stream_u32(s), STRIP_LEN);
+    const uint8_t *b = pb_fair_stream_take(s, PB_SLOT_REELS); /* primed: the 20 bytes at once */
+    if (b) {
+        for (unsigned i = 0; i < PB_SLOT_REELS; i++, b += 4)
+            stops[i] = (uint8_t)pb_fair_scale((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                                                  (uint32_t)b[2] << 8 | b[3],
+                                              STRIP_LEN);
+    } else {
+        for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+            stops[i] = (uint8_t)pb_fair_scale(pb_fair_stream_u32(s), STRIP_LEN);
+    }
     evaluate(table(rtp_bp), stops, out);
 }
 

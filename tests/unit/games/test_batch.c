@@ -206,6 +206,84 @@ static void prepared_outcomes(void **state)
     assert_int_equal(pb_games_prepare(&dice, 9950, true, &pp), PB_ERR_FIELD_INVALID);
 }
 
+/* Known answers from before the batch path existed: the outcome JSON of
+ * nonces 0..199 (client seed "known") per game, one line each, hashed with
+ * SHA-256 — the digests of `pitboss fair verify` output made by the build of
+ * commit 88d9c6c (before the bulk priming, the bit-mask draws, the slot's
+ * window tables and the prepared round). Played one round at a time and
+ * through the batch (pb_fair_stream_prime of pb_game_blocks rounds, then
+ * the prepared round with tables). */
+static void known_outcome_digests(void **state)
+{
+    (void)state;
+    static const struct {
+        pb_game_kind kind;
+        const char *params, *digest;
+    } known[] = {
+        {PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"over\"}",
+         "e079bc63b8c9542e8752da777797187b5f0e531c5a929bf39fb4744cf5a6be6d"},
+        {PB_GAME_LIMBO, "{\"target\":2}",
+         "5d931ebedb350d1a7672f2c16e169141a88495a4f8f665cd55ed44ab0abf004d"},
+        {PB_GAME_MINES, "{\"mines\":3,\"tiles\":[0,1,2,3,4]}",
+         "6b5262a5620b60e95c72eafdde8f57b131b63754f0f6c0b8cb24faaeef23bfaf"},
+        {PB_GAME_MINES, "{\"mines\":24,\"tiles\":[7]}",
+         "e3afde5adc792747d42d503ff4b9afe169fb22159ab491bd6c5a22b25d28ce39"},
+        {PB_GAME_KENO, "{\"risk\":\"high\",\"picks\":[1,5,9,13,17,21,25,29,33,37]}",
+         "9d18e9669e0de0560945ae3fd91f61d791ea4541e152a19fa4ccdede6b6f0f33"},
+        {PB_GAME_PLINKO, "{\"rows\":16,\"risk\":\"medium\"}",
+         "e8e817238fb47e40005cfc925cff737ae5cc654cd35473a959511bf5d3073e71"},
+        {PB_GAME_PLINKO, "{\"rows\":11,\"risk\":\"low\"}",
+         "7d57f7a6a3fc67de847833a487ca913dbc2d17f2b684a6495fdf61cdb7f5c612"},
+        {PB_GAME_ROULETTE,
+         "{\"bets\":[{\"type\":\"straight\",\"numbers\":[17],\"amount\":\"1.00\"},"
+         "{\"type\":\"red\",\"amount\":\"2.00\"}]}",
+         "cdc6edb4c08984eb9f3ebbd9209de9c10a3c3b27bcb52e84517962e6fd743fc7"},
+        {PB_GAME_SLOT, "{}", "5aa93edc361117e31746a377aa35291468b2ea97e41db6feed0bf3489f82d30c"},
+    };
+    enum { N = 200 };
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    for (size_t g = 0; g < sizeof known / sizeof known[0]; g++) {
+        pb_game_params p = params_of(known[g].kind, known[g].params);
+        uint32_t rtp = pb_game_info_of(p.kind)->default_rtp_bp;
+        pb_games_prep pp;
+        assert_int_equal(pb_games_prepare(&p, rtp, true, &pp), PB_OK);
+        for (int batch = 0; batch < 2; batch++) {
+            size_t cap = 1 << 20, len = 0;
+            char *text = malloc(cap);
+            assert_non_null(text);
+            pb_fair_stream s[16];
+            for (uint64_t n = 0; n < N; n++) {
+                pb_game_outcome o;
+                if (!batch) {
+                    pb_game_input in = {.key = &k, .client_seed = "known", .nonce = n};
+                    assert_int_equal(pb_game_play(&p, &in, rtp, &o), PB_OK);
+                } else {
+                    if (n % 16 == 0) {
+                        for (size_t i = 0; i < 16; i++)
+                            pb_fair_stream_init(&s[i], &k, "known", n + i);
+                        pb_fair_stream_prime(s, 16, pb_game_blocks(&p));
+                    }
+                    assert_int_equal(pb_games_play_prepared(&pp, &s[n % 16], &o), PB_OK);
+                }
+                json_t *j = pb_game_outcome_json(&p, &o);
+                char *line = pb_game_json_dumps(j);
+                json_decref(j);
+                size_t l = strlen(line);
+                assert_true(len + l + 1 < cap);
+                memcpy(text + len, line, l);
+                text[len + l] = '\n';
+                len += l + 1;
+                free(line);
+            }
+            char digest[PB_FAIR_HASH_HEX_LEN + 1];
+            pb_fair_sha256_hex(text, len, digest);
+            assert_string_equal(digest, known[g].digest);
+            free(text);
+        }
+    }
+}
+
 /* pb_game_blocks: the rounds of 8 floats a game reads (the primed ones). */
 static void blocks_per_game(void **state)
 {
@@ -232,6 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_game),
         cmocka_unit_test(prepared_outcomes),
+        cmocka_unit_test(known_outcome_digests),
         cmocka_unit_test(blocks_per_game),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
