@@ -2,9 +2,10 @@
  * cmd_bench_fair.c — `pitboss bench fair`: how fast the provably fair games
  * produce outcomes, per core, and the wall time of a 10,000,000-round dice
  * simulation (issue 5's targets: ≥ 5,000,000 outcomes/s per core; 10M dice
- * rounds in under 5 s). Each figure runs the real path: HMAC stream →
- * pb_game_play_stream → pb_game_payout (pb_game_simulate), one thread per
- * core measured. Per-core rates divide by the thread's CPU time (the machine
+ * rounds in under 5 s). Each figure runs the real path of `sim rtp`
+ * (pb_game_simulate): sixteen HMAC streams primed with every round the game
+ * reads → the prepared round that pb_game_play_stream runs → its payout,
+ * one thread per core measured. Per-core rates divide by the thread's CPU time (the machine
  * may be shared: wall time then counts other processes' turns too); the wall
  * time is printed beside it. Prints one JSON line per game, then the summary.
  */
