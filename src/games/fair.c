@@ -312,6 +312,31 @@ X16BW_TARGET static void lane_block_x16(uint8_t block[64], const char *prefix, s
     v = _mm512_mask_set1_epi8(v, (__mmask64)1 << 63, (char)bits);
     _mm512_storeu_si512(block, v);
 }
+
+/* Sixteen keys of exactly 64 bytes keyed at once (pb_fair_key_init of each):
+ * the key ^ ipad and key ^ opad blocks, byte-swapped and transposed, through
+ * sha256_x16 from the IV; the states go back to each key's words. */
+X16BW_TARGET static void keys_x16(const char *const keys[16], pb_fair_key *const out[16])
+{
+    const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+    uint32_t tmp[8][16] __attribute__((aligned(64)));
+    for (int outer = 0; outer < 2; outer++) {
+        __m512i w[16], st[8];
+        const __m512i pad = _mm512_set1_epi8(outer ? 0x5c : 0x36);
+        for (int l = 0; l < 16; l++)
+            w[l] = _mm512_shuffle_epi8(_mm512_xor_si512(_mm512_loadu_si512(keys[l]), pad), bswap);
+        x16_transpose(w);
+        for (int i = 0; i < 8; i++)
+            st[i] = _mm512_set1_epi32((int)sha256_iv[i]);
+        sha256_x16(st, w);
+        for (int i = 0; i < 8; i++)
+            _mm512_store_si512(tmp[i], st[i]);
+        for (int l = 0; l < 16; l++)
+            for (int i = 0; i < 8; i++)
+                (outer ? out[l]->outer : out[l]->inner)[i] = tmp[i][l];
+    }
+    sodium_memzero(tmp, sizeof tmp);
+}
 #endif
 
 /* One SHA-256 compression of a 64-byte block into state, through libcrypto
@@ -731,6 +756,48 @@ void pb_fair_stream_reserve(pb_fair_stream *s, unsigned floats)
     queue_rounds(&q, s, k, s->buf + s->len, paths);
     flush(&q, paths);
     s->len += 32 * k;
+}
+
+void pb_fair_key_init_many(pb_fair_key *k, const char *const *keys, size_t n)
+{
+    size_t i = 0;
+#ifdef PB_FAIR_HAVE_SHANI
+    if (simd() & 2)
+        for (; i < n && n - i >= 4; i += 16) { /* a short group repeats its first key */
+            const char *kl[16];
+            pb_fair_key *ol[16], scratch[16];
+            for (size_t l = 0; l < 16; l++) {
+                kl[l] = keys[i + (i + l < n ? l : 0)];
+                ol[l] = i + l < n ? &k[i + l] : &scratch[l];
+            }
+            keys_x16(kl, ol);
+        }
+#endif
+    for (; i < n; i++)
+        pb_fair_key_init(&k[i], keys[i], 64);
+}
+
+void pb_fair_hmac_many(const pb_fair_key *k, size_t n, const void *msg, size_t len,
+                       uint8_t (*out)[32])
+{
+    if (len > 55) { /* two blocks: one at a time */
+        for (size_t i = 0; i < n; i++)
+            pb_fair_hmac(&k[i], msg, len, out[i]);
+        return;
+    }
+    uint8_t block[64];
+    pad_one(block, msg, len);
+    lanes q;
+    q.n = 0;
+    int paths = simd();
+    for (size_t i = 0; i < n; i++) {
+        q.keys[q.n] = &k[i];
+        memcpy(q.blocks[q.n], block, 64);
+        q.out[q.n] = out[i];
+        if (++q.n == LANES)
+            flush(&q, paths);
+    }
+    flush(&q, paths);
 }
 
 double pb_fair_stream_float(pb_fair_stream *s)

@@ -127,6 +127,16 @@ void pb_fair_key_init(pb_fair_key *k, const char *key, size_t len);
 /* HMAC-SHA256(key, msg) for a message of any length into out. */
 void pb_fair_hmac(const pb_fair_key *k, const void *msg, size_t len, uint8_t out[32]);
 
+/* pb_fair_key_init(&k[i], keys[i], 64) for i < n — keys of exactly 64
+ * characters (crash game hashes' hex) — sixteen at a time with AVX-512
+ * (PITBOSS_FAIR_SIMD bit 2). The same keys (tested). */
+void pb_fair_key_init_many(pb_fair_key *k, const char *const *keys, size_t n);
+
+/* pb_fair_hmac(&k[i], msg, len, out[i]) for i < n: one message under n keys
+ * (a crash salt under each game's hash), in bulk like pb_fair_stream_prime. */
+void pb_fair_hmac_many(const pb_fair_key *k, size_t n, const void *msg, size_t len,
+                       uint8_t (*out)[32]);
+
 /* Round `round` of the stream: HMAC-SHA256(key, "<client>:<nonce>:<round>").
  * client must be a valid client seed (not checked here: check it once with
  * pb_fair_client_seed_valid where it enters). */

@@ -99,6 +99,12 @@ pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_gam
 pb_err pb_games_payout_prepared(const pb_games_prep *pp, const pb_game_outcome *o, int64_t bet,
                                 int64_t *payout);
 
+/* A crash round's outcome at its point (hundredths; pb_crash_point of the
+ * game hash and salt): what pb_game_play fills for crash, for the batch of
+ * pb_game_simulate too. */
+void pb_games_crash_outcome(const pb_game_params *p, uint32_t rtp_bp, uint64_t point,
+                            pb_game_outcome *o);
+
 /* One slot round (paid spin and its free spins) from a stream. */
 void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o);
 

@@ -5,7 +5,8 @@
  * pb_games_prepare) gives, round for round, what one round at a time gives
  * (pb_game_play → pb_game_payout, the money side's calls).
  *
- * For each game and several parameter sets (every mine count's block count,
+ * For each game and several parameter sets (crash: the game hash is round 0
+ * of the nonce as hex, the salt the client seed; every mine count's block count,
  * plinko 8..16 rows, keno 1 and 10 picks, roulette bets of every payout,
  * slot with its free spins), client seeds whose messages take one or two
  * SHA-256 blocks, and first nonces where the decimal nonce gains a digit or
@@ -52,6 +53,15 @@ static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const cha
     int64_t stake = p->kind == PB_GAME_ROULETTE ? pb_game_stake_total(p) : PB_MULT_ONE;
     for (uint64_t i = 0; i < n; i++) {
         pb_game_input in = {.key = &k, .client_seed = client, .nonce = first + i};
+        char hash[PB_FAIR_HASH_HEX_LEN + 1];
+        if (p->kind == PB_GAME_CRASH) { /* the game hash: round 0 of the nonce, as hex; salt: client */
+            uint8_t b[32];
+            pb_fair_block(&k, client, strlen(client), first + i, 0, b);
+            for (int j = 0; j < 32; j++)
+                snprintf(hash + 2 * j, 3, "%02x", b[j]);
+            in.crash_hash = hash;
+            in.crash_salt = client;
+        }
         pb_game_outcome o;
         int64_t payout;
         assert_int_equal(pb_game_play(p, &in, rtp, &o), PB_OK);
@@ -79,6 +89,8 @@ static const struct {
 } cases[] = {
     {PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"over\"}", 9900},
     {PB_GAME_DICE, "{\"target\":1.5,\"direction\":\"under\"}", 8000},
+    {PB_GAME_CRASH, "{\"cashout\":2}", 9900},
+    {PB_GAME_CRASH, "{\"cashout\":1.01}", 8500},
     {PB_GAME_LIMBO, "{\"target\":2}", 9900},
     {PB_GAME_LIMBO, "{\"target\":1.01}", 9500},
     {PB_GAME_MINES, "{\"mines\":3,\"tiles\":[0,1,2,3,4]}", 9900},
@@ -173,6 +185,8 @@ static void prepared_outcomes(void **state)
     pb_fair_key k;
     pb_fair_key_init(&k, SEED, 64);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (cases[c].kind == PB_GAME_CRASH)
+            continue; /* no stream: its batch is in every_game */
         pb_game_params p = params_of(cases[c].kind, cases[c].params);
         pb_games_prep pp;
         assert_int_equal(pb_games_prepare(&p, cases[c].rtp, true, &pp), PB_OK);

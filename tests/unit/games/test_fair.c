@@ -444,6 +444,51 @@ static void draws_equal_array_removal(void **state)
     }
 }
 
+/* Many keys at once (pb_fair_key_init_many: sixteen through AVX-512 when
+ * the CPU has it) and one message under many keys (pb_fair_hmac_many) equal
+ * the one-at-a-time functions, for every group size and messages of one and
+ * two blocks. */
+static void many_keys_equal_single(void **state)
+{
+    (void)state;
+    enum { N = 37 };
+    char keys[N][PB_FAIR_HASH_HEX_LEN + 1];
+    const char *kp[N];
+    pb_crash_chain_generate(SEED, N, keys);
+    for (size_t i = 0; i < N; i++)
+        kp[i] = keys[i];
+    static const size_t lens[] = {0, 9, 55, 56, 64, 100};
+    char msg[101];
+    memset(msg, 's', sizeof msg);
+    for (size_t n = 1; n <= N; n += (n < 18 ? 1 : 9)) {
+        pb_fair_key many[N], one;
+        pb_fair_key_init_many(many, kp, n);
+        for (size_t i = 0; i < n; i++) {
+            pb_fair_key_init(&one, keys[i], 64);
+            assert_memory_equal(&many[i], &one, sizeof one);
+        }
+        for (size_t m = 0; m < sizeof lens / sizeof lens[0]; m++) {
+            uint8_t out[N][32], want[32];
+            pb_fair_hmac_many(many, n, msg, lens[m], out);
+            for (size_t i = 0; i < n; i++) {
+                pb_fair_hmac(&many[i], msg, lens[m], want);
+                assert_memory_equal(out[i], want, 32);
+            }
+        }
+    }
+    /* the known answer: HMAC(key = SEED as a 64-character key, "salt-0000") */
+    pb_fair_key k16[16];
+    const char *same[16];
+    for (int i = 0; i < 16; i++)
+        same[i] = SEED;
+    pb_fair_key_init_many(k16, same, 16);
+    uint8_t d[16][32];
+    pb_fair_hmac_many(k16, 16, "salt-0000", 9, d);
+    char h[65];
+    hex(d[15], 32, h);
+    assert_string_equal(h, "d0753201326742696a3f32595e0f3bfbf19c5a6d9dd61f095650cc3be03244bd");
+}
+
 static void crash_chain(void **state)
 {
     (void)state;
@@ -481,7 +526,7 @@ int main(void)
         cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(take_primed_bytes),
         cmocka_unit_test(reserve_equals_single),
         cmocka_unit_test(draws_equal_array_removal),
-        cmocka_unit_test(crash_chain),
+        cmocka_unit_test(many_keys_equal_single), cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
