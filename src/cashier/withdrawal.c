@@ -342,6 +342,10 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
             json_decref(before);
             return PB_ERR_INTERNAL;
         }
+    } else if (emit(tx, "withdrawal.approval_recorded", &x->w, x->a->trace_id) != PB_OK) {
+        /* still pending_approval: the other finance staff's pages learn of it live */
+        json_decref(before);
+        return PB_ERR_INTERNAL;
     }
     x->result = PB_OK;
     return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.approve", "withdrawal", x->w.id,

@@ -29,6 +29,7 @@ const pb_event_type pb_event_types[] = {
     {"deposit.failed", "finance.read"},
     {"withdrawal.requested", "finance.read"},
     {"withdrawal.approved", "finance.read"},
+    {"withdrawal.approval_recorded", "finance.read"}, /* a first of two approvals */
     {"withdrawal.rejected", "finance.read"},
     {"withdrawal.cancelled", "finance.read"},
     {"withdrawal.paid", "finance.read"},

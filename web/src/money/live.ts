@@ -1,11 +1,11 @@
 /*
  * live.ts — the withdrawal pages follow the staff event stream (lib/events.ts):
- * withdrawal.requested / approved / rejected / cancelled / paid / failed carry
- * payload.withdrawal_id and the new status. The stream is opened from "now"
+ * withdrawal.requested / approval_recorded / approved / rejected / cancelled / paid /
+ * failed carry payload.withdrawal_id and the new status. The stream is opened from "now"
  * (the page has just read the list) and closed when the page goes; a gap (a
  * reconnect without a position, pruned events) asks the page to re-read.
- * A first approval of a 4-eyes withdrawal has no event of its own (the state
- * does not change): the page that made it shows it from the server's answer.
+ * A first approval of a 4-eyes withdrawal (withdrawal.approval_recorded, still
+ * pending_approval) re-reads the row too, so the second approver sees it.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type StreamEvent, type StreamStatus, openEventStream } from '../lib/events';

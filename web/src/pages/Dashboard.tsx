@@ -230,6 +230,7 @@ const TYPE_LABEL: Record<string, string> = {
   'deposit.failed': 'Deposit failed',
   'withdrawal.requested': 'Withdrawal requested',
   'withdrawal.approved': 'Withdrawal approved',
+  'withdrawal.approval_recorded': 'Withdrawal: first of two approvals',
   'withdrawal.paid': 'Withdrawal paid',
   'withdrawal.rejected': 'Withdrawal rejected',
   'withdrawal.cancelled': 'Withdrawal cancelled',
