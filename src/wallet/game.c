@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sha256.h"
 #include "core/str.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -73,22 +74,26 @@ static pb_err check_shape(const pb_wallet_op *op)
     }
 }
 
-/* SHA-256 over every field that defines the request, unit-separated. */
+/* SHA-256 over every field that defines the request, unit-separated:
+ * "v1␟<kind>␟<amount>␟<close>" then "␟<field>" for each field below. The bytes
+ * are laid out in one buffer (every field is bounded by its array) and hashed
+ * in one call (core/sha256.h: libcrypto, SHA-NI where the CPU has it); the
+ * digest is stored with the operation, so the layout never changes. */
 static void request_hash(const pb_wallet_op *op, uint8_t out[32])
 {
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
-    char head[64];
-    int n = snprintf(head, sizeof head, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind,
-                     (long long)op->amount, op->close_round ? 1 : 0);
-    crypto_hash_sha256_update(&h, (const unsigned char *)head, (unsigned long long)n);
+    char buf[64 + 8 * (1 + PB_WALLET_TXID_MAX + 1)];
+    int n = snprintf(buf, 64, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind, (long long)op->amount,
+                     op->close_round ? 1 : 0);
+    size_t len = n > 0 && n < 64 ? (size_t)n : 0;
     const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,
                             op->game,     op->brand,  op->player,   op->currency};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        crypto_hash_sha256_update(&h, (const unsigned char *)"\x1f", 1);
-        crypto_hash_sha256_update(&h, (const unsigned char *)fields[i], strlen(fields[i]));
+        size_t k = strnlen(fields[i], PB_WALLET_TXID_MAX + 1); /* the longest field's cap */
+        buf[len++] = '\x1f';
+        memcpy(buf + len, fields[i], k);
+        len += k;
     }
-    crypto_hash_sha256_final(&h, out);
+    pb_sha256(buf, len, out);
 }
 
 /* ---- inside the ledger command (writer thread) ---- */
