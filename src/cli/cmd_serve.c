@@ -52,7 +52,8 @@ static void serve_usage(FILE *f)
         "  --max-body BYTES         PITBOSS_MAX_BODY         largest request body (default 1048576);\n"
         "                                                    larger ones get 413 PAYLOAD_TOO_LARGE\n"
         "  --max-header BYTES       PITBOSS_MAX_HEADER       memory for one request line and its\n"
-        "                                                    headers (default 32768)\n"
+        "                                                    headers (default 16384; libmicrohttpd\n"
+        "                                                    clears it for every request)\n"
         "  --max-connections N      PITBOSS_MAX_CONNECTIONS  open connections in all (default 1024)\n"
         "  --max-per-ip N           PITBOSS_MAX_PER_IP       open connections per client IP\n"
         "                                                    (default 0 = no per-IP limit)\n"
@@ -158,7 +159,7 @@ static const num_opt num_opts[] = {
 static int read_opts(int argc, char **argv, serve_opts *o)
 {
     *o = (serve_opts){.listen = "127.0.0.1:8080", .keys_dir = "var/keys", .threads = 4,
-                      .max_body = 1u << 20, .max_header = 32u << 10, .max_connections = 1024,
+                      .max_body = 1u << 20, .max_header = 16u << 10, .max_connections = 1024,
                       .max_per_ip = 0, .timeout_s = 30, .drain_s = 10};
     if (env("PITBOSS_LISTEN"))
         o->listen = env("PITBOSS_LISTEN");
