@@ -145,6 +145,11 @@ static pb_store_rc sq_player_by_public_id(pb_store_conn *base, const char *publi
     SQR_LOOKUP(c, st, read_player, out);
 }
 
+static void read_status(sqlite3_stmt *st, char *status)
+{
+    sqr_text(status, PB_STATUS_MAX + 1, st, 0);
+}
+
 /* A player's status alone: one index probe and the player row, no PII join. */
 static pb_store_rc sq_player_status(pb_store_conn *base, const char *public_id,
                                     char status[PB_STATUS_MAX + 1])
@@ -155,14 +160,7 @@ static pb_store_rc sq_player_status(pb_store_conn *base, const char *public_id,
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, public_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        sqr_text(status, PB_STATUS_MAX + 1, st, 0);
-    pb_store_rc r = rc == SQLITE_ROW ? PB_STORE_OK
-                    : rc == SQLITE_DONE ? PB_STORE_NOT_FOUND
-                                        : sq_result(c, rc);
-    sqr_done(st);
-    return r;
+    SQR_LOOKUP(c, st, read_status, status);
 }
 
 /* A player by (brand, lower-cased email): the login lookup. */
