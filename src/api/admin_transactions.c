@@ -26,8 +26,10 @@
  *
  * The export takes the same filters, writes RFC 4180 CSV with a header row (a
  * cell that starts with = + - @ gets a leading ' against formula injection),
- * stops at 100,000 rows with a last line saying so, and appends the audit
- * entry transactions.exported (the filters and the row count) before replying.
+ * stops at 100,000 rows with a last line saying so. It is audited twice:
+ * transactions.export_started (the filters) before the first row leaves — no
+ * record, no export — and transactions.exported (the filters, the rows sent,
+ * whether it was cut or complete) once the stream has ended.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -468,7 +470,8 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
  * rows are fixed by top_seq: a slow client never holds a snapshot open), and
  * writes each chunk into the stream, waiting for the client to drain it when
  * it is full (EXPORT_STALL_S without progress: given up). Then it appends the
- * audit entry transactions.exported with the filters, the rows sent, whether
+ * audit entry transactions.exported (the started entry was written by the
+ * handler before it replied) with the filters, the rows sent, whether
  * the export was cut at EXPORT_MAX and whether it was complete (a client that
  * went away is recorded too: it may have received rows). Shutdown waits for
  * running exports (pb_api_bo_exports_wait) before the store closes; the
@@ -553,10 +556,9 @@ static bool export_flush(export_job *j, pb_http_buf *b)
     return ok;
 }
 
-/* The audit entry, in its own write transaction on the job's connection. */
-static void export_audit(export_job *j, size_t rows, bool cut, bool complete)
+/* The export's filters as an object (what was asked for). */
+static json_t *export_filters(const query *q)
 {
-    const query *q = &j->q;
     json_t *filters = json_object();
     const char *names[] = {"brand", "player", "currency", "kind", "min_amount", "max_amount"};
     const char *vals[] = {q->brand, q->player, q->currency, q->kind, q->min_s, q->max_s};
@@ -567,12 +569,19 @@ static void export_audit(export_job *j, size_t rows, bool cut, bool complete)
         json_object_set_new(filters, "from", pb_admin_time_json(q->from));
     if (filters && q->to)
         json_object_set_new(filters, "to", pb_admin_time_json(q->to));
-    json_t *after = json_pack("{s:o,s:I,s:b,s:b}", "filters", filters, "rows", (json_int_t)rows,
-                              "cut", cut, "complete", complete);
+    return filters;
+}
+
+/* Appends the audit entry `action` of the export (after: its state, stolen) in
+ * its own write transaction on c, retried while the store is busy. */
+static pb_err export_audit(pb_store_conn *c, const export_job *j, const char *action,
+                           json_t *after)
+{
+    const query *q = &j->q;
     char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(after);
     pb_audit_entry en = {.actor_kind = "staff", .actor_id = j->actor, .role = j->role,
-                         .action = "transactions.exported", .brand = q->brand,
+                         .action = action, .brand = q->brand,
                          .target_kind = "transactions", .target_id = q->brand ? q->brand : "*",
                          .after = text, .trace_id = j->trace, .ip = j->has_ip ? j->ip : NULL};
     pb_err e = text ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
@@ -582,23 +591,24 @@ static void export_audit(export_job *j, size_t rows, bool cut, bool complete)
             struct timespec ts = {0, 2000000L << attempt};
             nanosleep(&ts, NULL);
         }
-        pb_store_rc rc = pb_store_begin(q->c, PB_STORE_WRITE);
+        pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
         if (rc != PB_STORE_OK) {
             e = rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
             continue;
         }
-        e = pb_audit_append(q->c, &en, pb_time_now_us());
-        rc = e == PB_OK ? pb_store_commit(q->c) : PB_STORE_ERROR;
+        e = pb_audit_append(c, &en, pb_time_now_us());
+        rc = e == PB_OK ? pb_store_commit(c) : PB_STORE_ERROR;
         if (rc != PB_STORE_OK) {
-            pb_store_rollback(q->c);
+            pb_store_rollback(c);
             if (e == PB_OK)
                 e = rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
         }
     }
     if (e != PB_OK)
-        pb_log(PB_LOG_ERROR, "transactions.export_audit", "the export's audit entry failed: %s "
-               "(trace %s, %zu rows)", pb_err_code(e), j->trace, rows);
+        pb_log(PB_LOG_ERROR, "transactions.export_audit", "audit entry %s failed: %s (trace %s)",
+               action, pb_err_code(e), j->trace);
     free(text);
+    return e;
 }
 
 static void *export_main(void *arg)
@@ -636,7 +646,9 @@ static void *export_main(void *arg)
         sent = export_flush(j, &b);
     }
     if (q->c) {
-        export_audit(j, total, cut, sent && done);
+        export_audit(q->c, j, "transactions.exported",
+                     json_pack("{s:o,s:I,s:b,s:b}", "filters", export_filters(q), "rows",
+                               (json_int_t)total, "cut", cut, "complete", sent && done));
         pb_store_disconnect(q->c);
     }
     pb_http_stream_release(j->s); /* ends the body (a failure: cut short, no last line) */
@@ -698,6 +710,16 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app)
     const char *ip = pb_http_client_ip(req);
     j->has_ip = ip && strcmp(ip, "-") != 0;
     snprintf(j->ip, sizeof j->ip, "%s", j->has_ip ? ip : "");
+    /* no row leaves before the export is on record (the entry at the end adds what
+     * was sent; a crash in between leaves this one) */
+    e = export_audit(c, j, "transactions.export_started",
+                     json_pack("{s:o}", "filters", export_filters(q)));
+    if (e != PB_OK) {
+        query_free(q);
+        free(j);
+        fail(req, e);
+        return;
+    }
     char day[40] = "", disp[160];
     if (pb_time_format(pb_time_now_us(), day, sizeof day) >= 10)
         day[10] = 0;

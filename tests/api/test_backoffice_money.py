@@ -582,12 +582,24 @@ class Run:
                                   "min_amount": "1.00"}, "rows": len(want), "cut": False,
                       "complete": True}, a1
         assert ents[1][2] == "alpha"
+        # each export is on record before its first row: a started entry with the
+        # filters precedes the entry with the rows
+        started = self.env.rows("SELECT actor_id, after, brand, seq FROM audit_entry WHERE "
+                                "action='transactions.export_started' ORDER BY seq")
+        done = self.env.rows("SELECT seq FROM audit_entry WHERE action='transactions.exported' "
+                             "ORDER BY seq")
+        assert [json.loads(x[1]) for x in started] == [
+            {"filters": {}}, {"filters": {"brand": "alpha", "kind": "bet", "currency": "EUR",
+                                          "min_amount": "1.00"}}], started
+        assert started[0][0] == self.fin.id and started[1][2] == "alpha", started
+        assert started[0][3] < done[0][0] and started[1][3] < done[1][0], (started, done)
         # reports.export is needed besides finance.read; refusals are not audited
         expect(get(self.risk), 403, "FORBIDDEN")
         expect(get(self.fin, brand="beta"), 403, "BRAND_FORBIDDEN")
         expect(get(self.fin, min_amount="1.00"), 422, "FIELD_INVALID")
-        n = self.env.rows("SELECT count(*) FROM audit_entry WHERE action='transactions.exported'")
-        assert n[0][0] == 2, n
+        n = self.env.rows("SELECT count(*) FROM audit_entry WHERE action IN "
+                          "('transactions.exported', 'transactions.export_started')")
+        assert n[0][0] == 4, n
 
     def export_streamed(self):
         """An export larger than the stream's buffer and than one chunk of the walk, read
