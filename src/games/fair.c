@@ -688,11 +688,42 @@ static void flush(lanes *q, int paths)
         hmac_padded(q->keys[j], q->blocks[j], q->out[j]);
 }
 
+#ifdef PB_FAIR_HAVE_SHANI
+/* queue_rounds for rounds 0..9 (one digit) of a prefix of at most 54 bytes
+ * on the x16 path: the padded block is built once, each lane only writes its
+ * digit into a copy. */
+X16BW_TARGET static void queue_short_x16(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst,
+                                         int paths)
+{
+    size_t plen = x->prefix_len;
+    uint32_t bits = (uint32_t)(64 + plen + 1) * 8;
+    __m512i base = _mm512_maskz_loadu_epi8(((__mmask64)1 << plen) - 1, x->msg);
+    base = _mm512_mask_set1_epi8(base, (__mmask64)1 << (plen + 1), (char)0x80);
+    base = _mm512_mask_set1_epi8(base, (__mmask64)1 << 62, (char)(bits >> 8));
+    base = _mm512_mask_set1_epi8(base, (__mmask64)1 << 63, (char)bits);
+    for (unsigned b = 0; b < k; b++) {
+        __m512i v = _mm512_mask_set1_epi8(base, (__mmask64)1 << plen, (char)('0' + x->round + b));
+        _mm512_store_si512(q->blocks[q->n], v);
+        q->keys[q->n] = x->key;
+        q->out[q->n] = dst + 32 * b;
+        if (++q->n == LANES)
+            flush(q, paths);
+    }
+    x->round += k;
+}
+#endif
+
 /* Queues rounds x->round .. x->round + k − 1 of x, their outputs at
  * dst[0..k) (32 bytes each), and advances x->round; a message too long for
  * one block is computed at once, alone. */
 static void queue_rounds(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, int paths)
 {
+#ifdef PB_FAIR_HAVE_SHANI
+    if ((paths & 2) && x->round + k <= 10 && x->prefix_len + 1 <= 55) {
+        queue_short_x16(q, x, k, dst, paths);
+        return;
+    }
+#endif
     for (unsigned b = 0; b < k; b++) {
         char digits[20];
         size_t nd = put_u64(digits, x->round + b), len = x->prefix_len + nd;
