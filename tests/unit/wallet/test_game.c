@@ -261,6 +261,7 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     uint8_t want[32];
     crypto_hash_sha256_final(&h, want);
     assert_memory_equal(row.request_hash, want, 32);
+    free(row.response);
     pb_wallet_op_release(&a);
     pb_wallet_op_release(&dup);
     pb_wallet_op_release(&other);
