@@ -24,8 +24,12 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/embedded.h"
 #include "store/sqlite/walbuf.h"
 #include "store/store.h"
+
+/* the migrations compiled into the store (build/migrations_sqlite.c) */
+extern const pb_embedded_file pb_migrations_sqlite[];
 
 typedef struct sfx {
     char dir[256];
@@ -169,6 +173,124 @@ static void test_open_and_migrate(void **state)
     assert_int_equal(cur, latest);
     pb_store_disconnect(c2);
     pb_store_close(again);
+}
+
+/* Runs sql on db; asserts it worked. */
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+/* 1 when the statement's program builds an ephemeral table (an IN list compiled
+ * into a b-tree, say), else 0. */
+static int uses_ephemeral(sqlite3 *db, const char *sql)
+{
+    char q[1024];
+    snprintf(q, sizeof q, "EXPLAIN %s", sql);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    int found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0)
+            found = 1;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* A database at schema version 13 (made by applying migrations 1..13 as the runner
+ * does) with bets, events (the oldest pruned) and in-house rounds, then migrated by
+ * the store: rows unchanged, event ids go on growing past the newest, the state
+ * rules still hold, and the hot inserts no longer build an ephemeral table. */
+static void test_upgrade_from_13(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    int old = 0;
+    for (const pb_embedded_file *m = pb_migrations_sqlite; m->name; m++) {
+        if (atoi(m->name) > 13)
+            continue;
+        exec_ok(db, m->data);
+        char ins[160];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES(%d,'%s',0)", atoi(m->name),
+                 m->name);
+        exec_ok(db, ins);
+        old++;
+    }
+    assert_int_equal(old, 13);
+    assert_int_equal(uses_ephemeral(db, "INSERT INTO wallet_bet VALUES('p','t0','pl','r',1,0,"
+                                        "'placed',1,1)"),
+                     1); /* the cost 0014 removes */
+    exec_ok(db, "INSERT INTO wallet_bet VALUES('studio','b1','pl1','r1',70,30,'placed',1,2),"
+                "('studio','b2','pl1','r2',5,0,'rolled_back',3,4),"
+                "('studio','b3','pl2','r3',0,0,'tombstone',5,5)");
+    exec_ok(db, "INSERT INTO event_outbox(type,brand,subject,payload,created_at,trace_id) VALUES"
+                "('bet.placed','a','s','{\"n\":1}',1,''),('bet.placed','a','s','{}',2,''),"
+                "('round.settled','a','s','{}',3,'t'),('bet.placed','b','','{}',4,'')");
+    exec_ok(db, "DELETE FROM event_outbox WHERE id < 3"); /* a prune: the newest stays */
+    exec_ok(db, "INSERT INTO game_round(id,brand_id,brand,player,currency,game,idempotency_key,"
+                "request_hash,params,amount,state,nonce,payout,rtp_bp,created_at,updated_at,"
+                "settled_at) VALUES('g1',1,'a','pl1','EUR','dice','k1',x'01','{}',100,'settled',"
+                "0,198,9900,1,2,3),('g2',1,'a','pl1','EUR','mines','k2',x'02','{}',5,'active',"
+                "1,NULL,9900,4,5,NULL)");
+    const char *dump = "SELECT group_concat(x, '|') FROM ("
+                       " SELECT quote(provider)||quote(bet_tx_id)||quote(player)||quote(round_id)"
+                       "  ||cash_part||bonus_part||state||created_at||updated_at AS x FROM wallet_bet"
+                       " UNION ALL SELECT id||type||brand||subject||payload||created_at||trace_id"
+                       "  FROM event_outbox"
+                       " UNION ALL SELECT seq||id||state||amount||coalesce(payout,'-')||"
+                       "  coalesce(settled_at,'-')||player||idempotency_key FROM game_round)";
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, dump, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *before = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    char err[256] = "";
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    int applied = -1, cur = -1, latest = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+    assert_int_equal(pb_store_schema_version(f->conn, &cur, &latest), PB_STORE_OK);
+    assert_int_equal(cur, latest);
+    assert_int_equal(applied, latest - 13);
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, dump, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), before);
+    sqlite3_finalize(st);
+    free(before);
+    /* ids go on after the newest, never below it */
+    exec_ok(db, "INSERT INTO event_outbox(type,payload,created_at) VALUES('bet.placed','{}',5)");
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(id), count(*) FROM event_outbox", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
+    assert_int_equal(sqlite3_column_int(st, 1), 3);
+    sqlite3_finalize(st);
+    /* the rules still hold, without an ephemeral table */
+    const char *bad[] = {"INSERT INTO wallet_bet VALUES('p','t9','pl','r',1,0,'bogus',1,1)",
+                         "UPDATE game_round SET state='done' WHERE id='g2'"};
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(sqlite3_exec(db, bad[i], NULL, NULL, NULL), SQLITE_CONSTRAINT);
+    assert_int_equal(uses_ephemeral(db, "INSERT INTO wallet_bet VALUES('p','t0','pl','r',1,0,"
+                                        "'placed',1,1)"),
+                     0);
+    assert_int_equal(uses_ephemeral(db, "UPDATE wallet_bet SET state='rolled_back' WHERE "
+                                        "provider='studio' AND bet_tx_id='b1'"),
+                     0);
+    assert_int_equal(uses_ephemeral(db, "UPDATE game_round SET state='settled' WHERE id='g2'"),
+                     0);
+    sqlite3_close(db);
 }
 
 static void test_open_refusals(void **state)
@@ -609,6 +731,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_and_migrate, dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_13, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, dir_setup, teardown),
 #define T(name) cmocka_unit_test_setup_teardown(name, store_setup, teardown)
         T(test_wal_and_visibility),
