@@ -9,9 +9,6 @@
  * exact RTP (pb_game_rtp) is the RTP in force: at most the configured one.
  */
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include "games/rules.h"
 
@@ -55,41 +52,12 @@ static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS
     },
 };
 
-/* The draw keeps the numbers not drawn yet as bits 1..40 of a mask: the
- * idx-th of them in ascending order is its idx-th set bit (pdep with BMI2,
- * else the portable loop); the same numbers as removing index idx from an
- * ascending array (tests/unit/games/test_fair.c compares both ways). */
+/* The numbers not drawn yet are bits 1..40 of a mask (pb_games_draw, draw.c). */
 #define KENO_ALL ((((uint64_t)1 << PB_KENO_NUMBERS) - 1) << 1)
-
-#if defined(__x86_64__)
-__attribute__((target("bmi2"))) static uint64_t draw_bmi2(pb_fair_stream *s,
-                                                          uint8_t out[PB_KENO_DRAWN])
-{
-    uint64_t left = KENO_ALL;
-    for (unsigned i = 0; i < PB_KENO_DRAWN; i++) {
-        unsigned idx = pb_fair_scale(pb_fair_stream_u32(s), PB_KENO_NUMBERS - i);
-        uint64_t bit = _pdep_u64((uint64_t)1 << idx, left);
-        out[i] = (uint8_t)__builtin_ctzll(bit);
-        left &= ~bit;
-    }
-    return KENO_ALL & ~left;
-}
-#endif
 
 uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
 {
-#if defined(__x86_64__)
-    if (pb_games_have_bmi2())
-        return draw_bmi2(s, out);
-#endif
-    uint64_t left = KENO_ALL;
-    for (unsigned i = 0; i < PB_KENO_DRAWN; i++) {
-        unsigned idx = pb_fair_scale(pb_fair_stream_u32(s), PB_KENO_NUMBERS - i);
-        unsigned n = pb_games_nth_bit(left, idx);
-        out[i] = (uint8_t)n;
-        left &= ~((uint64_t)1 << n);
-    }
-    return KENO_ALL & ~left;
+    return KENO_ALL & ~pb_games_draw(s, KENO_ALL, PB_KENO_DRAWN, out);
 }
 
 void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])

@@ -6,48 +6,16 @@
  */
 #include <assert.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include "games/rules.h"
 
-/* The tiles still free are the set bits 0..24 of a mask: the idx-th free
- * tile in ascending order is its idx-th set bit (pdep with BMI2, else the
- * portable loop) — the same tiles as removing index idx from an ascending
- * array (tests/unit/games/test_fair.c compares both ways). */
+/* The tiles still free are bits 0..24 of a mask (pb_games_draw, draw.c). */
 #define MINES_ALL (((uint64_t)1 << PB_MINES_TILES) - 1)
-
-#if defined(__x86_64__)
-__attribute__((target("bmi2"))) static void positions_bmi2(pb_fair_stream *s, unsigned mines,
-                                                           uint8_t out[PB_MINES_MAX])
-{
-    uint64_t left = MINES_ALL;
-    for (unsigned i = 0; i < mines; i++) {
-        unsigned idx = pb_fair_scale(pb_fair_stream_u32(s), PB_MINES_TILES - i);
-        uint64_t bit = _pdep_u64((uint64_t)1 << idx, left);
-        out[i] = (uint8_t)__builtin_ctzll(bit);
-        left &= ~bit;
-    }
-}
-#endif
 
 void pb_mines_positions(pb_fair_stream *s, unsigned mines, uint8_t out[PB_MINES_MAX])
 {
     assert(mines >= PB_MINES_MIN && mines <= PB_MINES_MAX);
-#if defined(__x86_64__)
-    if (pb_games_have_bmi2()) {
-        positions_bmi2(s, mines, out);
-        return;
-    }
-#endif
-    uint64_t left = MINES_ALL;
-    for (unsigned i = 0; i < mines; i++) {
-        unsigned idx = pb_fair_scale(pb_fair_stream_u32(s), PB_MINES_TILES - i);
-        unsigned t = pb_games_nth_bit(left, idx);
-        out[i] = (uint8_t)t;
-        left &= ~((uint64_t)1 << t);
-    }
+    pb_games_draw(s, MINES_ALL, mines, out);
 }
 
 int64_t pb_mines_multiplier(unsigned mines, unsigned safe, uint32_t rtp_bp)

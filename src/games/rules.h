@@ -22,6 +22,12 @@ static inline unsigned pb_games_nth_bit(uint64_t mask, unsigned n)
     return (unsigned)__builtin_ctzll(mask);
 }
 
+/* Draws k items without replacement from the set bits of `all` (k ≤ its bit
+ * count): each draw takes index floor(f · r) of the r bits still set, ascending,
+ * one float of s; out[i] is the i-th drawn bit's position. Returns the bits left
+ * (draw.c: mines' tiles, keno's numbers). */
+uint64_t pb_games_draw(pb_fair_stream *s, uint64_t all, unsigned k, uint8_t *out);
+
 /* Binomial coefficient C(n, k) for n ≤ 64 (exact in uint64 for what we use). */
 uint64_t pb_games_choose(unsigned n, unsigned k);
 
