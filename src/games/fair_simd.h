@@ -1,0 +1,36 @@
+/*
+ * fair_simd.h — private to src/games/: the bulk SHA-256 kernels of the
+ * provably fair engine (fair_simd.c) that fair.c calls when the CPU has them.
+ * Each takes keys whose ipad/opad states pb_fair_key_init computed and gives the
+ * bytes of pb_fair_hmac exactly.
+ */
+#ifndef PB_GAMES_FAIR_SIMD_H
+#define PB_GAMES_FAIR_SIMD_H
+
+#include "games/rules.h"
+
+/* SHA-256's initial state (FIPS 180-4). */
+static const uint32_t pb_fair_sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PB_FAIR_HAVE_SHANI 1
+/* Functions that use AVX-512F and AVX-512BW (callers check the CPU first). */
+#define X16BW_TARGET __attribute__((target("avx512f,avx512bw")))
+
+/* True when the CPU has the SHA extensions (CPUID leaf 7, EBX bit 29). */
+bool pb_fair_cpu_has_sha(void);
+/* Two HMACs with SHA-NI, interleaved: block ba (an inner message of one padded
+ * block) under ka into outa, bb under kb into outb. Needs SHA-NI and SSE4.1. */
+void pb_fair_hmac2_shani(const pb_fair_key *ka, const uint8_t ba[64], const pb_fair_key *kb,
+                         const uint8_t bb[64], uint8_t outa[32], uint8_t outb[32]);
+/* Sixteen HMACs at once: blocks[l] (one padded inner block) under keys[l] into
+ * out[l]. Needs AVX-512F and BW. */
+void pb_fair_hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],
+                      uint8_t *const out[16]);
+/* pb_fair_key_init of sixteen keys of exactly 64 bytes at once. Needs AVX-512F and BW. */
+void pb_fair_keys_x16(const char *const keys[16], pb_fair_key *const out[16]);
+#endif
+
+#endif
