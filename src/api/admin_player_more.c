@@ -137,6 +137,50 @@ static json_t *session_json(const pb_store_session *s, bool pii, int64_t now)
                      active);
 }
 
+/* The tail of a player's keyset page: rows holds n ≤ limit + 1 entries of size
+ * bytes (one past limit says there is more; the cursor is id() of the last one
+ * shown), each rendered by json(row, ctx) into the array `key`. Replies
+ * {"player_id", key, "next_cursor"}, or the failure e / INTERNAL. */
+typedef int64_t (*row_id_fn)(const void *row);
+typedef json_t *(*row_json_fn)(const void *row, void *ctx);
+
+static void reply_page(pb_http_request *req, const pb_player *pl, const char *key, pb_err e,
+                       const void *rows, size_t size, size_t n, int64_t limit, row_id_fn id,
+                       row_json_fn json, void *ctx)
+{
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    const char *base = rows;
+    int64_t next = n > (size_t)limit ? id(base + (size_t)(limit - 1) * size) : 0;
+    if (n > (size_t)limit)
+        n = (size_t)limit;
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, json(base + i * size, ctx)) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    pb_http_reply_json(req, 200, list ? json_pack("{s:s,s:o,s:o}", "player_id", pl->public_id,
+                                                  key, list, "next_cursor",
+                                                  pb_admin_cursor_json(next))
+                                      : NULL);
+}
+
+typedef struct session_view {
+    bool pii;
+    int64_t now;
+} session_view;
+
+static int64_t session_id(const void *row) { return ((const pb_store_session *)row)->id; }
+
+static json_t *session_row_json(const void *row, void *ctx)
+{
+    const session_view *v = ctx;
+    return session_json(row, v->pii, v->now);
+}
+
 void pb_api_admin_player_sessions(pb_http_request *req, void *app)
 {
     (void)app;
@@ -152,26 +196,10 @@ void pb_api_admin_player_sessions(pb_http_request *req, void *app)
     if (e == PB_OK && pb_store_player_session_page(pb_http_conn(req), pl.id, cursor, rows,
                                                    (size_t)limit + 1, &n) != PB_STORE_OK)
         e = PB_ERR_STORE_UNAVAILABLE;
-    int64_t next = n > (size_t)limit ? rows[limit - 1].id : 0;
-    if (n > (size_t)limit)
-        n = (size_t)limit;
-    json_t *list = e == PB_OK ? json_array() : NULL;
-    int64_t now = pb_time_now_us();
-    bool pii = sees_pii(p);
-    for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, session_json(&rows[i], pii, now)) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
+    session_view v = {.pii = sees_pii(p), .now = pb_time_now_us()};
+    reply_page(req, &pl, "sessions", e, rows, sizeof *rows, n, limit, session_id,
+               session_row_json, &v);
     free(rows);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:s,s:o,s:o}", "player_id", pl.public_id,
-                                                  "sessions", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
 }
 
 /* ---- notes */
@@ -183,6 +211,14 @@ static json_t *note_json(const pb_store_player_note *n)
     return json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "text", n->text, "author_id",
                      n->author_id, "author_email", n->author_email, "created_at",
                      pb_admin_time_json(n->created_at));
+}
+
+static int64_t note_id(const void *row) { return ((const pb_store_player_note *)row)->id; }
+
+static json_t *note_row_json(const void *row, void *ctx)
+{
+    (void)ctx;
+    return note_json(row);
 }
 
 void pb_api_admin_player_notes_list(pb_http_request *req, void *app)
@@ -200,24 +236,8 @@ void pb_api_admin_player_notes_list(pb_http_request *req, void *app)
     if (e == PB_OK && pb_store_player_note_list(pb_http_conn(req), pl.id, cursor, rows,
                                                 (size_t)limit + 1, &n) != PB_STORE_OK)
         e = PB_ERR_STORE_UNAVAILABLE;
-    int64_t next = n > (size_t)limit ? rows[limit - 1].id : 0;
-    if (n > (size_t)limit)
-        n = (size_t)limit;
-    json_t *list = e == PB_OK ? json_array() : NULL;
-    for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, note_json(&rows[i])) != 0) {
-            json_decref(list);
-            list = NULL;
-        }
+    reply_page(req, &pl, "notes", e, rows, sizeof *rows, n, limit, note_id, note_row_json, NULL);
     free(rows);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:s,s:o,s:o}", "player_id", pl.public_id,
-                                                  "notes", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
 }
 
 typedef struct note_ctx {
