@@ -62,8 +62,8 @@ static inline void compress(uint32_t state[8], const uint8_t block[64])
 }
 
 /* The fast paths this CPU has: bit 1 the SHA extensions (two HMACs
- * interleaved), bit 2 AVX-512F and BW (sixteen at once), bit 4 BMI2 (keno's
- * and mines' draws select the n-th free number with pdep); -1 until detected.
+ * interleaved), bit 2 AVX-512F and BW (sixteen at once), bit 4 BMI2 and POPCNT
+ * (keno's and mines' draws select the n-th free number with pdep); -1 until detected.
  * PITBOSS_FAIR_SIMD=<mask> keeps only those bits (0: libcrypto one block at a
  * time, portable draws) — the tests run every path and compare the results. */
 static int simd_paths = -1;
@@ -77,7 +77,7 @@ static int detect_simd(void)
         have |= 1;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
         have |= 2;
-    if (__builtin_cpu_supports("bmi2"))
+    if (__builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
         have |= 4;
 #endif
     const char *mask = getenv("PITBOSS_FAIR_SIMD");

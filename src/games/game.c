@@ -558,7 +558,7 @@ pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_gam
     case PB_GAME_KENO: {
         uint64_t drawn = pb_keno_draw_bits(s, o->u.keno.drawn);
         if (playable) {
-            o->u.keno.hits = (uint8_t)(pp->keno_picks ? (unsigned)__builtin_popcountll(drawn & pp->keno_picks)
+            o->u.keno.hits = (uint8_t)(pp->keno_picks ? pb_games_popcount(drawn & pp->keno_picks)
                                                       : pb_keno_hits(&p->u.keno, o->u.keno.drawn));
             o->multiplier = mult(pp, o->u.keno.hits);
         }

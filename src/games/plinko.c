@@ -63,7 +63,7 @@ unsigned pb_plinko_drop(pb_fair_stream *s, unsigned rows, uint32_t *path)
         }
         if (path)
             *path = bits;
-        return (unsigned)__builtin_popcount(bits);
+        return pb_games_popcount(bits);
     }
 #endif
     unsigned bucket = 0;

@@ -9,9 +9,19 @@
 
 #include "games/games.h"
 
-/* True when the draws may use BMI2's pdep (the CPU has it and
+/* True when the draws may use BMI2's pdep and POPCNT (the CPU has both and
  * PITBOSS_FAIR_SIMD does not mask bit 4 out; fair.c detects it once). */
 bool pb_games_have_bmi2(void);
+
+/* The number of set bits of x, branch-free and inline (the compiler's
+ * __builtin_popcountll is a call into libgcc without -mpopcnt). */
+static inline unsigned pb_games_popcount(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
 
 /* The position of the n-th (from 0) set bit of mask, which has more than n
  * set bits: the portable way, clearing the lowest set bit n times. */
