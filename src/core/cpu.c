@@ -1,12 +1,18 @@
 /*
  * cpu.c — thread CPU affinity (see cpu.h), over sched_getaffinity /
- * pthread_setaffinity_np on the calling thread.
+ * pthread_setaffinity_np on the calling thread, and the choice of the CPU with
+ * the fewest device interrupts from /proc/interrupts.
  */
 #include "core/cpu.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int allowed(cpu_set_t *set)
 {
@@ -69,4 +75,105 @@ int pb_cpu_avoid(int cpu)
         return -1;
     }
     return 0;
+}
+
+/* Parses the header's "CPU<n>" columns into cpu[] (at most max); the count. */
+static int header_columns(const char *line, const char *end, int *cpu, int max)
+{
+    int n = 0;
+    for (const char *p = line; p < end && n < max;) {
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        if (end - p < 4 || memcmp(p, "CPU", 3) != 0 || !isdigit((unsigned char)p[3]))
+            break;
+        cpu[n++] = (int)strtol(p + 3, NULL, 10);
+        p += 3;
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+    }
+    return n;
+}
+
+int pb_cpu_quietest_in(const char *text, const cpu_set_t *allowed)
+{
+    enum { MAXCOL = 1024 };
+    int cpu[MAXCOL];
+    uint64_t count[MAXCOL];
+    const char *nl = strchr(text, '\n');
+    if (!nl)
+        return -1;
+    int ncol = header_columns(text, nl, cpu, MAXCOL);
+    if (ncol == 0)
+        return -1;
+    memset(count, 0, sizeof count[0] * (size_t)ncol);
+    for (const char *line = nl + 1; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        const char *p = line;
+        while (p < end && isspace((unsigned char)*p))
+            p++;
+        const char *irq = p;
+        while (p < end && isdigit((unsigned char)*p))
+            p++;
+        /* device interrupts only: "36:", not "LOC:" / "RES:" / "CAL:" */
+        if (p > irq && p < end && *p == ':') {
+            p++;
+            for (int c = 0; c < ncol; c++) {
+                while (p < end && isspace((unsigned char)*p))
+                    p++;
+                if (p == end || !isdigit((unsigned char)*p))
+                    break;
+                char *after;
+                unsigned long long v = strtoull(p, &after, 10);
+                count[c] += v;
+                p = after;
+            }
+        }
+        if (!nl)
+            break;
+    }
+    int best = -1;
+    uint64_t least = 0;
+    for (int c = 0; c < ncol; c++) {
+        if (cpu[c] < 0 || cpu[c] >= CPU_SETSIZE || !CPU_ISSET(cpu[c], allowed))
+            continue;
+        if (best < 0 || count[c] < least || (count[c] == least && cpu[c] > best)) {
+            best = cpu[c];
+            least = count[c];
+        }
+    }
+    return best;
+}
+
+int pb_cpu_quietest_allowed(void)
+{
+    cpu_set_t set;
+    if (allowed(&set) != 0)
+        return -1;
+    int last = pb_cpu_last_allowed();
+    FILE *f = fopen("/proc/interrupts", "r");
+    if (!f)
+        return last;
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    while (text) {
+        len += fread(text + len, 1, cap - 1 - len, f);
+        if (len < cap - 1 || ferror(f))
+            break;
+        char *bigger = realloc(text, cap * 2);
+        if (!bigger) {
+            free(text);
+            text = NULL;
+            break;
+        }
+        text = bigger;
+        cap *= 2;
+    }
+    fclose(f);
+    if (!text)
+        return last;
+    text[len] = '\0';
+    int best = pb_cpu_quietest_in(text, &set);
+    free(text);
+    return best >= 0 ? best : last;
 }

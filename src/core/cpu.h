@@ -12,10 +12,24 @@
 #ifndef PB_CORE_CPU_H
 #define PB_CORE_CPU_H
 
+#include <sched.h>
+
 /* The number of CPUs the calling thread may run on (≥ 1). */
 int pb_cpu_allowed_count(void);
 /* The highest-numbered CPU the calling thread may run on, or -1 if unknown. */
 int pb_cpu_last_allowed(void);
+/* The allowed CPU that has handled the fewest device interrupts — the numbered
+ * lines of /proc/interrupts (disk and network queues), not the local timer or
+ * the inter-processor ones, which follow the threads — ties going to the
+ * highest-numbered; the last allowed CPU when the file cannot be read or names
+ * none of them, -1 if even that is unknown. In a VM the disk's completions
+ * usually all land on one CPU; a writer pinned there pays for every completion
+ * of its own fsyncs in interrupt time, on the thread everything waits for. */
+int pb_cpu_quietest_allowed(void);
+/* The same choice over `text` in /proc/interrupts' format (a header of CPUn
+ * columns, then "IRQ: count count … name" lines) among the CPUs in `allowed`;
+ * -1 when the text names none of them. */
+int pb_cpu_quietest_in(const char *text, const cpu_set_t *allowed);
 /* Pins the calling thread to `cpu`. 0, or -1 with errno set (EINVAL: no such CPU
  * or not allowed to this process). */
 int pb_cpu_pin(int cpu);

@@ -122,8 +122,11 @@ typedef struct pb_ledger_config {
      * above the balance mark when the ledger opens), readers see the committed
      * counters either way (live.c). */
     int balance_flush_ms;
-    /* Give the writer a CPU of its own (core/cpu.h): it is pinned to the last CPU
-     * the process may use, the ledger's notifier and checkpointer keep off it, and
+    /* Give the writer a CPU of its own (core/cpu.h): it is pinned to the CPU
+     * the process may use that has served the fewest device interrupts
+     * (pb_cpu_quietest_allowed: on this VM every disk completion lands on one
+     * CPU, and a writer there pays for its own fsyncs' completions in interrupt
+     * time), the ledger's notifier and checkpointer keep off it, and
      * the caller keeps its own busy threads off it with
      * pb_cpu_avoid(pb_ledger_writer_cpu(l)) before creating them. Measured on the
      * 2-vCPU machine (bench ledger, 64 submitters): fewer preemptions of the

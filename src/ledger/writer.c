@@ -299,7 +299,7 @@ static void *checkpointer_main(void *arg)
 
 int pb_ledger_writer_start(pb_ledger *l)
 {
-    l->writer_cpu = l->cfg.pin_writer && pb_cpu_allowed_count() >= 2 ? pb_cpu_last_allowed() : -1;
+    l->writer_cpu = l->cfg.pin_writer && pb_cpu_allowed_count() >= 2 ? pb_cpu_quietest_allowed() : -1;
     if (!l->cfg.sync_in_writer && pb_store_set_deferred_sync(l->wconn, true) != PB_STORE_OK)
         return -1;
     pthread_mutex_init(&l->notify_mu, NULL);

@@ -1,7 +1,8 @@
 /*
  * test_cpu.c — thread CPU affinity helpers (src/core/cpu.h): pinning runs the
  * thread where asked, avoiding removes exactly one CPU and never the last one,
- * bad CPUs are refused. Each case runs in a thread of its own so the test
+ * bad CPUs are refused, and the quietest CPU is read right from
+ * /proc/interrupts-format text. Each case runs in a thread of its own so the test
  * process's main thread keeps its CPUs.
  */
 #include <errno.h>
@@ -128,6 +129,71 @@ static void bad_cpus_refused(void **state)
     run_in_thread(bad_body);
 }
 
+static cpu_set_t cpus(int a, int b)
+{
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    if (a >= 0)
+        CPU_SET(a, &s);
+    if (b >= 0)
+        CPU_SET(b, &s);
+    return s;
+}
+
+/* The CPU with the fewest device interrupts, from texts in /proc/interrupts' format. */
+static void quietest_from_text(void **state)
+{
+    (void)state;
+    /* this VM's shape: the disk's queue all on CPU1; LOC/RES/CAL are not counted
+     * (CPU0's huge RES must not make it look busy) */
+    const char *vm = "           CPU0       CPU1       \n"
+                     " 24:          1          0  IO-APIC   5-edge      ACPI:Ged\n"
+                     " 36:          0   37704855 PCI-MSIX-0000:00:02.0   1-edge      virtio1-req.0\n"
+                     " 39:      42315          0 PCI-MSIX-0000:00:03.0   2-edge      virtio2-output.0\n"
+                     " 42:          0      93294 PCI-MSIX-0000:00:04.0   2-edge      virtio3-tx\n"
+                     "LOC:    8108912    8044724   Local timer interrupts\n"
+                     "RES:   91250840    7050387   Rescheduling interrupts\n"
+                     "ERR:          0\n";
+    cpu_set_t both = cpus(0, 1);
+    assert_int_equal(pb_cpu_quietest_in(vm, &both), 0);
+    cpu_set_t one = cpus(1, -1); /* only CPU1 allowed: that one, however busy */
+    assert_int_equal(pb_cpu_quietest_in(vm, &one), 1);
+    /* ties go to the highest-numbered allowed CPU (the old choice, the last one) */
+    const char *tie = "    CPU0 CPU1 CPU2\n  1: 5 5 5 dev\n  2: 1 1 1 dev2\n";
+    cpu_set_t three = cpus(0, 1);
+    CPU_SET(2, &three);
+    assert_int_equal(pb_cpu_quietest_in(tie, &three), 2);
+    cpu_set_t low = cpus(0, 1);
+    assert_int_equal(pb_cpu_quietest_in(tie, &low), 1);
+    /* columns name the online CPUs, which need not be 0..n-1; a short line (an
+     * interrupt with fewer columns) counts what it has */
+    const char *gaps = "       CPU0   CPU3\n  9:   100    2 dev\n 10: 7\n";
+    cpu_set_t g = cpus(0, 3);
+    assert_int_equal(pb_cpu_quietest_in(gaps, &g), 3);
+    /* no allowed CPU among the columns, no header, no newline: -1 */
+    cpu_set_t other = cpus(5, -1);
+    assert_int_equal(pb_cpu_quietest_in(vm, &other), -1);
+    assert_int_equal(pb_cpu_quietest_in("  1: 2 3\n", &both), -1);
+    assert_int_equal(pb_cpu_quietest_in("", &both), -1);
+}
+
+static void *quietest_body(void *arg)
+{
+    (void)arg;
+    cpu_set_t s = mine();
+    int q = pb_cpu_quietest_allowed();
+    assert_true(q >= 0);
+    assert_true(CPU_ISSET(q, &s)); /* always one this thread may use */
+    return NULL;
+}
+
+/* On this machine (whatever /proc/interrupts says): an allowed CPU. */
+static void quietest_is_allowed(void **state)
+{
+    (void)state;
+    run_in_thread(quietest_body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +201,8 @@ int main(void)
         cmocka_unit_test(pin_runs_there),
         cmocka_unit_test(avoid_removes_one),
         cmocka_unit_test(bad_cpus_refused),
+        cmocka_unit_test(quietest_from_text),
+        cmocka_unit_test(quietest_is_allowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
