@@ -303,16 +303,22 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
     pb_err pe = pb_games_prepare(p, rtp_bp, true, &pp);
     if (pe != PB_OK)
         return pe;
+    /* sixteen streams, stream k playing a run of consecutive nonces (the
+     * first rounds % 16 runs one longer): each batch steps every nonce by one,
+     * mostly its last digit; the sums do not depend on the order of rounds */
     enum { BATCH = 16 };
     pb_fair_stream s[BATCH];
+    uint64_t start[BATCH], per = rounds / BATCH, rem = rounds % BATCH;
     unsigned blocks = pb_game_blocks(p);
-    for (size_t k = 0; k < BATCH; k++)
-        pb_fair_stream_init(&s[k], key, client_seed, first_nonce + k);
-    for (uint64_t done = 0; done < rounds;) {
-        size_t n = rounds - done < BATCH ? (size_t)(rounds - done) : BATCH;
-        if (done)
+    for (size_t k = 0; k < BATCH; k++) {
+        start[k] = first_nonce + k * per + (k < rem ? k : rem);
+        pb_fair_stream_init(&s[k], key, client_seed, start[k]);
+    }
+    for (uint64_t j = 0; j < per + (rem != 0); j++) {
+        size_t n = j < per ? BATCH : (size_t)rem;
+        if (j)
             for (size_t k = 0; k < n; k++)
-                pb_fair_stream_set_nonce(&s[k], first_nonce + done + k);
+                pb_fair_stream_set_nonce(&s[k], start[k] + j);
         pb_fair_stream_prime(s, n, blocks);
         for (size_t k = 0; k < n; k++) {
             pb_err e = pb_games_play_prepared(&pp, &s[k], &o);
@@ -322,7 +328,6 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
                 return e;
             tally(p, &o, payout, acc);
         }
-        done += n;
     }
     return PB_OK;
 }
