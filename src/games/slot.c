@@ -144,21 +144,48 @@ static int64_t line_win(const paytable *t, const uint8_t s[PB_SLOT_REELS])
  * symbols placed where they go in the spin's grid (bytes r·5 + reel of 16,
  * zero elsewhere: a spin's grid is the OR of its five reels'), how many of
  * them are scatters, and per paying symbol x the set of paylines (bit l)
- * whose cell on this reel counts as x on a line — the wild itself for
- * x = wild, x or the wild otherwise. A line can pay only when its first
- * three cells count as one symbol x (three leading wilds, or a run of three
- * of x: line_win finds nothing else), i.e. when its bit survives
- * reel 0 & reel 1 & reel 2 for some x; those lines for every combination of
- * the first three stops are a table (20³ sets, 32 KB), and evaluate calls
- * line_win for them only — the same wins, without testing the 20 lines one
- * by one. */
+ * whose cell on this reel counts as x on a line (reach) — the wild itself
+ * for x = wild, x or the wild otherwise.
+ *
+ * A line can pay only when its first three cells count as one symbol x:
+ * three leading wilds, or a run of three of x with x the first non-wild
+ * cell (line_win finds nothing else). For every combination of the first
+ * three stops (20³) a table holds those lines: for at most two symbols x
+ * (seven .. jack) the set M_x of lines whose first three cells are x or
+ * wild, not all wild — such a line pays x's pay for 3, 4 or 5 as its cells
+ * on reels 3 and 4 count as x too (M_x & reach, counted), which is
+ * line_win's answer. The other combinations (a line of three wilds, or
+ * three symbols at once: 5% of them) are flagged and go through line_win
+ * line by line, over the lines that can pay (lines_maybe). The same wins
+ * and line mask as line_win over all 20 lines, without branching per line
+ * in the usual case (tested: the exact RTP walk over every combination). */
+#define COMBO_FLAG ((uint64_t)1 << 63) /* evaluate line by line */
+#define COMBO_MASK 0xfffffu             /* an entry: M_x in bits 0..19, x in 24..27 */
 static uint8_t window_grid[PB_SLOT_REELS][STRIP_LEN][16] __attribute__((aligned(16)));
 static uint8_t window_scatters[PB_SLOT_REELS][STRIP_LEN];
+static uint32_t reach[PB_SLOT_REELS][STRIP_LEN][PAYING];
 static uint32_t lines_maybe[STRIP_LEN][STRIP_LEN][STRIP_LEN];
+static uint64_t combos[STRIP_LEN][STRIP_LEN][STRIP_LEN]; /* two entries, or COMBO_FLAG */
+
+/* The table entry of the first three stops (a, b, c); reach is filled. */
+static uint64_t combo_of(unsigned a, unsigned b, unsigned c)
+{
+    uint32_t wild3 = reach[0][a][WILD] & reach[1][b][WILD] & reach[2][c][WILD];
+    uint64_t entry = 0;
+    unsigned n = 0;
+    for (unsigned x = WILD + 1; x < PAYING; x++) {
+        uint32_t m = reach[0][a][x] & reach[1][b][x] & reach[2][c][x] & ~wild3;
+        if (!m)
+            continue;
+        if (n == 2)
+            return COMBO_FLAG;
+        entry |= (uint64_t)(m | (uint32_t)x << 24) << (32 * n++);
+    }
+    return wild3 ? COMBO_FLAG : entry;
+}
 
 static void windows_init(void)
 {
-    static uint32_t lines[3][STRIP_LEN][PAYING];
     for (unsigned i = 0; i < PB_SLOT_REELS; i++)
         for (unsigned stop = 0; stop < STRIP_LEN; stop++) {
             unsigned scat = 0;
@@ -169,14 +196,14 @@ static void windows_init(void)
                 scat += sym[r] == SCATTER;
             }
             window_scatters[i][stop] = (uint8_t)scat;
-            for (unsigned x = 0; i < 3 && x < PAYING; x++) {
+            for (unsigned x = 0; x < PAYING; x++) {
                 uint32_t set = 0;
                 for (unsigned l = 0; l < PB_SLOT_LINES; l++) {
                     uint8_t y = sym[paylines[l][i]];
                     if (y == x || y == WILD)
                         set |= 1u << l;
                 }
-                lines[i][stop][x] = set;
+                reach[i][stop][x] = set;
             }
         }
     for (unsigned a = 0; a < STRIP_LEN; a++)
@@ -184,46 +211,79 @@ static void windows_init(void)
             for (unsigned c = 0; c < STRIP_LEN; c++) {
                 uint32_t maybe = 0;
                 for (unsigned x = 0; x < PAYING; x++)
-                    maybe |= lines[0][a][x] & lines[1][b][x] & lines[2][c][x];
+                    maybe |= reach[0][a][x] & reach[1][b][x] & reach[2][c][x];
                 lines_maybe[a][b][c] = maybe;
+                combos[a][b][c] = combo_of(a, b, c);
             }
 }
 
-/* Evaluates a spin at the given stops (windows_init has run). */
-static void evaluate(const paytable *t, const uint8_t stops[PB_SLOT_REELS], pb_slot_spin *out)
+/* The wins of one table entry (M_x and x) at stops d, e of reels 3 and 4:
+ * adds them to *win and the paying lines to *mask. The line counts are
+ * __builtin_popcount: one instruction in evaluate_popcnt, libgcc's count in
+ * the portable evaluate. */
+__attribute__((always_inline)) static inline void entry_wins(const paytable *t, uint32_t entry,
+                                                             unsigned d, unsigned e, int64_t *win,
+                                                             uint32_t *mask)
 {
-    uint8_t grid[16] __attribute__((aligned(16)));
+    unsigned x = entry >> 24;
+    uint32_t m3 = entry & COMBO_MASK, m4 = m3 & reach[3][d][x], m5 = m4 & reach[4][e][x];
+    uint32_t only3 = m3 ^ m4, only4 = m4 ^ m5;
+    const int64_t *pay = t->line[x];
+    *win += pay[0] * __builtin_popcount(only3) + pay[1] * __builtin_popcount(only4) +
+            pay[2] * __builtin_popcount(m5);
+    *mask |= (pay[0] ? only3 : 0) | (pay[1] ? only4 : 0) | (pay[2] ? m5 : 0);
+}
+
+/* Evaluates a spin at the stops packed in `stops` (reel i's in byte i; kept
+ * in a register: a spin's stops written as bytes and read back as a word
+ * would stall the store forwarding), windows_init having run. */
+__attribute__((always_inline)) static inline void evaluate_body(const paytable *t, uint64_t stops,
+                                                                pb_slot_spin *out)
+{
+    unsigned st[PB_SLOT_REELS];
+    for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
+        st[i] = (unsigned)(stops >> (8 * i)) & 0xff;
+        out->stops[i] = (uint8_t)st[i];
+    }
+    uint8_t *grid = &out->grid[0][0];
 #if defined(__x86_64__)
-#define REEL(i) _mm_load_si128((const __m128i *)window_grid[i][stops[i]])
+#define REEL(i) _mm_load_si128((const __m128i *)window_grid[i][st[i]])
     __m128i g = _mm_or_si128(_mm_or_si128(REEL(0), REEL(1)),
                              _mm_or_si128(_mm_or_si128(REEL(2), REEL(3)), REEL(4)));
 #undef REEL
-    _mm_store_si128((__m128i *)grid, g);
+    /* the 15 cells as bytes 0..7 and 7..14: two 8-byte stores, each read back whole */
+    _mm_storel_epi64((__m128i *)(void *)grid, g);
+    _mm_storel_epi64((__m128i *)(void *)(grid + 7), _mm_srli_si128(g, 7));
 #else
-    memset(grid, 0, sizeof grid);
+    memset(grid, 0, PB_SLOT_ROWS * PB_SLOT_REELS);
     for (unsigned i = 0; i < PB_SLOT_REELS; i++)
-        for (unsigned c = 0; c < sizeof grid; c++)
-            grid[c] |= window_grid[i][stops[i]][c];
+        for (unsigned c = 0; c < PB_SLOT_ROWS * PB_SLOT_REELS; c++)
+            grid[c] |= window_grid[i][st[i]][c];
 #endif
-    memcpy(out->stops, stops, PB_SLOT_REELS);
-    memcpy(out->grid, grid, sizeof out->grid);
-    unsigned scat = window_scatters[0][stops[0]] + window_scatters[1][stops[1]] +
-                    window_scatters[2][stops[2]] + window_scatters[3][stops[3]] +
-                    window_scatters[4][stops[4]];
-    uint32_t maybe = lines_maybe[stops[0]][stops[1]][stops[2]];
+    unsigned scat = window_scatters[0][st[0]] + window_scatters[1][st[1]] +
+                    window_scatters[2][st[2]] + window_scatters[3][st[3]] +
+                    window_scatters[4][st[4]];
+    uint64_t combo = combos[st[0]][st[1]][st[2]];
     int64_t win = 0;
     uint32_t mask = 0;
-    while (maybe) {
-        unsigned l = (unsigned)__builtin_ctz(maybe);
-        maybe &= maybe - 1;
-        const uint8_t *row = paylines[l];
-        uint8_t s[PB_SLOT_REELS] = {grid[row[0] * PB_SLOT_REELS], grid[row[1] * PB_SLOT_REELS + 1],
-                                    grid[row[2] * PB_SLOT_REELS + 2], grid[row[3] * PB_SLOT_REELS + 3],
-                                    grid[row[4] * PB_SLOT_REELS + 4]};
-        int64_t lw = line_win(t, s);
-        if (lw) {
-            win += lw;
-            mask |= 1u << l;
+    if (!(combo & COMBO_FLAG)) {
+        entry_wins(t, (uint32_t)combo, st[3], st[4], &win, &mask);
+        entry_wins(t, (uint32_t)(combo >> 32), st[3], st[4], &win, &mask);
+    } else {
+        uint32_t maybe = lines_maybe[st[0]][st[1]][st[2]];
+        while (maybe) {
+            unsigned l = (unsigned)__builtin_ctz(maybe);
+            maybe &= maybe - 1;
+            const uint8_t *row = paylines[l];
+            uint8_t s[PB_SLOT_REELS] = {
+                grid[row[0] * PB_SLOT_REELS], grid[row[1] * PB_SLOT_REELS + 1],
+                grid[row[2] * PB_SLOT_REELS + 2], grid[row[3] * PB_SLOT_REELS + 3],
+                grid[row[4] * PB_SLOT_REELS + 4]};
+            int64_t lw = line_win(t, s);
+            if (lw) {
+                win += lw;
+                mask |= 1u << l;
+            }
         }
     }
     if (scat >= 3)
@@ -231,6 +291,28 @@ static void evaluate(const paytable *t, const uint8_t stops[PB_SLOT_REELS], pb_s
     out->line_mask = mask;
     out->win = win;
     out->scatters = (uint8_t)scat;
+}
+
+#if defined(__x86_64__)
+/* evaluate_body with the POPCNT instruction (when pb_games_have_bmi2, which
+ * includes it). */
+__attribute__((target("popcnt"))) static void evaluate_popcnt(const paytable *t, uint64_t stops,
+                                                               pb_slot_spin *out)
+{
+    evaluate_body(t, stops, out);
+}
+#endif
+
+/* Evaluates a spin: evaluate_body, with POPCNT when the CPU has it. */
+static void evaluate(const paytable *t, uint64_t stops, pb_slot_spin *out)
+{
+#if defined(__x86_64__)
+    if (pb_games_have_bmi2()) {
+        evaluate_popcnt(t, stops, out);
+        return;
+    }
+#endif
+    evaluate_body(t, stops, out);
 }
 
 /* The factorised sums of a table: *wins = Σ over all P combinations of a
@@ -317,16 +399,17 @@ static const paytable *table(uint32_t rtp_bp)
 
 void pb_slot_spin_play(pb_fair_stream *s, uint32_t rtp_bp, pb_slot_spin *out)
 {
-    uint8_t stops[PB_SLOT_REELS];
+    uint64_t stops = 0;
     const uint8_t *b = pb_fair_stream_take(s, PB_SLOT_REELS); /* primed: the 20 bytes at once */
     if (b) {
         for (unsigned i = 0; i < PB_SLOT_REELS; i++, b += 4)
-            stops[i] = (uint8_t)pb_fair_scale((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-                                                  (uint32_t)b[2] << 8 | b[3],
-                                              STRIP_LEN);
+            stops |= (uint64_t)pb_fair_scale((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                                                 (uint32_t)b[2] << 8 | b[3],
+                                             STRIP_LEN)
+                     << (8 * i);
     } else {
         for (unsigned i = 0; i < PB_SLOT_REELS; i++)
-            stops[i] = (uint8_t)pb_fair_scale(pb_fair_stream_u32(s), STRIP_LEN);
+            stops |= (uint64_t)pb_fair_scale(pb_fair_stream_u32(s), STRIP_LEN) << (8 * i);
     }
     evaluate(table(rtp_bp), stops, out);
 }
@@ -372,7 +455,10 @@ pb_err pb_slot_rtp_enumerate(uint32_t rtp_bp, pb_rtp *out)
             for (st[2] = 0; st[2] < STRIP_LEN; st[2]++)
                 for (st[3] = 0; st[3] < STRIP_LEN; st[3]++)
                     for (st[4] = 0; st[4] < STRIP_LEN; st[4]++) {
-                        evaluate(t, st, &spin);
+                        uint64_t packed = 0;
+                        for (unsigned i = 0; i < PB_SLOT_REELS; i++)
+                            packed |= (uint64_t)st[i] << (8 * i);
+                        evaluate(t, packed, &spin);
                         wins += (uint64_t)spin.win;
                         awards += pb_slot_free_spins(spin.scatters);
                     }
