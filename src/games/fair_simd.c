@@ -133,6 +133,7 @@ __attribute__((target("sha,sse4.1"))) void pb_fair_hmac2_shani(const pb_fair_key
  * instead of moved (no faster in bench fair: the ports, not the moves, bound
  * it). */
 #define X16_INLINE __attribute__((target("avx512f"), always_inline)) static inline
+#define X16BW_INLINE __attribute__((target("avx512f,avx512bw"), always_inline)) static inline
 
 X16_INLINE __m512i x16_xor3(__m512i a, __m512i b, __m512i c)
 {
@@ -216,13 +217,19 @@ X16_INLINE void x16_transpose(__m512i r[16])
     }
 }
 
-/* A chaining state of 16 lanes: word i of every lane's state in st[i]
- * (one broadcast when every lane has the same key). */
-X16_INLINE void x16_state(__m512i st[8], const pb_fair_key *const keys[16], bool outer)
+/* Whether the sixteen lanes share one key (a simulation's batch). */
+X16_INLINE bool x16_same_key(const pb_fair_key *const keys[16])
 {
     bool same = true;
     for (int l = 1; l < 16; l++)
         same = same && keys[l] == keys[0];
+    return same;
+}
+
+/* A chaining state of 16 lanes: word i of every lane's state in st[i]
+ * (one broadcast when every lane has the same key). */
+X16_INLINE void x16_state(__m512i st[8], const pb_fair_key *const keys[16], bool same, bool outer)
+{
     if (same) {
         for (int i = 0; i < 8; i++)
             st[i] = _mm512_set1_epi32((int)(outer ? keys[0]->outer : keys[0]->inner)[i]);
@@ -236,17 +243,50 @@ X16_INLINE void x16_state(__m512i st[8], const pb_fair_key *const keys[16], bool
     }
 }
 
+/* Stores the digests: st[i] holds word i of every lane; lane l's eight
+ * words, big-endian, go to out[l]. An 8 × 16 transpose: 32- and 64-bit
+ * interleaves leave, in each 128-bit lane k of u[m] (rows 0..3) and v[m]
+ * (rows 4..7), column 4k + m; two 128-bit shuffles pair them up, columns m
+ * and 4 + m (or 8 + m and 12 + m) in the two halves — 40 shuffles where the
+ * square transpose took 64. */
+X16BW_INLINE void x16_store_digests(const __m512i st[8], uint8_t *const out[16])
+{
+    const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+    __m512i t[8], lo[4], hi[4];
+    for (int i = 0; i < 8; i++)
+        t[i] = _mm512_shuffle_epi8(st[i], bswap);
+    for (int i = 0; i < 4; i++) {
+        lo[i] = _mm512_unpacklo_epi32(t[2 * i], t[2 * i + 1]);
+        hi[i] = _mm512_unpackhi_epi32(t[2 * i], t[2 * i + 1]);
+    }
+    __m512i u[4] = {_mm512_unpacklo_epi64(lo[0], lo[1]), _mm512_unpackhi_epi64(lo[0], lo[1]),
+                    _mm512_unpacklo_epi64(hi[0], hi[1]), _mm512_unpackhi_epi64(hi[0], hi[1])};
+    __m512i v[4] = {_mm512_unpacklo_epi64(lo[2], lo[3]), _mm512_unpackhi_epi64(lo[2], lo[3]),
+                    _mm512_unpacklo_epi64(hi[2], hi[3]), _mm512_unpackhi_epi64(hi[2], hi[3])};
+    for (int m = 0; m < 4; m++) {
+        __m512i x = _mm512_shuffle_i32x4(u[m], v[m], 0x44); /* u.0 u.1 v.0 v.1 */
+        __m512i y = _mm512_shuffle_i32x4(u[m], v[m], 0xee); /* u.2 u.3 v.2 v.3 */
+        x = _mm512_shuffle_i32x4(x, x, 0xd8);               /* u.0 v.0 u.1 v.1 */
+        y = _mm512_shuffle_i32x4(y, y, 0xd8);               /* u.2 v.2 u.3 v.3 */
+        _mm256_storeu_si256((__m256i *)out[m], _mm512_castsi512_si256(x));
+        _mm256_storeu_si256((__m256i *)out[4 + m], _mm512_extracti64x4_epi64(x, 1));
+        _mm256_storeu_si256((__m256i *)out[8 + m], _mm512_castsi512_si256(y));
+        _mm256_storeu_si256((__m256i *)out[12 + m], _mm512_extracti64x4_epi64(y, 1));
+    }
+}
+
 /* Sixteen HMACs whose inner message is one padded block each: blocks[l] with
  * key keys[l] into out[l]. The blocks are loaded as rows, byte-swapped to
  * big-endian words and transposed to a lane per message; the outer message
  * words are the inner state vectors themselves, then the constant padding;
- * the digests are transposed back and stored 32 bytes per lane. */
+ * the digests go back to each lane's 32 bytes (x16_store_digests). */
 X16BW_TARGET void pb_fair_hmac_x16(const pb_fair_key *const keys[16],
                                    const uint8_t (*blocks)[64], uint8_t *const out[16])
 {
     const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
     __m512i st[8], w[16];
-    x16_state(st, keys, false);
+    bool same = x16_same_key(keys);
+    x16_state(st, keys, same, false);
     for (int l = 0; l < 16; l++)
         w[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(blocks[l]), bswap);
     x16_transpose(w);
@@ -257,15 +297,9 @@ X16BW_TARGET void pb_fair_hmac_x16(const pb_fair_key *const keys[16],
     for (int i = 9; i < 15; i++)
         w[i] = _mm512_setzero_si512();
     w[15] = _mm512_set1_epi32(768);
-    x16_state(st, keys, true);
+    x16_state(st, keys, same, true);
     sha256_x16(st, w);
-    for (int i = 0; i < 8; i++)
-        w[i] = _mm512_shuffle_epi8(st[i], bswap);
-    for (int i = 8; i < 16; i++)
-        w[i] = _mm512_setzero_si512();
-    x16_transpose(w);
-    for (int l = 0; l < 16; l++)
-        _mm256_storeu_si256((__m256i *)out[l], _mm512_castsi512_si256(w[l]));
+    x16_store_digests(st, out);
 }
 
 /* Sixteen keys of exactly 64 bytes keyed at once (pb_fair_key_init of each):
