@@ -5,6 +5,16 @@
  * free item is the idx-th set bit: one pdep with BMI2 (when pb_games_have_bmi2),
  * else the portable loop — the same items as removing index idx from an
  * ascending array (tests/unit/games/test_fair.c compares the ways).
+ *
+ * Speed (the batch path): with the k floats primed in the stream and
+ * AVX-512 (pb_games_have_avx512), the k indices floor(f · (n − i)) and their
+ * one-hot words 1 << idx are computed at once in vector registers, leaving
+ * the scalar chain pdep → xor (bit, then the bits left) per draw, with pdep
+ * the only instruction of port 1 beside the position's tzcnt (the multiply
+ * of the scalar path is there too, and port 1 bounded it). pb_games_draw2
+ * draws for two streams at once (the batch path pairs keno's and mines'
+ * rounds): two independent chains side by side, where one waits on each
+ * pdep's latency. Both give the items of pb_games_draw one stream at a time.
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -15,36 +25,115 @@
 #include "games/rules.h"
 
 #if defined(__x86_64__)
-/* The BMI2 path (pb_games_have_bmi2 also means POPCNT): the k floats at once
- * when the stream holds them (primed), each index computed from its float
- * apart from the chain of pdeps that removes the drawn bits. */
-__attribute__((target("bmi2,popcnt"))) static uint64_t draw_bmi2(pb_fair_stream *s, uint64_t left,
-                                                                 unsigned k, uint8_t *out)
+#define DRAW_BMI2 __attribute__((target("bmi2,popcnt")))
+#define DRAW_X16 __attribute__((target("avx512f,avx512bw,bmi2,popcnt")))
+
+/* The big-endian word at b (a float's integer). */
+static inline uint32_t load_be32(const uint8_t *b)
+{
+    uint32_t u;
+    memcpy(&u, b, 4);
+    return __builtin_bswap32(u);
+}
+
+/* The BMI2 path (pb_games_have_bmi2 also means POPCNT): the floats from b
+ * when the stream held them (primed), else read one by one. */
+DRAW_BMI2 static uint64_t draw_bmi2(pb_fair_stream *s, const uint8_t *b, uint64_t left, unsigned k,
+                                    uint8_t *out)
 {
     unsigned n = (unsigned)__builtin_popcountll(left);
-    const uint8_t *b = pb_fair_stream_take(s, k);
     for (unsigned i = 0; i < k; i++) {
-        uint32_t u;
-        if (b) {
-            memcpy(&u, b + 4 * i, 4);
-            u = __builtin_bswap32(u);
-        } else {
-            u = pb_fair_stream_u32(s);
-        }
-        unsigned idx = pb_fair_scale(u, n - i);
-        uint64_t bit = _pdep_u64((uint64_t)1 << idx, left);
+        uint32_t u = b ? load_be32(b + 4 * i) : pb_fair_stream_u32(s);
+        uint64_t bit = _pdep_u64((uint64_t)1 << pb_fair_scale(u, n - i), left);
         out[i] = (uint8_t)__builtin_ctzll(bit);
         left ^= bit;
     }
     return left;
 }
+
+/* one[i] = 1 << floor(f_i · (n − i)) for the k ≤ 16 floats at b (one[k..16)
+ * is 1): the words byte-swapped, the products (u · r) >> 32 of even and odd
+ * words with vpmuludq, the shifts with vpsllvq. */
+DRAW_X16 static inline void draw_onehots(const uint8_t *b, unsigned n, unsigned k, uint64_t one[16])
+{
+    const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+    __m512i u = _mm512_shuffle_epi8(_mm512_maskz_loadu_epi32((__mmask16)((1u << k) - 1), b), bswap);
+    __m512i r = _mm512_sub_epi32(_mm512_set1_epi32((int)n),
+                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    __m512i even = _mm512_mul_epu32(u, r);
+    __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(u, 32), _mm512_srli_epi64(r, 32));
+    __m512i idx = _mm512_mask_mov_epi32(_mm512_srli_epi64(even, 32), 0xAAAA, odd);
+    const __m512i ones = _mm512_set1_epi64(1);
+    _mm512_store_si512(one, _mm512_sllv_epi64(ones, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(idx))));
+    _mm512_store_si512(one + 8,
+                       _mm512_sllv_epi64(ones, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(idx, 1))));
+}
+
+/* The draws from the primed floats at b with AVX-512 (k ≤ 32). */
+DRAW_X16 static uint64_t draw_x16(const uint8_t *b, uint64_t left, unsigned k, uint8_t *out)
+{
+    uint64_t one[32] __attribute__((aligned(64)));
+    unsigned n = (unsigned)__builtin_popcountll(left);
+    draw_onehots(b, n, k < 16 ? k : 16, one);
+    if (k > 16)
+        draw_onehots(b + 64, n - 16, k - 16, one + 16);
+    for (unsigned i = 0; i < k; i++) {
+        uint64_t bit = _pdep_u64(one[i], left);
+        out[i] = (uint8_t)__builtin_ctzll(bit);
+        left ^= bit;
+    }
+    return left;
+}
+
+/* draw_x16 of two streams' primed floats (b0, b1), the chains side by side. */
+DRAW_X16 static void draw2_x16(const uint8_t *b0, const uint8_t *b1, uint64_t all, unsigned k,
+                               uint8_t *out0, uint8_t *out1, uint64_t left[2])
+{
+    uint64_t one0[32] __attribute__((aligned(64))), one1[32] __attribute__((aligned(64)));
+    unsigned n = (unsigned)__builtin_popcountll(all);
+    draw_onehots(b0, n, k < 16 ? k : 16, one0);
+    draw_onehots(b1, n, k < 16 ? k : 16, one1);
+    if (k > 16) {
+        draw_onehots(b0 + 64, n - 16, k - 16, one0 + 16);
+        draw_onehots(b1 + 64, n - 16, k - 16, one1 + 16);
+    }
+    uint64_t l0 = all, l1 = all;
+    for (unsigned i = 0; i < k; i++) {
+        uint64_t bit0 = _pdep_u64(one0[i], l0), bit1 = _pdep_u64(one1[i], l1);
+        out0[i] = (uint8_t)__builtin_ctzll(bit0);
+        out1[i] = (uint8_t)__builtin_ctzll(bit1);
+        l0 ^= bit0;
+        l1 ^= bit1;
+    }
+    left[0] = l0;
+    left[1] = l1;
+}
 #endif
+
+void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k,
+                    uint8_t *out0, uint8_t *out1, uint64_t left[2])
+{
+#if defined(__x86_64__)
+    if (k <= 32 && pb_games_have_bmi2() && pb_games_have_avx512() &&
+        s0->pos + 4 * k <= s0->len && s1->pos + 4 * k <= s1->len) {
+        const uint8_t *b0 = pb_fair_stream_take(s0, k), *b1 = pb_fair_stream_take(s1, k);
+        draw2_x16(b0, b1, all, k, out0, out1, left);
+        return;
+    }
+#endif
+    left[0] = pb_games_draw(s0, all, k, out0);
+    left[1] = pb_games_draw(s1, all, k, out1);
+}
 
 uint64_t pb_games_draw(pb_fair_stream *s, uint64_t all, unsigned k, uint8_t *out)
 {
 #if defined(__x86_64__)
-    if (pb_games_have_bmi2())
-        return draw_bmi2(s, all, k, out);
+    if (pb_games_have_bmi2()) {
+        const uint8_t *b = pb_fair_stream_take(s, k);
+        if (b && k <= 32 && pb_games_have_avx512())
+            return draw_x16(b, all, k, out);
+        return draw_bmi2(s, b, all, k, out);
+    }
 #endif
     unsigned n = pb_games_popcount(all);
     uint64_t left = all;

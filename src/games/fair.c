@@ -101,6 +101,11 @@ bool pb_games_have_bmi2(void)
     return simd() & 4;
 }
 
+bool pb_games_have_avx512(void)
+{
+    return simd() & 2;
+}
+
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);

@@ -513,13 +513,80 @@ pb_err pb_games_prepare(const pb_game_params *p, uint32_t rtp_bp, bool tables, p
     return PB_OK;
 }
 
+/* The start of every outcome: kind and RTP, nothing won yet. */
+static inline void outcome_start(const pb_games_prep *pp, pb_game_outcome *o)
+{
+    memset(o, 0, offsetof(pb_game_outcome, u));
+    o->kind = pp->p->kind;
+    o->rtp_bp = pp->rtp_bp;
+}
+
+/* A mines round from its positions (in o, drawn): the safe reveals, a hit,
+ * the multiplier. */
+static void mines_finish(const pb_games_prep *pp, pb_game_outcome *o)
+{
+    const pb_mines_params *m = &pp->p->u.mines;
+    o->u.mines.count = m->mines;
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < m->mines; i++)
+        mask |= 1u << o->u.mines.positions[i];
+    unsigned safe = 0;
+    bool hit = false;
+    for (unsigned i = 0; i < m->picks && !hit; i++) {
+        if (mask >> m->tiles[i] & 1)
+            hit = true;
+        else
+            safe++;
+    }
+    o->u.mines.safe = (uint8_t)safe;
+    o->u.mines.hit = hit;
+    if (pp->playable && !hit)
+        o->multiplier = mult(pp, safe);
+}
+
+/* A keno round from its draw (in o, and as the mask drawn): hits, multiplier. */
+static void keno_finish(const pb_games_prep *pp, uint64_t drawn, pb_game_outcome *o)
+{
+    if (pp->playable) {
+        o->u.keno.hits = (uint8_t)(pp->keno_picks ? pb_games_popcount(drawn & pp->keno_picks)
+                                                  : pb_keno_hits(&pp->p->u.keno, o->u.keno.drawn));
+        o->multiplier = mult(pp, o->u.keno.hits);
+    }
+}
+
+pb_err pb_games_play_prepared2(const pb_games_prep *pp, pb_fair_stream *s0, pb_fair_stream *s1,
+                               pb_game_outcome *o0, pb_game_outcome *o1)
+{
+    const pb_game_params *p = pp->p;
+    if (p->kind == PB_GAME_KENO) {
+        outcome_start(pp, o0);
+        outcome_start(pp, o1);
+        uint64_t drawn[2];
+        pb_keno_draw_bits2(s0, s1, o0->u.keno.drawn, o1->u.keno.drawn, drawn);
+        keno_finish(pp, drawn[0], o0);
+        keno_finish(pp, drawn[1], o1);
+    } else if (p->kind == PB_GAME_MINES && p->u.mines.mines >= PB_MINES_MIN &&
+               p->u.mines.mines <= PB_MINES_MAX) {
+        outcome_start(pp, o0);
+        outcome_start(pp, o1);
+        pb_mines_positions2(s0, s1, p->u.mines.mines, o0->u.mines.positions,
+                            o1->u.mines.positions);
+        mines_finish(pp, o0);
+        mines_finish(pp, o1);
+    } else {
+        pb_err e = pb_games_play_prepared(pp, s0, o0);
+        return e == PB_OK ? pb_games_play_prepared(pp, s1, o1) : e;
+    }
+    o0->win = o0->multiplier > 0;
+    o1->win = o1->multiplier > 0;
+    return PB_OK;
+}
+
 pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_game_outcome *o)
 {
     const pb_game_params *p = pp->p;
     uint32_t rtp_bp = pp->rtp_bp;
-    memset(o, 0, offsetof(pb_game_outcome, u));
-    o->kind = p->kind;
-    o->rtp_bp = rtp_bp;
+    outcome_start(pp, o);
     bool playable = pp->playable;
     switch (p->kind) {
     case PB_GAME_DICE:
@@ -532,38 +599,13 @@ pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_gam
         if (playable && o->u.limbo.result >= p->u.limbo.target)
             o->multiplier = mult(pp, 0);
         break;
-    case PB_GAME_MINES: {
-        const pb_mines_params *m = &p->u.mines;
-        if (m->mines < PB_MINES_MIN || m->mines > PB_MINES_MAX)
+    case PB_GAME_MINES:
+        if (p->u.mines.mines < PB_MINES_MIN || p->u.mines.mines > PB_MINES_MAX)
             return PB_ERR_FIELD_INVALID;
-        pb_mines_positions(s, m->mines, o->u.mines.positions);
-        o->u.mines.count = m->mines;
-        uint32_t mask = 0;
-        for (unsigned i = 0; i < m->mines; i++)
-            mask |= 1u << o->u.mines.positions[i];
-        unsigned safe = 0;
-        bool hit = false;
-        for (unsigned i = 0; i < m->picks && !hit; i++) {
-            if (mask >> m->tiles[i] & 1)
-                hit = true;
-            else
-                safe++;
-        }
-        o->u.mines.safe = (uint8_t)safe;
-        o->u.mines.hit = hit;
-        if (playable && !hit)
-            o->multiplier = mult(pp, safe);
+        pb_mines_positions(s, p->u.mines.mines, o->u.mines.positions);
+        mines_finish(pp, o);
         break;
-    }
-    case PB_GAME_KENO: {
-        uint64_t drawn = pb_keno_draw_bits(s, o->u.keno.drawn);
-        if (playable) {
-            o->u.keno.hits = (uint8_t)(pp->keno_picks ? pb_games_popcount(drawn & pp->keno_picks)
-                                                      : pb_keno_hits(&p->u.keno, o->u.keno.drawn));
-            o->multiplier = mult(pp, o->u.keno.hits);
-        }
-        break;
-    }
+    case PB_GAME_KENO: keno_finish(pp, pb_keno_draw_bits(s, o->u.keno.drawn), o); break;
     case PB_GAME_PLINKO:
         if (!playable)
             return PB_ERR_FIELD_INVALID;

@@ -18,6 +18,14 @@ void pb_mines_positions(pb_fair_stream *s, unsigned mines, uint8_t out[PB_MINES_
     pb_games_draw(s, MINES_ALL, mines, out);
 }
 
+void pb_mines_positions2(pb_fair_stream *s0, pb_fair_stream *s1, unsigned mines,
+                         uint8_t out0[PB_MINES_MAX], uint8_t out1[PB_MINES_MAX])
+{
+    assert(mines >= PB_MINES_MIN && mines <= PB_MINES_MAX);
+    uint64_t left[2];
+    pb_games_draw2(s0, s1, MINES_ALL, mines, out0, out1, left);
+}
+
 int64_t pb_mines_multiplier(unsigned mines, unsigned safe, uint32_t rtp_bp)
 {
     if (mines < PB_MINES_MIN || mines > PB_MINES_MAX || safe > PB_MINES_TILES - mines)

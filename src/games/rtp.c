@@ -252,7 +252,7 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
     if (stake <= 0 || (acc->stake && acc->stake != stake))
         return PB_ERR_FIELD_INVALID;
     acc->stake = stake;
-    pb_game_outcome o;
+    pb_game_outcome o[2];
     int64_t payout;
     if (p->kind == PB_GAME_CRASH) {
         /* sixteen rounds at a time: the game hashes (round 0 of each nonce's
@@ -289,11 +289,11 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
             for (size_t k = 0; k < n; k++) {
                 uint32_t h = (uint32_t)d[k][0] << 24 | (uint32_t)d[k][1] << 16 |
                              (uint32_t)d[k][2] << 8 | d[k][3];
-                pb_games_crash_outcome(p, rtp_bp, pb_crash_point_h(h, rtp_bp), &o);
-                pb_err e = pb_game_payout(p, &o, stake, &payout);
+                pb_games_crash_outcome(p, rtp_bp, pb_crash_point_h(h, rtp_bp), &o[0]);
+                pb_err e = pb_game_payout(p, &o[0], stake, &payout);
                 if (e != PB_OK)
                     return e;
-                tally(p, &o, payout, acc);
+                tally(p, &o[0], payout, acc);
             }
             done += n;
         }
@@ -310,6 +310,8 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
     pb_fair_stream s[BATCH];
     uint64_t start[BATCH], per = rounds / BATCH, rem = rounds % BATCH;
     unsigned blocks = pb_game_blocks(p);
+    /* keno's and mines' rounds two at a time: their draws' chains side by side */
+    bool pairs = p->kind == PB_GAME_KENO || p->kind == PB_GAME_MINES;
     for (size_t k = 0; k < BATCH; k++) {
         start[k] = first_nonce + k * per + (k < rem ? k : rem);
         pb_fair_stream_init(&s[k], key, client_seed, start[k]);
@@ -320,13 +322,17 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
             for (size_t k = 0; k < n; k++)
                 pb_fair_stream_set_nonce(&s[k], start[k] + j);
         pb_fair_stream_prime(s, n, blocks);
-        for (size_t k = 0; k < n; k++) {
-            pb_err e = pb_games_play_prepared(&pp, &s[k], &o);
-            if (e == PB_OK)
-                e = pb_games_payout_prepared(&pp, &o, stake, &payout);
+        for (size_t k = 0, two; k < n; k += two) {
+            two = pairs && k + 1 < n ? 2 : 1;
+            pb_err e = two == 2 ? pb_games_play_prepared2(&pp, &s[k], &s[k + 1], &o[0], &o[1])
+                                : pb_games_play_prepared(&pp, &s[k], &o[0]);
+            for (size_t i = 0; i < two && e == PB_OK; i++) {
+                e = pb_games_payout_prepared(&pp, &o[i], stake, &payout);
+                if (e == PB_OK)
+                    tally(p, &o[i], payout, acc);
+            }
             if (e != PB_OK)
                 return e;
-            tally(p, &o, payout, acc);
         }
     }
     return PB_OK;

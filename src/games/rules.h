@@ -12,6 +12,9 @@
 /* True when the draws may use BMI2's pdep and POPCNT (the CPU has both and
  * PITBOSS_FAIR_SIMD does not mask bit 4 out; fair.c detects it once). */
 bool pb_games_have_bmi2(void);
+/* True when the draws may use AVX-512F and BW (PITBOSS_FAIR_SIMD bit 2, the
+ * sixteen-lane hashing's bit). */
+bool pb_games_have_avx512(void);
 
 /* The number of set bits of x, branch-free and inline (the compiler's
  * __builtin_popcountll is a call into libgcc without -mpopcnt). */
@@ -37,6 +40,12 @@ static inline unsigned pb_games_nth_bit(uint64_t mask, unsigned n)
  * one float of s; out[i] is the i-th drawn bit's position. Returns the bits left
  * (draw.c: mines' tiles, keno's numbers). */
 uint64_t pb_games_draw(pb_fair_stream *s, uint64_t all, unsigned k, uint8_t *out);
+
+/* pb_games_draw(s0, all, k, out0) and pb_games_draw(s1, all, k, out1), the
+ * bits left of each into left[0] and left[1]; the two chains interleaved
+ * when both streams hold their k floats (primed) and the CPU has BMI2. */
+void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k,
+                    uint8_t *out0, uint8_t *out1, uint64_t left[2]);
 
 /* Binomial coefficient C(n, k) for n ≤ 64 (exact in uint64 for what we use). */
 uint64_t pb_games_choose(unsigned n, unsigned k);
@@ -85,6 +94,12 @@ int64_t pb_slot_max_multiplier(uint32_t rtp_bp);
 /* The 10 drawn numbers in draw order into out (pb_keno_draw); returns them
  * as a mask (bit n: number n drawn). */
 uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN]);
+/* pb_keno_draw_bits of two streams (pb_games_draw2), the masks into drawn[2]. */
+void pb_keno_draw_bits2(pb_fair_stream *s0, pb_fair_stream *s1, uint8_t out0[PB_KENO_DRAWN],
+                        uint8_t out1[PB_KENO_DRAWN], uint64_t drawn[2]);
+/* pb_mines_positions of two streams (pb_games_draw2). */
+void pb_mines_positions2(pb_fair_stream *s0, pb_fair_stream *s1, unsigned mines,
+                         uint8_t out0[PB_MINES_MAX], uint8_t out1[PB_MINES_MAX]);
 
 /*
  * A round of (p, rtp_bp) with what pb_game_play_stream checks and looks up
@@ -111,6 +126,11 @@ typedef struct pb_games_prep {
 pb_err pb_games_prepare(const pb_game_params *p, uint32_t rtp_bp, bool tables, pb_games_prep *pp);
 /* pb_game_play_stream of a prepared game. */
 pb_err pb_games_play_prepared(const pb_games_prep *pp, pb_fair_stream *s, pb_game_outcome *o);
+/* pb_games_play_prepared of two streams into o0 and o1 (the same outcomes;
+ * keno's and mines' draws interleaved, pb_games_draw2). On an error o1 may
+ * be unplayed. */
+pb_err pb_games_play_prepared2(const pb_games_prep *pp, pb_fair_stream *s0, pb_fair_stream *s1,
+                               pb_game_outcome *o0, pb_game_outcome *o1);
 /* pb_game_payout of a prepared game (its playable and stake fields). */
 pb_err pb_games_payout_prepared(const pb_games_prep *pp, const pb_game_outcome *o, int64_t bet,
                                 int64_t *payout);

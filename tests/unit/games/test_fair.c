@@ -24,7 +24,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "games/games.h"
+#include "games/rules.h"
 
 #define SEED "77438bbb638b48da846d7ec31d36e807e0da02057ab6deb975d06ca8bbf97f5e"
 #define COMMIT "413690fd74647843283e87cba56e97b9140820ed9a7aed8b12b129edcd9b4bb5"
@@ -444,6 +444,70 @@ static void draws_equal_array_removal(void **state)
     }
 }
 
+/* The k items drawn from `all` by the issue's definition (index floor(f · r)
+ * out of an ascending array of the r items left), the floats read from ref;
+ * returns the items left as a mask. */
+static uint64_t draw_by_removal(pb_fair_stream *ref, uint64_t all, unsigned k, uint8_t *out)
+{
+    uint8_t items[64];
+    unsigned n = 0;
+    for (unsigned b = 0; b < 64; b++)
+        if (all >> b & 1)
+            items[n++] = (uint8_t)b;
+    for (unsigned i = 0; i < k; i++, n--) {
+        unsigned idx = pb_fair_scale(pb_fair_stream_u32(ref), n);
+        out[i] = items[idx];
+        all &= ~((uint64_t)1 << items[idx]);
+        memmove(items + idx, items + idx + 1, n - idx - 1);
+    }
+    return all;
+}
+
+/* Draws from primed streams (the batch path: the floats taken at once, the
+ * indices and their one-hot words computed in vector registers with
+ * AVX-512) and two streams at once (pb_games_draw2, the chains side by
+ * side) equal the issue's definition, for keno's and mines' sets, every
+ * mine count, 64 items and up to 32 draws, streams primed with enough
+ * rounds or too few (then read one float at a time), under every
+ * PITBOSS_FAIR_SIMD path. */
+static void primed_draws_equal_array_removal(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    static const uint64_t sets[] = {(((uint64_t)1 << 40) - 1) << 1, ((uint64_t)1 << 25) - 1,
+                                    ~(uint64_t)0, 0x8000000000000001ULL | 0xf0f0f0f0ULL};
+    for (uint64_t nonce = 0; nonce < 400; nonce++)
+        for (size_t si = 0; si < sizeof sets / sizeof sets[0]; si++) {
+            uint64_t all = sets[si];
+            unsigned max = (unsigned)__builtin_popcountll(all) < 32 ? (unsigned)__builtin_popcountll(all) : 32;
+            unsigned kd = 1 + (unsigned)((nonce * 7 + si) % max);
+            unsigned blocks = (kd + 7) / 8 - (nonce % 5 == 0 && kd > 8); /* sometimes one short */
+            pb_fair_stream s[2], ref[2];
+            uint8_t got[2][32], want[2][32];
+            uint64_t left[2], want_left[2];
+            for (int i = 0; i < 2; i++) {
+                pb_fair_stream_init(&s[i], &k, "draws", nonce + 1000 * (uint64_t)i);
+                pb_fair_stream_init(&ref[i], &k, "draws", nonce + 1000 * (uint64_t)i);
+                want_left[i] = draw_by_removal(&ref[i], all, kd, want[i]);
+            }
+            pb_fair_stream_prime(s, 2, blocks);
+            left[0] = pb_games_draw(&s[0], all, kd, got[0]);
+            assert_int_equal(left[0], want_left[0]);
+            assert_memory_equal(got[0], want[0], kd);
+            for (int i = 0; i < 2; i++)
+                pb_fair_stream_init(&s[i], &k, "draws", nonce + 1000 * (uint64_t)i);
+            pb_fair_stream_prime(s, 2, blocks);
+            pb_games_draw2(&s[0], &s[1], all, kd, got[0], got[1], left);
+            for (int i = 0; i < 2; i++) {
+                assert_int_equal(left[i], want_left[i]);
+                assert_memory_equal(got[i], want[i], kd);
+                /* both streams read exactly the k floats */
+                assert_int_equal(pb_fair_stream_u32(&s[i]), pb_fair_stream_u32(&ref[i]));
+            }
+        }
+}
+
 /* Many keys at once (pb_fair_key_init_many: sixteen through AVX-512 when
  * the CPU has it) and one message under many keys (pb_fair_hmac_many) equal
  * the one-at-a-time functions, for every group size and messages of one and
@@ -526,6 +590,7 @@ int main(void)
         cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(take_primed_bytes),
         cmocka_unit_test(reserve_equals_single),
         cmocka_unit_test(draws_equal_array_removal),
+        cmocka_unit_test(primed_draws_equal_array_removal),
         cmocka_unit_test(many_keys_equal_single), cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
