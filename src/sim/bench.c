@@ -19,6 +19,13 @@
  *
  * A warm-up second is not counted. At the end every player's balance must be
  * what it was (native balance call), and every answer must have been 200.
+ *
+ * A keep-alive connection the server closes (its idle timeout: in the open
+ * loop the connections at the bottom of the idle stack may wait longer than
+ * that) is opened again, as a provider's HTTP client does; a call that was in
+ * flight on it is sent again with the same transaction id (a fresh signature),
+ * so its answer is the stored one if the first attempt reached the wallet —
+ * the books stay exact either way. The JSON line counts the reconnections.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +77,7 @@ typedef struct bench {
     int64_t measure_from, deadline; /* µs, monotonic */
     int64_t *lat;
     size_t nlat, cap;
-    uint64_t calls, errors, send_errors;
+    uint64_t calls, errors, send_errors, reconnects;
     int64_t tick0, interval_us;
     uint64_t ticks_done;
     int64_t *queue; /* intended times of ticks waiting for an idle connection */
@@ -163,13 +170,16 @@ static int flush_out(bench *b, bconn *c)
     return 0;
 }
 
-/* Starts the connection's next call with latency origin t0. */
+static int reconnect(bench *b, bconn *c);
+
+/* Starts the connection's next call with latency origin t0 (on a new
+ * connection if the server has closed this one). */
 static void start(bench *b, bconn *c, int64_t t0)
 {
     build(b, c);
     c->busy = true;
     c->t0 = t0;
-    if (flush_out(b, c) != 0) {
+    if (flush_out(b, c) != 0 && reconnect(b, c) != 0) {
         b->send_errors++;
         c->busy = false;
     }
@@ -230,32 +240,48 @@ static void on_answer(bench *b, bconn *c, const pb_sim_resp *r, int64_t now)
     }
 }
 
+/* Reads what arrived and handles every complete answer in it. 0, or 1 when the
+ * server closed the connection (after the answers that came before the close
+ * were handled), -1 on a read error or an answer that cannot be parsed. */
 static int on_readable(bench *b, bconn *c)
 {
+    bool closed = false;
     for (;;) {
         ssize_t k = recv(c->fd, c->in + c->inlen, IN_CAP - c->inlen, 0);
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        if (k <= 0)
+        if (k < 0 && (errno == ECONNRESET || errno == EPIPE)) {
+            closed = true;
+            break;
+        }
+        if (k < 0)
             return -1;
+        if (k == 0) {
+            closed = true;
+            break;
+        }
         c->inlen += (size_t)k;
         if (c->inlen == IN_CAP)
             break;
     }
-    pb_sim_resp r;
-    ssize_t used = pb_sim_http_parse(c->in, c->inlen, &r);
-    if (used < 0)
-        return -1;
-    if (used == 0)
-        return 0;
-    int64_t now = pb_time_mono_us();
-    on_answer(b, c, &r, now);
-    memmove(c->in, c->in + used, c->inlen - (size_t)used);
-    c->inlen -= (size_t)used;
-    make_idle(b, c, now);
-    return 0;
+    for (;;) {
+        pb_sim_resp r;
+        ssize_t used = c->inlen ? pb_sim_http_parse(c->in, c->inlen, &r) : 0;
+        if (used < 0)
+            return -1;
+        if (used == 0)
+            break;
+        if (!c->busy)
+            return -1; /* an answer nobody asked for */
+        int64_t now = pb_time_mono_us();
+        on_answer(b, c, &r, now);
+        memmove(c->in, c->in + used, c->inlen - (size_t)used);
+        c->inlen -= (size_t)used;
+        make_idle(b, c, now);
+    }
+    return closed ? 1 : 0;
 }
 
 /* Open loop: the ticks due since the last look, each to an idle connection or the queue. */
@@ -279,23 +305,51 @@ static void on_ticks(bench *b, int64_t now)
     }
 }
 
+/* Opens connection c (non-blocking, TCP_NODELAY) and adds it to the epoll set. */
+static int connect_one(bench *b, bconn *c)
+{
+    int fd = socket(b->r.t.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&b->r.t.addr, b->r.t.addrlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)c->idx};
+    if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        return -1;
+    }
+    c->fd = fd;
+    return 0;
+}
+
 static int connect_all(bench *b)
 {
-    for (int i = 0; i < b->n; i++) {
-        bconn *c = &b->c[i];
-        int fd = socket(b->r.t.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        if (fd < 0)
+    for (int i = 0; i < b->n; i++)
+        if (connect_one(b, &b->c[i]) != 0)
             return -1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (connect(fd, (struct sockaddr *)&b->r.t.addr, b->r.t.addrlen) != 0) {
-            close(fd);
-            return -1;
-        }
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        c->fd = fd;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-        if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+    return 0;
+}
+
+/* The server closed c: a new connection, and the call in flight (if any) sent
+ * again, rebuilt with the same ids (and a fresh timestamp and signature); its
+ * latency still counts from the first attempt. -1 when the server cannot be
+ * reached any more. */
+static int reconnect(bench *b, bconn *c)
+{
+    close(c->fd); /* also leaves the epoll set */
+    c->fd = -1;
+    c->inlen = 0;
+    b->reconnects++;
+    if (connect_one(b, c) != 0)
+        return -1;
+    if (c->busy) {
+        build(b, c);
+        if (flush_out(b, c) != 0)
             return -1;
     }
     return 0;
@@ -362,13 +416,25 @@ static int run_loop(bench *b)
             }
             bconn *c = &b->c[id];
             if ((evs[i].events & EPOLLOUT) && c->outoff < c->outlen) {
-                if (flush_out(b, c) != 0)
+                if (flush_out(b, c) != 0 && reconnect(b, c) != 0) {
+                    fprintf(stderr, "bench: connection %d was closed and cannot be opened again\n",
+                            c->idx);
                     return -1;
+                }
                 if (c->outoff == c->outlen)
                     set_out_interest(b, c, false);
             }
-            if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && on_readable(b, c) != 0) {
-                fprintf(stderr, "bench: connection %d was closed by the server\n", c->idx);
+            if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                continue;
+            int rr = on_readable(b, c);
+            if (rr < 0) {
+                fprintf(stderr, "bench: connection %d: a read failed or the answer is not HTTP\n",
+                        c->idx);
+                return -1;
+            }
+            if (rr > 0 && reconnect(b, c) != 0) {
+                fprintf(stderr, "bench: connection %d was closed and cannot be opened again\n",
+                        c->idx);
                 return -1;
             }
         }
@@ -402,9 +468,10 @@ static void report(bench *b, double secs, bool balances_ok)
             "{\"bench\":\"wallet\",\"label\":\"%s\",\"mode\":\"%s\",\"connections\":%d,"
             "\"target_rate\":%.0f,\"seconds\":%.2f,\"calls\":%" PRIu64 ",\"calls_per_s\":%.0f,"
             "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_200\":%" PRIu64
-            ",\"balances\":\"%s\"}\n",
+            ",\"reconnects\":%" PRIu64 ",\"balances\":\"%s\"}\n",
             o->label ? o->label : "", o->rate > 0 ? "open" : "closed", b->n, o->rate, secs,
-            b->calls, cps, p50, p90, p99, mx, b->errors, balances_ok ? "ok" : "FAILED");
+            b->calls, cps, p50, p90, p99, mx, b->errors, b->reconnects,
+            balances_ok ? "ok" : "FAILED");
     fprintf(f,
             "bench wallet%s%s: %d connections, %s: %.0f calls/s (bet + win), latency p50 %.2f ms,"
             " p90 %.2f ms, p99 %.2f ms, max %.2f ms; %" PRIu64 " non-200; balances %s\n",

@@ -16,7 +16,10 @@ runs on it and the simulator plays:
     a MISMATCH for that player and a ledger violation, then (restored) pass again;
   - a player who registered and deposited by hand (as the README's walkthrough does)
     plays through `--email/--password` with the money they have;
-  - `pitboss ledger verify` on the database after the server stopped passes.
+  - `pitboss ledger verify` on the database after the server stopped passes;
+  - `pitboss bench wallet` against a server whose idle timeout (1 s) is shorter than
+    its connections wait in the open loop: the connections the server closes are
+    opened again (counted), every answer is 200 and every balance as the books say.
 Only the Python standard library is used.
 """
 import json
@@ -108,7 +111,7 @@ def diag(rc, summary, out, err):
 
 
 def main():
-    tap = Tap(11)
+    tap = Tap(12)
     srv = None
     try:
         seed()
@@ -196,6 +199,22 @@ def main():
         tap.ok(code == 0 and v.returncode == 0,
                "the server stops cleanly and ledger verify passes",
                lambda: f"serve exit {code}\n{v.stdout}{v.stderr}")
+
+        srv = Server(BIN, extra_args=["--db", DB, "--keys-dir", KEYS, "--timeout", "1"])
+        b = cli("bench", "wallet", "--url", srv.url, "--provider", "sim-studio", "--secret-file",
+                SECRET_FILE, "--brand", "simb", "--game", "sim-slot", "--connections", "8",
+                "--rate", "20", "--seconds", "4", "--label", "idle-close", timeout=300)
+        line = next((x for x in b.stdout.splitlines() if x.startswith('{"bench":"wallet"')), None)
+        bj = json.loads(line) if line else None
+        code = srv.stop()
+        srv = None
+        v = cli("ledger", "verify", "--db", DB)
+        tap.ok(b.returncode == 0 and bj and bj["reconnects"] >= 1 and bj["non_200"] == 0 and
+               bj["balances"] == "ok" and bj["calls"] > 0 and code == 0 and v.returncode == 0,
+               "bench wallet opens the connections the server closed when idle again; "
+               "balances ok, ledger verify passes",
+               lambda: f"exit {b.returncode}\n{b.stdout}\n{b.stderr[-3000:]}\n"
+                       f"serve exit {code}\n{v.stdout}{v.stderr}")
     except Exception:  # a crash of the harness is a failed case, not a silent pass
         import traceback
         tap.ok(False, "the test ran to its end", traceback.format_exc())
