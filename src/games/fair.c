@@ -476,12 +476,53 @@ static void queue_rounds(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, 
     x->round += k;
 }
 
+#ifdef PB_FAIR_HAVE_SHANI
+/* True when the sixteen streams s[0..16) can be primed by
+ * pb_fair_hmac_x16_digits: all used up, one key, one prefix length (of at
+ * most 54 bytes), the same next round, and `blocks` rounds from it that keep
+ * one digit. A batch of consecutive nonces of one length is. */
+static bool digits_batch(const pb_fair_stream *s, unsigned blocks)
+{
+    if (s[0].round + blocks > 10 || s[0].prefix_len + 1 > 55)
+        return false;
+    for (size_t i = 0; i < 16; i++)
+        if (s[i].pos < s[i].len || s[i].key != s[0].key || s[i].prefix_len != s[0].prefix_len ||
+            s[i].round != s[0].round)
+            return false;
+    return true;
+}
+
+/* Primes sixteen streams that digits_batch accepts: each stream's padded
+ * block of its next round built in a register, the rounds through
+ * pb_fair_hmac_x16_digits (one transpose for all of them). */
+X16BW_TARGET static void prime_digits_x16(pb_fair_stream *s, unsigned blocks)
+{
+    uint8_t block[16][64] __attribute__((aligned(64)));
+    uint8_t *out[16 * PB_FAIR_STREAM_BLOCKS];
+    for (size_t i = 0; i < 16; i++) {
+        lane_block_x16(block[i], s[i].msg, s[i].prefix_len, (char[]){(char)('0' + s[i].round)}, 1);
+        for (unsigned r = 0; r < blocks; r++)
+            out[16 * r + i] = s[i].buf + 32 * r;
+        s[i].round += blocks;
+        s[i].pos = 0;
+        s[i].len = 32 * blocks;
+    }
+    pb_fair_hmac_x16_digits(s[0].key, (const uint8_t(*)[64])block, s[0].prefix_len, blocks, out);
+}
+#endif
+
 void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks)
 {
     assert(blocks >= 1 && blocks <= PB_FAIR_STREAM_BLOCKS);
     lanes q;
     q.n = 0;
     int paths = simd();
+#ifdef PB_FAIR_HAVE_SHANI
+    if ((paths & 2) && n == 16 && digits_batch(s, blocks)) {
+        prime_digits_x16(s, blocks);
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) {
         pb_fair_stream *x = &s[i];
         if (x->pos < x->len)

@@ -302,6 +302,44 @@ X16BW_TARGET void pb_fair_hmac_x16(const pb_fair_key *const keys[16],
     x16_store_digests(st, out);
 }
 
+/* pb_fair_hmac_x16 of `rounds` messages per lane that differ in one digit,
+ * every lane under one key: lane l's message of round r is blocks[l] with r
+ * added to byte `at` (its round digit; the caller keeps digit + r ≤ '9', so
+ * nothing carries) — in the words, r << 8·(3 − at mod 4) added to word
+ * at / 4 of every lane. The blocks are loaded, swapped and transposed once
+ * for all the rounds; lane l's round r goes to out[16·r + l]. */
+X16BW_TARGET void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t (*blocks)[64],
+                                          unsigned at, unsigned rounds, uint8_t *const *out)
+{
+    const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+    __m512i w[16], inner[8], outer[8];
+    for (int l = 0; l < 16; l++)
+        w[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(blocks[l]), bswap);
+    x16_transpose(w);
+    for (int i = 0; i < 8; i++) {
+        inner[i] = _mm512_set1_epi32((int)key->inner[i]);
+        outer[i] = _mm512_set1_epi32((int)key->outer[i]);
+    }
+    const __m512i inc = _mm512_set1_epi32((int)(1u << (8 * (3 - at % 4))));
+    for (unsigned r = 0; r < rounds; r++) {
+        __m512i st[8], ow[16];
+        for (int i = 0; i < 8; i++)
+            st[i] = inner[i];
+        sha256_x16(st, w);
+        for (int i = 0; i < 8; i++) {
+            ow[i] = st[i];
+            st[i] = outer[i];
+        }
+        ow[8] = _mm512_set1_epi32((int)0x80000000u);
+        for (int i = 9; i < 15; i++)
+            ow[i] = _mm512_setzero_si512();
+        ow[15] = _mm512_set1_epi32(768);
+        sha256_x16(st, ow);
+        x16_store_digests(st, out + 16 * r);
+        w[at / 4] = _mm512_add_epi32(w[at / 4], inc);
+    }
+}
+
 /* Sixteen keys of exactly 64 bytes keyed at once (pb_fair_key_init of each):
  * the key ^ ipad and key ^ opad blocks, byte-swapped and transposed, through
  * sha256_x16 from the IV; the states go back to each key's words. */

@@ -444,6 +444,44 @@ static void draws_equal_array_removal(void **state)
     }
 }
 
+/* Sixteen streams of one key and one prefix length (a simulation's batch:
+ * consecutive nonces) are primed with one transpose for all their rounds
+ * (pb_fair_hmac_x16_digits under the default mask): the bytes of one round
+ * at a time, for client seeds whose prefix ends anywhere up to the
+ * one-block limit, every block count, primed again while rounds keep one
+ * digit and past it, and batches that do not qualify (a nonce one digit
+ * longer, two keys). */
+static void digit_batch_equals_single(void **state)
+{
+    (void)state;
+    pb_fair_key keys[2];
+    pb_fair_key_init(&keys[0], SEED, 64);
+    pb_fair_key_init(&keys[1], COMMIT, 64);
+    static const size_t clen[] = {1, 3, 5, 8, 13, 30, 45, 46, 47};
+    for (size_t c = 0; c < sizeof clen / sizeof clen[0]; c++)
+        for (unsigned blocks = 1; blocks <= PB_FAIR_STREAM_BLOCKS; blocks++)
+            for (int variant = 0; variant < 3; variant++) {
+                char client[PB_FAIR_CLIENT_SEED_MAX + 1];
+                memset(client, 'a' + (int)c, clen[c]);
+                client[clen[c]] = '\0';
+                pb_fair_stream bulk[16], one[16];
+                for (size_t i = 0; i < 16; i++) {
+                    /* variant 1: the last nonce has one digit more; 2: two keys */
+                    uint64_t nonce = 1000000 + 16 * blocks + i + (variant == 1 && i == 15 ? 9000000 : 0);
+                    const pb_fair_key *k = &keys[variant == 2 ? i % 2 : 0];
+                    pb_fair_stream_init(&bulk[i], k, client, nonce);
+                    pb_fair_stream_init(&one[i], k, client, nonce);
+                }
+                for (int again = 0; again < 3; again++) {
+                    pb_fair_stream_prime(bulk, 16, blocks);
+                    for (size_t i = 0; i < 16; i++)
+                        for (unsigned w = 0; w < 8 * blocks; w++)
+                            assert_int_equal(pb_fair_stream_u32(&bulk[i]),
+                                             pb_fair_stream_u32(&one[i]));
+                }
+            }
+}
+
 /* The k items drawn from `all` by the issue's definition (index floor(f · r)
  * out of an ascending array of the r items left), the floats read from ref;
  * returns the items left as a mask. */
@@ -591,6 +629,7 @@ int main(void)
         cmocka_unit_test(reserve_equals_single),
         cmocka_unit_test(draws_equal_array_removal),
         cmocka_unit_test(primed_draws_equal_array_removal),
+        cmocka_unit_test(digit_batch_equals_single),
         cmocka_unit_test(many_keys_equal_single), cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
