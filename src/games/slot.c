@@ -159,29 +159,37 @@ static int64_t line_win(const paytable *t, const uint8_t s[PB_SLOT_REELS])
  * line by line, over the lines that can pay (lines_maybe). The same wins
  * and line mask as line_win over all 20 lines, without branching per line
  * in the usual case (tested: the exact RTP walk over every combination). */
-#define COMBO_FLAG ((uint64_t)1 << 63) /* evaluate line by line */
-#define COMBO_MASK 0xfffffu             /* an entry: M_x in bits 0..19, x in 24..27 */
+#define COMBO_FLAG 0x80000000u /* evaluate line by line */
+#define COMBO_MORE 0x01000000u /* a second entry, in combos2 */
+#define COMBO_MASK 0xfffffu    /* an entry: M_x in bits 0..19, x in 20..23 */
 static uint8_t window_grid[PB_SLOT_REELS][STRIP_LEN][16] __attribute__((aligned(16)));
 static uint8_t window_scatters[PB_SLOT_REELS][STRIP_LEN];
 static uint32_t reach[PB_SLOT_REELS][STRIP_LEN][PAYING];
 static uint32_t lines_maybe[STRIP_LEN][STRIP_LEN][STRIP_LEN];
-static uint64_t combos[STRIP_LEN][STRIP_LEN][STRIP_LEN]; /* two entries, or COMBO_FLAG */
+/* the first entry (| COMBO_MORE), or COMBO_FLAG; the second entry apart, so
+ * that the table read by every spin is 32 KB */
+static uint32_t combos[STRIP_LEN][STRIP_LEN][STRIP_LEN];
+static uint32_t combos2[STRIP_LEN][STRIP_LEN][STRIP_LEN];
 
-/* The table entry of the first three stops (a, b, c); reach is filled. */
-static uint64_t combo_of(unsigned a, unsigned b, unsigned c)
+/* The table entries of the first three stops (a, b, c) into combos and
+ * combos2; reach is filled. */
+static void combo_set(unsigned a, unsigned b, unsigned c)
 {
     uint32_t wild3 = reach[0][a][WILD] & reach[1][b][WILD] & reach[2][c][WILD];
-    uint64_t entry = 0;
+    uint32_t entry[2] = {0, 0};
     unsigned n = 0;
     for (unsigned x = WILD + 1; x < PAYING; x++) {
         uint32_t m = reach[0][a][x] & reach[1][b][x] & reach[2][c][x] & ~wild3;
         if (!m)
             continue;
-        if (n == 2)
-            return COMBO_FLAG;
-        entry |= (uint64_t)(m | (uint32_t)x << 24) << (32 * n++);
+        if (n == 2 || wild3) {
+            n = 3;
+            break;
+        }
+        entry[n++] = m | (uint32_t)x << 20;
     }
-    return wild3 ? COMBO_FLAG : entry;
+    combos[a][b][c] = n > 2 || wild3 ? COMBO_FLAG : entry[0] | (n == 2 ? COMBO_MORE : 0);
+    combos2[a][b][c] = entry[1];
 }
 
 static void windows_init(void)
@@ -213,7 +221,7 @@ static void windows_init(void)
                 for (unsigned x = 0; x < PAYING; x++)
                     maybe |= reach[0][a][x] & reach[1][b][x] & reach[2][c][x];
                 lines_maybe[a][b][c] = maybe;
-                combos[a][b][c] = combo_of(a, b, c);
+                combo_set(a, b, c);
             }
 }
 
@@ -225,7 +233,7 @@ __attribute__((always_inline)) static inline void entry_wins(const paytable *t, 
                                                              unsigned d, unsigned e, int64_t *win,
                                                              uint32_t *mask)
 {
-    unsigned x = entry >> 24;
+    unsigned x = (entry >> 20) & 15;
     uint32_t m3 = entry & COMBO_MASK, m4 = m3 & reach[3][d][x], m5 = m4 & reach[4][e][x];
     uint32_t only3 = m3 ^ m4, only4 = m4 ^ m5;
     const int64_t *pay = t->line[x];
@@ -241,6 +249,7 @@ __attribute__((always_inline)) static inline void evaluate_body(const paytable *
                                                                 pb_slot_spin *out)
 {
     unsigned st[PB_SLOT_REELS];
+#pragma GCC unroll 5
     for (unsigned i = 0; i < PB_SLOT_REELS; i++) {
         st[i] = (unsigned)(stops >> (8 * i)) & 0xff;
         out->stops[i] = (uint8_t)st[i];
@@ -263,12 +272,13 @@ __attribute__((always_inline)) static inline void evaluate_body(const paytable *
     unsigned scat = window_scatters[0][st[0]] + window_scatters[1][st[1]] +
                     window_scatters[2][st[2]] + window_scatters[3][st[3]] +
                     window_scatters[4][st[4]];
-    uint64_t combo = combos[st[0]][st[1]][st[2]];
+    uint32_t combo = combos[st[0]][st[1]][st[2]];
     int64_t win = 0;
     uint32_t mask = 0;
     if (!(combo & COMBO_FLAG)) {
-        entry_wins(t, (uint32_t)combo, st[3], st[4], &win, &mask);
-        entry_wins(t, (uint32_t)(combo >> 32), st[3], st[4], &win, &mask);
+        entry_wins(t, combo, st[3], st[4], &win, &mask);
+        if (combo & COMBO_MORE)
+            entry_wins(t, combos2[st[0]][st[1]][st[2]], st[3], st[4], &win, &mask);
     } else {
         uint32_t maybe = lines_maybe[st[0]][st[1]][st[2]];
         while (maybe) {
