@@ -478,15 +478,15 @@ static void queue_rounds(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, 
 
 #ifdef PB_FAIR_HAVE_SHANI
 /* True when the sixteen streams s[0..16) can be primed by
- * pb_fair_hmac_x16_digits: all used up, one key, one prefix length (of at
- * most 54 bytes), the same next round, and `blocks` rounds from it that keep
- * one digit. A batch of consecutive nonces of one length is. */
+ * pb_fair_hmac_x16_digits: all used up, one key, prefixes of at most 54
+ * bytes, the same next round, and `blocks` rounds from it that keep one
+ * digit. A simulation's batch is. */
 static bool digits_batch(const pb_fair_stream *s, unsigned blocks)
 {
-    if (s[0].round + blocks > 10 || s[0].prefix_len + 1 > 55)
+    if (s[0].round + blocks > 10)
         return false;
     for (size_t i = 0; i < 16; i++)
-        if (s[i].pos < s[i].len || s[i].key != s[0].key || s[i].prefix_len != s[0].prefix_len ||
+        if (s[i].pos < s[i].len || s[i].key != s[0].key || s[i].prefix_len + 1 > 55 ||
             s[i].round != s[0].round)
             return false;
     return true;
@@ -499,15 +499,17 @@ X16BW_TARGET static void prime_digits_x16(pb_fair_stream *s, unsigned blocks)
 {
     uint8_t block[16][64] __attribute__((aligned(64)));
     uint8_t *out[16 * PB_FAIR_STREAM_BLOCKS];
+    uint32_t at[16];
     for (size_t i = 0; i < 16; i++) {
         lane_block_x16(block[i], s[i].msg, s[i].prefix_len, (char[]){(char)('0' + s[i].round)}, 1);
+        at[i] = s[i].prefix_len;
         for (unsigned r = 0; r < blocks; r++)
             out[16 * r + i] = s[i].buf + 32 * r;
         s[i].round += blocks;
         s[i].pos = 0;
         s[i].len = 32 * blocks;
     }
-    pb_fair_hmac_x16_digits(s[0].key, (const uint8_t(*)[64])block, s[0].prefix_len, blocks, out);
+    pb_fair_hmac_x16_digits(s[0].key, (const uint8_t(*)[64])block, at, blocks, out);
 }
 #endif
 

@@ -304,15 +304,16 @@ X16BW_TARGET void pb_fair_hmac_x16(const pb_fair_key *const keys[16],
 
 /* pb_fair_hmac_x16 of `rounds` messages per lane that differ in one digit,
  * every lane under one key: lane l's message of round r is blocks[l] with r
- * added to byte `at` (its round digit; the caller keeps digit + r ≤ '9', so
- * nothing carries) — in the words, r << 8·(3 − at mod 4) added to word
- * at / 4 of every lane. The blocks are loaded, swapped and transposed once
- * for all the rounds; lane l's round r goes to out[16·r + l]. */
+ * added to byte at[l] (its round digit; the caller keeps digit + r ≤ '9',
+ * so nothing carries) — in the words, r << 8·(3 − at[l] mod 4) added to
+ * word at[l] / 4 of lane l. The blocks are loaded, swapped and transposed
+ * once for all the rounds; lane l's round r goes to out[16·r + l]. */
 X16BW_TARGET void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t (*blocks)[64],
-                                          unsigned at, unsigned rounds, uint8_t *const *out)
+                                          const uint32_t at[16], unsigned rounds,
+                                          uint8_t *const *out)
 {
     const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
-    __m512i w[16], inner[8], outer[8];
+    __m512i w[16], inner[8], outer[8], inc[16];
     for (int l = 0; l < 16; l++)
         w[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(blocks[l]), bswap);
     x16_transpose(w);
@@ -320,7 +321,20 @@ X16BW_TARGET void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t 
         inner[i] = _mm512_set1_epi32((int)key->inner[i]);
         outer[i] = _mm512_set1_epi32((int)key->outer[i]);
     }
-    const __m512i inc = _mm512_set1_epi32((int)(1u << (8 * (3 - at % 4))));
+    /* per word, the lanes whose digit it holds get their digit's 1 */
+    __m512i a = _mm512_loadu_si512(at), word = _mm512_srli_epi32(a, 2);
+    __m512i one = _mm512_sllv_epi32(
+        _mm512_set1_epi32(1),
+        _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(3), _mm512_and_si512(a, _mm512_set1_epi32(3))), 3));
+    unsigned lo = 16, hi = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        __mmask16 m = _mm512_cmpeq_epi32_mask(word, _mm512_set1_epi32((int)i));
+        inc[i] = _mm512_maskz_mov_epi32(m, one);
+        if (m) {
+            lo = i < lo ? i : lo;
+            hi = i;
+        }
+    }
     for (unsigned r = 0; r < rounds; r++) {
         __m512i st[8], ow[16];
         for (int i = 0; i < 8; i++)
@@ -336,7 +350,8 @@ X16BW_TARGET void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t 
         ow[15] = _mm512_set1_epi32(768);
         sha256_x16(st, ow);
         x16_store_digests(st, out + 16 * r);
-        w[at / 4] = _mm512_add_epi32(w[at / 4], inc);
+        for (unsigned i = lo; i <= hi; i++)
+            w[i] = _mm512_add_epi32(w[i], inc[i]);
     }
 }
 

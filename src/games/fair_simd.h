@@ -30,10 +30,10 @@ void pb_fair_hmac2_shani(const pb_fair_key *ka, const uint8_t ba[64], const pb_f
 void pb_fair_hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],
                       uint8_t *const out[16]);
 /* Sixteen lanes of `rounds` HMACs each under one key: lane l's round r is
- * the padded block blocks[l] with r added to its byte `at` (a digit that
+ * the padded block blocks[l] with r added to its byte at[l] (a digit that
  * does not carry), into out[16·r + l]. Needs AVX-512F and BW. */
-void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t (*blocks)[64], unsigned at,
-                             unsigned rounds, uint8_t *const *out);
+void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t (*blocks)[64],
+                             const uint32_t at[16], unsigned rounds, uint8_t *const *out);
 /* pb_fair_key_init of sixteen keys of exactly 64 bytes at once. Needs AVX-512F and BW. */
 void pb_fair_keys_x16(const char *const keys[16], pb_fair_key *const out[16]);
 #endif

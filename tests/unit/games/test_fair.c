@@ -444,13 +444,13 @@ static void draws_equal_array_removal(void **state)
     }
 }
 
-/* Sixteen streams of one key and one prefix length (a simulation's batch:
- * consecutive nonces) are primed with one transpose for all their rounds
- * (pb_fair_hmac_x16_digits under the default mask): the bytes of one round
- * at a time, for client seeds whose prefix ends anywhere up to the
- * one-block limit, every block count, primed again while rounds keep one
- * digit and past it, and batches that do not qualify (a nonce one digit
- * longer, two keys). */
+/* Sixteen streams of one key (a simulation's batch) are primed with one
+ * transpose for all their rounds (pb_fair_hmac_x16_digits under the default
+ * mask): the bytes of one round at a time, for client seeds whose prefix
+ * ends anywhere up to the one-block limit, nonces of one length or of
+ * lengths 1..20 (the round digit in different words), every block count,
+ * primed again while rounds keep one digit and past it, and batches that do
+ * not qualify (two keys). */
 static void digit_batch_equals_single(void **state)
 {
     (void)state;
@@ -466,8 +466,14 @@ static void digit_batch_equals_single(void **state)
                 client[clen[c]] = '\0';
                 pb_fair_stream bulk[16], one[16];
                 for (size_t i = 0; i < 16; i++) {
-                    /* variant 1: the last nonce has one digit more; 2: two keys */
-                    uint64_t nonce = 1000000 + 16 * blocks + i + (variant == 1 && i == 15 ? 9000000 : 0);
+                    /* variant 1: nonces of 1..20 digits; 2: two keys */
+                    uint64_t nonce = 1000000 + 16 * blocks + i;
+                    if (variant == 1) { /* 10^(d−1) + a little, d = 1..20 digits */
+                        nonce = 1;
+                        for (size_t d = 1; d < 1 + i * 19 / 15; d++)
+                            nonce *= 10;
+                        nonce += i % 7;
+                    }
                     const pb_fair_key *k = &keys[variant == 2 ? i % 2 : 0];
                     pb_fair_stream_init(&bulk[i], k, client, nonce);
                     pb_fair_stream_init(&one[i], k, client, nonce);
