@@ -9,7 +9,7 @@
 
 #include "identity/identity.h"
 
-/* ---- password.c: argon2id (libsodium crypto_pwhash_str, interactive limits) */
+/* ---- password.c: argon2id (libsodium crypto_pwhash_str, PITBOSS_PWHASH_COST) */
 
 #define PB_PASSWORD_MIN_CHARS 10
 #define PB_PASSWORD_MAX_BYTES 256
@@ -22,8 +22,17 @@ pb_err pb_password_policy(const char *password, const char *email);
 pb_err pb_password_hash(const char *password, char out[PB_PASSWORD_HASH_MAX + 1]);
 /* True when password matches hash (constant time in the password). */
 bool pb_password_verify(const char *hash, const char *password);
-/* True when hash was made with other parameters than today's (rehash at login). */
+/* True when hash is weaker than the cost in force, or not argon2id (rehash at
+ * login); a stronger hash is kept. */
 bool pb_password_needs_rehash(const char *hash);
+/* Sets the cost of new hashes: "interactive" (the default), "moderate",
+ * "sensitive", or "min" (libsodium's minimum, for test suites: logged as a
+ * warning). FIELD_INVALID for another name. Without a call the environment's
+ * PITBOSS_PWHASH_COST decides on first use (an unknown value is logged, and
+ * interactive used). */
+pb_err pb_password_set_cost(const char *name);
+/* The name of the cost in force. */
+const char *pb_password_cost(void);
 /* A random one-time password: 4 groups of 5 unambiguous letters and digits. */
 void pb_password_one_time(char out[PB_ONE_TIME_PASSWORD_MAX]);
 

@@ -1,13 +1,20 @@
 /*
  * password.c — password policy, argon2id hashing and verification.
  *
- * Hashes are libsodium's crypto_pwhash_str strings (argon2id, OPSLIMIT and
- * MEMLIMIT INTERACTIVE: ~100 ms and 64 MiB each), which carry their own
- * parameters and salt; pb_password_needs_rehash() tells a login to upgrade a hash
- * made with older parameters. The policy follows NIST SP 800-63B: length over
+ * Hashes are libsodium's crypto_pwhash_str strings (argon2id), which carry their
+ * own parameters and salt. New hashes use the cost PITBOSS_PWHASH_COST names:
+ * libsodium's INTERACTIVE limits by default (~100 ms and 64 MiB each),
+ * "moderate" or "sensitive" for more, or "min" (libsodium's minimum: the same
+ * argon2id code path in well under a millisecond) for test suites, which log in
+ * hundreds of times — it is logged as a warning, and never for production.
+ * pb_password_needs_rehash() tells a login to upgrade a hash WEAKER than the cost
+ * in force; a stronger one is kept (a lower setting never downgrades hashes). The policy follows NIST SP 800-63B: length over
  * composition rules, plus a refusal of the obviously guessable.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -96,12 +103,81 @@ pb_err pb_password_policy(const char *password, const char *email)
     return PB_OK;
 }
 
-/* crypto_pwhash_str with the interactive limits. */
+/* ---- the cost of new hashes ---- */
+
+typedef struct pwcost {
+    const char *name;
+    unsigned long long ops;
+    size_t mem;
+} pwcost;
+
+static const pwcost COSTS[] = {
+    {"interactive", crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE},
+    {"moderate", crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE},
+    {"sensitive", crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE},
+    {"min", crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN},
+};
+enum { COST_MIN = 3 };
+
+static atomic_int cost_in_force = -1; /* index into COSTS; -1 until decided */
+static pthread_once_t cost_once = PTHREAD_ONCE_INIT;
+
+static int cost_index(const char *name)
+{
+    for (int i = 0; name && i < (int)(sizeof COSTS / sizeof COSTS[0]); i++)
+        if (strcmp(name, COSTS[i].name) == 0)
+            return i;
+    return -1;
+}
+
+static void announce(int i)
+{
+    if (i == COST_MIN)
+        pb_log(PB_LOG_WARN, "identity.password_cost",
+               "new password hashes use argon2id at libsodium's MINIMUM cost "
+               "(PITBOSS_PWHASH_COST=min): for test suites only, never production");
+}
+
+static void cost_from_env(void)
+{
+    const char *v = getenv("PITBOSS_PWHASH_COST");
+    int i = v && *v ? cost_index(v) : 0;
+    if (i < 0) {
+        pb_log(PB_LOG_ERROR, "identity.password_cost",
+               "PITBOSS_PWHASH_COST=%s is not interactive, moderate, sensitive or min: "
+               "using interactive", v);
+        i = 0;
+    }
+    int unset = -1;
+    if (atomic_compare_exchange_strong(&cost_in_force, &unset, i))
+        announce(i);
+}
+
+static const pwcost *cost(void)
+{
+    pthread_once(&cost_once, cost_from_env);
+    return &COSTS[atomic_load(&cost_in_force)];
+}
+
+pb_err pb_password_set_cost(const char *name)
+{
+    int i = cost_index(name);
+    if (i < 0)
+        return PB_ERR_FIELD_INVALID;
+    pthread_once(&cost_once, cost_from_env);
+    if (atomic_exchange(&cost_in_force, i) != i)
+        announce(i);
+    return PB_OK;
+}
+
+const char *pb_password_cost(void) { return cost()->name; }
+
+/* crypto_pwhash_str with the cost in force. */
 pb_err pb_password_hash(const char *password, char out[PB_PASSWORD_HASH_MAX + 1])
 {
     _Static_assert(crypto_pwhash_STRBYTES == PB_PASSWORD_HASH_MAX + 1, "hash buffer size");
-    if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    const pwcost *c = cost();
+    if (crypto_pwhash_str(out, password, strlen(password), c->ops, c->mem) != 0) {
         pb_log(PB_LOG_ERROR, "identity.password", "argon2id hashing failed (out of memory)");
         return PB_ERR_INTERNAL;
     }
@@ -116,11 +192,32 @@ bool pb_password_verify(const char *hash, const char *password)
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
-/* Compares the hash's parameters with today's. */
+/* True when hash is an argon2id string whose memory (KiB) and passes are at
+ * least the cost's ("$argon2id$v=19$m=65536,t=2,p=1$salt$hash"). */
+static bool at_least(const char *hash, const pwcost *c)
+{
+    static const char prefix[] = "$argon2id$v=19$m=";
+    if (strncmp(hash, prefix, sizeof prefix - 1) != 0)
+        return false;
+    char *end;
+    unsigned long long m = strtoull(hash + sizeof prefix - 1, &end, 10);
+    if (strncmp(end, ",t=", 3) != 0)
+        return false;
+    unsigned long long t = strtoull(end + 3, &end, 10);
+    if (strncmp(end, ",p=", 3) != 0)
+        return false;
+    return m <= SIZE_MAX / 1024 && m * 1024 >= c->mem && t >= c->ops;
+}
+
+/* Weaker than the cost in force (or not a hash of today's algorithm). */
 bool pb_password_needs_rehash(const char *hash)
 {
-    return crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+    const pwcost *c = cost();
+    if (!hash)
+        return true;
+    if (crypto_pwhash_str_needs_rehash(hash, c->ops, c->mem) == 0)
+        return false; /* exactly today's parameters */
+    return !at_least(hash, c);
 }
 
 /* Four groups of five symbols from an unambiguous alphabet. */

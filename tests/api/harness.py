@@ -95,6 +95,10 @@ class Server:
         for k in list(full_env):
             if k.startswith("PITBOSS_"):
                 del full_env[k]
+        # argon2id at libsodium's minimum cost: the suites log in and register hundreds
+        # of times (~100 ms each at the default); the hashing code path is the same, the
+        # default cost is covered by test_identity_password and test_demo_run
+        full_env["PITBOSS_PWHASH_COST"] = "min"
         full_env.update(env or {})
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                 "--keys-dir", os.path.join(self.dir, "keys"), *extra_args]

@@ -330,6 +330,10 @@ def run_cases(tap, srv):
                           ("--timeout", "PITBOSS_HTTP_TIMEOUT"), ("--keys-dir", "PITBOSS_KEYS_DIR"),
                           ("--log-level", "PITBOSS_LOG_LEVEL")):
             assert flag in text and env in text, f"{flag}/{env} not documented"
+        assert "PITBOSS_PWHASH_COST" in text, "PITBOSS_PWHASH_COST not documented"
+        # the harness runs servers at the test cost, and the server says so in its log
+        warned = [x for x in srv.logs if '"event":"identity.password_cost"' in x]
+        assert warned and '"level":"warn"' in warned[0] and "MINIMUM" in warned[0], srv.logs[:8]
 
     def serve_bad_flags():
         for args in (["--threads", "0"], ["--max-body", "x"], ["--bogus"], ["--log-level", "loud"],

@@ -78,7 +78,8 @@ function nextIp(net = 9) {
 function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PITBOSS_')) env[k] = v;
-  return { ...env, ...extra };
+  // argon2id at libsodium's minimum cost (every test logs in; see tests/api/harness.py)
+  return { ...env, PITBOSS_PWHASH_COST: 'min', ...extra };
 }
 
 // ---- HTTP ---------------------------------------------------------------

@@ -1,6 +1,7 @@
 /*
  * test_password.c — argon2id hashing (a hash verifies, a wrong password does
- * not, hashes are salted), rehash detection, the password policy case by case,
+ * not, hashes are salted), rehash detection, the cost of new hashes
+ * (PITBOSS_PWHASH_COST's names, no downgrade), the password policy case by case,
  * and the one-time passwords given to new staff.
  */
 #include <string.h>
@@ -26,6 +27,41 @@ static void hash_and_verify(void **state)
     assert_int_equal(crypto_pwhash_str(old, "pw", 2, crypto_pwhash_OPSLIMIT_MIN,
                                        crypto_pwhash_MEMLIMIT_MIN), 0);
     assert_true(pb_password_needs_rehash(old));
+}
+
+/* The cost of new hashes: by name, never a downgrade at login, and back. */
+static void hash_cost(void **state)
+{
+    (void)state;
+    assert_string_equal(pb_password_cost(), "interactive"); /* the default */
+    char strong[PB_PASSWORD_HASH_MAX + 1], weak[PB_PASSWORD_HASH_MAX + 1];
+    char sensitive[crypto_pwhash_STRBYTES];
+    assert_int_equal(pb_password_hash("correct horse battery", strong), PB_OK);
+    assert_non_null(strstr(strong, "$m=65536,t=2,p=1$")); /* libsodium's INTERACTIVE */
+    assert_int_equal(crypto_pwhash_str(sensitive, "pw", 2, crypto_pwhash_OPSLIMIT_MODERATE,
+                                       crypto_pwhash_MEMLIMIT_MODERATE), 0);
+    assert_false(pb_password_needs_rehash(sensitive)); /* stronger than today's: kept */
+
+    assert_int_equal(pb_password_set_cost("bogus"), PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_password_set_cost(NULL), PB_ERR_FIELD_INVALID);
+    assert_string_equal(pb_password_cost(), "interactive"); /* a refused name changes nothing */
+
+    assert_int_equal(pb_password_set_cost("min"), PB_OK);
+    assert_string_equal(pb_password_cost(), "min");
+    assert_int_equal(pb_password_hash("correct horse battery", weak), PB_OK);
+    assert_non_null(strstr(weak, "$m=8,t=1,p=1$")); /* libsodium's minimum */
+    assert_true(pb_password_verify(weak, "correct horse battery"));
+    assert_false(pb_password_verify(weak, "correct horse batterY"));
+    assert_false(pb_password_needs_rehash(weak));
+    assert_false(pb_password_needs_rehash(strong)); /* never downgraded at login */
+    assert_true(pb_password_verify(strong, "correct horse battery"));
+
+    assert_int_equal(pb_password_set_cost("interactive"), PB_OK);
+    assert_true(pb_password_needs_rehash(weak)); /* weaker than today's: upgraded */
+    assert_false(pb_password_needs_rehash(strong));
+    assert_true(pb_password_needs_rehash("$argon2i$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaA"));
+    assert_true(pb_password_needs_rehash("$argon2id$garbage"));
+    assert_true(pb_password_needs_rehash(""));
 }
 
 static void policy(void **state)
@@ -78,6 +114,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hash_and_verify),
+        cmocka_unit_test(hash_cost),
         cmocka_unit_test(policy),
         cmocka_unit_test(one_time_passwords),
     };
