@@ -154,6 +154,22 @@ void pb_fair_stream_init(pb_fair_stream *s, const pb_fair_key *k, const char *cl
  * digits in place (batch callers walk the nonces in order). */
 void pb_fair_stream_set_nonce(pb_fair_stream *s, uint64_t nonce);
 
+/* pb_fair_stream_set_nonce(s, s->nonce + 1) (past UINT64_MAX: 0), its usual
+ * case — the last digit not 9 — inline (a simulation steps every stream so). */
+static inline void pb_fair_stream_next_nonce(pb_fair_stream *s)
+{
+    char *last = s->msg + s->prefix_len - 2;
+    if (*last == '9' || s->nonce == UINT64_MAX) {
+        pb_fair_stream_set_nonce(s, s->nonce + 1);
+        return;
+    }
+    ++*last;
+    s->nonce++;
+    s->round = 0;
+    s->pos = 0;
+    s->len = 0;
+}
+
 /* Computes the next `blocks` rounds (1..PB_FAIR_STREAM_BLOCKS) of every
  * stream of s[0..n) whose bytes are used up (after pb_fair_stream_init: rounds
  * 0 .. blocks − 1) in bulk: sixteen HMACs at a time with AVX-512 (e.g. eight

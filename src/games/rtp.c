@@ -229,8 +229,8 @@ unsigned pb_game_bucket_of(const pb_game_params *p, const pb_game_outcome *o)
     }
 }
 
-static void tally(const pb_game_params *p, const pb_game_outcome *o, int64_t payout,
-                  pb_game_sim *acc)
+static inline void tally(const pb_game_params *p, const pb_game_outcome *o, int64_t payout,
+                         pb_game_sim *acc)
 {
     acc->rounds++;
     acc->paid += (uint64_t)payout;
@@ -312,6 +312,7 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
     unsigned blocks = pb_game_blocks(p);
     /* keno's and mines' rounds two at a time: their draws' chains side by side */
     bool pairs = p->kind == PB_GAME_KENO || p->kind == PB_GAME_MINES;
+    bool direct = p->kind != PB_GAME_ROULETTE && stake == PB_MULT_ONE;
     for (size_t k = 0; k < BATCH; k++) {
         start[k] = first_nonce + k * per + (k < rem ? k : rem);
         pb_fair_stream_init(&s[k], key, client_seed, start[k]);
@@ -320,14 +321,20 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
         size_t n = j < per ? BATCH : (size_t)rem;
         if (j)
             for (size_t k = 0; k < n; k++)
-                pb_fair_stream_set_nonce(&s[k], start[k] + j);
+                pb_fair_stream_next_nonce(&s[k]); /* start[k] + j */
         pb_fair_stream_prime(s, n, blocks);
         for (size_t k = 0, two; k < n; k += two) {
             two = pairs && k + 1 < n ? 2 : 1;
             pb_err e = two == 2 ? pb_games_play_prepared2(&pp, &s[k], &s[k + 1], &o[0], &o[1])
                                 : pb_games_play_prepared(&pp, &s[k], &o[0]);
             for (size_t i = 0; i < two && e == PB_OK; i++) {
-                e = pb_games_payout_prepared(&pp, &o[i], stake, &payout);
+                /* a stake of one unit is paid its multiplier (pb_game_payout_of:
+                 * 10^4 · m / 10^4, exact in 128 bits too); roulette's return
+                 * is its own */
+                if (direct && o[i].multiplier >= 0)
+                    payout = o[i].multiplier;
+                else
+                    e = pb_games_payout_prepared(&pp, &o[i], stake, &payout);
                 if (e == PB_OK)
                     tally(p, &o[i], payout, acc);
             }

@@ -398,6 +398,24 @@ static void set_nonce_equals_init(void **state)
                 assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&fresh));
         }
     }
+    /* pb_fair_stream_next_nonce: the stream of the next nonce, across 9s,
+     * a digit more, and past UINT64_MAX to 0 */
+    static const uint64_t starts[] = {0, 8, 95, 998, 9999990, UINT64_MAX - 12};
+    for (int c = 0; c < 2; c++)
+        for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+            pb_fair_stream s, fresh;
+            pb_fair_stream_init(&s, &k, clients[c], starts[i]);
+            for (uint64_t step = 1; step <= 25; step++) {
+                pb_fair_stream_u32(&s);
+                pb_fair_stream_next_nonce(&s);
+                pb_fair_stream_init(&fresh, &k, clients[c], starts[i] + step);
+                assert_true(s.nonce == starts[i] + step);
+                assert_int_equal(s.prefix_len, fresh.prefix_len);
+                assert_memory_equal(s.msg, fresh.msg, fresh.prefix_len);
+                for (int w = 0; w < 10; w++)
+                    assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&fresh));
+            }
+        }
     /* round 3 of nonce UINT64_MAX reached by steps: openssl dgst -hmac */
     pb_fair_stream s;
     pb_fair_stream_init(&s, &k, "player-1", UINT64_MAX - 16);
