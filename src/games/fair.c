@@ -538,22 +538,30 @@ void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks)
 
 void pb_fair_stream_reserve(pb_fair_stream *s, unsigned floats)
 {
-    unsigned have = s->pos < s->len ? (s->len - s->pos) / 4 : 0;
-    if (have >= floats)
-        return;
-    if (s->pos) { /* the unread bytes to the front */
-        memmove(s->buf, s->buf + s->pos, 4 * (size_t)have);
-        s->pos = 0;
-        s->len = 4 * have;
-    }
-    unsigned need = (floats - have + 7) / 8, room = (unsigned)(sizeof s->buf - s->len) / 32;
-    unsigned k = need < room ? need : room;
+    pb_fair_stream_reserve_many(&s, &floats, 1);
+}
+
+void pb_fair_stream_reserve_many(pb_fair_stream *const *s, const unsigned *floats, size_t n)
+{
     lanes q;
     q.n = 0;
     int paths = simd();
-    queue_rounds(&q, s, k, s->buf + s->len, paths);
+    for (size_t i = 0; i < n; i++) {
+        pb_fair_stream *x = s[i];
+        unsigned have = x->pos < x->len ? (x->len - x->pos) / 4 : 0;
+        if (have >= floats[i])
+            continue;
+        if (x->pos) { /* the unread bytes to the front */
+            memmove(x->buf, x->buf + x->pos, 4 * (size_t)have);
+            x->pos = 0;
+            x->len = 4 * have;
+        }
+        unsigned need = (floats[i] - have + 7) / 8, room = (unsigned)(sizeof x->buf - x->len) / 32;
+        unsigned k = need < room ? need : room;
+        queue_rounds(&q, x, k, x->buf + x->len, paths); /* computed by the last flush at the latest */
+        x->len += 32 * k;
+    }
     flush(&q, paths);
-    s->len += 32 * k;
 }
 
 void pb_fair_key_init_many(pb_fair_key *k, const char *const *keys, size_t n)

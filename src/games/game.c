@@ -554,6 +554,21 @@ static void keno_finish(const pb_games_prep *pp, uint64_t drawn, pb_game_outcome
     }
 }
 
+unsigned pb_games_slot_paid(const pb_games_prep *pp, pb_fair_stream *s, pb_game_outcome *o)
+{
+    outcome_start(pp, o);
+    unsigned free_spins = pb_slot_play_paid(s, pp->rtp_bp, o);
+    o->win = o->multiplier > 0;
+    return free_spins;
+}
+
+void pb_games_slot_free(const pb_games_prep *pp, pb_fair_stream *s, unsigned free_spins,
+                        pb_game_outcome *o)
+{
+    pb_slot_play_free(s, pp->rtp_bp, free_spins, o);
+    o->win = o->multiplier > 0;
+}
+
 pb_err pb_games_play_prepared2(const pb_games_prep *pp, pb_fair_stream *s0, pb_fair_stream *s1,
                                pb_game_outcome *o0, pb_game_outcome *o1)
 {

@@ -189,6 +189,11 @@ void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks);
  * time. */
 void pb_fair_stream_reserve(pb_fair_stream *s, unsigned floats);
 
+/* pb_fair_stream_reserve(s[i], floats[i]) for i < n, the rounds of all of
+ * them queued as lanes together (sixteen to a kernel call: a batch pools
+ * the slot's free spins of several rounds so). */
+void pb_fair_stream_reserve_many(pb_fair_stream *const *s, const unsigned *floats, size_t n);
+
 /* Computes the stream's next round into its buffer, one HMAC (what
  * pb_fair_stream_u32 calls when the buffered bytes are used up). */
 void pb_fair_stream_refill(pb_fair_stream *s);

@@ -141,7 +141,23 @@ pb_err pb_games_payout_prepared(const pb_games_prep *pp, const pb_game_outcome *
 void pb_games_crash_outcome(const pb_game_params *p, uint32_t rtp_bp, uint64_t point,
                             pb_game_outcome *o);
 
-/* One slot round (paid spin and its free spins) from a stream. */
+/* One slot round (paid spin and its free spins) from a stream:
+ * pb_slot_play_paid, the free spins' floats reserved, pb_slot_play_free. */
 void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o);
+/* A slot round's paid spin into o (spins[0], nspins 1, its win as the
+ * multiplier); returns the free spins it awards. */
+unsigned pb_slot_play_paid(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o);
+/* The round's free_spins free spins after pb_slot_play_paid (read from s,
+ * reserved or not): spins[1..], nspins, the multiplier in total. */
+void pb_slot_play_free(pb_fair_stream *s, uint32_t rtp_bp, unsigned free_spins, pb_game_outcome *o);
+
+/* A prepared slot round in two steps, for a batch that pools the free
+ * spins' hashing (pb_fair_stream_reserve_many): pb_games_slot_paid plays
+ * the paid spin and returns the free spins awarded (the outcome is final
+ * when none), pb_games_slot_free plays them; together
+ * pb_games_play_prepared's outcome. */
+unsigned pb_games_slot_paid(const pb_games_prep *pp, pb_fair_stream *s, pb_game_outcome *o);
+void pb_games_slot_free(const pb_games_prep *pp, pb_fair_stream *s, unsigned free_spins,
+                        pb_game_outcome *o);
 
 #endif

@@ -424,19 +424,31 @@ void pb_slot_spin_play(pb_fair_stream *s, uint32_t rtp_bp, pb_slot_spin *out)
     evaluate(table(rtp_bp), stops, out);
 }
 
-void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o)
+unsigned pb_slot_play_paid(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o)
 {
     pb_slot_spin_play(s, rtp_bp, &o->u.slot.spins[0]);
+    o->u.slot.nspins = 1;
+    o->multiplier = o->u.slot.spins[0].win;
+    return pb_slot_free_spins(o->u.slot.spins[0].scatters);
+}
+
+void pb_slot_play_free(pb_fair_stream *s, uint32_t rtp_bp, unsigned free_spins, pb_game_outcome *o)
+{
     int64_t total = o->u.slot.spins[0].win;
-    unsigned free_spins = pb_slot_free_spins(o->u.slot.spins[0].scatters);
-    if (free_spins) /* their floats in bulk, not a round at a time */
-        pb_fair_stream_reserve(s, free_spins * PB_SLOT_REELS);
     for (unsigned k = 1; k <= free_spins; k++) {
         pb_slot_spin_play(s, rtp_bp, &o->u.slot.spins[k]);
         total += o->u.slot.spins[k].win * PB_SLOT_FREE_MULT;
     }
     o->u.slot.nspins = (uint8_t)(1 + free_spins);
     o->multiplier = total;
+}
+
+void pb_slot_play(pb_fair_stream *s, uint32_t rtp_bp, pb_game_outcome *o)
+{
+    unsigned free_spins = pb_slot_play_paid(s, rtp_bp, o);
+    if (free_spins) /* their floats in bulk, not a round at a time */
+        pb_fair_stream_reserve(s, free_spins * PB_SLOT_REELS);
+    pb_slot_play_free(s, rtp_bp, free_spins, o);
 }
 
 pb_err pb_slot_rtp(uint32_t rtp_bp, pb_rtp *out)

@@ -371,6 +371,45 @@ static void reserve_equals_single(void **state)
                 }
 }
 
+/* Several streams reserved together (pb_fair_stream_reserve_many: their
+ * rounds queued as lanes of the same kernel calls, as a simulation pools the
+ * slot's free spins) hold the bytes of one round at a time: 1..9 streams of
+ * different client seeds, read positions and wants, some already holding
+ * what they want. */
+static void reserve_many_equals_single(void **state)
+{
+    (void)state;
+    pb_fair_key k;
+    pb_fair_key_init(&k, SEED, 64);
+    static const char *const clients[] = {"r", "0123456789012345678901234567890123456789012345678",
+                                          "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
+                                          "bench"};
+    for (size_t n = 1; n <= 9; n++)
+        for (unsigned trial = 0; trial < 20; trial++) {
+            pb_fair_stream s[9], one[9];
+            pb_fair_stream *ps[9];
+            unsigned want[9];
+            for (size_t i = 0; i < n; i++) {
+                uint64_t nonce = 977u * trial + 13u * i;
+                const char *c = clients[(i + trial) % 4];
+                pb_fair_stream_init(&s[i], &k, c, nonce);
+                pb_fair_stream_init(&one[i], &k, c, nonce);
+                pb_fair_stream_prime(&s[i], 1, 1 + (trial + i) % 2);
+                for (unsigned r = 0; r < (trial * 3 + i) % 9; r++)
+                    assert_int_equal(pb_fair_stream_u32(&s[i]), pb_fair_stream_u32(&one[i]));
+                want[i] = (unsigned)((trial * 11 + i * 17) % 76);
+                ps[i] = &s[i];
+            }
+            pb_fair_stream_reserve_many(ps, want, n);
+            for (size_t i = 0; i < n; i++) {
+                assert_true((s[i].len - s[i].pos) / 4 >= want[i] ||
+                            s[i].len + 32 > sizeof s[i].buf); /* full: no room for a round */
+                for (unsigned w = 0; w < want[i] + 3; w++)
+                    assert_int_equal(pb_fair_stream_u32(&s[i]), pb_fair_stream_u32(&one[i]));
+            }
+        }
+}
+
 /* pb_fair_stream_set_nonce gives the stream pb_fair_stream_init gives: small
  * steps (carries, a digit more), big ones, backwards, up to and past UINT64_MAX. */
 static void set_nonce_equals_init(void **state)
@@ -650,7 +689,7 @@ int main(void)
         cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
         cmocka_unit_test(bulk_equals_single), cmocka_unit_test(bulk_blocks_equal_single),
         cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(take_primed_bytes),
-        cmocka_unit_test(reserve_equals_single),
+        cmocka_unit_test(reserve_equals_single), cmocka_unit_test(reserve_many_equals_single),
         cmocka_unit_test(draws_equal_array_removal),
         cmocka_unit_test(primed_draws_equal_array_removal),
         cmocka_unit_test(digit_batch_equals_single),
