@@ -18,9 +18,13 @@
  * each round is a lane, padded in a register, and sixteen lanes at a time go
  * through the AVX-512 kernel — or pairs through SHA-NI, or libcrypto one at a
  * time, whatever the CPU has and PITBOSS_FAIR_SIMD allows (the kernels are in
- * fair_simd.c). Every path gives
- * the bytes of the one-at-a-time path (tests/unit/games/test_fair.c and
- * test_batch.c run under each).
+ * fair_simd.c). A simulation's batch — sixteen used-up streams of one key
+ * whose next rounds keep one digit — skips the lanes: each stream's block is
+ * built once and transposed once, and its rounds differ in the digit's word
+ * only (pb_fair_hmac_x16_digits). Several streams' reserves can share the
+ * lanes (pb_fair_stream_reserve_many: the slot's free spins of a pool of
+ * rounds). Every path gives the bytes of the one-at-a-time path
+ * (tests/unit/games/test_fair.c and test_batch.c run under each).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Transform: the bare block function */
 #include <assert.h>

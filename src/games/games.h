@@ -178,8 +178,9 @@ static inline void pb_fair_stream_next_nonce(pb_fair_stream *s)
  * time (tested), several times faster per round. Streams with unread bytes
  * are left alone; rounds past the primed ones are computed when read. For
  * batch callers (sim rtp, bench fair), which prime what a round of their game
- * reads (pb_game_blocks); PITBOSS_FAIR_SIMD=<mask> (1 SHA-NI, 2 AVX-512F+BW,
- * 4 BMI2 for keno's and mines' draws, 0 none) restricts the paths. */
+ * reads (pb_game_blocks); PITBOSS_FAIR_SIMD=<mask> (1 SHA-NI, 2 AVX-512F+BW
+ * (hashing, and with 4 keno's and mines' draws from primed floats), 4 BMI2
+ * and POPCNT for those draws, 0 none) restricts the paths. */
 void pb_fair_stream_prime(pb_fair_stream *s, size_t n, unsigned blocks);
 
 /* Makes s hold the next `floats` floats (or as many as its buffer takes,
