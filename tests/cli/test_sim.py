@@ -172,7 +172,13 @@ def main():
                "a wrong secret is reported (SIGNATURE_INVALID) and the exit status is not 0",
                diag(rc4, s4, out4, err4))
 
-        # tamper with the first player's stored cash balance behind the server's back
+        # tamper with the first player's stored cash balance behind the server's back.
+        # The server writes balance rows back lazily (and keeps the newer counters in
+        # memory for its readers), so a row may still be pending write-back here — then
+        # a tamper would be invisible to the API and overwritten by the next write-back.
+        # A clean stop writes every row back; the tamper is made while it is down.
+        code = srv.stop()
+        assert code == 0, f"serve exit {code}"
         victim = books["players"][0]["player_id"]
         con = sqlite3.connect(DB, timeout=30)
         acct = con.execute("SELECT id FROM ledger_account WHERE owner = ? AND kind = "
@@ -180,6 +186,7 @@ def main():
         with con:
             con.execute("UPDATE ledger_balance SET credits_posted = credits_posted + 100 "
                         "WHERE account_id = ?", (acct,))
+        srv = start()
         rc5, s5, out5, err5 = sim(srv, "--check", BOOKS, "--db", DB)
         tap.ok(rc5 == 1 and s5 and not s5["ok"] and s5["mismatches"] >= 1 and
                "MISMATCH player 0 " in err5 and "ledger VIOLATION balance_mismatch" in err5,
