@@ -110,12 +110,24 @@ DRAW_X16 static void draw2_x16(const uint8_t *b0, const uint8_t *b1, uint64_t al
 }
 #endif
 
+/* Whether the vector draws may run (BMI2, POPCNT, AVX-512F and BW allowed):
+ * fair.c's choice, asked once (it is made once per process). */
+static bool draws_x16(void)
+{
+    static int x16 = -1;
+    int v = __atomic_load_n(&x16, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = pb_games_have_bmi2() && pb_games_have_avx512();
+        __atomic_store_n(&x16, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
 void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k,
                     uint8_t *out0, uint8_t *out1, uint64_t left[2])
 {
 #if defined(__x86_64__)
-    if (k <= 32 && pb_games_have_bmi2() && pb_games_have_avx512() &&
-        s0->pos + 4 * k <= s0->len && s1->pos + 4 * k <= s1->len) {
+    if (k <= 32 && s0->pos + 4 * k <= s0->len && s1->pos + 4 * k <= s1->len && draws_x16()) {
         const uint8_t *b0 = pb_fair_stream_take(s0, k), *b1 = pb_fair_stream_take(s1, k);
         draw2_x16(b0, b1, all, k, out0, out1, left);
         return;

@@ -576,10 +576,11 @@ pb_err pb_games_play_prepared2(const pb_games_prep *pp, pb_fair_stream *s0, pb_f
     if (p->kind == PB_GAME_KENO) {
         outcome_start(pp, o0);
         outcome_start(pp, o1);
-        uint64_t drawn[2];
-        pb_keno_draw_bits2(s0, s1, o0->u.keno.drawn, o1->u.keno.drawn, drawn);
-        keno_finish(pp, drawn[0], o0);
-        keno_finish(pp, drawn[1], o1);
+        uint64_t left[2];
+        pb_games_draw2(s0, s1, PB_KENO_ALL, PB_KENO_DRAWN, o0->u.keno.drawn, o1->u.keno.drawn,
+                       left);
+        keno_finish(pp, PB_KENO_ALL & ~left[0], o0);
+        keno_finish(pp, PB_KENO_ALL & ~left[1], o1);
     } else if (p->kind == PB_GAME_MINES && p->u.mines.mines >= PB_MINES_MIN &&
                p->u.mines.mines <= PB_MINES_MAX) {
         outcome_start(pp, o0);

@@ -53,20 +53,11 @@ static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS
 };
 
 /* The numbers not drawn yet are bits 1..40 of a mask (pb_games_draw, draw.c). */
-#define KENO_ALL ((((uint64_t)1 << PB_KENO_NUMBERS) - 1) << 1)
+#define KENO_ALL PB_KENO_ALL
 
 uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
 {
     return KENO_ALL & ~pb_games_draw(s, KENO_ALL, PB_KENO_DRAWN, out);
-}
-
-void pb_keno_draw_bits2(pb_fair_stream *s0, pb_fair_stream *s1, uint8_t out0[PB_KENO_DRAWN],
-                        uint8_t out1[PB_KENO_DRAWN], uint64_t drawn[2])
-{
-    uint64_t left[2];
-    pb_games_draw2(s0, s1, KENO_ALL, PB_KENO_DRAWN, out0, out1, left);
-    drawn[0] = KENO_ALL & ~left[0];
-    drawn[1] = KENO_ALL & ~left[1];
 }
 
 void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])

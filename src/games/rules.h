@@ -94,9 +94,8 @@ int64_t pb_slot_max_multiplier(uint32_t rtp_bp);
 /* The 10 drawn numbers in draw order into out (pb_keno_draw); returns them
  * as a mask (bit n: number n drawn). */
 uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN]);
-/* pb_keno_draw_bits of two streams (pb_games_draw2), the masks into drawn[2]. */
-void pb_keno_draw_bits2(pb_fair_stream *s0, pb_fair_stream *s1, uint8_t out0[PB_KENO_DRAWN],
-                        uint8_t out1[PB_KENO_DRAWN], uint64_t drawn[2]);
+/* Keno's numbers 1..40 as the bits of a mask (what pb_games_draw draws from). */
+#define PB_KENO_ALL ((((uint64_t)1 << PB_KENO_NUMBERS) - 1) << 1)
 /* pb_mines_positions of two streams (pb_games_draw2). */
 void pb_mines_positions2(pb_fair_stream *s0, pb_fair_stream *s1, unsigned mines,
                          uint8_t out0[PB_MINES_MAX], uint8_t out1[PB_MINES_MAX]);
