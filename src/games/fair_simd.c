@@ -135,7 +135,9 @@ __attribute__((target("sha,sse4.1"))) void pb_fair_hmac2_shani(const pb_fair_key
  * constant (an inner block of 4 words: 88 of the 1,616 operations; the
  * outer block: 66) into a written-out kernel, one instance per block shape —
  * 95.0 against 95.3 TSC cycles per HMAC-lane alone, alternating in one
- * process, and no faster in pb_game_simulate; and playing the previous batch's
+ * process, and no faster in pb_game_simulate (the same folding with the
+ * schedule computed apart into 64 words in memory and the rounds rolled:
+ * 3-6% slower); and playing the previous batch's
  * rounds from a hook every 8 rounds of the kernel, so that the game's scalar
  * work would run beside the vector instructions — no faster either. Removing
  * the message schedule (wrong, as a probe) saves 22%: the cost follows the
