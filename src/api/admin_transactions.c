@@ -20,9 +20,14 @@
  * applied on the way; `from`/`to` first become a seq range (a binary search),
  * so a time window reads only its own transfers. With `player`, the player's
  * own account chains (no scan). Filters that match rarely (a small brand, a
- * rare kind, an amount range) read the whole window: give `from` (or `player`)
- * to bound them. The cursor is a keyset on (seq, side): stable under inserts
- * (new transfers have higher seqs).
+ * rare kind, an amount range) would read the whole window, so one page — and
+ * one chunk of an export — reads at most PITBOSS_EXPLORER_SCAN transfers
+ * (default 50,000; a few tenths of a second): a page that reaches it ends there,
+ * shorter than `limit` (even empty), with a next_cursor where the walk stopped.
+ * Only a page without next_cursor is the last. So no request holds a read
+ * transaction (which would pin the WAL against checkpoints) for a ledger's
+ * length. The cursor is a keyset on (seq, side): stable under inserts (new
+ * transfers have higher seqs).
  *
  * The export takes the same filters, writes RFC 4180 CSV with a header row (a
  * cell that starts with = + - @ gets a leading ' against formula injection),
@@ -44,6 +49,7 @@
 #include "ledger/ledger.h"
 #include "wallet/wallet.h"
 
+#define SCAN_DEFAULT 50000
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
 #define EXPORT_MAX 100000
@@ -397,10 +403,32 @@ static pb_err prepare(pb_store_conn *c, const pb_principal *p, query *q, bool ex
     return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-/* One read transaction of the walk on q->c: up to q->limit rows after the cursor. */
+/* Transfers one walk may read (PITBOSS_EXPLORER_SCAN, 1..100,000,000; read once). */
+static int64_t scan_budget(void)
+{
+    static _Atomic int64_t budget;
+    int64_t b = budget;
+    if (b == 0) {
+        const char *v = getenv("PITBOSS_EXPLORER_SCAN");
+        char *end = NULL;
+        long long n = v && *v ? strtoll(v, &end, 10) : 0;
+        b = end && !*end && n >= 1 && n <= 100000000 ? n : SCAN_DEFAULT;
+        if (v && *v && b != n)
+            pb_log(PB_LOG_WARN, "transactions.scan",
+                   "PITBOSS_EXPLORER_SCAN=%s is not 1..100000000: using %d", v, SCAN_DEFAULT);
+        budget = b;
+    }
+    return b;
+}
+
+/* One read transaction of the walk on q->c: up to q->limit rows after the
+ * cursor, reading at most scan_budget() transfers (then q->more with the cursor
+ * where it stopped). */
 static pb_err walk_once(query *q)
 {
-    pb_store_bo_walk w = {.currency = q->currency, .from_seq = q->from_seq};
+    int64_t stopped = 0;
+    pb_store_bo_walk w = {.currency = q->currency, .from_seq = q->from_seq,
+                          .max_read = scan_budget(), .stopped_at = &stopped};
     /* the upper bounds: the cursor's transfer (it may have a side left), to, the export's end */
     const int64_t bounds[3] = {q->cursor_key ? q->cursor_key / 2 + 1 : 0,
                                q->to ? (q->to_seq > 0 ? q->to_seq : 1) : 0, q->top_seq};
@@ -420,6 +448,10 @@ static pb_err walk_once(query *q)
     pb_store_rollback(q->c);
     if (rc != PB_STORE_OK || q->failed)
         return PB_ERR_INTERNAL;
+    if (stopped > 0 && !q->more) { /* the budget ended it: every side of `stopped` was seen */
+        q->more = true;
+        q->last_key = stopped * 2;
+    }
     return PB_OK;
 }
 

@@ -102,15 +102,21 @@ typedef struct pb_store_bo_tx {
 typedef int (*pb_store_bo_tx_cb)(void *ctx, const pb_store_bo_tx *sides, size_t n);
 
 /* The walk's bounds: transfers with below_seq > seq >= from_seq (0: no bound)
- * and currency (NULL: any). */
+ * and currency (NULL: any), and how much one walk may read. */
 typedef struct pb_store_bo_walk {
     int64_t below_seq; /* 0: from the newest */
     int64_t from_seq;
     const char *currency;
+    /* at most this many transfers read, with player sides or not (0: no limit):
+     * when that ends the walk, *stopped_at (if not NULL) is set to the seq of
+     * the last transfer read — the next walk's below_seq — else to 0 */
+    int64_t max_read;
+    int64_t *stopped_at;
 } pb_store_bo_walk;
 
 /* Walks every transfer newest first (by seq, the primary key) within the
- * bounds, joined with both accounts. */
+ * bounds, joined with both accounts; the callback sees those with player
+ * sides. */
 pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w,
                                 pb_store_bo_tx_cb cb, void *ctx);
 

@@ -15,7 +15,8 @@
  *                    operation (wallet_op_tx: the leg key is "<tx id>:<leg>"); an
  *                    open round of bets only has no round row
  *   RTP              game_round_report (brand_id, settled_at) WHERE settled
- * Nothing here scans a table without a bound the caller chose.
+ * Nothing here scans a table without a bound the caller chose; the tx walk
+ * also stops after the number of transfers the caller allows (max_read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,9 +201,18 @@ static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w,
     sqr_bind_opt_text(st, 3, w->currency);
     int rc;
     pb_store_bo_tx sides[2];
+    int64_t read = 0;
+    if (w->stopped_at)
+        *w->stopped_at = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t n = read_sides(st, sides);
         if (n && cb(ctx, sides, n) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+        if (w->max_read > 0 && ++read >= w->max_read) { /* the budget: stop after this one */
+            if (w->stopped_at)
+                *w->stopped_at = sqlite3_column_int64(st, 0);
             rc = SQLITE_DONE;
             break;
         }

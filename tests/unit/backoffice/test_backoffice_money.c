@@ -155,6 +155,35 @@ static void test_walk(void **state)
     q = (pb_store_bo_walk){0};
     assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &two), PB_STORE_OK);
     assert_int_equal(two.n, 2);
+    /* the read budget: transfers read, with player sides or not (seq 4 has none) */
+    int64_t stopped = -1;
+    rows b3 = {0};
+    q = (pb_store_bo_walk){.max_read = 3, .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &b3), PB_STORE_OK);
+    assert_int_equal(b3.n, 3); /* 9, 8, 7 */
+    assert_int_equal(stopped, 7);
+    rows b6 = {0};
+    q = (pb_store_bo_walk){.max_read = 6, .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &b6), PB_STORE_OK);
+    assert_int_equal(b6.n, 6); /* 9, 8, 7, 6, 5 (both sides); 4 read, nothing to show */
+    assert_int_equal(b6.r[5].seq, 5);
+    assert_int_equal(stopped, 4);
+    rows rest = {0}; /* resumed below where it stopped: to the end, within the budget */
+    q = (pb_store_bo_walk){.below_seq = stopped, .max_read = 6, .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &rest), PB_STORE_OK);
+    assert_int_equal(rest.n, 3);
+    assert_int_equal(rest.r[0].seq, 3);
+    assert_int_equal(stopped, 0); /* not the budget: the window ended */
+    rows exact = {0}; /* a budget of exactly the window's nine transfers: it ends the walk */
+    q = (pb_store_bo_walk){.max_read = 9, .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &exact), PB_STORE_OK);
+    assert_int_equal(exact.n, 9);
+    assert_int_equal(stopped, 1);
+    rows cb_first = {.stop_after = 2}; /* the callback stops before the budget: not the budget */
+    q = (pb_store_bo_walk){.max_read = 3, .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &cb_first), PB_STORE_OK);
+    assert_int_equal(cb_first.n, 2);
+    assert_int_equal(stopped, 0);
 }
 
 static void test_walk_accounts(void **state)
