@@ -416,8 +416,8 @@ int pb_cmd_bench(int argc, char **argv)
         "--balance-flush-ms: how long a balance row may lag before the writer writes it back\n"
         "(-1: at every commit, the eager way).\n"
         "--no-pin: do not give the writer a CPU of its own (by default, with two CPUs or more,\n"
-        "the writer is pinned to the last one and the submitters keep off it; writer_cpu = -1\n"
-        "in the output when it is not pinned).\n";
+        "the writer is pinned to the one with the fewest device interrupts and the submitters\n"
+        "keep off it; writer_cpu = -1 in the output when it is not pinned).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "wallet") == 0) /* src/cli/cmd_sim.c */
