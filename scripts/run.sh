@@ -16,7 +16,8 @@
 #     its public key registered;
 #   - games in the four categories (slots, crash, table, live) with bet limits in EUR
 #     and USD, enabled for the demo brand;
-# the sandbox PSP is built into `pitboss serve` (on unless PITBOSS_SANDBOX_PSP=0).
+# the sandbox PSP is built into `pitboss serve`, off unless PITBOSS_SANDBOX_PSP=1: this
+# demo turns it on (anyone who reaches its endpoints can complete a deposit).
 # Creates the first admin, admin@demo.local, when there is no staff at all (its
 # one-time password is printed once) with the back office's first-login steps; prints
 # the walkthrough (deposit, play through the simulator, withdraw; README "Try it");
@@ -124,7 +125,7 @@ echo
 
 # ---- the server in the background; Ctrl-C / SIGTERM are passed on and waited for
 # (a background job of a script ignores SIGINT: the trap forwards a SIGTERM)
-"$P" serve --db "$DB" --listen "$LISTEN" --keys-dir "$KEYS" --web-dir "$WEB" &
+PITBOSS_SANDBOX_PSP=1 "$P" serve --db "$DB" --listen "$LISTEN" --keys-dir "$KEYS" --web-dir "$WEB" &
 SERVER=$!
 stop_server() {
   trap - INT TERM

@@ -30,7 +30,7 @@ command -v valgrind >/dev/null || { echo "valgrind: not installed (scripts/deps.
 valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
   --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
   --track-origins=yes --num-callers=30 --log-file="$log" \
-  "$P" serve --listen 127.0.0.1:0 --db "$db" --keys-dir "$out/keys" \
+  env PITBOSS_SANDBOX_PSP=1 "$P" serve --listen 127.0.0.1:0 --db "$db" --keys-dir "$out/keys" \
   2>"$out/serve.log" >/dev/null &
 pid=$!
 # never leave the server behind, whatever happens below

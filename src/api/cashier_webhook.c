@@ -6,7 +6,7 @@
  *   POST /v1/sandbox-psp/payments/{ref}/complete     the sandbox PSP: the payer paid
  *   POST /v1/sandbox-psp/payments/{ref}/fail         the sandbox PSP: the payment failed
  *
- * The sandbox endpoints (on unless PITBOSS_SANDBOX_PSP=0; 404 PSP_NOT_FOUND
+ * The sandbox endpoints (off unless PITBOSS_SANDBOX_PSP=1; 404 PSP_NOT_FOUND
  * then) build the sandbox PSP's signed event and deliver it in-process through
  * pb_cashier_webhook(), the same verify + handle function as the webhook route,
  * and answer what the webhook would have answered.

@@ -80,8 +80,10 @@ static void serve_usage(FILE *f)
         "                           PITBOSS_PWHASH_COST      argon2id cost of new password hashes:\n"
         "                                                    interactive (default), moderate,\n"
         "                                                    sensitive, or min (test suites only)\n"
-        "                           PITBOSS_SANDBOX_PSP      0 turns the built-in sandbox PSP and its\n"
-        "                                                    public endpoints off (default on)\n"
+        "                           PITBOSS_SANDBOX_PSP      1 turns the built-in sandbox PSP and its\n"
+        "                                                    public endpoints on — anyone who reaches\n"
+        "                                                    them can complete a deposit: for demos\n"
+        "                                                    and tests only (default 0: off)\n"
         "                           PITBOSS_SANDBOX_PAYOUT_DELAY_MS  how long the sandbox takes to\n"
         "                                                    confirm a payout (1..600000, default 1000)\n"
         "  -h, --help                                        this text\n"
@@ -373,14 +375,25 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     /* @serve-open-cashier */
     {
-        /* PITBOSS_SANDBOX_PSP: 0 turns the built-in sandbox PSP (and its endpoints) off;
+        /* PITBOSS_SANDBOX_PSP: 1 turns the built-in sandbox PSP (and its public endpoints,
+         * which complete a deposit for whoever calls them) on; off unless asked for, so that
+         * no deployment takes money it was never paid;
          * PITBOSS_SANDBOX_PAYOUT_DELAY_MS: how long it takes to confirm a payout (default 1000) */
         const char *sb = env("PITBOSS_SANDBOX_PSP");
+        if (sb && strcmp(sb, "0") != 0 && strcmp(sb, "1") != 0) {
+            fprintf(stderr, "pitboss serve: PITBOSS_SANDBOX_PSP must be 0 or 1, not \"%s\"\n", sb);
+            return -1;
+        }
+        bool sandbox = sb && strcmp(sb, "1") == 0;
+        if (sandbox)
+            pb_log(PB_LOG_WARN, "cashier.sandbox",
+                   "the sandbox PSP is on (PITBOSS_SANDBOX_PSP=1): anyone who reaches "
+                   "/v1/sandbox-psp/ can complete a deposit — for demos and tests only");
         unsigned long long delay_ms = 1000;
         const char *delay = env("PITBOSS_SANDBOX_PAYOUT_DELAY_MS");
         if (delay && parse_num("PITBOSS_SANDBOX_PAYOUT_DELAY_MS", delay, 1, 600000, &delay_ms) != 0)
             return -1;
-        if (pb_api_cashier_open(&s->app, o->listen, !sb || strcmp(sb, "0") != 0, (int)delay_ms,
+        if (pb_api_cashier_open(&s->app, o->listen, sandbox, (int)delay_ms,
                                 err, sizeof err) != 0) {
             fprintf(stderr, "pitboss serve: cashier: %s\n", err);
             return -1;

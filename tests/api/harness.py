@@ -99,6 +99,8 @@ class Server:
         # of times (~100 ms each at the default); the hashing code path is the same, the
         # default cost is covered by test_identity_password and test_demo_run
         full_env["PITBOSS_PWHASH_COST"] = "min"
+        # the sandbox PSP is off unless asked for; the suites pay through it
+        full_env["PITBOSS_SANDBOX_PSP"] = "1"
         full_env.update(env or {})
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                 "--keys-dir", os.path.join(self.dir, "keys"), *extra_args]

@@ -91,7 +91,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(31)
+    tap = Tap(32)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -364,6 +364,24 @@ def run_cases(tap, srv):
         finally:
             other.cleanup()
 
+    def sandbox_off_by_default():
+        # the harness turns the sandbox on (the suites pay through it), and the server warns
+        warned = [x for x in srv.logs if '"event":"cashier.sandbox"' in x]
+        assert warned and '"level":"warn"' in warned[0], srv.logs[:10]
+        other = Server(BIN, env={"PITBOSS_SANDBOX_PSP": ""})  # unset: the default
+        try:
+            r = other.request("POST", "/v1/sandbox-psp/payments/sbxp_x/complete")
+            assert r.status == 404 and r.json()["error"]["code"] == "PSP_NOT_FOUND", r
+            assert not [x for x in other.logs if "cashier.sandbox" in x], other.logs[:10]
+            assert other.stop() == 0
+        finally:
+            other.cleanup()
+        bad = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                              os.path.join(srv.dir, "sandbox.db"), "--keys-dir",
+                              os.path.join(srv.dir, "k3")], capture_output=True, timeout=30,
+                             env={"PITBOSS_SANDBOX_PSP": "yes", "PATH": os.environ.get("PATH", "")})
+        assert bad.returncode != 0 and b"PITBOSS_SANDBOX_PSP must be 0 or 1" in bad.stderr, bad
+
     def sigterm_drains_slow_upload():
         other = Server(BIN, extra_args=["--drain-timeout", "20"])
         try:
@@ -494,6 +512,8 @@ def run_cases(tap, srv):
         ("bad flags and environment values exit 2", serve_bad_flags),
         ("an address in use exits 1", listen_in_use),
         ("PITBOSS_* variables configure the server; keys dir created 0700", env_config),
+        ("the sandbox PSP is off unless PITBOSS_SANDBOX_PSP=1 (then a warning); other values "
+         "refused", sandbox_off_by_default),
         ("bad percent-encoding in the path is a 4xx", bad_path_encoding),
         ("16 concurrent keep-alive clients", concurrent_clients),
         ("SIGTERM completes a slowly uploaded request, refuses new connections, exits 0",

@@ -101,6 +101,7 @@ class ServerProc:
         self.log_path = os.path.join(env.dir, f"serve-{n}.log")
         penv = {k: v for k, v in os.environ.items() if not k.startswith("PITBOSS_")}
         penv["PITBOSS_SANDBOX_PAYOUT_DELAY_MS"] = str(PAYOUT_DELAY_MS)
+        penv["PITBOSS_SANDBOX_PSP"] = "1"  # off unless asked for: the bank pays through it
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [env.binary, "serve", "--listen", "127.0.0.1:0", "--db", env.db, "--keys-dir",

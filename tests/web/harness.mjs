@@ -79,7 +79,8 @@ function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PITBOSS_')) env[k] = v;
   // argon2id at libsodium's minimum cost (every test logs in; see tests/api/harness.py)
-  return { ...env, PITBOSS_PWHASH_COST: 'min', ...extra };
+  // the sandbox PSP is off unless asked for; the tests pay through it
+  return { ...env, PITBOSS_PWHASH_COST: 'min', PITBOSS_SANDBOX_PSP: '1', ...extra };
 }
 
 // ---- HTTP ---------------------------------------------------------------
