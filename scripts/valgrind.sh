@@ -27,10 +27,11 @@ command -v valgrind >/dev/null || { echo "valgrind: not installed (scripts/deps.
 
 # still-reachable blocks (process-wide caches of OpenSSL, libsodium, jansson)
 # are not leaks; definite and indirect ones are, and so is every memory error
-valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
+# (the deposit below goes through the sandbox PSP, off unless asked for)
+PITBOSS_SANDBOX_PSP=1 valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
   --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
   --track-origins=yes --num-callers=30 --log-file="$log" \
-  env PITBOSS_SANDBOX_PSP=1 "$P" serve --listen 127.0.0.1:0 --db "$db" --keys-dir "$out/keys" \
+  "$P" serve --listen 127.0.0.1:0 --db "$db" --keys-dir "$out/keys" \
   2>"$out/serve.log" >/dev/null &
 pid=$!
 # never leave the server behind, whatever happens below
