@@ -536,6 +536,15 @@ class Run:
                 break
             cash = self.crash_cashout_once()
         assert cash.status == 200, cash
+        # every crash bet settled before the next cases compare the database before and
+        # after their refused requests (a bet of a round that crashed is settled by the
+        # round's loop a moment later)
+        deadline = time.time() + 30
+        while self.env.rows("SELECT count(*) FROM game_round WHERE game='crash' AND "
+                            "state != 'settled'")[0][0]:
+            assert time.time() < deadline, self.env.rows(
+                "SELECT id, state FROM game_round WHERE game='crash' AND state != 'settled'")
+            time.sleep(0.1)
 
     def crash_cashout_once(self):
         """Bob bets 1.00 in the next round's betting phase and cashes out as soon as it
