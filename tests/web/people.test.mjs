@@ -4,7 +4,8 @@
  * prefix and by name, sorting by registration both ways, "More" paging; block
  * with a reason → the status and reason on the player page → the audit entry
  * with that reason and its diff → unblock; balances after a deposit and a bet,
- * rounds, sessions, a note; the transactions explorer filtered by kind and its
+ * rounds, sessions, a note; the transactions explorer filtered by kind (and its pages
+ * that end at the read budget) and its
  * CSV download compared with the table; a role without finance.read sees no
  * Transactions. Screenshots of each page into $WEB_ARTIFACTS.
  *
@@ -464,4 +465,40 @@ test('exports are offered only with the export permissions (risk: no CSV; compli
   assert.deepEqual(c.errors, []);
   await r.close();
   await c.close();
+});
+
+test('transactions: a page that ends at the read budget says the search goes on; More searches further back', async () => {
+  // a server whose explorer reads 3 transfers per page (PITBOSS_EXPLORER_SCAN): a filter
+  // that matches nothing gives empty pages with a cursor until the ledger is read
+  const small = await startServer({ env: { PITBOSS_EXPLORER_SCAN: '3' } });
+  const page = await newPage(browser);
+  try {
+    const fin = await createStaff(small, { role: 'finance', brands: ['demo'] });
+    const p = await registerPlayer(small, {});
+    for (const amount of ['1.00', '2.00', '3.00', '4.00']) await deposit(small, p, amount);
+    await login(page, small, fin);
+    await page.goto(`${small.url}/transactions?kind=bet`);
+    const going = page.getByText('No transactions match in the part searched so far');
+    await going.waitFor();
+    const more = page.getByRole('button', { name: 'More' });
+    assert.equal(await more.count(), 1);
+    for (let i = 0; i < 10 && (await more.count()) > 0; i++) {
+      await more.click();
+      await page.waitForLoadState('networkidle');
+    }
+    await page.getByText('No transactions match.').waitFor(); // the whole ledger read
+    assert.equal(await going.count(), 0);
+    assert.equal(await more.count(), 0);
+    assert.equal(await page.locator('[data-testid=transaction-row]').count(), 0);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.close();
+    const code = await small.stop();
+    try {
+      assert.equal(code, 0, 'server exit status');
+      small.verify();
+    } finally {
+      small.cleanup();
+    }
+  }
 });

@@ -190,7 +190,7 @@ export function Transactions() {
           ))}
         </tbody>
       </table>
-      <ListState loading={list.loading} empty={list.items.length === 0} what="transactions match" />
+      <ListState loading={list.loading} empty={list.items.length === 0} more={!list.done} what="transactions match" />
       <Pager list={list} />
     </div>
   );

@@ -171,8 +171,21 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 /** "Loading…" / the empty-state line under a list. */
-export function ListState({ loading, empty, what }: { loading: boolean; empty: boolean; what: string }) {
+export function ListState({
+  loading,
+  empty,
+  what,
+  more = false,
+}: {
+  loading: boolean;
+  empty: boolean;
+  what: string;
+  /** the list may go on although this page is empty (a page that ended at its read budget) */
+  more?: boolean;
+}) {
   if (loading && empty) return <p class="pp-muted">Loading…</p>;
+  if (empty && more)
+    return <p class="pp-muted pp-empty">No {what} in the part searched so far: “More” searches further back.</p>;
   if (empty) return <p class="pp-muted pp-empty">No {what}.</p>;
   return null;
 }
