@@ -190,22 +190,25 @@ static size_t read_sides(sqlite3_stmt *st, pb_store_bo_tx sides[2])
 static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w,
                               pb_store_bo_tx_cb cb, void *ctx)
 {
-    static const char SQL[] = TX_SELECT
-        "WHERE t.seq<?1 AND t.seq>=?2 AND (?3 IS NULL OR t.currency=?3) ORDER BY t.seq DESC";
+    /* the currency is compared here, not in the WHERE clause: every transfer read
+     * counts against max_read, also the ones of other currencies */
+    static const char SQL[] = TX_SELECT "WHERE t.seq<?1 AND t.seq>=?2 ORDER BY t.seq DESC";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, w->below_seq > 0 ? w->below_seq : INT64_MAX);
     sqlite3_bind_int64(st, 2, w->from_seq);
-    sqr_bind_opt_text(st, 3, w->currency);
     int rc;
     pb_store_bo_tx sides[2];
     int64_t read = 0;
     if (w->stopped_at)
         *w->stopped_at = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t n = read_sides(st, sides);
+        const unsigned char *cur = sqlite3_column_text(st, 6);
+        size_t n = w->currency && (!cur || strcmp((const char *)cur, w->currency) != 0)
+                       ? 0
+                       : read_sides(st, sides);
         if (n && cb(ctx, sides, n) != 0) {
             rc = SQLITE_DONE;
             break;

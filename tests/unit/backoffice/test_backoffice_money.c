@@ -179,6 +179,17 @@ static void test_walk(void **state)
     assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &exact), PB_STORE_OK);
     assert_int_equal(exact.n, 9);
     assert_int_equal(stopped, 1);
+    rows eur = {0}; /* transfers of another currency count against the budget too */
+    q = (pb_store_bo_walk){.currency = "USD", .max_read = 3, .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &eur), PB_STORE_OK);
+    assert_int_equal(eur.n, 0); /* 9, 8, 7 read: EUR; the USD one (seq 6) is below */
+    assert_int_equal(stopped, 7);
+    q = (pb_store_bo_walk){.currency = "USD", .below_seq = 7, .max_read = 3,
+                           .stopped_at = &stopped};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &eur), PB_STORE_OK);
+    assert_int_equal(eur.n, 1);
+    assert_int_equal(eur.r[0].seq, 6);
+    assert_int_equal(stopped, 4);
     rows cb_first = {.stop_after = 2}; /* the callback stops before the budget: not the budget */
     q = (pb_store_bo_walk){.max_read = 3, .stopped_at = &stopped};
     assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &cb_first), PB_STORE_OK);
