@@ -347,6 +347,16 @@ export async function startServer(opts = {}) {
       if (exited === null) proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
+    /** The end of a test's server: stop(), which must exit 0, verify(), and always cleanup(). */
+    async finish() {
+      try {
+        const code = await this.stop();
+        if (code !== 0) throw new Error(`server exit status ${code}`);
+        this.verify();
+      } finally {
+        this.cleanup();
+      }
+    },
   };
   try {
     for (let deadline = Date.now() + 20_000; ; ) {

@@ -108,13 +108,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (server) {
-    const code = await server.stop();
-    try {
-      assert.equal(code, 0, 'server exit status');
-      server.verify();
-    } finally {
-      server.cleanup();
-    }
+    await server.finish();
   }
 });
 
@@ -499,12 +493,6 @@ test('transactions: a page that ends at the read budget says the search goes on;
     assert.deepEqual(page.errors, []);
   } finally {
     await page.close();
-    const code = await small.stop();
-    try {
-      assert.equal(code, 0, 'server exit status');
-      small.verify();
-    } finally {
-      small.cleanup();
-    }
+    await small.finish();
   }
 });

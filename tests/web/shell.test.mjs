@@ -41,13 +41,7 @@ after(async () => {
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
   await browser?.close();
   if (server) {
-    const code = await server.stop();
-    try {
-      assert.equal(code, 0, 'server exit status');
-      server.verify();
-    } finally {
-      server.cleanup();
-    }
+    await server.finish();
   }
 });
 
