@@ -293,7 +293,9 @@ typedef enum {
 
 /*
  * Replies 200 with content_type and a streamed body buffered up to max_buffer
- * bytes (0 = 64 KiB). notify (may be NULL) receives ctx. Returns the stream,
+ * bytes (0 = 64 KiB); the connection's socket send buffer is bounded to the
+ * same size (SO_SNDBUF), so a client that stops reading holds about three
+ * times max_buffer, not the kernel's autotuned megabytes. notify (may be NULL) receives ctx. Returns the stream,
  * or NULL when it could not be made (then a 500 was replied). Call it instead
  * of a pb_http_reply_*() (a handler's one reply).
  */

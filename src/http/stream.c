@@ -12,7 +12,12 @@
  *
  * A client that stops reading fills its socket buffer, then this buffer, then
  * writes are refused FULL: the producer never blocks. MHD's idle timeout ends
- * a connection that cannot send for timeout_s.
+ * a connection that cannot send for timeout_s. The socket's send buffer is set
+ * to the stream's buffer size (SO_SNDBUF; Linux doubles it): left to the
+ * kernel's autotuning it grows up to net.ipv4.tcp_wmem's maximum (4 MiB by
+ * default), so a stalled client would hold megabytes of kernel memory and be
+ * noticed only after them. Bounded, what a stalled client costs is about three
+ * times max_buffer, and it is dropped after that much.
  *
  * Lifetime: two references, the producer's (pb_http_stream_release) and the
  * MHD response's (dropped in its free callback, when MHD is done with the
@@ -29,6 +34,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 
@@ -158,6 +164,11 @@ pb_http_stream *pb_http_reply_stream(pb_http_request *req, const char *content_t
     }
     pb_http_req_decorate(req, r, content_type);
     MHD_add_response_header(r, "X-Accel-Buffering", "no"); /* proxies: do not buffer */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int sndbuf = s->max > (size_t)(1 << 30) ? 1 << 30 : (int)s->max;
+    if (ci && setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+        pb_log(PB_LOG_WARN, "http.stream_sndbuf", "could not bound a stream's send buffer");
     pb_http_server *srv = req->srv;
     pthread_mutex_lock(&srv->mu);
     if (atomic_load(&srv->draining)) {

@@ -15,7 +15,7 @@ and frame parsing here), so a test can also open a client that never reads.
     caught up), support receives only player events;
   - slow client: bets are timed without, then with, a client that never reads
     (its socket buffer and its server buffer fill, it is dropped with a final
-    frame); bets keep their pace;
+    frame, having been sent less than 6 x its buffer); bets keep their pace;
   - heartbeats, Last-Event-ID validation, the client cap (503 EVENT_STREAMS_FULL),
     then SIGTERM (streams end), `ledger verify` and `audit verify`.
 """
@@ -72,6 +72,7 @@ class Sse:
         self.s.sendall((h + "\r\n").encode())
         self.raw = b""
         self.data = b""
+        self.received = 0  # bytes read from the socket, head included
         self.ended = False  # the terminating chunk arrived
         self.closed = False
         while b"\r\n\r\n" not in self.raw:
@@ -97,6 +98,7 @@ class Sse:
             self.closed = True
             return False
         self.raw += b
+        self.received += len(b)
         return True
 
     def _dechunk(self):
@@ -397,7 +399,7 @@ class Run:
             per_bet_base = base / n
             per_bet_stalled = t_stalled / (n * rounds)
             print(f"# bets: {n / base:.0f}/s without, {n * rounds / t_stalled:.0f}/s with a "
-                  f"stalled client", flush=True)
+                  f"stalled client ({rounds} rounds of {n})", flush=True)
             assert per_bet_stalled < per_bet_base * 3 + 0.005, (per_bet_base, per_bet_stalled)
             # now read what the stalled client was sent: it was dropped with a final frame
             frames = stalled.drain(3)
@@ -408,6 +410,13 @@ class Run:
             assert d["reason"] == "slow_client" and d["last_event_id"] >= ids[-1], (d, ids[-3:])
             assert ids == sorted(ids) and len(ids) == len(set(ids)), "in order, once"
             assert stalled.ended, "the dropped stream ends"
+            print(f"# the stalled client was sent {stalled.received} bytes, {len(ids)} events",
+                  flush=True)
+            # bounded: its server buffer, the socket's send buffer (set to the same size,
+            # which Linux doubles) and its own receive buffer; left to autotuning the
+            # kernel would have taken megabytes (about 2.5 MB here) before the drop
+            limit = 6 * int(SERVER_ENV["PITBOSS_EVENTS_CLIENT_BUFFER"])
+            assert stalled.received < limit, (stalled.received, limit)
         finally:
             stalled.close()
 
