@@ -55,6 +55,11 @@ static int verify(int argc, char **argv)
             printf("ledger verify: %" PRId64 " balance row(s) not yet written back (balance mark "
                    "at transfer %" PRId64 "; a running server holds them in memory)\n",
                    sum.lagging_rows, sum.balances_seq);
+        if (sum.unlisted_pendings)
+            printf("ledger verify: %" PRId64 " open pending transfer(s) not yet in "
+                   "ledger_pending_open (pending mark at transfer %" PRId64
+                   "; a running server holds them in memory)\n",
+                   sum.unlisted_pendings, sum.pending_seq);
         rc = sum.violations ? 1 : 0;
     }
     pb_store_disconnect(conn);

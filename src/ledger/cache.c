@@ -93,7 +93,7 @@ pb_err pb_ledger_cache_get(pb_ledger *l, int64_t id, cached_account **out)
 
 /* ---------------------------------------------------------------- open holds */
 
-#define HOLDS_MAX (1u << 20) /* cached open holds at most; beyond, the cache starts over */
+#define HOLDS_MAX (1u << 20) /* open holds kept at most; beyond, the store answers for them */
 
 static size_t hold_slot(const pb_id *id, size_t n)
 {
@@ -108,17 +108,18 @@ void pb_ledger_holds_clear(pb_ledger *l)
     if (l->holds)
         memset(l->holds, 0, l->nholds_slots * sizeof *l->holds);
     l->nholds = 0;
+    l->lazy_head = l->nlazy = 0; /* what the ring named is gone with the entries */
 }
 
-void pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t)
+bool pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t, bool flushed)
 {
     if (l->nholds >= HOLDS_MAX)
-        pb_ledger_holds_clear(l);
+        return false; /* the store answers for the holds beyond */
     if ((l->nholds + 1) * 2 > l->nholds_slots) {
         size_t n = l->nholds_slots ? l->nholds_slots * 2 : 4096;
         hold_entry *x = calloc(n, sizeof *x);
         if (!x)
-            return; /* only a cache: the store still answers */
+            return false;
         for (size_t i = 0; i < l->nholds_slots; i++) {
             if (!l->holds[i].seq)
                 continue;
@@ -142,8 +143,10 @@ void pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t)
     h->credit = t->credit_account_id;
     h->expires_at = t->expires_at;
     h->code = t->code;
+    h->flushed = flushed;
     memcpy(h->currency, t->currency, sizeof h->currency);
     l->nholds++;
+    return true;
 }
 
 hold_entry *pb_ledger_holds_get(pb_ledger *l, const pb_id *id)

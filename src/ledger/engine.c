@@ -136,6 +136,7 @@ void pb_ledger_engine_free(pb_ledger *l)
     free(l->resolves);
     free(l->bloom);
     free(l->holds);
+    free(l->lazy);
 }
 
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
@@ -477,18 +478,13 @@ static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *
         if (pb_store_transfer_insert(l->wconn, r) != PB_STORE_OK)
             return PB_ERR_INTERNAL;
         memcpy(l->last_hash, r->hash, 32);
-        pb_store_rc rc = PB_STORE_OK;
-        if (r->flags & PB_TRANSFER_PENDING) {
-            rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
-            if (r->expires_at > 0 && r->expires_at < l->next_expiry)
-                l->next_expiry = r->expires_at;
-            pb_ledger_holds_put(l, r);
-        } else if (l->resolves[k]) {
-            rc = pb_store_pending_open_delete(l->wconn, l->resolves[k]);
-            pb_ledger_holds_del(l, &r->pending_id);
-        }
-        if (rc != PB_STORE_OK)
-            return PB_ERR_INTERNAL;
+        pb_err e = PB_OK;
+        if (r->flags & PB_TRANSFER_PENDING)
+            e = pb_ledger_hold_opened(l, r);
+        else if (l->resolves[k])
+            e = pb_ledger_hold_resolved(l, l->resolves[k], &r->pending_id);
+        if (e != PB_OK)
+            return e;
     }
     return PB_OK;
 }
@@ -534,17 +530,12 @@ static pb_err run_one_optimistic(pb_ledger *l, pb_transfer *x, int64_t now, bool
     memcpy(l->last_hash, r->hash, 32);
     if (keep_changes(l, mark) != 0)
         return PB_ERR_INTERNAL;
-    if (r->flags & PB_TRANSFER_PENDING) {
-        rc = pb_store_pending_open_insert(l->wconn, r->seq, r->expires_at);
-        if (r->expires_at > 0 && r->expires_at < l->next_expiry)
-            l->next_expiry = r->expires_at;
-        pb_ledger_holds_put(l, r);
-    } else if (l->resolves[0]) {
-        rc = pb_store_pending_open_delete(l->wconn, l->resolves[0]);
-        pb_ledger_holds_del(l, &r->pending_id);
-    }
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
+    if (r->flags & PB_TRANSFER_PENDING)
+        e = pb_ledger_hold_opened(l, r);
+    else if (l->resolves[0])
+        e = pb_ledger_hold_resolved(l, l->resolves[0], &r->pending_id);
+    if (e != PB_OK)
+        return e;
     x->result = PB_OK;
     *done = true;
     return PB_OK;
@@ -661,6 +652,7 @@ pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
         cap = 256;
     if (pb_store_pending_open_expired(l->wconn, now, seqs, cap, &n) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
+    n += pb_ledger_lazy_expired(l, now, seqs + n, cap - n); /* not in the table yet */
 
     for (size_t i = 0; i < n; i++) {
         pb_store_transfer p;
@@ -689,6 +681,9 @@ pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
         l->next_expiry = INT64_MAX;
     else if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
+    int64_t lazy = pb_ledger_lazy_next_expiry(l);
+    if (lazy < l->next_expiry)
+        l->next_expiry = lazy;
     return PB_OK;
 }
 

@@ -268,6 +268,8 @@ typedef struct pb_ledger_verify_summary {
     int64_t violations;
     int64_t balances_seq; /* the balance mark: every row holds the transfers up to it */
     int64_t lagging_rows; /* balance rows that do not hold their account's newest transfer yet */
+    int64_t pending_seq;  /* the pending mark: ledger_pending_open is exact up to it */
+    int64_t unlisted_pendings; /* open holds above the pending mark not in the table yet */
 } pb_ledger_verify_summary;
 
 /* Called once per violation with a stable kind ("balance_mismatch", "hash_chain", ...)

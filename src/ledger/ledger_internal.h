@@ -39,14 +39,25 @@ typedef struct cached_account {
     struct cached_account *next_unflushed; /* the write-back queue, oldest first */
 } cached_account;
 
-/* An open hold created by this writer (engine.c keeps them to settle without a read). */
+/* An open hold created by this writer (engine.c keeps them to settle without a read).
+ * An unflushed one is not in ledger_pending_open yet (writeback.c): the writer's
+ * memory is then its only open-pending record, so it is never dropped. */
 typedef struct hold_entry {
     pb_id id;
     int64_t seq; /* 0 marks an empty slot */
     int64_t amount, debit, credit, expires_at;
     uint32_t code;
+    bool flushed; /* in ledger_pending_open */
     char currency[PB_LEDGER_CURRENCY_MAX + 1];
 } hold_entry;
+
+/* The holds not yet in ledger_pending_open, in seq order (a ring). An entry whose
+ * hold was resolved since is stale: skipped when it comes up. */
+typedef struct lazy_hold {
+    pb_id id;
+    int64_t seq;
+    int64_t since_us; /* monotonic clock */
+} lazy_hold;
 
 /* Saved counters of an account, to undo a failed linked chain. */
 typedef struct undo_entry {
@@ -103,6 +114,10 @@ struct pb_ledger {
     size_t nundo, undo_cap;
     hold_entry *holds;
     size_t nholds, nholds_slots;
+    lazy_hold *lazy; /* ring: lazy[(lazy_head + i) % lazy_cap], i < nlazy */
+    size_t lazy_head, nlazy, lazy_cap;
+    int64_t pmark;         /* ledger_state.pending_seq as committed */
+    int64_t pmark_pending; /* as written by the open batch */
     uint64_t *bloom;   /* filter over remembered rejections' keys (see engine.c) */
     int64_t *resolves; /* per leg of the chain being processed: the pending seq it resolves */
     size_t resolves_cap;
@@ -123,7 +138,9 @@ void pb_ledger_cache_clear(pb_ledger *l);
 /* The cached account, loaded from the store on a miss; *out = NULL when it does not exist. */
 pb_err pb_ledger_cache_get(pb_ledger *l, int64_t id, cached_account **out);
 void pb_ledger_holds_clear(pb_ledger *l);
-void pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t);
+/* Keeps an open hold; false when there is no room (then it is not kept: an
+ * unflushed hold must go to the store at once). */
+bool pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t, bool flushed);
 hold_entry *pb_ledger_holds_get(pb_ledger *l, const pb_id *id);
 void pb_ledger_holds_del(pb_ledger *l, const pb_id *id);
 /* Rebuilds the rejection filter from the store. */
@@ -148,8 +165,20 @@ pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
 /* writeback.c — at open and after a failed batch: applies the transfers above
  * the balance mark to the cached counters of the rows that lack them, queues
- * those accounts for write-back and publishes them to readers. */
+ * those accounts for write-back and publishes them to readers; then finds the
+ * open holds above the pending mark that ledger_pending_open lacks and keeps
+ * them as unflushed holds. */
 pb_err pb_ledger_writeback_replay(pb_ledger *l);
+/* A new open hold: kept in memory and written to ledger_pending_open only if it
+ * is still open after balance_flush_ms (at once when eager or out of room). */
+pb_err pb_ledger_hold_opened(pb_ledger *l, const pb_store_transfer *r);
+/* A hold resolved (posted, voided, expired): its ledger_pending_open row is
+ * deleted if it has one. */
+pb_err pb_ledger_hold_resolved(pb_ledger *l, int64_t seq, const pb_id *pending_id);
+/* The open holds not yet in ledger_pending_open that expire at or before `now`
+ * (up to cap seqs into out), and the earliest expiry among them (INT64_MAX: none). */
+size_t pb_ledger_lazy_expired(pb_ledger *l, int64_t now, int64_t *out, size_t cap);
+int64_t pb_ledger_lazy_next_expiry(pb_ledger *l);
 /* At the end of a batch, before its commit: queues the accounts the batch changed
  * for write-back and writes back the rows that have lagged for balance_flush_ms
  * (all of them when l->flush_all), moving the balance mark. */

@@ -198,12 +198,13 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
     return PB_OK;
 }
 
-/* At stop: every lagging balance row is written back, durably, so that the
- * database at rest needs no replay. On failure the rows stay behind the mark and
- * the next open replays them. */
+/* At stop: every lagging balance row and every open hold not yet in
+ * ledger_pending_open are written back, durably, so that the database at rest
+ * needs no replay. On failure they stay behind their marks and the next open
+ * replays them. */
 static void write_back_all(pb_ledger *l)
 {
-    if (!l->uf_head)
+    if (!l->uf_head && !l->nlazy && l->pmark == l->next_seq - 1)
         return;
     l->flush_all = true;
     size_t n = 0;

@@ -58,6 +58,8 @@ struct pb_store_backend {
     pb_store_rc (*balance_update)(pb_store_conn *c, const pb_store_account *a);
     pb_store_rc (*balances_mark_get)(pb_store_conn *c, int64_t *seq);
     pb_store_rc (*balances_mark_set)(pb_store_conn *c, int64_t seq);
+    pb_store_rc (*pending_mark_get)(pb_store_conn *c, int64_t *seq);
+    pb_store_rc (*pending_mark_set)(pb_store_conn *c, int64_t seq);
     pb_store_rc (*transfer_insert)(pb_store_conn *c, const pb_store_transfer *t);
     pb_store_rc (*transfer_by_seq)(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
     pb_store_rc (*ledger_ids)(pb_store_conn *c, uint8_t key[16], int64_t *legacy_below);

@@ -97,6 +97,16 @@ pb_store_rc pb_store_balances_mark_set(pb_store_conn *c, int64_t seq)
     return c->be->balances_mark_set(c, seq);
 }
 
+pb_store_rc pb_store_pending_mark_get(pb_store_conn *c, int64_t *seq)
+{
+    return c->be->pending_mark_get(c, seq);
+}
+
+pb_store_rc pb_store_pending_mark_set(pb_store_conn *c, int64_t seq)
+{
+    return c->be->pending_mark_set(c, seq);
+}
+
 pb_store_rc pb_store_transfer_scan_account(pb_store_conn *c, int64_t after_seq, int64_t account,
                                            pb_store_transfer_cb cb, void *ctx)
 {

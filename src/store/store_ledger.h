@@ -90,6 +90,11 @@ pb_store_rc pb_store_balance_update(pb_store_conn *c, const pb_store_account *a)
  * last_seq. set is the ledger writer's, inside its transaction. */
 pb_store_rc pb_store_balances_mark_get(pb_store_conn *c, int64_t *seq);
 pb_store_rc pb_store_balances_mark_set(pb_store_conn *c, int64_t seq);
+/* Where the lazily written open-pending projection stands (migration 0016): every
+ * pending transfer with seq <= *seq that is still open is in ledger_pending_open
+ * (and the table lists no resolved one). set is the ledger writer's. */
+pb_store_rc pb_store_pending_mark_get(pb_store_conn *c, int64_t *seq);
+pb_store_rc pb_store_pending_mark_set(pb_store_conn *c, int64_t seq);
 
 /* Transfers: INSERT only. CONFLICT on a duplicate id, key or pending resolution. */
 pb_store_rc pb_store_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);

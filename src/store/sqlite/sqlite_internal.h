@@ -20,6 +20,8 @@ enum sq_stmt_id {
     SQ_BALANCE_UPDATE,
     SQ_MARK_GET,
     SQ_MARK_SET,
+    SQ_PMARK_GET,
+    SQ_PMARK_SET,
     SQ_TRANSFER_INSERT,
     SQ_TRANSFER_BY_SEQ,
     SQ_TRANSFER_BY_LEGACY_ID,
@@ -105,6 +107,8 @@ pb_store_rc sq_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs
                                     size_t *n);
 pb_store_rc sq_balances_mark_get(pb_store_conn *c, int64_t *seq);
 pb_store_rc sq_balances_mark_set(pb_store_conn *c, int64_t seq);
+pb_store_rc sq_pending_mark_get(pb_store_conn *c, int64_t *seq);
+pb_store_rc sq_pending_mark_set(pb_store_conn *c, int64_t seq);
 pb_store_rc sq_transfer_scan_account(pb_store_conn *c, int64_t after_seq, int64_t account,
                                      pb_store_transfer_cb cb, void *ctx);
 pb_store_rc sq_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store_transfer_cb cb,

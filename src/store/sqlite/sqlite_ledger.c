@@ -487,10 +487,8 @@ pb_store_rc sq_transfer_scan_account(pb_store_conn *base, int64_t after_seq, int
     return r;
 }
 
-pb_store_rc sq_balances_mark_get(pb_store_conn *base, int64_t *seq)
+static pb_store_rc mark_get(sq_conn *c, sqlite3_stmt *st, int64_t *seq)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt(c, SQ_MARK_GET, "SELECT balances_seq FROM ledger_state WHERE id=1");
     if (!st)
         return PB_STORE_ERROR;
     int rc = sqlite3_step(st);
@@ -505,11 +503,8 @@ pb_store_rc sq_balances_mark_get(pb_store_conn *base, int64_t *seq)
     return r;
 }
 
-pb_store_rc sq_balances_mark_set(pb_store_conn *base, int64_t seq)
+static pb_store_rc mark_set(sq_conn *c, sqlite3_stmt *st, int64_t seq)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt(c, SQ_MARK_SET, "UPDATE ledger_state SET balances_seq=?1 WHERE id=1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, seq);
@@ -517,6 +512,34 @@ pb_store_rc sq_balances_mark_set(pb_store_conn *base, int64_t seq)
     if (r == PB_STORE_OK && sqlite3_changes(c->db) != 1)
         return PB_STORE_NOT_FOUND;
     return r;
+}
+
+pb_store_rc sq_balances_mark_get(pb_store_conn *base, int64_t *seq)
+{
+    sq_conn *c = SQ(base);
+    return mark_get(c, sq_stmt(c, SQ_MARK_GET, "SELECT balances_seq FROM ledger_state WHERE id=1"),
+                    seq);
+}
+
+pb_store_rc sq_balances_mark_set(pb_store_conn *base, int64_t seq)
+{
+    sq_conn *c = SQ(base);
+    return mark_set(c, sq_stmt(c, SQ_MARK_SET, "UPDATE ledger_state SET balances_seq=?1 WHERE id=1"),
+                    seq);
+}
+
+pb_store_rc sq_pending_mark_get(pb_store_conn *base, int64_t *seq)
+{
+    sq_conn *c = SQ(base);
+    return mark_get(c, sq_stmt(c, SQ_PMARK_GET, "SELECT pending_seq FROM ledger_state WHERE id=1"),
+                    seq);
+}
+
+pb_store_rc sq_pending_mark_set(pb_store_conn *base, int64_t seq)
+{
+    sq_conn *c = SQ(base);
+    return mark_set(c, sq_stmt(c, SQ_PMARK_SET, "UPDATE ledger_state SET pending_seq=?1 WHERE id=1"),
+                    seq);
 }
 
 pb_store_rc sq_account_scan(pb_store_conn *base, pb_store_account_cb cb, void *ctx)

@@ -220,6 +220,32 @@ static void copy_file(const char *from, const char *to)
     assert_int_equal(fclose(out), 0);
 }
 
+/* What a kill -9 leaves: a copy of the files taken while the ledger runs idle
+ * (every acknowledged commit is in the log). path receives the copy's database. */
+static void crash_copy(fx *f, char *dir, size_t dircap, char *path, size_t pathcap)
+{
+    char from[320], to[340];
+    fx_sync(f); /* idle: no commit in flight while the files are copied */
+    snprintf(dir, dircap, "/tmp/pbcrash.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, pathcap, "%s/ledger.db", dir);
+    copy_file(f->path, path);
+    snprintf(from, sizeof from, "%s-wal", f->path);
+    snprintf(to, sizeof to, "%s-wal", path);
+    copy_file(from, to);
+}
+
+static void remove_copy(const char *dir, const char *path)
+{
+    char to[340];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(to, sizeof to, "%s%s", path, suffix[i]);
+        unlink(to);
+    }
+    rmdir(dir);
+}
+
 /* What a kill -9 leaves: the files as they are while the ledger runs (every
  * acknowledged commit is in the log, the rows lag). Opening a ledger on them
  * replays the tail; its first decisions use the true counters. */
@@ -229,16 +255,8 @@ static void test_crash_loses_nothing(void **state)
     f->balance_flush_ms = HOUR_MS;
     fx_restart(f);
     book b = build(f);
-    fx_sync(f); /* idle: no commit in flight while the files are copied */
-
-    char dir[256], path[300], from[320], to[340];
-    snprintf(dir, sizeof dir, "/tmp/pbcrash.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/ledger.db", dir);
-    copy_file(f->path, path);
-    snprintf(from, sizeof from, "%s-wal", f->path);
-    snprintf(to, sizeof to, "%s-wal", path);
-    copy_file(from, to);
+    char dir[256], path[300];
+    crash_copy(f, dir, sizeof dir, path, sizeof path);
 
     pb_store_conn *c2;
     pb_store *s2 = open_store(path, &c2);
@@ -276,13 +294,151 @@ static void test_crash_loses_nothing(void **state)
     assert_int_equal(raw_row(c2, b.bob).credits_posted, 1500);
     pb_store_disconnect(c2);
     pb_store_close(s2);
+    remove_copy(dir, path);
+}
 
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(to, sizeof to, "%s%s", path, suffix[i]);
-        unlink(to);
+/* ---- the open-pending projection (ledger_pending_open) lags the same way ---- */
+
+static int count_row(void *ctx, int64_t seq, int64_t expires_at)
+{
+    (void)seq;
+    (void)expires_at;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int listed(pb_store_conn *c)
+{
+    int n = 0;
+    assert_int_equal(pb_store_pending_open_scan(c, count_row, &n), PB_STORE_OK);
+    return n;
+}
+
+static int64_t pending_mark(pb_store_conn *c)
+{
+    int64_t m = -1;
+    assert_int_equal(pb_store_pending_mark_get(c, &m), PB_STORE_OK);
+    return m;
+}
+
+static int64_t g_copy_clock;
+static int64_t copy_clock(void *ctx)
+{
+    (void)ctx;
+    return g_copy_clock;
+}
+
+/* A hold posted or voided within balance_flush_ms never reaches
+ * ledger_pending_open; one still open stays in the writer's memory, above the
+ * pending mark, and verify counts it as not yet listed. A crash loses none of
+ * them: the ledger opened on the files finds them again (post, void, expire
+ * them, refuse a second resolution), and its clean stop lists exactly the ones
+ * still open. */
+static void test_holds_lazily_listed_survive_a_crash(void **state)
+{
+    fx *f = *state;
+    f->balance_flush_ms = HOUR_MS;
+    fx_restart(f);
+    book b = build(f); /* hold-1 posted, hold-2 voided: seqs 3..6 */
+    pb_transfer h3 = hold("hold-3", b.alice, b.bob, 50);
+    assert_int_equal(fx_submit1(f, &h3), PB_OK);
+    pb_transfer h4 = hold("hold-4", b.alice, b.bob, 60);
+    h4.timeout_s = 60;
+    assert_int_equal(fx_submit1(f, &h4), PB_OK);
+    pb_transfer h5 = hold("hold-5", b.alice, b.bob, 70);
+    assert_int_equal(fx_submit1(f, &h5), PB_OK);
+    assert_int_equal(listed(f->conn), 0); /* nothing written: all five in memory */
+    pb_ledger_verify_summary s = verify(f->conn);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.open_pendings, 3);
+    assert_int_equal(s.unlisted_pendings, 3);
+    assert_true(s.pending_seq < h3.record.seq);
+
+    char dir[256], path[300];
+    crash_copy(f, dir, sizeof dir, path, sizeof path);
+    pb_store_conn *c2;
+    pb_store *s2 = open_store(path, &c2);
+    char err[256];
+    g_copy_clock = f->clock_us;
+    pb_ledger_config cfg = {.balance_flush_ms = HOUR_MS, .now_us = copy_clock,
+                            .expiry_interval_ms = 20};
+    pb_ledger *l2 = pb_ledger_open(s2, &cfg, err, sizeof err);
+    if (!l2)
+        fail_msg("ledger open on the crashed copy: %s", err);
+    /* the reopened writer holds them: alice has 800 - 50 - 60 - 70 = 620 free */
+    pb_transfer t = fx_transfer("after-621", b.alice, b.bob, 621, 3);
+    assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
+    assert_int_equal(t.result, PB_ERR_INSUFFICIENT_FUNDS);
+    t = resolve("post-3", &h3, PB_TRANSFER_POST_PENDING, 0);
+    assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
+    assert_int_equal(t.result, PB_OK);
+    t = resolve("void-3", &h3, PB_TRANSFER_VOID_PENDING, 0);
+    assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
+    assert_int_equal(t.result, PB_ERR_PENDING_ALREADY_POSTED);
+    /* hold-4 expires on the copy's clock, found in memory, not in the table */
+    g_copy_clock += INT64_C(61) * 1000000;
+    pb_ledger_account a = {0};
+    for (int i = 0; i < 300 && a.debits_pending != 70; i++) {
+        usleep(20000);
+        assert_int_equal(pb_ledger_account_get(c2, b.alice, &a), PB_OK);
     }
-    rmdir(dir);
+    assert_int_equal(a.debits_pending, 70); /* hold-4's 60 went back */
+    t = resolve("post-4", &h4, PB_TRANSFER_POST_PENDING, 0);
+    assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
+    assert_int_equal(t.result, PB_ERR_PENDING_EXPIRED);
+    s = verify(c2);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.open_pendings, 1);
+    pb_ledger_close(l2); /* writes hold-5 to the table */
+    s = verify(c2);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.open_pendings, 1);
+    assert_int_equal(s.unlisted_pendings, 0);
+    assert_int_equal(listed(c2), 1);
+    int64_t exp;
+    assert_int_equal(pb_store_pending_open_get(c2, h5.record.seq, &exp), PB_STORE_OK);
+    assert_int_equal(pending_mark(c2), s.transfers);
+    pb_store_disconnect(c2);
+    pb_store_close(s2);
+    remove_copy(dir, path);
+
+    /* the original, stopped cleanly, lists its three open holds */
+    fx_restart(f);
+    assert_int_equal(listed(f->conn), 3);
+    assert_int_equal(verify(f->conn).violations, 0);
+}
+
+/* A hold still open after balance_flush_ms is written to the table by the
+ * writer's next pass, and the pending mark moves past it; a hold resolved
+ * first never is. Eager mode (balance_flush_ms < 0) lists every hold at once. */
+static void test_holds_listed_by_age(void **state)
+{
+    fx *f = *state;
+    f->balance_flush_ms = 200;
+    fx_restart(f);
+    book b = build(f);
+    pb_transfer h = hold("hold-open", b.alice, b.bob, 50);
+    assert_int_equal(fx_submit1(f, &h), PB_OK);
+    int i = 0;
+    for (; i < 300 && (listed(f->conn) < 1 || pending_mark(f->conn) < h.record.seq); i++)
+        usleep(20000);
+    assert_true(i < 300);
+    assert_int_equal(listed(f->conn), 1);
+    pb_ledger_verify_summary s = verify(f->conn);
+    assert_int_equal(s.violations, 0);
+    assert_int_equal(s.unlisted_pendings, 0);
+    /* resolving a listed hold deletes its row in the same commit */
+    pb_transfer t = resolve("void-open", &h, PB_TRANSFER_VOID_PENDING, 0);
+    assert_int_equal(fx_submit1(f, &t), PB_OK);
+    assert_int_equal(listed(f->conn), 0);
+
+    f->balance_flush_ms = -1;
+    fx_restart(f);
+    pb_transfer e = hold("hold-eager", b.alice, b.bob, 40);
+    assert_int_equal(fx_submit1(f, &e), PB_OK);
+    assert_int_equal(listed(f->conn), 1);
+    assert_int_equal(pending_mark(f->conn), e.record.seq);
+    assert_int_equal(fx_verify(f), 0);
 }
 
 int main(void)
@@ -292,6 +448,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rows_written_back_by_age, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_eager_mode, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_crash_loses_nothing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_holds_lazily_listed_survive_a_crash, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_holds_listed_by_age, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
