@@ -147,24 +147,29 @@ test('SSE parser: frames across chunk boundaries, CRLF, comments, multi-line dat
   assert.deepEqual([f[0].id, f[0].data], ['1', ['x']]);
 });
 
-test('dashboard model: snapshot + events as the contract defines; the last hour rolls', async () => {
+test('dashboard model: snapshot + events as the contract defines; the last hour rolls minute by minute', async () => {
   const { model: M } = await ui();
   const now = Date.parse('2026-11-21T14:05:30Z');
   const zero = { count: 0, amount: '0.00' };
   const win = (o = {}) => ({ deposits: zero, withdrawals: zero, bets: zero, wins: zero, rollbacks: zero, ggr: '0.00',
     active_players: 0, ...o });
+  // the snapshot's minutes: a 5.00 bet at 13:35; a 2.00 win and a 10.00 deposit at 13:45
   const minutes = [];
   for (let i = 59; i >= 0; i--) {
     const t = new Date(Date.parse('2026-11-21T14:05:00Z') - i * 60_000).toISOString();
-    const b = i === 30 ? '5.00' : '0.00';
-    minutes.push({ minute: t, bets: b, wins: '0.00', rollbacks: '0.00', ggr: b, bet_count: i === 30 ? 1 : 0 });
+    const m = { minute: t, bets: '0.00', wins: '0.00', rollbacks: '0.00', ggr: '0.00', bet_count: 0, win_count: 0,
+      rollback_count: 0, deposits: zero, withdrawals: zero };
+    if (i === 30) Object.assign(m, { bets: '5.00', ggr: '5.00', bet_count: 1 });
+    if (i === 20) Object.assign(m, { wins: '2.00', ggr: '-2.00', win_count: 1, deposits: { count: 1, amount: '10.00' } });
+    minutes.push(m);
   }
   const snap = {
     as_of: new Date(now).toISOString(), since: '2026-11-21T00:00:00Z', last_event_id: 100,
     rows: [{ brand: 'demo', currency: 'EUR',
-      today: win({ deposits: { count: 1, amount: '10.00' }, bets: { count: 3, amount: '9.00' }, ggr: '9.00',
-        active_players: 1 }),
-      last_hour: win({ bets: { count: 1, amount: '5.00' }, ggr: '5.00', active_players: 1 }),
+      today: win({ deposits: { count: 1, amount: '10.00' }, bets: { count: 3, amount: '9.00' },
+        wins: { count: 1, amount: '2.00' }, ggr: '7.00', active_players: 1 }),
+      last_hour: win({ deposits: { count: 1, amount: '10.00' }, bets: { count: 1, amount: '5.00' },
+        wins: { count: 1, amount: '2.00' }, ggr: '3.00', active_players: 1 }),
       pending_withdrawals: { count: 1, amount: '20.00' }, minutes,
       active_player_ids_today: ['p1'], active_last_hour: [{ player_id: 'p1', last_bet_at: '2026-11-21T13:35:10Z' }],
       active_truncated: false }],
@@ -190,14 +195,16 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   assert.deepEqual(r.today.deposits, { count: 2, amount: '35.00' });
   assert.deepEqual(r.today.withdrawals, { count: 1, amount: '20.00' });
   assert.deepEqual(r.today.bets, { count: 5, amount: '12.00' });
-  assert.deepEqual(r.today.wins, { count: 1, amount: '3.50' });
+  assert.deepEqual(r.today.wins, { count: 2, amount: '5.50' });
   assert.deepEqual(r.today.rollbacks, { count: 1, amount: '1.00' });
-  assert.equal(r.today.ggr, '7.50');
+  assert.equal(r.today.ggr, '5.50');
   assert.equal(r.today.active_players, 2, 'p1 was already active: counted once');
   assert.deepEqual(r.pending, { count: 0, amount: '0.00' });
-  const h = r.lastHour(now + 10_000);
+  const h = r.lastHour(now + 10_000); // before the first roll: the snapshot's hour + the events
   assert.deepEqual(h.bets, { count: 3, amount: '8.00' });
-  assert.equal(h.ggr, '3.50');
+  assert.deepEqual(h.wins, { count: 2, amount: '5.50' });
+  assert.deepEqual(h.deposits, { count: 2, amount: '35.00' });
+  assert.equal(h.ggr, '1.50');
   assert.equal(h.active_players, 2);
   assert.equal(m.feed.length, 10);
   assert.equal(m.feed[0].type, 'withdrawal.approved');
@@ -205,16 +212,26 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   const mins = r.minutes(now);
   assert.equal(mins.length, 60);
   assert.deepEqual(mins[59], { minute: '2026-11-21T14:05:00.000Z', bets: '3.00', wins: '3.50', rollbacks: '1.00',
-    ggr: '-1.50', bet_count: 2 });
-  // 31 minutes later the snapshot's 13:35 bet and p1's activity have left the hour; ours have not
+    ggr: '-1.50', bet_count: 2, win_count: 1, rollback_count: 1, deposits: { count: 1, amount: '25.00' },
+    withdrawals: { count: 1, amount: '20.00' } });
+  // 31 minutes later the snapshot's 13:35 bet and p1's activity have left the hour; its
+  // 13:45 win and deposit have not, nor have ours
   const later = now + 31 * 60_000;
   m.roll(later);
   const h2 = r.lastHour(later);
   assert.deepEqual(h2.bets, { count: 2, amount: '3.00' });
-  assert.equal(h2.ggr, '-1.50');
+  assert.deepEqual(h2.wins, { count: 2, amount: '5.50' });
+  assert.deepEqual(h2.rollbacks, { count: 1, amount: '1.00' });
+  assert.equal(h2.ggr, '-3.50');
   assert.equal(h2.active_players, 2, 'p1 bet again at 14:05');
-  assert.deepEqual(h2.deposits, { count: 1, amount: '25.00' });
-  assert.equal(m.stale(later), false);
+  assert.deepEqual(h2.deposits, { count: 2, amount: '35.00' });
+  assert.deepEqual(h2.withdrawals, { count: 1, amount: '20.00' });
+  // at 14:45:30 the 13:45 minute has left: its win and deposit go, to the minute
+  const exact = now + 40 * 60_000;
+  m.roll(exact);
+  const h2b = r.lastHour(exact);
+  assert.deepEqual([h2b.wins, h2b.deposits, h2b.ggr],
+    [{ count: 1, amount: '3.50' }, { count: 1, amount: '25.00' }, '-1.50']);
   // an hour and a bit later everything has left the hour; today keeps it
   const after = now + 62 * 60_000;
   m.roll(after);
@@ -235,7 +252,7 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   // the rows say so (the page shows "not in your role"), bets and GGR still apply
   const nf = (w) => ({ ...w, deposits: null, withdrawals: null });
   const blind = new M.DashboardModel({ ...snap, rows: snap.rows.map((x) => ({ ...x, today: nf(x.today),
-    last_hour: nf(x.last_hour), pending_withdrawals: null })) });
+    last_hour: nf(x.last_hour), pending_withdrawals: null, minutes: x.minutes.map(nf) })) });
   assert.equal(blind.finance, false);
   const br = blind.rows.get('demo/EUR');
   assert.equal(br.finance, false);
@@ -243,7 +260,10 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   blind.apply({ id: 101, type: 'bet.placed', brand: 'demo', subject: 'p2', created_at: '2026-11-21T14:05:40Z',
     payload: { amount: '2.00', currency: 'EUR' } });
   assert.deepEqual(br.today.bets, { count: 4, amount: '11.00' });
-  assert.equal(br.lastHour(now + 10_000).ggr, '7.00');
+  assert.equal(br.lastHour(now + 10_000).ggr, '5.00');
+  blind.roll(later);
+  assert.deepEqual([br.lastHour(later).deposits, br.lastHour(later).wins.count], [zero, 1],
+    'rolled: the null per-minute deposits count as zeros');
   blind.apply({ id: 102, type: 'bet.placed', brand: 'demo', subject: 'p2', created_at: '2026-11-21T14:05:40Z',
     payload: { amount: '1.00', currency: 'USD' } });
   assert.equal(blind.rows.get('demo/USD').finance, false, 'a row the events open inherits it');

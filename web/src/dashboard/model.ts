@@ -15,16 +15,13 @@
  * All sums are decimal strings through lib/decimal.ts (BigInt, never floats).
  *
  * "Today" only grows (at the zone's midnight the page re-takes the snapshot).
- * The last hour rolls forward every minute (roll()): bets, wins, rollbacks and
- * GGR are the sums of the 60 one-minute buckets (the snapshot's `minutes`, then
- * the events' own minutes); active players are the players whose last bet is
- * within the hour (the snapshot's `active_last_hour`, then bet events);
- * deposits and withdrawals: the events seen live carry their times and leave
- * the window on time; the snapshot's own last-hour deposits, withdrawals and
- * win/rollback counts come without times, so they are kept until the
- * snapshot's hour has passed entirely (stale() then says so and the page
- * re-takes the snapshot once). A per-minute deposits/withdrawals field in the
- * snapshot would make that exact.
+ * Until its first roll the last hour is the snapshot's own last_hour plus the
+ * events since. Then it rolls forward every minute (roll()): every figure —
+ * bets, wins, rollbacks with their counts, GGR, deposits and withdrawals — is
+ * the sum of the 60 one-minute buckets (the snapshot's `minutes`, which carry
+ * all of them, then the events' own minutes), so each leaves the window in the
+ * minute it falls out of it; active players are the players whose last bet is
+ * within the hour (the snapshot's `active_last_hour`, then bet events).
  *
  * A caller without finance.read gets the deposit, withdrawal and pending
  * figures as null (it receives no deposit.* / withdrawal.* events, so they
@@ -56,6 +53,11 @@ export interface Minute {
   rollbacks: string;
   ggr: string;
   bet_count: number;
+  win_count: number;
+  rollback_count: number;
+  /** null in the snapshot without finance.read; kept as zeros here */
+  deposits: Tally | null;
+  withdrawals: Tally | null;
 }
 
 /** A window as the snapshot sends it: deposits and withdrawals are null without finance.read. */
@@ -110,12 +112,10 @@ export class LiveRow {
   private activeToday: Set<string>;
   private lastBet = new Map<string, number>(); // player → last bet time (ms), last hour
   private buckets = new Map<number, Minute>(); // minute start (ms) → bucket
-  private liveMoney: { t: number; kind: 'deposits' | 'withdrawals'; amount: string }[] = [];
-  private baseHour: { deposits: Tally; withdrawals: Tally; wins: number; rollbacks: number; until: number };
   private snapHour: Window | null; // the snapshot's last hour, until the first roll
   private delta: Window; // live changes since the snapshot (until the first roll)
 
-  constructor(r: SnapshotRow, asOf: number, finance = true) {
+  constructor(r: SnapshotRow, finance = true) {
     this.brand = r.brand;
     this.currency = r.currency;
     this.zero = decZeroLike(r.today.ggr);
@@ -131,16 +131,13 @@ export class LiveRow {
     this.truncated = r.active_truncated;
     this.activeToday = new Set(r.active_player_ids_today);
     for (const a of r.active_last_hour) this.lastBet.set(a.player_id, Date.parse(a.last_bet_at));
-    for (const m of r.minutes) this.buckets.set(Date.parse(m.minute), { ...m });
-    const hour = full(r.last_hour);
-    this.baseHour = {
-      deposits: hour.deposits,
-      withdrawals: hour.withdrawals,
-      wins: r.last_hour.wins.count,
-      rollbacks: r.last_hour.rollbacks.count,
-      until: asOf + HOUR,
-    };
-    this.snapHour = structuredClone(hour);
+    for (const m of r.minutes)
+      this.buckets.set(Date.parse(m.minute), {
+        ...m,
+        deposits: m.deposits ? { ...m.deposits } : { ...none },
+        withdrawals: m.withdrawals ? { ...m.withdrawals } : { ...none },
+      });
+    this.snapHour = full(r.last_hour);
     this.delta = emptyWindow(this.zero);
   }
 
@@ -149,7 +146,6 @@ export class LiveRow {
     return new LiveRow(
       { brand, currency, today: w, last_hour: w, pending_withdrawals: { count: 0, amount: zero }, minutes: [],
         active_player_ids_today: [], active_last_hour: [], active_truncated: false },
-      Date.now(),
       finance,
     );
   }
@@ -158,8 +154,7 @@ export class LiveRow {
     const start = Math.floor(t / MINUTE) * MINUTE;
     let b = this.buckets.get(start);
     if (!b) {
-      b = { minute: new Date(start).toISOString(), bets: this.zero, wins: this.zero, rollbacks: this.zero,
-        ggr: this.zero, bet_count: 0 };
+      b = emptyMinute(start, this.zero);
       this.buckets.set(start, b);
     }
     return b;
@@ -180,7 +175,8 @@ export class LiveRow {
         const k = type === 'deposit.completed' ? 'deposits' : 'withdrawals';
         if (inToday) add(this.today, k);
         add(this.delta, k);
-        this.liveMoney.push({ t, kind: k, amount });
+        const b = this.bucket(t);
+        b[k] = { count: (b[k]?.count ?? 0) + 1, amount: decAdd(b[k]?.amount ?? this.zero, amount) };
         if (k === 'withdrawals') this.pendingOut(amount);
         break;
       }
@@ -205,6 +201,8 @@ export class LiveRow {
         const b = this.bucket(t);
         b[k] = decAdd(b[k], amount);
         if (k === 'bets') b.bet_count++;
+        else if (k === 'wins') b.win_count++;
+        else b.rollback_count++;
         b.ggr = decSub(decSub(b.bets, b.wins), b.rollbacks);
         if (k === 'bets' && player) {
           if (inToday && !this.activeToday.has(player)) {
@@ -234,13 +232,6 @@ export class LiveRow {
     const first = Math.floor(now / MINUTE) * MINUTE - 59 * MINUTE;
     for (const k of [...this.buckets.keys()]) if (k < first) this.buckets.delete(k);
     for (const [p, t] of [...this.lastBet]) if (t <= now - HOUR) this.lastBet.delete(p);
-    this.liveMoney = this.liveMoney.filter((m) => m.t > now - HOUR);
-  }
-
-  /** True when the snapshot's own last-hour deposits/withdrawals have left the window. */
-  stale(now: number): boolean {
-    const b = this.baseHour;
-    return now >= b.until && b.deposits.count + b.withdrawals.count + b.wins + b.rollbacks > 0;
   }
 
   /** The last hour ending now. */
@@ -255,37 +246,18 @@ export class LiveRow {
       return w;
     }
     const w = emptyWindow(this.zero);
+    const sum = (t: Tally, count: number, amount: string): Tally =>
+      ({ count: t.count + count, amount: decAdd(t.amount, amount) });
     for (const b of this.minutes(now)) {
-      w.bets = { count: w.bets.count + b.bet_count, amount: decAdd(w.bets.amount, b.bets) };
-      w.wins = { count: w.wins.count, amount: decAdd(w.wins.amount, b.wins) };
-      w.rollbacks = { count: w.rollbacks.count, amount: decAdd(w.rollbacks.amount, b.rollbacks) };
+      w.bets = sum(w.bets, b.bet_count, b.bets);
+      w.wins = sum(w.wins, b.win_count, b.wins);
+      w.rollbacks = sum(w.rollbacks, b.rollback_count, b.rollbacks);
+      if (b.deposits) w.deposits = sum(w.deposits, b.deposits.count, b.deposits.amount);
+      if (b.withdrawals) w.withdrawals = sum(w.withdrawals, b.withdrawals.count, b.withdrawals.amount);
     }
-    // buckets carry amounts, not win/rollback counts: the live ones in the window, plus
-    // the snapshot's until its hour has passed
-    const base = now < this.baseHour.until;
-    w.wins.count = this.countIn('wins', now) + (base ? this.baseHour.wins : 0);
-    w.rollbacks.count = this.countIn('rollbacks', now) + (base ? this.baseHour.rollbacks : 0);
     w.ggr = decSub(decSub(w.bets.amount, w.wins.amount), w.rollbacks.amount);
-    if (base) {
-      w.deposits = { ...this.baseHour.deposits };
-      w.withdrawals = { ...this.baseHour.withdrawals };
-    }
-    for (const m of this.liveMoney)
-      if (m.t > now - HOUR) w[m.kind] = { count: w[m.kind].count + 1, amount: decAdd(w[m.kind].amount, m.amount) };
     w.active_players = this.activeCount(now);
     return w;
-  }
-
-  private winLog: { t: number; k: 'wins' | 'rollbacks' }[] = [];
-  /** Notes a win or rollback's time (for the rolled window's counts). */
-  noteCount(k: 'wins' | 'rollbacks', t: number) {
-    this.winLog.push({ t, k });
-    if (this.winLog.length > 100_000) this.winLog.splice(0, 50_000);
-  }
-  private countIn(k: 'wins' | 'rollbacks', now: number): number {
-    let n = 0;
-    for (const e of this.winLog) if (e.k === k && e.t > now - HOUR) n++;
-    return n;
   }
 
   private activeCount(now: number): number {
@@ -298,13 +270,14 @@ export class LiveRow {
   minutes(now: number): Minute[] {
     const last = Math.floor(now / MINUTE) * MINUTE;
     const out: Minute[] = [];
-    for (let t = last - 59 * MINUTE; t <= last; t += MINUTE)
-      out.push(
-        this.buckets.get(t) ?? { minute: new Date(t).toISOString(), bets: this.zero, wins: this.zero,
-          rollbacks: this.zero, ggr: this.zero, bet_count: 0 },
-      );
+    for (let t = last - 59 * MINUTE; t <= last; t += MINUTE) out.push(this.buckets.get(t) ?? emptyMinute(t, this.zero));
     return out;
   }
+}
+
+function emptyMinute(start: number, zero: string): Minute {
+  return { minute: new Date(start).toISOString(), bets: zero, wins: zero, rollbacks: zero, ggr: zero, bet_count: 0,
+    win_count: 0, rollback_count: 0, deposits: { count: 0, amount: zero }, withdrawals: { count: 0, amount: zero } };
 }
 
 export function emptyWindow(zero: string): Window {
@@ -322,11 +295,10 @@ export class DashboardModel {
   finance: boolean;
 
   constructor(s: Snapshot) {
-    const asOf = Date.parse(s.as_of);
     this.since = Date.parse(s.since);
     this.lastEventId = s.last_event_id;
     this.finance = s.rows.every((r) => r.today.deposits !== null && r.pending_withdrawals !== null);
-    for (const r of s.rows) this.rows.set(`${r.brand}/${r.currency}`, new LiveRow(r, asOf));
+    for (const r of s.rows) this.rows.set(`${r.brand}/${r.currency}`, new LiveRow(r));
   }
 
   /** Applies a stream event (ids at or below the snapshot's are already in it). Returns true when shown. */
@@ -349,18 +321,11 @@ export class DashboardModel {
     }
     const t = Date.parse(e.created_at) || Date.now();
     row.apply(e.type, amount, e.subject, t, this.since);
-    if (e.type === 'round.settled' && decCmp(amount, row.zero) > 0) row.noteCount('wins', t);
-    if (e.type === 'bet.rolled_back') row.noteCount('rollbacks', t);
     return true;
   }
 
   roll(now: number) {
     for (const r of this.rows.values()) r.roll(now);
-  }
-
-  stale(now: number): boolean {
-    for (const r of this.rows.values()) if (r.stale(now)) return true;
-    return false;
   }
 }
 

@@ -7,8 +7,9 @@
  *      the figures (dashboard/model.ts) and shown in the feed (latest 50);
  *   3. a clock tick rolls the last-hour window and the charts forward each minute;
  *      the snapshot is taken again only when it must be: a gap in the stream
- *      (events pruned before we read them), a new day in the staff zone, the
- *      zone changed, or the snapshot's own last hour has passed (model.stale).
+ *      (events pruned before we read them), a new day in the staff zone, or the
+ *      zone changed (the last hour rolls exactly on the snapshot's per-minute
+ *      figures: it never needs a new snapshot).
  * Events that arrive while a snapshot is being (re)taken are queued and applied
  * after it (those at or below its last_event_id are already in it).
  * Without finance.read the snapshot leaves deposits, withdrawals and pending
@@ -97,14 +98,14 @@ export function Dashboard() {
       });
     })();
 
-    // the clock: each new minute rolls the last hour; a new day or a stale hour re-takes the snapshot
+    // the clock: each new minute rolls the last hour; a new day re-takes the snapshot
     let minute = Math.floor(Date.now() / 60_000);
     const tick = setInterval(() => {
       const t = Date.now();
       const m = Math.floor(t / 60_000);
       if (m === minute) return;
       minute = m;
-      if (startOfToday(tz) !== day || model.current?.stale(t)) void takeSnapshot();
+      if (startOfToday(tz) !== day) void takeSnapshot();
       else model.current?.roll(t);
       setNow(t);
     }, 1000);
