@@ -15,9 +15,29 @@
  * Scope: staff who see every brand see every entry; a scoped member sees only
  * the entries of their brands (global entries, such as logins, excluded). The
  * export is the whole chain (a verifier needs it contiguous), so it is for
- * staff who see every brand (403 BRAND_FORBIDDEN otherwise). The export is
- * built in memory, then "audit.export" is appended, and only then is it sent:
- * no export leaves unrecorded. (For very large logs use `pitboss audit export`.)
+ * staff who see every brand (403 BRAND_FORBIDDEN otherwise).
+ *
+ * The export streams, with the same bytes as `pitboss audit export`, in bounded
+ * memory whatever the log's size: the stream's 256 KiB, a 16 KiB FILE buffer,
+ * and the page cache of the export's own SQLite connection, which grows to the
+ * store's cache_size (64 MiB) at most and goes with the connection. (Measured
+ * once: a 141 MB export of 250,000 entries took the server's RSS from 17 MB to
+ * at most 67 MB; built in memory, it raised VmHWM by 260 MB.)
+ *
+ * The handler opens that connection and begins the export there
+ * (pb_audit_export_begin: a read transaction, the snapshot the whole export is
+ * written from, and what it will contain), appends "audit.export" with who, the
+ * range and those counts on the request's connection, and only then replies with
+ * a stream: no byte leaves before the export is on record (the new entry is not
+ * in the snapshot: it records this export). A producer thread (export_stream.c,
+ * shared with the transactions export) takes over the connection and writes the
+ * JSON lines through a FILE* that pushes into the stream and waits for the
+ * client to drain it. A client that goes away or stalls, or a server that shuts
+ * down, cuts the export: the thread logs audit.export_cut with what it had sent.
+ * Every failure before the reply (a bad range, a scoped member, no key, the
+ * store) is a JSON error and writes no entry. The snapshot is held for the
+ * export's length (a slow client pins the WAL meanwhile): the price of one
+ * consistent chain.
  *
  * The checkpointer: a thread with its own store connection wakes every
  * PB_ADMIN_CHECKPOINT_PERIOD_MS and signs the chain head when the policy says a
@@ -32,6 +52,7 @@
 #include <time.h>
 
 #include "api/admin.h"
+#include "api/export_stream.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -183,6 +204,53 @@ static pb_err export_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
     return en.after ? pb_audit_append(c, &en, pb_time_now_us()) : PB_ERR_INTERNAL;
 }
 
+/* One export being streamed: its producer's connection and snapshot. */
+typedef struct audit_export_job {
+    pb_store_conn *conn; /* its own; the read transaction of x is open on it */
+    pb_audit_exporter *x;
+    pb_http_stream *s;
+    pb_audit_export_summary plan; /* what "audit.export" says */
+    char trace[PB_AUDIT_TRACE_MAX + 1];
+} audit_export_job;
+
+/* Ends the snapshot, drops the connection and the stream, frees j (NULL is fine). */
+static void audit_export_job_free(audit_export_job *j)
+{
+    if (!j)
+        return;
+    pb_audit_export_end(j->x);
+    if (j->conn)
+        pb_store_disconnect(j->conn);
+    pb_http_stream_release(j->s); /* ends the body (cut short when it failed) */
+    free(j);
+}
+
+/* The producer thread: writes the export from the snapshot into the stream. */
+static void audit_export_main(void *arg)
+{
+    audit_export_job *j = arg;
+    uint64_t sent = 0;
+    pb_audit_export_summary w = {0};
+    FILE *f = pb_api_export_fopen(j->s, &sent);
+    pb_err e = f ? pb_audit_export_write(j->x, f, &w) : PB_ERR_INTERNAL;
+    bool refused = f && ferror(f); /* the client went away or stalled, or the server stops */
+    if (f && fclose(f) != 0 && e == PB_OK)
+        e = PB_ERR_INTERNAL;
+    if (e != PB_OK)
+        pb_log(refused ? PB_LOG_WARN : PB_LOG_ERROR, "audit.export_cut",
+               "the export was cut after %lld of %lld entries (%llu bytes sent): %s (trace %s)",
+               (long long)w.entries, (long long)j->plan.entries, (unsigned long long)sent,
+               refused ? (pb_http_stream_closed(j->s) ? "the client went away or the server stops"
+                                                      : "the client stalled")
+                       : !f ? "out of memory" : "reading the log failed",
+               j->trace);
+    else if (w.entries != j->plan.entries) /* a row missing from the chain: verify names it */
+        pb_log(PB_LOG_WARN, "audit.export_mismatch",
+               "the export has %lld entries, its audit entry says %lld (trace %s)",
+               (long long)w.entries, (long long)j->plan.entries, j->trace);
+    audit_export_job_free(j);
+}
+
 void pb_api_admin_audit_export(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
@@ -200,32 +268,41 @@ void pb_api_admin_audit_export(pb_http_request *req, void *app)
         return;
     }
     pb_store_conn *c = pb_http_conn(req);
-    char *data = NULL;
-    size_t len = 0;
-    FILE *mem = c ? open_memstream(&data, &len) : NULL;
-    pb_audit_export_summary sum = {0};
+    audit_export_job *j = c ? calloc(1, sizeof *j) : NULL;
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !j ? PB_ERR_INTERNAL : PB_OK;
+    char why[200];
+    if (e == PB_OK && !(j->conn = pb_store_connect(a->store, why, sizeof why))) {
+        pb_log(PB_LOG_ERROR, "audit.export", "no connection: %s (trace %s)", why,
+               pb_http_trace_id(req));
+        e = PB_ERR_STORE_UNAVAILABLE;
+    }
     pb_audit_export_opts o = {.since_us = x.since, .until_us = x.until,
                               .now_us = pb_time_now_us(),
                               .keys = pb_audit_key_public(a->audit_key), .nkeys = 1};
-    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !mem ? PB_ERR_INTERNAL : PB_OK;
-    if (e == PB_OK)
-        e = pb_audit_export(c, &o, mem, &sum);
-    if (mem && fclose(mem) != 0 && e == PB_OK)
-        e = PB_ERR_INTERNAL;
-    x.sum = &sum;
-    if (e == PB_OK)
+    if (e == PB_OK) /* the snapshot, and what the export will contain in it */
+        e = pb_audit_export_begin(j->conn, &o, &j->x, &j->plan);
+    if (e == PB_OK) { /* on record before the first byte */
+        x.sum = &j->plan;
         e = pb_admin_write(req, export_audit_tx, &x, NULL);
+    }
     if (e != PB_OK) {
-        free(data);
+        audit_export_job_free(j);
         pb_admin_fail(req, e, NULL);
         return;
     }
+    snprintf(j->trace, sizeof j->trace, "%s", pb_http_trace_id(req));
     char disp[80];
     snprintf(disp, sizeof disp, "attachment; filename=\"pitboss-audit-%lld.jsonl\"",
              (long long)(o.now_us / 1000000));
     pb_http_add_header(req, "Content-Disposition", disp);
-    pb_http_reply_text(req, 200, "application/x-ndjson", data ? data : "", len);
-    free(data);
+    if (!(j->s = pb_api_export_reply(req, "application/x-ndjson"))) { /* a 500 was replied */
+        audit_export_job_free(j);
+        return;
+    }
+    if (!pb_api_export_spawn(audit_export_main, j)) {
+        pb_log(PB_LOG_ERROR, "audit.export_cut", "no thread: nothing sent (trace %s)", j->trace);
+        audit_export_job_free(j);
+    }
 }
 
 /* ---- the checkpointer ---- */

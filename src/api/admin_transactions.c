@@ -36,13 +36,13 @@
  * record, no export — and transactions.exported (the filters, the rows sent,
  * whether it was cut or complete) once the stream has ended.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/admin.h"
+#include "api/export_stream.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/time.h"
@@ -505,13 +505,11 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
  * audit entry transactions.exported (the started entry was written by the
  * handler before it replied) with the filters, the rows sent, whether
  * the export was cut at EXPORT_MAX and whether it was complete (a client that
- * went away is recorded too: it may have received rows). Shutdown waits for
- * running exports (pb_api_bo_exports_wait) before the store closes; the
- * server's shutdown ends their streams first, so they finish quickly. */
+ * went away is recorded too: it may have received rows). The stream, the
+ * thread, the waits for the client and the shutdown's wait for running
+ * exports are shared with the audit export (export_stream.c). */
 
 #define EXPORT_CHUNK 2000
-#define EXPORT_BUFFER ((size_t)256 << 10)
-#define EXPORT_STALL_S 60
 
 typedef struct export_job {
     pb_store *store;
@@ -523,66 +521,11 @@ typedef struct export_job {
     bool has_ip;
 } export_job;
 
-static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t exports_cv = PTHREAD_COND_INITIALIZER;
-static int exports_running;
-
-void pb_api_bo_exports_wait(void)
-{
-    pthread_mutex_lock(&exports_mu);
-    while (exports_running > 0)
-        pthread_cond_wait(&exports_cv, &exports_mu);
-    pthread_mutex_unlock(&exports_mu);
-}
-
-/* The streams' notify (a buffer drained, a client went away) wakes every
- * export thread; each retries its own write. Process-wide and never freed:
- * MHD may call it after the job is gone (when it frees the response). */
-static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
-static uint64_t wake_gen;
-
-static void export_notify(void *ctx)
-{
-    (void)ctx;
-    pthread_mutex_lock(&wake_mu);
-    wake_gen++;
-    pthread_cond_broadcast(&wake_cv);
-    pthread_mutex_unlock(&wake_mu);
-}
-
-/* Writes all of b into the stream, waiting for drains; false when the client
- * is gone (or stalled for EXPORT_STALL_S). Empties b. */
+/* Writes all of b into the stream (waiting for drains); false when the client
+ * is gone (or stalled). Empties b. */
 static bool export_flush(export_job *j, pb_http_buf *b)
 {
-    size_t off = 0;
-    time_t stalled = 0;
-    bool ok = !b->failed;
-    while (ok && off < b->len) {
-        size_t n = b->len - off < 16384 ? b->len - off : 16384;
-        pthread_mutex_lock(&wake_mu);
-        uint64_t gen = wake_gen;
-        pthread_mutex_unlock(&wake_mu);
-        pb_http_stream_rc rc = pb_http_stream_write(j->s, b->data + off, n);
-        if (rc == PB_HTTP_STREAM_OK) {
-            off += n;
-            stalled = 0;
-        } else if (rc == PB_HTTP_STREAM_CLOSED) {
-            ok = false;
-        } else { /* FULL: wait for the drain (write asked for one) */
-            if (!stalled)
-                stalled = time(NULL);
-            else if (time(NULL) - stalled > EXPORT_STALL_S)
-                ok = false;
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
-            pthread_mutex_lock(&wake_mu);
-            while (wake_gen == gen && pthread_cond_timedwait(&wake_cv, &wake_mu, &until) == 0)
-                ;
-            pthread_mutex_unlock(&wake_mu);
-        }
-    }
+    bool ok = !b->failed && pb_api_export_write(j->s, b->data, b->len);
     free(b->data);
     memset(b, 0, sizeof *b);
     return ok;
@@ -643,7 +586,7 @@ static pb_err export_audit(pb_store_conn *c, const export_job *j, const char *ac
     return e;
 }
 
-static void *export_main(void *arg)
+static void export_main(void *arg)
 {
     export_job *j = arg;
     query *q = &j->q;
@@ -686,11 +629,6 @@ static void *export_main(void *arg)
     pb_http_stream_release(j->s); /* ends the body (a failure: cut short, no last line) */
     query_free(q);
     free(j);
-    pthread_mutex_lock(&exports_mu);
-    if (--exports_running == 0)
-        pthread_cond_broadcast(&exports_cv);
-    pthread_mutex_unlock(&exports_mu);
-    return NULL;
 }
 
 /* Copies an optional parameter into the job and points the query at the copy. */
@@ -758,30 +696,17 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app)
     snprintf(disp, sizeof disp, "attachment; filename=\"transactions-%s-%s.csv\"",
              q->brand ? q->brand : "all", day);
     pb_http_add_header(req, "Content-Disposition", disp);
-    j->s = pb_http_reply_stream(req, "text/csv; charset=utf-8", EXPORT_BUFFER, export_notify,
-                                NULL);
+    j->s = pb_api_export_reply(req, "text/csv; charset=utf-8");
     if (!j->s) { /* a 500 was replied */
         query_free(q);
         free(j);
         return;
     }
     pb_http_stream_write(j->s, CSV_HEADER, sizeof CSV_HEADER - 1);
-    pthread_mutex_lock(&exports_mu);
-    exports_running++;
-    pthread_mutex_unlock(&exports_mu);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, export_main, j) != 0) {
+    if (!pb_api_export_spawn(export_main, j)) {
         pb_log(PB_LOG_ERROR, "transactions.export", "no thread (trace %s)", j->trace);
         pb_http_stream_release(j->s);
         query_free(q);
         free(j);
-        pthread_mutex_lock(&exports_mu);
-        if (--exports_running == 0)
-            pthread_cond_broadcast(&exports_cv);
-        pthread_mutex_unlock(&exports_mu);
     }
-    pthread_attr_destroy(&attr);
 }

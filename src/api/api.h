@@ -199,7 +199,7 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app);
  * scope. *out is malloc'd (free it), *n brands. */
 pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *code,
                         pb_store_brand **out, size_t *n);
-/* Waits until every running transactions export has finished (their streams end
+/* Waits until every running export (transactions, audit) has finished (their streams end
  * with the server's shutdown): call after the HTTP server is freed, before the
  * store is closed. */
 void pb_api_bo_exports_wait(void);

@@ -255,4 +255,24 @@ typedef struct pb_audit_export_summary {
 pb_err pb_audit_export(pb_store_conn *c, const pb_audit_export_opts *o, FILE *out,
                        pb_audit_export_summary *summary);
 
+/* The same export in steps, for a caller that records what an export contains
+ * before writing it (the server's GET /v1/admin/audit/export). */
+typedef struct pb_audit_exporter pb_audit_exporter;
+
+/* Begins a read transaction on c (the snapshot the export is written from, held
+ * until pb_audit_export_end) and finds what the export of o will contain:
+ * *plan's entries, first_seq and last_seq come from the seq range (seqs have no
+ * gaps), its checkpoints are counted. o->keys is copied. *out: the exporter, or
+ * NULL on an error (then nothing is left open). Errors as pb_audit_export. */
+pb_err pb_audit_export_begin(pb_store_conn *c, const pb_audit_export_opts *o,
+                             pb_audit_exporter **out, pb_audit_export_summary *plan);
+/* Writes the JSON lines from the snapshot to out (once per exporter); *written
+ * counts the entries written (all of them unless a write to out failed, which
+ * stops the export at the next line: INTERNAL). Memory does not grow with the
+ * export's size. */
+pb_err pb_audit_export_write(pb_audit_exporter *x, FILE *out, pb_audit_export_summary *written);
+/* Ends the read transaction and frees x (NULL is fine). Call on the thread that
+ * uses the connection. */
+void pb_audit_export_end(pb_audit_exporter *x);
+
 #endif

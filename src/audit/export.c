@@ -2,12 +2,25 @@
  * export.c — the audit log as JSON lines for a regulator.
  *
  * One read transaction. The time range becomes a seq range (dates never go
- * backwards along seq), the checkpoints that sign a seq inside it are collected
- * with their public keys, and then: a header line saying how to verify, one line
- * per entry with every field, its predecessor's hash and its own, and one line
- * per checkpoint. Text is written as JSON strings whose decoded UTF-8 bytes are
- * exactly the stored bytes, and before/after stay strings (not re-encoded JSON),
- * so that the canonical serialisation can be rebuilt byte for byte.
+ * backwards along seq), the checkpoints that sign a seq inside it are counted
+ * and their distinct public keys collected, and then: a header line saying how
+ * to verify, one line per entry with every field, its predecessor's hash and its
+ * own, and one line per checkpoint. Text is written as JSON strings whose decoded
+ * UTF-8 bytes are exactly the stored bytes, and before/after stay strings (not
+ * re-encoded JSON), so that the canonical serialisation can be rebuilt byte for
+ * byte.
+ *
+ * Two steps, so that a server can record an export before its first byte leaves
+ * (admin_audit.c): pb_audit_export_begin() opens the snapshot and says what the
+ * export will contain, pb_audit_export_write() writes it from that snapshot,
+ * pb_audit_export_end() closes it; pb_audit_export() is the three in a row (the
+ * CLI). Memory does not grow with the log: entries go to the FILE* as they are
+ * read, and the checkpoints are read twice from the snapshot (once to count them
+ * and list their keys for the header, once to write their lines after the
+ * entries) instead of being kept; only the distinct public keys are held. A
+ * consumer that must bound its own memory gives a FILE* that pushes each buffer
+ * on (the server uses fopencookie, api/export_stream.c); a write error on it
+ * stops the scan at the next entry.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -27,15 +40,20 @@
     "i64(at_us) || str(key_id)), key_id = hex of the first 8 bytes of SHA-256(public_key), "    \
     "head_hash = hash of entry upto_seq; see docs/audit-format.md"
 
-typedef struct xstate {
+struct pb_audit_exporter {
+    pb_store_conn *c;              /* its read transaction is open until _end */
+    pb_audit_export_opts o;        /* keys: not kept (the distinct ones are in keys) */
+    pb_audit_pubkey *keys;         /* the header's keys: the caller's, then the checkpoints' */
+    size_t nkeys, capkeys;
+    int64_t first, last;           /* the seq range (empty when first > last) */
+    int64_t ncps;                  /* checkpoints inside it */
+    bool oom;
+    /* writing */
     FILE *out;
     pb_audit_export_summary *sum;
-    int64_t first, last;
     uint8_t prev[32];
-    pb_audit_checkpoint_record *cps;
-    size_t ncps, cap;
-    bool oom;
-} xstate;
+};
+typedef struct pb_audit_exporter xstate;
 
 /* The byte length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
 static size_t utf8_seq(const unsigned char *p, size_t n)
@@ -106,24 +124,35 @@ static void put_time(FILE *f, int64_t us)
         fprintf(f, "\"%s\"", t);
 }
 
-/* Keeps the checkpoints that sign a seq inside the exported range. */
+/* Adds k to the header's keys unless it is there already (first appearance wins). */
+static void add_key(xstate *x, const uint8_t *k)
+{
+    for (size_t i = 0; i < x->nkeys; i++)
+        if (memcmp(x->keys[i].b, k, 32) == 0)
+            return;
+    if (x->nkeys == x->capkeys) {
+        size_t cap = x->capkeys ? x->capkeys * 2 : 8;
+        pb_audit_pubkey *a = realloc(x->keys, cap * sizeof *a);
+        if (!a) {
+            x->oom = true;
+            return;
+        }
+        x->keys = a;
+        x->capkeys = cap;
+    }
+    memcpy(x->keys[x->nkeys++].b, k, 32);
+}
+
+/* The first pass: counts the checkpoints that sign a seq inside the exported
+ * range and lists their keys. */
 static int on_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
 {
     xstate *x = p;
     if (cp->upto_seq < x->first || cp->upto_seq > x->last)
         return 0;
-    if (x->ncps == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 64;
-        pb_audit_checkpoint_record *a = realloc(x->cps, cap * sizeof *a);
-        if (!a) {
-            x->oom = true;
-            return 1;
-        }
-        x->cps = a;
-        x->cap = cap;
-    }
-    x->cps[x->ncps++] = *cp;
-    return 0;
+    x->ncps++;
+    add_key(x, cp->public_key);
+    return x->oom ? 1 : 0;
 }
 
 /* Writes one entry line; the row before the range only provides prev_hash. */
@@ -178,9 +207,13 @@ static int on_entry(void *p, const pb_audit_record *e)
     return ferror(f) ? 1 : 0;
 }
 
-/* One checkpoint line. */
-static void put_checkpoint(FILE *f, const pb_audit_checkpoint_record *cp)
+/* The second pass: one line per checkpoint inside the range. */
+static int put_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
 {
+    xstate *x = p;
+    FILE *f = x->out;
+    if (cp->upto_seq < x->first || cp->upto_seq > x->last)
+        return 0;
     fprintf(f, "{\"type\":\"checkpoint\",\"id\":%" PRId64 ",\"upto_seq\":%" PRId64 ",\"head_hash\":",
             cp->id, cp->upto_seq);
     put_hex(f, cp->head_hash, 32);
@@ -193,32 +226,18 @@ static void put_checkpoint(FILE *f, const pb_audit_checkpoint_record *cp)
     fputs(",\"signature\":", f);
     put_hex(f, cp->signature, 64);
     fputs("}\n", f);
-}
-
-/* The i-th candidate public key: the caller's, then the checkpoints'. */
-static const uint8_t *key_at(const pb_audit_export_opts *o, const xstate *x, size_t i)
-{
-    return i < o->nkeys ? o->keys[i].b : x->cps[i - o->nkeys].public_key;
+    return ferror(f) ? 1 : 0;
 }
 
 /* Lists each distinct public key once, in order of first appearance. */
-static void put_keys(FILE *f, const pb_audit_export_opts *o, const xstate *x)
+static void put_keys(FILE *f, const xstate *x)
 {
-    size_t total = o->nkeys + x->ncps, written = 0;
     fputs("\"public_keys\":[", f);
-    for (size_t i = 0; i < total; i++) {
-        const uint8_t *k = key_at(o, x, i);
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = memcmp(key_at(o, x, j), k, 32) == 0;
-        if (dup)
-            continue;
-        pb_audit_pubkey pk;
+    for (size_t i = 0; i < x->nkeys; i++) {
         char id[PB_AUDIT_KEY_ID_LEN + 1];
-        memcpy(pk.b, k, 32);
-        pb_audit_pubkey_id(&pk, id);
-        fprintf(f, "%s{\"key_id\":\"%s\",\"public_key\":", written++ ? "," : "", id);
-        put_hex(f, k, 32);
+        pb_audit_pubkey_id(&x->keys[i], id);
+        fprintf(f, "%s{\"key_id\":\"%s\",\"public_key\":", i ? "," : "", id);
+        put_hex(f, x->keys[i].b, 32);
         fputc('}', f);
     }
     fputc(']', f);
@@ -246,7 +265,7 @@ static void put_header(FILE *f, const pb_audit_export_opts *o, const xstate *x)
     bool empty = x->first > x->last;
     fprintf(f, ",\"first_seq\":%" PRId64 ",\"last_seq\":%" PRId64 ",", empty ? 0 : x->first,
             empty ? 0 : x->last);
-    put_keys(f, o, x);
+    put_keys(f, x);
     fputs("}\n", f);
 }
 
@@ -280,32 +299,84 @@ static pb_store_rc seq_range(pb_store_conn *c, const pb_audit_export_opts *o, xs
     return PB_STORE_OK;
 }
 
-pb_err pb_audit_export(pb_store_conn *c, const pb_audit_export_opts *o, FILE *out,
-                       pb_audit_export_summary *summary)
+pb_err pb_audit_export_begin(pb_store_conn *c, const pb_audit_export_opts *o,
+                             pb_audit_exporter **out, pb_audit_export_summary *plan)
 {
-    memset(summary, 0, sizeof *summary);
+    *out = NULL;
+    memset(plan, 0, sizeof *plan);
     if (o->since_us < 0 || o->until_us < 0 ||
         (o->since_us && o->until_us && o->since_us >= o->until_us) || (o->nkeys && !o->keys))
         return PB_ERR_INVALID_REQUEST;
-    xstate x = {.out = out, .sum = summary};
+    xstate *x = calloc(1, sizeof *x);
+    if (!x)
+        return PB_ERR_INTERNAL;
+    x->c = c;
+    x->o = *o;
+    x->o.keys = NULL;
+    for (size_t i = 0; i < o->nkeys; i++)
+        add_key(x, o->keys[i].b);
     pb_err e = pb_audit_store_err(pb_store_begin(c, PB_STORE_READ));
-    if (e != PB_OK)
+    if (e != PB_OK) {
+        free(x->keys);
+        free(x);
         return e;
-    pb_store_rc rc = seq_range(c, o, &x);
-    if (rc == PB_STORE_OK && x.first <= x.last)
-        rc = pb_store_audit_checkpoint_scan(c, on_checkpoint, &x);
-    if (rc == PB_STORE_OK && !x.oom) {
-        put_header(out, o, &x);
-        if (x.first <= x.last)
-            rc = pb_store_audit_entry_scan(c, x.first - 2 > 0 ? x.first - 2 : 0, on_entry, &x);
-        for (size_t i = 0; rc == PB_STORE_OK && i < x.ncps; i++)
-            put_checkpoint(out, &x.cps[i]);
-        summary->checkpoints = (int64_t)x.ncps;
     }
-    pb_store_rollback(c);
-    free(x.cps);
+    pb_store_rc rc = seq_range(c, o, x);
+    if (rc == PB_STORE_OK && x->first <= x->last)
+        rc = pb_store_audit_checkpoint_scan(c, on_checkpoint, x);
+    e = x->oom ? PB_ERR_INTERNAL : pb_audit_store_err(rc);
+    if (e != PB_OK) {
+        pb_audit_export_end(x);
+        return e;
+    }
+    if (x->first <= x->last) { /* seqs have no gaps (a missing row is tampering: verify says so) */
+        plan->entries = x->last - x->first + 1;
+        plan->first_seq = x->first;
+        plan->last_seq = x->last;
+    }
+    plan->checkpoints = x->ncps;
+    *out = x;
+    return PB_OK;
+}
+
+pb_err pb_audit_export_write(pb_audit_exporter *x, FILE *out, pb_audit_export_summary *written)
+{
+    memset(written, 0, sizeof *written);
+    memset(x->prev, 0, sizeof x->prev);
+    x->out = out;
+    x->sum = written;
+    put_header(out, &x->o, x);
+    pb_store_rc rc = PB_STORE_OK;
+    if (x->first <= x->last && !ferror(out)) {
+        rc = pb_store_audit_entry_scan(x->c, x->first - 2 > 0 ? x->first - 2 : 0, on_entry, x);
+        if (rc == PB_STORE_OK && !ferror(out))
+            rc = pb_store_audit_checkpoint_scan(x->c, put_checkpoint, x);
+    }
+    written->checkpoints = x->ncps;
+    x->out = NULL;
+    x->sum = NULL;
     bool io_error = fflush(out) != 0 || ferror(out);
-    if (x.oom || io_error)
+    if (io_error)
         return PB_ERR_INTERNAL;
     return pb_audit_store_err(rc);
+}
+
+void pb_audit_export_end(pb_audit_exporter *x)
+{
+    if (!x)
+        return;
+    pb_store_rollback(x->c);
+    free(x->keys);
+    free(x);
+}
+
+pb_err pb_audit_export(pb_store_conn *c, const pb_audit_export_opts *o, FILE *out,
+                       pb_audit_export_summary *summary)
+{
+    pb_audit_exporter *x;
+    pb_err e = pb_audit_export_begin(c, o, &x, summary);
+    if (e == PB_OK)
+        e = pb_audit_export_write(x, out, summary);
+    pb_audit_export_end(x);
+    return e;
 }

@@ -14,6 +14,7 @@ stable 4xx and nothing written — a digest of the database's rows is taken befo
 and after), and finally `pitboss audit verify` on the log the run produced.
 Every answer is validated against docs/openapi.yaml as it arrives.
 """
+import http.client
 import json
 import os
 import re
@@ -37,6 +38,7 @@ class Run:
     def __init__(self, env):
         self.env = env
         self.players = {}  # name -> {"id", "created_at", "brand"}
+        self.held = None  # (socket, ...) of an audit export left unread while the server stops
 
     # ---- helpers ----
 
@@ -502,6 +504,148 @@ class Run:
         lines = r.body.decode().splitlines()
         assert r.status == 200 and json.loads(lines[1])["seq"] == e[0]["seq"], lines[:2]
 
+    # ---- the streamed audit export ----
+
+    EXPORT_BIG = 4 << 20  # bytes of log: well past the stream's 256 KiB and the sockets' buffers
+
+    def grow_log(self):
+        """Staff notes of 2,000 snowmen (6 KB each in the log) until the export exceeds EXPORT_BIG."""
+        srv, anna = self.env.srv, self.players["anna"]["id"]
+        text = "\u2603" * 2000
+        body = json.dumps({"text": text}).encode()
+        c = http.client.HTTPConnection(srv.host, srv.port, timeout=60,
+                                       source_address=(self.admin.client.ip, 0))
+        try:
+            for _ in range(self.EXPORT_BIG // 6000 + 1):
+                c.request("POST", f"/v1/admin/players/{anna}/notes", body=body,
+                          headers={"Authorization": "Bearer " + self.admin.token,
+                                   "Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                assert r.status == 201, r.status
+        finally:
+            c.close()
+        (size,), = self.env.rows("SELECT sum(length(CAST(after AS BLOB))) FROM audit_entry")
+        assert size > self.EXPORT_BIG, size
+
+    def open_export(self, trace):
+        """GET /v1/admin/audit/export on a raw socket with a small receive buffer, read up
+        to the end of the first chunk: (socket, headers, first chunk, bytes read past it)."""
+        srv = self.env.srv
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        s.settimeout(30)
+        s.bind((self.admin.client.ip, 0))
+        s.connect((srv.host, srv.port))
+        s.sendall(f"GET /v1/admin/audit/export HTTP/1.1\r\nHost: t\r\n"
+                  f"Authorization: Bearer {self.admin.token}\r\n"
+                  f"traceparent: 00-{trace}-00f067aa0ba902b7-01\r\n\r\n".encode())
+        buf = self.recv_until(s, b"", lambda b: b"\r\n\r\n" in b)
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
+        assert lines[0].split(" ")[1] == "200", lines
+        assert headers.get("transfer-encoding") == "chunked", headers
+        buf = self.recv_until(s, buf, lambda b: b"\r\n" in b)
+        size, _, buf = buf.partition(b"\r\n")
+        n = int(size.split(b";")[0], 16)
+        buf = self.recv_until(s, buf, lambda b: len(b) >= n + 2)
+        return s, headers, buf[:n], buf[n + 2:]
+
+    @staticmethod
+    def recv_until(s, buf, done):
+        """buf and what s sends until done(buf); fails on EOF."""
+        while not done(buf):
+            b = s.recv(65536)
+            assert b, "the connection ended early after " + repr(buf[:200])
+            buf += b
+        return buf
+
+    @staticmethod
+    def read_chunks(s, buf):
+        """The rest of a chunked body: its bytes, up to the last (empty) chunk."""
+        body = []
+        while True:
+            buf = Run.recv_until(s, buf, lambda b: b"\r\n" in b)
+            size, _, buf = buf.partition(b"\r\n")
+            n = int(size.split(b";")[0], 16)
+            buf = Run.recv_until(s, buf, lambda b: len(b) >= n + 2)
+            if n == 0:
+                return b"".join(body)
+            body.append(buf[:n])
+            buf = buf[n + 2:]
+
+    def cut_lines(self, trace):
+        return [x for x in self.env.srv.log_events("audit.export_cut") if trace in x.get("msg", "")]
+
+    def export_streamed(self):
+        """Chunked, no Content-Length; audit.export is on record while the body is still
+        being read; the whole body passes the regulator's checker."""
+        self.grow_log()
+        before = {e["seq"] for e in self.audit(action="audit.export")}
+        trace = "5a0f" * 8
+        s, headers, first, rest = self.open_export(trace)
+        try:
+            assert headers.get("transfer-encoding") == "chunked", headers
+            assert "content-length" not in headers, headers
+            assert headers.get("content-type", "").startswith("application/x-ndjson"), headers
+            assert first.startswith(b'{"format":"pitboss-audit-v1"'), first[:80]
+            # the client has read one chunk of a body many times the buffers: the export
+            # is still being written, and it is on record already
+            new = [e for e in self.audit(action="audit.export") if e["seq"] not in before]
+            assert len(new) == 1 and new[0]["trace_id"] == trace and new[0]["actor_id"] == self.admin.id, new
+            body = first + self.read_chunks(s, rest)
+        finally:
+            s.close()
+        lines = body.decode().splitlines()
+        head = json.loads(lines[0])
+        entries = [json.loads(x) for x in lines[1:] if x.startswith('{"type":"entry"')]
+        after = new[0]["after"]
+        assert len(body) > self.EXPORT_BIG, len(body)
+        assert after["entries"] == len(entries) and after["first_seq"] == entries[0]["seq"] == 1, after
+        assert after["last_seq"] == entries[-1]["seq"] == new[0]["seq"] - 1, (after, new[0]["seq"])
+        assert after["checkpoints"] == sum(1 for x in lines if x.startswith('{"type":"checkpoint"')), after
+        assert after["since"] is None and after["until"] is None and head["last_seq"] == after["last_seq"], after
+        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
+            f.write(body)
+        try:
+            chk = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/audit_export_check.py"), f.name],
+                                 capture_output=True, text=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        assert chk.returncode == 0 and chk.stdout.startswith(f"ok: {len(entries)} entries"), chk.stdout + chk.stderr
+        assert not self.cut_lines(trace), self.cut_lines(trace)
+
+    def export_client_gone(self):
+        """A client that closes after the first chunk cuts the export: logged with what was
+        sent, the server stays healthy."""
+        trace = "6b1e" * 8
+        s, _, first, _ = self.open_export(trace)
+        s.close()
+        deadline = time.monotonic() + 30
+        while not self.cut_lines(trace) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cut = self.cut_lines(trace)
+        assert len(cut) == 1 and "went away" in cut[0]["msg"], self.env.srv.logs[-20:]
+        m = re.search(r"after (\d+) of (\d+) entries \((\d+) bytes sent\)", cut[0]["msg"])
+        assert m and int(m.group(1)) < int(m.group(2)) and int(m.group(3)) < self.EXPORT_BIG, cut[0]
+        expect(self.admin.call("GET", "/v1/admin/audit" + qs(limit=1)), 200)
+        assert self.env.srv.request("GET", "/healthz").status == 200
+
+    def export_held_at_stop(self):
+        """An export whose client stopped reading is open when the server stops (the next
+        case): the shutdown ends it (checked after the stop)."""
+        self.held = self.open_export("7c2d" * 8)
+
+    def export_cut_by_stop(self):
+        assert self.held, "no export was held"
+        s = self.held[0]
+        try:
+            cut = self.cut_lines("7c2d" * 8)
+            assert len(cut) == 1 and "server stops" in cut[0]["msg"], self.env.srv.logs[-20:]
+        finally:
+            s.close()
+
     # ---- bad input ----
 
     def bad_inputs(self, tap):
@@ -736,7 +880,7 @@ def main():
         ("audit query scope: a brand's compliance officer sees that brand's entries only", run.audit_scope),
         ("export: JSON lines with the public key, verified by the regulator's checker; audited", run.export),
     ]
-    tap = Tap(len(cases) + 23 + 3)
+    tap = Tap(len(cases) + 23 + 7)
     try:
         for i, (name, fn) in enumerate(cases):
             if not tap.case(name, fn) and i == 0:
@@ -750,7 +894,15 @@ def main():
         tap.ok(not missing, f"every staff operation had a 2xx and a 4xx answer validated against "
                f"openapi.yaml ({env.spec.checked} answers, {run.bad_count} refused requests)",
                "\n".join(missing))
+        # the streamed audit export grows the log by 4 MB: after bad_inputs, whose
+        # before/after digests read every row
+        tap.case("export streamed: chunked, audit.export on record while the body is read, "
+                 "a 4 MB log verified by the checker", run.export_streamed)
+        tap.case("export cut by a client gone after the first chunk: logged, the server healthy",
+                 run.export_client_gone)
+        tap.case("an audit export left unread while the server stops", run.export_held_at_stop)
         tap.case("SIGTERM exits 0; the stop signs the head; `pitboss audit verify` passes", run.stop_and_verify)
+        tap.case("the stop cut the unread audit export and logged it", run.export_cut_by_stop)
         tap.case("a changed audit entry is caught by `pitboss audit verify`", run.tamper_detected)
     finally:
         env.cleanup()
