@@ -21,6 +21,7 @@
  * views of rounds and crash rounds that games_public.c shares.
  */
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +65,19 @@ int pb_api_games_open(pb_api_app *app, char *err, size_t errcap)
         env_num("PITBOSS_CRASH_GROWTH", 1e-7, 1, 0.00006, &growth, err, errcap) != 0 ||
         env_num("PITBOSS_CRASH_CHAIN_LENGTH", 1, 10000000, 100000, &chain, err, errcap) != 0)
         return -1;
+    /* active server seeds are sealed at rest under the keys directory's fair.key */
+    uint8_t key[32];
+    if (!app->identity) {
+        snprintf(err, errcap, "games: the identity (keys directory) must be open first");
+        return -1;
+    }
+    if (pb_identity_secret(app->identity, "fair.key", key, err, errcap) != PB_OK)
+        return -1;
     pb_play_config cfg = {.crash = crash_on != 0, .crash_betting_ms = (int)betting,
                           .crash_pause_ms = (int)pause, .crash_growth = growth,
-                          .crash_chain_length = (int64_t)chain};
+                          .crash_chain_length = (int64_t)chain, .seal_key = key};
     app->play = pb_play_open(app->wallet, app->store, &cfg, err, errcap);
+    sodium_memzero(key, sizeof key);
     return app->play ? 0 : -1;
 }
 

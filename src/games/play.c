@@ -106,16 +106,42 @@ static void pair_new(pb_store_seed_pair *p, int64_t brand_id, const char *brand,
     p->created_at = now;
 }
 
+/* Stores a new pair with its server seed sealed; *p keeps the seed in the clear. */
+static pb_err pair_insert(pb_store_conn *c, const pb_store_seed_pair *p)
+{
+    pb_store_seed_pair stored = *p;
+    pb_err e = play_seed_seal(p->id, p->server_seed, stored.server_seed,
+                              sizeof stored.server_seed);
+    if (e == PB_OK && pb_store_seed_pair_insert(c, &stored) != PB_STORE_OK)
+        e = PB_ERR_INTERNAL;
+    sodium_memzero(stored.server_seed, sizeof stored.server_seed);
+    return e;
+}
+
+/* The player's active pair, its server seed opened; NOT_FOUND as the store says. */
+static pb_store_rc pair_active(pb_store_conn *c, const char *player, pb_store_seed_pair *out)
+{
+    pb_store_rc rc = pb_store_seed_pair_active(c, player, out);
+    if (rc == PB_STORE_OK &&
+        play_seed_open(out->id, out->server_seed, sizeof out->server_seed) != PB_OK) {
+        pb_log(PB_LOG_ERROR, "games.seed_sealed",
+               "seed pair %s: the server seed does not open with this fair.key", out->id);
+        sodium_memzero(out->server_seed, sizeof out->server_seed);
+        return PB_STORE_ERROR;
+    }
+    return rc;
+}
+
 pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
                         const char *player, int64_t now, pb_store_seed_pair *out)
 {
-    pb_store_rc rc = pb_store_seed_pair_active(c, player, out);
+    pb_store_rc rc = pair_active(c, player, out);
     if (rc == PB_STORE_OK)
         return PB_OK;
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
     pair_new(out, brand_id, brand, player, NULL, now);
-    return pb_store_seed_pair_insert(c, out) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+    return pair_insert(c, out);
 }
 
 typedef struct seeds_ctx {
@@ -171,18 +197,19 @@ static pb_err seeds_cmd(pb_ledger_tx *tx, void *v)
         memset(x->revealed, 0, sizeof *x->revealed); /* its server seed stays here */
         return PB_OK;
     }
-    if (pb_store_seed_pair_retire(c, x->revealed->id, now) != PB_STORE_OK)
+    if (pb_store_seed_pair_retire(c, x->revealed->id, now, x->revealed->server_seed) !=
+        PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->revealed->active = false;
     x->revealed->revealed_at = now;
     pair_new(x->next, x->who->brand_id, x->who->brand, x->who->player, x->client_seed, now);
-    return pb_store_seed_pair_insert(c, x->next) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+    return pair_insert(c, x->next);
 }
 
 pb_err pb_play_seeds_get(pb_play *p, pb_store_conn *c, const pb_play_player *who,
                          pb_store_seed_pair *out)
 {
-    pb_store_rc rc = pb_store_seed_pair_active(c, who->player, out);
+    pb_store_rc rc = pair_active(c, who->player, out);
     if (rc == PB_STORE_OK)
         return PB_OK;
     if (rc != PB_STORE_NOT_FOUND)
@@ -591,6 +618,9 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
     p->store = s;
     if (cfg)
         p->cfg = *cfg;
+    if (p->cfg.seal_key)
+        play_seal_set_key(p->cfg.seal_key);
+    p->cfg.seal_key = NULL; /* not kept beyond this call */
     if (p->cfg.crash_betting_ms <= 0)
         p->cfg.crash_betting_ms = 5000;
     if (p->cfg.crash_pause_ms <= 0)

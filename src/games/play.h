@@ -75,6 +75,10 @@ typedef struct pb_play_config {
     int crash_pause_ms;         /* after a crash, before the next betting phase; 0 = 3000 */
     double crash_growth;        /* k of m(t) = e^(k·t), per ms; 0 = 0.00006 */
     int64_t crash_chain_length; /* games per hash chain; 0 = 100000 */
+    /* 32 bytes that seal active server seeds at rest (the keys directory's
+     * fair.key, src/games/seal.c); NULL: stored in the clear (tools and tests
+     * without a keys directory; serve always gives one) */
+    const uint8_t *seal_key;
 } pb_play_config;
 
 /*

@@ -139,6 +139,12 @@ pb_err pb_identity_public_keys(pb_identity *id, int64_t now, pb_public_jwk *out,
     return pb_keyset_public_keys(id->keys, now, out, cap, n);
 }
 
+pb_err pb_identity_secret(pb_identity *id, const char *name, uint8_t key[32], char *err,
+                          size_t errcap)
+{
+    return pb_keyset_secret(id->keys, name, key, err, errcap);
+}
+
 /* The text stored in auth_session.subject_kind. */
 const char *pb_subject_kind_name(pb_subject_kind k)
 {

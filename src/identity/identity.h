@@ -163,6 +163,10 @@ typedef struct pb_public_jwk {
  * receives the count. For a JWKS endpoint: what a relying party may meet. */
 pb_err pb_identity_public_keys(pb_identity *id, int64_t now, pb_public_jwk *out, size_t cap,
                                size_t *n);
+/* A named 32-byte secret of the keys directory (read, or created 0600 on first
+ * use), for the modules that seal data at rest with it (e.g. "fair.key"). */
+pb_err pb_identity_secret(pb_identity *id, const char *name, uint8_t key[32], char *err,
+                          size_t errcap);
 
 /* ---- sessions, tokens and principals */
 

@@ -7,6 +7,7 @@
  *   <kid>.pem      the key's private half (ES256: an EC P-256 key, PKCS#8 PEM)
  *   keys.lock      serialises creation and rotation between processes (flock)
  *   totp.key       32 random bytes that seal TOTP seeds (pb_keyset_secret)
+ *   fair.key       32 random bytes that seal active server seeds (src/games/seal.c)
  *
  * Life of a key (RFC 8725 / the JWT practice in REFERENCES.md): it is published
  * (verifies) from created_us, signs from activates_us (created + the publish

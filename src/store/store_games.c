@@ -34,9 +34,10 @@ pb_store_rc pb_store_seed_pair_set_nonce(pb_store_conn *c, const char *id, int64
     return c->be->games->pair_set_nonce(c, id, next_nonce);
 }
 
-pb_store_rc pb_store_seed_pair_retire(pb_store_conn *c, const char *id, int64_t revealed_at)
+pb_store_rc pb_store_seed_pair_retire(pb_store_conn *c, const char *id, int64_t revealed_at,
+                                      const char *server_seed)
 {
-    return c->be->games->pair_retire(c, id, revealed_at);
+    return c->be->games->pair_retire(c, id, revealed_at, server_seed);
 }
 
 pb_store_rc pb_store_seed_pair_list(pb_store_conn *c, const char *player, int64_t before_seq, pb_store_seed_pair *out, size_t cap, size_t *n)

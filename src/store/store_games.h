@@ -17,20 +17,22 @@
 #include "core/id.h"
 
 #define PB_STORE_SEED_HEX_LEN 64     /* a server seed / hash as hex */
+#define PB_STORE_SEED_STORED_MAX 160 /* a server seed as stored: sealed while active */
 #define PB_STORE_CLIENT_SEED_MAX 64
 #define PB_STORE_GAMES_CODE_MAX 32
 #define PB_STORE_GAMES_KEY_MAX 100
 #define PB_STORE_GAMES_PROGRESS_MAX 127
 #define PB_STORE_GAMES_ACTOR_MAX 47
 
-/* A player's seed pair. server_seed is secret while active. */
+/* A player's seed pair. server_seed is secret while active: stored sealed then
+ * (src/games/seal.c: "s1:" and hex), in the clear once revealed. */
 typedef struct pb_store_seed_pair {
     int64_t seq; /* read only */
     char id[PB_ID_STR_LEN + 1];
     int64_t brand_id;
     char brand[33];
     char player[PB_ID_STR_LEN + 1];
-    char server_seed[PB_STORE_SEED_HEX_LEN + 1];
+    char server_seed[PB_STORE_SEED_STORED_MAX + 1];
     char commitment[PB_STORE_SEED_HEX_LEN + 1];
     char client_seed[PB_STORE_CLIENT_SEED_MAX + 1];
     int64_t next_nonce;
@@ -135,7 +137,9 @@ pb_store_rc pb_store_seed_pair_get(pb_store_conn *c, const char *id, pb_store_se
  * value would not grow). */
 pb_store_rc pb_store_seed_pair_set_nonce(pb_store_conn *c, const char *id, int64_t next_nonce);
 /* Retires the active pair: active = 0, revealed_at. NOT_FOUND when not active. */
-pb_store_rc pb_store_seed_pair_retire(pb_store_conn *c, const char *id, int64_t revealed_at);
+/* Retires the active pair id, storing its server seed in the clear (revealed). */
+pb_store_rc pb_store_seed_pair_retire(pb_store_conn *c, const char *id, int64_t revealed_at,
+                                      const char *server_seed);
 /* A player's pairs, newest first, seq < before_seq (0 = from the newest). */
 pb_store_rc pb_store_seed_pair_list(pb_store_conn *c, const char *player, int64_t before_seq,
                                     pb_store_seed_pair *out, size_t cap, size_t *n);
@@ -205,7 +209,8 @@ struct pb_store_games_ops {
     pb_store_rc (*pair_active)(pb_store_conn *c, const char *player, pb_store_seed_pair *out);
     pb_store_rc (*pair_get)(pb_store_conn *c, const char *id, pb_store_seed_pair *out);
     pb_store_rc (*pair_set_nonce)(pb_store_conn *c, const char *id, int64_t next_nonce);
-    pb_store_rc (*pair_retire)(pb_store_conn *c, const char *id, int64_t revealed_at);
+    pb_store_rc (*pair_retire)(pb_store_conn *c, const char *id, int64_t revealed_at,
+                               const char *server_seed);
     pb_store_rc (*pair_list)(pb_store_conn *c, const char *player, int64_t before_seq,
                              pb_store_seed_pair *out, size_t cap, size_t *n);
     pb_store_rc (*round_insert)(pb_store_conn *c, const pb_store_game_round *r);

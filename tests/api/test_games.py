@@ -686,6 +686,22 @@ class Run:
             self.played.append(r["id"])
         r = expect(self.call("alice", "POST", "/v1/player/originals/seeds/rotate", {}), 200)
         assert r["revealed"]["next_nonce"] > 0
+        # at rest: the active pair's server seed is sealed under the keys directory's
+        # fair.key ("s1:" + hex of nonce, ciphertext and tag; the pair id bound to it),
+        # the revealed one is in the clear, as the player was shown it
+        rev, act = r["revealed"], r["active"]
+        (stored_rev,), = self.env.rows("SELECT server_seed FROM fair_seed_pair WHERE id=?",
+                                       rev["pair_id"])
+        assert stored_rev == rev["server_seed"], (stored_rev, rev)
+        sealed = self.env.rows("SELECT id, server_seed FROM fair_seed_pair WHERE active=1")
+        assert sealed, "active pairs"
+        for pid, s in sealed:
+            assert s.startswith("s1:") and len(s) == 3 + 2 * (24 + 32 + 16), (pid, s)
+        (stored_act,), = self.env.rows("SELECT server_seed FROM fair_seed_pair WHERE id=?",
+                                       act["pair_id"])
+        assert stored_act.startswith("s1:"), stored_act
+        key = os.path.join(self.env.keys, "fair.key")
+        assert os.stat(key).st_mode & 0o777 == 0o600 and os.path.getsize(key) == 32
 
     def property_verify(self):
         pairs = {}

@@ -93,15 +93,17 @@ static pb_store_rc pair_set_nonce(pb_store_conn *base, const char *id, int64_t n
     return sqr_exec_changed(c, st);
 }
 
-static pb_store_rc pair_retire(pb_store_conn *base, const char *id, int64_t revealed_at)
+static pb_store_rc pair_retire(pb_store_conn *base, const char *id, int64_t revealed_at,
+                               const char *server_seed)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE fair_seed_pair SET active=0, revealed_at=?2 "
-                                      "WHERE id=?1 AND active=1");
+    sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE fair_seed_pair SET active=0, revealed_at=?2, "
+                                      "server_seed=?3 WHERE id=?1 AND active=1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, revealed_at);
+    sqr_bind_text(st, 3, server_seed);
     return sqr_exec_changed(c, st);
 }
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "games/games.h"
+#include "games/play_internal.h"
 #include "play_fixture.h"
 
 /* ---- a dice bet settles ---- */
@@ -572,6 +574,48 @@ static void blocked_mid_game(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* The active pair's server seed is stored sealed ("s1:", fair.key, the pair id bound
+ * to it): it opens to the seed its commitment names, not under another pair's id,
+ * not once changed; a seed stored in the clear (written before sealing) reads as is.
+ * Rotation stores the revealed seed in the clear and seals the next one. */
+static void seeds_sealed_at_rest(void **state)
+{
+    (void)state;
+    assert_true(play_seal_enabled());
+    pb_store_seed_pair p, row, revealed, next;
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &p), PB_OK);
+    assert_int_equal(strlen(p.server_seed), 64);
+    assert_int_equal(pb_store_seed_pair_active(G.f->conn, G.players[0], &row), PB_STORE_OK);
+    assert_int_equal(strncmp(row.server_seed, "s1:", 3), 0);
+    assert_int_equal(strlen(row.server_seed), 3 + 2 * (24 + 32 + 16));
+    assert_null(strstr(row.server_seed, p.server_seed));
+    char s[PB_STORE_SEED_STORED_MAX + 1], hash[65];
+    memcpy(s, row.server_seed, sizeof s);
+    assert_int_equal(play_seed_open(row.id, s, sizeof s), PB_OK);
+    assert_string_equal(s, p.server_seed);
+    pb_fair_sha256_hex(s, strlen(s), hash);
+    assert_string_equal(hash, row.commitment);
+    memcpy(s, row.server_seed, sizeof s);
+    assert_int_equal(play_seed_open(G.players[1], s, sizeof s), PB_ERR_INTERNAL); /* another id */
+    memcpy(s, row.server_seed, sizeof s);
+    s[60] = s[60] == '0' ? '1' : '0';
+    assert_int_equal(play_seed_open(row.id, s, sizeof s), PB_ERR_INTERNAL); /* changed */
+    memcpy(s, p.server_seed, 65);
+    assert_int_equal(play_seed_open(row.id, s, sizeof s), PB_OK); /* in the clear */
+    assert_string_equal(s, p.server_seed);
+
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_OK);
+    assert_string_equal(revealed.server_seed, p.server_seed);
+    assert_int_equal(pb_store_seed_pair_get(G.f->conn, p.id, &row), PB_STORE_OK);
+    assert_false(row.active);
+    assert_string_equal(row.server_seed, p.server_seed); /* revealed: in the clear */
+    assert_int_equal(pb_store_seed_pair_get(G.f->conn, next.id, &row), PB_STORE_OK);
+    assert_int_equal(strncmp(row.server_seed, "s1:", 3), 0);
+    assert_int_equal(play_seed_open(row.id, row.server_seed, sizeof row.server_seed), PB_OK);
+    assert_string_equal(row.server_seed, next.server_seed);
+}
+
 /* A mines game in play keeps its pair's server seed secret: rotating (or
  * choosing a client seed, which rotates) would reveal the seed its mines were
  * drawn from, and the player could then reveal every safe tile. Refused
@@ -628,6 +672,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(same_key_concurrently, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(blocked_mid_game, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(no_rotation_while_mines_in_play, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(seeds_sealed_at_rest, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
