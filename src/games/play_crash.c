@@ -102,8 +102,9 @@ static void chain_mem_free(chain_mem *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Walks the chain from its seed, keeping checkpoints; *commitment (may be NULL)
- * receives SHA-256 of c[n−1]. -1 on OOM. */
+/* Walks the chain from its seed (opened: 64 hex), keeping checkpoints;
+ * *commitment (may be NULL) receives SHA-256 of c[n−1]. -1 on OOM or a seed
+ * that is not 64 hex. */
 static int chain_mem_build(chain_mem *m, const pb_store_crash_chain *ch, char *commitment)
 {
     size_t n = (size_t)((ch->length + CKPT - 1) / CKPT);
@@ -114,7 +115,12 @@ static int chain_mem_build(chain_mem *m, const pb_store_crash_chain *ch, char *c
     m->chain_id = ch->id;
     m->length = ch->length;
     char h[PB_FAIR_HASH_HEX_LEN + 1];
-    snprintf(h, sizeof h, "%s", ch->seed);
+    if (strlen(ch->seed) != PB_FAIR_HASH_HEX_LEN) { /* not opened: never walk a sealed text */
+        free(m->ckpt);
+        m->ckpt = NULL;
+        return -1;
+    }
+    memcpy(h, ch->seed, sizeof h);
     for (int64_t i = 0; i < ch->length; i++) {
         if (i % CKPT == 0)
             memcpy(m->ckpt[i / CKPT], h, sizeof h);
@@ -135,9 +141,18 @@ static void chain_mem_hash(const chain_mem *m, int64_t pos, char out[PB_FAIR_HAS
         pb_fair_sha256_hex(out, PB_FAIR_HASH_HEX_LEN, out);
 }
 
+/* The associated data a chain's sealed seed is bound to: its public terminal hash
+ * (unique per chain, known before the row has an id). */
+static void chain_ad(const pb_store_crash_chain *ch, char *out, size_t cap)
+{
+    snprintf(out, cap, "crash:%s", ch->terminal_hash);
+}
+
 /* The brand's chain in memory with a game left, loaded or made (on the
  * scheduler's connection: a new chain row is written in its own transaction;
- * nothing refers to it until a round does). NULL on failure. */
+ * nothing refers to it until a round does). The chain's seed generates every
+ * game of it, so it is stored sealed like an active server seed (seal.c).
+ * NULL on failure. */
 static chain_mem *chain_for(pb_play *p, pb_store_conn *c, int64_t brand_id, const char *brand)
 {
     struct play_crash *k = p->crash;
@@ -160,7 +175,16 @@ static chain_mem *chain_for(pb_play *p, pb_store_conn *c, int64_t brand_id, cons
         if (m->chain_id == ch.id && m->ckpt)
             return m;
         chain_mem_free(m);
-        return chain_mem_build(m, &ch, NULL) == 0 ? m : NULL;
+        char ad[PB_STORE_SEED_HEX_LEN + 8];
+        chain_ad(&ch, ad, sizeof ad);
+        if (play_seed_open(ad, ch.seed, sizeof ch.seed) != PB_OK) {
+            pb_log(PB_LOG_ERROR, "games.seed_sealed",
+                   "crash chain %lld: the seed does not open with this fair.key", (long long)ch.id);
+            return NULL;
+        }
+        int built = chain_mem_build(m, &ch, NULL);
+        sodium_memzero(ch.seed, sizeof ch.seed);
+        return built == 0 ? m : NULL;
     }
     /* none yet, or used up: a new chain */
     memset(&ch, 0, sizeof ch);
@@ -173,6 +197,15 @@ static chain_mem *chain_for(pb_play *p, pb_store_conn *c, int64_t brand_id, cons
     chain_mem_free(m);
     if (chain_mem_build(m, &ch, ch.terminal_hash) != 0)
         return NULL;
+    char ad[PB_STORE_SEED_HEX_LEN + 8], plain[PB_STORE_SEED_HEX_LEN + 1];
+    chain_ad(&ch, ad, sizeof ad);
+    memcpy(plain, ch.seed, sizeof plain);
+    pb_err sealed = play_seed_seal(ad, plain, ch.seed, sizeof ch.seed);
+    sodium_memzero(plain, sizeof plain);
+    if (sealed != PB_OK) {
+        chain_mem_free(m);
+        return NULL;
+    }
     rc = pb_store_begin(c, PB_STORE_WRITE);
     if (rc == PB_STORE_OK)
         rc = pb_store_crash_chain_insert(c, &ch);

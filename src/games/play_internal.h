@@ -49,11 +49,12 @@ pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind,
 /* Sets the process's sealing key (pb_play_open); without one seeds are stored as given. */
 void play_seal_set_key(const uint8_t key[32]);
 bool play_seal_enabled(void);
-/* The stored form of seed_hex (64 hex) for pair_id into out (cap >= 148 when sealing). */
-pb_err play_seed_seal(const char *pair_id, const char *seed_hex, char *out, size_t cap);
+/* The stored form of seed_hex (64 hex) bound to ad (a pair's id, a chain's
+ * "crash:<terminal hash>") into out (cap >= 148 when sealing). */
+pb_err play_seed_seal(const char *ad, const char *seed_hex, char *out, size_t cap);
 /* In place: a stored seed → its 64 hex characters (a seed in the clear stays as is).
- * INTERNAL when it does not open (no key, another key or pair, a changed value). */
-pb_err play_seed_open(const char *pair_id, char *seed, size_t cap);
+ * INTERNAL when it does not open (no key, another key or ad, a changed value). */
+pb_err play_seed_open(const char *ad, char *seed, size_t cap);
 
 pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
                         const char *player, int64_t now, pb_store_seed_pair *out);

@@ -12,7 +12,9 @@
  *     "s1:" || hex(nonce (24 bytes) || ciphertext of the seed's 32 bytes || tag)
  *
  * Rotation stores the revealed seed in the clear (it is public from then on:
- * the player verifies past rounds with it). A stored seed of 64 hex characters
+ * the player verifies past rounds with it). A crash hash chain's seed, which
+ * generates every game of the chain, is sealed the same way, bound to
+ * "crash:<terminal hash>" (play_crash.c). A stored seed of 64 hex characters
  * is one written before sealing existed (or by a process without a key) and is
  * read as is.
  *
@@ -42,7 +44,7 @@ void play_seal_set_key(const uint8_t key[32])
 
 bool play_seal_enabled(void) { return atomic_load(&seal_on); }
 
-pb_err play_seed_seal(const char *pair_id, const char *seed_hex, char *out, size_t cap)
+pb_err play_seed_seal(const char *ad, const char *seed_hex, char *out, size_t cap)
 {
     if (!atomic_load(&seal_on)) { /* no key: stored as given */
         if (strlen(seed_hex) + 1 > cap)
@@ -60,7 +62,7 @@ pb_err play_seed_seal(const char *pair_id, const char *seed_hex, char *out, size
     randombytes_buf(box, NONCE);
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE, &clen, seed, sizeof seed,
-                                               (const unsigned char *)pair_id, strlen(pair_id),
+                                               (const unsigned char *)ad, strlen(ad),
                                                NULL, box, seal_key);
     sodium_memzero(seed, sizeof seed);
     memcpy(out, PREFIX, sizeof PREFIX - 1);
@@ -68,7 +70,7 @@ pb_err play_seed_seal(const char *pair_id, const char *seed_hex, char *out, size
     return PB_OK;
 }
 
-pb_err play_seed_open(const char *pair_id, char *seed, size_t cap)
+pb_err play_seed_open(const char *ad, char *seed, size_t cap)
 {
     size_t n = strlen(seed);
     if (n == 2 * SEED_BYTES && strncmp(seed, PREFIX, sizeof PREFIX - 1) != 0)
@@ -84,8 +86,8 @@ pb_err play_seed_open(const char *pair_id, char *seed, size_t cap)
     unsigned long long plen = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, box + NONCE,
                                                    sizeof box - NONCE,
-                                                   (const unsigned char *)pair_id,
-                                                   strlen(pair_id), box, seal_key) != 0 ||
+                                                   (const unsigned char *)ad, strlen(ad), box,
+                                                   seal_key) != 0 ||
         plen != SEED_BYTES)
         return PB_ERR_INTERNAL; /* another key, another pair, or a changed value */
     sodium_bin2hex(seed, cap, plain, sizeof plain);

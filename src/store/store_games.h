@@ -101,7 +101,7 @@ typedef struct pb_store_crash_chain {
     int64_t id; /* 0 on insert: assigned */
     int64_t brand_id;
     char brand[33];
-    char seed[PB_STORE_SEED_HEX_LEN + 1];
+    char seed[PB_STORE_SEED_STORED_MAX + 1]; /* sealed at rest (src/games/seal.c) */
     char salt[PB_STORE_SEED_HEX_LEN + 1];
     char terminal_hash[PB_STORE_SEED_HEX_LEN + 1];
     int64_t length;

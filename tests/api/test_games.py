@@ -700,6 +700,9 @@ class Run:
         (stored_act,), = self.env.rows("SELECT server_seed FROM fair_seed_pair WHERE id=?",
                                        act["pair_id"])
         assert stored_act.startswith("s1:"), stored_act
+        # a crash chain's seed (it generates every game of the chain) is sealed too
+        chains = self.env.rows("SELECT seed FROM crash_chain")
+        assert chains and all(s.startswith("s1:") and len(s) == 147 for (s,) in chains), chains
         key = os.path.join(self.env.keys, "fair.key")
         assert os.stat(key).st_mode & 0o777 == 0o600 and os.path.getsize(key) == 32
 
