@@ -629,6 +629,15 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
         p->cfg.crash_growth = 0.00006;
     if (p->cfg.crash_chain_length <= 0)
         p->cfg.crash_chain_length = 100000;
+    int64_t sealed = 0;
+    if (play_seal_existing(s, &sealed, err, errcap) != 0) {
+        free(p);
+        return NULL;
+    }
+    if (sealed)
+        pb_log(PB_LOG_INFO, "games.seeds_sealed",
+               "%lld server seed(s) stored in the clear are now sealed under fair.key",
+               (long long)sealed);
     int rc = catalog_ensure(s, true, err, errcap);
     if (rc < 0) {
         free(p);

@@ -141,13 +141,6 @@ static void chain_mem_hash(const chain_mem *m, int64_t pos, char out[PB_FAIR_HAS
         pb_fair_sha256_hex(out, PB_FAIR_HASH_HEX_LEN, out);
 }
 
-/* The associated data a chain's sealed seed is bound to: its public terminal hash
- * (unique per chain, known before the row has an id). */
-static void chain_ad(const pb_store_crash_chain *ch, char *out, size_t cap)
-{
-    snprintf(out, cap, "crash:%s", ch->terminal_hash);
-}
-
 /* The brand's chain in memory with a game left, loaded or made (on the
  * scheduler's connection: a new chain row is written in its own transaction;
  * nothing refers to it until a round does). The chain's seed generates every
@@ -176,7 +169,7 @@ static chain_mem *chain_for(pb_play *p, pb_store_conn *c, int64_t brand_id, cons
             return m;
         chain_mem_free(m);
         char ad[PB_STORE_SEED_HEX_LEN + 8];
-        chain_ad(&ch, ad, sizeof ad);
+        play_chain_ad(&ch, ad, sizeof ad);
         if (play_seed_open(ad, ch.seed, sizeof ch.seed) != PB_OK) {
             pb_log(PB_LOG_ERROR, "games.seed_sealed",
                    "crash chain %lld: the seed does not open with this fair.key", (long long)ch.id);
@@ -198,7 +191,7 @@ static chain_mem *chain_for(pb_play *p, pb_store_conn *c, int64_t brand_id, cons
     if (chain_mem_build(m, &ch, ch.terminal_hash) != 0)
         return NULL;
     char ad[PB_STORE_SEED_HEX_LEN + 8], plain[PB_STORE_SEED_HEX_LEN + 1];
-    chain_ad(&ch, ad, sizeof ad);
+    play_chain_ad(&ch, ad, sizeof ad);
     memcpy(plain, ch.seed, sizeof plain);
     pb_err sealed = play_seed_seal(ad, plain, ch.seed, sizeof ch.seed);
     sodium_memzero(plain, sizeof plain);

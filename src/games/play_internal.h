@@ -55,6 +55,12 @@ pb_err play_seed_seal(const char *ad, const char *seed_hex, char *out, size_t ca
 /* In place: a stored seed → its 64 hex characters (a seed in the clear stays as is).
  * INTERNAL when it does not open (no key, another key or ad, a changed value). */
 pb_err play_seed_open(const char *ad, char *seed, size_t cap);
+/* The associated data a crash chain's sealed seed is bound to: "crash:" and its
+ * public terminal hash (unique per chain, known before the row has an id). */
+void play_chain_ad(const pb_store_crash_chain *ch, char *out, size_t cap);
+/* Seals the seeds stored in the clear before sealing existed (active pairs, crash
+ * chains), in transactions of up to 256 rows; the count into *sealed. -1 with err. */
+int play_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap);
 
 pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
                         const char *player, int64_t now, pb_store_seed_pair *out);

@@ -18,12 +18,17 @@
  * is one written before sealing existed (or by a process without a key) and is
  * read as is.
  *
+ * Seeds stored in the clear before sealing existed are sealed when the games
+ * open with a key (play_seal_existing), so an upgraded database does not keep
+ * them readable until each player rotates (most never do).
+ *
  * The key is process-wide: pb_play_open sets it from its configuration, and the
  * seed-pair code on the ledger writer's thread reads it (set before any command
  * runs, never changed after).
  */
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "games/play_internal.h"
@@ -93,4 +98,72 @@ pb_err play_seed_open(const char *ad, char *seed, size_t cap)
     sodium_bin2hex(seed, cap, plain, sizeof plain);
     sodium_memzero(plain, sizeof plain);
     return PB_OK;
+}
+
+void play_chain_ad(const pb_store_crash_chain *ch, char *out, size_t cap)
+{
+    snprintf(out, cap, "crash:%s", ch->terminal_hash);
+}
+
+#define SEAL_BATCH 256
+
+/* One transaction: seals up to SEAL_BATCH active pairs, then as many chains; *n
+ * receives how many were sealed. */
+static pb_store_rc seal_batch(pb_store_conn *c, pb_store_seed_pair *pairs,
+                              pb_store_crash_chain *chains, size_t *n)
+{
+    *n = 0;
+    size_t np = 0, nc = 0;
+    pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
+    if (rc == PB_STORE_OK)
+        rc = pb_store_seed_pair_unsealed(c, pairs, SEAL_BATCH, &np);
+    for (size_t i = 0; rc == PB_STORE_OK && i < np; i++) {
+        char stored[PB_STORE_SEED_STORED_MAX + 1];
+        rc = play_seed_seal(pairs[i].id, pairs[i].server_seed, stored, sizeof stored) == PB_OK
+                 ? pb_store_seed_pair_set_seed(c, pairs[i].id, stored)
+                 : PB_STORE_ERROR;
+        sodium_memzero(pairs[i].server_seed, sizeof pairs[i].server_seed);
+    }
+    if (rc == PB_STORE_OK)
+        rc = pb_store_crash_chain_unsealed(c, chains, SEAL_BATCH, &nc);
+    for (size_t i = 0; rc == PB_STORE_OK && i < nc; i++) {
+        char stored[PB_STORE_SEED_STORED_MAX + 1], ad[PB_STORE_SEED_HEX_LEN + 8];
+        play_chain_ad(&chains[i], ad, sizeof ad);
+        rc = play_seed_seal(ad, chains[i].seed, stored, sizeof stored) == PB_OK
+                 ? pb_store_crash_chain_set_seed(c, chains[i].id, stored)
+                 : PB_STORE_ERROR;
+        sodium_memzero(chains[i].seed, sizeof chains[i].seed);
+    }
+    if (rc == PB_STORE_OK)
+        rc = pb_store_commit(c);
+    else
+        pb_store_rollback(c);
+    if (rc == PB_STORE_OK)
+        *n = np + nc;
+    return rc;
+}
+
+int play_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap)
+{
+    *sealed = 0;
+    if (!atomic_load(&seal_on))
+        return 0;
+    pb_store_conn *c = pb_store_connect(s, err, errcap);
+    pb_store_seed_pair *pairs = calloc(SEAL_BATCH, sizeof *pairs);
+    pb_store_crash_chain *chains = calloc(SEAL_BATCH, sizeof *chains);
+    int ret = c && pairs && chains ? 0 : -1;
+    if (ret != 0 && c)
+        snprintf(err, errcap, "out of memory");
+    for (size_t n = SEAL_BATCH; ret == 0 && n > 0;) {
+        if (seal_batch(c, pairs, chains, &n) != PB_STORE_OK) {
+            snprintf(err, errcap, "games: cannot seal the stored server seeds: %s",
+                     pb_store_errmsg(c));
+            ret = -1;
+        }
+        *sealed += (int64_t)n;
+    }
+    free(pairs);
+    free(chains);
+    pb_store_disconnect(c);
+    return ret;
 }

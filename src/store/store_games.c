@@ -144,3 +144,25 @@ pb_store_rc pb_store_crash_round_list(pb_store_conn *c, int64_t brand_id, const 
 {
     return c->be->games->crash_list(c, brand_id, state, before_seq, out, cap, n);
 }
+
+pb_store_rc pb_store_seed_pair_unsealed(pb_store_conn *c, pb_store_seed_pair *out, size_t cap,
+                                        size_t *n)
+{
+    return c->be->games->pair_unsealed(c, out, cap, n);
+}
+
+pb_store_rc pb_store_seed_pair_set_seed(pb_store_conn *c, const char *id, const char *stored)
+{
+    return c->be->games->pair_set_seed(c, id, stored);
+}
+
+pb_store_rc pb_store_crash_chain_unsealed(pb_store_conn *c, pb_store_crash_chain *out, size_t cap,
+                                          size_t *n)
+{
+    return c->be->games->chain_unsealed(c, out, cap, n);
+}
+
+pb_store_rc pb_store_crash_chain_set_seed(pb_store_conn *c, int64_t id, const char *stored)
+{
+    return c->be->games->chain_set_seed(c, id, stored);
+}

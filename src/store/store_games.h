@@ -140,6 +140,11 @@ pb_store_rc pb_store_seed_pair_set_nonce(pb_store_conn *c, const char *id, int64
 /* Retires the active pair id, storing its server seed in the clear (revealed). */
 pb_store_rc pb_store_seed_pair_retire(pb_store_conn *c, const char *id, int64_t revealed_at,
                                       const char *server_seed);
+/* Up to cap active pairs whose server seed is stored in the clear (64 hex: written
+ * before sealing), and the replacement of an active pair's stored seed. */
+pb_store_rc pb_store_seed_pair_unsealed(pb_store_conn *c, pb_store_seed_pair *out, size_t cap,
+                                        size_t *n);
+pb_store_rc pb_store_seed_pair_set_seed(pb_store_conn *c, const char *id, const char *stored);
 /* A player's pairs, newest first, seq < before_seq (0 = from the newest). */
 pb_store_rc pb_store_seed_pair_list(pb_store_conn *c, const char *player, int64_t before_seq,
                                     pb_store_seed_pair *out, size_t cap, size_t *n);
@@ -189,6 +194,10 @@ pb_store_rc pb_store_crash_chain_get(pb_store_conn *c, int64_t id, pb_store_cras
 /* Inserts (ch->id receives the new id). */
 pb_store_rc pb_store_crash_chain_insert(pb_store_conn *c, pb_store_crash_chain *ch);
 pb_store_rc pb_store_crash_chain_advance(pb_store_conn *c, int64_t id, int64_t next_position);
+/* Up to cap chains whose seed is stored in the clear, and the replacement of a stored seed. */
+pb_store_rc pb_store_crash_chain_unsealed(pb_store_conn *c, pb_store_crash_chain *out, size_t cap,
+                                          size_t *n);
+pb_store_rc pb_store_crash_chain_set_seed(pb_store_conn *c, int64_t id, const char *stored);
 pb_store_rc pb_store_crash_round_insert(pb_store_conn *c, const pb_store_crash_round *r);
 pb_store_rc pb_store_crash_round_get(pb_store_conn *c, const char *id, pb_store_crash_round *out);
 /* The brand's newest crash round. */
@@ -213,6 +222,9 @@ struct pb_store_games_ops {
                                const char *server_seed);
     pb_store_rc (*pair_list)(pb_store_conn *c, const char *player, int64_t before_seq,
                              pb_store_seed_pair *out, size_t cap, size_t *n);
+    pb_store_rc (*pair_unsealed)(pb_store_conn *c, pb_store_seed_pair *out, size_t cap,
+                                 size_t *n);
+    pb_store_rc (*pair_set_seed)(pb_store_conn *c, const char *id, const char *stored);
     pb_store_rc (*round_insert)(pb_store_conn *c, const pb_store_game_round *r);
     pb_store_rc (*round_get)(pb_store_conn *c, const char *id, pb_store_game_round *out);
     pb_store_rc (*round_by_key)(pb_store_conn *c, const char *player, const char *key,
@@ -235,6 +247,9 @@ struct pb_store_games_ops {
     pb_store_rc (*chain_get)(pb_store_conn *c, int64_t id, pb_store_crash_chain *out);
     pb_store_rc (*chain_insert)(pb_store_conn *c, pb_store_crash_chain *ch);
     pb_store_rc (*chain_advance)(pb_store_conn *c, int64_t id, int64_t next_position);
+    pb_store_rc (*chain_unsealed)(pb_store_conn *c, pb_store_crash_chain *out, size_t cap,
+                                  size_t *n);
+    pb_store_rc (*chain_set_seed)(pb_store_conn *c, int64_t id, const char *stored);
     pb_store_rc (*crash_insert)(pb_store_conn *c, const pb_store_crash_round *r);
     pb_store_rc (*crash_get)(pb_store_conn *c, const char *id, pb_store_crash_round *out);
     pb_store_rc (*crash_latest)(pb_store_conn *c, int64_t brand_id, pb_store_crash_round *out);

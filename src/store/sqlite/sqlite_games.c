@@ -122,6 +122,30 @@ static pb_store_rc pair_list(pb_store_conn *base, const char *player, int64_t be
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_pair);
 }
 
+static pb_store_rc pair_unsealed(pb_store_conn *base, pb_store_seed_pair *out, size_t cap,
+                                 size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAIR_COLS " FROM fair_seed_pair "
+                                      "WHERE active=1 AND length(server_seed)=64 LIMIT ?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_pair);
+}
+
+static pb_store_rc pair_set_seed(pb_store_conn *base, const char *id, const char *stored)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "UPDATE fair_seed_pair SET server_seed=?2 WHERE id=?1 AND active=1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, id);
+    sqr_bind_text(st, 2, stored);
+    return sqr_exec_changed(c, st);
+}
+
 /* ---- rounds ---- */
 
 #define ROUND_COLS                                                                             \
@@ -491,6 +515,29 @@ static pb_store_rc chain_insert(pb_store_conn *base, pb_store_crash_chain *ch)
     return r;
 }
 
+static pb_store_rc chain_unsealed(pb_store_conn *base, pb_store_crash_chain *out, size_t cap,
+                                  size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT " CHAIN_COLS " FROM crash_chain WHERE length(seed)=64 LIMIT ?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_chain);
+}
+
+static pb_store_rc chain_set_seed(pb_store_conn *base, int64_t id, const char *stored)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE crash_chain SET seed=?2 WHERE id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqr_bind_text(st, 2, stored);
+    return sqr_exec_changed(c, st);
+}
+
 static pb_store_rc chain_advance(pb_store_conn *base, int64_t id, int64_t next_position)
 {
     sq_conn *c = SQ(base);
@@ -617,6 +664,8 @@ const struct pb_store_games_ops pb_store_sqlite_games_ops = {
     .pair_set_nonce = pair_set_nonce,
     .pair_retire = pair_retire,
     .pair_list = pair_list,
+    .pair_unsealed = pair_unsealed,
+    .pair_set_seed = pair_set_seed,
     .round_insert = round_insert,
     .round_get = round_get,
     .round_by_key = round_by_key,
@@ -632,6 +681,8 @@ const struct pb_store_games_ops pb_store_sqlite_games_ops = {
     .chain_get = chain_get,
     .chain_insert = chain_insert,
     .chain_advance = chain_advance,
+    .chain_unsealed = chain_unsealed,
+    .chain_set_seed = chain_set_seed,
     .crash_insert = crash_insert,
     .crash_get = crash_get,
     .crash_latest = crash_latest,

@@ -574,6 +574,52 @@ static void blocked_mid_game(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* Seeds stored in the clear before sealing existed (an upgraded database) are sealed
+ * when the games open with a key: the active pair's and a crash chain's; each opens to
+ * the same seed, and play goes on from it. */
+static void legacy_seeds_sealed_on_open(void **state)
+{
+    (void)state;
+    pb_store_seed_pair p, row;
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &p), PB_OK);
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_seed_pair_set_seed(G.f->conn, p.id, p.server_seed), PB_STORE_OK);
+    pb_store_crash_chain ch = {.brand_id = G.brand_id, .length = 10};
+    snprintf(ch.brand, sizeof ch.brand, "alpha");
+    pb_fair_server_seed_new(ch.seed);
+    pb_fair_server_seed_new(ch.salt);
+    pb_fair_sha256_hex(ch.seed, 64, ch.terminal_hash); /* any public hash will do here */
+    char clear[65];
+    memcpy(clear, ch.seed, sizeof clear);
+    assert_int_equal(pb_store_crash_chain_insert(G.f->conn, &ch), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    assert_int_equal(pb_store_seed_pair_active(G.f->conn, G.players[0], &row), PB_STORE_OK);
+    assert_string_equal(row.server_seed, p.server_seed); /* in the clear, as before sealing */
+
+    int64_t sealed = 0;
+    char err[256];
+    assert_int_equal(play_seal_existing(G.f->store, &sealed, err, sizeof err), 0);
+    assert_true(sealed >= 2);
+    assert_int_equal(pb_store_seed_pair_active(G.f->conn, G.players[0], &row), PB_STORE_OK);
+    assert_int_equal(strncmp(row.server_seed, "s1:", 3), 0);
+    assert_int_equal(play_seed_open(row.id, row.server_seed, sizeof row.server_seed), PB_OK);
+    assert_string_equal(row.server_seed, p.server_seed);
+    pb_store_crash_chain got;
+    assert_int_equal(pb_store_crash_chain_get(G.f->conn, ch.id, &got), PB_STORE_OK);
+    assert_int_equal(strncmp(got.seed, "s1:", 3), 0);
+    char ad[80];
+    play_chain_ad(&got, ad, sizeof ad);
+    assert_int_equal(play_seed_open(ad, got.seed, sizeof got.seed), PB_OK);
+    assert_string_equal(got.seed, clear);
+    /* nothing left in the clear: a second pass seals nothing */
+    assert_int_equal(play_seal_existing(G.f->store, &sealed, err, sizeof err), 0);
+    assert_int_equal(sealed, 0);
+    /* and the pair plays on from the same seed */
+    pb_store_seed_pair again;
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &again), PB_OK);
+    assert_string_equal(again.server_seed, p.server_seed);
+}
+
 /* The active pair's server seed is stored sealed ("s1:", fair.key, the pair id bound
  * to it): it opens to the seed its commitment names, not under another pair's id,
  * not once changed; a seed stored in the clear (written before sealing) reads as is.
@@ -673,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(blocked_mid_game, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(no_rotation_while_mines_in_play, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(seeds_sealed_at_rest, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(legacy_seeds_sealed_on_open, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
