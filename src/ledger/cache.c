@@ -109,6 +109,7 @@ void pb_ledger_holds_clear(pb_ledger *l)
         memset(l->holds, 0, l->nholds_slots * sizeof *l->holds);
     l->nholds = 0;
     l->lazy_head = l->nlazy = 0; /* what the ring named is gone with the entries */
+    l->lazy_min_expiry = INT64_MAX;
 }
 
 bool pb_ledger_holds_put(pb_ledger *l, const pb_store_transfer *t, bool flushed)

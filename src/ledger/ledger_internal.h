@@ -118,6 +118,9 @@ struct pb_ledger {
     size_t lazy_head, nlazy, lazy_cap;
     int64_t pmark;         /* ledger_state.pending_seq as committed */
     int64_t pmark_pending; /* as written by the open batch */
+    /* no hold in the ring expires before this (a lower bound, exact after a scan;
+     * INT64_MAX: none), so the expiry sweep scans the ring only when one may be due */
+    int64_t lazy_min_expiry;
     uint64_t *bloom;   /* filter over remembered rejections' keys (see engine.c) */
     int64_t *resolves; /* per leg of the chain being processed: the pending seq it resolves */
     size_t resolves_cap;
@@ -176,7 +179,8 @@ pb_err pb_ledger_hold_opened(pb_ledger *l, const pb_store_transfer *r);
  * deleted if it has one. */
 pb_err pb_ledger_hold_resolved(pb_ledger *l, int64_t seq, const pb_id *pending_id);
 /* The open holds not yet in ledger_pending_open that expire at or before `now`
- * (up to cap seqs into out), and the earliest expiry among them (INT64_MAX: none). */
+ * (up to cap seqs into out; the ring is scanned only when one may be due), and a
+ * lower bound of the earliest expiry among them (INT64_MAX: none). */
 size_t pb_ledger_lazy_expired(pb_ledger *l, int64_t now, int64_t *out, size_t cap);
 int64_t pb_ledger_lazy_next_expiry(pb_ledger *l);
 /* At the end of a batch, before its commit: queues the accounts the batch changed

@@ -152,6 +152,8 @@ static bool keep_unflushed(pb_ledger *l, const pb_store_transfer *r, int64_t now
     q->seq = r->seq;
     q->since_us = now;
     l->nlazy++;
+    if (r->expires_at > 0 && r->expires_at < l->lazy_min_expiry)
+        l->lazy_min_expiry = r->expires_at;
     return true;
 }
 
@@ -181,25 +183,25 @@ pb_err pb_ledger_hold_resolved(pb_ledger *l, int64_t seq, const pb_id *pending_i
 
 size_t pb_ledger_lazy_expired(pb_ledger *l, int64_t now, int64_t *out, size_t cap)
 {
+    if (now < l->lazy_min_expiry)
+        return 0; /* none can be due: no scan (the sweep runs for the table's holds too) */
     size_t n = 0;
-    for (size_t i = 0; i < l->nlazy && n < cap; i++) {
+    int64_t later = INT64_MAX; /* the earliest expiry among those not due */
+    for (size_t i = 0; i < l->nlazy; i++) {
         const hold_entry *h = lazy_live(l, lazy_at(l, i));
-        if (h && h->expires_at > 0 && h->expires_at <= now)
+        if (!h || h->expires_at <= 0)
+            continue;
+        if (h->expires_at <= now && n < cap)
             out[n++] = h->seq;
+        else if (h->expires_at < later)
+            later = h->expires_at;
     }
+    /* the ones taken are voided in this batch (a failed batch rebuilds the ring) */
+    l->lazy_min_expiry = later;
     return n;
 }
 
-int64_t pb_ledger_lazy_next_expiry(pb_ledger *l)
-{
-    int64_t at = INT64_MAX;
-    for (size_t i = 0; i < l->nlazy; i++) {
-        const hold_entry *h = lazy_live(l, lazy_at(l, i));
-        if (h && h->expires_at > 0 && h->expires_at < at)
-            at = h->expires_at;
-    }
-    return at;
-}
+int64_t pb_ledger_lazy_next_expiry(pb_ledger *l) { return l->lazy_min_expiry; }
 
 typedef struct hold_replay_ctx {
     pb_ledger *l;
@@ -234,6 +236,7 @@ static pb_err replay_holds(pb_ledger *l)
     if (pb_store_pending_mark_get(l->wconn, &l->pmark) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     l->pmark_pending = l->pmark;
+    l->lazy_min_expiry = INT64_MAX; /* the ring is empty here: the replay's holds lower it */
     hold_replay_ctx x = {l, pb_time_mono_us(), PB_OK};
     if (pb_store_transfer_scan(l->wconn, l->pmark, replay_hold, &x) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
