@@ -127,3 +127,30 @@ void fx_sync(fx *f)
     }
     fail_msg("the ledger writer did not run a batch within 5 s");
 }
+
+void fx_copy_file(const char *from, const char *to, bool optional)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in && optional)
+        return;
+    assert_non_null(in);
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+void fx_remove_db(const char *dir, const char *path)
+{
+    char p[400];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}

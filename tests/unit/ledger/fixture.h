@@ -42,5 +42,10 @@ pb_ledger_account fx_get(fx *f, int64_t id);
 int64_t fx_verify(fx *f);
 /* Waits until the writer has run at least one more batch (e.g. an expiry sweep). */
 void fx_sync(fx *f);
+/* Copies a file byte for byte (asserts); a missing source is an error unless
+ * optional (then nothing is copied: e.g. a -wal that is not there). */
+void fx_copy_file(const char *from, const char *to, bool optional);
+/* Removes a database's files (path, -wal, -shm) and then its directory. */
+void fx_remove_db(const char *dir, const char *path);
 
 #endif

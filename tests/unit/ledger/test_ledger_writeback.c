@@ -205,21 +205,6 @@ static void test_eager_mode(void **state)
     assert_int_equal(mark, 6);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb");
-    if (!in)
-        return; /* no -wal: nothing to copy */
-    FILE *out = fopen(to, "wb");
-    assert_non_null(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
 /* What a kill -9 leaves: a copy of the files taken while the ledger runs idle
  * (every acknowledged commit is in the log). path receives the copy's database. */
 static void crash_copy(fx *f, char *dir, size_t dircap, char *path, size_t pathcap)
@@ -229,21 +214,10 @@ static void crash_copy(fx *f, char *dir, size_t dircap, char *path, size_t pathc
     snprintf(dir, dircap, "/tmp/pbcrash.XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(path, pathcap, "%s/ledger.db", dir);
-    copy_file(f->path, path);
+    fx_copy_file(f->path, path, false);
     snprintf(from, sizeof from, "%s-wal", f->path);
     snprintf(to, sizeof to, "%s-wal", path);
-    copy_file(from, to);
-}
-
-static void remove_copy(const char *dir, const char *path)
-{
-    char to[340];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(to, sizeof to, "%s%s", path, suffix[i]);
-        unlink(to);
-    }
-    rmdir(dir);
+    fx_copy_file(from, to, true); /* no -wal: nothing to copy */
 }
 
 /* What a kill -9 leaves: the files as they are while the ledger runs (every
@@ -294,7 +268,7 @@ static void test_crash_loses_nothing(void **state)
     assert_int_equal(raw_row(c2, b.bob).credits_posted, 1500);
     pb_store_disconnect(c2);
     pb_store_close(s2);
-    remove_copy(dir, path);
+    fx_remove_db(dir, path);
 }
 
 /* ---- the open-pending projection (ledger_pending_open) lags the same way ---- */
@@ -400,7 +374,7 @@ static void test_holds_lazily_listed_survive_a_crash(void **state)
     assert_int_equal(pending_mark(c2), s.transfers);
     pb_store_disconnect(c2);
     pb_store_close(s2);
-    remove_copy(dir, path);
+    fx_remove_db(dir, path);
 
     /* the original, stopped cleanly, lists its three open holds */
     fx_restart(f);

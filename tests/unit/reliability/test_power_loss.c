@@ -48,6 +48,7 @@
 
 #include "ledger/ledger.h"
 #include "store/sqlite/faultvfs.h"
+#include "../ledger/fixture.h"
 
 #define NPLAYERS 6
 #define NTHREADS 3
@@ -225,30 +226,6 @@ static int drop_template(void **state)
     return 0;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    assert_non_null(in);
-    assert_non_null(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    assert_int_equal(fclose(out), 0);
-}
-
-static void remove_db(const char *dir, const char *path)
-{
-    char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
 /* ---------------------------------------------------------------- one cut */
 
 typedef struct totals {
@@ -332,7 +309,7 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ledger.db", dir);
     snprintf(url, sizeof url, "sqlite:%s?vfs=pbfault", path);
-    copy_file(template_path, path);
+    fx_copy_file(template_path, path, false);
 
     pb_faultvfs_reset();
     pb_store *s = pb_store_open(url, err, sizeof err);
@@ -373,7 +350,7 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
     uint64_t ops = pb_faultvfs_ops();
     if (!cut_at) {
         pb_faultvfs_reset();
-        remove_db(dir, path);
+        fx_remove_db(dir, path);
         return ops;
     }
     if (!pb_faultvfs_cut_happened())
@@ -482,7 +459,7 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
     check_counters(c, all, n, top);
     pb_store_disconnect(c);
     pb_store_close(s);
-    remove_db(dir, path);
+    fx_remove_db(dir, path);
     tot->cuts++;
     if (cut_at > tot->ops_max)
         tot->ops_max = cut_at;
