@@ -37,7 +37,7 @@ chmod 600 "$dir/bench-studio.secret"
 {
   "$P" brand create --code bench --name Bench --currency EUR --jurisdiction MT --db "$db"
   "$P" provider create --code bench-studio --name "Bench Studio" --protocol native \
-    --secret-hex "$secret" --db "$db"
+    --secret-hex "$secret" --db "$db" --keys-dir "$dir/keys"
   "$P" game create --provider bench-studio --code bench-slot --name "Bench Slot" \
     --category slots --rtp-bp 9600 --volatility medium --limit EUR:10:10000 --db "$db"
   "$P" game enable --brand bench --provider bench-studio --game bench-slot --db "$db"

@@ -57,7 +57,7 @@ if ! grep -q '^provider demo-studio ' <<<"$providers"; then
   secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   (umask 077 && printf '%s\n' "$secret" >"$KEYS/demo-studio.secret")
   "$P" provider create --code demo-studio --name "Demo Studio" --protocol native \
-    --secret-hex "$secret" --db "$DB" >/dev/null 2>&1
+    --secret-hex "$secret" --db "$DB" --keys-dir "$KEYS" >/dev/null 2>&1
   echo "run: provider demo-studio (native protocol), its secret in $KEYS/demo-studio.secret"
 elif [ ! -f "$KEYS/demo-studio.secret" ]; then
   echo "run: warning: $KEYS/demo-studio.secret is missing; the simulator cannot sign as demo-studio" >&2

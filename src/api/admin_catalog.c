@@ -35,6 +35,21 @@
 #include "core/money.h"
 #include "core/time.h"
 
+int pb_api_catalog_seal_open(pb_api_app *app, char *err, size_t errcap)
+{
+    uint8_t key[32];
+    if (!app->identity) {
+        snprintf(err, errcap, "catalog: the identity (keys directory) must be open first");
+        return -1;
+    }
+    if (pb_identity_secret(app->identity, PB_CATALOG_SEAL_KEY_FILE, key, err, errcap) != PB_OK)
+        return -1;
+    pb_catalog_seal_set_key(key);
+    sodium_memzero(key, sizeof key);
+    int64_t sealed = 0;
+    return pb_catalog_seal_existing(app->store, &sealed, err, errcap);
+}
+
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 100
 

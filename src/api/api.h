@@ -135,6 +135,11 @@ void pb_api_hub88_rollback(pb_http_request *req, void *app);
 typedef struct pb_api_native pb_api_native;
 /* The provider cache into app->native. 0, or -1 with a reason in err. */
 int pb_api_native_open(pb_api_app *app, char *err, size_t errcap);
+/* admin_catalog.c: native providers' keys sealed at rest under the keys
+ * directory's provider.key (catalog/secret.c): loads (or creates) the key, sets
+ * it for the process and seals the keys stored in the clear. After the identity
+ * opens, before anything reads or writes a provider. 0, or -1 with err. */
+int pb_api_catalog_seal_open(pb_api_app *app, char *err, size_t errcap);
 /* Frees app->native (NULL is fine). */
 void pb_api_native_close(pb_api_app *app);
 void pb_api_native_session(pb_http_request *req, void *app);

@@ -134,6 +134,8 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
         memcpy(out->secret, p->secret, p->secret_len);
         out->secret_len = p->secret_len;
         out->window_s = p->timestamp_window_s;
+        if (p->secret_unavailable) /* no key: every signature is refused */
+            pb_catalog_secret_log_unavailable(p->code);
     } else if (e == PB_ERR_PROVIDER_NOT_FOUND) {
         e = PB_OK; /* remembered as "not a native provider" */
     }

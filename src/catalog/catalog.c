@@ -158,7 +158,10 @@ static pb_err provider_check(const pb_provider *p, const char **bad)
     if (p->timestamp_window_s < 1 || p->timestamp_window_s > WINDOW_MAX_S)
         BAD("timestamp_window_s");
     if (native) {
-        if (p->secret_len < PB_PROVIDER_SECRET_MIN || p->secret_len > PB_PROVIDER_SECRET_MAX)
+        /* a key sealed under another keys directory stays as stored (secret.c) */
+        bool kept = p->secret_unavailable && p->secret_len == 0;
+        if (!kept &&
+            (p->secret_len < PB_PROVIDER_SECRET_MIN || p->secret_len > PB_PROVIDER_SECRET_MAX))
             BAD("secret");
         if (p->public_key_pem[0])
             BAD("public_key_pem");
@@ -232,8 +235,7 @@ void pb_catalog_provider_from_row(const pb_store_provider *r, pb_provider *p)
     COPY(p->code, r->code);
     COPY(p->name, r->name);
     COPY(p->protocol, r->protocol);
-    p->secret_len = r->secret_len <= sizeof p->secret ? r->secret_len : sizeof p->secret;
-    memcpy(p->secret, r->secret, p->secret_len);
+    pb_catalog_secret_from_row(r, p); /* opened when sealed (secret.c) */
     COPY(p->public_key_pem, r->public_key_pem);
     p->timestamp_window_s = r->timestamp_window_s;
     COPY(p->status, r->status);
@@ -248,8 +250,7 @@ static void provider_to_row(const pb_provider *p, pb_store_provider *r)
     COPY(r->code, p->code);
     COPY(r->name, p->name);
     COPY(r->protocol, p->protocol);
-    r->secret_len = p->secret_len <= sizeof r->secret ? p->secret_len : sizeof r->secret;
-    memcpy(r->secret, p->secret, r->secret_len);
+    pb_catalog_secret_to_row(p, r); /* sealed when there is a key (secret.c) */
     COPY(r->public_key_pem, p->public_key_pem);
     r->timestamp_window_s = p->timestamp_window_s;
     COPY(r->status, p->status);
@@ -369,7 +370,15 @@ pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_
     if (e == PB_OK)
         e = provider_check(p, bad);
     if (e == PB_OK) {
+        uint8_t stored[PB_STORE_PROVIDER_SECRET_MAX];
+        size_t stored_len = r->secret_len;
+        memcpy(stored, r->secret, sizeof stored);
         provider_to_row(p, r);
+        if (p->secret_unavailable && p->secret_len == 0) { /* kept as stored (secret.c) */
+            memcpy(r->secret, stored, sizeof stored);
+            r->secret_len = stored_len;
+        }
+        sodium_memzero(stored, sizeof stored);
         r->id = id;
         r->created_at = created;
         r->updated_at = now > created ? now : created;

@@ -57,6 +57,8 @@ typedef struct pb_provider {
     char protocol[PB_PROVIDER_PROTOCOL_MAX + 1]; /* "native" | "hub88" */
     uint8_t secret[PB_PROVIDER_SECRET_MAX];      /* native: the HMAC key */
     size_t secret_len;
+    bool secret_unavailable; /* read: stored sealed under a key this process lacks
+                              * (secret_len 0); an update without a new key keeps it */
     char public_key_pem[PB_PROVIDER_PEM_MAX + 1]; /* hub88: verifies the provider's requests */
     int32_t timestamp_window_s;                   /* accepted clock skew (default 300) */
     char status[16];                              /* "active" | "disabled" */
@@ -150,6 +152,21 @@ pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, co
 /* Fills p->secret with PB_PROVIDER_SECRET_GEN random bytes (libsodium): for a
  * native provider created without a key. */
 void pb_catalog_secret_generate(pb_provider *p);
+
+/* Native providers' keys are stored sealed (secret.c) under this 32-byte key
+ * (the keys directory's provider.key): set it once, before any provider is
+ * read or written. Without it keys are stored as given and sealed ones do not
+ * open. */
+#define PB_CATALOG_SEAL_KEY_FILE "provider.key"
+void pb_catalog_seal_set_key(const uint8_t key[32]);
+
+/* Logs that provider code's stored key does not open (secret_unavailable). */
+void pb_catalog_secret_log_unavailable(const char *code);
+
+/* Seals the keys stored in the clear (by an older version, or a process without
+ * the key), in batches; *sealed receives how many. 0, or -1 with err. Nothing to
+ * do without a key. */
+int pb_catalog_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap);
 
 /* Validators used by create/update, for callers that check input early. */
 bool pb_catalog_provider_code_valid(const char *code); /* [a-z0-9-]{2,32} */

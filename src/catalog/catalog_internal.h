@@ -22,6 +22,12 @@ pb_err pb_catalog_store_err(pb_store_conn *c, pb_store_rc r, pb_err not_found, c
 /* Row ↔ domain struct. */
 void pb_catalog_provider_from_row(const pb_store_provider *r, pb_provider *p);
 void pb_catalog_game_from_row(const pb_store_game *r, pb_game *g);
+/* secret.c: a native provider's key between the row (sealed when there is a
+ * key) and the struct (opened; secret_unavailable when it does not open). */
+void pb_catalog_secret_to_row(const pb_provider *p, pb_store_provider *r);
+void pb_catalog_secret_from_row(const pb_store_provider *r, pb_provider *p);
+/* True when stored (len bytes) is a sealed key rather than one in the clear. */
+bool pb_catalog_secret_is_sealed(const uint8_t *stored, size_t len);
 /* The provider's id by code (PROVIDER_NOT_FOUND). */
 pb_err pb_catalog_provider_id(pb_store_conn *c, const char *code, int64_t *id);
 /* A game by its provider's id and its code (GAME_NOT_FOUND). */

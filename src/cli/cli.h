@@ -44,6 +44,8 @@ int pb_cmd_audit(int argc, char **argv);
 
 /* The database URL: --db, else $PITBOSS_DB, else var/pitboss.db. */
 const char *pb_cli_db_url(const char *flag_value);
+/* The keys directory: --keys-dir, else $PITBOSS_KEYS_DIR, else var/keys (as serve). */
+const char *pb_cli_keys_dir(const char *flag_value);
 /* Opens and migrates the store; prints the reason and returns NULL on failure. */
 pb_store *pb_cli_open_store(const char *url, bool migrate);
 

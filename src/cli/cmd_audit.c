@@ -25,15 +25,6 @@
 
 #define MAX_TRUST 32
 
-/* The keys directory: the flag, else $PITBOSS_KEYS_DIR, else var/keys. */
-static const char *keys_dir(const char *flag)
-{
-    if (flag && *flag)
-        return flag;
-    const char *env = getenv("PITBOSS_KEYS_DIR");
-    return env && *env ? env : "var/keys";
-}
-
 /* Opens the store and a connection; prints why and returns NULL on failure. */
 static pb_store_conn *open_conn(const char *db, bool migrate, pb_store **s)
 {
@@ -98,7 +89,7 @@ static int verify(int argc, char **argv)
     }
     char err[512];
     pb_audit_key *k = NULL;
-    if (pb_audit_key_load(keys_dir(dir), &k, err, sizeof err) == PB_OK) {
+    if (pb_audit_key_load(pb_cli_keys_dir(dir), &k, err, sizeof err) == PB_OK) {
         trusted[ntrusted++] = *pb_audit_key_public(k);
         pb_audit_key_free(k);
     } else {
@@ -195,7 +186,7 @@ static int export_log(int argc, char **argv)
     char err[512];
     pb_audit_key *k = NULL;
     pb_audit_pubkey configured;
-    if (pb_audit_key_load(keys_dir(dir), &k, err, sizeof err) == PB_OK) {
+    if (pb_audit_key_load(pb_cli_keys_dir(dir), &k, err, sizeof err) == PB_OK) {
         configured = *pb_audit_key_public(k);
         o.keys = &configured;
         o.nkeys = 1;
@@ -253,13 +244,13 @@ static int checkpoint(int argc, char **argv)
     char err[512], pk[65];
     pb_audit_key *k = NULL;
     bool created = false;
-    if (pb_audit_key_load_or_create(keys_dir(dir), &k, &created, err, sizeof err) != PB_OK) {
+    if (pb_audit_key_load_or_create(pb_cli_keys_dir(dir), &k, &created, err, sizeof err) != PB_OK) {
         fprintf(stderr, "pitboss: %s\n", err);
         return 2;
     }
     pb_audit_pubkey_hex(pb_audit_key_public(k), pk);
     if (created)
-        printf("created the audit signing key %s/%s (key id %s, public key %s)\n", keys_dir(dir),
+        printf("created the audit signing key %s/%s (key id %s, public key %s)\n", pb_cli_keys_dir(dir),
                PB_AUDIT_KEY_FILE, pb_audit_key_id(k), pk);
     pb_store *s;
     pb_store_conn *c = open_conn(db, true, &s);

@@ -5,12 +5,18 @@
  *   pitboss provider create --code C --name N --protocol native|hub88
  *                           [--secret-hex HEX | (native: one is generated and printed once)]
  *                           [--public-key-file PEM] [--window S] [--db URL]
+ *                           [--keys-dir DIR]
  *   pitboss provider list [--db URL]
  *   pitboss game create --provider P --code C --name N --category CAT --rtp-bp BP
  *                       --volatility low|medium|high --limit CUR:MIN:MAX ... [--block XX] ...
  *                       [--db URL]        (limits in minor units; MAX 0 = no maximum)
  *   pitboss game enable|disable --brand B --provider P --game G [--db URL]
  *   pitboss game list [--provider P] [--brand B] [--db URL]
+ *
+ * A native provider's key is stored sealed under the keys directory's
+ * provider.key (catalog/secret.c), as the server does: --keys-dir, else
+ * $PITBOSS_KEYS_DIR, else var/keys — the server must be given the same
+ * directory (created 0700 with the key when missing).
  *
  * Every change runs in one write transaction with its audit entry (actor
  * "system", id "cli"), as the staff API does. Exit status: 0 done, 1 refused
@@ -26,13 +32,14 @@
 #include "audit/audit.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "core/sealbox.h"
 #include "core/time.h"
 #include "tenancy/tenancy.h"
 
 #define USAGE                                                                                  \
     "usage: pitboss provider create --code C --name N --protocol native|hub88\n"              \
     "                               [--secret-hex HEX] [--public-key-file PEM] [--window S]\n" \
-    "                               [--db URL]\n"                                              \
+    "                               [--db URL] [--keys-dir DIR]\n"                             \
     "       pitboss provider list [--db URL]\n"                                                \
     "       pitboss game create --provider P --code C --name N --category CAT --rtp-bp BP\n"   \
     "                           --volatility low|medium|high [--limit CUR:MIN:MAX]...\n"       \
@@ -114,6 +121,22 @@ static pb_err provider_create_change(pb_store_conn *c, void *ctx, int64_t now,
     return e;
 }
 
+/* Loads (or creates) dir's provider.key and sets it for the catalog; 0, or -1
+ * with the reason on stderr. */
+static int seal_key(const char *dir)
+{
+    char err[512];
+    uint8_t key[PB_SEALBOX_KEY_LEN];
+    if (pb_keyfile_make_dir(dir, err, sizeof err) != 0 ||
+        pb_keyfile_secret(dir, PB_CATALOG_SEAL_KEY_FILE, key, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss: %s\n", err);
+        return -1;
+    }
+    pb_catalog_seal_set_key(key);
+    sodium_memzero(key, sizeof key);
+    return 0;
+}
+
 /* Reads a PEM file (at most PB_PROVIDER_PEM_MAX bytes) into p. */
 static bool read_pem(const char *path, pb_provider *p)
 {
@@ -139,16 +162,17 @@ static int provider_create(int argc, char **argv)
         {"protocol", required_argument, 0, 'p'},   {"secret-hex", required_argument, 0, 's'},
         {"public-key-file", required_argument, 0, 'k'}, {"window", required_argument, 0, 'w'},
         {"db", required_argument, 0, 'd'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"keys-dir", required_argument, 0, 'K'},   {0, 0, 0, 0}};
     pb_provider *p = calloc(1, sizeof *p);
     if (!p)
         return 2;
     const char *db = NULL, *code = NULL, *name = NULL, *proto = NULL, *hex = NULL, *pem = NULL;
+    const char *keys = NULL;
     char *end;
     long window = 0;
     int ch, rc = 2;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:n:p:s:k:w:d:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:n:p:s:k:w:d:K:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'c': code = optarg; break;
         case 'n': name = optarg; break;
@@ -163,6 +187,7 @@ static int provider_create(int argc, char **argv)
             }
             break;
         case 'd': db = optarg; break;
+        case 'K': keys = optarg; break;
         default: rc = usage(ch); goto out;
         }
     }
@@ -188,6 +213,8 @@ static int provider_create(int argc, char **argv)
         generated = true;
     }
     if (pem && !read_pem(pem, p))
+        goto out;
+    if (p->secret_len && seal_key(pb_cli_keys_dir(keys)) != 0)
         goto out;
     pb_store *s;
     pb_store_conn *c = connect_db(db, &s);

@@ -332,6 +332,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
+    /* provider keys sealed at rest: before the games open (they create a provider) */
+    if (pb_api_catalog_seal_open(&s->app, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     /* @serve-open-wallet */
     s->app.wallet = pb_wallet_open(s->ledger, s->store, err, sizeof err);
     if (!s->app.wallet) {

@@ -62,6 +62,14 @@ const char *pb_cli_db_url(const char *flag_value)
     return env && *env ? env : "var/pitboss.db";
 }
 
+const char *pb_cli_keys_dir(const char *flag_value)
+{
+    if (flag_value && *flag_value)
+        return flag_value;
+    const char *env = getenv("PITBOSS_KEYS_DIR");
+    return env && *env ? env : "var/keys";
+}
+
 pb_store *pb_cli_open_store(const char *url, bool migrate)
 {
     char err[512];

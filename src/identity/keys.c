@@ -8,6 +8,8 @@
  *   keys.lock      serialises creation and rotation between processes (flock)
  *   totp.key       32 random bytes that seal TOTP seeds (pb_keyset_secret)
  *   fair.key       32 random bytes that seal active server seeds (src/games/seal.c)
+ *   provider.key   32 random bytes that seal native providers' HMAC keys
+ *                  (src/catalog/secret.c); every such file: core/sealbox.c
  *
  * Life of a key (RFC 8725 / the JWT practice in REFERENCES.md): it is published
  * (verifies) from created_us, signs from activates_us (created + the publish
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sealbox.h"
 #include "identity/identity_internal.h"
 
 #define MANIFEST "keys.manifest"
@@ -664,40 +667,9 @@ pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, siz
     return e;
 }
 
-/* Reads the secret file, or creates it with random bytes (racing creators read the winner's). */
+/* Reads the secret file, or creates it with random bytes (core/sealbox.h). */
 pb_err pb_keyset_secret(pb_keyset *ks, const char *name, uint8_t key_out[32], char *err,
                         size_t errcap)
 {
-    char p[600];
-    path_of(ks, name, p, sizeof p);
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0) {
-            struct stat st;
-            bool ok = private_file_ok(fd, p, err, errcap) && fstat(fd, &st) == 0;
-            if (ok && (st.st_size != 32 || read(fd, key_out, 32) != 32)) {
-                snprintf(err, errcap, "%s must hold exactly 32 bytes", p);
-                ok = false;
-            }
-            close(fd);
-            return ok ? PB_OK : PB_ERR_INTERNAL;
-        }
-        if (errno != ENOENT)
-            break;
-        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-            if (errno == EEXIST)
-                continue; /* another process created it first: read theirs */
-            break;
-        }
-        randombytes_buf(key_out, 32);
-        bool ok = write(fd, key_out, 32) == 32 && fsync(fd) == 0;
-        ok = close(fd) == 0 && ok;
-        if (ok)
-            return PB_OK;
-        unlink(p);
-        break;
-    }
-    snprintf(err, errcap, "cannot read or create %s: %s", p, strerror(errno));
-    return PB_ERR_INTERNAL;
+    return pb_keyfile_secret(ks->dir, name, key_out, err, errcap) == 0 ? PB_OK : PB_ERR_INTERNAL;
 }

@@ -22,6 +22,8 @@ python3-cryptography).
 """
 import base64
 import hashlib
+import hmac
+import http.client
 import json
 import os
 import re
@@ -163,15 +165,70 @@ class Run:
         assert got["provider"]["secret_fingerprint"] == fp
         page = expect(self.support.call("GET", "/v1/admin/providers"), 200)
         assert secret not in json.dumps(page) and [x["code"] for x in page["providers"]] == ["acme"], page
-        # the server needs the key itself: stored as is (see 0006_catalog.sql)
+        # the server needs the key itself, so it is sealed at rest, not hashed: "p1:",
+        # then a nonce, the key encrypted and a tag (catalog/secret.c), under the keys
+        # directory's provider.key; no piece of the key in the clear
         (stored,), = self.env.rows("SELECT secret FROM provider WHERE code='acme'")
-        assert bytes(stored) == bytes.fromhex(secret)
+        stored = bytes(stored)
+        assert stored.startswith(b"p1:") and len(stored) == 3 + 24 + 32 + 16, stored
+        assert bytes.fromhex(secret)[:8] not in stored, "the key is stored in the clear"
+        key = os.path.join(self.env.keys, "provider.key")
+        assert os.stat(key).st_mode & 0o777 == 0o600 and os.path.getsize(key) == 32
         entries = self.audit(action="provider.create")
         assert len(entries) == before + 1, entries
         e = entries[0]
         assert e["target_id"] == "acme" and e["actor_id"] == self.gameops.id, e
         assert secret not in json.dumps(e), "the audit log holds the secret"
         self.acme_secret = secret
+
+    def signed(self, provider, secret):
+        """A signed native `balance` call with an unknown token: the answer says whether
+        the signature verified (TOKEN_INVALID) or not (SIGNATURE_INVALID)."""
+        data = json.dumps({"token": "x" * 43}).encode()
+        ts = str(int(time.time()))
+        mac = "sha256=" + hmac.new(secret, ts.encode() + b"." + data, hashlib.sha256).hexdigest()
+        c = http.client.HTTPConnection(self.env.srv.host, self.env.srv.port, timeout=60)
+        try:
+            c.request("POST", f"/v1/providers/{provider}/balance", body=data,
+                      headers={"Content-Type": "application/json", "X-Pitboss-Timestamp": ts,
+                               "X-Pitboss-Signature": mac})
+            r = c.getresponse()
+            return r.status, json.loads(r.read() or b"{}")
+        finally:
+            c.close()
+
+    def provider_keys_at_rest(self):
+        acme = bytes.fromhex(self.acme_secret)
+        expect(self.admin.call("POST", "/v1/admin/providers",
+                               {"code": "moved", "name": "Moved", "protocol": "native"}), 201)
+        st, body = self.signed("acme", acme)  # the sealed key opens: the signature verifies
+        assert body["error"]["code"] == "TOKEN_INVALID", (st, body)
+        # stopped: acme's key put back in the clear (as an older version stored it), and
+        # acme's sealed key copied onto "moved" (as a tamperer with the database could)
+        (sealed,), = self.env.rows("SELECT secret FROM provider WHERE code='acme'")
+        assert self.env.stop() == 0
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("UPDATE provider SET secret=? WHERE code='acme'", (acme,))
+        con.execute("UPDATE provider SET secret=? WHERE code='moved'", (bytes(sealed),))
+        con.commit()
+        con.close()
+        self.env.start()
+        # sealed again at start (a fresh nonce), and it still verifies
+        (again,), = self.env.rows("SELECT secret FROM provider WHERE code='acme'")
+        again = bytes(again)
+        assert again.startswith(b"p1:") and len(again) == 75 and again != bytes(sealed), again
+        assert acme[:8] not in again
+        st, body = self.signed("acme", acme)
+        assert body["error"]["code"] == "TOKEN_INVALID", (st, body)
+        # a sealed key is bound to its provider: moved to another, it opens for nobody
+        st, body = self.signed("moved", acme)
+        assert st == 401 and body["error"]["code"] == "SIGNATURE_INVALID", (st, body)
+        log = "\n".join(self.env.srv.logs)
+        assert '"event":"catalog.secret_unavailable"' in log and "provider moved" in log, log[-2000:]
+        # the back office can still disable it (the stored bytes are kept)
+        expect(self.admin.call("PATCH", "/v1/admin/providers/moved", {"status": "disabled"}), 200)
+        (kept,), = self.env.rows("SELECT secret FROM provider WHERE code='moved'")
+        assert bytes(kept) == bytes(sealed)
 
     def native_given_secret(self):
         key = "ab" * 48  # 48 bytes
@@ -535,6 +592,7 @@ def main():
         ("a hub88 provider with an RSA key generated in the test", run.hub88_provider),
         ("provider refusals (duplicate, hub88 key missing / 1024-bit / EC / garbage, secret on hub88, key on native) write nothing", run.provider_refusals),
         ("a provider's secret rotated and the provider disabled, audited before/after without secrets", run.provider_rotate_and_disable),
+        ("provider keys at rest: a key in the clear sealed at start and still verifying; a sealed key moved to another provider verifies nothing", run.provider_keys_at_rest),
         ("games: limits per currency as decimals, blocked jurisdictions, update, audited", run.games_crud),
         ("the staff game list: pages and filters", run.games_list),
         ("the per-brand switch: audited with the brand, scoped staff get 404 for other brands", run.brand_switch),

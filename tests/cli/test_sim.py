@@ -58,7 +58,7 @@ def seed():
         ["brand", "create", "--code", "simb", "--name", "Sim Brand", "--currency", "EUR",
          "--currencies", "EUR,USD", "--jurisdiction", "MT"],
         ["provider", "create", "--code", "sim-studio", "--name", "Sim Studio", "--protocol",
-         "native", "--secret-hex", secret],
+         "native", "--secret-hex", secret, "--keys-dir", KEYS],
         ["game", "create", "--provider", "sim-studio", "--code", "sim-slot", "--name", "Sim Slot",
          "--category", "slots", "--rtp-bp", "9600", "--volatility", "medium",
          "--limit", "EUR:10:10000", "--limit", "USD:10:10000"],

@@ -5,13 +5,11 @@
 -- (a provider or game is retired by setting its status to 'disabled').
 
 -- A provider speaks one wallet protocol. secret: the native protocol's
--- HMAC-SHA256 key (32..64 bytes). It is stored as is, not hashed and not sealed:
--- the server must present it to verify every request, and the catalog's
--- interface (catalog.h) gives its callers no key to seal it with. Like the
--- database file itself, it must be protected at rest by the operator (the
--- identity's TOTP seeds are sealed under keys_dir/totp.key; moving provider
--- secrets to the same scheme needs a key handed to the catalog). The API never
--- returns it after the response that created it.
+-- HMAC-SHA256 key (32..64 bytes), not hashed: the server must present it to
+-- verify every request. (Comment updated later: it was first stored as is; it is
+-- now stored sealed under keys_dir/provider.key, 75..107 bytes starting "p1:",
+-- see src/catalog/secret.c — no schema change.) The API never returns it after
+-- the response that created it.
 -- public_key_pem: hub88: the provider's RSA public key (PEM) that verifies its
 -- X-Hub88-Signature. timestamp_window_s: the accepted clock skew.
 CREATE TABLE provider (
