@@ -15,10 +15,9 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/sealbox.h"
 #include "identity/identity_internal.h"
 
-#define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 static pthread_once_t oath_once = PTHREAD_ONCE_INIT;
 static int oath_status = OATH_OK;
@@ -125,29 +124,21 @@ pb_err pb_totp_uri(const uint8_t *seed, size_t len, const char *issuer, const ch
     return n > 0 && (size_t)n < cap ? PB_OK : PB_ERR_INTERNAL;
 }
 
-/* Seals a seed for a staff member into out (NONCE + len + TAG bytes). */
+/* Seals a seed for a staff member into out (PB_SEALBOX_OVERHEAD + len bytes),
+ * bound to the member's public id. */
 static void seal(const pb_identity *id, const char *public_id, const uint8_t *seed, size_t len,
                  uint8_t *out, size_t *out_len)
 {
-    randombytes_buf(out, NONCE);
-    unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE, &clen, seed, len,
-                                               (const unsigned char *)public_id,
-                                               strlen(public_id), NULL, out, id->totp_key);
-    *out_len = NONCE + (size_t)clen;
+    pb_sealbox_seal(id->totp_key, public_id, seed, len, out);
+    *out_len = PB_SEALBOX_OVERHEAD + len;
 }
 
 /* Opens a member's sealed seed into seed[PB_TOTP_SEED_BYTES]; false if it does not open. */
 static bool unseal(const pb_identity *id, const pb_store_staff *s, uint8_t *seed)
 {
-    if (s->totp_secret_len != NONCE + PB_TOTP_SEED_BYTES + TAG)
-        return false;
-    unsigned long long mlen = 0;
-    return crypto_aead_xchacha20poly1305_ietf_decrypt(
-               seed, &mlen, NULL, s->totp_secret + NONCE, s->totp_secret_len - NONCE,
-               (const unsigned char *)s->public_id, strlen(s->public_id), s->totp_secret,
-               id->totp_key) == 0 &&
-           mlen == PB_TOTP_SEED_BYTES;
+    return s->totp_secret_len == PB_SEALBOX_OVERHEAD + PB_TOTP_SEED_BYTES &&
+           pb_sealbox_open(id->totp_key, s->public_id, s->totp_secret, s->totp_secret_len,
+                           seed) == 0;
 }
 
 /* Opens the sealed seed, checks the code, wipes the seed. */
@@ -186,7 +177,7 @@ pb_err pb_identity_totp_begin(pb_identity *id, pb_store_conn *c, const pb_princi
         return e;
     if (s.totp_enrolled)
         return PB_ERR_INVALID_REQUEST;
-    uint8_t seed[PB_TOTP_SEED_BYTES], sealed[NONCE + PB_TOTP_SEED_BYTES + TAG];
+    uint8_t seed[PB_TOTP_SEED_BYTES], sealed[PB_SEALBOX_OVERHEAD + PB_TOTP_SEED_BYTES];
     size_t sealed_len = 0;
     randombytes_buf(seed, sizeof seed);
     seal(id, s.public_id, seed, sizeof seed, sealed, &sealed_len);
