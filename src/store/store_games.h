@@ -17,7 +17,7 @@
 #include "core/id.h"
 
 #define PB_STORE_SEED_HEX_LEN 64     /* a server seed / hash as hex */
-#define PB_STORE_SEED_STORED_MAX 160 /* a server seed as stored: sealed while active */
+#define PB_STORE_SEED_STORED_MAX 160 /* a seed or crash game hash as stored: sealed while secret */
 #define PB_STORE_CLIENT_SEED_MAX 64
 #define PB_STORE_GAMES_CODE_MAX 32
 #define PB_STORE_GAMES_KEY_MAX 100
