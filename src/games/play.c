@@ -636,7 +636,8 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
     }
     if (sealed)
         pb_log(PB_LOG_INFO, "games.seeds_sealed",
-               "%lld server seed(s) stored in the clear are now sealed under fair.key",
+               "%lld seed(s) and crash round hash(es) stored in the clear are now sealed "
+               "under fair.key",
                (long long)sealed);
     int rc = catalog_ensure(s, true, err, errcap);
     if (rc < 0) {

@@ -24,6 +24,15 @@
  * m(t) = floor(100 · e^(k·t)) hundredths, t in whole ms since started_at: a
  * cash-out at t is accepted while m(t) < point, at m(t) (or at the bet's auto
  * target when that was reached first).
+ *
+ * At rest, a round that has not crashed keeps its outcome out of the database:
+ * its game hash is stored sealed under fair.key, bound to "crash-round:<id>"
+ * (seal.c), and its point as 0. Whoever needs the point (the scheduler, a
+ * cash-out, the current round's multiplier) opens the hash and computes the
+ * point from it (play_crash_round_open, the same round_point that made it), so a
+ * restart in any phase goes on from the stored row. The crash writes the hash and
+ * the point in the clear: public from then on. pb_play_crash_current shows
+ * neither before the crash.
  */
 #include <math.h>
 #include <semaphore.h>
@@ -92,6 +101,48 @@ static int64_t crash_ms(double k, int64_t point)
     while (play_crash_m(k, ms) < point)
         ms++;
     return ms;
+}
+
+/* ---- a round's outcome: its point, sealed at rest until the crash ---- */
+
+/* The point (hundredths) of round r from its game hash in the clear, its chain's
+ * salt and the RTP in force when it was made: the one computation of it. */
+static int64_t round_point(const pb_store_crash_round *r)
+{
+    return (int64_t)pb_crash_point(r->game_hash, r->salt, (uint32_t)r->rtp_bp);
+}
+
+pb_err play_crash_round_open(pb_store_crash_round *r)
+{
+    if (strcmp(r->state, "crashed") == 0)
+        return PB_OK;
+    char ad[PB_ID_STR_LEN + 16];
+    play_crash_round_ad(r->id, ad, sizeof ad);
+    if (play_seed_open(ad, r->game_hash, sizeof r->game_hash) != PB_OK) {
+        pb_log(PB_LOG_ERROR, "games.seed_sealed",
+               "crash round %s: the game hash does not open with this fair.key", r->id);
+        return PB_ERR_INTERNAL;
+    }
+    int64_t point = round_point(r);
+    if (r->point != 0 && r->point != point) { /* stored in the clear by an older version */
+        pb_log(PB_LOG_ERROR, "games.crash_round",
+               "crash round %s: the stored point %lld is not its hash's %lld", r->id,
+               (long long)r->point, (long long)point);
+        return PB_ERR_INTERNAL;
+    }
+    r->point = point;
+    return PB_OK;
+}
+
+/* The stored form of round r (hash and point in the clear) into *out: the hash
+ * sealed (as given without a key), the point 0. */
+static pb_err round_sealed(const pb_store_crash_round *r, pb_store_crash_round *out)
+{
+    char ad[PB_ID_STR_LEN + 16];
+    *out = *r;
+    out->point = 0;
+    play_crash_round_ad(r->id, ad, sizeof ad);
+    return play_seed_seal(ad, r->game_hash, out->game_hash, sizeof out->game_hash);
 }
 
 /* ---- chains ---- */
@@ -223,11 +274,11 @@ typedef struct next_ctx {
     const chain_mem *m;
     int64_t brand_id;
     const char *brand;
-    pb_store_crash_round out;
+    pb_store_crash_round out; /* the new round, its hash and point in the clear */
     bool made;
 } next_ctx;
 
-/* A new betting round at the chain's next position. */
+/* A new betting round at the chain's next position, stored sealed. */
 static pb_err next_cmd(pb_ledger_tx *tx, void *v)
 {
     next_ctx *x = v;
@@ -251,14 +302,16 @@ static pb_err next_cmd(pb_ledger_tx *tx, void *v)
     r->chain_id = ch.id;
     r->position = ch.next_position;
     chain_mem_hash(x->m, r->position, r->game_hash);
-    r->point = (int64_t)pb_crash_point(r->game_hash, ch.salt, rtp);
     r->rtp_bp = (int32_t)rtp;
+    snprintf(r->salt, sizeof r->salt, "%s", ch.salt);
+    snprintf(r->terminal_hash, sizeof r->terminal_hash, "%s", ch.terminal_hash);
+    r->point = round_point(r);
     snprintf(r->state, sizeof r->state, "betting");
     r->created_at = now;
     r->betting_ends_at = now + (int64_t)x->p->cfg.crash_betting_ms * 1000;
-    snprintf(r->salt, sizeof r->salt, "%s", ch.salt);
-    snprintf(r->terminal_hash, sizeof r->terminal_hash, "%s", ch.terminal_hash);
-    if (pb_store_crash_round_insert(c, r) != PB_STORE_OK ||
+    pb_store_crash_round stored;
+    if (round_sealed(r, &stored) != PB_OK ||
+        pb_store_crash_round_insert(c, &stored) != PB_STORE_OK ||
         pb_store_crash_chain_advance(c, ch.id, ch.next_position + 1) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->made = true;
@@ -267,7 +320,8 @@ static pb_err next_cmd(pb_ledger_tx *tx, void *v)
 
 typedef struct move_ctx {
     pb_play *p;
-    pb_store_crash_round *r; /* in: the round as the scheduler saw it; out: as stored */
+    pb_store_crash_round *r; /* in: the round as the scheduler saw it; out: as stored,
+                                once running opened (crashed: as stored, in the clear) */
     char (*settling)[PB_ID_STR_LEN + 1]; /* crash: the bets decided */
     size_t nsettling, cap;
     bool moved;
@@ -331,11 +385,14 @@ static pb_err move_cmd(pb_ledger_tx *tx, void *v)
     }
     if (strcmp(r->state, "running") != 0)
         return PB_OK;
+    if (play_crash_round_open(r) != PB_OK)
+        return PB_ERR_INTERNAL;
     if (play_crash_m(x->p->cfg.crash_growth, (now - r->started_at) / 1000) < r->point)
         return PB_OK;
     snprintf(r->state, sizeof r->state, "crashed");
     r->crashed_at = now;
     x->moved = true;
+    /* the hash and the point go in the clear with the crash: public from now on */
     if (pb_store_crash_round_update(c, r, "running") != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     pb_store_game_round *bets = calloc(SETTLE_CAP, sizeof *bets);
@@ -506,6 +563,9 @@ static int64_t tend(pb_play *p, pb_store_conn *c, const pb_brand *b, bool enable
     bool none = rc == PB_STORE_NOT_FOUND;
     if (!none && strcmp(r.state, "crashed") == 0)
         settle_left(p, c, r.id);
+    /* betting or running (also as found at start-up): its point from the sealed hash */
+    if (!none && play_crash_round_open(&r) != PB_OK)
+        return later;
     if (none || strcmp(r.state, "crashed") == 0) {
         if (!enabled)
             return later;
@@ -636,12 +696,21 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
     if (rc != PB_STORE_OK)
         return PB_ERR_STORE_UNAVAILABLE;
     *multiplier_now = 0;
-    if (strcmp(out->state, "running") == 0) {
-        int64_t m = play_crash_m(p->cfg.crash_growth, (pb_time_now_us() - out->started_at) / 1000);
-        *multiplier_now = m < out->point ? m : out->point;
-    } else if (strcmp(out->state, "crashed") == 0) {
+    if (strcmp(out->state, "crashed") == 0) {
         *multiplier_now = out->point;
+        return PB_OK;
     }
+    if (strcmp(out->state, "running") == 0) {
+        /* the multiplier now stops at the point (reached, the crash not yet written) */
+        pb_store_crash_round open = *out;
+        if (play_crash_round_open(&open) != PB_OK)
+            return PB_ERR_INTERNAL;
+        int64_t m = play_crash_m(p->cfg.crash_growth, (pb_time_now_us() - out->started_at) / 1000);
+        *multiplier_now = m < open.point ? m : open.point;
+        sodium_memzero(&open, sizeof open);
+    }
+    out->game_hash[0] = '\0'; /* neither is shown before the crash */
+    out->point = 0;
     return PB_OK;
 }
 
@@ -722,6 +791,8 @@ static pb_err cashout_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, 
         *result = PB_ERR_ROUND_STATE;
         return PB_OK;
     }
+    if (play_crash_round_open(&cr) != PB_OK) /* running: the point from the sealed hash */
+        return PB_ERR_INTERNAL;
     int64_t m = strcmp(cr.state, "running") == 0
                     ? play_crash_m(x->p->cfg.crash_growth, (now - cr.started_at) / 1000)
                     : cr.point;

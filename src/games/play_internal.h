@@ -58,8 +58,13 @@ pb_err play_seed_open(const char *ad, char *seed, size_t cap);
 /* The associated data a crash chain's sealed seed is bound to: "crash:" and its
  * public terminal hash (unique per chain, known before the row has an id). */
 void play_chain_ad(const pb_store_crash_chain *ch, char *out, size_t cap);
-/* Seals the seeds stored in the clear before sealing existed (active pairs, crash
- * chains), in transactions of up to 256 rows; the count into *sealed. -1 with err. */
+/* The associated data a crash round's sealed game hash is bound to:
+ * "crash-round:" and the round's public id (cap >= 49). */
+void play_crash_round_ad(const char *round_id, char *out, size_t cap);
+/* Seals what was stored in the clear before sealing existed (active pairs' and
+ * crash chains' seeds, the game hashes of crash rounds not crashed: their point
+ * becomes 0), in transactions of up to 256 rows of each; the count into *sealed.
+ * -1 with err. */
 int play_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap);
 
 pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
@@ -128,5 +133,11 @@ void play_crash_stop(pb_play *p);
 void play_crash_free(pb_play *p);
 /* The multiplier (hundredths) t ms after the start under growth k. */
 int64_t play_crash_m(double k, int64_t t_ms);
+/* In place: a crash round as stored → its game hash in the clear and its point
+ * (computed from the hash, the chain's salt and the round's rtp_bp by the code
+ * that computed it at the round's creation). A crashed round is already in the
+ * clear and is left as is. INTERNAL (logged) when the hash does not open (no
+ * key, another key or round, a changed value) or a stored point disagrees. */
+pb_err play_crash_round_open(pb_store_crash_round *r);
 
 #endif

@@ -14,13 +14,15 @@
  * Rotation stores the revealed seed in the clear (it is public from then on:
  * the player verifies past rounds with it). A crash hash chain's seed, which
  * generates every game of the chain, is sealed the same way, bound to
- * "crash:<terminal hash>" (play_crash.c). A stored seed of 64 hex characters
- * is one written before sealing existed (or by a process without a key) and is
- * read as is.
+ * "crash:<terminal hash>" (play_crash.c). So is the game hash of a crash round
+ * while it takes bets and runs, bound to "crash-round:<round id>": its point
+ * follows from it (and is stored as 0 until the crash, which writes both in the
+ * clear). A stored seed or hash of 64 hex characters is one written before
+ * sealing existed (or by a process without a key) and is read as is.
  *
- * Seeds stored in the clear before sealing existed are sealed when the games
- * open with a key (play_seal_existing), so an upgraded database does not keep
- * them readable until each player rotates (most never do).
+ * Seeds and crash rounds stored in the clear before sealing existed are sealed
+ * when the games open with a key (play_seal_existing), so an upgraded database
+ * does not keep them readable until each player rotates (most never do).
  *
  * The key is process-wide: pb_play_open sets it from its configuration, and the
  * seed-pair code on the ledger writer's thread reads it (set before any command
@@ -105,15 +107,30 @@ void play_chain_ad(const pb_store_crash_chain *ch, char *out, size_t cap)
     snprintf(out, cap, "crash:%s", ch->terminal_hash);
 }
 
+void play_crash_round_ad(const char *round_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "crash-round:%s", round_id);
+}
+
 #define SEAL_BATCH 256
 
-/* One transaction: seals up to SEAL_BATCH active pairs, then as many chains; *n
- * receives how many were sealed. */
-static pb_store_rc seal_batch(pb_store_conn *c, pb_store_seed_pair *pairs,
-                              pb_store_crash_chain *chains, size_t *n)
+/* The rows one batch reads (heap: a few hundred KB). */
+typedef struct seal_bufs {
+    pb_store_seed_pair pairs[SEAL_BATCH];
+    pb_store_crash_chain chains[SEAL_BATCH];
+    pb_store_crash_round rounds[SEAL_BATCH];
+} seal_bufs;
+
+/* One transaction: seals up to SEAL_BATCH active pairs, then as many chains and
+ * as many crash rounds not yet crashed (hash sealed, point 0); *n receives how
+ * many were sealed. */
+static pb_store_rc seal_batch(pb_store_conn *c, seal_bufs *b, size_t *n)
 {
     *n = 0;
-    size_t np = 0, nc = 0;
+    size_t np = 0, nc = 0, nr = 0;
+    pb_store_seed_pair *pairs = b->pairs;
+    pb_store_crash_chain *chains = b->chains;
+    pb_store_crash_round *rounds = b->rounds;
     pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
     if (rc == PB_STORE_OK)
         rc = pb_store_seed_pair_unsealed(c, pairs, SEAL_BATCH, &np);
@@ -135,11 +152,21 @@ static pb_store_rc seal_batch(pb_store_conn *c, pb_store_seed_pair *pairs,
         sodium_memzero(chains[i].seed, sizeof chains[i].seed);
     }
     if (rc == PB_STORE_OK)
+        rc = pb_store_crash_round_unsealed(c, rounds, SEAL_BATCH, &nr);
+    for (size_t i = 0; rc == PB_STORE_OK && i < nr; i++) {
+        char stored[PB_STORE_SEED_STORED_MAX + 1], ad[PB_ID_STR_LEN + 16];
+        play_crash_round_ad(rounds[i].id, ad, sizeof ad);
+        rc = play_seed_seal(ad, rounds[i].game_hash, stored, sizeof stored) == PB_OK
+                 ? pb_store_crash_round_set_hash(c, rounds[i].id, stored)
+                 : PB_STORE_ERROR;
+        sodium_memzero(rounds[i].game_hash, sizeof rounds[i].game_hash);
+    }
+    if (rc == PB_STORE_OK)
         rc = pb_store_commit(c);
     else
         pb_store_rollback(c);
     if (rc == PB_STORE_OK)
-        *n = np + nc;
+        *n = np + nc + nr;
     return rc;
 }
 
@@ -149,21 +176,19 @@ int play_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap)
     if (!atomic_load(&seal_on))
         return 0;
     pb_store_conn *c = pb_store_connect(s, err, errcap);
-    pb_store_seed_pair *pairs = calloc(SEAL_BATCH, sizeof *pairs);
-    pb_store_crash_chain *chains = calloc(SEAL_BATCH, sizeof *chains);
-    int ret = c && pairs && chains ? 0 : -1;
+    seal_bufs *b = calloc(1, sizeof *b);
+    int ret = c && b ? 0 : -1;
     if (ret != 0 && c)
         snprintf(err, errcap, "out of memory");
     for (size_t n = SEAL_BATCH; ret == 0 && n > 0;) {
-        if (seal_batch(c, pairs, chains, &n) != PB_STORE_OK) {
-            snprintf(err, errcap, "games: cannot seal the stored server seeds: %s",
+        if (seal_batch(c, b, &n) != PB_STORE_OK) {
+            snprintf(err, errcap, "games: cannot seal the stored seeds and crash rounds: %s",
                      pb_store_errmsg(c));
             ret = -1;
         }
         *sealed += (int64_t)n;
     }
-    free(pairs);
-    free(chains);
+    free(b);
     pb_store_disconnect(c);
     return ret;
 }

@@ -166,3 +166,14 @@ pb_store_rc pb_store_crash_chain_set_seed(pb_store_conn *c, int64_t id, const ch
 {
     return c->be->games->chain_set_seed(c, id, stored);
 }
+
+pb_store_rc pb_store_crash_round_unsealed(pb_store_conn *c, pb_store_crash_round *out,
+                                          size_t cap, size_t *n)
+{
+    return c->be->games->crash_unsealed(c, out, cap, n);
+}
+
+pb_store_rc pb_store_crash_round_set_hash(pb_store_conn *c, const char *id, const char *stored)
+{
+    return c->be->games->crash_set_hash(c, id, stored);
+}

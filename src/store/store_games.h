@@ -17,7 +17,7 @@
 #include "core/id.h"
 
 #define PB_STORE_SEED_HEX_LEN 64     /* a server seed / hash as hex */
-#define PB_STORE_SEED_STORED_MAX 160 /* a server seed as stored: sealed while active */
+#define PB_STORE_SEED_STORED_MAX 160 /* a seed or crash game hash as stored: sealed while secret */
 #define PB_STORE_CLIENT_SEED_MAX 64
 #define PB_STORE_GAMES_CODE_MAX 32
 #define PB_STORE_GAMES_KEY_MAX 100
@@ -109,7 +109,9 @@ typedef struct pb_store_crash_chain {
     int64_t created_at;
 } pb_store_crash_chain;
 
-/* A crash round. state: "betting" | "running" | "crashed". */
+/* A crash round. state: "betting" | "running" | "crashed". Until it crashes its
+ * game hash is stored sealed and its point as 0 (0017_crash_round_sealed.sql,
+ * src/games/seal.c); the crash writes both in the clear. */
 typedef struct pb_store_crash_round {
     int64_t seq; /* read only */
     char id[PB_ID_STR_LEN + 1];
@@ -117,8 +119,8 @@ typedef struct pb_store_crash_round {
     char brand[33];
     int64_t chain_id;
     int64_t position;
-    char game_hash[PB_STORE_SEED_HEX_LEN + 1];
-    int64_t point; /* × 100 */
+    char game_hash[PB_STORE_SEED_STORED_MAX + 1]; /* 64 hex once crashed; sealed before */
+    int64_t point; /* × 100; 0 = not yet revealed */
     int32_t rtp_bp;
     char state[10];
     int64_t betting_ends_at, started_at, crashed_at, created_at; /* 0 = not yet */
@@ -203,10 +205,17 @@ pb_store_rc pb_store_crash_round_get(pb_store_conn *c, const char *id, pb_store_
 /* The brand's newest crash round. */
 pb_store_rc pb_store_crash_round_latest(pb_store_conn *c, int64_t brand_id,
                                         pb_store_crash_round *out);
-/* Rewrites state, started_at, crashed_at when the stored state is from_state
- * (NOT_FOUND otherwise). */
+/* Rewrites state, started_at, crashed_at, game_hash and point when the stored
+ * state is from_state (NOT_FOUND otherwise): the crash writes the hash and the
+ * point in the clear. */
 pb_store_rc pb_store_crash_round_update(pb_store_conn *c, const pb_store_crash_round *r,
                                         const char *from_state);
+/* Up to cap rounds not crashed whose game hash is stored in the clear (64 hex:
+ * written before sealing), oldest first, and the sealing of one such round's hash:
+ * game_hash = stored, point = 0 (NOT_FOUND once it crashed). */
+pb_store_rc pb_store_crash_round_unsealed(pb_store_conn *c, pb_store_crash_round *out,
+                                          size_t cap, size_t *n);
+pb_store_rc pb_store_crash_round_set_hash(pb_store_conn *c, const char *id, const char *stored);
 /* A brand's crash rounds in a state (NULL = any), newest first, seq < before_seq. */
 pb_store_rc pb_store_crash_round_list(pb_store_conn *c, int64_t brand_id, const char *state,
                                       int64_t before_seq, pb_store_crash_round *out, size_t cap,
@@ -258,6 +267,9 @@ struct pb_store_games_ops {
     pb_store_rc (*crash_list)(pb_store_conn *c, int64_t brand_id, const char *state,
                               int64_t before_seq, pb_store_crash_round *out, size_t cap,
                               size_t *n);
+    pb_store_rc (*crash_unsealed)(pb_store_conn *c, pb_store_crash_round *out, size_t cap,
+                                  size_t *n);
+    pb_store_rc (*crash_set_hash)(pb_store_conn *c, const char *id, const char *stored);
 };
 
 extern const struct pb_store_games_ops pb_store_sqlite_games_ops;

@@ -7,7 +7,8 @@ and the games' tables unchanged), mines (reveal, cash-out, concurrent
 requests), crash rounds (betting, running, cash-out, auto cash-out, settlement,
 public game hashes linked to the chain), RTP set by game_ops (audited, recorded
 on the next round), game control figures, round history pages, recovery after
-SIGKILL, and THE PROPERTY TEST: many random bets (random client seeds, several
+SIGKILL, crash rounds at rest (hash sealed and point 0 until the crash; in the clear
+after), and THE PROPERTY TEST: many random bets (random client seeds, several
 games, rotations) recomputed with `pitboss fair verify` and POST /v1/fair/verify
 from the revealed seeds, equal to what was played and paid. Ends with
 `pitboss ledger verify` and `pitboss audit verify`.
@@ -440,6 +441,8 @@ class Run:
             time.sleep(0.1)
         assert rd["game_hash"] is None and rd["point"] is None, rd
         crash_id = rd["id"]
+        # at rest while it takes bets: the hash sealed under fair.key, no point
+        assert self.crash_sealed_at_rest(crash_id, "betting")
         a1 = expect(self.call("alice", "POST", "/v1/player/originals/crash/bets",
                               {"amount": "1.00", "auto_cashout": "1.01"}, key="crash-a1"), 201)
         a2 = expect(self.call("alice", "POST", "/v1/player/originals/crash/bets",
@@ -453,6 +456,7 @@ class Run:
         bets = {"a1": a1["round"], "a2": a2["round"], "b1": b1["round"]}
         for b in bets.values():
             assert b["state"] == "active" and b["crash"]["id"] == crash_id, b
+            assert b["crash"]["game_hash"] is None and b["crash"]["point"] is None, b
         bid = b1["round"]["id"]
         expect(self.call("bob", "POST", f"/v1/player/originals/crash/bets/{bid}/cashout"), 409,
                "ROUND_STATE")
@@ -466,6 +470,12 @@ class Run:
             time.sleep(0.02)
         cash = self.call("bob", "POST", f"/v1/player/originals/crash/bets/{bid}/cashout")
         assert cash.status in (200, 409), cash
+        if c["round"]["id"] == crash_id and c["round"]["state"] == "running":
+            assert c["round"]["game_hash"] is None and c["round"]["point"] is None, c
+        if cash.status == 200 and cash.json()["round"]["crash"]["state"] != "crashed":
+            assert cash.json()["round"]["crash"]["game_hash"] is None, cash.json()
+            assert cash.json()["round"]["crash"]["point"] is None, cash.json()
+        self.crash_sealed_at_rest(crash_id, "running")
         expect(self.call("erin", "POST", "/v1/player/originals/crash/bets", {"amount": "1.00"},
                          key=self.key()), 409, "ROUND_CLOSED")
         cashed = mult_units(cash.json()["round"]["multiplier"]) if cash.status == 200 else None
@@ -486,6 +496,9 @@ class Run:
         cr = got["a1"]["crash"]
         assert cr["state"] == "crashed" and cr["game_hash"] and cr["point"], cr
         point = mult_units(cr["point"]) // 100  # hundredths
+        # crashed: the hash and the point are in the clear, as shown
+        row, = self.env.rows("SELECT game_hash, point FROM crash_round WHERE id=?", crash_id)
+        assert row == (cr["game_hash"], point), (row, cr)
         assert minor(got["a1"]["payout"]) == (101 if point >= 101 else 0), (point, got["a1"])
         assert got["a2"]["payout"] == "0.00" or point >= 100000000, got["a2"]
         if cashed is not None:
@@ -545,6 +558,22 @@ class Run:
             assert time.time() < deadline, self.env.rows(
                 "SELECT id, state FROM game_round WHERE game='crash' AND state != 'settled'")
             time.sleep(0.1)
+
+    def crash_sealed_at_rest(self, crash_id=None, state=None):
+        """Every crash round not crashed holds no outcome at rest: its game hash is sealed
+        under fair.key ("s1:" + hex of nonce, ciphertext and tag) and its point is 0; every
+        crashed one has both in the clear. Whether round crash_id was still in `state`
+        when read (one snapshot)."""
+        seen = False
+        for rid, h, point, st in self.env.rows("SELECT id, game_hash, point, state "
+                                               "FROM crash_round"):
+            if st == "crashed":
+                assert len(h) == 64 and int(h, 16) >= 0 and point >= 100, (rid, h, point)
+            else:
+                assert h.startswith("s1:") and len(h) == 3 + 2 * (24 + 32 + 16) and \
+                    point == 0, (rid, st, h, point)
+            seen = seen or (rid == crash_id and st == state)
+        return seen
 
     def crash_cashout_once(self):
         """Bob bets 1.00 in the next round's betting phase and cashes out as soon as it
@@ -703,6 +732,9 @@ class Run:
         # a crash chain's seed (it generates every game of the chain) is sealed too
         chains = self.env.rows("SELECT seed FROM crash_chain")
         assert chains and all(s.startswith("s1:") and len(s) == 147 for (s,) in chains), chains
+        # and so is the game hash of a crash round until it crashes (its point stored as 0)
+        assert self.env.rows("SELECT count(*) FROM crash_round")[0][0] > 0
+        self.crash_sealed_at_rest()
         key = os.path.join(self.env.keys, "fair.key")
         assert os.stat(key).st_mode & 0o777 == 0o600 and os.path.getsize(key) == 32
 
@@ -849,6 +881,11 @@ class Run:
         time.sleep(0.05)
         self.env.srv.kill()
         [t.join() for t in ts]
+        # the crash round the kill left open (betting or running) holds no outcome at rest
+        (open_id, open_state, h, point), = self.env.rows(
+            "SELECT id, state, game_hash, point FROM crash_round ORDER BY seq DESC LIMIT 1")
+        if open_state != "crashed":
+            assert h.startswith("s1:") and len(h) == 147 and point == 0, (open_state, h, point)
         self.env.start()
         open_rows = self.env.rows("SELECT id, state FROM game_round WHERE state<>'settled' AND "
                                   "game<>'crash'")
@@ -869,6 +906,25 @@ class Run:
         for rid, _, payout in rows:
             moves = self.env.rows("SELECT code FROM ledger_transfer WHERE reference=?", rid)
             assert sorted(c for c, in moves) == ([10, 11] if payout else [10]), moves
+        # the restarted server crashes that round at the point of its sealed hash, now public
+        deadline = time.time() + 60
+        while True:
+            pub = expect(self.client.call("GET", "/v1/fair/crash/alpha?limit=200"), 200)
+            mine = {r["id"]: r for r in pub["items"]}.get(open_id)
+            assert mine, (open_id, pub["items"][-1])
+            if mine["state"] == "crashed":
+                break
+            assert time.time() < deadline, mine
+            time.sleep(0.1)
+        out = json.loads(self.env.cli("fair", "verify", "--game", "crash", "--hash",
+                                      mine["game_hash"], "--salt", mine["salt"], "--rtp-bp",
+                                      str(mine["rtp_bp"]), "--commitment",
+                                      mine["chain_commitment"]).stdout)
+        point = round(float(mine["point"]) * 100)
+        assert round(out["point"] * 100) == point, (out, mine)
+        row, = self.env.rows("SELECT game_hash, point FROM crash_round WHERE id=?", open_id)
+        assert row == (mine["game_hash"], point), (row, mine)
+        self.crash_sealed_at_rest()
 
     def stop_and_verify(self):
         assert self.env.stop() == 0, "exit status"
@@ -919,7 +975,8 @@ def main():
          "rotation", run.history),
         ("verify endpoint: refusals name the input; equal to the CLI byte for byte",
          run.verify_endpoint_refusals),
-        ("SIGKILL with bets in flight: start-up settles them, retries move money at most once",
+        ("SIGKILL with bets in flight: start-up settles them, retries move money at most once; "
+         "the crash round left open (sealed at rest) crashes at its hash's point",
          run.crash_recovery),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass; every route answered 2xx "
          "and 4xx", run.stop_and_verify),

@@ -1,8 +1,9 @@
 /*
  * sqlite_games.c — the games' statements on SQLite (0009_games.sql):
- * fair_seed_pair, game_round, game_rtp, crash_chain and crash_round. Writes run
- * in the ledger writer's batch transaction (the games' commands) or, for RTP
- * settings, in a staff request's write transaction; reads anywhere.
+ * fair_seed_pair, game_round, game_rtp, crash_chain and crash_round (rebuilt by
+ * 0017: its hash sealed and its point 0 until it crashes). Writes run in the
+ * ledger writer's batch transaction (the games' commands) or, for RTP settings,
+ * in a staff request's write transaction; reads anywhere.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -629,7 +630,8 @@ static pb_store_rc crash_update(pb_store_conn *base, const pb_store_crash_round 
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE crash_round SET state=?3, started_at=NULLIF(?4,0), "
-                                      "crashed_at=NULLIF(?5,0) WHERE id=?1 AND state=?2");
+                                      "crashed_at=NULLIF(?5,0), game_hash=?6, point=?7 "
+                                      "WHERE id=?1 AND state=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, r->id);
@@ -637,6 +639,34 @@ static pb_store_rc crash_update(pb_store_conn *base, const pb_store_crash_round 
     sqr_bind_text(st, 3, r->state);
     sqlite3_bind_int64(st, 4, r->started_at);
     sqlite3_bind_int64(st, 5, r->crashed_at);
+    sqr_bind_text(st, 6, r->game_hash);
+    sqlite3_bind_int64(st, 7, r->point);
+    return sqr_exec_changed(c, st);
+}
+
+/* The rounds not crashed listed by the partial index crash_round_open (0017). */
+static pb_store_rc crash_unsealed(pb_store_conn *base, pb_store_crash_round *out, size_t cap,
+                                  size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT " CRASH_COLS_R CRASH_FROM "WHERE r.state<>'crashed' AND length(r.game_hash)=64 "
+           "ORDER BY r.seq LIMIT ?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_crash);
+}
+
+static pb_store_rc crash_set_hash(pb_store_conn *base, const char *id, const char *stored)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "UPDATE crash_round SET game_hash=?2, point=0 WHERE id=?1 AND state<>'crashed'");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, id);
+    sqr_bind_text(st, 2, stored);
     return sqr_exec_changed(c, st);
 }
 
@@ -688,4 +718,6 @@ const struct pb_store_games_ops pb_store_sqlite_games_ops = {
     .crash_latest = crash_latest,
     .crash_update = crash_update,
     .crash_list = crash_list,
+    .crash_unsealed = crash_unsealed,
+    .crash_set_hash = crash_set_hash,
 };

@@ -5,10 +5,15 @@
  * player's retry) with money moved once; the crash game with a fast scheduler
  * (auto cash-out below the point paid bet × target, above lost, a manual
  * cash-out, every bet settled once; a stop with a round open finished and
- * settled at the next start). A crash is simulated by running the money
- * side's own steps (play_internal.h) up to where it would have stopped.
- * Every test ends with the ledger's verify finding nothing (the teardown).
+ * settled at the next start); a crash round's hash and point at rest (sealed
+ * and 0 until the crash, read with SQL; in the clear and verifiable after; a
+ * round written in the clear by an older version sealed on open and crashed at
+ * its point). A crash is simulated by running the money side's own steps
+ * (play_internal.h) up to where it would have stopped. Every test ends with the
+ * ledger's verify finding nothing (the teardown).
  */
+#include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,12 +208,71 @@ static pb_store_crash_round crash_wait(crash_pred pred, void *ctx)
     return (pb_store_crash_round){0};
 }
 
+/* The round as stored, opened: its game hash in the clear and its point (the
+ * current round's view shows neither before the crash). */
+static pb_store_crash_round crash_opened(const char *id)
+{
+    pb_store_crash_round r;
+    assert_int_equal(pb_store_crash_round_get(G.f->conn, id, &r), PB_STORE_OK);
+    assert_int_equal(play_crash_round_open(&r), PB_OK);
+    return r;
+}
+
+/* A round's game_hash, point and state as the database holds them (one SQL read;
+ * state may be NULL). */
+static void crash_at_rest_state(const char *id, char hash[PB_STORE_SEED_STORED_MAX + 1],
+                                int64_t *point, char state[10])
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT game_hash, point, state FROM crash_round "
+                                        "WHERE id=?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(hash, PB_STORE_SEED_STORED_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    *point = sqlite3_column_int64(st, 1);
+    if (state)
+        snprintf(state, 10, "%s", (const char *)sqlite3_column_text(st, 2));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void crash_at_rest(const char *id, char hash[PB_STORE_SEED_STORED_MAX + 1], int64_t *point)
+{
+    crash_at_rest_state(id, hash, point, NULL);
+}
+
+/* Asserts a stored game_hash and point keep the round's outcome to themselves. */
+static void assert_sealed(const char *hash, int64_t point, const char *clear_hash)
+{
+    assert_int_equal(strncmp(hash, "s1:", 3), 0);
+    assert_int_equal(strlen(hash), 3 + 2 * (24 + 32 + 16));
+    assert_null(strstr(hash, clear_hash));
+    assert_int_equal(point, 0);
+}
+
+/* Asserts the round's outcome is not in the database: the hash sealed, no point. */
+static void assert_sealed_at_rest(const char *id, const char *clear_hash)
+{
+    char hash[PB_STORE_SEED_STORED_MAX + 1];
+    int64_t point = -1;
+    crash_at_rest(id, hash, &point);
+    assert_sealed(hash, point, clear_hash);
+}
+
 /* A round taking bets for ≥ 300 ms more whose point leaves room both sides of 1.01x. */
 static bool betting_fit(const pb_store_crash_round *r, void *ctx)
 {
     (void)ctx;
-    return strcmp(r->state, "betting") == 0 && r->point >= 102 && r->point < 1000000 &&
-           r->betting_ends_at - pb_time_now_us() > 300000;
+    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 300000)
+        return false;
+    pb_store_crash_round o = crash_opened(r->id);
+    return o.point >= 102 && o.point < 1000000;
 }
 
 static bool other_crashed(const pb_store_crash_round *r, void *ctx)
@@ -259,6 +323,7 @@ static void crash_rounds(void **state)
     gp_fund(0, FUND);
     gp_fund(1, FUND);
     pb_store_crash_round cr = crash_wait(betting_fit, NULL);
+    cr = crash_opened(cr.id);
     /* provably fair: the point is the hash's at the RTP in force */
     assert_int_equal(cr.rtp_bp, 9900);
     assert_int_equal((int64_t)pb_crash_point(cr.game_hash, cr.salt, 9900), cr.point);
@@ -336,6 +401,10 @@ static void crash_restart(void **state)
     pb_store_game_round none = crash_bet(0, 700, 0, "r-none", PB_OK);
     pb_play_close(G.p); /* stopped while the round takes bets or runs */
     G.p = NULL;
+    /* what the next start has to go on from: the hash sealed, no point */
+    pb_store_crash_round open = crash_opened(cr.id);
+    assert_string_not_equal(open.state, "crashed");
+    assert_sealed_at_rest(cr.id, open.game_hash);
     assert_int_equal(gp_cash(0), FUND - 1700);
     pb_store_game_round w = gp_stored(win.id);
     assert_string_equal(w.state, "active");
@@ -352,9 +421,185 @@ static void crash_restart(void **state)
     assert_int_equal(gp_cash(0), FUND - 1700 + 1010);
     crash_wait(other_crashed, cr.id);
     assert_int_equal(gp_cash(0), FUND - 1700 + 1010);
+    /* it crashed at the point of its sealed hash, now in the clear */
+    char hash[PB_STORE_SEED_STORED_MAX + 1];
+    int64_t point = 0;
+    crash_at_rest(cr.id, hash, &point);
+    assert_string_equal(hash, open.game_hash);
+    assert_int_equal(point, open.point);
     pb_store_game_round *all[] = {&win, &none, &w, &n};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pb_store_game_round_clear(all[i]);
+}
+
+/* Waits (≤ 30 s) for round id (the store's row) to be crashed; returns it. */
+static pb_store_crash_round crashed_wait(const char *id)
+{
+    for (int i = 0; i < 3000; i++) {
+        pb_store_crash_round r;
+        assert_int_equal(pb_store_crash_round_get(G.f->conn, id, &r), PB_STORE_OK);
+        if (strcmp(r.state, "crashed") == 0)
+            return r;
+        sleep_ms(10);
+    }
+    fail_msg("crash round %s never crashed", id);
+    return (pb_store_crash_round){0};
+}
+
+/* Growth 0.002/ms: a round with its point in [1.50x, 4.00x) runs 200..700 ms. */
+static int setup_crash_slow(void **state)
+{
+    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
+                          .crash_growth = 0.002, .crash_chain_length = 200};
+    gp_setup_cfg(state, &cfg);
+    gp_game_on("crash", true);
+    return 0;
+}
+
+static bool betting_runs_a_while(const pb_store_crash_round *r, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(r->state, "betting") != 0)
+        return false;
+    pb_store_crash_round o = crash_opened(r->id);
+    return o.point >= 150 && o.point < 400;
+}
+
+/* A crash round's outcome stays out of the database until it crashes: while it
+ * takes bets and while it runs its game hash is sealed (bound to its id: it does
+ * not open as another round's, nor once changed) and its point is 0; the current
+ * round's view shows neither. The crash writes both in the clear, and the round
+ * verifies: the hash links to the chain's commitment and gives the point. */
+static void crash_round_sealed_at_rest(void **state)
+{
+    (void)state;
+    pb_store_crash_round cur = crash_wait(betting_runs_a_while, NULL);
+    assert_string_equal(cur.game_hash, "");
+    assert_int_equal(cur.point, 0);
+    pb_store_crash_round open = crash_opened(cur.id);
+    assert_int_equal(strlen(open.game_hash), 64);
+    assert_int_equal(open.point, (int64_t)pb_crash_point(open.game_hash, open.salt, 9900));
+    assert_sealed_at_rest(cur.id, open.game_hash);
+    /* bound to its round: moved to another round's id, or changed, it does not open */
+    pb_store_crash_round moved;
+    assert_int_equal(pb_store_crash_round_get(G.f->conn, cur.id, &moved), PB_STORE_OK);
+    pb_store_crash_round changed = moved;
+    play_new_id(moved.id);
+    assert_int_equal(play_crash_round_open(&moved), PB_ERR_INTERNAL);
+    changed.game_hash[40] = changed.game_hash[40] == '0' ? '1' : '0';
+    assert_int_equal(play_crash_round_open(&changed), PB_ERR_INTERNAL);
+
+    /* running: still sealed (the state read with the row); the current view hides it */
+    char hash[PB_STORE_SEED_STORED_MAX + 1], st[10] = "";
+    int64_t point = 0;
+    bool seen = false;
+    for (int i = 0; i < 3000 && strcmp(st, "crashed") != 0; i++) {
+        crash_at_rest_state(cur.id, hash, &point, st);
+        if (strcmp(st, "running") == 0) {
+            assert_sealed(hash, point, open.game_hash);
+            seen = true;
+        }
+        pb_store_crash_round now;
+        int64_t m = 0;
+        assert_int_equal(pb_play_crash_current(G.p, G.f->conn, G.brand_id, &now, &m), PB_OK);
+        if (strcmp(now.id, cur.id) == 0 && strcmp(now.state, "running") == 0) {
+            assert_string_equal(now.game_hash, "");
+            assert_int_equal(now.point, 0);
+            assert_true(m >= 100 && m <= open.point);
+        }
+        sleep_ms(5);
+    }
+    assert_true(seen);
+
+    pb_store_crash_round done = crashed_wait(cur.id);
+    assert_string_equal(done.game_hash, open.game_hash); /* in the clear once crashed */
+    assert_int_equal(done.point, open.point);
+    crash_at_rest(cur.id, hash, &point);
+    assert_string_equal(hash, open.game_hash);
+    assert_int_equal(point, open.point);
+    /* the public verify recomputes it from what is now public */
+    json_t *in = json_pack("{s:s,s:s,s:s,s:i,s:s}", "game", "crash", "hash", hash, "salt",
+                           done.salt, "rtp_bp", (int)done.rtp_bp, "commitment",
+                           done.terminal_hash);
+    json_t *out = NULL;
+    pb_play_error err;
+    assert_int_equal(pb_play_verify(in, &out, &err), PB_OK);
+    assert_int_equal(llround(json_number_value(json_object_get(out, "point")) * 100), point);
+    json_decref(in);
+    json_decref(out);
+}
+
+/* A crash round an older version wrote in the clear while it took bets (hash and
+ * point) is sealed when the games open with a key: its point becomes 0, the hash
+ * opens to the same one, a crashed round stays as it was, a second pass seals
+ * nothing; the scheduler then crashes it at its point. */
+static void legacy_crash_round_sealed_on_open(void **state)
+{
+    (void)state;
+    enum { LEN = 8, POS = 3 };
+    pb_store_crash_chain ch = {.brand_id = G.brand_id, .length = LEN, .next_position = POS + 1};
+    snprintf(ch.brand, sizeof ch.brand, "alpha");
+    pb_fair_server_seed_new(ch.seed);
+    pb_fair_server_seed_new(ch.salt);
+    char chain[LEN][PB_FAIR_HASH_HEX_LEN + 1];
+    pb_crash_chain_generate(ch.seed, LEN, chain);
+    pb_fair_sha256_hex(chain[LEN - 1], 64, ch.terminal_hash);
+    /* played from c[n−1] down: position i is c[n−1−i] */
+    pb_store_crash_round old = {.brand_id = G.brand_id, .position = POS - 1, .rtp_bp = 9900};
+    pb_store_crash_round bet = {.brand_id = G.brand_id, .position = POS, .rtp_bp = 9900};
+    int64_t now = pb_time_now_us();
+    play_new_id(old.id);
+    play_new_id(bet.id);
+    snprintf(old.brand, sizeof old.brand, "alpha");
+    snprintf(bet.brand, sizeof bet.brand, "alpha");
+    snprintf(old.game_hash, sizeof old.game_hash, "%s", chain[LEN - POS]);
+    snprintf(bet.game_hash, sizeof bet.game_hash, "%s", chain[LEN - 1 - POS]);
+    old.point = (int64_t)pb_crash_point(old.game_hash, ch.salt, 9900);
+    bet.point = (int64_t)pb_crash_point(bet.game_hash, ch.salt, 9900);
+    snprintf(old.state, sizeof old.state, "crashed");
+    snprintf(bet.state, sizeof bet.state, "betting");
+    old.created_at = old.betting_ends_at = old.started_at = old.crashed_at = now - 5000000;
+    bet.created_at = now;
+    bet.betting_ends_at = now + 400000;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_crash_chain_insert(G.f->conn, &ch), PB_STORE_OK);
+    old.chain_id = bet.chain_id = ch.id;
+    assert_int_equal(pb_store_crash_round_insert(G.f->conn, &old), PB_STORE_OK);
+    assert_int_equal(pb_store_crash_round_insert(G.f->conn, &bet), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    char hash[PB_STORE_SEED_STORED_MAX + 1];
+    int64_t point = 0;
+    crash_at_rest(bet.id, hash, &point); /* in the clear, as an older version wrote it */
+    assert_string_equal(hash, bet.game_hash);
+    assert_int_equal(point, bet.point);
+
+    int64_t sealed = 0;
+    char err[256];
+    assert_int_equal(play_seal_existing(G.f->store, &sealed, err, sizeof err), 0);
+    assert_true(sealed >= 1);
+    assert_sealed_at_rest(bet.id, bet.game_hash);
+    pb_store_crash_round o = crash_opened(bet.id);
+    assert_string_equal(o.game_hash, bet.game_hash);
+    assert_int_equal(o.point, bet.point);
+    crash_at_rest(old.id, hash, &point); /* crashed: public, left in the clear */
+    assert_string_equal(hash, old.game_hash);
+    assert_int_equal(point, old.point);
+    assert_int_equal(play_seal_existing(G.f->store, &sealed, err, sizeof err), 0);
+    assert_int_equal(sealed, 0);
+
+    /* the crash game switched on: the round goes on from its sealed hash */
+    pb_play_close(G.p);
+    G.p = NULL;
+    gp_game_on("crash", true);
+    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
+                          .crash_growth = 0.01, .crash_chain_length = 200};
+    gp_play_open(&cfg);
+    pb_store_crash_round done = crashed_wait(bet.id);
+    assert_string_equal(done.game_hash, bet.game_hash);
+    assert_int_equal(done.point, bet.point);
+    crash_at_rest(bet.id, hash, &point);
+    assert_string_equal(hash, bet.game_hash);
+    assert_int_equal(point, bet.point);
 }
 
 int main(void)
@@ -364,6 +609,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(retry_drives_on, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_rounds, setup_crash, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_restart, setup_crash, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_round_sealed_at_rest, setup_crash_slow,
+                                        gp_teardown),
+        cmocka_unit_test_setup_teardown(legacy_crash_round_sealed_on_open, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
