@@ -33,14 +33,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sealbox.h"
 #include "games/play_internal.h"
 
-#define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEED_BYTES 32
 #define PREFIX "s1:"
 
-static uint8_t seal_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+static uint8_t seal_key[PB_SEALBOX_KEY_LEN];
 static atomic_bool seal_on;
 
 void play_seal_set_key(const uint8_t key[32])
@@ -59,18 +58,14 @@ pb_err play_seed_seal(const char *ad, const char *seed_hex, char *out, size_t ca
         memcpy(out, seed_hex, strlen(seed_hex) + 1);
         return PB_OK;
     }
-    uint8_t seed[SEED_BYTES], box[NONCE + SEED_BYTES + TAG];
+    uint8_t seed[SEED_BYTES], box[PB_SEALBOX_OVERHEAD + SEED_BYTES];
     size_t len = 0;
     if (sodium_hex2bin(seed, sizeof seed, seed_hex, strlen(seed_hex), NULL, &len, NULL) != 0 ||
         len != SEED_BYTES || cap < sizeof PREFIX + 2 * sizeof box) {
         sodium_memzero(seed, sizeof seed);
         return PB_ERR_INTERNAL;
     }
-    randombytes_buf(box, NONCE);
-    unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(box + NONCE, &clen, seed, sizeof seed,
-                                               (const unsigned char *)ad, strlen(ad),
-                                               NULL, box, seal_key);
+    pb_sealbox_seal(seal_key, ad, seed, sizeof seed, box);
     sodium_memzero(seed, sizeof seed);
     memcpy(out, PREFIX, sizeof PREFIX - 1);
     sodium_bin2hex(out + sizeof PREFIX - 1, cap - (sizeof PREFIX - 1), box, sizeof box);
@@ -82,7 +77,7 @@ pb_err play_seed_open(const char *ad, char *seed, size_t cap)
     size_t n = strlen(seed);
     if (n == 2 * SEED_BYTES && strncmp(seed, PREFIX, sizeof PREFIX - 1) != 0)
         return PB_OK; /* in the clear: revealed, or written before sealing */
-    uint8_t box[NONCE + SEED_BYTES + TAG], plain[SEED_BYTES];
+    uint8_t box[PB_SEALBOX_OVERHEAD + SEED_BYTES], plain[SEED_BYTES];
     size_t len = 0;
     if (!atomic_load(&seal_on) || n != sizeof PREFIX - 1 + 2 * sizeof box ||
         strncmp(seed, PREFIX, sizeof PREFIX - 1) != 0 ||
@@ -90,12 +85,7 @@ pb_err play_seed_open(const char *ad, char *seed, size_t cap)
                        &len, NULL) != 0 ||
         len != sizeof box || cap < 2 * SEED_BYTES + 1)
         return PB_ERR_INTERNAL;
-    unsigned long long plen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, box + NONCE,
-                                                   sizeof box - NONCE,
-                                                   (const unsigned char *)ad, strlen(ad), box,
-                                                   seal_key) != 0 ||
-        plen != SEED_BYTES)
+    if (pb_sealbox_open(seal_key, ad, box, sizeof box, plain) != 0)
         return PB_ERR_INTERNAL; /* another key, another pair, or a changed value */
     sodium_bin2hex(seed, cap, plain, sizeof plain);
     sodium_memzero(plain, sizeof plain);
