@@ -24,20 +24,24 @@
  * once: a 141 MB export of 250,000 entries took the server's RSS from 17 MB to
  * at most 67 MB; built in memory, it raised VmHWM by 260 MB.)
  *
- * The handler opens that connection and begins the export there
- * (pb_audit_export_begin: a read transaction, the snapshot the whole export is
- * written from, and what it will contain), appends "audit.export" with who, the
- * range and those counts on the request's connection, and only then replies with
- * a stream: no byte leaves before the export is on record (the new entry is not
- * in the snapshot: it records this export). A producer thread (export_stream.c,
- * shared with the transactions export) takes over the connection and writes the
- * JSON lines through a FILE* that pushes into the stream and waits for the
- * client to drain it. A client that goes away or stalls, or a server that shuts
- * down, cuts the export: the thread logs audit.export_cut with what it had sent.
- * Every failure before the reply (a bad range, a scoped member, no key, the
- * store) is a JSON error and writes no entry. The snapshot is held for the
- * export's length (a slow client pins the WAL meanwhile): the price of one
- * consistent chain.
+ * The handler takes one of the exports' places (export_stream.c: beyond
+ * --max-exports running at once, 503 EXPORTS_BUSY and nothing recorded), opens
+ * that connection and begins the export there (pb_audit_export_begin: one short
+ * read transaction fixes what the export contains — the last seq, the range,
+ * the checkpoints and their keys — and says so), appends "audit.export" with
+ * who, the range and those counts on the request's connection, and only then
+ * replies with a stream: no byte leaves before the export is on record (the new
+ * entry comes after the fixed last seq: it records this export). A producer
+ * thread (export_stream.c, shared with the transactions export) takes over the
+ * connection and writes the JSON lines through a FILE* that pushes into the
+ * stream and waits for the client to drain it. It reads the log in chunks, each
+ * in its own short read transaction that ends before its bytes go out
+ * (audit/export.c), so a slow or stalled client pins no snapshot and the WAL
+ * can still be checkpointed; the bytes are those one snapshot at the start
+ * would give. A client that goes away or stalls, or a server that shuts down,
+ * cuts the export: the thread logs audit.export_cut with what it had sent.
+ * Every failure before the reply (a bad range, a scoped member, no key, no
+ * place, the store) is a JSON error and writes no entry.
  *
  * The checkpointer: a thread with its own store connection wakes every
  * PB_ADMIN_CHECKPOINT_PERIOD_MS and signs the chain head when the policy says a
@@ -204,16 +208,18 @@ static pb_err export_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
     return en.after ? pb_audit_append(c, &en, pb_time_now_us()) : PB_ERR_INTERNAL;
 }
 
-/* One export being streamed: its producer's connection and snapshot. */
+/* One export being streamed: its producer's connection and what it exports. */
 typedef struct audit_export_job {
-    pb_store_conn *conn; /* its own; the read transaction of x is open on it */
+    pb_store_conn *conn; /* its own; x reads on it */
     pb_audit_exporter *x;
+    bool place;          /* holds one of the exports' places (export_stream.c) */
     pb_http_stream *s;
     pb_audit_export_summary plan; /* what "audit.export" says */
     char trace[PB_AUDIT_TRACE_MAX + 1];
 } audit_export_job;
 
-/* Ends the snapshot, drops the connection and the stream, frees j (NULL is fine). */
+/* Drops the exporter and the connection, gives the place back, then ends the
+ * stream; frees j (NULL is fine). */
 static void audit_export_job_free(audit_export_job *j)
 {
     if (!j)
@@ -221,11 +227,13 @@ static void audit_export_job_free(audit_export_job *j)
     pb_audit_export_end(j->x);
     if (j->conn)
         pb_store_disconnect(j->conn);
+    if (j->place)
+        pb_api_export_release(); /* before the body ends: its reader finds the place free */
     pb_http_stream_release(j->s); /* ends the body (cut short when it failed) */
     free(j);
 }
 
-/* The producer thread: writes the export from the snapshot into the stream. */
+/* The producer thread: writes the export into the stream. */
 static void audit_export_main(void *arg)
 {
     audit_export_job *j = arg;
@@ -267,9 +275,17 @@ void pb_api_admin_audit_export(pb_http_request *req, void *app)
         pb_admin_fail(req, PB_ERR_AUDIT_KEY_MISSING, NULL);
         return;
     }
+    if (!pb_api_export_reserve(a->max_exports)) {
+        pb_api_export_busy(req);
+        return;
+    }
     pb_store_conn *c = pb_http_conn(req);
     audit_export_job *j = c ? calloc(1, sizeof *j) : NULL;
     pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !j ? PB_ERR_INTERNAL : PB_OK;
+    if (j)
+        j->place = true;
+    else
+        pb_api_export_release();
     char why[200];
     if (e == PB_OK && !(j->conn = pb_store_connect(a->store, why, sizeof why))) {
         pb_log(PB_LOG_ERROR, "audit.export", "no connection: %s (trace %s)", why,
@@ -279,7 +295,7 @@ void pb_api_admin_audit_export(pb_http_request *req, void *app)
     pb_audit_export_opts o = {.since_us = x.since, .until_us = x.until,
                               .now_us = pb_time_now_us(),
                               .keys = pb_audit_key_public(a->audit_key), .nkeys = 1};
-    if (e == PB_OK) /* the snapshot, and what the export will contain in it */
+    if (e == PB_OK) /* what the export will contain */
         e = pb_audit_export_begin(j->conn, &o, &j->x, &j->plan);
     if (e == PB_OK) { /* on record before the first byte */
         x.sum = &j->plan;

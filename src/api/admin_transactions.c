@@ -507,7 +507,10 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
  * the export was cut at EXPORT_MAX and whether it was complete (a client that
  * went away is recorded too: it may have received rows). The stream, the
  * thread, the waits for the client and the shutdown's wait for running
- * exports are shared with the audit export (export_stream.c). */
+ * exports are shared with the audit export (export_stream.c), and so is the
+ * cap on exports running at once: the handler takes a place after its checks,
+ * before the started entry (503 EXPORTS_BUSY otherwise, nothing recorded), and
+ * the thread gives it back once its connection is closed, before the body ends. */
 
 #define EXPORT_CHUNK 2000
 
@@ -626,6 +629,7 @@ static void export_main(void *arg)
                                (json_int_t)total, "cut", cut, "complete", sent && done));
         pb_store_disconnect(q->c);
     }
+    pb_api_export_release(); /* before the body ends: its reader finds the place free */
     pb_http_stream_release(j->s); /* ends the body (a failure: cut short, no last line) */
     query_free(q);
     free(j);
@@ -672,6 +676,12 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app)
         fail(req, e);
         return;
     }
+    if (!pb_api_export_reserve(a->max_exports)) {
+        query_free(q);
+        free(j);
+        pb_api_export_busy(req);
+        return;
+    }
     q->c = NULL; /* the request's connection goes back with the reply */
     j->store = a->store;
     snprintf(j->actor, sizeof j->actor, "%s", p->subject_public_id);
@@ -685,6 +695,7 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app)
     e = export_audit(c, j, "transactions.export_started",
                      json_pack("{s:o}", "filters", export_filters(q)));
     if (e != PB_OK) {
+        pb_api_export_release();
         query_free(q);
         free(j);
         fail(req, e);
@@ -698,6 +709,7 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app)
     pb_http_add_header(req, "Content-Disposition", disp);
     j->s = pb_api_export_reply(req, "text/csv; charset=utf-8");
     if (!j->s) { /* a 500 was replied */
+        pb_api_export_release();
         query_free(q);
         free(j);
         return;
@@ -705,6 +717,7 @@ void pb_api_admin_transactions_export(pb_http_request *req, void *app)
     pb_http_stream_write(j->s, CSV_HEADER, sizeof CSV_HEADER - 1);
     if (!pb_api_export_spawn(export_main, j)) {
         pb_log(PB_LOG_ERROR, "transactions.export", "no thread (trace %s)", j->trace);
+        pb_api_export_release();
         pb_http_stream_release(j->s);
         query_free(q);
         free(j);

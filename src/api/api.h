@@ -54,6 +54,7 @@ typedef struct pb_api_app {
     struct pb_events *events; /* the outbox dispatcher and the staff stream (admin_events.c) */
     /* @api-app-fields-games-play */
     /* @api-app-fields-backoffice */
+    unsigned max_exports; /* streamed exports at once, process-wide (export_stream.c); 0 = 4 */
     /* @api-app-fields-web */
     struct pb_http_static *web; /* the back office UI's files at / (http/static.c) */
     struct pb_play *play; /* the in-house games' money side (games/play.h; games_player.c) */

@@ -3,10 +3,10 @@
  * streamed exports (the transactions CSV, the audit log's JSON lines).
  *
  * An export's handler checks everything that can fail with a 4xx or 5xx,
- * records the export, replies with a stream (pb_api_export_reply: a bounded
- * buffer of PB_API_EXPORT_BUFFER, the socket's send buffer bounded alike by the
- * HTTP layer) and hands the rest to a thread (pb_api_export_spawn) with its own
- * store connection. The thread writes as it reads: pb_api_export_write puts the
+ * takes one of the capped places (below), records the export, replies with a
+ * stream (pb_api_export_reply: a bounded buffer of PB_API_EXPORT_BUFFER, the
+ * socket's send buffer bounded alike by the HTTP layer) and hands the rest to a
+ * thread (pb_api_export_spawn) with its own store connection. The thread writes as it reads: pb_api_export_write puts the
  * bytes into the stream 16 KiB at a time and, when the buffer is full, sleeps
  * until the client drained it — so an export holds about its buffer whatever
  * its size, and a slow client slows the producer instead of growing memory. A
@@ -23,6 +23,20 @@
  * process-wide and never freed because MHD may call it after the export that
  * asked is gone (when it frees the response). A waiter also wakes every second
  * on its own, to count the stall.
+ *
+ * The cap: every export holds a thread, a store connection (whose page cache
+ * grows to 64 MiB) and its buffers for as long as its client takes, so the
+ * exports running at once are capped process-wide (transactions and audit
+ * together; pb_api_app.max_exports, default PB_API_EXPORTS_MAX_DEFAULT). A
+ * handler reserves a place after its input checks and before it records or
+ * sends anything; one over the cap is answered 503 EXPORTS_BUSY with
+ * Retry-After and leaves no trace. 503 rather than 429: the limit is the
+ * server's capacity, shared by every caller, not this caller's rate (a member
+ * who never exported is refused while others export), and a retry may succeed
+ * elsewhere or soon — the same answer as the staff event stream's cap
+ * (EVENT_STREAMS_FULL). The place is given back when the export's thread has
+ * dropped its connection, just before its stream ends: a client that has read
+ * the body's end finds its place free again.
  *
  * Shutdown: the threads are detached and counted; pb_api_bo_exports_wait()
  * (cmd_serve.c, after the HTTP server is freed, before the store closes) waits
@@ -45,6 +59,9 @@ static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t exports_cv = PTHREAD_COND_INITIALIZER;
 static int exports_running;
 
+static pthread_mutex_t places_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned places_taken; /* exports reserved and not yet released */
+
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
 static uint64_t wake_gen;
@@ -55,6 +72,32 @@ void pb_api_bo_exports_wait(void)
     while (exports_running > 0)
         pthread_cond_wait(&exports_cv, &exports_mu);
     pthread_mutex_unlock(&exports_mu);
+}
+
+bool pb_api_export_reserve(unsigned max)
+{
+    if (max == 0)
+        max = PB_API_EXPORTS_MAX_DEFAULT;
+    pthread_mutex_lock(&places_mu);
+    bool ok = places_taken < max;
+    if (ok)
+        places_taken++;
+    pthread_mutex_unlock(&places_mu);
+    return ok;
+}
+
+void pb_api_export_release(void)
+{
+    pthread_mutex_lock(&places_mu);
+    if (places_taken > 0)
+        places_taken--;
+    pthread_mutex_unlock(&places_mu);
+}
+
+void pb_api_export_busy(pb_http_request *req)
+{
+    pb_http_add_header(req, "Retry-After", "5");
+    pb_http_reply_error(req, PB_ERR_EXPORTS_BUSY, NULL);
 }
 
 /* The streams' notify: wakes every export thread. */

@@ -38,6 +38,22 @@ bool pb_api_export_write(pb_http_stream *s, const void *data, size_t len);
  * fclose() it before releasing s. NULL when out of memory. */
 FILE *pb_api_export_fopen(pb_http_stream *s, uint64_t *sent);
 
+/* Streamed exports running at once, process-wide, when the server's setting
+ * (pb_api_app.max_exports: --max-exports, PITBOSS_MAX_EXPORTS) is 0. */
+#define PB_API_EXPORTS_MAX_DEFAULT 4
+
+/* Takes one of max places (0: PB_API_EXPORTS_MAX_DEFAULT) for a streamed export,
+ * before anything of it is recorded or sent. False when all are taken: reply
+ * with pb_api_export_busy(). Give it back with pb_api_export_release() once the
+ * export's thread has dropped its connection (before the stream is released, so
+ * that a client who has read the whole body finds the place free), or at once
+ * when the export does not start. */
+bool pb_api_export_reserve(unsigned max);
+/* Gives back a place taken by pb_api_export_reserve(). */
+void pb_api_export_release(void);
+/* Replies 503 EXPORTS_BUSY with Retry-After. */
+void pb_api_export_busy(pb_http_request *req);
+
 /* Runs fn(arg) on a detached thread that pb_api_bo_exports_wait() waits for;
  * fn owns arg (and the stream in it: it releases it). False when no thread
  * could be started: fn did not run and the caller still owns arg. */

@@ -234,6 +234,9 @@ typedef struct pb_audit_export_opts {
      * checkpoints (e.g. the configured signing key). */
     const pb_audit_pubkey *keys;
     size_t nkeys;
+    /* Rows one read transaction reads at most (0: 1,000; tests make it small).
+     * A chunk also ends once its output reaches 256 KiB. */
+    size_t chunk_rows;
 } pb_audit_export_opts;
 
 typedef struct pb_audit_export_summary {
@@ -244,12 +247,15 @@ typedef struct pb_audit_export_summary {
 } pb_audit_export_summary;
 
 /*
- * Writes JSON lines to out, in one read transaction: a header line
+ * Writes JSON lines to out: a header line
  * {"format":"pitboss-audit-v1","hash":"sha256","signature":"ed25519",
  *  "canonical":…,"public_keys":[{"key_id":…,"public_key":…}],…}, then one line
  * per entry in seq order (every field, its prev_hash and hash), then the
  * checkpoints whose upto_seq falls in the exported range. Everything needed to
  * re-check the chain and the signatures without pitboss (docs/audit-format.md).
+ * The log is read in chunks, each in its own short read transaction, with the
+ * bounds fixed at the start: the output is what one snapshot taken at the start
+ * would give, and no snapshot is held while out is written (export.c).
  * PB_OK; INVALID_REQUEST when since >= until; INTERNAL on a store or write error.
  */
 pb_err pb_audit_export(pb_store_conn *c, const pb_audit_export_opts *o, FILE *out,
@@ -259,20 +265,21 @@ pb_err pb_audit_export(pb_store_conn *c, const pb_audit_export_opts *o, FILE *ou
  * before writing it (the server's GET /v1/admin/audit/export). */
 typedef struct pb_audit_exporter pb_audit_exporter;
 
-/* Begins a read transaction on c (the snapshot the export is written from, held
- * until pb_audit_export_end) and finds what the export of o will contain:
- * *plan's entries, first_seq and last_seq come from the seq range (seqs have no
- * gaps), its checkpoints are counted. o->keys is copied. *out: the exporter, or
- * NULL on an error (then nothing is left open). Errors as pb_audit_export. */
+/* Fixes what the export of o will contain, in one short read transaction on c
+ * (ended before returning): the last seq, the seq range, the checkpoints inside
+ * it and the highest checkpoint id. *plan's entries, first_seq and last_seq come
+ * from the seq range (seqs have no gaps), its checkpoints are counted. o->keys
+ * is copied. *out: the exporter, or NULL on an error. c must stay open until
+ * pb_audit_export_end (the writes read on it). Errors as pb_audit_export. */
 pb_err pb_audit_export_begin(pb_store_conn *c, const pb_audit_export_opts *o,
                              pb_audit_exporter **out, pb_audit_export_summary *plan);
-/* Writes the JSON lines from the snapshot to out (once per exporter); *written
- * counts the entries written (all of them unless a write to out failed, which
- * stops the export at the next line: INTERNAL). Memory does not grow with the
- * export's size. */
+/* Writes the JSON lines of what begin fixed to out (once per exporter), reading
+ * in chunks, each in its own short read transaction that ends before its bytes
+ * go to out (so a slow out pins no snapshot). *written counts the entries
+ * written (all of them unless a write to out failed, which stops the export at
+ * the next chunk: INTERNAL). Memory does not grow with the export's size. */
 pb_err pb_audit_export_write(pb_audit_exporter *x, FILE *out, pb_audit_export_summary *written);
-/* Ends the read transaction and frees x (NULL is fine). Call on the thread that
- * uses the connection. */
+/* Frees x (NULL is fine); nothing is open on the connection. */
 void pb_audit_export_end(pb_audit_exporter *x);
 
 #endif

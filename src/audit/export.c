@@ -1,26 +1,56 @@
 /*
  * export.c — the audit log as JSON lines for a regulator.
  *
- * One read transaction. The time range becomes a seq range (dates never go
- * backwards along seq), the checkpoints that sign a seq inside it are counted
- * and their distinct public keys collected, and then: a header line saying how
- * to verify, one line per entry with every field, its predecessor's hash and its
- * own, and one line per checkpoint. Text is written as JSON strings whose decoded
- * UTF-8 bytes are exactly the stored bytes, and before/after stay strings (not
- * re-encoded JSON), so that the canonical serialisation can be rebuilt byte for
- * byte.
+ * The time range becomes a seq range (dates never go backwards along seq), the
+ * checkpoints that sign a seq inside it are counted and their distinct public
+ * keys collected, and then: a header line saying how to verify, one line per
+ * entry with every field, its predecessor's hash and its own, and one line per
+ * checkpoint. Text is written as JSON strings whose decoded UTF-8 bytes are
+ * exactly the stored bytes, and before/after stay strings (not re-encoded
+ * JSON), so that the canonical serialisation can be rebuilt byte for byte.
  *
  * Two steps, so that a server can record an export before its first byte leaves
- * (admin_audit.c): pb_audit_export_begin() opens the snapshot and says what the
- * export will contain, pb_audit_export_write() writes it from that snapshot,
- * pb_audit_export_end() closes it; pb_audit_export() is the three in a row (the
- * CLI). Memory does not grow with the log: entries go to the FILE* as they are
- * read, and the checkpoints are read twice from the snapshot (once to count them
- * and list their keys for the header, once to write their lines after the
- * entries) instead of being kept; only the distinct public keys are held. A
- * consumer that must bound its own memory gives a FILE* that pushes each buffer
- * on (the server uses fopencookie, api/export_stream.c); a write error on it
- * stops the scan at the next entry.
+ * (admin_audit.c): pb_audit_export_begin() fixes what the export contains and
+ * says so, pb_audit_export_write() writes it, pb_audit_export_end() frees it;
+ * pb_audit_export() is the three in a row (the CLI).
+ *
+ * Short reads, not one snapshot. A reader's snapshot keeps every WAL checkpoint
+ * from going past it, and an export is written as fast as its client reads: one
+ * read transaction for the whole export let a slow download grow the WAL
+ * without bound on a busy server. So begin() reads in ONE short transaction
+ * everything that must agree — the chain head (last_seq), the seq range of the
+ * time window, and the checkpoints: how many sign a seq inside the range, their
+ * keys for the header, and the highest checkpoint id (cp_top) — and ends it.
+ * write() writes the header from that, then reads the entries first-1..last and
+ * the checkpoints with id <= cp_top in chunks, each in its own short read
+ * transaction resuming after the last seq (id) read. The result is what one
+ * snapshot taken at begin() would give, because both tables are INSERT-only
+ * and numbered in commit order: an entry appended later gets seq = head + 1 >
+ * last (its seq is read and inserted under the write lock; a duplicate seq is a
+ * conflict), and a checkpoint signed later gets id = last id + 1 > cp_top — it
+ * may sign a seq inside the range (the head at begin(), when nothing came
+ * after), so the checkpoints are bounded by id, not by upto_seq. Entries, their
+ * prev_hash links (the previous row's hash, carried across chunks) and the
+ * checkpoint lines are therefore the same rows, and the header's counts and
+ * keys, taken with the bounds in the first transaction, describe them. (A row
+ * changed behind pitboss's back between two chunks is exported as it is then;
+ * the chain and the signatures make that visible to the verifier, as they do
+ * for any edit.)
+ *
+ * A chunk is at most CHUNK_ROWS rows (opts.chunk_rows in tests) or CHUNK_BYTES
+ * of output, whichever comes first, rendered into memory while its transaction
+ * is open and written to the FILE* only after it ended: the transaction never
+ * waits for the consumer, so it lasts as long as reading and formatting a
+ * thousand rows takes (about a millisecond), whatever the client does. Rows and
+ * bytes rather than time: chunk boundaries stay deterministic (the tests cut at
+ * every row), no clock is read per row, and the byte bound keeps the chunk's
+ * memory bounded even when entries carry large before/after texts.
+ *
+ * Memory does not grow with the log: one chunk (about CHUNK_BYTES, plus one
+ * row), the distinct public keys, nothing else. A consumer that must bound its
+ * own memory gives a FILE* that pushes each buffer on (the server uses
+ * fopencookie, api/export_stream.c); a write error on it stops the export at
+ * the next chunk.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -40,17 +70,28 @@
     "i64(at_us) || str(key_id)), key_id = hex of the first 8 bytes of SHA-256(public_key), "    \
     "head_hash = hash of entry upto_seq; see docs/audit-format.md"
 
+#define CHUNK_ROWS 1000           /* rows one read transaction reads at most */
+#define CHUNK_BYTES (256u << 10)  /* output a chunk stops at (one row may pass it) */
+
 struct pb_audit_exporter {
-    pb_store_conn *c;              /* its read transaction is open until _end */
+    pb_store_conn *c;              /* the chunks' read transactions run on it */
     pb_audit_export_opts o;        /* keys: not kept (the distinct ones are in keys) */
     pb_audit_pubkey *keys;         /* the header's keys: the caller's, then the checkpoints' */
     size_t nkeys, capkeys;
     int64_t first, last;           /* the seq range (empty when first > last) */
     int64_t ncps;                  /* checkpoints inside it */
+    int64_t cp_top;                /* the highest checkpoint id at begin (0: none) */
     bool oom;
     /* writing */
-    FILE *out;
-    pb_audit_export_summary *sum;
+    FILE *out;                     /* renders into mem (stdio buffered: fputc stays cheap) */
+    char *mem;                     /* the chunk rendered so far (what out has flushed) */
+    size_t len, cap;
+    char vbuf[16384];              /* out's buffer */
+    size_t chunk_rows;             /* rows per chunk */
+    size_t rows;                   /* rows rendered into this chunk */
+    bool full;                     /* the chunk reached its budget: there is more to read */
+    int64_t cursor;                /* the last seq (id) read: the next chunk reads after it */
+    pb_audit_export_summary chunk; /* the entries rendered into this chunk */
     uint8_t prev[32];
 };
 typedef struct pb_audit_exporter xstate;
@@ -63,15 +104,26 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 }
 
 /* Writes s as a JSON string. Valid UTF-8 passes through; control characters are
- * escaped; a byte that is not valid UTF-8 (only in a tampered row) becomes \u00XX. */
+ * escaped; a byte that is not valid UTF-8 (only in a tampered row) becomes \u00XX.
+ * What passes through is written in runs (one fputc per byte costs several times
+ * more on a cookie FILE, which both the server's stream and a chunk are). */
 static void put_json_str(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
+    size_t n = strlen(s), run = 0; /* p[run..i) passes through, not written yet */
     fputc('"', f);
     for (size_t i = 0; i < n;) {
         unsigned char ch = p[i];
         size_t len;
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+            i++;
+            continue;
+        }
+        if (ch >= 0x80 && (len = utf8_seq(p + i, n - i)) > 0) {
+            i += len;
+            continue;
+        }
+        fwrite(p + run, 1, i - run, f);
         if (ch == '"' || ch == '\\') {
             fputc('\\', f);
             fputc(ch, f);
@@ -81,19 +133,12 @@ static void put_json_str(FILE *f, const char *s)
             fputs("\\r", f);
         } else if (ch == '\t') {
             fputs("\\t", f);
-        } else if (ch < 0x20 || ch == 0x7f) {
-            fprintf(f, "\\u%04x", ch);
-        } else if (ch < 0x80) {
-            fputc(ch, f);
-        } else if ((len = utf8_seq(p + i, n - i)) > 0) {
-            fwrite(p + i, 1, len, f);
-            i += len;
-            continue;
-        } else {
+        } else { /* another control character, DEL, or a byte that is not UTF-8 */
             fprintf(f, "\\u%04x", ch);
         }
-        i++;
+        run = ++i;
     }
+    fwrite(p + run, 1, n - run, f);
     fputc('"', f);
 }
 
@@ -148,6 +193,8 @@ static void add_key(xstate *x, const uint8_t *k)
 static int on_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
 {
     xstate *x = p;
+    if (cp->id > x->cp_top)
+        x->cp_top = cp->id;
     if (cp->upto_seq < x->first || cp->upto_seq > x->last)
         return 0;
     x->ncps++;
@@ -155,7 +202,18 @@ static int on_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
     return x->oom ? 1 : 0;
 }
 
-/* Writes one entry line; the row before the range only provides prev_hash. */
+/* Counts a row into the chunk; non-zero (stop the scan) when the chunk is full. */
+static int chunk_took(xstate *x, int64_t key)
+{
+    x->cursor = key;
+    x->rows++;
+    /* x->len lags the rendered bytes by at most out's buffer */
+    x->full = x->rows >= x->chunk_rows || x->len >= CHUNK_BYTES;
+    return x->full || ferror(x->out) ? 1 : 0;
+}
+
+/* Renders one entry line into the chunk; the row before the range only provides
+ * prev_hash. */
 static int on_entry(void *p, const pb_audit_record *e)
 {
     xstate *x = p;
@@ -198,22 +256,26 @@ static int on_entry(void *p, const pb_audit_record *e)
         fputs(",\"hash\":", f);
         put_hex(f, e->hash, 32);
         fputs("}\n", f);
-        x->sum->entries++;
-        if (!x->sum->first_seq)
-            x->sum->first_seq = e->seq;
-        x->sum->last_seq = e->seq;
+        x->chunk.entries++;
+        if (!x->chunk.first_seq)
+            x->chunk.first_seq = e->seq;
+        x->chunk.last_seq = e->seq;
     }
     memcpy(x->prev, e->hash, 32);
-    return ferror(f) ? 1 : 0;
+    return chunk_took(x, e->seq);
 }
 
-/* The second pass: one line per checkpoint inside the range. */
+/* The second pass: one line per checkpoint inside the range, up to cp_top (a
+ * checkpoint signed after begin has a higher id, even when it signs a seq inside
+ * the range). */
 static int put_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
 {
     xstate *x = p;
     FILE *f = x->out;
+    if (cp->id > x->cp_top)
+        return 1;
     if (cp->upto_seq < x->first || cp->upto_seq > x->last)
-        return 0;
+        return chunk_took(x, cp->id);
     fprintf(f, "{\"type\":\"checkpoint\",\"id\":%" PRId64 ",\"upto_seq\":%" PRId64 ",\"head_hash\":",
             cp->id, cp->upto_seq);
     put_hex(f, cp->head_hash, 32);
@@ -226,7 +288,7 @@ static int put_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
     fputs(",\"signature\":", f);
     put_hex(f, cp->signature, 64);
     fputs("}\n", f);
-    return ferror(f) ? 1 : 0;
+    return chunk_took(x, cp->id);
 }
 
 /* Lists each distinct public key once, in order of first appearance. */
@@ -317,13 +379,14 @@ pb_err pb_audit_export_begin(pb_store_conn *c, const pb_audit_export_opts *o,
         add_key(x, o->keys[i].b);
     pb_err e = pb_audit_store_err(pb_store_begin(c, PB_STORE_READ));
     if (e != PB_OK) {
-        free(x->keys);
-        free(x);
+        pb_audit_export_end(x);
         return e;
     }
+    /* the bounds, the counts and the keys: from one snapshot, then it ends */
     pb_store_rc rc = seq_range(c, o, x);
     if (rc == PB_STORE_OK && x->first <= x->last)
-        rc = pb_store_audit_checkpoint_scan(c, on_checkpoint, x);
+        rc = pb_store_audit_checkpoint_scan(c, 0, on_checkpoint, x);
+    pb_store_rollback(c);
     e = x->oom ? PB_ERR_INTERNAL : pb_audit_store_err(rc);
     if (e != PB_OK) {
         pb_audit_export_end(x);
@@ -339,33 +402,94 @@ pb_err pb_audit_export_begin(pb_store_conn *c, const pb_audit_export_opts *o,
     return PB_OK;
 }
 
+/* out's write function: appends to the chunk in memory. */
+static ssize_t mem_write(void *cookie, const char *buf, size_t size)
+{
+    xstate *x = cookie;
+    if (size > x->cap - x->len) {
+        size_t cap = x->cap ? x->cap : 64 << 10;
+        while (cap - x->len < size)
+            cap *= 2;
+        char *m = realloc(x->mem, cap);
+        if (!m)
+            return -1;
+        x->mem = m;
+        x->cap = cap;
+    }
+    memcpy(x->mem + x->len, buf, size);
+    x->len += size;
+    return (ssize_t)size;
+}
+
+/* Reads one chunk in its own read transaction, from the entries (or the
+ * checkpoints) after x->cursor, rendered into memory; then writes it to dest and
+ * adds its entries to *written. Sets x->full when there is more to read. */
+static pb_err put_chunk(xstate *x, bool checkpoints, FILE *dest, pb_audit_export_summary *written)
+{
+    x->len = 0;
+    x->rows = 0;
+    x->full = false;
+    memset(&x->chunk, 0, sizeof x->chunk);
+    pb_store_rc rc = pb_store_begin(x->c, PB_STORE_READ);
+    if (rc == PB_STORE_OK) {
+        rc = checkpoints ? pb_store_audit_checkpoint_scan(x->c, x->cursor, put_checkpoint, x)
+                         : pb_store_audit_entry_scan(x->c, x->cursor, on_entry, x);
+        pb_store_rollback(x->c); /* before the consumer sees a byte */
+    }
+    bool oom = fflush(x->out) != 0 || ferror(x->out);
+    pb_err e = oom ? PB_ERR_INTERNAL : pb_audit_store_err(rc);
+    if (e == PB_OK && x->len)
+        fwrite(x->mem, 1, x->len, dest);
+    if (e == PB_OK && !ferror(dest)) {
+        written->entries += x->chunk.entries;
+        if (!written->first_seq)
+            written->first_seq = x->chunk.first_seq;
+        if (x->chunk.last_seq)
+            written->last_seq = x->chunk.last_seq;
+    }
+    return e;
+}
+
 pb_err pb_audit_export_write(pb_audit_exporter *x, FILE *out, pb_audit_export_summary *written)
 {
     memset(written, 0, sizeof *written);
     memset(x->prev, 0, sizeof x->prev);
-    x->out = out;
-    x->sum = written;
+    x->chunk_rows = x->o.chunk_rows ? x->o.chunk_rows : CHUNK_ROWS;
     put_header(out, &x->o, x);
-    pb_store_rc rc = PB_STORE_OK;
-    if (x->first <= x->last && !ferror(out)) {
-        rc = pb_store_audit_entry_scan(x->c, x->first - 2 > 0 ? x->first - 2 : 0, on_entry, x);
-        if (rc == PB_STORE_OK && !ferror(out))
-            rc = pb_store_audit_checkpoint_scan(x->c, put_checkpoint, x);
+    pb_err e = PB_OK;
+    if (x->first <= x->last) {
+        x->out = fopencookie(x, "w", (cookie_io_functions_t){.write = mem_write});
+        if (!x->out || setvbuf(x->out, x->vbuf, _IOFBF, sizeof x->vbuf) != 0)
+            e = PB_ERR_INTERNAL;
+        /* the entries from the one before the range (its hash is the first prev_hash) */
+        x->cursor = x->first - 2 > 0 ? x->first - 2 : 0;
+        while (e == PB_OK && !ferror(out)) {
+            e = put_chunk(x, false, out, written);
+            if (!x->full)
+                break;
+        }
+        x->cursor = 0; /* then the checkpoints by id (a chunk ends past cp_top) */
+        while (e == PB_OK && x->cp_top > 0 && !ferror(out)) {
+            e = put_chunk(x, true, out, written);
+            if (!x->full)
+                break;
+        }
+        if (x->out)
+            fclose(x->out);
+        x->out = NULL;
+        free(x->mem);
+        x->mem = NULL;
+        x->len = x->cap = 0;
     }
     written->checkpoints = x->ncps;
-    x->out = NULL;
-    x->sum = NULL;
     bool io_error = fflush(out) != 0 || ferror(out);
-    if (io_error)
-        return PB_ERR_INTERNAL;
-    return pb_audit_store_err(rc);
+    return io_error ? PB_ERR_INTERNAL : e;
 }
 
 void pb_audit_export_end(pb_audit_exporter *x)
 {
     if (!x)
         return;
-    pb_store_rollback(x->c);
     free(x->keys);
     free(x);
 }

@@ -259,7 +259,7 @@ pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t 
     if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     pb_err e = PB_ERR_INTERNAL;
-    if (pb_store_audit_checkpoint_scan(c, on_checkpoint, &v) != PB_STORE_OK || v.oom)
+    if (pb_store_audit_checkpoint_scan(c, 0, on_checkpoint, &v) != PB_STORE_OK || v.oom)
         goto out;
     if (v.nvalid > 1)
         qsort(v.valid, v.nvalid, sizeof *v.valid, cmp_upto);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "api/api.h"
+#include "api/export_stream.h"
 #include "catalog/catalog.h"
 #include "wallet/wallet.h"
 #include "cli/cli.h"
@@ -32,7 +33,7 @@ typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
     const char *web_dir; /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer;
+        drain_s, pin_writer, max_exports;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -58,6 +59,9 @@ static void serve_usage(FILE *f)
         "  --max-per-ip N           PITBOSS_MAX_PER_IP       open connections per client IP\n"
         "                                                    (default 0 = no per-IP limit)\n"
         "  --timeout SECONDS        PITBOSS_HTTP_TIMEOUT     idle connection timeout (default 30)\n"
+        "  --max-exports N          PITBOSS_MAX_EXPORTS      back-office exports (transactions CSV,\n"
+        "                                                    audit log) streaming at once (default\n"
+        "                                                    4); one more gets 503 EXPORTS_BUSY\n"
         "  --drain-timeout SECONDS  PITBOSS_DRAIN_TIMEOUT    how long a stop waits for requests in\n"
         "                                                    flight (default 10)\n"
         "  --pin-writer 0|1         PITBOSS_PIN_WRITER       1: the ledger writer gets a CPU (the one\n"
@@ -161,6 +165,7 @@ static const num_opt num_opts[] = {
     {"timeout", "PITBOSS_HTTP_TIMEOUT", 1, 86400, offsetof(serve_opts, timeout_s)},
     {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
     {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
+    {"max-exports", "PITBOSS_MAX_EXPORTS", 1, 1000, offsetof(serve_opts, max_exports)},
 };
 #define NNUM (sizeof num_opts / sizeof num_opts[0])
 
@@ -169,7 +174,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
 {
     *o = (serve_opts){.listen = "127.0.0.1:8080", .keys_dir = "var/keys", .threads = 4,
                       .max_body = 1u << 20, .max_header = 16u << 10, .max_connections = 1024,
-                      .max_per_ip = 0, .timeout_s = 30, .drain_s = 10};
+                      .max_per_ip = 0, .timeout_s = 30, .drain_s = 10,
+                      .max_exports = PB_API_EXPORTS_MAX_DEFAULT};
     if (env("PITBOSS_LISTEN"))
         o->listen = env("PITBOSS_LISTEN");
     if (env("PITBOSS_KEYS_DIR"))
@@ -301,7 +307,8 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     s->app = (pb_api_app){.store = s->store, .ledger = s->ledger, .keys_dir = o->keys_dir,
-                          .started_us = pb_time_now_us()};
+                          .started_us = pb_time_now_us(),
+                          .max_exports = (unsigned)o->max_exports};
     pb_http_config cfg = {.listen = o->listen, .threads = (unsigned)o->threads,
                           .max_body = (size_t)o->max_body, .max_header = (size_t)o->max_header,
                           .max_connections = (unsigned)o->max_connections,

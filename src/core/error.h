@@ -101,7 +101,8 @@
     X(AMOUNT_OUT_OF_RANGE, 422, "amount is outside the allowed range")               \
     X(ROUND_NOT_FOUND, 404, "round not found")                                       \
     X(ROUND_STATE, 409, "round is not in a state that allows this")                  \
-    X(EVENT_STREAMS_FULL, 503, "too many event stream clients; retry later")
+    X(EVENT_STREAMS_FULL, 503, "too many event stream clients; retry later")         \
+    X(EXPORTS_BUSY, 503, "too many exports are running; retry later")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

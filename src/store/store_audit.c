@@ -39,8 +39,8 @@ pb_store_rc pb_store_audit_checkpoint_last(pb_store_conn *c, pb_store_audit_chec
     return c->be->audit->checkpoint_last(c, out);
 }
 
-pb_store_rc pb_store_audit_checkpoint_scan(pb_store_conn *c, pb_store_audit_checkpoint_cb cb,
-                                           void *ctx)
+pb_store_rc pb_store_audit_checkpoint_scan(pb_store_conn *c, int64_t after_id,
+                                           pb_store_audit_checkpoint_cb cb, void *ctx)
 {
-    return c->be->audit->checkpoint_scan(c, cb, ctx);
+    return c->be->audit->checkpoint_scan(c, after_id, cb, ctx);
 }

@@ -116,9 +116,9 @@ pb_store_rc pb_store_audit_checkpoint_insert(pb_store_conn *c,
                                              const pb_store_audit_checkpoint *cp);
 /* The checkpoint with the highest id; NOT_FOUND when there is none. */
 pb_store_rc pb_store_audit_checkpoint_last(pb_store_conn *c, pb_store_audit_checkpoint *out);
-/* Every checkpoint, in id order. */
-pb_store_rc pb_store_audit_checkpoint_scan(pb_store_conn *c, pb_store_audit_checkpoint_cb cb,
-                                           void *ctx);
+/* Every checkpoint with id > after_id, in id order. */
+pb_store_rc pb_store_audit_checkpoint_scan(pb_store_conn *c, int64_t after_id,
+                                           pb_store_audit_checkpoint_cb cb, void *ctx);
 
 /* What a backend implements (reached through pb_store_backend.audit). */
 struct pb_store_audit_ops {
@@ -131,7 +131,8 @@ struct pb_store_audit_ops {
     pb_store_rc (*entry_seq_at)(pb_store_conn *c, int64_t at_us, int64_t *seq);
     pb_store_rc (*checkpoint_insert)(pb_store_conn *c, const pb_store_audit_checkpoint *cp);
     pb_store_rc (*checkpoint_last)(pb_store_conn *c, pb_store_audit_checkpoint *out);
-    pb_store_rc (*checkpoint_scan)(pb_store_conn *c, pb_store_audit_checkpoint_cb cb, void *ctx);
+    pb_store_rc (*checkpoint_scan)(pb_store_conn *c, int64_t after_id,
+                                   pb_store_audit_checkpoint_cb cb, void *ctx);
 };
 
 extern const struct pb_store_audit_ops pb_store_sqlite_audit_ops;

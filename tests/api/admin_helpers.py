@@ -152,8 +152,9 @@ class Env:
         self.srv = None
         self.spec = Spec()
 
-    def start(self):
-        self.srv = Server(self.binary, extra_args=["--db", self.db, "--keys-dir", self.keys])
+    def start(self, *extra_args):
+        self.srv = Server(self.binary, extra_args=["--db", self.db, "--keys-dir", self.keys,
+                                                   *extra_args])
         return self.srv
 
     def stop(self):

@@ -616,6 +616,107 @@ class Run:
         assert chk.returncode == 0 and chk.stdout.startswith(f"ok: {len(entries)} entries"), chk.stdout + chk.stderr
         assert not self.cut_lines(trace), self.cut_lines(trace)
 
+    def grow_notes(self, n):
+        """n more staff notes (6 KB each in the log); their audit seqs."""
+        before = self.env.rows("SELECT coalesce(max(seq), 0) FROM audit_entry")[0][0]
+        srv, anna = self.env.srv, self.players["anna"]["id"]
+        c = http.client.HTTPConnection(srv.host, srv.port, timeout=60,
+                                       source_address=(self.admin.client.ip, 0))
+        try:
+            for _ in range(n):
+                c.request("POST", f"/v1/admin/players/{anna}/notes",
+                          body=json.dumps({"text": "\u2603" * 2000}).encode(),
+                          headers={"Authorization": "Bearer " + self.admin.token,
+                                   "Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                assert r.status == 201, r.status
+        finally:
+            c.close()
+        return [s for (s,) in self.env.rows("SELECT seq FROM audit_entry WHERE seq > ? AND "
+                                             "action = 'player.note_added' ORDER BY seq", before)]
+
+    def check_export_body(self, body, after):
+        """The body is the export audit.export announced, and the checker passes it."""
+        lines = body.decode().splitlines()
+        head = json.loads(lines[0])
+        entries = [json.loads(x) for x in lines[1:] if x.startswith('{"type":"entry"')]
+        assert [e["seq"] for e in entries] == list(range(1, after["last_seq"] + 1)), "the whole chain"
+        assert after["entries"] == len(entries) and head["last_seq"] == after["last_seq"], (head, after)
+        assert after["checkpoints"] == sum(1 for x in lines if x.startswith('{"type":"checkpoint"')), after
+        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
+            f.write(body)
+        try:
+            chk = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/audit_export_check.py"), f.name],
+                                 capture_output=True, text=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        assert chk.returncode == 0 and chk.stdout.startswith(f"ok: {len(entries)} entries"), chk.stdout + chk.stderr
+
+    def export_wal_free(self):
+        """While a client has stopped reading a large export, the log grows and another
+        connection's wal_checkpoint(TRUNCATE) completes and empties the WAL (the export
+        reads in short transactions, none held while it waits for the client); then the
+        client reads on and gets the whole export as of its request, which verifies."""
+        import sqlite3
+        before = {e["seq"] for e in self.audit(action="audit.export")}
+        trace = "8e3b" * 8
+        s, _, first, rest = self.open_export(trace)
+        try:
+            assert first.startswith(b'{"format":"pitboss-audit-v1"'), first[:80]
+            new = [e for e in self.audit(action="audit.export") if e["seq"] not in before]
+            assert len(new) == 1 and new[0]["trace_id"] == trace, new
+            time.sleep(0.5)  # the export has filled the stream and waits for the client
+            wal = self.env.db + "-wal"
+            grown = self.grow_notes(40)  # ~240 KB of log, ~1 MB of WAL
+            assert len(grown) == 40 and grown[0] > new[0]["seq"], grown
+            con = sqlite3.connect(self.env.db, timeout=10)
+            try:
+                busy, log, done = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                con.close()
+            assert (busy, log, done) == (0, 0, 0), \
+                f"the checkpoint could not empty the WAL while the export waited: {(busy, log, done)}"
+            assert os.path.getsize(wal) == 0, os.path.getsize(wal)
+            body = first + self.read_chunks(s, rest)
+        finally:
+            s.close()
+        after = new[0]["after"]
+        assert after["last_seq"] == new[0]["seq"] - 1, (after, new[0]["seq"])
+        self.check_export_body(body, after)
+        assert not self.cut_lines(trace), self.cut_lines(trace)
+
+    def export_cap(self):
+        """With --max-exports 1: while one export waits for its client, a second (audit or
+        transactions) is 503 EXPORTS_BUSY with Retry-After and writes no audit entry; once
+        the first has ended, a new one is accepted."""
+        env = self.env
+        assert env.stop() == 0, "exit status"
+        env.start("--max-exports", "1")
+        try:
+            trace = "9f4c" * 8
+            s, _, first, rest = self.open_export(trace)
+            try:
+                (n,), = env.rows("SELECT count(*) FROM audit_entry")
+                for path in ("/v1/admin/audit/export", "/v1/admin/transactions/export"):
+                    r = self.admin.call("GET", path)
+                    expect(r, 503, "EXPORTS_BUSY")
+                    assert r.header("retry-after") == "5", r.header("retry-after")
+                assert env.rows("SELECT count(*) FROM audit_entry")[0][0] == n, "a refused export was recorded"
+                body = first + self.read_chunks(s, rest)
+            finally:
+                s.close()
+            after = [e for e in self.audit(action="audit.export") if e["trace_id"] == trace][0]["after"]
+            self.check_export_body(body, after)
+            # the body ended: its place is free (given back before the last chunk was sent)
+            r = self.admin.call("GET", "/v1/admin/audit/export")
+            assert r.status == 200 and r.body.startswith(b'{"format":"pitboss-audit-v1"'), r.status
+            r = self.admin.call("GET", "/v1/admin/transactions/export")
+            assert r.status == 200 and r.body.startswith(b"id,time,brand"), r.status
+        finally:
+            assert env.stop() == 0, "exit status"
+            env.start()
+
     def export_client_gone(self):
         """A client that closes after the first chunk cuts the export: logged with what was
         sent, the server stays healthy."""
@@ -880,7 +981,7 @@ def main():
         ("audit query scope: a brand's compliance officer sees that brand's entries only", run.audit_scope),
         ("export: JSON lines with the public key, verified by the regulator's checker; audited", run.export),
     ]
-    tap = Tap(len(cases) + 23 + 7)
+    tap = Tap(len(cases) + 23 + 9)
     try:
         for i, (name, fn) in enumerate(cases):
             if not tap.case(name, fn) and i == 0:
@@ -898,6 +999,11 @@ def main():
         # before/after digests read every row
         tap.case("export streamed: chunked, audit.export on record while the body is read, "
                  "a 4 MB log verified by the checker", run.export_streamed)
+        tap.case("export of a client that stopped reading holds no snapshot: the log grows, a "
+                 "TRUNCATE checkpoint empties the WAL, then the whole export arrives and verifies",
+                 run.export_wal_free)
+        tap.case("--max-exports 1: a second export (audit or transactions) is 503 EXPORTS_BUSY and "
+                 "recorded nowhere; after the first ended, a new one is accepted", run.export_cap)
         tap.case("export cut by a client gone after the first chunk: logged, the server healthy",
                  run.export_client_gone)
         tap.case("an audit export left unread while the server stops", run.export_held_at_stop)

@@ -462,16 +462,18 @@ static int checkpoint_row(sqlite3_stmt *st, void *p)
     return x->cb(x->ctx, &cp);
 }
 
-/* Every checkpoint, in id order. */
-static pb_store_rc sq_audit_checkpoint_scan(pb_store_conn *base, pb_store_audit_checkpoint_cb cb,
-                                            void *ctx)
+/* Every checkpoint above after_id, in id order. */
+static pb_store_rc sq_audit_checkpoint_scan(pb_store_conn *base, int64_t after_id,
+                                            pb_store_audit_checkpoint_cb cb, void *ctx)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(c->db, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoint ORDER BY id",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        c->db, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoint WHERE id>?1 ORDER BY id", -1, &st,
+        NULL);
     if (rc != SQLITE_OK)
         return sq_result(c, rc);
+    sqlite3_bind_int64(st, 1, after_id);
     struct checkpoint_cb_ctx x = {cb, ctx};
     return run_rows(c, st, checkpoint_row, &x);
 }
