@@ -155,6 +155,7 @@ typedef struct sink {
     pb_http_stream *s;
     uint64_t *sent;
     bool failed; /* a write was refused: every later one fails too */
+    char buf[SLICE]; /* the FILE's buffer (glibc ignores setvbuf's size without one) */
 } sink;
 
 static ssize_t sink_write(void *cookie, const char *buf, size_t size)
@@ -189,7 +190,7 @@ FILE *pb_api_export_fopen(pb_http_stream *s, uint64_t *sent)
         free(k);
         return NULL;
     }
-    if (setvbuf(f, NULL, _IOFBF, SLICE) != 0) {
+    if (setvbuf(f, k->buf, _IOFBF, sizeof k->buf) != 0) {
         fclose(f);
         return NULL;
     }
