@@ -178,7 +178,9 @@ typedef struct pb_audit_verify_summary {
 typedef void (*pb_audit_violation_cb)(void *ctx, const char *kind, const char *message);
 
 /*
- * In one read transaction: recomputes the hash chain in seq order (seqs must be
+ * As of one moment (the chain head and the checkpoints read in one short read
+ * transaction, the entries up to that head in chunks of short ones: verify.c):
+ * recomputes the hash chain in seq order (seqs must be
  * contiguous from 1: a deleted entry is a gap named by its seq; a changed entry
  * fails its hash, named by seq and id; dates must not go backwards); checks every
  * checkpoint (contiguous ids, key id = fingerprint of its public key, public key
@@ -189,6 +191,10 @@ typedef void (*pb_audit_violation_cb)(void *ctx, const char *kind, const char *m
  */
 pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t ntrusted,
                        pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary);
+/* Tests and tuning: entries per read transaction of pb_audit_verify (0: the
+ * default, 10,000), and a function called between two chunks (NULL: none).
+ * Process-wide; not for use while a verify runs. */
+void pb_audit_verify_tune(size_t chunk_rows, void (*between)(void *ctx), void *ctx);
 
 /* ---- query ---- */
 

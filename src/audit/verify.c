@@ -14,6 +14,17 @@
  *
  * Every problem goes to the callback; the summary keeps the lowest entry seq
  * any of them names, with what is wrong with it ("first broken entry").
+ *
+ * Reading: the chain head (the newest seq) and every checkpoint come from one
+ * short read transaction; the entries then come in chunks of verify_chunk
+ * rows, each in its own read transaction, up to that head. A read transaction
+ * held for the whole log (minutes on a large one) would stop every WAL
+ * checkpoint from passing it meanwhile, and the WAL would grow with every bet
+ * the server takes. The chunks see the same rows one snapshot would: entries
+ * and checkpoints are insert-only and numbered under the write lock, so an
+ * entry appended since has a seq above the head (not read) and the checkpoints
+ * read sign seqs at or below it. What a concurrent writer may not do to the log
+ * (change or delete rows) is what verify reports either way.
  */
 #include <inttypes.h>
 #include <sodium.h>
@@ -23,6 +34,19 @@
 #include <string.h>
 
 #include "audit/audit_internal.h"
+
+#define VERIFY_CHUNK_DEFAULT 10000
+
+static size_t verify_chunk = VERIFY_CHUNK_DEFAULT;
+static void (*between_chunks)(void *ctx);
+static void *between_ctx;
+
+void pb_audit_verify_tune(size_t chunk_rows, void (*between)(void *ctx), void *ctx)
+{
+    verify_chunk = chunk_rows ? chunk_rows : VERIFY_CHUNK_DEFAULT;
+    between_chunks = between;
+    between_ctx = ctx;
+}
 
 typedef struct vstate {
     pb_audit_violation_cb cb;
@@ -248,6 +272,27 @@ static void check_tail(vstate *v)
     }
 }
 
+/* One chunk of the entry scan: at most verify_chunk rows, none above the head. */
+typedef struct vchunk {
+    vstate *v;
+    int64_t head, last;
+    size_t n;
+    bool end; /* the head reached (or passed) */
+} vchunk;
+
+static int on_chunk_entry(void *p, const pb_audit_record *e)
+{
+    vchunk *k = p;
+    if (e->seq > k->head) {
+        k->end = true;
+        return 1;
+    }
+    on_entry(k->v, e);
+    k->last = e->seq;
+    k->end = e->seq == k->head;
+    return k->end || ++k->n >= verify_chunk;
+}
+
 pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t ntrusted,
                        pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary)
 {
@@ -256,20 +301,43 @@ pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t 
     vstate v = {.cb = cb, .ctx = ctx, .sum = summary, .trusted = trusted,
                 .ntrusted = trusted ? ntrusted : 0, .expect_id = 1, .expect_seq = 1,
                 .prev_known = true};
+    /* the head and the checkpoints, in one short transaction */
     if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     pb_err e = PB_ERR_INTERNAL;
+    pb_store_audit_head head;
+    pb_store_rc rc = pb_store_audit_head_get(c, &head);
+    if (rc == PB_STORE_NOT_FOUND)
+        head.seq = 0;
+    else if (rc != PB_STORE_OK)
+        goto out;
     if (pb_store_audit_checkpoint_scan(c, 0, on_checkpoint, &v) != PB_STORE_OK || v.oom)
         goto out;
+    pb_store_rollback(c);
     if (v.nvalid > 1)
         qsort(v.valid, v.nvalid, sizeof *v.valid, cmp_upto);
-    if (pb_store_audit_entry_scan(c, 0, on_entry, &v) != PB_STORE_OK)
-        goto out;
+    /* the entries up to that head, in chunks */
+    vchunk k = {.v = &v, .head = head.seq};
+    while (!k.end && head.seq > 0) {
+        k.n = 0;
+        if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
+            goto done;
+        rc = pb_store_audit_entry_scan(c, k.last, on_chunk_entry, &k);
+        pb_store_rollback(c);
+        if (rc != PB_STORE_OK)
+            goto done;
+        if (k.end || k.n < verify_chunk)
+            break; /* the head reached, or no row left below it */
+        if (between_chunks)
+            between_chunks(between_ctx);
+    }
     check_tail(&v);
     summary->unsigned_entries = summary->entries - v.entries_when_good;
     e = PB_OK;
+    goto done;
 out:
     pb_store_rollback(c);
+done:
     free(v.valid);
     return e;
 }

@@ -135,17 +135,35 @@ static void collect(void *ctx, const char *kind, const char *message)
     s->n++;
 }
 
-pb_audit_verify_summary afx_verify(afx *f, afx_seen *s)
+/* One verify with entries read chunk_rows at a time (0: the default). */
+static pb_audit_verify_summary verify_chunked(afx *f, afx_seen *s, size_t chunk_rows)
 {
     pb_audit_verify_summary sum;
     memset(s, 0, sizeof *s);
-    assert_int_equal(pb_audit_verify(f->conn, pb_audit_key_public(f->key), 1, collect, s, &sum),
-                     PB_OK);
+    pb_audit_verify_tune(chunk_rows, NULL, NULL);
+    pb_err e = pb_audit_verify(f->conn, pb_audit_key_public(f->key), 1, collect, s, &sum);
+    pb_audit_verify_tune(0, NULL, NULL);
+    assert_int_equal(e, PB_OK);
+    return sum;
+}
+
+pb_audit_verify_summary afx_verify(afx *f, afx_seen *s)
+{
+    pb_audit_verify_summary sum = verify_chunked(f, s, 0);
     for (int i = 0; i < s->n; i++)
         print_message("# violation %s: %s\n", s->kind[i], s->msg[i]);
     if (sum.first_broken_seq)
         print_message("# first broken entry: %s\n", sum.first_broken);
     assert_int_equal(sum.violations, s->n);
+    /* read in chunks of 1 and 3 entries (each its own read transaction), the log
+     * gives the same summary and the same violations, in the same order */
+    static const size_t chunks[] = {1, 3};
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        afx_seen again;
+        pb_audit_verify_summary sum2 = verify_chunked(f, &again, chunks[i]);
+        assert_memory_equal(&sum2, &sum, sizeof sum);
+        assert_memory_equal(&again, s, sizeof again);
+    }
     return sum;
 }
 
