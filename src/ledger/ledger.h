@@ -284,11 +284,16 @@ typedef void (*pb_ledger_violation_cb)(void *ctx, const char *kind, const char *
  * pending); no account breaks its flags (no player account negative); every
  * pending transfer is resolved at most once, by a later transfer, and the
  * open-pending projection matches; every account chain and the hash chain are
- * intact and seqs are contiguous. Runs in one read transaction. Returns PB_OK
+ * intact and seqs are contiguous. As of one moment, without holding one read
+ * transaction for the whole ledger (verify.c: chunks). Returns PB_OK
  * when it could run (look at summary->violations), INTERNAL otherwise.
  */
 pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
                         pb_ledger_verify_summary *summary);
+/* Tests and tuning: transfers per read transaction of pb_ledger_verify (0: the
+ * default, 20,000), and a function called between two chunks (NULL: none).
+ * Process-wide; not for use while a verify runs. */
+void pb_ledger_verify_tune(size_t chunk_rows, void (*between)(void *ctx), void *ctx);
 
 /* The transfer's hash given the previous one (exposed for verification tools and tests). */
 void pb_ledger_hash(const pb_ledger_record *t, const uint8_t prev[32], uint8_t out[32]);

@@ -2,7 +2,15 @@
  * verify.c — `pitboss ledger verify`: rebuild everything from the transfers and
  * compare it with what is stored.
  *
- * One read transaction (a consistent snapshot). Accounts are loaded into an
+ * As of one moment: the marks, the accounts with their stored counters, the
+ * open-pending projection and the last transfer's seq (the head) are read in
+ * one short read transaction; the transfers up to that head are then read in
+ * chunks of verify_chunk, each in its own read transaction. One transaction
+ * over the whole ledger (minutes on a large one) would hold back every WAL
+ * checkpoint of a live server for as long. Transfers are insert-only and get
+ * their seq under the write lock, so the chunks see exactly the transfers one
+ * snapshot at the start would; balance rows and the projection, which change in
+ * place, come from the first transaction only. Accounts are loaded into an
  * array sorted by id; transfers are replayed in seq order, recomputing the
  * hash chain, each account's chain of transfers and its four counters, and
  * tracking every pending transfer by id until it is resolved. Then the stored
@@ -40,6 +48,23 @@ typedef struct pend {
     bool used;
 } pend;
 
+#define VERIFY_CHUNK_DEFAULT 20000
+
+static size_t verify_chunk = VERIFY_CHUNK_DEFAULT;
+static void (*between_chunks)(void *ctx);
+static void *between_ctx;
+
+void pb_ledger_verify_tune(size_t chunk_rows, void (*between)(void *ctx), void *ctx)
+{
+    verify_chunk = chunk_rows ? chunk_rows : VERIFY_CHUNK_DEFAULT;
+    between_chunks = between;
+    between_ctx = ctx;
+}
+
+typedef struct open_ref {
+    int64_t seq, expires_at;
+} open_ref;
+
 typedef struct vstate {
     pb_ledger_violation_cb cb;
     void *ctx;
@@ -53,6 +78,8 @@ typedef struct vstate {
     int64_t pmark; /* ledger_state.pending_seq */
     pb_ledger_ids ids;
     uint8_t prev_hash[32];
+    open_ref *listed; /* ledger_pending_open as read at the start, in seq order */
+    size_t nlisted, listed_cap;
     bool oom;
 } vstate;
 
@@ -405,10 +432,6 @@ static void compare_currencies(vstate *v)
     }
 }
 
-typedef struct open_ref {
-    int64_t seq, expires_at;
-} open_ref;
-
 static int cmp_open(const void *a, const void *b)
 {
     int64_t x = ((const open_ref *)a)->seq, y = ((const open_ref *)b)->seq;
@@ -433,9 +456,10 @@ static void unlisted(vstate *v, int64_t seq)
               "pending transfer seq %" PRId64 " is open but missing from ledger_pending_open", seq);
 }
 
-static int on_projection(void *p, int64_t seq, int64_t expires_at)
+/* One row of the projection as read in the first transaction: compared with
+ * the open holds once every transfer up to the head is replayed. */
+static void projection_row(proj_ctx *x, int64_t seq, int64_t expires_at)
 {
-    proj_ctx *x = p;
     while (x->i < x->n && x->open[x->i].seq < seq)
         unlisted(x->v, x->open[x->i++].seq);
     if (x->i < x->n && x->open[x->i].seq == seq) {
@@ -448,10 +472,27 @@ static int on_projection(void *p, int64_t seq, int64_t expires_at)
                   "ledger_pending_open lists seq %" PRId64 ", which is not an open pending transfer",
                   seq);
     }
+}
+
+/* Keeps a projection row (first transaction). */
+static int on_projection(void *p, int64_t seq, int64_t expires_at)
+{
+    vstate *v = p;
+    if (v->nlisted == v->listed_cap) {
+        size_t n = v->listed_cap ? v->listed_cap * 2 : 256;
+        open_ref *q = realloc(v->listed, n * sizeof *q);
+        if (!q) {
+            v->oom = true;
+            return 1;
+        }
+        v->listed = q;
+        v->listed_cap = n;
+    }
+    v->listed[v->nlisted++] = (open_ref){seq, expires_at};
     return 0;
 }
 
-static pb_err check_projection(vstate *v, pb_store_conn *c)
+static pb_err check_projection(vstate *v)
 {
     open_ref *open = malloc((v->npend + 1) * sizeof *open);
     if (!open)
@@ -463,11 +504,33 @@ static pb_err check_projection(vstate *v, pb_store_conn *c)
     qsort(open, n, sizeof *open, cmp_open);
     v->sum->open_pendings = (int64_t)n;
     proj_ctx x = {v, open, n, 0};
-    pb_store_rc rc = pb_store_pending_open_scan(c, on_projection, &x);
+    for (size_t i = 0; i < v->nlisted; i++)
+        projection_row(&x, v->listed[i].seq, v->listed[i].expires_at);
     for (; x.i < n; x.i++)
         unlisted(v, open[x.i].seq);
     free(open);
-    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+    return PB_OK;
+}
+
+/* One chunk of the transfer scan: at most verify_chunk rows, none above the head. */
+typedef struct tchunk {
+    vstate *v;
+    int64_t head, last;
+    size_t n;
+    bool end; /* the head reached */
+} tchunk;
+
+static int on_chunk_transfer(void *p, const pb_store_transfer *t)
+{
+    tchunk *k = p;
+    if (t->seq > k->head) {
+        k->end = true;
+        return 1;
+    }
+    int stop = on_transfer(k->v, t);
+    k->last = t->seq;
+    k->end = t->seq == k->head;
+    return stop || k->end || ++k->n >= verify_chunk;
 }
 
 pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
@@ -479,6 +542,8 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
         return PB_ERR_INTERNAL;
     pb_err e = PB_ERR_INTERNAL;
     int64_t orphans = 0;
+    pb_store_transfer last;
+    pb_store_rc rc;
     if (pb_store_balances_mark_get(c, &v.mark) != PB_STORE_OK ||
         pb_store_pending_mark_get(c, &v.pmark) != PB_STORE_OK ||
         pb_ledger_ids_load(c, &v.ids) != PB_OK)
@@ -490,11 +555,32 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
     summary->accounts = (int64_t)v.naccts;
     if (pb_store_balance_orphans(c, &orphans) != PB_STORE_OK)
         goto out;
+    if (pb_store_pending_open_scan(c, on_projection, &v) != PB_STORE_OK || v.oom)
+        goto out;
+    rc = pb_store_transfer_last(c, &last);
+    if (rc == PB_STORE_NOT_FOUND)
+        last.seq = 0;
+    else if (rc != PB_STORE_OK)
+        goto out;
+    pb_store_rollback(c);
     if (orphans)
         violation(&v, "balance_orphan", "%" PRId64 " account(s) lack a balance row or the reverse",
                   orphans);
-    if (pb_store_transfer_scan(c, 0, on_transfer, &v) != PB_STORE_OK || v.oom)
-        goto out;
+    /* the transfers up to the head, in chunks */
+    tchunk k = {.v = &v, .head = last.seq};
+    while (!k.end && last.seq > 0) {
+        k.n = 0;
+        if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
+            goto done;
+        rc = pb_store_transfer_scan(c, k.last, on_chunk_transfer, &k);
+        pb_store_rollback(c);
+        if (rc != PB_STORE_OK || v.oom)
+            goto done;
+        if (k.end || k.n < verify_chunk)
+            break; /* the head reached, or no row left below it */
+        if (between_chunks)
+            between_chunks(between_ctx);
+    }
     if (v.mark < 0 || v.mark > v.expect_seq - 1)
         violation(&v, "balance_mark",
                   "the balance mark is at transfer %" PRId64 " but the last transfer is %" PRId64,
@@ -505,10 +591,13 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
                   v.pmark, v.expect_seq - 1);
     compare_accounts(&v);
     compare_currencies(&v);
-    e = check_projection(&v, c);
+    e = check_projection(&v);
+    goto done;
 out:
     pb_store_rollback(c);
+done:
     free(v.accts);
     free(v.pend);
+    free(v.listed);
     return e;
 }

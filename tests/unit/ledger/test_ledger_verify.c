@@ -7,6 +7,11 @@
  * rows directly (as an attacker or a broken tool would) and asserts that verify
  * reports the right violation kinds, naming the right transfer or account.
  *
+ * Every verify here also runs with the transfers read in chunks of 1 and 3
+ * (run_verify); test_verify_holds_no_snapshot checks that between two chunks
+ * no read transaction is held (a TRUNCATE checkpoint empties the WAL while the
+ * ledger takes more transfers, which the verify does not count).
+ *
  * The ledger built by build() (seqs are fixed):
  *   1 psp  -> alice 10000 deposit        5 post of 3 (full)
  *   2 psp  -> bob    5000 deposit        6 void of 4
@@ -22,6 +27,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "fixture.h"
 #include "ledger/ledger_internal.h" /* pb_ledger_txid_make: forging a valid id */
@@ -49,15 +55,36 @@ static void collect(void *ctx, const char *kind, const char *message)
     s->n++;
 }
 
-/* Runs verify on f->conn and collects every violation; asserts the summary agrees. */
-static pb_ledger_verify_summary run_verify(fx *f, seen *s)
+/* One verify with transfers read chunk_rows at a time (0: the default). */
+static pb_ledger_verify_summary verify_chunked(fx *f, seen *s, size_t chunk_rows)
 {
     pb_ledger_verify_summary sum;
     memset(s, 0, sizeof *s);
-    assert_int_equal(pb_ledger_verify(f->conn, collect, s, &sum), PB_OK);
+    pb_ledger_verify_tune(chunk_rows, NULL, NULL);
+    pb_err e = pb_ledger_verify(f->conn, collect, s, &sum);
+    pb_ledger_verify_tune(0, NULL, NULL);
+    assert_int_equal(e, PB_OK);
+    return sum;
+}
+
+/* Runs verify on f->conn and collects every violation; asserts the summary agrees,
+ * and that reading the transfers in chunks of 1 and 3 (each its own read
+ * transaction) reports the same summary and the same violations in the same order. */
+static pb_ledger_verify_summary run_verify(fx *f, seen *s)
+{
+    pb_ledger_verify_summary sum = verify_chunked(f, s, 0);
     assert_int_equal(sum.violations, s->n);
     for (int i = 0; i < s->n; i++)
         print_message("# violation %s: %s\n", s->kind[i], s->msg[i]);
+    static const size_t chunks[] = {1, 3};
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        seen *again = malloc(sizeof *again);
+        assert_non_null(again);
+        pb_ledger_verify_summary sum2 = verify_chunked(f, again, chunks[i]);
+        assert_memory_equal(&sum2, &sum, sizeof sum);
+        assert_memory_equal(again, s, sizeof *again);
+        free(again);
+    }
     return sum;
 }
 
@@ -532,10 +559,72 @@ static void test_pending_flag_removed(void **state)
     assert_int_equal(s.n, 2);
 }
 
+/* Between two chunks of a verify: one more transfer, then a TRUNCATE checkpoint
+ * from a connection of its own (busy = 1 while any read transaction is held). */
+typedef struct wal_probe {
+    fx *f;
+    sqlite3 *db;
+    int64_t from, to;
+    int pauses, refused;
+} wal_probe;
+
+static void wal_between(void *ctx)
+{
+    wal_probe *p = ctx;
+    char key[32];
+    snprintf(key, sizeof key, "more:%d", p->pauses);
+    pb_transfer t = fx_transfer(key, p->from, p->to, 1, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(p->f, &t), PB_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(p->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL),
+                     SQLITE_OK);
+    int rc = sqlite3_step(st);
+    p->refused += !(rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0 &&
+                    sqlite3_column_int(st, 1) == 0);
+    sqlite3_finalize(st);
+    p->pauses++;
+}
+
+static void test_verify_holds_no_snapshot(void **state)
+{
+    fx *f = *state;
+    int64_t psp = fx_account(f, "psp", "psp_clearing", 0);
+    int64_t alice =
+        fx_account(f, "player:alice", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    for (int i = 0; i < 20; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "dep:%d", i);
+        pb_transfer t = fx_transfer(key, psp, alice, 100 + i, PB_CODE_DEPOSIT);
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    wal_probe p = {.f = f, .from = psp, .to = alice};
+    assert_int_equal(sqlite3_open_v2(f->path, &p.db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(p.db, 5000); /* the ledger's own checkpointer may hold the lock */
+    pb_ledger_verify_tune(4, wal_between, &p);
+    pb_ledger_verify_summary sum;
+    pb_err e = pb_ledger_verify(f->conn, NULL, NULL, &sum);
+    pb_ledger_verify_tune(0, NULL, NULL);
+    sqlite3_close(p.db);
+    assert_int_equal(e, PB_OK);
+    assert_int_equal(p.pauses, 4); /* 20 transfers in chunks of 4: 4 pauses */
+    if (p.refused)
+        fail_msg("%d of %d TRUNCATE checkpoints during verify could not empty the WAL: a read "
+                 "transaction was held across the chunks", p.refused, p.pauses);
+    assert_int_equal(sum.violations, 0);
+    assert_int_equal(sum.transfers, 20); /* as of its start: not the 4 taken since */
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    seen s;
+    pb_ledger_verify_summary after = run_verify(f, &s);
+    assert_int_equal(after.violations, 0);
+    assert_int_equal(after.transfers, 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_clean_ledger_verifies, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_verify_holds_no_snapshot, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_amount_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_debit_account_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_hash_zeroed, fx_setup, fx_teardown),
