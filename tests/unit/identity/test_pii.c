@@ -82,11 +82,12 @@ static pb_player get(ifx *f, const char *public_id)
 static void sealed_at_rest_opened_on_read(void **state)
 {
     ifx *f = *state;
-    pb_player ada = named(f, "ada@example.com", "Ada", "Lovelace");
-    assert_string_equal(ada.first_name, "Ada"); /* the registration's answer is clear */
+    pb_player ada = named(f, "ada@example.com", "Augusta", "Lovelace");
+    assert_string_equal(ada.first_name, "Augusta"); /* the registration's answer is clear */
     assert_false(ada.pii_unavailable);
     const char *cols[] = {"date_of_birth", "first_name", "last_name"};
-    const char *clear[] = {"1990-05-17", "Ada", "Lovelace"};
+    /* each has a character lower-case hex does not, so a chance match is impossible */
+    const char *clear[] = {"1990-05-17", "Augusta", "Lovelace"};
     char row[PB_PLAYER_NAME_STORED_MAX + 1], other[PB_PLAYER_NAME_STORED_MAX + 1];
     for (int i = 0; i < 3; i++) {
         stored(f, ada.public_id, cols[i], row, sizeof row);
@@ -94,10 +95,9 @@ static void sealed_at_rest_opened_on_read(void **state)
         assert_true(strlen(row) >= 115);
         assert_true(pb_pii_is_sealed(row));
         assert_false(contains_nocase(row, clear[i]));
-        assert_false(contains_nocase(row, "1990"));
     }
     /* the same name twice seals differently (a fresh nonce) */
-    pb_player ada2 = named(f, "ada2@example.com", "Ada", NULL);
+    pb_player ada2 = named(f, "ada2@example.com", "Augusta", NULL);
     stored(f, ada.public_id, "first_name", row, sizeof row);
     stored(f, ada2.public_id, "first_name", other, sizeof other);
     assert_string_not_equal(row, other);
@@ -109,7 +109,7 @@ static void sealed_at_rest_opened_on_read(void **state)
     assert_string_equal(row, "ada@example.com");
     pb_player seen = get(f, ada.public_id);
     assert_string_equal(seen.date_of_birth, "1990-05-17");
-    assert_string_equal(seen.first_name, "Ada");
+    assert_string_equal(seen.first_name, "Augusta");
     assert_string_equal(seen.last_name, "Lovelace");
     assert_false(seen.pii_unavailable);
     seen = get(f, ada2.public_id);
