@@ -58,7 +58,7 @@
 #define SEALED_MIN SEALED_LEN(PAD_BLOCK)
 #define PADDED_MAX(n) (((n) / PAD_BLOCK + 1) * PAD_BLOCK)
 #define NAME_PADDED_MAX PADDED_MAX(PB_PLAYER_NAME_MAX)
-#define SEAL_BATCH 64
+#define SEAL_BATCH 256
 
 _Static_assert(SEALED_LEN(NAME_PADDED_MAX) <= PB_PLAYER_NAME_STORED_MAX, "a sealed name fits");
 _Static_assert(SEALED_LEN(PADDED_MAX(10)) <= PB_PLAYER_DOB_STORED_MAX, "a sealed date fits");

@@ -223,7 +223,7 @@ static void legacy_player(ifx *f, int i, const char *first, const char *last, ch
     snprintf(public_id, PB_PUBLIC_ID_MAX + 1, "%s", p.public_id);
 }
 
-#define LEGACY 150 /* more than two batches of 64 */
+#define LEGACY 600 /* more than two of the start-up pass's batches (256) */
 
 static void clear_rows_sealed_at_start_once(void **state)
 {
