@@ -284,7 +284,6 @@ int sq_people_functions(sqlite3 *db)
                                       NULL, NULL, NULL);
 }
 
-
 /* The cash balance (available: posted minus pending debits) in currency ?20. */
 #define BALANCE_EXPR                                                                           \
     "coalesce((SELECT b.credits_posted-b.debits_posted-b.debits_pending FROM ledger_account a " \

@@ -115,6 +115,11 @@ static void sealed_at_rest_opened_on_read(void **state)
     seen = get(f, ada2.public_id);
     assert_string_equal(seen.last_name, "");
     assert_false(seen.pii_unavailable);
+    /* 0020: no index orders the sealed names */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                                  "tbl_name='player_pii' AND (sql LIKE '%first_name%' OR sql "
+                                  "LIKE '%last_name%' OR sql LIKE '%date_of_birth%')"),
+                     0);
     /* a 100-character, 400-byte name fits sealed and opens whole */
     char longest[PB_PLAYER_NAME_MAX + 1] = "";
     for (int i = 0; i < 100; i++)
