@@ -260,7 +260,10 @@ static void test_upgrade_from_13(void **state)
     assert_non_null(f->conn);
     assert_int_equal(pb_store_schema_version(f->conn, &cur, &latest), PB_STORE_OK);
     assert_int_equal(cur, latest);
-    assert_int_equal(applied, latest - 13);
+    int newer = 0; /* the migrations after 13 (numbers may have gaps while branches merge) */
+    for (const pb_embedded_file *m = pb_migrations_sqlite; m->name; m++)
+        newer += atoi(m->name) > 13;
+    assert_int_equal(applied, newer);
 
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, dump, -1, &st, NULL), SQLITE_OK);
