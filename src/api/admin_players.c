@@ -14,7 +14,8 @@
  * Personal data (email, names, date of birth) is shown in full only to roles
  * with players.pii.read; others see a masked email and names ("J***"), no date
  * of birth, may not search by email or name (403 FORBIDDEN), and their `q`
- * matches an exact player id only.
+ * matches an exact player id only. Names and dates of birth are stored sealed
+ * (identity/pii.c): one that does not open is null, logged once per request.
  *
  * The search sorts by created_at, email, last_login_at or balance (the cash
  * balance in `currency`, read from ledger_balance: the ledger writes those rows
@@ -107,7 +108,10 @@ static json_t *player_json(const pb_player *pl, const char *brand, bool pii)
         json_decref(j);
         return NULL;
     }
-    if (j && pii && json_object_set_new(j, "date_of_birth", json_string(pl->date_of_birth)) != 0) {
+    if (j && pii &&
+        json_object_set_new(j, "date_of_birth", pl->date_of_birth[0]
+                                                    ? json_string(pl->date_of_birth)
+                                                    : json_null()) != 0) {
         json_decref(j);
         return NULL;
     }
@@ -371,8 +375,10 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
     json_t *list = e == PB_OK ? json_array() : NULL;
     brand_cache bc = {0};
     bool pii = sees_pii(p), ledger = pb_rbac_allows(p->role, PB_PERM_PLAYERS_LEDGER_READ);
+    size_t unopened = 0;
     for (size_t i = 0; list && i < n; i++) {
         e = pb_identity_player_get(c, &p->scope, hits[i].public_id, pl);
+        unopened += e == PB_OK && pl->pii_unavailable;
         json_t *j = e == PB_OK ? player_json(pl, brand_code(c, &bc, pl->brand_id), pii) : NULL;
         if (j && ledger) {
             json_t *bal = balances_json(c, pl);
@@ -390,6 +396,8 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
     }
     if (tx)
         pb_store_rollback(c);
+    if (unopened)
+        pb_identity_pii_log_unavailable(pb_http_trace_id(req), unopened);
     free(hits);
     free(pl);
     free(b);
@@ -416,6 +424,8 @@ void pb_api_admin_player_get(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
+    if (pl.pii_unavailable)
+        pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
     brand_cache bc = {0};
     pb_http_reply_json(req, 200, json_pack("{s:o}", "player",
                                            player_json(&pl, brand_code(c, &bc, pl.brand_id),
@@ -511,6 +521,8 @@ static void block_or_unblock(pb_http_request *req, bool block)
         pb_admin_fail(req, e, bad);
         return;
     }
+    if (x->after.pii_unavailable)
+        pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
     pb_http_reply_json(req, 200,
                        json_pack("{s:o}", "player", player_json(&x->after, x->brand,
                                                                 sees_pii(x->p))));

@@ -74,15 +74,20 @@ static pb_client_info client_of(const pb_http_request *req, const char *device)
                             .user_agent = device ? device : pb_http_header(req, "User-Agent")};
 }
 
-/* A player as the API shows it: never the password hash, the lockout or a block reason. */
-static json_t *player_json(const pb_player *p, const char *brand_code)
+/* A player as the API shows it: never the password hash, the lockout or a block reason.
+ * A date of birth or name that does not open (identity/pii.c) is null, and logged. */
+static json_t *player_json(const pb_http_request *req, const pb_player *p,
+                           const char *brand_code)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", p->public_id, "brand",
+    if (p->pii_unavailable)
+        pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "id", p->public_id, "brand",
                      brand_code, "email", p->email, "country", p->country, "date_of_birth",
-                     p->date_of_birth, "currency", p->currency, "status",
-                     pb_player_status_name(p->status), "created_at", time_json(p->created_at),
-                     "first_name", p->first_name[0] ? json_string(p->first_name) : json_null(),
-                     "last_name", p->last_name[0] ? json_string(p->last_name) : json_null());
+                     p->date_of_birth[0] ? json_string(p->date_of_birth) : json_null(),
+                     "currency", p->currency, "status", pb_player_status_name(p->status),
+                     "created_at", time_json(p->created_at), "first_name",
+                     p->first_name[0] ? json_string(p->first_name) : json_null(), "last_name",
+                     p->last_name[0] ? json_string(p->last_name) : json_null());
 }
 
 /* The token pair of a login or a refresh. */
@@ -202,7 +207,7 @@ void pb_api_player_register(pb_http_request *req, void *app)
     pb_log(PB_LOG_INFO, "player.registered", "player %s registered in brand %s", p.public_id,
            brand);
     pb_http_add_header(req, "Location", "/v1/player/profile");
-    pb_http_reply_json(req, 201, json_pack("{s:o}", "player", player_json(&p, brand)));
+    pb_http_reply_json(req, 201, json_pack("{s:o}", "player", player_json(req, &p, brand)));
 }
 
 /* ---- POST /v1/player/login ---------------------------------------------- */
@@ -303,7 +308,7 @@ void pb_api_player_profile(pb_http_request *req, void *app)
     if (e != PB_OK)
         pb_http_reply_error(req, e, NULL);
     else
-        pb_http_reply_json(req, 200, player_json(&pl, p->brand_code));
+        pb_http_reply_json(req, 200, player_json(req, &pl, p->brand_code));
 }
 
 /* ---- GET /v1/player/sessions, DELETE /v1/player/sessions/{id} ---------- */

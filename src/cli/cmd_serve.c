@@ -344,6 +344,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
+    /* players' dates of birth and names sealed at rest (pii.key), clear ones sealed now */
+    if (pb_identity_pii_open(s->app.identity, s->store, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     /* @serve-open-wallet */
     s->app.wallet = pb_wallet_open(s->ledger, s->store, err, sizeof err);
     if (!s->app.wallet) {

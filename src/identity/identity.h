@@ -168,6 +168,23 @@ pb_err pb_identity_public_keys(pb_identity *id, int64_t now, pb_public_jwk *out,
 pb_err pb_identity_secret(pb_identity *id, const char *name, uint8_t key[32], char *err,
                           size_t errcap);
 
+/* ---- players' personal data at rest (pii.c) */
+
+#define PB_IDENTITY_PII_KEY_FILE "pii.key"
+
+/* Loads the keys directory's pii.key (created 0600 on first use) through id's
+ * key set: from then on players' dates of birth and names are sealed when
+ * written and opened when read (process-wide; serve calls it once at start,
+ * before any request). Then, when s is not NULL, seals the values an older
+ * version stored in the clear (batches of one write transaction each, logged
+ * with the count); *sealed (may be NULL) receives how many players. 0, or -1
+ * with the reason in err. */
+int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err,
+                         size_t errcap);
+/* Logs (error) that a request met `players` players whose stored date of birth
+ * or name did not open (pb_player.pii_unavailable): once per request at most. */
+void pb_identity_pii_log_unavailable(const char *trace_id, size_t players);
+
 /* ---- sessions, tokens and principals */
 
 typedef enum { PB_SUBJECT_PLAYER = 1, PB_SUBJECT_STAFF = 2 } pb_subject_kind;
@@ -298,6 +315,9 @@ typedef struct pb_player {
     int64_t last_login_at;
     int64_t created_at;
     int64_t updated_at;
+    /* a stored date of birth or name did not open (another keys directory): it
+     * is '' above, never the stored text; log it (pb_identity_pii_log_unavailable) */
+    bool pii_unavailable;
 } pb_player;
 
 typedef struct pb_player_registration {

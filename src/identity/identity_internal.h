@@ -202,6 +202,26 @@ void pb_refresh_token_new(char token[PB_REFRESH_TOKEN_MAX], uint8_t hash[32]);
 /* SHA-256 of a well-formed token; false for a malformed one. */
 bool pb_refresh_token_hash(const char *token, uint8_t hash[32]);
 
+/* ---- pii.c: players' date of birth and names sealed at rest */
+
+/* True when stored has the sealed form ("e1:" + hex, at least 115 characters). */
+bool pb_pii_is_sealed(const char *stored);
+/* Seals value (a NUL-terminated date or name of at most PB_PLAYER_NAME_MAX
+ * bytes) as public_id's field into out (cap bytes; out may be value): '' stays
+ * '', and without a key the value is copied as given. false when it does not
+ * fit. */
+bool pb_pii_seal(const char *public_id, const char *field, const char *value, char *out,
+                 size_t cap);
+/* Opens stored (sealed, or clear from an older version) into out (cap bytes).
+ * false, out = '', when a sealed value does not open (another key, another
+ * player or field) or does not fit. */
+bool pb_pii_open(const char *public_id, const char *field, const char *stored, char *out,
+                 size_t cap);
+/* The search's matcher (pb_store_name_match_fn): opens stored and compares its
+ * start with prefix, ASCII letters without case; false when it does not open. */
+bool pb_pii_name_match(void *ctx, const char *public_id, const char *field, const char *stored,
+                       const char *prefix);
+
 /* ---- staff.c */
 
 /* The public view of a staff row, with its scope read from the store. */

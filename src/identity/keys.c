@@ -9,7 +9,9 @@
  *   totp.key       32 random bytes that seal TOTP seeds (pb_keyset_secret)
  *   fair.key       32 random bytes that seal active server seeds (src/games/seal.c)
  *   provider.key   32 random bytes that seal native providers' HMAC keys
- *                  (src/catalog/secret.c); every such file: core/sealbox.c
+ *                  (src/catalog/secret.c)
+ *   pii.key        32 random bytes that seal players' names and dates of birth
+ *                  (pii.c); every such file: core/sealbox.c
  *
  * Life of a key (RFC 8725 / the JWT practice in REFERENCES.md): it is published
  * (verifies) from created_us, signs from activates_us (created + the publish

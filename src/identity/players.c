@@ -7,6 +7,11 @@
  * computed on the UTC calendar date of `now`: a player born on this day 18 years
  * ago may register, one born a day later may not (29 February birthdays come of
  * age on 1 March in common years).
+ *
+ * The date of birth and the names are sealed (pii.c) once the player's public
+ * id exists, just before the insert, and opened by the view every read builds;
+ * one that does not open is left '' and flagged (pb_player.pii_unavailable).
+ * The search hands the store pii.c's matcher for its name filters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,9 +109,13 @@ static void view(const pb_store_player *r, pb_player *out)
     out->brand_id = r->brand_id;
     pb_strlcpy(out->email, r->email, sizeof out->email);
     pb_strlcpy(out->country, r->country, sizeof out->country);
-    pb_strlcpy(out->date_of_birth, r->date_of_birth, sizeof out->date_of_birth);
-    pb_strlcpy(out->first_name, r->first_name, sizeof out->first_name);
-    pb_strlcpy(out->last_name, r->last_name, sizeof out->last_name);
+    out->pii_unavailable =
+        !pb_pii_open(r->public_id, "date_of_birth", r->date_of_birth, out->date_of_birth,
+                     sizeof out->date_of_birth) |
+        !pb_pii_open(r->public_id, "first_name", r->first_name, out->first_name,
+                     sizeof out->first_name) |
+        !pb_pii_open(r->public_id, "last_name", r->last_name, out->last_name,
+                     sizeof out->last_name);
     pb_strlcpy(out->currency, r->currency, sizeof out->currency);
     if (pb_player_status_parse(r->status, &out->status) != PB_OK)
         out->status = PB_PLAYER_BLOCKED; /* unknown to this build: fail closed */
@@ -208,6 +217,18 @@ static pb_err validate(pb_store_conn *c, const pb_player_registration *reg, int6
     return e;
 }
 
+/* Seals the row's date of birth and names (pii.c): INTERNAL when one does not fit. */
+static pb_err seal_pii(pb_store_player *row)
+{
+    bool ok = pb_pii_seal(row->public_id, "date_of_birth", row->date_of_birth,
+                          row->date_of_birth, sizeof row->date_of_birth) &&
+              pb_pii_seal(row->public_id, "first_name", row->first_name, row->first_name,
+                          sizeof row->first_name) &&
+              pb_pii_seal(row->public_id, "last_name", row->last_name, row->last_name,
+                          sizeof row->last_name);
+    return ok ? PB_OK : PB_ERR_INTERNAL;
+}
+
 /* What the insert transaction of a registration needs. */
 typedef struct register_ctx {
     pb_store_player *row;
@@ -262,6 +283,9 @@ pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
         pb_id_to_string(&pid, row->public_id);
         snprintf(row->status, sizeof row->status, "active");
         row->created_at = row->updated_at = now;
+        e = seal_pii(row); /* bound to the public id: sealed once it exists */
+    }
+    if (e == PB_OK) {
         register_ctx x = {row, reg->brand_code};
         e = pb_id_tx(c, register_tx, &x);
         if (e == PB_ERR_EMAIL_TAKEN)
@@ -372,7 +396,8 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
                            PB_ERR_PLAYER_NOT_FOUND, "player unblock");
 }
 
-/* Scope to brand ids, lower-cased email prefixes, checked country and status, one query. */
+/* Scope to brand ids, lower-cased email prefixes, checked country and status, the name
+ * matcher, one query. */
 pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
                                pb_store_player_find_query *q, pb_store_player_hit *out,
                                size_t cap, size_t *n, char lower[2][PB_EMAIL_MAX + 1],
@@ -389,6 +414,8 @@ pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
         return PB_ERR_FIELD_INVALID;
     if (q->brand_id != 0 && !pb_brand_scope_allows(scope, q->brand_id))
         return PB_ERR_BRAND_FORBIDDEN;
+    q->name_match = pb_pii_name_match; /* names are sealed: the store asks us */
+    q->name_match_ctx = NULL;
     q->all_brands = !scope || scope->all;
     q->brand_ids = q->all_brands ? NULL : scope->brand_ids;
     q->nbrands = q->all_brands ? 0 : scope->n;

@@ -72,6 +72,13 @@ typedef enum pb_store_player_sort {
     PB_STORE_SORT_BALANCE,
 } pb_store_player_sort;
 
+/* Whether the name stored for a player (opaque text as the store holds it; never
+ * '') starts with prefix, ASCII letters compared without case: the domain opens
+ * a sealed value (bound to public_id and field, "first_name" or "last_name")
+ * and compares the opened name. Called once per candidate row and name. */
+typedef bool (*pb_store_name_match_fn)(void *ctx, const char *public_id, const char *field,
+                                       const char *stored, const char *prefix);
+
 /* The extended player search; NULL / zero fields do not filter. */
 typedef struct pb_store_player_find_query {
     bool all_brands;
@@ -83,6 +90,10 @@ typedef struct pb_store_player_find_query {
     const char *q_name;       /* ... or first / last name prefix (case-insensitive) */
     const char *email_prefix; /* lower-cased */
     const char *name_prefix;
+    /* how q_name and name_prefix meet a stored name; NULL: the stored text is
+     * compared as it is (a clear name) */
+    pb_store_name_match_fn name_match;
+    void *name_match_ctx;
     const char *country;
     const char *status;
     int64_t created_from, created_to;
@@ -119,11 +130,12 @@ pb_store_rc pb_store_player_round_page(pb_store_conn *c, const pb_store_round_qu
 /* Up to cap players matching q in q's order. */
 pb_store_rc pb_store_player_find(pb_store_conn *c, const pb_store_player_find_query *q,
                                  pb_store_player_hit *out, size_t cap, size_t *n);
-/* A player's names ('' when not given). */
+/* A player's names as stored ('' when not given; otherwise opaque text, see
+ * store_identity.h). */
 pb_store_rc pb_store_player_names_get(pb_store_conn *c, int64_t player_id,
-                                      char first[PB_PLAYER_NAME_MAX + 1],
-                                      char last[PB_PLAYER_NAME_MAX + 1]);
-/* Writes a player's names. */
+                                      char first[PB_PLAYER_NAME_STORED_MAX + 1],
+                                      char last[PB_PLAYER_NAME_STORED_MAX + 1]);
+/* Writes a player's names as given (the domain seals them first). */
 pb_store_rc pb_store_player_names_set(pb_store_conn *c, int64_t player_id, const char *first,
                                       const char *last);
 

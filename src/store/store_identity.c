@@ -50,6 +50,18 @@ pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char 
     return c->be->identity->player_set_status(c, id, status, reason, now);
 }
 
+pb_store_rc pb_store_player_pii_unmarked(pb_store_conn *c, int64_t after_id, const char *marker,
+                                         size_t min_len, pb_store_player_pii *out, size_t cap,
+                                         size_t *n)
+{
+    return c->be->identity->player_pii_unmarked(c, after_id, marker, min_len, out, cap, n);
+}
+
+pb_store_rc pb_store_player_pii_set(pb_store_conn *c, const pb_store_player_pii *p)
+{
+    return c->be->identity->player_pii_set(c, p);
+}
+
 pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s)
 {
     return c->be->identity->staff_insert(c, s);

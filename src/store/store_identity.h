@@ -2,8 +2,12 @@
  * store_identity.h — the rows and statements of players, staff, sessions and
  * refresh tokens. Included by store.h. Rows are fixed-size structs with inline
  * strings; every decision (validation, lockout, token rotation) lives in
- * src/identity/. A player's PII (email, country, date of birth) is kept in its
- * own table by the backend, so encrypting it at rest later changes only src/store/.
+ * src/identity/. A player's PII (email, country, date of birth, names) is kept
+ * in its own table by the backend. The date of birth and the names are moved
+ * as opaque text: src/identity/pii.c seals them before they are written and
+ * opens them after they are read (a clear value left by an older version is
+ * moved the same way), so no backend does any cryptography; the fields are
+ * sized for the sealed form.
  */
 #ifndef PB_STORE_IDENTITY_H
 #define PB_STORE_IDENTITY_H
@@ -22,6 +26,10 @@
 #define PB_USER_AGENT_MAX 255
 #define PB_IP_MAX 63
 #define PB_PLAYER_NAME_MAX 400 /* bytes: 100 characters of up to 4 bytes (0013) */
+/* What a row holds for a name and a date of birth: room for the sealed form
+ * (src/identity/pii.c checks that it fits). */
+#define PB_PLAYER_NAME_STORED_MAX 1023
+#define PB_PLAYER_DOB_STORED_MAX 127
 
 /* A player with its PII, as stored. */
 typedef struct pb_store_player {
@@ -40,10 +48,20 @@ typedef struct pb_store_player {
     /* PII (player_pii) */
     char email[PB_EMAIL_MAX + 1]; /* lower-cased */
     char country[3];
-    char date_of_birth[11]; /* YYYY-MM-DD */
-    char first_name[PB_PLAYER_NAME_MAX + 1]; /* optional: '' when not given (0013) */
-    char last_name[PB_PLAYER_NAME_MAX + 1];
+    char date_of_birth[PB_PLAYER_DOB_STORED_MAX + 1];  /* opaque: sealed YYYY-MM-DD */
+    char first_name[PB_PLAYER_NAME_STORED_MAX + 1]; /* opaque; '' when not given (0013) */
+    char last_name[PB_PLAYER_NAME_STORED_MAX + 1];
 } pb_store_player;
+
+/* The sealed part of a player's PII as stored (opaque text), for the pass that
+ * seals values an older version wrote in the clear. */
+typedef struct pb_store_player_pii {
+    int64_t id; /* the player's internal id */
+    char public_id[PB_PUBLIC_ID_MAX + 1];
+    char date_of_birth[PB_PLAYER_DOB_STORED_MAX + 1];
+    char first_name[PB_PLAYER_NAME_STORED_MAX + 1];
+    char last_name[PB_PLAYER_NAME_STORED_MAX + 1];
+} pb_store_player_pii;
 
 /* A staff member, as stored. */
 typedef struct pb_store_staff {
@@ -115,6 +133,16 @@ pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const cha
                                          int64_t now);
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now);
+/* Up to cap players with id > after_id, in id order, whose date of birth, or a
+ * name that is not '', is not marked: marked text starts with marker and has at
+ * least min_len characters (the domain's mark of a sealed value; the store
+ * compares text, nothing more). */
+pb_store_rc pb_store_player_pii_unmarked(pb_store_conn *c, int64_t after_id, const char *marker,
+                                         size_t min_len, pb_store_player_pii *out, size_t cap,
+                                         size_t *n);
+/* Writes the date of birth and names of p->id (public_id is not written);
+ * NOT_FOUND when there is no such player. */
+pb_store_rc pb_store_player_pii_set(pb_store_conn *c, const pb_store_player_pii *p);
 
 /* Staff. insert assigns s->id; CONFLICT on a duplicate email or public id. */
 pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s);
@@ -189,6 +217,10 @@ struct pb_store_identity_ops {
                                        int64_t now);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
+    pb_store_rc (*player_pii_unmarked)(pb_store_conn *c, int64_t after_id, const char *marker,
+                                       size_t min_len, pb_store_player_pii *out, size_t cap,
+                                       size_t *n);
+    pb_store_rc (*player_pii_set)(pb_store_conn *c, const pb_store_player_pii *p);
     pb_store_rc (*staff_insert)(pb_store_conn *c, pb_store_staff *s);
     pb_store_rc (*staff_get)(pb_store_conn *c, int64_t id, pb_store_staff *out);
     pb_store_rc (*staff_by_public_id)(pb_store_conn *c, const char *public_id,

@@ -358,6 +358,62 @@ class Run:
                              token=self.alice_token, headers={"Idempotency-Key": self.key("bet")})
         return expect(r, 201)["round"]
 
+    def at_rest(self):
+        """Names and dates of birth are sealed in player_pii; pii.key is 0600, 32 bytes."""
+        clear = [x for x in self.sp if x[2]]
+        for pid, email, first, last, _ in clear:
+            (row,) = self.env.rows("SELECT e.first_name, e.last_name, e.date_of_birth, e.email "
+                                   "FROM player_pii e JOIN player p ON p.id=e.player_id "
+                                   "WHERE p.public_id=?", pid)
+            assert row[3] == email, row  # email stays clear: the login key
+            for stored in row[:3]:
+                assert stored.startswith("e1:") and len(stored) >= 115, row
+                for word in (first, last, "1990-01-01"):
+                    assert word.lower() not in stored.lower(), (word, stored)
+        (n,) = self.env.rows("SELECT count(*) FROM player_pii WHERE date_of_birth "
+                             "NOT LIKE 'e1:%'")[0]
+        assert n == 0, n
+        key = os.path.join(self.env.keys, "pii.key")
+        st = os.stat(key)
+        assert st.st_mode & 0o777 == 0o600 and st.st_size == 32, oct(st.st_mode)
+
+    def restart(self):
+        """A clear row written while the server is stopped is sealed at start, shown, found."""
+        import sqlite3
+        pid = self.sp[4][0]  # mike: registered without names
+        assert self.env.stop() == 0
+        con = sqlite3.connect(self.env.db)
+        try:
+            con.execute("UPDATE player_pii SET first_name='Quentin', last_name='Xavier-Rook', "
+                        "date_of_birth='1985-03-04' WHERE player_id=(SELECT id FROM player "
+                        "WHERE public_id=?)", (pid,))
+            con.commit()
+        finally:
+            con.close()
+        srv = self.env.start()
+        sealed = srv.log_events("identity.pii_sealed")
+        assert len(sealed) == 1 and sealed[0]["msg"].startswith("1 player(s)"), sealed
+        (row,) = self.env.rows("SELECT e.first_name, e.last_name, e.date_of_birth FROM player_pii "
+                               "e JOIN player p ON p.id=e.player_id WHERE p.public_id=?", pid)
+        assert all(v.startswith("e1:") and len(v) >= 115 for v in row), row
+        assert "quentin" not in " ".join(row).lower(), row
+        pl = expect(self.admin.call("GET", f"/v1/admin/players/{pid}"), 200)["player"]
+        assert (pl["first_name"], pl["last_name"], pl["date_of_birth"]) == (
+            "Quentin", "Xavier-Rook", "1985-03-04"), pl
+        for params in ({"name": "quen"}, {"name": "XAVIER-r"}, {"q": "Qu"}):
+            got = expect(self.admin.call("GET", "/v1/admin/players" + qs(brand="gamma", **params)),
+                         200)["players"]
+            assert [r["id"] for r in got] == [pid], (params, got)
+        # a restart seals nothing more
+        assert self.env.stop() == 0
+        srv = self.env.start()
+        assert srv.log_events("identity.pii_sealed") == [], srv.log_events("identity.pii_sealed")
+        (again,) = self.env.rows("SELECT e.first_name, e.last_name, e.date_of_birth FROM "
+                                 "player_pii e JOIN player p ON p.id=e.player_id WHERE "
+                                 "p.public_id=?", pid)
+        assert again == row, (again, row)
+        self.sp[4][2:4] = ["Quentin", "Xavier-Rook"]
+
     def rounds(self):
         self.rounds_setup()
         want = []  # (source, id) newest last
@@ -587,6 +643,10 @@ def main():
         ("search: every sort both ways over pages of 1-3 (no gaps, no repeats, ties by id), "
          "balance ranges, q by id / email / name, exact balances per row, masking and q without "
          "pii.read, scope, bad input and foreign cursors refused", run.search),
+        ("at rest: player_pii holds the names and date of birth sealed (e1:), never in the "
+         "clear; the email stays clear; keys/pii.key is 0600, 32 bytes", run.at_rest),
+        ("restart: a clear row written with SQL while stopped is sealed at start (logged with "
+         "the count), shown and found by name; the next start seals nothing", run.restart),
         ("rounds: in-house and provider rounds merged by time, sums and statuses, every page "
          "size without gaps or repeats, filters, bad input", run.rounds),
         ("brand scope: another brand's player is 404 PLAYER_NOT_FOUND on every new route",

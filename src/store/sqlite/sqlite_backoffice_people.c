@@ -13,8 +13,26 @@
  * The search's sort and direction change the SQL's ORDER BY and keyset
  * comparison, so it is prepared for each call (not cached) from fixed pieces;
  * every value is bound, never pasted.
+ *
+ * Names are stored sealed (src/identity/pii.c), so the name filters (`q` and
+ * `name`: a case-insensitive prefix of the first or the last name) cannot be
+ * SQL on the column. The SQL calls pb_name_prefix(matcher, public_id, field,
+ * stored, prefix), an application-defined function registered once on each
+ * connection (sq_people_functions, from sq_connect), and the query's matcher
+ * (q->name_match, from the domain) reaches it as a bound pointer
+ * (sqlite3_bind_pointer, type "pb_name_matcher"): the domain opens the value and
+ * compares, this file stays free of keys and cryptography. Without a matcher
+ * the stored text is compared as it is (lower() on ASCII letters, as before).
+ * The search was a scan of the players in scope before (substr() uses no
+ * index) and still is; the cost per row is now opening up to two names, and
+ * only for rows the cheaper conditions (id, email, country, status, dates) have
+ * not already decided. A PostgreSQL backend would do the same with the other
+ * filters in SQL and the name test in C over the rows they leave, fetching
+ * pages until it has `cap` hits (or keep a keyed blind index of normalised
+ * prefixes, which this file does not need to know about).
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -218,6 +236,54 @@ static pb_store_rc sq_names_set(pb_store_conn *base, int64_t player_id, const ch
 
 /* ---- the player search */
 
+#define MATCHER_TYPE "pb_name_matcher"
+
+/* What the search binds for pb_name_prefix(): the domain's matcher. */
+typedef struct name_matcher {
+    pb_store_name_match_fn fn;
+    void *ctx;
+} name_matcher;
+
+/* ASCII lower case, as SQLite's lower() without ICU. */
+static unsigned char ascii_lower(unsigned char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch + 32) : ch;
+}
+
+/* lower(substr(stored,1,length(prefix)))=lower(prefix) on valid UTF-8. */
+static bool clear_prefix(const char *stored, const char *prefix)
+{
+    for (; *prefix; stored++, prefix++)
+        if (ascii_lower((unsigned char)*stored) != ascii_lower((unsigned char)*prefix))
+            return false; /* also when stored ends first */
+    return true;
+}
+
+/* pb_name_prefix(matcher, public_id, field, stored, prefix): 1 when the name
+ * stored for the player starts with prefix (see the file comment); 0 for a
+ * NULL or '' stored name or a NULL prefix. */
+static void fn_name_prefix(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const name_matcher *m = sqlite3_value_pointer(argv[0], MATCHER_TYPE);
+    const char *pid = (const char *)sqlite3_value_text(argv[1]);
+    const char *field = (const char *)sqlite3_value_text(argv[2]);
+    const char *stored = (const char *)sqlite3_value_text(argv[3]);
+    const char *prefix = (const char *)sqlite3_value_text(argv[4]);
+    bool hit = false;
+    if (stored && stored[0] && prefix && pid && field)
+        hit = m && m->fn ? m->fn(m->ctx, pid, field, stored, prefix)
+                         : clear_prefix(stored, prefix);
+    sqlite3_result_int(ctx, hit);
+}
+
+int sq_people_functions(sqlite3 *db)
+{
+    return sqlite3_create_function_v2(db, "pb_name_prefix", 5,
+                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, fn_name_prefix,
+                                      NULL, NULL, NULL);
+}
+
 /* The cash balance (available: posted minus pending debits) in currency ?20. */
 #define BALANCE_EXPR                                                                           \
     "coalesce((SELECT b.credits_posted-b.debits_posted-b.debits_pending FROM ledger_account a " \
@@ -245,13 +311,13 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
         "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
         "AND (?2=0 OR p.brand_id=?2) "
         "AND (?3 IS NULL OR p.public_id=?3 OR substr(e.email,1,length(?4))=?4 "
-        " OR lower(substr(e.first_name,1,length(?5)))=lower(?5) "
-        " OR lower(substr(e.last_name,1,length(?5)))=lower(?5)) "
+        " OR pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?5) "
+        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?5)) "
         "AND (?6 IS NULL OR substr(e.email,1,length(?6))=?6) "
-        "AND (?7 IS NULL OR lower(substr(e.first_name,1,length(?7)))=lower(?7) "
-        " OR lower(substr(e.last_name,1,length(?7)))=lower(?7)) "
         "AND (?8 IS NULL OR e.country=?8) AND (?9 IS NULL OR p.status=?9) "
-        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11)";
+        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11) "
+        "AND (?7 IS NULL OR pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?7) "
+        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?7))";
     sq_conn *c = SQ(base);
     *n = 0;
     if (!q->all_brands && q->nbrands == 0)
@@ -299,10 +365,7 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
             sqr_bind_text(st, 4, q->q_email);
         else
             sqlite3_bind_text(st, 4, "\x01", -1, SQLITE_STATIC); /* matches no email */
-        if (q->q_name)
-            sqr_bind_text(st, 5, q->q_name);
-        else
-            sqlite3_bind_text(st, 5, "\x01", -1, SQLITE_STATIC);
+        sqr_bind_opt_text(st, 5, q->q_name); /* NULL: matches no name */
     } else {
         sqlite3_bind_null(st, 3);
     }
@@ -324,6 +387,8 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
     sqlite3_bind_int64(st, 16, q->cursor_id);
     sqlite3_bind_int64(st, 17, (int64_t)cap);
     sqr_bind_opt_text(st, 20, q->currency);
+    name_matcher matcher = {q->name_match, q->name_match_ctx}; /* lives until finalize */
+    sqlite3_bind_pointer(st, 21, &matcher, MATCHER_TYPE, NULL);
     while (*n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         pb_store_player_hit *h = &out[*n];
         memset(h, 0, sizeof *h);

@@ -5,6 +5,9 @@
  * function per statement (or per all-or-nothing group of statements, run under
  * a savepoint), each with a cached prepared statement. Nothing here
  * decides anything: lockout, rotation and reuse detection live in src/identity/.
+ * A player's date of birth and names are opaque text here (sealed by
+ * src/identity/pii.c); the one thing this file knows about them is the marker
+ * the domain hands to pb_store_player_pii_unmarked, compared as a text prefix.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -223,6 +226,61 @@ static pb_store_rc sq_player_set_status(pb_store_conn *base, int64_t id, const c
     sqr_bind_text(st, 2, status);
     sqr_bind_text(st, 3, reason);
     sqlite3_bind_int64(st, 4, now);
+    return sqr_exec_changed(c, st);
+}
+
+/* Reads one row of player_pii's sealable columns. */
+static void read_pii(sqlite3_stmt *st, void *out)
+{
+    pb_store_player_pii *p = out;
+    memset(p, 0, sizeof *p);
+    p->id = sqlite3_column_int64(st, 0);
+    sqr_text(p->public_id, sizeof p->public_id, st, 1);
+    sqr_text(p->date_of_birth, sizeof p->date_of_birth, st, 2);
+    sqr_text(p->first_name, sizeof p->first_name, st, 3);
+    sqr_text(p->last_name, sizeof p->last_name, st, 4);
+}
+
+/* Players after after_id with a value that does not start with marker (a scan in
+ * player_pii's key order: it runs once per start-up, not per request). */
+static pb_store_rc sq_player_pii_unmarked(pb_store_conn *base, int64_t after_id,
+                                          const char *marker, size_t min_len,
+                                          pb_store_player_pii *out, size_t cap, size_t *n)
+{
+    static const char SQL[] =
+        "SELECT e.player_id,p.public_id,e.date_of_birth,e.first_name,e.last_name "
+        "FROM player_pii e JOIN player p ON p.id=e.player_id WHERE e.player_id>?1 "
+        "AND (NOT (substr(e.date_of_birth,1,length(?2))=?2 AND length(e.date_of_birth)>=?4) "
+        " OR (e.first_name<>'' AND NOT (substr(e.first_name,1,length(?2))=?2 "
+        "  AND length(e.first_name)>=?4)) "
+        " OR (e.last_name<>'' AND NOT (substr(e.last_name,1,length(?2))=?2 "
+        "  AND length(e.last_name)>=?4))) "
+        "ORDER BY e.player_id LIMIT ?3";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqr_bind_text(st, 2, marker);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
+    sqlite3_bind_int64(st, 4, (int64_t)min_len);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_pii);
+}
+
+/* Writes a player's date of birth and names. */
+static pb_store_rc sq_player_pii_set(pb_store_conn *base, const pb_store_player_pii *p)
+{
+    static const char SQL[] = "UPDATE player_pii SET date_of_birth=?2,first_name=?3,"
+                              "last_name=?4 WHERE player_id=?1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, p->id);
+    sqr_bind_text(st, 2, p->date_of_birth);
+    sqr_bind_text(st, 3, p->first_name);
+    sqr_bind_text(st, 4, p->last_name);
     return sqr_exec_changed(c, st);
 }
 
@@ -457,6 +515,8 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_update_login = sq_player_update_login,
     .player_set_password = sq_player_set_password,
     .player_set_status = sq_player_set_status,
+    .player_pii_unmarked = sq_player_pii_unmarked,
+    .player_pii_set = sq_player_pii_set,
     .staff_insert = sq_staff_insert,
     .staff_get = sq_staff_get,
     .staff_by_public_id = sq_staff_by_public_id,

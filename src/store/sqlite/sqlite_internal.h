@@ -68,6 +68,9 @@ typedef struct sq_conn {
     int wal_frames; /* frames in the WAL after this connection's last commit (wal hook) */
 } sq_conn;
 
+/* Registers the application-defined SQL functions of the people search
+ * (sqlite_backoffice_people.c) on a new connection; an SQLite result code. */
+int sq_people_functions(sqlite3 *db);
 /* The cached statement for id, prepared on first use from sql; NULL on error (in c->err). */
 sqlite3_stmt *sq_stmt(sq_conn *c, enum sq_stmt_id id, const char *sql);
 /* The cached statement for a static SQL string (cached by its address, so pass

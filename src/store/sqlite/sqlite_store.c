@@ -221,6 +221,14 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, 5000);
+    if (sq_people_functions(c->db) != SQLITE_OK) {
+        snprintf(err, errcap, "open %s: %s", s->path, sqlite3_errmsg(c->db));
+        sqlite3_close(c->db);
+        pthread_mutex_destroy(&c->wal_mu);
+        free(c->wal_path);
+        free(c);
+        return NULL;
+    }
     /* journal_mode may be refused while another connection holds a lock: retry via busy timeout. */
     if (exec_sql(c->db,
                  "PRAGMA journal_mode=WAL;"

@@ -53,6 +53,9 @@ int ifx_setup(void **state)
     assert_non_null(f->conn);
     f->now = IFX_T0;
     ifx_reconfigure(f, (pb_identity_config){0});
+    /* as serve does: names and dates of birth sealed under this test's pii.key */
+    if (pb_identity_pii_open(f->id, f->store, NULL, err, sizeof err) != 0)
+        fail_msg("pii: %s", err);
     f->demo = ifx_brand(f, "demo", "EUR");
     *state = f;
     return 0;

@@ -1,0 +1,268 @@
+/*
+ * pii.c — a player's date of birth and names, sealed at rest.
+ *
+ * The database is read by more than the server (backups, replicas, copies for
+ * support or analytics), and a name with a date of birth is enough to identify
+ * a person. So identity seals them before the store writes them and opens them
+ * after it reads them; the store moves opaque text (store_identity.h). The box
+ * is core/sealbox.h's XChaCha20-Poly1305 under the keys directory's pii.key,
+ * loaded through the identity's key set, with associated data naming the
+ * player (public id, immutable) AND the field, so a value copied onto another
+ * player or into another column does not open:
+ *
+ *     stored = "e1:" || hex( nonce (24) || ciphertext || tag (16) )
+ *     ciphertext = the value padded (ISO/IEC 7816-4, sodium_pad) to a multiple
+ *                  of 16 bytes, so a name's length shows only to 16 bytes
+ *     associated data = "pii:" public_id ":" field   (field: date_of_birth,
+ *                                                     first_name, last_name)
+ *
+ * A sealed value is at least 3 + 2 * (40 + 16) = 115 ASCII characters, and
+ * lower-case hex after "e1:". A clear name has at most 100 characters and a
+ * clear date of birth 10, so no clear value can be taken for a sealed one:
+ * one an older version wrote is read as it is, and sealed when `serve` starts
+ * (pb_identity_pii_open, in batches of one write transaction each). A name not
+ * given stays '' (that a player gave no name is not worth a box).
+ *
+ * Email and country stay in the clear: the email is the login key (unique per
+ * brand, looked up on every login) and the back office searches it by prefix;
+ * the country drives geo rules and filters. Sealing either would need a keyed
+ * blind index, which the rules that use them do not need yet.
+ *
+ * A sealed value that does not open (the database moved without its keys
+ * directory, another directory given, a value copied between rows) is shown as
+ * '' (null in the API), never as the sealed text; the player view says so
+ * (pb_player.pii_unavailable) and the API logs it once per request.
+ *
+ * The back office's name search needs the opened names: pb_pii_name_match is
+ * the matcher identity gives the store's search (store_backoffice_people.h).
+ *
+ * The key is process-wide: set once by pb_identity_pii_open (serve, at start,
+ * before any request) and never changed after, except by tests. Without it
+ * (a tool that never opened it) values are written as given and sealed values
+ * do not open.
+ */
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/sealbox.h"
+#include "identity/identity_internal.h"
+
+#define PREFIX "e1:"
+#define PREFIX_LEN (sizeof PREFIX - 1)
+#define PAD_BLOCK 16
+#define SEALED_LEN(padded) (PREFIX_LEN + 2 * (PB_SEALBOX_OVERHEAD + (padded)))
+#define SEALED_MIN SEALED_LEN(PAD_BLOCK)
+#define PADDED_MAX(n) (((n) / PAD_BLOCK + 1) * PAD_BLOCK)
+#define NAME_PADDED_MAX PADDED_MAX(PB_PLAYER_NAME_MAX)
+#define SEAL_BATCH 256
+
+_Static_assert(SEALED_LEN(NAME_PADDED_MAX) <= PB_PLAYER_NAME_STORED_MAX, "a sealed name fits");
+_Static_assert(SEALED_LEN(PADDED_MAX(10)) <= PB_PLAYER_DOB_STORED_MAX, "a sealed date fits");
+_Static_assert(SEALED_MIN > 100 * 1 && SEALED_MIN > 10, "sealed and clear values differ");
+
+static uint8_t pii_key[PB_SEALBOX_KEY_LEN];
+static atomic_bool pii_on;
+
+/* The associated data of a player's field. */
+static void ad_of(const char *public_id, const char *field, char *out, size_t cap)
+{
+    snprintf(out, cap, "pii:%s:%s", public_id, field);
+}
+
+bool pb_pii_is_sealed(const char *stored)
+{
+    size_t n = strlen(stored);
+    if (n < SEALED_MIN || strncmp(stored, PREFIX, PREFIX_LEN) != 0 || (n - PREFIX_LEN) % 2)
+        return false;
+    size_t box = (n - PREFIX_LEN) / 2;
+    if ((box - PB_SEALBOX_OVERHEAD) % PAD_BLOCK)
+        return false;
+    return strspn(stored + PREFIX_LEN, "0123456789abcdef") == n - PREFIX_LEN;
+}
+
+bool pb_pii_seal(const char *public_id, const char *field, const char *value, char *out,
+                 size_t cap)
+{
+    size_t n = strlen(value);
+    if (n == 0 || !atomic_load(&pii_on)) { /* nothing to seal, or no key: as given */
+        if (n >= cap)
+            return false;
+        memmove(out, value, n + 1);
+        return true;
+    }
+    if (n > PB_PLAYER_NAME_MAX || SEALED_LEN(PADDED_MAX(n)) >= cap)
+        return false;
+    uint8_t plain[NAME_PADDED_MAX], box[PB_SEALBOX_OVERHEAD + NAME_PADDED_MAX];
+    size_t padded = 0;
+    memcpy(plain, value, n);
+    if (sodium_pad(&padded, plain, n, PAD_BLOCK, sizeof plain) != 0)
+        return false;
+    char ad[PB_PUBLIC_ID_MAX + 40];
+    ad_of(public_id, field, ad, sizeof ad);
+    pb_sealbox_seal(pii_key, ad, plain, padded, box);
+    sodium_memzero(plain, sizeof plain);
+    memcpy(out, PREFIX, PREFIX_LEN);
+    sodium_bin2hex(out + PREFIX_LEN, cap - PREFIX_LEN, box, PB_SEALBOX_OVERHEAD + padded);
+    return true;
+}
+
+bool pb_pii_open(const char *public_id, const char *field, const char *stored, char *out,
+                 size_t cap)
+{
+    out[0] = '\0';
+    if (!pb_pii_is_sealed(stored)) { /* in the clear (an older version), or '' */
+        size_t n = strlen(stored);
+        if (n >= cap)
+            return false;
+        memcpy(out, stored, n + 1);
+        return true;
+    }
+    size_t box_len = (strlen(stored) - PREFIX_LEN) / 2;
+    if (!atomic_load(&pii_on) || box_len > PB_SEALBOX_OVERHEAD + NAME_PADDED_MAX)
+        return false;
+    uint8_t box[PB_SEALBOX_OVERHEAD + NAME_PADDED_MAX], plain[NAME_PADDED_MAX];
+    size_t got = 0;
+    char ad[PB_PUBLIC_ID_MAX + 40];
+    ad_of(public_id, field, ad, sizeof ad);
+    size_t len = 0;
+    bool ok = sodium_hex2bin(box, sizeof box, stored + PREFIX_LEN, 2 * box_len, NULL, &got,
+                             NULL) == 0 &&
+              got == box_len && pb_sealbox_open(pii_key, ad, box, box_len, plain) == 0 &&
+              sodium_unpad(&len, plain, box_len - PB_SEALBOX_OVERHEAD, PAD_BLOCK) == 0 &&
+              len < cap;
+    if (ok) {
+        memcpy(out, plain, len);
+        out[len] = '\0';
+    }
+    sodium_memzero(plain, sizeof plain);
+    return ok;
+}
+
+/* ASCII lower case, as the search always compared (SQLite's lower()). */
+static unsigned char ascii_lower(unsigned char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch + 32) : ch;
+}
+
+bool pb_pii_name_match(void *ctx, const char *public_id, const char *field, const char *stored,
+                       const char *prefix)
+{
+    (void)ctx;
+    char name[NAME_PADDED_MAX + 1];
+    if (!pb_pii_open(public_id, field, stored, name, sizeof name))
+        return false; /* shown as null: found by no name either */
+    const char *s = name;
+    bool hit = true;
+    for (; *prefix && hit; s++, prefix++)
+        hit = ascii_lower((unsigned char)*s) == ascii_lower((unsigned char)*prefix);
+    sodium_memzero(name, sizeof name);
+    return hit;
+}
+
+void pb_identity_pii_log_unavailable(const char *trace_id, size_t players)
+{
+    pb_log(PB_LOG_ERROR, "identity.pii_unavailable",
+           "%zu player(s): a stored date of birth or name does not open with %s (is the keys "
+           "directory the one it was sealed under?); shown as null (trace %s)",
+           players, atomic_load(&pii_on) ? "the keys directory's pii.key" : "no key",
+           trace_id && *trace_id ? trace_id : "-");
+}
+
+/* Seals the clear values of one row in place; false when one cannot be (too long). */
+static bool seal_row(pb_store_player_pii *r)
+{
+    struct {
+        const char *field;
+        char *value;
+        size_t cap;
+    } f[] = {{"date_of_birth", r->date_of_birth, sizeof r->date_of_birth},
+             {"first_name", r->first_name, sizeof r->first_name},
+             {"last_name", r->last_name, sizeof r->last_name}};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].value[0] && !pb_pii_is_sealed(f[i].value) &&
+            !pb_pii_seal(r->public_id, f[i].field, f[i].value, f[i].value, f[i].cap))
+            ok = false;
+    return ok;
+}
+
+/* Seals up to SEAL_BATCH players with clear values and id > *after in one write
+ * transaction; *n = the rows looked at (0: done), *sealed += the players sealed. */
+static pb_store_rc seal_batch(pb_store_conn *c, pb_store_player_pii *rows, int64_t *after,
+                              size_t *n, int64_t *sealed)
+{
+    pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
+    if (rc != PB_STORE_OK)
+        return rc;
+    rc = pb_store_player_pii_unmarked(c, *after, PREFIX, SEALED_MIN, rows, SEAL_BATCH, n);
+    int64_t done = 0;
+    for (size_t i = 0; rc == PB_STORE_OK && i < *n; i++) {
+        pb_store_player_pii *r = &rows[i];
+        *after = r->id;
+        if (!seal_row(r)) {
+            pb_log(PB_LOG_WARN, "identity.pii_not_sealed",
+                   "player %s: a stored date of birth or name is too long to seal; left as it is",
+                   r->public_id);
+            continue;
+        }
+        rc = pb_store_player_pii_set(c, r);
+        done++;
+    }
+    if (rc == PB_STORE_OK)
+        rc = pb_store_commit(c);
+    else
+        pb_store_rollback(c);
+    if (rc == PB_STORE_OK)
+        *sealed += done;
+    return rc;
+}
+
+/* Seals what an older version stored in the clear, batch by batch. */
+static int seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap)
+{
+    pb_store_conn *c = pb_store_connect(s, err, errcap);
+    if (!c)
+        return -1;
+    pb_store_player_pii *rows = calloc(SEAL_BATCH, sizeof *rows);
+    int ret = rows ? 0 : -1;
+    if (!rows)
+        snprintf(err, errcap, "out of memory");
+    int64_t after = 0;
+    for (size_t n = SEAL_BATCH; ret == 0 && n == SEAL_BATCH;) {
+        if (seal_batch(c, rows, &after, &n, sealed) != PB_STORE_OK) {
+            snprintf(err, errcap, "identity: cannot seal the players' stored personal data: %s",
+                     pb_store_errmsg(c));
+            ret = -1;
+        }
+    }
+    if (rows)
+        sodium_memzero(rows, SEAL_BATCH * sizeof *rows);
+    free(rows);
+    pb_store_disconnect(c);
+    if (ret == 0 && *sealed > 0)
+        pb_log(PB_LOG_INFO, "identity.pii_sealed",
+               "%lld player(s) whose date of birth or names were stored in the clear are now "
+               "sealed under pii.key",
+               (long long)*sealed);
+    return ret;
+}
+
+int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err,
+                         size_t errcap)
+{
+    int64_t sink = 0;
+    if (!sealed)
+        sealed = &sink;
+    *sealed = 0;
+    uint8_t key[PB_SEALBOX_KEY_LEN];
+    if (pb_keyset_secret(id->keys, PB_IDENTITY_PII_KEY_FILE, key, err, errcap) != PB_OK)
+        return -1;
+    memcpy(pii_key, key, sizeof pii_key);
+    sodium_memzero(key, sizeof key);
+    atomic_store(&pii_on, true);
+    return s ? seal_existing(s, sealed, err, errcap) : 0;
+}
