@@ -377,7 +377,7 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
     bool pii = sees_pii(p), ledger = pb_rbac_allows(p->role, PB_PERM_PLAYERS_LEDGER_READ);
     size_t unopened = 0;
     for (size_t i = 0; list && i < n; i++) {
-        e = pb_identity_player_get(c, &p->scope, hits[i].public_id, pl);
+        e = pb_identity_player_get_pii(c, &p->scope, hits[i].public_id, pl);
         unopened += e == PB_OK && pl->pii_unavailable;
         json_t *j = e == PB_OK ? player_json(pl, brand_code(c, &bc, pl->brand_id), pii) : NULL;
         if (j && ledger) {
@@ -418,7 +418,7 @@ void pb_api_admin_player_get(pb_http_request *req, void *app)
     const pb_principal *p = pb_api_principal(req);
     pb_store_conn *c = pb_http_conn(req);
     pb_player pl;
-    pb_err e = c ? pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), &pl)
+    pb_err e = c ? pb_identity_player_get_pii(c, &p->scope, pb_http_param(req, "id"), &pl)
                  : PB_ERR_STORE_UNAVAILABLE;
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
@@ -454,14 +454,14 @@ static pb_err block_tx(pb_store_conn *c, void *ctx, const char **bad)
     block_ctx *x = ctx;
     const pb_brand_scope *scope = &x->p->scope;
     int64_t now = pb_time_now_us();
-    pb_err e = pb_identity_player_get(c, scope, x->id, &x->before);
+    pb_err e = pb_identity_player_get_pii(c, scope, x->id, &x->before);
     if (e == PB_OK)
         e = x->block ? pb_identity_player_block(c, scope, x->id, x->reason, now)
                      : pb_identity_player_unblock(c, scope, x->id, now);
     if (e == PB_ERR_FIELD_INVALID)
         *bad = "reason";
     if (e == PB_OK)
-        e = pb_identity_player_get(c, scope, x->id, &x->after);
+        e = pb_identity_player_get_pii(c, scope, x->id, &x->after);
     brand_cache bc = {0};
     if (e == PB_OK)
         snprintf(x->brand, sizeof x->brand, "%s", brand_code(c, &bc, x->after.brand_id));
@@ -571,7 +571,7 @@ static json_t *account_json(const pb_ledger_account *a)
 static pb_err player_and_brand(pb_store_conn *c, const pb_principal *p, const char *id,
                                pb_player *pl, pb_brand *b, char owner[OWNER_MAX])
 {
-    pb_err e = pb_identity_player_get(c, &p->scope, id, pl);
+    pb_err e = pb_identity_player_get_pii(c, &p->scope, id, pl);
     if (e == PB_OK)
         e = pb_tenancy_brand_get(c, pl->brand_id, b);
     if (e == PB_ERR_BRAND_NOT_FOUND)

@@ -304,7 +304,7 @@ void pb_api_player_profile(pb_http_request *req, void *app)
     if (!c)
         return;
     pb_player pl;
-    pb_err e = pb_identity_player_get(c, NULL, p->subject_public_id, &pl);
+    pb_err e = pb_identity_player_get_pii(c, NULL, p->subject_public_id, &pl);
     if (e != PB_OK)
         pb_http_reply_error(req, e, NULL);
     else

@@ -356,9 +356,15 @@ pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_logi
                                 const pb_client_info *client, int64_t now, pb_auth_tokens *out);
 
 /* A player by public id, if in scope (NULL scope: no restriction, e.g. the player
- * themself). PLAYER_NOT_FOUND when absent or outside the scope. */
+ * themself). PLAYER_NOT_FOUND when absent or outside the scope. The sealed
+ * personal data (names, date of birth) is left empty: the money paths never
+ * show it and need not open it. */
 pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
                               const char *public_id, pb_player *out);
+/* The same with the names and the date of birth opened (pii.c; pii_unavailable
+ * when one does not open): for the views that show them. */
+pb_err pb_identity_player_get_pii(pb_store_conn *c, const pb_brand_scope *scope,
+                                  const char *public_id, pb_player *out);
 /* Only a player's status, by public id (no scope: the money path's gate, which
  * already knows whose money it is). PLAYER_NOT_FOUND when absent. */
 pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id,

@@ -100,8 +100,9 @@ static pb_err check_age(const char *dob, int64_t now)
     return born + 18 * 10000 <= today ? PB_OK : PB_ERR_AGE_RESTRICTED;
 }
 
-/* The API view of a player row. */
-static void view(const pb_store_player *r, pb_player *out)
+/* The API view of a player row; pii: with the sealed names and date of birth
+ * opened (about 1.6 µs each), else left empty. */
+static void view(const pb_store_player *r, pb_player *out, bool pii)
 {
     memset(out, 0, sizeof *out);
     out->id = r->id;
@@ -110,12 +111,12 @@ static void view(const pb_store_player *r, pb_player *out)
     pb_strlcpy(out->email, r->email, sizeof out->email);
     pb_strlcpy(out->country, r->country, sizeof out->country);
     out->pii_unavailable =
-        !pb_pii_open(r->public_id, "date_of_birth", r->date_of_birth, out->date_of_birth,
+        pii && (!pb_pii_open(r->public_id, "date_of_birth", r->date_of_birth, out->date_of_birth,
                      sizeof out->date_of_birth) |
         !pb_pii_open(r->public_id, "first_name", r->first_name, out->first_name,
                      sizeof out->first_name) |
         !pb_pii_open(r->public_id, "last_name", r->last_name, out->last_name,
-                     sizeof out->last_name);
+                     sizeof out->last_name));
     pb_strlcpy(out->currency, r->currency, sizeof out->currency);
     if (pb_player_status_parse(r->status, &out->status) != PB_OK)
         out->status = PB_PLAYER_BLOCKED; /* unknown to this build: fail closed */
@@ -292,7 +293,7 @@ pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
             *bad_field = "email";
     }
     if (e == PB_OK && out)
-        view(row, out);
+        view(row, out, true); /* the registration answer shows what was given */
     sodium_memzero(row->password_hash, sizeof row->password_hash);
     free(row);
     return e;
@@ -338,14 +339,25 @@ static pb_err get_scoped(pb_store_conn *c, const pb_brand_scope *scope, const ch
     return e;
 }
 
-/* A player's profile, within the scope. */
+/* A player within the scope, without the sealed personal data. */
 pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
                               const char *public_id, pb_player *out)
 {
     pb_store_player row;
     pb_err e = get_scoped(c, scope, public_id, &row);
     if (e == PB_OK)
-        view(&row, out);
+        view(&row, out, false);
+    return e;
+}
+
+/* A player's profile within the scope, its sealed personal data opened. */
+pb_err pb_identity_player_get_pii(pb_store_conn *c, const pb_brand_scope *scope,
+                                  const char *public_id, pb_player *out)
+{
+    pb_store_player row;
+    pb_err e = get_scoped(c, scope, public_id, &row);
+    if (e == PB_OK)
+        view(&row, out, true);
     return e;
 }
 

@@ -75,7 +75,7 @@ static pb_player named(ifx *f, const char *email, const char *first, const char 
 static pb_player get(ifx *f, const char *public_id)
 {
     pb_player p;
-    assert_int_equal(pb_identity_player_get(f->conn, NULL, public_id, &p), PB_OK);
+    assert_int_equal(pb_identity_player_get_pii(f->conn, NULL, public_id, &p), PB_OK);
     return p;
 }
 
@@ -85,6 +85,14 @@ static void sealed_at_rest_opened_on_read(void **state)
     pb_player ada = named(f, "ada@example.com", "Augusta", "Lovelace");
     assert_string_equal(ada.first_name, "Augusta"); /* the registration's answer is clear */
     assert_false(ada.pii_unavailable);
+    /* the money paths' read leaves the sealed data unopened (and empty) */
+    pb_player brief;
+    assert_int_equal(pb_identity_player_get(f->conn, NULL, ada.public_id, &brief), PB_OK);
+    assert_string_equal(brief.email, "ada@example.com");
+    assert_string_equal(brief.first_name, "");
+    assert_string_equal(brief.date_of_birth, "");
+    assert_false(brief.pii_unavailable);
+    assert_string_equal(get(f, ada.public_id).last_name, "Lovelace");
     const char *cols[] = {"date_of_birth", "first_name", "last_name"};
     /* each has a character lower-case hex does not, so a chance match is impossible */
     const char *clear[] = {"1990-05-17", "Augusta", "Lovelace"};
