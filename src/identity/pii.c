@@ -251,6 +251,31 @@ static int seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap)
     return ret;
 }
 
+/* Says at start, not at a player's first request, when pii.key is not the key the
+ * stored data was sealed under: the newest player's date of birth must open. */
+static void probe_key(pb_store *s)
+{
+    char err[256];
+    pb_store_conn *c = pb_store_connect(s, err, sizeof err);
+    if (!c)
+        return;
+    pb_store_player_pii r;
+    char dob[PB_PLAYER_DOB_STORED_MAX + 1];
+    if (pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK) {
+        if (pb_store_player_pii_newest(c, &r) == PB_STORE_OK &&
+            !pb_pii_open(r.public_id, "date_of_birth", r.date_of_birth, dob, sizeof dob))
+            pb_log(PB_LOG_ERROR, "identity.pii_key_mismatch",
+                   "the newest player's (%s) date of birth does not open with pii.key: is the "
+                   "keys directory the one this database was sealed under? Players' names and "
+                   "dates of birth will show as null",
+                   r.public_id);
+        pb_store_rollback(c);
+    }
+    sodium_memzero(&r, sizeof r);
+    sodium_memzero(dob, sizeof dob);
+    pb_store_disconnect(c);
+}
+
 int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err,
                          size_t errcap)
 {
@@ -264,5 +289,10 @@ int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *er
     memcpy(pii_key, key, sizeof pii_key);
     sodium_memzero(key, sizeof key);
     atomic_store(&pii_on, true);
-    return s ? seal_existing(s, sealed, err, errcap) : 0;
+    if (!s)
+        return 0;
+    if (seal_existing(s, sealed, err, errcap) != 0)
+        return -1;
+    probe_key(s);
+    return 0;
 }

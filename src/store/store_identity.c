@@ -62,6 +62,11 @@ pb_store_rc pb_store_player_pii_set(pb_store_conn *c, const pb_store_player_pii 
     return c->be->identity->player_pii_set(c, p);
 }
 
+pb_store_rc pb_store_player_pii_newest(pb_store_conn *c, pb_store_player_pii *out)
+{
+    return c->be->identity->player_pii_newest(c, out);
+}
+
 pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s)
 {
     return c->be->identity->staff_insert(c, s);

@@ -143,6 +143,9 @@ pb_store_rc pb_store_player_pii_unmarked(pb_store_conn *c, int64_t after_id, con
 /* Writes the date of birth and names of p->id (public_id is not written);
  * NOT_FOUND when there is no such player. */
 pb_store_rc pb_store_player_pii_set(pb_store_conn *c, const pb_store_player_pii *p);
+/* The newest player's (highest id) date of birth and names; NOT_FOUND when there
+ * is no player. */
+pb_store_rc pb_store_player_pii_newest(pb_store_conn *c, pb_store_player_pii *out);
 
 /* Staff. insert assigns s->id; CONFLICT on a duplicate email or public id. */
 pb_store_rc pb_store_staff_insert(pb_store_conn *c, pb_store_staff *s);
@@ -221,6 +224,7 @@ struct pb_store_identity_ops {
                                        size_t min_len, pb_store_player_pii *out, size_t cap,
                                        size_t *n);
     pb_store_rc (*player_pii_set)(pb_store_conn *c, const pb_store_player_pii *p);
+    pb_store_rc (*player_pii_newest)(pb_store_conn *c, pb_store_player_pii *out);
     pb_store_rc (*staff_insert)(pb_store_conn *c, pb_store_staff *s);
     pb_store_rc (*staff_get)(pb_store_conn *c, int64_t id, pb_store_staff *out);
     pb_store_rc (*staff_by_public_id)(pb_store_conn *c, const char *public_id,

@@ -284,6 +284,19 @@ static pb_store_rc sq_player_pii_set(pb_store_conn *base, const pb_store_player_
     return sqr_exec_changed(c, st);
 }
 
+/* The newest player's date of birth and names. */
+static pb_store_rc sq_player_pii_newest(pb_store_conn *base, pb_store_player_pii *out)
+{
+    static const char SQL[] =
+        "SELECT e.player_id,p.public_id,e.date_of_birth,e.first_name,e.last_name "
+        "FROM player_pii e JOIN player p ON p.id=e.player_id ORDER BY e.player_id DESC LIMIT 1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    SQR_LOOKUP(c, st, read_pii, out);
+}
+
 /* ---- staff */
 
 /* Inserts a staff row; assigns s->id. */
@@ -517,6 +530,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_set_status = sq_player_set_status,
     .player_pii_unmarked = sq_player_pii_unmarked,
     .player_pii_set = sq_player_pii_set,
+    .player_pii_newest = sq_player_pii_newest,
     .staff_insert = sq_staff_insert,
     .staff_get = sq_staff_get,
     .staff_by_public_id = sq_staff_by_public_id,

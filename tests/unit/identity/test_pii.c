@@ -8,6 +8,7 @@
  * (case-insensitive prefix of the first or the last name) finds sealed and
  * clear names alike, and nothing that does not open.
  */
+#include <unistd.h>
 #include <ctype.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -174,6 +175,35 @@ static void copied_values_do_not_open(void **state)
     assert_string_equal(b.last_name, "");
 }
 
+/* stderr (the JSON log) captured into a temporary file while a call runs. */
+typedef struct capture {
+    int saved_fd;
+    FILE *file;
+    char text[8192];
+} capture;
+
+static void capture_begin(capture *c)
+{
+    fflush(stderr);
+    c->saved_fd = dup(2);
+    assert_true(c->saved_fd >= 0);
+    c->file = tmpfile();
+    assert_non_null(c->file);
+    assert_true(dup2(fileno(c->file), 2) >= 0);
+}
+
+static const char *capture_end(capture *c)
+{
+    fflush(stderr);
+    assert_true(dup2(c->saved_fd, 2) >= 0);
+    close(c->saved_fd);
+    rewind(c->file);
+    size_t n = fread(c->text, 1, sizeof c->text - 1, c->file);
+    c->text[n] = '\0';
+    fclose(c->file);
+    return c->text;
+}
+
 static void another_keys_directory(void **state)
 {
     ifx *f = *state;
@@ -194,8 +224,15 @@ static void another_keys_directory(void **state)
     int64_t sealed = -1;
     char before[PB_PLAYER_NAME_STORED_MAX + 1], after[PB_PLAYER_NAME_STORED_MAX + 1];
     stored(f, ada.public_id, "first_name", before, sizeof before);
-    assert_int_equal(pb_identity_pii_open(other, f->store, &sealed, err, sizeof err), 0);
+    capture cap;
+    capture_begin(&cap);
+    int rc = pb_identity_pii_open(other, f->store, &sealed, err, sizeof err);
+    const char *log = capture_end(&cap);
+    assert_int_equal(rc, 0);
     assert_int_equal(sealed, 0);
+    /* said at start: the newest player's date of birth does not open */
+    assert_non_null(strstr(log, "\"event\":\"identity.pii_key_mismatch\""));
+    assert_non_null(strstr(log, ada.public_id));
     stored(f, ada.public_id, "first_name", after, sizeof after);
     assert_string_equal(before, after);
     /* the search finds nobody by a name that does not open */
@@ -207,8 +244,12 @@ static void another_keys_directory(void **state)
     assert_int_equal(pb_identity_player_find(f->conn, NULL, &q, hits, 4, &n, lower, &bad), PB_OK);
     assert_int_equal(n, 0);
     pb_identity_free(other);
-    /* the right directory again */
-    assert_int_equal(pb_identity_pii_open(f->id, NULL, NULL, err, sizeof err), 0);
+    /* the right directory again: nothing to say at start */
+    capture_begin(&cap);
+    rc = pb_identity_pii_open(f->id, f->store, NULL, err, sizeof err);
+    log = capture_end(&cap);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(log, "pii_key_mismatch"));
     seen = get(f, ada.public_id);
     assert_false(seen.pii_unavailable);
     assert_string_equal(seen.first_name, "Ada");
