@@ -10,6 +10,7 @@
  * ledger on it replays the tail, and its decisions (insufficient funds) use the
  * replayed counters, not the stale rows; a clean stop writes every row back.
  */
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,11 +296,12 @@ static int64_t pending_mark(pb_store_conn *c)
     return m;
 }
 
-static int64_t g_copy_clock;
+/* the copy's clock: moved by the test while the copy's writer reads it */
+static _Atomic int64_t g_copy_clock;
 static int64_t copy_clock(void *ctx)
 {
     (void)ctx;
-    return g_copy_clock;
+    return atomic_load(&g_copy_clock);
 }
 
 /* A hold posted or voided within balance_flush_ms never reaches
@@ -333,7 +335,7 @@ static void test_holds_lazily_listed_survive_a_crash(void **state)
     pb_store_conn *c2;
     pb_store *s2 = open_store(path, &c2);
     char err[256];
-    g_copy_clock = f->clock_us;
+    atomic_store(&g_copy_clock, f->clock_us);
     pb_ledger_config cfg = {.balance_flush_ms = HOUR_MS, .now_us = copy_clock,
                             .expiry_interval_ms = 20};
     pb_ledger *l2 = pb_ledger_open(s2, &cfg, err, sizeof err);
@@ -350,7 +352,7 @@ static void test_holds_lazily_listed_survive_a_crash(void **state)
     assert_int_equal(pb_ledger_submit(l2, &t, 1), PB_OK);
     assert_int_equal(t.result, PB_ERR_PENDING_ALREADY_POSTED);
     /* hold-4 expires on the copy's clock, found in memory, not in the table */
-    g_copy_clock += INT64_C(61) * 1000000;
+    atomic_fetch_add(&g_copy_clock, INT64_C(61) * 1000000);
     pb_ledger_account a = {0};
     for (int i = 0; i < 300 && a.debits_pending != 70; i++) {
         usleep(20000);
