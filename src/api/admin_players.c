@@ -286,10 +286,17 @@ static bool search_params(pb_http_request *req, const pb_principal *p, search *s
     }
     q->email_prefix = email;
     q->name_prefix = s->name;
-    if (s->q_text) { /* one box: an exact id; with players.pii.read also email / name prefixes */
-        q->q_id = s->q_text;
-        q->q_email = sees_pii(p) ? s->q_text : NULL;
-        q->q_name = sees_pii(p) ? s->q_text : NULL;
+    if (s->q_text) {
+        /* one box: an exact id; with players.pii.read also email / name prefixes. A
+         * text shaped like an id is only an id, and one with '@' only an email: names
+         * are sealed (each name tested opens a box), so they are tested only for a
+         * text that could be the start of one */
+        pb_id id;
+        bool id_like = pb_id_parse(s->q_text, strlen(s->q_text), &id) == 0;
+        bool at = strchr(s->q_text, '@') != NULL;
+        q->q_id = at ? NULL : s->q_text;
+        q->q_email = sees_pii(p) && !id_like ? s->q_text : NULL;
+        q->q_name = sees_pii(p) && !id_like && !at ? s->q_text : NULL;
     }
     return true;
 }

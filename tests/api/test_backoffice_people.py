@@ -308,6 +308,15 @@ class Run:
         assert [(p["id"], p["first_name"]) for p in full] == [(alpha_named, "Nora")], full
         r = expect(self.finance.call("GET", P + qs(name="No")), 403, "FORBIDDEN")
         assert r["error"]["field"] == "name", r
+        # q with '@' is an email prefix only (names are sealed: not opened for it); the
+        # name filter still finds a name with '@'
+        at_named = self.register("alpha", "quill@s.example", first_name="Qu@il",
+                                 last_name="Pen")["id"]
+        assert expect(self.support.call("GET", P + qs(q="qu@")), 200)["players"] == []
+        assert [p["id"] for p in expect(self.support.call("GET", P + qs(name="qu@")),
+                                        200)["players"]] == [at_named]
+        assert [p["id"] for p in expect(self.support.call("GET", P + qs(q="quill@")),
+                                        200)["players"]] == [at_named]
         # scope: alpha's support never sees gamma's players
         assert expect(self.support.call("GET", P + qs(q="zoe")), 200)["players"] == []
         # bad input
