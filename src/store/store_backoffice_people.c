@@ -34,16 +34,3 @@ pb_store_rc pb_store_player_find(pb_store_conn *c, const pb_store_player_find_qu
 {
     return c->be->backoffice_people->player_find(c, q, out, cap, n);
 }
-
-pb_store_rc pb_store_player_names_get(pb_store_conn *c, int64_t player_id,
-                                      char first[PB_PLAYER_NAME_STORED_MAX + 1],
-                                      char last[PB_PLAYER_NAME_STORED_MAX + 1])
-{
-    return c->be->backoffice_people->names_get(c, player_id, first, last);
-}
-
-pb_store_rc pb_store_player_names_set(pb_store_conn *c, int64_t player_id, const char *first,
-                                      const char *last)
-{
-    return c->be->backoffice_people->names_set(c, player_id, first, last);
-}

@@ -130,15 +130,6 @@ pb_store_rc pb_store_player_round_page(pb_store_conn *c, const pb_store_round_qu
 /* Up to cap players matching q in q's order. */
 pb_store_rc pb_store_player_find(pb_store_conn *c, const pb_store_player_find_query *q,
                                  pb_store_player_hit *out, size_t cap, size_t *n);
-/* A player's names as stored ('' when not given; otherwise opaque text, see
- * store_identity.h). */
-pb_store_rc pb_store_player_names_get(pb_store_conn *c, int64_t player_id,
-                                      char first[PB_PLAYER_NAME_STORED_MAX + 1],
-                                      char last[PB_PLAYER_NAME_STORED_MAX + 1]);
-/* Writes a player's names as given (the domain seals them first). */
-pb_store_rc pb_store_player_names_set(pb_store_conn *c, int64_t player_id, const char *first,
-                                      const char *last);
-
 /* What a backend implements for the back office's people pages (see backend.h). */
 struct pb_store_backoffice_people_ops {
     pb_store_rc (*note_insert)(pb_store_conn *c, pb_store_player_note *n);
@@ -150,9 +141,6 @@ struct pb_store_backoffice_people_ops {
                               pb_store_player_round *out, size_t cap, size_t *n);
     pb_store_rc (*player_find)(pb_store_conn *c, const pb_store_player_find_query *q,
                                pb_store_player_hit *out, size_t cap, size_t *n);
-    pb_store_rc (*names_get)(pb_store_conn *c, int64_t player_id, char *first, char *last);
-    pb_store_rc (*names_set)(pb_store_conn *c, int64_t player_id, const char *first,
-                             const char *last);
 };
 
 extern const struct pb_store_backoffice_people_ops pb_store_sqlite_backoffice_people_ops;

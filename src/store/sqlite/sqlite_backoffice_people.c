@@ -192,48 +192,6 @@ static pb_store_rc sq_round_page(pb_store_conn *base, const pb_store_round_query
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_round);
 }
 
-/* ---- names */
-
-static pb_store_rc sq_names_get(pb_store_conn *base, int64_t player_id, char *first, char *last)
-{
-    static const char SQL[] = "SELECT first_name,last_name FROM player_pii WHERE player_id=?1";
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
-    first[0] = last[0] = 0;
-    if (!st)
-        return PB_STORE_ERROR;
-    sqlite3_bind_int64(st, 1, player_id);
-    int rc = sqlite3_step(st);
-    pb_store_rc r = PB_STORE_NOT_FOUND;
-    if (rc == SQLITE_ROW) {
-        sqr_text(first, PB_PLAYER_NAME_MAX + 1, st, 0);
-        sqr_text(last, PB_PLAYER_NAME_MAX + 1, st, 1);
-        r = PB_STORE_OK;
-    } else if (rc != SQLITE_DONE) {
-        r = sq_result(c, rc);
-    }
-    sqr_done(st);
-    return r;
-}
-
-static pb_store_rc sq_names_set(pb_store_conn *base, int64_t player_id, const char *first,
-                                const char *last)
-{
-    static const char SQL[] =
-        "UPDATE player_pii SET first_name=?2,last_name=?3 WHERE player_id=?1";
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
-    if (!st)
-        return PB_STORE_ERROR;
-    sqlite3_bind_int64(st, 1, player_id);
-    sqr_bind_text(st, 2, first);
-    sqr_bind_text(st, 3, last);
-    pb_store_rc r = sqr_exec(c, st);
-    if (r == PB_STORE_OK && sqlite3_changes(c->db) == 0)
-        r = PB_STORE_NOT_FOUND;
-    return r;
-}
-
 /* ---- the player search */
 
 #define MATCHER_TYPE "pb_name_matcher"
@@ -411,6 +369,4 @@ const struct pb_store_backoffice_people_ops pb_store_sqlite_backoffice_people_op
     .session_page = sq_session_page,
     .round_page = sq_round_page,
     .player_find = sq_player_find,
-    .names_get = sq_names_get,
-    .names_set = sq_names_set,
 };
