@@ -109,16 +109,14 @@ void pb_catalog_secret_log_unavailable(const char *code)
            code, atomic_load(&seal_on) ? "the keys directory's provider.key" : "no key");
 }
 
-/* Seals up to SEAL_BATCH clear keys with id > *after in one write transaction;
- * *n = the rows looked at (0: done), *sealed += the keys sealed. */
-static pb_store_rc seal_batch(pb_store_conn *c, pb_store_provider *rows, int64_t *after,
-                              size_t *n, int64_t *sealed)
+/* One batch of pb_store_batched: seals the clear keys among up to cap providers
+ * past *after (and says which sealed ones do not open). */
+static pb_store_rc seal_batch(pb_store_conn *c, void *ctx, void *buf, size_t cap, int64_t *after,
+                              size_t *n, int64_t *done)
 {
-    pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
-    if (rc != PB_STORE_OK)
-        return rc;
-    rc = pb_store_provider_list(c, *after, rows, SEAL_BATCH, n);
-    int64_t done = 0;
+    (void)ctx;
+    pb_store_provider *rows = buf;
+    pb_store_rc rc = pb_store_provider_list(c, *after, rows, cap, n);
     for (size_t i = 0; rc == PB_STORE_OK && i < *n; i++) {
         pb_store_provider *r = &rows[i];
         *after = r->id;
@@ -139,14 +137,8 @@ static pb_store_rc seal_batch(pb_store_conn *c, pb_store_provider *rows, int64_t
         pb_catalog_secret_to_row(&p, r); /* updated_at kept: the provider did not change */
         sodium_memzero(&p, sizeof p);
         rc = pb_store_provider_update(c, r);
-        done++;
+        (*done)++;
     }
-    if (rc == PB_STORE_OK)
-        rc = pb_store_commit(c);
-    else
-        pb_store_rollback(c);
-    if (rc == PB_STORE_OK)
-        *sealed += done;
     return rc;
 }
 
@@ -155,25 +147,8 @@ int pb_catalog_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t err
     *sealed = 0;
     if (!atomic_load(&seal_on))
         return 0;
-    pb_store_conn *c = pb_store_connect(s, err, errcap);
-    if (!c)
-        return -1;
-    pb_store_provider *rows = calloc(SEAL_BATCH, sizeof *rows);
-    int ret = rows ? 0 : -1;
-    if (!rows)
-        snprintf(err, errcap, "out of memory");
-    int64_t after = 0;
-    for (size_t n = SEAL_BATCH; ret == 0 && n == SEAL_BATCH;) {
-        if (seal_batch(c, rows, &after, &n, sealed) != PB_STORE_OK) {
-            snprintf(err, errcap, "catalog: cannot seal the stored provider keys: %s",
-                     pb_store_errmsg(c));
-            ret = -1;
-        }
-    }
-    if (rows)
-        sodium_memzero(rows, SEAL_BATCH * sizeof *rows);
-    free(rows);
-    pb_store_disconnect(c);
+    int ret = pb_store_batched(s, sizeof(pb_store_provider), SEAL_BATCH, seal_batch, NULL, sealed,
+                               "catalog: cannot seal the stored provider keys", err, errcap);
     if (ret == 0 && *sealed > 0)
         pb_log(PB_LOG_INFO, "catalog.secrets_sealed",
                "%lld provider key(s) stored in the clear are now sealed under provider.key",

@@ -190,16 +190,14 @@ static bool seal_row(pb_store_player_pii *r)
     return ok;
 }
 
-/* Seals up to SEAL_BATCH players with clear values and id > *after in one write
- * transaction; *n = the rows looked at (0: done), *sealed += the players sealed. */
-static pb_store_rc seal_batch(pb_store_conn *c, pb_store_player_pii *rows, int64_t *after,
-                              size_t *n, int64_t *sealed)
+/* One batch of pb_store_batched: seals the clear values among up to cap players
+ * past *after that hold one. */
+static pb_store_rc seal_batch(pb_store_conn *c, void *ctx, void *buf, size_t cap, int64_t *after,
+                              size_t *n, int64_t *done)
 {
-    pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
-    if (rc != PB_STORE_OK)
-        return rc;
-    rc = pb_store_player_pii_unmarked(c, *after, PREFIX, SEALED_MIN, rows, SEAL_BATCH, n);
-    int64_t done = 0;
+    (void)ctx;
+    pb_store_player_pii *rows = buf;
+    pb_store_rc rc = pb_store_player_pii_unmarked(c, *after, PREFIX, SEALED_MIN, rows, cap, n);
     for (size_t i = 0; rc == PB_STORE_OK && i < *n; i++) {
         pb_store_player_pii *r = &rows[i];
         *after = r->id;
@@ -210,39 +208,17 @@ static pb_store_rc seal_batch(pb_store_conn *c, pb_store_player_pii *rows, int64
             continue;
         }
         rc = pb_store_player_pii_set(c, r);
-        done++;
+        (*done)++;
     }
-    if (rc == PB_STORE_OK)
-        rc = pb_store_commit(c);
-    else
-        pb_store_rollback(c);
-    if (rc == PB_STORE_OK)
-        *sealed += done;
     return rc;
 }
 
 /* Seals what an older version stored in the clear, batch by batch. */
 static int seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap)
 {
-    pb_store_conn *c = pb_store_connect(s, err, errcap);
-    if (!c)
-        return -1;
-    pb_store_player_pii *rows = calloc(SEAL_BATCH, sizeof *rows);
-    int ret = rows ? 0 : -1;
-    if (!rows)
-        snprintf(err, errcap, "out of memory");
-    int64_t after = 0;
-    for (size_t n = SEAL_BATCH; ret == 0 && n == SEAL_BATCH;) {
-        if (seal_batch(c, rows, &after, &n, sealed) != PB_STORE_OK) {
-            snprintf(err, errcap, "identity: cannot seal the players' stored personal data: %s",
-                     pb_store_errmsg(c));
-            ret = -1;
-        }
-    }
-    if (rows)
-        sodium_memzero(rows, SEAL_BATCH * sizeof *rows);
-    free(rows);
-    pb_store_disconnect(c);
+    int ret = pb_store_batched(s, sizeof(pb_store_player_pii), SEAL_BATCH, seal_batch, NULL,
+                               sealed, "identity: cannot seal the players' stored personal data",
+                               err, errcap);
     if (ret == 0 && *sealed > 0)
         pb_log(PB_LOG_INFO, "identity.pii_sealed",
                "%lld player(s) whose date of birth or names were stored in the clear are now "

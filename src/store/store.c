@@ -299,3 +299,42 @@ void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c)
     pthread_cond_signal(&p->freed);
     pthread_mutex_unlock(&p->mu);
 }
+
+int pb_store_batched(pb_store *s, size_t row_size, size_t cap, pb_store_batch_fn batch,
+                     void *ctx, int64_t *total, const char *what, char *err, size_t errcap)
+{
+    int64_t sink = 0;
+    if (!total)
+        total = &sink;
+    *total = 0;
+    pb_store_conn *c = pb_store_connect(s, err, errcap);
+    if (!c)
+        return -1;
+    void *rows = calloc(cap, row_size);
+    int ret = rows ? 0 : -1;
+    if (!rows)
+        snprintf(err, errcap, "%s: out of memory", what);
+    int64_t after = 0;
+    for (size_t n = cap; ret == 0 && n == cap;) {
+        int64_t done = 0;
+        n = 0;
+        pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
+        if (rc == PB_STORE_OK)
+            rc = batch(c, ctx, rows, cap, &after, &n, &done);
+        if (rc == PB_STORE_OK)
+            rc = pb_store_commit(c);
+        else
+            pb_store_rollback(c);
+        if (rc == PB_STORE_OK) {
+            *total += done;
+        } else {
+            snprintf(err, errcap, "%s: %s", what, pb_store_errmsg(c));
+            ret = -1;
+        }
+    }
+    if (rows)
+        explicit_bzero(rows, cap * row_size);
+    free(rows);
+    pb_store_disconnect(c);
+    return ret;
+}

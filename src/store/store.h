@@ -108,6 +108,21 @@ void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c);
 void pb_store_set_ledger_live(pb_store *s, void *live);
 void *pb_store_ledger_live(pb_store_conn *c);
 
+/*
+ * A pass over rows in batches, each batch in its own write transaction, on a
+ * connection of its own (e.g. sealing values an older version stored in the
+ * clear). batch(c, ctx, rows, cap, &after, &n, &done) reads up to cap rows past
+ * the cursor `after` into rows (row_size bytes each), moves the cursor, writes
+ * what it must and says how many rows it looked at (n) and changed (done); the
+ * pass ends when a batch looks at fewer than cap rows. *total (may be NULL)
+ * receives the rows changed in committed batches. rows is wiped before it is
+ * freed (they may hold secrets). 0, or -1 with "<what>: <store error>" in err.
+ */
+typedef pb_store_rc (*pb_store_batch_fn)(pb_store_conn *c, void *ctx, void *rows, size_t cap,
+                                         int64_t *after, size_t *n, int64_t *done);
+int pb_store_batched(pb_store *s, size_t row_size, size_t cap, pb_store_batch_fn batch,
+                     void *ctx, int64_t *total, const char *what, char *err, size_t errcap);
+
 /* Runs raw SQL. Only for tests and operator tooling (e.g. the tamper test), never domain code. */
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 
