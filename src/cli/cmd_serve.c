@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "core/cpu.h"
 #include "core/log.h"
+#include "core/sealbox.h"
 #include "core/time.h"
 
 typedef struct serve_opts {
@@ -120,29 +121,14 @@ static const char *env(const char *name)
     return v && *v ? v : NULL;
 }
 
-/* Creates dir (and missing parents) with mode 0700; fine if it exists as a directory. */
-static int make_keys_dir(const char *dir)
+/* Creates dir (and missing parents) with mode 0700 (core/sealbox.h); warns when
+ * others may read an existing one. 0, or -1 with the reason in err. */
+static int make_keys_dir(const char *dir, char *err, size_t errcap)
 {
-    char path[4096];
-    if (!*dir || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        errno = EINVAL;
+    if (pb_keyfile_make_dir(dir, err, errcap) != 0)
         return -1;
-    }
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(path, 0700) != 0 && errno != EEXIST)
-                return -1;
-            *p = saved;
-            if (!saved)
-                break;
-        }
-    }
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return -1;
-    if (st.st_mode & 077)
+    if (stat(dir, &st) == 0 && (st.st_mode & 077))
         pb_log(PB_LOG_WARN, "serve.keys_dir", "%s is readable by others (mode %03o); use 0700",
                dir, (unsigned)(st.st_mode & 0777));
     return 0;
@@ -440,9 +426,9 @@ int pb_cmd_serve(int argc, char **argv)
     int rc = read_opts(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    if (make_keys_dir(o.keys_dir) != 0) {
-        fprintf(stderr, "pitboss serve: cannot create the keys directory %s: %s\n", o.keys_dir,
-                strerror(errno));
+    char kerr[512];
+    if (make_keys_dir(o.keys_dir, kerr, sizeof kerr) != 0) {
+        fprintf(stderr, "pitboss serve: the keys directory: %s\n", kerr);
         return 1;
     }
 
