@@ -294,6 +294,14 @@ class Run:
         assert listing(self.admin, 50, q="ZO") == [ids[0]]
         assert listing(self.admin, 50, q="BOB@") == [ids[5]]
         assert listing(self.admin, 50, q=ids[4]) == [ids[4]]
+        # email: a prefix (exact bytes after the lower-casing at registration), the whole
+        # address included, nothing past it
+        assert listing(self.admin, 50, email="j") == [ids[3], ids[2]]
+        assert listing(self.admin, 50, email="john@s.example") == [ids[2]]
+        assert listing(self.admin, 50, email="john@s.example.") == []
+        assert listing(self.admin, 50, email="jo") == [ids[2]]
+        assert listing(self.admin, 50, email="bob@") == [ids[5]]
+        assert listing(self.admin, 50, email="k") == []
         assert listing(self.admin, 50, name="SMI") == [ids[2]]
         assert listing(self.admin, 50, name="adams") == [ids[0]]
         assert listing(self.admin, 50, name="jon", sort="email", order="asc") == [ids[5], ids[6]]

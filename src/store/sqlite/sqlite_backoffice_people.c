@@ -264,22 +264,38 @@ static const char *sort_expr(pb_store_player_sort s)
 static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_find_query *q,
                                   pb_store_player_hit *out, size_t cap, size_t *n)
 {
-    static const char WHERE[] =
+    /* An email prefix P is the range P <= email < P || x'ff' (BINARY order: no valid
+     * UTF-8 byte is 0xff), which the email index serves; substr() would read every
+     * row. Only the terms a query uses are written, so that an id-or-email `q` can
+     * be served by the indexes too (an OR with a term no index serves is a scan). */
+    static const char WHERE_HEAD[] =
         " FROM player p JOIN player_pii e ON e.player_id=p.id WHERE "
         "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
         "AND (?2=0 OR p.brand_id=?2) "
-        "AND (?3 IS NULL OR p.public_id=?3 OR substr(e.email,1,length(?4))=?4 "
-        " OR pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?5) "
-        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?5)) "
-        "AND (?6 IS NULL OR substr(e.email,1,length(?6))=?6) "
         "AND (?8 IS NULL OR e.country=?8) AND (?9 IS NULL OR p.status=?9) "
-        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11) "
-        "AND (?7 IS NULL OR pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?7) "
-        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?7))";
+        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11) ";
+    static const char EMAIL_PREFIX[] = "AND e.email>=?6 AND e.email<?6||x'ff' ";
+    static const char NAME_PREFIX[] =
+        "AND (pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?7) "
+        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?7)) ";
     sq_conn *c = SQ(base);
     *n = 0;
     if (!q->all_brands && q->nbrands == 0)
         return PB_STORE_OK;
+    char qterms[512] = "";
+    if (q->q_id || q->q_email || q->q_name)
+        snprintf(qterms, sizeof qterms, "AND (%s%s%s%s%s) ", q->q_id ? "p.public_id=?3" : "",
+                 q->q_id && q->q_email ? " OR " : "",
+                 q->q_email ? "(e.email>=?4 AND e.email<?4||x'ff')" : "",
+                 (q->q_id || q->q_email) && q->q_name ? " OR " : "",
+                 q->q_name ? "pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?5) "
+                             "OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?5)"
+                           : "");
+    char where[2048];
+    if (snprintf(where, sizeof where, "%s%s%s%s", WHERE_HEAD, qterms,
+                 q->email_prefix ? EMAIL_PREFIX : "", q->name_prefix ? NAME_PREFIX : "") >=
+        (int)sizeof where)
+        return PB_STORE_ERROR;
     const char *cmp = q->asc ? ">" : "<", *dir = q->asc ? "ASC" : "DESC";
     /* the inner query names the sort key sk and the balance bal; the outer one
      * filters the balance and applies the keyset bound and the order */
@@ -290,7 +306,7 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
                  "AND (?13 IS NULL OR bal<=?13) "
                  "AND (?14=0 OR sk %s ?15 OR (sk=?15 AND id %s ?16)) "
                  "ORDER BY sk %s,id %s LIMIT ?17",
-                 sort_expr(q->sort), q->currency ? BALANCE_EXPR : "0", WHERE, cmp, cmp, dir,
+                 sort_expr(q->sort), q->currency ? BALANCE_EXPR : "0", where, cmp, cmp, dir,
                  dir) >= (int)sizeof sql)
         return PB_STORE_ERROR;
     sqlite3_stmt *st = NULL;
