@@ -339,26 +339,27 @@ static pb_err get_scoped(pb_store_conn *c, const pb_brand_scope *scope, const ch
     return e;
 }
 
-/* A player within the scope, without the sealed personal data. */
-pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
-                              const char *public_id, pb_player *out)
+/* A player within the scope, the sealed personal data opened when pii. */
+static pb_err get_view(pb_store_conn *c, const pb_brand_scope *scope, const char *public_id,
+                       pb_player *out, bool pii)
 {
     pb_store_player row;
     pb_err e = get_scoped(c, scope, public_id, &row);
     if (e == PB_OK)
-        view(&row, out, false);
+        view(&row, out, pii);
     return e;
 }
 
-/* A player's profile within the scope, its sealed personal data opened. */
+pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
+                              const char *public_id, pb_player *out)
+{
+    return get_view(c, scope, public_id, out, false);
+}
+
 pb_err pb_identity_player_get_pii(pb_store_conn *c, const pb_brand_scope *scope,
                                   const char *public_id, pb_player *out)
 {
-    pb_store_player row;
-    pb_err e = get_scoped(c, scope, public_id, &row);
-    if (e == PB_OK)
-        view(&row, out, true);
-    return e;
+    return get_view(c, scope, public_id, out, true);
 }
 
 pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id,
