@@ -2,12 +2,8 @@
  * play_crash.c — the crash game: hash chains, rounds, the scheduler thread and
  * crash bets.
  *
- * Chains: per brand, a chain of `crash_chain_length` game hashes from a random
- * seed c[0] (c[i] = SHA-256 hex of c[i−1]; games.h), played from c[n−1] down
- * to c[0]; its commitment SHA-256(c[n−1]) and a random salt are public from
- * the start (crash_chain row). The scheduler keeps every 1024th hash in memory
- * and hashes forward from the nearest one to find a game's hash. A used-up
- * chain is followed by a new one.
+ * Chains (play_crash_chain.c): per brand, a chain of `crash_chain_length` game
+ * hashes from a random seed, played in reverse, kept in memory by checkpoints.
  *
  * The scheduler thread wakes at the next event of any brand (at least once a
  * second, to see brands switched on or off) and, per brand whose crash game is
@@ -48,16 +44,8 @@
 #include "games/play_internal.h"
 #include "tenancy/tenancy.h"
 
-#define CKPT 1024       /* hashes between two kept in memory */
 #define BRANDS_MAX 256  /* brands the scheduler looks after */
 #define SETTLE_CAP 256  /* bets decided per query in the crash command */
-
-typedef struct chain_mem {
-    int64_t brand_id;
-    int64_t chain_id;
-    int64_t length;
-    char (*ckpt)[PB_FAIR_HASH_HEX_LEN + 1]; /* c[0], c[CKPT], c[2·CKPT], … */
-} chain_mem;
 
 struct play_crash {
     pthread_t thread;
@@ -145,128 +133,6 @@ static pb_err round_sealed(const pb_store_crash_round *r, pb_store_crash_round *
     return play_seed_seal(ad, r->game_hash, out->game_hash, sizeof out->game_hash);
 }
 
-/* ---- chains ---- */
-
-static void chain_mem_free(chain_mem *m)
-{
-    free(m->ckpt);
-    memset(m, 0, sizeof *m);
-}
-
-/* Walks the chain from its seed (opened: 64 hex), keeping checkpoints;
- * *commitment (may be NULL) receives SHA-256 of c[n−1]. -1 on OOM or a seed
- * that is not 64 hex. */
-static int chain_mem_build(chain_mem *m, const pb_store_crash_chain *ch, char *commitment)
-{
-    size_t n = (size_t)((ch->length + CKPT - 1) / CKPT);
-    m->ckpt = calloc(n, sizeof *m->ckpt);
-    if (!m->ckpt)
-        return -1;
-    m->brand_id = ch->brand_id;
-    m->chain_id = ch->id;
-    m->length = ch->length;
-    char h[PB_FAIR_HASH_HEX_LEN + 1];
-    if (strlen(ch->seed) != PB_FAIR_HASH_HEX_LEN) { /* not opened: never walk a sealed text */
-        free(m->ckpt);
-        m->ckpt = NULL;
-        return -1;
-    }
-    memcpy(h, ch->seed, sizeof h);
-    for (int64_t i = 0; i < ch->length; i++) {
-        if (i % CKPT == 0)
-            memcpy(m->ckpt[i / CKPT], h, sizeof h);
-        if (i + 1 < ch->length)
-            pb_fair_sha256_hex(h, PB_FAIR_HASH_HEX_LEN, h);
-    }
-    if (commitment)
-        pb_fair_sha256_hex(h, PB_FAIR_HASH_HEX_LEN, commitment);
-    return 0;
-}
-
-/* The hash of the game at play position pos (c[n−1−pos]). */
-static void chain_mem_hash(const chain_mem *m, int64_t pos, char out[PB_FAIR_HASH_HEX_LEN + 1])
-{
-    int64_t i = m->length - 1 - pos;
-    memcpy(out, m->ckpt[i / CKPT], PB_FAIR_HASH_HEX_LEN + 1);
-    for (int64_t s = 0; s < i % CKPT; s++)
-        pb_fair_sha256_hex(out, PB_FAIR_HASH_HEX_LEN, out);
-}
-
-/* The brand's chain in memory with a game left, loaded or made (on the
- * scheduler's connection: a new chain row is written in its own transaction;
- * nothing refers to it until a round does). The chain's seed generates every
- * game of it, so it is stored sealed like an active server seed (seal.c).
- * NULL on failure. */
-static chain_mem *chain_for(pb_play *p, pb_store_conn *c, int64_t brand_id, const char *brand)
-{
-    struct play_crash *k = p->crash;
-    chain_mem *m = NULL;
-    for (size_t i = 0; i < k->nchains && !m; i++)
-        if (k->chains[i].brand_id == brand_id)
-            m = &k->chains[i];
-    if (!m) {
-        if (k->nchains == BRANDS_MAX)
-            return NULL;
-        m = &k->chains[k->nchains++];
-        memset(m, 0, sizeof *m);
-        m->brand_id = brand_id;
-    }
-    pb_store_crash_chain ch;
-    pb_store_rc rc = pb_store_crash_chain_current(c, brand_id, &ch);
-    if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
-        return NULL;
-    if (rc == PB_STORE_OK && ch.next_position < ch.length) {
-        if (m->chain_id == ch.id && m->ckpt)
-            return m;
-        chain_mem_free(m);
-        char ad[PB_STORE_SEED_HEX_LEN + 8];
-        play_chain_ad(&ch, ad, sizeof ad);
-        if (play_seed_open(ad, ch.seed, sizeof ch.seed) != PB_OK) {
-            pb_log(PB_LOG_ERROR, "games.seed_sealed",
-                   "crash chain %lld: the seed does not open with this fair.key", (long long)ch.id);
-            return NULL;
-        }
-        int built = chain_mem_build(m, &ch, NULL);
-        sodium_memzero(ch.seed, sizeof ch.seed);
-        return built == 0 ? m : NULL;
-    }
-    /* none yet, or used up: a new chain */
-    memset(&ch, 0, sizeof ch);
-    ch.brand_id = brand_id;
-    snprintf(ch.brand, sizeof ch.brand, "%s", brand);
-    pb_fair_server_seed_new(ch.seed);
-    pb_fair_server_seed_new(ch.salt);
-    ch.length = p->cfg.crash_chain_length;
-    ch.created_at = pb_time_now_us();
-    chain_mem_free(m);
-    if (chain_mem_build(m, &ch, ch.terminal_hash) != 0)
-        return NULL;
-    char ad[PB_STORE_SEED_HEX_LEN + 8], plain[PB_STORE_SEED_HEX_LEN + 1];
-    play_chain_ad(&ch, ad, sizeof ad);
-    memcpy(plain, ch.seed, sizeof plain);
-    pb_err sealed = play_seed_seal(ad, plain, ch.seed, sizeof ch.seed);
-    sodium_memzero(plain, sizeof plain);
-    if (sealed != PB_OK) {
-        chain_mem_free(m);
-        return NULL;
-    }
-    rc = pb_store_begin(c, PB_STORE_WRITE);
-    if (rc == PB_STORE_OK)
-        rc = pb_store_crash_chain_insert(c, &ch);
-    if (rc == PB_STORE_OK)
-        rc = pb_store_commit(c);
-    else
-        pb_store_rollback(c);
-    if (rc != PB_STORE_OK) {
-        chain_mem_free(m);
-        return NULL;
-    }
-    m->chain_id = ch.id;
-    pb_log(PB_LOG_INFO, "games.crash_chain", "brand %s: new chain %lld of %lld games, commitment %s",
-           brand, (long long)ch.id, (long long)ch.length, ch.terminal_hash);
-    return m;
-}
-
 /* ---- round commands ---- */
 
 typedef struct next_ctx {
@@ -301,7 +167,7 @@ static pb_err next_cmd(pb_ledger_tx *tx, void *v)
     snprintf(r->brand, sizeof r->brand, "%s", x->brand);
     r->chain_id = ch.id;
     r->position = ch.next_position;
-    chain_mem_hash(x->m, r->position, r->game_hash);
+    play_chain_hash(x->m, r->position, r->game_hash);
     r->rtp_bp = (int32_t)rtp;
     snprintf(r->salt, sizeof r->salt, "%s", ch.salt);
     snprintf(r->terminal_hash, sizeof r->terminal_hash, "%s", ch.terminal_hash);
@@ -572,7 +438,9 @@ static int64_t tend(pb_play *p, pb_store_conn *c, const pb_brand *b, bool enable
         int64_t due = none ? now : r.crashed_at + (int64_t)p->cfg.crash_pause_ms * 1000;
         if (now < due)
             return due;
-        chain_mem *m = chain_for(p, c, b->id, b->code);
+        struct play_crash *k = p->crash;
+        chain_mem *m = play_chain_for(k->chains, &k->nchains, BRANDS_MAX, c, b->id, b->code,
+                                      p->cfg.crash_chain_length);
         if (!m)
             return later;
         next_ctx x = {.p = p, .m = m, .brand_id = b->id, .brand = b->code};
@@ -678,7 +546,7 @@ void play_crash_free(pb_play *p)
     if (!k)
         return;
     for (size_t i = 0; i < k->nchains; i++)
-        chain_mem_free(&k->chains[i]);
+        play_chain_free(&k->chains[i]);
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);
     free(k);

@@ -5,7 +5,8 @@
  *   play.c         the handle, seeds, the round driver (wallet bet → decide →
  *                  wallet win → settled), recovery at start-up, catalog seeding
  *   play_bet.c     instant bets and mines (placing, deciding, reveals, cash-out)
- *   play_crash.c   crash chains, rounds, the scheduler thread, crash bets
+ *   play_crash.c   crash rounds, the scheduler thread, crash bets
+ *   play_crash_chain.c  crash hash chains kept in memory
  *   play_admin.c   RTP settings, game control, round lookups, public verify
  */
 #ifndef PB_GAMES_PLAY_INTERNAL_H
@@ -139,5 +140,27 @@ int64_t play_crash_m(double k, int64_t t_ms);
  * clear and is left as is. INTERNAL (logged) when the hash does not open (no
  * key, another key or round, a changed value) or a stored point disagrees. */
 pb_err play_crash_round_open(pb_store_crash_round *r);
+
+/* ---- crash hash chains in memory (play_crash_chain.c; the scheduler's thread) ---- */
+
+#define CKPT 1024 /* hashes between two kept in memory */
+
+typedef struct chain_mem {
+    int64_t brand_id;
+    int64_t chain_id;
+    int64_t length;
+    char (*ckpt)[PB_FAIR_HASH_HEX_LEN + 1]; /* c[0], c[CKPT], c[2·CKPT], … */
+} chain_mem;
+
+/* Frees m's checkpoints and clears it. */
+void play_chain_free(chain_mem *m);
+/* The hash of the game at play position pos (c[n−1−pos]). */
+void play_chain_hash(const chain_mem *m, int64_t pos, char out[PB_FAIR_HASH_HEX_LEN + 1]);
+/* The brand's chain with a game left, from chains[0..*nchains) (a new slot when
+ * the brand has none, up to cap): loaded from the store (its sealed seed opened)
+ * or made (length games, its row written in its own transaction on c). NULL on
+ * failure. */
+chain_mem *play_chain_for(chain_mem *chains, size_t *nchains, size_t cap, pb_store_conn *c,
+                          int64_t brand_id, const char *brand, int64_t length);
 
 #endif
