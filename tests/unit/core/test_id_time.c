@@ -20,6 +20,7 @@
 #include "core/id.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "../capture.h"
 
 #define MIN_US (INT64_C(-62167219200000000)) /* 0000-01-01T00:00:00Z */
 #define MAX_US (INT64_C(253402300799999999)) /* 9999-12-31T23:59:59.999999Z */
@@ -409,35 +410,6 @@ static void test_time_clocks(void **state)
 }
 
 /* ---- log ---------------------------------------------------------------- */
-
-/* Redirects stderr (fd 2) into a temporary file until capture_end. */
-typedef struct {
-    int saved_fd;
-    FILE *file;
-    char text[4096];
-} capture;
-
-static void capture_begin(capture *c)
-{
-    fflush(stderr);
-    c->saved_fd = dup(2);
-    assert_true(c->saved_fd >= 0);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    assert_true(dup2(fileno(c->file), 2) >= 0);
-}
-
-static const char *capture_end(capture *c)
-{
-    fflush(stderr);
-    assert_true(dup2(c->saved_fd, 2) >= 0);
-    close(c->saved_fd);
-    rewind(c->file);
-    size_t n = fread(c->text, 1, sizeof c->text - 1, c->file);
-    c->text[n] = '\0';
-    fclose(c->file);
-    return c->text;
-}
 
 static void test_log_json_line(void **state)
 {

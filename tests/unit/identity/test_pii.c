@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "../capture.h"
 
 /* Runs one SQL statement on the fixture's database (its own connection). */
 static void sql(ifx *f, const char *text)
@@ -173,35 +174,6 @@ static void copied_values_do_not_open(void **state)
     sql(f, q);
     b = get(f, bob.public_id);
     assert_string_equal(b.last_name, "");
-}
-
-/* stderr (the JSON log) captured into a temporary file while a call runs. */
-typedef struct capture {
-    int saved_fd;
-    FILE *file;
-    char text[8192];
-} capture;
-
-static void capture_begin(capture *c)
-{
-    fflush(stderr);
-    c->saved_fd = dup(2);
-    assert_true(c->saved_fd >= 0);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    assert_true(dup2(fileno(c->file), 2) >= 0);
-}
-
-static const char *capture_end(capture *c)
-{
-    fflush(stderr);
-    assert_true(dup2(c->saved_fd, 2) >= 0);
-    close(c->saved_fd);
-    rewind(c->file);
-    size_t n = fread(c->text, 1, sizeof c->text - 1, c->file);
-    c->text[n] = '\0';
-    fclose(c->file);
-    return c->text;
 }
 
 static void another_keys_directory(void **state)
