@@ -15,6 +15,7 @@
  * sync and the writes it covers cannot interleave with the cut.
  */
 #include "store/sqlite/faultvfs.h"
+#include "store/sqlite/pcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -445,6 +446,7 @@ int pb_faultvfs_register(const char *name)
         pthread_mutex_unlock(&fv.mu);
         return same ? SQLITE_OK : SQLITE_MISUSE;
     }
+    pb_sq_pcache_install(); /* before SQLite initialises, as the store does */
     int rc = sqlite3_initialize();
     if (rc == SQLITE_OK && !(fv.real = sqlite3_vfs_find(NULL)))
         rc = SQLITE_ERROR;

@@ -10,7 +10,10 @@
  * not see uncommitted rows); the database being in WAL mode; and the WAL write
  * buffer (walbuf.h): a commit of many pages reaches the WAL in a few writes and
  * is whole for another connection, and a transaction rolled back after its
- * frames spilled leaves nothing behind.
+ * frames spilled leaves nothing behind; and the page cache shim (pcache.h):
+ * commits whose rebalances swapped pages through the lock-byte page number
+ * skip the truncation that would have walked the whole cache, while a
+ * rollback that grew the file still drops the pages past its end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "store/embedded.h"
+#include "store/sqlite/pcache.h"
 #include "store/sqlite/walbuf.h"
 #include "store/store.h"
 
@@ -762,6 +766,69 @@ static void test_wal_buffer_rollback_after_spill(void **state)
                      1);
 }
 
+static void insert_random_keys(sfx *f, int transactions, int rows)
+{
+    for (int t = 0; t < transactions; t++) {
+        assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
+        for (int i = 0; i < rows; i++)
+            assert_int_equal(pb_store_exec_raw(f->conn, "INSERT INTO kv VALUES "
+                                                        "(hex(randomblob(16)), randomblob(60))"),
+                             PB_STORE_OK);
+        assert_int_equal(pb_store_commit(f->conn), PB_STORE_OK);
+    }
+}
+
+/* Random keys make SQLite rebalance index pages, and some rebalances swap two
+ * new pages through the lock-byte page number; the commits after them truncate
+ * nothing, and the shim tells pcache1 nothing (it would have walked every
+ * cached page each time). The rows are all there and the file is sound. */
+static void test_page_cache_commits_skip_needless_truncation(void **state)
+{
+    sfx *f = *state;
+    assert_int_equal(pb_sq_pcache_install(), SQLITE_OK);
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB) "
+                                                "WITHOUT ROWID"),
+                     PB_STORE_OK);
+    unsigned long long fwd0, skip0, swap0, fwd1, skip1, swap1;
+    pb_sq_pcache_stats(&fwd0, &skip0, &swap0);
+    insert_random_keys(f, 30, 300);
+    pb_sq_pcache_stats(&fwd1, &skip1, &swap1);
+    assert_true(swap1 > swap0);
+    assert_int_equal(fwd1, fwd0);
+    assert_true(skip1 - skip0 >= 30);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM kv"), 9000);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM pragma_integrity_check "
+                                         "WHERE integrity_check = 'ok'"),
+                     1);
+}
+
+/* A rolled-back transaction that grew the file leaves pages past the file's
+ * end in the cache: that truncation is forwarded, and what is written next
+ * (over the same page numbers, after more swapping rebalances) is sound. */
+static void test_page_cache_rollback_still_truncates(void **state)
+{
+    sfx *f = *state;
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB) "
+                                                "WITHOUT ROWID"),
+                     PB_STORE_OK);
+    insert_random_keys(f, 3, 300);
+    unsigned long long fwd0, fwd1;
+    pb_sq_pcache_stats(&fwd0, NULL, NULL);
+    assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal(pb_store_exec_raw(f->conn, "INSERT INTO kv VALUES "
+                                                    "(hex(randomblob(16)), randomblob(300))"),
+                         PB_STORE_OK);
+    pb_store_rollback(f->conn);
+    pb_sq_pcache_stats(&fwd1, NULL, NULL);
+    assert_true(fwd1 > fwd0);
+    insert_random_keys(f, 5, 300);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM kv"), 2400);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM pragma_integrity_check "
+                                         "WHERE integrity_check = 'ok'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +847,8 @@ int main(void)
         T(test_wal_restart_bounds_the_log),
         T(test_wal_buffer_coalesces_a_commit),
         T(test_wal_buffer_rollback_after_spill),
+        T(test_page_cache_commits_skip_needless_truncation),
+        T(test_page_cache_rollback_still_truncates),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
