@@ -16,7 +16,7 @@
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 
-_Static_assert(PB_SEALBOX_OVERHEAD == NONCE + TAG, "box layout");
+_Static_assert(PB_SEALBOX_OVERHEAD == NONCE + TAG && PB_SEALBOX_NONCE_LEN == NONCE, "box layout");
 _Static_assert(PB_SEALBOX_KEY_LEN == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key size");
 
 void pb_sealbox_seal(const uint8_t key[PB_SEALBOX_KEY_LEN], const char *ad, const uint8_t *plain,
@@ -41,6 +41,18 @@ int pb_sealbox_open(const uint8_t key[PB_SEALBOX_KEY_LEN], const char *ad, const
         sodium_memzero(plain, box_len - PB_SEALBOX_OVERHEAD);
         return -1;
     }
+    return 0;
+}
+
+int pb_sealbox_peek(const uint8_t key[PB_SEALBOX_KEY_LEN], const uint8_t *box, size_t box_len,
+                    size_t n, uint8_t *plain)
+{
+    if (box_len < PB_SEALBOX_OVERHEAD || n > box_len - PB_SEALBOX_OVERHEAD)
+        return -1;
+    /* the IETF AEAD enciphers with ChaCha20 under HChaCha20(key, nonce[0..16)),
+     * nonce 0^4 || nonce[16..24) and block counter 1 (block 0 keys Poly1305):
+     * the same keystream as XChaCha20's 64-bit-counter form at counter 1 */
+    crypto_stream_xchacha20_xor_ic(plain, box + NONCE, n, box, 1, key);
     return 0;
 }
 

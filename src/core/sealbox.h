@@ -24,7 +24,8 @@
 #include <stdint.h>
 
 #define PB_SEALBOX_KEY_LEN 32
-#define PB_SEALBOX_OVERHEAD (24 + 16) /* nonce + tag */
+#define PB_SEALBOX_NONCE_LEN 24
+#define PB_SEALBOX_OVERHEAD (PB_SEALBOX_NONCE_LEN + 16) /* nonce + tag */
 
 /* box (len + PB_SEALBOX_OVERHEAD bytes) = plain sealed under key, bound to ad
  * (a NUL-terminated string, "" for none). */
@@ -36,6 +37,17 @@ void pb_sealbox_seal(const uint8_t key[PB_SEALBOX_KEY_LEN], const char *ad, cons
  * short); plain is then zeroed. */
 int pb_sealbox_open(const uint8_t key[PB_SEALBOX_KEY_LEN], const char *ad, const uint8_t *box,
                     size_t box_len, uint8_t *plain);
+
+/* plain (n bytes) = the first n bytes of the value box seals, deciphered
+ * WITHOUT checking the tag (the AEAD's own stream cipher: XChaCha20 from block
+ * 1), for a filter that reads many boxes to find a few (the back office's name
+ * search). For an authentic box they are the value's bytes; for a box anyone
+ * made or changed without the key they are noise. So a byte that differs rules
+ * a box out, and a box a caller keeps must still be opened (pb_sealbox_open).
+ * Reads only the nonce and the next n bytes (box_len is the whole box's). 0, or
+ * -1 when n exceeds box_len - PB_SEALBOX_OVERHEAD. */
+int pb_sealbox_peek(const uint8_t key[PB_SEALBOX_KEY_LEN], const uint8_t *box, size_t box_len,
+                    size_t n, uint8_t *plain);
 
 /* Creates dir and its missing parents with mode 0700 (an existing directory is
  * fine). 0, or -1 with the reason in err. */

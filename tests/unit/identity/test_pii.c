@@ -6,7 +6,9 @@
  * and flagged; values an older version stored in the clear are sealed by the
  * start-up pass, across batches, and only once; the back office name search
  * (case-insensitive prefix of the first or the last name) finds sealed and
- * clear names alike, and nothing that does not open.
+ * clear names alike, and nothing that does not open; the matcher, which
+ * deciphers a name's first bytes before it opens the box, answers as opening
+ * every box would.
  */
 #include <unistd.h>
 #include <ctype.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/sealbox.h"
 #include "fixture.h"
 #include "../capture.h"
 
@@ -388,6 +391,75 @@ static void sealed_form_is_unambiguous(void **state)
     assert_false(pb_pii_is_sealed(out));
 }
 
+static unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* What the name matcher must answer: open the box, compare ASCII-folded. */
+static bool opened_starts_with(const char *pid, const char *field, const char *stored,
+                               const char *prefix)
+{
+    char name[PB_PLAYER_NAME_MAX + 1];
+    if (!pb_pii_open(pid, field, stored, name, sizeof name) || strlen(name) < strlen(prefix))
+        return false;
+    for (size_t i = 0; prefix[i]; i++)
+        if (fold((unsigned char)name[i]) != fold((unsigned char)prefix[i]))
+            return false;
+    return true;
+}
+
+/* The matcher deciphers a name's first bytes before it opens the box (most rows
+ * of a search are ruled out there): on random names and prefixes of every length
+ * around the padding it answers as opening every box does; a box whose tag was
+ * changed (its text still deciphers to the name) and one whose text was changed
+ * match nothing. */
+static void name_match_agrees_with_opening(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "aAbBzZ-' \xc3\xab";
+    char name[40], prefix[48], stored[PB_PLAYER_NAME_STORED_MAX + 1];
+    unsigned seed = 20261122;
+    int hits = 0, rounds = 4000;
+    for (int i = 0; i < rounds; i++) {
+        size_t len = 1 + (size_t)rand_r(&seed) % 34;
+        for (size_t j = 0; j < len; j++)
+            name[j] = alphabet[(size_t)rand_r(&seed) % (sizeof alphabet - 1)];
+        name[len] = '\0';
+        assert_true(pb_pii_seal("p-9", "last_name", name, stored, sizeof stored));
+        size_t plen = (size_t)rand_r(&seed) % (len + 3);
+        for (size_t j = 0; j < plen; j++) {
+            char c = j < len ? name[j] : 'a';
+            if (rand_r(&seed) % 2)
+                c = (char)(c >= 'a' && c <= 'z' ? c - 32 : c >= 'A' && c <= 'Z' ? c + 32 : c);
+            prefix[j] = c;
+        }
+        if (plen && rand_r(&seed) % 4 == 0)
+            prefix[(size_t)rand_r(&seed) % plen] = 'q';
+        prefix[plen] = '\0';
+        bool want = opened_starts_with("p-9", "last_name", stored, prefix);
+        assert_int_equal(pb_pii_name_match(NULL, "p-9", "last_name", stored, prefix), want);
+        hits += want;
+    }
+    assert_true(hits > rounds / 5 && hits < rounds - rounds / 5); /* both answers tried */
+
+    assert_true(pb_pii_seal("p-9", "first_name", "Adalbert", stored, sizeof stored));
+    assert_true(pb_pii_name_match(NULL, "p-9", "first_name", stored, "adal"));
+    assert_false(pb_pii_name_match(NULL, "p-8", "first_name", stored, "adal")); /* copied */
+    size_t n = strlen(stored);
+    stored[n - 1] = stored[n - 1] == '0' ? '1' : '0'; /* the tag's last hex digit */
+    assert_false(pb_pii_name_match(NULL, "p-9", "first_name", stored, "adal"));
+    assert_true(pb_pii_seal("p-9", "first_name", "Adalbert", stored, sizeof stored));
+    char *text = stored + 3 + 2 * PB_SEALBOX_NONCE_LEN; /* the first enciphered byte */
+    text[0] = text[0] == '0' ? '1' : '0';
+    assert_false(pb_pii_name_match(NULL, "p-9", "first_name", stored, "a"));
+    /* 15 bytes pad to 16: a 15-byte prefix can match, a 16-byte one cannot */
+    assert_true(pb_pii_seal("p-9", "first_name", "Maximilianusabc", stored, sizeof stored));
+    assert_true(pb_pii_name_match(NULL, "p-9", "first_name", stored, "maximilianusABC"));
+    assert_false(pb_pii_name_match(NULL, "p-9", "first_name", stored, "maximilianusABCd"));
+    assert_true(pb_pii_name_match(NULL, "p-9", "first_name", stored, ""));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
@@ -395,6 +467,7 @@ int main(void)
         T(sealed_at_rest_opened_on_read), T(copied_values_do_not_open),
         T(another_keys_directory),        T(clear_rows_sealed_at_start_once),
         T(name_search_opens_names),       T(sealed_form_is_unambiguous),
+        T(name_match_agrees_with_opening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
