@@ -11,8 +11,15 @@
  *      outcome and response, byte for byte; another hash → IDEMPOTENCY_CONFLICT.
  *   2. the rules of the kind (bet / win / rollback / round close) read the bet
  *      and the round and decide; money moves as a linked chain of ledger
- *      transfers (cash leg, bonus leg), keyed "<tx_id>:c" / "<tx_id>:b" in scope
- *      "game:<provider>" so the ledger's own idempotency backs ours up;
+ *      transfers (cash leg, bonus leg) in scope "game:<provider>", keyed
+ *      "op:<ref>:c" / "op:<ref>:b" with ref a UUIDv7 the writer makes for the
+ *      operation: time-ordered, so the ledger's key index takes them as appends
+ *      (provider tx ids are random: keyed by them, every call cost the index a
+ *      page of its own). A provider's transaction moves money once because
+ *      wallet_op's (provider, tx_id) is unique and written in the same commit as
+ *      the transfers. Transfers written by earlier versions keep the keys
+ *      "<tx_id>:c" / "<tx_id>:b": nothing reads a game transfer's key back (the
+ *      back office finds a transfer's game by its round, the reference);
  *   3. the adapter's render callback turns the outcome into its response, and a
  *      decided outcome is stored with it (wallet_op) — in the same commit as the
  *      transfers, the bet and the round.
@@ -105,20 +112,12 @@ static bool decided(pb_err e)
            e == PB_ERR_ROUND_HAS_WIN || e == PB_ERR_ROUND_CLOSED || e == PB_ERR_BET_LIMIT;
 }
 
-/* The ledger key of one leg of an operation: "<tx_id>:<leg>", or a hash of the
- * tx id when it would not fit. */
+/* The ledger key of one leg of an operation: "op:<ref>:<leg>". */
 static void leg_key(const pb_wallet_op *op, char leg, char *out, size_t cap)
 {
-    size_t n = strlen(op->tx_id);
-    if (n + 2 <= PB_LEDGER_KEY_MAX) {
-        snprintf(out, cap, "%s:%c", op->tx_id, leg);
-        return;
-    }
-    uint8_t h[32];
-    crypto_hash_sha256(h, (const unsigned char *)op->tx_id, n);
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    snprintf(out, cap, "sha256:%s:%c", hex, leg);
+    char ref[PB_ID_STR_LEN + 1];
+    pb_id_to_string(&op->priv.leg_ref, ref);
+    snprintf(out, cap, "op:%s:%c", ref, leg);
 }
 
 /* Fills a transfer leg of op: debit → credit, amount, code. */
@@ -515,6 +514,7 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
+    pb_id_new(&op->priv.leg_ref); /* on the writer thread: each one above the last */
 
     pb_err e = PB_OK;
     switch (op->refusal != PB_OK ? 0 : (int)op->kind) {

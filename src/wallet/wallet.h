@@ -261,6 +261,7 @@ typedef struct pb_wallet_op {
         int64_t provider_account;
         pb_funding_policy policy;
         uint8_t request_hash[32];
+        pb_id leg_ref; /* its ledger keys' reference (game.c) */
         void (*done)(void *ctx, struct pb_wallet_op *op);
         void *done_ctx;
     } priv;

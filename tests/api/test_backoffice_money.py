@@ -483,6 +483,10 @@ class Run:
         bet = [t for t in full if t["kind"] == "bet" and t["reference"] == "ra1"][0]
         assert (bet["provider"], bet["game"], bet["amount"], bet["direction"], bet["currency"]) \
             == ("studio", "slot1", "2.00", "debit", "EUR"), bet
+        # every studio transfer names its game, rounds with bets only (no round row) too
+        studio = [t for t in full if t["provider"] == "studio"]
+        assert {t["reference"] for t in studio} >= {"ra2", "=HYPERLINK(\"x\")"}, studio
+        assert all(t["game"] == "slot1" for t in studio), [t for t in studio if t["game"] != "slot1"]
         dice = [t for t in full if t["kind"] == "bet" and t["provider"] == "pitboss"]
         assert dice and dice[0]["game"] == "dice", dice
         dep = [t for t in full if t["kind"] == "deposit"]
@@ -531,12 +535,14 @@ class Run:
             assert self.pages(self.fin, limit) == full, limit
         # a new bet between pages does not shift the walk
         page = expect(self.fin.call("GET", "/v1/admin/transactions?limit=4"), 200)
-        self.bet("alice", "a9", "ra9b", "0.30")
+        long_round = "ra9b-" + "x" * 70  # longer than a transfer's reference (64)
+        self.bet("alice", "a9", long_round, "0.30")
         rest = self.pages(self.fin, 5, cursor=page["next_cursor"]) if page["next_cursor"] else []
         got = page["transactions"] + rest
         assert got == full, "a page walk moved under an insert"
         now = self.pages(self.fin, 200)
-        assert now[1:] == full and now[0]["reference"] == "ra9b", now[0]
+        assert now[1:] == full and now[0]["reference"] == long_round[:64], now[0]
+        assert now[0]["game"] == "slot1", now[0]  # found by the reference's 64 characters
         self.full = now
 
     def export(self):

@@ -61,8 +61,7 @@ class Db:
             self.accounts = {r[0]: r[1:] for r in con.execute(
                 "SELECT id, brand, owner, kind, currency FROM ledger_account")}
             self.transfers = defaultdict(list)
-            for r in con.execute("SELECT scope, ikey, id, amount, currency, flags, "
-                                 "debit_account_id, credit_account_id FROM ledger_transfer"):
+            for r in self.transfers_rows(con):
                 self.transfers[(r[0], r[1])].append(r[2:])
             self.rejections = {(r[0], r[1]) for r in con.execute(
                 "SELECT scope, ikey FROM ledger_rejection")}
@@ -73,9 +72,17 @@ class Db:
                 self.payments[(r[0], r[1])].append(r[2:])
                 self.payment_by_id[r[2]] = r[2:]
             self.wallet_ops = defaultdict(list)
+            # a game op's ledger keys are "<ref>:c" / "<ref>:b": ref is "op:<uuid>" (the
+            # first leg's key, found through wallet_op.transfer_id), "<tx_id>" before 0019
+            key_of = {r[2]: (r[0], r[1]) for r in self.transfers_rows(con)}
+            self.op_ref, self.ref_tx = {}, {}
             for r in con.execute("SELECT provider, tx_id, kind, result, amount, bet_unknown, "
-                                 "player, currency FROM wallet_op"):
-                self.wallet_ops[(r[0], r[1])].append(r[2:])
+                                 "player, currency, transfer_id FROM wallet_op"):
+                self.wallet_ops[(r[0], r[1])].append(r[2:8])
+                if r[8] is not None and r[8] in key_of:
+                    ref = key_of[r[8]][1].rsplit(":", 1)[0]
+                    self.op_ref[(r[0], r[1])] = ref
+                    self.ref_tx[(r[0], ref)] = r[1]
             self.bets = {(r[0], r[1]): r[2] for r in con.execute(
                 "SELECT provider, bet_tx_id, state FROM wallet_bet")}
             self.withdrawals = defaultdict(list)
@@ -99,10 +106,18 @@ class Db:
             con.close()
         self.balances = {r[0]: r[1:] for r in live_balances(path)}
 
+    @staticmethod
+    def transfers_rows(con):
+        return con.execute("SELECT scope, ikey, id, amount, currency, flags, "
+                           "debit_account_id, credit_account_id FROM ledger_transfer").fetchall()
 
-def expected_transfers(ops, brand, provider, final_status):
+    def leg(self, provider, tx, leg):
+        """The (scope, key) of a game op's cash ("c") or bonus ("b") leg."""
+        return ("game:" + provider, self.op_ref.get((provider, tx), tx) + ":" + leg)
+
+
+def expected_transfers(db, ops, brand, provider, final_status):
     """(scope, ikey) → (amount, currency, op) of every transfer the acknowledged ops imply."""
-    game = "game:" + provider
     want = {}
     for op in ops:
         if op.outcome != "ok":
@@ -110,14 +125,14 @@ def expected_transfers(ops, brand, provider, final_status):
         if op.kind == "deposit.confirm":
             want[("deposit", op.key)] = (op.amount, op.currency, op)
         elif op.kind in ("bet", "win") and op.amount > 0:
-            want[(game, op.key + ":c")] = (op.amount, op.currency, op)
+            want[db.leg(provider, op.key, "c")] = (op.amount, op.currency, op)
         elif op.kind == "rollback" and not op.extra.get("early"):
-            want[(game, op.key + ":c")] = (op.amount, op.currency, op)
+            want[db.leg(provider, op.key, "c")] = (op.amount, op.currency, op)
         elif op.kind == "original":
             rid = op.extra["round"]
-            want[("game:" + ORIGINALS, rid + ":bet:c")] = (op.amount, op.currency, op)
+            want[db.leg(ORIGINALS, rid + ":bet", "c")] = (op.amount, op.currency, op)
             if op.extra["payout"] > 0:
-                want[("game:" + ORIGINALS, rid + ":win:c")] = (op.extra["payout"], op.currency, op)
+                want[db.leg(ORIGINALS, rid + ":win", "c")] = (op.extra["payout"], op.currency, op)
         elif op.kind == "withdrawal":
             wid = op.extra["id"]
             want[("withdrawal", wid + ":hold")] = (op.amount, op.currency, op)
@@ -250,7 +265,7 @@ def check_transfers(db, ops, brand, provider, final_status, rep):
     """The ledger holds exactly the transfers the acknowledged ops imply; nothing is
     half-applied. Returns the ids of the ops that failed."""
     failed = set()
-    want = expected_transfers(ops, brand, provider, final_status)
+    want = expected_transfers(db, ops, brand, provider, final_status)
     for key, (amount, currency, op) in want.items():
         got = db.transfers.get(key, [])
         if len(got) != 1 or got[0][1] != amount or got[0][2] != currency:
@@ -260,9 +275,8 @@ def check_transfers(db, ops, brand, provider, final_status, rep):
         if key not in want:
             rep.bad("transfers", f"a transfer no acknowledged operation explains: {key} {rows}")
     for (prov, tx), rows in db.wallet_ops.items():  # a decided op and its money, together
-        game = "game:" + prov
         for kind, result, amount, unknown, _player, _cur in rows:
-            legs = db.transfers.get((game, tx + ":c"), []) + db.transfers.get((game, tx + ":b"), [])
+            legs = db.transfers.get(db.leg(prov, tx, "c"), []) + db.transfers.get(db.leg(prov, tx, "b"), [])
             moved = sum(t[1] for t in legs)
             should = result == "OK" and not unknown and (kind != 2 or amount > 0)
             if bool(legs) != should or (kind != 3 and legs and moved != amount):
@@ -270,14 +284,15 @@ def check_transfers(db, ops, brand, provider, final_status, rep):
                                      f"legs {legs}")
     for (scope, ikey) in db.transfers:
         if scope.startswith("game:"):
-            tx = ikey.rsplit(":", 1)[0]
+            ref = ikey.rsplit(":", 1)[0]
+            tx = db.ref_tx.get((scope[5:], ref), ref)
             rows = db.wallet_ops.get((scope[5:], tx), [])
             if len(rows) != 1 or rows[0][1] != "OK":
                 rep.bad("transfers", f"a game transfer without its wallet_op: {scope} {ikey} {rows}")
     for (_player, _key), rows in db.rounds.items():  # a round is settled with its money
         for rid, state, amount, payout in rows:
-            bet = db.transfers.get(("game:" + ORIGINALS, rid + ":bet:c"), [])
-            win = db.transfers.get(("game:" + ORIGINALS, rid + ":win:c"), [])
+            bet = db.transfers.get(db.leg(ORIGINALS, rid + ":bet", "c"), [])
+            win = db.transfers.get(db.leg(ORIGINALS, rid + ":win", "c"), [])
             if state != "settled" or len(bet) != 1 or bet[0][1] != amount or \
                     len(win) != (1 if payout else 0) or (win and win[0][1] != payout):
                 rep.bad("transfers", f"game round {rid} {state} {amount}/{payout}: bet {bet}, "

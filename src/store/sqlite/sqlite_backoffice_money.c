@@ -136,15 +136,24 @@ static pb_store_rc sq_play_scan(pb_store_conn *base, const char *brand, int64_t 
     return r;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define REF_MAX_SQL STR(PB_LEDGER_REFERENCE_MAX)
+
 /* The columns of a transfer joined with both accounts and, for game transfers,
- * the round (for its game). */
+ * the round (for its game): the round's row, else an operation of that player's
+ * on that round (wallet_op_player). A transfer's reference holds the round id,
+ * cut at PB_LEDGER_REFERENCE_MAX characters: a reference that long matches the
+ * rounds it begins. */
 #define TX_SELECT                                                                              \
     "SELECT t.seq, t.id, t.created_at, t.code, t.flags, t.amount, t.currency, t.reference, "   \
     "d.id, d.brand, d.owner, d.kind, k.id, k.brand, k.owner, k.kind, "                         \
     "CASE WHEN substr(t.scope,1,5)='game:' THEN substr(t.scope,6) ELSE '' END, "               \
     "coalesce(nullif(r.game,''),(SELECT nullif(o.game,'') FROM wallet_op o "                    \
-    "WHERE substr(t.scope,1,5)='game:' AND o.provider=substr(t.scope,6) "                      \
-    "AND o.tx_id=substr(t.ikey,1,length(t.ikey)-2)),'') "                                      \
+    "WHERE substr(t.scope,1,5)='game:' AND o.player=substr(CASE WHEN d.owner LIKE 'player:%' "  \
+    "THEN d.owner ELSE k.owner END,8) AND o.provider=substr(t.scope,6) "                        \
+    "AND o.round_id>=t.reference AND o.round_id<t.reference||x'ff' AND (o.round_id=t.reference " \
+    "OR length(t.reference)=" REF_MAX_SQL ") AND o.game<>'' LIMIT 1),'') "                     \
     "FROM ledger_transfer t JOIN ledger_account d ON d.id=t.debit_account_id "                 \
     "JOIN ledger_account k ON k.id=t.credit_account_id "                                       \
     "LEFT JOIN wallet_round r ON substr(t.scope,1,5)='game:' AND r.provider=substr(t.scope,6) " \
