@@ -267,19 +267,8 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = refusal;
         return PB_OK;
     }
-    op->outcome.cash_part = cp;
+    op->outcome.cash_part = cp; /* the placed bet is the operation row (store_op) */
     op->outcome.bonus_part = bp;
-    memset(&bet, 0, sizeof bet);
-    pb_strlcpy(bet.provider, op->provider, sizeof bet.provider);
-    pb_strlcpy(bet.bet_tx_id, op->tx_id, sizeof bet.bet_tx_id);
-    pb_strlcpy(bet.player, op->player, sizeof bet.player);
-    pb_strlcpy(bet.round_id, op->round_id, sizeof bet.round_id);
-    bet.cash_part = cp;
-    bet.bonus_part = bp;
-    snprintf(bet.state, sizeof bet.state, "placed");
-    bet.created_at = bet.updated_at = now;
-    if (!is_ok(pb_store_wallet_bet_insert(c, &bet)))
-        return PB_ERR_INTERNAL;
     if (op->close_round) { /* an open round with bets only needs no row of its own */
         if (fresh)
             new_round(op, &round, now);

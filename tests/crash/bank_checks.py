@@ -83,8 +83,13 @@ class Db:
                     ref = key_of[r[8]][1].rsplit(":", 1)[0]
                     self.op_ref[(r[0], r[1])] = ref
                     self.ref_tx[(r[0], ref)] = r[1]
+            # a bet's state: its wallet_bet row (rolled back, tombstone, or placed before
+            # 2026-11-22), else "placed" when its own operation row is an accepted bet
             self.bets = {(r[0], r[1]): r[2] for r in con.execute(
                 "SELECT provider, bet_tx_id, state FROM wallet_bet")}
+            for key, rows in self.wallet_ops.items():
+                if key not in self.bets and any(k == 1 and res == "OK" for k, res, *_ in rows):
+                    self.bets[key] = "placed"
             self.withdrawals = defaultdict(list)
             self.withdrawal_by_id = {}
             for r in con.execute("SELECT player, idempotency_key, id, status, amount, currency "

@@ -122,13 +122,22 @@ static void read_bet(sqlite3_stmt *st, pb_store_wallet_bet *b)
     b->updated_at = sqlite3_column_int64(st, 8);
 }
 
+/* A placed bet is its own operation row (wallet_op, kind 1 = bet, result 'OK'):
+ * wallet_bet holds only what became of a bet afterwards (rolled_back) and the
+ * tombstones of rollbacks that came first, so a bet costs no second row and no
+ * second random page of an index. Rows 'placed' written by earlier versions are
+ * still read (wallet_bet first: its state is the later word). */
+#define BET_OP_WHERE "provider=?1 AND tx_id=?2 AND kind=1 AND result='OK'"
+
 static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
                            pb_store_wallet_bet *out)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
         c, "SELECT provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,"
-           "updated_at FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2");
+           "updated_at,0 AS pri FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2 "
+           "UNION ALL SELECT provider,tx_id,player,round_id,cash_part,bonus_part,'placed',"
+           "created_at,created_at,1 FROM wallet_op WHERE " BET_OP_WHERE " ORDER BY pri LIMIT 1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
@@ -169,6 +178,20 @@ static pb_store_rc bet_set_state(pb_store_conn *base, const char *provider,
     sqr_bind_text(st, 3, state);
     sqlite3_bind_int64(st, 4, now);
     pb_store_rc r = sqr_exec(c, st);
+    if (r != PB_STORE_OK || sqlite3_changes(c->db) != 0)
+        return r;
+    /* a bet placed as its operation row only: its row here starts now */
+    st = sq_stmt_sql(c, "INSERT INTO wallet_bet(provider,bet_tx_id,player,round_id,cash_part,"
+                        "bonus_part,state,created_at,updated_at) SELECT provider,tx_id,player,"
+                        "round_id,cash_part,bonus_part,?3,created_at,?4 FROM wallet_op WHERE "
+                        BET_OP_WHERE);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, bet_tx_id);
+    sqr_bind_text(st, 3, state);
+    sqlite3_bind_int64(st, 4, now);
+    r = sqr_exec(c, st);
     if (r == PB_STORE_OK && sqlite3_changes(c->db) == 0)
         r = PB_STORE_NOT_FOUND;
     return r;

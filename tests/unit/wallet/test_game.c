@@ -4,13 +4,14 @@
  * bet's proportions; duplicates answered byte for byte; conflicting reuse of a
  * transaction id; rollback before the bet (tombstone); rollback after a win;
  * win on a rolled-back bet; insufficient funds with the balance; round rules;
- * the player gate. Every test ends with `ledger verify` clean.
+ * the player gate; a placed bet kept as its operation row only. Every test ends with `ledger verify` clean.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "../ledger/fixture.h"
 #include "core/id.h"
@@ -314,6 +315,82 @@ static void test_rollback_refunds_split_and_win_after_is_refused(void **state)
     assert_int_equal(bal().cash, 300);
 }
 
+/* wallet_bet rows of a bet: the count, and the state of the one for tx ("" none). */
+static int bet_rows(const char *tx, char *state, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT state FROM wallet_bet WHERE bet_tx_id=?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, tx, -1, SQLITE_STATIC);
+    int n = 0;
+    state[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(state, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A placed bet is its operation row alone (no wallet_bet row: one random index
+ * page less per bet); its rollback writes the bet's row, rolled back, with the
+ * stake's split; a row 'placed' from an earlier version is still read and
+ * updated. */
+static void test_placed_bet_is_its_operation_row(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    char st[32];
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op_release(&bet);
+    assert_int_equal(bet_rows("b1", st, sizeof st), 0);
+    pb_store_wallet_bet got;
+    assert_int_equal(pb_store_wallet_bet_get(G.f->conn, "studio", "b1", &got), PB_STORE_OK);
+    assert_string_equal(got.state, "placed");
+    assert_string_equal(got.round_id, "r1");
+    assert_int_equal(got.cash_part, 100);
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_int_equal(rb.outcome.cash_part, 100);
+    pb_wallet_op_release(&rb);
+    assert_int_equal(bet_rows("b1", st, sizeof st), 1);
+    assert_string_equal(st, "rolled_back");
+    assert_int_equal(pb_store_wallet_bet_get(G.f->conn, "studio", "b1", &got), PB_STORE_OK);
+    assert_string_equal(got.state, "rolled_back");
+    assert_int_equal(got.cash_part, 100);
+    assert_int_equal(bal().cash, 1000);
+
+    /* as an earlier version wrote it: the bet's row 'placed' beside its op row */
+    pb_wallet_op old = op_new(PB_WALLET_BET, "b2", "r2", NULL, 40);
+    assert_int_equal(run(&old), PB_OK);
+    pb_wallet_op_release(&old);
+    pb_store_wallet_bet legacy;
+    memset(&legacy, 0, sizeof legacy);
+    snprintf(legacy.provider, sizeof legacy.provider, "studio");
+    snprintf(legacy.bet_tx_id, sizeof legacy.bet_tx_id, "b2");
+    snprintf(legacy.player, sizeof legacy.player, "%s", G.player);
+    snprintf(legacy.round_id, sizeof legacy.round_id, "r2");
+    legacy.cash_part = 40;
+    snprintf(legacy.state, sizeof legacy.state, "placed");
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_wallet_bet_insert(G.f->conn, &legacy), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    pb_wallet_op rb2 = op_new(PB_WALLET_ROLLBACK, "rb2", "r2", "b2", 0);
+    assert_int_equal(run(&rb2), PB_OK);
+    pb_wallet_op_release(&rb2);
+    assert_int_equal(bet_rows("b2", st, sizeof st), 1);
+    assert_string_equal(st, "rolled_back");
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 10);
+    assert_int_equal(run(&win), PB_ERR_TRANSACTION_ROLLED_BACK);
+    pb_wallet_op_release(&win);
+    assert_int_equal(bal().cash, 1000);
+}
+
 static void test_rollback_after_win_is_refused(void **state)
 {
     (void)state;
@@ -541,6 +618,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_refunds_split_and_win_after_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_placed_bet_is_its_operation_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insufficient_funds_carries_the_balance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
