@@ -165,36 +165,31 @@ static pb_store_rc bet_insert(pb_store_conn *base, const pb_store_wallet_bet *b)
     return sqr_exec(c, st);
 }
 
+/* The bet's row takes the state; a bet placed as its operation row only gets its
+ * row here now, from that operation. */
 static pb_store_rc bet_set_state(pb_store_conn *base, const char *provider,
                                  const char *bet_tx_id, const char *state, int64_t now)
 {
+    static const char *const SQL[] = {
+        "UPDATE wallet_bet SET state=?3, updated_at=?4 WHERE provider=?1 AND bet_tx_id=?2",
+        "INSERT INTO wallet_bet(provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,"
+        "created_at,updated_at) SELECT provider,tx_id,player,round_id,cash_part,bonus_part,?3,"
+        "created_at,?4 FROM wallet_op WHERE " BET_OP_WHERE,
+    };
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "UPDATE wallet_bet SET state=?3, updated_at=?4 WHERE provider=?1 AND bet_tx_id=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, provider);
-    sqr_bind_text(st, 2, bet_tx_id);
-    sqr_bind_text(st, 3, state);
-    sqlite3_bind_int64(st, 4, now);
-    pb_store_rc r = sqr_exec(c, st);
-    if (r != PB_STORE_OK || sqlite3_changes(c->db) != 0)
-        return r;
-    /* a bet placed as its operation row only: its row here starts now */
-    st = sq_stmt_sql(c, "INSERT INTO wallet_bet(provider,bet_tx_id,player,round_id,cash_part,"
-                        "bonus_part,state,created_at,updated_at) SELECT provider,tx_id,player,"
-                        "round_id,cash_part,bonus_part,?3,created_at,?4 FROM wallet_op WHERE "
-                        BET_OP_WHERE);
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, provider);
-    sqr_bind_text(st, 2, bet_tx_id);
-    sqr_bind_text(st, 3, state);
-    sqlite3_bind_int64(st, 4, now);
-    r = sqr_exec(c, st);
-    if (r == PB_STORE_OK && sqlite3_changes(c->db) == 0)
-        r = PB_STORE_NOT_FOUND;
-    return r;
+    for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
+        sqlite3_stmt *st = sq_stmt_sql(c, SQL[i]);
+        if (!st)
+            return PB_STORE_ERROR;
+        sqr_bind_text(st, 1, provider);
+        sqr_bind_text(st, 2, bet_tx_id);
+        sqr_bind_text(st, 3, state);
+        sqlite3_bind_int64(st, 4, now);
+        pb_store_rc r = sqr_exec(c, st);
+        if (r != PB_STORE_OK || sqlite3_changes(c->db) != 0)
+            return r;
+    }
+    return PB_STORE_NOT_FOUND;
 }
 
 static void read_round(sqlite3_stmt *st, pb_store_wallet_round *r)
