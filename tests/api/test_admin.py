@@ -606,14 +606,7 @@ class Run:
         assert after["last_seq"] == entries[-1]["seq"] == new[0]["seq"] - 1, (after, new[0]["seq"])
         assert after["checkpoints"] == sum(1 for x in lines if x.startswith('{"type":"checkpoint"')), after
         assert after["since"] is None and after["until"] is None and head["last_seq"] == after["last_seq"], after
-        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
-            f.write(body)
-        try:
-            chk = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/audit_export_check.py"), f.name],
-                                 capture_output=True, text=True, timeout=120)
-        finally:
-            os.unlink(f.name)
-        assert chk.returncode == 0 and chk.stdout.startswith(f"ok: {len(entries)} entries"), chk.stdout + chk.stderr
+        self.export_checker_passes(body, len(entries))
         assert not self.cut_lines(trace), self.cut_lines(trace)
 
     def grow_notes(self, n):
@@ -636,6 +629,18 @@ class Run:
         return [s for (s,) in self.env.rows("SELECT seq FROM audit_entry WHERE seq > ? AND "
                                              "action = 'player.note_added' ORDER BY seq", before)]
 
+    @staticmethod
+    def export_checker_passes(body, entries):
+        """tests/cli/audit_export_check.py verifies the export and counts its entries."""
+        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
+            f.write(body)
+        try:
+            chk = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/audit_export_check.py"), f.name],
+                                 capture_output=True, text=True, timeout=120)
+        finally:
+            os.unlink(f.name)
+        assert chk.returncode == 0 and chk.stdout.startswith(f"ok: {entries} entries"), chk.stdout + chk.stderr
+
     def check_export_body(self, body, after):
         """The body is the export audit.export announced, and the checker passes it."""
         lines = body.decode().splitlines()
@@ -644,14 +649,7 @@ class Run:
         assert [e["seq"] for e in entries] == list(range(1, after["last_seq"] + 1)), "the whole chain"
         assert after["entries"] == len(entries) and head["last_seq"] == after["last_seq"], (head, after)
         assert after["checkpoints"] == sum(1 for x in lines if x.startswith('{"type":"checkpoint"')), after
-        with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as f:
-            f.write(body)
-        try:
-            chk = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/cli/audit_export_check.py"), f.name],
-                                 capture_output=True, text=True, timeout=120)
-        finally:
-            os.unlink(f.name)
-        assert chk.returncode == 0 and chk.stdout.startswith(f"ok: {len(entries)} entries"), chk.stdout + chk.stderr
+        self.export_checker_passes(body, len(entries))
 
     def export_wal_free(self):
         """While a client has stopped reading a large export, the log grows and another
