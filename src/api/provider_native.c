@@ -23,13 +23,13 @@
  * rollbacks and round closes are still taken: that money is owed.
  *
  * The launch cache: a launch row never changes once issued (it is inserted,
- * and pruned long after it expired), and the calls that accept an expired
- * token (win, rollback, round close) only need its player, brand, currency
- * and game. So every launch resolved from the store is kept here for 1 s,
- * keyed by SHA-256(token), and those calls take it from here; the calls that
- * need a live token (session, balance, bet) always resolve from the store, so
- * an expiry is seen at once. At worst a win on a launch pruned less than 1 s
- * ago (and used within that second) is taken instead of refused as unknown.
+ * and pruned long after it expired), so every launch resolved from the store is
+ * kept here for 1 s, keyed by SHA-256(token), and every call takes it from
+ * here. The calls that need a live token (session, balance, bet) check its
+ * expiry against the clock on each call, cached or not, so an expiry is seen at
+ * once. At worst a launch pruned less than 1 s ago (and used within that
+ * second) is answered as what it is, expired (a live call: TOKEN_EXPIRED, not
+ * TOKEN_INVALID) or still owed its win or rollback, instead of as unknown.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -162,11 +162,11 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
 
 /* ---- the launch cache --------------------------------------------------- */
 
-/* The launch of token for provider code: for a call that needs a live token
- * from the store, else from the cache when it holds it (see the top). Whatever
- * the store resolves is cached. Errors as pb_catalog_launch_resolve. */
+/* The launch of token for provider code: from the cache when it holds it,
+ * else from the store (see the top; the caller checks the expiry). Whatever the
+ * store resolves is cached. Errors as pb_catalog_launch_resolve. */
 static pb_err launch_find(pb_api_app *a, pb_store_conn *c, const char *code, const char *token,
-                          bool live, pb_launch *out)
+                          pb_launch *out)
 {
     pb_api_native *n = a->native;
     uint8_t h[32];
@@ -175,7 +175,7 @@ static pb_err launch_find(pb_api_app *a, pb_store_conn *c, const char *code, con
     if (keyed)
         pb_sha256(token, tlen, h);
     launch_slot *s = keyed ? &n->launch[(h[0] | (size_t)h[1] << 8) % LAUNCH_SLOTS] : NULL;
-    if (s && !live) {
+    if (s) {
         bool hit = false;
         pthread_mutex_lock(&n->launch_mu);
         if (s->loaded_us && pb_time_mono_us() - s->loaded_us < LAUNCH_TTL_US &&
@@ -361,7 +361,7 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     }
     pb_native_request *r = &m->r;
     pb_store_conn *c = pb_http_conn(req);
-    e = launch_find(a, c, code, r->token, pb_native_call_needs_live_token(call), l);
+    e = launch_find(a, c, code, r->token, l);
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
     if (e == PB_OK && pb_native_call_needs_live_token(call) && l->expires_at <= pb_time_now_us())
         e = PB_ERR_TOKEN_EXPIRED;

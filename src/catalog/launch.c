@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "catalog/catalog_internal.h"
+#include "core/cacheguard.h"
 #include "core/money.h"
 #include "core/sha256.h"
 #include "core/time.h"
@@ -74,7 +75,8 @@ const pb_game_limit *pb_catalog_game_limit(const pb_game *g, const char *currenc
  * (provider code, game code, brand id). What it never keeps: refusals (they
  * are read again every time) and the brand itself — the brand row (its id and
  * jurisdiction, owned by tenancy, which cannot tell this file about changes)
- * is read on every call, so steps 5 and 7 always see the committed brand.
+ * comes from tenancy's own brand cache (pb_tenancy_brand_by_code_cached), which
+ * tenancy's brand writes empty, with the same lifetimes as this one.
  *
  * Invalidation:
  *   - every catalog write in this process (catalog.c: providers, games, their
@@ -106,57 +108,39 @@ typedef struct play_entry {
 } play_entry;
 
 static struct {
-    pthread_mutex_t mu;
-    uint64_t gen;
-    int64_t changed_us; /* monotonic time of the last catalog write; 0 = none */
-    int64_t ttl_us, quiet_us;
+    pb_cache_guard guard; /* also guards slot */
     play_entry slot[PLAY_SLOTS];
-} play = {PTHREAD_MUTEX_INITIALIZER, 0, 0, PLAY_TTL_US, PLAY_QUIET_US, {{0}}};
+} play = {PB_CACHE_GUARD_INIT(PLAY_TTL_US, PLAY_QUIET_US), {{0}}};
 
-void pb_catalog_play_cache_forget(void)
-{
-    pthread_mutex_lock(&play.mu);
-    play.gen++;
-    play.changed_us = pb_time_mono_us();
-    pthread_mutex_unlock(&play.mu);
-}
+void pb_catalog_play_cache_forget(void) { pb_cache_guard_forget(&play.guard); }
 
 void pb_catalog_play_cache_tune(int64_t ttl_us, int64_t quiet_us)
 {
-    pthread_mutex_lock(&play.mu);
-    play.ttl_us = ttl_us;
-    play.quiet_us = quiet_us;
-    play.gen++;
-    pthread_mutex_unlock(&play.mu);
+    pb_cache_guard_tune(&play.guard, ttl_us, quiet_us);
 }
 
-/* The generation a read starting now would be stored under; false when
- * nothing read now may be stored (a catalog write was too recent). */
-static bool play_snapshot(uint64_t *gen)
+static bool play_same(const play_entry *s, const char *provider, const char *game,
+                      int64_t brand_id)
 {
-    pthread_mutex_lock(&play.mu);
-    *gen = play.gen;
-    bool ok = play.changed_us == 0 || pb_time_mono_us() - play.changed_us >= play.quiet_us;
-    pthread_mutex_unlock(&play.mu);
-    return ok;
+    return s->brand_id == brand_id && strcmp(s->game, game) == 0 &&
+           strcmp(s->provider, provider) == 0;
 }
 
 /* Copies a live entry for the key into *g; false when there is none. */
 static bool play_get(const char *provider, const char *game, int64_t brand_id, pb_game *g)
 {
     bool hit = false;
-    pthread_mutex_lock(&play.mu);
+    pb_cache_guard_lock(&play.guard);
     int64_t now = pb_time_mono_us();
     for (size_t i = 0; i < PLAY_SLOTS && !hit; i++) {
         const play_entry *s = &play.slot[i];
-        if (s->loaded_us && s->gen == play.gen && now - s->loaded_us < play.ttl_us &&
-            s->brand_id == brand_id && strcmp(s->game, game) == 0 &&
-            strcmp(s->provider, provider) == 0) {
+        if (pb_cache_guard_live(&play.guard, s->gen, s->loaded_us, now) &&
+            play_same(s, provider, game, brand_id)) {
             *g = s->g;
             hit = true;
         }
     }
-    pthread_mutex_unlock(&play.mu);
+    pb_cache_guard_unlock(&play.guard);
     return hit;
 }
 
@@ -165,21 +149,21 @@ static bool play_get(const char *provider, const char *game, int64_t brand_id, p
 static void play_put(uint64_t gen, const char *provider, const char *game, int64_t brand_id,
                      const pb_game *g)
 {
-    pthread_mutex_lock(&play.mu);
-    if (gen == play.gen) {
+    pb_cache_guard_lock(&play.guard);
+    if (gen == play.guard.gen) {
         play_entry *victim = &play.slot[0];
         for (size_t i = 0; i < PLAY_SLOTS; i++) {
             play_entry *s = &play.slot[i];
-            if (s->loaded_us && s->brand_id == brand_id && strcmp(s->game, game) == 0 &&
-                strcmp(s->provider, provider) == 0) {
+            if (s->loaded_us && play_same(s, provider, game, brand_id)) {
                 victim = s;
                 break;
             }
-            if (!s->loaded_us || s->gen != play.gen) {
+            if (!s->loaded_us || s->gen != play.guard.gen) {
                 victim = s;
                 continue;
             }
-            if (victim->loaded_us && victim->gen == play.gen && s->loaded_us < victim->loaded_us)
+            if (victim->loaded_us && victim->gen == play.guard.gen &&
+                s->loaded_us < victim->loaded_us)
                 victim = s;
         }
         victim->loaded_us = pb_time_mono_us();
@@ -189,7 +173,7 @@ static void play_put(uint64_t gen, const char *provider, const char *game, int64
         victim->brand_id = brand_id;
         victim->g = *g;
     }
-    pthread_mutex_unlock(&play.mu);
+    pb_cache_guard_unlock(&play.guard);
 }
 
 /* Step 7: none of the game's blocked jurisdictions covers the brand's. */
@@ -236,9 +220,9 @@ static pb_err offered(pb_store_conn *c, const char *provider_code, const char *g
     if (!b)
         return PB_ERR_INTERNAL;
     uint64_t gen;
-    bool may_store = play_snapshot(&gen);
-    /* the brand first (read every time); its refusal still comes after steps 1–4 */
-    pb_err eb = pb_tenancy_brand_by_code(c, brand_code ? brand_code : "", b);
+    bool may_store = pb_cache_guard_snapshot(&play.guard, &gen);
+    /* the brand first (tenancy's brand cache); its refusal still comes after steps 1–4 */
+    pb_err eb = pb_tenancy_brand_by_code_cached(c, brand_code ? brand_code : "", b);
     bool on = false, cached = eb == PB_OK && provider_code && game_code &&
                               play_get(provider_code, game_code, b->id, g);
     pb_err e = PB_OK;

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cacheguard.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/time.h"
 
 /* Linear scan: a scope holds at most PB_SCOPE_MAX_BRANDS ids. */
 bool pb_brand_scope_allows(const pb_brand_scope *scope, int64_t brand_id)
@@ -271,6 +273,7 @@ pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_upda
     }
     if (e == PB_OK) {
         b->updated_at = now > b->updated_at ? now : b->updated_at;
+        pb_tenancy_brand_cache_forget();
         e = store_err(c, pb_store_brand_update(c, b), PB_ERR_BRAND_NOT_FOUND, "brand update");
     }
     if (e == PB_OK && out) /* what is stored now, exactly as a later get returns it */
@@ -292,6 +295,86 @@ pb_err pb_tenancy_brand_by_code(pb_store_conn *c, const char *code, pb_brand *ou
         return PB_ERR_BRAND_NOT_FOUND;
     return store_err(c, pb_store_brand_by_code(c, code, out), PB_ERR_BRAND_NOT_FOUND,
                      "brand by code");
+}
+
+/* ---- the brand cache ------------------------------------------------------
+ *
+ * A provider's bet needs its brand (id, jurisdiction, status) on every call;
+ * reading it from the store was a read transaction and two queries (the row
+ * and its currencies) per call. pb_tenancy_brand_by_code_cached keeps brands
+ * found by code for at most 1 s (a change by another process, such as the CLI,
+ * is seen within that); pb_tenancy_brand_update forgets them all as it writes
+ * and nothing read is kept for 1 s after (core/cacheguard.h), so a change made
+ * through this process is seen from the next call after it commits. Only found
+ * brands are kept: an unknown code is read again every time (a brand created
+ * meanwhile is found at once). */
+
+#define BRAND_SLOTS 32
+#define BRAND_TTL_US (1 * 1000000LL)
+#define BRAND_QUIET_US (1 * 1000000LL)
+
+typedef struct brand_entry {
+    int64_t loaded_us; /* monotonic; 0 = empty */
+    uint64_t gen;
+    pb_brand b;
+} brand_entry;
+
+static struct {
+    pb_cache_guard guard; /* also guards slot */
+    brand_entry slot[BRAND_SLOTS];
+} brands = {PB_CACHE_GUARD_INIT(BRAND_TTL_US, BRAND_QUIET_US), {{0}}};
+
+void pb_tenancy_brand_cache_forget(void) { pb_cache_guard_forget(&brands.guard); }
+
+void pb_tenancy_brand_cache_tune(int64_t ttl_us, int64_t quiet_us)
+{
+    pb_cache_guard_tune(&brands.guard, ttl_us, quiet_us);
+}
+
+pb_err pb_tenancy_brand_by_code_cached(pb_store_conn *c, const char *code, pb_brand *out)
+{
+    if (!pb_tenancy_code_valid(code))
+        return PB_ERR_BRAND_NOT_FOUND;
+    bool hit = false;
+    pb_cache_guard_lock(&brands.guard);
+    int64_t now = pb_time_mono_us();
+    for (size_t i = 0; i < BRAND_SLOTS && !hit; i++) {
+        const brand_entry *s = &brands.slot[i];
+        if (pb_cache_guard_live(&brands.guard, s->gen, s->loaded_us, now) &&
+            strcmp(s->b.code, code) == 0) {
+            *out = s->b;
+            hit = true;
+        }
+    }
+    pb_cache_guard_unlock(&brands.guard);
+    if (hit)
+        return PB_OK;
+    uint64_t gen;
+    bool may_store = pb_cache_guard_snapshot(&brands.guard, &gen);
+    pb_err e = pb_tenancy_brand_by_code(c, code, out);
+    if (e != PB_OK || !may_store)
+        return e;
+    pb_cache_guard_lock(&brands.guard);
+    if (gen == brands.guard.gen) { /* the same code's slot, else a dead one, else the oldest */
+        brand_entry *victim = &brands.slot[0];
+        for (size_t i = 0; i < BRAND_SLOTS; i++) {
+            brand_entry *s = &brands.slot[i];
+            if (s->loaded_us && strcmp(s->b.code, code) == 0) {
+                victim = s;
+                break;
+            }
+            if (!pb_cache_guard_live(&brands.guard, s->gen, s->loaded_us, now))
+                victim = s;
+            else if (pb_cache_guard_live(&brands.guard, victim->gen, victim->loaded_us, now) &&
+                     s->loaded_us < victim->loaded_us)
+                victim = s;
+        }
+        victim->loaded_us = pb_time_mono_us();
+        victim->gen = gen;
+        victim->b = *out;
+    }
+    pb_cache_guard_unlock(&brands.guard);
+    return e;
 }
 
 /* Pages through the brands and keeps those in scope until cap are found. */

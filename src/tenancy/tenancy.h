@@ -76,6 +76,17 @@ pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_upda
 pb_err pb_tenancy_brand_get(pb_store_conn *c, int64_t id, pb_brand *out);
 pb_err pb_tenancy_brand_by_code(pb_store_conn *c, const char *code, pb_brand *out);
 
+/* As pb_tenancy_brand_by_code, from a short-lived in-process cache of found
+ * brands (tenancy.c, "the brand cache": a brand changed by this process is seen
+ * from the next call, one changed by another process within 1 s). For hot paths
+ * that tolerate that; everything else reads the store. */
+pb_err pb_tenancy_brand_by_code_cached(pb_store_conn *c, const char *code, pb_brand *out);
+
+/* Empties the brand cache (brand writes do it themselves); tune sets its
+ * lifetimes (tests) and empties it. */
+void pb_tenancy_brand_cache_forget(void);
+void pb_tenancy_brand_cache_tune(int64_t ttl_us, int64_t quiet_us);
+
 /* Up to cap brands in `scope` (NULL: all) with id > after_id, in id order; *n
  * receives the count. Pass the last id back as after_id for the next page. */
 pb_err pb_tenancy_brand_list(pb_store_conn *c, const pb_brand_scope *scope, int64_t after_id,

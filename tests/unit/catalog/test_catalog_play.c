@@ -131,11 +131,34 @@ static void playable_cache(void **state)
                      PB_ERR_CURRENCY_NOT_ALLOWED);
     assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", -1, NULL),
                      PB_ERR_AMOUNT_INVALID);
-    /* the brand is read every time: a jurisdiction change is seen at once */
+    /* the brand comes from tenancy's brand cache, which keeps its own time: a
+     * jurisdiction change behind its back is not seen while the entry lives ... */
+    pb_tenancy_brand_cache_tune(60 * 1000000LL, 0);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
+    behind_the_back(f, "UPDATE brand SET jurisdiction='CA-QC' WHERE code='malta'");
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
+    /* ... a brand write of this process empties it: seen on the next call ... */
+    pb_brand_update bu = {.jurisdiction = "CA-QC"};
+    assert_int_equal(pb_tenancy_brand_update(c, f->mt, &bu, T0, NULL, &bad), PB_OK);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+    /* ... another process's once the entry's time is up ... */
+    pb_tenancy_brand_cache_tune(50 * 1000, 0);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
+                     PB_ERR_GAME_DISABLED);
+    behind_the_back(f, "UPDATE brand SET jurisdiction='MT' WHERE code='malta'");
+    usleep(100 * 1000);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
+    /* ... and during the quiet time after a brand write nothing read is kept */
+    pb_tenancy_brand_cache_tune(60 * 1000000LL, 60 * 1000000LL);
+    bu.jurisdiction = "MT";
+    assert_int_equal(pb_tenancy_brand_update(c, f->mt, &bu, T0, NULL, &bad), PB_OK);
+    assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
     behind_the_back(f, "UPDATE brand SET jurisdiction='CA-QC' WHERE code='malta'");
     assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL),
                      PB_ERR_GAME_DISABLED);
     behind_the_back(f, "UPDATE brand SET jurisdiction='MT' WHERE code='malta'");
+    pb_tenancy_brand_cache_tune(0, 0); /* from here on the brand is read every time */
     assert_int_equal(pb_catalog_game_playable(c, "acme", "zeus", "malta", "EUR", 100, NULL), PB_OK);
     /* an unknown brand has no entry: steps 1-4 come from the store, where the
      * game is disabled by now (step 4 refuses before step 5) */
