@@ -49,7 +49,8 @@
 #define CACHE_TTL_US (1 * 1000000LL) /* a provider change is seen within 1 s */
 #define CACHE_SLOTS 32
 #define LAUNCH_TTL_US (1 * 1000000LL)
-#define LAUNCH_SLOTS 1024 /* direct-mapped by the token hash */
+#define LAUNCH_SLOTS 4096
+#define LAUNCH_WAYS 4 /* a token hash picks a set of this many slots */
 
 /* ---- the provider cache ------------------------------------------------- */
 
@@ -174,14 +175,21 @@ static pb_err launch_find(pb_api_app *a, pb_store_conn *c, const char *code, con
     bool keyed = tlen == PB_LAUNCH_TOKEN_LEN; /* anything else is refused by resolve */
     if (keyed)
         pb_sha256(token, tlen, h);
-    launch_slot *s = keyed ? &n->launch[(h[0] | (size_t)h[1] << 8) % LAUNCH_SLOTS] : NULL;
-    if (s) {
+    /* its set; in it the token's slot, else an empty or dead one, else the oldest */
+    launch_slot *set =
+        keyed ? &n->launch[(h[0] | (size_t)h[1] << 8) % (LAUNCH_SLOTS / LAUNCH_WAYS) * LAUNCH_WAYS]
+              : NULL;
+    if (set) {
         bool hit = false;
         pthread_mutex_lock(&n->launch_mu);
-        if (s->loaded_us && pb_time_mono_us() - s->loaded_us < LAUNCH_TTL_US &&
-            memcmp(s->hash, h, sizeof h) == 0 && strcmp(s->l.provider_code, code) == 0) {
-            *out = s->l;
-            hit = true;
+        int64_t now = pb_time_mono_us();
+        for (size_t i = 0; i < LAUNCH_WAYS && !hit; i++) {
+            const launch_slot *s = &set[i];
+            if (s->loaded_us && now - s->loaded_us < LAUNCH_TTL_US &&
+                memcmp(s->hash, h, sizeof h) == 0 && strcmp(s->l.provider_code, code) == 0) {
+                *out = s->l;
+                hit = true;
+            }
         }
         pthread_mutex_unlock(&n->launch_mu);
         if (hit)
@@ -190,8 +198,17 @@ static pb_err launch_find(pb_api_app *a, pb_store_conn *c, const char *code, con
     if (!c)
         return PB_ERR_STORE_UNAVAILABLE;
     pb_err e = pb_catalog_launch_resolve(c, code, token, out);
-    if (e == PB_OK && s) {
+    if (e == PB_OK && set) {
         pthread_mutex_lock(&n->launch_mu);
+        launch_slot *s = &set[0];
+        for (size_t i = 0; i < LAUNCH_WAYS; i++) {
+            if (memcmp(set[i].hash, h, sizeof h) == 0 || !set[i].loaded_us) {
+                s = &set[i];
+                break;
+            }
+            if (set[i].loaded_us < s->loaded_us)
+                s = &set[i];
+        }
         memcpy(s->hash, h, sizeof h);
         s->l = *out;
         memset(s->l.token, 0, sizeof s->l.token);
