@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 P=${1:-build/pitboss}
 SECONDS_RUN=${BENCH_WALLET_SECONDS:-10}
-CONNS=64
+CONNS=${BENCH_WALLET_CONNS:-64}
 [ -x "$P" ] || { echo "bench-wallet: $P is missing (make build)" >&2; exit 1; }
 
 dir=var/bench/wallet

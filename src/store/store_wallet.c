@@ -21,6 +21,12 @@ pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider,
     return c->be->wallet->bet_get(c, provider, bet_tx_id, out);
 }
 
+pb_store_rc pb_store_wallet_bet_record_get(pb_store_conn *c, const char *provider,
+                                           const char *bet_tx_id, pb_store_wallet_bet *out)
+{
+    return c->be->wallet->bet_record_get(c, provider, bet_tx_id, out);
+}
+
 pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_bet *b)
 {
     return c->be->wallet->bet_insert(c, b);

@@ -72,6 +72,10 @@ pb_store_rc pb_store_wallet_op_get(pb_store_conn *c, const char *provider, const
 pb_store_rc pb_store_wallet_op_insert(pb_store_conn *c, const pb_store_wallet_op *op);
 pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider,
                                     const char *bet_tx_id, pb_store_wallet_bet *out);
+/* As bet_get, from wallet_bet's own rows only (rollbacks and tombstones): for a
+ * caller that already knows no operation row holds bet_tx_id. */
+pb_store_rc pb_store_wallet_bet_record_get(pb_store_conn *c, const char *provider,
+                                           const char *bet_tx_id, pb_store_wallet_bet *out);
 pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_bet *b);
 pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
                                           const char *bet_tx_id, const char *state,
@@ -88,6 +92,8 @@ struct pb_store_wallet_ops {
     pb_store_rc (*op_insert)(pb_store_conn *c, const pb_store_wallet_op *op);
     pb_store_rc (*bet_get)(pb_store_conn *c, const char *provider, const char *bet_tx_id,
                            pb_store_wallet_bet *out);
+    pb_store_rc (*bet_record_get)(pb_store_conn *c, const char *provider, const char *bet_tx_id,
+                                  pb_store_wallet_bet *out);
     pb_store_rc (*bet_insert)(pb_store_conn *c, const pb_store_wallet_bet *b);
     pb_store_rc (*bet_set_state)(pb_store_conn *c, const char *provider, const char *bet_tx_id,
                                  const char *state, int64_t now);

@@ -226,10 +226,11 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = g;
         return PB_OK;
     }
+    /* game_command found no operation row under this tx id: only wallet_bet's
+     * own rows can hold it (a rollback's tombstone, the one that can precede a bet) */
     pb_store_wallet_bet bet;
-    pb_store_rc rc = pb_store_wallet_bet_get(c, op->provider, op->tx_id, &bet);
+    pb_store_rc rc = pb_store_wallet_bet_record_get(c, op->provider, op->tx_id, &bet);
     if (rc == PB_STORE_OK) {
-        /* only a rollback's tombstone can precede the bet's own operation row */
         op->result = strcmp(bet.state, "tombstone") == 0 ? PB_ERR_TRANSACTION_ROLLED_BACK
                                                          : PB_ERR_IDEMPOTENCY_CONFLICT;
         return PB_OK;

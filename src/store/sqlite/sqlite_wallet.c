@@ -145,6 +145,20 @@ static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char
     SQR_LOOKUP(c, st, read_bet, out);
 }
 
+static pb_store_rc bet_record_get(pb_store_conn *base, const char *provider,
+                                  const char *bet_tx_id, pb_store_wallet_bet *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,"
+           "updated_at FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, bet_tx_id);
+    SQR_LOOKUP(c, st, read_bet, out);
+}
+
 static pb_store_rc bet_insert(pb_store_conn *base, const pb_store_wallet_bet *b)
 {
     sq_conn *c = SQ(base);
@@ -244,6 +258,7 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
     .bet_get = bet_get,
+    .bet_record_get = bet_record_get,
     .bet_insert = bet_insert,
     .bet_set_state = bet_set_state,
     .round_get = round_get,
