@@ -28,13 +28,14 @@
 
 pb_http_request *pb_http_req_new(pb_http_server *srv, struct MHD_Connection *conn, const char *uri)
 {
-    /* malloc + memset, not calloc: glibc's calloc never takes a chunk from the
-     * thread's cache, and one of this size (a large-bin chunk) first consolidates
-     * the fast bins, at every request */
+    /* malloc, then zeroed, not calloc: glibc's calloc never takes a chunk from
+     * the thread's cache, and one of about a KiB (a large-bin chunk) first
+     * consolidates the fast bins, at every request. explicit_bzero because gcc
+     * turns malloc followed by memset(0) back into calloc. */
     pb_http_request *req = malloc(sizeof *req);
     if (!req)
         return NULL;
-    memset(req, 0, sizeof *req);
+    explicit_bzero(req, sizeof *req);
     req->uri = strdup(uri ? uri : "");
     if (!req->uri) {
         free(req);
@@ -106,7 +107,7 @@ void *pb_http_alloc(pb_http_request *req, size_t size)
     pb_http_block *b = malloc(sizeof *b + size); /* not calloc: see pb_http_req_new */
     if (!b)
         return NULL;
-    memset(b, 0, sizeof *b + size);
+    explicit_bzero(b, sizeof *b + size);
     pthread_mutex_lock(&req->mu);
     b->next = req->blocks;
     req->blocks = b;
