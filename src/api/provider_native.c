@@ -250,7 +250,8 @@ static void reply_error(pb_http_request *req, const native_provider *p, pb_err e
 typedef struct money_call {
     pb_http_request *req;
     native_provider provider;
-    pb_native_request r;
+    pb_native_call call;
+    pb_native_request r; /* parsed on the worker and freed there once op holds it */
     pb_wallet_op op;
     atomic_int state; /* 0: submitting; 1: the handler has suspended; 2: the wallet is done */
 } money_call;
@@ -285,7 +286,7 @@ static void money_reply(money_call *m, pb_store_conn *c)
         bool have;
         if (e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE) {
             pb_log(PB_LOG_ERROR, "native.wallet", "%s %s failed: %s (trace %s)",
-                   pb_native_call_path(m->r.call), m->op.tx_id, pb_err_code(e),
+                   pb_native_call_path(m->call), m->op.tx_id, pb_err_code(e),
                    pb_http_trace_id(req));
             have = false;
         } else if (m->op.outcome.created_at != 0) {
@@ -398,6 +399,10 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
         pb_err refusal = e;
         e = pb_native_to_op(r, code, &who, pb_http_trace_id(req), &m->op);
         if (e == PB_OK) {
+            /* the operation holds copies of what it needs: the document goes back
+             * to this thread's allocator now, not to the one that answers */
+            m->call = call;
+            pb_native_request_free(r);
             m->op.refusal = refusal;
             money_submit(a, m, c);
             return;
