@@ -230,6 +230,7 @@ typedef struct pb_ledger_stats {
     uint64_t commit_us_total;
     uint64_t cpu_us_total;   /* CPU time of the writer thread in batches (excludes waiting) */
     uint64_t max_batch_seen;
+    uint64_t checkpoints;    /* passive checkpoints run by the checkpointer thread */
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
 

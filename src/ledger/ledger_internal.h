@@ -98,10 +98,12 @@ struct pb_ledger {
     ledger_job *notify_head, *notify_tail;
     bool notify_stop;
     pthread_cond_t ckpt_wake;
+    bool ckpt_kick;   /* under mu: the writer asks for a checkpoint now */
     pb_ledger_stats stats;
 
     /* ---- writer-only ---- */
     pb_store_conn *wconn;
+    int ckpt_mark; /* WAL pages at which the checkpointer is asked next */
     int64_t next_seq;
     int64_t last_created_at; /* the clock the writer stamps with never goes back */
     uint8_t last_hash[32];

@@ -26,7 +26,13 @@
  * idempotency keys.
  *
  * The checkpointer copies the WAL into the database with passive checkpoints
- * on its own connection, so commits never pay for it.
+ * on its own connection, so commits never pay for it: every checkpoint_ms, and
+ * when the writer asks, as its commits fill the WAL towards the point where the
+ * writer starts it over (half and three quarters of wal_restart_frames). The
+ * writer's restart then copies only the rest and syncs only what that wrote;
+ * before it asked, the copy at the restart was whatever the last timed checkpoint
+ * had left — up to a second of commits — and the writer, with every caller
+ * behind it, stalled for tens of milliseconds (45 ms seen in the wallet bench).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -154,6 +160,25 @@ static void *notifier_main(void *arg)
     return NULL;
 }
 
+/* Asks the checkpointer for a checkpoint once the WAL reaches the next mark (see
+ * the top); the marks start over when the WAL does. */
+static void ask_checkpoint(pb_ledger *l)
+{
+    int step = l->cfg.wal_restart_frames / 4;
+    int frames = pb_store_wal_frames(l->wconn);
+    if (step <= 0)
+        return;
+    if (frames < l->ckpt_mark - step || l->ckpt_mark < 2 * step)
+        l->ckpt_mark = 2 * step; /* the WAL was started over */
+    if (frames < l->ckpt_mark)
+        return;
+    l->ckpt_mark = frames + step;
+    pthread_mutex_lock(&l->mu);
+    l->ckpt_kick = true;
+    pthread_cond_signal(&l->ckpt_wake);
+    pthread_mutex_unlock(&l->mu);
+}
+
 static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
 {
     int64_t now = pb_ledger_now(l);
@@ -251,6 +276,7 @@ static void *writer_main(void *arg)
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
         int64_t cpu = (c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000;
         finish(l, jobs, e);
+        ask_checkpoint(l);
         if (pb_store_wal_restart(l->wconn, l->cfg.wal_restart_frames) != PB_STORE_OK)
             pb_log(PB_LOG_WARN, "ledger.wal_restart", "%s", pb_store_errmsg(l->wconn));
 
@@ -285,12 +311,17 @@ static void *checkpointer_main(void *arg)
     while (!l->stopping) {
         struct timespec ts;
         deadline_in(&ts, l->cfg.checkpoint_ms);
-        if (pthread_cond_timedwait(&l->ckpt_wake, &l->mu, &ts) != ETIMEDOUT)
-            continue;
+        int rc = 0;
+        while (!l->ckpt_kick && !l->stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&l->ckpt_wake, &l->mu, &ts);
+        if (l->stopping)
+            break;
+        l->ckpt_kick = false;
         pthread_mutex_unlock(&l->mu);
         if (pb_store_checkpoint(c) == PB_STORE_ERROR)
             pb_log(PB_LOG_WARN, "ledger.checkpoint", "%s", pb_store_errmsg(c));
         pthread_mutex_lock(&l->mu);
+        l->stats.checkpoints++;
     }
     pthread_mutex_unlock(&l->mu);
     pb_store_checkpoint(c);

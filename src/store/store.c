@@ -53,6 +53,8 @@ pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames)
     return c->be->wal_restart(c, min_frames);
 }
 
+int pb_store_wal_frames(pb_store_conn *c) { return c->be->wal_frames ? c->be->wal_frames(c) : 0; }
+
 pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c); }
 pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
 {

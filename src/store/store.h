@@ -81,6 +81,10 @@ pb_store_rc pb_store_checkpoint(pb_store_conn *c);
  * without such a log. */
 pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames);
 
+/* How many pages this connection's last commit left in the write-ahead log (0 on
+ * backends without one, and after pb_store_wal_restart started it over). */
+int pb_store_wal_frames(pb_store_conn *c);
+
 /* Applies every numbered migration above the current version, each in its own
  * transaction. *applied (may be NULL) receives how many ran. */
 pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap);

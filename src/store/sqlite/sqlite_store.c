@@ -322,6 +322,8 @@ static pb_store_rc sq_wal_restart(pb_store_conn *base, int min_frames)
     return rc == SQLITE_BUSY ? PB_STORE_OK : sq_result(c, rc); /* busy: the other one is at it */
 }
 
+static int sq_wal_frames(pb_store_conn *base) { return ((sq_conn *)base)->wal_frames; }
+
 static pb_store_rc sq_checkpoint(pb_store_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
@@ -522,6 +524,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .rollback = sq_rollback,
     .checkpoint = sq_checkpoint,
     .wal_restart = sq_wal_restart,
+    .wal_frames = sq_wal_frames,
     .set_deferred_sync = sq_set_deferred_sync,
     .sync = sq_sync,
     .migrate = sq_migrate,

@@ -12,7 +12,9 @@ static void open_ledger(fx *f)
 {
     char err[256];
     pb_ledger_config cfg = {.now_us = fx_clock, .now_ctx = f, .expiry_interval_ms = 20,
-                            .balance_flush_ms = f->balance_flush_ms};
+                            .balance_flush_ms = f->balance_flush_ms,
+                            .checkpoint_ms = f->checkpoint_ms,
+                            .wal_restart_frames = f->wal_restart_frames};
     f->ledger = pb_ledger_open(f->store, &cfg, err, sizeof err);
     if (!f->ledger)
         fail_msg("ledger open: %s", err);

@@ -18,13 +18,15 @@ typedef struct fx {
     pb_ledger *ledger;
     int64_t clock_us; /* the ledger's clock; tests move it to expire holds */
     int balance_flush_ms; /* the ledger's balance write-back delay (0: its default) */
+    int checkpoint_ms, wal_restart_frames; /* the ledger's WAL settings (0: its defaults) */
 } fx;
 
 /* cmocka setup/teardown: *state becomes a fx*. */
 int fx_setup(void **state);
 int fx_teardown(void **state);
 /* Restarts the ledger on the same database (as after a process restart), with
- * the fixture's current settings (balance_flush_ms). */
+ * the fixture's current settings (balance_flush_ms, checkpoint_ms,
+ * wal_restart_frames). */
 void fx_restart(fx *f);
 
 /* Creates an account in EUR (or `currency`) and returns its id; asserts success. */

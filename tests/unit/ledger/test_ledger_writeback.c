@@ -417,6 +417,39 @@ static void test_holds_listed_by_age(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
+/* The checkpointer is asked for a checkpoint as the writer's commits fill the
+ * WAL towards its restart, not only on its timer (here ten minutes away): the
+ * writer's restart then copies only what is left (writer.c). */
+static void test_checkpointer_asked_as_the_wal_fills(void **state)
+{
+    fx *f = *state;
+    f->checkpoint_ms = 600000;
+    f->wal_restart_frames = 400;
+    fx_restart(f);
+    int64_t house = fx_account(f, "house", "house", 0);
+    int64_t alice = fx_account(f, "alice", "player", 0);
+    pb_ledger_stats st;
+    pb_ledger_stats_get(f->ledger, &st);
+    assert_int_equal(st.checkpoints, 0);
+    /* one transfer per commit: each writes a few pages, so 300 of them pass the
+     * half (200 pages) and three quarters (300) of the restart many times over */
+    for (int i = 0; i < 300; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "fill-%d", i);
+        pb_transfer t = fx_transfer(key, house, alice, 1, 1);
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    for (int i = 0; i < 500; i++) { /* the checkpointer runs on its own thread */
+        pb_ledger_stats_get(f->ledger, &st);
+        if (st.checkpoints >= 2)
+            break;
+        usleep(10 * 1000);
+    }
+    assert_true(st.checkpoints >= 2);
+    assert_int_equal(fx_get(f, alice).credits_posted, 300);
+    assert_int_equal(fx_verify(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +460,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_holds_lazily_listed_survive_a_crash, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_holds_listed_by_age, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpointer_asked_as_the_wal_fills, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
