@@ -201,7 +201,9 @@ static void reply_status(pb_http_request *req, pb_err e, const char *user,
 
 typedef struct money_call {
     pb_http_request *req;
-    pb_hub88_request r;
+    pb_hub88_call call;
+    char request_uuid[PB_HUB88_REQUEST_UUID_MAX + 1];
+    pb_hub88_request r; /* parsed on the worker and freed there once op holds it */
     pb_wallet_op op;
     atomic_int state; /* 0: submitting; 1: the handler has suspended; 2: the wallet is done */
 } money_call;
@@ -210,10 +212,10 @@ typedef struct money_call {
 static void money_reply(money_call *m)
 {
     pb_wallet_response out;
-    int rc = pb_hub88_answer(&m->op, m->r.request_uuid, &out);
+    int rc = pb_hub88_answer(&m->op, m->request_uuid, &out);
     if (m->op.result == PB_ERR_INTERNAL)
         pb_log(PB_LOG_ERROR, "hub88.wallet", "%s %s failed (trace %s)",
-               pb_hub88_call_path(m->r.call), m->op.tx_id, pb_http_trace_id(m->req));
+               pb_hub88_call_path(m->call), m->op.tx_id, pb_http_trace_id(m->req));
     pb_http_request *req = m->req;
     pb_wallet_op_release(&m->op);
     pb_hub88_request_free(&m->r);
@@ -418,6 +420,12 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
         send(req, rc, &out);
         return;
     }
+    /* the operation holds copies of what it needs: the document goes back to this
+     * thread's allocator now, not to the one that answers (as the native adapter) */
+    m->call = call;
+    snprintf(m->request_uuid, sizeof m->request_uuid, "%s", r->request_uuid);
+    m->op.render_ctx = m->request_uuid; /* the renderer's request_uuid, in r until now */
+    pb_hub88_request_free(r);
     money_submit(a, m);
 }
 
