@@ -129,15 +129,12 @@ static void read_bet(sqlite3_stmt *st, pb_store_wallet_bet *b)
  * still read (wallet_bet first: its state is the later word). */
 #define BET_OP_WHERE "provider=?1 AND tx_id=?2 AND kind=1 AND result='OK'"
 
-static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
-                           pb_store_wallet_bet *out)
+/* Runs a bet lookup (?1 the provider, ?2 the bet's tx id) and reads its row. */
+static pb_store_rc bet_lookup(pb_store_conn *base, const char *sql, const char *provider,
+                              const char *bet_tx_id, pb_store_wallet_bet *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,"
-           "updated_at,0 AS pri FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2 "
-           "UNION ALL SELECT provider,tx_id,player,round_id,cash_part,bonus_part,'placed',"
-           "created_at,created_at,1 FROM wallet_op WHERE " BET_OP_WHERE " ORDER BY pri LIMIT 1");
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
@@ -145,26 +142,32 @@ static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char
     SQR_LOOKUP(c, st, read_bet, out);
 }
 
+#define BET_COLS "provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,updated_at"
+
+static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
+                           pb_store_wallet_bet *out)
+{
+    return bet_lookup(
+        base,
+        "SELECT " BET_COLS ",0 AS pri FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2 "
+        "UNION ALL SELECT provider,tx_id,player,round_id,cash_part,bonus_part,'placed',"
+        "created_at,created_at,1 FROM wallet_op WHERE " BET_OP_WHERE " ORDER BY pri LIMIT 1",
+        provider, bet_tx_id, out);
+}
+
 static pb_store_rc bet_record_get(pb_store_conn *base, const char *provider,
                                   const char *bet_tx_id, pb_store_wallet_bet *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,"
-           "updated_at FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, provider);
-    sqr_bind_text(st, 2, bet_tx_id);
-    SQR_LOOKUP(c, st, read_bet, out);
+    return bet_lookup(base,
+                      "SELECT " BET_COLS " FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2",
+                      provider, bet_tx_id, out);
 }
 
 static pb_store_rc bet_insert(pb_store_conn *base, const pb_store_wallet_bet *b)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO wallet_bet(provider,bet_tx_id,player,round_id,cash_part,bonus_part,"
-           "state,created_at,updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+        c, "INSERT INTO wallet_bet(" BET_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, b->provider);
