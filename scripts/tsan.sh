@@ -6,7 +6,9 @@
 # the id generator. Any data race, lock-order inversion or thread leak TSan
 # reports fails the test (halt_on_error, exitcode 66). Prints the meson lines
 # and a summary "N passed, N failed" (scripts/test-summary.py).
-# TSAN_TESTS="a b" runs only those.
+# TSAN_TESTS="a b" runs only those; TSAN_API_TESTS="api_x …" adds API tests run
+# against the TSan-built server (by default api_provider_native and api_cashier
+# when TSAN_TESTS is not set).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir=${TSAN_BUILD:-build-tsan}
@@ -19,8 +21,13 @@ if [ ! -f "$dir/build.ninja" ]; then
   meson setup "$dir" --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false \
     >/dev/null || { echo "tsan: meson setup $dir failed" >&2; exit 1; }
 fi
+# API tests against a TSan-built server (the HTTP workers, the ledger's threads,
+# the sandbox PSP's delivery thread and the in-process caches of a provider call)
+API_TESTS=${TSAN_API_TESTS-"api_provider_native api_cashier"}
+[ -n "${TSAN_TESTS:-}" ] && API_TESTS=${TSAN_API_TESTS:-}
 targets=()
 for t in $TESTS; do targets+=("tests/test_$t"); done
+[ -n "$API_TESTS" ] && targets+=(pitboss)
 rm -f "$dir/meson-logs/testlog.json"
 ninja -C "$dir" "${targets[@]}" >/dev/null || { ninja -C "$dir" "${targets[@]}"; exit 1; }
 
@@ -30,5 +37,5 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:hist
 echo "== suite: $dir (ThreadSanitizer)"
 # shellcheck disable=SC2086
 meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 --timeout-multiplier 4 \
-  $TESTS | grep -E '^ *[0-9]+/[0-9]+ |^Ok:|^Fail:|WARNING: ThreadSanitizer|SUMMARY' || true
+  $TESTS $API_TESTS | grep -E '^ *[0-9]+/[0-9]+ |^Ok:|^Fail:|WARNING: ThreadSanitizer|SUMMARY' || true
 python3 scripts/test-summary.py "$dir"

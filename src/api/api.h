@@ -158,6 +158,10 @@ void pb_api_native_round_close(pb_http_request *req, void *app);
 int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int payout_delay_ms,
                         char *err, size_t errcap);
 void pb_api_cashier_close(pb_api_app *app);
+/* The server listens on port (serve calls it right after starting the server):
+ * where the sandbox PSP posts its webhooks when the listen address left the port
+ * to the kernel. Safe from any thread; a no-op without the sandbox. */
+void pb_api_cashier_listening(pb_api_app *app, unsigned port);
 void pb_api_player_deposit_create(pb_http_request *req, void *app);
 void pb_api_player_deposit_get(pb_http_request *req, void *app);
 void pb_api_player_withdrawal_create(pb_http_request *req, void *app);

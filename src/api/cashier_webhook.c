@@ -16,6 +16,7 @@
  * the address serve listens on (a wildcard address is reached on loopback).
  */
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,17 +97,24 @@ struct pb_api_cashier_self {
     pb_api_app *app;
     char host[80]; /* as it goes in a URL: "127.0.0.1", "[::1]" */
     unsigned port; /* from the listen address; 0 = the kernel picks it at start */
+    atomic_uint listening; /* the port the server got, once serve says (0 = not yet) */
 };
 
 /* The server's base URL once it listens. Called by the sandbox's thread until it
- * answers true: with a fixed port at once, with port 0 until the server has
- * started (the thread asks right away, and serve starts the server right after
- * opening the cashier). */
+ * answers true: with a fixed port at once, with port 0 once serve has said which
+ * port the server got (pb_api_cashier_listening, right after the start). The
+ * server itself is never read here: the thread outlives it at shutdown. */
 static bool self_url(void *ctx, char *url, size_t cap)
 {
     struct pb_api_cashier_self *s = ctx;
-    unsigned port = s->port ? s->port : s->app->http ? pb_http_server_port(s->app->http) : 0;
+    unsigned port = s->port ? s->port : atomic_load(&s->listening);
     return port && snprintf(url, cap, "http://%s:%u", s->host, port) < (int)cap;
+}
+
+void pb_api_cashier_listening(pb_api_app *app, unsigned port)
+{
+    if (app->cashier_self)
+        atomic_store(&app->cashier_self->listening, port);
 }
 
 /* The host and port of a listen address, the host made reachable: "" / 0.0.0.0

@@ -435,8 +435,7 @@ static void *delivery_thread(void *arg)
     pthread_mutex_lock(&sb->mu);
     while (!sb->stop) {
         if (!sb->have_url) {
-            /* asked from the start until the server listens (right after start-up), never
-             * later: self_url may read the server, which is freed before this thread stops */
+            /* asked from the start until the server listens (right after start-up) */
             sb->have_url = sb->self_url(sb->self_url_ctx, sb->url, sizeof sb->url);
             if (!sb->have_url) {
                 int64_t due = mono_ms() + 20;

@@ -417,6 +417,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
+    pb_api_cashier_listening(&s->app, pb_http_server_port(s->http));
     return 0;
 }
 

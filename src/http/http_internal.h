@@ -47,7 +47,7 @@ struct pb_http_server {
     void *fallback_ctx;
 
     struct MHD_Daemon *daemon;
-    uint16_t port;
+    _Atomic(uint16_t) port; /* set once listening; read by other threads (the sandbox PSP's) */
     pb_http_metrics *metrics;
 
     atomic_int live;       /* request contexts allocated and not yet freed */

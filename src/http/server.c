@@ -123,7 +123,7 @@ void pb_http_server_set_fallback(pb_http_server *srv, pb_http_fallback_fn fn, vo
 
 uint16_t pb_http_server_port(const pb_http_server *srv)
 {
-    return srv->port;
+    return atomic_load(&srv->port);
 }
 
 void pb_http_server_metrics(pb_http_server *srv, pb_http_buf *out)
@@ -543,10 +543,11 @@ int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap)
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : 0;
+    uint16_t port = info ? info->port : 0;
+    atomic_store(&srv->port, port);
     char url[160];
     snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
-             (unsigned)srv->port);
+             (unsigned)port);
     if (!srv->authorize) {
         for (size_t i = 0; i < srv->nroutes; i++)
             if (srv->routes[i].permission) {
