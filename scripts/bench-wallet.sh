@@ -12,7 +12,8 @@
 # sandbox PSP and launches the game first. Prints each run's JSON line and text line,
 # then stops the server with SIGTERM, runs `ledger verify`, and fails unless both
 # runs, the server's exit and the verification succeeded.
-# BENCH_WALLET_SECONDS (default 10) sets the measured seconds of each run.
+# BENCH_WALLET_SECONDS (default 10) sets the measured seconds of each run;
+# BENCH_WALLET_CONNS (default 64, what issue 4 measures) the connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
