@@ -380,7 +380,7 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     pb_launch *l = pb_http_alloc(req, sizeof *l);
     e = !c ? PB_ERR_STORE_UNAVAILABLE
         : !l ? PB_ERR_INTERNAL
-             : pb_catalog_launch_resolve(c, code, r->token, l);
+             : pb_catalog_launch_resolve_cached(c, code, r->token, l);
     if (e == PB_OK)
         e = check_launch(r, l);
     if (e == PB_OK && call == PB_HUB88_USER_BALANCE) {

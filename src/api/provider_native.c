@@ -22,14 +22,8 @@
  * A disabled provider is refused sessions, balances and bets; its wins,
  * rollbacks and round closes are still taken: that money is owed.
  *
- * The launch cache: a launch row never changes once issued (it is inserted,
- * and pruned long after it expired), so every launch resolved from the store is
- * kept here for 1 s, keyed by SHA-256(token), and every call takes it from
- * here. The calls that need a live token (session, balance, bet) check its
- * expiry against the clock on each call, cached or not, so an expiry is seen at
- * once. At worst a launch pruned less than 1 s ago (and used within that
- * second) is answered as what it is, expired (a live call: TOKEN_EXPIRED, not
- * TOKEN_INVALID) or still owed its win or rollback, instead of as unknown.
+ * Launches come from the catalog's launch cache (pb_catalog_launch_resolve_cached:
+ * kept 1 s; a live call checks the expiry on each call, cached or not).
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -48,9 +42,6 @@
 
 #define CACHE_TTL_US (1 * 1000000LL) /* a provider change is seen within 1 s */
 #define CACHE_SLOTS 32
-#define LAUNCH_TTL_US (1 * 1000000LL)
-#define LAUNCH_SLOTS 4096
-#define LAUNCH_WAYS 4 /* a token hash picks a set of this many slots */
 
 /* ---- the provider cache ------------------------------------------------- */
 
@@ -64,17 +55,9 @@ typedef struct native_provider {
     int64_t loaded_us; /* monotonic; 0 = empty slot */
 } native_provider;
 
-typedef struct launch_slot {
-    uint8_t hash[32];  /* SHA-256 of the token */
-    int64_t loaded_us; /* monotonic; 0 = empty */
-    pb_launch l;       /* its token field empty */
-} launch_slot;
-
 struct pb_api_native {
     pthread_mutex_t mu;
     native_provider slot[CACHE_SLOTS];
-    pthread_mutex_t launch_mu;
-    launch_slot launch[LAUNCH_SLOTS];
 };
 
 int pb_api_native_open(pb_api_app *app, char *err, size_t errcap)
@@ -85,7 +68,6 @@ int pb_api_native_open(pb_api_app *app, char *err, size_t errcap)
         return -1;
     }
     pthread_mutex_init(&n->mu, NULL);
-    pthread_mutex_init(&n->launch_mu, NULL);
     app->native = n;
     return 0;
 }
@@ -96,7 +78,6 @@ void pb_api_native_close(pb_api_app *app)
     if (!n)
         return;
     pthread_mutex_destroy(&n->mu);
-    pthread_mutex_destroy(&n->launch_mu);
     sodium_memzero(n->slot, sizeof n->slot);
     free(n);
     app->native = NULL;
@@ -159,63 +140,6 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
     *victim = *out;
     pthread_mutex_unlock(&n->mu);
     return PB_OK;
-}
-
-/* ---- the launch cache --------------------------------------------------- */
-
-/* The launch of token for provider code: from the cache when it holds it,
- * else from the store (see the top; the caller checks the expiry). Whatever the
- * store resolves is cached. Errors as pb_catalog_launch_resolve. */
-static pb_err launch_find(pb_api_app *a, pb_store_conn *c, const char *code, const char *token,
-                          pb_launch *out)
-{
-    pb_api_native *n = a->native;
-    uint8_t h[32];
-    size_t tlen = token ? strnlen(token, PB_LAUNCH_TOKEN_LEN + 1) : 0;
-    bool keyed = tlen == PB_LAUNCH_TOKEN_LEN; /* anything else is refused by resolve */
-    if (keyed)
-        pb_sha256(token, tlen, h);
-    /* its set; in it the token's slot, else an empty or dead one, else the oldest */
-    launch_slot *set =
-        keyed ? &n->launch[(h[0] | (size_t)h[1] << 8) % (LAUNCH_SLOTS / LAUNCH_WAYS) * LAUNCH_WAYS]
-              : NULL;
-    if (set) {
-        bool hit = false;
-        pthread_mutex_lock(&n->launch_mu);
-        int64_t now = pb_time_mono_us();
-        for (size_t i = 0; i < LAUNCH_WAYS && !hit; i++) {
-            const launch_slot *s = &set[i];
-            if (s->loaded_us && now - s->loaded_us < LAUNCH_TTL_US &&
-                memcmp(s->hash, h, sizeof h) == 0 && strcmp(s->l.provider_code, code) == 0) {
-                *out = s->l;
-                hit = true;
-            }
-        }
-        pthread_mutex_unlock(&n->launch_mu);
-        if (hit)
-            return PB_OK;
-    }
-    if (!c)
-        return PB_ERR_STORE_UNAVAILABLE;
-    pb_err e = pb_catalog_launch_resolve(c, code, token, out);
-    if (e == PB_OK && set) {
-        pthread_mutex_lock(&n->launch_mu);
-        launch_slot *s = &set[0];
-        for (size_t i = 0; i < LAUNCH_WAYS; i++) {
-            if (memcmp(set[i].hash, h, sizeof h) == 0 || !set[i].loaded_us) {
-                s = &set[i];
-                break;
-            }
-            if (set[i].loaded_us < s->loaded_us)
-                s = &set[i];
-        }
-        memcpy(s->hash, h, sizeof h);
-        s->l = *out;
-        memset(s->l.token, 0, sizeof s->l.token);
-        s->loaded_us = pb_time_mono_us();
-        pthread_mutex_unlock(&n->launch_mu);
-    }
-    return e;
 }
 
 /* ---- replies ------------------------------------------------------------ */
@@ -379,7 +303,7 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     }
     pb_native_request *r = &m->r;
     pb_store_conn *c = pb_http_conn(req);
-    e = launch_find(a, c, code, r->token, l);
+    e = pb_catalog_launch_resolve_cached(c, code, r->token, l);
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
     if (e == PB_OK && pb_native_call_needs_live_token(call) && l->expires_at <= pb_time_now_us())
         e = PB_ERR_TOKEN_EXPIRED;

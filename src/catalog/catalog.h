@@ -141,6 +141,12 @@ pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code,
  * rollbacks do not). */
 pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, const char *token,
                                  pb_launch *out);
+/* As pb_catalog_launch_resolve, from the process's launch cache when it holds the
+ * token (launch.c, "the launch cache": a launch row never changes, so what was
+ * resolved is kept 1 s); c may be NULL, then a miss is STORE_UNAVAILABLE. out's
+ * token field is left empty. For the provider adapters' calls. */
+pb_err pb_catalog_launch_resolve_cached(pb_store_conn *c, const char *provider_code,
+                                        const char *token, pb_launch *out);
 
 /* ---- additions (the contract above is unchanged) ---- */
 

@@ -441,15 +441,16 @@ pb_err pb_catalog_launch_for_player(pb_store_conn *c, const char *provider_code,
                                     currency, ttl_s, now, out);
 }
 
-pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, const char *token,
-                                 pb_launch *out)
+static bool token_well_formed(const char *token)
 {
-    if (!token || strnlen(token, PB_LAUNCH_TOKEN_LEN + 1) != PB_LAUNCH_TOKEN_LEN ||
-        !provider_code)
-        return PB_ERR_TOKEN_INVALID;
+    return token && strnlen(token, PB_LAUNCH_TOKEN_LEN + 1) == PB_LAUNCH_TOKEN_LEN;
+}
+
+/* The launch stored under the token's hash, for that provider. */
+static pb_err resolve_hash(pb_store_conn *c, const char *provider_code,
+                           const uint8_t hash[PB_STORE_LAUNCH_HASH_LEN], pb_launch *out)
+{
     pb_store_launch r;
-    uint8_t hash[PB_STORE_LAUNCH_HASH_LEN];
-    token_hash(token, hash);
     pb_err e = pb_catalog_store_err(c, pb_store_launch_get(c, hash, &r), PB_ERR_TOKEN_INVALID,
                                     "launch get");
     if (e == PB_OK && strcmp(r.provider_code, provider_code) != 0)
@@ -457,6 +458,89 @@ pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, co
     if (e == PB_OK)
         launch_from_row(&r, out);
     return e;
+}
+
+pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, const char *token,
+                                 pb_launch *out)
+{
+    if (!token_well_formed(token) || !provider_code)
+        return PB_ERR_TOKEN_INVALID;
+    uint8_t hash[PB_STORE_LAUNCH_HASH_LEN];
+    token_hash(token, hash);
+    return resolve_hash(c, provider_code, hash, out);
+}
+
+/* ---- the launch cache ------------------------------------------------------
+ *
+ * A launch row never changes once issued (it is inserted, and pruned long after
+ * it expired), so every launch resolved from the store is kept here for 1 s,
+ * keyed by SHA-256(token), and every provider call takes it from here. The calls
+ * that need a live token (session, balance, bet) check its expiry against the
+ * clock on each call, cached or not, so an expiry is seen at once. At worst a
+ * launch pruned less than 1 s ago (and used within that second) is answered as
+ * what it is, expired (a live call: TOKEN_EXPIRED, not TOKEN_INVALID) or still
+ * owed its win or rollback, instead of as unknown. A token hash picks a set of 4
+ * slots (the token's slot, else an empty one, else the oldest is taken). A
+ * revocation of launches, if one is ever added, must empty this cache. */
+
+#define LAUNCH_TTL_US (1 * 1000000LL)
+#define LAUNCH_SLOTS 4096
+#define LAUNCH_WAYS 4
+
+typedef struct launch_slot {
+    uint8_t hash[PB_STORE_LAUNCH_HASH_LEN];
+    int64_t loaded_us; /* monotonic; 0 = empty */
+    pb_launch l;       /* its token field empty */
+} launch_slot;
+
+static struct {
+    pthread_mutex_t mu;
+    launch_slot slot[LAUNCH_SLOTS];
+} launches = {PTHREAD_MUTEX_INITIALIZER, {{{0}}}};
+
+pb_err pb_catalog_launch_resolve_cached(pb_store_conn *c, const char *provider_code,
+                                        const char *token, pb_launch *out)
+{
+    if (!token_well_formed(token) || !provider_code)
+        return PB_ERR_TOKEN_INVALID;
+    uint8_t h[PB_STORE_LAUNCH_HASH_LEN];
+    token_hash(token, h);
+    launch_slot *set =
+        &launches.slot[(h[0] | (size_t)h[1] << 8) % (LAUNCH_SLOTS / LAUNCH_WAYS) * LAUNCH_WAYS];
+    bool hit = false;
+    pthread_mutex_lock(&launches.mu);
+    int64_t now = pb_time_mono_us();
+    for (size_t i = 0; i < LAUNCH_WAYS && !hit; i++) {
+        const launch_slot *s = &set[i];
+        if (s->loaded_us && now - s->loaded_us < LAUNCH_TTL_US &&
+            memcmp(s->hash, h, sizeof h) == 0 && strcmp(s->l.provider_code, provider_code) == 0) {
+            *out = s->l;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&launches.mu);
+    if (hit)
+        return PB_OK;
+    if (!c)
+        return PB_ERR_STORE_UNAVAILABLE;
+    pb_err e = resolve_hash(c, provider_code, h, out);
+    if (e != PB_OK)
+        return e;
+    pthread_mutex_lock(&launches.mu);
+    launch_slot *s = &set[0];
+    for (size_t i = 0; i < LAUNCH_WAYS; i++) {
+        if (memcmp(set[i].hash, h, sizeof h) == 0 || !set[i].loaded_us) {
+            s = &set[i];
+            break;
+        }
+        if (set[i].loaded_us < s->loaded_us)
+            s = &set[i];
+    }
+    memcpy(s->hash, h, sizeof h);
+    s->l = *out;
+    s->loaded_us = pb_time_mono_us();
+    pthread_mutex_unlock(&launches.mu);
+    return PB_OK;
 }
 
 pb_err pb_catalog_launch_prune(pb_store_conn *c, int64_t before, int64_t *n)

@@ -433,16 +433,23 @@ static pb_err launch(tfx *f, const char *prov, const char *game, const char *bra
     return e;
 }
 
-static void launches(void **state)
+/* Providers "acme" and "bolt", and acme's game "zeus" (switched on for no brand). */
+static pb_game acme_bolt_zeus(tfx *f)
 {
-    tfx *f = *state;
-    pb_store_conn *c = f->conn;
     pb_provider a = native_provider("acme"), b = native_provider("bolt");
     const char *bad;
     assert_int_equal(provider_create(f, &a, &bad), PB_OK);
     assert_int_equal(provider_create(f, &b, &bad), PB_OK);
     pb_game g = slot_game("acme", "zeus");
     assert_int_equal(game_create(f, &g, &bad), PB_OK);
+    return g;
+}
+
+static void launches(void **state)
+{
+    tfx *f = *state;
+    pb_store_conn *c = f->conn;
+    pb_game g = acme_bolt_zeus(f);
 
     pb_launch l;
     /* refusals write nothing */
@@ -552,6 +559,45 @@ static void launches(void **state)
     assert_int_equal(pb_catalog_launch_resolve(c, "acme", l.token, &r), PB_OK);
 }
 
+/* The launch cache: what was resolved is kept 1 s (a launch row never changes),
+ * for the provider it was issued to only, without its token; refusals are not
+ * kept; a miss without a connection is STORE_UNAVAILABLE. */
+static void launch_cache(void **state)
+{
+    tfx *f = *state;
+    pb_store_conn *c = f->conn;
+    pb_game g = acme_bolt_zeus(f);
+    set_brand(f, g.id, f->mt, true);
+    pb_launch l, r;
+    assert_int_equal(launch(f, "acme", "zeus", "malta", PLAYER, "EUR", 0, &l), PB_OK);
+
+    assert_int_equal(pb_catalog_launch_resolve_cached(NULL, "acme", l.token, &r),
+                     PB_ERR_STORE_UNAVAILABLE); /* not cached yet */
+    assert_int_equal(pb_catalog_launch_resolve_cached(c, "bolt", l.token, &r),
+                     PB_ERR_TOKEN_INVALID);
+    assert_int_equal(pb_catalog_launch_resolve_cached(NULL, "bolt", l.token, &r),
+                     PB_ERR_STORE_UNAVAILABLE); /* the refusal was not kept */
+    assert_int_equal(pb_catalog_launch_resolve_cached(c, "acme", l.token, &r), PB_OK);
+    assert_string_equal(r.player_public_id, PLAYER);
+    assert_int_equal(r.expires_at, l.expires_at);
+    assert_string_equal(r.token, "");
+    assert_int_equal(pb_catalog_launch_resolve_cached(c, "acme", "short", &r),
+                     PB_ERR_TOKEN_INVALID);
+
+    /* gone from the store (as a prune removes it): served from the cache for the
+     * provider it belongs to, within the second; the store says it is unknown */
+    behind_the_back(f, "DELETE FROM launch");
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pb_catalog_launch_resolve_cached(NULL, "acme", l.token, &r), PB_OK);
+    assert_string_equal(r.game_code, "zeus");
+    assert_int_equal(pb_catalog_launch_resolve_cached(NULL, "bolt", l.token, &r),
+                     PB_ERR_STORE_UNAVAILABLE);
+    assert_int_equal(pb_catalog_launch_resolve(c, "acme", l.token, &r), PB_ERR_TOKEN_INVALID);
+    usleep(1100 * 1000);
+    assert_int_equal(pb_catalog_launch_resolve_cached(c, "acme", l.token, &r),
+                     PB_ERR_TOKEN_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +608,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(playable_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(lobby_and_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(launches, setup, teardown),
+        cmocka_unit_test_setup_teardown(launch_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
