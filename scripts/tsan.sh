@@ -6,8 +6,8 @@
 # the id generator. Any data race, lock-order inversion or thread leak TSan
 # reports fails the test (halt_on_error, exitcode 66). Prints the meson lines
 # and a summary "N passed, N failed" (scripts/test-summary.py).
-# TSAN_TESTS="a b" runs only those; TSAN_API_TESTS="api_x …" adds API tests run
-# against the TSan-built server (by default api_provider_native and api_cashier
+# TSAN_TESTS="a b" runs only those; TSAN_API_TESTS="api_x …" the API suites run
+# against the TSan-built server (by default every one that starts the server,
 # when TSAN_TESTS is not set).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +23,13 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 # API tests against a TSan-built server (the HTTP workers, the ledger's threads,
 # the sandbox PSP's delivery thread and the in-process caches of a provider call)
-API_TESTS=${TSAN_API_TESTS-"api_provider_native api_cashier"}
+API_TESTS=${TSAN_API_TESTS-"api_ops api_player api_provider_native api_provider_hub88 api_wallet
+  api_cashier api_catalog api_events api_games api_backoffice_money api_backoffice_people
+  api_admin api_rbac"}
 [ -n "${TSAN_TESTS:-}" ] && API_TESTS=${TSAN_API_TESTS:-}
 targets=()
 for t in $TESTS; do targets+=("tests/test_$t"); done
-[ -n "$API_TESTS" ] && targets+=(pitboss)
+[ -n "$API_TESTS" ] && targets+=(pitboss tests/admin_ledger_fixture)
 rm -f "$dir/meson-logs/testlog.json"
 ninja -C "$dir" "${targets[@]}" >/dev/null || { ninja -C "$dir" "${targets[@]}"; exit 1; }
 
