@@ -254,7 +254,6 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
 static void sq_disconnect(pb_store_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
-    if (getenv("XP_CS")) { int h=0,m=0,w=0,hw=0; sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_HIT,&h,&hw,0); sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_MISS,&m,&hw,0); sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE,&w,&hw,0); if (h+m>100000) fprintf(stderr, "XPCS hit=%d miss=%d write=%d\n", h,m,w); }
     for (int i = 0; i < SQ_STMT_COUNT_; i++)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_SLOTS; i++)
