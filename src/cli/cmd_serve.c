@@ -34,7 +34,7 @@ typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
     const char *web_dir; /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer, max_exports;
+        drain_s, pin_writer, max_exports, log_flush_ms;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -73,6 +73,10 @@ static void serve_usage(FILE *f)
         "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
         "                                                    0700 if missing (default var/keys)\n"
         "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
+        "  --log-flush-ms MS        PITBOSS_LOG_FLUSH_MS     info lines (the access log's among them)\n"
+        "                                                    are written together at least this often\n"
+        "                                                    (0..1000, default 100; 0: each at once);\n"
+        "                                                    warn and error lines always at once\n"
         "  --web-dir DIR            PITBOSS_WEB_DIR          the back office UI's files, served at /\n"
         "                                                    (default web/dist when it exists)\n"
         "                           PITBOSS_PLAYER_ACCESS_TTL  player access-token lifetime in seconds\n"
@@ -152,6 +156,7 @@ static const num_opt num_opts[] = {
     {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
     {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
     {"max-exports", "PITBOSS_MAX_EXPORTS", 1, 1000, offsetof(serve_opts, max_exports)},
+    {"log-flush-ms", "PITBOSS_LOG_FLUSH_MS", 0, 1000, offsetof(serve_opts, log_flush_ms)},
 };
 #define NNUM (sizeof num_opts / sizeof num_opts[0])
 
@@ -161,7 +166,7 @@ static int read_opts(int argc, char **argv, serve_opts *o)
     *o = (serve_opts){.listen = "127.0.0.1:8080", .keys_dir = "var/keys", .threads = 4,
                       .max_body = 1u << 20, .max_header = 16u << 10, .max_connections = 1024,
                       .max_per_ip = 0, .timeout_s = 30, .drain_s = 10,
-                      .max_exports = PB_API_EXPORTS_MAX_DEFAULT};
+                      .max_exports = PB_API_EXPORTS_MAX_DEFAULT, .log_flush_ms = 100};
     if (env("PITBOSS_LISTEN"))
         o->listen = env("PITBOSS_LISTEN");
     if (env("PITBOSS_KEYS_DIR"))
@@ -448,6 +453,10 @@ int pb_cmd_serve(int argc, char **argv)
         serve_close(&s);
         return 1;
     }
+    /* from here the info lines are written together (the access log's: one write per
+     * request otherwise); the listening line above went out at once */
+    if (pb_log_buffer_start((unsigned)o.log_flush_ms) != 0)
+        pb_log(PB_LOG_WARN, "serve.log_buffer", "cannot buffer the log: each line is written at once");
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
@@ -456,6 +465,7 @@ int pb_cmd_serve(int argc, char **argv)
     pb_http_server_shutdown(s.http, (int)(o.drain_s * 1000));
     serve_close(&s);
     pb_log(PB_LOG_INFO, "serve.stopped", "clean exit");
+    pb_log_buffer_stop();
     return 0;
 }
 

@@ -7,22 +7,180 @@
  * performs under the stream's lock, so lines from concurrent threads never
  * interleave. The message is escaped for JSON: '"', '\\' and control bytes;
  * other bytes pass through unchanged.
+ *
+ * The sink (pb_log_write): by default each line goes to stderr at once. A
+ * server turns on buffering (pb_log_buffer_start, `serve --log-flush-ms`):
+ * then info and debug lines — the access log's line per request among them —
+ * are appended to one 64 KiB buffer under a mutex and written together, by a
+ * flusher thread every flush_ms or by the writer of the line that does not
+ * fit; a warn or error line writes what is buffered and then itself at once,
+ * so nothing that needs attention waits and the order of lines is kept. One
+ * write(2) per flush instead of one per request (stderr is unbuffered: each
+ * fwrite was a system call under stdio's lock). What a kill -9 or a crash can
+ * lose is at most flush_ms of info lines; pb_log_buffer_stop (the server's
+ * stop) and exit() write the rest.
  */
 #include "core/log.h"
 
 #include "core/time.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 static atomic_int log_level = PB_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+/* ---- the sink ---- */
+
+#define SINK_CAP ((size_t)64 << 10)
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_bool on;  /* lines below warn are buffered */
+    bool stop;       /* the flusher is asked to end */
+    bool thread;     /* the flusher runs */
+    bool at_exit;    /* the exit hook is registered */
+    unsigned flush_ms;
+    size_t len;
+    pthread_t th;
+    char buf[SINK_CAP];
+} sink = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* Writes p[0..n) to fd 2 whole (a short write is continued; a failure drops
+ * the rest: there is nowhere to report it). */
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(2, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Writes what is buffered. Under sink.mu. */
+static void drain_locked(void)
+{
+    if (sink.len) {
+        write_all(sink.buf, sink.len);
+        sink.len = 0;
+    }
+}
+
+void pb_log_write(pb_log_level lvl, const char *line, size_t len)
+{
+    if (!atomic_load_explicit(&sink.on, memory_order_acquire)) {
+        fwrite(line, 1, len, stderr);
+        return;
+    }
+    pthread_mutex_lock(&sink.mu);
+    if (!atomic_load_explicit(&sink.on, memory_order_relaxed)) { /* stopped meanwhile */
+        drain_locked();
+        write_all(line, len);
+    } else if (lvl >= PB_LOG_WARN || len > SINK_CAP / 4) {
+        drain_locked();
+        write_all(line, len);
+    } else {
+        if (sink.len + len > SINK_CAP)
+            drain_locked();
+        memcpy(sink.buf + sink.len, line, len);
+        sink.len += len;
+    }
+    pthread_mutex_unlock(&sink.mu);
+}
+
+void pb_log_flush(void)
+{
+    pthread_mutex_lock(&sink.mu);
+    drain_locked();
+    pthread_mutex_unlock(&sink.mu);
+}
+
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&sink.mu);
+    while (!sink.stop) {
+        struct timespec at;
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        uint64_t ns = (uint64_t)at.tv_nsec + (uint64_t)sink.flush_ms * 1000000u;
+        at.tv_sec += (time_t)(ns / 1000000000u);
+        at.tv_nsec = (long)(ns % 1000000000u);
+        while (!sink.stop && pthread_cond_timedwait(&sink.cv, &sink.mu, &at) != ETIMEDOUT)
+            ;
+        drain_locked();
+    }
+    pthread_mutex_unlock(&sink.mu);
+    return NULL;
+}
+
+static void flush_at_exit(void)
+{
+    pb_log_flush();
+}
+
+int pb_log_buffer_start(unsigned flush_ms)
+{
+    if (flush_ms == 0 || flush_ms > PB_LOG_FLUSH_MS_MAX)
+        return flush_ms == 0 ? 0 : -1;
+    pthread_mutex_lock(&sink.mu);
+    if (sink.thread) {
+        pthread_mutex_unlock(&sink.mu);
+        return -1;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_destroy(&sink.cv);
+    pthread_cond_init(&sink.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    sink.flush_ms = flush_ms;
+    sink.stop = false;
+    if (pthread_create(&sink.th, NULL, flusher_main, NULL) != 0) {
+        pthread_mutex_unlock(&sink.mu);
+        return -1;
+    }
+    sink.thread = true;
+    if (!sink.at_exit)
+        sink.at_exit = atexit(flush_at_exit) == 0;
+    fflush(stderr);
+    atomic_store_explicit(&sink.on, true, memory_order_release);
+    pthread_mutex_unlock(&sink.mu);
+    return 0;
+}
+
+void pb_log_buffer_stop(void)
+{
+    pthread_mutex_lock(&sink.mu);
+    if (!sink.thread) {
+        pthread_mutex_unlock(&sink.mu);
+        return;
+    }
+    atomic_store_explicit(&sink.on, false, memory_order_release);
+    sink.stop = true;
+    pthread_cond_signal(&sink.cv);
+    pthread_mutex_unlock(&sink.mu);
+    pthread_join(sink.th, NULL);
+    pthread_mutex_lock(&sink.mu);
+    drain_locked();
+    sink.thread = false;
+    pthread_mutex_unlock(&sink.mu);
+}
 
 void pb_log_set_level(pb_log_level lvl)
 {
@@ -160,10 +318,13 @@ void pb_log(pb_log_level lvl, const char *event, const char *fmt, ...)
     buf_put_json(&b, msg, (size_t)n);
     buf_puts(&b, "\"}\n");
 
-    if (!b.failed)
-        fwrite(b.p, 1, b.len, stderr);
-    else
-        fputs("{\"level\":\"error\",\"event\":\"log.oom\",\"msg\":\"log line dropped\"}\n", stderr);
+    if (!b.failed) {
+        pb_log_write(lvl, b.p, b.len);
+    } else {
+        static const char oom[] =
+            "{\"level\":\"error\",\"event\":\"log.oom\",\"msg\":\"log line dropped\"}\n";
+        pb_log_write(PB_LOG_ERROR, oom, sizeof oom - 1);
+    }
     if (b.heap)
         free(b.p);
     if (msg != small)

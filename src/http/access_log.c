@@ -8,7 +8,9 @@
  *
  * 5xx answers are logged at level "error", requests that got no answer (the
  * client went away, a timeout) at "warn" with an "outcome". The line is built
- * in memory and written with one fwrite, so lines never interleave.
+ * in memory and handed whole to the logger's sink (pb_log_write), so lines
+ * never interleave; a server that buffers its log writes the info lines
+ * together, a warn or error line at once.
  */
 #include "http/http_internal.h"
 
@@ -84,6 +86,7 @@ void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t
     if (pb_time_format(pb_time_now_us(), ts, sizeof ts) < 0)
         ts[0] = '\0';
     pb_http_buf b = {0};
+    pb_http_buf_reserve(&b, 1024); /* a usual line in one allocation */
     pb_http_buf_append(&b, "{\"ts\":\"", 7);
     pb_http_buf_puts(&b, ts);
     pb_http_buf_append(&b, "\",\"level\":\"", 11);
@@ -121,7 +124,7 @@ void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t
         put_str(&b, "outcome", outcome, 32);
     pb_http_buf_puts(&b, "}\n");
     if (!b.failed)
-        fwrite(b.data, 1, b.len, stderr);
+        pb_log_write(lvl, b.data, b.len);
     pb_http_buf_free(&b);
 }
 
@@ -142,7 +145,9 @@ void pb_http_log_listening(const pb_http_server *srv, const char *url)
                        srv->cfg.threads, srv->cfg.max_body, srv->cfg.max_header,
                        srv->cfg.max_connections, srv->cfg.max_per_ip, srv->cfg.timeout_s,
                        srv->nroutes);
-    if (!b.failed)
-        fwrite(b.data, 1, b.len, stderr);
+    if (!b.failed) { /* at once: scripts wait for this line */
+        pb_log_write(PB_LOG_INFO, b.data, b.len);
+        pb_log_flush();
+    }
     pb_http_buf_free(&b);
 }

@@ -325,6 +325,9 @@ typedef struct pb_http_buf {
 } pb_http_buf;
 
 void pb_http_buf_append(pb_http_buf *b, const char *s, size_t n);
+/* Makes room for n more bytes in one allocation (a line whose usual size is
+ * known grows once, not by doubling); false when it failed (b->failed). */
+bool pb_http_buf_reserve(pb_http_buf *b, size_t n);
 void pb_http_buf_puts(pb_http_buf *b, const char *s);
 void pb_http_buf_printf(pb_http_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s with &<>"' escaped for HTML. */

@@ -328,6 +328,7 @@ def run_cases(tap, srv):
                           ("--threads", "PITBOSS_HTTP_THREADS"), ("--max-body", "PITBOSS_MAX_BODY"),
                           ("--max-connections", "PITBOSS_MAX_CONNECTIONS"),
                           ("--timeout", "PITBOSS_HTTP_TIMEOUT"), ("--keys-dir", "PITBOSS_KEYS_DIR"),
+                          ("--log-flush-ms", "PITBOSS_LOG_FLUSH_MS"),
                           ("--log-level", "PITBOSS_LOG_LEVEL")):
             assert flag in text and env in text, f"{flag}/{env} not documented"
         assert "PITBOSS_PWHASH_COST" in text, "PITBOSS_PWHASH_COST not documented"
@@ -337,6 +338,7 @@ def run_cases(tap, srv):
 
     def serve_bad_flags():
         for args in (["--threads", "0"], ["--max-body", "x"], ["--bogus"], ["--log-level", "loud"],
+                     ["--log-flush-ms", "1001"], ["--log-flush-ms", "-1"],
                      ["extra"]):
             out = subprocess.run([BIN, "serve", *args], capture_output=True, timeout=30,
                                  env={"PATH": os.environ.get("PATH", "")})
