@@ -5,7 +5,7 @@
  * HMAC signature, a launch token's hash), so that it runs on libcrypto's
  * assembly (SHA-NI where the CPU has it) rather than libsodium's portable C.
  * Results are the standard functions' bytes (FIPS 180-4, RFC 2104); each
- * thread keeps its own digest and MAC contexts, so every function here may be
+ * thread keeps its own remembered key and pad states, so every function here may be
  * called from any thread without locks.
  */
 #ifndef PB_CORE_SHA256_H
