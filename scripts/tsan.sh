@@ -15,7 +15,7 @@ dir=${TSAN_BUILD:-build-tsan}
 TESTS=${TSAN_TESTS:-"ledger_basic ledger_pending ledger_idempotency ledger_query ledger_verify
   ledger_concurrency ledger_async ledger_command ledger_writeback wallet wallet_game
   wallet_funding cashier_deposit cashier_withdrawal audit_concurrency http_server http_metrics
-  identity_ratelimit api_auth core_id_time games_play games_play_recovery store"}
+  identity_ratelimit api_auth core_id_time core_log games_play games_play_recovery store"}
 
 if [ ! -f "$dir/build.ninja" ]; then
   meson setup "$dir" --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false \
