@@ -54,13 +54,16 @@ static bool tally_add(tally *t, int64_t amount)
     return !__builtin_add_overflow(t->amount, amount, &t->amount);
 }
 
+/* One slot of a pset (below). */
+struct pent {
+    char id[PB_BO_PLAYER_MAX + 1];
+    int64_t last;
+};
+
 /* A set of player ids with the time of their last bet (open addressing). */
 typedef struct pset {
     size_t n, cap;
-    struct pent {
-        char id[PB_BO_PLAYER_MAX + 1];
-        int64_t last;
-    } *e;
+    struct pent *e;
 } pset;
 
 static uint64_t hash_str(const char *s)

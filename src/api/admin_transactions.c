@@ -87,13 +87,16 @@ static const char *kind_of(uint32_t code, uint32_t flags)
     }
 }
 
+/* One slot of the emails cache (below). */
+struct email_ent {
+    char id[PB_BO_PLAYER_MAX + 1];
+    char email[PB_EMAIL_MAX + 8];
+};
+
 /* Player id → the email as this caller may see it (a small hash cache). */
 typedef struct emails {
     size_t n;
-    struct email_ent {
-        char id[PB_BO_PLAYER_MAX + 1];
-        char email[PB_EMAIL_MAX + 8];
-    } *e; /* EMAILS_MAX * 2 slots */
+    struct email_ent *e; /* EMAILS_MAX * 2 slots */
 } emails;
 
 static uint64_t hash_str(const char *s)

@@ -43,7 +43,8 @@ typedef struct pb_api_app {
     /* @api-app-fields-provider-hub88 */
     struct pb_api_hub88 *hub88; /* Hub88 providers and their RSA keys, cached (provider_hub88.c) */
     /* @api-app-fields-provider-native */
-    struct pb_api_native *native; /* native providers and their secrets, cached (provider_native.c) */
+    /* native providers and their secrets, cached (provider_native.c) */
+    struct pb_api_native *native;
     /* @api-app-fields-cashier */
     struct pb_cashier *cashier; /* deposits, withdrawals, PSPs (cashier/cashier.h) */
     struct pb_api_cashier_self *cashier_self; /* where the sandbox PSP posts its webhooks */

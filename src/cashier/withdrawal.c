@@ -311,7 +311,8 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     }
     char me[PB_STORE_CASHIER_ACTOR_MAX + 1];
     snprintf(me, sizeof me, "staff:%s", x->a->id);
-    if (strcmp(x->w.requested_by, me) == 0) { /* asked on the player's behalf: not theirs to approve */
+    if (strcmp(x->w.requested_by, me) == 0) {
+        /* asked on the player's behalf: not theirs to approve */
         x->result = PB_ERR_FOUR_EYES_VIOLATION;
         return PB_OK;
     }

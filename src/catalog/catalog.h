@@ -92,7 +92,8 @@ pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
                                   const char **bad_field); /* PROVIDER_EXISTS */
 pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_t now,
                                   const char **bad_field);
-pb_err pb_catalog_provider_get(pb_store_conn *c, const char *code, pb_provider *out); /* PROVIDER_NOT_FOUND */
+pb_err pb_catalog_provider_get(pb_store_conn *c, const char *code,
+                               pb_provider *out); /* PROVIDER_NOT_FOUND */
 pb_err pb_catalog_provider_list(pb_store_conn *c, int64_t after_id, pb_provider *out,
                                 size_t cap, size_t *n);
 

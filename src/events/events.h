@@ -44,7 +44,8 @@
 typedef struct pb_event_field {
     const char *key;
     enum { PB_EV_F_STR, PB_EV_F_INT, PB_EV_F_BOOL, PB_EV_F_MONEY, PB_EV_F_JSON } kind;
-    const char *str;      /* STR: the text (NULL → null); MONEY: the currency; JSON: raw JSON text */
+    /* STR: the text (NULL → null); MONEY: the currency; JSON: raw JSON text */
+    const char *str;
     int64_t num;          /* INT, BOOL, MONEY (minor units) */
 } pb_event_field;
 

@@ -562,7 +562,8 @@ void pb_fair_stream_reserve_many(pb_fair_stream *const *s, const unsigned *float
         }
         unsigned need = (floats[i] - have + 7) / 8, room = (unsigned)(sizeof x->buf - x->len) / 32;
         unsigned k = need < room ? need : room;
-        queue_rounds(&q, x, k, x->buf + x->len, paths); /* computed by the last flush at the latest */
+        /* computed by the last flush at the latest */
+        queue_rounds(&q, x, k, x->buf + x->len, paths);
         x->len += 32 * k;
     }
     flush(&q, paths);

@@ -13,6 +13,8 @@
 #include "games/rules.h"
 
 /* base[risk][picks − 1][hits], hundredths of x (relative shape, scaled). */
+/* laid out by hand, not by clang-format: one row per number of picks, one block per risk */
+/* clang-format off */
 static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS_MAX + 1] = {
     [PB_RISK_LOW] = {
         {70, 185},
@@ -51,6 +53,7 @@ static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS
         {0, 0, 0, 0, 350, 800, 1300, 6300, 50000, 80000, 100000},
     },
 };
+/* clang-format on */
 
 /* The numbers not drawn yet are bits 1..40 of a mask (pb_games_draw, draw.c). */
 #define KENO_ALL PB_KENO_ALL

@@ -127,7 +127,8 @@ typedef struct pb_http_config {
     const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080"; port 0 = any free port */
     unsigned threads;         /* worker threads (epoll each); 0 = 4 */
     size_t max_body;          /* request body bytes; 0 = 1 MiB */
-    size_t max_header;        /* per-connection memory for the request line and headers; 0 = 32 KiB */
+    /* per-connection memory for the request line and headers; 0 = 32 KiB */
+    size_t max_header;
     unsigned max_connections; /* open connections in all; 0 = 1024 */
     unsigned max_per_ip;      /* open connections per client IP; 0 = no per-IP limit */
     unsigned timeout_s;       /* an idle connection is closed after this; 0 = 30 */

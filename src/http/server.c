@@ -521,6 +521,8 @@ int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap)
          (intptr_t)srv->cfg.threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* laid out by hand, not by clang-format: one option and its values per line */
+    /* clang-format off */
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, srv,
         /* the logger first, so that MHD's messages about later options reach it */
@@ -537,6 +539,7 @@ int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap)
         MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_END);
+    /* clang-format on */
     if (!srv->daemon) {
         snprintf(err, errcap, "cannot listen on %s (address in use, or not permitted?)",
                  srv->listen);

@@ -463,7 +463,8 @@ static pb_err remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why,
     r.created_at = now;
     if (pb_store_rejection_insert(l->wconn, &r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    pb_ledger_bloom_add(l, r.scope, r.ikey); /* a rolled-back batch reloads the filter from the store */
+    /* a rolled-back batch reloads the filter from the store */
+    pb_ledger_bloom_add(l, r.scope, r.ikey);
     return PB_OK;
 }
 

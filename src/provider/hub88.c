@@ -374,6 +374,8 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
     bool is_free = false, round_closed = false;
     pb_json_field f[FIELDS_MAX];
     size_t n = 0;
+    /* laid out by hand, not by clang-format: the request's fields, one statement each */
+    /* clang-format off */
     f[n++] = (pb_json_field){"user", PB_JSON_STRING, .required = true, .min_len = 1,
                              .max_len = PB_HUB88_USER_MAX, .str = &out->user};
     f[n++] = (pb_json_field){"request_uuid", PB_JSON_STRING, .required = true, .min_len = 1,
@@ -414,6 +416,7 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
         f[n++] = (pb_json_field){"reward_uuid", PB_JSON_STRING, .nullable = true,
                                  .max_len = 255};
     }
+    /* clang-format on */
 
     pb_err rc = pb_json_parse(body, len, content_type, f, n, &out->doc, err);
     if (rc != PB_OK) {

@@ -88,7 +88,8 @@ typedef struct pb_store_bo_tx {
     char brand[PB_BO_BRAND_MAX + 1];
     char owner[PB_BO_OWNER_MAX + 1]; /* "player:<public id>" */
     char kind[PB_BO_KIND_MAX + 1];   /* player_cash | player_bonus */
-    char other_owner[PB_BO_OWNER_MAX + 1]; /* the other side: "provider:<code>", "psp:<code>", … */
+    /* the other side: "provider:<code>", "psp:<code>", … */
+    char other_owner[PB_BO_OWNER_MAX + 1];
     char other_kind[PB_BO_KIND_MAX + 1];
     /* game transfers (scope "game:<provider>", reference = the round): the
      * provider and the round's game; "" otherwise */

@@ -208,9 +208,11 @@ struct pb_wallet_op;
 /* The outcome the adapter renders its response from. */
 typedef struct pb_wallet_outcome {
     pb_err result;          /* PB_OK or the refusal */
-    int64_t cash, bonus;    /* the player's posted balances after the operation (or now, on a refusal) */
+    /* the player's posted balances after the operation (or now, on a refusal) */
+    int64_t cash, bonus;
     int64_t held;           /* cash held */
-    int64_t cash_part;      /* this operation's movement of cash (bet: staked; win/rollback: paid back) */
+    /* this operation's movement of cash (bet: staked; win/rollback: paid back) */
+    int64_t cash_part;
     int64_t bonus_part;     /* ... of bonus */
     bool bet_unknown;       /* rollback: the bet was never seen (a tombstone was recorded) */
     pb_id transfer_id;      /* the first ledger transfer of the operation (zero when none) */
@@ -248,7 +250,8 @@ typedef struct pb_wallet_op {
     void *render_ctx;
 
     /* outcome, filled by the wallet */
-    pb_err result;          /* PB_OK, a refusal, or INTERNAL / STORE_UNAVAILABLE (nothing happened) */
+    /* PB_OK, a refusal, or INTERNAL / STORE_UNAVAILABLE (nothing happened) */
+    pb_err result;
     bool duplicate;         /* the stored response of an earlier identical request */
     pb_wallet_outcome outcome;
     pb_wallet_response response; /* status 0 when none was rendered (unstored refusals:

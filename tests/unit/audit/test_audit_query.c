@@ -48,7 +48,8 @@ static int is_demo_or_demo2(const pb_audit_record *r)
 static void test_filters(void **state)
 {
     afx *f = *state;
-    afx_fill(f, 20); /* 5 of each shape: i%4 = 0 block (demo), 1 adjustment (demo2), 2 login, 3 failed */
+    /* 5 of each shape: i%4 = 0 block (demo), 1 adjustment (demo2), 2 login, 3 failed */
+    afx_fill(f, 20);
     pb_audit_filter q = {.limit = 100};
     pb_audit_page p = query(f, &q);
     assert_int_equal(check_page(&p, NULL), 20);
@@ -111,7 +112,8 @@ static void test_filters(void **state)
     p = query(f, &q);
     assert_int_equal(p.n, 0);
     pb_audit_page_free(&p);
-    q = (pb_audit_filter){.from_us = 1795000000000000 + 100000000, .limit = 10}; /* after the last */
+    /* after the last */
+    q = (pb_audit_filter){.from_us = 1795000000000000 + 100000000, .limit = 10};
     p = query(f, &q);
     assert_int_equal(p.n, 0);
     pb_audit_page_free(&p);

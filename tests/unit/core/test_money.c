@@ -457,7 +457,7 @@ static void test_mul_ratio_rounding_halves(void **state)
         {5, 1, -2, -2, -2, -3},   /* sign from the denominator */
         {5, -1, 2, -2, -2, -3},   /* sign from the numerator */
         {-5, -1, 2, 2, 2, 3},     /* two negatives */
-        {-15, 1, -2, 7, 8, 8},
+        {-15, 1, -2, 7, 8, 8},    /*  7.5, two negatives */
         {25, 1, 10, 2, 2, 3},     /*  2.5 with den 10 */
         {35, -1, 10, -3, -4, -4}, /* -3.5 */
     };

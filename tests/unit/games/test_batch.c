@@ -54,7 +54,8 @@ static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const cha
     for (uint64_t i = 0; i < n; i++) {
         pb_game_input in = {.key = &k, .client_seed = client, .nonce = first + i};
         char hash[PB_FAIR_HASH_HEX_LEN + 1];
-        if (p->kind == PB_GAME_CRASH) { /* the game hash: round 0 of the nonce, as hex; salt: client */
+        if (p->kind == PB_GAME_CRASH) {
+            /* the game hash: round 0 of the nonce, as hex; salt: client */
             uint8_t b[32];
             pb_fair_block(&k, client, strlen(client), first + i, 0, b);
             for (int j = 0; j < 32; j++)

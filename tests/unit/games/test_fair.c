@@ -179,7 +179,8 @@ static void scale_is_floor(void **state)
     for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
         for (int i = 0; i < 64; i++) {
             double f = us[i] / 4294967296.0;
-            uint32_t by_double = (uint32_t)(f * ns[a]); /* f·N is exact: N < 2^21 or a power of 2 */
+            /* f·N is exact: N < 2^21 or a power of 2 */
+            uint32_t by_double = (uint32_t)(f * ns[a]);
             if (ns[a] < (1u << 21) || (ns[a] & (ns[a] - 1)) == 0)
                 assert_int_equal(pb_fair_scale(us[i], ns[a]), by_double);
             assert_true(pb_fair_scale(us[i], ns[a]) < ns[a]);
@@ -365,7 +366,8 @@ static void reserve_equals_single(void **state)
                         assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one));
                     pb_fair_stream_reserve(&s, want);
                     unsigned held = (s.len - s.pos) / 4;
-                    assert_true(held >= want || s.len + 32 > sizeof s.buf); /* full: no room for a round */
+                    /* full: no room for a round */
+                    assert_true(held >= want || s.len + 32 > sizeof s.buf);
                     for (unsigned i = 0; i < want + 3; i++)
                         assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one));
                 }

@@ -118,7 +118,8 @@ static void refusals_leave_nothing(void **state)
     gp_fund(0, 10000); /* 100.00 */
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(gp_bet(0, "dice", DICE, 100, "first", &r, NULL, NULL), PB_OK); /* a pair, nonce 1 */
+    /* a pair, nonce 1 */
+    assert_int_equal(gp_bet(0, "dice", DICE, 100, "first", &r, NULL, NULL), PB_OK);
     pb_store_game_round_clear(&r);
     int64_t nonce = gp_next_nonce(0);
     assert_int_equal(nonce, 1);
@@ -126,7 +127,8 @@ static void refusals_leave_nothing(void **state)
     gp_refused(1, "dice", DICE, 100, PB_ERR_INSUFFICIENT_FUNDS, "amount"); /* no money at all */
     gp_refused(0, "dice", DICE, 1000001, PB_ERR_BET_LIMIT, "amount");      /* over 10,000.00 */
     gp_refused(0, "dice", DICE, 0, PB_ERR_AMOUNT_INVALID, "amount");
-    gp_refused(0, "limbo", "{\"target\": 2}", 100, PB_ERR_GAME_DISABLED, NULL); /* not on for alpha */
+    /* not on for alpha */
+    gp_refused(0, "limbo", "{\"target\": 2}", 100, PB_ERR_GAME_DISABLED, NULL);
     gp_refused(0, "poker", "{}", 100, PB_ERR_GAME_NOT_FOUND, NULL);
     gp_refused(0, "dice", "{\"direction\": \"over\"}", 100, PB_ERR_FIELD_MISSING, "params");
     gp_refused(0, "dice", "{\"target\": 99.995, \"direction\": \"over\"}", 100, PB_ERR_FIELD_INVALID,
