@@ -83,10 +83,7 @@ static void buf_put(buf_t *b, const char *s, size_t n)
     b->len += n;
 }
 
-static void buf_puts(buf_t *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
+static void buf_puts(buf_t *b, const char *s) { buf_put(b, s, strlen(s)); }
 
 static void buf_put_json(buf_t *b, const char *s, size_t n)
 {

@@ -33,7 +33,7 @@
 typedef struct thread_ctx {
     EVP_MD_CTX *md;
     EVP_MAC_CTX *mac;
-    bool keyed;             /* mac holds the schedule of key[0..key_len) */
+    bool keyed; /* mac holds the schedule of key[0..key_len) */
     size_t key_len;
     uint8_t key[KEY_MEMO];
 } thread_ctx;

@@ -63,10 +63,7 @@ uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
     return KENO_ALL & ~pb_games_draw(s, KENO_ALL, PB_KENO_DRAWN, out);
 }
 
-void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
-{
-    pb_keno_draw_bits(s, out);
-}
+void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN]) { pb_keno_draw_bits(s, out); }
 
 uint64_t pb_keno_hits_count(unsigned count, unsigned hits)
 {
@@ -120,7 +117,8 @@ static const int64_t *table(int risk, unsigned count, uint32_t rtp_bp)
 
 int64_t pb_keno_multiplier(int risk, unsigned count, unsigned hits, uint32_t rtp_bp)
 {
-    if (risk < 0 || risk >= PB_RISK_COUNT_ || count < 1 || count > PB_KENO_PICKS_MAX || hits > count)
+    if (risk < 0 || risk >= PB_RISK_COUNT_ || count < 1 || count > PB_KENO_PICKS_MAX ||
+        hits > count)
         return 0;
     return table(risk, count, rtp_bp)[hits];
 }

@@ -88,8 +88,7 @@ pb_store_rc sq_result(sq_conn *c, int rc)
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:
-    case SQLITE_ROW:
-        return PB_STORE_OK;
+    case SQLITE_ROW: return PB_STORE_OK;
     case SQLITE_CONSTRAINT:
         snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
         return PB_STORE_CONFLICT;
@@ -106,8 +105,7 @@ pb_store_rc sq_result(sq_conn *c, int rc)
         snprintf(c->err, sizeof c->err, "database unavailable (sqlite error %d): %s", rc,
                  sqlite3_errmsg(c->db));
         return PB_STORE_BUSY;
-    default:
-        break;
+    default: break;
     }
     snprintf(c->err, sizeof c->err, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
     return PB_STORE_ERROR;
@@ -254,7 +252,14 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
 static void sq_disconnect(pb_store_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
-    if (getenv("XP_CS")) { int h=0,m=0,w=0,hw=0; sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_HIT,&h,&hw,0); sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_MISS,&m,&hw,0); sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE,&w,&hw,0); if (h+m>100000) fprintf(stderr, "XPCS hit=%d miss=%d write=%d\n", h,m,w); }
+    if (getenv("XP_CS")) {
+        int h = 0, m = 0, w = 0, hw = 0;
+        sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_HIT, &h, &hw, 0);
+        sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_MISS, &m, &hw, 0);
+        sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &w, &hw, 0);
+        if (h + m > 100000)
+            fprintf(stderr, "XPCS hit=%d miss=%d write=%d\n", h, m, w);
+    }
     for (int i = 0; i < SQ_STMT_COUNT_; i++)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_SLOTS; i++)
@@ -377,9 +382,9 @@ static pb_store_rc sq_sync(pb_store_conn *base)
         sqlite3_file *f = vfs ? calloc(1, (size_t)vfs->szOsFile) : NULL;
         int flags = 0;
         rc = !vfs ? SQLITE_ERROR
-             : !f ? SQLITE_NOMEM
-                  : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL,
-                               &flags);
+             : !f
+                 ? SQLITE_NOMEM
+                 : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL, &flags);
         if (rc == SQLITE_OK) {
             c->wal_file = f;
         } else if (f) {
@@ -560,7 +565,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .balance_orphans = sq_balance_orphans,
     /* @backend-domains */
     .backoffice_people = &pb_store_sqlite_backoffice_people_ops, /* @backoffice */
-    .backoffice_money = &pb_store_sqlite_backoffice_money_ops, /* @backoffice */
+    .backoffice_money = &pb_store_sqlite_backoffice_money_ops,   /* @backoffice */
     .games = &pb_store_sqlite_games_ops,
     .catalog = &pb_store_sqlite_catalog_ops,
     .audit = &pb_store_sqlite_audit_ops,

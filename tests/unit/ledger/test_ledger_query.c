@@ -352,7 +352,6 @@ static void test_transfer_lookups(void **state)
     forged.b[3] ^= 0x01; /* another millisecond, the same enciphered seq */
     assert_err(pb_ledger_transfer_get(f->conn, &forged, &r), PB_ERR_TRANSFER_NOT_FOUND);
 
-
     assert_err(pb_ledger_transfer_by_key(f->conn, "test", "k1", &r), PB_OK);
     assert_memory_equal(r.id.b, t1.record.id.b, 16);
     assert_err(pb_ledger_transfer_by_key(f->conn, "provider:x", "k1", &r), PB_OK);
