@@ -331,7 +331,7 @@ pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
                                   const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!p->status[0])
         COPY(p->status, "active");
@@ -362,7 +362,7 @@ pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_
                                   const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_store_provider *r = malloc(sizeof *r);
     if (!r)
@@ -448,7 +448,7 @@ pb_err pb_catalog_provider_id(pb_store_conn *c, const char *code, int64_t *id)
 pb_err pb_catalog_game_create(pb_store_conn *c, pb_game *g, int64_t now, const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!g->status[0])
         COPY(g->status, "active");
@@ -485,7 +485,7 @@ pb_err pb_catalog_game_update(pb_store_conn *c, const pb_game *g, int64_t now,
                               const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_game *old = malloc(sizeof *old);
     pb_store_game *r = malloc(sizeof *r);

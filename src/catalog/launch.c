@@ -291,7 +291,7 @@ static pb_err list_games(pb_store_conn *c, const pb_store_game_filter *f, int64_
 pb_err pb_catalog_game_list(pb_store_conn *c, const pb_catalog_game_filter *f, int64_t after_id,
                             pb_game *out, size_t cap, size_t *n, const char **bad_field)
 {
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     static const pb_catalog_game_filter none = {0};
     if (!f)

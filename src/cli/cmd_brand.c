@@ -28,7 +28,8 @@
 static int split_list(char *s, const char **list, int cap)
 {
     int n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == cap)
             return -1;
         list[n++] = tok;

@@ -171,6 +171,7 @@ static int64_t rules_multiplier(const pb_game_params *p, const pb_game_outcome *
             if (b->mask >> o->u.roulette.pocket & 1)
                 ret += b->amount * (int64_t)(pb_roulette_pays(b->type) + 1);
         }
+        assert_true(stake > 0); /* the rules refuse a play without bets */
         return ret * PB_MULT_ONE / stake;
     }
     default: return o->multiplier; /* slot: its own spins (slot_lines in test_games.c) */

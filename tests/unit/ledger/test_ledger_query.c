@@ -104,7 +104,7 @@ static void test_history_filter_code(void **state)
 {
     fx *f = *state;
     int64_t a = fx_account(f, "a", "cash", 0), b = fx_account(f, "b", "cash", 0);
-    int64_t bets[10];
+    int64_t bets[10] = {0};
     int nbets = 0;
     for (int i = 0; i < 20; i++) {
         char key[32];

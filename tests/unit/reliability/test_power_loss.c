@@ -374,7 +374,7 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
         tot->lagging_cuts++;
     int64_t top = vs.transfers; /* seqs are contiguous from 1 (verify checks it) */
 
-    op *all[MAX_OPS];
+    op *all[MAX_OPS] = {0};
     size_t n = 0;
     for (int i = 0; i < NTHREADS; i++)
         for (size_t k = 0; k < w[i].nops; k++)

@@ -205,7 +205,9 @@ static void test_bonus_first_and_cash_only(void **state)
     pb_wallet_op_release(&bet);
     fund(0, 500); /* cash 800, bonus 500 */
     set_policy("{\"funding_policy\":\"cash_only\"}");
-    usleep(1100000); /* the wallet reads a brand's policy at most once a second */
+    /* 1.1 s: the wallet reads a brand's policy at most once a second (usleep: under 1 s) */
+    sleep(1);
+    usleep(100 * 1000);
     pb_wallet_op big = op_new(PB_WALLET_BET, "b2", "r2", NULL, 900);
     assert_int_equal(run(&big), PB_ERR_INSUFFICIENT_FUNDS); /* bonus is never staked */
     assert_int_equal(big.outcome.cash, 800);
