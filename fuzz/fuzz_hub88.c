@@ -119,8 +119,8 @@ static void check_request(const pb_hub88_request *r)
     if (oe != PB_OK)
         return;
     FUZZ_CHECK(strcmp(op.tx_id, r->transaction_uuid) == 0);
-    pb_wallet_outcome o = {.result = PB_OK, .cash = 150000, .bonus = 3, .held = 10,
-                           .cash_part = op.amount};
+    pb_wallet_outcome o = {
+        .result = PB_OK, .cash = 150000, .bonus = 3, .held = 10, .cash_part = op.amount};
     op.result = PB_OK;
     FUZZ_CHECK(pb_hub88_render(op.render_ctx, &op, &o, &op.response) == 0);
     check_uuid_echo(&op.response, r->request_uuid);

@@ -46,18 +46,19 @@ typedef struct spec_def {
     field_def f[MAXF];
 } spec_def;
 
-#define S(n, ...) {n, PB_JSON_STRING, __VA_ARGS__}
+#define S(n, ...)                      \
+    {                                  \
+        n, PB_JSON_STRING, __VA_ARGS__ \
+    }
 static const spec_def specs[] = {
     {"player.c POST /v1/player/register",
-     {S("brand", true, .min_len = 1, .max_len = 64),
-      S("email", true, .min_len = 1, .max_len = 320),
+     {S("brand", true, .min_len = 1, .max_len = 64), S("email", true, .min_len = 1, .max_len = 320),
       S("password", true, .min_len = 1, .max_len = 1024),
       S("country", true, .min_len = 1, .max_len = 8),
       S("date_of_birth", true, .min_len = 1, .max_len = 16),
       S("currency", false, .min_len = 1, .max_len = 8)}},
     {"player.c POST /v1/player/login",
-     {S("brand", true, .min_len = 1, .max_len = 64),
-      S("email", true, .min_len = 1, .max_len = 320),
+     {S("brand", true, .min_len = 1, .max_len = 64), S("email", true, .min_len = 1, .max_len = 320),
       S("password", true, .min_len = 1, .max_len = 1024),
       S("device", false, true, .min_len = 1, .max_len = PB_USER_AGENT_MAX)}},
     {"player.c POST /v1/player/refresh",
@@ -112,19 +113,27 @@ static const spec_def specs[] = {
       {"min_bet", PB_JSON_MONEY, true, .currency = "currency"},
       {"max_bet", PB_JSON_MONEY, false, true, .currency = "currency"}}},
     {"every type",
-     {{"s", PB_JSON_STRING, false, true}, {"i", PB_JSON_INT, .min = -5, .max = 1000000},
-      {"j", PB_JSON_INT}, {"b", PB_JSON_BOOL, false, true},
+     {{"s", PB_JSON_STRING, false, true},
+      {"i", PB_JSON_INT, .min = -5, .max = 1000000},
+      {"j", PB_JSON_INT},
+      {"b", PB_JSON_BOOL, false, true},
       {"m", PB_JSON_MONEY, .currency = "c", .min = 1, .max = 100000000},
-      {"n", PB_JSON_MONEY}, {"c", PB_JSON_CURRENCY},
-      {"u", PB_JSON_UUID, false, true}, {"t", PB_JSON_TIME},
+      {"n", PB_JSON_MONEY},
+      {"c", PB_JSON_CURRENCY},
+      {"u", PB_JSON_UUID, false, true},
+      {"t", PB_JSON_TIME},
       {"a", PB_JSON_ARRAY, false, true, .min_len = 1, .max_len = 3}}},
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 #define LIMITS_SPEC 12
 
-static const char *const content_types[] = {"application/json", "application/json; charset=utf-8",
-                                            NULL, "text/plain", "Application/JSON",
-                                            "application/jsonx", ""};
+static const char *const content_types[] = {"application/json",
+                                            "application/json; charset=utf-8",
+                                            NULL,
+                                            "text/plain",
+                                            "Application/JSON",
+                                            "application/jsonx",
+                                            ""};
 #define NCT (sizeof content_types / sizeof content_types[0])
 
 /* The outputs of one field. */
@@ -143,11 +152,21 @@ static size_t build(const spec_def *sd, pb_json_field *f, field_out *o)
     for (; n < MAXF && sd->f[n].name; n++) {
         const field_def *d = &sd->f[n];
         o[n] = (field_out){0};
-        f[n] = (pb_json_field){.name = d->name, .type = d->type, .required = d->required,
-                               .nullable = d->nullable, .min_len = d->min_len,
-                               .max_len = d->max_len, .min = d->min, .max = d->max,
-                               .currency = d->currency, .str = &o[n].str, .i64 = &o[n].i64,
-                               .b = &o[n].b, .json = &o[n].json, .cur = &o[n].cur, .id = &o[n].id,
+        f[n] = (pb_json_field){.name = d->name,
+                               .type = d->type,
+                               .required = d->required,
+                               .nullable = d->nullable,
+                               .min_len = d->min_len,
+                               .max_len = d->max_len,
+                               .min = d->min,
+                               .max = d->max,
+                               .currency = d->currency,
+                               .str = &o[n].str,
+                               .i64 = &o[n].i64,
+                               .b = &o[n].b,
+                               .json = &o[n].json,
+                               .cur = &o[n].cur,
+                               .id = &o[n].id,
                                .present = &o[n].present};
     }
     return n;
@@ -169,8 +188,7 @@ static void check_accepted(json_t *obj, const pb_json_field *f, const field_out 
     FUZZ_CHECK(json_is_object(obj));
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v)
-    {
+    json_object_foreach(obj, key, v) {
         bool known = false;
         for (size_t i = 0; i < n; i++)
             known |= strcmp(f[i].name, key) == 0;
@@ -196,9 +214,7 @@ static void check_accepted(json_t *obj, const pb_json_field *f, const field_out 
             if (f[i].min || f[i].max)
                 FUZZ_CHECK(o[i].i64 >= f[i].min && o[i].i64 <= f[i].max);
             break;
-        case PB_JSON_BOOL:
-            FUZZ_CHECK(o[i].b == json_is_true(v));
-            break;
+        case PB_JSON_BOOL: FUZZ_CHECK(o[i].b == json_is_true(v)); break;
         case PB_JSON_MONEY:
             FUZZ_CHECK(o[i].str && slen == json_string_length(v) && slen < PB_MONEY_STR_MAX);
             if (f[i].currency) {
@@ -211,9 +227,7 @@ static void check_accepted(json_t *obj, const pb_json_field *f, const field_out 
                     FUZZ_CHECK(minor >= f[i].min && minor <= f[i].max);
             }
             break;
-        case PB_JSON_CURRENCY:
-            FUZZ_CHECK(o[i].cur && strcmp(o[i].cur->code, o[i].str) == 0);
-            break;
+        case PB_JSON_CURRENCY: FUZZ_CHECK(o[i].cur && strcmp(o[i].cur->code, o[i].str) == 0); break;
         case PB_JSON_UUID: {
             pb_id id;
             FUZZ_CHECK(pb_id_parse(o[i].str, slen, &id) == 0 &&
@@ -225,9 +239,7 @@ static void check_accepted(json_t *obj, const pb_json_field *f, const field_out 
             FUZZ_CHECK(pb_time_parse(o[i].str, slen, &us) == 0 && us == o[i].i64);
             break;
         }
-        case PB_JSON_OBJECT:
-            FUZZ_CHECK(json_is_object(o[i].json) && o[i].json == v);
-            break;
+        case PB_JSON_OBJECT: FUZZ_CHECK(json_is_object(o[i].json) && o[i].json == v); break;
         case PB_JSON_ARRAY: {
             size_t items = json_array_size(v);
             FUZZ_CHECK(o[i].json == v && items >= f[i].min_len &&

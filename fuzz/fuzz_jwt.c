@@ -47,12 +47,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FUZZ_CHECK(sg != NULL);
     pb_signer_free(sg);
     /* what we issue, we accept */
-    pb_jwt_claims cl = {.kind = PB_SUBJECT_PLAYER, .scope = PB_SCOPE_FULL,
+    pb_jwt_claims cl = {.kind = PB_SUBJECT_PLAYER,
+                        .scope = PB_SCOPE_FULL,
                         .sub = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7b",
-                        .sid = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7c", .brand = "demo"};
+                        .sid = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7c",
+                        .brand = "demo"};
     char tok[PB_ACCESS_TOKEN_MAX];
-    FUZZ_CHECK(pb_jwt_sign(ks, "pitboss", "pitboss-player", &cl, TTL_S, NOW_US, tok,
-                           sizeof tok) == PB_OK);
+    FUZZ_CHECK(pb_jwt_sign(ks, "pitboss", "pitboss-player", &cl, TTL_S, NOW_US, tok, sizeof tok) ==
+               PB_OK);
     pb_jwt_claims out;
     FUZZ_CHECK(pb_jwt_verify(ks, "pitboss", "pitboss-player", TTL_S, tok, NOW_US, &out) == PB_OK);
     FUZZ_CHECK(strcmp(out.sub, cl.sub) == 0 && strcmp(out.brand, "demo") == 0);

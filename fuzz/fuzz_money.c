@@ -72,8 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t again = 0;
         FUZZ_CHECK(pb_money_parse(canon, (size_t)n, cur, &again) == PB_MONEY_OK && again == v);
         const char *dot = strchr(canon, '.');
-        FUZZ_CHECK(cur->exponent == 0 ? dot == NULL
-                                      : dot && strlen(dot + 1) == cur->exponent);
+        FUZZ_CHECK(cur->exponent == 0 ? dot == NULL : dot && strlen(dot + 1) == cur->exponent);
         const char *digits = canon[0] == '-' ? canon + 1 : canon;
         FUZZ_CHECK(digits[0] >= '0' && digits[0] <= '9');
         FUZZ_CHECK(!(digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9'));

@@ -63,8 +63,8 @@ static void check_signatures(const char *ts, const char *sig, const char *body, 
         int64_t t = strtoll(ts, NULL, 10);
         FUZZ_CHECK(pb_native_verify(secret, sizeof secret - 1, 300, t, ts, want, body, len) ==
                    PB_OK);
-        FUZZ_CHECK(pb_native_verify(secret, sizeof secret - 1, 300, t + 301, ts, want, body,
-                                    len) == PB_ERR_TIMESTAMP_STALE);
+        FUZZ_CHECK(pb_native_verify(secret, sizeof secret - 1, 300, t + 301, ts, want, body, len) ==
+                   PB_ERR_TIMESTAMP_STALE);
         char bad[PB_NATIVE_SIGNATURE_BUF];
         memcpy(bad, want, sizeof bad);
         size_t at = 7 + (len ? (uint8_t)body[0] % 64 : 0);
@@ -76,8 +76,12 @@ static void check_signatures(const char *ts, const char *sig, const char *body, 
 
 static void check_render(const pb_wallet_op *op, const pb_native_request *r)
 {
-    pb_wallet_outcome o = {.result = PB_OK, .cash = 1234, .bonus = 5, .held = 1,
-                           .cash_part = r->amount, .bet_unknown = r->call == PB_NATIVE_ROLLBACK};
+    pb_wallet_outcome o = {.result = PB_OK,
+                           .cash = 1234,
+                           .bonus = 5,
+                           .held = 1,
+                           .cash_part = r->amount,
+                           .bet_unknown = r->call == PB_NATIVE_ROLLBACK};
     pb_wallet_response resp = {0};
     FUZZ_CHECK(pb_native_render(NULL, op, &o, &resp) == 0);
     FUZZ_CHECK(resp.status == 200);
@@ -136,8 +140,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(r.amount > 0 && r.cur && strcmp(r.cur->code, r.currency) == 0);
         if (call == PB_NATIVE_WIN)
             FUZZ_CHECK(r.amount >= 0 && r.cur);
-        pb_native_player who = {.brand = "demo", .player = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7b",
-                                .currency = r.currency ? r.currency : "EUR", .game = "g"};
+        pb_native_player who = {.brand = "demo",
+                                .player = "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6a7b",
+                                .currency = r.currency ? r.currency : "EUR",
+                                .game = "g"};
         pb_wallet_op op;
         memset(&op, 0, sizeof op);
         pb_err oe = pb_native_to_op(&r, "acme", &who, "4bf92f3577b34da6a3ce929d0e0e4736", &op);

@@ -48,10 +48,7 @@ static int segments(const char *s, const char *seg[MAXSEG], size_t len[MAXSEG])
     }
 }
 
-static bool is_param(const char *s, size_t n)
-{
-    return n >= 3 && s[0] == '{' && s[n - 1] == '}';
-}
+static bool is_param(const char *s, size_t n) { return n >= 3 && s[0] == '{' && s[n - 1] == '}'; }
 
 /* The reference matcher: true when path matches pattern; score as the router
  * defines it (one bit per segment, 1 = literal, leftmost highest). */
@@ -136,7 +133,7 @@ static void check_find(const pb_route *routes, size_t n, const char *method, con
             bool listed = false;
             for (const char *p = m.allow; (p = strstr(p, needle)) != NULL; p++)
                 listed |= (p == m.allow || p[-1] == ' ') &&
-                           (p[strlen(needle)] == ',' || p[strlen(needle)] == 0);
+                          (p[strlen(needle)] == ',' || p[strlen(needle)] == 0);
             FUZZ_CHECK(listed == allowed[k]);
         }
         FUZZ_CHECK(m.path_route < n);

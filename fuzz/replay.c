@@ -35,8 +35,9 @@ static int run_file(const char *path)
         len += got;
         if (len == cap) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            FUZZ_CHECK(buf != NULL);
+            uint8_t *grown = realloc(buf, cap);
+            FUZZ_CHECK(grown != NULL);
+            buf = grown;
         }
     }
     fclose(f);
@@ -70,8 +71,9 @@ static long run_dir(const char *dir)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            names = realloc(names, cap * sizeof *names);
-            FUZZ_CHECK(names != NULL);
+            char **grown = realloc(names, cap * sizeof *names);
+            FUZZ_CHECK(grown != NULL);
+            names = grown;
         }
         names[n++] = strdup(e->d_name);
     }

@@ -75,10 +75,7 @@ static void hex(const uint8_t *b, size_t n, char *out)
 }
 
 /* "" → null, else the string. */
-static json_t *opt_str(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
+static json_t *opt_str(const char *s) { return s && *s ? json_string(s) : json_null(); }
 
 /* A stored before/after text as JSON (the text itself if it does not parse: a tampered row). */
 static json_t *state_json(const char *text)
@@ -94,21 +91,20 @@ static json_t *entry_json(const pb_audit_record *r)
     char id[PB_ID_STR_LEN + 1], h[65];
     pb_id_to_string(&r->id, id);
     hex(r->hash, 32, h);
-    return json_pack("{s:I,s:s,s:o,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s}",
-                     "seq", (json_int_t)r->seq, "id", id, "at", pb_admin_time_json(r->at),
-                     "actor_kind", r->actor_kind, "actor_id", r->actor_id, "actor_email",
-                     r->actor_email, "role", r->role, "brand", opt_str(r->brand), "action",
-                     r->action, "target_kind", r->target_kind, "target_id", r->target_id,
-                     "before", state_json(r->before), "after", state_json(r->after), "reason",
-                     r->reason, "trace_id", r->trace_id, "ip", r->ip, "hash", h);
+    return json_pack("{s:I,s:s,s:o,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s}", "seq",
+                     (json_int_t)r->seq, "id", id, "at", pb_admin_time_json(r->at), "actor_kind",
+                     r->actor_kind, "actor_id", r->actor_id, "actor_email", r->actor_email, "role",
+                     r->role, "brand", opt_str(r->brand), "action", r->action, "target_kind",
+                     r->target_kind, "target_id", r->target_id, "before", state_json(r->before),
+                     "after", state_json(r->after), "reason", r->reason, "trace_id", r->trace_id,
+                     "ip", r->ip, "hash", h);
 }
 
 /* True for "domain.verb" or a prefix "domain." — the forms pb_audit_query takes. */
 static bool action_filter_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.") != n || s[0] == '.' ||
-        strstr(s, ".."))
+    if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.") != n || s[0] == '.' || strstr(s, ".."))
         return false;
     return strchr(s, '.') != NULL;
 }
@@ -179,9 +175,10 @@ void pb_api_admin_audit_query(pb_http_request *req, void *app)
         pb_admin_fail(req, e == PB_ERR_INVALID_REQUEST ? PB_ERR_FIELD_INVALID : e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "entries", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:o,s:o}", "entries", list, "next_cursor",
+                                        pb_admin_cursor_json(next))
+                            : NULL);
 }
 
 typedef struct export_ctx {
@@ -198,13 +195,13 @@ static pb_err export_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
     export_ctx *x = ctx;
     pb_audit_entry en;
     pb_admin_entry(x->req, x->p, "audit.export", &en);
-    en.after = pb_admin_json_text(
-        x->req, json_pack("{s:o,s:o,s:I,s:I,s:I,s:I}", "since", pb_admin_time_json(x->since),
-                          "until", pb_admin_time_json(x->until), "entries",
-                          (json_int_t)x->sum->entries, "checkpoints",
-                          (json_int_t)x->sum->checkpoints, "first_seq",
-                          (json_int_t)x->sum->first_seq, "last_seq",
-                          (json_int_t)x->sum->last_seq));
+    en.after = pb_admin_json_text(x->req, json_pack("{s:o,s:o,s:I,s:I,s:I,s:I}", "since",
+                                                    pb_admin_time_json(x->since), "until",
+                                                    pb_admin_time_json(x->until), "entries",
+                                                    (json_int_t)x->sum->entries, "checkpoints",
+                                                    (json_int_t)x->sum->checkpoints, "first_seq",
+                                                    (json_int_t)x->sum->first_seq, "last_seq",
+                                                    (json_int_t)x->sum->last_seq));
     return en.after ? pb_audit_append(c, &en, pb_time_now_us()) : PB_ERR_INTERNAL;
 }
 
@@ -212,7 +209,7 @@ static pb_err export_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
 typedef struct audit_export_job {
     pb_store_conn *conn; /* its own; x reads on it */
     pb_audit_exporter *x;
-    bool place;          /* holds one of the exports' places (export_stream.c) */
+    bool place; /* holds one of the exports' places (export_stream.c) */
     pb_http_stream *s;
     pb_audit_export_summary plan; /* what "audit.export" says */
     char trace[PB_AUDIT_TRACE_MAX + 1];
@@ -228,7 +225,7 @@ static void audit_export_job_free(audit_export_job *j)
     if (j->conn)
         pb_store_disconnect(j->conn);
     if (j->place)
-        pb_api_export_release(); /* before the body ends: its reader finds the place free */
+        pb_api_export_release();  /* before the body ends: its reader finds the place free */
     pb_http_stream_release(j->s); /* ends the body (cut short when it failed) */
     free(j);
 }
@@ -250,7 +247,8 @@ static void audit_export_main(void *arg)
                (long long)w.entries, (long long)j->plan.entries, (unsigned long long)sent,
                refused ? (pb_http_stream_closed(j->s) ? "the client went away or the server stops"
                                                       : "the client stalled")
-                       : !f ? "out of memory" : "reading the log failed",
+               : !f    ? "out of memory"
+                       : "reading the log failed",
                j->trace);
     else if (w.entries != j->plan.entries) /* a row missing from the chain: verify names it */
         pb_log(PB_LOG_WARN, "audit.export_mismatch",
@@ -292,9 +290,11 @@ void pb_api_admin_audit_export(pb_http_request *req, void *app)
                pb_http_trace_id(req));
         e = PB_ERR_STORE_UNAVAILABLE;
     }
-    pb_audit_export_opts o = {.since_us = x.since, .until_us = x.until,
+    pb_audit_export_opts o = {.since_us = x.since,
+                              .until_us = x.until,
                               .now_us = pb_time_now_us(),
-                              .keys = pb_audit_key_public(a->audit_key), .nkeys = 1};
+                              .keys = pb_audit_key_public(a->audit_key),
+                              .nkeys = 1};
     if (e == PB_OK) /* what the export will contain */
         e = pb_audit_export_begin(j->conn, &o, &j->x, &j->plan);
     if (e == PB_OK) { /* on record before the first byte */
@@ -373,9 +373,9 @@ static void *checkpointer_main(void *arg)
 #define VERIFY_LIST_MAX 100 /* violations listed; violations_total counts them all */
 
 static pthread_mutex_t verify_mu = PTHREAD_MUTEX_INITIALIZER;
-static json_t *verify_cached;       /* the last answer (without "cached"), or NULL */
-static int64_t verify_cached_at;    /* when it was computed, µs */
-static pb_ratelimit *verify_fresh;  /* ?fresh=true per staff member */
+static json_t *verify_cached;      /* the last answer (without "cached"), or NULL */
+static int64_t verify_cached_at;   /* when it was computed, µs */
+static pb_ratelimit *verify_fresh; /* ?fresh=true per staff member */
 
 /* Collects violations as JSON: the entry's seq and id, or the checkpoint's id,
  * when the message names them. */
@@ -430,9 +430,9 @@ static json_t *verify_run(pb_store_conn *c, const pb_api_app *a, int64_t now)
         json_decref(list);
         return NULL;
     }
-    return json_pack("{s:b,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "ok",
-                     sum.violations == 0, "entries", (json_int_t)sum.entries, "head_seq",
-                     (json_int_t)sum.head_seq, "head", h.hex[0] ? json_string(h.hex) : json_null(), "checked_at",
+    return json_pack("{s:b,s:I,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "ok", sum.violations == 0,
+                     "entries", (json_int_t)sum.entries, "head_seq", (json_int_t)sum.head_seq,
+                     "head", h.hex[0] ? json_string(h.hex) : json_null(), "checked_at",
                      pb_admin_time_json(now), "checkpoints", (json_int_t)sum.checkpoints,
                      "signed_upto", (json_int_t)sum.signed_upto, "unsigned_entries",
                      (json_int_t)sum.unsigned_entries, "violations_total",

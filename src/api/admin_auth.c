@@ -60,10 +60,9 @@ static json_t *tokens_json(const pb_auth_tokens *t)
                      "access_token", t->access_token, "access_expires_at",
                      pb_admin_time_json(t->access_expires_at), "refresh_token",
                      full && t->refresh_token[0] ? json_string(t->refresh_token) : json_null(),
-                     "refresh_expires_at",
-                     pb_admin_time_json(full ? t->refresh_expires_at : 0), "session_id",
-                     t->session_id, "staff_id", t->subject_id, "scope", full ? "full" : "setup",
-                     "must_change_password", t->must_change_password,
+                     "refresh_expires_at", pb_admin_time_json(full ? t->refresh_expires_at : 0),
+                     "session_id", t->session_id, "staff_id", t->subject_id, "scope",
+                     full ? "full" : "setup", "must_change_password", t->must_change_password,
                      "totp_enrollment_required", t->totp_enrollment_required);
 }
 
@@ -88,9 +87,10 @@ static pb_err login_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
             return r;
         pb_admin_entry(x->req, x->p, "staff.login", &e);
         e.actor_email = st.email;
-        e.after = pb_admin_json_text(
-            x->req, json_pack("{s:s,s:s}", "session_id", x->session_id, "scope",
-                              x->p->session_scope == PB_SCOPE_FULL ? "full" : "setup"));
+        e.after = pb_admin_json_text(x->req,
+                                     json_pack("{s:s,s:s}", "session_id", x->session_id, "scope",
+                                               x->p->session_scope == PB_SCOPE_FULL ? "full"
+                                                                                    : "setup"));
     } else {
         pb_admin_entry(x->req, NULL, "staff.login_failed", &e);
         e.actor_email = x->email;
@@ -116,8 +116,8 @@ static pb_err audit_login_success(pb_http_request *req, pb_api_app *a, const pb_
 {
     pb_store_conn *c = pb_http_conn(req);
     pb_principal p;
-    pb_err e = c ? pb_identity_authenticate(a->identity, c, PB_SUBJECT_STAFF, t->access_token,
-                                            now, &p)
+    pb_err e = c ? pb_identity_authenticate(a->identity, c, PB_SUBJECT_STAFF, t->access_token, now,
+                                            &p)
                  : PB_ERR_STORE_UNAVAILABLE;
     if (e == PB_OK) {
         login_audit x = {.req = req, .p = &p, .result = PB_OK, .session_id = t->session_id};
@@ -126,15 +126,19 @@ static pb_err audit_login_success(pb_http_request *req, pb_api_app *a, const pb_
             return PB_OK;
         if (pb_store_begin(c, PB_STORE_WRITE) == PB_STORE_OK) {
             if (pb_identity_logout(c, &p, now) == PB_OK && pb_store_commit(c) == PB_STORE_OK) {
-                pb_log(PB_LOG_ERROR, "admin.login", "login of staff %s not audited: session "
-                       "revoked (trace %s)", p.subject_public_id, pb_http_trace_id(req));
+                pb_log(PB_LOG_ERROR, "admin.login",
+                       "login of staff %s not audited: session "
+                       "revoked (trace %s)",
+                       p.subject_public_id, pb_http_trace_id(req));
                 return PB_ERR_STORE_UNAVAILABLE;
             }
             pb_store_rollback(c);
         }
     }
-    pb_log(PB_LOG_ERROR, "admin.login", "a login could not be audited nor undone: session %s "
-           "(trace %s)", t->session_id, pb_http_trace_id(req));
+    pb_log(PB_LOG_ERROR, "admin.login",
+           "a login could not be audited nor undone: session %s "
+           "(trace %s)",
+           t->session_id, pb_http_trace_id(req));
     return PB_ERR_INTERNAL;
 }
 
@@ -143,11 +147,23 @@ void pb_api_admin_login(pb_http_request *req, void *app)
     pb_api_app *a = app;
     const char *email = NULL, *password = NULL, *totp = NULL;
     pb_json_field f[] = {
-        {.name = "email", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_EMAIL_MAX, .str = &email},
-        {.name = "password", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = 256, .str = &password},
-        {.name = "totp", .type = PB_JSON_STRING, .nullable = true, .min_len = 6, .max_len = 8,
+        {.name = "email",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_EMAIL_MAX,
+         .str = &email},
+        {.name = "password",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 256,
+         .str = &password},
+        {.name = "totp",
+         .type = PB_JSON_STRING,
+         .nullable = true,
+         .min_len = 6,
+         .max_len = 8,
          .str = &totp},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
@@ -177,8 +193,10 @@ void pb_api_admin_login(pb_http_request *req, void *app)
         login_audit x = {.req = req, .email = email, .result = e};
         pb_err ae = pb_admin_write(req, login_audit_tx, &x, NULL);
         if (ae != PB_OK)
-            pb_log(PB_LOG_ERROR, "admin.login", "a failed login could not be audited: %s "
-                   "(trace %s)", pb_err_code(ae), pb_http_trace_id(req));
+            pb_log(PB_LOG_ERROR, "admin.login",
+                   "a failed login could not be audited: %s "
+                   "(trace %s)",
+                   pb_err_code(ae), pb_http_trace_id(req));
     }
     if (e != PB_OK) {
         retry_after(req, a, e, t->retry_after_us);
@@ -194,8 +212,12 @@ void pb_api_admin_refresh(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
     const char *token = NULL;
-    pb_json_field f[] = {{.name = "refresh_token", .type = PB_JSON_STRING, .required = true,
-                          .min_len = 1, .max_len = 256, .str = &token}};
+    pb_json_field f[] = {{.name = "refresh_token",
+                          .type = PB_JSON_STRING,
+                          .required = true,
+                          .min_len = 1,
+                          .max_len = 256,
+                          .str = &token}};
     if (!pb_http_parse_json(req, f, 1))
         return;
     pb_store_conn *c = pb_http_conn(req);
@@ -252,8 +274,8 @@ void pb_api_admin_logout(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:s,s:b}", "session_id", x.p->session_public_id,
-                                           "revoked", 1));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:b}", "session_id", x.p->session_public_id, "revoked", 1));
 }
 
 void pb_api_admin_me(pb_http_request *req, void *app)
@@ -275,12 +297,12 @@ void pb_api_admin_me(pb_http_request *req, void *app)
         pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;
     }
-    json_t *session = json_pack(
-        "{s:s,s:s,s:o}", "id", p->session_public_id, "scope",
-        p->session_scope == PB_SCOPE_FULL ? "full" : "setup", "access_expires_at",
-        pb_admin_time_json(p->access_expires_at));
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o,s:o}", "staff", staff, "session", session,
-                                           "permissions", perms));
+    json_t *session = json_pack("{s:s,s:s,s:o}", "id", p->session_public_id, "scope",
+                                p->session_scope == PB_SCOPE_FULL ? "full" : "setup",
+                                "access_expires_at", pb_admin_time_json(p->access_expires_at));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o,s:o}", "staff", staff, "session", session, "permissions",
+                                 perms));
 }
 
 /* Starts enrolment (a new sealed seed, not active yet) and records it (no secret). */
@@ -311,8 +333,9 @@ void pb_api_admin_totp_enroll(pb_http_request *req, void *app)
     }
     pb_err e = pb_admin_write(req, enroll_tx, &x, NULL);
     if (e == PB_ERR_INVALID_REQUEST) {
-        pb_http_reply_error_msg(req, e, NULL, "TOTP is already enrolled; an administrator can "
-                                              "reset it");
+        pb_http_reply_error_msg(req, e, NULL,
+                                "TOTP is already enrolled; an administrator can "
+                                "reset it");
         return;
     }
     if (e != PB_OK) {
@@ -354,8 +377,12 @@ static pb_err confirm_tx(pb_store_conn *c, void *ctx, const char **bad)
 void pb_api_admin_totp_confirm(pb_http_request *req, void *app)
 {
     self_ctx x = {.req = req, .app = app, .p = pb_api_principal(req)};
-    pb_json_field f[] = {{.name = "code", .type = PB_JSON_STRING, .required = true,
-                          .min_len = 6, .max_len = 8, .str = &x.code}};
+    pb_json_field f[] = {{.name = "code",
+                          .type = PB_JSON_STRING,
+                          .required = true,
+                          .min_len = 6,
+                          .max_len = 8,
+                          .str = &x.code}};
     if (!pb_http_parse_json(req, f, 1))
         return;
     if (strspn(x.code, "0123456789") != strlen(x.code)) {
@@ -373,8 +400,9 @@ void pb_api_admin_totp_confirm(pb_http_request *req, void *app)
         return;
     }
     /* the session keeps its scope: a full one needs a new login with a code */
-    pb_http_reply_json(req, 200, json_pack("{s:b,s:b}", "totp_enrolled", 1, "login_required",
-                                           x.p->session_scope != PB_SCOPE_FULL));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:b,s:b}", "totp_enrolled", 1, "login_required",
+                                 x.p->session_scope != PB_SCOPE_FULL));
 }
 
 /* Records a password change that identity has made. */
@@ -394,9 +422,17 @@ void pb_api_admin_password(pb_http_request *req, void *app)
     pb_api_app *a = app;
     const char *current = NULL, *next = NULL;
     pb_json_field f[] = {
-        {.name = "current", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = 256, .str = &current},
-        {.name = "new", .type = PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 256,
+        {.name = "current",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 256,
+         .str = &current},
+        {.name = "new",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 256,
          .str = &next},
     };
     if (!pb_http_parse_json(req, f, 2))
@@ -412,16 +448,20 @@ void pb_api_admin_password(pb_http_request *req, void *app)
             pb_identity_staff_get(c, p->subject_public_id, &st) == PB_OK)
             wait = st.locked_until - pb_time_now_us();
         retry_after(req, a, e, wait);
-        pb_admin_fail(req, e, e == PB_ERR_PASSWORD_WEAK         ? "new"
-                              : e == PB_ERR_CREDENTIALS_INVALID ? "current"
-                                                                : NULL);
+        pb_admin_fail(req, e,
+                      e == PB_ERR_PASSWORD_WEAK         ? "new"
+                      : e == PB_ERR_CREDENTIALS_INVALID ? "current"
+                                                        : NULL);
         return;
     }
     self_ctx x = {.req = req, .app = a, .p = p};
     e = pb_admin_write(req, password_audit_tx, &x, NULL);
     if (e != PB_OK) /* the change stands (identity committed it); the gap is logged loudly */
-        pb_log(PB_LOG_ERROR, "admin.password", "password change of staff %s not audited: %s "
-               "(trace %s)", p->subject_public_id, pb_err_code(e), pb_http_trace_id(req));
-    pb_http_reply_json(req, 200, json_pack("{s:b,s:b}", "password_changed", 1, "login_required",
-                                           p->session_scope != PB_SCOPE_FULL));
+        pb_log(PB_LOG_ERROR, "admin.password",
+               "password change of staff %s not audited: %s "
+               "(trace %s)",
+               p->subject_public_id, pb_err_code(e), pb_http_trace_id(req));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:b,s:b}", "password_changed", 1, "login_required",
+                                 p->session_scope != PB_SCOPE_FULL));
 }

@@ -72,14 +72,14 @@ void pb_api_admin_brands_list(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "brands", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:o,s:o}", "brands", list, "next_cursor",
+                                        pb_admin_cursor_json(next))
+                            : NULL);
 }
 
 /* The brand named by the path, if in the caller's scope. */
-static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
-                             pb_brand *b)
+static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code, pb_brand *b)
 {
     pb_err e = pb_tenancy_brand_by_code(c, code ? code : "", b);
     if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
@@ -163,10 +163,12 @@ static pb_err create_tx(pb_store_conn *c, void *ctx, const char **bad)
     brand_ctx *x = ctx;
     const brand_body *bb = x->bb;
     int64_t now = pb_time_now_us();
-    pb_brand_spec spec = {.code = bb->code, .name = bb->name,
+    pb_brand_spec spec = {.code = bb->code,
+                          .name = bb->name,
                           .default_currency = bb->default_currency,
                           .currencies = bb->currencies ? bb->list : NULL,
-                          .ncurrencies = bb->nlist, .jurisdiction = bb->jurisdiction,
+                          .ncurrencies = bb->nlist,
+                          .jurisdiction = bb->jurisdiction,
                           .settings = bb->settings_text};
     pb_err e = pb_tenancy_brand_create(c, &spec, now, x->after, bad);
     return e == PB_OK ? brand_audit(c, x, "brand.create", now) : e;
@@ -177,16 +179,35 @@ void pb_api_admin_brand_create(pb_http_request *req, void *app)
     (void)app;
     brand_body bb = {0};
     pb_json_field f[] = {
-        {.name = "code", .type = PB_JSON_STRING, .required = true, .min_len = 2,
-         .max_len = PB_BRAND_CODE_MAX, .str = &bb.code},
-        {.name = "name", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_BRAND_NAME_MAX, .str = &bb.name},
-        {.name = "default_currency", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_BRAND_CURRENCY_MAX, .str = &bb.default_currency},
-        {.name = "currencies", .type = PB_JSON_ARRAY, .min_len = 1,
-         .max_len = PB_BRAND_CURRENCIES_MAX, .json = &bb.currencies},
-        {.name = "jurisdiction", .type = PB_JSON_STRING, .required = true, .min_len = 2,
-         .max_len = PB_BRAND_JURISDICTION_MAX, .str = &bb.jurisdiction},
+        {.name = "code",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 2,
+         .max_len = PB_BRAND_CODE_MAX,
+         .str = &bb.code},
+        {.name = "name",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_BRAND_NAME_MAX,
+         .str = &bb.name},
+        {.name = "default_currency",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_BRAND_CURRENCY_MAX,
+         .str = &bb.default_currency},
+        {.name = "currencies",
+         .type = PB_JSON_ARRAY,
+         .min_len = 1,
+         .max_len = PB_BRAND_CURRENCIES_MAX,
+         .json = &bb.currencies},
+        {.name = "jurisdiction",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 2,
+         .max_len = PB_BRAND_JURISDICTION_MAX,
+         .str = &bb.jurisdiction},
         {.name = "settings", .type = PB_JSON_OBJECT, .json = &bb.settings},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]) || !body_finish(req, &bb))
@@ -218,10 +239,13 @@ static pb_err update_tx(pb_store_conn *c, void *ctx, const char **bad)
     pb_err e = brand_in_scope(c, x->p, x->path_code, x->before);
     if (e != PB_OK)
         return e;
-    pb_brand_update u = {.name = bb->name, .default_currency = bb->default_currency,
+    pb_brand_update u = {.name = bb->name,
+                         .default_currency = bb->default_currency,
                          .currencies = bb->currencies ? bb->list : NULL,
-                         .ncurrencies = bb->nlist, .jurisdiction = bb->jurisdiction,
-                         .settings = bb->settings_text, .status = bb->status};
+                         .ncurrencies = bb->nlist,
+                         .jurisdiction = bb->jurisdiction,
+                         .settings = bb->settings_text,
+                         .status = bb->status};
     e = pb_tenancy_brand_update(c, x->before->id, &u, now, x->after, bad);
     return e == PB_OK ? brand_audit(c, x, "brand.update", now) : e;
 }
@@ -231,16 +255,31 @@ void pb_api_admin_brand_update(pb_http_request *req, void *app)
     (void)app;
     brand_body bb = {0};
     pb_json_field f[] = {
-        {.name = "name", .type = PB_JSON_STRING, .min_len = 1, .max_len = PB_BRAND_NAME_MAX,
+        {.name = "name",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_BRAND_NAME_MAX,
          .str = &bb.name},
-        {.name = "default_currency", .type = PB_JSON_STRING, .min_len = 1,
-         .max_len = PB_BRAND_CURRENCY_MAX, .str = &bb.default_currency},
-        {.name = "currencies", .type = PB_JSON_ARRAY, .min_len = 1,
-         .max_len = PB_BRAND_CURRENCIES_MAX, .json = &bb.currencies},
-        {.name = "jurisdiction", .type = PB_JSON_STRING, .min_len = 2,
-         .max_len = PB_BRAND_JURISDICTION_MAX, .str = &bb.jurisdiction},
+        {.name = "default_currency",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_BRAND_CURRENCY_MAX,
+         .str = &bb.default_currency},
+        {.name = "currencies",
+         .type = PB_JSON_ARRAY,
+         .min_len = 1,
+         .max_len = PB_BRAND_CURRENCIES_MAX,
+         .json = &bb.currencies},
+        {.name = "jurisdiction",
+         .type = PB_JSON_STRING,
+         .min_len = 2,
+         .max_len = PB_BRAND_JURISDICTION_MAX,
+         .str = &bb.jurisdiction},
         {.name = "settings", .type = PB_JSON_OBJECT, .json = &bb.settings},
-        {.name = "status", .type = PB_JSON_STRING, .min_len = 1, .max_len = PB_BRAND_STATUS_MAX,
+        {.name = "status",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_BRAND_STATUS_MAX,
          .str = &bb.status},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]) || !body_finish(req, &bb))
@@ -250,7 +289,9 @@ void pb_api_admin_brand_update(pb_http_request *req, void *app)
         pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
         return;
     }
-    brand_ctx x = {.req = req, .p = pb_api_principal(req), .bb = &bb,
+    brand_ctx x = {.req = req,
+                   .p = pb_api_principal(req),
+                   .bb = &bb,
                    .path_code = pb_http_param(req, "code"),
                    .before = pb_http_alloc(req, sizeof(pb_brand)),
                    .after = pb_http_alloc(req, sizeof(pb_brand))};

@@ -32,7 +32,7 @@ json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);
 json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
 
 static const char *const STATUSES[] = {"pending_approval", "approved", "processing", "paid",
-                                       "failed", "rejected", "cancelled"};
+                                       "failed",           "rejected", "cancelled"};
 
 #define EMAILS_CACHED 16
 
@@ -123,7 +123,7 @@ static bool visible(pb_http_request *req, pb_store_conn **c, pb_store_withdrawal
 {
     const pb_principal *p = pb_api_principal(req);
     *c = pb_http_conn(req);
-    pb_err e = !*c ? PB_ERR_STORE_UNAVAILABLE
+    pb_err e = !*c  ? PB_ERR_STORE_UNAVAILABLE
                : !p ? PB_ERR_UNAUTHENTICATED
                     : pb_cashier_withdrawal_get(*c, &p->scope, NULL, pb_http_param(req, "id"), w);
     if (e != PB_OK) {
@@ -185,8 +185,8 @@ static pb_cashier_actor staff_actor(pb_http_request *req, const pb_principal *p)
 {
     pb_audit_entry e;
     pb_admin_entry(req, p, "withdrawal.approve", &e);
-    return (pb_cashier_actor){.kind = "staff", .id = e.actor_id, .role = e.role,
-                              .trace_id = e.trace_id, .ip = e.ip};
+    return (pb_cashier_actor){
+        .kind = "staff", .id = e.actor_id, .role = e.role, .trace_id = e.trace_id, .ip = e.ip};
 }
 
 void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
@@ -205,13 +205,17 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
     char buf[PB_SCOPE_MAX_BRANDS * 24];
     if (!status_filter(req, STATUSES, sizeof STATUSES / sizeof STATUSES[0],
                        "pending_approval, approved, processing, paid, failed, rejected or "
-                       "cancelled", &status) ||
+                       "cancelled",
+                       &status) ||
         !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
         return;
     pb_store_withdrawal *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    pb_store_withdrawal_query q = {.brand_ids_json = brands, .player = player, .status = status,
-                                   .before_seq = cursor, .limit = (size_t)limit};
+    pb_store_withdrawal_query q = {.brand_ids_json = brands,
+                                   .player = player,
+                                   .status = status,
+                                   .before_seq = cursor,
+                                   .limit = (size_t)limit};
     pb_err e = rows ? pb_cashier_withdrawal_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
     emails cache = {0};
@@ -224,10 +228,9 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                           pb_admin_cursor_json(n == (size_t)limit
-                                                                    ? rows[n - 1].seq
-                                                                    : 0)));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].seq : 0)));
 }
 
 void pb_api_admin_withdrawal_get(pb_http_request *req, void *app)
@@ -279,8 +282,12 @@ void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app)
     pb_api_app *a = app;
     const char *reason = NULL;
     pb_json_field f[] = {
-        {.name = "reason", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = 1000, .str = &reason},
+        {.name = "reason",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 1000,
+         .str = &reason},
     };
     if (!pb_http_parse_json(req, f, 1))
         return;
@@ -288,8 +295,7 @@ void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app)
     pb_admin_entry(req, pb_api_principal(req), "withdrawal.reject", &probe);
     probe.reason = reason;
     const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK ||
-        strspn(reason, " \t\r\n") == strlen(reason)) {
+    if (pb_audit_validate(&probe, &bad) != PB_OK || strspn(reason, " \t\r\n") == strlen(reason)) {
         pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
                                 "reason: text without control characters, not only spaces");
         return;
@@ -343,8 +349,11 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
         return;
     pb_store_payment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    pb_store_payment_query q = {.brand_ids_json = brands, .player = player, .status = status,
-                                .before_seq = cursor, .limit = (size_t)limit};
+    pb_store_payment_query q = {.brand_ids_json = brands,
+                                .player = player,
+                                .status = status,
+                                .before_seq = cursor,
+                                .limit = (size_t)limit};
     pb_err e = rows ? pb_cashier_payment_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; items && i < n; i++)
@@ -356,10 +365,9 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                           pb_admin_cursor_json(n == (size_t)limit
-                                                                    ? rows[n - 1].seq
-                                                                    : 0)));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].seq : 0)));
 }
 
 void pb_api_admin_payment_get(pb_http_request *req, void *app)
@@ -370,7 +378,7 @@ void pb_api_admin_payment_get(pb_http_request *req, void *app)
     if (!pb_admin_parse_empty(req))
         return;
     pb_store_payment pay;
-    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE
+    pb_err e = !c   ? PB_ERR_STORE_UNAVAILABLE
                : !p ? PB_ERR_UNAUTHENTICATED
                     : pb_cashier_payment_get(c, &p->scope, pb_http_param(req, "id"), &pay);
     json_t *o = e == PB_OK ? payment_staff_json(&pay) : NULL;

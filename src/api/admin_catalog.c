@@ -86,9 +86,10 @@ void pb_api_admin_providers_list(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "providers", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:o,s:o}", "providers", list, "next_cursor",
+                                        pb_admin_cursor_json(next))
+                            : NULL);
 }
 
 void pb_api_admin_provider_get(pb_http_request *req, void *app)
@@ -175,23 +176,47 @@ void pb_api_admin_provider_create(pb_http_request *req, void *app)
     (void)app;
     provider_body b = {0};
     pb_json_field f[] = {
-        {.name = "code", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_PROVIDER_CODE_MAX, .str = &b.code},
-        {.name = "name", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_PROVIDER_NAME_MAX, .str = &b.name},
-        {.name = "protocol", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_PROVIDER_PROTOCOL_MAX, .str = &b.protocol},
-        {.name = "secret", .type = PB_JSON_STRING, .min_len = 1,
-         .max_len = 2 * PB_PROVIDER_SECRET_MAX, .str = &b.secret_hex},
-        {.name = "public_key_pem", .type = PB_JSON_STRING, .min_len = 1,
-         .max_len = PB_PROVIDER_PEM_MAX, .str = &b.pem},
-        {.name = "timestamp_window_s", .type = PB_JSON_INT, .min = 1, .max = 3600,
-         .i64 = &b.window, .present = &b.has_window},
+        {.name = "code",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_PROVIDER_CODE_MAX,
+         .str = &b.code},
+        {.name = "name",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_PROVIDER_NAME_MAX,
+         .str = &b.name},
+        {.name = "protocol",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_PROVIDER_PROTOCOL_MAX,
+         .str = &b.protocol},
+        {.name = "secret",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = 2 * PB_PROVIDER_SECRET_MAX,
+         .str = &b.secret_hex},
+        {.name = "public_key_pem",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_PROVIDER_PEM_MAX,
+         .str = &b.pem},
+        {.name = "timestamp_window_s",
+         .type = PB_JSON_INT,
+         .min = 1,
+         .max = 3600,
+         .i64 = &b.window,
+         .present = &b.has_window},
         {.name = "status", .type = PB_JSON_STRING, .min_len = 1, .max_len = 15, .str = &b.status},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
         return;
-    provider_ctx x = {.req = req, .p = pb_api_principal(req), .pb = &b,
+    provider_ctx x = {.req = req,
+                      .p = pb_api_principal(req),
+                      .pb = &b,
                       .after = pb_http_alloc(req, sizeof(pb_provider))};
     if (!x.after) {
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
@@ -254,8 +279,8 @@ static pb_err provider_update_tx(pb_store_conn *c, void *ctx, const char **bad)
         p->timestamp_window_s = (int32_t)b->window;
     if (b->secret_hex) { /* checked by the handler already */
         size_t n = 0;
-        sodium_hex2bin(p->secret, sizeof p->secret, b->secret_hex, strlen(b->secret_hex), NULL,
-                       &n, NULL);
+        sodium_hex2bin(p->secret, sizeof p->secret, b->secret_hex, strlen(b->secret_hex), NULL, &n,
+                       NULL);
         p->secret_len = n;
     }
     e = pb_catalog_provider_update(c, p, now, bad);
@@ -269,14 +294,27 @@ void pb_api_admin_provider_update(pb_http_request *req, void *app)
     (void)app;
     provider_body b = {0};
     pb_json_field f[] = {
-        {.name = "name", .type = PB_JSON_STRING, .min_len = 1, .max_len = PB_PROVIDER_NAME_MAX,
+        {.name = "name",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_PROVIDER_NAME_MAX,
          .str = &b.name},
-        {.name = "secret", .type = PB_JSON_STRING, .min_len = 1,
-         .max_len = 2 * PB_PROVIDER_SECRET_MAX, .str = &b.secret_hex},
-        {.name = "public_key_pem", .type = PB_JSON_STRING, .min_len = 1,
-         .max_len = PB_PROVIDER_PEM_MAX, .str = &b.pem},
-        {.name = "timestamp_window_s", .type = PB_JSON_INT, .min = 1, .max = 3600,
-         .i64 = &b.window, .present = &b.has_window},
+        {.name = "secret",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = 2 * PB_PROVIDER_SECRET_MAX,
+         .str = &b.secret_hex},
+        {.name = "public_key_pem",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_PROVIDER_PEM_MAX,
+         .str = &b.pem},
+        {.name = "timestamp_window_s",
+         .type = PB_JSON_INT,
+         .min = 1,
+         .max = 3600,
+         .i64 = &b.window,
+         .present = &b.has_window},
         {.name = "status", .type = PB_JSON_STRING, .min_len = 1, .max_len = 15, .str = &b.status},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
@@ -285,7 +323,9 @@ void pb_api_admin_provider_update(pb_http_request *req, void *app)
         pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
         return;
     }
-    provider_ctx x = {.req = req, .p = pb_api_principal(req), .pb = &b,
+    provider_ctx x = {.req = req,
+                      .p = pb_api_principal(req),
+                      .pb = &b,
                       .path_code = pb_http_param(req, "code"),
                       .before = pb_http_alloc(req, sizeof(pb_provider)),
                       .after = pb_http_alloc(req, sizeof(pb_provider))};
@@ -311,8 +351,7 @@ void pb_api_admin_provider_update(pb_http_request *req, void *app)
 /* ---- games ---------------------------------------------------------------- */
 
 /* The brand named by code, if in the caller's scope (BRAND_NOT_FOUND otherwise). */
-static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
-                             pb_brand *b)
+static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code, pb_brand *b)
 {
     pb_err e = pb_tenancy_brand_by_code(c, code ? code : "", b);
     if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
@@ -371,9 +410,10 @@ void pb_api_admin_games_list(pb_http_request *req, void *app)
             pb_admin_fail(req, e, bad);
         return;
     }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "games", list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:o,s:o}", "games", list, "next_cursor",
+                                        pb_admin_cursor_json(next))
+                            : NULL);
 }
 
 void pb_api_admin_game_get(pb_http_request *req, void *app)
@@ -412,19 +452,28 @@ static bool game_lists(pb_http_request *req, const game_body *b, pb_game *g)
             int64_t min_v = 0, max_v = 0;
             pb_json_field f[] = {
                 {.name = "currency", .type = PB_JSON_CURRENCY, .required = true, .str = &cur},
-                {.name = "min_bet", .type = PB_JSON_MONEY, .required = true,
-                 .currency = "currency", .i64 = &min_v, .str = &min},
-                {.name = "max_bet", .type = PB_JSON_MONEY, .nullable = true,
-                 .currency = "currency", .i64 = &max_v, .str = &max},
+                {.name = "min_bet",
+                 .type = PB_JSON_MONEY,
+                 .required = true,
+                 .currency = "currency",
+                 .i64 = &min_v,
+                 .str = &min},
+                {.name = "max_bet",
+                 .type = PB_JSON_MONEY,
+                 .nullable = true,
+                 .currency = "currency",
+                 .i64 = &max_v,
+                 .str = &max},
             };
             pb_json_error err;
             json_t *item = json_array_get(b->limits, i);
             if (!json_is_object(item) ||
                 pb_json_check(item, f, sizeof f / sizeof f[0], &err) != PB_OK) {
-                pb_http_reply_error_msg(
-                    req, json_is_object(item) ? err.code : PB_ERR_FIELD_INVALID, "limits",
-                    json_is_object(item) ? err.message
-                                         : "limits: objects {currency, min_bet, max_bet}");
+                pb_http_reply_error_msg(req, json_is_object(item) ? err.code : PB_ERR_FIELD_INVALID,
+                                        "limits",
+                                        json_is_object(item)
+                                            ? err.message
+                                            : "limits: objects {currency, min_bet, max_bet}");
                 return false;
             }
             snprintf(g->limits[i].currency, sizeof g->limits[i].currency, "%s", cur);
@@ -455,22 +504,45 @@ static void game_spec(game_body *b, bool create, pb_json_field *f, size_t *n)
 {
     size_t i = 0;
     if (create)
-        f[i++] = (pb_json_field){.name = "code", .type = PB_JSON_STRING, .required = true,
-                                 .min_len = 1, .max_len = PB_GAME_CODE_MAX, .str = &b->code};
-    f[i++] = (pb_json_field){.name = "name", .type = PB_JSON_STRING, .required = create,
-                             .min_len = 1, .max_len = PB_GAME_NAME_MAX, .str = &b->name};
-    f[i++] = (pb_json_field){.name = "category", .type = PB_JSON_STRING, .required = create,
-                             .min_len = 1, .max_len = PB_GAME_CATEGORY_MAX, .str = &b->category};
-    f[i++] = (pb_json_field){.name = "rtp_bp", .type = PB_JSON_INT, .required = create,
-                             .min = 5000, .max = 10000, .i64 = &b->rtp_bp, .present = &b->has_rtp};
-    f[i++] = (pb_json_field){.name = "volatility", .type = PB_JSON_STRING, .required = create,
-                             .min_len = 1, .max_len = 7, .str = &b->volatility};
-    f[i++] = (pb_json_field){.name = "status", .type = PB_JSON_STRING, .min_len = 1,
-                             .max_len = 15, .str = &b->status};
-    f[i++] = (pb_json_field){.name = "limits", .type = PB_JSON_ARRAY, .max_len = PB_GAME_LIMITS_MAX,
-                             .json = &b->limits};
-    f[i++] = (pb_json_field){.name = "blocked_jurisdictions", .type = PB_JSON_ARRAY,
-                             .max_len = PB_GAME_BLOCKED_MAX, .json = &b->blocked};
+        f[i++] = (pb_json_field){.name = "code",
+                                 .type = PB_JSON_STRING,
+                                 .required = true,
+                                 .min_len = 1,
+                                 .max_len = PB_GAME_CODE_MAX,
+                                 .str = &b->code};
+    f[i++] = (pb_json_field){.name = "name",
+                             .type = PB_JSON_STRING,
+                             .required = create,
+                             .min_len = 1,
+                             .max_len = PB_GAME_NAME_MAX,
+                             .str = &b->name};
+    f[i++] = (pb_json_field){.name = "category",
+                             .type = PB_JSON_STRING,
+                             .required = create,
+                             .min_len = 1,
+                             .max_len = PB_GAME_CATEGORY_MAX,
+                             .str = &b->category};
+    f[i++] = (pb_json_field){.name = "rtp_bp",
+                             .type = PB_JSON_INT,
+                             .required = create,
+                             .min = 5000,
+                             .max = 10000,
+                             .i64 = &b->rtp_bp,
+                             .present = &b->has_rtp};
+    f[i++] = (pb_json_field){.name = "volatility",
+                             .type = PB_JSON_STRING,
+                             .required = create,
+                             .min_len = 1,
+                             .max_len = 7,
+                             .str = &b->volatility};
+    f[i++] = (pb_json_field){
+        .name = "status", .type = PB_JSON_STRING, .min_len = 1, .max_len = 15, .str = &b->status};
+    f[i++] = (pb_json_field){
+        .name = "limits", .type = PB_JSON_ARRAY, .max_len = PB_GAME_LIMITS_MAX, .json = &b->limits};
+    f[i++] = (pb_json_field){.name = "blocked_jurisdictions",
+                             .type = PB_JSON_ARRAY,
+                             .max_len = PB_GAME_BLOCKED_MAX,
+                             .json = &b->blocked};
     *n = i;
 }
 
@@ -532,7 +604,9 @@ void pb_api_admin_game_create(pb_http_request *req, void *app)
     game_spec(&b, true, f, &nf);
     if (!pb_http_parse_json(req, f, nf))
         return;
-    game_ctx x = {.req = req, .p = pb_api_principal(req), .gb = &b,
+    game_ctx x = {.req = req,
+                  .p = pb_api_principal(req),
+                  .gb = &b,
                   .input = pb_http_alloc(req, sizeof(pb_game)),
                   .after = pb_http_alloc(req, sizeof(pb_game))};
     if (!x.input || !x.after) {
@@ -554,8 +628,8 @@ void pb_api_admin_game_create(pb_http_request *req, void *app)
         return;
     }
     char location[96 + PB_PROVIDER_CODE_MAX + PB_GAME_CODE_MAX];
-    snprintf(location, sizeof location, "/v1/admin/providers/%s/games/%s",
-             x.after->provider_code, x.after->code);
+    snprintf(location, sizeof location, "/v1/admin/providers/%s/games/%s", x.after->provider_code,
+             x.after->code);
     pb_http_add_header(req, "Location", location);
     pb_http_reply_json(req, 201, json_pack("{s:o}", "game", pb_api_game_json(x.after)));
 }
@@ -600,8 +674,11 @@ void pb_api_admin_game_update(pb_http_request *req, void *app)
         pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
         return;
     }
-    game_ctx x = {.req = req, .p = pb_api_principal(req), .gb = &b,
-                  .provider = pb_http_param(req, "code"), .game = pb_http_param(req, "game"),
+    game_ctx x = {.req = req,
+                  .p = pb_api_principal(req),
+                  .gb = &b,
+                  .provider = pb_http_param(req, "code"),
+                  .game = pb_http_param(req, "game"),
                   .input = pb_http_alloc(req, sizeof(pb_game)),
                   .before = pb_http_alloc(req, sizeof(pb_game)),
                   .after = pb_http_alloc(req, sizeof(pb_game))};
@@ -667,9 +744,12 @@ void pb_api_admin_brand_game_set(pb_http_request *req, void *app)
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
         return;
-    switch_ctx x = {.req = req, .p = pb_api_principal(req), .brand = pb_http_param(req, "brand"),
+    switch_ctx x = {.req = req,
+                    .p = pb_api_principal(req),
+                    .brand = pb_http_param(req, "brand"),
                     .provider = pb_http_param(req, "provider"),
-                    .game = pb_http_param(req, "game"), .enabled = enabled,
+                    .game = pb_http_param(req, "game"),
+                    .enabled = enabled,
                     .b = pb_http_alloc(req, sizeof(pb_brand)),
                     .g = pb_http_alloc(req, sizeof(pb_game))};
     pb_err e = x.b && x.g ? pb_admin_write(req, switch_tx, &x, NULL) : PB_ERR_INTERNAL;

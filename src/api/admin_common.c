@@ -210,11 +210,11 @@ json_t *pb_admin_staff_json(pb_store_conn *c, const pb_staff *s)
         return NULL;
     }
     return json_pack("{s:s,s:s,s:s,s:b,s:o,s:b,s:b,s:b,s:o,s:o,s:o,s:o}", "id", s->public_id,
-                     "email", s->email, "role", pb_role_name(s->role), "all_brands",
-                     s->scope.all, "brands", brands, "active", s->active,
-                     "must_change_password", s->must_change_password, "totp_enrolled",
-                     s->totp_enrolled, "locked_until", pb_admin_time_json(s->locked_until),
-                     "last_login_at", pb_admin_time_json(s->last_login_at), "created_at",
+                     "email", s->email, "role", pb_role_name(s->role), "all_brands", s->scope.all,
+                     "brands", brands, "active", s->active, "must_change_password",
+                     s->must_change_password, "totp_enrolled", s->totp_enrolled, "locked_until",
+                     pb_admin_time_json(s->locked_until), "last_login_at",
+                     pb_admin_time_json(s->last_login_at), "created_at",
                      pb_admin_time_json(s->created_at), "updated_at",
                      pb_admin_time_json(s->updated_at));
 }

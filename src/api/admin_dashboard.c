@@ -54,13 +54,16 @@ static bool tally_add(tally *t, int64_t amount)
     return !__builtin_add_overflow(t->amount, amount, &t->amount);
 }
 
+/* One slot of a pset (below). */
+struct pent {
+    char id[PB_BO_PLAYER_MAX + 1];
+    int64_t last;
+};
+
 /* A set of player ids with the time of their last bet (open addressing). */
 typedef struct pset {
     size_t n, cap;
-    struct pent {
-        char id[PB_BO_PLAYER_MAX + 1];
-        int64_t last;
-    } *e;
+    struct pent *e;
 } pset;
 
 static uint64_t hash_str(const char *s)
@@ -196,8 +199,8 @@ static int on_play(void *ctx, const pb_store_bo_play *op)
 }
 
 /* Adds the cashier sums of one figure to the rows of brand. */
-static pb_err add_sums(pb_store_conn *c, snap *s, const char *brand,
-                       pb_store_bo_cashier_figure fig, int64_t since, bool today)
+static pb_err add_sums(pb_store_conn *c, snap *s, const char *brand, pb_store_bo_cashier_figure fig,
+                       int64_t since, bool today)
 {
     pb_store_bo_sum sums[PB_BRAND_CURRENCIES_MAX * 2];
     size_t n = 0;
@@ -286,7 +289,8 @@ static json_t *tally_json(const tally *t, const char *currency)
 /* bets − wins − rollbacks, or false on overflow. */
 static bool ggr(int64_t bets, int64_t wins, int64_t rollbacks, int64_t *out)
 {
-    return !__builtin_sub_overflow(bets, wins, out) && !__builtin_sub_overflow(*out, rollbacks, out);
+    return !__builtin_sub_overflow(bets, wins, out) &&
+           !__builtin_sub_overflow(*out, rollbacks, out);
 }
 
 /* A cashier tally, or null for a caller without finance.read. */
@@ -330,12 +334,13 @@ static json_t *row_json(const row *r, int64_t minute0, bool finance, bool *trunc
                           (json_int_t)r->minutes[m].bet_count, "win_count",
                           (json_int_t)r->minutes[m].win_count, "rollback_count",
                           (json_int_t)r->minutes[m].rollback_count);
-        if (o && (json_object_set_new(o, "deposits",
-                                      cashier_json(&r->minutes[m].deposits, r->currency,
-                                                   finance)) != 0 ||
-                  json_object_set_new(o, "withdrawals",
-                                      cashier_json(&r->minutes[m].withdrawals, r->currency,
-                                                   finance)) != 0)) {
+        if (o &&
+            (json_object_set_new(o, "deposits",
+                                 cashier_json(&r->minutes[m].deposits, r->currency, finance)) !=
+                 0 ||
+             json_object_set_new(o, "withdrawals",
+                                 cashier_json(&r->minutes[m].withdrawals, r->currency, finance)) !=
+                 0)) {
             json_decref(o);
             o = NULL;
         }
@@ -357,8 +362,8 @@ static json_t *row_json(const row *r, int64_t minute0, bool finance, bool *trunc
     k = 0;
     for (size_t i = 0; hour && i < r->hour.active.cap; i++)
         if (r->hour.active.e[i].id[0] && k++ < IDS_CAP &&
-            json_array_append_new(hour, json_pack("{s:s,s:o}", "player_id",
-                                                  r->hour.active.e[i].id, "last_bet_at",
+            json_array_append_new(hour, json_pack("{s:s,s:o}", "player_id", r->hour.active.e[i].id,
+                                                  "last_bet_at",
                                                   time_json(r->hour.active.e[i].last))) != 0) {
             json_decref(hour);
             hour = NULL;
@@ -366,11 +371,11 @@ static json_t *row_json(const row *r, int64_t minute0, bool finance, bool *trunc
     if (k > IDS_CAP)
         *truncated = true;
     return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b}", "brand", r->brand, "currency",
-                     r->currency, "today", window_json(&r->today, r->currency, finance), "last_hour",
-                     window_json(&r->hour, r->currency, finance), "pending_withdrawals",
-                     cashier_json(&r->pending, r->currency, finance), "minutes", mins,
-                     "active_player_ids_today", today_ids, "active_last_hour", hour,
-                     "active_truncated", *truncated);
+                     r->currency, "today", window_json(&r->today, r->currency, finance),
+                     "last_hour", window_json(&r->hour, r->currency, finance),
+                     "pending_withdrawals", cashier_json(&r->pending, r->currency, finance),
+                     "minutes", mins, "active_player_ids_today", today_ids, "active_last_hour",
+                     hour, "active_truncated", *truncated);
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -382,8 +387,8 @@ static int row_cmp(const void *a, const void *b)
 
 /* ---- brands ---- */
 
-pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *code,
-                        pb_brand **out, size_t *n)
+pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *code, pb_brand **out,
+                        size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -394,7 +399,8 @@ pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *cod
     if (code) {
         /* unknown and out-of-scope brands get the same answer */
         pb_err e = pb_tenancy_brand_by_code(c, code, &bs[0]);
-        if (e == PB_ERR_BRAND_NOT_FOUND || (e == PB_OK && !pb_brand_scope_allows(&p->scope, bs[0].id)))
+        if (e == PB_ERR_BRAND_NOT_FOUND ||
+            (e == PB_OK && !pb_brand_scope_allows(&p->scope, bs[0].id)))
             e = PB_ERR_BRAND_FORBIDDEN;
         if (e != PB_OK) {
             free(bs);
@@ -499,7 +505,8 @@ void pb_api_admin_dashboard(pb_http_request *req, void *app)
     json_t *rows = json_array();
     for (size_t i = 0; rows && i < s.n; i++) {
         bool truncated = false;
-        if (json_array_append_new(rows, row_json(&s.rows[i], s.minute0, finance, &truncated)) != 0) {
+        if (json_array_append_new(rows, row_json(&s.rows[i], s.minute0, finance, &truncated)) !=
+            0) {
             json_decref(rows);
             rows = NULL;
         }

@@ -56,8 +56,7 @@ int pb_api_events_open(pb_api_app *app, char *err, size_t errcap)
     if (env_num("PITBOSS_EVENTS_MAX_CLIENTS", 1, 1000000, 1000, &clients, err, errcap) != 0 ||
         env_num("PITBOSS_EVENTS_CLIENT_BUFFER", 4096, 64LL << 20, 256 << 10, &buffer, err,
                 errcap) != 0 ||
-        env_num("PITBOSS_EVENTS_HEARTBEAT_MS", 100, 3600000, 15000, &heartbeat, err, errcap) !=
-            0 ||
+        env_num("PITBOSS_EVENTS_HEARTBEAT_MS", 100, 3600000, 15000, &heartbeat, err, errcap) != 0 ||
         env_num("PITBOSS_EVENTS_RETENTION_DAYS", 1, 3650, 7, &days, err, errcap) != 0 ||
         env_num("PITBOSS_EVENTS_MAX_ROWS", -1, 1LL << 40, 1000000, &rows, err, errcap) != 0)
         return -1;

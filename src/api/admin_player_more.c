@@ -75,10 +75,11 @@ static void device_label(const char *ua, char *out, size_t cap)
 {
     static const struct {
         const char *needle, *name;
-    } BROWSERS[] = {{"Edg/", "Edge"},         {"OPR/", "Opera"},     {"Firefox/", "Firefox"},
-                    {"Chrome/", "Chrome"},    {"CriOS/", "Chrome"},  {"Safari/", "Safari"},
-                    {"curl/", "curl"},        {"python", "Python"},  {"okhttp", "Android app"},
-                    {"HeadlessChrome", "Chrome"}},
+    } BROWSERS[] = {{"Edg/", "Edge"},          {"OPR/", "Opera"},
+                    {"Firefox/", "Firefox"},   {"Chrome/", "Chrome"},
+                    {"CriOS/", "Chrome"},      {"Safari/", "Safari"},
+                    {"curl/", "curl"},         {"python", "Python"},
+                    {"okhttp", "Android app"}, {"HeadlessChrome", "Chrome"}},
       SYSTEMS[] = {{"Windows", "Windows"}, {"Android", "Android"}, {"iPhone", "iOS"},
                    {"iPad", "iPadOS"},     {"Mac OS X", "macOS"},  {"CrOS", "ChromeOS"},
                    {"Linux", "Linux"}};
@@ -127,12 +128,13 @@ static json_t *session_json(const pb_store_session *s, bool pii, int64_t now)
         mask_ip(s->ip, ip, sizeof ip);
     bool idle = s->idle_s > 0 && s->last_seen_at + s->idle_s * 1000000 <= now;
     bool active = s->revoked_at == 0 && s->expires_at > now && !idle;
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:b}", "id", s->public_id,
-                     "scope", s->scope, "created_at", pb_admin_time_json(s->created_at),
-                     "last_seen_at", pb_admin_time_json(s->last_seen_at), "ip",
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:b}", "id", s->public_id, "scope",
+                     s->scope, "created_at", pb_admin_time_json(s->created_at), "last_seen_at",
+                     pb_admin_time_json(s->last_seen_at), "ip",
                      s->ip[0] ? json_string(ip) : json_null(), "device", label, "user_agent",
-                     pii ? json_string(s->user_agent) : json_null(), "expires_at", pb_admin_time_json(s->expires_at),
-                     "revoked_at", pb_admin_time_json(s->revoked_at), "revoke_reason",
+                     pii ? json_string(s->user_agent) : json_null(), "expires_at",
+                     pb_admin_time_json(s->expires_at), "revoked_at",
+                     pb_admin_time_json(s->revoked_at), "revoke_reason",
                      s->revoke_reason[0] ? json_string(s->revoke_reason) : json_null(), "active",
                      active);
 }
@@ -162,10 +164,10 @@ static void reply_page(pb_http_request *req, const pb_player *pl, const char *ke
             json_decref(list);
             list = NULL;
         }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:s,s:o,s:o}", "player_id", pl->public_id,
-                                                  key, list, "next_cursor",
-                                                  pb_admin_cursor_json(next))
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:s,s:o,s:o}", "player_id", pl->public_id, key, list,
+                                        "next_cursor", pb_admin_cursor_json(next))
+                            : NULL);
 }
 
 typedef struct session_view {
@@ -197,8 +199,8 @@ void pb_api_admin_player_sessions(pb_http_request *req, void *app)
                                                    (size_t)limit + 1, &n) != PB_STORE_OK)
         e = PB_ERR_STORE_UNAVAILABLE;
     session_view v = {.pii = sees_pii(p), .now = pb_time_now_us()};
-    reply_page(req, &pl, "sessions", e, rows, sizeof *rows, n, limit, session_id,
-               session_row_json, &v);
+    reply_page(req, &pl, "sessions", e, rows, sizeof *rows, n, limit, session_id, session_row_json,
+               &v);
     free(rows);
 }
 
@@ -208,8 +210,8 @@ static json_t *note_json(const pb_store_player_note *n)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)n->id);
-    return json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "text", n->text, "author_id",
-                     n->author_id, "author_email", n->author_email, "created_at",
+    return json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "text", n->text, "author_id", n->author_id,
+                     "author_email", n->author_email, "created_at",
                      pb_admin_time_json(n->created_at));
 }
 
@@ -288,8 +290,8 @@ static pb_err note_tx(pb_store_conn *c, void *ctx, const char **bad)
     en.brand = brand[0] ? brand : NULL;
     en.target_kind = "player";
     en.target_id = pl.public_id;
-    en.after = pb_admin_json_text(x->req, json_pack("{s:s,s:s}", "note_id", note_id, "text",
-                                                    n->text));
+    en.after = pb_admin_json_text(x->req,
+                                  json_pack("{s:s,s:s}", "note_id", note_id, "text", n->text));
     if (!en.after)
         return PB_ERR_INTERNAL;
     return pb_audit_append(c, &en, now);
@@ -316,16 +318,19 @@ void pb_api_admin_player_note_add(pb_http_request *req, void *app)
     x->req = req;
     x->p = pb_api_principal(req);
     x->id = pb_http_param(req, "id");
-    pb_json_field f[] = {{.name = "text", .type = PB_JSON_STRING, .required = true,
-                          .min_len = 1, .max_len = PB_NOTE_TEXT_MAX, .str = &x->text}};
+    pb_json_field f[] = {{.name = "text",
+                          .type = PB_JSON_STRING,
+                          .required = true,
+                          .min_len = 1,
+                          .max_len = PB_NOTE_TEXT_MAX,
+                          .str = &x->text}};
     if (!pb_http_parse_json(req, f, 1))
         return;
     size_t chars = utf8_chars(x->text);
     bool blank = strspn(x->text, " \t\r\n") == strlen(x->text);
     bool ctrl = false;
     for (const char *s = x->text; *s; s++)
-        ctrl |= ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r') ||
-                *s == 0x7f;
+        ctrl |= ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r') || *s == 0x7f;
     if (chars > NOTE_CHARS_MAX || blank || ctrl) {
         pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "text",
                                 "text: 1 to 2000 characters, not only spaces, no control "
@@ -403,9 +408,9 @@ static bool round_cursor_parse(pb_http_request *req, pb_store_round_pos *pos)
 
 static json_t *round_json(const pb_store_player_round *r)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "id", r->id,
-                     "source", r->source, "provider", r->provider, "game", r->game, "currency",
-                     r->currency, "bet", amount_json(r->bet, r->currency), "win",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "id", r->id, "source",
+                     r->source, "provider", r->provider, "game", r->game, "currency", r->currency,
+                     "bet", amount_json(r->bet, r->currency), "win",
                      amount_json(r->win, r->currency), "refunded",
                      amount_json(r->refunded, r->currency), "status", r->status, "started_at",
                      pb_admin_time_json(r->started_at), "settled_at",
@@ -456,6 +461,7 @@ void pb_api_admin_player_rounds(pb_http_request *req, void *app)
         pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:s,s:o,s:o}", "player_id", pl.public_id, "rounds",
-                                           list, "next_cursor", next));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:o,s:o}", "player_id", pl.public_id, "rounds", list,
+                                 "next_cursor", next));
 }

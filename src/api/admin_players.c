@@ -95,23 +95,24 @@ static json_t *player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];
     mask_email(pl->email, masked, sizeof masked);
-    json_t *j = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id", pl->public_id, "brand", brand,
-        "email", pii ? pl->email : masked, "country", pl->country, "currency", pl->currency,
-        "status", pb_player_status_name(pl->status), "block_reason",
-        pl->block_reason[0] ? json_string(pl->block_reason) : json_null(), "locked_until",
-        pb_admin_time_json(pl->locked_until), "last_login_at",
-        pb_admin_time_json(pl->last_login_at), "created_at", pb_admin_time_json(pl->created_at),
-        "updated_at", pb_admin_time_json(pl->updated_at));
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id", pl->public_id,
+                          "brand", brand, "email", pii ? pl->email : masked, "country", pl->country,
+                          "currency", pl->currency, "status", pb_player_status_name(pl->status),
+                          "block_reason",
+                          pl->block_reason[0] ? json_string(pl->block_reason) : json_null(),
+                          "locked_until", pb_admin_time_json(pl->locked_until), "last_login_at",
+                          pb_admin_time_json(pl->last_login_at), "created_at",
+                          pb_admin_time_json(pl->created_at), "updated_at",
+                          pb_admin_time_json(pl->updated_at));
     if (j && (json_object_set_new(j, "first_name", name_json(pl->first_name, pii)) != 0 ||
               json_object_set_new(j, "last_name", name_json(pl->last_name, pii)) != 0)) {
         json_decref(j);
         return NULL;
     }
     if (j && pii &&
-        json_object_set_new(j, "date_of_birth", pl->date_of_birth[0]
-                                                    ? json_string(pl->date_of_birth)
-                                                    : json_null()) != 0) {
+        json_object_set_new(j, "date_of_birth",
+                            pl->date_of_birth[0] ? json_string(pl->date_of_birth) : json_null()) !=
+            0) {
         json_decref(j);
         return NULL;
     }
@@ -373,8 +374,8 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
         e = PB_ERR_STORE_UNAVAILABLE;
     size_t n = 0;
     if (e == PB_OK)
-        e = pb_identity_player_find(c, &p->scope, &s->q, hits, (size_t)s->limit + 1, &n,
-                                    s->lower, &bad);
+        e = pb_identity_player_find(c, &p->scope, &s->q, hits, (size_t)s->limit + 1, &n, s->lower,
+                                    &bad);
     json_t *next = e == PB_OK && n > (size_t)s->limit ? search_cursor_json(s, &hits[s->limit - 1])
                                                       : json_null();
     if (n > (size_t)s->limit)
@@ -414,9 +415,8 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
         pb_admin_fail(req, e, bad);
         return;
     }
-    pb_http_reply_json(req, 200, list ? json_pack("{s:o,s:o}", "players", list, "next_cursor",
-                                                  next)
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:o,s:o}", "players", list, "next_cursor", next) : NULL);
 }
 
 void pb_api_admin_player_get(pb_http_request *req, void *app)
@@ -434,9 +434,9 @@ void pb_api_admin_player_get(pb_http_request *req, void *app)
     if (pl.pii_unavailable)
         pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
     brand_cache bc = {0};
-    pb_http_reply_json(req, 200, json_pack("{s:o}", "player",
-                                           player_json(&pl, brand_code(c, &bc, pl.brand_id),
-                                                       sees_pii(p))));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o}", "player",
+                                 player_json(&pl, brand_code(c, &bc, pl.brand_id), sees_pii(p))));
 }
 
 typedef struct block_ctx {
@@ -487,7 +487,8 @@ static pb_err block_tx(pb_store_conn *c, void *ctx, const char **bad)
     /* @events: in the same transaction as the change */
     if ((e = pb_events_emit(c, x->block ? "player.blocked" : "player.unblocked", x->brand,
                             x->after.public_id, pb_http_trace_id(x->req), now,
-                            PB_EV_STR("reason", x->reason), PB_EV_STR("by", x->p->subject_public_id))) != PB_OK)
+                            PB_EV_STR("reason", x->reason),
+                            PB_EV_STR("by", x->p->subject_public_id))) != PB_OK)
         return e;
     return pb_audit_append(c, &en, now);
 }
@@ -500,10 +501,14 @@ static void block_or_unblock(pb_http_request *req, bool block)
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
         return;
     }
-    *x = (block_ctx){.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id"),
-                     .block = block};
-    pb_json_field f[] = {{.name = "reason", .type = PB_JSON_STRING, .required = true,
-                          .min_len = 1, .max_len = PB_REASON_MAX, .str = &x->reason}};
+    *x = (block_ctx){
+        .req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id"), .block = block};
+    pb_json_field f[] = {{.name = "reason",
+                          .type = PB_JSON_STRING,
+                          .required = true,
+                          .min_len = 1,
+                          .max_len = PB_REASON_MAX,
+                          .str = &x->reason}};
     if (!pb_http_parse_json(req, f, 1))
         return;
     /* the reason must be storable in the audit log as it is: refuse it before writing */
@@ -511,8 +516,8 @@ static void block_or_unblock(pb_http_request *req, bool block)
     pb_admin_entry(req, x->p, "player.block", &probe);
     probe.reason = x->reason;
     const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK || strspn(x->reason, " \t\r\n") ==
-                                                        strlen(x->reason)) {
+    if (pb_audit_validate(&probe, &bad) != PB_OK ||
+        strspn(x->reason, " \t\r\n") == strlen(x->reason)) {
         pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
                                 "reason: text without control characters, not only spaces");
         return;
@@ -520,8 +525,9 @@ static void block_or_unblock(pb_http_request *req, bool block)
     bad = NULL;
     pb_err e = pb_admin_write(req, block_tx, x, &bad);
     if (e == PB_ERR_FORBIDDEN) {
-        pb_http_reply_error_msg(req, e, NULL, "a self-excluded or closed player is not "
-                                              "blocked or unblocked by staff");
+        pb_http_reply_error_msg(req, e, NULL,
+                                "a self-excluded or closed player is not "
+                                "blocked or unblocked by staff");
         return;
     }
     if (e != PB_OK) {
@@ -531,8 +537,8 @@ static void block_or_unblock(pb_http_request *req, bool block)
     if (x->after.pii_unavailable)
         pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
     pb_http_reply_json(req, 200,
-                       json_pack("{s:o}", "player", player_json(&x->after, x->brand,
-                                                                sees_pii(x->p))));
+                       json_pack("{s:o}", "player",
+                                 player_json(&x->after, x->brand, sees_pii(x->p))));
 }
 
 void pb_api_admin_player_block(pb_http_request *req, void *app)
@@ -636,8 +642,8 @@ void pb_api_admin_player_accounts(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:s,s:o}", "player_id", pl.public_id, "accounts",
-                                           list));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:o}", "player_id", pl.public_id, "accounts", list));
 }
 
 /* The platform's transfer codes by name; null for others. */
@@ -686,11 +692,11 @@ static json_t *transfer_json(const pb_ledger_record *t, int64_t account)
             json_array_append_new(flags, json_string(FLAGS[i].name));
     return json_pack("{s:s,s:o,s:s,s:o,s:s,s:i,s:o,s:o,s:s,s:o,s:s,s:s}", "id", id, "created_at",
                      pb_admin_time_json(t->created_at), "direction", debit ? "debit" : "credit",
-                     "amount", amount_json(t->amount, t->currency), "currency", t->currency,
-                     "code", (json_int_t)t->code, "code_name", code_name(t->code), "flags",
-                     flags, "reference", t->reference, "pending_id",
-                     t->has_pending_id ? json_string(pending) : json_null(),
-                     "counterparty_account", other, "trace_id", t->trace_id);
+                     "amount", amount_json(t->amount, t->currency), "currency", t->currency, "code",
+                     (json_int_t)t->code, "code_name", code_name(t->code), "flags", flags,
+                     "reference", t->reference, "pending_id",
+                     t->has_pending_id ? json_string(pending) : json_null(), "counterparty_account",
+                     other, "trace_id", t->trace_id);
 }
 
 void pb_api_admin_player_transfers(pb_http_request *req, void *app)
@@ -724,8 +730,11 @@ void pb_api_admin_player_transfers(pb_http_request *req, void *app)
         e = PB_ERR_ACCOUNT_NOT_FOUND; /* not this player's: as if it did not exist */
     size_t n = 0;
     int64_t next = 0;
-    pb_ledger_history_query q = {.account_id = account, .from_us = from, .to_us = to,
-                                 .cursor = cursor, .limit = (size_t)limit};
+    pb_ledger_history_query q = {.account_id = account,
+                                 .from_us = from,
+                                 .to_us = to,
+                                 .cursor = cursor,
+                                 .limit = (size_t)limit};
     if (e == PB_OK)
         e = pb_ledger_account_history(c, &q, rows, &n, &next);
     json_t *list = e == PB_OK ? json_array() : NULL;
@@ -749,7 +758,8 @@ void pb_api_admin_player_transfers(pb_http_request *req, void *app)
     }
     char acct[24];
     snprintf(acct, sizeof acct, "%lld", (long long)account);
-    pb_http_reply_json(req, 200, list ? json_pack("{s:s,s:o,s:o}", "account", acct, "transfers",
-                                                  list, "next_cursor", pb_admin_cursor_json(next))
-                                      : NULL);
+    pb_http_reply_json(req, 200,
+                       list ? json_pack("{s:s,s:o,s:o}", "account", acct, "transfers", list,
+                                        "next_cursor", pb_admin_cursor_json(next))
+                            : NULL);
 }

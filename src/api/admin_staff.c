@@ -81,13 +81,13 @@ void pb_api_admin_staff_list(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "staff", list, "next_cursor",
-                                           pb_admin_cursor_json(more ? last : 0)));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "staff", list, "next_cursor",
+                                 pb_admin_cursor_json(more ? last : 0)));
 }
 
 /* The member named by the path, if the caller sees them. */
-static pb_err staff_in_scope(pb_store_conn *c, const pb_principal *p, const char *id,
-                             pb_staff *out)
+static pb_err staff_in_scope(pb_store_conn *c, const pb_principal *p, const char *id, pb_staff *out)
 {
     pb_err e = pb_identity_staff_get(c, id, out);
     if (e == PB_OK && !pb_admin_staff_visible(&p->scope, out))
@@ -170,8 +170,7 @@ static pb_err staff_audit(pb_store_conn *c, staff_ctx *x, const char *action, bo
     pb_admin_entry(x->req, x->p, action, &en);
     en.target_kind = "staff";
     en.target_id = x->after.public_id;
-    en.before = with_before ? pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->before))
-                            : NULL;
+    en.before = with_before ? pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->before)) : NULL;
     en.after = pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->after));
     if ((with_before && !en.before) || !en.after)
         return PB_ERR_INTERNAL;
@@ -191,12 +190,23 @@ void pb_api_admin_staff_create(pb_http_request *req, void *app)
     bool all = false;
     json_t *brands = NULL;
     pb_json_field f[] = {
-        {.name = "email", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_EMAIL_MAX, .str = &email},
-        {.name = "role", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = PB_ROLE_NAME_MAX, .str = &role_name},
+        {.name = "email",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_EMAIL_MAX,
+         .str = &email},
+        {.name = "role",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_ROLE_NAME_MAX,
+         .str = &role_name},
         {.name = "all_brands", .type = PB_JSON_BOOL, .b = &all},
-        {.name = "brands", .type = PB_JSON_ARRAY, .min_len = 1, .max_len = PB_SCOPE_MAX_BRANDS,
+        {.name = "brands",
+         .type = PB_JSON_ARRAY,
+         .min_len = 1,
+         .max_len = PB_SCOPE_MAX_BRANDS,
          .json = &brands},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
@@ -217,8 +227,8 @@ void pb_api_admin_staff_create(pb_http_request *req, void *app)
     x->p = pb_api_principal(req);
     if (!scope_check(req, c, x->p, brands, all, &sr))
         return;
-    pb_staff_create cr = {.email = email, .role = role, .all_brands = all,
-                          .brand_codes = sr.codes, .nbrands = sr.n};
+    pb_staff_create cr = {
+        .email = email, .role = role, .all_brands = all, .brand_codes = sr.codes, .nbrands = sr.n};
     char otp[PB_ONE_TIME_PASSWORD_MAX];
     const char *bad = NULL;
     pb_err e = pb_identity_staff_create(c, &cr, pb_time_now_us(), &x->after, otp, &bad);
@@ -259,10 +269,16 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
     bool all = false, active = false, reset = false, has_all = false, has_active = false;
     json_t *brands = NULL;
     pb_json_field f[] = {
-        {.name = "role", .type = PB_JSON_STRING, .min_len = 1, .max_len = PB_ROLE_NAME_MAX,
+        {.name = "role",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_ROLE_NAME_MAX,
          .str = &role_name},
         {.name = "all_brands", .type = PB_JSON_BOOL, .b = &all, .present = &has_all},
-        {.name = "brands", .type = PB_JSON_ARRAY, .min_len = 1, .max_len = PB_SCOPE_MAX_BRANDS,
+        {.name = "brands",
+         .type = PB_JSON_ARRAY,
+         .min_len = 1,
+         .max_len = PB_SCOPE_MAX_BRANDS,
          .json = &brands},
         {.name = "active", .type = PB_JSON_BOOL, .b = &active, .present = &has_active},
         {.name = "reset_totp", .type = PB_JSON_BOOL, .b = &reset},
@@ -295,9 +311,12 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
     }
     if (!scope_check(req, c, x->p, brands, has_all && all, sr))
         return;
-    x->u = (pb_staff_update){.role = role_name ? role : NULL, .all_brands = has_all ? &all : NULL,
-                             .brand_codes = sr->has_list ? sr->codes : NULL, .nbrands = sr->n,
-                             .active = has_active ? &active : NULL, .reset_totp = reset};
+    x->u = (pb_staff_update){.role = role_name ? role : NULL,
+                             .all_brands = has_all ? &all : NULL,
+                             .brand_codes = sr->has_list ? sr->codes : NULL,
+                             .nbrands = sr->n,
+                             .active = has_active ? &active : NULL,
+                             .reset_totp = reset};
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, update_tx, x, &bad);
     json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
@@ -353,8 +372,12 @@ void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app)
     t->x.req = req;
     t->x.p = pb_api_principal(req);
     t->x.id = pb_http_param(req, "id");
-    pb_json_field f[] = {{.name = "reason", .type = PB_JSON_STRING, .required = true,
-                          .min_len = 1, .max_len = PB_REASON_MAX, .str = &t->reason}};
+    pb_json_field f[] = {{.name = "reason",
+                          .type = PB_JSON_STRING,
+                          .required = true,
+                          .min_len = 1,
+                          .max_len = PB_REASON_MAX,
+                          .str = &t->reason}};
     if (!pb_http_parse_json(req, f, 1))
         return;
     pb_audit_entry probe; /* the reason must be storable in the audit log as it is */

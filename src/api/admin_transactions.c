@@ -56,44 +56,41 @@
 #define ACCOUNTS_MAX (2 * (PB_BRAND_CURRENCIES_MAX + 1))
 #define EMAILS_MAX 4096
 
-static const char *const KIND_NAMES[] = {"deposit",    "withdrawal", "withdrawal_hold",
-                                         "withdrawal_release", "bet", "win", "rollback",
-                                         "adjustment", "bonus", "other"};
+static const char *const KIND_NAMES[] = {
+    "deposit", "withdrawal", "withdrawal_hold", "withdrawal_release",
+    "bet",     "win",        "rollback",        "adjustment",
+    "bonus",   "other"};
 
 /* The explorer's kind of a transfer. */
 static const char *kind_of(uint32_t code, uint32_t flags)
 {
     switch (code) {
-    case PB_CODE_DEPOSIT:
-        return "deposit";
+    case PB_CODE_DEPOSIT: return "deposit";
     case PB_CODE_WITHDRAWAL:
         return flags & PB_TRANSFER_PENDING        ? "withdrawal_hold"
                : flags & PB_TRANSFER_VOID_PENDING ? "withdrawal_release"
                                                   : "withdrawal";
-    case PB_CODE_BET:
-        return "bet";
-    case PB_CODE_WIN:
-        return "win";
-    case PB_CODE_ROLLBACK:
-        return "rollback";
-    case PB_CODE_ADJUSTMENT:
-        return "adjustment";
+    case PB_CODE_BET: return "bet";
+    case PB_CODE_WIN: return "win";
+    case PB_CODE_ROLLBACK: return "rollback";
+    case PB_CODE_ADJUSTMENT: return "adjustment";
     case PB_CODE_BONUS_GRANT:
     case PB_CODE_BONUS_CONVERT:
-    case PB_CODE_BONUS_FORFEIT:
-        return "bonus";
-    default:
-        return "other";
+    case PB_CODE_BONUS_FORFEIT: return "bonus";
+    default: return "other";
     }
 }
+
+/* One slot of the emails cache (below). */
+struct email_ent {
+    char id[PB_BO_PLAYER_MAX + 1];
+    char email[PB_EMAIL_MAX + 8];
+};
 
 /* Player id → the email as this caller may see it (a small hash cache). */
 typedef struct emails {
     size_t n;
-    struct email_ent {
-        char id[PB_BO_PLAYER_MAX + 1];
-        char email[PB_EMAIL_MAX + 8];
-    } *e; /* EMAILS_MAX * 2 slots */
+    struct email_ent *e; /* EMAILS_MAX * 2 slots */
 } emails;
 
 static uint64_t hash_str(const char *s)
@@ -123,8 +120,8 @@ typedef struct query {
     size_t rows;
     int64_t last_key;
     bool more, failed;
-    json_t *list;          /* JSON page */
-    pb_http_buf *csv;      /* export */
+    json_t *list;     /* JSON page */
+    pb_http_buf *csv; /* export */
     emails mail;
 } query;
 
@@ -167,10 +164,7 @@ static bool brand_in_view(const query *q, const char *code)
 }
 
 /* The row's key: newest first is (seq, credit side first) descending. */
-static int64_t key_of(const pb_store_bo_tx *x)
-{
-    return x->seq * 2 + (x->credit ? 1 : 0);
-}
+static int64_t key_of(const pb_store_bo_tx *x) { return x->seq * 2 + (x->credit ? 1 : 0); }
 
 /* True when the side passes every filter. */
 static bool matches(const query *q, const pb_store_bo_tx *x, const char *kind)
@@ -253,8 +247,8 @@ static const char CSV_HEADER[] = "id,time,brand,player_id,player_email,kind,dire
 
 static void csv_row(pb_http_buf *b, const pb_store_bo_tx *x, const view *v)
 {
-    const char *cells[] = {v->id,        v->time,      x->brand,     v->player, v->email,
-                           v->kind,      v->direction, v->amount,    x->currency, v->balance,
+    const char *cells[] = {v->id,        v->time,      x->brand,  v->player,   v->email,
+                           v->kind,      v->direction, v->amount, x->currency, v->balance,
                            x->reference, x->provider,  x->game};
     size_t n = sizeof cells / sizeof cells[0];
     for (size_t i = 0; i < n; i++)
@@ -346,7 +340,6 @@ static bool parse(pb_http_request *req, query *q, bool page)
     return true;
 }
 
-
 /* ---- the walk ---- */
 
 /* What the walk needs besides the filters, found once on the request's
@@ -427,8 +420,10 @@ static int64_t scan_budget(void)
 static pb_err walk_once(query *q)
 {
     int64_t stopped = 0;
-    pb_store_bo_walk w = {.currency = q->currency, .from_seq = q->from_seq,
-                          .max_read = scan_budget(), .stopped_at = &stopped};
+    pb_store_bo_walk w = {.currency = q->currency,
+                          .from_seq = q->from_seq,
+                          .max_read = scan_budget(),
+                          .stopped_at = &stopped};
     /* the upper bounds: the cursor's transfer (it may have a side left), to, the export's end */
     const int64_t bounds[3] = {q->cursor_key ? q->cursor_key / 2 + 1 : 0,
                                q->to ? (q->to_seq > 0 ? q->to_seq : 1) : 0, q->top_seq};
@@ -489,8 +484,9 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
     }
     char next[24];
     snprintf(next, sizeof next, "%lld", (long long)q.last_key);
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "transactions", q.list, "next_cursor",
-                                           q.more ? json_string(next) : json_null()));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "transactions", q.list, "next_cursor",
+                                 q.more ? json_string(next) : json_null()));
 }
 
 /* ---- the export: a producer thread streams the CSV ----
@@ -552,16 +548,21 @@ static json_t *export_filters(const query *q)
 
 /* Appends the audit entry `action` of the export (after: its state, stolen) in
  * its own write transaction on c, retried while the store is busy. */
-static pb_err export_audit(pb_store_conn *c, const export_job *j, const char *action,
-                           json_t *after)
+static pb_err export_audit(pb_store_conn *c, const export_job *j, const char *action, json_t *after)
 {
     const query *q = &j->q;
     char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(after);
-    pb_audit_entry en = {.actor_kind = "staff", .actor_id = j->actor, .role = j->role,
-                         .action = action, .brand = q->brand,
-                         .target_kind = "transactions", .target_id = q->brand ? q->brand : "*",
-                         .after = text, .trace_id = j->trace, .ip = j->has_ip ? j->ip : NULL};
+    pb_audit_entry en = {.actor_kind = "staff",
+                         .actor_id = j->actor,
+                         .role = j->role,
+                         .action = action,
+                         .brand = q->brand,
+                         .target_kind = "transactions",
+                         .target_id = q->brand ? q->brand : "*",
+                         .after = text,
+                         .trace_id = j->trace,
+                         .ip = j->has_ip ? j->ip : NULL};
     pb_err e = text ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
     for (int attempt = 0; text && attempt < PB_ADMIN_TX_ATTEMPTS && e == PB_ERR_STORE_UNAVAILABLE;
          attempt++) {
@@ -629,7 +630,7 @@ static void export_main(void *arg)
                                (json_int_t)total, "cut", cut, "complete", sent && done));
         pb_store_disconnect(q->c);
     }
-    pb_api_export_release(); /* before the body ends: its reader finds the place free */
+    pb_api_export_release();      /* before the body ends: its reader finds the place free */
     pb_http_stream_release(j->s); /* ends the body (a failure: cut short, no last line) */
     query_free(q);
     free(j);

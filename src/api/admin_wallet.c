@@ -82,9 +82,10 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
     en.target_kind = "player";
     en.target_id = x->player.public_id;
     en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
-    en.after = pb_admin_json_text(
-        x->req, json_pack("{s:o*,s:s,s:s,s:s}", "balance", side_json(x, &after), "transfer_id",
-                          tid, "adjusted", x->balance, "direction", x->direction));
+    en.after = pb_admin_json_text(x->req,
+                                  json_pack("{s:o*,s:s,s:s,s:s}", "balance", side_json(x, &after),
+                                            "transfer_id", tid, "adjusted", x->balance, "direction",
+                                            x->direction));
     en.reason = x->reason;
     if (!en.before || !en.after)
         return PB_ERR_INTERNAL;
@@ -113,16 +114,33 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     x->p = pb_api_principal(req);
     const char *amount_s = NULL;
     pb_json_field f[] = {
-        {.name = "balance", .type = PB_JSON_STRING, .required = true, .max_len = 8,
+        {.name = "balance",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 8,
          .str = &x->balance},
-        {.name = "direction", .type = PB_JSON_STRING, .required = true, .max_len = 8,
+        {.name = "direction",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 8,
          .str = &x->direction},
-        {.name = "amount", .type = PB_JSON_STRING, .required = true, .max_len = 40,
+        {.name = "amount",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 40,
          .str = &amount_s},
-        {.name = "reason", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = 500, .str = &x->reason},
-        {.name = "idempotency_key", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = 100, .str = &x->key},
+        {.name = "reason",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 500,
+         .str = &x->reason},
+        {.name = "idempotency_key",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 100,
+         .str = &x->key},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
         return;
@@ -176,8 +194,8 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     }
     pb_wallet_accounts acc;
     int64_t house = 0;
-    e = pb_wallet_player_accounts(a->wallet, c, x->brand, x->player.public_id,
-                                  x->player.currency, &acc);
+    e = pb_wallet_player_accounts(a->wallet, c, x->brand, x->player.public_id, x->player.currency,
+                                  &acc);
     x->acc = acc;
     if (e == PB_OK)
         e = pb_wallet_system_account(a->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,

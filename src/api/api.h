@@ -43,9 +43,10 @@ typedef struct pb_api_app {
     /* @api-app-fields-provider-hub88 */
     struct pb_api_hub88 *hub88; /* Hub88 providers and their RSA keys, cached (provider_hub88.c) */
     /* @api-app-fields-provider-native */
-    struct pb_api_native *native; /* native providers and their secrets, cached (provider_native.c) */
+    /* native providers and their secrets, cached (provider_native.c) */
+    struct pb_api_native *native;
     /* @api-app-fields-cashier */
-    struct pb_cashier *cashier; /* deposits, withdrawals, PSPs (cashier/cashier.h) */
+    struct pb_cashier *cashier;               /* deposits, withdrawals, PSPs (cashier/cashier.h) */
     struct pb_api_cashier_self *cashier_self; /* where the sandbox PSP posts its webhooks */
     /* @api-app-fields-catalog */
     int64_t launch_ttl_s; /* launch-token lifetime, s (player_games.c); 0 = the catalog's 4 h */
@@ -57,10 +58,10 @@ typedef struct pb_api_app {
     unsigned max_exports; /* streamed exports at once, process-wide (export_stream.c); 0 = 4 */
     /* @api-app-fields-web */
     struct pb_http_static *web; /* the back office UI's files at / (http/static.c) */
-    struct pb_play *play; /* the in-house games' money side (games/play.h; games_player.c) */
-    struct pb_wallet *wallet; /* player wallets and game money (wallet/wallet.h) */
-    struct pb_audit_key *audit_key;            /* signs audit checkpoints (admin_audit.c) */
-    struct pb_api_checkpointer *checkpointer;  /* signs the chain head periodically */
+    struct pb_play *play;       /* the in-house games' money side (games/play.h; games_player.c) */
+    struct pb_wallet *wallet;   /* player wallets and game money (wallet/wallet.h) */
+    struct pb_audit_key *audit_key;           /* signs audit checkpoints (admin_audit.c) */
+    struct pb_api_checkpointer *checkpointer; /* signs the chain head periodically */
 } pb_api_app;
 
 /* The route table: every operation of the API, read by the server, the
@@ -103,8 +104,8 @@ int pb_api_routes_check(const pb_route *routes, size_t n, char *err, size_t errc
  * 0 = identity's default) and the registration limiter into app, after checking
  * the route table's permissions. 0, or -1 with a reason in err; pb_api_auth_close()
  * frees what was opened either way. */
-int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_access_ttl_s,
-                     char *err, size_t errcap);
+int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_access_ttl_s, char *err,
+                     size_t errcap);
 void pb_api_auth_close(pb_api_app *app);
 /* GET /.well-known/jwks.json: the keys that verify access tokens, as a JWK Set. */
 void pb_api_jwks(pb_http_request *req, void *app);

@@ -42,8 +42,7 @@ static const char *bearer_token(const pb_http_request *req)
         t++;
     size_t len = strcspn(t, " \t");
     if (len == 0 || len >= PB_ACCESS_TOKEN_MAX || t[len] != '\0' ||
-        strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=") !=
-            len)
+        strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=") != len)
         return NULL;
     return t;
 }
@@ -52,9 +51,7 @@ static const char *bearer_token(const pb_http_request *req)
 static void challenge(pb_http_request *req, pb_err e)
 {
     switch (e) {
-    case PB_ERR_UNAUTHENTICATED:
-        pb_http_add_header(req, "WWW-Authenticate", CHALLENGE);
-        break;
+    case PB_ERR_UNAUTHENTICATED: pb_http_add_header(req, "WWW-Authenticate", CHALLENGE); break;
     case PB_ERR_TOKEN_INVALID:
     case PB_ERR_TOKEN_EXPIRED:
     case PB_ERR_SESSION_REVOKED:
@@ -64,8 +61,7 @@ static void challenge(pb_http_request *req, pb_err e)
     case PB_ERR_BRAND_FORBIDDEN:
         pb_http_add_header(req, "WWW-Authenticate", CHALLENGE ", error=\"insufficient_scope\"");
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -121,10 +117,7 @@ pb_err pb_api_authorize(void *ctx, pb_http_request *req, const pb_route *route)
     return e;
 }
 
-const pb_principal *pb_api_principal(const pb_http_request *req)
-{
-    return pb_http_principal(req);
-}
+const pb_principal *pb_api_principal(const pb_http_request *req) { return pb_http_principal(req); }
 
 int pb_api_routes_check(const pb_route *routes, size_t n, char *err, size_t errcap)
 {
@@ -146,8 +139,8 @@ int pb_api_routes_check(const pb_route *routes, size_t n, char *err, size_t errc
 /* identity's per-IP bucket (logins and registrations together): 20, then one per 3 s */
 #define AUTH_IP_INTERVAL_MS 3000
 
-int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_access_ttl_s,
-                     char *err, size_t errcap)
+int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_access_ttl_s, char *err,
+                     size_t errcap)
 {
     if (pb_api_routes_check(pb_api_routes, pb_api_route_count, err, errcap) != 0)
         return -1;
@@ -194,8 +187,8 @@ void pb_api_jwks(pb_http_request *req, void *app)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
         json_t *k = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "EC", "use", "sig", "alg",
-                              keys[i].alg, "kid", keys[i].kid, "crv", keys[i].crv, "x",
-                              keys[i].x, "y", keys[i].y);
+                              keys[i].alg, "kid", keys[i].kid, "crv", keys[i].crv, "x", keys[i].x,
+                              "y", keys[i].y);
         if (!k || json_array_append_new(arr, k) != 0) {
             json_decref(arr);
             arr = NULL;

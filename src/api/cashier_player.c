@@ -37,24 +37,22 @@ json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
 json_t *pb_api_payment_json(const pb_store_payment *p, const char *url)
 {
     return json_pack("{s:s,s:s,s:o*,s:s,s:s,s:s,s:s*,s:o,s:o}", "id", p->id, "status", p->status,
-                     "amount", pb_api_money_json(p->amount, p->currency), "currency",
-                     p->currency, "psp", p->psp, "psp_reference", p->psp_reference,
-                     "redirect_url", url && *url ? url : NULL, "created_at",
-                     pb_admin_time_json(p->created_at), "updated_at",
-                     pb_admin_time_json(p->updated_at));
+                     "amount", pb_api_money_json(p->amount, p->currency), "currency", p->currency,
+                     "psp", p->psp, "psp_reference", p->psp_reference, "redirect_url",
+                     url && *url ? url : NULL, "created_at", pb_admin_time_json(p->created_at),
+                     "updated_at", pb_admin_time_json(p->updated_at));
 }
 
 /* A withdrawal as its player sees it (admin_cashier.c adds the staff's fields). */
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w)
 {
-    return json_pack("{s:s,s:s,s:o*,s:s,s:i,s:s,s:o,s:o,s:o,s:o}", "id", w->id, "status",
-                     w->status, "amount", pb_api_money_json(w->amount, w->currency), "currency",
-                     w->currency, "approvals_required", w->approvals_required, "psp", w->psp,
-                     "psp_reference",
-                     w->psp_reference[0] ? json_string(w->psp_reference) : json_null(),
-                     "reason", w->reason[0] ? json_string(w->reason) : json_null(),
-                     "created_at", pb_admin_time_json(w->created_at), "updated_at",
+    return json_pack("{s:s,s:s,s:o*,s:s,s:i,s:s,s:o,s:o,s:o,s:o}", "id", w->id, "status", w->status,
+                     "amount", pb_api_money_json(w->amount, w->currency), "currency", w->currency,
+                     "approvals_required", w->approvals_required, "psp", w->psp, "psp_reference",
+                     w->psp_reference[0] ? json_string(w->psp_reference) : json_null(), "reason",
+                     w->reason[0] ? json_string(w->reason) : json_null(), "created_at",
+                     pb_admin_time_json(w->created_at), "updated_at",
                      pb_admin_time_json(w->updated_at));
 }
 
@@ -89,12 +87,18 @@ static bool parse_request(pb_http_request *req, const pb_player *pl, int64_t *am
 {
     const char *amount_s = NULL, *currency = NULL;
     pb_json_field f[] = {
-        {.name = "amount", .type = PB_JSON_STRING, .required = true, .max_len = 40,
+        {.name = "amount",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 40,
          .str = &amount_s},
-        {.name = "idempotency_key", .type = PB_JSON_STRING, .required = true, .min_len = 1,
-         .max_len = 100, .str = key},
-        {.name = "currency", .type = PB_JSON_STRING, .min_len = 1, .max_len = 8,
-         .str = &currency},
+        {.name = "idempotency_key",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 100,
+         .str = key},
+        {.name = "currency", .type = PB_JSON_STRING, .min_len = 1, .max_len = 8, .str = &currency},
         {.name = "psp", .type = PB_JSON_STRING, .min_len = 1, .max_len = 32, .str = psp},
     };
     if (!pb_http_parse_json(req, f, psp ? 4 : 2))
@@ -126,7 +130,8 @@ static bool parse_request(pb_http_request *req, const pb_player *pl, int64_t *am
 static pb_cashier_actor player_actor(pb_http_request *req, const pb_principal *p)
 {
     const char *ip = pb_http_client_ip(req);
-    return (pb_cashier_actor){.kind = "player", .id = p->subject_public_id,
+    return (pb_cashier_actor){.kind = "player",
+                              .id = p->subject_public_id,
                               .trace_id = pb_http_trace_id(req),
                               .ip = ip && strcmp(ip, "-") != 0 ? ip : NULL};
 }
@@ -154,14 +159,16 @@ void pb_api_player_deposit_create(pb_http_request *req, void *app)
     const char *key = NULL, *psp = NULL;
     if (!who(req, &p, &c, &pl) || !parse_request(req, &pl, &amount, &key, &psp))
         return;
-    pb_cashier_player who_ = {.brand_id = pl.brand_id, .brand = p->brand_code,
-                              .player = pl.public_id, .currency = pl.currency};
+    pb_cashier_player who_ = {.brand_id = pl.brand_id,
+                              .brand = p->brand_code,
+                              .player = pl.public_id,
+                              .currency = pl.currency};
     pb_cashier_actor actor = player_actor(req, p);
     pb_store_payment pay;
     char url[PB_CASHIER_URL_MAX];
     bool replayed = false;
-    pb_err e = pb_cashier_deposit_create(a->cashier, c, &who_, psp, amount, key, &actor, &pay,
-                                         url, &replayed);
+    pb_err e = pb_cashier_deposit_create(a->cashier, c, &who_, psp, amount, key, &actor, &pay, url,
+                                         &replayed);
     if (e != PB_OK) {
         pb_http_reply_error(req, e, field_of(e));
         return;
@@ -198,8 +205,10 @@ void pb_api_player_withdrawal_create(pb_http_request *req, void *app)
     const char *key = NULL;
     if (!who(req, &p, &c, &pl) || !parse_request(req, &pl, &amount, &key, NULL))
         return;
-    pb_cashier_player who_ = {.brand_id = pl.brand_id, .brand = p->brand_code,
-                              .player = pl.public_id, .currency = pl.currency};
+    pb_cashier_player who_ = {.brand_id = pl.brand_id,
+                              .brand = p->brand_code,
+                              .player = pl.public_id,
+                              .currency = pl.currency};
     pb_cashier_actor actor = player_actor(req, p);
     pb_store_withdrawal w;
     bool replayed = false;
@@ -226,7 +235,8 @@ void pb_api_player_withdrawals_list(pb_http_request *req, void *app)
         return;
     pb_store_withdrawal *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    pb_store_withdrawal_query q = {.player = pl.public_id, .before_seq = cursor,
+    pb_store_withdrawal_query q = {.player = pl.public_id,
+                                   .before_seq = cursor,
                                    .limit = (size_t)limit};
     pb_err e = rows ? pb_cashier_withdrawal_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
     if (e != PB_OK) {
@@ -243,10 +253,9 @@ void pb_api_player_withdrawals_list(pb_http_request *req, void *app)
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                           pb_admin_cursor_json(n == (size_t)limit
-                                                                    ? rows[n - 1].seq
-                                                                    : 0)));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].seq : 0)));
 }
 
 void pb_api_player_withdrawal_cancel(pb_http_request *req, void *app)

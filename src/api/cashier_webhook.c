@@ -25,10 +25,7 @@
 #include "api/api.h"
 #include "cashier/cashier.h"
 
-static const char *req_header(void *ctx, const char *name)
-{
-    return pb_http_header(ctx, name);
-}
+static const char *req_header(void *ctx, const char *name) { return pb_http_header(ctx, name); }
 
 static void reply(pb_http_request *req, pb_err e, const pb_cashier_webhook_result *r)
 {
@@ -81,22 +78,16 @@ static void sandbox_event(pb_http_request *req, pb_api_app *a, bool succeeded)
     reply(req, e, &r);
 }
 
-void pb_api_sandbox_psp_complete(pb_http_request *req, void *app)
-{
-    sandbox_event(req, app, true);
-}
+void pb_api_sandbox_psp_complete(pb_http_request *req, void *app) { sandbox_event(req, app, true); }
 
-void pb_api_sandbox_psp_fail(pb_http_request *req, void *app)
-{
-    sandbox_event(req, app, false);
-}
+void pb_api_sandbox_psp_fail(pb_http_request *req, void *app) { sandbox_event(req, app, false); }
 
 /* ---- the cashier in serve ---- */
 
 struct pb_api_cashier_self {
     pb_api_app *app;
-    char host[80]; /* as it goes in a URL: "127.0.0.1", "[::1]" */
-    unsigned port; /* from the listen address; 0 = the kernel picks it at start */
+    char host[80];         /* as it goes in a URL: "127.0.0.1", "[::1]" */
+    unsigned port;         /* from the listen address; 0 = the kernel picks it at start */
     atomic_uint listening; /* the port the server got, once serve says (0 = not yet) */
 };
 
@@ -145,8 +136,10 @@ int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int p
     s->app = app;
     self_host(listen, s->host, sizeof s->host, &s->port);
     app->cashier_self = s;
-    pb_cashier_config cfg = {.keys_dir = app->keys_dir, .sandbox = sandbox,
-                             .self_url = self_url, .self_url_ctx = s,
+    pb_cashier_config cfg = {.keys_dir = app->keys_dir,
+                             .sandbox = sandbox,
+                             .self_url = self_url,
+                             .self_url_ctx = s,
                              .payout_delay_ms = payout_delay_ms};
     app->cashier = pb_cashier_open(app->wallet, app->store, &cfg, err, errcap);
     return app->cashier ? 0 : -1;

@@ -46,8 +46,8 @@ json_t *pb_api_provider_json(const pb_provider *p)
                      "protocol", p->protocol, "status", p->status, "timestamp_window_s",
                      (int)p->timestamp_window_s, "public_key_pem",
                      p->public_key_pem[0] ? json_string(p->public_key_pem) : json_null(),
-                     "secret_fingerprint", fp, "created_at", time_json(p->created_at),
-                     "updated_at", time_json(p->updated_at));
+                     "secret_fingerprint", fp, "created_at", time_json(p->created_at), "updated_at",
+                     time_json(p->updated_at));
 }
 
 json_t *pb_api_game_json(const pb_game *g)
@@ -63,19 +63,17 @@ json_t *pb_api_game_json(const pb_game *g)
             json_decref(blocked);
             blocked = NULL;
         }
-    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:o,s:o}", "provider",
-                     g->provider_code, "code", g->code, "name", g->name, "category",
-                     g->category, "rtp_bp", (int)g->rtp_bp, "volatility", g->volatility,
-                     "status", g->status, "limits", limits, "blocked_jurisdictions", blocked,
-                     "created_at", time_json(g->created_at), "updated_at",
-                     time_json(g->updated_at));
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:o,s:o,s:o,s:o}", "provider", g->provider_code,
+                     "code", g->code, "name", g->name, "category", g->category, "rtp_bp",
+                     (int)g->rtp_bp, "volatility", g->volatility, "status", g->status, "limits",
+                     limits, "blocked_jurisdictions", blocked, "created_at",
+                     time_json(g->created_at), "updated_at", time_json(g->updated_at));
 }
 
 json_t *pb_api_lobby_game_json(const pb_game *g, const char *currency)
 {
     const pb_game_limit *l = pb_catalog_game_limit(g, currency);
-    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o}", "provider", g->provider_code, "code",
-                     g->code, "name", g->name, "category", g->category, "rtp_bp",
-                     (int)g->rtp_bp, "volatility", g->volatility, "limits",
-                     l ? pb_api_limit_json(l) : json_null());
+    return json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:o}", "provider", g->provider_code, "code", g->code,
+                     "name", g->name, "category", g->category, "rtp_bp", (int)g->rtp_bp,
+                     "volatility", g->volatility, "limits", l ? pb_api_limit_json(l) : json_null());
 }

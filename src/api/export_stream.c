@@ -154,7 +154,7 @@ bool pb_api_export_write(pb_http_stream *s, const void *data, size_t len)
 typedef struct sink {
     pb_http_stream *s;
     uint64_t *sent;
-    bool failed; /* a write was refused: every later one fails too */
+    bool failed;     /* a write was refused: every later one fails too */
     char buf[SLICE]; /* the FILE's buffer (glibc ignores setvbuf's size without one) */
 } sink;
 
@@ -184,8 +184,8 @@ FILE *pb_api_export_fopen(pb_http_stream *s, uint64_t *sent)
         return NULL;
     k->s = s;
     k->sent = sent;
-    FILE *f = fopencookie(k, "w", (cookie_io_functions_t){.write = sink_write,
-                                                           .close = sink_close});
+    FILE *f = fopencookie(k, "w",
+                          (cookie_io_functions_t){.write = sink_write, .close = sink_close});
     if (!f) {
         free(k);
         return NULL;

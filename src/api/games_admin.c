@@ -32,8 +32,7 @@ static pb_play *play; /* the handle, set by the first handler (one per process) 
 
 /* The brand by code within the caller's scope (the originals registered in
  * the catalog first). */
-static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
-                             pb_brand *b)
+static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code, pb_brand *b)
 {
     pb_err e = play ? pb_play_catalog_ensure(play) : PB_ERR_INTERNAL;
     if (e == PB_OK)
@@ -77,12 +76,12 @@ static json_t *actual_json(const actual_rows *rows_in, const pb_game_info *gi, p
             snprintf(buf, sizeof buf, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100));
             rtp = json_string(buf);
         }
-        if (json_array_append_new(a, json_pack("{s:s,s:I,s:o,s:o,s:o}", "currency",
-                                               rows[i].currency, "rounds",
-                                               (json_int_t)rows[i].rounds, "wagered",
-                                               actual_money(rows[i].wagered, rows[i].currency),
-                                               "paid", actual_money(rows[i].paid, rows[i].currency),
-                                               "rtp", rtp)) != 0) {
+        if (json_array_append_new(a,
+                                  json_pack("{s:s,s:I,s:o,s:o,s:o}", "currency", rows[i].currency,
+                                            "rounds", (json_int_t)rows[i].rounds, "wagered",
+                                            actual_money(rows[i].wagered, rows[i].currency), "paid",
+                                            actual_money(rows[i].paid, rows[i].currency), "rtp",
+                                            rtp)) != 0) {
             json_decref(a);
             a = NULL;
         }
@@ -120,8 +119,8 @@ void pb_api_admin_originals_list(pb_http_request *req, void *app)
     pb_brand b;
     pb_err e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
     actual_rows *actual = e == PB_OK ? calloc(1, sizeof *actual) : NULL; /* @backoffice */
-    if (e == PB_OK && (!actual || pb_store_bo_rtp_actual(c, b.id, actual->r, 256, &actual->n) !=
-                                      PB_STORE_OK))
+    if (e == PB_OK &&
+        (!actual || pb_store_bo_rtp_actual(c, b.id, actual->r, 256, &actual->n) != PB_STORE_OK))
         e = PB_ERR_INTERNAL;
     json_t *games = e == PB_OK ? json_array() : NULL;
     for (int k = PB_GAME_NONE + 1; e == PB_OK && k < PB_GAME_COUNT_; k++) {
@@ -191,10 +190,18 @@ void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
     int64_t rtp = 0;
     const char *reason = NULL;
     pb_json_field f[] = {
-        {.name = "rtp_bp", .type = PB_JSON_INT, .required = true, .min = 1, .max = 10000,
+        {.name = "rtp_bp",
+         .type = PB_JSON_INT,
+         .required = true,
+         .min = 1,
+         .max = 10000,
          .i64 = &rtp},
-        {.name = "reason", .type = PB_JSON_STRING, .nullable = true, .min_len = 1,
-         .max_len = 1000, .str = &reason},
+        {.name = "reason",
+         .type = PB_JSON_STRING,
+         .nullable = true,
+         .min_len = 1,
+         .max_len = 1000,
+         .str = &reason},
     };
     if (!pb_http_parse_json(req, f, 2))
         return;
@@ -212,8 +219,12 @@ void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
         pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "rtp_bp", msg);
         return;
     }
-    rtp_ctx x = {.req = req, .p = pb_api_principal(req), .brand = pb_http_param(req, "brand"),
-                 .kind = kind, .rtp_bp = (uint32_t)rtp, .reason = reason};
+    rtp_ctx x = {.req = req,
+                 .p = pb_api_principal(req),
+                 .brand = pb_http_param(req, "brand"),
+                 .kind = kind,
+                 .rtp_bp = (uint32_t)rtp,
+                 .reason = reason};
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, rtp_tx, &x, &bad);
     if (e != PB_OK) {
@@ -221,8 +232,8 @@ void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
         return;
     }
     pb_api_games_reply(req, 200,
-                       json_pack("{s:s,s:s,s:i,s:i}", "brand", x.b.code, "game", gi->name,
-                                 "rtp_bp", (int)x.rtp_bp, "previous_rtp_bp", (int)x.before));
+                       json_pack("{s:s,s:s,s:i,s:i}", "brand", x.b.code, "game", gi->name, "rtp_bp",
+                                 (int)x.rtp_bp, "previous_rtp_bp", (int)x.before));
 }
 
 /* ---- control ---- */
@@ -252,14 +263,13 @@ void pb_api_admin_originals_control(pb_http_request *req, void *app)
     json_t *items = json_array();
     for (size_t i = 0; items && i < n; i++) {
         const pb_play_control_line *l = &lines[i];
-        json_t *j = json_pack(
-            "{s:s,s:s,s:I,s:o,s:o,s:o,s:i,s:f,s:f,s:f}", "game", l->t.game, "currency",
-            l->t.currency, "rounds", (json_int_t)l->t.rounds, "turnover",
-            pb_api_games_money(l->t.turnover, l->t.currency), "payout",
-            pb_api_games_money(l->t.payout, l->t.currency), "ggr",
-            pb_api_games_money(l->ggr, l->t.currency), "target_rtp_bp", (int)l->target_rtp_bp,
-            "expected_rtp", l->expected_rtp, "actual_rtp", l->actual_rtp, "deviation",
-            l->deviation);
+        json_t *j = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:i,s:f,s:f,s:f}", "game", l->t.game,
+                              "currency", l->t.currency, "rounds", (json_int_t)l->t.rounds,
+                              "turnover", pb_api_games_money(l->t.turnover, l->t.currency),
+                              "payout", pb_api_games_money(l->t.payout, l->t.currency), "ggr",
+                              pb_api_games_money(l->ggr, l->t.currency), "target_rtp_bp",
+                              (int)l->target_rtp_bp, "expected_rtp", l->expected_rtp, "actual_rtp",
+                              l->actual_rtp, "deviation", l->deviation);
         if (!j || json_array_append_new(items, j) != 0) {
             json_decref(items);
             items = NULL;

@@ -39,8 +39,8 @@
 /* ---- life in serve ---- */
 
 /* A number from the environment within [min, max]; def when unset. -1 when bad. */
-static int env_num(const char *name, double min, double max, double def, double *out,
-                   char *err, size_t errcap)
+static int env_num(const char *name, double min, double max, double def, double *out, char *err,
+                   size_t errcap)
 {
     const char *s = getenv(name);
     *out = def;
@@ -73,18 +73,18 @@ int pb_api_games_open(pb_api_app *app, char *err, size_t errcap)
     }
     if (pb_identity_secret(app->identity, "fair.key", key, err, errcap) != PB_OK)
         return -1;
-    pb_play_config cfg = {.crash = crash_on != 0, .crash_betting_ms = (int)betting,
-                          .crash_pause_ms = (int)pause, .crash_growth = growth,
-                          .crash_chain_length = (int64_t)chain, .seal_key = key};
+    pb_play_config cfg = {.crash = crash_on != 0,
+                          .crash_betting_ms = (int)betting,
+                          .crash_pause_ms = (int)pause,
+                          .crash_growth = growth,
+                          .crash_chain_length = (int64_t)chain,
+                          .seal_key = key};
     app->play = pb_play_open(app->wallet, app->store, &cfg, err, errcap);
     sodium_memzero(key, sizeof key);
     return app->play ? 0 : -1;
 }
 
-void pb_api_games_stop(pb_api_app *app)
-{
-    pb_play_stop(app->play);
-}
+void pb_api_games_stop(pb_api_app *app) { pb_play_stop(app->play); }
 
 void pb_api_games_close(pb_api_app *app)
 {
@@ -158,8 +158,8 @@ json_t *pb_api_games_round_json(pb_store_conn *c, const pb_store_game_round *r)
         json_t *p = parse_text(r->params);
         json_object_set_new(j, "mines",
                             json_pack("{s:O*,s:o}", "mines", json_object_get(p, "mines"),
-                                      "revealed", r->progress[0] ? parse_text(r->progress)
-                                                                 : json_array()));
+                                      "revealed",
+                                      r->progress[0] ? parse_text(r->progress) : json_array()));
         json_decref(p);
     }
     if (j && crash) {
@@ -175,8 +175,8 @@ json_t *pb_api_games_round_json(pb_store_conn *c, const pb_store_game_round *r)
 json_t *pb_api_games_crash_json(const pb_store_crash_round *r, int64_t multiplier_now)
 {
     bool crashed = strcmp(r->state, "crashed") == 0;
-    return json_pack("{s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "id", r->id,
-                     "state", r->state, "position", (json_int_t)r->position, "chain_commitment",
+    return json_pack("{s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "id", r->id, "state",
+                     r->state, "position", (json_int_t)r->position, "chain_commitment",
                      r->terminal_hash, "salt", r->salt, "game_hash",
                      crashed ? json_string(r->game_hash) : json_null(), "point",
                      crashed ? pb_api_games_hundredths(r->point) : json_null(), "multiplier",
@@ -196,9 +196,8 @@ static json_t *pair_json(const pb_store_seed_pair *p, bool reveal)
                           pb_admin_time_json(p->created_at));
     if (j && reveal) {
         json_object_set_new(j, "server_seed", json_string(p->server_seed));
-        json_object_set_new(j, "last_nonce", p->next_nonce > 0
-                                                 ? json_integer(p->next_nonce - 1)
-                                                 : json_null());
+        json_object_set_new(j, "last_nonce",
+                            p->next_nonce > 0 ? json_integer(p->next_nonce - 1) : json_null());
         json_object_set_new(j, "revealed_at", pb_admin_time_json(p->revealed_at));
     }
     return j;
@@ -238,8 +237,10 @@ static bool who(pb_http_request *req, pb_api_app *a, who_t *w)
         pb_http_reply_error(req, e, NULL);
         return false;
     }
-    w->w = (pb_play_player){.brand_id = w->pl.brand_id, .brand = w->p->brand_code,
-                            .player = w->pl.public_id, .currency = w->pl.currency};
+    w->w = (pb_play_player){.brand_id = w->pl.brand_id,
+                            .brand = w->p->brand_code,
+                            .player = w->pl.public_id,
+                            .currency = w->pl.currency};
     return true;
 }
 
@@ -284,8 +285,12 @@ static void rotate(pb_http_request *req, pb_api_app *a, bool required)
 {
     const char *client_seed = NULL;
     pb_json_field f[] = {
-        {.name = "client_seed", .type = PB_JSON_STRING, .required = required, .min_len = 1,
-         .max_len = PB_FAIR_CLIENT_SEED_MAX, .str = &client_seed},
+        {.name = "client_seed",
+         .type = PB_JSON_STRING,
+         .required = required,
+         .min_len = 1,
+         .max_len = PB_FAIR_CLIENT_SEED_MAX,
+         .str = &client_seed},
     };
     who_t w;
     if (!pb_http_parse_json(req, f, 1) || !who(req, a, &w))
@@ -301,14 +306,12 @@ static void rotate(pb_http_request *req, pb_api_app *a, bool required)
         pb_http_reply_error(req, e, e == PB_ERR_FIELD_INVALID ? "client_seed" : NULL);
         return;
     }
-    pb_api_games_reply(req, 200, json_pack("{s:o,s:o}", "revealed", pair_json(&old, true),
-                                           "active", pair_json(&next, false)));
+    pb_api_games_reply(req, 200,
+                       json_pack("{s:o,s:o}", "revealed", pair_json(&old, true), "active",
+                                 pair_json(&next, false)));
 }
 
-void pb_api_player_originals_rotate(pb_http_request *req, void *app)
-{
-    rotate(req, app, false);
-}
+void pb_api_player_originals_rotate(pb_http_request *req, void *app) { rotate(req, app, false); }
 
 void pb_api_player_originals_client_seed(pb_http_request *req, void *app)
 {
@@ -355,7 +358,10 @@ void pb_api_player_originals_bet(pb_http_request *req, void *app)
     const char *game = pb_http_param(req, "game");
     bool roulette = game && strcmp(game, "roulette") == 0;
     pb_json_field f[] = {
-        {.name = "amount", .type = PB_JSON_STRING, .required = !roulette, .max_len = 40,
+        {.name = "amount",
+         .type = PB_JSON_STRING,
+         .required = !roulette,
+         .max_len = 40,
          .str = &amount_s},
         {.name = "params", .type = PB_JSON_OBJECT, .json = &params},
     };
@@ -365,8 +371,11 @@ void pb_api_player_originals_bet(pb_http_request *req, void *app)
     if (!pb_http_parse_json(req, f, 2) || !who(req, a, &w) || !(key = idem_key(req)) ||
         !parse_amount(req, amount_s, &w, &amount))
         return;
-    pb_play_bet bet = {.game = game, .params = params, .amount = amount,
-                       .idempotency_key = key, .trace_id = pb_http_trace_id(req)};
+    pb_play_bet bet = {.game = game,
+                       .params = params,
+                       .amount = amount,
+                       .idempotency_key = key,
+                       .trace_id = pb_http_trace_id(req)};
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
     bool replayed = false;
@@ -387,7 +396,11 @@ void pb_api_player_originals_mines_reveal(pb_http_request *req, void *app)
     pb_api_app *a = app;
     json_t *tiles = NULL;
     pb_json_field f[] = {
-        {.name = "tiles", .type = PB_JSON_ARRAY, .required = true, .min_len = 1, .max_len = 25,
+        {.name = "tiles",
+         .type = PB_JSON_ARRAY,
+         .required = true,
+         .min_len = 1,
+         .max_len = 25,
          .json = &tiles},
     };
     who_t w;
@@ -396,11 +409,9 @@ void pb_api_player_originals_mines_reveal(pb_http_request *req, void *app)
     uint8_t t[25];
     size_t n = 0, i;
     json_t *v;
-    json_array_foreach(tiles, i, v)
-    {
+    json_array_foreach(tiles, i, v) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 24) {
-            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "tiles",
-                                    "tiles: integers 0..24");
+            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "tiles", "tiles: integers 0..24");
             return;
         }
         t[n++] = (uint8_t)json_integer_value(v);
@@ -471,10 +482,17 @@ void pb_api_player_originals_crash_bet(pb_http_request *req, void *app)
     pb_api_app *a = app;
     const char *amount_s = NULL, *auto_s = NULL;
     pb_json_field f[] = {
-        {.name = "amount", .type = PB_JSON_STRING, .required = true, .max_len = 40,
+        {.name = "amount",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 40,
          .str = &amount_s},
-        {.name = "auto_cashout", .type = PB_JSON_STRING, .nullable = true, .min_len = 1,
-         .max_len = 16, .str = &auto_s},
+        {.name = "auto_cashout",
+         .type = PB_JSON_STRING,
+         .nullable = true,
+         .min_len = 1,
+         .max_len = 16,
+         .str = &auto_s},
     };
     who_t w;
     const char *key;
@@ -497,8 +515,8 @@ void pb_api_player_originals_crash_bet(pb_http_request *req, void *app)
     memset(&r, 0, sizeof r);
     bool replayed = false;
     pb_play_error err;
-    pb_err e = pb_play_crash_bet(a->play, w.c, &w.w, amount, auto_h, key,
-                                 pb_http_trace_id(req), &r, &replayed, &err);
+    pb_err e = pb_play_crash_bet(a->play, w.c, &w.w, amount, auto_h, key, pb_http_trace_id(req), &r,
+                                 &replayed, &err);
     if (e != PB_OK) {
         pb_store_game_round_clear(&r);
         fail(req, e, &err);
@@ -544,8 +562,8 @@ void pb_api_player_originals_rounds(pb_http_request *req, void *app)
     }
     pb_store_game_round *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    pb_store_game_round_query q = {.player = w.w.player, .game = game, .before_seq = cursor,
-                                   .limit = (size_t)limit};
+    pb_store_game_round_query q = {
+        .player = w.w.player, .game = game, .before_seq = cursor, .limit = (size_t)limit};
     if (!rows || pb_store_game_round_list(w.c, &q, rows, &n) != PB_STORE_OK) {
         for (size_t i = 0; rows && i < n; i++)
             pb_store_game_round_clear(&rows[i]);

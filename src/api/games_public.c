@@ -81,8 +81,8 @@ void pb_api_fair_crash_rounds(pb_http_request *req, void *app)
     }
     pb_store_crash_round *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    if (!rows || pb_store_crash_round_list(c, b.id, NULL, cursor, rows, (size_t)limit, &n) !=
-                     PB_STORE_OK) {
+    if (!rows ||
+        pb_store_crash_round_list(c, b.id, NULL, cursor, rows, (size_t)limit, &n) != PB_STORE_OK) {
         pb_http_reply_error(req, rows ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL, NULL);
         return;
     }

@@ -76,16 +76,15 @@ static pb_client_info client_of(const pb_http_request *req, const char *device)
 
 /* A player as the API shows it: never the password hash, the lockout or a block reason.
  * A date of birth or name that does not open (identity/pii.c) is null, and logged. */
-static json_t *player_json(const pb_http_request *req, const pb_player *p,
-                           const char *brand_code)
+static json_t *player_json(const pb_http_request *req, const pb_player *p, const char *brand_code)
 {
     if (p->pii_unavailable)
         pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
     return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "id", p->public_id, "brand",
                      brand_code, "email", p->email, "country", p->country, "date_of_birth",
-                     p->date_of_birth[0] ? json_string(p->date_of_birth) : json_null(),
-                     "currency", p->currency, "status", pb_player_status_name(p->status),
-                     "created_at", time_json(p->created_at), "first_name",
+                     p->date_of_birth[0] ? json_string(p->date_of_birth) : json_null(), "currency",
+                     p->currency, "status", pb_player_status_name(p->status), "created_at",
+                     time_json(p->created_at), "first_name",
                      p->first_name[0] ? json_string(p->first_name) : json_null(), "last_name",
                      p->last_name[0] ? json_string(p->last_name) : json_null());
 }
@@ -95,11 +94,10 @@ static json_t *tokens_json(const pb_auth_tokens *t, int64_t now)
 {
     int64_t at_s = (t->access_expires_at - now) / 1000000;
     int64_t rt_s = (t->refresh_expires_at - now) / 1000000;
-    return json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s}", "access_token", t->access_token,
-                     "token_type", "Bearer", "expires_in", (json_int_t)(at_s > 0 ? at_s : 0),
-                     "refresh_token", t->refresh_token, "refresh_expires_in",
-                     (json_int_t)(rt_s > 0 ? rt_s : 0), "session_id", t->session_id,
-                     "player_id", t->subject_id);
+    return json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s}", "access_token", t->access_token, "token_type",
+                     "Bearer", "expires_in", (json_int_t)(at_s > 0 ? at_s : 0), "refresh_token",
+                     t->refresh_token, "refresh_expires_in", (json_int_t)(rt_s > 0 ? rt_s : 0),
+                     "session_id", t->session_id, "player_id", t->subject_id);
 }
 
 /* A write of the caller's principal, run by in_write_tx. */
@@ -191,9 +189,14 @@ void pb_api_player_register(pb_http_request *req, void *app)
     pb_store_conn *c = conn_or_reply(req);
     if (!c)
         return;
-    pb_player_registration reg = {.brand_code = brand, .email = email, .password = password,
-                                  .country = country, .date_of_birth = dob,
-                                  .currency = currency, .first_name = first, .last_name = last};
+    pb_player_registration reg = {.brand_code = brand,
+                                  .email = email,
+                                  .password = password,
+                                  .country = country,
+                                  .date_of_birth = dob,
+                                  .currency = currency,
+                                  .first_name = first,
+                                  .last_name = last};
     pb_client_info client = client_of(req, NULL);
     pb_player p;
     const char *bad = NULL;
@@ -334,9 +337,8 @@ void pb_api_player_sessions(pb_http_request *req, void *app)
     for (size_t i = 0; list && i < n; i++) {
         json_t *o = json_pack("{s:s,s:s?,s:s?,s:o,s:o,s:o,s:b}", "id", s[i].id, "device",
                               s[i].user_agent[0] ? s[i].user_agent : NULL, "ip",
-                              s[i].ip[0] ? s[i].ip : NULL, "created_at",
-                              time_json(s[i].created_at), "last_seen",
-                              time_json(s[i].last_seen_at), "expires_at",
+                              s[i].ip[0] ? s[i].ip : NULL, "created_at", time_json(s[i].created_at),
+                              "last_seen", time_json(s[i].last_seen_at), "expires_at",
                               time_json(s[i].expires_at), "current", s[i].current);
         if (!o || json_array_append_new(list, o) != 0) {
             json_decref(list);

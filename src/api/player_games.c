@@ -114,8 +114,10 @@ void pb_api_player_game_launch(pb_http_request *req, void *app)
     const pb_api_app *a = app;
     if (!pb_admin_parse_empty(req))
         return;
-    launch_ctx x = {.p = pb_api_principal(req), .provider = pb_http_param(req, "provider"),
-                    .game = pb_http_param(req, "game"), .ttl_s = a->launch_ttl_s,
+    launch_ctx x = {.p = pb_api_principal(req),
+                    .provider = pb_http_param(req, "provider"),
+                    .game = pb_http_param(req, "game"),
+                    .ttl_s = a->launch_ttl_s,
                     .out = pb_http_alloc(req, sizeof(pb_launch))};
     if (!x.provider || !x.game) {
         pb_http_reply_error(req, PB_ERR_GAME_NOT_FOUND, NULL);
@@ -127,8 +129,8 @@ void pb_api_player_game_launch(pb_http_request *req, void *app)
         return;
     }
     json_t *body = json_pack("{s:s,s:o,s:s,s:s,s:s}", "token", x.out->token, "expires_at",
-                             time_json(x.out->expires_at), "provider", x.out->provider_code,
-                             "game", x.out->game_code, "currency", x.out->currency);
+                             time_json(x.out->expires_at), "provider", x.out->provider_code, "game",
+                             x.out->game_code, "currency", x.out->currency);
     memset(x.out->token, 0, sizeof x.out->token);
     pb_http_add_header(req, "Cache-Control", "no-store");
     pb_http_reply_json(req, 201, body);

@@ -52,9 +52,9 @@
 
 typedef struct cached_provider {
     char code[PB_PROVIDER_CODE_MAX + 1];
-    bool hub88;          /* found, protocol "hub88" */
-    pb_hub88_key *key;   /* NULL when the stored PEM is not a usable key */
-    int64_t loaded_us;   /* monotonic; 0 = empty slot */
+    bool hub88;        /* found, protocol "hub88" */
+    pb_hub88_key *key; /* NULL when the stored PEM is not a usable key */
+    int64_t loaded_us; /* monotonic; 0 = empty slot */
 } cached_provider;
 
 struct pb_api_hub88 {
@@ -185,13 +185,11 @@ static int render_refusal(pb_err e, const char *user, const char *request_uuid,
                           pb_wallet_response *out)
 {
     int status = e == PB_ERR_INTERNAL ? 500 : e == PB_ERR_STORE_UNAVAILABLE ? 503 : 200;
-    return pb_hub88_render_status(status, pb_hub88_status_for(e), user, request_uuid, NULL, 0,
-                                  out);
+    return pb_hub88_render_status(status, pb_hub88_status_for(e), user, request_uuid, NULL, 0, out);
 }
 
 /* Replies with a refusal. */
-static void reply_status(pb_http_request *req, pb_err e, const char *user,
-                         const char *request_uuid)
+static void reply_status(pb_http_request *req, pb_err e, const char *user, const char *request_uuid)
 {
     pb_wallet_response r = {0};
     send(req, render_refusal(e, user, request_uuid, &r), &r);
@@ -214,8 +212,8 @@ static void money_reply(money_call *m)
     pb_wallet_response out;
     int rc = pb_hub88_answer(&m->op, m->request_uuid, &out);
     if (m->op.result == PB_ERR_INTERNAL)
-        pb_log(PB_LOG_ERROR, "hub88.wallet", "%s %s failed (trace %s)",
-               pb_hub88_call_path(m->call), m->op.tx_id, pb_http_trace_id(m->req));
+        pb_log(PB_LOG_ERROR, "hub88.wallet", "%s %s failed (trace %s)", pb_hub88_call_path(m->call),
+               m->op.tx_id, pb_http_trace_id(m->req));
     pb_http_request *req = m->req;
     pb_wallet_op_release(&m->op);
     pb_hub88_request_free(&m->r);
@@ -271,7 +269,7 @@ static int user_info(pb_http_request *req, const pb_hub88_request *r, pb_wallet_
     pb_store_conn *c = pb_http_conn(req);
     pb_player *p = pb_http_alloc(req, sizeof *p);
     pb_brand *b = pb_http_alloc(req, sizeof *b);
-    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE
+    pb_err e = !c         ? PB_ERR_STORE_UNAVAILABLE
                : !p || !b ? PB_ERR_INTERNAL
                           : pb_identity_player_get(c, NULL, r->user, p);
     if (e == PB_OK)
@@ -378,7 +376,7 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
 
     pb_store_conn *c = pb_http_conn(req);
     pb_launch *l = pb_http_alloc(req, sizeof *l);
-    e = !c ? PB_ERR_STORE_UNAVAILABLE
+    e = !c   ? PB_ERR_STORE_UNAVAILABLE
         : !l ? PB_ERR_INTERNAL
              : pb_catalog_launch_resolve_cached(c, code, r->token, l);
     if (e == PB_OK)
@@ -406,7 +404,8 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
             deferred = mc;
     }
     if (e == PB_OK) {
-        pb_hub88_player who = {.brand = l->brand_code, .player = l->player_public_id,
+        pb_hub88_player who = {.brand = l->brand_code,
+                               .player = l->player_public_id,
                                .currency = l->currency};
         e = pb_hub88_to_op(r, code, &who, pb_http_trace_id(req), &m->op);
         m->op.refusal = deferred;
@@ -439,17 +438,8 @@ void pb_api_hub88_user_balance(pb_http_request *req, void *app)
     handle(req, app, PB_HUB88_USER_BALANCE);
 }
 
-void pb_api_hub88_bet(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_HUB88_BET);
-}
+void pb_api_hub88_bet(pb_http_request *req, void *app) { handle(req, app, PB_HUB88_BET); }
 
-void pb_api_hub88_win(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_HUB88_WIN);
-}
+void pb_api_hub88_win(pb_http_request *req, void *app) { handle(req, app, PB_HUB88_WIN); }
 
-void pb_api_hub88_rollback(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_HUB88_ROLLBACK);
-}
+void pb_api_hub88_rollback(pb_http_request *req, void *app) { handle(req, app, PB_HUB88_ROLLBACK); }

@@ -47,7 +47,7 @@
 
 typedef struct native_provider {
     char code[PB_PROVIDER_CODE_MAX + 1];
-    bool native;   /* found, protocol "native" */
+    bool native; /* found, protocol "native" */
     bool active;
     uint8_t secret[PB_PROVIDER_SECRET_MAX];
     size_t secret_len;
@@ -161,8 +161,8 @@ static void send_signed(pb_http_request *req, const native_provider *p, int rc,
 }
 
 /* An error envelope, with the player's balance when bal is not NULL. */
-static void reply_error(pb_http_request *req, const native_provider *p, pb_err e,
-                        const char *field, const char *message, const pb_native_balance *bal)
+static void reply_error(pb_http_request *req, const native_provider *p, pb_err e, const char *field,
+                        const char *message, const pb_native_balance *bal)
 {
     pb_wallet_response out = {0};
     int rc = pb_native_render_error(e, field, message, pb_http_trace_id(req), bal, &out);
@@ -187,8 +187,8 @@ static bool balance_read(pb_store_conn *c, const char *brand, const char *player
 {
     if (!c || pb_wallet_balance_get(c, brand, player, currency, wb) != PB_OK)
         return false;
-    *out = (pb_native_balance){.currency = currency, .cash = wb->cash, .bonus = wb->bonus,
-                               .held = wb->held};
+    *out = (pb_native_balance){
+        .currency = currency, .cash = wb->cash, .bonus = wb->bonus, .held = wb->held};
     return true;
 }
 
@@ -204,8 +204,10 @@ static void money_reply(money_call *m, pb_store_conn *c)
     int rc = 0;
     if (!out.status) {
         pb_err e = m->op.result;
-        pb_native_balance bal = {.currency = m->op.currency, .cash = m->op.outcome.cash,
-                                 .bonus = m->op.outcome.bonus, .held = m->op.outcome.held};
+        pb_native_balance bal = {.currency = m->op.currency,
+                                 .cash = m->op.outcome.cash,
+                                 .bonus = m->op.outcome.bonus,
+                                 .held = m->op.outcome.held};
         pb_wallet_balance wb;
         bool have;
         if (e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE) {
@@ -218,8 +220,7 @@ static void money_reply(money_call *m, pb_store_conn *c)
         } else {
             have = balance_read(c, m->op.brand, m->op.player, m->op.currency, &wb, &bal);
         }
-        rc = pb_native_render_error(e, NULL, NULL, pb_http_trace_id(req), have ? &bal : NULL,
-                                    &out);
+        rc = pb_native_render_error(e, NULL, NULL, pb_http_trace_id(req), have ? &bal : NULL, &out);
     }
     pb_wallet_op_release(&m->op);
     pb_native_request_free(&m->r);
@@ -289,7 +290,8 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
         reply_error(req, p, e, NULL, NULL, NULL);
         return;
     }
-    bool money_out = call == PB_NATIVE_SESSION || call == PB_NATIVE_BALANCE || call == PB_NATIVE_BET;
+    bool money_out = call == PB_NATIVE_SESSION || call == PB_NATIVE_BALANCE ||
+                     call == PB_NATIVE_BET;
     if (!p->active && money_out) {
         reply_error(req, p, PB_ERR_PROVIDER_DISABLED, NULL, NULL, NULL);
         return;
@@ -310,10 +312,11 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     if (e == PB_OK && r->currency && strcmp(r->currency, l->currency) != 0)
         e = PB_ERR_CURRENCY_MISMATCH;
     if (e == PB_OK && call == PB_NATIVE_BET)
-        e = pb_catalog_game_playable(c, code, r->game, l->brand_code, l->currency, r->amount,
-                                     NULL);
-    pb_native_player who = {.brand = l->brand_code, .player = l->player_public_id,
-                            .currency = l->currency, .game = l->game_code};
+        e = pb_catalog_game_playable(c, code, r->game, l->brand_code, l->currency, r->amount, NULL);
+    pb_native_player who = {.brand = l->brand_code,
+                            .player = l->player_public_id,
+                            .currency = l->currency,
+                            .game = l->game_code};
     /* a money call of a known player goes to the wallet even when refused here:
      * the refusal applies after its duplicate check, so the retry of an accepted
      * call still gets the stored answer (the token may have expired since, the
@@ -335,8 +338,8 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     /* session / balance, or a refusal before the wallet */
     pb_wallet_balance wb;
     pb_native_balance bal;
-    bool have = known && balance_read(c, l->brand_code, l->player_public_id, l->currency, &wb,
-                                      &bal);
+    bool have = known &&
+                balance_read(c, l->brand_code, l->player_public_id, l->currency, &wb, &bal);
     pb_native_request_free(r);
     if (e == PB_OK && !have)
         e = PB_ERR_INTERNAL;
@@ -349,25 +352,13 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     send_signed(req, p, rc, &out);
 }
 
-void pb_api_native_session(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_NATIVE_SESSION);
-}
+void pb_api_native_session(pb_http_request *req, void *app) { handle(req, app, PB_NATIVE_SESSION); }
 
-void pb_api_native_balance(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_NATIVE_BALANCE);
-}
+void pb_api_native_balance(pb_http_request *req, void *app) { handle(req, app, PB_NATIVE_BALANCE); }
 
-void pb_api_native_bet(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_NATIVE_BET);
-}
+void pb_api_native_bet(pb_http_request *req, void *app) { handle(req, app, PB_NATIVE_BET); }
 
-void pb_api_native_win(pb_http_request *req, void *app)
-{
-    handle(req, app, PB_NATIVE_WIN);
-}
+void pb_api_native_win(pb_http_request *req, void *app) { handle(req, app, PB_NATIVE_WIN); }
 
 void pb_api_native_rollback(pb_http_request *req, void *app)
 {

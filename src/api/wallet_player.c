@@ -44,11 +44,11 @@ static const char *type_name(uint32_t code)
 /* The type filter: a type name → its code; false for an unknown name. */
 static bool type_code(const char *name, uint32_t *code)
 {
-    static const uint32_t codes[] = {PB_CODE_DEPOSIT,      PB_CODE_WITHDRAWAL,
-                                     PB_CODE_BET,          PB_CODE_WIN,
-                                     PB_CODE_ROLLBACK,     PB_CODE_BONUS_GRANT,
+    static const uint32_t codes[] = {PB_CODE_DEPOSIT,       PB_CODE_WITHDRAWAL,
+                                     PB_CODE_BET,           PB_CODE_WIN,
+                                     PB_CODE_ROLLBACK,      PB_CODE_BONUS_GRANT,
                                      PB_CODE_BONUS_CONVERT, PB_CODE_BONUS_FORFEIT,
-                                     PB_CODE_ADJUSTMENT,   PB_CODE_TRANSFER};
+                                     PB_CODE_ADJUSTMENT,    PB_CODE_TRANSFER};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (strcmp(name, type_name(codes[i])) == 0) {
             *code = codes[i];
@@ -164,8 +164,7 @@ void pb_api_player_transactions(pb_http_request *req, void *app)
     const char *type = NULL, *cursor = NULL;
     if (!pb_admin_query_int(req, "limit", 1, PAGE_MAX, &limit) ||
         !pb_admin_query_time(req, "from", &from) || !pb_admin_query_time(req, "to", &to) ||
-        !pb_admin_query_range(req, from, to, "to") ||
-        !pb_admin_query_str(req, "type", 16, &type) ||
+        !pb_admin_query_range(req, from, to, "to") || !pb_admin_query_str(req, "type", 16, &type) ||
         !pb_admin_query_str(req, "cursor", PB_WALLET_CURSOR_MAX - 1, &cursor))
         return;
     uint32_t code = 0;
@@ -175,9 +174,14 @@ void pb_api_player_transactions(pb_http_request *req, void *app)
                                 "bonus_convert, bonus_forfeit, adjustment or transfer");
         return;
     }
-    pb_wallet_history_query q = {.brand = p->brand_code, .player_public_id = pl.public_id,
-                                 .currency = pl.currency, .code = code, .from_us = from,
-                                 .to_us = to, .cursor = cursor, .limit = (size_t)limit};
+    pb_wallet_history_query q = {.brand = p->brand_code,
+                                 .player_public_id = pl.public_id,
+                                 .currency = pl.currency,
+                                 .code = code,
+                                 .from_us = from,
+                                 .to_us = to,
+                                 .cursor = cursor,
+                                 .limit = (size_t)limit};
     pb_wallet_entry *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     if (!rows) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
@@ -207,8 +211,9 @@ void pb_api_player_transactions(pb_http_request *req, void *app)
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                           next[0] ? json_string(next) : json_null()));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                 next[0] ? json_string(next) : json_null()));
 }
 
 /* ---- GET /v1/player/transactions/{id} ---- */

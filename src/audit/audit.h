@@ -109,8 +109,8 @@ pb_err pb_audit_key_load(const char *dir, pb_audit_key **out, char *err, size_t 
 /* As pb_audit_key_load, but when the file does not exist creates a new random
  * key there (and the directory, mode 0700, if missing) atomically: concurrent
  * callers end up with the same key. *created (may be NULL) tells which. */
-pb_err pb_audit_key_load_or_create(const char *dir, pb_audit_key **out, bool *created,
-                                   char *err, size_t errcap);
+pb_err pb_audit_key_load_or_create(const char *dir, pb_audit_key **out, bool *created, char *err,
+                                   size_t errcap);
 void pb_audit_key_free(pb_audit_key *k);
 const pb_audit_pubkey *pb_audit_key_public(const pb_audit_key *k);
 /* The key id: hex of the first 8 bytes of SHA-256(public key). */
@@ -129,8 +129,7 @@ int pb_audit_pubkey_parse(const char *hex, pb_audit_pubkey *out);
 /* The policy: a checkpoint is due when entries exist that no checkpoint covers
  * and either PB_AUDIT_CHECKPOINT_EVERY_ENTRIES of them accumulated or the last
  * checkpoint (NULL: there is none) is PB_AUDIT_CHECKPOINT_EVERY_US old. */
-bool pb_audit_checkpoint_due(const pb_audit_checkpoint_record *last, int64_t head_seq,
-                             int64_t now);
+bool pb_audit_checkpoint_due(const pb_audit_checkpoint_record *last, int64_t head_seq, int64_t now);
 
 /*
  * Signs the chain head with k and inserts a checkpoint, in its own write
@@ -207,15 +206,15 @@ typedef struct pb_audit_filter {
     const char *actor_id;
     const char *target_kind; /* required with target_id */
     const char *target_id;
-    const char *action;      /* an action ("player.block") or a prefix ending in '.' ("player.") */
+    const char *action; /* an action ("player.block") or a prefix ending in '.' ("player.") */
     /* The caller's brand scope: NULL = every entry (global staff); otherwise only
      * entries of these brands (global entries excluded; an empty list sees nothing). */
     const char *const *brands;
     size_t nbrands;
-    int64_t from_us;  /* at >= from_us */
-    int64_t to_us;    /* at <  to_us */
-    int64_t cursor;   /* 0 = from the newest; else the previous page's next_cursor */
-    size_t limit;     /* 1..PB_AUDIT_QUERY_LIMIT_MAX */
+    int64_t from_us; /* at >= from_us */
+    int64_t to_us;   /* at <  to_us */
+    int64_t cursor;  /* 0 = from the newest; else the previous page's next_cursor */
+    size_t limit;    /* 1..PB_AUDIT_QUERY_LIMIT_MAX */
 } pb_audit_filter;
 
 typedef struct pb_audit_page {

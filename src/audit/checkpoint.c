@@ -14,8 +14,7 @@
 #include "audit/audit_internal.h"
 #include "core/log.h"
 
-bool pb_audit_checkpoint_due(const pb_audit_checkpoint_record *last, int64_t head_seq,
-                             int64_t now)
+bool pb_audit_checkpoint_due(const pb_audit_checkpoint_record *last, int64_t head_seq, int64_t now)
 {
     int64_t covered = last ? last->upto_seq : 0;
     if (head_seq <= covered)

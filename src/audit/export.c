@@ -59,32 +59,32 @@
 #include "audit/audit_internal.h"
 #include "core/time.h"
 
-#define CANONICAL                                                                              \
+#define CANONICAL                                                                                \
     "entry.hash = SHA-256(\"" AUDIT_ENTRY_TAG "\" || prev_hash || i64(seq) || id (16 bytes) || " \
-    "i64(at_us) || str(actor_kind) || str(actor_id) || str(actor_email) || str(role) || "       \
-    "opt(brand) || str(action) || str(target_kind) || str(target_id) || opt(before) || "        \
-    "opt(after) || str(reason) || str(trace_id) || str(ip)), prev_hash of seq 1 = 32 zero "     \
-    "bytes, i64 = 8 bytes little-endian, str(s) = u32 little-endian byte length || UTF-8 "      \
-    "bytes, opt(null) = 0x00, opt(s) = 0x01 || str(s); checkpoint.signature = "                \
-    "Ed25519(\"" AUDIT_CHECKPOINT_TAG "\" || i64(id) || i64(upto_seq) || head_hash || "         \
-    "i64(at_us) || str(key_id)), key_id = hex of the first 8 bytes of SHA-256(public_key), "    \
+    "i64(at_us) || str(actor_kind) || str(actor_id) || str(actor_email) || str(role) || "        \
+    "opt(brand) || str(action) || str(target_kind) || str(target_id) || opt(before) || "         \
+    "opt(after) || str(reason) || str(trace_id) || str(ip)), prev_hash of seq 1 = 32 zero "      \
+    "bytes, i64 = 8 bytes little-endian, str(s) = u32 little-endian byte length || UTF-8 "       \
+    "bytes, opt(null) = 0x00, opt(s) = 0x01 || str(s); checkpoint.signature = "                  \
+    "Ed25519(\"" AUDIT_CHECKPOINT_TAG "\" || i64(id) || i64(upto_seq) || head_hash || "          \
+    "i64(at_us) || str(key_id)), key_id = hex of the first 8 bytes of SHA-256(public_key), "     \
     "head_hash = hash of entry upto_seq; see docs/audit-format.md"
 
-#define CHUNK_ROWS 1000           /* rows one read transaction reads at most */
-#define CHUNK_BYTES (256u << 10)  /* output a chunk stops at (one row may pass it) */
+#define CHUNK_ROWS 1000          /* rows one read transaction reads at most */
+#define CHUNK_BYTES (256u << 10) /* output a chunk stops at (one row may pass it) */
 
 struct pb_audit_exporter {
-    pb_store_conn *c;              /* the chunks' read transactions run on it */
-    pb_audit_export_opts o;        /* keys: not kept (the distinct ones are in keys) */
-    pb_audit_pubkey *keys;         /* the header's keys: the caller's, then the checkpoints' */
+    pb_store_conn *c;       /* the chunks' read transactions run on it */
+    pb_audit_export_opts o; /* keys: not kept (the distinct ones are in keys) */
+    pb_audit_pubkey *keys;  /* the header's keys: the caller's, then the checkpoints' */
     size_t nkeys, capkeys;
-    int64_t first, last;           /* the seq range (empty when first > last) */
-    int64_t ncps;                  /* checkpoints inside it */
-    int64_t cp_top;                /* the highest checkpoint id at begin (0: none) */
+    int64_t first, last; /* the seq range (empty when first > last) */
+    int64_t ncps;        /* checkpoints inside it */
+    int64_t cp_top;      /* the highest checkpoint id at begin (0: none) */
     bool oom;
     /* writing */
-    FILE *out;                     /* renders into mem (stdio buffered: fputc stays cheap) */
-    char *mem;                     /* the chunk rendered so far (what out has flushed) */
+    FILE *out; /* renders into mem (stdio buffered: fputc stays cheap) */
+    char *mem; /* the chunk rendered so far (what out has flushed) */
     size_t len, cap;
     char vbuf[16384];              /* out's buffer */
     size_t chunk_rows;             /* rows per chunk */
@@ -276,7 +276,8 @@ static int put_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
         return 1;
     if (cp->upto_seq < x->first || cp->upto_seq > x->last)
         return chunk_took(x, cp->id);
-    fprintf(f, "{\"type\":\"checkpoint\",\"id\":%" PRId64 ",\"upto_seq\":%" PRId64 ",\"head_hash\":",
+    fprintf(f,
+            "{\"type\":\"checkpoint\",\"id\":%" PRId64 ",\"upto_seq\":%" PRId64 ",\"head_hash\":",
             cp->id, cp->upto_seq);
     put_hex(f, cp->head_hash, 32);
     fputs(",\"at\":", f);

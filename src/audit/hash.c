@@ -141,12 +141,9 @@ void pb_audit_hex(const uint8_t *b, size_t n, char *out)
 pb_err pb_audit_store_err(pb_store_rc rc)
 {
     switch (rc) {
-    case PB_STORE_OK:
-        return PB_OK;
-    case PB_STORE_BUSY:
-        return PB_ERR_STORE_UNAVAILABLE;
-    default:
-        return PB_ERR_INTERNAL;
+    case PB_STORE_OK: return PB_OK;
+    case PB_STORE_BUSY: return PB_ERR_STORE_UNAVAILABLE;
+    default: return PB_ERR_INTERNAL;
     }
 }
 

@@ -199,8 +199,8 @@ static pb_err create_key_file(const char *dir, const char *path, bool *raced, ch
     return e;
 }
 
-pb_err pb_audit_key_load_or_create(const char *dir, pb_audit_key **out, bool *created,
-                                   char *err, size_t errcap)
+pb_err pb_audit_key_load_or_create(const char *dir, pb_audit_key **out, bool *created, char *err,
+                                   size_t errcap)
 {
     char path[4096];
     int missing;

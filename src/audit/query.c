@@ -91,8 +91,8 @@ static bool filter_ok(const pb_audit_filter *f)
 
 /* Narrows the store filter's seq range to the time range (dates never decrease
  * along seq, so [from, to) is a seq range); *empty when nothing can match. */
-static pb_store_rc seq_bounds(pb_store_conn *c, const pb_audit_filter *f,
-                              pb_store_audit_filter *sf, bool *empty)
+static pb_store_rc seq_bounds(pb_store_conn *c, const pb_audit_filter *f, pb_store_audit_filter *sf,
+                              bool *empty)
 {
     int64_t seq;
     pb_store_rc rc;

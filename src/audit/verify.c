@@ -124,7 +124,8 @@ static int on_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
     v->sum->checkpoints++;
     if (cp->id != v->expect_id) {
         violation(v, "checkpoint_gap",
-                  "checkpoint id %" PRId64 "..%" PRId64 " missing (the next stored is id %" PRId64 ")",
+                  "checkpoint id %" PRId64 "..%" PRId64 " missing (the next stored is id %" PRId64
+                  ")",
                   v->expect_id, cp->id - 1, cp->id);
         broken_checkpoint(v, v->expect_id, "missing (deleted)");
     }
@@ -149,8 +150,8 @@ static int on_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
         why = "its Ed25519 signature does not verify";
     }
     if (kind) {
-        violation(v, kind, "checkpoint id %" PRId64 " (covers seq %" PRId64 ", key %s): %s",
-                  cp->id, cp->upto_seq, cp->key_id, why);
+        violation(v, kind, "checkpoint id %" PRId64 " (covers seq %" PRId64 ", key %s): %s", cp->id,
+                  cp->upto_seq, cp->key_id, why);
         broken_checkpoint(v, cp->id, why);
         return 0;
     }
@@ -187,8 +188,9 @@ static void match_checkpoints(vstate *v, const pb_audit_record *e, const char *e
             violation(v, "checkpoint_mismatch",
                       "checkpoint id %" PRId64 " signed entry seq %" PRId64 ", which is missing",
                       cp->id, cp->upto_seq);
-            broken_entry(v, cp->upto_seq, "seq %" PRId64 " (missing): deleted; checkpoint id %" PRId64
-                         " signed it", cp->upto_seq, cp->id);
+            broken_entry(v, cp->upto_seq,
+                         "seq %" PRId64 " (missing): deleted; checkpoint id %" PRId64 " signed it",
+                         cp->upto_seq, cp->id);
         } else if (memcmp(cp->head_hash, e->hash, 32) != 0) {
             violation(v, "checkpoint_mismatch",
                       "checkpoint id %" PRId64 " signed a different hash for entry seq %" PRId64
@@ -266,8 +268,9 @@ static void check_tail(vstate *v)
                   " but the log ends at seq %" PRId64 ": entries were removed from its end",
                   cp->id, cp->upto_seq, head);
         broken_entry(v, head + 1,
-                     "seq %" PRId64 " (missing): removed from the end of the log; checkpoint id %"
-                     PRId64 " signed the chain through seq %" PRId64,
+                     "seq %" PRId64
+                     " (missing): removed from the end of the log; checkpoint id %" PRId64
+                     " signed the chain through seq %" PRId64,
                      head + 1, cp->id, cp->upto_seq);
     }
 }
@@ -298,8 +301,13 @@ pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t 
 {
     memset(summary, 0, sizeof *summary);
     pb_audit_sodium_init();
-    vstate v = {.cb = cb, .ctx = ctx, .sum = summary, .trusted = trusted,
-                .ntrusted = trusted ? ntrusted : 0, .expect_id = 1, .expect_seq = 1,
+    vstate v = {.cb = cb,
+                .ctx = ctx,
+                .sum = summary,
+                .trusted = trusted,
+                .ntrusted = trusted ? ntrusted : 0,
+                .expect_id = 1,
+                .expect_seq = 1,
                 .prev_known = true};
     /* the head and the checkpoints, in one short transaction */
     if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)

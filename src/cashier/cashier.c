@@ -54,8 +54,8 @@ static void requeue_payouts(pb_psp *psp, pb_store *store)
     pb_store_disconnect(c);
 }
 
-pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg,
-                            char *err, size_t errcap)
+pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
+                            size_t errcap)
 {
     pb_cashier *k = calloc(1, sizeof *k);
     if (!k) {
@@ -65,11 +65,12 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
     k->wallet = w;
     k->ledger = pb_wallet_ledger(w);
     if (cfg && cfg->sandbox) {
-        pb_psp_sandbox_config sc = {
-            .keys_dir = cfg->keys_dir, .self_url = cfg->self_url,
-            .self_url_ctx = cfg->self_url_ctx,
-            .payout_delay_ms = cfg->payout_delay_ms > 0 ? cfg->payout_delay_ms
-                                                        : PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS};
+        pb_psp_sandbox_config sc = {.keys_dir = cfg->keys_dir,
+                                    .self_url = cfg->self_url,
+                                    .self_url_ctx = cfg->self_url_ctx,
+                                    .payout_delay_ms = cfg->payout_delay_ms > 0
+                                                           ? cfg->payout_delay_ms
+                                                           : PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS};
         pb_psp *p = pb_psp_sandbox_new(&sc, err, errcap);
         if (!p) {
             free(k);
@@ -111,10 +112,17 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
     char *af = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(before);
     json_decref(after);
-    pb_audit_entry e = {.actor_kind = a->kind, .actor_id = a->id, .role = a->role,
-                        .brand = brand, .action = action, .target_kind = target_kind,
-                        .target_id = target_id, .before = b, .after = af,
-                        .reason = reason && *reason ? reason : NULL, .trace_id = a->trace_id,
+    pb_audit_entry e = {.actor_kind = a->kind,
+                        .actor_id = a->id,
+                        .role = a->role,
+                        .brand = brand,
+                        .action = action,
+                        .target_kind = target_kind,
+                        .target_id = target_id,
+                        .before = b,
+                        .after = af,
+                        .reason = reason && *reason ? reason : NULL,
+                        .trace_id = a->trace_id,
                         .ip = a->ip};
     pb_err r = (before && !b) || (after && !af)
                    ? PB_ERR_INTERNAL
@@ -124,8 +132,7 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
     return r == PB_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name,
-                                 int64_t dflt)
+int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name, int64_t dflt)
 {
     pb_brand *b = malloc(sizeof *b);
     if (!b || pb_tenancy_brand_get(c, brand_id, b) != PB_OK) {
@@ -135,7 +142,7 @@ int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char 
     json_t *s = json_loads(b->settings, 0, NULL);
     json_t *v = s ? json_object_get(s, name) : NULL;
     int64_t r = json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v)
-                                                                 : dflt;
+                                                                : dflt;
     json_decref(s);
     free(b);
     return r;
@@ -151,8 +158,8 @@ bool pb_cashier_key_valid(const char *key)
     return true;
 }
 
-pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand,
-                           const char *psp, const char *currency, int64_t *id)
+pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand, const char *psp,
+                           const char *currency, int64_t *id)
 {
     char owner[PB_LEDGER_OWNER_MAX + 1];
     snprintf(owner, sizeof owner, PB_WALLET_OWNER_PSP "%s", psp);
@@ -180,7 +187,7 @@ static json_t *payment_json(const pb_store_payment *p)
 
 static pb_err store_read(pb_store_rc rc, pb_err not_found)
 {
-    return rc == PB_STORE_OK ? PB_OK
+    return rc == PB_STORE_OK          ? PB_OK
            : rc == PB_STORE_NOT_FOUND ? not_found
                                       : PB_ERR_STORE_UNAVAILABLE;
 }
@@ -274,8 +281,8 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
     /* the accounts exist before any webhook needs them */
     pb_wallet_accounts acc;
     int64_t clearing;
-    if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency,
-                                       &acc)) != PB_OK ||
+    if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency, &acc)) !=
+            PB_OK ||
         (e = pb_cashier_clearing(k, c, pl->brand, psp->code, pl->currency, &clearing)) != PB_OK)
         return e;
     e = pb_ledger_command(k->ledger, deposit_command, &x);
@@ -288,8 +295,7 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
     return e;
 }
 
-void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
-                             char url[PB_CASHIER_URL_MAX])
+void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p, char url[PB_CASHIER_URL_MAX])
 {
     url[0] = 0;
     pb_psp *psp = pb_cashier_psp(k, p->psp);
@@ -352,9 +358,8 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         x->outcome = "mismatch";
         return pb_cashier_audit(
             tx, a, p->brand, "payment.mismatch", "payment", p->id, payment_json(p),
-            json_pack("{s:s,s:s,s:I,s:s}", "event_id", x->ev->event_id, "type",
-                      x->ev->type_name, "amount", (json_int_t)x->ev->amount, "currency",
-                      x->ev->currency),
+            json_pack("{s:s,s:s,s:I,s:s}", "event_id", x->ev->event_id, "type", x->ev->type_name,
+                      "amount", (json_int_t)x->ev->amount, "currency", x->ev->currency),
             "the PSP's event names another amount or currency: nothing credited");
     }
     json_t *before = payment_json(p);
@@ -397,8 +402,8 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
-    return pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed",
-                            "payment", p->id, before, payment_json(p), why);
+    return pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed", "payment",
+                            p->id, before, payment_json(p), why);
 }
 
 static pb_err event_command(pb_ledger_tx *tx, void *arg)
@@ -455,8 +460,8 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
     return pb_store_payment_event_insert(c, &ev) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
-                          const char *body, size_t len, pb_psp_header_fn header, void *hctx,
+pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code, const char *body,
+                          size_t len, pb_psp_header_fn header, void *hctx,
                           pb_cashier_webhook_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -492,7 +497,7 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
     out->outcome = x.outcome;
     if (e == PB_OK)
         pb_log(strcmp(x.outcome, "mismatch") == 0 ? PB_LOG_WARN : PB_LOG_INFO, "cashier.webhook",
-               "psp=%s event=%s type=%s reference=%s outcome=%s", psp->code,
-               out->event.event_id, out->event.type_name, out->event.reference, out->outcome);
+               "psp=%s event=%s type=%s reference=%s outcome=%s", psp->code, out->event.event_id,
+               out->event.type_name, out->event.reference, out->outcome);
     return e;
 }

@@ -85,8 +85,8 @@ typedef struct pb_cashier_config {
 /* Opens the cashier over the wallet. With the sandbox and a self_url, payouts
  * the sandbox had not confirmed when the process stopped ("processing") are
  * queued again (read on a connection of store). NULL with a reason in err. */
-pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg,
-                            char *err, size_t errcap);
+pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
+                            size_t errcap);
 /* Stops the sandbox's delivery thread and frees everything. NULL is fine. */
 void pb_cashier_close(pb_cashier *k);
 /* A registered PSP by code, or NULL. */
@@ -95,7 +95,7 @@ pb_psp *pb_cashier_psp(pb_cashier *k, const char *code);
 /* Who acts (for the audit log and requested_by): kind "player" | "staff" | "system". */
 typedef struct pb_cashier_actor {
     const char *kind;
-    const char *id; /* public id */
+    const char *id;   /* public id */
     const char *role; /* staff */
     const char *trace_id;
     const char *ip;
@@ -144,8 +144,8 @@ typedef struct pb_cashier_webhook_result {
  * (see out->outcome), PSP_NOT_FOUND, SIGNATURE_INVALID, TIMESTAMP_STALE,
  * INVALID_REQUEST, PAYMENT_NOT_FOUND / WITHDRAWAL_NOT_FOUND (unknown reference:
  * nothing recorded, so a retry after the payment exists works). */
-pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
-                          const char *body, size_t len, pb_psp_header_fn header, void *hctx,
+pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code, const char *body,
+                          size_t len, pb_psp_header_fn header, void *hctx,
                           pb_cashier_webhook_result *out);
 
 /* ---- withdrawals ---- */
@@ -153,9 +153,8 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
 /* A withdrawal request by actor a (the player, or a staff member on the player's
  * behalf): the checks, amount ≤ withdrawable cash (INSUFFICIENT_FUNDS), the hold
  * and the row; idempotent by key like deposits. */
-pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c,
-                                     const pb_cashier_player *pl, int64_t amount,
-                                     const char *key, const pb_cashier_actor *a,
+pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c, const pb_cashier_player *pl,
+                                     int64_t amount, const char *key, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out, bool *replayed);
 /* The player cancels their withdrawal (WITHDRAWAL_NOT_FOUND, WITHDRAWAL_STATE). */
 pb_err pb_cashier_withdrawal_cancel(pb_cashier *k, const char *player, const char *id,
@@ -170,8 +169,8 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
                                      pb_store_withdrawal *out);
 /* A withdrawal by id within a brand scope (NULL: any) and, when player is not
  * NULL, of that player: WITHDRAWAL_NOT_FOUND otherwise. */
-pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope,
-                                 const char *player, const char *id, pb_store_withdrawal *out);
+pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope, const char *player,
+                                 const char *id, pb_store_withdrawal *out);
 /* A page of withdrawals, newest first. */
 pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
                                   pb_store_withdrawal *out, size_t *n);

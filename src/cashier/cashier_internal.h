@@ -34,15 +34,14 @@ int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char 
 bool pb_cashier_key_valid(const char *key);
 
 /* The PSP clearing account of psp in the brand and currency, created when missing. */
-pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand,
-                           const char *psp, const char *currency, int64_t *id);
+pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand, const char *psp,
+                           const char *currency, int64_t *id);
 
 /* The withdrawal part of a verified payout event, inside the event's command:
  * sets *outcome ("applied" | "ignored" | "mismatch") or *refusal; returns
  * INTERNAL only on a store failure. */
-pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
-                               pb_store_withdrawal *w, const pb_cashier_actor *a,
-                               const char **outcome, pb_err *refusal);
+pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
+                               const pb_cashier_actor *a, const char **outcome, pb_err *refusal);
 
 /* At start-up: sends the payouts of the withdrawals a stopped process left
  * "approved" (see withdrawal.c); how many were sent. */

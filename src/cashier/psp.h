@@ -103,11 +103,11 @@ struct pb_psp {
 typedef bool (*pb_psp_self_url_fn)(void *ctx, char *url, size_t cap);
 
 typedef struct pb_psp_sandbox_config {
-    const char *keys_dir;     /* where the secret lives; NULL = "." */
+    const char *keys_dir;        /* where the secret lives; NULL = "." */
     pb_psp_self_url_fn self_url; /* NULL: payouts are never confirmed by the sandbox itself
                                     (tests deliver the events by hand) */
     void *self_url_ctx;
-    int payout_delay_ms;      /* how long after "processing" the confirmation is sent */
+    int payout_delay_ms; /* how long after "processing" the confirmation is sent */
 } pb_psp_sandbox_config;
 
 /* A new sandbox PSP (starts its delivery thread when self_url is set). NULL with
@@ -115,8 +115,8 @@ typedef struct pb_psp_sandbox_config {
 pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t errcap);
 /* Signs body the way the sandbox does: the X-Sandbox-Signature value for unix
  * time t into header (cap ≥ 96). */
-void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64_t t,
-                         char *header, size_t cap);
+void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64_t t, char *header,
+                         size_t cap);
 /* The sandbox's event body for type/reference/amount/currency with event id
  * event_id (NULL = a new "evt_<uuid>"), created at now_s; malloc'd, NULL on OOM. */
 char *pb_psp_sandbox_event_body(const char *event_id, const char *type, const char *reference,

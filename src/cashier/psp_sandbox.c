@@ -94,8 +94,8 @@ static void new_id(const char *prefix, char *out, size_t cap)
 
 /* ---- signatures ---- */
 
-static void hmac_hex(const char *secret, const char *t, size_t tlen, const char *body,
-                     size_t len, char out[65])
+static void hmac_hex(const char *secret, const char *t, size_t tlen, const char *body, size_t len,
+                     char out[65])
 {
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
@@ -107,8 +107,8 @@ static void hmac_hex(const char *secret, const char *t, size_t tlen, const char 
     sodium_bin2hex(out, 65, mac, sizeof mac);
 }
 
-void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64_t t,
-                         char *header, size_t cap)
+void pb_psp_sandbox_sign(const char *secret, const char *body, size_t len, int64_t t, char *header,
+                         size_t cap)
 {
     char ts[24], hex[65];
     int n = snprintf(ts, sizeof ts, "%lld", (long long)t);
@@ -124,8 +124,8 @@ char *pb_psp_sandbox_event_body(const char *event_id, const char *type, const ch
         new_id("evt_", evt, sizeof evt);
         event_id = evt;
     }
-    json_t *o = json_pack("{s:s,s:s,s:I,s:{s:s,s:I,s:s}}", "id", event_id, "type", type,
-                          "created", (json_int_t)now_s, "data", "reference", reference, "amount",
+    json_t *o = json_pack("{s:s,s:s,s:I,s:{s:s,s:I,s:s}}", "id", event_id, "type", type, "created",
+                          (json_int_t)now_s, "data", "reference", reference, "amount",
                           (json_int_t)amount, "currency", currency);
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -183,8 +183,8 @@ static pb_err parse_event(const char *body, size_t len, pb_psp_event *out)
     pb_err e = PB_ERR_INVALID_REQUEST;
     if (json_is_object(o) && id && type && ref && cur && json_is_integer(amount) &&
         json_integer_value(amount) >= 0 && printable(id, PB_STORE_CASHIER_EVENT_MAX) &&
-        printable(type, sizeof out->type_name - 1) &&
-        printable(ref, PB_STORE_CASHIER_REF_MAX) && printable(cur, sizeof out->currency - 1)) {
+        printable(type, sizeof out->type_name - 1) && printable(ref, PB_STORE_CASHIER_REF_MAX) &&
+        printable(cur, sizeof out->currency - 1)) {
         snprintf(out->event_id, sizeof out->event_id, "%s", id);
         snprintf(out->type_name, sizeof out->type_name, "%s", type);
         snprintf(out->reference, sizeof out->reference, "%s", ref);
@@ -271,14 +271,14 @@ pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *r
     pb_store_payment *p = malloc(sizeof *p);
     pb_store_rc rc = p && reference && strlen(reference) <= PB_STORE_CASHIER_REF_MAX
                          ? pb_store_payment_by_reference(c, psp->code, reference, p)
-                         : p ? PB_STORE_NOT_FOUND : PB_STORE_ERROR;
+                     : p ? PB_STORE_NOT_FOUND
+                         : PB_STORE_ERROR;
     if (rc != PB_STORE_OK) {
         free(p);
         return rc == PB_STORE_NOT_FOUND ? PB_ERR_PAYMENT_NOT_FOUND : PB_ERR_STORE_UNAVAILABLE;
     }
     int64_t now = pb_time_now_us() / 1000000;
-    char *body = pb_psp_sandbox_event_body(NULL, succeeded ? "deposit.succeeded"
-                                                           : "deposit.failed",
+    char *body = pb_psp_sandbox_event_body(NULL, succeeded ? "deposit.succeeded" : "deposit.failed",
                                            p->psp_reference, p->amount, p->currency, now);
     free(p);
     if (!body)
@@ -382,15 +382,15 @@ static int http_post(const char *url, const char *body, const char *sig)
                           "POST " WEBHOOK_PATH " HTTP/1.1\r\nHost: %s%s%s:%s\r\n"
                           "Content-Type: application/json\r\n" PB_PSP_SANDBOX_HEADER ": %s\r\n"
                           "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                          strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-                          port, sig, strlen(body));
-        if (hn > 0 && (size_t)hn < sizeof head &&
-            send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn &&
+                          strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port,
+                          sig, strlen(body));
+        if (hn > 0 && (size_t)hn < sizeof head && send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn &&
             send(fd, body, strlen(body), MSG_NOSIGNAL) == (ssize_t)strlen(body)) {
             char resp[64];
             size_t got = 0;
             ssize_t r;
-            while (got < sizeof resp - 1 && (r = recv(fd, resp + got, sizeof resp - 1 - got, 0)) > 0)
+            while (got < sizeof resp - 1 &&
+                   (r = recv(fd, resp + got, sizeof resp - 1 - got, 0)) > 0)
                 got += (size_t)r;
             resp[got] = 0;
             if (strncmp(resp, "HTTP/1.", 7) == 0 && got >= 12)
@@ -468,7 +468,8 @@ static void *delivery_thread(void *arg)
             if (!settled)
                 pb_log(PB_LOG_ERROR, "cashier.sandbox",
                        "payout %s: %s not delivered after %d attempts (queued again at the "
-                       "next start)", ev->reference, ev->type, MAX_ATTEMPTS);
+                       "next start)",
+                       ev->reference, ev->type, MAX_ATTEMPTS);
             free(ev);
             sb->queued--;
             continue;

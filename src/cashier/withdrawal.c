@@ -33,14 +33,13 @@ static const char CHECKS_PASSED[] =
 static json_t *withdrawal_json(const pb_store_withdrawal *w, size_t approvals)
 {
     return json_pack("{s:s,s:I,s:s,s:i,s:i,s:s}", "status", w->status, "amount",
-                     (json_int_t)w->amount, "currency", w->currency, "approvals",
-                     (int)approvals, "approvals_required", w->approvals_required,
-                     "psp_reference", w->psp_reference);
+                     (json_int_t)w->amount, "currency", w->currency, "approvals", (int)approvals,
+                     "approvals_required", w->approvals_required, "psp_reference",
+                     w->psp_reference);
 }
 
 /* A transfer on the withdrawal's hold: post (paid) or void (money back). */
-static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post,
-                         const char *trace)
+static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post, const char *trace)
 {
     memset(t, 0, sizeof *t);
     snprintf(t->scope, sizeof t->scope, PB_CASHIER_SCOPE_WITHDRAWAL);
@@ -120,11 +119,12 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
         x->result = PB_ERR_INSUFFICIENT_FUNDS;
         return PB_OK;
     }
-    x->w.approvals_required =
-        x->w.amount >= pb_cashier_brand_setting(c, x->pl->brand_id, "withdrawal_4eyes_threshold",
-                                                PB_CASHIER_DEFAULT_4EYES_THRESHOLD)
-            ? 2
-            : 1;
+    x->w.approvals_required = x->w.amount >=
+                                      pb_cashier_brand_setting(c, x->pl->brand_id,
+                                                               "withdrawal_4eyes_threshold",
+                                                               PB_CASHIER_DEFAULT_4EYES_THRESHOLD)
+                                  ? 2
+                                  : 1;
     snprintf(x->w.checks, sizeof x->w.checks, "%s", CHECKS_PASSED);
     pb_transfer t = {0};
     snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_WITHDRAWAL);
@@ -156,13 +156,12 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
         json_decref(after);
         return PB_ERR_INTERNAL;
     }
-    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.request", "withdrawal", x->w.id,
-                            NULL, after, NULL);
+    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.request", "withdrawal", x->w.id, NULL,
+                            after, NULL);
 }
 
-pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c,
-                                     const pb_cashier_player *pl, int64_t amount,
-                                     const char *key, const pb_cashier_actor *a,
+pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c, const pb_cashier_player *pl,
+                                     int64_t amount, const char *key, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out, bool *replayed)
 {
     *replayed = false;
@@ -193,8 +192,8 @@ pb_err pb_cashier_withdrawal_request(pb_cashier *k, pb_store_conn *c,
     if (e != PB_OK)
         return e;
     pb_wallet_accounts acc;
-    if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency,
-                                       &acc)) != PB_OK ||
+    if ((e = pb_wallet_player_accounts(k->wallet, c, pl->brand, pl->player, pl->currency, &acc)) !=
+            PB_OK ||
         (e = pb_cashier_clearing(k, c, pl->brand, psp->code, pl->currency, &x.clearing)) != PB_OK)
         return e;
     x.cash = acc.cash;
@@ -257,13 +256,14 @@ static pb_err void_command(pb_ledger_tx *tx, void *arg)
         snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
     x->w.updated_at = pb_ledger_tx_now(tx);
     if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
-        emit(tx, reject ? "withdrawal.rejected" : "withdrawal.cancelled", &x->w,
-             x->a->trace_id) != PB_OK) {
+        emit(tx, reject ? "withdrawal.rejected" : "withdrawal.cancelled", &x->w, x->a->trace_id) !=
+            PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
-    return pb_cashier_audit(tx, x->a, x->w.brand, reject ? "withdrawal.reject" : "withdrawal.cancel",
-                            "withdrawal", x->w.id, before, withdrawal_json(&x->w, n), x->reason);
+    return pb_cashier_audit(tx, x->a, x->w.brand,
+                            reject ? "withdrawal.reject" : "withdrawal.cancel", "withdrawal",
+                            x->w.id, before, withdrawal_json(&x->w, n), x->reason);
 }
 
 static pb_err run_void(pb_cashier *k, const char *player, const char *id, const char *reason,
@@ -311,7 +311,8 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     }
     char me[PB_STORE_CASHIER_ACTOR_MAX + 1];
     snprintf(me, sizeof me, "staff:%s", x->a->id);
-    if (strcmp(x->w.requested_by, me) == 0) { /* asked on the player's behalf: not theirs to approve */
+    if (strcmp(x->w.requested_by, me) == 0) {
+        /* asked on the player's behalf: not theirs to approve */
         x->result = PB_ERR_FOUR_EYES_VIOLATION;
         return PB_OK;
     }
@@ -374,9 +375,8 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
         return PB_ERR_INTERNAL;
     }
     x->result = PB_OK;
-    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.payout_sent", "withdrawal",
-                            x->w.id, before,
-                            withdrawal_json(&x->w, (size_t)x->w.approvals_required), NULL);
+    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.payout_sent", "withdrawal", x->w.id,
+                            before, withdrawal_json(&x->w, (size_t)x->w.approvals_required), NULL);
 }
 
 /* Sends the payout of an approved withdrawal (outside any command: the PSP may
@@ -401,8 +401,8 @@ static void send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace
     if (e == PB_OK)
         e = s.result;
     if (e != PB_OK) {
-        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s",
-               w->id, ref, pb_err_code(e));
+        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s", w->id,
+               ref, pb_err_code(e));
         return;
     }
     *w = s.w;
@@ -460,9 +460,8 @@ size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
 
 /* ---- the PSP's payout events ---- */
 
-pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
-                               pb_store_withdrawal *w, const pb_cashier_actor *a,
-                               const char **outcome, pb_err *refusal)
+pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
+                               const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
 {
     if (strcmp(w->status, "processing") != 0) { /* settled already: recorded, nothing changes */
         *outcome = "ignored";
@@ -471,11 +470,12 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
     json_t *before = withdrawal_json(w, (size_t)w->approvals_required);
     if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
         *outcome = "mismatch";
-        return pb_cashier_audit(
-            tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id, before,
-            json_pack("{s:s,s:s,s:I,s:s}", "event_id", ev->event_id, "type", ev->type_name,
-                      "amount", (json_int_t)ev->amount, "currency", ev->currency),
-            "the PSP's event names another amount or currency: the hold stays");
+        return pb_cashier_audit(tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id,
+                                before,
+                                json_pack("{s:s,s:s,s:I,s:s}", "event_id", ev->event_id, "type",
+                                          ev->type_name, "amount", (json_int_t)ev->amount,
+                                          "currency", ev->currency),
+                                "the PSP's event names another amount or currency: the hold stays");
     }
     bool paid = ev->type == PB_PSP_PAYOUT_PAID;
     pb_transfer t;
@@ -504,8 +504,8 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev,
 
 /* ---- reading ---- */
 
-pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope,
-                                 const char *player, const char *id, pb_store_withdrawal *out)
+pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope, const char *player,
+                                 const char *id, pb_store_withdrawal *out)
 {
     if (!id || strlen(id) > PB_ID_STR_LEN)
         return PB_ERR_WITHDRAWAL_NOT_FOUND;
@@ -513,7 +513,7 @@ pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope,
     if (rc == PB_STORE_OK && (!pb_brand_scope_allows(scope, out->brand_id) ||
                               (player && strcmp(out->player, player) != 0)))
         rc = PB_STORE_NOT_FOUND;
-    return rc == PB_STORE_OK ? PB_OK
+    return rc == PB_STORE_OK          ? PB_OK
            : rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND
                                       : PB_ERR_STORE_UNAVAILABLE;
 }
@@ -521,16 +521,14 @@ pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope,
 pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
                                   pb_store_withdrawal *out, size_t *n)
 {
-    return pb_store_withdrawal_list(c, q, out, n) == PB_STORE_OK ? PB_OK
-                                                                  : PB_ERR_STORE_UNAVAILABLE;
+    return pb_store_withdrawal_list(c, q, out, n) == PB_STORE_OK ? PB_OK : PB_ERR_STORE_UNAVAILABLE;
 }
 
 pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,
                                        pb_store_withdrawal_approval out[PB_CASHIER_MAX_APPROVALS],
                                        size_t *n)
 {
-    return pb_store_withdrawal_approval_list(c, id, out, PB_CASHIER_MAX_APPROVALS, n) ==
-                   PB_STORE_OK
+    return pb_store_withdrawal_approval_list(c, id, out, PB_CASHIER_MAX_APPROVALS, n) == PB_STORE_OK
                ? PB_OK
                : PB_ERR_STORE_UNAVAILABLE;
 }

@@ -106,8 +106,11 @@ static bool name_valid(const char *s, size_t max)
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
         unsigned c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                   : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         if (len == 0 || (size_t)(end - p) < len || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
             return false;
         if (len == 1 && (c < 0x20 || c == 0x7F))
@@ -141,10 +144,10 @@ static bool rsa_public_pem_valid(const char *pem)
 /* Checks a whole provider; *bad names the first field at fault. */
 static pb_err provider_check(const pb_provider *p, const char **bad)
 {
-#define BAD(f)                                                                                 \
-    do {                                                                                       \
-        *bad = (f);                                                                            \
-        return PB_ERR_FIELD_INVALID;                                                           \
+#define BAD(f)                       \
+    do {                             \
+        *bad = (f);                  \
+        return PB_ERR_FIELD_INVALID; \
     } while (0)
     if (!pb_catalog_provider_code_valid(p->code))
         BAD("code");
@@ -328,7 +331,7 @@ pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
                                   const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!p->status[0])
         COPY(p->status, "active");
@@ -359,7 +362,7 @@ pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_
                                   const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_store_provider *r = malloc(sizeof *r);
     if (!r)
@@ -406,8 +409,8 @@ pb_err pb_catalog_provider_get(pb_store_conn *c, const char *code, pb_provider *
     return e;
 }
 
-pb_err pb_catalog_provider_list(pb_store_conn *c, int64_t after_id, pb_provider *out,
-                                size_t cap, size_t *n)
+pb_err pb_catalog_provider_list(pb_store_conn *c, int64_t after_id, pb_provider *out, size_t cap,
+                                size_t *n)
 {
     *n = 0;
     if (cap == 0)
@@ -445,7 +448,7 @@ pb_err pb_catalog_provider_id(pb_store_conn *c, const char *code, int64_t *id)
 pb_err pb_catalog_game_create(pb_store_conn *c, pb_game *g, int64_t now, const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!g->status[0])
         COPY(g->status, "active");
@@ -482,12 +485,11 @@ pb_err pb_catalog_game_update(pb_store_conn *c, const pb_game *g, int64_t now,
                               const char **bad_field)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_game *old = malloc(sizeof *old);
     pb_store_game *r = malloc(sizeof *r);
-    pb_err e = old && r ? pb_catalog_game_get(c, g->provider_code, g->code, old)
-                        : PB_ERR_INTERNAL;
+    pb_err e = old && r ? pb_catalog_game_get(c, g->provider_code, g->code, old) : PB_ERR_INTERNAL;
     if (e == PB_OK)
         e = game_check(g, bad);
     if (e == PB_OK) {
@@ -532,8 +534,8 @@ pb_err pb_catalog_game_by_provider(pb_store_conn *c, int64_t provider_id, const 
     return e;
 }
 
-pb_err pb_catalog_game_set_brand(pb_store_conn *c, int64_t game_id, int64_t brand_id,
-                                 bool enabled, int64_t now)
+pb_err pb_catalog_game_set_brand(pb_store_conn *c, int64_t game_id, int64_t brand_id, bool enabled,
+                                 int64_t now)
 {
     pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
     pb_store_game *r = malloc(sizeof *r);

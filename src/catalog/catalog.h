@@ -46,7 +46,7 @@
 #define PB_GAME_CODE_MAX 64
 #define PB_GAME_NAME_MAX 128
 #define PB_GAME_CATEGORY_MAX 16
-#define PB_GAME_LIMITS_MAX 16 /* currencies with bet limits per game */
+#define PB_GAME_LIMITS_MAX 16  /* currencies with bet limits per game */
 #define PB_GAME_BLOCKED_MAX 32 /* blocked jurisdictions per game */
 #define PB_LAUNCH_TOKEN_LEN 43 /* base64url of 32 bytes, no padding */
 
@@ -77,13 +77,13 @@ typedef struct pb_game {
     char code[PB_GAME_CODE_MAX + 1];
     char name[PB_GAME_NAME_MAX + 1];
     char category[PB_GAME_CATEGORY_MAX + 1];
-    int32_t rtp_bp;          /* basis points, 5000..10000 */
-    char volatility[8];      /* low | medium | high */
+    int32_t rtp_bp;     /* basis points, 5000..10000 */
+    char volatility[8]; /* low | medium | high */
     pb_game_limit limits[PB_GAME_LIMITS_MAX];
     size_t nlimits;
     char blocked[PB_GAME_BLOCKED_MAX][9]; /* jurisdictions where it may not be offered */
     size_t nblocked;
-    char status[16];         /* "active" | "disabled" */
+    char status[16]; /* "active" | "disabled" */
     int64_t created_at, updated_at;
 } pb_game;
 
@@ -92,9 +92,10 @@ pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
                                   const char **bad_field); /* PROVIDER_EXISTS */
 pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_t now,
                                   const char **bad_field);
-pb_err pb_catalog_provider_get(pb_store_conn *c, const char *code, pb_provider *out); /* PROVIDER_NOT_FOUND */
-pb_err pb_catalog_provider_list(pb_store_conn *c, int64_t after_id, pb_provider *out,
-                                size_t cap, size_t *n);
+pb_err pb_catalog_provider_get(pb_store_conn *c, const char *code,
+                               pb_provider *out); /* PROVIDER_NOT_FOUND */
+pb_err pb_catalog_provider_list(pb_store_conn *c, int64_t after_id, pb_provider *out, size_t cap,
+                                size_t *n);
 
 /* ---- games ---- */
 pb_err pb_catalog_game_create(pb_store_conn *c, pb_game *g, int64_t now,
@@ -104,8 +105,8 @@ pb_err pb_catalog_game_update(pb_store_conn *c, const pb_game *g, int64_t now,
 pb_err pb_catalog_game_get(pb_store_conn *c, const char *provider_code, const char *game_code,
                            pb_game *out); /* GAME_NOT_FOUND */
 /* Enables or disables a game for a brand. */
-pb_err pb_catalog_game_set_brand(pb_store_conn *c, int64_t game_id, int64_t brand_id,
-                                 bool enabled, int64_t now);
+pb_err pb_catalog_game_set_brand(pb_store_conn *c, int64_t game_id, int64_t brand_id, bool enabled,
+                                 int64_t now);
 
 /*
  * THE check that a game may be played for money: the provider exists and is
@@ -115,9 +116,9 @@ pb_err pb_catalog_game_set_brand(pb_store_conn *c, int64_t game_id, int64_t bran
  * for the currency (BET_LIMIT; a currency without limits is CURRENCY_NOT_ALLOWED).
  * out (may be NULL) receives the game.
  */
-pb_err pb_catalog_game_playable(pb_store_conn *c, const char *provider_code,
-                                const char *game_code, const char *brand_code,
-                                const char *currency, int64_t amount, pb_game *out);
+pb_err pb_catalog_game_playable(pb_store_conn *c, const char *provider_code, const char *game_code,
+                                const char *brand_code, const char *currency, int64_t amount,
+                                pb_game *out);
 
 /* ---- launches ---- */
 typedef struct pb_launch {
@@ -131,10 +132,9 @@ typedef struct pb_launch {
 } pb_launch;
 
 /* Issues a launch token after pb_catalog_game_playable(amount 0). ttl_s 0 = 4 h. */
-pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code,
-                                const char *game_code, const char *brand_code,
-                                const char *player_public_id, const char *currency,
-                                int64_t ttl_s, int64_t now, pb_launch *out);
+pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code, const char *game_code,
+                                const char *brand_code, const char *player_public_id,
+                                const char *currency, int64_t ttl_s, int64_t now, pb_launch *out);
 /* The launch a token belongs to, for that provider: TOKEN_INVALID when unknown or
  * issued for another provider. Expiry is NOT checked here: the caller compares
  * out->expires_at with now (bets and sessions need a live token; wins and

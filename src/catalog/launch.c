@@ -52,8 +52,7 @@ bool pb_catalog_jurisdiction_blocks(const char *blocked, const char *jurisdictio
     if (strcmp(blocked, jurisdiction) == 0)
         return true;
     /* a country blocks its subdivisions */
-    return strlen(blocked) == 2 && strncmp(blocked, jurisdiction, 2) == 0 &&
-           jurisdiction[2] == '-';
+    return strlen(blocked) == 2 && strncmp(blocked, jurisdiction, 2) == 0 && jurisdiction[2] == '-';
 }
 
 const pb_game_limit *pb_catalog_game_limit(const pb_game *g, const char *currency)
@@ -119,8 +118,7 @@ void pb_catalog_play_cache_tune(int64_t ttl_us, int64_t quiet_us)
     pb_cache_guard_tune(&play.guard, ttl_us, quiet_us);
 }
 
-static bool play_same(const play_entry *s, const char *provider, const char *game,
-                      int64_t brand_id)
+static bool play_same(const play_entry *s, const char *provider, const char *game, int64_t brand_id)
 {
     return s->brand_id == brand_id && strcmp(s->game, game) == 0 &&
            strcmp(s->provider, provider) == 0;
@@ -187,8 +185,8 @@ static pb_err jurisdiction_check(const pb_game *g, const pb_brand *b)
 
 /* Steps 1–4 from the store: the provider and the game, both active; g filled
  * as soon as the game is found (*found set). */
-static pb_err provider_and_game(pb_store_conn *c, const char *provider_code,
-                                const char *game_code, pb_game *g, bool *found)
+static pb_err provider_and_game(pb_store_conn *c, const char *provider_code, const char *game_code,
+                                pb_game *g, bool *found)
 {
     *found = false;
     if (!pb_catalog_provider_code_valid(provider_code))
@@ -245,9 +243,9 @@ static pb_err offered(pb_store_conn *c, const char *provider_code, const char *g
     return e;
 }
 
-pb_err pb_catalog_game_playable(pb_store_conn *c, const char *provider_code,
-                                const char *game_code, const char *brand_code,
-                                const char *currency, int64_t amount, pb_game *out)
+pb_err pb_catalog_game_playable(pb_store_conn *c, const char *provider_code, const char *game_code,
+                                const char *brand_code, const char *currency, int64_t amount,
+                                pb_game *out)
 {
     pb_game *g = malloc(sizeof *g);
     if (!g)
@@ -293,7 +291,7 @@ static pb_err list_games(pb_store_conn *c, const pb_store_game_filter *f, int64_
 pb_err pb_catalog_game_list(pb_store_conn *c, const pb_catalog_game_filter *f, int64_t after_id,
                             pb_game *out, size_t cap, size_t *n, const char **bad_field)
 {
-    const char *dummy;
+    const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     static const pb_catalog_game_filter none = {0};
     if (!f)
@@ -327,8 +325,7 @@ pb_err pb_catalog_game_list(pb_store_conn *c, const pb_catalog_game_filter *f, i
 }
 
 pb_err pb_catalog_lobby(pb_store_conn *c, const char *brand_code, const char *currency,
-                        const char *category, int64_t after_id, pb_game *out, size_t cap,
-                        size_t *n)
+                        const char *category, int64_t after_id, pb_game *out, size_t cap, size_t *n)
 {
     *n = 0;
     if (category && !pb_catalog_category_valid(category))
@@ -336,13 +333,14 @@ pb_err pb_catalog_lobby(pb_store_conn *c, const char *brand_code, const char *cu
     if (!currency || !pb_currency_find(currency))
         return PB_ERR_CURRENCY_UNKNOWN;
     pb_brand *b = malloc(sizeof *b);
-    pb_err e = b ? pb_tenancy_brand_by_code(c, brand_code ? brand_code : "", b)
-                 : PB_ERR_INTERNAL;
+    pb_err e = b ? pb_tenancy_brand_by_code(c, brand_code ? brand_code : "", b) : PB_ERR_INTERNAL;
     if (e == PB_OK) {
         /* the codes that block this brand: its own, and its country for a subdivision */
         char country[3] = {b->jurisdiction[0], b->jurisdiction[1], 0};
-        pb_store_game_filter f = {.status = "active", .provider_status = "active",
-                                  .enabled_brand_id = b->id, .currency = currency,
+        pb_store_game_filter f = {.status = "active",
+                                  .provider_status = "active",
+                                  .enabled_brand_id = b->id,
+                                  .currency = currency,
                                   .category = category,
                                   .not_blocked = {b->jurisdiction,
                                                   b->jurisdiction[2] == '-' ? country : NULL}};
@@ -371,10 +369,9 @@ static void launch_from_row(const pb_store_launch *r, pb_launch *l)
     l->expires_at = r->expires_at;
 }
 
-pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code,
-                                const char *game_code, const char *brand_code,
-                                const char *player_public_id, const char *currency,
-                                int64_t ttl_s, int64_t now, pb_launch *out)
+pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code, const char *game_code,
+                                const char *brand_code, const char *player_public_id,
+                                const char *currency, int64_t ttl_s, int64_t now, pb_launch *out)
 {
     pb_id pid;
     if (!player_public_id || pb_id_parse(player_public_id, strlen(player_public_id), &pid) != 0)
@@ -397,7 +394,9 @@ pb_err pb_catalog_launch_create(pb_store_conn *c, const char *provider_code,
         abort(); /* libsodium cannot run at all: no token can be made safely */
     uint8_t raw[TOKEN_BYTES];
     randombytes_buf(raw, sizeof raw);
-    pb_store_launch r = {.provider_id = g->provider_id, .game_id = g->id, .created_at = now,
+    pb_store_launch r = {.provider_id = g->provider_id,
+                         .game_id = g->id,
+                         .created_at = now,
                          .expires_at = now + ttl_s * 1000000};
     memset(out, 0, sizeof *out);
     sodium_bin2base64(out->token, sizeof out->token, raw, sizeof raw,

@@ -92,9 +92,8 @@ void pb_catalog_secret_from_row(const pb_store_provider *r, pb_provider *p)
     char ad[PB_PROVIDER_CODE_MAX + 16];
     ad_of(r->code, ad, sizeof ad);
     size_t n = r->secret_len - PREFIX_LEN - PB_SEALBOX_OVERHEAD;
-    if (atomic_load(&seal_on) &&
-        pb_sealbox_open(seal_key, ad, r->secret + PREFIX_LEN, r->secret_len - PREFIX_LEN,
-                        p->secret) == 0) {
+    if (atomic_load(&seal_on) && pb_sealbox_open(seal_key, ad, r->secret + PREFIX_LEN,
+                                                 r->secret_len - PREFIX_LEN, p->secret) == 0) {
         p->secret_len = n;
         return;
     }

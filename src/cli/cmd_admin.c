@@ -20,21 +20,19 @@
 #include "core/time.h"
 #include "identity/identity.h"
 
-#define USAGE                                                                                  \
-    "usage: pitboss admin create --email EMAIL [--role ROLE] [--brand CODE]... [--db URL]\n"  \
-    "roles: admin support finance risk compliance game_ops auditor (default admin);\n"        \
+#define USAGE                                                                                \
+    "usage: pitboss admin create --email EMAIL [--role ROLE] [--brand CODE]... [--db URL]\n" \
+    "roles: admin support finance risk compliance game_ops auditor (default admin);\n"       \
     "without --brand the member sees every brand (admin and auditor only)\n"
 
 /* Parses the options, opens and migrates the database, creates the member, prints the password
  * once. */
 static int admin_create(int argc, char **argv)
 {
-    static const struct option opts[] = {{"email", required_argument, 0, 'e'},
-                                         {"role", required_argument, 0, 'r'},
-                                         {"brand", required_argument, 0, 'b'},
-                                         {"db", required_argument, 0, 'd'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"email", required_argument, 0, 'e'}, {"role", required_argument, 0, 'r'},
+        {"brand", required_argument, 0, 'b'}, {"db", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *db = NULL, *email = NULL, *role_name = "admin";
     const char *brands[PB_SCOPE_MAX_BRANDS];
     size_t nbrands = 0;
@@ -65,8 +63,10 @@ static int admin_create(int argc, char **argv)
         return 2;
     }
     if (nbrands == 0 && !pb_role_may_be_global(role)) {
-        fprintf(stderr, "pitboss: a %s needs at least one --brand (only admin and auditor "
-                        "may see every brand)\n", role_name);
+        fprintf(stderr,
+                "pitboss: a %s needs at least one --brand (only admin and auditor "
+                "may see every brand)\n",
+                role_name);
         return 2;
     }
     pb_store *s = pb_cli_open_store(pb_cli_db_url(db), true);
@@ -79,8 +79,11 @@ static int admin_create(int argc, char **argv)
         pb_store_close(s);
         return 2;
     }
-    pb_staff_create req = {.email = email, .role = role, .all_brands = nbrands == 0,
-                           .brand_codes = brands, .nbrands = nbrands};
+    pb_staff_create req = {.email = email,
+                           .role = role,
+                           .all_brands = nbrands == 0,
+                           .brand_codes = brands,
+                           .nbrands = nbrands};
     pb_staff staff;
     char otp[PB_ONE_TIME_PASSWORD_MAX];
     const char *field = NULL;

@@ -111,8 +111,8 @@ static int verify(int argc, char **argv)
         if (sum.first_broken_checkpoint)
             printf("first broken checkpoint: %s\n", sum.first_broken_checkpoint_msg);
         printf("audit verify: %" PRId64 " entries (head seq %" PRId64 "), %" PRId64
-               " checkpoint(s), signed through seq %" PRId64 ", %" PRId64
-               " unsigned, %" PRId64 " violation(s)\n",
+               " checkpoint(s), signed through seq %" PRId64 ", %" PRId64 " unsigned, %" PRId64
+               " violation(s)\n",
                sum.entries, sum.head_seq, sum.checkpoints, sum.signed_upto, sum.unsigned_entries,
                sum.violations);
         rc = sum.violations ? 1 : 0;
@@ -219,7 +219,8 @@ static int export_log(int argc, char **argv)
     return rc;
 }
 
-static const char checkpoint_use[] = "usage: pitboss audit checkpoint [--db URL] [--keys-dir DIR]\n";
+static const char checkpoint_use[] =
+    "usage: pitboss audit checkpoint [--db URL] [--keys-dir DIR]\n";
 
 /* `audit checkpoint`: 0 signed (or nothing new to sign), 2 on failure. */
 static int checkpoint(int argc, char **argv)
@@ -250,8 +251,8 @@ static int checkpoint(int argc, char **argv)
     }
     pb_audit_pubkey_hex(pb_audit_key_public(k), pk);
     if (created)
-        printf("created the audit signing key %s/%s (key id %s, public key %s)\n", pb_cli_keys_dir(dir),
-               PB_AUDIT_KEY_FILE, pb_audit_key_id(k), pk);
+        printf("created the audit signing key %s/%s (key id %s, public key %s)\n",
+               pb_cli_keys_dir(dir), PB_AUDIT_KEY_FILE, pb_audit_key_id(k), pk);
     pb_store *s;
     pb_store_conn *c = open_conn(db, true, &s);
     if (!c) {

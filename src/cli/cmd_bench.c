@@ -39,7 +39,7 @@ typedef struct bench_opts {
     int per_submit; /* transfers per pb_ledger_submit call */
     bool async;     /* submitters are in-flight async submissions, not threads */
     bool sync_in_writer;
-    bool no_pin; /* --no-pin: the writer shares the CPUs with everyone */
+    bool no_pin;          /* --no-pin: the writer shares the CPUs with everyone */
     int balance_flush_ms; /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
@@ -311,8 +311,12 @@ static int run_once(const bench_opts *o, int nclients)
     sem_t finished;
     sem_init(&finished, 0, 0);
     for (int i = 0; i < nclients; i++) {
-        cl[i] = (client){.l = l, .o = o, .house = house, .first_player = first,
-                         .deadline_us = deadline, .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1),
+        cl[i] = (client){.l = l,
+                         .o = o,
+                         .house = house,
+                         .first_player = first,
+                         .deadline_us = deadline,
+                         .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1),
                          .finished = &finished};
         if (!o->async) {
             pthread_create(&th[i], NULL, client_main, &cl[i]);
@@ -368,20 +372,23 @@ static int run_once(const bench_opts *o, int nclients)
     pb_store_close(s);
     bool verified = ve == PB_OK && vs.violations == 0;
 
-    printf("{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
-           "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-           "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
-           "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
-           "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"writer_cpu\":%d,\"verify\":\"%s\"}\n",
-           nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
-           batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
-           o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined", (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
-           total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
-           o->balance_flush_ms ? o->balance_flush_ms : 1000, o->random_keys ? "random" : "uuidv7", o->accounts,
-           /* SQLite writes a frame as two calls (header, page) */
-           total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
-           batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, writer_cpu,
-           verified ? "ok" : "FAILED");
+    printf(
+        "{\"bench\":\"ledger\",\"clients\":%d,\"transfers\":%zu,\"seconds\":%.3f,"
+        "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+        "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
+        "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
+        "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"writer_cpu\":%d,\"verify\":\"%s\"}\n",
+        nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
+        batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
+        o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined",
+        (double)(after.commit_us_total - before.commit_us_total) / (secs * 1e6),
+        total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
+        o->balance_flush_ms ? o->balance_flush_ms : 1000, o->random_keys ? "random" : "uuidv7",
+        o->accounts,
+        /* SQLite writes a frame as two calls (header, page) */
+        total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
+        batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, writer_cpu,
+        verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);
@@ -395,7 +402,8 @@ static int parse_clients(const char *s, bench_opts *o)
     o->nclients = 0;
     char buf[128];
     snprintf(buf, sizeof buf, "%s", s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         int n = atoi(tok);
         if (n < 1 || n > 1024 || o->nclients == 8)
             return -1;
@@ -425,19 +433,19 @@ int pb_cmd_bench(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         fputs(use, stderr);
         fputs("       pitboss bench game --help: the wallet's game money without HTTP\n", stderr);
-        fputs("       pitboss bench wallet --help: signed native bet + win calls over HTTP\n", stderr);
+        fputs("       pitboss bench wallet --help: signed native bet + win calls over HTTP\n",
+              stderr);
         return 2;
     }
     bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000, .per_submit = 1};
     parse_clients("1,8,64", &o);
     static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},     {"clients", required_argument, 0, 'c'},
-        {"seconds", required_argument, 0, 's'}, {"accounts", required_argument, 0, 'a'},
-        {"random-keys", no_argument, 0, 'r'},   {"help", no_argument, 0, 'h'},
+        {"dir", required_argument, 0, 'd'},        {"clients", required_argument, 0, 'c'},
+        {"seconds", required_argument, 0, 's'},    {"accounts", required_argument, 0, 'a'},
+        {"random-keys", no_argument, 0, 'r'},      {"help", no_argument, 0, 'h'},
         {"per-submit", required_argument, 0, 'p'}, {"async", no_argument, 0, 'y'},
-        {"sync-in-writer", no_argument, 0, 'w'},
-        {"balance-flush-ms", required_argument, 0, 'b'}, {"no-pin", no_argument, 0, 'n'},
-        {0, 0, 0, 0}};
+        {"sync-in-writer", no_argument, 0, 'w'},   {"balance-flush-ms", required_argument, 0, 'b'},
+        {"no-pin", no_argument, 0, 'n'},           {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnh", opts, NULL)) != -1) {

@@ -35,10 +35,7 @@ static double clock_s(clockid_t id)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double now(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
 /* The benchmark's parameters per game (the sim rtp defaults). */
 static const char *const bench_params[PB_GAME_COUNT_] = {
@@ -65,12 +62,10 @@ static int parse_count(const char *s, uint64_t *out)
 
 int pb_cmd_bench_fair(int argc, char **argv)
 {
-    static const struct option opts[] = {{"rounds", required_argument, 0, 'r'},
-                                         {"dice-rounds", required_argument, 0, 'd'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"sim-rounds", required_argument, 0, 's'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"rounds", required_argument, 0, 'r'},  {"dice-rounds", required_argument, 0, 'd'},
+        {"threads", required_argument, 0, 't'}, {"sim-rounds", required_argument, 0, 's'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     uint64_t rounds = 2000000, dice_rounds = 10000000, threads = 2, sim_rounds = 0;
     int ch;
     optind = 1;
@@ -116,7 +111,8 @@ int pb_cmd_bench_fair(int argc, char **argv)
         e = pb_game_simulate_threads(&p, rtp, &key, "bench", 0, n, 1, acc);
         double secs = now() - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         if (e != PB_OK) {
-            fprintf(stderr, "pitboss: bench fair: %s failed: %s\n", pb_game_name(k), pb_err_code(e));
+            fprintf(stderr, "pitboss: bench fair: %s failed: %s\n", pb_game_name(k),
+                    pb_err_code(e));
             rc = 1;
             continue;
         }

@@ -170,8 +170,8 @@ static int seed(pb_store *s, pb_ledger *l, pb_wallet *w, const game_opts *o, pla
     pb_store_conn *c = pb_store_connect(s, err, sizeof err);
     if (!c)
         return -1;
-    pb_brand_spec spec = {.code = "bench", .name = "Bench", .default_currency = "EUR",
-                          .jurisdiction = "MT"};
+    pb_brand_spec spec = {
+        .code = "bench", .name = "Bench", .default_currency = "EUR", .jurisdiction = "MT"};
     pb_brand b;
     int rc = -1;
     if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK ||
@@ -197,8 +197,8 @@ static int seed(pb_store *s, pb_ledger *l, pb_wallet *w, const game_opts *o, pla
     if (pb_store_commit(c) != PB_STORE_OK)
         goto out;
     int64_t house;
-    if (pb_wallet_system_account(w, c, "bench", PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_HOUSE,
-                                 "EUR", &house) != PB_OK)
+    if (pb_wallet_system_account(w, c, "bench", PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_HOUSE, "EUR",
+                                 &house) != PB_OK)
         goto out;
     for (int i = 0; i < o->players; i++) {
         pb_wallet_accounts acc;
@@ -251,7 +251,11 @@ static int run(const game_opts *o)
     pb_ledger_stats_get(l, &before);
     int64_t start = pb_time_mono_us();
     for (int i = 0; i < o->threads; i++) {
-        k[i] = (worker){.w = w, .store = s, .o = o, .players = players, .index = i,
+        k[i] = (worker){.w = w,
+                        .store = s,
+                        .o = o,
+                        .players = players,
+                        .index = i,
                         .deadline_us = start + (int64_t)(o->seconds * 1e6),
                         .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1)};
         pthread_create(&th[i], NULL, worker_main, &k[i]);
@@ -292,9 +296,8 @@ static int run(const game_opts *o)
            ",\"refused\":%" PRIu64 ",\"avg_batch\":%.1f,\"writer_cpu_us_per_op\":%.2f,"
            "\"verify\":\"%s\"}\n",
            o->threads, o->players, total, secs, (double)total / secs, p50, p99, ok, refused,
-           after.batches > before.batches
-               ? (double)total / (double)(after.batches - before.batches)
-               : 0.0,
+           after.batches > before.batches ? (double)total / (double)(after.batches - before.batches)
+                                          : 0.0,
            total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
            verified ? "ok" : "FAILED");
     free(all);

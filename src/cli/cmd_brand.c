@@ -19,7 +19,7 @@
 #include "core/time.h"
 #include "tenancy/tenancy.h"
 
-#define USAGE                                                                                  \
+#define USAGE                                                                                 \
     "usage: pitboss brand create --code CODE --name NAME --currency CUR [--currencies A,B]\n" \
     "                            --jurisdiction CC [--settings JSON] [--db URL]\n"            \
     "       pitboss brand list [--db URL]\n"
@@ -28,7 +28,8 @@
 static int split_list(char *s, const char **list, int cap)
 {
     int n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == cap)
             return -1;
         list[n++] = tok;
@@ -64,12 +65,15 @@ static void print_brand(const pb_brand *b)
 /* Parses the options and creates the brand in one transaction. */
 static int brand_create(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"code", required_argument, 0, 'c'},       {"name", required_argument, 0, 'n'},
-        {"currency", required_argument, 0, 'u'},   {"currencies", required_argument, 0, 'l'},
-        {"jurisdiction", required_argument, 0, 'j'}, {"settings", required_argument, 0, 's'},
-        {"db", required_argument, 0, 'd'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"code", required_argument, 0, 'c'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"currency", required_argument, 0, 'u'},
+                                         {"currencies", required_argument, 0, 'l'},
+                                         {"jurisdiction", required_argument, 0, 'j'},
+                                         {"settings", required_argument, 0, 's'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     pb_brand_spec spec = {0};
     const char *db = NULL, *list[PB_BRAND_CURRENCIES_MAX];
     char *currencies = NULL;

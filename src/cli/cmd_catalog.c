@@ -37,7 +37,7 @@
 #include "tenancy/tenancy.h"
 
 #define USAGE                                                                                  \
-    "usage: pitboss provider create --code C --name N --protocol native|hub88\n"              \
+    "usage: pitboss provider create --code C --name N --protocol native|hub88\n"               \
     "                               [--secret-hex HEX] [--public-key-file PEM] [--window S]\n" \
     "                               [--db URL] [--keys-dir DIR]\n"                             \
     "       pitboss provider list [--db URL]\n"                                                \
@@ -46,7 +46,7 @@
     "                           [--block XX|XX-YYY]... [--db URL]\n"                           \
     "       pitboss game enable|disable --brand B --provider P --game G [--db URL]\n"          \
     "       pitboss game list [--provider P] [--brand B] [--db URL]\n"                         \
-    "limits are in minor units (EUR:10:10000 = 0.10 to 100.00); MAX 0 = no maximum;\n"        \
+    "limits are in minor units (EUR:10:10000 = 0.10 to 100.00); MAX 0 = no maximum;\n"         \
     "a native provider created without --secret-hex gets a generated secret, printed once\n"
 
 /* Prints the usage; 0 for --help, 2 otherwise. */
@@ -110,8 +110,8 @@ static void print_provider(const pb_provider *p)
            (long long)p->id, p->name, p->protocol, (int)p->timestamp_window_s, p->status);
 }
 
-static pb_err provider_create_change(pb_store_conn *c, void *ctx, int64_t now,
-                                     const char **field, pb_audit_entry *en)
+static pb_err provider_create_change(pb_store_conn *c, void *ctx, int64_t now, const char **field,
+                                     pb_audit_entry *en)
 {
     pb_provider *p = ctx;
     pb_err e = pb_catalog_provider_create(c, p, now, field);
@@ -157,12 +157,16 @@ static bool read_pem(const char *path, pb_provider *p)
 
 static int provider_create(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"code", required_argument, 0, 'c'},       {"name", required_argument, 0, 'n'},
-        {"protocol", required_argument, 0, 'p'},   {"secret-hex", required_argument, 0, 's'},
-        {"public-key-file", required_argument, 0, 'k'}, {"window", required_argument, 0, 'w'},
-        {"db", required_argument, 0, 'd'},         {"help", no_argument, 0, 'h'},
-        {"keys-dir", required_argument, 0, 'K'},   {0, 0, 0, 0}};
+    static const struct option opts[] = {{"code", required_argument, 0, 'c'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"protocol", required_argument, 0, 'p'},
+                                         {"secret-hex", required_argument, 0, 's'},
+                                         {"public-key-file", required_argument, 0, 'k'},
+                                         {"window", required_argument, 0, 'w'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"keys-dir", required_argument, 0, 'K'},
+                                         {0, 0, 0, 0}};
     pb_provider *p = calloc(1, sizeof *p);
     if (!p)
         return 2;
@@ -324,13 +328,17 @@ static pb_err game_create_change(pb_store_conn *c, void *ctx, int64_t now, const
 
 static int game_create(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"provider", required_argument, 0, 'p'},   {"code", required_argument, 0, 'c'},
-        {"name", required_argument, 0, 'n'},       {"category", required_argument, 0, 't'},
-        {"rtp-bp", required_argument, 0, 'r'},     {"volatility", required_argument, 0, 'v'},
-        {"limit", required_argument, 0, 'l'},      {"block", required_argument, 0, 'b'},
-        {"db", required_argument, 0, 'd'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
+                                         {"code", required_argument, 0, 'c'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"category", required_argument, 0, 't'},
+                                         {"rtp-bp", required_argument, 0, 'r'},
+                                         {"volatility", required_argument, 0, 'v'},
+                                         {"limit", required_argument, 0, 'l'},
+                                         {"block", required_argument, 0, 'b'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     pb_game *g = calloc(1, sizeof *g);
     if (!g)
         return 2;
@@ -341,10 +349,22 @@ static int game_create(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "p:c:n:t:r:v:l:b:d:h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'p': snprintf(g->provider_code, sizeof g->provider_code, "%s", optarg); have[0] = 1; break;
-        case 'c': snprintf(g->code, sizeof g->code, "%s", optarg); have[1] = 1; break;
-        case 'n': snprintf(g->name, sizeof g->name, "%s", optarg); have[2] = 1; break;
-        case 't': snprintf(g->category, sizeof g->category, "%s", optarg); have[3] = 1; break;
+        case 'p':
+            snprintf(g->provider_code, sizeof g->provider_code, "%s", optarg);
+            have[0] = 1;
+            break;
+        case 'c':
+            snprintf(g->code, sizeof g->code, "%s", optarg);
+            have[1] = 1;
+            break;
+        case 'n':
+            snprintf(g->name, sizeof g->name, "%s", optarg);
+            have[2] = 1;
+            break;
+        case 't':
+            snprintf(g->category, sizeof g->category, "%s", optarg);
+            have[3] = 1;
+            break;
         case 'r':
             g->rtp_bp = (int32_t)strtol(optarg, &end, 10);
             if (*end || !*optarg) {
@@ -353,7 +373,10 @@ static int game_create(int argc, char **argv)
             }
             have[4] = 1;
             break;
-        case 'v': snprintf(g->volatility, sizeof g->volatility, "%s", optarg); have[5] = 1; break;
+        case 'v':
+            snprintf(g->volatility, sizeof g->volatility, "%s", optarg);
+            have[5] = 1;
+            break;
         case 'l':
             if (g->nlimits == PB_GAME_LIMITS_MAX || !parse_limit(optarg, &g->limits[g->nlimits])) {
                 fprintf(stderr, "pitboss: --limit: CUR:MIN:MAX in minor units (at most %d)\n",
@@ -463,17 +486,18 @@ static int game_switch(int argc, char **argv, bool enabled)
     int rc = run_change(c, switch_change, &a, enabled ? "game not enabled" : "game not disabled");
     disconnect(c, s);
     if (rc == 0)
-        printf("game %s/%s %s for brand %s\n", a.provider, a.game,
-               enabled ? "enabled" : "disabled", a.brand);
+        printf("game %s/%s %s for brand %s\n", a.provider, a.game, enabled ? "enabled" : "disabled",
+               a.brand);
     return rc;
 }
 
 static int game_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"provider", required_argument, 0, 'p'}, {"brand", required_argument, 0, 'b'},
-        {"db", required_argument, 0, 'd'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"provider", required_argument, 0, 'p'},
+                                         {"brand", required_argument, 0, 'b'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     pb_catalog_game_filter f = {0};
     const char *db = NULL;
     int ch;

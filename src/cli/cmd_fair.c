@@ -154,10 +154,11 @@ int pb_cli_game_rtp(int kind, const char *edge, const char *rtp_bp, uint32_t *ou
         rtp = PB_RTP_ONE - (ip * 100 + fp);
     }
     if (!pb_game_rtp_allowed((pb_game_kind)kind, (uint32_t)rtp)) {
-        fprintf(stderr, "pitboss: %s allows an RTP of %u to %u basis points (edge %.2f%% to %.2f%%), not %u\n",
-                info->name, info->min_rtp_bp, info->max_rtp_bp,
-                (PB_RTP_ONE - info->max_rtp_bp) / 100.0, (PB_RTP_ONE - info->min_rtp_bp) / 100.0,
-                (unsigned)rtp);
+        fprintf(
+            stderr,
+            "pitboss: %s allows an RTP of %u to %u basis points (edge %.2f%% to %.2f%%), not %u\n",
+            info->name, info->min_rtp_bp, info->max_rtp_bp, (PB_RTP_ONE - info->max_rtp_bp) / 100.0,
+            (PB_RTP_ONE - info->min_rtp_bp) / 100.0, (unsigned)rtp);
         return -1;
     }
     *out = (uint32_t)rtp;
@@ -185,8 +186,7 @@ static int cmd_seed(void)
 
 static int cmd_commitment(int argc, char **argv)
 {
-    static const struct option opts[] = {{"server-seed", required_argument, 0, 's'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"server-seed", required_argument, 0, 's'}, {0, 0, 0, 0}};
     const char *seed = NULL;
     int ch;
     optind = 1;
@@ -198,7 +198,8 @@ static int cmd_commitment(int argc, char **argv)
         seed = optarg;
     }
     if (!pb_fair_hex64_valid(seed) || optind != argc) {
-        fputs("pitboss: fair commitment needs --server-seed: 64 lowercase hex characters\n", stderr);
+        fputs("pitboss: fair commitment needs --server-seed: 64 lowercase hex characters\n",
+              stderr);
         return 2;
     }
     char commit[PB_FAIR_HASH_HEX_LEN + 1];
@@ -206,35 +207,46 @@ static int cmd_commitment(int argc, char **argv)
     return print_json(json_pack("{s:s, s:s}", "server_seed", seed, "commitment", commit));
 }
 
-enum { OPT_GAME = 256, OPT_SERVER, OPT_CLIENT, OPT_NONCE, OPT_HASH, OPT_SALT, OPT_EDGE,
-       OPT_RTP, OPT_CURRENCY, OPT_COMMIT, OPT_STEPS, OPT_GAMEPARAM };
+enum {
+    OPT_GAME = 256,
+    OPT_SERVER,
+    OPT_CLIENT,
+    OPT_NONCE,
+    OPT_HASH,
+    OPT_SALT,
+    OPT_EDGE,
+    OPT_RTP,
+    OPT_CURRENCY,
+    OPT_COMMIT,
+    OPT_STEPS,
+    OPT_GAMEPARAM
+};
 
 static int cmd_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"game", required_argument, 0, OPT_GAME},
-        {"server-seed", required_argument, 0, OPT_SERVER},
-        {"client-seed", required_argument, 0, OPT_CLIENT},
-        {"nonce", required_argument, 0, OPT_NONCE},
-        {"hash", required_argument, 0, OPT_HASH},
-        {"salt", required_argument, 0, OPT_SALT},
-        {"edge", required_argument, 0, OPT_EDGE},
-        {"rtp-bp", required_argument, 0, OPT_RTP},
-        {"currency", required_argument, 0, OPT_CURRENCY},
-        {"commitment", required_argument, 0, OPT_COMMIT},
-        {"max-steps", required_argument, 0, OPT_STEPS},
-        {"target", required_argument, 0, OPT_GAMEPARAM},
-        {"direction", required_argument, 0, OPT_GAMEPARAM},
-        {"cashout", required_argument, 0, OPT_GAMEPARAM},
-        {"mines", required_argument, 0, OPT_GAMEPARAM},
-        {"tiles", required_argument, 0, OPT_GAMEPARAM},
-        {"picks", required_argument, 0, OPT_GAMEPARAM},
-        {"risk", required_argument, 0, OPT_GAMEPARAM},
-        {"rows", required_argument, 0, OPT_GAMEPARAM},
-        {"bets", required_argument, 0, OPT_GAMEPARAM},
-        {"params", required_argument, 0, OPT_GAMEPARAM},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"game", required_argument, 0, OPT_GAME},
+                                         {"server-seed", required_argument, 0, OPT_SERVER},
+                                         {"client-seed", required_argument, 0, OPT_CLIENT},
+                                         {"nonce", required_argument, 0, OPT_NONCE},
+                                         {"hash", required_argument, 0, OPT_HASH},
+                                         {"salt", required_argument, 0, OPT_SALT},
+                                         {"edge", required_argument, 0, OPT_EDGE},
+                                         {"rtp-bp", required_argument, 0, OPT_RTP},
+                                         {"currency", required_argument, 0, OPT_CURRENCY},
+                                         {"commitment", required_argument, 0, OPT_COMMIT},
+                                         {"max-steps", required_argument, 0, OPT_STEPS},
+                                         {"target", required_argument, 0, OPT_GAMEPARAM},
+                                         {"direction", required_argument, 0, OPT_GAMEPARAM},
+                                         {"cashout", required_argument, 0, OPT_GAMEPARAM},
+                                         {"mines", required_argument, 0, OPT_GAMEPARAM},
+                                         {"tiles", required_argument, 0, OPT_GAMEPARAM},
+                                         {"picks", required_argument, 0, OPT_GAMEPARAM},
+                                         {"risk", required_argument, 0, OPT_GAMEPARAM},
+                                         {"rows", required_argument, 0, OPT_GAMEPARAM},
+                                         {"bets", required_argument, 0, OPT_GAMEPARAM},
+                                         {"params", required_argument, 0, OPT_GAMEPARAM},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *game = NULL, *server = NULL, *client = NULL, *nonce_s = NULL, *hash = NULL,
                *salt = NULL, *edge = NULL, *rtp_s = NULL, *currency = "EUR", *commitment = NULL,
                *steps_s = NULL;
@@ -258,7 +270,10 @@ static int cmd_verify(int argc, char **argv)
             if (pb_cli_game_param(params, opts[idx].name, optarg) != 0)
                 goto out;
             break;
-        case 'h': fputs(fair_usage, stdout); rc = 0; goto out;
+        case 'h':
+            fputs(fair_usage, stdout);
+            rc = 0;
+            goto out;
         default: fputs(fair_usage, stderr); goto out;
         }
     }
@@ -290,7 +305,8 @@ static int cmd_verify(int argc, char **argv)
     pb_fair_key key;
     if (kind == PB_GAME_CRASH) {
         if (!pb_fair_hex64_valid(hash) || !salt) {
-            fputs("pitboss: fair verify: crash needs --hash (64 lowercase hex) and --salt\n", stderr);
+            fputs("pitboss: fair verify: crash needs --hash (64 lowercase hex) and --salt\n",
+                  stderr);
             goto out;
         }
         if (server || client || nonce_s) {
@@ -308,7 +324,8 @@ static int cmd_verify(int argc, char **argv)
                 goto out;
             }
             if (!pb_crash_chain_links(hash, commitment, steps, NULL)) {
-                fprintf(stderr, "pitboss: fair verify: the hash does not lead to %s within %llu steps\n",
+                fprintf(stderr,
+                        "pitboss: fair verify: the hash does not lead to %s within %llu steps\n",
                         commitment, (unsigned long long)steps);
                 rc = 1;
                 goto out;
@@ -324,7 +341,8 @@ static int cmd_verify(int argc, char **argv)
         }
         if (!pb_fair_client_seed_valid(client)) {
             fputs("pitboss: fair verify: --client-seed: 1 to 64 printable ASCII characters, "
-                  "no spaces, no ':'\n", stderr);
+                  "no spaces, no ':'\n",
+                  stderr);
             goto out;
         }
         if (parse_u64(nonce_s, &nonce) != 0) {
@@ -336,7 +354,8 @@ static int cmd_verify(int argc, char **argv)
             goto out;
         }
         if (commitment && !pb_fair_commitment_matches(server, commitment)) {
-            fputs("pitboss: fair verify: SHA-256 of the server seed is not the commitment\n", stderr);
+            fputs("pitboss: fair verify: SHA-256 of the server seed is not the commitment\n",
+                  stderr);
             rc = 1;
             goto out;
         }

@@ -133,8 +133,8 @@ static int make_keys_dir(const char *dir, char *err, size_t errcap)
         return -1;
     struct stat st;
     if (stat(dir, &st) == 0 && (st.st_mode & 077))
-        pb_log(PB_LOG_WARN, "serve.keys_dir", "%s is readable by others (mode %03o); use 0700",
-               dir, (unsigned)(st.st_mode & 0777));
+        pb_log(PB_LOG_WARN, "serve.keys_dir", "%s is readable by others (mode %03o); use 0700", dir,
+               (unsigned)(st.st_mode & 0777));
     return 0;
 }
 
@@ -163,10 +163,17 @@ static const num_opt num_opts[] = {
 /* Fills o from defaults, the environment, then argv. 0, 1 (--help shown) or -1. */
 static int read_opts(int argc, char **argv, serve_opts *o)
 {
-    *o = (serve_opts){.listen = "127.0.0.1:8080", .keys_dir = "var/keys", .threads = 4,
-                      .max_body = 1u << 20, .max_header = 16u << 10, .max_connections = 1024,
-                      .max_per_ip = 0, .timeout_s = 30, .drain_s = 10,
-                      .max_exports = PB_API_EXPORTS_MAX_DEFAULT, .log_flush_ms = 100};
+    *o = (serve_opts){.listen = "127.0.0.1:8080",
+                      .keys_dir = "var/keys",
+                      .threads = 4,
+                      .max_body = 1u << 20,
+                      .max_header = 16u << 10,
+                      .max_connections = 1024,
+                      .max_per_ip = 0,
+                      .timeout_s = 30,
+                      .drain_s = 10,
+                      .max_exports = PB_API_EXPORTS_MAX_DEFAULT,
+                      .log_flush_ms = 100};
     if (env("PITBOSS_LISTEN"))
         o->listen = env("PITBOSS_LISTEN");
     if (env("PITBOSS_KEYS_DIR"))
@@ -266,9 +273,9 @@ static void serve_close(serve_state *s)
     pb_api_bo_exports_wait(); /* exports still writing (their streams have ended) */
     /* @serve-close-web */
     pb_http_static_free(s->app.web); /* after the server: no request reads it any more */
-    pb_api_games_close(&s->app); /* after the ledger: its last callbacks may use it */
-    pb_wallet_close(s->app.wallet); /* after the ledger: its last callbacks may use it */
-    pb_api_admin_close(&s->app); /* signs the audit chain head, then frees the key */
+    pb_api_games_close(&s->app);     /* after the ledger: its last callbacks may use it */
+    pb_wallet_close(s->app.wallet);  /* after the ledger: its last callbacks may use it */
+    pb_api_admin_close(&s->app);     /* signs the audit chain head, then frees the key */
     /* @serve-close-player */
     pb_api_auth_close(&s->app);
     pb_store_pool_free(s->pool);
@@ -297,11 +304,15 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: out of memory\n");
         return -1;
     }
-    s->app = (pb_api_app){.store = s->store, .ledger = s->ledger, .keys_dir = o->keys_dir,
+    s->app = (pb_api_app){.store = s->store,
+                          .ledger = s->ledger,
+                          .keys_dir = o->keys_dir,
                           .started_us = pb_time_now_us(),
                           .max_exports = (unsigned)o->max_exports};
-    pb_http_config cfg = {.listen = o->listen, .threads = (unsigned)o->threads,
-                          .max_body = (size_t)o->max_body, .max_header = (size_t)o->max_header,
+    pb_http_config cfg = {.listen = o->listen,
+                          .threads = (unsigned)o->threads,
+                          .max_body = (size_t)o->max_body,
+                          .max_header = (size_t)o->max_header,
                           .max_connections = (unsigned)o->max_connections,
                           .max_per_ip = (unsigned)o->max_per_ip,
                           .timeout_s = (unsigned)o->timeout_s};
@@ -401,8 +412,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
         const char *delay = env("PITBOSS_SANDBOX_PAYOUT_DELAY_MS");
         if (delay && parse_num("PITBOSS_SANDBOX_PAYOUT_DELAY_MS", delay, 1, 600000, &delay_ms) != 0)
             return -1;
-        if (pb_api_cashier_open(&s->app, o->listen, sandbox, (int)delay_ms,
-                                err, sizeof err) != 0) {
+        if (pb_api_cashier_open(&s->app, o->listen, sandbox, (int)delay_ms, err, sizeof err) != 0) {
             fprintf(stderr, "pitboss serve: cashier: %s\n", err);
             return -1;
         }
@@ -456,7 +466,8 @@ int pb_cmd_serve(int argc, char **argv)
     /* from here the info lines are written together (the access log's: one write per
      * request otherwise); the listening line above went out at once */
     if (pb_log_buffer_start((unsigned)o.log_flush_ms) != 0)
-        pb_log(PB_LOG_WARN, "serve.log_buffer", "cannot buffer the log: each line is written at once");
+        pb_log(PB_LOG_WARN, "serve.log_buffer",
+               "cannot buffer the log: each line is written at once");
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;

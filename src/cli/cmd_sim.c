@@ -128,25 +128,42 @@ int pb_cmd_sim(int argc, char **argv)
         fputs(sim_usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
-    pb_sim_options o = {.players = 20, .rounds = 200, .concurrency = 8, .seed = 1,
-                        .duplicate_rate = 0.05, .timeout_rate = 0.02, .deposit = "100.00",
-                        .country = "MT", .out = stdout};
+    pb_sim_options o = {.players = 20,
+                        .rounds = 200,
+                        .concurrency = 8,
+                        .seed = 1,
+                        .duplicate_rate = 0.05,
+                        .timeout_rate = 0.02,
+                        .deposit = "100.00",
+                        .country = "MT",
+                        .out = stdout};
     const char *hex = NULL, *file = NULL, *db = NULL, *bet_min = "0.10", *bet_max = "5.00";
     bool deposit_given = false;
-    static const struct option opts[] = {
-        {"url", required_argument, 0, 'u'},          {"provider", required_argument, 0, 'p'},
-        {"secret-hex", required_argument, 0, 'x'},   {"secret-file", required_argument, 0, 'f'},
-        {"brand", required_argument, 0, 'b'},        {"game", required_argument, 0, 'g'},
-        {"players", required_argument, 0, 'n'},      {"rounds", required_argument, 0, 'r'},
-        {"concurrency", required_argument, 0, 'c'},  {"seed", required_argument, 0, 's'},
-        {"duplicate-rate", required_argument, 0, 'D'}, {"timeout-rate", required_argument, 0, 'T'},
-        {"deposit", required_argument, 0, 'd'},      {"bet-min", required_argument, 0, 'm'},
-        {"bet-max", required_argument, 0, 'M'},      {"currency", required_argument, 0, 'C'},
-        {"country", required_argument, 0, 'k'},      {"books", required_argument, 0, 'B'},
-        {"check", required_argument, 0, 'K'},        {"db", required_argument, 0, 'z'},
-        {"verbose", no_argument, 0, 'v'},            {"help", no_argument, 0, 'h'},
-        {"email", required_argument, 0, 'e'},        {"password", required_argument, 0, 'P'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+                                         {"provider", required_argument, 0, 'p'},
+                                         {"secret-hex", required_argument, 0, 'x'},
+                                         {"secret-file", required_argument, 0, 'f'},
+                                         {"brand", required_argument, 0, 'b'},
+                                         {"game", required_argument, 0, 'g'},
+                                         {"players", required_argument, 0, 'n'},
+                                         {"rounds", required_argument, 0, 'r'},
+                                         {"concurrency", required_argument, 0, 'c'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"duplicate-rate", required_argument, 0, 'D'},
+                                         {"timeout-rate", required_argument, 0, 'T'},
+                                         {"deposit", required_argument, 0, 'd'},
+                                         {"bet-min", required_argument, 0, 'm'},
+                                         {"bet-max", required_argument, 0, 'M'},
+                                         {"currency", required_argument, 0, 'C'},
+                                         {"country", required_argument, 0, 'k'},
+                                         {"books", required_argument, 0, 'B'},
+                                         {"check", required_argument, 0, 'K'},
+                                         {"db", required_argument, 0, 'z'},
+                                         {"verbose", no_argument, 0, 'v'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"email", required_argument, 0, 'e'},
+                                         {"password", required_argument, 0, 'P'},
+                                         {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
@@ -164,7 +181,10 @@ int pb_cmd_sim(int argc, char **argv)
         case 's': o.seed = strtoull(optarg, NULL, 0); break;
         case 'D': bad = parse_rate(optarg, &o.duplicate_rate); break;
         case 'T': bad = parse_rate(optarg, &o.timeout_rate); break;
-        case 'd': o.deposit = optarg; deposit_given = true; break;
+        case 'd':
+            o.deposit = optarg;
+            deposit_given = true;
+            break;
         case 'm': bet_min = optarg; break;
         case 'M': bet_max = optarg; break;
         case 'C': o.currency = optarg; break;
@@ -240,18 +260,24 @@ static const char *bench_usage =
 
 int pb_cmd_bench_wallet(int argc, char **argv)
 {
-    pb_sim_bench_options o = {.connections = 64, .seconds = 10, .country = "MT",
-                              .deposit = "100.00", .out = stdout};
+    pb_sim_bench_options o = {
+        .connections = 64, .seconds = 10, .country = "MT", .deposit = "100.00", .out = stdout};
     const char *hex = NULL, *file = NULL, *stake = "1.00";
-    static const struct option opts[] = {
-        {"url", required_argument, 0, 'u'},         {"provider", required_argument, 0, 'p'},
-        {"secret-hex", required_argument, 0, 'x'},  {"secret-file", required_argument, 0, 'f'},
-        {"brand", required_argument, 0, 'b'},       {"game", required_argument, 0, 'g'},
-        {"connections", required_argument, 0, 'c'}, {"seconds", required_argument, 0, 's'},
-        {"rate", required_argument, 0, 'r'},        {"stake", required_argument, 0, 'S'},
-        {"deposit", required_argument, 0, 'd'},     {"country", required_argument, 0, 'k'},
-        {"label", required_argument, 0, 'l'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+                                         {"provider", required_argument, 0, 'p'},
+                                         {"secret-hex", required_argument, 0, 'x'},
+                                         {"secret-file", required_argument, 0, 'f'},
+                                         {"brand", required_argument, 0, 'b'},
+                                         {"game", required_argument, 0, 'g'},
+                                         {"connections", required_argument, 0, 'c'},
+                                         {"seconds", required_argument, 0, 's'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"stake", required_argument, 0, 'S'},
+                                         {"deposit", required_argument, 0, 'd'},
+                                         {"country", required_argument, 0, 'k'},
+                                         {"label", required_argument, 0, 'l'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -264,8 +290,14 @@ int pb_cmd_bench_wallet(int argc, char **argv)
         case 'b': o.brand = optarg; break;
         case 'g': o.game = optarg; break;
         case 'c': bad = parse_count(optarg, 1, 4096, &o.connections); break;
-        case 's': o.seconds = atof(optarg); bad = o.seconds <= 0 || o.seconds > 3600; break;
-        case 'r': o.rate = atof(optarg); bad = o.rate < 0 || o.rate > 1e6; break;
+        case 's':
+            o.seconds = atof(optarg);
+            bad = o.seconds <= 0 || o.seconds > 3600;
+            break;
+        case 'r':
+            o.rate = atof(optarg);
+            bad = o.rate < 0 || o.rate > 1e6;
+            break;
         case 'S': stake = optarg; break;
         case 'd': o.deposit = optarg; break;
         case 'k': o.country = optarg; break;

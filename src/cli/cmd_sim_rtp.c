@@ -87,25 +87,46 @@ static int parse_double(const char *s, double min, double max, double *out)
     return 0;
 }
 
-enum { O_GAME = 256, O_ROUNDS, O_THREADS, O_EDGE, O_RTP, O_SERVER, O_CLIENT, O_Z, O_ALPHA,
-       O_CURRENCY, O_PARAM };
+enum {
+    O_GAME = 256,
+    O_ROUNDS,
+    O_THREADS,
+    O_EDGE,
+    O_RTP,
+    O_SERVER,
+    O_CLIENT,
+    O_Z,
+    O_ALPHA,
+    O_CURRENCY,
+    O_PARAM
+};
 
 int pb_cmd_sim_rtp(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"game", required_argument, 0, O_GAME},          {"rounds", required_argument, 0, O_ROUNDS},
-        {"threads", required_argument, 0, O_THREADS},    {"edge", required_argument, 0, O_EDGE},
-        {"rtp-bp", required_argument, 0, O_RTP},         {"server-seed", required_argument, 0, O_SERVER},
-        {"client-seed", required_argument, 0, O_CLIENT}, {"z", required_argument, 0, O_Z},
-        {"alpha", required_argument, 0, O_ALPHA},        {"currency", required_argument, 0, O_CURRENCY},
-        {"target", required_argument, 0, O_PARAM},       {"direction", required_argument, 0, O_PARAM},
-        {"cashout", required_argument, 0, O_PARAM},      {"mines", required_argument, 0, O_PARAM},
-        {"tiles", required_argument, 0, O_PARAM},        {"picks", required_argument, 0, O_PARAM},
-        {"risk", required_argument, 0, O_PARAM},         {"rows", required_argument, 0, O_PARAM},
-        {"bets", required_argument, 0, O_PARAM},         {"params", required_argument, 0, O_PARAM},
-        {"help", no_argument, 0, 'h'},                   {0, 0, 0, 0}};
-    const char *game = NULL, *edge = NULL, *rtp_s = NULL, *server = NULL,
-               *client = "pitboss-sim", *currency = "EUR";
+    static const struct option opts[] = {{"game", required_argument, 0, O_GAME},
+                                         {"rounds", required_argument, 0, O_ROUNDS},
+                                         {"threads", required_argument, 0, O_THREADS},
+                                         {"edge", required_argument, 0, O_EDGE},
+                                         {"rtp-bp", required_argument, 0, O_RTP},
+                                         {"server-seed", required_argument, 0, O_SERVER},
+                                         {"client-seed", required_argument, 0, O_CLIENT},
+                                         {"z", required_argument, 0, O_Z},
+                                         {"alpha", required_argument, 0, O_ALPHA},
+                                         {"currency", required_argument, 0, O_CURRENCY},
+                                         {"target", required_argument, 0, O_PARAM},
+                                         {"direction", required_argument, 0, O_PARAM},
+                                         {"cashout", required_argument, 0, O_PARAM},
+                                         {"mines", required_argument, 0, O_PARAM},
+                                         {"tiles", required_argument, 0, O_PARAM},
+                                         {"picks", required_argument, 0, O_PARAM},
+                                         {"risk", required_argument, 0, O_PARAM},
+                                         {"rows", required_argument, 0, O_PARAM},
+                                         {"bets", required_argument, 0, O_PARAM},
+                                         {"params", required_argument, 0, O_PARAM},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *game = NULL, *edge = NULL, *rtp_s = NULL, *server = NULL, *client = "pitboss-sim",
+               *currency = "EUR";
     double z = 3.29, alpha = 0.001, rounds_d = 0, threads_d = 1;
     json_t *params = json_object();
     int ch, idx = 0, rc = 2;
@@ -128,7 +149,10 @@ int pb_cmd_sim_rtp(int argc, char **argv)
             if (pb_cli_game_param(params, opts[idx].name, optarg) != 0)
                 goto out;
             break;
-        case 'h': fputs(sim_rtp_usage, stdout); rc = 0; goto out;
+        case 'h':
+            fputs(sim_rtp_usage, stdout);
+            rc = 0;
+            goto out;
         default: fputs(sim_rtp_usage, stderr); goto out;
         }
         if (bad) {
@@ -145,7 +169,8 @@ int pb_cmd_sim_rtp(int argc, char **argv)
     if (!kind || rounds_d < 2 || rounds_d != (double)(uint64_t)rounds_d ||
         threads_d != (double)(unsigned)threads_d) {
         fputs("pitboss: sim rtp: --game G and --rounds N (an integer >= 2) are required; "
-              "--threads is an integer 1..64\n", stderr);
+              "--threads is an integer 1..64\n",
+              stderr);
         goto out;
     }
     uint32_t rtp;
@@ -178,7 +203,8 @@ int pb_cmd_sim_rtp(int argc, char **argv)
         pb_fair_server_seed_new(seed);
     }
     if (!pb_fair_client_seed_valid(client)) {
-        fputs("pitboss: sim rtp: --client-seed: 1 to 64 printable ASCII characters, no ':'\n", stderr);
+        fputs("pitboss: sim rtp: --client-seed: 1 to 64 printable ASCII characters, no ':'\n",
+              stderr);
         goto out;
     }
     pb_fair_key key;
@@ -206,13 +232,12 @@ int pb_cmd_sim_rtp(int argc, char **argv)
         " s:s, s:{s:f, s:i, s:f, s:f, s:f, s:s}, s:f, s:f, s:f}",
         "game", pb_game_name(kind), "params", pb_game_params_to_json(&p, cur), "rtp_bp", (int)rtp,
         "rounds", (json_int_t)rounds, "threads", (int)threads, "server_seed", seed, "client_seed",
-        client, "theoretical_rtp_exact", "num", (json_int_t)exact.num, "den",
-        (json_int_t)exact.den, "bp", (int)exact.bp, "theoretical_rtp", r.theoretical,
-        "observed_rtp", r.observed, "sigma", r.sigma, "z", z, "bound", r.bound, "deviation",
-        r.observed - r.theoretical, "rtp_verdict", r.rtp_ok ? "pass" : "fail", "chi_square",
-        "statistic", r.chi2, "df", (int)r.df, "p_value", r.p_value, "critical", r.critical,
-        "alpha", alpha, "verdict", r.chi2_ok ? "pass" : "fail", "hit_rate",
-        (double)acc->wins / (double)rounds, "seconds", secs, "rounds_per_second",
+        client, "theoretical_rtp_exact", "num", (json_int_t)exact.num, "den", (json_int_t)exact.den,
+        "bp", (int)exact.bp, "theoretical_rtp", r.theoretical, "observed_rtp", r.observed, "sigma",
+        r.sigma, "z", z, "bound", r.bound, "deviation", r.observed - r.theoretical, "rtp_verdict",
+        r.rtp_ok ? "pass" : "fail", "chi_square", "statistic", r.chi2, "df", (int)r.df, "p_value",
+        r.p_value, "critical", r.critical, "alpha", alpha, "verdict", r.chi2_ok ? "pass" : "fail",
+        "hit_rate", (double)acc->wins / (double)rounds, "seconds", secs, "rounds_per_second",
         secs > 0 ? (double)rounds / secs : 0.0);
     char *s = pb_game_json_dumps(out);
     if (s)

@@ -10,48 +10,49 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: pitboss <command> [options]\n"
-          "\n"
-          "commands:\n"
-          "  migrate [--db URL]              apply pending schema migrations\n"
-          "  ledger verify [--db URL]        rebuild balances from transfers and check every invariant\n"
-          "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
-          "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
-          /* @cli-usage */
-          /* @cli-usage-sim */
-          "  sim provider [options]          play as a game provider against a running server and check\n"
-          "                                  every balance against the simulator's books (see --help)\n"
-          /* @cli-usage-provider-hub88 */
-          /* @cli-usage-provider-native */
-          /* @cli-usage-cashier */
-          /* @cli-usage-catalog */
-          "  provider create --code C --name N --protocol native|hub88 [--secret-hex H]\n"
-          "                  [--public-key-file PEM] [--window S]; provider list\n"
-          "                                  game providers (a native secret is generated if absent)\n"
-          "  game create --provider P --code C --name N --category CAT --rtp-bp BP\n"
-          "              --volatility V --limit CUR:MIN:MAX... [--block XX]...\n"
-          "  game enable|disable --brand B --provider P --game G; game list\n"
-          "                                  games and where they are offered\n"
-          /* @cli-usage-wallet */
-          /* @cli-usage-games-play */
-          /* @cli-usage-games */
-          "  fair verify --game G --server-seed S --client-seed C --nonce N [game options]\n"
-          "              (crash: --hash H --salt S)  recompute a provably fair round as JSON\n"
-          "  fair seed | fair commitment --server-seed S   a server seed and its SHA-256 commitment\n"
-          "  sim rtp --game G --rounds N [--threads T]    Monte Carlo RTP and chi-square checks\n"
-          "  bench fair                      provably fair outcomes per second per core\n"
-          "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
-          "                                  create a brand (tenant); brand list shows them\n"
-          "  admin create --email E [--role R] [--brand CODE]...\n"
-          "                                  create a staff member (the first admin); prints a one-time password\n"
-          "  serve [options]                 the HTTP API until SIGTERM (see serve --help)\n"
-          "  routes                          the HTTP route table as JSON lines\n"
-          "  audit verify [options]          check the audit log's hash chain and signed checkpoints\n"
-          "  audit export [options]          write the audit log as JSON lines for a regulator\n"
-          "  audit checkpoint [options]      sign the audit log's head with the audit key\n"
-          "\n"
-          "The database URL is --db, else $PITBOSS_DB, else var/pitboss.db (SQLite).\n",
-          f);
+    fputs(
+        "usage: pitboss <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  migrate [--db URL]              apply pending schema migrations\n"
+        "  ledger verify [--db URL]        rebuild balances from transfers and check every invariant\n"
+        "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
+        "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
+        /* @cli-usage */
+        /* @cli-usage-sim */
+        "  sim provider [options]          play as a game provider against a running server and check\n"
+        "                                  every balance against the simulator's books (see --help)\n"
+        /* @cli-usage-provider-hub88 */
+        /* @cli-usage-provider-native */
+        /* @cli-usage-cashier */
+        /* @cli-usage-catalog */
+        "  provider create --code C --name N --protocol native|hub88 [--secret-hex H]\n"
+        "                  [--public-key-file PEM] [--window S]; provider list\n"
+        "                                  game providers (a native secret is generated if absent)\n"
+        "  game create --provider P --code C --name N --category CAT --rtp-bp BP\n"
+        "              --volatility V --limit CUR:MIN:MAX... [--block XX]...\n"
+        "  game enable|disable --brand B --provider P --game G; game list\n"
+        "                                  games and where they are offered\n"
+        /* @cli-usage-wallet */
+        /* @cli-usage-games-play */
+        /* @cli-usage-games */
+        "  fair verify --game G --server-seed S --client-seed C --nonce N [game options]\n"
+        "              (crash: --hash H --salt S)  recompute a provably fair round as JSON\n"
+        "  fair seed | fair commitment --server-seed S   a server seed and its SHA-256 commitment\n"
+        "  sim rtp --game G --rounds N [--threads T]    Monte Carlo RTP and chi-square checks\n"
+        "  bench fair                      provably fair outcomes per second per core\n"
+        "  brand create --code C --name N --currency CUR [--currencies A,B] --jurisdiction CC\n"
+        "                                  create a brand (tenant); brand list shows them\n"
+        "  admin create --email E [--role R] [--brand CODE]...\n"
+        "                                  create a staff member (the first admin); prints a one-time password\n"
+        "  serve [options]                 the HTTP API until SIGTERM (see serve --help)\n"
+        "  routes                          the HTTP route table as JSON lines\n"
+        "  audit verify [options]          check the audit log's hash chain and signed checkpoints\n"
+        "  audit export [options]          write the audit log as JSON lines for a regulator\n"
+        "  audit checkpoint [options]      sign the audit log's head with the audit key\n"
+        "\n"
+        "The database URL is --db, else $PITBOSS_DB, else var/pitboss.db (SQLite).\n",
+        f);
 }
 
 const char *pb_cli_db_url(const char *flag_value)

@@ -27,7 +27,10 @@ typedef struct pb_cache_guard {
     int64_t ttl_us, quiet_us;
 } pb_cache_guard;
 
-#define PB_CACHE_GUARD_INIT(ttl_us, quiet_us) {PTHREAD_MUTEX_INITIALIZER, 0, 0, (ttl_us), (quiet_us)}
+#define PB_CACHE_GUARD_INIT(ttl_us, quiet_us)                 \
+    {                                                         \
+        PTHREAD_MUTEX_INITIALIZER, 0, 0, (ttl_us), (quiet_us) \
+    }
 
 /* A write in this process: forget every entry, store nothing for quiet_us. */
 void pb_cache_guard_forget(pb_cache_guard *g);

@@ -13,13 +13,34 @@
 
 static const pb_currency currencies[] = {
     /* exponent 2 */
-    {"EUR", 2}, {"USD", 2}, {"GBP", 2}, {"SEK", 2}, {"NOK", 2}, {"DKK", 2},
-    {"CHF", 2}, {"PLN", 2}, {"CZK", 2}, {"CAD", 2}, {"AUD", 2}, {"NZD", 2},
-    {"BRL", 2}, {"MXN", 2}, {"INR", 2}, {"ZAR", 2}, {"TRY", 2},
+    {"EUR", 2},
+    {"USD", 2},
+    {"GBP", 2},
+    {"SEK", 2},
+    {"NOK", 2},
+    {"DKK", 2},
+    {"CHF", 2},
+    {"PLN", 2},
+    {"CZK", 2},
+    {"CAD", 2},
+    {"AUD", 2},
+    {"NZD", 2},
+    {"BRL", 2},
+    {"MXN", 2},
+    {"INR", 2},
+    {"ZAR", 2},
+    {"TRY", 2},
     /* exponent 0 */
-    {"JPY", 0}, {"KRW", 0}, {"CLP", 0}, {"ISK", 0},
+    {"JPY", 0},
+    {"KRW", 0},
+    {"CLP", 0},
+    {"ISK", 0},
     /* exponent 3 */
-    {"KWD", 3}, {"BHD", 3}, {"OMR", 3}, {"JOD", 3}, {"TND", 3},
+    {"KWD", 3},
+    {"BHD", 3},
+    {"OMR", 3},
+    {"JOD", 3},
+    {"TND", 3},
     /* crypto: satoshi for BTC; LTC likewise 8 */
     {"BTC", 8},
     /*
@@ -30,7 +51,8 @@ static const pb_currency currencies[] = {
     {"ETH", 8},
     {"LTC", 8},
     /* stablecoins: 6 decimals, as the USDT and USDC token contracts use */
-    {"USDT", 6}, {"USDC", 6},
+    {"USDT", 6},
+    {"USDC", 6},
 };
 
 const pb_currency *pb_currency_findn(const char *code, size_t len)

@@ -48,10 +48,10 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_bool on;  /* lines below warn are buffered */
-    bool stop;       /* the flusher is asked to end */
-    bool thread;     /* the flusher runs */
-    bool at_exit;    /* the exit hook is registered */
+    atomic_bool on; /* lines below warn are buffered */
+    bool stop;      /* the flusher is asked to end */
+    bool thread;    /* the flusher runs */
+    bool at_exit;   /* the exit hook is registered */
     unsigned flush_ms;
     size_t len;
     pthread_t th;
@@ -129,10 +129,7 @@ static void *flusher_main(void *arg)
     return NULL;
 }
 
-static void flush_at_exit(void)
-{
-    pb_log_flush();
-}
+static void flush_at_exit(void) { pb_log_flush(); }
 
 int pb_log_buffer_start(unsigned flush_ms)
 {
@@ -241,10 +238,7 @@ static void buf_put(buf_t *b, const char *s, size_t n)
     b->len += n;
 }
 
-static void buf_puts(buf_t *b, const char *s)
-{
-    buf_put(b, s, strlen(s));
-}
+static void buf_puts(buf_t *b, const char *s) { buf_put(b, s, strlen(s)); }
 
 static void buf_put_json(buf_t *b, const char *s, size_t n)
 {

@@ -19,10 +19,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 pb_money_status pb_money_parse(const char *s, size_t len, const pb_currency *cur, int64_t *out)
 {
@@ -186,11 +183,8 @@ pb_money_status pb_money_mul_ratio(pb_money a, int64_t num, int64_t den, pb_roun
         __int128 ar = r < 0 ? -r : r;
         __int128 ad = den < 0 ? -(__int128)den : (__int128)den;
         switch (mode) {
-        case PB_ROUND_DOWN:
-            break;
-        case PB_ROUND_UP:
-            q += step;
-            break;
+        case PB_ROUND_DOWN: break;
+        case PB_ROUND_UP: q += step; break;
         case PB_ROUND_HALF_EVEN:
             if (2 * ar > ad || (2 * ar == ad && (q & 1) != 0))
                 q += step;

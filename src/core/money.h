@@ -13,7 +13,7 @@
 
 /* A currency: its code ("EUR", "USDT") and the exponent of its minor unit. */
 typedef struct pb_currency {
-    const char *code;     /* upper-case code, 3 to 5 characters */
+    const char *code;       /* upper-case code, 3 to 5 characters */
     unsigned char exponent; /* digits after the decimal point: JPY 0, EUR 2, KWD 3, BTC 8 */
 } pb_currency;
 

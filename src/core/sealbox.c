@@ -35,9 +35,9 @@ int pb_sealbox_open(const uint8_t key[PB_SEALBOX_KEY_LEN], const char *ad, const
     if (box_len < PB_SEALBOX_OVERHEAD)
         return -1;
     unsigned long long plen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, box + NONCE,
-                                                   box_len - NONCE, (const unsigned char *)ad,
-                                                   strlen(ad), box, key) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, box + NONCE, box_len - NONCE,
+                                                   (const unsigned char *)ad, strlen(ad), box,
+                                                   key) != 0) {
         sodium_memzero(plain, box_len - PB_SEALBOX_OVERHEAD);
         return -1;
     }
@@ -93,8 +93,8 @@ static int private_file(int fd, const char *path, char *err, size_t errcap)
         return -1;
     }
     if (st.st_mode & 077) {
-        snprintf(err, errcap, "%s is accessible by group or others (mode %03o); chmod 600 it",
-                 path, (unsigned)(st.st_mode & 0777));
+        snprintf(err, errcap, "%s is accessible by group or others (mode %03o); chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
         return -1;
     }
     if (st.st_size != PB_SEALBOX_KEY_LEN) {
@@ -123,8 +123,8 @@ static int read_key(const char *path, uint8_t key[PB_SEALBOX_KEY_LEN], char *err
     return rc;
 }
 
-int pb_keyfile_secret(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN],
-                      char *err, size_t errcap)
+int pb_keyfile_secret(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN], char *err,
+                      size_t errcap)
 {
     char p[4096], tmp[4096 + 48];
     if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p) {

@@ -56,7 +56,7 @@ int pb_keyfile_make_dir(const char *dir, char *err, size_t errcap);
 /* key = the 32 bytes of dir/name, created with random bytes (0600) when the file
  * does not exist; dir must exist. 0, or -1 with the reason in err (the file is
  * not a regular file, others may read it, it does not hold exactly 32 bytes). */
-int pb_keyfile_secret(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN],
-                      char *err, size_t errcap);
+int pb_keyfile_secret(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN], char *err,
+                      size_t errcap);
 
 #endif

@@ -28,7 +28,7 @@
 #define BLOCK 64     /* SHA-256's block: HMAC's pad length */
 
 typedef struct thread_ctx {
-    bool keyed;             /* inner/outer are the pads of key[0..key_len) */
+    bool keyed; /* inner/outer are the pads of key[0..key_len) */
     size_t key_len;
     SHA256_CTX inner, outer; /* after the key ^ ipad / key ^ opad block */
     uint8_t key[KEY_MEMO];
@@ -120,7 +120,8 @@ void pb_hmac_sha256(const uint8_t *key, size_t key_len, const pb_sha256_part *pa
     for (size_t i = 0; i < n; i++)
         if (parts[i].len && !SHA256_Update(&inner, parts[i].p, parts[i].len))
             abort();
-    if (!SHA256_Final(d, &inner) || !SHA256_Update(&outer, d, sizeof d) || !SHA256_Final(out, &outer))
+    if (!SHA256_Final(d, &inner) || !SHA256_Update(&outer, d, sizeof d) ||
+        !SHA256_Final(out, &outer))
         abort();
     OPENSSL_cleanse(&inner, sizeof inner);
     OPENSSL_cleanse(&outer, sizeof outer);

@@ -29,24 +29,18 @@ static int64_t clock_us(clockid_t id)
     return (int64_t)ts.tv_sec * US_PER_SEC + (int64_t)(ts.tv_nsec / 1000);
 }
 
-int64_t pb_time_now_us(void)
-{
-    return clock_us(CLOCK_REALTIME);
-}
+int64_t pb_time_now_us(void) { return clock_us(CLOCK_REALTIME); }
 
-int64_t pb_time_mono_us(void)
-{
-    return clock_us(CLOCK_MONOTONIC);
-}
+int64_t pb_time_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12, d 1..31). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);                  /* [0, 399] */
+    const unsigned yoe = (unsigned)(y - era * 400);                       /* [0, 399] */
     const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;     /* [0, 146096] */
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
     return era * 146097 + (int64_t)doe - 719468;
 }
 
@@ -54,19 +48,16 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);                         /* [0, 146096] */
+    const unsigned doe = (unsigned)(z - era * 146097);                          /* [0, 146096] */
     const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
-    const unsigned mp = (5 * doy + 2) / 153;                                  /* [0, 11] */
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    const unsigned mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
     *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static bool is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+static bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static unsigned days_in_month(int64_t y, unsigned m)
 {
@@ -155,8 +146,8 @@ int pb_time_parse(const char *s, size_t len, int64_t *out_us)
         !get_digits(s, len, &i, 2, &mm) || !expect(s, len, &i, ':', ':') ||
         !get_digits(s, len, &i, 2, &ss))
         return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hh > 23 ||
-        mm > 59 || ss > 59)
+    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hh > 23 || mm > 59 ||
+        ss > 59)
         return -1;
 
     /* Fraction: 1..9 digits, truncated to microseconds. */
@@ -197,8 +188,8 @@ int pb_time_parse(const char *s, size_t len, int64_t *out_us)
     if (i != len)
         return -1;
 
-    int64_t secs = days_from_civil(year, mon, day) * 86400 + (int64_t)hh * 3600 +
-                   (int64_t)mm * 60 + (int64_t)ss - offset_s;
+    int64_t secs = days_from_civil(year, mon, day) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 +
+                   (int64_t)ss - offset_s;
     int64_t us = secs * US_PER_SEC + frac_us;
     if (us < MIN_US || us > MAX_US)
         return -1;

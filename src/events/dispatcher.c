@@ -78,8 +78,7 @@ static size_t poll_once(pb_events *ev)
     atomic_fetch_add(&ev->polls, 1);
     pb_store_rc rc = pb_store_event_scan(ev->conn, ev->last, PB_EVENTS_BATCH, on_row, &b);
     if (rc != PB_STORE_OK && rc != PB_STORE_BUSY)
-        pb_log(PB_LOG_WARN, "events.poll", "outbox read failed: %s",
-               pb_store_errmsg(ev->conn));
+        pb_log(PB_LOG_WARN, "events.poll", "outbox read failed: %s", pb_store_errmsg(ev->conn));
     atomic_fetch_add(&ev->delivered, b.n);
     atomic_store(&ev->last_id, ev->last);
     return b.n;
@@ -160,8 +159,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *err,
-                          size_t errcap)
+pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *err, size_t errcap)
 {
     pb_events *ev = calloc(1, sizeof *ev);
     if (!ev) {
@@ -209,8 +207,7 @@ pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *er
     ev->started = true;
     pb_log(PB_LOG_INFO, "events.started",
            "dispatching from id %lld; retention %lld s / %lld rows; %u stream clients at most",
-           (long long)ev->last, (long long)c->retention_s, (long long)c->max_rows,
-           c->max_clients);
+           (long long)ev->last, (long long)c->retention_s, (long long)c->max_rows, c->max_clients);
     return ev;
 }
 

@@ -44,8 +44,9 @@
 typedef struct pb_event_field {
     const char *key;
     enum { PB_EV_F_STR, PB_EV_F_INT, PB_EV_F_BOOL, PB_EV_F_MONEY, PB_EV_F_JSON } kind;
-    const char *str;      /* STR: the text (NULL → null); MONEY: the currency; JSON: raw JSON text */
-    int64_t num;          /* INT, BOOL, MONEY (minor units) */
+    /* STR: the text (NULL → null); MONEY: the currency; JSON: raw JSON text */
+    const char *str;
+    int64_t num; /* INT, BOOL, MONEY (minor units) */
 } pb_event_field;
 
 #define PB_EV_STR(k, v) ((pb_event_field){.key = (k), .kind = PB_EV_F_STR, .str = (v)})
@@ -53,7 +54,7 @@ typedef struct pb_event_field {
 #define PB_EV_BOOL(k, v) ((pb_event_field){.key = (k), .kind = PB_EV_F_BOOL, .num = !!(v)})
 /* A money amount: "<k>": "10.00" (decimal string in the currency's exponent) and
  * "currency": cur. */
-#define PB_EV_MONEY(k, minor, cur)                                                             \
+#define PB_EV_MONEY(k, minor, cur) \
     ((pb_event_field){.key = (k), .kind = PB_EV_F_MONEY, .str = (cur), .num = (minor)})
 /* Raw JSON text the caller vouches for (an object or array it produced). */
 #define PB_EV_JSON(k, text) ((pb_event_field){.key = (k), .kind = PB_EV_F_JSON, .str = (text)})
@@ -70,16 +71,15 @@ typedef struct pb_event_field {
  * oversize payload: logged) or STORE_UNAVAILABLE (the insert failed: the
  * caller's transaction must fail too).
  */
-pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand,
-                        const char *subject, const char *trace_id, int64_t now,
-                        const pb_event_field *fields, size_t n, int64_t *id);
+pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand, const char *subject,
+                        const char *trace_id, int64_t now, const pb_event_field *fields, size_t n,
+                        int64_t *id);
 
 /* pb_events_append with the fields given inline: one call per change. */
-#define pb_events_emit(c, type, brand, subject, trace_id, now, ...)                            \
-    pb_events_append((c), (type), (brand), (subject), (trace_id), (now),                       \
-                     (const pb_event_field[]){__VA_ARGS__},                                    \
-                     sizeof((const pb_event_field[]){__VA_ARGS__}) / sizeof(pb_event_field),   \
-                     NULL)
+#define pb_events_emit(c, type, brand, subject, trace_id, now, ...)      \
+    pb_events_append((c), (type), (brand), (subject), (trace_id), (now), \
+                     (const pb_event_field[]){__VA_ARGS__},              \
+                     sizeof((const pb_event_field[]){__VA_ARGS__}) / sizeof(pb_event_field), NULL)
 
 /* The event types: name, and the staff permission that sees it on the stream. */
 typedef struct pb_event_type {
@@ -118,20 +118,19 @@ typedef struct pb_event {
 typedef struct pb_events pb_events;
 
 typedef struct pb_events_config {
-    int64_t retention_s;    /* prune rows older than this; 0 = 7 days */
-    int64_t max_rows;       /* prune beyond the newest max_rows; 0 = 1,000,000; -1 = no cap */
-    int prune_interval_ms;  /* 0 = 60,000 */
-    unsigned max_clients;   /* staff stream clients at once; 0 = 1,000 */
-    size_t client_buffer;   /* bytes buffered per client before it is dropped; 0 = 256 KiB */
-    int heartbeat_ms;       /* a comment line to every quiet client; 0 = 15,000 */
-    int idle_poll_ms;       /* a look at the outbox when nothing woke us (other
+    int64_t retention_s;   /* prune rows older than this; 0 = 7 days */
+    int64_t max_rows;      /* prune beyond the newest max_rows; 0 = 1,000,000; -1 = no cap */
+    int prune_interval_ms; /* 0 = 60,000 */
+    unsigned max_clients;  /* staff stream clients at once; 0 = 1,000 */
+    size_t client_buffer;  /* bytes buffered per client before it is dropped; 0 = 256 KiB */
+    int heartbeat_ms;      /* a comment line to every quiet client; 0 = 15,000 */
+    int idle_poll_ms;      /* a look at the outbox when nothing woke us (other
                                processes' events); 0 = 1,000 */
 } pb_events_config;
 
 /* Opens the dispatcher over store (its own connection) and starts its thread,
  * delivering from the newest id present at open. NULL with a reason in err. */
-pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *err,
-                          size_t errcap);
+pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *err, size_t errcap);
 /* Stops the thread, ends every stream (clients reconnect with Last-Event-ID)
  * and frees everything. NULL is fine. */
 void pb_events_close(pb_events *ev);
@@ -147,12 +146,12 @@ void pb_events_unsubscribe(pb_events *ev, pb_events_subscriber_fn fn, void *ctx)
 
 /* Counters (for /metrics and tests). */
 typedef struct pb_events_stats {
-    int64_t last_id;        /* the newest id delivered */
-    uint64_t delivered;     /* events read from the outbox and dispatched */
-    uint64_t polls;         /* outbox reads */
-    unsigned clients;       /* stream clients connected */
-    uint64_t dropped;       /* clients dropped for not keeping up */
-    uint64_t pruned;        /* rows pruned */
+    int64_t last_id;    /* the newest id delivered */
+    uint64_t delivered; /* events read from the outbox and dispatched */
+    uint64_t polls;     /* outbox reads */
+    unsigned clients;   /* stream clients connected */
+    uint64_t dropped;   /* clients dropped for not keeping up */
+    uint64_t pruned;    /* rows pruned */
 } pb_events_stats;
 void pb_events_stats_get(pb_events *ev, pb_events_stats *out);
 
@@ -162,8 +161,8 @@ struct pb_http_stream;
 
 /* What a client may see. */
 typedef struct pb_events_filter {
-    uint64_t types;   /* bit i: pb_event_types[i] */
-    bool all_brands;  /* every brand (and platform-wide events) */
+    uint64_t types;  /* bit i: pb_event_types[i] */
+    bool all_brands; /* every brand (and platform-wide events) */
     size_t nbrands;
     char brands[64][PB_EVENT_BRAND_MAX + 1]; /* otherwise: these brand codes */
 } pb_events_filter;

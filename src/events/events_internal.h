@@ -57,7 +57,7 @@ struct pb_events {
     int64_t last; /* the newest id dispatched */
     ev_client *clients;
     int64_t next_prune, next_sweep; /* mono µs */
-    frame live_frame; /* the event being delivered, formatted once */
+    frame live_frame;               /* the event being delivered, formatted once */
 
     atomic_uint nclients; /* places taken (reserved or connected) */
     atomic_uint_fast64_t delivered, polls, dropped, pruned;

@@ -101,9 +101,8 @@ static void jstr(jbuf *b, const char *s)
     static const char hex[] = "0123456789abcdef";
     char q[256]; /* the quoted string when short and plain */
     size_t n = 0;
-    for (unsigned char ch; (ch = (unsigned char)s[n]) >= 0x20 && ch != '"' && ch != '\\' &&
-                           ch != 0x7f;
-         n++)
+    for (unsigned char ch;
+         (ch = (unsigned char)s[n]) >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f; n++)
         ;
     if (!s[n] && n + 2 <= sizeof q) {
         q[0] = '"';
@@ -180,15 +179,9 @@ static void payload(jbuf *b, const pb_event_field *fields, size_t n)
             else
                 jputs(b, "null");
             break;
-        case PB_EV_F_INT:
-            jput(b, num, put_i64(num, f->num));
-            break;
-        case PB_EV_F_BOOL:
-            jputs(b, f->num ? "true" : "false");
-            break;
-        case PB_EV_F_JSON:
-            jputs(b, f->str && *f->str ? f->str : "null");
-            break;
+        case PB_EV_F_INT: jput(b, num, put_i64(num, f->num)); break;
+        case PB_EV_F_BOOL: jputs(b, f->num ? "true" : "false"); break;
+        case PB_EV_F_JSON: jputs(b, f->str && *f->str ? f->str : "null"); break;
         case PB_EV_F_MONEY: {
             const pb_currency *cur = pb_currency_find(f->str ? f->str : "");
             if (!cur || pb_money_format(f->num, cur, num, sizeof num) < 0) {
@@ -208,9 +201,9 @@ static void payload(jbuf *b, const pb_event_field *fields, size_t n)
     jput(b, "}", 1);
 }
 
-pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand,
-                        const char *subject, const char *trace_id, int64_t now,
-                        const pb_event_field *fields, size_t n, int64_t *id)
+pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand, const char *subject,
+                        const char *trace_id, int64_t now, const pb_event_field *fields, size_t n,
+                        int64_t *id)
 {
     if (pb_events_type_index(type) < 0) {
         pb_log(PB_LOG_ERROR, "events.unknown_type", "event type '%s' is not in the table",
@@ -222,16 +215,14 @@ pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand,
     if (!copy_field(e.brand, sizeof e.brand, brand) ||
         !copy_field(e.subject, sizeof e.subject, subject) ||
         !copy_field(e.trace_id, sizeof e.trace_id, trace_id)) {
-        pb_log(PB_LOG_ERROR, "events.oversize", "event %s: brand, subject or trace too long",
-               type);
+        pb_log(PB_LOG_ERROR, "events.oversize", "event %s: brand, subject or trace too long", type);
         return PB_ERR_INTERNAL;
     }
     jbuf b = {0};
     payload(&b, fields, n);
     if (b.failed) {
         free(b.p);
-        pb_log(PB_LOG_ERROR, "events.payload", "event %s: payload too large or bad money",
-               type);
+        pb_log(PB_LOG_ERROR, "events.payload", "event %s: payload too large or bad money", type);
         return PB_ERR_INTERNAL;
     }
     e.payload = b.p;
@@ -255,10 +246,7 @@ static atomic_int wake_waiters;
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
 
-uint64_t pb_events_generation(void)
-{
-    return atomic_load(&wake_gen);
-}
+uint64_t pb_events_generation(void) { return atomic_load(&wake_gen); }
 
 void pb_events_kick(void)
 {

@@ -35,7 +35,6 @@
 
 /* ---- framing ---- */
 
-
 static bool fput(frame *f, const char *s, size_t n)
 {
     if (f->len + n + 1 > f->cap) {
@@ -84,8 +83,9 @@ static bool frame_event(frame *f, const pb_event *e)
     f->len = 0;
     if (pb_time_format(e->created_at, at, sizeof at) < 0)
         snprintf(at, sizeof at, "1970-01-01T00:00:00Z");
-    snprintf(head, sizeof head, "id: %lld\nevent: %s\ndata: {\"id\":%lld,\"type\":",
-             (long long)e->id, e->type, (long long)e->id);
+    snprintf(head, sizeof head,
+             "id: %lld\nevent: %s\ndata: {\"id\":%lld,\"type\":", (long long)e->id, e->type,
+             (long long)e->id);
     bool ok = fputs_(f, head) && fjstr(f, e->type) && fputs_(f, ",\"brand\":") &&
               fjstr(f, e->brand) && fputs_(f, ",\"subject\":") && fjstr(f, e->subject) &&
               fputs_(f, ",\"created_at\":") && fjstr(f, at) && fputs_(f, ",\"trace_id\":") &&
@@ -172,8 +172,7 @@ void ev_clients_deliver(pb_events *ev, const pb_event *e)
             end_client(ev, c, "dropped", data);
             atomic_fetch_add(&ev->dropped, 1);
             pb_log(PB_LOG_INFO, "events.client_dropped",
-                   "a stream client did not keep up: dropped at event %lld",
-                   (long long)e->id);
+                   "a stream client did not keep up: dropped at event %lld", (long long)e->id);
         }
     }
 }
@@ -197,10 +196,15 @@ static int on_catchup_row(void *ctx, const pb_store_event *row)
         return 1;
     }
     x->rows++;
-    pb_event e = {.id = row->id, .type_index = pb_events_type_index(row->type),
-                  .type = row->type, .brand = row->brand, .subject = row->subject,
-                  .payload = row->payload, .payload_len = row->payload_len,
-                  .created_at = row->created_at, .trace_id = row->trace_id};
+    pb_event e = {.id = row->id,
+                  .type_index = pb_events_type_index(row->type),
+                  .type = row->type,
+                  .brand = row->brand,
+                  .subject = row->subject,
+                  .payload = row->payload,
+                  .payload_len = row->payload_len,
+                  .created_at = row->created_at,
+                  .trace_id = row->trace_id};
     if (allowed(x->c, &e)) {
         bool full;
         if (!frame_event(&x->f, &e) || !write_soft(x->c, x->f.p, x->f.len, &full)) {
@@ -326,10 +330,7 @@ bool pb_events_client_reserve(pb_events *ev)
     return true;
 }
 
-void pb_events_client_cancel(pb_events *ev)
-{
-    atomic_fetch_sub(&ev->nclients, 1);
-}
+void pb_events_client_cancel(pb_events *ev) { atomic_fetch_sub(&ev->nclients, 1); }
 
 void pb_events_client_add(pb_events *ev, pb_http_stream *s, const pb_events_filter *f,
                           int64_t resume_after, int64_t expires_at, bool once)
@@ -358,7 +359,4 @@ void pb_events_stream_notify(void *ctx)
     pb_events_kick();
 }
 
-size_t pb_events_client_buffer(const pb_events *ev)
-{
-    return ev->cfg.client_buffer;
-}
+size_t pb_events_client_buffer(const pb_events *ev) { return ev->cfg.client_buffer; }

@@ -74,7 +74,8 @@ pb_err pb_crash_rtp(const pb_crash_params *p, uint32_t rtp_bp, pb_rtp *out)
 {
     if (p->cashout < PB_CRASH_TARGET_MIN || p->cashout > PB_CRASH_TARGET_MAX)
         return PB_ERR_FIELD_INVALID;
-    pb_games_rtp_set(out, (unsigned __int128)p->cashout * pb_crash_count_at_least(p->cashout, rtp_bp),
+    pb_games_rtp_set(out,
+                     (unsigned __int128)p->cashout * pb_crash_count_at_least(p->cashout, rtp_bp),
                      (unsigned __int128)100 << 32);
     return PB_OK;
 }

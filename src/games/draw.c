@@ -59,14 +59,17 @@ DRAW_X16 static inline void draw_onehots(const uint8_t *b, unsigned n, unsigned 
     const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
     __m512i u = _mm512_shuffle_epi8(_mm512_maskz_loadu_epi32((__mmask16)((1u << k) - 1), b), bswap);
     __m512i r = _mm512_sub_epi32(_mm512_set1_epi32((int)n),
-                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                                                   15));
     __m512i even = _mm512_mul_epu32(u, r);
     __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(u, 32), _mm512_srli_epi64(r, 32));
     __m512i idx = _mm512_mask_mov_epi32(_mm512_srli_epi64(even, 32), 0xAAAA, odd);
     const __m512i ones = _mm512_set1_epi64(1);
-    _mm512_store_si512(one, _mm512_sllv_epi64(ones, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(idx))));
+    _mm512_store_si512(one,
+                       _mm512_sllv_epi64(ones, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(idx))));
     _mm512_store_si512(one + 8,
-                       _mm512_sllv_epi64(ones, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(idx, 1))));
+                       _mm512_sllv_epi64(ones,
+                                         _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(idx, 1))));
 }
 
 /* The draws from the primed floats at b with AVX-512 (k ≤ 32). */
@@ -123,8 +126,8 @@ static bool draws_x16(void)
     return v;
 }
 
-void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k,
-                    uint8_t *out0, uint8_t *out1, uint64_t left[2])
+void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k, uint8_t *out0,
+                    uint8_t *out1, uint64_t left[2])
 {
 #if defined(__x86_64__)
     if (k <= 32 && s0->pos + 4 * k <= s0->len && s1->pos + 4 * k <= s1->len && draws_x16()) {

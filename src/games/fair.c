@@ -100,15 +100,9 @@ static inline int simd(void)
     return u;
 }
 
-bool pb_games_have_bmi2(void)
-{
-    return simd() & 4;
-}
+bool pb_games_have_bmi2(void) { return simd() & 4; }
 
-bool pb_games_have_avx512(void)
-{
-    return simd() & 2;
-}
+bool pb_games_have_avx512(void) { return simd() & 2; }
 
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
@@ -408,7 +402,7 @@ static void flush(lanes *q, int paths)
     }
     for (; (paths & 1) && j + 1 < k; j += 2)
         pb_fair_hmac2_shani(q->keys[j], q->blocks[j], q->keys[j + 1], q->blocks[j + 1], q->out[j],
-                    q->out[j + 1]);
+                            q->out[j + 1]);
 #else
     (void)paths;
 #endif
@@ -562,7 +556,8 @@ void pb_fair_stream_reserve_many(pb_fair_stream *const *s, const unsigned *float
         }
         unsigned need = (floats[i] - have + 7) / 8, room = (unsigned)(sizeof x->buf - x->len) / 32;
         unsigned k = need < room ? need : room;
-        queue_rounds(&q, x, k, x->buf + x->len, paths); /* computed by the last flush at the latest */
+        /* computed by the last flush at the latest */
+        queue_rounds(&q, x, k, x->buf + x->len, paths);
         x->len += 32 * k;
     }
     flush(&q, paths);
@@ -610,7 +605,4 @@ void pb_fair_hmac_many(const pb_fair_key *k, size_t n, const void *msg, size_t l
     flush(&q, paths);
 }
 
-double pb_fair_stream_float(pb_fair_stream *s)
-{
-    return pb_fair_stream_u32(s) / 4294967296.0;
-}
+double pb_fair_stream_float(pb_fair_stream *s) { return pb_fair_stream_u32(s) / 4294967296.0; }

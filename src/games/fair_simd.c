@@ -22,16 +22,14 @@ bool pb_fair_cpu_has_sha(void)
 }
 
 static const uint32_t sha256_k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 /* The SHA-NI state layout: (ABEF, CDGH) from the standard state[8]. */
 #define SHANI_INLINE __attribute__((target("sha,sse4.1"), always_inline)) static inline
@@ -90,11 +88,10 @@ SHANI_INLINE void shani_rounds2(__m128i *a0, __m128i *a1, __m128i wa[4], __m128i
  * inner compressions together, then the outer ones, their message (the
  * inner digest and its padding) built in registers. */
 __attribute__((target("sha,sse4.1"))) void pb_fair_hmac2_shani(const pb_fair_key *ka,
-                                                                const uint8_t ba[64],
-                                                                const pb_fair_key *kb,
-                                                                const uint8_t bb[64],
-                                                                uint8_t outa[32],
-                                                                uint8_t outb[32])
+                                                               const uint8_t ba[64],
+                                                               const pb_fair_key *kb,
+                                                               const uint8_t bb[64],
+                                                               uint8_t outa[32], uint8_t outb[32])
 {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     __m128i a0, a1, b0, b1, wa[4], wb[4];
@@ -158,8 +155,7 @@ __attribute__((target("avx512f"))) static void sha256_x16(__m512i st[8], const _
     __m512i w[16];
     for (int i = 0; i < 16; i++)
         w[i] = w_in[i];
-    __m512i a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6],
-            h = st[7];
+    __m512i a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], h = st[7];
     for (int t = 0; t < 64; t++) {
         __m512i wt;
         if (t < 16) {
@@ -175,9 +171,9 @@ __attribute__((target("avx512f"))) static void sha256_x16(__m512i st[8], const _
         }
         __m512i S1 = x16_xor3(_mm512_ror_epi32(e, 6), _mm512_ror_epi32(e, 11),
                               _mm512_ror_epi32(e, 25));
-        __m512i t1 = _mm512_add_epi32(
-            _mm512_add_epi32(_mm512_add_epi32(h, S1), _mm512_ternarylogic_epi32(e, f, g, 0xCA)),
-            _mm512_add_epi32(_mm512_set1_epi32((int)sha256_k[t]), wt));
+        __m512i t1 = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(h, S1),
+                                                       _mm512_ternarylogic_epi32(e, f, g, 0xCA)),
+                                      _mm512_add_epi32(_mm512_set1_epi32((int)sha256_k[t]), wt));
         __m512i S0 = x16_xor3(_mm512_ror_epi32(a, 2), _mm512_ror_epi32(a, 13),
                               _mm512_ror_epi32(a, 22));
         __m512i t2 = _mm512_add_epi32(S0, _mm512_ternarylogic_epi32(a, b, c, 0xE8));
@@ -291,8 +287,8 @@ X16BW_INLINE void x16_store_digests(const __m512i st[8], uint8_t *const out[16])
  * big-endian words and transposed to a lane per message; the outer message
  * words are the inner state vectors themselves, then the constant padding;
  * the digests go back to each lane's 32 bytes (x16_store_digests). */
-X16BW_TARGET void pb_fair_hmac_x16(const pb_fair_key *const keys[16],
-                                   const uint8_t (*blocks)[64], uint8_t *const out[16])
+X16BW_TARGET void pb_fair_hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],
+                                   uint8_t *const out[16])
 {
     const __m512i bswap = _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
     __m512i st[8], w[16];
@@ -336,7 +332,9 @@ X16BW_TARGET void pb_fair_hmac_x16_digits(const pb_fair_key *key, const uint8_t 
     __m512i a = _mm512_loadu_si512(at), word = _mm512_srli_epi32(a, 2);
     __m512i one = _mm512_sllv_epi32(
         _mm512_set1_epi32(1),
-        _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(3), _mm512_and_si512(a, _mm512_set1_epi32(3))), 3));
+        _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(3),
+                                           _mm512_and_si512(a, _mm512_set1_epi32(3))),
+                          3));
     unsigned lo = 16, hi = 0;
     for (unsigned i = 0; i < 16; i++) {
         __mmask16 m = _mm512_cmpeq_epi32_mask(word, _mm512_set1_epi32((int)i));

@@ -336,8 +336,8 @@ pb_err pb_game_params_from_json(pb_game_kind kind, const json_t *params, const p
         out->u.mines.mines = (uint8_t)x;
         size_t n = 0;
         if ((v = json_object_get(params, "tiles")) &&
-            (int_list(v, PB_MINES_TILES - (size_t)x, 0, PB_MINES_TILES - 1, out->u.mines.tiles,
-                      &n, true) != 0 ||
+            (int_list(v, PB_MINES_TILES - (size_t)x, 0, PB_MINES_TILES - 1, out->u.mines.tiles, &n,
+                      true) != 0 ||
              n == 0))
             e = refuse(err, PB_ERR_FIELD_INVALID, "tiles",
                        "tiles are 1 to 25 - mines distinct tiles 0..24");
@@ -352,10 +352,11 @@ pb_err pb_game_params_from_json(pb_game_kind kind, const json_t *params, const p
         if ((e = parse_risk(params, picks != NULL, &out->u.keno.risk, err)) != PB_OK)
             break;
         size_t n = 0;
-        if (picks && (int_list(picks, PB_KENO_PICKS_MAX, 1, PB_KENO_NUMBERS, out->u.keno.picks,
-                               &n, true) != 0 ||
+        if (picks && (int_list(picks, PB_KENO_PICKS_MAX, 1, PB_KENO_NUMBERS, out->u.keno.picks, &n,
+                               true) != 0 ||
                       n == 0))
-            e = refuse(err, PB_ERR_FIELD_INVALID, "picks", "picks are 1 to 10 distinct numbers 1..40");
+            e = refuse(err, PB_ERR_FIELD_INVALID, "picks",
+                       "picks are 1 to 10 distinct numbers 1..40");
         out->u.keno.count = (uint8_t)n;
         break;
     }
@@ -401,7 +402,8 @@ bool pb_game_params_playable(const pb_game_params *p)
     case PB_GAME_LIMBO:
         return p->u.limbo.target >= PB_LIMBO_TARGET_MIN && p->u.limbo.target <= PB_LIMBO_TARGET_MAX;
     case PB_GAME_CRASH:
-        return p->u.crash.cashout >= PB_CRASH_TARGET_MIN && p->u.crash.cashout <= PB_CRASH_TARGET_MAX;
+        return p->u.crash.cashout >= PB_CRASH_TARGET_MIN &&
+               p->u.crash.cashout <= PB_CRASH_TARGET_MAX;
     case PB_GAME_MINES:
         return p->u.mines.mines >= PB_MINES_MIN && p->u.mines.mines <= PB_MINES_MAX &&
                p->u.mines.picks >= 1 && p->u.mines.picks <= PB_MINES_TILES - p->u.mines.mines;
@@ -447,8 +449,7 @@ static int64_t multiplier_at(const pb_games_prep *pp, unsigned idx)
     case PB_GAME_DICE: return pb_dice_multiplier(&p->u.dice, pp->rtp_bp);
     case PB_GAME_LIMBO: return (int64_t)p->u.limbo.target * 100;
     case PB_GAME_MINES: return pb_mines_multiplier(p->u.mines.mines, idx, pp->rtp_bp);
-    case PB_GAME_KENO:
-        return pb_keno_multiplier(p->u.keno.risk, p->u.keno.count, idx, pp->rtp_bp);
+    case PB_GAME_KENO: return pb_keno_multiplier(p->u.keno.risk, p->u.keno.count, idx, pp->rtp_bp);
     case PB_GAME_PLINKO:
         return pb_plinko_multiplier(p->u.plinko.rows, p->u.plinko.risk, idx, pp->rtp_bp);
     case PB_GAME_ROULETTE: {
@@ -585,8 +586,7 @@ pb_err pb_games_play_prepared2(const pb_games_prep *pp, pb_fair_stream *s0, pb_f
                p->u.mines.mines <= PB_MINES_MAX) {
         outcome_start(pp, o0);
         outcome_start(pp, o1);
-        pb_mines_positions2(s0, s1, p->u.mines.mines, o0->u.mines.positions,
-                            o1->u.mines.positions);
+        pb_mines_positions2(s0, s1, p->u.mines.mines, o0->u.mines.positions, o1->u.mines.positions);
         mines_finish(pp, o0);
         mines_finish(pp, o1);
     } else {
@@ -744,10 +744,8 @@ int64_t pb_game_max_multiplier(const pb_game_params *p, uint32_t rtp_bp)
     int64_t best = 0;
     switch (p->kind) {
     case PB_GAME_DICE: return pb_dice_multiplier(&p->u.dice, rtp_bp);
-    case PB_GAME_LIMBO:
-        return pb_game_params_playable(p) ? (int64_t)p->u.limbo.target * 100 : 0;
-    case PB_GAME_CRASH:
-        return pb_game_params_playable(p) ? (int64_t)p->u.crash.cashout * 100 : 0;
+    case PB_GAME_LIMBO: return pb_game_params_playable(p) ? (int64_t)p->u.limbo.target * 100 : 0;
+    case PB_GAME_CRASH: return pb_game_params_playable(p) ? (int64_t)p->u.crash.cashout * 100 : 0;
     case PB_GAME_MINES: {
         unsigned m = p->u.mines.mines;
         if (m < PB_MINES_MIN || m > PB_MINES_MAX)

@@ -281,8 +281,8 @@ typedef enum pb_game_kind {
 /* Static facts of a game. */
 typedef struct pb_game_info {
     pb_game_kind kind;
-    const char *name;        /* "dice", "limbo", … (the wire name) */
-    uint32_t min_rtp_bp;     /* allowed configured RTP range, inclusive */
+    const char *name;    /* "dice", "limbo", … (the wire name) */
+    uint32_t min_rtp_bp; /* allowed configured RTP range, inclusive */
     uint32_t max_rtp_bp;
     uint32_t default_rtp_bp; /* RTP when a brand configured none */
     bool multi_step;         /* mines: the money side keeps state between reveals */
@@ -329,8 +329,8 @@ bool pb_dice_wins(const pb_dice_params *p, uint32_t roll);
  * computed exactly as floor(2²⁴ · rtp_bp / (100 · (v + 1))), then at least
  * 100 (1.00x: the minimum shown; it changes no payout since every target is
  * ≥ 1.01x). Win when result ≥ target; the multiplier is the target. */
-#define PB_LIMBO_TARGET_MIN 101        /* 1.01x, hundredths */
-#define PB_LIMBO_TARGET_MAX 100000000  /* 1,000,000.00x: the max multiplier cap */
+#define PB_LIMBO_TARGET_MIN 101       /* 1.01x, hundredths */
+#define PB_LIMBO_TARGET_MAX 100000000 /* 1,000,000.00x: the max multiplier cap */
 
 typedef struct pb_limbo_params {
     uint32_t target; /* hundredths, PB_LIMBO_TARGET_MIN..PB_LIMBO_TARGET_MAX */
@@ -391,8 +391,8 @@ void pb_mines_positions(pb_fair_stream *s, unsigned mines, uint8_t out[PB_MINES_
 int64_t pb_mines_multiplier(unsigned mines, unsigned safe, uint32_t rtp_bp);
 
 typedef struct pb_mines_params {
-    uint8_t mines;     /* 1..24 */
-    uint8_t picks;     /* tiles the player reveals (one-shot play): 1..25 − mines */
+    uint8_t mines;                 /* 1..24 */
+    uint8_t picks;                 /* tiles the player reveals (one-shot play): 1..25 − mines */
     uint8_t tiles[PB_MINES_TILES]; /* the tiles, in reveal order, distinct, 0..24 */
 } pb_mines_params;
 
@@ -419,8 +419,8 @@ int pb_game_risk_parse(const char *s);
 const char *pb_game_risk_name(int risk);
 
 typedef struct pb_keno_params {
-    uint8_t risk;  /* pb_game_risk */
-    uint8_t count; /* 1..10 */
+    uint8_t risk;                     /* pb_game_risk */
+    uint8_t count;                    /* 1..10 */
     uint8_t picks[PB_KENO_PICKS_MAX]; /* distinct, 1..40 */
 } pb_keno_params;
 
@@ -482,7 +482,7 @@ typedef struct pb_roulette_bet {
     uint8_t type;  /* pb_roulette_bet_type */
     uint8_t count; /* numbers covered */
     uint8_t numbers[18];
-    uint64_t mask; /* bit n set when pocket n wins (derived by pb_roulette_bet_make) */
+    uint64_t mask;  /* bit n set when pocket n wins (derived by pb_roulette_bet_make) */
     int64_t amount; /* stake in minor units, > 0 */
 } pb_roulette_bet;
 
@@ -576,11 +576,17 @@ typedef struct pb_game_outcome {
     pb_game_kind kind;
     uint32_t rtp_bp; /* the configured RTP the outcome was computed with */
     int64_t multiplier;
-    bool win;        /* multiplier > 0 */
+    bool win; /* multiplier > 0 */
     union {
-        struct { uint32_t roll; } dice;             /* hundredths */
-        struct { uint64_t result; } limbo;          /* hundredths */
-        struct { uint64_t point; } crash;           /* hundredths */
+        struct {
+            uint32_t roll;
+        } dice; /* hundredths */
+        struct {
+            uint64_t result;
+        } limbo; /* hundredths */
+        struct {
+            uint64_t point;
+        } crash; /* hundredths */
         struct {
             uint8_t positions[PB_MINES_MAX]; /* draw order */
             uint8_t count;                   /* = mines */
@@ -595,7 +601,9 @@ typedef struct pb_game_outcome {
             uint8_t bucket;
             uint32_t path; /* bit i: row i went right */
         } plinko;
-        struct { uint8_t pocket; } roulette;
+        struct {
+            uint8_t pocket;
+        } roulette;
         struct {
             pb_slot_spin spins[PB_SLOT_SPINS_MAX]; /* [0] the paid spin, then free spins */
             uint8_t nspins;
@@ -741,10 +749,10 @@ unsigned pb_game_bucket_of(const pb_game_params *p, const pb_game_outcome *o);
  * pb_game_sim_merge). Returns are payout / stake. */
 typedef struct pb_game_sim {
     uint64_t rounds;
-    int64_t stake;              /* per round: PB_MULT_ONE, or roulette's stake total */
-    unsigned __int128 paid;     /* Σ payout */
-    unsigned __int128 paid_sq;  /* Σ payout² */
-    uint64_t wins;              /* rounds with a payout > 0 */
+    int64_t stake;             /* per round: PB_MULT_ONE, or roulette's stake total */
+    unsigned __int128 paid;    /* Σ payout */
+    unsigned __int128 paid_sq; /* Σ payout² */
+    uint64_t wins;             /* rounds with a payout > 0 */
     uint64_t buckets[PB_GAME_BUCKETS_MAX];
 } pb_game_sim;
 
@@ -770,22 +778,22 @@ pb_err pb_game_simulate_threads(const pb_game_params *p, uint32_t rtp_bp, const 
 
 /* The verdicts on a simulation. */
 typedef struct pb_game_sim_report {
-    double theoretical;  /* exact RTP (pb_game_rtp) */
-    double observed;     /* Σ payout / (rounds · stake) */
-    double sigma;        /* standard deviation of one round's return (sample) */
-    double bound;        /* z · σ / √rounds */
-    bool rtp_ok;         /* |observed − theoretical| ≤ bound */
-    double chi2;         /* over the buckets, small ones (expected < 5) merged */
-    unsigned df;         /* merged buckets − 1 */
+    double theoretical; /* exact RTP (pb_game_rtp) */
+    double observed;    /* Σ payout / (rounds · stake) */
+    double sigma;       /* standard deviation of one round's return (sample) */
+    double bound;       /* z · σ / √rounds */
+    bool rtp_ok;        /* |observed − theoretical| ≤ bound */
+    double chi2;        /* over the buckets, small ones (expected < 5) merged */
+    unsigned df;        /* merged buckets − 1 */
     double p_value;
-    double critical;     /* chi-square critical value at alpha */
-    bool chi2_ok;        /* chi2 ≤ critical */
+    double critical; /* chi-square critical value at alpha */
+    bool chi2_ok;    /* chi2 ≤ critical */
 } pb_game_sim_report;
 
 /* Judges acc against the exact RTP and bucket probabilities of (p, rtp_bp):
  * z = 3.29 and alpha = 0.001 are the issue's. Returns PB_OK or
  * PB_ERR_FIELD_INVALID (no rounds, invalid params). */
-pb_err pb_game_sim_judge(const pb_game_params *p, uint32_t rtp_bp, const pb_game_sim *acc,
-                         double z, double alpha, pb_game_sim_report *out);
+pb_err pb_game_sim_judge(const pb_game_params *p, uint32_t rtp_bp, const pb_game_sim *acc, double z,
+                         double alpha, pb_game_sim_report *out);
 
 #endif

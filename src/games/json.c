@@ -10,15 +10,9 @@
  */
 #include "games/rules.h"
 
-static json_t *hundredths(uint64_t h)
-{
-    return json_real((double)h / 100.0);
-}
+static json_t *hundredths(uint64_t h) { return json_real((double)h / 100.0); }
 
-static json_t *mult(int64_t m)
-{
-    return json_real((double)m / PB_MULT_ONE);
-}
+static json_t *mult(int64_t m) { return json_real((double)m / PB_MULT_ONE); }
 
 static json_t *u8_array(const uint8_t *v, size_t n)
 {
@@ -78,9 +72,10 @@ json_t *pb_game_outcome_json(const pb_game_params *p, const pb_game_outcome *o)
     case PB_GAME_ROULETTE: {
         unsigned k = o->u.roulette.pocket;
         json_object_set_new(j, "result", json_integer(k));
-        json_object_set_new(j, "color", json_string(k == 0 ? "green"
-                                                     : pb_roulette_is_red(k) ? "red"
-                                                                             : "black"));
+        json_object_set_new(j, "color",
+                            json_string(k == 0                  ? "green"
+                                        : pb_roulette_is_red(k) ? "red"
+                                                                : "black"));
         break;
     }
     case PB_GAME_SLOT: {

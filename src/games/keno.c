@@ -13,6 +13,8 @@
 #include "games/rules.h"
 
 /* base[risk][picks − 1][hits], hundredths of x (relative shape, scaled). */
+/* laid out by hand, not by clang-format: one row per number of picks, one block per risk */
+/* clang-format off */
 static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS_MAX + 1] = {
     [PB_RISK_LOW] = {
         {70, 185},
@@ -51,6 +53,7 @@ static const uint32_t keno_base[PB_RISK_COUNT_][PB_KENO_PICKS_MAX][PB_KENO_PICKS
         {0, 0, 0, 0, 350, 800, 1300, 6300, 50000, 80000, 100000},
     },
 };
+/* clang-format on */
 
 /* The numbers not drawn yet are bits 1..40 of a mask (pb_games_draw, draw.c). */
 #define KENO_ALL PB_KENO_ALL
@@ -60,10 +63,7 @@ uint64_t pb_keno_draw_bits(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
     return KENO_ALL & ~pb_games_draw(s, KENO_ALL, PB_KENO_DRAWN, out);
 }
 
-void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN])
-{
-    pb_keno_draw_bits(s, out);
-}
+void pb_keno_draw(pb_fair_stream *s, uint8_t out[PB_KENO_DRAWN]) { pb_keno_draw_bits(s, out); }
 
 uint64_t pb_keno_hits_count(unsigned count, unsigned hits)
 {
@@ -117,7 +117,8 @@ static const int64_t *table(int risk, unsigned count, uint32_t rtp_bp)
 
 int64_t pb_keno_multiplier(int risk, unsigned count, unsigned hits, uint32_t rtp_bp)
 {
-    if (risk < 0 || risk >= PB_RISK_COUNT_ || count < 1 || count > PB_KENO_PICKS_MAX || hits > count)
+    if (risk < 0 || risk >= PB_RISK_COUNT_ || count < 1 || count > PB_KENO_PICKS_MAX ||
+        hits > count)
         return 0;
     return table(risk, count, rtp_bp)[hits];
 }

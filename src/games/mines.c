@@ -41,7 +41,8 @@ pb_err pb_mines_rtp(const pb_mines_params *p, uint32_t rtp_bp, pb_rtp *out)
         p->picks > PB_MINES_TILES - p->mines)
         return PB_ERR_FIELD_INVALID;
     uint64_t m = (uint64_t)pb_mines_multiplier(p->mines, p->picks, rtp_bp);
-    pb_games_rtp_set(out, (unsigned __int128)m * pb_games_choose(PB_MINES_TILES - p->mines, p->picks),
+    pb_games_rtp_set(out,
+                     (unsigned __int128)m * pb_games_choose(PB_MINES_TILES - p->mines, p->picks),
                      (unsigned __int128)pb_games_choose(PB_MINES_TILES, p->picks) * PB_MULT_ONE);
     return PB_OK;
 }

@@ -49,8 +49,7 @@ char *play_json_text(json_t *v)
     return s;
 }
 
-void play_request_hash(const char *game, int64_t amount, const char *params_text,
-                       uint8_t out[32])
+void play_request_hash(const char *game, int64_t amount, const char *params_text, uint8_t out[32])
 {
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
@@ -61,8 +60,7 @@ void play_request_hash(const char *game, int64_t amount, const char *params_text
     crypto_hash_sha256_final(&h, out);
 }
 
-pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind,
-                         uint32_t *rtp_bp)
+pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, uint32_t *rtp_bp)
 {
     bool configured;
     return pb_play_rtp_get(c, brand_id, kind, rtp_bp, &configured);
@@ -85,8 +83,8 @@ pb_err play_round_params(const pb_store_game_round *r, pb_game_params *out)
 
 /* A fresh pair for the player: a new server seed, its commitment, the client
  * seed (NULL = 32 random hex characters), nonce 0. */
-static void pair_new(pb_store_seed_pair *p, int64_t brand_id, const char *brand,
-                     const char *player, const char *client_seed, int64_t now)
+static void pair_new(pb_store_seed_pair *p, int64_t brand_id, const char *brand, const char *player,
+                     const char *client_seed, int64_t now)
 {
     memset(p, 0, sizeof *p);
     play_new_id(p->id);
@@ -110,8 +108,7 @@ static void pair_new(pb_store_seed_pair *p, int64_t brand_id, const char *brand,
 static pb_err pair_insert(pb_store_conn *c, const pb_store_seed_pair *p)
 {
     pb_store_seed_pair stored = *p;
-    pb_err e = play_seed_seal(p->id, p->server_seed, stored.server_seed,
-                              sizeof stored.server_seed);
+    pb_err e = play_seed_seal(p->id, p->server_seed, stored.server_seed, sizeof stored.server_seed);
     if (e == PB_OK && pb_store_seed_pair_insert(c, &stored) != PB_STORE_OK)
         e = PB_ERR_INTERNAL;
     sodium_memzero(stored.server_seed, sizeof stored.server_seed);
@@ -132,8 +129,8 @@ static pb_store_rc pair_active(pb_store_conn *c, const char *player, pb_store_se
     return rc;
 }
 
-pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
-                        const char *player, int64_t now, pb_store_seed_pair *out)
+pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand, const char *player,
+                        int64_t now, pb_store_seed_pair *out)
 {
     pb_store_rc rc = pair_active(c, player, out);
     if (rc == PB_STORE_OK)
@@ -197,8 +194,7 @@ static pb_err seeds_cmd(pb_ledger_tx *tx, void *v)
         memset(x->revealed, 0, sizeof *x->revealed); /* its server seed stays here */
         return PB_OK;
     }
-    if (pb_store_seed_pair_retire(c, x->revealed->id, now, x->revealed->server_seed) !=
-        PB_STORE_OK)
+    if (pb_store_seed_pair_retire(c, x->revealed->id, now, x->revealed->server_seed) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->revealed->active = false;
     x->revealed->revealed_at = now;
@@ -225,8 +221,8 @@ pb_err pb_play_seeds_rotate(pb_play *p, pb_store_conn *c, const pb_play_player *
     (void)c;
     if (client_seed && !pb_fair_client_seed_valid(client_seed))
         return PB_ERR_FIELD_INVALID;
-    seeds_ctx x = {.who = who, .client_seed = client_seed, .rotate = true,
-                   .revealed = revealed, .next = next};
+    seeds_ctx x = {
+        .who = who, .client_seed = client_seed, .rotate = true, .revealed = revealed, .next = next};
     pb_err e = pb_ledger_command(p->l, seeds_cmd, &x);
     return e == PB_OK ? x.result : e;
 }
@@ -310,8 +306,8 @@ static pb_err step_cmd(pb_ledger_tx *tx, void *v)
     x->result = PB_OK;
     pb_store_game_round_clear(&x->row);
     pb_store_rc rc = pb_store_game_round_get(pb_ledger_tx_conn(tx), x->id, &x->row);
-    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && x->player &&
-                                     strcmp(x->row.player, x->player) != 0)) {
+    if (rc == PB_STORE_NOT_FOUND ||
+        (rc == PB_STORE_OK && x->player && strcmp(x->row.player, x->player) != 0)) {
         x->result = PB_ERR_ROUND_NOT_FOUND;
         return PB_OK;
     }
@@ -386,8 +382,7 @@ static int render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *o,
     return out->body ? 0 : -1;
 }
 
-void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win,
-                    const char *trace_id)
+void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win, const char *trace_id)
 {
     memset(op, 0, sizeof *op);
     op->kind = win ? PB_WALLET_WIN : PB_WALLET_BET;
@@ -421,10 +416,7 @@ static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_roun
     return e;
 }
 
-static bool transient(pb_err e)
-{
-    return e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE;
-}
+static bool transient(pb_err e) { return e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE; }
 
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id)
 {
@@ -494,8 +486,8 @@ static void recover(pb_play *p)
         }
     }
     if (driven || failed)
-        pb_log(PB_LOG_INFO, "games.recover", "%zu unfinished rounds driven on, %zu failed",
-               driven, failed);
+        pb_log(PB_LOG_INFO, "games.recover", "%zu unfinished rounds driven on, %zu failed", driven,
+               failed);
     free(rows);
     pb_store_disconnect(c);
 }
@@ -565,7 +557,7 @@ static pb_err seed_catalog(pb_store_conn *c)
         g.rtp_bp = (int32_t)gi->default_rtp_bp;
         snprintf(g.volatility, sizeof g.volatility,
                  k == PB_GAME_CRASH || k == PB_GAME_LIMBO || k == PB_GAME_MINES ? "high"
-                                                                                 : "medium");
+                                                                                : "medium");
         snprintf(g.status, sizeof g.status, "active");
         default_limits(&g);
         if ((e = pb_catalog_game_create(c, &g, now, NULL)) != PB_OK)

@@ -109,8 +109,8 @@ void pb_play_close(pb_play *p);
 /* Who plays: a player of a brand, in their currency. */
 typedef struct pb_play_player {
     int64_t brand_id;
-    const char *brand;    /* brand code */
-    const char *player;   /* public id */
+    const char *brand;  /* brand code */
+    const char *player; /* public id */
     const char *currency;
 } pb_play_player;
 
@@ -177,8 +177,7 @@ pb_err pb_play_mines_reveal(pb_play *p, pb_store_conn *c, const pb_play_player *
  * must be revealed (ROUND_STATE). A game already cashed out answers its round
  * again. ROUND_NOT_FOUND, ROUND_CLOSED (lost). */
 pb_err pb_play_mines_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,
-                             const char *round_id, pb_store_game_round *out,
-                             pb_play_error *err);
+                             const char *round_id, pb_store_game_round *out, pb_play_error *err);
 
 /* ---- crash ---- */
 
@@ -191,16 +190,14 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
 /* A bet on the current crash round while it takes bets (ROUND_CLOSED
  * otherwise); auto_cashout in hundredths (0 = none, else 101..PB_CRASH_TARGET_MAX).
  * The round (state "active") in *out. */
-pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who,
-                         int64_t amount, int64_t auto_cashout, const char *idempotency_key,
-                         const char *trace_id, pb_store_game_round *out, bool *replayed,
-                         pb_play_error *err);
+pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who, int64_t amount,
+                         int64_t auto_cashout, const char *idempotency_key, const char *trace_id,
+                         pb_store_game_round *out, bool *replayed, pb_play_error *err);
 /* Cashes a crash bet out at the multiplier now. ROUND_NOT_FOUND, ROUND_STATE
  * (still betting), ROUND_CLOSED (crashed). A bet already cashed out answers its
  * round again. The multiplier is in out->multiplier once decided. */
 pb_err pb_play_crash_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,
-                             const char *round_id, pb_store_game_round *out,
-                             pb_play_error *err);
+                             const char *round_id, pb_store_game_round *out, pb_play_error *err);
 /* m(t) in hundredths for t ms after the start, under p's growth. */
 int64_t pb_play_crash_multiplier_at(const pb_play *p, int64_t t_ms);
 /* k of m(t) = floor(100 · e^(k·t)) / 100, per ms. */
@@ -225,11 +222,11 @@ pb_err pb_play_rtp_set(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, ui
 /* One line of game control: a game in a currency on a brand. */
 typedef struct pb_play_control_line {
     pb_store_game_totals t;
-    int64_t ggr;               /* turnover − payout */
-    uint32_t target_rtp_bp;    /* configured now */
-    double expected_rtp;       /* RTP in force over these rounds, weighted by turnover */
-    double actual_rtp;         /* payout / turnover (0 without turnover) */
-    double deviation;          /* actual − expected */
+    int64_t ggr;            /* turnover − payout */
+    uint32_t target_rtp_bp; /* configured now */
+    double expected_rtp;    /* RTP in force over these rounds, weighted by turnover */
+    double actual_rtp;      /* payout / turnover (0 without turnover) */
+    double deviation;       /* actual − expected */
 } pb_play_control_line;
 
 /* Game control of a brand for settled rounds in [from_us, to_us) (0 = open). */

@@ -55,7 +55,7 @@ pb_err pb_play_rtp_set(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, ui
     if (e != PB_OK)
         return e;
     pb_store_rc rc = pb_store_game_rtp_put(c, brand_id, gi->name, (int32_t)rtp_bp, now, by);
-    return rc == PB_STORE_OK ? PB_OK
+    return rc == PB_STORE_OK     ? PB_OK
            : rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE
                                  : PB_ERR_INTERNAL;
 }
@@ -79,8 +79,7 @@ pb_err pb_play_control(pb_store_conn *c, int64_t brand_id, int64_t from_us, int6
             break;
         }
         bool configured;
-        e = pb_play_rtp_get(c, brand_id, pb_game_parse(t[i].game), &l->target_rtp_bp,
-                            &configured);
+        e = pb_play_rtp_get(c, brand_id, pb_game_parse(t[i].game), &l->target_rtp_bp, &configured);
         if (e == PB_ERR_GAME_NOT_FOUND)
             e = PB_OK, l->target_rtp_bp = 0;
         if (t[i].turnover > 0) {
@@ -172,7 +171,7 @@ static bool edge_bp(const json_t *v, uint32_t *out)
 
 /* The CLI's game options, merged into params (`fair verify --target … --bets …`). */
 static const char *const SHORTHANDS[] = {"target", "direction", "cashout", "mines", "tiles",
-                                         "picks", "risk", "rows", "bets"};
+                                         "picks",  "risk",      "rows",    "bets"};
 #define NSHORT (sizeof SHORTHANDS / sizeof SHORTHANDS[0])
 #define VERIFY_MAX_STEPS 1000000 /* crash commitment checks: hashes walked at most */
 
@@ -182,13 +181,12 @@ pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
     play_fail(err, PB_OK, NULL, NULL);
     if (!json_is_object(in))
         return play_fail(err, PB_ERR_INVALID_REQUEST, NULL, "the body must be a JSON object");
-    static const char *const known[] = {"game", "server_seed", "client_seed", "nonce", "hash",
-                                        "salt", "edge", "rtp_bp", "currency", "commitment",
-                                        "params"};
+    static const char *const known[] = {"game",     "server_seed", "client_seed", "nonce",
+                                        "hash",     "salt",        "edge",        "rtp_bp",
+                                        "currency", "commitment",  "params"};
     const char *name;
     json_t *v;
-    json_object_foreach((json_t *)in, name, v)
-    {
+    json_object_foreach((json_t *)in, name, v) {
         bool ok = false;
         for (size_t i = 0; !ok && i < sizeof known / sizeof known[0]; i++)
             ok = strcmp(known[i], name) == 0;
@@ -268,7 +266,10 @@ pb_err pb_play_verify(const json_t *in, json_t **out, pb_play_error *err)
     pb_fair_key key;
     if (gi->uses_hash_chain) {
         if (seed || client || json_object_get(in, "nonce"))
-            return play_fail(err, PB_ERR_FIELD_INVALID, seed ? "server_seed" : client ? "client_seed" : "nonce",
+            return play_fail(err, PB_ERR_FIELD_INVALID,
+                             seed     ? "server_seed"
+                             : client ? "client_seed"
+                                      : "nonce",
                              "crash takes hash and salt, not a seed pair");
         if (!hash)
             return play_fail(err, PB_ERR_FIELD_MISSING, "hash", NULL);

@@ -42,8 +42,7 @@ pb_err play_decide_seeded(pb_ledger_tx *tx, pb_store_game_round *r, pb_err *resu
     int64_t now = pb_ledger_tx_now(tx);
     pb_game_params gp;
     if (play_round_params(r, &gp) != PB_OK) {
-        pb_log(PB_LOG_ERROR, "games.params_damaged", "round %s: stored params do not parse",
-               r->id);
+        pb_log(PB_LOG_ERROR, "games.params_damaged", "round %s: stored params do not parse", r->id);
         *result = PB_ERR_INTERNAL;
         return PB_OK;
     }
@@ -76,8 +75,7 @@ pb_err play_decide_seeded(pb_ledger_tx *tx, pb_store_game_round *r, pb_err *resu
         snprintf(r->progress, sizeof r->progress, "[]");
         snprintf(r->state, sizeof r->state, PLAY_ACTIVE);
     } else {
-        pb_game_input in = {.key = &key, .client_seed = pair.client_seed,
-                            .nonce = (uint64_t)nonce};
+        pb_game_input in = {.key = &key, .client_seed = pair.client_seed, .nonce = (uint64_t)nonce};
         pb_game_outcome o;
         int64_t payout = 0;
         pb_err e = pb_game_play(&gp, &in, rtp, &o);
@@ -97,8 +95,7 @@ pb_err play_decide_seeded(pb_ledger_tx *tx, pb_store_game_round *r, pb_err *resu
     if (!r->outcome)
         return PB_ERR_INTERNAL;
     (void)result;
-    return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK
-                                                                        : PB_ERR_INTERNAL;
+    return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
 /* ---- placing ---- */
@@ -213,8 +210,7 @@ pb_err play_place(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     bool existing = false;
     e = play_round_record(p, r, &existing);
     if (e != PB_OK)
-        return play_fail(err, e, e == PB_ERR_IDEMPOTENCY_CONFLICT ? "idempotency_key" : NULL,
-                         NULL);
+        return play_fail(err, e, e == PB_ERR_IDEMPOTENCY_CONFLICT ? "idempotency_key" : NULL, NULL);
     *replayed = existing; /* a concurrent request with the same key recorded it first */
     e = play_drive(p, c, r, trace);
     pb_store_game_round_clear(out);
@@ -262,8 +258,7 @@ static size_t progress_read(const char *text, uint8_t out[PB_MINES_TILES])
     json_t *a = json_loads(text && *text ? text : "[]", 0, &je);
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v)
-    {
+    json_array_foreach(a, i, v) {
         if (n < PB_MINES_TILES && json_is_integer(v))
             out[n++] = (uint8_t)json_integer_value(v);
     }
@@ -289,8 +284,7 @@ static size_t mines_read(const char *outcome, uint8_t out[PB_MINES_MAX])
     json_t *a = json_object_get(o, "result");
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v)
-    {
+    json_array_foreach(a, i, v) {
         if (n < PB_MINES_MAX && json_is_integer(v))
             out[n++] = (uint8_t)json_integer_value(v);
     }
@@ -395,8 +389,7 @@ pb_err pb_play_mines_reveal(pb_play *p, pb_store_conn *c, const pb_play_player *
 }
 
 pb_err pb_play_mines_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,
-                             const char *round_id, pb_store_game_round *out,
-                             pb_play_error *err)
+                             const char *round_id, pb_store_game_round *out, pb_play_error *err)
 {
     mines_ctx x = {.cashout = true};
     return mines_act(p, c, who, round_id, &x, out, err);

@@ -44,8 +44,8 @@
 #include "games/play_internal.h"
 #include "tenancy/tenancy.h"
 
-#define BRANDS_MAX 256  /* brands the scheduler looks after */
-#define SETTLE_CAP 256  /* bets decided per query in the crash command */
+#define BRANDS_MAX 256 /* brands the scheduler looks after */
+#define SETTLE_CAP 256 /* bets decided per query in the crash command */
 
 struct play_crash {
     pthread_t thread;
@@ -72,10 +72,7 @@ int64_t pb_play_crash_multiplier_at(const pb_play *p, int64_t t_ms)
     return play_crash_m(p->cfg.crash_growth, t_ms);
 }
 
-double pb_play_crash_growth(const pb_play *p)
-{
-    return p->cfg.crash_growth;
-}
+double pb_play_crash_growth(const pb_play *p) { return p->cfg.crash_growth; }
 
 /* The first whole ms at which m reaches point. */
 static int64_t crash_ms(double k, int64_t point)
@@ -186,7 +183,7 @@ static pb_err next_cmd(pb_ledger_tx *tx, void *v)
 
 typedef struct move_ctx {
     pb_play *p;
-    pb_store_crash_round *r; /* in: the round as the scheduler saw it; out: as stored,
+    pb_store_crash_round *r;             /* in: the round as the scheduler saw it; out: as stored,
                                 once running opened (crashed: as stored, in the clear) */
     char (*settling)[PB_ID_STR_LEN + 1]; /* crash: the bets decided */
     size_t nsettling, cap;
@@ -195,8 +192,7 @@ typedef struct move_ctx {
 
 /* The outcome of a crash bet once its round crashed: its cash-out (manual,
  * recorded while running), else its auto cash-out when it was reached, else lost. */
-static pb_err crash_settle_bet(const pb_store_crash_round *cr, pb_store_game_round *b,
-                               int64_t now)
+static pb_err crash_settle_bet(const pb_store_crash_round *cr, pb_store_game_round *b, int64_t now)
 {
     pb_game_params gp;
     if (play_round_params(b, &gp) != PB_OK)
@@ -247,7 +243,7 @@ static pb_err move_cmd(pb_ledger_tx *tx, void *v)
         r->started_at = now;
         x->moved = true;
         return pb_store_crash_round_update(c, r, "betting") == PB_STORE_OK ? PB_OK
-                                                                          : PB_ERR_INTERNAL;
+                                                                           : PB_ERR_INTERNAL;
     }
     if (strcmp(r->state, "running") != 0)
         return PB_OK;
@@ -275,8 +271,7 @@ static pb_err move_cmd(pb_ledger_tx *tx, void *v)
         for (size_t i = 0; i < n; i++) {
             if (e == PB_OK)
                 e = crash_settle_bet(r, &bets[i], now);
-            if (e == PB_OK &&
-                pb_store_game_round_update(c, &bets[i], PLAY_ACTIVE) != PB_STORE_OK)
+            if (e == PB_OK && pb_store_game_round_update(c, &bets[i], PLAY_ACTIVE) != PB_STORE_OK)
                 e = PB_ERR_INTERNAL;
             if (e == PB_OK && x->nsettling == x->cap) {
                 size_t cap = x->cap ? x->cap * 2 : 64;
@@ -332,7 +327,8 @@ static void settle_bets(pb_play *p, pb_store_conn *c, char (*ids)[PB_ID_STR_LEN 
 {
     if (n == 0)
         return;
-    settle_all s = {.n = 0, .ops = calloc(n, sizeof(pb_wallet_op)),
+    settle_all s = {.n = 0,
+                    .ops = calloc(n, sizeof(pb_wallet_op)),
                     .rows = calloc(n, sizeof(pb_store_game_round))};
     sem_init(&s.done, 0, 0);
     for (size_t i = 0; s.ops && s.rows && i < n; i++) {
@@ -359,8 +355,7 @@ static void settle_bets(pb_play *p, pb_store_conn *c, char (*ids)[PB_ID_STR_LEN 
         failed = s.n;
     if (failed)
         pb_log(PB_LOG_WARN, "games.crash_settle",
-               "%zu of %zu crash bets are not settled yet (start-up drives them on)", failed,
-               s.n);
+               "%zu of %zu crash bets are not settled yet (start-up drives them on)", failed, s.n);
     for (size_t i = 0; i < s.n; i++) {
         pb_wallet_op_release(&s.ops[i]);
         pb_store_game_round_clear(&s.rows[i]);
@@ -376,7 +371,7 @@ static void settle_bets(pb_play *p, pb_store_conn *c, char (*ids)[PB_ID_STR_LEN 
 static void settle_left(pb_play *p, pb_store_conn *c, const char *crash_round)
 {
     pb_store_game_round *rows = calloc(SETTLE_CAP, sizeof *rows);
-    char (*ids)[PB_ID_STR_LEN + 1] = calloc(SETTLE_CAP, sizeof *ids);
+    char(*ids)[PB_ID_STR_LEN + 1] = calloc(SETTLE_CAP, sizeof *ids);
     size_t n = 0;
     if (rows && ids &&
         pb_store_game_round_of_crash(c, crash_round, PLAY_SETTLING, rows, SETTLE_CAP, &n) ==
@@ -412,8 +407,7 @@ pb_err play_decide_crash(pb_play *p, pb_ledger_tx *tx, pb_store_game_round *r, p
     } else {
         snprintf(r->state, sizeof r->state, PLAY_ACTIVE);
     }
-    return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK
-                                                                        : PB_ERR_INTERNAL;
+    return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
 /* ---- the scheduler ---- */
@@ -486,8 +480,8 @@ static void *scheduler(void *arg)
         if (pb_tenancy_brand_list(c, NULL, 0, brands, BRANDS_MAX, &n) != PB_OK)
             n = 0;
         for (size_t i = 0; i < n; i++) {
-            bool on = pb_catalog_game_playable(c, PB_PLAY_PROVIDER, "crash", brands[i].code, "",
-                                               0, NULL) == PB_OK;
+            bool on = pb_catalog_game_playable(c, PB_PLAY_PROVIDER, "crash", brands[i].code, "", 0,
+                                               NULL) == PB_OK;
             int64_t due = tend(p, c, &brands[i], on, pb_time_now_us());
             if (due < wake)
                 wake = due;
@@ -582,10 +576,9 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
     return PB_OK;
 }
 
-pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who,
-                         int64_t amount, int64_t auto_cashout, const char *idempotency_key,
-                         const char *trace_id, pb_store_game_round *out, bool *replayed,
-                         pb_play_error *err)
+pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who, int64_t amount,
+                         int64_t auto_cashout, const char *idempotency_key, const char *trace_id,
+                         pb_store_game_round *out, bool *replayed, pb_play_error *err)
 {
     *replayed = false;
     play_fail(err, PB_OK, NULL, NULL);
@@ -603,8 +596,7 @@ pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who
         return play_fail(err, PB_ERR_FIELD_INVALID, "auto_cashout",
                          "auto_cashout: 1.01 .. 1000000.00");
     int64_t worst;
-    if (pb_game_payout_of(amount, (int64_t)PB_CRASH_TARGET_MAX * (PB_MULT_ONE / 100), &worst) !=
-        0)
+    if (pb_game_payout_of(amount, (int64_t)PB_CRASH_TARGET_MAX * (PB_MULT_ONE / 100), &worst) != 0)
         return play_fail(err, PB_ERR_AMOUNT_OUT_OF_RANGE, "amount",
                          "amount: the largest possible payout would overflow");
     pb_game_params gp;
@@ -675,13 +667,11 @@ static pb_err cashout_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, 
     r->has_multiplier = true;
     r->multiplier = m * (PB_MULT_ONE / 100);
     r->updated_at = now;
-    return pb_store_game_round_update(c, r, PLAY_ACTIVE) == PB_STORE_OK ? PB_OK
-                                                                       : PB_ERR_INTERNAL;
+    return pb_store_game_round_update(c, r, PLAY_ACTIVE) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
 pb_err pb_play_crash_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,
-                             const char *round_id, pb_store_game_round *out,
-                             pb_play_error *err)
+                             const char *round_id, pb_store_game_round *out, pb_play_error *err)
 {
     (void)c;
     play_fail(err, PB_OK, NULL, NULL);

@@ -133,7 +133,8 @@ chain_mem *play_chain_for(chain_mem *chains, size_t *nchains, size_t cap, pb_sto
         return NULL;
     }
     m->chain_id = ch.id;
-    pb_log(PB_LOG_INFO, "games.crash_chain", "brand %s: new chain %lld of %lld games, commitment %s",
-           brand, (long long)ch.id, (long long)ch.length, ch.terminal_hash);
+    pb_log(PB_LOG_INFO, "games.crash_chain",
+           "brand %s: new chain %lld of %lld games, commitment %s", brand, (long long)ch.id,
+           (long long)ch.length, ch.terminal_hash);
     return m;
 }

@@ -42,8 +42,7 @@ pb_err play_fail(pb_play_error *err, pb_err code, const char *field, const char 
 void play_new_id(char out[PB_ID_STR_LEN + 1]);
 
 /* The RTP in force for (brand, game) on c: configured or the game's default. */
-pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind,
-                         uint32_t *rtp_bp);
+pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, uint32_t *rtp_bp);
 
 /* The player's active seed pair on c (inside a command), created when missing. */
 /* seal.c — active server seeds sealed at rest under fair.key (see there). */
@@ -68,8 +67,8 @@ void play_crash_round_ad(const char *round_id, char *out, size_t cap);
  * -1 with err. */
 int play_seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap);
 
-pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand,
-                        const char *player, int64_t now, pb_store_seed_pair *out);
+pb_err play_pair_ensure(pb_store_conn *c, int64_t brand_id, const char *brand, const char *player,
+                        int64_t now, pb_store_seed_pair *out);
 
 /* Parses a round's stored params for its game (never fails for a stored row
  * unless the data was damaged: then FIELD_INVALID). */
@@ -79,8 +78,7 @@ pb_err play_round_params(const pb_store_game_round *r, pb_game_params *out);
 char *play_json_text(json_t *v);
 
 /* SHA-256 of a request: "v1", game, amount and the normalised params text. */
-void play_request_hash(const char *game, int64_t amount, const char *params_text,
-                       uint8_t out[32]);
+void play_request_hash(const char *game, int64_t amount, const char *params_text, uint8_t out[32]);
 
 /*
  * Records a new round (state pending) under its idempotency key, in a ledger
@@ -111,8 +109,7 @@ pb_err play_place(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
                   pb_store_game_round *out, bool *replayed, pb_play_error *err);
 
 /* Fills a wallet operation that stakes (win = false) or pays (win = true) round r. */
-void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win,
-                    const char *trace_id);
+void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win, const char *trace_id);
 
 /* Decides a pending round inside the writer (play_bet.c: instant games and
  * mines; play_crash.c: crash bets). Updates *r (copy of the stored pending row)

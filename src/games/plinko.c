@@ -17,6 +17,8 @@
 #define PLINKO_HALF_MAX (PB_PLINKO_ROWS_MAX / 2 + 1)
 
 /* base[rows − 8][risk][i] for buckets i = 0 .. ceil(rows/2) (mirrored). */
+/* laid out by hand, not by clang-format: one row per number of rows, labelled */
+/* clang-format off */
 static const uint32_t plinko_base[PB_PLINKO_ROWS_MAX - PB_PLINKO_ROWS_MIN + 1][PB_RISK_COUNT_]
                                  [PLINKO_HALF_MAX] = {
     /* 8 */ {{600, 200, 115, 100, 55}, {1250, 320, 135, 70, 40}, {3000, 420, 140, 30, 20}},
@@ -37,6 +39,7 @@ static const uint32_t plinko_base[PB_PLINKO_ROWS_MAX - PB_PLINKO_ROWS_MIN + 1][P
               {11000, 4100, 1000, 500, 300, 150, 100, 50, 30},
               {100000, 13000, 2600, 900, 400, 200, 20, 20, 20}},
 };
+/* clang-format on */
 
 static uint32_t base_at(unsigned rows, int risk, unsigned bucket)
 {
@@ -57,7 +60,8 @@ unsigned pb_plinko_drop(pb_fair_stream *s, unsigned rows, uint32_t *path)
     const uint8_t *b = pb_fair_stream_take(s, rows);
     if (b) {
         for (unsigned q = 0; q < rows; q += 4) {
-            unsigned w = q + 4 <= rows ? q : rows - 4; /* the last four: words rows − 4 .. rows − 1 */
+            /* the last four: words rows − 4 .. rows − 1 */
+            unsigned w = q + 4 <= rows ? q : rows - 4;
             __m128i v = _mm_loadu_si128((const __m128i *)(b + 4 * w));
             bits |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_slli_epi32(v, 24))) << w;
         }

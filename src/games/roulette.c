@@ -21,15 +21,14 @@ static const char *const bet_names[PB_RBET_COUNT_] = {
 };
 
 static const uint8_t bet_pays[PB_RBET_COUNT_] = {
-    [PB_RBET_STRAIGHT] = 35, [PB_RBET_SPLIT] = 17,     [PB_RBET_STREET] = 11,
-    [PB_RBET_TRIO] = 11,     [PB_RBET_CORNER] = 8,     [PB_RBET_FIRST_FOUR] = 8,
-    [PB_RBET_SIX_LINE] = 5,  [PB_RBET_DOZEN] = 2,      [PB_RBET_COLUMN] = 2,
-    [PB_RBET_RED] = 1,       [PB_RBET_BLACK] = 1,      [PB_RBET_ODD] = 1,
+    [PB_RBET_STRAIGHT] = 35, [PB_RBET_SPLIT] = 17,     [PB_RBET_STREET] = 11,  [PB_RBET_TRIO] = 11,
+    [PB_RBET_CORNER] = 8,    [PB_RBET_FIRST_FOUR] = 8, [PB_RBET_SIX_LINE] = 5, [PB_RBET_DOZEN] = 2,
+    [PB_RBET_COLUMN] = 2,    [PB_RBET_RED] = 1,        [PB_RBET_BLACK] = 1,    [PB_RBET_ODD] = 1,
     [PB_RBET_EVEN] = 1,      [PB_RBET_LOW] = 1,        [PB_RBET_HIGH] = 1,
 };
 
-#define RED_MASK                                                                             \
-    ((1ull << 1) | (1ull << 3) | (1ull << 5) | (1ull << 7) | (1ull << 9) | (1ull << 12) |     \
+#define RED_MASK                                                                               \
+    ((1ull << 1) | (1ull << 3) | (1ull << 5) | (1ull << 7) | (1ull << 9) | (1ull << 12) |      \
      (1ull << 14) | (1ull << 16) | (1ull << 18) | (1ull << 19) | (1ull << 21) | (1ull << 23) | \
      (1ull << 25) | (1ull << 27) | (1ull << 30) | (1ull << 32) | (1ull << 34) | (1ull << 36))
 #define NUMBERS_MASK (((1ull << 37) - 1) & ~1ull) /* 1..36 */
@@ -62,10 +61,7 @@ unsigned pb_roulette_spin(pb_fair_stream *s)
     return pb_fair_scale(pb_fair_stream_u32(s), PB_ROULETTE_POCKETS);
 }
 
-static uint64_t bit(unsigned n)
-{
-    return (uint64_t)1 << n;
-}
+static uint64_t bit(unsigned n) { return (uint64_t)1 << n; }
 
 /* The mask of the numbers 1..36 an outside bet covers (arg: dozen or column 1..3). */
 static uint64_t numbers_where(int kind, unsigned arg)
@@ -136,10 +132,10 @@ int pb_roulette_bet_make(int type, const uint8_t *numbers, size_t n, int64_t amo
     out->amount = amount;
     uint64_t mask = 0;
     if (type <= PB_RBET_SIX_LINE) {
-        static const uint8_t need[] = {[PB_RBET_STRAIGHT] = 1, [PB_RBET_SPLIT] = 2,
-                                       [PB_RBET_STREET] = 3,   [PB_RBET_TRIO] = 3,
-                                       [PB_RBET_CORNER] = 4,   [PB_RBET_FIRST_FOUR] = 4,
-                                       [PB_RBET_SIX_LINE] = 6};
+        static const uint8_t need[] = {
+            [PB_RBET_STRAIGHT] = 1, [PB_RBET_SPLIT] = 2,  [PB_RBET_STREET] = 3,
+            [PB_RBET_TRIO] = 3,     [PB_RBET_CORNER] = 4, [PB_RBET_FIRST_FOUR] = 4,
+            [PB_RBET_SIX_LINE] = 6};
         if (n != need[type])
             return -1;
         for (size_t i = 0; i < n; i++) {

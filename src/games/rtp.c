@@ -171,9 +171,10 @@ size_t pb_game_buckets(const pb_game_params *p, uint32_t rtp_bp, double prob[PB_
         bool limbo = p->kind == PB_GAME_LIMBO;
         double span = limbo ? 16777216.0 : 4294967296.0;
         for (unsigned b = 0; b < N_EDGES; b++) {
-            uint64_t hi = b + 1 < N_EDGES ? (limbo ? pb_limbo_count_at_least(multiplier_edges[b + 1], rtp_bp)
-                                                   : pb_crash_count_at_least(multiplier_edges[b + 1], rtp_bp))
-                                          : 0;
+            uint64_t hi = b + 1 < N_EDGES
+                              ? (limbo ? pb_limbo_count_at_least(multiplier_edges[b + 1], rtp_bp)
+                                       : pb_crash_count_at_least(multiplier_edges[b + 1], rtp_bp))
+                              : 0;
             uint64_t lo = limbo ? pb_limbo_count_at_least(multiplier_edges[b], rtp_bp)
                                 : pb_crash_count_at_least(multiplier_edges[b], rtp_bp);
             prob[b] = (double)(lo - hi) / span;
@@ -470,8 +471,8 @@ pb_err pb_game_simulate_threads(const pb_game_params *p, uint32_t rtp_bp, const 
     return rc;
 }
 
-pb_err pb_game_sim_judge(const pb_game_params *p, uint32_t rtp_bp, const pb_game_sim *acc,
-                         double z, double alpha, pb_game_sim_report *out)
+pb_err pb_game_sim_judge(const pb_game_params *p, uint32_t rtp_bp, const pb_game_sim *acc, double z,
+                         double alpha, pb_game_sim_report *out)
 {
     pb_rtp exact;
     double prob[PB_GAME_BUCKETS_MAX];

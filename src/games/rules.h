@@ -44,8 +44,8 @@ uint64_t pb_games_draw(pb_fair_stream *s, uint64_t all, unsigned k, uint8_t *out
 /* pb_games_draw(s0, all, k, out0) and pb_games_draw(s1, all, k, out1), the
  * bits left of each into left[0] and left[1]; the two chains interleaved
  * when both streams hold their k floats (primed) and the CPU has BMI2. */
-void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k,
-                    uint8_t *out0, uint8_t *out1, uint64_t left[2]);
+void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k, uint8_t *out0,
+                    uint8_t *out1, uint64_t left[2]);
 
 /* Binomial coefficient C(n, k) for n ≤ 64 (exact in uint64 for what we use). */
 uint64_t pb_games_choose(unsigned n, unsigned k);

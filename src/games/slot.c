@@ -34,20 +34,20 @@ enum { WILD, SEVEN, BAR, BELL, CHERRY, ACE, KING, QUEEN, JACK, SCATTER, NSYM };
 #define STRIP_LEN 20
 #define PAYING (SCATTER) /* symbols 0..8 pay on lines */
 
-static const char *const symbol_names[NSYM] = {"wild", "seven", "bar",  "bell", "cherry",
+static const char *const symbol_names[NSYM] = {"wild", "seven", "bar",   "bell", "cherry",
                                                "ace",  "king",  "queen", "jack", "scatter"};
 
 static const uint8_t strips[PB_SLOT_REELS][STRIP_LEN] = {
-    {JACK, QUEEN, SEVEN, KING, ACE, BELL, JACK, WILD, QUEEN, CHERRY,
-     KING, SCATTER, JACK, BAR, ACE, QUEEN, CHERRY, KING, BELL, JACK},
-    {QUEEN, KING, BAR, JACK, ACE, WILD, QUEEN, CHERRY, JACK, SEVEN,
-     KING, ACE, SCATTER, QUEEN, BELL, JACK, KING, CHERRY, ACE, BELL},
-    {KING, JACK, BELL, ACE, QUEEN, SEVEN, WILD, JACK, CHERRY, KING,
-     ACE, SCATTER, QUEEN, BAR, JACK, KING, WILD, QUEEN, CHERRY, ACE},
-    {ACE, QUEEN, CHERRY, JACK, KING, BAR, QUEEN, WILD, ACE, BELL,
-     JACK, SCATTER, KING, SEVEN, QUEEN, ACE, CHERRY, JACK, BELL, KING},
-    {JACK, KING, BELL, QUEEN, ACE, CHERRY, JACK, SEVEN, KING, SCATTER,
-     QUEEN, BAR, ACE, WILD, JACK, BELL, KING, QUEEN, CHERRY, ACE},
+    {JACK, QUEEN,   SEVEN, KING, ACE, BELL,  JACK,   WILD, QUEEN, CHERRY,
+     KING, SCATTER, JACK,  BAR,  ACE, QUEEN, CHERRY, KING, BELL,  JACK},
+    {QUEEN, KING, BAR,     JACK,  ACE,  WILD, QUEEN, CHERRY, JACK, SEVEN,
+     KING,  ACE,  SCATTER, QUEEN, BELL, JACK, KING,  CHERRY, ACE,  BELL},
+    {KING, JACK,    BELL,  ACE, QUEEN, SEVEN, WILD, JACK,  CHERRY, KING,
+     ACE,  SCATTER, QUEEN, BAR, JACK,  KING,  WILD, QUEEN, CHERRY, ACE},
+    {ACE,  QUEEN,   CHERRY, JACK,  KING,  BAR, QUEEN,  WILD, ACE,  BELL,
+     JACK, SCATTER, KING,   SEVEN, QUEEN, ACE, CHERRY, JACK, BELL, KING},
+    {JACK,  KING, BELL, QUEEN, ACE,  CHERRY, JACK, SEVEN, KING,   SCATTER,
+     QUEEN, BAR,  ACE,  WILD,  JACK, BELL,   KING, QUEEN, CHERRY, ACE},
 };
 
 /* Row of each reel per payline. */
@@ -84,10 +84,7 @@ unsigned pb_slot_free_spins(unsigned scatters)
     return scatters <= PB_SLOT_REELS ? free_awards[scatters] : 0;
 }
 
-unsigned pb_slot_strip_length(unsigned reel)
-{
-    return reel < PB_SLOT_REELS ? STRIP_LEN : 0;
-}
+unsigned pb_slot_strip_length(unsigned reel) { return reel < PB_SLOT_REELS ? STRIP_LEN : 0; }
 
 uint64_t pb_slot_combinations(void)
 {
@@ -285,10 +282,11 @@ __attribute__((always_inline)) static inline void evaluate_body(const paytable *
             unsigned l = (unsigned)__builtin_ctz(maybe);
             maybe &= maybe - 1;
             const uint8_t *row = paylines[l];
-            uint8_t s[PB_SLOT_REELS] = {
-                grid[row[0] * PB_SLOT_REELS], grid[row[1] * PB_SLOT_REELS + 1],
-                grid[row[2] * PB_SLOT_REELS + 2], grid[row[3] * PB_SLOT_REELS + 3],
-                grid[row[4] * PB_SLOT_REELS + 4]};
+            uint8_t s[PB_SLOT_REELS] = {grid[row[0] * PB_SLOT_REELS],
+                                        grid[row[1] * PB_SLOT_REELS + 1],
+                                        grid[row[2] * PB_SLOT_REELS + 2],
+                                        grid[row[3] * PB_SLOT_REELS + 3],
+                                        grid[row[4] * PB_SLOT_REELS + 4]};
             int64_t lw = line_win(t, s);
             if (lw) {
                 win += lw;
@@ -307,7 +305,7 @@ __attribute__((always_inline)) static inline void evaluate_body(const paytable *
 /* evaluate_body with the POPCNT instruction (when pb_games_have_bmi2, which
  * includes it). */
 __attribute__((target("popcnt"))) static void evaluate_popcnt(const paytable *t, uint64_t stops,
-                                                               pb_slot_spin *out)
+                                                              pb_slot_spin *out)
 {
     evaluate_body(t, stops, out);
 }
@@ -398,8 +396,8 @@ static const paytable *table(uint32_t rtp_bp)
         pthread_once(&base_once, base_init);
         for (unsigned s = 0; s < PAYING; s++)
             for (unsigned k = 0; k < 3; k++)
-                c.t.line[s][k] =
-                    pb_games_scale(base_line[s][k], rtp_bp, base_num, base_den) / PB_SLOT_LINES;
+                c.t.line[s][k] = pb_games_scale(base_line[s][k], rtp_bp, base_num, base_den) /
+                                 PB_SLOT_LINES;
         for (unsigned k = 0; k < 3; k++)
             c.t.scatter[k] = pb_games_scale(base_scatter[k], rtp_bp, base_num, base_den);
         c.rtp = rtp_bp;

@@ -45,15 +45,9 @@ void pb_http_buf_append(pb_http_buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
-bool pb_http_buf_reserve(pb_http_buf *b, size_t n)
-{
-    return buf_reserve(b, n);
-}
+bool pb_http_buf_reserve(pb_http_buf *b, size_t n) { return buf_reserve(b, n); }
 
-void pb_http_buf_puts(pb_http_buf *b, const char *s)
-{
-    pb_http_buf_append(b, s, strlen(s));
-}
+void pb_http_buf_puts(pb_http_buf *b, const char *s) { pb_http_buf_append(b, s, strlen(s)); }
 
 /* Formats straight into the free space (made at least PRINTF_ROOM bytes), so
  * the usual short piece is formatted once; only a piece that does not fit is

@@ -124,10 +124,11 @@ int pb_http_routes_validate(const pb_route *routes, size_t n, char *err, size_t 
 /* ---- server ------------------------------------------------------------- */
 
 typedef struct pb_http_config {
-    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080"; port 0 = any free port */
-    unsigned threads;         /* worker threads (epoll each); 0 = 4 */
-    size_t max_body;          /* request body bytes; 0 = 1 MiB */
-    size_t max_header;        /* per-connection memory for the request line and headers; 0 = 32 KiB */
+    const char *listen; /* "127.0.0.1:8080", "[::1]:8080", ":8080"; port 0 = any free port */
+    unsigned threads;   /* worker threads (epoll each); 0 = 4 */
+    size_t max_body;    /* request body bytes; 0 = 1 MiB */
+    /* per-connection memory for the request line and headers; 0 = 32 KiB */
+    size_t max_header;
     unsigned max_connections; /* open connections in all; 0 = 1024 */
     unsigned max_per_ip;      /* open connections per client IP; 0 = no per-IP limit */
     unsigned timeout_s;       /* an idle connection is closed after this; 0 = 30 */
@@ -362,11 +363,11 @@ typedef enum {
 typedef struct pb_json_field {
     const char *name;
     pb_json_type type;
-    bool required;    /* absent → FIELD_MISSING */
-    bool nullable;    /* null is taken as absent (otherwise null → FIELD_INVALID) */
-    size_t min_len;   /* strings: bytes; arrays: items */
-    size_t max_len;   /* strings: bytes; arrays: items; 0 = the default above */
-    int64_t min, max; /* INT, MONEY with currency: inclusive bounds; both 0 = any int64 */
+    bool required;        /* absent → FIELD_MISSING */
+    bool nullable;        /* null is taken as absent (otherwise null → FIELD_INVALID) */
+    size_t min_len;       /* strings: bytes; arrays: items */
+    size_t max_len;       /* strings: bytes; arrays: items; 0 = the default above */
+    int64_t min, max;     /* INT, MONEY with currency: inclusive bounds; both 0 = any int64 */
     const char *currency; /* MONEY: the PB_JSON_CURRENCY field it is expressed in */
     /* outputs */
     const char **str;

@@ -50,14 +50,14 @@ struct pb_http_server {
     _Atomic(uint16_t) port; /* set once listening; read by other threads (the sandbox PSP's) */
     pb_http_metrics *metrics;
 
-    atomic_int live;       /* request contexts allocated and not yet freed */
-    atomic_int open;       /* requests MHD has not completed yet (sent or dropped) */
-    atomic_bool draining;  /* shutdown began: new requests get 503 */
+    atomic_int live;      /* request contexts allocated and not yet freed */
+    atomic_int open;      /* requests MHD has not completed yet (sent or dropped) */
+    atomic_bool draining; /* shutdown began: new requests get 503 */
 
     pthread_mutex_t mu;
-    pb_http_request *suspended; /* requests suspended and not yet replied to */
+    pb_http_request *suspended;     /* requests suspended and not yet replied to */
     struct pb_http_stream *streams; /* streaming replies MHD still reads (stream.c) */
-    bool stopping;              /* no new suspension may reach MHD */
+    bool stopping;                  /* no new suspension may reach MHD */
     bool stopped;
 };
 
@@ -98,12 +98,12 @@ struct pb_http_request {
 
     /* the reply (guarded by mu) */
     pthread_mutex_t mu;
-    bool replied;   /* a reply was given (by the handler or forced at shutdown) */
-    bool forced;    /* ... and it was the shutdown's 503 */
-    bool suspended; /* the handler suspended (holds a reference until its reply) */
-    bool sync_wait; /* suspended while the server was stopping: the worker waits */
-    bool late_done; /* the handler's reply after a forced one was absorbed */
-    bool mhd_done;  /* MHD's completion callback ran */
+    bool replied;                  /* a reply was given (by the handler or forced at shutdown) */
+    bool forced;                   /* ... and it was the shutdown's 503 */
+    bool suspended;                /* the handler suspended (holds a reference until its reply) */
+    bool sync_wait;                /* suspended while the server was stopping: the worker waits */
+    bool late_done;                /* the handler's reply after a forced one was absorbed */
+    bool mhd_done;                 /* MHD's completion callback ran */
     struct MHD_Response *response; /* built, not yet queued */
     int status;                    /* the status of the reply */
     size_t resp_bytes;
@@ -122,8 +122,7 @@ struct pb_http_request {
 };
 
 /* request.c: the lifecycle pieces server.c drives. */
-pb_http_request *pb_http_req_new(pb_http_server *srv, struct MHD_Connection *conn,
-                                 const char *uri);
+pb_http_request *pb_http_req_new(pb_http_server *srv, struct MHD_Connection *conn, const char *uri);
 void pb_http_req_unref(pb_http_request *req);
 /* Fills the trace context, request id, client IP and route from the headers. */
 void pb_http_req_begin(pb_http_request *req, const char *method);

@@ -245,10 +245,7 @@ static pb_err money_currency(json_t *obj, const pb_json_field *f, const pb_curre
 }
 
 /* True when the spec gives an inclusive range. */
-static bool has_range(const pb_json_field *f)
-{
-    return f->min != 0 || f->max != 0;
-}
+static bool has_range(const pb_json_field *f) { return f->min != 0 || f->max != 0; }
 
 /* Checks the string length bounds of a string-typed field. */
 static pb_err check_string(json_t *v, const pb_json_field *f, size_t max_default,
@@ -273,8 +270,7 @@ static pb_err check_value(json_t *obj, json_t *v, const pb_json_field *f, pb_jso
 {
     const char *nm = f->name;
     switch (f->type) {
-    case PB_JSON_STRING:
-        return check_string(v, f, DEFAULT_MAX_STRING, err);
+    case PB_JSON_STRING: return check_string(v, f, DEFAULT_MAX_STRING, err);
     case PB_JSON_INT: {
         if (!json_is_integer(v))
             return fail(err, PB_ERR_FIELD_INVALID, nm, "%s: must be an integer", nm);
@@ -295,16 +291,16 @@ static pb_err check_value(json_t *obj, json_t *v, const pb_json_field *f, pb_jso
     case PB_JSON_MONEY: {
         if (!json_is_string(v) || !decimal_shape(json_string_value(v), json_string_length(v)) ||
             json_string_length(v) >= PB_MONEY_STR_MAX)
-            return fail(err, PB_ERR_FIELD_INVALID, nm, "%s: must be a decimal string like \"10.00\"",
-                        nm);
+            return fail(err, PB_ERR_FIELD_INVALID, nm,
+                        "%s: must be a decimal string like \"10.00\"", nm);
         if (f->currency) {
             const pb_currency *cur = NULL;
             pb_err rc = money_currency(obj, f, &cur, err);
             if (rc != PB_OK)
                 return rc;
             int64_t minor;
-            pb_money_status ms =
-                pb_money_parse(json_string_value(v), json_string_length(v), cur, &minor);
+            pb_money_status ms = pb_money_parse(json_string_value(v), json_string_length(v), cur,
+                                                &minor);
             if (ms != PB_MONEY_OK)
                 return fail(err, PB_ERR_FIELD_INVALID, nm, "%s: %s", nm,
                             ms == PB_MONEY_OVERFLOW ? "amount out of range"
@@ -321,7 +317,7 @@ static pb_err check_value(json_t *obj, json_t *v, const pb_json_field *f, pb_jso
     }
     case PB_JSON_CURRENCY: {
         const pb_currency *cur = json_is_string(v) ? pb_currency_findn(json_string_value(v),
-                                                                        json_string_length(v))
+                                                                       json_string_length(v))
                                                    : NULL;
         if (!cur)
             return fail(err, PB_ERR_FIELD_INVALID, nm, "%s: not a supported currency", nm);
@@ -378,8 +374,7 @@ pb_err pb_json_check(json_t *obj, const pb_json_field *fields, size_t n, pb_json
         return fail(err, PB_ERR_INVALID_REQUEST, NULL, "expected a JSON object");
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v)
-    {
+    json_object_foreach(obj, key, v) {
         if (!spec_find(fields, n, key))
             return fail(err, PB_ERR_UNKNOWN_FIELD, key, "this endpoint does not accept the field");
     }

@@ -21,15 +21,16 @@
 
 #define SLOTS 32
 /* Bucket upper bounds, in µs (compared exactly) and as Prometheus "le" labels. */
-static const int64_t bucket_us[] = {500,    1000,   2500,    5000,    10000,   25000,   50000,
+static const int64_t bucket_us[] = {500,    1000,   2500,   5000,    10000,   25000,   50000,
                                     100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 static const char *const bucket_le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01",
                                         "0.025",  "0.05",  "0.1",    "0.25",  "0.5",
                                         "1",      "2.5",   "5",      "10"};
 #define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
-static const char *const method_labels[PB_HTTP_METHOD_COUNT] = {
-    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"};
+static const char *const method_labels[PB_HTTP_METHOD_COUNT] = {"GET",     "HEAD",  "POST",
+                                                                "PUT",     "PATCH", "DELETE",
+                                                                "OPTIONS", "OTHER"};
 
 typedef struct {
     _Atomic uint32_t key; /* method << 16 | status; 0 = free */
@@ -217,8 +218,7 @@ static void render_histograms(pb_http_metrics *m, pb_http_buf *out)
                            "pitboss_http_request_duration_seconds_sum{route=\"%s\"} %llu.%06llu\n"
                            "pitboss_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                            name, (unsigned long long)(sum_us / 1000000),
-                           (unsigned long long)(sum_us % 1000000), name,
-                           (unsigned long long)cum);
+                           (unsigned long long)(sum_us % 1000000), name, (unsigned long long)cum);
     }
 }
 

@@ -201,8 +201,8 @@ void pb_http_req_begin(pb_http_request *req, const char *method)
     if (req->match_rc != PB_OK)
         return;
     for (size_t i = 0; i < req->match.nparams; i++) {
-        req->params[i] =
-            pct_decode(req, req->match.params[i].value, req->match.params[i].value_len, false);
+        req->params[i] = pct_decode(req, req->match.params[i].value, req->match.params[i].value_len,
+                                    false);
         if (!req->params[i])
             req->bad_path = true;
     }
@@ -223,8 +223,7 @@ const char *pb_http_param(const pb_http_request *req, const char *name)
 {
     size_t n = strlen(name);
     for (size_t i = 0; i < req->match.nparams; i++)
-        if (req->match.params[i].name_len == n &&
-            memcmp(req->match.params[i].name, name, n) == 0)
+        if (req->match.params[i].name_len == n && memcmp(req->match.params[i].name, name, n) == 0)
             return req->params[i];
     return NULL;
 }
@@ -322,9 +321,9 @@ void pb_http_add_header(pb_http_request *req, const char *name, const char *valu
  * with the headers every response carries. NULL on OOM. */
 static struct MHD_Response *build(pb_http_request *req, const char *ctype, char *data, size_t len)
 {
-    struct MHD_Response *r =
-        len ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
-            : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = len ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+                                 : MHD_create_response_from_buffer(0, (void *)"",
+                                                                   MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(data);
         return NULL;
@@ -408,8 +407,7 @@ void pb_http_req_deliver(pb_http_request *req, int status, struct MHD_Response *
 }
 
 /* Replies with malloc'd data of len bytes (owned). */
-static void reply_owned(pb_http_request *req, int status, const char *ctype, char *data,
-                        size_t len)
+static void reply_owned(pb_http_request *req, int status, const char *ctype, char *data, size_t len)
 {
     deliver(req, status, build(req, ctype, data, len), len);
 }

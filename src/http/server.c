@@ -51,8 +51,8 @@
 #define MIN_MAX_HEADER ((size_t)4 << 10)
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_TIMEOUT_S 30
-#define SYNC_WAIT_MS 5000      /* a handler suspending during the final stop */
-#define DISCARD_FACTOR 4       /* chunked bodies beyond max_body: read this much more, then cut */
+#define SYNC_WAIT_MS 5000 /* a handler suspending during the final stop */
+#define DISCARD_FACTOR 4  /* chunked bodies beyond max_body: read this much more, then cut */
 
 /* Sleeps ms milliseconds. */
 static void sleep_ms(int ms)
@@ -121,10 +121,7 @@ void pb_http_server_set_fallback(pb_http_server *srv, pb_http_fallback_fn fn, vo
     srv->fallback_ctx = ctx;
 }
 
-uint16_t pb_http_server_port(const pb_http_server *srv)
-{
-    return atomic_load(&srv->port);
-}
+uint16_t pb_http_server_port(const pb_http_server *srv) { return atomic_load(&srv->port); }
 
 void pb_http_server_metrics(pb_http_server *srv, pb_http_buf *out)
 {
@@ -330,9 +327,8 @@ static enum MHD_Result after_dispatch(pb_http_request *req)
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     pb_http_server *srv = cls;
     pb_http_request *req = *con_cls;
@@ -408,7 +404,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int status = req->status;
     pthread_mutex_unlock(&req->mu);
     if (req->started) {
-        size_t route = req->match_rc == PB_OK                    ? req->match.index
+        size_t route = req->match_rc == PB_OK                       ? req->match.index
                        : req->match_rc == PB_ERR_METHOD_NOT_ALLOWED ? req->match.path_route
                                                                     : srv->nroutes;
         if (replied)
@@ -521,6 +517,8 @@ int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap)
          (intptr_t)srv->cfg.threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* laid out by hand, not by clang-format: one option and its values per line */
+    /* clang-format off */
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, srv,
         /* the logger first, so that MHD's messages about later options reach it */
@@ -537,6 +535,7 @@ int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap)
         MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_END);
+    /* clang-format on */
     if (!srv->daemon) {
         snprintf(err, errcap, "cannot listen on %s (address in use, or not permitted?)",
                  srv->listen);

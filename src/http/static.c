@@ -80,16 +80,13 @@ void pb_http_static_free(pb_http_static *st)
     free(st);
 }
 
-const char *pb_http_static_root(const pb_http_static *st)
-{
-    return st->root;
-}
+const char *pb_http_static_root(const pb_http_static *st) { return st->root; }
 
 /* True when the path belongs to the API (its 404 stays the API's JSON). */
 static bool api_owned(const char *p)
 {
-    static const char *const prefixes[] = {"/v1", "/.well-known", "/metrics", "/healthz",
-                                           "/readyz", "/docs", "/openapi.yaml"};
+    static const char *const prefixes[] = {"/v1",     "/.well-known", "/metrics",     "/healthz",
+                                           "/readyz", "/docs",        "/openapi.yaml"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         size_t n = strlen(prefixes[i]);
         if (strncmp(p, prefixes[i], n) == 0 && (p[n] == '\0' || p[n] == '/' || p[n] == '?'))
@@ -286,8 +283,8 @@ bool pb_http_static_serve(void *ctx, pb_http_request *req)
     bool asset = strncmp(rel, "/assets/", 8) == 0;
     char full[PATH_MAX * 2], real[PATH_MAX];
     size_t rootlen = strlen(root);
-    if (strcmp(rel, "/") != 0 && snprintf(full, sizeof full, "%s%s", root, rel) < (int)sizeof full &&
-        realpath(full, real)) {
+    if (strcmp(rel, "/") != 0 &&
+        snprintf(full, sizeof full, "%s%s", root, rel) < (int)sizeof full && realpath(full, real)) {
         if (strncmp(real, root, rootlen) != 0 || real[rootlen] != '/') {
             reply_plain(req, 404, "not found\n"); /* resolves outside the root */
             return true;

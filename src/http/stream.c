@@ -48,10 +48,10 @@ struct pb_http_stream {
     struct MHD_Connection *conn;
     char *buf;
     size_t off, len, cap, max; /* unsent bytes are buf[off..len) */
-    bool closed;     /* no more writes; the body ends once the buffer is sent */
-    bool gone;       /* MHD released the response: nobody reads any more */
-    bool parked;     /* the reader suspended the connection, waiting for data */
-    bool want_drain; /* notify when the buffer is next empty */
+    bool closed;               /* no more writes; the body ends once the buffer is sent */
+    bool gone;                 /* MHD released the response: nobody reads any more */
+    bool parked;               /* the reader suspended the connection, waiting for data */
+    bool want_drain;           /* notify when the buffer is next empty */
     pb_http_stream_cb notify;
     void *ctx;
     /* the server's list (srv->mu) */
@@ -154,8 +154,8 @@ pb_http_stream *pb_http_reply_stream(pb_http_request *req, const char *content_t
     s->max = max_buffer ? max_buffer : DEFAULT_MAX_BUFFER;
     s->notify = notify;
     s->ctx = ctx;
-    struct MHD_Response *r =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, READ_BLOCK, reader, s, on_free);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, READ_BLOCK, reader,
+                                                               s, on_free);
     if (!r) {
         pthread_mutex_destroy(&s->mu);
         free(s);
@@ -164,8 +164,8 @@ pb_http_stream *pb_http_reply_stream(pb_http_request *req, const char *content_t
     }
     pb_http_req_decorate(req, r, content_type);
     MHD_add_response_header(r, "X-Accel-Buffering", "no"); /* proxies: do not buffer */
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn,
+                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
     int sndbuf = s->max > (size_t)(1 << 30) ? 1 << 30 : (int)s->max;
     if (ci && setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
         pb_log(PB_LOG_WARN, "http.stream_sndbuf", "could not bound a stream's send buffer");
@@ -230,10 +230,7 @@ size_t pb_http_stream_buffered(pb_http_stream *s)
     return n;
 }
 
-size_t pb_http_stream_capacity(const pb_http_stream *s)
-{
-    return s->max;
-}
+size_t pb_http_stream_capacity(const pb_http_stream *s) { return s->max; }
 
 void pb_http_stream_want_drain(pb_http_stream *s)
 {

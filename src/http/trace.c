@@ -99,15 +99,9 @@ static void random_hex(char *out, size_t nbytes)
     out[2 * nbytes] = '\0';
 }
 
-void pb_trace_new_trace_id(char out[PB_TRACE_ID_LEN + 1])
-{
-    random_hex(out, PB_TRACE_ID_LEN / 2);
-}
+void pb_trace_new_trace_id(char out[PB_TRACE_ID_LEN + 1]) { random_hex(out, PB_TRACE_ID_LEN / 2); }
 
-void pb_trace_new_span_id(char out[PB_SPAN_ID_LEN + 1])
-{
-    random_hex(out, PB_SPAN_ID_LEN / 2);
-}
+void pb_trace_new_span_id(char out[PB_SPAN_ID_LEN + 1]) { random_hex(out, PB_SPAN_ID_LEN / 2); }
 
 void pb_trace_format(const char *trace_id, const char *span_id, uint8_t flags, char out[56])
 {

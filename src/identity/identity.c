@@ -58,8 +58,7 @@ static int64_t max_access_ttl_s(const pb_identity_config *c)
 }
 
 /* Fills in defaults, opens the key set and the TOTP sealing key, and makes the limiters. */
-pb_identity *pb_identity_new(const pb_identity_config *cfg, int64_t now, char *err,
-                             size_t errcap)
+pb_identity *pb_identity_new(const pb_identity_config *cfg, int64_t now, char *err, size_t errcap)
 {
     if (sodium_init() < 0) {
         snprintf(err, errcap, "libsodium failed to initialise");
@@ -200,8 +199,9 @@ static pb_err load_scope(pb_store_conn *c, pb_principal *p, const pb_store_staff
     p->scope.all = s->all_brands;
     if (p->scope.all)
         return PB_OK;
-    return pb_id_store_err(c, pb_store_staff_brands_get(c, s->id, p->scope.brand_ids,
-                                                        PB_SCOPE_MAX_BRANDS, &p->scope.n),
+    return pb_id_store_err(c,
+                           pb_store_staff_brands_get(c, s->id, p->scope.brand_ids,
+                                                     PB_SCOPE_MAX_BRANDS, &p->scope.n),
                            PB_ERR_INTERNAL, "staff brands");
 }
 

@@ -55,32 +55,32 @@ typedef enum {
 } pb_role;
 
 /* X(enum suffix, name) — the fine-grained permissions an API route requires. */
-#define PB_PERMISSIONS(X)                                                                      \
-    X(PLAYERS_READ, "players.read")                                                            \
-    X(PLAYERS_PII_READ, "players.pii.read")                                                    \
-    X(PLAYERS_WRITE, "players.write")                                                          \
-    X(PLAYERS_BLOCK, "players.block")                                                          \
-    X(PLAYERS_SESSIONS_MANAGE, "players.sessions.manage")                                      \
-    X(PLAYERS_LEDGER_READ, "players.ledger.read")                                              \
-    X(STAFF_READ, "staff.read")                                                                \
-    X(STAFF_MANAGE, "staff.manage")                                                            \
-    X(BRANDS_READ, "brands.read")                                                              \
-    X(BRANDS_MANAGE, "brands.manage")                                                          \
-    X(AUDIT_READ, "audit.read")                                                                \
-    X(AUDIT_EXPORT, "audit.export")                                                            \
-    X(FINANCE_READ, "finance.read")                                                            \
-    X(FINANCE_ADJUST, "finance.adjust")                                                        \
-    X(FINANCE_WITHDRAWALS_APPROVE, "finance.withdrawals.approve")                              \
-    X(RISK_READ, "risk.read")                                                                  \
-    X(RISK_MANAGE, "risk.manage")                                                              \
-    X(COMPLIANCE_READ, "compliance.read")                                                      \
-    X(COMPLIANCE_KYC_MANAGE, "compliance.kyc.manage")                                          \
-    X(COMPLIANCE_RG_MANAGE, "compliance.rg.manage")                                            \
-    X(GAMES_READ, "games.read")                                                                \
-    X(GAMES_MANAGE, "games.manage")                                                            \
-    X(BONUS_READ, "bonus.read")                                                                \
-    X(BONUS_MANAGE, "bonus.manage")                                                            \
-    X(REPORTS_READ, "reports.read")                                                            \
+#define PB_PERMISSIONS(X)                                         \
+    X(PLAYERS_READ, "players.read")                               \
+    X(PLAYERS_PII_READ, "players.pii.read")                       \
+    X(PLAYERS_WRITE, "players.write")                             \
+    X(PLAYERS_BLOCK, "players.block")                             \
+    X(PLAYERS_SESSIONS_MANAGE, "players.sessions.manage")         \
+    X(PLAYERS_LEDGER_READ, "players.ledger.read")                 \
+    X(STAFF_READ, "staff.read")                                   \
+    X(STAFF_MANAGE, "staff.manage")                               \
+    X(BRANDS_READ, "brands.read")                                 \
+    X(BRANDS_MANAGE, "brands.manage")                             \
+    X(AUDIT_READ, "audit.read")                                   \
+    X(AUDIT_EXPORT, "audit.export")                               \
+    X(FINANCE_READ, "finance.read")                               \
+    X(FINANCE_ADJUST, "finance.adjust")                           \
+    X(FINANCE_WITHDRAWALS_APPROVE, "finance.withdrawals.approve") \
+    X(RISK_READ, "risk.read")                                     \
+    X(RISK_MANAGE, "risk.manage")                                 \
+    X(COMPLIANCE_READ, "compliance.read")                         \
+    X(COMPLIANCE_KYC_MANAGE, "compliance.kyc.manage")             \
+    X(COMPLIANCE_RG_MANAGE, "compliance.rg.manage")               \
+    X(GAMES_READ, "games.read")                                   \
+    X(GAMES_MANAGE, "games.manage")                               \
+    X(BONUS_READ, "bonus.read")                                   \
+    X(BONUS_MANAGE, "bonus.manage")                               \
+    X(REPORTS_READ, "reports.read")                               \
     X(REPORTS_EXPORT, "reports.export")
 
 typedef enum {
@@ -128,22 +128,21 @@ typedef struct pb_identity_config {
     int64_t staff_session_ttl_s;   /* 0 = 8 hours */
     int64_t staff_session_idle_s;  /* 0 = 30 minutes */
     int64_t setup_session_ttl_s;   /* staff that must enrol TOTP / change password; 0 = 15 min */
-    int64_t key_publish_s;   /* a rotated-in key verifies this long before it signs; default 0 */
-    int lockout_threshold;   /* consecutive failures that lock; 0 = 5 */
-    int64_t lockout_s;       /* 0 = 15 minutes */
-    uint32_t ip_burst;       /* auth requests per client IP: burst (0 = 20) ... */
-    int64_t ip_interval_ms;  /* ... then one per interval (0 = 3000) */
-    uint32_t account_burst;  /* login attempts per account: burst (0 = 10) ... */
+    int64_t key_publish_s;  /* a rotated-in key verifies this long before it signs; default 0 */
+    int lockout_threshold;  /* consecutive failures that lock; 0 = 5 */
+    int64_t lockout_s;      /* 0 = 15 minutes */
+    uint32_t ip_burst;      /* auth requests per client IP: burst (0 = 20) ... */
+    int64_t ip_interval_ms; /* ... then one per interval (0 = 3000) */
+    uint32_t account_burst; /* login attempts per account: burst (0 = 10) ... */
     int64_t account_interval_ms; /* ... then one per interval (0 = 30000) */
-    size_t ratelimit_keys;   /* keys tracked per limiter; 0 = 100000 */
+    size_t ratelimit_keys;       /* keys tracked per limiter; 0 = 100000 */
 } pb_identity_config;
 
 typedef struct pb_identity pb_identity;
 
 /* Loads (or creates, on first start) the key set in cfg->keys_dir. NULL with a
  * reason in err on failure (unreadable keys, a key file readable by others, ...). */
-pb_identity *pb_identity_new(const pb_identity_config *cfg, int64_t now, char *err,
-                             size_t errcap);
+pb_identity *pb_identity_new(const pb_identity_config *cfg, int64_t now, char *err, size_t errcap);
 void pb_identity_free(pb_identity *id);
 /* Adds a new signing key; the current one keeps signing until the new one is
  * published (cfg->key_publish_s), then only verifies until its last token expires,
@@ -155,8 +154,8 @@ pb_err pb_identity_keys_reload(pb_identity *id, int64_t now);
 /* A public key that verifies access tokens, as a JWK (RFC 7517/7518: kty "EC"). */
 typedef struct pb_public_jwk {
     char kid[32];
-    char alg[8];      /* "ES256" */
-    char crv[8];      /* "P-256" */
+    char alg[8];       /* "ES256" */
+    char crv[8];       /* "P-256" */
     char x[48], y[48]; /* the point's coordinates, base64url without padding */
 } pb_public_jwk;
 /* The keys that verify at now (published, not yet retired), at most cap; *n
@@ -179,8 +178,7 @@ pb_err pb_identity_secret(pb_identity *id, const char *name, uint8_t key[32], ch
  * version stored in the clear (batches of one write transaction each, logged
  * with the count); *sealed (may be NULL) receives how many players. 0, or -1
  * with the reason in err. */
-int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err,
-                         size_t errcap);
+int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err, size_t errcap);
 /* Logs (error) that a request met `players` players whose stored date of birth
  * or name did not open (pb_player.pii_unavailable): once per request at most. */
 void pb_identity_pii_log_unavailable(const char *trace_id, size_t players);
@@ -211,9 +209,9 @@ typedef struct pb_auth_tokens {
     char session_id[PB_ID_STR_LEN + 1];
     char subject_id[PB_ID_STR_LEN + 1]; /* the player's or staff member's public id */
     pb_session_scope scope;
-    bool must_change_password;    /* staff: set the one-time password aside first */
+    bool must_change_password;     /* staff: set the one-time password aside first */
     bool totp_enrollment_required; /* staff: enrol TOTP first */
-    int64_t retry_after_us; /* with RATE_LIMITED and ACCOUNT_LOCKED: when to try again */
+    int64_t retry_after_us;        /* with RATE_LIMITED and ACCOUNT_LOCKED: when to try again */
 } pb_auth_tokens;
 
 /* An authenticated caller, as pb_identity_authenticate() finds it. */
@@ -221,7 +219,7 @@ typedef struct pb_principal {
     pb_subject_kind kind;
     int64_t subject_id; /* internal id (player.id / staff.id) */
     char subject_public_id[PB_ID_STR_LEN + 1];
-    int64_t brand_id;   /* the player's brand; 0 for staff */
+    int64_t brand_id; /* the player's brand; 0 for staff */
     char brand_code[PB_BRAND_CODE_MAX + 1];
     pb_role role;         /* staff only */
     pb_brand_scope scope; /* staff: the brands they see; players: their own brand */
@@ -270,19 +268,18 @@ typedef struct pb_session_info {
 pb_err pb_identity_sessions_list(pb_store_conn *c, const pb_principal *p, int64_t now,
                                  pb_session_info *out, size_t cap, size_t *n);
 /* Revokes one of the principal's own sessions by its public id (NOT_FOUND otherwise). */
-pb_err pb_identity_session_revoke(pb_store_conn *c, const pb_principal *p,
-                                  const char *session_id, int64_t now);
+pb_err pb_identity_session_revoke(pb_store_conn *c, const pb_principal *p, const char *session_id,
+                                  int64_t now);
 /* Revokes every session of a subject (e.g. support ending a player's sessions);
  * *n (may be NULL) receives how many. */
-pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind,
-                                       int64_t subject_id, int64_t now, size_t *n);
+pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                                       int64_t now, size_t *n);
 
 /* Changes the principal's password (own transactions): CREDENTIALS_INVALID (wrong
  * old password; counts towards the lockout), ACCOUNT_LOCKED, PASSWORD_WEAK,
  * RATE_LIMITED. Clears must_change_password and revokes the subject's other sessions. */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password,
-                                   int64_t now);
+                                   const char *old_password, const char *new_password, int64_t now);
 
 /* ---- players */
 
@@ -337,9 +334,8 @@ typedef struct pb_player_registration {
  * CURRENCY_UNKNOWN, CURRENCY_NOT_ALLOWED, BRAND_NOT_FOUND, FORBIDDEN (brand
  * suspended), EMAIL_TAKEN, RATE_LIMITED. */
 pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
-                                   const pb_player_registration *reg,
-                                   const pb_client_info *client, int64_t now, pb_player *out,
-                                   const char **bad_field);
+                                   const pb_player_registration *reg, const pb_client_info *client,
+                                   int64_t now, pb_player *out, const char **bad_field);
 
 typedef struct pb_login_request {
     const char *brand_code; /* players only */
@@ -359,16 +355,15 @@ pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_logi
  * themself). PLAYER_NOT_FOUND when absent or outside the scope. The sealed
  * personal data (names, date of birth) is left empty: the money paths never
  * show it and need not open it. */
-pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
-                              const char *public_id, pb_player *out);
+pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope, const char *public_id,
+                              pb_player *out);
 /* The same with the names and the date of birth opened (pii.c; pii_unavailable
  * when one does not open): for the views that show them. */
 pb_err pb_identity_player_get_pii(pb_store_conn *c, const pb_brand_scope *scope,
                                   const char *public_id, pb_player *out);
 /* Only a player's status, by public id (no scope: the money path's gate, which
  * already knows whose money it is). PLAYER_NOT_FOUND when absent. */
-pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id,
-                                 pb_player_status *out);
+pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id, pb_player_status *out);
 /* Blocks a player with a reason (1..255 bytes, FIELD_INVALID) and ends their
  * sessions; unblock returns a blocked player to active (FORBIDDEN for a
  * self-excluded or closed one: those are not support's to lift). */
@@ -384,9 +379,8 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
  * points into). Up to cap hits in q's order. FIELD_INVALID (bad_field) for a
  * malformed country or status. */
 pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
-                               pb_store_player_find_query *q, pb_store_player_hit *out,
-                               size_t cap, size_t *n, char lower[2][PB_EMAIL_MAX + 1],
-                               const char **bad_field);
+                               pb_store_player_find_query *q, pb_store_player_hit *out, size_t cap,
+                               size_t *n, char lower[2][PB_EMAIL_MAX + 1], const char **bad_field);
 
 /* ---- staff */
 
@@ -411,7 +405,7 @@ typedef struct pb_staff {
 typedef struct pb_staff_create {
     const char *email;
     pb_role role;
-    bool all_brands;               /* admin and auditor only (ROLE_INVALID otherwise) */
+    bool all_brands;                /* admin and auditor only (ROLE_INVALID otherwise) */
     const char *const *brand_codes; /* the scope when not all_brands; at least one */
     size_t nbrands;
 } pb_staff_create;
@@ -424,8 +418,7 @@ pb_err pb_identity_staff_create(pb_store_conn *c, const pb_staff_create *req, in
                                 pb_staff *out, char one_time_password[PB_ONE_TIME_PASSWORD_MAX],
                                 const char **bad_field);
 /* The first admin (for `pitboss admin create`): an admin of every brand. */
-pb_err pb_identity_admin_bootstrap(pb_store_conn *c, const char *email, int64_t now,
-                                   pb_staff *out,
+pb_err pb_identity_admin_bootstrap(pb_store_conn *c, const char *email, int64_t now, pb_staff *out,
                                    char one_time_password[PB_ONE_TIME_PASSWORD_MAX]);
 
 /* Staff login (own transactions). Password first, exactly as a player's (same
@@ -443,8 +436,8 @@ pb_err pb_identity_staff_login(pb_identity *id, pb_store_conn *c, const pb_login
  * enough); INVALID_REQUEST when already enrolled. confirm: the first code (±1 step)
  * activates it; TOTP_INVALID, TOTP_NOT_ENROLLED (no begin). Both in the caller's
  * write transaction. */
-pb_err pb_identity_totp_begin(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                              int64_t now, char *uri, size_t cap);
+pb_err pb_identity_totp_begin(pb_identity *id, pb_store_conn *c, const pb_principal *p, int64_t now,
+                              char *uri, size_t cap);
 pb_err pb_identity_totp_confirm(pb_identity *id, pb_store_conn *c, const pb_principal *p,
                                 const char *code, int64_t now);
 
@@ -460,14 +453,13 @@ typedef struct pb_staff_update {
     const bool *all_brands;
     const char *const *brand_codes; /* replaces the scope when non-NULL */
     size_t nbrands;
-    const bool *active;  /* false: disabled, and their sessions end */
-    bool reset_totp;     /* forget the TOTP seed: they enrol again at next login */
+    const bool *active; /* false: disabled, and their sessions end */
+    bool reset_totp;    /* forget the TOTP seed: they enrol again at next login */
 } pb_staff_update;
 
 /* Applies u (ROLE_INVALID, BRAND_NOT_FOUND, FIELD_INVALID, STAFF_NOT_FOUND). A role,
  * scope, status or TOTP change ends the member's sessions. */
-pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id,
-                                const pb_staff_update *u, int64_t now, pb_staff *out,
-                                const char **bad_field);
+pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const pb_staff_update *u,
+                                int64_t now, pb_staff *out, const char **bad_field);
 
 #endif

@@ -66,21 +66,19 @@ pb_err pb_keyset_verify(pb_keyset *ks, const char *kid, const char *alg, int64_t
 /* The public key (PEM) and algorithm of kid if it verifies at now, for publishing
  * (a JWKS document) and tests; NOT_FOUND otherwise.
  * Reloads the set from disk (at most every 5 s) before giving up on an unknown kid. */
-pb_err pb_keyset_verifier(pb_keyset *ks, const char *kid, int64_t now,
-                          char pem[PB_PUBLIC_PEM_MAX], size_t *pem_len, char alg[8]);
+pb_err pb_keyset_verifier(pb_keyset *ks, const char *kid, int64_t now, char pem[PB_PUBLIC_PEM_MAX],
+                          size_t *pem_len, char alg[8]);
 /* See pb_identity_public_keys. */
-pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, size_t cap,
-                             size_t *n);
+pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, size_t cap, size_t *n);
 /* Reads (or creates, 0600) a 32-byte secret file in the keys directory. */
-pb_err pb_keyset_secret(pb_keyset *ks, const char *name, uint8_t key[32], char *err,
-                        size_t errcap);
+pb_err pb_keyset_secret(pb_keyset *ks, const char *name, uint8_t key[32], char *err, size_t errcap);
 
 /* ---- jwt.c: access tokens */
 
 typedef struct pb_jwt_claims {
     pb_subject_kind kind;
-    char sub[PB_ID_STR_LEN + 1]; /* subject public id */
-    char sid[PB_ID_STR_LEN + 1]; /* session public id */
+    char sub[PB_ID_STR_LEN + 1];       /* subject public id */
+    char sid[PB_ID_STR_LEN + 1];       /* session public id */
     char brand[PB_BRAND_CODE_MAX + 1]; /* players */
     char role[PB_ROLE_NAME_MAX + 1];   /* staff */
     pb_session_scope scope;
@@ -102,8 +100,7 @@ pb_err pb_jwt_verify(pb_keyset *ks, const char *issuer, const char *audience, in
 #define PB_TOTP_DIGITS 6
 
 /* HOTP value of counter (digits 6..8) into out (digits + 1 bytes). */
-pb_err pb_hotp_code(const uint8_t *seed, size_t len, uint64_t counter, unsigned digits,
-                    char *out);
+pb_err pb_hotp_code(const uint8_t *seed, size_t len, uint64_t counter, unsigned digits, char *out);
 /* TOTP value at unix time t (T0 = 0, 30 s step). */
 pb_err pb_totp_code(const uint8_t *seed, size_t len, int64_t t, unsigned digits, char *out);
 /* Checks code at unix time t within ±1 step, refusing any step <= last_step:
@@ -115,8 +112,8 @@ pb_err pb_totp_uri(const uint8_t *seed, size_t len, const char *issuer, const ch
                    char *uri, size_t cap);
 /* Verifies a staff member's code with their sealed seed: PB_OK with *step,
  * TOTP_INVALID, TOTP_NOT_ENROLLED. */
-pb_err pb_totp_verify_staff(pb_identity *id, const pb_store_staff *s, const char *code,
-                            int64_t now, int64_t *step);
+pb_err pb_totp_verify_staff(pb_identity *id, const pb_store_staff *s, const char *code, int64_t now,
+                            int64_t *step);
 
 /* ---- the context (identity.c) */
 
@@ -164,10 +161,9 @@ typedef struct pb_login_subject {
  * A wrong password is counted (own transaction) and may lock the account.
  * PB_OK with s filled; CREDENTIALS_INVALID, ACCOUNT_LOCKED, RATE_LIMITED with
  * out->retry_after_us. */
-pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind,
-                         int64_t brand_id, const char *email, const char *password,
-                         const pb_client_info *client, int64_t now, pb_login_subject *s,
-                         pb_auth_tokens *out);
+pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind, int64_t brand_id,
+                         const char *email, const char *password, const pb_client_info *client,
+                         int64_t now, pb_login_subject *s, pb_auth_tokens *out);
 /* Counts one more failure for s (own transaction): ACCOUNT_LOCKED when it locks
  * (out->retry_after_us), else `otherwise`. */
 pb_err pb_login_failed(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now,
@@ -183,10 +179,10 @@ pb_err pb_login_limit_ip(pb_identity *id, const pb_client_info *client, int64_t 
  * issue its tokens into out. */
 typedef struct pb_session_open {
     pb_login_subject *subject;
-    const char *brand_code;     /* players */
+    const char *brand_code; /* players */
     pb_session_scope scope;
-    const char *new_hash;       /* non-NULL: store this rehashed password */
-    int64_t totp_step;          /* > 0: advance the staff TOTP step to it (or TOTP_INVALID) */
+    const char *new_hash; /* non-NULL: store this rehashed password */
+    int64_t totp_step;    /* > 0: advance the staff TOTP step to it (or TOTP_INVALID) */
 } pb_session_open;
 pb_err pb_session_open_tx(pb_identity *id, pb_store_conn *c, const pb_session_open *so,
                           const pb_client_info *client, int64_t now, pb_auth_tokens *out);

@@ -111,8 +111,8 @@ static bool private_file_ok(int fd, const char *path, char *err, size_t errcap)
         return false;
     }
     if (st.st_mode & 077) {
-        snprintf(err, errcap, "%s is accessible by group or others (mode %03o); chmod 600 it",
-                 path, (unsigned)(st.st_mode & 0777));
+        snprintf(err, errcap, "%s is accessible by group or others (mode %03o); chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
         return false;
     }
     return true;
@@ -207,7 +207,7 @@ static bool read_set(const pb_keyset *ks, key **out, size_t *n, char *err, size_
             ok = false;
             break;
         }
-        memcpy(k->kid, kid, strlen(kid) + 1); /* length checked above */
+        memcpy(k->kid, kid, strlen(kid) + 1);    /* length checked above */
         memcpy(k->alg, "ES256", sizeof "ES256"); /* the only algorithm accepted above */
         (*n)++;
         ok = load_key_file(ks, k, err, errcap);
@@ -223,8 +223,7 @@ static bool read_set(const pb_keyset *ks, key **out, size_t *n, char *err, size_
 }
 
 /* Writes the manifest for keys[0..n) atomically (temporary file, fsync, rename). */
-static bool write_manifest(const pb_keyset *ks, const key *keys, size_t n, char *err,
-                           size_t errcap)
+static bool write_manifest(const pb_keyset *ks, const key *keys, size_t n, char *err, size_t errcap)
 {
     char p[600], tmp[610];
     path_of(ks, MANIFEST, p, sizeof p);
@@ -328,8 +327,10 @@ pb_keyset *pb_keyset_open(const char *dir, int64_t max_token_ttl_us, int64_t pub
         return NULL;
     }
     if (st.st_mode & 077)
-        pb_log(PB_LOG_WARN, "identity.keys", "%s is open to group or others (mode %03o); "
-               "its files are 0600, but 0700 is advised", dir, (unsigned)(st.st_mode & 0777));
+        pb_log(PB_LOG_WARN, "identity.keys",
+               "%s is open to group or others (mode %03o); "
+               "its files are 0600, but 0700 is advised",
+               dir, (unsigned)(st.st_mode & 0777));
     int lk = lock_dir(ks, LOCK_EX);
     key *keys = NULL;
     size_t n = 0;
@@ -449,8 +450,9 @@ pb_err pb_keyset_rotate(pb_keyset *ks, int64_t now, char kid_out[PB_KID_MAX + 1]
         keys_free(keys, n);
         return PB_ERR_INTERNAL;
     }
-    pb_log(PB_LOG_INFO, "identity.keys", "rotated: new signing key %s (signs from %" PRId64
-           "), %zu key(s) retired", keys[n - 1].kid, keys[n - 1].activates_at, nretired);
+    pb_log(PB_LOG_INFO, "identity.keys",
+           "rotated: new signing key %s (signs from %" PRId64 "), %zu key(s) retired",
+           keys[n - 1].kid, keys[n - 1].activates_at, nretired);
     install(ks, keys, n);
     return PB_OK;
 }
@@ -467,7 +469,9 @@ pb_err pb_keyset_reload(pb_keyset *ks, int64_t now)
         unlock_dir(lk);
     if (!ok) {
         pb_log(PB_LOG_ERROR, "identity.keys", "reloading the key set failed: %s",
-               lk < 0 ? "cannot lock" : n == 0 ? "no keys" : err);
+               lk < 0   ? "cannot lock"
+               : n == 0 ? "no keys"
+                        : err);
         keys_free(keys, n);
         return PB_ERR_INTERNAL;
     }
@@ -599,8 +603,8 @@ pb_err pb_keyset_verify(pb_keyset *ks, const char *kid, const char *alg, int64_t
 }
 
 /* Copies kid's verification material if it verifies at now. */
-static bool find_verifier(pb_keyset *ks, const char *kid, int64_t now, char *pem,
-                          size_t *pem_len, char alg[8])
+static bool find_verifier(pb_keyset *ks, const char *kid, int64_t now, char *pem, size_t *pem_len,
+                          char alg[8])
 {
     bool found = false;
     pthread_rwlock_rdlock(&ks->lock);
@@ -618,8 +622,8 @@ static bool find_verifier(pb_keyset *ks, const char *kid, int64_t now, char *pem
 }
 
 /* Copies the public PEM of a verifying key. */
-pb_err pb_keyset_verifier(pb_keyset *ks, const char *kid, int64_t now,
-                          char pem[PB_PUBLIC_PEM_MAX], size_t *pem_len, char alg[8])
+pb_err pb_keyset_verifier(pb_keyset *ks, const char *kid, int64_t now, char pem[PB_PUBLIC_PEM_MAX],
+                          size_t *pem_len, char alg[8])
 {
     if (find_verifier(ks, kid, now, pem, pem_len, alg))
         return PB_OK;
@@ -642,14 +646,12 @@ static bool jwk_of(const key *k, pb_public_jwk *out)
     snprintf(out->alg, sizeof out->alg, "%s", k->alg);
     snprintf(out->crv, sizeof out->crv, "P-256");
     sodium_bin2base64(out->x, sizeof out->x, pt + 1, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_bin2base64(out->y, sizeof out->y, pt + 33, 32,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(out->y, sizeof out->y, pt + 33, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     return true;
 }
 
 /* Every key that verifies at now, in the set's order. */
-pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, size_t cap,
-                             size_t *n)
+pb_err pb_keyset_public_keys(pb_keyset *ks, int64_t now, pb_public_jwk *out, size_t cap, size_t *n)
 {
     pb_err e = PB_OK;
     *n = 0;

@@ -155,10 +155,9 @@ pb_err pb_login_failed(pb_identity *id, pb_store_conn *c, pb_login_subject *s, i
 }
 
 /* The shared password step of both logins (see the file comment for the order). */
-pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind,
-                         int64_t brand_id, const char *email, const char *password,
-                         const pb_client_info *client, int64_t now, pb_login_subject *s,
-                         pb_auth_tokens *out)
+pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind, int64_t brand_id,
+                         const char *email, const char *password, const pb_client_info *client,
+                         int64_t now, pb_login_subject *s, pb_auth_tokens *out)
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
@@ -173,9 +172,9 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
         e = pb_ratelimit_take(id->rl_account, key, now, &out->retry_after_us);
         if (e != PB_OK)
             return e;
-        pb_store_rc r = kind == PB_SUBJECT_STAFF ? pb_store_staff_by_email(c, norm, &s->staff)
-                                                 : pb_store_player_by_email(c, brand_id, norm,
-                                                                            &s->player);
+        pb_store_rc r = kind == PB_SUBJECT_STAFF
+                            ? pb_store_staff_by_email(c, norm, &s->staff)
+                            : pb_store_player_by_email(c, brand_id, norm, &s->player);
         e = pb_id_store_err(c, r, PB_OK, "login lookup");
         if (e != PB_OK)
             return e;
@@ -185,7 +184,7 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
         out->retry_after_us = *locked_of(s) - now;
         return PB_ERR_ACCOUNT_LOCKED;
     }
-    const char *hash = !s->found ? id->dummy_hash
+    const char *hash = !s->found                  ? id->dummy_hash
                        : kind == PB_SUBJECT_STAFF ? s->staff.password_hash
                                                   : s->player.password_hash;
     const char *pw = password ? password : "";
@@ -221,8 +220,7 @@ static pb_err password_tx(pb_store_conn *c, void *ctx, bool *keep)
 
 /* Verifies the old password like a login, then stores the new hash and ends the other sessions. */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password,
-                                   int64_t now)
+                                   const char *old_password, const char *new_password, int64_t now)
 {
     pb_auth_tokens *scratch = calloc(1, sizeof *scratch);
     pb_login_subject *s = calloc(1, sizeof *s);
@@ -250,8 +248,8 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     if (e == PB_OK && !pb_password_verify(stored, old_password ? old_password : ""))
         e = pb_login_failed(id, c, s, now, PB_ERR_CREDENTIALS_INVALID, scratch);
     if (e == PB_OK)
-        e = pb_password_policy(new_password, p->kind == PB_SUBJECT_STAFF ? s->staff.email
-                                                                         : s->player.email);
+        e = pb_password_policy(new_password,
+                               p->kind == PB_SUBJECT_STAFF ? s->staff.email : s->player.email);
     if (e == PB_OK && pb_password_verify(stored, new_password))
         e = PB_ERR_PASSWORD_WEAK; /* the same password again */
     if (e == PB_OK)

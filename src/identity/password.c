@@ -22,10 +22,10 @@
 
 /* Passwords from the top of public breach lists that pass the length rule. */
 static const char *const COMMON[] = {
-    "password123", "password1234", "qwertyuiop", "qwertyuiop1", "1q2w3e4r5t", "1qaz2wsx3edc",
-    "iloveyou123", "passw0rd123", "abcdefghij", "abcd1234567", "letmein1234", "welcome123",
-    "administrator", "qwerty12345", "asdfghjkl1", "zxcvbnm123", "password!!", "football123",
-    "monkey12345", "sunshine123", "princess123", "changeme123", "trustno1234",
+    "password123",   "password1234", "qwertyuiop",  "qwertyuiop1", "1q2w3e4r5t",  "1qaz2wsx3edc",
+    "iloveyou123",   "passw0rd123",  "abcdefghij",  "abcd1234567", "letmein1234", "welcome123",
+    "administrator", "qwerty12345",  "asdfghjkl1",  "zxcvbnm123",  "password!!",  "football123",
+    "monkey12345",   "sunshine123",  "princess123", "changeme123", "trustno1234",
 };
 
 /* Counts UTF-8 code points; -1 when s is not valid UTF-8 or holds control characters. */
@@ -35,8 +35,11 @@ static long utf8_chars(const char *s, size_t n)
     long count = 0;
     while (p < end) {
         unsigned c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                   : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         if (len == 0 || (size_t)(end - p) < len || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
             return -1;
         if (len == 1 && (c < 0x20 || c == 0x7F))
@@ -145,7 +148,8 @@ static void cost_from_env(void)
     if (i < 0) {
         pb_log(PB_LOG_ERROR, "identity.password_cost",
                "PITBOSS_PWHASH_COST=%s is not interactive, moderate, sensitive or min: "
-               "using interactive", v);
+               "using interactive",
+               v);
         i = 0;
     }
     int unset = -1;

@@ -84,8 +84,7 @@ bool pb_pii_is_sealed(const char *stored)
     return strspn(stored + PREFIX_LEN, "0123456789abcdef") == n - PREFIX_LEN;
 }
 
-bool pb_pii_seal(const char *public_id, const char *field, const char *value, char *out,
-                 size_t cap)
+bool pb_pii_seal(const char *public_id, const char *field, const char *value, char *out, size_t cap)
 {
     size_t n = strlen(value);
     if (n == 0 || !atomic_load(&pii_on)) { /* nothing to seal, or no key: as given */
@@ -129,11 +128,10 @@ bool pb_pii_open(const char *public_id, const char *field, const char *stored, c
     char ad[PB_PUBLIC_ID_MAX + 40];
     ad_of(public_id, field, ad, sizeof ad);
     size_t len = 0;
-    bool ok = sodium_hex2bin(box, sizeof box, stored + PREFIX_LEN, 2 * box_len, NULL, &got,
-                             NULL) == 0 &&
+    bool ok = sodium_hex2bin(box, sizeof box, stored + PREFIX_LEN, 2 * box_len, NULL, &got, NULL) ==
+                  0 &&
               got == box_len && pb_sealbox_open(pii_key, ad, box, box_len, plain) == 0 &&
-              sodium_unpad(&len, plain, box_len - PB_SEALBOX_OVERHEAD, PAD_BLOCK) == 0 &&
-              len < cap;
+              sodium_unpad(&len, plain, box_len - PB_SEALBOX_OVERHEAD, PAD_BLOCK) == 0 && len < cap;
     if (ok) {
         memcpy(out, plain, len);
         out[len] = '\0';
@@ -161,9 +159,8 @@ static bool may_start_with(const char *stored, const char *prefix)
     /* the sealed form's shape, without pb_pii_is_sealed's walk over every digit:
      * no clear name is that long, and a digit that is not hex among those decoded
      * below sends the row to the open as well */
-    if (n == 0 || !atomic_load(&pii_on) || len < SEALED_MIN ||
-        len > SEALED_LEN(NAME_PADDED_MAX) || memcmp(stored, PREFIX, PREFIX_LEN) != 0 ||
-        (len - PREFIX_LEN) % 2)
+    if (n == 0 || !atomic_load(&pii_on) || len < SEALED_MIN || len > SEALED_LEN(NAME_PADDED_MAX) ||
+        memcmp(stored, PREFIX, PREFIX_LEN) != 0 || (len - PREFIX_LEN) % 2)
         return true;
     size_t box_len = (len - PREFIX_LEN) / 2;
     if ((box_len - PB_SEALBOX_OVERHEAD) % PAD_BLOCK)
@@ -253,9 +250,9 @@ static pb_store_rc seal_batch(pb_store_conn *c, void *ctx, void *buf, size_t cap
 /* Seals what an older version stored in the clear, batch by batch. */
 static int seal_existing(pb_store *s, int64_t *sealed, char *err, size_t errcap)
 {
-    int ret = pb_store_batched(s, sizeof(pb_store_player_pii), SEAL_BATCH, seal_batch, NULL,
-                               sealed, "identity: cannot seal the players' stored personal data",
-                               err, errcap);
+    int ret = pb_store_batched(s, sizeof(pb_store_player_pii), SEAL_BATCH, seal_batch, NULL, sealed,
+                               "identity: cannot seal the players' stored personal data", err,
+                               errcap);
     if (ret == 0 && *sealed > 0)
         pb_log(PB_LOG_INFO, "identity.pii_sealed",
                "%lld player(s) whose date of birth or names were stored in the clear are now "
@@ -289,8 +286,7 @@ static void probe_key(pb_store *s)
     pb_store_disconnect(c);
 }
 
-int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err,
-                         size_t errcap)
+int pb_identity_pii_open(pb_identity *id, pb_store *s, int64_t *sealed, char *err, size_t errcap)
 {
     int64_t sink = 0;
     if (!sealed)

@@ -110,13 +110,12 @@ static void view(const pb_store_player *r, pb_player *out, bool pii)
     out->brand_id = r->brand_id;
     pb_strlcpy(out->email, r->email, sizeof out->email);
     pb_strlcpy(out->country, r->country, sizeof out->country);
-    out->pii_unavailable =
-        pii && (!pb_pii_open(r->public_id, "date_of_birth", r->date_of_birth, out->date_of_birth,
-                     sizeof out->date_of_birth) |
-        !pb_pii_open(r->public_id, "first_name", r->first_name, out->first_name,
-                     sizeof out->first_name) |
-        !pb_pii_open(r->public_id, "last_name", r->last_name, out->last_name,
-                     sizeof out->last_name));
+    out->pii_unavailable = pii && (!pb_pii_open(r->public_id, "date_of_birth", r->date_of_birth,
+                                                out->date_of_birth, sizeof out->date_of_birth) |
+                                   !pb_pii_open(r->public_id, "first_name", r->first_name,
+                                                out->first_name, sizeof out->first_name) |
+                                   !pb_pii_open(r->public_id, "last_name", r->last_name,
+                                                out->last_name, sizeof out->last_name));
     pb_strlcpy(out->currency, r->currency, sizeof out->currency);
     if (pb_player_status_parse(r->status, &out->status) != PB_OK)
         out->status = PB_PLAYER_BLOCKED; /* unknown to this build: fail closed */
@@ -159,9 +158,10 @@ static pb_err check_fields(const pb_player_registration *reg, const pb_brand *b,
 {
     pb_err e;
     if (!reg->email || !reg->password || !reg->country || !reg->date_of_birth) {
-        *bad = !reg->email ? "email" : !reg->password ? "password"
-               : !reg->country                       ? "country"
-                                                     : "date_of_birth";
+        *bad = !reg->email      ? "email"
+               : !reg->password ? "password"
+               : !reg->country  ? "country"
+                                : "date_of_birth";
         return PB_ERR_FIELD_MISSING;
     }
     if (!pb_email_normalize(reg->email, row->email)) {
@@ -221,8 +221,8 @@ static pb_err validate(pb_store_conn *c, const pb_player_registration *reg, int6
 /* Seals the row's date of birth and names (pii.c): INTERNAL when one does not fit. */
 static pb_err seal_pii(pb_store_player *row)
 {
-    bool ok = pb_pii_seal(row->public_id, "date_of_birth", row->date_of_birth,
-                          row->date_of_birth, sizeof row->date_of_birth) &&
+    bool ok = pb_pii_seal(row->public_id, "date_of_birth", row->date_of_birth, row->date_of_birth,
+                          sizeof row->date_of_birth) &&
               pb_pii_seal(row->public_id, "first_name", row->first_name, row->first_name,
                           sizeof row->first_name) &&
               pb_pii_seal(row->public_id, "last_name", row->last_name, row->last_name,
@@ -251,9 +251,8 @@ static pb_err register_tx(pb_store_conn *c, void *ctx, bool *keep)
 
 /* Rate limit, validate, refuse a duplicate, hash, insert (see the file comment). */
 pb_err pb_identity_player_register(pb_identity *id, pb_store_conn *c,
-                                   const pb_player_registration *reg,
-                                   const pb_client_info *client, int64_t now, pb_player *out,
-                                   const char **bad_field)
+                                   const pb_player_registration *reg, const pb_client_info *client,
+                                   int64_t now, pb_player *out, const char **bad_field)
 {
     const char *bad_sink;
     if (!bad_field)
@@ -317,7 +316,9 @@ pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_logi
     bool upgrade = e == PB_OK && pb_password_needs_rehash(s->player.password_hash) &&
                    pb_password_hash(req->password, rehash) == PB_OK;
     if (e == PB_OK) {
-        pb_session_open so = {.subject = s, .brand_code = b->code, .scope = PB_SCOPE_FULL,
+        pb_session_open so = {.subject = s,
+                              .brand_code = b->code,
+                              .scope = PB_SCOPE_FULL,
                               .new_hash = upgrade ? rehash : NULL};
         e = pb_session_open_tx(id, c, &so, client, now, out);
     }
@@ -350,8 +351,8 @@ static pb_err get_view(pb_store_conn *c, const pb_brand_scope *scope, const char
     return e;
 }
 
-pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope,
-                              const char *public_id, pb_player *out)
+pb_err pb_identity_player_get(pb_store_conn *c, const pb_brand_scope *scope, const char *public_id,
+                              pb_player *out)
 {
     return get_view(c, scope, public_id, out, false);
 }
@@ -362,8 +363,7 @@ pb_err pb_identity_player_get_pii(pb_store_conn *c, const pb_brand_scope *scope,
     return get_view(c, scope, public_id, out, true);
 }
 
-pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id,
-                                 pb_player_status *out)
+pb_err pb_identity_player_status(pb_store_conn *c, const char *public_id, pb_player_status *out)
 {
     char status[PB_STATUS_MAX + 1];
     pb_err e = pb_id_store_err(c, pb_store_player_status(c, public_id ? public_id : "", status),
@@ -389,8 +389,9 @@ pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
     e = pb_id_store_err(c, pb_store_player_set_status(c, row.id, "blocked", reason, now),
                         PB_ERR_PLAYER_NOT_FOUND, "player block");
     if (e == PB_OK)
-        e = pb_id_store_err(c, pb_store_session_revoke_subject(c, "player", row.id, 0, now,
-                                                               "blocked", NULL),
+        e = pb_id_store_err(c,
+                            pb_store_session_revoke_subject(c, "player", row.id, 0, now, "blocked",
+                                                            NULL),
                             PB_ERR_INTERNAL, "player sessions revoke");
     return e;
 }
@@ -412,9 +413,8 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
 /* Scope to brand ids, lower-cased email prefixes, checked country and status, the name
  * matcher, one query. */
 pb_err pb_identity_player_find(pb_store_conn *c, const pb_brand_scope *scope,
-                               pb_store_player_find_query *q, pb_store_player_hit *out,
-                               size_t cap, size_t *n, char lower[2][PB_EMAIL_MAX + 1],
-                               const char **bad_field)
+                               pb_store_player_find_query *q, pb_store_player_hit *out, size_t cap,
+                               size_t *n, char lower[2][PB_EMAIL_MAX + 1], const char **bad_field)
 {
     *n = 0;
     *bad_field = NULL;

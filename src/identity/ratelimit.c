@@ -34,9 +34,9 @@ typedef struct slot {
 typedef struct shard {
     pthread_mutex_t mu;
     slot *slots;
-    size_t cap;  /* a power of two */
+    size_t cap; /* a power of two */
     size_t used;
-    size_t max;  /* most keys kept */
+    size_t max;       /* most keys kept */
     int64_t swept_at; /* the last full sweep (at most one a second) */
 } shard;
 

@@ -35,8 +35,9 @@ void pb_refresh_token_new(char token[PB_REFRESH_TOKEN_MAX], uint8_t hash[32])
 bool pb_refresh_token_hash(const char *token, uint8_t hash[32])
 {
     size_t n = token ? strlen(token) : 0;
-    size_t body =
-        sodium_base64_ENCODED_LEN(RANDOM_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1;
+    size_t body = sodium_base64_ENCODED_LEN(RANDOM_BYTES,
+                                            sodium_base64_VARIANT_URLSAFE_NO_PADDING) -
+                  1;
     if (n != sizeof PREFIX - 1 + body || memcmp(token, PREFIX, sizeof PREFIX - 1) != 0 ||
         strspn(token + sizeof PREFIX - 1,
                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != body)
@@ -129,7 +130,7 @@ static pb_err refresh_tx(pb_store_conn *c, void *ctx, bool *keep)
         x->now >= s.last_seen_at + s.idle_s * 1000000)
         return PB_ERR_TOKEN_EXPIRED;
     char public_id[PB_ID_STR_LEN + 1] = "", brand[PB_BRAND_CODE_MAX + 1] = "",
-         role[PB_ROLE_NAME_MAX + 1] = "";
+                                   role[PB_ROLE_NAME_MAX + 1] = "";
     e = subject_of(c, &s, public_id, brand, role);
     if (e != PB_OK)
         return e;
@@ -151,10 +152,11 @@ static pb_err refresh_tx(pb_store_conn *c, void *ctx, bool *keep)
     e = pb_id_store_err(c, pb_store_refresh_insert(c, &child), PB_ERR_INTERNAL, "refresh insert");
     if (e == PB_OK) {
         const pb_client_info *ci = x->client;
-        e = pb_id_store_err(c, pb_store_session_touch(c, s.id, x->now,
-                                                      ci && ci->user_agent ? ci->user_agent
-                                                                           : s.user_agent,
-                                                      ci && ci->ip ? ci->ip : s.ip),
+        e = pb_id_store_err(c,
+                            pb_store_session_touch(c, s.id, x->now,
+                                                   ci && ci->user_agent ? ci->user_agent
+                                                                        : s.user_agent,
+                                                   ci && ci->ip ? ci->ip : s.ip),
                             PB_ERR_INTERNAL, "session touch");
     }
     if (e == PB_OK)
@@ -173,8 +175,8 @@ pb_err pb_identity_refresh(pb_identity *id, pb_store_conn *c, pb_subject_kind au
     uint8_t hash[32];
     if (!pb_refresh_token_hash(refresh_token, hash))
         return PB_ERR_TOKEN_INVALID;
-    refresh_ctx x = {.id = id, .audience = audience, .hash = hash, .client = client, .now = now,
-                     .out = out};
+    refresh_ctx x = {
+        .id = id, .audience = audience, .hash = hash, .client = client, .now = now, .out = out};
     pb_err e = pb_id_tx(c, refresh_tx, &x);
     if (e != PB_OK)
         sodium_memzero(out, sizeof *out);

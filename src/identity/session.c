@@ -179,8 +179,9 @@ pb_err pb_identity_sessions_list(pb_store_conn *c, const pb_principal *p, int64_
     *n = 0;
     pb_store_session rows[32];
     size_t want = cap < 32 ? cap : 32, got = 0;
-    pb_err e = pb_id_store_err(c, pb_store_session_list(c, pb_subject_kind_name(p->kind),
-                                                        p->subject_id, now, rows, want, &got),
+    pb_err e = pb_id_store_err(c,
+                               pb_store_session_list(c, pb_subject_kind_name(p->kind),
+                                                     p->subject_id, now, rows, want, &got),
                                PB_ERR_INTERNAL, "session list");
     for (size_t i = 0; e == PB_OK && i < got; i++) {
         pb_session_info *si = &out[i];
@@ -198,8 +199,8 @@ pb_err pb_identity_sessions_list(pb_store_conn *c, const pb_principal *p, int64_
 }
 
 /* Revokes one of the principal's sessions; other subjects' sessions are not found. */
-pb_err pb_identity_session_revoke(pb_store_conn *c, const pb_principal *p,
-                                  const char *session_id, int64_t now)
+pb_err pb_identity_session_revoke(pb_store_conn *c, const pb_principal *p, const char *session_id,
+                                  int64_t now)
 {
     pb_store_session s;
     pb_store_rc r = pb_store_session_by_public_id(c, session_id ? session_id : "", &s);
@@ -213,10 +214,11 @@ pb_err pb_identity_session_revoke(pb_store_conn *c, const pb_principal *p,
 }
 
 /* Revokes every session of a subject and their refresh tokens. */
-pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind,
-                                       int64_t subject_id, int64_t now, size_t *n)
+pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                                       int64_t now, size_t *n)
 {
-    return pb_id_store_err(c, pb_store_session_revoke_subject(c, pb_subject_kind_name(kind),
-                                                              subject_id, 0, now, "revoked", n),
+    return pb_id_store_err(c,
+                           pb_store_session_revoke_subject(c, pb_subject_kind_name(kind),
+                                                           subject_id, 0, now, "revoked", n),
                            PB_ERR_INTERNAL, "session revoke all");
 }

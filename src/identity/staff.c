@@ -36,8 +36,9 @@ pb_err pb_staff_view(pb_store_conn *c, const pb_store_staff *row, pb_staff *out)
     out->scope.all = row->all_brands;
     if (row->all_brands)
         return PB_OK;
-    return pb_id_store_err(c, pb_store_staff_brands_get(c, row->id, out->scope.brand_ids,
-                                                        PB_SCOPE_MAX_BRANDS, &out->scope.n),
+    return pb_id_store_err(c,
+                           pb_store_staff_brands_get(c, row->id, out->scope.brand_ids,
+                                                     PB_SCOPE_MAX_BRANDS, &out->scope.n),
                            PB_ERR_INTERNAL, "staff brands");
 }
 
@@ -172,8 +173,8 @@ pb_err pb_identity_staff_create(pb_store_conn *c, const pb_staff_create *req, in
 }
 
 /* An admin who sees every brand. */
-pb_err pb_identity_admin_bootstrap(pb_store_conn *c, const char *email, int64_t now,
-                                   pb_staff *out, char one_time_password[PB_ONE_TIME_PASSWORD_MAX])
+pb_err pb_identity_admin_bootstrap(pb_store_conn *c, const char *email, int64_t now, pb_staff *out,
+                                   char one_time_password[PB_ONE_TIME_PASSWORD_MAX])
 {
     pb_staff_create req = {.email = email, .role = PB_ROLE_ADMIN, .all_brands = true};
     return pb_identity_staff_create(c, &req, now, out, one_time_password, NULL);
@@ -187,8 +188,8 @@ pb_err pb_identity_staff_login(pb_identity *id, pb_store_conn *c, const pb_login
     pb_login_subject *s = malloc(sizeof *s);
     if (!s)
         return PB_ERR_INTERNAL;
-    pb_err e = pb_login_password(id, c, PB_SUBJECT_STAFF, 0, req->email, req->password, client,
-                                 now, s, out);
+    pb_err e = pb_login_password(id, c, PB_SUBJECT_STAFF, 0, req->email, req->password, client, now,
+                                 s, out);
     pb_store_staff *st = &s->staff;
     if (e == PB_OK && strcmp(st->status, "active") != 0)
         e = PB_ERR_FORBIDDEN;
@@ -258,9 +259,8 @@ pb_err pb_identity_staff_list(pb_store_conn *c, int64_t after_id, pb_staff *out,
 }
 
 /* Validates the whole change first, then writes it and ends the member's sessions. */
-pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id,
-                                const pb_staff_update *u, int64_t now, pb_staff *out,
-                                const char **bad_field)
+pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const pb_staff_update *u,
+                                int64_t now, pb_staff *out, const char **bad_field)
 {
     const char *bad_sink;
     if (!bad_field)

@@ -18,7 +18,6 @@
 #include "core/sealbox.h"
 #include "identity/identity_internal.h"
 
-
 static pthread_once_t oath_once = PTHREAD_ONCE_INIT;
 static int oath_status = OATH_OK;
 
@@ -35,8 +34,7 @@ static bool oath_ready(void)
 }
 
 /* RFC 4226 HOTP through liboath. */
-pb_err pb_hotp_code(const uint8_t *seed, size_t len, uint64_t counter, unsigned digits,
-                    char *out)
+pb_err pb_hotp_code(const uint8_t *seed, size_t len, uint64_t counter, unsigned digits, char *out)
 {
     if (!oath_ready() || digits < 6 || digits > 8)
         return PB_ERR_INTERNAL;
@@ -137,20 +135,22 @@ static void seal(const pb_identity *id, const char *public_id, const uint8_t *se
 static bool unseal(const pb_identity *id, const pb_store_staff *s, uint8_t *seed)
 {
     return s->totp_secret_len == PB_SEALBOX_OVERHEAD + PB_TOTP_SEED_BYTES &&
-           pb_sealbox_open(id->totp_key, s->public_id, s->totp_secret, s->totp_secret_len,
-                           seed) == 0;
+           pb_sealbox_open(id->totp_key, s->public_id, s->totp_secret, s->totp_secret_len, seed) ==
+               0;
 }
 
 /* Opens the sealed seed, checks the code, wipes the seed. */
-pb_err pb_totp_verify_staff(pb_identity *id, const pb_store_staff *s, const char *code,
-                            int64_t now, int64_t *step)
+pb_err pb_totp_verify_staff(pb_identity *id, const pb_store_staff *s, const char *code, int64_t now,
+                            int64_t *step)
 {
     uint8_t seed[PB_TOTP_SEED_BYTES];
     if (s->totp_secret_len == 0)
         return PB_ERR_TOTP_NOT_ENROLLED;
     if (!unseal(id, s, seed)) {
-        pb_log(PB_LOG_ERROR, "identity.totp", "the TOTP seed of staff %s does not open "
-               "(wrong totp.key?)", s->public_id);
+        pb_log(PB_LOG_ERROR, "identity.totp",
+               "the TOTP seed of staff %s does not open "
+               "(wrong totp.key?)",
+               s->public_id);
         return PB_ERR_INTERNAL;
     }
     pb_err e = pb_totp_check(seed, sizeof seed, code, now / 1000000, s->totp_last_step, step);
@@ -168,8 +168,8 @@ static pb_err enrol_subject(pb_store_conn *c, const pb_principal *p, pb_store_st
 }
 
 /* Stores a new sealed seed (not active yet) and returns its URI. */
-pb_err pb_identity_totp_begin(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                              int64_t now, char *uri, size_t cap)
+pb_err pb_identity_totp_begin(pb_identity *id, pb_store_conn *c, const pb_principal *p, int64_t now,
+                              char *uri, size_t cap)
 {
     pb_store_staff s;
     pb_err e = enrol_subject(c, p, &s);
@@ -205,7 +205,8 @@ pb_err pb_identity_totp_confirm(pb_identity *id, pb_store_conn *c, const pb_prin
     e = pb_totp_verify_staff(id, &s, code, now, &step);
     if (e != PB_OK)
         return e;
-    return pb_id_store_err(c, pb_store_staff_set_totp(c, s.id, s.totp_secret, s.totp_secret_len,
-                                                      true, step, now),
+    return pb_id_store_err(c,
+                           pb_store_staff_set_totp(c, s.id, s.totp_secret, s.totp_secret_len, true,
+                                                   step, now),
                            PB_ERR_STAFF_NOT_FOUND, "staff set totp");
 }

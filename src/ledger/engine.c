@@ -27,7 +27,6 @@
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
 
-
 int64_t pb_ledger_now(pb_ledger *l)
 {
     int64_t now = l->cfg.now_us ? l->cfg.now_us(l->cfg.now_ctx) : pb_time_now_us();
@@ -188,7 +187,8 @@ static bool matches_rejection(const pb_transfer *t, const pb_store_rejection *r)
     return t->debit_account_id == r->debit_account_id &&
            t->credit_account_id == r->credit_account_id && t->amount == r->amount &&
            strcmp(t->currency, r->currency) == 0 && t->code == r->code &&
-           (t->flags & ~(uint32_t)PB_TRANSFER_LINKED) == (r->flags & ~(uint32_t)PB_TRANSFER_LINKED) &&
+           (t->flags & ~(uint32_t)PB_TRANSFER_LINKED) ==
+               (r->flags & ~(uint32_t)PB_TRANSFER_LINKED) &&
            res == r->has_pending_id && (!res || pb_id_cmp(&t->pending_id, &r->pending_id) == 0) &&
            t->timeout_s == r->timeout_s && strcmp(t->reference, r->reference) == 0;
 }
@@ -204,7 +204,8 @@ static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
         if (*ks == KEY_REPLAY && (t->flags & PB_TRANSFER_POST_PENDING) && t->amount == 0) {
             /* "post the full amount" replays only a post that did post all of it */
             pb_store_transfer p;
-            if (pb_ledger_transfer_by_id(l->wconn, &l->ids, &t->record.pending_id, &p) != PB_STORE_OK)
+            if (pb_ledger_transfer_by_id(l->wconn, &l->ids, &t->record.pending_id, &p) !=
+                PB_STORE_OK)
                 return PB_ERR_INTERNAL;
             if (p.amount != t->record.amount)
                 *ks = KEY_CONFLICT;
@@ -271,13 +272,13 @@ static pb_err check_limits(const cached_account *dr, const cached_account *cr, i
 
 /* Finds the pending transfer a post/void names and checks it is still open.
  * Earlier legs of the same chain (t[0..k)) count as having resolved theirs. */
-static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t now,
-                                bool expiring, pb_store_transfer *p, pb_err *biz)
+static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, bool expiring,
+                                pb_store_transfer *p, pb_err *biz)
 {
     for (size_t i = 0; i < k; i++) {
         if (is_resolution(t[i].flags) && pb_id_cmp(&t[i].pending_id, &t[k].pending_id) == 0) {
             *biz = (t[i].flags & PB_TRANSFER_POST_PENDING) ? PB_ERR_PENDING_ALREADY_POSTED
-                                                            : PB_ERR_PENDING_ALREADY_VOIDED;
+                                                           : PB_ERR_PENDING_ALREADY_VOIDED;
             return PB_OK;
         }
     }
@@ -326,10 +327,7 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
     return PB_OK;
 }
 
-static int add_to(int64_t *counter, int64_t delta)
-{
-    return pb_i64_add(*counter, delta, counter);
-}
+static int add_to(int64_t *counter, int64_t delta) { return pb_i64_add(*counter, delta, counter); }
 
 /*
  * Validates leg k of the chain t[] and applies it to the cached counters.
@@ -463,7 +461,8 @@ static pb_err remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why,
     r.created_at = now;
     if (pb_store_rejection_insert(l->wconn, &r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    pb_ledger_bloom_add(l, r.scope, r.ikey); /* a rolled-back batch reloads the filter from the store */
+    /* a rolled-back batch reloads the filter from the store */
+    pb_ledger_bloom_add(l, r.scope, r.ikey);
     return PB_OK;
 }
 
@@ -630,7 +629,7 @@ pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         if (t[i].flags & PB_TRANSFER_LINKED)
-            continue; /* the chain goes on */
+            continue;         /* the chain goes on */
         bool refused = false; /* stateless checks already failed this chain */
         for (size_t k = start; k <= i; k++)
             refused |= t[k].result != PB_OK;

@@ -10,9 +10,8 @@
 #include "core/money.h"
 #include "ledger/ledger_internal.h"
 
-#define KNOWN_FLAGS                                                                           \
-    (PB_TRANSFER_LINKED | PB_TRANSFER_PENDING | PB_TRANSFER_POST_PENDING |                   \
-     PB_TRANSFER_VOID_PENDING)
+#define KNOWN_FLAGS \
+    (PB_TRANSFER_LINKED | PB_TRANSFER_PENDING | PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING)
 
 bool pb_ledger_error_is_remembered(pb_err e)
 {
@@ -27,10 +26,8 @@ bool pb_ledger_error_is_remembered(pb_err e)
     case PB_ERR_PENDING_ALREADY_VOIDED:
     case PB_ERR_PENDING_EXPIRED:
     case PB_ERR_PENDING_MISMATCH:
-    case PB_ERR_POST_EXCEEDS_PENDING:
-        return true;
-    default:
-        return false;
+    case PB_ERR_POST_EXCEEDS_PENDING: return true;
+    default: return false;
     }
 }
 
@@ -47,8 +44,8 @@ static pb_err check_transfer(const pb_transfer *t)
         return PB_ERR_INVALID_REQUEST;
     if (t->flags & ~(uint32_t)KNOWN_FLAGS)
         return PB_ERR_FLAGS_INVALID;
-    uint32_t kind = t->flags & (PB_TRANSFER_PENDING | PB_TRANSFER_POST_PENDING |
-                                PB_TRANSFER_VOID_PENDING);
+    uint32_t kind = t->flags &
+                    (PB_TRANSFER_PENDING | PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING);
     if (kind & (kind - 1))
         return PB_ERR_FLAGS_INVALID; /* more than one of pending / post / void */
     bool resolution = kind == PB_TRANSFER_POST_PENDING || kind == PB_TRANSFER_VOID_PENDING;
@@ -117,7 +114,8 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
         goto fail;
     int cur = 0, latest = 0;
     if (pb_store_schema_version(l->wconn, &cur, &latest) != PB_STORE_OK || cur != latest) {
-        snprintf(err, errcap, "database schema is at version %d, this binary needs %d: run `pitboss migrate`",
+        snprintf(err, errcap,
+                 "database schema is at version %d, this binary needs %d: run `pitboss migrate`",
                  cur, latest);
         goto fail;
     }

@@ -85,8 +85,8 @@ typedef struct pb_transfer {
     char currency[PB_LEDGER_CURRENCY_MAX + 1]; /* post/void: "" = the pending's */
     uint32_t code;                             /* post/void: 0 = the pending's */
     uint32_t flags;
-    pb_id pending_id;  /* post/void: the pending transfer */
-    int64_t timeout_s; /* pending: seconds until it expires; 0 = never */
+    pb_id pending_id;                            /* post/void: the pending transfer */
+    int64_t timeout_s;                           /* pending: seconds until it expires; 0 = never */
     char reference[PB_LEDGER_REFERENCE_MAX + 1]; /* round, bet or payment id */
     char trace_id[PB_LEDGER_TRACE_MAX + 1];      /* W3C trace id of the request */
 
@@ -226,11 +226,11 @@ pb_err pb_ledger_tx_submit(pb_ledger_tx *tx, pb_transfer *t, size_t n);
 /* Counters of the writer, for metrics and benchmarks. */
 typedef struct pb_ledger_stats {
     uint64_t batches;
-    uint64_t transfers;      /* transfer requests processed (any result) */
+    uint64_t transfers; /* transfer requests processed (any result) */
     uint64_t commit_us_total;
-    uint64_t cpu_us_total;   /* CPU time of the writer thread in batches (excludes waiting) */
+    uint64_t cpu_us_total; /* CPU time of the writer thread in batches (excludes waiting) */
     uint64_t max_batch_seen;
-    uint64_t checkpoints;    /* passive checkpoints run by the checkpointer thread */
+    uint64_t checkpoints; /* passive checkpoints run by the checkpointer thread */
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
 
@@ -249,11 +249,11 @@ pb_err pb_ledger_transfer_by_key(pb_store_conn *c, const char *scope, const char
 /* A page of an account's transfers, newest first. */
 typedef struct pb_ledger_history_query {
     int64_t account_id;
-    int64_t from_us;    /* created_at >= from_us; 0 = no lower bound */
-    int64_t to_us;      /* created_at <  to_us;   0 = no upper bound */
-    uint32_t code;      /* 0 = any */
-    int64_t cursor;     /* 0 = start at the newest; else the next_cursor of the previous page */
-    size_t limit;       /* 1..1000 */
+    int64_t from_us; /* created_at >= from_us; 0 = no lower bound */
+    int64_t to_us;   /* created_at <  to_us;   0 = no upper bound */
+    uint32_t code;   /* 0 = any */
+    int64_t cursor;  /* 0 = start at the newest; else the next_cursor of the previous page */
+    size_t limit;    /* 1..1000 */
 } pb_ledger_history_query;
 
 /* Fills out[0..*n) and sets *next_cursor (0 when there is no further page). */

@@ -22,9 +22,9 @@ typedef struct ledger_job {
     pb_ledger_account *account; /* JOB_ACCOUNT */
     pb_ledger_command_fn fn;    /* JOB_COMMAND */
     void *fn_ctx;
-    pb_err status;              /* set by the writer before posting `done` */
-    sem_t done;                 /* synchronous jobs: posted when finished */
-    pb_ledger_done_cb cb;       /* asynchronous jobs: called when finished, then the job is freed */
+    pb_err status;        /* set by the writer before posting `done` */
+    sem_t done;           /* synchronous jobs: posted when finished */
+    pb_ledger_done_cb cb; /* asynchronous jobs: called when finished, then the job is freed */
     void *cb_ctx;
     struct ledger_job *next;
 } ledger_job;
@@ -32,8 +32,8 @@ typedef struct ledger_job {
 /* A cached account: the writer's authoritative in-memory copy of its counters. */
 typedef struct cached_account {
     pb_store_account a;
-    bool dirty;      /* counters changed in the open batch */
-    bool unflushed;  /* counters newer than the account's balance row in the store */
+    bool dirty;        /* counters changed in the open batch */
+    bool unflushed;    /* counters newer than the account's balance row in the store */
     int64_t since_us;  /* unflushed since (monotonic clock, µs) */
     int64_t since_seq; /* every transfer of the account up to since_seq - 1 is in its row */
     struct cached_account *next_unflushed; /* the write-back queue, oldest first */
@@ -79,7 +79,7 @@ struct pb_ledger {
     pb_ledger_config cfg;
 
     pthread_mutex_t mu;
-    pthread_cond_t wake;    /* the writer waits here for work (only when it found none) */
+    pthread_cond_t wake; /* the writer waits here for work (only when it found none) */
     /* submissions: a lock-free stack callers push onto (newest first); the
      * writer takes all of it at once and keeps what did not fit in one batch in
      * head..tail (FIFO, writer-only) */
@@ -98,7 +98,7 @@ struct pb_ledger {
     ledger_job *notify_head, *notify_tail;
     bool notify_stop;
     pthread_cond_t ckpt_wake;
-    bool ckpt_kick;   /* under mu: the writer asks for a checkpoint now */
+    bool ckpt_kick; /* under mu: the writer asks for a checkpoint now */
     pb_ledger_stats stats;
 
     /* ---- writer-only ---- */
@@ -131,9 +131,9 @@ struct pb_ledger {
     int64_t mark;         /* ledger_state.balances_seq as committed */
     int64_t mark_pending; /* as written by the open batch */
     int64_t batch_first_seq;
-    int64_t last_pass_us;  /* the last write-back pass (monotonic) */
-    int64_t next_expiry; /* no open hold expires before this (writer's clock); 0: unknown */
-    bool flush_all; /* write every lagging row back in the next batch */
+    int64_t last_pass_us; /* the last write-back pass (monotonic) */
+    int64_t next_expiry;  /* no open hold expires before this (writer's clock); 0: unknown */
+    bool flush_all;       /* write every lagging row back in the next batch */
     pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
     pb_ledger_ids ids;
 };
@@ -206,7 +206,8 @@ uint64_t pb_ledger_live_generation(pb_ledger_live *v);
 bool pb_ledger_live_overlay(pb_ledger_live *v, pb_store_account *a, uint64_t *generation);
 /* Applies a stored transfer to one of its two accounts (a->id), setting a->last_seq.
  * pending_amount: for a post or void, the amount the resolved pending held. */
-void pb_ledger_apply_record(pb_store_account *a, const pb_store_transfer *t, int64_t pending_amount);
+void pb_ledger_apply_record(pb_store_account *a, const pb_store_transfer *t,
+                            int64_t pending_amount);
 /* For a post or void, the amount its pending held (read from the store); 0 otherwise. */
 pb_err pb_ledger_record_pending_amount(pb_store_conn *c, const pb_ledger_ids *ids,
                                        const pb_store_transfer *t, int64_t *amount);

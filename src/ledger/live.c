@@ -127,8 +127,7 @@ bool pb_ledger_live_overlay(pb_ledger_live *v, pb_store_account *a, uint64_t *ge
     bool hit = false;
     pthread_mutex_lock(&v->mu);
     if (v->nslots) {
-        for (size_t j = slot_of(a->id, v->nslots); v->slots[j].id;
-             j = (j + 1) & (v->nslots - 1)) {
+        for (size_t j = slot_of(a->id, v->nslots); v->slots[j].id; j = (j + 1) & (v->nslots - 1)) {
             if (v->slots[j].id != a->id)
                 continue;
             const live_entry *e = &v->slots[j];

@@ -19,14 +19,10 @@
 static pb_err map(pb_store_rc rc, pb_err not_found)
 {
     switch (rc) {
-    case PB_STORE_OK:
-        return PB_OK;
-    case PB_STORE_NOT_FOUND:
-        return not_found;
-    case PB_STORE_BUSY:
-        return PB_ERR_STORE_UNAVAILABLE;
-    default:
-        return PB_ERR_INTERNAL;
+    case PB_STORE_OK: return PB_OK;
+    case PB_STORE_NOT_FOUND: return not_found;
+    case PB_STORE_BUSY: return PB_ERR_STORE_UNAVAILABLE;
+    default: return PB_ERR_INTERNAL;
     }
 }
 

@@ -59,8 +59,8 @@ void pb_ledger_txid_make(const uint8_t key[PB_LEDGER_ID_KEY_LEN], int64_t seq,
     uint64_t ms = (uint64_t)(created_at_us / 1000) & 0xFFFFFFFFFFFFull;
     uint64_t c = encipher(key, (uint64_t)seq);
     /* the 74 bits after the version: c, then 10 zero bits */
-    uint64_t rand_a = c >> 52;                          /* 12 bits */
-    uint64_t rand_b = (c & 0xFFFFFFFFFFFFFull) << 10;   /* 52 + 10 = 62 bits */
+    uint64_t rand_a = c >> 52;                        /* 12 bits */
+    uint64_t rand_b = (c & 0xFFFFFFFFFFFFFull) << 10; /* 52 + 10 = 62 bits */
     uint64_t hi = ms << 16 | 0x7000u | rand_a;
     uint64_t lo = 0x8000000000000000ull | rand_b;
     for (int i = 0; i < 8; i++) {

@@ -33,8 +33,8 @@ typedef struct acct {
     pb_store_account stored;
     int64_t c[4]; /* rebuilt dp, dpo, cp, cpo */
     int64_t last_seq;
-    int64_t at_row[4];    /* rebuilt as of the stored row's last_seq */
-    bool row_seen;        /* the stored last_seq is one of the account's transfers */
+    int64_t at_row[4];      /* rebuilt as of the stored row's last_seq */
+    bool row_seen;          /* the stored last_seq is one of the account's transfers */
     int64_t newest_at_mark; /* the account's newest transfer up to the balance mark */
     bool went_negative;
 } acct;
@@ -202,7 +202,8 @@ static void check_not_negative(vstate *v, acct *a, int64_t seq)
         bad = true;
     if (bad && !a->went_negative)
         violation(v, "negative_balance",
-                  "account %" PRId64 " (%s/%s) breaks its balance flags after transfer seq %" PRId64,
+                  "account %" PRId64
+                  " (%s/%s) breaks its balance flags after transfer seq %" PRId64,
                   a->stored.id, a->stored.owner, a->stored.kind, seq);
     a->went_negative |= bad;
 }
@@ -274,8 +275,8 @@ static int on_transfer(void *p, const pb_store_transfer *t)
     vstate *v = p;
     v->sum->transfers++;
     if (t->seq != v->expect_seq)
-        violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64,
-                  v->expect_seq, t->seq);
+        violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64, v->expect_seq,
+                  t->seq);
     v->expect_seq = t->seq + 1;
 
     uint8_t h[32];
@@ -379,8 +380,8 @@ static void compare_accounts(vstate *v)
                 violation(v, "balance_mismatch",
                           "account %" PRId64 " (%s/%s/%s): stored %s %" PRId64
                           " but its transfers up to seq %" PRId64 " give %" PRId64,
-                          s->id, s->owner, s->kind, s->currency, names[k], stored[k],
-                          s->last_seq, a->at_row[k]);
+                          s->id, s->owner, s->kind, s->currency, names[k], stored[k], s->last_seq,
+                          a->at_row[k]);
             if (stored[k] < 0)
                 violation(v, "negative_counter", "account %" PRId64 ": stored %s is %" PRId64,
                           s->id, names[k], stored[k]);
@@ -469,7 +470,8 @@ static void projection_row(proj_ctx *x, int64_t seq, int64_t expires_at)
         x->i++;
     } else {
         violation(x->v, "pending_projection",
-                  "ledger_pending_open lists seq %" PRId64 ", which is not an open pending transfer",
+                  "ledger_pending_open lists seq %" PRId64
+                  ", which is not an open pending transfer",
                   seq);
     }
 }

@@ -64,7 +64,8 @@ typedef struct replay_ctx {
     pb_err e;
 } replay_ctx;
 
-static int replay_side(replay_ctx *x, const pb_store_transfer *t, int64_t id, int64_t pending_amount)
+static int replay_side(replay_ctx *x, const pb_store_transfer *t, int64_t id,
+                       int64_t pending_amount)
 {
     cached_account *e;
     if ((x->e = pb_ledger_cache_get(x->l, id, &e)) != PB_OK)

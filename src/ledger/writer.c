@@ -331,7 +331,8 @@ static void *checkpointer_main(void *arg)
 
 int pb_ledger_writer_start(pb_ledger *l)
 {
-    l->writer_cpu = l->cfg.pin_writer && pb_cpu_allowed_count() >= 2 ? pb_cpu_quietest_allowed() : -1;
+    l->writer_cpu = l->cfg.pin_writer && pb_cpu_allowed_count() >= 2 ? pb_cpu_quietest_allowed()
+                                                                     : -1;
     if (!l->cfg.sync_in_writer && pb_store_set_deferred_sync(l->wconn, true) != PB_STORE_OK)
         return -1;
     pthread_mutex_init(&l->notify_mu, NULL);
@@ -406,7 +407,4 @@ void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
 
 void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j) { push(l, j); }
 
-int pb_ledger_writer_cpu(const pb_ledger *l)
-{
-    return l ? l->writer_cpu : -1;
-}
+int pb_ledger_writer_cpu(const pb_ledger *l) { return l ? l->writer_cpu : -1; }

@@ -108,48 +108,32 @@ const char *pb_hub88_status_name(pb_hub88_status s)
 pb_hub88_status pb_hub88_status_for(pb_err e)
 {
     switch (e) {
-    case PB_OK:
-        return PB_HUB88_RS_OK;
-    case PB_ERR_SIGNATURE_INVALID:
-        return PB_HUB88_RS_ERROR_INVALID_SIGNATURE;
-    case PB_ERR_TOKEN_INVALID:
-        return PB_HUB88_RS_ERROR_INVALID_TOKEN;
-    case PB_ERR_TOKEN_EXPIRED:
-        return PB_HUB88_RS_ERROR_TOKEN_EXPIRED;
+    case PB_OK: return PB_HUB88_RS_OK;
+    case PB_ERR_SIGNATURE_INVALID: return PB_HUB88_RS_ERROR_INVALID_SIGNATURE;
+    case PB_ERR_TOKEN_INVALID: return PB_HUB88_RS_ERROR_INVALID_TOKEN;
+    case PB_ERR_TOKEN_EXPIRED: return PB_HUB88_RS_ERROR_TOKEN_EXPIRED;
     case PB_ERR_CURRENCY_MISMATCH:
     case PB_ERR_CURRENCY_UNKNOWN:
-    case PB_ERR_CURRENCY_NOT_ALLOWED:
-        return PB_HUB88_RS_ERROR_WRONG_CURRENCY;
+    case PB_ERR_CURRENCY_NOT_ALLOWED: return PB_HUB88_RS_ERROR_WRONG_CURRENCY;
     case PB_ERR_GAME_NOT_FOUND:
-    case PB_ERR_GAME_DISABLED:
-        return PB_HUB88_RS_ERROR_INVALID_GAME;
-    case PB_ERR_PROVIDER_DISABLED:
-        return PB_HUB88_RS_ERROR_INVALID_PARTNER;
-    case PB_ERR_INSUFFICIENT_FUNDS:
-        return PB_HUB88_RS_ERROR_NOT_ENOUGH_MONEY;
+    case PB_ERR_GAME_DISABLED: return PB_HUB88_RS_ERROR_INVALID_GAME;
+    case PB_ERR_PROVIDER_DISABLED: return PB_HUB88_RS_ERROR_INVALID_PARTNER;
+    case PB_ERR_INSUFFICIENT_FUNDS: return PB_HUB88_RS_ERROR_NOT_ENOUGH_MONEY;
     case PB_ERR_PLAYER_BLOCKED:
-    case PB_ERR_PLAYER_SELF_EXCLUDED:
-        return PB_HUB88_RS_ERROR_USER_DISABLED;
-    case PB_ERR_IDEMPOTENCY_CONFLICT:
-        return PB_HUB88_RS_ERROR_DUPLICATE_TRANSACTION;
-    case PB_ERR_BET_NOT_FOUND:
-        return PB_HUB88_RS_ERROR_TRANSACTION_DOES_NOT_EXIST;
-    case PB_ERR_TRANSACTION_ROLLED_BACK:
-        return PB_HUB88_RS_ERROR_TRANSACTION_ROLLED_BACK;
-    case PB_ERR_BET_LIMIT:
-        return PB_HUB88_RS_ERROR_LIMIT_REACHED;
+    case PB_ERR_PLAYER_SELF_EXCLUDED: return PB_HUB88_RS_ERROR_USER_DISABLED;
+    case PB_ERR_IDEMPOTENCY_CONFLICT: return PB_HUB88_RS_ERROR_DUPLICATE_TRANSACTION;
+    case PB_ERR_BET_NOT_FOUND: return PB_HUB88_RS_ERROR_TRANSACTION_DOES_NOT_EXIST;
+    case PB_ERR_TRANSACTION_ROLLED_BACK: return PB_HUB88_RS_ERROR_TRANSACTION_ROLLED_BACK;
+    case PB_ERR_BET_LIMIT: return PB_HUB88_RS_ERROR_LIMIT_REACHED;
     case PB_ERR_FIELD_INVALID:
-    case PB_ERR_AMOUNT_INVALID:
-        return PB_HUB88_RS_ERROR_WRONG_TYPES;
+    case PB_ERR_AMOUNT_INVALID: return PB_HUB88_RS_ERROR_WRONG_TYPES;
     case PB_ERR_INVALID_JSON:
     case PB_ERR_INVALID_UTF8:
     case PB_ERR_INVALID_REQUEST:
     case PB_ERR_UNKNOWN_FIELD:
     case PB_ERR_FIELD_MISSING:
-    case PB_ERR_UNSUPPORTED_MEDIA_TYPE:
-        return PB_HUB88_RS_ERROR_WRONG_SYNTAX;
-    default:
-        return PB_HUB88_RS_ERROR_UNKNOWN;
+    case PB_ERR_UNSUPPORTED_MEDIA_TYPE: return PB_HUB88_RS_ERROR_WRONG_SYNTAX;
+    default: return PB_HUB88_RS_ERROR_UNKNOWN;
     }
 }
 
@@ -168,8 +152,9 @@ pb_err pb_hub88_key_load(const char *pem, size_t len, pb_hub88_key **out)
         return PB_ERR_FIELD_INVALID;
     EVP_PKEY *pkey = NULL;
     /* PEM "PUBLIC KEY" (SubjectPublicKeyInfo) or "RSA PUBLIC KEY" (PKCS#1) */
-    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(
-        &pkey, "PEM", NULL, "RSA", OSSL_KEYMGMT_SELECT_PUBLIC_KEY, NULL, NULL);
+    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, "RSA",
+                                                           OSSL_KEYMGMT_SELECT_PUBLIC_KEY, NULL,
+                                                           NULL);
     if (!dctx)
         return PB_ERR_INTERNAL;
     const unsigned char *data = (const unsigned char *)pem;
@@ -210,8 +195,8 @@ void pb_hub88_key_unref(pb_hub88_key *k)
 
 static bool b64_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 /* Strict padded standard base64 of exactly `want` bytes → out (want bytes). */
@@ -374,6 +359,8 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
     bool is_free = false, round_closed = false;
     pb_json_field f[FIELDS_MAX];
     size_t n = 0;
+    /* laid out by hand, not by clang-format: the request's fields, one statement each */
+    /* clang-format off */
     f[n++] = (pb_json_field){"user", PB_JSON_STRING, .required = true, .min_len = 1,
                              .max_len = PB_HUB88_USER_MAX, .str = &out->user};
     f[n++] = (pb_json_field){"request_uuid", PB_JSON_STRING, .required = true, .min_len = 1,
@@ -414,6 +401,7 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
         f[n++] = (pb_json_field){"reward_uuid", PB_JSON_STRING, .nullable = true,
                                  .max_len = 255};
     }
+    /* clang-format on */
 
     pb_err rc = pb_json_parse(body, len, content_type, f, n, &out->doc, err);
     if (rc != PB_OK) {
@@ -495,17 +483,10 @@ pb_err pb_hub88_to_op(const pb_hub88_request *r, const char *provider, const pb_
 {
     memset(op, 0, sizeof *op);
     switch (r->call) {
-    case PB_HUB88_BET:
-        op->kind = PB_WALLET_BET;
-        break;
-    case PB_HUB88_WIN:
-        op->kind = PB_WALLET_WIN;
-        break;
-    case PB_HUB88_ROLLBACK:
-        op->kind = PB_WALLET_ROLLBACK;
-        break;
-    default:
-        return PB_ERR_INVALID_REQUEST;
+    case PB_HUB88_BET: op->kind = PB_WALLET_BET; break;
+    case PB_HUB88_WIN: op->kind = PB_WALLET_WIN; break;
+    case PB_HUB88_ROLLBACK: op->kind = PB_WALLET_ROLLBACK; break;
+    default: return PB_ERR_INVALID_REQUEST;
     }
     if (!copy(op->provider, sizeof op->provider, provider) ||
         !copy(op->tx_id, sizeof op->tx_id, r->transaction_uuid) ||
@@ -620,10 +601,8 @@ static bool outcome_has_balance(pb_err e)
     case PB_ERR_ROUND_MISMATCH:
     case PB_ERR_BET_LIMIT:
     case PB_ERR_BET_NOT_FOUND:
-    case PB_ERR_IDEMPOTENCY_CONFLICT:
-        return true;
-    default:
-        return false;
+    case PB_ERR_IDEMPOTENCY_CONFLICT: return true;
+    default: return false;
     }
 }
 
@@ -635,8 +614,7 @@ int pb_hub88_render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *
     bool bal = cur && outcome_has_balance(o->result);
     return pb_hub88_render_status(200, pb_hub88_status_for(o->result), op->player, request_uuid,
                                   bal ? cur : NULL,
-                                  bal ? pb_hub88_balance(o->cash, o->held, o->bonus, cur) : 0,
-                                  out);
+                                  bal ? pb_hub88_balance(o->cash, o->held, o->bonus, cur) : 0, out);
 }
 
 int pb_hub88_with_request_uuid(const char *body, size_t len, const char *request_uuid,
@@ -674,8 +652,7 @@ int pb_hub88_answer(const pb_wallet_op *op, const char *request_uuid, pb_wallet_
     memset(out, 0, sizeof *out);
     if (op->result == PB_ERR_INTERNAL || op->result == PB_ERR_STORE_UNAVAILABLE)
         return pb_hub88_render_status(op->result == PB_ERR_INTERNAL ? 500 : 503,
-                                      PB_HUB88_RS_ERROR_UNKNOWN, NULL, request_uuid, NULL, 0,
-                                      out);
+                                      PB_HUB88_RS_ERROR_UNKNOWN, NULL, request_uuid, NULL, 0, out);
     if (op->response.status != 0 && op->response.body) {
         /* a duplicate: this request's request_uuid in the original's bytes (a stored
          * body without one is sent as it is) */

@@ -66,22 +66,22 @@ bool pb_hub88_call_needs_live_token(pb_hub88_call call);
 
 /* ---- statuses ---- */
 
-#define PB_HUB88_STATUSES(X)                                                                       \
-    X(RS_OK)                                                                                       \
-    X(RS_ERROR_UNKNOWN)                                                                            \
-    X(RS_ERROR_INVALID_PARTNER)                                                                    \
-    X(RS_ERROR_INVALID_TOKEN)                                                                      \
-    X(RS_ERROR_INVALID_GAME)                                                                       \
-    X(RS_ERROR_WRONG_CURRENCY)                                                                     \
-    X(RS_ERROR_NOT_ENOUGH_MONEY)                                                                   \
-    X(RS_ERROR_USER_DISABLED)                                                                      \
-    X(RS_ERROR_INVALID_SIGNATURE)                                                                  \
-    X(RS_ERROR_TOKEN_EXPIRED)                                                                      \
-    X(RS_ERROR_WRONG_SYNTAX)                                                                       \
-    X(RS_ERROR_WRONG_TYPES)                                                                        \
-    X(RS_ERROR_DUPLICATE_TRANSACTION)                                                              \
-    X(RS_ERROR_TRANSACTION_DOES_NOT_EXIST)                                                         \
-    X(RS_ERROR_TRANSACTION_ROLLED_BACK)                                                            \
+#define PB_HUB88_STATUSES(X)               \
+    X(RS_OK)                               \
+    X(RS_ERROR_UNKNOWN)                    \
+    X(RS_ERROR_INVALID_PARTNER)            \
+    X(RS_ERROR_INVALID_TOKEN)              \
+    X(RS_ERROR_INVALID_GAME)               \
+    X(RS_ERROR_WRONG_CURRENCY)             \
+    X(RS_ERROR_NOT_ENOUGH_MONEY)           \
+    X(RS_ERROR_USER_DISABLED)              \
+    X(RS_ERROR_INVALID_SIGNATURE)          \
+    X(RS_ERROR_TOKEN_EXPIRED)              \
+    X(RS_ERROR_WRONG_SYNTAX)               \
+    X(RS_ERROR_WRONG_TYPES)                \
+    X(RS_ERROR_DUPLICATE_TRANSACTION)      \
+    X(RS_ERROR_TRANSACTION_DOES_NOT_EXIST) \
+    X(RS_ERROR_TRANSACTION_ROLLED_BACK)    \
     X(RS_ERROR_LIMIT_REACHED)
 
 typedef enum {

@@ -26,7 +26,7 @@
 
 const char *pb_native_call_path(pb_native_call call)
 {
-    static const char *const paths[] = {"session", "balance", "bet",
+    static const char *const paths[] = {"session", "balance",  "bet",
                                         "win",     "rollback", "round/close"};
     return (unsigned)call < sizeof paths / sizeof paths[0] ? paths[call] : "?";
 }
@@ -151,8 +151,8 @@ static bool printable_field(json_t *doc, const char *name)
     return true;
 }
 
-pb_err pb_native_parse(pb_native_call call, const char *body, size_t len,
-                       const char *content_type, pb_native_request *out, pb_json_error *err)
+pb_err pb_native_parse(pb_native_call call, const char *body, size_t len, const char *content_type,
+                       pb_native_request *out, pb_json_error *err)
 {
     memset(out, 0, sizeof *out);
     out->call = call;
@@ -162,30 +162,52 @@ pb_err pb_native_parse(pb_native_call call, const char *body, size_t len,
     bool close_present = false, close_round = false;
     pb_json_field f[8];
     size_t n = 0;
-    f[n++] = (pb_json_field){"token", PB_JSON_STRING, .required = true, .min_len = 1,
-                             .max_len = PB_NATIVE_TOKEN_MAX, .str = &out->token};
+    f[n++] = (pb_json_field){"token",
+                             PB_JSON_STRING,
+                             .required = true,
+                             .min_len = 1,
+                             .max_len = PB_NATIVE_TOKEN_MAX,
+                             .str = &out->token};
     if (call >= PB_NATIVE_BET) {
-        f[n++] = (pb_json_field){"transaction_id", PB_JSON_STRING, .required = true,
-                                 .min_len = 1, .max_len = PB_WALLET_TXID_MAX,
+        f[n++] = (pb_json_field){"transaction_id",
+                                 PB_JSON_STRING,
+                                 .required = true,
+                                 .min_len = 1,
+                                 .max_len = PB_WALLET_TXID_MAX,
                                  .str = &out->transaction_id};
-        f[n++] = (pb_json_field){"round_id", PB_JSON_STRING, .required = true, .min_len = 1,
-                                 .max_len = PB_WALLET_ROUND_MAX, .str = &out->round_id};
+        f[n++] = (pb_json_field){"round_id",
+                                 PB_JSON_STRING,
+                                 .required = true,
+                                 .min_len = 1,
+                                 .max_len = PB_WALLET_ROUND_MAX,
+                                 .str = &out->round_id};
     }
     if (call == PB_NATIVE_WIN || call == PB_NATIVE_ROLLBACK)
-        f[n++] = (pb_json_field){"bet_transaction_id", PB_JSON_STRING, .required = true,
-                                 .min_len = 1, .max_len = PB_WALLET_TXID_MAX,
+        f[n++] = (pb_json_field){"bet_transaction_id",
+                                 PB_JSON_STRING,
+                                 .required = true,
+                                 .min_len = 1,
+                                 .max_len = PB_WALLET_TXID_MAX,
                                  .str = &out->bet_transaction_id};
     if (call == PB_NATIVE_BET)
-        f[n++] = (pb_json_field){"game", PB_JSON_STRING, .required = true, .min_len = 1,
-                                 .max_len = PB_WALLET_GAME_MAX, .str = &out->game};
+        f[n++] = (pb_json_field){"game",
+                                 PB_JSON_STRING,
+                                 .required = true,
+                                 .min_len = 1,
+                                 .max_len = PB_WALLET_GAME_MAX,
+                                 .str = &out->game};
     if (money)
         f[n++] = (pb_json_field){"currency", PB_JSON_CURRENCY, .required = true,
                                  .str = &out->currency, .cur = &out->cur};
     if (call == PB_NATIVE_BET || call == PB_NATIVE_WIN) {
         /* a bet stakes something; a win may pay nothing (a lost round's settlement) */
-        f[n++] = (pb_json_field){"amount", PB_JSON_MONEY, .required = true,
-                                 .currency = "currency", .min = call == PB_NATIVE_BET ? 1 : 0,
-                                 .max = INT64_MAX, .i64 = &out->amount};
+        f[n++] = (pb_json_field){"amount",
+                                 PB_JSON_MONEY,
+                                 .required = true,
+                                 .currency = "currency",
+                                 .min = call == PB_NATIVE_BET ? 1 : 0,
+                                 .max = INT64_MAX,
+                                 .i64 = &out->amount};
         f[n++] = (pb_json_field){"close_round", PB_JSON_BOOL, .b = &close_round,
                                  .present = &close_present};
     }
@@ -240,22 +262,13 @@ pb_err pb_native_to_op(const pb_native_request *r, const char *provider,
 {
     memset(op, 0, sizeof *op);
     switch (r->call) {
-    case PB_NATIVE_BET:
-        op->kind = PB_WALLET_BET;
-        break;
-    case PB_NATIVE_WIN:
-        op->kind = PB_WALLET_WIN;
-        break;
-    case PB_NATIVE_ROLLBACK:
-        op->kind = PB_WALLET_ROLLBACK;
-        break;
-    case PB_NATIVE_ROUND_CLOSE:
-        op->kind = PB_WALLET_ROUND_CLOSE;
-        break;
-    default:
-        return PB_ERR_INVALID_REQUEST;
+    case PB_NATIVE_BET: op->kind = PB_WALLET_BET; break;
+    case PB_NATIVE_WIN: op->kind = PB_WALLET_WIN; break;
+    case PB_NATIVE_ROLLBACK: op->kind = PB_WALLET_ROLLBACK; break;
+    case PB_NATIVE_ROUND_CLOSE: op->kind = PB_WALLET_ROUND_CLOSE; break;
+    default: return PB_ERR_INVALID_REQUEST;
     }
-    const char *game = r->call == PB_NATIVE_BET ? r->game
+    const char *game = r->call == PB_NATIVE_BET   ? r->game
                        : r->call == PB_NATIVE_WIN ? who->game
                                                   : "";
     if (!copy(op->provider, sizeof op->provider, provider) ||
@@ -395,8 +408,8 @@ int pb_native_render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome 
                      pb_wallet_response *out)
 {
     (void)ctx;
-    pb_native_balance bal = {.currency = op->currency, .cash = o->cash, .bonus = o->bonus,
-                             .held = o->held};
+    pb_native_balance bal = {
+        .currency = op->currency, .cash = o->cash, .bonus = o->bonus, .held = o->held};
     if (o->result != PB_OK)
         return pb_native_render_error(o->result, NULL, NULL, op->trace_id, &bal, out);
     const pb_currency *cur = pb_currency_find(op->currency);

@@ -104,8 +104,8 @@ typedef struct pb_native_request {
  * (AMOUNT_INVALID), and the generic errors of pb_json_parse. On failure err
  * names the code, the field and a message, and out holds nothing to free.
  */
-pb_err pb_native_parse(pb_native_call call, const char *body, size_t len,
-                       const char *content_type, pb_native_request *out, pb_json_error *err);
+pb_err pb_native_parse(pb_native_call call, const char *body, size_t len, const char *content_type,
+                       pb_native_request *out, pb_json_error *err);
 void pb_native_request_free(pb_native_request *r);
 
 /* Who a launch token stands for (from the catalog's launch). */
@@ -113,7 +113,7 @@ typedef struct pb_native_player {
     const char *brand;
     const char *player; /* public id */
     const char *currency;
-    const char *game;   /* the launched game */
+    const char *game; /* the launched game */
 } pb_native_player;
 
 /*

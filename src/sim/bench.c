@@ -53,10 +53,10 @@
 typedef struct bconn {
     int idx, fd;
     sim_player pl;
-    uint64_t n;       /* rounds played */
-    int phase;        /* 0: the next call is a bet, 1: its win */
+    uint64_t n; /* rounds played */
+    int phase;  /* 0: the next call is a bet, 1: its win */
     bool busy;
-    int64_t t0;       /* latency origin of the call in flight (µs, monotonic) */
+    int64_t t0; /* latency origin of the call in flight (µs, monotonic) */
     char out[OUT_CAP];
     size_t outlen, outoff;
     char in[IN_CAP];
@@ -67,7 +67,7 @@ typedef struct bench {
     const pb_sim_bench_options *o;
     pb_sim_options so; /* what the simulator's setup code reads */
     sim_run r;
-    EVP_MAC_CTX *mac;     /* keyed once; duplicated per signature */
+    EVP_MAC_CTX *mac; /* keyed once; duplicated per signature */
     bconn *c;
     int n;
     int ep, tfd;
@@ -125,16 +125,16 @@ static void build(bench *b, bconn *c)
                         "{\"token\":\"%s\",\"transaction_id\":\"%s-%d-%" PRIu64 "b\","
                         "\"round_id\":\"%s-%d-%" PRIu64 "\",\"game\":\"%s\",\"currency\":\"%s\","
                         "\"amount\":\"%s\"}",
-                        c->pl.a.launch_token, b->r.run_id, c->idx, c->n, b->r.run_id, c->idx,
-                        c->n, o->game, c->pl.cur->code, b->stake);
+                        c->pl.a.launch_token, b->r.run_id, c->idx, c->n, b->r.run_id, c->idx, c->n,
+                        o->game, c->pl.cur->code, b->stake);
     } else {
         call = "win";
         blen = snprintf(body, sizeof body,
                         "{\"token\":\"%s\",\"transaction_id\":\"%s-%d-%" PRIu64 "w\","
                         "\"round_id\":\"%s-%d-%" PRIu64 "\",\"bet_transaction_id\":\"%s-%d-%" PRIu64
                         "b\",\"currency\":\"%s\",\"amount\":\"%s\"}",
-                        c->pl.a.launch_token, b->r.run_id, c->idx, c->n, b->r.run_id, c->idx,
-                        c->n, b->r.run_id, c->idx, c->n, c->pl.cur->code, b->stake);
+                        c->pl.a.launch_token, b->r.run_id, c->idx, c->n, b->r.run_id, c->idx, c->n,
+                        b->r.run_id, c->idx, c->n, c->pl.cur->code, b->stake);
     }
     sign(b, body, (size_t)blen, sig);
     int h = snprintf(c->out, sizeof c->out,
@@ -149,7 +149,8 @@ static void build(bench *b, bconn *c)
 
 static void set_out_interest(bench *b, bconn *c, bool want_out)
 {
-    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.u32 = (uint32_t)c->idx};
+    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0),
+                             .data.u32 = (uint32_t)c->idx};
     epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -229,9 +230,8 @@ static void on_answer(bench *b, bconn *c, const pb_sim_resp *r, int64_t now)
             b->errors++;
     }
     if (!ok && !b->first_error[0])
-        snprintf(b->first_error, sizeof b->first_error, "%s %d %.*s",
-                 c->phase ? "win" : "bet", r->status, (int)(r->body_len > 300 ? 300 : r->body_len),
-                 r->body);
+        snprintf(b->first_error, sizeof b->first_error, "%s %d %.*s", c->phase ? "win" : "bet",
+                 r->status, (int)(r->body_len > 300 ? 300 : r->body_len), r->body);
     if (c->phase == 0 && ok) {
         c->phase = 1;
     } else {
@@ -367,9 +367,9 @@ static int run_loop(bench *b)
             b->interval_us = 1;
         b->tick0 = start_us;
         b->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-        struct itimerspec its = {
-            .it_interval = {b->interval_us / 1000000, (b->interval_us % 1000000) * 1000},
-            .it_value = {0, 1000}};
+        struct itimerspec its = {.it_interval = {b->interval_us / 1000000,
+                                                 (b->interval_us % 1000000) * 1000},
+                                 .it_value = {0, 1000}};
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
         if (b->tfd < 0 || timerfd_settime(b->tfd, 0, &its, NULL) != 0 ||
             epoll_ctl(b->ep, EPOLL_CTL_ADD, b->tfd, &ev) != 0)
@@ -555,7 +555,8 @@ int pb_sim_bench_wallet_run(const pb_sim_bench_options *o)
     memcpy(b->r.p.secret, o->secret, o->secret_len);
     b->r.p.secret_len = o->secret_len;
     snprintf(b->r.run_id, sizeof b->r.run_id, "w%08" PRIx64,
-             (uint64_t)(((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffu));
+             (uint64_t)(((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) &
+                        0xffffffffffu));
     if (setup(b) != 0) {
         fprintf(stderr, "bench: the players could not be set up\n");
         goto out;

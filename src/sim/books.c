@@ -51,10 +51,7 @@ uint64_t sim_rand(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-uint64_t sim_below(uint64_t *s, uint64_t n)
-{
-    return n ? sim_rand(s) % n : 0;
-}
+uint64_t sim_below(uint64_t *s, uint64_t n) { return n ? sim_rand(s) % n : 0; }
 
 bool sim_chance(uint64_t *s, double p)
 {
@@ -70,11 +67,10 @@ uint32_t sim_source_for(int idx)
     return (127u << 24) | (1u << 16) | (x << 8) | y;
 }
 
-static void api_error(sim_run *r, const sim_player *pl, const char *step,
-                      const pb_sim_api_error *e)
+static void api_error(sim_run *r, const sim_player *pl, const char *step, const pb_sim_api_error *e)
 {
-    sim_fail(r, "player %d (%s): %s failed: HTTP %d %s (%s)", pl->idx, pl->a.email, step,
-             e->status, e->code[0] ? e->code : "-", e->detail);
+    sim_fail(r, "player %d (%s): %s failed: HTTP %d %s (%s)", pl->idx, pl->a.email, step, e->status,
+             e->code[0] ? e->code : "-", e->detail);
 }
 
 /* ---- setting players up ---- */
@@ -113,8 +109,8 @@ static bool native_session(sim_run *r, sim_player *pl, pb_sim_conn *c)
         return false;
     }
     if (resp.status != 200) {
-        sim_fail(r, "player %d: native session: %d %.*s", pl->idx, resp.status,
-                 (int)resp.body_len, resp.body);
+        sim_fail(r, "player %d: native session: %d %.*s", pl->idx, resp.status, (int)resp.body_len,
+                 resp.body);
         return false;
     }
     if (!pb_sim_response_signed(&r->p, &resp)) {
@@ -127,8 +123,8 @@ static bool native_session(sim_run *r, sim_player *pl, pb_sim_conn *c)
     bool ok = pid && cur && strcmp(pid, pl->a.public_id) == 0 && strcmp(cur, pl->cur->code) == 0;
     json_decref(j);
     if (!ok)
-        sim_fail(r, "player %d: native session names another player or currency: %.*s",
-                 pl->idx, (int)resp.body_len, resp.body);
+        sim_fail(r, "player %d: native session names another player or currency: %.*s", pl->idx,
+                 (int)resp.body_len, resp.body);
     return ok;
 }
 
@@ -167,8 +163,9 @@ static bool setup_one(sim_run *r, sim_player *pl, pb_sim_conn *native)
         if (pb_sim_player_wallet(&c, &pl->a, &total, &cash, &e) != 0) {
             api_error(r, pl, "wallet", &e);
         } else if (total != before) {
-            sim_fail(r, "player %d: after the deposit the wallet shows %" PRId64
-                        " (minor units) to play with, the books %" PRId64,
+            sim_fail(r,
+                     "player %d: after the deposit the wallet shows %" PRId64
+                     " (minor units) to play with, the books %" PRId64,
                      pl->idx, total, before);
             pthread_mutex_lock(&r->mu);
             r->total.mismatches++;
@@ -271,7 +268,8 @@ static void check_one(sim_run *r, sim_player *pl, pb_sim_conn *native, pb_sim_su
         }
         if (!ok) {
             s->mismatches++;
-            sim_fail(r, "MISMATCH player %d (%s): native balance answered %d %.*s; the books say %s",
+            sim_fail(r,
+                     "MISMATCH player %d (%s): native balance answered %d %.*s; the books say %s",
                      pl->idx, pl->a.public_id, resp.status, (int)resp.body_len, resp.body, want);
         }
         json_decref(j);
@@ -294,8 +292,9 @@ static void check_one(sim_run *r, sim_player *pl, pb_sim_conn *native, pb_sim_su
         char got[PB_MONEY_STR_MAX];
         pb_money_format(total, pl->cur, got, sizeof got);
         s->mismatches++;
-        sim_fail(r, "MISMATCH player %d (%s): the wallet shows %s to play with (cash %" PRId64
-                    " minor units); the books say %s",
+        sim_fail(r,
+                 "MISMATCH player %d (%s): the wallet shows %s to play with (cash %" PRId64
+                 " minor units); the books say %s",
                  pl->idx, pl->a.public_id, got, cash, want);
     }
     pb_sim_conn_free(&c);
@@ -329,11 +328,12 @@ int sim_books_write(const sim_run *r, const char *path)
             continue;
         char bal[PB_MONEY_STR_MAX];
         pb_money_format(pl->books, pl->cur, bal, sizeof bal);
-        json_array_append_new(
-            players, json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "index", pl->idx, "brand",
-                               pl->a.brand, "email", pl->a.email, "password", pl->a.password,
-                               "player_id", pl->a.public_id, "currency", pl->cur->code,
-                               "launch_token", pl->a.launch_token, "balance", bal));
+        json_array_append_new(players,
+                              json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "index", pl->idx,
+                                        "brand", pl->a.brand, "email", pl->a.email, "password",
+                                        pl->a.password, "player_id", pl->a.public_id, "currency",
+                                        pl->cur->code, "launch_token", pl->a.launch_token,
+                                        "balance", bal));
     }
     json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:o}", "url", r->o->url, "provider", r->o->provider,
                             "game", r->o->game ? r->o->game : "", "run", r->run_id, "players",

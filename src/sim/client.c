@@ -84,8 +84,8 @@ void pb_sim_sign(const pb_sim_provider *p, const char *timestamp, const char *bo
         memcpy(msg, timestamp, tl);
         msg[tl] = '.';
         memcpy(msg + tl + 1, body, len);
-        HMAC(EVP_sha256(), p->secret, (int)p->secret_len, (const unsigned char *)msg,
-             tl + 1 + len, mac, &maclen);
+        HMAC(EVP_sha256(), p->secret, (int)p->secret_len, (const unsigned char *)msg, tl + 1 + len,
+             mac, &maclen);
         if (msg != stack)
             free(msg);
     } else {
@@ -110,27 +110,27 @@ bool pb_sim_response_signed(const pb_sim_provider *p, const pb_sim_resp *r)
     return strlen(got) == 71 && CRYPTO_memcmp(got, want, 71) == 0;
 }
 
-int pb_sim_native_send(pb_sim_conn *c, const pb_sim_provider *p, const char *call,
-                       const char *body, size_t len)
+int pb_sim_native_send(pb_sim_conn *c, const pb_sim_provider *p, const char *call, const char *body,
+                       size_t len)
 {
     char ts[24], sig[PB_SIM_SIG_BUF], path[128], headers[192];
     snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
     pb_sim_sign(p, ts, body, len, sig);
     snprintf(path, sizeof path, "/v1/providers/%s/%s", p->code, call);
-    snprintf(headers, sizeof headers, "X-Pitboss-Timestamp: %s\r\nX-Pitboss-Signature: %s\r\n",
-             ts, sig);
+    snprintf(headers, sizeof headers, "X-Pitboss-Timestamp: %s\r\nX-Pitboss-Signature: %s\r\n", ts,
+             sig);
     return pb_sim_conn_send(c, "POST", path, headers, body, len);
 }
 
-int pb_sim_native_call(pb_sim_conn *c, const pb_sim_provider *p, const char *call,
-                       const char *body, size_t len, int timeout_ms, pb_sim_resp *out)
+int pb_sim_native_call(pb_sim_conn *c, const pb_sim_provider *p, const char *call, const char *body,
+                       size_t len, int timeout_ms, pb_sim_resp *out)
 {
     char ts[24], sig[PB_SIM_SIG_BUF], path[128], headers[192];
     snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
     pb_sim_sign(p, ts, body, len, sig);
     snprintf(path, sizeof path, "/v1/providers/%s/%s", p->code, call);
-    snprintf(headers, sizeof headers, "X-Pitboss-Timestamp: %s\r\nX-Pitboss-Signature: %s\r\n",
-             ts, sig);
+    snprintf(headers, sizeof headers, "X-Pitboss-Timestamp: %s\r\nX-Pitboss-Signature: %s\r\n", ts,
+             sig);
     return pb_sim_conn_request(c, "POST", path, headers, body, len, timeout_ms, out);
 }
 
@@ -231,8 +231,8 @@ int pb_sim_player_enter(pb_sim_conn *c, pb_sim_player_auth *a, bool register_fir
     json_t *out = NULL;
     if (register_first && player_register(c, a, country, e) != 0)
         return -1;
-    json_t *login = json_pack("{s:s,s:s,s:s,s:s}", "brand", a->brand, "email", a->email,
-                              "password", a->password, "device", "pitboss-sim");
+    json_t *login = json_pack("{s:s,s:s,s:s,s:s}", "brand", a->brand, "email", a->email, "password",
+                              a->password, "device", "pitboss-sim");
     int st = api_call(c, "POST", "/v1/player/login", NULL, login, &out, e, "login");
     if (st != 200)
         return -1;
@@ -280,8 +280,8 @@ static int parse_amount(json_t *obj, const char *key, const char *currency, int6
     return s && cur && pb_money_parse(s, strlen(s), cur, out) == PB_MONEY_OK ? 0 : -1;
 }
 
-int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *total,
-                         int64_t *cash, pb_sim_api_error *e)
+int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *total, int64_t *cash,
+                         pb_sim_api_error *e)
 {
     json_t *out = NULL;
     int st = api_call(c, "GET", "/v1/player/wallet", a->access_token, NULL, &out, e, "wallet");

@@ -338,9 +338,8 @@ int pb_sim_conn_recv(pb_sim_conn *c, int timeout_ms, pb_sim_resp *out)
     return rc == -3 ? PB_SIM_HTTP_ERROR : rc;
 }
 
-int pb_sim_conn_request(pb_sim_conn *c, const char *method, const char *path,
-                        const char *headers, const char *body, size_t body_len, int timeout_ms,
-                        pb_sim_resp *out)
+int pb_sim_conn_request(pb_sim_conn *c, const char *method, const char *path, const char *headers,
+                        const char *body, size_t body_len, int timeout_ms, pb_sim_resp *out)
 {
     bool reused = c->fd >= 0 && c->reused;
     int rc = pb_sim_conn_send(c, method, path, headers, body, body_len);

@@ -47,10 +47,10 @@ typedef struct worker {
 
 /* What the simulator expects of one call. */
 typedef struct expect {
-    const char *code;     /* NULL = success */
-    int64_t ok_delta;     /* what success does to the books */
-    int64_t part;         /* success: the expected cash_part + bonus_part */
-    bool bet_unknown;     /* rollback: expect "bet_found": false */
+    const char *code; /* NULL = success */
+    int64_t ok_delta; /* what success does to the books */
+    int64_t part;     /* success: the expected cash_part + bonus_part */
+    bool bet_unknown; /* rollback: expect "bet_found": false */
 } expect;
 
 /* The outcome as the simulator saw it. */
@@ -134,9 +134,11 @@ static outcome judge(worker *w, sim_player *pl, const char *call, const char *tx
         if (!fine || cash_part != x->part || !t || strcmp(t, tx) != 0 ||
             unknown != x->bet_unknown) {
             w->k.s.unexpected++;
-            sim_fail(r, "player %d %s %s: wrong details (cash/bonus parts, transaction_id or bet_found;"
-                        " expected part %" PRId64 "): %.*s",
-                     pl->idx, call, tx, x->part, (int)resp->body_len, resp->body);
+            sim_fail(
+                r,
+                "player %d %s %s: wrong details (cash/bonus parts, transaction_id or bet_found;"
+                " expected part %" PRId64 "): %.*s",
+                pl->idx, call, tx, x->part, (int)resp->body_len, resp->body);
         }
     }
     json_decref(j);
@@ -156,8 +158,8 @@ static bool same_answer(const pb_sim_resp *a, const char *body, size_t len, int 
  * Delivers one call until it is answered (timeouts and transport failures are
  * retried with the same body), checks it, and maybe delivers it again.
  */
-static outcome call(worker *w, sim_player *pl, const char *name, const char *tx,
-                    const char *body, const expect *x)
+static outcome call(worker *w, sim_player *pl, const char *name, const char *tx, const char *body,
+                    const expect *x)
 {
     sim_run *r = w->r;
     const pb_sim_options *o = r->o;
@@ -184,8 +186,9 @@ static outcome call(worker *w, sim_player *pl, const char *name, const char *tx,
                 pb_sim_resp_header(&second, "X-Pitboss-Signature", sig, sizeof sig);
                 if (!same_answer(&resp, second.body, second.body_len, second.status, sig)) {
                     w->k.s.duplicate_mismatches++;
-                    sim_fail(r, "player %d %s %s: two simultaneous deliveries were answered "
-                                "differently: %d %.*s / %d %.*s",
+                    sim_fail(r,
+                             "player %d %s %s: two simultaneous deliveries were answered "
+                             "differently: %d %.*s / %d %.*s",
                              pl->idx, name, tx, resp.status, (int)resp.body_len, resp.body,
                              second.status, (int)second.body_len, second.body);
                 }
@@ -237,10 +240,11 @@ static outcome call(worker *w, sim_player *pl, const char *name, const char *tx,
             w->k.s.transport_errors++;
         } else if (!same_answer(&again, first, blen, status, sig)) {
             w->k.s.duplicate_mismatches++;
-            sim_fail(r, "player %d %s %s: a duplicate was answered differently: %d %.*s then %d "
-                        "%.*s",
-                     pl->idx, name, tx, status, (int)blen, first, again.status,
-                     (int)again.body_len, again.body);
+            sim_fail(r,
+                     "player %d %s %s: a duplicate was answered differently: %d %.*s then %d "
+                     "%.*s",
+                     pl->idx, name, tx, status, (int)blen, first, again.status, (int)again.body_len,
+                     again.body);
         }
     }
     free(first);
@@ -270,8 +274,8 @@ static outcome bet(worker *w, sim_player *pl, const char *round, const char *tx,
     return call(w, pl, "bet", tx, body, &x);
 }
 
-static outcome win(worker *w, sim_player *pl, const char *round, const char *tx,
-                   const char *bet_tx, int64_t payout, int close, const char *want)
+static outcome win(worker *w, sim_player *pl, const char *round, const char *tx, const char *bet_tx,
+                   int64_t payout, int close, const char *want)
 {
     char amount[PB_MONEY_STR_MAX], body[1024];
     fmt(pl, payout, amount, sizeof amount);
@@ -300,8 +304,7 @@ static outcome rollback(worker *w, sim_player *pl, const char *round, const char
 static outcome close_round(worker *w, sim_player *pl, const char *round, const char *tx)
 {
     char body[1024];
-    snprintf(body, sizeof body,
-             "{\"token\":\"%s\",\"transaction_id\":\"%s\",\"round_id\":\"%s\"}",
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"transaction_id\":\"%s\",\"round_id\":\"%s\"}",
              pl->a.launch_token, tx, round);
     expect x = {0};
     return call(w, pl, "round/close", tx, body, &x);
@@ -465,17 +468,18 @@ static void print_summary(const sim_run *r, const pb_sim_summary *s, bool ok)
             ", duplicate mismatches %" PRIu64 ", bad signatures %" PRIu64 "\n"
             "  result: %s\n",
             s->players, s->rounds, s->calls, s->seconds, s->duplicates, s->retries, s->timeouts,
-            s->transport_errors, s->deposits, s->unexpected, s->mismatches,
-            s->duplicate_mismatches, s->bad_signatures, ok ? "OK" : "FAILED");
+            s->transport_errors, s->deposits, s->unexpected, s->mismatches, s->duplicate_mismatches,
+            s->bad_signatures, ok ? "OK" : "FAILED");
     fprintf(f,
-            "{\"sim\":\"provider\",\"players\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"calls\":%" PRIu64
-            ",\"duplicates\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"timeouts\":%" PRIu64
-            ",\"transport_errors\":%" PRIu64 ",\"deposits\":%" PRIu64 ",\"unexpected\":%" PRIu64
-            ",\"mismatches\":%" PRIu64 ",\"duplicate_mismatches\":%" PRIu64
-            ",\"bad_signatures\":%" PRIu64 ",\"seconds\":%.3f,\"ok\":%s}\n",
+            "{\"sim\":\"provider\",\"players\":%" PRIu64 ",\"rounds\":%" PRIu64
+            ",\"calls\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"retries\":%" PRIu64
+            ",\"timeouts\":%" PRIu64 ",\"transport_errors\":%" PRIu64 ",\"deposits\":%" PRIu64
+            ",\"unexpected\":%" PRIu64 ",\"mismatches\":%" PRIu64
+            ",\"duplicate_mismatches\":%" PRIu64 ",\"bad_signatures\":%" PRIu64
+            ",\"seconds\":%.3f,\"ok\":%s}\n",
             s->players, s->rounds, s->calls, s->duplicates, s->retries, s->timeouts,
-            s->transport_errors, s->deposits, s->unexpected, s->mismatches,
-            s->duplicate_mismatches, s->bad_signatures, s->seconds, ok ? "true" : "false");
+            s->transport_errors, s->deposits, s->unexpected, s->mismatches, s->duplicate_mismatches,
+            s->bad_signatures, s->seconds, ok ? "true" : "false");
     fflush(f);
 }
 
@@ -503,7 +507,8 @@ int pb_sim_provider_run(const pb_sim_options *o, pb_sim_summary *out)
         /* a prefix unique to this run: emails and transaction ids never collide with
          * an earlier run's on the same server (the seed decides everything else) */
         snprintf(r.run_id, sizeof r.run_id, "s%08" PRIx64,
-                 (uint64_t)(((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) & 0xffffffffffu));
+                 (uint64_t)(((uint64_t)(pb_time_now_us() / 1000) ^ ((uint64_t)getpid() << 20)) &
+                            0xffffffffffu));
         r.nplayers = o->players;
         r.players = calloc((size_t)o->players, sizeof *r.players);
         if (!r.players) {
@@ -531,8 +536,8 @@ int pb_sim_provider_run(const pb_sim_options *o, pb_sim_summary *out)
     r.total.seconds = (double)(pb_time_mono_us() - t0) / 1e6;
     *out = r.total;
     const pb_sim_summary *s = &r.total;
-    bool ok = rc == 0 && s->unexpected == 0 && s->mismatches == 0 &&
-              s->duplicate_mismatches == 0 && s->bad_signatures == 0;
+    bool ok = rc == 0 && s->unexpected == 0 && s->mismatches == 0 && s->duplicate_mismatches == 0 &&
+              s->bad_signatures == 0;
     print_summary(&r, s, ok);
     free(r.players);
     pthread_mutex_destroy(&r.mu);

@@ -40,15 +40,15 @@ typedef struct pb_sim_options {
     int players, rounds, concurrency;
     uint64_t seed;
     double duplicate_rate, timeout_rate;
-    const char *deposit;       /* first deposit per player (and top-ups), a decimal string;
+    const char *deposit; /* first deposit per player (and top-ups), a decimal string;
                                   NULL = none (an existing player plays what they have) */
-    const char *email;         /* play as this existing player (one) instead of new ones */
+    const char *email;   /* play as this existing player (one) instead of new ones */
     const char *password;
-    int64_t bet_min, bet_max;  /* minor units */
-    const char *books_out;     /* write the books here at the end (NULL = no) */
-    const char *check_books;   /* only check the balances of these books (no play) */
-    int verbose;               /* 1: print every failure, not only the first 50 */
-    FILE *out;                 /* the summary goes here */
+    int64_t bet_min, bet_max; /* minor units */
+    const char *books_out;    /* write the books here at the end (NULL = no) */
+    const char *check_books;  /* only check the balances of these books (no play) */
+    int verbose;              /* 1: print every failure, not only the first 50 */
+    FILE *out;                /* the summary goes here */
 } pb_sim_options;
 
 typedef struct pb_sim_summary {
@@ -67,7 +67,7 @@ typedef struct pb_sim_bench_options {
     size_t secret_len;
     int connections;
     double seconds;
-    double rate;     /* calls/s, 0 = closed loop */
+    double rate;       /* calls/s, 0 = closed loop */
     const char *stake; /* per bet, a decimal in the players' currency (the win pays it back) */
     const char *label;
     FILE *out;

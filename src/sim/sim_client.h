@@ -45,11 +45,11 @@ void pb_sim_sign(const pb_sim_provider *p, const char *timestamp, const char *bo
 bool pb_sim_response_signed(const pb_sim_provider *p, const pb_sim_resp *r);
 
 /* Sends one signed native call (path "bet", "round/close", ...) stamped now. */
-int pb_sim_native_send(pb_sim_conn *c, const pb_sim_provider *p, const char *call,
-                       const char *body, size_t len);
+int pb_sim_native_send(pb_sim_conn *c, const pb_sim_provider *p, const char *call, const char *body,
+                       size_t len);
 /* send + recv (see pb_sim_conn_request for the idle-connection resend). */
-int pb_sim_native_call(pb_sim_conn *c, const pb_sim_provider *p, const char *call,
-                       const char *body, size_t len, int timeout_ms, pb_sim_resp *out);
+int pb_sim_native_call(pb_sim_conn *c, const pb_sim_provider *p, const char *call, const char *body,
+                       size_t len, int timeout_ms, pb_sim_resp *out);
 
 /* The error code of an error envelope ({"error":{"code":...}}) into code, or "" . */
 void pb_sim_error_code(const pb_sim_resp *r, char *code, size_t cap);
@@ -94,7 +94,7 @@ int pb_sim_player_launch(pb_sim_conn *c, pb_sim_player_auth *a, const char *prov
                          const char *game, pb_sim_api_error *e);
 /* GET /v1/player/wallet: total (what can be staked: cash - held + bonus) and cash,
  * in minor units of the player's currency. 0 or -1. */
-int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *total,
-                         int64_t *cash, pb_sim_api_error *e);
+int pb_sim_player_wallet(pb_sim_conn *c, const pb_sim_player_auth *a, int64_t *total, int64_t *cash,
+                         pb_sim_api_error *e);
 
 #endif

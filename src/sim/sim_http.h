@@ -99,8 +99,7 @@ int pb_sim_conn_recv(pb_sim_conn *c, int timeout_ms, pb_sim_resp *out);
  * server before any byte of the answer (an idle timeout), the request is sent
  * once more on a new connection.
  */
-int pb_sim_conn_request(pb_sim_conn *c, const char *method, const char *path,
-                        const char *headers, const char *body, size_t body_len, int timeout_ms,
-                        pb_sim_resp *out);
+int pb_sim_conn_request(pb_sim_conn *c, const char *method, const char *path, const char *headers,
+                        const char *body, size_t body_len, int timeout_ms, pb_sim_resp *out);
 
 #endif

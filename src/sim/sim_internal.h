@@ -18,14 +18,14 @@ typedef struct sim_player {
     int idx;
     pb_sim_player_auth a;
     const pb_currency *cur;
-    uint32_t source;      /* IPv4 source address for the player API (0 = default) */
-    int64_t books;        /* what the acknowledged calls say the balance is */
-    int64_t deposited;    /* what the cashier credited */
-    int deposits;         /* deposits asked for (their idempotency keys count them) */
+    uint32_t source;   /* IPv4 source address for the player API (0 = default) */
+    int64_t books;     /* what the acknowledged calls say the balance is */
+    int64_t deposited; /* what the cashier credited */
+    int deposits;      /* deposits asked for (their idempotency keys count them) */
     int rounds_left;
     int round_no;
     uint64_t rng;
-    bool ready;           /* set up: registered, funded, launched */
+    bool ready; /* set up: registered, funded, launched */
 } sim_player;
 
 typedef struct sim_run {

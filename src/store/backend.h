@@ -94,7 +94,8 @@ struct pb_store_backend {
     const struct pb_store_identity_ops *identity;
     const struct pb_store_audit_ops *audit;
     const struct pb_store_backoffice_people_ops *backoffice_people; /* @backoffice */
-    const struct pb_store_backoffice_money_ops *backoffice_money; /* @backoffice: store_backoffice.h */
+    /* @backoffice: store_backoffice.h */
+    const struct pb_store_backoffice_money_ops *backoffice_money;
     const struct pb_store_events_ops *events; /* @events: the outbox (store_events.h) */
     const struct pb_store_games_ops *games;
     const struct pb_store_catalog_ops *catalog;

@@ -205,8 +205,8 @@ pb_store_rc pb_store_pending_open_next_expiry(pb_store_conn *c, int64_t *at)
     return c->be->pending_open_next_expiry(c, at);
 }
 
-pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs,
-                                          size_t cap, size_t *n)
+pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs, size_t cap,
+                                          size_t *n)
 {
     return c->be->pending_open_expired(c, now, seqs, cap, n);
 }
@@ -302,8 +302,8 @@ void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c)
     pthread_mutex_unlock(&p->mu);
 }
 
-int pb_store_batched(pb_store *s, size_t row_size, size_t cap, pb_store_batch_fn batch,
-                     void *ctx, int64_t *total, const char *what, char *err, size_t errcap)
+int pb_store_batched(pb_store *s, size_t row_size, size_t cap, pb_store_batch_fn batch, void *ctx,
+                     int64_t *total, const char *what, char *err, size_t errcap)
 {
     int64_t sink = 0;
     if (!total)

@@ -124,8 +124,8 @@ void *pb_store_ledger_live(pb_store_conn *c);
  */
 typedef pb_store_rc (*pb_store_batch_fn)(pb_store_conn *c, void *ctx, void *rows, size_t cap,
                                          int64_t *after, size_t *n, int64_t *done);
-int pb_store_batched(pb_store *s, size_t row_size, size_t cap, pb_store_batch_fn batch,
-                     void *ctx, int64_t *total, const char *what, char *err, size_t errcap);
+int pb_store_batched(pb_store *s, size_t row_size, size_t cap, pb_store_batch_fn batch, void *ctx,
+                     int64_t *total, const char *what, char *err, size_t errcap);
 
 /* Runs raw SQL. Only for tests and operator tooling (e.g. the tamper test), never domain code. */
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);

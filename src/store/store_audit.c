@@ -28,8 +28,7 @@ pb_store_rc pb_store_audit_entry_seq_at(pb_store_conn *c, int64_t at_us, int64_t
     return c->be->audit->entry_seq_at(c, at_us, seq);
 }
 
-pb_store_rc pb_store_audit_checkpoint_insert(pb_store_conn *c,
-                                             const pb_store_audit_checkpoint *cp)
+pb_store_rc pb_store_audit_checkpoint_insert(pb_store_conn *c, const pb_store_audit_checkpoint *cp)
 {
     return c->be->audit->checkpoint_insert(c, cp);
 }

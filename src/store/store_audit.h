@@ -87,11 +87,11 @@ typedef struct pb_store_audit_filter {
     bool brand_scoped;         /* only entries whose brand is one of brands[0..nbrands) */
     const char *const *brands;
     size_t nbrands;
-    int64_t from_us;  /* at >= from_us when non-zero (checked row by row: narrow */
-    int64_t to_us;    /* at <  to_us when non-zero    with min_seq / max_seq too) */
-    int64_t min_seq;  /* seq >= min_seq when non-zero */
-    int64_t max_seq;  /* seq <= max_seq when non-zero (the page cursor) */
-    size_t limit;     /* at most this many rows (≥ 1) */
+    int64_t from_us; /* at >= from_us when non-zero (checked row by row: narrow */
+    int64_t to_us;   /* at <  to_us when non-zero    with min_seq / max_seq too) */
+    int64_t min_seq; /* seq >= min_seq when non-zero */
+    int64_t max_seq; /* seq <= max_seq when non-zero (the page cursor) */
+    size_t limit;    /* at most this many rows (≥ 1) */
 } pb_store_audit_filter;
 
 /* Callbacks of the scans: return non-zero to stop (the scan then returns PB_STORE_OK). */
@@ -112,8 +112,7 @@ pb_store_rc pb_store_audit_entry_query(pb_store_conn *c, const pb_store_audit_fi
 pb_store_rc pb_store_audit_entry_seq_at(pb_store_conn *c, int64_t at_us, int64_t *seq);
 
 /* INSERT only. CONFLICT when the id exists. */
-pb_store_rc pb_store_audit_checkpoint_insert(pb_store_conn *c,
-                                             const pb_store_audit_checkpoint *cp);
+pb_store_rc pb_store_audit_checkpoint_insert(pb_store_conn *c, const pb_store_audit_checkpoint *cp);
 /* The checkpoint with the highest id; NOT_FOUND when there is none. */
 pb_store_rc pb_store_audit_checkpoint_last(pb_store_conn *c, pb_store_audit_checkpoint *out);
 /* Every checkpoint with id > after_id, in id order. */

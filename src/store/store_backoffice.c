@@ -26,15 +26,15 @@ pb_store_rc pb_store_bo_play_scan(pb_store_conn *c, const char *brand, int64_t s
     return c->be->backoffice_money->play_scan(c, brand, since, cb, ctx);
 }
 
-pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w,
-                                pb_store_bo_tx_cb cb, void *ctx)
+pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
+                                void *ctx)
 {
     return c->be->backoffice_money->tx_walk(c, w, cb, ctx);
 }
 
-pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids,
-                                         int64_t *starts, size_t n, int64_t below_seq,
-                                         int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx)
+pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids, int64_t *starts,
+                                         size_t n, int64_t below_seq, int64_t from_seq,
+                                         pb_store_bo_tx_cb cb, void *ctx)
 {
     return c->be->backoffice_money->tx_walk_accounts(c, ids, starts, n, below_seq, from_seq, cb,
                                                      ctx);

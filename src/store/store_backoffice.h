@@ -57,10 +57,10 @@ pb_store_rc pb_store_bo_cashier_buckets(pb_store_conn *c, pb_store_bo_cashier_fi
 
 /* One accepted game money operation (wallet_op) that moved money. */
 typedef struct pb_store_bo_play {
-    int kind;        /* 1 bet, 2 win, 3 rollback (pb_wallet_op_kind) */
+    int kind; /* 1 bet, 2 win, 3 rollback (pb_wallet_op_kind) */
     char player[PB_BO_PLAYER_MAX + 1];
     char currency[PB_BO_CURRENCY_MAX + 1];
-    int64_t amount;  /* bet: the stake; win: the payout; rollback: the stake given back */
+    int64_t amount; /* bet: the stake; win: the payout; rollback: the stake given back */
     int64_t created_at;
 } pb_store_bo_play;
 
@@ -88,7 +88,8 @@ typedef struct pb_store_bo_tx {
     char brand[PB_BO_BRAND_MAX + 1];
     char owner[PB_BO_OWNER_MAX + 1]; /* "player:<public id>" */
     char kind[PB_BO_KIND_MAX + 1];   /* player_cash | player_bonus */
-    char other_owner[PB_BO_OWNER_MAX + 1]; /* the other side: "provider:<code>", "psp:<code>", … */
+    /* the other side: "provider:<code>", "psp:<code>", … */
+    char other_owner[PB_BO_OWNER_MAX + 1];
     char other_kind[PB_BO_KIND_MAX + 1];
     /* game transfers (scope "game:<provider>", reference = the round): the
      * provider and the round's game; "" otherwise */
@@ -117,8 +118,8 @@ typedef struct pb_store_bo_walk {
 /* Walks every transfer newest first (by seq, the primary key) within the
  * bounds, joined with both accounts; the callback sees those with player
  * sides. */
-pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w,
-                                pb_store_bo_tx_cb cb, void *ctx);
+pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
+                                void *ctx);
 
 /* Walks the transfers of the given accounts only, newest first, by their
  * account chains (each transfer names the previous one of each of its
@@ -127,9 +128,9 @@ pb_store_rc pb_store_bo_tx_walk(pb_store_conn *c, const pb_store_bo_walk *w,
  * ends below from_seq (0: none). On PB_STORE_OK starts[i] is where account
  * i's walk stands: at the transfer the callback stopped on (not past it), so
  * a next walk from there resumes without reading the chains from the top. */
-pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids,
-                                         int64_t *starts, size_t n, int64_t below_seq,
-                                         int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx);
+pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids, int64_t *starts,
+                                         size_t n, int64_t below_seq, int64_t from_seq,
+                                         pb_store_bo_tx_cb cb, void *ctx);
 
 /* The first seq whose transfer was created at or after t (by binary search
  * over the primary key: the one writer appends transfers in time order); the
@@ -152,9 +153,8 @@ pb_store_rc pb_store_bo_rtp_actual(pb_store_conn *c, int64_t brand_id, pb_store_
 
 /* What a backend implements for the back office's money reads (see backend.h). */
 struct pb_store_backoffice_money_ops {
-    pb_store_rc (*cashier_sums)(pb_store_conn *c, pb_store_bo_cashier_figure fig,
-                                const char *brand, int64_t since, pb_store_bo_sum *out,
-                                size_t cap, size_t *n);
+    pb_store_rc (*cashier_sums)(pb_store_conn *c, pb_store_bo_cashier_figure fig, const char *brand,
+                                int64_t since, pb_store_bo_sum *out, size_t cap, size_t *n);
     pb_store_rc (*cashier_buckets)(pb_store_conn *c, pb_store_bo_cashier_figure fig,
                                    const char *brand, int64_t since, int64_t width_us,
                                    pb_store_bo_sum *out, size_t cap, size_t *n);
@@ -162,12 +162,12 @@ struct pb_store_backoffice_money_ops {
                              pb_store_bo_play_cb cb, void *ctx);
     pb_store_rc (*tx_walk)(pb_store_conn *c, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
                            void *ctx);
-    pb_store_rc (*tx_walk_accounts)(pb_store_conn *c, const int64_t *ids, int64_t *starts,
-                                    size_t n, int64_t below_seq, int64_t from_seq,
-                                    pb_store_bo_tx_cb cb, void *ctx);
+    pb_store_rc (*tx_walk_accounts)(pb_store_conn *c, const int64_t *ids, int64_t *starts, size_t n,
+                                    int64_t below_seq, int64_t from_seq, pb_store_bo_tx_cb cb,
+                                    void *ctx);
     pb_store_rc (*seq_at)(pb_store_conn *c, int64_t t, int64_t *seq);
-    pb_store_rc (*rtp_actual)(pb_store_conn *c, int64_t brand_id, pb_store_bo_rtp *out,
-                              size_t cap, size_t *n);
+    pb_store_rc (*rtp_actual)(pb_store_conn *c, int64_t brand_id, pb_store_bo_rtp *out, size_t cap,
+                              size_t *n);
 };
 
 extern const struct pb_store_backoffice_money_ops pb_store_sqlite_backoffice_money_ops;

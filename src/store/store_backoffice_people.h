@@ -30,15 +30,15 @@ typedef struct pb_store_player_note {
 
 /* One game round of a player, from either source. */
 typedef struct pb_store_player_round {
-    char source[12];                  /* original | provider */
-    char id[PB_ROUND_ID_MAX + 1];     /* game_round.id, or the provider's round id */
+    char source[12];              /* original | provider */
+    char id[PB_ROUND_ID_MAX + 1]; /* game_round.id, or the provider's round id */
     char provider[PB_ROUND_TEXT_MAX + 1];
     char game[PB_ROUND_TEXT_MAX + 1];
     char currency[8];
-    int64_t bet;       /* minor units: the stake(s) placed */
-    int64_t win;       /* minor units: the payout(s) */
-    int64_t refunded;  /* provider: rolled back stakes */
-    char status[16];   /* open | settled | closed | rolled_back */
+    int64_t bet;      /* minor units: the stake(s) placed */
+    int64_t win;      /* minor units: the payout(s) */
+    int64_t refunded; /* provider: rolled back stakes */
+    char status[16];  /* open | settled | closed | rolled_back */
     int64_t started_at;
     int64_t settled_at; /* 0: not yet */
     bool has_multiplier;
@@ -56,12 +56,12 @@ typedef struct pb_store_round_pos {
 } pb_store_round_pos;
 
 typedef struct pb_store_round_query {
-    const char *player;          /* public id */
-    const char *source;          /* NULL: both */
-    const char *game;            /* NULL: every game */
-    int64_t from, to;            /* started_at in [from, to); 0: open */
-    const char *house_provider;  /* the in-house provider's code, not listed as a provider */
-    pb_store_round_pos after;    /* keyset: rows strictly after this position */
+    const char *player;         /* public id */
+    const char *source;         /* NULL: both */
+    const char *game;           /* NULL: every game */
+    int64_t from, to;           /* started_at in [from, to); 0: open */
+    const char *house_provider; /* the in-house provider's code, not listed as a provider */
+    pb_store_round_pos after;   /* keyset: rows strictly after this position */
 } pb_store_round_query;
 
 /* Sort keys of the player search. */
@@ -97,14 +97,14 @@ typedef struct pb_store_player_find_query {
     const char *country;
     const char *status;
     int64_t created_from, created_to;
-    const char *currency;     /* the balance's currency (needed by balance_* and sort balance) */
+    const char *currency; /* the balance's currency (needed by balance_* and sort balance) */
     bool has_min, has_max;
     int64_t balance_min, balance_max; /* minor units, inclusive */
     pb_store_player_sort sort;
     bool asc;
-    bool has_cursor;          /* keyset: rows strictly after (key, id) in this order */
-    int64_t cursor_int;       /* the key, for integer sorts */
-    const char *cursor_text;  /* the key, for email */
+    bool has_cursor;         /* keyset: rows strictly after (key, id) in this order */
+    int64_t cursor_int;      /* the key, for integer sorts */
+    const char *cursor_text; /* the key, for email */
     int64_t cursor_id;
 } pb_store_player_find_query;
 

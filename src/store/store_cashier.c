@@ -14,12 +14,14 @@ pb_store_rc pb_store_payment_get(pb_store_conn *c, const char *id, pb_store_paym
     return c->be->cashier->payment_get(c, id, out);
 }
 
-pb_store_rc pb_store_payment_by_key(pb_store_conn *c, const char *player, const char *key, pb_store_payment *out)
+pb_store_rc pb_store_payment_by_key(pb_store_conn *c, const char *player, const char *key,
+                                    pb_store_payment *out)
 {
     return c->be->cashier->payment_by_key(c, player, key, out);
 }
 
-pb_store_rc pb_store_payment_by_reference(pb_store_conn *c, const char *psp, const char *reference, pb_store_payment *out)
+pb_store_rc pb_store_payment_by_reference(pb_store_conn *c, const char *psp, const char *reference,
+                                          pb_store_payment *out)
 {
     return c->be->cashier->payment_by_reference(c, psp, reference, out);
 }
@@ -29,12 +31,14 @@ pb_store_rc pb_store_payment_update(pb_store_conn *c, const pb_store_payment *p)
     return c->be->cashier->payment_update(c, p);
 }
 
-pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query *q, pb_store_payment *out, size_t *n)
+pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query *q,
+                                  pb_store_payment *out, size_t *n)
 {
     return c->be->cashier->payment_list(c, q, out, n);
 }
 
-pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id, pb_store_payment_event *out)
+pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id,
+                                       pb_store_payment_event *out)
 {
     return c->be->cashier->event_get(c, psp, event_id, out);
 }
@@ -54,12 +58,14 @@ pb_store_rc pb_store_withdrawal_get(pb_store_conn *c, const char *id, pb_store_w
     return c->be->cashier->withdrawal_get(c, id, out);
 }
 
-pb_store_rc pb_store_withdrawal_by_key(pb_store_conn *c, const char *player, const char *key, pb_store_withdrawal *out)
+pb_store_rc pb_store_withdrawal_by_key(pb_store_conn *c, const char *player, const char *key,
+                                       pb_store_withdrawal *out)
 {
     return c->be->cashier->withdrawal_by_key(c, player, key, out);
 }
 
-pb_store_rc pb_store_withdrawal_by_reference(pb_store_conn *c, const char *psp, const char *reference, pb_store_withdrawal *out)
+pb_store_rc pb_store_withdrawal_by_reference(pb_store_conn *c, const char *psp,
+                                             const char *reference, pb_store_withdrawal *out)
 {
     return c->be->cashier->withdrawal_by_reference(c, psp, reference, out);
 }
@@ -69,17 +75,21 @@ pb_store_rc pb_store_withdrawal_update(pb_store_conn *c, const pb_store_withdraw
     return c->be->cashier->withdrawal_update(c, w);
 }
 
-pb_store_rc pb_store_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q, pb_store_withdrawal *out, size_t *n)
+pb_store_rc pb_store_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
+                                     pb_store_withdrawal *out, size_t *n)
 {
     return c->be->cashier->withdrawal_list(c, q, out, n);
 }
 
-pb_store_rc pb_store_withdrawal_approval_insert(pb_store_conn *c, const pb_store_withdrawal_approval *a)
+pb_store_rc pb_store_withdrawal_approval_insert(pb_store_conn *c,
+                                                const pb_store_withdrawal_approval *a)
 {
     return c->be->cashier->approval_insert(c, a);
 }
 
-pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *withdrawal_id, pb_store_withdrawal_approval *out, size_t cap, size_t *n)
+pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *withdrawal_id,
+                                              pb_store_withdrawal_approval *out, size_t cap,
+                                              size_t *n)
 {
     return c->be->cashier->approval_list(c, withdrawal_id, out, cap, n);
 }

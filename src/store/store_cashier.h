@@ -105,8 +105,8 @@ pb_store_rc pb_store_payment_insert(pb_store_conn *c, const pb_store_payment *p)
 pb_store_rc pb_store_payment_get(pb_store_conn *c, const char *id, pb_store_payment *out);
 pb_store_rc pb_store_payment_by_key(pb_store_conn *c, const char *player, const char *key,
                                     pb_store_payment *out);
-pb_store_rc pb_store_payment_by_reference(pb_store_conn *c, const char *psp,
-                                          const char *reference, pb_store_payment *out);
+pb_store_rc pb_store_payment_by_reference(pb_store_conn *c, const char *psp, const char *reference,
+                                          pb_store_payment *out);
 /* Rewrites status, transfer_id and updated_at. */
 pb_store_rc pb_store_payment_update(pb_store_conn *c, const pb_store_payment *p);
 pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query *q,

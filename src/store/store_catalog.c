@@ -20,8 +20,7 @@ pb_store_rc pb_store_provider_get(pb_store_conn *c, int64_t id, pb_store_provide
     return c->be->catalog->provider_get(c, id, out);
 }
 
-pb_store_rc pb_store_provider_by_code(pb_store_conn *c, const char *code,
-                                      pb_store_provider *out)
+pb_store_rc pb_store_provider_by_code(pb_store_conn *c, const char *code, pb_store_provider *out)
 {
     return c->be->catalog->provider_by_code(c, code, out);
 }

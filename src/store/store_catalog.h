@@ -85,8 +85,7 @@ pb_store_rc pb_store_provider_insert(pb_store_conn *c, pb_store_provider *p);
 /* Rewrites every mutable column of p->id (not code, not created_at). NOT_FOUND. */
 pb_store_rc pb_store_provider_update(pb_store_conn *c, const pb_store_provider *p);
 pb_store_rc pb_store_provider_get(pb_store_conn *c, int64_t id, pb_store_provider *out);
-pb_store_rc pb_store_provider_by_code(pb_store_conn *c, const char *code,
-                                      pb_store_provider *out);
+pb_store_rc pb_store_provider_by_code(pb_store_conn *c, const char *code, pb_store_provider *out);
 /* Up to cap providers with id > after_id, in id order; *n receives the count. */
 pb_store_rc pb_store_provider_list(pb_store_conn *c, int64_t after_id, pb_store_provider *out,
                                    size_t cap, size_t *n);
@@ -134,8 +133,8 @@ struct pb_store_catalog_ops {
                                 pb_store_game *out);
     pb_store_rc (*game_list)(pb_store_conn *c, const pb_store_game_filter *f, int64_t after_id,
                              pb_store_game *out, size_t cap, size_t *n);
-    pb_store_rc (*game_brand_set)(pb_store_conn *c, int64_t game_id, int64_t brand_id,
-                                  bool enabled, int64_t now);
+    pb_store_rc (*game_brand_set)(pb_store_conn *c, int64_t game_id, int64_t brand_id, bool enabled,
+                                  int64_t now);
     pb_store_rc (*game_brand_get)(pb_store_conn *c, int64_t game_id, int64_t brand_id,
                                   bool *enabled);
     pb_store_rc (*launch_insert)(pb_store_conn *c, const pb_store_launch *l);

@@ -55,8 +55,8 @@ struct pb_store_events_ops {
     pb_store_rc (*scan)(pb_store_conn *c, int64_t after_id, size_t limit, pb_store_event_cb cb,
                         void *ctx);
     pb_store_rc (*bounds)(pb_store_conn *c, int64_t *first, int64_t *last);
-    pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows,
-                         size_t max_delete, size_t *deleted);
+    pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows, size_t max_delete,
+                         size_t *deleted);
 };
 
 extern const struct pb_store_events_ops pb_store_sqlite_events_ops;

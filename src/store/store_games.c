@@ -40,7 +40,8 @@ pb_store_rc pb_store_seed_pair_retire(pb_store_conn *c, const char *id, int64_t 
     return c->be->games->pair_retire(c, id, revealed_at, server_seed);
 }
 
-pb_store_rc pb_store_seed_pair_list(pb_store_conn *c, const char *player, int64_t before_seq, pb_store_seed_pair *out, size_t cap, size_t *n)
+pb_store_rc pb_store_seed_pair_list(pb_store_conn *c, const char *player, int64_t before_seq,
+                                    pb_store_seed_pair *out, size_t cap, size_t *n)
 {
     return c->be->games->pair_list(c, player, before_seq, out, cap, n);
 }
@@ -55,12 +56,14 @@ pb_store_rc pb_store_game_round_get(pb_store_conn *c, const char *id, pb_store_g
     return c->be->games->round_get(c, id, out);
 }
 
-pb_store_rc pb_store_game_round_by_key(pb_store_conn *c, const char *player, const char *key, pb_store_game_round *out)
+pb_store_rc pb_store_game_round_by_key(pb_store_conn *c, const char *player, const char *key,
+                                       pb_store_game_round *out)
 {
     return c->be->games->round_by_key(c, player, key, out);
 }
 
-pb_store_rc pb_store_game_round_update(pb_store_conn *c, const pb_store_game_round *r, const char *from_state)
+pb_store_rc pb_store_game_round_update(pb_store_conn *c, const pb_store_game_round *r,
+                                       const char *from_state)
 {
     return c->be->games->round_update(c, r, from_state);
 }
@@ -70,37 +73,46 @@ pb_store_rc pb_store_game_round_delete_pending(pb_store_conn *c, const char *id)
     return c->be->games->round_delete_pending(c, id);
 }
 
-pb_store_rc pb_store_game_round_list(pb_store_conn *c, const pb_store_game_round_query *q, pb_store_game_round *out, size_t *n)
+pb_store_rc pb_store_game_round_list(pb_store_conn *c, const pb_store_game_round_query *q,
+                                     pb_store_game_round *out, size_t *n)
 {
     return c->be->games->round_list(c, q, out, n);
 }
 
-pb_store_rc pb_store_game_round_open(pb_store_conn *c, int64_t after_seq, pb_store_game_round *out, size_t cap, size_t *n)
+pb_store_rc pb_store_game_round_open(pb_store_conn *c, int64_t after_seq, pb_store_game_round *out,
+                                     size_t cap, size_t *n)
 {
     return c->be->games->round_open(c, after_seq, out, cap, n);
 }
 
-pb_store_rc pb_store_game_round_of_crash(pb_store_conn *c, const char *crash_round, const char *state, pb_store_game_round *out, size_t cap, size_t *n)
+pb_store_rc pb_store_game_round_of_crash(pb_store_conn *c, const char *crash_round,
+                                         const char *state, pb_store_game_round *out, size_t cap,
+                                         size_t *n)
 {
     return c->be->games->round_of_crash(c, crash_round, state, out, cap, n);
 }
 
-pb_store_rc pb_store_game_totals_list(pb_store_conn *c, int64_t brand_id, int64_t from_us, int64_t to_us, pb_store_game_totals *out, size_t cap, size_t *n)
+pb_store_rc pb_store_game_totals_list(pb_store_conn *c, int64_t brand_id, int64_t from_us,
+                                      int64_t to_us, pb_store_game_totals *out, size_t cap,
+                                      size_t *n)
 {
     return c->be->games->totals(c, brand_id, from_us, to_us, out, cap, n);
 }
 
-pb_store_rc pb_store_game_rtp_get(pb_store_conn *c, int64_t brand_id, const char *game, int32_t *rtp_bp)
+pb_store_rc pb_store_game_rtp_get(pb_store_conn *c, int64_t brand_id, const char *game,
+                                  int32_t *rtp_bp)
 {
     return c->be->games->rtp_get(c, brand_id, game, rtp_bp);
 }
 
-pb_store_rc pb_store_game_rtp_put(pb_store_conn *c, int64_t brand_id, const char *game, int32_t rtp_bp, int64_t now, const char *by)
+pb_store_rc pb_store_game_rtp_put(pb_store_conn *c, int64_t brand_id, const char *game,
+                                  int32_t rtp_bp, int64_t now, const char *by)
 {
     return c->be->games->rtp_put(c, brand_id, game, rtp_bp, now, by);
 }
 
-pb_store_rc pb_store_crash_chain_current(pb_store_conn *c, int64_t brand_id, pb_store_crash_chain *out)
+pb_store_rc pb_store_crash_chain_current(pb_store_conn *c, int64_t brand_id,
+                                         pb_store_crash_chain *out)
 {
     return c->be->games->chain_current(c, brand_id, out);
 }
@@ -130,17 +142,21 @@ pb_store_rc pb_store_crash_round_get(pb_store_conn *c, const char *id, pb_store_
     return c->be->games->crash_get(c, id, out);
 }
 
-pb_store_rc pb_store_crash_round_latest(pb_store_conn *c, int64_t brand_id, pb_store_crash_round *out)
+pb_store_rc pb_store_crash_round_latest(pb_store_conn *c, int64_t brand_id,
+                                        pb_store_crash_round *out)
 {
     return c->be->games->crash_latest(c, brand_id, out);
 }
 
-pb_store_rc pb_store_crash_round_update(pb_store_conn *c, const pb_store_crash_round *r, const char *from_state)
+pb_store_rc pb_store_crash_round_update(pb_store_conn *c, const pb_store_crash_round *r,
+                                        const char *from_state)
 {
     return c->be->games->crash_update(c, r, from_state);
 }
 
-pb_store_rc pb_store_crash_round_list(pb_store_conn *c, int64_t brand_id, const char *state, int64_t before_seq, pb_store_crash_round *out, size_t cap, size_t *n)
+pb_store_rc pb_store_crash_round_list(pb_store_conn *c, int64_t brand_id, const char *state,
+                                      int64_t before_seq, pb_store_crash_round *out, size_t cap,
+                                      size_t *n)
 {
     return c->be->games->crash_list(c, brand_id, state, before_seq, out, cap, n);
 }
@@ -167,8 +183,8 @@ pb_store_rc pb_store_crash_chain_set_seed(pb_store_conn *c, int64_t id, const ch
     return c->be->games->chain_set_seed(c, id, stored);
 }
 
-pb_store_rc pb_store_crash_round_unsealed(pb_store_conn *c, pb_store_crash_round *out,
-                                          size_t cap, size_t *n)
+pb_store_rc pb_store_crash_round_unsealed(pb_store_conn *c, pb_store_crash_round *out, size_t cap,
+                                          size_t *n)
 {
     return c->be->games->crash_unsealed(c, out, cap, n);
 }

@@ -53,23 +53,23 @@ typedef struct pb_store_game_round {
     char game[PB_STORE_GAMES_CODE_MAX + 1];
     char idempotency_key[PB_STORE_GAMES_KEY_MAX + 1];
     uint8_t request_hash[32];
-    char *params;  /* JSON text, heap, owned by the row */
+    char *params; /* JSON text, heap, owned by the row */
     int64_t amount;
     char state[12];
-    char pair_id[PB_ID_STR_LEN + 1];                /* "" when none */
+    char pair_id[PB_ID_STR_LEN + 1]; /* "" when none */
     char commitment[PB_STORE_SEED_HEX_LEN + 1];
     char client_seed[PB_STORE_CLIENT_SEED_MAX + 1];
     bool has_nonce;
     int64_t nonce;
     char crash_round[PB_ID_STR_LEN + 1];            /* "" when not a crash bet */
-    char *outcome; /* JSON text or NULL, heap, owned by the row */
+    char *outcome;                                  /* JSON text or NULL, heap, owned by the row */
     char progress[PB_STORE_GAMES_PROGRESS_MAX + 1]; /* "" when none */
     bool has_multiplier;
     int64_t multiplier;
     bool has_payout;
     int64_t payout;
-    int32_t rtp_bp; /* 0 until decided */
-    int64_t created_at, updated_at, settled_at;     /* settled_at 0 until settled */
+    int32_t rtp_bp;                             /* 0 until decided */
+    int64_t created_at, updated_at, settled_at; /* settled_at 0 until settled */
     /* read only, filled by pb_store_game_round_list: the pair's server seed once
      * it was rotated out ("" while the pair is active or when there is none) */
     char revealed_seed[PB_STORE_SEED_HEX_LEN + 1];
@@ -91,8 +91,8 @@ typedef struct pb_store_game_totals {
     char game[PB_STORE_GAMES_CODE_MAX + 1];
     char currency[8];
     int64_t rounds;
-    int64_t turnover;  /* sum of bets */
-    int64_t payout;    /* sum of payouts */
+    int64_t turnover;     /* sum of bets */
+    int64_t payout;       /* sum of payouts */
     int64_t rtp_weighted; /* sum of amount × rtp_bp (the RTP in force, weighted by turnover) */
 } pb_store_game_totals;
 
@@ -120,7 +120,7 @@ typedef struct pb_store_crash_round {
     int64_t chain_id;
     int64_t position;
     char game_hash[PB_STORE_SEED_STORED_MAX + 1]; /* 64 hex once crashed; sealed before */
-    int64_t point; /* × 100; 0 = not yet revealed */
+    int64_t point;                                /* × 100; 0 = not yet revealed */
     int32_t rtp_bp;
     char state[10];
     int64_t betting_ends_at, started_at, crashed_at, created_at; /* 0 = not yet */
@@ -170,12 +170,12 @@ pb_store_rc pb_store_game_round_delete_pending(pb_store_conn *c, const char *id)
 pb_store_rc pb_store_game_round_list(pb_store_conn *c, const pb_store_game_round_query *q,
                                      pb_store_game_round *out, size_t *n);
 /* Unfinished rounds (state <> 'settled') with seq > after_seq, oldest first. */
-pb_store_rc pb_store_game_round_open(pb_store_conn *c, int64_t after_seq,
-                                     pb_store_game_round *out, size_t cap, size_t *n);
+pb_store_rc pb_store_game_round_open(pb_store_conn *c, int64_t after_seq, pb_store_game_round *out,
+                                     size_t cap, size_t *n);
 /* The rounds (bets) of a crash round in a state, oldest first. */
 pb_store_rc pb_store_game_round_of_crash(pb_store_conn *c, const char *crash_round,
-                                         const char *state, pb_store_game_round *out,
-                                         size_t cap, size_t *n);
+                                         const char *state, pb_store_game_round *out, size_t cap,
+                                         size_t *n);
 /* Totals of the settled rounds of a brand with settled_at in [from_us, to_us)
  * (0 = unbounded), one line per (game, currency), in game then currency order. */
 pb_store_rc pb_store_game_totals_list(pb_store_conn *c, int64_t brand_id, int64_t from_us,
@@ -213,8 +213,8 @@ pb_store_rc pb_store_crash_round_update(pb_store_conn *c, const pb_store_crash_r
 /* Up to cap rounds not crashed whose game hash is stored in the clear (64 hex:
  * written before sealing), oldest first, and the sealing of one such round's hash:
  * game_hash = stored, point = 0 (NOT_FOUND once it crashed). */
-pb_store_rc pb_store_crash_round_unsealed(pb_store_conn *c, pb_store_crash_round *out,
-                                          size_t cap, size_t *n);
+pb_store_rc pb_store_crash_round_unsealed(pb_store_conn *c, pb_store_crash_round *out, size_t cap,
+                                          size_t *n);
 pb_store_rc pb_store_crash_round_set_hash(pb_store_conn *c, const char *id, const char *stored);
 /* A brand's crash rounds in a state (NULL = any), newest first, seq < before_seq. */
 pb_store_rc pb_store_crash_round_list(pb_store_conn *c, int64_t brand_id, const char *state,
@@ -231,8 +231,7 @@ struct pb_store_games_ops {
                                const char *server_seed);
     pb_store_rc (*pair_list)(pb_store_conn *c, const char *player, int64_t before_seq,
                              pb_store_seed_pair *out, size_t cap, size_t *n);
-    pb_store_rc (*pair_unsealed)(pb_store_conn *c, pb_store_seed_pair *out, size_t cap,
-                                 size_t *n);
+    pb_store_rc (*pair_unsealed)(pb_store_conn *c, pb_store_seed_pair *out, size_t cap, size_t *n);
     pb_store_rc (*pair_set_seed)(pb_store_conn *c, const char *id, const char *stored);
     pb_store_rc (*round_insert)(pb_store_conn *c, const pb_store_game_round *r);
     pb_store_rc (*round_get)(pb_store_conn *c, const char *id, pb_store_game_round *out);
@@ -265,8 +264,7 @@ struct pb_store_games_ops {
     pb_store_rc (*crash_update)(pb_store_conn *c, const pb_store_crash_round *r,
                                 const char *from_state);
     pb_store_rc (*crash_list)(pb_store_conn *c, int64_t brand_id, const char *state,
-                              int64_t before_seq, pb_store_crash_round *out, size_t cap,
-                              size_t *n);
+                              int64_t before_seq, pb_store_crash_round *out, size_t cap, size_t *n);
     pb_store_rc (*crash_unsealed)(pb_store_conn *c, pb_store_crash_round *out, size_t cap,
                                   size_t *n);
     pb_store_rc (*crash_set_hash)(pb_store_conn *c, const char *id, const char *stored);

@@ -48,8 +48,8 @@ typedef struct pb_store_player {
     /* PII (player_pii) */
     char email[PB_EMAIL_MAX + 1]; /* lower-cased */
     char country[3];
-    char date_of_birth[PB_PLAYER_DOB_STORED_MAX + 1];  /* opaque: sealed YYYY-MM-DD */
-    char first_name[PB_PLAYER_NAME_STORED_MAX + 1]; /* opaque; '' when not given (0013) */
+    char date_of_birth[PB_PLAYER_DOB_STORED_MAX + 1]; /* opaque: sealed YYYY-MM-DD */
+    char first_name[PB_PLAYER_NAME_STORED_MAX + 1];   /* opaque; '' when not given (0013) */
     char last_name[PB_PLAYER_NAME_STORED_MAX + 1];
 } pb_store_player;
 
@@ -74,7 +74,7 @@ typedef struct pb_store_staff {
     char status[PB_STATUS_MAX + 1]; /* active | disabled */
     bool must_change_password;
     uint8_t totp_secret[PB_TOTP_SEALED_MAX]; /* sealed seed; see 0003_identity.sql */
-    size_t totp_secret_len;                   /* 0: none */
+    size_t totp_secret_len;                  /* 0: none */
     bool totp_enrolled;
     int64_t totp_last_step;
     int64_t failed_logins;
@@ -90,8 +90,8 @@ typedef struct pb_store_session {
     char public_id[PB_PUBLIC_ID_MAX + 1];
     char subject_kind[8]; /* player | staff */
     int64_t subject_id;
-    int64_t brand_id;     /* the player's brand; 0 for staff */
-    char scope[8];        /* full | setup */
+    int64_t brand_id; /* the player's brand; 0 for staff */
+    char scope[8];    /* full | setup */
     char user_agent[PB_USER_AGENT_MAX + 1];
     char ip[PB_IP_MAX + 1];
     int64_t created_at;
@@ -160,19 +160,19 @@ pb_store_rc pb_store_staff_update_login(pb_store_conn *c, const pb_store_staff *
 pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char *hash,
                                         bool must_change, int64_t now);
 /* Writes the sealed seed (len 0: none), enrolled and last step. */
-pb_store_rc pb_store_staff_set_totp(pb_store_conn *c, int64_t id, const uint8_t *sealed,
-                                    size_t len, bool enrolled, int64_t last_step, int64_t now);
+pb_store_rc pb_store_staff_set_totp(pb_store_conn *c, int64_t id, const uint8_t *sealed, size_t len,
+                                    bool enrolled, int64_t last_step, int64_t now);
 /* Raises totp_last_step to step only if it is lower (atomic); CONFLICT otherwise. */
 pb_store_rc pb_store_staff_totp_advance(pb_store_conn *c, int64_t id, int64_t step, int64_t now);
 /* The brands in a member's scope, ascending; *n receives the count (at most cap). */
-pb_store_rc pb_store_staff_brands_get(pb_store_conn *c, int64_t staff_id, int64_t *ids,
-                                      size_t cap, size_t *n);
+pb_store_rc pb_store_staff_brands_get(pb_store_conn *c, int64_t staff_id, int64_t *ids, size_t cap,
+                                      size_t *n);
 /* Replaces a member's brand scope. */
 pb_store_rc pb_store_staff_brands_set(pb_store_conn *c, int64_t staff_id, const int64_t *ids,
                                       size_t n);
 /* Up to cap staff with id > after_id, in id order. */
-pb_store_rc pb_store_staff_list(pb_store_conn *c, int64_t after_id, pb_store_staff *out,
-                                size_t cap, size_t *n);
+pb_store_rc pb_store_staff_list(pb_store_conn *c, int64_t after_id, pb_store_staff *out, size_t cap,
+                                size_t *n);
 
 /* Sessions. insert assigns s->id. */
 pb_store_rc pb_store_session_insert(pb_store_conn *c, pb_store_session *s);
@@ -184,13 +184,12 @@ pb_store_rc pb_store_session_touch(pb_store_conn *c, int64_t id, int64_t now,
                                    const char *user_agent, const char *ip);
 /* Revokes one session unless already revoked (the first reason stays), and its
  * refresh tokens. NOT_FOUND when there is no such session. */
-pb_store_rc pb_store_session_revoke(pb_store_conn *c, int64_t id, int64_t now,
-                                    const char *reason);
+pb_store_rc pb_store_session_revoke(pb_store_conn *c, int64_t id, int64_t now, const char *reason);
 /* Revokes every live session of a subject except except_id (0: none), and their
  * refresh tokens; *n (may be NULL) receives how many sessions were revoked. */
-pb_store_rc pb_store_session_revoke_subject(pb_store_conn *c, const char *kind,
-                                            int64_t subject_id, int64_t except_id, int64_t now,
-                                            const char *reason, size_t *n);
+pb_store_rc pb_store_session_revoke_subject(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                            int64_t except_id, int64_t now, const char *reason,
+                                            size_t *n);
 /* A subject's live sessions at `now` (not revoked, not expired, not idle), newest first. */
 pb_store_rc pb_store_session_list(pb_store_conn *c, const char *kind, int64_t subject_id,
                                   int64_t now, pb_store_session *out, size_t cap, size_t *n);
@@ -216,8 +215,7 @@ struct pb_store_identity_ops {
     pb_store_rc (*player_status)(pb_store_conn *c, const char *public_id,
                                  char status[PB_STATUS_MAX + 1]);
     pb_store_rc (*player_update_login)(pb_store_conn *c, const pb_store_player *p);
-    pb_store_rc (*player_set_password)(pb_store_conn *c, int64_t id, const char *hash,
-                                       int64_t now);
+    pb_store_rc (*player_set_password)(pb_store_conn *c, int64_t id, const char *hash, int64_t now);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
     pb_store_rc (*player_pii_unmarked)(pb_store_conn *c, int64_t after_id, const char *marker,
@@ -227,37 +225,35 @@ struct pb_store_identity_ops {
     pb_store_rc (*player_pii_newest)(pb_store_conn *c, pb_store_player_pii *out);
     pb_store_rc (*staff_insert)(pb_store_conn *c, pb_store_staff *s);
     pb_store_rc (*staff_get)(pb_store_conn *c, int64_t id, pb_store_staff *out);
-    pb_store_rc (*staff_by_public_id)(pb_store_conn *c, const char *public_id,
-                                      pb_store_staff *out);
+    pb_store_rc (*staff_by_public_id)(pb_store_conn *c, const char *public_id, pb_store_staff *out);
     pb_store_rc (*staff_by_email)(pb_store_conn *c, const char *email, pb_store_staff *out);
     pb_store_rc (*staff_update)(pb_store_conn *c, const pb_store_staff *s);
     pb_store_rc (*staff_update_login)(pb_store_conn *c, const pb_store_staff *s);
     pb_store_rc (*staff_set_password)(pb_store_conn *c, int64_t id, const char *hash,
                                       bool must_change, int64_t now);
-    pb_store_rc (*staff_set_totp)(pb_store_conn *c, int64_t id, const uint8_t *sealed,
-                                  size_t len, bool enrolled, int64_t last_step, int64_t now);
+    pb_store_rc (*staff_set_totp)(pb_store_conn *c, int64_t id, const uint8_t *sealed, size_t len,
+                                  bool enrolled, int64_t last_step, int64_t now);
     pb_store_rc (*staff_totp_advance)(pb_store_conn *c, int64_t id, int64_t step, int64_t now);
-    pb_store_rc (*staff_brands_get)(pb_store_conn *c, int64_t staff_id, int64_t *ids,
-                                    size_t cap, size_t *n);
+    pb_store_rc (*staff_brands_get)(pb_store_conn *c, int64_t staff_id, int64_t *ids, size_t cap,
+                                    size_t *n);
     pb_store_rc (*staff_brands_set)(pb_store_conn *c, int64_t staff_id, const int64_t *ids,
                                     size_t n);
-    pb_store_rc (*staff_list)(pb_store_conn *c, int64_t after_id, pb_store_staff *out,
-                              size_t cap, size_t *n);
+    pb_store_rc (*staff_list)(pb_store_conn *c, int64_t after_id, pb_store_staff *out, size_t cap,
+                              size_t *n);
     pb_store_rc (*session_insert)(pb_store_conn *c, pb_store_session *s);
     pb_store_rc (*session_get)(pb_store_conn *c, int64_t id, pb_store_session *out);
     pb_store_rc (*session_by_public_id)(pb_store_conn *c, const char *public_id,
                                         pb_store_session *out);
-    pb_store_rc (*session_touch)(pb_store_conn *c, int64_t id, int64_t now,
-                                 const char *user_agent, const char *ip);
+    pb_store_rc (*session_touch)(pb_store_conn *c, int64_t id, int64_t now, const char *user_agent,
+                                 const char *ip);
     pb_store_rc (*session_revoke)(pb_store_conn *c, int64_t id, int64_t now, const char *reason);
     pb_store_rc (*session_revoke_subject)(pb_store_conn *c, const char *kind, int64_t subject_id,
                                           int64_t except_id, int64_t now, const char *reason,
                                           size_t *n);
-    pb_store_rc (*session_list)(pb_store_conn *c, const char *kind, int64_t subject_id,
-                                int64_t now, pb_store_session *out, size_t cap, size_t *n);
+    pb_store_rc (*session_list)(pb_store_conn *c, const char *kind, int64_t subject_id, int64_t now,
+                                pb_store_session *out, size_t cap, size_t *n);
     pb_store_rc (*refresh_insert)(pb_store_conn *c, pb_store_refresh *r);
-    pb_store_rc (*refresh_by_hash)(pb_store_conn *c, const uint8_t hash[32],
-                                   pb_store_refresh *out);
+    pb_store_rc (*refresh_by_hash)(pb_store_conn *c, const uint8_t hash[32], pb_store_refresh *out);
     pb_store_rc (*refresh_mark_used)(pb_store_conn *c, int64_t id, int64_t now);
     pb_store_rc (*refresh_revoke_family)(pb_store_conn *c, const char *family_id, int64_t now);
     pb_store_rc (*refresh_revoke_session)(pb_store_conn *c, int64_t session_id, int64_t now);

@@ -47,7 +47,7 @@ typedef struct pb_store_transfer {
     uint32_t code;
     uint32_t flags;
     bool has_pending_id;
-    pb_id pending_id; /* the pending transfer a post/void/expiry resolves */
+    pb_id pending_id;   /* the pending transfer a post/void/expiry resolves */
     int64_t timeout_s;  /* a pending transfer's timeout; 0 = none */
     int64_t expires_at; /* µs; 0 = never */
     char reference[PB_LEDGER_REFERENCE_MAX + 1];
@@ -128,8 +128,8 @@ pb_store_rc pb_store_pending_open_get(pb_store_conn *c, int64_t seq, int64_t *ex
 /* Up to cap open pendings with 0 < expires_at <= now, oldest first; *n receives the count. */
 /* The earliest expires_at > 0 among open pendings; NOT_FOUND when none expires. */
 pb_store_rc pb_store_pending_open_next_expiry(pb_store_conn *c, int64_t *at);
-pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs,
-                                          size_t cap, size_t *n);
+pb_store_rc pb_store_pending_open_expired(pb_store_conn *c, int64_t now, int64_t *seqs, size_t cap,
+                                          size_t *n);
 
 /* Scans, in key order, for verification and tooling. A callback returning non-zero stops
  * the scan (the scan then returns PB_STORE_OK). */

@@ -25,8 +25,8 @@ pb_store_rc pb_store_brand_by_code(pb_store_conn *c, const char *code, pb_store_
     return c->be->tenancy->brand_by_code(c, code, out);
 }
 
-pb_store_rc pb_store_brand_list(pb_store_conn *c, int64_t after_id, pb_store_brand *out,
-                                size_t cap, size_t *n)
+pb_store_rc pb_store_brand_list(pb_store_conn *c, int64_t after_id, pb_store_brand *out, size_t cap,
+                                size_t *n)
 {
     return c->be->tenancy->brand_list(c, after_id, out, cap, n);
 }

@@ -41,8 +41,8 @@ pb_store_rc pb_store_brand_update(pb_store_conn *c, const pb_store_brand *b);
 pb_store_rc pb_store_brand_get(pb_store_conn *c, int64_t id, pb_store_brand *out);
 pb_store_rc pb_store_brand_by_code(pb_store_conn *c, const char *code, pb_store_brand *out);
 /* Up to cap brands with id > after_id, in id order; *n receives the count. */
-pb_store_rc pb_store_brand_list(pb_store_conn *c, int64_t after_id, pb_store_brand *out,
-                                size_t cap, size_t *n);
+pb_store_rc pb_store_brand_list(pb_store_conn *c, int64_t after_id, pb_store_brand *out, size_t cap,
+                                size_t *n);
 
 /* What a backend implements for tenancy (see backend.h). */
 struct pb_store_tenancy_ops {
@@ -50,8 +50,8 @@ struct pb_store_tenancy_ops {
     pb_store_rc (*brand_update)(pb_store_conn *c, const pb_store_brand *b);
     pb_store_rc (*brand_get)(pb_store_conn *c, int64_t id, pb_store_brand *out);
     pb_store_rc (*brand_by_code)(pb_store_conn *c, const char *code, pb_store_brand *out);
-    pb_store_rc (*brand_list)(pb_store_conn *c, int64_t after_id, pb_store_brand *out,
-                              size_t cap, size_t *n);
+    pb_store_rc (*brand_list)(pb_store_conn *c, int64_t after_id, pb_store_brand *out, size_t cap,
+                              size_t *n);
 };
 
 extern const struct pb_store_tenancy_ops pb_store_sqlite_tenancy_ops;

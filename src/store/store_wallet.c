@@ -15,8 +15,8 @@ pb_store_rc pb_store_wallet_op_insert(pb_store_conn *c, const pb_store_wallet_op
     return c->be->wallet->op_insert(c, op);
 }
 
-pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider,
-                                    const char *bet_tx_id, pb_store_wallet_bet *out)
+pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider, const char *bet_tx_id,
+                                    pb_store_wallet_bet *out)
 {
     return c->be->wallet->bet_get(c, provider, bet_tx_id, out);
 }
@@ -33,14 +33,13 @@ pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_b
 }
 
 pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
-                                          const char *bet_tx_id, const char *state,
-                                          int64_t now)
+                                          const char *bet_tx_id, const char *state, int64_t now)
 {
     return c->be->wallet->bet_set_state(c, provider, bet_tx_id, state, now);
 }
 
-pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider,
-                                      const char *round_id, pb_store_wallet_round *out)
+pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
+                                      pb_store_wallet_round *out)
 {
     return c->be->wallet->round_get(c, provider, round_id, out);
 }

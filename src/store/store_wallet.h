@@ -70,18 +70,17 @@ typedef struct pb_store_wallet_round {
 pb_store_rc pb_store_wallet_op_get(pb_store_conn *c, const char *provider, const char *tx_id,
                                    pb_store_wallet_op *out);
 pb_store_rc pb_store_wallet_op_insert(pb_store_conn *c, const pb_store_wallet_op *op);
-pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider,
-                                    const char *bet_tx_id, pb_store_wallet_bet *out);
+pb_store_rc pb_store_wallet_bet_get(pb_store_conn *c, const char *provider, const char *bet_tx_id,
+                                    pb_store_wallet_bet *out);
 /* As bet_get, from wallet_bet's own rows only (rollbacks and tombstones): for a
  * caller that already knows no operation row holds bet_tx_id. */
 pb_store_rc pb_store_wallet_bet_record_get(pb_store_conn *c, const char *provider,
                                            const char *bet_tx_id, pb_store_wallet_bet *out);
 pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_bet *b);
 pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
-                                          const char *bet_tx_id, const char *state,
-                                          int64_t now);
-pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider,
-                                      const char *round_id, pb_store_wallet_round *out);
+                                          const char *bet_tx_id, const char *state, int64_t now);
+pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
+                                      pb_store_wallet_round *out);
 /* Inserts the round or rewrites has_win, closed and updated_at of the existing one. */
 pb_store_rc pb_store_wallet_round_put(pb_store_conn *c, const pb_store_wallet_round *r);
 

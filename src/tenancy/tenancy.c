@@ -65,8 +65,11 @@ static bool name_valid(const char *s, size_t max)
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
         unsigned c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                   : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         if (len == 0 || (size_t)(end - p) < len || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
             return false;
         if (len == 1 && (c < 0x20 || c == 0x7F))
@@ -232,8 +235,8 @@ pb_err pb_tenancy_brand_create(pb_store_conn *c, const pb_brand_spec *spec, int6
 }
 
 /* Applies the change to the stored brand, re-validates, writes, and returns the stored result. */
-pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_update *u,
-                               int64_t now, pb_brand *out, const char **bad_field)
+pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_update *u, int64_t now,
+                               pb_brand *out, const char **bad_field)
 {
     const char *field_sink;
     if (!bad_field)
@@ -255,8 +258,8 @@ pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_upda
     }
     if (e == PB_OK && (u->currencies || u->default_currency)) {
         char def[PB_BRAND_CURRENCY_MAX + 1];
-        snprintf(def, sizeof def, "%s", u->default_currency ? u->default_currency
-                                                            : b->default_currency);
+        snprintf(def, sizeof def, "%s",
+                 u->default_currency ? u->default_currency : b->default_currency);
         if (u->currencies) {
             e = set_currencies(b, def, u->currencies, u->ncurrencies, bad_field);
         } else {

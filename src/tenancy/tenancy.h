@@ -69,8 +69,8 @@ typedef struct pb_brand_update {
 
 /* Updates brand `id` (BRAND_NOT_FOUND) with the same validation as create;
  * CURRENCY_NOT_ALLOWED when the default would not be in the list. */
-pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_update *u,
-                               int64_t now, pb_brand *out, const char **bad_field);
+pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_update *u, int64_t now,
+                               pb_brand *out, const char **bad_field);
 
 /* Lookups; BRAND_NOT_FOUND when absent. */
 pb_err pb_tenancy_brand_get(pb_store_conn *c, int64_t id, pb_brand *out);

@@ -72,12 +72,9 @@ static pb_err check_shape(const pb_wallet_op *op)
     if (!pb_currency_find(op->currency))
         return PB_ERR_CURRENCY_UNKNOWN;
     switch (op->kind) {
-    case PB_WALLET_BET:
-        return op->amount > 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
-    case PB_WALLET_WIN:
-        return op->amount >= 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
-    default:
-        return op->amount == 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    case PB_WALLET_BET: return op->amount > 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    case PB_WALLET_WIN: return op->amount >= 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    default: return op->amount == 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
     }
 }
 
@@ -92,8 +89,8 @@ static void request_hash(const pb_wallet_op *op, uint8_t out[32])
     int n = snprintf(buf, 64, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind, (long long)op->amount,
                      op->close_round ? 1 : 0);
     size_t len = n > 0 && n < 64 ? (size_t)n : 0;
-    const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,
-                            op->game,     op->brand,  op->player,   op->currency};
+    const char *fields[] = {op->provider, op->tx_id, op->round_id, op->bet_tx_id,
+                            op->game,     op->brand, op->player,   op->currency};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         size_t k = strnlen(fields[i], PB_WALLET_TXID_MAX + 1); /* the longest field's cap */
         buf[len++] = '\x1f';
@@ -143,8 +140,8 @@ static void leg(const pb_wallet_op *op, pb_transfer *t, char tag, int64_t debit,
  * a business refusal of the ledger (INSUFFICIENT_FUNDS, ...); the return value
  * is INTERNAL only when the store failed.
  */
-static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t cash,
-                   int64_t bonus, uint32_t code, pb_err *refusal)
+static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t cash, int64_t bonus,
+                   uint32_t code, pb_err *refusal)
 {
     pb_transfer t[2];
     size_t n = 0;
@@ -284,17 +281,16 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
 
 /* The bet a win or rollback names, checked against the op's player and round.
  * *found = false when there is none. PB_OK, a refusal in op->result, or INTERNAL. */
-static pb_err named_bet(pb_ledger_tx *tx, pb_wallet_op *op, pb_store_wallet_bet *bet,
-                        bool *found)
+static pb_err named_bet(pb_ledger_tx *tx, pb_wallet_op *op, pb_store_wallet_bet *bet, bool *found)
 {
-    pb_store_rc rc = pb_store_wallet_bet_get(pb_ledger_tx_conn(tx), op->provider,
-                                             op->bet_tx_id, bet);
+    pb_store_rc rc = pb_store_wallet_bet_get(pb_ledger_tx_conn(tx), op->provider, op->bet_tx_id,
+                                             bet);
     *found = rc == PB_STORE_OK;
     if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
-    if (*found && (strcmp(bet->player, op->player) != 0 ||
-                   (strcmp(bet->state, "tombstone") != 0 &&
-                    strcmp(bet->round_id, op->round_id) != 0)))
+    if (*found &&
+        (strcmp(bet->player, op->player) != 0 ||
+         (strcmp(bet->state, "tombstone") != 0 && strcmp(bet->round_id, op->round_id) != 0)))
         op->result = PB_ERR_ROUND_MISMATCH;
     return PB_OK;
 }
@@ -511,18 +507,10 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     case 0:
         op->result = op->refusal; /* the adapter's, now that this is no duplicate */
         break;
-    case PB_WALLET_BET:
-        e = do_bet(tx, op);
-        break;
-    case PB_WALLET_WIN:
-        e = do_win(tx, op);
-        break;
-    case PB_WALLET_ROLLBACK:
-        e = do_rollback(tx, op);
-        break;
-    default:
-        e = do_close(tx, op);
-        break;
+    case PB_WALLET_BET: e = do_bet(tx, op); break;
+    case PB_WALLET_WIN: e = do_win(tx, op); break;
+    case PB_WALLET_ROLLBACK: e = do_rollback(tx, op); break;
+    default: e = do_close(tx, op); break;
     }
     if (e != PB_OK)
         return PB_ERR_INTERNAL;
@@ -540,8 +528,8 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     /* @events: an accepted bet or win (the round's settlement), in this command's
      * transaction, so the event commits with the money */
     if (op->result == PB_OK && (op->kind == PB_WALLET_BET || op->kind == PB_WALLET_WIN) &&
-        pb_events_emit(c, op->kind == PB_WALLET_BET ? "bet.placed" : "round.settled",
-                       op->brand, op->player, op->trace_id, pb_ledger_tx_now(tx),
+        pb_events_emit(c, op->kind == PB_WALLET_BET ? "bet.placed" : "round.settled", op->brand,
+                       op->player, op->trace_id, pb_ledger_tx_now(tx),
                        PB_EV_STR("provider", op->provider), PB_EV_STR("game", op->game),
                        PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
                        PB_EV_MONEY("amount", op->amount, op->currency)) != PB_OK)
@@ -561,10 +549,7 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
 
 /* ---- submission ---- */
 
-static void finish(pb_wallet_op *op)
-{
-    op->priv.done(op->priv.done_ctx, op);
-}
+static void finish(pb_wallet_op *op) { op->priv.done(op->priv.done_ctx, op); }
 
 static void on_done(void *ctx, pb_err status)
 {
@@ -583,8 +568,7 @@ static void on_done(void *ctx, pb_err status)
 /* Account ids, the provider's account and the brand's funding policy. */
 static pb_err prepare(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
 {
-    pb_err e = pb_wallet_player_accounts(w, c, op->brand, op->player, op->currency,
-                                         &op->priv.acc);
+    pb_err e = pb_wallet_player_accounts(w, c, op->brand, op->player, op->currency, &op->priv.acc);
     if (e != PB_OK)
         return e;
     char owner[sizeof PB_WALLET_OWNER_PROVIDER + PB_WALLET_PROVIDER_MAX];

@@ -74,14 +74,17 @@ static pb_err walk(pb_store_conn *c, const pb_wallet_history_query *q, int64_t a
     *next = 0;
     if (start < 0 || !account)
         return PB_OK;
-    pb_ledger_history_query hq = {.account_id = account, .from_us = q->from_us,
-                                  .to_us = q->to_us, .code = q->code, .cursor = start,
+    pb_ledger_history_query hq = {.account_id = account,
+                                  .from_us = q->from_us,
+                                  .to_us = q->to_us,
+                                  .code = q->code,
+                                  .cursor = start,
                                   .limit = q->limit};
     return pb_ledger_account_history(c, &hq, recs, n, next);
 }
 
-pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q,
-                         pb_wallet_entry *out, size_t *n, char next_cursor[PB_WALLET_CURSOR_MAX])
+pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q, pb_wallet_entry *out,
+                         size_t *n, char next_cursor[PB_WALLET_CURSOR_MAX])
 {
     /* the cursor is read before the outputs are cleared: it may be the caller's
      * next_cursor buffer of the previous page */

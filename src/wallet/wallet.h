@@ -108,7 +108,7 @@ pb_err pb_wallet_split_payout(int64_t amount, int64_t cash_part, int64_t bonus_p
 /* ---- accounts ---- */
 
 typedef struct pb_wallet_accounts {
-    int64_t cash;  /* ledger account ids */
+    int64_t cash; /* ledger account ids */
     int64_t bonus;
 } pb_wallet_accounts;
 
@@ -156,10 +156,10 @@ pb_err pb_wallet_balance_get(pb_store_conn *c, const char *brand, const char *pl
 typedef struct pb_wallet_entry {
     pb_id transfer_id;
     int64_t seq;
-    uint32_t code;    /* PB_CODE_DEPOSIT, PB_CODE_BET, ... */
-    char balance[8];  /* "cash" | "bonus" */
-    int64_t amount;   /* signed: + into the player's balance, - out of it */
-    uint32_t flags;   /* the transfer's ledger flags (pending, post, void, ...) */
+    uint32_t code;   /* PB_CODE_DEPOSIT, PB_CODE_BET, ... */
+    char balance[8]; /* "cash" | "bonus" */
+    int64_t amount;  /* signed: + into the player's balance, - out of it */
+    uint32_t flags;  /* the transfer's ledger flags (pending, post, void, ...) */
     char reference[PB_LEDGER_REFERENCE_MAX + 1];
     int64_t created_at;
 } pb_wallet_entry;
@@ -179,12 +179,11 @@ typedef struct pb_wallet_history_query {
 /* Newest first, cash and bonus merged (a transfer between the player's two
  * balances appears once per balance). next_cursor is "" on the last page.
  * INVALID_REQUEST for a malformed or foreign cursor or a bad limit. */
-pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q,
-                         pb_wallet_entry *out, size_t *n, char next_cursor[PB_WALLET_CURSOR_MAX]);
+pb_err pb_wallet_history(pb_store_conn *c, const pb_wallet_history_query *q, pb_wallet_entry *out,
+                         size_t *n, char next_cursor[PB_WALLET_CURSOR_MAX]);
 /* One transfer of the player's, by id: TRANSFER_NOT_FOUND when it is not theirs. */
 pb_err pb_wallet_entry_get(pb_store_conn *c, const char *brand, const char *player_public_id,
-                           const char *currency, const pb_id *transfer_id,
-                           pb_wallet_entry *out);
+                           const char *currency, const pb_id *transfer_id, pb_wallet_entry *out);
 
 /* ---- game money ---- */
 
@@ -198,8 +197,8 @@ typedef enum {
 /* What a protocol adapter stores as the answer to an operation and sends back
  * (again, byte for byte, for a duplicate). */
 typedef struct pb_wallet_response {
-    int status;       /* HTTP status */
-    char *body;       /* malloc'd; owned by the op after rendering */
+    int status; /* HTTP status */
+    char *body; /* malloc'd; owned by the op after rendering */
     size_t body_len;
 } pb_wallet_response;
 
@@ -207,14 +206,16 @@ struct pb_wallet_op;
 
 /* The outcome the adapter renders its response from. */
 typedef struct pb_wallet_outcome {
-    pb_err result;          /* PB_OK or the refusal */
-    int64_t cash, bonus;    /* the player's posted balances after the operation (or now, on a refusal) */
-    int64_t held;           /* cash held */
-    int64_t cash_part;      /* this operation's movement of cash (bet: staked; win/rollback: paid back) */
-    int64_t bonus_part;     /* ... of bonus */
-    bool bet_unknown;       /* rollback: the bet was never seen (a tombstone was recorded) */
-    pb_id transfer_id;      /* the first ledger transfer of the operation (zero when none) */
-    int64_t created_at;     /* when the operation was recorded */
+    pb_err result; /* PB_OK or the refusal */
+    /* the player's posted balances after the operation (or now, on a refusal) */
+    int64_t cash, bonus;
+    int64_t held; /* cash held */
+    /* this operation's movement of cash (bet: staked; win/rollback: paid back) */
+    int64_t cash_part;
+    int64_t bonus_part; /* ... of bonus */
+    bool bet_unknown;   /* rollback: the bet was never seen (a tombstone was recorded) */
+    pb_id transfer_id;  /* the first ledger transfer of the operation (zero when none) */
+    int64_t created_at; /* when the operation was recorded */
 } pb_wallet_outcome;
 
 /* Renders the response for an outcome. Runs on the ledger writer thread, inside
@@ -229,14 +230,14 @@ typedef struct pb_wallet_op {
     char provider[PB_WALLET_PROVIDER_MAX + 1]; /* provider code: the idempotency scope */
     char tx_id[PB_WALLET_TXID_MAX + 1];        /* the provider's transaction id */
     char round_id[PB_WALLET_ROUND_MAX + 1];
-    char bet_tx_id[PB_WALLET_TXID_MAX + 1];    /* win, rollback: the bet's transaction id */
-    char game[PB_WALLET_GAME_MAX + 1];         /* game code ("" for rollback / round close) */
-    char brand[PB_WALLET_BRAND_MAX + 1];       /* brand code */
-    char player[PB_ID_STR_LEN + 1];            /* player public id */
+    char bet_tx_id[PB_WALLET_TXID_MAX + 1]; /* win, rollback: the bet's transaction id */
+    char game[PB_WALLET_GAME_MAX + 1];      /* game code ("" for rollback / round close) */
+    char brand[PB_WALLET_BRAND_MAX + 1];    /* brand code */
+    char player[PB_ID_STR_LEN + 1];         /* player public id */
     char currency[8];
-    int64_t amount;         /* bet, win: > 0 (a win may be 0: a losing round's close);
+    int64_t amount;   /* bet, win: > 0 (a win may be 0: a losing round's close);
                                rollback, round close: 0 */
-    bool close_round;       /* bet or win: close the round after this operation */
+    bool close_round; /* bet or win: close the round after this operation */
     /* A refusal the adapter decided before the wallet (token expired, wrong
      * currency, game not playable or outside its limits, ...). It is applied
      * inside the command AFTER the duplicate check, so that a duplicate of an
@@ -248,8 +249,9 @@ typedef struct pb_wallet_op {
     void *render_ctx;
 
     /* outcome, filled by the wallet */
-    pb_err result;          /* PB_OK, a refusal, or INTERNAL / STORE_UNAVAILABLE (nothing happened) */
-    bool duplicate;         /* the stored response of an earlier identical request */
+    /* PB_OK, a refusal, or INTERNAL / STORE_UNAVAILABLE (nothing happened) */
+    pb_err result;
+    bool duplicate; /* the stored response of an earlier identical request */
     pb_wallet_outcome outcome;
     pb_wallet_response response; /* status 0 when none was rendered (unstored refusals:
                                     the adapter renders those itself from result) */

@@ -18,8 +18,8 @@ typedef struct wallet_acct {
     int64_t id;
 } wallet_acct;
 
-#define PB_WALLET_CACHE_SLOTS 65536 /* a power of two; a slot is overwritten on collision */
-#define PB_WALLET_POLICY_SLOTS 64    /* brands whose funding policy is remembered */
+#define PB_WALLET_CACHE_SLOTS 65536     /* a power of two; a slot is overwritten on collision */
+#define PB_WALLET_POLICY_SLOTS 64       /* brands whose funding policy is remembered */
 #define PB_WALLET_POLICY_TTL_US 1000000 /* a changed policy is in force within a second */
 
 /* A brand's funding policy as read from its settings, and when. */
@@ -32,8 +32,8 @@ typedef struct wallet_policy {
 struct pb_wallet {
     pb_ledger *ledger;
     pb_store *store;
-    pthread_mutex_t mu;  /* guards cache */
-    wallet_acct *cache;  /* direct-mapped by hash; ids never change once created */
+    pthread_mutex_t mu; /* guards cache */
+    wallet_acct *cache; /* direct-mapped by hash; ids never change once created */
     wallet_policy policies[PB_WALLET_POLICY_SLOTS]; /* guarded by mu */
 };
 

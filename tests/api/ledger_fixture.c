@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     pb_ledger_close(l);
     pb_store_close(s);
     if (rc == 0)
-        printf("{\"cash\":%lld,\"bonus\":%lld,\"house\":%lld}\n", (long long)cash,
-               (long long)bonus, (long long)house);
+        printf("{\"cash\":%lld,\"bonus\":%lld,\"house\":%lld}\n", (long long)cash, (long long)bonus,
+               (long long)house);
     return rc ? 1 : 0;
 }

@@ -27,7 +27,7 @@
 
 typedef struct fv_entry {
     struct fv_entry *next;
-    int64_t off;        /* write: where; truncation: the new size */
+    int64_t off; /* write: where; truncation: the new size */
     bool truncation;
     bool after_cut;     /* made after the power was cut: never survives */
     unsigned char *old; /* the bytes overwritten (truncation: cut off) */

@@ -28,8 +28,8 @@
 
 typedef struct shim_cache {
     sqlite3_pcache *inner;
-    unsigned max_key;  /* no page but one at swap_key is numbered above this */
-    unsigned swap_key; /* the page number balance_nonroot swaps pages through */
+    unsigned max_key;   /* no page but one at swap_key is numbered above this */
+    unsigned swap_key;  /* the page number balance_nonroot swaps pages through */
     unsigned swap_live; /* pages rekeyed to swap_key and not rekeyed away since */
 } shim_cache;
 
@@ -70,10 +70,7 @@ static void shim_cachesize(sqlite3_pcache *p, int n)
     base.xCachesize(((shim_cache *)p)->inner, n);
 }
 
-static int shim_pagecount(sqlite3_pcache *p)
-{
-    return base.xPagecount(((shim_cache *)p)->inner);
-}
+static int shim_pagecount(sqlite3_pcache *p) { return base.xPagecount(((shim_cache *)p)->inner); }
 
 static sqlite3_pcache_page *shim_fetch(sqlite3_pcache *p, unsigned key, int create)
 {
@@ -99,8 +96,7 @@ static void shim_rekey(sqlite3_pcache *p, sqlite3_pcache_page *pg, unsigned old_
     if (new_key == c->swap_key) {
         c->swap_live++;
         atomic_fetch_add_explicit(&swaps, 1, memory_order_relaxed);
-    }
-    else if (new_key > c->max_key)
+    } else if (new_key > c->max_key)
         c->max_key = new_key;
 }
 

@@ -16,8 +16,8 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define ENTRY_COLS                                                                             \
-    "seq,id,at,actor_kind,actor_id,actor_email,role,brand,action,target_kind,target_id,"       \
+#define ENTRY_COLS                                                                       \
+    "seq,id,at,actor_kind,actor_id,actor_email,role,brand,action,target_kind,target_id," \
     "before,after,reason,trace_id,ip,hash"
 
 #define CHECKPOINT_COLS "id,upto_seq,head_hash,at,key_id,public_key,signature"
@@ -218,8 +218,9 @@ static pb_store_rc sq_audit_entry_scan(pb_store_conn *base, int64_t after_seq,
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        c->db, "SELECT " ENTRY_COLS " FROM audit_entry WHERE seq>?1 ORDER BY seq", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT " ENTRY_COLS " FROM audit_entry WHERE seq>?1 ORDER BY seq",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sq_result(c, rc);
     sqlite3_bind_int64(st, 1, after_seq);
@@ -398,8 +399,7 @@ static pb_store_rc sq_audit_entry_query(pb_store_conn *base, const pb_store_audi
 /* The lowest seq dated at or after at_us (dates never decrease along seq). */
 static pb_store_rc sq_audit_entry_seq_at(pb_store_conn *base, int64_t at_us, int64_t *seq)
 {
-    static const char SQL[] =
-        "SELECT seq FROM audit_entry WHERE at>=?1 ORDER BY at,seq LIMIT 1";
+    static const char SQL[] = "SELECT seq FROM audit_entry WHERE at>=?1 ORDER BY at,seq LIMIT 1";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -415,8 +415,8 @@ static pb_store_rc sq_audit_entry_seq_at(pb_store_conn *base, int64_t at_us, int
 static pb_store_rc sq_audit_checkpoint_insert(pb_store_conn *base,
                                               const pb_store_audit_checkpoint *cp)
 {
-    static const char SQL[] =
-        "INSERT INTO audit_checkpoint(" CHECKPOINT_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7)";
+    static const char SQL[] = "INSERT INTO audit_checkpoint(" CHECKPOINT_COLS
+                              ") VALUES(?1,?2,?3,?4,?5,?6,?7)";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -436,8 +436,8 @@ static pb_store_rc sq_audit_checkpoint_insert(pb_store_conn *base,
 /* The checkpoint with the highest id. */
 static pb_store_rc sq_audit_checkpoint_last(pb_store_conn *base, pb_store_audit_checkpoint *out)
 {
-    static const char SQL[] =
-        "SELECT " CHECKPOINT_COLS " FROM audit_checkpoint ORDER BY id DESC LIMIT 1";
+    static const char SQL[] = "SELECT " CHECKPOINT_COLS
+                              " FROM audit_checkpoint ORDER BY id DESC LIMIT 1";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -468,9 +468,10 @@ static pb_store_rc sq_audit_checkpoint_scan(pb_store_conn *base, int64_t after_i
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        c->db, "SELECT " CHECKPOINT_COLS " FROM audit_checkpoint WHERE id>?1 ORDER BY id", -1, &st,
-        NULL);
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT " CHECKPOINT_COLS
+                                " FROM audit_checkpoint WHERE id>?1 ORDER BY id",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sq_result(c, rc);
     sqlite3_bind_int64(st, 1, after_id);

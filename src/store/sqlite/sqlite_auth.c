@@ -12,8 +12,8 @@
 
 #define SESSION_COLS SQ_SESSION_COLS " FROM auth_session"
 
-#define REFRESH_COLS                                                                           \
-    "id,token_hash,family_id,session_id,parent_id,created_at,expires_at,used_at,revoked_at "   \
+#define REFRESH_COLS                                                                         \
+    "id,token_hash,family_id,session_id,parent_id,created_at,expires_at,used_at,revoked_at " \
     "FROM auth_refresh"
 
 /* ---- row readers */
@@ -115,8 +115,8 @@ pb_store_rc sq_session_by_public_id(pb_store_conn *base, const char *public_id,
 }
 
 /* Records activity on a session. */
-pb_store_rc sq_session_touch(pb_store_conn *base, int64_t id, int64_t now,
-                             const char *user_agent, const char *ip)
+pb_store_rc sq_session_touch(pb_store_conn *base, int64_t id, int64_t now, const char *user_agent,
+                             const char *ip)
 {
     static const char SQL[] =
         "UPDATE auth_session SET last_seen_at=?2,user_agent=?3,ip=?4 WHERE id=?1";
@@ -132,8 +132,7 @@ pb_store_rc sq_session_touch(pb_store_conn *base, int64_t id, int64_t now,
 }
 
 /* Revokes one session and its refresh tokens under one savepoint. */
-pb_store_rc sq_session_revoke(pb_store_conn *base, int64_t id, int64_t now,
-                              const char *reason)
+pb_store_rc sq_session_revoke(pb_store_conn *base, int64_t id, int64_t now, const char *reason)
 {
     static const char SQL[] = "UPDATE auth_session SET revoked_at=?2,revoke_reason=?3 "
                               "WHERE id=?1 AND revoked_at=0";
@@ -152,8 +151,9 @@ pb_store_rc sq_session_revoke(pb_store_conn *base, int64_t id, int64_t now,
     if (r == PB_STORE_OK && sqlite3_changes(c->db) == 0) {
         sqlite3_bind_int64(ex, 1, id);
         int rc = sqlite3_step(ex);
-        r = rc == SQLITE_ROW ? PB_STORE_OK : rc == SQLITE_DONE ? PB_STORE_NOT_FOUND
-                                                                : sq_result(c, rc);
+        r = rc == SQLITE_ROW    ? PB_STORE_OK
+            : rc == SQLITE_DONE ? PB_STORE_NOT_FOUND
+                                : sq_result(c, rc);
         sqr_done(ex);
     }
     if (r == PB_STORE_OK)
@@ -162,9 +162,8 @@ pb_store_rc sq_session_revoke(pb_store_conn *base, int64_t id, int64_t now,
 }
 
 /* Revokes a subject's sessions and their refresh tokens under one savepoint. */
-pb_store_rc sq_session_revoke_subject(pb_store_conn *base, const char *kind,
-                                      int64_t subject_id, int64_t except_id, int64_t now,
-                                      const char *reason, size_t *n)
+pb_store_rc sq_session_revoke_subject(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                      int64_t except_id, int64_t now, const char *reason, size_t *n)
 {
     static const char TOKENS[] =
         "UPDATE auth_refresh SET revoked_at=?4 WHERE revoked_at=0 AND session_id IN "
@@ -201,8 +200,8 @@ pb_store_rc sq_session_revoke_subject(pb_store_conn *base, const char *kind,
 }
 
 /* A subject's live sessions, newest first. */
-pb_store_rc sq_session_list(pb_store_conn *base, const char *kind, int64_t subject_id,
-                            int64_t now, pb_store_session *out, size_t cap, size_t *n)
+pb_store_rc sq_session_list(pb_store_conn *base, const char *kind, int64_t subject_id, int64_t now,
+                            pb_store_session *out, size_t cap, size_t *n)
 {
     static const char SQL[] =
         "SELECT " SESSION_COLS " WHERE subject_kind=?1 AND subject_id=?2 AND revoked_at=0 "
@@ -246,8 +245,7 @@ pb_store_rc sq_refresh_insert(pb_store_conn *base, pb_store_refresh *r)
 }
 
 /* A refresh token by the SHA-256 of its text. */
-pb_store_rc sq_refresh_by_hash(pb_store_conn *base, const uint8_t hash[32],
-                               pb_store_refresh *out)
+pb_store_rc sq_refresh_by_hash(pb_store_conn *base, const uint8_t hash[32], pb_store_refresh *out)
 {
     static const char SQL[] = "SELECT " REFRESH_COLS " WHERE token_hash=?1";
     sq_conn *c = SQ(base);
@@ -273,8 +271,7 @@ pb_store_rc sq_refresh_mark_used(pb_store_conn *base, int64_t id, int64_t now)
 }
 
 /* Revokes every live token of a family. */
-pb_store_rc sq_refresh_revoke_family(pb_store_conn *base, const char *family_id,
-                                     int64_t now)
+pb_store_rc sq_refresh_revoke_family(pb_store_conn *base, const char *family_id, int64_t now)
 {
     static const char SQL[] =
         "UPDATE auth_refresh SET revoked_at=?2 WHERE family_id=?1 AND revoked_at=0";
@@ -288,8 +285,7 @@ pb_store_rc sq_refresh_revoke_family(pb_store_conn *base, const char *family_id,
 }
 
 /* Revokes every live token of a session. */
-pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id,
-                                      int64_t now)
+pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id, int64_t now)
 {
     static const char SQL[] =
         "UPDATE auth_refresh SET revoked_at=?2 WHERE session_id=?1 AND revoked_at=0";

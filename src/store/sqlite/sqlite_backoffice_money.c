@@ -145,18 +145,18 @@ static pb_store_rc sq_play_scan(pb_store_conn *base, const char *brand, int64_t 
  * on that round (wallet_op_player). A transfer's reference holds the round id,
  * cut at PB_LEDGER_REFERENCE_MAX characters: a reference that long matches the
  * rounds it begins. */
-#define TX_SELECT                                                                              \
-    "SELECT t.seq, t.id, t.created_at, t.code, t.flags, t.amount, t.currency, t.reference, "   \
-    "d.id, d.brand, d.owner, d.kind, k.id, k.brand, k.owner, k.kind, "                         \
-    "CASE WHEN substr(t.scope,1,5)='game:' THEN substr(t.scope,6) ELSE '' END, "               \
-    "coalesce(nullif(r.game,''),(SELECT nullif(o.game,'') FROM wallet_op o "                    \
-    "WHERE substr(t.scope,1,5)='game:' AND o.player=substr(CASE WHEN d.owner LIKE 'player:%' "  \
-    "THEN d.owner ELSE k.owner END,8) AND o.provider=substr(t.scope,6) "                        \
+#define TX_SELECT                                                                                \
+    "SELECT t.seq, t.id, t.created_at, t.code, t.flags, t.amount, t.currency, t.reference, "     \
+    "d.id, d.brand, d.owner, d.kind, k.id, k.brand, k.owner, k.kind, "                           \
+    "CASE WHEN substr(t.scope,1,5)='game:' THEN substr(t.scope,6) ELSE '' END, "                 \
+    "coalesce(nullif(r.game,''),(SELECT nullif(o.game,'') FROM wallet_op o "                     \
+    "WHERE substr(t.scope,1,5)='game:' AND o.player=substr(CASE WHEN d.owner LIKE 'player:%' "   \
+    "THEN d.owner ELSE k.owner END,8) AND o.provider=substr(t.scope,6) "                         \
     "AND o.round_id>=t.reference AND o.round_id<t.reference||x'ff' AND (o.round_id=t.reference " \
-    "OR length(t.reference)=" REF_MAX_SQL ") AND o.game<>'' LIMIT 1),'') "                     \
-    "FROM ledger_transfer t JOIN ledger_account d ON d.id=t.debit_account_id "                 \
-    "JOIN ledger_account k ON k.id=t.credit_account_id "                                       \
-    "LEFT JOIN wallet_round r ON substr(t.scope,1,5)='game:' AND r.provider=substr(t.scope,6) " \
+    "OR length(t.reference)=" REF_MAX_SQL ") AND o.game<>'' LIMIT 1),'') "                       \
+    "FROM ledger_transfer t JOIN ledger_account d ON d.id=t.debit_account_id "                   \
+    "JOIN ledger_account k ON k.id=t.credit_account_id "                                         \
+    "LEFT JOIN wallet_round r ON substr(t.scope,1,5)='game:' AND r.provider=substr(t.scope,6) "  \
     "AND r.round_id=t.reference "
 
 static bool is_player_kind(const unsigned char *k)
@@ -196,8 +196,8 @@ static size_t read_sides(sqlite3_stmt *st, pb_store_bo_tx sides[2])
     return n;
 }
 
-static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w,
-                              pb_store_bo_tx_cb cb, void *ctx)
+static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
+                              void *ctx)
 {
     /* the currency is compared here, not in the WHERE clause: every transfer read
      * counts against max_read, also the ones of other currencies */
@@ -234,9 +234,9 @@ static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w,
     return r;
 }
 
-static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids,
-                                       int64_t *starts, size_t n, int64_t below_seq,
-                                       int64_t from_seq, pb_store_bo_tx_cb cb, void *ctx)
+static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids, int64_t *starts,
+                                       size_t n, int64_t below_seq, int64_t from_seq,
+                                       pb_store_bo_tx_cb cb, void *ctx)
 {
     static const char SQL[] = TX_SELECT "WHERE t.seq=?1";
     static const char LINKS[] =

@@ -100,10 +100,9 @@ static pb_store_rc sq_note_list(pb_store_conn *base, int64_t player_id, int64_t 
 static pb_store_rc sq_session_page(pb_store_conn *base, int64_t player_id, int64_t before_id,
                                    pb_store_session *out, size_t cap, size_t *n)
 {
-    static const char SQL[] =
-        "SELECT " SQ_SESSION_COLS " FROM auth_session "
-        "WHERE subject_kind='player' AND subject_id=?1 AND (?2=0 OR id<?2) "
-        "ORDER BY id DESC LIMIT ?3";
+    static const char SQL[] = "SELECT " SQ_SESSION_COLS " FROM auth_session "
+                              "WHERE subject_kind='player' AND subject_id=?1 AND (?2=0 OR id<?2) "
+                              "ORDER BY id DESC LIMIT ?3";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     *n = 0;
@@ -230,23 +229,21 @@ static void fn_name_prefix(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const char *prefix = (const char *)sqlite3_value_text(argv[4]);
     bool hit = false;
     if (stored && stored[0] && prefix && pid && field)
-        hit = m && m->fn ? m->fn(m->ctx, pid, field, stored, prefix)
-                         : clear_prefix(stored, prefix);
+        hit = m && m->fn ? m->fn(m->ctx, pid, field, stored, prefix) : clear_prefix(stored, prefix);
     sqlite3_result_int(ctx, hit);
 }
 
 int sq_people_functions(sqlite3 *db)
 {
-    return sqlite3_create_function_v2(db, "pb_name_prefix", 5,
-                                      SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, fn_name_prefix,
-                                      NULL, NULL, NULL);
+    return sqlite3_create_function_v2(db, "pb_name_prefix", 5, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                      NULL, fn_name_prefix, NULL, NULL, NULL);
 }
 
 /* The cash balance (available: posted minus pending debits) in currency ?20. */
-#define BALANCE_EXPR                                                                           \
+#define BALANCE_EXPR                                                                            \
     "coalesce((SELECT b.credits_posted-b.debits_posted-b.debits_pending FROM ledger_account a " \
     "JOIN ledger_balance b ON b.account_id=a.id WHERE a.brand=(SELECT code FROM brand WHERE "   \
-    "id=p.brand_id) AND a.owner='player:'||p.public_id AND a.kind='player_cash' "              \
+    "id=p.brand_id) AND a.owner='player:'||p.public_id AND a.kind='player_cash' "               \
     "AND a.currency=?20),0)"
 
 /* The sort key's SQL expression. */
@@ -293,8 +290,8 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
                            : "");
     char where[2048];
     if (snprintf(where, sizeof where, "%s%s%s%s", WHERE_HEAD, qterms,
-                 q->email_prefix ? EMAIL_PREFIX : "", q->name_prefix ? NAME_PREFIX : "") >=
-        (int)sizeof where)
+                 q->email_prefix ? EMAIL_PREFIX : "",
+                 q->name_prefix ? NAME_PREFIX : "") >= (int)sizeof where)
         return PB_STORE_ERROR;
     const char *cmp = q->asc ? ">" : "<", *dir = q->asc ? "ASC" : "DESC";
     /* the inner query names the sort key sk and the balance bal; the outer one
@@ -339,7 +336,7 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
             sqr_bind_text(st, 4, q->q_email);
         else
             sqlite3_bind_text(st, 4, "\x01", -1, SQLITE_STATIC); /* matches no email */
-        sqr_bind_opt_text(st, 5, q->q_name); /* NULL: matches no name */
+        sqr_bind_opt_text(st, 5, q->q_name);                     /* NULL: matches no name */
     } else {
         sqlite3_bind_null(st, 3);
     }

@@ -9,8 +9,8 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define PAY_COLS                                                                               \
-    "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status,"       \
+#define PAY_COLS                                                                         \
+    "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status," \
     "transfer_id,created_at,updated_at"
 
 /* The row as SELECT seq, PAY_COLS returns it. */
@@ -35,16 +35,13 @@ static void read_payment(sqlite3_stmt *st, pb_store_payment *p)
     p->updated_at = sqlite3_column_int64(st, 13);
 }
 
-static void read_payment_v(sqlite3_stmt *st, void *p)
-{
-    read_payment(st, p);
-}
+static void read_payment_v(sqlite3_stmt *st, void *p) { read_payment(st, p); }
 
 static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO payment(" PAY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,NULL,?11,?12)");
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO payment(" PAY_COLS
+                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,NULL,?11,?12)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, p->id);
@@ -76,8 +73,8 @@ static pb_store_rc payment_by_key(pb_store_conn *base, const char *player, const
                                   pb_store_payment *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT seq," PAY_COLS " FROM payment WHERE player=?1 AND idempotency_key=?2");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAY_COLS
+                                      " FROM payment WHERE player=?1 AND idempotency_key=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, player);
@@ -89,8 +86,8 @@ static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, co
                                         pb_store_payment *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT seq," PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAY_COLS
+                                      " FROM payment WHERE psp=?1 AND psp_reference=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, psp);
@@ -101,8 +98,8 @@ static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, co
 static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "UPDATE payment SET status=?2, transfer_id=?3, updated_at=?4 WHERE id=?1");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "UPDATE payment SET status=?2, transfer_id=?3, updated_at=?4 WHERE id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, p->id);
@@ -119,11 +116,11 @@ static pb_store_rc payment_list(pb_store_conn *base, const pb_store_payment_quer
                                 pb_store_payment *out, size_t *n)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT seq," PAY_COLS " FROM payment WHERE "
-           "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
-           "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
-           "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
+    sqlite3_stmt *st = sq_stmt_sql(c,
+                                   "SELECT seq," PAY_COLS " FROM payment WHERE "
+                                   "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
+                                   "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
+                                   "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_opt_text(st, 1, q->brand_ids_json);
@@ -152,9 +149,10 @@ static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *e
                              pb_store_payment_event *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
-                                      "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
-                                      "event_id=?2");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
+                       "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
+                       "event_id=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, psp);
@@ -183,7 +181,7 @@ static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_even
 }
 
 #define WD_COLS                                                                                \
-    "seq,id,brand_id,brand,player,currency,amount,idempotency_key,hold_id,approvals_required,"  \
+    "seq,id,brand_id,brand,player,currency,amount,idempotency_key,hold_id,approvals_required," \
     "status,psp,psp_reference,reason,created_at,updated_at,requested_by,checks"
 
 static void read_withdrawal(sqlite3_stmt *st, pb_store_withdrawal *w)
@@ -209,10 +207,7 @@ static void read_withdrawal(sqlite3_stmt *st, pb_store_withdrawal *w)
     sqr_text(w->checks, sizeof w->checks, st, 17);
 }
 
-static void read_withdrawal_v(sqlite3_stmt *st, void *w)
-{
-    read_withdrawal(st, w);
-}
+static void read_withdrawal_v(sqlite3_stmt *st, void *w) { read_withdrawal(st, w); }
 
 static pb_store_rc withdrawal_insert(pb_store_conn *base, const pb_store_withdrawal *w)
 {
@@ -258,8 +253,8 @@ static pb_store_rc withdrawal_by_key(pb_store_conn *base, const char *player, co
                                      pb_store_withdrawal *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " WD_COLS " FROM withdrawal WHERE player=?1 AND idempotency_key=?2");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " WD_COLS
+                                      " FROM withdrawal WHERE player=?1 AND idempotency_key=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, player);
@@ -299,11 +294,11 @@ static pb_store_rc withdrawal_list(pb_store_conn *base, const pb_store_withdrawa
                                    pb_store_withdrawal *out, size_t *n)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " WD_COLS " FROM withdrawal WHERE "
-           "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
-           "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
-           "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
+    sqlite3_stmt *st = sq_stmt_sql(c,
+                                   "SELECT " WD_COLS " FROM withdrawal WHERE "
+                                   "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
+                                   "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
+                                   "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_opt_text(st, 1, q->brand_ids_json);

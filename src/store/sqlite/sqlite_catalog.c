@@ -13,11 +13,11 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define PROVIDER_COLS                                                                          \
-    "id,code,name,protocol,secret,public_key_pem,timestamp_window_s,status,created_at,"       \
+#define PROVIDER_COLS                                                                   \
+    "id,code,name,protocol,secret,public_key_pem,timestamp_window_s,status,created_at," \
     "updated_at"
-#define GAME_COLS                                                                              \
-    "g.id,g.provider_id,p.code,g.code,g.name,g.category,g.rtp_bp,g.volatility,g.status,"      \
+#define GAME_COLS                                                                        \
+    "g.id,g.provider_id,p.code,g.code,g.name,g.category,g.rtp_bp,g.volatility,g.status," \
     "g.created_at,g.updated_at"
 #define GAME_FROM " FROM game g JOIN provider p ON p.id=g.provider_id "
 
@@ -72,9 +72,8 @@ static pb_store_rc sq_provider_insert(pb_store_conn *base, pb_store_provider *p)
 
 static pb_store_rc sq_provider_update(pb_store_conn *base, const pb_store_provider *p)
 {
-    static const char SQL[] =
-        "UPDATE provider SET name=?2,protocol=?3,secret=?4,public_key_pem=?5,"
-        "timestamp_window_s=?6,status=?7,updated_at=?8 WHERE id=?1";
+    static const char SQL[] = "UPDATE provider SET name=?2,protocol=?3,secret=?4,public_key_pem=?5,"
+                              "timestamp_window_s=?6,status=?7,updated_at=?8 WHERE id=?1";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -107,11 +106,11 @@ static pb_store_rc sq_provider_by_code(pb_store_conn *base, const char *code,
     SQR_LOOKUP(c, st, read_provider, out);
 }
 
-static pb_store_rc sq_provider_list(pb_store_conn *base, int64_t after_id,
-                                    pb_store_provider *out, size_t cap, size_t *n)
+static pb_store_rc sq_provider_list(pb_store_conn *base, int64_t after_id, pb_store_provider *out,
+                                    size_t cap, size_t *n)
 {
-    static const char SQL[] =
-        "SELECT " PROVIDER_COLS " FROM provider WHERE id>?1 ORDER BY id LIMIT ?2";
+    static const char SQL[] = "SELECT " PROVIDER_COLS
+                              " FROM provider WHERE id>?1 ORDER BY id LIMIT ?2";
     sq_conn *c = SQ(base);
     *n = 0;
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
@@ -292,8 +291,7 @@ static pb_store_rc sq_game_get(pb_store_conn *base, int64_t id, pb_store_game *o
 static pb_store_rc sq_game_by_code(pb_store_conn *base, int64_t provider_id, const char *code,
                                    pb_store_game *out)
 {
-    static const char SQL[] =
-        "SELECT " GAME_COLS GAME_FROM "WHERE g.provider_id=?1 AND g.code=?2";
+    static const char SQL[] = "SELECT " GAME_COLS GAME_FROM "WHERE g.provider_id=?1 AND g.code=?2";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -366,8 +364,7 @@ static pb_store_rc sq_game_brand_set(pb_store_conn *base, int64_t game_id, int64
 static pb_store_rc sq_game_brand_get(pb_store_conn *base, int64_t game_id, int64_t brand_id,
                                      bool *enabled)
 {
-    static const char SQL[] =
-        "SELECT enabled FROM game_brand WHERE game_id=?1 AND brand_id=?2";
+    static const char SQL[] = "SELECT enabled FROM game_brand WHERE game_id=?1 AND brand_id=?2";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)

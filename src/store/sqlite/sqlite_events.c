@@ -23,8 +23,8 @@ static pb_store_rc sq_event_insert(pb_store_conn *conn, const pb_store_event *e,
     sqr_bind_text(st, 1, e->type);
     sqr_bind_text(st, 2, e->brand);
     sqr_bind_text(st, 3, e->subject);
-    sqlite3_bind_text(st, 4, e->payload ? e->payload : "{}",
-                      e->payload ? (int)e->payload_len : 2, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, e->payload ? e->payload : "{}", e->payload ? (int)e->payload_len : 2,
+                      SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, e->created_at);
     sqr_bind_text(st, 6, e->trace_id);
     pb_store_rc r = sqr_exec(c, st);
@@ -69,8 +69,7 @@ static pb_store_rc sq_event_scan(pb_store_conn *conn, int64_t after_id, size_t l
 
 static pb_store_rc sq_event_bounds(pb_store_conn *conn, int64_t *first, int64_t *last)
 {
-    static const char SQL[] =
-        "SELECT coalesce(min(id),0),coalesce(max(id),0) FROM event_outbox";
+    static const char SQL[] = "SELECT coalesce(min(id),0),coalesce(max(id),0) FROM event_outbox";
     sq_conn *c = SQ(conn);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)

@@ -14,8 +14,8 @@
 
 /* ---- seed pairs ---- */
 
-#define PAIR_COLS                                                                              \
-    "id,brand_id,brand,player,server_seed,commitment,client_seed,next_nonce,active,"           \
+#define PAIR_COLS                                                                    \
+    "id,brand_id,brand,player,server_seed,commitment,client_seed,next_nonce,active," \
     "created_at,revealed_at"
 
 /* The row as SELECT seq, PAIR_COLS returns it. */
@@ -40,8 +40,8 @@ static void read_pair(sqlite3_stmt *st, void *v)
 static pb_store_rc pair_insert(pb_store_conn *base, const pb_store_seed_pair *p)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO fair_seed_pair(" PAIR_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO fair_seed_pair(" PAIR_COLS
+                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, p->id);
@@ -64,8 +64,8 @@ static pb_store_rc pair_insert(pb_store_conn *base, const pb_store_seed_pair *p)
 static pb_store_rc pair_active(pb_store_conn *base, const char *player, pb_store_seed_pair *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT seq," PAIR_COLS " FROM fair_seed_pair WHERE player=?1 AND active=1");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAIR_COLS
+                                      " FROM fair_seed_pair WHERE player=?1 AND active=1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, player);
@@ -153,10 +153,10 @@ static pb_store_rc pair_set_seed(pb_store_conn *base, const char *id, const char
     "id,brand_id,brand,player,currency,game,idempotency_key,request_hash,params,amount,state," \
     "pair_id,commitment,client_seed,nonce,crash_round,outcome,progress,multiplier,payout,"     \
     "rtp_bp,created_at,updated_at,settled_at"
-#define ROUND_COLS_R                                                                           \
-    "r.id,r.brand_id,r.brand,r.player,r.currency,r.game,r.idempotency_key,r.request_hash,"     \
-    "r.params,r.amount,r.state,r.pair_id,r.commitment,r.client_seed,r.nonce,r.crash_round,"    \
-    "r.outcome,r.progress,r.multiplier,r.payout,r.rtp_bp,r.created_at,r.updated_at,"           \
+#define ROUND_COLS_R                                                                        \
+    "r.id,r.brand_id,r.brand,r.player,r.currency,r.game,r.idempotency_key,r.request_hash,"  \
+    "r.params,r.amount,r.state,r.pair_id,r.commitment,r.client_seed,r.nonce,r.crash_round," \
+    "r.outcome,r.progress,r.multiplier,r.payout,r.rtp_bp,r.created_at,r.updated_at,"        \
     "r.settled_at"
 
 /* A heap copy of a text column, or NULL when it is NULL (or on OOM). */
@@ -213,10 +213,7 @@ static void read_round(sqlite3_stmt *st, void *v)
 }
 
 /* An optional text column: NULL for "". */
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-    sqr_bind_opt_text(st, i, s);
-}
+static void bind_opt(sqlite3_stmt *st, int i, const char *s) { sqr_bind_opt_text(st, i, s); }
 
 static pb_store_rc round_insert(pb_store_conn *base, const pb_store_game_round *r)
 {
@@ -272,8 +269,8 @@ static pb_store_rc round_by_key(pb_store_conn *base, const char *player, const c
                                 pb_store_game_round *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT seq," ROUND_COLS " FROM game_round WHERE player=?1 AND idempotency_key=?2");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," ROUND_COLS
+                                      " FROM game_round WHERE player=?1 AND idempotency_key=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, player);
@@ -365,9 +362,8 @@ static pb_store_rc round_open(pb_store_conn *base, int64_t after_seq, pb_store_g
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_round);
 }
 
-static pb_store_rc round_of_crash(pb_store_conn *base, const char *crash_round,
-                                  const char *state, pb_store_game_round *out, size_t cap,
-                                  size_t *n)
+static pb_store_rc round_of_crash(pb_store_conn *base, const char *crash_round, const char *state,
+                                  pb_store_game_round *out, size_t cap, size_t *n)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," ROUND_COLS " FROM game_round "
@@ -413,12 +409,10 @@ static pb_store_rc totals(pb_store_conn *base, int64_t brand_id, int64_t from_us
 
 /* ---- RTP settings ---- */
 
-static pb_store_rc rtp_get(pb_store_conn *base, int64_t brand_id, const char *game,
-                           int32_t *rtp_bp)
+static pb_store_rc rtp_get(pb_store_conn *base, int64_t brand_id, const char *game, int32_t *rtp_bp)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, "SELECT rtp_bp FROM game_rtp WHERE brand_id=?1 AND game=?2");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT rtp_bp FROM game_rtp WHERE brand_id=?1 AND game=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, brand_id);
@@ -435,14 +429,15 @@ static pb_store_rc rtp_get(pb_store_conn *base, int64_t brand_id, const char *ga
     return r;
 }
 
-static pb_store_rc rtp_put(pb_store_conn *base, int64_t brand_id, const char *game,
-                           int32_t rtp_bp, int64_t now, const char *by)
+static pb_store_rc rtp_put(pb_store_conn *base, int64_t brand_id, const char *game, int32_t rtp_bp,
+                           int64_t now, const char *by)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO game_rtp(brand_id,game,rtp_bp,updated_at,updated_by) "
-           "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(brand_id,game) DO UPDATE SET "
-           "rtp_bp=excluded.rtp_bp, updated_at=excluded.updated_at, updated_by=excluded.updated_by");
+        c,
+        "INSERT INTO game_rtp(brand_id,game,rtp_bp,updated_at,updated_by) "
+        "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(brand_id,game) DO UPDATE SET "
+        "rtp_bp=excluded.rtp_bp, updated_at=excluded.updated_at, updated_by=excluded.updated_by");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, brand_id);
@@ -472,12 +467,12 @@ static void read_chain(sqlite3_stmt *st, void *v)
     ch->created_at = sqlite3_column_int64(st, 8);
 }
 
-static pb_store_rc chain_current(pb_store_conn *base, int64_t brand_id,
-                                 pb_store_crash_chain *out)
+static pb_store_rc chain_current(pb_store_conn *base, int64_t brand_id, pb_store_crash_chain *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " CHAIN_COLS " FROM crash_chain WHERE brand_id=?1 ORDER BY id DESC LIMIT 1");
+    sqlite3_stmt *st = sq_stmt_sql(c,
+                                   "SELECT " CHAIN_COLS
+                                   " FROM crash_chain WHERE brand_id=?1 ORDER BY id DESC LIMIT 1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, brand_id);
@@ -497,9 +492,9 @@ static pb_store_rc chain_get(pb_store_conn *base, int64_t id, pb_store_crash_cha
 static pb_store_rc chain_insert(pb_store_conn *base, pb_store_crash_chain *ch)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO crash_chain(brand_id,brand,seed,salt,terminal_hash,length,"
-           "next_position,created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "INSERT INTO crash_chain(brand_id,brand,seed,salt,terminal_hash,length,"
+                       "next_position,created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, ch->brand_id);
@@ -520,8 +515,8 @@ static pb_store_rc chain_unsealed(pb_store_conn *base, pb_store_crash_chain *out
                                   size_t *n)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " CHAIN_COLS " FROM crash_chain WHERE length(seed)=64 LIMIT ?1");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " CHAIN_COLS
+                                      " FROM crash_chain WHERE length(seed)=64 LIMIT ?1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)cap);
@@ -551,9 +546,9 @@ static pb_store_rc chain_advance(pb_store_conn *base, int64_t id, int64_t next_p
     return sqr_exec_changed(c, st);
 }
 
-#define CRASH_COLS_R                                                                           \
-    "r.seq,r.id,r.brand_id,r.brand,r.chain_id,r.position,r.game_hash,r.point,r.rtp_bp,"        \
-    "r.state,r.betting_ends_at,r.started_at,r.crashed_at,r.created_at,ch.salt,"                \
+#define CRASH_COLS_R                                                                    \
+    "r.seq,r.id,r.brand_id,r.brand,r.chain_id,r.position,r.game_hash,r.point,r.rtp_bp," \
+    "r.state,r.betting_ends_at,r.started_at,r.crashed_at,r.created_at,ch.salt,"         \
     "ch.terminal_hash"
 #define CRASH_FROM " FROM crash_round r JOIN crash_chain ch ON ch.id=r.chain_id "
 
@@ -617,8 +612,8 @@ static pb_store_rc crash_get(pb_store_conn *base, const char *id, pb_store_crash
 static pb_store_rc crash_latest(pb_store_conn *base, int64_t brand_id, pb_store_crash_round *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " CRASH_COLS_R CRASH_FROM "WHERE r.brand_id=?1 ORDER BY r.seq DESC LIMIT 1");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " CRASH_COLS_R CRASH_FROM
+                                      "WHERE r.brand_id=?1 ORDER BY r.seq DESC LIMIT 1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, brand_id);
@@ -649,9 +644,9 @@ static pb_store_rc crash_unsealed(pb_store_conn *base, pb_store_crash_round *out
                                   size_t *n)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " CRASH_COLS_R CRASH_FROM "WHERE r.state<>'crashed' AND length(r.game_hash)=64 "
-           "ORDER BY r.seq LIMIT ?1");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " CRASH_COLS_R CRASH_FROM
+                                      "WHERE r.state<>'crashed' AND length(r.game_hash)=64 "
+                                      "ORDER BY r.seq LIMIT ?1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)cap);
@@ -671,13 +666,12 @@ static pb_store_rc crash_set_hash(pb_store_conn *base, const char *id, const cha
 }
 
 static pb_store_rc crash_list(pb_store_conn *base, int64_t brand_id, const char *state,
-                              int64_t before_seq, pb_store_crash_round *out, size_t cap,
-                              size_t *n)
+                              int64_t before_seq, pb_store_crash_round *out, size_t cap, size_t *n)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT " CRASH_COLS_R CRASH_FROM "WHERE r.brand_id=?1 AND (?2 IS NULL OR r.state=?2) "
-           "AND (?3=0 OR r.seq<?3) ORDER BY r.seq DESC LIMIT ?4");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " CRASH_COLS_R CRASH_FROM
+                                      "WHERE r.brand_id=?1 AND (?2 IS NULL OR r.state=?2) "
+                                      "AND (?3=0 OR r.seq<?3) ORDER BY r.seq DESC LIMIT ?4");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, brand_id);

@@ -17,15 +17,15 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define PLAYER_COLS                                                                            \
-    "p.id,p.public_id,p.brand_id,p.currency,p.password_hash,p.status,p.block_reason,"          \
-    "p.failed_logins,p.locked_until,p.last_login_at,p.created_at,p.updated_at,e.email,"        \
-    "e.country,e.date_of_birth,e.first_name,e.last_name FROM player p JOIN player_pii e "      \
+#define PLAYER_COLS                                                                       \
+    "p.id,p.public_id,p.brand_id,p.currency,p.password_hash,p.status,p.block_reason,"     \
+    "p.failed_logins,p.locked_until,p.last_login_at,p.created_at,p.updated_at,e.email,"   \
+    "e.country,e.date_of_birth,e.first_name,e.last_name FROM player p JOIN player_pii e " \
     "ON e.player_id=p.id"
 
-#define STAFF_COLS                                                                             \
-    "id,public_id,email,password_hash,role,all_brands,status,must_change_password,"            \
-    "totp_secret,totp_enrolled,totp_last_step,failed_logins,locked_until,last_login_at,"       \
+#define STAFF_COLS                                                                       \
+    "id,public_id,email,password_hash,role,all_brands,status,must_change_password,"      \
+    "totp_secret,totp_enrolled,totp_last_step,failed_logins,locked_until,last_login_at," \
     "created_at,updated_at FROM staff"
 
 /* ---- row readers */
@@ -243,9 +243,9 @@ static void read_pii(sqlite3_stmt *st, void *out)
 
 /* Players after after_id with a value that does not start with marker (a scan in
  * player_pii's key order: it runs once per start-up, not per request). */
-static pb_store_rc sq_player_pii_unmarked(pb_store_conn *base, int64_t after_id,
-                                          const char *marker, size_t min_len,
-                                          pb_store_player_pii *out, size_t cap, size_t *n)
+static pb_store_rc sq_player_pii_unmarked(pb_store_conn *base, int64_t after_id, const char *marker,
+                                          size_t min_len, pb_store_player_pii *out, size_t cap,
+                                          size_t *n)
 {
     static const char SQL[] =
         "SELECT e.player_id,p.public_id,e.date_of_birth,e.first_name,e.last_name "
@@ -445,8 +445,7 @@ static pb_store_rc sq_staff_set_totp(pb_store_conn *base, int64_t id, const uint
 }
 
 /* Compare-and-set: two requests racing with the same code cannot both win. */
-static pb_store_rc sq_staff_totp_advance(pb_store_conn *base, int64_t id, int64_t step,
-                                         int64_t now)
+static pb_store_rc sq_staff_totp_advance(pb_store_conn *base, int64_t id, int64_t step, int64_t now)
 {
     static const char SQL[] = "UPDATE staff SET totp_last_step=?2,updated_at=?3 "
                               "WHERE id=?1 AND totp_last_step<?2";

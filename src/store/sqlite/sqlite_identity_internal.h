@@ -6,8 +6,8 @@
 #include "store/sqlite/sqlite_rows.h"
 
 /* The columns of an auth_session row, in the order sq_read_session reads them. */
-#define SQ_SESSION_COLS                                                                        \
-    "id,public_id,subject_kind,subject_id,brand_id,scope,user_agent,ip,created_at,"            \
+#define SQ_SESSION_COLS                                                             \
+    "id,public_id,subject_kind,subject_id,brand_id,scope,user_agent,ip,created_at," \
     "last_seen_at,idle_s,expires_at,revoked_at,revoke_reason"
 
 /* Reads one session row selected as SQ_SESSION_COLS (a pb_store_session *;
@@ -19,22 +19,18 @@ pb_store_rc sq_session_insert(pb_store_conn *base, pb_store_session *s);
 pb_store_rc sq_session_get(pb_store_conn *base, int64_t id, pb_store_session *out);
 pb_store_rc sq_session_by_public_id(pb_store_conn *base, const char *public_id,
                                     pb_store_session *out);
-pb_store_rc sq_session_touch(pb_store_conn *base, int64_t id, int64_t now,
-                             const char *user_agent, const char *ip);
-pb_store_rc sq_session_revoke(pb_store_conn *base, int64_t id, int64_t now,
-                              const char *reason);
-pb_store_rc sq_session_revoke_subject(pb_store_conn *base, const char *kind,
-                                      int64_t subject_id, int64_t except_id, int64_t now,
-                                      const char *reason, size_t *n);
-pb_store_rc sq_session_list(pb_store_conn *base, const char *kind, int64_t subject_id,
-                            int64_t now, pb_store_session *out, size_t cap, size_t *n);
+pb_store_rc sq_session_touch(pb_store_conn *base, int64_t id, int64_t now, const char *user_agent,
+                             const char *ip);
+pb_store_rc sq_session_revoke(pb_store_conn *base, int64_t id, int64_t now, const char *reason);
+pb_store_rc sq_session_revoke_subject(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                      int64_t except_id, int64_t now, const char *reason,
+                                      size_t *n);
+pb_store_rc sq_session_list(pb_store_conn *base, const char *kind, int64_t subject_id, int64_t now,
+                            pb_store_session *out, size_t cap, size_t *n);
 pb_store_rc sq_refresh_insert(pb_store_conn *base, pb_store_refresh *r);
-pb_store_rc sq_refresh_by_hash(pb_store_conn *base, const uint8_t hash[32],
-                               pb_store_refresh *out);
+pb_store_rc sq_refresh_by_hash(pb_store_conn *base, const uint8_t hash[32], pb_store_refresh *out);
 pb_store_rc sq_refresh_mark_used(pb_store_conn *base, int64_t id, int64_t now);
-pb_store_rc sq_refresh_revoke_family(pb_store_conn *base, const char *family_id,
-                                     int64_t now);
-pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id,
-                                      int64_t now);
+pb_store_rc sq_refresh_revoke_family(pb_store_conn *base, const char *family_id, int64_t now);
+pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id, int64_t now);
 
 #endif

@@ -42,7 +42,7 @@ enum sq_stmt_id {
 typedef struct sq_store {
     struct pb_store base;
     char *path;
-    char *vfs; /* the SQLite VFS by name ("sqlite:PATH?vfs=NAME"); NULL = the default */
+    char *vfs;            /* the SQLite VFS by name ("sqlite:PATH?vfs=NAME"); NULL = the default */
     const char *open_vfs; /* what connections open through: the WAL buffer over vfs (walbuf.h) */
 } sq_store;
 

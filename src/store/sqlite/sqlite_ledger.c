@@ -12,13 +12,13 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define TRANSFER_COLS                                                                          \
-    "seq,id,scope,ikey,debit_account_id,credit_account_id,amount,currency,code,flags,"         \
-    "pending_id,timeout_s,expires_at,reference,trace_id,debit_prev_seq,credit_prev_seq,"      \
+#define TRANSFER_COLS                                                                    \
+    "seq,id,scope,ikey,debit_account_id,credit_account_id,amount,currency,code,flags,"   \
+    "pending_id,timeout_s,expires_at,reference,trace_id,debit_prev_seq,credit_prev_seq," \
     "created_at,hash"
 
-#define ACCOUNT_COLS                                                                           \
-    "a.id,a.brand,a.owner,a.kind,a.currency,a.flags,a.created_at,b.debits_pending,"            \
+#define ACCOUNT_COLS                                                                \
+    "a.id,a.brand,a.owner,a.kind,a.currency,a.flags,a.created_at,b.debits_pending," \
     "b.debits_posted,b.credits_pending,b.credits_posted,b.last_seq"
 
 static void read_transfer(sqlite3_stmt *st, pb_store_transfer *t)
@@ -145,9 +145,10 @@ pb_store_rc sq_balance_update(pb_store_conn *base, const pb_store_account *a)
 pb_store_rc sq_transfer_insert(pb_store_conn *base, const pb_store_transfer *t)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_INSERT,
-                               "INSERT INTO ledger_transfer(" TRANSFER_COLS ") VALUES("
-                               "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_TRANSFER_INSERT,
+                "INSERT INTO ledger_transfer(" TRANSFER_COLS ") VALUES("
+                "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, t->seq);
@@ -191,7 +192,8 @@ pb_store_rc sq_transfer_by_legacy_id(pb_store_conn *base, const pb_id *id, int64
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_LEGACY_ID,
-                               "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE seq<?2 AND id=?1");
+                               "SELECT " TRANSFER_COLS
+                               " FROM ledger_transfer WHERE seq<?2 AND id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
@@ -202,8 +204,8 @@ pb_store_rc sq_transfer_by_legacy_id(pb_store_conn *base, const pb_id *id, int64
 pb_store_rc sq_ledger_ids(pb_store_conn *base, uint8_t key[16], int64_t *legacy_below)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt(c, SQ_LEDGER_IDS, "SELECT id_key, legacy_ids_below FROM ledger_state WHERE id=1");
+    sqlite3_stmt *st = sq_stmt(c, SQ_LEDGER_IDS,
+                               "SELECT id_key, legacy_ids_below FROM ledger_state WHERE id=1");
     if (!st)
         return PB_STORE_ERROR;
     int rc = sqlite3_step(st);
@@ -243,8 +245,7 @@ pb_store_rc sq_transfer_by_pending(pb_store_conn *base, const pb_id *pending_id,
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt(c, SQ_TRANSFER_BY_PENDING,
-                               "SELECT " TRANSFER_COLS
-                               " FROM ledger_transfer WHERE pending_id=?1");
+                               "SELECT " TRANSFER_COLS " FROM ledger_transfer WHERE pending_id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, pending_id->b, 16, SQLITE_STATIC);
@@ -282,8 +283,8 @@ static void read_rejection(sqlite3_stmt *st, pb_store_rejection *r)
     r->created_at = sqlite3_column_int64(st, 12);
 }
 
-#define REJECTION_COLS                                                                         \
-    "scope,ikey,debit_account_id,credit_account_id,amount,currency,code,flags,pending_id,"     \
+#define REJECTION_COLS                                                                     \
+    "scope,ikey,debit_account_id,credit_account_id,amount,currency,code,flags,pending_id," \
     "timeout_s,reference,error,created_at"
 
 pb_store_rc sq_rejection_insert(pb_store_conn *base, const pb_store_rejection *r)
@@ -370,8 +371,9 @@ pb_store_rc sq_pending_open_get(pb_store_conn *base, int64_t seq, int64_t *expir
 pb_store_rc sq_pending_open_next_expiry(pb_store_conn *base, int64_t *at)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt(c, SQ_PENDING_NEXT_EXPIRY,
-                               "SELECT min(expires_at) FROM ledger_pending_open WHERE expires_at > 0");
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_PENDING_NEXT_EXPIRY,
+                "SELECT min(expires_at) FROM ledger_pending_open WHERE expires_at > 0");
     if (!st)
         return PB_STORE_ERROR;
     int rc = sqlite3_step(st);
@@ -409,8 +411,8 @@ pb_store_rc sq_pending_open_expired(pb_store_conn *base, int64_t now, int64_t *s
 }
 
 /* Scans use one-off statements: they run rarely (verify, tooling), not on the hot path. */
-static pb_store_rc scan(sq_conn *c, const char *sql, int64_t bind1, int (*row)(sqlite3_stmt *, void *),
-                        void *ctx)
+static pb_store_rc scan(sq_conn *c, const char *sql, int64_t bind1,
+                        int (*row)(sqlite3_stmt *, void *), void *ctx)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
@@ -524,7 +526,8 @@ pb_store_rc sq_balances_mark_get(pb_store_conn *base, int64_t *seq)
 pb_store_rc sq_balances_mark_set(pb_store_conn *base, int64_t seq)
 {
     sq_conn *c = SQ(base);
-    return mark_set(c, sq_stmt(c, SQ_MARK_SET, "UPDATE ledger_state SET balances_seq=?1 WHERE id=1"),
+    return mark_set(c,
+                    sq_stmt(c, SQ_MARK_SET, "UPDATE ledger_state SET balances_seq=?1 WHERE id=1"),
                     seq);
 }
 
@@ -538,7 +541,8 @@ pb_store_rc sq_pending_mark_get(pb_store_conn *base, int64_t *seq)
 pb_store_rc sq_pending_mark_set(pb_store_conn *base, int64_t seq)
 {
     sq_conn *c = SQ(base);
-    return mark_set(c, sq_stmt(c, SQ_PMARK_SET, "UPDATE ledger_state SET pending_seq=?1 WHERE id=1"),
+    return mark_set(c,
+                    sq_stmt(c, SQ_PMARK_SET, "UPDATE ledger_state SET pending_seq=?1 WHERE id=1"),
                     seq);
 }
 

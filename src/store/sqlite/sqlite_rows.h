@@ -56,18 +56,18 @@ static inline void sqr_done(sqlite3_stmt *st)
 }
 
 /* Steps a single-row lookup: OK after read(st, out), NOT_FOUND, or the mapped error. */
-#define SQR_LOOKUP(c, st, read, out)                                                           \
-    do {                                                                                       \
-        int rc_ = sqlite3_step(st);                                                            \
-        pb_store_rc r_ = PB_STORE_NOT_FOUND;                                                   \
-        if (rc_ == SQLITE_ROW) {                                                               \
-            read(st, out);                                                                     \
-            r_ = PB_STORE_OK;                                                                  \
-        } else if (rc_ != SQLITE_DONE) {                                                       \
-            r_ = sq_result(c, rc_);                                                            \
-        }                                                                                      \
-        sqr_done(st);                                                                          \
-        return r_;                                                                             \
+#define SQR_LOOKUP(c, st, read, out)         \
+    do {                                     \
+        int rc_ = sqlite3_step(st);          \
+        pb_store_rc r_ = PB_STORE_NOT_FOUND; \
+        if (rc_ == SQLITE_ROW) {             \
+            read(st, out);                   \
+            r_ = PB_STORE_OK;                \
+        } else if (rc_ != SQLITE_DONE) {     \
+            r_ = sq_result(c, rc_);          \
+        }                                    \
+        sqr_done(st);                        \
+        return r_;                           \
     } while (0)
 
 /* Steps a statement that returns no rows and drops its bindings. */
@@ -90,8 +90,7 @@ static inline pb_store_rc sqr_exec_changed(sq_conn *c, sqlite3_stmt *st)
 /* Steps a statement into up to cap rows of `size` bytes each, read by `read`; *n
  * receives the count. */
 static inline pb_store_rc sqr_collect(sq_conn *c, sqlite3_stmt *st, void *out, size_t size,
-                                      size_t cap, size_t *n,
-                                      void (*read)(sqlite3_stmt *, void *))
+                                      size_t cap, size_t *n, void (*read)(sqlite3_stmt *, void *))
 {
     int rc = SQLITE_DONE;
     *n = 0;

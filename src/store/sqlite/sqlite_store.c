@@ -88,8 +88,7 @@ pb_store_rc sq_result(sq_conn *c, int rc)
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:
-    case SQLITE_ROW:
-        return PB_STORE_OK;
+    case SQLITE_ROW: return PB_STORE_OK;
     case SQLITE_CONSTRAINT:
         snprintf(c->err, sizeof c->err, "%s", sqlite3_errmsg(c->db));
         return PB_STORE_CONFLICT;
@@ -106,8 +105,7 @@ pb_store_rc sq_result(sq_conn *c, int rc)
         snprintf(c->err, sizeof c->err, "database unavailable (sqlite error %d): %s", rc,
                  sqlite3_errmsg(c->db));
         return PB_STORE_BUSY;
-    default:
-        break;
+    default: break;
     }
     snprintf(c->err, sizeof c->err, "sqlite error %d: %s", rc, sqlite3_errmsg(c->db));
     return PB_STORE_ERROR;
@@ -376,9 +374,9 @@ static pb_store_rc sq_sync(pb_store_conn *base)
         sqlite3_file *f = vfs ? calloc(1, (size_t)vfs->szOsFile) : NULL;
         int flags = 0;
         rc = !vfs ? SQLITE_ERROR
-             : !f ? SQLITE_NOMEM
-                  : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL,
-                               &flags);
+             : !f
+                 ? SQLITE_NOMEM
+                 : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL, &flags);
         if (rc == SQLITE_OK) {
             c->wal_file = f;
         } else if (f) {
@@ -559,7 +557,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .balance_orphans = sq_balance_orphans,
     /* @backend-domains */
     .backoffice_people = &pb_store_sqlite_backoffice_people_ops, /* @backoffice */
-    .backoffice_money = &pb_store_sqlite_backoffice_money_ops, /* @backoffice */
+    .backoffice_money = &pb_store_sqlite_backoffice_money_ops,   /* @backoffice */
     .games = &pb_store_sqlite_games_ops,
     .catalog = &pb_store_sqlite_catalog_ops,
     .audit = &pb_store_sqlite_audit_ops,

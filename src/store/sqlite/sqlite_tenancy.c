@@ -12,7 +12,7 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define BRAND_COLS                                                                             \
+#define BRAND_COLS \
     "id,code,name,default_currency,jurisdiction,settings,status,created_at,updated_at"
 
 /* Reads the brand columns (not the currencies) of the current row. */
@@ -168,8 +168,7 @@ static pb_store_rc sq_brand_by_code(pb_store_conn *base, const char *code, pb_st
 static pb_store_rc sq_brand_list(pb_store_conn *base, int64_t after_id, pb_store_brand *out,
                                  size_t cap, size_t *n)
 {
-    static const char SQL[] =
-        "SELECT " BRAND_COLS " FROM brand WHERE id>?1 ORDER BY id LIMIT ?2";
+    static const char SQL[] = "SELECT " BRAND_COLS " FROM brand WHERE id>?1 ORDER BY id LIMIT ?2";
     sq_conn *c = SQ(base);
     *n = 0;
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);

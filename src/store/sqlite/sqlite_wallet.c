@@ -10,17 +10,17 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define OP_COLS                                                                                \
-    "provider,tx_id,kind,request_hash,brand,player,currency,round_id,bet_tx_id,game,amount,"   \
-    "result,cash_part,bonus_part,cash_after,bonus_after,held_after,bet_unknown,transfer_id,"   \
+#define OP_COLS                                                                              \
+    "provider,tx_id,kind,request_hash,brand,player,currency,round_id,bet_tx_id,game,amount," \
+    "result,cash_part,bonus_part,cash_after,bonus_after,held_after,bet_unknown,transfer_id," \
     "response_status,response,created_at"
 
 static pb_store_rc op_get(pb_store_conn *base, const char *provider, const char *tx_id,
                           pb_store_wallet_op *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, "SELECT " OP_COLS " FROM wallet_op WHERE provider=?1 AND tx_id=?2");
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " OP_COLS
+                                      " FROM wallet_op WHERE provider=?1 AND tx_id=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
@@ -74,9 +74,9 @@ static pb_store_rc op_get(pb_store_conn *base, const char *provider, const char 
 static pb_store_rc op_insert(pb_store_conn *base, const pb_store_wallet_op *op)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO wallet_op(" OP_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-           "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO wallet_op(" OP_COLS
+                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                                      "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, op->provider);
@@ -142,7 +142,8 @@ static pb_store_rc bet_lookup(pb_store_conn *base, const char *sql, const char *
     SQR_LOOKUP(c, st, read_bet, out);
 }
 
-#define BET_COLS "provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,updated_at"
+#define BET_COLS \
+    "provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,updated_at"
 
 static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
                            pb_store_wallet_bet *out)
@@ -155,8 +156,8 @@ static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char
         provider, bet_tx_id, out);
 }
 
-static pb_store_rc bet_record_get(pb_store_conn *base, const char *provider,
-                                  const char *bet_tx_id, pb_store_wallet_bet *out)
+static pb_store_rc bet_record_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
+                                  pb_store_wallet_bet *out)
 {
     return bet_lookup(base,
                       "SELECT " BET_COLS " FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2",
@@ -166,8 +167,8 @@ static pb_store_rc bet_record_get(pb_store_conn *base, const char *provider,
 static pb_store_rc bet_insert(pb_store_conn *base, const pb_store_wallet_bet *b)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "INSERT INTO wallet_bet(" BET_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO wallet_bet(" BET_COLS
+                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, b->provider);
@@ -184,8 +185,8 @@ static pb_store_rc bet_insert(pb_store_conn *base, const pb_store_wallet_bet *b)
 
 /* The bet's row takes the state; a bet placed as its operation row only gets its
  * row here now, from that operation. */
-static pb_store_rc bet_set_state(pb_store_conn *base, const char *provider,
-                                 const char *bet_tx_id, const char *state, int64_t now)
+static pb_store_rc bet_set_state(pb_store_conn *base, const char *provider, const char *bet_tx_id,
+                                 const char *state, int64_t now)
 {
     static const char *const SQL[] = {
         "UPDATE wallet_bet SET state=?3, updated_at=?4 WHERE provider=?1 AND bet_tx_id=?2",
@@ -226,9 +227,9 @@ static pb_store_rc round_get(pb_store_conn *base, const char *provider, const ch
                              pb_store_wallet_round *out)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT provider,round_id,player,game,has_win,closed,created_at,updated_at "
-           "FROM wallet_round WHERE provider=?1 AND round_id=?2");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT provider,round_id,player,game,has_win,closed,created_at,updated_at "
+                       "FROM wallet_round WHERE provider=?1 AND round_id=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);

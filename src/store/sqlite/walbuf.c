@@ -31,7 +31,7 @@ typedef struct wb_file {
     sqlite3_file base;
     sqlite3_file *real; /* the wrapped VFS's file, right after this struct */
     bool wal;
-    bool commit_next;   /* the last write was a commit frame's header */
+    bool commit_next; /* the last write was a commit frame's header */
     unsigned char *buf;
     size_t len;
     sqlite3_int64 off; /* the file offset of buf[0] */
@@ -198,18 +198,59 @@ static int wb_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods wb_methods_v1 = {
-    1, wb_close, wb_read, wb_write, wb_truncate, wb_sync, wb_file_size, wb_lock, wb_unlock,
-    wb_check_reserved, wb_file_control, wb_sector_size, wb_device_characteristics,
+    1,
+    wb_close,
+    wb_read,
+    wb_write,
+    wb_truncate,
+    wb_sync,
+    wb_file_size,
+    wb_lock,
+    wb_unlock,
+    wb_check_reserved,
+    wb_file_control,
+    wb_sector_size,
+    wb_device_characteristics,
 };
 static const sqlite3_io_methods wb_methods_v2 = {
-    2, wb_close, wb_read, wb_write, wb_truncate, wb_sync, wb_file_size, wb_lock, wb_unlock,
-    wb_check_reserved, wb_file_control, wb_sector_size, wb_device_characteristics, wb_shm_map,
-    wb_shm_lock, wb_shm_barrier, wb_shm_unmap,
+    2,
+    wb_close,
+    wb_read,
+    wb_write,
+    wb_truncate,
+    wb_sync,
+    wb_file_size,
+    wb_lock,
+    wb_unlock,
+    wb_check_reserved,
+    wb_file_control,
+    wb_sector_size,
+    wb_device_characteristics,
+    wb_shm_map,
+    wb_shm_lock,
+    wb_shm_barrier,
+    wb_shm_unmap,
 };
 static const sqlite3_io_methods wb_methods_v3 = {
-    3, wb_close, wb_read, wb_write, wb_truncate, wb_sync, wb_file_size, wb_lock, wb_unlock,
-    wb_check_reserved, wb_file_control, wb_sector_size, wb_device_characteristics, wb_shm_map,
-    wb_shm_lock, wb_shm_barrier, wb_shm_unmap, wb_fetch, wb_unfetch,
+    3,
+    wb_close,
+    wb_read,
+    wb_write,
+    wb_truncate,
+    wb_sync,
+    wb_file_size,
+    wb_lock,
+    wb_unlock,
+    wb_check_reserved,
+    wb_file_control,
+    wb_sector_size,
+    wb_device_characteristics,
+    wb_shm_map,
+    wb_shm_lock,
+    wb_shm_barrier,
+    wb_shm_unmap,
+    wb_fetch,
+    wb_unfetch,
 };
 
 /* ---------------------------------------------------------------- VFS methods */
@@ -308,7 +349,7 @@ const char *pb_walbuf_vfs(const char *base)
             .xCurrentTime = wb_current_time,
             .xGetLastError = wb_last_error,
             .xCurrentTimeInt64 = real->iVersion >= 2 && real->xCurrentTimeInt64 ? wb_current_time64
-                                                                                 : NULL,
+                                                                                : NULL,
         };
         if (!s->vfs.xCurrentTimeInt64)
             s->vfs.iVersion = 1;

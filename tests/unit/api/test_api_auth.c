@@ -34,8 +34,8 @@ static void h_who(pb_http_request *req, void *ctx)
     pb_http_reply_json(req, 200,
                        json_pack("{s:s,s:s,s:s}", "kind",
                                  p->kind == PB_SUBJECT_STAFF ? "staff" : "player", "role",
-                                 p->kind == PB_SUBJECT_STAFF ? pb_role_name(p->role) : "-",
-                                 "scope", p->session_scope == PB_SCOPE_SETUP ? "setup" : "full"));
+                                 p->kind == PB_SUBJECT_STAFF ? pb_role_name(p->role) : "-", "scope",
+                                 p->session_scope == PB_SCOPE_SETUP ? "setup" : "full"));
 }
 
 static const pb_route routes[] = {
@@ -247,7 +247,8 @@ static void test_expired_and_revoked(void **state)
     assert_int_equal(ifx_login(f, "old@example.org", NULL, &tk), PB_OK);
     pb_principal p;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, tk.access_token,
-                                              pb_time_now_us(), &p), PB_OK);
+                                              pb_time_now_us(), &p),
+                     PB_OK);
     ifx_begin(f);
     assert_int_equal(pb_identity_logout(f->conn, &p, f->now), PB_OK);
     ifx_commit(f);
@@ -306,9 +307,8 @@ static void test_wallet_reads_the_ledger(void **state)
     assert_int_equal(ifx_login(&t->f, "rich@example.org", NULL, &tk), PB_OK);
     resp r = get(t, "/wallet", tk.access_token);
     expect(&r, 200, NULL);
-    assert_string_equal(r.body,
-                        "{\"currency\":\"EUR\",\"cash\":\"0.00\",\"bonus\":\"0.00\","
-                        "\"held\":\"0.00\",\"withdrawable\":\"0.00\",\"total\":\"0.00\"}");
+    assert_string_equal(r.body, "{\"currency\":\"EUR\",\"cash\":\"0.00\",\"bonus\":\"0.00\","
+                                "\"held\":\"0.00\",\"withdrawable\":\"0.00\",\"total\":\"0.00\"}");
     char owner[64];
     snprintf(owner, sizeof owner, "player:%s", pl.public_id);
     int64_t cash = account(t, owner, "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
@@ -346,9 +346,9 @@ static void test_jwks_lists_the_signing_key(void **state)
     const char *dot = strchr(tk.access_token, '.');
     char header[256];
     size_t hlen = 0;
-    assert_int_equal(sodium_base642bin((unsigned char *)header, sizeof header - 1,
-                                       tk.access_token, (size_t)(dot - tk.access_token), NULL,
-                                       &hlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+    assert_int_equal(sodium_base642bin((unsigned char *)header, sizeof header - 1, tk.access_token,
+                                       (size_t)(dot - tk.access_token), NULL, &hlen, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
                      0);
     header[hlen] = '\0';
     json_t *h = json_loads(header, 0, NULL);
@@ -357,8 +357,7 @@ static void test_jwks_lists_the_signing_key(void **state)
     bool found = false;
     size_t i;
     json_t *k;
-    json_array_foreach(keys, i, k)
-    {
+    json_array_foreach(keys, i, k) {
         assert_int_equal(strlen(json_string_value(json_object_get(k, "x"))), 43);
         assert_int_equal(strlen(json_string_value(json_object_get(k, "y"))), 43);
         assert_null(json_object_get(k, "d"));

@@ -64,30 +64,47 @@ pb_audit_entry afx_sample(int i, char *buf, size_t cap)
     switch (i % 4) {
     case 0:
         snprintf(buf, cap, "player-%d", i);
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_id = "staff-alice",
-                             .actor_email = "alice@example.com", .role = "support",
-                             .brand = "demo", .action = "player.block", .target_kind = "player",
-                             .target_id = buf, .before = "{\"status\":\"active\"}",
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_id = "staff-alice",
+                             .actor_email = "alice@example.com",
+                             .role = "support",
+                             .brand = "demo",
+                             .action = "player.block",
+                             .target_kind = "player",
+                             .target_id = buf,
+                             .before = "{\"status\":\"active\"}",
                              .after = "{\"status\":\"blocked\"}",
                              .reason = "chargeback fraud — see ticket #42\nsecond line",
-                             .trace_id = "4bf92f3577b34da6a3ce929d0e0e4736", .ip = "203.0.113.7"};
+                             .trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                             .ip = "203.0.113.7"};
         break;
     case 1:
         snprintf(buf, cap, "{\"amount\":\"%d.00\",\"currency\":\"EUR\"}", i);
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_id = "staff-bob",
-                             .actor_email = "bob@example.com", .role = "finance",
-                             .brand = "demo2", .action = "ledger.adjustment",
-                             .target_kind = "account", .target_id = "42", .after = buf,
-                             .reason = "goodwill", .ip = "2001:db8::1"};
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_id = "staff-bob",
+                             .actor_email = "bob@example.com",
+                             .role = "finance",
+                             .brand = "demo2",
+                             .action = "ledger.adjustment",
+                             .target_kind = "account",
+                             .target_id = "42",
+                             .after = buf,
+                             .reason = "goodwill",
+                             .ip = "2001:db8::1"};
         break;
     case 2:
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_id = "staff-alice",
-                             .actor_email = "alice@example.com", .role = "support",
-                             .action = "staff.login", .ip = "203.0.113.7"};
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_id = "staff-alice",
+                             .actor_email = "alice@example.com",
+                             .role = "support",
+                             .action = "staff.login",
+                             .ip = "203.0.113.7"};
         break;
     default:
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_email = "mallory@example.com",
-                             .action = "staff.login_failed", .reason = "wrong password",
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_email = "mallory@example.com",
+                             .action = "staff.login_failed",
+                             .reason = "wrong password",
                              .ip = "198.51.100.23"};
         break;
     }

@@ -25,27 +25,44 @@ static int append(pb_store_conn *c, int k)
     pb_audit_entry e;
     switch (k % 4) {
     case 0:
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_id = "staff-alice", .role = "support",
-                             .actor_email = "alice@example.com", .brand = "demo",
-                             .action = "player.block", .target_kind = "player",
-                             .target_id = target, .before = "{\"status\":\"active\"}",
-                             .after = "{\"status\":\"blocked\"}", .reason = "chargeback fraud",
-                             .trace_id = "4bf92f3577b34da6a3ce929d0e0e4736", .ip = "203.0.113.7"};
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_id = "staff-alice",
+                             .role = "support",
+                             .actor_email = "alice@example.com",
+                             .brand = "demo",
+                             .action = "player.block",
+                             .target_kind = "player",
+                             .target_id = target,
+                             .before = "{\"status\":\"active\"}",
+                             .after = "{\"status\":\"blocked\"}",
+                             .reason = "chargeback fraud",
+                             .trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                             .ip = "203.0.113.7"};
         break;
     case 1:
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_id = "staff-bob", .role = "finance",
-                             .brand = "demo2", .action = "ledger.adjustment",
-                             .target_kind = "account", .target_id = "42",
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_id = "staff-bob",
+                             .role = "finance",
+                             .brand = "demo2",
+                             .action = "ledger.adjustment",
+                             .target_kind = "account",
+                             .target_id = "42",
                              .after = "{\"amount\":\"10.00\",\"currency\":\"EUR\"}",
-                             .reason = "goodwill \"gesture\"", .ip = "2001:db8::1"};
+                             .reason = "goodwill \"gesture\"",
+                             .ip = "2001:db8::1"};
         break;
     case 2:
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_id = "staff-alice", .role = "support",
-                             .action = "staff.login", .ip = "203.0.113.7"};
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_id = "staff-alice",
+                             .role = "support",
+                             .action = "staff.login",
+                             .ip = "203.0.113.7"};
         break;
     default:
-        e = (pb_audit_entry){.actor_kind = "staff", .actor_email = "mallory@example.com",
-                             .action = "staff.login_failed", .reason = "wrong password",
+        e = (pb_audit_entry){.actor_kind = "staff",
+                             .actor_email = "mallory@example.com",
+                             .action = "staff.login_failed",
+                             .reason = "wrong password",
                              .ip = "198.51.100.23"};
         break;
     }

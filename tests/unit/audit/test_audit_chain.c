@@ -222,11 +222,11 @@ static void test_invalid_entries_are_refused_naming_the_field(void **state)
     char *json_big = repeat(' ', PB_AUDIT_JSON_MAX + 1);
     json_big[0] = '1';
     pb_audit_entry e;
-#define REFUSE(member, value, field)                                                           \
-    do {                                                                                       \
-        e = ok;                                                                                \
-        e.member = (value);                                                                    \
-        expect_refused(f, &e, field);                                                          \
+#define REFUSE(member, value, field)  \
+    do {                              \
+        e = ok;                       \
+        e.member = (value);           \
+        expect_refused(f, &e, field); \
     } while (0)
     REFUSE(actor_kind, NULL, "actor_kind");
     REFUSE(actor_kind, "admin", "actor_kind");
@@ -426,8 +426,8 @@ int main(void)
                                         afx_teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_append_leaves_nothing, afx_setup,
                                         afx_teardown),
-        cmocka_unit_test_setup_teardown(test_entries_in_one_transaction_commit_together,
-                                        afx_setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_entries_in_one_transaction_commit_together, afx_setup,
+                                        afx_teardown),
         cmocka_unit_test_setup_teardown(test_time_never_goes_backwards, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_invalid_entries_are_refused_naming_the_field,
                                         afx_setup, afx_teardown),
@@ -436,8 +436,8 @@ int main(void)
                                         afx_teardown),
         cmocka_unit_test_setup_teardown(test_key_file_is_created_private_and_reloaded, afx_setup,
                                         afx_teardown),
-        cmocka_unit_test_setup_teardown(test_insecure_or_malformed_key_files_are_refused,
-                                        afx_setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_insecure_or_malformed_key_files_are_refused, afx_setup,
+                                        afx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

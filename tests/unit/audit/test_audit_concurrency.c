@@ -43,9 +43,14 @@ static void *appender(void *arg)
     snprintf(actor, sizeof actor, "staff-%d", w->index);
     for (int i = 0; i < PER_THREAD; i++) {
         snprintf(target, sizeof target, "player-%d-%d", w->index, i);
-        pb_audit_entry e = {.actor_kind = "staff", .actor_id = actor, .role = "support",
-                            .brand = "demo", .action = "player.block", .target_kind = "player",
-                            .target_id = target, .after = "{\"status\":\"blocked\"}",
+        pb_audit_entry e = {.actor_kind = "staff",
+                            .actor_id = actor,
+                            .role = "support",
+                            .brand = "demo",
+                            .action = "player.block",
+                            .target_kind = "player",
+                            .target_id = target,
+                            .after = "{\"status\":\"blocked\"}",
                             .reason = "concurrency"};
         for (int attempt = 0;; attempt++) {
             if (attempt == 1000) {
@@ -202,8 +207,7 @@ static void test_concurrent_key_creation_agrees(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_concurrent_appenders, afx_setup,
-                                        afx_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_appenders, afx_setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_key_creation_agrees, afx_setup,
                                         afx_teardown),
     };

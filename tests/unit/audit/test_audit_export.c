@@ -70,8 +70,10 @@ static void test_chunks_same_bytes(void **state)
     };
     const size_t sizes[] = {1, 2, 3, 5};
     for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
-        pb_audit_export_opts o = {.since_us = windows[w][0], .until_us = windows[w][1],
-                                  .now_us = NOW, .keys = pb_audit_key_public(f->key),
+        pb_audit_export_opts o = {.since_us = windows[w][0],
+                                  .until_us = windows[w][1],
+                                  .now_us = NOW,
+                                  .keys = pb_audit_key_public(f->key),
                                   .nkeys = 1};
         pb_audit_export_summary want_sum, sum;
         char *want = export_on(f->conn, &o, &want_sum); /* one chunk: 1,000 rows */
@@ -95,8 +97,8 @@ static void test_bounds_fixed_at_begin(void **state)
     afx_fill(f, 10);
     afx_checkpoint(f); /* over 10 */
     afx_fill(f, 5);    /* head 15 */
-    pb_audit_export_opts o = {.now_us = NOW, .keys = pb_audit_key_public(f->key), .nkeys = 1,
-                              .chunk_rows = 2};
+    pb_audit_export_opts o = {
+        .now_us = NOW, .keys = pb_audit_key_public(f->key), .nkeys = 1, .chunk_rows = 2};
     pb_audit_export_summary want_sum, plan, sum;
     char *want = export_on(f->conn, &o, &want_sum);
 
@@ -203,8 +205,8 @@ static void test_no_snapshot_while_writing(void **state)
     afx *f = *state;
     afx_fill(f, 30);
     afx_checkpoint(f);
-    pb_audit_export_opts o = {.now_us = NOW, .keys = pb_audit_key_public(f->key), .nkeys = 1,
-                              .chunk_rows = 3};
+    pb_audit_export_opts o = {
+        .now_us = NOW, .keys = pb_audit_key_public(f->key), .nkeys = 1, .chunk_rows = 3};
     pb_audit_export_summary want_sum, sum;
     char *want = export_on(f->conn, &o, &want_sum);
 
@@ -244,8 +246,12 @@ static void test_chunk_ends_at_256k(void **state)
     static char big[60020]; /* about 60 KB per line: the fifth passes 256 KiB */
     snprintf(big, sizeof big, "{\"note\":\"%60000d\"}", 7);
     for (int i = 0; i < 8; i++) {
-        pb_audit_entry e = {.actor_kind = "staff", .actor_id = "s1", .action = "player.note",
-                            .target_kind = "player", .target_id = "p1", .after = big,
+        pb_audit_entry e = {.actor_kind = "staff",
+                            .actor_id = "s1",
+                            .action = "player.note",
+                            .target_kind = "player",
+                            .target_id = "p1",
+                            .after = big,
                             .reason = "before"};
         afx_append(f, &e);
     }
@@ -301,7 +307,8 @@ static void test_verify_holds_no_snapshot(void **state)
     assert_int_equal(p.append_failed, 0);
     if (p.refused)
         fail_msg("%d of %d TRUNCATE checkpoints during verify could not empty the WAL: a "
-                 "snapshot was held across the chunks", p.refused, p.checkpoints);
+                 "snapshot was held across the chunks",
+                 p.refused, p.checkpoints);
     assert_int_equal(sum.violations, 0);
     assert_int_equal(sum.entries, 24); /* as of its start: not the 4 appended since */
     assert_int_equal(sum.head_seq, 24);
@@ -318,10 +325,8 @@ static void test_verify_holds_no_snapshot(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_chunks_same_bytes),
-        T(test_bounds_fixed_at_begin),
-        T(test_no_snapshot_while_writing),
-        T(test_chunk_ends_at_256k),
+        T(test_chunks_same_bytes),         T(test_bounds_fixed_at_begin),
+        T(test_no_snapshot_while_writing), T(test_chunk_ends_at_256k),
         T(test_verify_holds_no_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,7 +48,8 @@ static int is_demo_or_demo2(const pb_audit_record *r)
 static void test_filters(void **state)
 {
     afx *f = *state;
-    afx_fill(f, 20); /* 5 of each shape: i%4 = 0 block (demo), 1 adjustment (demo2), 2 login, 3 failed */
+    /* 5 of each shape: i%4 = 0 block (demo), 1 adjustment (demo2), 2 login, 3 failed */
+    afx_fill(f, 20);
     pb_audit_filter q = {.limit = 100};
     pb_audit_page p = query(f, &q);
     assert_int_equal(check_page(&p, NULL), 20);
@@ -61,8 +62,8 @@ static void test_filters(void **state)
     assert_int_equal(check_page(&p, is_alice), 10); /* blocks and logins */
     pb_audit_page_free(&p);
 
-    q = (pb_audit_filter){.actor_kind = "staff", .actor_id = "staff-alice", .action = "player.block",
-                          .limit = 100};
+    q = (pb_audit_filter){
+        .actor_kind = "staff", .actor_id = "staff-alice", .action = "player.block", .limit = 100};
     p = query(f, &q);
     assert_int_equal(check_page(&p, is_block), 5);
     assert_non_null(p.entries[0].before); /* before/after are copied into the page */
@@ -88,7 +89,8 @@ static void test_filters(void **state)
 
     /* time: entry k is dated base + (k-1) s; [base+4 s, base+9 s) holds seqs 5..9 */
     q = (pb_audit_filter){.from_us = 1795000000000000 + 4000000,
-                          .to_us = 1795000000000000 + 9000000, .limit = 100};
+                          .to_us = 1795000000000000 + 9000000,
+                          .limit = 100};
     p = query(f, &q);
     assert_int_equal(check_page(&p, NULL), 5);
     assert_int_equal(p.entries[0].seq, 9);
@@ -97,7 +99,8 @@ static void test_filters(void **state)
 
     /* time and cursor together: the same window, two per page */
     q = (pb_audit_filter){.from_us = 1795000000000000 + 4000000,
-                          .to_us = 1795000000000000 + 9000000, .limit = 2};
+                          .to_us = 1795000000000000 + 9000000,
+                          .limit = 2};
     p = query(f, &q);
     assert_int_equal(p.n, 2);
     assert_int_equal(p.entries[0].seq, 9);
@@ -111,7 +114,8 @@ static void test_filters(void **state)
     p = query(f, &q);
     assert_int_equal(p.n, 0);
     pb_audit_page_free(&p);
-    q = (pb_audit_filter){.from_us = 1795000000000000 + 100000000, .limit = 10}; /* after the last */
+    /* after the last */
+    q = (pb_audit_filter){.from_us = 1795000000000000 + 100000000, .limit = 10};
     p = query(f, &q);
     assert_int_equal(p.n, 0);
     pb_audit_page_free(&p);
@@ -241,7 +245,8 @@ static void test_invalid_filters(void **state)
         assert_int_equal(p.n, 0);
         pb_audit_page_free(&p);
     }
-    pb_audit_filter ok = {.limit = PB_AUDIT_QUERY_LIMIT_MAX, .brands = many,
+    pb_audit_filter ok = {.limit = PB_AUDIT_QUERY_LIMIT_MAX,
+                          .brands = many,
                           .nbrands = PB_AUDIT_QUERY_BRANDS_MAX};
     pb_audit_page p = query(f, &ok);
     pb_audit_page_free(&p);
@@ -278,7 +283,8 @@ static void record_from_json(json_t *o, pb_audit_record *r)
     r->at = json_integer_value(json_object_get(o, "at_us"));
     const char *id = member_str(o, "id");
     assert_int_equal(pb_id_parse(id, strlen(id), &r->id), 0);
-#define S(field) snprintf(r->field, sizeof r->field, "%s", member_str(o, #field) ? member_str(o, #field) : "")
+#define S(field) \
+    snprintf(r->field, sizeof r->field, "%s", member_str(o, #field) ? member_str(o, #field) : "")
     S(actor_kind);
     S(actor_id);
     S(actor_email);
@@ -362,8 +368,7 @@ static void check_checkpoint_line(json_t *o, parsed *r)
     bool listed = false;
     json_t *keys = json_object_get(r->header, "public_keys"), *k;
     size_t i;
-    json_array_foreach(keys, i, k)
-    {
+    json_array_foreach(keys, i, k) {
         listed |= !strcmp(member_str(k, "public_key"), member_str(o, "public_key"));
     }
     assert_true(listed);
@@ -445,7 +450,8 @@ static void test_export_round_trip(void **state)
     free(text);
 
     /* a time window: seqs 5..12 (entry k is dated base + (k-1) s) */
-    o = (pb_audit_export_opts){.now_us = f->now, .since_us = 1795000000000000 + 4000000,
+    o = (pb_audit_export_opts){.now_us = f->now,
+                               .since_us = 1795000000000000 + 4000000,
                                .until_us = 1795000000000000 + 12000000};
     text = export_text(f, &o, &sum);
     p = check_export(f, text);
@@ -473,8 +479,12 @@ static void test_export_round_trip(void **state)
 static void test_export_escapes_text_exactly(void **state)
 {
     afx *f = *state;
-    pb_audit_entry e = {.actor_kind = "staff", .actor_id = "s1", .action = "brand.update",
-                        .brand = "demo", .target_kind = "brand", .target_id = "demo",
+    pb_audit_entry e = {.actor_kind = "staff",
+                        .actor_id = "s1",
+                        .action = "brand.update",
+                        .brand = "demo",
+                        .target_kind = "brand",
+                        .target_id = "demo",
                         .before = "{\"name\":\"Demo \\\"Casino\\\"\",\"tab\":\"\\t\"}",
                         .after = "{\"name\":\"Démo ☃\"}",
                         .reason = "quotes \" backslash \\ tab \t newline \n cr \r done"};
@@ -493,12 +503,8 @@ static void test_export_escapes_text_exactly(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_filters),
-        T(test_brand_scope),
-        T(test_pagination),
-        T(test_invalid_filters),
-        T(test_export_round_trip),
-        T(test_export_escapes_text_exactly),
+        T(test_filters),         T(test_brand_scope),       T(test_pagination),
+        T(test_invalid_filters), T(test_export_round_trip), T(test_export_escapes_text_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

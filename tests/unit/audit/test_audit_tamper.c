@@ -128,8 +128,9 @@ static void test_changed_brand(void **state)
 
 static void test_changed_trace_id(void **state)
 {
-    expect_seq3_mismatch(*state, "UPDATE audit_entry SET trace_id='00000000000000000000000000000000' "
-                                 "WHERE seq=3");
+    expect_seq3_mismatch(*state,
+                         "UPDATE audit_entry SET trace_id='00000000000000000000000000000000' "
+                         "WHERE seq=3");
 }
 
 static void test_changed_ip(void **state)

@@ -73,7 +73,8 @@ static void build(fx *f, world *w)
     w->house_usd = fx_account_cur(f, "brand", "house", 0, "USD");
     w->provider = fx_account(f, "provider:p", "provider", 0);
     w->cash_a = fx_account(f, "player:a", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
-    w->bonus_a = fx_account(f, "player:a", "player_bonus", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    w->bonus_a = fx_account(f, "player:a", "player_bonus",
+                            PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
     w->cash_a_usd = fx_account_cur(f, "player:a", "player_cash",
                                    PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS, "USD");
     w->cash_b = fx_account(f, "player:b", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
@@ -81,10 +82,10 @@ static void build(fx *f, world *w)
     struct {
         int64_t d, c, amount;
         const char *cur;
-    } plan[] = {{w->house, w->cash_a, 100, "EUR"},     {w->house, w->cash_b, 50, "EUR"},
-                {w->cash_a, w->provider, 10, "EUR"},   {w->provider, w->house, 1, "EUR"},
-                {w->cash_a, w->bonus_a, 5, "EUR"},     {w->house_usd, w->cash_a_usd, 7, "USD"},
-                {w->provider, w->cash_a, 3, "EUR"},    {w->cash_b, w->provider, 2, "EUR"},
+    } plan[] = {{w->house, w->cash_a, 100, "EUR"},   {w->house, w->cash_b, 50, "EUR"},
+                {w->cash_a, w->provider, 10, "EUR"}, {w->provider, w->house, 1, "EUR"},
+                {w->cash_a, w->bonus_a, 5, "EUR"},   {w->house_usd, w->cash_a_usd, 7, "USD"},
+                {w->provider, w->cash_a, 3, "EUR"},  {w->cash_b, w->provider, 2, "EUR"},
                 {w->bonus_a, w->provider, 1, "EUR"}};
     for (size_t i = 0; i < sizeof plan / sizeof plan[0]; i++) {
         char key[16];
@@ -184,8 +185,8 @@ static void test_walk(void **state)
     assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &eur), PB_STORE_OK);
     assert_int_equal(eur.n, 0); /* 9, 8, 7 read: EUR; the USD one (seq 6) is below */
     assert_int_equal(stopped, 7);
-    q = (pb_store_bo_walk){.currency = "USD", .below_seq = 7, .max_read = 3,
-                           .stopped_at = &stopped};
+    q = (pb_store_bo_walk){
+        .currency = "USD", .below_seq = 7, .max_read = 3, .stopped_at = &stopped};
     assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &eur), PB_STORE_OK);
     assert_int_equal(eur.n, 1);
     assert_int_equal(eur.r[0].seq, 6);
@@ -301,8 +302,11 @@ static void test_plans(void **state)
                      PB_STORE_OK);
     assert_int_equal(pb_store_bo_seq_at(f->conn, w.t0 + SEC, &seq), PB_STORE_OK);
     sqlite3 *db = ((sq_conn *)f->conn)->db;
-    const char *mine[] = {"payment INDEXED BY", "withdrawal INDEXED BY", "wallet_op INDEXED BY",
-                          "game_round INDEXED BY", "FROM ledger_transfer t JOIN",
+    const char *mine[] = {"payment INDEXED BY",
+                          "withdrawal INDEXED BY",
+                          "wallet_op INDEXED BY",
+                          "game_round INDEXED BY",
+                          "FROM ledger_transfer t JOIN",
                           "SELECT created_at FROM ledger_transfer WHERE seq>=",
                           "SELECT debit_account_id, credit_account_id"};
     int checked = 0;

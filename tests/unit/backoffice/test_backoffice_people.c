@@ -93,8 +93,8 @@ static void add_op(fx *f, const char *provider, const char *player, const char *
              "round_id,bet_tx_id,game,amount,result,cash_part,bonus_part,cash_after,bonus_after,"
              "held_after,response_status,response,created_at) VALUES('%s','%s',%d,x'00','alpha',"
              "'%s','EUR','%s','%s','%s',%lld,'OK',0,0,0,0,0,200,x'00',%lld)",
-             provider, tx, kind, player, round, bet_tx, kind == 1 ? "slot" : "",
-             (long long)amount, (long long)at);
+             provider, tx, kind, player, round, bet_tx, kind == 1 ? "slot" : "", (long long)amount,
+             (long long)at);
     exec(f, sql);
 }
 
@@ -214,9 +214,9 @@ typedef struct seed {
 } seed;
 
 static const seed SEEDS[NPLAYERS] = {
-    {1, "ann@x.example", 0, 500},   {2, "ann@x.example", 30, 500},  {1, "bob@x.example", 0, -1},
-    {1, "cid@x.example", 30, 0},    {2, "bob@x.example", 10, 1200}, {1, "dee@x.example", 0, 500},
-    {2, "eve@x.example", 20, -1},   {1, "fay@x.example", 10, 1200}, {2, "ann@y.example", 0, 7},
+    {1, "ann@x.example", 0, 500},  {2, "ann@x.example", 30, 500},  {1, "bob@x.example", 0, -1},
+    {1, "cid@x.example", 30, 0},   {2, "bob@x.example", 10, 1200}, {1, "dee@x.example", 0, 500},
+    {2, "eve@x.example", 20, -1},  {1, "fay@x.example", 10, 1200}, {2, "ann@y.example", 0, 7},
     {1, "gus@x.example", 20, 500},
 };
 
@@ -290,7 +290,8 @@ static void search_every_sort_and_page(void **state)
             for (size_t size = 1; size <= 4; size++) {
                 pb_store_player_find_query q = {.all_brands = true,
                                                 .sort = (pb_store_player_sort)sort,
-                                                .asc = asc, .currency = "EUR"};
+                                                .asc = asc,
+                                                .currency = "EUR"};
                 int got = 0;
                 char key[PB_EMAIL_MAX + 1] = "";
                 for (int guard = 0; guard < 32; guard++) {
@@ -300,8 +301,8 @@ static void search_every_sort_and_page(void **state)
                     for (size_t i = 0; i < m; i++, got++) {
                         assert_true(got < NPLAYERS);
                         if (hits[i].id != want[got] + 1)
-                            fail_msg("sort %d asc %d size %zu: row %d is %lld, want %d", sort,
-                                     asc, size, got, (long long)hits[i].id, want[got] + 1);
+                            fail_msg("sort %d asc %d size %zu: row %d is %lld, want %d", sort, asc,
+                                     size, got, (long long)hits[i].id, want[got] + 1);
                     }
                     if (m < size)
                         break;
@@ -324,8 +325,12 @@ static void search_filters(void **state)
     pb_store_player_hit hits[NPLAYERS];
     size_t n = 0;
     /* balance range in EUR, players without an account count as 0 */
-    pb_store_player_find_query q = {.all_brands = true, .currency = "EUR", .has_min = true,
-                                    .balance_min = 0, .has_max = true, .balance_max = 500};
+    pb_store_player_find_query q = {.all_brands = true,
+                                    .currency = "EUR",
+                                    .has_min = true,
+                                    .balance_min = 0,
+                                    .has_max = true,
+                                    .balance_max = 500};
     assert_int_equal(pb_store_player_find(f->c, &q, hits, NPLAYERS, &n), PB_STORE_OK);
     assert_int_equal(n, 8); /* everyone but the two with 1200 */
     q.balance_min = 1;

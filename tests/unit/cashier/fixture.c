@@ -28,8 +28,8 @@ static void add_player(int i, const char *email)
     assert_int_equal(pb_store_player_insert(C.f->conn, &p), PB_STORE_OK);
     snprintf(C.players[i], sizeof C.players[i], "%s", p.public_id);
     C.player_rows[i] = p.id;
-    C.pl[i] = (pb_cashier_player){.brand_id = C.brand_id, .brand = "alpha",
-                                  .player = C.players[i], .currency = "EUR"};
+    C.pl[i] = (pb_cashier_player){
+        .brand_id = C.brand_id, .brand = "alpha", .player = C.players[i], .currency = "EUR"};
 }
 
 int cx_setup(void **state)
@@ -52,8 +52,8 @@ int cx_setup(void **state)
     assert_non_null(fgets(C.secret, sizeof C.secret, fp));
     fclose(fp);
     assert_int_equal(strlen(C.secret), 64);
-    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
-                          .jurisdiction = "MT"};
+    pb_brand_spec spec = {
+        .code = "alpha", .name = "Alpha", .default_currency = "EUR", .jurisdiction = "MT"};
     pb_brand b;
     assert_int_equal(pb_store_begin(C.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(C.f->conn, &spec, 1, &b, NULL), PB_OK);
@@ -169,8 +169,8 @@ pb_err cx_withdraw(int i, int64_t amount, const pb_cashier_actor *a, pb_store_wi
     char key[32];
     pb_cashier_actor me = {.kind = "player", .id = C.players[i]};
     bool replayed;
-    return pb_cashier_withdrawal_request(C.k, C.f->conn, &C.pl[i], amount,
-                                         cx_key(key, sizeof key), a ? a : &me, out, &replayed);
+    return pb_cashier_withdrawal_request(C.k, C.f->conn, &C.pl[i], amount, cx_key(key, sizeof key),
+                                         a ? a : &me, out, &replayed);
 }
 
 pb_cashier_actor cx_staff(const char *id)

@@ -36,7 +36,8 @@ static void test_verify_signature(void **state)
 {
     (void)state;
     const int64_t now = 1700000000;
-    char *body = pb_psp_sandbox_event_body("evt_1", "deposit.succeeded", "sbxp_a", 1234, "EUR", now);
+    char *body = pb_psp_sandbox_event_body("evt_1", "deposit.succeeded", "sbxp_a", 1234, "EUR",
+                                           now);
     char sig[128], other[128];
     pb_psp_event ev;
     pb_psp_sandbox_sign(C.secret, body, strlen(body), now, sig, sizeof sig);
@@ -48,8 +49,8 @@ static void test_verify_signature(void **state)
     assert_string_equal(ev.currency, "EUR");
 
     /* another secret, a changed byte, no header, no v1, a bad t */
-    pb_psp_sandbox_sign("00000000000000000000000000000000000000000000000000000000000000000",
-                        body, strlen(body), now, other, sizeof other);
+    pb_psp_sandbox_sign("00000000000000000000000000000000000000000000000000000000000000000", body,
+                        strlen(body), now, other, sizeof other);
     assert_int_equal(verify(body, other, now, &ev), PB_ERR_SIGNATURE_INVALID);
     char *tampered = strdup(body);
     tampered[strlen(tampered) - 3] ^= 1;
@@ -83,7 +84,8 @@ static void test_verify_window(void **state)
     (void)state;
     const int64_t now = 1700000000;
     const int64_t ts[] = {now - PB_PSP_SANDBOX_TOLERANCE_S, now + PB_PSP_SANDBOX_TOLERANCE_S,
-                          now - PB_PSP_SANDBOX_TOLERANCE_S - 1, now + PB_PSP_SANDBOX_TOLERANCE_S + 1};
+                          now - PB_PSP_SANDBOX_TOLERANCE_S - 1,
+                          now + PB_PSP_SANDBOX_TOLERANCE_S + 1};
     const pb_err want[] = {PB_OK, PB_OK, PB_ERR_TIMESTAMP_STALE, PB_ERR_TIMESTAMP_STALE};
     for (size_t i = 0; i < 4; i++) {
         char *body = pb_psp_sandbox_event_body(NULL, "payout.paid", "sbxo_a", 5, "EUR", ts[i]);
@@ -187,7 +189,8 @@ static void test_deposit_reordered(void **state)
     assert_string_equal(r.outcome, "ignored");
     assert_int_equal(cx_balance(0).cash, 0);
     /* the late success credits: the PSP holds the money */
-    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 700, "EUR", 0, &r), PB_OK);
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 700, "EUR", 0, &r),
+                     PB_OK);
     assert_string_equal(r.outcome, "applied");
     assert_int_equal(cx_balance(0).cash, 700);
     pb_store_payment now;
@@ -227,8 +230,7 @@ static void test_deposit_mismatch_and_unknown(void **state)
     assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 1000, "EUR",
                               pb_time_now_us() / 1000000 - 3600, &r),
                      PB_ERR_TIMESTAMP_STALE);
-    assert_int_equal(pb_cashier_webhook(C.k, C.f->conn, "stripe", "{}", 2, hdr_get, &(hdr){0},
-                                        &r),
+    assert_int_equal(pb_cashier_webhook(C.k, C.f->conn, "stripe", "{}", 2, hdr_get, &(hdr){0}, &r),
                      PB_ERR_PSP_NOT_FOUND);
 }
 
@@ -266,8 +268,8 @@ static void test_deposit_intents(void **state)
     assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], "stripe", 2500, "dep-b",
                                                &a, &q, url, &replayed),
                      PB_ERR_PSP_NOT_FOUND);
-    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 0, "dep-b", &a,
-                                               &q, url, &replayed),
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 0, "dep-b", &a, &q,
+                                               url, &replayed),
                      PB_ERR_AMOUNT_INVALID);
     assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 100, "bad key", &a,
                                                &q, url, &replayed),
@@ -294,8 +296,7 @@ static void test_deposit_limits_and_gate(void **state)
     const pb_err want[] = {PB_ERR_AMOUNT_OUT_OF_RANGE, PB_OK, PB_OK, PB_ERR_AMOUNT_OUT_OF_RANGE};
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, amounts[i],
-                                                   cx_key(key, sizeof key), &a, &p, url,
-                                                   &replayed),
+                                                   cx_key(key, sizeof key), &a, &p, url, &replayed),
                          want[i]);
     cx_status(0, "blocked");
     assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 2000,

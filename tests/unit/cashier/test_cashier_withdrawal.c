@@ -107,8 +107,7 @@ static void test_cancel_and_reject(void **state)
                      PB_ERR_WITHDRAWAL_STATE);
     assert_int_equal(pb_cashier_withdrawal_reject(C.k, w.id, "late", &fin, &out),
                      PB_ERR_WITHDRAWAL_STATE);
-    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out),
-                     PB_ERR_WITHDRAWAL_STATE);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out), PB_ERR_WITHDRAWAL_STATE);
     assert_int_equal(cx_transfers(), n);
 
     assert_int_equal(cx_withdraw(0, 2000, NULL, &w), PB_OK);
@@ -205,8 +204,8 @@ static void test_four_eyes(void **state)
     assert_int_equal(cx_balance(0).cash, 10000);
     pb_ledger_record v;
     assert_int_equal(wd_transfer(at.id, "void", &v), PB_OK);
-    assert_int_equal(cx_event(NULL, "payout.paid", cx_withdrawal(at.id).psp_reference, 3000,
-                              "EUR", 0, &r),
+    assert_int_equal(cx_event(NULL, "payout.paid", cx_withdrawal(at.id).psp_reference, 3000, "EUR",
+                              0, &r),
                      PB_OK);
     assert_string_equal(r.outcome, "ignored");
     assert_int_equal(cx_balance(0).cash, 10000);

@@ -41,8 +41,12 @@ static const char *const EUR_USD[] = {"EUR", "USD"};
 
 static inline void mk_brand(tfx *f, const char *code, const char *jurisdiction, int64_t *id)
 {
-    pb_brand_spec s = {.code = code, .name = code, .default_currency = "EUR",
-                       .currencies = EUR_USD, .ncurrencies = 2, .jurisdiction = jurisdiction};
+    pb_brand_spec s = {.code = code,
+                       .name = code,
+                       .default_currency = "EUR",
+                       .currencies = EUR_USD,
+                       .ncurrencies = 2,
+                       .jurisdiction = jurisdiction};
     pb_brand b;
     assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(f->conn, &s, T0, &b, NULL), PB_OK);
@@ -214,8 +218,7 @@ static inline void game_refused(tfx *f, pb_game g, pb_err e, const char *field)
     const char *bad;
     pb_err got = game_create(f, &g, &bad);
     if (got != e)
-        fail_msg("game %s: got %s, want %s on %s", g.code, pb_err_code(got), pb_err_code(e),
-                 field);
+        fail_msg("game %s: got %s, want %s on %s", g.code, pb_err_code(got), pb_err_code(e), field);
     assert_non_null(bad);
     assert_string_equal(bad, field);
     assert_int_equal(game_count(f), before);

@@ -28,8 +28,7 @@ static void provider_create_and_get(void **state)
     assert_memory_equal(got.secret, p.secret, 32);
     assert_int_equal(got.created_at, T0);
     assert_int_equal(pb_catalog_provider_get(f->conn, "nope", &got), PB_ERR_PROVIDER_NOT_FOUND);
-    assert_int_equal(pb_catalog_provider_get(f->conn, "BAD CODE", &got),
-                     PB_ERR_PROVIDER_NOT_FOUND);
+    assert_int_equal(pb_catalog_provider_get(f->conn, "BAD CODE", &got), PB_ERR_PROVIDER_NOT_FOUND);
 
     /* a duplicate code */
     pb_provider dup = native_provider("acme-games");
@@ -58,8 +57,7 @@ static void provider_validation(void **state)
 {
     tfx *f = *state;
     pb_provider p;
-    const char *codes[] = {"a", "UPPER", "-lead", "has space", "under_score",
-                           "dot.ted", ""};
+    const char *codes[] = {"a", "UPPER", "-lead", "has space", "under_score", "dot.ted", ""};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         p = native_provider("x");
         snprintf(p.code, sizeof p.code, "%s", codes[i]);

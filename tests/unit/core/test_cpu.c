@@ -146,14 +146,15 @@ static void quietest_from_text(void **state)
     (void)state;
     /* this VM's shape: the disk's queue all on CPU1; LOC/RES/CAL are not counted
      * (CPU0's huge RES must not make it look busy) */
-    const char *vm = "           CPU0       CPU1       \n"
-                     " 24:          1          0  IO-APIC   5-edge      ACPI:Ged\n"
-                     " 36:          0   37704855 PCI-MSIX-0000:00:02.0   1-edge      virtio1-req.0\n"
-                     " 39:      42315          0 PCI-MSIX-0000:00:03.0   2-edge      virtio2-output.0\n"
-                     " 42:          0      93294 PCI-MSIX-0000:00:04.0   2-edge      virtio3-tx\n"
-                     "LOC:    8108912    8044724   Local timer interrupts\n"
-                     "RES:   91250840    7050387   Rescheduling interrupts\n"
-                     "ERR:          0\n";
+    const char *vm =
+        "           CPU0       CPU1       \n"
+        " 24:          1          0  IO-APIC   5-edge      ACPI:Ged\n"
+        " 36:          0   37704855 PCI-MSIX-0000:00:02.0   1-edge      virtio1-req.0\n"
+        " 39:      42315          0 PCI-MSIX-0000:00:03.0   2-edge      virtio2-output.0\n"
+        " 42:          0      93294 PCI-MSIX-0000:00:04.0   2-edge      virtio3-tx\n"
+        "LOC:    8108912    8044724   Local timer interrupts\n"
+        "RES:   91250840    7050387   Rescheduling interrupts\n"
+        "ERR:          0\n";
     cpu_set_t both = cpus(0, 1);
     assert_int_equal(pb_cpu_quietest_in(vm, &both), 0);
     cpu_set_t one = cpus(1, -1); /* only CPU1 allowed: that one, however busy */
@@ -197,12 +198,9 @@ static void quietest_is_allowed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(counts_and_last),
-        cmocka_unit_test(pin_runs_there),
-        cmocka_unit_test(avoid_removes_one),
-        cmocka_unit_test(bad_cpus_refused),
-        cmocka_unit_test(quietest_from_text),
-        cmocka_unit_test(quietest_is_allowed),
+        cmocka_unit_test(counts_and_last),    cmocka_unit_test(pin_runs_there),
+        cmocka_unit_test(avoid_removes_one),  cmocka_unit_test(bad_cpus_refused),
+        cmocka_unit_test(quietest_from_text), cmocka_unit_test(quietest_is_allowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,10 +25,7 @@
 #define MIN_US (INT64_C(-62167219200000000)) /* 0000-01-01T00:00:00Z */
 #define MAX_US (INT64_C(253402300799999999)) /* 9999-12-31T23:59:59.999999Z */
 
-static unsigned rand_a(const pb_id *id)
-{
-    return (unsigned)(id->b[6] & 0x0F) << 8 | id->b[7];
-}
+static unsigned rand_a(const pb_id *id) { return (unsigned)(id->b[6] & 0x0F) << 8 | id->b[7]; }
 
 /* ---- ids ---------------------------------------------------------------- */
 
@@ -38,8 +35,8 @@ static void test_id_version_variant(void **state)
     for (int i = 0; i < 1000; i++) {
         pb_id id;
         pb_id_new(&id);
-        assert_int_equal(id.b[6] >> 4, 7);   /* version 7 */
-        assert_int_equal(id.b[8] >> 6, 2);   /* variant 10 */
+        assert_int_equal(id.b[6] >> 4, 7); /* version 7 */
+        assert_int_equal(id.b[8] >> 6, 2); /* variant 10 */
         assert_false(pb_id_is_zero(&id));
     }
 }
@@ -120,11 +117,11 @@ static void test_id_parse_rejects(void **state)
         "017f22e2-79b0-7cc3-98c4-dc0c0c07398g",  /* not hex */
         "017f22e2-79b0-7cc3-98c4-dc0c0c07398 ",
         "017f22e2_79b0-7cc3-98c4-dc0c0c07398f",
-        "017f22e-279b0-7cc3-98c4-dc0c0c07398f",  /* dash moved */
+        "017f22e-279b0-7cc3-98c4-dc0c0c07398f", /* dash moved */
         "017f22e2-79b07-cc3-98c4-dc0c0c07398f",
         "017f22e2-79b0-7cc39-8c4-dc0c0c07398f",
         "017f22e2-79b0-7cc3-98c4d-c0c0c07398f",
-        "017f22e2-79b0-7cc3-98c4-dc0c0c07-98f",  /* extra dash */
+        "017f22e2-79b0-7cc3-98c4-dc0c0c07-98f", /* extra dash */
         "{17f22e2-79b0-7cc3-98c4-dc0c0c07398f",
         "017f22e2-79b0-7cc3-98c4-dc0c0c07398\xc3",
     };
@@ -135,7 +132,10 @@ static void test_id_parse_rejects(void **state)
         assert_int_equal(id.b[0], 0xAB); /* untouched */
     }
     /* a NUL inside the 36 bytes */
-    assert_int_equal(pb_id_parse("017f22e2-79b0-7cc3-98c4-dc0c0c07\0" "98f", 36, &(pb_id){0}), -1);
+    assert_int_equal(pb_id_parse("017f22e2-79b0-7cc3-98c4-dc0c0c07\0"
+                                 "98f",
+                                 36, &(pb_id){0}),
+                     -1);
     /* len, not NUL, decides */
     assert_int_equal(pb_id_parse("017f22e2-79b0-7cc3-98c4-dc0c0c07398f", 35, &(pb_id){0}), -1);
     assert_int_equal(pb_id_parse(NULL, 36, &(pb_id){0}), -1);
@@ -168,10 +168,7 @@ static void *make_ids(void *arg)
     return NULL;
 }
 
-static int cmp_qsort(const void *a, const void *b)
-{
-    return pb_id_cmp(a, b);
-}
+static int cmp_qsort(const void *a, const void *b) { return pb_id_cmp(a, b); }
 
 static void test_id_monotonic_across_threads(void **state)
 {
@@ -330,22 +327,22 @@ static void test_time_parse_rejects(void **state)
     (void)state;
     const char *bad[] = {
         "",
-        "2026-02-30T00:00:00Z",        /* Feb 30 */
-        "2023-02-29T00:00:00Z",        /* not a leap year */
-        "1900-02-29T00:00:00Z",        /* century, not leap */
+        "2026-02-30T00:00:00Z", /* Feb 30 */
+        "2023-02-29T00:00:00Z", /* not a leap year */
+        "1900-02-29T00:00:00Z", /* century, not leap */
         "2026-04-31T00:00:00Z",
         "2026-00-10T00:00:00Z",
         "2026-13-10T00:00:00Z",
         "2026-01-00T00:00:00Z",
         "2026-01-32T00:00:00Z",
-        "2026-11-21T24:00:00Z",        /* hour 24 */
+        "2026-11-21T24:00:00Z", /* hour 24 */
         "2026-11-21T15:60:00Z",
-        "2026-12-31T23:59:60Z",        /* leap second */
-        "2026-11-21 15:10:00Z",        /* space instead of T */
-        "2026-11-21T15:10:00",         /* no zone */
-        "2026-11-21T15:10Z",           /* no seconds */
+        "2026-12-31T23:59:60Z", /* leap second */
+        "2026-11-21 15:10:00Z", /* space instead of T */
+        "2026-11-21T15:10:00",  /* no zone */
+        "2026-11-21T15:10Z",    /* no seconds */
         "2026-11-21",
-        "2026-11-21T15:10:00.Z",       /* empty fraction */
+        "2026-11-21T15:10:00.Z",           /* empty fraction */
         "2026-11-21T15:10:00.1234567890Z", /* 10 fraction digits */
         "2026-11-21T15:10:00,5Z",
         "2026-11-21T15:10:00+0200",
@@ -361,9 +358,9 @@ static void test_time_parse_rejects(void **state)
         "2026-1-21T15:10:00Z",
         "2026/11/21T15:10:00Z",
         "2026-11-21T15:10:00X",
-        "２026-11-21T15:10:00Z",       /* full-width digit */
-        "0000-01-01T00:00:00+00:01",   /* before year 0 */
-        "9999-12-31T23:59:59-00:01",   /* after year 9999 */
+        "２026-11-21T15:10:00Z",     /* full-width digit */
+        "0000-01-01T00:00:00+00:01", /* before year 0 */
+        "9999-12-31T23:59:59-00:01", /* after year 9999 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t v = 42;

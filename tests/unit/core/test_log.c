@@ -127,7 +127,7 @@ static void test_a_full_buffer_is_written_and_order_kept(void **state)
     for (int i = 0; i < LINES; i++)
         pb_log(PB_LOG_INFO, "t.many", "n=%05d %s", i, "padding padding padding padding");
     long mid = captured_size(&c);
-    assert_true(mid > 0);          /* the buffer filled and was written */
+    assert_true(mid > 0);           /* the buffer filled and was written */
     assert_true(mid < LINES * 100); /* but not all of it: the rest waits */
     pb_log_buffer_stop();
     char *s = captured_all(&c);

@@ -58,10 +58,7 @@ static void expect_format(int64_t v, const char *code, const char *want)
     assert_string_equal(buf, want);
 }
 
-static pb_money M(int64_t minor, const char *code)
-{
-    return (pb_money){minor, cur(code)};
-}
+static pb_money M(int64_t minor, const char *code) { return (pb_money){minor, cur(code)}; }
 
 /* ---- currency lookup ---------------------------------------------------- */
 
@@ -72,10 +69,10 @@ static void test_currency_known(void **state)
         const char *code;
         unsigned exp;
     } rows[] = {
-        {"EUR", 2}, {"USD", 2}, {"GBP", 2}, {"SEK", 2}, {"NOK", 2}, {"DKK", 2}, {"CHF", 2},
-        {"PLN", 2}, {"CZK", 2}, {"CAD", 2}, {"AUD", 2}, {"NZD", 2}, {"BRL", 2}, {"MXN", 2},
-        {"INR", 2}, {"ZAR", 2}, {"TRY", 2}, {"JPY", 0}, {"KRW", 0}, {"CLP", 0}, {"ISK", 0},
-        {"KWD", 3}, {"BHD", 3}, {"OMR", 3}, {"JOD", 3}, {"TND", 3}, {"BTC", 8}, {"ETH", 8},
+        {"EUR", 2}, {"USD", 2},  {"GBP", 2},  {"SEK", 2}, {"NOK", 2}, {"DKK", 2}, {"CHF", 2},
+        {"PLN", 2}, {"CZK", 2},  {"CAD", 2},  {"AUD", 2}, {"NZD", 2}, {"BRL", 2}, {"MXN", 2},
+        {"INR", 2}, {"ZAR", 2},  {"TRY", 2},  {"JPY", 0}, {"KRW", 0}, {"CLP", 0}, {"ISK", 0},
+        {"KWD", 3}, {"BHD", 3},  {"OMR", 3},  {"JOD", 3}, {"TND", 3}, {"BTC", 8}, {"ETH", 8},
         {"LTC", 8}, {"USDT", 6}, {"USDC", 6},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -91,8 +88,8 @@ static void test_currency_known(void **state)
 static void test_currency_unknown_and_case(void **state)
 {
     (void)state;
-    const char *bad[] = {"eur", "Eur", "EUr", "usdt", "XXX", "", "EURO", "EU", " EUR", "EUR ",
-                         "BTC\n"};
+    const char *bad[] = {"eur",  "Eur", "EUr",  "usdt", "XXX",  "",
+                         "EURO", "EU",  " EUR", "EUR ", "BTC\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_null(pb_currency_find(bad[i]));
     assert_null(pb_currency_find(NULL));
@@ -170,10 +167,13 @@ static void test_parse_rejects_syntax(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "",      "-",    "+1",   " 1",    "1 ",   "01",     "00",     "-01",   "1.",
-        ".5",    "-.5",  ".",    "1e3",   "1E3",  "1,00",   "0x10",   "--1",   "1-",
-        "1.0.0", "1..0", "abc",  "1a",    "\t1",  "1\n",    "\xef\xbc\x91\xef\xbc\x90", /* １０ */
-        "Inf",   "NaN",  "1_000", "１",   "0.-5", "- 1",    "+0",     "1.+5",  "٣",
+        "",     "-",   "+1",    " 1",    "1 ",
+        "01",   "00",  "-01",   "1.",    ".5",
+        "-.5",  ".",   "1e3",   "1E3",   "1,00",
+        "0x10", "--1", "1-",    "1.0.0", "1..0",
+        "abc",  "1a",  "\t1",   "1\n",   "\xef\xbc\x91\xef\xbc\x90", /* １０ */
+        "Inf",  "NaN", "1_000", "１",    "0.-5",
+        "- 1",  "+0",  "1.+5",  "٣",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_parse_fail(bad[i], strlen(bad[i]), "EUR", PB_MONEY_INVALID);
@@ -308,11 +308,21 @@ static void test_round_trip_canonical(void **state)
     static const struct {
         const char *code, *s;
     } rows[] = {
-        {"EUR", "0.00"}, {"EUR", "0.01"}, {"EUR", "-0.01"}, {"EUR", "10.50"},
-        {"EUR", "92233720368547758.07"}, {"EUR", "-92233720368547758.08"},
-        {"JPY", "0"}, {"JPY", "1"}, {"JPY", "-9223372036854775808"}, {"KWD", "0.001"},
-        {"KWD", "-1.999"}, {"USDT", "1.000001"}, {"BTC", "0.00000001"},
-        {"BTC", "-92233720368.54775808"}, {"ETH", "123.45678900"},
+        {"EUR", "0.00"},
+        {"EUR", "0.01"},
+        {"EUR", "-0.01"},
+        {"EUR", "10.50"},
+        {"EUR", "92233720368547758.07"},
+        {"EUR", "-92233720368547758.08"},
+        {"JPY", "0"},
+        {"JPY", "1"},
+        {"JPY", "-9223372036854775808"},
+        {"KWD", "0.001"},
+        {"KWD", "-1.999"},
+        {"USDT", "1.000001"},
+        {"BTC", "0.00000001"},
+        {"BTC", "-92233720368.54775808"},
+        {"ETH", "123.45678900"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         int64_t v;
@@ -375,12 +385,10 @@ static void test_add_overflow(void **state)
     pb_money r = {42, NULL};
     assert_int_equal(pb_money_add(M(INT64_MAX, "EUR"), M(1, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_int_equal(pb_money_add(M(1, "EUR"), M(INT64_MAX, "EUR"), &r), PB_MONEY_OVERFLOW);
-    assert_int_equal(pb_money_add(M(INT64_MAX, "EUR"), M(INT64_MAX, "EUR"), &r),
-                     PB_MONEY_OVERFLOW);
+    assert_int_equal(pb_money_add(M(INT64_MAX, "EUR"), M(INT64_MAX, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_int_equal(pb_money_add(M(INT64_MIN, "EUR"), M(-1, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_int_equal(pb_money_add(M(-1, "EUR"), M(INT64_MIN, "EUR"), &r), PB_MONEY_OVERFLOW);
-    assert_int_equal(pb_money_add(M(INT64_MIN, "EUR"), M(INT64_MIN, "EUR"), &r),
-                     PB_MONEY_OVERFLOW);
+    assert_int_equal(pb_money_add(M(INT64_MIN, "EUR"), M(INT64_MIN, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_true(r.minor == 42 && r.cur == NULL); /* untouched */
 }
 
@@ -391,10 +399,8 @@ static void test_sub_overflow(void **state)
     assert_int_equal(pb_money_sub(M(INT64_MAX, "EUR"), M(-1, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_int_equal(pb_money_sub(M(0, "EUR"), M(INT64_MIN, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_int_equal(pb_money_sub(M(INT64_MIN, "EUR"), M(1, "EUR"), &r), PB_MONEY_OVERFLOW);
-    assert_int_equal(pb_money_sub(M(INT64_MIN, "EUR"), M(INT64_MAX, "EUR"), &r),
-                     PB_MONEY_OVERFLOW);
-    assert_int_equal(pb_money_sub(M(INT64_MAX, "EUR"), M(INT64_MIN, "EUR"), &r),
-                     PB_MONEY_OVERFLOW);
+    assert_int_equal(pb_money_sub(M(INT64_MIN, "EUR"), M(INT64_MAX, "EUR"), &r), PB_MONEY_OVERFLOW);
+    assert_int_equal(pb_money_sub(M(INT64_MAX, "EUR"), M(INT64_MIN, "EUR"), &r), PB_MONEY_OVERFLOW);
     assert_true(r.minor == 42 && r.cur == NULL);
 }
 
@@ -427,13 +433,12 @@ static void check_ratio_rows(const ratio_row *rows, size_t n)
         const int64_t want[] = {rows[i].down, rows[i].half_even, rows[i].up};
         for (size_t m = 0; m < 3; m++) {
             pb_money r = {0, NULL};
-            pb_money_status st = pb_money_mul_ratio(M(rows[i].a, "EUR"), rows[i].num,
-                                                    rows[i].den, modes[m], &r);
+            pb_money_status st = pb_money_mul_ratio(M(rows[i].a, "EUR"), rows[i].num, rows[i].den,
+                                                    modes[m], &r);
             if (st != PB_MONEY_OK || r.minor != want[m])
                 print_error("row %zu mode %zu: %lld*%lld/%lld = %lld (st %d), want %lld\n", i, m,
-                            (long long)rows[i].a, (long long)rows[i].num,
-                            (long long)rows[i].den, (long long)r.minor, (int)st,
-                            (long long)want[m]);
+                            (long long)rows[i].a, (long long)rows[i].num, (long long)rows[i].den,
+                            (long long)r.minor, (int)st, (long long)want[m]);
             assert_int_equal(st, PB_MONEY_OK);
             assert_true(r.minor == want[m]);
             assert_ptr_equal(r.cur, cur("EUR"));
@@ -457,7 +462,7 @@ static void test_mul_ratio_rounding_halves(void **state)
         {5, 1, -2, -2, -2, -3},   /* sign from the denominator */
         {5, -1, 2, -2, -2, -3},   /* sign from the numerator */
         {-5, -1, 2, 2, 2, 3},     /* two negatives */
-        {-15, 1, -2, 7, 8, 8},
+        {-15, 1, -2, 7, 8, 8},    /*  7.5, two negatives */
         {25, 1, 10, 2, 2, 3},     /*  2.5 with den 10 */
         {35, -1, 10, -3, -4, -4}, /* -3.5 */
     };
@@ -468,17 +473,17 @@ static void test_mul_ratio_rounding_non_halves(void **state)
 {
     (void)state;
     static const ratio_row rows[] = {
-        {7, 1, 3, 2, 2, 3},      /*  2.33 */
-        {8, 1, 3, 2, 3, 3},      /*  2.67 */
-        {-7, 1, 3, -2, -2, -3},  /* -2.33 */
-        {-8, 1, 3, -2, -3, -3},  /* -2.67 */
-        {6, 1, 3, 2, 2, 2},      /* exact */
-        {-6, 1, 3, -2, -2, -2},  /* exact */
-        {0, 7, 3, 0, 0, 0},      /* zero */
-        {5, 0, 3, 0, 0, 0},      /* zero numerator */
-        {100000, 15, 1000, 1500, 1500, 1500}, /* 1.5 % fee on 1000.00 */
-        {333, 15, 1000, 4, 5, 5},             /* 4.995 */
-        {1, 1, INT64_MIN, 0, 0, -1},          /* tiny negative */
+        {7, 1, 3, 2, 2, 3},                         /*  2.33 */
+        {8, 1, 3, 2, 3, 3},                         /*  2.67 */
+        {-7, 1, 3, -2, -2, -3},                     /* -2.33 */
+        {-8, 1, 3, -2, -3, -3},                     /* -2.67 */
+        {6, 1, 3, 2, 2, 2},                         /* exact */
+        {-6, 1, 3, -2, -2, -2},                     /* exact */
+        {0, 7, 3, 0, 0, 0},                         /* zero */
+        {5, 0, 3, 0, 0, 0},                         /* zero numerator */
+        {100000, 15, 1000, 1500, 1500, 1500},       /* 1.5 % fee on 1000.00 */
+        {333, 15, 1000, 4, 5, 5},                   /* 4.995 */
+        {1, 1, INT64_MIN, 0, 0, -1},                /* tiny negative */
         {INT64_C(1) << 62, 1, INT64_MIN, 0, 0, -1}, /* -0.5 with den INT64_MIN */
         {INT64_MIN, 1, INT64_MIN, 1, 1, 1},
     };
@@ -541,8 +546,8 @@ static void test_mul_ratio_overflow(void **state)
     assert_int_equal(pb_money_mul_ratio(p, INT64_C(4294967295), 2, PB_ROUND_HALF_EVEN, &r),
                      PB_MONEY_OVERFLOW); /* INT64_MAX is odd: half-even rounds up */
     /* INT64_MIN - 0.5 rounded away from zero */
-    assert_int_equal(pb_money_mul_ratio(M(-274177, "EUR"), INT64_C(67280421310721), 2,
-                                        PB_ROUND_UP, &r),
+    assert_int_equal(pb_money_mul_ratio(M(-274177, "EUR"), INT64_C(67280421310721), 2, PB_ROUND_UP,
+                                        &r),
                      PB_MONEY_OVERFLOW);
     assert_true(r.minor == 42 && r.cur == NULL);
 }

@@ -60,8 +60,8 @@ static int64_t append_one(pb_store_conn *c, const char *brand, int64_t minor, bo
     int64_t id = 0;
     assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
     pb_event_field fl[] = {PB_EV_STR("game", "dice"), PB_EV_MONEY("amount", minor, "EUR")};
-    assert_int_equal(pb_events_append(c, "bet.placed", brand, "p1", "t1", pb_time_now_us(), fl,
-                                      2, &id),
+    assert_int_equal(pb_events_append(c, "bet.placed", brand, "p1", "t1", pb_time_now_us(), fl, 2,
+                                      &id),
                      PB_OK);
     if (commit)
         assert_int_equal(pb_store_commit(c), PB_STORE_OK);
@@ -93,7 +93,7 @@ static void test_ids_grow_and_rollback_leaves_nothing(void **state)
     int64_t gone = append_one(f->c, "alpha", 200, false);
     int64_t b = append_one(f->c, "beta", 300, true);
     assert_true(a >= 1 && b > a);
-    assert_true(gone > a); /* it had an id inside its transaction... */
+    assert_true(gone > a);                         /* it had an id inside its transaction... */
     assert_true(pb_events_generation() >= g0 + 3); /* every append kicks */
     seen s = {0};
     assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
@@ -107,9 +107,12 @@ static void test_payload_is_exact_json(void **state)
 {
     fx *f = *state;
     assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
-    pb_event_field fl[] = {PB_EV_STR("s", "a\"b\\c\n\x01"), PB_EV_INT("n", -42),
-                           PB_EV_BOOL("ok", 1), PB_EV_STR("none", NULL),
-                           PB_EV_MONEY("amount", 12345, "EUR"), PB_EV_MONEY("fee", 7, "EUR"),
+    pb_event_field fl[] = {PB_EV_STR("s", "a\"b\\c\n\x01"),
+                           PB_EV_INT("n", -42),
+                           PB_EV_BOOL("ok", 1),
+                           PB_EV_STR("none", NULL),
+                           PB_EV_MONEY("amount", 12345, "EUR"),
+                           PB_EV_MONEY("fee", 7, "EUR"),
                            PB_EV_JSON("raw", "[1,2]")};
     assert_int_equal(pb_events_append(f->c, "deposit.completed", "alpha", "p", NULL, 1, fl,
                                       sizeof fl / sizeof fl[0], NULL),
@@ -117,9 +120,9 @@ static void test_payload_is_exact_json(void **state)
     assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
     seen s = {0};
     assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
-    assert_string_equal(s.payload,
-                        "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"n\":-42,\"ok\":true,\"none\":null,"
-                        "\"amount\":\"123.45\",\"currency\":\"EUR\",\"fee\":\"0.07\",\"raw\":[1,2]}");
+    assert_string_equal(
+        s.payload, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"n\":-42,\"ok\":true,\"none\":null,"
+                   "\"amount\":\"123.45\",\"currency\":\"EUR\",\"fee\":\"0.07\",\"raw\":[1,2]}");
 }
 
 static void test_refusals(void **state)
@@ -188,8 +191,7 @@ static void test_resume_after_an_id_and_prune(void **state)
     assert_true(first == ids[49] && last == ids[49]);
     /* nothing older than now - 1 h: nothing goes */
     assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
-    assert_int_equal(pb_store_event_prune(f->c, pb_time_now_us() - 3600000000LL, 0, 1000,
-                                          &deleted),
+    assert_int_equal(pb_store_event_prune(f->c, pb_time_now_us() - 3600000000LL, 0, 1000, &deleted),
                      PB_STORE_OK);
     assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
     assert_int_equal(deleted, 0);
@@ -307,8 +309,7 @@ static void test_dispatcher_delivers_in_order_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ids_grow_and_rollback_leaves_nothing, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ids_grow_and_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payload_is_exact_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_after_an_id_and_prune, setup, teardown),

@@ -29,8 +29,8 @@ static void add_player(int i, const char *email)
     assert_int_equal(pb_store_player_insert(G.f->conn, &p), PB_STORE_OK);
     snprintf(G.players[i], sizeof G.players[i], "%s", p.public_id);
     G.player_rows[i] = p.id;
-    G.who[i] = (pb_play_player){.brand_id = G.brand_id, .brand = "alpha",
-                                .player = G.players[i], .currency = "EUR"};
+    G.who[i] = (pb_play_player){
+        .brand_id = G.brand_id, .brand = "alpha", .player = G.players[i], .currency = "EUR"};
 }
 
 /* Switches a pitboss game on or off for brand alpha. */
@@ -68,8 +68,8 @@ int gp_setup_cfg(void **state, const pb_play_config *cfg)
     assert_non_null(G.f->ledger);
     G.w = pb_wallet_open(G.f->ledger, G.f->store, err, sizeof err);
     assert_non_null(G.w);
-    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
-                          .jurisdiction = "MT"};
+    pb_brand_spec spec = {
+        .code = "alpha", .name = "Alpha", .default_currency = "EUR", .jurisdiction = "MT"};
     pb_brand b;
     assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
@@ -153,7 +153,7 @@ bool gp_round_of_key(int i, const char *key)
 
 /* A bet of player i: game, params JSON text, amount, key. */
 pb_err gp_bet(int i, const char *game, const char *params, int64_t amount, const char *key,
-                  pb_store_game_round *out, bool *replayed, pb_play_error *err)
+              pb_store_game_round *out, bool *replayed, pb_play_error *err)
 {
     json_error_t je;
     json_t *j = params ? json_loads(params, 0, &je) : NULL;
@@ -205,10 +205,9 @@ void gp_assert_fair(const pb_store_game_round *r, const char *server_seed)
     json_decref(oj);
     /* the public verification (`fair verify`'s inputs) says the same */
     json_t *vin = json_pack("{s:s,s:s,s:s,s:I,s:i,s:s,s:s,s:o}", "game", r->game, "server_seed",
-                           server_seed, "client_seed", r->client_seed, "nonce",
-                           (json_int_t)r->nonce, "rtp_bp", (int)r->rtp_bp, "currency",
-                           r->currency, "commitment", r->commitment, "params",
-                           json_loads(r->params, 0, &je));
+                            server_seed, "client_seed", r->client_seed, "nonce",
+                            (json_int_t)r->nonce, "rtp_bp", (int)r->rtp_bp, "currency", r->currency,
+                            "commitment", r->commitment, "params", json_loads(r->params, 0, &je));
     assert_non_null(vin);
     json_t *vj = NULL;
     pb_play_error err;
@@ -222,7 +221,7 @@ void gp_assert_fair(const pb_store_game_round *r, const char *server_seed)
 /* ---- refusals leave nothing behind ---- */
 
 void gp_refused(int i, const char *game, const char *params, int64_t amount, pb_err want,
-                    const char *field)
+                const char *field)
 {
     char key[32];
     snprintf(key, sizeof key, "refused-%d", G.n++);
@@ -258,7 +257,8 @@ size_t gp_mines_of(const char *round_id, bool is_mine[PB_MINES_TILES])
     memset(is_mine, 0, PB_MINES_TILES);
     size_t i, n = json_array_size(a);
     json_t *v;
-    json_array_foreach(a, i, v) is_mine[json_integer_value(v)] = true;
+    json_array_foreach(a, i, v)
+        is_mine[json_integer_value(v)] = true;
     json_decref(o);
     pb_store_game_round_clear(&r);
     return n;

@@ -54,7 +54,8 @@ static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const cha
     for (uint64_t i = 0; i < n; i++) {
         pb_game_input in = {.key = &k, .client_seed = client, .nonce = first + i};
         char hash[PB_FAIR_HASH_HEX_LEN + 1];
-        if (p->kind == PB_GAME_CRASH) { /* the game hash: round 0 of the nonce, as hex; salt: client */
+        if (p->kind == PB_GAME_CRASH) {
+            /* the game hash: round 0 of the nonce, as hex; salt: client */
             uint8_t b[32];
             pb_fair_block(&k, client, strlen(client), first + i, 0, b);
             for (int j = 0; j < 32; j++)
@@ -170,6 +171,7 @@ static int64_t rules_multiplier(const pb_game_params *p, const pb_game_outcome *
             if (b->mask >> o->u.roulette.pocket & 1)
                 ret += b->amount * (int64_t)(pb_roulette_pays(b->type) + 1);
         }
+        assert_true(stake > 0); /* the rules refuse a play without bets */
         return ret * PB_MULT_ONE / stake;
     }
     default: return o->multiplier; /* slot: its own spins (slot_lines in test_games.c) */

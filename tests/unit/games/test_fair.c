@@ -135,9 +135,9 @@ static void seed_rules(void **state)
     assert_false(pb_fair_client_seed_valid(c64)); /* 65 */
     assert_false(pb_fair_client_seed_valid(""));
     assert_false(pb_fair_client_seed_valid(NULL));
-    assert_false(pb_fair_client_seed_valid("a:b"));   /* the separator */
-    assert_false(pb_fair_client_seed_valid("a b"));   /* space */
-    assert_false(pb_fair_client_seed_valid("a\tb"));  /* control */
+    assert_false(pb_fair_client_seed_valid("a:b"));         /* the separator */
+    assert_false(pb_fair_client_seed_valid("a b"));         /* space */
+    assert_false(pb_fair_client_seed_valid("a\tb"));        /* control */
     assert_false(pb_fair_client_seed_valid("caf\xc3\xa9")); /* not ASCII */
 }
 
@@ -150,10 +150,10 @@ static void stream_order(void **state)
     pb_fair_stream s;
     pb_fair_stream_init(&s, &k, "player-1", 0);
     static const uint32_t want[16] = {
-        0xe9afc7df, 0x38e949e8, 0xde616287, 0x5734c8ea, 0x8122ca8d, 0x83ea728d,
-        0x66281374, 0xe168bc9e, /* round 0 */
-        0x0f0a6b60, 0x187dc399, 0x8284db12, 0x2674c3dc, 0x9950df43, 0x6b48070e,
-        0x4ccedb04, 0x00d5fc31, /* round 1 */
+        0xe9afc7df, 0x38e949e8, 0xde616287, 0x5734c8ea,
+        0x8122ca8d, 0x83ea728d, 0x66281374, 0xe168bc9e, /* round 0 */
+        0x0f0a6b60, 0x187dc399, 0x8284db12, 0x2674c3dc,
+        0x9950df43, 0x6b48070e, 0x4ccedb04, 0x00d5fc31, /* round 1 */
     };
     for (int i = 0; i < 16; i++)
         assert_int_equal(pb_fair_stream_u32(&s), want[i]);
@@ -179,7 +179,8 @@ static void scale_is_floor(void **state)
     for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
         for (int i = 0; i < 64; i++) {
             double f = us[i] / 4294967296.0;
-            uint32_t by_double = (uint32_t)(f * ns[a]); /* f·N is exact: N < 2^21 or a power of 2 */
+            /* f·N is exact: N < 2^21 or a power of 2 */
+            uint32_t by_double = (uint32_t)(f * ns[a]);
             if (ns[a] < (1u << 21) || (ns[a] & (ns[a] - 1)) == 0)
                 assert_int_equal(pb_fair_scale(us[i], ns[a]), by_double);
             assert_true(pb_fair_scale(us[i], ns[a]) < ns[a]);
@@ -228,8 +229,9 @@ static void bulk_equals_single(void **state)
     pb_fair_key keys[2];
     pb_fair_key_init(&keys[0], SEED, 64);
     pb_fair_key_init(&keys[1], COMMIT, 64);
-    static const char *clients[] = {"a", "player-1", "0123456789012345678901234567890123456789",
-                                    "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    static const char *clients[] = {
+        "a", "player-1", "0123456789012345678901234567890123456789",
+        "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
     for (size_t n = 1; n <= 40; n += (n < 18 ? 1 : 11)) {
         pb_fair_stream bulk[40], one[40];
         for (size_t i = 0; i < n; i++) {
@@ -349,8 +351,9 @@ static void reserve_equals_single(void **state)
     (void)state;
     pb_fair_key k;
     pb_fair_key_init(&k, SEED, 64);
-    static const char *const clients[] = {"r", "0123456789012345678901234567890123456789012345678",
-                                          "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    static const char *const clients[] = {
+        "r", "0123456789012345678901234567890123456789012345678",
+        "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
     for (int c = 0; c < 3; c++)
         for (unsigned primed = 0; primed <= 2; primed++)
             for (unsigned read = 0; read <= 17; read++)
@@ -365,7 +368,8 @@ static void reserve_equals_single(void **state)
                         assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one));
                     pb_fair_stream_reserve(&s, want);
                     unsigned held = (s.len - s.pos) / 4;
-                    assert_true(held >= want || s.len + 32 > sizeof s.buf); /* full: no room for a round */
+                    /* full: no room for a round */
+                    assert_true(held >= want || s.len + 32 > sizeof s.buf);
                     for (unsigned i = 0; i < want + 3; i++)
                         assert_int_equal(pb_fair_stream_u32(&s), pb_fair_stream_u32(&one));
                 }
@@ -381,9 +385,9 @@ static void reserve_many_equals_single(void **state)
     (void)state;
     pb_fair_key k;
     pb_fair_key_init(&k, SEED, 64);
-    static const char *const clients[] = {"r", "0123456789012345678901234567890123456789012345678",
-                                          "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
-                                          "bench"};
+    static const char *const clients[] = {
+        "r", "0123456789012345678901234567890123456789012345678",
+        "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "bench"};
     for (size_t n = 1; n <= 9; n++)
         for (unsigned trial = 0; trial < 20; trial++) {
             pb_fair_stream s[9], one[9];
@@ -417,13 +421,32 @@ static void set_nonce_equals_init(void **state)
     (void)state;
     pb_fair_key k;
     pb_fair_key_init(&k, SEED, 64);
-    static const uint64_t walk[] = {0, 1, 9, 10, 99, 115, 999, 1000, 9999999, 10000016,
-                                    10000016, 10000000, 5, 2000005, 99999999999ULL,
-                                    100000000015ULL, UINT64_MAX - 20, UINT64_MAX - 4,
-                                    UINT64_MAX, 0, 999984, 1000000, 18446744073709551599ULL,
+    static const uint64_t walk[] = {0,
+                                    1,
+                                    9,
+                                    10,
+                                    99,
+                                    115,
+                                    999,
+                                    1000,
+                                    9999999,
+                                    10000016,
+                                    10000016,
+                                    10000000,
+                                    5,
+                                    2000005,
+                                    99999999999ULL,
+                                    100000000015ULL,
+                                    UINT64_MAX - 20,
+                                    UINT64_MAX - 4,
+                                    UINT64_MAX,
+                                    0,
+                                    999984,
+                                    1000000,
+                                    18446744073709551599ULL,
                                     3};
-    static const char *const clients[] = {"player-1",
-                                          "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
+    static const char *const clients[] = {
+        "player-1", "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"};
     for (int c = 0; c < 2; c++) {
         pb_fair_stream s, fresh;
         pb_fair_stream_init(&s, &k, clients[c], 0);
@@ -581,7 +604,9 @@ static void primed_draws_equal_array_removal(void **state)
     for (uint64_t nonce = 0; nonce < 400; nonce++)
         for (size_t si = 0; si < sizeof sets / sizeof sets[0]; si++) {
             uint64_t all = sets[si];
-            unsigned max = (unsigned)__builtin_popcountll(all) < 32 ? (unsigned)__builtin_popcountll(all) : 32;
+            unsigned max = (unsigned)__builtin_popcountll(all) < 32
+                               ? (unsigned)__builtin_popcountll(all)
+                               : 32;
             unsigned kd = 1 + (unsigned)((nonce * 7 + si) % max);
             unsigned blocks = (kd + 7) / 8 - (nonce % 5 == 0 && kd > 8); /* sometimes one short */
             pb_fair_stream s[2], ref[2];
@@ -672,7 +697,7 @@ static void crash_chain(void **state)
     }
     /* each game's hash is the SHA-256 of the next game's */
     assert_true(pb_crash_chain_links(chain[10], chain[11], 1, &steps));
-    assert_false(pb_crash_chain_links(chain[11], chain[10], 100, NULL)); /* not backwards */
+    assert_false(pb_crash_chain_links(chain[11], chain[10], 100, NULL));   /* not backwards */
     assert_false(pb_crash_chain_links(chain[0], commitment, N - 1, NULL)); /* too few steps */
     char forged[65];
     strcpy(forged, chain[5]);
@@ -684,16 +709,23 @@ static void crash_chain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(known_answers),      cmocka_unit_test(commitment_and_rotation),
-        cmocka_unit_test(seed_rules),         cmocka_unit_test(stream_order),
-        cmocka_unit_test(scale_is_floor),     cmocka_unit_test(game_draws),
-        cmocka_unit_test(bulk_equals_single), cmocka_unit_test(bulk_blocks_equal_single),
-        cmocka_unit_test(set_nonce_equals_init), cmocka_unit_test(take_primed_bytes),
-        cmocka_unit_test(reserve_equals_single), cmocka_unit_test(reserve_many_equals_single),
+        cmocka_unit_test(known_answers),
+        cmocka_unit_test(commitment_and_rotation),
+        cmocka_unit_test(seed_rules),
+        cmocka_unit_test(stream_order),
+        cmocka_unit_test(scale_is_floor),
+        cmocka_unit_test(game_draws),
+        cmocka_unit_test(bulk_equals_single),
+        cmocka_unit_test(bulk_blocks_equal_single),
+        cmocka_unit_test(set_nonce_equals_init),
+        cmocka_unit_test(take_primed_bytes),
+        cmocka_unit_test(reserve_equals_single),
+        cmocka_unit_test(reserve_many_equals_single),
         cmocka_unit_test(draws_equal_array_removal),
         cmocka_unit_test(primed_draws_equal_array_removal),
         cmocka_unit_test(digit_batch_equals_single),
-        cmocka_unit_test(many_keys_equal_single), cmocka_unit_test(crash_chain),
+        cmocka_unit_test(many_keys_equal_single),
+        cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,13 +46,15 @@ static void refused(pb_game_kind kind, const char *json, pb_err code, const char
 static void names_and_ranges(void **state)
 {
     (void)state;
-    static const char *names[] = {"dice", "limbo", "crash", "mines", "keno", "plinko", "roulette", "slot"};
+    static const char *names[] = {"dice", "limbo",  "crash",    "mines",
+                                  "keno", "plinko", "roulette", "slot"};
     for (int i = 0; i < 8; i++) {
         pb_game_kind k = pb_game_parse(names[i]);
         assert_int_equal(k, i + 1);
         assert_string_equal(pb_game_name(k), names[i]);
         const pb_game_info *info = pb_game_info_of(k);
-        assert_true(info->min_rtp_bp <= info->default_rtp_bp && info->default_rtp_bp <= info->max_rtp_bp);
+        assert_true(info->min_rtp_bp <= info->default_rtp_bp &&
+                    info->default_rtp_bp <= info->max_rtp_bp);
         assert_true(pb_game_rtp_allowed(k, info->default_rtp_bp));
         assert_false(pb_game_rtp_allowed(k, info->max_rtp_bp + 1));
         assert_false(pb_game_rtp_allowed(k, info->min_rtp_bp - 1));
@@ -98,7 +100,7 @@ static void dice_edges(void **state)
     assert_int_equal(pb_dice_multiplier(&over, 9900), 19800); /* 1.98x */
     assert_false(pb_dice_wins(&over, 5000));
     assert_true(pb_dice_wins(&over, 5001));
-    assert_true(pb_dice_wins(&over, 10000)); /* 100.00 is a possible roll */
+    assert_true(pb_dice_wins(&over, 10000));             /* 100.00 is a possible roll */
     pb_dice_params under = {.target = 1, .over = false}; /* only 0.00 wins */
     assert_int_equal(pb_dice_chance(&under), 1);
     assert_int_equal(pb_dice_multiplier(&under, 9900), 99000000); /* 9900x: the cap */
@@ -119,14 +121,17 @@ static void dice_edges(void **state)
     /* the roll's mapping: u = 0 → 0.00, u = 2^32 − 1 → 100.00 */
     assert_int_equal(pb_fair_scale(0, PB_DICE_ROLL_MAX + 1), 0);
     assert_int_equal(pb_fair_scale(UINT32_MAX, PB_DICE_ROLL_MAX + 1), 10000);
-    refused(PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"sideways\"}", PB_ERR_FIELD_INVALID, "direction");
+    refused(PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"sideways\"}", PB_ERR_FIELD_INVALID,
+            "direction");
     refused(PB_GAME_DICE, "{\"target\":50.555}", PB_ERR_FIELD_INVALID, "target");
     refused(PB_GAME_DICE, "{\"target\":\"1.5\",\"direction\":\"over\"}", PB_ERR_FIELD_INVALID,
             "target"); /* 98.50% */
     refused(PB_GAME_DICE, "{\"target\":\"2.5\",\"direction\":\"over\"}", PB_OK, "");
     refused(PB_GAME_DICE, "{\"target\":99,\"direction\":\"over\"}", PB_OK, "");
-    refused(PB_GAME_DICE, "{\"target\":99.5,\"direction\":\"under\",\"x\":1}", PB_ERR_UNKNOWN_FIELD, "x");
-    refused(PB_GAME_DICE, "{\"target\":98.01,\"direction\":\"under\"}", PB_ERR_FIELD_INVALID, "target");
+    refused(PB_GAME_DICE, "{\"target\":99.5,\"direction\":\"under\",\"x\":1}", PB_ERR_UNKNOWN_FIELD,
+            "x");
+    refused(PB_GAME_DICE, "{\"target\":98.01,\"direction\":\"under\"}", PB_ERR_FIELD_INVALID,
+            "target");
     refused(PB_GAME_DICE, "{\"target\":true}", PB_ERR_FIELD_INVALID, "target");
     refused(PB_GAME_DICE, "{\"target\":\"01.5\"}", PB_ERR_FIELD_INVALID, "target");
     pb_game_params p = parse(PB_GAME_DICE, "{\"target\":\"50.50\",\"direction\":\"under\"}");
@@ -187,7 +192,7 @@ static void mines_edges(void **state)
     assert_int_equal(pb_mines_multiplier(1, 1, 9900), 9900 * 25 / 24);
     assert_int_equal(pb_mines_multiplier(1, 24, 9900), 9900 * 25); /* every safe tile: 24.75x */
     assert_int_equal(pb_mines_multiplier(24, 1, 9900), 9900 * 25); /* the one safe tile */
-    assert_int_equal(pb_mines_multiplier(24, 2, 9900), 0);        /* impossible */
+    assert_int_equal(pb_mines_multiplier(24, 2, 9900), 0);         /* impossible */
     assert_int_equal(pb_mines_multiplier(3, 0, 9900), 9900);
     assert_int_equal(pb_mines_multiplier(0, 1, 9900), 0);
     assert_int_equal(pb_mines_multiplier(25, 0, 9900), 0);
@@ -230,8 +235,9 @@ static void mines_edges(void **state)
     refused(PB_GAME_MINES, "{}", PB_ERR_FIELD_MISSING, "mines");
     refused(PB_GAME_MINES, "{\"mines\":2,\"tiles\":[1,1]}", PB_ERR_FIELD_INVALID, "tiles");
     refused(PB_GAME_MINES, "{\"mines\":2,\"tiles\":[25]}", PB_ERR_FIELD_INVALID, "tiles");
-    p = parse(PB_GAME_MINES,
-              "{\"mines\":1,\"tiles\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23]}");
+    p = parse(
+        PB_GAME_MINES,
+        "{\"mines\":1,\"tiles\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23]}");
     assert_int_equal(p.u.mines.picks, 24);
     assert_int_equal(pb_game_max_multiplier(&p, 9900), 247500);
 }
@@ -265,7 +271,8 @@ static void keno_and_plinko(void **state)
     for (int r = 0; r < PB_RISK_COUNT_; r++)
         for (unsigned c = 1; c <= 10; c++)
             for (unsigned h = 1; h <= c; h++) {
-                assert_true(pb_keno_multiplier(r, c, h, 9900) >= pb_keno_multiplier(r, c, h - 1, 9900));
+                assert_true(pb_keno_multiplier(r, c, h, 9900) >=
+                            pb_keno_multiplier(r, c, h - 1, 9900));
                 assert_true(pb_keno_multiplier(r, c, h, 8000) <= pb_keno_multiplier(r, c, h, 9900));
             }
     assert_int_equal(pb_keno_multiplier(PB_RISK_LOW, 11, 0, 9900), 0);
@@ -282,7 +289,8 @@ static void keno_and_plinko(void **state)
                 assert_int_equal(pb_plinko_multiplier(rows, r, b, 9900),
                                  pb_plinko_multiplier(rows, r, rows - b, 9900));
             pb_game_params pp = {.kind = PB_GAME_PLINKO, .u.plinko = {(uint8_t)rows, (uint8_t)r}};
-            assert_int_equal(pb_game_max_multiplier(&pp, 9900), pb_plinko_multiplier(rows, r, 0, 9900));
+            assert_int_equal(pb_game_max_multiplier(&pp, 9900),
+                             pb_plinko_multiplier(rows, r, 0, 9900));
         }
     for (uint64_t nonce = 0; nonce < 30; nonce++) {
         pb_fair_stream s;
@@ -336,9 +344,9 @@ static void roulette_every_bet(void **state)
     (void)state;
     roulette_bet_covers(PB_RBET_STRAIGHT, (uint8_t[]){0}, 1, "0", 35);
     roulette_bet_covers(PB_RBET_STRAIGHT, (uint8_t[]){36}, 1, "36", 35);
-    roulette_bet_covers(PB_RBET_SPLIT, (uint8_t[]){17, 20}, 2, "17,20", 17);  /* vertical */
-    roulette_bet_covers(PB_RBET_SPLIT, (uint8_t[]){18, 17}, 2, "17,18", 17);  /* horizontal */
-    roulette_bet_covers(PB_RBET_SPLIT, (uint8_t[]){0, 2}, 2, "0,2", 17);      /* with zero */
+    roulette_bet_covers(PB_RBET_SPLIT, (uint8_t[]){17, 20}, 2, "17,20", 17); /* vertical */
+    roulette_bet_covers(PB_RBET_SPLIT, (uint8_t[]){18, 17}, 2, "17,18", 17); /* horizontal */
+    roulette_bet_covers(PB_RBET_SPLIT, (uint8_t[]){0, 2}, 2, "0,2", 17);     /* with zero */
     roulette_bet_covers(PB_RBET_STREET, (uint8_t[]){34, 35, 36}, 3, "34,35,36", 11);
     roulette_bet_covers(PB_RBET_TRIO, (uint8_t[]){0, 1, 2}, 3, "0,1,2", 11);
     roulette_bet_covers(PB_RBET_TRIO, (uint8_t[]){3, 2, 0}, 3, "0,2,3", 11);
@@ -349,19 +357,21 @@ static void roulette_every_bet(void **state)
     roulette_bet_covers(PB_RBET_DOZEN, (uint8_t[]){2}, 1, "13,14,15,16,17,18,19,20,21,22,23,24", 2);
     roulette_bet_covers(PB_RBET_COLUMN, (uint8_t[]){3}, 1, "3,6,9,12,15,18,21,24,27,30,33,36", 2);
     roulette_bet_covers(PB_RBET_COLUMN, (uint8_t[]){1}, 1, "1,4,7,10,13,16,19,22,25,28,31,34", 2);
-    roulette_bet_covers(PB_RBET_RED, NULL, 0,
-                        "1,3,5,7,9,12,14,16,18,19,21,23,25,27,30,32,34,36", 1);
-    roulette_bet_covers(PB_RBET_BLACK, NULL, 0,
-                        "2,4,6,8,10,11,13,15,17,20,22,24,26,28,29,31,33,35", 1);
-    roulette_bet_covers(PB_RBET_ODD, NULL, 0, "1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35", 1);
-    roulette_bet_covers(PB_RBET_EVEN, NULL, 0, "2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36", 1);
+    roulette_bet_covers(PB_RBET_RED, NULL, 0, "1,3,5,7,9,12,14,16,18,19,21,23,25,27,30,32,34,36",
+                        1);
+    roulette_bet_covers(PB_RBET_BLACK, NULL, 0, "2,4,6,8,10,11,13,15,17,20,22,24,26,28,29,31,33,35",
+                        1);
+    roulette_bet_covers(PB_RBET_ODD, NULL, 0, "1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35",
+                        1);
+    roulette_bet_covers(PB_RBET_EVEN, NULL, 0, "2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36",
+                        1);
     roulette_bet_covers(PB_RBET_LOW, NULL, 0, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18", 1);
     roulette_bet_covers(PB_RBET_HIGH, NULL, 0,
                         "19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36", 1);
     /* shapes that are not on the layout */
     assert_int_equal(bet_ok(PB_RBET_STRAIGHT, (uint8_t[]){37}, 1), -1);
-    assert_int_equal(bet_ok(PB_RBET_SPLIT, (uint8_t[]){3, 4}, 2), -1);   /* row end to next row */
-    assert_int_equal(bet_ok(PB_RBET_SPLIT, (uint8_t[]){1, 5}, 2), -1);   /* diagonal */
+    assert_int_equal(bet_ok(PB_RBET_SPLIT, (uint8_t[]){3, 4}, 2), -1); /* row end to next row */
+    assert_int_equal(bet_ok(PB_RBET_SPLIT, (uint8_t[]){1, 5}, 2), -1); /* diagonal */
     assert_int_equal(bet_ok(PB_RBET_SPLIT, (uint8_t[]){0, 4}, 2), -1);
     assert_int_equal(bet_ok(PB_RBET_SPLIT, (uint8_t[]){7, 7}, 2), -1);
     assert_int_equal(bet_ok(PB_RBET_STREET, (uint8_t[]){2, 3, 4}, 3), -1);
@@ -378,10 +388,10 @@ static void roulette_every_bet(void **state)
     assert_int_equal(pb_roulette_bet_parse("first_four"), PB_RBET_FIRST_FOUR);
     assert_int_equal(pb_roulette_bet_parse("basket"), -1);
     /* several bets per spin, stakes in the currency */
-    pb_game_params p = parse(PB_GAME_ROULETTE,
-                             "{\"bets\":[{\"type\":\"straight\",\"numbers\":[33],\"amount\":\"2.50\"},"
-                             "{\"type\":\"black\",\"amount\":\"10.00\"},"
-                             "{\"type\":\"dozen\",\"numbers\":[1],\"amount\":\"1.00\"}]}");
+    pb_game_params p = parse(
+        PB_GAME_ROULETTE, "{\"bets\":[{\"type\":\"straight\",\"numbers\":[33],\"amount\":\"2.50\"},"
+                          "{\"type\":\"black\",\"amount\":\"10.00\"},"
+                          "{\"type\":\"dozen\",\"numbers\":[1],\"amount\":\"1.00\"}]}");
     assert_int_equal(pb_game_stake_total(&p), 1350);
     pb_fair_key k;
     pb_fair_key_init(&k, SEED, 64);
@@ -394,7 +404,8 @@ static void roulette_every_bet(void **state)
     assert_int_equal(payout, 250 * 36 + 1000 * 2); /* straight and black win, the dozen loses */
     assert_int_equal(o.multiplier, (int64_t)(11000 * 10000ll / 1350));
     assert_int_equal(pb_game_payout(&p, &o, 1349, &payout), PB_ERR_FIELD_INVALID);
-    refused(PB_GAME_ROULETTE, "{\"bets\":[{\"type\":\"split\",\"numbers\":[1,5],\"amount\":\"1.00\"}]}",
+    refused(PB_GAME_ROULETTE,
+            "{\"bets\":[{\"type\":\"split\",\"numbers\":[1,5],\"amount\":\"1.00\"}]}",
             PB_ERR_FIELD_INVALID, "bets[0].numbers");
     refused(PB_GAME_ROULETTE, "{\"bets\":[{\"type\":\"red\",\"amount\":\"1.001\"}]}",
             PB_ERR_AMOUNT_INVALID, "bets[0].amount");
@@ -471,7 +482,9 @@ static void outcome_json(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pb_game_params p = parse(cases[i].kind, cases[i].params);
-        assert_int_equal(pb_game_play(&p, &in, 9900 - (cases[i].kind == PB_GAME_ROULETTE ? 171 : 0), &o), PB_OK);
+        assert_int_equal(pb_game_play(&p, &in, 9900 - (cases[i].kind == PB_GAME_ROULETTE ? 171 : 0),
+                                      &o),
+                         PB_OK);
         json_t *j = pb_game_outcome_json(&p, &o);
         char *s = pb_game_json_dumps(j);
         assert_string_equal(s, cases[i].want);
@@ -486,10 +499,12 @@ static void outcome_json(void **state)
                 (double)pb_plinko_multiplier(8, PB_RISK_LOW, 5, 9900));
     json_decref(j);
     /* params round-trip through JSON */
-    p = parse(PB_GAME_ROULETTE, "{\"bets\":[{\"type\":\"corner\",\"numbers\":[5,1,2,4],\"amount\":\"1.50\"}]}");
+    p = parse(PB_GAME_ROULETTE,
+              "{\"bets\":[{\"type\":\"corner\",\"numbers\":[5,1,2,4],\"amount\":\"1.50\"}]}");
     j = pb_game_params_to_json(&p, pb_currency_find("EUR"));
     char *s = pb_game_json_dumps(j);
-    assert_string_equal(s, "{\"bets\":[{\"type\":\"corner\",\"numbers\":[1,2,4,5],\"amount\":\"1.50\"}]}");
+    assert_string_equal(
+        s, "{\"bets\":[{\"type\":\"corner\",\"numbers\":[1,2,4,5],\"amount\":\"1.50\"}]}");
     free(s);
     json_decref(j);
 }
@@ -497,9 +512,9 @@ static void outcome_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(names_and_ranges), cmocka_unit_test(payouts),
-        cmocka_unit_test(dice_edges),       cmocka_unit_test(limbo_and_crash_edges),
-        cmocka_unit_test(mines_edges),      cmocka_unit_test(keno_and_plinko),
+        cmocka_unit_test(names_and_ranges),   cmocka_unit_test(payouts),
+        cmocka_unit_test(dice_edges),         cmocka_unit_test(limbo_and_crash_edges),
+        cmocka_unit_test(mines_edges),        cmocka_unit_test(keno_and_plinko),
         cmocka_unit_test(roulette_every_bet), cmocka_unit_test(slot_lines),
         cmocka_unit_test(outcome_json),
     };

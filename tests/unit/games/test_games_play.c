@@ -83,7 +83,7 @@ static void idempotency(void **state)
     assert_int_equal(after, FUND - 500 + a.payout);
     /* the same request: the same round, no money */
     assert_int_equal(gp_bet(0, "dice", "{\"direction\": \"over\", \"target\": \"50.50\"}", 500,
-                         "same", &b, &replayed, NULL),
+                            "same", &b, &replayed, NULL),
                      PB_OK);
     assert_true(replayed);
     assert_string_equal(a.id, b.id);
@@ -98,7 +98,7 @@ static void idempotency(void **state)
     assert_int_equal(err.code, PB_ERR_IDEMPOTENCY_CONFLICT);
     assert_string_equal(err.field, "idempotency_key");
     assert_int_equal(gp_bet(0, "dice", "{\"target\": 50.5, \"direction\": \"under\"}", 500, "same",
-                         &b, &replayed, &err),
+                            &b, &replayed, &err),
                      PB_ERR_IDEMPOTENCY_CONFLICT);
     assert_int_equal(gp_cash(0), after);
     assert_int_equal(gp_transfers(), n);
@@ -118,7 +118,8 @@ static void refusals_leave_nothing(void **state)
     gp_fund(0, 10000); /* 100.00 */
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
-    assert_int_equal(gp_bet(0, "dice", DICE, 100, "first", &r, NULL, NULL), PB_OK); /* a pair, nonce 1 */
+    /* a pair, nonce 1 */
+    assert_int_equal(gp_bet(0, "dice", DICE, 100, "first", &r, NULL, NULL), PB_OK);
     pb_store_game_round_clear(&r);
     int64_t nonce = gp_next_nonce(0);
     assert_int_equal(nonce, 1);
@@ -126,15 +127,16 @@ static void refusals_leave_nothing(void **state)
     gp_refused(1, "dice", DICE, 100, PB_ERR_INSUFFICIENT_FUNDS, "amount"); /* no money at all */
     gp_refused(0, "dice", DICE, 1000001, PB_ERR_BET_LIMIT, "amount");      /* over 10,000.00 */
     gp_refused(0, "dice", DICE, 0, PB_ERR_AMOUNT_INVALID, "amount");
-    gp_refused(0, "limbo", "{\"target\": 2}", 100, PB_ERR_GAME_DISABLED, NULL); /* not on for alpha */
+    /* not on for alpha */
+    gp_refused(0, "limbo", "{\"target\": 2}", 100, PB_ERR_GAME_DISABLED, NULL);
     gp_refused(0, "poker", "{}", 100, PB_ERR_GAME_NOT_FOUND, NULL);
     gp_refused(0, "dice", "{\"direction\": \"over\"}", 100, PB_ERR_FIELD_MISSING, "params");
-    gp_refused(0, "dice", "{\"target\": 99.995, \"direction\": \"over\"}", 100, PB_ERR_FIELD_INVALID,
-            "params.target");
+    gp_refused(0, "dice", "{\"target\": 99.995, \"direction\": \"over\"}", 100,
+               PB_ERR_FIELD_INVALID, "params.target");
     gp_refused(0, "dice", "{\"target\": 50, \"direction\": \"up\"}", 100, PB_ERR_FIELD_INVALID,
-            "params.direction");
+               "params.direction");
     gp_refused(0, "dice", "{\"target\": 50, \"direction\": \"over\", \"x\": 1}", 100,
-            PB_ERR_UNKNOWN_FIELD, "params.x");
+               PB_ERR_UNKNOWN_FIELD, "params.x");
     gp_refused(0, "mines", "{\"mines\": 25}", 100, PB_ERR_FIELD_INVALID, "params.mines");
     /* a game switched off since: refused */
     gp_game_on("dice", false);
@@ -196,8 +198,7 @@ static void mines_cashout_and_hit(void **state)
     int64_t after = FUND - 1000 + pay, n = gp_transfers();
     assert_int_equal(gp_cash(0), after);
     /* after settlement: a reveal is refused, the cash-out answers its round again */
-    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o,
-                                          &err),
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
                      PB_ERR_ROUND_CLOSED);
     assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
     assert_int_equal(o.payout, pay);

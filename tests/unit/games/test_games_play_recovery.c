@@ -182,8 +182,11 @@ static void retry_drives_on(void **state)
 
 static int setup_crash(void **state)
 {
-    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
-                          .crash_growth = 0.01, .crash_chain_length = 200};
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.01,
+                          .crash_chain_length = 200};
     gp_setup_cfg(state, &cfg);
     gp_game_on("crash", true);
     return 0;
@@ -299,8 +302,8 @@ static pb_store_game_round settled_wait(const char *id)
     return (pb_store_game_round){0};
 }
 
-static pb_store_game_round crash_bet(int i, int64_t amount, int64_t auto_cashout,
-                                     const char *key, pb_err want)
+static pb_store_game_round crash_bet(int i, int64_t amount, int64_t auto_cashout, const char *key,
+                                     pb_err want)
 {
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
@@ -410,8 +413,11 @@ static void crash_restart(void **state)
     assert_string_equal(w.state, "active");
     pb_store_game_round_clear(&w);
     sleep_ms(200);
-    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
-                          .crash_growth = 0.01, .crash_chain_length = 200};
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.01,
+                          .crash_chain_length = 200};
     gp_play_open(&cfg);
     w = settled_wait(win.id);
     pb_store_game_round n = settled_wait(none.id);
@@ -449,8 +455,11 @@ static pb_store_crash_round crashed_wait(const char *id)
 /* Growth 0.002/ms: a round with its point in [1.50x, 4.00x) runs 200..700 ms. */
 static int setup_crash_slow(void **state)
 {
-    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
-                          .crash_growth = 0.002, .crash_chain_length = 200};
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.002,
+                          .crash_chain_length = 200};
     gp_setup_cfg(state, &cfg);
     gp_game_on("crash", true);
     return 0;
@@ -519,8 +528,7 @@ static void crash_round_sealed_at_rest(void **state)
     assert_int_equal(point, open.point);
     /* the public verify recomputes it from what is now public */
     json_t *in = json_pack("{s:s,s:s,s:s,s:i,s:s}", "game", "crash", "hash", hash, "salt",
-                           done.salt, "rtp_bp", (int)done.rtp_bp, "commitment",
-                           done.terminal_hash);
+                           done.salt, "rtp_bp", (int)done.rtp_bp, "commitment", done.terminal_hash);
     json_t *out = NULL;
     pb_play_error err;
     assert_int_equal(pb_play_verify(in, &out, &err), PB_OK);
@@ -591,8 +599,11 @@ static void legacy_crash_round_sealed_on_open(void **state)
     pb_play_close(G.p);
     G.p = NULL;
     gp_game_on("crash", true);
-    pb_play_config cfg = {.crash = true, .crash_betting_ms = 600, .crash_pause_ms = 50,
-                          .crash_growth = 0.01, .crash_chain_length = 200};
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.01,
+                          .crash_chain_length = 200};
     gp_play_open(&cfg);
     pb_store_crash_round done = crashed_wait(bet.id);
     assert_string_equal(done.game_hash, bet.game_hash);
@@ -609,8 +620,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retry_drives_on, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_rounds, setup_crash, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_restart, setup_crash, gp_teardown),
-        cmocka_unit_test_setup_teardown(crash_round_sealed_at_rest, setup_crash_slow,
-                                        gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_round_sealed_at_rest, setup_crash_slow, gp_teardown),
         cmocka_unit_test_setup_teardown(legacy_crash_round_sealed_on_open, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

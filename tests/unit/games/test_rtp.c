@@ -57,7 +57,8 @@ static void plinko_exact_by_hand(void **state)
     for (unsigned rows = 8; rows <= 16; rows++)
         for (int risk = 0; risk < PB_RISK_COUNT_; risk++)
             for (uint32_t rtp = 8000; rtp <= 9900; rtp += 950) {
-                pb_game_params q = {.kind = PB_GAME_PLINKO, .u.plinko = {(uint8_t)rows, (uint8_t)risk}};
+                pb_game_params q = {.kind = PB_GAME_PLINKO,
+                                    .u.plinko = {(uint8_t)rows, (uint8_t)risk}};
                 assert_int_equal(pb_game_rtp(&q, rtp, &r), PB_OK);
                 assert_true(r.value <= rtp / 10000.0);
                 assert_true(r.value > rtp / 10000.0 - 0.0002);
@@ -80,7 +81,8 @@ static void slot_exact(void **state)
     assert_true(fast.value <= 0.96 && fast.value > 0.9598);
     const char *skip = getenv("PB_GAMES_SKIP_SLOT_WALK");
     if (skip && *skip == '1') { /* the sanitizer build: a smaller RTP still walks below */
-        print_message("# slot walk over 3,200,000 combinations skipped (PB_GAMES_SKIP_SLOT_WALK)\n");
+        print_message(
+            "# slot walk over 3,200,000 combinations skipped (PB_GAMES_SKIP_SLOT_WALK)\n");
         return;
     }
     assert_int_equal(pb_slot_rtp_enumerate(9600, &walk), PB_OK);
@@ -171,9 +173,9 @@ static pb_game_sim_report simulate(pb_game_params p, uint32_t rtp, const char *c
     pb_game_sim_report r;
     assert_int_equal(pb_game_sim_judge(&p, rtp, acc, 3.29, 0.001, &r), PB_OK);
     free(acc);
-    print_message("# %-8s theoretical %.6f observed %.6f sigma %.4f bound %.6f chi2 %.2f df %u p %.4f\n",
-                  pb_game_name(p.kind), r.theoretical, r.observed, r.sigma, r.bound, r.chi2, r.df,
-                  r.p_value);
+    print_message(
+        "# %-8s theoretical %.6f observed %.6f sigma %.4f bound %.6f chi2 %.2f df %u p %.4f\n",
+        pb_game_name(p.kind), r.theoretical, r.observed, r.sigma, r.bound, r.chi2, r.df, r.p_value);
     return r;
 }
 
@@ -257,12 +259,9 @@ static void threads_are_deterministic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(plinko_exact_by_hand),
-        cmocka_unit_test(slot_exact),
-        cmocka_unit_test(exact_rtp_every_game),
-        cmocka_unit_test(chi_square_functions),
-        cmocka_unit_test(simulations_match_exact_rtp),
-        cmocka_unit_test(verdicts_can_fail),
+        cmocka_unit_test(plinko_exact_by_hand),        cmocka_unit_test(slot_exact),
+        cmocka_unit_test(exact_rtp_every_game),        cmocka_unit_test(chi_square_functions),
+        cmocka_unit_test(simulations_match_exact_rtp), cmocka_unit_test(verdicts_can_fail),
         cmocka_unit_test(threads_are_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

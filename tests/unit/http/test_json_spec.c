@@ -20,20 +20,19 @@ static const pb_currency *cur;
 static json_t *meta, *items;
 static pb_id id;
 
-#define SPEC                                                                               \
-    pb_json_field fields[] = {                                                             \
-        {"email", PB_JSON_STRING, .required = true, .min_len = 3, .max_len = 254,          \
-         .str = &email},                                                                   \
-        {"count", PB_JSON_INT, .min = 1, .max = 100, .i64 = &count},                       \
-        {"flag", PB_JSON_BOOL, .b = &flag, .present = &flag_present},                      \
-        {"amount", PB_JSON_MONEY, .currency = "currency", .min = 1, .i64 = &amount,        \
-         .max = INT64_MAX, .str = &amount_s},                                              \
-        {"currency", PB_JSON_CURRENCY, .cur = &cur, .str = &cur_s},                        \
-        {"id", PB_JSON_UUID, .id = &id},                                                   \
-        {"when", PB_JSON_TIME, .i64 = &when, .str = &when_s},                              \
-        {"meta", PB_JSON_OBJECT, .nullable = true, .json = &meta},                         \
-        {"items", PB_JSON_ARRAY, .max_len = 3, .json = &items},                            \
-        {"note", PB_JSON_MONEY, .str = &amount_s},                                         \
+#define SPEC                                                                                      \
+    pb_json_field fields[] = {                                                                    \
+        {"email", PB_JSON_STRING, .required = true, .min_len = 3, .max_len = 254, .str = &email}, \
+        {"count", PB_JSON_INT, .min = 1, .max = 100, .i64 = &count},                              \
+        {"flag", PB_JSON_BOOL, .b = &flag, .present = &flag_present},                             \
+        {"amount", PB_JSON_MONEY, .currency = "currency", .min = 1, .i64 = &amount,               \
+         .max = INT64_MAX, .str = &amount_s},                                                     \
+        {"currency", PB_JSON_CURRENCY, .cur = &cur, .str = &cur_s},                               \
+        {"id", PB_JSON_UUID, .id = &id},                                                          \
+        {"when", PB_JSON_TIME, .i64 = &when, .str = &when_s},                                     \
+        {"meta", PB_JSON_OBJECT, .nullable = true, .json = &meta},                                \
+        {"items", PB_JSON_ARRAY, .max_len = 3, .json = &items},                                   \
+        {"note", PB_JSON_MONEY, .str = &amount_s},                                                \
     };
 
 /* The document of the last accepted body: the string outputs point into it. */
@@ -123,8 +122,7 @@ static void test_media_type(void **state)
     pb_json_error e;
     const char *body = "{\"email\":\"abc\"}";
     assert_int_equal(parse_ct("", body, strlen(body), &e), PB_ERR_UNSUPPORTED_MEDIA_TYPE);
-    assert_int_equal(parse_ct("text/plain", body, strlen(body), &e),
-                     PB_ERR_UNSUPPORTED_MEDIA_TYPE);
+    assert_int_equal(parse_ct("text/plain", body, strlen(body), &e), PB_ERR_UNSUPPORTED_MEDIA_TYPE);
     assert_int_equal(parse_ct("application/jsonx", body, strlen(body), &e),
                      PB_ERR_UNSUPPORTED_MEDIA_TYPE);
     assert_int_equal(parse_ct("application/x-www-form-urlencoded", body, strlen(body), &e),
@@ -203,7 +201,7 @@ static void test_money(void **state)
 {
     (void)state;
     const char *pre = "{\"email\":\"abc\",\"currency\":\"EUR\",\"amount\":";
-    const char *bad[] = {"10",     "\"10.001\"", "\"1e3\"",  "\"+1\"", "\"01\"",
+    const char *bad[] = {"10",     "\"10.001\"", "\"1e3\"",   "\"+1\"", "\"01\"",
                          "\"1.\"", "\"\"",       "\"-1.00\"", "\"0\"",  "\"92233720368547758.08\""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char body[200];

@@ -55,17 +55,29 @@ static void test_counters_and_histograms(void **state)
     pb_http_metrics *m = pb_http_metrics_new(routes, 2);
     assert_non_null(m);
     size_t get = pb_http_method_index("GET"), post = pb_http_method_index("POST");
-    pb_http_metrics_observe(m, 0, get, 200, 300);       /* 0.3 ms */
-    pb_http_metrics_observe(m, 0, get, 200, 2000);      /* 2 ms */
-    pb_http_metrics_observe(m, 0, get, 503, 20000000);  /* 20 s: only +Inf */
-    pb_http_metrics_observe(m, 1, post, 422, 1000);     /* exactly 1 ms: le="0.001" */
+    pb_http_metrics_observe(m, 0, get, 200, 300);      /* 0.3 ms */
+    pb_http_metrics_observe(m, 0, get, 200, 2000);     /* 2 ms */
+    pb_http_metrics_observe(m, 0, get, 503, 20000000); /* 20 s: only +Inf */
+    pb_http_metrics_observe(m, 1, post, 422, 1000);    /* exactly 1 ms: le="0.001" */
     pb_http_metrics_observe(m, 2, pb_http_method_index("BREW"), 404, 100);
     char *t = render(m);
 
-    assert_true(sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"200\"}") == 2);
-    assert_true(sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"503\"}") == 1);
-    assert_true(sample(t, "pitboss_http_requests_total{route=\"things.create\",method=\"POST\",status=\"422\"}") == 1);
-    assert_true(sample(t, "pitboss_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"404\"}") == 1);
+    assert_true(
+        sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"200\"}") ==
+        2);
+    assert_true(
+        sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"503\"}") ==
+        1);
+    assert_true(
+        sample(
+            t,
+            "pitboss_http_requests_total{route=\"things.create\",method=\"POST\",status=\"422\"}") ==
+        1);
+    assert_true(
+        sample(
+            t,
+            "pitboss_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"404\"}") ==
+        1);
 
     const char *hb = "pitboss_http_request_duration_seconds_bucket{route=\"healthz\",le=";
     char s[160];
@@ -82,8 +94,16 @@ static void test_counters_and_histograms(void **state)
     assert_true(sample(t, "pitboss_http_request_duration_seconds_count{route=\"healthz\"}") == 3);
     double sum = sample(t, "pitboss_http_request_duration_seconds_sum{route=\"healthz\"}");
     assert_true(sum > 20.0022 && sum < 20.0024);
-    assert_true(sample(t, "pitboss_http_request_duration_seconds_bucket{route=\"things.create\",le=\"0.001\"}") == 1);
-    assert_true(sample(t, "pitboss_http_request_duration_seconds_bucket{route=\"things.create\",le=\"0.0005\"}") == 0);
+    assert_true(
+        sample(
+            t,
+            "pitboss_http_request_duration_seconds_bucket{route=\"things.create\",le=\"0.001\"}") ==
+        1);
+    assert_true(
+        sample(
+            t,
+            "pitboss_http_request_duration_seconds_bucket{route=\"things.create\",le=\"0.0005\"}") ==
+        0);
     assert_non_null(strstr(t, "# TYPE pitboss_http_requests_total counter\n"));
     assert_non_null(strstr(t, "# TYPE pitboss_http_request_duration_seconds histogram\n"));
     free(t);
@@ -166,8 +186,10 @@ static void test_concurrent_updates(void **state)
     double c0 = sample(t, "pitboss_http_request_duration_seconds_count{route=\"healthz\"}");
     double c1 = sample(t, "pitboss_http_request_duration_seconds_count{route=\"things.create\"}");
     assert_true(c0 == 40000 && c1 == 40000);
-    double ok = sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"200\"}");
-    double bad = sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"500\"}");
+    double ok =
+        sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"200\"}");
+    double bad =
+        sample(t, "pitboss_http_requests_total{route=\"healthz\",method=\"GET\",status=\"500\"}");
     assert_true(ok + bad == 40000);
     free(t);
     pb_http_metrics_free(m);

@@ -61,8 +61,9 @@ static void test_params(void **state)
     assert_int_equal(m.nparams, 1);
     assert_string_equal(param(&m, "id"), "p-42");
 
-    assert_int_equal(
-        pb_http_route_find(routes, N, "GET", "/v1/brands/demo/players/7/wallets/EUR", &m), PB_OK);
+    assert_int_equal(pb_http_route_find(routes, N, "GET", "/v1/brands/demo/players/7/wallets/EUR",
+                                        &m),
+                     PB_OK);
     assert_string_equal(m.route->name, "wallet.get");
     assert_int_equal(m.nparams, 3);
     assert_string_equal(param(&m, "brand"), "demo");
@@ -100,9 +101,15 @@ static void test_not_found(void **state)
 {
     (void)state;
     pb_route_match m;
-    const char *paths[] = {"/",         "/healthz/",          "/healthzz",
-                           "//healthz", "/v1/admin/players/", "/v1/admin/players/1/x",
-                           "",          "healthz",            "/v1/admin//players"};
+    const char *paths[] = {"/",
+                           "/healthz/",
+                           "/healthzz",
+                           "//healthz",
+                           "/v1/admin/players/",
+                           "/v1/admin/players/1/x",
+                           "",
+                           "healthz",
+                           "/v1/admin//players"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         assert_int_equal(pb_http_route_find(routes, N, "GET", paths[i], &m), PB_ERR_NOT_FOUND);
         assert_null(m.route);
@@ -156,8 +163,8 @@ static void test_partial_matches_leave_nothing_behind(void **state)
 
     assert_int_equal(pb_http_route_find(t, 3, "GET", "/v1/lit/abc", &m), PB_OK);
     assert_string_equal(m.route->name, "lit");
-    const char *miss[] = {"/v1/lit/ab", "/v1/lit/abd", "/v1/lit/abcd", "/v1/lit/abc/",
-                          "/v1/li/abc", "/v1/litt/abc", "/v2/lit/abc", "/v1/lit"};
+    const char *miss[] = {"/v1/lit/ab", "/v1/lit/abd",  "/v1/lit/abcd", "/v1/lit/abc/",
+                          "/v1/li/abc", "/v1/litt/abc", "/v2/lit/abc",  "/v1/lit"};
     for (size_t i = 0; i < sizeof miss / sizeof *miss; i++)
         assert_int_equal(pb_http_route_find(t, 3, "GET", miss[i], &m), PB_ERR_NOT_FOUND);
 }
@@ -184,11 +191,28 @@ static void test_index_same_as_scan(void **state)
     const size_t n = sizeof t / sizeof t[0];
     pb_route_index *ix = pb_http_route_index_new(t, n);
     assert_non_null(ix);
-    const char *paths[] = {"/", "", "x", "//", "/healthz", "/healthz/", "/healthzz", "/v1",
-                           "/v1/", "/v1/admin", "/v1/admin/", "/v1/admin/players",
-                           "/v1/admin/players/7", "/v1/admin/players/search",
-                           "/v1/admin/players/7/x", "/v1/providers/p/bet", "/v1/providers//bet",
-                           "/v1/provider/p/bet", "/q/x", "/v1/x", "/v2/admin", "/v1//"};
+    const char *paths[] = {"/",
+                           "",
+                           "x",
+                           "//",
+                           "/healthz",
+                           "/healthz/",
+                           "/healthzz",
+                           "/v1",
+                           "/v1/",
+                           "/v1/admin",
+                           "/v1/admin/",
+                           "/v1/admin/players",
+                           "/v1/admin/players/7",
+                           "/v1/admin/players/search",
+                           "/v1/admin/players/7/x",
+                           "/v1/providers/p/bet",
+                           "/v1/providers//bet",
+                           "/v1/provider/p/bet",
+                           "/q/x",
+                           "/v1/x",
+                           "/v2/admin",
+                           "/v1//"};
     const char *methods[] = {"GET", "HEAD", "POST", "PATCH", "DELETE", "PUT", "BREW"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
         for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
@@ -242,8 +266,8 @@ static void test_validate_rejects(void **state)
     pb_route dup_name = {"POST", "/b", NULL, h, "a"};
     assert_non_null(strstr(why((pb_route){"GET", "/a", NULL, h, "a"}, &dup_name), "already used"));
     pb_route same_shape = {"GET", "/p/{other}", NULL, h, "b"};
-    assert_non_null(
-        strstr(why((pb_route){"GET", "/p/{id}", NULL, h, "a"}, &same_shape), "same shape"));
+    assert_non_null(strstr(why((pb_route){"GET", "/p/{id}", NULL, h, "a"}, &same_shape),
+                           "same shape"));
     pb_route other_method = {"PUT", "/p/{other}", NULL, h, "b"};
     assert_string_equal(why((pb_route){"GET", "/p/{id}", NULL, h, "a"}, &other_method), "");
     assert_string_equal(why((pb_route){"GET", "/", NULL, h, "root"}, NULL), "");

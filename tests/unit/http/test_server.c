@@ -56,16 +56,18 @@ static void h_item(pb_http_request *req, void *ctx)
 {
     (void)ctx;
     const char *who = pb_http_principal(req);
-    pb_http_reply_json(req, 200, json_pack("{s:s,s:s}", "id", pb_http_param(req, "id"), "who",
-                                           who ? who : "-"));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:s}", "id", pb_http_param(req, "id"), "who",
+                                 who ? who : "-"));
 }
 
 static void h_query(pb_http_request *req, void *ctx)
 {
     (void)ctx;
     const char *a = pb_http_query(req, "a"), *b = pb_http_query(req, "b b");
-    pb_http_reply_json(req, 200, json_pack("{s:s*,s:s*,s:s*}", "a", a, "b b", b, "c",
-                                           pb_http_query(req, "c")));
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s*,s:s*,s:s*}", "a", a, "b b", b, "c",
+                                 pb_http_query(req, "c")));
 }
 
 static void h_echo(pb_http_request *req, void *ctx)
@@ -128,7 +130,7 @@ typedef struct deposit {
 static void on_deposit(void *ctx, pb_err status)
 {
     deposit *d = ctx;
-    const char *result = status != PB_OK     ? pb_err_code(status)
+    const char *result = status != PB_OK        ? pb_err_code(status)
                          : d->t.result != PB_OK ? pb_err_code(d->t.result)
                                                 : "committed";
     pb_http_reply_json(d->req, 200, json_pack("{s:s}", "result", result));
@@ -300,8 +302,9 @@ static void test_basics_and_trace(void **state)
 {
     app *a = *state;
     start(a, 2, true);
-    resp r = request("GET", "/ping", "X-Request-Id: req-1\r\ntraceparent: "
-                                     "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n",
+    resp r = request("GET", "/ping",
+                     "X-Request-Id: req-1\r\ntraceparent: "
+                     "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n",
                      NULL);
     assert_int_equal(r.status, 200);
     assert_string_equal(cl_header(&r, "X-Request-Id"), "req-1");

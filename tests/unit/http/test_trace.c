@@ -43,8 +43,8 @@ static void test_rejects(void **state)
         "00-0af7651916cd43dd8448eb211c80319g-b7ad6b7169203331-01", /* not hex */
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333x-01",
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g",
-        "00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01",   /* short trace id */
-        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033-01",   /* short parent id */
+        "00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01",    /* short trace id */
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692033-01",    /* short parent id */
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-", /* too long */
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1",
         "00_0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", /* separators */
@@ -99,7 +99,7 @@ static void test_new_ids_and_format(void **state)
  * well-formed and distinct, on this thread and on another. */
 static void *many_ids(void *arg)
 {
-    char (*ids)[33] = arg;
+    char(*ids)[33] = arg;
     for (int i = 0; i < 200; i++)
         pb_trace_new_trace_id(ids[i]);
     return NULL;

@@ -85,8 +85,11 @@ void ifx_commit(ifx *f) { assert_int_equal(pb_store_commit(f->conn), PB_STORE_OK
 pb_brand ifx_brand(ifx *f, const char *code, const char *currency)
 {
     const char *list[] = {currency, "USD"};
-    pb_brand_spec spec = {.code = code, .name = "Test brand", .default_currency = currency,
-                          .currencies = list, .ncurrencies = strcmp(currency, "USD") ? 2 : 1,
+    pb_brand_spec spec = {.code = code,
+                          .name = "Test brand",
+                          .default_currency = currency,
+                          .currencies = list,
+                          .ncurrencies = strcmp(currency, "USD") ? 2 : 1,
                           .jurisdiction = "MT"};
     pb_brand b;
     const char *field = NULL;
@@ -100,8 +103,11 @@ pb_brand ifx_brand(ifx *f, const char *code, const char *currency)
 
 pb_player ifx_player(ifx *f, const char *code, const char *email)
 {
-    pb_player_registration reg = {.brand_code = code, .email = email, .password = IFX_PASSWORD,
-                                  .country = "MT", .date_of_birth = "1990-05-17"};
+    pb_player_registration reg = {.brand_code = code,
+                                  .email = email,
+                                  .password = IFX_PASSWORD,
+                                  .country = "MT",
+                                  .date_of_birth = "1990-05-17"};
     pb_player p;
     const char *field = NULL;
     pb_err e = pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, &field);
@@ -112,7 +118,8 @@ pb_player ifx_player(ifx *f, const char *code, const char *email)
 
 pb_err ifx_login(ifx *f, const char *email, const char *password, pb_auth_tokens *out)
 {
-    pb_login_request req = {.brand_code = "demo", .email = email,
+    pb_login_request req = {.brand_code = "demo",
+                            .email = email,
                             .password = password ? password : IFX_PASSWORD};
     pb_client_info ci = {.ip = NULL, .user_agent = "test-agent/1.0"};
     return pb_identity_player_login(f->id, f->conn, &req, &ci, f->now, out);
@@ -136,8 +143,11 @@ pb_principal ifx_staff(ifx *f, const char *email, pb_role role, const char *bran
                        uint8_t seed[PB_TOTP_SEED_BYTES], pb_auth_tokens *tokens)
 {
     const char *codes[] = {brand};
-    pb_staff_create req = {.email = email, .role = role, .all_brands = brand == NULL,
-                           .brand_codes = codes, .nbrands = brand ? 1 : 0};
+    pb_staff_create req = {.email = email,
+                           .role = role,
+                           .all_brands = brand == NULL,
+                           .brand_codes = codes,
+                           .nbrands = brand ? 1 : 0};
     pb_staff st;
     char otp[PB_ONE_TIME_PASSWORD_MAX];
     assert_int_equal(pb_identity_staff_create(f->conn, &req, f->now, &st, otp, NULL), PB_OK);
@@ -148,7 +158,8 @@ pb_principal ifx_staff(ifx *f, const char *email, pb_role role, const char *bran
     assert_int_equal(t.scope, PB_SCOPE_SETUP);
     pb_principal p;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
-                                              f->now, &p), PB_OK);
+                                              f->now, &p),
+                     PB_OK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, otp, IFX_PASSWORD, f->now),
                      PB_OK);
     char uri[256];
@@ -166,7 +177,8 @@ pb_principal ifx_staff(ifx *f, const char *email, pb_role role, const char *bran
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, tokens), PB_OK);
     assert_int_equal(tokens->scope, PB_SCOPE_FULL);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF,
-                                              tokens->access_token, f->now, &p), PB_OK);
+                                              tokens->access_token, f->now, &p),
+                     PB_OK);
     return p;
 }
 

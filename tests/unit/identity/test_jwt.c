@@ -103,8 +103,9 @@ static void payload_of(const char *tok, char *out, size_t cap)
 {
     const char *d1 = strchr(tok, '.'), *d2 = strchr(d1 + 1, '.');
     size_t bin = 0;
-    assert_int_equal(sodium_base642bin((unsigned char *)out, cap - 1, d1 + 1,
-                                       (size_t)(d2 - d1 - 1), NULL, &bin, NULL, B64), 0);
+    assert_int_equal(sodium_base642bin((unsigned char *)out, cap - 1, d1 + 1, (size_t)(d2 - d1 - 1),
+                                       NULL, &bin, NULL, B64),
+                     0);
     out[bin] = 0;
 }
 
@@ -357,17 +358,22 @@ static void es256_interoperates_with_libjwt(void **state)
     const char *dot2 = strrchr(theirs, '.');
     size_t siglen = 0;
     assert_int_equal(sodium_base642bin(sig, sizeof sig, dot2 + 1, strlen(dot2 + 1), NULL, &siglen,
-                                       NULL, B64), 0);
-    assert_int_equal(pb_keyset_verify(f->ks, kid, "ES256", f->now, theirs,
-                                      (size_t)(dot2 - theirs), sig, siglen), PB_OK);
+                                       NULL, B64),
+                     0);
+    assert_int_equal(pb_keyset_verify(f->ks, kid, "ES256", f->now, theirs, (size_t)(dot2 - theirs),
+                                      sig, siglen),
+                     PB_OK);
     /* but the same key for another algorithm, or another kid, is no key at all */
-    assert_int_equal(pb_keyset_verify(f->ks, kid, "HS256", f->now, theirs,
-                                      (size_t)(dot2 - theirs), sig, siglen), PB_ERR_NOT_FOUND);
+    assert_int_equal(pb_keyset_verify(f->ks, kid, "HS256", f->now, theirs, (size_t)(dot2 - theirs),
+                                      sig, siglen),
+                     PB_ERR_NOT_FOUND);
     assert_int_equal(pb_keyset_verify(f->ks, "0000000000000000", "ES256", f->now, theirs,
-                                      (size_t)(dot2 - theirs), sig, siglen), PB_ERR_NOT_FOUND);
+                                      (size_t)(dot2 - theirs), sig, siglen),
+                     PB_ERR_NOT_FOUND);
     sig[5] ^= 1;
-    assert_int_equal(pb_keyset_verify(f->ks, kid, "ES256", f->now, theirs,
-                                      (size_t)(dot2 - theirs), sig, siglen), PB_ERR_TOKEN_INVALID);
+    assert_int_equal(pb_keyset_verify(f->ks, kid, "ES256", f->now, theirs, (size_t)(dot2 - theirs),
+                                      sig, siglen),
+                     PB_ERR_TOKEN_INVALID);
     sodium_memzero(priv, sizeof priv);
     free(theirs);
 }

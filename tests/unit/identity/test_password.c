@@ -25,7 +25,8 @@ static void hash_and_verify(void **state)
     assert_false(pb_password_needs_rehash(h1));
     char old[crypto_pwhash_STRBYTES];
     assert_int_equal(crypto_pwhash_str(old, "pw", 2, crypto_pwhash_OPSLIMIT_MIN,
-                                       crypto_pwhash_MEMLIMIT_MIN), 0);
+                                       crypto_pwhash_MEMLIMIT_MIN),
+                     0);
     assert_true(pb_password_needs_rehash(old));
 }
 
@@ -39,7 +40,8 @@ static void hash_cost(void **state)
     assert_int_equal(pb_password_hash("correct horse battery", strong), PB_OK);
     assert_non_null(strstr(strong, "$m=65536,t=2,p=1$")); /* libsodium's INTERACTIVE */
     assert_int_equal(crypto_pwhash_str(sensitive, "pw", 2, crypto_pwhash_OPSLIMIT_MODERATE,
-                                       crypto_pwhash_MEMLIMIT_MODERATE), 0);
+                                       crypto_pwhash_MEMLIMIT_MODERATE),
+                     0);
     assert_false(pb_password_needs_rehash(sensitive)); /* stronger than today's: kept */
 
     assert_int_equal(pb_password_set_cost("bogus"), PB_ERR_FIELD_INVALID);
@@ -88,8 +90,8 @@ static void policy(void **state)
     longpw[sizeof longpw - 1] = 0;
     longpw[0] = 'a', longpw[1] = 'b', longpw[2] = 'c';
     assert_int_equal(pb_password_policy(longpw, NULL), PB_ERR_PASSWORD_WEAK); /* > 256 bytes */
-    const char *fine[] = {"correct horse battery", "Tr0ub4dor&3x", "äöüßéèêàçñ",
-                          "twelve chars", "jonathan.smith-rocks"};
+    const char *fine[] = {"correct horse battery", "Tr0ub4dor&3x", "äöüßéèêàçñ", "twelve chars",
+                          "jonathan.smith-rocks"};
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(pb_password_policy(fine[i], "jonathan.smith@example.com"), PB_OK);
     assert_int_equal(pb_password_policy(fine[4], NULL), PB_OK); /* no email to compare */

@@ -64,9 +64,13 @@ static bool contains_nocase(const char *hay, const char *needle)
 /* Registers a player with names (NULL: not given). */
 static pb_player named(ifx *f, const char *email, const char *first, const char *last)
 {
-    pb_player_registration reg = {.brand_code = "demo", .email = email, .password = IFX_PASSWORD,
-                                  .country = "MT", .date_of_birth = "1990-05-17",
-                                  .first_name = first, .last_name = last};
+    pb_player_registration reg = {.brand_code = "demo",
+                                  .email = email,
+                                  .password = IFX_PASSWORD,
+                                  .country = "MT",
+                                  .date_of_birth = "1990-05-17",
+                                  .first_name = first,
+                                  .last_name = last};
     pb_player p;
     const char *field = NULL;
     pb_err e = pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, &field);
@@ -327,8 +331,7 @@ static size_t find_name(ifx *f, const char *prefix, bool q_box)
     char lower[2][PB_EMAIL_MAX + 1];
     const char *bad = NULL;
     size_t n = 0;
-    assert_int_equal(pb_identity_player_find(f->conn, NULL, &q, hits, 16, &n, lower, &bad),
-                     PB_OK);
+    assert_int_equal(pb_identity_player_find(f->conn, NULL, &q, hits, 16, &n, lower, &bad), PB_OK);
     return n;
 }
 
@@ -344,10 +347,10 @@ static void name_search_opens_names(void **state)
     legacy_player(f, 1, "Adelaide", "Clear", id); /* an older version's clear row */
     ifx_commit(f);
     for (int box = 0; box < 2; box++) {
-        assert_int_equal(find_name(f, "ad", box), 4);   /* Ada, ADAM, Adams, Adelaide */
-        assert_int_equal(find_name(f, "ADA", box), 3);  /* Ada, ADAM, Adams */
+        assert_int_equal(find_name(f, "ad", box), 4);  /* Ada, ADAM, Adams, Adelaide */
+        assert_int_equal(find_name(f, "ADA", box), 3); /* Ada, ADAM, Adams */
         assert_int_equal(find_name(f, "lovelace", box), 1);
-        assert_int_equal(find_name(f, "da", box), 0);   /* a prefix, not a substring */
+        assert_int_equal(find_name(f, "da", box), 0); /* a prefix, not a substring */
         assert_int_equal(find_name(f, "Zoë", box), 1);
         assert_int_equal(find_name(f, "zoË", box), 0); /* only ASCII letters fold, as before */
         assert_int_equal(find_name(f, "cle", box), 1);
@@ -464,9 +467,9 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
-        T(sealed_at_rest_opened_on_read), T(copied_values_do_not_open),
-        T(another_keys_directory),        T(clear_rows_sealed_at_start_once),
-        T(name_search_opens_names),       T(sealed_form_is_unambiguous),
+        T(sealed_at_rest_opened_on_read),  T(copied_values_do_not_open),
+        T(another_keys_directory),         T(clear_rows_sealed_at_start_once),
+        T(name_search_opens_names),        T(sealed_form_is_unambiguous),
         T(name_match_agrees_with_opening),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,9 +67,12 @@ static void registration_validation(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         reg_case *c = &cases[i];
-        pb_player_registration reg = {.brand_code = c->brand, .email = c->email,
-                                      .password = c->password, .country = c->country,
-                                      .date_of_birth = c->dob, .currency = c->currency};
+        pb_player_registration reg = {.brand_code = c->brand,
+                                      .email = c->email,
+                                      .password = c->password,
+                                      .country = c->country,
+                                      .date_of_birth = c->dob,
+                                      .currency = c->currency};
         const char *field = NULL;
         pb_player p;
         pb_err e = pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, &field);
@@ -84,9 +87,12 @@ static void registration_validation(void **state)
 static void registration_stores_what_it_should(void **state)
 {
     ifx *f = *state;
-    pb_player_registration reg = {.brand_code = "demo", .email = "Mixed.Case@Example.COM",
-                                  .password = IFX_PASSWORD, .country = "DE",
-                                  .date_of_birth = "1985-12-31", .currency = "USD"};
+    pb_player_registration reg = {.brand_code = "demo",
+                                  .email = "Mixed.Case@Example.COM",
+                                  .password = IFX_PASSWORD,
+                                  .country = "DE",
+                                  .date_of_birth = "1985-12-31",
+                                  .currency = "USD"};
     pb_player p;
     assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, &p, NULL),
                      PB_OK);
@@ -96,7 +102,8 @@ static void registration_stores_what_it_should(void **state)
     pb_id id;
     assert_int_equal(pb_id_parse(p.public_id, strlen(p.public_id), &id), 0);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM player WHERE password_hash LIKE "
-                                  "'$argon2id$%'"), 1);
+                                  "'$argon2id$%'"),
+                     1);
     /* the default currency when none is given; the same email in another brand is fine */
     ifx_brand(f, "other", "EUR");
     reg.brand_code = "other";
@@ -109,8 +116,10 @@ static void registration_stores_what_it_should(void **state)
 static void age_boundary(void **state)
 {
     ifx *f = *state; /* today is 2026-11-18 (UTC) */
-    pb_player_registration reg = {.brand_code = "demo", .email = "teen@example.com",
-                                  .password = IFX_PASSWORD, .country = "MT",
+    pb_player_registration reg = {.brand_code = "demo",
+                                  .email = "teen@example.com",
+                                  .password = IFX_PASSWORD,
+                                  .country = "MT",
                                   .date_of_birth = "2008-11-19"};
     const char *field;
     assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, f->now, NULL, &field),
@@ -123,17 +132,21 @@ static void age_boundary(void **state)
     reg.email = "teen2@example.com";
     reg.date_of_birth = "2008-11-19";
     assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, midnight - 1, NULL,
-                                                 &field), PB_ERR_AGE_RESTRICTED);
+                                                 &field),
+                     PB_ERR_AGE_RESTRICTED);
     assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, midnight, NULL,
-                                                 &field), PB_OK);
+                                                 &field),
+                     PB_OK);
     /* 29 February: of age on 1 March in a common year */
     reg.email = "leap@example.com";
     reg.date_of_birth = "2008-02-29";
     int64_t feb28_2026 = 1772236800000000, mar1_2026 = 1772323200000000;
     assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, feb28_2026, NULL,
-                                                 &field), PB_ERR_AGE_RESTRICTED);
+                                                 &field),
+                     PB_ERR_AGE_RESTRICTED);
     assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, NULL, mar1_2026, NULL,
-                                                 &field), PB_OK);
+                                                 &field),
+                     PB_OK);
 }
 
 static void login_answers(void **state)
@@ -158,7 +171,8 @@ static void login_answers(void **state)
     int64_t known = pb_time_mono_us() - a;
     assert_true(unknown * 4 > known); /* both are dominated by one argon2id run */
     /* the brand is part of the identity */
-    pb_login_request req = {.brand_code = "nope", .email = "pat@example.com",
+    pb_login_request req = {.brand_code = "nope",
+                            .email = "pat@example.com",
                             .password = IFX_PASSWORD};
     assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, NULL, f->now, &t),
                      PB_ERR_BRAND_NOT_FOUND);
@@ -202,11 +216,14 @@ static void lockout_and_unlock(void **state)
 static void rate_limits(void **state)
 {
     ifx *f = *state;
-    ifx_reconfigure(f, (pb_identity_config){.ip_burst = 3, .ip_interval_ms = 2000,
-                                            .account_burst = 2, .account_interval_ms = 10000});
+    ifx_reconfigure(f, (pb_identity_config){.ip_burst = 3,
+                                            .ip_interval_ms = 2000,
+                                            .account_burst = 2,
+                                            .account_interval_ms = 10000});
     ifx_player(f, "demo", "rae@example.com");
     pb_auth_tokens t;
-    pb_login_request req = {.brand_code = "demo", .email = "nobody@example.com",
+    pb_login_request req = {.brand_code = "demo",
+                            .email = "nobody@example.com",
                             .password = IFX_PASSWORD};
     pb_client_info ip1 = {.ip = "198.51.100.1"}, ip2 = {.ip = "198.51.100.2"};
     /* per IP: a burst of 3, then RATE_LIMITED with the wait, then one more per 2 s */
@@ -234,11 +251,14 @@ static void rate_limits(void **state)
     assert_int_equal(t.retry_after_us, 10000000);
     assert_string_equal(t.access_token, "");
     /* registration counts against the IP too */
-    pb_player_registration reg = {.brand_code = "demo", .email = "new@example.com",
-                                  .password = IFX_PASSWORD, .country = "MT",
+    pb_player_registration reg = {.brand_code = "demo",
+                                  .email = "new@example.com",
+                                  .password = IFX_PASSWORD,
+                                  .country = "MT",
                                   .date_of_birth = "1990-01-01"};
-    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, &ip1, f->now + 2000000,
-                                                 NULL, NULL), PB_ERR_RATE_LIMITED);
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, &ip1, f->now + 2000000, NULL,
+                                                 NULL),
+                     PB_ERR_RATE_LIMITED);
 }
 
 static void old_hashes_are_upgraded(void **state)
@@ -247,14 +267,16 @@ static void old_hashes_are_upgraded(void **state)
     pb_player p = ifx_player(f, "demo", "old@example.com");
     char weak[crypto_pwhash_STRBYTES], sql[400];
     assert_int_equal(crypto_pwhash_str(weak, IFX_PASSWORD, strlen(IFX_PASSWORD),
-                                       crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN), 0);
+                                       crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN),
+                     0);
     snprintf(sql, sizeof sql, "UPDATE player SET password_hash='%s' WHERE public_id='%s'", weak,
              p.public_id);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
     pb_auth_tokens t;
     assert_int_equal(ifx_login(f, "old@example.com", NULL, &t), PB_OK);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM player WHERE password_hash LIKE "
-                                  "'$argon2id$v=19$m=65536,t=2,p=1$%'"), 1);
+                                  "'$argon2id$v=19$m=65536,t=2,p=1$%'"),
+                     1);
     assert_int_equal(ifx_login(f, "old@example.com", NULL, &t), PB_OK);
 }
 
@@ -276,9 +298,11 @@ static void block_and_unblock(void **state)
     assert_string_equal(seen.block_reason, "chargeback");
     pb_principal pr;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
-                                              f->now, &pr), PB_ERR_SESSION_REVOKED);
+                                              f->now, &pr),
+                     PB_ERR_SESSION_REVOKED);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_SESSION_REVOKED);
+                                         f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
     assert_int_equal(ifx_login(f, "ray@example.com", NULL, &x), PB_ERR_PLAYER_BLOCKED);
     assert_int_equal(ifx_login(f, "ray@example.com", "wrong password!", &x),
                      PB_ERR_CREDENTIALS_INVALID); /* no status for a wrong password */
@@ -390,10 +414,14 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
-        T(registration_validation), T(registration_stores_what_it_should),
-        T(age_boundary),            T(login_answers),
-        T(lockout_and_unlock),      T(rate_limits),
-        T(old_hashes_are_upgraded), T(block_and_unblock),
+        T(registration_validation),
+        T(registration_stores_what_it_should),
+        T(age_boundary),
+        T(login_answers),
+        T(lockout_and_unlock),
+        T(rate_limits),
+        T(old_hashes_are_upgraded),
+        T(block_and_unblock),
         T(search),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,14 +15,14 @@ static void roles_against_permissions(void **state)
         pb_perm perm;
         const char *grants;
     } rows[] = {
-        {PB_PERM_PLAYERS_READ, "xxxxx.x"},       {PB_PERM_PLAYERS_BLOCK, "xx.xx.."},
-        {PB_PERM_PLAYERS_LEDGER_READ, "xxxxx.x"}, {PB_PERM_STAFF_MANAGE, "x......"},
-        {PB_PERM_BRANDS_READ, "xxxxxxx"},        {PB_PERM_BRANDS_MANAGE, "x......"},
-        {PB_PERM_AUDIT_READ, "x...x.x"},         {PB_PERM_AUDIT_EXPORT, "x.....x"},
-        {PB_PERM_FINANCE_ADJUST, "x.x...."},     {PB_PERM_FINANCE_WITHDRAWALS_APPROVE, "x.x...."},
-        {PB_PERM_RISK_MANAGE, "x..x..."},        {PB_PERM_COMPLIANCE_KYC_MANAGE, "x...x.."},
+        {PB_PERM_PLAYERS_READ, "xxxxx.x"},         {PB_PERM_PLAYERS_BLOCK, "xx.xx.."},
+        {PB_PERM_PLAYERS_LEDGER_READ, "xxxxx.x"},  {PB_PERM_STAFF_MANAGE, "x......"},
+        {PB_PERM_BRANDS_READ, "xxxxxxx"},          {PB_PERM_BRANDS_MANAGE, "x......"},
+        {PB_PERM_AUDIT_READ, "x...x.x"},           {PB_PERM_AUDIT_EXPORT, "x.....x"},
+        {PB_PERM_FINANCE_ADJUST, "x.x...."},       {PB_PERM_FINANCE_WITHDRAWALS_APPROVE, "x.x...."},
+        {PB_PERM_RISK_MANAGE, "x..x..."},          {PB_PERM_COMPLIANCE_KYC_MANAGE, "x...x.."},
         {PB_PERM_COMPLIANCE_RG_MANAGE, "x...x.."}, {PB_PERM_GAMES_MANAGE, "x....x."},
-        {PB_PERM_BONUS_MANAGE, "x....x."},       {PB_PERM_REPORTS_EXPORT, "x.x.x.."},
+        {PB_PERM_BONUS_MANAGE, "x....x."},         {PB_PERM_REPORTS_EXPORT, "x.x.x.."},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         for (int r = 0; r < PB_ROLE_COUNT_; r++)
@@ -59,8 +59,8 @@ static void auditor_is_read_only_and_admin_holds_all(void **state)
 static void names(void **state)
 {
     (void)state;
-    const char *expect[] = {"admin", "support", "finance", "risk", "compliance", "game_ops",
-                            "auditor"};
+    const char *expect[] = {"admin",      "support",  "finance", "risk",
+                            "compliance", "game_ops", "auditor"};
     for (int r = 0; r < PB_ROLE_COUNT_; r++) {
         pb_role back;
         assert_string_equal(pb_role_name((pb_role)r), expect[r]);
@@ -81,8 +81,10 @@ static void names(void **state)
 static void authorize(void **state)
 {
     (void)state;
-    pb_principal p = {.kind = PB_SUBJECT_STAFF, .role = PB_ROLE_SUPPORT,
-                      .session_scope = PB_SCOPE_FULL, .scope = {.n = 2, .brand_ids = {3, 7}}};
+    pb_principal p = {.kind = PB_SUBJECT_STAFF,
+                      .role = PB_ROLE_SUPPORT,
+                      .session_scope = PB_SCOPE_FULL,
+                      .scope = {.n = 2, .brand_ids = {3, 7}}};
     assert_int_equal(pb_identity_authorize(&p, PB_PERM_PLAYERS_READ, 7), PB_OK);
     assert_int_equal(pb_identity_authorize(&p, PB_PERM_PLAYERS_READ, 0), PB_OK);
     assert_int_equal(pb_identity_authorize(&p, PB_PERM_PLAYERS_READ, 4), PB_ERR_BRAND_FORBIDDEN);

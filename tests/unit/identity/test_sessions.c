@@ -23,7 +23,8 @@ static void login_and_authenticate(void **state)
     assert_int_equal(strlen(t.refresh_token), 47);
     pb_principal pr;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
-                                              f->now, &pr), PB_OK);
+                                              f->now, &pr),
+                     PB_OK);
     assert_int_equal(pr.kind, PB_SUBJECT_PLAYER);
     assert_int_equal(pr.subject_id, p.id);
     assert_int_equal(pr.brand_id, f->demo.id);
@@ -33,11 +34,13 @@ static void login_and_authenticate(void **state)
     assert_false(pb_brand_scope_allows(&pr.scope, f->demo.id + 1));
     /* a player token is no staff token */
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
-                                              f->now, &pr), PB_ERR_TOKEN_INVALID);
+                                              f->now, &pr),
+                     PB_ERR_TOKEN_INVALID);
     assert_int_equal(pb_identity_authorize(&pr, PB_PERM_PLAYERS_READ, 0), PB_ERR_FORBIDDEN);
     /* expired access token */
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
-                                              t.access_expires_at, &pr), PB_ERR_TOKEN_EXPIRED);
+                                              t.access_expires_at, &pr),
+                     PB_ERR_TOKEN_EXPIRED);
     /* the refresh token is stored only as its SHA-256 */
     uint8_t h[32];
     crypto_hash_sha256(h, (const unsigned char *)t.refresh_token, strlen(t.refresh_token));
@@ -60,22 +63,26 @@ static void refresh_rotates(void **state)
     f->now += 600 * 1000000LL;
     pb_client_info ci = {.ip = "203.0.113.7", .user_agent = "phone/2"};
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t0.refresh_token, &ci,
-                                         f->now, &t1), PB_OK);
+                                         f->now, &t1),
+                     PB_OK);
     assert_string_not_equal(t1.refresh_token, t0.refresh_token);
     assert_string_not_equal(t1.access_token, t0.access_token);
     assert_string_equal(t1.session_id, t0.session_id);
     f->now += 600 * 1000000LL;
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t1.refresh_token, &ci,
-                                         f->now, &t2), PB_OK);
+                                         f->now, &t2),
+                     PB_OK);
     pb_principal pr;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t2.access_token,
-                                              f->now, &pr), PB_OK);
+                                              f->now, &pr),
+                     PB_OK);
     /* one family: three tokens, a chain of parents, two used */
     assert_int_equal(ifx_count(f, "SELECT count(DISTINCT family_id) FROM auth_refresh"), 1);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh"), 3);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh WHERE used_at<>0"), 2);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh a JOIN auth_refresh b "
-                                  "ON b.parent_id=a.id"), 2);
+                                  "ON b.parent_id=a.id"),
+                     2);
     /* the device seen: refresh recorded ip, user agent and time */
     pb_session_info s[4];
     size_t n = 0;
@@ -94,32 +101,40 @@ static void reuse_revokes_the_family(void **state)
     pb_auth_tokens t0, t1, t2, x;
     assert_int_equal(ifx_login(f, "eve@example.com", NULL, &t0), PB_OK);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t0.refresh_token, NULL,
-                                         f->now, &t1), PB_OK);
+                                         f->now, &t1),
+                     PB_OK);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t1.refresh_token, NULL,
-                                         f->now, &t2), PB_OK);
+                                         f->now, &t2),
+                     PB_OK);
     /* a thief replays the first token */
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t0.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_REFRESH_REUSED);
+                                         f->now, &x),
+                     PB_ERR_REFRESH_REUSED);
     assert_string_equal(x.access_token, "");
     assert_string_equal(x.refresh_token, "");
     /* every token of the family is revoked, and the session */
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh WHERE revoked_at=0"), 0);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session WHERE revoked_at<>0 "
-                                  "AND revoke_reason='refresh_reuse'"), 1);
+                                  "AND revoke_reason='refresh_reuse'"),
+                     1);
     /* so the owner's newest refresh token and access token stop working too */
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t2.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_SESSION_REVOKED);
+                                         f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
     pb_principal pr;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t2.access_token,
-                                              f->now, &pr), PB_ERR_SESSION_REVOKED);
+                                              f->now, &pr),
+                     PB_ERR_SESSION_REVOKED);
     /* reusing a used token keeps answering REFRESH_REUSED */
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t1.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_REFRESH_REUSED);
+                                         f->now, &x),
+                     PB_ERR_REFRESH_REUSED);
     /* another session of the same player is untouched */
     pb_auth_tokens other;
     assert_int_equal(ifx_login(f, "eve@example.com", NULL, &other), PB_OK);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, other.refresh_token,
-                                         NULL, f->now, &x), PB_OK);
+                                         NULL, f->now, &x),
+                     PB_OK);
 }
 
 static void bad_refresh_tokens(void **state)
@@ -132,18 +147,22 @@ static void bad_refresh_tokens(void **state)
                          "pbr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
     for (int i = 0; i < 5; i++)
         assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, bad[i], NULL,
-                                             f->now, &x), PB_ERR_TOKEN_INVALID);
+                                             f->now, &x),
+                         PB_ERR_TOKEN_INVALID);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, NULL, NULL, f->now, &x),
                      PB_ERR_TOKEN_INVALID);
     /* a player's token at the staff door: refused, and the family is not harmed */
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, t.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_TOKEN_INVALID);
+                                         f->now, &x),
+                     PB_ERR_TOKEN_INVALID);
     /* idle too long: the refresh token has expired */
     int64_t idle = 7LL * 86400 * 1000000;
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
-                                         f->now + idle, &x), PB_ERR_TOKEN_EXPIRED);
+                                         f->now + idle, &x),
+                     PB_ERR_TOKEN_EXPIRED);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
-                                         f->now + idle - 1, &x), PB_OK);
+                                         f->now + idle - 1, &x),
+                     PB_OK);
 }
 
 static void absolute_session_end(void **state)
@@ -157,14 +176,16 @@ static void absolute_session_end(void **state)
     for (int64_t at = f->now + 6LL * 86400 * 1000000; at < end; at += 6LL * 86400 * 1000000) {
         pb_auth_tokens next;
         assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token,
-                                             NULL, at, &next), PB_OK);
+                                             NULL, at, &next),
+                         PB_OK);
         assert_true(next.refresh_expires_at <= end);
         assert_true(next.access_expires_at <= end);
         t = next;
     }
     pb_auth_tokens x;
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
-                                         end, &x), PB_ERR_TOKEN_EXPIRED);
+                                         end, &x),
+                     PB_ERR_TOKEN_EXPIRED);
 }
 
 static void logout_and_devices(void **state)
@@ -177,9 +198,11 @@ static void logout_and_devices(void **state)
     assert_int_equal(ifx_login(f, "max@example.com", NULL, &b), PB_OK);
     pb_principal pa, pb;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, a.access_token,
-                                              f->now, &pa), PB_OK);
+                                              f->now, &pa),
+                     PB_OK);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, b.access_token,
-                                              f->now, &pb), PB_OK);
+                                              f->now, &pb),
+                     PB_OK);
     pb_session_info s[4];
     size_t n = 0;
     assert_int_equal(pb_identity_sessions_list(f->conn, &pa, f->now, s, 4, &n), PB_OK);
@@ -194,16 +217,19 @@ static void logout_and_devices(void **state)
                      PB_ERR_NOT_FOUND);
     ifx_commit(f);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, b.access_token,
-                                              f->now, &pb), PB_ERR_SESSION_REVOKED);
+                                              f->now, &pb),
+                     PB_ERR_SESSION_REVOKED);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, b.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_SESSION_REVOKED);
+                                         f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
     /* someone else's session id is not found */
     ifx_player(f, "demo", "ned@example.com");
     pb_auth_tokens c;
     pb_principal pc;
     assert_int_equal(ifx_login(f, "ned@example.com", NULL, &c), PB_OK);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, c.access_token,
-                                              f->now, &pc), PB_OK);
+                                              f->now, &pc),
+                     PB_OK);
     assert_int_equal(pb_identity_session_revoke(f->conn, &pc, a.session_id, f->now),
                      PB_ERR_NOT_FOUND);
     /* logout ends a's session */
@@ -211,18 +237,22 @@ static void logout_and_devices(void **state)
     assert_int_equal(pb_identity_logout(f->conn, &pa, f->now), PB_OK);
     ifx_commit(f);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, a.access_token,
-                                              f->now, &pa), PB_ERR_SESSION_REVOKED);
+                                              f->now, &pa),
+                     PB_ERR_SESSION_REVOKED);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, a.refresh_token, NULL,
-                                         f->now, &x), PB_ERR_SESSION_REVOKED);
+                                         f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
     /* support ends every session of ned */
     size_t ended = 0;
     ifx_begin(f);
     assert_int_equal(pb_identity_sessions_revoke_all(f->conn, PB_SUBJECT_PLAYER, pc.subject_id,
-                                                     f->now, &ended), PB_OK);
+                                                     f->now, &ended),
+                     PB_OK);
     ifx_commit(f);
     assert_int_equal(ended, 1);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, c.access_token,
-                                              f->now, &pc), PB_ERR_SESSION_REVOKED);
+                                              f->now, &pc),
+                     PB_ERR_SESSION_REVOKED);
 }
 
 static void keys_survive_a_restart(void **state)
@@ -235,7 +265,8 @@ static void keys_survive_a_restart(void **state)
     ifx_reconfigure(f, (pb_identity_config){0});
     pb_principal pr;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
-                                              f->now, &pr), PB_OK);
+                                              f->now, &pr),
+                     PB_OK);
     /* rotation through the door: new tokens use the new kid, old ones still verify */
     char kid[32];
     assert_int_equal(pb_identity_keys_rotate(f->id, f->now, kid), PB_OK);
@@ -245,14 +276,17 @@ static void keys_survive_a_restart(void **state)
     size_t bin = 0;
     assert_int_equal(sodium_base642bin((unsigned char *)header, sizeof header - 1, t2.access_token,
                                        strcspn(t2.access_token, "."), NULL, &bin, NULL,
-                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
     header[bin] = 0;
     assert_non_null(strstr(header, kid));
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
-                                              f->now, &pr), PB_OK);
+                                              f->now, &pr),
+                     PB_OK);
     assert_int_equal(pb_identity_keys_reload(f->id, f->now), PB_OK);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t2.access_token,
-                                              f->now, &pr), PB_OK);
+                                              f->now, &pr),
+                     PB_OK);
 }
 
 int main(void)

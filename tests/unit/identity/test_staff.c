@@ -37,7 +37,8 @@ static void bootstrap_and_setup(void **state)
                      PB_ERR_EMAIL_TAKEN);
     /* first login (of a second admin): a setup session only */
     assert_int_equal(pb_identity_admin_bootstrap(f->conn, "second@example.com", f->now, &admin,
-                                                 otp), PB_OK);
+                                                 otp),
+                     PB_OK);
     pb_login_request lr = {.email = "second@example.com", .password = otp};
     pb_auth_tokens t;
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
@@ -46,7 +47,8 @@ static void bootstrap_and_setup(void **state)
     assert_int_equal(t.access_expires_at, (f->now / 1000000 + 300) * 1000000); /* 5 minutes */
     pb_principal p;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
-                                              f->now, &p), PB_OK);
+                                              f->now, &p),
+                     PB_OK);
     assert_int_equal(p.session_scope, PB_SCOPE_SETUP);
     assert_int_equal(pb_identity_authorize(&p, PB_PERM_PLAYERS_READ, 0), PB_ERR_FORBIDDEN);
     /* the setup session lasts 15 minutes at most */
@@ -58,11 +60,14 @@ static void bootstrap_and_setup(void **state)
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, "short", f->now),
                      PB_ERR_PASSWORD_WEAK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, lr.password,
-                                                 f->now), PB_ERR_PASSWORD_WEAK);
+                                                 f->now),
+                     PB_ERR_PASSWORD_WEAK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password,
-                                                 "a new passphrase", f->now), PB_OK);
+                                                 "a new passphrase", f->now),
+                     PB_OK);
     assert_int_equal(ifx_count(f, "SELECT must_change_password FROM staff WHERE "
-                                  "email='second@example.com'"), 0);
+                                  "email='second@example.com'"),
+                     0);
     /* still not enrolled: the next login is again a setup session */
     lr.password = "a new passphrase";
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
@@ -124,11 +129,14 @@ static void totp_login(void **state)
     code_at(seed, f->now, code);
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &s0), PB_OK);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, s0.refresh_token, NULL,
-                                         f->now, &s1), PB_ERR_TOKEN_INVALID);
+                                         f->now, &s1),
+                     PB_ERR_TOKEN_INVALID);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, s0.refresh_token, NULL,
-                                         f->now + 29 * 60 * 1000000LL, &s1), PB_OK);
+                                         f->now + 29 * 60 * 1000000LL, &s1),
+                     PB_OK);
     assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, s1.refresh_token, NULL,
-                                         f->now + 60 * 60 * 1000000LL, &s0), PB_ERR_TOKEN_EXPIRED);
+                                         f->now + 60 * 60 * 1000000LL, &s0),
+                     PB_ERR_TOKEN_EXPIRED);
 }
 
 static void scope_and_authorization(void **state)
@@ -177,7 +185,8 @@ static void scope_and_authorization(void **state)
     pb_principal pp;
     assert_int_equal(ifx_login(f, "in@example.com", NULL, &pt), PB_OK);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, pt.access_token,
-                                              f->now, &pp), PB_OK);
+                                              f->now, &pp),
+                     PB_OK);
     assert_int_equal(pb_identity_authorize(&pp, PB_PERM_PLAYERS_READ, f->demo.id),
                      PB_ERR_FORBIDDEN);
 }
@@ -200,7 +209,8 @@ static void changes_end_sessions(void **state)
     assert_int_equal(st.role, PB_ROLE_RISK);
     assert_int_equal(st.scope.n, 2);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
-                                              f->now, &p), PB_ERR_SESSION_REVOKED);
+                                              f->now, &p),
+                     PB_ERR_SESSION_REVOKED);
     /* a global scope is for admin and auditor only */
     bool all = true;
     const char *field = NULL;
@@ -225,7 +235,8 @@ static void changes_end_sessions(void **state)
     ifx_commit(f);
     assert_false(st.active);
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
-                                              f->now, &p), PB_ERR_SESSION_REVOKED);
+                                              f->now, &p),
+                     PB_ERR_SESSION_REVOKED);
     f->now += 30000000;
     code_at(seed, f->now, code);
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
@@ -254,11 +265,13 @@ static void create_validation(void **state)
     assert_int_equal(pb_identity_staff_create(f->conn, &bad_email, f->now, &st, otp, &field),
                      PB_ERR_FIELD_INVALID);
     assert_string_equal(field, "email");
-    pb_staff_create bad_role = {.email = "a@example.com", .role = PB_ROLE_COUNT_,
+    pb_staff_create bad_role = {.email = "a@example.com",
+                                .role = PB_ROLE_COUNT_,
                                 .all_brands = true};
     assert_int_equal(pb_identity_staff_create(f->conn, &bad_role, f->now, &st, otp, &field),
                      PB_ERR_ROLE_INVALID);
-    pb_staff_create global_support = {.email = "a@example.com", .role = PB_ROLE_SUPPORT,
+    pb_staff_create global_support = {.email = "a@example.com",
+                                      .role = PB_ROLE_SUPPORT,
                                       .all_brands = true};
     assert_int_equal(pb_identity_staff_create(f->conn, &global_support, f->now, &st, otp, &field),
                      PB_ERR_ROLE_INVALID);
@@ -266,13 +279,13 @@ static void create_validation(void **state)
     assert_int_equal(pb_identity_staff_create(f->conn, &no_scope, f->now, &st, otp, &field),
                      PB_ERR_FIELD_INVALID);
     assert_string_equal(field, "brands");
-    pb_staff_create unknown = {.email = "a@example.com", .role = PB_ROLE_RISK,
-                               .brand_codes = nope, .nbrands = 1};
+    pb_staff_create unknown = {
+        .email = "a@example.com", .role = PB_ROLE_RISK, .brand_codes = nope, .nbrands = 1};
     assert_int_equal(pb_identity_staff_create(f->conn, &unknown, f->now, &st, otp, &field),
                      PB_ERR_BRAND_NOT_FOUND);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM staff"), 0);
-    pb_staff_create ok = {.email = "a@example.com", .role = PB_ROLE_RISK, .brand_codes = demo,
-                          .nbrands = 1};
+    pb_staff_create ok = {
+        .email = "a@example.com", .role = PB_ROLE_RISK, .brand_codes = demo, .nbrands = 1};
     assert_int_equal(pb_identity_staff_create(f->conn, &ok, f->now, &st, otp, &field), PB_OK);
     pb_staff got, list[4];
     assert_int_equal(pb_identity_staff_get(f->conn, st.public_id, &got), PB_OK);
@@ -288,8 +301,8 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
-        T(bootstrap_and_setup),     T(totp_login),        T(scope_and_authorization),
-        T(changes_end_sessions),    T(create_validation),
+        T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
+        T(changes_end_sessions), T(create_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

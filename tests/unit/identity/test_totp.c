@@ -133,7 +133,8 @@ static void otpauth_uri(void **state)
     (void)state;
     char uri[256];
     assert_int_equal(pb_totp_uri(RFC_SEED, SEED_LEN, "pitboss", "ann+ops@example.com", uri,
-                                 sizeof uri), PB_OK);
+                                 sizeof uri),
+                     PB_OK);
     assert_string_equal(uri, "otpauth://totp/pitboss:ann%2Bops@example.com?"
                              "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=pitboss"
                              "&algorithm=SHA1&digits=6&period=30");
@@ -160,7 +161,8 @@ static void enrolment_seals_the_seed(void **state)
                      PB_ERR_INVALID_REQUEST);
     ifx_commit(f);
     /* a sealed seed moved onto another member's row does not open */
-    pb_staff_create req = {.email = "other@example.com", .role = PB_ROLE_AUDITOR,
+    pb_staff_create req = {.email = "other@example.com",
+                           .role = PB_ROLE_AUDITOR,
                            .all_brands = true};
     pb_staff other;
     char otp[PB_ONE_TIME_PASSWORD_MAX];
@@ -191,7 +193,8 @@ static void confirm_needs_a_right_code(void **state)
     assert_string_equal(t.refresh_token, ""); /* setup sessions are not refreshable */
     pb_principal p;
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
-                                              f->now, &p), PB_OK);
+                                              f->now, &p),
+                     PB_OK);
     ifx_begin(f);
     assert_int_equal(pb_identity_totp_confirm(f->id, f->conn, &p, "123456", f->now),
                      PB_ERR_TOTP_NOT_ENROLLED);

@@ -11,7 +11,9 @@ static int64_t fx_clock(void *ctx) { return ((fx *)ctx)->clock_us; }
 static void open_ledger(fx *f)
 {
     char err[256];
-    pb_ledger_config cfg = {.now_us = fx_clock, .now_ctx = f, .expiry_interval_ms = 20,
+    pb_ledger_config cfg = {.now_us = fx_clock,
+                            .now_ctx = f,
+                            .expiry_interval_ms = 20,
                             .balance_flush_ms = f->balance_flush_ms,
                             .checkpoint_ms = f->checkpoint_ms,
                             .wal_restart_frames = f->wal_restart_frames};

@@ -16,7 +16,7 @@ typedef struct fx {
     pb_store *store;
     pb_store_conn *conn; /* a reader connection for queries and verify */
     pb_ledger *ledger;
-    int64_t clock_us; /* the ledger's clock; tests move it to expire holds */
+    int64_t clock_us;     /* the ledger's clock; tests move it to expire holds */
     int balance_flush_ms; /* the ledger's balance write-back delay (0: its default) */
     int checkpoint_ms, wal_restart_frames; /* the ledger's WAL settings (0: its defaults) */
 } fx;

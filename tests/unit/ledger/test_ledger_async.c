@@ -116,7 +116,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_async_commits_and_calls_back, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_async_business_rejection, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_async_refused_calls_back_at_once, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_async_refused_calls_back_at_once, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_async_many_in_flight, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -230,7 +230,8 @@ static void test_insufficient_funds_boundary(void **state)
     int64_t house = fx_account(f, "house", "revenue", 0);
     int64_t ids[] = {bank, p, house};
     /* an empty player account cannot pay even 1 */
-    expect_reject(f, fx_transfer("e1", p, house, 1, PB_CODE_BET), PB_ERR_INSUFFICIENT_FUNDS, ids, 3);
+    expect_reject(f, fx_transfer("e1", p, house, 1, PB_CODE_BET), PB_ERR_INSUFFICIENT_FUNDS, ids,
+                  3);
     fund(f, "f1", bank, p, 100);
     expect_reject(f, fx_transfer("b1", p, house, 101, PB_CODE_BET), PB_ERR_INSUFFICIENT_FUNDS, ids,
                   3);
@@ -238,7 +239,8 @@ static void test_insufficient_funds_boundary(void **state)
     assert_err(fx_submit1(f, &ok), PB_OK);
     pb_ledger_account P = fx_get(f, p);
     assert_int_equal(pb_ledger_available(&P), 0);
-    expect_reject(f, fx_transfer("b3", p, house, 1, PB_CODE_BET), PB_ERR_INSUFFICIENT_FUNDS, ids, 3);
+    expect_reject(f, fx_transfer("b3", p, house, 1, PB_CODE_BET), PB_ERR_INSUFFICIENT_FUNDS, ids,
+                  3);
     /* the unflagged bank may go as negative as it likes */
     fund(f, "f2", bank, house, 1000000);
     assert_int_equal(fx_verify(f), 0);
@@ -268,13 +270,13 @@ static void test_currency_mismatch(void **state)
     pb_transfer t = fx_transfer("m1", e1, e2, 10, PB_CODE_TRANSFER);
     snprintf(t.currency, sizeof t.currency, "USD"); /* known, but not the accounts' */
     expect_reject(f, t, PB_ERR_CURRENCY_MISMATCH, ids, 3);
-    expect_reject(f, fx_transfer("m2", e1, u1, 10, PB_CODE_TRANSFER), PB_ERR_CURRENCY_MISMATCH,
-                  ids, 3);
+    expect_reject(f, fx_transfer("m2", e1, u1, 10, PB_CODE_TRANSFER), PB_ERR_CURRENCY_MISMATCH, ids,
+                  3);
     pb_transfer u = fx_transfer("m3", e1, u1, 10, PB_CODE_TRANSFER);
     snprintf(u.currency, sizeof u.currency, "USD");
     expect_reject(f, u, PB_ERR_CURRENCY_MISMATCH, ids, 3);
-    expect_reject(f, fx_transfer("m4", u1, e2, 10, PB_CODE_TRANSFER), PB_ERR_CURRENCY_MISMATCH,
-                  ids, 3);
+    expect_reject(f, fx_transfer("m4", u1, e2, 10, PB_CODE_TRANSFER), PB_ERR_CURRENCY_MISMATCH, ids,
+                  3);
     assert_int_equal(fx_verify(f), 0);
 }
 
@@ -465,10 +467,10 @@ static void test_chain_next_to_independents(void **state)
     int64_t bank = fx_account(f, "bank", "cash", 0), p = fx_account(f, "p", "cash", DMNEC);
     int64_t h = fx_account(f, "h", "revenue", 0);
     pb_transfer t[5] = {
-        fx_transfer("i1", bank, p, 30, 1),                              /* independent */
+        fx_transfer("i1", bank, p, 30, 1),                                  /* independent */
         fx_transfer("k1", bank, h, 5, 40), fx_transfer("k2", p, h, 31, 10), /* chain: fails */
-        fx_transfer("i2", p, h, 30, 10),                                 /* independent */
-        fx_transfer("i3", p, h, 1, 10),                                  /* independent: fails */
+        fx_transfer("i2", p, h, 30, 10),                                    /* independent */
+        fx_transfer("i3", p, h, 1, 10),                                     /* independent: fails */
     };
     t[1].flags = PB_TRANSFER_LINKED;
     assert_err(pb_ledger_submit(f->ledger, t, 5), PB_OK);
@@ -607,9 +609,9 @@ static void test_record_fields(void **state)
     /* account chains: each side names that account's previous transfer */
     assert_int_equal(r1->debit_prev_seq, 0);
     assert_int_equal(r1->credit_prev_seq, 0);
-    assert_int_equal(r2->debit_prev_seq, 0); /* c's first */
+    assert_int_equal(r2->debit_prev_seq, 0);  /* c's first */
     assert_int_equal(r2->credit_prev_seq, 1); /* a's previous: r1 */
-    assert_int_equal(r3->debit_prev_seq, 1); /* b's previous: r1 */
+    assert_int_equal(r3->debit_prev_seq, 1);  /* b's previous: r1 */
     assert_int_equal(r3->credit_prev_seq, 2); /* c's previous: r2 */
     /* the hash chain */
     uint8_t zero[32] = {0}, h[32];

@@ -15,8 +15,8 @@
 typedef struct cmd_ctx {
     int64_t from, to, amount;
     const char *key;
-    bool fail_store;   /* return INTERNAL after the transfer (a store failure) */
-    bool write_row;    /* write a row of its own through the writer's connection */
+    bool fail_store; /* return INTERNAL after the transfer (a store failure) */
+    bool write_row;  /* write a row of its own through the writer's connection */
     pb_err transfer_result;
     int64_t seen_before; /* from's available balance the command saw */
     pthread_t thread;
@@ -35,9 +35,8 @@ static pb_err command(pb_ledger_tx *tx, void *arg)
         return e;
     c->transfer_result = t.result;
     if (c->write_row &&
-        pb_store_exec_raw(pb_ledger_tx_conn(tx),
-                          "CREATE TABLE IF NOT EXISTS cmd_probe(x INTEGER);"
-                          "INSERT INTO cmd_probe VALUES (1)") != PB_STORE_OK)
+        pb_store_exec_raw(pb_ledger_tx_conn(tx), "CREATE TABLE IF NOT EXISTS cmd_probe(x INTEGER);"
+                                                 "INSERT INTO cmd_probe VALUES (1)") != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     return c->fail_store ? PB_ERR_INTERNAL : PB_OK;
 }
@@ -82,10 +81,10 @@ static void test_failed_command_rolls_back_its_batch(void **state)
     int64_t p = fx_account(f, "player:1", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
     pb_transfer dep = fx_transfer("dep", psp, p, 1000, PB_CODE_DEPOSIT);
     assert_int_equal(fx_submit1(f, &dep), PB_OK);
-    cmd_ctx c = {.from = p, .to = psp, .amount = 300, .key = "c1", .fail_store = true,
-                 .write_row = true};
+    cmd_ctx c = {
+        .from = p, .to = psp, .amount = 300, .key = "c1", .fail_store = true, .write_row = true};
     assert_int_equal(pb_ledger_command(f->ledger, command, &c), PB_ERR_INTERNAL);
-    assert_int_equal(c.transfer_result, PB_OK); /* it was applied inside the batch ... */
+    assert_int_equal(c.transfer_result, PB_OK);      /* it was applied inside the batch ... */
     assert_int_equal(fx_get(f, p).debits_posted, 0); /* ... and rolled back with it */
     assert_int_equal(probe_rows(f), 0);
     /* the writer recovered: the same key now succeeds for real */

@@ -48,8 +48,8 @@
 #define PAST_CAP 64
 
 enum { K_BET, K_WIN, K_HOLD, K_POST, K_VOID, K_STOLEN, K_CHAIN, K_BATCH, K_REPLAY, K_REJECTED, NK };
-static const char *kind_name[NK] = {"bet", "win", "hold", "post", "void", "stolen",
-                                    "chain_leg", "batch_item", "replay", "rejected"};
+static const char *kind_name[NK] = {"bet",    "win",       "hold",       "post",   "void",
+                                    "stolen", "chain_leg", "batch_item", "replay", "rejected"};
 
 /* ---- shared helpers ------------------------------------------------------- */
 
@@ -102,8 +102,8 @@ static void reopen_with_atomic_clock(fx *f)
 {
     char err[256];
     pb_ledger_close(f->ledger);
-    pb_ledger_config cfg = {.now_us = atomic_clock, .now_ctx = f, .expiry_interval_ms = 20,
-                            .pin_writer = true};
+    pb_ledger_config cfg = {
+        .now_us = atomic_clock, .now_ctx = f, .expiry_interval_ms = 20, .pin_writer = true};
     f->ledger = pb_ledger_open(f->store, &cfg, err, sizeof err);
     if (!f->ledger)
         fail_msg("ledger open: %s", err);
@@ -112,8 +112,11 @@ static void reopen_with_atomic_clock(fx *f)
 static pb_transfer request(const char *scope, const char *key, int64_t dr, int64_t cr,
                            int64_t amount, uint32_t code, const char *cur, uint32_t flags)
 {
-    pb_transfer t = {.debit_account_id = dr, .credit_account_id = cr, .amount = amount,
-                     .code = code, .flags = flags};
+    pb_transfer t = {.debit_account_id = dr,
+                     .credit_account_id = cr,
+                     .amount = amount,
+                     .code = code,
+                     .flags = flags};
     snprintf(t.scope, sizeof t.scope, "%s", scope);
     snprintf(t.key, sizeof t.key, "%s", key);
     snprintf(t.currency, sizeof t.currency, "%s", cur);
@@ -362,8 +365,8 @@ static void op_chain(worker *k)
     /* all or nothing: exactly one leg says why, the others say LINKED_EVENT_FAILED */
     if (nok != 0 || nlinked != n - 1 || failing == n ||
         t[failing].result != PB_ERR_INSUFFICIENT_FUNDS) {
-        failed(k, "chain %s..: %zu ok, %zu linked-failed, failing leg %s", t[0].key, nok,
-               nlinked, failing < n ? pb_err_code(t[failing].result) : "none");
+        failed(k, "chain %s..: %zu ok, %zu linked-failed, failing leg %s", t[0].key, nok, nlinked,
+               failing < n ? pb_err_code(t[failing].result) : "none");
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -681,8 +684,8 @@ static void *hot_main(void *arg)
             } else if (bet && t[i].result == PB_ERR_INSUFFICIENT_FUNDS) {
                 h->insufficient++;
             } else {
-                snprintf(h->why, sizeof h->why, "thread %d: %s %s: %s", h->idx,
-                         bet ? "bet" : "win", t[i].key, pb_err_code(t[i].result));
+                snprintf(h->why, sizeof h->why, "thread %d: %s %s: %s", h->idx, bet ? "bet" : "win",
+                         t[i].key, pb_err_code(t[i].result));
             }
         }
     }
@@ -705,7 +708,11 @@ static void test_hot_accounts(void **state)
     uint64_t seed = seed_base();
     int64_t deadline = mono_us() + (int64_t)(test_seconds() * 1e6);
     for (int i = 0; i < N; i++) {
-        h[i] = (hot){.f = f, .player = player, .house = house, .deadline = deadline, .idx = i,
+        h[i] = (hot){.f = f,
+                     .player = player,
+                     .house = house,
+                     .deadline = deadline,
+                     .idx = i,
                      .rng = (seed + (uint64_t)i + 101) * 0xBF58476D1CE4E5B9ull | 1};
         assert_int_equal(pthread_create(&th[i], NULL, hot_main, &h[i]), 0);
     }

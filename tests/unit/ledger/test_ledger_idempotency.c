@@ -80,7 +80,7 @@ typedef struct state3 {
 
 static state3 state_of(fx *f, const ids *x)
 {
-    state3 s;
+    state3 s = {0};
     int64_t id[3] = {x->bank, x->player, x->house};
     for (int i = 0; i < 3; i++) {
         pb_ledger_account a = fx_get(f, id[i]);

@@ -193,8 +193,10 @@ static void test_void(void **state)
     assert_counters(f, x.player, 200, 0, 0, 1000);
     assert_counters(f, x.house, 0, 0, 200, 0);
     /* a void names 0 or the whole pending amount, nothing else */
-    expect_refused(f, resolve_req("v2", PB_TRANSFER_VOID_PENDING, &h2, 199), PB_ERR_PENDING_MISMATCH);
-    expect_refused(f, resolve_req("v3", PB_TRANSFER_VOID_PENDING, &h2, 201), PB_ERR_PENDING_MISMATCH);
+    expect_refused(f, resolve_req("v2", PB_TRANSFER_VOID_PENDING, &h2, 199),
+                   PB_ERR_PENDING_MISMATCH);
+    expect_refused(f, resolve_req("v3", PB_TRANSFER_VOID_PENDING, &h2, 201),
+                   PB_ERR_PENDING_MISMATCH);
     assert_counters(f, x.player, 200, 0, 0, 1000);
     assert_err(resolve(f, "v4", PB_TRANSFER_VOID_PENDING, &h2, 200), PB_OK);
     assert_counters(f, x.player, 0, 0, 0, 1000);
@@ -482,20 +484,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
-        T(test_hold_moves_pending_only),
-        T(test_post_full),
-        T(test_post_partial_releases_rest),
-        T(test_void),
-        T(test_post_exceeds_pending),
-        T(test_pending_not_found),
-        T(test_already_posted_and_voided),
-        T(test_pending_mismatch),
-        T(test_holds_count_against_balance),
-        T(test_expiry_sweep),
-        T(test_expired_at_submit),
-        T(test_expired_beyond_sweep_cap),
-        T(test_no_timeout_never_expires),
-        T(test_post_and_void_in_one_chain),
+        T(test_hold_moves_pending_only),     T(test_post_full),
+        T(test_post_partial_releases_rest),  T(test_void),
+        T(test_post_exceeds_pending),        T(test_pending_not_found),
+        T(test_already_posted_and_voided),   T(test_pending_mismatch),
+        T(test_holds_count_against_balance), T(test_expiry_sweep),
+        T(test_expired_at_submit),           T(test_expired_beyond_sweep_cap),
+        T(test_no_timeout_never_expires),    T(test_post_and_void_in_one_chain),
         T(test_holds_survive_restart),
 #undef T
     };

@@ -104,7 +104,7 @@ static void test_history_filter_code(void **state)
 {
     fx *f = *state;
     int64_t a = fx_account(f, "a", "cash", 0), b = fx_account(f, "b", "cash", 0);
-    int64_t bets[10];
+    int64_t bets[10] = {0};
     int nbets = 0;
     for (int i = 0; i < 20; i++) {
         char key[32];
@@ -351,7 +351,6 @@ static void test_transfer_lookups(void **state)
     forged = t2.record.id;
     forged.b[3] ^= 0x01; /* another millisecond, the same enciphered seq */
     assert_err(pb_ledger_transfer_get(f->conn, &forged, &r), PB_ERR_TRANSFER_NOT_FOUND);
-
 
     assert_err(pb_ledger_transfer_by_key(f->conn, "test", "k1", &r), PB_OK);
     assert_memory_equal(r.id.b, t1.record.id.b, 16);

@@ -151,7 +151,8 @@ static book build(fx *f)
     book b;
     b.house = fx_account(f, "house", "house_revenue", 0);
     b.psp = fx_account(f, "psp", "psp_clearing", 0);
-    b.alice = fx_account(f, "player:alice", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    b.alice = fx_account(f, "player:alice", "player_cash",
+                         PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
     b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
 
     pb_transfer t[4] = {
@@ -252,7 +253,8 @@ static void test_id_copied(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_transfer SET id=(SELECT id FROM ledger_transfer WHERE seq=2) WHERE seq=3");
+    sql(f,
+        "UPDATE ledger_transfer SET id=(SELECT id FROM ledger_transfer WHERE seq=2) WHERE seq=3");
     seen s;
     run_verify(f, &s);
     assert_has(&s, "transfer_id", "seq 3");
@@ -362,10 +364,14 @@ static void test_forged_overdraft(void **state)
     t.created_at = last.created_at;
     pb_ledger_hash(&t, last.hash, t.hash);
     assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
-    sql(f, "UPDATE ledger_balance SET debits_posted=debits_posted+%lld, last_seq=9 "
-           "WHERE account_id=%lld", (long long)t.amount, (long long)b.alice);
-    sql(f, "UPDATE ledger_balance SET credits_posted=credits_posted+%lld, last_seq=9 "
-           "WHERE account_id=%lld", (long long)t.amount, (long long)b.house);
+    sql(f,
+        "UPDATE ledger_balance SET debits_posted=debits_posted+%lld, last_seq=9 "
+        "WHERE account_id=%lld",
+        (long long)t.amount, (long long)b.alice);
+    sql(f,
+        "UPDATE ledger_balance SET credits_posted=credits_posted+%lld, last_seq=9 "
+        "WHERE account_id=%lld",
+        (long long)t.amount, (long long)b.house);
     seen s;
     run_verify(f, &s);
     char acct[48];
@@ -506,13 +512,13 @@ static void test_pending_projection_expiry_changed(void **state)
     assert_int_equal(s.n, 1);
 }
 
-#define COPY_POST                                                                      \
-    "INSERT INTO ledger_transfer (seq, id, scope, ikey, debit_account_id, "            \
-    "credit_account_id, amount, currency, code, flags, pending_id, timeout_s, "        \
-    "expires_at, reference, trace_id, debit_prev_seq, credit_prev_seq, created_at, "  \
-    "hash) SELECT 9, randomblob(16), scope, ikey || ':again', debit_account_id, "     \
-    "credit_account_id, amount, currency, code, flags, pending_id, timeout_s, "        \
-    "expires_at, reference, trace_id, 7, 8, created_at, hash "                         \
+#define COPY_POST                                                                    \
+    "INSERT INTO ledger_transfer (seq, id, scope, ikey, debit_account_id, "          \
+    "credit_account_id, amount, currency, code, flags, pending_id, timeout_s, "      \
+    "expires_at, reference, trace_id, debit_prev_seq, credit_prev_seq, created_at, " \
+    "hash) SELECT 9, randomblob(16), scope, ikey || ':again', debit_account_id, "    \
+    "credit_account_id, amount, currency, code, flags, pending_id, timeout_s, "      \
+    "expires_at, reference, trace_id, 7, 8, created_at, hash "                       \
     "FROM ledger_transfer WHERE seq=5"
 
 static void test_pending_resolved_twice(void **state)
@@ -589,8 +595,8 @@ static void test_verify_holds_no_snapshot(void **state)
 {
     fx *f = *state;
     int64_t psp = fx_account(f, "psp", "psp_clearing", 0);
-    int64_t alice =
-        fx_account(f, "player:alice", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    int64_t alice = fx_account(f, "player:alice", "player_cash",
+                               PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
     for (int i = 0; i < 20; i++) {
         char key[32];
         snprintf(key, sizeof key, "dep:%d", i);
@@ -609,7 +615,8 @@ static void test_verify_holds_no_snapshot(void **state)
     assert_int_equal(p.pauses, 4); /* 20 transfers in chunks of 4: 4 pauses */
     if (p.refused)
         fail_msg("%d of %d TRUNCATE checkpoints during verify could not empty the WAL: a read "
-                 "transaction was held across the chunks", p.refused, p.pauses);
+                 "transaction was held across the chunks",
+                 p.refused, p.pauses);
     assert_int_equal(sum.violations, 0);
     assert_int_equal(sum.transfers, 20); /* as of its start: not the 4 taken since */
     pb_ledger_close(f->ledger);

@@ -39,7 +39,8 @@ static pb_transfer hold(const char *key, int64_t debit, int64_t credit, int64_t 
     return t;
 }
 
-static pb_transfer resolve(const char *key, const pb_transfer *pending, uint32_t flag, int64_t amount)
+static pb_transfer resolve(const char *key, const pb_transfer *pending, uint32_t flag,
+                           int64_t amount)
 {
     pb_transfer t;
     memset(&t, 0, sizeof t);
@@ -57,7 +58,8 @@ static book build(fx *f)
 {
     book b;
     b.house = fx_account(f, "house", "house", 0);
-    b.alice = fx_account(f, "player:alice", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    b.alice = fx_account(f, "player:alice", "player_cash",
+                         PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
     b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
     pb_transfer t = fx_transfer("fund-a", b.house, b.alice, 1000, 1);
     assert_int_equal(fx_submit1(f, &t), PB_OK);
@@ -336,7 +338,8 @@ static void test_holds_lazily_listed_survive_a_crash(void **state)
     pb_store *s2 = open_store(path, &c2);
     char err[256];
     atomic_store(&g_copy_clock, f->clock_us);
-    pb_ledger_config cfg = {.balance_flush_ms = HOUR_MS, .now_us = copy_clock,
+    pb_ledger_config cfg = {.balance_flush_ms = HOUR_MS,
+                            .now_us = copy_clock,
                             .expiry_interval_ms = 20};
     pb_ledger *l2 = pb_ledger_open(s2, &cfg, err, sizeof err);
     if (!l2)

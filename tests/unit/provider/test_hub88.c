@@ -266,10 +266,10 @@ static void test_amount_to_minor(void **state)
     (void)state;
     static const amount_row rows[] = {
         /* EUR: 2 decimals → 1000 Hub88 units per cent */
-        {"EUR", 356000, PB_OK, 356},   /* the documented $3.56 example */
+        {"EUR", 356000, PB_OK, 356}, /* the documented $3.56 example */
         {"EUR", 0, PB_OK, 0},
         {"EUR", 1000, PB_OK, 1},
-        {"EUR", 1, PB_ERR_AMOUNT_INVALID, 0},     /* 0.00001 EUR */
+        {"EUR", 1, PB_ERR_AMOUNT_INVALID, 0},      /* 0.00001 EUR */
         {"EUR", 356500, PB_ERR_AMOUNT_INVALID, 0}, /* 3.565 EUR */
         {"EUR", -1000, PB_ERR_AMOUNT_INVALID, 0},
         {"EUR", INT64_MAX - INT64_MAX % 1000, PB_OK, (INT64_MAX - INT64_MAX % 1000) / 1000},
@@ -335,12 +335,12 @@ static void test_amount_from_minor(void **state)
 
 static const char *CT = "application/json";
 
-#define BET_BODY                                                                                   \
-    "{\"user\":\"0190f1c2-0000-7000-8000-000000000001\",\"transaction_uuid\":\"tx-1\","            \
-    "\"supplier_transaction_id\":\"s-1\",\"token\":\"tok_abc\",\"supplier_user\":null,"            \
-    "\"round_closed\":false,\"round\":\"r-1\",\"reward_uuid\":null,\"request_uuid\":"              \
-    "\"583c985f-fee6-4c0e-bbf5-308aad6265af\",\"is_free\":false,\"is_aggregated\":false,"          \
-    "\"game_id\":7,\"game_code\":\"slot-1\",\"currency\":\"EUR\",\"bet\":\"zero\","                \
+#define BET_BODY                                                                          \
+    "{\"user\":\"0190f1c2-0000-7000-8000-000000000001\",\"transaction_uuid\":\"tx-1\","   \
+    "\"supplier_transaction_id\":\"s-1\",\"token\":\"tok_abc\",\"supplier_user\":null,"   \
+    "\"round_closed\":false,\"round\":\"r-1\",\"reward_uuid\":null,\"request_uuid\":"     \
+    "\"583c985f-fee6-4c0e-bbf5-308aad6265af\",\"is_free\":false,\"is_aggregated\":false," \
+    "\"game_id\":7,\"game_code\":\"slot-1\",\"currency\":\"EUR\",\"bet\":\"zero\","       \
     "\"amount\":356000,\"meta\":{\"selection\":\"home_team\"}}"
 
 static pb_err parse(pb_hub88_call call, const char *body, pb_hub88_request *r, pb_json_error *e)
@@ -392,8 +392,8 @@ typedef struct bad_row {
 static void test_parse_refusals(void **state)
 {
     (void)state;
-#define B(extra)                                                                                   \
-    "{\"user\":\"u-1\",\"transaction_uuid\":\"tx-1\",\"token\":\"t\",\"round\":\"r\","             \
+#define B(extra)                                                                       \
+    "{\"user\":\"u-1\",\"transaction_uuid\":\"tx-1\",\"token\":\"t\",\"round\":\"r\"," \
     "\"request_uuid\":\"q\",\"game_code\":\"g\"" extra "}"
     static const bad_row rows[] = {
         {PB_HUB88_BET, "{", PB_ERR_INVALID_JSON, NULL, PB_HUB88_RS_ERROR_WRONG_SYNTAX},
@@ -402,20 +402,20 @@ static void test_parse_refusals(void **state)
          PB_HUB88_RS_ERROR_WRONG_SYNTAX},
         {PB_HUB88_BET, B(",\"amount\":1000"), PB_ERR_FIELD_MISSING, "currency",
          PB_HUB88_RS_ERROR_WRONG_SYNTAX},
-        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000,\"extra\":1"),
-         PB_ERR_UNKNOWN_FIELD, "extra", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
+        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000,\"extra\":1"), PB_ERR_UNKNOWN_FIELD,
+         "extra", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
         {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":\"1000\""), PB_ERR_FIELD_INVALID,
          "amount", PB_HUB88_RS_ERROR_WRONG_TYPES},
-        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000.0"), PB_ERR_FIELD_INVALID,
-         "amount", PB_HUB88_RS_ERROR_WRONG_TYPES},
+        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000.0"), PB_ERR_FIELD_INVALID, "amount",
+         PB_HUB88_RS_ERROR_WRONG_TYPES},
         {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":99999999999999999999"),
          PB_ERR_FIELD_INVALID, "amount", PB_HUB88_RS_ERROR_WRONG_TYPES},
         {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1"), PB_ERR_AMOUNT_INVALID, "amount",
          PB_HUB88_RS_ERROR_WRONG_TYPES},
         {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":0"), PB_ERR_AMOUNT_INVALID, "amount",
          PB_HUB88_RS_ERROR_WRONG_TYPES},
-        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":-1000"), PB_ERR_AMOUNT_INVALID,
-         "amount", PB_HUB88_RS_ERROR_WRONG_TYPES},
+        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":-1000"), PB_ERR_AMOUNT_INVALID, "amount",
+         PB_HUB88_RS_ERROR_WRONG_TYPES},
         {PB_HUB88_BET, B(",\"currency\":\"XXX\",\"amount\":1000"), PB_ERR_CURRENCY_UNKNOWN,
          "currency", PB_HUB88_RS_ERROR_WRONG_CURRENCY},
         {PB_HUB88_BET, B(",\"currency\":\"eur\",\"amount\":1000"), PB_ERR_CURRENCY_UNKNOWN,
@@ -424,8 +424,8 @@ static void test_parse_refusals(void **state)
          PB_HUB88_RS_ERROR_WRONG_TYPES},
         {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000,\"round_closed\":\"yes\""),
          PB_ERR_FIELD_INVALID, "round_closed", PB_HUB88_RS_ERROR_WRONG_TYPES},
-        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000,\"meta\":[]"),
-         PB_ERR_FIELD_INVALID, "meta", PB_HUB88_RS_ERROR_WRONG_TYPES},
+        {PB_HUB88_BET, B(",\"currency\":\"EUR\",\"amount\":1000,\"meta\":[]"), PB_ERR_FIELD_INVALID,
+         "meta", PB_HUB88_RS_ERROR_WRONG_TYPES},
         {PB_HUB88_BET,
          "{\"user\":\"u-1\",\"transaction_uuid\":\"tx 1\",\"token\":\"t\",\"round\":\"r\","
          "\"request_uuid\":\"q\",\"game_code\":\"g\",\"currency\":\"EUR\",\"amount\":1000}",
@@ -444,8 +444,8 @@ static void test_parse_refusals(void **state)
          PB_ERR_UNKNOWN_FIELD, "amount", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
         {PB_HUB88_USER_INFO, "{\"user\":\"u-1\",\"request_uuid\":\"q\",\"token\":\"t\"}",
          PB_ERR_UNKNOWN_FIELD, "token", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
-        {PB_HUB88_USER_BALANCE, "{\"user\":\"u-1\",\"request_uuid\":\"q\"}",
-         PB_ERR_FIELD_MISSING, "token", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
+        {PB_HUB88_USER_BALANCE, "{\"user\":\"u-1\",\"request_uuid\":\"q\"}", PB_ERR_FIELD_MISSING,
+         "token", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
         {PB_HUB88_USER_INFO, "{\"user\":\"u-1\",\"request_uuid\":\"q\",\"user\":\"u-2\"}",
          PB_ERR_INVALID_JSON, "user", PB_HUB88_RS_ERROR_WRONG_SYNTAX},
     };
@@ -524,7 +524,7 @@ static void test_peek_request_uuid(void **state)
     pb_hub88_peek_request_uuid(big, strlen(big), out);
     assert_string_equal(out, "q-9");
     const char *bad[] = {"{\"request_uuid\":\"a\\\"b\"}", "{\"request_uuid\":7}", "nope", "",
-                         "{\"request_uuid\":\"\"}", "[\"request_uuid\"]"};
+                         "{\"request_uuid\":\"\"}",       "[\"request_uuid\"]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         strcpy(out, "junk");
         pb_hub88_peek_request_uuid(bad[i], strlen(bad[i]), out);
@@ -573,8 +573,7 @@ static void test_to_op(void **state)
     assert_false(op.close_round);
     pb_hub88_request_free(&r);
 
-    assert_int_equal(parse(PB_HUB88_USER_INFO, "{\"user\":\"u-1\",\"request_uuid\":\"q\"}", &r,
-                           &e),
+    assert_int_equal(parse(PB_HUB88_USER_INFO, "{\"user\":\"u-1\",\"request_uuid\":\"q\"}", &r, &e),
                      PB_OK);
     assert_int_equal(pb_hub88_to_op(&r, "hub88", &WHO, "", &op), PB_ERR_INVALID_REQUEST);
     pb_hub88_request_free(&r);

@@ -30,12 +30,12 @@ static void test_sign_known_vector(void **state)
     const char *body = "{\"token\":\"abc\"}";
     /* python3: hmac.new(b"s3cret", b"1700000000." + body, sha256).hexdigest() */
     pb_native_sign(KEY, KEYLEN, "1700000000", body, strlen(body), sig);
-    assert_string_equal(
-        sig, "sha256=a995e4abb78f1f76853f08fb15bd1779d1c0159b172dfb39d8117775c11e6c4a");
+    assert_string_equal(sig,
+                        "sha256=a995e4abb78f1f76853f08fb15bd1779d1c0159b172dfb39d8117775c11e6c4a");
     /* a response: the body alone */
     pb_native_sign(KEY, KEYLEN, NULL, "{\"status\":\"OK\"}", 15, sig);
-    assert_string_equal(
-        sig, "sha256=e768f1ed8fd5389d19d5fa8398049137809c383d2bbd84b567677ba6ae444f2e");
+    assert_string_equal(sig,
+                        "sha256=e768f1ed8fd5389d19d5fa8398049137809c383d2bbd84b567677ba6ae444f2e");
 }
 
 /* Verifies body signed with (key, ts) by the server holding KEY at NOW. */
@@ -112,8 +112,8 @@ static void test_verify_headers(void **state)
     const char *bad_sigs[] = {
         "",
         "sha256=",
-        sig + 7,           /* the hex without the prefix */
-        upper,             /* upper-case hex */
+        sig + 7, /* the hex without the prefix */
+        upper,   /* upper-case hex */
         "sha1=a995e4abb78f1f76853f08fb15bd1779d1c0159b172dfb39d8117775c11e6c4a",
         "SHA256=a995e4abb78f1f76853f08fb15bd1779d1c0159b172dfb39d8117775c11e6c4a",
         "sha256=a995e4abb78f1f76853f08fb15bd1779d1c0159b172dfb39d8117775c11e6c4",   /* 63 */
@@ -129,8 +129,9 @@ static void test_verify_headers(void **state)
     assert_int_equal(pb_native_verify(KEY, KEYLEN, 0, NOW, "1700000000", sig2, body, 2),
                      PB_ERR_SIGNATURE_INVALID);
     /* malformed timestamps, each correctly signed: still refused */
-    const char *bad_ts[] = {"", "-1700000000", "+1700000000", "1700000000.5", "17e8",
-                            " 1700000000", "1700000000 ", "0x65", "1700000000000"};
+    const char *bad_ts[] = {
+        "",     "-1700000000",  "+1700000000", "1700000000.5", "17e8", " 1700000000", "1700000000 ",
+        "0x65", "1700000000000"};
     for (size_t i = 0; i < sizeof bad_ts / sizeof *bad_ts; i++)
         assert_int_equal(verify_with(KEY, KEYLEN, bad_ts[i], body, 0), PB_ERR_SIGNATURE_INVALID);
 }
@@ -164,8 +165,7 @@ static void test_verify_window(void **state)
 /* ---- parsing ---- */
 
 /* Parses body for call; on success the request is kept in *out (free it). */
-static pb_err parse(pb_native_call call, const char *body, pb_native_request *out,
-                    pb_json_error *e)
+static pb_err parse(pb_native_call call, const char *body, pb_native_request *out, pb_json_error *e)
 {
     return pb_native_parse(call, body, strlen(body), "application/json", out, e);
 }
@@ -205,7 +205,7 @@ static void accepted_(int line, pb_native_call call, const char *body)
 #define accepted(...) accepted_(__LINE__, __VA_ARGS__)
 
 #define TOK "\"token\":\"tok\""
-#define BET_BODY(extra)                                                                     \
+#define BET_BODY(extra)                                                                    \
     "{" TOK ",\"transaction_id\":\"t1\",\"round_id\":\"r1\",\"game\":\"g1\",\"currency\":" \
     "\"EUR\",\"amount\":\"1.00\"" extra "}"
 
@@ -356,8 +356,8 @@ static void test_parse_amounts(void **state)
                      PB_OK);
     assert_int_equal(r.amount, INT64_MAX);
     pb_native_request_free(&r);
-    const char *bad[] = {"0",     "0.00",  "-1.00", "1.001", "01.00", "1.",  ".5",
-                         "+1.00", "1e2",   " 1.00", "1,00",  "",      "abc", "92233720368547758.08"};
+    const char *bad[] = {"0",     "0.00", "-1.00", "1.001", "01.00", "1.",  ".5",
+                         "+1.00", "1e2",  " 1.00", "1,00",  "",      "abc", "92233720368547758.08"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         refused(PB_NATIVE_BET, bet_amount("EUR", bad[i]), PB_ERR_AMOUNT_INVALID, "amount");
     refused(PB_NATIVE_BET, bet_amount("JPY", "1.00"), PB_ERR_AMOUNT_INVALID, "amount");
@@ -450,8 +450,7 @@ static void test_parse_ids(void **state)
     /* printable ASCII only: any of it, escaped or not */
     accepted(PB_NATIVE_ROUND_CLOSE, close_with_tx(" ~!#$%&'()*+,-./:;<=>?@[]^_`{|}"));
     accepted(PB_NATIVE_ROUND_CLOSE, close_with_tx("a\\\"b\\\\c\\/d"));
-    const char *bad[] = {"a\\tb", "a\\nb", "caf\xc3\xa9", "a\\u007fb",
-                         "\\u00e9"};
+    const char *bad[] = {"a\\tb", "a\\nb", "caf\xc3\xa9", "a\\u007fb", "\\u00e9"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         refused(PB_NATIVE_ROUND_CLOSE, close_with_tx(bad[i]), PB_ERR_FIELD_INVALID,
                 "transaction_id");
@@ -487,8 +486,10 @@ static void test_parse_ids(void **state)
 
 /* ---- the wallet op ---- */
 
-static const pb_native_player WHO = {.brand = "acme", .player = "0190f1c2-3b4d-7e5f-8a9b-0c1d2e3f4a5b",
-                                     .currency = "EUR", .game = "launched"};
+static const pb_native_player WHO = {.brand = "acme",
+                                     .player = "0190f1c2-3b4d-7e5f-8a9b-0c1d2e3f4a5b",
+                                     .currency = "EUR",
+                                     .game = "launched"};
 
 static void test_to_op(void **state)
 {
@@ -580,8 +581,12 @@ static void test_render_success(void **state)
 {
     (void)state;
     pb_wallet_op op = sample_op(PB_WALLET_BET, "t\"1\\");
-    pb_wallet_outcome o = {.result = PB_OK, .cash = 1050, .bonus = 200, .held = 50,
-                           .cash_part = 300, .bonus_part = 25,
+    pb_wallet_outcome o = {.result = PB_OK,
+                           .cash = 1050,
+                           .bonus = 200,
+                           .held = 50,
+                           .cash_part = 300,
+                           .bonus_part = 25,
                            .created_at = 1700000000123456LL};
     pb_wallet_response resp = {0};
     assert_int_equal(pb_native_render(NULL, &op, &o, &resp), 0);
@@ -594,7 +599,10 @@ static void test_render_success(void **state)
 
     /* the rollback of a bet never seen says so */
     op = sample_op(PB_WALLET_ROLLBACK, "rb1");
-    pb_wallet_outcome rb = {.result = PB_OK, .cash = 0, .bonus = 0, .bet_unknown = true,
+    pb_wallet_outcome rb = {.result = PB_OK,
+                            .cash = 0,
+                            .bonus = 0,
+                            .bet_unknown = true,
                             .created_at = 1700000000000000LL};
     assert_int_equal(pb_native_render(NULL, &op, &rb, &resp), 0);
     expect_body(&resp, 200,
@@ -608,7 +616,10 @@ static void test_render_success(void **state)
     /* JPY has no decimals */
     op = sample_op(PB_WALLET_WIN, "w1");
     snprintf(op.currency, sizeof op.currency, "JPY");
-    pb_wallet_outcome w = {.result = PB_OK, .cash = 500, .bonus = 0, .cash_part = 500,
+    pb_wallet_outcome w = {.result = PB_OK,
+                           .cash = 500,
+                           .bonus = 0,
+                           .cash_part = 500,
                            .created_at = 1700000000000001LL};
     assert_int_equal(pb_native_render(NULL, &op, &w, &resp), 0);
     expect_body(&resp, 200,
@@ -623,7 +634,9 @@ static void test_render_refusals(void **state)
 {
     (void)state;
     pb_wallet_op op = sample_op(PB_WALLET_BET, "t1");
-    pb_wallet_outcome o = {.result = PB_ERR_INSUFFICIENT_FUNDS, .cash = 50, .bonus = 0,
+    pb_wallet_outcome o = {.result = PB_ERR_INSUFFICIENT_FUNDS,
+                           .cash = 50,
+                           .bonus = 0,
                            .created_at = 1700000000000000LL};
     pb_wallet_response resp = {0};
     assert_int_equal(pb_native_render(NULL, &op, &o, &resp), 0);
@@ -664,8 +677,7 @@ static void test_render_refusals(void **state)
     free(resp.body);
     /* with the balance of a known player (held cash is not stakeable) */
     pb_native_balance bal = {.currency = "EUR", .cash = 1000, .bonus = 5, .held = 400};
-    assert_int_equal(pb_native_render_error(PB_ERR_CURRENCY_MISMATCH, NULL, NULL, "t", &bal,
-                                            &resp),
+    assert_int_equal(pb_native_render_error(PB_ERR_CURRENCY_MISMATCH, NULL, NULL, "t", &bal, &resp),
                      0);
     expect_body(&resp, 422,
                 "{\"error\":{\"code\":\"CURRENCY_MISMATCH\",\"message\":\"currencies do not "

@@ -177,8 +177,8 @@ static void episode(env *e, int rc, const char *name)
     assert_int_equal(verify(e).transfers, transfers);
     uint64_t refused = pb_faultvfs_fail_writes(0) - before; /* the disk is back */
     assert_true(refused > 0);
-    print_message("# %s: %llu writes refused, every submission answered STORE_UNAVAILABLE\n",
-                  name, (unsigned long long)refused);
+    print_message("# %s: %llu writes refused, every submission answered STORE_UNAVAILABLE\n", name,
+                  (unsigned long long)refused);
 
     /* the same ledger, no restart: the same requests take effect once */
     pb_transfer d = deposit(e, k2, 70);

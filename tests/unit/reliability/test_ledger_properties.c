@@ -122,11 +122,10 @@ static bool is_resolution(uint32_t f)
 static bool remembered(pb_err e)
 {
     return e == PB_ERR_INSUFFICIENT_FUNDS || e == PB_ERR_EXCEEDS_DEBITS ||
-           e == PB_ERR_ACCOUNT_NOT_FOUND || e == PB_ERR_CURRENCY_MISMATCH ||
-           e == PB_ERR_OVERFLOW || e == PB_ERR_PENDING_NOT_FOUND ||
-           e == PB_ERR_PENDING_ALREADY_POSTED || e == PB_ERR_PENDING_ALREADY_VOIDED ||
-           e == PB_ERR_PENDING_EXPIRED || e == PB_ERR_PENDING_MISMATCH ||
-           e == PB_ERR_POST_EXCEEDS_PENDING;
+           e == PB_ERR_ACCOUNT_NOT_FOUND || e == PB_ERR_CURRENCY_MISMATCH || e == PB_ERR_OVERFLOW ||
+           e == PB_ERR_PENDING_NOT_FOUND || e == PB_ERR_PENDING_ALREADY_POSTED ||
+           e == PB_ERR_PENDING_ALREADY_VOIDED || e == PB_ERR_PENDING_EXPIRED ||
+           e == PB_ERR_PENDING_MISMATCH || e == PB_ERR_POST_EXCEEDS_PENDING;
 }
 
 /* The same request as the stored one? (A replay: every field as first sent.) */
@@ -164,7 +163,7 @@ static pb_err model_leg(model *m, const pb_transfer *t, size_t k, int64_t now, i
         for (size_t i = 0; i < k; i++)
             if (is_resolution(t[i].flags) && pb_id_cmp(&t[i].pending_id, &x->pending_id) == 0)
                 return (t[i].flags & PB_TRANSFER_POST_PENDING) ? PB_ERR_PENDING_ALREADY_POSTED
-                                                                : PB_ERR_PENDING_ALREADY_VOIDED;
+                                                               : PB_ERR_PENDING_ALREADY_VOIDED;
         p = pend(m, &x->pending_id);
         if (!p)
             return PB_ERR_PENDING_NOT_FOUND;

@@ -273,9 +273,9 @@ static void check_counters(pb_store_conn *c, op **all, size_t n, int64_t top_seq
         assert_int_equal(pb_ledger_account_get(c, id, &a), PB_OK);
         if (a.debits_pending != want[0] || a.debits_posted != want[1] ||
             a.credits_pending != want[2] || a.credits_posted != want[3])
-            fail_msg("account %" PRId64 ": counters %" PRId64 "/%" PRId64 "/%" PRId64
-                     "/%" PRId64 ", the transfers present add up to %" PRId64 "/%" PRId64
-                     "/%" PRId64 "/%" PRId64,
+            fail_msg("account %" PRId64 ": counters %" PRId64 "/%" PRId64 "/%" PRId64 "/%" PRId64
+                     ", the transfers present add up to %" PRId64 "/%" PRId64 "/%" PRId64
+                     "/%" PRId64,
                      id, a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted,
                      want[0], want[1], want[2], want[3]);
         assert_false(i && pb_ledger_available(&a) < 0);
@@ -295,8 +295,8 @@ static pb_ledger_verify_summary verify_ok(pb_store_conn *c)
         fail_msg("ledger verify could not run on %s (mode %d, %s): %s", current, current_mode,
                  settings, pb_store_errmsg(c));
     if (s.violations)
-        fail_msg("ledger verify: %" PRId64 " violations in %s (mode %d, %s)", s.violations,
-                 current, current_mode, settings);
+        fail_msg("ledger verify: %" PRId64 " violations in %s (mode %d, %s)", s.violations, current,
+                 current_mode, settings);
     return s;
 }
 
@@ -374,7 +374,7 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
         tot->lagging_cuts++;
     int64_t top = vs.transfers; /* seqs are contiguous from 1 (verify checks it) */
 
-    op *all[MAX_OPS];
+    op *all[MAX_OPS] = {0};
     size_t n = 0;
     for (int i = 0; i < NTHREADS; i++)
         for (size_t k = 0; k < w[i].nops; k++)
@@ -411,7 +411,7 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
             tot->unacked_present += got == PB_OK;
         }
     }
-    assert_int_equal(committed, top); /* nothing there that the process did not commit */
+    assert_int_equal(committed, top);    /* nothing there that the process did not commit */
     for (size_t i = 0; i + 1 < n; i++) { /* a chain (two adjacent legs) is all there or none */
         if (!all[i]->chain || !(all[i]->req.flags & PB_TRANSFER_LINKED))
             continue;
@@ -438,8 +438,8 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
         assert_int_equal(pb_ledger_submit(l, t, len), PB_OK);
         for (size_t k = 0; k < len; k++) {
             const op *x = all[i + k];
-            if (t[k].result != x->res.result || (x->res.result != PB_ERR_LINKED_EVENT_FAILED &&
-                                                  !t[k].replayed))
+            if (t[k].result != x->res.result ||
+                (x->res.result != PB_ERR_LINKED_EVENT_FAILED && !t[k].replayed))
                 fail_msg("cut %d: %s acknowledged %s, resubmitted after the power loss: %s%s "
                          "(database %s, mode %d)",
                          cut_no, x->req.key, pb_err_code(x->res.result), pb_err_code(t[k].result),
@@ -483,9 +483,9 @@ static void power_cuts(void **state)
            "%ld unsynced writes lost; %ld acknowledged transfers/rejections all kept (%ld "
            "rejections replayed); %ld not acknowledged, %ld of them kept; balance rows lagged "
            "the log (replayed at open) in %ld cuts\n",
-           tot.cuts, tot.ops_max, span, tot.after_close, tot.modes[0], tot.modes[1],
-           tot.modes[2], tot.dropped, tot.acked, tot.rejections, tot.unacked,
-           tot.unacked_present, tot.lagging_cuts);
+           tot.cuts, tot.ops_max, span, tot.after_close, tot.modes[0], tot.modes[1], tot.modes[2],
+           tot.dropped, tot.acked, tot.rejections, tot.unacked, tot.unacked_present,
+           tot.lagging_cuts);
     assert_int_equal(tot.cuts, cuts);
     if (cuts >= 50) { /* the test must have cut into real work */
         assert_true(tot.dropped > 0);

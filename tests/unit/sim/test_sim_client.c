@@ -54,12 +54,12 @@ static void parse_malformed(void **state)
     (void)state;
     pb_sim_resp r;
     const char *bad[] = {
-        "HTTP/1.1 200 OK\r\n\r\n",                                      /* no length */
+        "HTTP/1.1 200 OK\r\n\r\n", /* no length */
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
-        "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",                 /* status */
-        "SMTP 220 hello\r\nContent-Length: 0\r\n\r\n",                  /* not HTTP */
-        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",                /* length */
-        "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",       /* too long */
+        "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",           /* status */
+        "SMTP 220 hello\r\nContent-Length: 0\r\n\r\n",            /* not HTTP */
+        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",          /* length */
+        "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", /* too long */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(pb_sim_http_parse(bad[i], strlen(bad[i]), &r), -1);
@@ -92,10 +92,10 @@ static void secrets(void **state)
     assert_int_equal(n, 3);
     assert_int_equal(b[1], 0xff);
     assert_int_equal(b[2], 0xa0);
-    assert_int_equal(pb_sim_secret_from_hex("abc", b, sizeof b, &n), -1);  /* odd */
-    assert_int_equal(pb_sim_secret_from_hex("zz", b, sizeof b, &n), -1);   /* not hex */
+    assert_int_equal(pb_sim_secret_from_hex("abc", b, sizeof b, &n), -1); /* odd */
+    assert_int_equal(pb_sim_secret_from_hex("zz", b, sizeof b, &n), -1);  /* not hex */
     assert_int_equal(pb_sim_secret_from_hex("", b, sizeof b, &n), -1);
-    assert_int_equal(pb_sim_secret_from_hex("0011", b, 1, &n), -1);        /* too long */
+    assert_int_equal(pb_sim_secret_from_hex("0011", b, 1, &n), -1); /* too long */
 }
 
 static void signatures(void **state)
@@ -105,8 +105,8 @@ static void signatures(void **state)
     char sig[PB_SIM_SIG_BUF];
     const char *msg = "what do ya want for nothing?";
     pb_sim_sign(&p, NULL, msg, strlen(msg), sig); /* RFC 4231 test case 2 */
-    assert_string_equal(
-        sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    assert_string_equal(sig,
+                        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     /* a request signs "<timestamp>.<body>" */
     char a[PB_SIM_SIG_BUF], b2[PB_SIM_SIG_BUF];
     pb_sim_sign(&p, "1700000000", "{}", 2, a);
@@ -115,8 +115,10 @@ static void signatures(void **state)
     /* a response carries the HMAC of its body */
     char resp[256];
     pb_sim_sign(&p, NULL, "{\"a\":1}", 7, sig);
-    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nX-Pitboss-Signature: %s\r\n"
-                                "Content-Length: 7\r\n\r\n{\"a\":1}", sig);
+    snprintf(resp, sizeof resp,
+             "HTTP/1.1 200 OK\r\nX-Pitboss-Signature: %s\r\n"
+             "Content-Length: 7\r\n\r\n{\"a\":1}",
+             sig);
     pb_sim_resp r;
     assert_true(pb_sim_http_parse(resp, strlen(resp), &r) > 0);
     assert_true(pb_sim_response_signed(&p, &r));

@@ -250,16 +250,17 @@ static void test_upgrade_from_13(void **state)
                 "rtp_bp,state,betting_ends_at,started_at,crashed_at,created_at) VALUES"
                 "(7,'c1',1,'a',1,0,printf('%064d',7),123,9900,'crashed',1,2,3,1),"
                 "(8,'c2',1,'a',1,1,printf('%064d',8),456,9900,'betting',9,NULL,NULL,4)");
-    const char *dump = "SELECT group_concat(x, '|') FROM ("
-                       " SELECT quote(provider)||quote(bet_tx_id)||quote(player)||quote(round_id)"
-                       "  ||cash_part||bonus_part||state||created_at||updated_at AS x FROM wallet_bet"
-                       " UNION ALL SELECT id||type||brand||subject||payload||created_at||trace_id"
-                       "  FROM event_outbox"
-                       " UNION ALL SELECT seq||id||state||amount||coalesce(payout,'-')||"
-                       "  coalesce(settled_at,'-')||player||idempotency_key FROM game_round"
-                       " UNION ALL SELECT seq||id||brand_id||brand||chain_id||position||game_hash||"
-                       "  point||rtp_bp||state||betting_ends_at||coalesce(started_at,'-')||"
-                       "  coalesce(crashed_at,'-')||created_at FROM crash_round)";
+    const char *dump =
+        "SELECT group_concat(x, '|') FROM ("
+        " SELECT quote(provider)||quote(bet_tx_id)||quote(player)||quote(round_id)"
+        "  ||cash_part||bonus_part||state||created_at||updated_at AS x FROM wallet_bet"
+        " UNION ALL SELECT id||type||brand||subject||payload||created_at||trace_id"
+        "  FROM event_outbox"
+        " UNION ALL SELECT seq||id||state||amount||coalesce(payout,'-')||"
+        "  coalesce(settled_at,'-')||player||idempotency_key FROM game_round"
+        " UNION ALL SELECT seq||id||brand_id||brand||chain_id||position||game_hash||"
+        "  point||rtp_bp||state||betting_ends_at||coalesce(started_at,'-')||"
+        "  coalesce(crashed_at,'-')||created_at FROM crash_round)";
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, dump, -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -325,10 +326,8 @@ static void test_upgrade_from_13(void **state)
     assert_int_equal(uses_ephemeral(db, "UPDATE wallet_bet SET state='rolled_back' WHERE "
                                         "provider='studio' AND bet_tx_id='b1'"),
                      0);
-    assert_int_equal(uses_ephemeral(db, "UPDATE game_round SET state='settled' WHERE id='g2'"),
-                     0);
-    assert_int_equal(uses_ephemeral(db, "UPDATE crash_round SET state='running' WHERE id='c1'"),
-                     0);
+    assert_int_equal(uses_ephemeral(db, "UPDATE game_round SET state='settled' WHERE id='g2'"), 0);
+    assert_int_equal(uses_ephemeral(db, "UPDATE crash_round SET state='running' WHERE id='c1'"), 0);
     sqlite3_close(db);
 }
 
@@ -619,8 +618,8 @@ static void test_pending_open(void **state)
 {
     sfx *f = *state;
     /* seq: expires_at (0 = never) */
-    static const int64_t rows[][2] = {{10, 500}, {11, 0}, {12, 300}, {13, 300}, {14, 900},
-                                      {15, 100}};
+    static const int64_t rows[][2] = {{10, 500}, {11, 0},   {12, 300},
+                                      {13, 300}, {14, 900}, {15, 100}};
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(pb_store_pending_open_insert(f->conn, rows[i][0], rows[i][1]),
                          PB_STORE_OK);
@@ -732,13 +731,15 @@ static void test_wal_buffer_coalesces_a_commit(void **state)
     pb_walbuf_stats(&req0, &wr0);
     assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
     for (int i = 0; i < 60; i++)
-        assert_int_equal(pb_store_exec_raw(f->conn, "INSERT INTO scratch VALUES (randomblob(3500))"),
+        assert_int_equal(pb_store_exec_raw(f->conn,
+                                           "INSERT INTO scratch VALUES (randomblob(3500))"),
                          PB_STORE_OK);
     assert_int_equal(pb_store_commit(f->conn), PB_STORE_OK);
     pb_walbuf_stats(&req1, &wr1);
-    assert_true(req1 - req0 >= 2 * 60);            /* header + page per frame, ≥ 60 frames */
+    assert_true(req1 - req0 >= 2 * 60); /* header + page per frame, ≥ 60 frames */
     assert_true(wr1 - wr0 <= (61 * 4120) / (31 * 4096) + 2); /* a few chunked writes */
-    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM scratch WHERE length(b) = 3500"), 60);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM scratch WHERE length(b) = 3500"),
+                     60);
 }
 
 /* A transaction big enough to spill frames into the WAL before its end, rolled
@@ -750,7 +751,8 @@ static void test_wal_buffer_rollback_after_spill(void **state)
     assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch (b BLOB)"), PB_STORE_OK);
     assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
     for (int i = 0; i < 200; i++)
-        assert_int_equal(pb_store_exec_raw(f->conn, "INSERT INTO scratch VALUES (randomblob(3500))"),
+        assert_int_equal(pb_store_exec_raw(f->conn,
+                                           "INSERT INTO scratch VALUES (randomblob(3500))"),
                          PB_STORE_OK);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM scratch"), 0);
     pb_store_rollback(f->conn);

@@ -64,10 +64,14 @@ static const char *const EUR_USD[] = {"USD", "EUR"};
 
 static pb_brand_spec demo_spec(void)
 {
-    return (pb_brand_spec){.code = "demo", .name = "Demo Casino", .default_currency = "EUR",
-                           .currencies = EUR_USD, .ncurrencies = 2, .jurisdiction = "MT",
-                           .settings =
-                               "{\"theme\": \"dark\", \"limits\": {\"max_bet\": \"100.00\"}}"};
+    return (pb_brand_spec){
+        .code = "demo",
+        .name = "Demo Casino",
+        .default_currency = "EUR",
+        .currencies = EUR_USD,
+        .ncurrencies = 2,
+        .jurisdiction = "MT",
+        .settings = "{\"theme\": \"dark\", \"limits\": {\"max_bet\": \"100.00\"}}"};
 }
 
 static pb_err create(tfx *f, const pb_brand_spec *spec, pb_brand *out, const char **field)
@@ -131,8 +135,8 @@ static void create_validation(void **state)
         {"Demo", "N", "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_INVALID, "code"},
         {"-demo", "N", "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_INVALID, "code"},
         {"de_mo", "N", "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_INVALID, "code"},
-        {"abcdefghijklmnopqrstuvwxyz0123456", "N", "EUR", "MT", NULL, NULL, 0,
-         PB_ERR_FIELD_INVALID, "code"},
+        {"abcdefghijklmnopqrstuvwxyz0123456", "N", "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_INVALID,
+         "code"},
         {NULL, "N", "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_INVALID, "code"},
         {"ok", NULL, "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_MISSING, "name"},
         {"ok", "", "EUR", "MT", NULL, NULL, 0, PB_ERR_FIELD_INVALID, "name"},
@@ -152,9 +156,12 @@ static void create_validation(void **state)
          "default_currency"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        pb_brand_spec spec = {.code = cases[i].code, .name = cases[i].name,
-                              .default_currency = cases[i].def, .jurisdiction = cases[i].jur,
-                              .settings = cases[i].settings, .currencies = cases[i].list,
+        pb_brand_spec spec = {.code = cases[i].code,
+                              .name = cases[i].name,
+                              .default_currency = cases[i].def,
+                              .jurisdiction = cases[i].jur,
+                              .settings = cases[i].settings,
+                              .currencies = cases[i].list,
                               .ncurrencies = cases[i].n};
         const char *field = NULL;
         pb_brand b;
@@ -168,8 +175,8 @@ static void create_validation(void **state)
     assert_int_equal(pb_tenancy_brand_list(f->conn, NULL, 0, page, 4, &n), PB_OK);
     assert_int_equal(n, 0); /* nothing was written */
     /* subdivisions and other countries are fine */
-    pb_brand_spec ontario = {.code = "on-1", .name = "Ontario", .default_currency = "CAD",
-                             .jurisdiction = "CA-ON"};
+    pb_brand_spec ontario = {
+        .code = "on-1", .name = "Ontario", .default_currency = "CAD", .jurisdiction = "CA-ON"};
     assert_int_equal(create(f, &ontario, NULL, NULL), PB_OK);
 }
 
@@ -180,8 +187,11 @@ static void update(void **state)
     pb_brand b, got;
     assert_int_equal(create(f, &spec, &b, NULL), PB_OK);
     static const char *const three[] = {"EUR", "USD", "BTC"};
-    pb_brand_update u = {.name = "Demo 2", .settings = "{ \"z\" : 1 , \"a\" : [true] }",
-                         .currencies = three, .ncurrencies = 3, .default_currency = "USD",
+    pb_brand_update u = {.name = "Demo 2",
+                         .settings = "{ \"z\" : 1 , \"a\" : [true] }",
+                         .currencies = three,
+                         .ncurrencies = 3,
+                         .default_currency = "USD",
                          .status = "suspended"};
     const char *field = NULL;
     assert_int_equal(pb_tenancy_brand_update(f->conn, b.id, &u, T0 + 5, &got, &field), PB_OK);

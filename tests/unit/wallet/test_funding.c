@@ -15,8 +15,8 @@
 #include "wallet/wallet.h"
 
 /* Splits and asserts the result and, on success, the parts. */
-static void split_is(pb_funding_policy p, int64_t amount, int64_t cash, int64_t bonus,
-                     pb_err want, int64_t want_cash, int64_t want_bonus)
+static void split_is(pb_funding_policy p, int64_t amount, int64_t cash, int64_t bonus, pb_err want,
+                     int64_t want_cash, int64_t want_bonus)
 {
     int64_t c = -1, b = -1;
     assert_int_equal(pb_wallet_split(p, amount, cash, bonus, &c, &b), want);
@@ -72,11 +72,16 @@ static void test_policy_parse(void **state)
         assert_int_equal(q, p);
     }
     const char *bad[] = {
-        "{\"funding_policy\":\"bonus_only\"}", "{\"funding_policy\":\"CASH_FIRST\"}",
-        "{\"funding_policy\":\"\"}",           "{\"funding_policy\":1}",
-        "{\"funding_policy\":null}",           "{\"funding_policy\":[\"cash_only\"]}",
-        "[]",                                  "\"cash_only\"",
-        "{",                                   "{\"funding_policy\":\"cash_only\",\"funding_policy\":\"cash_first\"}",
+        "{\"funding_policy\":\"bonus_only\"}",
+        "{\"funding_policy\":\"CASH_FIRST\"}",
+        "{\"funding_policy\":\"\"}",
+        "{\"funding_policy\":1}",
+        "{\"funding_policy\":null}",
+        "{\"funding_policy\":[\"cash_only\"]}",
+        "[]",
+        "\"cash_only\"",
+        "{",
+        "{\"funding_policy\":\"cash_only\",\"funding_policy\":\"cash_first\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(pb_wallet_funding_policy_parse(bad[i], &p), PB_ERR_FIELD_INVALID);
@@ -94,12 +99,12 @@ static void test_policy_names(void **state)
 static void test_split_cash_first(void **state)
 {
     (void)state;
-    split_is(PB_FUNDING_CASH_FIRST, 300, 1000, 500, PB_OK, 300, 0);    /* cash covers it */
-    split_is(PB_FUNDING_CASH_FIRST, 1000, 1000, 500, PB_OK, 1000, 0);  /* exactly the cash */
+    split_is(PB_FUNDING_CASH_FIRST, 300, 1000, 500, PB_OK, 300, 0);     /* cash covers it */
+    split_is(PB_FUNDING_CASH_FIRST, 1000, 1000, 500, PB_OK, 1000, 0);   /* exactly the cash */
     split_is(PB_FUNDING_CASH_FIRST, 1200, 1000, 500, PB_OK, 1000, 200); /* the rest from bonus */
     split_is(PB_FUNDING_CASH_FIRST, 1500, 1000, 500, PB_OK, 1000, 500); /* exactly both */
     split_is(PB_FUNDING_CASH_FIRST, 1501, 1000, 500, PB_ERR_INSUFFICIENT_FUNDS, 0, 0);
-    split_is(PB_FUNDING_CASH_FIRST, 400, 0, 500, PB_OK, 0, 400);       /* bonus only */
+    split_is(PB_FUNDING_CASH_FIRST, 400, 0, 500, PB_OK, 0, 400); /* bonus only */
     split_is(PB_FUNDING_CASH_FIRST, 1, 0, 0, PB_ERR_INSUFFICIENT_FUNDS, 0, 0);
 }
 
@@ -137,8 +142,7 @@ static void test_split_edges(void **state)
     /* the largest balances do not overflow the comparison */
     split_is(PB_FUNDING_CASH_FIRST, INT64_MAX, INT64_MAX, INT64_MAX, PB_OK, INT64_MAX, 0);
     split_is(PB_FUNDING_BONUS_FIRST, INT64_MAX, INT64_MAX - 1, 1, PB_OK, INT64_MAX - 1, 1);
-    split_is(PB_FUNDING_CASH_FIRST, INT64_MAX, INT64_MAX - 1, 0, PB_ERR_INSUFFICIENT_FUNDS, 0,
-             0);
+    split_is(PB_FUNDING_CASH_FIRST, INT64_MAX, INT64_MAX - 1, 0, PB_ERR_INSUFFICIENT_FUNDS, 0, 0);
 }
 
 static void test_payout_proportions(void **state)

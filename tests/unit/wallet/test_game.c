@@ -93,8 +93,8 @@ static int setup(void **state)
     char err[256];
     G.w = pb_wallet_open(G.f->ledger, G.f->store, err, sizeof err);
     assert_non_null(G.w);
-    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
-                          .jurisdiction = "MT"};
+    pb_brand_spec spec = {
+        .code = "alpha", .name = "Alpha", .default_currency = "EUR", .jurisdiction = "MT"};
     pb_brand b;
     assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
@@ -152,10 +152,7 @@ static pb_wallet_op op_new(pb_wallet_op_kind kind, const char *tx, const char *r
 }
 
 /* Runs an op; returns its result; keeps the response in *keep (may be NULL → released). */
-static pb_err run(pb_wallet_op *op)
-{
-    return pb_wallet_game_submit(G.w, G.f->conn, op);
-}
+static pb_err run(pb_wallet_op *op) { return pb_wallet_game_submit(G.w, G.f->conn, op); }
 
 static pb_wallet_balance bal(void)
 {
@@ -208,7 +205,9 @@ static void test_bonus_first_and_cash_only(void **state)
     pb_wallet_op_release(&bet);
     fund(0, 500); /* cash 800, bonus 500 */
     set_policy("{\"funding_policy\":\"cash_only\"}");
-    usleep(1100000); /* the wallet reads a brand's policy at most once a second */
+    /* 1.1 s: the wallet reads a brand's policy at most once a second (usleep: under 1 s) */
+    sleep(1);
+    usleep(100 * 1000);
     pb_wallet_op big = op_new(PB_WALLET_BET, "b2", "r2", NULL, 900);
     assert_int_equal(run(&big), PB_ERR_INSUFFICIENT_FUNDS); /* bonus is never staked */
     assert_int_equal(big.outcome.cash, 800);
@@ -321,8 +320,8 @@ static int bet_rows(const char *tx, char *state, size_t cap)
     sqlite3 *db;
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT state FROM wallet_bet WHERE bet_tx_id=?1",
-                                        -1, &st, NULL),
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT state FROM wallet_bet WHERE bet_tx_id=?1", -1,
+                                        &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_text(st, 1, tx, -1, SQLITE_STATIC);
     int n = 0;
@@ -502,7 +501,7 @@ static void test_bad_shapes_change_nothing(void **state)
 static void test_history_merges_and_pages(void **state)
 {
     (void)state;
-    fund(300, 500); /* cash +300, bonus +500 */
+    fund(300, 500);                                                  /* cash +300, bonus +500 */
     pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 700); /* cash -300, bonus -400 */
     assert_int_equal(run(&bet), PB_OK);
     pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 70); /* cash +30, bonus +40 */
@@ -513,8 +512,8 @@ static void test_history_merges_and_pages(void **state)
     pb_wallet_entry all[16];
     size_t n = 0;
     char next[PB_WALLET_CURSOR_MAX];
-    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = G.player,
-                                 .currency = "EUR", .limit = 16};
+    pb_wallet_history_query q = {
+        .brand = "alpha", .player_public_id = G.player, .currency = "EUR", .limit = 16};
     assert_int_equal(pb_wallet_history(G.f->conn, &q, all, &n, next), PB_OK);
     assert_int_equal(n, 6);
     assert_string_equal(next, "");
@@ -610,22 +609,24 @@ static void test_adapter_refusals_come_after_the_duplicate_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_split_cash_first_and_proportional_win, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_cash_first_and_proportional_win, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bonus_first_and_cash_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_is_byte_identical_and_conflict_changes_nothing,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_duplicate_is_byte_identical_and_conflict_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_before_bet_refuses_the_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_refunds_split_and_win_after_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_placed_bet_is_its_operation_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insufficient_funds_carries_the_balance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insufficient_funds_carries_the_balance, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_round_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_shapes_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

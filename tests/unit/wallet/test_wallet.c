@@ -72,8 +72,8 @@ static int setup(void **state)
     W.w = pb_wallet_open(W.f->ledger, W.f->store, err, sizeof err);
     assert_non_null(W.w);
     assert_ptr_equal(pb_wallet_ledger(W.w), W.f->ledger);
-    pb_brand_spec spec = {.code = "alpha", .name = "Alpha", .default_currency = "EUR",
-                          .jurisdiction = "MT"};
+    pb_brand_spec spec = {
+        .code = "alpha", .name = "Alpha", .default_currency = "EUR", .jurisdiction = "MT"};
     pb_brand b;
     assert_int_equal(pb_store_begin(W.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(W.f->conn, &spec, 1, &b, NULL), PB_OK);
@@ -110,8 +110,7 @@ static int64_t house(void)
 static pb_wallet_accounts accounts_of(const char *player)
 {
     pb_wallet_accounts a = {0, 0};
-    assert_int_equal(pb_wallet_player_accounts(W.w, W.f->conn, "alpha", player, "EUR", &a),
-                     PB_OK);
+    assert_int_equal(pb_wallet_player_accounts(W.w, W.f->conn, "alpha", player, "EUR", &a), PB_OK);
     return a;
 }
 
@@ -274,8 +273,8 @@ static void *race(void *arg)
     pthread_barrier_wait(r->go);
     r->e = pb_wallet_player_accounts(r->w, c, "alpha", r->player, "EUR", &r->got);
     if (r->e == PB_OK)
-        r->e = pb_wallet_system_account(r->w, c, "alpha", "provider:race",
-                                        PB_WALLET_KIND_PROVIDER, "EUR", &r->house);
+        r->e = pb_wallet_system_account(r->w, c, "alpha", "provider:race", PB_WALLET_KIND_PROVIDER,
+                                        "EUR", &r->house);
     pb_store_disconnect(c);
     return NULL;
 }
@@ -372,8 +371,8 @@ static void test_balance(void **state)
     move("bhold", a.bonus, h, 50, PB_CODE_BET, PB_TRANSFER_PENDING, 0);
     move("x", h, accounts_of(W.other).cash, 777, PB_CODE_DEPOSIT, 0, 0); /* not theirs */
     assert_int_equal(pb_wallet_balance_get(W.f->conn, "alpha", W.player, "EUR", &b), PB_OK);
-    assert_int_equal(b.cash, 1000);  /* posted */
-    assert_int_equal(b.held, 300);   /* held by the pending withdrawal */
+    assert_int_equal(b.cash, 1000); /* posted */
+    assert_int_equal(b.held, 300);  /* held by the pending withdrawal */
     assert_int_equal(b.withdrawable, 700);
     assert_int_equal(b.bonus, 450);  /* bonus net of its own holds */
     assert_int_equal(b.total, 1150); /* what may be staked */
@@ -437,8 +436,7 @@ static pb_err hist(const pb_wallet_history_query *q, pb_wallet_entry *out, size_
 }
 
 /* Reads every page of `q` with page size `limit` into out; returns the count. */
-static size_t all_pages(pb_wallet_history_query q, size_t limit, pb_wallet_entry *out,
-                        size_t cap)
+static size_t all_pages(pb_wallet_history_query q, size_t limit, pb_wallet_entry *out, size_t cap)
 {
     char cursor[PB_WALLET_CURSOR_MAX] = "", next[PB_WALLET_CURSOR_MAX];
     size_t total = 0;
@@ -482,8 +480,8 @@ static void test_history_merged_newest_first(void **state)
     pb_wallet_entry e[32];
     size_t n = 0;
     char next[PB_WALLET_CURSOR_MAX];
-    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = W.player,
-                                 .currency = "EUR", .limit = 200};
+    pb_wallet_history_query q = {
+        .brand = "alpha", .player_public_id = W.player, .currency = "EUR", .limit = 200};
     assert_int_equal(hist(&q, e, &n, next), PB_OK);
     assert_string_equal(next, "");
     assert_int_equal(n, 8); /* the conversion appears once per balance; others' never */
@@ -524,8 +522,7 @@ static void test_history_pages_by_cursor(void **state)
 {
     (void)state;
     tell();
-    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = W.player,
-                                 .currency = "EUR"};
+    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = W.player, .currency = "EUR"};
     pb_wallet_entry full[32], paged[32];
     size_t n = all_pages(q, 200, full, 32);
     assert_int_equal(n, 8);
@@ -569,8 +566,7 @@ static void test_history_filters(void **state)
     (void)state;
     story s = tell();
     int64_t t0 = s.c1.created_at;
-    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = W.player,
-                                 .currency = "EUR"};
+    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = W.player, .currency = "EUR"};
     pb_wallet_entry e[32];
     /* by type */
     q.code = PB_CODE_BONUS_CONVERT;
@@ -623,8 +619,8 @@ static void test_history_refusals(void **state)
     pb_wallet_entry e[8];
     size_t n = 99;
     char next[PB_WALLET_CURSOR_MAX];
-    pb_wallet_history_query q = {.brand = "alpha", .player_public_id = W.player,
-                                 .currency = "EUR", .limit = 0};
+    pb_wallet_history_query q = {
+        .brand = "alpha", .player_public_id = W.player, .currency = "EUR", .limit = 0};
     assert_int_equal(hist(&q, e, &n, next), PB_ERR_INVALID_REQUEST);
     assert_int_equal(n, 0);
     q.limit = 201;
@@ -633,9 +629,21 @@ static void test_history_refusals(void **state)
     char foreign[48], past_end[48];
     snprintf(foreign, sizeof foreign, "%lld.0", (long long)s.foreign.seq); /* another's line */
     snprintf(past_end, sizeof past_end, "0.%lld", (long long)(s.bbet.seq + 100));
-    const char *bad[] = {"x",   "1",    "1.",      ".1",     "-1.2",   "1.-2", "+1.2",
-                         "0.0", "1.2.3", " 1.2",   "1.2 ",  "1e3.0",  "99999999999999999999.1",
-                         foreign, past_end};
+    const char *bad[] = {"x",
+                         "1",
+                         "1.",
+                         ".1",
+                         "-1.2",
+                         "1.-2",
+                         "+1.2",
+                         "0.0",
+                         "1.2.3",
+                         " 1.2",
+                         "1.2 ",
+                         "1e3.0",
+                         "99999999999999999999.1",
+                         foreign,
+                         past_end};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         q.cursor = bad[i];
         n = 99;
@@ -673,8 +681,7 @@ static void test_entry_ownership(void **state)
                      PB_OK);
     expect(&e, &s.bet, "cash", -200);
     assert_string_equal(e.reference, s.bet.reference);
-    assert_int_equal(pb_wallet_entry_get(W.f->conn, "alpha", W.player, "EUR", &s.b1.id, &e),
-                     PB_OK);
+    assert_int_equal(pb_wallet_entry_get(W.f->conn, "alpha", W.player, "EUR", &s.b1.id, &e), PB_OK);
     expect(&e, &s.b1, "bonus", 500);
     /* a move between the player's own balances is shown from the cash side */
     assert_int_equal(pb_wallet_entry_get(W.f->conn, "alpha", W.player, "EUR", &s.conv.id, &e),
