@@ -24,8 +24,13 @@
  *
  * Retention (chosen: 7 days, and at most 1,000,000 rows, whichever is
  * shorter): every prune_interval_ms the thread deletes the oldest rows beyond
- * either bound, PRUNE_CHUNK at a time in short write transactions, a few
- * chunks per pass so the write lock is never held long.
+ * either bound, prune_chunk (5,000) at a time in short write transactions,
+ * prune_chunks (20) per pass, so the write lock is never held long. A pass that
+ * ends with rows still beyond a bound (its last chunk was full) is followed by
+ * the next one after prune_backlog_ms (1 s), not a whole interval later: at
+ * the defaults one pass a minute removes at most 100,000 rows (~1,700/s), which
+ * a casino settling a few hundred bets a second outgrows (two events per round
+ * and bet), and the outbox would then grow without bound.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +42,6 @@
 
 #define MIN_GAP_US 2000
 #define BACKOFF_TRIES 11
-#define PRUNE_CHUNK 5000
-#define PRUNE_CHUNKS_PER_PASS 20
 #define SWEEP_US 1000000 /* heartbeats and expiries are looked at once a second */
 
 typedef struct batch_ctx {
@@ -84,26 +87,31 @@ static size_t poll_once(pb_events *ev)
     return b.n;
 }
 
-/* One retention pass (see the file comment). */
-static void prune(pb_events *ev)
+/* One retention pass (see the file comment); true when it stopped with rows
+ * possibly still beyond the bounds (every chunk full, or the store busy). */
+static bool prune(pb_events *ev)
 {
     int64_t before = pb_time_now_us() - ev->cfg.retention_s * 1000000;
     int64_t keep = ev->cfg.max_rows < 0 ? 0 : ev->cfg.max_rows;
-    for (int i = 0; i < PRUNE_CHUNKS_PER_PASS && !atomic_load(&ev->stop); i++) {
+    size_t chunk = (size_t)ev->cfg.prune_chunk, total = 0;
+    bool more = true;
+    for (int i = 0; i < ev->cfg.prune_chunks && more && !atomic_load(&ev->stop); i++) {
         size_t n = 0;
         if (pb_store_begin(ev->conn, PB_STORE_WRITE) != PB_STORE_OK)
-            return; /* busy: next pass */
-        pb_store_rc rc = pb_store_event_prune(ev->conn, before, keep, PRUNE_CHUNK, &n);
+            break; /* busy: the next pass soon */
+        pb_store_rc rc = pb_store_event_prune(ev->conn, before, keep, chunk, &n);
         if (rc != PB_STORE_OK || pb_store_commit(ev->conn) != PB_STORE_OK) {
             pb_store_rollback(ev->conn);
-            return;
+            break;
         }
         atomic_fetch_add(&ev->pruned, n);
-        if (n)
-            pb_log(PB_LOG_INFO, "events.pruned", "%zu outbox row(s) pruned", n);
-        if (n < PRUNE_CHUNK)
-            return;
+        total += n;
+        more = n == chunk;
     }
+    if (total)
+        pb_log(PB_LOG_INFO, "events.pruned", "%zu outbox row(s) pruned%s", total,
+               more ? ", more to prune" : "");
+    return more;
 }
 
 static void sleep_us(int64_t us)
@@ -134,8 +142,8 @@ static void *run(void *arg)
             ev->next_sweep = now + SWEEP_US;
         ev_clients_service(ev, now, sweep);
         if (now >= ev->next_prune) {
-            prune(ev);
-            ev->next_prune = pb_time_mono_us() + (int64_t)ev->cfg.prune_interval_ms * 1000;
+            int ms = prune(ev) ? ev->cfg.prune_backlog_ms : ev->cfg.prune_interval_ms;
+            ev->next_prune = pb_time_mono_us() + (int64_t)ms * 1000;
         }
         if (n == PB_EVENTS_BATCH)
             continue; /* more rows wait */
@@ -151,8 +159,11 @@ static void *run(void *arg)
             tries = 0;
             wait_ms = ev->cfg.idle_poll_ms;
             int64_t to_sweep = (ev->next_sweep - now) / 1000 + 1;
+            int64_t to_prune = (ev->next_prune - now) / 1000 + 1;
             if (to_sweep < wait_ms)
                 wait_ms = (int)to_sweep;
+            if (to_prune < wait_ms)
+                wait_ms = to_prune > 0 ? (int)to_prune : 1;
         }
         pb_events_wait(g, wait_ms);
     }
@@ -174,6 +185,12 @@ pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *er
         c->max_rows = 1000000;
     if (c->prune_interval_ms <= 0)
         c->prune_interval_ms = 60000;
+    if (c->prune_backlog_ms <= 0)
+        c->prune_backlog_ms = c->prune_interval_ms < 1000 ? c->prune_interval_ms : 1000;
+    if (c->prune_chunk <= 0)
+        c->prune_chunk = 5000;
+    if (c->prune_chunks <= 0)
+        c->prune_chunks = 20;
     if (c->max_clients == 0)
         c->max_clients = 1000;
     if (c->client_buffer == 0)

@@ -120,7 +120,11 @@ typedef struct pb_events pb_events;
 typedef struct pb_events_config {
     int64_t retention_s;   /* prune rows older than this; 0 = 7 days */
     int64_t max_rows;      /* prune beyond the newest max_rows; 0 = 1,000,000; -1 = no cap */
-    int prune_interval_ms; /* 0 = 60,000 */
+    int prune_interval_ms; /* 0 = 60,000; a pass that leaves rows beyond the bounds
+                              is followed by the next one after prune_backlog_ms */
+    int prune_backlog_ms;  /* 0 = min(1,000, prune_interval_ms) */
+    int prune_chunk;       /* rows deleted per write transaction; 0 = 5,000 */
+    int prune_chunks;      /* write transactions per pass; 0 = 20 */
     unsigned max_clients;  /* staff stream clients at once; 0 = 1,000 */
     size_t client_buffer;  /* bytes buffered per client before it is dropped; 0 = 256 KiB */
     int heartbeat_ms;      /* a comment line to every quiet client; 0 = 15,000 */

@@ -5,7 +5,8 @@
  * id resumes exactly after it; pruning keeps the newest rows and never gives an
  * id again; the dispatcher delivers every committed event once, in id order, to
  * its subscribers, also with appends from several threads at once, and nothing
- * of a rolled-back transaction.
+ * of a rolled-back transaction; a backlog beyond the retention bounds is pruned
+ * pass after pass, not one pass per prune interval.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,6 +307,49 @@ static void test_dispatcher_delivers_in_order_once(void **state)
     pb_events_close(ev);
 }
 
+/* More rows beyond max_rows than one pass may delete: the passes follow each
+ * other after prune_backlog_ms until the bound holds (with one pass per
+ * prune_interval_ms, ten minutes here, the outbox would keep its backlog). */
+static void test_dispatcher_prunes_a_backlog(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    int64_t last = 0;
+    for (int i = 0; i < 100; i++) {
+        pb_event_field fl[] = {PB_EV_MONEY("amount", i + 1, "EUR")};
+        assert_int_equal(pb_events_append(f->c, "bet.placed", "alpha", "p1", "t1", pb_time_now_us(),
+                                          fl, 1, &last),
+                         PB_OK);
+    }
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    char err[256];
+    pb_events_config cfg = {.max_rows = 5,
+                            .prune_interval_ms = 600000,
+                            .prune_backlog_ms = 50,
+                            .prune_chunk = 10,
+                            .prune_chunks = 2,
+                            .idle_poll_ms = 200};
+    pb_events *ev = pb_events_open(f->store, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    pb_events_stats st = {0};
+    int64_t t0 = pb_time_mono_us();
+    do {
+        usleep(20000);
+        pb_events_stats_get(ev, &st);
+    } while (st.pruned < 95 && pb_time_mono_us() - t0 < 20000000);
+    fprintf(stderr, "# 95 rows pruned in passes of at most 20 after %lld ms\n",
+            (long long)((pb_time_mono_us() - t0) / 1000));
+    usleep(200000); /* the bound holds: nothing more goes */
+    pb_events_stats_get(ev, &st);
+    assert_int_equal(st.pruned, 95);
+    seen left = {0};
+    assert_int_equal(pb_store_event_scan(f->c, 0, 4096, collect, &left), PB_STORE_OK);
+    assert_int_equal(left.n, 5);
+    assert_int_equal(left.ids[0], last - 4); /* the newest five stay */
+    assert_int_equal(left.ids[4], last);
+    pb_events_close(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +358,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_after_an_id_and_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatcher_delivers_in_order_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dispatcher_prunes_a_backlog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
