@@ -3,7 +3,7 @@ BUILD    ?= build
 PITBOSS  := $(BUILD)/pitboss
 DB       ?= var/pitboss.db
 
-.PHONY: all deps build run test bench clean fuzz check-all tsan valgrind web test-web
+.PHONY: all deps build run test bench clean fuzz check-all tsan valgrind web test-web lint format
 
 all: build
 
@@ -40,6 +40,14 @@ bench: build
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
 	@scripts/bench-events.sh $(PITBOSS)
+
+# the source checks of make test alone: clang-format 14 and cppcheck (tests/lint/lint.sh)
+lint: deps
+	@tests/lint/lint.sh .
+
+# rewrite every C file as clang-format 14 formats it (.clang-format)
+format: deps
+	@find src tests fuzz -type f \( -name '*.c' -o -name '*.h' \) -print0 | xargs -0 clang-format-14 -i
 
 # libFuzzer harnesses (fuzz/): each for FUZZ_SECONDS (default 60), executions per harness printed
 fuzz: deps

@@ -10,7 +10,7 @@ PACKAGES=(
   libmicrohttpd-dev libjansson-dev liboath-dev libjwt-dev
   python3-jsonschema python3-yaml wrk oathtool
   openssl curl jq
-  clang libclang-rt-dev valgrind
+  clang libclang-rt-dev valgrind clang-format-14 cppcheck
   nodejs npm chromium
 )
 

@@ -294,8 +294,9 @@ __attribute__((always_inline)) static inline void evaluate_body(const paytable *
             }
         }
     }
-    if (scat >= 3)
-        win += t->scatter[(scat > 5 ? 5 : scat) - 3];
+    unsigned paid = scat > 5 ? 5 : scat; /* 3, 4 or 5 scatters pay */
+    if (paid >= 3)
+        win += t->scatter[paid - 3];
     out->line_mask = mask;
     out->win = win;
     out->scatters = (uint8_t)scat;

@@ -172,7 +172,7 @@ static int64_t rules_multiplier(const pb_game_params *p, const pb_game_outcome *
                 ret += b->amount * (int64_t)(pb_roulette_pays(b->type) + 1);
         }
         assert_true(stake > 0); /* the rules refuse a play without bets */
-        return ret * PB_MULT_ONE / stake;
+        return stake > 0 ? ret * PB_MULT_ONE / stake : -1;
     }
     default: return o->multiplier; /* slot: its own spins (slot_lines in test_games.c) */
     }
