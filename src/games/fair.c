@@ -353,22 +353,15 @@ void pb_fair_stream_refill(pb_fair_stream *s)
     s->len = 32;
 }
 
-/* The one-block padding after a message of len ≤ 55 bytes already at the
- * start of block, which follows a 64-byte key block. */
-static void pad_tail(uint8_t block[64], size_t len)
+/* The one-block padding of a message of len ≤ 55 bytes after a 64-byte key block. */
+static void pad_one(uint8_t block[64], const void *msg, size_t len)
 {
     uint64_t bits = (64 + len) * 8;
+    memcpy(block, msg, len);
     block[len] = 0x80;
     memset(block + len + 1, 0, 64 - len - 1 - 8);
     for (int i = 0; i < 8; i++)
         block[63 - i] = (uint8_t)(bits >> (8 * i));
-}
-
-/* The one-block padding of a message of len ≤ 55 bytes after a 64-byte key block. */
-static void pad_one(uint8_t block[64], const void *msg, size_t len)
-{
-    memcpy(block, msg, len);
-    pad_tail(block, len);
 }
 
 /* The HMAC of a message whose inner part is the one padded block `block`. */
@@ -679,10 +672,17 @@ void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, s
                 h[j] = crash_h(hash, salt, salt_len);
                 continue;
             }
-            /* "<client>:<nonce>:0", padded */
-            memcpy(q.blocks[q.n], x->msg, x->prefix_len);
-            q.blocks[q.n][x->prefix_len] = '0';
-            pad_tail(q.blocks[q.n], x->prefix_len + 1);
+            /* "<client>:<nonce>:0", padded: the block zeroed whole (a few
+             * stores; zeroing after the message, a variable length, compiles
+             * to rep stos, 4% of a crash simulation's time) */
+            uint8_t *b = q.blocks[q.n];
+            uint32_t bits = (64 + x->prefix_len + 1) * 8;
+            memset(b, 0, 64);
+            memcpy(b, x->msg, x->prefix_len);
+            b[x->prefix_len] = '0';
+            b[x->prefix_len + 1] = 0x80;
+            b[62] = (uint8_t)(bits >> 8);
+            b[63] = (uint8_t)bits;
             q.keys[q.n] = x->key;
             at[q.n++] = j;
         }
