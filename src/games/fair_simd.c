@@ -276,7 +276,10 @@ __attribute__((target("sha,sse4.1"))) void pb_fair_crash_h_shani(const pb_fair_k
  * work would run beside the vector instructions — no faster either. Removing
  * the message schedule (wrong, as a probe) saves 22%: the cost follows the
  * operations of the rounds and the schedule as a whole. SHA-NI pairs measure
- * 191-198 TSC cycles per HMAC here against 95-100 per lane of this kernel. */
+ * 191-198 TSC cycles per HMAC here against 95-100 per lane of this kernel —
+ * pairs with the rounds' loop rolled, as they were then; unrolled
+ * (shani_rounds), 115-123 against 167-207 rolled on the Zen 3 machine without
+ * AVX-512 (2026-11-22 20:54 UTC, pb_fair_hmac2_shani alone). */
 #define X16_INLINE __attribute__((target("avx512f"), always_inline)) static inline
 #define X16BW_INLINE __attribute__((target("avx512f,avx512bw"), always_inline)) static inline
 
