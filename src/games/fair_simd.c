@@ -184,13 +184,15 @@ SHANI_INLINE void shani_hex_words(__m128i abcd, __m128i efgh, __m128i lut, __m12
  * salt's block beside the opad blocks, as four chains: the salt's schedule
  * is the same for every game (computed once), so those two chains issue
  * sha256rnds2 only. Measured here (AMD EPYC, Zen 3, 2026-11-22, TSC cycles
- * per compression, the unit alone): two chains with their schedule 64-74,
- * three or four no better (the unit is busy: msg1/msg2 share it with the
- * rounds); without a schedule two chains 58-65 (latency-bound), four 36-42.
- * Four games side by side (eight chains, spilled) gave 3.0-4.4M crash
- * rounds/s against 3.6-5.4M for two; the salt beside the opad blocks rather
- * than after them 4.4-5.9M against 3.6-5.4M (alternating runs, shared
- * machine). */
+ * per compression, the unit alone): two chains with their schedule 67-74,
+ * three or four 64-73 (the unit is busy: msg1/msg2 share it with the
+ * rounds); without a schedule two chains 60-65 (latency-bound), four 36-42.
+ * This kernel alone, best of 3,000 × 8 calls of 16 games: 292 TSC cycles a
+ * game with two side by side, 434 with three, 417-445 with four (more
+ * chains than registers). In pb_game_simulate, alternating runs on the
+ * shared machine: four games side by side 3.0-4.4M crash rounds/s against
+ * 3.9-4.9M for two; the salt beside the opad blocks rather than after them
+ * 4.4-5.9M against 3.6-5.4M. */
 #define CRASH_LANES 2
 
 __attribute__((target("sha,sse4.1"))) void pb_fair_crash_h_shani(const pb_fair_key *const *keys,
