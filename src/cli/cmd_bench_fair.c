@@ -4,8 +4,10 @@
  * simulation (issue 5's targets: ≥ 5,000,000 outcomes/s per core; 10M dice
  * rounds in under 5 s). Each figure runs the real path of `sim rtp`
  * (pb_game_simulate): sixteen HMAC streams primed with every round the game
- * reads → the prepared round that pb_game_play_stream runs → its payout,
- * one thread per core measured. Per-core rates divide by the thread's CPU time (the machine
+ * reads → the prepared round that pb_game_play_stream runs → its payout
+ * (crash: each round's game hash from its nonce's stream, keyed by its hex,
+ * the salt under it → the point → the payout, pb_fair_crash_h_many), every
+ * game in the summary's minimum, one thread per core measured. Per-core rates divide by the thread's CPU time (the machine
  * may be shared: wall time then counts other processes' turns too); the wall
  * time is printed beside it. Prints one JSON line per game, then the summary.
  */
@@ -22,8 +24,8 @@
 static const char *bench_fair_usage =
     "usage: pitboss bench fair [--rounds N] [--dice-rounds 10000000] [--threads T]\n"
     "                          [--sim-rounds M]\n"
-    "Outcome generation rate per core for each game (N rounds each, default 2,000,000;\n"
-    "crash 200,000) and the wall time of a dice simulation of --dice-rounds rounds on\n"
+    "Outcome generation rate per core for each game (N rounds each, default 2,000,000)\n"
+    "and the wall time of a dice simulation of --dice-rounds rounds on\n"
     "1 thread and on T threads (default 2). With --sim-rounds, then `sim rtp` of M rounds\n"
     "per game on T threads (make bench: 10,000,000), exit 1 if a verdict fails.\n"
     "Prints JSON lines.\n";
@@ -106,9 +108,8 @@ int pb_cmd_bench_fair(int argc, char **argv)
         if (e != PB_OK)
             return 1;
         uint32_t rtp = pb_game_info_of((pb_game_kind)k)->default_rtp_bp;
-        uint64_t n = k == PB_GAME_CRASH ? (rounds / 10 ? rounds / 10 : 1) : rounds;
         double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        e = pb_game_simulate_threads(&p, rtp, &key, "bench", 0, n, 1, acc);
+        e = pb_game_simulate_threads(&p, rtp, &key, "bench", 0, rounds, 1, acc);
         double secs = now() - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         if (e != PB_OK) {
             fprintf(stderr, "pitboss: bench fair: %s failed: %s\n", pb_game_name(k),
@@ -116,13 +117,14 @@ int pb_cmd_bench_fair(int argc, char **argv)
             rc = 1;
             continue;
         }
-        double rate = cpu > 0 ? n / cpu : 0;
-        if (k != PB_GAME_CRASH && (min_rate == 0 || rate < min_rate))
+        double rate = cpu > 0 ? rounds / cpu : 0;
+        if (min_rate == 0 || rate < min_rate)
             min_rate = rate;
         printf("{\"bench\":\"fair\",\"game\":\"%s\",\"rounds\":%llu,\"wall_seconds\":%.3f,"
                "\"cpu_seconds\":%.3f,\"outcomes_per_second_per_core\":%.0f,"
                "\"outcomes_per_second_wall\":%.0f,\"observed_rtp\":%.6f}\n",
-               pb_game_name(k), (unsigned long long)n, secs, cpu, rate, secs > 0 ? n / secs : 0,
+               pb_game_name(k), (unsigned long long)rounds, secs, cpu, rate,
+               secs > 0 ? rounds / secs : 0,
                (double)acc->paid / (double)acc->stake / (double)acc->rounds);
         fflush(stdout);
     }

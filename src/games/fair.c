@@ -23,8 +23,12 @@
  * built once and transposed once, and its rounds differ in the digit's word
  * only (pb_fair_hmac_x16_digits). Several streams' reserves can share the
  * lanes (pb_fair_stream_reserve_many: the slot's free spins of a pool of
- * rounds). Every path gives the bytes of the one-at-a-time path
- * (tests/unit/games/test_fair.c and test_batch.c run under each).
+ * rounds). A crash simulation's round is six compressions (the game hash
+ * from the stream's round 0, keyed by its hex, the salt under it):
+ * pb_fair_crash_h_many runs them fused with SHA-NI, two games side by side
+ * (pb_fair_crash_h_shani), else through the lanes. Every path gives the
+ * bytes of the one-at-a-time path (tests/unit/games/test_fair.c and
+ * test_batch.c run under each).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Transform: the bare block function */
 #include <assert.h>
@@ -171,18 +175,24 @@ bool pb_fair_client_seed_valid(const char *s)
     return true;
 }
 
+/* A digest as 64 lowercase hex characters and a NUL. */
+static void hex_digest(const uint8_t d[32], char out[PB_FAIR_HASH_HEX_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[PB_FAIR_HASH_HEX_LEN] = '\0';
+}
+
 void pb_fair_sha256_hex(const char *seed, size_t len, char out[PB_FAIR_HASH_HEX_LEN + 1])
 {
     uint32_t st[8];
     uint8_t d[32];
     memcpy(st, pb_fair_sha256_iv, sizeof st);
     finish(st, 0, (const uint8_t *)seed, len, d);
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[64] = '\0';
+    hex_digest(d, out);
 }
 
 bool pb_fair_commitment_matches(const char *server_seed, const char *commitment)
@@ -603,6 +613,89 @@ void pb_fair_hmac_many(const pb_fair_key *k, size_t n, const void *msg, size_t l
             flush(&q, paths);
     }
     flush(&q, paths);
+}
+
+/* The first 4 bytes, big-endian, of HMAC_SHA256(key = game_hash's 64 hex
+ * characters, msg = salt): pb_crash_point's h. */
+static uint32_t crash_h(const char *game_hash, const char *salt, size_t salt_len)
+{
+    pb_fair_key k;
+    uint8_t d[32];
+    pb_fair_key_init(&k, game_hash, PB_FAIR_HASH_HEX_LEN);
+    pb_fair_hmac(&k, salt, salt_len, d);
+    return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+/* pb_fair_crash_h_many's lanes without the SHA-NI kernel: the game hashes
+ * through the lanes (sixteen at once with AVX-512), keyed sixteen at once
+ * (pb_fair_key_init_many), the salt under each (pb_fair_hmac_many). */
+static void crash_h_lanes(lanes *q, size_t n, const char *salt, size_t salt_len, uint32_t *h,
+                          int paths)
+{
+    uint8_t d[LANES][32];
+    char hash[LANES][PB_FAIR_HASH_HEX_LEN + 1];
+    const char *hp[LANES];
+    pb_fair_key gk[LANES];
+    for (size_t i = 0; i < n; i++)
+        q->out[i] = d[i];
+    flush(q, paths);
+    for (size_t i = 0; i < n; i++) {
+        hex_digest(d[i], hash[i]);
+        hp[i] = hash[i];
+    }
+    pb_fair_key_init_many(gk, hp, n);
+    pb_fair_hmac_many(gk, n, salt, salt_len, d);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (uint32_t)d[i][0] << 24 | (uint32_t)d[i][1] << 16 | (uint32_t)d[i][2] << 8 | d[i][3];
+}
+
+void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, size_t salt_len,
+                          uint32_t *h)
+{
+    int paths = simd();
+    uint8_t salt_block[64];
+    bool short_salt = salt_len <= 55;
+    if (short_salt)
+        pad_one(salt_block, salt, salt_len);
+    for (size_t i = 0; i < n; i += LANES) {
+        lanes q;
+        size_t at[LANES];
+        uint32_t hq[LANES];
+        q.n = 0;
+        for (size_t j = i; j < n && j < i + LANES; j++) {
+            const pb_fair_stream *x = &s[j];
+            if (!short_salt || x->prefix_len + 1 > 55) { /* two blocks: one at a time */
+                uint8_t d[32];
+                char hash[PB_FAIR_HASH_HEX_LEN + 1];
+                pb_fair_block(x->key, x->msg, x->client_len, x->nonce, 0, d);
+                hex_digest(d, hash);
+                h[j] = crash_h(hash, salt, salt_len);
+                continue;
+            }
+            /* "<client>:<nonce>:0", padded: the block zeroed whole (a few
+             * stores; zeroing after the message, a variable length, compiles
+             * to rep stos, 4% of a crash simulation's time) */
+            uint8_t *b = q.blocks[q.n];
+            uint32_t bits = (64 + x->prefix_len + 1) * 8;
+            memset(b, 0, 64);
+            memcpy(b, x->msg, x->prefix_len);
+            b[x->prefix_len] = '0';
+            b[x->prefix_len + 1] = 0x80;
+            b[62] = (uint8_t)(bits >> 8);
+            b[63] = (uint8_t)bits;
+            q.keys[q.n] = x->key;
+            at[q.n++] = j;
+        }
+        size_t k = q.n;
+#ifdef PB_FAIR_HAVE_SHANI
+        if ((paths & 3) == 1)
+            pb_fair_crash_h_shani(q.keys, (const uint8_t(*)[64])q.blocks, k, salt_block, hq);
+        else
+#endif
+            crash_h_lanes(&q, k, salt, salt_len, hq, paths);
+        for (size_t j = 0; j < k; j++)
+            h[at[j]] = hq[j];
+    }
 }
 
 double pb_fair_stream_float(pb_fair_stream *s) { return pb_fair_stream_u32(s) / 4294967296.0; }

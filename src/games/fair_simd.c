@@ -3,7 +3,8 @@
  * (fair.c decides at run time which of them the CPU has and
  * PITBOSS_FAIR_SIMD allows, and falls back to libcrypto one block at a time):
  * two HMACs interleaved with the SHA extensions, and sixteen at once with
- * AVX-512. Private to src/games/ (fair_simd.h); every path gives the bytes of
+ * AVX-512; and a crash game's six compressions fused, with the SHA
+ * extensions. Private to src/games/ (fair_simd.h); every path gives the bytes of
  * the one-at-a-time path (tests/unit/games/test_fair.c, test_batch.c).
  */
 #include "games/fair_simd.h"
@@ -52,36 +53,78 @@ SHANI_INLINE void shani_unpack(__m128i s0, __m128i s1, __m128i *abcd, __m128i *e
     *efgh = _mm_alignr_epi8(s1, t, 8);
 }
 
-/* 64 rounds of two independent compressions, interleaved: one chain of
- * sha256rnds2 is latency-bound, two in flight fill the unit. w*: the 16
- * message words as 4 vectors (lane 0 first), rolled through the schedule;
- * the feed-forward is added. */
-SHANI_INLINE void shani_rounds2(__m128i *a0, __m128i *a1, __m128i wa[4], __m128i *b0, __m128i *b1,
-                                __m128i wb[4])
+/* The schedule's next four words in place: w holds W[4i − 16 .. 4i) as four
+ * vectors (lane 0 first), w[i & 3] (the oldest) becomes W[4i .. 4i + 4). */
+SHANI_INLINE void shani_schedule4(__m128i w[4], int i)
 {
-    const __m128i sa0 = *a0, sa1 = *a1, sb0 = *b0, sb1 = *b1;
-    for (int i = 0; i < 16; i++) {
-        if (i >= 4) {
-            wa[i & 3] = _mm_sha256msg2_epu32(
-                _mm_add_epi32(_mm_sha256msg1_epu32(wa[i & 3], wa[(i + 1) & 3]),
-                              _mm_alignr_epi8(wa[(i + 3) & 3], wa[(i + 2) & 3], 4)),
-                wa[(i + 3) & 3]);
-            wb[i & 3] = _mm_sha256msg2_epu32(
-                _mm_add_epi32(_mm_sha256msg1_epu32(wb[i & 3], wb[(i + 1) & 3]),
-                              _mm_alignr_epi8(wb[(i + 3) & 3], wb[(i + 2) & 3], 4)),
-                wb[(i + 3) & 3]);
-        }
-        __m128i k = _mm_loadu_si128((const __m128i *)&sha256_k[4 * i]);
-        __m128i ma = _mm_add_epi32(wa[i & 3], k), mb = _mm_add_epi32(wb[i & 3], k);
-        *a1 = _mm_sha256rnds2_epu32(*a1, *a0, ma);
-        *b1 = _mm_sha256rnds2_epu32(*b1, *b0, mb);
-        *a0 = _mm_sha256rnds2_epu32(*a0, *a1, _mm_shuffle_epi32(ma, 0x0E));
-        *b0 = _mm_sha256rnds2_epu32(*b0, *b1, _mm_shuffle_epi32(mb, 0x0E));
+    w[i & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w[i & 3], w[(i + 1) & 3]),
+                                                  _mm_alignr_epi8(w[(i + 3) & 3], w[(i + 2) & 3],
+                                                                  4)),
+                                    w[(i + 3) & 3]);
+}
+
+/* 64 rounds of n ≤ 4 independent compressions side by side: one chain of
+ * sha256rnds2 is latency-bound, several in flight fill the unit. Chain
+ * c < nsched absorbs its 16 message words w[c] (4 vectors, lane 0 first,
+ * rolled through the schedule); a chain c ≥ nsched absorbs a constant block
+ * whose W + K the caller computed once (wk: 16 vectors), which spares the
+ * sha256msg1/msg2 that otherwise share the unit with the rounds. The state
+ * is (s0[c], s1[c]) in SHA-NI's (ABEF, CDGH) layout; the feed-forward is
+ * added. Fully unrolled (n and nsched are constants where it is inlined),
+ * so every array lives in registers: rolled, the indices w[i & 3] put them
+ * in memory. */
+SHANI_INLINE void shani_rounds(int n, int nsched, __m128i s0[], __m128i s1[], __m128i w[][4],
+                               const __m128i wk[16])
+{
+    __m128i f0[4], f1[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < n; c++) {
+        f0[c] = s0[c];
+        f1[c] = s1[c];
     }
-    *a0 = _mm_add_epi32(*a0, sa0);
-    *a1 = _mm_add_epi32(*a1, sa1);
-    *b0 = _mm_add_epi32(*b0, sb0);
-    *b1 = _mm_add_epi32(*b1, sb1);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+        const __m128i k = _mm_loadu_si128((const __m128i *)&sha256_k[4 * i]);
+        __m128i m[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < n; c++) {
+            if (c < nsched) {
+                if (i >= 4)
+                    shani_schedule4(w[c], i);
+                m[c] = _mm_add_epi32(w[c][i & 3], k);
+            } else {
+                m[c] = wk[i];
+            }
+            s1[c] = _mm_sha256rnds2_epu32(s1[c], s0[c], m[c]);
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < n; c++)
+            s0[c] = _mm_sha256rnds2_epu32(s0[c], s1[c], _mm_shuffle_epi32(m[c], 0x0E));
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < n; c++) {
+        s0[c] = _mm_add_epi32(s0[c], f0[c]);
+        s1[c] = _mm_add_epi32(s1[c], f1[c]);
+    }
+}
+
+/* The words of a one-block message (64 bytes) as four vectors, big-endian. */
+SHANI_INLINE void shani_words(const uint8_t b[64], __m128i w[4])
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++)
+        w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(b + 16 * i)), bswap);
+}
+
+/* The block an HMAC's outer hash compresses after its opad block: the inner
+ * digest (standard order from shani_unpack of the inner state), 0x80, zeros,
+ * the length 96 bytes = 768 bits. */
+SHANI_INLINE void shani_outer_block(__m128i s0, __m128i s1, __m128i w[4])
+{
+    shani_unpack(s0, s1, &w[0], &w[1]);
+    w[2] = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+    w[3] = _mm_set_epi32(768, 0, 0, 0);
 }
 
 /* Two HMACs whose inner message is one padded block each (ba, bb): the
@@ -94,30 +137,126 @@ __attribute__((target("sha,sse4.1"))) void pb_fair_hmac2_shani(const pb_fair_key
                                                                uint8_t outa[32], uint8_t outb[32])
 {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i a0, a1, b0, b1, wa[4], wb[4];
-    shani_load(ka->inner, &a0, &a1);
-    shani_load(kb->inner, &b0, &b1);
-    for (int i = 0; i < 4; i++) {
-        wa[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(ba + 16 * i)), bswap);
-        wb[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(bb + 16 * i)), bswap);
+    __m128i s0[2], s1[2], w[2][4];
+    shani_load(ka->inner, &s0[0], &s1[0]);
+    shani_load(kb->inner, &s0[1], &s1[1]);
+    shani_words(ba, w[0]);
+    shani_words(bb, w[1]);
+    shani_rounds(2, 2, s0, s1, w, NULL);
+    shani_outer_block(s0[0], s1[0], w[0]);
+    shani_outer_block(s0[1], s1[1], w[1]);
+    shani_load(ka->outer, &s0[0], &s1[0]);
+    shani_load(kb->outer, &s0[1], &s1[1]);
+    shani_rounds(2, 2, s0, s1, w, NULL);
+    uint8_t *out[2] = {outa, outb};
+    for (int c = 0; c < 2; c++) {
+        __m128i x, y;
+        shani_unpack(s0[c], s1[c], &x, &y);
+        _mm_storeu_si128((__m128i *)out[c], _mm_shuffle_epi8(x, bswap));
+        _mm_storeu_si128((__m128i *)(out[c] + 16), _mm_shuffle_epi8(y, bswap));
     }
-    shani_rounds2(&a0, &a1, wa, &b0, &b1, wb);
-    /* outer block: the 32-byte digest, 0x80, zeros, the length 96 bytes = 768 bits */
-    shani_unpack(a0, a1, &wa[0], &wa[1]);
-    shani_unpack(b0, b1, &wb[0], &wb[1]);
-    wa[2] = wb[2] = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
-    wa[3] = wb[3] = _mm_set_epi32(768, 0, 0, 0);
-    shani_load(ka->outer, &a0, &a1);
-    shani_load(kb->outer, &b0, &b1);
-    shani_rounds2(&a0, &a1, wa, &b0, &b1, wb);
-    __m128i x, y;
-    shani_unpack(a0, a1, &x, &y);
-    _mm_storeu_si128((__m128i *)outa, _mm_shuffle_epi8(x, bswap));
-    _mm_storeu_si128((__m128i *)(outa + 16), _mm_shuffle_epi8(y, bswap));
-    shani_unpack(b0, b1, &x, &y);
-    _mm_storeu_si128((__m128i *)outb, _mm_shuffle_epi8(x, bswap));
-    _mm_storeu_si128((__m128i *)(outb + 16), _mm_shuffle_epi8(y, bswap));
 }
+
+/* The key block of an HMAC keyed with a game hash's hex, xor the pad whose
+ * hex digits lut holds ("0123456789abcdef" xor 0x36 or 0x5c): the digest
+ * (abcd, efgh: words A..H, lane 0 first) as 64 lowercase hex characters, as
+ * message words W0..W15 into w. A word X's eight characters are the nibbles
+ * of its bytes x3 x2 x1 x0 (x3 the first): interleaving the low and high
+ * nibbles of x0..x3 (low first) gives the bytes of its second word, then of
+ * its first, in memory order — a swap of the two words puts them in place. */
+SHANI_INLINE void shani_hex_words(__m128i abcd, __m128i efgh, __m128i lut, __m128i w[4])
+{
+    const __m128i low = _mm_set1_epi8(0x0f);
+    const __m128i d[2] = {abcd, efgh};
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) {
+        __m128i lo = _mm_and_si128(d[i], low);
+        __m128i hi = _mm_and_si128(_mm_srli_epi16(d[i], 4), low);
+        w[2 * i] = _mm_shuffle_epi32(_mm_shuffle_epi8(lut, _mm_unpacklo_epi8(lo, hi)), 0xB1);
+        w[2 * i + 1] = _mm_shuffle_epi32(_mm_shuffle_epi8(lut, _mm_unpackhi_epi8(lo, hi)), 0xB1);
+    }
+}
+
+/* A crash game's six compressions, every step in registers: the game hash
+ * (its inner block, its outer block), the hex key's ipad and opad blocks,
+ * the salt's block under the ipad state, the outer block under the opad
+ * state; only word A of the last state is kept. Two games side by side, the
+ * salt's block beside the opad blocks, as four chains: the salt's schedule
+ * is the same for every game (computed once), so those two chains issue
+ * sha256rnds2 only. Measured here (AMD EPYC, Zen 3, 2026-11-22, TSC cycles
+ * per compression, the unit alone): two chains with their schedule 67-74,
+ * three or four 64-73 (the unit is busy: msg1/msg2 share it with the
+ * rounds); without a schedule two chains 60-65 (latency-bound), four 36-42.
+ * This kernel alone, best of 3,000 × 8 calls of 16 games: 292 TSC cycles a
+ * game with two side by side, 434 with three, 417-445 with four (more
+ * chains than registers). In pb_game_simulate, alternating runs on the
+ * shared machine: four games side by side 3.0-4.4M crash rounds/s against
+ * 3.9-4.9M for two; the salt beside the opad blocks rather than after them
+ * 4.4-5.9M against 3.6-5.4M. */
+#define CRASH_LANES 2
+
+__attribute__((target("sha,sse4.1"))) void pb_fair_crash_h_shani(const pb_fair_key *const *keys,
+                                                                 const uint8_t (*blocks)[64],
+                                                                 size_t n, const uint8_t salt[64],
+                                                                 uint32_t *h)
+{
+    enum { L = CRASH_LANES };
+    /* the salt's block is the same for every game: its W + K once */
+    __m128i wk[16], sw[4];
+    shani_words(salt, sw);
+    for (int i = 0; i < 16; i++) {
+        if (i >= 4)
+            shani_schedule4(sw, i);
+        wk[i] = _mm_add_epi32(sw[i & 3], _mm_loadu_si128((const __m128i *)&sha256_k[4 * i]));
+    }
+    __m128i lut[2];
+    for (int p = 0; p < 2; p++) {
+        const char pad = p ? 0x5c : 0x36;
+        lut[p] = _mm_xor_si128(_mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a',
+                                             'b', 'c', 'd', 'e', 'f'),
+                               _mm_set1_epi8(pad));
+    }
+    __m128i iv0, iv1;
+    shani_load(pb_fair_sha256_iv, &iv0, &iv1);
+    for (size_t i = 0; i < n; i += L) {
+        size_t g[L]; /* a short last group repeats its first game */
+        for (int c = 0; c < L; c++)
+            g[c] = i + (size_t)c < n ? i + (size_t)c : i;
+        __m128i s0[2 * L], s1[2 * L], w[2 * L][4];
+        /* the game hash: HMAC(server seed, the round's block) */
+        for (int c = 0; c < L; c++) {
+            shani_load(keys[g[c]]->inner, &s0[c], &s1[c]);
+            shani_words(blocks[g[c]], w[c]);
+        }
+        shani_rounds(L, L, s0, s1, w, NULL);
+        for (int c = 0; c < L; c++) {
+            shani_outer_block(s0[c], s1[c], w[c]);
+            shani_load(keys[g[c]]->outer, &s0[c], &s1[c]);
+        }
+        shani_rounds(L, L, s0, s1, w, NULL);
+        /* keyed with its hex: the ipad blocks first (chains L..2L), then
+         * the opad blocks (chains 0..L) beside the salt under the ipad
+         * states (chains L..2L: no schedule), then the outer hashes */
+        for (int c = 0; c < L; c++) {
+            __m128i abcd, efgh;
+            shani_unpack(s0[c], s1[c], &abcd, &efgh);
+            shani_hex_words(abcd, efgh, lut[0], w[L + c]);
+            shani_hex_words(abcd, efgh, lut[1], w[c]);
+        }
+        for (int c = 0; c < 2 * L; c++) {
+            s0[c] = iv0;
+            s1[c] = iv1;
+        }
+        shani_rounds(L, L, s0 + L, s1 + L, w + L, NULL);
+        shani_rounds(2 * L, L, s0, s1, w, wk);
+        for (int c = 0; c < L; c++)
+            shani_outer_block(s0[L + c], s1[L + c], w[c]);
+        shani_rounds(L, L, s0, s1, w, NULL);
+        for (int c = 0; c < L; c++)
+            h[g[c]] = (uint32_t)_mm_extract_epi32(s0[c], 3); /* A of (A, B, E, F) */
+    }
+}
+
 /* ---- AVX-512: sixteen independent HMACs at once ------------------------
  * The bulk path of pb_fair_stream_prime (sim rtp, bench): one 32-bit lane per
  * message in 512-bit registers, SHA-256's rounds written with vprord and
@@ -139,7 +278,10 @@ __attribute__((target("sha,sse4.1"))) void pb_fair_hmac2_shani(const pb_fair_key
  * work would run beside the vector instructions — no faster either. Removing
  * the message schedule (wrong, as a probe) saves 22%: the cost follows the
  * operations of the rounds and the schedule as a whole. SHA-NI pairs measure
- * 191-198 TSC cycles per HMAC here against 95-100 per lane of this kernel. */
+ * 191-198 TSC cycles per HMAC here against 95-100 per lane of this kernel —
+ * pairs with the rounds' loop rolled, as they were then; unrolled
+ * (shani_rounds), 115-123 against 167-207 rolled on the Zen 3 machine without
+ * AVX-512 (2026-11-22 20:54 UTC, pb_fair_hmac2_shani alone). */
 #define X16_INLINE __attribute__((target("avx512f"), always_inline)) static inline
 #define X16BW_INLINE __attribute__((target("avx512f,avx512bw"), always_inline)) static inline
 

@@ -25,6 +25,13 @@ bool pb_fair_cpu_has_sha(void);
  * block) under ka into outa, bb under kb into outb. Needs SHA-NI and SSE4.1. */
 void pb_fair_hmac2_shani(const pb_fair_key *ka, const uint8_t ba[64], const pb_fair_key *kb,
                          const uint8_t bb[64], uint8_t outa[32], uint8_t outb[32]);
+/* The crash h (pb_crash_point's) of n games, with SHA-NI: game i's hash is
+ * the hex of HMAC(keys[i], blocks[i]) — an inner message of one padded
+ * block — and h[i] the first 4 bytes, big-endian, of HMAC(key = that hex,
+ * msg = the salt), whose one padded block after the 64-byte key block is
+ * salt. Every step in registers, games side by side. Needs SHA-NI and SSE4.1. */
+void pb_fair_crash_h_shani(const pb_fair_key *const *keys, const uint8_t (*blocks)[64], size_t n,
+                           const uint8_t salt[64], uint32_t *h);
 /* Sixteen HMACs at once: blocks[l] (one padded inner block) under keys[l] into
  * out[l]. Needs AVX-512F and BW. */
 void pb_fair_hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],

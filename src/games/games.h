@@ -137,6 +137,17 @@ void pb_fair_key_init_many(pb_fair_key *k, const char *const *keys, size_t n);
 void pb_fair_hmac_many(const pb_fair_key *k, size_t n, const void *msg, size_t len,
                        uint8_t (*out)[32]);
 
+/* The crash h of n games whose hashes come from streams (a crash
+ * simulation's rounds): game i's hash is the hex of round 0 of s[i]'s nonce
+ * (pb_fair_block(s[i].key, client, s[i].nonce, 0), whatever s[i] has read),
+ * and h[i] the first 4 bytes, big-endian, of HMAC_SHA256(key = that hex,
+ * msg = salt) — pb_crash_point's h of that hash. With SHA-NI (and no
+ * AVX-512, PITBOSS_FAIR_SIMD & 3 == 1) every step of a game runs in
+ * registers, two games side by side; else in lanes like
+ * pb_fair_stream_prime. The same h as one at a time (tested). */
+void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, size_t salt_len,
+                          uint32_t *h);
+
 /* Round `round` of the stream: HMAC-SHA256(key, "<client>:<nonce>:<round>").
  * client must be a valid client seed (not checked here: check it once with
  * pb_fair_client_seed_valid where it enters). */

@@ -5,6 +5,7 @@
  * Exact figures are integers over integers (128-bit while summing, reduced
  * to 64 bits); the double in pb_rtp is for display and statistics only.
  */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -296,6 +297,26 @@ static pb_err pool_finish(const pb_games_prep *pp, slot_pool *pool, int64_t stak
     return e;
 }
 
+/* A crash batch of n rounds, one per stream: the game hashes (round 0 of
+ * each stream's nonce) and the salt (the client seed) under each —
+ * pb_crash_point's h in bulk — then each round's point, paid and tallied. */
+static pb_err crash_batch(const pb_games_prep *pp, const pb_fair_stream *s, size_t n,
+                          const char *salt, uint32_t rtp_bp, int64_t stake, bool direct,
+                          pb_game_sim *acc)
+{
+    uint32_t h[16];
+    assert(n <= 16);
+    pb_fair_crash_h_many(s, n, salt, strlen(salt), h);
+    for (size_t k = 0; k < n; k++) {
+        pb_game_outcome o;
+        pb_games_crash_outcome(pp->p, rtp_bp, pb_crash_point_h(h[k], rtp_bp), &o);
+        pb_err e = settle(pp, &o, stake, direct, acc);
+        if (e != PB_OK)
+            return e;
+    }
+    return PB_OK;
+}
+
 pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_key *key,
                         const char *client_seed, uint64_t first_nonce, uint64_t rounds,
                         pb_game_sim *acc)
@@ -308,54 +329,10 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
         return PB_ERR_FIELD_INVALID;
     acc->stake = stake;
     pb_game_outcome o[2];
-    int64_t payout;
-    if (p->kind == PB_GAME_CRASH) {
-        /* sixteen rounds at a time: the game hashes (round 0 of each nonce's
-         * stream), keyed, then the salt under each — pb_crash_point's steps
-         * in bulk */
-        enum { CBATCH = 16 };
-        size_t len = strlen(client_seed);
-        pb_fair_stream cs[CBATCH];
-        char hash[CBATCH][PB_FAIR_HASH_HEX_LEN + 1];
-        const char *hp[CBATCH];
-        pb_fair_key gk[CBATCH];
-        uint8_t d[CBATCH][32];
-        for (size_t k = 0; k < CBATCH; k++) {
-            pb_fair_stream_init(&cs[k], key, client_seed, first_nonce + k);
-            hp[k] = hash[k];
-        }
-        for (uint64_t done = 0; done < rounds;) {
-            size_t n = rounds - done < CBATCH ? (size_t)(rounds - done) : CBATCH;
-            if (done)
-                for (size_t k = 0; k < n; k++)
-                    pb_fair_stream_set_nonce(&cs[k], first_nonce + done + k);
-            pb_fair_stream_prime(cs, n, 1);
-            static const char hex[] = "0123456789abcdef";
-            for (size_t k = 0; k < n; k++) {
-                const uint8_t *b = pb_fair_stream_take(&cs[k], 8);
-                for (int i = 0; i < 32; i++) {
-                    hash[k][2 * i] = hex[b[i] >> 4];
-                    hash[k][2 * i + 1] = hex[b[i] & 15];
-                }
-                hash[k][64] = '\0';
-            }
-            pb_fair_key_init_many(gk, hp, n);
-            pb_fair_hmac_many(gk, n, client_seed, len, d);
-            for (size_t k = 0; k < n; k++) {
-                uint32_t h = (uint32_t)d[k][0] << 24 | (uint32_t)d[k][1] << 16 |
-                             (uint32_t)d[k][2] << 8 | d[k][3];
-                pb_games_crash_outcome(p, rtp_bp, pb_crash_point_h(h, rtp_bp), &o[0]);
-                pb_err e = pb_game_payout(p, &o[0], stake, &payout);
-                if (e != PB_OK)
-                    return e;
-                tally(p, &o[0], payout, acc);
-            }
-            done += n;
-        }
-        return PB_OK;
-    }
-    pb_games_prep pp;
-    pb_err pe = pb_games_prepare(p, rtp_bp, true, &pp);
+    /* crash's payout needs p alone (pb_game_payout's), pb_games_prepare refuses it */
+    bool crash = p->kind == PB_GAME_CRASH;
+    pb_games_prep pp = {.p = p};
+    pb_err pe = crash ? PB_OK : pb_games_prepare(p, rtp_bp, true, &pp);
     if (pe != PB_OK)
         return pe;
     /* sixteen streams, stream k playing a run of consecutive nonces (the
@@ -383,6 +360,12 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
         if (j)
             for (size_t k = 0; k < n; k++)
                 pb_fair_stream_next_nonce(&s[k]); /* start[k] + j */
+        if (crash) {
+            pb_err e = crash_batch(&pp, s, n, client_seed, rtp_bp, stake, direct, acc);
+            if (e != PB_OK)
+                return e;
+            continue;
+        }
         pb_fair_stream_prime(s, n, blocks);
         for (size_t k = 0; slot && k < n; k++) {
             /* the paid spin; a round with free spins waits in the pool */

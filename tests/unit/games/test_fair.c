@@ -679,6 +679,64 @@ static void many_keys_equal_single(void **state)
     assert_string_equal(h, "d0753201326742696a3f32595e0f3bfbf19c5a6d9dd61f095650cc3be03244bd");
 }
 
+/* One crash h the long way: the stream's round 0 as a game hash in hex, then
+ * pb_crash_point's steps one at a time (libcrypto). */
+static uint32_t crash_h_single(const pb_fair_key *k, const char *client, uint64_t nonce,
+                               const char *salt, size_t salt_len)
+{
+    uint8_t d[32];
+    char game[65];
+    pb_fair_block(k, client, strlen(client), nonce, 0, d);
+    hex(d, 32, game);
+    pb_fair_key gk;
+    pb_fair_key_init(&gk, game, 64);
+    pb_fair_hmac(&gk, salt, salt_len, d);
+    return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+/* pb_fair_crash_h_many (the crash simulation's hashing, on every path) gives
+ * the h of one game at a time: any count (odd ones leave a short group),
+ * two keys across the lanes, nonces whose messages fit one block or not,
+ * salts of one block or two; and the known answer computed outside. */
+static void crash_h_many_equals_single(void **state)
+{
+    (void)state;
+    enum { N = 37 };
+    static const char *const clients[] = {
+        "player-1", "c",
+        "a-client-seed-of-fifty-characters-0123456789abcdef"}; /* its messages: 2 blocks */
+    static const uint64_t nonces[] = {0, 8, 99999, 18446744073709551600u};
+    static const size_t salt_lens[] = {0, 9, 55, 56, 64};
+    char salt[65];
+    memset(salt, 'q', sizeof salt - 1);
+    salt[64] = '\0';
+    pb_fair_key keys[2];
+    pb_fair_key_init(&keys[0], SEED, 64);
+    pb_fair_key_init(&keys[1], COMMIT, 64);
+    for (size_t c = 0; c < sizeof clients / sizeof clients[0]; c++)
+        for (size_t v = 0; v < sizeof nonces / sizeof nonces[0]; v++)
+            for (size_t m = 0; m < sizeof salt_lens / sizeof salt_lens[0]; m++)
+                for (size_t n = 1; n <= N; n += (n < 18 ? 1 : 9)) {
+                    pb_fair_stream s[N];
+                    uint32_t h[N];
+                    for (size_t i = 0; i < n; i++)
+                        pb_fair_stream_init(&s[i], &keys[i % 3 == 2], clients[c], nonces[v] + i);
+                    pb_fair_crash_h_many(s, n, salt, salt_lens[m], h);
+                    for (size_t i = 0; i < n; i++)
+                        assert_int_equal(h[i], crash_h_single(&keys[i % 3 == 2], clients[c],
+                                                              nonces[v] + i, salt, salt_lens[m]));
+                }
+    /* HMAC(SEED, "player-1:0:0") = ROUND0; printf 'salt-0000' | openssl dgst
+     * -sha256 -hmac ROUND0 = 61213b72d5b0…: h 0x61213b72, the point 2.60 */
+    pb_fair_stream s;
+    uint32_t h;
+    pb_fair_stream_init(&s, &keys[0], "player-1", 0);
+    pb_fair_crash_h_many(&s, 1, "salt-0000", 9, &h);
+    assert_int_equal(h, 0x61213b72);
+    assert_int_equal(pb_crash_point(ROUND0, "salt-0000", 9900), 260);
+    assert_int_equal(pb_crash_point_h(h, 9900), 260);
+}
+
 static void crash_chain(void **state)
 {
     (void)state;
@@ -725,6 +783,7 @@ int main(void)
         cmocka_unit_test(primed_draws_equal_array_removal),
         cmocka_unit_test(digit_batch_equals_single),
         cmocka_unit_test(many_keys_equal_single),
+        cmocka_unit_test(crash_h_many_equals_single),
         cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
