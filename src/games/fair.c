@@ -659,7 +659,7 @@ void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, s
         pad_one(salt_block, salt, salt_len);
     for (size_t i = 0; i < n; i += LANES) {
         lanes q;
-        size_t at[LANES];
+        size_t at[LANES] = {0}; /* entries below q.n are set */
         uint32_t hq[LANES];
         q.n = 0;
         for (size_t j = i; j < n && j < i + LANES; j++) {
