@@ -14,7 +14,8 @@
  * of the scalar path is there too, and port 1 bounded it). pb_games_draw2
  * draws for two streams at once (the batch path pairs keno's and mines'
  * rounds): two independent chains side by side, where one waits on each
- * pdep's latency. Both give the items of pb_games_draw one stream at a time.
+ * pdep's latency (without AVX-512, draw2_bmi2: the two scalar chains
+ * interleaved). Both give the items of pb_games_draw one stream at a time.
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -111,28 +112,53 @@ DRAW_X16 static void draw2_x16(const uint8_t *b0, const uint8_t *b1, uint64_t al
     left[0] = l0;
     left[1] = l1;
 }
-#endif
 
-/* Whether the vector draws may run (BMI2, POPCNT, AVX-512F and BW allowed):
- * fair.c's choice, asked once (it is made once per process). */
-static bool draws_x16(void)
+/* draw2_bmi2: draw_bmi2 of two streams whose floats are primed (b0, b1),
+ * the two pdep chains side by side. */
+DRAW_BMI2 static void draw2_bmi2(const uint8_t *b0, const uint8_t *b1, uint64_t all, unsigned k,
+                                 uint8_t *out0, uint8_t *out1, uint64_t left[2])
 {
-    static int x16 = -1;
-    int v = __atomic_load_n(&x16, __ATOMIC_RELAXED);
+    unsigned n = (unsigned)__builtin_popcountll(all);
+    uint64_t l0 = all, l1 = all;
+    for (unsigned i = 0; i < k; i++) {
+        uint64_t bit0 = _pdep_u64((uint64_t)1 << pb_fair_scale(load_be32(b0 + 4 * i), n - i), l0);
+        uint64_t bit1 = _pdep_u64((uint64_t)1 << pb_fair_scale(load_be32(b1 + 4 * i), n - i), l1);
+        out0[i] = (uint8_t)__builtin_ctzll(bit0);
+        out1[i] = (uint8_t)__builtin_ctzll(bit1);
+        l0 ^= bit0;
+        l1 ^= bit1;
+    }
+    left[0] = l0;
+    left[1] = l1;
+}
+
+/* Which draws may run: bit 1 BMI2 and POPCNT, bit 2 also AVX-512F and BW —
+ * fair.c's choice, asked once (it is made once per process). */
+enum { DRAWS_BMI2 = 1, DRAWS_X16 = 2 };
+static int draws(void)
+{
+    static int paths = -1;
+    int v = __atomic_load_n(&paths, __ATOMIC_RELAXED);
     if (v < 0) {
-        v = pb_games_have_bmi2() && pb_games_have_avx512();
-        __atomic_store_n(&x16, v, __ATOMIC_RELAXED);
+        bool bmi2 = pb_games_have_bmi2();
+        v = (bmi2 ? DRAWS_BMI2 : 0) | (bmi2 && pb_games_have_avx512() ? DRAWS_X16 : 0);
+        __atomic_store_n(&paths, v, __ATOMIC_RELAXED);
     }
     return v;
 }
+#endif
 
 void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsigned k, uint8_t *out0,
                     uint8_t *out1, uint64_t left[2])
 {
 #if defined(__x86_64__)
-    if (k <= 32 && s0->pos + 4 * k <= s0->len && s1->pos + 4 * k <= s1->len && draws_x16()) {
+    int paths = draws();
+    if (paths && s0->pos + 4 * k <= s0->len && s1->pos + 4 * k <= s1->len) {
         const uint8_t *b0 = pb_fair_stream_take(s0, k), *b1 = pb_fair_stream_take(s1, k);
-        draw2_x16(b0, b1, all, k, out0, out1, left);
+        if (k <= 32 && (paths & DRAWS_X16))
+            draw2_x16(b0, b1, all, k, out0, out1, left);
+        else
+            draw2_bmi2(b0, b1, all, k, out0, out1, left);
         return;
     }
 #endif
@@ -143,9 +169,10 @@ void pb_games_draw2(pb_fair_stream *s0, pb_fair_stream *s1, uint64_t all, unsign
 uint64_t pb_games_draw(pb_fair_stream *s, uint64_t all, unsigned k, uint8_t *out)
 {
 #if defined(__x86_64__)
-    if (pb_games_have_bmi2()) {
+    int paths = draws();
+    if (paths) {
         const uint8_t *b = pb_fair_stream_take(s, k);
-        if (b && k <= 32 && pb_games_have_avx512())
+        if (b && k <= 32 && (paths & DRAWS_X16))
             return draw_x16(b, all, k, out);
         return draw_bmi2(s, b, all, k, out);
     }
