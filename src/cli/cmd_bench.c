@@ -40,6 +40,7 @@ typedef struct bench_opts {
     bool async;     /* submitters are in-flight async submissions, not threads */
     bool sync_in_writer;
     bool no_pin;          /* --no-pin: the writer shares the CPUs with everyone */
+    bool no_wal_reserve;  /* --no-wal-reserve: the WAL grows with the commits */
     int balance_flush_ms; /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
@@ -285,7 +286,8 @@ static int run_once(const bench_opts *o, int nclients)
     char err[512];
     pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer,
                             .balance_flush_ms = o->balance_flush_ms,
-                            .pin_writer = !o->no_pin};
+                            .pin_writer = !o->no_pin,
+                            .wal_reserve = !o->no_wal_reserve};
     pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
     if (!l) {
         fprintf(stderr, "bench: %s\n", err);
@@ -377,7 +379,7 @@ static int run_once(const bench_opts *o, int nclients)
         "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
         "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
         "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
-        "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"writer_cpu\":%d,\"verify\":\"%s\"}\n",
+        "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"writer_cpu\":%d,\"wal_reserve\":%s,\"verify\":\"%s\"}\n",
         nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
         batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
         o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined",
@@ -388,7 +390,7 @@ static int run_once(const bench_opts *o, int nclients)
         /* SQLite writes a frame as two calls (header, page) */
         total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
         batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, writer_cpu,
-        verified ? "ok" : "FAILED");
+        o->no_wal_reserve ? "false" : "true", verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);
@@ -418,6 +420,7 @@ int pb_cmd_bench(int argc, char **argv)
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
         "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
         "                            [--sync-in-writer] [--balance-flush-ms 1000] [--no-pin]\n"
+        "                            [--no-wal-reserve]\n"
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
         "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n"
@@ -425,7 +428,9 @@ int pb_cmd_bench(int argc, char **argv)
         "(-1: at every commit, the eager way).\n"
         "--no-pin: do not give the writer a CPU of its own (by default, with two CPUs or more,\n"
         "the writer is pinned to the one with the fewest device interrupts and the submitters\n"
-        "keep off it; writer_cpu = -1 in the output when it is not pinned).\n";
+        "keep off it; writer_cpu = -1 in the output when it is not pinned).\n"
+        "--no-wal-reserve: let the write-ahead log grow with the commits instead of reserving\n"
+        "it when the ledger opens, as `serve --wal-reserve 0` does (wal_reserve in the output).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "wallet") == 0) /* src/cli/cmd_sim.c */
@@ -439,16 +444,22 @@ int pb_cmd_bench(int argc, char **argv)
     }
     bench_opts o = {.dir = "var/bench", .seconds = 5, .accounts = 10000, .per_submit = 1};
     parse_clients("1,8,64", &o);
-    static const struct option opts[] = {
-        {"dir", required_argument, 0, 'd'},        {"clients", required_argument, 0, 'c'},
-        {"seconds", required_argument, 0, 's'},    {"accounts", required_argument, 0, 'a'},
-        {"random-keys", no_argument, 0, 'r'},      {"help", no_argument, 0, 'h'},
-        {"per-submit", required_argument, 0, 'p'}, {"async", no_argument, 0, 'y'},
-        {"sync-in-writer", no_argument, 0, 'w'},   {"balance-flush-ms", required_argument, 0, 'b'},
-        {"no-pin", no_argument, 0, 'n'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+                                         {"clients", required_argument, 0, 'c'},
+                                         {"seconds", required_argument, 0, 's'},
+                                         {"accounts", required_argument, 0, 'a'},
+                                         {"random-keys", no_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"per-submit", required_argument, 0, 'p'},
+                                         {"async", no_argument, 0, 'y'},
+                                         {"sync-in-writer", no_argument, 0, 'w'},
+                                         {"balance-flush-ms", required_argument, 0, 'b'},
+                                         {"no-pin", no_argument, 0, 'n'},
+                                         {"no-wal-reserve", no_argument, 0, 'R'},
+                                         {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnRh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -464,6 +475,7 @@ int pb_cmd_bench(int argc, char **argv)
         case 'y': o.async = true; break;
         case 'w': o.sync_in_writer = true; break;
         case 'n': o.no_pin = true; break;
+        case 'R': o.no_wal_reserve = true; break;
         case 'b':
             o.balance_flush_ms = atoi(optarg);
             if (o.balance_flush_ms < -1 || o.balance_flush_ms > 600000 ||

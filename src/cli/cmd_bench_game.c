@@ -238,7 +238,8 @@ static int run(const game_opts *o)
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }
-    pb_ledger *l = pb_ledger_open(s, NULL, err, sizeof err);
+    pb_ledger_config lcfg = {.wal_reserve = true}; /* as `serve` runs it */
+    pb_ledger *l = pb_ledger_open(s, &lcfg, err, sizeof err);
     pb_wallet *w = l ? pb_wallet_open(l, s, err, sizeof err) : NULL;
     player_row *players = calloc((size_t)o->players, sizeof *players);
     worker *k = calloc((size_t)o->threads, sizeof *k);

@@ -34,7 +34,7 @@ typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
     const char *web_dir; /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer, max_exports, log_flush_ms;
+        drain_s, pin_writer, wal_reserve, max_exports, log_flush_ms;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -70,6 +70,11 @@ static void serve_usage(FILE *f)
         "                                                    itself, every other thread keeps off it\n"
         "                                                    (default 0; pays when the writer is the\n"
         "                                                    bottleneck and the CPUs are not)\n"
+        "  --wal-reserve 0|1        PITBOSS_WAL_RESERVE      1: at start, the SQLite write-ahead log\n"
+        "                                                    file is grown with zeros to its restart\n"
+        "                                                    size (~270 MB, once per database), so\n"
+        "                                                    commits overwrite it and their syncs\n"
+        "                                                    write data only (default 1)\n"
         "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
         "                                                    0700 if missing (default var/keys)\n"
         "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
@@ -155,6 +160,7 @@ static const num_opt num_opts[] = {
     {"timeout", "PITBOSS_HTTP_TIMEOUT", 1, 86400, offsetof(serve_opts, timeout_s)},
     {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
     {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
+    {"wal-reserve", "PITBOSS_WAL_RESERVE", 0, 1, offsetof(serve_opts, wal_reserve)},
     {"max-exports", "PITBOSS_MAX_EXPORTS", 1, 1000, offsetof(serve_opts, max_exports)},
     {"log-flush-ms", "PITBOSS_LOG_FLUSH_MS", 0, 1000, offsetof(serve_opts, log_flush_ms)},
 };
@@ -172,6 +178,7 @@ static int read_opts(int argc, char **argv, serve_opts *o)
                       .max_per_ip = 0,
                       .timeout_s = 30,
                       .drain_s = 10,
+                      .wal_reserve = 1,
                       .max_exports = PB_API_EXPORTS_MAX_DEFAULT,
                       .log_flush_ms = 100};
     if (env("PITBOSS_LISTEN"))
@@ -289,7 +296,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
     const char *url = pb_cli_db_url(o->db);
     if (!(s->store = pb_cli_open_store(url, true)))
         return -1;
-    pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0};
+    pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0, .wal_reserve = o->wal_reserve != 0};
     if (!(s->ledger = pb_ledger_open(s->store, &lcfg, err, sizeof err))) {
         fprintf(stderr, "pitboss serve: cannot start the ledger: %s\n", err);
         return -1;

@@ -335,6 +335,16 @@ int pb_ledger_writer_start(pb_ledger *l)
                                                                      : -1;
     if (!l->cfg.sync_in_writer && pb_store_set_deferred_sync(l->wconn, true) != PB_STORE_OK)
         return -1;
+    if (l->cfg.wal_reserve) { /* a speed-up only: the ledger runs without it */
+        int64_t t0 = pb_time_mono_us();
+        int frames = l->cfg.wal_restart_frames + l->cfg.wal_restart_frames / 16;
+        if (pb_store_wal_reserve(l->wconn, frames) != PB_STORE_OK)
+            pb_log(PB_LOG_WARN, "ledger.wal_reserve", "%s", pb_store_errmsg(l->wconn));
+        else
+            pb_log(PB_LOG_INFO, "ledger.wal_reserved",
+                   "the write-ahead log holds %d pages (%lld ms)", frames,
+                   (long long)((pb_time_mono_us() - t0) / 1000));
+    }
     pthread_mutex_init(&l->notify_mu, NULL);
     pthread_cond_init(&l->notify_wake, NULL);
     if (pthread_create(&l->notifier, NULL, notifier_main, l) != 0)

@@ -55,6 +55,11 @@ pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames)
 
 int pb_store_wal_frames(pb_store_conn *c) { return c->be->wal_frames ? c->be->wal_frames(c) : 0; }
 
+pb_store_rc pb_store_wal_reserve(pb_store_conn *c, int frames)
+{
+    return c->be->wal_reserve ? c->be->wal_reserve(c, frames) : PB_STORE_OK;
+}
+
 pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c); }
 pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
 {

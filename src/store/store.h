@@ -85,6 +85,15 @@ pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames);
  * backends without one, and after pb_store_wal_restart started it over). */
 int pb_store_wal_frames(pb_store_conn *c);
 
+/* Makes the write-ahead log's file at least as long as `frames` pages need
+ * (SQLite: zeros written after its end and synced, under the write lock, outside
+ * any transaction of c), so that commits overwrite the file instead of extending
+ * it: a sync then writes data only, not the file system's journal too. The file
+ * keeps its size when the store is closed, so this costs once per database. A
+ * no-op on backends without such a log; PB_STORE_BUSY when another connection
+ * held the write lock for the whole busy timeout. */
+pb_store_rc pb_store_wal_reserve(pb_store_conn *c, int frames);
+
 /* Applies every numbered migration above the current version, each in its own
  * transaction. *applied (may be NULL) receives how many ran. */
 pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap);

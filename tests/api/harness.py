@@ -101,7 +101,14 @@ class Server:
         full_env["PITBOSS_PWHASH_COST"] = "min"
         # the sandbox PSP is off unless asked for; the suites pay through it
         full_env["PITBOSS_SANDBOX_PSP"] = "1"
-        full_env.update(env or {})
+        # the WAL reserve writes ~280 MB of zeros once per database: off here, where the
+        # suites start hundreds of servers on fresh databases (test_ops covers the default)
+        full_env["PITBOSS_WAL_RESERVE"] = "0"
+        for k, v in (env or {}).items():  # None: unset, the server's default
+            if v is None:
+                full_env.pop(k, None)
+            else:
+                full_env[k] = v
         args = [binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                 "--keys-dir", os.path.join(self.dir, "keys"), *extra_args]
         self.proc = subprocess.Popen(args, cwd=self.dir, env=full_env, stdin=subprocess.DEVNULL,

@@ -91,7 +91,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(32)
+    tap = Tap(33)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -329,6 +329,7 @@ def run_cases(tap, srv):
                           ("--max-connections", "PITBOSS_MAX_CONNECTIONS"),
                           ("--timeout", "PITBOSS_HTTP_TIMEOUT"), ("--keys-dir", "PITBOSS_KEYS_DIR"),
                           ("--log-flush-ms", "PITBOSS_LOG_FLUSH_MS"),
+                          ("--wal-reserve", "PITBOSS_WAL_RESERVE"),
                           ("--log-level", "PITBOSS_LOG_LEVEL")):
             assert flag in text and env in text, f"{flag}/{env} not documented"
         assert "PITBOSS_PWHASH_COST" in text, "PITBOSS_PWHASH_COST not documented"
@@ -363,6 +364,24 @@ def run_cases(tap, srv):
             keys = os.path.join(other.dir, "keys")
             assert os.path.isdir(keys) and (os.stat(keys).st_mode & 0o777) == 0o700
             assert other.stop() == 0
+        finally:
+            other.cleanup()
+
+    def wal_reserved_by_default():
+        # the harness runs the suites with PITBOSS_WAL_RESERVE=0; unset, the server grows
+        # the SQLite WAL to its restart size (65536 pages and a sixteenth) when it starts
+        assert srv.log_events("ledger.wal_reserved") == [], "reserved although turned off"
+        assert os.path.getsize(srv.db + "-wal") < 64 << 20
+        other = Server(BIN, env={"PITBOSS_WAL_RESERVE": None})
+        try:
+            assert len(other.log_events("ledger.wal_reserved")) == 1, other.logs[-5:]
+            frames = 65536 + 65536 // 16
+            size = os.path.getsize(other.db + "-wal")
+            assert size == 32 + frames * (24 + 4096), size
+            r = other.request("GET", "/healthz")
+            assert r.status == 200, r
+            assert other.stop() == 0
+            assert os.path.getsize(other.db + "-wal") == size  # kept when the server stops
         finally:
             other.cleanup()
 
@@ -514,6 +533,8 @@ def run_cases(tap, srv):
         ("bad flags and environment values exit 2", serve_bad_flags),
         ("an address in use exits 1", listen_in_use),
         ("PITBOSS_* variables configure the server; keys dir created 0700", env_config),
+        ("the WAL is reserved at start by default (--wal-reserve), kept after a stop",
+         wal_reserved_by_default),
         ("the sandbox PSP is off unless PITBOSS_SANDBOX_PSP=1 (then a warning); other values "
          "refused", sandbox_off_by_default),
         ("bad percent-encoding in the path is a 4xx", bad_path_encoding),

@@ -285,7 +285,8 @@ export async function startServer(opts = {}) {
     '--web-dir', opts.webDir ?? webDir()];
   const proc = spawn(bin, args, {
     cwd: dir,
-    env: cleanEnv({ PITBOSS_SANDBOX_PAYOUT_DELAY_MS: '300', ...(opts.env ?? {}) }),
+    // PITBOSS_WAL_RESERVE=0: ~280 MB of zeros per fresh database is not what these test
+    env: cleanEnv({ PITBOSS_SANDBOX_PAYOUT_DELAY_MS: '300', PITBOSS_WAL_RESERVE: '0', ...(opts.env ?? {}) }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs = [];

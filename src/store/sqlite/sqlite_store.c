@@ -192,6 +192,11 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errcap)
     return rc;
 }
 
+/* The WAL file format (sqlite.org/fileformat2.html): a header, then frames of
+ * a header and one page each. */
+#define WAL_HEADER_BYTES 32
+#define WAL_FRAME_HEADER_BYTES 24
+
 static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
 {
     sq_store *s = (sq_store *)base;
@@ -246,6 +251,9 @@ static pb_store_conn *sq_connect(pb_store *base, char *err, size_t errcap)
     }
     /* after the pragmas: wal_autocheckpoint installs (here: removes) a hook of its own */
     sqlite3_wal_hook(c->db, on_wal_commit, c);
+    /* the WAL file outlives the last connection, its size with it (sq_wal_reserve) */
+    int persist = 1;
+    sqlite3_file_control(c->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     return &c->base;
 }
 
@@ -360,31 +368,39 @@ static pb_store_rc sq_set_deferred_sync(pb_store_conn *base, bool deferred)
     return PB_STORE_OK;
 }
 
-/* The WAL is opened through the store's VFS as a file of its own (never the
- * connection's handle, which its thread is using) and synced data-only: the
+/* The connection's own handle on its WAL (c->wal_mu held), opened on first use
+ * through the store's VFS as a file of its own (never the connection's handle,
+ * which its thread is using), so that a test VFS sees what is done with it.
+ * An SQLite result code. */
+static int wal_handle(sq_conn *c)
+{
+    if (c->wal_file)
+        return SQLITE_OK;
+    sq_store *s = (sq_store *)c->base.store;
+    sqlite3_vfs *vfs = sqlite3_vfs_find(s->open_vfs);
+    sqlite3_file *f = vfs ? calloc(1, (size_t)vfs->szOsFile) : NULL;
+    int flags = 0;
+    int rc = !vfs ? SQLITE_ERROR
+             : !f
+                 ? SQLITE_NOMEM
+                 : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL, &flags);
+    if (rc == SQLITE_OK) {
+        c->wal_file = f;
+    } else if (f) {
+        if (f->pMethods)
+            f->pMethods->xClose(f);
+        free(f);
+    }
+    return rc;
+}
+
+/* The WAL synced data-only through the connection's own handle (wal_handle): the
  * default VFS does fdatasync(2) on its own descriptor, as this did before. */
 static pb_store_rc sq_sync(pb_store_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
-    sq_store *s = (sq_store *)c->base.store;
     pthread_mutex_lock(&c->wal_mu);
-    int rc = SQLITE_OK;
-    if (!c->wal_file) {
-        sqlite3_vfs *vfs = sqlite3_vfs_find(s->open_vfs);
-        sqlite3_file *f = vfs ? calloc(1, (size_t)vfs->szOsFile) : NULL;
-        int flags = 0;
-        rc = !vfs ? SQLITE_ERROR
-             : !f
-                 ? SQLITE_NOMEM
-                 : vfs->xOpen(vfs, c->wal_path, f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL, &flags);
-        if (rc == SQLITE_OK) {
-            c->wal_file = f;
-        } else if (f) {
-            if (f->pMethods)
-                f->pMethods->xClose(f);
-            free(f);
-        }
-    }
+    int rc = wal_handle(c);
     if (rc == SQLITE_OK)
         rc = c->wal_file->pMethods->xSync(c->wal_file, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
     int saved = errno;
@@ -392,6 +408,74 @@ static pb_store_rc sq_sync(pb_store_conn *base)
     if (rc != SQLITE_OK) {
         snprintf(c->err, sizeof c->err, "sync of the WAL %s failed: %s (%s)", c->wal_path,
                  sqlite3_errstr(rc), strerror(saved));
+        return PB_STORE_ERROR;
+    }
+    return PB_STORE_OK;
+}
+
+/*
+ * Reserving the WAL (pb_store_wal_reserve). A commit that appends to the WAL
+ * file changes its size, so its fdatasync(2) must also commit the file system's
+ * journal; a commit that overwrites bytes already in the file syncs data only.
+ * Measured here (ext4 on the VM's virtio disk, 12 KiB written then fdatasync,
+ * 1,000 times): appending p50 0.37-0.69 ms, overwriting 0.23-0.28 ms. SQLite
+ * starts the WAL over from the top once a checkpoint has copied it all, so
+ * after its first cycle the file only grows when a cycle runs longer; the first
+ * cycle, though, appends at every commit. PostgreSQL fills each new WAL segment
+ * with zeros for the same reason (wal_init_zero).
+ *
+ * Zeros are safe in a WAL: recovery reads frames from the top and stops at the
+ * first whose salt or checksum does not match the header's, as it does at the
+ * stale frames that follow the live ones after every restart. They are written
+ * beyond the file's end only, under the database's write lock (BEGIN
+ * IMMEDIATE), so no connection of any process is writing frames meanwhile, and
+ * synced (with the new size) before the lock is given back.
+ *
+ * Every connection keeps the WAL file when it closes (SQLITE_FCNTL_PERSIST_WAL,
+ * set in sq_connect): otherwise the last one to close deletes it, and a
+ * restarted server would append through its first cycle again.
+ */
+static pb_store_rc sq_wal_reserve(pb_store_conn *base, int frames)
+{
+    sq_conn *c = (sq_conn *)base;
+    if (frames <= 0)
+        return PB_STORE_OK;
+    int page = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (page <= 0)
+        return sq_result(c, SQLITE_ERROR);
+    sqlite3_int64 want = WAL_HEADER_BYTES + (sqlite3_int64)frames * (WAL_FRAME_HEADER_BYTES + page);
+    char err[128];
+    if (exec_sql(c->db, "BEGIN IMMEDIATE", err, sizeof err) != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "%s", err);
+        return sqlite3_errcode(c->db) == SQLITE_BUSY ? PB_STORE_BUSY : PB_STORE_ERROR;
+    }
+    pthread_mutex_lock(&c->wal_mu);
+    sqlite3_int64 size = 0;
+    int rc = wal_handle(c);
+    if (rc == SQLITE_OK)
+        rc = c->wal_file->pMethods->xFileSize(c->wal_file, &size);
+    sqlite3_int64 was = size;
+    static const unsigned char zeros[64 * 1024];
+    while (rc == SQLITE_OK && size < want) {
+        int n = want - size < (sqlite3_int64)sizeof zeros ? (int)(want - size) : (int)sizeof zeros;
+        rc = c->wal_file->pMethods->xWrite(c->wal_file, zeros, n, size);
+        size += n;
+    }
+    if (rc == SQLITE_OK && size > was) /* the data and the new size, before the lock is released */
+        rc = c->wal_file->pMethods->xSync(c->wal_file, SQLITE_SYNC_NORMAL);
+    int saved = errno;
+    if (rc != SQLITE_OK && size > was) /* a full disk: leave its room to the commits */
+        c->wal_file->pMethods->xTruncate(c->wal_file, was);
+    pthread_mutex_unlock(&c->wal_mu);
+    exec_sql(c->db, "ROLLBACK", err, sizeof err);
+    if (rc != SQLITE_OK) {
+        snprintf(c->err, sizeof c->err, "reserving %lld bytes of the WAL %s failed: %s (%s)",
+                 (long long)want, c->wal_path, sqlite3_errstr(rc), strerror(saved));
         return PB_STORE_ERROR;
     }
     return PB_STORE_OK;
@@ -522,6 +606,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .checkpoint = sq_checkpoint,
     .wal_restart = sq_wal_restart,
     .wal_frames = sq_wal_frames,
+    .wal_reserve = sq_wal_reserve,
     .set_deferred_sync = sq_set_deferred_sync,
     .sync = sq_sync,
     .migrate = sq_migrate,

@@ -6,7 +6,8 @@
  * (faultvfs.h: "sqlite:PATH?vfs=pbfault"), starts the ledger with randomised
  * settings (deferred sync or sync in the writer, balance rows written back at
  * every commit, after 1-3 ms or after 1 s, WAL restarts every 8 or 64 pages or
- * rarely, checkpoints every 1-30 ms) and lets three threads submit deposits,
+ * rarely, checkpoints every 1-30 ms, the WAL reserved with zeros ahead of the
+ * commits or not) and lets three threads submit deposits,
  * bets, linked bet+win chains, holds, posts, voids and batches of three. The
  * power is cut before a random tracked I/O operation (writes, truncations and
  * syncs of the database and the WAL, including the notifier's WAL sync): from
@@ -322,11 +323,13 @@ static uint64_t run_cut(int cut_no, uint64_t cut_at, uint64_t *rng, totals *tot)
         .balance_flush_ms = flush[between(rng, 0, 3)],
         .sync_in_writer = between(rng, 0, 3) == 0,
     };
+    /* the WAL reserved ahead (zeros after its end) — where the restarts keep it small */
+    cfg.wal_reserve = cfg.wal_restart_frames != 0 && between(rng, 0, 1) == 1;
     snprintf(settings, sizeof settings,
              "checkpoint_ms %d, wal_restart_frames %d, balance_flush_ms %d, sync_in_writer %d, "
-             "cut before I/O op %" PRIu64,
+             "wal_reserve %d, cut before I/O op %" PRIu64,
              cfg.checkpoint_ms, cfg.wal_restart_frames, cfg.balance_flush_ms, cfg.sync_in_writer,
-             cut_at);
+             cfg.wal_reserve, cut_at);
     pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
     if (!l)
         fail_msg("ledger open: %s", err);

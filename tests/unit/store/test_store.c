@@ -674,6 +674,9 @@ static void test_wal_restart_bounds_the_log(void **state)
     sfx *f = *state;
     char wal[400];
     snprintf(wal, sizeof wal, "%s-wal", f->path);
+    /* the log the migrations left (the file outlives its connections) emptied first */
+    assert_int_equal(pb_store_exec_raw(f->conn, "PRAGMA wal_checkpoint(TRUNCATE)"), PB_STORE_OK);
+    assert_int_equal(file_size(wal), 0);
     assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
     assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
     long max_wal = 0;
@@ -718,6 +721,67 @@ static int count_rows(const char *path, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+/* pb_store_wal_reserve grows the WAL file with zeros ahead of the commits: the
+ * commits that fit then overwrite it without growing it, SQLite reads the log
+ * as before (the zeros are frames that do not match the header), the file
+ * never shrinks on a later reserve, and it keeps its size when the store is
+ * closed, so the next open has nothing to do; the data is all there after a
+ * reopen, through the store and through plain SQLite. */
+static void test_wal_reserve_grows_the_log_once(void **state)
+{
+    sfx *f = *state;
+    char wal[400], err[256];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_int_equal(pb_store_exec_raw(f->conn, "PRAGMA wal_checkpoint(TRUNCATE)"), PB_STORE_OK);
+    assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
+    assert_int_equal(pb_store_sync(f->conn), PB_STORE_OK);
+    long before = file_size(wal);
+    long want = 32 + 200L * (24 + 4096);
+    assert_true(before >= 0 && before < want);
+    assert_int_equal(pb_store_wal_reserve(f->conn, 200), PB_STORE_OK);
+    long reserved = file_size(wal);
+    assert_int_equal(reserved, want);
+    assert_int_equal(pb_store_wal_reserve(f->conn, 200), PB_STORE_OK);
+    assert_int_equal(pb_store_wal_reserve(f->conn, 50), PB_STORE_OK); /* never shrinks */
+    assert_int_equal(file_size(wal), reserved);
+    /* 15 commits of 8 rows of 3000 bytes: ~9 pages each, within the reserve */
+    for (int i = 0; i < 15; i++) {
+        assert_int_equal(pb_store_exec_raw(f->conn, "BEGIN; INSERT INTO scratch "
+                                                    "SELECT randomblob(3000) FROM "
+                                                    "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL "
+                                                    "SELECT k+1 FROM n WHERE k<8) SELECT k FROM n);"
+                                                    "COMMIT"),
+                         PB_STORE_OK);
+        assert_int_equal(pb_store_sync(f->conn), PB_STORE_OK);
+    }
+    assert_true(pb_store_wal_frames(f->conn) > 100); /* they are in the log ... */
+    assert_int_equal(file_size(wal), reserved);      /* ... which did not grow */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM scratch"), 120);
+    pb_store_disconnect(f->conn);
+    pb_store_close(f->store);
+    assert_int_equal(file_size(wal), reserved); /* kept at its size when the store closes */
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+    assert_int_equal(pb_store_wal_reserve(f->conn, 200), PB_STORE_OK);
+    assert_int_equal(file_size(wal), reserved);
+    assert_int_equal(pb_store_exec_raw(f->conn, "SELECT CASE WHEN (SELECT count(*) FROM "
+                                                "scratch)=120 THEN 1 ELSE "
+                                                "abs(-9223372036854775807-1) END"),
+                     PB_STORE_OK);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM scratch WHERE length(x)=3000"), 120);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 
 /* One commit of ~60 pages: SQLite asks for two writes per frame, the buffer
@@ -847,6 +911,7 @@ int main(void)
         T(test_rejection_round_trip),
         T(test_pending_open),
         T(test_wal_restart_bounds_the_log),
+        T(test_wal_reserve_grows_the_log_once),
         T(test_wal_buffer_coalesces_a_commit),
         T(test_wal_buffer_rollback_after_spill),
         T(test_page_cache_commits_skip_needless_truncation),
