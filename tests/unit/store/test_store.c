@@ -667,6 +667,16 @@ static long file_size(const char *path)
     return n;
 }
 
+/* One durable commit of 8 rows of 3000 random bytes into scratch (~9 pages of log). */
+static void commit_scratch_rows(pb_store_conn *c)
+{
+    assert_int_equal(pb_store_exec_raw(c, "BEGIN; INSERT INTO scratch SELECT randomblob(3000) FROM "
+                                          "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k+1 "
+                                          "FROM n WHERE k<8) SELECT k FROM n); COMMIT"),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_sync(c), PB_STORE_OK);
+}
+
 /* A writer that never pauses keeps its WAL bounded by restarting it itself
  * (pb_store_wal_restart), with deferred sync on, and loses nothing doing so. */
 static void test_wal_restart_bounds_the_log(void **state)
@@ -681,13 +691,7 @@ static void test_wal_restart_bounds_the_log(void **state)
     assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
     long max_wal = 0;
     for (int i = 0; i < 300; i++) {
-        assert_int_equal(pb_store_exec_raw(f->conn, "BEGIN; INSERT INTO scratch "
-                                                    "SELECT randomblob(3000) FROM "
-                                                    "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL "
-                                                    "SELECT k+1 FROM n WHERE k<8) SELECT k FROM n);"
-                                                    "COMMIT"),
-                         PB_STORE_OK);
-        assert_int_equal(pb_store_sync(f->conn), PB_STORE_OK);
+        commit_scratch_rows(f->conn);
         assert_int_equal(pb_store_wal_restart(f->conn, 64), PB_STORE_OK);
         long n = file_size(wal);
         if (n > max_wal)
@@ -749,13 +753,7 @@ static void test_wal_reserve_grows_the_log_once(void **state)
     assert_int_equal(file_size(wal), reserved);
     /* 15 commits of 8 rows of 3000 bytes: ~9 pages each, within the reserve */
     for (int i = 0; i < 15; i++) {
-        assert_int_equal(pb_store_exec_raw(f->conn, "BEGIN; INSERT INTO scratch "
-                                                    "SELECT randomblob(3000) FROM "
-                                                    "(WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL "
-                                                    "SELECT k+1 FROM n WHERE k<8) SELECT k FROM n);"
-                                                    "COMMIT"),
-                         PB_STORE_OK);
-        assert_int_equal(pb_store_sync(f->conn), PB_STORE_OK);
+        commit_scratch_rows(f->conn);
     }
     assert_true(pb_store_wal_frames(f->conn) > 100); /* they are in the log ... */
     assert_int_equal(file_size(wal), reserved);      /* ... which did not grow */
