@@ -89,18 +89,13 @@ DRAW_X16 static uint64_t draw_x16(const uint8_t *b, uint64_t left, unsigned k, u
     return left;
 }
 
-/* draw_x16 of two streams' primed floats (b0, b1), the chains side by side. */
-DRAW_X16 static void draw2_x16(const uint8_t *b0, const uint8_t *b1, uint64_t all, unsigned k,
-                               uint8_t *out0, uint8_t *out1, uint64_t left[2])
+/* Two streams' draws from their one-hot words (one[i] = 1 << index of draw i
+ * among the items still free): the idx-th free item by pdep, the two chains
+ * side by side so that each hides the other's latency. */
+__attribute__((target("bmi2,popcnt"), always_inline)) static inline void pdep_chains2(
+    const uint64_t *one0, const uint64_t *one1, uint64_t all, unsigned k, uint8_t *out0,
+    uint8_t *out1, uint64_t left[2])
 {
-    uint64_t one0[32] __attribute__((aligned(64))), one1[32] __attribute__((aligned(64)));
-    unsigned n = (unsigned)__builtin_popcountll(all);
-    draw_onehots(b0, n, k < 16 ? k : 16, one0);
-    draw_onehots(b1, n, k < 16 ? k : 16, one1);
-    if (k > 16) {
-        draw_onehots(b0 + 64, n - 16, k - 16, one0 + 16);
-        draw_onehots(b1 + 64, n - 16, k - 16, one1 + 16);
-    }
     uint64_t l0 = all, l1 = all;
     for (unsigned i = 0; i < k; i++) {
         uint64_t bit0 = _pdep_u64(one0[i], l0), bit1 = _pdep_u64(one1[i], l1);
@@ -113,23 +108,33 @@ DRAW_X16 static void draw2_x16(const uint8_t *b0, const uint8_t *b1, uint64_t al
     left[1] = l1;
 }
 
+/* draw_x16 of two streams' primed floats (b0, b1), the chains side by side. */
+DRAW_X16 static void draw2_x16(const uint8_t *b0, const uint8_t *b1, uint64_t all, unsigned k,
+                               uint8_t *out0, uint8_t *out1, uint64_t left[2])
+{
+    uint64_t one0[32] __attribute__((aligned(64))), one1[32] __attribute__((aligned(64)));
+    unsigned n = (unsigned)__builtin_popcountll(all);
+    draw_onehots(b0, n, k < 16 ? k : 16, one0);
+    draw_onehots(b1, n, k < 16 ? k : 16, one1);
+    if (k > 16) {
+        draw_onehots(b0 + 64, n - 16, k - 16, one0 + 16);
+        draw_onehots(b1 + 64, n - 16, k - 16, one1 + 16);
+    }
+    pdep_chains2(one0, one1, all, k, out0, out1, left);
+}
+
 /* draw2_bmi2: draw_bmi2 of two streams whose floats are primed (b0, b1),
  * the two pdep chains side by side. */
 DRAW_BMI2 static void draw2_bmi2(const uint8_t *b0, const uint8_t *b1, uint64_t all, unsigned k,
                                  uint8_t *out0, uint8_t *out1, uint64_t left[2])
 {
+    uint64_t one0[64], one1[64]; /* k ≤ popcount(all) ≤ 64 */
     unsigned n = (unsigned)__builtin_popcountll(all);
-    uint64_t l0 = all, l1 = all;
     for (unsigned i = 0; i < k; i++) {
-        uint64_t bit0 = _pdep_u64((uint64_t)1 << pb_fair_scale(load_be32(b0 + 4 * i), n - i), l0);
-        uint64_t bit1 = _pdep_u64((uint64_t)1 << pb_fair_scale(load_be32(b1 + 4 * i), n - i), l1);
-        out0[i] = (uint8_t)__builtin_ctzll(bit0);
-        out1[i] = (uint8_t)__builtin_ctzll(bit1);
-        l0 ^= bit0;
-        l1 ^= bit1;
+        one0[i] = (uint64_t)1 << pb_fair_scale(load_be32(b0 + 4 * i), n - i);
+        one1[i] = (uint64_t)1 << pb_fair_scale(load_be32(b1 + 4 * i), n - i);
     }
-    left[0] = l0;
-    left[1] = l1;
+    pdep_chains2(one0, one1, all, k, out0, out1, left);
 }
 
 /* Which draws may run: bit 1 BMI2 and POPCNT, bit 2 also AVX-512F and BW —
