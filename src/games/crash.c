@@ -13,12 +13,6 @@
 
 #include "games/rules.h"
 
-uint64_t pb_crash_point_h(uint32_t h, uint32_t rtp_bp)
-{
-    uint64_t r = ((uint64_t)1 << 32) * rtp_bp / (100 * ((uint64_t)h + 1));
-    return r < 100 ? 100 : r;
-}
-
 uint64_t pb_crash_point(const char *game_hash, const char *salt, uint32_t rtp_bp)
 {
     pb_fair_key k;

@@ -652,18 +652,6 @@ pb_err pb_game_play_stream(const pb_game_params *p, pb_fair_stream *s, uint32_t 
     return e == PB_OK ? pb_games_play_prepared(&pp, s, o) : e;
 }
 
-void pb_games_crash_outcome(const pb_game_params *p, uint32_t rtp_bp, uint64_t point,
-                            pb_game_outcome *o)
-{
-    memset(o, 0, offsetof(pb_game_outcome, u));
-    o->kind = p->kind;
-    o->rtp_bp = rtp_bp;
-    o->u.crash.point = point;
-    if (pb_game_params_playable(p) && o->u.crash.point >= p->u.crash.cashout)
-        o->multiplier = (int64_t)p->u.crash.cashout * 100;
-    o->win = o->multiplier > 0;
-}
-
 pb_err pb_game_play(const pb_game_params *p, const pb_game_input *in, uint32_t rtp_bp,
                     pb_game_outcome *o)
 {

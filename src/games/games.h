@@ -371,8 +371,13 @@ typedef struct pb_crash_params {
 
 /* The crash point in hundredths (≥ 100) of a game hash (64 hex) and salt. */
 uint64_t pb_crash_point(const char *game_hash, const char *salt, uint32_t rtp_bp);
-/* The same from h (the first 4 HMAC bytes as an integer). */
-uint64_t pb_crash_point_h(uint32_t h, uint32_t rtp_bp);
+/* The same from h (the first 4 HMAC bytes as an integer): inline, as a
+ * simulation computes it for every round. */
+static inline uint64_t pb_crash_point_h(uint32_t h, uint32_t rtp_bp)
+{
+    uint64_t r = ((uint64_t)1 << 32) * rtp_bp / (100 * ((uint64_t)h + 1));
+    return r < 100 ? 100 : r;
+}
 /* Fills chain[0..n−1] (each 65 bytes, NUL-terminated) from terminal_seed
  * (64 hex): chain[0] = terminal_seed, chain[i] = sha256hex(chain[i−1]).
  * Play chain[n−1] first. */

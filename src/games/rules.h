@@ -7,6 +7,9 @@
 #ifndef PB_GAMES_RULES_H
 #define PB_GAMES_RULES_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include "games/games.h"
 
 /* True when the draws may use BMI2's pdep and POPCNT (the CPU has both and
@@ -137,8 +140,22 @@ pb_err pb_games_payout_prepared(const pb_games_prep *pp, const pb_game_outcome *
 /* A crash round's outcome at its point (hundredths; pb_crash_point of the
  * game hash and salt): what pb_game_play fills for crash, for the batch of
  * pb_game_simulate too. */
-void pb_games_crash_outcome(const pb_game_params *p, uint32_t rtp_bp, uint64_t point,
-                            pb_game_outcome *o);
+static inline void pb_games_crash_outcome(const pb_game_params *p, uint32_t rtp_bp, uint64_t point,
+                                          pb_game_outcome *o)
+{
+    memset(o, 0, offsetof(pb_game_outcome, u));
+    o->kind = p->kind;
+    o->rtp_bp = rtp_bp;
+    o->u.crash.point = point;
+    uint32_t cashout = p->u.crash.cashout;
+    /* crash's case of pb_game_params_playable, written here so that the
+     * comparisons need no branch (the point is at or above the target at
+     * random) */
+    bool pays = p->kind == PB_GAME_CRASH && cashout >= PB_CRASH_TARGET_MIN &&
+                cashout <= PB_CRASH_TARGET_MAX && point >= cashout;
+    o->multiplier = pays ? (int64_t)cashout * 100 : 0;
+    o->win = pays;
+}
 
 /* One slot round (paid spin and its free spins) from a stream:
  * pb_slot_play_paid, the free spins' floats reserved, pb_slot_play_free. */
