@@ -19,6 +19,7 @@
 #include "core/id.h"
 #include "core/time.h"
 #include "ledger/ledger.h"
+#include "store/sqlite/walbuf.h"
 #include "store/store.h"
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
@@ -250,6 +251,8 @@ static int run(const game_opts *o)
     }
     pb_ledger_stats before, after;
     pb_ledger_stats_get(l, &before);
+    unsigned long long wal_req0, wal_wr0, wal_req1, wal_wr1; /* the WAL buffer's counts */
+    pb_walbuf_stats(&wal_req0, &wal_wr0);
     int64_t start = pb_time_mono_us();
     for (int i = 0; i < o->threads; i++) {
         k[i] = (worker){.w = w,
@@ -265,6 +268,7 @@ static int run(const game_opts *o)
         pthread_join(th[i], NULL);
     double secs = (double)(pb_time_mono_us() - start) / 1e6;
     pb_ledger_stats_get(l, &after);
+    pb_walbuf_stats(&wal_req1, &wal_wr1);
     size_t total = 0;
     uint64_t ok = 0, refused = 0;
     bool failed = false;
@@ -295,11 +299,12 @@ static int run(const game_opts *o)
     printf("{\"bench\":\"game\",\"threads\":%d,\"players\":%d,\"ops\":%zu,\"seconds\":%.3f,"
            "\"ops_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"ok\":%" PRIu64
            ",\"refused\":%" PRIu64 ",\"avg_batch\":%.1f,\"writer_cpu_us_per_op\":%.2f,"
-           "\"verify\":\"%s\"}\n",
+           "\"wal_pages_per_op\":%.2f,\"verify\":\"%s\"}\n",
            o->threads, o->players, total, secs, (double)total / secs, p50, p99, ok, refused,
            after.batches > before.batches ? (double)total / (double)(after.batches - before.batches)
                                           : 0.0,
            total ? (double)(after.cpu_us_total - before.cpu_us_total) / (double)total : 0.0,
+           total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
            verified ? "ok" : "FAILED");
     free(all);
     free(players);
