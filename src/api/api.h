@@ -265,6 +265,7 @@ void pb_api_admin_players_list(pb_http_request *req, void *app);
 void pb_api_admin_player_get(pb_http_request *req, void *app);
 void pb_api_admin_player_block(pb_http_request *req, void *app);
 void pb_api_admin_player_unblock(pb_http_request *req, void *app);
+void pb_api_admin_player_launches_revoke(pb_http_request *req, void *app);
 void pb_api_admin_player_accounts(pb_http_request *req, void *app);
 void pb_api_admin_player_transfers(pb_http_request *req, void *app);
 void pb_api_admin_brands_list(pb_http_request *req, void *app);

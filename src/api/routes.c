@@ -169,6 +169,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.block"},
     {"POST", "/v1/admin/players/{id}/unblock", "players.block", pb_api_admin_player_unblock,
      "admin.players.unblock"},
+    {"POST", "/v1/admin/players/{id}/launches/revoke", "players.block",
+     pb_api_admin_player_launches_revoke, "admin.players.launches.revoke"},
     {"GET", "/v1/admin/players/{id}/accounts", "players.ledger.read", pb_api_admin_player_accounts,
      "admin.players.accounts"},
     {"GET", "/v1/admin/players/{id}/transfers", "players.ledger.read",

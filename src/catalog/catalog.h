@@ -224,4 +224,17 @@ pb_err pb_catalog_launch_for_player(pb_store_conn *c, const char *provider_code,
  * many. Keep a launch for as long as wins and rollbacks may still name it. */
 pb_err pb_catalog_launch_prune(pb_store_conn *c, int64_t before, int64_t *n);
 
+/* Revokes every live launch of the player (public id): each expires now, so it is
+ * refused wherever a live token is needed (session, balance, bet: TOKEN_EXPIRED)
+ * and still names its bets for their wins, rollbacks and round closes. *n (may be
+ * NULL) receives how many. Runs in the caller's write transaction; once that has
+ * committed, call pb_catalog_launch_cache_forget so that this process stops
+ * answering from launches it read before. */
+pb_err pb_catalog_launch_revoke_player(pb_store_conn *c, const char *player, int64_t now,
+                                       int64_t *n);
+
+/* Empties the launch cache, and keeps out what a call still resolving read from
+ * the store before this (see "the launch cache" in launch.c). */
+void pb_catalog_launch_cache_forget(void);
+
 #endif

@@ -479,8 +479,14 @@ pb_err pb_catalog_launch_resolve(pb_store_conn *c, const char *provider_code, co
  * launch pruned less than 1 s ago (and used within that second) is answered as
  * what it is, expired (a live call: TOKEN_EXPIRED, not TOKEN_INVALID) or still
  * owed its win or rollback, instead of as unknown. A token hash picks a set of 4
- * slots (the token's slot, else an empty one, else the oldest is taken). A
- * revocation of launches, if one is ever added, must empty this cache. */
+ * slots (the token's slot, else an empty one, else the oldest is taken).
+ *
+ * A revocation is the one change of a launch row (pb_catalog_launch_revoke_player).
+ * Once it has committed, pb_catalog_launch_cache_forget empties the cache and
+ * bumps its generation; a call that started resolving from the store before that
+ * (and may have read the row as it was) does not put what it read in the cache,
+ * so from then on this process answers from the revoked row. Another process
+ * sharing the database sees it within the cache's second. */
 
 #define LAUNCH_TTL_US (1 * 1000000LL)
 #define LAUNCH_SLOTS 4096
@@ -494,8 +500,9 @@ typedef struct launch_slot {
 
 static struct {
     pthread_mutex_t mu;
+    uint64_t gen; /* bumped by pb_catalog_launch_cache_forget */
     launch_slot slot[LAUNCH_SLOTS];
-} launches = {PTHREAD_MUTEX_INITIALIZER, {{{0}}}};
+} launches = {PTHREAD_MUTEX_INITIALIZER, 0, {{{0}}}};
 
 pb_err pb_catalog_launch_resolve_cached(pb_store_conn *c, const char *provider_code,
                                         const char *token, pb_launch *out)
@@ -508,6 +515,7 @@ pb_err pb_catalog_launch_resolve_cached(pb_store_conn *c, const char *provider_c
         &launches.slot[(h[0] | (size_t)h[1] << 8) % (LAUNCH_SLOTS / LAUNCH_WAYS) * LAUNCH_WAYS];
     bool hit = false;
     pthread_mutex_lock(&launches.mu);
+    uint64_t gen = launches.gen;
     int64_t now = pb_time_mono_us();
     for (size_t i = 0; i < LAUNCH_WAYS && !hit; i++) {
         const launch_slot *s = &set[i];
@@ -526,6 +534,10 @@ pb_err pb_catalog_launch_resolve_cached(pb_store_conn *c, const char *provider_c
     if (e != PB_OK)
         return e;
     pthread_mutex_lock(&launches.mu);
+    if (launches.gen != gen) { /* forgotten meanwhile: what was read may be older */
+        pthread_mutex_unlock(&launches.mu);
+        return PB_OK;
+    }
     launch_slot *s = &set[0];
     for (size_t i = 0; i < LAUNCH_WAYS; i++) {
         if (memcmp(set[i].hash, h, sizeof h) == 0 || !set[i].loaded_us) {
@@ -547,4 +559,23 @@ pb_err pb_catalog_launch_prune(pb_store_conn *c, int64_t before, int64_t *n)
     int64_t dummy;
     return pb_catalog_store_err(c, pb_store_launch_prune(c, before, n ? n : &dummy),
                                 PB_ERR_INTERNAL, "launch prune");
+}
+
+pb_err pb_catalog_launch_revoke_player(pb_store_conn *c, const char *player, int64_t now,
+                                       int64_t *n)
+{
+    int64_t dummy;
+    if (!player || !player[0])
+        return PB_ERR_INVALID_REQUEST;
+    return pb_catalog_store_err(c, pb_store_launch_revoke_player(c, player, now, n ? n : &dummy),
+                                PB_ERR_INTERNAL, "launch revoke");
+}
+
+void pb_catalog_launch_cache_forget(void)
+{
+    pthread_mutex_lock(&launches.mu);
+    launches.gen++;
+    for (size_t i = 0; i < LAUNCH_SLOTS; i++)
+        launches.slot[i].loaded_us = 0;
+    pthread_mutex_unlock(&launches.mu);
 }

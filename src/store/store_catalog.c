@@ -85,3 +85,9 @@ pb_store_rc pb_store_launch_prune(pb_store_conn *c, int64_t before, int64_t *n)
 {
     return c->be->catalog->launch_prune(c, before, n);
 }
+
+pb_store_rc pb_store_launch_revoke_player(pb_store_conn *c, const char *player, int64_t now,
+                                          int64_t *n)
+{
+    return c->be->catalog->launch_revoke_player(c, player, now, n);
+}

@@ -117,6 +117,10 @@ pb_store_rc pb_store_launch_get(pb_store_conn *c, const uint8_t hash[PB_STORE_LA
                                 pb_store_launch *out);
 /* Deletes launches that expired before `before`; *n (may be NULL) receives how many. */
 pb_store_rc pb_store_launch_prune(pb_store_conn *c, int64_t before, int64_t *n);
+/* Revokes the player's live launches (expires_at > now): expires_at and revoked_at
+ * become now. *n (may be NULL) receives how many. */
+pb_store_rc pb_store_launch_revoke_player(pb_store_conn *c, const char *player, int64_t now,
+                                          int64_t *n);
 
 /* What a backend implements for the catalog (see backend.h). */
 struct pb_store_catalog_ops {
@@ -140,6 +144,8 @@ struct pb_store_catalog_ops {
     pb_store_rc (*launch_insert)(pb_store_conn *c, const pb_store_launch *l);
     pb_store_rc (*launch_get)(pb_store_conn *c, const uint8_t *hash, pb_store_launch *out);
     pb_store_rc (*launch_prune)(pb_store_conn *c, int64_t before, int64_t *n);
+    pb_store_rc (*launch_revoke_player)(pb_store_conn *c, const char *player, int64_t now,
+                                        int64_t *n);
 };
 
 extern const struct pb_store_catalog_ops pb_store_sqlite_catalog_ops;

@@ -311,6 +311,14 @@ class Run:
         r = self.player_client.call("POST", "/v1/player/login", {"brand": "alpha", "email": anna["email"],
                                                                  "password": "Player-pass-77"}, check=False)
         assert r.status == 200, r
+        # support may end the player's game launches (none live here): audited with the count
+        r = self.support.call("POST", f"/v1/admin/players/{anna['id']}/launches/revoke",
+                              {"reason": "player asked to stop"})
+        assert expect(r, 200) == {"player": anna["id"], "revoked": 0}, r
+        e = self.audit(action="player.launches_revoke", target_id=anna["id"], target_kind="player")
+        assert len(e) == 1 and e[0]["reason"] == "player asked to stop", e
+        assert (e[0]["before"], e[0]["after"]) == ({"live_launches": 0}, {"live_launches": 0}), e
+        assert (e[0]["actor_id"], e[0]["brand"]) == (self.support.id, "alpha"), e
 
     def accounts(self):
         r = expect(self.support.call("GET", f"/v1/admin/players/{self.players['anna']['id']}/accounts"), 200)
@@ -457,7 +465,8 @@ class Run:
         acts = {e["action"] for e in mine}
         assert {"staff.login", "player.block", "player.unblock"} <= acts, acts
         pl = self.audit(action="player.")
-        assert {e["action"] for e in pl} == {"player.block", "player.unblock"}, pl
+        assert {e["action"] for e in pl} == {"player.block", "player.unblock",
+                                             "player.launches_revoke"}, pl
         only = self.audit(action="player.block")
         assert {e["action"] for e in only} == {"player.block"}, only
         blk = only[0]
@@ -769,6 +778,8 @@ class Run:
              {"reason": "   "}),
             ("admin.players.unblock", "POST", f"/v1/admin/players/{anna}/unblock", {"reason": "r"},
              ["reason"], {"reason": "bell\u0007"}),
+            ("admin.players.launches.revoke", "POST", f"/v1/admin/players/{anna}/launches/revoke",
+             {"reason": "r"}, ["reason"], {"reason": " \t "}),
             ("admin.players.accounts", "GET", f"/v1/admin/players/{anna}/accounts", None, [], {}),
             ("admin.players.transfers", "GET", f"/v1/admin/players/{anna}/transfers?account={cash}", None, [], {}),
             ("admin.brands.list", "GET", "/v1/admin/brands", None, [], {}),
@@ -808,12 +819,14 @@ class Run:
         missing_path = {"admin.players.get": "/v1/admin/players/not-a-player",
                         "admin.players.accounts": "/v1/admin/players/not-a-player/accounts",
                         "admin.players.block": "/v1/admin/players/not-a-player/block",
+                        "admin.players.launches.revoke": "/v1/admin/players/not-a-player/launches/revoke",
                         "admin.brands.get": "/v1/admin/brands/no-such-brand",
                         "admin.brands.update": "/v1/admin/brands/no-such-brand",
                         "admin.staff.get": "/v1/admin/staff/not-a-member",
                         "admin.staff.update": "/v1/admin/staff/not-a-member"}
         not_found = {"admin.players.get": "PLAYER_NOT_FOUND", "admin.players.accounts": "PLAYER_NOT_FOUND",
-                     "admin.players.block": "PLAYER_NOT_FOUND", "admin.brands.get": "BRAND_NOT_FOUND",
+                     "admin.players.block": "PLAYER_NOT_FOUND",
+                     "admin.players.launches.revoke": "PLAYER_NOT_FOUND", "admin.brands.get": "BRAND_NOT_FOUND",
                      "admin.brands.update": "BRAND_NOT_FOUND", "admin.staff.get": "STAFF_NOT_FOUND",
                      "admin.staff.update": "STAFF_NOT_FOUND"}
         self.bad_count = 0
@@ -979,7 +992,7 @@ def main():
         ("audit query scope: a brand's compliance officer sees that brand's entries only", run.audit_scope),
         ("export: JSON lines with the public key, verified by the regulator's checker; audited", run.export),
     ]
-    tap = Tap(len(cases) + 23 + 9)
+    tap = Tap(len(cases) + 24 + 9)
     try:
         for i, (name, fn) in enumerate(cases):
             if not tap.case(name, fn) and i == 0:

@@ -4,8 +4,8 @@ bets and wins with the funding split returned proportionally, duplicates
 answered byte for byte, conflicting reuse of an id, rollback before the bet,
 rollback after a win, win on a rolled-back bet, insufficient funds with the
 balance, wrong currency, unknown / disabled / jurisdiction-blocked games, bet
-limits, expired tokens (refused for bets, accepted for wins and rollbacks), a
-blocked player, bad input refused with the ledger unchanged, and the launch
+limits, expired tokens (refused for bets, accepted for wins and rollbacks),
+launches revoked by staff (the same, at once), a blocked player, bad input refused with the ledger unchanged, and the launch
 cache (a launch gone from the store: refused at once where a live token is
 needed, within the cache's second for wins). Ends with
 `pitboss ledger verify` on the database the run wrote.
@@ -21,6 +21,7 @@ import sqlite3
 import sys
 import threading
 import time
+from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admin_helpers import Client, Env, Staff, expect, live_balances, register_player  # noqa: E402
@@ -498,6 +499,63 @@ class Run:
         assert r.status == 200 and r.json()["cash"] == "11.50", r.body
         expect(self.admin.call("POST", f"/v1/admin/players/{dora}/unblock", {"reason": "ok"}), 200)
 
+    def revoked_launches(self):
+        """Staff end a player's game launches: bets, sessions and balances with
+        them are refused as expired, at once (the server's launch cache forgets
+        them); the wins and rollbacks of earlier bets still pay; a new launch plays;
+        the revocation is audited with how many launches were live."""
+        gus = self.players["gus"]
+        self.fund(gus, "cash", "10.00")
+        start = Decimal(self.balance("gus")["cash"])
+
+        def cash(delta):
+            return str(start + Decimal(delta))
+
+        second = self.launch("gus")  # two live launches
+        r = self.bet("gus", "g-b1", "g-r1", "1.00")
+        assert r.status == 200, r.body
+        r = self.bet("gus", "g-b2", "g-r2", "1.00")
+        assert r.status == 200, r.body
+        r = self.post("balance", {"token": second})  # both in the server's launch cache
+        assert r.status == 200, r.body
+        r = self.admin.call("POST", f"/v1/admin/players/{gus}/launches/revoke",
+                            {"reason": "session hijack suspected"})
+        assert r.status == 200 and r.json() == {"player": gus, "revoked": 2}, r
+        state = self.money_state()
+        for tok in (self.tokens["gus"], second):
+            r = self.post("bet", {"token": tok, "transaction_id": "g-b3", "round_id": "g-r3",
+                                  "game": "slot1", "currency": "EUR", "amount": "1.00"})
+            assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_EXPIRED", r.body
+            assert r.json()["balance"] == cash("-2.00"), r.body
+            for call in ("balance", "session"):
+                r = self.post(call, {"token": tok})
+                assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_EXPIRED", r.body
+        assert self.money_state() == state
+        r = self.win("gus", "g-w1", "g-r1", "g-b1", "3.00")
+        assert r.status == 200 and r.json()["cash"] == cash("1.00"), r.body
+        r = self.rollback("gus", "g-rb2", "g-r2", "g-b2")
+        assert r.status == 200 and r.json()["cash"] == cash("2.00"), r.body
+        rows = self.env.rows("SELECT count(*) FROM launch WHERE player = ? AND revoked_at > 0", gus)
+        assert rows[0][0] == 2, rows
+        # nothing live is left: 0; a new launch plays
+        r = self.admin.call("POST", f"/v1/admin/players/{gus}/launches/revoke", {"reason": "again"})
+        assert r.status == 200 and r.json()["revoked"] == 0, r
+        self.tokens["gus"] = self.launch("gus")
+        r = self.bet("gus", "g-b4", "g-r4", "2.00")
+        assert r.status == 200 and r.json()["cash"] == cash("0.00"), r.body
+        # audited: who, whom, how many were live, why
+        got = expect(self.admin.call("GET", "/v1/admin/audit?action=player.launches_revoke"
+                                    f"&target_kind=player&target_id={gus}"), 200)
+        entries = [e for e in got["entries"] if e["target_id"] == gus]
+        assert len(entries) == 2, got
+        newest, first = entries
+        assert first["before"] == {"live_launches": 2} and first["after"] == {"live_launches": 0}, first
+        assert first["reason"] == "session hijack suspected", first
+        assert newest["before"] == {"live_launches": 0}, newest
+        # another player's launches are untouched
+        r = self.bet("bob", "b-rv1", "b-rrv1", "1.00")
+        assert r.status == 200, r.body
+
     def round_closed(self):
         r = self.post("round/close", {"token": self.tokens["bob"], "transaction_id": "b-close",
                                       "round_id": "b-rc"})
@@ -660,6 +718,8 @@ def main():
          "bet limits: refused with the balance", run.catalog_refusals),
         ("expired token: bet and balance refused; win, rollback and round close accepted", run.expired_token),
         ("a blocked player cannot bet; their win still pays", run.blocked_player),
+        ("revoked launches: bets, sessions and balances TOKEN_EXPIRED at once; wins and "
+         "rollbacks paid; a new launch plays; audited", run.revoked_launches),
         ("a closed round takes no more bets", run.round_closed),
         ("provider disabled (bets and sessions refused, wins paid), narrower window, new "
          "secret: seen within the cache's 1 s", run.provider_changes),

@@ -133,6 +133,9 @@ class World:
                                             {"reason": f"matrix: {caller_name}"}),
             "admin.players.unblock": lambda: ("POST", f"/v1/admin/players/{p}/unblock",
                                               {"reason": f"matrix: {caller_name}"}),
+            "admin.players.launches.revoke": lambda: ("POST",
+                                                      f"/v1/admin/players/{p}/launches/revoke",
+                                                      {"reason": f"matrix: {caller_name}"}),
             "admin.players.accounts": lambda: ("GET", f"/v1/admin/players/{p}/accounts", None),
             "admin.players.transfers": lambda: ("GET", f"/v1/admin/players/{p}/transfers"
                                                        f"?account={acct}&limit=3", None),

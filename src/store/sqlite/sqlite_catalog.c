@@ -445,6 +445,23 @@ static pb_store_rc sq_launch_prune(pb_store_conn *base, int64_t before, int64_t 
     return r;
 }
 
+static pb_store_rc sq_launch_revoke_player(pb_store_conn *base, const char *player, int64_t now,
+                                           int64_t *n)
+{
+    static const char SQL[] = "UPDATE launch SET expires_at=?2,revoked_at=?2 "
+                              "WHERE player=?1 AND expires_at>?2"; /* launch_player */
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, player);
+    sqlite3_bind_int64(st, 2, now);
+    pb_store_rc r = sqr_exec(c, st);
+    if (n)
+        *n = r == PB_STORE_OK ? sqlite3_changes64(c->db) : 0;
+    return r;
+}
+
 const struct pb_store_catalog_ops pb_store_sqlite_catalog_ops = {
     .provider_insert = sq_provider_insert,
     .provider_update = sq_provider_update,
@@ -461,4 +478,5 @@ const struct pb_store_catalog_ops pb_store_sqlite_catalog_ops = {
     .launch_insert = sq_launch_insert,
     .launch_get = sq_launch_get,
     .launch_prune = sq_launch_prune,
+    .launch_revoke_player = sq_launch_revoke_player,
 };

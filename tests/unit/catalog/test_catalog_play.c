@@ -599,6 +599,67 @@ static void launch_cache(void **state)
                      PB_ERR_TOKEN_INVALID);
 }
 
+/* Revocation: every live launch of the player (and only theirs) expires at the
+ * revocation; an expired or other player's launch is left alone; revoked_at
+ * records it; once the cache is forgotten the cached copies are gone. */
+static void launch_revoke(void **state)
+{
+    tfx *f = *state;
+    pb_store_conn *c = f->conn;
+    pb_game g = acme_bolt_zeus(f);
+    set_brand(f, g.id, f->mt, true);
+    static const char OTHER[] = "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
+    pb_launch a, b, short_lived, other, r;
+    assert_int_equal(launch(f, "acme", "zeus", "malta", PLAYER, "EUR", 0, &a), PB_OK);
+    assert_int_equal(launch(f, "acme", "zeus", "malta", PLAYER, "EUR", 60, &b), PB_OK);
+    assert_int_equal(launch(f, "acme", "zeus", "malta", PLAYER, "EUR", 1, &short_lived), PB_OK);
+    assert_int_equal(launch(f, "acme", "zeus", "malta", OTHER, "EUR", 0, &other), PB_OK);
+    assert_int_equal(pb_catalog_launch_resolve_cached(c, "acme", a.token, &r), PB_OK);
+    assert_int_equal(r.expires_at, a.expires_at); /* cached as issued */
+
+    /* at T0 + 2 s the 1-second launch has expired already: two are live */
+    int64_t at = T0 + 2000000, n = -1;
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_launch_revoke_player(c, PLAYER, at, &n), PB_OK);
+    assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(pb_catalog_launch_resolve_cached(NULL, "acme", a.token, &r), PB_OK);
+    assert_int_equal(r.expires_at, a.expires_at); /* the cache: until it is forgotten */
+    pb_catalog_launch_cache_forget();
+    assert_int_equal(pb_catalog_launch_resolve_cached(NULL, "acme", a.token, &r),
+                     PB_ERR_STORE_UNAVAILABLE); /* forgotten: only the store can answer */
+    assert_int_equal(pb_catalog_launch_resolve_cached(c, "acme", a.token, &r), PB_OK);
+    assert_int_equal(r.expires_at, at);
+    assert_int_equal(pb_catalog_launch_resolve(c, "acme", b.token, &r), PB_OK);
+    assert_int_equal(r.expires_at, at);
+    assert_int_equal(pb_catalog_launch_resolve(c, "acme", short_lived.token, &r), PB_OK);
+    assert_int_equal(r.expires_at, short_lived.expires_at); /* had ended on its own */
+    assert_int_equal(pb_catalog_launch_resolve(c, "acme", other.token, &r), PB_OK);
+    assert_int_equal(r.expires_at, other.expires_at); /* another player's */
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM launch WHERE player=?1 AND "
+                                        "revoked_at=?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, PLAYER, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* nothing live left: none revoked; no player: refused */
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_launch_revoke_player(c, PLAYER, at + 1, &n), PB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(pb_catalog_launch_revoke_player(c, "", at + 1, &n), PB_ERR_INVALID_REQUEST);
+    assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +671,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lobby_and_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(launches, setup, teardown),
         cmocka_unit_test_setup_teardown(launch_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(launch_revoke, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
