@@ -404,6 +404,21 @@ class Run:
         a = answer(self.rollback("dora", "rb-exp2", "r-exp2", "b-exp2"), "RS_OK")
         assert a["balance"] == 2300 * EUR, a
 
+    def revoked_launch(self):
+        """A launch staff revoked is expired at once: bet and balance
+        RS_ERROR_TOKEN_EXPIRED, nothing moves; the win of an earlier bet pays."""
+        self.player("rita", cash="50.00")
+        before = answer(self.bet("rita", "rv-b1", "rv-r1", 100 * EUR), "RS_OK")
+        answer(self.balance("rita"), "RS_OK")  # the launch now in the server's cache
+        r = self.admin.call("POST", f"/v1/admin/players/{self.players['rita']['id']}"
+                                    "/launches/revoke", {"reason": "test"})
+        assert expect(r, 200)["revoked"] == 1, r
+        self.unchanged(lambda: answer(self.bet("rita", "rv-b2", "rv-r2", 100 * EUR),
+                                      "RS_ERROR_TOKEN_EXPIRED"))
+        answer(self.balance("rita"), "RS_ERROR_TOKEN_EXPIRED")
+        a = answer(self.win("rita", "rv-w1", "rv-r1", "rv-b1", 300 * EUR), "RS_OK")
+        assert a["balance"] == before["balance"] + 300 * EUR, (before, a)
+
     def wrong_currency(self):
         def tries():
             a = answer(self.bet("carl", "b-usd", "r-usd", 100 * EUR, currency="USD"),
@@ -542,6 +557,8 @@ def main():
         ("RS_ERROR_TRANSACTION_ROLLED_BACK (win after rollback, bet after its rollback); rollback after a win refused", run.rolled_back),
         ("RS_ERROR_INVALID_SIGNATURE: another key, flipped byte, missing/malformed header; nothing moves", run.invalid_signature),
         ("RS_ERROR_TOKEN_EXPIRED for bet and balance; win and rollback accepted", run.token_expired),
+        ("a launch revoked by staff: RS_ERROR_TOKEN_EXPIRED at once for bet and balance; the win pays",
+         run.revoked_launch),
         ("RS_ERROR_WRONG_CURRENCY", run.wrong_currency),
         ("RS_ERROR_USER_DISABLED for blocked and self-excluded players; open rounds still settle", run.user_disabled),
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),
