@@ -56,6 +56,17 @@ const char *pb_admin_json_text(pb_http_request *req, json_t *v);
 /* Replies with a domain error: the code's status, naming field when given. */
 void pb_admin_fail(pb_http_request *req, pb_err e, const char *field);
 
+/* Whether reason can be stored as an audit entry's reason for action as it is
+ * (no control characters, not only spaces); replies 422 FIELD_INVALID naming
+ * "reason" and returns false when not. Checked before anything is written. */
+bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
+                        const char *reason);
+
+/* A body of exactly {reason} (1..max_len characters), checked with
+ * pb_admin_reason_ok for action. Replies and returns false on error. */
+bool pb_admin_parse_reason(pb_http_request *req, const pb_principal *p, const char *action,
+                           size_t max_len, const char **reason);
+
 /* A body-less POST: accepts an empty body or a JSON object without fields
  * (anything else is refused like any body). Replies and returns false on error. */
 bool pb_admin_parse_empty(pb_http_request *req);

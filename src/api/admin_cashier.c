@@ -281,25 +281,8 @@ void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
     const char *reason = NULL;
-    pb_json_field f[] = {
-        {.name = "reason",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 1000,
-         .str = &reason},
-    };
-    if (!pb_http_parse_json(req, f, 1))
+    if (!pb_admin_parse_reason(req, pb_api_principal(req), "withdrawal.reject", 1000, &reason))
         return;
-    pb_audit_entry probe;
-    pb_admin_entry(req, pb_api_principal(req), "withdrawal.reject", &probe);
-    probe.reason = reason;
-    const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK || strspn(reason, " \t\r\n") == strlen(reason)) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
-                                "reason: text without control characters, not only spaces");
-        return;
-    }
     pb_store_conn *c;
     pb_store_withdrawal w;
     if (!visible(req, &c, &w))

@@ -104,6 +104,32 @@ void pb_admin_fail(pb_http_request *req, pb_err e, const char *field)
     pb_http_reply_error(req, e, field);
 }
 
+bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
+                        const char *reason)
+{
+    pb_audit_entry probe;
+    pb_admin_entry(req, p, action, &probe);
+    probe.reason = reason;
+    const char *bad = NULL;
+    if (pb_audit_validate(&probe, &bad) == PB_OK && strspn(reason, " \t\r\n") != strlen(reason))
+        return true;
+    pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
+                            "reason: text without control characters, not only spaces");
+    return false;
+}
+
+bool pb_admin_parse_reason(pb_http_request *req, const pb_principal *p, const char *action,
+                           size_t max_len, const char **reason)
+{
+    pb_json_field f[] = {{.name = "reason",
+                          .type = PB_JSON_STRING,
+                          .required = true,
+                          .min_len = 1,
+                          .max_len = max_len,
+                          .str = reason}};
+    return pb_http_parse_json(req, f, 1) && pb_admin_reason_ok(req, p, action, *reason);
+}
+
 bool pb_admin_parse_empty(pb_http_request *req)
 {
     size_t len = 0;

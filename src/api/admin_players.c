@@ -512,26 +512,10 @@ static void block_or_unblock(pb_http_request *req, bool block)
     }
     *x = (block_ctx){
         .req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id"), .block = block};
-    pb_json_field f[] = {{.name = "reason",
-                          .type = PB_JSON_STRING,
-                          .required = true,
-                          .min_len = 1,
-                          .max_len = PB_REASON_MAX,
-                          .str = &x->reason}};
-    if (!pb_http_parse_json(req, f, 1))
+    if (!pb_admin_parse_reason(req, x->p, block ? "player.block" : "player.unblock", PB_REASON_MAX,
+                               &x->reason))
         return;
-    /* the reason must be storable in the audit log as it is: refuse it before writing */
-    pb_audit_entry probe;
-    pb_admin_entry(req, x->p, "player.block", &probe);
-    probe.reason = x->reason;
     const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK ||
-        strspn(x->reason, " \t\r\n") == strlen(x->reason)) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
-                                "reason: text without control characters, not only spaces");
-        return;
-    }
-    bad = NULL;
     pb_err e = pb_admin_write(req, block_tx, x, &bad);
     if (e == PB_ERR_FORBIDDEN) {
         pb_http_reply_error_msg(req, e, NULL,
@@ -610,25 +594,9 @@ void pb_api_admin_player_launches_revoke(pb_http_request *req, void *app)
         return;
     }
     *x = (revoke_ctx){.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id")};
-    pb_json_field f[] = {{.name = "reason",
-                          .type = PB_JSON_STRING,
-                          .required = true,
-                          .min_len = 1,
-                          .max_len = PB_REASON_MAX,
-                          .str = &x->reason}};
-    if (!pb_http_parse_json(req, f, 1))
+    if (!pb_admin_parse_reason(req, x->p, "player.launches_revoke", PB_REASON_MAX, &x->reason))
         return;
-    pb_audit_entry probe;
-    pb_admin_entry(req, x->p, "player.launches_revoke", &probe);
-    probe.reason = x->reason;
     const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK ||
-        strspn(x->reason, " \t\r\n") == strlen(x->reason)) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
-                                "reason: text without control characters, not only spaces");
-        return;
-    }
-    bad = NULL;
     pb_err e = pb_admin_write(req, revoke_tx, x, &bad);
     if (e != PB_OK) {
         pb_admin_fail(req, e, bad);

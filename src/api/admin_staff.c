@@ -372,30 +372,14 @@ void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app)
     t->x.req = req;
     t->x.p = pb_api_principal(req);
     t->x.id = pb_http_param(req, "id");
-    pb_json_field f[] = {{.name = "reason",
-                          .type = PB_JSON_STRING,
-                          .required = true,
-                          .min_len = 1,
-                          .max_len = PB_REASON_MAX,
-                          .str = &t->reason}};
-    if (!pb_http_parse_json(req, f, 1))
+    if (!pb_admin_parse_reason(req, t->x.p, "staff.totp_reset", PB_REASON_MAX, &t->reason))
         return;
-    pb_audit_entry probe; /* the reason must be storable in the audit log as it is */
-    pb_admin_entry(req, t->x.p, "staff.totp_reset", &probe);
-    probe.reason = t->reason;
-    const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK ||
-        strspn(t->reason, " \t\r\n") == strlen(t->reason)) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
-                                "reason: text without control characters, not only spaces");
-        return;
-    }
     if (t->x.id && strcmp(t->x.id, t->x.p->subject_public_id) == 0) {
         pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL,
                                 "staff cannot reset their own TOTP: another administrator does");
         return;
     }
-    bad = NULL;
+    const char *bad = NULL;
     pb_err e = pb_admin_write(req, totp_reset_tx, t, &bad);
     if (e == PB_ERR_FORBIDDEN) {
         pb_http_reply_error_msg(req, e, NULL,

@@ -153,16 +153,8 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
                                 "direction: credit or debit");
         return;
     }
-    pb_audit_entry probe;
-    pb_admin_entry(req, x->p, "player.adjust", &probe);
-    probe.reason = x->reason;
-    const char *bad = NULL;
-    if (pb_audit_validate(&probe, &bad) != PB_OK ||
-        strspn(x->reason, " \t\r\n") == strlen(x->reason)) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reason",
-                                "reason: text without control characters, not only spaces");
+    if (!pb_admin_reason_ok(req, x->p, "player.adjust", x->reason))
         return;
-    }
     for (const char *k = x->key; *k; k++)
         if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
             pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "idempotency_key",
