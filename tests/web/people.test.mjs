@@ -3,7 +3,7 @@
  * browser against a real server (tests/web/harness.mjs): search by email
  * prefix and by name, sorting by registration both ways, "More" paging; block
  * with a reason → the status and reason on the player page → the audit entry
- * with that reason and its diff → unblock; balances after a deposit and a bet,
+ * with that reason and its diff → unblock; end game sessions; balances after a deposit and a bet,
  * rounds, sessions, a note; the transactions explorer filtered by kind (and its pages
  * that end at the read budget) and its
  * CSV download compared with the table; a role without finance.read sees no
@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
   adminCall, createStaff, deposit, expectStatus, isResourceError, launchBrowser, login, newPage, PLAYER_PASSWORD,
-  providerBet, providerWin, registerPlayer, request, screenshot, startServer,
+  providerBet, providerCall, providerWin, registerPlayer, request, screenshot, startServer,
 } from './harness.mjs';
 
 let server, browser, support, finance, auditor, risk, compliance;
@@ -312,6 +312,46 @@ test('block with a reason, see it on the player page and in the audit log, unblo
     'no error but the expected 429',
   );
   await audit.close();
+});
+
+test('end game sessions: the studio\'s next bet with the launch is refused as expired, its win still pays; audited', async () => {
+  const p = await registerPlayer(server, {});
+  await deposit(server, p, '10.00');
+  const bet = await providerBet(server, p, { amount: '1.00' });
+  const page = await asSupport();
+  await page.goto(`${server.url}/players/${p.id}`);
+  await page.getByTestId('player-title').waitFor();
+  await page.getByRole('button', { name: 'End game sessions', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'End game sessions' });
+  const reason = `account takeover suspected ${tag}`;
+  await dialog.getByLabel('Reason').fill(reason);
+  await dialog.getByRole('button', { name: 'End sessions', exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByTestId('revoked-note').waitFor();
+  assert.equal(await page.getByTestId('revoked-note').textContent(), '1 game session ended.');
+
+  // the studio's side: a bet with the revoked launch is refused, the earlier bet's win pays
+  const late = await providerCall(server, 'bet', {
+    token: p.launch.slot1, transaction_id: `late-${tag}`, round_id: `late-r-${tag}`, game: 'slot1',
+    currency: p.currency, amount: '1.00',
+  });
+  assert.equal(late.status, 401);
+  assert.equal(late.json.error.code, 'TOKEN_EXPIRED');
+  const win = await providerWin(server, p, bet, { amount: '3.00' });
+  assert.equal(win.cash, '12.00');
+
+  // a second time: nothing live is left
+  await page.getByRole('button', { name: 'End game sessions', exact: true }).click();
+  const again = page.getByRole('dialog', { name: 'End game sessions' });
+  await again.getByLabel('Reason').fill(`again ${tag}`);
+  await again.getByRole('button', { name: 'End sessions', exact: true }).click();
+  await again.waitFor({ state: 'detached' });
+  await page.getByTestId('revoked-note').filter({ hasText: '0 game sessions ended.' }).waitFor();
+
+  const audit = await expectStatus(adminCall(server, 'GET',
+    `/v1/admin/audit?action=player.launches_revoke&target_kind=player&target_id=${p.id}`), 200);
+  assert.deepEqual(audit.entries.map((e) => [e.reason, e.before.live_launches]), [[`again ${tag}`, 0], [reason, 1]]);
+  assert.deepEqual(page.errors, []);
 });
 
 test('player page: balances after a deposit and a bet, rounds, sessions, a note', async () => {

@@ -3,8 +3,9 @@
  *
  * The profile (GET /v1/admin/players/{id}: email, names, country, date of
  * birth when the role may see it, status and block reason, registration and
- * last login), block / unblock with a required reason (players.block: offered
- * only with the permission; the server's refusal is shown in the dialog if it
+ * last login), block / unblock and "End game sessions" (every live game launch
+ * of the player revoked) with a required reason (players.block: offered only
+ * with the permission; the server's refusal is shown in the dialog if it
  * refuses anyway), and tabs kept in the URL (?tab=): wallets and transaction
  * history (players.ledger.read), game rounds, sessions and devices, notes.
  * Each list pages on its own. A player outside the caller's brand scope is a
@@ -36,7 +37,8 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
   );
   const ledger = can('players.ledger.read');
   const accounts = useAccounts(id, ledger);
-  const [dialog, setDialog] = useState<'block' | 'unblock' | null>(null);
+  const [dialog, setDialog] = useState<'block' | 'unblock' | 'revoke' | null>(null);
+  const [revoked, setRevoked] = useState<number | null>(null);
 
   const tabs = [
     ...(ledger ? [{ id: 'wallets', label: 'Wallets' }, { id: 'transactions', label: 'Transactions' }] : []),
@@ -47,10 +49,33 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
   const tab = tabs.some((t) => t.id === query.tab) ? query.tab : tabs[0].id;
   const p = player.data;
 
-  async function change(action: 'block' | 'unblock', reason: string) {
-    await post(`/v1/admin/players/${encodeURIComponent(id)}/${action}`, { reason });
+  async function change(action: 'block' | 'unblock' | 'revoke', reason: string) {
+    const base = `/v1/admin/players/${encodeURIComponent(id)}`;
+    if (action === 'revoke') {
+      const r = await post<{ revoked: number }>(`${base}/launches/revoke`, { reason });
+      setRevoked(r.revoked);
+      return;
+    }
+    await post(`${base}/${action}`, { reason });
     player.reload();
   }
+
+  const dialogs = {
+    block: {
+      title: 'Block player',
+      confirm: 'Block',
+      text: 'The player is logged out and cannot log in or play until unblocked.',
+    },
+    unblock: { title: 'Unblock player', confirm: 'Unblock', text: 'The player can log in and play again.' },
+    revoke: {
+      title: 'End game sessions',
+      confirm: 'End sessions',
+      text:
+        "Every game the player has open stops taking bets now (the studios' calls with those launches are " +
+        'refused as expired); wins and refunds of bets already placed are still paid. The player may launch ' +
+        'games again.',
+    },
+  };
 
   return (
     <div class="pp-page">
@@ -74,6 +99,11 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
                 Unblock
               </button>
             )}
+            {can('players.block') && (
+              <button type="button" onClick={() => setDialog('revoke')}>
+                End game sessions
+              </button>
+            )}
             {can('audit.read') && (
               <Link to={`/audit?target_kind=player&target_id=${encodeURIComponent(p.id)}`}>Audit trail</Link>
             )}
@@ -81,6 +111,11 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
               <Link to={`/transactions?player=${encodeURIComponent(p.id)}`}>All transactions</Link>
             )}
           </header>
+          {revoked !== null && (
+            <p class="pp-muted" role="status" data-testid="revoked-note">
+              {revoked === 1 ? '1 game session ended.' : `${revoked} game sessions ended.`}
+            </p>
+          )}
           <dl class="pp-profile" data-testid="player-profile">
             <dt>Player id</dt>
             <dd class="pp-mono">{p.id}</dd>
@@ -135,17 +170,12 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
       )}
       {dialog && (
         <ReasonDialog
-          title={dialog === 'block' ? 'Block player' : 'Unblock player'}
-          confirm={dialog === 'block' ? 'Block' : 'Unblock'}
+          title={dialogs[dialog].title}
+          confirm={dialogs[dialog].confirm}
           onConfirm={(reason) => change(dialog, reason)}
           onClose={() => setDialog(null)}
         >
-          <p>
-            {dialog === 'block'
-              ? 'The player is logged out and cannot log in or play until unblocked.'
-              : 'The player can log in and play again.'}{' '}
-            The reason is written to the audit log.
-          </p>
+          <p>{dialogs[dialog].text} The reason is written to the audit log.</p>
         </ReasonDialog>
       )}
     </div>
