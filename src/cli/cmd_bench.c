@@ -222,41 +222,49 @@ static int setup_accounts(pb_ledger *l, int n, int64_t *house, int64_t *first_pl
     if (pb_ledger_account_create(l, &a) != PB_OK)
         return -1;
     int64_t psp = a.id;
+    /* the players' accounts queued a chunk at a time (pb_ledger_accounts_create:
+     * they share the writer's commits), then funded a chunk at a time */
+    pb_ledger_account *acc = calloc(PB_LEDGER_MAX_SUBMIT, sizeof *acc);
+    pb_err *res = calloc(PB_LEDGER_MAX_SUBMIT, sizeof *res);
     pb_transfer *t = calloc(PB_LEDGER_MAX_SUBMIT, sizeof *t);
-    if (!t)
-        return -1;
-    size_t nt = 0;
-    for (int i = 0; i < n; i++) {
-        a.id = 0;
-        snprintf(a.owner, sizeof a.owner, "player:%d", i);
-        snprintf(a.kind, sizeof a.kind, "player_cash");
-        a.flags = PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
-        if (pb_ledger_account_create(l, &a) != PB_OK) {
-            free(t);
-            return -1;
+    int rc = acc && res && t ? 0 : -1;
+    for (int i = 0; i < n && rc == 0;) {
+        size_t k = 0;
+        for (; k < PB_LEDGER_MAX_SUBMIT && i + (int)k < n; k++) {
+            acc[k] = a;
+            acc[k].id = 0;
+            snprintf(acc[k].owner, sizeof acc[k].owner, "player:%d", i + (int)k);
+            snprintf(acc[k].kind, sizeof acc[k].kind, "player_cash");
+            acc[k].flags = PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
         }
-        if (i == 0)
-            *first_player = a.id;
-        pb_transfer *d = &t[nt++];
-        memset(d, 0, sizeof *d);
-        snprintf(d->scope, sizeof d->scope, "bench.setup");
-        snprintf(d->key, sizeof d->key, "deposit:%d", i);
-        d->debit_account_id = psp;
-        d->credit_account_id = a.id;
-        d->amount = 100000000; /* 1,000,000.00 EUR each */
-        d->code = PB_CODE_DEPOSIT;
-        snprintf(d->currency, sizeof d->currency, "EUR");
-        if (nt == PB_LEDGER_MAX_SUBMIT || i == n - 1) {
-            if (pb_ledger_submit(l, t, nt) != PB_OK) {
-                free(t);
-                return -1;
+        if (pb_ledger_accounts_create(l, acc, k, res) != PB_OK)
+            rc = -1;
+        for (size_t j = 0; j < k && rc == 0; j++) {
+            if (i == 0 && j == 0 && res[0] == PB_OK)
+                *first_player = acc[0].id;
+            /* the bench picks players as first_player + k: the ids must follow on */
+            if (res[j] != PB_OK || acc[j].id != *first_player + i + (int64_t)j) {
+                rc = -1;
+                break;
             }
-            nt = 0;
+            pb_transfer *d = &t[j];
+            memset(d, 0, sizeof *d);
+            snprintf(d->scope, sizeof d->scope, "bench.setup");
+            snprintf(d->key, sizeof d->key, "deposit:%d", i + (int)j);
+            d->debit_account_id = psp;
+            d->credit_account_id = acc[j].id;
+            d->amount = 100000000; /* 1,000,000.00 EUR each */
+            d->code = PB_CODE_DEPOSIT;
+            snprintf(d->currency, sizeof d->currency, "EUR");
         }
+        if (rc == 0 && pb_ledger_submit(l, t, k) != PB_OK)
+            rc = -1;
+        i += (int)k;
     }
+    free(acc);
+    free(res);
     free(t);
-    /* account ids are consecutive: the bench picks players as first_player + k */
-    return 0;
+    return rc;
 }
 
 static void remove_db(const char *path)

@@ -155,7 +155,8 @@ void pb_ledger_close(pb_ledger *l)
     free(l);
 }
 
-pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a)
+/* What an account to create must be before it is queued. */
+static pb_err account_check(const pb_ledger_account *a)
 {
     if (!terminated(a->brand, sizeof a->brand) || !terminated(a->owner, sizeof a->owner) ||
         !terminated(a->kind, sizeof a->kind) || !terminated(a->currency, sizeof a->currency) ||
@@ -167,9 +168,38 @@ pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a)
                     PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
     if ((a->flags & ~both) || (a->flags & both) == both)
         return PB_ERR_ACCOUNT_FLAGS_INVALID;
+    return PB_OK;
+}
+
+pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a)
+{
+    pb_err e = account_check(a);
+    if (e != PB_OK)
+        return e;
     ledger_job j = {.kind = JOB_ACCOUNT, .account = a};
     pb_ledger_enqueue(l, &j);
     return j.status;
+}
+
+pb_err pb_ledger_accounts_create(pb_ledger *l, pb_ledger_account *a, size_t n, pb_err *result)
+{
+    if (n == 0 || n > PB_LEDGER_MAX_SUBMIT || !a || !result)
+        return PB_ERR_INVALID_REQUEST;
+    ledger_job *jobs = calloc(n, sizeof *jobs);
+    if (!jobs)
+        return PB_ERR_INTERNAL;
+    size_t queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        result[i] = account_check(&a[i]);
+        if (result[i] == PB_OK)
+            jobs[queued++] = (ledger_job){.kind = JOB_ACCOUNT, .account = &a[i]};
+    }
+    pb_ledger_enqueue_many(l, jobs, queued);
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (result[i] == PB_OK)
+            result[i] = jobs[k++].status;
+    free(jobs);
+    return PB_OK;
 }
 
 /* Checks a submission before it is queued. PB_OK with *needs_writer telling

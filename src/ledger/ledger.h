@@ -158,6 +158,15 @@ void pb_ledger_close(pb_ledger *l);
 pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a);
 
 /*
+ * Creates n accounts (1..PB_LEDGER_MAX_SUBMIT) as pb_ledger_account_create would
+ * one by one, but queued together, so that they share the writer's commits
+ * instead of paying a durable commit each. result[i] is a[i]'s outcome (each
+ * account stands alone: one refused does not stop the others); ids are assigned
+ * in array order. Returns INVALID_REQUEST for a bad n, else PB_OK.
+ */
+pb_err pb_ledger_accounts_create(pb_ledger *l, pb_ledger_account *a, size_t n, pb_err *result);
+
+/*
  * Submits n transfers (1..PB_LEDGER_MAX_SUBMIT) and waits until they are
  * durable. Each transfer gets its own result. Returns PB_OK when the batch was
  * processed (look at each t[i].result), BATCH_TOO_LARGE, LINKED_CHAIN_OPEN when

@@ -244,6 +244,8 @@ int pb_ledger_writer_start(pb_ledger *l);
 void pb_ledger_writer_stop(pb_ledger *l);
 /* Queues a job and blocks until the writer has finished it. */
 void pb_ledger_enqueue(pb_ledger *l, ledger_job *j);
+/* pb_ledger_enqueue for n jobs: all queued in order, then waited for. */
+void pb_ledger_enqueue_many(pb_ledger *l, ledger_job *j, size_t n);
 /* Queues a heap-allocated job with a callback and returns at once. */
 void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j);
 

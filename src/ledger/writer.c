@@ -415,6 +415,20 @@ void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
     sem_destroy(&j->done);
 }
 
+void pb_ledger_enqueue_many(pb_ledger *l, ledger_job *j, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        j[i].cb = NULL;
+        sem_init(&j[i].done, 0, 0);
+        push(l, &j[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        while (sem_wait(&j[i].done) != 0 && errno == EINTR)
+            ;
+        sem_destroy(&j[i].done);
+    }
+}
+
 void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j) { push(l, j); }
 
 int pb_ledger_writer_cpu(const pb_ledger *l) { return l ? l->writer_cpu : -1; }

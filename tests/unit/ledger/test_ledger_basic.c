@@ -192,6 +192,62 @@ static void test_account_create_refusals(void **state)
                PB_ERR_ACCOUNT_NOT_FOUND);
 }
 
+/* Accounts queued together: each stands alone (a refused one, stateless or
+ * against the store, does not stop the others), ids follow the array order, and
+ * every created account is stored as one made alone would be. */
+static void test_accounts_create_many(void **state)
+{
+    fx *f = *state;
+    pb_ledger_account a[6] = {
+        acct_req("m0", "cash", "EUR", DMNEC), acct_req("m1", "cash", "EUR", 0),
+        acct_req("m2", "cash", "XXX", 0),     acct_req("m0", "cash", "EUR", 0),
+        acct_req("m3", "cash", "USD", CMNED), acct_req("", "cash", "EUR", 0),
+    };
+    pb_err r[6];
+    assert_err(pb_ledger_accounts_create(f->ledger, a, 6, r), PB_OK);
+    const pb_err want[6] = {PB_OK,
+                            PB_OK,
+                            PB_ERR_CURRENCY_UNKNOWN,
+                            PB_ERR_ACCOUNT_EXISTS,
+                            PB_OK,
+                            PB_ERR_INVALID_REQUEST};
+    for (size_t i = 0; i < 6; i++) {
+        if (r[i] != want[i])
+            print_error("account %zu: got %s\n", i, pb_err_code(r[i]));
+        assert_err(r[i], want[i]);
+    }
+    assert_true(a[0].id > 0 && a[1].id > a[0].id && a[4].id > a[1].id);
+    pb_ledger_account got = fx_get(f, a[4].id);
+    assert_account_equal(&got, &a[4]);
+    assert_string_equal(got.owner, "m3");
+    assert_int_equal(got.flags, CMNED);
+    got = fx_get(f, a[0].id);
+    assert_int_equal(got.flags, DMNEC); /* the duplicate changed nothing */
+
+    /* a thousand at once: consecutive ids (nothing else creates accounts here) */
+    enum { N = 1000 };
+    pb_ledger_account *many = calloc(N, sizeof *many);
+    pb_err *res = calloc(N, sizeof *res);
+    assert_non_null(many);
+    assert_non_null(res);
+    for (int i = 0; i < N; i++) {
+        char owner[32];
+        snprintf(owner, sizeof owner, "bulk%d", i);
+        many[i] = acct_req(owner, "cash", "EUR", DMNEC);
+    }
+    assert_err(pb_ledger_accounts_create(f->ledger, many, N, res), PB_OK);
+    for (int i = 0; i < N; i++) {
+        assert_err(res[i], PB_OK);
+        assert_int_equal(many[i].id, many[0].id + i);
+    }
+    free(many);
+    free(res);
+    assert_err(pb_ledger_accounts_create(f->ledger, a, 0, r), PB_ERR_INVALID_REQUEST);
+    assert_err(pb_ledger_accounts_create(f->ledger, a, PB_LEDGER_MAX_SUBMIT + 1, r),
+               PB_ERR_INVALID_REQUEST);
+    assert_int_equal(fx_verify(f), 0);
+}
+
 /* ---- single-phase transfers --------------------------------------------- */
 
 static void test_transfer_moves_counters(void **state)
@@ -665,6 +721,7 @@ int main(void)
         T(test_account_create_ok),
         T(test_account_create_exists),
         T(test_account_create_refusals),
+        T(test_accounts_create_many),
         T(test_transfer_moves_counters),
         T(test_insufficient_funds_boundary),
         T(test_exceeds_debits),
