@@ -56,6 +56,9 @@ const char *pb_admin_json_text(pb_http_request *req, json_t *v);
 /* Replies with a domain error: the code's status, naming field when given. */
 void pb_admin_fail(pb_http_request *req, pb_err e, const char *field);
 
+/* The code of brand `id` into out (NUL-terminated). BRAND_NOT_FOUND, INTERNAL. */
+pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_MAX + 1]);
+
 /* Whether reason can be stored as an audit entry's reason for action as it is
  * (no control characters, not only spaces); replies 422 FIELD_INVALID naming
  * "reason" and returns false when not. Checked before anything is written. */

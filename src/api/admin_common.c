@@ -104,6 +104,19 @@ void pb_admin_fail(pb_http_request *req, pb_err e, const char *field)
     pb_http_reply_error(req, e, field);
 }
 
+pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_MAX + 1])
+{
+    out[0] = '\0';
+    pb_brand *b = malloc(sizeof *b); /* a brand row is large for a stack */
+    if (!b)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_tenancy_brand_get(c, id, b);
+    if (e == PB_OK)
+        snprintf(out, PB_BRAND_CODE_MAX + 1, "%s", b->code);
+    free(b);
+    return e;
+}
+
 bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
                         const char *reason)
 {

@@ -5,6 +5,9 @@
  *   GET  /v1/admin/players/{id}/notes     players.read   staff notes, newest first
  *   POST /v1/admin/players/{id}/notes     players.write  {text}: append a note (audited)
  *   GET  /v1/admin/players/{id}/rounds    players.read   game rounds of both sources
+ *   POST /v1/admin/players/{id}/launches/revoke
+ *                                         players.block  {reason}: every live game launch
+ *                                                        ends now (audited)
  *
  * Scope exactly as GET /v1/admin/players/{id}: a player outside the caller's
  * brand scope is 404 PLAYER_NOT_FOUND, like one that does not exist.
@@ -21,12 +24,19 @@
  * operations grouped by round) in one list, newest started first. The store
  * orders both by (started_at, source, provider, id), so the cursor is that
  * position (hex-encoded, opaque) and pages never skip or repeat a round.
+ *
+ * Launches: ending them (pb_catalog_launch_revoke_player) makes the provider's
+ * sessions, balances and bets with them TOKEN_EXPIRED at once, while the wins and
+ * rollbacks of their bets are still paid; audited as player.launches_revoke with
+ * how many were live, in the same write transaction. Blocking a player leaves the
+ * launches alone (admin_players.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
+#include "catalog/catalog.h"
 #include "core/money.h"
 #include "core/time.h"
 #include "games/play.h"
@@ -262,14 +272,8 @@ static pb_err note_tx(pb_store_conn *c, void *ctx, const char **bad)
         e = pb_identity_staff_get(c, x->p->subject_public_id, &s);
     if (e != PB_OK)
         return e == PB_ERR_STAFF_NOT_FOUND ? PB_ERR_INTERNAL : e;
-    pb_brand *b = malloc(sizeof *b);
-    if (!b)
-        return PB_ERR_INTERNAL;
-    e = pb_tenancy_brand_get(c, pl.brand_id, b);
-    char brand[PB_BRAND_CODE_MAX + 1] = "";
-    if (e == PB_OK)
-        snprintf(brand, sizeof brand, "%s", b->code);
-    free(b);
+    char brand[PB_BRAND_CODE_MAX + 1];
+    e = pb_admin_brand_code(c, pl.brand_id, brand);
     if (e != PB_OK)
         return e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_INTERNAL : e;
     pb_store_player_note *n = &x->note;
@@ -464,4 +468,67 @@ void pb_api_admin_player_rounds(pb_http_request *req, void *app)
     pb_http_reply_json(req, 200,
                        json_pack("{s:s,s:o,s:o}", "player_id", pl.public_id, "rounds", list,
                                  "next_cursor", next));
+}
+
+typedef struct revoke_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *id, *reason;
+    pb_player player;
+    int64_t revoked;
+    char brand[PB_BRAND_CODE_MAX + 1];
+} revoke_ctx;
+
+/* ---- game launches ---- */
+
+/* Finds the player in the caller's scope, ends their live launches, appends the
+ * entry. */
+static pb_err revoke_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    revoke_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_err e = pb_identity_player_get(c, &x->p->scope, x->id, &x->player);
+    if (e == PB_OK)
+        e = pb_catalog_launch_revoke_player(c, x->player.public_id, now, &x->revoked);
+    if (e == PB_OK && (e = pb_admin_brand_code(c, x->player.brand_id, x->brand)) != PB_OK)
+        e = e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_INTERNAL : e;
+    if (e != PB_OK)
+        return e;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.launches_revoke", &en);
+    en.brand = x->brand[0] ? x->brand : NULL;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.before = pb_admin_json_text(x->req,
+                                   json_pack("{s:I}", "live_launches", (json_int_t)x->revoked));
+    en.after = pb_admin_json_text(x->req, json_pack("{s:i}", "live_launches", 0));
+    en.reason = x->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+/* POST …/launches/revoke: {reason}; answers how many launches were live. */
+void pb_api_admin_player_launches_revoke(pb_http_request *req, void *app)
+{
+    (void)app;
+    revoke_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    *x = (revoke_ctx){.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id")};
+    if (!pb_admin_parse_reason(req, x->p, "player.launches_revoke", PB_REASON_MAX, &x->reason))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, revoke_tx, x, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_catalog_launch_cache_forget(); /* committed: stop answering from what was read */
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:I}", "player", x->player.public_id, "revoked",
+                                 (json_int_t)x->revoked));
 }

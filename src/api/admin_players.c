@@ -5,9 +5,6 @@
  *   GET  /v1/admin/players/{id}            players.read         one player
  *   POST /v1/admin/players/{id}/block      players.block        {reason}: blocked, sessions end
  *   POST /v1/admin/players/{id}/unblock    players.block        {reason}: active again
- *   POST /v1/admin/players/{id}/launches/revoke
- *                                          players.block        {reason}: every live game
- *                                                               launch ends now
  *   GET  /v1/admin/players/{id}/accounts   players.ledger.read  ledger accounts and balances
  *   GET  /v1/admin/players/{id}/transfers  players.ledger.read  an account's transfers, newest
  *                                                               first
@@ -30,10 +27,8 @@
  * Block and unblock change the player and append the audit entry (before and
  * after status, the reason) in one write transaction. Blocking leaves the player's
  * game launches alone: a provider's bet is then refused as the player's
- * (PLAYER_BLOCKED; Hub88's RS_ERROR_USER_DISABLED), not as the token's. Revoking
- * the launches ends them (pb_catalog_launch_revoke_player: bets, sessions and
- * balances are TOKEN_EXPIRED from then on, wins and rollbacks still paid), audited
- * as player.launches_revoke with how many were live, in one write transaction.
+ * (PLAYER_BLOCKED; Hub88's RS_ERROR_USER_DISABLED), not as the token's; ending
+ * them is POST …/launches/revoke (admin_player_more.c).
  *
  * A player's money lives in ledger accounts owned by "player:<public id>" in
  * the player's brand, kinds player_cash and player_bonus, one per currency the
@@ -44,7 +39,6 @@
 #include <string.h>
 
 #include "api/admin.h"
-#include "catalog/catalog.h"
 #include "core/money.h"
 #include "core/time.h"
 #include "events/events.h"
@@ -68,13 +62,10 @@ static const char *brand_code(pb_store_conn *c, brand_cache *bc, int64_t id)
     for (size_t i = 0; i < bc->n; i++)
         if (bc->ids[i] == id)
             return bc->codes[i];
-    pb_brand *b = malloc(sizeof *b);
     size_t slot = bc->n < 8 ? bc->n++ : 7;
     bc->ids[slot] = id;
-    bc->codes[slot][0] = '\0';
-    if (b && pb_tenancy_brand_get(c, id, b) == PB_OK)
-        snprintf(bc->codes[slot], sizeof bc->codes[slot], "%s", b->code);
-    free(b);
+    if (pb_admin_brand_code(c, id, bc->codes[slot]) != PB_OK)
+        bc->codes[slot][0] = '\0';
     return bc->codes[slot];
 }
 
@@ -544,68 +535,6 @@ void pb_api_admin_player_unblock(pb_http_request *req, void *app)
 {
     (void)app;
     block_or_unblock(req, false);
-}
-
-typedef struct revoke_ctx {
-    pb_http_request *req;
-    const pb_principal *p;
-    const char *id, *reason;
-    pb_player player;
-    int64_t revoked;
-    char brand[PB_BRAND_CODE_MAX + 1];
-} revoke_ctx;
-
-/* Finds the player in the caller's scope, ends their live launches, appends the
- * entry. */
-static pb_err revoke_tx(pb_store_conn *c, void *ctx, const char **bad)
-{
-    (void)bad;
-    revoke_ctx *x = ctx;
-    int64_t now = pb_time_now_us();
-    pb_err e = pb_identity_player_get(c, &x->p->scope, x->id, &x->player);
-    if (e == PB_OK)
-        e = pb_catalog_launch_revoke_player(c, x->player.public_id, now, &x->revoked);
-    brand_cache bc = {0};
-    if (e == PB_OK)
-        snprintf(x->brand, sizeof x->brand, "%s", brand_code(c, &bc, x->player.brand_id));
-    if (e != PB_OK)
-        return e;
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "player.launches_revoke", &en);
-    en.brand = x->brand[0] ? x->brand : NULL;
-    en.target_kind = "player";
-    en.target_id = x->player.public_id;
-    en.before = pb_admin_json_text(x->req,
-                                   json_pack("{s:I}", "live_launches", (json_int_t)x->revoked));
-    en.after = pb_admin_json_text(x->req, json_pack("{s:i}", "live_launches", 0));
-    en.reason = x->reason;
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    return pb_audit_append(c, &en, now);
-}
-
-/* POST …/launches/revoke: {reason}; answers how many launches were live. */
-void pb_api_admin_player_launches_revoke(pb_http_request *req, void *app)
-{
-    (void)app;
-    revoke_ctx *x = pb_http_alloc(req, sizeof *x);
-    if (!x) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    *x = (revoke_ctx){.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id")};
-    if (!pb_admin_parse_reason(req, x->p, "player.launches_revoke", PB_REASON_MAX, &x->reason))
-        return;
-    const char *bad = NULL;
-    pb_err e = pb_admin_write(req, revoke_tx, x, &bad);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, bad);
-        return;
-    }
-    pb_catalog_launch_cache_forget(); /* committed: stop answering from what was read */
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:s,s:I}", "player", x->player.public_id, "revoked",
-                                 (json_int_t)x->revoked));
 }
 
 /* An amount as a decimal string in its currency; NULL when it cannot be shown. */

@@ -200,7 +200,7 @@ static void test_accounts_create_many(void **state)
     fx *f = *state;
     pb_ledger_account a[6] = {
         acct_req("m0", "cash", "EUR", DMNEC), acct_req("m1", "cash", "EUR", 0),
-        acct_req("m2", "cash", "XXX", 0),     acct_req("m0", "cash", "EUR", 0),
+        acct_req("m2", "cash", "ZZZ", 0),     acct_req("m0", "cash", "EUR", 0),
         acct_req("m3", "cash", "USD", CMNED), acct_req("", "cash", "EUR", 0),
     };
     pb_err r[6];
