@@ -401,9 +401,7 @@ bool pb_game_params_playable(const pb_game_params *p)
     case PB_GAME_DICE: return pb_dice_chance(&p->u.dice) != 0;
     case PB_GAME_LIMBO:
         return p->u.limbo.target >= PB_LIMBO_TARGET_MIN && p->u.limbo.target <= PB_LIMBO_TARGET_MAX;
-    case PB_GAME_CRASH:
-        return p->u.crash.cashout >= PB_CRASH_TARGET_MIN &&
-               p->u.crash.cashout <= PB_CRASH_TARGET_MAX;
+    case PB_GAME_CRASH: return pb_crash_cashout_playable(p->u.crash.cashout);
     case PB_GAME_MINES:
         return p->u.mines.mines >= PB_MINES_MIN && p->u.mines.mines <= PB_MINES_MAX &&
                p->u.mines.picks >= 1 && p->u.mines.picks <= PB_MINES_TILES - p->u.mines.mines;

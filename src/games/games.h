@@ -369,6 +369,13 @@ typedef struct pb_crash_params {
     uint32_t cashout; /* hundredths: the auto cash-out target (sim and one-shot play) */
 } pb_crash_params;
 
+/* Whether a cash-out target may be played: crash's case of pb_game_params_playable
+ * (inline: a simulation's every round asks it). */
+static inline bool pb_crash_cashout_playable(uint32_t cashout)
+{
+    return cashout >= PB_CRASH_TARGET_MIN && cashout <= PB_CRASH_TARGET_MAX;
+}
+
 /* The crash point in hundredths (≥ 100) of a game hash (64 hex) and salt. */
 uint64_t pb_crash_point(const char *game_hash, const char *salt, uint32_t rtp_bp);
 /* The same from h (the first 4 HMAC bytes as an integer): inline, as a

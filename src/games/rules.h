@@ -148,11 +148,8 @@ static inline void pb_games_crash_outcome(const pb_game_params *p, uint32_t rtp_
     o->rtp_bp = rtp_bp;
     o->u.crash.point = point;
     uint32_t cashout = p->u.crash.cashout;
-    /* crash's case of pb_game_params_playable, written here so that the
-     * comparisons need no branch (the point is at or above the target at
-     * random) */
-    bool pays = p->kind == PB_GAME_CRASH && cashout >= PB_CRASH_TARGET_MIN &&
-                cashout <= PB_CRASH_TARGET_MAX && point >= cashout;
+    /* no call and no branch: the point is at or above the target at random */
+    bool pays = p->kind == PB_GAME_CRASH && pb_crash_cashout_playable(cashout) && point >= cashout;
     o->multiplier = pays ? (int64_t)cashout * 100 : 0;
     o->win = pays;
 }
