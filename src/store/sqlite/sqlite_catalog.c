@@ -439,10 +439,7 @@ static pb_store_rc sq_launch_prune(pb_store_conn *base, int64_t before, int64_t 
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, before);
-    pb_store_rc r = sqr_exec(c, st);
-    if (n)
-        *n = r == PB_STORE_OK ? sqlite3_changes64(c->db) : 0;
-    return r;
+    return sqr_exec_count(c, st, n);
 }
 
 static pb_store_rc sq_launch_revoke_player(pb_store_conn *base, const char *player, int64_t now,
@@ -456,10 +453,7 @@ static pb_store_rc sq_launch_revoke_player(pb_store_conn *base, const char *play
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, player);
     sqlite3_bind_int64(st, 2, now);
-    pb_store_rc r = sqr_exec(c, st);
-    if (n)
-        *n = r == PB_STORE_OK ? sqlite3_changes64(c->db) : 0;
-    return r;
+    return sqr_exec_count(c, st, n);
 }
 
 const struct pb_store_catalog_ops pb_store_sqlite_catalog_ops = {

@@ -87,6 +87,15 @@ static inline pb_store_rc sqr_exec_changed(sq_conn *c, sqlite3_stmt *st)
     return r;
 }
 
+/* Like sqr_exec; *n (may be NULL) receives how many rows it changed (0 on error). */
+static inline pb_store_rc sqr_exec_count(sq_conn *c, sqlite3_stmt *st, int64_t *n)
+{
+    pb_store_rc r = sqr_exec(c, st);
+    if (n)
+        *n = r == PB_STORE_OK ? sqlite3_changes64(c->db) : 0;
+    return r;
+}
+
 /* Steps a statement into up to cap rows of `size` bytes each, read by `read`; *n
  * receives the count. */
 static inline pb_store_rc sqr_collect(sq_conn *c, sqlite3_stmt *st, void *out, size_t size,
