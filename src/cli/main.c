@@ -16,6 +16,7 @@ static void usage(FILE *f)
         "commands:\n"
         "  migrate [--db URL]              apply pending schema migrations\n"
         "  ledger verify [--db URL]        rebuild balances from transfers and check every invariant\n"
+        "  backup --to FILE [--db URL]     an online copy of the database while it runs, then checked\n"
         "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
         "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
         /* @cli-usage */
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
         return pb_cmd_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "ledger") == 0)
         return pb_cmd_ledger(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0)
+        return pb_cmd_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return pb_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)

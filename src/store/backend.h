@@ -46,6 +46,9 @@ struct pb_store_backend {
     pb_store_rc (*wal_restart)(pb_store_conn *c, int min_frames);
     int (*wal_frames)(pb_store_conn *c);
     pb_store_rc (*wal_reserve)(pb_store_conn *c, int frames); /* NULL: no such log */
+    pb_store_rc (*backup)(pb_store_conn *c, const char *path, bool check,
+                          pb_store_backup_accept_fn accept, void *ctx,
+                          pb_store_backup_info *info); /* NULL: none */
     pb_store_rc (*set_deferred_sync)(pb_store_conn *c, bool deferred);
     pb_store_rc (*sync)(pb_store_conn *c);
     pb_store_rc (*migrate)(pb_store *s, int *applied, char *err, size_t errcap);

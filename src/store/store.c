@@ -61,6 +61,13 @@ pb_store_rc pb_store_wal_reserve(pb_store_conn *c, int frames)
 }
 
 pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c); }
+pb_store_rc pb_store_backup(pb_store_conn *c, const char *path, bool check,
+                            pb_store_backup_accept_fn accept, void *ctx, pb_store_backup_info *info)
+{
+    if (info)
+        memset(info, 0, sizeof *info);
+    return c->be->backup ? c->be->backup(c, path, check, accept, ctx, info) : PB_STORE_ERROR;
+}
 pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
 {
     return c->be->set_deferred_sync(c, deferred);

@@ -94,6 +94,31 @@ int pb_store_wal_frames(pb_store_conn *c);
  * held the write lock for the whole busy timeout. */
 pb_store_rc pb_store_wal_reserve(pb_store_conn *c, int frames);
 
+/*
+ * An online backup: a consistent copy of the whole database, as of one moment,
+ * taken while other connections keep reading and writing (SQLite: the online
+ * backup API under one read transaction, so writers are not blocked). The copy
+ * is written beside `path` under a temporary name; with `check`, its own
+ * integrity check must pass; then `accept` (may be NULL) is called with the
+ * temporary copy's path and may open it as a store (ledger verify) — returning
+ * false abandons the copy; then the copy is made one self-contained file (a
+ * rollback journal, nothing beside it), synced, and only then linked to
+ * `path`, which must not exist (PB_STORE_CONFLICT if it does: nothing is ever
+ * overwritten). On any failure no file is left at `path` or under the
+ * temporary name. PB_STORE_ERROR on backends without an online copy of their
+ * own (a database server has its own tools).
+ */
+typedef struct pb_store_backup_info {
+    int64_t pages;    /* pages copied */
+    int64_t bytes;    /* the copy's size */
+    int64_t copy_us;  /* the copy itself: how long the read transaction was held */
+    int64_t check_us; /* the integrity check of the copy (0 without check) */
+} pb_store_backup_info;
+typedef bool (*pb_store_backup_accept_fn)(void *ctx, const char *copy_path);
+pb_store_rc pb_store_backup(pb_store_conn *c, const char *path, bool check,
+                            pb_store_backup_accept_fn accept, void *ctx,
+                            pb_store_backup_info *info);
+
 /* Applies every numbered migration above the current version, each in its own
  * transaction. *applied (may be NULL) receives how many ran. */
 pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap);

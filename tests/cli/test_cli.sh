@@ -3,7 +3,8 @@
 # --help and unknown commands, migrate (twice), demo (twice: idempotent),
 # ledger verify on a clean database, on databases tampered with through the
 # sqlite3 shell (a transfer's amount, a balance) and on a path that cannot be
-# opened, the PITBOSS_DB variable, and a short `bench ledger` run.
+# opened, backup (the copy checked, never over an existing file, a tampered
+# ledger's copy named), the PITBOSS_DB variable, and a short `bench ledger` run.
 #
 # Usage: tests/cli/test_cli.sh PATH/TO/pitboss     (speaks TAP)
 # Cases that need the sqlite3 shell report "not ok" when it is missing.
@@ -18,7 +19,7 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/pbcli.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/pitboss.db
 
-PLAN=27
+PLAN=34
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -154,6 +155,49 @@ check "verify on a database that was never migrated exits 2" "$([ $RC -eq 2 ]; e
     "exit $RC"
 run "$PB" ledger
 check "ledger without a subcommand exits 2" "$([ $RC -eq 2 ]; echo $?)" "exit $RC"
+
+# ---- backup: an online copy, checked, never over an existing file
+BK=$D/backup.db
+run "$PB" backup --db "$DB" --to "$BK"
+if command -v python3 >/dev/null 2>&1; then
+    bk_json=$(python3 -c 'import json,sys
+r = json.loads(open(sys.argv[1]).read())
+sys.exit(0 if r["backup"] == "ok" and r["integrity"] == "ok" and r["ledger_verify"] == "ok"
+         and r["transfers"] == int(sys.argv[2]) and r["last_seq"] == int(sys.argv[2])
+         and len(r["last_hash"]) == 64 and r["pages"] > 0 else 1)' "$OUT" "$first" 2>/dev/null; echo $?)
+else
+    bk_json=$(grep -q "\"ledger_verify\":\"ok\",\"transfers\":$first," "$OUT"; echo $?)
+fi
+check "backup exits 0; its JSON line says the copy is intact and holds every transfer" \
+    "$([ $RC -eq 0 ] && [ "$bk_json" -eq 0 ]; echo $?)" "exit $RC"
+check "the backup is one file (nothing beside it)" \
+    "$([ -f "$BK" ] && [ "$(ls "$D" | grep -c '^backup\.db')" -eq 1 ]; echo $?)"
+sum_before=$(cksum <"$BK")
+run "$PB" backup --db "$DB" --to "$BK"
+check "backup to an existing file exits 2 and leaves it as it was" \
+    "$([ $RC -eq 2 ] && grep -q 'already exists' "$ERR" && [ "$(cksum <"$BK")" = "$sum_before" ]; echo $?)" \
+    "exit $RC"
+run "$PB" ledger verify --db "$BK"
+check "ledger verify on the backup counts the same transfers" \
+    "$([ $RC -eq 0 ] && [ "$(transfers)" = "$first" ]; echo $?)" "exit $RC"
+run "$PB" backup --db "$D/no-such.db" --to "$D/never.db"
+check "backup of a missing database exits 2, creates nothing" \
+    "$([ $RC -eq 2 ] && [ ! -e "$D/no-such.db" ] && [ ! -e "$D/never.db" ]; echo $?)" "exit $RC"
+run "$PB" backup --db "$DB"
+check "backup without --to exits 2 with its usage" \
+    "$([ $RC -eq 2 ] && grep -q 'usage: pitboss backup' "$ERR"; echo $?)" "exit $RC"
+if has_sqlite && [ -f "$T1" ]; then
+    run "$PB" backup --db "$T1" --to "$D/tampered-copy.db"
+    check "backup of a tampered ledger exits 1, names the violation, keeps the copy" \
+        "$([ $RC -eq 1 ] && grep -q '^VIOLATION hash_chain' "$ERR" &&
+            grep -q '"ledger_verify":"violations"' "$OUT" && [ -f "$D/tampered-copy.db" ]; echo $?)" \
+        "exit $RC"
+else
+    : >"$OUT"
+    : >"$ERR"
+    not_ok "backup of a tampered ledger exits 1, names the violation, keeps the copy" \
+        "sqlite3 shell missing or demo failed: no tampered database"
+fi
 
 # ---- PITBOSS_DB
 ENVDB=$D/env.db

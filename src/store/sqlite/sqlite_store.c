@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/embedded.h"
@@ -481,6 +483,210 @@ static pb_store_rc sq_wal_reserve(pb_store_conn *base, int frames)
     return PB_STORE_OK;
 }
 
+/* ---- online backup (pb_store_backup) */
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* fsync(2) of a file or directory by name; 0 or an errno. */
+static int sync_path(const char *path, bool dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int e = fsync(fd) == 0 ? 0 : errno;
+    close(fd);
+    return e;
+}
+
+/* The directory part of path ("." when it has none). */
+static void dir_of(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* The copy's own integrity check: SQLITE_OK when it answers the single row "ok". */
+static int check_copy(sqlite3 *db, char *err, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, cap, "integrity check: %s", sqlite3_errmsg(db));
+        return rc;
+    }
+    size_t used = 0;
+    bool ok = false;
+    int rows = 0;
+    err[0] = '\0';
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        ok = rows++ == 0 && line && strcmp(line, "ok") == 0;
+        if (!ok && used < cap)
+            used += (size_t)snprintf(err + used, cap - used, "%s%s", used ? "; " : "",
+                                     line ? line : "?");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, cap, "integrity check: %s", sqlite3_errmsg(db));
+        return rc;
+    }
+    if (!ok) {
+        if (!err[0])
+            snprintf(err, cap, "integrity check found problems");
+        return SQLITE_CORRUPT;
+    }
+    return SQLITE_OK;
+}
+
+/* Removes the temporary copy and whatever SQLite left beside it. */
+static void remove_copy(const char *tmp)
+{
+    static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+    char p[4120];
+    for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+        snprintf(p, sizeof p, "%s%s", tmp, suffix[i]);
+        unlink(p);
+    }
+}
+
+/*
+ * sqlite3_backup_step(-1) copies every page under one read transaction of the
+ * source connection: in WAL mode that blocks no writer (they append to the WAL
+ * meanwhile) and the copy is the database as of the transaction's start. The
+ * copy is a file of its own, opened through the default VFS (never the store's
+ * test VFS or WAL buffer). Once checked and accepted, it is switched to a
+ * rollback journal (journal_mode=DELETE, which also folds in and removes any
+ * WAL that opening it as a store made), so it is one file with nothing beside
+ * it; a server started on it switches it back to WAL. SQLite commits with a
+ * sync (synchronous=FULL, its default); the file is synced again before it is
+ * linked, and its directory after.
+ */
+static pb_store_rc sq_backup(pb_store_conn *base, const char *path, bool check,
+                             pb_store_backup_accept_fn accept, void *ctx,
+                             pb_store_backup_info *info)
+{
+    sq_conn *c = (sq_conn *)base;
+    struct stat sb;
+    if (!path || !*path || strlen(path) > 3900) {
+        snprintf(c->err, sizeof c->err, "backup: no usable target path");
+        return PB_STORE_ERROR;
+    }
+    if (lstat(path, &sb) == 0) {
+        snprintf(c->err, sizeof c->err, "backup: %.160s already exists (nothing is overwritten)",
+                 path);
+        return PB_STORE_CONFLICT;
+    }
+    if (errno != ENOENT) {
+        snprintf(c->err, sizeof c->err, "backup: %.160s: %s", path, strerror(errno));
+        return PB_STORE_ERROR;
+    }
+    char tmp[4096], dir[4096];
+    snprintf(tmp, sizeof tmp, "%s.partial-%ld", path, (long)getpid());
+    dir_of(path, dir, sizeof dir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(c->err, sizeof c->err, "backup: cannot create %.160s: %s", tmp, strerror(errno));
+        return PB_STORE_ERROR;
+    }
+    close(fd);
+
+    pb_store_rc r = PB_STORE_ERROR;
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b = NULL;
+    char err[sizeof c->err - 16];
+    err[0] = '\0';
+    int rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        b = sqlite3_backup_init(dst, "main", c->db, "main");
+    if (!b) {
+        snprintf(err, sizeof err, "cannot start the copy: %s",
+                 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+        goto out;
+    }
+    int64_t t0 = mono_us();
+    /* a reader is refused only while the WAL is being recovered or started
+     * over: retry for up to ~5 s */
+    for (int tries = 0;; tries++) {
+        rc = sqlite3_backup_step(b, -1);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries == 500)
+            break;
+        sqlite3_sleep(10);
+    }
+    int64_t pages = sqlite3_backup_pagecount(b);
+    int frc = sqlite3_backup_finish(b);
+    if (info) {
+        info->copy_us = mono_us() - t0;
+        info->pages = pages;
+    }
+    if (rc != SQLITE_DONE || frc != SQLITE_OK) {
+        snprintf(err, sizeof err, "the copy failed: %s",
+                 sqlite3_errstr(rc != SQLITE_DONE ? rc : frc));
+        goto out;
+    }
+    if (check) {
+        int64_t t1 = mono_us();
+        rc = check_copy(dst, err, sizeof err);
+        if (info)
+            info->check_us = mono_us() - t1;
+        if (rc != SQLITE_OK)
+            goto out;
+    }
+    if (accept) {
+        sqlite3_close(dst);
+        dst = NULL;
+        if (!accept(ctx, tmp)) {
+            snprintf(err, sizeof err, "the copy was not accepted by its verification");
+            goto out;
+        }
+        if ((rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK) {
+            snprintf(err, sizeof err, "reopening the copy: %s",
+                     dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+            goto out;
+        }
+    }
+    if (exec_sql(dst, "PRAGMA journal_mode=DELETE", err, sizeof err) != SQLITE_OK)
+        goto out;
+    rc = sqlite3_close(dst);
+    dst = NULL;
+    int e;
+    if (rc != SQLITE_OK) {
+        snprintf(err, sizeof err, "closing the copy: %s", sqlite3_errstr(rc));
+    } else if ((e = sync_path(tmp, false)) != 0) {
+        snprintf(err, sizeof err, "syncing %.160s: %s", tmp, strerror(e));
+    } else if (link(tmp, path) != 0) { /* never replaces a file that appeared meanwhile */
+        e = errno;
+        snprintf(err, sizeof err, "%.160s: %s", path, strerror(e));
+        if (e == EEXIST)
+            r = PB_STORE_CONFLICT;
+    } else {
+        if (stat(path, &sb) == 0 && info)
+            info->bytes = (int64_t)sb.st_size;
+        if ((e = sync_path(dir, true)) != 0) { /* the new name, durably */
+            snprintf(err, sizeof err, "syncing the directory %.160s: %s", dir, strerror(e));
+            unlink(path);
+        } else {
+            r = PB_STORE_OK;
+        }
+    }
+out:
+    if (dst)
+        sqlite3_close(dst);
+    remove_copy(tmp);
+    if (r != PB_STORE_OK)
+        snprintf(c->err, sizeof c->err, "backup: %s", err);
+    return r;
+}
+
 static pb_store_rc sq_exec_raw(pb_store_conn *base, const char *sql)
 {
     sq_conn *c = (sq_conn *)base;
@@ -607,6 +813,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .wal_restart = sq_wal_restart,
     .wal_frames = sq_wal_frames,
     .wal_reserve = sq_wal_reserve,
+    .backup = sq_backup,
     .set_deferred_sync = sq_set_deferred_sync,
     .sync = sq_sync,
     .migrate = sq_migrate,

@@ -1,0 +1,283 @@
+/*
+ * test_ledger_backup.c — pb_store_backup: an online copy of the database.
+ *
+ * 1. test_backup_under_load: four threads keep submitting transfers while the
+ *    copy is taken. The copy verifies clean (its ledger is a consistent state,
+ *    its own balance rows lagging as a crash would leave them); its transfers
+ *    are a prefix of the live ledger's (the copy's last transfer is, hash and
+ *    all, the live one at that seq); the writer kept committing after the
+ *    copy's moment; the copy is one file in rollback-journal mode with nothing
+ *    beside it; the live ledger verifies clean at the end.
+ * 2. test_backup_refuses_existing: an existing target is never overwritten
+ *    (PB_STORE_CONFLICT, its bytes unchanged); a target in a missing directory
+ *    fails and leaves nothing.
+ * 3. test_backup_not_accepted: a copy its accept callback refuses leaves no
+ *    file behind, neither at the target nor under the temporary name; the
+ *    callback saw a copy it could open and verify.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define NACCTS 40
+#define NTHREADS 4
+
+typedef struct load {
+    fx *f;
+    int64_t accts[NACCTS];
+    atomic_bool stop;
+    atomic_long ok;
+    atomic_int failed; /* a submission that did not run (not a business refusal) */
+} load;
+
+typedef struct worker {
+    load *ld;
+    int idx;
+} worker;
+
+static void *submitter(void *arg)
+{
+    worker *w = arg;
+    load *ld = w->ld;
+    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(w->idx + 1);
+    for (long n = 0; !atomic_load(&ld->stop); n++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        int a = (int)(s % NACCTS), b = (int)((s >> 20) % NACCTS);
+        if (a == b)
+            b = (b + 1) % NACCTS;
+        char key[64];
+        snprintf(key, sizeof key, "load-%d-%ld", w->idx, n);
+        pb_transfer t = fx_transfer(key, ld->accts[a], ld->accts[b], 1 + (int64_t)(s % 50), 1);
+        if (pb_ledger_submit(ld->f->ledger, &t, 1) != PB_OK) {
+            atomic_store(&ld->failed, 1);
+            break;
+        }
+        if (t.result == PB_OK)
+            atomic_fetch_add(&ld->ok, 1);
+    }
+    return NULL;
+}
+
+/* What accept_verify saw in the copy. */
+typedef struct seen {
+    bool opened;
+    int64_t violations, transfers;
+    pb_store_transfer last;
+    bool keep;
+} seen;
+
+static bool accept_verify(void *ctx, const char *copy_path)
+{
+    seen *v = ctx;
+    char err[256];
+    pb_store *s = pb_store_open(copy_path, err, sizeof err);
+    if (!s)
+        return false;
+    pb_store_conn *c = pb_store_connect(s, err, sizeof err);
+    if (c) {
+        pb_ledger_verify_summary sum;
+        if (pb_ledger_verify(c, NULL, NULL, &sum) == PB_OK &&
+            pb_store_transfer_last(c, &v->last) == PB_STORE_OK) {
+            v->opened = true;
+            v->violations = sum.violations;
+            v->transfers = sum.transfers;
+        }
+        pb_store_disconnect(c);
+    }
+    pb_store_close(s);
+    return v->keep;
+}
+
+static bool exists(const char *path)
+{
+    struct stat sb;
+    return lstat(path, &sb) == 0;
+}
+
+/* Files in dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void remove_files(const char *path)
+{
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    char p[400];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void test_backup_under_load(void **state)
+{
+    fx *f = *state;
+    load ld;
+    memset(&ld, 0, sizeof ld);
+    ld.f = f;
+    int64_t house = fx_account(f, "house", "house", 0);
+    for (int i = 0; i < NACCTS; i++) {
+        char owner[32];
+        snprintf(owner, sizeof owner, "player:p%d", i);
+        ld.accts[i] = fx_account(f, owner, "player_cash",
+                                 PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+        char key[32];
+        snprintf(key, sizeof key, "fund-%d", i);
+        pb_transfer t = fx_transfer(key, house, ld.accts[i], 100000, 1);
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    pthread_t th[NTHREADS];
+    worker w[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        w[i] = (worker){&ld, i};
+        assert_int_equal(pthread_create(&th[i], NULL, submitter, &w[i]), 0);
+    }
+    sleep_ms(300);
+    long before = atomic_load(&ld.ok);
+
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/copy.db", f->dir);
+    pb_store_conn *c = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(c);
+    seen v = {.keep = true};
+    pb_store_backup_info info;
+    pb_store_rc r = pb_store_backup(c, path, true, accept_verify, &v, &info);
+    pb_store_disconnect(c);
+    sleep_ms(200);
+    atomic_store(&ld.stop, true);
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(th[i], NULL);
+    long total = atomic_load(&ld.ok);
+
+    assert_int_equal(r, PB_STORE_OK);
+    assert_int_equal(atomic_load(&ld.failed), 0);
+    assert_true(before > 0);
+    assert_true(info.pages > 0);
+    assert_true(info.bytes >= info.pages * 1024);
+    /* the copy: consistent, clean, and a prefix of the live ledger */
+    assert_true(v.opened);
+    assert_int_equal(v.violations, 0);
+    assert_true(v.transfers >= NACCTS + before);
+    assert_true(v.transfers < NACCTS + total); /* the writer went on after the copy's moment */
+    assert_int_equal(v.last.seq, v.transfers);
+    pb_store_transfer live;
+    assert_int_equal(pb_store_transfer_by_seq(f->conn, v.last.seq, &live), PB_STORE_OK);
+    assert_memory_equal(live.hash, v.last.hash, sizeof live.hash);
+    assert_memory_equal(live.id.b, v.last.id.b, sizeof live.id.b);
+    /* one file: a rollback journal (header bytes 18 and 19 are 1), nothing beside it */
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    unsigned char hdr[20];
+    assert_int_equal(fread(hdr, 1, sizeof hdr, fp), sizeof hdr);
+    fclose(fp);
+    assert_int_equal(hdr[18], 1);
+    assert_int_equal(hdr[19], 1);
+    assert_int_equal(count_prefixed(f->dir, "copy.db"), 1);
+    /* the live ledger is intact and holds everything answered */
+    assert_int_equal(fx_verify(f), 0);
+    remove_files(path);
+}
+
+static void test_backup_refuses_existing(void **state)
+{
+    fx *f = *state;
+    int64_t house = fx_account(f, "house", "house", 0);
+    int64_t p = fx_account(f, "player:a", "player_cash", 0);
+    pb_transfer t = fx_transfer("one", house, p, 500, 1);
+    assert_int_equal(fx_submit1(f, &t), PB_OK);
+
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/taken.db", f->dir);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs("not a database, and it stays so", fp);
+    fclose(fp);
+    pb_store_conn *c = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(c);
+    pb_store_backup_info info;
+    assert_int_equal(pb_store_backup(c, path, true, NULL, NULL, &info), PB_STORE_CONFLICT);
+    assert_non_null(strstr(pb_store_errmsg(c), "already exists"));
+    char buf[64] = {0};
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_true(fread(buf, 1, sizeof buf - 1, fp) > 0);
+    fclose(fp);
+    assert_string_equal(buf, "not a database, and it stays so");
+    assert_int_equal(count_prefixed(f->dir, "taken.db"), 1);
+    unlink(path);
+
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/no-such-dir/copy.db", f->dir);
+    assert_int_equal(pb_store_backup(c, missing, true, NULL, NULL, &info), PB_STORE_ERROR);
+    assert_false(exists(missing));
+
+    /* and with the way clear, a copy without an accept callback works */
+    assert_int_equal(pb_store_backup(c, path, true, NULL, NULL, &info), PB_STORE_OK);
+    assert_true(info.check_us > 0);
+    pb_store_disconnect(c);
+    assert_int_equal(count_prefixed(f->dir, "taken.db"), 1);
+    remove_files(path);
+}
+
+static void test_backup_not_accepted(void **state)
+{
+    fx *f = *state;
+    int64_t house = fx_account(f, "house", "house", 0);
+    int64_t p = fx_account(f, "player:a", "player_cash", 0);
+    for (int i = 0; i < 10; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "t%d", i);
+        pb_transfer t = fx_transfer(key, house, p, 100 + i, 1);
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/refused.db", f->dir);
+    pb_store_conn *c = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(c);
+    seen v = {.keep = false};
+    pb_store_backup_info info;
+    assert_int_equal(pb_store_backup(c, path, false, accept_verify, &v, &info), PB_STORE_ERROR);
+    assert_non_null(strstr(pb_store_errmsg(c), "not accepted"));
+    pb_store_disconnect(c);
+    assert_true(v.opened); /* the callback had a real copy to check */
+    assert_int_equal(v.violations, 0);
+    assert_int_equal(v.transfers, 10);
+    assert_int_equal(info.check_us, 0);
+    assert_false(exists(path));
+    assert_int_equal(count_prefixed(f->dir, "refused.db"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_backup_under_load, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_backup_refuses_existing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_backup_not_accepted, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
