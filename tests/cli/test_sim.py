@@ -17,6 +17,9 @@ runs on it and the simulator plays:
   - a player who registered and deposited by hand (as the README's walkthrough does)
     plays through `--email/--password` with the money they have;
   - `pitboss ledger verify` on the database after the server stopped passes;
+  - `pitboss backup` taken while the second run plays gives a checked single-file
+    copy; a server started on that copy (the same keys directory) answers every
+    balance the first run's books say, and its ledger verifies;
   - `pitboss bench wallet` against a server whose idle timeout (1 s) is shorter than
     its connections wait in the open loop: the connections the server closes are
     opened again (counted), every answer is 200 and every balance as the books say.
@@ -30,6 +33,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
@@ -41,6 +46,8 @@ DB = os.path.join(TMP, "sim.db")
 KEYS = os.path.join(TMP, "keys")
 SECRET_FILE = os.path.join(TMP, "sim-studio.secret")
 BOOKS = os.path.join(TMP, "books.json")
+COPY = os.path.join(TMP, "backup.db")
+RESTORED = os.path.join(TMP, "restored.db")
 
 
 def cli(*args, timeout=300):
@@ -111,7 +118,7 @@ def diag(rc, summary, out, err):
 
 
 def main():
-    tap = Tap(12)
+    tap = Tap(14)
     srv = None
     try:
         seed()
@@ -138,13 +145,31 @@ def main():
         tap.ok(len(books["players"]) == 20 and all(p["player_id"] for p in books["players"]),
                "the books name every player", lambda: json.dumps(books)[:2000])
 
+        # an online backup while the second run plays (its players are new: the first
+        # run's books stay true, and are checked on the restored copy at the end)
+        backup = {}
+
+        def take_backup():
+            time.sleep(0.3)
+            backup["r"] = cli("backup", "--db", DB, "--to", COPY)
+
+        th = threading.Thread(target=take_backup)
+        th.start()
         rc2, s2, out2, err2 = sim(srv, *play, "--players", "6", "--rounds", "300",
                                   "--concurrency", "3", "--deposit", "2.00", "--bet-max", "2.00",
                                   "--duplicate-rate", "0.1", "--timeout-rate", "0.05",
                                   "--seed", "7")
+        th.join()
         tap.ok(rc2 == 0 and s2 and s2["ok"] and s2["deposits"] > 6,
                "players who go broke are topped up through the sandbox PSP; still balanced",
                diag(rc2, s2, out2, err2))
+        b = backup.get("r")
+        bj = json.loads(b.stdout.splitlines()[-1]) if b and b.stdout.strip() else None
+        tap.ok(b and b.returncode == 0 and bj and bj["ledger_verify"] == "ok" and
+               bj["integrity"] == "ok" and bj["transfers"] > 0 and os.path.isfile(COPY) and
+               not os.path.exists(COPY + "-wal"),
+               "pitboss backup while the server plays: a checked, verified, single-file copy",
+               lambda: f"{b and b.returncode}\n{b and b.stdout}\n{b and b.stderr}")
 
         token = newcomer(srv)
         rc7, s7, out7, err7 = sim(srv, *play, "--email", "you@example.org", "--password",
@@ -222,6 +247,16 @@ def main():
                "balances ok, ledger verify passes",
                lambda: f"exit {b.returncode}\n{b.stdout}\n{b.stderr[-3000:]}\n"
                        f"serve exit {code}\n{v.stdout}{v.stderr}")
+        # restore: the copy in place of a database, a server on it with the same keys
+        shutil.copyfile(COPY, RESTORED)
+        srv = Server(BIN, extra_args=["--db", RESTORED, "--keys-dir", KEYS])
+        rc8, s8, out8, err8 = sim(srv, "--check", BOOKS, "--db", RESTORED)
+        code = srv.stop()
+        srv = None
+        tap.ok(rc8 == 0 and s8 and s8["ok"] and s8["players"] == 20 and s8["mismatches"] == 0 and
+               code == 0,
+               "a server restored from the backup answers every balance the first run's books "
+               "say; its ledger verifies", lambda: diag(rc8, s8, out8, err8)() + f"\nexit {code}")
     except Exception:  # a crash of the harness is a failed case, not a silent pass
         import traceback
         tap.ok(False, "the test ran to its end", traceback.format_exc())
