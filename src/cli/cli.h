@@ -47,7 +47,8 @@ int pb_cmd_audit(int argc, char **argv);
 const char *pb_cli_db_url(const char *flag_value);
 /* The keys directory: --keys-dir, else $PITBOSS_KEYS_DIR, else var/keys (as serve). */
 const char *pb_cli_keys_dir(const char *flag_value);
-/* Opens and migrates the store; prints the reason and returns NULL on failure. */
+/* Opens the store and, with migrate, migrates it; without, a missing database file is
+ * an error (not created). Prints the reason and returns NULL on failure. */
 pb_store *pb_cli_open_store(const char *url, bool migrate);
 
 #endif

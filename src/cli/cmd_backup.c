@@ -10,12 +10,10 @@
  * The keys directory is not in the copy, on purpose: back it up apart from
  * the database's copies (README, Commands).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "ledger/ledger.h"
@@ -139,17 +137,7 @@ int pb_cmd_backup(int argc, char **argv)
         return 2;
     }
     const char *url = pb_cli_db_url(db);
-    if (!strstr(url, "://")) { /* a file: opening a missing one would create it */
-        const char *file = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-        char path[4096];
-        snprintf(path, sizeof path, "%.*s", (int)strcspn(file, "?"), file);
-        struct stat sb;
-        if (stat(path, &sb) != 0) {
-            fprintf(stderr, "pitboss: backup: %s: %s\n", path, strerror(errno));
-            return 2;
-        }
-    }
-    /* no migration: a backup copies the database as it is */
+    /* no migration, and a missing database is not created: a backup copies what is */
     pb_store *s = pb_cli_open_store(url, false);
     if (!s)
         return 2;

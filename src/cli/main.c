@@ -1,9 +1,11 @@
 /*
  * main.c — the pitboss binary: one executable, one subcommand per job.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/log.h"
@@ -75,6 +77,18 @@ const char *pb_cli_keys_dir(const char *flag_value)
 pb_store *pb_cli_open_store(const char *url, bool migrate)
 {
     char err[512];
+    /* a command that only reads must not leave an empty database behind a typo:
+     * opening a missing SQLite file would create it */
+    if (!migrate && !strstr(url, "://")) {
+        const char *file = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+        char path[4096];
+        snprintf(path, sizeof path, "%.*s", (int)strcspn(file, "?"), file);
+        struct stat sb;
+        if (stat(path, &sb) != 0) {
+            fprintf(stderr, "pitboss: cannot open %s: %s\n", url, strerror(errno));
+            return NULL;
+        }
+    }
     pb_store *s = pb_store_open(url, err, sizeof err);
     if (!s) {
         fprintf(stderr, "pitboss: cannot open %s: %s\n", url, err);

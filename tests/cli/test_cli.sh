@@ -19,7 +19,7 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/pbcli.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/pitboss.db
 
-PLAN=34
+PLAN=35
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -151,8 +151,16 @@ check "verify on a database in a missing directory exits 2" "$([ $RC -eq 2 ]; ec
 check "verify that cannot run prints no summary" \
     "$(! grep -q '^ledger verify:' "$OUT"; echo $?)"
 run "$PB" ledger verify --db "$D/never-migrated.db"
-check "verify on a database that was never migrated exits 2" "$([ $RC -eq 2 ]; echo $?)" \
-    "exit $RC"
+check "verify on a missing database exits 2 and does not create it" \
+    "$([ $RC -eq 2 ] && [ ! -e "$D/never-migrated.db" ]; echo $?)" "exit $RC"
+if has_sqlite; then
+    sqlite3 "$D/empty.db" "CREATE TABLE unrelated (x)"
+    run "$PB" ledger verify --db "$D/empty.db"
+    check "verify on a database that was never migrated exits 2" "$([ $RC -eq 2 ]; echo $?)" \
+        "exit $RC"
+else
+    not_ok "verify on a database that was never migrated exits 2" "sqlite3 shell missing"
+fi
 run "$PB" ledger
 check "ledger without a subcommand exits 2" "$([ $RC -eq 2 ]; echo $?)" "exit $RC"
 
