@@ -6,7 +6,8 @@
 
 int pb_cmd_migrate(int argc, char **argv);
 int pb_cmd_ledger(int argc, char **argv);
-int pb_cmd_backup(int argc, char **argv); /* cmd_backup.c: `pitboss backup` */
+int pb_cmd_backup(int argc, char **argv);  /* cmd_backup.c: `pitboss backup` */
+int pb_cmd_restore(int argc, char **argv); /* cmd_backup.c: `pitboss restore` */
 int pb_cmd_bench(int argc, char **argv);
 /* cmd_bench_game.c: `pitboss bench game` (called by pb_cmd_bench) */
 int pb_cmd_bench_game(int argc, char **argv);

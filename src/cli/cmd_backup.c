@@ -9,6 +9,10 @@
  *
  * The keys directory is not in the copy, on purpose: back it up apart from
  * the database's copies (README, Commands).
+ *
+ * `pitboss restore --from FILE`: the reverse (pb_store_restore), refusing a
+ * database in use and keeping the one it replaces; 0 restored, 1 not restored
+ * because the backup's ledger has violations, 2 not restored otherwise.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -26,6 +30,15 @@ static const char backup_usage[] =
     "line: pages, bytes, copy_ms, the ledger's last transfer (seq and chain hash).\n"
     "Restore: stop the server, put the copy in place of the database file (remove\n"
     "its -wal and -shm), start the server with the same keys directory.\n";
+
+static const char restore_usage[] =
+    "usage: pitboss restore --from FILE [--db URL] [--replace] [--no-verify]\n"
+    "Puts a copy of the backup FILE (only read) in place of the database: made beside it,\n"
+    "integrity-checked and ledger-verified (a ledger with violations is not restored\n"
+    "unless --no-verify), then renamed over it, and the old database's -wal and -shm\n"
+    "removed. An existing database is replaced only with --replace and only when\n"
+    "nothing has it open (stop the server first); it is kept as <db>.replaced-<time>.\n"
+    "Start the server with the keys directory the backup was taken with.\n";
 
 static void print_violation(void *ctx, const char *kind, const char *message)
 {
@@ -112,6 +125,41 @@ static bool accept_copy(void *ctx, const char *copy_path)
     return k->rc != 2;
 }
 
+/* The JSON line of a backup or restore. */
+static void print_result(const char *what, const char *from, const char *to,
+                         const pb_store_backup_info *info, bool verify, const copy_check *k)
+{
+    printf("{\"%s\":\"ok\"", what);
+    if (from) {
+        printf(",\"from\":");
+        json_str(stdout, from);
+    }
+    printf(",\"to\":");
+    json_str(stdout, to);
+    printf(",\"pages\":%" PRId64 ",\"bytes\":%" PRId64 ",\"copy_ms\":%.1f", info->pages,
+           info->bytes, (double)info->copy_us / 1000.0);
+    if (info->check_us)
+        printf(",\"integrity\":\"ok\",\"check_ms\":%.1f", (double)info->check_us / 1000.0);
+    if (verify) {
+        printf(",\"ledger_verify\":\"%s\",\"transfers\":%" PRId64 ",\"accounts\":%" PRId64
+               ",\"violations\":%" PRId64,
+               k->rc == 0   ? "ok"
+               : k->rc == 1 ? "violations"
+                            : "not run",
+               k->sum.transfers, k->sum.accounts, k->sum.violations);
+        if (k->has_last) {
+            char h[65];
+            hex32(k->last.hash, h);
+            printf(",\"last_seq\":%" PRId64 ",\"last_hash\":\"%s\"", k->last.seq, h);
+        }
+    }
+    if (info->previous[0]) {
+        printf(",\"previous\":");
+        json_str(stdout, info->previous);
+    }
+    printf("}\n");
+}
+
 int pb_cmd_backup(int argc, char **argv)
 {
     static const struct option opts[] = {{"to", required_argument, 0, 't'},
@@ -165,25 +213,54 @@ int pb_cmd_backup(int argc, char **argv)
     pb_store_close(s);
     if (r != PB_STORE_OK)
         return 2;
-    int rc = k.rc;
-    printf("{\"backup\":\"ok\",\"to\":");
-    json_str(stdout, to);
-    printf(",\"pages\":%" PRId64 ",\"bytes\":%" PRId64 ",\"copy_ms\":%.1f", info.pages, info.bytes,
-           (double)info.copy_us / 1000.0);
-    if (verify) {
-        printf(",\"integrity\":\"ok\",\"check_ms\":%.1f,\"ledger_verify\":\"%s\","
-               "\"transfers\":%" PRId64 ",\"accounts\":%" PRId64 ",\"violations\":%" PRId64,
-               (double)info.check_us / 1000.0,
-               rc == 0   ? "ok"
-               : rc == 1 ? "violations"
-                         : "not run",
-               k.sum.transfers, k.sum.accounts, k.sum.violations);
-        if (k.has_last) {
-            char h[65];
-            hex32(k.last.hash, h);
-            printf(",\"last_seq\":%" PRId64 ",\"last_hash\":\"%s\"", k.last.seq, h);
+    print_result("backup", NULL, to, &info, verify, &k);
+    return k.rc;
+}
+
+/* The restore's accept: the restored copy must verify clean (a ledger with
+ * violations is not put in place; --no-verify skips the check). */
+static bool accept_clean(void *ctx, const char *copy_path)
+{
+    copy_check *k = ctx;
+    k->rc = verify_copy(copy_path, &k->sum, &k->last, &k->has_last);
+    return k->rc == 0;
+}
+
+int pb_cmd_restore(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"from", required_argument, 0, 'f'}, {"db", required_argument, 0, 'd'},
+        {"replace", no_argument, 0, 'r'},    {"no-verify", no_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    const char *db = NULL, *from = NULL;
+    bool verify = true, replace = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f': from = optarg; break;
+        case 'd': db = optarg; break;
+        case 'r': replace = true; break;
+        case 'n': verify = false; break;
+        case 'h': fputs(restore_usage, stdout); return 0;
+        default: fputs(restore_usage, stderr); return 2;
         }
     }
-    printf("}\n");
-    return rc;
+    if (optind != argc || !from || !*from) {
+        fputs(restore_usage, stderr);
+        return 2;
+    }
+    const char *url = pb_cli_db_url(db);
+    pb_store_backup_info info;
+    copy_check k;
+    memset(&k, 0, sizeof k);
+    char err[1024];
+    pb_store_rc r = pb_store_restore(url, from, replace, verify ? accept_clean : NULL, &k, &info,
+                                     err, sizeof err);
+    if (r != PB_STORE_OK) {
+        fprintf(stderr, "pitboss: %s\n", err);
+        return verify && k.rc == 1 ? 1 : 2;
+    }
+    print_result("restore", from, url, &info, verify, &k);
+    return 0;
 }

@@ -19,6 +19,7 @@ static void usage(FILE *f)
         "  migrate [--db URL]              apply pending schema migrations\n"
         "  ledger verify [--db URL]        rebuild balances from transfers and check every invariant\n"
         "  backup --to FILE [--db URL]     an online copy of the database while it runs, then checked\n"
+        "  restore --from FILE [--db URL] [--replace]   a backup put in place of the database\n"
         "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
         "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
         /* @cli-usage */
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
         return pb_cmd_ledger(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)
         return pb_cmd_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "restore") == 0)
+        return pb_cmd_restore(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return pb_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)

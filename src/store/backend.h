@@ -49,6 +49,9 @@ struct pb_store_backend {
     pb_store_rc (*backup)(pb_store_conn *c, const char *path, bool check,
                           pb_store_backup_accept_fn accept, void *ctx,
                           pb_store_backup_info *info); /* NULL: none */
+    pb_store_rc (*restore)(const char *target, const char *from, bool replace,
+                           pb_store_backup_accept_fn accept, void *ctx, pb_store_backup_info *info,
+                           char *err, size_t errcap); /* NULL: none */
     pb_store_rc (*set_deferred_sync)(pb_store_conn *c, bool deferred);
     pb_store_rc (*sync)(pb_store_conn *c);
     pb_store_rc (*migrate)(pb_store *s, int *applied, char *err, size_t errcap);

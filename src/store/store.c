@@ -64,9 +64,28 @@ pb_store_rc pb_store_checkpoint(pb_store_conn *c) { return c->be->checkpoint(c);
 pb_store_rc pb_store_backup(pb_store_conn *c, const char *path, bool check,
                             pb_store_backup_accept_fn accept, void *ctx, pb_store_backup_info *info)
 {
-    if (info)
-        memset(info, 0, sizeof *info);
+    pb_store_backup_info unused;
+    if (!info)
+        info = &unused;
+    memset(info, 0, sizeof *info);
     return c->be->backup ? c->be->backup(c, path, check, accept, ctx, info) : PB_STORE_ERROR;
+}
+
+pb_store_rc pb_store_restore(const char *url, const char *from, bool replace,
+                             pb_store_backup_accept_fn accept, void *ctx,
+                             pb_store_backup_info *info, char *err, size_t errcap)
+{
+    pb_store_backup_info unused;
+    if (!info)
+        info = &unused;
+    memset(info, 0, sizeof *info);
+    if (!url || !*url || strstr(url, "://") || strchr(url, '?')) {
+        snprintf(err, errcap, "restore: the target must be a database file, not %s",
+                 url && *url ? url : "an empty url");
+        return PB_STORE_ERROR;
+    }
+    const char *target = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+    return pb_store_sqlite_backend.restore(target, from, replace, accept, ctx, info, err, errcap);
 }
 pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
 {

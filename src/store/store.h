@@ -109,15 +109,31 @@ pb_store_rc pb_store_wal_reserve(pb_store_conn *c, int frames);
  * own (a database server has its own tools).
  */
 typedef struct pb_store_backup_info {
-    int64_t pages;    /* pages copied */
-    int64_t bytes;    /* the copy's size */
-    int64_t copy_us;  /* the copy itself: how long the read transaction was held */
-    int64_t check_us; /* the integrity check of the copy (0 without check) */
+    int64_t pages;       /* pages copied */
+    int64_t bytes;       /* the copy's size */
+    int64_t copy_us;     /* the copy itself: how long the read transaction was held */
+    int64_t check_us;    /* the integrity check of the copy (0 without check) */
+    char previous[1024]; /* pb_store_restore: where the replaced database was kept, or "" */
 } pb_store_backup_info;
 typedef bool (*pb_store_backup_accept_fn)(void *ctx, const char *copy_path);
 pb_store_rc pb_store_backup(pb_store_conn *c, const char *path, bool check,
                             pb_store_backup_accept_fn accept, void *ctx,
                             pb_store_backup_info *info);
+/*
+ * Restores a backup: the database at `url` (a file) becomes a copy of the
+ * backup file `from`, which is only read. The copy is made, integrity-checked
+ * and shown to `accept` as pb_store_backup does, under a temporary name beside
+ * the database, then renamed over it (atomic: a crash leaves the old database
+ * or the restored one), and the old database's -wal and -shm are removed. An
+ * existing database is replaced only with `replace` (else PB_STORE_CONFLICT),
+ * only when nothing has it open (PB_STORE_BUSY: "in use", a server is running
+ * on it), and it is kept beside under "<path>.replaced-<unix time>"
+ * (info->previous), so a restore can be undone. The reason of a failure is in
+ * err. On backends without such a file, PB_STORE_ERROR.
+ */
+pb_store_rc pb_store_restore(const char *url, const char *from, bool replace,
+                             pb_store_backup_accept_fn accept, void *ctx,
+                             pb_store_backup_info *info, char *err, size_t errcap);
 
 /* Applies every numbered migration above the current version, each in its own
  * transaction. *applied (may be NULL) receives how many ran. */

@@ -4,7 +4,8 @@
 # ledger verify on a clean database, on databases tampered with through the
 # sqlite3 shell (a transfer's amount, a balance) and on a path that cannot be
 # opened, backup (the copy checked, never over an existing file, a tampered
-# ledger's copy named), the PITBOSS_DB variable, and a short `bench ledger` run.
+# ledger's copy named) and restore (only with --replace over a database, the old
+# one kept; a backup with violations refused), the PITBOSS_DB variable, and a short `bench ledger` run.
 #
 # Usage: tests/cli/test_cli.sh PATH/TO/pitboss     (speaks TAP)
 # Cases that need the sqlite3 shell report "not ok" when it is missing.
@@ -19,7 +20,7 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/pbcli.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/pitboss.db
 
-PLAN=35
+PLAN=39
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -205,6 +206,30 @@ else
     : >"$ERR"
     not_ok "backup of a tampered ledger exits 1, names the violation, keeps the copy" \
         "sqlite3 shell missing or demo failed: no tampered database"
+fi
+
+# ---- restore: the backup put in place of a database
+RS=$D/restored.db
+run "$PB" restore --from "$BK" --db "$RS"
+check "restore into a new database exits 0; ledger verify there counts the same transfers" \
+    "$([ $RC -eq 0 ] && grep -q '"restore":"ok"' "$OUT" && grep -q '"ledger_verify":"ok"' "$OUT" &&
+        "$PB" ledger verify --db "$RS" >"$D/rs.out" 2>&1 &&
+        grep -q "^ledger verify: $first transfers" "$D/rs.out"; echo $?)" "exit $RC"
+run "$PB" restore --from "$BK" --db "$RS"
+check "restore over an existing database without --replace exits 2" \
+    "$([ $RC -eq 2 ] && grep -q 'already exists' "$ERR"; echo $?)" "exit $RC"
+run "$PB" restore --from "$BK" --db "$RS" --replace
+check "restore --replace exits 0, keeps the old database and leaves no -wal of it" \
+    "$([ $RC -eq 0 ] && [ -n "$(ls "$D" | grep '^restored\.db\.replaced-')" ] &&
+        [ ! -e "$RS-wal" ]; echo $?)" "exit $RC"
+if [ -f "$D/tampered-copy.db" ]; then
+    run "$PB" restore --from "$D/tampered-copy.db" --db "$D/from-tampered.db"
+    check "restore of a backup whose ledger has violations exits 1 and restores nothing" \
+        "$([ $RC -eq 1 ] && grep -q '^VIOLATION' "$ERR" && [ ! -e "$D/from-tampered.db" ]; echo $?)" \
+        "exit $RC"
+else
+    not_ok "restore of a backup whose ledger has violations exits 1 and restores nothing" \
+        "no tampered copy to restore"
 fi
 
 # ---- PITBOSS_DB

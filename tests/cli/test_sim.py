@@ -18,8 +18,9 @@ runs on it and the simulator plays:
     plays through `--email/--password` with the money they have;
   - `pitboss ledger verify` on the database after the server stopped passes;
   - `pitboss backup` taken while the second run plays gives a checked single-file
-    copy; a server started on that copy (the same keys directory) answers every
-    balance the first run's books say, and its ledger verifies;
+    copy; `pitboss restore` puts it in place of a new database, and a server started
+    there (the same keys directory) answers every balance the first run's books say,
+    and its ledger verifies;
   - `pitboss bench wallet` against a server whose idle timeout (1 s) is shorter than
     its connections wait in the open loop: the connections the server closes are
     opened again (counted), every answer is 200 and every balance as the books say.
@@ -248,7 +249,8 @@ def main():
                lambda: f"exit {b.returncode}\n{b.stdout}\n{b.stderr[-3000:]}\n"
                        f"serve exit {code}\n{v.stdout}{v.stderr}")
         # restore: the copy in place of a database, a server on it with the same keys
-        shutil.copyfile(COPY, RESTORED)
+        rr = cli("restore", "--from", COPY, "--db", RESTORED)
+        assert rr.returncode == 0, f"restore exit {rr.returncode}: {rr.stdout}{rr.stderr}"
         srv = Server(BIN, extra_args=["--db", RESTORED, "--keys-dir", KEYS])
         rc8, s8, out8, err8 = sim(srv, "--check", BOOKS, "--db", RESTORED)
         code = srv.stop()

@@ -68,6 +68,12 @@ typedef struct sq_conn {
     int wal_frames; /* frames in the WAL after this connection's last commit (wal hook) */
 } sq_conn;
 
+/* sqlite_backup.c: the backend's backup and restore (store.h). */
+pb_store_rc sq_backup(pb_store_conn *base, const char *path, bool check,
+                      pb_store_backup_accept_fn accept, void *ctx, pb_store_backup_info *info);
+pb_store_rc sq_restore(const char *target, const char *from, bool replace,
+                       pb_store_backup_accept_fn accept, void *ctx, pb_store_backup_info *info,
+                       char *err, size_t errcap);
 /* Registers the application-defined SQL functions of the people search
  * (sqlite_backoffice_people.c) on a new connection; an SQLite result code. */
 int sq_people_functions(sqlite3 *db);

@@ -14,6 +14,12 @@
  * 3. test_backup_not_accepted: a copy its accept callback refuses leaves no
  *    file behind, neither at the target nor under the temporary name; the
  *    callback saw a copy it could open and verify.
+ * 4. test_restore (pb_store_restore): into a new file, a verified copy of the
+ *    backup, which is only read; over an existing file only when asked, never
+ *    over a database in use (the live ledger goes on), and over a closed one
+ *    whose WAL still holds frames: the old database kept beside with its WAL
+ *    folded in, none of its WAL left beside the restored one; a file that is
+ *    not a pitboss database and a copy its check refuses change nothing.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -272,12 +278,128 @@ static void test_backup_not_accepted(void **state)
     assert_int_equal(count_prefixed(f->dir, "refused.db"), 0);
 }
 
+/* A table's row count through a connection of a store opened on path. */
+static int64_t count_rows(const char *path, const char *table)
+{
+    char err[256], sql[128];
+    pb_store *s = pb_store_open(path, err, sizeof err);
+    assert_non_null(s);
+    pb_store_conn *c = pb_store_connect(s, err, sizeof err);
+    assert_non_null(c);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    /* exec_raw runs statements without rows: a missing table is what we look for */
+    int64_t n = -1;
+    snprintf(sql, sizeof sql, "SELECT 1 FROM %s LIMIT 0", table);
+    if (pb_store_exec_raw(c, sql) == PB_STORE_OK) {
+        pb_ledger_verify_summary sum;
+        n = strcmp(table, "ledger_transfer") == 0 &&
+                    pb_ledger_verify(c, NULL, NULL, &sum) == PB_OK && sum.violations == 0
+                ? sum.transfers
+                : 0;
+    }
+    pb_store_disconnect(c);
+    pb_store_close(s);
+    return n;
+}
+
+static void test_restore(void **state)
+{
+    fx *f = *state;
+    int64_t house = fx_account(f, "house", "house", 0);
+    int64_t p = fx_account(f, "player:a", "player_cash", 0);
+    for (int i = 0; i < 12; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "r%d", i);
+        pb_transfer t = fx_transfer(key, house, p, 10 + i, 1);
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    char copy[400], fresh[400], old[400], side[420], err[512];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    snprintf(fresh, sizeof fresh, "%s/fresh.db", f->dir);
+    snprintf(old, sizeof old, "%s/old.db", f->dir);
+    pb_store_conn *c = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(c);
+    pb_store_backup_info info;
+    assert_int_equal(pb_store_backup(c, copy, true, NULL, NULL, &info), PB_STORE_OK);
+    pb_store_disconnect(c);
+
+    /* 1. into a new file: a verified copy, nothing beside it, nothing replaced */
+    seen v = {.keep = true};
+    assert_int_equal(pb_store_restore(fresh, copy, false, accept_verify, &v, &info, err,
+                                      sizeof err),
+                     PB_STORE_OK);
+    assert_true(v.opened);
+    assert_int_equal(v.violations, 0);
+    assert_int_equal(v.transfers, 12);
+    assert_string_equal(info.previous, "");
+    assert_true(info.check_us > 0);
+    assert_int_equal(count_prefixed(f->dir, "fresh.db"), 1);
+    assert_int_equal(count_prefixed(f->dir, "copy.db"), 1); /* the backup is only read */
+    assert_int_equal(count_rows(fresh, "ledger_transfer"), 12);
+
+    /* 2. over an existing file only when asked */
+    assert_int_equal(pb_store_restore(fresh, copy, false, NULL, NULL, &info, err, sizeof err),
+                     PB_STORE_CONFLICT);
+    assert_non_null(strstr(err, "already exists"));
+
+    /* 3. never over a database in use: the fixture's ledger has f->path open */
+    assert_int_equal(pb_store_restore(f->path, copy, true, NULL, NULL, &info, err, sizeof err),
+                     PB_STORE_BUSY);
+    assert_non_null(strstr(err, "in use"));
+    pb_transfer t = fx_transfer("after-refusal", house, p, 1, 1);
+    assert_int_equal(fx_submit1(f, &t), PB_OK); /* the live ledger did not notice */
+    assert_int_equal(count_prefixed(f->dir, "ledger.db.re"), 0);
+
+    /* 4. over a closed database whose WAL still holds frames: the old one is kept
+     * (its WAL folded in), the new one has no WAL of the old beside it */
+    {
+        pb_store *s = pb_store_open(old, err, sizeof err);
+        assert_non_null(s);
+        pb_store_conn *oc = pb_store_connect(s, err, sizeof err);
+        assert_non_null(oc);
+        assert_int_equal(pb_store_exec_raw(oc, "CREATE TABLE only_in_old (x); "
+                                               "INSERT INTO only_in_old VALUES (1)"),
+                         PB_STORE_OK);
+        pb_store_disconnect(oc);
+        pb_store_close(s);
+    }
+    snprintf(side, sizeof side, "%s-wal", old);
+    assert_true(exists(side)); /* kept by SQLITE_FCNTL_PERSIST_WAL */
+    assert_int_equal(pb_store_restore(old, copy, true, NULL, NULL, &info, err, sizeof err),
+                     PB_STORE_OK);
+    assert_false(exists(side));
+    assert_non_null(strstr(info.previous, "/old.db.replaced-"));
+    assert_true(exists(info.previous));
+    assert_int_equal(count_rows(old, "only_in_old"), -1);
+    assert_int_equal(count_rows(old, "ledger_transfer"), 12);
+    assert_int_equal(count_rows(info.previous, "only_in_old"), 0);
+    remove_files(info.previous);
+
+    /* 5. a file that is not a pitboss database, and a copy its check refuses:
+     * nothing changes */
+    assert_int_equal(pb_store_restore(fresh, f->dir, true, NULL, NULL, &info, err, sizeof err),
+                     PB_STORE_ERROR);
+    v = (seen){.keep = false};
+    assert_int_equal(pb_store_restore(fresh, copy, true, accept_verify, &v, &info, err, sizeof err),
+                     PB_STORE_ERROR);
+    assert_non_null(strstr(err, "not accepted"));
+    assert_true(v.opened);
+    assert_int_equal(count_rows(fresh, "ledger_transfer"), 12);
+    assert_int_equal(count_prefixed(f->dir, "fresh.db.re"), 0); /* nothing replaced, no copy left */
+    assert_string_equal(info.previous, "");
+
+    const char *gone[] = {copy, fresh, old};
+    for (size_t i = 0; i < 3; i++)
+        remove_files(gone[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backup_under_load, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_backup_refuses_existing, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_backup_not_accepted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restore, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
