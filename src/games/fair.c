@@ -445,59 +445,108 @@ X16BW_TARGET static void queue_short_x16(lanes *q, pb_fair_stream *x, unsigned k
 }
 #endif
 
-/* block = the first plen (< 64) bytes of msg, zeros after them; msg has 64
- * readable bytes (a stream's msg does). Four masked 16-byte moves on x86-64:
- * a memcpy and memset of variable length were a tenth of keno's time. */
+/* The first plen (< 64) bytes of a stream's msg, zeros after them: 64 bytes
+ * kept in four 16-byte registers on x86-64 (a memcpy and memset of variable
+ * length were a tenth of keno's time), so that each lane of one stream is
+ * four stores. msg has 64 readable bytes (a stream's msg does). */
 _Static_assert(PB_FAIR_MSG_MAX >= 64, "a block's worth of a stream's msg to read");
-static inline void prefix_block(uint8_t block[64], const char *msg, size_t plen)
+#ifdef PB_FAIR_HAVE_SHANI
+typedef struct block_words {
+    __m128i v[4];
+} block_words;
+#else
+typedef struct block_words {
+    uint8_t b[64];
+} block_words;
+#endif
+
+/* The masked loads: four 16-byte moves, each and-ed with (byte index < plen). */
+static inline void prefix_words(block_words *w, const char *msg, size_t plen)
 {
 #ifdef PB_FAIR_HAVE_SHANI
     const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m128i n = _mm_set1_epi8((char)plen);
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         __m128i keep = _mm_cmplt_epi8(_mm_add_epi8(lane, _mm_set1_epi8((char)(16 * c))), n);
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(msg + 16 * c));
-        _mm_storeu_si128((__m128i *)(void *)(block + 16 * c), _mm_and_si128(v, keep));
+        w->v[c] = _mm_and_si128(v, keep);
     }
 #else
-    memcpy(block, msg, plen);
-    memset(block + plen, 0, 64 - plen);
+    memcpy(w->b, msg, plen);
+    memset(w->b + plen, 0, 64 - plen);
 #endif
 }
 
-/* Queues rounds x->round .. x->round + k − 1 of x, their outputs at
- * dst[0..k) (32 bytes each), and advances x->round; a message too long for
- * one block is computed at once, alone. */
-static void queue_rounds(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, int paths)
+static inline void store_words(uint8_t block[64], const block_words *w)
 {
 #ifdef PB_FAIR_HAVE_SHANI
-    if ((paths & 2) && x->round + k <= 10 && x->prefix_len + 1 <= 55) {
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++)
+        _mm_storeu_si128((__m128i *)(void *)(block + 16 * c), w->v[c]);
+#else
+    memcpy(block, w->b, 64);
+#endif
+}
+
+/* block = the first plen (< 64) bytes of msg, zeros after them. */
+static inline void prefix_block(uint8_t block[64], const char *msg, size_t plen)
+{
+    block_words w;
+    prefix_words(&w, msg, plen);
+    store_words(block, &w);
+}
+
+static void queue_rounds_long(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, int paths);
+
+/* Queues rounds x->round .. x->round + k − 1 of x, their outputs at
+ * dst[0..k) (32 bytes each), and advances x->round; a message too long for
+ * one block is computed at once, alone. The usual case — rounds of one
+ * digit, a prefix of at most 54 bytes — is inline in the callers' loops,
+ * the rest a call (queue_rounds_long): the call, with its registers saved
+ * and restored, was a sixth of this on keno. */
+__attribute__((always_inline)) static inline void queue_rounds(lanes *q, pb_fair_stream *x,
+                                                               unsigned k, uint8_t *dst, int paths)
+{
+    if (!(x->round + k <= 10 && x->prefix_len + 1 <= 55)) {
+        queue_rounds_long(q, x, k, dst, paths);
+        return;
+    }
+#ifdef PB_FAIR_HAVE_SHANI
+    if (paths & 2) {
         queue_short_x16(q, x, k, dst, paths);
         return;
     }
 #endif
-    if (x->round + k <= 10 && x->prefix_len + 1 <= 55) {
-        /* one digit each: the padded block built once, each lane a copy
-         * with its round's digit (pad_one per round cost a fifth of keno's
-         * time on the SHA-NI path) */
-        uint8_t base[64];
-        size_t plen = x->prefix_len;
-        uint64_t bits = (64 + plen + 1) * 8;
-        prefix_block(base, x->msg, plen);
-        base[plen + 1] = 0x80;
-        for (int i = 0; i < 8; i++)
-            base[63 - i] = (uint8_t)(bits >> (8 * i));
-        for (unsigned b = 0; b < k; b++) {
-            memcpy(q->blocks[q->n], base, 64);
-            q->blocks[q->n][plen] = (uint8_t)('0' + x->round + b);
-            q->keys[q->n] = x->key;
-            q->out[q->n] = dst + 32 * b;
-            if (++q->n == LANES)
-                flush(q, paths);
-        }
-        x->round += k;
-        return;
+    /* one digit each: the prefix under its mask loaded once into
+     * registers, each lane those 64 bytes stored, then its digit, 0x80
+     * and the bit length (< 2^16: bytes 62..63) written over them.
+     * pad_one per round cost a fifth of keno's time on the SHA-NI path;
+     * a padded block built in memory (its eight length bytes in a loop)
+     * and copied per lane, in a call, was about 245 instructions a keno
+     * outcome with the priming loop (callgrind), this about 110. */
+    size_t plen = x->prefix_len;
+    uint32_t bits = (uint32_t)(64 + plen + 1) * 8;
+    block_words base;
+    prefix_words(&base, x->msg, plen);
+    for (unsigned b = 0; b < k; b++) {
+        uint8_t *blk = q->blocks[q->n];
+        store_words(blk, &base);
+        blk[plen] = (uint8_t)('0' + x->round + b);
+        blk[plen + 1] = 0x80;
+        blk[62] = (uint8_t)(bits >> 8);
+        blk[63] = (uint8_t)bits;
+        q->keys[q->n] = x->key;
+        q->out[q->n] = dst + 32 * b;
+        if (++q->n == LANES)
+            flush(q, paths);
     }
+    x->round += k;
+}
+
+/* queue_rounds of rounds with more than one digit or a message of two blocks. */
+static void queue_rounds_long(lanes *q, pb_fair_stream *x, unsigned k, uint8_t *dst, int paths)
+{
     for (unsigned b = 0; b < k; b++) {
         char digits[20];
         size_t nd = put_u64(digits, x->round + b), len = x->prefix_len + nd;
