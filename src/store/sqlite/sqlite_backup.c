@@ -15,7 +15,8 @@
  * with a sync (synchronous=FULL, its default), and the file is synced again
  * before it takes its final name; the directory is synced after.
  *
- * A backup is linked to its name (link(2) never replaces a file). A restore
+ * A backup is linked to its name (link(2) never replaces a file; where the file
+ * system has no hard links, a rename that refuses to replace one). A restore
  * renames the copy over the database (rename(2) is atomic: a crash leaves the
  * old file or the new one), after keeping the old one under a second name,
  * and removes the old database's -wal and -shm: a WAL left beside the restored
@@ -74,6 +75,27 @@ static void remove_db_files(const char *path)
         snprintf(p, sizeof p, "%s%s", path, suffix[i]);
         unlink(p);
     }
+}
+
+/*
+ * Gives the file at from the new name to, which must not exist: link(2), which
+ * never replaces a file (from keeps its name too); where the file system has no
+ * hard links, renameat2(2) with RENAME_NOREPLACE (from loses its name). 0, or
+ * an errno (EEXIST: to exists). *moved says whether from lost its name.
+ */
+static int place_new(const char *from, const char *to, bool *moved)
+{
+    *moved = false;
+    if (link(from, to) == 0)
+        return 0;
+    int e = errno;
+    if (e != EPERM && e != ENOTSUP && e != EOPNOTSUPP && e != ENOSYS && e != EMLINK)
+        return e;
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
+        *moved = true;
+        return 0;
+    }
+    return errno == EINVAL || errno == ENOSYS ? e : errno;
 }
 
 static int exec1(sqlite3 *db, const char *sql, char *err, size_t cap)
@@ -224,10 +246,10 @@ pb_store_rc sq_backup(pb_store_conn *base, const char *path, bool check,
     dir_of(path, dir, sizeof dir);
     pb_store_rc r = copy_db(c->db, tmp, check, accept, ctx, info, err, sizeof err);
     int e;
+    bool moved;
     if (r != PB_STORE_OK) {
         /* err says why */
-    } else if (link(tmp, path) != 0) { /* never replaces a file that appeared meanwhile */
-        e = errno;
+    } else if ((e = place_new(tmp, path, &moved)) != 0) { /* never over a file made meanwhile */
         snprintf(err, sizeof err, "%.160s: %s", path, strerror(e));
         r = e == EEXIST ? PB_STORE_CONFLICT : PB_STORE_ERROR;
     } else if ((e = sync_path(dir, true)) != 0) { /* the new name, durably */
@@ -333,12 +355,12 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
         return r;
     }
     int e = 0;
+    bool moved = false;
     info->previous[0] = '\0';
     if (exists) { /* the old database kept under a second name: a restore can be undone */
         snprintf(info->previous, sizeof info->previous, "%.*s.replaced-%lld",
                  (int)(sizeof info->previous - 32), target, (long long)time(NULL));
-        if (link(target, info->previous) != 0)
-            e = errno;
+        e = place_new(target, info->previous, &moved);
     }
     if (e) {
         snprintf(err, errcap, "restore: keeping the old database as %.160s: %s", info->previous,
@@ -351,7 +373,9 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
         e = errno;
         snprintf(err, errcap, "restore: %.160s: %s", target, strerror(e));
         remove_db_files(tmp);
-        if (exists)
+        if (moved) /* the old database back under its name */
+            rename(info->previous, target);
+        else if (exists)
             unlink(info->previous);
         info->previous[0] = '\0';
         return PB_STORE_ERROR;
