@@ -62,6 +62,7 @@ typedef struct pb_api_app {
     struct pb_wallet *wallet;   /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;           /* signs audit checkpoints (admin_audit.c) */
     struct pb_api_checkpointer *checkpointer; /* signs the chain head periodically */
+    struct pb_api_backups *backups;           /* serve --backup-dir: scheduled copies, or NULL */
 } pb_api_app;
 
 /* The route table: every operation of the API, read by the server, the
@@ -286,5 +287,16 @@ int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, ch
                       size_t errcap);
 /* Stops the checkpointer (signing the chain head first) and frees the key. */
 void pb_api_admin_close(pb_api_app *app);
+
+/* backups.c: scheduled backups (serve --backup-dir): every every_s seconds an
+ * online backup of store into dir (created 0700 if missing) as
+ * pitboss-<UTC time>.db, integrity-checked and ledger-verified, the oldest
+ * beyond keep removed after each good one. NULL with a reason in err. Stop
+ * waits for a backup under way. Metrics: NULL prints nothing. */
+typedef struct pb_api_backups pb_api_backups;
+pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
+                                     char *err, size_t errcap);
+void pb_api_backups_stop(pb_api_backups *b);
+void pb_api_backups_metrics(pb_api_backups *b, pb_http_buf *out);
 
 #endif

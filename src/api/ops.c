@@ -136,6 +136,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
         pb_http_server_metrics(a->http, &out);
     pb_api_ledger_metrics(a->ledger, &out);
     events_metrics(req, a->events, &out); /* @backoffice */
+    pb_api_backups_metrics(a->backups, &out);
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 

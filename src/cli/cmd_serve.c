@@ -32,9 +32,10 @@
 
 typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
-    const char *web_dir; /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
+    const char *web_dir;    /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
+    const char *backup_dir; /* --backup-dir / PITBOSS_BACKUP_DIR (NULL: no scheduled backups) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer, wal_reserve, max_exports, log_flush_ms;
+        drain_s, pin_writer, wal_reserve, max_exports, log_flush_ms, backup_every, backup_keep;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -82,6 +83,13 @@ static void serve_usage(FILE *f)
         "                                                    are written together at least this often\n"
         "                                                    (0..1000, default 100; 0: each at once);\n"
         "                                                    warn and error lines always at once\n"
+        "  --backup-dir DIR         PITBOSS_BACKUP_DIR       back the database up into DIR (made 0700)\n"
+        "                                                    on a schedule, each copy checked as by\n"
+        "                                                    `pitboss backup` (default: none)\n"
+        "  --backup-every S         PITBOSS_BACKUP_EVERY     seconds between two backups (1..604800,\n"
+        "                                                    default 3600)\n"
+        "  --backup-keep N          PITBOSS_BACKUP_KEEP      copies kept; older ones are removed after\n"
+        "                                                    a good one (1..10000, default 24)\n"
         "  --web-dir DIR            PITBOSS_WEB_DIR          the back office UI's files, served at /\n"
         "                                                    (default web/dist when it exists)\n"
         "                           PITBOSS_PLAYER_ACCESS_TTL  player access-token lifetime in seconds\n"
@@ -163,6 +171,8 @@ static const num_opt num_opts[] = {
     {"wal-reserve", "PITBOSS_WAL_RESERVE", 0, 1, offsetof(serve_opts, wal_reserve)},
     {"max-exports", "PITBOSS_MAX_EXPORTS", 1, 1000, offsetof(serve_opts, max_exports)},
     {"log-flush-ms", "PITBOSS_LOG_FLUSH_MS", 0, 1000, offsetof(serve_opts, log_flush_ms)},
+    {"backup-every", "PITBOSS_BACKUP_EVERY", 1, 604800, offsetof(serve_opts, backup_every)},
+    {"backup-keep", "PITBOSS_BACKUP_KEEP", 1, 10000, offsetof(serve_opts, backup_keep)},
 };
 #define NNUM (sizeof num_opts / sizeof num_opts[0])
 
@@ -180,20 +190,23 @@ static int read_opts(int argc, char **argv, serve_opts *o)
                       .drain_s = 10,
                       .wal_reserve = 1,
                       .max_exports = PB_API_EXPORTS_MAX_DEFAULT,
-                      .log_flush_ms = 100};
+                      .log_flush_ms = 100,
+                      .backup_every = 3600,
+                      .backup_keep = 24};
     if (env("PITBOSS_LISTEN"))
         o->listen = env("PITBOSS_LISTEN");
     if (env("PITBOSS_KEYS_DIR"))
         o->keys_dir = env("PITBOSS_KEYS_DIR");
     o->log_level = env("PITBOSS_LOG_LEVEL");
     o->web_dir = env("PITBOSS_WEB_DIR");
+    o->backup_dir = env("PITBOSS_BACKUP_DIR");
     for (size_t i = 0; i < NNUM; i++)
         if (env(num_opts[i].env) &&
             parse_num(num_opts[i].env, env(num_opts[i].env), num_opts[i].min, num_opts[i].max,
                       (unsigned long long *)((char *)o + num_opts[i].offset)) != 0)
             return -1;
 
-    struct option lopts[NNUM + 7];
+    struct option lopts[NNUM + 8];
     for (size_t i = 0; i < NNUM; i++)
         lopts[i] = (struct option){num_opts[i].flag, required_argument, 0, (int)(256 + i)};
     lopts[NNUM] = (struct option){"listen", required_argument, 0, 'l'};
@@ -202,7 +215,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
     lopts[NNUM + 3] = (struct option){"log-level", required_argument, 0, 'L'};
     lopts[NNUM + 4] = (struct option){"help", no_argument, 0, 'h'};
     lopts[NNUM + 5] = (struct option){"web-dir", required_argument, 0, 'w'};
-    lopts[NNUM + 6] = (struct option){0, 0, 0, 0};
+    lopts[NNUM + 6] = (struct option){"backup-dir", required_argument, 0, 'b'};
+    lopts[NNUM + 7] = (struct option){0, 0, 0, 0};
     int c;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
         if (c >= 256 && c < 256 + (int)NNUM) {
@@ -222,6 +236,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
             o->log_level = optarg;
         } else if (c == 'w') {
             o->web_dir = optarg;
+        } else if (c == 'b') {
+            o->backup_dir = optarg;
         } else if (c == 'h') {
             serve_usage(stdout);
             return 1;
@@ -279,10 +295,11 @@ static void serve_close(serve_state *s)
     /* @serve-close-backoffice */
     pb_api_bo_exports_wait(); /* exports still writing (their streams have ended) */
     /* @serve-close-web */
-    pb_http_static_free(s->app.web); /* after the server: no request reads it any more */
-    pb_api_games_close(&s->app);     /* after the ledger: its last callbacks may use it */
-    pb_wallet_close(s->app.wallet);  /* after the ledger: its last callbacks may use it */
-    pb_api_admin_close(&s->app);     /* signs the audit chain head, then frees the key */
+    pb_http_static_free(s->app.web);     /* after the server: no request reads it any more */
+    pb_api_games_close(&s->app);         /* after the ledger: its last callbacks may use it */
+    pb_wallet_close(s->app.wallet);      /* after the ledger: its last callbacks may use it */
+    pb_api_admin_close(&s->app);         /* signs the audit chain head, then frees the key */
+    pb_api_backups_stop(s->app.backups); /* a backup under way finishes */
     /* @serve-close-player */
     pb_api_auth_close(&s->app);
     pb_store_pool_free(s->pool);
@@ -435,6 +452,12 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     /* @serve-open-sim */
+    if (o->backup_dir && *o->backup_dir &&
+        !(s->app.backups = pb_api_backups_start(s->store, o->backup_dir, (int)o->backup_every,
+                                                (int)o->backup_keep, err, sizeof err))) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     if (pb_http_server_start(s->http, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;

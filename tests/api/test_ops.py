@@ -10,6 +10,7 @@ and trace ids, oversize bodies (413 before the body is sent), oversize headers,
 operations; the ErrorCode enum equals src/core/error.h), /docs, every response
 validated against the document's schemas (JSON Schema 2020-12), 1000 requests on
 one keep-alive connection, the JSON request log, `serve --help` and bad flags,
+scheduled backups (--backup-dir: checked copies, the oldest removed, /metrics),
 and SIGTERM: a request whose body is still being uploaded is completed, new
 connections are refused, the process exits 0.
 
@@ -91,7 +92,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(33)
+    tap = Tap(34)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -330,6 +331,9 @@ def run_cases(tap, srv):
                           ("--timeout", "PITBOSS_HTTP_TIMEOUT"), ("--keys-dir", "PITBOSS_KEYS_DIR"),
                           ("--log-flush-ms", "PITBOSS_LOG_FLUSH_MS"),
                           ("--wal-reserve", "PITBOSS_WAL_RESERVE"),
+                          ("--backup-dir", "PITBOSS_BACKUP_DIR"),
+                          ("--backup-every", "PITBOSS_BACKUP_EVERY"),
+                          ("--backup-keep", "PITBOSS_BACKUP_KEEP"),
                           ("--log-level", "PITBOSS_LOG_LEVEL")):
             assert flag in text and env in text, f"{flag}/{env} not documented"
         assert "PITBOSS_PWHASH_COST" in text, "PITBOSS_PWHASH_COST not documented"
@@ -340,6 +344,7 @@ def run_cases(tap, srv):
     def serve_bad_flags():
         for args in (["--threads", "0"], ["--max-body", "x"], ["--bogus"], ["--log-level", "loud"],
                      ["--log-flush-ms", "1001"], ["--log-flush-ms", "-1"],
+                     ["--backup-every", "0"], ["--backup-keep", "0"],
                      ["extra"]):
             out = subprocess.run([BIN, "serve", *args], capture_output=True, timeout=30,
                                  env={"PATH": os.environ.get("PATH", "")})
@@ -402,6 +407,73 @@ def run_cases(tap, srv):
                               os.path.join(srv.dir, "k3")], capture_output=True, timeout=30,
                              env={"PITBOSS_SANDBOX_PSP": "yes", "PATH": os.environ.get("PATH", "")})
         assert bad.returncode != 0 and b"PITBOSS_SANDBOX_PSP must be 0 or 1" in bad.stderr, bad
+
+    def scheduled_backups():
+        other = Server(BIN, extra_args=["--backup-every", "1", "--backup-keep", "2",
+                                        "--backup-dir", "bk"])
+        try:
+            # money in the ledger: a brand, a player, a deposit through the sandbox PSP
+            out = subprocess.run([BIN, "brand", "create", "--code", "bk", "--name", "Bk",
+                                  "--currency", "EUR", "--jurisdiction", "MT", "--db", other.db],
+                                 capture_output=True, timeout=60)
+            assert out.returncode == 0, out
+            me = {"brand": "bk", "email": "b@example.org", "password": "correct horse battery"}
+            js = {"Content-Type": "application/json"}
+
+            def post(path, body, headers=js):
+                return other.request("POST", path, json.dumps(body).encode(), headers)
+
+            deadline = time.monotonic() + 10
+            while True:  # the brand cache forgets a miss within 1 s
+                r = post("/v1/player/register", dict(me, country="MT", date_of_birth="1990-01-01"))
+                if r.status != 404 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert r.status == 201, r
+            token = post("/v1/player/login", me).json()["access_token"]
+            auth = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+            d = post("/v1/player/deposits", {"amount": "25.00", "idempotency_key": "bk-1"},
+                     auth).json()
+            r = other.request("POST", d["redirect_url"].split(other.url, 1)[-1])
+            assert r.status in (200, 303), r
+            deadline = time.monotonic() + 10
+            while other.request("GET", "/v1/player/wallet", headers=auth).json()["cash"] != "25.00":
+                assert time.monotonic() < deadline, "the deposit was not credited"
+                time.sleep(0.1)
+            seen_at = time.time()
+            deadline = time.monotonic() + 30
+            while True:  # three more copies after the deposit, the oldest removed
+                m = parse_prometheus(other.request("GET", "/metrics").body.decode())
+                done = other.log_events("backup.done")
+                if m.get('pitboss_backups_total{result="ok"}', 0) >= 3 and \
+                        sum(1 for x in done if x["ts"] >= time.strftime(
+                            "%Y-%m-%dT%H:%M:%S", time.gmtime(seen_at))) >= 2:
+                    break
+                assert time.monotonic() < deadline, (m, other.logs[-10:])
+                time.sleep(0.2)
+            assert m['pitboss_backups_total{result="failed"}'] == 0, m
+            assert m["pitboss_backups_removed_total"] >= 1, m
+            assert m["pitboss_backup_last_success_timestamp_seconds"] >= seen_at - 2, m
+            assert m["pitboss_backup_last_bytes"] > 0, m
+            assert other.stop() == 0
+            bk = os.path.join(other.dir, "bk")
+            assert oct(os.stat(bk).st_mode & 0o777) == "0o700", oct(os.stat(bk).st_mode)
+            files = sorted(f for f in os.listdir(bk))
+            assert len(files) == 2 and all(re.match(r"^pitboss-\d{8}T\d{6}Z(-\d+)?\.db$", f)
+                                           for f in files), files
+            for f in files:
+                v = subprocess.run([BIN, "ledger", "verify", "--db", os.path.join(bk, f)],
+                                   capture_output=True, timeout=60)
+                assert v.returncode == 0 and b" 0 violation(s)" in v.stdout, v
+            # the newest copy holds the deposit: the PSP's credit to the player
+            assert re.search(rb"ledger verify: [1-9]\d* transfers", v.stdout), v.stdout
+        finally:
+            other.cleanup()
+        bad = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                              os.path.join(srv.dir, "bk.db"), "--keys-dir",
+                              os.path.join(srv.dir, "k4"), "--backup-dir",
+                              os.path.join(srv.dir, "bk.db")], capture_output=True, timeout=30)
+        assert bad.returncode != 0 and b"backups:" in bad.stderr, bad
 
     def sigterm_drains_slow_upload():
         other = Server(BIN, extra_args=["--drain-timeout", "20"])
@@ -539,6 +611,8 @@ def run_cases(tap, srv):
          "refused", sandbox_off_by_default),
         ("bad percent-encoding in the path is a 4xx", bad_path_encoding),
         ("16 concurrent keep-alive clients", concurrent_clients),
+        ("--backup-dir: a checked copy every --backup-every seconds, --backup-keep kept, "
+         "counted in /metrics; a backup dir that is a file refused", scheduled_backups),
         ("SIGTERM completes a slowly uploaded request, refuses new connections, exits 0",
          sigterm_drains_slow_upload),
         ("requests arriving while draining get 503 SHUTTING_DOWN", new_requests_while_draining_get_503),

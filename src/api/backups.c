@@ -1,0 +1,291 @@
+/*
+ * backups.c — `serve --backup-dir DIR`: the database backed up on a schedule,
+ * each copy checked, the oldest removed beyond a count.
+ *
+ * Every `every_s` seconds a thread of its own takes an online backup
+ * (pb_store_backup: writers are not blocked) into DIR as
+ * pitboss-YYYYMMDDTHHMMSSZ.db (UTC; a suffix when two fall in one second). The
+ * copy's integrity check and ledger verify run on it before it gets its name;
+ * a copy whose ledger could not be verified is abandoned, one with violations
+ * is kept (it is what the database held) and logged as an error. After a
+ * backup that succeeded, the oldest copies beyond `keep` are removed: a failing
+ * schedule never removes a good copy. Each run is logged (backup.done,
+ * backup.violations, backup.failed) and counted for /metrics.
+ *
+ * The keys directory is not copied (README, Commands): it is backed up apart.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "ledger/ledger.h"
+
+#define NAME_PREFIX "pitboss-"
+#define NAME_SUFFIX ".db"
+
+struct pb_api_backups {
+    pb_store *store;
+    char dir[1024];
+    int every_s, keep;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    bool stop;
+    /* counted under mu, for /metrics */
+    uint64_t ok, failed;
+    int64_t last_ok_us;  /* wall clock of the last success; 0: none yet */
+    int64_t last_bytes;  /* the last good copy's size */
+    double last_seconds; /* how long the last good one took, checks included */
+    uint64_t removed;    /* old copies removed */
+    uint64_t violations; /* copies kept whose ledger had violations */
+};
+
+typedef struct verified {
+    int rc; /* 0 clean, 1 violations, 2 could not run */
+    pb_ledger_verify_summary sum;
+} verified;
+
+/* pb_store_backup's accept: ledger verify on the copy; kept unless it could not run. */
+static bool accept_copy(void *ctx, const char *copy_path)
+{
+    verified *v = ctx;
+    char err[256];
+    v->rc = 2;
+    pb_store *s = pb_store_open(copy_path, err, sizeof err);
+    pb_store_conn *c = s ? pb_store_connect(s, err, sizeof err) : NULL;
+    if (c && pb_ledger_verify(c, NULL, NULL, &v->sum) == PB_OK)
+        v->rc = v->sum.violations ? 1 : 0;
+    if (c)
+        pb_store_disconnect(c);
+    pb_store_close(s);
+    return v->rc != 2;
+}
+
+static bool is_copy_name(const char *name)
+{
+    size_t n = strlen(name), p = strlen(NAME_PREFIX), x = strlen(NAME_SUFFIX);
+    return n > p + x && strncmp(name, NAME_PREFIX, p) == 0 &&
+           strcmp(name + n - x, NAME_SUFFIX) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes the oldest copies (by name: the names sort by time) beyond keep. */
+static void prune(pb_api_backups *b)
+{
+    DIR *d = opendir(b->dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_copy_name(e->d_name))
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            char **x = realloc(names, nc * sizeof *x);
+            if (!x)
+                break;
+            names = x;
+            cap = nc;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i + (size_t)b->keep < n; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", b->dir, names[i]);
+        if (unlink(path) == 0) {
+            pthread_mutex_lock(&b->mu);
+            b->removed++;
+            pthread_mutex_unlock(&b->mu);
+            pb_log(PB_LOG_INFO, "backup.removed", "%s (keeping the newest %d)", path, b->keep);
+        } else {
+            pb_log(PB_LOG_WARN, "backup.remove_failed", "%s: %s", path, strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* One scheduled backup; true when a copy was made. */
+static bool run_once(pb_api_backups *b)
+{
+    int64_t t0 = pb_time_mono_us();
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32], path[1200];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(path, sizeof path, "%s/" NAME_PREFIX "%s" NAME_SUFFIX, b->dir, stamp);
+    struct stat st;
+    for (int i = 2; lstat(path, &st) == 0 && i < 100; i++)
+        snprintf(path, sizeof path, "%s/" NAME_PREFIX "%s-%d" NAME_SUFFIX, b->dir, stamp, i);
+    char err[256];
+    pb_store_conn *c = pb_store_connect(b->store, err, sizeof err);
+    pb_store_backup_info info;
+    memset(&info, 0, sizeof info);
+    verified v = {.rc = 2};
+    pb_store_rc r = PB_STORE_ERROR;
+    if (c) {
+        r = pb_store_backup(c, path, true, accept_copy, &v, &info);
+        if (r != PB_STORE_OK)
+            snprintf(err, sizeof err, "%s", pb_store_errmsg(c));
+        pb_store_disconnect(c);
+    }
+    double secs = (double)(pb_time_mono_us() - t0) / 1e6;
+    pthread_mutex_lock(&b->mu);
+    if (r == PB_STORE_OK) {
+        b->ok++;
+        b->last_ok_us = pb_time_now_us();
+        b->last_bytes = info.bytes;
+        b->last_seconds = secs;
+        b->violations += v.rc == 1;
+    } else {
+        b->failed++;
+    }
+    pthread_mutex_unlock(&b->mu);
+    if (r != PB_STORE_OK) {
+        pb_log(PB_LOG_ERROR, "backup.failed", "%s", err);
+        return false;
+    }
+    if (v.rc == 1)
+        pb_log(PB_LOG_ERROR, "backup.violations",
+               "%s: the copy's ledger has %" PRId64 " violation(s) (run ledger verify on it)", path,
+               v.sum.violations);
+    pb_log(PB_LOG_INFO, "backup.done",
+           "%s: %" PRId64 " pages, %" PRId64 " bytes, %" PRId64 " transfers; copy %.1f ms, "
+           "check %.1f ms, %.2f s in all",
+           path, info.pages, info.bytes, v.sum.transfers, (double)info.copy_us / 1000.0,
+           (double)info.check_us / 1000.0, secs);
+    return true;
+}
+
+static void *backups_main(void *arg)
+{
+    pb_api_backups *b = arg;
+    pthread_setname_np(pthread_self(), "pb-backup");
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += b->every_s;
+        int rc = 0;
+        while (!b->stop && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&b->wake, &b->mu, &ts);
+        if (b->stop)
+            break;
+        pthread_mutex_unlock(&b->mu);
+        if (run_once(b))
+            prune(b);
+        pthread_mutex_lock(&b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
+                                     char *err, size_t errcap)
+{
+    if (!dir || !*dir || strlen(dir) >= 1000 || every_s < 1 || keep < 1) {
+        snprintf(err, errcap, "backups: a directory (under 1000 bytes), every >= 1 s, keep >= 1");
+        return NULL;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errcap, "backups: cannot create %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errcap, "backups: %s is not a directory this process can write", dir);
+        return NULL;
+    }
+    pb_api_backups *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    b->store = store;
+    snprintf(b->dir, sizeof b->dir, "%s", dir);
+    b->every_s = every_s;
+    b->keep = keep;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->wake, NULL);
+    if (pthread_create(&b->thread, NULL, backups_main, b) != 0) {
+        snprintf(err, errcap, "backups: cannot start a thread");
+        pthread_mutex_destroy(&b->mu);
+        pthread_cond_destroy(&b->wake);
+        free(b);
+        return NULL;
+    }
+    pb_log(PB_LOG_INFO, "backup.scheduled", "every %d s into %s, keeping the newest %d", every_s,
+           dir, keep);
+    return b;
+}
+
+void pb_api_backups_stop(pb_api_backups *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stop = true;
+    pthread_cond_signal(&b->wake);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->thread, NULL); /* a backup under way finishes first */
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->wake);
+    free(b);
+}
+
+void pb_api_backups_metrics(pb_api_backups *b, pb_http_buf *out)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_backups_total Scheduled backups, by result (failed: no copy made).\n"
+        "# TYPE pitboss_backups_total counter\n"
+        "pitboss_backups_total{result=\"ok\"} %" PRIu64 "\n"
+        "pitboss_backups_total{result=\"failed\"} %" PRIu64 "\n"
+        "# HELP pitboss_backups_violations_total Copies kept whose ledger verify found "
+        "violations.\n"
+        "# TYPE pitboss_backups_violations_total counter\n"
+        "pitboss_backups_violations_total %" PRIu64 "\n"
+        "# HELP pitboss_backups_removed_total Old copies removed beyond the count kept.\n"
+        "# TYPE pitboss_backups_removed_total counter\n"
+        "pitboss_backups_removed_total %" PRIu64 "\n"
+        "# HELP pitboss_backup_last_success_timestamp_seconds When the last good copy was "
+        "made (0: none yet).\n"
+        "# TYPE pitboss_backup_last_success_timestamp_seconds gauge\n"
+        "pitboss_backup_last_success_timestamp_seconds %" PRId64 ".%06" PRId64 "\n"
+        "# HELP pitboss_backup_last_bytes The last good copy's size.\n"
+        "# TYPE pitboss_backup_last_bytes gauge\n"
+        "pitboss_backup_last_bytes %" PRId64 "\n"
+        "# HELP pitboss_backup_last_duration_seconds How long the last good copy took, its "
+        "checks included.\n"
+        "# TYPE pitboss_backup_last_duration_seconds gauge\n"
+        "pitboss_backup_last_duration_seconds %.3f\n",
+        b->ok, b->failed, b->violations, b->removed, b->last_ok_us / 1000000,
+        b->last_ok_us % 1000000, b->last_bytes, b->last_seconds);
+    pthread_mutex_unlock(&b->mu);
+}
