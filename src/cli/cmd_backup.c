@@ -19,23 +19,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "ledger/ledger.h"
 
 static const char backup_usage[] =
-    "usage: pitboss backup --to FILE [--db URL] [--no-verify]\n"
+    "usage: pitboss backup --to FILE [--db URL] [--keys-dir DIR] [--no-verify]\n"
     "An online copy of the database as of one moment, taken while the server runs\n"
     "(writers are not blocked). FILE must not exist. The copy is one file; its\n"
-    "integrity check and `ledger verify` run on it unless --no-verify. Prints a JSON\n"
-    "line: pages, bytes, copy_ms, the ledger's last transfer (seq and chain hash).\n"
-    "Restore: stop the server, put the copy in place of the database file (remove\n"
-    "its -wal and -shm), start the server with the same keys directory.\n";
+    "integrity check, `ledger verify` and, when the keys directory holds the audit\n"
+    "key, `audit verify` run on it unless --no-verify. Prints a JSON line: pages,\n"
+    "bytes, copy_ms, the ledger's last transfer (seq and chain hash). `pitboss\n"
+    "restore` puts a backup back. The keys directory is not in the copy.\n";
 
 static const char restore_usage[] =
-    "usage: pitboss restore --from FILE [--db URL] [--replace] [--no-verify]\n"
+    "usage: pitboss restore --from FILE [--db URL] [--keys-dir DIR] [--replace]\n"
+    "                       [--no-verify]\n"
     "Puts a copy of the backup FILE (only read) in place of the database: made beside it,\n"
-    "integrity-checked and ledger-verified (a ledger with violations is not restored\n"
-    "unless --no-verify), then renamed over it, and the old database's -wal and -shm\n"
+    "integrity-checked, ledger- and audit-verified as by `backup` (a copy with violations\n"
+    "is not restored unless --no-verify), then renamed over it, and the old -wal and -shm\n"
     "removed. An existing database is replaced only with --replace and only when\n"
     "nothing has it open (stop the server first); it is kept as <db>.replaced-<time>.\n"
     "Start the server with the keys directory the backup was taken with.\n";
@@ -77,42 +79,64 @@ typedef struct copy_check {
     pb_ledger_verify_summary sum;
     pb_store_transfer last;
     bool has_last;
+    const char *keys_dir; /* where the audit key is looked for */
+    int audit;            /* 0 clean, 1 violations, -1 not checked (no audit key) */
+    pb_audit_verify_summary audit_sum;
 } copy_check;
 
-/* Verifies the copy at path; 0 clean, 1 violations, 2 could not run. */
-static int verify_copy(const char *path, pb_ledger_verify_summary *sum, pb_store_transfer *last,
-                       bool *has_last)
+/* The copy's audit chain against the keys directory's audit key (what serve signs
+ * its checkpoints with): k->audit 0 clean, 1 violations, -1 not checked (no key);
+ * false when the verification could not run. */
+static bool verify_audit(pb_store_conn *c, copy_check *k)
 {
     char err[512];
+    pb_audit_key *key = NULL;
+    k->audit = -1;
+    if (pb_audit_key_load(k->keys_dir, &key, err, sizeof err) != PB_OK) {
+        fprintf(stderr, "pitboss: note: %s; the copy's audit chain is not checked\n", err);
+        return true;
+    }
+    pb_audit_pubkey trusted = *pb_audit_key_public(key);
+    pb_audit_key_free(key);
+    if (pb_audit_verify(c, &trusted, 1, print_violation, NULL, &k->audit_sum) != PB_OK) {
+        fprintf(stderr, "pitboss: audit verify of the copy could not run: %s\n",
+                pb_store_errmsg(c));
+        return false;
+    }
+    k->audit = k->audit_sum.violations ? 1 : 0;
+    return true;
+}
+
+/* Verifies the copy at path (its ledger, then its audit chain); k->rc 0 clean,
+ * 1 violations, 2 could not run. */
+static void verify_copy(const char *path, copy_check *k)
+{
+    char err[512];
+    k->rc = 2;
     pb_store *s = pb_store_open(path, err, sizeof err);
     if (!s) {
-        fprintf(stderr, "pitboss: backup: cannot open the copy %s: %s\n", path, err);
-        return 2;
+        fprintf(stderr, "pitboss: cannot open the copy %s: %s\n", path, err);
+        return;
     }
     pb_store_conn *c = pb_store_connect(s, err, sizeof err);
     if (!c) {
-        fprintf(stderr, "pitboss: backup: cannot open the copy %s: %s\n", path, err);
+        fprintf(stderr, "pitboss: cannot open the copy %s: %s\n", path, err);
         pb_store_close(s);
-        return 2;
+        return;
     }
-    int rc;
-    if (pb_ledger_verify(c, print_violation, NULL, sum) != PB_OK) {
-        fprintf(stderr, "pitboss: backup: ledger verify of the copy could not run: %s\n",
+    if (pb_ledger_verify(c, print_violation, NULL, &k->sum) != PB_OK) {
+        fprintf(stderr, "pitboss: ledger verify of the copy could not run: %s\n",
                 pb_store_errmsg(c));
-        rc = 2;
     } else {
-        rc = sum->violations ? 1 : 0;
-        pb_store_rc r = pb_store_transfer_last(c, last);
-        *has_last = r == PB_STORE_OK;
-        if (r != PB_STORE_OK && r != PB_STORE_NOT_FOUND) {
-            fprintf(stderr, "pitboss: backup: reading the copy's last transfer: %s\n",
-                    pb_store_errmsg(c));
-            rc = 2;
-        }
+        pb_store_rc r = pb_store_transfer_last(c, &k->last);
+        k->has_last = r == PB_STORE_OK;
+        if (r != PB_STORE_OK && r != PB_STORE_NOT_FOUND)
+            fprintf(stderr, "pitboss: reading the copy's last transfer: %s\n", pb_store_errmsg(c));
+        else if (verify_audit(c, k))
+            k->rc = k->sum.violations || k->audit == 1 ? 1 : 0;
     }
     pb_store_disconnect(c);
     pb_store_close(s);
-    return rc;
 }
 
 /* pb_store_backup's accept: the copy is kept when its ledger could be verified,
@@ -121,7 +145,7 @@ static int verify_copy(const char *path, pb_ledger_verify_summary *sum, pb_store
 static bool accept_copy(void *ctx, const char *copy_path)
 {
     copy_check *k = ctx;
-    k->rc = verify_copy(copy_path, &k->sum, &k->last, &k->has_last);
+    verify_copy(copy_path, k);
     return k->rc != 2;
 }
 
@@ -142,11 +166,16 @@ static void print_result(const char *what, const char *from, const char *to,
         printf(",\"integrity\":\"ok\",\"check_ms\":%.1f", (double)info->check_us / 1000.0);
     if (verify) {
         printf(",\"ledger_verify\":\"%s\",\"transfers\":%" PRId64 ",\"accounts\":%" PRId64
-               ",\"violations\":%" PRId64,
-               k->rc == 0   ? "ok"
-               : k->rc == 1 ? "violations"
-                            : "not run",
-               k->sum.transfers, k->sum.accounts, k->sum.violations);
+               ",\"violations\":%" PRId64 ",\"audit_verify\":\"%s\",\"audit_entries\":%" PRId64,
+               k->rc == 2              ? "not run"
+               : k->sum.violations > 0 ? "violations"
+                                       : "ok",
+               k->sum.transfers, k->sum.accounts, k->sum.violations,
+               k->rc == 2     ? "not run"
+               : k->audit < 0 ? "skipped"
+               : k->audit > 0 ? "violations"
+                              : "ok",
+               k->audit_sum.entries);
         if (k->has_last) {
             char h[65];
             hex32(k->last.hash, h);
@@ -162,12 +191,11 @@ static void print_result(const char *what, const char *from, const char *to,
 
 int pb_cmd_backup(int argc, char **argv)
 {
-    static const struct option opts[] = {{"to", required_argument, 0, 't'},
-                                         {"db", required_argument, 0, 'd'},
-                                         {"no-verify", no_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *db = NULL, *to = NULL;
+    static const struct option opts[] = {
+        {"to", required_argument, 0, 't'},       {"db", required_argument, 0, 'd'},
+        {"keys-dir", required_argument, 0, 'k'}, {"no-verify", no_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    const char *db = NULL, *to = NULL, *keys = NULL;
     bool verify = true;
     int ch;
     optind = 1;
@@ -175,6 +203,7 @@ int pb_cmd_backup(int argc, char **argv)
         switch (ch) {
         case 't': to = optarg; break;
         case 'd': db = optarg; break;
+        case 'k': keys = optarg; break;
         case 'n': verify = false; break;
         case 'h': fputs(backup_usage, stdout); return 0;
         default: fputs(backup_usage, stderr); return 2;
@@ -206,6 +235,7 @@ int pb_cmd_backup(int argc, char **argv)
     pb_store_backup_info info;
     copy_check k;
     memset(&k, 0, sizeof k);
+    k.keys_dir = pb_cli_keys_dir(keys);
     pb_store_rc r = pb_store_backup(c, to, verify, verify ? accept_copy : NULL, &k, &info);
     if (r != PB_STORE_OK)
         fprintf(stderr, "pitboss: %s\n", pb_store_errmsg(c));
@@ -222,17 +252,20 @@ int pb_cmd_backup(int argc, char **argv)
 static bool accept_clean(void *ctx, const char *copy_path)
 {
     copy_check *k = ctx;
-    k->rc = verify_copy(copy_path, &k->sum, &k->last, &k->has_last);
+    verify_copy(copy_path, k);
     return k->rc == 0;
 }
 
 int pb_cmd_restore(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"from", required_argument, 0, 'f'}, {"db", required_argument, 0, 'd'},
-        {"replace", no_argument, 0, 'r'},    {"no-verify", no_argument, 0, 'n'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
-    const char *db = NULL, *from = NULL;
+    static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {"keys-dir", required_argument, 0, 'k'},
+                                         {"replace", no_argument, 0, 'r'},
+                                         {"no-verify", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL, *from = NULL, *keys = NULL;
     bool verify = true, replace = false;
     int ch;
     optind = 1;
@@ -240,6 +273,7 @@ int pb_cmd_restore(int argc, char **argv)
         switch (ch) {
         case 'f': from = optarg; break;
         case 'd': db = optarg; break;
+        case 'k': keys = optarg; break;
         case 'r': replace = true; break;
         case 'n': verify = false; break;
         case 'h': fputs(restore_usage, stdout); return 0;
@@ -254,6 +288,7 @@ int pb_cmd_restore(int argc, char **argv)
     pb_store_backup_info info;
     copy_check k;
     memset(&k, 0, sizeof k);
+    k.keys_dir = pb_cli_keys_dir(keys);
     char err[1024];
     pb_store_rc r = pb_store_restore(url, from, replace, verify ? accept_clean : NULL, &k, &info,
                                      err, sizeof err);

@@ -4,7 +4,8 @@
 # test-only tool make_audit_db (12 entries, a checkpoint over seqs 1..10), the
 # export re-checked without pitboss (audit_export_check.py), and the tamper
 # cases through the sqlite3 shell: a changed field, a deleted row, the last
-# signed row cut off, a forged signature, an untrusted key.
+# signed row cut off, a forged signature, an untrusted key; and `pitboss
+# backup` / `restore` checking a copy's audit chain (intact, then tampered).
 #
 # Usage: tests/cli/test_audit_cli.sh PATH/TO/pitboss PATH/TO/make_audit_db   (speaks TAP)
 # Cases that need the sqlite3 shell or python3 report "not ok" when it is missing.
@@ -23,7 +24,7 @@ trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/
 unset PITBOSS_KEYS_DIR PITBOSS_DB
 
-PLAN=38
+PLAN=41
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -234,6 +235,30 @@ check "checkpoint refuses a key file others can read (exit 2, says chmod 600)" \
 chmod 600 "$KEYS/audit-ed25519.key"
 run "$PB" audit verify --db "$A" --keys-dir "$KEYS"
 check "after chmod 600 the key is used again" "$([ $RC -eq 0 ]; echo $?)" "exit $RC"
+
+# ---- backup and restore check the copy's audit chain with the keys directory's key
+if has_sqlite && mkdb "$D/b1.db" 12 10; then
+    run "$PB" backup --db "$D/b1.db" --to "$D/b1-copy.db" --keys-dir "$KEYS"
+    check "backup of an intact audit log: exit 0, audit_verify ok over its 12 entries" \
+        "$([ $RC -eq 0 ] && grep -q '"audit_verify":"ok","audit_entries":12' "$OUT"; echo $?)" \
+        "exit $RC"
+    sqlite3 "$D/b1.db" "UPDATE audit_entry SET reason='x' WHERE seq=5"
+    run "$PB" backup --db "$D/b1.db" --to "$D/b1-tampered.db" --keys-dir "$KEYS"
+    check "backup of a tampered audit log: exit 1, VIOLATION hash_mismatch, the copy kept" \
+        "$([ $RC -eq 1 ] && grep -q '^VIOLATION hash_mismatch: entry seq 5 ' "$ERR" &&
+            grep -q '"audit_verify":"violations"' "$OUT" && [ -f "$D/b1-tampered.db" ]; echo $?)" \
+        "exit $RC"
+    run "$PB" restore --from "$D/b1-tampered.db" --db "$D/b1-restored.db" --keys-dir "$KEYS"
+    check "restore of that copy: exit 1, nothing restored" \
+        "$([ $RC -eq 1 ] && [ ! -e "$D/b1-restored.db" ]; echo $?)" "exit $RC"
+else
+    : >"$OUT"; : >"$ERR"
+    for c in "backup of an intact audit log: exit 0, audit_verify ok over its 12 entries" \
+        "backup of a tampered audit log: exit 1, VIOLATION hash_mismatch, the copy kept" \
+        "restore of that copy: exit 1, nothing restored"; do
+        not_ok "$c" "sqlite3 shell missing or make_audit_db failed"
+    done
+fi
 
 if [ "$N" -ne "$PLAN" ]; then
     echo "# planned $PLAN cases but ran $N"

@@ -152,7 +152,7 @@ def main():
 
         def take_backup():
             time.sleep(0.3)
-            backup["r"] = cli("backup", "--db", DB, "--to", COPY)
+            backup["r"] = cli("backup", "--db", DB, "--to", COPY, "--keys-dir", KEYS)
 
         th = threading.Thread(target=take_backup)
         th.start()
@@ -167,9 +167,10 @@ def main():
         b = backup.get("r")
         bj = json.loads(b.stdout.splitlines()[-1]) if b and b.stdout.strip() else None
         tap.ok(b and b.returncode == 0 and bj and bj["ledger_verify"] == "ok" and
-               bj["integrity"] == "ok" and bj["transfers"] > 0 and os.path.isfile(COPY) and
-               not os.path.exists(COPY + "-wal"),
-               "pitboss backup while the server plays: a checked, verified, single-file copy",
+               bj["integrity"] == "ok" and bj["audit_verify"] == "ok" and bj["transfers"] > 0
+               and os.path.isfile(COPY) and not os.path.exists(COPY + "-wal"),
+               "pitboss backup while the server plays: a checked single-file copy, its ledger "
+               "and audit chain verified",
                lambda: f"{b and b.returncode}\n{b and b.stdout}\n{b and b.stderr}")
 
         token = newcomer(srv)
@@ -249,7 +250,7 @@ def main():
                lambda: f"exit {b.returncode}\n{b.stdout}\n{b.stderr[-3000:]}\n"
                        f"serve exit {code}\n{v.stdout}{v.stderr}")
         # restore: the copy in place of a database, a server on it with the same keys
-        rr = cli("restore", "--from", COPY, "--db", RESTORED)
+        rr = cli("restore", "--from", COPY, "--db", RESTORED, "--keys-dir", KEYS)
         assert rr.returncode == 0, f"restore exit {rr.returncode}: {rr.stdout}{rr.stderr}"
         srv = Server(BIN, extra_args=["--db", RESTORED, "--keys-dir", KEYS])
         rc8, s8, out8, err8 = sim(srv, "--check", BOOKS, "--db", RESTORED)
