@@ -8,8 +8,9 @@
  * copy's integrity check and ledger verify run on it before it gets its name;
  * a copy whose ledger could not be verified is abandoned, one with violations
  * is kept (it is what the database held) and logged as an error. After a
- * backup that succeeded, the oldest copies beyond `keep` are removed: a failing
- * schedule never removes a good copy. Each run is logged (backup.done,
+ * clean copy, the oldest copies beyond `keep` are removed: neither a failing
+ * schedule nor a database gone bad (its copies with violations) ever pushes
+ * the last good copies out. Each run is logged (backup.done,
  * backup.violations, backup.failed) and counted for /metrics.
  *
  * The keys directory is not copied (README, Commands): it is backed up apart.
@@ -127,7 +128,8 @@ static void prune(pb_api_backups *b)
     free(names);
 }
 
-/* One scheduled backup; true when a copy was made. */
+/* One scheduled backup; true when a clean copy was made (only then may older
+ * ones go: a database gone bad must not push its last good copies out). */
 static bool run_once(pb_api_backups *b)
 {
     int64_t t0 = pb_time_mono_us();
@@ -177,7 +179,7 @@ static bool run_once(pb_api_backups *b)
            "check %.1f ms, %.2f s in all",
            path, info.pages, info.bytes, v.sum.transfers, (double)info.copy_us / 1000.0,
            (double)info.check_us / 1000.0, secs);
-    return true;
+    return v.rc == 0;
 }
 
 static void *backups_main(void *arg)
