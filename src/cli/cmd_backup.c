@@ -16,6 +16,8 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,32 +48,6 @@ static void print_violation(void *ctx, const char *kind, const char *message)
 {
     (void)ctx;
     fprintf(stderr, "VIOLATION %s: %s\n", kind, message);
-}
-
-static void hex32(const uint8_t h[32], char out[65])
-{
-    static const char d[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = d[h[i] >> 4];
-        out[2 * i + 1] = d[h[i] & 15];
-    }
-    out[64] = '\0';
-}
-
-/* JSON string body of s (paths: quotes, backslashes and control bytes escaped). */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
 }
 
 typedef struct copy_check {
@@ -149,44 +125,50 @@ static bool accept_copy(void *ctx, const char *copy_path)
     return k->rc != 2;
 }
 
+/* Milliseconds to one decimal, from microseconds. */
+static json_t *ms(int64_t us) { return json_real((double)(us / 100) / 10.0); }
+
+static const char *verdict(int rc, bool bad)
+{
+    return rc == 2 ? "not run" : bad ? "violations" : "ok";
+}
+
 /* The JSON line of a backup or restore. */
 static void print_result(const char *what, const char *from, const char *to,
                          const pb_store_backup_info *info, bool verify, const copy_check *k)
 {
-    printf("{\"%s\":\"ok\"", what);
-    if (from) {
-        printf(",\"from\":");
-        json_str(stdout, from);
+    json_t *j = json_pack("{s:s}", what, "ok");
+    if (from)
+        json_object_set_new(j, "from", json_string(from));
+    json_object_set_new(j, "to", json_string(to));
+    json_object_set_new(j, "pages", json_integer(info->pages));
+    json_object_set_new(j, "bytes", json_integer(info->bytes));
+    json_object_set_new(j, "copy_ms", ms(info->copy_us));
+    if (info->check_us) {
+        json_object_set_new(j, "integrity", json_string("ok"));
+        json_object_set_new(j, "check_ms", ms(info->check_us));
     }
-    printf(",\"to\":");
-    json_str(stdout, to);
-    printf(",\"pages\":%" PRId64 ",\"bytes\":%" PRId64 ",\"copy_ms\":%.1f", info->pages,
-           info->bytes, (double)info->copy_us / 1000.0);
-    if (info->check_us)
-        printf(",\"integrity\":\"ok\",\"check_ms\":%.1f", (double)info->check_us / 1000.0);
     if (verify) {
-        printf(",\"ledger_verify\":\"%s\",\"transfers\":%" PRId64 ",\"accounts\":%" PRId64
-               ",\"violations\":%" PRId64 ",\"audit_verify\":\"%s\",\"audit_entries\":%" PRId64,
-               k->rc == 2              ? "not run"
-               : k->sum.violations > 0 ? "violations"
-                                       : "ok",
-               k->sum.transfers, k->sum.accounts, k->sum.violations,
-               k->rc == 2     ? "not run"
-               : k->audit < 0 ? "skipped"
-               : k->audit > 0 ? "violations"
-                              : "ok",
-               k->audit_sum.entries);
+        json_object_set_new(j, "ledger_verify", json_string(verdict(k->rc, k->sum.violations > 0)));
+        json_object_set_new(j, "transfers", json_integer(k->sum.transfers));
+        json_object_set_new(j, "accounts", json_integer(k->sum.accounts));
+        json_object_set_new(j, "violations", json_integer(k->sum.violations));
+        json_object_set_new(j, "audit_verify",
+                            json_string(k->rc != 2 && k->audit < 0 ? "skipped"
+                                                                   : verdict(k->rc, k->audit > 0)));
+        json_object_set_new(j, "audit_entries", json_integer(k->audit_sum.entries));
         if (k->has_last) {
             char h[65];
-            hex32(k->last.hash, h);
-            printf(",\"last_seq\":%" PRId64 ",\"last_hash\":\"%s\"", k->last.seq, h);
+            sodium_bin2hex(h, sizeof h, k->last.hash, sizeof k->last.hash);
+            json_object_set_new(j, "last_seq", json_integer(k->last.seq));
+            json_object_set_new(j, "last_hash", json_string(h));
         }
     }
-    if (info->previous[0]) {
-        printf(",\"previous\":");
-        json_str(stdout, info->previous);
-    }
-    printf("}\n");
+    if (info->previous[0])
+        json_object_set_new(j, "previous", json_string(info->previous));
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    fputc('\n', stdout);
+    json_decref(j);
 }
 
 int pb_cmd_backup(int argc, char **argv)
