@@ -6,10 +6,16 @@
  * (pb_game_simulate): sixteen HMAC streams primed with every round the game
  * reads → the prepared round that pb_game_play_stream runs → its payout
  * (crash: each round's game hash from its nonce's stream, keyed by its hex,
- * the salt under it → the point → the payout, pb_fair_crash_h_many), every
- * game in the summary's minimum, one thread per core measured. Per-core rates divide by the thread's CPU time (the machine
- * may be shared: wall time then counts other processes' turns too); the wall
- * time is printed beside it. Prints one JSON line per game, then the summary.
+ * the salt under it → the point → the payout, pb_fair_crash_h_many). Crash
+ * is then measured a second time as a server plays it: a chain of N game
+ * hashes is generated first (pb_crash_chain_generate, timed apart and
+ * printed: a brand's chain is made once, before its games are played), then
+ * each game's point from its hash and the chain's 64-character salt
+ * (pb_game_simulate_chain); that second figure is crash's in the summary's
+ * minimum, with every other game's. One thread per core measured. Per-core
+ * rates divide by the thread's CPU time (the machine may be shared: wall time
+ * then counts other processes' turns too); the wall time is printed beside
+ * it. Prints one JSON line per game (two for crash), then the summary.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -62,6 +68,40 @@ static int parse_count(const char *s, uint64_t *out)
     return 0;
 }
 
+/* The crash chain of the benchmark: n game hashes from a random terminal seed
+ * (pb_crash_chain_generate, as a brand's chain is made), and its salt. */
+static char (*crash_chain)[PB_FAIR_HASH_HEX_LEN + 1];
+static size_t crash_chain_n;
+static char crash_salt[PB_FAIR_HASH_HEX_LEN + 1];
+
+static pb_err bench_crash_chain(uint64_t n)
+{
+    crash_chain = malloc(n * sizeof *crash_chain);
+    if (!crash_chain)
+        return PB_ERR_INTERNAL;
+    char terminal[PB_FAIR_SEED_HEX_LEN + 1];
+    pb_fair_server_seed_new(terminal);
+    pb_fair_server_seed_new(crash_salt);
+    pb_crash_chain_generate(terminal, n, crash_chain);
+    crash_chain_n = n;
+    return PB_OK;
+}
+
+/* Plays the chain's games, last first, as a server does. */
+static pb_err bench_crash_play(const pb_game_params *p, uint32_t rtp, pb_game_sim *acc)
+{
+    memset(acc, 0, sizeof *acc);
+    return pb_game_simulate_chain(p, rtp, (const char(*)[PB_FAIR_HASH_HEX_LEN + 1]) crash_chain,
+                                  crash_chain_n, crash_salt, acc);
+}
+
+static void bench_crash_free(void)
+{
+    free(crash_chain);
+    crash_chain = NULL;
+    crash_chain_n = 0;
+}
+
 int pb_cmd_bench_fair(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -108,25 +148,55 @@ int pb_cmd_bench_fair(int argc, char **argv)
         if (e != PB_OK)
             return 1;
         uint32_t rtp = pb_game_info_of((pb_game_kind)k)->default_rtp_bp;
-        double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-        e = pb_game_simulate_threads(&p, rtp, &key, "bench", 0, rounds, 1, acc);
-        double secs = now() - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-        if (e != PB_OK) {
-            fprintf(stderr, "pitboss: bench fair: %s failed: %s\n", pb_game_name(k),
-                    pb_err_code(e));
-            rc = 1;
-            continue;
+        bool crash = k == PB_GAME_CRASH;
+        for (int pass = 0; pass < (crash ? 2 : 1); pass++) {
+            /* crash: first as sim rtp plays it (each game hash from a stream),
+             * then as a server plays it, from a chain generated first (timed
+             * apart: the chain is made once, before its games are played) */
+            bool chain = crash && pass == 1;
+            double chain_cpu = 0;
+            if (chain) {
+                double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+                e = bench_crash_chain(rounds);
+                chain_cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+                if (e != PB_OK) {
+                    fprintf(stderr, "pitboss: bench fair: the crash chain failed: %s\n",
+                            pb_err_code(e));
+                    rc = 1;
+                    continue;
+                }
+            }
+            double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+            e = chain ? bench_crash_play(&p, rtp, acc)
+                      : pb_game_simulate_threads(&p, rtp, &key, "bench", 0, rounds, 1, acc);
+            double secs = now() - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+            if (e != PB_OK) {
+                fprintf(stderr, "pitboss: bench fair: %s failed: %s\n", pb_game_name(k),
+                        pb_err_code(e));
+                rc = 1;
+                continue;
+            }
+            double rate = cpu > 0 ? rounds / cpu : 0;
+            /* crash's outcome rate is the server's, from its chain */
+            if (!(crash && !chain) && (min_rate == 0 || rate < min_rate))
+                min_rate = rate;
+            printf("{\"bench\":\"fair\",\"game\":\"%s\",", pb_game_name(k));
+            if (crash)
+                printf("\"game_hashes\":\"%s\",", chain ? "chain" : "streams");
+            printf("\"rounds\":%llu,\"wall_seconds\":%.3f,"
+                   "\"cpu_seconds\":%.3f,\"outcomes_per_second_per_core\":%.0f,"
+                   "\"outcomes_per_second_wall\":%.0f,\"observed_rtp\":%.6f",
+                   (unsigned long long)rounds, secs, cpu, rate, secs > 0 ? rounds / secs : 0,
+                   (double)acc->paid / (double)acc->stake / (double)acc->rounds);
+            if (chain)
+                printf(",\"chain_cpu_seconds\":%.3f,\"chain_hashes_per_second\":%.0f,"
+                       "\"with_chain_per_second_per_core\":%.0f",
+                       chain_cpu, chain_cpu > 0 ? rounds / chain_cpu : 0,
+                       rounds / (chain_cpu + cpu));
+            printf("}\n");
+            fflush(stdout);
         }
-        double rate = cpu > 0 ? rounds / cpu : 0;
-        if (min_rate == 0 || rate < min_rate)
-            min_rate = rate;
-        printf("{\"bench\":\"fair\",\"game\":\"%s\",\"rounds\":%llu,\"wall_seconds\":%.3f,"
-               "\"cpu_seconds\":%.3f,\"outcomes_per_second_per_core\":%.0f,"
-               "\"outcomes_per_second_wall\":%.0f,\"observed_rtp\":%.6f}\n",
-               pb_game_name(k), (unsigned long long)rounds, secs, cpu, rate,
-               secs > 0 ? rounds / secs : 0,
-               (double)acc->paid / (double)acc->stake / (double)acc->rounds);
-        fflush(stdout);
+        bench_crash_free();
     }
     /* the 10M-round dice simulation, as `sim rtp` runs it, on 1 and on T threads */
     pb_game_params dice;

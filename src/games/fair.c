@@ -717,16 +717,27 @@ static uint32_t crash_h(const char *game_hash, const char *salt, size_t salt_len
     return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 }
 
-/* pb_fair_crash_h_many's lanes without the SHA-NI kernel: the game hashes
- * through the lanes (sixteen at once with AVX-512), keyed sixteen at once
+/* The crash h of n ≤ LANES game hashes' hex, keyed sixteen at once
  * (pb_fair_key_init_many), the salt under each (pb_fair_hmac_many). */
+static void crash_h_keys(const char *const *hashes, size_t n, const char *salt, size_t salt_len,
+                         uint32_t *h)
+{
+    uint8_t d[LANES][32];
+    pb_fair_key gk[LANES];
+    pb_fair_key_init_many(gk, hashes, n);
+    pb_fair_hmac_many(gk, n, salt, salt_len, d);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (uint32_t)d[i][0] << 24 | (uint32_t)d[i][1] << 16 | (uint32_t)d[i][2] << 8 | d[i][3];
+}
+
+/* pb_fair_crash_h_many's lanes without the SHA-NI kernel: the game hashes
+ * through the lanes (sixteen at once with AVX-512), then crash_h_keys. */
 static void crash_h_lanes(lanes *q, size_t n, const char *salt, size_t salt_len, uint32_t *h,
                           int paths)
 {
     uint8_t d[LANES][32];
     char hash[LANES][PB_FAIR_HASH_HEX_LEN + 1];
     const char *hp[LANES];
-    pb_fair_key gk[LANES];
     for (size_t i = 0; i < n; i++)
         q->out[i] = d[i];
     flush(q, paths);
@@ -734,10 +745,32 @@ static void crash_h_lanes(lanes *q, size_t n, const char *salt, size_t salt_len,
         hex_digest(d[i], hash[i]);
         hp[i] = hash[i];
     }
-    pb_fair_key_init_many(gk, hp, n);
-    pb_fair_hmac_many(gk, n, salt, salt_len, d);
-    for (size_t i = 0; i < n; i++)
-        h[i] = (uint32_t)d[i][0] << 24 | (uint32_t)d[i][1] << 16 | (uint32_t)d[i][2] << 8 | d[i][3];
+    crash_h_keys(hp, n, salt, salt_len, h);
+}
+
+void pb_fair_crash_h_hex_many(const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
+                              const char *salt, size_t salt_len, uint32_t *h)
+{
+#ifdef PB_FAIR_HAVE_SHANI
+    if ((simd() & 3) == 1 && salt_len <= 119) { /* one or two blocks after the key's */
+        uint8_t sb[128] = {0};
+        uint64_t bits = (64 + salt_len) * 8;
+        int nb = salt_len <= 55 ? 1 : 2;
+        memcpy(sb, salt, salt_len);
+        sb[salt_len] = 0x80;
+        for (int i = 0; i < 8; i++)
+            sb[64 * nb - 1 - i] = (uint8_t)(bits >> (8 * i));
+        pb_fair_crash_hex_h_shani(hashes, n, (const uint8_t(*)[64])sb, nb, h);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i += LANES) {
+        size_t k = n - i < LANES ? n - i : LANES;
+        const char *hp[LANES];
+        for (size_t j = 0; j < k; j++)
+            hp[j] = hashes[i + j];
+        crash_h_keys(hp, k, salt, salt_len, h + i);
+    }
 }
 
 void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, size_t salt_len,

@@ -32,6 +32,13 @@ void pb_fair_hmac2_shani(const pb_fair_key *ka, const uint8_t ba[64], const pb_f
  * salt. Every step in registers, games side by side. Needs SHA-NI and SSE4.1. */
 void pb_fair_crash_h_shani(const pb_fair_key *const *keys, const uint8_t (*blocks)[64], size_t n,
                            const uint8_t salt[64], uint32_t *h);
+/* The crash h of n games from their hashes' hex (64 lowercase characters
+ * each, a chain's): h[i] the first 4 bytes, big-endian, of HMAC(key =
+ * hashes[i], msg = the salt), the salt given as its salt_blocks (1 or 2)
+ * padded blocks after the 64-byte key block. Games side by side, every step
+ * in registers. Needs SHA-NI and SSE4.1. */
+void pb_fair_crash_hex_h_shani(const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
+                               const uint8_t (*salt)[64], int salt_blocks, uint32_t *h);
 /* Sixteen HMACs at once: blocks[l] (one padded inner block) under keys[l] into
  * out[l]. Needs AVX-512F and BW. */
 void pb_fair_hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],

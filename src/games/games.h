@@ -148,6 +148,14 @@ void pb_fair_hmac_many(const pb_fair_key *k, size_t n, const void *msg, size_t l
 void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, size_t salt_len,
                           uint32_t *h);
 
+/* The crash h (pb_crash_point's) of n game hashes given as 64 lowercase hex
+ * (a chain's, pb_crash_chain_generate) under one salt: the points of the
+ * games a server plays from its chain. With SHA-NI (and no AVX-512) two games
+ * side by side in registers, else keyed and hashed in lanes. The same h as
+ * one at a time (tested). */
+void pb_fair_crash_h_hex_many(const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
+                              const char *salt, size_t salt_len, uint32_t *h);
+
 /* Round `round` of the stream: HMAC-SHA256(key, "<client>:<nonce>:<round>").
  * client must be a valid client seed (not checked here: check it once with
  * pb_fair_client_seed_valid where it enters). */
@@ -792,6 +800,15 @@ pb_err pb_game_simulate(const pb_game_params *p, uint32_t rtp_bp, const pb_fair_
                         pb_game_sim *acc);
 /* into += from. */
 void pb_game_sim_merge(pb_game_sim *into, const pb_game_sim *from);
+/* Crash rounds played from a chain's game hashes (chain[n−1] first, down to
+ * chain[0], as a server plays them) under the chain's salt, one unit staked
+ * on p's cash-out each: every point (pb_fair_crash_h_hex_many) paid and
+ * tallied into acc as pb_game_simulate tallies. PB_ERR_FIELD_INVALID unless
+ * p is a playable crash and rtp_bp allowed. */
+pb_err pb_game_simulate_chain(const pb_game_params *p, uint32_t rtp_bp,
+                              const char (*chain)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
+                              const char *salt, pb_game_sim *acc);
+
 /* pb_game_simulate split over `threads` threads (1..64): thread t plays the
  * nonces first_nonce + [t·rounds/threads, (t+1)·rounds/threads), so the totals
  * do not depend on the thread count. Zeroes *acc first. */

@@ -299,6 +299,20 @@ static pb_err pool_finish(const pb_games_prep *pp, slot_pool *pool, int64_t stak
     return e;
 }
 
+/* Crash rounds from their h (pb_crash_point's): each point, paid and tallied. */
+static pb_err crash_settle(const pb_games_prep *pp, const uint32_t *h, size_t n, uint32_t rtp_bp,
+                           int64_t stake, bool direct, pb_game_sim *acc)
+{
+    for (size_t k = 0; k < n; k++) {
+        pb_game_outcome o;
+        pb_games_crash_outcome(pp->p, rtp_bp, pb_crash_point_h(h[k], rtp_bp), &o);
+        pb_err e = settle(pp, &o, stake, direct, acc);
+        if (e != PB_OK)
+            return e;
+    }
+    return PB_OK;
+}
+
 /* A crash batch of n rounds, one per stream: the game hashes (round 0 of
  * each stream's nonce) and the salt (the client seed) under each —
  * pb_crash_point's h in bulk — then each round's point, paid and tallied. */
@@ -309,10 +323,33 @@ static pb_err crash_batch(const pb_games_prep *pp, const pb_fair_stream *s, size
     uint32_t h[16];
     assert(n <= 16);
     pb_fair_crash_h_many(s, n, salt, strlen(salt), h);
-    for (size_t k = 0; k < n; k++) {
-        pb_game_outcome o;
-        pb_games_crash_outcome(pp->p, rtp_bp, pb_crash_point_h(h[k], rtp_bp), &o);
-        pb_err e = settle(pp, &o, stake, direct, acc);
+    return crash_settle(pp, h, n, rtp_bp, stake, direct, acc);
+}
+
+pb_err pb_game_simulate_chain(const pb_game_params *p, uint32_t rtp_bp,
+                              const char (*chain)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
+                              const char *salt, pb_game_sim *acc)
+{
+    if (p->kind != PB_GAME_CRASH || !pb_game_params_playable(p) ||
+        !pb_game_rtp_allowed(p->kind, rtp_bp) || !chain || !salt)
+        return PB_ERR_FIELD_INVALID;
+    if (acc->stake && acc->stake != PB_MULT_ONE)
+        return PB_ERR_FIELD_INVALID;
+    acc->stake = PB_MULT_ONE;
+    const pb_games_prep pp = {.p = p};
+    size_t salt_len = strlen(salt);
+    uint32_t h[16];
+    /* a server plays c[n−1] first, down to c[0]: sixteen at a time, in that order */
+    for (size_t end = n; end > 0;) {
+        size_t k = end < 16 ? end : 16;
+        end -= k;
+        pb_fair_crash_h_hex_many(chain + end, k, salt, salt_len, h);
+        for (size_t i = 0; i < k / 2; i++) {
+            uint32_t t = h[i];
+            h[i] = h[k - 1 - i];
+            h[k - 1 - i] = t;
+        }
+        pb_err e = crash_settle(&pp, h, k, rtp_bp, PB_MULT_ONE, true, acc);
         if (e != PB_OK)
             return e;
     }

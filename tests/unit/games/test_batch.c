@@ -83,6 +83,72 @@ static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const cha
     free(want);
 }
 
+/* A chain's games played in bulk (pb_game_simulate_chain, the points from
+ * pb_fair_crash_h_hex_many) against one game at a time through pb_game_play
+ * and pb_game_payout with the chain's hash and salt: the same totals, for
+ * chain lengths around the kernel's groups and salts of one and two blocks
+ * (a chain's salt is 64 hex characters); and only crash is played. */
+static void chain_equals_single(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    char(*chain)[PB_FAIR_HASH_HEX_LEN + 1] = malloc(N * sizeof *chain);
+    assert_non_null(chain);
+    pb_crash_chain_generate(SEED, N, chain);
+    static const char *const salts[] = {
+        "0000000000000000000fa3b65e43e4240d71762a5bf397d5304b2596d116859c", "s"};
+    static const size_t lens[] = {1, 2, 15, 16, 17, 33, N};
+    static const struct {
+        const char *params;
+        uint32_t rtp;
+    } crash[] = {{"{\"cashout\":2}", 9900}, {"{\"cashout\":1.01}", 8500}};
+    for (size_t c = 0; c < sizeof crash / sizeof crash[0]; c++)
+        for (size_t si = 0; si < sizeof salts / sizeof salts[0]; si++)
+            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+                pb_game_params p = params_of(PB_GAME_CRASH, crash[c].params);
+                size_t n = lens[li];
+                pb_game_sim *acc = calloc(1, sizeof *acc), *want = calloc(1, sizeof *want);
+                assert_non_null(acc);
+                assert_non_null(want);
+                assert_int_equal(pb_game_simulate_chain(&p, crash[c].rtp, (const char(*)[65])chain,
+                                                        n, salts[si], acc),
+                                 PB_OK);
+                for (size_t i = 0; i < n; i++) {
+                    pb_game_input in = {.crash_hash = chain[i], .crash_salt = salts[si]};
+                    pb_game_outcome o;
+                    int64_t payout;
+                    assert_int_equal(pb_game_play(&p, &in, crash[c].rtp, &o), PB_OK);
+                    assert_int_equal(pb_game_payout(&p, &o, PB_MULT_ONE, &payout), PB_OK);
+                    want->rounds++;
+                    want->paid += (uint64_t)payout;
+                    want->paid_sq += (unsigned __int128)(uint64_t)payout * (uint64_t)payout;
+                    want->wins += payout > 0;
+                    want->buckets[pb_game_bucket_of(&p, &o)]++;
+                }
+                assert_int_equal(acc->rounds, n);
+                assert_int_equal(acc->stake, PB_MULT_ONE);
+                assert_true(acc->paid == want->paid);
+                assert_true(acc->paid_sq == want->paid_sq);
+                assert_int_equal(acc->wins, want->wins);
+                assert_memory_equal(acc->buckets, want->buckets, sizeof acc->buckets);
+                free(acc);
+                free(want);
+            }
+    /* only crash, at an allowed RTP */
+    pb_game_sim acc;
+    memset(&acc, 0, sizeof acc);
+    pb_game_params dice = params_of(PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"over\"}");
+    pb_game_params crash2 = params_of(PB_GAME_CRASH, "{\"cashout\":2}");
+    const char(*cc)[65] = (const char(*)[65])chain;
+    assert_int_equal(pb_game_simulate_chain(&dice, 9900, cc, 10, "s", &acc), PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_game_simulate_chain(&crash2, 5000, cc, 10, "s", &acc),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_game_simulate_chain(&crash2, 9900, cc, 10, NULL, &acc),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(acc.rounds, 0);
+    free(chain);
+}
+
 static const struct {
     pb_game_kind kind;
     const char *params;
@@ -324,9 +390,8 @@ static void blocks_per_game(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_game),
-        cmocka_unit_test(prepared_outcomes),
-        cmocka_unit_test(known_outcome_digests),
+        cmocka_unit_test(every_game),        cmocka_unit_test(chain_equals_single),
+        cmocka_unit_test(prepared_outcomes), cmocka_unit_test(known_outcome_digests),
         cmocka_unit_test(blocks_per_game),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -737,6 +737,54 @@ static void crash_h_many_equals_single(void **state)
     assert_int_equal(pb_crash_point_h(h, 9900), 260);
 }
 
+/* A chain's points in bulk (pb_fair_crash_h_hex_many: with SHA-NI, games
+ * side by side, the salt's one or two blocks' schedule computed once; else
+ * in lanes) equal pb_crash_point one game at a time, for every group size
+ * and salts of one block, the longest of one (55), the shortest of two (56),
+ * a chain's (64) and the longest of two (119), and past the kernel (120:
+ * three blocks), under every PITBOSS_FAIR_SIMD path. */
+static void crash_h_hex_many_equals_single(void **state)
+{
+    (void)state;
+    enum { N = 41 };
+    char chain[N][PB_FAIR_HASH_HEX_LEN + 1];
+    pb_crash_chain_generate(SEED, N, chain);
+    static const size_t salt_lens[] = {0, 9, 55, 56, 64, 119, 120};
+    char salt[121];
+    for (size_t i = 0; i < sizeof salt - 1; i++)
+        salt[i] = "0123456789abcdef"[(i * 7) % 16];
+    for (size_t m = 0; m < sizeof salt_lens / sizeof salt_lens[0]; m++) {
+        char s[121];
+        memcpy(s, salt, salt_lens[m]);
+        s[salt_lens[m]] = '\0';
+        for (size_t first = 0; first < 3; first++)
+            for (size_t n = 1; first + n <= N; n += (n < 20 ? 1 : 7)) {
+                uint32_t h[N];
+                memset(h, 0, sizeof h);
+                pb_fair_crash_h_hex_many(chain + first, n, s, salt_lens[m], h);
+                for (size_t i = 0; i < n; i++) {
+                    pb_fair_key gk;
+                    uint8_t d[32];
+                    pb_fair_key_init(&gk, chain[first + i], 64);
+                    pb_fair_hmac(&gk, s, salt_lens[m], d);
+                    uint32_t want = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+                                    (uint32_t)d[2] << 8 | d[3];
+                    assert_int_equal(h[i], want);
+                    assert_int_equal(pb_crash_point_h(h[i], 9900),
+                                     pb_crash_point(chain[first + i], s, 9900));
+                }
+            }
+    }
+    /* printf 'salt-0000' | openssl dgst -sha256 -hmac ROUND0 = 61213b72d5b0…
+     * (as in crash_h_many_equals_single), the point 2.60 */
+    char round0[1][PB_FAIR_HASH_HEX_LEN + 1];
+    memcpy(round0[0], ROUND0, sizeof round0[0]);
+    uint32_t h;
+    pb_fair_crash_h_hex_many((const char(*)[PB_FAIR_HASH_HEX_LEN + 1]) round0, 1, "salt-0000", 9,
+                             &h);
+    assert_int_equal(h, 0x61213b72);
+}
+
 static void crash_chain(void **state)
 {
     (void)state;
@@ -784,6 +832,7 @@ int main(void)
         cmocka_unit_test(digit_batch_equals_single),
         cmocka_unit_test(many_keys_equal_single),
         cmocka_unit_test(crash_h_many_equals_single),
+        cmocka_unit_test(crash_h_hex_many_equals_single),
         cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
