@@ -30,8 +30,7 @@ void pb_crash_chain_generate(const char *terminal_seed, size_t n,
         return;
     memcpy(chain[0], terminal_seed, PB_FAIR_HASH_HEX_LEN);
     chain[0][PB_FAIR_HASH_HEX_LEN] = '\0';
-    for (size_t i = 1; i < n; i++)
-        pb_fair_sha256_hex(chain[i - 1], PB_FAIR_HASH_HEX_LEN, chain[i]);
+    pb_fair_chain(chain[0], n - 1, chain + 1, true);
 }
 
 bool pb_crash_chain_links(const char *hash, const char *earlier, uint64_t max_steps,

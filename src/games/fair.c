@@ -195,6 +195,28 @@ void pb_fair_sha256_hex(const char *seed, size_t len, char out[PB_FAIR_HASH_HEX_
     hex_digest(d, out);
 }
 
+void pb_fair_chain(const char *from, size_t steps, char (*out)[PB_FAIR_HASH_HEX_LEN + 1],
+                   bool every)
+{
+    if (!steps)
+        return;
+#ifdef PB_FAIR_HAVE_SHANI
+    if (simd() & 1) {
+        pb_fair_chain_shani(from, steps, out, every);
+        return;
+    }
+#endif
+    char cur[PB_FAIR_HASH_HEX_LEN + 1];
+    memcpy(cur, from, PB_FAIR_HASH_HEX_LEN);
+    for (size_t i = 0; i < steps; i++) {
+        pb_fair_sha256_hex(cur, PB_FAIR_HASH_HEX_LEN, cur);
+        if (every)
+            memcpy(out[i], cur, sizeof cur);
+    }
+    if (!every)
+        memcpy(out[0], cur, sizeof cur);
+}
+
 bool pb_fair_commitment_matches(const char *server_seed, const char *commitment)
 {
     if (!server_seed || !pb_fair_hex64_valid(commitment))

@@ -347,6 +347,37 @@ __attribute__((target("sha,sse4.1"))) void pb_fair_crash_hex_h_shani(
     (salt_blocks == 2 ? crash_hex_2 : crash_hex_1)(hashes, n, (const __m128i(*)[16])wk, h);
 }
 
+/* A crash chain's steps: SHA-256 of a hash's 64 hex characters, as hex —
+ * the hex's block (its words built from the digest in registers,
+ * shani_hex_words) and the padding block, constant (its W + K once). One
+ * chain is latency-bound: each step needs the one before. */
+__attribute__((target("sha,sse4.1"))) void pb_fair_chain_shani(
+    const char *from, size_t steps, char (*out)[PB_FAIR_HASH_HEX_LEN + 1], bool every)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    const __m128i lut = _mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b',
+                                      'c', 'd', 'e', 'f');
+    uint8_t pad[64] = {0x80};
+    pad[62] = 0x02; /* 512 bits */
+    __m128i wk[16], w[1][4], iv0, iv1;
+    shani_salt_wk(pad, wk);
+    shani_load(pb_fair_sha256_iv, &iv0, &iv1);
+    shani_words((const uint8_t *)from, w[0]);
+    for (size_t i = 0; i < steps; i++) {
+        __m128i s0[1] = {iv0}, s1[1] = {iv1}, abcd, efgh;
+        shani_rounds(1, 1, s0, s1, w, NULL);
+        shani_rounds(1, 0, s0, s1, NULL, wk);
+        shani_unpack(s0[0], s1[0], &abcd, &efgh);
+        shani_hex_words(abcd, efgh, lut, w[0]);
+        if (every || i + 1 == steps) {
+            char *o = out[every ? i : 0];
+            for (int j = 0; j < 4; j++)
+                _mm_storeu_si128((__m128i *)(o + 16 * j), _mm_shuffle_epi8(w[0][j], bswap));
+            o[PB_FAIR_HASH_HEX_LEN] = '\0';
+        }
+    }
+}
+
 /* ---- AVX-512: sixteen independent HMACs at once ------------------------
  * The bulk path of pb_fair_stream_prime (sim rtp, bench): one 32-bit lane per
  * message in 512-bit registers, SHA-256's rounds written with vprord and

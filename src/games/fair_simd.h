@@ -39,6 +39,11 @@ void pb_fair_crash_h_shani(const pb_fair_key *const *keys, const uint8_t (*block
  * in registers. Needs SHA-NI and SSE4.1. */
 void pb_fair_crash_hex_h_shani(const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
                                const uint8_t (*salt)[64], int salt_blocks, uint32_t *h);
+/* steps steps of a crash chain from `from` (64 hex): each the SHA-256 of
+ * the one before's 64 hex characters, as hex. every: step i + 1 into out[i];
+ * else the last step into out[0] (steps ≥ 1). Needs SHA-NI and SSE4.1. */
+void pb_fair_chain_shani(const char *from, size_t steps, char (*out)[PB_FAIR_HASH_HEX_LEN + 1],
+                         bool every);
 /* Sixteen HMACs at once: blocks[l] (one padded inner block) under keys[l] into
  * out[l]. Needs AVX-512F and BW. */
 void pb_fair_hmac_x16(const pb_fair_key *const keys[16], const uint8_t (*blocks)[64],

@@ -114,6 +114,14 @@ bool pb_fair_client_seed_valid(const char *s);
  * hex string, not the bytes it encodes) as 64 lowercase hex and a NUL. Also
  * the crash chain's step (the hash of the next game's hash hex). */
 void pb_fair_sha256_hex(const char *seed, size_t len, char out[PB_FAIR_HASH_HEX_LEN + 1]);
+/* steps steps of a crash chain from `from` (64 lowercase hex): each step the
+ * SHA-256 of the one before's 64 hex characters, as hex (pb_fair_sha256_hex).
+ * every: step i + 1 into out[i] (steps entries); else only the last into
+ * out[0]. Nothing when steps is 0. With SHA-NI in registers (the hex's
+ * words from the digest, the padding block's schedule once), else one
+ * pb_fair_sha256_hex a step; the same hashes (tested). */
+void pb_fair_chain(const char *from, size_t steps, char (*out)[PB_FAIR_HASH_HEX_LEN + 1],
+                   bool every);
 
 /* True when sha256_hex(server_seed) equals commitment (a rotated seed checks
  * against the commitment shown before play). Constant-time comparison. */

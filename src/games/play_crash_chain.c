@@ -43,11 +43,10 @@ static int chain_mem_build(chain_mem *m, const pb_store_crash_chain *ch, char *c
         return -1;
     }
     memcpy(h, ch->seed, sizeof h);
-    for (int64_t i = 0; i < ch->length; i++) {
-        if (i % CKPT == 0)
-            memcpy(m->ckpt[i / CKPT], h, sizeof h);
-        if (i + 1 < ch->length)
-            pb_fair_sha256_hex(h, PB_FAIR_HASH_HEX_LEN, h);
+    for (int64_t i = 0; i < ch->length; i += CKPT) {
+        memcpy(m->ckpt[i / CKPT], h, sizeof h);
+        int64_t steps = ch->length - 1 - i < CKPT ? ch->length - 1 - i : CKPT;
+        pb_fair_chain(h, (size_t)steps, &h, false);
     }
     if (commitment)
         pb_fair_sha256_hex(h, PB_FAIR_HASH_HEX_LEN, commitment);
@@ -59,8 +58,7 @@ void play_chain_hash(const chain_mem *m, int64_t pos, char out[PB_FAIR_HASH_HEX_
 {
     int64_t i = m->length - 1 - pos;
     memcpy(out, m->ckpt[i / CKPT], PB_FAIR_HASH_HEX_LEN + 1);
-    for (int64_t s = 0; s < i % CKPT; s++)
-        pb_fair_sha256_hex(out, PB_FAIR_HASH_HEX_LEN, out);
+    pb_fair_chain(out, (size_t)(i % CKPT), (char(*)[PB_FAIR_HASH_HEX_LEN + 1]) out, false);
 }
 
 /* The brand's chain in memory with a game left, loaded or made (on the

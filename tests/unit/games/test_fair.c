@@ -785,6 +785,32 @@ static void crash_h_hex_many_equals_single(void **state)
     assert_int_equal(h, 0x61213b72);
 }
 
+/* A chain's steps in bulk (pb_fair_chain: with SHA-NI in registers) equal
+ * pb_fair_sha256_hex one step at a time, every step kept or only the last,
+ * in place, under every PITBOSS_FAIR_SIMD path. */
+static void chain_steps_equal_single(void **state)
+{
+    (void)state;
+    enum { N = 70 };
+    char want[N + 1][PB_FAIR_HASH_HEX_LEN + 1], got[N][PB_FAIR_HASH_HEX_LEN + 1];
+    memcpy(want[0], COMMIT, sizeof want[0]);
+    for (size_t i = 1; i <= N; i++)
+        pb_fair_sha256_hex(want[i - 1], PB_FAIR_HASH_HEX_LEN, want[i]);
+    memset(got, 'x', sizeof got);
+    pb_fair_chain(COMMIT, N, got, true);
+    for (size_t i = 0; i < N; i++)
+        assert_string_equal(got[i], want[i + 1]);
+    for (size_t steps = 0; steps <= N; steps++) {
+        char h[PB_FAIR_HASH_HEX_LEN + 1];
+        memcpy(h, COMMIT, sizeof h);
+        pb_fair_chain(h, steps, &h, false); /* in place */
+        assert_string_equal(h, want[steps]);
+    }
+    /* from the seed: its first step is the commitment */
+    pb_fair_chain(SEED, 1, got, true);
+    assert_string_equal(got[0], COMMIT);
+}
+
 static void crash_chain(void **state)
 {
     (void)state;
@@ -833,6 +859,7 @@ int main(void)
         cmocka_unit_test(many_keys_equal_single),
         cmocka_unit_test(crash_h_many_equals_single),
         cmocka_unit_test(crash_h_hex_many_equals_single),
+        cmocka_unit_test(chain_steps_equal_single),
         cmocka_unit_test(crash_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
