@@ -290,12 +290,16 @@ void pb_api_admin_close(pb_api_app *app);
 
 /* backups.c: scheduled backups (serve --backup-dir): every every_s seconds an
  * online backup of store into dir (created 0700 if missing) as
- * pitboss-<UTC time>.db, integrity-checked and ledger-verified, the oldest
- * beyond keep removed after each good one. NULL with a reason in err. Stop
- * waits for a backup under way. Metrics: NULL prints nothing. */
+ * pitboss-<UTC time>.db, integrity-checked, ledger-verified and, with
+ * audit_trusted (the key serve signs audit checkpoints with; NULL: not
+ * checked), audit-verified; the oldest beyond keep removed after each clean
+ * one. NULL with a reason in err. Stop waits for a backup under way. Metrics:
+ * NULL prints nothing. */
 typedef struct pb_api_backups pb_api_backups;
+struct pb_audit_pubkey;
 pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
-                                     char *err, size_t errcap);
+                                     const struct pb_audit_pubkey *audit_trusted, char *err,
+                                     size_t errcap);
 void pb_api_backups_stop(pb_api_backups *b);
 void pb_api_backups_metrics(pb_api_backups *b, pb_http_buf *out);
 

@@ -5,12 +5,14 @@
  * Every `every_s` seconds a thread of its own takes an online backup
  * (pb_store_backup: writers are not blocked) into DIR as
  * pitboss-YYYYMMDDTHHMMSSZ.db (UTC; a suffix when two fall in one second). The
- * copy's integrity check and ledger verify run on it before it gets its name;
- * a copy whose ledger could not be verified is abandoned, one with violations
- * is kept (it is what the database held) and logged as an error. After a
- * clean copy, the oldest copies beyond `keep` are removed: neither a failing
- * schedule nor a database gone bad (its copies with violations) ever pushes
- * the last good copies out. Each run is logged (backup.done,
+ * copy's integrity check, ledger verify and audit verify (against the key the
+ * server signs its audit checkpoints with, as `pitboss audit verify
+ * --keys-dir` checks) run on it before it gets its name; a copy that could
+ * not be verified is abandoned, one with violations in its ledger or its
+ * audit chain is kept (it is what the database held) and logged as an error.
+ * After a clean copy, the oldest copies beyond `keep` are removed: neither a
+ * failing schedule nor a database gone bad (its copies with violations) ever
+ * pushes the last good copies out. Each run is logged (backup.done,
  * backup.violations, backup.failed) and counted for /metrics.
  *
  * The keys directory is not copied (README, Commands): it is backed up apart.
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "ledger/ledger.h"
@@ -42,21 +45,26 @@ struct pb_api_backups {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     bool stop;
+    bool audit;                /* audit_key holds the trusted checkpoint key */
+    pb_audit_pubkey audit_key; /* what the copies' audit checkpoints must be signed with */
     /* counted under mu, for /metrics */
     uint64_t ok, failed;
     int64_t last_ok_us;  /* wall clock of the last success; 0: none yet */
     int64_t last_bytes;  /* the last good copy's size */
     double last_seconds; /* how long the last good one took, checks included */
     uint64_t removed;    /* old copies removed */
-    uint64_t violations; /* copies kept whose ledger had violations */
+    uint64_t violations; /* copies kept whose ledger or audit chain had violations */
 };
 
 typedef struct verified {
-    int rc; /* 0 clean, 1 violations, 2 could not run */
+    const pb_audit_pubkey *trusted; /* NULL: the audit chain is not checked */
+    int rc;                         /* 0 clean, 1 violations, 2 could not run */
     pb_ledger_verify_summary sum;
+    pb_audit_verify_summary audit;
 } verified;
 
-/* pb_store_backup's accept: ledger verify on the copy; kept unless it could not run. */
+/* pb_store_backup's accept: ledger verify, then audit verify, on the copy;
+ * kept unless one could not run. */
 static bool accept_copy(void *ctx, const char *copy_path)
 {
     verified *v = ctx;
@@ -64,8 +72,9 @@ static bool accept_copy(void *ctx, const char *copy_path)
     v->rc = 2;
     pb_store *s = pb_store_open(copy_path, err, sizeof err);
     pb_store_conn *c = s ? pb_store_connect(s, err, sizeof err) : NULL;
-    if (c && pb_ledger_verify(c, NULL, NULL, &v->sum) == PB_OK)
-        v->rc = v->sum.violations ? 1 : 0;
+    if (c && pb_ledger_verify(c, NULL, NULL, &v->sum) == PB_OK &&
+        (!v->trusted || pb_audit_verify(c, v->trusted, 1, NULL, NULL, &v->audit) == PB_OK))
+        v->rc = v->sum.violations || v->audit.violations ? 1 : 0;
     if (c)
         pb_store_disconnect(c);
     pb_store_close(s);
@@ -146,7 +155,7 @@ static bool run_once(pb_api_backups *b)
     pb_store_conn *c = pb_store_connect(b->store, err, sizeof err);
     pb_store_backup_info info;
     memset(&info, 0, sizeof info);
-    verified v = {.rc = 2};
+    verified v = {.rc = 2, .trusted = b->audit ? &b->audit_key : NULL};
     pb_store_rc r = PB_STORE_ERROR;
     if (c) {
         r = pb_store_backup(c, path, true, accept_copy, &v, &info);
@@ -170,14 +179,24 @@ static bool run_once(pb_api_backups *b)
         pb_log(PB_LOG_ERROR, "backup.failed", "%s", err);
         return false;
     }
-    if (v.rc == 1)
+    if (v.sum.violations)
         pb_log(PB_LOG_ERROR, "backup.violations",
                "%s: the copy's ledger has %" PRId64 " violation(s) (run ledger verify on it)", path,
                v.sum.violations);
+    if (v.audit.violations)
+        pb_log(PB_LOG_ERROR, "backup.violations",
+               "%s: the copy's audit chain has %" PRId64
+               " violation(s) (run audit verify --keys-dir on it)",
+               path, v.audit.violations);
+    char audit[96];
+    if (v.trusted)
+        snprintf(audit, sizeof audit, "%" PRId64 " audit entries", v.audit.entries);
+    else
+        snprintf(audit, sizeof audit, "the audit chain not checked");
     pb_log(PB_LOG_INFO, "backup.done",
-           "%s: %" PRId64 " pages, %" PRId64 " bytes, %" PRId64 " transfers; copy %.1f ms, "
+           "%s: %" PRId64 " pages, %" PRId64 " bytes, %" PRId64 " transfers, %s; copy %.1f ms, "
            "check %.1f ms, %.2f s in all",
-           path, info.pages, info.bytes, v.sum.transfers, (double)info.copy_us / 1000.0,
+           path, info.pages, info.bytes, v.sum.transfers, audit, (double)info.copy_us / 1000.0,
            (double)info.check_us / 1000.0, secs);
     return v.rc == 0;
 }
@@ -206,7 +225,7 @@ static void *backups_main(void *arg)
 }
 
 pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
-                                     char *err, size_t errcap)
+                                     const pb_audit_pubkey *audit_trusted, char *err, size_t errcap)
 {
     if (!dir || !*dir || strlen(dir) >= 1000 || every_s < 1 || keep < 1) {
         snprintf(err, errcap, "backups: a directory (under 1000 bytes), every >= 1 s, keep >= 1");
@@ -230,6 +249,10 @@ pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every
     snprintf(b->dir, sizeof b->dir, "%s", dir);
     b->every_s = every_s;
     b->keep = keep;
+    if (audit_trusted) {
+        b->audit = true;
+        b->audit_key = *audit_trusted;
+    }
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->wake, NULL);
     if (pthread_create(&b->thread, NULL, backups_main, b) != 0) {
@@ -269,8 +292,8 @@ void pb_api_backups_metrics(pb_api_backups *b, pb_http_buf *out)
         "# TYPE pitboss_backups_total counter\n"
         "pitboss_backups_total{result=\"ok\"} %" PRIu64 "\n"
         "pitboss_backups_total{result=\"failed\"} %" PRIu64 "\n"
-        "# HELP pitboss_backups_violations_total Copies kept whose ledger verify found "
-        "violations.\n"
+        "# HELP pitboss_backups_violations_total Copies kept whose ledger or audit verify "
+        "found violations.\n"
         "# TYPE pitboss_backups_violations_total counter\n"
         "pitboss_backups_violations_total %" PRIu64 "\n"
         "# HELP pitboss_backups_removed_total Old copies removed beyond the count kept.\n"

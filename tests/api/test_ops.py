@@ -92,7 +92,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(34)
+    tap = Tap(35)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -490,6 +490,54 @@ def run_cases(tap, srv):
                               os.path.join(srv.dir, "bk.db")], capture_output=True, timeout=30)
         assert bad.returncode != 0 and b"backups:" in bad.stderr, bad
 
+    def scheduled_backups_audit():
+        other = Server(BIN, extra_args=["--backup-every", "1", "--backup-keep", "2",
+                                        "--backup-dir", "bk"])
+        keys = os.path.join(other.dir, "keys")
+        try:
+            # two audited changes (the CLI writes each with its audit entry)
+            for code in ("s1", "s2"):
+                out = subprocess.run([BIN, "provider", "create", "--code", code, "--name", code,
+                                      "--protocol", "native", "--secret-hex", "ab" * 32,
+                                      "--db", other.db, "--keys-dir", keys],
+                                     capture_output=True, timeout=60)
+                assert out.returncode == 0, out
+            deadline = time.monotonic() + 30
+            while sum(1 for x in other.log_events("backup.done")
+                      if ", 2 audit entries;" in x["msg"]) < 2:
+                assert time.monotonic() < deadline, other.logs[-10:]
+                time.sleep(0.2)
+            # the audit log edited behind the server's back: its copies are kept and
+            # logged, and never push the last good copies out
+            con = sqlite3.connect(other.db, timeout=30)
+            with con:
+                con.execute("UPDATE audit_entry SET reason = 'nothing to see' WHERE seq = 1")
+            con.close()
+            deadline = time.monotonic() + 30
+            while parse_prometheus(other.request("GET", "/metrics").body.decode()).get(
+                    "pitboss_backups_violations_total", 0) < 3:
+                assert time.monotonic() < deadline, other.logs[-10:]
+                time.sleep(0.2)
+            bad_logs = [x["msg"] for x in other.log_events("backup.violations")]
+            assert bad_logs and all("audit chain has" in m for m in bad_logs), bad_logs
+            assert other.stop() == 0
+            bk = os.path.join(other.dir, "bk")
+            files = sorted(os.listdir(bk))
+            clean, bad_copies = [], []
+            for f in files:
+                v = subprocess.run([BIN, "audit", "verify", "--db", os.path.join(bk, f),
+                                    "--keys-dir", keys], capture_output=True, timeout=60)
+                assert v.returncode in (0, 1), v
+                (clean if v.returncode == 0 else bad_copies).append(f)
+                # the ledger of every copy is intact: only the audit chain was edited
+                lv = subprocess.run([BIN, "ledger", "verify", "--db", os.path.join(bk, f)],
+                                    capture_output=True, timeout=60)
+                assert lv.returncode == 0, lv
+            assert len(clean) == 2 and len(bad_copies) >= 3, (clean, bad_copies)
+            assert max(clean) < min(bad_copies), files
+        finally:
+            other.cleanup()
+
     def sigterm_drains_slow_upload():
         other = Server(BIN, extra_args=["--drain-timeout", "20"])
         try:
@@ -629,6 +677,8 @@ def run_cases(tap, srv):
         ("--backup-dir: a checked copy every --backup-every seconds, --backup-keep kept, "
          "counted in /metrics; a ledger gone bad never pushes the good copies out; a backup "
          "dir that is a file refused", scheduled_backups),
+        ("--backup-dir: each copy's audit chain verified against the server's key; an audit log "
+         "edited by hand never pushes the good copies out", scheduled_backups_audit),
         ("SIGTERM completes a slowly uploaded request, refuses new connections, exits 0",
          sigterm_drains_slow_upload),
         ("requests arriving while draining get 503 SHUTTING_DOWN", new_requests_while_draining_get_503),
