@@ -19,6 +19,9 @@
  * commit possibly fewer and larger (the power loss test runs through it: the
  * fault VFS is wrapped when a store names one). Only WAL files are buffered;
  * the database file, journals and temporary files pass straight through.
+ * A commit's write is padded with zeros to the end of its last memory page,
+ * so that the kernel never reads that page from the disk before writing it
+ * (walbuf.c says why that is safe).
  *
  * The buffer belongs to one file handle, which SQLite uses from one thread at
  * a time: no locking.
@@ -36,5 +39,9 @@ const char *pb_walbuf_vfs(const char *base);
 /* Totals since start: WAL writes SQLite asked for, and writes that reached the
  * file underneath (for tests and benchmarks). */
 void pb_walbuf_stats(unsigned long long *requested, unsigned long long *written);
+
+/* Totals since start: commits written, and those whose write did not end on a
+ * memory page boundary (the shim pads each with zeros to one: walbuf.c). */
+void pb_walbuf_commits(unsigned long long *commits, unsigned long long *unaligned);
 
 #endif

@@ -804,6 +804,79 @@ static void test_wal_buffer_coalesces_a_commit(void **state)
                      60);
 }
 
+/* The end of the last frame of the WAL's current cycle (its header's salts
+ * on every frame from offset 32), read from the file; *size the file's size. */
+static long wal_frames_end(const char *wal, long *size)
+{
+    FILE *fp = fopen(wal, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    *size = ftell(fp);
+    unsigned char hdr[32], fh[24];
+    assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
+    assert_int_equal(fread(hdr, 1, 32, fp), 32);
+    long end = 32;
+    while (end + 24 + 4096 <= *size && fseek(fp, end, SEEK_SET) == 0 &&
+           fread(fh, 1, 24, fp) == 24 && memcmp(fh + 8, hdr + 16, 8) == 0)
+        end += 24 + 4096;
+    fclose(fp);
+    return end;
+}
+
+/* Each commit's write ends on a page boundary: the WAL file ends at the page
+ * after the last frame, the bytes between are zeros, and a copy of the files
+ * taken as they are (a crash: nothing checkpointed) recovers every commit. */
+static void test_wal_buffer_pads_commits_to_pages(void **state)
+{
+    sfx *f = *state;
+    long page = sysconf(_SC_PAGESIZE);
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch (b BLOB)"), PB_STORE_OK);
+    unsigned long long c0, u0, c1, u1;
+    pb_walbuf_commits(&c0, &u0);
+    static const int rows[] = {1, 1, 3, 7, 60, 2};
+    int total = 0;
+    char wal[1100];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        assert_int_equal(pb_store_begin(f->conn, PB_STORE_WRITE), PB_STORE_OK);
+        for (int r = 0; r < rows[i]; r++)
+            assert_int_equal(pb_store_exec_raw(f->conn, i % 2 ? "INSERT INTO scratch VALUES "
+                                                                "(randomblob(3500))"
+                                                              : "INSERT INTO scratch VALUES "
+                                                                "(randomblob(100))"),
+                             PB_STORE_OK);
+        assert_int_equal(pb_store_commit(f->conn), PB_STORE_OK);
+        total += rows[i];
+        long size, end = wal_frames_end(wal, &size);
+        assert_true(end > 32);
+        assert_int_equal(size % page, 0);                       /* the write ended on a page */
+        assert_int_equal(size, (end + page - 1) / page * page); /* the page after the last frame */
+        FILE *fp = fopen(wal, "rb");
+        assert_non_null(fp);
+        assert_int_equal(fseek(fp, end, SEEK_SET), 0);
+        for (long at = end; at < size; at++)
+            assert_int_equal(fgetc(fp), 0);
+        fclose(fp);
+    }
+    pb_walbuf_commits(&c1, &u1);
+    assert_true(c1 - c0 >= sizeof rows / sizeof rows[0]);
+    assert_int_equal(u1, u0);
+    /* a crash copy: the database and its WAL as they are */
+    char copy[1100], copy_wal[1120], cmd[4400];
+    snprintf(copy, sizeof copy, "%s.crash", f->path);
+    snprintf(copy_wal, sizeof copy_wal, "%s-wal", copy);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'", f->path, copy, wal, copy_wal);
+    assert_int_equal(system(cmd), 0);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) = %d FROM scratch", total);
+    assert_int_equal(count_rows(copy, sql), 1);
+    assert_int_equal(count_rows(copy, "SELECT count(*) FROM pragma_integrity_check "
+                                      "WHERE integrity_check = 'ok'"),
+                     1);
+    unlink(copy_wal);
+    unlink(copy);
+}
+
 /* A transaction big enough to spill frames into the WAL before its end, rolled
  * back: the other connection sees none of it, and the next commit is whole. */
 static void test_wal_buffer_rollback_after_spill(void **state)
@@ -911,6 +984,7 @@ int main(void)
         T(test_wal_restart_bounds_the_log),
         T(test_wal_reserve_grows_the_log_once),
         T(test_wal_buffer_coalesces_a_commit),
+        T(test_wal_buffer_pads_commits_to_pages),
         T(test_wal_buffer_rollback_after_spill),
         T(test_page_cache_commits_skip_needless_truncation),
         T(test_page_cache_rollback_still_truncates),
