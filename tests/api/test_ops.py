@@ -408,6 +408,14 @@ def run_cases(tap, srv):
                              env={"PITBOSS_SANDBOX_PSP": "yes", "PATH": os.environ.get("PATH", "")})
         assert bad.returncode != 0 and b"PITBOSS_SANDBOX_PSP must be 0 or 1" in bad.stderr, bad
 
+    def wait_violations(server, n):
+        """Waits (30 s at most) until /metrics counts n backups kept with violations."""
+        deadline = time.monotonic() + 30
+        while parse_prometheus(server.request("GET", "/metrics").body.decode()).get(
+                "pitboss_backups_violations_total", 0) < n:
+            assert time.monotonic() < deadline, server.logs[-10:]
+            time.sleep(0.2)
+
     def scheduled_backups():
         other = Server(BIN, extra_args=["--backup-every", "1", "--backup-keep", "2",
                                         "--backup-dir", "bk"])
@@ -461,11 +469,7 @@ def run_cases(tap, srv):
             with con:
                 con.execute("UPDATE ledger_transfer SET amount = amount + 1 WHERE seq = 1")
             con.close()
-            deadline = time.monotonic() + 30
-            while parse_prometheus(other.request("GET", "/metrics").body.decode()).get(
-                    "pitboss_backups_violations_total", 0) < 3:
-                assert time.monotonic() < deadline, other.logs[-10:]
-                time.sleep(0.2)
+            wait_violations(other, 3)
             assert other.log_events("backup.violations"), other.logs[-10:]
             assert other.stop() == 0
             bk = os.path.join(other.dir, "bk")
@@ -513,11 +517,7 @@ def run_cases(tap, srv):
             with con:
                 con.execute("UPDATE audit_entry SET reason = 'nothing to see' WHERE seq = 1")
             con.close()
-            deadline = time.monotonic() + 30
-            while parse_prometheus(other.request("GET", "/metrics").body.decode()).get(
-                    "pitboss_backups_violations_total", 0) < 3:
-                assert time.monotonic() < deadline, other.logs[-10:]
-                time.sleep(0.2)
+            wait_violations(other, 3)
             bad_logs = [x["msg"] for x in other.log_events("backup.violations")]
             assert bad_logs and all("audit chain has" in m for m in bad_logs), bad_logs
             assert other.stop() == 0

@@ -40,6 +40,17 @@ static pb_game_params params_of(pb_game_kind kind, const char *json)
     return p;
 }
 
+/* The simulation's totals equal the ones added up round by round. */
+static void sims_equal(const pb_game_sim *acc, const pb_game_sim *want, int64_t stake)
+{
+    assert_int_equal(acc->rounds, want->rounds);
+    assert_int_equal(acc->stake, stake);
+    assert_true(acc->paid == want->paid);
+    assert_true(acc->paid_sq == want->paid_sq);
+    assert_int_equal(acc->wins, want->wins);
+    assert_memory_equal(acc->buckets, want->buckets, sizeof acc->buckets);
+}
+
 /* The simulation of [first, first + n) against one round at a time. */
 static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const char *client,
                                 uint64_t first, uint64_t n)
@@ -73,12 +84,7 @@ static void batch_equals_single(const pb_game_params *p, uint32_t rtp, const cha
         want->wins += payout > 0;
         want->buckets[pb_game_bucket_of(p, &o)]++;
     }
-    assert_int_equal(acc->rounds, want->rounds);
-    assert_int_equal(acc->stake, stake);
-    assert_true(acc->paid == want->paid);
-    assert_true(acc->paid_sq == want->paid_sq);
-    assert_int_equal(acc->wins, want->wins);
-    assert_memory_equal(acc->buckets, want->buckets, sizeof acc->buckets);
+    sims_equal(acc, want, stake);
     free(acc);
     free(want);
 }
@@ -126,11 +132,7 @@ static void chain_equals_single(void **state)
                     want->buckets[pb_game_bucket_of(&p, &o)]++;
                 }
                 assert_int_equal(acc->rounds, n);
-                assert_int_equal(acc->stake, PB_MULT_ONE);
-                assert_true(acc->paid == want->paid);
-                assert_true(acc->paid_sq == want->paid_sq);
-                assert_int_equal(acc->wins, want->wins);
-                assert_memory_equal(acc->buckets, want->buckets, sizeof acc->buckets);
+                sims_equal(acc, want, PB_MULT_ONE);
                 free(acc);
                 free(want);
             }
