@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "games/fair_simd.h"
 #include "games/rules.h"
 
 uint64_t pb_crash_point(const char *game_hash, const char *salt, uint32_t rtp_bp)
@@ -31,6 +32,54 @@ void pb_crash_chain_generate(const char *terminal_seed, size_t n,
     memcpy(chain[0], terminal_seed, PB_FAIR_HASH_HEX_LEN);
     chain[0][PB_FAIR_HASH_HEX_LEN] = '\0';
     pb_fair_chain(chain[0], n - 1, chain + 1, true);
+}
+
+void pb_fair_chain(const char *from, size_t steps, char (*out)[PB_FAIR_HASH_HEX_LEN + 1],
+                   bool every)
+{
+    if (!steps)
+        return;
+#ifdef PB_FAIR_HAVE_SHANI
+    if (pb_fair_simd_paths() & 1) {
+        pb_fair_chain_shani(from, steps, out, every);
+        return;
+    }
+#endif
+    char cur[PB_FAIR_HASH_HEX_LEN + 1];
+    memcpy(cur, from, PB_FAIR_HASH_HEX_LEN);
+    for (size_t i = 0; i < steps; i++) {
+        pb_fair_sha256_hex(cur, PB_FAIR_HASH_HEX_LEN, cur);
+        if (every)
+            memcpy(out[i], cur, sizeof cur);
+    }
+    if (!every)
+        memcpy(out[0], cur, sizeof cur);
+}
+
+void pb_fair_crash_h_hex_many(const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
+                              const char *salt, size_t salt_len, uint32_t *h)
+{
+#ifdef PB_FAIR_HAVE_SHANI
+    if ((pb_fair_simd_paths() & 3) == 1 &&
+        salt_len <= 119) { /* one or two blocks after the key's */
+        uint8_t sb[128] = {0};
+        uint64_t bits = (64 + salt_len) * 8;
+        int nb = salt_len <= 55 ? 1 : 2;
+        memcpy(sb, salt, salt_len);
+        sb[salt_len] = 0x80;
+        for (int i = 0; i < 8; i++)
+            sb[64 * nb - 1 - i] = (uint8_t)(bits >> (8 * i));
+        pb_fair_crash_hex_h_shani(hashes, n, (const uint8_t(*)[64])sb, nb, h);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i += PB_FAIR_CRASH_KEYS_MAX) {
+        size_t k = n - i < PB_FAIR_CRASH_KEYS_MAX ? n - i : PB_FAIR_CRASH_KEYS_MAX;
+        const char *hp[PB_FAIR_CRASH_KEYS_MAX];
+        for (size_t j = 0; j < k; j++)
+            hp[j] = hashes[i + j];
+        pb_fair_crash_h_keys(hp, k, salt, salt_len, h + i);
+    }
 }
 
 bool pb_crash_chain_links(const char *hash, const char *earlier, uint64_t max_steps,

@@ -106,6 +106,8 @@ static inline int simd(void)
 
 bool pb_games_have_bmi2(void) { return simd() & 4; }
 
+int pb_fair_simd_paths(void) { return simd(); }
+
 bool pb_games_have_avx512(void) { return simd() & 2; }
 
 static inline void put_be32(uint8_t *p, uint32_t v)
@@ -193,28 +195,6 @@ void pb_fair_sha256_hex(const char *seed, size_t len, char out[PB_FAIR_HASH_HEX_
     memcpy(st, pb_fair_sha256_iv, sizeof st);
     finish(st, 0, (const uint8_t *)seed, len, d);
     hex_digest(d, out);
-}
-
-void pb_fair_chain(const char *from, size_t steps, char (*out)[PB_FAIR_HASH_HEX_LEN + 1],
-                   bool every)
-{
-    if (!steps)
-        return;
-#ifdef PB_FAIR_HAVE_SHANI
-    if (simd() & 1) {
-        pb_fair_chain_shani(from, steps, out, every);
-        return;
-    }
-#endif
-    char cur[PB_FAIR_HASH_HEX_LEN + 1];
-    memcpy(cur, from, PB_FAIR_HASH_HEX_LEN);
-    for (size_t i = 0; i < steps; i++) {
-        pb_fair_sha256_hex(cur, PB_FAIR_HASH_HEX_LEN, cur);
-        if (every)
-            memcpy(out[i], cur, sizeof cur);
-    }
-    if (!every)
-        memcpy(out[0], cur, sizeof cur);
 }
 
 bool pb_fair_commitment_matches(const char *server_seed, const char *commitment)
@@ -407,6 +387,7 @@ static void hmac_padded(const pb_fair_key *k, const uint8_t block[64], uint8_t o
 /* Lanes of pb_fair_stream_prime: one HMAC each, its message already padded
  * into one block, its output pointer into a stream's buffer. */
 enum { LANES = 16 };
+_Static_assert(LANES == PB_FAIR_CRASH_KEYS_MAX, "pb_fair_crash_h_keys takes a group of lanes");
 typedef struct lanes {
     size_t n;
     const pb_fair_key *keys[LANES];
@@ -739,10 +720,8 @@ static uint32_t crash_h(const char *game_hash, const char *salt, size_t salt_len
     return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
 }
 
-/* The crash h of n ≤ LANES game hashes' hex, keyed sixteen at once
- * (pb_fair_key_init_many), the salt under each (pb_fair_hmac_many). */
-static void crash_h_keys(const char *const *hashes, size_t n, const char *salt, size_t salt_len,
-                         uint32_t *h)
+void pb_fair_crash_h_keys(const char *const *hashes, size_t n, const char *salt, size_t salt_len,
+                          uint32_t *h)
 {
     uint8_t d[LANES][32];
     pb_fair_key gk[LANES];
@@ -753,7 +732,7 @@ static void crash_h_keys(const char *const *hashes, size_t n, const char *salt, 
 }
 
 /* pb_fair_crash_h_many's lanes without the SHA-NI kernel: the game hashes
- * through the lanes (sixteen at once with AVX-512), then crash_h_keys. */
+ * through the lanes (sixteen at once with AVX-512), then pb_fair_crash_h_keys. */
 static void crash_h_lanes(lanes *q, size_t n, const char *salt, size_t salt_len, uint32_t *h,
                           int paths)
 {
@@ -767,32 +746,7 @@ static void crash_h_lanes(lanes *q, size_t n, const char *salt, size_t salt_len,
         hex_digest(d[i], hash[i]);
         hp[i] = hash[i];
     }
-    crash_h_keys(hp, n, salt, salt_len, h);
-}
-
-void pb_fair_crash_h_hex_many(const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
-                              const char *salt, size_t salt_len, uint32_t *h)
-{
-#ifdef PB_FAIR_HAVE_SHANI
-    if ((simd() & 3) == 1 && salt_len <= 119) { /* one or two blocks after the key's */
-        uint8_t sb[128] = {0};
-        uint64_t bits = (64 + salt_len) * 8;
-        int nb = salt_len <= 55 ? 1 : 2;
-        memcpy(sb, salt, salt_len);
-        sb[salt_len] = 0x80;
-        for (int i = 0; i < 8; i++)
-            sb[64 * nb - 1 - i] = (uint8_t)(bits >> (8 * i));
-        pb_fair_crash_hex_h_shani(hashes, n, (const uint8_t(*)[64])sb, nb, h);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i += LANES) {
-        size_t k = n - i < LANES ? n - i : LANES;
-        const char *hp[LANES];
-        for (size_t j = 0; j < k; j++)
-            hp[j] = hashes[i + j];
-        crash_h_keys(hp, k, salt, salt_len, h + i);
-    }
+    pb_fair_crash_h_keys(hp, n, salt, salt_len, h);
 }
 
 void pb_fair_crash_h_many(const pb_fair_stream *s, size_t n, const char *salt, size_t salt_len,

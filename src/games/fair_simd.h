@@ -13,6 +13,17 @@
 static const uint32_t pb_fair_sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
+/* The fast paths fair.c found on this CPU and PITBOSS_FAIR_SIMD allows: bit 1
+ * the SHA extensions, bit 2 AVX-512F and BW, bit 4 BMI2 and POPCNT. */
+int pb_fair_simd_paths(void);
+
+/* The crash h (pb_crash_point's) of n ≤ PB_FAIR_CRASH_KEYS_MAX game hashes'
+ * hex under salt, keyed sixteen at once (pb_fair_key_init_many), the salt
+ * under each (pb_fair_hmac_many): the path without the SHA-NI kernel. */
+#define PB_FAIR_CRASH_KEYS_MAX 16
+void pb_fair_crash_h_keys(const char *const *hashes, size_t n, const char *salt, size_t salt_len,
+                          uint32_t *h);
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define PB_FAIR_HAVE_SHANI 1
