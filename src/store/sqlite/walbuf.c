@@ -63,7 +63,7 @@ typedef struct wb_shim {
 static pthread_mutex_t wb_mu = PTHREAD_MUTEX_INITIALIZER;
 static wb_shim wb_shims[WB_MAX_SHIMS];
 static int wb_nshims;
-static _Atomic unsigned long long wb_requested, wb_written, wb_commits, wb_unaligned;
+static _Atomic unsigned long long wb_requested, wb_written, wb_commits;
 /* The memory page size, the unit the kernel's page cache reads in (set with
  * the first shim). */
 static size_t wb_page = 4096;
@@ -104,8 +104,6 @@ static int flush_as(wb_file *f, bool commit)
             len += wb_page - tail;
         }
     }
-    if ((size_t)(f->off + (sqlite3_int64)len) % wb_page && commit)
-        atomic_fetch_add_explicit(&wb_unaligned, 1, memory_order_relaxed);
     int rc = write_real(f, f->buf, (int)len, f->off);
     f->len = 0;
     return rc;
@@ -404,8 +402,7 @@ void pb_walbuf_stats(unsigned long long *requested, unsigned long long *written)
     *written = atomic_load_explicit(&wb_written, memory_order_relaxed);
 }
 
-void pb_walbuf_commits(unsigned long long *commits, unsigned long long *unaligned)
+void pb_walbuf_commits(unsigned long long *commits)
 {
     *commits = atomic_load_explicit(&wb_commits, memory_order_relaxed);
-    *unaligned = atomic_load_explicit(&wb_unaligned, memory_order_relaxed);
 }

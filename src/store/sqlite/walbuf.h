@@ -40,8 +40,8 @@ const char *pb_walbuf_vfs(const char *base);
  * file underneath (for tests and benchmarks). */
 void pb_walbuf_stats(unsigned long long *requested, unsigned long long *written);
 
-/* Totals since start: commits written, and those whose write did not end on a
- * memory page boundary (the shim pads each with zeros to one: walbuf.c). */
-void pb_walbuf_commits(unsigned long long *commits, unsigned long long *unaligned);
+/* Commits written since start (each padded with zeros to a memory page
+ * boundary: walbuf.c). */
+void pb_walbuf_commits(unsigned long long *commits);
 
 #endif

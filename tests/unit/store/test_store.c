@@ -831,8 +831,8 @@ static void test_wal_buffer_pads_commits_to_pages(void **state)
     sfx *f = *state;
     long page = sysconf(_SC_PAGESIZE);
     assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch (b BLOB)"), PB_STORE_OK);
-    unsigned long long c0, u0, c1, u1;
-    pb_walbuf_commits(&c0, &u0);
+    unsigned long long c0, c1;
+    pb_walbuf_commits(&c0);
     static const int rows[] = {1, 1, 3, 7, 60, 2};
     int total = 0;
     char wal[1100];
@@ -858,9 +858,8 @@ static void test_wal_buffer_pads_commits_to_pages(void **state)
             assert_int_equal(fgetc(fp), 0);
         fclose(fp);
     }
-    pb_walbuf_commits(&c1, &u1);
+    pb_walbuf_commits(&c1);
     assert_true(c1 - c0 >= sizeof rows / sizeof rows[0]);
-    assert_int_equal(u1, u0);
     /* a crash copy: the database and its WAL as they are */
     char copy[1100], copy_wal[1120], cmd[4400];
     snprintf(copy, sizeof copy, "%s.crash", f->path);
