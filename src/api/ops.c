@@ -74,12 +74,22 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         "# HELP pitboss_ledger_writer_cpu_seconds_total CPU time of the writer thread in "
         "batches; divided by transfers: the writer's cost of one transfer.\n"
         "# TYPE pitboss_ledger_writer_cpu_seconds_total counter\n"
-        "pitboss_ledger_writer_cpu_seconds_total %llu.%06llu\n",
+        "pitboss_ledger_writer_cpu_seconds_total %llu.%06llu\n"
+        "# HELP pitboss_ledger_syncs_total Syncs that made committed batches durable before "
+        "their callers were answered; transfers divided by syncs: how many one sync served.\n"
+        "# TYPE pitboss_ledger_syncs_total counter\n"
+        "pitboss_ledger_syncs_total %llu\n"
+        "# HELP pitboss_ledger_sync_seconds_total Time spent in those syncs; divided by syncs: "
+        "the mean time the disk took.\n"
+        "# TYPE pitboss_ledger_sync_seconds_total counter\n"
+        "pitboss_ledger_sync_seconds_total %llu.%06llu\n",
         (unsigned long long)st.batches, (unsigned long long)st.transfers,
         (unsigned long long)st.max_batch_seen, (unsigned long long)(st.commit_us_total / 1000000),
         (unsigned long long)(st.commit_us_total % 1000000),
         (unsigned long long)(st.cpu_us_total / 1000000),
-        (unsigned long long)(st.cpu_us_total % 1000000));
+        (unsigned long long)(st.cpu_us_total % 1000000), (unsigned long long)st.syncs,
+        (unsigned long long)(st.sync_us_total / 1000000),
+        (unsigned long long)(st.sync_us_total % 1000000));
 }
 
 /* @backoffice: the events' figures — delivered, stream clients connected, clients

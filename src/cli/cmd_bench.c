@@ -387,7 +387,8 @@ static int run_once(const bench_opts *o, int nclients)
         "\"transfers_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
         "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
         "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
-        "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,\"writer_cpu\":%d,\"wal_reserve\":%s,\"verify\":\"%s\"}\n",
+        "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,"
+        "\"syncs_per_s\":%.0f,\"transfers_per_sync\":%.1f,\"sync_ms_mean\":%.3f,\"writer_cpu\":%d,\"wal_reserve\":%s,\"verify\":\"%s\"}\n",
         nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
         batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
         o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined",
@@ -397,8 +398,15 @@ static int run_once(const bench_opts *o, int nclients)
         o->accounts,
         /* SQLite writes a frame as two calls (header, page) */
         total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
-        batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0, writer_cpu,
-        o->no_wal_reserve ? "false" : "true", verified ? "ok" : "FAILED");
+        batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0,
+        (double)(after.syncs - before.syncs) / secs,
+        after.syncs > before.syncs
+            ? (double)(after.transfers - before.transfers) / (double)(after.syncs - before.syncs)
+            : 0.0,
+        after.syncs > before.syncs ? (double)(after.sync_us_total - before.sync_us_total) / 1000.0 /
+                                         (double)(after.syncs - before.syncs)
+                                   : 0.0,
+        writer_cpu, o->no_wal_reserve ? "false" : "true", verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);

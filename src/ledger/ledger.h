@@ -246,6 +246,11 @@ typedef struct pb_ledger_stats {
     uint64_t cpu_us_total; /* CPU time of the writer thread in batches (excludes waiting) */
     uint64_t max_batch_seen;
     uint64_t checkpoints; /* passive checkpoints run by the checkpointer thread */
+    /* the notifier's syncs (pipelined mode): each makes every batch committed so far
+     * durable before their callers are answered; transfers / syncs is how many one
+     * sync serves, sync_us_total / syncs its mean duration */
+    uint64_t syncs;
+    uint64_t sync_us_total;
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
 

@@ -97,6 +97,7 @@ struct pb_ledger {
     pthread_cond_t notify_wake;
     ledger_job *notify_head, *notify_tail;
     bool notify_stop;
+    _Atomic uint64_t syncs, sync_us_total; /* the notifier's, read by pb_ledger_stats_get */
     pthread_cond_t ckpt_wake;
     bool ckpt_kick; /* under mu: the writer asks for a checkpoint now */
     pb_ledger_stats stats;

@@ -146,12 +146,18 @@ static void *notifier_main(void *arg)
         if (!jobs && l->notify_stop)
             break;
         pthread_mutex_unlock(&l->notify_mu);
-        if (!l->cfg.sync_in_writer && pb_store_sync(l->wconn) != PB_STORE_OK) {
-            pb_log(PB_LOG_ERROR, "ledger.sync_failed",
-                   "cannot make committed batches durable (%s); stopping so that recovery "
-                   "decides what was kept",
-                   pb_store_errmsg(l->wconn));
-            abort();
+        if (!l->cfg.sync_in_writer) {
+            int64_t t0 = pb_time_mono_us();
+            if (pb_store_sync(l->wconn) != PB_STORE_OK) {
+                pb_log(PB_LOG_ERROR, "ledger.sync_failed",
+                       "cannot make committed batches durable (%s); stopping so that "
+                       "recovery decides what was kept",
+                       pb_store_errmsg(l->wconn));
+                abort();
+            }
+            atomic_fetch_add_explicit(&l->sync_us_total, (uint64_t)(pb_time_mono_us() - t0),
+                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&l->syncs, 1, memory_order_relaxed);
         }
         wake_callers(jobs);
         pthread_mutex_lock(&l->notify_mu);

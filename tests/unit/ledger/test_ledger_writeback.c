@@ -453,6 +453,29 @@ static void test_checkpointer_asked_as_the_wal_fills(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
+/* The notifier counts its syncs (pb_ledger_stats: syncs, sync_us_total, shown in
+ * /metrics and `bench ledger`): a caller who waits for each transfer to be durable
+ * before sending the next gets one sync per transfer, never a sync shared with
+ * another and never none. */
+static void test_syncs_counted(void **state)
+{
+    fx *f = *state;
+    int64_t house = fx_account(f, "house", "house", 0);
+    int64_t alice = fx_account(f, "alice", "player", 0);
+    pb_ledger_stats before, after;
+    pb_ledger_stats_get(f->ledger, &before);
+    for (int i = 0; i < 20; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "sync-%d", i);
+        pb_transfer t = fx_transfer(key, house, alice, 1, 1);
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    pb_ledger_stats_get(f->ledger, &after);
+    assert_int_equal(after.syncs - before.syncs, 20);
+    assert_true(after.sync_us_total >= before.sync_us_total);
+    assert_true(after.batches - before.batches >= 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_holds_listed_by_age, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpointer_asked_as_the_wal_fills, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_syncs_counted, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
