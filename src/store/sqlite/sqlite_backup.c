@@ -281,11 +281,19 @@ static int schema_version(sqlite3 *db)
  * switched out of WAL mode, which SQLite allows only to the one connection of
  * any process that has the file open (it needs the exclusive lock, and folds
  * the WAL into the file). A running server keeps its connections open, so it
- * is refused: "in use". SQLITE_OK when the switch was made.
+ * is refused: "in use". On success *held is that connection, holding the
+ * database's exclusive lock (BEGIN EXCLUSIVE, rollback mode) until release():
+ * the restore keeps it until the new database has its name, so that a server or
+ * tool starting meanwhile can neither read the old file nor turn it back to WAL
+ * (it waits on the lock, then fails: the file it opened has been renamed, and
+ * SQLite refuses to write to a moved database). Before the lock was kept, one
+ * starting between the check and the rename could run on the replaced file
+ * with its -wal beside the restored one.
  */
-static int take_out_of_use(const char *target, char *err, size_t cap)
+static int take_out_of_use(const char *target, sqlite3 **held, char *err, size_t cap)
 {
     sqlite3 *db = NULL;
+    *held = NULL;
     int rc = sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, cap, "cannot open %.160s: %s", target,
@@ -303,8 +311,26 @@ static int take_out_of_use(const char *target, char *err, size_t cap)
         snprintf(err, cap, "%.160s is in use (%s): stop the server, or whatever has it open, first",
                  target, rc == SQLITE_ROW ? "it stayed in WAL mode" : sqlite3_errmsg(db));
     sqlite3_finalize(st);
-    sqlite3_close(db);
-    return switched ? SQLITE_OK : SQLITE_BUSY;
+    if (switched && sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, cap, "%.160s is in use (%s): stop the server, or whatever has it open, first",
+                 target, sqlite3_errmsg(db));
+        switched = false;
+    }
+    if (!switched) {
+        sqlite3_close(db);
+        return SQLITE_BUSY;
+    }
+    *held = db;
+    return SQLITE_OK;
+}
+
+/* Lets go of what take_out_of_use() holds (nothing was written under it). */
+static void release(sqlite3 *held)
+{
+    if (!held)
+        return;
+    sqlite3_exec(held, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(held);
 }
 
 pb_store_rc sq_restore(const char *target, const char *from, bool replace,
@@ -340,7 +366,8 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
         sqlite3_close(src);
         return PB_STORE_ERROR;
     }
-    if (exists && take_out_of_use(target, msg, sizeof msg) != SQLITE_OK) {
+    sqlite3 *held = NULL; /* the old database's exclusive lock, until the new one is in place */
+    if (exists && take_out_of_use(target, &held, msg, sizeof msg) != SQLITE_OK) {
         sqlite3_close(src);
         snprintf(err, errcap, "restore: %s", msg);
         return PB_STORE_BUSY;
@@ -351,6 +378,7 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
     pb_store_rc r = copy_db(src, tmp, true, accept, ctx, info, msg, sizeof msg);
     sqlite3_close(src);
     if (r != PB_STORE_OK) {
+        release(held);
         snprintf(err, errcap, "restore: %s", msg);
         return r;
     }
@@ -367,6 +395,7 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
                  strerror(e));
         info->previous[0] = '\0';
         remove_db_files(tmp);
+        release(held);
         return PB_STORE_ERROR;
     }
     if (rename(tmp, target) != 0) {
@@ -378,6 +407,7 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
         else if (exists)
             unlink(info->previous);
         info->previous[0] = '\0';
+        release(held);
         return PB_STORE_ERROR;
     }
     /* nothing of the old database may stay beside the new one (see the top) */
@@ -386,6 +416,7 @@ pb_store_rc sq_restore(const char *target, const char *from, bool replace,
         snprintf(side, sizeof side, "%s%s", target, stale[i]);
         unlink(side);
     }
+    release(held);
     if ((e = sync_path(dir, true)) != 0) {
         snprintf(err, errcap, "restore: syncing the directory %.160s: %s", dir, strerror(e));
         return PB_STORE_ERROR;

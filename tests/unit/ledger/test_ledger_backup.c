@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -283,6 +284,28 @@ static void test_backup_not_accepted(void **state)
     assert_int_equal(count_prefixed(f->dir, "refused.db"), 0);
 }
 
+/* What a process opening the database being replaced gets while the restore
+ * runs (accept is called with the new copy before it takes the old one's name):
+ * the old database stays locked until then. */
+typedef struct locked_probe {
+    const char *path;
+    int read_rc, write_rc; /* a read and a write of the old database during the restore */
+} locked_probe;
+
+static bool accept_while_locked(void *ctx, const char *copy_path)
+{
+    (void)copy_path;
+    locked_probe *p = ctx;
+    sqlite3 *db = NULL;
+    p->read_rc = p->write_rc = sqlite3_open_v2(p->path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (p->read_rc == SQLITE_OK) {
+        p->read_rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        p->write_rc = sqlite3_exec(db, "CREATE TABLE probe_during_restore (x)", NULL, NULL, NULL);
+    }
+    sqlite3_close(db);
+    return true;
+}
+
 /* Through a store opened on path: -1 when table is missing; else, for
  * ledger_transfer, the transfers of a clean ledger verify (0 when it is not
  * clean), and 0 for any other table. */
@@ -364,14 +387,21 @@ static void test_restore(void **state)
     }
     snprintf(side, sizeof side, "%s-wal", old);
     assert_true(exists(side)); /* kept by SQLITE_FCNTL_PERSIST_WAL */
-    assert_int_equal(pb_store_restore(old, copy, true, NULL, NULL, &info, err, sizeof err),
+    locked_probe lp = {.path = old, .read_rc = SQLITE_OK, .write_rc = SQLITE_OK};
+    assert_int_equal(pb_store_restore(old, copy, true, accept_while_locked, &lp, &info, err,
+                                      sizeof err),
                      PB_STORE_OK);
+    /* meanwhile the old database could be neither read nor written */
+    assert_int_equal(lp.read_rc, SQLITE_BUSY);
+    assert_int_equal(lp.write_rc, SQLITE_BUSY);
     assert_false(exists(side));
     assert_non_null(strstr(info.previous, "/old.db.replaced-"));
     assert_true(exists(info.previous));
     assert_int_equal(probe_table(old, "only_in_old"), -1);
     assert_int_equal(probe_table(old, "ledger_transfer"), 12);
     assert_int_equal(probe_table(info.previous, "only_in_old"), 0);
+    assert_int_equal(probe_table(info.previous, "probe_during_restore"), -1);
+    assert_int_equal(probe_table(old, "probe_during_restore"), -1);
     remove_files(info.previous);
 
     /* 5. a file that is not a pitboss database, and a copy its check refuses:
