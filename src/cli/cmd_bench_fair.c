@@ -2,12 +2,12 @@
  * cmd_bench_fair.c — `pitboss bench fair`: how fast the provably fair games
  * produce outcomes, per core, and the wall time of a 10,000,000-round dice
  * simulation (issue 5's targets: ≥ 5,000,000 outcomes/s per core; 10M dice
- * rounds in under 5 s). Each figure runs the real path of `sim rtp`
- * (pb_game_simulate): sixteen HMAC streams primed with every round the game
+ * rounds in under 5 s). Each figure runs the real path of `sim rtp` for
+ * every game but crash (pb_game_simulate): sixteen HMAC streams primed with every round the game
  * reads → the prepared round that pb_game_play_stream runs → its payout
- * (crash: each round's game hash from its nonce's stream, keyed by its hex,
- * the salt under it → the point → the payout, pb_fair_crash_h_many). Crash
- * is then measured a second time as a server plays it: a chain of N game
+ * (crash, first: each round's game hash from its nonce's stream, keyed by its
+ * hex, the salt under it → the point → the payout, pb_fair_crash_h_many). Crash
+ * is then measured a second time as a server (and `sim rtp`) plays it: a chain of N game
  * hashes is generated first (pb_crash_chain_generate, timed apart and
  * printed: a brand's chain is made once, before its games are played), then
  * each game's point from its hash and the chain's 64-character salt
@@ -150,8 +150,8 @@ int pb_cmd_bench_fair(int argc, char **argv)
         uint32_t rtp = pb_game_info_of((pb_game_kind)k)->default_rtp_bp;
         bool crash = k == PB_GAME_CRASH;
         for (int pass = 0; pass < (crash ? 2 : 1); pass++) {
-            /* crash: first as sim rtp plays it (each game hash from a stream),
-             * then as a server plays it, from a chain generated first (timed
+            /* crash: first from streams (each game hash from a stream), then as
+             * a server (and sim rtp) plays it, from a chain generated first (timed
              * apart: the chain is made once, before its games are played) */
             bool chain = crash && pass == 1;
             double chain_cpu = 0;
@@ -237,8 +237,12 @@ int pb_cmd_bench_fair(int argc, char **argv)
         uint32_t rtp = pb_game_info_of((pb_game_kind)k)->default_rtp_bp;
         double t0 = now();
         pb_game_sim_report r;
-        pb_err e = pb_game_simulate_threads(&p, rtp, &key, "bench-rtp", 0, sim_rounds,
-                                            (unsigned)threads, acc);
+        /* crash as `sim rtp` plays it: the games of a chain made from the seed */
+        pb_err e = k == PB_GAME_CRASH
+                       ? pb_game_simulate_chain_threads(&p, rtp, seed, sim_rounds, "bench-rtp",
+                                                        (unsigned)threads, acc)
+                       : pb_game_simulate_threads(&p, rtp, &key, "bench-rtp", 0, sim_rounds,
+                                                  (unsigned)threads, acc);
         if (e == PB_OK)
             e = pb_game_sim_judge(&p, rtp, acc, 3.29, 0.001, &r);
         if (e != PB_OK) {

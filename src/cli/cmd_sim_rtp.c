@@ -5,7 +5,11 @@
  *
  * Rounds are the nonces 0..N−1 of one seed pair (a random server seed unless
  * --server-seed is given), split over the threads by nonce range, so a run is
- * reproducible from its seeds whatever the thread count. Prints one JSON
+ * reproducible from its seeds whatever the thread count. Crash is played as a
+ * server plays it: its rounds are the games of a hash chain of N made from the
+ * server seed (the chain's terminal seed), under the client seed as the chain's
+ * salt (pb_game_simulate_chain_threads: made segment by segment while the threads
+ * play the one before). Prints one JSON
  * object: theoretical and observed RTP, σ per round, the verdict
  * |observed − theoretical| ≤ z·σ/√N (z = 3.29), and a chi-square test of the
  * outcome buckets at α = 0.001. Exits 1 when a verdict fails, 2 on bad
@@ -31,6 +35,8 @@ static const char *sim_rtp_usage =
     "through the games' own outcome and payout code and prints theoretical and observed\n"
     "RTP, sigma per round, the verdict |observed - theoretical| <= z*sigma/sqrt(N), and a\n"
     "chi-square goodness-of-fit test over outcome buckets. Exits 1 when a verdict fails.\n"
+    "Crash plays the N games of a hash chain made from the server seed (its terminal\n"
+    "seed), under the client seed as the chain's salt, as a server plays them.\n"
     "Defaults per game: dice over 50.50, limbo 2.00, crash cash-out 2.00, mines 3 mines\n"
     "and 5 tiles, keno medium with 5 picks, plinko 16 rows medium, roulette four bets\n"
     "(straight, red, dozen, corner), slot.\n";
@@ -213,8 +219,10 @@ int pb_cmd_sim_rtp(int argc, char **argv)
     unsigned threads = (unsigned)threads_d;
     pb_game_sim *acc = calloc(1, sizeof *acc);
     double t0 = now();
-    pb_err e = acc ? pb_game_simulate_threads(&p, rtp, &key, client, 0, rounds, threads, acc)
-                   : PB_ERR_INTERNAL;
+    bool chain = kind == PB_GAME_CRASH;
+    pb_err e = !acc    ? PB_ERR_INTERNAL
+               : chain ? pb_game_simulate_chain_threads(&p, rtp, seed, rounds, client, threads, acc)
+                       : pb_game_simulate_threads(&p, rtp, &key, client, 0, rounds, threads, acc);
     double secs = now() - t0;
     pb_game_sim_report r;
     if (e == PB_OK)
@@ -229,7 +237,7 @@ int pb_cmd_sim_rtp(int argc, char **argv)
     pb_game_rtp(&p, rtp, &exact);
     json_t *out = json_pack(
         "{s:s, s:o, s:i, s:I, s:i, s:s, s:s, s:{s:I, s:I, s:i}, s:f, s:f, s:f, s:f, s:f, s:f,"
-        " s:s, s:{s:f, s:i, s:f, s:f, s:f, s:s}, s:f, s:f, s:f}",
+        " s:s, s:{s:f, s:i, s:f, s:f, s:f, s:s}, s:f, s:f, s:f, s:s}",
         "game", pb_game_name(kind), "params", pb_game_params_to_json(&p, cur), "rtp_bp", (int)rtp,
         "rounds", (json_int_t)rounds, "threads", (int)threads, "server_seed", seed, "client_seed",
         client, "theoretical_rtp_exact", "num", (json_int_t)exact.num, "den", (json_int_t)exact.den,
@@ -238,7 +246,7 @@ int pb_cmd_sim_rtp(int argc, char **argv)
         r.rtp_ok ? "pass" : "fail", "chi_square", "statistic", r.chi2, "df", (int)r.df, "p_value",
         r.p_value, "critical", r.critical, "alpha", alpha, "verdict", r.chi2_ok ? "pass" : "fail",
         "hit_rate", (double)acc->wins / (double)rounds, "seconds", secs, "rounds_per_second",
-        secs > 0 ? (double)rounds / secs : 0.0);
+        secs > 0 ? (double)rounds / secs : 0.0, "game_hashes", chain ? "chain" : "seed pair");
     char *s = pb_game_json_dumps(out);
     if (s)
         puts(s);

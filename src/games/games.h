@@ -817,6 +817,15 @@ pb_err pb_game_simulate_chain(const pb_game_params *p, uint32_t rtp_bp,
                               const char (*chain)[PB_FAIR_HASH_HEX_LEN + 1], size_t n,
                               const char *salt, pb_game_sim *acc);
 
+/* pb_game_simulate_chain over the whole chain of `rounds` game hashes a server
+ * would make from terminal_seed (pb_crash_chain_generate's: chain[0] is the seed,
+ * each next hash the SHA-256 of the one before), generated in segments, each played
+ * by `threads` threads (1..64) while the next is generated; the totals do not
+ * depend on the thread count or the segments. Zeroes *acc first. */
+pb_err pb_game_simulate_chain_threads(const pb_game_params *p, uint32_t rtp_bp,
+                                      const char *terminal_seed, uint64_t rounds, const char *salt,
+                                      unsigned threads, pb_game_sim *acc);
+
 /* pb_game_simulate split over `threads` threads (1..64): thread t plays the
  * nonces first_nonce + [t·rounds/threads, (t+1)·rounds/threads), so the totals
  * do not depend on the thread count. Zeroes *acc first. */

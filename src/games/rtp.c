@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "games/rules.h"
@@ -490,6 +491,89 @@ pb_err pb_game_simulate_threads(const pb_game_params *p, uint32_t rtp_bp, const 
             rc = jobs[t].rc;
         pb_game_sim_merge(acc, &jobs[t].acc);
     }
+    return rc;
+}
+
+/* Crash rounds from a chain of `rounds` game hashes, generated from the terminal
+ * seed segment by segment (the whole chain is never in memory): while threads − 1
+ * threads play one segment, this thread generates the next (one thread: in turn). */
+#define CHAIN_SEGMENT 65536
+
+typedef struct chain_job {
+    const pb_game_params *p;
+    uint32_t rtp_bp;
+    const char (*hashes)[PB_FAIR_HASH_HEX_LEN + 1];
+    size_t n;
+    const char *salt;
+    pb_game_sim acc;
+    pb_err rc;
+} chain_job;
+
+static void *chain_thread(void *arg)
+{
+    chain_job *j = arg;
+    j->rc = pb_game_simulate_chain(j->p, j->rtp_bp, j->hashes, j->n, j->salt, &j->acc);
+    return NULL;
+}
+
+pb_err pb_game_simulate_chain_threads(const pb_game_params *p, uint32_t rtp_bp,
+                                      const char *terminal_seed, uint64_t rounds, const char *salt,
+                                      unsigned threads, pb_game_sim *acc)
+{
+    if (threads < 1 || threads > 64 || !terminal_seed || !pb_fair_hex64_valid(terminal_seed) ||
+        !salt || p->kind != PB_GAME_CRASH)
+        return PB_ERR_FIELD_INVALID;
+    memset(acc, 0, sizeof *acc);
+    size_t seg = rounds < CHAIN_SEGMENT ? (size_t)rounds : CHAIN_SEGMENT;
+    char(*buf[2])[PB_FAIR_HASH_HEX_LEN + 1] = {malloc((seg ? seg : 1) * sizeof *buf[0]),
+                                               malloc((seg ? seg : 1) * sizeof *buf[0])};
+    if (!buf[0] || !buf[1]) {
+        free(buf[0]);
+        free(buf[1]);
+        return PB_ERR_INTERNAL;
+    }
+    pb_err rc = PB_OK;
+    uint64_t done = 0;
+    size_t len = seg;
+    int cur = 0;
+    if (len) { /* chain[0] is the terminal seed, as pb_crash_chain_generate makes it */
+        memcpy(buf[0][0], terminal_seed, PB_FAIR_HASH_HEX_LEN);
+        buf[0][0][PB_FAIR_HASH_HEX_LEN] = '\0';
+        pb_fair_chain(buf[0][0], len - 1, buf[0] + 1, true);
+    }
+    while (len && rc == PB_OK) {
+        chain_job jobs[64];
+        pthread_t tid[64];
+        bool running[64] = {false};
+        /* with threads > 1, this thread is one of them: it makes the next segment */
+        unsigned players = threads > 1 ? threads - 1 : 1;
+        for (unsigned t = 0; t < players; t++) {
+            size_t lo = len * t / players, hi = len * (t + 1) / players;
+            jobs[t] = (chain_job){
+                p,   rtp_bp, (const char(*)[PB_FAIR_HASH_HEX_LEN + 1]) buf[cur] + lo, hi - lo, salt,
+                {0}, PB_OK};
+            running[t] = threads > 1 && hi > lo &&
+                         pthread_create(&tid[t], NULL, chain_thread, &jobs[t]) == 0;
+        }
+        /* the next segment, from this one's last hash, while the threads play */
+        done += len;
+        size_t next = rounds - done < seg ? (size_t)(rounds - done) : seg;
+        if (next)
+            pb_fair_chain(buf[cur][len - 1], next, buf[cur ^ 1], true);
+        for (unsigned t = 0; t < players; t++) {
+            if (running[t])
+                pthread_join(tid[t], NULL);
+            else if (jobs[t].n)
+                chain_thread(&jobs[t]); /* one thread, or none could start: here */
+            if (jobs[t].rc != PB_OK)
+                rc = jobs[t].rc;
+            pb_game_sim_merge(acc, &jobs[t].acc);
+        }
+        cur ^= 1;
+        len = next;
+    }
+    free(buf[0]);
+    free(buf[1]);
     return rc;
 }
 

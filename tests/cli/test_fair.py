@@ -215,6 +215,20 @@ rc3, out3, _ = run("sim", "rtp", "--game", "keno", "--rounds", "30001", "--threa
 a, b = json.loads(out1), json.loads(out3)
 check("sim rtp: the same seeds give the same result on 1 and 3 threads",
       a["observed_rtp"] == b["observed_rtp"] and a["chi_square"]["statistic"] == b["chi_square"]["statistic"])
+# crash: the games of a chain made from the server seed, under the client seed as its
+# salt (as a server plays them); the same totals on 1 and 2 threads, across segments
+rc1, out1, err1 = run("sim", "rtp", "--game", "crash", "--rounds", "150000", "--threads", "1",
+                      "--server-seed", S, "--client-seed", "salt-1")
+rc2, out2, _ = run("sim", "rtp", "--game", "crash", "--rounds", "150000", "--threads", "2",
+                   "--server-seed", S, "--client-seed", "salt-1")
+a, b = (json.loads(out1) if out1 else {}), (json.loads(out2) if out2 else {})
+check("sim rtp: crash plays a chain, judged, the same on 1 and 2 threads",
+      rc1 == 0 and a.get("game_hashes") == "chain" and a["rtp_verdict"] == "pass"
+      and a["chi_square"]["verdict"] == "pass"
+      and a["observed_rtp"] == b.get("observed_rtp")
+      and a["chi_square"]["statistic"] == b["chi_square"]["statistic"], out1 + err1)
+rc, out, _ = run("sim", "rtp", "--game", "dice", "--rounds", "1000", "--server-seed", S)
+check("sim rtp: the other games play the seed pair", json.loads(out).get("game_hashes") == "seed pair", out)
 # a verdict that fails exits 1: z so small no real run meets it
 rc, out, _ = run("sim", "rtp", "--game", "dice", "--rounds", "20000", "--z", "0.1", "--server-seed", S,
                  "--target", "3.00", "--direction", "under")

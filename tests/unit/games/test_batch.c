@@ -151,6 +151,51 @@ static void chain_equals_single(void **state)
     free(chain);
 }
 
+/* The chain made and played segment by segment over threads
+ * (pb_game_simulate_chain_threads, what `sim rtp --game crash` runs) against the
+ * whole chain made at once (pb_crash_chain_generate) and played in one call: the
+ * same totals for lengths below, at and across its 65,536-hash segments, on 1 to
+ * 3 threads; and its refusals. */
+static void chain_threads_equals_chain(void **state)
+{
+    (void)state;
+    enum { N = 2 * 65536 + 17 };
+    char(*chain)[PB_FAIR_HASH_HEX_LEN + 1] = malloc(N * sizeof *chain);
+    assert_non_null(chain);
+    pb_crash_chain_generate(SEED, N, chain);
+    pb_game_params p = params_of(PB_GAME_CRASH, "{\"cashout\":1.5}");
+    static const size_t lens[] = {1, 2, 65535, 65536, 65537, N};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        pb_game_sim *want = calloc(1, sizeof *want);
+        assert_non_null(want);
+        assert_int_equal(pb_game_simulate_chain(&p, 9700, (const char(*)[65])chain, lens[li],
+                                                "salt-x", want),
+                         PB_OK);
+        for (unsigned threads = 1; threads <= 3; threads++) {
+            pb_game_sim *acc = calloc(1, sizeof *acc);
+            assert_non_null(acc);
+            acc->rounds = 99; /* zeroed first */
+            assert_int_equal(pb_game_simulate_chain_threads(&p, 9700, SEED, lens[li], "salt-x",
+                                                            threads, acc),
+                             PB_OK);
+            sims_equal(acc, want, PB_MULT_ONE);
+            free(acc);
+        }
+        free(want);
+    }
+    pb_game_sim acc;
+    pb_game_params dice = params_of(PB_GAME_DICE, "{\"target\":50.5,\"direction\":\"over\"}");
+    assert_int_equal(pb_game_simulate_chain_threads(&dice, 9900, SEED, 10, "s", 1, &acc),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_game_simulate_chain_threads(&p, 9700, "abc", 10, "s", 1, &acc),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_game_simulate_chain_threads(&p, 9700, SEED, 10, "s", 0, &acc),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_game_simulate_chain_threads(&p, 9700, SEED, 10, NULL, 1, &acc),
+                     PB_ERR_FIELD_INVALID);
+    free(chain);
+}
+
 static const struct {
     pb_game_kind kind;
     const char *params;
@@ -392,8 +437,11 @@ static void blocks_per_game(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_game),        cmocka_unit_test(chain_equals_single),
-        cmocka_unit_test(prepared_outcomes), cmocka_unit_test(known_outcome_digests),
+        cmocka_unit_test(every_game),
+        cmocka_unit_test(chain_equals_single),
+        cmocka_unit_test(chain_threads_equals_chain),
+        cmocka_unit_test(prepared_outcomes),
+        cmocka_unit_test(known_outcome_digests),
         cmocka_unit_test(blocks_per_game),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
