@@ -64,8 +64,9 @@ typedef struct sq_conn {
     sqlite3_file *wal_file;
     char *wal_path; /* the WAL's full path, as SQLite names it */
     pthread_mutex_t wal_mu;
-    bool deferred;  /* synchronous=NORMAL (pb_store_set_deferred_sync) */
-    int wal_frames; /* frames in the WAL after this connection's last commit (wal hook) */
+    bool deferred;    /* synchronous=NORMAL (pb_store_set_deferred_sync) */
+    int wal_frames;   /* frames in the WAL after this connection's last commit (wal hook) */
+    bool wal_limited; /* journal_size_limit set to the reserve (sq_wal_reserve) */
 } sq_conn;
 
 /* sqlite_backup.c: the backend's backup and restore (store.h). */

@@ -264,6 +264,10 @@ static void sq_disconnect(pb_store_conn *base)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_EXTRA_SLOTS; i++)
         sqlite3_finalize(c->extra[i].st);
+    /* with a size limit, the last connection's close would cut the persistent WAL
+     * to nothing (sqlite3WalClose), and the next start would reserve it again */
+    if (c->wal_limited)
+        sqlite3_exec(c->db, "PRAGMA journal_size_limit=-1", NULL, NULL, NULL);
     if (c->wal_file) {
         if (c->wal_file->pMethods)
             c->wal_file->pMethods->xClose(c->wal_file);
@@ -434,6 +438,13 @@ static pb_store_rc sq_sync(pb_store_conn *base)
  * Every connection keeps the WAL file when it closes (SQLITE_FCNTL_PERSIST_WAL,
  * set in sq_connect): otherwise the last one to close deletes it, and a
  * restarted server would append through its first cycle again.
+ *
+ * The reserve is also the connection's journal_size_limit: a reader that holds
+ * one snapshot for long (a backup's copy) keeps the WAL from starting over, so
+ * commits append beyond the reserve meanwhile; once it has started over, SQLite
+ * cuts the file back to the reserve at the first commit (sqlite3WalFrames),
+ * instead of keeping what one long backup made it for good. The limit is lifted
+ * again before the connection closes (sq_disconnect).
  */
 static pb_store_rc sq_wal_reserve(pb_store_conn *base, int frames)
 {
@@ -478,6 +489,9 @@ static pb_store_rc sq_wal_reserve(pb_store_conn *base, int frames)
                  (long long)want, c->wal_path, sqlite3_errstr(rc), strerror(saved));
         return PB_STORE_ERROR;
     }
+    char limit[64];
+    snprintf(limit, sizeof limit, "PRAGMA journal_size_limit=%lld", (long long)want);
+    c->wal_limited = exec_sql(c->db, limit, err, sizeof err) == SQLITE_OK;
     return PB_STORE_OK;
 }
 

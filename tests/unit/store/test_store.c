@@ -782,6 +782,40 @@ static void test_wal_reserve_grows_the_log_once(void **state)
     sqlite3_close(db);
 }
 
+/* A reader that holds one snapshot (a backup's copy) keeps the WAL from starting
+ * over, so commits append beyond the reserve meanwhile; once the reader is gone and
+ * the WAL has started over, its first commit cuts the file back to the reserve
+ * (the reserving connection's journal_size_limit), and it stays there. */
+static void test_wal_cut_back_to_the_reserve(void **state)
+{
+    sfx *f = *state;
+    char wal[400], err[256];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_int_equal(pb_store_exec_raw(f->conn, "PRAGMA wal_checkpoint(TRUNCATE)"), PB_STORE_OK);
+    assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
+    assert_int_equal(pb_store_wal_reserve(f->conn, 200), PB_STORE_OK);
+    long reserved = file_size(wal);
+    assert_int_equal(reserved, 32 + 200L * (24 + 4096));
+    pb_store_conn *reader = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(reader);
+    assert_int_equal(pb_store_exec_raw(reader, "BEGIN; SELECT count(*) FROM scratch"), PB_STORE_OK);
+    for (int i = 0; i < 40; i++) /* ~9 pages each: 360 frames, beyond the 200 reserved */
+        commit_scratch_rows(f->conn);
+    assert_int_equal(pb_store_checkpoint(f->conn), PB_STORE_OK); /* stops at the reader */
+    commit_scratch_rows(f->conn);
+    long grown = file_size(wal);
+    assert_true(grown > reserved);
+    assert_int_equal(pb_store_exec_raw(reader, "COMMIT"), PB_STORE_OK);
+    pb_store_disconnect(reader);
+    assert_int_equal(pb_store_checkpoint(f->conn), PB_STORE_OK); /* copies it all */
+    commit_scratch_rows(f->conn);                                /* the WAL starts over: cut back */
+    assert_int_equal(file_size(wal), reserved);
+    commit_scratch_rows(f->conn);
+    assert_int_equal(file_size(wal), reserved);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM scratch"), 43 * 8);
+}
+
 /* One commit of ~60 pages: SQLite asks for two writes per frame, the buffer
  * hands the file a few (the unix VFS takes at most 124 KiB per call); another
  * connection (plain VFS, its own descriptor) reads every row back. */
@@ -982,6 +1016,7 @@ int main(void)
         T(test_pending_open),
         T(test_wal_restart_bounds_the_log),
         T(test_wal_reserve_grows_the_log_once),
+        T(test_wal_cut_back_to_the_reserve),
         T(test_wal_buffer_coalesces_a_commit),
         T(test_wal_buffer_pads_commits_to_pages),
         T(test_wal_buffer_rollback_after_spill),
