@@ -727,6 +727,15 @@ static int count_rows(const char *path, const char *sql)
     return n;
 }
 
+/* The WAL's path into wal; the log emptied, deferred sync on, a scratch table. */
+static void scratch_log(sfx *f, char *wal, size_t cap)
+{
+    snprintf(wal, cap, "%s-wal", f->path);
+    assert_int_equal(pb_store_exec_raw(f->conn, "PRAGMA wal_checkpoint(TRUNCATE)"), PB_STORE_OK);
+    assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
+    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
+}
+
 /* pb_store_wal_reserve grows the WAL file with zeros ahead of the commits: the
  * commits that fit then overwrite it without growing it, SQLite reads the log
  * as before (the zeros are frames that do not match the header), the file
@@ -737,10 +746,7 @@ static void test_wal_reserve_grows_the_log_once(void **state)
 {
     sfx *f = *state;
     char wal[400], err[256];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
-    assert_int_equal(pb_store_exec_raw(f->conn, "PRAGMA wal_checkpoint(TRUNCATE)"), PB_STORE_OK);
-    assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
-    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
+    scratch_log(f, wal, sizeof wal);
     assert_int_equal(pb_store_sync(f->conn), PB_STORE_OK);
     long before = file_size(wal);
     long want = 32 + 200L * (24 + 4096);
@@ -790,10 +796,7 @@ static void test_wal_cut_back_to_the_reserve(void **state)
 {
     sfx *f = *state;
     char wal[400], err[256];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
-    assert_int_equal(pb_store_exec_raw(f->conn, "PRAGMA wal_checkpoint(TRUNCATE)"), PB_STORE_OK);
-    assert_int_equal(pb_store_set_deferred_sync(f->conn, true), PB_STORE_OK);
-    assert_int_equal(pb_store_exec_raw(f->conn, "CREATE TABLE scratch(x BLOB)"), PB_STORE_OK);
+    scratch_log(f, wal, sizeof wal);
     assert_int_equal(pb_store_wal_reserve(f->conn, 200), PB_STORE_OK);
     long reserved = file_size(wal);
     assert_int_equal(reserved, 32 + 200L * (24 + 4096));
