@@ -306,17 +306,19 @@ static int take_out_of_use(const char *target, sqlite3 **held, char *err, size_t
     rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=DELETE", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
         mode = (const char *)sqlite3_column_text(st, 0);
-    bool switched = mode && strcmp(mode, "delete") == 0;
-    if (!switched)
-        snprintf(err, cap, "%.160s is in use (%s): stop the server, or whatever has it open, first",
-                 target, rc == SQLITE_ROW ? "it stayed in WAL mode" : sqlite3_errmsg(db));
+    /* why it is in use, copied at once: an error message lasts until the next call */
+    char why[200] = "";
+    if (!mode || strcmp(mode, "delete") != 0)
+        snprintf(why, sizeof why, "%s",
+                 rc == SQLITE_ROW ? "it stayed in WAL mode" : sqlite3_errmsg(db));
     sqlite3_finalize(st);
-    if (switched && sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, cap, "%.160s is in use (%s): stop the server, or whatever has it open, first",
-                 target, sqlite3_errmsg(db));
-        switched = false;
-    }
-    if (!switched) {
+    if (!why[0] && sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+        snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));
+    if (why[0]) {
+        snprintf(err, cap,
+                 "%.160s is in use (%.200s): stop the server, or whatever has it open, "
+                 "first",
+                 target, why);
         sqlite3_close(db);
         return SQLITE_BUSY;
     }
