@@ -34,10 +34,12 @@
 
 #include <cmocka.h>
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../ledger/fixture.h"
+#include "store/sqlite/faultvfs.h"
 
 #define NACCT 7
 #define MAX_KEYS 12000
@@ -79,8 +81,8 @@ static mkey *keys;
 static size_t nkeys;
 static uint64_t rng;
 static long stat_ok, stat_rejected, stat_replayed, stat_conflicts, stat_expired, stat_restarts;
-static long stat_crashes,
-    stat_lagging; /* restarts from a copy; balance rows behind the log in them */
+static long stat_crashes, stat_lagging; /* restarts from a copy; rows behind the log in them */
+static long stat_disk_refused;          /* steps whose batch the disk refused */
 
 static uint64_t rnd(void)
 {
@@ -496,6 +498,36 @@ static void model_expire(int64_t now)
     }
 }
 
+/* Opens f->path through the fault VFS (faultvfs.h), which can make the disk
+ * refuse writes, and a reader connection on it. */
+static void open_store(fx *f)
+{
+    char url[400], err[256];
+    snprintf(url, sizeof url, "sqlite:%s?vfs=pbfault", f->path);
+    f->store = pb_store_open(url, err, sizeof err);
+    if (!f->store)
+        fail_msg("store open: %s", err);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+}
+
+/* The ledger fixture, its database reopened through the fault VFS. */
+static int setup(void **state)
+{
+    assert_int_equal(pb_faultvfs_register("pbfault"), SQLITE_OK);
+    pb_faultvfs_set_skip_disk_sync(true); /* the crashes here are the process's */
+    pb_faultvfs_reset();
+    fx_setup(state);
+    fx *f = *state;
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    pb_store_disconnect(f->conn);
+    pb_store_close(f->store);
+    open_store(f);
+    fx_restart(f);
+    return 0;
+}
+
 /* A kill -9: the ledger goes on from a copy of its files taken while it runs
  * (every acknowledged commit is in the log; balance rows and the open-hold table
  * lag behind it; a write-back or sweep the writer was doing may be cut anywhere,
@@ -504,7 +536,7 @@ static void model_expire(int64_t now)
  * rows that lag, some of them written back past the balance mark. */
 static void crash(fx *f)
 {
-    char dir[256], path[300], from[320], to[340], err[256];
+    char dir[256], path[300], from[320], to[340];
     snprintf(dir, sizeof dir, "/tmp/pbcrash.XXXXXX");
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ledger.db", dir);
@@ -518,10 +550,7 @@ static void crash(fx *f)
     fx_remove_db(f->dir, f->path);
     memcpy(f->dir, dir, sizeof dir);
     memcpy(f->path, path, sizeof path);
-    f->store = pb_store_open(f->path, err, sizeof err);
-    assert_non_null(f->store);
-    f->conn = pb_store_connect(f->store, err, sizeof err);
-    assert_non_null(f->conn);
+    open_store(f);
     pb_ledger_verify_summary v; /* the copy as found, before a ledger replays onto it */
     assert_int_equal(pb_ledger_verify(f->conn, NULL, NULL, &v), PB_OK);
     assert_int_equal(v.violations, 0);
@@ -553,6 +582,16 @@ static void run_step(fx *f, long step)
         assert_memory_equal(&before.a, &after.a, sizeof before.a);
         return;
     }
+    /* 1%: the disk refuses every write during the step. A batch that needs the
+     * writer fails whole, at its commit, after the writer applied all of it in
+     * memory: it answers STORE_UNAVAILABLE, rolls back and rebuilds its state
+     * from the store (counters, holds, rejection filter, seqs and hash chain),
+     * and nothing of it may remain */
+    bool disk_fails = r < 45;
+    static model saved;
+    size_t saved_nkeys = nkeys;
+    if (disk_fails)
+        memcpy(&saved, &M, sizeof M);
     pb_transfer t[4];
     int kind;
     size_t n = make_step(step, t, &kind);
@@ -565,21 +604,41 @@ static void run_step(fx *f, long step)
     pb_transfer req[4];
     memcpy(req, t, sizeof req);
     int64_t created_before = M.next_seq;
+    bool writer = false; /* some chain gets past the stateless checks */
     if (want_status == PB_OK) {
         size_t start = 0;
         for (size_t i = 0; i < n; i++) {
             if (t[i].flags & PB_TRANSFER_LINKED)
                 continue;
+            writer |= want[start] == PB_OK;
             if (want[start] == PB_OK)
                 model_chain(req + start, i - start + 1, f->clock_us, want + start,
                             want_replayed + start, want_seq + start, want_amount + start);
             start = i + 1;
         }
     }
+    if (disk_fails)
+        pb_faultvfs_fail_writes(SQLITE_IOERR_WRITE);
     got_status = pb_ledger_submit(f->ledger, t, n);
-    if (got_status != want_status)
-        fail_msg("step %ld: submission %s, the model says %s", step, pb_err_code(got_status),
-                 pb_err_code(want_status));
+    if (disk_fails) {
+        pb_faultvfs_fail_writes(0);
+        /* a batch that stores nothing (replays, conflicts) may still commit: it
+         * fails only if it writes balance rows back */
+        bool writes = M.next_seq != saved.next_seq || nkeys != saved_nkeys;
+        if (writer && got_status == PB_ERR_STORE_UNAVAILABLE) {
+            memcpy(&M, &saved, sizeof M); /* none of it happened */
+            nkeys = saved_nkeys;
+            stat_disk_refused++;
+            check_invariants(f, step, &after);
+            assert_memory_equal(&before.a, &after.a, sizeof before.a);
+            assert_int_equal(before.v.transfers, after.v.transfers);
+            assert_int_equal(before.v.open_pendings, after.v.open_pendings);
+            return;
+        }
+        if (writes)
+            fail_msg("step %ld: with the disk refusing writes, submission %s", step,
+                     pb_err_code(got_status));
+    }
     bool changed = false;
     for (size_t k = 0; k < n && want_status == PB_OK; k++) {
         if (t[k].result != want[k] || t[k].replayed != want_replayed[k])
@@ -631,7 +690,7 @@ static void run(fx *f)
     assert_non_null(keys);
     nkeys = 0;
     stat_ok = stat_rejected = stat_replayed = stat_conflicts = stat_expired = stat_restarts = 0;
-    stat_crashes = stat_lagging = 0;
+    stat_crashes = stat_lagging = stat_disk_refused = 0;
     memset(&M, 0, sizeof M);
     static const struct {
         const char *owner, *cur;
@@ -657,10 +716,10 @@ static void run(fx *f)
         run_step(f, step);
     print_message("# ledger properties: %ld steps, %" PRId64 " transfers; %ld applied, %ld "
                   "rejected, %ld replayed, %ld key conflicts, %ld holds expired, %ld restarts "
-                  "(%ld of them crashes, %ld balance rows lagging in their copies); "
-                  "invariants held after every step\n",
+                  "(%ld of them crashes, %ld balance rows lagging in their copies), %ld "
+                  "batches the disk refused; invariants held after every step\n",
                   steps, M.transfers, stat_ok, stat_rejected, stat_replayed, stat_conflicts,
-                  stat_expired, stat_restarts, stat_crashes, stat_lagging);
+                  stat_expired, stat_restarts, stat_crashes, stat_lagging, stat_disk_refused);
     assert_true(steps < 200 || (stat_ok > 0 && stat_rejected > 0 && stat_replayed > 0 &&
                                 stat_conflicts > 0 && stat_expired > 0));
     free(keys);
@@ -689,8 +748,8 @@ static void invariants_with_rows_written_back_at_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(invariants_after_every_step, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(invariants_with_rows_written_back_at_once, fx_setup,
+        cmocka_unit_test_setup_teardown(invariants_after_every_step, setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(invariants_with_rows_written_back_at_once, setup,
                                         fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
