@@ -64,6 +64,45 @@ void fx_restart(fx *f)
     open_ledger(f);
 }
 
+void fx_open_store(fx *f, const char *vfs)
+{
+    char url[400], err[256];
+    if (vfs)
+        snprintf(url, sizeof url, "sqlite:%s?vfs=%s", f->path, vfs);
+    else
+        snprintf(url, sizeof url, "%s", f->path);
+    f->store = pb_store_open(url, err, sizeof err);
+    if (!f->store)
+        fail_msg("store open: %s", err);
+    f->conn = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(f->conn);
+}
+
+int64_t fx_crash(fx *f, const char *vfs)
+{
+    char dir[256], path[300], from[320], to[340];
+    snprintf(dir, sizeof dir, "/tmp/pbcrash.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ledger.db", dir);
+    fx_copy_file(f->path, path, false);
+    snprintf(from, sizeof from, "%s-wal", f->path);
+    snprintf(to, sizeof to, "%s-wal", path);
+    fx_copy_file(from, to, true);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    pb_store_disconnect(f->conn);
+    pb_store_close(f->store);
+    fx_remove_db(f->dir, f->path);
+    memcpy(f->dir, dir, sizeof dir);
+    memcpy(f->path, path, sizeof path);
+    fx_open_store(f, vfs);
+    pb_ledger_verify_summary v;
+    assert_int_equal(pb_ledger_verify(f->conn, NULL, NULL, &v), PB_OK);
+    assert_int_equal(v.violations, 0);
+    open_ledger(f);
+    return v.lagging_rows;
+}
+
 int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flags,
                        const char *currency)
 {

@@ -29,6 +29,22 @@ int fx_teardown(void **state);
  * wal_restart_frames). */
 void fx_restart(fx *f);
 
+/* Opens the store at f->path (through the SQLite VFS `vfs` when not NULL, e.g.
+ * the fault VFS of faultvfs.h) and a reader connection on it, after the test
+ * closed the previous ones. */
+void fx_open_store(fx *f, const char *vfs);
+/* A kill -9: the ledger goes on from a copy of its files taken while it runs
+ * (every acknowledged commit is in the log; balance rows and the open-hold table
+ * lag behind it; a write-back or sweep the writer was doing may be cut anywhere,
+ * as a crash would cut it). The original ledger is closed and its database
+ * removed; the copy is opened as fx_open_store(f, vfs) does, checked by verify
+ * before a ledger replays anything onto it, and a ledger is opened on it. A
+ * clean restart writes every row back at close, so only this makes the open
+ * replay the log onto rows that lag. Returns how many balance rows the copy had
+ * behind the log. Anything else holding the ledger (a wallet) must be closed
+ * before and reopened after. */
+int64_t fx_crash(fx *f, const char *vfs);
+
 /* Creates an account in EUR (or `currency`) and returns its id; asserts success. */
 int64_t fx_account(fx *f, const char *owner, const char *kind, uint32_t flags);
 int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flags,

@@ -498,19 +498,6 @@ static void model_expire(int64_t now)
     }
 }
 
-/* Opens f->path through the fault VFS (faultvfs.h), which can make the disk
- * refuse writes, and a reader connection on it. */
-static void open_store(fx *f)
-{
-    char url[400], err[256];
-    snprintf(url, sizeof url, "sqlite:%s?vfs=pbfault", f->path);
-    f->store = pb_store_open(url, err, sizeof err);
-    if (!f->store)
-        fail_msg("store open: %s", err);
-    f->conn = pb_store_connect(f->store, err, sizeof err);
-    assert_non_null(f->conn);
-}
-
 /* The ledger fixture, its database reopened through the fault VFS. */
 static int setup(void **state)
 {
@@ -523,41 +510,9 @@ static int setup(void **state)
     f->ledger = NULL;
     pb_store_disconnect(f->conn);
     pb_store_close(f->store);
-    open_store(f);
+    fx_open_store(f, "pbfault");
     fx_restart(f);
     return 0;
-}
-
-/* A kill -9: the ledger goes on from a copy of its files taken while it runs
- * (every acknowledged commit is in the log; balance rows and the open-hold table
- * lag behind it; a write-back or sweep the writer was doing may be cut anywhere,
- * as a crash would cut it); the original is closed and removed. A clean restart
- * writes every row back first, so only this makes the open replay the log onto
- * rows that lag, some of them written back past the balance mark. */
-static void crash(fx *f)
-{
-    char dir[256], path[300], from[320], to[340];
-    snprintf(dir, sizeof dir, "/tmp/pbcrash.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/ledger.db", dir);
-    fx_copy_file(f->path, path, false);
-    snprintf(from, sizeof from, "%s-wal", f->path);
-    snprintf(to, sizeof to, "%s-wal", path);
-    fx_copy_file(from, to, true);
-    pb_ledger_close(f->ledger);
-    pb_store_disconnect(f->conn);
-    pb_store_close(f->store);
-    fx_remove_db(f->dir, f->path);
-    memcpy(f->dir, dir, sizeof dir);
-    memcpy(f->path, path, sizeof path);
-    open_store(f);
-    pb_ledger_verify_summary v; /* the copy as found, before a ledger replays onto it */
-    assert_int_equal(pb_ledger_verify(f->conn, NULL, NULL, &v), PB_OK);
-    assert_int_equal(v.violations, 0);
-    stat_lagging += v.lagging_rows;
-    stat_crashes++;
-    f->ledger = NULL;
-    fx_restart(f); /* opens a ledger on the copy */
 }
 
 static void run_step(fx *f, long step)
@@ -574,10 +529,12 @@ static void run_step(fx *f, long step)
     }
     if (r < 35) { /* a restart, every other one a crash: lagging balance rows are
                    * replayed from the log */
-        if (stat_restarts++ % 2)
-            crash(f);
-        else
+        if (stat_restarts++ % 2) {
+            stat_lagging += fx_crash(f, "pbfault");
+            stat_crashes++;
+        } else {
             fx_restart(f);
+        }
         check_invariants(f, step, &after);
         assert_memory_equal(&before.a, &after.a, sizeof before.a);
         return;
