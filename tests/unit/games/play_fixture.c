@@ -14,19 +14,7 @@ gx G;
 static void add_player(int i, const char *email)
 {
     pb_store_player p;
-    memset(&p, 0, sizeof p);
-    pb_id id;
-    pb_id_new(&id);
-    pb_id_to_string(&id, p.public_id);
-    p.brand_id = G.brand_id;
-    snprintf(p.currency, sizeof p.currency, "EUR");
-    snprintf(p.password_hash, sizeof p.password_hash, "x");
-    snprintf(p.status, sizeof p.status, "active");
-    snprintf(p.email, sizeof p.email, "%s", email);
-    snprintf(p.country, sizeof p.country, "MT");
-    snprintf(p.date_of_birth, sizeof p.date_of_birth, "1990-01-01");
-    p.created_at = p.updated_at = 1;
-    assert_int_equal(pb_store_player_insert(G.f->conn, &p), PB_STORE_OK);
+    fx_player(G.f, G.brand_id, email, &p);
     snprintf(G.players[i], sizeof G.players[i], "%s", p.public_id);
     G.player_rows[i] = p.id;
     G.who[i] = (pb_play_player){

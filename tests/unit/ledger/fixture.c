@@ -103,6 +103,25 @@ int64_t fx_crash(fx *f, const char *vfs)
     return v.lagging_rows;
 }
 
+void fx_player(fx *f, int64_t brand_id, const char *email, pb_store_player *out)
+{
+    pb_store_player p;
+    memset(&p, 0, sizeof p);
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, p.public_id);
+    p.brand_id = brand_id;
+    snprintf(p.currency, sizeof p.currency, "EUR");
+    snprintf(p.password_hash, sizeof p.password_hash, "x");
+    snprintf(p.status, sizeof p.status, "active");
+    snprintf(p.email, sizeof p.email, "%s", email);
+    snprintf(p.country, sizeof p.country, "MT");
+    snprintf(p.date_of_birth, sizeof p.date_of_birth, "1990-01-01");
+    p.created_at = p.updated_at = 1;
+    assert_int_equal(pb_store_player_insert(f->conn, &p), PB_STORE_OK);
+    *out = p;
+}
+
 int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flags,
                        const char *currency)
 {

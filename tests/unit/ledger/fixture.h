@@ -45,6 +45,11 @@ void fx_open_store(fx *f, const char *vfs);
  * before and reopened after. */
 int64_t fx_crash(fx *f, const char *vfs);
 
+/* Inserts an active EUR player of brand_id (country MT, born 1990) with a new
+ * public id and this email, on f->conn (in the caller's transaction, if any);
+ * out receives the row, its id and public_id included. */
+void fx_player(fx *f, int64_t brand_id, const char *email, pb_store_player *out);
+
 /* Creates an account in EUR (or `currency`) and returns its id; asserts success. */
 int64_t fx_account(fx *f, const char *owner, const char *kind, uint32_t flags);
 int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flags,
