@@ -8,8 +8,10 @@
  * won, or never seen (a later bet with that id must be refused); round closes;
  * operations naming another player's bet or round; every one of them sent again
  * as it was (a duplicate) or changed (a conflict); money put on cash and bonus
- * in between; and restarts of the ledger, half of them crashes (the wallet goes
- * on from a copy of the files taken while it runs, fx_crash).
+ * in between; restarts of the ledger, half of them crashes (the wallet goes on
+ * from a copy of the files taken while it runs, fx_crash); and operations run
+ * while the disk refuses every write (the fault VFS), which must fail whole.
+ * It runs for each funding policy: cash first, bonus first, cash only.
  *
  * A model — cash and bonus per player, each bet's state and split, each round's
  * owner and state, each stored answer — predicts every operation's result,
@@ -28,7 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "../ledger/fixture.h"
+#include "store/sqlite/faultvfs.h"
 #include "core/id.h"
 #include "store/store.h"
 #include "tenancy/tenancy.h"
@@ -78,6 +83,8 @@ typedef struct gm {
     long stat[6]; /* ok, refused, duplicates, conflicts, unseen rollbacks, restarts */
     long crashes;
     long by_result[PB_ERR_COUNT_ + 1][5]; /* new (not duplicate) operations, by result and kind */
+    pb_funding_policy policy;             /* the brand's */
+    long refused_batches;                 /* operations whose batch the disk refused */
 } gm;
 
 static gm G;
@@ -181,12 +188,18 @@ static void predict(const pb_wallet_op *op, expect *e)
             e->result = PB_ERR_ROUND_CLOSED;
             return;
         }
-        if (G.cash[p] + G.bonus[p] < op->amount) {
+        int64_t bonus = G.policy == PB_FUNDING_CASH_ONLY ? 0 : G.bonus[p];
+        if (G.cash[p] + bonus < op->amount) {
             e->result = PB_ERR_INSUFFICIENT_FUNDS;
             return;
         }
-        e->cash_part = op->amount < G.cash[p] ? op->amount : G.cash[p]; /* cash first */
-        e->bonus_part = op->amount - e->cash_part;
+        if (G.policy == PB_FUNDING_BONUS_FIRST) {
+            e->bonus_part = op->amount < bonus ? op->amount : bonus;
+            e->cash_part = op->amount - e->bonus_part;
+        } else {
+            e->cash_part = op->amount < G.cash[p] ? op->amount : G.cash[p];
+            e->bonus_part = op->amount - e->cash_part;
+        }
         e->dcash = -e->cash_part;
         e->dbonus = -e->bonus_part;
         e->bet_tx = tx_of(op->tx_id);
@@ -473,7 +486,7 @@ static void restart(void)
 {
     pb_wallet_close(G.w);
     if (G.stat[5]++ % 2) {
-        fx_crash(G.f, NULL);
+        fx_crash(G.f, "pbfault");
         G.crashes++;
     } else {
         fx_restart(G.f);
@@ -484,16 +497,31 @@ static void restart(void)
     assert_non_null(G.w);
 }
 
-static int setup(void **state)
+/* The ledger fixture with its database reopened through the fault VFS, a brand
+ * with this funding policy and two players. */
+static int setup_with(void **state, pb_funding_policy policy, const char *settings)
 {
+    assert_int_equal(pb_faultvfs_register("pbfault"), SQLITE_OK);
+    pb_faultvfs_set_skip_disk_sync(true); /* the crashes here are the process's */
+    pb_faultvfs_reset();
     fx_setup(state);
     memset(&G, 0, sizeof G);
     G.f = *state;
+    G.policy = policy;
+    pb_ledger_close(G.f->ledger);
+    G.f->ledger = NULL;
+    pb_store_disconnect(G.f->conn);
+    pb_store_close(G.f->store);
+    fx_open_store(G.f, "pbfault");
+    fx_restart(G.f);
     char err[256];
     G.w = pb_wallet_open(G.f->ledger, G.f->store, err, sizeof err);
     assert_non_null(G.w);
-    pb_brand_spec spec = {
-        .code = "alpha", .name = "Alpha", .default_currency = "EUR", .jurisdiction = "MT"};
+    pb_brand_spec spec = {.code = "alpha",
+                          .name = "Alpha",
+                          .default_currency = "EUR",
+                          .jurisdiction = "MT",
+                          .settings = settings};
     pb_brand b;
     assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
@@ -516,6 +544,18 @@ static int setup(void **state)
     G.tx = calloc(MAX_TX, sizeof *G.tx);
     assert_non_null(G.tx);
     return 0;
+}
+
+static int setup_cash_first(void **state) { return setup_with(state, PB_FUNDING_CASH_FIRST, NULL); }
+
+static int setup_bonus_first(void **state)
+{
+    return setup_with(state, PB_FUNDING_BONUS_FIRST, "{\"funding_policy\":\"bonus_first\"}");
+}
+
+static int setup_cash_only(void **state)
+{
+    return setup_with(state, PB_FUNDING_CASH_ONLY, "{\"funding_policy\":\"cash_only\"}");
 }
 
 static int teardown(void **state)
@@ -550,7 +590,29 @@ static void game_money_follows_the_model(void **state)
         gen(&op);
         expect e;
         predict(&op, &e);
+        /* 1%: the disk refuses every write meanwhile. An operation that stores
+         * an answer fails whole (STORE_UNAVAILABLE) and none of it remains: not
+         * its money, its round, its tombstone or its answer; the next attempt
+         * is decided afresh. One that stores nothing (a duplicate, a conflict,
+         * an unstored refusal) may still be answered, unless its batch wrote
+         * balance rows back. */
+        bool disk_fails = pick(100) == 0;
+        if (disk_fails)
+            pb_faultvfs_fail_writes(SQLITE_IOERR_WRITE);
         pb_wallet_game_submit(G.w, G.f->conn, &op);
+        if (disk_fails) {
+            pb_faultvfs_fail_writes(0);
+            if (op.result == PB_ERR_STORE_UNAVAILABLE) {
+                assert_false(op.duplicate);
+                assert_int_equal(op.response.status, 0);
+                pb_wallet_op_release(&op);
+                check_balances(step);
+                G.refused_batches++;
+                continue;
+            }
+            if (!e.duplicate && decided(e.result))
+                fail_msg("op %ld: %s with the disk refusing writes", step, pb_err_code(op.result));
+        }
         check(&op, &e, step);
         apply(&op, &e);
         pb_wallet_op_release(&op);
@@ -571,9 +633,9 @@ static void game_money_follows_the_model(void **state)
     }
     print_message("# wallet game model: %ld accepted, %ld refused, %ld duplicates, %ld conflicts, "
                   "%ld rollbacks of unseen bets; %ld wins, %ld bets rolled back, %ld tombstones; "
-                  "%ld restarts (%ld crashes)\n",
+                  "%ld restarts (%ld crashes), %ld batches the disk refused\n",
                   G.stat[0], G.stat[1], G.stat[2], G.stat[3], G.stat[4], won, rolled, tombs,
-                  G.stat[5], G.crashes);
+                  G.stat[5], G.crashes, G.refused_batches);
     for (int r = 0; r < PB_ERR_COUNT_; r++)
         if (G.by_result[r][1] + G.by_result[r][2] + G.by_result[r][3] + G.by_result[r][4])
             print_message("#   %-24s bet %4ld  win %4ld  rollback %4ld  close %4ld\n",
@@ -587,7 +649,9 @@ static void game_money_follows_the_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(game_money_follows_the_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(game_money_follows_the_model, setup_cash_first, teardown),
+        cmocka_unit_test_setup_teardown(game_money_follows_the_model, setup_bonus_first, teardown),
+        cmocka_unit_test_setup_teardown(game_money_follows_the_model, setup_cash_only, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
