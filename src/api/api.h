@@ -155,10 +155,11 @@ void pb_api_native_round_close(pb_http_request *req, void *app);
 /* ---- cashier_player.c, cashier_webhook.c, admin_cashier.c: deposits and withdrawals ---- */
 /* Opens the cashier into app->cashier (after app->wallet and app->http exist):
  * the sandbox PSP when sandbox, its payout webhooks POSTed to this server at
- * the host of `listen` after payout_delay_ms (0 = 1 s). 0, or -1 with a reason
+ * the host of `listen` after payout_delay_ms (0 = 1 s); payouts the PSP did not
+ * take are sent again every payout_retry_ms (0 = 30 s). 0, or -1 with a reason
  * in err; pb_api_cashier_close() frees what was opened either way. */
 int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int payout_delay_ms,
-                        char *err, size_t errcap);
+                        int payout_retry_ms, char *err, size_t errcap);
 void pb_api_cashier_close(pb_api_app *app);
 /* The server listens on port (serve calls it right after starting the server):
  * where the sandbox PSP posts its webhooks when the listen address left the port

@@ -12,10 +12,13 @@
  * brand's settings) or creates ledger accounts (idempotent), so a failure there
  * leaves nothing half done.
  */
+#include <errno.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "cashier/cashier_internal.h"
@@ -54,6 +57,42 @@ static void requeue_payouts(pb_psp *psp, pb_store *store)
     pb_store_disconnect(c);
 }
 
+/* The payout retry: a pass every retry_ms on its own connection (see
+ * pb_cashier_retry_payouts), until pb_cashier_close. */
+static void *payout_retry_main(void *arg)
+{
+    pb_cashier *k = arg;
+    pthread_setname_np(pthread_self(), "pb-payout-retry");
+    char err[256];
+    pb_store_conn *c = pb_store_connect(k->store, err, sizeof err);
+    if (!c) {
+        pb_log(PB_LOG_ERROR, "cashier.payout", "payout retry: cannot connect: %s", err);
+        return NULL;
+    }
+    pthread_mutex_lock(&k->retry_mu);
+    while (!k->retry_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += k->retry_ms / 1000;
+        ts.tv_nsec += (long)(k->retry_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        int rc = 0;
+        while (!k->retry_stop && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&k->retry_cv, &k->retry_mu, &ts);
+        if (k->retry_stop)
+            break;
+        pthread_mutex_unlock(&k->retry_mu);
+        pb_cashier_retry_payouts(k, c, &k->seen);
+        pthread_mutex_lock(&k->retry_mu);
+    }
+    pthread_mutex_unlock(&k->retry_mu);
+    pb_store_disconnect(c);
+    return NULL;
+}
+
 pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
                             size_t errcap)
 {
@@ -82,6 +121,19 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
             requeue_payouts(p, store);
     }
     pb_cashier_resume_payouts(k, store);
+    k->store = store;
+    k->retry_ms = cfg && cfg->payout_retry_ms ? cfg->payout_retry_ms
+                                              : PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS;
+    pthread_mutex_init(&k->retry_mu, NULL);
+    pthread_cond_init(&k->retry_cv, NULL);
+    if (store && k->retry_ms > 0) {
+        if (pthread_create(&k->retry_thread, NULL, payout_retry_main, k) != 0) {
+            snprintf(err, errcap, "cannot start the payout retry");
+            pb_cashier_close(k);
+            return NULL;
+        }
+        k->retry_running = true;
+    }
     return k;
 }
 
@@ -89,6 +141,15 @@ void pb_cashier_close(pb_cashier *k)
 {
     if (!k)
         return;
+    pthread_mutex_lock(&k->retry_mu);
+    k->retry_stop = true;
+    pthread_cond_signal(&k->retry_cv);
+    pthread_mutex_unlock(&k->retry_mu);
+    if (k->retry_running)
+        pthread_join(k->retry_thread, NULL);
+    pthread_mutex_destroy(&k->retry_mu);
+    pthread_cond_destroy(&k->retry_cv);
+    free(k->seen.id);
     for (size_t i = 0; i < k->npsps; i++)
         k->psps[i]->free(k->psps[i]);
     free(k);

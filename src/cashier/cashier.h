@@ -43,8 +43,10 @@
  * approval: the hold is voided. How many approvals a withdrawal needs is fixed
  * when it is requested. Any other transition is WITHDRAWAL_STATE.
  *
- * A payout the PSP refused to take (payout_send failed) stays "approved" and is
- * logged; nothing re-sends it yet (the sandbox never refuses).
+ * A payout the PSP refused to take (payout_send failed: the PSP down, a network
+ * error) stays "approved" and is logged; the cashier sends it again every
+ * payout_retry_ms until the PSP takes it (a payout is keyed by its withdrawal, so
+ * a PSP that took it without answering does not pay twice), and at start-up.
  *
  * Threads: a pb_cashier is shared by every HTTP worker; every function takes the
  * caller's connection (no transaction open on it) for its reads.
@@ -66,6 +68,7 @@
 #define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
 #define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
+#define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
 #define PB_CASHIER_URL_MAX 256
 #define PB_CASHIER_MAX_APPROVALS 4
 
@@ -80,6 +83,10 @@ typedef struct pb_cashier_config {
     pb_psp_self_url_fn self_url;
     void *self_url_ctx;
     int payout_delay_ms;
+    /* how often payouts the PSP did not take are sent again: a withdrawal still
+     * "approved" at two passes this far apart is sent again at the second
+     * (0 = PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS; negative: never, only at start-up) */
+    int payout_retry_ms;
 } pb_cashier_config;
 
 /* Opens the cashier over the wallet. With the sandbox and a self_url, payouts
@@ -87,7 +94,8 @@ typedef struct pb_cashier_config {
  * queued again (read on a connection of store). NULL with a reason in err. */
 pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
                             size_t errcap);
-/* Stops the sandbox's delivery thread and frees everything. NULL is fine. */
+/* Stops the payout retry and the sandbox's delivery thread, frees everything.
+ * NULL is fine. */
 void pb_cashier_close(pb_cashier *k);
 /* A registered PSP by code, or NULL. */
 pb_psp *pb_cashier_psp(pb_cashier *k, const char *code);

@@ -6,6 +6,7 @@
 #define PB_CASHIER_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "cashier/cashier.h"
 
@@ -13,11 +14,26 @@
 #define PB_CASHIER_SCOPE_DEPOSIT "deposit"
 #define PB_CASHIER_SCOPE_WITHDRAWAL "withdrawal"
 
+/* Ids of withdrawals found "approved" by the payout retry's last pass. */
+typedef struct payout_seen {
+    char (*id)[PB_ID_STR_LEN + 1];
+    size_t n, cap;
+} payout_seen;
+
 struct pb_cashier {
     pb_wallet *wallet;
     pb_ledger *ledger;
     pb_psp *psps[PB_CASHIER_MAX_PSPS];
     size_t npsps;
+    /* the payout retry (cashier.c): a thread that sends again, every retry_ms,
+     * the payouts the PSP did not take */
+    pb_store *store;
+    int retry_ms;
+    pthread_t retry_thread;
+    bool retry_running, retry_stop;
+    pthread_mutex_t retry_mu;
+    pthread_cond_t retry_cv;
+    payout_seen seen;
 };
 
 /* The audit entry of a cashier state change, in the command's transaction;
@@ -46,5 +62,10 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
 /* At start-up: sends the payouts of the withdrawals a stopped process left
  * "approved" (see withdrawal.c); how many were sent. */
 size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store);
+
+/* One pass of the payout retry on c: sends again the payouts of the withdrawals
+ * that are "approved" now and were already at the previous pass (*seen, which
+ * becomes what is approved after this one); how many the PSP took. */
+size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen);
 
 #endif

@@ -12,7 +12,10 @@
  * endpoint runs on an HTTP worker, and a worker calling its own server could
  * wait on itself).
  *
- * Payouts: accepted at once ("sbxo_<uuid>"). Once the withdrawal is
+ * Payouts: accepted at once ("sbxo_<uuid>"), except the first attempt at a
+ * withdrawal whose amount's minor units end in 17, which the sandbox refuses
+ * (PSP_UNAVAILABLE, as a PSP that is down would): the test knob for the
+ * cashier's payout retry. Once the withdrawal is
  * "processing", the confirmation is queued: after payout_delay_ms the delivery
  * thread POSTs the signed payout.paid (payout.failed when the amount's minor
  * units end in 13) to the server's own webhook URL OVER HTTP, like a real PSP,
@@ -74,6 +77,9 @@ typedef struct sandbox {
     bool stop;
     pending_event *queue;
     size_t queued;
+    /* withdrawals whose first payout attempt was refused (the "17" knob); under mu */
+    char (*refused)[PB_ID_STR_LEN + 1];
+    size_t nrefused, refused_cap;
 } sandbox;
 
 static int64_t mono_ms(void)
@@ -294,11 +300,36 @@ pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *r
 
 /* ---- payouts ---- */
 
+/* The "17" knob: true the first time a payout of this withdrawal is asked for. */
+static bool refuse_first(sandbox *sb, const pb_store_withdrawal *w)
+{
+    if (w->amount % 100 != 17)
+        return false;
+    bool first = true;
+    pthread_mutex_lock(&sb->mu);
+    for (size_t i = 0; i < sb->nrefused && first; i++)
+        first = strcmp(sb->refused[i], w->id) != 0;
+    if (first && sb->nrefused == sb->refused_cap) {
+        size_t cap = sb->refused_cap ? 2 * sb->refused_cap : 16;
+        void *p = realloc(sb->refused, cap * sizeof *sb->refused);
+        if (p) {
+            sb->refused = p;
+            sb->refused_cap = cap;
+        } else {
+            first = false; /* cannot remember it: take it rather than refuse for ever */
+        }
+    }
+    if (first)
+        snprintf(sb->refused[sb->nrefused++], sizeof sb->refused[0], "%s", w->id);
+    pthread_mutex_unlock(&sb->mu);
+    return first;
+}
+
 static pb_err sb_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
                              char ref[PB_STORE_CASHIER_REF_MAX + 1])
 {
-    (void)psp;
-    (void)w;
+    if (refuse_first(psp->ctx, w))
+        return PB_ERR_PSP_UNAVAILABLE;
     new_id("sbxo_", ref, PB_STORE_CASHIER_REF_MAX + 1);
     return PB_OK;
 }
@@ -507,6 +538,7 @@ static void sb_free(pb_psp *psp)
                lost);
     pthread_cond_destroy(&sb->cv);
     pthread_mutex_destroy(&sb->mu);
+    free(sb->refused);
     sodium_memzero(sb, sizeof *sb);
     free(sb);
     free(psp);

@@ -458,6 +458,63 @@ size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
     return sent;
 }
 
+static bool seen_has(const payout_seen *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->id[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void seen_add(payout_seen *s, const char *id)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        void *p = realloc(s->id, cap * sizeof *s->id);
+        if (!p)
+            return; /* not remembered: found again next pass, sent the pass after */
+        s->id = p;
+        s->cap = cap;
+    }
+    snprintf(s->id[s->n++], sizeof s->id[0], "%s", id);
+}
+
+/* A payout the PSP did not take leaves its withdrawal "approved". One found so
+ * at two passes in a row is sent again: a withdrawal approved a moment ago, whose
+ * approval is still sending it, is at most at one of them. The pass reads the
+ * approved rows newest first, 64 at a time, at most 4,096. */
+size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen)
+{
+    payout_seen now = {0};
+    pb_store_withdrawal *rows = calloc(64, sizeof *rows);
+    size_t sent = 0, tried = 0, n = 64;
+    int64_t before = 0;
+    for (int page = 0; rows && n == 64 && page < 64; page++) {
+        pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = 64};
+        if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            before = rows[i].seq;
+            if (seen_has(seen, rows[i].id)) {
+                tried++;
+                send_payout(k, &rows[i], NULL);
+                if (strcmp(rows[i].status, "processing") == 0) {
+                    sent++;
+                    continue;
+                }
+            }
+            seen_add(&now, rows[i].id);
+        }
+    }
+    free(rows);
+    free(seen->id);
+    *seen = now;
+    if (tried)
+        pb_log(sent == tried ? PB_LOG_INFO : PB_LOG_WARN, "cashier.payout",
+               "payout retry: %zu of %zu payouts the PSP had not taken sent", sent, tried);
+    return sent;
+}
+
 /* ---- the PSP's payout events ---- */
 
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,

@@ -109,6 +109,9 @@ static void serve_usage(FILE *f)
         "                                                    and tests only (default 0: off)\n"
         "                           PITBOSS_SANDBOX_PAYOUT_DELAY_MS  how long the sandbox takes to\n"
         "                                                    confirm a payout (1..600000, default 1000)\n"
+        "                           PITBOSS_PAYOUT_RETRY_MS  how often a payout the PSP did not take\n"
+        "                                                    is sent again (100..3600000, default\n"
+        "                                                    30000)\n"
         "  -h, --help                                        this text\n"
         "\n"
         "Logs are JSON lines on stderr: \"http.listening\" with the URL once ready, then one\n"
@@ -437,7 +440,14 @@ static int serve_open(const serve_opts *o, serve_state *s)
         const char *delay = env("PITBOSS_SANDBOX_PAYOUT_DELAY_MS");
         if (delay && parse_num("PITBOSS_SANDBOX_PAYOUT_DELAY_MS", delay, 1, 600000, &delay_ms) != 0)
             return -1;
-        if (pb_api_cashier_open(&s->app, o->listen, sandbox, (int)delay_ms, err, sizeof err) != 0) {
+        /* PITBOSS_PAYOUT_RETRY_MS: how often payouts a PSP did not take are sent again
+         * (default 30000, PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS) */
+        unsigned long long retry_ms = 30000;
+        const char *retry = env("PITBOSS_PAYOUT_RETRY_MS");
+        if (retry && parse_num("PITBOSS_PAYOUT_RETRY_MS", retry, 100, 3600000, &retry_ms) != 0)
+            return -1;
+        if (pb_api_cashier_open(&s->app, o->listen, sandbox, (int)delay_ms, (int)retry_ms, err,
+                                sizeof err) != 0) {
             fprintf(stderr, "pitboss serve: cashier: %s\n", err);
             return -1;
         }

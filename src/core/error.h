@@ -102,7 +102,8 @@
     X(ROUND_NOT_FOUND, 404, "round not found")                                       \
     X(ROUND_STATE, 409, "round is not in a state that allows this")                  \
     X(EVENT_STREAMS_FULL, 503, "too many event stream clients; retry later")         \
-    X(EXPORTS_BUSY, 503, "too many exports are running; retry later")
+    X(EXPORTS_BUSY, 503, "too many exports are running; retry later")                \
+    X(PSP_UNAVAILABLE, 502, "the payment provider did not take the request")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

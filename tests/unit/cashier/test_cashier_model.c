@@ -38,9 +38,17 @@
 #define DEPOSIT_MAX 50000
 
 typedef enum { P_PENDING, P_COMPLETED, P_FAILED } pstate;
-typedef enum { W_PENDING, W_PROCESSING, W_PAID, W_FAILED, W_CANCELLED, W_REJECTED } wstate;
-static const char *const WSTATE[] = {"pending_approval", "processing", "paid",
-                                     "failed",           "cancelled",  "rejected"};
+typedef enum {
+    W_PENDING,
+    W_PROCESSING,
+    W_PAID,
+    W_FAILED,
+    W_CANCELLED,
+    W_REJECTED,
+    W_APPROVED /* the PSP did not take the payout (the sandbox's "17" knob) */
+} wstate;
+static const char *const WSTATE[] = {"pending_approval", "processing", "paid",    "failed",
+                                     "cancelled",        "rejected",   "approved"};
 static const char *const PSTATE[] = {"pending", "completed", "failed"};
 
 typedef struct mpay {
@@ -284,6 +292,8 @@ static void op_request(long step)
         cx_key(key, sizeof key);
         if (chance(10))
             amount = THRESHOLD - 1 + pick(2); /* either side of the four-eyes line */
+        else if (chance(5))
+            amount = amount / 100 * 100 + 17; /* a payout the sandbox refuses */
     }
     pb_err want = again ? (amount == again->amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT)
                   : amount > withdrawable(p) ? PB_ERR_INSUFFICIENT_FUNDS
@@ -366,7 +376,9 @@ static void op_approve(long step)
     expect_err(step, "approve", got, want);
     if (got == PB_OK) {
         w->approved_by[s] = true;
-        if (given + 1 >= w->required) { /* the last one: the payout is sent */
+        if (given + 1 >= w->required && w->amount % 100 == 17) {
+            w->st = W_APPROVED;                /* the sandbox refuses it; no retry runs here */
+        } else if (given + 1 >= w->required) { /* the last one: the payout is sent */
             w->st = W_PROCESSING;
             assert_true(out.psp_reference[0] != 0);
             snprintf(w->ref, sizeof w->ref, "%s", out.psp_reference);
@@ -393,6 +405,12 @@ static void cashier_follows_the_model(void **state)
     (void)state;
     M = calloc(1, sizeof *M);
     assert_non_null(M);
+    /* the cashier without its payout retry: what the PSP refused stays "approved" */
+    pb_cashier_close(C.k);
+    char err[256];
+    pb_cashier_config cfg = {.keys_dir = C.f->dir, .sandbox = true, .payout_retry_ms = -1};
+    C.k = pb_cashier_open(C.w, C.f->store, &cfg, err, sizeof err);
+    assert_non_null(C.k);
     char settings[160];
     snprintf(settings, sizeof settings,
              "{\"withdrawal_4eyes_threshold\":%d,\"deposit_min\":%d,\"deposit_max\":%d}", THRESHOLD,
@@ -426,15 +444,15 @@ static void cashier_follows_the_model(void **state)
         M->counts[kind]++;
         check_balances(step);
     }
-    long st[6] = {0}, ps[3] = {0};
+    long st[7] = {0}, ps[3] = {0};
     for (int i = 0; i < M->nwd; i++)
         st[M->wd[i].st]++;
     for (int i = 0; i < M->npay; i++)
         ps[M->pay[i].st]++;
     print_message("# cashier model: payments %ld pending, %ld completed, %ld failed; withdrawals "
                   "%ld pending, %ld processing, %ld paid, %ld failed, %ld cancelled, %ld "
-                  "rejected; %d events\n",
-                  ps[0], ps[1], ps[2], st[0], st[1], st[2], st[3], st[4], st[5], M->nev);
+                  "rejected, %ld approved but refused by the PSP; %d events\n",
+                  ps[0], ps[1], ps[2], st[0], st[1], st[2], st[3], st[4], st[5], st[6], M->nev);
     if (ops >= 1000)
         assert_true(ps[1] > 0 && ps[2] > 0 && st[0] > 0 && st[1] + st[2] + st[3] > 0 && st[2] > 0 &&
                     st[3] > 0 && st[4] > 0 && st[5] > 0);

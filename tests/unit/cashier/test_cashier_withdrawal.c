@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixture.h"
 
@@ -167,6 +168,49 @@ static void test_one_approval_paid(void **state)
     assert_int_equal(cx_balance(0).cash, 5000);
 }
 
+/* The sandbox refuses the first payout of an amount ending in 17, as a PSP that is
+ * down would: the withdrawal stays "approved", its money held, and the cashier's
+ * payout retry sends it again (here every 100 ms) until the PSP takes it. A
+ * withdrawal approved meanwhile is sent once, by its approval. */
+static void test_refused_payout_is_sent_again(void **state)
+{
+    (void)state;
+    pb_cashier_close(C.k);
+    char err[256];
+    pb_cashier_config cfg = {.keys_dir = C.f->dir, .sandbox = true, .payout_retry_ms = 100};
+    C.k = pb_cashier_open(C.w, C.f->store, &cfg, err, sizeof err);
+    assert_non_null(C.k);
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w, out, plain;
+    pb_cashier_actor fin = cx_staff("fin-1");
+    assert_int_equal(cx_withdraw(0, 1017, NULL, &w), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out), PB_OK);
+    assert_string_equal(out.status, "approved"); /* the PSP did not take it */
+    assert_string_equal(out.psp_reference, "");
+    assert_int_equal(cx_balance(0).held, 1017);
+    assert_int_equal(cx_withdraw(0, 2000, NULL, &plain), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, plain.id, &fin, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+    char plain_ref[sizeof out.psp_reference];
+    snprintf(plain_ref, sizeof plain_ref, "%s", out.psp_reference);
+    pb_store_withdrawal now = cx_withdrawal(w.id);
+    for (int i = 0; i < 300 && strcmp(now.status, "approved") == 0; i++) {
+        usleep(10000);
+        now = cx_withdrawal(w.id);
+    }
+    assert_string_equal(now.status, "processing"); /* sent again, and taken */
+    assert_int_equal(strncmp(now.psp_reference, "sbxo_", 5), 0);
+    usleep(300000); /* three more passes: nothing is sent again */
+    assert_string_equal(cx_withdrawal(w.id).psp_reference, now.psp_reference);
+    assert_string_equal(cx_withdrawal(plain.id).psp_reference, plain_ref);
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "payout.paid", now.psp_reference, 1017, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    pb_wallet_balance b = cx_balance(0);
+    assert_int_equal(b.cash, 10000 - 1017);
+    assert_int_equal(b.held, 2000);
+}
+
 static void test_four_eyes(void **state)
 {
     (void)state;
@@ -249,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_and_reject, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_one_approval_paid, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_refused_payout_is_sent_again, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_four_eyes, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_staff_requested, cx_setup, cx_teardown),
     };
