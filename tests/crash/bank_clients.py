@@ -540,8 +540,11 @@ class Worker(threading.Thread):
         elif x < 0.72:
             big = rng.random() < 0.1 and free >= 100000
             amount = rng.randint(100000, free) if big else rng.randint(100, max(100, free // 4))
-            if rng.random() < 0.15:
+            y = rng.random()
+            if y < 0.15:
                 amount = amount // 100 * 100 + 13  # the sandbox fails payouts ending in 13
+            elif y < 0.25:  # and refuses the first attempt at those ending in 17: the retry
+                amount = amount // 100 * 100 + 17
             if amount <= free:
                 self.withdrawal(p, amount)
         elif x < 0.86:

@@ -102,6 +102,9 @@ class ServerProc:
         penv = {k: v for k, v in os.environ.items() if not k.startswith("PITBOSS_")}
         penv["PITBOSS_SANDBOX_PAYOUT_DELAY_MS"] = str(PAYOUT_DELAY_MS)
         penv["PITBOSS_SANDBOX_PSP"] = "1"  # off unless asked for: the bank pays through it
+        # a payout the sandbox refuses (cents ending in 17: the first attempt of each
+        # process) is sent again this often, not every 30 s
+        penv["PITBOSS_PAYOUT_RETRY_MS"] = "500"
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [env.binary, "serve", "--listen", "127.0.0.1:0", "--db", env.db, "--keys-dir",
