@@ -336,13 +336,7 @@ struct pb_api_checkpointer {
 static bool wait_stop(pb_api_checkpointer *cp, int ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    pb_time_deadline(CLOCK_MONOTONIC, ms, &ts);
     pthread_mutex_lock(&cp->mu);
     while (!cp->stop && pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) != ETIMEDOUT)
         ;

@@ -72,13 +72,7 @@ static void *payout_retry_main(void *arg)
     pthread_mutex_lock(&k->retry_mu);
     while (!k->retry_stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += k->retry_ms / 1000;
-        ts.tv_nsec += (long)(k->retry_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        pb_time_deadline(CLOCK_REALTIME, k->retry_ms, &ts);
         int rc = 0;
         while (!k->retry_stop && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&k->retry_cv, &k->retry_mu, &ts);

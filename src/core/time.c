@@ -33,6 +33,17 @@ int64_t pb_time_now_us(void) { return clock_us(CLOCK_REALTIME); }
 
 int64_t pb_time_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
 
+void pb_time_deadline(clockid_t clock, int64_t ms, struct timespec *out)
+{
+    clock_gettime(clock, out);
+    out->tv_sec += (time_t)(ms / 1000);
+    out->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12, d 1..31). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

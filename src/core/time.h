@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define PB_TIME_STR_MAX 32 /* "2026-11-21T15:10:00.123456Z" + NUL fits */
 
@@ -13,6 +14,9 @@
 int64_t pb_time_now_us(void);
 /* Monotonic clock in microseconds, for durations and timeouts. */
 int64_t pb_time_mono_us(void);
+/* The instant ms milliseconds (>= 0) from now on `clock`, for the absolute
+ * timeouts of pthread_cond_timedwait and the like. */
+void pb_time_deadline(clockid_t clock, int64_t ms, struct timespec *out);
 
 /* Formats as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (always UTC, always 6 fraction digits).
  * Returns the length, or -1 if out of the years 0000..9999 or cap is too small. */

@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/money.h"
+#include "core/time.h"
 #include "events/events.h"
 
 /* THE table: every event type and the staff permission that sees it. */
@@ -263,13 +264,7 @@ void pb_events_wait(uint64_t seen, int timeout_ms)
     if (timeout_ms <= 0)
         return;
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    pb_time_deadline(CLOCK_REALTIME, timeout_ms, &until);
     atomic_fetch_add(&wake_waiters, 1);
     pthread_mutex_lock(&wake_mu);
     while (atomic_load(&wake_gen) == seen)

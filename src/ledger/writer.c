@@ -44,17 +44,6 @@
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Moves everything pushed since the last call to the end of the writer's FIFO. */
 static void drain_inbox(pb_ledger *l)
 {
@@ -261,7 +250,7 @@ static void *writer_main(void *arg)
             pthread_mutex_lock(&l->mu);
             atomic_store(&l->writer_sleeping, true);
             struct timespec ts;
-            deadline_in(&ts, idle_ms);
+            pb_time_deadline(CLOCK_REALTIME, idle_ms, &ts);
             while (!atomic_load(&l->inbox) && !atomic_load(&l->stopping))
                 if (pthread_cond_timedwait(&l->wake, &l->mu, &ts) == ETIMEDOUT)
                     break;
@@ -316,7 +305,7 @@ static void *checkpointer_main(void *arg)
     pthread_mutex_lock(&l->mu);
     while (!l->stopping) {
         struct timespec ts;
-        deadline_in(&ts, l->cfg.checkpoint_ms);
+        pb_time_deadline(CLOCK_REALTIME, l->cfg.checkpoint_ms, &ts);
         int rc = 0;
         while (!l->ckpt_kick && !l->stopping && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&l->ckpt_wake, &l->mu, &ts);

@@ -406,6 +406,27 @@ static void test_time_clocks(void **state)
     assert_true(m2 - m1 < 10 * INT64_C(1000000));
 }
 
+/* A deadline lies ms ahead on its clock, its nanoseconds normalised (the carry
+ * into seconds when they pass a whole second). */
+static void test_time_deadline(void **state)
+{
+    (void)state;
+    const int64_t ms[] = {0, 1, 999, 1000, 1500, 61999};
+    const clockid_t clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC};
+    for (size_t c = 0; c < 2; c++)
+        for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+            struct timespec before, d, after;
+            clock_gettime(clocks[c], &before);
+            pb_time_deadline(clocks[c], ms[i], &d);
+            clock_gettime(clocks[c], &after);
+            assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+            int64_t d_ns = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
+            int64_t lo = (int64_t)before.tv_sec * 1000000000 + before.tv_nsec + ms[i] * 1000000;
+            int64_t hi = (int64_t)after.tv_sec * 1000000000 + after.tv_nsec + ms[i] * 1000000;
+            assert_true(d_ns >= lo && d_ns <= hi);
+        }
+}
+
 /* ---- log ---------------------------------------------------------------- */
 
 static void test_log_json_line(void **state)
@@ -500,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_time_parse_rejects),
         cmocka_unit_test(test_time_round_trip_random),
         cmocka_unit_test(test_time_clocks),
+        cmocka_unit_test(test_time_deadline),
         cmocka_unit_test(test_log_json_line),
         cmocka_unit_test(test_log_long_message),
         cmocka_unit_test(test_log_levels_from_env),
