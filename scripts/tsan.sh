@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 dir=${TSAN_BUILD:-build-tsan}
 TESTS=${TSAN_TESTS:-"ledger_basic ledger_pending ledger_idempotency ledger_query ledger_verify
   ledger_concurrency ledger_async ledger_command ledger_writeback wallet wallet_game
-  wallet_funding cashier_deposit cashier_withdrawal audit_concurrency http_server http_metrics
+  wallet_funding wallet_game_model cashier_deposit cashier_withdrawal cashier_model
+  audit_concurrency http_server http_metrics
   identity_ratelimit api_auth core_id_time core_log games_play games_play_recovery store"}
 
 if [ ! -f "$dir/build.ninja" ]; then
