@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "cashier/cashier.h"
 #include "core/time.h"
 #include "events/events.h"
 
@@ -129,6 +130,31 @@ static void events_metrics(pb_http_request *req, pb_events *ev, pb_http_buf *out
         (unsigned long long)st.delivered, st.clients, (unsigned long long)st.dropped, lag);
 }
 
+/* The payouts a PSP did not take, and their retry (cashier.h). */
+static void cashier_metrics(pb_cashier *k, pb_http_buf *out)
+{
+    if (!k)
+        return;
+    pb_cashier_stats st;
+    pb_cashier_stats_get(k, &st);
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_cashier_payouts_refused_total Payout attempts the PSP did not take "
+        "(the withdrawal stays approved until the retry's).\n"
+        "# TYPE pitboss_cashier_payouts_refused_total counter\n"
+        "pitboss_cashier_payouts_refused_total %llu\n"
+        "# HELP pitboss_cashier_payouts_resent_total Payouts the retry sent again and the PSP "
+        "took.\n"
+        "# TYPE pitboss_cashier_payouts_resent_total counter\n"
+        "pitboss_cashier_payouts_resent_total %llu\n"
+        "# HELP pitboss_cashier_payouts_waiting Approved withdrawals whose payout was not sent "
+        "at the retry's last pass: one that stays up means a PSP keeps refusing.\n"
+        "# TYPE pitboss_cashier_payouts_waiting gauge\n"
+        "pitboss_cashier_payouts_waiting %llu\n",
+        (unsigned long long)st.payouts_refused, (unsigned long long)st.payouts_resent,
+        (unsigned long long)st.payouts_waiting);
+}
+
 void pb_api_metrics(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
@@ -147,6 +173,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
     pb_api_ledger_metrics(a->ledger, &out);
     events_metrics(req, a->events, &out); /* @backoffice */
     pb_api_backups_metrics(a->backups, &out);
+    cashier_metrics(a->cashier, &out);
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 

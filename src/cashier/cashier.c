@@ -149,6 +149,16 @@ void pb_cashier_close(pb_cashier *k)
     free(k);
 }
 
+void pb_cashier_stats_get(pb_cashier *k, pb_cashier_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!k)
+        return;
+    out->payouts_refused = atomic_load_explicit(&k->payouts_refused, memory_order_relaxed);
+    out->payouts_resent = atomic_load_explicit(&k->payouts_resent, memory_order_relaxed);
+    out->payouts_waiting = atomic_load_explicit(&k->payouts_waiting, memory_order_relaxed);
+}
+
 pb_psp *pb_cashier_psp(pb_cashier *k, const char *code)
 {
     for (size_t i = 0; k && code && i < k->npsps; i++)

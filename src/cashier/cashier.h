@@ -97,6 +97,15 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
 /* Stops the payout retry and the sandbox's delivery thread, frees everything.
  * NULL is fine. */
 void pb_cashier_close(pb_cashier *k);
+/* The payout figures of the running cashier (for /metrics). */
+typedef struct pb_cashier_stats {
+    uint64_t payouts_refused; /* payout attempts the PSP did not take */
+    uint64_t payouts_resent;  /* payouts the retry sent again and the PSP took */
+    uint64_t payouts_waiting; /* withdrawals "approved" at the retry's last pass and not sent
+                                 then: a payout a PSP keeps refusing stays counted here */
+} pb_cashier_stats;
+void pb_cashier_stats_get(pb_cashier *k, pb_cashier_stats *out);
+
 /* A registered PSP by code, or NULL. */
 pb_psp *pb_cashier_psp(pb_cashier *k, const char *code);
 

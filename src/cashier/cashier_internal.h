@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "cashier/cashier.h"
 
@@ -34,6 +35,7 @@ struct pb_cashier {
     pthread_mutex_t retry_mu;
     pthread_cond_t retry_cv;
     payout_seen seen;
+    _Atomic uint64_t payouts_refused, payouts_resent, payouts_waiting; /* pb_cashier_stats */
 };
 
 /* The audit entry of a cashier state change, in the command's transaction;

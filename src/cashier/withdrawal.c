@@ -386,7 +386,8 @@ static void send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace
     pb_psp *psp = pb_cashier_psp(k, w->psp);
     char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
     pb_err e = psp ? psp->payout_send(psp, w, ref) : PB_ERR_PSP_NOT_FOUND;
-    if (e != PB_OK) { /* stays "approved" for an operator */
+    if (e != PB_OK) { /* stays "approved": the payout retry sends it again */
+        atomic_fetch_add_explicit(&k->payouts_refused, 1, memory_order_relaxed);
         pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s payout not sent: %s", w->id,
                pb_err_code(e));
         return;
@@ -509,6 +510,8 @@ size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *se
     free(rows);
     free(seen->id);
     *seen = now;
+    atomic_fetch_add_explicit(&k->payouts_resent, sent, memory_order_relaxed);
+    atomic_store_explicit(&k->payouts_waiting, now.n, memory_order_relaxed);
     if (tried)
         pb_log(sent == tried ? PB_LOG_INFO : PB_LOG_WARN, "cashier.payout",
                "payout retry: %zu of %zu payouts the PSP had not taken sent", sent, tried);

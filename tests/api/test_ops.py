@@ -299,6 +299,8 @@ def run_cases(tap, srv):
         for name in ("pitboss_ledger_batches_total", "pitboss_ledger_transfers_total",
                      "pitboss_ledger_batch_size_max", "pitboss_ledger_commit_seconds_total",
                      "pitboss_ledger_syncs_total", "pitboss_ledger_sync_seconds_total",
+                     "pitboss_cashier_payouts_refused_total",
+                     "pitboss_cashier_payouts_resent_total", "pitboss_cashier_payouts_waiting",
                      "pitboss_http_open_connections", "pitboss_http_requests_in_flight"):
             assert name in series, f"{name} missing"
         assert series["pitboss_http_open_connections"] >= 1, "the scrape's own connection is open"

@@ -200,7 +200,14 @@ static void test_refused_payout_is_sent_again(void **state)
     }
     assert_string_equal(now.status, "processing"); /* sent again, and taken */
     assert_int_equal(strncmp(now.psp_reference, "sbxo_", 5), 0);
-    usleep(300000); /* three more passes: nothing is sent again */
+    pb_cashier_stats st;
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_refused, 1);
+    assert_int_equal(st.payouts_resent, 1);
+    usleep(300000); /* three more passes: nothing is sent again, nothing waits */
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_resent, 1);
+    assert_int_equal(st.payouts_waiting, 0);
     assert_string_equal(cx_withdrawal(w.id).psp_reference, now.psp_reference);
     assert_string_equal(cx_withdrawal(plain.id).psp_reference, plain_ref);
     pb_cashier_webhook_result r;
