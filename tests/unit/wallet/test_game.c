@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
+#include "game_render.h"
 
 typedef struct gx {
     fx *f;
@@ -30,25 +31,6 @@ typedef struct gx {
 } gx;
 
 static gx G;
-
-/* A response that shows everything the outcome holds, so byte comparisons mean something. */
-static int render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *o,
-                  pb_wallet_response *out)
-{
-    gx *g = ctx;
-    g->renders++;
-    char buf[512];
-    int n = snprintf(buf, sizeof buf,
-                     "%s|%s|cash=%lld|bonus=%lld|held=%lld|cp=%lld|bp=%lld|unknown=%d|at=%lld",
-                     op->tx_id, o->result == PB_OK ? "OK" : pb_err_code(o->result),
-                     (long long)o->cash, (long long)o->bonus, (long long)o->held,
-                     (long long)o->cash_part, (long long)o->bonus_part, o->bet_unknown ? 1 : 0,
-                     (long long)o->created_at);
-    out->status = o->result == PB_OK ? 200 : pb_err_http_status(o->result);
-    out->body = strdup(buf);
-    out->body_len = (size_t)n;
-    return out->body ? 0 : -1;
-}
 
 static void set_policy(const char *settings)
 {
@@ -134,8 +116,8 @@ static pb_wallet_op op_new(pb_wallet_op_kind kind, const char *tx, const char *r
     snprintf(op.player, sizeof op.player, "%s", G.player);
     snprintf(op.currency, sizeof op.currency, "EUR");
     op.amount = amount;
-    op.render = render;
-    op.render_ctx = &G;
+    op.render = game_render;
+    op.render_ctx = &G.renders;
     return op;
 }
 

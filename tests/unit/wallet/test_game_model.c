@@ -39,6 +39,7 @@
 #include "store/store.h"
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
+#include "game_render.h"
 
 #define NPLAYERS 2
 #define MAX_TX 8192
@@ -114,24 +115,6 @@ static bool chance(int percent) { return pick(100) < percent; }
 
 /* Transaction ids are "t<thread>x<n>", rounds "r<thread>x<n>": n indexes the model. */
 static int tx_of(const char *id) { return atoi(strchr(id, 'x') + 1); }
-
-/* A response that shows everything the outcome holds, so byte comparisons mean something. */
-static int render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *o,
-                  pb_wallet_response *out)
-{
-    (void)ctx;
-    char buf[512];
-    int n = snprintf(buf, sizeof buf,
-                     "%s|%s|cash=%lld|bonus=%lld|held=%lld|cp=%lld|bp=%lld|unknown=%d|at=%lld",
-                     op->tx_id, o->result == PB_OK ? "OK" : pb_err_code(o->result),
-                     (long long)o->cash, (long long)o->bonus, (long long)o->held,
-                     (long long)o->cash_part, (long long)o->bonus_part, o->bet_unknown ? 1 : 0,
-                     (long long)o->created_at);
-    out->status = o->result == PB_OK ? 200 : pb_err_http_status(o->result);
-    out->body = strdup(buf);
-    out->body_len = (size_t)n;
-    return out->body ? 0 : -1;
-}
 
 /* Results that are stored and answered again to a duplicate (game.c). */
 static bool decided(pb_err e)
@@ -358,7 +341,7 @@ static void fill(pb_wallet_op *op, pb_wallet_op_kind kind, int p, int tx, int ro
     snprintf(op->brand, sizeof op->brand, "alpha");
     snprintf(op->player, sizeof op->player, "%s", G->player[p]);
     snprintf(op->currency, sizeof op->currency, "EUR");
-    op->render = render;
+    op->render = game_render;
 }
 
 /* A bet some win or rollback names: mostly the player's last one, else any id. */
