@@ -427,38 +427,6 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
     return e;
 }
 
-/* A process that stops between the last approval's commit and the payout's leaves
- * the withdrawal "approved" with nobody to send it (approving again is
- * WITHDRAWAL_STATE): its money stays held for ever. At start-up no request is in
- * flight, so every "approved" row is such an orphan: its payout is sent now, as the
- * approval would have sent it (a PSP adapter keys a payout by the withdrawal, so
- * one the PSP had taken before the stop is not paid twice; the sandbox keeps
- * nothing across a stop). Returns how many were sent. */
-size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
-{
-    char err[256];
-    pb_store_conn *c = store ? pb_store_connect(store, err, sizeof err) : NULL;
-    pb_store_withdrawal *rows = c ? calloc(64, sizeof *rows) : NULL;
-    size_t sent = 0, n = 64;
-    int64_t before = 0;
-    while (rows && n == 64) { /* newest first; a payout sent leaves "approved" */
-        pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = 64};
-        if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
-            break;
-        for (size_t i = 0; i < n; i++) {
-            before = rows[i].seq;
-            send_payout(k, &rows[i], NULL);
-            sent += strcmp(rows[i].status, "processing") == 0;
-        }
-    }
-    if (sent)
-        pb_log(PB_LOG_INFO, "cashier.payout", "%zu approved payouts sent after a restart", sent);
-    free(rows);
-    if (c)
-        pb_store_disconnect(c);
-    return sent;
-}
-
 static bool seen_has(const payout_seen *s, const char *id)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -480,34 +448,66 @@ static void seen_add(payout_seen *s, const char *id)
     snprintf(s->id[s->n++], sizeof s->id[0], "%s", id);
 }
 
-/* A payout the PSP did not take leaves its withdrawal "approved". One found so
- * at two passes in a row is sent again: a withdrawal approved a moment ago, whose
- * approval is still sending it, is at most at one of them. The pass reads the
- * approved rows newest first, 64 at a time, at most 4,096. */
-size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen)
+/* Reads the "approved" withdrawals (newest first, 64 at a time, at most 4,096)
+ * and sends the payout of each one in *seen (NULL: of every one). Those still
+ * approved after it go to *now (when not NULL). *tried: payouts sent; returns
+ * how many the PSP took. */
+static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *seen,
+                          payout_seen *now, size_t *tried)
 {
-    payout_seen now = {0};
     pb_store_withdrawal *rows = calloc(64, sizeof *rows);
-    size_t sent = 0, tried = 0, n = 64;
+    size_t sent = 0, n = 64;
     int64_t before = 0;
+    *tried = 0;
     for (int page = 0; rows && n == 64 && page < 64; page++) {
         pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = 64};
         if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
             before = rows[i].seq;
-            if (seen_has(seen, rows[i].id)) {
-                tried++;
+            if (!seen || seen_has(seen, rows[i].id)) {
+                ++*tried;
                 send_payout(k, &rows[i], NULL);
                 if (strcmp(rows[i].status, "processing") == 0) {
                     sent++;
                     continue;
                 }
             }
-            seen_add(&now, rows[i].id);
+            if (now)
+                seen_add(now, rows[i].id);
         }
     }
     free(rows);
+    return sent;
+}
+
+/* A process that stops between the last approval's commit and the payout's leaves
+ * the withdrawal "approved" with nobody to send it (approving again is
+ * WITHDRAWAL_STATE): its money stays held for ever. At start-up no request is in
+ * flight, so every "approved" row is such an orphan: its payout is sent now, as the
+ * approval would have sent it (a PSP adapter keys a payout by the withdrawal, so
+ * one the PSP had taken before the stop is not paid twice; the sandbox keeps
+ * nothing across a stop). Returns how many were sent. */
+size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
+{
+    char err[256];
+    pb_store_conn *c = store ? pb_store_connect(store, err, sizeof err) : NULL;
+    if (!c)
+        return 0;
+    size_t tried, sent = payout_pass(k, c, NULL, NULL, &tried);
+    if (sent)
+        pb_log(PB_LOG_INFO, "cashier.payout", "%zu approved payouts sent after a restart", sent);
+    pb_store_disconnect(c);
+    return sent;
+}
+
+/* A payout the PSP did not take leaves its withdrawal "approved". One found so
+ * at two passes in a row is sent again: a withdrawal approved a moment ago, whose
+ * approval is still sending it, is at most at one of them. */
+size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen)
+{
+    payout_seen now = {0};
+    size_t tried, sent = payout_pass(k, c, seen, &now, &tried);
     free(seen->id);
     *seen = now;
     atomic_fetch_add_explicit(&k->payouts_resent, sent, memory_order_relaxed);
