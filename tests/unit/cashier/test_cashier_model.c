@@ -91,13 +91,7 @@ static const char *const STAFF[3] = {"0190a000-0000-7000-8000-00000000f001",
                                      "0190a000-0000-7000-8000-00000000f002",
                                      "0190a000-0000-7000-8000-00000000f003"};
 
-static uint64_t rnd(void)
-{
-    uint64_t z = (M->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return fx_splitmix64(&M->rng); }
 
 static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
 static bool chance(int percent) { return pick(100) < percent; }

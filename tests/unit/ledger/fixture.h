@@ -21,6 +21,16 @@ typedef struct fx {
     int checkpoint_ms, wal_restart_frames; /* the ledger's WAL settings (0: its defaults) */
 } fx;
 
+/* SplitMix64: the next number of the seeded stream *state (the property tests'
+ * generator; a seed reproduces a run). */
+static inline uint64_t fx_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* cmocka setup/teardown: *state becomes a fx*. */
 int fx_setup(void **state);
 int fx_teardown(void **state);

@@ -84,13 +84,7 @@ static long stat_ok, stat_rejected, stat_replayed, stat_conflicts, stat_expired,
 static long stat_crashes, stat_lagging; /* restarts from a copy; rows behind the log in them */
 static long stat_disk_refused;          /* steps whose batch the disk refused */
 
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return fx_splitmix64(&rng); }
 
 static int64_t between(int64_t lo, int64_t hi)
 {

@@ -102,13 +102,7 @@ static gm G0;                                        /* the main thread's, fille
 static char players[2 * THREADS][PB_ID_STR_LEN + 1]; /* thread t plays 2t and 2t + 1 */
 static pb_wallet_accounts player_acc[2 * THREADS];
 
-static uint64_t rnd(void)
-{
-    uint64_t z = (G->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return fx_splitmix64(&G->rng); }
 
 static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
 static bool chance(int percent) { return pick(100) < percent; }
