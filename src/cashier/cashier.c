@@ -143,7 +143,7 @@ void pb_cashier_close(pb_cashier *k)
         pthread_join(k->retry_thread, NULL);
     pthread_mutex_destroy(&k->retry_mu);
     pthread_cond_destroy(&k->retry_cv);
-    free(k->seen.id);
+    free(k->seen.seq);
     for (size_t i = 0; i < k->npsps; i++)
         k->psps[i]->free(k->psps[i]);
     free(k);

@@ -15,11 +15,16 @@
 #define PB_CASHIER_SCOPE_DEPOSIT "deposit"
 #define PB_CASHIER_SCOPE_WITHDRAWAL "withdrawal"
 
-/* Ids of withdrawals found "approved" by the payout retry's last pass. */
+/* The withdrawals found "approved" by the payout retry's last pass: their seqs,
+ * newest first (the order the pass reads them in), so a lookup is a binary search. */
 typedef struct payout_seen {
-    char (*id)[PB_ID_STR_LEN + 1];
+    int64_t *seq;
     size_t n, cap;
 } payout_seen;
+
+/* A pass sends no more payouts to a PSP that refused this many in a row: the rest
+ * stay "approved" for the next pass, instead of each waiting on a PSP that is down. */
+#define PB_CASHIER_PASS_REFUSALS 8
 
 struct pb_cashier {
     pb_wallet *wallet;

@@ -380,8 +380,9 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
 }
 
 /* Sends the payout of an approved withdrawal (outside any command: the PSP may
- * do I/O), then records "processing". *w is updated on success. */
-static void send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace)
+ * do I/O), then records "processing". *w is updated on success. Returns the
+ * PSP's answer: PB_OK when it took the payout (even if recording that failed). */
+static pb_err send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace)
 {
     pb_psp *psp = pb_cashier_psp(k, w->psp);
     char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
@@ -390,7 +391,7 @@ static void send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace
         atomic_fetch_add_explicit(&k->payouts_refused, 1, memory_order_relaxed);
         pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s payout not sent: %s", w->id,
                pb_err_code(e));
-        return;
+        return e;
     }
     char sys_id[48];
     snprintf(sys_id, sizeof sys_id, PB_WALLET_OWNER_PSP "%s", w->psp);
@@ -404,11 +405,12 @@ static void send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace
     if (e != PB_OK) {
         pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s", w->id,
                ref, pb_err_code(e));
-        return;
+        return PB_OK;
     }
     *w = s.w;
     if (psp->payout_sent)
         psp->payout_sent(psp, w);
+    return PB_OK;
 }
 
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
@@ -422,62 +424,102 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
     if (e == PB_OK)
         e = x.result;
     if (e == PB_OK && x.approved)
-        send_payout(k, &x.w, a->trace_id);
+        (void)send_payout(k, &x.w, a->trace_id); /* refused: the retry sends it again */
     *out = x.w;
     return e;
 }
 
-static bool seen_has(const payout_seen *s, const char *id)
+static bool seen_has(const payout_seen *s, int64_t seq)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->id[i], id) == 0)
+    size_t lo = 0, hi = s->n; /* s->seq is descending */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->seq[mid] == seq)
             return true;
+        if (s->seq[mid] > seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return false;
 }
 
-static void seen_add(payout_seen *s, const char *id)
+static void seen_add(payout_seen *s, int64_t seq)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
-        void *p = realloc(s->id, cap * sizeof *s->id);
+        void *p = realloc(s->seq, cap * sizeof *s->seq);
         if (!p)
             return; /* not remembered: found again next pass, sent the pass after */
-        s->id = p;
+        s->seq = p;
         s->cap = cap;
     }
-    snprintf(s->id[s->n++], sizeof s->id[0], "%s", id);
+    s->seq[s->n++] = seq;
 }
 
-/* Reads the "approved" withdrawals (newest first, 64 at a time, at most 4,096)
- * and sends the payout of each one in *seen (NULL: of every one). Those still
- * approved after it go to *now (when not NULL). *tried: payouts sent; returns
- * how many the PSP took. */
+/* Consecutive refusals of one pass, per PSP code. */
+typedef struct pass_psps {
+    char code[PB_CASHIER_MAX_PSPS + 1][PB_STORE_CASHIER_PSP_MAX + 1];
+    unsigned refused[PB_CASHIER_MAX_PSPS + 1];
+    size_t n;
+} pass_psps;
+
+static unsigned *pass_refused(pass_psps *p, const char *code)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->code[i], code) == 0)
+            return &p->refused[i];
+    if (p->n == sizeof p->code / sizeof p->code[0])
+        return &p->refused[p->n - 1]; /* more PSPs than configured: one shared count */
+    snprintf(p->code[p->n], sizeof p->code[0], "%s", code);
+    return &p->refused[p->n++];
+}
+
+/* Reads every "approved" withdrawal (newest first, a page at a time, through the
+ * status index) and sends the payout of each one in *seen (NULL: of every one),
+ * except to a PSP that refused PB_CASHIER_PASS_REFUSALS in a row in this pass. Those
+ * still approved after it go to *now (when not NULL). *tried: payouts sent;
+ * returns how many the PSP took. */
 static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *seen,
                           payout_seen *now, size_t *tried)
 {
-    pb_store_withdrawal *rows = calloc(64, sizeof *rows);
-    size_t sent = 0, n = 64;
+    enum { PAGE = 64 };
+    pb_store_withdrawal *rows = calloc(PAGE, sizeof *rows);
+    pass_psps psps = {0};
+    size_t sent = 0, n = PAGE, held_back = 0;
     int64_t before = 0;
     *tried = 0;
-    for (int page = 0; rows && n == 64 && page < 64; page++) {
-        pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = 64};
+    while (rows && n == PAGE) {
+        pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = PAGE};
         if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
             before = rows[i].seq;
-            if (!seen || seen_has(seen, rows[i].id)) {
-                ++*tried;
-                send_payout(k, &rows[i], NULL);
-                if (strcmp(rows[i].status, "processing") == 0) {
-                    sent++;
-                    continue;
+            if (!seen || seen_has(seen, rows[i].seq)) {
+                unsigned *refused = pass_refused(&psps, rows[i].psp);
+                if (*refused >= PB_CASHIER_PASS_REFUSALS) {
+                    held_back++;
+                } else {
+                    ++*tried;
+                    pb_err e = send_payout(k, &rows[i], NULL);
+                    *refused = e == PB_OK ? 0 : *refused + 1;
+                    if (strcmp(rows[i].status, "processing") == 0) {
+                        sent++;
+                        if (seen) /* the retry's: counted as it happens */
+                            atomic_fetch_add_explicit(&k->payouts_resent, 1, memory_order_relaxed);
+                        continue;
+                    }
                 }
             }
             if (now)
-                seen_add(now, rows[i].id);
+                seen_add(now, rows[i].seq);
         }
     }
     free(rows);
+    if (held_back)
+        pb_log(PB_LOG_WARN, "cashier.payout",
+               "%zu payouts held back for the next pass: their PSP refused %d in a row", held_back,
+               PB_CASHIER_PASS_REFUSALS);
     return sent;
 }
 
@@ -508,9 +550,8 @@ size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *se
 {
     payout_seen now = {0};
     size_t tried, sent = payout_pass(k, c, seen, &now, &tried);
-    free(seen->id);
+    free(seen->seq);
     *seen = now;
-    atomic_fetch_add_explicit(&k->payouts_resent, sent, memory_order_relaxed);
     atomic_store_explicit(&k->payouts_waiting, now.n, memory_order_relaxed);
     if (tried)
         pb_log(sent == tried ? PB_LOG_INFO : PB_LOG_WARN, "cashier.payout",

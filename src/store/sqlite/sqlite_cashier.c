@@ -9,6 +9,35 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
+/* A page of payments or withdrawals, newest first: one statement for each set of
+ * filters given (?2 the player, ?3 the status), so that SQLite picks the index of
+ * that filter — "(?3 IS NULL OR status=?3)" in one statement for all of them
+ * kept it from using any, and every list read the table from the newest row until
+ * it had a page. A player's list walks the player's index (player, seq), also
+ * with a status (a player has few rows, a status may have millions: INDEXED BY,
+ * as SQLite has no statistics to tell); a list of one status walks that status's
+ * (0020); the brand filter (?1) and the position (?4) are checked on the rows met.
+ * Bind ?1..?5 whatever the variant. */
+#define LIST_TAIL " ORDER BY seq DESC LIMIT ?5"
+#define LIST_BRAND                                                              \
+    " WHERE (?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) AND " \
+    "(?4 = 0 OR seq < ?4)"
+#define LIST_SQL(select, table, player_index)                                           \
+    {                                                                                   \
+        select " FROM " table LIST_BRAND " AND ?2 IS NULL AND ?3 IS NULL" LIST_TAIL,    \
+            select " FROM " table " INDEXED BY " player_index LIST_BRAND                \
+                   " AND player=?2 AND ?3 IS NULL" LIST_TAIL,                           \
+            select " FROM " table LIST_BRAND " AND ?2 IS NULL AND status=?3" LIST_TAIL, \
+            select " FROM " table " INDEXED BY " player_index LIST_BRAND                \
+                   " AND player=?2 AND status=?3" LIST_TAIL,                            \
+    }
+
+/* Which of LIST_SQL's statements fits the filters (NULL or "" = not given). */
+static size_t list_variant(const char *player, const char *status)
+{
+    return (player && *player ? 1u : 0u) | (status && *status ? 2u : 0u);
+}
+
 #define PAY_COLS                                                                         \
     "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status," \
     "transfer_id,created_at,updated_at"
@@ -115,12 +144,9 @@ static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p
 static pb_store_rc payment_list(pb_store_conn *base, const pb_store_payment_query *q,
                                 pb_store_payment *out, size_t *n)
 {
+    static const char *const SQL[] = LIST_SQL("SELECT seq," PAY_COLS, "payment", "payment_player");
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c,
-                                   "SELECT seq," PAY_COLS " FROM payment WHERE "
-                                   "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
-                                   "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
-                                   "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL[list_variant(q->player, q->status)]);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_opt_text(st, 1, q->brand_ids_json);
@@ -293,12 +319,9 @@ static pb_store_rc withdrawal_update(pb_store_conn *base, const pb_store_withdra
 static pb_store_rc withdrawal_list(pb_store_conn *base, const pb_store_withdrawal_query *q,
                                    pb_store_withdrawal *out, size_t *n)
 {
+    static const char *const SQL[] = LIST_SQL("SELECT " WD_COLS, "withdrawal", "withdrawal_player");
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c,
-                                   "SELECT " WD_COLS " FROM withdrawal WHERE "
-                                   "(?1 IS NULL OR brand_id IN (SELECT value FROM json_each(?1))) "
-                                   "AND (?2 IS NULL OR player=?2) AND (?3 IS NULL OR status=?3) "
-                                   "AND (?4 = 0 OR seq < ?4) ORDER BY seq DESC LIMIT ?5");
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL[list_variant(q->player, q->status)]);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_opt_text(st, 1, q->brand_ids_json);

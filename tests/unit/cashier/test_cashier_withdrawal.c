@@ -5,14 +5,20 @@
  * it (the same member twice, the requesting member), the payout sent
  * ("processing"), payout.paid (hold posted) and payout.failed (hold voided),
  * late and duplicate payout events, every wrong transition WITHDRAWAL_STATE.
- * Every test ends with `ledger verify` clean.
+ * The payout retry's passes, called one by one: a payout is sent again only when
+ * found approved at two passes in a row, every page of approved withdrawals is
+ * read, and a pass stops sending to a PSP that refused PB_CASHIER_PASS_REFUSALS in
+ * a row. The payment and withdrawal lists' query plans. Every test ends with
+ * `ledger verify` clean.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cashier/cashier_internal.h" /* the payout retry's pass, called directly */
 #include "fixture.h"
+#include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 
 /* The ledger transfer of a withdrawal by its key suffix ("hold", "post", "void"). */
 static pb_err wd_transfer(const char *id, const char *what, pb_ledger_record *out)
@@ -193,15 +199,18 @@ static void test_refused_payout_is_sent_again(void **state)
     assert_string_equal(out.status, "processing");
     char plain_ref[sizeof out.psp_reference];
     snprintf(plain_ref, sizeof plain_ref, "%s", out.psp_reference);
+    /* the retry thread records the payout, then counts it: wait for both */
     pb_store_withdrawal now = cx_withdrawal(w.id);
-    for (int i = 0; i < 300 && strcmp(now.status, "approved") == 0; i++) {
+    pb_cashier_stats st;
+    pb_cashier_stats_get(C.k, &st);
+    for (int i = 0; i < 300 && (strcmp(now.status, "approved") == 0 || st.payouts_resent == 0);
+         i++) {
         usleep(10000);
         now = cx_withdrawal(w.id);
+        pb_cashier_stats_get(C.k, &st);
     }
     assert_string_equal(now.status, "processing"); /* sent again, and taken */
     assert_int_equal(strncmp(now.psp_reference, "sbxo_", 5), 0);
-    pb_cashier_stats st;
-    pb_cashier_stats_get(C.k, &st);
     assert_int_equal(st.payouts_refused, 1);
     assert_int_equal(st.payouts_resent, 1);
     usleep(300000); /* three more passes: nothing is sent again, nothing waits */
@@ -294,6 +303,195 @@ static void test_staff_requested(void **state)
     assert_string_equal(pb_cashier_scope_json(&two, buf, sizeof buf), "[3,14]");
 }
 
+/* The cashier again, with the payout retry's thread off (the tests run its passes). */
+static void reopen_without_retry(void)
+{
+    pb_cashier_close(C.k);
+    char err[256];
+    pb_cashier_config cfg = {.keys_dir = C.f->dir, .sandbox = true, .payout_retry_ms = -1};
+    C.k = pb_cashier_open(C.w, C.f->store, &cfg, err, sizeof err);
+    assert_non_null(C.k);
+    C.psp = pb_cashier_psp(C.k, "sandbox");
+    assert_non_null(C.psp);
+}
+
+/* A withdrawal of amount for player i, approved by fin-1; its status after. */
+static pb_store_withdrawal approved(int i, int64_t amount)
+{
+    pb_store_withdrawal w, out;
+    pb_cashier_actor fin = cx_staff("fin-1");
+    assert_int_equal(cx_withdraw(i, amount, NULL, &w), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out), PB_OK);
+    return out;
+}
+
+/* A payout the PSP refused is sent again at the second pass that finds it approved,
+ * not the first: an approval still sending its payout is at most at one pass. */
+static void test_retry_waits_for_two_passes(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    cx_fund(0, 100000, 0);
+    payout_seen seen = {0};
+    pb_store_withdrawal a = approved(0, 1017); /* "17": the PSP refuses its first attempt */
+    assert_string_equal(a.status, "approved");
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* first sight */
+    assert_string_equal(cx_withdrawal(a.id).status, "approved");
+    assert_int_equal(seen.n, 1);
+    pb_store_withdrawal b = approved(0, 2017); /* approved between two passes */
+    assert_string_equal(b.status, "approved");
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 1);
+    assert_string_equal(cx_withdrawal(a.id).status, "processing");
+    assert_string_equal(cx_withdrawal(b.id).status, "approved"); /* seen once so far */
+    pb_cashier_stats st;
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_resent, 1);
+    assert_int_equal(st.payouts_waiting, 1);
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 1);
+    assert_string_equal(cx_withdrawal(b.id).status, "processing");
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* nothing left */
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_refused, 2);
+    assert_int_equal(st.payouts_resent, 2);
+    assert_int_equal(st.payouts_waiting, 0);
+    assert_int_equal(cx_balance(0).held, 1017 + 2017);
+    free(seen.seq);
+}
+
+/* More approved withdrawals than one page of the pass (64): every one is found and
+ * sent; none twice. */
+static void test_retry_reads_every_page(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    enum { N = 150 };
+    cx_fund(0, 1000000, 0);
+    cx_fund(1, 1000000, 0);
+    char ids[N][PB_ID_STR_LEN + 1];
+    for (int i = 0; i < N; i++) {
+        pb_store_withdrawal w = approved(i % 2, 100 * (i + 1) + 17);
+        assert_string_equal(w.status, "approved");
+        snprintf(ids[i], sizeof ids[i], "%s", w.id);
+    }
+    payout_seen seen = {0};
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    assert_int_equal(seen.n, N);
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), N);
+    assert_int_equal(seen.n, 0);
+    for (int i = 0; i < N; i++)
+        assert_string_equal(cx_withdrawal(ids[i]).status, "processing");
+    pb_cashier_stats st;
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_refused, N);
+    assert_int_equal(st.payouts_resent, N);
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    free(seen.seq);
+}
+
+/* A PSP that refuses PB_CASHIER_PASS_REFUSALS payouts in a row gets no more in that
+ * pass: the rest stay approved and go at a later pass. The sandbox refuses the first
+ * attempt of a "17" withdrawal in each process, so after a restart the start-up pass
+ * meets a refusal at each one. */
+static void test_pass_stops_at_a_refusing_psp(void **state)
+{
+    (void)state;
+    enum { N = PB_CASHIER_PASS_REFUSALS + 3 };
+    reopen_without_retry();
+    cx_fund(0, 1000000, 0);
+    char ids[N][PB_ID_STR_LEN + 1];
+    for (int i = 0; i < N; i++) {
+        pb_store_withdrawal w = approved(0, 1000 + 100 * i + 17);
+        assert_string_equal(w.status, "approved");
+        snprintf(ids[i], sizeof ids[i], "%s", w.id);
+    }
+    reopen_without_retry(); /* the start-up pass: a first attempt for each, refused */
+    pb_cashier_stats st;
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_refused, PB_CASHIER_PASS_REFUSALS); /* not N */
+    payout_seen seen = {0};
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    assert_int_equal(seen.n, N);
+    /* the second pass: the refused ones are taken now, the 3 held back refused once */
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), PB_CASHIER_PASS_REFUSALS);
+    assert_int_equal(seen.n, 3);
+    for (int i = 0; i < N; i++) /* newest first: the 3 oldest were held back */
+        assert_string_equal(cx_withdrawal(ids[i]).status, i < 3 ? "approved" : "processing");
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 3);
+    for (int i = 0; i < N; i++)
+        assert_string_equal(cx_withdrawal(ids[i]).status, "processing");
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_refused, PB_CASHIER_PASS_REFUSALS + 3);
+    assert_int_equal(st.payouts_resent, N);
+    free(seen.seq);
+}
+
+/* The payment and withdrawal lists filtered by player or status walk an index (no
+ * full scan of the table); unfiltered, they read the table newest first. Also
+ * checks what each returns. */
+static void test_list_plans(void **state)
+{
+    (void)state;
+    cx_fund(0, 100000, 0);
+    (void)cx_deposit(0, 1500);
+    (void)cx_deposit(1, 2500);
+    pb_store_withdrawal w;
+    assert_int_equal(cx_withdraw(0, 1000, NULL, &w), PB_OK);
+    const char *players[] = {NULL, C.players[0], NULL, C.players[1]};
+    const char *statuses[] = {NULL, NULL, "pending_approval", "pending_approval"};
+    const size_t want_wd[] = {1, 1, 1, 0}, want_pay[] = {2, 1, 0, 0};
+    for (size_t v = 0; v < 4; v++) {
+        pb_store_withdrawal wr[4];
+        pb_store_payment pr[4];
+        size_t n = 99;
+        pb_store_withdrawal_query wq = {.player = players[v], .status = statuses[v], .limit = 4};
+        assert_int_equal(pb_store_withdrawal_list(C.f->conn, &wq, wr, &n), PB_STORE_OK);
+        assert_int_equal(n, want_wd[v]);
+        pb_store_payment_query pq = {.player = players[v],
+                                     .status = v >= 2 ? "pending" : NULL,
+                                     .limit = 4};
+        assert_int_equal(pb_store_payment_list(C.f->conn, &pq, pr, &n), PB_STORE_OK);
+        assert_int_equal(n, v == 2 ? 2 : v == 3 ? 1 : want_pay[v]);
+    }
+    sqlite3 *db = ((sq_conn *)C.f->conn)->db;
+    int checked = 0;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+        const char *sql = sqlite3_sql(st);
+        if (!sql || !strstr(sql, "ORDER BY seq DESC LIMIT ?5") ||
+            (!strstr(sql, "FROM payment") && !strstr(sql, "FROM withdrawal")))
+            continue;
+        bool by_player = strstr(sql, "player=?2") != NULL;
+        bool filtered = by_player || strstr(sql, "status=?3");
+        char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+        sqlite3_stmt *ex = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &ex, NULL), SQLITE_OK);
+        bool searched = false;
+        while (sqlite3_step(ex) == SQLITE_ROW) {
+            const char *d = (const char *)sqlite3_column_text(ex, 3);
+            if (getenv("PB_TEST_SHOW_PLANS"))
+                fprintf(stderr, "# %s\n", d ? d : "");
+            if (!d || strstr(d, "json_each"))
+                continue;
+            if (strncmp(d, "SEARCH payment USING INDEX", 26) == 0 ||
+                strncmp(d, "SEARCH withdrawal USING INDEX", 29) == 0) {
+                searched = true;
+                if (by_player && !strstr(d, "_player (player=?)")) { /* the narrowest */
+                    print_error("not the player's index: %s\n  in %s\n", d, sql);
+                    fail();
+                }
+            }
+            if (filtered && strncmp(d, "SCAN ", 5) == 0) {
+                print_error("a full scan: %s\n  in %s\n", d, sql);
+                fail();
+            }
+        }
+        assert_true(searched == filtered);
+        sqlite3_finalize(ex);
+        sqlite3_free(explain);
+        checked++;
+    }
+    assert_int_equal(checked, 8); /* four filter sets × two tables */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +501,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_payout_is_sent_again, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_four_eyes, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_staff_requested, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_waits_for_two_passes, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_reads_every_page, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_pass_stops_at_a_refusing_psp, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
