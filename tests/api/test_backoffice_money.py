@@ -684,12 +684,20 @@ class Run:
         # an export whose client does not read is running when the server stops: the
         # shutdown ends its stream, the export is audited, the exit is clean and prompt
         n_now = len(self.pages(self.fin, 200))  # (and a fresh token)
+        started = "SELECT count(*) FROM audit_entry WHERE action='transactions.export_started'"
+        (n_started,), = self.env.rows(started)
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.connect((self.env.srv.host, self.env.srv.port))
         s.sendall(f"GET /v1/admin/transactions/export HTTP/1.1\r\nHost: x\r\n"
                   f"Authorization: Bearer {self.fin.token}\r\n\r\n".encode())
         time.sleep(1.0)
+        # it must be running when the stop comes, not refused by it: its started entry goes
+        # on record before its first row (a loaded machine may take longer than the second)
+        deadline = time.monotonic() + 10
+        while self.env.rows(started)[0][0] == n_started:
+            assert time.monotonic() < deadline, "the export did not start"
+            time.sleep(0.05)
         t0 = time.monotonic()
         assert self.env.stop() == 0, "exit status"
         assert time.monotonic() - t0 < 20, "the export held the shutdown"

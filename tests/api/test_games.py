@@ -15,6 +15,7 @@ from the revealed seeds, equal to what was played and paid. Ends with
 
 Usage: test_games.py PATH/TO/pitboss
 """
+import datetime
 import hashlib
 import json
 import math
@@ -56,6 +57,11 @@ def mult_units(s):
     """'1.9800' → 19800."""
     whole, _, frac = s.partition(".")
     return int(whole) * 10000 + int((frac + "0000")[:4])
+
+
+def stamp(s):
+    """'2026-11-21T15:10:00.123456Z' (the API's times) → a datetime, to the microsecond."""
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def roulette_wins(bet, pocket):
@@ -433,8 +439,9 @@ class Run:
                 continue
             c = expect(r, 200)
             rd = c["round"]
-            left = (time.mktime(time.strptime(rd["betting_ends_at"][:19], "%Y-%m-%dT%H:%M:%S"))
-                    - time.mktime(time.strptime(c["server_time"][:19], "%Y-%m-%dT%H:%M:%S")))
+            # to the microsecond: in whole seconds, 0.05 s left across a second's turn
+            # would count as 1, too little for the bets and checks below
+            left = (stamp(rd["betting_ends_at"]) - stamp(c["server_time"])).total_seconds()
             if rd["state"] == "betting" and left >= 1:
                 break
             assert time.time() < deadline, c

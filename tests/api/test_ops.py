@@ -541,6 +541,16 @@ def run_cases(tap, srv):
         finally:
             other.cleanup()
 
+    def wait_in_flight(server, n):
+        """Waits (10 s at most) until /metrics counts n requests in flight, the scrape's own
+        among them: a request counts from its request line on (read with its headers), so
+        a drain that begins after that lets it finish."""
+        deadline = time.monotonic() + 10
+        while parse_prometheus(server.request("GET", "/metrics").body.decode()).get(
+                "pitboss_http_requests_in_flight", 0) < n:
+            assert time.monotonic() < deadline, server.logs[-10:]
+            time.sleep(0.05)
+
     def sigterm_drains_slow_upload():
         other = Server(BIN, extra_args=["--drain-timeout", "20"])
         try:
@@ -548,7 +558,7 @@ def run_cases(tap, srv):
             s = socket.create_connection((other.host, other.port), timeout=20)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body))
             s.sendall(body[:50000])
-            time.sleep(0.3)
+            wait_in_flight(other, 2)  # the upload and the scrape: the server has begun it
             other.proc.send_signal(15)
             deadline = time.monotonic() + 10
             while not other.log_events("http.draining") and time.monotonic() < deadline:
@@ -589,7 +599,7 @@ def run_cases(tap, srv):
             # an upload in flight keeps the server draining
             s = socket.create_connection((other.host, other.port), timeout=20)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
-            time.sleep(0.2)
+            wait_in_flight(other, 2)  # the upload and the scrape: the server has begun it
             other.proc.send_signal(15)
             deadline = time.monotonic() + 10
             while not other.log_events("http.draining") and time.monotonic() < deadline:

@@ -529,6 +529,42 @@ static void test_ledger_async(void **state)
     pb_store_disconnect(conn);
 }
 
+/* How many /slow handlers have run (each starts its late reply's thread). */
+static int slow_started(app *a)
+{
+    pthread_mutex_lock(&a->mu);
+    int n = a->nthreads;
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
+/* The server's requests in flight (its pitboss_http_requests_in_flight gauge,
+ * counted from the request line on), -1 if the gauge is missing. */
+static long in_flight(pb_http_server *srv)
+{
+    static const char name[] = "\npitboss_http_requests_in_flight ";
+    pb_http_buf b = {0};
+    pb_http_server_metrics(srv, &b);
+    const char *p = b.data ? strstr(b.data, name) : NULL;
+    long n = p ? strtol(p + strlen(name), NULL, 10) : -1;
+    pb_http_buf_free(&b);
+    return n;
+}
+
+/* Whether a new connection is refused, tried for up to 5 s (the shutdown that
+ * stops accepting runs on another thread). */
+static bool dial_refused(uint16_t port)
+{
+    for (int i = 0; i < 500; i++) {
+        int fd = cl_dial(port);
+        if (fd < 0)
+            return true;
+        close(fd);
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
 /* Runs pb_http_server_shutdown on a thread. */
 typedef struct stopper {
     pb_http_server *srv;
@@ -549,11 +585,13 @@ static void test_shutdown_drains(void **state)
     start(a, 2, true);
     call slow = {"GET", "/slow"};
     pthread_create(&slow.th, NULL, call_run, &slow);
-    usleep(100 * 1000);
+    /* in flight before the shutdown: its handler has run (≤ 5 s) */
+    for (int i = 0; i < 500 && slow_started(a) < 1; i++)
+        usleep(10 * 1000);
+    assert_int_equal(slow_started(a), 1);
     stopper s = {a->srv, 5000};
     pthread_create(&s.th, NULL, stop_run, &s);
-    usleep(100 * 1000);
-    assert_int_equal(cl_dial(a->port), -1); /* no longer accepting */
+    assert_true(dial_refused(a->port)); /* no longer accepting */
     pthread_join(slow.th, NULL);
     assert_int_equal(slow.out.status, 200); /* the request in flight finished */
     pthread_join(s.th, NULL);
@@ -581,26 +619,37 @@ static void test_suspend_while_stopping_waits_for_the_reply(void **state)
 {
     app *a = *state;
     start(a, 2, true);
+    /* a request suspended before the shutdown: the sweep that answers it 503
+     * runs once the server is stopping, so its answer tells the test when */
+    call first = {"GET", "/hang"};
+    pthread_create(&first.th, NULL, call_run, &first);
+    sem_wait(&a->hung_ready);
     /* a request still uploading when the drain time runs out */
     int fd = cl_dial(a->port);
     const char *head = "GET /hang HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345";
     assert_true(cl_send_all(fd, head, strlen(head)));
-    usleep(100 * 1000);
+    /* the server has its request line before the shutdown begins (≤ 5 s) */
+    for (int i = 0; i < 500 && in_flight(a->srv) < 2; i++)
+        usleep(10 * 1000);
+    assert_int_equal(in_flight(a->srv), 2);
     stopper s = {a->srv, 100};
     pthread_create(&s.th, NULL, stop_run, &s);
-    usleep(400 * 1000); /* past the drain: the server is stopping */
+    pthread_join(first.th, NULL); /* past the drain: the server is stopping */
+    assert_int_equal(first.out.status, 503);
     /* the body completes; the handler suspends; the connection cannot be
      * suspended any more, so the worker waits for the reply */
     assert_true(cl_send_all(fd, "67890", 5));
     sem_wait(&a->hung_ready);
-    pb_http_reply_json(a->hung[0], 200, json_pack("{s:b}", "late", 1));
+    pb_http_reply_json(a->hung[1], 200, json_pack("{s:b}", "late", 1));
     resp r;
     assert_int_equal(cl_read_resp(fd, &r, false), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "{\"late\":true}");
     close(fd);
     pthread_join(s.th, NULL);
-    assert_int_equal(s.cut, 1);
+    assert_int_equal(s.cut, 2); /* both were live when the drain time ran out */
+    /* the first handler's own reply comes late: absorbed */
+    pb_http_reply_json(a->hung[0], 200, json_pack("{}"));
 }
 
 int main(void)

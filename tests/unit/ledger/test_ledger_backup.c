@@ -178,6 +178,10 @@ static void test_backup_under_load(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, submitter, &w[i]), 0);
     }
     sleep_ms(300);
+    /* the load is on before the copy: a loaded machine may not have let the
+     * submitters commit within those 300 ms (≤ 10 s more) */
+    for (int i = 0; i < 1000 && atomic_load(&ld.ok) == 0 && !atomic_load(&ld.failed); i++)
+        sleep_ms(10);
     long before = atomic_load(&ld.ok);
 
     char path[400], err[256];
@@ -188,7 +192,11 @@ static void test_backup_under_load(void **state)
     pb_store_backup_info info;
     pb_store_rc r = pb_store_backup(c, path, true, accept_verify, &v, &info);
     pb_store_disconnect(c);
-    sleep_ms(200);
+    /* the load goes on until the submitters have committed more than the copy
+     * holds (≤ 10 s): the copy is of a moment, not of the end */
+    for (int i = 0;
+         i < 1000 && atomic_load(&ld.ok) <= v.transfers - NACCTS && !atomic_load(&ld.failed); i++)
+        sleep_ms(10);
     atomic_store(&ld.stop, true);
     for (int i = 0; i < NTHREADS; i++)
         pthread_join(th[i], NULL);
