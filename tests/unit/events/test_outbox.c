@@ -20,6 +20,7 @@
 
 #include "core/time.h"
 #include "events/events.h"
+#include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 
 typedef struct fx {
     char dir[64], path[96];
@@ -360,6 +361,48 @@ static void test_dispatcher_prunes_a_backlog(void **state)
     pb_events_close(ev);
 }
 
+/* Every outbox statement the reads and the prune prepared searches by the key or
+ * reads a bounded run of it; none reads the whole table. The prune's cut-off query
+ * walks up from the oldest row, bounded by its horizon (?3 = oldest + max_delete). */
+static void test_outbox_plans(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 5; i++)
+        append_one(f->c, "alpha", i + 1, true);
+    int64_t first, last;
+    assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
+    assert_true(first > 0 && last >= first + 4);
+    seen s = {0};
+    assert_int_equal(pb_store_event_scan(f->c, first, 10, collect, &s), PB_STORE_OK);
+    assert_int_equal(s.n, 4);
+    size_t deleted = 0;
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_event_prune(f->c, 0, 2, 100, &deleted), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    assert_int_equal(deleted, 3);
+    sqlite3 *db = ((sq_conn *)f->c)->db;
+    int checked = 0;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
+        const char *sql = sqlite3_sql(st);
+        if (!sql || !strstr(sql, "FROM event_outbox") || strstr(sql, "id>=?3"))
+            continue;
+        char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+        sqlite3_stmt *ex = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &ex, NULL), SQLITE_OK);
+        while (sqlite3_step(ex) == SQLITE_ROW) {
+            const char *d = (const char *)sqlite3_column_text(ex, 3);
+            if (d && strcmp(d, "SCAN event_outbox") == 0) {
+                print_error("a full scan: %s\n  in %s\n", d, sql);
+                fail();
+            }
+        }
+        sqlite3_finalize(ex);
+        sqlite3_free(explain);
+        checked++;
+    }
+    assert_true(checked >= 3); /* the bounds, the scan, the prune's first id and delete */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_after_an_id_and_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatcher_delivers_in_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatcher_prunes_a_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_plans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
