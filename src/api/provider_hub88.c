@@ -220,13 +220,18 @@ static void money_reply(money_call *m)
     send(req, rc, &out); /* m lives in the request's memory: not touched after this */
 }
 
-/* The wallet's done callback: whoever comes second (this or the handler) replies. */
+/* money_reply on the connection's worker (pb_http_reply_later). */
+static void money_reply_later(void *ctx) { money_reply(ctx); }
+
+/* The wallet's done callback: whoever comes second (this or the handler) replies.
+ * On a ledger thread, which also syncs the disk: the answer is rendered and signed
+ * by the connection's worker. */
 static void money_done(void *ctx, pb_wallet_op *op)
 {
     (void)op;
     money_call *m = ctx;
     if (atomic_exchange(&m->state, 2) == 1)
-        money_reply(m);
+        pb_http_reply_later(m->req, money_reply_later, m);
 }
 
 /* Submits m->op; the reply comes from money_done or right here. */

@@ -229,12 +229,17 @@ static void money_reply(money_call *m, pb_store_conn *c)
     sodium_memzero(&p, sizeof p);
 }
 
+/* money_reply on the connection's worker (pb_http_reply_later). */
+static void money_reply_later(void *ctx) { money_reply(ctx, NULL); }
+
 static void money_done(void *ctx, pb_wallet_op *op)
 {
     (void)op;
     money_call *m = ctx;
+    /* on a ledger thread, which also syncs the disk: the reply (the writer read the
+     * balances) is rendered, signed and sent by the connection's worker */
     if (atomic_exchange(&m->state, 2) == 1)
-        money_reply(m, NULL); /* a ledger thread: the writer read the balances */
+        pb_http_reply_later(m->req, money_reply_later, m);
 }
 
 /* Submits m->op on c; the reply comes from money_done or from here. */

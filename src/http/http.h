@@ -259,6 +259,19 @@ void pb_http_reply_text(pb_http_request *req, int status, const char *content_ty
  */
 void pb_http_suspend(pb_http_request *req);
 
+/*
+ * Instead of a reply from another thread to a suspended request: resumes the
+ * connection and has build(ctx) run on its worker thread, where build replies
+ * with one pb_http_reply_*() (and frees what ctx holds). So the thread that
+ * learnt the outcome (the ledger's notifier, which also syncs the disk) only
+ * wakes the connection; rendering, signing and the headers are done by the
+ * worker. build also runs when the client has gone meanwhile (its reply is then
+ * dropped), and runs at once on the calling thread when the request is not
+ * suspended, was answered at shutdown, or the server was stopping when it
+ * suspended.
+ */
+void pb_http_reply_later(pb_http_request *req, void (*build)(void *ctx), void *ctx);
+
 /* ---- streaming replies (Server-Sent Events) ------------------------------ */
 
 /*

@@ -98,11 +98,14 @@ struct pb_http_request {
 
     /* the reply (guarded by mu) */
     pthread_mutex_t mu;
-    bool replied;                  /* a reply was given (by the handler or forced at shutdown) */
-    bool forced;                   /* ... and it was the shutdown's 503 */
-    bool suspended;                /* the handler suspended (holds a reference until its reply) */
-    bool sync_wait;                /* suspended while the server was stopping: the worker waits */
-    bool late_done;                /* the handler's reply after a forced one was absorbed */
+    bool replied;   /* a reply was given (by the handler or forced at shutdown) */
+    bool forced;    /* ... and it was the shutdown's 503 */
+    bool suspended; /* the handler suspended (holds a reference until its reply) */
+    bool sync_wait; /* suspended while the server was stopping: the worker waits */
+    bool late_done; /* the handler's reply after a forced one was absorbed */
+    /* pb_http_reply_later: the reply is built by later_fn(later_ctx) on the worker */
+    void (*later_fn)(void *ctx);
+    void *later_ctx;
     bool mhd_done;                 /* MHD's completion callback ran */
     struct MHD_Response *response; /* built, not yet queued */
     int status;                    /* the status of the reply */
@@ -156,5 +159,9 @@ void pb_http_streams_close_all(pb_http_server *srv);
 void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t latency_us);
 /* The "http.listening" line, with the URL and the limits in force. */
 void pb_http_log_listening(const pb_http_server *srv, const char *url);
+
+/* On the connection's worker: runs the builder pb_http_reply_later() left (its reply
+ * is parked for flush); false when there is none. */
+bool pb_http_req_run_later(pb_http_request *req);
 
 #endif

@@ -13,6 +13,8 @@
  * the request; the worker thread that runs the connection queues it (at once
  * when the handler replied synchronously, or when MHD calls the access handler
  * again after a resumed suspension). So replies may come from any thread.
+ * pb_http_reply_later() leaves the building itself to that worker: the thread
+ * that learnt the outcome only resumes the connection.
  */
 #include "http/http_internal.h"
 
@@ -507,6 +509,40 @@ bool pb_http_req_force(pb_http_request *req)
     req->resp_bytes = len > 0 ? (size_t)len : 0;
     pthread_mutex_unlock(&req->mu);
     return true;
+}
+
+void pb_http_reply_later(pb_http_request *req, void (*builder)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&req->mu);
+    if (req->replied || !req->suspended || req->sync_wait) {
+        pthread_mutex_unlock(&req->mu);
+        builder(ctx); /* here and now: its reply goes the usual way */
+        return;
+    }
+    /* claimed as replied: the shutdown's sweep leaves the request alone */
+    req->replied = true;
+    req->later_fn = builder;
+    req->later_ctx = ctx;
+    pthread_mutex_unlock(&req->mu);
+    pb_http_server_resume(req);
+    pb_http_req_unref(req); /* the suspension's reference: MHD's keeps the request */
+}
+
+bool pb_http_req_run_later(pb_http_request *req)
+{
+    pthread_mutex_lock(&req->mu);
+    void (*fn)(void *) = req->later_fn;
+    void *ctx = req->later_ctx;
+    if (fn) { /* the builder's reply is the real one: a plain, unsuspended reply */
+        req->later_fn = NULL;
+        req->later_ctx = NULL;
+        req->replied = false;
+        req->suspended = false;
+    }
+    pthread_mutex_unlock(&req->mu);
+    if (fn)
+        fn(ctx);
+    return fn != NULL;
 }
 
 void pb_http_suspend(pb_http_request *req)

@@ -360,8 +360,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (*upload_data_size)
         return take_body(req, upload_data, upload_data_size);
-    if (req->dispatched)
-        return flush(req); /* resumed after a suspension: the reply is parked */
+    if (req->dispatched) {          /* resumed after a suspension: the reply is parked, */
+        pb_http_req_run_later(req); /* or built now (pb_http_reply_later) */
+        return flush(req);
+    }
     dispatch(req);
     return after_dispatch(req);
 }
@@ -396,6 +398,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     *con_cls = NULL;
+    /* a reply left to build here whose connection ended first: built (it frees
+     * what it holds) and dropped with the request */
+    pb_http_req_run_later(req);
     int64_t latency = pb_time_mono_us() - req->start_us;
     atomic_fetch_sub(&srv->open, 1);
     pthread_mutex_lock(&req->mu);

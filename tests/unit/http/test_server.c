@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -652,6 +653,75 @@ static void test_suspend_while_stopping_waits_for_the_reply(void **state)
     pb_http_reply_json(a->hung[0], 200, json_pack("{}"));
 }
 
+/* What a pb_http_reply_later builder saw. */
+typedef struct later {
+    pb_http_request *req;
+    pthread_t caller, ran_on;
+    atomic_int runs; /* polled by the test while a worker may set it */
+    int n;
+} later;
+
+static void build_later(void *ctx)
+{
+    later *l = ctx;
+    l->ran_on = pthread_self();
+    atomic_fetch_add(&l->runs, 1); /* after ran_on: a reader that sees it sees ran_on */
+    pb_http_reply_json(l->req, 200, json_pack("{s:i}", "later", l->n));
+}
+
+/* The hung request i (under the app's lock). */
+static pb_http_request *hung(app *a, int i)
+{
+    pthread_mutex_lock(&a->mu);
+    pb_http_request *req = a->hung[i];
+    pthread_mutex_unlock(&a->mu);
+    return req;
+}
+
+/* pb_http_reply_later: the builder runs once, on the connection's worker, not on
+ * the thread that called it, and its reply is the answer; when the client has gone
+ * meanwhile it still runs once (it frees what it holds); on a request that was
+ * answered at shutdown it runs at once, on the caller, and its reply is absorbed. */
+static void test_reply_later_builds_on_the_worker(void **state)
+{
+    app *a = *state;
+    start(a, 2, true);
+    call hang = {"GET", "/hang"};
+    pthread_create(&hang.th, NULL, call_run, &hang);
+    sem_wait(&a->hung_ready);
+    later l = {.req = hung(a, 0), .caller = pthread_self(), .n = 7};
+    pb_http_reply_later(l.req, build_later, &l);
+    pthread_join(hang.th, NULL);
+    assert_int_equal(hang.out.status, 200);
+    assert_string_equal(hang.out.body, "{\"later\":7}");
+    assert_int_equal(atomic_load(&l.runs), 1);
+    assert_false(pthread_equal(l.ran_on, l.caller));
+
+    /* the client gone before the reply: built all the same, once */
+    int fd = cl_dial(a->port);
+    const char *head = "GET /hang HTTP/1.1\r\nHost: t\r\n\r\n";
+    assert_true(cl_send_all(fd, head, strlen(head)));
+    sem_wait(&a->hung_ready);
+    close(fd);
+    later gone = {.req = hung(a, 1), .caller = pthread_self(), .n = 8};
+    pb_http_reply_later(gone.req, build_later, &gone);
+    for (int i = 0; i < 500 && atomic_load(&gone.runs) == 0; i++)
+        usleep(10 * 1000);
+    assert_int_equal(atomic_load(&gone.runs), 1);
+
+    /* answered at shutdown first: the builder runs here, its reply absorbed */
+    call forced = {"GET", "/hang"};
+    pthread_create(&forced.th, NULL, call_run, &forced);
+    sem_wait(&a->hung_ready);
+    assert_int_equal(pb_http_server_shutdown(a->srv, 100), 1);
+    pthread_join(forced.th, NULL);
+    assert_int_equal(forced.out.status, 503);
+    later late = {.req = hung(a, 2), .caller = pthread_self(), .n = 9};
+    pb_http_reply_later(late.req, build_later, &late);
+    assert_int_equal(atomic_load(&late.runs), 1);
+    assert_true(pthread_equal(late.ran_on, late.caller));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -668,6 +738,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown_forces_hung_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend_while_stopping_waits_for_the_reply, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reply_later_builds_on_the_worker, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
