@@ -22,8 +22,11 @@ typedef struct ledger_job {
     pb_ledger_account *account; /* JOB_ACCOUNT */
     pb_ledger_command_fn fn;    /* JOB_COMMAND */
     void *fn_ctx;
-    pb_err status;        /* set by the writer before posting `done` */
-    sem_t done;           /* synchronous jobs: posted when finished */
+    pb_err status;            /* set by the writer before posting `done` */
+    sem_t done;               /* synchronous jobs: posted when finished */
+    bool relay;               /* a blocked caller that passes the wake-up on (writer.c) */
+    struct wake_group *group; /* with relay: its sync's callers, and its place there */
+    size_t idx;
     pb_ledger_done_cb cb; /* asynchronous jobs: called when finished, then the job is freed */
     void *cb_ctx;
     struct ledger_job *next;
@@ -245,6 +248,9 @@ int pb_ledger_writer_start(pb_ledger *l);
 void pb_ledger_writer_stop(pb_ledger *l);
 /* Queues a job and blocks until the writer has finished it. */
 void pb_ledger_enqueue(pb_ledger *l, ledger_job *j);
+/* In a caller woken from a job with relay set: passes the wake-up on to the callers
+ * after it in its sync's group, and lets go of the group (writer.c, wake_group). */
+void pb_ledger_job_relay(ledger_job *j);
 /* pb_ledger_enqueue for n jobs: all queued in order, then waited for. */
 void pb_ledger_enqueue_many(pb_ledger *l, ledger_job *j, size_t n);
 /* Queues a heap-allocated job with a callback and returns at once. */

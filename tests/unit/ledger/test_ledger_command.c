@@ -5,12 +5,16 @@
  * them, and a command that reports a store failure rolls the whole batch back
  * (its transfers and its rows with it) so the caller sees nothing happened.
  */
+#include <errno.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/time.h"
 #include "fixture.h"
+#include "ledger/ledger_internal.h" /* the blocked callers' wake-up tree, driven by hand */
 
 typedef struct cmd_ctx {
     int64_t from, to, amount;
@@ -138,6 +142,69 @@ static void test_async_commands_in_flight(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
+static pb_err hold_writer(pb_ledger_tx *tx, void *arg)
+{
+    (void)tx;
+    (void)arg;
+    usleep(100 * 1000); /* the jobs below queue up meanwhile: one batch, one sync */
+    return PB_OK;
+}
+
+static pb_err noop(pb_ledger_tx *tx, void *arg)
+{
+    (void)tx;
+    (void)arg;
+    return PB_OK;
+}
+
+static void held_done(void *ctx, pb_err status)
+{
+    assert_int_equal(status, PB_OK);
+    sem_post(ctx);
+}
+
+/* Blocked callers are woken as a tree (writer.c): the notifier posts the first
+ * few and each woken caller the next ones. A caller that does not pass its
+ * wake-up on (preempted, here: not yet) must not hold up the ones after it: the
+ * notifier posts whoever still waits once it has nothing to sync. Nine callers of
+ * one sync that never relay all wake within the bound; relaying late changes
+ * nothing and lets go of the group (ASan: nothing leaks). */
+static void test_blocked_callers_woken_without_relays(void **state)
+{
+    fx *f = *state;
+    enum { N = 9 };
+    sem_t held;
+    sem_init(&held, 0, 0);
+    assert_int_equal(pb_ledger_command_async(f->ledger, hold_writer, NULL, held_done, &held),
+                     PB_OK);
+    usleep(20 * 1000); /* the writer is in hold_writer */
+    ledger_job jobs[N];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < N; i++) {
+        jobs[i].kind = JOB_COMMAND;
+        jobs[i].fn = noop;
+        jobs[i].relay = true; /* a blocked caller, as pb_ledger_enqueue makes it */
+        sem_init(&jobs[i].done, 0, 0);
+        pb_ledger_enqueue_async(f->ledger, &jobs[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        struct timespec ts;
+        pb_time_deadline(CLOCK_REALTIME, 5000, &ts);
+        int rc;
+        while ((rc = sem_timedwait(&jobs[i].done, &ts)) != 0 && errno == EINTR)
+            ;
+        assert_int_equal(rc, 0); /* woken, though no caller before it relayed */
+        assert_int_equal(jobs[i].status, PB_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        pb_ledger_job_relay(&jobs[i]); /* late: posts nobody twice */
+        sem_destroy(&jobs[i].done);
+    }
+    while (sem_wait(&held) != 0)
+        ;
+    sem_destroy(&held);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +213,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_command_rolls_back_its_batch, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_async_commands_in_flight, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_blocked_callers_woken_without_relays, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
