@@ -156,6 +156,17 @@ static void test_refusals(void **state)
     assert_int_equal(pb_events_type_index("nope"), -1);
 }
 
+/* One prune in a write transaction of its own; how many rows it deleted. */
+static size_t prune_once(fx *f, int64_t before_us, int64_t keep_rows, size_t max_delete)
+{
+    size_t deleted = 0;
+    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_event_prune(f->c, before_us, keep_rows, max_delete, &deleted),
+                     PB_STORE_OK);
+    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    return deleted;
+}
+
 static void test_resume_after_an_id_and_prune(void **state)
 {
     fx *f = *state;
@@ -173,10 +184,7 @@ static void test_resume_after_an_id_and_prune(void **state)
     assert_int_equal(pb_store_event_scan(f->c, 0, 10, collect, &lim), PB_STORE_OK);
     assert_int_equal(lim.n, 10);
     /* prune by rows: keep the newest 20, at most 100 deleted per call */
-    size_t deleted = 0;
-    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
-    assert_int_equal(pb_store_event_prune(f->c, 0, 20, 100, &deleted), PB_STORE_OK);
-    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
+    size_t deleted = prune_once(f, 0, 20, 100);
     assert_int_equal(deleted, 30);
     int64_t first, last;
     assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
@@ -192,11 +200,7 @@ static void test_resume_after_an_id_and_prune(void **state)
     assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
     assert_true(first == ids[49] && last == ids[49]);
     /* nothing older than now - 1 h: nothing goes */
-    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
-    assert_int_equal(pb_store_event_prune(f->c, pb_time_now_us() - 3600000000LL, 0, 1000, &deleted),
-                     PB_STORE_OK);
-    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
-    assert_int_equal(deleted, 0);
+    assert_int_equal(prune_once(f, pb_time_now_us() - 3600000000LL, 0, 1000), 0);
     /* ids are never given again */
     assert_true(append_one(f->c, "alpha", 1, true) > ids[49]);
 }
@@ -375,11 +379,7 @@ static void test_outbox_plans(void **state)
     seen s = {0};
     assert_int_equal(pb_store_event_scan(f->c, first, 10, collect, &s), PB_STORE_OK);
     assert_int_equal(s.n, 4);
-    size_t deleted = 0;
-    assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
-    assert_int_equal(pb_store_event_prune(f->c, 0, 2, 100, &deleted), PB_STORE_OK);
-    assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
-    assert_int_equal(deleted, 3);
+    assert_int_equal(prune_once(f, 0, 2, 100), 3);
     sqlite3 *db = ((sq_conn *)f->c)->db;
     int checked = 0;
     for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
