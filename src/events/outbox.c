@@ -253,9 +253,9 @@ void pb_events_kick(void)
 {
     atomic_fetch_add(&wake_gen, 1);
     if (atomic_load(&wake_waiters) > 0) {
-        pthread_mutex_lock(&wake_mu);
-        pthread_cond_broadcast(&wake_cv);
+        pthread_mutex_lock(&wake_mu); /* a registered waiter is in its wait now */
         pthread_mutex_unlock(&wake_mu);
+        pthread_cond_broadcast(&wake_cv); /* after the unlock: each waiter wakes once */
     }
 }
 

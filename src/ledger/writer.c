@@ -202,8 +202,10 @@ static void finish(pb_ledger *l, ledger_job *jobs, pb_err failure)
     else
         l->notify_head = jobs;
     l->notify_tail = last;
-    pthread_cond_signal(&l->notify_wake);
     pthread_mutex_unlock(&l->notify_mu);
+    /* signalled after the unlock: signalled under it, the notifier would wake only
+     * to block on the mutex and be woken a second time by the unlock */
+    pthread_cond_signal(&l->notify_wake);
 }
 
 static void *notifier_main(void *arg)
@@ -490,9 +492,12 @@ static void push(pb_ledger *l, ledger_job *j)
     /* seq_cst: the push is ordered before the load below, as the writer's store of
      * writer_sleeping is before its load of inbox (no lost wake-up) */
     if (atomic_load(&l->writer_sleeping)) {
+        /* once mu is ours the sleeping writer waits on the condition (it holds mu
+         * from setting the flag to its wait); signalled after the unlock, it wakes
+         * once instead of twice (woken, then blocked on mu, then woken again) */
         pthread_mutex_lock(&l->mu);
-        pthread_cond_signal(&l->wake);
         pthread_mutex_unlock(&l->mu);
+        pthread_cond_signal(&l->wake);
     }
 }
 
