@@ -33,6 +33,7 @@ test-web: build web
 
 bench: build
 	@mkdir -p var/bench
+	@scripts/bench-disk.sh var/bench
 	$(PITBOSS) bench ledger --dir var/bench
 	$(PITBOSS) bench ledger --dir var/bench --clients 64 --per-submit 4
 	$(PITBOSS) bench game --dir var/bench --seconds 10

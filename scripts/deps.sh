@@ -8,7 +8,7 @@ PACKAGES=(
   gcc make pkg-config meson ninja-build python3
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev liboath-dev libjwt-dev
-  python3-jsonschema python3-yaml wrk oathtool
+  python3-jsonschema python3-yaml wrk oathtool fio
   openssl curl jq
   clang libclang-rt-dev valgrind clang-format-14 cppcheck
   nodejs npm chromium

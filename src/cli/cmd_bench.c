@@ -316,6 +316,8 @@ static int run_once(const bench_opts *o, int nclients)
     pb_walbuf_stats(&wal_req0, &wal_wr0);
     client *cl = calloc((size_t)nclients, sizeof *cl);
     pthread_t *th = calloc((size_t)nclients, sizeof *th);
+    pb_cpu_times cpu0, cpu1; /* the machine's CPU time over the run */
+    bool have_cpu = pb_cpu_times_read(&cpu0) == 0;
     int64_t start = pb_time_mono_us();
     int64_t deadline = start + (int64_t)(o->seconds * 1e6);
     sem_t finished;
@@ -347,6 +349,8 @@ static int run_once(const bench_opts *o, int nclients)
     }
     sem_destroy(&finished);
     double secs = (double)(pb_time_mono_us() - start) / 1e6;
+    have_cpu = have_cpu && pb_cpu_times_read(&cpu1) == 0;
+    pb_cpu_share cpu = have_cpu ? pb_cpu_times_share(&cpu0, &cpu1) : (pb_cpu_share){0};
     pb_ledger_stats_get(l, &after);
     pb_walbuf_stats(&wal_req1, &wal_wr1);
     pb_ledger_close(l);
@@ -388,7 +392,8 @@ static int run_once(const bench_opts *o, int nclients)
         "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
         "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
         "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,"
-        "\"syncs_per_s\":%.0f,\"transfers_per_sync\":%.1f,\"sync_ms_mean\":%.3f,\"writer_cpu\":%d,\"wal_reserve\":%s,\"verify\":\"%s\"}\n",
+        "\"syncs_per_s\":%.0f,\"transfers_per_sync\":%.1f,\"sync_ms_mean\":%.3f,\"writer_cpu\":%d,\"wal_reserve\":%s,"
+        "\"cpu_busy_pct\":%.1f,\"cpu_iowait_pct\":%.1f,\"cpu_steal_pct\":%.1f,\"verify\":\"%s\"}\n",
         nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
         batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
         o->per_submit, o->async ? "async" : "threads", o->sync_in_writer ? "writer" : "pipelined",
@@ -406,7 +411,8 @@ static int run_once(const bench_opts *o, int nclients)
         after.syncs > before.syncs ? (double)(after.sync_us_total - before.sync_us_total) / 1000.0 /
                                          (double)(after.syncs - before.syncs)
                                    : 0.0,
-        writer_cpu, o->no_wal_reserve ? "false" : "true", verified ? "ok" : "FAILED");
+        writer_cpu, o->no_wal_reserve ? "false" : "true", cpu.busy_pct, cpu.iowait_pct,
+        cpu.steal_pct, verified ? "ok" : "FAILED");
     fflush(stdout);
     free(all);
     free(cl);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static int allowed(cpu_set_t *set)
 {
@@ -176,4 +178,67 @@ int pb_cpu_quietest_allowed(void)
     int best = pb_cpu_quietest_in(text, &set);
     free(text);
     return best >= 0 ? best : last;
+}
+
+int pb_cpu_times_parse(const char *text, pb_cpu_times *out)
+{
+    *out = (pb_cpu_times){0};
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, "cpu ", 4) == 0) {
+            unsigned long long v[8] = {0};
+            int n = sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                           &v[3], &v[4], &v[5], &v[6], &v[7]);
+            if (n < 4)
+                return -1;
+            *out = (pb_cpu_times){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+            return 0;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+int pb_cpu_times_read(pb_cpu_times *out)
+{
+    *out = (pb_cpu_times){0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    char line[512]; /* the aggregate line comes first */
+    int rc = fgets(line, sizeof line, f) ? pb_cpu_times_parse(line, out) : -1;
+    fclose(f);
+    struct timespec ts;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), hz = sysconf(_SC_CLK_TCK);
+    if (rc != 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0 || ncpu < 1 || hz < 1) {
+        *out = (pb_cpu_times){0};
+        return -1;
+    }
+    out->at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    out->ncpu = (int)ncpu;
+    out->hz = hz;
+    return 0;
+}
+
+pb_cpu_share pb_cpu_times_share(const pb_cpu_times *a, const pb_cpu_times *b)
+{
+    const unsigned long long x[8] = {a->user,   a->nice, a->system,  a->idle,
+                                     a->iowait, a->irq,  a->softirq, a->steal};
+    const unsigned long long y[8] = {b->user,   b->nice, b->system,  b->idle,
+                                     b->iowait, b->irq,  b->softirq, b->steal};
+    if (b->at_us <= a->at_us || a->ncpu < 1 || a->ncpu != b->ncpu || a->hz < 1 || a->hz != b->hz)
+        return (pb_cpu_share){0};
+    for (int i = 0; i < 8; i++)
+        if (y[i] < x[i])
+            return (pb_cpu_share){0};
+    double ticks = (double)(b->at_us - a->at_us) / 1e6 * (double)a->ncpu * (double)a->hz;
+    pb_cpu_share s = {.idle_pct = 100.0 * (double)(y[3] - x[3]) / ticks,
+                      .iowait_pct = 100.0 * (double)(y[4] - x[4]) / ticks,
+                      .steal_pct = 100.0 * (double)(y[7] - x[7]) / ticks};
+    /* the counters move in whole ticks: over a short interval they may add up to a
+     * little more than the time that passed */
+    double rest = 100.0 - s.idle_pct - s.iowait_pct - s.steal_pct;
+    s.busy_pct = rest > 0 ? rest : 0;
+    return s;
 }

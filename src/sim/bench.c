@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cpu.h"
 #include "core/time.h"
 #include "sim/sim_internal.h"
 
@@ -85,6 +86,8 @@ typedef struct bench {
     int *idle;
     int nidle;
     char first_error[400];
+    pb_cpu_times cpu0, cpu1; /* the machine's CPU time at the start and end of the measure */
+    bool have_cpu0, have_cpu1;
 } bench;
 
 static void sign(bench *b, const char *body, size_t len, char out[PB_SIM_SIG_BUF])
@@ -384,6 +387,10 @@ static int run_loop(bench *b)
     int64_t drain_until = 0;
     for (;;) {
         int64_t now = pb_time_mono_us();
+        if (!b->have_cpu0 && now >= b->measure_from)
+            b->have_cpu0 = pb_cpu_times_read(&b->cpu0) == 0;
+        if (!b->have_cpu1 && now >= b->deadline)
+            b->have_cpu1 = pb_cpu_times_read(&b->cpu1) == 0;
         if (now >= b->deadline) {
             if (!drain_until) /* open loop: idle connections settle their last bet */
                 for (int i = 0; i < b->n; i++)
@@ -464,20 +471,25 @@ static void report(bench *b, double secs, bool balances_ok)
     double cps = secs > 0 ? (double)b->calls / secs : 0;
     double p50 = pct(b->lat, b->nlat, 0.50), p90 = pct(b->lat, b->nlat, 0.90),
            p99 = pct(b->lat, b->nlat, 0.99), mx = b->nlat ? (double)b->lat[b->nlat - 1] / 1000 : 0;
+    /* the whole machine's CPU over the measured seconds: server, generator, kernel */
+    pb_cpu_share cpu = b->have_cpu0 && b->have_cpu1 ? pb_cpu_times_share(&b->cpu0, &b->cpu1)
+                                                    : (pb_cpu_share){0};
     fprintf(f,
             "{\"bench\":\"wallet\",\"label\":\"%s\",\"mode\":\"%s\",\"connections\":%d,"
             "\"target_rate\":%.0f,\"seconds\":%.2f,\"calls\":%" PRIu64 ",\"calls_per_s\":%.0f,"
             "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"non_200\":%" PRIu64
-            ",\"reconnects\":%" PRIu64 ",\"balances\":\"%s\"}\n",
+            ",\"reconnects\":%" PRIu64 ",\"cpu_busy_pct\":%.1f,\"cpu_iowait_pct\":%.1f,"
+            "\"cpu_steal_pct\":%.1f,\"balances\":\"%s\"}\n",
             o->label ? o->label : "", o->rate > 0 ? "open" : "closed", b->n, o->rate, secs,
-            b->calls, cps, p50, p90, p99, mx, b->errors, b->reconnects,
-            balances_ok ? "ok" : "FAILED");
+            b->calls, cps, p50, p90, p99, mx, b->errors, b->reconnects, cpu.busy_pct,
+            cpu.iowait_pct, cpu.steal_pct, balances_ok ? "ok" : "FAILED");
     fprintf(f,
             "bench wallet%s%s: %d connections, %s: %.0f calls/s (bet + win), latency p50 %.2f ms,"
-            " p90 %.2f ms, p99 %.2f ms, max %.2f ms; %" PRIu64 " non-200; balances %s\n",
+            " p90 %.2f ms, p99 %.2f ms, max %.2f ms; %" PRIu64 " non-200; balances %s;"
+            " machine CPU %.0f%% busy, %.1f%% stolen\n",
             o->label ? " " : "", o->label ? o->label : "", b->n,
             o->rate > 0 ? "open loop" : "closed loop", cps, p50, p90, p99, mx, b->errors,
-            balances_ok ? "ok" : "FAILED");
+            balances_ok ? "ok" : "FAILED", cpu.busy_pct, cpu.steal_pct);
     if (b->first_error[0])
         fprintf(f, "first refusal: %s\n", b->first_error);
     fflush(f);

@@ -20,7 +20,7 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/pbcli.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/pitboss.db
 
-PLAN=39
+PLAN=41
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -253,13 +253,30 @@ check "bench ledger exits 0 and prints one line" "$([ $RC -eq 0 ] && [ "$lines" 
 if command -v python3 >/dev/null 2>&1; then
     json_ok=$(python3 -c 'import json,sys
 r = json.loads(open(sys.argv[1]).read())
+cpu = [r["cpu_busy_pct"], r["cpu_iowait_pct"], r["cpu_steal_pct"]]
 sys.exit(0 if r["bench"] == "ledger" and r["clients"] == 2 and r["verify"] == "ok"
-         and r["transfers"] > 0 else 1)' "$OUT" 2>/dev/null; echo $?)
+         and r["transfers"] > 0 and all(0 <= x <= 100 for x in cpu) and sum(cpu) <= 100.1
+         else 1)' "$OUT" 2>/dev/null; echo $?)
 else
     json_ok=$(grep -q '^{.*"bench":"ledger".*"clients":2,.*"verify":"ok".*}$' "$OUT"; echo $?)
 fi
-check "the bench line is JSON with bench=ledger, clients=2, verify=ok" "$json_ok"
+check "the bench line is JSON with bench=ledger, clients=2, verify=ok and the machine's CPU shares" "$json_ok"
 check "bench removes its database" "$([ -z "$(ls "$D"/bench-ledger-* 2>/dev/null)" ]; echo $?)"
+
+# ---- the disk benchmark (scripts/bench-disk.sh, fio): one second into $D
+BD=$(cd "$(dirname "$0")/../../scripts" && pwd)/bench-disk.sh
+run env BENCH_DISK_SECONDS=1 "$BD" "$D/disk"
+disk_ok=$(python3 -c 'import json,sys
+lines = open(sys.argv[1]).read().splitlines()
+r = json.loads(lines[0])
+sys.exit(0 if r["bench"] == "disk" and r["write_kib"] == 8 and r["syncs"] > 0
+         and 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"] and r["syncs_per_s"] > 0
+         and lines[1].startswith("bench disk: ") else 1)' "$OUT" 2>/dev/null; echo $?)
+check "bench-disk.sh prints the sync latencies fio measured, and leaves no file" \
+    "$([ $RC -eq 0 ] && [ "$disk_ok" -eq 0 ] && [ -z "$(ls -A "$D/disk")" ]; echo $?)" "exit $RC"
+run env BENCH_DISK_SECONDS=0 "$BD" "$D/disk"
+check "bench-disk.sh refuses a run of 0 seconds (exit 2)" \
+    "$([ $RC -eq 2 ] && grep -q 'BENCH_DISK_SECONDS' "$ERR"; echo $?)" "exit $RC"
 
 if [ "$N" -ne "$PLAN" ]; then
     echo "# planned $PLAN cases but ran $N"

@@ -195,12 +195,93 @@ static void quietest_is_allowed(void **state)
     run_in_thread(quietest_body);
 }
 
+/* The aggregate line of /proc/stat, and the shares between two readings. */
+static void cpu_times_from_text(void **state)
+{
+    (void)state;
+    pb_cpu_times a, b;
+    /* the per-CPU lines and the rest of the file are not the aggregate */
+    const char *t0 = "cpu  100 10 50 800 20 5 15 0 0 0\n"
+                     "cpu0 50 5 25 400 10 2 7 0 0 0\n"
+                     "intr 123 4 5\n";
+    assert_int_equal(pb_cpu_times_parse(t0, &a), 0);
+    assert_true(a.user == 100 && a.nice == 10 && a.system == 50 && a.idle == 800);
+    assert_true(a.iowait == 20 && a.irq == 5 && a.softirq == 15 && a.steal == 0);
+    assert_true(a.at_us == 0 && a.ncpu == 0 && a.hz == 0);
+    /* 5 s later on 2 CPUs at 100 ticks/s (1,000 ticks): 100 iowait, 50 stolen,
+     * 550 idle, so 300 busy, whatever the busy counters say (they add up to 240
+     * here: a tickless kernel misses short bursts) */
+    const char *t1 = "cpu  260 10 90 1350 120 15 55 50 0 0\n";
+    assert_int_equal(pb_cpu_times_parse(t1, &b), 0);
+    a.at_us = 1000000, b.at_us = 6000000;
+    a.ncpu = b.ncpu = 2;
+    a.hz = b.hz = 100;
+    pb_cpu_share sh = pb_cpu_times_share(&a, &b);
+    assert_true(sh.idle_pct > 54.99 && sh.idle_pct < 55.01);
+    assert_true(sh.iowait_pct > 9.99 && sh.iowait_pct < 10.01);
+    assert_true(sh.steal_pct > 4.99 && sh.steal_pct < 5.01);
+    assert_true(sh.busy_pct > 29.99 && sh.busy_pct < 30.01);
+    /* counters a tick ahead of the clock: busy is never below 0 */
+    b.at_us = a.at_us + 2740000; /* 548 ticks' time, 550 idle counted */
+    sh = pb_cpu_times_share(&a, &b);
+    assert_true(sh.busy_pct == 0 && sh.idle_pct > 100);
+    b.at_us = 6000000;
+    /* no time between them, a counter that went back (a wrap), another CPU count or
+     * tick rate: nothing to say, all 0 */
+    pb_cpu_times c = a;
+    sh = pb_cpu_times_share(&a, &c);
+    assert_true(sh.busy_pct == 0 && sh.idle_pct == 0 && sh.steal_pct == 0);
+    c = b;
+    c.idle = a.idle - 1; /* went back */
+    sh = pb_cpu_times_share(&a, &c);
+    assert_true(sh.busy_pct == 0 && sh.idle_pct == 0);
+    c = b;
+    c.ncpu = 4;
+    sh = pb_cpu_times_share(&a, &c);
+    assert_true(sh.busy_pct == 0 && sh.idle_pct == 0);
+    c = b;
+    c.hz = 250;
+    sh = pb_cpu_times_share(&a, &c);
+    assert_true(sh.busy_pct == 0 && sh.idle_pct == 0);
+    /* an old kernel's line of four counters: the rest 0 */
+    assert_int_equal(pb_cpu_times_parse("cpu 1 2 3 4\n", &a), 0);
+    assert_true(a.idle == 4 && a.iowait == 0 && a.steal == 0);
+    /* no aggregate line, or too short a one */
+    assert_int_equal(pb_cpu_times_parse("cpu0 1 2 3 4\n", &a), -1);
+    assert_int_equal(pb_cpu_times_parse("cpu 1 2\n", &a), -1);
+    assert_int_equal(pb_cpu_times_parse("", &a), -1);
+}
+
+/* This machine's readings: a thread that spins shows as busy time. */
+static void cpu_times_of_this_machine(void **state)
+{
+    (void)state;
+    pb_cpu_times a, b;
+    assert_int_equal(pb_cpu_times_read(&a), 0);
+    assert_true(a.ncpu >= 1 && a.hz >= 1 && a.at_us > 0);
+    assert_true(a.user + a.system + a.idle > 0);
+    /* spin for 200 ms: one CPU busy all along */
+    volatile unsigned long long spin = 0;
+    do {
+        for (int i = 0; i < 100000; i++)
+            spin += (unsigned long long)i;
+        assert_int_equal(pb_cpu_times_read(&b), 0);
+    } while (b.at_us - a.at_us < 200000);
+    pb_cpu_share sh = pb_cpu_times_share(&a, &b);
+    /* this thread's CPU, 1/ncpu of the machine's time (less what a hypervisor
+     * stole), was not idle; a tick's rounding on either side allowed */
+    double tick_pct = 100.0 / ((double)(b.at_us - a.at_us) / 1e6 * a.hz * a.ncpu);
+    assert_true(sh.busy_pct + sh.steal_pct + 2 * tick_pct >= 100.0 / a.ncpu);
+    assert_true(sh.busy_pct <= 100 && sh.idle_pct >= 0 && sh.steal_pct >= 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(counts_and_last),    cmocka_unit_test(pin_runs_there),
-        cmocka_unit_test(avoid_removes_one),  cmocka_unit_test(bad_cpus_refused),
-        cmocka_unit_test(quietest_from_text), cmocka_unit_test(quietest_is_allowed),
+        cmocka_unit_test(counts_and_last),     cmocka_unit_test(pin_runs_there),
+        cmocka_unit_test(avoid_removes_one),   cmocka_unit_test(bad_cpus_refused),
+        cmocka_unit_test(quietest_from_text),  cmocka_unit_test(quietest_is_allowed),
+        cmocka_unit_test(cpu_times_from_text), cmocka_unit_test(cpu_times_of_this_machine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
