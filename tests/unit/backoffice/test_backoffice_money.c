@@ -15,6 +15,7 @@
 
 #include "../ledger/fixture.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
+#include "../plans.h"
 #include "store/store.h"
 
 #define SEC 1000000LL
@@ -275,6 +276,32 @@ static int nop_play(void *ctx, const pb_store_bo_play *op)
     return 0;
 }
 
+/* The back office's reads of money (the statements this file's calls prepared). */
+static bool back_office_statement(const char *sql, void *ctx)
+{
+    (void)ctx;
+    static const char *mine[] = {"payment INDEXED BY",
+                                 "withdrawal INDEXED BY",
+                                 "wallet_op INDEXED BY",
+                                 "game_round INDEXED BY",
+                                 "FROM ledger_transfer t JOIN",
+                                 "SELECT created_at FROM ledger_transfer WHERE seq>=",
+                                 "SELECT debit_account_id, credit_account_id"};
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
+        if (strstr(sql, mine[i]))
+            return true;
+    return false;
+}
+
+static void no_scan(const char *sql, const char *detail, void *ctx)
+{
+    (void)ctx;
+    if (plan_is_scan(detail, NULL)) {
+        print_error("a full scan: %s\n  in %s\n", detail, sql);
+        fail();
+    }
+}
+
 /* Every statement these reads prepared, on the connection's own handle: its plan
  * searches by a key (primary key or an index), never scans a whole table. */
 static void test_plans(void **state)
@@ -301,40 +328,7 @@ static void test_plans(void **state)
     assert_int_equal(pb_store_bo_tx_walk_accounts(f->conn, &id, &start, 1, 0, 0, collect, &r),
                      PB_STORE_OK);
     assert_int_equal(pb_store_bo_seq_at(f->conn, w.t0 + SEC, &seq), PB_STORE_OK);
-    sqlite3 *db = ((sq_conn *)f->conn)->db;
-    const char *mine[] = {"payment INDEXED BY",
-                          "withdrawal INDEXED BY",
-                          "wallet_op INDEXED BY",
-                          "game_round INDEXED BY",
-                          "FROM ledger_transfer t JOIN",
-                          "SELECT created_at FROM ledger_transfer WHERE seq>=",
-                          "SELECT debit_account_id, credit_account_id"};
-    int checked = 0;
-    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
-        const char *sql = sqlite3_sql(st);
-        bool ours = false;
-        for (size_t i = 0; sql && i < sizeof mine / sizeof mine[0]; i++)
-            ours = ours || strstr(sql, mine[i]) != NULL;
-        if (!ours)
-            continue;
-        char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
-        sqlite3_stmt *ex = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &ex, NULL), SQLITE_OK);
-        for (int i = 1; i <= sqlite3_bind_parameter_count(ex); i++)
-            sqlite3_bind_int64(ex, i, 1);
-        while (sqlite3_step(ex) == SQLITE_ROW) {
-            const char *detail = (const char *)sqlite3_column_text(ex, 3);
-            if (getenv("PB_TEST_SHOW_PLANS"))
-                fprintf(stderr, "# %.40s…: %s\n", sql, detail ? detail : "");
-            if (detail && strncmp(detail, "SCAN ", 5) == 0) {
-                print_error("a full scan: %s\n  in %s\n", detail, sql);
-                fail();
-            }
-        }
-        sqlite3_finalize(ex);
-        sqlite3_free(explain);
-        checked++;
-    }
+    int checked = plans_each(((sq_conn *)f->conn)->db, back_office_statement, no_scan, NULL);
     assert_true(checked >= 11); /* every statement above was looked at */
 }
 

@@ -19,6 +19,7 @@
 #include "cashier/cashier_internal.h" /* the payout retry's pass, called directly */
 #include "fixture.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
+#include "../plans.h"
 
 /* The ledger transfer of a withdrawal by its key suffix ("hold", "post", "void"). */
 static pb_err wd_transfer(const char *id, const char *what, pb_ledger_record *out)
@@ -425,6 +426,46 @@ static void test_pass_stops_at_a_refusing_psp(void **state)
     free(seen.seq);
 }
 
+/* The payment and withdrawal lists' statements, one per filter set. */
+static bool list_statement(const char *sql, void *ctx)
+{
+    (void)ctx;
+    return strstr(sql, "ORDER BY seq DESC LIMIT ?5") &&
+           (strstr(sql, "FROM payment") || strstr(sql, "FROM withdrawal"));
+}
+
+typedef struct list_plan {
+    bool searched; /* the statement's plan so far searched an index of its table */
+} list_plan;
+
+/* A filtered list searches an index (the player's when a player is given: the
+ * narrowest) and scans nothing; an unfiltered one walks the table. */
+static void list_plan_line(const char *sql, const char *d, void *ctx)
+{
+    list_plan *lp = ctx;
+    bool by_player = strstr(sql, "player=?2") != NULL;
+    bool filtered = by_player || strstr(sql, "status=?3");
+    if (!d) { /* the statement's plan is done */
+        assert_true(lp->searched == filtered);
+        lp->searched = false;
+        return;
+    }
+    if (strstr(d, "json_each"))
+        return;
+    if (strncmp(d, "SEARCH payment USING INDEX", 26) == 0 ||
+        strncmp(d, "SEARCH withdrawal USING INDEX", 29) == 0) {
+        lp->searched = true;
+        if (by_player && !strstr(d, "_player (player=?)")) {
+            print_error("not the player's index: %s\n  in %s\n", d, sql);
+            fail();
+        }
+    }
+    if (filtered && plan_is_scan(d, NULL)) {
+        print_error("a full scan: %s\n  in %s\n", d, sql);
+        fail();
+    }
+}
+
 /* The payment and withdrawal lists filtered by player or status walk an index (no
  * full scan of the table); unfiltered, they read the table newest first. Also
  * checks what each returns. */
@@ -452,43 +493,8 @@ static void test_list_plans(void **state)
         assert_int_equal(pb_store_payment_list(C.f->conn, &pq, pr, &n), PB_STORE_OK);
         assert_int_equal(n, v == 2 ? 2 : v == 3 ? 1 : want_pay[v]);
     }
-    sqlite3 *db = ((sq_conn *)C.f->conn)->db;
-    int checked = 0;
-    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
-        const char *sql = sqlite3_sql(st);
-        if (!sql || !strstr(sql, "ORDER BY seq DESC LIMIT ?5") ||
-            (!strstr(sql, "FROM payment") && !strstr(sql, "FROM withdrawal")))
-            continue;
-        bool by_player = strstr(sql, "player=?2") != NULL;
-        bool filtered = by_player || strstr(sql, "status=?3");
-        char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
-        sqlite3_stmt *ex = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &ex, NULL), SQLITE_OK);
-        bool searched = false;
-        while (sqlite3_step(ex) == SQLITE_ROW) {
-            const char *d = (const char *)sqlite3_column_text(ex, 3);
-            if (getenv("PB_TEST_SHOW_PLANS"))
-                fprintf(stderr, "# %s\n", d ? d : "");
-            if (!d || strstr(d, "json_each"))
-                continue;
-            if (strncmp(d, "SEARCH payment USING INDEX", 26) == 0 ||
-                strncmp(d, "SEARCH withdrawal USING INDEX", 29) == 0) {
-                searched = true;
-                if (by_player && !strstr(d, "_player (player=?)")) { /* the narrowest */
-                    print_error("not the player's index: %s\n  in %s\n", d, sql);
-                    fail();
-                }
-            }
-            if (filtered && strncmp(d, "SCAN ", 5) == 0) {
-                print_error("a full scan: %s\n  in %s\n", d, sql);
-                fail();
-            }
-        }
-        assert_true(searched == filtered);
-        sqlite3_finalize(ex);
-        sqlite3_free(explain);
-        checked++;
-    }
+    list_plan lp = {0};
+    int checked = plans_each(((sq_conn *)C.f->conn)->db, list_statement, list_plan_line, &lp);
     assert_int_equal(checked, 8); /* four filter sets × two tables */
 }
 

@@ -21,6 +21,7 @@
 #include "core/time.h"
 #include "events/events.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
+#include "../plans.h"
 
 typedef struct fx {
     char dir[64], path[96];
@@ -365,6 +366,22 @@ static void test_dispatcher_prunes_a_backlog(void **state)
     pb_events_close(ev);
 }
 
+/* The outbox's statements, but the prune's cut-off (bounded by its horizon). */
+static bool outbox_statement(const char *sql, void *ctx)
+{
+    (void)ctx;
+    return strstr(sql, "FROM event_outbox") && !strstr(sql, "id>=?3");
+}
+
+static void no_scan_of_outbox(const char *sql, const char *detail, void *ctx)
+{
+    (void)ctx;
+    if (plan_is_scan(detail, "event_outbox")) {
+        print_error("a full scan: %s\n  in %s\n", detail, sql);
+        fail();
+    }
+}
+
 /* Every outbox statement the reads and the prune prepared searches by the key or
  * reads a bounded run of it; none reads the whole table. The prune's cut-off query
  * walks up from the oldest row, bounded by its horizon (?3 = oldest + max_delete). */
@@ -380,26 +397,7 @@ static void test_outbox_plans(void **state)
     assert_int_equal(pb_store_event_scan(f->c, first, 10, collect, &s), PB_STORE_OK);
     assert_int_equal(s.n, 4);
     assert_int_equal(prune_once(f, 0, 2, 100), 3);
-    sqlite3 *db = ((sq_conn *)f->c)->db;
-    int checked = 0;
-    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st)) {
-        const char *sql = sqlite3_sql(st);
-        if (!sql || !strstr(sql, "FROM event_outbox") || strstr(sql, "id>=?3"))
-            continue;
-        char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
-        sqlite3_stmt *ex = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &ex, NULL), SQLITE_OK);
-        while (sqlite3_step(ex) == SQLITE_ROW) {
-            const char *d = (const char *)sqlite3_column_text(ex, 3);
-            if (d && strcmp(d, "SCAN event_outbox") == 0) {
-                print_error("a full scan: %s\n  in %s\n", d, sql);
-                fail();
-            }
-        }
-        sqlite3_finalize(ex);
-        sqlite3_free(explain);
-        checked++;
-    }
+    int checked = plans_each(((sq_conn *)f->c)->db, outbox_statement, no_scan_of_outbox, NULL);
     assert_true(checked >= 3); /* the bounds, the scan, the prune's first id and delete */
 }
 
