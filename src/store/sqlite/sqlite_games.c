@@ -127,7 +127,9 @@ static pb_store_rc pair_unsealed(pb_store_conn *base, pb_store_seed_pair *out, s
                                  size_t *n)
 {
     sq_conn *c = SQ(base);
+    /* the partial index of exactly these rows (0021): no walk over the sealed ones */
     sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAIR_COLS " FROM fair_seed_pair "
+                                      "INDEXED BY fair_seed_pair_unsealed "
                                       "WHERE active=1 AND length(server_seed)=64 LIMIT ?1");
     if (!st)
         return PB_STORE_ERROR;

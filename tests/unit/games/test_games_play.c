@@ -16,6 +16,8 @@
 #include "games/games.h"
 #include "games/play_internal.h"
 #include "play_fixture.h"
+#include "store/sqlite/sqlite_internal.h" /* the connection's handle: the pass's plan and steps */
+#include "../plans.h"                     /* after play_fixture.h, which brings cmocka */
 
 /* ---- a dice bet settles ---- */
 
@@ -621,6 +623,78 @@ static void legacy_seeds_sealed_on_open(void **state)
     assert_string_equal(again.server_seed, p.server_seed);
 }
 
+/* The start-up pass that seals seeds stored in the clear reads only those: with
+ * hundreds of active pairs already sealed (one per player who has played), its
+ * query walks the partial index of the unsealed ones (0021), not every active pair,
+ * and still finds a pair written in the clear among them. */
+static bool unsealed_statement(const char *sql, void *ctx)
+{
+    (void)ctx;
+    return strstr(sql, "fair_seed_pair_unsealed") != NULL;
+}
+
+static void unsealed_plan_line(const char *sql, const char *detail, void *ctx)
+{
+    (void)sql;
+    if (detail)
+        *(bool *)ctx |= strstr(detail, "USING INDEX fair_seed_pair_unsealed") != NULL;
+}
+
+static int unsealed_vm_steps(size_t *n, pb_store_seed_pair *out)
+{
+    assert_int_equal(pb_store_seed_pair_unsealed(G.f->conn, out, 4, n), PB_STORE_OK);
+    sqlite3 *db = ((sq_conn *)G.f->conn)->db;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+        if (sqlite3_sql(st) && unsealed_statement(sqlite3_sql(st), NULL))
+            return sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+    fail_msg("the unsealed pairs' statement is not prepared");
+    return -1;
+}
+
+static void unsealed_pass_reads_only_unsealed(void **state)
+{
+    (void)state;
+    sqlite3 *db = ((sq_conn *)G.f->conn)->db;
+    /* 400 players' active pairs, sealed ("s1:…": any text but 64 hex characters) */
+    assert_int_equal(sqlite3_exec(db,
+                                  "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM k "
+                                  "WHERE i<400) INSERT INTO fair_seed_pair (id, brand_id, brand, "
+                                  "player, server_seed, commitment, client_seed, next_nonce, "
+                                  "active, created_at) SELECT 'pair-'||i, 1, 'alpha', "
+                                  "'player-'||i, 's1:sealed-'||i, 'c', 'x', 0, 1, 0 FROM k",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    pb_store_seed_pair out[4];
+    size_t n = 99;
+    unsealed_vm_steps(&n, out); /* prepares it; the counter starts at the next run */
+    int steps = unsealed_vm_steps(&n, out);
+    assert_int_equal(n, 0);
+    /* a full walk of the 400 active pairs takes several steps each */
+    assert_true(steps < 50);
+    bool uses = false;
+    assert_int_equal(plans_each(db, unsealed_statement, unsealed_plan_line, &uses), 1);
+    assert_true(uses);
+    /* one of them back in the clear, as a database from before sealing has it: found,
+     * and sealed by the pass */
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE fair_seed_pair SET server_seed="
+                     "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' "
+                     "WHERE id='pair-200'",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    steps = unsealed_vm_steps(&n, out);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].id, "pair-200");
+    assert_true(steps < 50);
+    int64_t sealed = 0;
+    char err[256];
+    assert_int_equal(play_seal_existing(G.f->store, &sealed, err, sizeof err), 0);
+    assert_int_equal(sealed, 1);
+    unsealed_vm_steps(&n, out);
+    assert_int_equal(n, 0);
+}
+
 /* The active pair's server seed is stored sealed ("s1:", fair.key, the pair id bound
  * to it): it opens to the seed its commitment names, not under another pair's id,
  * not once changed; a seed stored in the clear (written before sealing) reads as is.
@@ -721,6 +795,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_rotation_while_mines_in_play, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(seeds_sealed_at_rest, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(legacy_seeds_sealed_on_open, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(unsealed_pass_reads_only_unsealed, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
