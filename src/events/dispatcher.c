@@ -13,7 +13,11 @@
  * hook). So a wake-up that finds nothing new is followed by a few more looks,
  * backing off 1, 2, 4 … 128 ms (~0.6 s in all), until the rows appear or the
  * transaction evidently rolled back; reads are at most one per MIN_GAP so a
- * storm of appends costs batched reads, not one read per bet. When nothing
+ * storm of appends costs batched reads, not one read per bet. A wait of no more
+ * than MIN_GAP (the 1 ms after a delivery, the first backoffs) is a plain sleep,
+ * so appends meanwhile only bump the counter: a kick wakes the thread (a futex
+ * call on the appender's thread, the ledger writer's for a bet) only from a longer
+ * wait, and a steady flow of events is read every 1-2 ms without one. When nothing
  * is pending the thread sleeps until the next wake-up, or idle_poll_ms (a look
  * for rows appended by another process, e.g. a CLI).
  *
@@ -165,7 +169,10 @@ static void *run(void *arg)
             if (to_prune < wait_ms)
                 wait_ms = to_prune > 0 ? (int)to_prune : 1;
         }
-        pb_events_wait(g, wait_ms);
+        if (wait_ms * 1000 <= MIN_GAP_US)
+            sleep_us(wait_ms * 1000); /* looking again that soon anyway: not woken by appends */
+        else
+            pb_events_wait(g, wait_ms);
     }
     return NULL;
 }
