@@ -94,7 +94,7 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
 }
 
 /* @backoffice: the events' figures — delivered, stream clients connected, clients
- * dropped as slow, and the outbox lag (the newest id appended − the newest id
+ * dropped as slow, the dispatcher's own syncs (dispatcher.c), and the outbox lag (the newest id appended − the newest id
  * dispatched), read from the outbox on the request's connection. */
 static void events_metrics(pb_http_request *req, pb_events *ev, pb_http_buf *out)
 {
@@ -126,8 +126,13 @@ static void events_metrics(pb_http_request *req, pb_events *ev, pb_http_buf *out
         "# HELP pitboss_events_outbox_lag Events appended to the outbox and not dispatched yet "
         "(the newest id appended - the newest id dispatched).\n"
         "# TYPE pitboss_events_outbox_lag gauge\n"
-        "pitboss_events_outbox_lag %lld\n",
-        (unsigned long long)st.delivered, st.clients, (unsigned long long)st.dropped, lag);
+        "pitboss_events_outbox_lag %lld\n"
+        "# HELP pitboss_events_own_syncs_total Syncs of the log the dispatcher made itself for "
+        "committed events that waited to be known durable (another process's, or a late sync).\n"
+        "# TYPE pitboss_events_own_syncs_total counter\n"
+        "pitboss_events_own_syncs_total %llu\n",
+        (unsigned long long)st.delivered, st.clients, (unsigned long long)st.dropped, lag,
+        (unsigned long long)st.own_syncs);
 }
 
 /* The payouts a PSP did not take, and their retry (cashier.h). */

@@ -83,7 +83,8 @@ static size_t poll_once(pb_events *ev)
 {
     batch_ctx b = {ev, 0};
     atomic_fetch_add(&ev->polls, 1);
-    pb_store_rc rc = pb_store_event_scan(ev->conn, ev->last, PB_EVENTS_BATCH, on_row, &b);
+    pb_store_rc rc = pb_store_event_scan(ev->conn, ev->last, pb_store_event_durable(ev->store),
+                                         PB_EVENTS_BATCH, on_row, &b);
     if (rc != PB_STORE_OK && rc != PB_STORE_BUSY)
         pb_log(PB_LOG_WARN, "events.poll", "outbox read failed: %s", pb_store_errmsg(ev->conn));
     atomic_fetch_add(&ev->delivered, b.n);
@@ -116,6 +117,45 @@ static bool prune(pb_events *ev)
         pb_log(PB_LOG_INFO, "events.pruned", "%zu outbox row(s) pruned%s", total,
                more ? ", more to prune" : "");
     return more;
+}
+
+/*
+ * Delivered rows are on disk. The dispatcher reads only up to the store's durable
+ * mark (pb_store_event_durable): a row the ledger writer committed waits for the
+ * notifier's sync (a power loss before it would take the row back, after it had
+ * been announced). That sync normally comes within a millisecond or two, inside
+ * the append's backoff looks. If rows wait beyond the mark for durable_wait_ms
+ * while the mark stands still (another process appended them, durably, and this
+ * process does not know their ids; or this process's sync is late), the
+ * dispatcher syncs the log itself (everything committed before a sync is on disk
+ * after it) and raises the mark to the newest row it saw before the sync.
+ * Returns the ms until the next look: 0 when nothing waits (sleep as idle).
+ */
+#define PENDING_LOOK_MS 5
+
+static int durable_catch_up(pb_events *ev, int64_t now)
+{
+    int64_t mark = pb_store_event_durable(ev->store), first = 0, newest = 0;
+    if (pb_store_event_bounds(ev->conn, &first, &newest) != PB_STORE_OK || newest <= mark) {
+        ev->stale_since = 0;
+        return 0;
+    }
+    if (!ev->stale_since || mark != ev->stale_mark) { /* first seen, or the mark moved */
+        ev->stale_mark = mark;
+        ev->stale_since = now;
+        return PENDING_LOOK_MS;
+    }
+    if (now - ev->stale_since < (int64_t)ev->cfg.durable_wait_ms * 1000)
+        return PENDING_LOOK_MS;
+    ev->stale_since = 0;
+    if (pb_store_sync(ev->conn) != PB_STORE_OK) {
+        pb_log(PB_LOG_WARN, "events.sync", "cannot sync the outbox's log: %s",
+               pb_store_errmsg(ev->conn));
+        return PENDING_LOOK_MS;
+    }
+    pb_store_event_mark_durable(ev->store, newest);
+    atomic_fetch_add(&ev->own_syncs, 1);
+    return 1;
 }
 
 static void sleep_us(int64_t us)
@@ -161,7 +201,8 @@ static void *run(void *arg)
         } else {
             settled = g;
             tries = 0;
-            wait_ms = ev->cfg.idle_poll_ms;
+            int pending = durable_catch_up(ev, now);
+            wait_ms = pending ? pending : ev->cfg.idle_poll_ms;
             int64_t to_sweep = (ev->next_sweep - now) / 1000 + 1;
             int64_t to_prune = (ev->next_prune - now) / 1000 + 1;
             if (to_sweep < wait_ms)
@@ -208,6 +249,8 @@ pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *er
         c->heartbeat_ms = 15000;
     if (c->idle_poll_ms <= 0)
         c->idle_poll_ms = 1000;
+    if (c->durable_wait_ms <= 0)
+        c->durable_wait_ms = 20;
     ev->store = store;
     pthread_mutex_init(&ev->mu, NULL);
     if (!(ev->conn = pb_store_connect(store, err, errcap))) {
@@ -222,6 +265,9 @@ pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *er
         return NULL;
     }
     atomic_store(&ev->last_id, ev->last);
+    /* what the outbox held at open is on disk (the database recovered it), and is
+     * not dispatched: the mark starts there */
+    pb_store_event_mark_durable(store, ev->last);
     ev->next_prune = pb_time_mono_us() + 1000000; /* a first pass soon after start */
     if (pthread_create(&ev->thread, NULL, run, ev) != 0) {
         snprintf(err, errcap, "cannot start the event dispatcher");
@@ -286,4 +332,5 @@ void pb_events_stats_get(pb_events *ev, pb_events_stats *out)
     out->clients = atomic_load(&ev->nclients);
     out->dropped = atomic_load(&ev->dropped);
     out->pruned = atomic_load(&ev->pruned);
+    out->own_syncs = atomic_load(&ev->own_syncs);
 }

@@ -130,6 +130,10 @@ typedef struct pb_events_config {
     int heartbeat_ms;      /* a comment line to every quiet client; 0 = 15,000 */
     int idle_poll_ms;      /* a look at the outbox when nothing woke us (other
                                processes' events); 0 = 1,000 */
+    int durable_wait_ms;   /* rows committed but not known to be on disk (see
+                              pb_store_event_durable) wait this long for a sync of
+                              their own, the mark standing still, before the
+                              dispatcher syncs the log itself; 0 = 20 */
 } pb_events_config;
 
 /* Opens the dispatcher over store (its own connection) and starts its thread,
@@ -156,6 +160,7 @@ typedef struct pb_events_stats {
     unsigned clients;   /* stream clients connected */
     uint64_t dropped;   /* clients dropped for not keeping up */
     uint64_t pruned;    /* rows pruned */
+    uint64_t own_syncs; /* syncs of the log the dispatcher made for rows waiting to be durable */
 } pb_events_stats;
 void pb_events_stats_get(pb_events *ev, pb_events_stats *out);
 

@@ -56,11 +56,14 @@ struct pb_events {
     /* the dispatcher thread's own */
     int64_t last; /* the newest id dispatched */
     ev_client *clients;
-    int64_t next_prune, next_sweep; /* mono µs */
-    frame live_frame;               /* the event being delivered, formatted once */
+    int64_t next_prune, next_sweep;  /* mono µs */
+    int64_t stale_mark, stale_since; /* rows waiting beyond the durable mark: the mark
+                                        then, and since when (mono µs; 0: none wait) */
+    frame live_frame;                /* the event being delivered, formatted once */
 
     atomic_uint nclients; /* places taken (reserved or connected) */
     atomic_uint_fast64_t delivered, polls, dropped, pruned;
+    atomic_uint_fast64_t own_syncs; /* syncs made for rows another process appended */
     atomic_int_fast64_t last_id;
 };
 

@@ -231,7 +231,8 @@ static void catch_up(pb_events *ev, ev_client *c)
         return;
     }
     catchup_ctx x = {.ev = ev, .c = c};
-    pb_store_rc rc = pb_store_event_scan(ev->conn, c->cursor, PB_EVENTS_BATCH, on_catchup_row, &x);
+    pb_store_rc rc = pb_store_event_scan(ev->conn, c->cursor, ev->last, PB_EVENTS_BATCH,
+                                         on_catchup_row, &x);
     free(x.f.p);
     if (rc != PB_STORE_OK)
         return; /* tried again on the next turn */

@@ -6,6 +6,10 @@
 #ifndef PB_STORE_BACKEND_H
 #define PB_STORE_BACKEND_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "store/store.h"
 
 typedef struct pb_store_backend pb_store_backend;
@@ -24,12 +28,19 @@ struct pb_store_games_ops;
 
 struct pb_store {
     const pb_store_backend *be;
-    void *ledger_live; /* see pb_store_set_ledger_live */
+    void *ledger_live;             /* see pb_store_set_ledger_live */
+    _Atomic int64_t event_durable; /* see pb_store_event_durable (store_events.c) */
 };
 
 struct pb_store_conn {
     const pb_store_backend *be;
     pb_store *store;
+    /* the outbox's durability (store.c, store_events.c): the highest event id this
+     * connection appended in its open transaction, and (deferred connections) the
+     * highest committed but not yet synced */
+    int64_t event_txn;
+    _Atomic int64_t event_unsynced;
+    bool in_txn, deferred;
 };
 
 struct pb_store_backend {

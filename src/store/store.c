@@ -5,6 +5,7 @@
 #include "store/backend.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,33 @@ void pb_store_disconnect(pb_store_conn *c)
 }
 
 const char *pb_store_errmsg(pb_store_conn *c) { return c->be->errmsg(c); }
-pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode) { return c->be->begin(c, mode); }
-pb_store_rc pb_store_commit(pb_store_conn *c) { return c->be->commit(c); }
-void pb_store_rollback(pb_store_conn *c) { c->be->rollback(c); }
+pb_store_rc pb_store_begin(pb_store_conn *c, pb_store_mode mode)
+{
+    pb_store_rc rc = c->be->begin(c, mode);
+    if (rc == PB_STORE_OK) {
+        c->in_txn = true;
+        c->event_txn = 0;
+    }
+    return rc;
+}
+
+pb_store_rc pb_store_commit(pb_store_conn *c)
+{
+    pb_store_rc rc = c->be->commit(c);
+    if (rc == PB_STORE_OK) {
+        c->in_txn = false;
+        pb_store_event_committed(c, c->event_txn);
+        c->event_txn = 0;
+    }
+    return rc;
+}
+
+void pb_store_rollback(pb_store_conn *c)
+{
+    c->be->rollback(c);
+    c->in_txn = false;
+    c->event_txn = 0; /* those rows never were */
+}
 pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames)
 {
     return c->be->wal_restart(c, min_frames);
@@ -89,9 +114,22 @@ pb_store_rc pb_store_restore(const char *url, const char *from, bool replace,
 }
 pb_store_rc pb_store_set_deferred_sync(pb_store_conn *c, bool deferred)
 {
-    return c->be->set_deferred_sync(c, deferred);
+    pb_store_rc rc = c->be->set_deferred_sync(c, deferred);
+    if (rc == PB_STORE_OK)
+        c->deferred = deferred;
+    return rc;
 }
-pb_store_rc pb_store_sync(pb_store_conn *c) { return c->be->sync(c); }
+
+pb_store_rc pb_store_sync(pb_store_conn *c)
+{
+    /* what was committed before the sync began is durable once it returns; a commit
+     * racing with it is left for the next one */
+    int64_t upto = atomic_load_explicit(&c->event_unsynced, memory_order_acquire);
+    pb_store_rc rc = c->be->sync(c);
+    if (rc == PB_STORE_OK)
+        pb_store_event_mark_durable(c->store, upto);
+    return rc;
+}
 
 pb_store_rc pb_store_migrate(pb_store *s, int *applied, char *err, size_t errcap)
 {

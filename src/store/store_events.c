@@ -4,17 +4,55 @@
  */
 #include "store/backend.h"
 
+#include <stdatomic.h>
+
 /* Each function forwards to the backend's events ops table. */
 pb_store_rc pb_store_event_insert(pb_store_conn *c, const pb_store_event *e, int64_t *id)
 {
-    return c->be->events->insert(c, e, id);
+    int64_t got = 0;
+    pb_store_rc rc = c->be->events->insert(c, e, &got);
+    if (rc != PB_STORE_OK)
+        return rc;
+    if (id)
+        *id = got;
+    if (!c->in_txn) /* its own transaction, committed already */
+        pb_store_event_committed(c, got);
+    else if (got > c->event_txn)
+        c->event_txn = got;
+    return rc;
 }
 
-pb_store_rc pb_store_event_scan(pb_store_conn *c, int64_t after_id, size_t limit,
+pb_store_rc pb_store_event_scan(pb_store_conn *c, int64_t after_id, int64_t upto, size_t limit,
                                 pb_store_event_cb cb, void *ctx)
 {
-    return c->be->events->scan(c, after_id, limit, cb, ctx);
+    return c->be->events->scan(c, after_id, upto, limit, cb, ctx);
 }
+
+/* Raises *a to v unless it is already higher. */
+static void raise_to(_Atomic int64_t *a, int64_t v)
+{
+    int64_t cur = atomic_load_explicit(a, memory_order_relaxed);
+    while (cur < v && !atomic_compare_exchange_weak_explicit(a, &cur, v, memory_order_release,
+                                                             memory_order_relaxed))
+        ;
+}
+
+void pb_store_event_committed(pb_store_conn *c, int64_t id)
+{
+    if (id <= 0)
+        return;
+    if (c->deferred)
+        raise_to(&c->event_unsynced, id); /* durable at this connection's next sync */
+    else
+        raise_to(&c->store->event_durable, id); /* the commit synced the log */
+}
+
+int64_t pb_store_event_durable(pb_store *s)
+{
+    return atomic_load_explicit(&s->event_durable, memory_order_acquire);
+}
+
+void pb_store_event_mark_durable(pb_store *s, int64_t id) { raise_to(&s->event_durable, id); }
 
 pb_store_rc pb_store_event_bounds(pb_store_conn *c, int64_t *first, int64_t *last)
 {

@@ -38,9 +38,29 @@ typedef int (*pb_store_event_cb)(void *ctx, const pb_store_event *e);
 
 /* Appends e (inside the caller's write transaction); *id receives its id. */
 pb_store_rc pb_store_event_insert(pb_store_conn *c, const pb_store_event *e, int64_t *id);
-/* The rows with id > after_id, in id order, at most limit of them. */
-pb_store_rc pb_store_event_scan(pb_store_conn *c, int64_t after_id, size_t limit,
+/* The rows with after_id < id <= upto (upto < 0: no upper bound), in id order, at
+ * most limit of them. */
+pb_store_rc pb_store_event_scan(pb_store_conn *c, int64_t after_id, int64_t upto, size_t limit,
                                 pb_store_event_cb cb, void *ctx);
+
+/*
+ * Durability. A committed row is not yet on disk when its connection defers its
+ * syncs (pb_store_set_deferred_sync: the ledger writer's, whose notifier syncs
+ * after the commit): a power loss before that sync takes the row back. So the
+ * events dispatcher delivers only rows up to pb_store_event_durable(): the
+ * highest outbox id this process knows to be on disk. Every row below it is on
+ * disk too, because ids grow in commit order and a sync of the log covers every
+ * commit before it. It is raised by a commit that syncs (a connection that does
+ * not defer), by pb_store_sync() of a deferred connection (to what that connection
+ * had committed when the sync began) and by pb_store_event_mark_durable() (the
+ * dispatcher's own sync, for rows another process appended).
+ */
+int64_t pb_store_event_durable(pb_store *s);
+/* Raises the durable mark to id (never lowers it). */
+void pb_store_event_mark_durable(pb_store *s, int64_t id);
+/* Records that c committed event rows up to id (store.c's commit; an insert outside
+ * a transaction): durable now, or at c's next sync when c defers its syncs. */
+void pb_store_event_committed(pb_store_conn *c, int64_t id);
 /* The lowest and highest ids present (both 0 when the outbox is empty). */
 pb_store_rc pb_store_event_bounds(pb_store_conn *c, int64_t *first, int64_t *last);
 /* Deletes, oldest first, at most max_delete rows that are older than
@@ -52,8 +72,8 @@ pb_store_rc pb_store_event_prune(pb_store_conn *c, int64_t before_us, int64_t ke
 /* What a backend implements (reached through pb_store_backend.events). */
 struct pb_store_events_ops {
     pb_store_rc (*insert)(pb_store_conn *c, const pb_store_event *e, int64_t *id);
-    pb_store_rc (*scan)(pb_store_conn *c, int64_t after_id, size_t limit, pb_store_event_cb cb,
-                        void *ctx);
+    pb_store_rc (*scan)(pb_store_conn *c, int64_t after_id, int64_t upto, size_t limit,
+                        pb_store_event_cb cb, void *ctx);
     pb_store_rc (*bounds)(pb_store_conn *c, int64_t *first, int64_t *last);
     pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows, size_t max_delete,
                          size_t *deleted);

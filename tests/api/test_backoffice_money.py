@@ -671,7 +671,7 @@ class Run:
                     m[k] = int(v)
             assert set(m) == {"pitboss_events_delivered_total", "pitboss_events_stream_clients",
                               "pitboss_events_stream_dropped_total",
-                              "pitboss_events_outbox_lag"}, m
+                              "pitboss_events_outbox_lag", "pitboss_events_own_syncs_total"}, m
             last = self.env.rows("SELECT max(id) FROM event_outbox")[0][0]
             if m["pitboss_events_outbox_lag"] == 0 and m["pitboss_events_delivered_total"] >= last:
                 break

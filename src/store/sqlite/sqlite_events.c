@@ -33,17 +33,18 @@ static pb_store_rc sq_event_insert(pb_store_conn *conn, const pb_store_event *e,
     return r;
 }
 
-static pb_store_rc sq_event_scan(pb_store_conn *conn, int64_t after_id, size_t limit,
+static pb_store_rc sq_event_scan(pb_store_conn *conn, int64_t after_id, int64_t upto, size_t limit,
                                  pb_store_event_cb cb, void *ctx)
 {
     static const char SQL[] = "SELECT id,type,brand,subject,payload,created_at,trace_id "
-                              "FROM event_outbox WHERE id>?1 ORDER BY id LIMIT ?2";
+                              "FROM event_outbox WHERE id>?1 AND id<=?3 ORDER BY id LIMIT ?2";
     sq_conn *c = SQ(conn);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    sqlite3_bind_int64(st, 3, upto < 0 ? INT64_MAX : upto);
     int rc;
     pb_store_event e;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -20,6 +20,7 @@
 
 #include "core/time.h"
 #include "events/events.h"
+#include "store/sqlite/faultvfs.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 #include "../plans.h"
 
@@ -99,7 +100,7 @@ static void test_ids_grow_and_rollback_leaves_nothing(void **state)
     assert_true(gone > a);                         /* it had an id inside its transaction... */
     assert_true(pb_events_generation() >= g0 + 3); /* every append kicks */
     seen s = {0};
-    assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, 0, -1, 100, collect, &s), PB_STORE_OK);
     assert_int_equal(s.n, 2); /* ...and no row after the rollback */
     assert_true(s.ids[0] == a && s.ids[1] == b);
     /* AUTOINCREMENT: the rolled-back id is not given again */
@@ -122,7 +123,7 @@ static void test_payload_is_exact_json(void **state)
                      PB_OK);
     assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
     seen s = {0};
-    assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, 0, -1, 100, collect, &s), PB_STORE_OK);
     assert_string_equal(
         s.payload, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"n\":-42,\"ok\":true,\"none\":null,"
                    "\"amount\":\"123.45\",\"currency\":\"EUR\",\"fee\":\"0.07\",\"raw\":[1,2]}");
@@ -151,7 +152,7 @@ static void test_refusals(void **state)
                      PB_ERR_INTERNAL);
     assert_int_equal(pb_store_commit(f->c), PB_STORE_OK);
     seen s = {0};
-    assert_int_equal(pb_store_event_scan(f->c, 0, 100, collect, &s), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, 0, -1, 100, collect, &s), PB_STORE_OK);
     assert_int_equal(s.n, 1); /* only the good one */
     assert_int_equal(pb_events_type_index("withdrawal.paid") >= 0, 1);
     assert_int_equal(pb_events_type_index("nope"), -1);
@@ -176,13 +177,13 @@ static void test_resume_after_an_id_and_prune(void **state)
         ids[i] = append_one(f->c, "alpha", i + 1, true);
     for (int k = 0; k < 50; k += 7) { /* after any id: exactly the later ones, in order */
         seen s = {0};
-        assert_int_equal(pb_store_event_scan(f->c, ids[k], 1000, collect, &s), PB_STORE_OK);
+        assert_int_equal(pb_store_event_scan(f->c, ids[k], -1, 1000, collect, &s), PB_STORE_OK);
         assert_int_equal(s.n, (size_t)(49 - k));
         for (size_t j = 0; j < s.n; j++)
             assert_int_equal(s.ids[j], ids[k + 1 + (int)j]);
     }
     seen lim = {0};
-    assert_int_equal(pb_store_event_scan(f->c, 0, 10, collect, &lim), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, 0, -1, 10, collect, &lim), PB_STORE_OK);
     assert_int_equal(lim.n, 10);
     /* prune by rows: keep the newest 20, at most 100 deleted per call */
     size_t deleted = prune_once(f, 0, 20, 100);
@@ -213,6 +214,8 @@ typedef struct sub {
     int64_t ids[4096];
     size_t n;
     bool disorder;
+    pb_store *store; /* when set: each event must be durable when delivered */
+    bool undurable;  /* one was not */
 } sub;
 
 static void on_event(void *ctx, const pb_event *e)
@@ -221,6 +224,8 @@ static void on_event(void *ctx, const pb_event *e)
     pthread_mutex_lock(&s->mu);
     if (s->n && e->id <= s->ids[s->n - 1])
         s->disorder = true;
+    if (s->store && pb_store_event_durable(s->store) < e->id)
+        s->undurable = true;
     if (s->n < 4096)
         s->ids[s->n++] = e->id;
     pthread_mutex_unlock(&s->mu);
@@ -310,7 +315,7 @@ static void test_dispatcher_delivers_in_order_once(void **state)
     assert_false(s.disorder);
     /* exactly the outbox's rows after the first one */
     seen all = {0};
-    assert_int_equal(pb_store_event_scan(f->c, one - 1, 4096, collect, &all), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, one - 1, -1, 4096, collect, &all), PB_STORE_OK);
     assert_int_equal(all.n, want);
     assert_memory_equal(all.ids, s.ids, want * sizeof(int64_t));
     pb_events_stats_get(ev, &st);
@@ -321,6 +326,201 @@ static void test_dispatcher_delivers_in_order_once(void **state)
     usleep(200000);
     assert_int_equal(count(&s), want); /* unsubscribed: no more calls */
     pb_events_close(ev);
+}
+
+/* Waits (bounded) until s holds n events. */
+static void wait_count(sub *s, size_t n, int64_t max_us)
+{
+    int64_t t0 = pb_time_mono_us();
+    while (count(s) < n && pb_time_mono_us() - t0 < max_us)
+        usleep(1000);
+}
+
+/* Only rows on disk are delivered. A connection that defers its syncs (the ledger
+ * writer's) commits a row: it is not delivered while it is committed but not synced,
+ * however long that lasts (a power loss would take it back); its connection's sync
+ * makes it durable and it is delivered. A connection that syncs at commit is
+ * delivered at once. Every delivery finds the row under the durable mark. */
+static void test_delivers_only_durable_rows(void **state)
+{
+    fx *f = *state;
+    char err[256];
+    /* no idle poll, and no sync of the dispatcher's own for 10 s */
+    pb_events_config cfg = {.idle_poll_ms = 10000, .durable_wait_ms = 10000};
+    pb_events *ev = pb_events_open(f->store, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    sub s = {.mu = PTHREAD_MUTEX_INITIALIZER, .store = f->store};
+    assert_int_equal(pb_events_subscribe(ev, on_event, &s), 0);
+    pb_store_conn *d = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(pb_store_set_deferred_sync(d, true), PB_STORE_OK);
+
+    int64_t a = append_one(d, "alpha", 1, true);
+    assert_true(pb_store_event_durable(f->store) < a);
+    usleep(400000); /* the append's backoff looks (~0.6 s) find it, committed */
+    assert_int_equal(count(&s), 0);
+    assert_true(pb_store_event_durable(f->store) < a);
+    assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    assert_true(pb_store_event_durable(f->store) >= a);
+    wait_count(&s, 1, 5000000);
+    assert_int_equal(count(&s), 1);
+    assert_int_equal(s.ids[0], a);
+
+    /* a rolled-back append on the deferred connection leaves the mark alone */
+    int64_t before = pb_store_event_durable(f->store);
+    append_one(d, "alpha", 2, false);
+    assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    assert_int_equal(pb_store_event_durable(f->store), before);
+
+    /* synced at commit: durable and delivered at once */
+    int64_t t0 = pb_time_mono_us();
+    int64_t b = append_one(f->c, "alpha", 3, true);
+    assert_true(pb_store_event_durable(f->store) >= b);
+    wait_count(&s, 2, 5000000);
+    assert_int_equal(count(&s), 2);
+    assert_int_equal(s.ids[1], b);
+    assert_true(pb_time_mono_us() - t0 < 2000000);
+
+    /* many commits on the deferred connection, synced in groups behind them as the
+     * ledger's notifier does: all delivered, in order, each durable when delivered */
+    for (int i = 0; i < 40; i++) {
+        append_one(d, "beta", 10 + i, true);
+        if (i % 7 == 6)
+            assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    }
+    assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    wait_count(&s, 42, 10000000);
+    assert_int_equal(count(&s), 42);
+    assert_false(s.disorder);
+    assert_false(s.undurable);
+    pb_events_stats st;
+    pb_events_stats_get(ev, &st);
+    assert_int_equal(st.own_syncs, 0); /* every row was made durable by its connection */
+    pb_events_close(ev);
+    pb_store_disconnect(d);
+}
+
+/* Rows another process appended (here: a second store on the same file, whose
+ * commits this store's mark knows nothing of), and rows a deferred connection
+ * leaves unsynced: after durable_wait_ms with the mark standing still, the
+ * dispatcher syncs the log itself and delivers them. */
+static void test_rows_nobody_syncs_are_synced_and_delivered(void **state)
+{
+    fx *f = *state;
+    char err[256];
+    pb_events_config cfg = {.idle_poll_ms = 10000, .durable_wait_ms = 50};
+    pb_events *ev = pb_events_open(f->store, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    sub s = {.mu = PTHREAD_MUTEX_INITIALIZER, .store = f->store};
+    assert_int_equal(pb_events_subscribe(ev, on_event, &s), 0);
+
+    pb_store *other = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(other);
+    pb_store_conn *oc = pb_store_connect(other, err, sizeof err);
+    assert_non_null(oc);
+    int64_t a = append_one(oc, "alpha", 1, true);
+    assert_true(pb_store_event_durable(f->store) < a); /* not this store's commit */
+    wait_count(&s, 1, 5000000);
+    assert_int_equal(count(&s), 1);
+    assert_int_equal(s.ids[0], a);
+    pb_events_stats st;
+    pb_events_stats_get(ev, &st);
+    assert_int_equal(st.own_syncs, 1);
+
+    pb_store_conn *d = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(pb_store_set_deferred_sync(d, true), PB_STORE_OK);
+    int64_t b = append_one(d, "alpha", 2, true); /* never synced by d */
+    wait_count(&s, 2, 5000000);
+    assert_int_equal(count(&s), 2);
+    assert_int_equal(s.ids[1], b);
+    pb_events_stats_get(ev, &st);
+    assert_int_equal(st.own_syncs, 2);
+    assert_false(s.undurable);
+    pb_events_close(ev);
+    pb_store_disconnect(d);
+    pb_store_disconnect(oc);
+    pb_store_close(other);
+}
+
+/* A power cut: every event delivered before it is still in the outbox after it.
+ * Through the fault VFS, a deferred connection commits rows and syncs some of them
+ * (as the ledger's notifier would, late); then, with rows committed but not synced,
+ * the power is cut and the disk keeps only what was synced. The dispatcher must not
+ * have delivered any of the lost rows. (Before the durable mark it did: they were
+ * committed, so it read them.) */
+static void test_power_cut_loses_no_delivered_event(void **state)
+{
+    fx *f = *state;
+    (void)f;
+    char err[256], dir[64], path[128], url[192];
+    snprintf(dir, sizeof dir, "/tmp/pbevcut.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/cut.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s?vfs=pbfault_ev", path);
+    /* the database migrated and closed first, then opened through the shim: what
+     * is on disk when the shim opens a file is durable */
+    pb_store *st = pb_store_open(path, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(pb_store_migrate(st, NULL, err, sizeof err), PB_STORE_OK);
+    pb_store_close(st);
+    assert_int_equal(pb_faultvfs_register("pbfault_ev"), SQLITE_OK);
+    pb_faultvfs_reset();
+    pb_faultvfs_set_skip_disk_sync(true);
+    st = pb_store_open(url, err, sizeof err);
+    assert_non_null(st);
+    pb_store_conn *d = pb_store_connect(st, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(pb_store_set_deferred_sync(d, true), PB_STORE_OK);
+
+    pb_events_config cfg = {.idle_poll_ms = 10000, .durable_wait_ms = 10000};
+    pb_events *ev = pb_events_open(st, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    sub s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    assert_int_equal(pb_events_subscribe(ev, on_event, &s), 0);
+    int64_t last = 0;
+    for (int i = 0; i < 30; i++) { /* synced every tenth commit */
+        last = append_one(d, "alpha", i + 1, true);
+        if (i % 10 == 9)
+            assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    }
+    for (int i = 0; i < 5; i++) /* committed, never synced */
+        last = append_one(d, "alpha", 100 + i, true);
+    usleep(400000); /* the dispatcher's looks see all of them committed */
+    pthread_mutex_lock(&s.mu);
+    pb_faultvfs_cut_now(); /* what was delivered until now is what counts */
+    size_t delivered = s.n;
+    int64_t ids[4096];
+    memcpy(ids, s.ids, delivered * sizeof *ids);
+    pthread_mutex_unlock(&s.mu);
+    pb_events_close(ev);
+    pb_store_disconnect(d);
+    pb_store_close(st);
+    assert_true(pb_faultvfs_power_loss(PB_FAULTVFS_DROP_ALL, 7) > 0);
+    pb_faultvfs_set_skip_disk_sync(false);
+
+    /* the database as the disk kept it */
+    st = pb_store_open(path, err, sizeof err);
+    assert_non_null(st);
+    pb_store_conn *c = pb_store_connect(st, err, sizeof err);
+    assert_non_null(c);
+    seen kept = {0};
+    assert_int_equal(pb_store_event_scan(c, 0, -1, 4096, collect, &kept), PB_STORE_OK);
+    assert_true(kept.n >= 30 && kept.n < 35); /* the synced rows, not all the committed ones */
+    assert_true(kept.ids[kept.n - 1] < last);
+    assert_true(delivered >= 30); /* the synced ones were delivered before the cut */
+    for (size_t k = 0; k < delivered; k++) {
+        bool found = false;
+        for (size_t j = 0; j < kept.n && !found; j++)
+            found = kept.ids[j] == ids[k];
+        if (!found)
+            fail_msg("event %lld was delivered, then lost in the power cut", (long long)ids[k]);
+    }
+    pb_store_disconnect(c);
+    pb_store_close(st);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* More rows beyond max_rows than one pass may delete: the passes follow each
@@ -359,7 +559,7 @@ static void test_dispatcher_prunes_a_backlog(void **state)
     pb_events_stats_get(ev, &st);
     assert_int_equal(st.pruned, 95);
     seen left = {0};
-    assert_int_equal(pb_store_event_scan(f->c, 0, 4096, collect, &left), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, 0, -1, 4096, collect, &left), PB_STORE_OK);
     assert_int_equal(left.n, 5);
     assert_int_equal(left.ids[0], last - 4); /* the newest five stay */
     assert_int_equal(left.ids[4], last);
@@ -394,7 +594,7 @@ static void test_outbox_plans(void **state)
     assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
     assert_true(first > 0 && last >= first + 4);
     seen s = {0};
-    assert_int_equal(pb_store_event_scan(f->c, first, 10, collect, &s), PB_STORE_OK);
+    assert_int_equal(pb_store_event_scan(f->c, first, -1, 10, collect, &s), PB_STORE_OK);
     assert_int_equal(s.n, 4);
     assert_int_equal(prune_once(f, 0, 2, 100), 3);
     int checked = plans_each(((sq_conn *)f->c)->db, outbox_statement, no_scan_of_outbox, NULL);
@@ -410,6 +610,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_after_an_id_and_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatcher_delivers_in_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatcher_prunes_a_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivers_only_durable_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_nobody_syncs_are_synced_and_delivered, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_power_cut_loses_no_delivered_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_plans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
