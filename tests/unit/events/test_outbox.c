@@ -400,6 +400,41 @@ static void test_delivers_only_durable_rows(void **state)
     pb_store_disconnect(d);
 }
 
+/* An append rolled back to a savepoint inside a transaction that commits marks
+ * nothing: its id is gone, and the next append is given it again. Marking it would
+ * let that later row, committed but not synced, pass for durable. */
+static void test_rolled_back_append_marks_nothing(void **state)
+{
+    fx *f = *state;
+    char err[256];
+    pb_store_conn *d = pb_store_connect(f->store, err, sizeof err);
+    assert_non_null(d);
+    assert_int_equal(pb_store_set_deferred_sync(d, true), PB_STORE_OK);
+    int64_t a = append_one(d, "alpha", 1, true);
+    assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    assert_int_equal(pb_store_event_durable(f->store), a);
+
+    assert_int_equal(pb_store_begin(d, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_exec_raw(d, "SAVEPOINT ev"), PB_STORE_OK);
+    int64_t gone = 0;
+    pb_event_field fl[] = {PB_EV_STR("game", "dice"), PB_EV_MONEY("amount", 2, "EUR")};
+    assert_int_equal(pb_events_append(d, "bet.placed", "alpha", "p1", "t1", pb_time_now_us(), fl, 2,
+                                      &gone),
+                     PB_OK);
+    assert_int_equal(pb_store_exec_raw(d, "ROLLBACK TO ev"), PB_STORE_OK);
+    assert_int_equal(pb_store_exec_raw(d, "RELEASE ev"), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(d), PB_STORE_OK);
+    assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    assert_int_equal(pb_store_event_durable(f->store), a); /* not `gone` */
+
+    int64_t again = append_one(d, "alpha", 3, true); /* committed, not synced */
+    assert_int_equal(again, gone);                   /* the id is given again */
+    assert_true(pb_store_event_durable(f->store) < again);
+    assert_int_equal(pb_store_sync(d), PB_STORE_OK);
+    assert_int_equal(pb_store_event_durable(f->store), again);
+    pb_store_disconnect(d);
+}
+
 /* Rows another process appended (here: a second store on the same file, whose
  * commits this store's mark knows nothing of), and rows a deferred connection
  * leaves unsynced: after durable_wait_ms with the mark standing still, the
@@ -611,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dispatcher_delivers_in_order_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatcher_prunes_a_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivers_only_durable_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolled_back_append_marks_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_nobody_syncs_are_synced_and_delivered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_power_cut_loses_no_delivered_event, setup, teardown),
