@@ -27,6 +27,9 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "identity/identity.h"
+#include "ledger/ledger.h"
+#include "store/store_backoffice_people.h"
+#include "store/store_identity.h"
 #include "tenancy/tenancy.h"
 
 /* How often a write transaction is tried when the database is busy. */
@@ -96,6 +99,23 @@ json_t *pb_admin_cursor_json(int64_t cursor);
 /* A staff member as the API shows it (no secrets), with the codes of their
  * brands read on c. NULL on a store failure or OOM. */
 json_t *pb_admin_staff_json(pb_store_conn *c, const pb_staff *s);
+
+/* The views of a player's pages, shared with the player export
+ * (admin_player_export.c); each NULL on OOM or a value it cannot show. */
+/* The player (admin_players.c); personal data in the clear when pii, else masked. */
+json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii);
+/* A ledger account with its balances (admin_players.c). */
+json_t *pb_admin_account_json(const pb_ledger_account *a);
+/* A transfer as seen from the player's account `account` (admin_players.c). */
+json_t *pb_admin_transfer_json(const pb_ledger_record *t, int64_t account);
+/* A login session (admin_player_more.c); IP and user agent in the clear when pii. */
+json_t *pb_admin_session_json(const pb_store_session *s, bool pii, int64_t now);
+/* A staff note on a player (admin_player_more.c). */
+json_t *pb_admin_note_json(const pb_store_player_note *n);
+/* A game round, provider's or in-house (admin_player_more.c). */
+json_t *pb_admin_round_json(const pb_store_player_round *r);
+/* An audit entry as GET /v1/admin/audit shows it (admin_audit.c). */
+json_t *pb_admin_audit_entry_json(const pb_audit_record *r);
 
 /* ---- brand scope */
 

@@ -86,7 +86,7 @@ static json_t *state_json(const char *text)
     return v ? v : json_string(text);
 }
 
-static json_t *entry_json(const pb_audit_record *r)
+json_t *pb_admin_audit_entry_json(const pb_audit_record *r)
 {
     char id[PB_ID_STR_LEN + 1], h[65];
     pb_id_to_string(&r->id, id);
@@ -165,7 +165,7 @@ void pb_api_admin_audit_query(pb_http_request *req, void *app)
         e = pb_audit_query(c, &f, &page);
     json_t *list = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; list && i < page.n; i++)
-        if (json_array_append_new(list, entry_json(&page.entries[i])) != 0) {
+        if (json_array_append_new(list, pb_admin_audit_entry_json(&page.entries[i])) != 0) {
             json_decref(list);
             list = NULL;
         }

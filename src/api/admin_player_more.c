@@ -128,7 +128,7 @@ static void mask_ip(const char *ip, char *out, size_t cap)
         snprintf(out, cap, "%.*s.*.*", (int)(dot2 - ip), ip);
 }
 
-static json_t *session_json(const pb_store_session *s, bool pii, int64_t now)
+json_t *pb_admin_session_json(const pb_store_session *s, bool pii, int64_t now)
 {
     char label[64], ip[PB_IP_MAX + 8];
     device_label(s->user_agent, label, sizeof label);
@@ -190,7 +190,7 @@ static int64_t session_id(const void *row) { return ((const pb_store_session *)r
 static json_t *session_row_json(const void *row, void *ctx)
 {
     const session_view *v = ctx;
-    return session_json(row, v->pii, v->now);
+    return pb_admin_session_json(row, v->pii, v->now);
 }
 
 void pb_api_admin_player_sessions(pb_http_request *req, void *app)
@@ -216,7 +216,7 @@ void pb_api_admin_player_sessions(pb_http_request *req, void *app)
 
 /* ---- notes */
 
-static json_t *note_json(const pb_store_player_note *n)
+json_t *pb_admin_note_json(const pb_store_player_note *n)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long)n->id);
@@ -230,7 +230,7 @@ static int64_t note_id(const void *row) { return ((const pb_store_player_note *)
 static json_t *note_row_json(const void *row, void *ctx)
 {
     (void)ctx;
-    return note_json(row);
+    return pb_admin_note_json(row);
 }
 
 void pb_api_admin_player_notes_list(pb_http_request *req, void *app)
@@ -347,7 +347,7 @@ void pb_api_admin_player_note_add(pb_http_request *req, void *app)
         pb_admin_fail(req, e, bad);
         return;
     }
-    pb_http_reply_json(req, 201, json_pack("{s:o}", "note", note_json(&x->note)));
+    pb_http_reply_json(req, 201, json_pack("{s:o}", "note", pb_admin_note_json(&x->note)));
 }
 
 /* ---- rounds */
@@ -410,7 +410,7 @@ static bool round_cursor_parse(pb_http_request *req, pb_store_round_pos *pos)
     return true;
 }
 
-static json_t *round_json(const pb_store_player_round *r)
+json_t *pb_admin_round_json(const pb_store_player_round *r)
 {
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "id", r->id, "source",
                      r->source, "provider", r->provider, "game", r->game, "currency", r->currency,
@@ -455,7 +455,7 @@ void pb_api_admin_player_rounds(pb_http_request *req, void *app)
         n = (size_t)limit;
     json_t *list = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, round_json(&rows[i])) != 0) {
+        if (json_array_append_new(list, pb_admin_round_json(&rows[i])) != 0) {
             json_decref(list);
             list = NULL;
         }

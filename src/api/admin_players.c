@@ -91,7 +91,7 @@ static json_t *name_json(const char *name, bool pii)
     return json_string(masked);
 }
 
-static json_t *player_json(const pb_player *pl, const char *brand, bool pii)
+json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];
     mask_email(pl->email, masked, sizeof masked);
@@ -387,7 +387,8 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
     for (size_t i = 0; list && i < n; i++) {
         e = pb_identity_player_get_pii(c, &p->scope, hits[i].public_id, pl);
         unopened += e == PB_OK && pl->pii_unavailable;
-        json_t *j = e == PB_OK ? player_json(pl, brand_code(c, &bc, pl->brand_id), pii) : NULL;
+        json_t *j = e == PB_OK ? pb_admin_player_json(pl, brand_code(c, &bc, pl->brand_id), pii)
+                               : NULL;
         if (j && ledger) {
             json_t *bal = balances_json(c, pl);
             if (!bal || json_object_set_new(j, "balances", bal) != 0) {
@@ -436,7 +437,8 @@ void pb_api_admin_player_get(pb_http_request *req, void *app)
     brand_cache bc = {0};
     pb_http_reply_json(req, 200,
                        json_pack("{s:o}", "player",
-                                 player_json(&pl, brand_code(c, &bc, pl.brand_id), sees_pii(p))));
+                                 pb_admin_player_json(&pl, brand_code(c, &bc, pl.brand_id),
+                                                      sees_pii(p))));
 }
 
 typedef struct block_ctx {
@@ -522,7 +524,7 @@ static void block_or_unblock(pb_http_request *req, bool block)
         pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
     pb_http_reply_json(req, 200,
                        json_pack("{s:o}", "player",
-                                 player_json(&x->after, x->brand, sees_pii(x->p))));
+                                 pb_admin_player_json(&x->after, x->brand, sees_pii(x->p))));
 }
 
 void pb_api_admin_player_block(pb_http_request *req, void *app)
@@ -548,7 +550,7 @@ static json_t *amount_json(int64_t minor, const char *currency)
 }
 
 /* An account with its balances; NULL when a counter overflows (a broken ledger). */
-static json_t *account_json(const pb_ledger_account *a)
+json_t *pb_admin_account_json(const pb_ledger_account *a)
 {
     int64_t posted, available;
     if (pb_i64_sub(a->credits_posted, a->debits_posted, &posted) != 0 ||
@@ -589,7 +591,7 @@ static pb_err add_accounts(pb_store_conn *c, const pb_brand *b, const char *owne
             continue;
         if (e != PB_OK)
             return e;
-        json_t *j = account_json(&a);
+        json_t *j = pb_admin_account_json(&a);
         if (!j || json_array_append_new(list, j) != 0)
             return PB_ERR_INTERNAL;
     }
@@ -653,7 +655,7 @@ static json_t *code_name(uint32_t code)
 }
 
 /* A transfer as seen from one of its accounts. */
-static json_t *transfer_json(const pb_ledger_record *t, int64_t account)
+json_t *pb_admin_transfer_json(const pb_ledger_record *t, int64_t account)
 {
     static const struct {
         uint32_t bit;
@@ -723,7 +725,7 @@ void pb_api_admin_player_transfers(pb_http_request *req, void *app)
         e = pb_ledger_account_history(c, &q, rows, &n, &next);
     json_t *list = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; list && i < n; i++) {
-        json_t *j = transfer_json(&rows[i], account);
+        json_t *j = pb_admin_transfer_json(&rows[i], account);
         if (!j || json_array_append_new(list, j) != 0) {
             json_decref(list);
             list = NULL;

@@ -62,6 +62,7 @@ typedef enum {
     X(PLAYERS_BLOCK, "players.block")                             \
     X(PLAYERS_SESSIONS_MANAGE, "players.sessions.manage")         \
     X(PLAYERS_LEDGER_READ, "players.ledger.read")                 \
+    X(PLAYERS_EXPORT, "players.export")                           \
     X(STAFF_READ, "staff.read")                                   \
     X(STAFF_MANAGE, "staff.manage")                               \
     X(BRANDS_READ, "brands.read")                                 \

@@ -215,6 +215,8 @@ class World:
             "admin.players.notes.add": lambda: ("POST", f"/v1/admin/players/{p}/notes",
                                                 {"text": f"matrix {caller_name}"}),
             "admin.players.rounds": lambda: ("GET", f"/v1/admin/players/{p}/rounds", None),
+            "admin.players.export": lambda: ("GET", f"/v1/admin/players/{p}/export?reason=rbac",
+                                             None),
             "admin.staff.totp_reset": lambda: ("POST", f"/v1/admin/staff/{self.dummy.id}/totp/reset",
                                                {"reason": f"matrix {caller_name}"}),
             "admin.audit.verify": lambda: ("GET", "/v1/admin/audit/verify", None),

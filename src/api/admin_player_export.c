@@ -1,0 +1,497 @@
+/*
+ * admin_player_export.c — everything the platform holds about one player, as
+ * one JSON document: the answer to a data subject's request for access (GDPR
+ * Art. 15) or for their data in a portable form (Art. 20).
+ *
+ *   GET /v1/admin/players/{id}/export?reason=…   players.export (admin, compliance)
+ *
+ * The document (Content-Disposition: attachment), in this order:
+ *
+ *   {"format":"pitboss.player_export.v1","generated_at":…,"player":{…},
+ *    "accounts":[…],"transfers":[…],"rounds":[…],"deposits":[…],
+ *    "withdrawals":[…],"sessions":[…],"notes":[…],"audit":[…],"complete":true}
+ *
+ * - player: the profile with its personal data in the clear (the names and the
+ *   date of birth opened, pii.c), as GET /v1/admin/players/{id} shows it to staff
+ *   holding players.pii.read;
+ * - accounts: the player's ledger accounts with their balances; transfers: every
+ *   transfer on them, newest first, each with the account it is seen from;
+ * - rounds: the game rounds, the providers' and the in-house games', newest first;
+ * - deposits, withdrawals: the cashier's records of them;
+ * - sessions: the logins, with their IP addresses and user agents;
+ * - notes: what staff wrote about the player (not who wrote it);
+ * - audit: the audit entries about the player (target) and those the player made
+ *   (actor). A staff member's identity is personal data of theirs, not the
+ *   player's: an entry by staff shows the role, not who (actor_id, actor_email
+ *   and ip are left out).
+ *
+ * The export is for the operator to review before it is handed over: staff notes
+ * and the reasons given for actions on the account are in it, and some of them
+ * may have to be withheld (anti-money-laundering rules forbid tipping off, for
+ * one). "complete": true closes a document that was written to its end; a body
+ * without it was cut (the client went away, the server stopped, or a read failed:
+ * logged as player.export_cut).
+ *
+ * The request must give a reason (1..200 characters: the request's reference),
+ * and the export is on record (audit "player.exported", with the reason) before
+ * its first byte is sent. It streams like the other exports (export_stream.h):
+ * one of --max-exports places, a producer thread with a connection of its own,
+ * bounded pages of each section (a short read transaction each), so a player with
+ * a long history costs bounded memory and pins no snapshot. The pages are read one
+ * after the other: an operation that lands while the export runs may show in one
+ * section and not in another.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "api/export_stream.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "games/play.h"
+#include "store/store_cashier.h"
+
+#define PAGE 200 /* rows a section reads at a time */
+#define REASON_MAX 200
+#define FORMAT "pitboss.player_export.v1"
+
+json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);            /* cashier_player.c */
+json_t *pb_api_payment_json(const pb_store_payment *p, const char *url); /* cashier_player.c */
+
+static const char *const KINDS[] = {"player_cash", "player_bonus"};
+
+/* One export being streamed. */
+typedef struct player_export {
+    pb_store_conn *conn; /* its own */
+    bool place;          /* holds one of the exports' places (export_stream.c) */
+    pb_http_stream *s;
+    pb_player pl;
+    pb_brand brand;
+    char owner[PB_LEDGER_OWNER_MAX + 1];
+    int64_t now;
+    char trace[64];
+    /* the writer */
+    FILE *f;
+    bool first;         /* no item written yet in the open section */
+    const char *failed; /* what failed, for the log; NULL while all went well */
+} player_export;
+
+static void export_free(player_export *x)
+{
+    if (!x)
+        return;
+    if (x->conn)
+        pb_store_disconnect(x->conn);
+    if (x->place)
+        pb_api_export_release(); /* before the body ends: its reader finds the place free */
+    pb_http_stream_release(x->s);
+    free(x);
+}
+
+/* ---- the document */
+
+static bool ok(const player_export *x) { return !x->failed && !ferror(x->f); }
+
+static void section(player_export *x, const char *name)
+{
+    if (ok(x))
+        fprintf(x->f, ",\"%s\":[", name);
+    x->first = true;
+}
+
+static void section_end(player_export *x)
+{
+    if (ok(x))
+        fputc(']', x->f);
+}
+
+/* Writes v (stolen) as the next item of the open section; NULL is a failure. */
+static void item(player_export *x, json_t *v, const char *what)
+{
+    if (!v) {
+        if (!x->failed)
+            x->failed = what;
+        return;
+    }
+    if (ok(x)) {
+        if (!x->first)
+            fputc(',', x->f);
+        x->first = false;
+        if (json_dumpf(v, x->f, JSON_COMPACT) != 0 && !x->failed)
+            x->failed = "writing";
+    }
+    json_decref(v);
+}
+
+static void store_failed(player_export *x, const char *what)
+{
+    if (!x->failed)
+        x->failed = what;
+}
+
+/* ---- the sections, each in pages on the export's own connection */
+
+static void accounts_and_transfers(player_export *x)
+{
+    pb_ledger_account acc[2 * (PB_BRAND_CURRENCIES_MAX + 1)];
+    size_t nacc = 0;
+    bool own_listed = false;
+    for (size_t i = 0; ok(x) && i <= x->brand.ncurrencies; i++) {
+        const char *cur = i < x->brand.ncurrencies ? x->brand.currencies[i] : x->pl.currency;
+        if (i == x->brand.ncurrencies && own_listed)
+            break; /* the player's currency is one of the brand's: listed */
+        own_listed |= strcmp(cur, x->pl.currency) == 0;
+        for (size_t k = 0; k < 2; k++) {
+            pb_err e = pb_ledger_account_find(x->conn, x->brand.code, x->owner, KINDS[k], cur,
+                                              &acc[nacc]);
+            if (e == PB_OK)
+                nacc++;
+            else if (e != PB_ERR_ACCOUNT_NOT_FOUND)
+                store_failed(x, "reading the accounts");
+        }
+    }
+    section(x, "accounts");
+    for (size_t i = 0; ok(x) && i < nacc; i++)
+        item(x, pb_admin_account_json(&acc[i]), "an account");
+    section_end(x);
+
+    section(x, "transfers");
+    pb_ledger_record *rows = calloc(PAGE, sizeof *rows);
+    if (!rows)
+        store_failed(x, "memory");
+    for (size_t i = 0; ok(x) && i < nacc; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)acc[i].id);
+        int64_t cursor = 0;
+        do {
+            pb_ledger_history_query q = {.account_id = acc[i].id, .cursor = cursor, .limit = PAGE};
+            size_t n = 0;
+            int64_t next = 0;
+            if (pb_ledger_account_history(x->conn, &q, rows, &n, &next) != PB_OK) {
+                store_failed(x, "reading the transfers");
+                break;
+            }
+            for (size_t k = 0; ok(x) && k < n; k++) {
+                json_t *t = pb_admin_transfer_json(&rows[k], acc[i].id);
+                if (t && json_object_set_new(t, "account", json_string(id)) != 0) {
+                    json_decref(t);
+                    t = NULL;
+                }
+                item(x, t, "a transfer");
+            }
+            cursor = next;
+        } while (ok(x) && cursor);
+    }
+    free(rows);
+    section_end(x);
+}
+
+static void rounds(player_export *x)
+{
+    section(x, "rounds");
+    pb_store_player_round *rows = calloc(PAGE, sizeof *rows);
+    pb_store_round_query q = {.player = x->pl.public_id, .house_provider = PB_PLAY_PROVIDER};
+    if (!rows)
+        store_failed(x, "memory");
+    while (ok(x)) {
+        size_t n = 0;
+        if (pb_store_player_round_page(x->conn, &q, rows, PAGE, &n) != PB_STORE_OK) {
+            store_failed(x, "reading the rounds");
+            break;
+        }
+        for (size_t i = 0; ok(x) && i < n; i++)
+            item(x, pb_admin_round_json(&rows[i]), "a round");
+        if (n < PAGE)
+            break;
+        const pb_store_player_round *last = &rows[n - 1]; /* the keyset: after the last */
+        q.after.started_at = last->started_at;
+        snprintf(q.after.source, sizeof q.after.source, "%s", last->source);
+        snprintf(q.after.provider, sizeof q.after.provider, "%s", last->provider);
+        snprintf(q.after.id, sizeof q.after.id, "%s", last->id);
+    }
+    free(rows);
+    section_end(x);
+}
+
+static void deposits(player_export *x)
+{
+    section(x, "deposits");
+    pb_store_payment *rows = calloc(PAGE, sizeof *rows);
+    pb_store_payment_query q = {.player = x->pl.public_id, .limit = PAGE};
+    if (!rows)
+        store_failed(x, "memory");
+    while (ok(x)) {
+        size_t n = 0;
+        if (pb_store_payment_list(x->conn, &q, rows, &n) != PB_STORE_OK) {
+            store_failed(x, "reading the deposits");
+            break;
+        }
+        for (size_t i = 0; ok(x) && i < n; i++)
+            item(x, pb_api_payment_json(&rows[i], NULL), "a deposit");
+        if (n < PAGE)
+            break;
+        q.before_seq = rows[n - 1].seq;
+    }
+    free(rows);
+    section_end(x);
+}
+
+static void withdrawals(player_export *x)
+{
+    section(x, "withdrawals");
+    pb_store_withdrawal *rows = calloc(PAGE, sizeof *rows);
+    pb_store_withdrawal_query q = {.player = x->pl.public_id, .limit = PAGE};
+    if (!rows)
+        store_failed(x, "memory");
+    while (ok(x)) {
+        size_t n = 0;
+        if (pb_store_withdrawal_list(x->conn, &q, rows, &n) != PB_STORE_OK) {
+            store_failed(x, "reading the withdrawals");
+            break;
+        }
+        for (size_t i = 0; ok(x) && i < n; i++)
+            item(x, pb_api_withdrawal_json(&rows[i]), "a withdrawal");
+        if (n < PAGE)
+            break;
+        q.before_seq = rows[n - 1].seq;
+    }
+    free(rows);
+    section_end(x);
+}
+
+static void sessions(player_export *x)
+{
+    section(x, "sessions");
+    pb_store_session *rows = calloc(PAGE, sizeof *rows);
+    int64_t before = 0;
+    if (!rows)
+        store_failed(x, "memory");
+    while (ok(x)) {
+        size_t n = 0;
+        if (pb_store_player_session_page(x->conn, x->pl.id, before, rows, PAGE, &n) !=
+            PB_STORE_OK) {
+            store_failed(x, "reading the sessions");
+            break;
+        }
+        for (size_t i = 0; ok(x) && i < n; i++)
+            item(x, pb_admin_session_json(&rows[i], true, x->now), "a session");
+        if (n < PAGE)
+            break;
+        before = rows[n - 1].id;
+    }
+    free(rows);
+    section_end(x);
+}
+
+static void notes(player_export *x)
+{
+    section(x, "notes");
+    pb_store_player_note *rows = calloc(PAGE, sizeof *rows);
+    int64_t before = 0;
+    if (!rows)
+        store_failed(x, "memory");
+    while (ok(x)) {
+        size_t n = 0;
+        if (pb_store_player_note_list(x->conn, x->pl.id, before, rows, PAGE, &n) != PB_STORE_OK) {
+            store_failed(x, "reading the notes");
+            break;
+        }
+        for (size_t i = 0; ok(x) && i < n; i++) {
+            json_t *j = pb_admin_note_json(&rows[i]);
+            if (j) { /* who wrote it is the staff member's data, not the player's */
+                json_object_del(j, "author_id");
+                json_object_del(j, "author_email");
+            }
+            item(x, j, "a note");
+        }
+        if (n < PAGE)
+            break;
+        before = rows[n - 1].id;
+    }
+    free(rows);
+    section_end(x);
+}
+
+/* An audit entry for the player: a staff actor shows as a role only. */
+static json_t *audit_json(const pb_audit_record *r)
+{
+    json_t *j = pb_admin_audit_entry_json(r);
+    if (j && strcmp(r->actor_kind, "player") != 0) {
+        json_object_del(j, "actor_id");
+        json_object_del(j, "actor_email");
+        json_object_del(j, "ip");
+    }
+    return j;
+}
+
+/* The entries matching f, every page. skip_target: leave out the entries about
+ * the player (the first pass wrote them). */
+static void audit_pass(player_export *x, pb_audit_filter f, bool skip_target)
+{
+    f.limit = PB_AUDIT_QUERY_LIMIT_MAX;
+    do {
+        pb_audit_page pg = {0};
+        if (pb_audit_query(x->conn, &f, &pg) != PB_OK) {
+            pb_audit_page_free(&pg);
+            store_failed(x, "reading the audit log");
+            return;
+        }
+        for (size_t i = 0; ok(x) && i < pg.n; i++) {
+            const pb_audit_record *r = &pg.entries[i];
+            if (skip_target && strcmp(r->target_kind, "player") == 0 &&
+                strcmp(r->target_id, x->pl.public_id) == 0)
+                continue;
+            item(x, audit_json(r), "an audit entry");
+        }
+        f.cursor = pg.next_cursor;
+        pb_audit_page_free(&pg);
+    } while (ok(x) && f.cursor);
+}
+
+static void audit(player_export *x)
+{
+    section(x, "audit");
+    audit_pass(x, (pb_audit_filter){.target_kind = "player", .target_id = x->pl.public_id}, false);
+    if (ok(x))
+        audit_pass(x, (pb_audit_filter){.actor_kind = "player", .actor_id = x->pl.public_id}, true);
+    section_end(x);
+}
+
+/* The producer thread: writes the document into the stream. */
+static void export_main(void *arg)
+{
+    player_export *x = arg;
+    uint64_t sent = 0;
+    x->f = pb_api_export_fopen(x->s, &sent);
+    if (!x->f) {
+        pb_log(PB_LOG_ERROR, "player.export_cut", "out of memory: nothing sent (trace %s)",
+               x->trace);
+        export_free(x);
+        return;
+    }
+    json_t *at = pb_admin_time_json(x->now);
+    fprintf(x->f, "{\"format\":\"" FORMAT "\",\"generated_at\":\"%s\",\"player\":",
+            at ? json_string_value(at) : "");
+    json_decref(at);
+    json_t *pl = pb_admin_player_json(&x->pl, x->brand.code, true);
+    if (!pl || json_dumpf(pl, x->f, JSON_COMPACT) != 0)
+        store_failed(x, "the profile");
+    json_decref(pl);
+    accounts_and_transfers(x);
+    rounds(x);
+    deposits(x);
+    withdrawals(x);
+    sessions(x);
+    notes(x);
+    audit(x);
+    if (ok(x))
+        fputs(",\"complete\":true}\n", x->f);
+    bool refused = ferror(x->f); /* the client went away or stalled, or the server stops */
+    if (fclose(x->f) != 0)
+        refused = true;
+    if (x->failed || refused)
+        pb_log(x->failed ? PB_LOG_ERROR : PB_LOG_WARN, "player.export_cut",
+               "the export of player %s was cut after %llu bytes: %s (trace %s)", x->pl.public_id,
+               (unsigned long long)sent,
+               x->failed                     ? x->failed
+               : pb_http_stream_closed(x->s) ? "the client went away or the server stops"
+                                             : "the client stalled",
+               x->trace);
+    export_free(x);
+}
+
+/* ---- the request */
+
+typedef struct record_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const player_export *x;
+    const char *reason;
+} record_ctx;
+
+/* Puts the export on record before its first byte. */
+static pb_err record_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    record_ctx *r = ctx;
+    pb_audit_entry en;
+    pb_admin_entry(r->req, r->p, "player.exported", &en);
+    en.brand = r->x->brand.code;
+    en.target_kind = "player";
+    en.target_id = r->x->pl.public_id;
+    en.reason = r->reason;
+    en.after = pb_admin_json_text(r->req, json_pack("{s:s}", "format", FORMAT));
+    return en.after ? pb_audit_append(c, &en, r->x->now) : PB_ERR_INTERNAL;
+}
+
+void pb_api_admin_player_export(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const pb_principal *p = pb_api_principal(req);
+    const char *reason = NULL;
+    if (!pb_admin_query_str(req, "reason", REASON_MAX, &reason))
+        return;
+    if (!reason) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_MISSING, "reason",
+                                "query parameter reason (why the player's data is exported: "
+                                "the request's reference) is required");
+        return;
+    }
+    if (!pb_admin_reason_ok(req, p, "player.exported", reason))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    player_export *x = calloc(1, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    x->now = pb_time_now_us();
+    pb_err e = pb_identity_player_get_pii(c, &p->scope, pb_http_param(req, "id"), &x->pl);
+    if (e == PB_OK)
+        e = pb_tenancy_brand_get(c, x->pl.brand_id, &x->brand);
+    if (e == PB_ERR_BRAND_NOT_FOUND)
+        e = PB_ERR_INTERNAL; /* a player whose brand is gone */
+    if (e != PB_OK) {
+        free(x);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    snprintf(x->owner, sizeof x->owner, "player:%s", x->pl.public_id);
+    if (!pb_api_export_reserve(a->max_exports)) {
+        free(x);
+        pb_api_export_busy(req);
+        return;
+    }
+    x->place = true;
+    char why[200];
+    if (!(x->conn = pb_store_connect(a->store, why, sizeof why))) {
+        pb_log(PB_LOG_ERROR, "player.export", "no connection: %s (trace %s)", why,
+               pb_http_trace_id(req));
+        export_free(x);
+        pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    record_ctx r = {.req = req, .p = p, .x = x, .reason = reason};
+    if ((e = pb_admin_write(req, record_tx, &r, NULL)) != PB_OK) {
+        export_free(x);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    snprintf(x->trace, sizeof x->trace, "%s", pb_http_trace_id(req));
+    char disp[120];
+    snprintf(disp, sizeof disp, "attachment; filename=\"pitboss-player-%s.json\"", x->pl.public_id);
+    pb_http_add_header(req, "Content-Disposition", disp);
+    if (!(x->s = pb_api_export_reply(req, "application/json"))) { /* a 500 was replied */
+        export_free(x);
+        return;
+    }
+    if (!pb_api_export_spawn(export_main, x)) {
+        pb_log(PB_LOG_ERROR, "player.export_cut", "no thread: nothing sent (trace %s)", x->trace);
+        export_free(x);
+    }
+}

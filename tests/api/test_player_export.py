@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""test_player_export.py PATH/TO/pitboss — GET /v1/admin/players/{id}/export over real
+HTTP (speaks TAP): everything the platform holds about one player as one JSON
+document (a data subject's access request): the profile with its personal data in
+the clear, the accounts, every transfer and every round over several pages of the
+producer, deposits, withdrawals, sessions with IP and User-Agent, staff notes
+without their authors, the audit entries about and by the player (staff shown by
+role only); another player's data never in it; players.export (admin,
+compliance) needed, a reason required, the brand scope, refusals write nothing;
+the export is on record with its reason before its first byte. Every answer is
+checked against docs/openapi.yaml. Ends with `pitboss ledger verify` and
+`pitboss audit verify`.
+
+Usage: test_player_export.py PATH/TO/pitboss
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from admin_helpers import Client, Env, Staff, create_staff, expect, fingerprint, qs  # noqa: E402
+from harness import Tap  # noqa: E402
+
+PASSWORD = "Player-pass-77"
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+DICE_ROUNDS = 210  # more than one page (200) of rounds, and of transfers, in the producer
+
+
+class Run:
+    def __init__(self, env):
+        self.env = env
+        self.n = 0
+        self.ip_n = 0
+
+    def key(self, prefix="k"):
+        self.n += 1
+        return f"{prefix}-{self.n}-{time.time_ns()}"
+
+    def fresh(self):
+        """A client from an address of its own (registrations are limited per IP)."""
+        self.ip_n += 1
+        return Client(self.env, f"127.0.8.{self.ip_n}")
+
+    def register(self, brand, email, **extra):
+        body = {"brand": brand, "email": email, "password": PASSWORD, "country": "MT",
+                "date_of_birth": "1990-01-01"}
+        body.update(extra)
+        return expect(self.fresh().call("POST", "/v1/player/register", body), 201)["player"]
+
+    def export(self, who, pid, **params):
+        return who.call("GET", f"/v1/admin/players/{pid}/export" + qs(**params))
+
+    # ---- cases ----
+
+    def setup(self):
+        env = self.env
+        otp = env.bootstrap_admin("root@example.com")
+        env.start()
+        self.admin = Staff(env, "root@example.com", otp, "127.0.9.10").activate("Blue-Falcon-0-Xy")
+        for code in ("alpha", "beta"):
+            expect(self.admin.call("POST", "/v1/admin/brands",
+                                   {"code": code, "name": code.title(), "default_currency": "EUR",
+                                    "currencies": ["EUR", "USD"], "jurisdiction": "MT"}), 201)
+        self.cmp = create_staff(env, self.admin, "dpo@example.com", "compliance", "127.0.9.11",
+                                brands=["alpha"]).activate("Blue-Falcon-1-Xy")
+        self.sup = create_staff(env, self.admin, "sup@example.com", "support", "127.0.9.12",
+                                brands=["alpha"]).activate("Blue-Falcon-2-Xy")
+        self.cmp_beta = create_staff(env, self.admin, "dpob@example.com", "compliance",
+                                     "127.0.9.13", brands=["beta"]).activate("Blue-Falcon-3-Xy")
+        self.alice = self.register("alpha", "alice@example.com", first_name="Alice",
+                                   last_name="Lindqvist")["id"]
+        self.bob = self.register("alpha", "bob@example.com")["id"]
+        self.client = Client(env, "127.0.9.20")
+        r = self.client.call("POST", "/v1/player/login",
+                             {"brand": "alpha", "email": "alice@example.com",
+                              "password": PASSWORD}, headers={"User-Agent": UA})
+        self.token = expect(r, 200)["access_token"]
+        r = self.client.call("POST", "/v1/player/login",
+                             {"brand": "alpha", "email": "bob@example.com", "password": PASSWORD})
+        self.bob_token = expect(r, 200)["access_token"]
+        for pid in (self.alice, self.bob):
+            expect(self.admin.call("POST", f"/v1/admin/players/{pid}/adjustments",
+                                   {"balance": "cash", "direction": "credit", "amount": "300.00",
+                                    "reason": "test funds", "idempotency_key": self.key("fund")}),
+                   201)
+        # in-house dice on alpha: more rounds (and transfers) than one page of the export
+        expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals", check=False), 200)
+        expect(self.admin.call("PUT", "/v1/admin/brands/alpha/games/pitboss/dice",
+                               {"enabled": True}), 200)
+        self.rounds = []
+        for _ in range(DICE_ROUNDS):
+            r = self.client.call("POST", "/v1/player/originals/dice/bets",
+                                 {"amount": "0.10", "params": {"target": 50.5,
+                                                               "direction": "over"}},
+                                 token=self.token, headers={"Idempotency-Key": self.key("bet")})
+            self.rounds.append(expect(r, 201)["round"]["id"])
+        r = self.client.call("POST", "/v1/player/originals/dice/bets",
+                             {"amount": "0.20", "params": {"target": 50.5, "direction": "over"}},
+                             token=self.bob_token, headers={"Idempotency-Key": self.key("bet")})
+        self.bob_round = expect(r, 201)["round"]["id"]
+        self.deposit = expect(self.client.call("POST", "/v1/player/deposits",
+                                               {"amount": "25.00", "idempotency_key": self.key()},
+                                               token=self.token), 201)["id"]
+        self.withdrawal = expect(self.client.call("POST", "/v1/player/withdrawals",
+                                                  {"amount": "40.00",
+                                                   "idempotency_key": self.key()},
+                                                  token=self.token), 201)["id"]
+        self.note = "Asked for a copy of their data (ticket 4471)."
+        expect(self.sup.call("POST", f"/v1/admin/players/{self.alice}/notes",
+                             {"text": self.note}), 201)
+        expect(self.sup.call("POST", f"/v1/admin/players/{self.bob}/notes",
+                             {"text": "bob's note"}), 201)
+
+    def refused(self):
+        """Who may not, what is not asked right, what does not exist: nothing written."""
+        before = fingerprint(self.env.db)
+        expect(self.export(self.sup, self.alice, reason="DSAR 1"), 403, "FORBIDDEN")
+        expect(self.export(self.cmp, self.alice), 422, "FIELD_MISSING")
+        expect(self.export(self.cmp, self.alice, reason="a\u0007b"), 422, "FIELD_INVALID")
+        expect(self.export(self.cmp, self.alice, reason="   "), 422, "FIELD_INVALID")
+        expect(self.export(self.cmp, self.alice, reason="x" * 201), 422, "FIELD_INVALID")
+        # another brand's compliance officer: as if the player did not exist
+        expect(self.export(self.cmp_beta, self.alice, reason="DSAR 1"), 404, "PLAYER_NOT_FOUND")
+        expect(self.export(self.cmp, "0190a0b0-0000-7000-8000-000000000000", reason="DSAR 1"),
+               404, "PLAYER_NOT_FOUND")
+        assert fingerprint(self.env.db) == before, "a refused export wrote something"
+        assert not self.env.rows("SELECT 1 FROM audit_entry WHERE action='player.exported'")
+
+    def document(self):
+        r = self.export(self.cmp, self.alice, reason="DSAR 2026-118")
+        assert r.status == 200, r
+        assert r.header("content-type").startswith("application/json"), r.headers
+        assert r.header("content-disposition") == \
+            f'attachment; filename="pitboss-player-{self.alice}.json"', r.headers
+        d = json.loads(r.body)
+        keys = ["format", "generated_at", "player", "accounts", "transfers", "rounds", "deposits",
+                "withdrawals", "sessions", "notes", "audit", "complete"]
+        assert list(d) == keys and d["format"] == "pitboss.player_export.v1", list(d)
+        assert d["complete"] is True
+        # the profile, personal data in the clear
+        p = d["player"]
+        assert (p["id"], p["email"], p["first_name"], p["last_name"], p["date_of_birth"],
+                p["brand"]) == (self.alice, "alice@example.com", "Alice", "Lindqvist",
+                                "1990-01-01", "alpha"), p
+        # the accounts as the back office shows them
+        shown = expect(self.cmp.call("GET", f"/v1/admin/players/{self.alice}/accounts"),
+                       200)["accounts"]
+        assert d["accounts"] == shown and shown, (d["accounts"], shown)
+        cash = next(a for a in shown if a["kind"] == "player_cash")
+        # every transfer of every account, newest first per account, as its pages show
+        want = []
+        for a in shown:
+            cursor = None
+            while True:
+                page = expect(self.cmp.call("GET", f"/v1/admin/players/{self.alice}/transfers"
+                                            + qs(account=a["id"], cursor=cursor, limit=200)),
+                              200)
+                want += [dict(t, account=a["id"]) for t in page["transfers"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+        assert len(want) > 200 and d["transfers"] == want, (len(d["transfers"]), len(want))
+        assert sum(1 for t in want if t["account"] == cash["id"]) > 200
+        # every round, newest first: the dice rounds, none of bob's
+        ids = [x["id"] for x in d["rounds"]]
+        assert ids == list(reversed(self.rounds)), (len(ids), ids[:3])
+        assert self.bob_round not in ids
+        assert [x["id"] for x in d["deposits"]] == [self.deposit], d["deposits"]
+        assert d["deposits"][0]["amount"] == "25.00"
+        assert [x["id"] for x in d["withdrawals"]] == [self.withdrawal], d["withdrawals"]
+        # the login with its address and browser
+        s = d["sessions"]
+        assert len(s) == 1 and s[0]["ip"] == "127.0.9.20" and s[0]["user_agent"] == UA, s
+        # the note, not who wrote it
+        assert d["notes"] == [{"id": d["notes"][0]["id"], "text": self.note,
+                               "created_at": d["notes"][0]["created_at"]}], d["notes"]
+        # the audit: about the player (staff by role only) and by the player
+        actions = [e["action"] for e in d["audit"]]
+        for want_action in ("player.adjust", "player.note_added", "player.exported",
+                            "payment.create", "withdrawal.request"):
+            assert want_action in actions, (want_action, actions)
+        for e in d["audit"]:
+            if e["actor_kind"] == "staff":
+                assert not {"actor_id", "actor_email", "ip"} & set(e), e
+                assert e["role"], e
+                assert (e["target_kind"], e["target_id"]) == ("player", self.alice), e
+            else:  # the player's own requests, with the address they came from
+                assert (e["actor_kind"], e["actor_id"], e["ip"]) == \
+                    ("player", self.alice, "127.0.9.20"), e
+        exp = next(e for e in d["audit"] if e["action"] == "player.exported")
+        assert exp["role"] == "compliance" and exp["reason"] == "DSAR 2026-118", exp
+        # nothing of bob's anywhere
+        text = r.body.decode()
+        assert self.bob not in text and "bob@example.com" not in text and "bob's note" not in text
+        self.first = d
+
+    def on_record(self):
+        """One entry per export, with its reason, written before the body."""
+        rows = self.env.rows("SELECT actor_id, role, brand, target_kind, target_id, reason, after "
+                             "FROM audit_entry WHERE action='player.exported' ORDER BY seq")
+        assert rows == [(self.cmp.id, "compliance", "alpha", "player", self.alice,
+                         "DSAR 2026-118", '{"format":"pitboss.player_export.v1"}')], rows
+        # an admin's export: the same data, and this export is in its own audit section
+        r = self.export(self.admin, self.alice, reason="DSAR 2026-119")
+        d = json.loads(expect_ok(r))
+        assert d["complete"] and d["player"] == self.first["player"]
+        assert d["transfers"] == self.first["transfers"] and d["rounds"] == self.first["rounds"]
+        reasons = [e["reason"] for e in d["audit"] if e["action"] == "player.exported"]
+        assert reasons == ["DSAR 2026-119", "DSAR 2026-118"], reasons
+
+    def stop_and_verify(self):
+        assert self.env.stop() == 0, "exit status"
+        r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
+        assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
+        r = self.env.cli("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
+                         check=False)
+        assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
+        missing = [m for m in self.env.spec.unexercised("/v1/admin/") if "/export" in m
+                   and "/players/" in m]
+        assert not missing, "\n".join(missing)
+
+
+def expect_ok(r):
+    assert r.status == 200, (r.status, r.body[:300])
+    return r.body
+
+
+def main():
+    if len(sys.argv) < 2:
+        print("1..0 # SKIP usage: test_player_export.py PATH/TO/pitboss")
+        return 1
+    env = Env(os.path.abspath(sys.argv[1]))
+    run = Run(env)
+    cases = [
+        ("setup: two brands, compliance and support of alpha, compliance of beta; alice with "
+         f"{DICE_ROUNDS} dice rounds, a deposit, a withdrawal, a note; bob beside her", run.setup),
+        ("refused: support (no players.export), no or a bad reason, another brand's officer, "
+         "an unknown player; nothing written", run.refused),
+        ("the document: profile in the clear, accounts, every transfer and round over pages, "
+         "deposits, withdrawals, sessions, notes without authors, audit with staff by role; "
+         "nothing of bob's; complete", run.document),
+        ("on record: one audit entry per export with its reason before the body; an admin's "
+         "export shows the same data and both exports", run.on_record),
+        ("stop; ledger verify and audit verify pass; the route answered 2xx and 4xx",
+         run.stop_and_verify),
+    ]
+    tap = Tap(len(cases))
+    try:
+        for name, fn in cases:
+            tap.case(name, fn)
+    finally:
+        env.cleanup()
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
