@@ -95,7 +95,7 @@ json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];
     mask_email(pl->email, masked, sizeof masked);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id", pl->public_id,
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id", pl->public_id,
                           "brand", brand, "email", pii ? pl->email : masked, "country", pl->country,
                           "currency", pl->currency, "status", pb_player_status_name(pl->status),
                           "block_reason",
@@ -103,7 +103,8 @@ json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)
                           "locked_until", pb_admin_time_json(pl->locked_until), "last_login_at",
                           pb_admin_time_json(pl->last_login_at), "created_at",
                           pb_admin_time_json(pl->created_at), "updated_at",
-                          pb_admin_time_json(pl->updated_at));
+                          pb_admin_time_json(pl->updated_at), "erased_at",
+                          pb_admin_time_json(pl->erased_at));
     if (j && (json_object_set_new(j, "first_name", name_json(pl->first_name, pii)) != 0 ||
               json_object_set_new(j, "last_name", name_json(pl->last_name, pii)) != 0)) {
         json_decref(j);

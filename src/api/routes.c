@@ -115,6 +115,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.rounds"},
     {"GET", "/v1/admin/players/{id}/export", "players.export", pb_api_admin_player_export,
      "admin.players.export"},
+    {"POST", "/v1/admin/players/{id}/erase", "players.erase", pb_api_admin_player_erase,
+     "admin.players.erase"},
     {"POST", "/v1/admin/staff/{id}/totp/reset", "staff.manage", pb_api_admin_staff_totp_reset,
      "admin.staff.totp_reset"},
     {"GET", "/v1/admin/audit/verify", "audit.read", pb_api_admin_audit_verify,

@@ -103,7 +103,11 @@
     X(ROUND_STATE, 409, "round is not in a state that allows this")                  \
     X(EVENT_STREAMS_FULL, 503, "too many event stream clients; retry later")         \
     X(EXPORTS_BUSY, 503, "too many exports are running; retry later")                \
-    X(PSP_UNAVAILABLE, 502, "the payment provider did not take the request")
+    X(PSP_UNAVAILABLE, 502, "the payment provider did not take the request")         \
+    X(PLAYER_ERASED, 409, "the player's personal data was erased")                   \
+    X(PLAYER_HAS_FUNDS, 409, "the player still has money or holds on an account")    \
+    X(PLAYER_HAS_OPEN_PAYMENTS, 409, "the player has a deposit or withdrawal open")  \
+    X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

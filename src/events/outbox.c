@@ -43,6 +43,7 @@ const pb_event_type pb_event_types[] = {
     {"player.registered", "players.read"},
     {"player.blocked", "players.read"},
     {"player.unblocked", "players.read"},
+    {"player.erased", "players.read"}, /* systems fed by events erase their copies */
     /* games */
     {"rtp.changed", "games.read"},
     /* staff adjustments */

@@ -63,6 +63,7 @@ typedef enum {
     X(PLAYERS_SESSIONS_MANAGE, "players.sessions.manage")         \
     X(PLAYERS_LEDGER_READ, "players.ledger.read")                 \
     X(PLAYERS_EXPORT, "players.export")                           \
+    X(PLAYERS_ERASE, "players.erase")                             \
     X(STAFF_READ, "staff.read")                                   \
     X(STAFF_MANAGE, "staff.manage")                               \
     X(BRANDS_READ, "brands.read")                                 \
@@ -313,6 +314,7 @@ typedef struct pb_player {
     int64_t last_login_at;
     int64_t created_at;
     int64_t updated_at;
+    int64_t erased_at; /* when the personal data was erased (pb_identity_player_erase); 0 = never */
     /* a stored date of birth or name did not open (another keys directory): it
      * is '' above, never the stored text; log it (pb_identity_pii_log_unavailable) */
     bool pii_unavailable;
@@ -372,6 +374,17 @@ pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
                                 const char *public_id, const char *reason, int64_t now);
 pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
                                   const char *public_id, int64_t now);
+/* Erases a player's personal data (GDPR Art. 17), inside the caller's write
+ * transaction: the account is closed and can no longer log in, the email becomes
+ * the placeholder "erased-<public id>@erased.invalid" (the address may register
+ * again), the names and date of birth are cleared, every session is revoked and
+ * loses its IP address and User-Agent. The player's id stays, and so does
+ * everything that refers to it (ledger, rounds, payments, notes, audit log).
+ * Whether the operator may erase (money left, payments in progress, records it
+ * must keep) is the caller's to decide first. PLAYER_ERASED when it was erased
+ * already, PLAYER_NOT_FOUND (also outside scope). *out: the player afterwards. */
+pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
+                                const char *public_id, int64_t now, pb_player *out);
 
 /* The staff search with sorting and balances (GET /v1/admin/players): q's filters
  * and keyset as the store defines them (store_backoffice_people.h); its brand

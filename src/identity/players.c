@@ -124,6 +124,7 @@ static void view(const pb_store_player *r, pb_player *out, bool pii)
     out->last_login_at = r->last_login_at;
     out->created_at = r->created_at;
     out->updated_at = r->updated_at;
+    out->erased_at = r->erased_at;
 }
 
 /* An optional name: NULL stays ''; otherwise trimmed of spaces, 1..100 characters
@@ -393,6 +394,24 @@ pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
                             pb_store_session_revoke_subject(c, "player", row.id, 0, now, "blocked",
                                                             NULL),
                             PB_ERR_INTERNAL, "player sessions revoke");
+    return e;
+}
+
+pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
+                                const char *public_id, int64_t now, pb_player *out)
+{
+    pb_store_player row;
+    pb_err e = get_scoped(c, scope, public_id, &row);
+    if (e != PB_OK)
+        return e;
+    if (row.erased_at)
+        return PB_ERR_PLAYER_ERASED;
+    char email[PB_EMAIL_MAX + 1];
+    snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
+    e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_PLAYER_ERASED,
+                        "player erase");
+    if (e == PB_OK)
+        e = get_view(c, scope, public_id, out, true);
     return e;
 }
 

@@ -13,6 +13,7 @@
  *   players.sessions.manage         x      x
  *   players.ledger.read             x      x       x      x       x                 x
  *   players.export                  x                             x
+ *   players.erase                   x                             x
  *   staff.read                      x                                               x
  *   staff.manage                    x
  *   brands.read                     x      x       x      x       x         x       x
@@ -57,6 +58,7 @@ static const unsigned GRANTS[PB_PERM_COUNT_] = {
     [PB_PERM_PLAYERS_SESSIONS_MANAGE] = ADM | SUP,
     [PB_PERM_PLAYERS_LEDGER_READ] = ADM | SUP | FIN | RSK | CMP | AUD,
     [PB_PERM_PLAYERS_EXPORT] = ADM | CMP, /* everything about a player, for their request */
+    [PB_PERM_PLAYERS_ERASE] = ADM | CMP,
     [PB_PERM_STAFF_READ] = ADM | AUD,
     [PB_PERM_STAFF_MANAGE] = ADM,
     [PB_PERM_BRANDS_READ] = ADM | SUP | FIN | RSK | CMP | GOP | AUD,

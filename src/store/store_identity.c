@@ -44,6 +44,11 @@ pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const cha
     return c->be->identity->player_set_password(c, id, hash, now);
 }
 
+pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *email, int64_t now)
+{
+    return c->be->identity->player_erase(c, id, email, now);
+}
+
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now)
 {

@@ -51,6 +51,7 @@ typedef struct pb_store_player {
     char date_of_birth[PB_PLAYER_DOB_STORED_MAX + 1]; /* opaque: sealed YYYY-MM-DD */
     char first_name[PB_PLAYER_NAME_STORED_MAX + 1];   /* opaque; '' when not given (0013) */
     char last_name[PB_PLAYER_NAME_STORED_MAX + 1];
+    int64_t erased_at; /* when the personal data was erased (0022); 0 = never */
 } pb_store_player;
 
 /* The sealed part of a player's PII as stored (opaque text), for the pass that
@@ -131,6 +132,12 @@ pb_store_rc pb_store_player_status(pb_store_conn *c, const char *public_id,
 pb_store_rc pb_store_player_update_login(pb_store_conn *c, const pb_store_player *p);
 pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const char *hash,
                                          int64_t now);
+/* Erases a player's personal data (0022): status closed, no usable password, erased_at
+ * = now; player_pii's email becomes `email` (a placeholder), names and date of birth
+ * ''; the player's sessions are revoked ('erased') and lose their IP and User-Agent,
+ * their refresh tokens revoked. NOT_FOUND when there is no such player or it was
+ * erased already (nothing written then). */
+pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *email, int64_t now);
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now);
 /* Up to cap players with id > after_id, in id order, whose date of birth, or a
@@ -216,6 +223,7 @@ struct pb_store_identity_ops {
                                  char status[PB_STATUS_MAX + 1]);
     pb_store_rc (*player_update_login)(pb_store_conn *c, const pb_store_player *p);
     pb_store_rc (*player_set_password)(pb_store_conn *c, int64_t id, const char *hash, int64_t now);
+    pb_store_rc (*player_erase)(pb_store_conn *c, int64_t id, const char *email, int64_t now);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
     pb_store_rc (*player_pii_unmarked)(pb_store_conn *c, int64_t after_id, const char *marker,

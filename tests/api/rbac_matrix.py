@@ -67,6 +67,7 @@ admin.players.notes.list players.read         ok     ok      ok      ok    ok   
 admin.players.notes.add  players.write        ok     ok      403     403   403        403      403       401U  401R    403   404P
 admin.players.rounds     players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.players.export     players.export       ok     403     403     403   ok         403      403       401U  401R    403   404P
+admin.players.erase      players.erase        409F   403     403     403   409F       403      403       401U  401R    403   404P
 admin.staff.totp_reset   staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
 admin.audit.verify       audit.read           ok     403     403     403   ok         403      ok        401U  401R    403   ok
 # @rbac-web
@@ -107,6 +108,8 @@ _CELLS = {
     # @rbac-cells: more refusal kinds, one line each
     "404W": (404, "WITHDRAWAL_NOT_FOUND"),
     "404Y": (404, "PAYMENT_NOT_FOUND"),
+    "409F": (409, "PLAYER_HAS_FUNDS"),
+    "409R": (409, "RETENTION_PERIOD"),
 }
 
 

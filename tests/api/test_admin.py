@@ -952,7 +952,7 @@ OTHER_SUITES += ("/v1/admin/players/{id}/sessions", "/v1/admin/players/{id}/note
                  "/v1/admin/players/{id}/rounds", "/v1/admin/audit/verify",  # test_backoffice_people.py
                  "/v1/admin/staff/{id}/totp")
 OTHER_SUITES += ("/v1/admin/dashboard", "/v1/admin/transactions")  # test_backoffice_money.py
-OTHER_SUITES += ("/v1/admin/players/{id}/export",)  # test_player_export.py
+OTHER_SUITES += ("/v1/admin/players/{id}/export", "/v1/admin/players/{id}/erase")  # test_player_export.py
 
 
 def main():

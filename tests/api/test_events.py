@@ -44,7 +44,7 @@ FINANCE_TYPES = {"deposit.completed", "deposit.failed", "withdrawal.requested",
                  "withdrawal.cancelled",
                  "withdrawal.paid", "withdrawal.failed", "balance.adjusted"}
 PLAY_TYPES = {"bet.placed", "round.settled"}
-PLAYER_TYPES = {"player.registered", "player.blocked", "player.unblocked"}
+PLAYER_TYPES = {"player.registered", "player.blocked", "player.unblocked", "player.erased"}
 
 
 class EventsEnv(Env):

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
-"""test_player_export.py PATH/TO/pitboss — GET /v1/admin/players/{id}/export over real
-HTTP (speaks TAP): everything the platform holds about one player as one JSON
+"""test_player_export.py PATH/TO/pitboss — a data subject's requests over real HTTP
+(speaks TAP). GET /v1/admin/players/{id}/export: everything the platform holds
+about one player as one JSON
 document (a data subject's access request): the profile with its personal data in
 the clear, the accounts, every transfer and every round over several pages of the
 producer, deposits, withdrawals, sessions with IP and User-Agent, staff notes
 without their authors, the audit entries about and by the player (staff shown by
 role only); another player's data never in it; players.export (admin,
 compliance) needed, a reason required, the brand scope, refusals write nothing;
-the export is on record with its reason before its first byte. Every answer is
-checked against docs/openapi.yaml. Ends with `pitboss ledger verify` and
-`pitboss audit verify`.
+the export is on record with its reason before its first byte. POST
+/v1/admin/players/{id}/erase: refused while money, a hold or a payment is open or
+the brand's retention period runs (nothing written), then the email, names, date
+of birth and the sessions' addresses gone (from the database file's bytes too),
+the account closed and its sessions ended, the address free to register again,
+audited and announced; the ledger untouched. Every answer is checked against
+docs/openapi.yaml. Ends with `pitboss ledger verify` and `pitboss audit verify`.
 
 Usage: test_player_export.py PATH/TO/pitboss
 """
@@ -71,6 +76,9 @@ class Run:
         self.alice = self.register("alpha", "alice@example.com", first_name="Alice",
                                    last_name="Lindqvist")["id"]
         self.bob = self.register("alpha", "bob@example.com")["id"]
+        self.carol = self.register("alpha", "carol@example.com")["id"]
+        self.dave = self.register("alpha", "dave@example.com", first_name="Dave",
+                                  last_name="Dovetail")["id"]
         self.client = Client(env, "127.0.9.20")
         r = self.client.call("POST", "/v1/player/login",
                              {"brand": "alpha", "email": "alice@example.com",
@@ -106,6 +114,20 @@ class Run:
                                                   {"amount": "40.00",
                                                    "idempotency_key": self.key()},
                                                   token=self.token), 201)["id"]
+        # carol: no money, a deposit pending; dave: no money, logged in, a note
+        r = self.client.call("POST", "/v1/player/login",
+                             {"brand": "alpha", "email": "carol@example.com",
+                              "password": PASSWORD})
+        expect(self.client.call("POST", "/v1/player/deposits",
+                                {"amount": "10.00", "idempotency_key": self.key()},
+                                token=expect(r, 200)["access_token"]), 201)
+        dave_client = Client(env, "127.0.9.21")
+        r = dave_client.call("POST", "/v1/player/login",
+                             {"brand": "alpha", "email": "dave@example.com", "password": PASSWORD},
+                             headers={"User-Agent": UA})
+        self.dave_token = expect(r, 200)["access_token"]
+        expect(self.sup.call("POST", f"/v1/admin/players/{self.dave}/notes",
+                             {"text": "Wants the account closed."}), 201)
         self.note = "Asked for a copy of their data (ticket 4471)."
         expect(self.sup.call("POST", f"/v1/admin/players/{self.alice}/notes",
                              {"text": self.note}), 201)
@@ -209,6 +231,102 @@ class Run:
         reasons = [e["reason"] for e in d["audit"] if e["action"] == "player.exported"]
         assert reasons == ["DSAR 2026-119", "DSAR 2026-118"], reasons
 
+    # ---- erasure ----
+
+    def erase(self, who, pid, body):
+        return who.call("POST", f"/v1/admin/players/{pid}/erase", body)
+
+    def erase_refused(self):
+        """Who may not, bad bodies, money, open payments, the retention period: nothing
+        written."""
+        before = fingerprint(self.env.db)
+        ok_body = {"reason": "GDPR request 77"}
+        expect(self.erase(self.sup, self.dave, ok_body), 403, "FORBIDDEN")
+        expect(self.erase(self.cmp_beta, self.dave, ok_body), 404, "PLAYER_NOT_FOUND")
+        expect(self.erase(self.cmp, self.dave, {}), 422, "FIELD_MISSING")
+        expect(self.erase(self.cmp, self.dave, {"reason": " "}), 422, "FIELD_INVALID")
+        expect(self.erase(self.cmp, self.dave, {"reason": "x" * 201}), 422, "FIELD_INVALID")
+        expect(self.erase(self.cmp, self.dave, {"reason": "x", "also": 1}), 400, "UNKNOWN_FIELD")
+        # alice holds money (and a withdrawal's hold); carol has a deposit pending
+        expect(self.erase(self.cmp, self.alice, ok_body), 409, "PLAYER_HAS_FUNDS")
+        expect(self.erase(self.cmp, self.carol, ok_body), 409, "PLAYER_HAS_OPEN_PAYMENTS")
+        # dave: nothing owed, but the brand keeps records 1826 days (five years) by default
+        r = self.erase(self.cmp, self.dave, ok_body)
+        expect(r, 409, "RETENTION_PERIOD")
+        msg = r.json()["error"]["message"]
+        year = time.gmtime(time.time() + 1826 * 86400).tm_year
+        assert "1826 days" in msg and f"erasable from {year}-" in msg, msg
+        assert fingerprint(self.env.db) == before, "a refused erasure wrote something"
+        assert not self.env.rows("SELECT 1 FROM audit_entry WHERE action='player.erased'")
+
+    def erased(self):
+        """With the brand's retention at 0 days: the personal data gone, the account closed."""
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"erase_after_days": 0}}), 200)
+        money_before = self.env.rows("SELECT count(*), sum(amount) FROM ledger_transfer")
+        p = expect(self.erase(self.cmp, self.dave, {"reason": "GDPR request 77"}), 200)["player"]
+        assert (p["id"], p["email"], p["status"], p["first_name"], p["last_name"],
+                p["date_of_birth"], p["country"]) == \
+            (self.dave, f"erased-{self.dave}@erased.invalid", "closed", None, None, None,
+             "MT"), p
+        assert p["erased_at"], p
+        assert expect(self.cmp.call("GET", f"/v1/admin/players/{self.dave}"), 200)["player"] == p
+        expect(self.erase(self.cmp, self.dave, {"reason": "again"}), 409, "PLAYER_ERASED")
+        # the session ended and lost its address and browser; no way back in
+        dave_client = Client(self.env, "127.0.9.21")
+        expect(dave_client.call("GET", "/v1/player/wallet", token=self.dave_token), 401,
+               "SESSION_REVOKED")
+        expect(dave_client.call("POST", "/v1/player/login",
+                                {"brand": "alpha", "email": "dave@example.com",
+                                 "password": PASSWORD}), 401, "CREDENTIALS_INVALID")
+        s = expect(self.cmp.call("GET", f"/v1/admin/players/{self.dave}/sessions"),
+                   200)["sessions"]
+        assert len(s) == 1 and s[0]["ip"] is None and not s[0]["user_agent"], s
+        assert s[0]["revoke_reason"] == "erased" and not s[0]["active"], s
+        # in the database: the placeholder, nothing sealed left, no address
+        (row,) = self.env.rows("SELECT e.email, e.first_name, e.last_name, e.date_of_birth, "
+                               "e.country, p.password_hash, p.erased_at > 0 FROM player_pii e "
+                               "JOIN player p ON p.id=e.player_id WHERE p.public_id=?", self.dave)
+        assert row == (f"erased-{self.dave}@erased.invalid", "", "", "", "MT", "!erased", 1), row
+        assert self.env.rows("SELECT ip, user_agent FROM auth_session WHERE subject_kind='player' "
+                             "AND subject_id=(SELECT id FROM player WHERE public_id=?)",
+                             self.dave) == [("", "")]
+        # the ledger did not move; on record and announced
+        assert self.env.rows("SELECT count(*), sum(amount) FROM ledger_transfer") == money_before
+        ents = self.env.rows("SELECT actor_id, role, brand, target_id, reason, before, after "
+                             "FROM audit_entry WHERE action='player.erased'")
+        assert len(ents) == 1, ents
+        actor, role, brand, target, reason, b, a = ents[0]
+        assert (actor, role, brand, target, reason) == (self.cmp.id, "compliance", "alpha",
+                                                        self.dave, "GDPR request 77"), ents
+        assert json.loads(b) == {"status": "active"}, b
+        after = json.loads(a)
+        assert after["status"] == "closed" and after["erased_at"] == p["erased_at"], after
+        assert self.env.rows("SELECT brand, subject FROM event_outbox WHERE type='player.erased'") \
+            == [("alpha", self.dave)]
+        # an export now holds no trace of the person
+        r = self.export(self.cmp, self.dave, reason="DSAR 2026-120")
+        d = json.loads(expect_ok(r))
+        assert d["complete"] and d["player"] == p
+        assert b"dave@example.com" not in r.body and b"Dovetail" not in r.body
+        assert b"Wants the account closed." in r.body  # staff notes stay (append-only)
+
+    def at_rest(self):
+        """Stopped (the stop copies the write-ahead log into the database): the erased email
+        is in no byte of the database file (the others' are); started again, the address
+        registers as a new player. Older copies of the pages stay in the write-ahead log's
+        file until new commits overwrite them, as they stay in backups until they rotate out
+        (documented with the route)."""
+        assert self.env.stop() == 0
+        with open(self.env.db, "rb") as f:
+            blob = f.read()
+        assert b"alice@example.com" in blob and b"bob@example.com" in blob  # the search works
+        i = blob.find(b"dave@example.com")
+        assert i < 0, ("the erased email is still in the database file", i)
+        self.env.start()
+        again = self.register("alpha", "dave@example.com")
+        assert again["id"] != self.dave and again["email"] == "dave@example.com", again
+
     def stop_and_verify(self):
         assert self.env.stop() == 0, "exit status"
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -216,8 +334,8 @@ class Run:
         r = self.env.cli("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
                          check=False)
         assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
-        missing = [m for m in self.env.spec.unexercised("/v1/admin/") if "/export" in m
-                   and "/players/" in m]
+        missing = [m for m in self.env.spec.unexercised("/v1/admin/")
+                   if ("/export" in m or "/erase" in m) and "/players/" in m]
         assert not missing, "\n".join(missing)
 
 
@@ -242,7 +360,15 @@ def main():
          "nothing of bob's; complete", run.document),
         ("on record: one audit entry per export with its reason before the body; an admin's "
          "export shows the same data and both exports", run.on_record),
-        ("stop; ledger verify and audit verify pass; the route answered 2xx and 4xx",
+        ("erase refused: support, another brand, bad bodies, money or a hold, a deposit "
+         "pending, the retention period (1826 days by default, the date said); nothing written",
+         run.erase_refused),
+        ("erased (retention 0): placeholder email, no names or date of birth, closed, "
+         "sessions revoked without address or browser, no login, twice refused, ledger "
+         "unmoved, audited and announced, an export without the person", run.erased),
+        ("at rest: the erased email in no byte of the database file after a stop; the "
+         "address registers again as a new player", run.at_rest),
+        ("stop; ledger verify and audit verify pass; the routes answered 2xx and 4xx",
          run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -217,6 +217,8 @@ class World:
             "admin.players.rounds": lambda: ("GET", f"/v1/admin/players/{p}/rounds", None),
             "admin.players.export": lambda: ("GET", f"/v1/admin/players/{p}/export?reason=rbac",
                                              None),
+            "admin.players.erase": lambda: ("POST", f"/v1/admin/players/{p}/erase",
+                                            {"reason": "rbac"}),
             "admin.staff.totp_reset": lambda: ("POST", f"/v1/admin/staff/{self.dummy.id}/totp/reset",
                                                {"reason": f"matrix {caller_name}"}),
             "admin.audit.verify": lambda: ("GET", "/v1/admin/audit/verify", None),

@@ -17,11 +17,11 @@
 
 #define SQ(c) ((sq_conn *)(c))
 
-#define PLAYER_COLS                                                                       \
-    "p.id,p.public_id,p.brand_id,p.currency,p.password_hash,p.status,p.block_reason,"     \
-    "p.failed_logins,p.locked_until,p.last_login_at,p.created_at,p.updated_at,e.email,"   \
-    "e.country,e.date_of_birth,e.first_name,e.last_name FROM player p JOIN player_pii e " \
-    "ON e.player_id=p.id"
+#define PLAYER_COLS                                                                     \
+    "p.id,p.public_id,p.brand_id,p.currency,p.password_hash,p.status,p.block_reason,"   \
+    "p.failed_logins,p.locked_until,p.last_login_at,p.created_at,p.updated_at,e.email," \
+    "e.country,e.date_of_birth,e.first_name,e.last_name,p.erased_at FROM player p "     \
+    "JOIN player_pii e ON e.player_id=p.id"
 
 #define STAFF_COLS                                                                       \
     "id,public_id,email,password_hash,role,all_brands,status,must_change_password,"      \
@@ -51,6 +51,7 @@ static void read_player(sqlite3_stmt *st, pb_store_player *p)
     sqr_text(p->date_of_birth, sizeof p->date_of_birth, st, 14);
     sqr_text(p->first_name, sizeof p->first_name, st, 15);
     sqr_text(p->last_name, sizeof p->last_name, st, 16);
+    p->erased_at = sqlite3_column_int64(st, 17);
 }
 
 /* Reads a staff row. */
@@ -213,6 +214,61 @@ static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const
 }
 
 /* Sets status and block reason. */
+/* The erasure's statements, in order (?1 the player's id, ?2 now, ?3 the placeholder
+ * email); the first changes nothing for a player erased already. They run with
+ * SQLite's secure_delete on (Debian's build has it on by default; others do not),
+ * then back as it was: the space the old values leave in their pages (row and index
+ * cells) is zeroed instead of left as garbage that a copy of the file would still
+ * show. Older copies of those pages live on in the write-ahead log until it
+ * is overwritten, and in backups until they rotate out. */
+static pb_store_rc sq_player_erase_rows(sq_conn *c, int64_t id, const char *email, int64_t now);
+
+static pb_store_rc sq_player_erase(pb_store_conn *base, int64_t id, const char *email, int64_t now)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = NULL;
+    int was = -1;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA secure_delete", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        was = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (was < 0 || sqlite3_exec(c->db, "PRAGMA secure_delete=ON", NULL, NULL, NULL) != SQLITE_OK)
+        return PB_STORE_ERROR;
+    pb_store_rc r = sq_player_erase_rows(c, id, email, now);
+    if (!was && sqlite3_exec(c->db, "PRAGMA secure_delete=OFF", NULL, NULL, NULL) != SQLITE_OK &&
+        r == PB_STORE_OK)
+        r = PB_STORE_ERROR;
+    return r;
+}
+
+static pb_store_rc sq_player_erase_rows(sq_conn *c, int64_t id, const char *email, int64_t now)
+{
+    static const char *const SQL[] = {
+        "UPDATE player SET status='closed',password_hash='!erased',block_reason='',"
+        "failed_logins=0,locked_until=0,erased_at=?2,updated_at=?2 WHERE id=?1 AND erased_at=0",
+        "UPDATE player_pii SET email=?3,first_name='',last_name='',date_of_birth='' "
+        "WHERE player_id=?1",
+        "UPDATE auth_refresh SET revoked_at=?2 WHERE revoked_at=0 AND session_id IN "
+        "(SELECT id FROM auth_session WHERE subject_kind='player' AND subject_id=?1)",
+        "UPDATE auth_session SET ip='',user_agent='',revoked_at=CASE WHEN revoked_at=0 THEN ?2 "
+        "ELSE revoked_at END,revoke_reason=CASE WHEN revoked_at=0 THEN 'erased' ELSE "
+        "revoke_reason END WHERE subject_kind='player' AND subject_id=?1",
+    };
+    for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
+        sqlite3_stmt *st = sq_stmt_sql(c, SQL[i]);
+        if (!st)
+            return PB_STORE_ERROR;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, now);
+        if (sqlite3_bind_parameter_count(st) >= 3)
+            sqr_bind_text(st, 3, email);
+        pb_store_rc r = i == 0 ? sqr_exec_changed(c, st) : sqr_exec(c, st);
+        if (r != PB_STORE_OK)
+            return r;
+    }
+    return PB_STORE_OK;
+}
+
 static pb_store_rc sq_player_set_status(pb_store_conn *base, int64_t id, const char *status,
                                         const char *reason, int64_t now)
 {
@@ -250,7 +306,8 @@ static pb_store_rc sq_player_pii_unmarked(pb_store_conn *base, int64_t after_id,
     static const char SQL[] =
         "SELECT e.player_id,p.public_id,e.date_of_birth,e.first_name,e.last_name "
         "FROM player_pii e JOIN player p ON p.id=e.player_id WHERE e.player_id>?1 "
-        "AND (NOT (substr(e.date_of_birth,1,length(?2))=?2 AND length(e.date_of_birth)>=?4) "
+        "AND ((e.date_of_birth<>'' AND NOT (substr(e.date_of_birth,1,length(?2))=?2 "
+        "  AND length(e.date_of_birth)>=?4)) "
         " OR (e.first_name<>'' AND NOT (substr(e.first_name,1,length(?2))=?2 "
         "  AND length(e.first_name)>=?4)) "
         " OR (e.last_name<>'' AND NOT (substr(e.last_name,1,length(?2))=?2 "
@@ -526,6 +583,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_status = sq_player_status,
     .player_update_login = sq_player_update_login,
     .player_set_password = sq_player_set_password,
+    .player_erase = sq_player_erase,
     .player_set_status = sq_player_set_status,
     .player_pii_unmarked = sq_player_pii_unmarked,
     .player_pii_set = sq_player_pii_set,

@@ -15,23 +15,15 @@ static void roles_against_permissions(void **state)
         pb_perm perm;
         const char *grants;
     } rows[] = {
-        {PB_PERM_PLAYERS_READ, "xxxxx.x"},
-        {PB_PERM_PLAYERS_BLOCK, "xx.xx.."},
-        {PB_PERM_PLAYERS_LEDGER_READ, "xxxxx.x"},
-        {PB_PERM_STAFF_MANAGE, "x......"},
-        {PB_PERM_PLAYERS_EXPORT, "x...x.."},
-        {PB_PERM_BRANDS_READ, "xxxxxxx"},
-        {PB_PERM_BRANDS_MANAGE, "x......"},
-        {PB_PERM_AUDIT_READ, "x...x.x"},
-        {PB_PERM_AUDIT_EXPORT, "x.....x"},
-        {PB_PERM_FINANCE_ADJUST, "x.x...."},
-        {PB_PERM_FINANCE_WITHDRAWALS_APPROVE, "x.x...."},
-        {PB_PERM_RISK_MANAGE, "x..x..."},
-        {PB_PERM_COMPLIANCE_KYC_MANAGE, "x...x.."},
-        {PB_PERM_COMPLIANCE_RG_MANAGE, "x...x.."},
-        {PB_PERM_GAMES_MANAGE, "x....x."},
-        {PB_PERM_BONUS_MANAGE, "x....x."},
-        {PB_PERM_REPORTS_EXPORT, "x.x.x.."},
+        {PB_PERM_PLAYERS_READ, "xxxxx.x"},         {PB_PERM_PLAYERS_BLOCK, "xx.xx.."},
+        {PB_PERM_PLAYERS_LEDGER_READ, "xxxxx.x"},  {PB_PERM_STAFF_MANAGE, "x......"},
+        {PB_PERM_PLAYERS_EXPORT, "x...x.."},       {PB_PERM_PLAYERS_ERASE, "x...x.."},
+        {PB_PERM_BRANDS_READ, "xxxxxxx"},          {PB_PERM_BRANDS_MANAGE, "x......"},
+        {PB_PERM_AUDIT_READ, "x...x.x"},           {PB_PERM_AUDIT_EXPORT, "x.....x"},
+        {PB_PERM_FINANCE_ADJUST, "x.x...."},       {PB_PERM_FINANCE_WITHDRAWALS_APPROVE, "x.x...."},
+        {PB_PERM_RISK_MANAGE, "x..x..."},          {PB_PERM_COMPLIANCE_KYC_MANAGE, "x...x.."},
+        {PB_PERM_COMPLIANCE_RG_MANAGE, "x...x.."}, {PB_PERM_GAMES_MANAGE, "x....x."},
+        {PB_PERM_BONUS_MANAGE, "x....x."},         {PB_PERM_REPORTS_EXPORT, "x.x.x.."},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         for (int r = 0; r < PB_ROLE_COUNT_; r++)

@@ -243,6 +243,7 @@ const TYPE_LABEL: Record<string, string> = {
   'player.registered': 'Player registered',
   'player.blocked': 'Player blocked',
   'player.unblocked': 'Player unblocked',
+  'player.erased': 'Player erased',
 };
 
 function Feed({ items }: { items: DashboardModel['feed'] }) {

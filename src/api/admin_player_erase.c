@@ -1,0 +1,220 @@
+/*
+ * admin_player_erase.c — erasing a player's personal data (GDPR Art. 17, "the right
+ * to be forgotten") without breaking the ledger, which holds ids, not names.
+ *
+ *   POST /v1/admin/players/{id}/erase {reason}   players.erase (admin, compliance)
+ *
+ * What goes (pb_identity_player_erase, one write transaction with the audit entry
+ * and the event): the email (replaced by "erased-<id>@erased.invalid": the account
+ * can no longer log in, and the address may register again), the names, the date of
+ * birth, the sessions' IP addresses and User-Agents (every session revoked), the
+ * player's live game launches. The account is closed.
+ *
+ * What stays, under the id: the ledger, the game rounds, the payments and
+ * withdrawals (records the operator must keep), the country (for the regulator's
+ * reports by country), the staff notes and the audit log (both append-only by
+ * design: write in them only what the record needs), and the backups until they
+ * rotate out (--backup-keep).
+ *
+ * Refused (409, nothing written) while:
+ * - PLAYER_HAS_FUNDS: an account of the player's holds money or a hold (posted or
+ *   pending, either way): pay it out or settle it first;
+ * - PLAYER_HAS_OPEN_PAYMENTS: a deposit is pending, or a withdrawal is pending
+ *   approval, approved or being paid;
+ * - RETENTION_PERIOD: the brand's retention period has not passed since the
+ *   player's last activity (registration, last login, newest transfer). The
+ *   brand setting "erase_after_days" (a whole number ≥ 0; default 1826, five
+ *   years: the EU's anti-money-laundering directive keeps customer due-diligence
+ *   and transaction records for five years after the business relationship ends,
+ *   Directive (EU) 2015/849 Art. 40) sets it; the message says from when;
+ * - PLAYER_ERASED: it was erased already.
+ * The checks run in the write transaction that erases, so they see what it changes.
+ * A win a provider credits after the erasure still lands on the account (the
+ * money path does not ask for a name): the balance check is the operator's guard,
+ * not a lock.
+ *
+ * Audited as "player.erased" (the reason; before: the status; after: closed, erased
+ * at) and announced as the event "player.erased", so that systems fed by the events
+ * can erase their copies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin.h"
+#include "catalog/catalog.h"
+#include "core/time.h"
+#include "events/events.h"
+#include "store/store_cashier.h"
+#include "store/store_ledger.h"
+
+#define REASON_MAX 200
+#define RETENTION_DAYS_DEFAULT 1826
+#define DAY_US (86400LL * 1000000LL)
+
+static const char *const KINDS[] = {"player_cash", "player_bonus"};
+/* the withdrawal states in which money is still on its way */
+static const char *const OPEN_WITHDRAWALS[] = {"pending_approval", "approved", "processing"};
+
+typedef struct erase_ctx {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *id, *reason;
+    pb_player before, after;
+    pb_brand brand;
+    int64_t erasable_from; /* RETENTION_PERIOD: from when */
+} erase_ctx;
+
+/* The brand's retention in days (settings.erase_after_days), or the default. */
+static int64_t retention_days(const pb_brand *b)
+{
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, "erase_after_days") : NULL;
+    int64_t d = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 36500
+                    ? (int64_t)json_integer_value(v)
+                    : RETENTION_DAYS_DEFAULT;
+    json_decref(s);
+    return d;
+}
+
+/* Money on the player's accounts (PLAYER_HAS_FUNDS), and the newest transfer's time
+ * into *last when later. */
+static pb_err accounts_check(pb_store_conn *c, const erase_ctx *x, int64_t *last)
+{
+    char owner[PB_LEDGER_OWNER_MAX + 1];
+    snprintf(owner, sizeof owner, "player:%s", x->before.public_id);
+    bool own_listed = false;
+    pb_err funds = PB_OK;
+    for (size_t i = 0; i <= x->brand.ncurrencies; i++) {
+        const char *cur = i < x->brand.ncurrencies ? x->brand.currencies[i] : x->before.currency;
+        if (i == x->brand.ncurrencies && own_listed)
+            break;
+        own_listed |= strcmp(cur, x->before.currency) == 0;
+        for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+            pb_ledger_account a;
+            pb_err e = pb_ledger_account_find(c, x->brand.code, owner, KINDS[k], cur, &a);
+            if (e == PB_ERR_ACCOUNT_NOT_FOUND)
+                continue;
+            if (e != PB_OK)
+                return e;
+            if (a.credits_posted != a.debits_posted || a.debits_pending || a.credits_pending)
+                funds = PB_ERR_PLAYER_HAS_FUNDS;
+            /* the account's newest transfer, read in this transaction */
+            pb_store_transfer t;
+            pb_store_rc rc = a.last_seq ? pb_store_transfer_by_seq(c, a.last_seq, &t)
+                                        : PB_STORE_NOT_FOUND;
+            if (rc == PB_STORE_OK && t.created_at > *last)
+                *last = t.created_at;
+            else if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+                return PB_ERR_STORE_UNAVAILABLE;
+        }
+    }
+    return funds;
+}
+
+/* A deposit pending, or a withdrawal still open: PLAYER_HAS_OPEN_PAYMENTS. */
+static pb_err payments_check(pb_store_conn *c, const char *player)
+{
+    pb_store_payment pay;
+    size_t n = 0;
+    pb_store_payment_query pq = {.player = player, .status = "pending", .limit = 1};
+    if (pb_store_payment_list(c, &pq, &pay, &n) != PB_STORE_OK)
+        return PB_ERR_STORE_UNAVAILABLE;
+    if (n)
+        return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
+    for (size_t i = 0; i < sizeof OPEN_WITHDRAWALS / sizeof OPEN_WITHDRAWALS[0]; i++) {
+        pb_store_withdrawal w;
+        pb_store_withdrawal_query wq = {.player = player,
+                                        .status = OPEN_WITHDRAWALS[i],
+                                        .limit = 1};
+        if (pb_store_withdrawal_list(c, &wq, &w, &n) != PB_STORE_OK)
+            return PB_ERR_STORE_UNAVAILABLE;
+        if (n)
+            return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
+    }
+    return PB_OK;
+}
+
+static pb_err erase_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    erase_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    pb_err e = pb_identity_player_get(c, &x->p->scope, x->id, &x->before);
+    if (e == PB_OK)
+        e = pb_tenancy_brand_get(c, x->before.brand_id, &x->brand);
+    if (e == PB_ERR_BRAND_NOT_FOUND)
+        e = PB_ERR_INTERNAL; /* a player whose brand is gone */
+    if (e != PB_OK)
+        return e;
+    if (x->before.erased_at)
+        return PB_ERR_PLAYER_ERASED;
+    int64_t last = x->before.created_at > x->before.last_login_at ? x->before.created_at
+                                                                  : x->before.last_login_at;
+    if ((e = accounts_check(c, x, &last)) != PB_OK ||
+        (e = payments_check(c, x->before.public_id)) != PB_OK)
+        return e;
+    int64_t days = retention_days(&x->brand);
+    if (days > 0 && now < last + days * DAY_US) {
+        x->erasable_from = last + days * DAY_US;
+        return PB_ERR_RETENTION_PERIOD;
+    }
+    int64_t launches = 0;
+    if ((e = pb_identity_player_erase(c, &x->p->scope, x->id, now, &x->after)) != PB_OK ||
+        (e = pb_catalog_launch_revoke_player(c, x->before.public_id, now, &launches)) != PB_OK)
+        return e;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.erased", &en);
+    en.brand = x->brand.code;
+    en.target_kind = "player";
+    en.target_id = x->before.public_id;
+    en.reason = x->reason;
+    en.before = pb_admin_json_text(x->req, json_pack("{s:s}", "status",
+                                                     pb_player_status_name(x->before.status)));
+    en.after = pb_admin_json_text(x->req, json_pack("{s:s,s:o,s:I}", "status", "closed",
+                                                    "erased_at", pb_admin_time_json(now),
+                                                    "live_launches_ended", (json_int_t)launches));
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    if ((e = pb_audit_append(c, &en, now)) != PB_OK)
+        return e;
+    return pb_events_emit(c, "player.erased", x->brand.code, x->before.public_id,
+                          pb_http_trace_id(x->req), now, PB_EV_STR("by", x->p->subject_public_id));
+}
+
+void pb_api_admin_player_erase(pb_http_request *req, void *app)
+{
+    (void)app;
+    erase_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    memset(x, 0, sizeof *x);
+    x->req = req;
+    x->p = pb_api_principal(req);
+    x->id = pb_http_param(req, "id");
+    if (!pb_admin_parse_reason(req, x->p, "player.erased", REASON_MAX, &x->reason))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, erase_tx, x, &bad);
+    if (e == PB_ERR_RETENTION_PERIOD) {
+        json_t *t = pb_admin_time_json(x->erasable_from);
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "the brand keeps a player's records for %lld days after the last activity: "
+                 "erasable from %s",
+                 (long long)retention_days(&x->brand), t ? json_string_value(t) : "?");
+        json_decref(t);
+        pb_http_reply_error_msg(req, e, NULL, msg);
+        return;
+    }
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_catalog_launch_cache_forget(); /* committed: stop answering from what was read */
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o}", "player",
+                                 pb_admin_player_json(&x->after, x->brand.code, true)));
+}
