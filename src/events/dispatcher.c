@@ -135,8 +135,8 @@ static bool prune(pb_events *ev)
 
 static int durable_catch_up(pb_events *ev, int64_t now)
 {
-    int64_t mark = pb_store_event_durable(ev->store), first = 0, newest = 0;
-    if (pb_store_event_bounds(ev->conn, &first, &newest) != PB_STORE_OK || newest <= mark) {
+    int64_t mark = pb_store_event_durable(ev->store), newest = 0;
+    if (pb_store_event_newest(ev->conn, &newest) != PB_STORE_OK || newest <= mark) {
         ev->stale_since = 0;
         return 0;
     }
@@ -258,8 +258,7 @@ pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *er
         free(ev);
         return NULL;
     }
-    int64_t first = 0;
-    if (pb_store_event_bounds(ev->conn, &first, &ev->last) != PB_STORE_OK) {
+    if (pb_store_event_newest(ev->conn, &ev->last) != PB_STORE_OK) {
         snprintf(err, errcap, "cannot read the event outbox: %s", pb_store_errmsg(ev->conn));
         pb_events_close(ev);
         return NULL;

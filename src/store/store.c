@@ -62,8 +62,8 @@ pb_store_rc pb_store_commit(pb_store_conn *c)
      * the outbox as it sees it (its own and every earlier commit's), read before the
      * commit. Not the ids its appends returned: one rolled back to a savepoint is
      * gone, and a later commit may be given the same id. */
-    int64_t upto = 0, first = 0;
-    if (c->event_txn > 0 && pb_store_event_bounds(c, &first, &upto) != PB_STORE_OK)
+    int64_t upto = 0;
+    if (c->event_txn > 0 && pb_store_event_newest(c, &upto) != PB_STORE_OK)
         upto = 0; /* unknown: left to the dispatcher's own sync */
     pb_store_rc rc = c->be->commit(c);
     if (rc == PB_STORE_OK) {

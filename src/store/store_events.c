@@ -59,6 +59,11 @@ pb_store_rc pb_store_event_bounds(pb_store_conn *c, int64_t *first, int64_t *las
     return c->be->events->bounds(c, first, last);
 }
 
+pb_store_rc pb_store_event_newest(pb_store_conn *c, int64_t *last)
+{
+    return c->be->events->newest(c, last);
+}
+
 pb_store_rc pb_store_event_prune(pb_store_conn *c, int64_t before_us, int64_t keep_rows,
                                  size_t max_delete, size_t *deleted)
 {

@@ -63,6 +63,9 @@ void pb_store_event_mark_durable(pb_store *s, int64_t id);
 void pb_store_event_committed(pb_store_conn *c, int64_t id);
 /* The lowest and highest ids present (both 0 when the outbox is empty). */
 pb_store_rc pb_store_event_bounds(pb_store_conn *c, int64_t *first, int64_t *last);
+/* The highest id present (0 when the outbox is empty): one key lookup, for the
+ * paths that need no lower bound (every commit that appended events). */
+pb_store_rc pb_store_event_newest(pb_store_conn *c, int64_t *last);
 /* Deletes, oldest first, at most max_delete rows that are older than
  * before_us OR beyond the newest keep_rows (keep_rows 0: no row cap). The
  * newest row is never deleted. *deleted receives the count. */
@@ -75,6 +78,7 @@ struct pb_store_events_ops {
     pb_store_rc (*scan)(pb_store_conn *c, int64_t after_id, int64_t upto, size_t limit,
                         pb_store_event_cb cb, void *ctx);
     pb_store_rc (*bounds)(pb_store_conn *c, int64_t *first, int64_t *last);
+    pb_store_rc (*newest)(pb_store_conn *c, int64_t *last);
     pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows, size_t max_delete,
                          size_t *deleted);
 };

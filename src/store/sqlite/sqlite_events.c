@@ -91,6 +91,22 @@ static pb_store_rc sq_event_bounds(pb_store_conn *conn, int64_t *first, int64_t 
     return r;
 }
 
+static pb_store_rc sq_event_newest(pb_store_conn *conn, int64_t *last)
+{
+    sq_conn *c = SQ(conn);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT coalesce(max(id),0) FROM event_outbox");
+    if (!st)
+        return PB_STORE_ERROR;
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_OK;
+    if (rc == SQLITE_ROW)
+        *last = sqlite3_column_int64(st, 0);
+    else
+        r = sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 static pb_store_rc sq_event_prune(pb_store_conn *conn, int64_t before_us, int64_t keep_rows,
                                   size_t max_delete, size_t *deleted)
 {
@@ -143,5 +159,6 @@ const struct pb_store_events_ops pb_store_sqlite_events_ops = {
     .insert = sq_event_insert,
     .scan = sq_event_scan,
     .bounds = sq_event_bounds,
+    .newest = sq_event_newest,
     .prune = sq_event_prune,
 };

@@ -192,6 +192,9 @@ static void test_resume_after_an_id_and_prune(void **state)
     assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
     assert_int_equal(first, ids[30]);
     assert_int_equal(last, ids[49]);
+    int64_t newest = 0;
+    assert_int_equal(pb_store_event_newest(f->c, &newest), PB_STORE_OK);
+    assert_int_equal(newest, ids[49]);
     /* prune by age, a chunk at a time: everything is old, the newest row stays */
     assert_int_equal(pb_store_begin(f->c, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_store_event_prune(f->c, INT64_MAX, 0, 5, &deleted), PB_STORE_OK);
@@ -627,12 +630,16 @@ static void test_outbox_plans(void **state)
     int64_t first, last;
     assert_int_equal(pb_store_event_bounds(f->c, &first, &last), PB_STORE_OK);
     assert_true(first > 0 && last >= first + 4);
+    int64_t newest = 0;
+    assert_int_equal(pb_store_event_newest(f->c, &newest), PB_STORE_OK);
+    assert_int_equal(newest, last);
     seen s = {0};
     assert_int_equal(pb_store_event_scan(f->c, first, -1, 10, collect, &s), PB_STORE_OK);
     assert_int_equal(s.n, 4);
     assert_int_equal(prune_once(f, 0, 2, 100), 3);
     int checked = plans_each(((sq_conn *)f->c)->db, outbox_statement, no_scan_of_outbox, NULL);
-    assert_true(checked >= 3); /* the bounds, the scan, the prune's first id and delete */
+    assert_true(checked >= 4); /* the bounds, the newest, the scan, the prune's first id and
+                                  delete */
 }
 
 int main(void)
