@@ -7,7 +7,11 @@
  * rounds, sessions, a note; the transactions explorer filtered by kind (and its pages
  * that end at the read budget) and its
  * CSV download compared with the table; a role without finance.read sees no
- * Transactions. Screenshots of each page into $WEB_ARTIFACTS.
+ * Transactions; a data subject's requests on the player page: compliance exports
+ * a player (the JSON file, audited with the reason) and erases one (refused in the
+ * brand's retention period and with money, the server's message in the dialog;
+ * then the erased player shown), support is offered neither. Screenshots of each
+ * page into $WEB_ARTIFACTS.
  *
  * Run: node --test --test-reporter=tap tests/web/people.test.mjs [PATH/TO/pitboss]
  */
@@ -25,7 +29,8 @@ const tag = randomBytes(3).toString('hex');
 const NAMED = { first_name: 'Zebulon', last_name: `Quill${tag}`, email: `zq-${tag}@example.com` };
 const BULK = 52; // more than one page of 50
 let named, otherBrand; // the named player (demo) and one of brand "other"
-let supportPage, financePage; // one tab per member across the tests: a TOTP code is good once per 30 s
+let supportPage, financePage, officerPage; // one tab per member across the tests: a TOTP code is good once per 30 s
+let officer; // a compliance member of its own (players.export, players.erase) for the data subject tests
 let regIp = 0;
 
 /** Registers a player (with names, when given) without logging in: {id, email}. */
@@ -75,6 +80,17 @@ async function asFinance() {
   }
   financePage.errors.length = 0;
   return financePage;
+}
+
+/** The compliance officer's tab (made and logged in on first use). */
+async function asOfficer() {
+  if (!officerPage) {
+    officer = await createStaff(server, { role: 'compliance', brands: ['demo'] });
+    officerPage = await newPage(browser);
+    await login(officerPage, server, officer);
+  }
+  officerPage.errors.length = 0;
+  return officerPage;
 }
 
 /** Waits until the list shows exactly these texts in the column `testid` (old rows gone). */
@@ -499,6 +515,122 @@ test('exports are offered only with the export permissions (risk: no CSV; compli
   assert.deepEqual(c.errors, []);
   await r.close();
   await c.close();
+});
+
+test('export data: compliance downloads pitboss-player-<id>.json (audited with the reason); support is offered neither export nor erase', async () => {
+  const p = await registerPlayer(server, {});
+  await deposit(server, p, '12.50');
+  const page = await asOfficer();
+  await page.goto(`${server.url}/players/${p.id}`);
+  await page.getByTestId('player-title').waitFor();
+  assert.equal(await page.getByTestId('erased-note').count(), 0, 'never erased: no note');
+  await page.getByRole('button', { name: 'Export data', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Export data' });
+  const download = dialog.getByRole('button', { name: 'Download', exact: true });
+  assert.ok(await download.isDisabled(), 'no reason, no export');
+
+  // the server's refusal is shown in the dialog, which stays open
+  await dialog.getByLabel('Reason').fill('x'.repeat(201));
+  await download.click();
+  await dialog.getByRole('alert').filter({ hasText: 'FIELD_INVALID' }).waitFor();
+
+  const reason = `DSAR-${tag} access request`;
+  await dialog.getByLabel('Reason').fill(reason);
+  const [dl] = await Promise.all([page.waitForEvent('download'), download.click()]);
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(dl.suggestedFilename(), `pitboss-player-${p.id}.json`);
+  const doc = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+  assert.equal(doc.format, 'pitboss.player_export.v1');
+  assert.equal(doc.player.id, p.id);
+  assert.equal(doc.player.email, p.email);
+  assert.equal(doc.player.date_of_birth, '1990-01-01');
+  assert.equal(doc.deposits.length, 1);
+  assert.equal(doc.complete, true);
+
+  const audit = await expectStatus(adminCall(server, 'GET',
+    `/v1/admin/audit?action=player.exported&target_kind=player&target_id=${p.id}`), 200);
+  assert.deepEqual(audit.entries.map((e) => e.reason), [reason], 'the refused one wrote nothing');
+  assert.deepEqual(page.errors.filter((e) => !(isResourceError(e) && /status of 422/.test(e))), []);
+
+  // support (no players.export, no players.erase): neither is offered
+  const s = await asSupport();
+  await s.goto(`${server.url}/players/${p.id}`);
+  await s.getByTestId('player-title').waitFor();
+  await s.getByRole('button', { name: 'End game sessions', exact: true }).waitFor(); // the header's buttons are there
+  assert.equal(await s.getByRole('button', { name: 'Export data' }).count(), 0);
+  assert.equal(await s.getByRole('button', { name: 'Erase personal data' }).count(), 0);
+  assert.deepEqual(s.errors, []);
+});
+
+test('erase personal data: refused in the retention period and with money (the reason in the dialog); then the erased player is shown', async () => {
+  const funded = await registerPlayer(server, {});
+  await deposit(server, funded, '5.00');
+  const fresh = await registerPlayer(server, {}); // registered and logged in, never funded
+  const page = await asOfficer();
+
+  /** Opens the erase dialog on the player's page, gives the reason and confirms it; → the dialog. */
+  const erase = async (player, reason) => {
+    await page.goto(`${server.url}/players/${player.id}`);
+    await page.getByTestId('player-title').waitFor();
+    await page.getByRole('button', { name: 'Erase personal data', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Erase personal data' });
+    assert.match(await dialog.textContent(), /account is closed.*date of birth.*cannot be undone.*stay under the player id/s);
+    await dialog.getByLabel('Reason').fill(reason);
+    await dialog.getByRole('button', { name: 'Erase', exact: true }).click();
+    return dialog;
+  };
+  /** The dialog shows the server's refusal (code and message); Cancel; nothing changed. */
+  const refused = async (dialog, player, code, message) => {
+    const alert = dialog.getByRole('alert').filter({ hasText: code });
+    await alert.waitFor();
+    assert.match(await alert.textContent(), message);
+    await screenshot(page, `people-erase-${code}`);
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('player-title').textContent(), player.email);
+    assert.equal(await page.getByTestId('erased-note').count(), 0);
+  };
+
+  // the brand keeps records for five years by default: the date from when is in the message
+  await refused(await erase(fresh, `RTBF-${tag} early`), fresh, 'RETENTION_PERIOD', /erasable from \d{4}-\d{2}-\d{2}/);
+
+  const brand = (await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo'), 200)).brand;
+  await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo',
+    { settings: { ...brand.settings, erase_after_days: 0 } }), 200, 'brand settings');
+  try {
+    // money on the account: refused whatever the retention
+    await refused(await erase(funded, `RTBF-${tag} funded`), funded, 'PLAYER_HAS_FUNDS', /money/);
+
+    const reason = `RTBF-${tag} erasure request`;
+    const dialog = await erase(fresh, reason);
+    await dialog.waitFor({ state: 'detached' });
+    const placeholder = `erased-${fresh.id}@erased.invalid`;
+    await page.getByTestId('player-title').filter({ hasText: placeholder }).waitFor();
+    assert.match(await page.getByTestId('erased-note').textContent(), /^Personal data erased \d{4}-\d{2}-\d{2} /);
+    assert.equal(await page.getByTestId('player-status').textContent(), 'closed');
+    assert.equal(await page.getByTestId('profile-status').textContent(), 'closed');
+    assert.doesNotMatch(await page.getByTestId('player-profile').textContent(), /1990-01-01/);
+    assert.equal(await page.getByRole('button', { name: 'Erase personal data' }).count(), 0, 'erased: no second erase');
+    assert.equal(await page.getByRole('button', { name: 'Export data' }).count(), 1);
+    await screenshot(page, 'people-player-erased');
+
+    // the server's record: the same after a reload, and through the API
+    await page.reload();
+    await page.getByTestId('erased-note').waitFor();
+    assert.equal(await page.getByTestId('player-title').textContent(), placeholder);
+    assert.equal(await page.getByRole('button', { name: 'Erase personal data' }).count(), 0);
+    const api = (await expectStatus(adminCall(server, 'GET', `/v1/admin/players/${fresh.id}`), 200)).player;
+    assert.equal(api.email, placeholder);
+    assert.equal(api.status, 'closed');
+    assert.ok(api.erased_at);
+    const audit = await expectStatus(adminCall(server, 'GET',
+      `/v1/admin/audit?action=player.erased&target_kind=player&target_id=${fresh.id}`), 200);
+    assert.deepEqual(audit.entries.map((e) => e.reason), [reason], 'the refusals wrote nothing');
+    assert.equal((await expectStatus(adminCall(server, 'GET', `/v1/admin/players/${funded.id}`), 200)).player.erased_at, null);
+  } finally {
+    await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo', { settings: brand.settings }), 200, 'restore');
+  }
+  assert.deepEqual(page.errors.filter((e) => !(isResourceError(e) && /status of 409/.test(e))), []);
 });
 
 test('transactions: a page that ends at the read budget says the search goes on; More searches further back', async () => {

@@ -10,9 +10,18 @@
  * history (players.ledger.read), game rounds, sessions and devices, notes.
  * Each list pages on its own. A player outside the caller's brand scope is a
  * 404 from the server, shown as it said it.
+ *
+ * A data subject's requests, each with a required reason (the request's
+ * reference): "Export data" (players.export) downloads GET …/export as
+ * pitboss-player-<id>.json (fetched with the session's token, then saved from a
+ * Blob; a body without its closing "complete": true was cut and is not saved);
+ * "Erase personal data" (players.erase, while not erased) POSTs …/erase and
+ * shows the player the server returns; its refusals (money left, an open
+ * payment, the retention period with its date) are shown in the dialog. An
+ * erased player carries a "Personal data erased <time>" note by the title.
  */
 import { useState } from 'preact/hooks';
-import { get, post } from '../lib/api';
+import { ApiError, authFetch, get, post, withQuery } from '../lib/api';
 import { useSession } from '../lib/session';
 import { ErrorBox, ReasonDialog, Time, useAsync } from '../components/ui';
 import { Link, StatusBadge, Tabs, useUrlQuery } from './common';
@@ -22,9 +31,49 @@ import type { PlayerRow } from './Players';
 import './people.css';
 
 interface Player extends PlayerRow {
-  date_of_birth?: string;
+  /** absent without players.pii.read; null when erased (or not readable) */
+  date_of_birth?: string | null;
   locked_until: string | null;
   updated_at: string | null;
+  erased_at?: string | null;
+}
+
+type Action = 'block' | 'unblock' | 'revoke' | 'export' | 'erase';
+
+/** The server's refusal of a raw request, as the API client reports it (an ApiError). */
+async function refusal(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  let body: unknown = text || null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: kept as text */
+  }
+  const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
+  const code = err?.code ?? `HTTP_${res.status}`;
+  return new ApiError(res.status, code, err?.message ?? (res.statusText || code), body);
+}
+
+/**
+ * GET …/players/{id}/export with the session's token and saves the body as
+ * pitboss-player-<id>.json. The document ends with "complete": true; a body
+ * without it was cut on the way (the server stopped, a read failed) and is refused.
+ */
+async function downloadExport(id: string, reason: string): Promise<void> {
+  const res = await authFetch(withQuery(`/v1/admin/players/${encodeURIComponent(id)}/export`, { reason }));
+  if (!res.ok) throw await refusal(res);
+  const blob = await res.blob();
+  const tail = await blob.slice(Math.max(0, blob.size - 64)).text();
+  if (!/"complete"\s*:\s*true\s*}\s*$/.test(tail))
+    throw new Error('The export was cut short (it does not end with "complete": true): nothing was saved. Try again.');
+  const url = URL.createObjectURL(new Blob([blob], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `pitboss-player-${id}.json`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function PlayerPage({ params }: { params: Record<string, string> }) {
@@ -37,8 +86,10 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
   );
   const ledger = can('players.ledger.read');
   const accounts = useAccounts(id, ledger);
-  const [dialog, setDialog] = useState<'block' | 'unblock' | 'revoke' | null>(null);
+  const [dialog, setDialog] = useState<Action | null>(null);
   const [revoked, setRevoked] = useState<number | null>(null);
+  // the player the erasure answered with (until the next load of this player)
+  const [erased, setErased] = useState<Player | null>(null);
 
   const tabs = [
     ...(ledger ? [{ id: 'wallets', label: 'Wallets' }, { id: 'transactions', label: 'Transactions' }] : []),
@@ -47,20 +98,27 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
     { id: 'notes', label: 'Notes' },
   ];
   const tab = tabs.some((t) => t.id === query.tab) ? query.tab : tabs[0].id;
-  const p = player.data;
+  const p = erased?.id === id ? erased : player.data;
 
-  async function change(action: 'block' | 'unblock' | 'revoke', reason: string) {
+  async function change(action: Action, reason: string) {
     const base = `/v1/admin/players/${encodeURIComponent(id)}`;
     if (action === 'revoke') {
       const r = await post<{ revoked: number }>(`${base}/launches/revoke`, { reason });
       setRevoked(r.revoked);
       return;
     }
+    if (action === 'export') return downloadExport(id, reason);
+    if (action === 'erase') {
+      const r = await post<{ player: Player }>(`${base}/erase`, { reason });
+      setErased(r.player);
+      return;
+    }
     await post(`${base}/${action}`, { reason });
+    setErased(null);
     player.reload();
   }
 
-  const dialogs = {
+  const dialogs: Record<Action, { title: string; confirm: string; label?: string; text: string }> = {
     block: {
       title: 'Block player',
       confirm: 'Block',
@@ -74,6 +132,26 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
         "Every game the player has open stops taking bets now (the studios' calls with those launches are " +
         'refused as expired); wins and refunds of bets already placed are still paid. The player may launch ' +
         'games again.',
+    },
+    export: {
+      title: 'Export data',
+      confirm: 'Download',
+      label: "Reason (the request's reference)",
+      text:
+        'Downloads everything the platform holds about the player (profile, accounts, transactions, rounds, ' +
+        "payments, sessions with IP addresses, notes, audit entries) as one JSON file, for a data subject's " +
+        'access request. It holds personal data in the clear: review it before handing it over.',
+    },
+    erase: {
+      title: 'Erase personal data',
+      confirm: 'Erase',
+      label: "Reason (the request's reference)",
+      text:
+        'The account is closed and can no longer log in. The email address, first and last name, date of birth ' +
+        "and the sessions' IP addresses and browsers are removed. This cannot be undone. The money records " +
+        '(transactions, game rounds, deposits, withdrawals), the country, the notes and the audit log stay ' +
+        "under the player id. The server refuses while the player has money or an open payment, or the brand's " +
+        'retention period has not passed.',
     },
   };
 
@@ -89,6 +167,11 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
           <header class="pp-head">
             <h1 data-testid="player-title">{p.email}</h1>
             <StatusBadge status={p.status} />
+            {p.erased_at && (
+              <span class="pp-badge pp-erased" data-testid="erased-note">
+                Personal data erased <Time at={p.erased_at} />
+              </span>
+            )}
             {can('players.block') && p.status === 'active' && (
               <button type="button" class="danger" onClick={() => setDialog('block')}>
                 Block
@@ -102,6 +185,16 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
             {can('players.block') && (
               <button type="button" onClick={() => setDialog('revoke')}>
                 End game sessions
+              </button>
+            )}
+            {can('players.export') && (
+              <button type="button" onClick={() => setDialog('export')}>
+                Export data
+              </button>
+            )}
+            {can('players.erase') && !p.erased_at && (
+              <button type="button" class="danger" onClick={() => setDialog('erase')}>
+                Erase personal data
               </button>
             )}
             {can('audit.read') && (
@@ -130,7 +223,9 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
             <dt>Country</dt>
             <dd>{p.country}</dd>
             <dt>Date of birth</dt>
-            <dd>{p.date_of_birth ?? <span class="pp-muted">hidden for your role</span>}</dd>
+            <dd>
+              {p.date_of_birth === undefined ? <span class="pp-muted">hidden for your role</span> : p.date_of_birth || '—'}
+            </dd>
             <dt>Currency</dt>
             <dd>{p.currency}</dd>
             <dt>Status</dt>
@@ -172,6 +267,7 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
         <ReasonDialog
           title={dialogs[dialog].title}
           confirm={dialogs[dialog].confirm}
+          label={dialogs[dialog].label}
           onConfirm={(reason) => change(dialog, reason)}
           onClose={() => setDialog(null)}
         >
