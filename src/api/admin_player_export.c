@@ -187,127 +187,120 @@ static void accounts_and_transfers(player_export *x)
     section_end(x);
 }
 
-static void rounds(player_export *x)
+/* ---- the paged sections: one loop, a row type each */
+
+/* One section read in pages: read() fills up to PAGE rows following `last` (NULL:
+ * from the newest) into rows; json() renders a row. */
+typedef struct paged {
+    const char *name, *what;
+    size_t size; /* bytes per row */
+    pb_store_rc (*read)(const player_export *x, const void *last, void *rows, size_t *n);
+    json_t *(*json)(const player_export *x, const void *row);
+} paged;
+
+static pb_store_rc rounds_read(const player_export *x, const void *last, void *rows, size_t *n)
 {
-    section(x, "rounds");
-    pb_store_player_round *rows = calloc(PAGE, sizeof *rows);
     pb_store_round_query q = {.player = x->pl.public_id, .house_provider = PB_PLAY_PROVIDER};
-    if (!rows)
-        store_failed(x, "memory");
-    while (ok(x)) {
-        size_t n = 0;
-        if (pb_store_player_round_page(x->conn, &q, rows, PAGE, &n) != PB_STORE_OK) {
-            store_failed(x, "reading the rounds");
-            break;
-        }
-        for (size_t i = 0; ok(x) && i < n; i++)
-            item(x, pb_admin_round_json(&rows[i]), "a round");
-        if (n < PAGE)
-            break;
-        const pb_store_player_round *last = &rows[n - 1]; /* the keyset: after the last */
-        q.after.started_at = last->started_at;
-        snprintf(q.after.source, sizeof q.after.source, "%s", last->source);
-        snprintf(q.after.provider, sizeof q.after.provider, "%s", last->provider);
-        snprintf(q.after.id, sizeof q.after.id, "%s", last->id);
+    const pb_store_player_round *l = last;
+    if (l) { /* the keyset: strictly after the last row shown */
+        q.after.started_at = l->started_at;
+        snprintf(q.after.source, sizeof q.after.source, "%s", l->source);
+        snprintf(q.after.provider, sizeof q.after.provider, "%s", l->provider);
+        snprintf(q.after.id, sizeof q.after.id, "%s", l->id);
     }
-    free(rows);
-    section_end(x);
+    return pb_store_player_round_page(x->conn, &q, rows, PAGE, n);
 }
 
-static void deposits(player_export *x)
+static json_t *rounds_json(const player_export *x, const void *row)
 {
-    section(x, "deposits");
-    pb_store_payment *rows = calloc(PAGE, sizeof *rows);
+    (void)x;
+    return pb_admin_round_json(row);
+}
+
+static pb_store_rc deposits_read(const player_export *x, const void *last, void *rows, size_t *n)
+{
     pb_store_payment_query q = {.player = x->pl.public_id, .limit = PAGE};
-    if (!rows)
-        store_failed(x, "memory");
-    while (ok(x)) {
-        size_t n = 0;
-        if (pb_store_payment_list(x->conn, &q, rows, &n) != PB_STORE_OK) {
-            store_failed(x, "reading the deposits");
-            break;
-        }
-        for (size_t i = 0; ok(x) && i < n; i++)
-            item(x, pb_api_payment_json(&rows[i], NULL), "a deposit");
-        if (n < PAGE)
-            break;
-        q.before_seq = rows[n - 1].seq;
-    }
-    free(rows);
-    section_end(x);
+    q.before_seq = last ? ((const pb_store_payment *)last)->seq : 0;
+    return pb_store_payment_list(x->conn, &q, rows, n);
 }
 
-static void withdrawals(player_export *x)
+static json_t *deposits_json(const player_export *x, const void *row)
 {
-    section(x, "withdrawals");
-    pb_store_withdrawal *rows = calloc(PAGE, sizeof *rows);
+    (void)x;
+    return pb_api_payment_json(row, NULL);
+}
+
+static pb_store_rc withdrawals_read(const player_export *x, const void *last, void *rows, size_t *n)
+{
     pb_store_withdrawal_query q = {.player = x->pl.public_id, .limit = PAGE};
+    q.before_seq = last ? ((const pb_store_withdrawal *)last)->seq : 0;
+    return pb_store_withdrawal_list(x->conn, &q, rows, n);
+}
+
+static json_t *withdrawals_json(const player_export *x, const void *row)
+{
+    (void)x;
+    return pb_api_withdrawal_json(row);
+}
+
+static pb_store_rc sessions_read(const player_export *x, const void *last, void *rows, size_t *n)
+{
+    int64_t before = last ? ((const pb_store_session *)last)->id : 0;
+    return pb_store_player_session_page(x->conn, x->pl.id, before, rows, PAGE, n);
+}
+
+static json_t *sessions_json(const player_export *x, const void *row)
+{
+    return pb_admin_session_json(row, true, x->now);
+}
+
+static pb_store_rc notes_read(const player_export *x, const void *last, void *rows, size_t *n)
+{
+    int64_t before = last ? ((const pb_store_player_note *)last)->id : 0;
+    return pb_store_player_note_list(x->conn, x->pl.id, before, rows, PAGE, n);
+}
+
+static json_t *notes_json(const player_export *x, const void *row)
+{
+    (void)x;
+    json_t *j = pb_admin_note_json(row);
+    if (j) { /* who wrote it is the staff member's data, not the player's */
+        json_object_del(j, "author_id");
+        json_object_del(j, "author_email");
+    }
+    return j;
+}
+
+static const paged PAGED[] = {
+    {"rounds", "the rounds", sizeof(pb_store_player_round), rounds_read, rounds_json},
+    {"deposits", "the deposits", sizeof(pb_store_payment), deposits_read, deposits_json},
+    {"withdrawals", "the withdrawals", sizeof(pb_store_withdrawal), withdrawals_read,
+     withdrawals_json},
+    {"sessions", "the sessions", sizeof(pb_store_session), sessions_read, sessions_json},
+    {"notes", "the notes", sizeof(pb_store_player_note), notes_read, notes_json},
+};
+
+/* Writes section s: every page of its rows, newest first. */
+static void paged_section(player_export *x, const paged *s)
+{
+    section(x, s->name);
+    unsigned char *rows = calloc(PAGE + 1, s->size); /* a page, and the last row of the one
+                                                       before (the next page's cursor) */
+    const void *last = NULL;
     if (!rows)
         store_failed(x, "memory");
     while (ok(x)) {
         size_t n = 0;
-        if (pb_store_withdrawal_list(x->conn, &q, rows, &n) != PB_STORE_OK) {
-            store_failed(x, "reading the withdrawals");
+        if (s->read(x, last, rows, &n) != PB_STORE_OK) {
+            store_failed(x, s->what);
             break;
         }
         for (size_t i = 0; ok(x) && i < n; i++)
-            item(x, pb_api_withdrawal_json(&rows[i]), "a withdrawal");
+            item(x, s->json(x, rows + i * s->size), s->what);
         if (n < PAGE)
             break;
-        q.before_seq = rows[n - 1].seq;
-    }
-    free(rows);
-    section_end(x);
-}
-
-static void sessions(player_export *x)
-{
-    section(x, "sessions");
-    pb_store_session *rows = calloc(PAGE, sizeof *rows);
-    int64_t before = 0;
-    if (!rows)
-        store_failed(x, "memory");
-    while (ok(x)) {
-        size_t n = 0;
-        if (pb_store_player_session_page(x->conn, x->pl.id, before, rows, PAGE, &n) !=
-            PB_STORE_OK) {
-            store_failed(x, "reading the sessions");
-            break;
-        }
-        for (size_t i = 0; ok(x) && i < n; i++)
-            item(x, pb_admin_session_json(&rows[i], true, x->now), "a session");
-        if (n < PAGE)
-            break;
-        before = rows[n - 1].id;
-    }
-    free(rows);
-    section_end(x);
-}
-
-static void notes(player_export *x)
-{
-    section(x, "notes");
-    pb_store_player_note *rows = calloc(PAGE, sizeof *rows);
-    int64_t before = 0;
-    if (!rows)
-        store_failed(x, "memory");
-    while (ok(x)) {
-        size_t n = 0;
-        if (pb_store_player_note_list(x->conn, x->pl.id, before, rows, PAGE, &n) != PB_STORE_OK) {
-            store_failed(x, "reading the notes");
-            break;
-        }
-        for (size_t i = 0; ok(x) && i < n; i++) {
-            json_t *j = pb_admin_note_json(&rows[i]);
-            if (j) { /* who wrote it is the staff member's data, not the player's */
-                json_object_del(j, "author_id");
-                json_object_del(j, "author_email");
-            }
-            item(x, j, "a note");
-        }
-        if (n < PAGE)
-            break;
-        before = rows[n - 1].id;
+        memcpy(rows + PAGE * s->size, rows + (n - 1) * s->size, s->size);
+        last = rows + PAGE * s->size;
     }
     free(rows);
     section_end(x);
@@ -379,11 +372,8 @@ static void export_main(void *arg)
         store_failed(x, "the profile");
     json_decref(pl);
     accounts_and_transfers(x);
-    rounds(x);
-    deposits(x);
-    withdrawals(x);
-    sessions(x);
-    notes(x);
+    for (size_t i = 0; i < sizeof PAGED / sizeof PAGED[0]; i++)
+        paged_section(x, &PAGED[i]);
     audit(x);
     if (ok(x))
         fputs(",\"complete\":true}\n", x->f);
