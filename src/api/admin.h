@@ -104,6 +104,13 @@ json_t *pb_admin_staff_json(pb_store_conn *c, const pb_staff *s);
  * (admin_player_export.c); each NULL on OOM or a value it cannot show. */
 /* The player (admin_players.c); personal data in the clear when pii, else masked. */
 json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii);
+/* The player's ledger accounts that exist, in the order the pages show them: per
+ * currency (the brand's, then the player's own when the brand no longer lists it)
+ * the cash account, then the bonus account. At most PB_ADMIN_PLAYER_ACCOUNTS_MAX
+ * into out (admin_players.c). A store failure as its error. */
+#define PB_ADMIN_PLAYER_ACCOUNTS_MAX (2 * (PB_BRAND_CURRENCIES_MAX + 1))
+pb_err pb_admin_player_accounts(pb_store_conn *c, const pb_brand *b, const pb_player *pl,
+                                pb_ledger_account *out, size_t *n);
 /* A ledger account with its balances (admin_players.c). */
 json_t *pb_admin_account_json(const pb_ledger_account *a);
 /* A transfer as seen from the player's account `account` (admin_players.c). */

@@ -52,7 +52,6 @@
 #define RETENTION_DAYS_DEFAULT 1826
 #define DAY_US (86400LL * 1000000LL)
 
-static const char *const KINDS[] = {"player_cash", "player_bonus"};
 /* the withdrawal states in which money is still on its way */
 static const char *const OPEN_WITHDRAWALS[] = {"pending_approval", "approved", "processing"};
 
@@ -81,33 +80,24 @@ static int64_t retention_days(const pb_brand *b)
  * into *last when later. */
 static pb_err accounts_check(pb_store_conn *c, const erase_ctx *x, int64_t *last)
 {
-    char owner[PB_LEDGER_OWNER_MAX + 1];
-    snprintf(owner, sizeof owner, "player:%s", x->before.public_id);
-    bool own_listed = false;
+    pb_ledger_account acc[PB_ADMIN_PLAYER_ACCOUNTS_MAX];
+    size_t n = 0;
+    pb_err e = pb_admin_player_accounts(c, &x->brand, &x->before, acc, &n);
+    if (e != PB_OK)
+        return e;
     pb_err funds = PB_OK;
-    for (size_t i = 0; i <= x->brand.ncurrencies; i++) {
-        const char *cur = i < x->brand.ncurrencies ? x->brand.currencies[i] : x->before.currency;
-        if (i == x->brand.ncurrencies && own_listed)
-            break;
-        own_listed |= strcmp(cur, x->before.currency) == 0;
-        for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
-            pb_ledger_account a;
-            pb_err e = pb_ledger_account_find(c, x->brand.code, owner, KINDS[k], cur, &a);
-            if (e == PB_ERR_ACCOUNT_NOT_FOUND)
-                continue;
-            if (e != PB_OK)
-                return e;
-            if (a.credits_posted != a.debits_posted || a.debits_pending || a.credits_pending)
-                funds = PB_ERR_PLAYER_HAS_FUNDS;
-            /* the account's newest transfer, read in this transaction */
-            pb_store_transfer t;
-            pb_store_rc rc = a.last_seq ? pb_store_transfer_by_seq(c, a.last_seq, &t)
-                                        : PB_STORE_NOT_FOUND;
-            if (rc == PB_STORE_OK && t.created_at > *last)
-                *last = t.created_at;
-            else if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
-                return PB_ERR_STORE_UNAVAILABLE;
-        }
+    for (size_t i = 0; i < n; i++) {
+        const pb_ledger_account *a = &acc[i];
+        if (a->credits_posted != a->debits_posted || a->debits_pending || a->credits_pending)
+            funds = PB_ERR_PLAYER_HAS_FUNDS;
+        /* the account's newest transfer, read in this transaction */
+        pb_store_transfer t;
+        pb_store_rc rc = a->last_seq ? pb_store_transfer_by_seq(c, a->last_seq, &t)
+                                     : PB_STORE_NOT_FOUND;
+        if (rc == PB_STORE_OK && t.created_at > *last)
+            *last = t.created_at;
+        else if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+            return PB_ERR_STORE_UNAVAILABLE;
     }
     return funds;
 }

@@ -59,8 +59,6 @@
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);            /* cashier_player.c */
 json_t *pb_api_payment_json(const pb_store_payment *p, const char *url); /* cashier_player.c */
 
-static const char *const KINDS[] = {"player_cash", "player_bonus"};
-
 /* One export being streamed. */
 typedef struct player_export {
     pb_store_conn *conn; /* its own */
@@ -68,7 +66,6 @@ typedef struct player_export {
     pb_http_stream *s;
     pb_player pl;
     pb_brand brand;
-    char owner[PB_LEDGER_OWNER_MAX + 1];
     int64_t now;
     char trace[64];
     /* the writer */
@@ -134,23 +131,10 @@ static void store_failed(player_export *x, const char *what)
 
 static void accounts_and_transfers(player_export *x)
 {
-    pb_ledger_account acc[2 * (PB_BRAND_CURRENCIES_MAX + 1)];
+    pb_ledger_account acc[PB_ADMIN_PLAYER_ACCOUNTS_MAX];
     size_t nacc = 0;
-    bool own_listed = false;
-    for (size_t i = 0; ok(x) && i <= x->brand.ncurrencies; i++) {
-        const char *cur = i < x->brand.ncurrencies ? x->brand.currencies[i] : x->pl.currency;
-        if (i == x->brand.ncurrencies && own_listed)
-            break; /* the player's currency is one of the brand's: listed */
-        own_listed |= strcmp(cur, x->pl.currency) == 0;
-        for (size_t k = 0; k < 2; k++) {
-            pb_err e = pb_ledger_account_find(x->conn, x->brand.code, x->owner, KINDS[k], cur,
-                                              &acc[nacc]);
-            if (e == PB_OK)
-                nacc++;
-            else if (e != PB_ERR_ACCOUNT_NOT_FOUND)
-                store_failed(x, "reading the accounts");
-        }
-    }
+    if (pb_admin_player_accounts(x->conn, &x->brand, &x->pl, acc, &nacc) != PB_OK)
+        store_failed(x, "reading the accounts");
     section(x, "accounts");
     for (size_t i = 0; ok(x) && i < nacc; i++)
         item(x, pb_admin_account_json(&acc[i]), "an account");
@@ -451,7 +435,6 @@ void pb_api_admin_player_export(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    snprintf(x->owner, sizeof x->owner, "player:%s", x->pl.public_id);
     if (!pb_api_export_reserve(a->max_exports)) {
         free(x);
         pb_api_export_busy(req);

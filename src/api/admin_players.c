@@ -309,31 +309,18 @@ static json_t *balances_json(pb_store_conn *c, const pb_player *pl)
 {
     pb_brand *b = malloc(sizeof *b);
     json_t *list = json_array();
-    bool ok = b && list && pb_tenancy_brand_get(c, pl->brand_id, b) == PB_OK;
-    char owner[OWNER_MAX];
-    snprintf(owner, sizeof owner, "player:%s", pl->public_id);
-    bool own_listed = false;
-    for (size_t i = 0; ok && i <= b->ncurrencies; i++) {
-        const char *cur = i < b->ncurrencies ? b->currencies[i] : pl->currency;
-        if (i == b->ncurrencies && own_listed)
-            break;
-        own_listed |= strcmp(cur, pl->currency) == 0;
+    pb_ledger_account acc[PB_ADMIN_PLAYER_ACCOUNTS_MAX];
+    size_t n = 0;
+    bool ok = b && list && pb_tenancy_brand_get(c, pl->brand_id, b) == PB_OK &&
+              pb_admin_player_accounts(c, b, pl, acc, &n) == PB_OK;
+    for (size_t i = 0; ok && i < n;) { /* one line per currency: its cash and bonus */
+        const char *cur = acc[i].currency;
         int64_t v[2] = {0, 0};
-        bool any = false;
-        for (size_t k = 0; ok && k < 2; k++) {
-            pb_ledger_account a;
-            pb_err e = pb_ledger_account_find(c, b->code, owner, KINDS[k], cur, &a);
-            if (e == PB_OK) {
-                v[k] = pb_ledger_available(&a);
-                any = true;
-            } else {
-                ok = e == PB_ERR_ACCOUNT_NOT_FOUND;
-            }
-        }
-        if (ok && any)
-            ok = json_array_append_new(list, json_pack("{s:s,s:o,s:o}", "currency", cur, "cash",
-                                                       amount_json(v[0], cur), "bonus",
-                                                       amount_json(v[1], cur))) == 0;
+        for (; i < n && strcmp(acc[i].currency, cur) == 0; i++)
+            v[strcmp(acc[i].kind, KINDS[0]) == 0 ? 0 : 1] = pb_ledger_available(&acc[i]);
+        ok = json_array_append_new(list, json_pack("{s:s,s:o,s:o}", "currency", cur, "cash",
+                                                   amount_json(v[0], cur), "bonus",
+                                                   amount_json(v[1], cur))) == 0;
     }
     free(b);
     if (!ok) {
@@ -581,20 +568,25 @@ static pb_err player_and_brand(pb_store_conn *c, const pb_principal *p, const ch
     return e;
 }
 
-/* Appends the player's accounts of every kind in `currency` that exist. */
-static pb_err add_accounts(pb_store_conn *c, const pb_brand *b, const char *owner,
-                           const char *currency, json_t *list)
+pb_err pb_admin_player_accounts(pb_store_conn *c, const pb_brand *b, const pb_player *pl,
+                                pb_ledger_account *out, size_t *n)
 {
-    for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
-        pb_ledger_account a;
-        pb_err e = pb_ledger_account_find(c, b->code, owner, KINDS[k], currency, &a);
-        if (e == PB_ERR_ACCOUNT_NOT_FOUND)
-            continue;
-        if (e != PB_OK)
-            return e;
-        json_t *j = pb_admin_account_json(&a);
-        if (!j || json_array_append_new(list, j) != 0)
-            return PB_ERR_INTERNAL;
+    char owner[OWNER_MAX];
+    snprintf(owner, sizeof owner, "player:%s", pl->public_id);
+    *n = 0;
+    bool own_listed = false;
+    for (size_t i = 0; i <= b->ncurrencies; i++) {
+        const char *cur = i < b->ncurrencies ? b->currencies[i] : pl->currency;
+        if (i == b->ncurrencies && own_listed)
+            break; /* the player's currency is one of the brand's: listed */
+        own_listed |= strcmp(cur, pl->currency) == 0;
+        for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++) {
+            pb_err e = pb_ledger_account_find(c, b->code, owner, KINDS[k], cur, &out[*n]);
+            if (e == PB_OK)
+                (*n)++;
+            else if (e != PB_ERR_ACCOUNT_NOT_FOUND)
+                return e;
+        }
     }
     return PB_OK;
 }
@@ -614,13 +606,15 @@ void pb_api_admin_player_accounts(pb_http_request *req, void *app)
         e = PB_ERR_STORE_UNAVAILABLE;
     if (e == PB_OK)
         e = player_and_brand(c, p, pb_http_param(req, "id"), &pl, b, owner);
-    bool own_listed = false;
-    for (size_t i = 0; e == PB_OK && i < b->ncurrencies; i++) {
-        own_listed |= strcmp(b->currencies[i], pl.currency) == 0;
-        e = add_accounts(c, b, owner, b->currencies[i], list);
+    pb_ledger_account acc[PB_ADMIN_PLAYER_ACCOUNTS_MAX];
+    size_t n = 0;
+    if (e == PB_OK)
+        e = pb_admin_player_accounts(c, b, &pl, acc, &n);
+    for (size_t i = 0; e == PB_OK && i < n; i++) {
+        json_t *j = pb_admin_account_json(&acc[i]);
+        if (!j || json_array_append_new(list, j) != 0)
+            e = PB_ERR_INTERNAL;
     }
-    if (e == PB_OK && !own_listed) /* the brand dropped the player's currency later */
-        e = add_accounts(c, b, owner, pl.currency, list);
     if (tx)
         pb_store_rollback(c);
     free(b);
