@@ -83,14 +83,18 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         "# HELP pitboss_ledger_sync_seconds_total Time spent in those syncs; divided by syncs: "
         "the mean time the disk took.\n"
         "# TYPE pitboss_ledger_sync_seconds_total counter\n"
-        "pitboss_ledger_sync_seconds_total %llu.%06llu\n",
+        "pitboss_ledger_sync_seconds_total %llu.%06llu\n"
+        "# HELP pitboss_ledger_syncs_inline_total Of those syncs, the ones the writer made itself "
+        "for a batch committed while nothing else waited.\n"
+        "# TYPE pitboss_ledger_syncs_inline_total counter\n"
+        "pitboss_ledger_syncs_inline_total %llu\n",
         (unsigned long long)st.batches, (unsigned long long)st.transfers,
         (unsigned long long)st.max_batch_seen, (unsigned long long)(st.commit_us_total / 1000000),
         (unsigned long long)(st.commit_us_total % 1000000),
         (unsigned long long)(st.cpu_us_total / 1000000),
         (unsigned long long)(st.cpu_us_total % 1000000), (unsigned long long)st.syncs,
         (unsigned long long)(st.sync_us_total / 1000000),
-        (unsigned long long)(st.sync_us_total % 1000000));
+        (unsigned long long)(st.sync_us_total % 1000000), (unsigned long long)st.syncs_inline);
 }
 
 /* @backoffice: the events' figures — delivered, stream clients connected, clients

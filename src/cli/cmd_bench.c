@@ -39,9 +39,10 @@ typedef struct bench_opts {
     int per_submit; /* transfers per pb_ledger_submit call */
     bool async;     /* submitters are in-flight async submissions, not threads */
     bool sync_in_writer;
-    bool no_pin;          /* --no-pin: the writer shares the CPUs with everyone */
-    bool no_wal_reserve;  /* --no-wal-reserve: the WAL grows with the commits */
-    int balance_flush_ms; /* the ledger's balance write-back delay; 0 = its default */
+    bool idle_sync_in_notifier; /* every batch's sync through the notifier */
+    bool no_pin;                /* --no-pin: the writer shares the CPUs with everyone */
+    bool no_wal_reserve;        /* --no-wal-reserve: the WAL grows with the commits */
+    int balance_flush_ms;       /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
 typedef struct client {
@@ -293,6 +294,7 @@ static int run_once(const bench_opts *o, int nclients)
         return 1;
     char err[512];
     pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer,
+                            .idle_sync_in_notifier = o->idle_sync_in_notifier,
                             .balance_flush_ms = o->balance_flush_ms,
                             .pin_writer = !o->no_pin,
                             .wal_reserve = !o->no_wal_reserve};
@@ -392,7 +394,7 @@ static int run_once(const bench_opts *o, int nclients)
         "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
         "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
         "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,"
-        "\"syncs_per_s\":%.0f,\"transfers_per_sync\":%.1f,\"sync_ms_mean\":%.3f,\"writer_cpu\":%d,\"wal_reserve\":%s,"
+        "\"syncs_per_s\":%.0f,\"transfers_per_sync\":%.1f,\"sync_ms_mean\":%.3f,\"syncs_inline_pct\":%.1f,\"writer_cpu\":%d,\"wal_reserve\":%s,"
         "\"cpu_busy_pct\":%.1f,\"cpu_iowait_pct\":%.1f,\"cpu_steal_pct\":%.1f,\"verify\":\"%s\"}\n",
         nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
         batches ? (double)(after.transfers - before.transfers) / (double)batches : 0.0,
@@ -409,6 +411,9 @@ static int run_once(const bench_opts *o, int nclients)
             ? (double)(after.transfers - before.transfers) / (double)(after.syncs - before.syncs)
             : 0.0,
         after.syncs > before.syncs ? (double)(after.sync_us_total - before.sync_us_total) / 1000.0 /
+                                         (double)(after.syncs - before.syncs)
+                                   : 0.0,
+        after.syncs > before.syncs ? 100.0 * (double)(after.syncs_inline - before.syncs_inline) /
                                          (double)(after.syncs - before.syncs)
                                    : 0.0,
         writer_cpu, o->no_wal_reserve ? "false" : "true", cpu.busy_pct, cpu.iowait_pct,
@@ -441,7 +446,7 @@ int pb_cmd_bench(int argc, char **argv)
     static const char *use =
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
         "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
-        "                            [--sync-in-writer] [--balance-flush-ms 1000] [--no-pin]\n"
+        "                            [--sync-in-writer] [--idle-sync-in-notifier] [--balance-flush-ms 1000] [--no-pin]\n"
         "                            [--no-wal-reserve]\n"
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
@@ -475,13 +480,14 @@ int pb_cmd_bench(int argc, char **argv)
                                          {"per-submit", required_argument, 0, 'p'},
                                          {"async", no_argument, 0, 'y'},
                                          {"sync-in-writer", no_argument, 0, 'w'},
+                                         {"idle-sync-in-notifier", no_argument, 0, 'I'},
                                          {"balance-flush-ms", required_argument, 0, 'b'},
                                          {"no-pin", no_argument, 0, 'n'},
                                          {"no-wal-reserve", no_argument, 0, 'R'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnRh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnRIh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -496,6 +502,7 @@ int pb_cmd_bench(int argc, char **argv)
         case 'p': o.per_submit = atoi(optarg); break;
         case 'y': o.async = true; break;
         case 'w': o.sync_in_writer = true; break;
+        case 'I': o.idle_sync_in_notifier = true; break;
         case 'n': o.no_pin = true; break;
         case 'R': o.no_wal_reserve = true; break;
         case 'b':

@@ -36,7 +36,8 @@ typedef struct serve_opts {
     const char *web_dir;    /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     const char *backup_dir; /* --backup-dir / PITBOSS_BACKUP_DIR (NULL: no scheduled backups) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer, wal_reserve, max_exports, log_flush_ms, backup_every, backup_keep;
+        drain_s, pin_writer, idle_sync, wal_reserve, max_exports, log_flush_ms, backup_every,
+        backup_keep;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -72,6 +73,10 @@ static void serve_usage(FILE *f)
         "                                                    itself, every other thread keeps off it\n"
         "                                                    (default 0; pays when the writer is the\n"
         "                                                    bottleneck and the CPUs are not)\n"
+        "  --idle-sync 0|1          PITBOSS_IDLE_SYNC        1: a ledger batch committed while nothing\n"
+        "                                                    else waits is synced by the writer\n"
+        "                                                    itself, without a hand-off to the\n"
+        "                                                    notifier thread (default 1)\n"
         "  --wal-reserve 0|1        PITBOSS_WAL_RESERVE      1: at start, the SQLite write-ahead log\n"
         "                                                    file is grown with zeros to its restart\n"
         "                                                    size (~270 MB, once per database), so\n"
@@ -172,6 +177,7 @@ static const num_opt num_opts[] = {
     {"timeout", "PITBOSS_HTTP_TIMEOUT", 1, 86400, offsetof(serve_opts, timeout_s)},
     {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
     {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
+    {"idle-sync", "PITBOSS_IDLE_SYNC", 0, 1, offsetof(serve_opts, idle_sync)},
     {"wal-reserve", "PITBOSS_WAL_RESERVE", 0, 1, offsetof(serve_opts, wal_reserve)},
     {"max-exports", "PITBOSS_MAX_EXPORTS", 1, 1000, offsetof(serve_opts, max_exports)},
     {"log-flush-ms", "PITBOSS_LOG_FLUSH_MS", 0, 1000, offsetof(serve_opts, log_flush_ms)},
@@ -192,6 +198,7 @@ static int read_opts(int argc, char **argv, serve_opts *o)
                       .max_per_ip = 0,
                       .timeout_s = 30,
                       .drain_s = 10,
+                      .idle_sync = 1,
                       .wal_reserve = 1,
                       .max_exports = PB_API_EXPORTS_MAX_DEFAULT,
                       .log_flush_ms = 100,
@@ -317,7 +324,9 @@ static int serve_open(const serve_opts *o, serve_state *s)
     const char *url = pb_cli_db_url(o->db);
     if (!(s->store = pb_cli_open_store(url, true)))
         return -1;
-    pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0, .wal_reserve = o->wal_reserve != 0};
+    pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0,
+                             .idle_sync_in_notifier = o->idle_sync == 0,
+                             .wal_reserve = o->wal_reserve != 0};
     if (!(s->ledger = pb_ledger_open(s->store, &lcfg, err, sizeof err))) {
         fprintf(stderr, "pitboss serve: cannot start the ledger: %s\n", err);
         return -1;

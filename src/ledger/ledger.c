@@ -298,6 +298,7 @@ void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out)
     pthread_mutex_unlock(&l->mu);
     out->syncs = atomic_load_explicit(&l->syncs, memory_order_relaxed);
     out->sync_us_total = atomic_load_explicit(&l->sync_us_total, memory_order_relaxed);
+    out->syncs_inline = atomic_load_explicit(&l->syncs_inline, memory_order_relaxed);
 }
 
 int64_t pb_ledger_available(const pb_ledger_account *a)

@@ -114,6 +114,12 @@ typedef struct pb_ledger_config {
      * is synced; true: the writer's COMMIT itself waits for the sync. Callers are
      * answered only after their batch is durable either way. */
     bool sync_in_writer;
+    /* With sync_in_writer false: a batch committed while nothing else is queued and
+     * the notifier has nothing in hand is synced and answered by the writer itself
+     * (false, the default), which spares a light load a hand-off to the notifier
+     * per batch; true sends every batch through the notifier. Under load the queue
+     * is rarely empty and the notifier syncs as before (see writer.c). */
+    bool idle_sync_in_notifier;
     /* How long an account's changed counters may live only in memory and in the
      * log before the writer writes its ledger_balance row back (ms); 0 = 1000,
      * negative = at every commit. Rows are written back by age, a few per batch,
@@ -251,6 +257,9 @@ typedef struct pb_ledger_stats {
      * sync serves, sync_us_total / syncs its mean duration */
     uint64_t syncs;
     uint64_t sync_us_total;
+    /* of syncs, those the writer made itself for a batch committed while nothing
+     * else was queued (pb_ledger_config.idle_sync_in_notifier) */
+    uint64_t syncs_inline;
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
 

@@ -100,7 +100,10 @@ struct pb_ledger {
     pthread_cond_t notify_wake;
     ledger_job *notify_head, *notify_tail;
     bool notify_stop;
-    _Atomic uint64_t syncs, sync_us_total; /* the notifier's, read by pb_ledger_stats_get */
+    bool notify_busy; /* under notify_mu: the notifier holds batches it has not answered */
+    /* every sync of committed batches (the notifier's and the writer's own, see
+     * writer.c), read by pb_ledger_stats_get; syncs_inline counts the writer's */
+    _Atomic uint64_t syncs, sync_us_total, syncs_inline;
     pthread_cond_t ckpt_wake;
     bool ckpt_kick; /* under mu: the writer asks for a checkpoint now */
     pb_ledger_stats stats;

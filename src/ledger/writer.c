@@ -25,6 +25,20 @@
  * the database recovers a prefix of the commits, and callers retry with their
  * idempotency keys.
  *
+ * The notifier pays off when there is a next batch to apply during the sync. A
+ * light load has none: a batch of at most INLINE_MAX_JOBS jobs, committed when
+ * nothing else is queued and the notifier holds nothing, is synced and answered by
+ * the writer itself (sync_inline). One request at a time then costs one hand-off
+ * less (a wake-up of the notifier: across CPUs, an interrupt in a VM) and waits on
+ * no other thread's turn on a CPU. A job that arrives meanwhile waits for that sync
+ * as it would have waited for the notifier's: a sync covers only what was committed
+ * before it began, so under the notifier too it would be answered by the next one.
+ * A larger batch always goes to the notifier: with many callers in flight, the
+ * notifier answering them one by one while the writer commits those who come back
+ * is what keeps two batches in the pipeline. The writer answering a whole batch
+ * itself would bring them all back into one batch and sync after sync would wait
+ * for the commit (64 async submitters: 65-69k transfers/s instead of 87k).
+ *
  * The checkpointer copies the WAL into the database with passive checkpoints
  * on its own connection, so commits never pay for it: every checkpoint_ms, and
  * when the writer asks, as its commits fill the WAL towards the point where the
@@ -208,6 +222,50 @@ static void finish(pb_ledger *l, ledger_job *jobs, pb_err failure)
     pthread_cond_signal(&l->notify_wake);
 }
 
+/* The sync that makes every batch committed so far durable, counted; a failed
+ * sync stops the process (see the top). */
+static void sync_committed(pb_ledger *l)
+{
+    int64_t t0 = pb_time_mono_us();
+    if (pb_store_sync(l->wconn) != PB_STORE_OK) {
+        pb_log(PB_LOG_ERROR, "ledger.sync_failed",
+               "cannot make committed batches durable (%s); stopping so that "
+               "recovery decides what was kept",
+               pb_store_errmsg(l->wconn));
+        abort();
+    }
+    atomic_fetch_add_explicit(&l->sync_us_total, (uint64_t)(pb_time_mono_us() - t0),
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&l->syncs, 1, memory_order_relaxed);
+}
+
+/* For the writer, after a batch committed without error: syncs and answers it
+ * itself when nothing else is queued and the notifier holds nothing (see the
+ * top). Only the writer hands the notifier work, so the notifier stays idle
+ * while the writer syncs. true when the batch is answered. */
+#define INLINE_MAX_JOBS 2
+
+static bool sync_inline(pb_ledger *l, ledger_job *jobs)
+{
+    size_t njobs = 0;
+    for (const ledger_job *j = jobs; j && njobs <= INLINE_MAX_JOBS; j = j->next)
+        njobs++;
+    if (!jobs || njobs > INLINE_MAX_JOBS || l->cfg.sync_in_writer || l->cfg.idle_sync_in_notifier ||
+        l->head || atomic_load_explicit(&l->inbox, memory_order_acquire))
+        return false;
+    pthread_mutex_lock(&l->notify_mu);
+    bool idle = !l->notify_head && !l->notify_busy;
+    pthread_mutex_unlock(&l->notify_mu);
+    if (!idle)
+        return false;
+    sync_committed(l);
+    atomic_fetch_add_explicit(&l->syncs_inline, 1, memory_order_relaxed);
+    wake_group *g = NULL;
+    wake_callers(jobs, &g);
+    group_sweep(&g); /* the writer sleeps no sync away: nobody waits on a relay */
+    return true;
+}
+
 static void *notifier_main(void *arg)
 {
     pb_ledger *l = arg;
@@ -217,6 +275,7 @@ static void *notifier_main(void *arg)
     wake_group *last = NULL; /* the callers woken last, swept after the next sync */
     pthread_mutex_lock(&l->notify_mu);
     for (;;) {
+        l->notify_busy = false;
         while (!l->notify_head && !l->notify_stop) {
             if (last) { /* nothing to sync: no caller waits on a relay while we sleep */
                 pthread_mutex_unlock(&l->notify_mu);
@@ -230,20 +289,10 @@ static void *notifier_main(void *arg)
         l->notify_head = l->notify_tail = NULL;
         if (!jobs && l->notify_stop)
             break;
+        l->notify_busy = true;
         pthread_mutex_unlock(&l->notify_mu);
-        if (!l->cfg.sync_in_writer) {
-            int64_t t0 = pb_time_mono_us();
-            if (pb_store_sync(l->wconn) != PB_STORE_OK) {
-                pb_log(PB_LOG_ERROR, "ledger.sync_failed",
-                       "cannot make committed batches durable (%s); stopping so that "
-                       "recovery decides what was kept",
-                       pb_store_errmsg(l->wconn));
-                abort();
-            }
-            atomic_fetch_add_explicit(&l->sync_us_total, (uint64_t)(pb_time_mono_us() - t0),
-                                      memory_order_relaxed);
-            atomic_fetch_add_explicit(&l->syncs, 1, memory_order_relaxed);
-        }
+        if (!l->cfg.sync_in_writer)
+            sync_committed(l);
         group_sweep(&last);
         wake_callers(jobs, &last);
         pthread_mutex_lock(&l->notify_mu);
@@ -368,7 +417,8 @@ static void *writer_main(void *arg)
         int64_t took = pb_time_mono_us() - t0;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
         int64_t cpu = (c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000;
-        finish(l, jobs, e);
+        if (e != PB_OK || !sync_inline(l, jobs))
+            finish(l, jobs, e);
         ask_checkpoint(l);
         if (pb_store_wal_restart(l->wconn, l->cfg.wal_restart_frames) != PB_STORE_OK)
             pb_log(PB_LOG_WARN, "ledger.wal_restart", "%s", pb_store_errmsg(l->wconn));

@@ -16,7 +16,8 @@ static void open_ledger(fx *f)
                             .expiry_interval_ms = 20,
                             .balance_flush_ms = f->balance_flush_ms,
                             .checkpoint_ms = f->checkpoint_ms,
-                            .wal_restart_frames = f->wal_restart_frames};
+                            .wal_restart_frames = f->wal_restart_frames,
+                            .idle_sync_in_notifier = f->idle_sync_in_notifier};
     f->ledger = pb_ledger_open(f->store, &cfg, err, sizeof err);
     if (!f->ledger)
         fail_msg("ledger open: %s", err);

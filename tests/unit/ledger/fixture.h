@@ -19,6 +19,7 @@ typedef struct fx {
     int64_t clock_us;     /* the ledger's clock; tests move it to expire holds */
     int balance_flush_ms; /* the ledger's balance write-back delay (0: its default) */
     int checkpoint_ms, wal_restart_frames; /* the ledger's WAL settings (0: its defaults) */
+    bool idle_sync_in_notifier;            /* pb_ledger_config's, at the next fx_restart */
 } fx;
 
 /* SplitMix64: the next number of the seeded stream *state (the property tests'

@@ -453,20 +453,24 @@ static void test_checkpointer_asked_as_the_wal_fills(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
-/* The notifier counts its syncs (pb_ledger_stats: syncs, sync_us_total, shown in
- * /metrics and `bench ledger`): a caller who waits for each transfer to be durable
+/* The syncs are counted (pb_ledger_stats: syncs, sync_us_total, syncs_inline, shown
+ * in /metrics and `bench ledger`): a caller who waits for each transfer to be durable
  * before sending the next gets one sync per transfer, never a sync shared with
- * another and never none. */
-static void test_syncs_counted(void **state)
+ * another and never none. Such a lone caller's batches are synced by the writer
+ * itself (nothing else queued, the notifier idle: writer.c), unless
+ * idle_sync_in_notifier sends every batch through the notifier. */
+static void lone_caller_syncs(fx *f, const char *tag, bool inline_expected)
 {
-    fx *f = *state;
-    int64_t house = fx_account(f, "house", "house", 0);
-    int64_t alice = fx_account(f, "alice", "player", 0);
+    char owner[2][32];
+    snprintf(owner[0], sizeof owner[0], "house-%s", tag);
+    snprintf(owner[1], sizeof owner[1], "alice-%s", tag);
+    int64_t house = fx_account(f, owner[0], "house", 0);
+    int64_t alice = fx_account(f, owner[1], "player", 0);
     pb_ledger_stats before, after;
     pb_ledger_stats_get(f->ledger, &before);
     for (int i = 0; i < 20; i++) {
         char key[32];
-        snprintf(key, sizeof key, "sync-%d", i);
+        snprintf(key, sizeof key, "%s-%d", tag, i);
         pb_transfer t = fx_transfer(key, house, alice, 1, 1);
         assert_int_equal(fx_submit1(f, &t), PB_OK);
     }
@@ -479,8 +483,21 @@ static void test_syncs_counted(void **state)
         usleep(10 * 1000);
     }
     assert_int_equal(after.syncs - before.syncs, 20);
+    assert_int_equal(after.syncs_inline - before.syncs_inline, inline_expected ? 20 : 0);
     assert_true(after.sync_us_total >= before.sync_us_total);
     assert_true(after.batches - before.batches >= 20);
+    assert_int_equal(fx_get(f, alice).credits_posted, 20);
+}
+
+static void test_syncs_counted(void **state)
+{
+    fx *f = *state;
+    lone_caller_syncs(f, "inline", true);
+    assert_int_equal(fx_verify(f), 0);
+    f->idle_sync_in_notifier = true;
+    fx_restart(f);
+    lone_caller_syncs(f, "notifier", false);
+    assert_int_equal(fx_verify(f), 0);
 }
 
 int main(void)
