@@ -32,7 +32,15 @@
  * without it was cut (the client went away, the server stopped, or a read failed:
  * logged as player.export_cut).
  *
- * The request must give a reason (1..200 characters: the request's reference),
+ *   GET /v1/player/export                         the player's own copy (player token)
+ *
+ * The player's own copy is the same document without the operator's records about
+ * the player (notes, audit entries) and without the profile's block reason and
+ * lockout (which the player's profile does not show either), at most once per 10
+ * minutes per player (429 RATE_LIMITED with Retry-After), recorded as
+ * "player.exported" with the player as actor.
+ *
+ * Staff must give a reason (1..200 characters: the request's reference),
  * and the export is on record (audit "player.exported", with the reason) before
  * its first byte is sent. It streams like the other exports (export_stream.h):
  * one of --max-exports places, a producer thread with a connection of its own,
@@ -41,6 +49,7 @@
  * after the other: an operation that lands while the export runs may show in one
  * section and not in another.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +75,7 @@ typedef struct player_export {
     pb_http_stream *s;
     pb_player pl;
     pb_brand brand;
+    bool staff; /* for staff (notes and audit entries included) or for the player */
     int64_t now;
     char trace[64];
     /* the writer */
@@ -177,7 +187,8 @@ static void accounts_and_transfers(player_export *x)
  * from the newest) into rows; json() renders a row. */
 typedef struct paged {
     const char *name, *what;
-    size_t size; /* bytes per row */
+    bool staff_only; /* the operator's own records: not in the player's copy */
+    size_t size;     /* bytes per row */
     pb_store_rc (*read)(const player_export *x, const void *last, void *rows, size_t *n);
     json_t *(*json)(const player_export *x, const void *row);
 } paged;
@@ -256,12 +267,12 @@ static json_t *notes_json(const player_export *x, const void *row)
 }
 
 static const paged PAGED[] = {
-    {"rounds", "the rounds", sizeof(pb_store_player_round), rounds_read, rounds_json},
-    {"deposits", "the deposits", sizeof(pb_store_payment), deposits_read, deposits_json},
-    {"withdrawals", "the withdrawals", sizeof(pb_store_withdrawal), withdrawals_read,
+    {"rounds", "the rounds", false, sizeof(pb_store_player_round), rounds_read, rounds_json},
+    {"deposits", "the deposits", false, sizeof(pb_store_payment), deposits_read, deposits_json},
+    {"withdrawals", "the withdrawals", false, sizeof(pb_store_withdrawal), withdrawals_read,
      withdrawals_json},
-    {"sessions", "the sessions", sizeof(pb_store_session), sessions_read, sessions_json},
-    {"notes", "the notes", sizeof(pb_store_player_note), notes_read, notes_json},
+    {"sessions", "the sessions", false, sizeof(pb_store_session), sessions_read, sessions_json},
+    {"notes", "the notes", true, sizeof(pb_store_player_note), notes_read, notes_json},
 };
 
 /* Writes section s: every page of its rows, newest first. */
@@ -352,13 +363,19 @@ static void export_main(void *arg)
             at ? json_string_value(at) : "");
     json_decref(at);
     json_t *pl = pb_admin_player_json(&x->pl, x->brand.code, true);
+    if (pl && !x->staff) { /* what the player's own profile leaves out (player.c) */
+        json_object_del(pl, "block_reason");
+        json_object_del(pl, "locked_until");
+    }
     if (!pl || json_dumpf(pl, x->f, JSON_COMPACT) != 0)
         store_failed(x, "the profile");
     json_decref(pl);
     accounts_and_transfers(x);
     for (size_t i = 0; i < sizeof PAGED / sizeof PAGED[0]; i++)
-        paged_section(x, &PAGED[i]);
-    audit(x);
+        if (x->staff || !PAGED[i].staff_only)
+            paged_section(x, &PAGED[i]);
+    if (x->staff)
+        audit(x);
     if (ok(x))
         fputs(",\"complete\":true}\n", x->f);
     bool refused = ferror(x->f); /* the client went away or stalled, or the server stops */
@@ -379,7 +396,7 @@ static void export_main(void *arg)
 
 typedef struct record_ctx {
     pb_http_request *req;
-    const pb_principal *p;
+    const pb_principal *p; /* the staff member; NULL: the player asked */
     const player_export *x;
     const char *reason;
 } record_ctx;
@@ -391,29 +408,26 @@ static pb_err record_tx(pb_store_conn *c, void *ctx, const char **bad)
     record_ctx *r = ctx;
     pb_audit_entry en;
     pb_admin_entry(r->req, r->p, "player.exported", &en);
+    if (!r->p) { /* the player's own request */
+        en.actor_kind = "player";
+        en.actor_id = r->x->pl.public_id;
+        en.role = NULL;
+    }
     en.brand = r->x->brand.code;
     en.target_kind = "player";
     en.target_id = r->x->pl.public_id;
     en.reason = r->reason;
-    en.after = pb_admin_json_text(r->req, json_pack("{s:s}", "format", FORMAT));
+    en.after = pb_admin_json_text(r->req, json_pack("{s:s,s:s}", "format", FORMAT, "for",
+                                                    r->x->staff ? "staff" : "player"));
     return en.after ? pb_audit_append(c, &en, r->x->now) : PB_ERR_INTERNAL;
 }
 
-void pb_api_admin_player_export(pb_http_request *req, void *app)
+/* Starts the export of player_id (within scope; NULL: no scope, the player's own):
+ * records it, replies with the stream and hands it to its producer thread.
+ * Replies itself on every path. */
+static void start_export(pb_http_request *req, pb_api_app *a, const pb_principal *staff,
+                         const pb_brand_scope *scope, const char *player_id, const char *reason)
 {
-    pb_api_app *a = app;
-    const pb_principal *p = pb_api_principal(req);
-    const char *reason = NULL;
-    if (!pb_admin_query_str(req, "reason", REASON_MAX, &reason))
-        return;
-    if (!reason) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_MISSING, "reason",
-                                "query parameter reason (why the player's data is exported: "
-                                "the request's reference) is required");
-        return;
-    }
-    if (!pb_admin_reason_ok(req, p, "player.exported", reason))
-        return;
     pb_store_conn *c = pb_http_conn(req);
     if (!c) {
         pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
@@ -424,8 +438,9 @@ void pb_api_admin_player_export(pb_http_request *req, void *app)
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
         return;
     }
+    x->staff = staff != NULL;
     x->now = pb_time_now_us();
-    pb_err e = pb_identity_player_get_pii(c, &p->scope, pb_http_param(req, "id"), &x->pl);
+    pb_err e = pb_identity_player_get_pii(c, scope, player_id, &x->pl);
     if (e == PB_OK)
         e = pb_tenancy_brand_get(c, x->pl.brand_id, &x->brand);
     if (e == PB_ERR_BRAND_NOT_FOUND)
@@ -449,7 +464,7 @@ void pb_api_admin_player_export(pb_http_request *req, void *app)
         pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
         return;
     }
-    record_ctx r = {.req = req, .p = p, .x = x, .reason = reason};
+    record_ctx r = {.req = req, .p = staff, .x = x, .reason = reason};
     if ((e = pb_admin_write(req, record_tx, &r, NULL)) != PB_OK) {
         export_free(x);
         pb_admin_fail(req, e, NULL);
@@ -467,4 +482,54 @@ void pb_api_admin_player_export(pb_http_request *req, void *app)
         pb_log(PB_LOG_ERROR, "player.export_cut", "no thread: nothing sent (trace %s)", x->trace);
         export_free(x);
     }
+}
+
+void pb_api_admin_player_export(pb_http_request *req, void *app)
+{
+    const pb_principal *p = pb_api_principal(req);
+    const char *reason = NULL;
+    if (!pb_admin_query_str(req, "reason", REASON_MAX, &reason))
+        return;
+    if (!reason) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_MISSING, "reason",
+                                "query parameter reason (why the player's data is exported: "
+                                "the request's reference) is required");
+        return;
+    }
+    if (!pb_admin_reason_ok(req, p, "player.exported", reason))
+        return;
+    start_export(req, app, p, &p->scope, pb_http_param(req, "id"), reason);
+}
+
+/* The player's own copy: at most one per PLAYER_EVERY_US per player (process-wide). */
+#define PLAYER_EVERY_US (10LL * 60 * 1000000)
+
+static pthread_mutex_t player_mu = PTHREAD_MUTEX_INITIALIZER;
+static pb_ratelimit *player_limit;
+
+void pb_api_player_export(pb_http_request *req, void *app)
+{
+    const pb_principal *p = pb_api_principal(req);
+    if (!p || p->kind != PB_SUBJECT_PLAYER) {
+        pb_http_reply_error(req, PB_ERR_UNAUTHENTICATED, NULL);
+        return;
+    }
+    int64_t wait = 0;
+    pthread_mutex_lock(&player_mu);
+    if (!player_limit)
+        player_limit = pb_ratelimit_new(1, PLAYER_EVERY_US, 100000);
+    pb_err e = player_limit
+                   ? pb_ratelimit_take(player_limit, p->subject_public_id, pb_time_now_us(), &wait)
+                   : PB_ERR_INTERNAL;
+    pthread_mutex_unlock(&player_mu);
+    if (e != PB_OK) {
+        if (e == PB_ERR_RATE_LIMITED) {
+            char v[24];
+            snprintf(v, sizeof v, "%lld", (long long)((wait + 999999) / 1000000));
+            pb_http_add_header(req, "Retry-After", v[0] == '0' ? "1" : v);
+        }
+        pb_http_reply_error_msg(req, e, NULL, "a copy of your data at most once per 10 minutes");
+        return;
+    }
+    start_export(req, app, NULL, NULL, p->subject_public_id, "requested by the player");
 }

@@ -23,6 +23,7 @@ const pb_route pb_api_routes[] = {
     {"POST", "/v1/player/refresh", NULL, pb_api_player_refresh, "player.refresh"},
     {"POST", "/v1/player/logout", "player", pb_api_player_logout, "player.logout"},
     {"GET", "/v1/player/profile", "player", pb_api_player_profile, "player.profile"},
+    {"GET", "/v1/player/export", "player", pb_api_player_export, "player.export"},
     {"GET", "/v1/player/sessions", "player", pb_api_player_sessions, "player.sessions"},
     {"DELETE", "/v1/player/sessions/{id}", "player", pb_api_player_session_revoke,
      "player.session_revoke"},

@@ -222,7 +222,8 @@ class Run:
         rows = self.env.rows("SELECT actor_id, role, brand, target_kind, target_id, reason, after "
                              "FROM audit_entry WHERE action='player.exported' ORDER BY seq")
         assert rows == [(self.cmp.id, "compliance", "alpha", "player", self.alice,
-                         "DSAR 2026-118", '{"format":"pitboss.player_export.v1"}')], rows
+                         "DSAR 2026-118",
+                         '{"for":"staff","format":"pitboss.player_export.v1"}')], rows
         # an admin's export: the same data, and this export is in its own audit section
         r = self.export(self.admin, self.alice, reason="DSAR 2026-119")
         d = json.loads(expect_ok(r))
@@ -230,6 +231,38 @@ class Run:
         assert d["transfers"] == self.first["transfers"] and d["rounds"] == self.first["rounds"]
         reasons = [e["reason"] for e in d["audit"] if e["action"] == "player.exported"]
         assert reasons == ["DSAR 2026-119", "DSAR 2026-118"], reasons
+
+    def player_copy(self):
+        """GET /v1/player/export: the player's own copy, without the operator's records,
+        once per 10 minutes."""
+        r = self.client.call("GET", "/v1/player/export", token=self.token)
+        assert r.status == 200, r
+        assert r.header("content-disposition") == \
+            f'attachment; filename="pitboss-player-{self.alice}.json"', r.headers
+        d = json.loads(r.body)
+        assert list(d) == ["format", "generated_at", "player", "accounts", "transfers", "rounds",
+                           "deposits", "withdrawals", "sessions", "complete"], list(d)
+        staff_view = {k: v for k, v in self.first["player"].items()
+                      if k not in ("block_reason", "locked_until")}
+        assert d["player"] == staff_view, (d["player"], staff_view)
+        for k in ("accounts", "transfers", "rounds", "deposits", "withdrawals"):
+            assert d[k] == self.first[k], k
+        assert [s["id"] for s in d["sessions"]] == [s["id"] for s in self.first["sessions"]]
+        assert self.note.encode() not in r.body and b"DSAR" not in r.body  # no notes, no audit
+        # on record, with the player as actor
+        ents = self.env.rows("SELECT actor_kind, actor_id, role, target_id, reason, after, ip "
+                             "FROM audit_entry WHERE action='player.exported' AND "
+                             "actor_kind='player'")
+        assert ents == [("player", self.alice, "", self.alice, "requested by the player",
+                         '{"for":"player","format":"pitboss.player_export.v1"}',
+                         "127.0.9.20")], ents
+        # once per 10 minutes; nothing recorded for the refusal
+        r = self.client.call("GET", "/v1/player/export", token=self.token)
+        expect(r, 429, "RATE_LIMITED")
+        assert 590 <= int(r.header("retry-after")) <= 600, r.headers
+        assert len(self.env.rows("SELECT 1 FROM audit_entry WHERE action='player.exported' AND "
+                                 "actor_kind='player'")) == 1
+        expect(self.client.call("GET", "/v1/player/export"), 401, "UNAUTHENTICATED")
 
     # ---- erasure ----
 
@@ -336,6 +369,7 @@ class Run:
         assert r.returncode == 0 and " 0 violation(s)" in r.stdout, r.stdout + r.stderr
         missing = [m for m in self.env.spec.unexercised("/v1/admin/")
                    if ("/export" in m or "/erase" in m) and "/players/" in m]
+        missing += [m for m in self.env.spec.unexercised("/v1/player/export")]
         assert not missing, "\n".join(missing)
 
 
@@ -360,6 +394,9 @@ def main():
          "nothing of bob's; complete", run.document),
         ("on record: one audit entry per export with its reason before the body; an admin's "
          "export shows the same data and both exports", run.on_record),
+        ("the player's own copy (GET /v1/player/export): the same data without notes, audit "
+         "entries, block reason and lockout; on record with the player as actor; a second "
+         "within 10 minutes 429 with Retry-After; no token 401", run.player_copy),
         ("erase refused: support, another brand, bad bodies, money or a hold, a deposit "
          "pending, the retention period (1826 days by default, the date said); nothing written",
          run.erase_refused),
