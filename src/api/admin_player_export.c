@@ -20,10 +20,11 @@
  * - deposits, withdrawals: the cashier's records of them;
  * - sessions: the logins, with their IP addresses and user agents;
  * - notes: what staff wrote about the player (not who wrote it);
- * - audit: the audit entries about the player (target) and those the player made
- *   (actor). A staff member's identity is personal data of theirs, not the
- *   player's: an entry by staff shows the role, not who (actor_id, actor_email
- *   and ip are left out).
+ * - audit: the audit entries about the player (target), those the player made
+ *   (actor), then the others about the player's deposits and withdrawals (staff
+ *   approvals, the PSP's outcomes). A staff member's identity is personal data of
+ *   theirs, not the player's: an entry by staff shows the role, not who (actor_id,
+ *   actor_email and ip are left out).
  *
  * The export is for the operator to review before it is handed over: staff notes
  * and the reasons given for actions on the account are in it, and some of them
@@ -266,19 +267,25 @@ static json_t *notes_json(const player_export *x, const void *row)
     return j;
 }
 
-static const paged PAGED[] = {
-    {"rounds", "the rounds", false, sizeof(pb_store_player_round), rounds_read, rounds_json},
-    {"deposits", "the deposits", false, sizeof(pb_store_payment), deposits_read, deposits_json},
-    {"withdrawals", "the withdrawals", false, sizeof(pb_store_withdrawal), withdrawals_read,
-     withdrawals_json},
-    {"sessions", "the sessions", false, sizeof(pb_store_session), sessions_read, sessions_json},
-    {"notes", "the notes", true, sizeof(pb_store_player_note), notes_read, notes_json},
-};
+static const paged ROUNDS = {"rounds",    "the rounds", false, sizeof(pb_store_player_round),
+                             rounds_read, rounds_json};
+static const paged DEPOSITS = {"deposits",    "the deposits", false, sizeof(pb_store_payment),
+                               deposits_read, deposits_json};
+static const paged WITHDRAWALS = {
+    "withdrawals",    "the withdrawals", false, sizeof(pb_store_withdrawal),
+    withdrawals_read, withdrawals_json};
+static const paged SESSIONS = {"sessions",    "the sessions", false, sizeof(pb_store_session),
+                               sessions_read, sessions_json};
+static const paged NOTES = {"notes",    "the notes", true, sizeof(pb_store_player_note),
+                            notes_read, notes_json};
+/* in the document's order */
+static const paged *const PAGED[] = {&ROUNDS, &DEPOSITS, &WITHDRAWALS, &SESSIONS, &NOTES};
 
-/* Writes section s: every page of its rows, newest first. */
-static void paged_section(player_export *x, const paged *s)
+/* Calls fn(x, row, ctx) for every row of s, page by page, newest first. */
+static void each_row(player_export *x, const paged *s,
+                     void (*fn)(player_export *x, const paged *s, const void *row, void *ctx),
+                     void *ctx)
 {
-    section(x, s->name);
     unsigned char *rows = calloc(PAGE + 1, s->size); /* a page, and the last row of the one
                                                        before (the next page's cursor) */
     const void *last = NULL;
@@ -291,13 +298,26 @@ static void paged_section(player_export *x, const paged *s)
             break;
         }
         for (size_t i = 0; ok(x) && i < n; i++)
-            item(x, s->json(x, rows + i * s->size), s->what);
+            fn(x, s, rows + i * s->size, ctx);
         if (n < PAGE)
             break;
         memcpy(rows + PAGE * s->size, rows + (n - 1) * s->size, s->size);
         last = rows + PAGE * s->size;
     }
     free(rows);
+}
+
+static void write_row(player_export *x, const paged *s, const void *row, void *ctx)
+{
+    (void)ctx;
+    item(x, s->json(x, row), s->what);
+}
+
+/* Writes section s: every page of its rows, newest first. */
+static void paged_section(player_export *x, const paged *s)
+{
+    section(x, s->name);
+    each_row(x, s, write_row, NULL);
     section_end(x);
 }
 
@@ -313,9 +333,11 @@ static json_t *audit_json(const pb_audit_record *r)
     return j;
 }
 
-/* The entries matching f, every page. skip_target: leave out the entries about
- * the player (the first pass wrote them). */
-static void audit_pass(player_export *x, pb_audit_filter f, bool skip_target)
+/* Which entries a pass leaves out: those an earlier pass wrote. */
+typedef enum { KEEP_ALL, SKIP_ABOUT_PLAYER, SKIP_BY_PLAYER } audit_skip;
+
+/* The entries matching f, every page, but those `skip` names. */
+static void audit_pass(player_export *x, pb_audit_filter f, audit_skip skip)
 {
     f.limit = PB_AUDIT_QUERY_LIMIT_MAX;
     do {
@@ -327,8 +349,11 @@ static void audit_pass(player_export *x, pb_audit_filter f, bool skip_target)
         }
         for (size_t i = 0; ok(x) && i < pg.n; i++) {
             const pb_audit_record *r = &pg.entries[i];
-            if (skip_target && strcmp(r->target_kind, "player") == 0 &&
-                strcmp(r->target_id, x->pl.public_id) == 0)
+            bool about = strcmp(r->target_kind, "player") == 0 &&
+                         strcmp(r->target_id, x->pl.public_id) == 0;
+            bool by = strcmp(r->actor_kind, "player") == 0 &&
+                      strcmp(r->actor_id, x->pl.public_id) == 0;
+            if ((skip == SKIP_ABOUT_PLAYER && about) || (skip == SKIP_BY_PLAYER && by))
                 continue;
             item(x, audit_json(r), "an audit entry");
         }
@@ -337,12 +362,29 @@ static void audit_pass(player_export *x, pb_audit_filter f, bool skip_target)
     } while (ok(x) && f.cursor);
 }
 
+/* The entries about one of the player's deposits or withdrawals (ctx: the target
+ * kind) that the player did not make: staff approvals, the PSP's outcomes. */
+static void audit_payment(player_export *x, const paged *s, const void *row, void *ctx)
+{
+    const char *kind = ctx;
+    const char *id = strcmp(kind, "payment") == 0 ? ((const pb_store_payment *)row)->id
+                                                  : ((const pb_store_withdrawal *)row)->id;
+    (void)s;
+    audit_pass(x, (pb_audit_filter){.target_kind = kind, .target_id = id}, SKIP_BY_PLAYER);
+}
+
 static void audit(player_export *x)
 {
     section(x, "audit");
-    audit_pass(x, (pb_audit_filter){.target_kind = "player", .target_id = x->pl.public_id}, false);
+    audit_pass(x, (pb_audit_filter){.target_kind = "player", .target_id = x->pl.public_id},
+               KEEP_ALL);
     if (ok(x))
-        audit_pass(x, (pb_audit_filter){.actor_kind = "player", .actor_id = x->pl.public_id}, true);
+        audit_pass(x, (pb_audit_filter){.actor_kind = "player", .actor_id = x->pl.public_id},
+                   SKIP_ABOUT_PLAYER);
+    if (ok(x))
+        each_row(x, &DEPOSITS, audit_payment, (void *)"payment");
+    if (ok(x))
+        each_row(x, &WITHDRAWALS, audit_payment, (void *)"withdrawal");
     section_end(x);
 }
 
@@ -372,8 +414,8 @@ static void export_main(void *arg)
     json_decref(pl);
     accounts_and_transfers(x);
     for (size_t i = 0; i < sizeof PAGED / sizeof PAGED[0]; i++)
-        if (x->staff || !PAGED[i].staff_only)
-            paged_section(x, &PAGED[i]);
+        if (x->staff || !PAGED[i]->staff_only)
+            paged_section(x, PAGED[i]);
     if (x->staff)
         audit(x);
     if (ok(x))

@@ -114,6 +114,12 @@ class Run:
                                                   {"amount": "40.00",
                                                    "idempotency_key": self.key()},
                                                   token=self.token), 201)["id"]
+        # a second one, rejected by staff: an entry about the withdrawal, not the player
+        self.rejected = expect(self.client.call("POST", "/v1/player/withdrawals",
+                                                {"amount": "5.00", "idempotency_key": self.key()},
+                                                token=self.token), 201)["id"]
+        expect(self.admin.call("POST", f"/v1/admin/withdrawals/{self.rejected}/reject",
+                               {"reason": "documents needed"}), 200)
         # carol: no money, a deposit pending; dave: no money, logged in, a note
         r = self.client.call("POST", "/v1/player/login",
                              {"brand": "alpha", "email": "carol@example.com",
@@ -190,7 +196,8 @@ class Run:
         assert self.bob_round not in ids
         assert [x["id"] for x in d["deposits"]] == [self.deposit], d["deposits"]
         assert d["deposits"][0]["amount"] == "25.00"
-        assert [x["id"] for x in d["withdrawals"]] == [self.withdrawal], d["withdrawals"]
+        assert [x["id"] for x in d["withdrawals"]] == [self.rejected, self.withdrawal], \
+            d["withdrawals"]
         # the login with its address and browser
         s = d["sessions"]
         assert len(s) == 1 and s[0]["ip"] == "127.0.9.20" and s[0]["user_agent"] == UA, s
@@ -200,16 +207,22 @@ class Run:
         # the audit: about the player (staff by role only) and by the player
         actions = [e["action"] for e in d["audit"]]
         for want_action in ("player.adjust", "player.note_added", "player.exported",
-                            "payment.create", "withdrawal.request"):
+                            "payment.create", "withdrawal.request", "withdrawal.reject"):
             assert want_action in actions, (want_action, actions)
+        mine = {("player", self.alice), ("payment", self.deposit),
+                ("withdrawal", self.withdrawal), ("withdrawal", self.rejected)}
         for e in d["audit"]:
             if e["actor_kind"] == "staff":
                 assert not {"actor_id", "actor_email", "ip"} & set(e), e
                 assert e["role"], e
-                assert (e["target_kind"], e["target_id"]) == ("player", self.alice), e
+                assert (e["target_kind"], e["target_id"]) in mine, e
             else:  # the player's own requests, with the address they came from
                 assert (e["actor_kind"], e["actor_id"], e["ip"]) == \
                     ("player", self.alice, "127.0.9.20"), e
+        rej = [e for e in d["audit"] if e["action"] == "withdrawal.reject"]
+        assert len(rej) == 1 and (rej[0]["role"], rej[0]["target_id"], rej[0]["reason"]) == \
+            ("admin", self.rejected, "documents needed"), rej
+        assert len(actions) == len({e["seq"] for e in d["audit"]}), "an entry twice"
         exp = next(e for e in d["audit"] if e["action"] == "player.exported")
         assert exp["role"] == "compliance" and exp["reason"] == "DSAR 2026-118", exp
         # nothing of bob's anywhere
