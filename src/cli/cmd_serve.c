@@ -36,8 +36,8 @@ typedef struct serve_opts {
     const char *web_dir;    /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     const char *backup_dir; /* --backup-dir / PITBOSS_BACKUP_DIR (NULL: no scheduled backups) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer, idle_sync, wal_reserve, max_exports, log_flush_ms, backup_every,
-        backup_keep;
+        drain_s, pin_writer, idle_sync, wal_reserve, session_history_days, max_exports,
+        log_flush_ms, backup_every, backup_keep;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -82,6 +82,9 @@ static void serve_usage(FILE *f)
         "                                                    size (~270 MB, once per database), so\n"
         "                                                    commits overwrite it and their syncs\n"
         "                                                    write data only (default 1)\n"
+        "  --session-history-days N PITBOSS_SESSION_HISTORY_DAYS  login sessions are kept N days\n"
+        "                                                    after they end (1..3650, default 90);\n"
+        "                                                    expired refresh tokens one day\n"
         "  --keys-dir DIR           PITBOSS_KEYS_DIR         secrets and key files; created with mode\n"
         "                                                    0700 if missing (default var/keys)\n"
         "  --log-level LEVEL        PITBOSS_LOG_LEVEL        debug, info, warn or error (default info)\n"
@@ -179,6 +182,8 @@ static const num_opt num_opts[] = {
     {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
     {"idle-sync", "PITBOSS_IDLE_SYNC", 0, 1, offsetof(serve_opts, idle_sync)},
     {"wal-reserve", "PITBOSS_WAL_RESERVE", 0, 1, offsetof(serve_opts, wal_reserve)},
+    {"session-history-days", "PITBOSS_SESSION_HISTORY_DAYS", 1, 3650,
+     offsetof(serve_opts, session_history_days)},
     {"max-exports", "PITBOSS_MAX_EXPORTS", 1, 1000, offsetof(serve_opts, max_exports)},
     {"log-flush-ms", "PITBOSS_LOG_FLUSH_MS", 0, 1000, offsetof(serve_opts, log_flush_ms)},
     {"backup-every", "PITBOSS_BACKUP_EVERY", 1, 604800, offsetof(serve_opts, backup_every)},
@@ -200,6 +205,7 @@ static int read_opts(int argc, char **argv, serve_opts *o)
                       .drain_s = 10,
                       .idle_sync = 1,
                       .wal_reserve = 1,
+                      .session_history_days = PB_IDENTITY_SESSION_HISTORY_DAYS,
                       .max_exports = PB_API_EXPORTS_MAX_DEFAULT,
                       .log_flush_ms = 100,
                       .backup_every = 3600,
@@ -281,6 +287,7 @@ typedef struct serve_state {
     pb_ledger *ledger;
     pb_store_pool *pool;
     pb_http_server *http;
+    pb_identity_pruner *pruner;
     pb_api_app app;
 } serve_state;
 
@@ -311,6 +318,7 @@ static void serve_close(serve_state *s)
     pb_wallet_close(s->app.wallet);      /* after the ledger: its last callbacks may use it */
     pb_api_admin_close(&s->app);         /* signs the audit chain head, then frees the key */
     pb_api_backups_stop(s->app.backups); /* a backup under way finishes */
+    pb_identity_pruner_stop(s->pruner);  /* a chunk under way finishes */
     /* @serve-close-player */
     pb_api_auth_close(&s->app);
     pb_store_pool_free(s->pool);
@@ -476,6 +484,12 @@ static int serve_open(const serve_opts *o, serve_state *s)
         !(s->app.backups = pb_api_backups_start(
               s->store, o->backup_dir, (int)o->backup_every, (int)o->backup_keep,
               s->app.audit_key ? pb_audit_key_public(s->app.audit_key) : NULL, err, sizeof err))) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
+    if (!(s->pruner = pb_identity_pruner_start(s->store,
+                                               (int64_t)o->session_history_days * 86400 * 1000000,
+                                               0, err, sizeof err))) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }

@@ -386,6 +386,27 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
 pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
                                 const char *public_id, int64_t now, pb_player *out);
 
+/* ---- the login tables' pruner (prune.c) */
+
+/* Expired refresh tokens are kept this long, then deleted. */
+#define PB_IDENTITY_REFRESH_GRACE_US (24LL * 3600 * 1000000)
+/* How long ended sessions are kept by default (serve --session-history-days). */
+#define PB_IDENTITY_SESSION_HISTORY_DAYS 90
+#define PB_IDENTITY_PRUNE_INTERVAL_MS (10 * 60 * 1000)
+/* Deletes, in short write transactions of its own on c, the refresh tokens that
+ * expired more than PB_IDENTITY_REFRESH_GRACE_US before now and the sessions that
+ * expired more than history_us before now (with their tokens). The counts go to
+ * *refresh_n and *session_n. */
+pb_err pb_identity_prune(pb_store_conn *c, int64_t now, int64_t history_us, size_t *refresh_n,
+                         size_t *session_n);
+/* A thread that runs pb_identity_prune at start and every interval_ms (0: the
+ * default), logging identity.pruned with what it deleted. NULL on failure (err). */
+typedef struct pb_identity_pruner pb_identity_pruner;
+pb_identity_pruner *pb_identity_pruner_start(pb_store *store, int64_t history_us, int interval_ms,
+                                             char *err, size_t errcap);
+/* Stops it (a pass under way finishes its chunk); NULL is fine. */
+void pb_identity_pruner_stop(pb_identity_pruner *p);
+
 /* The staff search with sorting and balances (GET /v1/admin/players): q's filters
  * and keyset as the store defines them (store_backoffice_people.h); its brand
  * fields are set here from scope (q->brand_id, when set, must be in it:

@@ -203,3 +203,10 @@ pb_store_rc pb_store_refresh_revoke_session(pb_store_conn *c, int64_t session_id
 {
     return c->be->identity->refresh_revoke_session(c, session_id, now);
 }
+
+pb_store_rc pb_store_auth_prune(pb_store_conn *c, int64_t refresh_before, int64_t session_before,
+                                size_t max, size_t *refresh_n, size_t *session_n)
+{
+    return c->be->identity->auth_prune(c, refresh_before, session_before, max, refresh_n,
+                                       session_n);
+}

@@ -210,6 +210,11 @@ pb_store_rc pb_store_refresh_mark_used(pb_store_conn *c, int64_t id, int64_t now
 /* Revokes every not yet revoked token of a family / of a session. */
 pb_store_rc pb_store_refresh_revoke_family(pb_store_conn *c, const char *family_id, int64_t now);
 pb_store_rc pb_store_refresh_revoke_session(pb_store_conn *c, int64_t session_id, int64_t now);
+/* Deletes at most max refresh tokens that expired before refresh_before, then at most
+ * max sessions that ended (expired) before session_before, with their remaining refresh
+ * tokens. *refresh_n and *session_n receive the counts (0023). */
+pb_store_rc pb_store_auth_prune(pb_store_conn *c, int64_t refresh_before, int64_t session_before,
+                                size_t max, size_t *refresh_n, size_t *session_n);
 
 /* What a backend implements for identity (see backend.h). */
 struct pb_store_identity_ops {
@@ -265,6 +270,8 @@ struct pb_store_identity_ops {
     pb_store_rc (*refresh_mark_used)(pb_store_conn *c, int64_t id, int64_t now);
     pb_store_rc (*refresh_revoke_family)(pb_store_conn *c, const char *family_id, int64_t now);
     pb_store_rc (*refresh_revoke_session)(pb_store_conn *c, int64_t session_id, int64_t now);
+    pb_store_rc (*auth_prune)(pb_store_conn *c, int64_t refresh_before, int64_t session_before,
+                              size_t max, size_t *refresh_n, size_t *session_n);
 };
 
 extern const struct pb_store_identity_ops pb_store_sqlite_identity_ops;

@@ -547,6 +547,64 @@ def expired_token(ctx):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def pruned_at_start(ctx):
+    """The login tables' pruner runs at start: a session that ended 100 days ago goes with
+    its refresh tokens, a token that expired two days ago goes, the live login stays."""
+    import sqlite3
+    work = tempfile.mkdtemp(prefix="pbplayer-prune.")
+    db = os.path.join(work, "prune.db")
+    other = None
+    try:
+        subprocess.run([BIN, "brand", "create", "--code", "demo", "--name", "Demo", "--currency",
+                        "EUR", "--jurisdiction", "MT", "--db", db], capture_output=True,
+                       check=True, timeout=60)
+        args = ["--db", db, "--keys-dir", os.path.join(work, "keys")]  # the token outlives a restart
+        other = Server(BIN, extra_args=args)
+        octx = Ctx(other, db)
+        _, t = octx.player("prune")
+        assert other.stop() == 0
+        day = 86400 * 1000000
+        now = int(time.time() * 1000000)
+        con = sqlite3.connect(db)
+        try:
+            (pid, live), = con.execute("SELECT subject_id, id FROM auth_session").fetchall()
+            con.execute("INSERT INTO auth_session (public_id, subject_kind, subject_id, brand_id, "
+                        "created_at, last_seen_at, idle_s, expires_at) VALUES "
+                        "('old-1', 'player', ?, 1, ?, ?, 1800, ?)",
+                        (pid, now - 101 * day, now - 101 * day, now - 100 * day))
+            (old,), = con.execute("SELECT id FROM auth_session WHERE public_id='old-1'").fetchall()
+            for i, (sid, exp) in enumerate(((old, now - 100 * day), (old, now - 100 * day),
+                                            (live, now - 2 * day))):
+                con.execute("INSERT INTO auth_refresh (token_hash, family_id, session_id, "
+                            "created_at, expires_at) VALUES (?, 'fam-old', ?, ?, ?)",
+                            (bytes([i + 1]) * 32, sid, exp - day, exp))
+            con.commit()
+        finally:
+            con.close()
+        other = Server(BIN, extra_args=args)
+        deadline = time.monotonic() + 10
+        while not other.log_events("identity.pruned") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lines = other.log_events("identity.pruned")
+        assert lines and "3 expired refresh token(s) and 1 session(s)" in lines[0]["msg"], lines
+        octx = Ctx(other, db)
+        r = octx.call("GET", "/v1/player/profile", token=t["access_token"])
+        assert r.status == 200, r  # the live session stays
+        assert other.stop() == 0
+        con = sqlite3.connect(db)
+        try:
+            assert con.execute("SELECT count(*) FROM auth_session").fetchone() == (1,)
+            assert con.execute("SELECT count(*) FROM auth_refresh WHERE family_id='fam-old'"
+                               ).fetchone() == (0,)
+            assert con.execute("SELECT count(*) FROM auth_refresh").fetchone() == (1,)
+        finally:
+            con.close()
+    finally:
+        if other:
+            other.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def route_table():
     out = subprocess.run([BIN, "routes"], capture_output=True, check=True, timeout=30)
     return [json.loads(l) for l in out.stdout.decode().splitlines() if l.strip()]
@@ -822,6 +880,8 @@ def stop_exits_zero(ctx):
 
 
 CASES = [
+    ("the login tables' pruner at start: an old session and expired tokens deleted, the live "
+     "login kept", pruned_at_start),
     ("register: 201 with the player, never the password", happy_register),
     ("login: 200 with an ES256 access token and a refresh token; no secret logged", happy_login),
     ("profile: the registered player", happy_profile),

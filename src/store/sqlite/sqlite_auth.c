@@ -297,3 +297,36 @@ pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id, i
     sqlite3_bind_int64(st, 2, now);
     return sqr_exec(c, st);
 }
+
+/* The pruner's deletes (0023): expired refresh tokens, then ended sessions with what is
+ * left of their tokens; each by its expiry index, at most max rows. */
+pb_store_rc sq_auth_prune(pb_store_conn *base, int64_t refresh_before, int64_t session_before,
+                          size_t max, size_t *refresh_n, size_t *session_n)
+{
+    static const char *const SQL[] = {
+        "DELETE FROM auth_refresh WHERE id IN (SELECT id FROM auth_refresh "
+        "INDEXED BY auth_refresh_expires WHERE expires_at<?1 LIMIT ?2)",
+        "DELETE FROM auth_refresh WHERE session_id IN (SELECT id FROM auth_session "
+        "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
+        "DELETE FROM auth_session WHERE id IN (SELECT id FROM auth_session "
+        "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
+    };
+    sq_conn *c = SQ(base);
+    *refresh_n = *session_n = 0;
+    for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
+        sqlite3_stmt *st = sq_stmt_sql(c, SQL[i]);
+        if (!st)
+            return PB_STORE_ERROR;
+        sqlite3_bind_int64(st, 1, i == 0 ? refresh_before : session_before);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        int64_t n = 0;
+        pb_store_rc r = sqr_exec_count(c, st, &n);
+        if (r != PB_STORE_OK)
+            return r;
+        if (i < 2)
+            *refresh_n += (size_t)n;
+        else
+            *session_n = (size_t)n;
+    }
+    return PB_STORE_OK;
+}

@@ -612,4 +612,5 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .refresh_mark_used = sq_refresh_mark_used,
     .refresh_revoke_family = sq_refresh_revoke_family,
     .refresh_revoke_session = sq_refresh_revoke_session,
+    .auth_prune = sq_auth_prune,
 };

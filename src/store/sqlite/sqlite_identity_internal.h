@@ -32,5 +32,7 @@ pb_store_rc sq_refresh_by_hash(pb_store_conn *base, const uint8_t hash[32], pb_s
 pb_store_rc sq_refresh_mark_used(pb_store_conn *base, int64_t id, int64_t now);
 pb_store_rc sq_refresh_revoke_family(pb_store_conn *base, const char *family_id, int64_t now);
 pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id, int64_t now);
+pb_store_rc sq_auth_prune(pb_store_conn *base, int64_t refresh_before, int64_t session_before,
+                          size_t max, size_t *refresh_n, size_t *session_n);
 
 #endif

@@ -289,13 +289,98 @@ static void keys_survive_a_restart(void **state)
                      PB_OK);
 }
 
+/* A session row of subject 1 that expires at `expires`, with n refresh tokens expiring
+ * at token_expires; its id. */
+static int64_t old_session(ifx *f, const char *tag, int64_t expires, int n, int64_t token_expires)
+{
+    pb_store_session s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.public_id, sizeof s.public_id, "old-session-%s", tag);
+    snprintf(s.subject_kind, sizeof s.subject_kind, "player");
+    snprintf(s.scope, sizeof s.scope, "full");
+    snprintf(s.ip, sizeof s.ip, "198.51.100.9");
+    s.subject_id = 1;
+    s.created_at = s.last_seen_at = expires - 3600 * 1000000LL;
+    s.idle_s = 1800;
+    s.expires_at = expires;
+    ifx_begin(f);
+    assert_int_equal(pb_store_session_insert(f->conn, &s), PB_STORE_OK);
+    for (int i = 0; i < n; i++) {
+        pb_store_refresh r;
+        memset(&r, 0, sizeof r);
+        snprintf((char *)r.token_hash, sizeof r.token_hash, "%s-%d", tag, i);
+        snprintf(r.family_id, sizeof r.family_id, "fam-%s", tag);
+        r.session_id = s.id;
+        r.created_at = token_expires - 600 * 1000000LL;
+        r.expires_at = token_expires;
+        assert_int_equal(pb_store_refresh_insert(f->conn, &r), PB_STORE_OK);
+    }
+    ifx_commit(f);
+    return s.id;
+}
+
+/* The pruner deletes refresh tokens a day after they expired and sessions once their
+ * end is older than the history kept, with their tokens, in chunks; a live login keeps
+ * working, and a second pass finds nothing. */
+static void pruned(void **state)
+{
+    ifx *f = *state;
+    const int64_t DAY = 86400 * 1000000LL;
+    ifx_player(f, "demo", "pat@example.com");
+    pb_auth_tokens t0, t1;
+    assert_int_equal(ifx_login(f, "pat@example.com", NULL, &t0), PB_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t0.refresh_token, NULL,
+                                         f->now, &t1),
+                     PB_OK);
+    /* a session that ended 10 days ago and still holds tokens expired 2 days ago: its
+     * 4,500 tokens go (more than two chunks), the session stays (90 days of history) */
+    int64_t recent = old_session(f, "recent", f->now - 10 * DAY, 4500, f->now - 2 * DAY);
+    /* tokens expired 12 hours ago: inside the day of grace, kept */
+    old_session(f, "grace", f->now + DAY, 3, f->now - DAY / 2);
+    /* a session that ended 100 days ago: it and its 7 tokens go */
+    int64_t ancient = old_session(f, "ancient", f->now - 100 * DAY, 7, f->now - 99 * DAY);
+    int sessions0 = ifx_count(f, "SELECT count(*) FROM auth_session");
+    int tokens0 = ifx_count(f, "SELECT count(*) FROM auth_refresh");
+    size_t r = 0, s = 0;
+    assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
+    assert_int_equal(r, 4500 + 7);
+    assert_int_equal(s, 1);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session"), sessions0 - 1);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh"), tokens0 - 4507);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM auth_session WHERE id=%lld",
+             (long long)ancient);
+    assert_int_equal(ifx_count(f, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM auth_session WHERE id=%lld", (long long)recent);
+    assert_int_equal(ifx_count(f, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM auth_refresh WHERE session_id=%lld",
+             (long long)recent);
+    assert_int_equal(ifx_count(f, sql), 0);
+    /* the live login: both of its tokens kept (one used), its refresh still rotates */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh WHERE family_id NOT LIKE "
+                                  "'fam-%'"),
+                     2);
+    pb_auth_tokens t2;
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t1.refresh_token, NULL,
+                                         f->now, &t2),
+                     PB_OK);
+    /* nothing left to do */
+    assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
+    assert_int_equal(r + s, 0);
+    /* the deletes walk the expiry indexes (0023: INDEXED BY fails to prepare without) */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                  "('auth_refresh_expires','auth_session_expires')"),
+                     2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
-        T(login_and_authenticate), T(refresh_rotates),      T(reuse_revokes_the_family),
-        T(bad_refresh_tokens),     T(absolute_session_end), T(logout_and_devices),
-        T(keys_survive_a_restart),
+        T(login_and_authenticate),   T(refresh_rotates),
+        T(reuse_revokes_the_family), T(bad_refresh_tokens),
+        T(absolute_session_end),     T(logout_and_devices),
+        T(keys_survive_a_restart),   T(pruned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,142 @@
+/*
+ * prune.c — the login tables kept bounded.
+ *
+ * Every login adds an auth_session row and every refresh (each access token's life,
+ * minutes) an auth_refresh row, so without pruning the two tables grow for as long as
+ * the casino runs: thousands of players refreshing every few minutes write millions
+ * of rows a day. The pruner deletes:
+ *   - refresh tokens that expired more than PB_IDENTITY_REFRESH_GRACE_US ago (an
+ *     expired token is refused anyway; kept a day so that a stolen one presented soon
+ *     after still revokes its family);
+ *   - sessions whose end (expiry) is older than the login history kept, with what is
+ *     left of their refresh tokens. The back office's session history reaches that
+ *     far back; the audit log, not these tables, is the lasting record.
+ * It works in chunks of PB_IDENTITY_PRUNE_CHUNK rows per table, each in a short write
+ * transaction of its own, so the write lock is never held long; both deletes walk an
+ * expiry index (0023).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "identity/identity_internal.h"
+
+#define PB_IDENTITY_PRUNE_CHUNK 2000
+#define PB_IDENTITY_PRUNE_MAX_CHUNKS 500 /* a pass: at most a million rows a table */
+
+pb_err pb_identity_prune(pb_store_conn *c, int64_t now, int64_t history_us, size_t *refresh_n,
+                         size_t *session_n)
+{
+    *refresh_n = *session_n = 0;
+    for (int i = 0; i < PB_IDENTITY_PRUNE_MAX_CHUNKS; i++) {
+        size_t r = 0, s = 0;
+        pb_store_rc rc = pb_store_begin(c, PB_STORE_WRITE);
+        if (rc == PB_STORE_OK)
+            rc = pb_store_auth_prune(c, now - PB_IDENTITY_REFRESH_GRACE_US, now - history_us,
+                                     PB_IDENTITY_PRUNE_CHUNK, &r, &s);
+        if (rc == PB_STORE_OK)
+            rc = pb_store_commit(c);
+        else
+            pb_store_rollback(c);
+        if (rc != PB_STORE_OK)
+            return pb_id_store_err(c, rc, PB_ERR_INTERNAL, "auth prune");
+        *refresh_n += r;
+        *session_n += s;
+        if (r < PB_IDENTITY_PRUNE_CHUNK && s < PB_IDENTITY_PRUNE_CHUNK)
+            break;
+    }
+    return PB_OK;
+}
+
+struct pb_identity_pruner {
+    pb_store *store;
+    int64_t history_us;
+    int interval_ms;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+/* Waits up to ms (CLOCK_MONOTONIC) for a stop; true when asked to stop. */
+static bool wait_stop(pb_identity_pruner *p, int ms)
+{
+    struct timespec ts;
+    pb_time_deadline(CLOCK_MONOTONIC, ms, &ts);
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) != ETIMEDOUT)
+        ;
+    bool stop = p->stop;
+    pthread_mutex_unlock(&p->mu);
+    return stop;
+}
+
+static void *pruner_main(void *arg)
+{
+    pb_identity_pruner *p = arg;
+    pthread_setname_np(pthread_self(), "pb-auth-prune");
+    char err[256];
+    pb_store_conn *c = pb_store_connect(p->store, err, sizeof err);
+    if (!c) {
+        pb_log(PB_LOG_ERROR, "identity.prune", "no connection: %s", err);
+        return NULL;
+    }
+    do { /* a pass at start, then one per interval */
+        size_t r = 0, s = 0;
+        pb_err e = pb_identity_prune(c, pb_time_now_us(), p->history_us, &r, &s);
+        if (e != PB_OK)
+            pb_log(PB_LOG_WARN, "identity.prune", "pruning the login tables failed (%s): %s",
+                   pb_err_code(e), pb_store_errmsg(c));
+        else if (r || s)
+            pb_log(PB_LOG_INFO, "identity.pruned",
+                   "deleted %zu expired refresh token(s) and %zu session(s) older than the "
+                   "history kept",
+                   r, s);
+    } while (!wait_stop(p, p->interval_ms));
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+pb_identity_pruner *pb_identity_pruner_start(pb_store *store, int64_t history_us, int interval_ms,
+                                             char *err, size_t errcap)
+{
+    pb_identity_pruner *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    p->store = store;
+    p->history_us = history_us;
+    p->interval_ms = interval_ms > 0 ? interval_ms : PB_IDENTITY_PRUNE_INTERVAL_MS;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&p->thread, NULL, pruner_main, p) != 0) {
+        snprintf(err, errcap, "cannot start the login tables' pruner: %s", strerror(errno));
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void pb_identity_pruner_stop(pb_identity_pruner *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_mutex_unlock(&p->mu);
+    pthread_cond_signal(&p->cv);
+    pthread_join(p->thread, NULL); /* a pass under way finishes its chunk */
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
