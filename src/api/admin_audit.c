@@ -457,11 +457,8 @@ void pb_api_admin_audit_verify(pb_http_request *req, void *app)
                                 : PB_ERR_INTERNAL;
         pthread_mutex_unlock(&verify_mu);
         if (e != PB_OK) {
-            if (e == PB_ERR_RATE_LIMITED) {
-                char v[24];
-                snprintf(v, sizeof v, "%lld", (long long)((wait + 999999) / 1000000));
-                pb_http_add_header(req, "Retry-After", v[0] == '0' ? "1" : v);
-            }
+            if (e == PB_ERR_RATE_LIMITED)
+                pb_http_add_retry_after(req, wait);
             pb_http_reply_error_msg(req, e, NULL,
                                     "a fresh check at most once per 10 s per staff member");
             return;

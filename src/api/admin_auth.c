@@ -45,11 +45,7 @@ static void retry_after(pb_http_request *req, const pb_api_app *a, pb_err e, int
 {
     if (e != PB_ERR_RATE_LIMITED && e != PB_ERR_ACCOUNT_LOCKED)
         return;
-    if (us <= 0)
-        us = a->auth_ip_interval_ms * 1000;
-    char v[24];
-    snprintf(v, sizeof v, "%lld", (long long)((us + 999999) / 1000000));
-    pb_http_add_header(req, "Retry-After", v[0] == '0' ? "1" : v);
+    pb_http_add_retry_after(req, us > 0 ? us : a->auth_ip_interval_ms * 1000);
 }
 
 /* The token pair of a login or refresh. */

@@ -565,11 +565,8 @@ void pb_api_player_export(pb_http_request *req, void *app)
                    : PB_ERR_INTERNAL;
     pthread_mutex_unlock(&player_mu);
     if (e != PB_OK) {
-        if (e == PB_ERR_RATE_LIMITED) {
-            char v[24];
-            snprintf(v, sizeof v, "%lld", (long long)((wait + 999999) / 1000000));
-            pb_http_add_header(req, "Retry-After", v[0] == '0' ? "1" : v);
-        }
+        if (e == PB_ERR_RATE_LIMITED)
+            pb_http_add_retry_after(req, wait);
         pb_http_reply_error_msg(req, e, NULL, "a copy of your data at most once per 10 minutes");
         return;
     }

@@ -31,15 +31,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Adds Retry-After: whole seconds, rounded up, at least 1. */
-static void retry_after(pb_http_request *req, int64_t wait_us)
-{
-    long long s = wait_us > 0 ? (wait_us + 999999) / 1000000 : 1;
-    char v[24];
-    snprintf(v, sizeof v, "%lld", s);
-    pb_http_add_header(req, "Retry-After", v);
-}
-
 /* RFC 3339 text of a µs timestamp (a JSON string; null when it cannot be formatted). */
 static json_t *time_json(int64_t us)
 {
@@ -182,7 +173,7 @@ void pb_api_player_register(pb_http_request *req, void *app)
     int64_t now = pb_time_now_us(), wait_us = 0;
     const char *ip = pb_http_client_ip(req);
     if (ip && *ip && pb_ratelimit_take(a->rl_register_ip, ip, now, &wait_us) != PB_OK) {
-        retry_after(req, wait_us);
+        pb_http_add_retry_after(req, wait_us);
         pb_http_reply_error(req, PB_ERR_RATE_LIMITED, NULL);
         return;
     }
@@ -202,7 +193,7 @@ void pb_api_player_register(pb_http_request *req, void *app)
     const char *bad = NULL;
     pb_err e = pb_identity_player_register(a->identity, c, &reg, &client, now, &p, &bad);
     if (e == PB_ERR_RATE_LIMITED) /* identity's per-IP bucket, shared with logins */
-        retry_after(req, a->auth_ip_interval_ms * 1000);
+        pb_http_add_retry_after(req, a->auth_ip_interval_ms * 1000);
     if (e != PB_OK) {
         pb_http_reply_error(req, e, bad);
         return;
@@ -238,7 +229,7 @@ void pb_api_player_login(pb_http_request *req, void *app)
     pb_auth_tokens t;
     pb_err e = pb_identity_player_login(a->identity, c, &lr, &client, now, &t);
     if (e == PB_ERR_RATE_LIMITED || e == PB_ERR_ACCOUNT_LOCKED)
-        retry_after(req, t.retry_after_us);
+        pb_http_add_retry_after(req, t.retry_after_us);
     if (e != PB_OK)
         pb_http_reply_error(req, e, e == PB_ERR_BRAND_NOT_FOUND ? "brand" : NULL);
     else

@@ -233,6 +233,8 @@ void *pb_http_alloc(pb_http_request *req, size_t size);
 
 /* Adds a response header (Location, WWW-Authenticate, …) to the reply to come. */
 void pb_http_add_header(pb_http_request *req, const char *name, const char *value);
+/* Adds Retry-After: wait_us in whole seconds, rounded up, at least 1. */
+void pb_http_add_retry_after(pb_http_request *req, int64_t wait_us);
 /* Replies with a JSON body; steals the reference to body (NULL → 500 INTERNAL). */
 void pb_http_reply_json(pb_http_request *req, int status, json_t *body);
 /* Replies with the code's status and {"error":{"code","message","field"?,"trace_id"}}. */

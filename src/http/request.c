@@ -302,6 +302,14 @@ bool pb_http_parse_json(pb_http_request *req, const pb_json_field *fields, size_
 
 /* ---- replies ---- */
 
+void pb_http_add_retry_after(pb_http_request *req, int64_t wait_us)
+{
+    long long secs = wait_us > 0 ? (wait_us + 999999) / 1000000 : 1;
+    char v[24];
+    snprintf(v, sizeof v, "%lld", secs > 0 ? secs : 1);
+    pb_http_add_header(req, "Retry-After", v);
+}
+
 void pb_http_add_header(pb_http_request *req, const char *name, const char *value)
 {
     pb_http_header_kv *h = calloc(1, sizeof *h);
