@@ -556,6 +556,12 @@ void pb_api_player_export(pb_http_request *req, void *app)
         pb_http_reply_error(req, PB_ERR_UNAUTHENTICATED, NULL);
         return;
     }
+    /* like the other player reads: no body but an empty one or {} (replied), and a
+     * refused request takes no turn of the limit */
+    size_t len = 0;
+    pb_http_body(req, &len);
+    if (len && !pb_http_parse_json(req, NULL, 0))
+        return;
     int64_t wait = 0;
     pthread_mutex_lock(&player_mu);
     if (!player_limit)

@@ -247,7 +247,13 @@ class Run:
 
     def player_copy(self):
         """GET /v1/player/export: the player's own copy, without the operator's records,
-        once per 10 minutes."""
+        once per 10 minutes; a body other than {} refused first, taking no turn."""
+        before = fingerprint(self.env.db)
+        for raw, code in ((b"garbage", "INVALID_JSON"), (b'{"x":1}', "UNKNOWN_FIELD"),
+                          (b"[]", "INVALID_REQUEST")):
+            r = self.client.call("GET", "/v1/player/export", token=self.token, raw=raw)
+            expect(r, 400, code)
+        assert fingerprint(self.env.db) == before, "a refused copy wrote something"
         r = self.client.call("GET", "/v1/player/export", token=self.token)
         assert r.status == 200, r
         assert r.header("content-disposition") == \
