@@ -224,9 +224,9 @@ int pb_cmd_bench_fair(int argc, char **argv)
            "\"target_outcomes_per_second_per_core\":5000000,\"dice_rounds\":%llu,"
            "\"dice_wall_seconds_1_thread\":%.3f,\"dice_cpu_seconds_1_thread\":%.3f,"
            "\"dice_wall_seconds_%llu_threads\":%.3f,\"dice_cpu_seconds_%llu_threads\":%.3f,"
-           "\"target_dice_seconds\":5,\"loadavg_1m\":%.2f}\n",
+           "\"target_dice_seconds\":5,\"hashing\":\"%s\",\"loadavg_1m\":%.2f}\n",
            min_rate, (unsigned long long)dice_rounds, wall[0], cpu[0], (unsigned long long)threads,
-           wall[1], (unsigned long long)threads, cpu[1], load[0]);
+           wall[1], (unsigned long long)threads, cpu[1], pb_fair_hash_path(), load[0]);
     fflush(stdout);
     /* the long RTP runs of `make bench`: sim rtp per game, same code, judged */
     for (int k = 1; sim_rounds && k < PB_GAME_COUNT_; k++) {

@@ -131,6 +131,10 @@ bool pb_fair_commitment_matches(const char *server_seed, const char *commitment)
  * or a crash game hash's hex). Any length is accepted (HMAC hashes keys
  * longer than 64 bytes first). */
 void pb_fair_key_init(pb_fair_key *k, const char *key, size_t len);
+/* How this process hashes in bulk: "avx512-lanes" (sixteen HMACs at once),
+ * "sha-ni" (pairs with the SHA extensions) or "libcrypto" (one at a time). With
+ * both extensions the faster on this CPU, timed at first use (fair.c). */
+const char *pb_fair_hash_path(void);
 
 /* HMAC-SHA256(key, msg) for a message of any length into out. */
 void pb_fair_hmac(const pb_fair_key *k, const void *msg, size_t len, uint8_t out[32]);
