@@ -11,6 +11,7 @@ PACKAGES=(
   python3-jsonschema python3-yaml wrk oathtool fio
   openssl curl jq
   clang libclang-rt-dev valgrind clang-format-14 cppcheck
+  libnats-dev nats-server
   nodejs npm chromium
 )
 

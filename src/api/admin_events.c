@@ -22,6 +22,14 @@
  * PITBOSS_EVENTS_CLIENT_BUFFER (bytes per client, default 262144),
  * PITBOSS_EVENTS_HEARTBEAT_MS (default 15000), PITBOSS_EVENTS_RETENTION_DAYS
  * (default 7), PITBOSS_EVENTS_MAX_ROWS (default 1000000).
+ *
+ * The relay to NATS JetStream (events/jetstream.h) runs when PITBOSS_NATS_URL is
+ * set: PITBOSS_NATS_STREAM (default PITBOSS_EVENTS), PITBOSS_NATS_SUBJECT (default
+ * pitboss.events), PITBOSS_NATS_CREDS (a credentials file), PITBOSS_NATS_CA (TLS:
+ * the CA file), PITBOSS_NATS_CREATE_STREAM (1, the default: create the stream when
+ * missing), PITBOSS_NATS_START (all, the default: the outbox's backlog first; new:
+ * from the next event), PITBOSS_NATS_DUPLICATE_WINDOW_S (a created stream's, default
+ * 120). It starts after the dispatcher, which marks the rows on disk at open.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +38,7 @@
 
 #include "api/admin.h"
 #include "events/events.h"
+#include "events/jetstream.h"
 
 /* A whole number in [min, max] from the environment; def when unset. -1 on a bad value. */
 static int env_num(const char *name, long long min, long long max, long long def, long long *out,
@@ -66,11 +75,49 @@ int pb_api_events_open(pb_api_app *app, char *err, size_t errcap)
                             .client_buffer = (size_t)buffer,
                             .heartbeat_ms = (int)heartbeat};
     app->events = pb_events_open(app->store, &cfg, err, errcap);
-    return app->events ? 0 : -1;
+    if (!app->events)
+        return -1;
+    const char *url = getenv("PITBOSS_NATS_URL");
+    if (!url || !*url)
+        return 0;
+    const char *start = getenv("PITBOSS_NATS_START");
+    long long create, window;
+    if (start && *start && strcmp(start, "all") != 0 && strcmp(start, "new") != 0) {
+        snprintf(err, errcap, "PITBOSS_NATS_START must be all or new");
+        goto fail;
+    }
+    if (env_num("PITBOSS_NATS_CREATE_STREAM", 0, 1, 1, &create, err, errcap) != 0 ||
+        env_num("PITBOSS_NATS_DUPLICATE_WINDOW_S", 1, 86400 * 30, 120, &window, err, errcap) != 0)
+        goto fail;
+    const char *creds = getenv("PITBOSS_NATS_CREDS"), *ca = getenv("PITBOSS_NATS_CA");
+    pb_jetstream_config js = {.url = url,
+                              .stream = getenv("PITBOSS_NATS_STREAM"),
+                              .subject = getenv("PITBOSS_NATS_SUBJECT"),
+                              .creds_file = creds && *creds ? creds : NULL,
+                              .ca_file = ca && *ca ? ca : NULL,
+                              .create_stream = create != 0,
+                              .from_new = start && strcmp(start, "new") == 0,
+                              .duplicate_window_s = window};
+    if (js.stream && !*js.stream)
+        js.stream = NULL;
+    if (js.subject && !*js.subject)
+        js.subject = NULL;
+    char why[400];
+    if (!(app->jetstream = pb_jetstream_open(app->store, &js, why, sizeof why))) {
+        snprintf(err, errcap, "the relay to NATS JetStream: %s", why);
+        goto fail;
+    }
+    return 0;
+fail:
+    pb_events_close(app->events);
+    app->events = NULL;
+    return -1;
 }
 
 void pb_api_events_close(pb_api_app *app)
 {
+    pb_jetstream_close(app->jetstream); /* first: it waits on the dispatcher's wake-ups */
+    app->jetstream = NULL;
     pb_events_close(app->events);
     app->events = NULL;
 }

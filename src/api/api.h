@@ -53,6 +53,7 @@ typedef struct pb_api_app {
     /* @api-app-fields-wallet */
     /* @api-app-fields-events */
     struct pb_events *events; /* the outbox dispatcher and the staff stream (admin_events.c) */
+    struct pb_jetstream *jetstream; /* the outbox relayed to NATS JetStream, when configured */
     /* @api-app-fields-games-play */
     /* @api-app-fields-backoffice */
     unsigned max_exports; /* streamed exports at once, process-wide (export_stream.c); 0 = 4 */

@@ -19,6 +19,7 @@
 #include "cashier/cashier.h"
 #include "core/time.h"
 #include "events/events.h"
+#include "events/jetstream.h"
 
 void pb_api_healthz(pb_http_request *req, void *app)
 {
@@ -139,6 +140,55 @@ static void events_metrics(pb_http_request *req, pb_events *ev, pb_http_buf *out
         (unsigned long long)st.own_syncs);
 }
 
+/* The relay to NATS JetStream (events/jetstream.h), when it runs: its mark, what
+ * JetStream stored and dropped as repeats, failed rounds, events pruned before
+ * they were relayed, whether it is connected, and its lag behind the outbox. */
+static void jetstream_metrics(pb_http_request *req, pb_jetstream *j, pb_http_buf *out)
+{
+    if (!j)
+        return;
+    pb_jetstream_stats st;
+    pb_jetstream_stats_get(j, &st);
+    int64_t last = st.relayed_id;
+    pb_store_conn *c = pb_http_conn(req);
+    if (c && pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK) {
+        if (pb_store_event_newest(c, &last) != PB_STORE_OK)
+            last = st.relayed_id;
+        pb_store_rollback(c);
+    }
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_events_jetstream_relayed_id The newest outbox id in the JetStream stream "
+        "(every event up to it is there).\n"
+        "# TYPE pitboss_events_jetstream_relayed_id gauge\n"
+        "pitboss_events_jetstream_relayed_id %lld\n"
+        "# HELP pitboss_events_jetstream_lag Events in the outbox not yet in the stream.\n"
+        "# TYPE pitboss_events_jetstream_lag gauge\n"
+        "pitboss_events_jetstream_lag %lld\n"
+        "# HELP pitboss_events_jetstream_published_total Events JetStream stored.\n"
+        "# TYPE pitboss_events_jetstream_published_total counter\n"
+        "pitboss_events_jetstream_published_total %llu\n"
+        "# HELP pitboss_events_jetstream_duplicates_total Events JetStream dropped as already "
+        "stored (repeats after a failure or a crash).\n"
+        "# TYPE pitboss_events_jetstream_duplicates_total counter\n"
+        "pitboss_events_jetstream_duplicates_total %llu\n"
+        "# HELP pitboss_events_jetstream_failures_total Publish rounds that failed and were "
+        "repeated (NATS away, the stream missing or refusing).\n"
+        "# TYPE pitboss_events_jetstream_failures_total counter\n"
+        "pitboss_events_jetstream_failures_total %llu\n"
+        "# HELP pitboss_events_jetstream_lost_total Events pruned from the outbox before they "
+        "were relayed.\n"
+        "# TYPE pitboss_events_jetstream_lost_total counter\n"
+        "pitboss_events_jetstream_lost_total %llu\n"
+        "# HELP pitboss_events_jetstream_connected 1 while connected to NATS with a usable "
+        "stream.\n"
+        "# TYPE pitboss_events_jetstream_connected gauge\n"
+        "pitboss_events_jetstream_connected %d\n",
+        (long long)st.relayed_id, last > st.relayed_id ? (long long)(last - st.relayed_id) : 0LL,
+        (unsigned long long)st.published, (unsigned long long)st.duplicates,
+        (unsigned long long)st.failures, (unsigned long long)st.lost, st.connected ? 1 : 0);
+}
+
 /* The payouts a PSP did not take, and their retry (cashier.h). */
 static void cashier_metrics(pb_cashier *k, pb_http_buf *out)
 {
@@ -181,6 +231,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
         pb_http_server_metrics(a->http, &out);
     pb_api_ledger_metrics(a->ledger, &out);
     events_metrics(req, a->events, &out); /* @backoffice */
+    jetstream_metrics(req, a->jetstream, &out);
     pb_api_backups_metrics(a->backups, &out);
     cashier_metrics(a->cashier, &out);
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);

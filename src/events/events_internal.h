@@ -25,6 +25,12 @@ typedef struct frame {
     size_t len, cap;
 } frame;
 
+/* frame.c: appending to a frame (false: out of memory), and an event's JSON
+ * object, one line (the stream's data, the relayed message). */
+bool ev_frame_put(frame *f, const char *s, size_t n);
+bool ev_frame_puts(frame *f, const char *s);
+bool ev_frame_event_json(frame *f, const pb_event *e);
+
 typedef struct ev_client {
     struct ev_client *next;
     pb_http_stream *stream;

@@ -35,68 +35,14 @@
 
 /* ---- framing ---- */
 
-static bool fput(frame *f, const char *s, size_t n)
-{
-    if (f->len + n + 1 > f->cap) {
-        size_t cap = f->cap ? f->cap : 512;
-        while (cap < f->len + n + 1)
-            cap *= 2;
-        char *q = realloc(f->p, cap);
-        if (!q)
-            return false;
-        f->p = q;
-        f->cap = cap;
-    }
-    memcpy(f->p + f->len, s, n);
-    f->len += n;
-    f->p[f->len] = '\0';
-    return true;
-}
-
-static bool fputs_(frame *f, const char *s) { return fput(f, s, strlen(s)); }
-
-/* A JSON string of s, which the outbox wrote (codes, ids): escape the few
- * characters JSON needs anyway. */
-static bool fjstr(frame *f, const char *s)
-{
-    bool ok = fput(f, "\"", 1);
-    for (; *s && ok; s++) {
-        char esc[8];
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            snprintf(esc, sizeof esc, "\\%c", ch);
-            ok = fputs_(f, esc);
-        } else if (ch < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
-            ok = fputs_(f, esc);
-        } else {
-            ok = fput(f, s, 1);
-        }
-    }
-    return ok && fput(f, "\"", 1);
-}
-
-/* The SSE frame of e into f (emptied first). */
+/* The SSE frame of e into f (emptied first): its id, its type as the event name,
+ * and its JSON (ev_frame_event_json, one line) as the data. */
 static bool frame_event(frame *f, const pb_event *e)
 {
-    char head[PB_EVENT_TYPE_MAX + 64], at[40];
+    char head[PB_EVENT_TYPE_MAX + 64];
     f->len = 0;
-    if (pb_time_format(e->created_at, at, sizeof at) < 0)
-        snprintf(at, sizeof at, "1970-01-01T00:00:00Z");
-    snprintf(head, sizeof head,
-             "id: %lld\nevent: %s\ndata: {\"id\":%lld,\"type\":", (long long)e->id, e->type,
-             (long long)e->id);
-    bool ok = fputs_(f, head) && fjstr(f, e->type) && fputs_(f, ",\"brand\":") &&
-              fjstr(f, e->brand) && fputs_(f, ",\"subject\":") && fjstr(f, e->subject) &&
-              fputs_(f, ",\"created_at\":") && fjstr(f, at) && fputs_(f, ",\"trace_id\":") &&
-              fjstr(f, e->trace_id) && fputs_(f, ",\"payload\":");
-    /* the payload is one line of JSON by construction (outbox.c); a newline
-     * would end the data field, so any stray one becomes a space */
-    for (size_t i = 0; ok && i < e->payload_len; i++) {
-        char ch = e->payload[i] == '\n' || e->payload[i] == '\r' ? ' ' : e->payload[i];
-        ok = fput(f, &ch, 1);
-    }
-    return ok && fputs_(f, "}\n\n");
+    snprintf(head, sizeof head, "id: %lld\nevent: %s\ndata: ", (long long)e->id, e->type);
+    return ev_frame_puts(f, head) && ev_frame_event_json(f, e) && ev_frame_puts(f, "\n\n");
 }
 
 /* ---- filters and writes ---- */

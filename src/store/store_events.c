@@ -69,3 +69,17 @@ pb_store_rc pb_store_event_prune(pb_store_conn *c, int64_t before_us, int64_t ke
 {
     return c->be->events->prune(c, before_us, keep_rows, max_delete, deleted);
 }
+
+pb_store_rc pb_store_event_relay_get(pb_store_conn *c, const char *name, int64_t *last_id,
+                                     bool *found)
+{
+    *last_id = 0;
+    *found = false;
+    return c->be->events->relay_get(c, name, last_id, found);
+}
+
+pb_store_rc pb_store_event_relay_set(pb_store_conn *c, const char *name, int64_t last_id,
+                                     int64_t now_us)
+{
+    return c->be->events->relay_set(c, name, last_id, now_us);
+}

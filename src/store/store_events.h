@@ -72,6 +72,14 @@ pb_store_rc pb_store_event_newest(pb_store_conn *c, int64_t *last);
 pb_store_rc pb_store_event_prune(pb_store_conn *c, int64_t before_us, int64_t keep_rows,
                                  size_t max_delete, size_t *deleted);
 
+/* A relay's mark (event_relay): the newest id the broker acknowledged. *found is
+ * false (and *last_id 0) when the relay has none yet. */
+pb_store_rc pb_store_event_relay_get(pb_store_conn *c, const char *name, int64_t *last_id,
+                                     bool *found);
+/* Sets it (insert or update), in its own write transaction when c has none open. */
+pb_store_rc pb_store_event_relay_set(pb_store_conn *c, const char *name, int64_t last_id,
+                                     int64_t now_us);
+
 /* What a backend implements (reached through pb_store_backend.events). */
 struct pb_store_events_ops {
     pb_store_rc (*insert)(pb_store_conn *c, const pb_store_event *e, int64_t *id);
@@ -81,6 +89,8 @@ struct pb_store_events_ops {
     pb_store_rc (*newest)(pb_store_conn *c, int64_t *last);
     pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows, size_t max_delete,
                          size_t *deleted);
+    pb_store_rc (*relay_get)(pb_store_conn *c, const char *name, int64_t *last_id, bool *found);
+    pb_store_rc (*relay_set)(pb_store_conn *c, const char *name, int64_t last_id, int64_t now_us);
 };
 
 extern const struct pb_store_events_ops pb_store_sqlite_events_ops;

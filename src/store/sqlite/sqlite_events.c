@@ -155,10 +155,48 @@ static pb_store_rc sq_event_prune(pb_store_conn *conn, int64_t before_us, int64_
     return r;
 }
 
+static pb_store_rc sq_event_relay_get(pb_store_conn *conn, const char *name, int64_t *last_id,
+                                      bool *found)
+{
+    sq_conn *c = SQ(conn);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT last_id FROM event_relay WHERE name=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, name);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_OK;
+    if (rc == SQLITE_ROW) {
+        *last_id = sqlite3_column_int64(st, 0);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
+static pb_store_rc sq_event_relay_set(pb_store_conn *conn, const char *name, int64_t last_id,
+                                      int64_t now_us)
+{
+    static const char SQL[] = "INSERT INTO event_relay(name,last_id,updated_at) VALUES(?1,?2,?3) "
+                              "ON CONFLICT(name) DO UPDATE SET last_id=excluded.last_id,"
+                              "updated_at=excluded.updated_at";
+    sq_conn *c = SQ(conn);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, last_id);
+    sqlite3_bind_int64(st, 3, now_us);
+    return sqr_exec(c, st);
+}
+
 const struct pb_store_events_ops pb_store_sqlite_events_ops = {
     .insert = sq_event_insert,
     .scan = sq_event_scan,
     .bounds = sq_event_bounds,
     .newest = sq_event_newest,
     .prune = sq_event_prune,
+    .relay_get = sq_event_relay_get,
+    .relay_set = sq_event_relay_set,
 };
