@@ -16,7 +16,8 @@ TESTS=${TSAN_TESTS:-"ledger_basic ledger_pending ledger_idempotency ledger_query
   ledger_concurrency ledger_async ledger_command ledger_writeback wallet wallet_game
   wallet_funding wallet_game_model cashier_deposit cashier_withdrawal cashier_model
   audit_concurrency http_server http_metrics
-  identity_ratelimit api_auth core_id_time core_log games_play games_play_recovery store"}
+  identity_ratelimit api_auth core_id_time core_log games_play games_play_recovery store
+  events_jetstream"}
 
 if [ ! -f "$dir/build.ninja" ]; then
   meson setup "$dir" --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false \
@@ -26,7 +27,7 @@ fi
 # the sandbox PSP's delivery thread and the in-process caches of a provider call)
 API_TESTS=${TSAN_API_TESTS-"api_ops api_player api_provider_native api_provider_hub88 api_wallet
   api_cashier api_catalog api_events api_games api_backoffice_money api_backoffice_people
-  api_admin api_rbac"}
+  api_admin api_rbac api_events_nats"}
 [ -n "${TSAN_TESTS:-}" ] && API_TESTS=${TSAN_API_TESTS:-}
 targets=()
 for t in $TESTS; do targets+=("tests/test_$t"); done

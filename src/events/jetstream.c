@@ -608,16 +608,16 @@ pb_jetstream *pb_jetstream_open(pb_store *store, const pb_jetstream_config *cfg,
         pb_jetstream_close(j);
         return NULL;
     }
+    pb_log(PB_LOG_INFO, "events.jetstream_started",
+           "relaying the outbox to NATS JetStream stream %s (subjects %s.<brand>.<type>) "
+           "from id %lld",
+           j->stream, j->subject, (long long)j->mark + 1); /* before the thread owns it */
     if (pthread_create(&j->thread, NULL, run, j) != 0) {
         snprintf(err, errcap, "cannot start the relay's thread");
         pb_jetstream_close(j);
         return NULL;
     }
     j->started = true;
-    pb_log(PB_LOG_INFO, "events.jetstream_started",
-           "relaying the outbox to NATS JetStream stream %s (subjects %s.<brand>.<type>) "
-           "from id %lld",
-           j->stream, j->subject, (long long)j->mark + 1);
     return j;
 }
 
