@@ -22,7 +22,10 @@
  * relay repeats at most that second's rounds, which JetStream drops as duplicates
  * (within its duplicate window, 2 minutes by default). Delivery to the stream is
  * therefore at least once, and exactly once while restarts are quicker than the
- * window; consumers can also drop repeats by the event id.
+ * window; consumers can also drop repeats by the event id. The stream holds the
+ * events in id order, except after a round JetStream refused only in part (a limit
+ * of the stream's reached, say): the refused ones follow the round's later ones
+ * when the round is published again.
  *
  * The relay never holds up a bet: it reads the outbox on its own connection, and
  * NATS being away only makes it wait and retry (the connection reconnects by
