@@ -40,6 +40,7 @@ bench: build
 	$(PITBOSS) bench fair --threads 2 --sim-rounds 10000000
 	@scripts/bench-http.sh $(PITBOSS)
 	@scripts/bench-wallet.sh $(PITBOSS)
+	@BENCH_WALLET_NATS=1 scripts/bench-wallet.sh $(PITBOSS)
 	@scripts/bench-events.sh $(PITBOSS)
 
 # the source checks of make test alone: clang-format 14 and cppcheck (tests/lint/lint.sh)

@@ -36,22 +36,26 @@ bool ev_frame_put(frame *f, const char *s, size_t n)
 bool ev_frame_puts(frame *f, const char *s) { return ev_frame_put(f, s, strlen(s)); }
 
 /* A JSON string of s, which the outbox wrote (codes, ids): escape the few
- * characters JSON needs anyway. */
+ * characters JSON needs anyway; the runs between them are appended whole. */
 static bool jstr(frame *f, const char *s)
 {
     bool ok = ev_frame_put(f, "\"", 1);
-    for (; *s && ok; s++) {
-        char esc[8];
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            snprintf(esc, sizeof esc, "\\%c", ch);
-            ok = ev_frame_puts(f, esc);
-        } else if (ch < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
-            ok = ev_frame_puts(f, esc);
-        } else {
-            ok = ev_frame_put(f, s, 1);
+    while (*s && ok) {
+        size_t run = 0;
+        while (s[run] && s[run] != '"' && s[run] != '\\' && (unsigned char)s[run] >= 0x20)
+            run++;
+        if (run) {
+            ok = ev_frame_put(f, s, run);
+            s += run;
+            continue;
         }
+        char esc[8];
+        unsigned char ch = (unsigned char)*s++;
+        if (ch == '"' || ch == '\\')
+            snprintf(esc, sizeof esc, "\\%c", ch);
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+        ok = ev_frame_puts(f, esc);
     }
     return ok && ev_frame_put(f, "\"", 1);
 }
@@ -69,9 +73,18 @@ bool ev_frame_event_json(frame *f, const pb_event *e)
               ev_frame_puts(f, ",\"payload\":");
     /* the payload is one line of JSON by construction (outbox.c); a newline would
      * end an SSE data field, so any stray one becomes a space */
-    for (size_t i = 0; ok && i < e->payload_len; i++) {
-        char ch = e->payload[i] == '\n' || e->payload[i] == '\r' ? ' ' : e->payload[i];
-        ok = ev_frame_put(f, &ch, 1);
+    for (size_t i = 0; ok && i < e->payload_len;) {
+        size_t run = 0;
+        while (i + run < e->payload_len && e->payload[i + run] != '\n' &&
+               e->payload[i + run] != '\r')
+            run++;
+        if (run) {
+            ok = ev_frame_put(f, e->payload + i, run);
+            i += run;
+        } else {
+            ok = ev_frame_put(f, " ", 1);
+            i++;
+        }
     }
     return ok && ev_frame_puts(f, "}");
 }

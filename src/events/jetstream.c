@@ -422,6 +422,7 @@ static void pause_retry(pb_jetstream *j)
 static void *run(void *arg)
 {
     pb_jetstream *j = arg;
+    pthread_setname_np(pthread_self(), "pb-jetstream");
     uint64_t seen = pb_events_generation();
     while (!atomic_load(&j->stop)) {
         if (!j->ready) {

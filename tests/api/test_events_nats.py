@@ -16,6 +16,7 @@ JetStream API's stream info and message get). Speaks TAP.
   - stop; ledger verify.
 """
 import base64
+import ctypes
 import json
 import os
 import shutil
@@ -33,6 +34,11 @@ from harness import Server, Tap  # noqa: E402
 STREAM = "CASINO"
 SUBJECT = "casino.events"
 PASSWORD = "Player-pass-77"
+
+
+def die_with_parent():
+    """In the child: SIGTERM when the test process dies (prctl PR_SET_PDEATHSIG)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def free_port():
@@ -55,7 +61,8 @@ class NatsServer:
         log = open(os.path.join(self.dir, "nats.log"), "ab")
         self.proc = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(self.dir, "js"),
                                       "-a", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
