@@ -20,6 +20,7 @@
 
 #include "core/time.h"
 #include "events/events.h"
+#include "events/events_internal.h" /* the event's JSON (frame.c) */
 #include "store/sqlite/faultvfs.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 #include "../plans.h"
@@ -642,9 +643,35 @@ static void test_outbox_plans(void **state)
                                   delete */
 }
 
+/* An event's JSON for the stream and the relay (frame.c): the fields in order, the
+ * strings escaped (quote, backslash, control characters), a newline in the payload a
+ * space, one line. */
+static void test_event_json(void **state)
+{
+    (void)state;
+    static const char payload[] = "{\"a\":\"x\",\n\"b\":1}";
+    pb_event e = {.id = 42,
+                  .type = "bet.placed",
+                  .brand = "al\"p\\ha",
+                  .subject = "p\x01q",
+                  .payload = payload,
+                  .payload_len = sizeof payload - 1,
+                  .created_at = 1700000000000000,
+                  .trace_id = "t1"};
+    frame f = {0};
+    assert_true(ev_frame_puts(&f, "data: "));
+    assert_true(ev_frame_event_json(&f, &e));
+    assert_string_equal(f.p,
+                        "data: {\"id\":42,\"type\":\"bet.placed\",\"brand\":\"al\\\"p\\\\ha\","
+                        "\"subject\":\"p\\u0001q\",\"created_at\":\"2023-11-14T22:13:20.000000Z\","
+                        "\"trace_id\":\"t1\",\"payload\":{\"a\":\"x\", \"b\":1}}");
+    free(f.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_json),
         cmocka_unit_test_setup_teardown(test_ids_grow_and_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payload_is_exact_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
