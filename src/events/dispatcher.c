@@ -58,15 +58,7 @@ static int on_row(void *ctx, const pb_store_event *row)
 {
     batch_ctx *b = ctx;
     pb_events *ev = b->ev;
-    pb_event e = {.id = row->id,
-                  .type_index = pb_events_type_index(row->type),
-                  .type = row->type,
-                  .brand = row->brand,
-                  .subject = row->subject,
-                  .payload = row->payload,
-                  .payload_len = row->payload_len,
-                  .created_at = row->created_at,
-                  .trace_id = row->trace_id};
+    pb_event e = ev_event_of_row(row);
     pthread_mutex_lock(&ev->mu);
     for (size_t i = 0; i < ev->nsubs; i++)
         ev->subs[i].fn(ev->subs[i].ctx, &e);

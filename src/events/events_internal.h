@@ -30,6 +30,8 @@ typedef struct frame {
 bool ev_frame_put(frame *f, const char *s, size_t n);
 bool ev_frame_puts(frame *f, const char *s);
 bool ev_frame_event_json(frame *f, const pb_event *e);
+/* The event an outbox row is (valid while the row is). */
+pb_event ev_event_of_row(const pb_store_event *row);
 
 typedef struct ev_client {
     struct ev_client *next;

@@ -60,6 +60,19 @@ static bool jstr(frame *f, const char *s)
     return ok && ev_frame_put(f, "\"", 1);
 }
 
+pb_event ev_event_of_row(const pb_store_event *row)
+{
+    return (pb_event){.id = row->id,
+                      .type_index = pb_events_type_index(row->type),
+                      .type = row->type,
+                      .brand = row->brand,
+                      .subject = row->subject,
+                      .payload = row->payload,
+                      .payload_len = row->payload_len,
+                      .created_at = row->created_at,
+                      .trace_id = row->trace_id};
+}
+
 bool ev_frame_event_json(frame *f, const pb_event *e)
 {
     char head[64], at[40];

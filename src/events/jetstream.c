@@ -267,15 +267,7 @@ static int publish_row(void *ctx, const pb_store_event *row)
 {
     round *r = ctx;
     pb_jetstream *j = r->j;
-    pb_event e = {.id = row->id,
-                  .type_index = pb_events_type_index(row->type),
-                  .type = row->type,
-                  .brand = row->brand,
-                  .subject = row->subject,
-                  .payload = row->payload,
-                  .payload_len = row->payload_len,
-                  .created_at = row->created_at,
-                  .trace_id = row->trace_id};
+    pb_event e = ev_event_of_row(row);
     char subj[SUBJECT_MAX + PB_EVENT_BRAND_MAX + PB_EVENT_TYPE_MAX + 8];
     const char *brand = token_ok(row->brand, strlen(row->brand)) ? row->brand : "_";
     /* a type is dot-separated tokens by the registry's names; any other is sent

@@ -142,15 +142,7 @@ static int on_catchup_row(void *ctx, const pb_store_event *row)
         return 1;
     }
     x->rows++;
-    pb_event e = {.id = row->id,
-                  .type_index = pb_events_type_index(row->type),
-                  .type = row->type,
-                  .brand = row->brand,
-                  .subject = row->subject,
-                  .payload = row->payload,
-                  .payload_len = row->payload_len,
-                  .created_at = row->created_at,
-                  .trace_id = row->trace_id};
+    pb_event e = ev_event_of_row(row);
     if (allowed(x->c, &e)) {
         bool full;
         if (!frame_event(&x->f, &e) || !write_soft(x->c, x->f.p, x->f.len, &full)) {
