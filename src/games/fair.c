@@ -36,7 +36,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "games/fair_simd.h"
 
@@ -79,56 +78,6 @@ static int simd_paths = -1;
 
 enum { LANES = 16 }; /* the AVX-512 kernels' width */
 
-#ifdef PB_FAIR_HAVE_SHANI
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/*
- * With both SHA-NI and AVX-512, which hashes faster differs by CPU: on a Zen 4
- * (AVX-512 on 256-bit units) the SHA-NI pairs did crash 8.6M outcomes/s per core
- * against 4.2M through the sixteen lanes, dice 17.5M against 13.9M; the lanes were
- * written for a Xeon. So the first use times 1,024 HMACs each way, five times over
- * alternately, and keeps the lanes only when their best time is the lower (about
- * a millisecond, once per process). Both give the same bytes.
- */
-static bool lanes_faster(void)
-{
-    enum { REPS = 5, ROUNDS = 64 };
-    pb_fair_key keys[LANES];
-    uint8_t blocks[LANES][64] __attribute__((aligned(64))), out[LANES][32];
-    const pb_fair_key *kp[LANES];
-    uint8_t *op[LANES];
-    for (int l = 0; l < LANES; l++) {
-        char key[64];
-        memset(key, 'a' + l, sizeof key);
-        pb_fair_key_init(&keys[l], key, sizeof key);
-        memset(blocks[l], l, 64);
-        kp[l] = &keys[l];
-        op[l] = out[l];
-    }
-    int64_t lanes_best = INT64_MAX, pairs_best = INT64_MAX;
-    for (int r = 0; r < REPS; r++) {
-        int64_t t0 = mono_ns();
-        for (int i = 0; i < ROUNDS; i++)
-            pb_fair_hmac_x16(kp, (const uint8_t(*)[64])blocks, op);
-        int64_t t1 = mono_ns();
-        for (int i = 0; i < ROUNDS; i++)
-            for (int l = 0; l < LANES; l += 2)
-                pb_fair_hmac2_shani(kp[l], blocks[l], kp[l + 1], blocks[l + 1], out[l], out[l + 1]);
-        int64_t t2 = mono_ns();
-        if (t1 - t0 < lanes_best)
-            lanes_best = t1 - t0;
-        if (t2 - t1 < pairs_best)
-            pairs_best = t2 - t1;
-    }
-    return lanes_best < pairs_best;
-}
-#endif
-
 static int detect_simd(void)
 {
     int have = 0;
@@ -145,7 +94,7 @@ static int detect_simd(void)
     if (mask && *mask)
         return have & atoi(mask); /* as asked: the tests pick each path */
 #ifdef PB_FAIR_HAVE_SHANI
-    if ((have & 3) == 3 && !lanes_faster())
+    if ((have & 3) == 3 && !pb_fair_lanes_faster())
         have &= ~2;
 #endif
     return have;

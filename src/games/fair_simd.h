@@ -30,6 +30,9 @@ void pb_fair_crash_h_keys(const char *const *hashes, size_t n, const char *salt,
 /* Functions that use AVX-512F and AVX-512BW (callers check the CPU first). */
 #define X16BW_TARGET __attribute__((target("avx512f,avx512bw")))
 
+/* With both SHA-NI and AVX-512: whether the sixteen lanes hash faster than the
+ * SHA-NI pairs on this CPU, timed (about a millisecond; fair_simd.c). */
+bool pb_fair_lanes_faster(void);
 /* True when the CPU has the SHA extensions (CPUID leaf 7, EBX bit 29). */
 bool pb_fair_cpu_has_sha(void);
 /* Two HMACs with SHA-NI, interleaved: block ba (an inner message of one padded
