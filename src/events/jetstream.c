@@ -139,7 +139,8 @@ static void save_mark(pb_jetstream *j, bool force)
     if (pb_store_event_relay_set(j->conn, j->mark_name, j->mark, pb_time_now_us()) != PB_STORE_OK) {
         pb_log(PB_LOG_WARN, "events.jetstream_mark", "cannot write the relay's mark %lld: %s",
                (long long)j->mark, pb_store_errmsg(j->conn));
-        return; /* the next round tries again */
+        j->saved_at = now; /* tried again after mark_every_ms (or at close) */
+        return;
     }
     j->saved = j->mark;
     j->saved_at = now;
