@@ -321,6 +321,27 @@ static void check_message(fx *f, const char *stream, const char *subject, uint64
     natsMsg_Destroy(m);
 }
 
+/* The stream holds n messages, the i-th (from 1) the event first_id + i - 1. */
+static void check_stream(fx *f, const char *stream, const char *subject, uint64_t n,
+                         int64_t first_id)
+{
+    assert_int_equal(stream_count(&f->rd, stream), (int64_t)n);
+    for (uint64_t seq = 1; seq <= n; seq++)
+        check_message(f, stream, subject, seq, first_id + (int64_t)seq - 1);
+}
+
+/* After a while, the relay is still not connected, has relayed nothing and has
+ * failed at least once. */
+static void assert_held_back(pb_jetstream *j)
+{
+    sleep_ms(400);
+    pb_jetstream_stats st;
+    pb_jetstream_stats_get(j, &st);
+    assert_false(st.connected);
+    assert_int_equal(st.relayed_id, 0);
+    assert_true(st.failures > 0);
+}
+
 /* ---- the tests ---- */
 
 static void test_every_event_once_in_order(void **state)
@@ -341,9 +362,7 @@ static void test_every_event_once_in_order(void **state)
     st = wait_relayed(j, last2);
     assert_int_equal(st.published, 335);
     pb_jetstream_close(j);
-    assert_int_equal(stream_count(&f->rd, "ORDER"), 335);
-    for (uint64_t seq = 1; seq <= 335; seq++)
-        check_message(f, "ORDER", "t.events", seq, (int64_t)seq);
+    check_stream(f, "ORDER", "t.events", 335, 1);
     /* the mark was written at close */
     int64_t mark = 0;
     bool found = false;
@@ -380,9 +399,7 @@ static void test_restart_resumes_and_repeats_are_dropped(void **state)
     assert_int_equal(st.published, 0);
     assert_int_equal(st.duplicates, 120);
     pb_jetstream_close(j);
-    assert_int_equal(stream_count(&f->rd, "RESUME"), 120);
-    for (uint64_t seq = 1; seq <= 120; seq++)
-        check_message(f, "RESUME", "r.events", seq, (int64_t)seq);
+    check_stream(f, "RESUME", "r.events", 120, 1);
 }
 
 static void test_nats_away_then_back(void **state)
@@ -392,12 +409,8 @@ static void test_nats_away_then_back(void **state)
     pb_jetstream_config cfg = config(f, "AWAY", "a.events", url, sizeof url);
     int64_t last = append(f, 30);
     pb_jetstream *j = open_relay(f, &cfg); /* nothing listens on the port yet */
-    sleep_ms(400);
+    assert_held_back(j);
     pb_jetstream_stats st;
-    pb_jetstream_stats_get(j, &st);
-    assert_false(st.connected);
-    assert_int_equal(st.relayed_id, 0);
-    assert_true(st.failures > 0);
     server_start(&f->srv);
     st = wait_relayed(j, last);
     assert_int_equal(st.published, 30);
@@ -412,9 +425,7 @@ static void test_nats_away_then_back(void **state)
     assert_true(st.connected);
     pb_jetstream_close(j);
     reader_open(&f->rd, f->srv.port);
-    assert_int_equal(stream_count(&f->rd, "AWAY"), 70);
-    for (uint64_t seq = 1; seq <= 70; seq++)
-        check_message(f, "AWAY", "a.events", seq, (int64_t)seq);
+    check_stream(f, "AWAY", "a.events", 70, 1);
 }
 
 static void test_pruned_before_relayed_are_lost(void **state)
@@ -461,23 +472,14 @@ static void test_wrong_or_missing_stream_not_published(void **state)
     char url[64];
     pb_jetstream_config cfg = config(f, "OTHER", "w.events", url, sizeof url);
     pb_jetstream *j = open_relay(f, &cfg);
-    sleep_ms(400);
-    pb_jetstream_stats st;
-    pb_jetstream_stats_get(j, &st);
-    assert_false(st.connected);
-    assert_int_equal(st.relayed_id, 0);
-    assert_true(st.failures > 0);
+    assert_held_back(j);
     pb_jetstream_close(j);
     assert_int_equal(stream_count(&f->rd, "OTHER"), 0);
     /* missing, and not to be created */
     cfg = config(f, "MISSING", "w.events", url, sizeof url);
     cfg.create_stream = false;
     j = open_relay(f, &cfg);
-    sleep_ms(400);
-    pb_jetstream_stats_get(j, &st);
-    assert_false(st.connected);
-    assert_int_equal(st.relayed_id, 0);
-    assert_true(st.failures > 0);
+    assert_held_back(j);
     pb_jetstream_close(j);
     assert_int_equal(stream_count(&f->rd, "MISSING"), -1);
 }
@@ -518,9 +520,7 @@ static void test_from_new_skips_the_backlog(void **state)
     pb_jetstream_stats st = wait_relayed(j, last);
     assert_int_equal(st.published, 3);
     pb_jetstream_close(j);
-    assert_int_equal(stream_count(&f->rd, "NEW"), 3);
-    for (uint64_t seq = 1; seq <= 3; seq++)
-        check_message(f, "NEW", "n.events", seq, before + (int64_t)seq);
+    check_stream(f, "NEW", "n.events", 3, before + 1);
 }
 
 int main(void)
