@@ -35,6 +35,20 @@
 #define NAME_MAX_ 64
 #define SUBJECT_MAX 128
 
+/*
+ * What libnats's callbacks reach: the round's acknowledgements (counted by ack() on a
+ * connection thread) and the closing flag. It lives apart from the relay because the
+ * library runs connection callbacks on a thread of its own, possibly after
+ * natsConnection_Destroy has returned (a disconnect at close was seen to reach a
+ * freed relay under ASan); the closed callback, the connection's last, frees it.
+ */
+typedef struct nats_link {
+    pthread_mutex_t mu;
+    int acked, dups, nacks;
+    char nack_text[256];
+    atomic_bool closing;
+} nats_link;
+
 struct pb_jetstream {
     pb_store *store;
     pb_store_conn *conn; /* the thread's own */
@@ -62,10 +76,7 @@ struct pb_jetstream {
     uint64_t unlogged; /* failures since */
     frame buf;         /* a message's data */
 
-    /* the round's acknowledgements, counted by ack() on the connection's thread */
-    pthread_mutex_t mu;
-    int acked, dups, nacks;
-    char nack_text[256];
+    nats_link *link; /* what the connection's callbacks use (see nats_link) */
 
     _Atomic int64_t relayed_id;
     atomic_uint_fast64_t published, duplicates, failures, lost;
@@ -151,27 +162,33 @@ static void save_mark(pb_jetstream *j, bool force)
 static void ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
     (void)js;
-    pb_jetstream *j = closure;
-    pthread_mutex_lock(&j->mu);
+    nats_link *k = closure;
+    pthread_mutex_lock(&k->mu);
     if (pa) {
-        j->acked++;
+        k->acked++;
         if (pa->Duplicate)
-            j->dups++;
+            k->dups++;
     } else {
-        j->nacks++;
-        if (pae && !j->nack_text[0])
-            snprintf(j->nack_text, sizeof j->nack_text, "%s (%s)", pae->ErrText ? pae->ErrText : "",
+        k->nacks++;
+        if (pae && !k->nack_text[0])
+            snprintf(k->nack_text, sizeof k->nack_text, "%s (%s)", pae->ErrText ? pae->ErrText : "",
                      natsStatus_GetText(pae->Err));
     }
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&k->mu);
     natsMsg_Destroy(msg);
+}
+
+static void link_free(nats_link *k)
+{
+    pthread_mutex_destroy(&k->mu);
+    free(k);
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     (void)nc;
-    pb_jetstream *j = closure;
-    if (!atomic_load(&j->stop))
+    nats_link *k = closure;
+    if (!atomic_load(&k->closing))
         pb_log(PB_LOG_WARN, "events.jetstream_disconnected",
                "lost the connection to NATS; reconnecting");
 }
@@ -188,6 +205,12 @@ static void on_connected(natsConnection *nc, void *closure)
     (void)nc;
     (void)closure;
     pb_log(PB_LOG_INFO, "events.jetstream_connected", "connected to NATS");
+}
+
+static void on_closed(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    link_free(closure);
 }
 
 /* A failure of the relay (NATS away, the stream wrong, a round refused): logged at
@@ -331,10 +354,11 @@ static int relay_round(pb_jetstream *j, bool *failed_round)
     int64_t upto = pb_store_event_durable(j->store);
     if (upto <= j->mark)
         return 0;
-    pthread_mutex_lock(&j->mu);
-    j->acked = j->dups = j->nacks = 0;
-    j->nack_text[0] = '\0';
-    pthread_mutex_unlock(&j->mu);
+    nats_link *k = j->link;
+    pthread_mutex_lock(&k->mu);
+    k->acked = k->dups = k->nacks = 0;
+    k->nack_text[0] = '\0';
+    pthread_mutex_unlock(&k->mu);
     round r = {.j = j, .err = NATS_OK};
     pb_store_rc rc = pb_store_event_scan(j->conn, j->mark, upto, (size_t)j->cfg.batch, publish_row,
                                          &r);
@@ -351,11 +375,11 @@ static int relay_round(pb_jetstream *j, bool *failed_round)
         jsPubOptions_Init(&po);
         po.MaxWait = j->cfg.ack_wait_ms;
         natsStatus s = js_PublishAsyncComplete(j->js, &po);
-        pthread_mutex_lock(&j->mu);
-        int acked = j->acked, dups = j->dups, nacks = j->nacks;
+        pthread_mutex_lock(&k->mu);
+        int acked = k->acked, dups = k->dups, nacks = k->nacks;
         if (s == NATS_OK && nacks)
-            snprintf(msg, sizeof msg, "%d of %d messages refused: %s", nacks, r.n, j->nack_text);
-        pthread_mutex_unlock(&j->mu);
+            snprintf(msg, sizeof msg, "%d of %d messages refused: %s", nacks, r.n, k->nack_text);
+        pthread_mutex_unlock(&k->mu);
         if (s != NATS_OK || r.err != NATS_OK || nacks || acked != r.n) {
             if (s != NATS_OK || (r.err != NATS_OK && !nacks))
                 snprintf(msg, sizeof msg, "publishing: %s",
@@ -487,11 +511,13 @@ static bool start_connection(pb_jetstream *j, char *err, size_t errcap)
     if (s == NATS_OK)
         s = natsOptions_SetReconnectWait(j->opts, 500);
     if (s == NATS_OK)
-        s = natsOptions_SetRetryOnFailedConnect(j->opts, true, on_connected, j);
+        s = natsOptions_SetRetryOnFailedConnect(j->opts, true, on_connected, j->link);
     if (s == NATS_OK)
-        s = natsOptions_SetDisconnectedCB(j->opts, on_disconnected, j);
+        s = natsOptions_SetDisconnectedCB(j->opts, on_disconnected, j->link);
     if (s == NATS_OK)
-        s = natsOptions_SetReconnectedCB(j->opts, on_reconnected, j);
+        s = natsOptions_SetReconnectedCB(j->opts, on_reconnected, j->link);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(j->opts, on_closed, j->link);
     if (s == NATS_OK && j->creds[0])
         s = natsOptions_SetUserCredentialsFromFiles(j->opts, j->creds, NULL);
     if (s == NATS_OK && j->ca[0]) {
@@ -514,7 +540,7 @@ static bool start_connection(pb_jetstream *j, char *err, size_t errcap)
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.PublishAsync.AckHandler = ack;
-    jo.PublishAsync.AckHandlerClosure = j;
+    jo.PublishAsync.AckHandlerClosure = j->link;
     jo.PublishAsync.MaxPending = j->cfg.batch;
     if (natsConnection_JetStream(&j->js, j->nc, &jo) != NATS_OK) {
         snprintf(err, errcap, "JetStream context: %s", nats_GetLastError(NULL));
@@ -596,7 +622,12 @@ pb_jetstream *pb_jetstream_open(pb_store *store, const pb_jetstream_config *cfg,
     j->retry_ms = c->retry_ms;
     pb_jetstream_mark_name(j->stream, j->mark_name, sizeof j->mark_name);
     j->store = store;
-    pthread_mutex_init(&j->mu, NULL);
+    if (!(j->link = calloc(1, sizeof *j->link))) {
+        snprintf(err, errcap, "out of memory");
+        free(j);
+        return NULL;
+    }
+    pthread_mutex_init(&j->link->mu, NULL);
     if (!(j->conn = pb_store_connect(store, err, errcap)) || !load_mark(j, err, errcap) ||
         !start_connection(j, err, errcap)) {
         pb_jetstream_close(j);
@@ -624,18 +655,20 @@ void pb_jetstream_close(pb_jetstream *j)
         pb_events_kick();
         pthread_join(j->thread, NULL);
     }
+    atomic_store(&j->link->closing, true);
     if (j->js) {
         drop_pending(j);
         jsCtx_Destroy(j->js);
     }
-    if (j->nc) {
+    if (j->nc) { /* its closed callback, the last, frees the link */
         natsConnection_Close(j->nc);
         natsConnection_Destroy(j->nc);
+    } else {
+        link_free(j->link); /* no connection: no callback will come */
     }
     natsOptions_Destroy(j->opts);
     if (j->conn)
         pb_store_disconnect(j->conn);
-    pthread_mutex_destroy(&j->mu);
     free(j->buf.p);
     free(j);
 }
