@@ -13,8 +13,9 @@
  * brand is 404 PLAYER_NOT_FOUND, exactly like one that does not exist.
  * Personal data (email, names, date of birth) is shown in full only to roles
  * with players.pii.read; others see a masked email and names ("J***"), no date
- * of birth, may not search by email or name (403 FORBIDDEN), and their `q`
- * matches an exact player id only. Names and dates of birth are stored sealed
+ * of birth, may not search by email or name nor sort by email (403 FORBIDDEN:
+ * the email order's cursor holds the last row's email), and their `q` matches an
+ * exact player id only. Names and dates of birth are stored sealed
  * (identity/pii.c): one that does not open is null, logged once per request.
  *
  * The search sorts by created_at, email, last_login_at or balance (the cash
@@ -284,6 +285,13 @@ static bool search_params(pb_http_request *req, const pb_principal *p, search *s
     if ((email || s->name) && !sees_pii(p)) {
         pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, email ? "email" : "name",
                                 "searching by email or name needs players.pii.read");
+        return false;
+    }
+    /* the email order's cursor carries the last row's email in the clear, and a
+     * cursor made up by the caller would be a range probe of the addresses */
+    if (q->sort == PB_STORE_SORT_EMAIL && !sees_pii(p)) {
+        pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, "sort",
+                                "sorting by email needs players.pii.read");
         return false;
     }
     q->email_prefix = email;

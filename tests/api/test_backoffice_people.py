@@ -316,6 +316,22 @@ class Run:
         assert [(p["id"], p["first_name"]) for p in full] == [(alpha_named, "Nora")], full
         r = expect(self.finance.call("GET", P + qs(name="No")), 403, "FORBIDDEN")
         assert r["error"]["field"] == "name", r
+        # nor sort by email: that order's cursor names the last row's email in the clear
+        # (and one made up would probe the addresses); a cursor of the email order made
+        # by someone who may is refused the same way; the other orders' cursors hold no email
+        for order in ("asc", "desc"):
+            r = expect(self.finance.call("GET", P + qs(sort="email", order=order, limit=1)),
+                       403, "FORBIDDEN")
+            assert r["error"]["field"] == "sort", r
+        mine = expect(self.support.call("GET", P + qs(sort="email", order="asc", limit=1)), 200)
+        assert mine["next_cursor"], mine
+        r = expect(self.finance.call("GET", P + qs(sort="email", order="asc", limit=1,
+                                                   cursor=mine["next_cursor"])), 403, "FORBIDDEN")
+        for sort in ("created_at", "last_login_at"):
+            page = expect(self.finance.call("GET", P + qs(sort=sort, limit=1)), 200)
+            assert page["next_cursor"], page
+            raw = bytes.fromhex(page["next_cursor"]).decode()
+            assert "@" not in raw and raw.startswith(sort + "|"), raw
         # q with '@' is an email prefix only (names are sealed: not opened for it); the
         # name filter still finds a name with '@'
         at_named = self.register("alpha", "quill@s.example", first_name="Qu@il",

@@ -475,6 +475,11 @@ test('a role without players.pii.read sees masked email and names, no date of bi
   assert.equal(await row.getByTestId('player-email').textContent(), 'z***@example.com');
   assert.match(await row.textContent(), /Z\*\*\* Q\*\*\*/);
   assert.doesNotMatch(await row.textContent(), /Zebulon|Quill/);
+  // nor sorting by email (the server refuses it without players.pii.read): a plain header
+  const emailTh = page.locator('[data-testid=players-table] th', { hasText: 'Email' });
+  assert.equal(await emailTh.count(), 1);
+  assert.equal(await emailTh.getByRole('button').count(), 0);
+  assert.equal(await page.locator('[data-testid=players-table] th', { hasText: 'Registered' }).getByRole('button').count(), 1);
   await row.getByRole('link').click();
   await page.waitForURL(new RegExp(`/players/${named.id}$`));
   const profile = page.getByTestId('player-profile');

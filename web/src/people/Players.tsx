@@ -4,8 +4,9 @@
  * One search box (`q`: a player id, an email prefix or a name prefix) and the
  * filters the server supports (brand, country, status, registration dates,
  * currency + cash balance range); sorting by registration, email, last login
- * or balance (balance needs a currency) is the server's (`sort`, `order`), and
- * so is paging ("More" asks for the next cursor page). Everything is kept in
+ * or balance (balance needs a currency; email only for players.pii.read) is the
+ * server's (`sort`, `order`), and so is paging ("More" asks for the next cursor
+ * page). Everything is kept in
  * the URL query, so a reload or a pasted link gives the same view. Personal
  * data is shown exactly as the server masks it for the caller's role.
  */
@@ -80,6 +81,7 @@ export function Players() {
   const onSort = (s: Sort) => set({ ...filters, sort: s.sort, order: s.order });
   const currency = filters.currency?.toUpperCase();
   const showBalances = session.can('players.ledger.read');
+  const pii = session.can('players.pii.read');
 
   return (
     <div class="pp-page">
@@ -139,7 +141,8 @@ export function Players() {
       <table class="table pp-table" data-testid="players-table">
         <thead>
           <tr>
-            <SortTh label="Email" field="email" sort={sort} onSort={onSort} />
+            {/* the email order's cursor holds an email: the server sorts by it only for players.pii.read */}
+            {pii ? <SortTh label="Email" field="email" sort={sort} onSort={onSort} /> : <th scope="col">Email</th>}
             <th scope="col">Name</th>
             <th scope="col">Player id</th>
             <th scope="col">Brand</th>
