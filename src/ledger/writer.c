@@ -58,6 +58,8 @@
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
 
+#define RESET_RETRY_PAUSE_MS 10 /* between reloads of the writer's state that fail */
+
 /* Moves everything pushed since the last call to the end of the writer's FIFO. */
 static void drain_inbox(pb_ledger *l)
 {
@@ -321,8 +323,37 @@ static void ask_checkpoint(pb_ledger *l)
     pthread_mutex_unlock(&l->mu);
 }
 
+/*
+ * A failed batch is rolled back and the writer's state reloaded from the store
+ * (pb_ledger_engine_reset): the cache, the write-back queue, the open holds, the
+ * head of the chain. If the reload fails too (the disk that failed the batch
+ * failing its reads; out of memory), that state is half gone: a batch run on it
+ * would take accounts from rows that lag their transfers, chain to a rolled-back
+ * hash, and its write-back pass would move the marks past what was lost, for
+ * good. So no batch runs until a reload succeeds: each one first tries it again,
+ * and answers STORE_UNAVAILABLE (nothing done) while it fails. The idle timer
+ * runs an empty batch, so the writer keeps trying without callers too.
+ */
+static bool reload_if_pending(pb_ledger *l)
+{
+    if (!l->reset_pending)
+        return true;
+    if (pb_ledger_engine_reset(l) != PB_OK) {
+        pb_log(PB_LOG_ERROR, "ledger.reset_failed", "still failing, no batch runs: %s",
+               pb_store_errmsg(l->wconn));
+        struct timespec pause = {0, RESET_RETRY_PAUSE_MS * 1000000L};
+        nanosleep(&pause, NULL); /* callers retrying at once must not spin the writer */
+        return false;
+    }
+    l->reset_pending = false;
+    pb_log(PB_LOG_INFO, "ledger.reset_done", "the writer's state is reloaded; batches run again");
+    return true;
+}
+
 static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
 {
+    if (!reload_if_pending(l))
+        return PB_ERR_STORE_UNAVAILABLE;
     int64_t now = pb_ledger_now(l);
     pb_store_rc rc = pb_store_begin(l->wconn, PB_STORE_WRITE);
     if (rc != PB_STORE_OK)
@@ -357,8 +388,12 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
         pb_log(PB_LOG_ERROR, "ledger.batch_failed", "batch rolled back: %s",
                pb_store_errmsg(l->wconn));
         pb_store_rollback(l->wconn);
-        if (pb_ledger_engine_reset(l) != PB_OK)
-            pb_log(PB_LOG_ERROR, "ledger.reset_failed", "%s", pb_store_errmsg(l->wconn));
+        if (pb_ledger_engine_reset(l) != PB_OK) {
+            pb_log(PB_LOG_ERROR, "ledger.reset_failed",
+                   "the writer's state could not be reloaded, no batch runs until it is: %s",
+                   pb_store_errmsg(l->wconn));
+            l->reset_pending = true;
+        }
         return e;
     }
     pb_ledger_engine_committed(l);

@@ -57,9 +57,9 @@ static struct {
     char name[64];
     bool registered;
     fv_node *nodes;
-    uint64_t ops, cut_at, refused;
+    uint64_t ops, cut_at, refused, reads_refused;
     bool cut, skip_disk_sync, fail_syncs;
-    int fail_writes;
+    int fail_writes, fail_reads;
 } fv = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---------------------------------------------------------------- state */
@@ -142,6 +142,15 @@ static int fv_close(sqlite3_file *f)
 static int fv_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
 {
     fv_file *p = (fv_file *)f;
+    if (p->node) {
+        pthread_mutex_lock(&fv.mu);
+        int rc = fv.fail_reads;
+        if (rc)
+            fv.reads_refused++;
+        pthread_mutex_unlock(&fv.mu);
+        if (rc)
+            return rc;
+    }
     return p->real->pMethods->xRead(p->real, buf, amt, off);
 }
 
@@ -530,6 +539,15 @@ uint64_t pb_faultvfs_fail_writes(int rc)
     return n;
 }
 
+uint64_t pb_faultvfs_fail_reads(int rc)
+{
+    pthread_mutex_lock(&fv.mu);
+    fv.fail_reads = rc;
+    uint64_t n = fv.reads_refused;
+    pthread_mutex_unlock(&fv.mu);
+    return n;
+}
+
 void pb_faultvfs_fail_syncs(bool on)
 {
     pthread_mutex_lock(&fv.mu);
@@ -546,9 +564,9 @@ static void reset_locked(void)
         free(n);
     }
     fv.nodes = NULL;
-    fv.ops = fv.cut_at = fv.refused = 0;
+    fv.ops = fv.cut_at = fv.refused = fv.reads_refused = 0;
     fv.cut = fv.fail_syncs = false;
-    fv.fail_writes = 0;
+    fv.fail_writes = fv.fail_reads = 0;
 }
 
 void pb_faultvfs_reset(void)

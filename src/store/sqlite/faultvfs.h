@@ -16,7 +16,8 @@
  *
  * Failing disk: pb_faultvfs_fail_writes(SQLITE_FULL | SQLITE_IOERR_WRITE |
  * SQLITE_READONLY) makes every write and truncation fail with that code until it
- * is called with 0; pb_faultvfs_fail_syncs(true) makes every xSync fail.
+ * is called with 0; pb_faultvfs_fail_reads(SQLITE_IOERR_READ) the same for reads
+ * of the tracked files; pb_faultvfs_fail_syncs(true) makes every xSync fail.
  *
  * Model: a file's creation and a deletion made before the cut are durable at
  * once (the worst case for a deleted write-ahead log); the -shm file is not
@@ -74,6 +75,10 @@ void pb_faultvfs_reset(void);
  * SQLITE_READONLY, ...) until called with 0. Returns the number of writes
  * refused so far. */
 uint64_t pb_faultvfs_fail_writes(int rc);
+/* Every xRead of a tracked file (a main database, a journal, a write-ahead log)
+ * fails with `rc` (SQLITE_IOERR_READ, ...) until called with 0. Returns the
+ * number of reads refused so far. */
+uint64_t pb_faultvfs_fail_reads(int rc);
 /* Every xSync fails with SQLITE_IOERR_FSYNC while on. */
 void pb_faultvfs_fail_syncs(bool on);
 

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../capture.h"
 #include "ledger/ledger.h"
 #include "store/sqlite/faultvfs.h"
 
@@ -236,6 +237,75 @@ static void intermittent_failures(void **state)
     verify(e);
 }
 
+/* A failing disk that fails the batch's reads as well: the reload of the writer's
+ * state after the rolled-back batch fails too. No batch may run on what is left
+ * of that state (accounts taken from rows that lag their transfers, the chain
+ * head of a rolled-back transfer, the write-back queue and the open holds gone);
+ * once the disk is back the writer reloads and goes on exactly. */
+static void failed_reload_then_recovery(void **state)
+{
+    env *e = *state;
+    pb_transfer t = deposit(e, "reload-fund", 100);
+    assert_err(pb_ledger_submit(e->ledger, &t, 1), PB_OK);
+    assert_err(t.result, PB_OK);
+    pb_transfer h = deposit(e, "reload-hold", 30);
+    h.debit_account_id = e->player; /* a hold of 30 on the player's 100 */
+    h.credit_account_id = e->house;
+    h.code = PB_CODE_BET;
+    h.flags = PB_TRANSFER_PENDING;
+    h.timeout_s = 3600;
+    assert_err(pb_ledger_submit(e->ledger, &h, 1), PB_OK);
+    assert_err(h.result, PB_OK);
+    int64_t start = balance(e);
+    assert_int_equal(start, 70);
+
+    capture cap;
+    capture_begin(&cap);
+    uint64_t reads0 = pb_faultvfs_fail_reads(SQLITE_IOERR_READ);
+    pb_faultvfs_fail_writes(SQLITE_IOERR_WRITE);
+    pb_transfer d = deposit(e, "reload-during", 5);
+    pb_err st = pb_ledger_submit(e->ledger, &d, 1);
+    pb_faultvfs_fail_writes(0);
+    pb_transfer d2 = deposit(e, "reload-reads-fail", 5); /* writes back, reads not yet */
+    pb_err st2 = pb_ledger_submit(e->ledger, &d2, 1);
+    uint64_t reads = pb_faultvfs_fail_reads(0) - reads0; /* the disk is back */
+    const char *log = capture_end(&cap);
+    /* refused, nothing done: INTERNAL when the batch itself met the failed read,
+     * STORE_UNAVAILABLE when it found the reload still pending */
+    assert_true(st == PB_ERR_INTERNAL || st == PB_ERR_STORE_UNAVAILABLE);
+    assert_err(st2, PB_ERR_STORE_UNAVAILABLE); /* not run on the half-reloaded state */
+    assert_true(reads > 0);
+    assert_non_null(strstr(log, "ledger.reset_failed"));
+    print_message("# reads and writes refused: the batch and the reload after it failed "
+                  "(%llu reads refused); nothing ran until the reload succeeded\n",
+                  (unsigned long long)reads);
+
+    /* the player's 70 are all there: a bet of 60, a deposit, the hold posted */
+    pb_transfer bet = deposit(e, "reload-bet", 60);
+    bet.debit_account_id = e->player;
+    bet.credit_account_id = e->house;
+    bet.code = PB_CODE_BET;
+    assert_err(pb_ledger_submit(e->ledger, &bet, 1), PB_OK);
+    assert_err(bet.result, PB_OK);
+    pb_transfer more = deposit(e, "reload-more", 10);
+    assert_err(pb_ledger_submit(e->ledger, &more, 1), PB_OK);
+    assert_err(more.result, PB_OK);
+    pb_transfer post;
+    memset(&post, 0, sizeof post);
+    snprintf(post.scope, sizeof post.scope, "test");
+    snprintf(post.key, sizeof post.key, "reload-post");
+    post.flags = PB_TRANSFER_POST_PENDING;
+    post.pending_id = h.record.id;
+    assert_err(pb_ledger_submit(e->ledger, &post, 1), PB_OK);
+    assert_err(post.result, PB_OK);
+    assert_int_equal(balance(e), 20);
+    assert_int_equal(verify(e).transfers, 5);
+    close_all(e); /* and as the database rests */
+    open_all(e, e->url);
+    assert_int_equal(balance(e), 20);
+    verify(e);
+}
+
 /* A failed sync of the WAL stops the process before anyone is answered. */
 static void failed_sync_aborts(void **state)
 {
@@ -275,6 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(refused_writes_then_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(intermittent_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_reload_then_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_sync_aborts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
