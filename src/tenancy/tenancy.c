@@ -86,16 +86,81 @@ static bool name_valid(const char *s, size_t max)
     return true;
 }
 
-/* Parses settings text into canonical JSON in out; false unless it is an object
- * whose canonical form fits. */
-static bool settings_canonical(const char *text, char *out, size_t cap)
+/*
+ * The settings the platform reads, each with the field an error names. A brand's
+ * settings are what its operator tunes, and one the code would silently read as
+ * its default — a threshold given as a string, a key misspelt — is worse than a
+ * refusal: the 4-eyes threshold read as its default of 1,000.00 while the operator
+ * believes it set 50.00. So every key must be one of these, of its type and range
+ * (422 FIELD_INVALID naming "settings.<key>"). Readers: the cashier
+ * (deposit_min/max, withdrawal_4eyes_threshold: minor units of the payment's
+ * currency), the wallet (funding_policy), the player erasure (erase_after_days).
+ */
+#define SETTING_MONEY_MAX 1000000000000000LL /* minor units: 10^15 */
+
+typedef struct setting_spec {
+    const char *key, *field;
+    long long min, max;        /* an integer in [min, max] ... */
+    const char *const *values; /* ... or, when set, one of these strings */
+} setting_spec;
+
+static const char *const FUNDING_POLICIES[] = {"cash_first", "bonus_first", "cash_only", NULL};
+
+static const setting_spec SETTINGS[] = {
+    {"deposit_max", "settings.deposit_max", 1, SETTING_MONEY_MAX, NULL},
+    {"deposit_min", "settings.deposit_min", 1, SETTING_MONEY_MAX, NULL},
+    {"erase_after_days", "settings.erase_after_days", 0, 36500, NULL},
+    {"funding_policy", "settings.funding_policy", 0, 0, FUNDING_POLICIES},
+    {"withdrawal_4eyes_threshold", "settings.withdrawal_4eyes_threshold", 1, SETTING_MONEY_MAX,
+     NULL},
+};
+
+/* Checks every key of the settings object j; the bad key's field into *bad_field. */
+static bool settings_valid(json_t *j, const char **bad_field)
 {
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        const setting_spec *sp = NULL;
+        for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && !sp; i++)
+            if (strcmp(SETTINGS[i].key, key) == 0)
+                sp = &SETTINGS[i];
+        if (!sp) {
+            *bad_field = "settings"; /* an unknown key: a typo, or a setting of nothing */
+            return false;
+        }
+        bool ok = false;
+        if (sp->values) {
+            for (const char *const *x = sp->values; *x && json_is_string(v) && !ok; x++)
+                ok = strcmp(*x, json_string_value(v)) == 0;
+        } else {
+            ok = json_is_integer(v) && json_integer_value(v) >= sp->min &&
+                 json_integer_value(v) <= sp->max;
+        }
+        if (!ok) {
+            *bad_field = sp->field;
+            return false;
+        }
+    }
+    json_t *lo = json_object_get(j, "deposit_min"), *hi = json_object_get(j, "deposit_max");
+    if (lo && hi && json_integer_value(lo) > json_integer_value(hi)) {
+        *bad_field = "settings.deposit_max";
+        return false;
+    }
+    return true;
+}
+
+/* Parses settings text into canonical JSON in out; false unless it is an object of
+ * known settings, valid, whose canonical form fits (the bad field in *bad_field). */
+static bool settings_canonical(const char *text, char *out, size_t cap, const char **bad_field)
+{
+    *bad_field = "settings";
     json_error_t jerr;
     json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!j)
         return false;
     bool ok = false;
-    if (json_is_object(j)) {
+    if (json_is_object(j) && settings_valid(j, bad_field)) {
         char *dump = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
         if (dump && strlen(dump) < cap) {
             memcpy(out, dump, strlen(dump) + 1);
@@ -181,10 +246,8 @@ static pb_err set_common(pb_brand *b, const char *name, const char *jurisdiction
         }
         snprintf(b->jurisdiction, sizeof b->jurisdiction, "%s", jurisdiction);
     }
-    if (settings && !settings_canonical(settings, b->settings, sizeof b->settings)) {
-        *bad_field = "settings";
+    if (settings && !settings_canonical(settings, b->settings, sizeof b->settings, bad_field))
         return PB_ERR_FIELD_INVALID;
-    }
     return PB_OK;
 }
 

@@ -45,10 +45,11 @@ typedef struct pb_brand_spec {
     const char *const *currencies; /* accepted currencies, including the default; none = only it */
     size_t ncurrencies;
     const char *jurisdiction; /* "MT", "GB", "CA-ON" */
-    const char *settings;     /* a JSON object; NULL = {} */
+    const char *settings;     /* a JSON object of known settings (tenancy.c); NULL = {} */
 } pb_brand_spec;
 
-/* Creates a brand. FIELD_INVALID (code, name, jurisdiction, settings, currencies),
+/* Creates a brand. FIELD_INVALID (code, name, jurisdiction, currencies, settings: an
+ * unknown key, or "settings.<key>" for a known one of the wrong type or range),
  * CURRENCY_UNKNOWN, CURRENCY_NOT_ALLOWED (the default is not in the list),
  * BRAND_EXISTS. out (may be NULL) receives the stored brand. */
 pb_err pb_tenancy_brand_create(pb_store_conn *c, const pb_brand_spec *spec, int64_t now,

@@ -34,6 +34,21 @@ TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
+
+# brand settings refused, with the field named
+BAD_SETTINGS = (
+    ({"max_bet": "100.00"}, "settings"),
+    ({"withdrawl_4eyes_threshold": 5000}, "settings"),
+    ({"withdrawal_4eyes_threshold": "5000"}, "settings.withdrawal_4eyes_threshold"),
+    ({"withdrawal_4eyes_threshold": 0}, "settings.withdrawal_4eyes_threshold"),
+    ({"withdrawal_4eyes_threshold": 5000.0}, "settings.withdrawal_4eyes_threshold"),
+    ({"withdrawal_4eyes_threshold": 10 ** 16}, "settings.withdrawal_4eyes_threshold"),
+    ({"deposit_min": 500, "deposit_max": 100}, "settings.deposit_max"),
+    ({"deposit_min": True}, "settings.deposit_min"),
+    ({"funding_policy": "cash"}, "settings.funding_policy"),
+    ({"erase_after_days": -1}, "settings.erase_after_days"),
+)
+
 class Run:
     def __init__(self, env):
         self.env = env
@@ -364,10 +379,11 @@ class Run:
     def brands(self):
         a = self.admin
         body = {"code": "gamma", "name": "Gamma Casino", "default_currency": "EUR",
-                "currencies": ["EUR", "GBP"], "jurisdiction": "GB", "settings": {"max_bet": "100.00"}}
+                "currencies": ["EUR", "GBP"], "jurisdiction": "GB",
+                "settings": {"withdrawal_4eyes_threshold": 50000, "funding_policy": "bonus_first"}}
         r = a.call("POST", "/v1/admin/brands", body)
         b = expect(r, 201)["brand"]
-        assert r.header("location") == "/v1/admin/brands/gamma" and b["settings"] == {"max_bet": "100.00"}, r
+        assert r.header("location") == "/v1/admin/brands/gamma" and b["settings"] == body["settings"], r
         e = self.audit(action="brand.create", target_id="gamma", target_kind="brand")
         assert len(e) == 1 and e[0]["before"] is None and e[0]["after"]["name"] == "Gamma Casino", e
         before = fingerprint(self.env.db)
@@ -376,6 +392,13 @@ class Run:
                422, "CURRENCY_UNKNOWN")
         expect(self.beta_admin.call("POST", "/v1/admin/brands", dict(body, code="delta")), 403,
                "BRAND_FORBIDDEN")
+        # settings: only the known keys, each of its type and range (one read as its
+        # default instead — a threshold as a string — would quietly weaken the 4-eyes rule)
+        for bad, field in BAD_SETTINGS:
+            r = a.call("POST", "/v1/admin/brands", dict(body, code="delta", settings=bad))
+            assert expect(r, 422, "FIELD_INVALID")["error"]["field"] == field, (bad, r)
+            r = a.call("PATCH", "/v1/admin/brands/gamma", {"settings": bad})
+            assert expect(r, 422, "FIELD_INVALID")["error"]["field"] == field, (bad, r)
         assert fingerprint(self.env.db) == before
 
     def brand_update(self):

@@ -1,6 +1,7 @@
 /*
  * test_tenancy.c — brands: create with every validation (code, name, currencies
- * and default, jurisdiction, settings; nothing written on a refusal), a
+ * and default, jurisdiction, settings: only known keys, each of its type and
+ * range; nothing written on a refusal), a
  * duplicate code, lookups by id and code, update (settings canonicalised, status,
  * currency list with its default), listing with pagination and a staff scope,
  * pb_tenancy_currency_allowed, and the country / jurisdiction tables.
@@ -50,8 +51,8 @@ static int teardown(void **state)
     pb_store_disconnect(f->conn);
     pb_store_close(f->store);
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
         unlink(p);
     }
@@ -71,7 +72,7 @@ static pb_brand_spec demo_spec(void)
         .currencies = EUR_USD,
         .ncurrencies = 2,
         .jurisdiction = "MT",
-        .settings = "{\"theme\": \"dark\", \"limits\": {\"max_bet\": \"100.00\"}}"};
+        .settings = "{\"withdrawal_4eyes_threshold\": 50000, \"funding_policy\": \"bonus_first\"}"};
 }
 
 static pb_err create(tfx *f, const pb_brand_spec *spec, pb_brand *out, const char **field)
@@ -92,7 +93,8 @@ static void create_and_get(void **state)
     assert_int_equal(b.ncurrencies, 2);
     assert_string_equal(b.currencies[0], "EUR"); /* sorted */
     assert_string_equal(b.currencies[1], "USD");
-    assert_string_equal(b.settings, "{\"limits\":{\"max_bet\":\"100.00\"},\"theme\":\"dark\"}");
+    assert_string_equal(
+        b.settings, "{\"funding_policy\":\"bonus_first\",\"withdrawal_4eyes_threshold\":50000}");
     assert_string_equal(b.status, "active");
     assert_int_equal(pb_tenancy_brand_get(f->conn, b.id, &got), PB_OK);
     assert_memory_equal(&got, &b, sizeof b);
@@ -148,6 +150,24 @@ static void create_validation(void **state)
         {"ok", "N", "EUR", "MT", "[1,2]", NULL, 0, PB_ERR_FIELD_INVALID, "settings"},
         {"ok", "N", "EUR", "MT", "{\"a\":1,\"a\":2}", NULL, 0, PB_ERR_FIELD_INVALID, "settings"},
         {"ok", "N", "EUR", "MT", "{not json", NULL, 0, PB_ERR_FIELD_INVALID, "settings"},
+        /* only the settings the platform reads, each of its type and range */
+        {"ok", "N", "EUR", "MT", "{\"theme\":\"dark\"}", NULL, 0, PB_ERR_FIELD_INVALID, "settings"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":\"5000\"}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_threshold"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":0}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_threshold"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":5000.0}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_threshold"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_min\":500,\"deposit_max\":499}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.deposit_max"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_max\":1000000000000001}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.deposit_max"},
+        {"ok", "N", "EUR", "MT", "{\"funding_policy\":\"cash\"}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.funding_policy"},
+        {"ok", "N", "EUR", "MT", "{\"funding_policy\":1}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.funding_policy"},
+        {"ok", "N", "EUR", "MT", "{\"erase_after_days\":36501}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.erase_after_days"},
         {"ok", "N", "EURO", "MT", NULL, NULL, 0, PB_ERR_CURRENCY_UNKNOWN, "default_currency"},
         {"ok", "N", NULL, "MT", NULL, NULL, 0, PB_ERR_CURRENCY_UNKNOWN, "default_currency"},
         {"ok", "N", "EUR", "MT", NULL, unknown, 2, PB_ERR_CURRENCY_UNKNOWN, "currencies"},
@@ -188,7 +208,7 @@ static void update(void **state)
     assert_int_equal(create(f, &spec, &b, NULL), PB_OK);
     static const char *const three[] = {"EUR", "USD", "BTC"};
     pb_brand_update u = {.name = "Demo 2",
-                         .settings = "{ \"z\" : 1 , \"a\" : [true] }",
+                         .settings = "{ \"erase_after_days\" : 0 , \"deposit_min\" : 500 }",
                          .currencies = three,
                          .ncurrencies = 3,
                          .default_currency = "USD",
@@ -196,7 +216,7 @@ static void update(void **state)
     const char *field = NULL;
     assert_int_equal(pb_tenancy_brand_update(f->conn, b.id, &u, T0 + 5, &got, &field), PB_OK);
     assert_string_equal(got.name, "Demo 2");
-    assert_string_equal(got.settings, "{\"a\":[true],\"z\":1}");
+    assert_string_equal(got.settings, "{\"deposit_min\":500,\"erase_after_days\":0}");
     assert_string_equal(got.default_currency, "USD");
     assert_int_equal(got.ncurrencies, 3);
     assert_false(pb_tenancy_brand_active(&got));
