@@ -276,6 +276,8 @@ static void remove_db(const char *path)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
     unlink(p);
+    snprintf(p, sizeof p, "%s-writer.lock", path);
+    unlink(p);
 }
 
 static void count_violation(void *ctx, const char *kind, const char *message)

@@ -228,8 +228,8 @@ static int run(const game_opts *o)
 {
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/bench-game.db", o->dir);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *sfx[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         char p[1100];
         snprintf(p, sizeof p, "%s%s", path, sfx[i]);
         unlink(p);

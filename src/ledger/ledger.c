@@ -109,6 +109,9 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
+    if (pb_store_writer_claim(store, err, errcap) != PB_STORE_OK)
+        goto fail; /* another ledger writes this database: err names it */
+    l->claimed = true;
     l->wconn = pb_store_connect(store, err, errcap);
     if (!l->wconn)
         goto fail;
@@ -131,6 +134,8 @@ pb_ledger *pb_ledger_open(pb_store *store, const pb_ledger_config *cfg, char *er
     return l;
 fail:
     pb_store_disconnect(l->wconn);
+    if (l->claimed)
+        pb_store_writer_release(store);
     pb_ledger_engine_free(l);
     pb_ledger_live_free(l->live);
     pthread_mutex_destroy(&l->mu);
@@ -147,6 +152,7 @@ void pb_ledger_close(pb_ledger *l)
     pb_ledger_writer_stop(l); /* writes every lagging balance row back */
     pb_store_set_ledger_live(l->store, NULL);
     pb_store_disconnect(l->wconn);
+    pb_store_writer_release(l->store); /* after the last write-back */
     pb_ledger_engine_free(l);
     pb_ledger_live_free(l->live);
     pthread_mutex_destroy(&l->mu);

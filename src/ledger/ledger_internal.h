@@ -142,6 +142,7 @@ struct pb_ledger {
     int64_t next_expiry;  /* no open hold expires before this (writer's clock); 0: unknown */
     bool flush_all;       /* write every lagging row back in the next batch */
     bool reset_pending;   /* a failed batch's reload failed: no batch until it succeeds */
+    bool claimed;         /* holds the store's writer claim (pb_store_writer_claim) */
     pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
     pb_ledger_ids ids;
 };

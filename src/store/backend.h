@@ -57,6 +57,9 @@ struct pb_store_backend {
     pb_store_rc (*wal_restart)(pb_store_conn *c, int min_frames);
     int (*wal_frames)(pb_store_conn *c);
     pb_store_rc (*wal_reserve)(pb_store_conn *c, int frames); /* NULL: no such log */
+    /* the one ledger writer (store.h); NULL: nothing to claim */
+    pb_store_rc (*writer_claim)(pb_store *s, char *err, size_t errcap);
+    void (*writer_release)(pb_store *s);
     pb_store_rc (*backup)(pb_store_conn *c, const char *path, bool check,
                           pb_store_backup_accept_fn accept, void *ctx,
                           pb_store_backup_info *info); /* NULL: none */

@@ -34,6 +34,17 @@ void pb_store_close(pb_store *s)
 
 const char *pb_store_backend_name(const pb_store *s) { return s->be->name; }
 
+pb_store_rc pb_store_writer_claim(pb_store *s, char *err, size_t errcap)
+{
+    return s->be->writer_claim ? s->be->writer_claim(s, err, errcap) : PB_STORE_OK;
+}
+
+void pb_store_writer_release(pb_store *s)
+{
+    if (s->be->writer_release)
+        s->be->writer_release(s);
+}
+
 pb_store_conn *pb_store_connect(pb_store *s, char *err, size_t errcap)
 {
     return s->be->connect(s, err, errcap);

@@ -85,6 +85,21 @@ pb_store_rc pb_store_wal_restart(pb_store_conn *c, int min_frames);
  * backends without one, and after pb_store_wal_restart started it over). */
 int pb_store_wal_frames(pb_store_conn *c);
 
+/*
+ * The one ledger writer of a database. The ledger's writer keeps the accounts'
+ * counters in memory and writes balance rows back from them (ledger/writeback.c),
+ * so a second writer on the same database — `pitboss demo` or a bench against a
+ * running `serve`, a second `serve` — would write back counters that miss the
+ * other's transfers. pb_ledger_open claims the database first: PB_STORE_BUSY,
+ * with the holder named in err, when another writer (in this process or another)
+ * holds it; PB_STORE_ERROR when the claim cannot be made. SQLite: an exclusive
+ * flock(2) on "<database>-writer.lock" beside the database (the file stays; the
+ * lock goes with the process, even killed); an in-memory database is not shared
+ * and needs none. Released by pb_store_writer_release and at exit.
+ */
+pb_store_rc pb_store_writer_claim(pb_store *s, char *err, size_t errcap);
+void pb_store_writer_release(pb_store *s);
+
 /* Makes the write-ahead log's file at least as long as `frames` pages need
  * (SQLite: zeros written after its end and synced, under the write lock, outside
  * any transaction of c), so that commits overwrite the file instead of extending

@@ -44,6 +44,7 @@ typedef struct sq_store {
     char *path;
     char *vfs;            /* the SQLite VFS by name ("sqlite:PATH?vfs=NAME"); NULL = the default */
     const char *open_vfs; /* what connections open through: the WAL buffer over vfs (walbuf.h) */
+    int writer_fd;        /* the ledger writer's claim ("<path>-writer.lock", flocked), or -1 */
 } sq_store;
 
 #define SQ_EXTRA_SLOTS 512

@@ -24,11 +24,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "store/embedded.h"
@@ -121,9 +124,70 @@ pb_store_rc sq_exec_stmt(sq_conn *c, sqlite3_stmt *st)
 
 static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
 
+/* Whether the database is a file other processes may open (not in memory). */
+static bool sq_shared_file(const sq_store *s)
+{
+    return s->path[0] && s->path[0] != ':' && !strstr(s->path, "mode=memory");
+}
+
+static pb_store_rc sq_writer_claim(pb_store *base, char *err, size_t errcap)
+{
+    sq_store *s = (sq_store *)base;
+    if (s->writer_fd >= 0) {
+        snprintf(err, errcap, "the ledger of %s is already open in this process", s->path);
+        return PB_STORE_BUSY;
+    }
+    if (!sq_shared_file(s))
+        return PB_STORE_OK;
+    char lock[PATH_MAX];
+    if (snprintf(lock, sizeof lock, "%s-writer.lock", s->path) >= (int)sizeof lock) {
+        snprintf(err, errcap, "the database path is too long");
+        return PB_STORE_ERROR;
+    }
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errcap, "cannot open %s: %s", lock, strerror(errno));
+        return PB_STORE_ERROR;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int why = errno;
+        char pid[24] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        if (why != EWOULDBLOCK) {
+            snprintf(err, errcap, "cannot lock %s: %s", lock, strerror(why));
+            return PB_STORE_ERROR;
+        }
+        snprintf(err, errcap,
+                 "the ledger of %s is open in another process%s%s%s (one writer per database: "
+                 "stop it first)",
+                 s->path, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+        return PB_STORE_BUSY;
+    }
+    char me[24];
+    int len = snprintf(me, sizeof me, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, me, (size_t)len, 0) != len)
+        (void)0; /* the pid is for the message only: the lock is what counts */
+    s->writer_fd = fd;
+    return PB_STORE_OK;
+}
+
+static void sq_writer_release(pb_store *base)
+{
+    sq_store *s = (sq_store *)base;
+    if (s->writer_fd < 0)
+        return;
+    flock(s->writer_fd, LOCK_UN);
+    close(s->writer_fd);
+    s->writer_fd = -1;
+}
+
 static void sq_close(pb_store *base)
 {
     sq_store *s = (sq_store *)base;
+    sq_writer_release(base);
     free(s->path);
     free(s->vfs);
     free(s);
@@ -147,6 +211,8 @@ static pb_store *sq_open(const char *target, char *err, size_t errcap)
         return NULL;
     }
     sq_store *s = calloc(1, sizeof *s);
+    if (s)
+        s->writer_fd = -1;
     const char *q = strstr(target, "?vfs=");
     if (!s || !(s->path = strndup(target, q ? (size_t)(q - target) : strlen(target))) ||
         (q && !(s->vfs = strdup(q + 5)))) {
@@ -611,6 +677,8 @@ const pb_store_backend pb_store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
+    .writer_claim = sq_writer_claim,
+    .writer_release = sq_writer_release,
     .connect = sq_connect,
     .disconnect = sq_disconnect,
     .errmsg = sq_errmsg,

@@ -51,8 +51,8 @@ static int teardown(void **state)
     fx *f = *state;
     pb_store_disconnect(f->c);
     pb_store_close(f->store);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
         unlink(p);

@@ -263,8 +263,8 @@ static int teardown(void **state)
     pb_http_server_free(a->srv);
     pb_store_pool_free(a->pool);
     pb_store_close(a->store);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *sfx[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         char p[160];
         snprintf(p, sizeof p, "%s%s", a->path, sfx[i]);
         unlink(p);

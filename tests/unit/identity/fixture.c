@@ -68,8 +68,8 @@ int ifx_teardown(void **state)
     pb_store_disconnect(f->conn);
     pb_store_close(f->store);
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
         unlink(p);
     }

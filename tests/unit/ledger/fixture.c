@@ -49,8 +49,8 @@ int fx_teardown(void **state)
     pb_store_disconnect(f->conn);
     pb_store_close(f->store);
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
         unlink(p);
     }
@@ -210,8 +210,8 @@ void fx_copy_file(const char *from, const char *to, bool optional)
 void fx_remove_db(const char *dir, const char *path)
 {
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", path, suffix[i]);
         unlink(p);
     }

@@ -7,7 +7,8 @@
  * LINKED_EVENT_FAILED, LINKED_CHAIN_OPEN) next to independent transfers in one
  * submission; batch limits and a 1000-transfer batch; the fields of a stored
  * record (seq, id, created_at, account-chain links, hash); and that state and
- * the hash chain survive a ledger restart. Each success test ends with verify.
+ * the hash chain survive a ledger restart; one ledger writer per database.
+ * Each success test ends with verify.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -714,6 +717,55 @@ static void test_survives_restart(void **state)
     assert_int_equal(transfer_count(f), 3);
 }
 
+/* One ledger writer per database: a second one, in this process or another, is
+ * refused while the first runs (its counters would miss the first's transfers),
+ * and taken once the first has closed. */
+static void test_one_writer_per_database(void **state)
+{
+    fx *f = *state;
+    int64_t bank = fx_account(f, "bank", "cash", 0);
+    int64_t p = fx_account(f, "p", "cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer t = fx_transfer("w1", bank, p, 100, 1);
+    assert_err(fx_submit1(f, &t), PB_OK);
+    char err[256] = "";
+    assert_null(pb_ledger_open(f->store, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "already open in this process"));
+    pb_store *other = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(other);
+    err[0] = '\0';
+    assert_null(pb_ledger_open(other, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "open in another process"));
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* another process: refused, the holder's pid named */
+        char e2[256] = "", want[64];
+        pb_store *s = pb_store_open(f->path, e2, sizeof e2);
+        pb_ledger *l = s ? pb_ledger_open(s, NULL, e2, sizeof e2) : NULL;
+        snprintf(want, sizeof want, "(pid %ld)", (long)getppid());
+        _exit(!s ? 3 : l ? 4 : strstr(e2, "open in another process") && strstr(e2, want) ? 0 : 5);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* the first one closes: the other store's ledger may open, and sees its money */
+    pb_ledger_close(f->ledger);
+    f->ledger = pb_ledger_open(other, NULL, err, sizeof err);
+    if (!f->ledger)
+        fail_msg("ledger open after the first closed: %s", err);
+    pb_transfer t2 = fx_transfer("w2", p, bank, 100, 2);
+    assert_err(pb_ledger_submit(f->ledger, &t2, 1), PB_OK);
+    assert_err(t2.result, PB_OK);
+    pb_ledger_close(f->ledger);
+    pb_store_close(other);
+    f->ledger = pb_ledger_open(f->store, NULL, err, sizeof err); /* for the teardown */
+    if (!f->ledger)
+        fail_msg("ledger reopen: %s", err);
+    assert_int_equal(fx_get(f, p).debits_posted, 100);
+    assert_int_equal(fx_verify(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -738,6 +790,7 @@ int main(void)
         T(test_batch_of_1000),
         T(test_record_fields),
         T(test_survives_restart),
+        T(test_one_writer_per_database),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

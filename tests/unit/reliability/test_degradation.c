@@ -104,8 +104,8 @@ static int teardown(void **state)
         close_all(e);
     pb_faultvfs_reset();
     char p[400];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", e->path, suffix[i]);
         unlink(p);
     }

@@ -241,8 +241,8 @@ static void test_accounts_are_remembered(void **state)
 
     pb_store_disconnect(c2);
     pb_store_close(s2);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
+    for (int i = 0; i < 4; i++) {
         char p[96];
         snprintf(p, sizeof p, "%s%s", path, suffix[i]);
         unlink(p);
