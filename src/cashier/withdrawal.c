@@ -528,8 +528,9 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
  * WITHDRAWAL_STATE): its money stays held for ever. At start-up no request is in
  * flight, so every "approved" row is such an orphan: its payout is sent now, as the
  * approval would have sent it (a PSP adapter keys a payout by the withdrawal, so
- * one the PSP had taken before the stop is not paid twice; the sandbox keeps
- * nothing across a stop). Returns how many were sent. */
+ * one the PSP had taken before the stop is not paid twice: the sandbox derives
+ * the reference from the withdrawal id and answers the same one). Returns how
+ * many were sent. */
 size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
 {
     char err[256];

@@ -8,8 +8,9 @@
  * The payout retry's passes, called one by one: a payout is sent again only when
  * found approved at two passes in a row, every page of approved withdrawals is
  * read, and a pass stops sending to a PSP that refused PB_CASHIER_PASS_REFUSALS in
- * a row. The payment and withdrawal lists' query plans. Every test ends with
- * `ledger verify` clean.
+ * a row. The sandbox keys a payout by its withdrawal (the same reference each
+ * time, across a restart too). The payment and withdrawal lists' query plans.
+ * Every test ends with `ledger verify` clean.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +427,39 @@ static void test_pass_stops_at_a_refusing_psp(void **state)
     free(seen.seq);
 }
 
+/* The sandbox keys a payout by its withdrawal: the same withdrawal sent again
+ * (by this sandbox, or by another one after a restart) gets the same reference,
+ * "sbxo_<withdrawal id>", and another withdrawal another one. The "17" knob still
+ * refuses the first attempt only. */
+static void test_sandbox_payout_keyed_by_withdrawal(void **state)
+{
+    (void)state;
+    pb_store_withdrawal w = {.amount = 500}, v = {.amount = 500}, k17 = {.amount = 1017};
+    snprintf(w.id, sizeof w.id, "0190aaaa-0000-7000-8000-000000000001");
+    snprintf(v.id, sizeof v.id, "0190aaaa-0000-7000-8000-000000000002");
+    snprintf(k17.id, sizeof k17.id, "0190aaaa-0000-7000-8000-000000000003");
+    char r1[PB_STORE_CASHIER_REF_MAX + 1], r2[PB_STORE_CASHIER_REF_MAX + 1];
+    char r3[PB_STORE_CASHIER_REF_MAX + 1];
+    assert_int_equal(C.psp->payout_send(C.psp, &w, r1), PB_OK);
+    assert_int_equal(C.psp->payout_send(C.psp, &w, r2), PB_OK);
+    assert_string_equal(r1, r2);
+    assert_string_equal(r1, "sbxo_0190aaaa-0000-7000-8000-000000000001");
+    assert_int_equal(C.psp->payout_send(C.psp, &v, r3), PB_OK);
+    assert_string_not_equal(r1, r3);
+    /* another sandbox (a restart) gives the same withdrawal the same reference */
+    char err[256];
+    pb_psp_sandbox_config sc = {.keys_dir = C.f->dir};
+    pb_psp *other = pb_psp_sandbox_new(&sc, err, sizeof err);
+    assert_non_null(other);
+    assert_int_equal(other->payout_send(other, &w, r2), PB_OK);
+    assert_string_equal(r1, r2);
+    other->free(other);
+    /* "17": the first attempt refused, the next one taken under the withdrawal's reference */
+    assert_int_equal(C.psp->payout_send(C.psp, &k17, r3), PB_ERR_PSP_UNAVAILABLE);
+    assert_int_equal(C.psp->payout_send(C.psp, &k17, r3), PB_OK);
+    assert_string_equal(r3, "sbxo_0190aaaa-0000-7000-8000-000000000003");
+}
+
 /* The payment and withdrawal lists' statements, one per filter set. */
 static bool list_statement(const char *sql, void *ctx)
 {
@@ -510,6 +544,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_waits_for_two_passes, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_retry_reads_every_page, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_pass_stops_at_a_refusing_psp, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_payout_keyed_by_withdrawal, cx_setup,
+                                        cx_teardown),
         cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
