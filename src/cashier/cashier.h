@@ -45,8 +45,12 @@
  *
  * A payout the PSP refused to take (payout_send failed: the PSP down, a network
  * error) stays "approved" and is logged; the cashier sends it again every
- * payout_retry_ms until the PSP takes it (a payout is keyed by its withdrawal, so
- * a PSP that took it without answering does not pay twice), and at start-up.
+ * payout_retry_ms until the PSP takes it, and at start-up. A payout is keyed by
+ * its withdrawal (psp.h: the adapter gives the PSP the withdrawal id as the
+ * idempotency key), so a PSP that took it without answering does not pay twice;
+ * and within the process a send claims its withdrawal until "processing" is
+ * recorded, so the retry never sends a payout that an approval (slow PSP, slow
+ * disk) is still sending.
  *
  * Threads: a pb_cashier is shared by every HTTP worker; every function takes the
  * caller's connection (no transaction open on it) for its reads.
@@ -181,7 +185,8 @@ pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *r
                                     const pb_cashier_actor *a, pb_store_withdrawal *out);
 /* Finance approves (WITHDRAWAL_STATE, FOUR_EYES_VIOLATION). When it was the last
  * approval needed, the payout is sent before this returns: out is then
- * "processing" (or "approved" when the PSP refused the payout). */
+ * "processing" with the PSP's reference (or "approved" when the PSP refused the
+ * payout, or the payout retry happened to be sending it at that moment). */
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out);
 /* A withdrawal by id within a brand scope (NULL: any) and, when player is not

@@ -8,10 +8,14 @@
  * The payout retry's passes, called one by one: a payout is sent again only when
  * found approved at two passes in a row, every page of approved withdrawals is
  * read, and a pass stops sending to a PSP that refused PB_CASHIER_PASS_REFUSALS in
- * a row. The sandbox keys a payout by its withdrawal (the same reference each
- * time, across a restart too). The payment and withdrawal lists' query plans.
+ * a row; a pass leaves alone a payout that its approval is still sending (a
+ * slow PSP: sent once, answered "processing"). The sandbox keys a payout by its
+ * withdrawal (the same reference each time, across a restart too). The payment and withdrawal lists' query plans.
  * Every test ends with `ledger verify` clean.
  */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,6 +431,113 @@ static void test_pass_stops_at_a_refusing_psp(void **state)
     free(seen.seq);
 }
 
+/* ---- one payout, one send ---- */
+
+/* A PSP for the overlap test, put in the sandbox's place: it takes every payout it
+ * is sent and mints a new reference at each call (as a PSP that does not key
+ * payouts by withdrawal would: each call pays), and its first call waits until
+ * the test lets it go, so the approval's send is still under way while the test
+ * runs the retry's passes. */
+static struct {
+    sem_t entered, go;
+    atomic_int calls; /* payouts minted */
+} slow;
+
+static pb_err slow_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
+                               char ref[PB_STORE_CASHIER_REF_MAX + 1])
+{
+    (void)psp;
+    int n = atomic_fetch_add(&slow.calls, 1) + 1;
+    if (n == 1) {
+        sem_post(&slow.entered);
+        sem_wait(&slow.go);
+    }
+    snprintf(ref, PB_STORE_CASHIER_REF_MAX + 1, "slow_%d_%s", n, w->id);
+    return PB_OK;
+}
+
+typedef struct approval_run {
+    const char *id;
+    pb_err e;
+    pb_store_withdrawal out;
+} approval_run;
+
+static void *approve_main(void *arg)
+{
+    approval_run *r = arg;
+    pb_cashier_actor fin = cx_staff("fin-1");
+    r->e = pb_cashier_withdrawal_approve(C.k, r->id, &fin, &r->out);
+    return NULL;
+}
+
+/* The approval's send of a payout takes longer than the retry's two passes (a
+ * slow PSP or disk): the passes find the withdrawal "approved" twice, but it is
+ * being sent, so they leave it alone. The PSP is called once; the withdrawal is
+ * "processing" with that call's reference, which the approval answers. */
+static void test_payout_sent_once_while_slow(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    assert_int_equal(sem_init(&slow.entered, 0, 0), 0);
+    assert_int_equal(sem_init(&slow.go, 0, 0), 0);
+    atomic_store(&slow.calls, 0);
+    C.psp->payout_send = slow_payout_send;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w;
+    assert_int_equal(cx_withdraw(0, 4000, NULL, &w), PB_OK);
+    approval_run run = {.id = w.id};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, approve_main, &run), 0);
+    sem_wait(&slow.entered); /* committed "approved", and its payout is at the PSP */
+    assert_string_equal(cx_withdrawal(w.id).status, "approved");
+    payout_seen seen = {0};
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* first sight */
+    size_t second = pb_cashier_retry_payouts(C.k, C.f->conn, &seen);      /* would resend it */
+    sem_post(&slow.go);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(atomic_load(&slow.calls), 1); /* one payout minted at the PSP */
+    assert_int_equal(second, 0);
+    char want[PB_STORE_CASHIER_REF_MAX + 1];
+    snprintf(want, sizeof want, "slow_1_%s", w.id);
+    assert_int_equal(run.e, PB_OK);
+    assert_string_equal(run.out.status, "processing");
+    assert_string_equal(run.out.psp_reference, want);
+    pb_store_withdrawal now = cx_withdrawal(w.id);
+    assert_string_equal(now.status, "processing");
+    assert_string_equal(now.psp_reference, want);
+    /* nothing is left for a later pass */
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    assert_int_equal(atomic_load(&slow.calls), 1);
+    assert_int_equal(cx_balance(0).held, 4000);
+    free(seen.seq);
+    sem_destroy(&slow.entered);
+    sem_destroy(&slow.go);
+}
+
+/* A payout sent again after another send recorded it (an approval that reaches
+ * the PSP after the retry sent its payout): the PSP answers the same reference,
+ * which is success, with the stored row and nothing written. */
+static void test_payout_recorded_already(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w = approved(0, 3000);
+    assert_string_equal(w.status, "processing");
+    pb_store_audit_head head, after;
+    assert_int_equal(pb_store_audit_head_get(C.f->conn, &head), PB_STORE_OK);
+    pb_store_withdrawal again = w; /* as the late sender still has it */
+    snprintf(again.status, sizeof again.status, "approved");
+    again.psp_reference[0] = '\0';
+    assert_int_equal(pb_cashier_payout_send(C.k, &again), PB_OK);
+    assert_string_equal(again.status, "processing");
+    assert_string_equal(again.psp_reference, w.psp_reference);
+    assert_int_equal(pb_store_audit_head_get(C.f->conn, &after), PB_STORE_OK);
+    assert_int_equal(after.seq, head.seq); /* no second withdrawal.payout_sent */
+    assert_string_equal(cx_withdrawal(w.id).psp_reference, w.psp_reference);
+}
+
 /* The sandbox keys a payout by its withdrawal: the same withdrawal sent again
  * (by this sandbox, or by another one after a restart) gets the same reference,
  * "sbxo_<withdrawal id>", and another withdrawal another one. The "17" knob still
@@ -544,6 +655,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_waits_for_two_passes, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_retry_reads_every_page, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_pass_stops_at_a_refusing_psp, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_payout_sent_once_while_slow, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_payout_recorded_already, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_payout_keyed_by_withdrawal, cx_setup,
                                         cx_teardown),
         cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
