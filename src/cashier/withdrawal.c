@@ -7,7 +7,7 @@
  *
  *   request ─► pending_approval ─┬─ cancel (player) ─► cancelled   hold voided
  *                                ├─ reject (staff)  ─► rejected    hold voided
- *                                └─ approve × needed ─► approved
+ *                                └─ approve × needed ─► approved    player gate at each
  *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
  *                                         └─ payout.failed ─► failed   hold voided
  *
@@ -311,6 +311,16 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
         return PB_ERR_INTERNAL;
     if (strcmp(x->w.status, "pending_approval") != 0) {
         x->result = PB_ERR_WITHDRAWAL_STATE;
+        return PB_OK;
+    }
+    /* the player gate again, as it stands now: a player blocked or closed since
+     * the request gets no approval (nothing written); the withdrawal waits for
+     * finance to reject it, which gives the money back */
+    pb_err g = pb_wallet_gate(c, x->w.player, PB_WALLET_ACTION_WITHDRAW);
+    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INTERNAL;
+    if (g != PB_OK) {
+        x->result = g;
         return PB_OK;
     }
     char me[PB_STORE_CASHIER_ACTOR_MAX + 1];

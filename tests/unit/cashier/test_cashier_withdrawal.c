@@ -10,8 +10,10 @@
  * read, and a pass stops sending to a PSP that refused PB_CASHIER_PASS_REFUSALS in
  * a row; a pass leaves alone a payout that its approval is still sending (a
  * slow PSP: sent once, answered "processing"). The sandbox keys a payout by its
- * withdrawal (the same reference each time, across a restart too). The payment and withdrawal lists' query plans.
- * Every test ends with `ledger verify` clean.
+ * withdrawal (the same reference each time, across a restart too). An approval
+ * asks the player gate again (a player blocked since the request: refused,
+ * nothing written, rejected later). The payment and withdrawal lists' query
+ * plans. Every test ends with `ledger verify` clean.
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -571,6 +573,49 @@ static void test_sandbox_payout_keyed_by_withdrawal(void **state)
     assert_string_equal(r3, "sbxo_0190aaaa-0000-7000-8000-000000000003");
 }
 
+/* ---- the player gate at approval ---- */
+
+/* A player blocked after asking for a withdrawal: no approval is given (the first
+ * of two, or the last), nothing is written, and the withdrawal waits for finance to
+ * reject it, which gives the money back. A self-excluded player's withdrawal is
+ * approved: they may take their money out. */
+static void test_approval_rechecks_the_player(void **state)
+{
+    (void)state;
+    cx_settings("{\"withdrawal_4eyes_threshold\":3000}");
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal one, two, out;
+    pb_cashier_actor fin1 = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
+    assert_int_equal(cx_withdraw(0, 1000, NULL, &one), PB_OK);
+    assert_int_equal(cx_withdraw(0, 5000, NULL, &two), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, two.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "pending_approval");
+    cx_status(0, "blocked");
+    int64_t n = cx_transfers();
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, one.id, &fin1, &out),
+                     PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, two.id, &fin2, &out),
+                     PB_ERR_PLAYER_BLOCKED);
+    assert_string_equal(cx_withdrawal(one.id).status, "pending_approval");
+    assert_string_equal(cx_withdrawal(two.id).status, "pending_approval");
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t na = 9;
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, one.id, ap, &na), PB_OK);
+    assert_int_equal(na, 0);
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, two.id, ap, &na), PB_OK);
+    assert_int_equal(na, 1);
+    assert_int_equal(cx_transfers(), n);
+    assert_int_equal(cx_balance(0).held, 6000);
+    /* finance rejects: the money is back */
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, two.id, "fraud block", &fin2, &out), PB_OK);
+    assert_string_equal(out.status, "rejected");
+    assert_int_equal(cx_balance(0).held, 1000);
+    /* self-excluded: may still take their money out */
+    cx_status(0, "self_excluded");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, one.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+}
+
 /* The payment and withdrawal lists' statements, one per filter set. */
 static bool list_statement(const char *sql, void *ctx)
 {
@@ -659,6 +704,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_payout_recorded_already, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_payout_keyed_by_withdrawal, cx_setup,
                                         cx_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_rechecks_the_player, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
