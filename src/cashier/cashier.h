@@ -53,8 +53,8 @@
  * its withdrawal (psp.h: the adapter gives the PSP the withdrawal id as the
  * idempotency key), so a PSP that took it without answering does not pay twice;
  * and within the process a send claims its withdrawal until "processing" is
- * recorded, so the retry never sends a payout that an approval (slow PSP, slow
- * disk) is still sending.
+ * recorded (an approval from before its command), so the retry never sends a
+ * payout that an approval (slow PSP, slow disk) is still sending.
  *
  * Threads: a pb_cashier is shared by every HTTP worker; every function takes the
  * caller's connection (no transaction open on it) for its reads.
@@ -191,7 +191,10 @@ pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *r
  * refusal as it stands now: PLAYER_BLOCKED, with nothing written). When it was
  * the last approval needed, the payout is sent before this returns: out is then
  * "processing" with the PSP's reference (or "approved" when the PSP refused the
- * payout, or the payout retry happened to be sending it at that moment). */
+ * payout, or, rarely, when another approval of the same withdrawal was under way
+ * at that moment: the payout retry sends it). The approval holds the
+ * withdrawal's send claim from before its command, so the retry never sends a
+ * payout that an approval is about to send. */
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out);
 /* A withdrawal by id within a brand scope (NULL: any) and, when player is not

@@ -490,7 +490,8 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
  * committed, so no other thread of the process sends it meanwhile: one that
  * finds it claimed skips it (PAYOUT_SKIPPED; for a pass it stays "approved" and
  * is found again). c: the pass's connection, on which the row is read again once
- * claimed; NULL for the approval, which has just committed "approved". */
+ * claimed; NULL for an approval, which has just committed "approved" (and
+ * usually holds the claim already: see pb_cashier_withdrawal_approve). */
 static payout_outcome send_payout(pb_cashier *k, pb_store_conn *c, pb_store_withdrawal *w,
                                   const char *trace)
 {
@@ -517,11 +518,23 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
         return PB_ERR_WITHDRAWAL_NOT_FOUND;
     wd_ctx x = {.a = a};
     snprintf(x.w.id, sizeof x.w.id, "%s", id);
+    /* claimed before the command: its "approved" is visible to the retry's passes
+     * before the commit is durable and this call answered, and until the payout is
+     * sent; they leave it alone. Not claimed (another approval of the same
+     * withdrawal holds it): the send below claims it if it can, else the retry
+     * sends it. */
+    bool claimed = payout_claim(k, x.w.id);
     pb_err e = pb_ledger_command(k->ledger, approve_command, &x);
     if (e == PB_OK)
         e = x.result;
-    if (e == PB_OK && x.approved) /* refused or being sent by the retry: "approved" */
-        (void)send_payout(k, NULL, &x.w, a->trace_id);
+    if (e == PB_OK && x.approved) { /* refused, or sent by the retry: "approved" */
+        if (claimed)
+            (void)send_claimed(k, NULL, &x.w, a->trace_id);
+        else
+            (void)send_payout(k, NULL, &x.w, a->trace_id);
+    }
+    if (claimed)
+        payout_release(k, x.w.id);
     *out = x.w;
     return e;
 }
