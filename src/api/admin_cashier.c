@@ -8,8 +8,10 @@
  *   GET  /v1/admin/payments?status=&brand=&player=&limit=&cursor=      finance.read
  *   GET  /v1/admin/payments/{id}                        finance.read
  *
- * Every withdrawal shows who requested it, the checks it passed, and its
- * approvals (who, role, when) — the queue is the 4-eyes record. Staff actors
+ * Every withdrawal shows who requested it, the checks it passed, the player
+ * gate as it stands now ("current_checks": an approval of a player blocked
+ * since is refused), and its approvals (who, role, when) — the queue is the
+ * 4-eyes record. Staff actors
  * (approvers, and the requester when staff) carry their e-mail, read from the
  * staff table, so finance staff (who may not read the staff list) see who. A withdrawal or
  * payment of a brand outside the caller's scope answers 404
@@ -81,9 +83,23 @@ static json_t *actor_json(pb_store_conn *c, emails *cache, const char *who)
     return o;
 }
 
+/* The player gate as it stands now (read on c), beside the checks recorded at
+ * the request: [{"check":"player_status","result":"pass"}], or "fail" with the
+ * code an approval would get. NULL on OOM or a store failure. */
+static json_t *current_checks_json(pb_store_conn *c, const pb_store_withdrawal *w)
+{
+    pb_err g = pb_wallet_gate(c, w->player, PB_WALLET_ACTION_WITHDRAW);
+    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+        return NULL;
+    return g == PB_OK ? json_pack("[{s:s,s:s}]", "check", "player_status", "result", "pass")
+                      : json_pack("[{s:s,s:s,s:s}]", "check", "player_status", "result", "fail",
+                                  "code", pb_err_code(g));
+}
+
 /* The staff view: the player's view plus brand, player, who requested it, its
- * checks and its approvals (read on c), staff with their e-mail (cache: the
- * e-mails read so far for this answer). NULL on OOM or a store failure. */
+ * checks (recorded at the request, and the player gate now) and its approvals
+ * (read on c), staff with their e-mail (cache: the e-mails read so far for this
+ * answer). NULL on OOM or a store failure. */
 static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdrawal *w)
 {
     json_t *o = pb_api_withdrawal_json(w);
@@ -91,7 +107,10 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
     size_t n = 0;
     json_t *arr = json_array();
     json_t *checks = json_loads(w->checks[0] ? w->checks : "[]", 0, NULL);
-    if (!o || !arr || !checks || pb_cashier_withdrawal_approvals(c, w->id, ap, &n) != PB_OK) {
+    json_t *now = current_checks_json(c, w);
+    if (!o || !arr || !checks || !now ||
+        pb_cashier_withdrawal_approvals(c, w->id, ap, &n) != PB_OK) {
+        json_decref(now);
         json_decref(o);
         json_decref(arr);
         json_decref(checks);
@@ -105,12 +124,14 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
             json_decref(o);
             json_decref(arr);
             json_decref(checks);
+            json_decref(now);
             return NULL;
         }
     if (json_object_set_new(o, "brand", json_string(w->brand)) != 0 ||
         json_object_set_new(o, "player", json_string(w->player)) != 0 ||
         json_object_set_new(o, "requested_by", actor_json(c, cache, w->requested_by)) != 0 ||
         json_object_set_new(o, "checks", checks) != 0 ||
+        json_object_set_new(o, "current_checks", now) != 0 ||
         json_object_set_new(o, "approvals", arr) != 0) {
         json_decref(o);
         return NULL;

@@ -97,6 +97,7 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
     }
     k->wallet = w;
     k->ledger = pb_wallet_ledger(w);
+    pthread_mutex_init(&k->claims_mu, NULL); /* before the first payout: at start-up */
     if (cfg && cfg->sandbox) {
         pb_psp_sandbox_config sc = {.keys_dir = cfg->keys_dir,
                                     .self_url = cfg->self_url,
@@ -106,6 +107,7 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
                                                            : PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS};
         pb_psp *p = pb_psp_sandbox_new(&sc, err, errcap);
         if (!p) {
+            pthread_mutex_destroy(&k->claims_mu);
             free(k);
             return NULL;
         }
@@ -144,6 +146,8 @@ void pb_cashier_close(pb_cashier *k)
     pthread_mutex_destroy(&k->retry_mu);
     pthread_cond_destroy(&k->retry_cv);
     free(k->seen.seq);
+    pthread_mutex_destroy(&k->claims_mu);
+    free(k->claims.id);
     for (size_t i = 0; i < k->npsps; i++)
         k->psps[i]->free(k->psps[i]);
     free(k);

@@ -32,21 +32,29 @@
  * until later issues fill them) are recorded on the row → the amount (≤ the
  * withdrawable cash; bonus money is never withdrawable) is held: a pending
  * transfer player cash → PSP clearing, no timeout, code WITHDRAWAL →
- * "pending_approval" → finance approves: below the brand's threshold (settings
- * "withdrawal_4eyes_threshold", minor units of the withdrawal's currency,
- * default 100000) one approval, at or above it two approvals by two different
- * members; the same member twice, or the member who requested it on the
- * player's behalf, is FOUR_EYES_VIOLATION → "approved" → the payout is sent to
- * the PSP → "processing" → payout.paid posts the hold ("paid"), payout.failed
- * voids it ("failed": the money is back). The player may cancel ("cancelled")
- * and finance may reject with a reason ("rejected") while it waits for
- * approval: the hold is voided. How many approvals a withdrawal needs is fixed
- * when it is requested. Any other transition is WITHDRAWAL_STATE.
+ * "pending_approval" → finance approves: the player gate (WITHDRAW) is asked
+ * again at every approval, so a player blocked or closed since the request gets
+ * none (PLAYER_BLOCKED, nothing written) and the withdrawal stays
+ * "pending_approval" until finance rejects it (the hold is voided); below the
+ * brand's threshold (settings "withdrawal_4eyes_threshold", minor units of the
+ * withdrawal's currency, default 100000) one approval, at or above it two
+ * approvals by two different members; the same member twice, or the member who
+ * requested it on the player's behalf, is FOUR_EYES_VIOLATION → "approved" →
+ * the payout is sent to the PSP → "processing" → payout.paid posts the hold
+ * ("paid"), payout.failed voids it ("failed": the money is back). The player
+ * may cancel ("cancelled") and finance may reject with a reason ("rejected")
+ * while it waits for approval: the hold is voided. How many approvals a
+ * withdrawal needs is fixed when it is requested. Any other transition is
+ * WITHDRAWAL_STATE.
  *
  * A payout the PSP refused to take (payout_send failed: the PSP down, a network
  * error) stays "approved" and is logged; the cashier sends it again every
- * payout_retry_ms until the PSP takes it (a payout is keyed by its withdrawal, so
- * a PSP that took it without answering does not pay twice), and at start-up.
+ * payout_retry_ms until the PSP takes it, and at start-up. A payout is keyed by
+ * its withdrawal (psp.h: the adapter gives the PSP the withdrawal id as the
+ * idempotency key), so a PSP that took it without answering does not pay twice;
+ * and within the process a send claims its withdrawal until "processing" is
+ * recorded (an approval from before its command), so the retry never sends a
+ * payout that an approval (slow PSP, slow disk) is still sending.
  *
  * Threads: a pb_cashier is shared by every HTTP worker; every function takes the
  * caller's connection (no transaction open on it) for its reads.
@@ -179,9 +187,14 @@ pb_err pb_cashier_withdrawal_cancel(pb_cashier *k, const char *player, const cha
 /* Finance rejects a withdrawal waiting for approval, with a reason. */
 pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *reason,
                                     const pb_cashier_actor *a, pb_store_withdrawal *out);
-/* Finance approves (WITHDRAWAL_STATE, FOUR_EYES_VIOLATION). When it was the last
- * approval needed, the payout is sent before this returns: out is then
- * "processing" (or "approved" when the PSP refused the payout). */
+/* Finance approves (WITHDRAWAL_STATE, FOUR_EYES_VIOLATION, or the player gate's
+ * refusal as it stands now: PLAYER_BLOCKED, with nothing written). When it was
+ * the last approval needed, the payout is sent before this returns: out is then
+ * "processing" with the PSP's reference (or "approved" when the PSP refused the
+ * payout, or, rarely, when another approval of the same withdrawal was under way
+ * at that moment: the payout retry sends it). The approval holds the
+ * withdrawal's send claim from before its command, so the retry never sends a
+ * payout that an approval is about to send. */
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out);
 /* A withdrawal by id within a brand scope (NULL: any) and, when player is not

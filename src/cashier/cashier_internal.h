@@ -22,6 +22,15 @@ typedef struct payout_seen {
     size_t n, cap;
 } payout_seen;
 
+/* The withdrawals whose payout is being sent right now (withdrawal.c): a send
+ * claims its withdrawal before it calls the PSP and releases it once
+ * "processing" is recorded (or the PSP refused), so that no two threads of the
+ * process send one payout at once. A handful at a time: a linear scan. */
+typedef struct payout_claims {
+    char (*id)[PB_ID_STR_LEN + 1];
+    size_t n, cap;
+} payout_claims;
+
 /* A pass sends no more payouts to a PSP that refused this many in a row: the rest
  * stay "approved" for the next pass, instead of each waiting on a PSP that is down. */
 #define PB_CASHIER_PASS_REFUSALS 8
@@ -40,6 +49,8 @@ struct pb_cashier {
     pthread_mutex_t retry_mu;
     pthread_cond_t retry_cv;
     payout_seen seen;
+    pthread_mutex_t claims_mu; /* guards claims */
+    payout_claims claims;
     _Atomic uint64_t payouts_refused, payouts_resent, payouts_waiting; /* pb_cashier_stats */
 };
 
@@ -69,6 +80,12 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
 /* At start-up: sends the payouts of the withdrawals a stopped process left
  * "approved" (see withdrawal.c); how many were sent. */
 size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store);
+
+/* Sends the payout of approved withdrawal *w as its approval does (claimed for
+ * the send; *w becomes the stored row once "processing" is recorded): PB_OK when
+ * the PSP took it, else why not. For the tests of a send that meets a payout
+ * recorded already. */
+pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w);
 
 /* One pass of the payout retry on c: sends again the payouts of the withdrawals
  * that are "approved" now and were already at the previous pass (*seen, which

@@ -24,7 +24,9 @@
  *     /v1/sandbox-psp/payments/{ref}/complete (or /fail), which signs the
  *     event and hands it to pb_cashier_webhook() in-process (the same
  *     verify + handle function as the public webhook route);
- *   - payouts: accepted at once with reference "sbxo_<uuid>"; once the
+ *   - payouts: accepted at once with reference "sbxo_<withdrawal id>" (keyed by
+ *     the withdrawal: sent again, in this process or after a restart, the same
+ *     withdrawal gets the same reference and nothing more is paid); once the
  *     withdrawal is "processing" the sandbox confirms it after a delay by
  *     POSTing the signed payout.paid webhook to the server's own webhook URL
  *     over HTTP (retried with back-off while the server does not answer 2xx;
@@ -74,7 +76,13 @@ struct pb_psp {
                              char ref[PB_STORE_CASHIER_REF_MAX + 1]);
     /* Where the payer goes to pay for p (into url, cap bytes). */
     void (*checkout_url)(pb_psp *psp, const pb_store_payment *p, char *url, size_t cap);
-    /* Sends the payout of an approved withdrawal: the PSP's reference. */
+    /* Sends the payout of an approved withdrawal: the PSP's reference. MUST be
+     * idempotent per withdrawal: the adapter gives the PSP w->id as the payout's
+     * idempotency key (its merchant reference), so that a second send of the same
+     * withdrawal (sent again after a timeout, by the payout retry, or at start-up
+     * after a crash) answers the reference of the first and pays nothing more.
+     * The cashier does not send one withdrawal twice at once in one process, but
+     * it may send it again after an answer it did not see. */
     pb_err (*payout_send)(pb_psp *psp, const pb_store_withdrawal *w,
                           char ref[PB_STORE_CASHIER_REF_MAX + 1]);
     /* Optional: called once the payout's reference is stored ("processing"). */

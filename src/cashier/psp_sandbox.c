@@ -12,7 +12,10 @@
  * endpoint runs on an HTTP worker, and a worker calling its own server could
  * wait on itself).
  *
- * Payouts: accepted at once ("sbxo_<uuid>"), except the first attempt at a
+ * Payouts: accepted at once, keyed by the withdrawal as psp.h asks of every
+ * adapter: the reference is "sbxo_<withdrawal id>", so the same withdrawal sent
+ * again (by the payout retry, or at start-up after a restart) gets the same
+ * reference. Except the first attempt at a
  * withdrawal whose amount's minor units end in 17, which the sandbox refuses
  * (PSP_UNAVAILABLE, as a PSP that is down would): the test knob for the
  * cashier's payout retry. Once the withdrawal is
@@ -325,12 +328,18 @@ static bool refuse_first(sandbox *sb, const pb_store_withdrawal *w)
     return first;
 }
 
+#define PAYOUT_PREFIX "sbxo_"
+_Static_assert(sizeof PAYOUT_PREFIX - 1 + PB_ID_STR_LEN <= PB_STORE_CASHIER_REF_MAX,
+               "a payout reference is the prefix and a withdrawal id");
+
+/* The payout's reference is derived from the withdrawal alone (no state, nothing
+ * random): the same withdrawal, sent any number of times, is one payout. */
 static pb_err sb_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
                              char ref[PB_STORE_CASHIER_REF_MAX + 1])
 {
     if (refuse_first(psp->ctx, w))
         return PB_ERR_PSP_UNAVAILABLE;
-    new_id("sbxo_", ref, PB_STORE_CASHIER_REF_MAX + 1);
+    snprintf(ref, PB_STORE_CASHIER_REF_MAX + 1, PAYOUT_PREFIX "%s", w->id);
     return PB_OK;
 }
 

@@ -7,12 +7,15 @@
  *
  *   request ─► pending_approval ─┬─ cancel (player) ─► cancelled   hold voided
  *                                ├─ reject (staff)  ─► rejected    hold voided
- *                                └─ approve × needed ─► approved
+ *                                └─ approve × needed ─► approved    player gate at each
  *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
  *                                         └─ payout.failed ─► failed   hold voided
  *
  * The ledger keys make each money movement happen once whatever is retried:
- * scope "withdrawal", keys "<id>:hold", "<id>:post", "<id>:void".
+ * scope "withdrawal", keys "<id>:hold", "<id>:post", "<id>:void". A payout is
+ * sent by one thread at a time (the approval, or the retry's pass): the send
+ * claims the withdrawal (pb_cashier.claims) from before the PSP is called until
+ * "processing" is committed, and the PSP keys the payout by the withdrawal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +88,7 @@ typedef struct wd_ctx {
     int64_t cash, clearing;
     bool replayed;
     bool approved; /* approve: that was the last approval needed */
+    bool recorded; /* sent: the row had this payout's reference already */
     pb_err result;
 } wd_ctx;
 
@@ -309,6 +313,16 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
         x->result = PB_ERR_WITHDRAWAL_STATE;
         return PB_OK;
     }
+    /* the player gate again, as it stands now: a player blocked or closed since
+     * the request gets no approval (nothing written); the withdrawal waits for
+     * finance to reject it, which gives the money back */
+    pb_err g = pb_wallet_gate(c, x->w.player, PB_WALLET_ACTION_WITHDRAW);
+    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INTERNAL;
+    if (g != PB_OK) {
+        x->result = g;
+        return PB_OK;
+    }
     char me[PB_STORE_CASHIER_ACTOR_MAX + 1];
     snprintf(me, sizeof me, "staff:%s", x->a->id);
     if (strcmp(x->w.requested_by, me) == 0) {
@@ -353,7 +367,10 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
                             before, withdrawal_json(&x->w, n + 1), NULL);
 }
 
-/* The payout was taken by the PSP: its reference is stored, "processing". */
+/* The payout was taken by the PSP: its reference is stored, "processing". A row
+ * that has this reference already was recorded by another send of the same
+ * payout (the PSP keys payouts by withdrawal, so it answered the same
+ * reference): that is success, with nothing written (x->recorded). */
 static pb_err sent_command(pb_ledger_tx *tx, void *arg)
 {
     wd_ctx *x = arg;
@@ -363,7 +380,8 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
     if (pb_store_withdrawal_get(c, x->w.id, &x->w) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     if (strcmp(x->w.status, "approved") != 0) {
-        x->result = PB_ERR_WITHDRAWAL_STATE;
+        x->recorded = ref[0] && strcmp(x->w.psp_reference, ref) == 0;
+        x->result = x->recorded ? PB_OK : PB_ERR_WITHDRAWAL_STATE;
         return PB_OK;
     }
     json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
@@ -379,11 +397,64 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
                             before, withdrawal_json(&x->w, (size_t)x->w.approvals_required), NULL);
 }
 
-/* Sends the payout of an approved withdrawal (outside any command: the PSP may
- * do I/O), then records "processing". *w is updated on success. Returns the
- * PSP's answer: PB_OK when it took the payout (even if recording that failed). */
-static pb_err send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *trace)
+/* ---- claims: one send of a payout at a time ---- */
+
+/* Claims withdrawal id for sending its payout: false when another thread is
+ * sending it now (or, out of memory, when the claim cannot be recorded: it is
+ * then sent by a later pass). */
+static bool payout_claim(pb_cashier *k, const char *id)
 {
+    payout_claims *cl = &k->claims;
+    bool free_to_send = true;
+    pthread_mutex_lock(&k->claims_mu);
+    for (size_t i = 0; i < cl->n && free_to_send; i++)
+        free_to_send = strcmp(cl->id[i], id) != 0;
+    if (free_to_send && cl->n == cl->cap) {
+        size_t cap = cl->cap ? 2 * cl->cap : 8;
+        void *p = realloc(cl->id, cap * sizeof *cl->id);
+        if (p) {
+            cl->id = p;
+            cl->cap = cap;
+        } else {
+            free_to_send = false;
+        }
+    }
+    if (free_to_send)
+        snprintf(cl->id[cl->n++], sizeof cl->id[0], "%s", id);
+    pthread_mutex_unlock(&k->claims_mu);
+    return free_to_send;
+}
+
+static void payout_release(pb_cashier *k, const char *id)
+{
+    payout_claims *cl = &k->claims;
+    pthread_mutex_lock(&k->claims_mu);
+    for (size_t i = 0; i < cl->n; i++)
+        if (strcmp(cl->id[i], id) == 0) {
+            memmove(cl->id[i], cl->id[--cl->n], sizeof cl->id[0]);
+            break;
+        }
+    pthread_mutex_unlock(&k->claims_mu);
+}
+
+typedef enum {
+    PAYOUT_TAKEN,   /* the PSP took it ("processing" recorded, or logged why not) */
+    PAYOUT_REFUSED, /* the PSP did not take it: still "approved", the retry sends it */
+    PAYOUT_SKIPPED, /* not sent: another thread is sending it, or it is no longer approved */
+} payout_outcome;
+
+/* send_payout with the withdrawal claimed. */
+static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_withdrawal *w,
+                                   const char *trace)
+{
+    if (c) { /* a pass read the row before the claim: another send may have recorded it since */
+        pb_store_withdrawal now;
+        if (pb_store_withdrawal_get(c, w->id, &now) != PB_STORE_OK)
+            return PAYOUT_SKIPPED; /* still "approved" as far as the pass knows: next pass */
+        *w = now;
+        if (strcmp(w->status, "approved") != 0)
+            return PAYOUT_SKIPPED;
+    }
     pb_psp *psp = pb_cashier_psp(k, w->psp);
     char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
     pb_err e = psp ? psp->payout_send(psp, w, ref) : PB_ERR_PSP_NOT_FOUND;
@@ -391,7 +462,7 @@ static pb_err send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *tra
         atomic_fetch_add_explicit(&k->payouts_refused, 1, memory_order_relaxed);
         pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s payout not sent: %s", w->id,
                pb_err_code(e));
-        return e;
+        return PAYOUT_REFUSED;
     }
     char sys_id[48];
     snprintf(sys_id, sizeof sys_id, PB_WALLET_OWNER_PSP "%s", w->psp);
@@ -405,12 +476,39 @@ static pb_err send_payout(pb_cashier *k, pb_store_withdrawal *w, const char *tra
     if (e != PB_OK) {
         pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s", w->id,
                ref, pb_err_code(e));
-        return PB_OK;
+        return PAYOUT_TAKEN;
     }
     *w = s.w;
-    if (psp->payout_sent)
+    if (!s.recorded && psp->payout_sent) /* whoever recorded it told the PSP adapter */
         psp->payout_sent(psp, w);
-    return PB_OK;
+    return PAYOUT_TAKEN;
+}
+
+/* Sends the payout of an approved withdrawal (outside any command: the PSP may
+ * do I/O), then records "processing"; *w becomes the stored row when it is. The
+ * withdrawal is claimed from before the PSP is called until "processing" is
+ * committed, so no other thread of the process sends it meanwhile: one that
+ * finds it claimed skips it (PAYOUT_SKIPPED; for a pass it stays "approved" and
+ * is found again). c: the pass's connection, on which the row is read again once
+ * claimed; NULL for an approval, which has just committed "approved" (and
+ * usually holds the claim already: see pb_cashier_withdrawal_approve). */
+static payout_outcome send_payout(pb_cashier *k, pb_store_conn *c, pb_store_withdrawal *w,
+                                  const char *trace)
+{
+    if (!payout_claim(k, w->id))
+        return PAYOUT_SKIPPED;
+    payout_outcome o = send_claimed(k, c, w, trace);
+    payout_release(k, w->id);
+    return o;
+}
+
+pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w)
+{
+    switch (send_payout(k, NULL, w, NULL)) {
+    case PAYOUT_TAKEN: return PB_OK;
+    case PAYOUT_REFUSED: return PB_ERR_PSP_UNAVAILABLE;
+    default: return PB_ERR_WITHDRAWAL_STATE; /* being sent by another thread */
+    }
 }
 
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
@@ -420,11 +518,23 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
         return PB_ERR_WITHDRAWAL_NOT_FOUND;
     wd_ctx x = {.a = a};
     snprintf(x.w.id, sizeof x.w.id, "%s", id);
+    /* claimed before the command: its "approved" is visible to the retry's passes
+     * before the commit is durable and this call answered, and until the payout is
+     * sent; they leave it alone. Not claimed (another approval of the same
+     * withdrawal holds it): the send below claims it if it can, else the retry
+     * sends it. */
+    bool claimed = payout_claim(k, x.w.id);
     pb_err e = pb_ledger_command(k->ledger, approve_command, &x);
     if (e == PB_OK)
         e = x.result;
-    if (e == PB_OK && x.approved)
-        (void)send_payout(k, &x.w, a->trace_id); /* refused: the retry sends it again */
+    if (e == PB_OK && x.approved) { /* refused, or sent by the retry: "approved" */
+        if (claimed)
+            (void)send_claimed(k, NULL, &x.w, a->trace_id);
+        else
+            (void)send_payout(k, NULL, &x.w, a->trace_id);
+    }
+    if (claimed)
+        payout_release(k, x.w.id);
     *out = x.w;
     return e;
 }
@@ -477,9 +587,10 @@ static unsigned *pass_refused(pass_psps *p, const char *code)
 
 /* Reads every "approved" withdrawal (newest first, a page at a time, through the
  * status index) and sends the payout of each one in *seen (NULL: of every one),
- * except to a PSP that refused PB_CASHIER_PASS_REFUSALS in a row in this pass. Those
- * still approved after it go to *now (when not NULL). *tried: payouts sent;
- * returns how many the PSP took. */
+ * except to a PSP that refused PB_CASHIER_PASS_REFUSALS in a row in this pass, and
+ * except one that another thread (its approval) is sending right now. Those still
+ * approved after it go to *now (when not NULL). *tried: payouts sent; returns how
+ * many the PSP took. */
 static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *seen,
                           payout_seen *now, size_t *tried)
 {
@@ -500,15 +611,19 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
                 if (*refused >= PB_CASHIER_PASS_REFUSALS) {
                     held_back++;
                 } else {
-                    ++*tried;
-                    pb_err e = send_payout(k, &rows[i], NULL);
-                    *refused = e == PB_OK ? 0 : *refused + 1;
-                    if (strcmp(rows[i].status, "processing") == 0) {
+                    payout_outcome o = send_payout(k, c, &rows[i], NULL);
+                    if (o != PAYOUT_SKIPPED) {
+                        ++*tried;
+                        *refused = o == PAYOUT_TAKEN ? 0 : *refused + 1;
+                    }
+                    if (o == PAYOUT_TAKEN && strcmp(rows[i].status, "processing") == 0) {
                         sent++;
                         if (seen) /* the retry's: counted as it happens */
                             atomic_fetch_add_explicit(&k->payouts_resent, 1, memory_order_relaxed);
                         continue;
                     }
+                    if (strcmp(rows[i].status, "approved") != 0)
+                        continue; /* recorded by another send meanwhile */
                 }
             }
             if (now)
@@ -528,8 +643,9 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
  * WITHDRAWAL_STATE): its money stays held for ever. At start-up no request is in
  * flight, so every "approved" row is such an orphan: its payout is sent now, as the
  * approval would have sent it (a PSP adapter keys a payout by the withdrawal, so
- * one the PSP had taken before the stop is not paid twice; the sandbox keeps
- * nothing across a stop). Returns how many were sent. */
+ * one the PSP had taken before the stop is not paid twice: the sandbox derives
+ * the reference from the withdrawal id and answers the same one). Returns how
+ * many were sent. */
 size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
 {
     char err[256];

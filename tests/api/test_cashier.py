@@ -6,7 +6,8 @@ below the threshold → processing → paid by the sandbox's webhook over HTTP,
 4-eyes at or above it, failed payout returns the money, payout webhook replay,
 reject, cancel, insufficient funds, bonus never withdrawable), a confirmation
 the sandbox still owed when the server stopped delivered after the restart, the
-staff views (queue with brand filter, payments), a blocked player, bad input on
+staff views (queue with brand filter, payments), a blocked player, a player
+blocked after asking for a withdrawal (approval refused, reject), bad input on
 every route with the ledger unchanged. Ends with `pitboss ledger verify` and
 `pitboss audit verify`.
 
@@ -312,6 +313,7 @@ class Run:
         q = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
         assert q["requested_by"] == {"kind": "player", "id": self.ids["alice"]}, q
         assert [c["check"] for c in q["checks"]] == ["player_status", "bonus_wagering", "kyc"], q
+        assert q["current_checks"] == [{"check": "player_status", "result": "pass"}], q
         assert all(c["result"] == "pass" for c in q["checks"]) and q["approvals"] == [], q
         r = self.approve(self.fin1, w["id"])
         assert r["status"] == "processing" and len(r["approvals"]) == 1, r
@@ -451,6 +453,34 @@ class Run:
         assert r.status == 403 and r.json()["error"]["code"] == "PLAYER_BLOCKED", r
         assert self.ledger_rows() == before
 
+    def blocked_after_request(self):
+        """A withdrawal asked for before a fraud block is not approved: 403 PLAYER_BLOCKED,
+        nothing written, still pending_approval; finance rejects it, the money is back."""
+        money = live_balances(self.env.db)
+        w = self.withdraw("dora", "15.00")
+        b = self.wallet("dora")
+        assert (b["cash"], b["held"]) == ("40.00", "15.00"), b
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['dora']}/block",
+                               {"reason": "fraud check"}), 200)
+        before = self.money_state()
+        audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        self.approve(self.fin1, w["id"], 403, "PLAYER_BLOCKED")
+        assert self.money_state() == before
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == audits
+        g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+        assert g["status"] == "pending_approval" and g["approvals"] == [], g
+        # the queue shows the check recorded at the request and the player gate now
+        assert g["checks"][0] == {"check": "player_status", "result": "pass"}, g
+        assert g["current_checks"] == [{"check": "player_status", "result": "fail",
+                                        "code": "PLAYER_BLOCKED"}], g
+        r = expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w['id']}/reject",
+                                  {"reason": "fraud block"}), 200)
+        assert r["status"] == "rejected", r
+        assert live_balances(self.env.db) == money  # the hold is voided: as before the request
+        acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
+                                            "ORDER BY seq", w["id"])]
+        assert acts == ["withdrawal.request", "withdrawal.reject"], acts
+
     def bad_input(self):
         before = self.ledger_rows()
         for path in ("/v1/player/deposits", "/v1/player/withdrawals"):
@@ -585,6 +615,7 @@ def main():
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
         ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
+        ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),
         ("bad input on every route: 4xx, the ledger unchanged", run.bad_input),
         ("staff views: payments and the queue, filters, cursor, brand scope", run.staff_views),
         ("a payout confirmation owed at shutdown is delivered after the restart", run.restart_delivers),

@@ -8,9 +8,16 @@
  * The payout retry's passes, called one by one: a payout is sent again only when
  * found approved at two passes in a row, every page of approved withdrawals is
  * read, and a pass stops sending to a PSP that refused PB_CASHIER_PASS_REFUSALS in
- * a row. The payment and withdrawal lists' query plans. Every test ends with
- * `ledger verify` clean.
+ * a row; a pass leaves alone a payout that its approval is still sending (a
+ * slow PSP: sent once, answered "processing"). The sandbox keys a payout by its
+ * withdrawal (the same reference each time, across a restart too). An approval
+ * asks the player gate again (a player blocked since the request: refused,
+ * nothing written, rejected later). The payment and withdrawal lists' query
+ * plans. Every test ends with `ledger verify` clean.
  */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +433,189 @@ static void test_pass_stops_at_a_refusing_psp(void **state)
     free(seen.seq);
 }
 
+/* ---- one payout, one send ---- */
+
+/* A PSP for the overlap test, put in the sandbox's place: it takes every payout it
+ * is sent and mints a new reference at each call (as a PSP that does not key
+ * payouts by withdrawal would: each call pays), and its first call waits until
+ * the test lets it go, so the approval's send is still under way while the test
+ * runs the retry's passes. */
+static struct {
+    sem_t entered, go;
+    atomic_int calls; /* payouts minted */
+} slow;
+
+static pb_err slow_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
+                               char ref[PB_STORE_CASHIER_REF_MAX + 1])
+{
+    (void)psp;
+    int n = atomic_fetch_add(&slow.calls, 1) + 1;
+    if (n == 1) {
+        sem_post(&slow.entered);
+        sem_wait(&slow.go);
+    }
+    snprintf(ref, PB_STORE_CASHIER_REF_MAX + 1, "slow_%d_%s", n, w->id);
+    return PB_OK;
+}
+
+typedef struct approval_run {
+    const char *id;
+    pb_err e;
+    pb_store_withdrawal out;
+} approval_run;
+
+static void *approve_main(void *arg)
+{
+    approval_run *r = arg;
+    pb_cashier_actor fin = cx_staff("fin-1");
+    r->e = pb_cashier_withdrawal_approve(C.k, r->id, &fin, &r->out);
+    return NULL;
+}
+
+/* The approval's send of a payout takes longer than the retry's two passes (a
+ * slow PSP or disk): the passes find the withdrawal "approved" twice, but it is
+ * being sent, so they leave it alone. The PSP is called once; the withdrawal is
+ * "processing" with that call's reference, which the approval answers. */
+static void test_payout_sent_once_while_slow(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    assert_int_equal(sem_init(&slow.entered, 0, 0), 0);
+    assert_int_equal(sem_init(&slow.go, 0, 0), 0);
+    atomic_store(&slow.calls, 0);
+    C.psp->payout_send = slow_payout_send;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w;
+    assert_int_equal(cx_withdraw(0, 4000, NULL, &w), PB_OK);
+    approval_run run = {.id = w.id};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, approve_main, &run), 0);
+    sem_wait(&slow.entered); /* committed "approved", and its payout is at the PSP */
+    assert_string_equal(cx_withdrawal(w.id).status, "approved");
+    payout_seen seen = {0};
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* first sight */
+    size_t second = pb_cashier_retry_payouts(C.k, C.f->conn, &seen);      /* would resend it */
+    sem_post(&slow.go);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(atomic_load(&slow.calls), 1); /* one payout minted at the PSP */
+    assert_int_equal(second, 0);
+    char want[PB_STORE_CASHIER_REF_MAX + 1];
+    snprintf(want, sizeof want, "slow_1_%s", w.id);
+    assert_int_equal(run.e, PB_OK);
+    assert_string_equal(run.out.status, "processing");
+    assert_string_equal(run.out.psp_reference, want);
+    pb_store_withdrawal now = cx_withdrawal(w.id);
+    assert_string_equal(now.status, "processing");
+    assert_string_equal(now.psp_reference, want);
+    /* nothing is left for a later pass */
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0);
+    assert_int_equal(atomic_load(&slow.calls), 1);
+    assert_int_equal(cx_balance(0).held, 4000);
+    free(seen.seq);
+    sem_destroy(&slow.entered);
+    sem_destroy(&slow.go);
+}
+
+/* A payout sent again after another send recorded it (an approval that reaches
+ * the PSP after the retry sent its payout): the PSP answers the same reference,
+ * which is success, with the stored row and nothing written. */
+static void test_payout_recorded_already(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w = approved(0, 3000);
+    assert_string_equal(w.status, "processing");
+    pb_store_audit_head head, after;
+    assert_int_equal(pb_store_audit_head_get(C.f->conn, &head), PB_STORE_OK);
+    pb_store_withdrawal again = w; /* as the late sender still has it */
+    snprintf(again.status, sizeof again.status, "approved");
+    again.psp_reference[0] = '\0';
+    assert_int_equal(pb_cashier_payout_send(C.k, &again), PB_OK);
+    assert_string_equal(again.status, "processing");
+    assert_string_equal(again.psp_reference, w.psp_reference);
+    assert_int_equal(pb_store_audit_head_get(C.f->conn, &after), PB_STORE_OK);
+    assert_int_equal(after.seq, head.seq); /* no second withdrawal.payout_sent */
+    assert_string_equal(cx_withdrawal(w.id).psp_reference, w.psp_reference);
+}
+
+/* The sandbox keys a payout by its withdrawal: the same withdrawal sent again
+ * (by this sandbox, or by another one after a restart) gets the same reference,
+ * "sbxo_<withdrawal id>", and another withdrawal another one. The "17" knob still
+ * refuses the first attempt only. */
+static void test_sandbox_payout_keyed_by_withdrawal(void **state)
+{
+    (void)state;
+    pb_store_withdrawal w = {.amount = 500}, v = {.amount = 500}, k17 = {.amount = 1017};
+    snprintf(w.id, sizeof w.id, "0190aaaa-0000-7000-8000-000000000001");
+    snprintf(v.id, sizeof v.id, "0190aaaa-0000-7000-8000-000000000002");
+    snprintf(k17.id, sizeof k17.id, "0190aaaa-0000-7000-8000-000000000003");
+    char r1[PB_STORE_CASHIER_REF_MAX + 1], r2[PB_STORE_CASHIER_REF_MAX + 1];
+    char r3[PB_STORE_CASHIER_REF_MAX + 1];
+    assert_int_equal(C.psp->payout_send(C.psp, &w, r1), PB_OK);
+    assert_int_equal(C.psp->payout_send(C.psp, &w, r2), PB_OK);
+    assert_string_equal(r1, r2);
+    assert_string_equal(r1, "sbxo_0190aaaa-0000-7000-8000-000000000001");
+    assert_int_equal(C.psp->payout_send(C.psp, &v, r3), PB_OK);
+    assert_string_not_equal(r1, r3);
+    /* another sandbox (a restart) gives the same withdrawal the same reference */
+    char err[256];
+    pb_psp_sandbox_config sc = {.keys_dir = C.f->dir};
+    pb_psp *other = pb_psp_sandbox_new(&sc, err, sizeof err);
+    assert_non_null(other);
+    assert_int_equal(other->payout_send(other, &w, r2), PB_OK);
+    assert_string_equal(r1, r2);
+    other->free(other);
+    /* "17": the first attempt refused, the next one taken under the withdrawal's reference */
+    assert_int_equal(C.psp->payout_send(C.psp, &k17, r3), PB_ERR_PSP_UNAVAILABLE);
+    assert_int_equal(C.psp->payout_send(C.psp, &k17, r3), PB_OK);
+    assert_string_equal(r3, "sbxo_0190aaaa-0000-7000-8000-000000000003");
+}
+
+/* ---- the player gate at approval ---- */
+
+/* A player blocked after asking for a withdrawal: no approval is given (the first
+ * of two, or the last), nothing is written, and the withdrawal waits for finance to
+ * reject it, which gives the money back. A self-excluded player's withdrawal is
+ * approved: they may take their money out. */
+static void test_approval_rechecks_the_player(void **state)
+{
+    (void)state;
+    cx_settings("{\"withdrawal_4eyes_threshold\":3000}");
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal one, two, out;
+    pb_cashier_actor fin1 = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
+    assert_int_equal(cx_withdraw(0, 1000, NULL, &one), PB_OK);
+    assert_int_equal(cx_withdraw(0, 5000, NULL, &two), PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, two.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "pending_approval");
+    cx_status(0, "blocked");
+    int64_t n = cx_transfers();
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, one.id, &fin1, &out),
+                     PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, two.id, &fin2, &out),
+                     PB_ERR_PLAYER_BLOCKED);
+    assert_string_equal(cx_withdrawal(one.id).status, "pending_approval");
+    assert_string_equal(cx_withdrawal(two.id).status, "pending_approval");
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t na = 9;
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, one.id, ap, &na), PB_OK);
+    assert_int_equal(na, 0);
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, two.id, ap, &na), PB_OK);
+    assert_int_equal(na, 1);
+    assert_int_equal(cx_transfers(), n);
+    assert_int_equal(cx_balance(0).held, 6000);
+    /* finance rejects: the money is back */
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, two.id, "fraud block", &fin2, &out), PB_OK);
+    assert_string_equal(out.status, "rejected");
+    assert_int_equal(cx_balance(0).held, 1000);
+    /* self-excluded: may still take their money out */
+    cx_status(0, "self_excluded");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, one.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+}
+
 /* The payment and withdrawal lists' statements, one per filter set. */
 static bool list_statement(const char *sql, void *ctx)
 {
@@ -510,6 +700,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_waits_for_two_passes, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_retry_reads_every_page, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_pass_stops_at_a_refusing_psp, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_payout_sent_once_while_slow, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_payout_recorded_already, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_payout_keyed_by_withdrawal, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_rechecks_the_player, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
