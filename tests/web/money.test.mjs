@@ -125,6 +125,8 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
     await detail.locator(`[data-testid=approvals] [data-staff-id="${a.id}"]`).innerText(),
     `${a.email} · finance`,
   );
+  // the player gate as it stands now, beside the checks recorded at the request
+  assert.equal(await detail.getByTestId('current-checks').innerText(), 'player_status: pass');
   await detail.locator('[data-testid=approve]').click();
   await dialog(pb).getByRole('button', { name: 'Approve and pay' }).click();
   await pb.locator('[data-testid=withdrawal-detail][data-status=paid]').waitFor({ timeout: 20_000 });

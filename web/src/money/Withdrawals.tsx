@@ -453,6 +453,19 @@ function Detail({ w, onChange, reload }: { w: Withdrawal; onChange: (w: Withdraw
             </span>
           ))}
         </dd>
+        {w.current_checks && (
+          <>
+            <dt>Now</dt>
+            <dd data-testid="current-checks">
+              {w.current_checks.map((c) => (
+                <span class={c.result === 'pass' ? 'm-check' : 'm-check m-check-fail'}>
+                  {c.check}: {c.result}
+                  {c.code ? ` (${c.code}: an approval is refused)` : ''}
+                </span>
+              ))}
+            </dd>
+          </>
+        )}
         <dt>Payout</dt>
         <dd>
           {w.psp}

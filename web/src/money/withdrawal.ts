@@ -30,6 +30,8 @@ export interface Withdrawal {
   player: string;
   requested_by: { kind: 'player' | 'staff'; id: string; email?: string | null };
   checks: { check: string; result: string; note?: string }[];
+  /** The player gate as it stands now (an approval of a player blocked since is refused). */
+  current_checks?: { check: string; result: string; code?: string }[];
   approvals: Approval[];
 }
 
