@@ -65,6 +65,7 @@ static pb_err check_shape(const pb_wallet_op *op)
         !text_ok(op->game, sizeof op->game, op->kind == PB_WALLET_BET) ||
         !text_ok(op->brand, sizeof op->brand, true) ||
         !text_ok(op->player, sizeof op->player, true) ||
+        !text_ok(op->request_currency, sizeof op->request_currency, false) ||
         !text_ok(op->bet_tx_id, sizeof op->bet_tx_id,
                  op->kind == PB_WALLET_WIN || op->kind == PB_WALLET_ROLLBACK) ||
         !text_ok(op->trace_id, sizeof op->trace_id, false))
@@ -82,16 +83,32 @@ static pb_err check_shape(const pb_wallet_op *op)
  * "v1␟<kind>␟<amount>␟<close>" then "␟<field>" for each field below. The bytes
  * are laid out in one buffer (every field is bounded by its array) and hashed
  * in one call (core/sha256.h: libcrypto, SHA-NI where the CPU has it); the
- * digest is stored with the operation, so the layout never changes. */
+ * digest is stored with the operation, so the layout never changes.
+ *
+ * The currency hashed among the fields is the player's (op->currency, from
+ * the launch), while the amount is in the currency the request named: a retry
+ * of a transaction id in another currency with the same minor units hashed
+ * the same and was answered as a duplicate. So the request's currency is a
+ * ninth field, "␟<request currency>", but only when it differs from the
+ * player's: a request in the player's currency (or naming none) hashes as
+ * before, and a byte-identical retry of an operation an earlier version
+ * stored still matches its row (a stored operation always ran in the
+ * player's currency: another one is refused CURRENCY_MISMATCH, which is not
+ * stored). The extra field cannot collide with the eight-field layout: the
+ * fields hold no unit separator (check_shape), so the count of separators
+ * tells the layouts apart. */
 static void request_hash(const pb_wallet_op *op, uint8_t out[32])
 {
-    char buf[64 + 8 * (1 + PB_WALLET_TXID_MAX + 1)];
+    char buf[64 + 9 * (1 + PB_WALLET_TXID_MAX + 1)];
     int n = snprintf(buf, 64, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind, (long long)op->amount,
                      op->close_round ? 1 : 0);
     size_t len = n > 0 && n < 64 ? (size_t)n : 0;
-    const char *fields[] = {op->provider, op->tx_id, op->round_id, op->bet_tx_id,
-                            op->game,     op->brand, op->player,   op->currency};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,       op->game,
+                            op->brand,    op->player, op->currency, op->request_currency};
+    size_t nfields = sizeof fields / sizeof fields[0];
+    if (op->request_currency[0] == '\0' || strcmp(op->request_currency, op->currency) == 0)
+        nfields--; /* the layout of earlier versions (above) */
+    for (size_t i = 0; i < nfields; i++) {
         size_t k = strnlen(fields[i], PB_WALLET_TXID_MAX + 1); /* the longest field's cap */
         buf[len++] = '\x1f';
         memcpy(buf + len, fields[i], k);

@@ -26,9 +26,11 @@
  * BET_LIMIT) is stored together with the response the protocol adapter rendered
  * for it; a duplicate gets that response back byte for byte. The same
  * transaction id with a different request is IDEMPOTENCY_CONFLICT and changes
- * nothing. Refusals that may change with time (PLAYER_BLOCKED,
- * PLAYER_SELF_EXCLUDED, BET_NOT_FOUND, ROUND_MISMATCH, validation) are not
- * stored: a retry is decided again.
+ * nothing; the currency the request named is part of the request (a retry in
+ * another currency is a conflict, not the stored answer; on a first attempt
+ * the adapter refuses it with CURRENCY_MISMATCH). Refusals that may change
+ * with time (PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED, BET_NOT_FOUND,
+ * ROUND_MISMATCH, validation) are not stored: a retry is decided again.
  *
  * Rules: a win names its bet (same player and round; the bet not rolled back)
  * and pays into cash and bonus in the bet's proportions. A rollback names a bet
@@ -234,7 +236,10 @@ typedef struct pb_wallet_op {
     char game[PB_WALLET_GAME_MAX + 1];      /* game code ("" for rollback / round close) */
     char brand[PB_WALLET_BRAND_MAX + 1];    /* brand code */
     char player[PB_ID_STR_LEN + 1];         /* player public id */
-    char currency[8];
+    char currency[8];                       /* the player's (the launch's): the accounts' */
+    /* the currency the request named ("" when it named none): part of the
+     * request's identity (request_hash in game.c), not the accounts' */
+    char request_currency[8];
     int64_t amount;   /* bet, win: > 0 (a win may be 0: a losing round's close);
                                rollback, round close: 0 */
     bool close_round; /* bet or win: close the round after this operation */

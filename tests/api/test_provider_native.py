@@ -1,14 +1,15 @@
 """test_provider_native.py — the native seamless wallet protocol over real HTTP,
 rule by rule (issue 4 part 3): signatures and timestamps, session and balance,
 bets and wins with the funding split returned proportionally, duplicates
-answered byte for byte, conflicting reuse of an id, rollback before the bet,
-rollback after a win, win on a rolled-back bet, insufficient funds with the
-balance, wrong currency, unknown / disabled / jurisdiction-blocked games, bet
-limits, expired tokens (refused for bets, accepted for wins and rollbacks),
-launches revoked by staff (the same, at once), a blocked player, bad input refused with the ledger unchanged, and the launch
-cache (a launch gone from the store: refused at once where a live token is
-needed, within the cache's second for wins). Ends with
-`pitboss ledger verify` on the database the run wrote.
+answered byte for byte, conflicting reuse of an id (another currency too),
+rollback before the bet, rollback after a win, win on a rolled-back bet,
+insufficient funds with the balance, wrong currency, unknown / disabled /
+jurisdiction-blocked games, bet limits, expired tokens (refused for bets,
+accepted for wins and rollbacks), launches revoked by staff (the same, at
+once), a blocked player, bad input refused with the ledger unchanged, and the
+launch cache (a launch gone from the store: refused at once where a live token
+is needed, within the cache's second for wins). Ends with `pitboss ledger
+verify` on the database the run wrote.
 
 Usage: test_provider_native.py PATH/TO/pitboss
 """
@@ -272,9 +273,13 @@ class Run:
         r = self.win("alice", "a-w1", "a-r1", "a-b1", "16.00", close_round=True)
         assert r.status == 200 and r.body == self.win_body, r.body
         assert self.ledger_rows() == before + 1  # only a-b3's one leg
-        # the same id with other content
+        # the same id with other content; the currency is part of the request: the win
+        # again in USD, the same amount in minor units, is another request (the brand
+        # has USD; the player's launch is in EUR)
         for r in (self.bet("alice", "a-b3", "a-r3", "2.00"),
                   self.win("alice", "a-w1", "a-r1", "a-b1", "17.00"),
+                  self.win("alice", "a-w1", "a-r1", "a-b1", "16.00", currency="USD"),
+                  self.bet("alice", "a-b3", "a-r3", "1.00", currency="USD"),
                   self.bet("alice", "a-w1", "a-r9", "1.00")):
             assert r.status == 409 and r.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT", r.body
             assert r.json()["balance"] == self.balance("alice")["balance"], r.body

@@ -194,6 +194,7 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     (void)state;
     fund(1000, 0);
     pb_wallet_op a = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    snprintf(a.request_currency, sizeof a.request_currency, "EUR"); /* the player's */
     assert_int_equal(run(&a), PB_OK);
     int64_t n = transfers();
     int renders = G.renders;
@@ -213,9 +214,27 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     assert_int_equal(transfers(), n);
     assert_int_equal(bal().cash, 900);
 
+    /* the currency the request named is part of it: the same bet, the same minor
+     * units, named in USD is a conflict, not the stored answer (it was answered
+     * as the duplicate when only the player's currency was hashed); named in the
+     * player's currency, or in none (dup above), it is the duplicate */
+    pb_wallet_op usd = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    snprintf(usd.request_currency, sizeof usd.request_currency, "USD");
+    assert_int_equal(run(&usd), PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_false(usd.duplicate);
+    assert_int_equal(usd.response.status, 0);
+    pb_wallet_op eur = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    snprintf(eur.request_currency, sizeof eur.request_currency, "EUR");
+    assert_int_equal(run(&eur), PB_OK);
+    assert_true(eur.duplicate);
+    assert_memory_equal(eur.response.body, a.response.body, a.response.body_len);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 900);
+
     /* the stored request hash is SHA-256 of "v1␟kind␟amount␟close" and "␟field" for
      * provider, tx, round, bet tx, game, brand, player, currency: the layout stored
-     * rows were hashed with, so a replay after an upgrade still matches */
+     * rows were hashed with, so a replay after an upgrade still matches (a request
+     * in the player's currency adds nothing to it) */
     pb_store_wallet_op row;
     assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "b1", &row), PB_STORE_OK);
     crypto_hash_sha256_state h;
@@ -235,6 +254,8 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     pb_wallet_op_release(&a);
     pb_wallet_op_release(&dup);
     pb_wallet_op_release(&other);
+    pb_wallet_op_release(&usd);
+    pb_wallet_op_release(&eur);
 }
 
 static void test_rollback_before_bet_refuses_the_bet(void **state)
@@ -465,6 +486,9 @@ static void test_bad_shapes_change_nothing(void **state)
     assert_int_equal(run(&e), PB_ERR_CURRENCY_UNKNOWN);
     pb_wallet_op f = op_new(PB_WALLET_ROLLBACK, "rb", "r1", "b1", 5);
     assert_int_equal(run(&f), PB_ERR_AMOUNT_INVALID);
+    pb_wallet_op g = op_new(PB_WALLET_BET, "b3", "r1", NULL, 10);
+    snprintf(g.request_currency, sizeof g.request_currency, "E\x01R");
+    assert_int_equal(run(&g), PB_ERR_INVALID_REQUEST);
     assert_int_equal(transfers(), n);
 }
 
