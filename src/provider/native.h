@@ -45,7 +45,8 @@ typedef enum {
     PB_NATIVE_BET,         /* "bet" */
     PB_NATIVE_WIN,         /* "win" */
     PB_NATIVE_ROLLBACK,    /* "rollback" */
-    PB_NATIVE_ROUND_CLOSE, /* "round/close" */
+    PB_NATIVE_ROUND_CLOSE, /* "round/close": closes the player's round of that id (rounds
+                              are per player: other players' rounds of it stay open) */
 } pb_native_call;
 
 /* The call's path below /v1/providers/{provider}/ ("round/close"). */

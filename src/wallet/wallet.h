@@ -32,12 +32,17 @@
  * with time (PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED, BET_NOT_FOUND,
  * ROUND_MISMATCH, validation) are not stored: a retry is decided again.
  *
- * Rules: a win names its bet (same player and round; the bet not rolled back)
- * and pays into cash and bonus in the bet's proportions. A rollback names a bet
+ * Rounds are per player: a provider may give every player at a live table the
+ * same round id, so a round is (provider, round id, player), and one player's
+ * bets, wins and close on an id never touch another player's round of it.
+ *
+ * Rules: a win names its bet (same player and round, else ROUND_MISMATCH; the
+ * bet not rolled back) and pays into cash and bonus in the bet's proportions. A rollback names a bet
  * and refunds exactly its split; a rollback of a bet never seen is recorded (a
  * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK;
- * a rollback when the round already has a win is refused with ROUND_HAS_WIN. A
- * bet on a closed round is refused with ROUND_CLOSED. Wins and rollbacks need
+ * a rollback when the player's round already has a win is refused with
+ * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
+ * ROUND_CLOSED. Wins and rollbacks need
  * no live launch token (the adapter does not check expiry for them); bets go
  * through the player gate, inside the command, after the duplicate check (so a
  * duplicate of an accepted bet is answered even if the player was blocked since).
