@@ -333,7 +333,9 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     const char *body = pb_http_body(req, &len);
     char request_uuid[PB_HUB88_REQUEST_UUID_MAX + 1];
 
-    provider_view pv;
+    /* zeroed: a code longer than any provider's skips provider_find, and the
+     * refusal below still releases pv.key (NULL: nothing) */
+    provider_view pv = {0};
     pb_err e = code && strlen(code) <= PB_PROVIDER_CODE_MAX ? provider_find(a, req, code, &pv)
                                                             : PB_OK;
     if (e != PB_OK) {

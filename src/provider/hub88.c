@@ -496,6 +496,7 @@ pb_err pb_hub88_to_op(const pb_hub88_request *r, const char *provider, const pb_
         !copy(op->brand, sizeof op->brand, who->brand) ||
         !copy(op->player, sizeof op->player, who->player) ||
         !copy(op->currency, sizeof op->currency, who->currency) ||
+        !copy(op->request_currency, sizeof op->request_currency, r->currency) ||
         !copy(op->trace_id, sizeof op->trace_id, trace_id))
         return PB_ERR_INVALID_REQUEST;
     op->amount = r->call == PB_HUB88_ROLLBACK ? 0 : r->amount_minor;

@@ -211,9 +211,13 @@ typedef struct pb_hub88_player {
 
 /*
  * Fills a wallet operation from a parsed bet / win / rollback: kind,
- * transaction_uuid → tx_id, round → round_id, reference_transaction_uuid →
- * bet_tx_id, game_code → game, brand, player, currency (the player's), amount
- * (minor units; 0 for a rollback), round_closed → close_round, trace id, and
+ * transaction_uuid → tx_id, round → round_id (the player's round of that id:
+ * rounds are per player, and Hub88 gives every player at a live table the same
+ * round), reference_transaction_uuid →
+ * bet_tx_id, game_code → game, brand, player, currency (the player's),
+ * currency → request_currency (the request's, "" for a rollback: part of its
+ * identity, so a retry in another currency is another request), amount (minor
+ * units; 0 for a rollback), round_closed → close_round, trace id, and
  * pb_hub88_render as renderer with render_ctx = r->request_uuid (which must
  * live until the operation is done). INVALID_REQUEST for user/info or
  * user/balance, or a value that does not fit the op.

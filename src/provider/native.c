@@ -278,6 +278,7 @@ pb_err pb_native_to_op(const pb_native_request *r, const char *provider,
         !copy(op->game, sizeof op->game, game) || !copy(op->brand, sizeof op->brand, who->brand) ||
         !copy(op->player, sizeof op->player, who->player) ||
         !copy(op->currency, sizeof op->currency, who->currency) ||
+        !copy(op->request_currency, sizeof op->request_currency, r->currency) ||
         !copy(op->trace_id, sizeof op->trace_id, trace_id))
         return PB_ERR_INVALID_REQUEST;
     op->amount = r->call == PB_NATIVE_BET || r->call == PB_NATIVE_WIN ? r->amount : 0;

@@ -45,7 +45,8 @@ typedef enum {
     PB_NATIVE_BET,         /* "bet" */
     PB_NATIVE_WIN,         /* "win" */
     PB_NATIVE_ROLLBACK,    /* "rollback" */
-    PB_NATIVE_ROUND_CLOSE, /* "round/close" */
+    PB_NATIVE_ROUND_CLOSE, /* "round/close": closes the player's round of that id (rounds
+                              are per player: other players' rounds of it stay open) */
 } pb_native_call;
 
 /* The call's path below /v1/providers/{provider}/ ("round/close"). */
@@ -119,9 +120,11 @@ typedef struct pb_native_player {
 /*
  * Fills a wallet operation from a parsed bet / win / rollback / round close:
  * kind, ids, game (the bet's; the launched game for a win; "" otherwise),
- * brand, player, currency (the player's), amount, close_round, trace id, and
- * pb_native_render as its renderer. INVALID_REQUEST for session / balance or a
- * value that does not fit the op.
+ * brand, player, currency (the player's), request_currency (the request's, ""
+ * for a round close: part of its identity, so a retry in another currency is
+ * another request), amount, close_round, trace id, and pb_native_render as its
+ * renderer. INVALID_REQUEST for session / balance or a value that does not fit
+ * the op.
  */
 pb_err pb_native_to_op(const pb_native_request *r, const char *provider,
                        const pb_native_player *who, const char *trace_id, pb_wallet_op *op);

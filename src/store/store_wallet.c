@@ -39,9 +39,9 @@ pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider
 }
 
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
-                                      pb_store_wallet_round *out)
+                                      const char *player, pb_store_wallet_round *out)
 {
-    return c->be->wallet->round_get(c, provider, round_id, out);
+    return c->be->wallet->round_get(c, provider, round_id, player, out);
 }
 
 pb_store_rc pb_store_wallet_round_put(pb_store_conn *c, const pb_store_wallet_round *r)

@@ -55,7 +55,11 @@ typedef struct pb_store_wallet_bet {
     int64_t created_at, updated_at;
 } pb_store_wallet_bet;
 
-/* A round (wallet_round). */
+/* One player's round (wallet_round, keyed (provider, round_id, player)): a
+ * provider's round id is not one player's (a live table gives every player at
+ * it the same one), so the same id at two players is two rounds. A round with
+ * bets only has no row: one is written when a win is paid on it or it is
+ * closed. */
 typedef struct pb_store_wallet_round {
     char provider[PB_STORE_WALLET_PROVIDER_MAX + 1];
     char round_id[PB_STORE_WALLET_ROUND_MAX + 1];
@@ -79,9 +83,11 @@ pb_store_rc pb_store_wallet_bet_record_get(pb_store_conn *c, const char *provide
 pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_bet *b);
 pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
                                           const char *bet_tx_id, const char *state, int64_t now);
+/* player's round round_id of provider: NOT_FOUND, or OK with *out. */
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
-                                      pb_store_wallet_round *out);
-/* Inserts the round or rewrites has_win, closed and updated_at of the existing one. */
+                                      const char *player, pb_store_wallet_round *out);
+/* Inserts r's round (provider, round_id, player) or rewrites has_win, closed and
+ * updated_at of the existing one. */
 pb_store_rc pb_store_wallet_round_put(pb_store_conn *c, const pb_store_wallet_round *r);
 
 /* What a backend implements for the wallet (see backend.h). */
@@ -97,7 +103,7 @@ struct pb_store_wallet_ops {
     pb_store_rc (*bet_set_state)(pb_store_conn *c, const char *provider, const char *bet_tx_id,
                                  const char *state, int64_t now);
     pb_store_rc (*round_get)(pb_store_conn *c, const char *provider, const char *round_id,
-                             pb_store_wallet_round *out);
+                             const char *player, pb_store_wallet_round *out);
     pb_store_rc (*round_put)(pb_store_conn *c, const pb_store_wallet_round *r);
 };
 

@@ -10,16 +10,22 @@
  *   1. wallet_op by (provider, tx_id): the same hash → a duplicate: the stored
  *      outcome and response, byte for byte; another hash → IDEMPOTENCY_CONFLICT.
  *   2. the rules of the kind (bet / win / rollback / round close) read the bet
- *      and the round and decide; money moves as a linked chain of ledger
- *      transfers (cash leg, bonus leg) in scope "game:<provider>", keyed
- *      "op:<ref>:c" / "op:<ref>:b" with ref a UUIDv7 the writer makes for the
- *      operation: time-ordered, so the ledger's key index takes them as appends
- *      (provider tx ids are random: keyed by them, every call cost the index a
- *      page of its own). A provider's transaction moves money once because
- *      wallet_op's (provider, tx_id) is unique and written in the same commit as
- *      the transfers. Transfers written by earlier versions keep the keys
- *      "<tx_id>:c" / "<tx_id>:b": nothing reads a game transfer's key back (the
- *      back office finds a transfer's game by its round, the reference);
+ *      and the player's round and decide. Rounds are per player: a provider
+ *      may give every player at a live table the same round id, so a round is
+ *      (provider, round id, player), and a bet, win or close on an id another
+ *      player uses too is on the op's player's own round (a win or rollback
+ *      naming another player's bet is ROUND_MISMATCH); a round with bets only
+ *      has no wallet_round row until a win is paid on it or it is closed.
+ *      Money moves as a linked chain of ledger transfers (cash leg, bonus leg)
+ *      in scope "game:<provider>", keyed "op:<ref>:c" / "op:<ref>:b" with ref
+ *      a UUIDv7 the writer makes for the operation: time-ordered, so the
+ *      ledger's key index takes them as appends (provider tx ids are random:
+ *      keyed by them, every call cost the index a page of its own). A
+ *      provider's transaction moves money once because wallet_op's (provider,
+ *      tx_id) is unique and written in the same commit as the transfers.
+ *      Transfers written by earlier versions keep the keys "<tx_id>:c" /
+ *      "<tx_id>:b": nothing reads a game transfer's key back (the back office
+ *      finds a transfer's game by its player's round, the reference);
  *   3. the adapter's render callback turns the outcome into its response, and a
  *      decided outcome is stored with it (wallet_op) — in the same commit as the
  *      transfers, the bet and the round.
@@ -65,6 +71,7 @@ static pb_err check_shape(const pb_wallet_op *op)
         !text_ok(op->game, sizeof op->game, op->kind == PB_WALLET_BET) ||
         !text_ok(op->brand, sizeof op->brand, true) ||
         !text_ok(op->player, sizeof op->player, true) ||
+        !text_ok(op->request_currency, sizeof op->request_currency, false) ||
         !text_ok(op->bet_tx_id, sizeof op->bet_tx_id,
                  op->kind == PB_WALLET_WIN || op->kind == PB_WALLET_ROLLBACK) ||
         !text_ok(op->trace_id, sizeof op->trace_id, false))
@@ -82,16 +89,32 @@ static pb_err check_shape(const pb_wallet_op *op)
  * "v1␟<kind>␟<amount>␟<close>" then "␟<field>" for each field below. The bytes
  * are laid out in one buffer (every field is bounded by its array) and hashed
  * in one call (core/sha256.h: libcrypto, SHA-NI where the CPU has it); the
- * digest is stored with the operation, so the layout never changes. */
+ * digest is stored with the operation, so the layout never changes.
+ *
+ * The currency hashed among the fields is the player's (op->currency, from
+ * the launch), while the amount is in the currency the request named: a retry
+ * of a transaction id in another currency with the same minor units hashed
+ * the same and was answered as a duplicate. So the request's currency is a
+ * ninth field, "␟<request currency>", but only when it differs from the
+ * player's: a request in the player's currency (or naming none) hashes as
+ * before, and a byte-identical retry of an operation an earlier version
+ * stored still matches its row (a stored operation always ran in the
+ * player's currency: another one is refused CURRENCY_MISMATCH, which is not
+ * stored). The extra field cannot collide with the eight-field layout: the
+ * fields hold no unit separator (check_shape), so the count of separators
+ * tells the layouts apart. */
 static void request_hash(const pb_wallet_op *op, uint8_t out[32])
 {
-    char buf[64 + 8 * (1 + PB_WALLET_TXID_MAX + 1)];
+    char buf[64 + 9 * (1 + PB_WALLET_TXID_MAX + 1)];
     int n = snprintf(buf, 64, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind, (long long)op->amount,
                      op->close_round ? 1 : 0);
     size_t len = n > 0 && n < 64 ? (size_t)n : 0;
-    const char *fields[] = {op->provider, op->tx_id, op->round_id, op->bet_tx_id,
-                            op->game,     op->brand, op->player,   op->currency};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,       op->game,
+                            op->brand,    op->player, op->currency, op->request_currency};
+    size_t nfields = sizeof fields / sizeof fields[0];
+    if (op->request_currency[0] == '\0' || strcmp(op->request_currency, op->currency) == 0)
+        nfields--; /* the layout of earlier versions (above) */
+    for (size_t i = 0; i < nfields; i++) {
         size_t k = strnlen(fields[i], PB_WALLET_TXID_MAX + 1); /* the longest field's cap */
         buf[len++] = '\x1f';
         memcpy(buf + len, fields[i], k);
@@ -198,7 +221,7 @@ static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
 
 static bool is_ok(pb_store_rc rc) { return rc == PB_STORE_OK; }
 
-/* A round row for op's round, as of now, open and without a win. */
+/* A round row for op's player's round, as of now, open and without a win. */
 static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int64_t now)
 {
     memset(round, 0, sizeof *round);
@@ -234,15 +257,11 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
-    pb_store_wallet_round round;
-    rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
+    pb_store_wallet_round round; /* the player's own round of this id */
+    rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
     bool fresh = rc == PB_STORE_NOT_FOUND;
     if (!fresh && !is_ok(rc))
         return PB_ERR_INTERNAL;
-    if (!fresh && strcmp(round.player, op->player) != 0) {
-        op->result = PB_ERR_ROUND_MISMATCH;
-        return PB_OK;
-    }
     if (!fresh && round.closed) {
         op->result = PB_ERR_ROUND_CLOSED;
         return PB_OK;
@@ -279,8 +298,9 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
     return PB_OK;
 }
 
-/* The bet a win or rollback names, checked against the op's player and round.
- * *found = false when there is none. PB_OK, a refusal in op->result, or INTERNAL. */
+/* The bet a win or rollback names, checked against the op's player and round
+ * (ROUND_MISMATCH: another player's bet, or one of another round). *found =
+ * false when there is none. PB_OK, a refusal in op->result, or INTERNAL. */
 static pb_err named_bet(pb_ledger_tx *tx, pb_wallet_op *op, pb_store_wallet_bet *bet, bool *found)
 {
     pb_store_rc rc = pb_store_wallet_bet_get(pb_ledger_tx_conn(tx), op->provider, op->bet_tx_id,
@@ -311,8 +331,8 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return PB_OK;
     }
-    pb_store_wallet_round round;
-    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
+    pb_store_wallet_round round; /* the player's (named_bet: the bet's player and round) */
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
     if (rc == PB_STORE_NOT_FOUND)
         new_round(op, &round, pb_ledger_tx_now(tx)); /* bets only so far */
     else if (!is_ok(rc))
@@ -378,8 +398,8 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return PB_OK;
     }
-    pb_store_wallet_round round;
-    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, bet.round_id, &round);
+    pb_store_wallet_round round; /* the bet's round, of the bet's player (named_bet: op's) */
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, bet.round_id, bet.player, &round);
     if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
     if (rc == PB_STORE_OK && round.has_win) {
@@ -406,16 +426,12 @@ static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_store_conn *c = pb_ledger_tx_conn(tx);
     int64_t now = pb_ledger_tx_now(tx);
-    pb_store_wallet_round round;
-    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, &round);
-    if (rc == PB_STORE_NOT_FOUND) {
+    pb_store_wallet_round round; /* the player's own round of this id */
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
+    if (rc == PB_STORE_NOT_FOUND)
         new_round(op, &round, now);
-    } else if (!is_ok(rc)) {
+    else if (!is_ok(rc))
         return PB_ERR_INTERNAL;
-    } else if (strcmp(round.player, op->player) != 0) {
-        op->result = PB_ERR_ROUND_MISMATCH;
-        return PB_OK;
-    }
     round.closed = true;
     round.updated_at = now;
     if (!is_ok(pb_store_wallet_round_put(c, &round)))

@@ -26,16 +26,23 @@
  * BET_LIMIT) is stored together with the response the protocol adapter rendered
  * for it; a duplicate gets that response back byte for byte. The same
  * transaction id with a different request is IDEMPOTENCY_CONFLICT and changes
- * nothing. Refusals that may change with time (PLAYER_BLOCKED,
- * PLAYER_SELF_EXCLUDED, BET_NOT_FOUND, ROUND_MISMATCH, validation) are not
- * stored: a retry is decided again.
+ * nothing; the currency the request named is part of the request (a retry in
+ * another currency is a conflict, not the stored answer; on a first attempt
+ * the adapter refuses it with CURRENCY_MISMATCH). Refusals that may change
+ * with time (PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED, BET_NOT_FOUND,
+ * ROUND_MISMATCH, validation) are not stored: a retry is decided again.
  *
- * Rules: a win names its bet (same player and round; the bet not rolled back)
- * and pays into cash and bonus in the bet's proportions. A rollback names a bet
+ * Rounds are per player: a provider may give every player at a live table the
+ * same round id, so a round is (provider, round id, player), and one player's
+ * bets, wins and close on an id never touch another player's round of it.
+ *
+ * Rules: a win names its bet (same player and round, else ROUND_MISMATCH; the
+ * bet not rolled back) and pays into cash and bonus in the bet's proportions. A rollback names a bet
  * and refunds exactly its split; a rollback of a bet never seen is recorded (a
  * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK;
- * a rollback when the round already has a win is refused with ROUND_HAS_WIN. A
- * bet on a closed round is refused with ROUND_CLOSED. Wins and rollbacks need
+ * a rollback when the player's round already has a win is refused with
+ * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
+ * ROUND_CLOSED. Wins and rollbacks need
  * no live launch token (the adapter does not check expiry for them); bets go
  * through the player gate, inside the command, after the duplicate check (so a
  * duplicate of an accepted bet is answered even if the player was blocked since).
@@ -234,7 +241,10 @@ typedef struct pb_wallet_op {
     char game[PB_WALLET_GAME_MAX + 1];      /* game code ("" for rollback / round close) */
     char brand[PB_WALLET_BRAND_MAX + 1];    /* brand code */
     char player[PB_ID_STR_LEN + 1];         /* player public id */
-    char currency[8];
+    char currency[8];                       /* the player's (the launch's): the accounts' */
+    /* the currency the request named ("" when it named none): part of the
+     * request's identity (request_hash in game.c), not the accounts' */
+    char request_currency[8];
     int64_t amount;   /* bet, win: > 0 (a win may be 0: a losing round's close);
                                rollback, round close: 0 */
     bool close_round; /* bet or win: close the round after this operation */

@@ -10,9 +10,10 @@ then signed here with RSA-SHA256 (base64 in X-Hub88-Signature) and sent to
 /v1/providers/{code}/hub88/…, covering the statuses of issue 4 part 4:
 RS_OK (user/info, user/balance, bet, win, rollback, in EUR and JPY amounts of
 1/100000 units), RS_ERROR_NOT_ENOUGH_MONEY with the balance,
-RS_ERROR_DUPLICATE_TRANSACTION (same transaction_uuid, other content) while an
-identical retry gets the original answer (its request_uuid replaced),
-RS_ERROR_TRANSACTION_DOES_NOT_EXIST, RS_ERROR_TRANSACTION_ROLLED_BACK (a win on
+RS_ERROR_DUPLICATE_TRANSACTION (same transaction_uuid, other content: another
+currency too) while an identical retry gets the original answer (its
+request_uuid replaced), RS_ERROR_TRANSACTION_DOES_NOT_EXIST,
+RS_ERROR_TRANSACTION_ROLLED_BACK (a win on
 a rolled-back bet; a bet rolled back before it arrived), a rollback after a win
 refused, RS_ERROR_INVALID_SIGNATURE (another key, a flipped byte, missing or
 malformed header), RS_ERROR_TOKEN_EXPIRED (bet and balance; win and rollback
@@ -322,7 +323,21 @@ class Run:
                 assert a["request_uuid"] == changed["request_uuid"] and a["balance"] == 4800 * EUR, a
             answer(self.win("emil", "w-dup", "r-dup", "b-dup", 999 * EUR),
                    "RS_ERROR_DUPLICATE_TRANSACTION")
+            # the currency is part of the request: the win again in USD (the same amount
+            # in cents) or in JPY (the same number of minor units, 100 yen) is another
+            # request, not the stored answer (the launch is in EUR)
+            for cur, amount in (("USD", 100 * EUR), ("JPY", 100 * JPY)):
+                changed = dict(wbody, currency=cur, amount=amount, request_uuid=rid())
+                a = answer(self.hub.call("transaction/win", changed),
+                           "RS_ERROR_DUPLICATE_TRANSACTION")
+                assert a["balance"] == 4800 * EUR and a["currency"] == "EUR", a
+            # and the bet again in USD
+            a = answer(self.hub.call("transaction/bet", dict(body, currency="USD", request_uuid=rid())),
+                       "RS_ERROR_DUPLICATE_TRANSACTION")
+            assert a["balance"] == 4800 * EUR, a
         self.unchanged(conflicts)
+        # the identical request (in the launch's currency) still gets the stored answer
+        self.replay_same("transaction/win", wbody, w1)
 
     # ---- refusals with their status ----
 
@@ -522,7 +537,9 @@ class Run:
 
     def not_a_hub88_provider(self):
         def tries():
-            for code in ("nativ", "nobody"):
+            # a code longer than any provider's (32) is not looked up: the same 404 (it
+            # once released a key pointer never set, reachable without a signature)
+            for code in ("nativ", "nobody", "x" * 40):
                 hub = Hub88(self.env, code, self.rsa, "127.0.0.31")
                 r = hub.call("user/info", {"user": "x", "request_uuid": rid()})
                 expect(r, 404, "PROVIDER_NOT_FOUND")
@@ -563,7 +580,8 @@ def main():
         ("RS_ERROR_USER_DISABLED for blocked and self-excluded players; open rounds still settle", run.user_disabled),
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),
         ("bad input: RS_ERROR_WRONG_SYNTAX / RS_ERROR_WRONG_TYPES (inexact amounts too), nothing moves", run.bad_input),
-        ("a provider code that is not hub88: 404 PROVIDER_NOT_FOUND", run.not_a_hub88_provider),
+        ("a provider code that is not hub88 (or longer than any): 404 PROVIDER_NOT_FOUND",
+         run.not_a_hub88_provider),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

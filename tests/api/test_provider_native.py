@@ -1,14 +1,15 @@
 """test_provider_native.py — the native seamless wallet protocol over real HTTP,
 rule by rule (issue 4 part 3): signatures and timestamps, session and balance,
-bets and wins with the funding split returned proportionally, duplicates
-answered byte for byte, conflicting reuse of an id, rollback before the bet,
+bets and wins with the funding split returned proportionally, two players on
+one round id (rounds are per player), duplicates answered byte for byte,
+conflicting reuse of an id (another currency too), rollback before the bet,
 rollback after a win, win on a rolled-back bet, insufficient funds with the
 balance, wrong currency, unknown / disabled / jurisdiction-blocked games, bet
 limits, expired tokens (refused for bets, accepted for wins and rollbacks),
-launches revoked by staff (the same, at once), a blocked player, bad input refused with the ledger unchanged, and the launch
-cache (a launch gone from the store: refused at once where a live token is
-needed, within the cache's second for wins). Ends with
-`pitboss ledger verify` on the database the run wrote.
+launches revoked by staff (the same, at once), a blocked player, bad input
+refused with the ledger unchanged, and the launch cache (a launch gone from the
+store: refused at once where a live token is needed, within the cache's second
+for wins). Ends with `pitboss ledger verify` on the database the run wrote.
 
 Usage: test_provider_native.py PATH/TO/pitboss
 """
@@ -155,7 +156,8 @@ class Run:
         self.client = Client(env, "127.0.3.20")
         self.players, self.access, self.tokens = {}, {}, {}
         for who, cur in (("alice", None), ("bob", None), ("carl", None), ("dora", None),
-                         ("erin", None), ("gus", None), ("uma", "USD")):
+                         ("erin", None), ("gus", None), ("hana", None), ("ivan", None),
+                         ("uma", "USD")):
             email = f"{who}@example.com"
             self.players[who] = register_player(self.client, "alpha", email, currency=cur)
             r = expect(self.client.call("POST", "/v1/player/login",
@@ -272,9 +274,13 @@ class Run:
         r = self.win("alice", "a-w1", "a-r1", "a-b1", "16.00", close_round=True)
         assert r.status == 200 and r.body == self.win_body, r.body
         assert self.ledger_rows() == before + 1  # only a-b3's one leg
-        # the same id with other content
+        # the same id with other content; the currency is part of the request: the win
+        # again in USD, the same amount in minor units, is another request (the brand
+        # has USD; the player's launch is in EUR)
         for r in (self.bet("alice", "a-b3", "a-r3", "2.00"),
                   self.win("alice", "a-w1", "a-r1", "a-b1", "17.00"),
+                  self.win("alice", "a-w1", "a-r1", "a-b1", "16.00", currency="USD"),
+                  self.bet("alice", "a-b3", "a-r3", "1.00", currency="USD"),
                   self.bet("alice", "a-w1", "a-r9", "1.00")):
             assert r.status == 409 and r.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT", r.body
             assert r.json()["balance"] == self.balance("alice")["balance"], r.body
@@ -563,6 +569,46 @@ class Run:
         r = self.bet("bob", "b-7", "b-rc", "1.00")
         assert r.status == 409 and r.json()["error"]["code"] == "ROUND_CLOSED", r.body
 
+    def shared_round_ids(self):
+        """Two players on one round id, as a live table's provider sends it: each has a
+        round of their own. Ivan's close leaves Hana's round open (her win pays, her
+        next bet is taken); Ivan's win neither marks Hana's round won (her bet can
+        still be rolled back) nor closes it; a win naming the other's bet is
+        ROUND_MISMATCH."""
+        self.fund(self.players["hana"], "cash", "10.00")
+        self.fund(self.players["ivan"], "cash", "10.00")
+        for who, tx in (("hana", "h-b1"), ("ivan", "i-b1")):
+            r = self.bet(who, tx, "table-r1", "2.00")
+            assert r.status == 200, r.body
+        r = self.post("round/close", {"token": self.tokens["ivan"], "transaction_id": "i-c1",
+                                      "round_id": "table-r1"})
+        assert r.status == 200, r.body
+        r = self.win("hana", "h-w1", "table-r1", "h-b1", "3.00", close_round=False)
+        assert r.status == 200 and r.json()["cash"] == "11.00", r.body
+        r = self.bet("hana", "h-b2", "table-r1", "1.00")
+        assert r.status == 200 and r.json()["cash"] == "10.00", r.body
+        r = self.bet("ivan", "i-b2", "table-r1", "1.00")
+        assert r.status == 409 and r.json()["error"]["code"] == "ROUND_CLOSED", r.body
+        r = self.win("ivan", "i-w1", "table-r1", "h-b2", "1.00")
+        assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+        # the second table round: Ivan wins (and closes his round) first
+        for who, tx in (("hana", "h-b3"), ("ivan", "i-b3")):
+            r = self.bet(who, tx, "table-r2", "1.00")
+            assert r.status == 200, r.body
+        r = self.win("ivan", "i-w3", "table-r2", "i-b3", "4.00")
+        assert r.status == 200 and r.json()["cash"] == "11.00", r.body
+        r = self.rollback("hana", "h-rb3", "table-r2", "h-b3")
+        assert r.status == 200 and r.json()["cash"] == "10.00", r.body
+        r = self.bet("hana", "h-b4", "table-r2", "1.00")
+        assert r.status == 200 and r.json()["cash"] == "9.00", r.body
+        r = self.win("hana", "h-w4", "table-r2", "h-b4", "2.00")
+        assert r.status == 200 and r.json()["cash"] == "11.00", r.body
+        assert (self.balance("hana")["cash"], self.balance("ivan")["cash"]) == ("11.00", "11.00")
+        rows = self.env.rows("SELECT player, closed, has_win FROM wallet_round "
+                             "WHERE round_id = 'table-r2' ORDER BY player")
+        want = sorted([(self.players["hana"], 1, 1), (self.players["ivan"], 1, 1)])
+        assert sorted(rows) == want, rows
+
     def bad_inputs(self):
         before = self.ledger_rows()
         t = self.tokens["bob"]
@@ -723,6 +769,8 @@ def main():
         ("revoked launches: bets, sessions and balances TOKEN_EXPIRED at once; wins and "
          "rollbacks paid; a new launch plays; audited", run.revoked_launches),
         ("a closed round takes no more bets", run.round_closed),
+        ("two players on one round id: each plays, closes and wins their own round",
+         run.shared_round_ids),
         ("provider disabled (bets and sessions refused, wins paid), narrower window, new "
          "secret: seen within the cache's 1 s", run.provider_changes),
         ("bad input: 4xx with stable codes, the ledger unchanged", run.bad_inputs),

@@ -11,9 +11,10 @@
  *                    both accounts by primary key; a time window becomes a
  *                    seq range first (seq_at: a binary search by primary key)
  *   account walk     one primary-key read per transfer along the accounts' chains
- *   a game's name    the round (wallet_round's primary key), else the bet's own
- *                    operation (wallet_op_tx: the leg key is "<tx id>:<leg>"); an
- *                    open round of bets only has no round row
+ *   a game's name    the player's round (wallet_round's primary key: provider,
+ *                    round id, player), else an operation of that player's on
+ *                    the round (wallet_op_player); an open round of bets only
+ *                    has no round row
  *   RTP              game_round_report (brand_id, settled_at) WHERE settled
  * Nothing here scans a table without a bound the caller chose; the tx walk
  * also stops after the number of transfers the caller allows (max_read).
@@ -141,10 +142,13 @@ static pb_store_rc sq_play_scan(pb_store_conn *base, const char *brand, int64_t 
 #define REF_MAX_SQL STR(PB_LEDGER_REFERENCE_MAX)
 
 /* The columns of a transfer joined with both accounts and, for game transfers,
- * the round (for its game): the round's row, else an operation of that player's
- * on that round (wallet_op_player). A transfer's reference holds the round id,
- * cut at PB_LEDGER_REFERENCE_MAX characters: a reference that long matches the
- * rounds it begins. */
+ * the round (for its game): the row of the transfer's player's round (rounds
+ * are per player: another player's round of the same id must neither match
+ * nor repeat the transfer), else an operation of that player's on that round
+ * (wallet_op_player). The player is the player-owned side's owner
+ * "player:<id>". A transfer's reference holds the round id, cut at
+ * PB_LEDGER_REFERENCE_MAX characters: a reference that long matches the rounds
+ * it begins. */
 #define TX_SELECT                                                                                \
     "SELECT t.seq, t.id, t.created_at, t.code, t.flags, t.amount, t.currency, t.reference, "     \
     "d.id, d.brand, d.owner, d.kind, k.id, k.brand, k.owner, k.kind, "                           \
@@ -157,7 +161,8 @@ static pb_store_rc sq_play_scan(pb_store_conn *base, const char *brand, int64_t 
     "FROM ledger_transfer t JOIN ledger_account d ON d.id=t.debit_account_id "                   \
     "JOIN ledger_account k ON k.id=t.credit_account_id "                                         \
     "LEFT JOIN wallet_round r ON substr(t.scope,1,5)='game:' AND r.provider=substr(t.scope,6) "  \
-    "AND r.round_id=t.reference "
+    "AND r.round_id=t.reference AND r.player=substr(CASE WHEN d.owner LIKE 'player:%' "          \
+    "THEN d.owner ELSE k.owner END,8) "
 
 static bool is_player_kind(const unsigned char *k)
 {

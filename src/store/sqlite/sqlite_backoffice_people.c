@@ -164,7 +164,7 @@ static pb_store_rc sq_round_page(pb_store_conn *base, const pb_store_round_query
         "  min(o.created_at),"
         "  CASE WHEN max(coalesce(r.closed,0))=1 THEN max(r.updated_at) ELSE 0 END,NULL,NULL"
         " FROM wallet_op o LEFT JOIN wallet_round r"
-        "  ON r.provider=o.provider AND r.round_id=o.round_id"
+        "  ON r.provider=o.provider AND r.round_id=o.round_id AND r.player=o.player"
         " WHERE o.player=?1 AND o.result='OK' AND o.provider<>?6"
         "  AND (?2 IS NULL OR ?2='provider')"
         " GROUP BY o.provider,o.round_id"

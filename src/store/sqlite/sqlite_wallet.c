@@ -1,7 +1,8 @@
 /*
  * sqlite_wallet.c — the wallet's statements on SQLite (0005_wallet.sql):
  * wallet_op (decided operations with their stored responses), wallet_bet and
- * wallet_round. Run by the ledger writer inside its batch transaction.
+ * wallet_round (per player since 0025_wallet_round_player.sql). Run by the
+ * ledger writer inside its batch transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -224,16 +225,17 @@ static void read_round(sqlite3_stmt *st, pb_store_wallet_round *r)
 }
 
 static pb_store_rc round_get(pb_store_conn *base, const char *provider, const char *round_id,
-                             pb_store_wallet_round *out)
+                             const char *player, pb_store_wallet_round *out)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st =
         sq_stmt_sql(c, "SELECT provider,round_id,player,game,has_win,closed,created_at,updated_at "
-                       "FROM wallet_round WHERE provider=?1 AND round_id=?2");
+                       "FROM wallet_round WHERE provider=?1 AND round_id=?2 AND player=?3");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
     sqr_bind_text(st, 2, round_id);
+    sqr_bind_text(st, 3, player);
     SQR_LOOKUP(c, st, read_round, out);
 }
 
@@ -242,8 +244,8 @@ static pb_store_rc round_put(pb_store_conn *base, const pb_store_wallet_round *r
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
         c, "INSERT INTO wallet_round(provider,round_id,player,game,has_win,closed,created_at,"
-           "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(provider,round_id) DO "
-           "UPDATE SET has_win=excluded.has_win, closed=excluded.closed, "
+           "updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(provider,round_id,player) "
+           "DO UPDATE SET has_win=excluded.has_win, closed=excluded.closed, "
            "updated_at=excluded.updated_at");
     if (!st)
         return PB_STORE_ERROR;

@@ -6,7 +6,9 @@
  * player accounts, the credit side first), its seq bounds, currency filter
  * and stop; the walk along chosen accounts' chains giving exactly the same
  * rows as the full walk restricted to them, a transfer between two of them
- * once, and the below bound; and the query plan of every statement the back
+ * once, and the below bound; a game transfer's game from its player's round
+ * (two players on one round id: each transfer once, with its own round's
+ * game); and the query plan of every statement the back
  * office's reads prepared: no full scan of a table (EXPLAIN QUERY PLAN).
  */
 #include <stdio.h>
@@ -27,6 +29,7 @@ typedef struct row {
     char other[PB_BO_OWNER_MAX + 1];
     char currency[8];
     int64_t amount;
+    char game[PB_BO_GAME_MAX + 1];
 } row;
 
 typedef struct rows {
@@ -46,6 +49,7 @@ static int collect(void *ctx, const pb_store_bo_tx *sides, size_t n)
         snprintf(x->other, sizeof x->other, "%s", sides[i].other_owner);
         snprintf(x->currency, sizeof x->currency, "%s", sides[i].currency);
         x->amount = sides[i].amount;
+        snprintf(x->game, sizeof x->game, "%s", sides[i].game);
     }
     return out->stop_after && out->n >= out->stop_after;
 }
@@ -332,12 +336,62 @@ static void test_plans(void **state)
     assert_true(checked >= 11); /* every statement above was looked at */
 }
 
+/* Rounds are per player (0025_wallet_round_player.sql): two players' rounds of
+ * one id, each with its game. A game transfer joins its player's round only:
+ * each transfer is shown once (joined by provider and round id alone, each
+ * came twice) and names its own player's game. */
+static void test_game_of_a_shared_round(void **state)
+{
+    fx *f = *state;
+    int64_t provider = fx_account(f, "provider:p", "provider", 0);
+    int64_t house = fx_account(f, "brand", "house", 0);
+    int64_t cash_a = fx_account(f, "player:a", "player_cash",
+                                PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    int64_t cash_b = fx_account(f, "player:b", "player_cash",
+                                PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    submit(f, "fa", house, cash_a, 100, "EUR");
+    submit(f, "fb", house, cash_b, 100, "EUR");
+    struct {
+        const char *key;
+        int64_t d, c, amount;
+    } game[] = {{"ba", cash_a, provider, 10},
+                {"bb", cash_b, provider, 20},
+                {"wa", provider, cash_a, 30},
+                {"wb", provider, cash_b, 40}};
+    for (size_t i = 0; i < sizeof game / sizeof game[0]; i++) {
+        pb_transfer t = fx_transfer(game[i].key, game[i].d, game[i].c, game[i].amount,
+                                    PB_CODE_ADJUSTMENT);
+        snprintf(t.scope, sizeof t.scope, "game:p");
+        snprintf(t.reference, sizeof t.reference, "R");
+        assert_int_equal(fx_submit1(f, &t), PB_OK);
+    }
+    assert_int_equal(
+        pb_store_exec_raw(f->conn, "INSERT INTO wallet_round(provider,round_id,player,game,"
+                                   "has_win,closed,created_at,updated_at) VALUES"
+                                   "('p','R','a','slot-a',1,1,1,1),('p','R','b','slot-b',1,1,1,1)"),
+        PB_STORE_OK);
+    rows all = {0};
+    pb_store_bo_walk q = {0};
+    assert_int_equal(pb_store_bo_tx_walk(f->conn, &q, collect, &all), PB_STORE_OK);
+    assert_int_equal(all.n, 6); /* two fundings, four game transfers: once each */
+    for (size_t i = 0; i < all.n; i++) {
+        const char *want = all.r[i].seq <= 2                         ? ""
+                           : strcmp(all.r[i].owner, "player:a") == 0 ? "slot-a"
+                                                                     : "slot-b";
+        assert_string_equal(all.r[i].game, want);
+        if (i)
+            assert_true(all.r[i].seq < all.r[i - 1].seq);
+    }
+    assert_int_equal(fx_verify(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seq_at, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_walk, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_walk_accounts, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_game_of_a_shared_round, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plans, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,6 +139,11 @@ static void rounds_merge_and_page(void **state)
     add_op(f, "pitboss", "P1", "g00:bet", "g00", 1, 100, 1000, "");
     add_game_round(f, "P2", "other", 1003, true);
     add_op(f, "studio", "P2", "x1", "rx", 1, 100, 1003, "");
+    /* another player's round of the same id as P1's open r3 (rounds are per
+     * player), won and closed: P1's r3 stays open */
+    add_op(f, "studio", "P2", "x3", "r3", 1, 100, 1003, "");
+    exec(f, "INSERT INTO wallet_round(provider,round_id,player,game,has_win,closed,"
+            "created_at,updated_at) VALUES('studio','r3','P2','slot',1,1,1003,1030)");
 
     pb_store_round_query q = {.player = "P1", .house_provider = "pitboss"};
     pb_store_player_round all[64];

@@ -555,11 +555,19 @@ static void test_to_op(void **state)
     assert_string_equal(op.brand, "alpha");
     assert_string_equal(op.player, WHO.player);
     assert_string_equal(op.currency, "EUR");
+    assert_string_equal(op.request_currency, "EUR");
     assert_int_equal(op.amount, 356);
     assert_false(op.close_round);
     assert_string_equal(op.trace_id, "trace-1");
     assert_ptr_equal(op.render, pb_hub88_render);
     assert_string_equal((const char *)op.render_ctx, "583c985f-fee6-4c0e-bbf5-308aad6265af");
+    /* a launch in another currency: the accounts' currency is the launch's, the
+     * request's is kept beside it (part of the request's identity) */
+    pb_hub88_player jpy = WHO;
+    jpy.currency = "JPY";
+    assert_int_equal(pb_hub88_to_op(&r, "hub88", &jpy, "", &op), PB_OK);
+    assert_string_equal(op.currency, "JPY");
+    assert_string_equal(op.request_currency, "EUR");
     pb_hub88_request_free(&r);
 
     const char *rb = "{\"user\":\"u-1\",\"transaction_uuid\":\"rb-1\",\"token\":\"t\","
@@ -569,6 +577,7 @@ static void test_to_op(void **state)
     assert_int_equal(pb_hub88_to_op(&r, "hub88", &WHO, "", &op), PB_OK);
     assert_int_equal(op.kind, PB_WALLET_ROLLBACK);
     assert_string_equal(op.bet_tx_id, "b-1");
+    assert_string_equal(op.request_currency, ""); /* a rollback names none */
     assert_int_equal(op.amount, 0);
     assert_false(op.close_round);
     pb_hub88_request_free(&r);

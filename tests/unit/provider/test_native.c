@@ -509,10 +509,18 @@ static void test_to_op(void **state)
     assert_string_equal(op.brand, "acme");
     assert_string_equal(op.player, WHO.player);
     assert_string_equal(op.currency, "EUR");
+    assert_string_equal(op.request_currency, "EUR");
     assert_int_equal(op.amount, 100);
     assert_true(op.close_round);
     assert_string_equal(op.trace_id, "0123456789abcdef0123456789abcdef");
     assert_ptr_equal(op.render, pb_native_render);
+    /* a launch in another currency: the accounts' currency is the launch's, the
+     * request's is kept beside it (part of the request's identity) */
+    pb_native_player usd = WHO;
+    usd.currency = "USD";
+    assert_int_equal(pb_native_to_op(&r, "studio", &usd, "", &op), PB_OK);
+    assert_string_equal(op.currency, "USD");
+    assert_string_equal(op.request_currency, "EUR");
     pb_native_request_free(&r);
 
     assert_int_equal(parse(PB_NATIVE_WIN, win_amount("3.00"), &r, &e), PB_OK);
@@ -532,6 +540,7 @@ static void test_to_op(void **state)
     assert_int_equal(pb_native_to_op(&r, "studio", &WHO, "", &op), PB_OK);
     assert_int_equal(op.kind, PB_WALLET_ROLLBACK);
     assert_string_equal(op.game, "");
+    assert_string_equal(op.request_currency, "EUR");
     assert_int_equal(op.amount, 0);
     assert_false(op.close_round);
     pb_native_request_free(&r);
@@ -539,6 +548,7 @@ static void test_to_op(void **state)
     assert_int_equal(parse(PB_NATIVE_ROUND_CLOSE, close_with_tx("c1"), &r, &e), PB_OK);
     assert_int_equal(pb_native_to_op(&r, "studio", &WHO, "", &op), PB_OK);
     assert_int_equal(op.kind, PB_WALLET_ROUND_CLOSE);
+    assert_string_equal(op.request_currency, ""); /* a close names none */
     assert_true(op.close_round);
     /* a provider code too long for the op */
     assert_int_equal(pb_native_to_op(&r, "p23456789012345678901234567890123", &WHO, "", &op),

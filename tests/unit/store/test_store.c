@@ -204,7 +204,8 @@ static int uses_ephemeral(sqlite3 *db, const char *sql)
 }
 
 /* A database at schema version 13 (made by applying migrations 1..13 as the runner
- * does) with bets, events (the oldest pruned), in-house rounds and crash rounds (one
+ * does) with bets, provider rounds (wallet_round: per player from 0025, the rows
+ * copied), events (the oldest pruned), in-house rounds and crash rounds (one
  * crashed, one taking bets with its hash and point in the clear, as written before
  * 0017), then migrated by the store: rows unchanged, event ids go on growing past
  * the newest, the state rules still hold, the crash round's rules at rest hold (no
@@ -235,6 +236,8 @@ static void test_upgrade_from_13(void **state)
     exec_ok(db, "INSERT INTO wallet_bet VALUES('studio','b1','pl1','r1',70,30,'placed',1,2),"
                 "('studio','b2','pl1','r2',5,0,'rolled_back',3,4),"
                 "('studio','b3','pl2','r3',0,0,'tombstone',5,5)");
+    exec_ok(db, "INSERT INTO wallet_round VALUES('studio','r1','pl1','slot',1,1,1,2),"
+                "('studio','r3','pl2','',0,1,5,6)");
     exec_ok(db, "INSERT INTO event_outbox(type,brand,subject,payload,created_at,trace_id) VALUES"
                 "('bet.placed','a','s','{\"n\":1}',1,''),('bet.placed','a','s','{}',2,''),"
                 "('round.settled','a','s','{}',3,'t'),('bet.placed','b','','{}',4,'')");
@@ -254,6 +257,8 @@ static void test_upgrade_from_13(void **state)
         "SELECT group_concat(x, '|') FROM ("
         " SELECT quote(provider)||quote(bet_tx_id)||quote(player)||quote(round_id)"
         "  ||cash_part||bonus_part||state||created_at||updated_at AS x FROM wallet_bet"
+        " UNION ALL SELECT quote(provider)||quote(round_id)||quote(player)||quote(game)"
+        "  ||has_win||closed||created_at||updated_at FROM wallet_round"
         " UNION ALL SELECT id||type||brand||subject||payload||created_at||trace_id"
         "  FROM event_outbox"
         " UNION ALL SELECT seq||id||state||amount||coalesce(payout,'-')||"
@@ -297,9 +302,13 @@ static void test_upgrade_from_13(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 5);
     assert_int_equal(sqlite3_column_int(st, 1), 3);
     sqlite3_finalize(st);
+    /* rounds are per player (0025): another player's round of the same id is a row
+     * of its own; the same player's is still one */
+    exec_ok(db, "INSERT INTO wallet_round VALUES('studio','r1','pl2','slot',0,1,3,4)");
     /* the rules still hold, without an ephemeral table */
     const char *bad[] = {
         "INSERT INTO wallet_bet VALUES('p','t9','pl','r',1,0,'bogus',1,1)",
+        "INSERT INTO wallet_round VALUES('studio','r1','pl1','slot',0,0,9,9)",
         "UPDATE game_round SET state='done' WHERE id='g2'",
         "UPDATE crash_round SET state='done' WHERE id='c2'",
         /* a point beside a sealed hash */

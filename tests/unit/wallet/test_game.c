@@ -4,7 +4,8 @@
  * bet's proportions; duplicates answered byte for byte; conflicting reuse of a
  * transaction id; rollback before the bet (tombstone); rollback after a win;
  * win on a rolled-back bet; insufficient funds with the balance; round rules;
- * the player gate; a placed bet kept as its operation row only. Every test ends with `ledger verify` clean.
+ * rounds per player (two players on one round id); the player gate; a placed
+ * bet kept as its operation row only. Every test ends with `ledger verify` clean.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ typedef struct gx {
     char player[PB_ID_STR_LEN + 1];
     int64_t player_row;
     pb_wallet_accounts acc;
+    char player2[PB_ID_STR_LEN + 1]; /* another player of the brand (shared round ids) */
+    pb_wallet_accounts acc2;
     int64_t house;
     int renders; /* how many responses were rendered */
 } gx;
@@ -67,6 +70,16 @@ static void fund(int64_t cash, int64_t bonus)
     }
 }
 
+/* Puts cash on the second player's account from the house. */
+static void fund2(int64_t cash)
+{
+    static int k;
+    char key[32];
+    snprintf(key, sizeof key, "fund2-c-%d", k++);
+    pb_transfer t = fx_transfer(key, G.house, G.acc2.cash, cash, PB_CODE_ADJUSTMENT);
+    assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+}
+
 static int setup(void **state)
 {
     fx_setup(state);
@@ -80,12 +93,16 @@ static int setup(void **state)
     pb_brand b;
     assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(G.f->conn, &spec, 1, &b, NULL), PB_OK);
-    pb_store_player p;
+    pb_store_player p, p2;
     fx_player(G.f, b.id, "p@example.com", &p);
+    fx_player(G.f, b.id, "q@example.com", &p2);
     assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
     snprintf(G.player, sizeof G.player, "%s", p.public_id);
+    snprintf(G.player2, sizeof G.player2, "%s", p2.public_id);
     G.player_row = p.id;
     assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.player, "EUR", &G.acc),
+                     PB_OK);
+    assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.player2, "EUR", &G.acc2),
                      PB_OK);
     assert_int_equal(pb_wallet_system_account(G.w, G.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
                                               PB_WALLET_KIND_HOUSE, "EUR", &G.house),
@@ -124,12 +141,23 @@ static pb_wallet_op op_new(pb_wallet_op_kind kind, const char *tx, const char *r
 /* Runs an op; returns its result; keeps the response in *keep (may be NULL → released). */
 static pb_err run(pb_wallet_op *op) { return pb_wallet_game_submit(G.w, G.f->conn, op); }
 
-static pb_wallet_balance bal(void)
+/* The same for the second player. */
+static pb_wallet_op op2_new(pb_wallet_op_kind kind, const char *tx, const char *round,
+                            const char *bet, int64_t amount)
+{
+    pb_wallet_op op = op_new(kind, tx, round, bet, amount);
+    snprintf(op.player, sizeof op.player, "%s", G.player2);
+    return op;
+}
+
+static pb_wallet_balance bal_of(const char *player)
 {
     pb_wallet_balance b;
-    assert_int_equal(pb_wallet_balance_get(G.f->conn, "alpha", G.player, "EUR", &b), PB_OK);
+    assert_int_equal(pb_wallet_balance_get(G.f->conn, "alpha", player, "EUR", &b), PB_OK);
     return b;
 }
+
+static pb_wallet_balance bal(void) { return bal_of(G.player); }
 
 static int64_t transfers(void)
 {
@@ -194,6 +222,7 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     (void)state;
     fund(1000, 0);
     pb_wallet_op a = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    snprintf(a.request_currency, sizeof a.request_currency, "EUR"); /* the player's */
     assert_int_equal(run(&a), PB_OK);
     int64_t n = transfers();
     int renders = G.renders;
@@ -213,9 +242,27 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     assert_int_equal(transfers(), n);
     assert_int_equal(bal().cash, 900);
 
+    /* the currency the request named is part of it: the same bet, the same minor
+     * units, named in USD is a conflict, not the stored answer (it was answered
+     * as the duplicate when only the player's currency was hashed); named in the
+     * player's currency, or in none (dup above), it is the duplicate */
+    pb_wallet_op usd = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    snprintf(usd.request_currency, sizeof usd.request_currency, "USD");
+    assert_int_equal(run(&usd), PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_false(usd.duplicate);
+    assert_int_equal(usd.response.status, 0);
+    pb_wallet_op eur = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    snprintf(eur.request_currency, sizeof eur.request_currency, "EUR");
+    assert_int_equal(run(&eur), PB_OK);
+    assert_true(eur.duplicate);
+    assert_memory_equal(eur.response.body, a.response.body, a.response.body_len);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 900);
+
     /* the stored request hash is SHA-256 of "v1␟kind␟amount␟close" and "␟field" for
      * provider, tx, round, bet tx, game, brand, player, currency: the layout stored
-     * rows were hashed with, so a replay after an upgrade still matches */
+     * rows were hashed with, so a replay after an upgrade still matches (a request
+     * in the player's currency adds nothing to it) */
     pb_store_wallet_op row;
     assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "b1", &row), PB_STORE_OK);
     crypto_hash_sha256_state h;
@@ -235,6 +282,8 @@ static void test_duplicate_is_byte_identical_and_conflict_changes_nothing(void *
     pb_wallet_op_release(&a);
     pb_wallet_op_release(&dup);
     pb_wallet_op_release(&other);
+    pb_wallet_op_release(&usd);
+    pb_wallet_op_release(&eur);
 }
 
 static void test_rollback_before_bet_refuses_the_bet(void **state)
@@ -421,6 +470,87 @@ static void test_round_rules(void **state)
         pb_wallet_op_release(all[i]);
 }
 
+/* wallet_round rows of a round id (any player). */
+static int round_rows(const char *round)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM wallet_round WHERE round_id=?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, round, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Two players on one round id, as at a live table whose provider gives every
+ * player the same round: each has a round of their own. Before rounds were per
+ * player, the first row written for the id (B's close, B's win) was taken for
+ * A's round too: A's win was refused ROUND_CLOSED and that refusal stored, or
+ * A's bet could no longer be rolled back (ROUND_HAS_WIN), or A's round was
+ * closed by B's win. A win or rollback naming the other player's bet is still
+ * ROUND_MISMATCH. */
+static void test_rounds_are_per_player(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    fund2(1000);
+    /* B's close does not close A's round */
+    pb_wallet_op ab1 = op_new(PB_WALLET_BET, "a-b1", "R", NULL, 100);
+    assert_int_equal(run(&ab1), PB_OK);
+    pb_wallet_op bb1 = op2_new(PB_WALLET_BET, "b-b1", "R", NULL, 100);
+    assert_int_equal(run(&bb1), PB_OK);
+    pb_wallet_op bc = op2_new(PB_WALLET_ROUND_CLOSE, "b-c1", "R", NULL, 0);
+    assert_int_equal(run(&bc), PB_OK);
+    pb_wallet_op aw1 = op_new(PB_WALLET_WIN, "a-w1", "R", "a-b1", 250);
+    assert_int_equal(run(&aw1), PB_OK);
+    assert_int_equal(aw1.outcome.cash_part, 250);
+    pb_wallet_op ab2 = op_new(PB_WALLET_BET, "a-b2", "R", NULL, 10); /* A's round is open */
+    assert_int_equal(run(&ab2), PB_OK);
+    pb_wallet_op bb2 = op2_new(PB_WALLET_BET, "b-b2", "R", NULL, 10); /* B's is closed */
+    assert_int_equal(run(&bb2), PB_ERR_ROUND_CLOSED);
+    pb_wallet_op bw = op2_new(PB_WALLET_WIN, "b-w1", "R", "b-b1", 50);
+    assert_int_equal(run(&bw), PB_ERR_ROUND_CLOSED);
+    pb_wallet_op cross = op2_new(PB_WALLET_WIN, "b-w2", "R", "a-b1", 50); /* A's bet */
+    assert_int_equal(run(&cross), PB_ERR_ROUND_MISMATCH);
+    assert_int_equal(round_rows("R"), 2);
+
+    /* B's win neither marks A's round won nor closes it */
+    pb_wallet_op ab3 = op_new(PB_WALLET_BET, "a-b3", "R2", NULL, 100);
+    assert_int_equal(run(&ab3), PB_OK);
+    pb_wallet_op ab4 = op_new(PB_WALLET_BET, "a-b4", "R2", NULL, 100);
+    assert_int_equal(run(&ab4), PB_OK);
+    pb_wallet_op bb3 = op2_new(PB_WALLET_BET, "b-b3", "R2", NULL, 100);
+    assert_int_equal(run(&bb3), PB_OK);
+    pb_wallet_op bw3 = op2_new(PB_WALLET_WIN, "b-w3", "R2", "b-b3", 30); /* open */
+    assert_int_equal(run(&bw3), PB_OK);
+    pb_wallet_op arb = op_new(PB_WALLET_ROLLBACK, "a-rb3", "R2", "a-b3", 0);
+    assert_int_equal(run(&arb), PB_OK); /* A's round has no win */
+    assert_int_equal(arb.outcome.cash_part, 100);
+    pb_wallet_op aw4 = op_new(PB_WALLET_WIN, "a-w4", "R2", "a-b4", 0); /* open */
+    assert_int_equal(run(&aw4), PB_OK);
+    pb_wallet_op bw5 = op2_new(PB_WALLET_WIN, "b-w5", "R2", "b-b3", 0);
+    bw5.close_round = true; /* closes B's round, not A's */
+    assert_int_equal(run(&bw5), PB_OK);
+    pb_wallet_op ab5 = op_new(PB_WALLET_BET, "a-b5", "R2", NULL, 20);
+    assert_int_equal(run(&ab5), PB_OK);
+    pb_wallet_op bb5 = op2_new(PB_WALLET_BET, "b-b5", "R2", NULL, 20);
+    assert_int_equal(run(&bb5), PB_ERR_ROUND_CLOSED);
+    assert_int_equal(round_rows("R2"), 2);
+
+    /* A: 1000 - 100 + 250 - 10 - 100 - 100 + 100 + 0 - 20; B: 1000 - 100 - 100 + 30 */
+    assert_int_equal(bal().cash, 1020);
+    assert_int_equal(bal_of(G.player2).cash, 830);
+    pb_wallet_op *all[] = {&ab1, &bb1, &bc,  &aw1, &ab2, &bb2, &bw,  &cross, &ab3,
+                           &ab4, &bb3, &bw3, &arb, &aw4, &bw5, &ab5, &bb5};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
 static void test_gate_blocks_bets_not_wins(void **state)
 {
     (void)state;
@@ -465,6 +595,9 @@ static void test_bad_shapes_change_nothing(void **state)
     assert_int_equal(run(&e), PB_ERR_CURRENCY_UNKNOWN);
     pb_wallet_op f = op_new(PB_WALLET_ROLLBACK, "rb", "r1", "b1", 5);
     assert_int_equal(run(&f), PB_ERR_AMOUNT_INVALID);
+    pb_wallet_op g = op_new(PB_WALLET_BET, "b3", "r1", NULL, 10);
+    snprintf(g.request_currency, sizeof g.request_currency, "E\x01R");
+    assert_int_equal(run(&g), PB_ERR_INVALID_REQUEST);
     assert_int_equal(transfers(), n);
 }
 
@@ -592,6 +725,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insufficient_funds_carries_the_balance, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_round_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rounds_are_per_player, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_shapes_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),

@@ -6,15 +6,17 @@
  * join and close rounds, some larger than the money there is; wins, zero wins
  * and wins that close the round; rollbacks, of bets placed, rolled back already,
  * won, or never seen (a later bet with that id must be refused); round closes;
- * operations naming another player's bet or round; every one of them sent again
+ * operations naming another player's bet, or a round id the other player uses
+ * too (their own round of that id); every one of them sent again
  * as it was (a duplicate) or changed (a conflict); money put on cash and bonus
  * in between; restarts of the ledger, half of them crashes (the wallet goes on
  * from a copy of the files taken while it runs, fx_crash); and operations run
  * while the disk refuses every write (the fault VFS), which must fail whole.
  * It runs for each funding policy: cash first, bonus first, cash only.
  *
- * A model — cash and bonus per player, each bet's state and split, each round's
- * owner and state, each stored answer — predicts every operation's result,
+ * A model — cash and bonus per player, each bet's state and split, each
+ * player's rounds and their state (a round id both players use is a round of
+ * each), each stored answer — predicts every operation's result,
  * whether it is a duplicate, the stake or payout on each balance, the balances
  * it reports and, for a duplicate, the stored response byte for byte. After
  * every operation both players' balances are read back and compared; ledger
@@ -62,9 +64,10 @@ typedef struct mtx {  /* what is known under a transaction id */
     int64_t cash_part, bonus_part;
 } mtx;
 
+/* One player's round: rounds are per player, so the other player's operations on
+ * the same round id never touch it. */
 typedef struct mround {
     bool row; /* a round row exists (a bet that closed it, a win, a close) */
-    int player;
     bool closed, has_win;
 } mround;
 
@@ -78,7 +81,7 @@ typedef struct gm {
     int64_t cash[NPLAYERS], bonus[NPLAYERS];
     mtx *tx;
     int ntx;
-    mround round[MAX_ROUNDS];
+    mround round[MAX_ROUNDS][NPLAYERS]; /* by round id, then player */
     int nrounds;
     int last_round[NPLAYERS]; /* the round a player is playing */
     int recent_bet[NPLAYERS];
@@ -164,14 +167,10 @@ static void predict(const pb_wallet_op *op, expect *e)
         e->result = PB_ERR_IDEMPOTENCY_CONFLICT;
         return;
     }
-    mround r = G->round[e->round];
+    mround r = G->round[e->round][p]; /* the op's player's round of that id */
     if (op->kind == PB_WALLET_BET) {
         if (self->bet == B_TOMBSTONE) {
             e->result = PB_ERR_TRANSACTION_ROLLED_BACK;
-            return;
-        }
-        if (r.row && r.player != p) {
-            e->result = PB_ERR_ROUND_MISMATCH;
             return;
         }
         if (r.row && r.closed) {
@@ -194,22 +193,12 @@ static void predict(const pb_wallet_op *op, expect *e)
         e->dbonus = -e->bonus_part;
         e->bet_tx = tx_of(op->tx_id);
         e->bet_state = B_PLACED;
-        if (op->close_round) {
-            r.row = true;
-            r.closed = true;
-            if (!G->round[e->round].row)
-                r.player = p;
-        }
+        if (op->close_round)
+            r.row = r.closed = true;
         e->round_after = r;
         return;
     }
     if (op->kind == PB_WALLET_ROUND_CLOSE) {
-        if (r.row && r.player != p) {
-            e->result = PB_ERR_ROUND_MISMATCH;
-            return;
-        }
-        if (!r.row)
-            r.player = p;
         r.row = r.closed = true;
         e->round_after = r;
         return;
@@ -243,8 +232,6 @@ static void predict(const pb_wallet_op *op, expect *e)
         e->dcash = e->cash_part;
         e->dbonus = e->bonus_part;
         e->bet_state = B_PLACED;
-        if (!r.row)
-            r.player = p;
         r.row = r.has_win = true;
         r.closed = op->close_round;
         e->round_after = r;
@@ -261,7 +248,7 @@ static void predict(const pb_wallet_op *op, expect *e)
         e->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return;
     }
-    if (G->round[bet->round].row && G->round[bet->round].has_win) {
+    if (G->round[bet->round][p].row && G->round[bet->round][p].has_win) { /* p: the bet's */
         e->result = PB_ERR_ROUND_HAS_WIN;
         return;
     }
@@ -294,7 +281,7 @@ static void apply(const pb_wallet_op *op, const expect *e)
         return;
     G->cash[e->p] += e->dcash;
     G->bonus[e->p] += e->dbonus;
-    G->round[e->round] = e->round_after;
+    G->round[e->round][e->p] = e->round_after;
     if (e->bet_tx >= 0 && e->bet_state != B_NONE) {
         mtx *bet = &G->tx[e->bet_tx];
         if (bet->bet == B_NONE) { /* placed now, or a tombstone of a bet never seen */
@@ -369,10 +356,10 @@ static void gen(pb_wallet_op *op)
     if (r < 55) {
         int round = G->last_round[p];
         int rr = pick(100);
-        if (round < 0 || rr < 20 || G->round[round].closed)
+        if (round < 0 || rr < 20 || G->round[round][p].closed)
             round = new_round();
         else if (rr < 30 && G->nrounds > 0)
-            round = pick(G->nrounds);                               /* maybe the other player's */
+            round = pick(G->nrounds); /* maybe one the other player uses too */
         int tx = chance(6) && G->ntx > 0 ? pick(G->ntx) : new_tx(); /* maybe a rolled-back id */
         fill(op, PB_WALLET_BET, p, tx, round, -1);
         int64_t money = G->cash[p] + G->bonus[p];
