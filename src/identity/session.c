@@ -80,16 +80,21 @@ static pb_err record_success(pb_store_conn *c, const open_ctx *o)
             if (r == PB_STORE_CONFLICT)
                 return PB_ERR_TOTP_INVALID; /* the same code won a race a moment ago */
         }
-        if (r == PB_STORE_OK && o->so->new_hash)
-            r = pb_store_staff_set_password(c, st->id, o->so->new_hash, st->must_change_password,
-                                            o->now);
+        if (r == PB_STORE_OK && o->so->new_hash) {
+            r = pb_store_staff_rehash(c, st->id, st->password_hash, o->so->new_hash, o->now);
+            if (r == PB_STORE_NOT_FOUND)
+                r = PB_STORE_OK; /* changed since the login read it: that one stays */
+        }
     } else {
         pb_store_player *pl = &s->player;
         pl->failed_logins = pl->locked_until = 0;
         pl->last_login_at = pl->updated_at = o->now;
         r = pb_store_player_update_login(c, pl);
-        if (r == PB_STORE_OK && o->so->new_hash)
-            r = pb_store_player_set_password(c, pl->id, o->so->new_hash, o->now);
+        if (r == PB_STORE_OK && o->so->new_hash) {
+            r = pb_store_player_rehash(c, pl->id, pl->password_hash, o->so->new_hash, o->now);
+            if (r == PB_STORE_NOT_FOUND)
+                r = PB_STORE_OK; /* changed since the login read it: that one stays */
+        }
     }
     return pb_id_store_err(c, r, PB_ERR_INTERNAL, "login success");
 }

@@ -44,6 +44,12 @@ pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const cha
     return c->be->identity->player_set_password(c, id, hash, now);
 }
 
+pb_store_rc pb_store_player_rehash(pb_store_conn *c, int64_t id, const char *old_hash,
+                                   const char *new_hash, int64_t now)
+{
+    return c->be->identity->player_rehash(c, id, old_hash, new_hash, now);
+}
+
 pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *email, int64_t now)
 {
     return c->be->identity->player_erase(c, id, email, now);
@@ -107,6 +113,12 @@ pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char
                                         bool must_change, int64_t now)
 {
     return c->be->identity->staff_set_password(c, id, hash, must_change, now);
+}
+
+pb_store_rc pb_store_staff_rehash(pb_store_conn *c, int64_t id, const char *old_hash,
+                                  const char *new_hash, int64_t now)
+{
+    return c->be->identity->staff_rehash(c, id, old_hash, new_hash, now);
 }
 
 pb_store_rc pb_store_staff_set_totp(pb_store_conn *c, int64_t id, const uint8_t *sealed, size_t len,

@@ -132,6 +132,11 @@ pb_store_rc pb_store_player_status(pb_store_conn *c, const char *public_id,
 pb_store_rc pb_store_player_update_login(pb_store_conn *c, const pb_store_player *p);
 pb_store_rc pb_store_player_set_password(pb_store_conn *c, int64_t id, const char *hash,
                                          int64_t now);
+/* A login's upgrade of the hash to today's cost: replaces it only while it is still
+ * old_hash (the one the login verified); NOT_FOUND, nothing written, when it changed
+ * meanwhile (a password change committed during the login's hashing). */
+pb_store_rc pb_store_player_rehash(pb_store_conn *c, int64_t id, const char *old_hash,
+                                   const char *new_hash, int64_t now);
 /* Erases a player's personal data (0022): status closed, no usable password, erased_at
  * = now; player_pii's email becomes `email` (a placeholder), names and date of birth
  * ''; the player's sessions are revoked ('erased') and lose their IP and User-Agent,
@@ -166,6 +171,9 @@ pb_store_rc pb_store_staff_update(pb_store_conn *c, const pb_store_staff *s);
 pb_store_rc pb_store_staff_update_login(pb_store_conn *c, const pb_store_staff *s);
 pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char *hash,
                                         bool must_change, int64_t now);
+/* As pb_store_player_rehash; the must-change flag stays as it is. */
+pb_store_rc pb_store_staff_rehash(pb_store_conn *c, int64_t id, const char *old_hash,
+                                  const char *new_hash, int64_t now);
 /* Writes the sealed seed (len 0: none), enrolled and last step. */
 pb_store_rc pb_store_staff_set_totp(pb_store_conn *c, int64_t id, const uint8_t *sealed, size_t len,
                                     bool enrolled, int64_t last_step, int64_t now);
@@ -228,6 +236,8 @@ struct pb_store_identity_ops {
                                  char status[PB_STATUS_MAX + 1]);
     pb_store_rc (*player_update_login)(pb_store_conn *c, const pb_store_player *p);
     pb_store_rc (*player_set_password)(pb_store_conn *c, int64_t id, const char *hash, int64_t now);
+    pb_store_rc (*player_rehash)(pb_store_conn *c, int64_t id, const char *old_hash,
+                                 const char *new_hash, int64_t now);
     pb_store_rc (*player_erase)(pb_store_conn *c, int64_t id, const char *email, int64_t now);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
@@ -244,6 +254,8 @@ struct pb_store_identity_ops {
     pb_store_rc (*staff_update_login)(pb_store_conn *c, const pb_store_staff *s);
     pb_store_rc (*staff_set_password)(pb_store_conn *c, int64_t id, const char *hash,
                                       bool must_change, int64_t now);
+    pb_store_rc (*staff_rehash)(pb_store_conn *c, int64_t id, const char *old_hash,
+                                const char *new_hash, int64_t now);
     pb_store_rc (*staff_set_totp)(pb_store_conn *c, int64_t id, const uint8_t *sealed, size_t len,
                                   bool enrolled, int64_t last_step, int64_t now);
     pb_store_rc (*staff_totp_advance)(pb_store_conn *c, int64_t id, int64_t step, int64_t now);

@@ -198,6 +198,37 @@ static pb_store_rc sq_player_update_login(pb_store_conn *base, const pb_store_pl
     return sqr_exec_changed(c, st);
 }
 
+/* Replaces the password hash while it is still old_hash (table: player or staff). */
+static pb_store_rc sq_rehash(pb_store_conn *base, const char *sql, int64_t id, const char *old_hash,
+                             const char *new_hash, int64_t now)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqr_bind_text(st, 2, old_hash);
+    sqr_bind_text(st, 3, new_hash);
+    sqlite3_bind_int64(st, 4, now);
+    return sqr_exec_changed(c, st);
+}
+
+static pb_store_rc sq_player_rehash(pb_store_conn *base, int64_t id, const char *old_hash,
+                                    const char *new_hash, int64_t now)
+{
+    static const char SQL[] =
+        "UPDATE player SET password_hash=?3,updated_at=?4 WHERE id=?1 AND password_hash=?2";
+    return sq_rehash(base, SQL, id, old_hash, new_hash, now);
+}
+
+static pb_store_rc sq_staff_rehash(pb_store_conn *base, int64_t id, const char *old_hash,
+                                   const char *new_hash, int64_t now)
+{
+    static const char SQL[] =
+        "UPDATE staff SET password_hash=?3,updated_at=?4 WHERE id=?1 AND password_hash=?2";
+    return sq_rehash(base, SQL, id, old_hash, new_hash, now);
+}
+
 /* Replaces the password hash. */
 static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const char *hash,
                                           int64_t now)
@@ -583,6 +614,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_status = sq_player_status,
     .player_update_login = sq_player_update_login,
     .player_set_password = sq_player_set_password,
+    .player_rehash = sq_player_rehash,
     .player_erase = sq_player_erase,
     .player_set_status = sq_player_set_status,
     .player_pii_unmarked = sq_player_pii_unmarked,
@@ -595,6 +627,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .staff_update = sq_staff_update,
     .staff_update_login = sq_staff_update_login,
     .staff_set_password = sq_staff_set_password,
+    .staff_rehash = sq_staff_rehash,
     .staff_set_totp = sq_staff_set_totp,
     .staff_totp_advance = sq_staff_totp_advance,
     .staff_brands_get = sq_staff_brands_get,

@@ -280,6 +280,43 @@ static void old_hashes_are_upgraded(void **state)
     assert_int_equal(ifx_login(f, "old@example.com", NULL, &t), PB_OK);
 }
 
+/* A login that upgrades an old hash read the row before its (slow) hashing: a
+ * password change committed meanwhile must stay, not be replaced by a hash of
+ * the password the login was given. */
+static void upgrade_keeps_a_password_changed_meanwhile(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "race@example.com");
+    char weak[crypto_pwhash_STRBYTES], sql[400];
+    assert_int_equal(crypto_pwhash_str(weak, IFX_PASSWORD, strlen(IFX_PASSWORD),
+                                       crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN),
+                     0);
+    snprintf(sql, sizeof sql, "UPDATE player SET password_hash='%s' WHERE public_id='%s'", weak,
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    /* the login has read the row, verified the password and hashed it anew */
+    pb_login_subject subj = {.kind = PB_SUBJECT_PLAYER, .found = true};
+    assert_int_equal(pb_store_player_by_email(f->conn, f->demo.id, "race@example.com",
+                                              &subj.player),
+                     PB_STORE_OK);
+    assert_true(pb_password_needs_rehash(subj.player.password_hash));
+    char upgraded[PB_PASSWORD_HASH_MAX + 1], changed[PB_PASSWORD_HASH_MAX + 1];
+    assert_int_equal(pb_password_hash(IFX_PASSWORD, upgraded), PB_OK);
+    /* meanwhile the password is changed */
+    const char *fresh = "a quite different passphrase 7";
+    assert_int_equal(pb_password_hash(fresh, changed), PB_OK);
+    assert_int_equal(pb_store_player_set_password(f->conn, subj.player.id, changed, f->now),
+                     PB_STORE_OK);
+    pb_session_open so = {
+        .subject = &subj, .brand_code = "demo", .scope = PB_SCOPE_FULL, .new_hash = upgraded};
+    pb_client_info ci = {.ip = NULL, .user_agent = "test-agent/1.0"};
+    pb_auth_tokens t;
+    assert_int_equal(pb_session_open_tx(f->id, f->conn, &so, &ci, f->now, &t), PB_OK);
+    /* the change stays: the new password logs in, the old one no longer does */
+    assert_int_equal(ifx_login(f, "race@example.com", fresh, &t), PB_OK);
+    assert_int_equal(ifx_login(f, "race@example.com", NULL, &t), PB_ERR_CREDENTIALS_INVALID);
+}
+
 static void block_and_unblock(void **state)
 {
     ifx *f = *state;
@@ -421,6 +458,7 @@ int main(void)
         T(lockout_and_unlock),
         T(rate_limits),
         T(old_hashes_are_upgraded),
+        T(upgrade_keeps_a_password_changed_meanwhile),
         T(block_and_unblock),
         T(search),
     };
