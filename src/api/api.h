@@ -33,10 +33,12 @@ typedef struct pb_api_app {
     int64_t started_us;   /* wall-clock start of the process */
     /* @api-app-fields */
     /* @api-app-fields-player */
-    struct pb_identity *identity;        /* players, staff, sessions, tokens (auth.c, player.c) */
-    struct pb_ratelimit *rl_register_ip; /* registrations per client IP (player.c); logins are
+    struct pb_identity *identity;          /* players, staff, sessions, tokens (auth.c, player.c) */
+    struct pb_ratelimit *rl_register_ip;   /* registrations per client IP (player.c); logins are
                                             limited per IP and per account inside identity */
-    int64_t auth_ip_interval_ms;         /* identity's per-IP refill interval: the Retry-After
+    struct pb_ratelimit *rl_chain_walk_ip; /* public crash-chain checks per client IP
+                                              (games_public.c) */
+    int64_t auth_ip_interval_ms;           /* identity's per-IP refill interval: the Retry-After
                                             of a RATE_LIMITED that carries no wait of its own */
     /* @api-app-fields-admin */
     /* @api-app-fields-sim */

@@ -136,6 +136,10 @@ int pb_api_routes_check(const pb_route *routes, size_t n, char *err, size_t errc
  * limited inside identity (per IP and per account), where the attempt is known. */
 #define REGISTER_BURST 10
 #define REGISTER_INTERVAL_US (60 * 1000000LL)
+/* POST /v1/fair/verify with a crash commitment walks up to a million hashes (about
+ * 0.3 s of a CPU) for anyone: 5 at once per client IP, then one every 12 s */
+#define CHAIN_WALK_BURST 5
+#define CHAIN_WALK_INTERVAL_US (12 * 1000000LL)
 /* identity's per-IP bucket (logins and registrations together): 20, then one per 3 s */
 #define AUTH_IP_INTERVAL_MS 3000
 
@@ -155,7 +159,8 @@ int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_acces
     }
     app->auth_ip_interval_ms = AUTH_IP_INTERVAL_MS;
     app->rl_register_ip = pb_ratelimit_new(REGISTER_BURST, REGISTER_INTERVAL_US, 100000);
-    if (!app->rl_register_ip) {
+    app->rl_chain_walk_ip = pb_ratelimit_new(CHAIN_WALK_BURST, CHAIN_WALK_INTERVAL_US, 100000);
+    if (!app->rl_register_ip || !app->rl_chain_walk_ip) {
         snprintf(err, errcap, "out of memory");
         return -1;
     }
@@ -165,7 +170,8 @@ int pb_api_auth_open(pb_api_app *app, const char *keys_dir, int64_t player_acces
 void pb_api_auth_close(pb_api_app *app)
 {
     pb_ratelimit_free(app->rl_register_ip);
-    app->rl_register_ip = NULL;
+    pb_ratelimit_free(app->rl_chain_walk_ip);
+    app->rl_register_ip = app->rl_chain_walk_ip = NULL;
     pb_identity_free(app->identity);
     app->identity = NULL;
 }

@@ -7,20 +7,28 @@
  *                                chain commitment, salt, position, and once crashed the
  *                                game hash and the point, so anyone can recompute the
  *                                point and link each hash to the chain's commitment
+ *
+ * A verify with a crash "commitment" walks the chain from the game hash towards it,
+ * up to a million SHA-256 steps (about 0.3 s of a CPU): anyone could keep the HTTP
+ * workers and both CPUs busy with them, the money path's requests waiting behind.
+ * So such a walk is limited per client IP (app->rl_chain_walk_ip, auth.c) and one
+ * runs at a time in the process; others answer 429 RATE_LIMITED with Retry-After.
+ * Every other verify is one HMAC or one hash: not limited.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
 #include "api/api.h"
 #include "api/games_json.h"
+#include "core/time.h"
 #include "games/play.h"
 
 #define PAGE_DEFAULT 50
 
 void pb_api_fair_verify(pb_http_request *req, void *app)
 {
-    (void)app;
     size_t len = 0;
     const char *body = pb_http_body(req, &len);
     const char *ct = pb_http_header(req, "Content-Type");
@@ -38,9 +46,28 @@ void pb_api_fair_verify(pb_http_request *req, void *app)
         pb_http_reply_error(req, PB_ERR_INVALID_JSON, NULL);
         return;
     }
+    pb_api_app *a = app;
+    static atomic_bool walking; /* one chain walk at a time in this process */
+    bool walk = json_object_get(in, "commitment") != NULL;
+    if (walk) {
+        int64_t wait_us = 1000000;
+        const char *ip = pb_http_client_ip(req);
+        bool allowed = !(ip && *ip &&
+                         pb_ratelimit_take(a->rl_chain_walk_ip, ip, pb_time_now_us(), &wait_us) !=
+                             PB_OK) &&
+                       !atomic_exchange(&walking, true);
+        if (!allowed) {
+            json_decref(in);
+            pb_http_add_retry_after(req, wait_us);
+            pb_http_reply_error(req, PB_ERR_RATE_LIMITED, NULL);
+            return;
+        }
+    }
     json_t *out = NULL;
     pb_play_error err;
     pb_err e = pb_play_verify(in, &out, &err);
+    if (walk)
+        atomic_store(&walking, false);
     json_decref(in);
     if (e != PB_OK) {
         if (err.message[0])

@@ -92,7 +92,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(35)
+    tap = Tap(36)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -266,6 +266,27 @@ def run_cases(tap, srv):
             route = json.loads(line)
             assert f"<code>{route['pattern']}</code>" in html, route
             assert f"<td>{route['name']}</td>" in html, route
+
+    def chain_walks_limited():
+        # a check of a crash commitment walks up to a million hashes: 5 at once per client
+        # IP, then 429 with Retry-After (a dice round has no chain: each is refused 422, but
+        # counted, as any request naming a commitment is)
+        hs = {"Content-Type": "application/json"}
+        walk = json.dumps({"game": "dice", "server_seed": "ab" * 32, "client_seed": "c",
+                           "nonce": 0, "commitment": "00" * 32}).encode()
+        for i in range(5):
+            r = srv.request("POST", "/v1/fair/verify", body=walk, headers=hs)
+            assert r.status == 422 and r.json()["error"]["code"] == "FIELD_INVALID", (i, r)
+        r = srv.request("POST", "/v1/fair/verify", body=walk, headers=hs)
+        assert r.status == 429 and r.json()["error"]["code"] == "RATE_LIMITED", r
+        assert 1 <= int(r.header("retry-after")) <= 12, r.header("retry-after")
+        spec_holder["spec"].check_response("/v1/fair/verify", "POST", r)
+        # the other checks are one HMAC each: not limited
+        plain = json.dumps({"game": "dice", "server_seed": "ab" * 32, "client_seed": "c",
+                            "nonce": 0}).encode()
+        for i in range(20):
+            r = srv.request("POST", "/v1/fair/verify", body=plain, headers=hs)
+            assert r.status == 200 and r.json()["game"] == "dice", (i, r)
 
     def keep_alive_1000():
         conn = srv.connection()
@@ -675,6 +696,8 @@ def run_cases(tap, srv):
         ("responses match the OpenAPI schemas (JSON Schema 2020-12)", responses_match_schemas),
         ("/docs lists every route and links /openapi.yaml", docs_page),
         ("1000 requests on one keep-alive connection", keep_alive_1000),
+        ("POST /v1/fair/verify with a crash commitment (a chain walk) is limited per client IP: "
+         "429 RATE_LIMITED with Retry-After; other checks are not", chain_walks_limited),
         ("/metrics has request counters, histograms, ledger and connection metrics", metrics),
         ("one JSON log line per request with route, status, latency and trace id", request_log),
         ("serve --help documents every flag with its environment variable", serve_help),
