@@ -31,8 +31,10 @@
  * a retry with the same idempotency key returns the same round and moves money
  * at most once, and start-up drives every unfinished round to its end.
  *
- * Mines: start = steps 1..3 with the mines placed (kept secret) and the round
- * "active"; reveals and the cash-out are ledger commands that change the round
+ * Mines: start = steps 1..3 with the nonce taken and the round "active": its
+ * mines are stored nowhere while it is in play (each step draws them again from
+ * the pair's sealed server seed; play_bet.c), and the end writes them as its
+ * outcome. Reveals and the cash-out are ledger commands that change the round
  * only from the state they read (so concurrent requests on one game are
  * serialised); a mine, a cash-out or the last safe tile settles it (step 4).
  *

@@ -360,6 +360,8 @@ class Run:
         assert r["state"] == "active" and r["outcome"] is None and r["payout"] is None, r
         assert r["mines"] == {"mines": 1, "revealed": []}, r
         rid = r["id"]
+        # in play, the row holds no mine (a copy of the database gives none away)
+        assert self.env.rows("SELECT outcome FROM game_round WHERE id=?", rid) == [(None,)]
         expect(self.call("bob", "POST", f"/v1/player/originals/mines/{rid}/cashout"), 409,
                "ROUND_STATE")
         expect(self.call("alice", "POST", f"/v1/player/originals/mines/{rid}/reveal",
@@ -375,6 +377,9 @@ class Run:
                                   {"tiles": [t, t]}), 200)["round"]
             revealed.append(t)
             assert rr["mines"]["revealed"] == revealed, rr
+            if rr["state"] == "active":
+                assert self.env.rows("SELECT outcome FROM game_round WHERE id=?", rid) == \
+                    [(None,)]
             if rr["state"] != "active" or len(revealed) == 3:
                 break
         if rr["state"] == "active":
@@ -395,6 +400,9 @@ class Run:
         else:
             assert rr["payout"] == "0.00" and rr["outcome"]["result"] == [revealed[-1]], rr
         assert rr["state"] == "settled", rr
+        # over: the mines in the clear, as shown
+        stored, = self.env.rows("SELECT outcome FROM game_round WHERE id=?", rid)[0]
+        assert json.loads(stored) == rr["outcome"], (stored, rr)
         wins = self.env.rows("SELECT count(*) FROM ledger_transfer WHERE reference=? AND code=11",
                              rid)[0][0]
         assert wins == (1 if minor(rr["payout"]) else 0), wins
