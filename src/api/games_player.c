@@ -35,6 +35,7 @@
 #include "wallet/wallet.h"
 
 #define PAGE_DEFAULT 50
+#define MY_CRASH_BETS 20 /* GET crash: the caller's first active bets in the round */
 
 /* ---- life in serve ---- */
 
@@ -461,13 +462,14 @@ void pb_api_player_originals_crash(pb_http_request *req, void *app)
         pb_http_reply_error(req, e, NULL);
         return;
     }
-    pb_store_game_round *bets = pb_http_alloc(req, 20 * sizeof *bets);
+    /* the caller's own bets, read by player (not filtered out of everyone's) */
+    pb_store_game_round *bets = pb_http_alloc(req, MY_CRASH_BETS * sizeof *bets);
     size_t n = 0;
     json_t *mine = json_array();
-    if (bets && pb_store_game_round_of_crash(w.c, cr.id, "active", bets, 20, &n) == PB_STORE_OK)
+    if (bets && pb_store_game_round_of_crash_player(w.c, cr.id, w.w.player, "active", bets,
+                                                    MY_CRASH_BETS, &n) == PB_STORE_OK)
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(bets[i].player, w.w.player) == 0)
-                json_array_append_new(mine, pb_api_games_round_json(NULL, &bets[i]));
+            json_array_append_new(mine, pb_api_games_round_json(NULL, &bets[i]));
             pb_store_game_round_clear(&bets[i]);
         }
     pb_api_games_reply(req, 200,

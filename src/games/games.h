@@ -383,7 +383,8 @@ uint64_t pb_limbo_result_u(uint32_t u, uint32_t rtp_bp);
  * max(100, floor(2³² · rtp_bp / (100 · (h + 1)))) hundredths. A player who
  * cashes out at target t (hundredths, ≥ 101) wins t when point ≥ t. */
 #define PB_CRASH_TARGET_MIN 101
-#define PB_CRASH_TARGET_MAX 100000000 /* 1,000,000.00x cap on a cash-out target */
+/* 1,000,000.00x: the largest auto target, and the most any cash-out pays */
+#define PB_CRASH_TARGET_MAX 100000000
 
 typedef struct pb_crash_params {
     uint32_t cashout; /* hundredths: the auto cash-out target (sim and one-shot play) */

@@ -455,7 +455,8 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
 
 /* ---- start-up: unfinished rounds, the catalog ---- */
 
-/* Drives every round that is not settled (and not resting active). */
+/* Drives every round that is not settled (and not resting active); removes the
+ * mines an older version stored in the clear for games in play (play_bet.c). */
 static void recover(pb_play *p)
 {
     char err[256];
@@ -469,18 +470,21 @@ static void recover(pb_play *p)
         return;
     }
     int64_t after = 0;
-    size_t n = 64, driven = 0, failed = 0;
+    size_t n = 64, driven = 0, failed = 0, hidden = 0;
     while (n == 64) {
         if (pb_store_game_round_open(c, after, rows, 64, &n) != PB_STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
             after = rows[i].seq;
+            bool h = false;
             if (strcmp(rows[i].state, PLAY_ACTIVE) != 0) {
                 pb_err e = play_drive(p, c, &rows[i], NULL);
                 if (e == PB_OK || !transient(e))
                     driven++;
                 else
                     failed++;
+            } else if (play_mines_hide_stored(p, &rows[i], &h) == PB_OK && h) {
+                hidden++;
             }
             pb_store_game_round_clear(&rows[i]);
         }
@@ -488,6 +492,11 @@ static void recover(pb_play *p)
     if (driven || failed)
         pb_log(PB_LOG_INFO, "games.recover", "%zu unfinished rounds driven on, %zu failed", driven,
                failed);
+    if (hidden)
+        pb_log(PB_LOG_INFO, "games.mines_hidden",
+               "%zu mines game(s) in play stored their mines in the clear (an older version): "
+               "removed, drawn from the sealed seed from now on",
+               hidden);
     free(rows);
     pb_store_disconnect(c);
 }

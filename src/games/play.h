@@ -31,8 +31,10 @@
  * a retry with the same idempotency key returns the same round and moves money
  * at most once, and start-up drives every unfinished round to its end.
  *
- * Mines: start = steps 1..3 with the mines placed (kept secret) and the round
- * "active"; reveals and the cash-out are ledger commands that change the round
+ * Mines: start = steps 1..3 with the nonce taken and the round "active": its
+ * mines are stored nowhere while it is in play (each step draws them again from
+ * the pair's sealed server seed; play_bet.c), and the end writes them as its
+ * outcome. Reveals and the cash-out are ledger commands that change the round
  * only from the state they read (so concurrent requests on one game are
  * serialised); a mine, a cash-out or the last safe tile settles it (step 4).
  *
@@ -44,7 +46,9 @@
  * first t with m(t) ≥ point) → the next round after crash_pause_ms. Players bet
  * during betting (an optional auto cash-out), cash out while running; at the
  * crash every bet is settled through the wallet: a cash-out (manual, or auto
- * when the auto target ≤ point) is paid bet × multiplier, the rest lose.
+ * when the auto target ≤ point) is paid bet × multiplier, the rest lose. A
+ * cash-out's multiplier is at most PB_CRASH_TARGET_MAX (1,000,000.00x), and a
+ * bet whose stake × that cap would overflow is refused: no payout can overflow.
  *
  * Threads: a pb_play is shared by every HTTP worker. Functions that take a
  * pb_store_conn use it for reads (no transaction open on it); every write runs
@@ -193,7 +197,8 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
 pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who, int64_t amount,
                          int64_t auto_cashout, const char *idempotency_key, const char *trace_id,
                          pb_store_game_round *out, bool *replayed, pb_play_error *err);
-/* Cashes a crash bet out at the multiplier now. ROUND_NOT_FOUND, ROUND_STATE
+/* Cashes a crash bet out at the multiplier now, at most PB_CRASH_TARGET_MAX
+ * (1,000,000.00x: the most a cash-out pays). ROUND_NOT_FOUND, ROUND_STATE
  * (still betting), ROUND_CLOSED (crashed). A bet already cashed out answers its
  * round again. The multiplier is in out->multiplier once decided. */
 pb_err pb_play_crash_cashout(pb_play *p, pb_store_conn *c, const pb_play_player *who,

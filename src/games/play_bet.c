@@ -12,9 +12,22 @@
  *
  * Deciding (inside the ledger writer, play_decide_seeded): the player's active
  * seed pair gives the nonce (next_nonce, then +1), the RTP in force is read,
- * and the rules compute outcome, multiplier and payout. Mines only places its
- * mines and rests "active"; its outcome is shown once the game is over.
+ * and the rules compute outcome, multiplier and payout. Interactive mines only
+ * takes its nonce and rests "active".
+ *
+ * Mines at rest: while a game is in play its mine positions are stored nowhere.
+ * They follow from the round's seed pair and nonce (that is what provably fair
+ * means), and the pair's server seed is stored sealed under fair.key (seal.c)
+ * and cannot be rotated out while the game is in play (play.c). Each reveal and
+ * the cash-out draw them again from the opened seed; the end of the game writes
+ * them as its outcome in the clear (public anyway once the seed is revealed).
+ * So a copy of the database (a backup, a replica, a support export) gives no
+ * game in play away. Games an older version started stored their positions in
+ * the outcome from the start: those are played from the stored positions, and
+ * at start-up (play_mines_hide_stored) they are removed where the seed gives
+ * the same ones.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,39 +75,37 @@ pb_err play_decide_seeded(pb_ledger_tx *tx, pb_store_game_round *r, pb_err *resu
     r->rtp_bp = (int32_t)rtp;
     r->updated_at = now;
 
-    pb_fair_key key;
-    pb_fair_key_init(&key, pair.server_seed, strlen(pair.server_seed));
     free(r->outcome);
     r->outcome = NULL;
+    (void)result;
     if (gp.kind == PB_GAME_MINES && !pb_game_params_playable(&gp)) {
-        pb_fair_stream s;
-        pb_fair_stream_init(&s, &key, pair.client_seed, (uint64_t)nonce);
-        uint8_t pos[PB_MINES_MAX];
-        pb_mines_positions(&s, gp.u.mines.mines, pos);
-        r->outcome = play_json_text(mines_outcome_json(&gp, pos, gp.u.mines.mines));
+        /* in play: its mines are drawn again from the seed at each step, stored nowhere */
+        sodium_memzero(pair.server_seed, sizeof pair.server_seed);
         snprintf(r->progress, sizeof r->progress, "[]");
         snprintf(r->state, sizeof r->state, PLAY_ACTIVE);
-    } else {
-        pb_game_input in = {.key = &key, .client_seed = pair.client_seed, .nonce = (uint64_t)nonce};
-        pb_game_outcome o;
-        int64_t payout = 0;
-        pb_err e = pb_game_play(&gp, &in, rtp, &o);
-        if (e == PB_OK)
-            e = pb_game_payout(&gp, &o, r->amount, &payout);
-        if (e != PB_OK) {
-            /* checked when the bet was placed (max multiplier × stake fits): damage */
-            pb_log(PB_LOG_ERROR, "games.play_failed", "round %s: %s", r->id, pb_err_code(e));
-            return PB_ERR_INTERNAL;
-        }
-        r->outcome = play_json_text(pb_game_outcome_json(&gp, &o));
-        r->has_multiplier = r->has_payout = true;
-        r->multiplier = o.multiplier;
-        r->payout = payout;
-        snprintf(r->state, sizeof r->state, PLAY_SETTLING);
+        return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK
+                                                                             : PB_ERR_INTERNAL;
     }
+    pb_fair_key key;
+    pb_fair_key_init(&key, pair.server_seed, strlen(pair.server_seed));
+    pb_game_input in = {.key = &key, .client_seed = pair.client_seed, .nonce = (uint64_t)nonce};
+    pb_game_outcome o;
+    int64_t payout = 0;
+    pb_err e = pb_game_play(&gp, &in, rtp, &o);
+    if (e == PB_OK)
+        e = pb_game_payout(&gp, &o, r->amount, &payout);
+    if (e != PB_OK) {
+        /* checked when the bet was placed (max multiplier × stake fits): damage */
+        pb_log(PB_LOG_ERROR, "games.play_failed", "round %s: %s", r->id, pb_err_code(e));
+        return PB_ERR_INTERNAL;
+    }
+    r->outcome = play_json_text(pb_game_outcome_json(&gp, &o));
+    r->has_multiplier = r->has_payout = true;
+    r->multiplier = o.multiplier;
+    r->payout = payout;
+    snprintf(r->state, sizeof r->state, PLAY_SETTLING);
     if (!r->outcome)
         return PB_ERR_INTERNAL;
-    (void)result;
     return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
@@ -275,12 +286,13 @@ static void progress_write(char *text, size_t cap, const uint8_t *tiles, size_t 
         snprintf(text + used, cap - used, "]");
 }
 
-/* The mines of a round's outcome, in draw order; count. */
+/* The mines an older version stored in a round's outcome while it was in play, in
+ * draw order; count (0: none stored). */
 static size_t mines_read(const char *outcome, uint8_t out[PB_MINES_MAX])
 {
     size_t n = 0;
     json_error_t je;
-    json_t *o = json_loads(outcome ? outcome : "{}", 0, &je);
+    json_t *o = outcome ? json_loads(outcome, 0, &je) : NULL;
     json_t *a = json_object_get(o, "result");
     size_t i;
     json_t *v;
@@ -292,14 +304,63 @@ static size_t mines_read(const char *outcome, uint8_t out[PB_MINES_MAX])
     return n;
 }
 
-/* Ends a mines game: settling with the multiplier and payout. */
-static pb_err mines_end(pb_store_game_round *r, int64_t mult, pb_err *result)
+/* The mines of round r (its `mines` mines, in draw order) drawn again from its
+ * seed pair's server seed (opened: it is sealed while the pair is active), client
+ * seed and nonce, as the decision would have drawn them. INTERNAL (logged) when
+ * the pair is not there or its seed does not open. */
+static pb_err mines_draw(pb_store_conn *c, const pb_store_game_round *r, unsigned mines,
+                         uint8_t out[PB_MINES_MAX])
+{
+    pb_store_seed_pair pair;
+    pb_store_rc rc = r->pair_id[0] && r->has_nonce ? pb_store_seed_pair_get(c, r->pair_id, &pair)
+                                                   : PB_STORE_NOT_FOUND;
+    if (rc != PB_STORE_OK || mines < PB_MINES_MIN || mines > PB_MINES_MAX ||
+        play_seed_open(pair.id, pair.server_seed, sizeof pair.server_seed) != PB_OK) {
+        if (rc == PB_STORE_OK)
+            sodium_memzero(pair.server_seed, sizeof pair.server_seed);
+        pb_log(PB_LOG_ERROR, "games.mines_seed",
+               "round %s: the mines cannot be drawn: seed pair %s %s", r->id, r->pair_id,
+               rc != PB_STORE_OK ? "not found" : "does not open with this fair.key");
+        return PB_ERR_INTERNAL;
+    }
+    pb_fair_key key;
+    pb_fair_stream s;
+    pb_fair_key_init(&key, pair.server_seed, strlen(pair.server_seed));
+    pb_fair_stream_init(&s, &key, r->client_seed, (uint64_t)r->nonce);
+    pb_mines_positions(&s, mines, out);
+    sodium_memzero(&s, sizeof s);
+    sodium_memzero(&key, sizeof key);
+    sodium_memzero(pair.server_seed, sizeof pair.server_seed);
+    return PB_OK;
+}
+
+/* The mines of an active round: those an older version stored, else drawn from
+ * the seed (mines_draw); *n receives their count. */
+static pb_err mines_of(pb_store_conn *c, const pb_store_game_round *r, const pb_game_params *gp,
+                       uint8_t out[PB_MINES_MAX], size_t *n)
+{
+    *n = mines_read(r->outcome, out);
+    if (*n > 0)
+        return PB_OK;
+    *n = gp->u.mines.mines;
+    return mines_draw(c, r, gp->u.mines.mines, out);
+}
+
+/* Ends a mines game: settling with the multiplier and payout, its mines written
+ * as its outcome (in the clear from now on). */
+static pb_err mines_end(pb_store_game_round *r, const pb_game_params *gp, const uint8_t *mines,
+                        size_t nmines, int64_t mult, pb_err *result)
 {
     int64_t payout = 0;
     if (pb_game_payout_of(r->amount, mult, &payout) != 0) {
         *result = PB_ERR_OVERFLOW; /* refused when the game started: cannot happen */
         return PB_OK;
     }
+    char *outcome = play_json_text(mines_outcome_json(gp, mines, (unsigned)nmines));
+    if (!outcome)
+        return PB_ERR_INTERNAL;
+    free(r->outcome);
+    r->outcome = outcome;
     r->has_multiplier = r->has_payout = true;
     r->multiplier = mult;
     r->payout = payout;
@@ -314,9 +375,6 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
         *result = PB_ERR_ROUND_NOT_FOUND;
         return PB_OK;
     }
-    uint8_t revealed[PB_MINES_TILES], mines[PB_MINES_MAX];
-    size_t nrev = progress_read(r->progress, revealed);
-    size_t nmines = mines_read(r->outcome, mines);
     if (strcmp(r->state, PLAY_ACTIVE) != 0) {
         /* over: a cash-out asked again is answered with its round; a lost game is closed
          * (multiplier 0; a cash-out's is > 0 even when its payout floors to 0) */
@@ -325,18 +383,28 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
             *result = PB_ERR_ROUND_CLOSED;
         return PB_OK;
     }
+    uint8_t revealed[PB_MINES_TILES], mines[PB_MINES_MAX];
+    size_t nrev = progress_read(r->progress, revealed), nmines = 0;
+    pb_game_params gp;
+    if (play_round_params(r, &gp) != PB_OK || gp.kind != PB_GAME_MINES) {
+        pb_log(PB_LOG_ERROR, "games.params_damaged", "round %s: stored params do not parse", r->id);
+        return PB_ERR_INTERNAL;
+    }
+    if (x->cashout && nrev == 0) {
+        *result = PB_ERR_ROUND_STATE; /* rules: a cash-out before any reveal pays < 1x */
+        return PB_OK;
+    }
+    pb_err e = mines_of(pb_ledger_tx_conn(tx), r, &gp, mines, &nmines);
+    if (e != PB_OK)
+        return e;
     bool is_mine[PB_MINES_TILES] = {false}, seen[PB_MINES_TILES] = {false};
     for (size_t i = 0; i < nmines; i++)
         is_mine[mines[i] % PB_MINES_TILES] = true;
     for (size_t i = 0; i < nrev; i++)
         seen[revealed[i] % PB_MINES_TILES] = true;
-    pb_err e = PB_OK;
     if (x->cashout) {
-        if (nrev == 0) {
-            *result = PB_ERR_ROUND_STATE; /* rules: a cash-out before any reveal pays < 1x */
-            return PB_OK;
-        }
-        e = mines_end(r, pb_mines_multiplier((unsigned)nmines, (unsigned)nrev, (uint32_t)r->rtp_bp),
+        e = mines_end(r, &gp, mines, nmines,
+                      pb_mines_multiplier((unsigned)nmines, (unsigned)nrev, (uint32_t)r->rtp_bp),
                       result);
     } else {
         for (size_t i = 0; i < x->n && strcmp(r->state, PLAY_ACTIVE) == 0; i++) {
@@ -346,14 +414,16 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
             seen[t] = true;
             revealed[nrev++] = t;
             if (is_mine[t])
-                e = mines_end(r, 0, result);
+                e = mines_end(r, &gp, mines, nmines, 0, result);
             else if (nrev == PB_MINES_TILES - nmines) /* the last safe tile: cashed out */
-                e = mines_end(r,
+                e = mines_end(r, &gp, mines, nmines,
                               pb_mines_multiplier((unsigned)nmines, (unsigned)nrev,
                                                   (uint32_t)r->rtp_bp),
                               result);
         }
     }
+    sodium_memzero(mines, sizeof mines);
+    sodium_memzero(is_mine, sizeof is_mine);
     if (e != PB_OK || *result != PB_OK)
         return e;
     progress_write(r->progress, sizeof r->progress, revealed, nrev);
@@ -361,6 +431,48 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
     return pb_store_game_round_update(pb_ledger_tx_conn(tx), r, PLAY_ACTIVE) == PB_STORE_OK
                ? PB_OK
                : PB_ERR_INTERNAL;
+}
+
+/* start-up: the mines an older version stored in the clear for a game in play go
+ * from its row when its seed draws the same ones (else they stay: they are what
+ * the game is played with, and the mismatch is logged) */
+static pb_err hide_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb_err *result)
+{
+    bool *hidden = ctx;
+    uint8_t stored[PB_MINES_MAX], drawn[PB_MINES_MAX];
+    size_t n = strcmp(r->game, "mines") == 0 && strcmp(r->state, PLAY_ACTIVE) == 0
+                   ? mines_read(r->outcome, stored)
+                   : 0;
+    pb_game_params gp;
+    (void)result;
+    if (n == 0)
+        return PB_OK; /* nothing stored (or the game is over: its outcome is public) */
+    if (play_round_params(r, &gp) != PB_OK || gp.kind != PB_GAME_MINES || gp.u.mines.mines != n ||
+        mines_draw(pb_ledger_tx_conn(tx), r, gp.u.mines.mines, drawn) != PB_OK ||
+        memcmp(stored, drawn, n) != 0) {
+        pb_log(PB_LOG_ERROR, "games.mines_stored",
+               "round %s: its stored mines are not those its seed draws: left as stored", r->id);
+        return PB_OK;
+    }
+    sodium_memzero(stored, sizeof stored);
+    sodium_memzero(drawn, sizeof drawn);
+    free(r->outcome);
+    r->outcome = NULL;
+    r->updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_game_round_update(pb_ledger_tx_conn(tx), r, PLAY_ACTIVE) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    *hidden = true;
+    return PB_OK;
+}
+
+pb_err play_mines_hide_stored(pb_play *p, const pb_store_game_round *r, bool *hidden)
+{
+    *hidden = false;
+    uint8_t stored[PB_MINES_MAX];
+    if (strcmp(r->game, "mines") != 0 || strcmp(r->state, PLAY_ACTIVE) != 0 ||
+        mines_read(r->outcome, stored) == 0)
+        return PB_OK;
+    return play_step(p, r->id, NULL, hide_step, hidden, NULL);
 }
 
 static pb_err mines_act(pb_play *p, pb_store_conn *c, const pb_play_player *who,

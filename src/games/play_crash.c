@@ -21,6 +21,13 @@
  * cash-out at t is accepted while m(t) < point, at m(t) (or at the bet's auto
  * target when that was reached first).
  *
+ * A cash-out pays at most PB_CRASH_TARGET_MAX (1,000,000.00x), the largest auto
+ * target: a manual cash-out at a higher m(t) (a point can reach ~4.25e9x) is
+ * recorded at that cap. A bet is accepted only when stake × the cap fits in
+ * int64 (pb_play_crash_bet), so no payout of a round can overflow: the crash
+ * command decides every bet of the round in one ledger batch, and one payout
+ * that did not fit would fail (and retry) all of them.
+ *
  * At rest, a round that has not crashed keeps its outcome out of the database:
  * its game hash is stored sealed under fair.key, bound to "crash-round:<id>"
  * (seal.c), and its point as 0. Whoever needs the point (the scheduler, a
@@ -46,6 +53,8 @@
 
 #define BRANDS_MAX 256 /* brands the scheduler looks after */
 #define SETTLE_CAP 256 /* bets decided per query in the crash command */
+/* the largest multiplier a cash-out pays (PB_MULT_ONE units): the largest auto target */
+#define CASHOUT_MAX ((int64_t)PB_CRASH_TARGET_MAX * (PB_MULT_ONE / 100))
 
 struct play_crash {
     pthread_t thread;
@@ -202,9 +211,14 @@ static pb_err crash_settle_bet(const pb_store_crash_round *cr, pb_store_game_rou
         mult = b->multiplier;
     else if (gp.u.crash.cashout >= PB_CRASH_TARGET_MIN && (int64_t)gp.u.crash.cashout <= cr->point)
         mult = (int64_t)gp.u.crash.cashout * (PB_MULT_ONE / 100);
+    if (mult > CASHOUT_MAX) /* a manual cash-out an older version recorded above the cap */
+        mult = CASHOUT_MAX;
     int64_t payout = 0;
-    if (pb_game_payout_of(b->amount, mult, &payout) != 0)
+    if (pb_game_payout_of(b->amount, mult, &payout) != 0) {
+        /* the bet's stake × the cap fitted when it was placed: damage */
+        pb_log(PB_LOG_ERROR, "games.crash_payout", "crash bet %s: the payout overflows", b->id);
         return PB_ERR_OVERFLOW;
+    }
     pb_game_outcome o;
     memset(&o, 0, sizeof o);
     o.kind = PB_GAME_CRASH;
@@ -595,8 +609,8 @@ pb_err pb_play_crash_bet(pb_play *p, pb_store_conn *c, const pb_play_player *who
         (auto_cashout < PB_CRASH_TARGET_MIN || auto_cashout > PB_CRASH_TARGET_MAX))
         return play_fail(err, PB_ERR_FIELD_INVALID, "auto_cashout",
                          "auto_cashout: 1.01 .. 1000000.00");
-    int64_t worst;
-    if (pb_game_payout_of(amount, (int64_t)PB_CRASH_TARGET_MAX * (PB_MULT_ONE / 100), &worst) != 0)
+    int64_t worst; /* a cash-out pays at most CASHOUT_MAX: the largest payout must fit */
+    if (pb_game_payout_of(amount, CASHOUT_MAX, &worst) != 0)
         return play_fail(err, PB_ERR_AMOUNT_OUT_OF_RANGE, "amount",
                          "amount: the largest possible payout would overflow");
     pb_game_params gp;
@@ -664,6 +678,8 @@ static pb_err cashout_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, 
     if (play_round_params(r, &gp) == PB_OK && gp.u.crash.cashout >= PB_CRASH_TARGET_MIN &&
         (int64_t)gp.u.crash.cashout <= m)
         m = gp.u.crash.cashout; /* the auto cash-out came first */
+    if (m > PB_CRASH_TARGET_MAX)
+        m = PB_CRASH_TARGET_MAX; /* the most a cash-out pays (the top of the file) */
     r->has_multiplier = true;
     r->multiplier = m * (PB_MULT_ONE / 100);
     r->updated_at = now;

@@ -117,6 +117,13 @@ void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win, co
 pb_err play_decide_seeded(pb_ledger_tx *tx, pb_store_game_round *r, pb_err *result);
 pb_err play_decide_crash(pb_play *p, pb_ledger_tx *tx, pb_store_game_round *r, pb_err *result);
 
+/* Start-up (play_bet.c): an active mines game r whose outcome holds its mine
+ * positions in the clear (stored by an older version when it started) has them
+ * removed from its row when its seed pair draws the same ones (each step draws
+ * them from the seed); *hidden says whether it did. A round without stored
+ * positions is left alone. */
+pb_err play_mines_hide_stored(pb_play *p, const pb_store_game_round *r, bool *hidden);
+
 /* Runs a ledger command that moves round `id` from `from` with fn(tx, row, ctx)
  * (row re-read inside the command; fn returns INTERNAL on a store failure and
  * puts a refusal into *result). *out receives the round after it. */

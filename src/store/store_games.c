@@ -92,6 +92,13 @@ pb_store_rc pb_store_game_round_of_crash(pb_store_conn *c, const char *crash_rou
     return c->be->games->round_of_crash(c, crash_round, state, out, cap, n);
 }
 
+pb_store_rc pb_store_game_round_of_crash_player(pb_store_conn *c, const char *crash_round,
+                                                const char *player, const char *state,
+                                                pb_store_game_round *out, size_t cap, size_t *n)
+{
+    return c->be->games->round_of_crash_player(c, crash_round, player, state, out, cap, n);
+}
+
 pb_store_rc pb_store_game_totals_list(pb_store_conn *c, int64_t brand_id, int64_t from_us,
                                       int64_t to_us, pb_store_game_totals *out, size_t cap,
                                       size_t *n)

@@ -176,6 +176,11 @@ pb_store_rc pb_store_game_round_open(pb_store_conn *c, int64_t after_seq, pb_sto
 pb_store_rc pb_store_game_round_of_crash(pb_store_conn *c, const char *crash_round,
                                          const char *state, pb_store_game_round *out, size_t cap,
                                          size_t *n);
+/* The same, one player's only (0026_crash_bets_player.sql: read without the other
+ * players' bets). */
+pb_store_rc pb_store_game_round_of_crash_player(pb_store_conn *c, const char *crash_round,
+                                                const char *player, const char *state,
+                                                pb_store_game_round *out, size_t cap, size_t *n);
 /* Totals of the settled rounds of a brand with settled_at in [from_us, to_us)
  * (0 = unbounded), one line per (game, currency), in game then currency order. */
 pb_store_rc pb_store_game_totals_list(pb_store_conn *c, int64_t brand_id, int64_t from_us,
@@ -246,6 +251,9 @@ struct pb_store_games_ops {
                               size_t cap, size_t *n);
     pb_store_rc (*round_of_crash)(pb_store_conn *c, const char *crash_round, const char *state,
                                   pb_store_game_round *out, size_t cap, size_t *n);
+    pb_store_rc (*round_of_crash_player)(pb_store_conn *c, const char *crash_round,
+                                         const char *player, const char *state,
+                                         pb_store_game_round *out, size_t cap, size_t *n);
     pb_store_rc (*totals)(pb_store_conn *c, int64_t brand_id, int64_t from_us, int64_t to_us,
                           pb_store_game_totals *out, size_t cap, size_t *n);
     pb_store_rc (*rtp_get)(pb_store_conn *c, int64_t brand_id, const char *game, int32_t *rtp_bp);

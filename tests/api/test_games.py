@@ -360,6 +360,8 @@ class Run:
         assert r["state"] == "active" and r["outcome"] is None and r["payout"] is None, r
         assert r["mines"] == {"mines": 1, "revealed": []}, r
         rid = r["id"]
+        # in play, the row holds no mine (a copy of the database gives none away)
+        assert self.env.rows("SELECT outcome FROM game_round WHERE id=?", rid) == [(None,)]
         expect(self.call("bob", "POST", f"/v1/player/originals/mines/{rid}/cashout"), 409,
                "ROUND_STATE")
         expect(self.call("alice", "POST", f"/v1/player/originals/mines/{rid}/reveal",
@@ -375,6 +377,9 @@ class Run:
                                   {"tiles": [t, t]}), 200)["round"]
             revealed.append(t)
             assert rr["mines"]["revealed"] == revealed, rr
+            if rr["state"] == "active":
+                assert self.env.rows("SELECT outcome FROM game_round WHERE id=?", rid) == \
+                    [(None,)]
             if rr["state"] != "active" or len(revealed) == 3:
                 break
         if rr["state"] == "active":
@@ -395,6 +400,9 @@ class Run:
         else:
             assert rr["payout"] == "0.00" and rr["outcome"]["result"] == [revealed[-1]], rr
         assert rr["state"] == "settled", rr
+        # over: the mines in the clear, as shown
+        stored, = self.env.rows("SELECT outcome FROM game_round WHERE id=?", rid)[0]
+        assert json.loads(stored) == rr["outcome"], (stored, rr)
         wins = self.env.rows("SELECT count(*) FROM ledger_transfer WHERE reference=? AND code=11",
                              rid)[0][0]
         assert wins == (1 if minor(rr["payout"]) else 0), wins
@@ -564,6 +572,57 @@ class Run:
                             "state != 'settled'")[0][0]:
             assert time.time() < deadline, self.env.rows(
                 "SELECT id, state FROM game_round WHERE game='crash' AND state != 'settled'")
+            time.sleep(0.1)
+
+    def crash_my_bets(self):
+        """GET /v1/player/originals/crash shows the caller's active bets however many
+        other players' bets came before theirs in the round (it showed the caller's
+        among the round's first 20 bets of anyone)."""
+        # the index that reads one player's bets of a round (0026)
+        plan = " ".join(r[3] for r in self.env.rows(
+            "EXPLAIN QUERY PLAN SELECT seq FROM game_round WHERE crash_round=? AND player=? "
+            "AND state='active' ORDER BY seq LIMIT 20", "x", "y"))
+        assert "game_round_crash_player" in plan and "TEMP B-TREE" not in plan, plan
+        deadline = time.time() + 60
+        while True:
+            assert time.time() < deadline, "no betting phase long enough for 22 bets"
+            c = expect(self.call("erin", "GET", "/v1/player/originals/crash"), 200)
+            rd = c["round"]
+            left = (stamp(rd["betting_ends_at"]) - stamp(c["server_time"])).total_seconds()
+            if rd["state"] != "betting" or left < 1:
+                time.sleep(0.05)
+                continue
+            # 21 bets of alice's, then erin's one, in the same betting phase
+            alice = []
+            for _ in range(21):
+                r = self.call("alice", "POST", "/v1/player/originals/crash/bets",
+                              {"amount": "0.01"}, key=self.key("many"))
+                if r.status != 201:
+                    break
+                alice.append(r.json()["round"]["id"])
+            if len(alice) < 21:
+                expect(r, 409, "ROUND_CLOSED")  # the phase ended meanwhile: the next one
+                continue
+            r = self.call("erin", "POST", "/v1/player/originals/crash/bets", {"amount": "1.00"},
+                          key=self.key("one"))
+            if r.status != 201:
+                expect(r, 409, "ROUND_CLOSED")
+                continue
+            mine = r.json()["round"]
+            assert mine["crash"]["id"] == rd["id"], (mine, rd)
+            got = expect(self.call("erin", "GET", "/v1/player/originals/crash"), 200)
+            other = expect(self.call("alice", "GET", "/v1/player/originals/crash"), 200)
+            if got["round"]["id"] != rd["id"] or got["round"]["state"] == "crashed" or \
+                    other["round"]["id"] != rd["id"] or other["round"]["state"] == "crashed":
+                continue  # crashed already (a point near 1.00x): its bets are settled
+            assert [b["id"] for b in got["my_active_bets"]] == [mine["id"]], got
+            # alice's own, in placement order (the first 20)
+            assert [b["id"] for b in other["my_active_bets"]] == alice[:20], other
+            break
+        deadline = time.time() + 30
+        while self.env.rows("SELECT count(*) FROM game_round WHERE game='crash' AND "
+                            "state != 'settled'")[0][0]:
+            assert time.time() < deadline
             time.sleep(0.1)
 
     def crash_sealed_at_rest(self, crash_id=None, state=None):
@@ -971,6 +1030,8 @@ def main():
          run.mines),
         ("crash: betting, cash-out while running, auto cash-out, settlement at the point; the "
          "public game hash gives the point and links to the chain", run.crash),
+        ("crash: a player's active bets are shown after 20 bets of another player in the round",
+         run.crash_my_bets),
         ("RTP: only games.manage in scope and range, audited before/after, recorded on the next "
          "round", run.rtp),
         ("game control: rounds, turnover, payout, GGR, actual / expected RTP, deviation",

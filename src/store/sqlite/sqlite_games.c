@@ -378,6 +378,24 @@ static pb_store_rc round_of_crash(pb_store_conn *base, const char *crash_round, 
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_round);
 }
 
+static pb_store_rc round_of_crash_player(pb_store_conn *base, const char *crash_round,
+                                         const char *player, const char *state,
+                                         pb_store_game_round *out, size_t cap, size_t *n)
+{
+    sq_conn *c = SQ(base);
+    /* game_round_crash_player (0026): the player's bets of the round, in seq order */
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," ROUND_COLS " FROM game_round "
+                                      "WHERE crash_round=?1 AND player=?2 AND state=?3 "
+                                      "ORDER BY seq LIMIT ?4");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, crash_round);
+    sqr_bind_text(st, 2, player);
+    sqr_bind_text(st, 3, state);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_round);
+}
+
 static void read_totals(sqlite3_stmt *st, void *v)
 {
     pb_store_game_totals *t = v;
@@ -700,6 +718,7 @@ const struct pb_store_games_ops pb_store_sqlite_games_ops = {
     .round_list = round_list,
     .round_open = round_open,
     .round_of_crash = round_of_crash,
+    .round_of_crash_player = round_of_crash_player,
     .totals = totals,
     .rtp_get = rtp_get,
     .rtp_put = rtp_put,

@@ -5,6 +5,7 @@
 
 #include "play_fixture.h"
 #include "catalog/catalog.h"
+#include "games/play_internal.h"
 #include "tenancy/tenancy.h"
 
 gx G;
@@ -233,22 +234,36 @@ void gp_refused(int i, const char *game, const char *params, int64_t amount, pb_
 
 /* ---- mines ---- */
 
-/* The mines of a stored round (draw order); marks them in is_mine. */
-size_t gp_mines_of(const char *round_id, bool is_mine[PB_MINES_TILES])
+/* The mines of a stored round (draw order) into pos, drawn from its seed pair's
+ * server seed as stored (sealed while active: opened here); returns their count. */
+size_t gp_mines_drawn(const char *round_id, uint8_t pos[PB_MINES_MAX])
 {
     pb_store_game_round r = gp_stored(round_id);
+    pb_store_seed_pair p;
+    assert_int_equal(pb_store_seed_pair_get(G.f->conn, r.pair_id, &p), PB_STORE_OK);
+    assert_int_equal(play_seed_open(p.id, p.server_seed, sizeof p.server_seed), PB_OK);
     json_error_t je;
-    json_t *o = json_loads(r.outcome, 0, &je);
-    assert_non_null(o);
-    json_t *a = json_object_get(o, "result");
-    assert_true(json_is_array(a));
-    memset(is_mine, 0, PB_MINES_TILES);
-    size_t i, n = json_array_size(a);
-    json_t *v;
-    json_array_foreach(a, i, v)
-        is_mine[json_integer_value(v)] = true;
-    json_decref(o);
+    json_t *params = json_loads(r.params, 0, &je);
+    assert_non_null(params);
+    size_t n = (size_t)json_integer_value(json_object_get(params, "mines"));
+    json_decref(params);
+    assert_true(n >= PB_MINES_MIN && n <= PB_MINES_MAX);
+    pb_fair_key key;
+    pb_fair_key_init(&key, p.server_seed, strlen(p.server_seed));
+    pb_fair_stream s;
+    pb_fair_stream_init(&s, &key, r.client_seed, (uint64_t)r.nonce);
+    pb_mines_positions(&s, (unsigned)n, pos);
     pb_store_game_round_clear(&r);
+    return n;
+}
+
+size_t gp_mines_of(const char *round_id, bool is_mine[PB_MINES_TILES])
+{
+    uint8_t pos[PB_MINES_MAX];
+    size_t n = gp_mines_drawn(round_id, pos);
+    memset(is_mine, 0, PB_MINES_TILES);
+    for (size_t i = 0; i < n; i++)
+        is_mine[pos[i]] = true;
     return n;
 }
 

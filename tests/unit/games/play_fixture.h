@@ -62,7 +62,10 @@ void gp_assert_fair(const pb_store_game_round *r, const char *server_seed);
 void gp_refused(int i, const char *game, const char *params, int64_t amount, pb_err want,
                 const char *field);
 
-/* The mines of a stored round; marks them in is_mine; returns their count. */
+/* The mines of a stored round in draw order, drawn from its seed pair (the
+ * server seed opened as the server does); returns their count. */
+size_t gp_mines_drawn(const char *round_id, uint8_t pos[PB_MINES_MAX]);
+/* The same, marked in is_mine. */
 size_t gp_mines_of(const char *round_id, bool is_mine[PB_MINES_TILES]);
 /* The first k safe tiles into out. */
 void gp_safe_tiles(const bool is_mine[PB_MINES_TILES], size_t k, uint8_t *out);

@@ -21,6 +21,7 @@
 
 #include "play_fixture.h"
 #include "core/time.h"
+#include "catalog/catalog.h"
 #include "games/play_internal.h"
 
 /* ---- recovery: rounds a crash left mid-way ---- */
@@ -613,6 +614,116 @@ static void legacy_crash_round_sealed_on_open(void **state)
     assert_int_equal(point, bet.point);
 }
 
+/* ---- a cash-out pays at most 1,000,000x ---- */
+
+/* A game hash and salt whose point is 81,769,569.67x at 99 % (found by search):
+ * a manual cash-out can come far above the 1,000,000x cap. */
+#define HIGH_HASH "77438bbb638b48da846d7ec31d36e807e0da02057ab6deb975d06ca8bbf97f5e"
+#define HIGH_SALT "salt-79779398"
+#define HIGH_POINT 8176956967
+#define BIG_STAKE 1000000000000 /* 1e12 minor units: BTC's largest bet in satoshi */
+
+/* Growth 0.001/ms, no scheduler until the test starts it: the test runs the round. */
+static int setup_crash_manual(void **state)
+{
+    pb_play_config cfg = {.crash_growth = 0.001, .crash_chain_length = 200};
+    gp_setup_cfg(state, &cfg);
+    gp_game_on("crash", true);
+    /* bets up to BIG_STAKE in EUR (the arithmetic is the currency's minor units) */
+    pb_game g;
+    assert_int_equal(pb_catalog_game_get(G.f->conn, PB_PLAY_PROVIDER, "crash", &g), PB_OK);
+    for (size_t i = 0; i < g.nlimits; i++)
+        if (strcmp(g.limits[i].currency, "EUR") == 0)
+            g.limits[i].max_bet = BIG_STAKE;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_game_update(G.f->conn, &g, 3, NULL), PB_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    return 0;
+}
+
+/* A crash round whose point is far above the cash-out cap: a stake of 1e12 (the
+ * bet-time check lets it in: stake × 1,000,000x fits) cashed out by hand at
+ * ~14,600,000x would owe more than int64 holds. The cash-out is recorded at the
+ * cap and pays stake × 1,000,000x; the round crashes and settles every bet: the
+ * capped ones, an auto cash-out at 2.00x and a lost bet. */
+static void crash_cashout_capped(void **state)
+{
+    (void)state;
+    gp_fund(0, BIG_STAKE);
+    gp_fund(1, FUND);
+    /* the round, made as the scheduler makes one: its hash sealed, point 0 */
+    int64_t now = pb_time_now_us();
+    assert_int_equal((int64_t)pb_crash_point(HIGH_HASH, HIGH_SALT, 9900), HIGH_POINT);
+    pb_store_crash_chain ch = {.brand_id = G.brand_id, .length = 1, .next_position = 1};
+    snprintf(ch.brand, sizeof ch.brand, "alpha");
+    snprintf(ch.salt, sizeof ch.salt, HIGH_SALT);
+    pb_fair_server_seed_new(ch.seed);
+    pb_fair_sha256_hex(HIGH_HASH, 64, ch.terminal_hash);
+    pb_store_crash_round cr = {.brand_id = G.brand_id, .rtp_bp = 9900};
+    play_new_id(cr.id);
+    snprintf(cr.brand, sizeof cr.brand, "alpha");
+    snprintf(cr.state, sizeof cr.state, "betting");
+    cr.created_at = now;
+    cr.betting_ends_at = now + 60000000;
+    char ad[PB_ID_STR_LEN + 16];
+    play_crash_round_ad(cr.id, ad, sizeof ad);
+    assert_int_equal(play_seed_seal(ad, HIGH_HASH, cr.game_hash, sizeof cr.game_hash), PB_OK);
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_crash_chain_insert(G.f->conn, &ch), PB_STORE_OK);
+    cr.chain_id = ch.id;
+    assert_int_equal(pb_store_crash_round_insert(G.f->conn, &cr), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+
+    pb_store_game_round big = crash_bet(0, BIG_STAKE, 0, "cap-big", PB_OK);
+    pb_store_game_round small = crash_bet(1, 500, 0, "cap-small", PB_OK);
+    pb_store_game_round aut = crash_bet(1, 1000, 200, "cap-auto", PB_OK);
+    pb_store_game_round lost = crash_bet(1, 700, 0, "cap-lost", PB_OK);
+    assert_string_equal(big.crash_round, cr.id);
+    /* running for 16.5 s: m = floor(100 · e^16.5) ≈ 14,600,000x, below the point */
+    assert_int_equal(pb_store_crash_round_get(G.f->conn, cr.id, &cr), PB_STORE_OK);
+    snprintf(cr.state, sizeof cr.state, "running");
+    cr.started_at = pb_time_now_us() - 16500000;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_crash_round_update(G.f->conn, &cr, "betting"), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    int64_t m = pb_play_crash_multiplier_at(G.p, 16500);
+    assert_true(m > 1000000000 && m < HIGH_POINT); /* > 10,000,000x: stake × m overflows */
+    int64_t cap = (int64_t)PB_CRASH_TARGET_MAX * (PB_MULT_ONE / 100), pay;
+    assert_int_equal(pb_game_payout_of(BIG_STAKE, cap, &pay), 0);
+    assert_int_equal(pay, BIG_STAKE * 1000000);
+    assert_int_not_equal(pb_game_payout_of(BIG_STAKE, m * (PB_MULT_ONE / 100), &pay), 0);
+
+    pb_store_game_round x;
+    memset(&x, 0, sizeof x);
+    pb_play_error err;
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[0], big.id, &x, &err), PB_OK);
+    assert_int_equal(x.multiplier, cap);
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], small.id, &x, &err), PB_OK);
+    assert_int_equal(x.multiplier, cap);
+    pb_store_game_round_clear(&x);
+
+    /* the scheduler crashes the round at its point and settles every bet */
+    pb_play_close(G.p);
+    G.p = NULL;
+    pb_play_config cfg = {.crash = true, .crash_growth = 0.001, .crash_chain_length = 200};
+    gp_play_open(&cfg);
+    pb_store_crash_round done = crashed_wait(cr.id);
+    assert_int_equal(done.point, HIGH_POINT);
+    pb_store_game_round b = settled_wait(big.id), s = settled_wait(small.id),
+                        au = settled_wait(aut.id), l = settled_wait(lost.id);
+    assert_int_equal(b.multiplier, cap);
+    assert_int_equal(b.payout, BIG_STAKE * 1000000);
+    assert_int_equal(s.payout, 500 * 1000000);
+    assert_int_equal(au.multiplier, 2 * PB_MULT_ONE);
+    assert_int_equal(au.payout, 2000);
+    assert_int_equal(l.payout, 0);
+    assert_int_equal(gp_cash(0), BIG_STAKE * 1000000);
+    assert_int_equal(gp_cash(1), FUND - 2200 + 500 * 1000000 + 2000);
+    pb_store_game_round *all[] = {&big, &small, &aut, &lost, &b, &s, &au, &l};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_store_game_round_clear(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +733,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_restart, setup_crash, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_round_sealed_at_rest, setup_crash_slow, gp_teardown),
         cmocka_unit_test_setup_teardown(legacy_crash_round_sealed_on_open, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_cashout_capped, setup_crash_manual, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
