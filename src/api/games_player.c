@@ -465,13 +465,19 @@ void pb_api_player_originals_crash(pb_http_request *req, void *app)
     /* the caller's own bets, read by player (not filtered out of everyone's) */
     pb_store_game_round *bets = pb_http_alloc(req, MY_CRASH_BETS * sizeof *bets);
     size_t n = 0;
+    pb_store_rc rc = bets ? pb_store_game_round_of_crash_player(w.c, cr.id, w.w.player, "active",
+                                                                bets, MY_CRASH_BETS, &n)
+                          : PB_STORE_ERROR;
+    if (rc != PB_STORE_OK) { /* an empty list would say the caller has no bet in play */
+        pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
+                            NULL);
+        return;
+    }
     json_t *mine = json_array();
-    if (bets && pb_store_game_round_of_crash_player(w.c, cr.id, w.w.player, "active", bets,
-                                                    MY_CRASH_BETS, &n) == PB_STORE_OK)
-        for (size_t i = 0; i < n; i++) {
-            json_array_append_new(mine, pb_api_games_round_json(NULL, &bets[i]));
-            pb_store_game_round_clear(&bets[i]);
-        }
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(mine, pb_api_games_round_json(NULL, &bets[i]));
+        pb_store_game_round_clear(&bets[i]);
+    }
     pb_api_games_reply(req, 200,
                        json_pack("{s:o,s:o,s:f,s:o}", "round", pb_api_games_crash_json(&cr, m),
                                  "my_active_bets", mine ? mine : json_array(), "growth_per_ms",
