@@ -261,17 +261,23 @@ static void rate_limits(void **state)
                      PB_ERR_RATE_LIMITED);
 }
 
-static void old_hashes_are_upgraded(void **state)
+/* Stores p's password (IFX_PASSWORD) hashed at the lowest cost: a login upgrades it. */
+static void weaken_hash(ifx *f, const pb_player *p)
 {
-    ifx *f = *state;
-    pb_player p = ifx_player(f, "demo", "old@example.com");
     char weak[crypto_pwhash_STRBYTES], sql[400];
     assert_int_equal(crypto_pwhash_str(weak, IFX_PASSWORD, strlen(IFX_PASSWORD),
                                        crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN),
                      0);
     snprintf(sql, sizeof sql, "UPDATE player SET password_hash='%s' WHERE public_id='%s'", weak,
-             p.public_id);
+             p->public_id);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+}
+
+static void old_hashes_are_upgraded(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "old@example.com");
+    weaken_hash(f, &p);
     pb_auth_tokens t;
     assert_int_equal(ifx_login(f, "old@example.com", NULL, &t), PB_OK);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM player WHERE password_hash LIKE "
@@ -287,13 +293,7 @@ static void upgrade_keeps_a_password_changed_meanwhile(void **state)
 {
     ifx *f = *state;
     pb_player p = ifx_player(f, "demo", "race@example.com");
-    char weak[crypto_pwhash_STRBYTES], sql[400];
-    assert_int_equal(crypto_pwhash_str(weak, IFX_PASSWORD, strlen(IFX_PASSWORD),
-                                       crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN),
-                     0);
-    snprintf(sql, sizeof sql, "UPDATE player SET password_hash='%s' WHERE public_id='%s'", weak,
-             p.public_id);
-    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    weaken_hash(f, &p);
     /* the login has read the row, verified the password and hashed it anew */
     pb_login_subject subj = {.kind = PB_SUBJECT_PLAYER, .found = true};
     assert_int_equal(pb_store_player_by_email(f->conn, f->demo.id, "race@example.com",
