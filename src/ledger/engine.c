@@ -416,8 +416,11 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
     } else {
         if ((e = check_limits(dr, cr, r->amount, biz)) != PB_OK || *biz)
             return e;
+        int64_t later; /* the open holds must stay postable in full without overflow */
         overflow = add_to(&dr->a.debits_posted, r->amount) ||
-                   add_to(&cr->a.credits_posted, r->amount);
+                   add_to(&cr->a.credits_posted, r->amount) ||
+                   pb_i64_add(dr->a.debits_posted, dr->a.debits_pending, &later) ||
+                   pb_i64_add(cr->a.credits_posted, cr->a.credits_pending, &later);
     }
     if (overflow) {
         *biz = PB_ERR_OVERFLOW;

@@ -423,6 +423,26 @@ static void test_overflow(void **state)
     pb_transfer fits = fx_transfer("o3", a, c, 10, PB_CODE_TRANSFER);
     assert_err(fx_submit1(f, &fits), PB_OK);
     assert_int_equal(fx_get(f, a).debits_posted, INT64_MAX);
+    /* a single-phase transfer may not leave an open hold unpostable: posted + pending
+     * must fit on both sides, as a new hold's must */
+    int64_t d = fx_account(f, "d", "cash", 0), e = fx_account(f, "e", "cash", 0);
+    int64_t ids2[] = {d, e};
+    pb_transfer hold = fx_transfer("h", d, e, 100, PB_CODE_TRANSFER);
+    hold.flags = PB_TRANSFER_PENDING;
+    assert_err(fx_submit1(f, &hold), PB_OK);
+    expect_reject(f, fx_transfer("o4", d, e, INT64_MAX - 99, PB_CODE_TRANSFER), PB_ERR_OVERFLOW,
+                  ids2, 2);
+    pb_transfer most = fx_transfer("o5", d, e, INT64_MAX - 100, PB_CODE_TRANSFER);
+    assert_err(fx_submit1(f, &most), PB_OK);
+    pb_transfer post;
+    memset(&post, 0, sizeof post);
+    snprintf(post.scope, sizeof post.scope, "test");
+    snprintf(post.key, sizeof post.key, "h-post");
+    post.flags = PB_TRANSFER_POST_PENDING;
+    post.pending_id = hold.record.id;
+    assert_err(fx_submit1(f, &post), PB_OK);
+    assert_int_equal(fx_get(f, d).debits_posted, INT64_MAX);
+    assert_int_equal(fx_get(f, e).credits_posted, INT64_MAX);
     assert_int_equal(fx_verify(f), 0);
 }
 
