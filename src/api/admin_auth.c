@@ -402,9 +402,9 @@ void pb_api_admin_totp_confirm(pb_http_request *req, void *app)
 }
 
 /* Records a password change that identity has made. */
-static pb_err password_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
+/* staff.password_change, in the transaction that stores the new password. */
+static pb_err password_audited(pb_store_conn *c, void *ctx)
 {
-    (void)bad;
     self_ctx *x = ctx;
     pb_audit_entry en;
     pb_admin_entry(x->req, x->p, "staff.password_change", &en);
@@ -435,7 +435,9 @@ void pb_api_admin_password(pb_http_request *req, void *app)
         return;
     const pb_principal *p = pb_api_principal(req);
     pb_store_conn *c = pb_http_conn(req);
-    pb_err e = c ? pb_identity_password_change(a->identity, c, p, current, next, pb_time_now_us())
+    self_ctx x = {.req = req, .app = a, .p = p};
+    pb_err e = c ? pb_identity_password_change(a->identity, c, p, current, next, pb_time_now_us(),
+                                               password_audited, &x)
                  : PB_ERR_STORE_UNAVAILABLE;
     if (e != PB_OK) {
         int64_t wait = PASSWORD_RETRY_US;
@@ -450,13 +452,6 @@ void pb_api_admin_password(pb_http_request *req, void *app)
                                                         : NULL);
         return;
     }
-    self_ctx x = {.req = req, .app = a, .p = p};
-    e = pb_admin_write(req, password_audit_tx, &x, NULL);
-    if (e != PB_OK) /* the change stands (identity committed it); the gap is logged loudly */
-        pb_log(PB_LOG_ERROR, "admin.password",
-               "password change of staff %s not audited: %s "
-               "(trace %s)",
-               p->subject_public_id, pb_err_code(e), pb_http_trace_id(req));
     pb_http_reply_json(req, 200,
                        json_pack("{s:b,s:b}", "password_changed", 1, "login_required",
                                  p->session_scope != PB_SCOPE_FULL));

@@ -177,10 +177,12 @@ static pb_err staff_audit(pb_store_conn *c, staff_ctx *x, const char *action, bo
     return pb_audit_append(c, &en, now);
 }
 
-static pb_err create_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
+/* staff.create, in the transaction that creates the member (pb_staff_create.in_tx). */
+static pb_err create_audited(pb_store_conn *c, const pb_staff *created, void *ctx)
 {
-    (void)bad;
-    return staff_audit(c, ctx, "staff.create", false, pb_time_now_us());
+    staff_ctx *x = ctx;
+    x->after = *created;
+    return staff_audit(c, x, "staff.create", false, pb_time_now_us());
 }
 
 void pb_api_admin_staff_create(pb_http_request *req, void *app)
@@ -227,8 +229,14 @@ void pb_api_admin_staff_create(pb_http_request *req, void *app)
     x->p = pb_api_principal(req);
     if (!scope_check(req, c, x->p, brands, all, &sr))
         return;
-    pb_staff_create cr = {
-        .email = email, .role = role, .all_brands = all, .brand_codes = sr.codes, .nbrands = sr.n};
+    /* the member and the staff.create entry in one transaction: neither without the other */
+    pb_staff_create cr = {.email = email,
+                          .role = role,
+                          .all_brands = all,
+                          .brand_codes = sr.codes,
+                          .nbrands = sr.n,
+                          .in_tx = create_audited,
+                          .in_tx_ctx = x};
     char otp[PB_ONE_TIME_PASSWORD_MAX];
     const char *bad = NULL;
     pb_err e = pb_identity_staff_create(c, &cr, pb_time_now_us(), &x->after, otp, &bad);
@@ -236,14 +244,13 @@ void pb_api_admin_staff_create(pb_http_request *req, void *app)
         pb_admin_fail(req, e, bad);
         return;
     }
-    e = pb_admin_write(req, create_audit_tx, x, NULL);
-    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
+    json_t *j = pb_admin_staff_json(c, &x->after);
     json_t *body = j ? json_pack("{s:o,s:s}", "staff", j, "one_time_password", otp) : NULL;
     sodium_memzero(otp, sizeof otp);
-    if (!body) { /* not audited (or OOM): the password stays unknown, the account unusable */
-        pb_log(PB_LOG_ERROR, "admin.staff", "staff %s created but not audited: %s (trace %s)",
-               x->after.public_id, pb_err_code(e), pb_http_trace_id(req));
-        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+    if (!body) { /* OOM: the password stays unknown, the account unusable until reset */
+        pb_log(PB_LOG_ERROR, "admin.staff", "staff %s created, its answer not made (trace %s)",
+               x->after.public_id, pb_http_trace_id(req));
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
         return;
     }
     char location[64 + PB_ID_STR_LEN];

@@ -8,7 +8,9 @@
  * (admin and auditor only); with one or more --brand, only those. A random
  * one-time password is printed once: it is stored only as an argon2id hash, must
  * be changed at the first login, and TOTP enrolment is required before a full
- * session. Exit status: 0 created, 1 refused (stable error code printed), 2
+ * session. The creation is audited ("staff.create" by system/cli, with the
+ * member's email, role and scope) in the transaction that creates it, as the back
+ * office's is. Exit status: 0 created, 1 refused (stable error code printed), 2
  * usage or database failure.
  */
 #include <getopt.h>
@@ -16,6 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/time.h"
 #include "identity/identity.h"
@@ -24,6 +30,30 @@
     "usage: pitboss admin create --email EMAIL [--role ROLE] [--brand CODE]... [--db URL]\n" \
     "roles: admin support finance risk compliance game_ops auditor (default admin);\n"       \
     "without --brand the member sees every brand (admin and auditor only)\n"
+
+/* staff.create by system/cli, in the transaction that creates the member. */
+static pb_err create_audited(pb_store_conn *c, const pb_staff *s, void *ctx)
+{
+    const char *const *codes = ctx; /* NULL-terminated */
+    json_t *brands = json_array();
+    for (size_t i = 0; !s->scope.all && brands && codes[i]; i++)
+        json_array_append_new(brands, json_string(codes[i]));
+    json_t *after = brands ? json_pack("{s:s,s:s,s:b,s:o}", "email", s->email, "role",
+                                       pb_role_name(s->role), "all_brands", s->scope.all, "brands",
+                                       brands)
+                           : NULL;
+    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(after);
+    pb_audit_entry en = {.actor_kind = "system",
+                         .actor_id = "cli",
+                         .action = "staff.create",
+                         .target_kind = "staff",
+                         .target_id = s->public_id,
+                         .after = text};
+    pb_err e = text ? pb_audit_append(c, &en, pb_time_now_us()) : PB_ERR_INTERNAL;
+    free(text);
+    return e;
+}
 
 /* Parses the options, opens and migrates the database, creates the member, prints the password
  * once. */
@@ -34,7 +64,7 @@ static int admin_create(int argc, char **argv)
         {"brand", required_argument, 0, 'b'}, {"db", required_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *db = NULL, *email = NULL, *role_name = "admin";
-    const char *brands[PB_SCOPE_MAX_BRANDS];
+    const char *brands[PB_SCOPE_MAX_BRANDS + 1] = {0}; /* NULL-terminated for the audit */
     size_t nbrands = 0;
     int ch;
     optind = 1;
@@ -83,7 +113,9 @@ static int admin_create(int argc, char **argv)
                            .role = role,
                            .all_brands = nbrands == 0,
                            .brand_codes = brands,
-                           .nbrands = nbrands};
+                           .nbrands = nbrands,
+                           .in_tx = create_audited,
+                           .in_tx_ctx = brands};
     pb_staff staff;
     char otp[PB_ONE_TIME_PASSWORD_MAX];
     const char *field = NULL;

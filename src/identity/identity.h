@@ -279,9 +279,12 @@ pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind, i
 
 /* Changes the principal's password (own transactions): CREDENTIALS_INVALID (wrong
  * old password; counts towards the lockout), ACCOUNT_LOCKED, PASSWORD_WEAK,
- * RATE_LIMITED. Clears must_change_password and revokes the subject's other sessions. */
+ * RATE_LIMITED. Clears must_change_password and revokes the subject's other sessions.
+ * in_tx (may be NULL) runs in the transaction that stores the new password; its error
+ * undoes the change (the caller's audit entry goes there). */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password, int64_t now);
+                                   const char *old_password, const char *new_password, int64_t now,
+                                   pb_err (*in_tx)(pb_store_conn *c, void *ctx), void *in_tx_ctx);
 
 /* ---- players */
 
@@ -443,6 +446,11 @@ typedef struct pb_staff_create {
     bool all_brands;                /* admin and auditor only (ROLE_INVALID otherwise) */
     const char *const *brand_codes; /* the scope when not all_brands; at least one */
     size_t nbrands;
+    /* Optional: runs in the creating transaction once the member is inserted, with the
+     * member as it is shown; an error undoes the creation. The caller's audit entry
+     * goes here, so that neither is ever stored without the other. */
+    pb_err (*in_tx)(pb_store_conn *c, const pb_staff *created, void *ctx);
+    void *in_tx_ctx;
 } pb_staff_create;
 
 /* Creates a staff member with a random one-time password (own transaction), which

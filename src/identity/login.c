@@ -201,6 +201,8 @@ typedef struct password_ctx {
     const char *hash;
     int64_t keep_session;
     int64_t now;
+    pb_err (*in_tx)(pb_store_conn *c, void *ctx); /* the caller's, in the same transaction */
+    void *in_tx_ctx;
 } password_ctx;
 
 /* Stores the new hash, clears must_change_password and ends the other sessions. */
@@ -215,12 +217,14 @@ static pb_err password_tx(pb_store_conn *c, void *ctx, bool *keep)
     if (r == PB_STORE_OK)
         r = pb_store_session_revoke_subject(c, pb_subject_kind_name(x->s->kind), sid,
                                             x->keep_session, x->now, "password_changed", NULL);
-    return pb_id_store_err(c, r, PB_ERR_INTERNAL, "password change");
+    pb_err e = pb_id_store_err(c, r, PB_ERR_INTERNAL, "password change");
+    return e == PB_OK && x->in_tx ? x->in_tx(c, x->in_tx_ctx) : e;
 }
 
 /* Verifies the old password like a login, then stores the new hash and ends the other sessions. */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password, int64_t now)
+                                   const char *old_password, const char *new_password, int64_t now,
+                                   pb_err (*in_tx)(pb_store_conn *c, void *ctx), void *in_tx_ctx)
 {
     pb_auth_tokens *scratch = calloc(1, sizeof *scratch);
     pb_login_subject *s = calloc(1, sizeof *s);
@@ -255,7 +259,12 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     if (e == PB_OK)
         e = pb_password_hash(new_password, hash);
     if (e == PB_OK) {
-        password_ctx x = {.s = s, .hash = hash, .keep_session = p->session_id, .now = now};
+        password_ctx x = {.s = s,
+                          .hash = hash,
+                          .keep_session = p->session_id,
+                          .now = now,
+                          .in_tx = in_tx,
+                          .in_tx_ctx = in_tx_ctx};
         e = pb_id_tx(c, password_tx, &x);
     }
     sodium_memzero(hash, sizeof hash);

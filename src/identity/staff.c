@@ -96,6 +96,7 @@ typedef struct create_ctx {
     pb_store_staff *row;
     const int64_t *ids;
     size_t nids;
+    const pb_staff_create *req;
 } create_ctx;
 
 /* Inserts the member and their scope. */
@@ -108,7 +109,15 @@ static pb_err create_tx(pb_store_conn *c, void *ctx, bool *keep)
         return PB_ERR_EMAIL_TAKEN;
     if (r == PB_STORE_OK && !x->row->all_brands)
         r = pb_store_staff_brands_set(c, x->row->id, x->ids, x->nids);
-    return pb_id_store_err(c, r, PB_ERR_INTERNAL, "staff insert");
+    pb_err e = pb_id_store_err(c, r, PB_ERR_INTERNAL, "staff insert");
+    if (e != PB_OK || !x->req->in_tx)
+        return e;
+    pb_staff *v = malloc(sizeof *v); /* the caller's work, with the member as shown */
+    e = v ? pb_staff_view(c, x->row, v) : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = x->req->in_tx(c, v, x->req->in_tx_ctx);
+    free(v);
+    return e;
 }
 
 /* Validate, refuse a duplicate, make and hash a one-time password, insert with the scope. */
@@ -155,7 +164,7 @@ pb_err pb_identity_staff_create(pb_store_conn *c, const pb_staff_create *req, in
         row->all_brands = req->all_brands;
         row->must_change_password = true;
         row->created_at = row->updated_at = now;
-        create_ctx x = {.row = row, .ids = ids, .nids = nids};
+        create_ctx x = {.row = row, .ids = ids, .nids = nids, .req = req};
         e = pb_id_tx(c, create_tx, &x);
         if (e == PB_ERR_EMAIL_TAKEN)
             *bad_field = "email";

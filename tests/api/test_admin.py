@@ -19,6 +19,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -446,6 +447,44 @@ class Run:
         everyone = self.all_pages(a, "/v1/admin/staff", "staff", 3)
         (n,), = self.env.rows("SELECT count(*) FROM staff")
         assert len(everyone) == n and len({x["id"] for x in everyone}) == n, everyone
+
+    def staff_audit_atomic(self):
+        # a staff member's creation and password change are one transaction with their
+        # audit entry: an append that fails (made to fail here by a trigger) undoes them
+        a = self.admin
+        newcomer = create_staff(self.env, a, "nell@example.com", "support", "127.0.0.77",
+                                brands=["alpha"])
+        expect(newcomer.login(), 200)  # the setup session with the one-time password
+        con = sqlite3.connect(self.env.db, timeout=30)
+        try:
+            con.execute("CREATE TRIGGER audit_refused BEFORE INSERT ON audit_entry "
+                        "WHEN NEW.action IN ('staff.create', 'staff.password_change') "
+                        "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END")
+            con.commit()
+            r = a.call("POST", "/v1/admin/staff", {"email": "ghost@example.com",
+                                                   "role": "admin", "all_brands": True})
+            assert r.status >= 500, r
+            assert self.env.rows("SELECT count(*) FROM staff WHERE email='ghost@example.com'") \
+                == [(0,)], "created without its audit entry"
+            r = newcomer.call("POST", "/v1/admin/password",
+                              {"current": newcomer.password, "new": "Quiet-Harbour-4-Zq"})
+            assert r.status >= 500, r
+        finally:
+            con.execute("DROP TRIGGER IF EXISTS audit_refused")
+            con.commit()
+            con.close()
+        # the password did not change: the one-time password still logs in
+        t = expect(newcomer.login(), 200)
+        assert t["scope"] == "setup", t
+        assert self.env.rows("SELECT count(*) FROM audit_entry WHERE action='staff.create' "
+                             "AND after LIKE '%ghost@example.com%'") == [(0,)]
+        # and with the log writable again both go through, each audited once
+        ghost = expect(a.call("POST", "/v1/admin/staff", {"email": "ghost@example.com",
+                                                          "role": "admin", "all_brands": True}), 201)
+        assert len(self.audit(action="staff.create", target_kind="staff", target_id=ghost["staff"]["id"])) == 1
+        expect(newcomer.call("POST", "/v1/admin/password",
+                             {"current": newcomer.password, "new": "Quiet-Harbour-4-Zq"}), 200)
+        assert len(self.audit(action="staff.password_change", actor_id=newcomer.id)) == 1
 
     def staff_update(self):
         a, t = self.admin, self.temp
@@ -1015,6 +1054,8 @@ def main():
         ("brand update audited with before/after; scoped members see their brands only", run.brand_update),
         ("staff create audited (no password in the log); duplicates, bad roles, scope escalation refused",
          run.staff_create),
+        ("staff create and password change are one transaction with their audit entry: a failed "
+         "append undoes them", run.staff_audit_atomic),
         ("staff update audited with before/after; sessions end; no self-change; disabled cannot log in",
          run.staff_update),
         ("reset_totp: the member enrols again at the next login", run.reset_totp),

@@ -21,7 +21,7 @@ DB=$D/id.db
 OUT=$D/out
 ERR=$D/err
 
-echo "1..16"
+echo "1..17"
 N=0
 FAILS=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
@@ -98,6 +98,9 @@ check "a scoped support member" \
 run "$PB" admin create --email x@example.com --role risk --brand nope --db "$DB"
 check "an unknown brand is refused (BRAND_NOT_FOUND)" \
     "$([ $RC -eq 1 ] && grep -q BRAND_NOT_FOUND "$ERR"; echo $?)" "exit $RC"
+check "each member created is audited once, by system/cli, with its scope (the refusals not at all)" \
+    "$([ "$(sql "SELECT group_concat(a.actor_kind||'/'||a.actor_id||' '||s.email||' '||json_extract(a.after,'\$.role')||' '||json_extract(a.after,'\$.brands'), ';') FROM audit_entry a JOIN staff s ON s.public_id=a.target_id WHERE a.action='staff.create' AND a.target_kind='staff' ORDER BY a.seq")" = 'system/cli root@example.com admin [];system/cli sup@example.com support ["demo","on-1"]' ] && [ "$(sql "SELECT count(*) FROM audit_entry WHERE action='staff.create'")" = 2 ]; echo $?)" \
+    "$(sql "SELECT actor_kind, actor_id, target_id, after FROM audit_entry WHERE action='staff.create'")"
 
 run "$PB" admin create --email y@example.com --role wizard --db "$DB"
 check "an unknown role is a usage error" "$([ $RC -eq 2 ] && grep -q "unknown role" "$ERR"; echo $?)" "exit $RC"

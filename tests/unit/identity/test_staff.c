@@ -55,15 +55,16 @@ static void bootstrap_and_setup(void **state)
     assert_int_equal(ifx_count(f, "SELECT (expires_at-created_at)/1000000 FROM auth_session"), 900);
     /* password change: wrong old one, weak new one, then right */
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, "wrong one!!",
-                                                 "a new passphrase", f->now),
+                                                 "a new passphrase", f->now, NULL, NULL),
                      PB_ERR_CREDENTIALS_INVALID);
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, "short", f->now),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, "short", f->now,
+                                                 NULL, NULL),
                      PB_ERR_PASSWORD_WEAK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, lr.password,
-                                                 f->now),
+                                                 f->now, NULL, NULL),
                      PB_ERR_PASSWORD_WEAK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password,
-                                                 "a new passphrase", f->now),
+                                                 "a new passphrase", f->now, NULL, NULL),
                      PB_OK);
     assert_int_equal(ifx_count(f, "SELECT must_change_password FROM staff WHERE "
                                   "email='second@example.com'"),
