@@ -25,8 +25,9 @@
  * login that cannot be audited is undone (its session revoked) and answered
  * 503: no unaudited session leaves. Attempts refused by the rate limiter are
  * not audited (they never reach the credentials; the request log has them).
- * Logout and TOTP enrolment are audited in the same transaction as the change;
- * a password change (own transactions in identity) right after it.
+ * Logout, TOTP enrolment and a password change are audited in the same
+ * transaction as the change (the password's through identity's in_tx hook): a
+ * failed append undoes the change.
  */
 #include <sodium.h>
 #include <stdio.h>
