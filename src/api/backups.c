@@ -88,12 +88,23 @@ static bool is_copy_name(const char *name)
            strcmp(name + n - x, NAME_SUFFIX) == 0;
 }
 
-static int by_name(const void *a, const void *b)
+/* A copy's place in time from its name: the stamp, then the number of a copy made in
+ * the same second ("-2", "-3", ...; none is the first). strcmp alone would put
+ * "…Z-10.db" before "…Z-2.db" and both before "…Z.db". */
+static int by_time(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const char *x = *(char *const *)a + strlen(NAME_PREFIX);
+    const char *y = *(char *const *)b + strlen(NAME_PREFIX);
+    size_t nx = strcspn(x, "-."), ny = strcspn(y, "-."); /* the stamp has neither */
+    int c = nx == ny ? strncmp(x, y, nx) : nx < ny ? -1 : 1;
+    if (c)
+        return c;
+    long sx = x[nx] == '-' ? strtol(x + nx + 1, NULL, 10) : 1;
+    long sy = y[ny] == '-' ? strtol(y + ny + 1, NULL, 10) : 1;
+    return sx < sy ? -1 : sx > sy;
 }
 
-/* Removes the oldest copies (by name: the names sort by time) beyond keep. */
+/* Removes the oldest copies (by their names' time) beyond keep. */
 static void prune(pb_api_backups *b)
 {
     DIR *d = opendir(b->dir);
@@ -119,7 +130,7 @@ static void prune(pb_api_backups *b)
     }
     closedir(d);
     if (n > 0)
-        qsort(names, n, sizeof *names, by_name);
+        qsort(names, n, sizeof *names, by_time);
     for (size_t i = 0; i + (size_t)b->keep < n; i++) {
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", b->dir, names[i]);

@@ -20,9 +20,11 @@ import json
 import os
 import re
 import socket
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 
 import jsonschema
@@ -92,7 +94,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(36)
+    tap = Tap(37)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -518,6 +520,35 @@ def run_cases(tap, srv):
                               os.path.join(srv.dir, "bk.db")], capture_output=True, timeout=30)
         assert bad.returncode != 0 and b"backups:" in bad.stderr, bad
 
+    def backups_pruned_by_time():
+        # copies made in one second are named <stamp>.db, <stamp>-2.db, ..., <stamp>-10.db:
+        # the pruning removes the oldest by that time, not by the names' byte order
+        # (which puts "-10" before "-2" and both before ".db")
+        bk = tempfile.mkdtemp(prefix="pbbk.")
+        os.chmod(bk, 0o700)
+        old = ["pitboss-20000101T000000Z.db", "pitboss-20000101T000000Z-2.db",
+               "pitboss-20000101T000000Z-10.db"]
+        for f in old:
+            open(os.path.join(bk, f), "wb").close()
+        other = Server(BIN, extra_args=["--backup-every", "3", "--backup-keep", "3",
+                                        "--backup-dir", bk])
+        try:
+            deadline = time.monotonic() + 30
+            while True:  # the first copy of the server: the oldest of the three goes
+                files = set(os.listdir(bk))
+                if files - set(old):
+                    break
+                assert time.monotonic() < deadline, files
+                time.sleep(0.05)
+            time.sleep(0.5)  # its pruning follows its check
+            files = set(os.listdir(bk))
+            assert len(files - set(old)) == 1, files  # the next is 3 s away
+            assert files & set(old) == {old[1], old[2]}, files
+        finally:
+            other.stop()
+            other.cleanup()
+            shutil.rmtree(bk, ignore_errors=True)
+
     def scheduled_backups_audit():
         other = Server(BIN, extra_args=["--backup-every", "1", "--backup-keep", "2",
                                         "--backup-dir", "bk"])
@@ -713,6 +744,8 @@ def run_cases(tap, srv):
         ("--backup-dir: a checked copy every --backup-every seconds, --backup-keep kept, "
          "counted in /metrics; a ledger gone bad never pushes the good copies out; a backup "
          "dir that is a file refused", scheduled_backups),
+        ("--backup-keep removes the oldest copies by their time: <stamp>.db, then -2, then -10",
+         backups_pruned_by_time),
         ("--backup-dir: each copy's audit chain verified against the server's key; an audit log "
          "edited by hand never pushes the good copies out", scheduled_backups_audit),
         ("SIGTERM completes a slowly uploaded request, refuses new connections, exits 0",
