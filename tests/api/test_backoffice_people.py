@@ -112,6 +112,8 @@ class Run:
                                     brands=["alpha"]).activate("Blue-Falcon-2-Xy")
         self.beta_support = create_staff(env, self.admin, "supb@example.com", "support",
                                          "127.0.6.13", brands=["beta"]).activate("Blue-Falcon-3-Xy")
+        self.officer = create_staff(env, self.admin, "cmp@example.com", "compliance", "127.0.6.14",
+                                    brands=["alpha"]).activate("Blue-Falcon-4-Xy")
         self.client = Client(env, "127.0.6.20")
         self.alice = self.register("alpha", "alice@example.com")["id"]
         self.carol = self.register("beta", "carol@example.com")["id"]
@@ -642,6 +644,15 @@ class Run:
         want_id = "-".join((want_id[:8], want_id[8:12], want_id[12:16], want_id[16:20], want_id[20:]))
         assert (v["kind"], v["seq"], v["id"]) == ("hash_mismatch", seq, want_id), (v, seq, want_id)
         assert f"seq {seq}" in r["first_broken"], r
+        # a member limited to some brands: the status and counts, not the entries (the
+        # chain is every brand's)
+        officer = Staff(copy, self.officer.email, self.officer.password, "127.0.6.31")
+        officer.token, officer.refresh_token = self.officer.token, self.officer.refresh_token
+        officer.id, officer.expires = self.officer.id, self.officer.expires
+        o = expect(officer.call("GET", "/v1/admin/audit/verify"), 200)
+        assert o["ok"] is False and o["violations_total"] == r["violations_total"], o
+        assert o["violations"] == [] and o["first_broken"] is None, o
+        assert o["entries"] == r["entries"] and o["head"] == r["head"], (o, r)
         assert copy.stop() == 0
         bad = copy.cli("audit", "verify", "--db", copy.db, "--keys-dir", copy.keys, check=False)
         assert bad.returncode == 1 and f"seq {seq}" in bad.stdout, bad.stdout
