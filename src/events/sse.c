@@ -22,6 +22,8 @@
  * Never waiting: every write goes to the client's bounded buffer (http
  * stream). A live client whose buffer cannot take a frame is sent a final
  * "dropped" frame (from a reserve kept for it) and closed; its place is freed.
+ * So is every live client the event is for when its frame cannot be formatted
+ * (out of memory): each resumes from the outbox rather than miss the event.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,30 +98,40 @@ static bool write_soft(ev_client *c, const char *p, size_t n, bool *full)
     return rc == PB_HTTP_STREAM_OK;
 }
 
+/* Ends a live client that cannot be sent event e with a "dropped" frame naming
+ * the last id it has (e->id - 1): it reconnects with Last-Event-ID and the
+ * catch-up from the outbox brings e and what follows, so no event is skipped. */
+static void drop_client(pb_events *ev, ev_client *c, const pb_event *e, const char *reason)
+{
+    char data[96];
+    snprintf(data, sizeof data, "{\"reason\":\"%s\",\"last_event_id\":%lld}", reason,
+             (long long)(e->id - 1));
+    end_client(ev, c, "dropped", data);
+    atomic_fetch_add(&ev->dropped, 1);
+    pb_log(PB_LOG_INFO, "events.client_dropped", "a stream client dropped at event %lld: %s",
+           (long long)e->id, reason);
+}
+
 void ev_clients_deliver(pb_events *ev, const pb_event *e)
 {
-    bool framed = false;
+    int framed = 0; /* 1: live_frame holds e; -1: it could not be formatted */
     for (ev_client *c = ev->clients; c; c = c->next) {
         if (!c->live || c->ended)
             continue;
         c->cursor = e->id;
         if (!allowed(c, e))
             continue;
-        if (!framed) {
-            if (!frame_event(&ev->live_frame, e)) /* formatted once for every client */
-                return;
-            framed = true;
+        if (!framed) /* formatted once for every client */
+            framed = frame_event(&ev->live_frame, e) ? 1 : -1;
+        if (framed < 0) {
+            /* out of memory for the frame: a client passed over here would miss e
+             * for good (its cursor moves on), so it is ended to resume instead */
+            drop_client(ev, c, e, "server_out_of_memory");
+            continue;
         }
         bool full;
-        if (!write_soft(c, ev->live_frame.p, ev->live_frame.len, &full) && full) {
-            char data[96];
-            snprintf(data, sizeof data, "{\"reason\":\"slow_client\",\"last_event_id\":%lld}",
-                     (long long)(e->id - 1));
-            end_client(ev, c, "dropped", data);
-            atomic_fetch_add(&ev->dropped, 1);
-            pb_log(PB_LOG_INFO, "events.client_dropped",
-                   "a stream client did not keep up: dropped at event %lld", (long long)e->id);
-        }
+        if (!write_soft(c, ev->live_frame.p, ev->live_frame.len, &full) && full)
+            drop_client(ev, c, e, "slow_client");
     }
 }
 
