@@ -412,13 +412,10 @@ static int head_entry(void *ctx, const pb_store_audit_entry *e)
 /* Runs the check; the answer, or NULL (store trouble or OOM). */
 static json_t *verify_run(pb_store_conn *c, const pb_api_app *a, int64_t now)
 {
-    pb_audit_pubkey trusted[1];
-    size_t ntrusted = 0;
-    if (a->audit_key)
-        trusted[ntrusted++] = *pb_audit_key_public(a->audit_key);
     json_t *list = json_array();
     pb_audit_verify_summary sum;
-    if (!list || pb_audit_verify(c, trusted, ntrusted, verify_violation, list, &sum) != PB_OK) {
+    if (!list || pb_audit_verify_trust(c, a->audit_trust, a->naudit_trust, verify_violation, list,
+                                       &sum) != PB_OK) {
         json_decref(list);
         return NULL;
     }
@@ -520,6 +517,17 @@ int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, ch
     app->audit_key = k;
     if (created)
         pb_log(PB_LOG_INFO, "audit.key", "created the audit signing key %s", pb_audit_key_id(k));
+    /* verify trusts the key in use and the retired ones (pitboss audit rotate-key) */
+    bool have_key = false;
+    if (!(app->audit_trust = calloc(PB_AUDIT_TRUST_MAX, sizeof *app->audit_trust)) ||
+        pb_audit_trust_load(keys_dir, app->audit_trust, PB_AUDIT_TRUST_MAX, &app->naudit_trust,
+                            &have_key, why, sizeof why) != PB_OK) {
+        snprintf(err, errcap, "audit keys: %s", app->audit_trust ? why : "out of memory");
+        return -1;
+    }
+    if (app->naudit_trust > 1)
+        pb_log(PB_LOG_INFO, "audit.key", "trusting %zu retired audit key(s) for older checkpoints",
+               app->naudit_trust - 1);
     pb_api_checkpointer *cp = calloc(1, sizeof *cp);
     if (!cp) {
         snprintf(err, errcap, "out of memory");
@@ -566,4 +574,7 @@ void pb_api_admin_close(pb_api_app *app)
     }
     pb_audit_key_free(app->audit_key);
     app->audit_key = NULL;
+    free(app->audit_trust);
+    app->audit_trust = NULL;
+    app->naudit_trust = 0;
 }

@@ -63,7 +63,9 @@ typedef struct pb_api_app {
     struct pb_http_static *web; /* the back office UI's files at / (http/static.c) */
     struct pb_play *play;       /* the in-house games' money side (games/play.h; games_player.c) */
     struct pb_wallet *wallet;   /* player wallets and game money (wallet/wallet.h) */
-    struct pb_audit_key *audit_key;           /* signs audit checkpoints (admin_audit.c) */
+    struct pb_audit_key *audit_key;     /* signs audit checkpoints (admin_audit.c) */
+    struct pb_audit_trust *audit_trust; /* what verify trusts: audit_key, retired keys */
+    size_t naudit_trust;
     struct pb_api_checkpointer *checkpointer; /* signs the chain head periodically */
     struct pb_api_backups *backups;           /* serve --backup-dir: scheduled copies, or NULL */
 } pb_api_app;
@@ -298,14 +300,14 @@ void pb_api_admin_close(pb_api_app *app);
 /* backups.c: scheduled backups (serve --backup-dir): every every_s seconds an
  * online backup of store into dir (created 0700 if missing) as
  * pitboss-<UTC time>.db, integrity-checked, ledger-verified and, with
- * audit_trusted (the key serve signs audit checkpoints with; NULL: not
- * checked), audit-verified; the oldest beyond keep removed after each clean
- * one. NULL with a reason in err. Stop waits for a backup under way. Metrics:
- * NULL prints nothing. */
+ * trust[0..ntrust) (the key serve signs audit checkpoints with and the retired
+ * ones; none: not checked), audit-verified; the oldest beyond keep removed after
+ * each clean one. NULL with a reason in err. Stop waits for a backup under way.
+ * Metrics: NULL prints nothing. */
 typedef struct pb_api_backups pb_api_backups;
-struct pb_audit_pubkey;
+struct pb_audit_trust;
 pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
-                                     const struct pb_audit_pubkey *audit_trusted, char *err,
+                                     const struct pb_audit_trust *trust, size_t ntrust, char *err,
                                      size_t errcap);
 void pb_api_backups_stop(pb_api_backups *b);
 void pb_api_backups_metrics(pb_api_backups *b, pb_http_buf *out);

@@ -45,8 +45,9 @@ struct pb_api_backups {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     bool stop;
-    bool audit;                /* audit_key holds the trusted checkpoint key */
-    pb_audit_pubkey audit_key; /* what the copies' audit checkpoints must be signed with */
+    /* what the copies' audit checkpoints must be signed with (none: not checked) */
+    pb_audit_trust trust[PB_AUDIT_TRUST_MAX];
+    size_t ntrust;
     /* counted under mu, for /metrics */
     uint64_t ok, failed;
     int64_t last_ok_us;  /* wall clock of the last success; 0: none yet */
@@ -57,8 +58,9 @@ struct pb_api_backups {
 };
 
 typedef struct verified {
-    const pb_audit_pubkey *trusted; /* NULL: the audit chain is not checked */
-    int rc;                         /* 0 clean, 1 violations, 2 could not run */
+    const pb_audit_trust *trust; /* NULL: the audit chain is not checked */
+    size_t ntrust;
+    int rc; /* 0 clean, 1 violations, 2 could not run */
     pb_ledger_verify_summary sum;
     pb_audit_verify_summary audit;
 } verified;
@@ -73,7 +75,8 @@ static bool accept_copy(void *ctx, const char *copy_path)
     pb_store *s = pb_store_open(copy_path, err, sizeof err);
     pb_store_conn *c = s ? pb_store_connect(s, err, sizeof err) : NULL;
     if (c && pb_ledger_verify(c, NULL, NULL, &v->sum) == PB_OK &&
-        (!v->trusted || pb_audit_verify(c, v->trusted, 1, NULL, NULL, &v->audit) == PB_OK))
+        (!v->trust ||
+         pb_audit_verify_trust(c, v->trust, v->ntrust, NULL, NULL, &v->audit) == PB_OK))
         v->rc = v->sum.violations || v->audit.violations ? 1 : 0;
     if (c)
         pb_store_disconnect(c);
@@ -166,7 +169,7 @@ static bool run_once(pb_api_backups *b)
     pb_store_conn *c = pb_store_connect(b->store, err, sizeof err);
     pb_store_backup_info info;
     memset(&info, 0, sizeof info);
-    verified v = {.rc = 2, .trusted = b->audit ? &b->audit_key : NULL};
+    verified v = {.rc = 2, .trust = b->ntrust ? b->trust : NULL, .ntrust = b->ntrust};
     pb_store_rc r = PB_STORE_ERROR;
     if (c) {
         r = pb_store_backup(c, path, true, accept_copy, &v, &info);
@@ -200,7 +203,7 @@ static bool run_once(pb_api_backups *b)
                " violation(s) (run audit verify --keys-dir on it)",
                path, v.audit.violations);
     char audit[96];
-    if (v.trusted)
+    if (v.trust)
         snprintf(audit, sizeof audit, "%" PRId64 " audit entries", v.audit.entries);
     else
         snprintf(audit, sizeof audit, "the audit chain not checked");
@@ -236,7 +239,8 @@ static void *backups_main(void *arg)
 }
 
 pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
-                                     const pb_audit_pubkey *audit_trusted, char *err, size_t errcap)
+                                     const pb_audit_trust *trust, size_t ntrust, char *err,
+                                     size_t errcap)
 {
     if (!dir || !*dir || strlen(dir) >= 1000 || every_s < 1 || keep < 1) {
         snprintf(err, errcap, "backups: a directory (under 1000 bytes), every >= 1 s, keep >= 1");
@@ -260,10 +264,8 @@ pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every
     snprintf(b->dir, sizeof b->dir, "%s", dir);
     b->every_s = every_s;
     b->keep = keep;
-    if (audit_trusted) {
-        b->audit = true;
-        b->audit_key = *audit_trusted;
-    }
+    for (size_t i = 0; trust && i < ntrust && i < PB_AUDIT_TRUST_MAX; i++)
+        b->trust[b->ntrust++] = trust[i];
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->wake, NULL);
     if (pthread_create(&b->thread, NULL, backups_main, b) != 0) {

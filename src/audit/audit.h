@@ -121,6 +121,46 @@ void pb_audit_pubkey_hex(const pb_audit_pubkey *pk, char out[65]);
 /* Parses 64 hex digits; 0, or -1 when malformed. */
 int pb_audit_pubkey_parse(const char *hex, pb_audit_pubkey *out);
 
+/*
+ * Key rotation. A retired signing key stays trusted for the checkpoints it
+ * signed before it was retired, and only those: DIR/audit-retired.pub lists one
+ * retired key a line, "<public key, 64 hex digits> <seq>", the seq being the
+ * chain head it signed last (a checkpoint of that key covering a later seq is
+ * untrusted: whoever holds the old secret cannot sign the chain's future).
+ * Lines starting with '#' and empty lines are ignored.
+ */
+#define PB_AUDIT_RETIRED_FILE "audit-retired.pub"
+#define PB_AUDIT_TRUST_MAX 64
+
+/* A key a verifier trusts, and the highest seq a checkpoint it signed may cover
+ * (INT64_MAX: any; the key in use). */
+typedef struct pb_audit_trust {
+    pb_audit_pubkey pk;
+    int64_t upto_max;
+} pb_audit_trust;
+
+/* The keys the keys directory says to trust: the signing key in use (if its file
+ * is there: *have_key) with no bound, then every retired key with its bound,
+ * into out[*n..cap) (*n grows). PB_OK, also when neither file exists;
+ * AUDIT_KEY_MISSING with err naming the line when the retired list is malformed
+ * or longer than the room left; INTERNAL when it cannot be read. */
+pb_err pb_audit_trust_load(const char *dir, pb_audit_trust *out, size_t cap, size_t *n,
+                           bool *have_key, char *err, size_t errcap);
+
+/*
+ * Rotates the signing key in DIR: signs a last checkpoint of the chain with the
+ * key in use (its head H), appends that key's public half to the retired list
+ * with bound H (synced), installs a new random key in its place (written beside
+ * it, synced, renamed over it: the old secret is gone), and signs the head with
+ * the new key when the log has entries beyond H. Refuse to run it while a
+ * server has the database open (the server keeps signing with the key it
+ * loaded): the CLI claims the writer lock first. *old_out and *new_out receive
+ * the public keys; *head the bound. A failure before the rename leaves the old
+ * key in use (a retired line naming the key in use is ignored while it is).
+ */
+pb_err pb_audit_key_rotate(pb_store_conn *c, const char *dir, int64_t now, pb_audit_pubkey *old_out,
+                           pb_audit_pubkey *new_out, int64_t *head, char *err, size_t errcap);
+
 /* ---- checkpoints ---- */
 
 #define PB_AUDIT_CHECKPOINT_EVERY_ENTRIES 1000
@@ -190,6 +230,10 @@ typedef void (*pb_audit_violation_cb)(void *ctx, const char *kind, const char *m
  */
 pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t ntrusted,
                        pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary);
+/* The same with each trusted key bounded (pb_audit_trust: a retired key's
+ * checkpoints beyond its bound are "checkpoint_untrusted"). */
+pb_err pb_audit_verify_trust(pb_store_conn *c, const pb_audit_trust *trust, size_t ntrust,
+                             pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary);
 /* Tests and tuning: entries per read transaction of pb_audit_verify (0: the
  * default, 10,000), and a function called between two chunks (NULL: none).
  * Process-wide; not for use while a verify runs. */

@@ -143,11 +143,12 @@ pb_err pb_audit_key_load(const char *dir, pb_audit_key **out, char *err, size_t 
     return read_key_file(path, out, &missing, err, errcap);
 }
 
-/* Writes a new random seed to a temporary file in dir and links it to path.
- * PB_OK when linked; PB_OK with *raced when another process linked first;
- * AUDIT_KEY_MISSING with the reason otherwise. */
-static pb_err create_key_file(const char *dir, const char *path, bool *raced, char *err,
-                              size_t errcap)
+/* Writes a new random seed to a temporary file in dir and links it to path
+ * (replace: renames it over path, whose key is then gone). PB_OK when linked;
+ * PB_OK with *raced when another process linked first; AUDIT_KEY_MISSING with
+ * the reason otherwise. */
+static pb_err create_key_file(const char *dir, const char *path, bool replace, bool *raced,
+                              char *err, size_t errcap)
 {
     char tmp[4096];
     *raced = false;
@@ -180,6 +181,11 @@ static pb_err create_key_file(const char *dir, const char *path, bool *raced, ch
     if (!ok) {
         snprintf(err, errcap, "cannot write the key file in %s: %s", dir, strerror(saved));
         e = PB_ERR_AUDIT_KEY_MISSING;
+    } else if (replace) {
+        if (rename(tmp, path) != 0) {
+            snprintf(err, errcap, "cannot install the key file %s: %s", path, strerror(errno));
+            e = PB_ERR_AUDIT_KEY_MISSING;
+        }
     } else if (link(tmp, path) != 0) {
         if (errno == EEXIST) {
             *raced = true;
@@ -216,10 +222,165 @@ pb_err pb_audit_key_load_or_create(const char *dir, pb_audit_key **out, bool *cr
     pb_err e = read_key_file(path, out, &missing, err, errcap);
     if (e == PB_OK || !missing)
         return e;
-    e = create_key_file(dir, path, &raced, err, errcap);
+    e = create_key_file(dir, path, false, &raced, err, errcap);
     if (e != PB_OK)
         return e;
     if (created)
         *created = !raced;
     return read_key_file(path, out, &missing, err, errcap);
+}
+
+/* ---- rotation: the retired keys ---- */
+
+/* Syncs the directory dir (a new or renamed name in it made durable). */
+static void sync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+pb_err pb_audit_trust_load(const char *dir, pb_audit_trust *out, size_t cap, size_t *n,
+                           bool *have_key, char *err, size_t errcap)
+{
+    char path[4096];
+    *have_key = false;
+    pb_audit_key *k = NULL;
+    if (pb_audit_key_load(dir, &k, err, errcap) == PB_OK) {
+        if (*n >= cap) {
+            pb_audit_key_free(k);
+            snprintf(err, errcap, "more than %zu trusted audit keys", cap);
+            return PB_ERR_AUDIT_KEY_MISSING;
+        }
+        out[(*n)++] = (pb_audit_trust){.pk = *pb_audit_key_public(k), .upto_max = INT64_MAX};
+        *have_key = true;
+        pb_audit_key_free(k);
+    }
+    if (!dir || !*dir || !join(path, sizeof path, dir, PB_AUDIT_RETIRED_FILE))
+        return PB_OK;
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return PB_OK;
+        snprintf(err, errcap, "cannot read %s: %s", path, strerror(errno));
+        return PB_ERR_INTERNAL;
+    }
+    char line[256];
+    int lineno = 0;
+    pb_err e = PB_OK;
+    while (e == PB_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+            line[--len] = 0;
+        if (!len || line[0] == '#')
+            continue;
+        char hex[65];
+        long long upto = -1;
+        char tail;
+        pb_audit_trust t;
+        if (len > 200 || sscanf(line, "%64s %lld %c", hex, &upto, &tail) != 2 || upto < 0 ||
+            pb_audit_pubkey_parse(hex, &t.pk) != 0) {
+            snprintf(err, errcap, "%s line %d is not \"<64 hex digits> <seq>\"", path, lineno);
+            e = PB_ERR_AUDIT_KEY_MISSING;
+            break;
+        }
+        t.upto_max = upto;
+        bool in_use = false; /* a rotation stopped before its rename: the key is still in use */
+        for (size_t i = 0; i < *n; i++)
+            if (out[i].upto_max == INT64_MAX && sodium_memcmp(out[i].pk.b, t.pk.b, 32) == 0)
+                in_use = true;
+        if (in_use)
+            continue;
+        if (*n >= cap) {
+            snprintf(err, errcap, "%s: more than %zu trusted audit keys", path, cap);
+            e = PB_ERR_AUDIT_KEY_MISSING;
+            break;
+        }
+        out[(*n)++] = t;
+    }
+    if (e == PB_OK && ferror(f)) {
+        snprintf(err, errcap, "cannot read %s", path);
+        e = PB_ERR_INTERNAL;
+    }
+    fclose(f);
+    return e;
+}
+
+/* Appends "<hex> <seq>" for pk to the retired list in dir, durably. */
+static pb_err retire(const char *dir, const pb_audit_pubkey *pk, int64_t upto, char *err,
+                     size_t errcap)
+{
+    char path[4096], hex[65], line[128];
+    if (!join(path, sizeof path, dir, PB_AUDIT_RETIRED_FILE)) {
+        snprintf(err, errcap, "keys directory path too long");
+        return PB_ERR_AUDIT_KEY_MISSING;
+    }
+    pb_audit_pubkey_hex(pk, hex);
+    int len = snprintf(line, sizeof line, "%s %lld\n", hex, (long long)upto);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && write(fd, line, (size_t)len) == len && fsync(fd) == 0;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    if (!ok) {
+        snprintf(err, errcap, "cannot append to %s: %s", path, strerror(saved));
+        return PB_ERR_INTERNAL;
+    }
+    sync_dir(dir);
+    return PB_OK;
+}
+
+pb_err pb_audit_key_rotate(pb_store_conn *c, const char *dir, int64_t now, pb_audit_pubkey *old_out,
+                           pb_audit_pubkey *new_out, int64_t *head, char *err, size_t errcap)
+{
+    char path[4096];
+    pb_audit_key *old = NULL, *fresh = NULL;
+    pb_audit_checkpoint_record cp;
+    bool raced;
+    *head = 0;
+    pb_err e = pb_audit_key_load(dir, &old, err, errcap);
+    if (e != PB_OK)
+        return e;
+    if (!join(path, sizeof path, dir, PB_AUDIT_KEY_FILE)) {
+        snprintf(err, errcap, "keys directory path too long");
+        e = PB_ERR_AUDIT_KEY_MISSING;
+        goto out;
+    }
+    *old_out = *pb_audit_key_public(old);
+    /* the chain as it stands, signed with the key being retired: its bound */
+    if ((e = pb_audit_checkpoint(c, old, now, &cp, NULL)) != PB_OK) {
+        snprintf(err, errcap, "the last checkpoint with the old key failed: %s", pb_err_message(e));
+        goto out;
+    }
+    *head = cp.id ? cp.upto_seq : 0;
+    if (cp.id && memcmp(cp.public_key, old_out->b, 32) != 0) {
+        /* the head's checkpoint is another key's (written by a server still using
+         * it?): bounding the old key there would leave the head unsigned by it */
+        snprintf(err, errcap,
+                 "the newest checkpoint (id %lld) is signed by key %s, not by the key in use: "
+                 "is a server running with another keys directory?",
+                 (long long)cp.id, cp.key_id);
+        e = PB_ERR_AUDIT_KEY_MISSING;
+        goto out;
+    }
+    if ((e = retire(dir, old_out, *head, err, errcap)) != PB_OK)
+        goto out;
+    if ((e = create_key_file(dir, path, true, &raced, err, errcap)) != PB_OK)
+        goto out;
+    sync_dir(dir);
+    int missing;
+    if ((e = read_key_file(path, &fresh, &missing, err, errcap)) != PB_OK)
+        goto out;
+    *new_out = *pb_audit_key_public(fresh);
+    /* entries appended since the old key's checkpoint get the new key's */
+    if ((e = pb_audit_checkpoint(c, fresh, now, &cp, NULL)) != PB_OK)
+        snprintf(err, errcap, "the new key is installed, but its first checkpoint failed: %s",
+                 pb_err_message(e));
+out:
+    pb_audit_key_free(old);
+    pb_audit_key_free(fresh);
+    return e;
 }

@@ -52,7 +52,7 @@ typedef struct vstate {
     pb_audit_violation_cb cb;
     void *ctx;
     pb_audit_verify_summary *sum;
-    const pb_audit_pubkey *trusted;
+    const pb_audit_trust *trusted;
     size_t ntrusted;
     pb_audit_checkpoint_record *valid; /* valid checkpoints, sorted by upto_seq */
     size_t nvalid, cap, next;          /* next: the first not yet matched */
@@ -107,12 +107,17 @@ static void broken_checkpoint(vstate *v, int64_t id, const char *why)
              "id %" PRId64 ": %s", id, why);
 }
 
-/* Is pk one of the keys the caller trusts? */
-static bool is_trusted(const vstate *v, const uint8_t pk[32])
+/* Is pk one of the keys the caller trusts, for a checkpoint covering upto_seq?
+ * *known: pk is trusted for some seqs (a retired key beyond its bound). */
+static bool is_trusted(const vstate *v, const uint8_t pk[32], int64_t upto_seq, bool *known)
 {
+    *known = false;
     for (size_t i = 0; i < v->ntrusted; i++)
-        if (sodium_memcmp(v->trusted[i].b, pk, 32) == 0)
-            return true;
+        if (sodium_memcmp(v->trusted[i].pk.b, pk, 32) == 0) {
+            if (upto_seq <= v->trusted[i].upto_max)
+                return true;
+            *known = true;
+        }
     return false;
 }
 
@@ -136,15 +141,17 @@ static int on_checkpoint(void *p, const pb_audit_checkpoint_record *cp)
     uint8_t msg[AUDIT_CHECKPOINT_MSG_MAX];
     size_t n = pb_audit_checkpoint_message(cp, msg);
     const char *kind = NULL, *why = NULL;
+    bool retired = false;
     if (cp->malformed) {
         kind = "checkpoint_malformed";
         why = "a column holds a value pitboss never writes";
     } else if (strcmp(id, cp->key_id) != 0) {
         kind = "checkpoint_key_id";
         why = "its key_id is not the fingerprint of its public key";
-    } else if (!is_trusted(v, cp->public_key)) {
+    } else if (!is_trusted(v, cp->public_key, cp->upto_seq, &retired)) {
         kind = "checkpoint_untrusted";
-        why = "signed by a key this verifier does not trust";
+        why = retired ? "signed by a retired key beyond the seq it was retired at"
+                      : "signed by a key this verifier does not trust";
     } else if (crypto_sign_verify_detached(cp->signature, msg, n, cp->public_key) != 0) {
         kind = "checkpoint_signature";
         why = "its Ed25519 signature does not verify";
@@ -298,6 +305,16 @@ static int on_chunk_entry(void *p, const pb_audit_record *e)
 
 pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t ntrusted,
                        pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary)
+{
+    pb_audit_trust t[PB_AUDIT_TRUST_MAX];
+    size_t n = 0;
+    for (size_t i = 0; trusted && i < ntrusted && n < PB_AUDIT_TRUST_MAX; i++)
+        t[n++] = (pb_audit_trust){.pk = trusted[i], .upto_max = INT64_MAX};
+    return pb_audit_verify_trust(c, t, n, cb, ctx, summary);
+}
+
+pb_err pb_audit_verify_trust(pb_store_conn *c, const pb_audit_trust *trusted, size_t ntrusted,
+                             pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary)
 {
     memset(summary, 0, sizeof *summary);
     pb_audit_sodium_init();

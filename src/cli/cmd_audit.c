@@ -5,9 +5,12 @@
  *               exit 0 when intact, 1 with one "VIOLATION <kind>: …" line per
  *               problem and a "first broken entry: seq N …" line, 2 when it
  *               cannot run. Trusted keys: the key file in the keys directory
- *               (if present) and every --trust-key given (64 hex digits).
+ *               (if present), the retired keys listed beside it (each for the
+ *               checkpoints up to the seq it was retired at) and every
+ *               --trust-key given (64 hex digits).
  *   export      the log as JSON lines (to --out FILE, created mode 0600, or stdout)
  *   checkpoint  sign the chain head now (creating the key file if missing)
+ *   rotate-key  retire the signing key for a new one (pb_audit_key_rotate)
  *
  * The keys directory is --keys-dir, else $PITBOSS_KEYS_DIR, else var/keys.
  */
@@ -67,7 +70,7 @@ static int verify(int argc, char **argv)
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *dir = NULL;
-    pb_audit_pubkey trusted[MAX_TRUST + 1];
+    pb_audit_pubkey trusted[MAX_TRUST];
     size_t ntrusted = 0;
     int ch;
     optind = 1;
@@ -88,14 +91,21 @@ static int verify(int argc, char **argv)
         }
     }
     char err[512];
-    pb_audit_key *k = NULL;
-    if (pb_audit_key_load(pb_cli_keys_dir(dir), &k, err, sizeof err) == PB_OK) {
-        trusted[ntrusted++] = *pb_audit_key_public(k);
-        pb_audit_key_free(k);
-    } else {
-        fprintf(stderr, "pitboss: note: %s; its key is not trusted\n", err);
+    /* the keys directory's key in use and retired keys, then every --trust-key */
+    pb_audit_trust trust[PB_AUDIT_TRUST_MAX];
+    size_t ntrust = 0;
+    bool have_key = false;
+    if (pb_audit_trust_load(pb_cli_keys_dir(dir), trust, PB_AUDIT_TRUST_MAX - MAX_TRUST, &ntrust,
+                            &have_key, err, sizeof err) != PB_OK) {
+        fprintf(stderr, "pitboss: %s\n", err);
+        return 2;
     }
-    if (ntrusted == 0)
+    if (!have_key)
+        fprintf(stderr, "pitboss: note: no audit signing key in %s; it is not trusted\n",
+                pb_cli_keys_dir(dir));
+    for (size_t i = 0; i < ntrusted; i++)
+        trust[ntrust++] = (pb_audit_trust){.pk = trusted[i], .upto_max = INT64_MAX};
+    if (ntrust == 0)
         fprintf(stderr, "pitboss: note: no trusted public key: no checkpoint can be accepted\n");
     pb_store *s;
     pb_store_conn *c = open_conn(db, false, &s);
@@ -103,7 +113,7 @@ static int verify(int argc, char **argv)
         return 2;
     pb_audit_verify_summary sum;
     int rc = 2;
-    if (pb_audit_verify(c, trusted, ntrusted, print_violation, NULL, &sum) != PB_OK) {
+    if (pb_audit_verify_trust(c, trust, ntrust, print_violation, NULL, &sum) != PB_OK) {
         fprintf(stderr, "pitboss: audit verification could not run: %s\n", pb_store_errmsg(c));
     } else {
         if (sum.first_broken_seq)
@@ -284,6 +294,66 @@ static int checkpoint(int argc, char **argv)
     return rc;
 }
 
+static const char rotate_use[] =
+    "usage: pitboss audit rotate-key [--db URL] [--keys-dir DIR]\n"
+    "Retires the audit signing key: signs the chain's head with it, adds its public key\n"
+    "to DIR/" PB_AUDIT_RETIRED_FILE " (trusted for the checkpoints up to that head only),\n"
+    "and installs a new key in its place. Stop the server first (it keeps signing with\n"
+    "the key it loaded); refused while one has the database open.\n";
+
+/* `audit rotate-key`: 0 rotated, 2 on failure (the key in use unchanged unless said). */
+static int rotate_key(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"keys-dir", required_argument, 0, 'k'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL, *dir = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:k:h", opts, NULL)) != -1) {
+        if (ch == 'd') {
+            db = optarg;
+        } else if (ch == 'k') {
+            dir = optarg;
+        } else {
+            fputs(rotate_use, ch == 'h' ? stdout : stderr);
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    char err[512];
+    pb_store *s;
+    pb_store_conn *c = open_conn(db, true, &s);
+    if (!c)
+        return 2;
+    /* a running server holds the writer lock, and signs with the key it loaded */
+    if (pb_store_writer_claim(s, err, sizeof err) != PB_STORE_OK) {
+        fprintf(stderr, "pitboss: %s; stop the server before rotating the audit key\n", err);
+        close_conn(s, c);
+        return 2;
+    }
+    pb_audit_pubkey old, fresh;
+    int64_t head = 0;
+    int rc = 2;
+    if (pb_audit_key_rotate(c, pb_cli_keys_dir(dir), pb_time_now_us(), &old, &fresh, &head, err,
+                            sizeof err) != PB_OK) {
+        fprintf(stderr, "pitboss: audit key rotation failed: %s\n", err);
+    } else {
+        char ohex[65], nhex[65], oid[PB_AUDIT_KEY_ID_LEN + 1], nid[PB_AUDIT_KEY_ID_LEN + 1];
+        pb_audit_pubkey_hex(&old, ohex);
+        pb_audit_pubkey_hex(&fresh, nhex);
+        pb_audit_pubkey_id(&old, oid);
+        pb_audit_pubkey_id(&fresh, nid);
+        printf("audit key rotated: retired key %s (public key %s) trusted through seq %" PRId64
+               "; new key %s (public key %s)\n",
+               oid, ohex, head, nid, nhex);
+        rc = 0;
+    }
+    pb_store_writer_release(s);
+    close_conn(s, c);
+    return rc;
+}
+
 /* `pitboss audit SUBCOMMAND …`. */
 int pb_cmd_audit(int argc, char **argv)
 {
@@ -293,8 +363,11 @@ int pb_cmd_audit(int argc, char **argv)
         return export_log(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "checkpoint") == 0)
         return checkpoint(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "rotate-key") == 0)
+        return rotate_key(argc - 1, argv + 1);
     fputs(verify_use, stderr);
     fputs(export_use, stderr);
     fputs(checkpoint_use, stderr);
+    fputs(rotate_use, stderr);
     return 2;
 }

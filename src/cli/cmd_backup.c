@@ -66,15 +66,24 @@ typedef struct copy_check {
 static bool verify_audit(pb_store_conn *c, copy_check *k)
 {
     char err[512];
-    pb_audit_key *key = NULL;
+    pb_audit_trust trust[PB_AUDIT_TRUST_MAX];
+    size_t ntrust = 0;
+    bool have_key = false;
     k->audit = -1;
-    if (pb_audit_key_load(k->keys_dir, &key, err, sizeof err) != PB_OK) {
-        fprintf(stderr, "pitboss: note: %s; the copy's audit chain is not checked\n", err);
+    if (pb_audit_trust_load(k->keys_dir, trust, PB_AUDIT_TRUST_MAX, &ntrust, &have_key, err,
+                            sizeof err) != PB_OK) {
+        fprintf(stderr, "pitboss: %s\n", err);
+        return false;
+    }
+    if (!have_key) {
+        fprintf(stderr,
+                "pitboss: note: no audit signing key in %s; the copy's audit chain is not "
+                "checked\n",
+                k->keys_dir ? k->keys_dir : "(none)");
         return true;
     }
-    pb_audit_pubkey trusted = *pb_audit_key_public(key);
-    pb_audit_key_free(key);
-    if (pb_audit_verify(c, &trusted, 1, print_violation, NULL, &k->audit_sum) != PB_OK) {
+    /* the key in use and the retired ones: a copy taken before a rotation verifies */
+    if (pb_audit_verify_trust(c, trust, ntrust, print_violation, NULL, &k->audit_sum) != PB_OK) {
         fprintf(stderr, "pitboss: audit verify of the copy could not run: %s\n",
                 pb_store_errmsg(c));
         return false;

@@ -481,9 +481,9 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     /* @serve-open-sim */
     if (o->backup_dir && *o->backup_dir &&
-        !(s->app.backups = pb_api_backups_start(
-              s->store, o->backup_dir, (int)o->backup_every, (int)o->backup_keep,
-              s->app.audit_key ? pb_audit_key_public(s->app.audit_key) : NULL, err, sizeof err))) {
+        !(s->app.backups = pb_api_backups_start(s->store, o->backup_dir, (int)o->backup_every,
+                                                (int)o->backup_keep, s->app.audit_trust,
+                                                s->app.naudit_trust, err, sizeof err))) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }

@@ -609,6 +609,24 @@ class Run:
             assert not expect(who.call("GET", V + "?fresh=true"), 200)["cached"]
         assert expect(self.admin.call("GET", V), 200)["cached"] is True
 
+    def key_rotation(self):
+        """After `pitboss audit rotate-key` (server stopped) the server still trusts the
+        retired key for the checkpoints it signed: the chain verifies."""
+        assert self.env.stop() == 0
+        r = self.env.cli("audit", "rotate-key", "--db", self.env.db, "--keys-dir", self.env.keys)
+        assert "trusted through seq" in r.stdout, r.stdout
+        retired = open(os.path.join(self.env.keys, "audit-retired.pub")).read().split()
+        assert len(retired) == 2 and len(retired[0]) == 64, retired
+        (head,), = self.env.rows("SELECT max(seq) FROM audit_entry")
+        assert int(retired[1]) == head, (retired, head)
+        srv = self.env.start()
+        assert srv.log_events("audit.key"), "the server logs the retired key it trusts"
+        expect(self.support.call("POST", f"/v1/admin/players/{self.alice}/notes",
+                                 {"text": "after the rotation"}), 201)
+        r = expect(self.admin.call("GET", "/v1/admin/audit/verify"), 200)
+        assert r["ok"] is True and r["violations"] == [] and r["violations_total"] == 0, r
+        assert r["signed_upto"] == head and r["entries"] == head + 1, (r, head)
+
     def tampered(self):
         """A changed entry in a copy of the database: the server names it."""
         import copy as copying
@@ -700,6 +718,8 @@ def main():
          run.totp_reset),
         ("audit verify: ok with the entry count and head hash, cached 60 s, fresh=true once per "
          "10 s per member (429 with Retry-After), audit.read needed", run.audit_verify),
+        ("audit key rotation: stopped, rotate-key, started again: the server trusts the "
+         "retired key up to the head it signed, and the chain verifies", run.key_rotation),
         ("stop; ledger verify and audit verify pass; every new route answered 2xx and 4xx",
          run.stop_and_verify),
         ("a tampered copy of the database: GET /v1/admin/audit/verify says ok=false naming the "

@@ -4,8 +4,9 @@
 # test-only tool make_audit_db (12 entries, a checkpoint over seqs 1..10), the
 # export re-checked without pitboss (audit_export_check.py), and the tamper
 # cases through the sqlite3 shell: a changed field, a deleted row, the last
-# signed row cut off, a forged signature, an untrusted key; and `pitboss
-# backup` / `restore` checking a copy's audit chain (intact, then tampered).
+# signed row cut off, a forged signature, an untrusted key; the signing key's
+# rotation (the retired key trusted up to the seq it signed last, only); and
+# `pitboss backup` / `restore` checking a copy's audit chain (intact, then tampered).
 #
 # Usage: tests/cli/test_audit_cli.sh PATH/TO/pitboss PATH/TO/make_audit_db   (speaks TAP)
 # Cases that need the sqlite3 shell or python3 report "not ok" when it is missing.
@@ -24,7 +25,7 @@ trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/
 unset PITBOSS_KEYS_DIR PITBOSS_DB
 
-PLAN=41
+PLAN=48
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -235,6 +236,60 @@ check "checkpoint refuses a key file others can read (exit 2, says chmod 600)" \
 chmod 600 "$KEYS/audit-ed25519.key"
 run "$PB" audit verify --db "$A" --keys-dir "$KEYS"
 check "after chmod 600 the key is used again" "$([ $RC -eq 0 ]; echo $?)" "exit $RC"
+
+# ---- key rotation: the retired key stays trusted up to the head it signed last, only
+RK=$D/rot-keys
+R=$D/r.db
+if has_sqlite && "$MAKE" "$R" "$RK" 12 10 >/dev/null; then
+    run "$PB" backup --db "$R" --to "$D/r-before.db" --keys-dir "$RK"
+    mkdir -m 700 "$D/old-keys" && cp -p "$RK/audit-ed25519.key" "$D/old-keys/"
+    before=$(cat "$RK/audit-ed25519.key")
+    run flock -x "$R-writer.lock" "$PB" audit rotate-key --db "$R" --keys-dir "$RK"
+    check "rotate-key while the database's writer lock is held (a server): exit 2, key unchanged" \
+        "$([ $RC -eq 2 ] && grep -q 'stop the server' "$ERR" &&
+            [ "$(cat "$RK/audit-ed25519.key")" = "$before" ] && [ ! -e "$RK/audit-retired.pub" ]; echo $?)" \
+        "exit $RC"
+    run "$PB" audit rotate-key --db "$R" --keys-dir "$RK"
+    OLDPUB=$(sed -n 's/.*retired key [0-9a-f]* (public key \([0-9a-f]\{64\}\)) trusted through seq 12;.*/\1/p' "$OUT")
+    check "rotate-key: exit 0, the old key retired through seq 12 in audit-retired.pub, a new key 0600" \
+        "$([ $RC -eq 0 ] && [ ${#OLDPUB} -eq 64 ] && [ "$(cat "$RK/audit-retired.pub")" = "$OLDPUB 12" ] &&
+            [ "$(cat "$RK/audit-ed25519.key")" != "$before" ] &&
+            [ "$(stat -c %a "$RK/audit-ed25519.key")" = 600 ]; echo $?)" "exit $RC"
+    run "$PB" audit verify --db "$R" --keys-dir "$RK"
+    check "after the rotation the log verifies: the old key signed through seq 12" \
+        "$([ $RC -eq 0 ] && grep -q 'signed through seq 12, 0 unsigned, 0 violation(s)' "$OUT"; echo $?)" \
+        "exit $RC"
+    PITBOSS_PWHASH_COST=min run "$PB" admin create --email rot@example.com --db "$R"
+    run "$PB" audit checkpoint --db "$R" --keys-dir "$RK"
+    run "$PB" audit verify --db "$R" --keys-dir "$RK"
+    check "an entry after the rotation is signed by the new key; old and new checkpoints verify" \
+        "$([ $RC -eq 0 ] && grep -q '(head seq 13), 3 checkpoint(s), signed through seq 13, 0 unsigned, 0 violation(s)' "$OUT"; echo $?)" \
+        "exit $RC"
+    run "$PB" restore --from "$D/r-before.db" --db "$D/r-restored.db" --keys-dir "$RK"
+    check "a backup taken before the rotation restores (its checkpoints are the retired key's)" \
+        "$([ $RC -eq 0 ] && [ -f "$D/r-restored.db" ]; echo $?)" "exit $RC"
+    PITBOSS_PWHASH_COST=min run "$PB" admin create --email rot2@example.com --db "$R"
+    run "$PB" audit checkpoint --db "$R" --keys-dir "$D/old-keys"
+    run "$PB" audit verify --db "$R" --keys-dir "$RK"
+    check "a checkpoint the retired key signs beyond its seq is untrusted (exit 1)" \
+        "$([ $RC -eq 1 ] && grep -q '^VIOLATION checkpoint_untrusted: checkpoint id 4 (covers seq 14, .*retired key beyond' "$OUT"; echo $?)" \
+        "exit $RC"
+    echo "not-a-key 5" >>"$RK/audit-retired.pub"
+    run "$PB" audit verify --db "$R" --keys-dir "$RK"
+    check "a malformed retired list: verify exits 2 naming its line" \
+        "$([ $RC -eq 2 ] && grep -q 'audit-retired.pub line 2 ' "$ERR"; echo $?)" "exit $RC"
+else
+    : >"$OUT"; : >"$ERR"
+    for c in "rotate-key while the database's writer lock is held (a server): exit 2, key unchanged" \
+        "rotate-key: exit 0, the old key retired through seq 12 in audit-retired.pub, a new key 0600" \
+        "after the rotation the log verifies: the old key signed through seq 12" \
+        "an entry after the rotation is signed by the new key; old and new checkpoints verify" \
+        "a backup taken before the rotation restores (its checkpoints are the retired key's)" \
+        "a checkpoint the retired key signs beyond its seq is untrusted (exit 1)" \
+        "a malformed retired list: verify exits 2 naming its line"; do
+        not_ok "$c" "sqlite3 shell missing or make_audit_db failed"
+    done
+fi
 
 # ---- backup and restore check the copy's audit chain with the keys directory's key
 if has_sqlite && mkdb "$D/b1.db" 12 10; then
