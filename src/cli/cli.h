@@ -48,6 +48,12 @@ int pb_cmd_audit(int argc, char **argv);
 const char *pb_cli_db_url(const char *flag_value);
 /* The keys directory: --keys-dir, else $PITBOSS_KEYS_DIR, else var/keys (as serve). */
 const char *pb_cli_keys_dir(const char *flag_value);
+/* The keys directory's sealing secrets against the check values the database
+ * recorded (keycheck.c): 0 when each present file matches and none recorded is
+ * missing (the unrecorded present ones are recorded now); -1 with the reason,
+ * naming the file, otherwise. Call it before anything may create a secret, and
+ * again after, to record the new ones. */
+int pb_cli_keys_check(pb_store *s, const char *keys_dir, char *err, size_t errcap);
 /* Opens the store and, with migrate, migrates it; without, a missing database file is
  * an error (not created). Prints the reason and returns NULL on failure. */
 pb_store *pb_cli_open_store(const char *url, bool migrate);

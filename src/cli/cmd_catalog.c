@@ -218,12 +218,20 @@ static int provider_create(int argc, char **argv)
     }
     if (pem && !read_pem(pem, p))
         goto out;
-    if (p->secret_len && seal_key(pb_cli_keys_dir(keys)) != 0)
-        goto out;
     pb_store *s;
     pb_store_conn *c = connect_db(db, &s);
     if (!c)
         goto out;
+    char kerr[768] = "";
+    /* the secret is sealed under the keys directory's provider.key: this database's */
+    if (p->secret_len && (pb_cli_keys_check(s, pb_cli_keys_dir(keys), kerr, sizeof kerr) != 0 ||
+                          seal_key(pb_cli_keys_dir(keys)) != 0 ||
+                          pb_cli_keys_check(s, pb_cli_keys_dir(keys), kerr, sizeof kerr) != 0)) {
+        if (kerr[0])
+            fprintf(stderr, "pitboss: %s\n", kerr);
+        disconnect(c, s);
+        goto out;
+    }
     rc = run_change(c, provider_create_change, p, "provider not created");
     disconnect(c, s);
     if (rc == 0) {

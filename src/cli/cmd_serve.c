@@ -332,6 +332,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
     const char *url = pb_cli_db_url(o->db);
     if (!(s->store = pb_cli_open_store(url, true)))
         return -1;
+    /* the keys directory must be this database's before anything seals under it */
+    if (pb_cli_keys_check(s->store, o->keys_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0,
                              .idle_sync_in_notifier = o->idle_sync == 0,
                              .wal_reserve = o->wal_reserve != 0};
@@ -498,6 +503,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
         return -1;
     }
     pb_api_cashier_listening(&s->app, pb_http_server_port(s->http));
+    /* the secrets this start created, recorded */
+    if (pb_cli_keys_check(s->store, o->keys_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
     return 0;
 }
 

@@ -123,6 +123,17 @@ static int read_key(const char *path, uint8_t key[PB_SEALBOX_KEY_LEN], char *err
     return rc;
 }
 
+int pb_keyfile_read(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN], char *err,
+                    size_t errcap)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p) {
+        snprintf(err, errcap, "the path of %s is too long", name);
+        return -1;
+    }
+    return read_key(p, key, err, errcap);
+}
+
 int pb_keyfile_secret(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN], char *err,
                       size_t errcap)
 {

@@ -58,5 +58,8 @@ int pb_keyfile_make_dir(const char *dir, char *err, size_t errcap);
  * not a regular file, others may read it, it does not hold exactly 32 bytes). */
 int pb_keyfile_secret(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN], char *err,
                       size_t errcap);
+/* The same without creating it: 0 read, 1 when it does not exist, -1 with err. */
+int pb_keyfile_read(const char *dir, const char *name, uint8_t key[PB_SEALBOX_KEY_LEN], char *err,
+                    size_t errcap);
 
 #endif

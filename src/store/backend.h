@@ -17,6 +17,7 @@ typedef struct pb_store_backend pb_store_backend;
 /* Each domain's statements live in their own ops table (store_<domain>.h,
  * sqlite/sqlite_<domain>.c), reached through the backend. */
 struct pb_store_tenancy_ops;
+struct pb_store_keys_ops;
 struct pb_store_identity_ops;
 struct pb_store_audit_ops;
 struct pb_store_backoffice_people_ops; /* @backoffice: store_backoffice_people.h */
@@ -122,6 +123,7 @@ struct pb_store_backend {
     const struct pb_store_catalog_ops *catalog;
     const struct pb_store_wallet_ops *wallet;
     const struct pb_store_cashier_ops *cashier;
+    const struct pb_store_keys_ops *keys; /* store_keys.h */
 };
 
 extern const pb_store_backend pb_store_sqlite_backend;

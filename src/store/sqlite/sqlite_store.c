@@ -735,4 +735,5 @@ const pb_store_backend pb_store_sqlite_backend = {
     .cashier = &pb_store_sqlite_cashier_ops,
     .tenancy = &pb_store_sqlite_tenancy_ops,
     .identity = &pb_store_sqlite_identity_ops,
+    .keys = &pb_store_sqlite_keys_ops,
 };
