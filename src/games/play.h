@@ -186,9 +186,12 @@ pb_err pb_play_mines_cashout(pb_play *p, pb_store_conn *c, const pb_play_player 
 /* ---- crash ---- */
 
 /* The brand's current crash round (betting, running or just crashed) and, while
- * running, the multiplier now (hundredths). Its game_hash and point only once it
- * crashed ("" and 0 before: they are secret until then). ROUND_NOT_FOUND when
- * none runs; INTERNAL when a running round's sealed hash does not open. */
+ * running, the multiplier now (hundredths; crashed: the point), never above
+ * PB_CRASH_TARGET_MAX: the multiplier shown is what a cash-out pays, and a round
+ * whose point is above the cap runs on to its point showing the cap. Its
+ * game_hash and point only once it crashed ("" and 0 before: they are secret
+ * until then; the point as the hash gives it, above the cap too). ROUND_NOT_FOUND
+ * when none runs; INTERNAL when a running round's sealed hash does not open. */
 pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
                              pb_store_crash_round *out, int64_t *multiplier_now);
 /* A bet on the current crash round while it takes bets (ROUND_CLOSED

@@ -572,8 +572,13 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
     if (rc != PB_STORE_OK)
         return PB_ERR_STORE_UNAVAILABLE;
     *multiplier_now = 0;
+    /* The multiplier shown is what a cash-out pays: at most PB_CRASH_TARGET_MAX. A
+     * round whose point is above the cap runs on to its point (the point and when
+     * the round ends stay the hash's, verifiable), but from the cap on a cash-out
+     * pays the cap, so the multiplier shown stops there. The point itself is shown
+     * as it is once crashed (out->point). */
     if (strcmp(out->state, "crashed") == 0) {
-        *multiplier_now = out->point;
+        *multiplier_now = out->point < PB_CRASH_TARGET_MAX ? out->point : PB_CRASH_TARGET_MAX;
         return PB_OK;
     }
     if (strcmp(out->state, "running") == 0) {
@@ -582,7 +587,9 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
         if (play_crash_round_open(&open) != PB_OK)
             return PB_ERR_INTERNAL;
         int64_t m = play_crash_m(p->cfg.crash_growth, (pb_time_now_us() - out->started_at) / 1000);
-        *multiplier_now = m < open.point ? m : open.point;
+        if (m > open.point)
+            m = open.point;
+        *multiplier_now = m < PB_CRASH_TARGET_MAX ? m : PB_CRASH_TARGET_MAX;
         sodium_memzero(&open, sizeof open);
     }
     out->game_hash[0] = '\0'; /* neither is shown before the crash */

@@ -693,6 +693,13 @@ static void crash_cashout_capped(void **state)
     assert_int_equal(pay, BIG_STAKE * 1000000);
     assert_int_not_equal(pb_game_payout_of(BIG_STAKE, m * (PB_MULT_ONE / 100), &pay), 0);
 
+    /* what is shown is what a cash-out pays: the multiplier now stops at the cap */
+    pb_store_crash_round cur;
+    int64_t shown = 0;
+    assert_int_equal(pb_play_crash_current(G.p, G.f->conn, G.brand_id, &cur, &shown), PB_OK);
+    assert_string_equal(cur.state, "running");
+    assert_int_equal(shown, PB_CRASH_TARGET_MAX);
+
     pb_store_game_round x;
     memset(&x, 0, sizeof x);
     pb_play_error err;
@@ -709,6 +716,12 @@ static void crash_cashout_capped(void **state)
     gp_play_open(&cfg);
     pb_store_crash_round done = crashed_wait(cr.id);
     assert_int_equal(done.point, HIGH_POINT);
+    /* crashed (the next round comes 3 s later): the point as the hash gives it, the
+     * multiplier shown at the cap */
+    assert_int_equal(pb_play_crash_current(G.p, G.f->conn, G.brand_id, &cur, &shown), PB_OK);
+    assert_string_equal(cur.id, cr.id);
+    assert_int_equal(cur.point, HIGH_POINT);
+    assert_int_equal(shown, PB_CRASH_TARGET_MAX);
     pb_store_game_round b = settled_wait(big.id), s = settled_wait(small.id),
                         au = settled_wait(aut.id), l = settled_wait(lost.id);
     assert_int_equal(b.multiplier, cap);
