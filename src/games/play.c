@@ -592,6 +592,62 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     return PB_ERR_INTERNAL;
 }
 
+/* ---- unfinished rounds while running (the crash scheduler's periodic pass) ---- */
+
+void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before, size_t *driven,
+                           size_t *failed)
+{
+    *driven = *failed = 0;
+    pb_store_game_round *rows = calloc(64, sizeof *rows);
+    if (!rows) {
+        (*failed)++;
+        return;
+    }
+    int64_t after = 0;
+    size_t n = 64;
+    while (n == 64) {
+        if (pb_store_game_round_open(c, after, rows, 64, &n) != PB_STORE_OK) {
+            (*failed)++; /* the list itself: the next pass reads it again */
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            after = rows[i].seq;
+            pb_store_game_round *r = &rows[i];
+            bool stuck = (strcmp(r->state, PLAY_PENDING) == 0 ||
+                          strcmp(r->state, PLAY_SETTLING) == 0) &&
+                         r->updated_at < touched_before;
+            if (stuck) {
+                char id[PB_ID_STR_LEN + 1], was[sizeof r->state];
+                snprintf(id, sizeof id, "%s", r->id);
+                snprintf(was, sizeof was, "%s", r->state);
+                pb_err e = play_drive(p, c, r, NULL);
+                if (e == PB_OK || !transient(e)) {
+                    (*driven)++;
+                    pb_log(PB_LOG_INFO, "games.round_retried", "round %s (%s, was %s): %s", id,
+                           r->game, was, e == PB_OK ? r->state : pb_err_code(e));
+                } else {
+                    (*failed)++;
+                }
+            }
+            pb_store_game_round_clear(r);
+        }
+    }
+    free(rows);
+    atomic_fetch_add(&p->retried, *driven);
+    atomic_fetch_add(&p->retry_failed, *failed);
+    atomic_store(&p->retry_waiting, *failed);
+}
+
+void pb_play_stats_get(pb_play *p, pb_play_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!p)
+        return;
+    out->rounds_retried = atomic_load(&p->retried);
+    out->retry_failures = atomic_load(&p->retry_failed);
+    out->rounds_waiting = atomic_load(&p->retry_waiting);
+}
+
 /* ---- start-up: unfinished rounds, the catalog ---- */
 
 /* Drives every round that is not settled (and not resting active); removes the
@@ -769,6 +825,8 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
         p->cfg.crash_growth = 0.00006;
     if (p->cfg.crash_chain_length <= 0)
         p->cfg.crash_chain_length = 100000;
+    if (p->cfg.retry_ms <= 0)
+        p->cfg.retry_ms = 5000;
     int64_t sealed = 0;
     if (play_seal_existing(s, &sealed, err, errcap) != 0) {
         free(p);
