@@ -479,9 +479,10 @@ void pb_api_player_originals_crash(pb_http_request *req, void *app)
         pb_store_game_round_clear(&bets[i]);
     }
     pb_api_games_reply(req, 200,
-                       json_pack("{s:o,s:o,s:f,s:o}", "round", pb_api_games_crash_json(&cr, m),
+                       json_pack("{s:o,s:o,s:f,s:o,s:o}", "round", pb_api_games_crash_json(&cr, m),
                                  "my_active_bets", mine ? mine : json_array(), "growth_per_ms",
-                                 pb_play_crash_growth(a->play), "server_time",
+                                 pb_play_crash_growth(a->play), "multiplier_max",
+                                 pb_api_games_hundredths(PB_CRASH_TARGET_MAX), "server_time",
                                  pb_admin_time_json(pb_time_now_us())));
 }
 

@@ -20,6 +20,7 @@
 #include "core/time.h"
 #include "events/events.h"
 #include "events/jetstream.h"
+#include "games/play.h"
 
 void pb_api_healthz(pb_http_request *req, void *app)
 {
@@ -214,6 +215,31 @@ static void cashier_metrics(pb_cashier *k, pb_http_buf *out)
         (unsigned long long)st.payouts_waiting);
 }
 
+/* The in-house games' retry of rounds left unfinished (play.h pb_play_stats). */
+static void games_metrics(pb_play *p, pb_http_buf *out)
+{
+    if (!p)
+        return;
+    pb_play_stats st;
+    pb_play_stats_get(p, &st);
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_games_rounds_retried_total In-house rounds (crash bets among them) a "
+        "transient failure left pending or settling that the retry drove on while running.\n"
+        "# TYPE pitboss_games_rounds_retried_total counter\n"
+        "pitboss_games_rounds_retried_total %llu\n"
+        "# HELP pitboss_games_retry_failures_total Rounds a retry pass could not drive on (tried "
+        "again, with backoff).\n"
+        "# TYPE pitboss_games_retry_failures_total counter\n"
+        "pitboss_games_retry_failures_total %llu\n"
+        "# HELP pitboss_games_rounds_waiting Rounds still unfinished after the retry's last "
+        "pass: one that stays up means the store or the wallet keeps failing.\n"
+        "# TYPE pitboss_games_rounds_waiting gauge\n"
+        "pitboss_games_rounds_waiting %llu\n",
+        (unsigned long long)st.rounds_retried, (unsigned long long)st.retry_failures,
+        (unsigned long long)st.rounds_waiting);
+}
+
 void pb_api_metrics(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
@@ -234,6 +260,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
     jetstream_metrics(req, a->jetstream, &out);
     pb_api_backups_metrics(a->backups, &out);
     cashier_metrics(a->cashier, &out);
+    games_metrics(a->play, &out);
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 

@@ -29,7 +29,8 @@
  *      closes the wallet round), then marked settled.
  * Every step is idempotent (the wallet's by transaction id, ours by state), so
  * a retry with the same idempotency key returns the same round and moves money
- * at most once, and start-up drives every unfinished round to its end.
+ * at most once, and start-up drives every unfinished round to its end (while
+ * running, so does the crash scheduler's retry pass: play_retry_unfinished).
  *
  * Mines: start = steps 1..3 with the nonce taken and the round "active": its
  * mines are stored nowhere while it is in play (each step draws them again from
@@ -79,6 +80,10 @@ typedef struct pb_play_config {
     int crash_pause_ms;         /* after a crash, before the next betting phase; 0 = 3000 */
     double crash_growth;        /* k of m(t) = e^(k·t), per ms; 0 = 0.00006 */
     int64_t crash_chain_length; /* games per hash chain; 0 = 100000 */
+    /* The scheduler's retry of rounds a transient failure left unfinished
+     * (pending / settling, untouched for this long): first after retry_ms, then
+     * doubling while some still fail, up to 60 s; 0 = 5000. */
+    int retry_ms;
     /* 32 bytes that seal active server seeds at rest (the keys directory's
      * fair.key, src/games/seal.c); NULL: stored in the clear (tools and tests
      * without a keys directory; serve always gives one) */
@@ -102,6 +107,16 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
  * games on for a brand (PUT /v1/admin/brands/{brand}/games/pitboss/{game}) after
  * a first look at GET /v1/admin/brands/{brand}/originals. */
 pb_err pb_play_catalog_ensure(pb_play *p);
+
+/* The retry of unfinished rounds while running (the crash scheduler's pass: a
+ * crash bet whose stake, decision, win or mark failed for a transient reason,
+ * or any other round left pending / settling). Counters since the start. */
+typedef struct pb_play_stats {
+    uint64_t rounds_retried; /* driven to rest (or refused and gone) by the retry */
+    uint64_t retry_failures; /* rounds a pass could not drive on (tried again later) */
+    uint64_t rounds_waiting; /* at the last pass: rounds still unfinished after it */
+} pb_play_stats;
+void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 
 /* Stops the crash scheduler (it submits ledger commands: call this before the
  * ledger closes). Idempotent. */
@@ -186,9 +201,12 @@ pb_err pb_play_mines_cashout(pb_play *p, pb_store_conn *c, const pb_play_player 
 /* ---- crash ---- */
 
 /* The brand's current crash round (betting, running or just crashed) and, while
- * running, the multiplier now (hundredths). Its game_hash and point only once it
- * crashed ("" and 0 before: they are secret until then). ROUND_NOT_FOUND when
- * none runs; INTERNAL when a running round's sealed hash does not open. */
+ * running, the multiplier now (hundredths; crashed: the point), never above
+ * PB_CRASH_TARGET_MAX: the multiplier shown is what a cash-out pays, and a round
+ * whose point is above the cap runs on to its point showing the cap. Its
+ * game_hash and point only once it crashed ("" and 0 before: they are secret
+ * until then; the point as the hash gives it, above the cap too). ROUND_NOT_FOUND
+ * when none runs; INTERNAL when a running round's sealed hash does not open. */
 pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
                              pb_store_crash_round *out, int64_t *multiplier_now);
 /* A bet on the current crash round while it takes bets (ROUND_CLOSED

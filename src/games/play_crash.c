@@ -64,7 +64,11 @@ struct play_crash {
     bool stop;
     chain_mem chains[BRANDS_MAX];
     size_t nchains;
+    int64_t retry_at;       /* the next pass over unfinished rounds (µs, wall clock) */
+    int64_t retry_delay_us; /* cfg.retry_ms, doubled while a pass leaves some, ≤ RETRY_MAX_US */
 };
+
+#define RETRY_MAX_US 60000000 /* the longest wait between two retry passes */
 
 /* ---- the multiplier ---- */
 
@@ -326,7 +330,7 @@ static pb_err mark_cmd(pb_ledger_tx *tx, void *v)
     int64_t now = pb_ledger_tx_now(tx);
     for (size_t i = 0; i < s->n; i++) {
         if (s->ops[i].result != PB_OK)
-            continue; /* stays settling: start-up drives it on */
+            continue; /* stays settling: the retry pass drives it on */
         pb_store_game_round *r = &s->rows[i];
         snprintf(r->state, sizeof r->state, PLAY_SETTLED);
         r->updated_at = r->settled_at = now;
@@ -369,7 +373,8 @@ static void settle_bets(pb_play *p, pb_store_conn *c, char (*ids)[PB_ID_STR_LEN 
         failed = s.n;
     if (failed)
         pb_log(PB_LOG_WARN, "games.crash_settle",
-               "%zu of %zu crash bets are not settled yet (start-up drives them on)", failed, s.n);
+               "%zu of %zu crash bets are not settled yet (the retry pass drives them on)", failed,
+               s.n);
     for (size_t i = 0; i < s.n; i++) {
         pb_wallet_op_release(&s.ops[i]);
         pb_store_game_round_clear(&s.rows[i]);
@@ -471,6 +476,40 @@ static int64_t tend(pb_play *p, pb_store_conn *c, const pb_brand *b, bool enable
     return now; /* look again at once: the next phase */
 }
 
+/* Bets (and any other round) a transient failure left unfinished — a win the
+ * wallet could not pay when their round crashed, a mark that failed, a stake or
+ * a decision whose request got 503 — are driven on here while the server runs,
+ * not only at the next start: every retry_ms, doubling while a pass leaves some
+ * (the store or the wallet still failing), back to retry_ms once one leaves none.
+ * A round moved in the last retry_ms is left to whoever moves it (its request,
+ * the crash command and settle_bets above, which run on this thread). Every step
+ * is keyed (play_retry_unfinished): a retry never pays twice. */
+static void retry_pass(pb_play *p, pb_store_conn *c)
+{
+    struct play_crash *k = p->crash;
+    int64_t now = pb_time_now_us(), base = (int64_t)p->cfg.retry_ms * 1000;
+    if (k->retry_delay_us <= 0) {
+        k->retry_delay_us = base;
+        k->retry_at = now + base;
+    }
+    if (now < k->retry_at)
+        return;
+    size_t driven = 0, failed = 0;
+    play_retry_unfinished(p, c, now - base, &driven, &failed);
+    if (failed) {
+        k->retry_delay_us = k->retry_delay_us * 2 < RETRY_MAX_US ? k->retry_delay_us * 2
+                                                                 : RETRY_MAX_US;
+        pb_log(PB_LOG_WARN, "games.retry",
+               "%zu unfinished round(s) could not be driven on (%zu were): next try in %lld ms",
+               failed, driven, (long long)(k->retry_delay_us / 1000));
+    } else {
+        k->retry_delay_us = base;
+        if (driven)
+            pb_log(PB_LOG_INFO, "games.retry", "%zu unfinished round(s) driven on", driven);
+    }
+    k->retry_at = pb_time_now_us() + k->retry_delay_us;
+}
+
 static void *scheduler(void *arg)
 {
     pb_play *p = arg;
@@ -500,6 +539,9 @@ static void *scheduler(void *arg)
             if (due < wake)
                 wake = due;
         }
+        retry_pass(p, c);
+        if (k->retry_at < wake)
+            wake = k->retry_at;
         pthread_mutex_lock(&k->mu);
         if (k->stop)
             break;
@@ -572,8 +614,13 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
     if (rc != PB_STORE_OK)
         return PB_ERR_STORE_UNAVAILABLE;
     *multiplier_now = 0;
+    /* The multiplier shown is what a cash-out pays: at most PB_CRASH_TARGET_MAX. A
+     * round whose point is above the cap runs on to its point (the point and when
+     * the round ends stay the hash's, verifiable), but from the cap on a cash-out
+     * pays the cap, so the multiplier shown stops there. The point itself is shown
+     * as it is once crashed (out->point). */
     if (strcmp(out->state, "crashed") == 0) {
-        *multiplier_now = out->point;
+        *multiplier_now = out->point < PB_CRASH_TARGET_MAX ? out->point : PB_CRASH_TARGET_MAX;
         return PB_OK;
     }
     if (strcmp(out->state, "running") == 0) {
@@ -582,7 +629,9 @@ pb_err pb_play_crash_current(pb_play *p, pb_store_conn *c, int64_t brand_id,
         if (play_crash_round_open(&open) != PB_OK)
             return PB_ERR_INTERNAL;
         int64_t m = play_crash_m(p->cfg.crash_growth, (pb_time_now_us() - out->started_at) / 1000);
-        *multiplier_now = m < open.point ? m : open.point;
+        if (m > open.point)
+            m = open.point;
+        *multiplier_now = m < PB_CRASH_TARGET_MAX ? m : PB_CRASH_TARGET_MAX;
         sodium_memzero(&open, sizeof open);
     }
     out->game_hash[0] = '\0'; /* neither is shown before the crash */

@@ -27,6 +27,8 @@ struct pb_play {
     pb_play_config cfg;
     struct play_crash *crash;
     atomic_bool seeded; /* the originals are in the catalog */
+    /* the retry of unfinished rounds while running (play_retry_unfinished) */
+    atomic_uint_fast64_t retried, retry_failed, retry_waiting;
 };
 
 /* Sets *err (may be NULL) and returns code. field/message may be NULL. */
@@ -131,6 +133,17 @@ typedef pb_err (*play_step_fn)(pb_ledger_tx *tx, pb_store_game_round *row, void 
                                pb_err *result);
 pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn, void *ctx,
                  pb_store_game_round *out);
+
+/* Drives on every unfinished round that is not resting (pending, settling: a
+ * transient failure stopped it, e.g. the store or the wallet unavailable when a
+ * crash round settled) and was last moved before touched_before (µs; its own
+ * request or the scheduler may still be moving a younger one). Each step is
+ * keyed and idempotent (the wallet's transaction ids "<round>:bet" / ":win"),
+ * so a round paid before and not yet marked is answered as a duplicate, never
+ * paid twice. Counts into *driven (came to rest, or refused and gone) and
+ * *failed (still unfinished: a later pass tries again); p's counters too. */
+void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before, size_t *driven,
+                           size_t *failed);
 
 /* Crash: start / stop the scheduler (play_crash.c); stop waits for the thread. */
 int play_crash_start(pb_play *p, char *err, size_t errcap);

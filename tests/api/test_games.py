@@ -447,6 +447,8 @@ class Run:
                 continue
             c = expect(r, 200)
             rd = c["round"]
+            # the most a cash-out pays, and the most round.multiplier shows
+            assert c["multiplier_max"] == "1000000.00", c
             # to the microsecond: in whole seconds, 0.05 s left across a second's turn
             # would count as 1, too little for the bets and checks below
             left = (stamp(rd["betting_ends_at"]) - stamp(c["server_time"])).total_seconds()

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/time.h"
 #include "games/games.h"
 #include "games/play_internal.h"
 #include "play_fixture.h"
@@ -780,6 +782,93 @@ static void no_rotation_while_mines_in_play(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* The rotation's scan of the unfinished rounds (every player's) runs off the
+ * ledger's writer: with 20,000 rounds of another player in play the writer's CPU
+ * time for a rotation is a small part of what one scan of them costs (the writer
+ * only re-reads the pair and the games found in play on it). And the decision
+ * stays exact: a mines game in play on the pair still refuses it. */
+static void rotation_scan_off_writer(void **state)
+{
+    (void)state;
+    enum { OPEN = 20000 };
+    int64_t now = pb_time_now_us();
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    for (int i = 0; i < OPEN; i++) {
+        pb_store_game_round r;
+        memset(&r, 0, sizeof r);
+        play_new_id(r.id);
+        r.brand_id = G.brand_id;
+        snprintf(r.brand, sizeof r.brand, "alpha");
+        snprintf(r.player, sizeof r.player, "%s", G.players[1]);
+        snprintf(r.currency, sizeof r.currency, "EUR");
+        snprintf(r.game, sizeof r.game, "crash");
+        snprintf(r.idempotency_key, sizeof r.idempotency_key, "open-%d", i);
+        r.params = "{}";
+        r.amount = 100;
+        snprintf(r.state, sizeof r.state, "active");
+        r.created_at = r.updated_at = now;
+        assert_int_equal(pb_store_game_round_insert(G.f->conn, &r), PB_STORE_OK);
+    }
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+
+    /* what one scan of them costs here (CPU of this thread) */
+    struct timespec c0, c1;
+    pb_store_game_round *rows = calloc(64, sizeof *rows);
+    assert_non_null(rows);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    int64_t after = 0, seen = 0;
+    size_t n = 64;
+    while (n == 64) {
+        assert_int_equal(pb_store_game_round_open(G.f->conn, after, rows, 64, &n), PB_STORE_OK);
+        for (size_t i = 0; i < n; i++) {
+            after = rows[i].seq;
+            pb_store_game_round_clear(&rows[i]);
+        }
+        seen += (int64_t)n;
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    free(rows);
+    assert_int_equal(seen, OPEN);
+    int64_t scan_us = (c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000;
+
+    pb_store_seed_pair first, revealed, next;
+    assert_int_equal(pb_play_seeds_get(G.p, G.f->conn, &G.who[0], &first), PB_OK);
+    pb_ledger_stats s0, s1;
+    struct timespec ms = {.tv_nsec = 1000000};
+    pb_ledger_stats_get(G.f->ledger, &s0);
+    for (int i = 0; i < 2000; i++) { /* the batches before counted (seeds_get's) */
+        nanosleep(&ms, NULL);
+        pb_ledger_stats_get(G.f->ledger, &s1);
+        if (s1.batches == s0.batches && i >= 5)
+            break;
+        s0 = s1;
+    }
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_OK);
+    /* the writer counts a batch's time after it answers: wait for the count */
+    for (int i = 0; i < 2000; i++) {
+        pb_ledger_stats_get(G.f->ledger, &s1);
+        if (s1.batches > s0.batches)
+            break;
+        nanosleep(&ms, NULL);
+    }
+    assert_true(s1.batches > s0.batches);
+    assert_string_equal(revealed.id, first.id);
+    int64_t writer_us = (int64_t)(s1.cpu_us_total - s0.cpu_us_total);
+    print_message(
+        "# one scan of %d open rounds: %lld us CPU; the rotation on the writer: %lld us\n", OPEN,
+        (long long)scan_us, (long long)writer_us);
+    assert_true(writer_us * 4 < scan_us);
+
+    /* still exact: a mines game in play on the new pair refuses the rotation */
+    gp_fund(0, FUND);
+    pb_store_game_round m = gp_mines_start(0, 3, 100);
+    assert_string_equal(m.pair_id, next.id);
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &revealed, &next),
+                     PB_ERR_ROUND_STATE);
+    pb_store_game_round_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(same_key_concurrently, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(blocked_mid_game, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(no_rotation_while_mines_in_play, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(rotation_scan_off_writer, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(seeds_sealed_at_rest, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(legacy_seeds_sealed_on_open, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(unsealed_pass_reads_only_unsealed, gp_setup, gp_teardown),

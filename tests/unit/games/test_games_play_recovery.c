@@ -614,6 +614,134 @@ static void legacy_crash_round_sealed_on_open(void **state)
     assert_int_equal(point, bet.point);
 }
 
+/* ---- bets a transient failure left unfinished, retried while running ---- */
+
+/* Retry passes every 200 ms. */
+static int setup_crash_retry(void **state)
+{
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.01,
+                          .crash_chain_length = 200,
+                          .retry_ms = 200};
+    gp_setup_cfg(state, &cfg);
+    gp_game_on("crash", true);
+    return 0;
+}
+
+/* Runs one SQL statement on the database from a connection of its own (the
+ * failure injected: a trigger refusing a write the money side needs). */
+static void sql(const char *q)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", q, msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+/* The wallet operations recorded under a transaction id. */
+static int64_t wallet_ops(const char *tx_id)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM wallet_op WHERE tx_id=?1", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, tx_id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A bet of player 0 (1000, auto cash-out 1.01x: it wins) in a round that takes
+ * bets for a while and crashes above 1.01x; a later round crashes with the
+ * failure still on: the bet is still where the failure left it (want_state),
+ * with the money as the failure left it (cash). The caller removes the failure,
+ * then the bet settles without a restart, paid 1010 once. */
+static void retried_while_running(const char *trigger, const char *drop, const char *key,
+                                  const char *want_state, int64_t cash)
+{
+    int64_t before = gp_cash(0);
+    pb_store_crash_round cr = crash_wait(betting_fit, NULL);
+    sql(trigger);
+    pb_store_game_round b;
+    memset(&b, 0, sizeof b);
+    bool replayed = false;
+    pb_play_error err;
+    pb_err e = pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, key, NULL, &b, &replayed,
+                                 &err);
+    /* the decision refused: the player was answered 503 / 500, the stake taken */
+    assert_true(e == PB_OK || strcmp(want_state, "pending") == 0);
+    pb_store_game_round_clear(&b);
+    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[0], key, &b), PB_STORE_OK);
+    assert_string_equal(b.crash_round, cr.id);
+    crashed_wait(cr.id);
+    crash_wait(other_crashed, cr.id); /* the next round has come and gone too */
+    sleep_ms(600);                    /* some retry passes fail meanwhile */
+    pb_store_game_round r = gp_stored(b.id);
+    assert_string_equal(r.state, want_state);
+    assert_int_equal(gp_cash(0), before + cash);
+    pb_store_game_round_clear(&r);
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    assert_true(st.retry_failures > 0);
+    assert_true(st.rounds_waiting > 0);
+
+    sql(drop); /* the store takes it again: no restart */
+    r = settled_wait(b.id);
+    assert_int_equal(r.multiplier, 101 * (PB_MULT_ONE / 100));
+    assert_int_equal(r.payout, 1010);
+    assert_int_equal(gp_cash(0), before - 1000 + 1010); /* staked once, paid once */
+    char tx[PB_ID_STR_LEN + 8];
+    snprintf(tx, sizeof tx, "%s:win", b.id);
+    assert_int_equal(wallet_ops(tx), 1);
+    snprintf(tx, sizeof tx, "%s:bet", b.id);
+    assert_int_equal(wallet_ops(tx), 1);
+    pb_play_stats_get(G.p, &st);
+    assert_true(st.rounds_retried > 0);
+    /* nothing more moves afterwards */
+    int64_t n = gp_transfers();
+    crash_wait(other_crashed, cr.id);
+    sleep_ms(500);
+    assert_int_equal(gp_transfers(), n);
+    assert_int_equal(gp_cash(0), before - 1000 + 1010);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&b);
+}
+
+/* A crash bet left unfinished by a transient failure is driven on while the
+ * server runs (the scheduler's retry pass, with backoff), not only at the next
+ * start, and is paid once: (1) the wallet cannot record the win when the round
+ * crashes (the bet stays settling, its win unpaid); (2) the win is paid but the
+ * bet's mark as settled fails (stays settling: the retry's win is a duplicate and
+ * pays nothing); (3) the bet's decision fails after its stake (stays pending,
+ * the stake held, the player answered an error). Before, only a restart settled
+ * them. */
+static void crash_bets_retried_while_running(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    retried_while_running("CREATE TRIGGER inject BEFORE INSERT ON wallet_op WHEN NEW.kind = 2 "
+                          "BEGIN SELECT RAISE(ABORT, 'injected: the win is not recorded'); END",
+                          "DROP TRIGGER inject", "retry-win", "settling", -1000);
+    retried_while_running("CREATE TRIGGER inject BEFORE UPDATE OF state ON game_round "
+                          "WHEN NEW.state = 'settled' "
+                          "BEGIN SELECT RAISE(ABORT, 'injected: not marked'); END",
+                          "DROP TRIGGER inject", "retry-mark", "settling", 10);
+    retried_while_running("CREATE TRIGGER inject BEFORE UPDATE OF state ON game_round "
+                          "WHEN OLD.state = 'pending' "
+                          "BEGIN SELECT RAISE(ABORT, 'injected: not decided'); END",
+                          "DROP TRIGGER inject", "retry-decide", "pending", -1000);
+}
+
 /* ---- a cash-out pays at most 1,000,000x ---- */
 
 /* A game hash and salt whose point is 81,769,569.67x at 99 % (found by search):
@@ -693,6 +821,13 @@ static void crash_cashout_capped(void **state)
     assert_int_equal(pay, BIG_STAKE * 1000000);
     assert_int_not_equal(pb_game_payout_of(BIG_STAKE, m * (PB_MULT_ONE / 100), &pay), 0);
 
+    /* what is shown is what a cash-out pays: the multiplier now stops at the cap */
+    pb_store_crash_round cur;
+    int64_t shown = 0;
+    assert_int_equal(pb_play_crash_current(G.p, G.f->conn, G.brand_id, &cur, &shown), PB_OK);
+    assert_string_equal(cur.state, "running");
+    assert_int_equal(shown, PB_CRASH_TARGET_MAX);
+
     pb_store_game_round x;
     memset(&x, 0, sizeof x);
     pb_play_error err;
@@ -709,6 +844,12 @@ static void crash_cashout_capped(void **state)
     gp_play_open(&cfg);
     pb_store_crash_round done = crashed_wait(cr.id);
     assert_int_equal(done.point, HIGH_POINT);
+    /* crashed (the next round comes 3 s later): the point as the hash gives it, the
+     * multiplier shown at the cap */
+    assert_int_equal(pb_play_crash_current(G.p, G.f->conn, G.brand_id, &cur, &shown), PB_OK);
+    assert_string_equal(cur.id, cr.id);
+    assert_int_equal(cur.point, HIGH_POINT);
+    assert_int_equal(shown, PB_CRASH_TARGET_MAX);
     pb_store_game_round b = settled_wait(big.id), s = settled_wait(small.id),
                         au = settled_wait(aut.id), l = settled_wait(lost.id);
     assert_int_equal(b.multiplier, cap);
@@ -734,6 +875,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_round_sealed_at_rest, setup_crash_slow, gp_teardown),
         cmocka_unit_test_setup_teardown(legacy_crash_round_sealed_on_open, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_cashout_capped, setup_crash_manual, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_bets_retried_while_running, setup_crash_retry,
+                                        gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
