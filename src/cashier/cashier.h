@@ -110,7 +110,9 @@ typedef struct pb_cashier_stats {
     uint64_t payouts_refused; /* payout attempts the PSP did not take */
     uint64_t payouts_resent;  /* payouts the retry sent again and the PSP took */
     uint64_t payouts_waiting; /* withdrawals "approved" at the retry's last pass and not sent
-                                 then: a payout a PSP keeps refusing stays counted here */
+                                 then, except those another thread (their approval, a staff
+                                 resolve) held the claim of as the pass met them: a payout a
+                                 PSP keeps refusing stays counted here */
 } pb_cashier_stats;
 void pb_cashier_stats_get(pb_cashier *k, pb_cashier_stats *out);
 

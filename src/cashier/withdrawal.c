@@ -425,6 +425,18 @@ static bool payout_claim(pb_cashier *k, const char *id)
     return free_to_send;
 }
 
+/* Whether another thread holds the claim of withdrawal id right now. */
+static bool payout_claimed(pb_cashier *k, const char *id)
+{
+    payout_claims *cl = &k->claims;
+    bool claimed = false;
+    pthread_mutex_lock(&k->claims_mu);
+    for (size_t i = 0; i < cl->n && !claimed; i++)
+        claimed = strcmp(cl->id[i], id) == 0;
+    pthread_mutex_unlock(&k->claims_mu);
+    return claimed;
+}
+
 static void payout_release(pb_cashier *k, const char *id)
 {
     payout_claims *cl = &k->claims;
@@ -440,7 +452,8 @@ static void payout_release(pb_cashier *k, const char *id)
 typedef enum {
     PAYOUT_TAKEN,   /* the PSP took it ("processing" recorded, or logged why not) */
     PAYOUT_REFUSED, /* the PSP did not take it: still "approved", the retry sends it */
-    PAYOUT_SKIPPED, /* not sent: another thread is sending it, or it is no longer approved */
+    PAYOUT_SKIPPED, /* not sent: no longer approved, or its row could not be read again */
+    PAYOUT_BUSY,    /* not sent: another thread holds its claim (sending it, or resolving it) */
 } payout_outcome;
 
 /* send_payout with the withdrawal claimed. */
@@ -488,7 +501,7 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
  * do I/O), then records "processing"; *w becomes the stored row when it is. The
  * withdrawal is claimed from before the PSP is called until "processing" is
  * committed, so no other thread of the process sends it meanwhile: one that
- * finds it claimed skips it (PAYOUT_SKIPPED; for a pass it stays "approved" and
+ * finds it claimed skips it (PAYOUT_BUSY; for a pass it stays "approved" and
  * is found again). c: the pass's connection, on which the row is read again once
  * claimed; NULL for an approval, which has just committed "approved" (and
  * usually holds the claim already: see pb_cashier_withdrawal_approve). */
@@ -496,7 +509,7 @@ static payout_outcome send_payout(pb_cashier *k, pb_store_conn *c, pb_store_with
                                   const char *trace)
 {
     if (!payout_claim(k, w->id))
-        return PAYOUT_SKIPPED;
+        return PAYOUT_BUSY;
     payout_outcome o = send_claimed(k, c, w, trace);
     payout_release(k, w->id);
     return o;
@@ -507,7 +520,7 @@ pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w)
     switch (send_payout(k, NULL, w, NULL)) {
     case PAYOUT_TAKEN: return PB_OK;
     case PAYOUT_REFUSED: return PB_ERR_PSP_UNAVAILABLE;
-    default: return PB_ERR_WITHDRAWAL_STATE; /* being sent by another thread */
+    default: return PB_ERR_WITHDRAWAL_STATE; /* being sent (or resolved) by another thread */
     }
 }
 
@@ -554,17 +567,19 @@ static bool seen_has(const payout_seen *s, int64_t seq)
     return false;
 }
 
-static void seen_add(payout_seen *s, int64_t seq)
+/* false when seq could not be remembered (out of memory) */
+static bool seen_add(payout_seen *s, int64_t seq)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
         void *p = realloc(s->seq, cap * sizeof *s->seq);
         if (!p)
-            return; /* not remembered: found again next pass, sent the pass after */
+            return false; /* not remembered: found again next pass, sent the pass after */
         s->seq = p;
         s->cap = cap;
     }
     s->seq[s->n++] = seq;
+    return true;
 }
 
 /* Consecutive refusals of one pass, per PSP code. */
@@ -588,11 +603,14 @@ static unsigned *pass_refused(pass_psps *p, const char *code)
 /* Reads every "approved" withdrawal (newest first, a page at a time, through the
  * status index) and sends the payout of each one in *seen (NULL: of every one),
  * except to a PSP that refused PB_CASHIER_PASS_REFUSALS in a row in this pass, and
- * except one that another thread (its approval) is sending right now. Those still
- * approved after it go to *now (when not NULL). *tried: payouts sent; returns how
- * many the PSP took. */
+ * except one that another thread (its approval, or a staff resolve) holds the
+ * claim of right now. Those still approved after it go to *now (when not NULL);
+ * *busy of them were claimed by another thread when the pass met them (in *now
+ * all the same: found again at the next pass, a refused send is sent then; but
+ * not waiting on this pass: their payout was under way). *tried: payouts sent;
+ * returns how many the PSP took. */
 static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *seen,
-                          payout_seen *now, size_t *tried)
+                          payout_seen *now, size_t *tried, size_t *busy)
 {
     enum { PAGE = 64 };
     pb_store_withdrawal *rows = calloc(PAGE, sizeof *rows);
@@ -600,19 +618,23 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
     size_t sent = 0, n = PAGE, held_back = 0;
     int64_t before = 0;
     *tried = 0;
+    *busy = 0;
     while (rows && n == PAGE) {
         pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = PAGE};
         if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
             before = rows[i].seq;
+            bool claimed_elsewhere = false, tried_now = false;
             if (!seen || seen_has(seen, rows[i].seq)) {
                 unsigned *refused = pass_refused(&psps, rows[i].psp);
                 if (*refused >= PB_CASHIER_PASS_REFUSALS) {
                     held_back++;
                 } else {
+                    tried_now = true;
                     payout_outcome o = send_payout(k, c, &rows[i], NULL);
-                    if (o != PAYOUT_SKIPPED) {
+                    claimed_elsewhere = o == PAYOUT_BUSY;
+                    if (o != PAYOUT_SKIPPED && o != PAYOUT_BUSY) {
                         ++*tried;
                         *refused = o == PAYOUT_TAKEN ? 0 : *refused + 1;
                     }
@@ -626,8 +648,10 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
                         continue; /* recorded by another send meanwhile */
                 }
             }
-            if (now)
-                seen_add(now, rows[i].seq);
+            if (!tried_now) /* first sight, or held back: is another thread on it? */
+                claimed_elsewhere = payout_claimed(k, rows[i].id);
+            if (now && seen_add(now, rows[i].seq) && claimed_elsewhere)
+                ++*busy;
         }
     }
     free(rows);
@@ -652,7 +676,7 @@ size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
     pb_store_conn *c = store ? pb_store_connect(store, err, sizeof err) : NULL;
     if (!c)
         return 0;
-    size_t tried, sent = payout_pass(k, c, NULL, NULL, &tried);
+    size_t tried, busy, sent = payout_pass(k, c, NULL, NULL, &tried, &busy);
     if (sent)
         pb_log(PB_LOG_INFO, "cashier.payout", "%zu approved payouts sent after a restart", sent);
     pb_store_disconnect(c);
@@ -661,14 +685,16 @@ size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
 
 /* A payout the PSP did not take leaves its withdrawal "approved". One found so
  * at two passes in a row is sent again: a withdrawal approved a moment ago, whose
- * approval is still sending it, is at most at one of them. */
+ * approval is still sending it, is at most at one of them. payouts_waiting: the
+ * approved ones the pass left waiting, not those another thread was sending (or
+ * resolving) as the pass met them. */
 size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen)
 {
     payout_seen now = {0};
-    size_t tried, sent = payout_pass(k, c, seen, &now, &tried);
+    size_t tried, busy, sent = payout_pass(k, c, seen, &now, &tried, &busy);
     free(seen->seq);
     *seen = now;
-    atomic_store_explicit(&k->payouts_waiting, now.n, memory_order_relaxed);
+    atomic_store_explicit(&k->payouts_waiting, now.n - busy, memory_order_relaxed);
     if (tried)
         pb_log(sent == tried ? PB_LOG_INFO : PB_LOG_WARN, "cashier.payout",
                "payout retry: %zu of %zu payouts the PSP had not taken sent", sent, tried);
