@@ -701,7 +701,41 @@ size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *se
     return sent;
 }
 
-/* ---- the PSP's payout events ---- */
+/* ---- the payout settled: the PSP's payout events, and a staff resolve ---- */
+
+/* Settles a withdrawal whose payout the PSP paid (paid: hold posted, "paid") or
+ * will never pay (hold voided, "failed": the money is back), in the caller's
+ * command, which has re-read *w and checked its state: the one finishing of a
+ * payout, for the PSP's webhook and for a staff resolve alike. The transfer's
+ * key ("<id>:post" / "<id>:void") makes the money move once whatever runs it.
+ * before: the row before (stolen); action/after_extra/reason: the audit entry
+ * (after_extra's members join the row's; stolen). *refusal: the ledger's refusal
+ * (nothing written). INTERNAL only on a store failure. */
+static pb_err payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
+                            const pb_cashier_actor *a, json_t *before, const char *action,
+                            json_t *after_extra, const char *reason, pb_err *refusal)
+{
+    pb_transfer t;
+    hold_resolve(&t, w, paid, a->trace_id);
+    if (submit1(tx, &t, refusal) != PB_OK || *refusal != PB_OK) {
+        json_decref(before);
+        json_decref(after_extra);
+        return *refusal != PB_OK ? PB_OK : PB_ERR_INTERNAL;
+    }
+    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
+    w->updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
+        emit(tx, paid ? "withdrawal.paid" : "withdrawal.failed", w, a->trace_id) != PB_OK) {
+        json_decref(before);
+        json_decref(after_extra);
+        return PB_ERR_INTERNAL;
+    }
+    json_t *after = withdrawal_json(w, (size_t)w->approvals_required);
+    if (after && after_extra)
+        json_object_update(after, after_extra);
+    json_decref(after_extra);
+    return pb_cashier_audit(tx, a, w->brand, action, "withdrawal", w->id, before, after, reason);
+}
 
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
                                const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
@@ -721,28 +755,111 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
                                 "the PSP's event names another amount or currency: the hold stays");
     }
     bool paid = ev->type == PB_PSP_PAYOUT_PAID;
-    pb_transfer t;
-    hold_resolve(&t, w, paid, NULL);
-    if (submit1(tx, &t, refusal) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
+    pb_err e = payout_settle(tx, w, paid, a, before,
+                             paid ? "withdrawal.paid" : "withdrawal.payout_failed", NULL,
+                             paid ? NULL : "the PSP could not pay out: the money is back", refusal);
+    if (e == PB_OK && *refusal == PB_OK)
+        *outcome = "applied";
+    return e;
+}
+
+static const char *psp_state_name(pb_psp_payout_state s)
+{
+    switch (s) {
+    case PB_PSP_PAYOUT_IS_PENDING: return "pending";
+    case PB_PSP_PAYOUT_IS_PAID: return "paid";
+    case PB_PSP_PAYOUT_IS_FAILED: return "failed";
+    case PB_PSP_PAYOUT_IS_NOT_TAKEN: return "not_taken";
+    default: return "unknown";
     }
-    if (*refusal != PB_OK) {
-        json_decref(before);
+}
+
+typedef struct resolve_ctx {
+    const pb_cashier_actor *a;
+    const char *reason;
+    char seen[sizeof((pb_store_withdrawal *)0)->status]; /* the status the PSP was asked about */
+    const pb_psp_payout_status *psp;
+    pb_store_withdrawal w;
+    pb_err result;
+} resolve_ctx;
+
+/* The staff resolve's command: settles the withdrawal as the PSP answered, if it
+ * is still in the state it was in when the PSP was asked (a webhook, or another
+ * resolve, may have settled it since: WITHDRAWAL_STATE, nothing written). */
+static pb_err resolve_command(pb_ledger_tx *tx, void *arg)
+{
+    resolve_ctx *x = arg;
+    pb_store_rc rc = pb_store_withdrawal_get(pb_ledger_tx_conn(tx), x->w.id, &x->w);
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->w.status, x->seen) != 0) {
+        x->result = PB_ERR_WITHDRAWAL_STATE;
         return PB_OK;
     }
-    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
-    w->updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
-        emit(tx, paid ? "withdrawal.paid" : "withdrawal.failed", w, a->trace_id) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
+    json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
+    bool paid = x->psp->state == PB_PSP_PAYOUT_IS_PAID;
+    if (paid && !x->w.psp_reference[0]) /* the PSP's later webhook then finds it settled */
+        snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", x->psp->reference);
+    snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
+    json_t *extra = json_pack("{s:s,s:s}", "psp_status", psp_state_name(x->psp->state),
+                              "resolved_from", x->seen);
+    return payout_settle(tx, &x->w, paid, x->a, before, "withdrawal.resolve", extra, x->reason,
+                         &x->result);
+}
+
+pb_err pb_cashier_withdrawal_resolve(pb_cashier *k, pb_store_conn *c, const char *id,
+                                     const char *reason, const pb_cashier_actor *a,
+                                     pb_store_withdrawal *out, pb_psp_payout_state *psp_state)
+{
+    *psp_state = PB_PSP_PAYOUT_IS_UNKNOWN;
+    if (!id || strlen(id) > PB_ID_STR_LEN)
+        return PB_ERR_WITHDRAWAL_NOT_FOUND;
+    resolve_ctx x = {.a = a, .reason = reason ? reason : ""};
+    snprintf(x.w.id, sizeof x.w.id, "%s", id);
+    /* the send claim: no send or retry pass of this process sends the payout while
+     * the PSP is asked and the answer is recorded */
+    if (!payout_claim(k, x.w.id))
+        return PB_ERR_WITHDRAWAL_BUSY;
+    pb_store_rc rc = pb_store_withdrawal_get(c, x.w.id, &x.w);
+    pb_err e = rc == PB_STORE_OK          ? PB_OK
+               : rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND
+                                          : PB_ERR_STORE_UNAVAILABLE;
+    if (e == PB_OK && strcmp(x.w.status, "approved") != 0 && strcmp(x.w.status, "processing") != 0)
+        e = PB_ERR_WITHDRAWAL_STATE;
+    pb_psp_payout_status st = {0};
+    if (e == PB_OK) {
+        snprintf(x.seen, sizeof x.seen, "%s", x.w.status);
+        pb_psp *psp = pb_cashier_psp(k, x.w.psp);
+        if (psp && psp->payout_status)
+            psp->payout_status(psp, &x.w, &st); /* outside any command: it may do I/O */
+        *psp_state = st.state;
+        bool taken = st.state == PB_PSP_PAYOUT_IS_PAID || st.state == PB_PSP_PAYOUT_IS_FAILED;
+        if (st.state == PB_PSP_PAYOUT_IS_PENDING)
+            e = PB_ERR_PAYOUT_PENDING;
+        else if (st.state == PB_PSP_PAYOUT_IS_UNKNOWN)
+            e = PB_ERR_PAYOUT_STATUS_UNKNOWN;
+        else if (taken &&
+                 (st.amount != x.w.amount || strcmp(st.currency, x.w.currency) != 0 ||
+                  (x.w.psp_reference[0] && strcmp(st.reference, x.w.psp_reference) != 0))) {
+            pb_log(PB_LOG_ERROR, "cashier.payout",
+                   "withdrawal=%s resolve: the PSP reports %lld %s under %s, not the "
+                   "withdrawal's: left for an operator",
+                   x.w.id, (long long)st.amount, st.currency, st.reference);
+            e = PB_ERR_PAYOUT_STATUS_UNKNOWN;
+        }
     }
-    *outcome = "applied";
-    return pb_cashier_audit(tx, a, w->brand, paid ? "withdrawal.paid" : "withdrawal.payout_failed",
-                            "withdrawal", w->id, before,
-                            withdrawal_json(w, (size_t)w->approvals_required),
-                            paid ? NULL : "the PSP could not pay out: the money is back");
+    if (e == PB_OK) {
+        x.psp = &st;
+        e = pb_ledger_command(k->ledger, resolve_command, &x);
+        if (e == PB_OK)
+            e = x.result;
+    }
+    payout_release(k, x.w.id);
+    if (e == PB_OK)
+        pb_log(PB_LOG_INFO, "cashier.payout", "withdrawal=%s resolved by staff %s: PSP says %s, %s",
+               x.w.id, a->id, psp_state_name(st.state), x.w.status);
+    *out = x.w;
+    return e;
 }
 
 /* ---- reading ---- */
