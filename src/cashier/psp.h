@@ -5,7 +5,8 @@
  *
  * An adapter is a vtable (pb_psp): it creates a deposit intent at the PSP (the
  * PSP's reference and where the payer goes to pay), sends the payout of an
- * approved withdrawal (the PSP's reference), and verifies and parses a webhook
+ * approved withdrawal (the PSP's reference), tells what became of a payout (a
+ * staff resolve of a stuck one asks it), and verifies and parses a webhook
  * the PSP delivered (raw body + headers → one normalised pb_psp_event with the
  * PSP's event id, the reference it is about and its amount). The cashier does
  * everything else: the rules, the ledger, the rows, the audit.

@@ -10,12 +10,16 @@
  *                                └─ approve × needed ─► approved    player gate at each
  *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
  *                                         └─ payout.failed ─► failed   hold voided
+ *   approved | processing ─ resolve (staff asks the PSP) ─┬─ paid ─► paid      hold posted
+ *                                       failed / not taken ─┴────► failed    hold voided
  *
  * The ledger keys make each money movement happen once whatever is retried:
  * scope "withdrawal", keys "<id>:hold", "<id>:post", "<id>:void". A payout is
  * sent by one thread at a time (the approval, or the retry's pass): the send
  * claims the withdrawal (pb_cashier.claims) from before the PSP is called until
- * "processing" is committed, and the PSP keys the payout by the withdrawal.
+ * "processing" is committed, and the PSP keys the payout by the withdrawal. A
+ * staff resolve holds the same claim while it asks the PSP and records the
+ * answer, and settles through payout_settle, the webhook's own finishing.
  */
 #include <stdio.h>
 #include <stdlib.h>
