@@ -406,9 +406,12 @@ static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, PB_PSP_SANDBOX_PAYOUTS_FILE);
     sb->payouts_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    FILE *f = sb->payouts_fd >= 0 ? fdopen(dup(sb->payouts_fd), "r") : NULL;
+    int rd = sb->payouts_fd >= 0 ? dup(sb->payouts_fd) : -1;
+    FILE *f = rd >= 0 ? fdopen(rd, "r") : NULL;
     if (!f) {
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        if (rd >= 0)
+            close(rd);
         return -1;
     }
     char line[256];

@@ -721,10 +721,11 @@ static pb_err payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
 {
     pb_transfer t;
     hold_resolve(&t, w, paid, a->trace_id);
-    if (submit1(tx, &t, refusal) != PB_OK || *refusal != PB_OK) {
+    pb_err e = submit1(tx, &t, refusal);
+    if (e != PB_OK || *refusal != PB_OK) { /* a store failure, or the ledger refused */
         json_decref(before);
         json_decref(after_extra);
-        return *refusal != PB_OK ? PB_OK : PB_ERR_INTERNAL;
+        return e;
     }
     snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
     w->updated_at = pb_ledger_tx_now(tx);
