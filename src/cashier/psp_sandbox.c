@@ -422,7 +422,7 @@ static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
         if (!strchr(line, '\n') || sscanf(line, "%7s %63s %lld %7s", kind, id, &amount, cur) != 4 ||
             strlen(id) > PB_ID_STR_LEN || (strcmp(kind, "taken") && strcmp(kind, "closed")))
             continue;
-        snprintf(r.id, sizeof r.id, "%s", id);
+        memcpy(r.id, id, strlen(id) + 1); /* ≤ PB_ID_STR_LEN: checked above */
         r.closed = strcmp(kind, "closed") == 0;
         r.amount = amount;
         snprintf(r.currency, sizeof r.currency, "%s", strcmp(cur, "-") ? cur : "");
