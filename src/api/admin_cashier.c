@@ -5,6 +5,7 @@
  *   GET  /v1/admin/withdrawals/{id}                     finance.read
  *   POST /v1/admin/withdrawals/{id}/approve             finance.withdrawals.approve
  *   POST /v1/admin/withdrawals/{id}/reject {reason}     finance.withdrawals.approve
+ *   POST /v1/admin/withdrawals/{id}/resolve {reason}    finance.withdrawals.approve
  *   GET  /v1/admin/payments?status=&brand=&player=&limit=&cursor=      finance.read
  *   GET  /v1/admin/payments/{id}                        finance.read
  *
@@ -16,8 +17,11 @@
  * staff table, so finance staff (who may not read the staff list) see who. A withdrawal or
  * payment of a brand outside the caller's scope answers 404
  * WITHDRAWAL_NOT_FOUND / PAYMENT_NOT_FOUND, like a missing one; a brand filter
- * outside it is 422 FIELD_INVALID. Approvals and rejections are audited by the
- * cashier in the same ledger command as their effect.
+ * outside it is 422 FIELD_INVALID. Approvals, rejections and resolves are
+ * audited by the cashier in the same ledger command as their effect. A resolve
+ * settles a withdrawal stuck "approved" or "processing" as the PSP says its
+ * payout ended (paid, or never paid: the money back); 409 PAYOUT_PENDING /
+ * PAYOUT_STATUS_UNKNOWN / WITHDRAWAL_BUSY / WITHDRAWAL_STATE change nothing.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -311,6 +315,35 @@ void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app)
     pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_reject(a->cashier, w.id, reason, &actor, &out);
+    answer(req, c, e, &out);
+}
+
+/* A stuck payout resolved by asking the PSP (see pb_cashier_withdrawal_resolve):
+ * the withdrawal as it is now, "paid" or "failed"; a refusal names the PSP's
+ * answer in its message. */
+void pb_api_admin_withdrawal_resolve(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *reason = NULL;
+    if (!pb_admin_parse_reason(req, pb_api_principal(req), "withdrawal.resolve", 1000, &reason))
+        return;
+    pb_store_conn *c;
+    pb_store_withdrawal w;
+    if (!visible(req, &c, &w))
+        return;
+    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_store_withdrawal out;
+    pb_psp_payout_state st;
+    pb_err e = pb_cashier_withdrawal_resolve(a->cashier, c, w.id, reason, &actor, &out, &st);
+    if (e == PB_ERR_PAYOUT_PENDING || e == PB_ERR_PAYOUT_STATUS_UNKNOWN) {
+        pb_http_reply_error_msg(req, e, NULL,
+                                e == PB_ERR_PAYOUT_PENDING
+                                    ? "the payment provider has taken the payout and not settled "
+                                      "it yet: nothing changed, ask again later"
+                                    : "the payment provider cannot say what became of the payout "
+                                      "(or names another amount): nothing changed");
+        return;
+    }
     answer(req, c, e, &out);
 }
 

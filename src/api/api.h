@@ -161,10 +161,11 @@ void pb_api_native_round_close(pb_http_request *req, void *app);
 /* Opens the cashier into app->cashier (after app->wallet and app->http exist):
  * the sandbox PSP when sandbox, its payout webhooks POSTed to this server at
  * the host of `listen` after payout_delay_ms (0 = 1 s); payouts the PSP did not
- * take are sent again every payout_retry_ms (0 = 30 s). 0, or -1 with a reason
+ * take are sent again every payout_retry_ms (0 = 30 s); sandbox_stuck turns the
+ * sandbox's stuck-payout test knobs on (psp.h). 0, or -1 with a reason
  * in err; pb_api_cashier_close() frees what was opened either way. */
-int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int payout_delay_ms,
-                        int payout_retry_ms, char *err, size_t errcap);
+int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, bool sandbox_stuck,
+                        int payout_delay_ms, int payout_retry_ms, char *err, size_t errcap);
 void pb_api_cashier_close(pb_api_app *app);
 /* The server listens on port (serve calls it right after starting the server):
  * where the sandbox PSP posts its webhooks when the listen address left the port
@@ -182,6 +183,7 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_get(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_resolve(pb_http_request *req, void *app);
 void pb_api_admin_payments_list(pb_http_request *req, void *app);
 void pb_api_admin_payment_get(pb_http_request *req, void *app);
 /* @api-handlers-catalog */

@@ -125,8 +125,8 @@ static void self_host(const char *listen, char *out, size_t cap, unsigned *port)
         snprintf(out, cap, "%.*s", (int)n, listen);
 }
 
-int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int payout_delay_ms,
-                        int payout_retry_ms, char *err, size_t errcap)
+int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, bool sandbox_stuck,
+                        int payout_delay_ms, int payout_retry_ms, char *err, size_t errcap)
 {
     struct pb_api_cashier_self *s = calloc(1, sizeof *s);
     if (!s) {
@@ -141,7 +141,8 @@ int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, int p
                              .self_url = self_url,
                              .self_url_ctx = s,
                              .payout_delay_ms = payout_delay_ms,
-                             .payout_retry_ms = payout_retry_ms};
+                             .payout_retry_ms = payout_retry_ms,
+                             .sandbox_stuck_knobs = sandbox_stuck};
     app->cashier = pb_cashier_open(app->wallet, app->store, &cfg, err, errcap);
     return app->cashier ? 0 : -1;
 }

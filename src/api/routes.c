@@ -71,6 +71,8 @@ const pb_route pb_api_routes[] = {
      pb_api_admin_withdrawal_approve, "admin.withdrawals.approve"},
     {"POST", "/v1/admin/withdrawals/{id}/reject", "finance.withdrawals.approve",
      pb_api_admin_withdrawal_reject, "admin.withdrawals.reject"},
+    {"POST", "/v1/admin/withdrawals/{id}/resolve", "finance.withdrawals.approve",
+     pb_api_admin_withdrawal_resolve, "admin.withdrawals.resolve"},
     {"GET", "/v1/admin/payments", "finance.read", pb_api_admin_payments_list,
      "admin.payments.list"},
     {"GET", "/v1/admin/payments/{id}", "finance.read", pb_api_admin_payment_get,

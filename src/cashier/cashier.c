@@ -104,7 +104,8 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
                                     .self_url_ctx = cfg->self_url_ctx,
                                     .payout_delay_ms = cfg->payout_delay_ms > 0
                                                            ? cfg->payout_delay_ms
-                                                           : PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS};
+                                                           : PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS,
+                                    .stuck_knobs = cfg->sandbox_stuck_knobs};
         pb_psp *p = pb_psp_sandbox_new(&sc, err, errcap);
         if (!p) {
             pthread_mutex_destroy(&k->claims_mu);

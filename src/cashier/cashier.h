@@ -95,6 +95,7 @@ typedef struct pb_cashier_config {
      * "approved" at two passes this far apart is sent again at the second
      * (0 = PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS; negative: never, only at start-up) */
     int payout_retry_ms;
+    bool sandbox_stuck_knobs; /* the sandbox's 19/23/29/31 test knobs (psp.h): tests only */
 } pb_cashier_config;
 
 /* Opens the cashier over the wallet. With the sandbox and a self_url, payouts
@@ -110,7 +111,9 @@ typedef struct pb_cashier_stats {
     uint64_t payouts_refused; /* payout attempts the PSP did not take */
     uint64_t payouts_resent;  /* payouts the retry sent again and the PSP took */
     uint64_t payouts_waiting; /* withdrawals "approved" at the retry's last pass and not sent
-                                 then: a payout a PSP keeps refusing stays counted here */
+                                 then, except those another thread (their approval, a staff
+                                 resolve) held the claim of as the pass met them: a payout a
+                                 PSP keeps refusing stays counted here */
 } pb_cashier_stats;
 void pb_cashier_stats_get(pb_cashier *k, pb_cashier_stats *out);
 
@@ -197,6 +200,24 @@ pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *r
  * payout that an approval is about to send. */
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out);
+/* Finance resolves a withdrawal stuck "approved" (the PSP keeps refusing its
+ * payout, or never answered) or "processing" (the PSP's webhook never came): the
+ * PSP is asked what became of the payout (psp.h payout_status; *psp_state: its
+ * answer). Paid: the hold is posted, "paid" (the PSP's reference recorded).
+ * Failed, or never taken (the PSP guarantees it will not pay it): the hold is
+ * voided, "failed", the money back. Pending: PAYOUT_PENDING; the PSP cannot say
+ * (or says another amount, currency or reference): PAYOUT_STATUS_UNKNOWN; any
+ * other state: WITHDRAWAL_STATE; a send of its payout under way in this process:
+ * WITHDRAWAL_BUSY — each with nothing changed. Holds the withdrawal's send claim
+ * from before the PSP is asked until the answer is committed, so neither the
+ * approval nor the payout retry sends it meanwhile; a webhook that settles it
+ * first makes the resolve WITHDRAWAL_STATE (the command re-reads the row), and
+ * the money moves under the same ledger keys as the webhook's. Audited
+ * ("withdrawal.resolve", with the PSP's answer and reason) in the same command.
+ * c: the caller's connection, for the first read. */
+pb_err pb_cashier_withdrawal_resolve(pb_cashier *k, pb_store_conn *c, const char *id,
+                                     const char *reason, const pb_cashier_actor *a,
+                                     pb_store_withdrawal *out, pb_psp_payout_state *psp_state);
 /* A withdrawal by id within a brand scope (NULL: any) and, when player is not
  * NULL, of that player: WITHDRAWAL_NOT_FOUND otherwise. */
 pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope, const char *player,

@@ -5,7 +5,8 @@
  *
  * An adapter is a vtable (pb_psp): it creates a deposit intent at the PSP (the
  * PSP's reference and where the payer goes to pay), sends the payout of an
- * approved withdrawal (the PSP's reference), and verifies and parses a webhook
+ * approved withdrawal (the PSP's reference), tells what became of a payout (a
+ * staff resolve of a stuck one asks it), and verifies and parses a webhook
  * the PSP delivered (raw body + headers → one normalised pb_psp_event with the
  * PSP's event id, the reference it is about and its amount). The cashier does
  * everything else: the rules, the ledger, the rows, the audit.
@@ -31,7 +32,20 @@
  *     POSTing the signed payout.paid webhook to the server's own webhook URL
  *     over HTTP (retried with back-off while the server does not answer 2xx;
  *     the same event id each time) — payout.failed when the amount's minor
- *     units end in 13 (e.g. 10.13 EUR): the documented test knob.
+ *     units end in 13 (e.g. 10.13 EUR): the documented test knob;
+ *   - payout status (payout_status): answered from the sandbox's own records
+ *     of the payouts it took and closed, kept in keys_dir/sandbox-psp.payouts
+ *     (appended and synced before it answers, read at start, so they outlive a
+ *     restart like a real PSP's): a payout it took is "paid" ("failed" for the
+ *     13 knob); one it never took is "not taken", and the answer closes the
+ *     withdrawal's payout key, so any later send of it is refused;
+ *   - more test knobs by the amount's minor units: 17 refuses the first send
+ *     of the withdrawal (as a PSP that was down); 19 refuses every send (never
+ *     taken: a status query answers "not taken"); 23 takes the payout at each
+ *     send but answers an error (the answer lost: status "paid"); 29 the same,
+ *     with status "pending" for ever; 31 refuses every send, and the status
+ *     query fails (status "unknown"). These four only with stuck_knobs
+ *     (PITBOSS_SANDBOX_STUCK_PAYOUTS=1 in serve).
  */
 #ifndef PB_CASHIER_PSP_H
 #define PB_CASHIER_PSP_H
@@ -64,6 +78,24 @@ typedef struct pb_psp_event {
     char currency[8];
 } pb_psp_event;
 
+/* What a PSP says became of a withdrawal's payout (payout_status). */
+typedef enum {
+    PB_PSP_PAYOUT_IS_UNKNOWN =
+        0,                      /* the PSP could not say (an error, a timeout): nothing is known */
+    PB_PSP_PAYOUT_IS_PENDING,   /* taken, neither paid nor failed yet */
+    PB_PSP_PAYOUT_IS_PAID,      /* taken and paid out */
+    PB_PSP_PAYOUT_IS_FAILED,    /* taken and failed: the PSP will not pay it */
+    PB_PSP_PAYOUT_IS_NOT_TAKEN, /* never taken, and never will be: the PSP has closed the
+                                  withdrawal's payout key, a later send is refused */
+} pb_psp_payout_state;
+
+typedef struct pb_psp_payout_status {
+    pb_psp_payout_state state;
+    char reference[PB_STORE_CASHIER_REF_MAX + 1]; /* the PSP's payout reference; "" unless taken */
+    int64_t amount;                               /* what it took (minor units); 0 unless taken */
+    char currency[8];
+} pb_psp_payout_status;
+
 /* Reads a request header by name (NULL when absent). */
 typedef const char *(*pb_psp_header_fn)(void *ctx, const char *name);
 
@@ -87,6 +119,15 @@ struct pb_psp {
                           char ref[PB_STORE_CASHIER_REF_MAX + 1]);
     /* Optional: called once the payout's reference is stored ("processing"). */
     void (*payout_sent)(pb_psp *psp, const pb_store_withdrawal *w);
+    /* Optional (NULL: a staff resolve of the PSP's payouts answers "unknown"): asks
+     * the PSP what became of the payout of withdrawal w, keyed by w->id as
+     * payout_send keys it; may do I/O. PB_PSP_PAYOUT_IS_NOT_TAKEN MUST be definitive:
+     * the adapter answers it only when the PSP guarantees it will never pay that
+     * payout (it cancelled the payout's idempotency key, or refuses any later
+     * request under it); when the PSP cannot promise that, the answer is PENDING
+     * or UNKNOWN. The cashier voids the hold on NOT_TAKEN and FAILED, so an
+     * adapter that says so wrongly pays twice. */
+    void (*payout_status)(pb_psp *psp, const pb_store_withdrawal *w, pb_psp_payout_status *out);
     /* Verifies and parses a webhook: SIGNATURE_INVALID, TIMESTAMP_STALE (now_s = the
      * wall clock, s), or INVALID_REQUEST (a signed body that is not a well-formed
      * event). Pure: no I/O, no store. */
@@ -102,6 +143,7 @@ struct pb_psp {
 #define PB_PSP_SANDBOX_HEADER "X-Sandbox-Signature"
 #define PB_PSP_SANDBOX_TOLERANCE_S 300
 #define PB_PSP_SANDBOX_SECRET_FILE "sandbox-psp.secret"
+#define PB_PSP_SANDBOX_PAYOUTS_FILE "sandbox-psp.payouts"
 
 /* Where the sandbox delivers its payout webhooks: fills url with the server's
  * base URL ("http://127.0.0.1:8080"); false when it is not known yet (port 0:
@@ -116,6 +158,8 @@ typedef struct pb_psp_sandbox_config {
                                     (tests deliver the events by hand) */
     void *self_url_ctx;
     int payout_delay_ms; /* how long after "processing" the confirmation is sent */
+    bool stuck_knobs;    /* the 19/23/29/31 test knobs (above) are on: for tests only, so
+                            that random amounts never make a payout that waits for staff */
 } pb_psp_sandbox_config;
 
 /* A new sandbox PSP (starts its delivery thread when self_url is set). NULL with

@@ -18,7 +18,11 @@
  * reference. Except the first attempt at a
  * withdrawal whose amount's minor units end in 17, which the sandbox refuses
  * (PSP_UNAVAILABLE, as a PSP that is down would): the test knob for the
- * cashier's payout retry. Once the withdrawal is
+ * cashier's payout retry. Its own records of the payouts it took (and of those a
+ * status query closed) are kept in keys_dir/sandbox-psp.payouts, appended and
+ * synced before it answers, and answer payout_status; with stuck_knobs, the
+ * 19/23/29/31 knobs of psp.h make payouts that staff must resolve. Once the
+ * withdrawal is
  * "processing", the confirmation is queued: after payout_delay_ms the delivery
  * thread POSTs the signed payout.paid (payout.failed when the amount's minor
  * units end in 13) to the server's own webhook URL OVER HTTP, like a real PSP,
@@ -66,6 +70,15 @@ typedef struct pending_event {
     int attempts;
 } pending_event;
 
+/* One payout the sandbox knows of: taken (it pays it), or closed (never taken,
+ * and refused from now on: a status query said so). */
+typedef struct payout_record {
+    char id[PB_ID_STR_LEN + 1]; /* the withdrawal's */
+    bool closed;
+    int64_t amount;
+    char currency[8];
+} payout_record;
+
 typedef struct sandbox {
     char secret[SECRET_HEX + 1];
     pb_psp_self_url_fn self_url;
@@ -83,6 +96,12 @@ typedef struct sandbox {
     /* withdrawals whose first payout attempt was refused (the "17" knob); under mu */
     char (*refused)[PB_ID_STR_LEN + 1];
     size_t nrefused, refused_cap;
+    /* the sandbox's own records of payouts (taken or closed), mirrored by the
+     * append-only file payouts_fd (keys_dir/sandbox-psp.payouts); under mu */
+    payout_record *payouts;
+    size_t npayouts, payouts_cap;
+    int payouts_fd;
+    bool stuck_knobs; /* the 19/23/29/31 knobs are on */
 } sandbox;
 
 static int64_t mono_ms(void)
@@ -332,15 +351,150 @@ static bool refuse_first(sandbox *sb, const pb_store_withdrawal *w)
 _Static_assert(sizeof PAYOUT_PREFIX - 1 + PB_ID_STR_LEN <= PB_STORE_CASHIER_REF_MAX,
                "a payout reference is the prefix and a withdrawal id");
 
-/* The payout's reference is derived from the withdrawal alone (no state, nothing
- * random): the same withdrawal, sent any number of times, is one payout. */
+/* ---- the payout records ---- */
+
+static payout_record *record_find(sandbox *sb, const char *id)
+{
+    for (size_t i = 0; i < sb->npayouts; i++) /* a sandbox's handful: a linear scan */
+        if (strcmp(sb->payouts[i].id, id) == 0)
+            return &sb->payouts[i];
+    return NULL;
+}
+
+/* Remembers a record in memory (a later one of the same withdrawal replaces it);
+ * NULL out of memory. */
+static payout_record *record_put(sandbox *sb, const payout_record *r)
+{
+    payout_record *old = record_find(sb, r->id);
+    if (old) {
+        *old = *r;
+        return old;
+    }
+    if (sb->npayouts == sb->payouts_cap) {
+        size_t cap = sb->payouts_cap ? 2 * sb->payouts_cap : 16;
+        void *p = realloc(sb->payouts, cap * sizeof *sb->payouts);
+        if (!p)
+            return NULL;
+        sb->payouts = p;
+        sb->payouts_cap = cap;
+    }
+    sb->payouts[sb->npayouts] = *r;
+    return &sb->payouts[sb->npayouts++];
+}
+
+/* Records r durably (a line appended and synced), then in memory: false when
+ * either fails — the caller then answers as if it had not happened. */
+static bool record_add(sandbox *sb, const payout_record *r)
+{
+    char line[128];
+    int n = snprintf(line, sizeof line, "%s %s %lld %s\n", r->closed ? "closed" : "taken", r->id,
+                     (long long)r->amount, r->currency[0] ? r->currency : "-");
+    if (n <= 0 || (size_t)n >= sizeof line || sb->payouts_fd < 0 ||
+        write(sb->payouts_fd, line, (size_t)n) != n || fdatasync(sb->payouts_fd) != 0) {
+        pb_log(PB_LOG_ERROR, "cashier.sandbox", "payout %s: cannot record it: %s", r->id,
+               strerror(errno));
+        return false;
+    }
+    return record_put(sb, r) != NULL;
+}
+
+/* Reads the records file (created 0600 when missing) and keeps it open for
+ * appending; -1 with a reason in err. A torn last line (a crash mid-write) is
+ * skipped: that payout was never answered as taken. */
+static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, PB_PSP_SANDBOX_PAYOUTS_FILE);
+    sb->payouts_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int rd = sb->payouts_fd >= 0 ? dup(sb->payouts_fd) : -1;
+    FILE *f = rd >= 0 ? fdopen(rd, "r") : NULL;
+    if (!f) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        if (rd >= 0)
+            close(rd);
+        return -1;
+    }
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        payout_record r = {0};
+        char kind[8], id[64], cur[8];
+        long long amount;
+        if (!strchr(line, '\n') || sscanf(line, "%7s %63s %lld %7s", kind, id, &amount, cur) != 4 ||
+            strlen(id) > PB_ID_STR_LEN || (strcmp(kind, "taken") && strcmp(kind, "closed")))
+            continue;
+        memcpy(r.id, id, strlen(id) + 1); /* ≤ PB_ID_STR_LEN: checked above */
+        r.closed = strcmp(kind, "closed") == 0;
+        r.amount = amount;
+        snprintf(r.currency, sizeof r.currency, "%s", strcmp(cur, "-") ? cur : "");
+        if (!record_put(sb, &r)) {
+            fclose(f);
+            snprintf(err, errcap, "%s: out of memory", path);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+/* The amount's minor units modulo 100, when the stuck knobs are on; else -1. */
+static int stuck_knob(const sandbox *sb, const pb_store_withdrawal *w)
+{
+    if (!sb->stuck_knobs || w->amount < 0)
+        return -1;
+    int k = (int)(w->amount % 100);
+    return k == 19 || k == 23 || k == 29 || k == 31 ? k : -1;
+}
+
+/* The payout's reference is derived from the withdrawal alone (nothing random):
+ * the same withdrawal, sent any number of times, is one payout. The sandbox
+ * records that it took it before it answers; a payout it closed (a status query
+ * said "not taken") is refused for good. */
 static pb_err sb_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
                              char ref[PB_STORE_CASHIER_REF_MAX + 1])
 {
-    if (refuse_first(psp->ctx, w))
+    sandbox *sb = psp->ctx;
+    int knob = stuck_knob(sb, w);
+    if (refuse_first(sb, w) || knob == 19 || knob == 31)
+        return PB_ERR_PSP_UNAVAILABLE;
+    pthread_mutex_lock(&sb->mu);
+    const payout_record *r = record_find(sb, w->id);
+    payout_record taken = {.amount = w->amount};
+    snprintf(taken.id, sizeof taken.id, "%s", w->id);
+    snprintf(taken.currency, sizeof taken.currency, "%s", w->currency);
+    bool ok = r ? !r->closed : record_add(sb, &taken);
+    pthread_mutex_unlock(&sb->mu);
+    if (!ok || knob == 23 || knob == 29) /* 23, 29: taken, but the answer is lost */
         return PB_ERR_PSP_UNAVAILABLE;
     snprintf(ref, PB_STORE_CASHIER_REF_MAX + 1, PAYOUT_PREFIX "%s", w->id);
     return PB_OK;
+}
+
+/* What became of w's payout, from the records: taken → paid ("failed" for the
+ * 13 knob, "pending" for 29); never taken → closed now (recorded before the
+ * answer), "not taken"; 31 → unknown (the query fails). */
+static void sb_payout_status(pb_psp *psp, const pb_store_withdrawal *w, pb_psp_payout_status *out)
+{
+    sandbox *sb = psp->ctx;
+    memset(out, 0, sizeof *out);
+    int knob = stuck_knob(sb, w);
+    if (knob == 31)
+        return; /* PB_PSP_PAYOUT_IS_UNKNOWN */
+    pthread_mutex_lock(&sb->mu);
+    const payout_record *r = record_find(sb, w->id);
+    if (r && !r->closed) {
+        out->state = knob == 29              ? PB_PSP_PAYOUT_IS_PENDING
+                     : r->amount % 100 == 13 ? PB_PSP_PAYOUT_IS_FAILED
+                                             : PB_PSP_PAYOUT_IS_PAID;
+        snprintf(out->reference, sizeof out->reference, PAYOUT_PREFIX "%s", r->id);
+        out->amount = r->amount;
+        snprintf(out->currency, sizeof out->currency, "%s", r->currency);
+    } else {
+        payout_record closed = {.closed = true};
+        snprintf(closed.id, sizeof closed.id, "%s", w->id);
+        if (r || record_add(sb, &closed))
+            out->state = PB_PSP_PAYOUT_IS_NOT_TAKEN;
+    }
+    pthread_mutex_unlock(&sb->mu);
 }
 
 /* Queues the confirmation of a payout that is now "processing". */
@@ -548,6 +702,9 @@ static void sb_free(pb_psp *psp)
     pthread_cond_destroy(&sb->cv);
     pthread_mutex_destroy(&sb->mu);
     free(sb->refused);
+    free(sb->payouts);
+    if (sb->payouts_fd >= 0)
+        close(sb->payouts_fd);
     sodium_memzero(sb, sizeof *sb);
     free(sb);
     free(psp);
@@ -613,11 +770,18 @@ pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t e
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
-    if (load_secret(cfg && cfg->keys_dir ? cfg->keys_dir : ".", sb->secret, err, errcap) != 0) {
+    const char *dir = cfg && cfg->keys_dir ? cfg->keys_dir : ".";
+    sb->payouts_fd = -1;
+    if (load_secret(dir, sb->secret, err, errcap) != 0 || load_payouts(sb, dir, err, errcap) != 0) {
+        if (sb->payouts_fd >= 0)
+            close(sb->payouts_fd);
+        free(sb->payouts);
+        sodium_memzero(sb, sizeof *sb);
         free(p);
         free(sb);
         return NULL;
     }
+    sb->stuck_knobs = cfg && cfg->stuck_knobs;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -633,6 +797,7 @@ pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t e
     p->checkout_url = sb_checkout_url;
     p->payout_send = sb_payout_send;
     p->payout_sent = sb_payout_sent;
+    p->payout_status = sb_payout_status;
     p->webhook_verify = sb_verify;
     p->free = sb_free;
     if (sb->self_url) {

@@ -10,12 +10,16 @@
  *                                └─ approve × needed ─► approved    player gate at each
  *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
  *                                         └─ payout.failed ─► failed   hold voided
+ *   approved | processing ─ resolve (staff asks the PSP) ─┬─ paid ─► paid      hold posted
+ *                                       failed / not taken ─┴────► failed    hold voided
  *
  * The ledger keys make each money movement happen once whatever is retried:
  * scope "withdrawal", keys "<id>:hold", "<id>:post", "<id>:void". A payout is
  * sent by one thread at a time (the approval, or the retry's pass): the send
  * claims the withdrawal (pb_cashier.claims) from before the PSP is called until
- * "processing" is committed, and the PSP keys the payout by the withdrawal.
+ * "processing" is committed, and the PSP keys the payout by the withdrawal. A
+ * staff resolve holds the same claim while it asks the PSP and records the
+ * answer, and settles through payout_settle, the webhook's own finishing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +429,18 @@ static bool payout_claim(pb_cashier *k, const char *id)
     return free_to_send;
 }
 
+/* Whether another thread holds the claim of withdrawal id right now. */
+static bool payout_claimed(pb_cashier *k, const char *id)
+{
+    payout_claims *cl = &k->claims;
+    bool claimed = false;
+    pthread_mutex_lock(&k->claims_mu);
+    for (size_t i = 0; i < cl->n && !claimed; i++)
+        claimed = strcmp(cl->id[i], id) == 0;
+    pthread_mutex_unlock(&k->claims_mu);
+    return claimed;
+}
+
 static void payout_release(pb_cashier *k, const char *id)
 {
     payout_claims *cl = &k->claims;
@@ -440,7 +456,8 @@ static void payout_release(pb_cashier *k, const char *id)
 typedef enum {
     PAYOUT_TAKEN,   /* the PSP took it ("processing" recorded, or logged why not) */
     PAYOUT_REFUSED, /* the PSP did not take it: still "approved", the retry sends it */
-    PAYOUT_SKIPPED, /* not sent: another thread is sending it, or it is no longer approved */
+    PAYOUT_SKIPPED, /* not sent: no longer approved, or its row could not be read again */
+    PAYOUT_BUSY,    /* not sent: another thread holds its claim (sending it, or resolving it) */
 } payout_outcome;
 
 /* send_payout with the withdrawal claimed. */
@@ -488,7 +505,7 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
  * do I/O), then records "processing"; *w becomes the stored row when it is. The
  * withdrawal is claimed from before the PSP is called until "processing" is
  * committed, so no other thread of the process sends it meanwhile: one that
- * finds it claimed skips it (PAYOUT_SKIPPED; for a pass it stays "approved" and
+ * finds it claimed skips it (PAYOUT_BUSY; for a pass it stays "approved" and
  * is found again). c: the pass's connection, on which the row is read again once
  * claimed; NULL for an approval, which has just committed "approved" (and
  * usually holds the claim already: see pb_cashier_withdrawal_approve). */
@@ -496,7 +513,7 @@ static payout_outcome send_payout(pb_cashier *k, pb_store_conn *c, pb_store_with
                                   const char *trace)
 {
     if (!payout_claim(k, w->id))
-        return PAYOUT_SKIPPED;
+        return PAYOUT_BUSY;
     payout_outcome o = send_claimed(k, c, w, trace);
     payout_release(k, w->id);
     return o;
@@ -507,7 +524,7 @@ pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w)
     switch (send_payout(k, NULL, w, NULL)) {
     case PAYOUT_TAKEN: return PB_OK;
     case PAYOUT_REFUSED: return PB_ERR_PSP_UNAVAILABLE;
-    default: return PB_ERR_WITHDRAWAL_STATE; /* being sent by another thread */
+    default: return PB_ERR_WITHDRAWAL_STATE; /* being sent (or resolved) by another thread */
     }
 }
 
@@ -554,17 +571,19 @@ static bool seen_has(const payout_seen *s, int64_t seq)
     return false;
 }
 
-static void seen_add(payout_seen *s, int64_t seq)
+/* false when seq could not be remembered (out of memory) */
+static bool seen_add(payout_seen *s, int64_t seq)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 64;
         void *p = realloc(s->seq, cap * sizeof *s->seq);
         if (!p)
-            return; /* not remembered: found again next pass, sent the pass after */
+            return false; /* not remembered: found again next pass, sent the pass after */
         s->seq = p;
         s->cap = cap;
     }
     s->seq[s->n++] = seq;
+    return true;
 }
 
 /* Consecutive refusals of one pass, per PSP code. */
@@ -588,11 +607,14 @@ static unsigned *pass_refused(pass_psps *p, const char *code)
 /* Reads every "approved" withdrawal (newest first, a page at a time, through the
  * status index) and sends the payout of each one in *seen (NULL: of every one),
  * except to a PSP that refused PB_CASHIER_PASS_REFUSALS in a row in this pass, and
- * except one that another thread (its approval) is sending right now. Those still
- * approved after it go to *now (when not NULL). *tried: payouts sent; returns how
- * many the PSP took. */
+ * except one that another thread (its approval, or a staff resolve) holds the
+ * claim of right now. Those still approved after it go to *now (when not NULL);
+ * *busy of them were claimed by another thread when the pass met them (in *now
+ * all the same: found again at the next pass, a refused send is sent then; but
+ * not waiting on this pass: their payout was under way). *tried: payouts sent;
+ * returns how many the PSP took. */
 static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *seen,
-                          payout_seen *now, size_t *tried)
+                          payout_seen *now, size_t *tried, size_t *busy)
 {
     enum { PAGE = 64 };
     pb_store_withdrawal *rows = calloc(PAGE, sizeof *rows);
@@ -600,19 +622,23 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
     size_t sent = 0, n = PAGE, held_back = 0;
     int64_t before = 0;
     *tried = 0;
+    *busy = 0;
     while (rows && n == PAGE) {
         pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = PAGE};
         if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
             break;
         for (size_t i = 0; i < n; i++) {
             before = rows[i].seq;
+            bool claimed_elsewhere = false, tried_now = false;
             if (!seen || seen_has(seen, rows[i].seq)) {
                 unsigned *refused = pass_refused(&psps, rows[i].psp);
                 if (*refused >= PB_CASHIER_PASS_REFUSALS) {
                     held_back++;
                 } else {
+                    tried_now = true;
                     payout_outcome o = send_payout(k, c, &rows[i], NULL);
-                    if (o != PAYOUT_SKIPPED) {
+                    claimed_elsewhere = o == PAYOUT_BUSY;
+                    if (o != PAYOUT_SKIPPED && o != PAYOUT_BUSY) {
                         ++*tried;
                         *refused = o == PAYOUT_TAKEN ? 0 : *refused + 1;
                     }
@@ -626,8 +652,10 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
                         continue; /* recorded by another send meanwhile */
                 }
             }
-            if (now)
-                seen_add(now, rows[i].seq);
+            if (!tried_now) /* first sight, or held back: is another thread on it? */
+                claimed_elsewhere = payout_claimed(k, rows[i].id);
+            if (now && seen_add(now, rows[i].seq) && claimed_elsewhere)
+                ++*busy;
         }
     }
     free(rows);
@@ -652,7 +680,7 @@ size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
     pb_store_conn *c = store ? pb_store_connect(store, err, sizeof err) : NULL;
     if (!c)
         return 0;
-    size_t tried, sent = payout_pass(k, c, NULL, NULL, &tried);
+    size_t tried, busy, sent = payout_pass(k, c, NULL, NULL, &tried, &busy);
     if (sent)
         pb_log(PB_LOG_INFO, "cashier.payout", "%zu approved payouts sent after a restart", sent);
     pb_store_disconnect(c);
@@ -661,21 +689,58 @@ size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
 
 /* A payout the PSP did not take leaves its withdrawal "approved". One found so
  * at two passes in a row is sent again: a withdrawal approved a moment ago, whose
- * approval is still sending it, is at most at one of them. */
+ * approval is still sending it, is at most at one of them. payouts_waiting: the
+ * approved ones the pass left waiting, not those another thread was sending (or
+ * resolving) as the pass met them. */
 size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen)
 {
     payout_seen now = {0};
-    size_t tried, sent = payout_pass(k, c, seen, &now, &tried);
+    size_t tried, busy, sent = payout_pass(k, c, seen, &now, &tried, &busy);
     free(seen->seq);
     *seen = now;
-    atomic_store_explicit(&k->payouts_waiting, now.n, memory_order_relaxed);
+    atomic_store_explicit(&k->payouts_waiting, now.n - busy, memory_order_relaxed);
     if (tried)
         pb_log(sent == tried ? PB_LOG_INFO : PB_LOG_WARN, "cashier.payout",
                "payout retry: %zu of %zu payouts the PSP had not taken sent", sent, tried);
     return sent;
 }
 
-/* ---- the PSP's payout events ---- */
+/* ---- the payout settled: the PSP's payout events, and a staff resolve ---- */
+
+/* Settles a withdrawal whose payout the PSP paid (paid: hold posted, "paid") or
+ * will never pay (hold voided, "failed": the money is back), in the caller's
+ * command, which has re-read *w and checked its state: the one finishing of a
+ * payout, for the PSP's webhook and for a staff resolve alike. The transfer's
+ * key ("<id>:post" / "<id>:void") makes the money move once whatever runs it.
+ * before: the row before (stolen); action/after_extra/reason: the audit entry
+ * (after_extra's members join the row's; stolen). *refusal: the ledger's refusal
+ * (nothing written). INTERNAL only on a store failure. */
+static pb_err payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
+                            const pb_cashier_actor *a, json_t *before, const char *action,
+                            json_t *after_extra, const char *reason, pb_err *refusal)
+{
+    pb_transfer t;
+    hold_resolve(&t, w, paid, a->trace_id);
+    pb_err e = submit1(tx, &t, refusal);
+    if (e != PB_OK || *refusal != PB_OK) { /* a store failure, or the ledger refused */
+        json_decref(before);
+        json_decref(after_extra);
+        return e;
+    }
+    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
+    w->updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
+        emit(tx, paid ? "withdrawal.paid" : "withdrawal.failed", w, a->trace_id) != PB_OK) {
+        json_decref(before);
+        json_decref(after_extra);
+        return PB_ERR_INTERNAL;
+    }
+    json_t *after = withdrawal_json(w, (size_t)w->approvals_required);
+    if (after && after_extra)
+        json_object_update(after, after_extra);
+    json_decref(after_extra);
+    return pb_cashier_audit(tx, a, w->brand, action, "withdrawal", w->id, before, after, reason);
+}
 
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
                                const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
@@ -695,28 +760,111 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
                                 "the PSP's event names another amount or currency: the hold stays");
     }
     bool paid = ev->type == PB_PSP_PAYOUT_PAID;
-    pb_transfer t;
-    hold_resolve(&t, w, paid, NULL);
-    if (submit1(tx, &t, refusal) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
+    pb_err e = payout_settle(tx, w, paid, a, before,
+                             paid ? "withdrawal.paid" : "withdrawal.payout_failed", NULL,
+                             paid ? NULL : "the PSP could not pay out: the money is back", refusal);
+    if (e == PB_OK && *refusal == PB_OK)
+        *outcome = "applied";
+    return e;
+}
+
+static const char *psp_state_name(pb_psp_payout_state s)
+{
+    switch (s) {
+    case PB_PSP_PAYOUT_IS_PENDING: return "pending";
+    case PB_PSP_PAYOUT_IS_PAID: return "paid";
+    case PB_PSP_PAYOUT_IS_FAILED: return "failed";
+    case PB_PSP_PAYOUT_IS_NOT_TAKEN: return "not_taken";
+    default: return "unknown";
     }
-    if (*refusal != PB_OK) {
-        json_decref(before);
+}
+
+typedef struct resolve_ctx {
+    const pb_cashier_actor *a;
+    const char *reason;
+    char seen[sizeof((pb_store_withdrawal *)0)->status]; /* the status the PSP was asked about */
+    const pb_psp_payout_status *psp;
+    pb_store_withdrawal w;
+    pb_err result;
+} resolve_ctx;
+
+/* The staff resolve's command: settles the withdrawal as the PSP answered, if it
+ * is still in the state it was in when the PSP was asked (a webhook, or another
+ * resolve, may have settled it since: WITHDRAWAL_STATE, nothing written). */
+static pb_err resolve_command(pb_ledger_tx *tx, void *arg)
+{
+    resolve_ctx *x = arg;
+    pb_store_rc rc = pb_store_withdrawal_get(pb_ledger_tx_conn(tx), x->w.id, &x->w);
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->w.status, x->seen) != 0) {
+        x->result = PB_ERR_WITHDRAWAL_STATE;
         return PB_OK;
     }
-    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
-    w->updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
-        emit(tx, paid ? "withdrawal.paid" : "withdrawal.failed", w, a->trace_id) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
+    json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
+    bool paid = x->psp->state == PB_PSP_PAYOUT_IS_PAID;
+    if (paid && !x->w.psp_reference[0]) /* the PSP's later webhook then finds it settled */
+        snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", x->psp->reference);
+    snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
+    json_t *extra = json_pack("{s:s,s:s}", "psp_status", psp_state_name(x->psp->state),
+                              "resolved_from", x->seen);
+    return payout_settle(tx, &x->w, paid, x->a, before, "withdrawal.resolve", extra, x->reason,
+                         &x->result);
+}
+
+pb_err pb_cashier_withdrawal_resolve(pb_cashier *k, pb_store_conn *c, const char *id,
+                                     const char *reason, const pb_cashier_actor *a,
+                                     pb_store_withdrawal *out, pb_psp_payout_state *psp_state)
+{
+    *psp_state = PB_PSP_PAYOUT_IS_UNKNOWN;
+    if (!id || strlen(id) > PB_ID_STR_LEN)
+        return PB_ERR_WITHDRAWAL_NOT_FOUND;
+    resolve_ctx x = {.a = a, .reason = reason ? reason : ""};
+    snprintf(x.w.id, sizeof x.w.id, "%s", id);
+    /* the send claim: no send or retry pass of this process sends the payout while
+     * the PSP is asked and the answer is recorded */
+    if (!payout_claim(k, x.w.id))
+        return PB_ERR_WITHDRAWAL_BUSY;
+    pb_store_rc rc = pb_store_withdrawal_get(c, x.w.id, &x.w);
+    pb_err e = rc == PB_STORE_OK          ? PB_OK
+               : rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND
+                                          : PB_ERR_STORE_UNAVAILABLE;
+    if (e == PB_OK && strcmp(x.w.status, "approved") != 0 && strcmp(x.w.status, "processing") != 0)
+        e = PB_ERR_WITHDRAWAL_STATE;
+    pb_psp_payout_status st = {0};
+    if (e == PB_OK) {
+        snprintf(x.seen, sizeof x.seen, "%s", x.w.status);
+        pb_psp *psp = pb_cashier_psp(k, x.w.psp);
+        if (psp && psp->payout_status)
+            psp->payout_status(psp, &x.w, &st); /* outside any command: it may do I/O */
+        *psp_state = st.state;
+        bool taken = st.state == PB_PSP_PAYOUT_IS_PAID || st.state == PB_PSP_PAYOUT_IS_FAILED;
+        if (st.state == PB_PSP_PAYOUT_IS_PENDING)
+            e = PB_ERR_PAYOUT_PENDING;
+        else if (st.state == PB_PSP_PAYOUT_IS_UNKNOWN)
+            e = PB_ERR_PAYOUT_STATUS_UNKNOWN;
+        else if (taken &&
+                 (st.amount != x.w.amount || strcmp(st.currency, x.w.currency) != 0 ||
+                  (x.w.psp_reference[0] && strcmp(st.reference, x.w.psp_reference) != 0))) {
+            pb_log(PB_LOG_ERROR, "cashier.payout",
+                   "withdrawal=%s resolve: the PSP reports %lld %s under %s, not the "
+                   "withdrawal's: left for an operator",
+                   x.w.id, (long long)st.amount, st.currency, st.reference);
+            e = PB_ERR_PAYOUT_STATUS_UNKNOWN;
+        }
     }
-    *outcome = "applied";
-    return pb_cashier_audit(tx, a, w->brand, paid ? "withdrawal.paid" : "withdrawal.payout_failed",
-                            "withdrawal", w->id, before,
-                            withdrawal_json(w, (size_t)w->approvals_required),
-                            paid ? NULL : "the PSP could not pay out: the money is back");
+    if (e == PB_OK) {
+        x.psp = &st;
+        e = pb_ledger_command(k->ledger, resolve_command, &x);
+        if (e == PB_OK)
+            e = x.result;
+    }
+    payout_release(k, x.w.id);
+    if (e == PB_OK)
+        pb_log(PB_LOG_INFO, "cashier.payout", "withdrawal=%s resolved by staff %s: PSP says %s, %s",
+               x.w.id, a->id, psp_state_name(st.state), x.w.status);
+    *out = x.w;
+    return e;
 }
 
 /* ---- reading ---- */

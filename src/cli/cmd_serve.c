@@ -120,6 +120,9 @@ static void serve_usage(FILE *f)
         "                           PITBOSS_PAYOUT_RETRY_MS  how often a payout the PSP did not take\n"
         "                                                    is sent again (100..3600000, default\n"
         "                                                    30000)\n"
+        "                           PITBOSS_SANDBOX_STUCK_PAYOUTS  1 makes the sandbox refuse or\n"
+        "                                                    lose payouts of amounts ending in 19,\n"
+        "                                                    23, 29, 31 (tests of a staff resolve)\n"
         "  -h, --help                                        this text\n"
         "\n"
         "Logs are JSON lines on stderr: \"http.listening\" with the URL once ready, then one\n"
@@ -468,8 +471,15 @@ static int serve_open(const serve_opts *o, serve_state *s)
         const char *retry = env("PITBOSS_PAYOUT_RETRY_MS");
         if (retry && parse_num("PITBOSS_PAYOUT_RETRY_MS", retry, 100, 3600000, &retry_ms) != 0)
             return -1;
-        if (pb_api_cashier_open(&s->app, o->listen, sandbox, (int)delay_ms, (int)retry_ms, err,
-                                sizeof err) != 0) {
+        /* PITBOSS_SANDBOX_STUCK_PAYOUTS: 1 turns the sandbox's test knobs for payouts that
+         * staff must resolve on (amounts ending in 19, 23, 29, 31: see cashier/psp.h) */
+        const char *stuck = env("PITBOSS_SANDBOX_STUCK_PAYOUTS");
+        if (stuck && strcmp(stuck, "0") != 0 && strcmp(stuck, "1") != 0) {
+            fprintf(stderr, "pitboss serve: PITBOSS_SANDBOX_STUCK_PAYOUTS must be 0 or 1\n");
+            return -1;
+        }
+        if (pb_api_cashier_open(&s->app, o->listen, sandbox, stuck && strcmp(stuck, "1") == 0,
+                                (int)delay_ms, (int)retry_ms, err, sizeof err) != 0) {
             fprintf(stderr, "pitboss serve: cashier: %s\n", err);
             return -1;
         }

@@ -107,6 +107,9 @@
     X(PLAYER_ERASED, 409, "the player's personal data was erased")                   \
     X(PLAYER_HAS_FUNDS, 409, "the player still has money or holds on an account")    \
     X(PLAYER_HAS_OPEN_PAYMENTS, 409, "the player has a deposit or withdrawal open")  \
+    X(WITHDRAWAL_BUSY, 409, "the payout is being sent right now; retry")             \
+    X(PAYOUT_PENDING, 409, "the payment provider has not settled the payout")        \
+    X(PAYOUT_STATUS_UNKNOWN, 409, "the PSP cannot say what became of the payout")    \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {

@@ -40,7 +40,8 @@ DELAY_MS = 300
 def start(env, delay_ms=DELAY_MS):
     """env's server with the sandbox confirming payouts after delay_ms."""
     env.srv = Server(env.binary, extra_args=["--db", env.db, "--keys-dir", env.keys],
-                     env={"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms)})
+                     env={"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms),
+                          "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1"})
     return env.srv
 
 
@@ -424,6 +425,85 @@ class Run:
         assert acts == ["withdrawal.request", "withdrawal.reject", "withdrawal.request",
                         "withdrawal.cancel"], acts
 
+    def resolve_stuck(self):
+        """Payouts the PSP never takes, or took without answering: finance resolves them
+        by asking the PSP (sandbox knobs with PITBOSS_SANDBOX_STUCK_PAYOUTS=1: 19 never
+        taken, 23 taken with the answer lost, 29 pending, 31 the PSP cannot say)."""
+        self.ids["fay"] = register_player(self.client, "alpha", "fay@example.com")
+        self.tokens["fay"] = self.login("fay")
+        self.sandbox(self.deposit("fay", "100.00")["psp_reference"])
+        ws = {}
+        for cents in ("19", "23", "29", "31"):
+            ws[cents] = self.withdraw("fay", f"10.{cents}")
+            r = self.approve(self.fin1, ws[cents]["id"])
+            assert r["status"] == "approved" and r["psp_reference"] is None, r  # not taken
+        b = self.wallet("fay")
+        assert (b["cash"], b["held"]) == ("100.00", "41.02"), b
+        w19, w23 = ws["19"]["id"], ws["23"]["id"]
+        # before: no staff action could end it (reject is for pending_approval only)
+        expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w19}/reject", {"reason": "x"}),
+               409, "WITHDRAWAL_STATE")
+        # pending, or the PSP cannot say: refused, nothing changes (not even the audit log)
+        before = self.money_state()
+        audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        for cents, code in (("29", "PAYOUT_PENDING"), ("31", "PAYOUT_STATUS_UNKNOWN")):
+            expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{ws[cents]['id']}/resolve",
+                                  {"reason": "stuck"}), 409, code)
+            assert self.wait_status(ws[cents]["id"], "approved")["reason"] is None
+        # bad input, and a state it does not resolve: nothing changes either
+        pend = self.withdraw("fay", "1.00")
+        before = self.money_state()
+        audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        for body, status, code in (({}, 422, "FIELD_MISSING"), ({"reason": " "}, 422, "FIELD_INVALID"),
+                                   ({"reason": "x", "y": 1}, 400, "UNKNOWN_FIELD")):
+            expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w19}/resolve", body), status, code)
+        expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{pend['id']}/resolve",
+                              {"reason": "x"}), 409, "WITHDRAWAL_STATE")
+        expect(self.fin1.call("POST", "/v1/admin/withdrawals/nope/resolve", {"reason": "x"}), 404,
+               "WITHDRAWAL_NOT_FOUND")
+        assert self.money_state() == before
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == audits
+        # never taken: the hold is voided, the money is back, "failed"
+        r = expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w19}/resolve",
+                                  {"reason": "PSP never took it"}), 200)
+        assert r["status"] == "failed" and r["reason"] == "PSP never took it", r
+        assert r["psp_reference"] is None, r
+        b = self.wallet("fay")
+        assert (b["cash"], b["held"]) == ("100.00", "31.83"), b  # 10.19 back; 1.00 pending
+        # taken, answer lost: the hold is posted, "paid", the PSP's reference recorded
+        r = expect(self.fin2.call("POST", f"/v1/admin/withdrawals/{w23}/resolve",
+                                  {"reason": "PSP says paid"}), 200)
+        assert r["status"] == "paid" and r["psp_reference"] == f"sbxo_{w23}", r
+        b = self.wallet("fay")
+        assert (b["cash"], b["held"]) == ("89.77", "21.60"), b
+        for wid, want in ((w19, "void"), (w23, "post")):
+            rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
+                                 "reference=? ORDER BY seq", wid)
+            assert [x[0] for x in rows] == [f"{wid}:hold", f"{wid}:{want}"], rows
+            acts = self.env.rows("SELECT action, actor_kind, reason, json_extract(after, "
+                                 "'$.psp_status') FROM audit_entry WHERE target_id=? ORDER BY seq",
+                                 wid)
+            assert [a[0] for a in acts] == ["withdrawal.request", "withdrawal.approve",
+                                            "withdrawal.resolve"], acts
+            assert acts[-1][1] == "staff" and acts[-1][3] == ("not_taken" if want == "void"
+                                                              else "paid"), acts
+        # settled: a second resolve, the PSP's late webhook, a replay change nothing
+        before = self.money_state()
+        for wid in (w19, w23):
+            expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{wid}/resolve",
+                                  {"reason": "again"}), 409, "WITHDRAWAL_STATE")
+        r = self.webhook(self.event("payout.paid", f"sbxo_{w23}", "10.23"))
+        assert r["outcome"] == "ignored", r
+        after = self.money_state()
+        assert after[:4] == before[:4], (before, after)
+        ev = self.env.rows("SELECT type, json_extract(payload, '$.status') FROM event_outbox "
+                           "WHERE json_extract(payload, '$.withdrawal_id') IN (?, ?) "
+                           "AND type IN ('withdrawal.paid', 'withdrawal.failed') ORDER BY id",
+                           w19, w23)
+        assert ev == [("withdrawal.failed", "failed"), ("withdrawal.paid", "paid")], ev
+        expect(self.client.call("DELETE", f"/v1/player/withdrawals/{pend['id']}",
+                                token=self.tokens["fay"]), 200)
+
     def insufficient(self):
         r = expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['alice']}/adjustments",
                                    {"balance": "bonus", "direction": "credit", "amount": "50.00",
@@ -613,6 +693,7 @@ def main():
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
+        ("stuck payouts resolved by asking the PSP: never taken → money back, taken → paid; pending or unknown → 409, nothing changes", run.resolve_stuck),
         ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),

@@ -191,6 +191,9 @@ class World:
             "admin.withdrawals.reject": lambda: ("POST", "/v1/admin/withdrawals/"
                                                  f"{self.withdrawals.pop()}/reject",
                                                  {"reason": f"matrix {caller_name}"}),
+            "admin.withdrawals.resolve": lambda: ("POST", "/v1/admin/withdrawals/"
+                                                  f"{self.withdrawals[0]}/resolve",
+                                                  {"reason": f"matrix {caller_name}"}),
             "admin.payments.list": lambda: ("GET", "/v1/admin/payments?status=pending", None),
             "admin.payments.get": lambda: ("GET", f"/v1/admin/payments/{self.payment}", None),
             # @rbac-requests-provider-native

@@ -474,8 +474,9 @@ static void *approve_main(void *arg)
 
 /* The approval's send of a payout takes longer than the retry's two passes (a
  * slow PSP or disk): the passes find the withdrawal "approved" twice, but it is
- * being sent, so they leave it alone. The PSP is called once; the withdrawal is
- * "processing" with that call's reference, which the approval answers. */
+ * being sent, so they leave it alone and do not count it in payouts_waiting. The
+ * PSP is called once; the withdrawal is "processing" with that call's reference,
+ * which the approval answers. */
 static void test_payout_sent_once_while_slow(void **state)
 {
     (void)state;
@@ -493,8 +494,16 @@ static void test_payout_sent_once_while_slow(void **state)
     sem_wait(&slow.entered); /* committed "approved", and its payout is at the PSP */
     assert_string_equal(cx_withdrawal(w.id).status, "approved");
     payout_seen seen = {0};
+    pb_cashier_stats st;
     assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* first sight */
-    size_t second = pb_cashier_retry_payouts(C.k, C.f->conn, &seen);      /* would resend it */
+    /* being sent by its approval: approved, but not waiting on the retry */
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_waiting, 0);
+    assert_int_equal(seen.n, 1); /* remembered all the same: a refused send goes next pass */
+    size_t second = pb_cashier_retry_payouts(C.k, C.f->conn, &seen); /* would resend it */
+    pb_cashier_stats_get(C.k, &st);
+    assert_int_equal(st.payouts_waiting, 0); /* skipped (claimed): not counted either */
+    assert_int_equal(st.payouts_refused, 0);
     sem_post(&slow.go);
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(atomic_load(&slow.calls), 1); /* one payout minted at the PSP */
@@ -571,6 +580,139 @@ static void test_sandbox_payout_keyed_by_withdrawal(void **state)
     assert_int_equal(C.psp->payout_send(C.psp, &k17, r3), PB_ERR_PSP_UNAVAILABLE);
     assert_int_equal(C.psp->payout_send(C.psp, &k17, r3), PB_OK);
     assert_string_equal(r3, "sbxo_0190aaaa-0000-7000-8000-000000000003");
+}
+
+/* ---- resolving a stuck payout ---- */
+
+/* The cashier with the sandbox's stuck-payout knobs on and the retry off. */
+static void reopen_stuck(void)
+{
+    pb_cashier_close(C.k);
+    char err[256];
+    pb_cashier_config cfg = {
+        .keys_dir = C.f->dir, .sandbox = true, .payout_retry_ms = -1, .sandbox_stuck_knobs = true};
+    C.k = pb_cashier_open(C.w, C.f->store, &cfg, err, sizeof err);
+    assert_non_null(C.k);
+    C.psp = pb_cashier_psp(C.k, "sandbox");
+}
+
+static pb_err resolve(const char *id, pb_store_withdrawal *out, pb_psp_payout_state *st)
+{
+    pb_cashier_actor fin = cx_staff("fin-2");
+    return pb_cashier_withdrawal_resolve(C.k, C.f->conn, id, "stuck", &fin, out, st);
+}
+
+/* A payout the sandbox never took is closed by the status query: resolved
+ * "failed" with the money back, and no later send (the retry, a restart's) is
+ * taken — the sandbox's records outlive the process. */
+static void test_resolve_closes_the_payout(void **state)
+{
+    (void)state;
+    reopen_stuck();
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w = approved(0, 1019), out;
+    assert_string_equal(w.status, "approved");
+    pb_psp_payout_state st;
+    assert_int_equal(resolve(w.id, &out, &st), PB_OK);
+    assert_int_equal(st, PB_PSP_PAYOUT_IS_NOT_TAKEN);
+    assert_string_equal(out.status, "failed");
+    assert_string_equal(out.reason, "stuck");
+    pb_ledger_record v;
+    assert_int_equal(wd_transfer(w.id, "void", &v), PB_OK);
+    assert_int_equal(cx_balance(0).held, 0);
+    /* the PSP said it will never pay it: a send (even without the knob) is refused */
+    pb_store_withdrawal again = out;
+    again.amount = 1000;
+    char ref[PB_STORE_CASHIER_REF_MAX + 1];
+    assert_int_equal(C.psp->payout_send(C.psp, &again, ref), PB_ERR_PSP_UNAVAILABLE);
+    reopen_stuck(); /* a restart: the records are read again */
+    assert_int_equal(C.psp->payout_send(C.psp, &again, ref), PB_ERR_PSP_UNAVAILABLE);
+    pb_psp_payout_status ps;
+    C.psp->payout_status(C.psp, &again, &ps);
+    assert_int_equal(ps.state, PB_PSP_PAYOUT_IS_NOT_TAKEN);
+    /* a payout it took is still "paid" after the restart */
+    pb_store_withdrawal paid = approved(0, 2000);
+    assert_string_equal(paid.status, "processing");
+    reopen_stuck();
+    C.psp->payout_status(C.psp, &paid, &ps);
+    assert_int_equal(ps.state, PB_PSP_PAYOUT_IS_PAID);
+    assert_string_equal(ps.reference, paid.psp_reference);
+    assert_int_equal(ps.amount, 2000);
+}
+
+/* A "processing" withdrawal whose webhook never came: resolved "paid" (hold
+ * posted), and the webhook when it comes changes nothing. The other way round,
+ * the webhook first: the resolve is WITHDRAWAL_STATE, nothing written twice. */
+static void test_resolve_and_the_webhook(void **state)
+{
+    (void)state;
+    reopen_stuck();
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal a = approved(0, 1000), b = approved(0, 1113), out;
+    assert_string_equal(a.status, "processing");
+    pb_psp_payout_state st;
+    assert_int_equal(resolve(a.id, &out, &st), PB_OK);
+    assert_int_equal(st, PB_PSP_PAYOUT_IS_PAID);
+    assert_string_equal(out.status, "paid");
+    int64_t n = cx_transfers();
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "payout.paid", a.psp_reference, 1000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_transfers(), n);
+    /* b (13: the payout fails): the webhook first, then the resolve */
+    assert_int_equal(cx_event(NULL, "payout.failed", b.psp_reference, 1113, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    n = cx_transfers();
+    assert_int_equal(resolve(b.id, &out, &st), PB_ERR_WITHDRAWAL_STATE);
+    assert_int_equal(cx_transfers(), n);
+    assert_string_equal(cx_withdrawal(b.id).status, "failed");
+    pb_wallet_balance bal = cx_balance(0);
+    assert_int_equal(bal.cash, 9000);
+    assert_int_equal(bal.held, 0);
+    /* pending and unknown: refused, nothing written */
+    pb_store_withdrawal p = approved(0, 1029), u = approved(0, 1031);
+    n = cx_transfers();
+    assert_int_equal(resolve(p.id, &out, &st), PB_ERR_PAYOUT_PENDING);
+    assert_int_equal(st, PB_PSP_PAYOUT_IS_PENDING);
+    assert_int_equal(resolve(u.id, &out, &st), PB_ERR_PAYOUT_STATUS_UNKNOWN);
+    assert_int_equal(cx_transfers(), n);
+    assert_string_equal(cx_withdrawal(p.id).status, "approved");
+    assert_string_equal(cx_withdrawal(u.id).status, "approved");
+}
+
+typedef struct resolve_run {
+    const char *id;
+    pb_err e;
+} resolve_run;
+
+/* While an approval's send holds the withdrawal's claim (the slow PSP), a resolve
+ * is WITHDRAWAL_BUSY with nothing done: the PSP is not asked, the send is not
+ * raced. */
+static void test_resolve_waits_for_the_send(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    assert_int_equal(sem_init(&slow.entered, 0, 0), 0);
+    assert_int_equal(sem_init(&slow.go, 0, 0), 0);
+    atomic_store(&slow.calls, 0);
+    C.psp->payout_send = slow_payout_send;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w, out;
+    assert_int_equal(cx_withdraw(0, 4000, NULL, &w), PB_OK);
+    approval_run run = {.id = w.id};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, approve_main, &run), 0);
+    sem_wait(&slow.entered); /* "approved", its payout at the PSP, the claim held */
+    int64_t n = cx_transfers();
+    pb_psp_payout_state st;
+    assert_int_equal(resolve(w.id, &out, &st), PB_ERR_WITHDRAWAL_BUSY);
+    assert_int_equal(cx_transfers(), n);
+    sem_post(&slow.go);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_string_equal(run.out.status, "processing");
+    assert_int_equal(cx_balance(0).held, 4000);
+    sem_destroy(&slow.entered);
+    sem_destroy(&slow.go);
 }
 
 /* ---- the player gate at approval ---- */
@@ -704,6 +846,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_payout_recorded_already, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_payout_keyed_by_withdrawal, cx_setup,
                                         cx_teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_closes_the_payout, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_and_the_webhook, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_waits_for_the_send, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_approval_rechecks_the_player, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
     };
