@@ -268,8 +268,9 @@ typedef struct pb_wallet_op {
     /* A refusal the adapter decided before the wallet (token expired, wrong
      * currency, game not playable or outside its limits, ...). It is applied
      * inside the command AFTER the duplicate check, so that a duplicate of an
-     * accepted operation still gets its stored answer; a decided one (BET_LIMIT)
-     * is then stored like the wallet's own. PB_OK: none. */
+     * accepted operation still gets its stored answer; a final one (all of
+     * those above: see "Idempotency") is then stored like the wallet's own, so
+     * its own duplicate gets it again. PB_OK: none. */
     pb_err refusal;
     char trace_id[PB_LEDGER_TRACE_MAX + 1];
     pb_wallet_render_fn render;
