@@ -12,7 +12,9 @@
  *
  * One flow for every call: the provider (and its parsed RSA key) from a small
  * in-memory cache with a short TTL → X-Hub88-Signature over the raw body →
- * strict parsing (hub88.c) → the launch token (catalog) → the call:
+ * strict parsing (hub88.c) → the launch token (catalog; for a win or a
+ * rollback whose launch was pruned, the bet's player as the wallet knows it,
+ * who must be the request's user) → the call:
  *   info     the player (identity): country, brand code;
  *   balance  the player's balances (wallet), token must be live;
  *   bet      token live, currency = the launch's, game playable for the brand
@@ -40,6 +42,7 @@
 #include "api/api.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/time.h"
 #include "provider/hub88.h"
 #include "tenancy/tenancy.h"
@@ -258,6 +261,29 @@ static void money_submit(pb_api_app *a, money_call *m)
 
 /* ---- the handler -------------------------------------------------------- */
 
+/* A win or rollback whose token the catalog no longer knows (launches are
+ * pruned 30 days after they expire): the player of the bet it names, or of the
+ * operation itself when it is stored (its retry), as the wallet knows them,
+ * when that is the request's user. TOKEN_INVALID otherwise (the token alone
+ * says nothing then), STORE_UNAVAILABLE / INTERNAL. */
+static pb_err launch_from_bet(pb_store_conn *c, const char *provider, const pb_hub88_request *r,
+                              pb_launch *l)
+{
+    pb_wallet_owner o;
+    pb_err e = pb_wallet_owner_get(c, provider, r->transaction_uuid, r->reference_transaction_uuid,
+                                   &o);
+    if (e != PB_OK)
+        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_TOKEN_INVALID : e;
+    memset(l, 0, sizeof *l);
+    PB_STRCPY(l->provider_code, provider);
+    PB_STRCPY(l->game_code, o.game);
+    PB_STRCPY(l->brand_code, o.brand);
+    PB_STRCPY(l->player_public_id, o.player);
+    PB_STRCPY(l->currency, o.currency);
+    return PB_OK; /* expires_at 0: long expired (wins and rollbacks do not ask); check_launch
+                     compares the user */
+}
+
 /* Refuses a launch that does not belong to the request's user or has expired. */
 static pb_err check_launch(const pb_hub88_request *r, const pb_launch *l)
 {
@@ -386,6 +412,8 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     e = !c   ? PB_ERR_STORE_UNAVAILABLE
         : !l ? PB_ERR_INTERNAL
              : pb_catalog_launch_resolve_cached(c, code, r->token, l);
+    if (e == PB_ERR_TOKEN_INVALID && (call == PB_HUB88_WIN || call == PB_HUB88_ROLLBACK))
+        e = launch_from_bet(c, code, r, l);
     if (e == PB_OK)
         e = check_launch(r, l);
     if (e == PB_OK && call == PB_HUB88_USER_BALANCE) {

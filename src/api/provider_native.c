@@ -12,9 +12,11 @@
  * One flow for every call: the provider (its secret, window and status) from a
  * small in-memory cache with a short TTL → the timestamp and HMAC over the raw
  * body, before anything of the body is read → strict parsing (native.c) → the
- * launch token (catalog; live for session, balance and bet) → currency = the
- * launch's → for a bet, the game playable on the brand with the amount within
- * its limits (catalog) → the wallet core (pb_wallet_game_submit_async), which
+ * launch token (catalog; live for session, balance and bet; for a win or a
+ * rollback whose launch was pruned, the bet's player as the wallet knows it) →
+ * currency = the launch's → for a bet, the game playable on the brand with the
+ * amount within its limits (catalog) and the launched one (GAME_MISMATCH) →
+ * the wallet core (pb_wallet_game_submit_async), which
  * answers from its done callback once the operation is durable. Every answer
  * of a known provider carries X-Pitboss-Signature over its body; a duplicate
  * gets the stored body, hence the same signature.
@@ -36,6 +38,7 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/sha256.h"
+#include "core/str.h"
 #include "core/time.h"
 #include "provider/native.h"
 #include "wallet/wallet.h"
@@ -264,6 +267,28 @@ static void money_submit(pb_api_app *a, money_call *m, pb_store_conn *c)
 
 /* ---- the handler -------------------------------------------------------- */
 
+/* A win or rollback whose token the catalog no longer knows (launches are
+ * pruned 30 days after they expire): the player is the one of the bet it names,
+ * or of the operation itself when it is stored (its retry), as the wallet knows
+ * them. TOKEN_INVALID when the wallet knows neither (the token alone says
+ * nothing then), STORE_UNAVAILABLE / INTERNAL. When the token is known, its
+ * player must be the bet's (the wallet refuses another one: ROUND_MISMATCH). */
+static pb_err launch_from_bet(pb_store_conn *c, const char *provider, const pb_native_request *r,
+                              pb_launch *l)
+{
+    pb_wallet_owner o;
+    pb_err e = pb_wallet_owner_get(c, provider, r->transaction_id, r->bet_transaction_id, &o);
+    if (e != PB_OK)
+        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_TOKEN_INVALID : e;
+    memset(l, 0, sizeof *l);
+    PB_STRCPY(l->provider_code, provider);
+    PB_STRCPY(l->game_code, o.game);
+    PB_STRCPY(l->brand_code, o.brand);
+    PB_STRCPY(l->player_public_id, o.player);
+    PB_STRCPY(l->currency, o.currency);
+    return PB_OK; /* expires_at 0: long expired (wins and rollbacks do not ask) */
+}
+
 static void handle(pb_http_request *req, void *app, pb_native_call call)
 {
     pb_api_app *a = app;
@@ -311,6 +336,8 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     pb_native_request *r = &m->r;
     pb_store_conn *c = pb_http_conn(req);
     e = pb_catalog_launch_resolve_cached(c, code, r->token, l);
+    if (e == PB_ERR_TOKEN_INVALID && (call == PB_NATIVE_WIN || call == PB_NATIVE_ROLLBACK))
+        e = launch_from_bet(c, code, r, l);
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
     if (e == PB_OK && pb_native_call_needs_live_token(call) && l->expires_at <= pb_time_now_us())
         e = PB_ERR_TOKEN_EXPIRED;
@@ -318,6 +345,9 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
         e = PB_ERR_CURRENCY_MISMATCH;
     if (e == PB_OK && call == PB_NATIVE_BET)
         e = pb_catalog_game_playable(c, code, r->game, l->brand_code, l->currency, r->amount, NULL);
+    /* the token was issued for one game: a bet is for that game */
+    if (e == PB_OK && call == PB_NATIVE_BET && strcmp(r->game, l->game_code) != 0)
+        e = PB_ERR_GAME_MISMATCH;
     pb_native_player who = {.brand = l->brand_code,
                             .player = l->player_public_id,
                             .currency = l->currency,

@@ -53,7 +53,19 @@
  *     RS_ERROR_INVALID_GAME; a token of another user is RS_ERROR_INVALID_TOKEN;
  *   - a duplicate (same transaction_uuid, same content) gets the original's
  *     stored response with the request_uuid replaced by the retry's (byte for
- *     byte the original otherwise, the balance included);
+ *     byte the original otherwise, the balance included). Final refusals of a
+ *     known user's transaction are stored like successes (USER_DISABLED,
+ *     TOKEN_EXPIRED, WRONG_CURRENCY, INVALID_GAME, LIMIT_REACHED, free bets'
+ *     UNKNOWN, ...): the signature has no timestamp, so a refused request can
+ *     be replayed at any time, and it must get the same answer after the user
+ *     is unblocked or the game switched on (the wallet core's rule, wallet.h,
+ *     the same for the native protocol). Not stored: INVALID_TOKEN, syntax and
+ *     signature errors, TRANSACTION_DOES_NOT_EXIST (the bet may still come),
+ *     and HTTP 500 / 503 (nothing was decided);
+ *   - a win or rollback whose launch was pruned (30 days after its expiry) is
+ *     taken for the player of the bet it names when that is the request's
+ *     user (RS_ERROR_INVALID_TOKEN otherwise): "token validity must not be
+ *     validated in case of wins and rollbacks";
  *   - an amount that is not a whole number of minor units (EUR 1/100000 = 1
  *     unit, 0.001 cent) is RS_ERROR_WRONG_TYPES and changes nothing; balances
  *     of currencies finer than 1/100000 (BTC, ETH, USDT) are rounded toward
@@ -116,7 +128,8 @@ pb_hub88_status pb_hub88_status_for(pb_err e)
     case PB_ERR_CURRENCY_UNKNOWN:
     case PB_ERR_CURRENCY_NOT_ALLOWED: return PB_HUB88_RS_ERROR_WRONG_CURRENCY;
     case PB_ERR_GAME_NOT_FOUND:
-    case PB_ERR_GAME_DISABLED: return PB_HUB88_RS_ERROR_INVALID_GAME;
+    case PB_ERR_GAME_DISABLED:
+    case PB_ERR_GAME_MISMATCH: return PB_HUB88_RS_ERROR_INVALID_GAME;
     case PB_ERR_PROVIDER_DISABLED: return PB_HUB88_RS_ERROR_INVALID_PARTNER;
     case PB_ERR_INSUFFICIENT_FUNDS: return PB_HUB88_RS_ERROR_NOT_ENOUGH_MONEY;
     case PB_ERR_PLAYER_BLOCKED:

@@ -268,9 +268,9 @@ pb_err pb_native_to_op(const pb_native_request *r, const char *provider,
     case PB_NATIVE_ROUND_CLOSE: op->kind = PB_WALLET_ROUND_CLOSE; break;
     default: return PB_ERR_INVALID_REQUEST;
     }
-    const char *game = r->call == PB_NATIVE_BET   ? r->game
-                       : r->call == PB_NATIVE_WIN ? who->game
-                                                  : "";
+    /* the game the request named: only a bet names one (a win's rows take its
+     * bet's; the launched game is no part of a win's identity) */
+    const char *game = r->call == PB_NATIVE_BET ? r->game : "";
     if (!copy(op->provider, sizeof op->provider, provider) ||
         !copy(op->tx_id, sizeof op->tx_id, r->transaction_id) ||
         !copy(op->round_id, sizeof op->round_id, r->round_id) ||

@@ -48,3 +48,9 @@ pb_store_rc pb_store_wallet_round_put(pb_store_conn *c, const pb_store_wallet_ro
 {
     return c->be->wallet->round_put(c, r);
 }
+
+pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                                      const char *bet_tx_id, pb_store_wallet_owner *out)
+{
+    return c->be->wallet->owner_get(c, provider, tx_id, bet_tx_id, out);
+}

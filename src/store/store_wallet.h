@@ -53,7 +53,17 @@ typedef struct pb_store_wallet_bet {
     int64_t cash_part, bonus_part;
     char state[16];
     int64_t created_at, updated_at;
+    char game[PB_STORE_WALLET_GAME_MAX + 1]; /* the bet's game ("" for a tombstone) */
 } pb_store_wallet_bet;
+
+/* Whose a provider's operation or bet is, from its operation row (wallet_op):
+ * what a win or rollback needs of its player when no launch says it. */
+typedef struct pb_store_wallet_owner {
+    char brand[33];
+    char player[PB_ID_STR_LEN + 1];
+    char currency[8];
+    char game[PB_STORE_WALLET_GAME_MAX + 1];
+} pb_store_wallet_owner;
 
 /* One player's round (wallet_round, keyed (provider, round_id, player)): a
  * provider's round id is not one player's (a live table gives every player at
@@ -83,6 +93,11 @@ pb_store_rc pb_store_wallet_bet_record_get(pb_store_conn *c, const char *provide
 pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_bet *b);
 pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
                                           const char *bet_tx_id, const char *state, int64_t now);
+/* The owner of provider's operation tx_id (any kind or outcome: a duplicate),
+ * else of its placed bet bet_tx_id (a bet whose operation row says OK, rolled
+ * back since or not). NOT_FOUND when neither is stored. */
+pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                                      const char *bet_tx_id, pb_store_wallet_owner *out);
 /* player's round round_id of provider: NOT_FOUND, or OK with *out. */
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
                                       const char *player, pb_store_wallet_round *out);
@@ -104,6 +119,8 @@ struct pb_store_wallet_ops {
                                  const char *state, int64_t now);
     pb_store_rc (*round_get)(pb_store_conn *c, const char *provider, const char *round_id,
                              const char *player, pb_store_wallet_round *out);
+    pb_store_rc (*owner_get)(pb_store_conn *c, const char *provider, const char *tx_id,
+                             const char *bet_tx_id, pb_store_wallet_owner *out);
     pb_store_rc (*round_put)(pb_store_conn *c, const pb_store_wallet_round *r);
 };
 

@@ -86,10 +86,11 @@ static pb_err check_shape(const pb_wallet_op *op)
 }
 
 /* SHA-256 over every field that defines the request, unit-separated:
- * "v1␟<kind>␟<amount>␟<close>" then "␟<field>" for each field below. The bytes
- * are laid out in one buffer (every field is bounded by its array) and hashed
- * in one call (core/sha256.h: libcrypto, SHA-NI where the CPU has it); the
- * digest is stored with the operation, so the layout never changes.
+ * "v1␟<kind>␟<amount>␟<close>" then "␟<field>" for each field below, with
+ * `game` in the game's place. The bytes are laid out in one buffer (every
+ * field is bounded by its array) and hashed in one call (core/sha256.h:
+ * libcrypto, SHA-NI where the CPU has it); the digest is stored with the
+ * operation, so the layout never changes.
  *
  * The currency hashed among the fields is the player's (op->currency, from
  * the launch), while the amount is in the currency the request named: a retry
@@ -98,18 +99,23 @@ static pb_err check_shape(const pb_wallet_op *op)
  * ninth field, "␟<request currency>", but only when it differs from the
  * player's: a request in the player's currency (or naming none) hashes as
  * before, and a byte-identical retry of an operation an earlier version
- * stored still matches its row (a stored operation always ran in the
- * player's currency: another one is refused CURRENCY_MISMATCH, which is not
- * stored). The extra field cannot collide with the eight-field layout: the
- * fields hold no unit separator (check_shape), so the count of separators
- * tells the layouts apart. */
-static void request_hash(const pb_wallet_op *op, uint8_t out[32])
+ * stored still matches its row. The extra field cannot collide with the
+ * eight-field layout: the fields hold no unit separator (check_shape), so the
+ * count of separators tells the layouts apart.
+ *
+ * The game is the one the request named: a win of the native protocol names
+ * none (op->game is ""; its rows take the bet's game, game_of). Earlier
+ * versions hashed the launched game there, so the same win retried under
+ * another launch (or none: pruned) was a conflict; such a stored row is
+ * matched again by hashing the request with the row's own game
+ * (same_request). */
+static void request_hash_with(const pb_wallet_op *op, const char *game, uint8_t out[32])
 {
     char buf[64 + 9 * (1 + PB_WALLET_TXID_MAX + 1)];
     int n = snprintf(buf, 64, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind, (long long)op->amount,
                      op->close_round ? 1 : 0);
     size_t len = n > 0 && n < 64 ? (size_t)n : 0;
-    const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,       op->game,
+    const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,       game,
                             op->brand,    op->player, op->currency, op->request_currency};
     size_t nfields = sizeof fields / sizeof fields[0];
     if (op->request_currency[0] == '\0' || strcmp(op->request_currency, op->currency) == 0)
@@ -123,13 +129,56 @@ static void request_hash(const pb_wallet_op *op, uint8_t out[32])
     pb_sha256(buf, len, out);
 }
 
+static void request_hash(const pb_wallet_op *op, uint8_t out[32])
+{
+    request_hash_with(op, op->game, out);
+}
+
+/* Whether the stored operation prev is this request: its hash, or, for a win
+ * naming no game, the hash with the game prev was stored with (the launched
+ * game an earlier version hashed; a row of this version stored the bet's game
+ * and matches by the first comparison). */
+static bool same_request(const pb_wallet_op *op, const pb_store_wallet_op *prev)
+{
+    if (sodium_memcmp(prev->request_hash, op->priv.request_hash, 32) == 0)
+        return true;
+    if (op->kind != PB_WALLET_WIN || prev->kind != PB_WALLET_WIN || op->game[0] != '\0' ||
+        prev->game[0] == '\0')
+        return false;
+    uint8_t legacy[32];
+    request_hash_with(op, prev->game, legacy);
+    return sodium_memcmp(prev->request_hash, legacy, 32) == 0;
+}
+
 /* ---- inside the ledger command (writer thread) ---- */
 
-/* Outcomes that are stored and replayed to duplicates. */
+/* Outcomes that are stored and replayed to duplicates (wallet.h): success and
+ * every final refusal, the wallet's own and the adapter's (op->refusal) alike,
+ * so a replayed request cannot get another answer later (a player unblocked, a
+ * game switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
+ * the bet may still arrive; ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
+ * the failures of ours (INTERNAL, STORE_UNAVAILABLE: nothing happened; they
+ * never get here as a refusal, check_shape refuses them). */
 static bool decided(pb_err e)
 {
-    return e == PB_OK || e == PB_ERR_INSUFFICIENT_FUNDS || e == PB_ERR_TRANSACTION_ROLLED_BACK ||
-           e == PB_ERR_ROUND_HAS_WIN || e == PB_ERR_ROUND_CLOSED || e == PB_ERR_BET_LIMIT;
+    switch (e) {
+    case PB_OK:
+    case PB_ERR_INSUFFICIENT_FUNDS:
+    case PB_ERR_TRANSACTION_ROLLED_BACK:
+    case PB_ERR_ROUND_HAS_WIN:
+    case PB_ERR_ROUND_CLOSED:
+    case PB_ERR_BET_LIMIT:
+    /* the player gate's and the adapters' refusals */
+    case PB_ERR_PLAYER_BLOCKED:
+    case PB_ERR_PLAYER_SELF_EXCLUDED:
+    case PB_ERR_TOKEN_EXPIRED:
+    case PB_ERR_CURRENCY_MISMATCH:
+    case PB_ERR_GAME_NOT_FOUND:
+    case PB_ERR_GAME_DISABLED:
+    case PB_ERR_GAME_MISMATCH:
+    case PB_ERR_FORBIDDEN: return true;
+    default: return false;
+    }
 }
 
 /* The ledger key of one leg of an operation: "op:<ref>:<leg>". */
@@ -221,6 +270,13 @@ static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
 
 static bool is_ok(pb_store_rc rc) { return rc == PB_STORE_OK; }
 
+/* The game of op's rows: the one the request named, else its bet's (a native
+ * win names none; "" for a rollback or a round close). */
+static const char *game_of(const pb_wallet_op *op)
+{
+    return op->game[0] ? op->game : op->priv.bet_game;
+}
+
 /* A round row for op's player's round, as of now, open and without a win. */
 static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int64_t now)
 {
@@ -228,7 +284,7 @@ static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int6
     pb_strlcpy(round->provider, op->provider, sizeof round->provider);
     pb_strlcpy(round->round_id, op->round_id, sizeof round->round_id);
     pb_strlcpy(round->player, op->player, sizeof round->player);
-    pb_strlcpy(round->game, op->game, sizeof round->game);
+    pb_strlcpy(round->game, game_of(op), sizeof round->game);
     round->created_at = round->updated_at = now;
 }
 
@@ -331,6 +387,8 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return PB_OK;
     }
+    /* the request named no game (hashed so): its rows take the bet's */
+    pb_strlcpy(op->priv.bet_game, bet.game, sizeof op->priv.bet_game);
     pb_store_wallet_round round; /* the player's (named_bet: the bet's player and round) */
     pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
     if (rc == PB_STORE_NOT_FOUND)
@@ -470,7 +528,7 @@ static pb_err store_op(pb_ledger_tx *tx, pb_wallet_op *op)
     pb_strlcpy(r.currency, op->currency, sizeof r.currency);
     pb_strlcpy(r.round_id, op->round_id, sizeof r.round_id);
     pb_strlcpy(r.bet_tx_id, op->bet_tx_id, sizeof r.bet_tx_id);
-    pb_strlcpy(r.game, op->game, sizeof r.game);
+    pb_strlcpy(r.game, game_of(op), sizeof r.game);
     r.amount = op->amount;
     pb_strlcpy(r.result, op->result == PB_OK ? "OK" : pb_err_code(op->result), sizeof r.result);
     r.cash_part = op->outcome.cash_part;
@@ -501,7 +559,7 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     pb_store_wallet_op prev;
     pb_store_rc rc = pb_store_wallet_op_get(c, op->provider, op->tx_id, &prev);
     if (rc == PB_STORE_OK) {
-        if (sodium_memcmp(prev.request_hash, op->priv.request_hash, 32) == 0) {
+        if (same_request(op, &prev)) {
             op->duplicate = true;
             outcome_from_row(op, &prev);
             op->response.status = prev.response_status;
@@ -546,7 +604,7 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     if (op->result == PB_OK && (op->kind == PB_WALLET_BET || op->kind == PB_WALLET_WIN) &&
         pb_events_emit(c, op->kind == PB_WALLET_BET ? "bet.placed" : "round.settled", op->brand,
                        op->player, op->trace_id, pb_ledger_tx_now(tx),
-                       PB_EV_STR("provider", op->provider), PB_EV_STR("game", op->game),
+                       PB_EV_STR("provider", op->provider), PB_EV_STR("game", game_of(op)),
                        PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
                        PB_EV_MONEY("amount", op->amount, op->currency)) != PB_OK)
         return PB_ERR_INTERNAL;
@@ -651,4 +709,30 @@ void pb_wallet_op_release(pb_wallet_op *op)
 {
     free(op->response.body);
     memset(&op->response, 0, sizeof op->response);
+}
+
+pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                           const char *bet_tx_id, pb_wallet_owner *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return PB_ERR_STORE_UNAVAILABLE;
+    if (!provider || !tx_id)
+        return PB_ERR_BET_NOT_FOUND;
+    pb_store_wallet_owner o;
+    pb_store_rc rc = pb_store_wallet_owner_get(c, provider, tx_id, bet_tx_id, &o);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_ERR_BET_NOT_FOUND;
+    if (rc == PB_STORE_BUSY)
+        return PB_ERR_STORE_UNAVAILABLE;
+    if (rc != PB_STORE_OK) {
+        pb_log(PB_LOG_ERROR, "wallet.owner", "provider %s tx %s: %s", provider, tx_id,
+               pb_store_errmsg(c));
+        return PB_ERR_INTERNAL;
+    }
+    pb_strlcpy(out->brand, o.brand, sizeof out->brand);
+    pb_strlcpy(out->player, o.player, sizeof out->player);
+    pb_strlcpy(out->currency, o.currency, sizeof out->currency);
+    pb_strlcpy(out->game, o.game, sizeof out->game);
+    return PB_OK;
 }

@@ -21,16 +21,27 @@
  * rollback of that bet is returned in the same proportions.
  *
  * Idempotency is by (provider, transaction id). The first outcome of an
- * operation that reached a decision (success, or a final refusal:
- * INSUFFICIENT_FUNDS, TRANSACTION_ROLLED_BACK, ROUND_HAS_WIN, ROUND_CLOSED,
- * BET_LIMIT) is stored together with the response the protocol adapter rendered
- * for it; a duplicate gets that response back byte for byte. The same
- * transaction id with a different request is IDEMPOTENCY_CONFLICT and changes
- * nothing; the currency the request named is part of the request (a retry in
- * another currency is a conflict, not the stored answer; on a first attempt
- * the adapter refuses it with CURRENCY_MISMATCH). Refusals that may change
- * with time (PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED, BET_NOT_FOUND,
- * ROUND_MISMATCH, validation) are not stored: a retry is decided again.
+ * operation that reached a decision is stored together with the response the
+ * protocol adapter rendered for it, and a duplicate gets that response back
+ * byte for byte, whatever changed since. Decisions: success, and every final
+ * refusal — the wallet's own (INSUFFICIENT_FUNDS, TRANSACTION_ROLLED_BACK,
+ * ROUND_HAS_WIN, ROUND_CLOSED), the player gate's (PLAYER_BLOCKED,
+ * PLAYER_SELF_EXCLUDED) and the adapter's checks passed in op->refusal
+ * (TOKEN_EXPIRED, CURRENCY_MISMATCH, GAME_NOT_FOUND, GAME_DISABLED,
+ * GAME_MISMATCH, BET_LIMIT, FORBIDDEN): a request refused once stays refused
+ * when it is replayed after the player was unblocked or the game switched back
+ * on (a Hub88 request carries no timestamp: it can be replayed at any time).
+ * Not stored, decided again on a retry: BET_NOT_FOUND (the bet may still
+ * arrive), ROUND_MISMATCH, IDEMPOTENCY_CONFLICT, refusals before the wallet
+ * (signature, parsing, an unknown token: no player to store them for), and
+ * never our failures (INTERNAL, STORE_UNAVAILABLE: nothing happened, the
+ * retry must be able to succeed). The same transaction id with a different
+ * request is IDEMPOTENCY_CONFLICT and changes nothing; the currency the
+ * request named is part of the request (a retry in another currency is a
+ * conflict, not the stored answer). The identity is the request's own
+ * content: a native win names no game, so none is hashed for it (its rows
+ * take the bet's game), and the same win retried under another launch, or
+ * after its launch was pruned, is the duplicate (game.c, request_hash).
  *
  * Rounds are per player: a provider may give every player at a live table the
  * same round id, so a round is (provider, round id, player), and one player's
@@ -43,7 +54,11 @@
  * a rollback when the player's round already has a win is refused with
  * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
  * ROUND_CLOSED. Wins and rollbacks need
- * no live launch token (the adapter does not check expiry for them); bets go
+ * no live launch token (the adapter does not check expiry for them), nor any
+ * launch at all: launches are pruned 30 days after they expire, and a win or
+ * rollback of a bet the wallet knows is still accepted then, for the bet's
+ * player (pb_wallet_owner_get; when a launch is there, its player must be the
+ * bet's: ROUND_MISMATCH otherwise). Bets go
  * through the player gate, inside the command, after the duplicate check (so a
  * duplicate of an accepted bet is answered even if the player was blocked since).
  */
@@ -238,10 +253,12 @@ typedef struct pb_wallet_op {
     char tx_id[PB_WALLET_TXID_MAX + 1];        /* the provider's transaction id */
     char round_id[PB_WALLET_ROUND_MAX + 1];
     char bet_tx_id[PB_WALLET_TXID_MAX + 1]; /* win, rollback: the bet's transaction id */
-    char game[PB_WALLET_GAME_MAX + 1];      /* game code ("" for rollback / round close) */
-    char brand[PB_WALLET_BRAND_MAX + 1];    /* brand code */
-    char player[PB_ID_STR_LEN + 1];         /* player public id */
-    char currency[8];                       /* the player's (the launch's): the accounts' */
+    /* the game the request named ("" for a rollback, a round close, a native win:
+     * then a win's rows take its bet's game) */
+    char game[PB_WALLET_GAME_MAX + 1];
+    char brand[PB_WALLET_BRAND_MAX + 1]; /* brand code */
+    char player[PB_ID_STR_LEN + 1];      /* player public id */
+    char currency[8];                    /* the player's (the launch's): the accounts' */
     /* the currency the request named ("" when it named none): part of the
      * request's identity (request_hash in game.c), not the accounts' */
     char request_currency[8];
@@ -251,8 +268,9 @@ typedef struct pb_wallet_op {
     /* A refusal the adapter decided before the wallet (token expired, wrong
      * currency, game not playable or outside its limits, ...). It is applied
      * inside the command AFTER the duplicate check, so that a duplicate of an
-     * accepted operation still gets its stored answer; a decided one (BET_LIMIT)
-     * is then stored like the wallet's own. PB_OK: none. */
+     * accepted operation still gets its stored answer; a final one (all of
+     * those above: see "Idempotency") is then stored like the wallet's own, so
+     * its own duplicate gets it again. PB_OK: none. */
     pb_err refusal;
     char trace_id[PB_LEDGER_TRACE_MAX + 1];
     pb_wallet_render_fn render;
@@ -273,7 +291,9 @@ typedef struct pb_wallet_op {
         int64_t provider_account;
         pb_funding_policy policy;
         uint8_t request_hash[32];
-        pb_id leg_ref; /* its ledger keys' reference (game.c) */
+        pb_id leg_ref;                         /* its ledger keys' reference (game.c) */
+        char bet_game[PB_WALLET_GAME_MAX + 1]; /* a win's bet's game (its rows' when
+                                                  the request named none) */
         void (*done)(void *ctx, struct pb_wallet_op *op);
         void *done_ctx;
     } priv;
@@ -293,5 +313,20 @@ pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op 
 pb_err pb_wallet_game_submit(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op);
 /* Frees op->response.body. */
 void pb_wallet_op_release(pb_wallet_op *op);
+
+/* Whose an operation is when no launch says it (a win or rollback arriving
+ * after its launch was pruned). */
+typedef struct pb_wallet_owner {
+    char brand[PB_WALLET_BRAND_MAX + 1];
+    char player[PB_ID_STR_LEN + 1]; /* public id */
+    char currency[8];               /* the player's: the accounts' */
+    char game[PB_WALLET_GAME_MAX + 1];
+} pb_wallet_owner;
+
+/* The owner of provider's operation tx_id if it is stored (its retry), else of
+ * the bet bet_tx_id (NULL: none) if it was placed: PB_OK, BET_NOT_FOUND when
+ * the wallet knows neither, STORE_UNAVAILABLE or INTERNAL. Reads on c. */
+pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                           const char *bet_tx_id, pb_wallet_owner *out);
 
 #endif

@@ -33,6 +33,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 import traceback
 import uuid
 
@@ -407,7 +408,7 @@ class Run:
         self.restart_with("UPDATE launch SET expires_at = 1 WHERE token_hash = ?",
                           hashlib.sha256(token.encode()).digest())
         self.unchanged(lambda: answer(self.bet("dora", "b-late", "r-late", 100 * EUR),
-                                      "RS_ERROR_TOKEN_EXPIRED"))
+                                      "RS_ERROR_TOKEN_EXPIRED"), stored=True)
         answer(self.balance("dora"), "RS_ERROR_TOKEN_EXPIRED")
         # a retry of a bet accepted before the expiry still gets its original answer
         again = self.unchanged(lambda: answer(self.bet("dora", "b-exp", "r-exp", 100 * EUR),
@@ -429,7 +430,7 @@ class Run:
                                     "/launches/revoke", {"reason": "test"})
         assert expect(r, 200)["revoked"] == 1, r
         self.unchanged(lambda: answer(self.bet("rita", "rv-b2", "rv-r2", 100 * EUR),
-                                      "RS_ERROR_TOKEN_EXPIRED"))
+                                      "RS_ERROR_TOKEN_EXPIRED"), stored=True)
         answer(self.balance("rita"), "RS_ERROR_TOKEN_EXPIRED")
         a = answer(self.win("rita", "rv-w1", "rv-r1", "rv-b1", 300 * EUR), "RS_OK")
         assert a["balance"] == before["balance"] + 300 * EUR, (before, a)
@@ -445,21 +446,27 @@ class Run:
                    "RS_ERROR_WRONG_CURRENCY")
             answer(self.win("carl", "w-usd", "r-won", "b-won", 100 * EUR, currency="USD"),
                    "RS_ERROR_WRONG_CURRENCY")
-        self.unchanged(tries)
+        self.unchanged(tries, stored=True)
 
     def user_disabled(self):
         answer(self.bet("emil", "b-open", "r-open", 100 * EUR), "RS_OK")
-        expect(self.admin.call("POST", f"/v1/admin/players/{self.players['emil']['id']}/block",
-                               {"reason": "test"}), 200)
-        self.unchanged(lambda: answer(self.bet("emil", "b-blocked", "r-blocked", 100 * EUR),
-                                      "RS_ERROR_USER_DISABLED"))
+        emil = self.players["emil"]["id"]
+        expect(self.admin.call("POST", f"/v1/admin/players/{emil}/block", {"reason": "test"}), 200)
+        body = self.tx("emil", "bet", "b-blocked", "r-blocked", 100 * EUR)
+        first = self.unchanged(lambda: self.hub.call("transaction/bet", body), stored=True)
+        assert answer(first, "RS_ERROR_USER_DISABLED")["user"] == emil, first.body
         # a blocked player's open round is still settled
         answer(self.win("emil", "w-open", "r-open", "b-open", 200 * EUR), "RS_OK")
+        # unblocked: the refused bet replayed (its signature has no time in it) is
+        # answered as it was first, and still moves nothing
+        expect(self.admin.call("POST", f"/v1/admin/players/{emil}/unblock", {"reason": "ok"}), 200)
+        self.replay_same("transaction/bet", body, first)
+        answer(self.bet("emil", "b-after", "r-after", 100 * EUR), "RS_OK")
         # self-excluded
         self.restart_with("UPDATE player SET status = 'self_excluded' WHERE public_id = ?",
                           self.players["jiro"]["id"])
         self.unchanged(lambda: answer(self.bet("jiro", "jb-se", "jr-se", 100 * JPY),
-                                      "RS_ERROR_USER_DISABLED"))
+                                      "RS_ERROR_USER_DISABLED"), stored=True)
 
     def invalid_token_and_game(self):
         carl, anna = self.players["carl"], self.players["anna"]
@@ -481,7 +488,19 @@ class Run:
                    "RS_ERROR_INVALID_GAME")
             # free bets are not supported
             answer(self.bet("carl", "b-free", "r-free", 100 * EUR, is_free=True), "RS_ERROR_UNKNOWN")
-        self.unchanged(tries)
+        self.unchanged(tries, stored=True)
+        # the game switched on since: the replay of its refused bet is refused as first
+        body = self.tx("carl", "bet", "b-off2", "r-off2", 100 * EUR, game="slot-off")
+        first = self.unchanged(lambda: self.hub.call("transaction/bet", body), stored=True)
+        answer(first, "RS_ERROR_INVALID_GAME")
+        expect(self.admin.call("PUT", "/v1/admin/brands/malta/games/hubby/slot-off",
+                               {"enabled": True}), 200)
+        time.sleep(1.1)  # the catalog's caches
+        try:
+            self.replay_same("transaction/bet", body, first)
+        finally:
+            expect(self.admin.call("PUT", "/v1/admin/brands/malta/games/hubby/slot-off",
+                                   {"enabled": False}), 200)
         # above the game's maximum (50.00): a decided refusal, kept for retries
         first = self.unchanged(lambda: answer(self.bet("carl", "b-max", "r-max", 5001 * EUR),
                                               "RS_ERROR_LIMIT_REACHED"), stored=True)
@@ -489,6 +508,48 @@ class Run:
                                               "RS_ERROR_LIMIT_REACHED"))
         assert {k: v for k, v in again.items() if k != "request_uuid"} == \
             {k: v for k, v in first.items() if k != "request_uuid"}, (first, again)
+
+    def late_settlement_after_prune(self):
+        """Launches are pruned 30 days after they expire: the win and rollback of a
+        bet the wallet knows still settle then, for the bet's user; a win of an
+        unknown bet, or a known one named for another user, is
+        RS_ERROR_INVALID_TOKEN."""
+        pia = self.player("pia", cash="50.00")
+        b1 = answer(self.bet("pia", "p-b1", "p-r1", 200 * EUR), "RS_OK")
+        answer(self.bet("pia", "p-b2", "p-r2", 300 * EUR), "RS_OK")
+        first = self.hub.call("transaction/win",
+                              self.tx("pia", "win", "p-w0", "p-r1", 0, ref="p-b1"))
+        answer(first, "RS_OK")
+        token_hash = hashlib.sha256(pia["launch"].encode()).digest()
+        self.restart_with("UPDATE launch SET expires_at = ? WHERE token_hash = ?",
+                          int((time.time() - 31 * 86400) * 1e6), token_hash)
+        self.launch("carl", "slot-b")  # the next launch prunes it
+        con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+        try:
+            left = con.execute("SELECT count(*) FROM launch WHERE token_hash = ?",
+                               (token_hash,)).fetchone()[0]
+        finally:
+            con.close()
+        assert left == 0, "the launch was not pruned"
+        a = answer(self.win("pia", "p-w1", "p-r1", "p-b1", 500 * EUR), "RS_OK")
+        # (after p-b1: 48.00; p-b2 takes 3.00, the win gives 5.00, the rollback 3.00)
+        assert a["user"] == pia["id"] and a["balance"] == b1["balance"] + 200 * EUR, (b1, a)
+        a = answer(self.rollback("pia", "p-rb2", "p-r2", "p-b2"), "RS_OK")
+        assert a["balance"] == b1["balance"] + 500 * EUR, a
+        # the win settled before the prune, retried: its original answer
+        body = self.tx("pia", "win", "p-w0", "p-r1", 0, ref="p-b1")
+        again = self.hub.call("transaction/win", body)
+        assert json.loads(again.body) == dict(json.loads(first.body),
+                                              request_uuid=body["request_uuid"]), again.body
+
+        def refused():
+            answer(self.win("pia", "p-w9", "p-r9", "p-b9", 100 * EUR), "RS_ERROR_INVALID_TOKEN")
+            answer(self.rollback("pia", "p-rb9", "p-r9", "p-b9"), "RS_ERROR_INVALID_TOKEN")
+            answer(self.bet("pia", "p-b9", "p-r9", 100 * EUR), "RS_ERROR_INVALID_TOKEN")
+            # pia's bet, her pruned token, carl named as the user
+            answer(self.win("pia", "p-w8", "p-r1", "p-b1", 100 * EUR, user=self.players["carl"]["id"]),
+                   "RS_ERROR_INVALID_TOKEN")
+        self.unchanged(refused)
 
     def bad_input(self):
         carl = self.players["carl"]
@@ -579,6 +640,8 @@ def main():
         ("RS_ERROR_WRONG_CURRENCY", run.wrong_currency),
         ("RS_ERROR_USER_DISABLED for blocked and self-excluded players; open rounds still settle", run.user_disabled),
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),
+        ("a launch pruned 30 days after its expiry: its bets' wins and rollbacks settle for "
+         "their user; unknown bets or another user RS_ERROR_INVALID_TOKEN", run.late_settlement_after_prune),
         ("bad input: RS_ERROR_WRONG_SYNTAX / RS_ERROR_WRONG_TYPES (inexact amounts too), nothing moves", run.bad_input),
         ("a provider code that is not hub88 (or longer than any): 404 PROVIDER_NOT_FOUND",
          run.not_a_hub88_provider),

@@ -100,11 +100,14 @@ class Run:
     def ledger_rows(self):
         return self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
 
-    def money_state(self):
+    def money_state(self, stored=False):
         """Every row money or the wallet's decisions live in: equal before and after
-        a refusal means nothing moved and nothing was recorded."""
+        a refusal means nothing moved and nothing was recorded (stored: a final
+        refusal kept for its retries adds its wallet_op row, nothing else)."""
         h = hashlib.sha256()
         for t in ("ledger_transfer", "wallet_op", "wallet_bet", "wallet_round"):
+            if stored and t == "wallet_op":
+                continue
             rows = sorted(self.env.rows(f"SELECT * FROM {t}"), key=repr)
             h.update(repr((t, rows)).encode())
         h.update(repr(("balances", live_balances(self.env.db))).encode())
@@ -122,8 +125,8 @@ class Run:
                                 "reason": "test funds", "idempotency_key": f"f-{player}-{balance}-{amount}-{time.time()}"}),
                201)
 
-    def launch(self, who):
-        r = self.client.call("POST", "/v1/player/games/studio/slot1/launch",
+    def launch(self, who, game="slot1"):
+        r = self.client.call("POST", f"/v1/player/games/studio/{game}/launch",
                              token=self.access[who], check=False)
         assert r.status == 201, r
         return r.json()["token"]
@@ -144,8 +147,8 @@ class Run:
                                 "secret": SECRET.hex()}), 201)
         limits = [{"currency": "EUR", "min_bet": "0.10", "max_bet": "100.00"},
                   {"currency": "USD", "min_bet": "0.10", "max_bet": "100.00"}]
-        for code, extra in (("slot1", {}), ("mtblocked", {"blocked_jurisdictions": ["MT"]}),
-                            ("dark", {})):
+        for code, extra in (("slot1", {}), ("slot2", {}),
+                            ("mtblocked", {"blocked_jurisdictions": ["MT"]}), ("dark", {})):
             body = {"code": code, "name": code.title(), "category": "slots", "rtp_bp": 9600,
                     "volatility": "medium", "limits": limits}
             body.update(extra)
@@ -157,10 +160,12 @@ class Run:
         self.players, self.access, self.tokens = {}, {}, {}
         for who, cur in (("alice", None), ("bob", None), ("carl", None), ("dora", None),
                          ("erin", None), ("gus", None), ("hana", None), ("ivan", None),
-                         ("uma", "USD")):
+                         ("uma", "USD"), ("kai", None), ("lena", None)):
             email = f"{who}@example.com"
-            self.players[who] = register_player(self.client, "alpha", email, currency=cur)
-            r = expect(self.client.call("POST", "/v1/player/login",
+            # (registrations are rate-limited per address: the last ones from another)
+            client = self.client if who not in ("kai", "lena") else Client(env, "127.0.3.21")
+            self.players[who] = register_player(client, "alpha", email, currency=cur)
+            r = expect(client.call("POST", "/v1/player/login",
                                         {"brand": "alpha", "email": email, "password": PASSWORD}),
                        200)
             self.access[who] = r["access_token"]
@@ -451,11 +456,31 @@ class Run:
             (self.bet("bob", "b-4", "b-r4", "1.00", game="mtblocked"), 403, "GAME_DISABLED"),
             (self.bet("bob", "b-5", "b-r5", "0.05"), 422, "BET_LIMIT"),
             (self.bet("bob", "b-6", "b-r6", "100.01"), 422, "BET_LIMIT"),
+            # playable, but not the game bob's token was issued for (slot1)
+            (self.bet("bob", "b-mm", "b-rmm", "1.00", game="slot2"), 422, "GAME_MISMATCH"),
         ]
         for r, status, code in checks:
             assert r.status == status and r.json()["error"]["code"] == code, (code, r.status, r.body)
             assert r.json()["balance"] == "50.00", r.body
         assert self.ledger_rows() == before + 1  # the funding only
+        # each refusal is final: stored under its id, replayed byte for byte
+        for (r, _, _), (tx, rnd, amount, kw) in zip(checks, (
+                ("b-1", "b-r1", "1.00", {"currency": "USD"}), ("b-2", "b-r2", "1.00", {"game": "nosuch"}),
+                ("b-3", "b-r3", "1.00", {"game": "dark"}), ("b-4", "b-r4", "1.00", {"game": "mtblocked"}),
+                ("b-5", "b-r5", "0.05", {}), ("b-6", "b-r6", "100.01", {}),
+                ("b-mm", "b-rmm", "1.00", {"game": "slot2"}))):
+            again = self.bet("bob", tx, rnd, amount, **kw)
+            assert (again.status, again.body, again.header("x-pitboss-signature")) == \
+                (r.status, r.body, r.header("x-pitboss-signature")), (tx, again.body, r.body)
+        # the game switched on for the brand since: the replay is still refused
+        expect(self.admin.call("PUT", "/v1/admin/brands/alpha/games/studio/dark",
+                               {"enabled": True}), 200)
+        time.sleep(1.1)  # the catalog's caches
+        again = self.bet("bob", "b-3", "b-r3", "1.00", game="dark")
+        assert again.body == checks[2][0].body, again.body
+        expect(self.admin.call("PUT", "/v1/admin/brands/alpha/games/studio/dark",
+                               {"enabled": False}), 200)
+        assert self.ledger_rows() == before + 1
 
     def expired_token(self):
         self.fund(self.players["carl"], "cash", "20.00")
@@ -495,15 +520,22 @@ class Run:
         assert r.status == 200, r.body
         expect(self.admin.call("POST", f"/v1/admin/players/{dora}/block", {"reason": "test"}), 200)
         state = self.money_state()
-        r = self.bet("dora", "d-b2", "d-r2", "1.00")
-        assert r.status == 403 and r.json()["error"]["code"] == "PLAYER_BLOCKED", r.body
-        assert r.json()["balance"] == "8.00" and self.signed_ok(r), r.body
-        assert self.money_state() == state  # not stored: decided again when retried
+        refused = self.bet("dora", "d-b2", "d-r2", "1.00")
+        assert refused.status == 403 and refused.json()["error"]["code"] == "PLAYER_BLOCKED", refused.body
+        assert refused.json()["balance"] == "8.00" and self.signed_ok(refused), refused.body
+        assert self.money_state() != state  # stored: the refusal is final
+        ledger = self.ledger_rows()
         r = self.win("dora", "d-w1", "d-r1", "d-b1", "2.50")
         assert r.status == 200 and r.json()["cash"] == "10.50", r.body
         r = self.rollback("dora", "d-rb3", "d-r3", "d-b3")
         assert r.status == 200 and r.json()["cash"] == "11.50", r.body
         expect(self.admin.call("POST", f"/v1/admin/players/{dora}/unblock", {"reason": "ok"}), 200)
+        # replayed once she is unblocked: the refusal first sent, nothing moves
+        ledger = self.ledger_rows()
+        again = self.bet("dora", "d-b2", "d-r2", "1.00")
+        assert (again.status, again.body, again.header("x-pitboss-signature")) == \
+            (refused.status, refused.body, refused.header("x-pitboss-signature")), again.body
+        assert self.ledger_rows() == ledger and self.balance("dora")["cash"] == "11.50"
 
     def revoked_launches(self):
         """Staff end a player's game launches: bets, sessions and balances with
@@ -527,7 +559,7 @@ class Run:
         r = self.admin.call("POST", f"/v1/admin/players/{gus}/launches/revoke",
                             {"reason": "session hijack suspected"})
         assert r.status == 200 and r.json() == {"player": gus, "revoked": 2}, r
-        state = self.money_state()
+        state = self.money_state(stored=True)
         for tok in (self.tokens["gus"], second):
             r = self.post("bet", {"token": tok, "transaction_id": "g-b3", "round_id": "g-r3",
                                   "game": "slot1", "currency": "EUR", "amount": "1.00"})
@@ -536,7 +568,7 @@ class Run:
             for call in ("balance", "session"):
                 r = self.post(call, {"token": tok})
                 assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_EXPIRED", r.body
-        assert self.money_state() == state
+        assert self.money_state(stored=True) == state
         r = self.win("gus", "g-w1", "g-r1", "g-b1", "3.00")
         assert r.status == 200 and r.json()["cash"] == cash("1.00"), r.body
         r = self.rollback("gus", "g-rb2", "g-r2", "g-b2")
@@ -726,12 +758,72 @@ class Run:
         if time.monotonic() - t0 < 0.8:
             assert r.status == 200 and r.json()["player_id"] == erin, r.body
         time.sleep(1.1)
-        r = self.post("win", dict(win, transaction_id="lc-w2"))
+        # a win naming no bet the wallet knows: the token alone says nothing
+        r = self.post("win", dict(win, transaction_id="lc-w2", bet_transaction_id="lc-none"))
         assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
         r = self.post("bet", dict(body, transaction_id="lc-b3", round_id="lc-r3"))
         assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
         r = self.post("balance", {"token": tok})
         assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+
+    def late_settlement_after_prune(self):
+        """Launches are pruned 30 days after they expire; a win or rollback of a
+        bet the wallet knows still pays then (the player is the bet's), a retry
+        of a win is the duplicate whatever launch it comes with, and a win of an
+        unknown bet without a launch is TOKEN_INVALID."""
+        kai, lena = self.players["kai"], self.players["lena"]
+        self.fund(kai, "cash", "10.00")
+        tok = self.tokens["kai"]
+        for tx, rnd, amount in (("k-b1", "k-r1", "2.00"), ("k-b2", "k-r2", "3.00"),
+                                ("k-b3", "k-r3", "1.00")):
+            r = self.bet("kai", tx, rnd, amount)
+            assert r.status == 200, r.body
+        first = self.win("kai", "k-w3", "k-r3", "k-b3", "1.50")
+        assert first.status == 200 and first.json()["cash"] == "5.50", first.body
+        # 31 days after it expired, the next launch (anyone's) prunes it
+        token_hash = hashlib.sha256(tok.encode()).digest()
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("UPDATE launch SET expires_at = ? WHERE token_hash = ?",
+                    (int((time.time() - 31 * 86400) * 1e6), token_hash))
+        con.commit()
+        con.close()
+        self.tokens["lena"] = self.launch("lena")
+        assert self.env.rows("SELECT count(*) FROM launch WHERE token_hash = ?", token_hash)[0][0] == 0
+        time.sleep(1.1)  # the server's launch cache
+        r = self.win("kai", "k-w1", "k-r1", "k-b1", "4.00")
+        assert r.status == 200 and r.json()["player_id"] == kai, r.body
+        assert r.json()["cash"] == "9.50" and self.signed_ok(r), r.body
+        again = self.win("kai", "k-w1", "k-r1", "k-b1", "4.00")
+        assert (again.status, again.body) == (r.status, r.body), again.body
+        r = self.rollback("kai", "k-rb2", "k-r2", "k-b2")
+        assert r.status == 200 and r.json()["cash"] == "12.50", r.body
+        # the win settled before the prune, retried now: its original answer
+        again = self.win("kai", "k-w3", "k-r3", "k-b3", "1.50")
+        assert (again.status, again.body) == (first.status, first.body), again.body
+        # ... and with a new launch of another game: the launched game is no part of it
+        self.tokens["kai"] = self.launch("kai", "slot2")
+        again = self.win("kai", "k-w3", "k-r3", "k-b3", "1.50")
+        assert (again.status, again.body) == (first.status, first.body), again.body
+        # the new launch is for slot2: a bet on slot1 with it is refused, and stays so
+        r = self.bet("kai", "k-b4", "k-r4", "1.00", game="slot1")
+        assert r.status == 422 and r.json()["error"]["code"] == "GAME_MISMATCH", r.body
+        assert self.bet("kai", "k-b4", "k-r4", "1.00", game="slot1").body == r.body
+        r = self.bet("kai", "k-b5", "k-r5", "1.00", game="slot2")
+        assert r.status == 200, r.body
+        self.tokens["kai"] = tok
+        self.fund(lena, "cash", "1.00")
+        state = self.money_state()
+        # no launch and no bet: the protocol's error
+        r = self.win("kai", "k-w9", "k-r9", "k-b9", "1.00")
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        r = self.rollback("kai", "k-rb9", "k-r9", "k-b9")
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        r = self.bet("kai", "k-b9", "k-r9", "1.00")
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        # a launch that is there must be the bet's player's: lena's token on kai's bet
+        r = self.win("lena", "k-w6", "k-r5", "k-b5", "1.00")
+        assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+        assert self.money_state() == state
 
     def stop_and_verify(self):
         assert self.env.stop() == 0
@@ -777,6 +869,9 @@ def main():
         ("every native operation answered with a documented 2xx and 4xx", run.all_documented),
         ("a launch gone from the store: taken only within the launch cache's second",
          run.launch_cache),
+        ("a launch pruned 30 days after its expiry: the wins and rollbacks of its bets pay, "
+         "a retried win is the duplicate under any launch; a bet for another game than the "
+         "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

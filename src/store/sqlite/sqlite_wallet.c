@@ -121,6 +121,7 @@ static void read_bet(sqlite3_stmt *st, pb_store_wallet_bet *b)
     sqr_text(b->state, sizeof b->state, st, 6);
     b->created_at = sqlite3_column_int64(st, 7);
     b->updated_at = sqlite3_column_int64(st, 8);
+    sqr_text(b->game, sizeof b->game, st, 9);
 }
 
 /* A placed bet is its own operation row (wallet_op, kind 1 = bet, result 'OK'):
@@ -145,15 +146,20 @@ static pb_store_rc bet_lookup(pb_store_conn *base, const char *sql, const char *
 
 #define BET_COLS \
     "provider,bet_tx_id,player,round_id,cash_part,bonus_part,state,created_at,updated_at"
+/* wallet_bet has no game: its bet's operation row has (none for a tombstone) */
+#define BET_GAME                                                                       \
+    "COALESCE((SELECT o.game FROM wallet_op o WHERE o.provider=?1 AND o.tx_id=?2 AND " \
+    "o.kind=1),'')"
 
 static pb_store_rc bet_get(pb_store_conn *base, const char *provider, const char *bet_tx_id,
                            pb_store_wallet_bet *out)
 {
     return bet_lookup(
         base,
-        "SELECT " BET_COLS ",0 AS pri FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2 "
-        "UNION ALL SELECT provider,tx_id,player,round_id,cash_part,bonus_part,'placed',"
-        "created_at,created_at,1 FROM wallet_op WHERE " BET_OP_WHERE " ORDER BY pri LIMIT 1",
+        "SELECT " BET_COLS "," BET_GAME ",0 AS pri FROM wallet_bet WHERE provider=?1 AND "
+        "bet_tx_id=?2 UNION ALL SELECT provider,tx_id,player,round_id,cash_part,bonus_part,"
+        "'placed',created_at,created_at,game,1 FROM wallet_op WHERE " BET_OP_WHERE
+        " ORDER BY pri LIMIT 1",
         provider, bet_tx_id, out);
 }
 
@@ -161,7 +167,8 @@ static pb_store_rc bet_record_get(pb_store_conn *base, const char *provider, con
                                   pb_store_wallet_bet *out)
 {
     return bet_lookup(base,
-                      "SELECT " BET_COLS " FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2",
+                      "SELECT " BET_COLS "," BET_GAME
+                      " FROM wallet_bet WHERE provider=?1 AND bet_tx_id=?2",
                       provider, bet_tx_id, out);
 }
 
@@ -260,6 +267,33 @@ static pb_store_rc round_put(pb_store_conn *base, const pb_store_wallet_round *r
     return sqr_exec(c, st);
 }
 
+static void read_owner(sqlite3_stmt *st, pb_store_wallet_owner *o)
+{
+    memset(o, 0, sizeof *o);
+    sqr_text(o->brand, sizeof o->brand, st, 0);
+    sqr_text(o->player, sizeof o->player, st, 1);
+    sqr_text(o->currency, sizeof o->currency, st, 2);
+    sqr_text(o->game, sizeof o->game, st, 3);
+}
+
+/* Two lookups by the unique (provider, tx_id) index: the operation's own row
+ * first, then its bet's. */
+static pb_store_rc owner_get(pb_store_conn *base, const char *provider, const char *tx_id,
+                             const char *bet_tx_id, pb_store_wallet_owner *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT brand,player,currency,game,0 AS pri FROM wallet_op WHERE provider=?1 AND "
+           "tx_id=?2 UNION ALL SELECT brand,player,currency,game,1 FROM wallet_op WHERE "
+           "provider=?1 AND tx_id=?3 AND kind=1 AND result='OK' ORDER BY pri LIMIT 1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, tx_id);
+    sqr_bind_text(st, 3, bet_tx_id ? bet_tx_id : "");
+    SQR_LOOKUP(c, st, read_owner, out);
+}
+
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
@@ -269,4 +303,5 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .bet_set_state = bet_set_state,
     .round_get = round_get,
     .round_put = round_put,
+    .owner_get = owner_get,
 };

@@ -686,12 +686,13 @@ static void test_adapter_refusals_come_after_the_duplicate_check(void **state)
     assert_int_equal(run(&dup), PB_OK);
     assert_true(dup.duplicate);
     assert_memory_equal(dup.response.body, bet.response.body, bet.response.body_len);
-    /* a new bet is refused with the adapter's reason, the balance shown, nothing stored */
+    /* a new bet is refused with the adapter's reason, the balance shown; the refusal
+     * is final, so it is stored like the wallet's own */
     int64_t n = transfers();
     pb_wallet_op late = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
     late.refusal = PB_ERR_TOKEN_EXPIRED;
     assert_int_equal(run(&late), PB_ERR_TOKEN_EXPIRED);
-    assert_int_equal(late.response.status, 0);
+    assert_true(late.response.status > 0);
     assert_int_equal(late.outcome.cash, 900);
     /* a decided refusal (outside the game's limits) is stored and replayed */
     pb_wallet_op lim = op_new(PB_WALLET_BET, "b3", "r3", NULL, 100000);
@@ -705,6 +706,146 @@ static void test_adapter_refusals_come_after_the_duplicate_check(void **state)
     assert_memory_equal(lim2.response.body, lim.response.body, lim.response.body_len);
     assert_int_equal(transfers(), n);
     pb_wallet_op *all[] = {&bet, &dup, &late, &lim, &lim2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+/* Final refusals are stored under the transaction id like any decision: a
+ * request replayed after the player was unblocked, or the game switched back on,
+ * gets the refusal first sent, byte for byte, and moves nothing. BET_NOT_FOUND
+ * (the bet may still arrive) is not stored. */
+static void test_final_refusals_are_stored(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    int64_t n = transfers();
+    set_status("blocked");
+    pb_wallet_op b1 = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&b1), PB_ERR_PLAYER_BLOCKED);
+    assert_true(b1.response.status > 0);
+    set_status("active");
+    pb_wallet_op again = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&again), PB_ERR_PLAYER_BLOCKED);
+    assert_true(again.duplicate);
+    assert_int_equal(again.response.body_len, b1.response.body_len);
+    assert_memory_equal(again.response.body, b1.response.body, b1.response.body_len);
+    /* the adapter's: the game was off; switched on again, the replay (which the
+     * adapter now passes without a refusal) still gets the refusal */
+    pb_wallet_op g1 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    g1.refusal = PB_ERR_GAME_DISABLED;
+    assert_int_equal(run(&g1), PB_ERR_GAME_DISABLED);
+    pb_wallet_op g2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    assert_int_equal(run(&g2), PB_ERR_GAME_DISABLED);
+    assert_true(g2.duplicate);
+    assert_memory_equal(g2.response.body, g1.response.body, g1.response.body_len);
+    /* the same id with other content is still a conflict */
+    pb_wallet_op g3 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 200);
+    assert_int_equal(run(&g3), PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 1000);
+    /* a win before its bet: not stored, the retry after the bet pays */
+    pb_wallet_op w1 = op_new(PB_WALLET_WIN, "w3", "r3", "b3", 50);
+    assert_int_equal(run(&w1), PB_ERR_BET_NOT_FOUND);
+    assert_int_equal(w1.response.status, 0);
+    pb_wallet_op b3 = op_new(PB_WALLET_BET, "b3", "r3", NULL, 100);
+    assert_int_equal(run(&b3), PB_OK);
+    pb_wallet_op w2 = op_new(PB_WALLET_WIN, "w3", "r3", "b3", 50);
+    assert_int_equal(run(&w2), PB_OK);
+    assert_false(w2.duplicate);
+    assert_int_equal(bal().cash, 950);
+    pb_wallet_op *all[] = {&b1, &again, &g1, &g2, &g3, &w1, &b3, &w2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+/* A win that names no game (the native protocol's) is identified by its own
+ * content: its rows take the bet's game, its retry is the duplicate, and a row
+ * an earlier version stored with the launched game in its hash still matches. */
+static void test_win_identity_is_the_request(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    win.close_round = true;
+    assert_int_equal(run(&win), PB_OK);
+    assert_string_equal(win.game, ""); /* the caller's request is left as it was */
+    pb_store_wallet_op row;
+    assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "w1", &row), PB_STORE_OK);
+    assert_string_equal(row.game, "starburst"); /* the bet's */
+    free(row.response);
+    pb_store_wallet_round round;
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, "studio", "r1", G.player, &round),
+                     PB_STORE_OK);
+    assert_string_equal(round.game, "starburst");
+    pb_wallet_op dup = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    dup.close_round = true;
+    assert_int_equal(run(&dup), PB_OK);
+    assert_true(dup.duplicate);
+    assert_memory_equal(dup.response.body, win.response.body, win.response.body_len);
+
+    /* an earlier version's row: the launched game ("launched") hashed and stored */
+    pb_wallet_op bet2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    assert_int_equal(run(&bet2), PB_OK);
+    pb_wallet_op old = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 200);
+    old.close_round = true;
+    snprintf(old.game, sizeof old.game, "launched");
+    assert_int_equal(run(&old), PB_OK);
+    assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "w2", &row), PB_STORE_OK);
+    assert_string_equal(row.game, "launched");
+    free(row.response);
+    int64_t n = transfers();
+    pb_wallet_op retry = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 200);
+    retry.close_round = true; /* as this version's native adapter sends it: no game */
+    assert_int_equal(run(&retry), PB_OK);
+    assert_true(retry.duplicate);
+    assert_memory_equal(retry.response.body, old.response.body, old.response.body_len);
+    /* with other content it is still a conflict */
+    pb_wallet_op other = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 201);
+    other.close_round = true;
+    assert_int_equal(run(&other), PB_ERR_IDEMPOTENCY_CONFLICT);
+    /* a win that names its game (Hub88's) keeps it in its identity */
+    pb_wallet_op named = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 200);
+    named.close_round = true;
+    snprintf(named.game, sizeof named.game, "other");
+    assert_int_equal(run(&named), PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(transfers(), n);
+    pb_wallet_op *all[] = {&bet, &win, &dup, &bet2, &old, &retry, &other, &named};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+/* Whose a win or rollback is when its launch is gone: the bet's player. */
+static void test_owner_from_the_bet(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_owner o;
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o),
+                     PB_ERR_BET_NOT_FOUND);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o), PB_OK);
+    assert_string_equal(o.player, G.player);
+    assert_string_equal(o.brand, "alpha");
+    assert_string_equal(o.currency, "EUR");
+    assert_string_equal(o.game, "starburst");
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "other", "w1", "b1", &o),
+                     PB_ERR_BET_NOT_FOUND); /* another provider's ids */
+    /* a refused bet is no bet; its own retry finds its row */
+    pb_wallet_op poor = op_new(PB_WALLET_BET, "b9", "r9", NULL, 100000);
+    assert_int_equal(run(&poor), PB_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w9", "b9", &o),
+                     PB_ERR_BET_NOT_FOUND);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "b9", NULL, &o), PB_OK);
+    assert_string_equal(o.player, G.player);
+    /* a rolled-back bet still has its player (the win is refused by the wallet) */
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o), PB_OK);
+    assert_string_equal(o.player, G.player);
+    pb_wallet_op *all[] = {&bet, &poor, &rb};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pb_wallet_op_release(all[i]);
 }
@@ -729,6 +870,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_blocks_bets_not_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_shapes_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_refusals_are_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_win_identity_is_the_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_from_the_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check, setup,
                                         teardown),
     };
