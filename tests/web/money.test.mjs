@@ -7,6 +7,9 @@
  *     approver is not offered approve again (and the server would refuse);
  *     the second approval sends it to the sandbox PSP and "paid" shows; below
  *     the threshold one approval pays; a rejection keeps its reason;
+ *   - a payout the PSP keeps refusing is resolved from the detail page (the
+ *     PSP asked: never taken → failed, the money back; pending → the refusal
+ *     shown, nothing changed);
  *   - a support member sees no Withdrawals, /withdrawals is not found for them,
  *     and the approve call made with their own token from the page is 403;
  *   - staff: the admin creates a finance member, the one-time password is shown
@@ -28,7 +31,9 @@ import {
 let server, browser;
 
 before(async () => {
-  server = await startServer();
+  // the sandbox's stuck-payout knobs (cents 19: never taken, 29: pending) for the
+  // resolve test; the other tests' amounts end in none of 19, 23, 29, 31
+  server = await startServer({ env: { PITBOSS_SANDBOX_STUCK_PAYOUTS: '1' } });
   browser = await launchBrowser();
 });
 
@@ -191,6 +196,47 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.deepEqual(pa.errors.concat(pb.errors), []);
   await pa.close();
   await pb.close();
+});
+
+test('a stuck payout is resolved with the PSP from the detail page', async () => {
+  const f = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const p = await richPlayer();
+  const never = await requestWithdrawal(server, p, '40.19'); // the sandbox never takes it
+  const pending = await requestWithdrawal(server, p, '40.29'); // the sandbox says pending
+  for (const w of [never, pending]) {
+    const r = await expectStatus(adminCall(server, 'POST', `/v1/admin/withdrawals/${w.id}/approve`, {}), 200,
+      'approve');
+    assert.equal(r.status, 'approved');
+  }
+  const page = await newPage(browser);
+  await login(page, server, f);
+  // the PSP says pending: the dialog shows the server's refusal, nothing changes
+  await page.goto(`${server.url}/withdrawals/${pending.id}`);
+  const detail = page.locator('[data-testid=withdrawal-detail][data-status=approved]');
+  await detail.waitFor();
+  await detail.locator('[data-testid=resolve]').click();
+  await dialog(page).locator('textarea[name=reason]').fill('no webhook for a day');
+  await dialog(page).getByRole('button', { name: 'Ask the PSP and resolve' }).click();
+  const refusal = dialog(page).locator('[role=alert]');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /^PAYOUT_PENDING: /);
+  assert.equal((await getW(pending.id)).status, 'approved');
+  await page.keyboard.press('Escape');
+  await dialog(page).waitFor({ state: 'detached' });
+  // never taken: resolved as failed, the hold released, the reason kept
+  await page.goto(`${server.url}/withdrawals/${never.id}`);
+  await page.locator('[data-testid=withdrawal-detail][data-status=approved] [data-testid=resolve]').click();
+  await dialog(page).locator('textarea[name=reason]').fill('the PSP never took it');
+  await dialog(page).getByRole('button', { name: 'Ask the PSP and resolve' }).click();
+  await page.locator('[data-testid=withdrawal-detail][data-status=failed]').waitFor();
+  const w = await getW(never.id);
+  assert.equal(w.status, 'failed');
+  assert.equal(w.reason, 'the PSP never took it');
+  assert.equal(await page.locator('[data-testid=resolve]').count(), 0, 'nothing to resolve once failed');
+  // the one console error: the refused (409) resolve of the pending payout
+  assert.deepEqual(page.errors.filter((e) => !/status of 409/.test(e)), []);
+  assert.equal(page.errors.length, 1);
+  await page.close();
 });
 
 test('support cannot reach finance actions', async () => {

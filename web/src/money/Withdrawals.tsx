@@ -34,6 +34,7 @@ import {
   getWithdrawal,
   missingApprovals,
   rejectWithdrawal,
+  resolveWithdrawal,
   whyNotApprove,
 } from './withdrawal';
 
@@ -60,11 +61,42 @@ function useFollow(w: Withdrawal, onChange: (w: Withdrawal) => void) {
   }, [w.id, w.status, moving]);
 }
 
-/** Approve / reject buttons with their dialogs; onChange receives the server's new view. */
+/** A payout sent but not settled: "Resolve with the PSP" and its dialog. */
+function ResolveAction({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div class="m-actions">
+      <button data-testid="resolve" onClick={() => setOpen(true)}>
+        Resolve with the PSP
+      </button>
+      {open && (
+        <ReasonDialog
+          title="Resolve a stuck payout"
+          label="Reason (kept in the audit log)"
+          confirm="Ask the PSP and resolve"
+          onConfirm={async (reason) => onChange(await resolveWithdrawal(w.id, reason))}
+          onClose={() => setOpen(false)}
+        >
+          <p>
+            The PSP is asked what became of the payout of <Money amount={w.amount} currency={w.currency} /> to
+            player <code>{w.player}</code>. Paid: the withdrawal ends paid. Failed or never taken: the hold is
+            released and the money is back with the player. Still pending, or the PSP cannot say: nothing
+            changes.
+          </p>
+        </ReasonDialog>
+      )}
+    </div>
+  );
+}
+
+/** Approve / reject buttons with their dialogs (resolve for a payout under way);
+ * onChange receives the server's new view. */
 export function WithdrawalActions({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
   const { me, can } = useSession();
   const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
   const canApprove = can('finance.withdrawals.approve');
+  if (canApprove && (w.status === 'approved' || w.status === 'processing'))
+    return <ResolveAction w={w} onChange={onChange} />;
   if (!canApprove || w.status !== 'pending_approval') return null;
   const why = whyNotApprove(w, me.staff.id, canApprove);
   const left = missingApprovals(w);

@@ -66,3 +66,7 @@ export const approveWithdrawal = (id: string) =>
   post<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}/approve`, {});
 export const rejectWithdrawal = (id: string, reason: string) =>
   post<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}/reject`, { reason });
+/** A stuck payout (approved, or processing without its webhook): the cashier asks the
+ * PSP what became of it and posts or voids the hold accordingly (409 when it cannot say). */
+export const resolveWithdrawal = (id: string, reason: string) =>
+  post<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}/resolve`, { reason });
