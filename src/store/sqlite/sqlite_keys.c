@@ -1,5 +1,5 @@
 /*
- * sqlite_keys.c — the key check values on SQLite (0027_key_check.sql).
+ * sqlite_keys.c — the key check values on SQLite (0028_key_check.sql).
  */
 #include <string.h>
 

@@ -1,4 +1,4 @@
--- 0027 key check: which keys directory this database belongs to. One row per
+-- 0028 key check: which keys directory this database belongs to. One row per
 -- secret that seals data at rest (totp.key, fair.key, provider.key, pii.key):
 -- a key check value, BLAKE2b-128 of a fixed message keyed with the secret,
 -- written when the secret is first seen. A start with another or a missing file
