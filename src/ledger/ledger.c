@@ -151,8 +151,8 @@ void pb_ledger_close(pb_ledger *l)
         return;
     if (pb_ledger_reentrant(l, "pb_ledger_close"))
         return; /* it would join its own thread: left open (logged) rather than hung */
-    pb_ledger_writer_stop(l); /* writes every lagging balance row back */
-    pb_store_set_ledger_live(l->store, NULL);
+    pb_ledger_writer_stop(l);                 /* writes every lagging balance row back */
+    pb_store_set_ledger_live(l->store, NULL); /* waits for readers holding it (query.c) */
     pb_store_disconnect(l->wconn);
     pb_store_writer_release(l->store); /* after the last write-back */
     pb_ledger_engine_free(l);
