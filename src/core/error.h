@@ -108,7 +108,6 @@
     X(PLAYER_HAS_FUNDS, 409, "the player still has money or holds on an account")    \
     X(PLAYER_HAS_OPEN_PAYMENTS, 409, "the player has a deposit or withdrawal open")  \
     X(LEDGER_REENTRANT, 500, "a blocking ledger call made on a ledger thread")       \
-    X(STORE_CORRUPT, 500, "a stored ledger record is damaged")                       \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {
