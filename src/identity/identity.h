@@ -391,13 +391,16 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
 
 /* ---- the login tables' pruner (prune.c) */
 
-/* Expired refresh tokens are kept this long, then deleted. */
+/* Refresh tokens are kept this long past their keep_until (an unused token's
+ * expiry, a rotated token's session end: prune.c), then deleted. */
 #define PB_IDENTITY_REFRESH_GRACE_US (24LL * 3600 * 1000000)
 /* How long ended sessions are kept by default (serve --session-history-days). */
 #define PB_IDENTITY_SESSION_HISTORY_DAYS 90
 #define PB_IDENTITY_PRUNE_INTERVAL_MS (10 * 60 * 1000)
-/* Deletes, in short write transactions of its own on c, the refresh tokens that
- * expired more than PB_IDENTITY_REFRESH_GRACE_US before now and the sessions that
+/* Deletes, in short write transactions of its own on c, the refresh tokens whose
+ * keeping ended more than PB_IDENTITY_REFRESH_GRACE_US before now (an unused one
+ * at its expiry; a rotated one, whose replay must still raise the reuse alarm, at
+ * its session's end) and the sessions that
  * expired more than history_us before now (with their tokens). The counts go to
  * *refresh_n and *session_n. */
 pb_err pb_identity_prune(pb_store_conn *c, int64_t now, int64_t history_us, size_t *refresh_n,

@@ -154,20 +154,28 @@ typedef struct pb_login_subject {
     bool found;
     pb_store_player player; /* kind == PLAYER */
     pb_store_staff staff;   /* kind == STAFF */
+    bool counted;           /* an attempt is counted in failed_logins and not settled yet */
+    int64_t lock_set;       /* the locked_until that attempt set (0: none) */
 } pb_login_subject;
 
 /* Rate limits, finds the subject by email (brand_id for players), refuses a locked
- * account and verifies the password (against a dummy hash for an unknown email).
- * A wrong password is counted (own transaction) and may lock the account.
- * PB_OK with s filled; CREDENTIALS_INVALID, ACCOUNT_LOCKED, RATE_LIMITED with
- * out->retry_after_us. */
+ * account, counts the attempt (own transaction, login.c) and verifies the
+ * password (against a dummy hash for an unknown email). A wrong password stays
+ * counted and may have locked the account. PB_OK with s filled and the attempt
+ * still counted (s->counted): the caller settles it — a session opened resets
+ * the count, pb_login_counted_failure() for a later refusal that is a failure,
+ * pb_login_uncount() for one that is not. CREDENTIALS_INVALID, ACCOUNT_LOCKED,
+ * RATE_LIMITED with out->retry_after_us. */
 pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind, int64_t brand_id,
                          const char *email, const char *password, const pb_client_info *client,
                          int64_t now, pb_login_subject *s, pb_auth_tokens *out);
-/* Counts one more failure for s (own transaction): ACCOUNT_LOCKED when it locks
- * (out->retry_after_us), else `otherwise`. */
-pb_err pb_login_failed(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now,
-                       pb_err otherwise, pb_auth_tokens *out);
+/* The counted attempt of s failed (a wrong TOTP code after the right password):
+ * it is already counted; ACCOUNT_LOCKED when it set the lock, else `otherwise`. */
+pb_err pb_login_counted_failure(pb_identity *id, pb_login_subject *s, int64_t now, pb_err otherwise,
+                                pb_auth_tokens *out);
+/* The counted attempt of s is no failure but opens no session (own transaction):
+ * it is given back. PB_OK when nothing was counted. */
+pb_err pb_login_uncount(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now);
 /* Takes a token from the per-IP limiter for client (no IP: no limit). */
 pb_err pb_login_limit_ip(pb_identity *id, const pb_client_info *client, int64_t now,
                          int64_t *retry_after_us);

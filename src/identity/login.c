@@ -3,12 +3,23 @@
  * normalisation, rate limits, lockout, and verification that costs the same
  * whether or not the email exists.
  *
- * Order: per-IP limit, per-account limit, lookup, lock check, argon2id verify
- * (against a dummy hash of the same parameters when the email is unknown), then
- * on a wrong password one more failure is counted in its own transaction —
- * `lockout_threshold` consecutive failures lock the account for `lockout_s`; a
- * success (session.c) resets the count. A lock that has expired starts the count
- * over. Unknown email and wrong password both answer CREDENTIALS_INVALID.
+ * Order: per-IP limit, per-account limit, lookup, then for a known email the
+ * attempt is counted (count_attempt) BEFORE the argon2id verify (against a dummy
+ * hash of the same parameters when the email is unknown): one transaction that
+ * refuses a locked account, starts an expired lock's count over, adds one to
+ * failed_logins and, when that reaches `lockout_threshold`, sets the lock for
+ * `lockout_s` at once. Concurrent logins are serialised by that write, so at
+ * most `lockout_threshold` guesses are ever verified before the lock, however
+ * many arrive together (counting after the verify, as before, let every guess
+ * in flight pass the lock check: up to the per-account burst of 10). A wrong
+ * password leaves the attempt counted (the 5th answers ACCOUNT_LOCKED); a
+ * right one keeps it counted until the caller settles it: a session that opens
+ * resets the count (session.c), a wrong TOTP code is that counted failure
+ * (pb_login_counted_failure), and a login refused for another reason (inactive,
+ * TOTP missing) gives it back (pb_login_uncount, which also lifts the lock this
+ * attempt set). While the attempt that reached the threshold is being verified,
+ * the account answers ACCOUNT_LOCKED even if that attempt turns out right.
+ * Unknown email and wrong password both answer CREDENTIALS_INVALID.
  * A locked account answers ACCOUNT_LOCKED at once, which tells that it exists;
  * the per-account rate limit bounds how fast anyone can probe for that.
  */
@@ -104,54 +115,113 @@ typedef struct fail_ctx {
     bool locked;
 } fail_ctx;
 
-/* Re-reads the subject inside the transaction and counts one failure. */
-static pb_err fail_tx(pb_store_conn *c, void *ctx, bool *keep)
+/* Writes the subject's login state (inside the caller's transaction). */
+static pb_err write_login_state(pb_store_conn *c, pb_login_subject *s, int64_t now)
 {
-    (void)keep;
-    fail_ctx *f = ctx;
-    pb_login_subject *s = f->s;
-    pb_store_rc r = s->kind == PB_SUBJECT_STAFF ? pb_store_staff_get(c, s->staff.id, &s->staff)
-                                                : pb_store_player_get(c, s->player.id, &s->player);
-    pb_err e = pb_id_store_err(c, r, PB_ERR_CREDENTIALS_INVALID, "login subject get");
-    if (e != PB_OK)
-        return e;
-    int64_t *failed = failed_of(s), *locked = locked_of(s);
-    if (*locked != 0 && *locked <= f->now) { /* an expired lock: start over */
-        *failed = 0;
-        *locked = 0;
-    }
-    (*failed)++;
-    if (*failed >= f->id->cfg.lockout_threshold && *locked <= f->now) {
-        *locked = f->now + f->id->cfg.lockout_s * 1000000;
-        f->locked = true;
-    }
+    pb_store_rc r;
     if (s->kind == PB_SUBJECT_STAFF) {
-        s->staff.updated_at = f->now;
+        s->staff.updated_at = now;
         r = pb_store_staff_update_login(c, &s->staff);
     } else {
-        s->player.updated_at = f->now;
+        s->player.updated_at = now;
         r = pb_store_player_update_login(c, &s->player);
     }
     return pb_id_store_err(c, r, PB_ERR_INTERNAL, "login failure count");
 }
 
-/* Counts the failure in its own transaction and reports a lock it caused. */
-pb_err pb_login_failed(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now,
-                       pb_err otherwise, pb_auth_tokens *out)
+/* Re-reads the subject inside the transaction (its login state may have moved). */
+static pb_err reread(pb_store_conn *c, pb_login_subject *s)
 {
-    fail_ctx f = {.id = id, .s = s, .now = now};
-    pb_err e = pb_id_tx(c, fail_tx, &f);
+    pb_store_rc r = s->kind == PB_SUBJECT_STAFF ? pb_store_staff_get(c, s->staff.id, &s->staff)
+                                                : pb_store_player_get(c, s->player.id, &s->player);
+    return pb_id_store_err(c, r, PB_ERR_CREDENTIALS_INVALID, "login subject get");
+}
+
+static void log_lockout(pb_identity *id, pb_login_subject *s)
+{
+    pb_log(PB_LOG_WARN, "identity.lockout", "%s %s locked after %d failed logins",
+           pb_subject_kind_name(s->kind),
+           s->kind == PB_SUBJECT_STAFF ? s->staff.public_id : s->player.public_id,
+           id->cfg.lockout_threshold);
+}
+
+/* The attempt's transaction (see the file comment): refuses a locked account,
+ * else counts the attempt and sets the lock when it reaches the threshold. */
+static pb_err count_tx(pb_store_conn *c, void *ctx, bool *keep)
+{
+    (void)keep;
+    fail_ctx *f = ctx;
+    pb_login_subject *s = f->s;
+    pb_err e = reread(c, s);
     if (e != PB_OK)
         return e;
-    if (f.locked) {
-        pb_log(PB_LOG_WARN, "identity.lockout", "%s %s locked after %d failed logins",
-               pb_subject_kind_name(s->kind),
-               s->kind == PB_SUBJECT_STAFF ? s->staff.public_id : s->player.public_id,
-               id->cfg.lockout_threshold);
-        out->retry_after_us = *locked_of(s) - now;
-        return PB_ERR_ACCOUNT_LOCKED;
+    int64_t *failed = failed_of(s), *locked = locked_of(s);
+    if (*locked > f->now)
+        return PB_ERR_ACCOUNT_LOCKED; /* rolled back: nothing written */
+    if (*locked != 0) {               /* an expired lock: start over */
+        *failed = 0;
+        *locked = 0;
     }
-    return otherwise;
+    (*failed)++;
+    s->lock_set = 0;
+    if (*failed >= f->id->cfg.lockout_threshold) {
+        *locked = f->now + f->id->cfg.lockout_s * 1000000;
+        s->lock_set = *locked;
+    }
+    return write_login_state(c, s, f->now);
+}
+
+/* Counts an attempt at s before its secret is verified. PB_OK (s->counted), or
+ * ACCOUNT_LOCKED with out->retry_after_us, or a store failure. */
+static pb_err count_attempt(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now,
+                            pb_auth_tokens *out)
+{
+    fail_ctx f = {.id = id, .s = s, .now = now};
+    pb_err e = pb_id_tx(c, count_tx, &f);
+    if (e == PB_ERR_ACCOUNT_LOCKED)
+        out->retry_after_us = *locked_of(s) - now;
+    s->counted = e == PB_OK;
+    return e;
+}
+
+pb_err pb_login_counted_failure(pb_identity *id, pb_login_subject *s, int64_t now, pb_err otherwise,
+                                pb_auth_tokens *out)
+{
+    bool locked = s->counted && s->lock_set;
+    s->counted = false; /* settled: it stays counted as a failure */
+    if (!locked)
+        return otherwise;
+    log_lockout(id, s);
+    out->retry_after_us = s->lock_set - now;
+    return PB_ERR_ACCOUNT_LOCKED;
+}
+
+/* Gives a counted attempt back: one failure less, and the lock it set lifted
+ * unless someone has set another since. */
+static pb_err uncount_tx(pb_store_conn *c, void *ctx, bool *keep)
+{
+    (void)keep;
+    fail_ctx *f = ctx;
+    pb_login_subject *s = f->s;
+    int64_t lock_set = s->lock_set;
+    pb_err e = reread(c, s);
+    if (e != PB_OK)
+        return e;
+    int64_t *failed = failed_of(s), *locked = locked_of(s);
+    if (*failed > 0)
+        (*failed)--;
+    if (lock_set && *locked == lock_set)
+        *locked = 0;
+    return write_login_state(c, s, f->now);
+}
+
+pb_err pb_login_uncount(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now)
+{
+    if (!s->counted)
+        return PB_OK;
+    s->counted = false;
+    fail_ctx f = {.id = id, .s = s, .now = now};
+    return pb_id_tx(c, uncount_tx, &f);
 }
 
 /* The shared password step of both logins (see the file comment for the order). */
@@ -184,6 +254,8 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
         out->retry_after_us = *locked_of(s) - now;
         return PB_ERR_ACCOUNT_LOCKED;
     }
+    if (s->found && (e = count_attempt(id, c, s, now, out)) != PB_OK)
+        return e;
     const char *hash = !s->found                  ? id->dummy_hash
                        : kind == PB_SUBJECT_STAFF ? s->staff.password_hash
                                                   : s->player.password_hash;
@@ -191,8 +263,8 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
     bool ok = pb_password_verify(hash, pw) && strlen(pw) <= PB_PASSWORD_MAX_BYTES;
     if (!s->found)
         return PB_ERR_CREDENTIALS_INVALID;
-    if (!ok)
-        return pb_login_failed(id, c, s, now, PB_ERR_CREDENTIALS_INVALID, out);
+    if (!ok) /* counted already */
+        return pb_login_counted_failure(id, s, now, PB_ERR_CREDENTIALS_INVALID, out);
     return PB_OK;
 }
 
@@ -246,11 +318,15 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     }
     if (e == PB_OK && *locked_of(s) > now)
         e = PB_ERR_ACCOUNT_LOCKED;
+    if (e == PB_OK) /* counted before the verify, as a login's (see the top) */
+        e = count_attempt(id, c, s, now, scratch);
     const char *stored = s && p->kind == PB_SUBJECT_STAFF ? s->staff.password_hash
                          : s                              ? s->player.password_hash
                                                           : "";
     if (e == PB_OK && !pb_password_verify(stored, old_password ? old_password : ""))
-        e = pb_login_failed(id, c, s, now, PB_ERR_CREDENTIALS_INVALID, scratch);
+        e = pb_login_counted_failure(id, s, now, PB_ERR_CREDENTIALS_INVALID, scratch);
+    if (e == PB_OK)
+        e = pb_login_uncount(id, c, s, now); /* the right password: no failure */
     if (e == PB_OK)
         e = pb_password_policy(new_password,
                                p->kind == PB_SUBJECT_STAFF ? s->staff.email : s->player.email);

@@ -305,7 +305,7 @@ pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_logi
 {
     memset(out, 0, sizeof *out);
     pb_brand *b = malloc(sizeof *b);
-    pb_login_subject *s = malloc(sizeof *s);
+    pb_login_subject *s = calloc(1, sizeof *s);
     pb_err e = b && s ? pb_tenancy_brand_by_code(c, req->brand_code ? req->brand_code : "", b)
                       : PB_ERR_INTERNAL;
     if (e == PB_OK)
@@ -322,6 +322,15 @@ pb_err pb_identity_player_login(pb_identity *id, pb_store_conn *c, const pb_logi
                               .scope = PB_SCOPE_FULL,
                               .new_hash = upgrade ? rehash : NULL};
         e = pb_session_open_tx(id, c, &so, client, now, out);
+    }
+    if (e != PB_OK && s) {
+        /* the right password, refused for another reason (not active, a failure
+         * opening the session): the attempt counted before the verify is given
+         * back (login.c) */
+        pb_err u = pb_login_uncount(id, c, s, now);
+        if (u != PB_OK)
+            pb_log(PB_LOG_WARN, "identity.login_uncount", "player %s: %s", s->player.public_id,
+                   pb_err_code(u));
     }
     if (s)
         sodium_memzero(s, sizeof *s);

@@ -5,9 +5,16 @@
  * minutes) an auth_refresh row, so without pruning the two tables grow for as long as
  * the casino runs: thousands of players refreshing every few minutes write millions
  * of rows a day. The pruner deletes:
- *   - refresh tokens that expired more than PB_IDENTITY_REFRESH_GRACE_US ago (an
- *     expired token is refused anyway; kept a day so that a stolen one presented soon
- *     after still revokes its family);
+ *   - refresh tokens whose keeping ended more than PB_IDENTITY_REFRESH_GRACE_US ago.
+ *     A token never rotated is kept until its own expiry (after it, it is refused as
+ *     expired, and proves nothing). A rotated one is kept until its SESSION ends
+ *     (keep_until, migration 0027): presenting it again is how a replayed stolen
+ *     token is caught (refresh.c revokes the family and raises the alarm), and that
+ *     matters for as long as the family can still be refreshed, which is until the
+ *     session's end, not the token's own. After that the family is dead and a replay
+ *     harms nothing. The cost is one small row per rotation for a session's life
+ *     (a 30-day player session refreshing every 15 minutes: under 3,000 rows), gone
+ *     a day after the session ends;
  *   - sessions whose end (expiry) is older than the login history kept, with what is
  *     left of their refresh tokens. The back office's session history reaches that
  *     far back; the audit log, not these tables, is the lasting record.

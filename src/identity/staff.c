@@ -209,7 +209,7 @@ pb_err pb_identity_staff_login(pb_identity *id, pb_store_conn *c, const pb_login
         else
             e = pb_totp_verify_staff(id, st, req->totp_code, now, &so.totp_step);
         if (e == PB_ERR_TOTP_INVALID)
-            e = pb_login_failed(id, c, s, now, PB_ERR_TOTP_INVALID, out);
+            e = pb_login_counted_failure(id, s, now, PB_ERR_TOTP_INVALID, out);
         if (st->must_change_password)
             so.scope = PB_SCOPE_SETUP;
     } else if (e == PB_OK) {
@@ -227,6 +227,13 @@ pb_err pb_identity_staff_login(pb_identity *id, pb_store_conn *c, const pb_login
     if (e != PB_OK) {
         out->must_change_password = false;
         out->totp_enrollment_required = false;
+        /* the right password, refused for another reason (inactive, TOTP missing,
+         * a failure opening the session): the attempt counted before the verify is
+         * given back (login.c); a wrong TOTP code has settled it as a failure */
+        pb_err u = pb_login_uncount(id, c, s, now);
+        if (u != PB_OK)
+            pb_log(PB_LOG_WARN, "identity.login_uncount", "staff %s: %s", st->public_id,
+                   pb_err_code(u));
     }
     sodium_memzero(s, sizeof *s);
     free(s);

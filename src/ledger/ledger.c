@@ -149,8 +149,10 @@ void pb_ledger_close(pb_ledger *l)
 {
     if (!l)
         return;
-    pb_ledger_writer_stop(l); /* writes every lagging balance row back */
-    pb_store_set_ledger_live(l->store, NULL);
+    if (pb_ledger_reentrant(l, "pb_ledger_close"))
+        return; /* it would join its own thread: left open (logged) rather than hung */
+    pb_ledger_writer_stop(l);                 /* writes every lagging balance row back */
+    pb_store_set_ledger_live(l->store, NULL); /* waits for readers holding it (query.c) */
     pb_store_disconnect(l->wconn);
     pb_store_writer_release(l->store); /* after the last write-back */
     pb_ledger_engine_free(l);
@@ -179,6 +181,8 @@ static pb_err account_check(const pb_ledger_account *a)
 
 pb_err pb_ledger_account_create(pb_ledger *l, pb_ledger_account *a)
 {
+    if (pb_ledger_reentrant(l, "pb_ledger_account_create"))
+        return PB_ERR_LEDGER_REENTRANT;
     pb_err e = account_check(a);
     if (e != PB_OK)
         return e;
@@ -191,6 +195,11 @@ pb_err pb_ledger_accounts_create(pb_ledger *l, pb_ledger_account *a, size_t n, p
 {
     if (n == 0 || n > PB_LEDGER_MAX_SUBMIT || !a || !result)
         return PB_ERR_INVALID_REQUEST;
+    if (pb_ledger_reentrant(l, "pb_ledger_accounts_create")) {
+        for (size_t i = 0; i < n; i++)
+            result[i] = PB_ERR_LEDGER_REENTRANT;
+        return PB_ERR_LEDGER_REENTRANT;
+    }
     ledger_job *jobs = calloc(n, sizeof *jobs);
     if (!jobs)
         return PB_ERR_INTERNAL;
@@ -245,6 +254,13 @@ pb_err pb_ledger_precheck(pb_transfer *t, size_t n, bool *needs_writer)
 
 pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n)
 {
+    if (pb_ledger_reentrant(l, "pb_ledger_submit")) {
+        for (size_t i = 0; i < n && i < PB_LEDGER_MAX_SUBMIT; i++) {
+            t[i].result = PB_ERR_LEDGER_REENTRANT;
+            t[i].replayed = false;
+        }
+        return PB_ERR_LEDGER_REENTRANT;
+    }
     bool needs_writer;
     pb_err e = pb_ledger_precheck(t, n, &needs_writer);
     if (e != PB_OK || !needs_writer)
@@ -277,6 +293,8 @@ pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_
 
 pb_err pb_ledger_command(pb_ledger *l, pb_ledger_command_fn fn, void *ctx)
 {
+    if (pb_ledger_reentrant(l, "pb_ledger_command"))
+        return PB_ERR_LEDGER_REENTRANT;
     ledger_job j = {.kind = JOB_COMMAND, .fn = fn, .fn_ctx = ctx};
     pb_ledger_enqueue(l, &j);
     return j.status;

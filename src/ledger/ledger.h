@@ -26,6 +26,17 @@
  *
  * Reading: the query functions take the caller's own store connection and see
  * committed state only.
+ *
+ * Ledger threads: commands (pb_ledger_command[_async]) run on the writer thread,
+ * and the callbacks of the _async calls on the writer or its notifier thread.
+ * Code running there must not wait for the writer: a blocking call
+ * (pb_ledger_submit, pb_ledger_command, pb_ledger_account_create,
+ * pb_ledger_accounts_create, pb_ledger_close) would wait for its own thread
+ * forever. Each of them recognises a ledger thread, does nothing, logs an error
+ * (event "ledger.reentrant", naming the call) and returns LEDGER_REENTRANT (every
+ * t[i].result / result[i] too; pb_ledger_close just returns); the writer goes on
+ * serving. Inside a command use pb_ledger_tx_submit(); from a callback, queue
+ * more work with the _async calls, which never wait.
  */
 #ifndef PB_LEDGER_LEDGER_H
 #define PB_LEDGER_LEDGER_H
@@ -178,7 +189,8 @@ pb_err pb_ledger_accounts_create(pb_ledger *l, pb_ledger_account *a, size_t n, p
  * processed (look at each t[i].result), BATCH_TOO_LARGE, LINKED_CHAIN_OPEN when
  * the last transfer is LINKED (nothing is processed then), or INTERNAL/
  * STORE_UNAVAILABLE when the commit failed: then nothing of it happened and the
- * same submission may be retried safely.
+ * same submission may be retried safely. LEDGER_REENTRANT on a ledger thread
+ * (see the top): nothing is queued.
  */
 pb_err pb_ledger_submit(pb_ledger *l, pb_transfer *t, size_t n);
 
@@ -215,7 +227,9 @@ pb_err pb_ledger_submit_async(pb_ledger *l, pb_transfer *t, size_t n, pb_ledger_
  *  - return PB_ERR_INTERNAL only when a store call failed: the whole batch is
  *    then rolled back and every job in it finishes with that failure, so the
  *    caller must treat the command as not having happened (and may retry it);
- *  - be quick and never block: it holds up every caller in the batch.
+ *  - be quick and never block: it holds up every caller in the batch. In
+ *    particular it never makes a blocking ledger call (refused with
+ *    LEDGER_REENTRANT, see the top): pb_ledger_tx_submit() is its way in.
  */
 typedef struct pb_ledger_tx pb_ledger_tx;
 typedef pb_err (*pb_ledger_command_fn)(pb_ledger_tx *tx, void *ctx);

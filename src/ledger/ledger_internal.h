@@ -251,12 +251,18 @@ pb_err pb_ledger_precheck(pb_transfer *t, size_t n, bool *needs_writer);
 /* writer.c */
 int pb_ledger_writer_start(pb_ledger *l);
 void pb_ledger_writer_stop(pb_ledger *l);
-/* Queues a job and blocks until the writer has finished it. */
+/* true (and an error logged naming `call`) when this thread is l's writer or
+ * notifier, where a call that waits for the writer would wait forever: the
+ * blocking entry points then refuse with LEDGER_REENTRANT (see ledger.h). */
+bool pb_ledger_reentrant(const pb_ledger *l, const char *call);
+/* Queues a job and blocks until the writer has finished it; on a ledger thread
+ * it queues nothing and sets j->status to LEDGER_REENTRANT. */
 void pb_ledger_enqueue(pb_ledger *l, ledger_job *j);
 /* In a caller woken from a job with relay set: passes the wake-up on to the callers
  * after it in its sync's group, and lets go of the group (writer.c, wake_group). */
 void pb_ledger_job_relay(ledger_job *j);
-/* pb_ledger_enqueue for n jobs: all queued in order, then waited for. */
+/* pb_ledger_enqueue for n jobs: all queued in order, then waited for (on a
+ * ledger thread: none queued, every status LEDGER_REENTRANT). */
 void pb_ledger_enqueue_many(pb_ledger *l, ledger_job *j, size_t n);
 /* Queues a heap-allocated job with a callback and returns at once. */
 void pb_ledger_enqueue_async(pb_ledger *l, ledger_job *j);

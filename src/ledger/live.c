@@ -14,6 +14,11 @@
  *    the account's transfers above the row from the store
  *    (pb_ledger_replay_account), the same way the writer recovers after a crash.
  * Either way the answer is exact as of a commit.
+ * Lifetime: readers take the table from the store and give it back around each
+ * read (query.c); the ledger's close unpublishes it and waits for those readers
+ * (pb_store_set_ledger_live) before freeing it, so a reader on any thread
+ * (an HTTP worker draining, an export or event thread, metrics) never touches a
+ * freed table, whatever order the server stops things in.
  */
 #include <stdlib.h>
 #include <string.h>

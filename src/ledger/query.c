@@ -28,10 +28,10 @@ static pb_err map(pb_store_rc rc, pb_err not_found)
 
 /* Reads the account (by id, or by its four names when id is 0) and brings its
  * counters up to date. */
-static pb_err read_live(pb_store_conn *c, int64_t id, const char *brand, const char *owner,
-                        const char *kind, const char *currency, pb_ledger_account *out)
+static pb_err read_live_in(pb_store_conn *c, pb_ledger_live *live, int64_t id, const char *brand,
+                           const char *owner, const char *kind, const char *currency,
+                           pb_ledger_account *out)
 {
-    pb_ledger_live *live = pb_store_ledger_live(c);
     for (;;) {
         uint64_t before = 0, after = 0;
         int64_t mark = 0;
@@ -56,6 +56,18 @@ static pb_err read_live(pb_store_conn *c, int64_t id, const char *brand, const c
         if (pb_ledger_live_overlay(live, out, &after) || after == before)
             return PB_OK;
     }
+}
+
+/* The live table is held only inside this call: the ledger's close waits for it
+ * (pb_store_set_ledger_live), so a reader on any thread never sees it freed. */
+static pb_err read_live(pb_store_conn *c, int64_t id, const char *brand, const char *owner,
+                        const char *kind, const char *currency, pb_ledger_account *out)
+{
+    unsigned ticket;
+    pb_ledger_live *live = pb_store_ledger_live(c, &ticket);
+    pb_err e = read_live_in(c, live, id, brand, owner, kind, currency, out);
+    pb_store_ledger_live_done(c, ticket);
+    return e;
 }
 
 pb_err pb_ledger_account_get(pb_store_conn *c, int64_t id, pb_ledger_account *out)

@@ -60,6 +60,26 @@
 
 #define RESET_RETRY_PAUSE_MS 10 /* between reloads of the writer's state that fail */
 
+/*
+ * The ledger whose writer or notifier runs on this thread; NULL on every other
+ * thread. Commands run on the writer and callbacks on the writer or the
+ * notifier: a call from one of them that waits for the writer would wait for
+ * its own thread (the writer cannot start the next batch, or the notifier
+ * cannot answer it), forever. pb_ledger_reentrant() refuses such a call.
+ */
+static _Thread_local const pb_ledger *ledger_thread;
+
+bool pb_ledger_reentrant(const pb_ledger *l, const char *call)
+{
+    if (!l || ledger_thread != l)
+        return false;
+    pb_log(PB_LOG_ERROR, "ledger.reentrant",
+           "%s called on the ledger's own thread (a command or a callback): it would wait "
+           "for the writer forever; refused with LEDGER_REENTRANT",
+           call);
+    return true;
+}
+
 /* Moves everything pushed since the last call to the end of the writer's FIFO. */
 static void drain_inbox(pb_ledger *l)
 {
@@ -274,6 +294,7 @@ static void *notifier_main(void *arg)
     pthread_setname_np(pthread_self(), "pb-ledger-wake");
     if (pb_cpu_avoid(l->writer_cpu) != 0)
         pb_log(PB_LOG_WARN, "ledger.cpu", "notifier: cannot keep off CPU %d", l->writer_cpu);
+    ledger_thread = l;
     wake_group *last = NULL; /* the callers woken last, swept after the next sync */
     pthread_mutex_lock(&l->notify_mu);
     for (;;) {
@@ -422,6 +443,7 @@ static void *writer_main(void *arg)
     pb_ledger *l = arg;
     int idle_ms = l->cfg.expiry_interval_ms;
     pthread_setname_np(pthread_self(), "pb-ledger-write");
+    ledger_thread = l;
     if (l->writer_cpu >= 0 && pb_cpu_pin(l->writer_cpu) != 0)
         pb_log(PB_LOG_WARN, "ledger.cpu", "writer: cannot pin to CPU %d", l->writer_cpu);
     for (;;) {
@@ -588,6 +610,10 @@ static void push(pb_ledger *l, ledger_job *j)
 
 void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
 {
+    if (pb_ledger_reentrant(l, "pb_ledger_enqueue")) {
+        j->status = PB_ERR_LEDGER_REENTRANT;
+        return;
+    }
     j->cb = NULL;
     j->relay = true;
     j->group = NULL;
@@ -601,6 +627,11 @@ void pb_ledger_enqueue(pb_ledger *l, ledger_job *j)
 
 void pb_ledger_enqueue_many(pb_ledger *l, ledger_job *j, size_t n)
 {
+    if (n && pb_ledger_reentrant(l, "pb_ledger_enqueue_many")) {
+        for (size_t i = 0; i < n; i++)
+            j[i].status = PB_ERR_LEDGER_REENTRANT;
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         j[i].cb = NULL;
         j[i].relay = false; /* it waits for them in order: woken one by one */

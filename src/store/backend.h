@@ -30,6 +30,8 @@ struct pb_store_games_ops;
 struct pb_store {
     const pb_store_backend *be;
     void *ledger_live;             /* see pb_store_set_ledger_live */
+    size_t ledger_live_readers[2]; /* readers between pb_store_ledger_live and _done, */
+    unsigned ledger_live_epoch;    /* counted in readers[epoch & 1] */
     _Atomic int64_t event_durable; /* see pb_store_event_durable (store_events.c) */
 };
 

@@ -5,6 +5,7 @@
 #include "store/backend.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,14 +160,34 @@ pb_store_rc pb_store_schema_version(pb_store_conn *c, int *current, int *latest)
     return c->be->schema_version(c, current, latest);
 }
 
+/* Readers count themselves in one of two counters, the one the epoch names, and
+ * only then load the pointer; the ledger's close clears the pointer, flips the
+ * epoch and waits for the old counter to drain (everything sequentially
+ * consistent). A reader counted in the old counter may hold the old table: it is
+ * waited for. One that counts itself after the ledger looked loads the pointer
+ * after it was cleared: it gets NULL. Readers that arrive meanwhile go to the
+ * new counter, so a steady stream of them cannot keep the close waiting. */
 void pb_store_set_ledger_live(pb_store *s, void *live)
 {
-    __atomic_store_n(&s->ledger_live, live, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->ledger_live, live, __ATOMIC_SEQ_CST);
+    if (live)
+        return;
+    unsigned old = __atomic_fetch_add(&s->ledger_live_epoch, 1, __ATOMIC_SEQ_CST) & 1;
+    while (__atomic_load_n(&s->ledger_live_readers[old], __ATOMIC_SEQ_CST) != 0)
+        sched_yield();
 }
 
-void *pb_store_ledger_live(pb_store_conn *c)
+void *pb_store_ledger_live(pb_store_conn *c, unsigned *ticket)
 {
-    return __atomic_load_n(&c->store->ledger_live, __ATOMIC_ACQUIRE);
+    pb_store *s = c->store;
+    *ticket = __atomic_load_n(&s->ledger_live_epoch, __ATOMIC_SEQ_CST) & 1;
+    __atomic_fetch_add(&s->ledger_live_readers[*ticket], 1, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&s->ledger_live, __ATOMIC_SEQ_CST);
+}
+
+void pb_store_ledger_live_done(pb_store_conn *c, unsigned ticket)
+{
+    __atomic_fetch_sub(&c->store->ledger_live_readers[ticket & 1], 1, __ATOMIC_RELEASE);
 }
 
 pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql) { return c->be->exec_raw(c, sql); }

@@ -175,7 +175,13 @@ void pb_store_pool_release(pb_store_pool *p, pb_store_conn *c);
  * readers on any connection of the store see it. Opaque to the store.
  */
 void pb_store_set_ledger_live(pb_store *s, void *live);
-void *pb_store_ledger_live(pb_store_conn *c);
+/* A reader takes the table with pb_store_ledger_live (NULL: none) and gives it
+ * back with pb_store_ledger_live_done(c, *ticket), whatever it got. Setting NULL (the
+ * ledger's close) waits until every reader that may hold the old table has
+ * given it back, so the ledger may free it at once: no grace period is needed,
+ * whichever threads still read at close (readers are short: a row or two). */
+void *pb_store_ledger_live(pb_store_conn *c, unsigned *ticket);
+void pb_store_ledger_live_done(pb_store_conn *c, unsigned ticket);
 
 /*
  * A pass over rows in batches, each batch in its own write transaction, on a

@@ -225,7 +225,7 @@ pb_store_rc sq_refresh_insert(pb_store_conn *base, pb_store_refresh *r)
 {
     static const char SQL[] =
         "INSERT INTO auth_refresh(token_hash,family_id,session_id,parent_id,created_at,"
-        "expires_at,used_at,revoked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+        "expires_at,used_at,revoked_at,keep_until) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?6)";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -256,10 +256,15 @@ pb_store_rc sq_refresh_by_hash(pb_store_conn *base, const uint8_t hash[32], pb_s
     SQR_LOOKUP(c, st, read_refresh, out);
 }
 
-/* Compare-and-set: of two requests racing with one token, exactly one rotates it. */
+/* Compare-and-set: of two requests racing with one token, exactly one rotates it.
+ * A rotated token is kept until its session ends (keep_until, 0027), so that its
+ * replay raises the reuse alarm for as long as the family can be used. */
 pb_store_rc sq_refresh_mark_used(pb_store_conn *base, int64_t id, int64_t now)
 {
-    static const char SQL[] = "UPDATE auth_refresh SET used_at=?2 WHERE id=?1 AND used_at=0";
+    static const char SQL[] =
+        "UPDATE auth_refresh SET used_at=?2,keep_until=max(keep_until,coalesce("
+        "(SELECT s.expires_at FROM auth_session s WHERE s.id=auth_refresh.session_id),0)) "
+        "WHERE id=?1 AND used_at=0";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -298,14 +303,15 @@ pb_store_rc sq_refresh_revoke_session(pb_store_conn *base, int64_t session_id, i
     return sqr_exec(c, st);
 }
 
-/* The pruner's deletes (0023): expired refresh tokens, then ended sessions with what is
- * left of their tokens; each by its expiry index, at most max rows. */
+/* The pruner's deletes (0023): refresh tokens past their keep_until (0027: an unused
+ * one's expiry, a rotated one's session end), then ended sessions with what is left
+ * of their tokens; each by its index, at most max rows. */
 pb_store_rc sq_auth_prune(pb_store_conn *base, int64_t refresh_before, int64_t session_before,
                           size_t max, size_t *refresh_n, size_t *session_n)
 {
     static const char *const SQL[] = {
         "DELETE FROM auth_refresh WHERE id IN (SELECT id FROM auth_refresh "
-        "INDEXED BY auth_refresh_expires WHERE expires_at<?1 LIMIT ?2)",
+        "INDEXED BY auth_refresh_keep WHERE keep_until<?1 LIMIT ?2)",
         "DELETE FROM auth_refresh WHERE session_id IN (SELECT id FROM auth_session "
         "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
         "DELETE FROM auth_session WHERE id IN (SELECT id FROM auth_session "

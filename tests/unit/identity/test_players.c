@@ -7,6 +7,8 @@
  * retry-after; rehash of an old password hash at login; profile, block and
  * unblock (sessions end); search with filters, scope and cursor pagination.
  */
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -211,6 +213,88 @@ static void lockout_and_unlock(void **state)
         f->now += 2 * MIN_US; /* stay under the per-account rate limit */
     }
     assert_int_equal(ifx_login(f, "sam@example.com", NULL, &t), PB_OK);
+}
+
+enum { GUESSERS = 10 }; /* the per-account burst: all of them pass the rate limit */
+
+typedef struct guesser {
+    ifx *f;
+    pthread_barrier_t *start;
+    pb_err result;
+} guesser;
+
+static void *guess(void *arg)
+{
+    guesser *g = arg;
+    char err[256];
+    pb_store_conn *c = pb_store_connect(g->f->store, err, sizeof err);
+    pb_login_request req = {.brand_code = "demo",
+                            .email = "race@example.com",
+                            .password = "wrong password!"};
+    pb_auth_tokens t;
+    pthread_barrier_wait(g->start);
+    g->result = c ? pb_identity_player_login(g->f->id, c, &req, NULL, g->f->now, &t)
+                  : PB_ERR_INTERNAL;
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+/* Ten wrong passwords at once (the per-account burst) are not ten guesses: the
+ * attempt is counted before its password is verified, in one transaction that
+ * also sets the lock at the 5th, so exactly 5 are verified (4 CREDENTIALS_INVALID,
+ * the 5th ACCOUNT_LOCKED) and the other 5 are refused ACCOUNT_LOCKED unverified.
+ * Counting after the verify let every guess in flight pass the lock check. The
+ * player's hash is made costlier than the suite's (~10 ms) so the guesses overlap. */
+static void concurrent_wrong_passwords_stop_at_the_threshold(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "race@example.com");
+    char hash[crypto_pwhash_STRBYTES], sql[512];
+    assert_int_equal(crypto_pwhash_str(hash, IFX_PASSWORD, strlen(IFX_PASSWORD), 4, 8u << 20), 0);
+    snprintf(sql, sizeof sql, "UPDATE player SET password_hash='%s' WHERE public_id='%s'", hash,
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, GUESSERS);
+    guesser g[GUESSERS];
+    pthread_t th[GUESSERS];
+    for (int i = 0; i < GUESSERS; i++) {
+        g[i] = (guesser){.f = f, .start = &start};
+        assert_int_equal(pthread_create(&th[i], NULL, guess, &g[i]), 0);
+    }
+    int invalid = 0, locked = 0;
+    for (int i = 0; i < GUESSERS; i++) {
+        pthread_join(th[i], NULL);
+        invalid += g[i].result == PB_ERR_CREDENTIALS_INVALID;
+        locked += g[i].result == PB_ERR_ACCOUNT_LOCKED;
+    }
+    pthread_barrier_destroy(&start);
+    assert_int_equal(invalid, 4);
+    assert_int_equal(locked, GUESSERS - 4);
+    /* failed_logins counts the guesses that were verified: never past the threshold */
+    assert_int_equal(ifx_count(f, "SELECT failed_logins FROM player"), 5);
+    assert_int_equal(ifx_count(f, "SELECT locked_until FROM player"), IFX_T0 + 15 * MIN_US);
+    pb_auth_tokens t;
+    f->now += MIN_US; /* the burst is spent: past the per-account rate limit */
+    assert_int_equal(ifx_login(f, "race@example.com", NULL, &t), PB_ERR_ACCOUNT_LOCKED);
+}
+
+/* The attempt counted before the verify is given back when the password was
+ * right but the login goes no further (a blocked player): it is no failure. */
+static void right_password_refused_otherwise_is_not_a_failure(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "kim@example.com");
+    pb_auth_tokens t;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ifx_login(f, "kim@example.com", "wrong password!", &t),
+                         PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(pb_identity_player_block(f->conn, NULL, p.public_id, "review", f->now), PB_OK);
+    f->now += 2 * MIN_US; /* under the per-account rate limit */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ifx_login(f, "kim@example.com", NULL, &t), PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(ifx_count(f, "SELECT failed_logins FROM player"), 3);
+    assert_int_equal(ifx_count(f, "SELECT locked_until FROM player"), 0);
 }
 
 static void rate_limits(void **state)
@@ -456,6 +540,8 @@ int main(void)
         T(age_boundary),
         T(login_answers),
         T(lockout_and_unlock),
+        T(concurrent_wrong_passwords_stop_at_the_threshold),
+        T(right_password_refused_otherwise_is_not_a_failure),
         T(rate_limits),
         T(old_hashes_are_upgraded),
         T(upgrade_keeps_a_password_changed_meanwhile),

@@ -367,20 +367,65 @@ static void pruned(void **state)
     /* nothing left to do */
     assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
     assert_int_equal(r + s, 0);
-    /* the deletes walk the expiry indexes (0023: INDEXED BY fails to prepare without) */
+    /* the deletes walk their indexes (0023, 0027: INDEXED BY fails to prepare without) */
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                  "('auth_refresh_expires','auth_session_expires')"),
+                                  "('auth_refresh_keep','auth_session_expires')"),
                      2);
+}
+
+/* A rotated refresh token is kept until its session ends, not pruned a day after
+ * its own expiry: its replay weeks later, while the owner's family is still alive,
+ * still revokes the family and answers REFRESH_REUSED (before: TOKEN_INVALID and
+ * the thief's replay went unnoticed). Once the session has ended, the rows go. */
+static void rotated_token_reuse_alarms_for_the_session_life(void **state)
+{
+    ifx *f = *state;
+    const int64_t DAY = 86400 * 1000000LL;
+    ifx_player(f, "demo", "pat@example.com");
+    pb_auth_tokens t[4];
+    assert_int_equal(ifx_login(f, "pat@example.com", NULL, &t[0]), PB_OK);
+    int64_t t0_expires = t[0].refresh_expires_at; /* the idle window: 7 days */
+    /* the owner refreshes every 5 days: t0 is rotated at once and expires on day 7 */
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER,
+                                             t[i - 1].refresh_token, NULL, f->now, &t[i]),
+                         PB_OK);
+        f->now += 5 * DAY;
+    }
+    /* day 15: t0 expired 8 days ago, far past the day of grace; the pruner runs */
+    assert_true(f->now > t0_expires + PB_IDENTITY_REFRESH_GRACE_US);
+    size_t r = 0, s = 0;
+    assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
+    assert_int_equal(r, 0); /* every rotated token of the live session is kept */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh"), 4);
+    /* a thief replays the stolen t0: the alarm, and the family and session revoked */
+    pb_auth_tokens x;
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t[0].refresh_token,
+                                         NULL, f->now, &x),
+                     PB_ERR_REFRESH_REUSED);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t[3].refresh_token,
+                                         NULL, f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
+    /* a day after the session's end (30 days from the login) every token goes */
+    f->now = IFX_T0 + 31 * DAY + 1;
+    assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
+    assert_int_equal(r, 4);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh"), 0);
 }
 
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
-        T(login_and_authenticate),   T(refresh_rotates),
-        T(reuse_revokes_the_family), T(bad_refresh_tokens),
-        T(absolute_session_end),     T(logout_and_devices),
-        T(keys_survive_a_restart),   T(pruned),
+        T(login_and_authenticate),
+        T(refresh_rotates),
+        T(reuse_revokes_the_family),
+        T(bad_refresh_tokens),
+        T(absolute_session_end),
+        T(logout_and_devices),
+        T(keys_survive_a_restart),
+        T(pruned),
+        T(rotated_token_reuse_alarms_for_the_session_life),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,6 +205,144 @@ static void test_blocked_callers_woken_without_relays(void **state)
     sem_destroy(&held);
 }
 
+/* What a command or a callback on a ledger thread got from the blocking calls. */
+typedef struct reentry {
+    int64_t from, to;
+    pb_err submit, submit_result, command, account, accounts, accounts_result;
+    pb_err inner; /* the command's own transfer, through pb_ledger_tx_submit */
+    sem_t done;
+    pb_err status;
+} reentry;
+
+static pb_err never_run(pb_ledger_tx *tx, void *arg)
+{
+    (void)tx;
+    *(bool *)arg = true;
+    return PB_OK;
+}
+
+static bool never_ran;
+
+/* Makes every blocking call the ledger has, from wherever it runs. */
+static void call_blocking(reentry *r, pb_ledger *l, const char *key)
+{
+    pb_transfer t = fx_transfer(key, r->from, r->to, 1, PB_CODE_TRANSFER);
+    r->submit = pb_ledger_submit(l, &t, 1);
+    r->submit_result = t.result;
+    r->command = pb_ledger_command(l, never_run, &never_ran);
+    pb_ledger_account a = {.flags = 0};
+    snprintf(a.brand, sizeof a.brand, "b1");
+    snprintf(a.owner, sizeof a.owner, "reentrant");
+    snprintf(a.kind, sizeof a.kind, "house_revenue");
+    snprintf(a.currency, sizeof a.currency, "EUR");
+    r->account = pb_ledger_account_create(l, &a);
+    pb_err res = PB_OK;
+    r->accounts = pb_ledger_accounts_create(l, &a, 1, &res);
+    r->accounts_result = res;
+}
+
+static pb_ledger *reentry_ledger;
+
+static pb_err reentrant_command(pb_ledger_tx *tx, void *arg)
+{
+    reentry *r = arg;
+    call_blocking(r, reentry_ledger, "inside-command");
+    pb_transfer t = fx_transfer("inner", r->from, r->to, 5, PB_CODE_TRANSFER);
+    pb_err e = pb_ledger_tx_submit(tx, &t, 1);
+    r->inner = e == PB_OK ? t.result : e;
+    return PB_OK;
+}
+
+static void on_done_reentry(void *ctx, pb_err status)
+{
+    reentry *r = ctx;
+    r->status = status;
+    sem_post(&r->done);
+}
+
+static void reentrant_done(void *ctx, pb_err status)
+{
+    reentry *r = ctx;
+    r->status = status;
+    call_blocking(r, reentry_ledger, "inside-callback"); /* on the writer or the notifier */
+    sem_post(&r->done);
+}
+
+static void wait_or_die(sem_t *s, const char *what)
+{
+    struct timespec ts;
+    pb_time_deadline(CLOCK_REALTIME, 10000, &ts);
+    int rc;
+    while ((rc = sem_timedwait(s, &ts)) != 0 && errno == EINTR)
+        ;
+    if (rc != 0) { /* the writer is deadlocked: nothing can close the ledger */
+        fprintf(stderr, "FAIL: %s never finished: the ledger thread deadlocked\n", what);
+        _exit(1);
+    }
+}
+
+static void assert_refused(const reentry *r)
+{
+    assert_int_equal(r->submit, PB_ERR_LEDGER_REENTRANT);
+    assert_int_equal(r->submit_result, PB_ERR_LEDGER_REENTRANT);
+    assert_int_equal(r->command, PB_ERR_LEDGER_REENTRANT);
+    assert_int_equal(r->account, PB_ERR_LEDGER_REENTRANT);
+    assert_int_equal(r->accounts, PB_ERR_LEDGER_REENTRANT);
+    assert_int_equal(r->accounts_result, PB_ERR_LEDGER_REENTRANT);
+}
+
+/* A command (on the writer) or an async callback (on the writer or the notifier)
+ * that makes a blocking ledger call would wait for its own thread forever. Each
+ * such call is refused with LEDGER_REENTRANT, nothing of it happens, and the
+ * writer goes on serving; the command's own pb_ledger_tx_submit still works. */
+static void test_blocking_call_on_ledger_thread_refused(void **state)
+{
+    fx *f = *state;
+    reentry_ledger = f->ledger;
+    int64_t psp = fx_account(f, "psp", "psp_clearing", 0);
+    int64_t p = fx_account(f, "player:1", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer dep = fx_transfer("dep", psp, p, 100, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(f, &dep), PB_OK);
+
+    reentry in_cmd = {.from = p, .to = psp};
+    sem_init(&in_cmd.done, 0, 0);
+    assert_int_equal(pb_ledger_command_async(f->ledger, reentrant_command, &in_cmd, on_done_reentry,
+                                             &in_cmd),
+                     PB_OK);
+    wait_or_die(&in_cmd.done, "a command making blocking ledger calls");
+    sem_destroy(&in_cmd.done);
+    assert_int_equal(in_cmd.status, PB_OK);
+    assert_refused(&in_cmd);
+    assert_int_equal(in_cmd.inner, PB_OK);
+
+    /* a callback: the transfer's is answered on a ledger thread */
+    reentry in_cb = {.from = p, .to = psp};
+    sem_init(&in_cb.done, 0, 0);
+    pb_transfer t = fx_transfer("async", p, psp, 7, PB_CODE_TRANSFER);
+    assert_int_equal(pb_ledger_submit_async(f->ledger, &t, 1, reentrant_done, &in_cb), PB_OK);
+    wait_or_die(&in_cb.done, "a callback making blocking ledger calls");
+    sem_destroy(&in_cb.done);
+    assert_int_equal(in_cb.status, PB_OK);
+    assert_int_equal(t.result, PB_OK);
+    assert_refused(&in_cb);
+
+    /* nothing of the refused calls happened, and the writer still serves */
+    assert_false(never_ran);
+    pb_ledger_account acc;
+    assert_int_equal(pb_ledger_account_find(f->conn, "b1", "reentrant", "house_revenue", "EUR",
+                                            &acc),
+                     PB_ERR_ACCOUNT_NOT_FOUND);
+    pb_ledger_record rec;
+    assert_int_equal(pb_ledger_transfer_by_key(f->conn, "test", "inside-command", &rec),
+                     PB_ERR_TRANSFER_NOT_FOUND);
+    assert_int_equal(pb_ledger_transfer_by_key(f->conn, "test", "inside-callback", &rec),
+                     PB_ERR_TRANSFER_NOT_FOUND);
+    pb_transfer after = fx_transfer("after", p, psp, 1, PB_CODE_TRANSFER);
+    assert_int_equal(fx_submit1(f, &after), PB_OK);
+    assert_int_equal(fx_get(f, p).debits_posted, 5 + 7 + 1);
+    assert_int_equal(fx_verify(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +351,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_command_rolls_back_its_batch, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_async_commands_in_flight, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_blocking_call_on_ledger_thread_refused, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_blocked_callers_woken_without_relays, fx_setup,
                                         fx_teardown),
     };

@@ -137,7 +137,9 @@ static void test_readers_see_committed_counters(void **state)
      * replays the tail from the file */
     pb_store_conn *c2;
     pb_store *s2 = open_store(f->path, &c2);
-    assert_null(pb_store_ledger_live(c2));
+    unsigned ticket;
+    assert_null(pb_store_ledger_live(c2, &ticket));
+    pb_store_ledger_live_done(c2, ticket);
     assert_built(c2, &b);
     pb_ledger_account found;
     assert_int_equal(pb_ledger_account_find(c2, "test", "player:bob", "player_cash", "EUR", &found),
