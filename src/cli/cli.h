@@ -50,10 +50,10 @@ const char *pb_cli_db_url(const char *flag_value);
 const char *pb_cli_keys_dir(const char *flag_value);
 /* The keys directory's sealing secrets against the check values the database
  * recorded (keycheck.c): 0 when each present file matches and none recorded is
- * missing (the unrecorded present ones are recorded now); -1 with the reason,
- * naming the file, otherwise. Call it before anything may create a secret, and
- * again after, to record the new ones. */
-int pb_cli_keys_check(pb_store *s, const char *keys_dir, char *err, size_t errcap);
+ * missing (with record, the unrecorded present ones are recorded now); -1 with
+ * the reason, naming the file, otherwise. Call it before anything may create a
+ * secret, and again after, to record the new ones. */
+int pb_cli_keys_check(pb_store *s, const char *keys_dir, bool record, char *err, size_t errcap);
 /* Opens the store and, with migrate, migrates it; without, a missing database file is
  * an error (not created). Prints the reason and returns NULL on failure. */
 pb_store *pb_cli_open_store(const char *url, bool migrate);

@@ -56,6 +56,7 @@ typedef struct copy_check {
     pb_store_transfer last;
     bool has_last;
     const char *keys_dir; /* where the audit key is looked for */
+    bool check_keys;      /* restore: the copy's key check values against keys_dir */
     int audit;            /* 0 clean, 1 violations, -1 not checked (no audit key) */
     pb_audit_verify_summary audit_sum;
 } copy_check;
@@ -121,6 +122,12 @@ static void verify_copy(const char *path, copy_check *k)
             k->rc = k->sum.violations || k->audit == 1 ? 1 : 0;
     }
     pb_store_disconnect(c);
+    /* a restore is only of use with the keys directory its data is sealed under */
+    if (k->rc != 2 && k->check_keys && pb_cli_keys_check(s, k->keys_dir, false, err, sizeof err)) {
+        fprintf(stderr, "pitboss: the backup and the keys directory do not belong together: %s\n",
+                err);
+        k->rc = 2;
+    }
     pb_store_close(s);
 }
 
@@ -280,6 +287,7 @@ int pb_cmd_restore(int argc, char **argv)
     copy_check k;
     memset(&k, 0, sizeof k);
     k.keys_dir = pb_cli_keys_dir(keys);
+    k.check_keys = true;
     char err[1024];
     pb_store_rc r = pb_store_restore(url, from, replace, verify ? accept_clean : NULL, &k, &info,
                                      err, sizeof err);

@@ -224,9 +224,10 @@ static int provider_create(int argc, char **argv)
         goto out;
     char kerr[768] = "";
     /* the secret is sealed under the keys directory's provider.key: this database's */
-    if (p->secret_len && (pb_cli_keys_check(s, pb_cli_keys_dir(keys), kerr, sizeof kerr) != 0 ||
-                          seal_key(pb_cli_keys_dir(keys)) != 0 ||
-                          pb_cli_keys_check(s, pb_cli_keys_dir(keys), kerr, sizeof kerr) != 0)) {
+    if (p->secret_len &&
+        (pb_cli_keys_check(s, pb_cli_keys_dir(keys), true, kerr, sizeof kerr) != 0 ||
+         seal_key(pb_cli_keys_dir(keys)) != 0 ||
+         pb_cli_keys_check(s, pb_cli_keys_dir(keys), true, kerr, sizeof kerr) != 0)) {
         if (kerr[0])
             fprintf(stderr, "pitboss: %s\n", kerr);
         disconnect(c, s);

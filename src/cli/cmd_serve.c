@@ -336,7 +336,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
     if (!(s->store = pb_cli_open_store(url, true)))
         return -1;
     /* the keys directory must be this database's before anything seals under it */
-    if (pb_cli_keys_check(s->store, o->keys_dir, err, sizeof err) != 0) {
+    if (pb_cli_keys_check(s->store, o->keys_dir, true, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
@@ -514,7 +514,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     pb_api_cashier_listening(&s->app, pb_http_server_port(s->http));
     /* the secrets this start created, recorded */
-    if (pb_cli_keys_check(s->store, o->keys_dir, err, sizeof err) != 0) {
+    if (pb_cli_keys_check(s->store, o->keys_dir, true, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }

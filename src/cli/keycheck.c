@@ -15,7 +15,8 @@
  * message; it tells keys apart and says nothing about them), and a start whose
  * file is missing or different is refused, naming the file, before anything
  * is sealed. A secret not recorded yet is recorded (an upgrade records the
- * files as they are).
+ * files as they are). `pitboss restore` checks a backup's values against the
+ * keys directory the same way, recording nothing.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ static void check_value(const uint8_t key[PB_SEALBOX_KEY_LEN], uint8_t kcv[PB_KE
                        PB_SEALBOX_KEY_LEN);
 }
 
-int pb_cli_keys_check(pb_store *s, const char *keys_dir, char *err, size_t errcap)
+int pb_cli_keys_check(pb_store *s, const char *keys_dir, bool record, char *err, size_t errcap)
 {
     char why[512];
     pb_store_conn *c = pb_store_connect(s, why, sizeof why);
@@ -72,7 +73,7 @@ int pb_cli_keys_check(pb_store *s, const char *keys_dir, char *err, size_t errca
                      "was used with",
                      keys_dir, SEALING[i]);
             rc = -1;
-        } else if (g == PB_STORE_NOT_FOUND && r == 0) {
+        } else if (g == PB_STORE_NOT_FOUND && r == 0 && record) {
             if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK ||
                 pb_store_key_check_put(c, SEALING[i], have, pb_time_now_us()) != PB_STORE_OK ||
                 pb_store_commit(c) != PB_STORE_OK) {

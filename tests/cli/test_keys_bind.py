@@ -5,7 +5,8 @@
 (totp.key, fair.key, provider.key, pii.key) and refuses to start, naming the
 file and creating nothing, with a keys directory that lacks one of them (lost,
 a restore without it) or holds another one (another database's). The right
-directory starts again; `provider create` refuses a wrong directory too.
+directory starts again; `provider create` and `restore` refuse a wrong
+directory too.
 
 Usage: test_keys_bind.py PATH/TO/pitboss   (speaks TAP)
 """
@@ -112,6 +113,25 @@ def main():
                            capture_output=True, text=True, env=env(), cwd=d)
         assert r.returncode == 0, r.stderr
 
+    def restore():
+        copy = os.path.join(d, "copy.db")
+        r = subprocess.run([binary, "backup", "--db", db, "--to", copy, "--keys-dir", keys],
+                           capture_output=True, text=True, env=env(), cwd=d)
+        assert r.returncode == 0, r.stderr
+        for wrong, why in ((os.path.join(d, "other-keys"), "pii.key is not the key"),
+                           (os.path.join(d, "empty-keys"), "totp.key is missing")):
+            target = os.path.join(d, "restored.db")
+            r = subprocess.run([binary, "restore", "--from", copy, "--db", target,
+                                "--keys-dir", wrong], capture_output=True, text=True, env=env(),
+                               cwd=d)
+            assert r.returncode == 2 and why in r.stderr, (r.returncode, r.stderr)
+            assert "do not belong together" in r.stderr, r.stderr
+            assert not os.path.exists(target), "restored anyway"
+        r = subprocess.run([binary, "restore", "--from", copy, "--db",
+                            os.path.join(d, "restored.db"), "--keys-dir", keys],
+                           capture_output=True, text=True, env=env(), cwd=d)
+        assert r.returncode == 0, r.stderr
+
     case("first start: the four secrets created and their check values recorded", first_start)
     case("a start with an empty keys directory is refused naming totp.key; nothing created",
          lost_directory)
@@ -121,6 +141,8 @@ def main():
     case("the database's own keys directory starts", right_directory)
     case("provider create refuses another keys directory (nothing written), takes the right one",
          provider_create)
+    case("restore refuses a backup with another or an empty keys directory (nothing put in "
+         "place), takes the right one", restore)
     print(f"1..{len(cases)}")
     failed = 0
     try:
