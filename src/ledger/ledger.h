@@ -274,6 +274,13 @@ typedef struct pb_ledger_stats {
     /* of syncs, those the writer made itself for a batch committed while nothing
      * else was queued (pb_ledger_config.idle_sync_in_notifier) */
     uint64_t syncs_inline;
+    /* transfers refused STORE_CORRUPT: a row they depend on (the hold a post or
+     * void names, the stored transfer or rejection of their key) is damaged */
+    uint64_t corrupt_refusals;
+    /* holds due to expire that the sweep skipped because their row is damaged or
+     * their void failed (each hold counted once); they stay open, their accounts'
+     * counters untouched, until the row is repaired */
+    uint64_t expiry_skipped;
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
 

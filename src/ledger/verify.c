@@ -278,6 +278,11 @@ static int on_transfer(void *p, const pb_store_transfer *t)
         violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64, v->expect_seq,
                   t->seq);
     v->expect_seq = t->seq + 1;
+    if (t->malformed) /* what could be read is checked on below as it is */
+        violation(v, "malformed_row",
+                  "transfer seq %" PRId64 " is damaged: column %s has the wrong type or size "
+                  "(the writer refuses STORE_CORRUPT what needs it)",
+                  t->seq, t->malformed);
 
     uint8_t h[32];
     pb_ledger_hash(t, v->prev_hash, h);
