@@ -89,14 +89,23 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         "# HELP pitboss_ledger_syncs_inline_total Of those syncs, the ones the writer made itself "
         "for a batch committed while nothing else waited.\n"
         "# TYPE pitboss_ledger_syncs_inline_total counter\n"
-        "pitboss_ledger_syncs_inline_total %llu\n",
+        "pitboss_ledger_syncs_inline_total %llu\n"
+        "# HELP pitboss_ledger_corrupt_refusals_total Transfers refused STORE_CORRUPT because a "
+        "ledger row they need is damaged (logged as ledger.damaged_row; run ledger verify).\n"
+        "# TYPE pitboss_ledger_corrupt_refusals_total counter\n"
+        "pitboss_ledger_corrupt_refusals_total %llu\n"
+        "# HELP pitboss_ledger_expiry_skipped_total Holds due to expire that the sweep skipped "
+        "because their row is damaged (logged as ledger.expiry_skipped; each hold once).\n"
+        "# TYPE pitboss_ledger_expiry_skipped_total counter\n"
+        "pitboss_ledger_expiry_skipped_total %llu\n",
         (unsigned long long)st.batches, (unsigned long long)st.transfers,
         (unsigned long long)st.max_batch_seen, (unsigned long long)(st.commit_us_total / 1000000),
         (unsigned long long)(st.commit_us_total % 1000000),
         (unsigned long long)(st.cpu_us_total / 1000000),
         (unsigned long long)(st.cpu_us_total % 1000000), (unsigned long long)st.syncs,
         (unsigned long long)(st.sync_us_total / 1000000),
-        (unsigned long long)(st.sync_us_total % 1000000), (unsigned long long)st.syncs_inline);
+        (unsigned long long)(st.sync_us_total % 1000000), (unsigned long long)st.syncs_inline,
+        (unsigned long long)st.corrupt_refusals, (unsigned long long)st.expiry_skipped);
 }
 
 /* @backoffice: the events' figures — delivered, stream clients connected, clients

@@ -16,6 +16,10 @@
  * Account counters reach the store lazily (writeback.c), which is what lets
  * one commit carry thousands of transfers cheaply.
  * A store failure returns INTERNAL: the writer rolls the whole batch back.
+ * A damaged row is not a store failure: a transfer that depends on one (the hold
+ * its post or void names, the stored transfer or rejection of its key) is refused
+ * STORE_CORRUPT on its own, like a business refusal but never remembered under
+ * its key, and the rest of the batch goes on (see "damaged rows" below).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #include <string.h>
 
 #include "core/id.h"
+#include "core/log.h"
 #include "core/money.h"
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
@@ -136,6 +141,7 @@ void pb_ledger_engine_free(pb_ledger *l)
     free(l->bloom);
     free(l->holds);
     free(l->lazy);
+    free(l->damaged);
 }
 
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
@@ -147,6 +153,77 @@ pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
     if (rc == PB_STORE_CONFLICT)
         return PB_ERR_ACCOUNT_EXISTS;
     return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* ---------------------------------------------------------------- damaged rows */
+
+/* A damaged transfer row (a column of the wrong type or size, a page SQLite
+ * cannot decode, an id that does not name its own seq, a hold the open-pending
+ * table lists without its pending flag or without its resolution) is no reason
+ * to refuse the neighbours of the one transfer that needs it, nor a business
+ * answer to remember: that transfer gets STORE_CORRUPT (transient: the same
+ * request succeeds once the row is repaired from a backup; `pitboss ledger
+ * verify` names the row) and the batch goes on. Each row is logged once, at
+ * error level, naming its seq; the rows met are kept for that (and for the
+ * expiry sweep's skipping, pb_ledger_engine_expire). */
+
+static damaged_row *damaged_find(pb_ledger *l, int64_t seq)
+{
+    for (size_t i = 0; i < l->ndamaged; i++)
+        if (l->damaged[i].seq == seq)
+            return &l->damaged[i];
+    return NULL;
+}
+
+/* Notes seq as damaged; true when it was not known yet (the caller logs then).
+ * seq 0 (unknown, e.g. a page SQLite cannot decode) is never kept: logged each time. */
+static bool damaged_note(pb_ledger *l, int64_t seq)
+{
+    if (seq <= 0)
+        return true;
+    if (damaged_find(l, seq))
+        return false;
+    if (grow((void **)&l->damaged, &l->damaged_cap, l->ndamaged + 1, sizeof *l->damaged) != 0)
+        return true; /* out of memory: logged again next time */
+    l->damaged[l->ndamaged++] = (damaged_row){.seq = seq, .retry_at = 0};
+    return true;
+}
+
+static void count_stat(pb_ledger *l, uint64_t *counter)
+{
+    pthread_mutex_lock(&l->mu);
+    (*counter)++;
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Why a lookup answered CORRUPT: the store's message, or (a row read whole) that
+ * its id does not name it (pb_ledger_transfer_by_id). */
+static const char *damage_why(pb_ledger *l, const pb_store_transfer *p)
+{
+    if (p->seq > 0 && !p->malformed)
+        return "its stored id does not name its seq";
+    return pb_store_errmsg(l->wconn);
+}
+
+/* Refuses leg x with STORE_CORRUPT because the transfer row seq (0: unknown; id
+ * names it when known) is damaged: logs it the first time (run_chain counts the
+ * refusals). */
+static void refuse_damaged(pb_ledger *l, const pb_transfer *x, int64_t seq, const pb_id *id,
+                           const char *why, pb_err *result)
+{
+    char ids[PB_ID_STR_LEN + 1] = "";
+    int64_t named;
+    if (id)
+        pb_id_to_string(id, ids);
+    if (seq <= 0 && id && pb_ledger_txid_seq(l->ids.key, id, &named))
+        seq = named;
+    if (damaged_note(l, seq))
+        pb_log(PB_LOG_ERROR, "ledger.damaged_row",
+               "transfer seq %" PRId64 " (id %s) is damaged: %s. Transfers that need it are "
+               "refused STORE_CORRUPT (this one: %s/%s) until it is repaired; run `pitboss "
+               "ledger verify`",
+               seq, ids[0] ? ids : "?", why, x->scope, x->key);
+    *result = PB_ERR_STORE_CORRUPT;
 }
 
 /* ---------------------------------------------------------------- idempotency */
@@ -193,19 +270,38 @@ static bool matches_rejection(const pb_transfer *t, const pb_store_rejection *r)
            t->timeout_s == r->timeout_s && strcmp(t->reference, r->reference) == 0;
 }
 
-typedef enum { KEY_NEW, KEY_REPLAY, KEY_CONFLICT } key_state;
+/* KEY_DAMAGED: what is stored under the key cannot be read (t->result is
+ * STORE_CORRUPT, already logged). */
+typedef enum { KEY_NEW, KEY_REPLAY, KEY_CONFLICT, KEY_DAMAGED } key_state;
 
 /* Looks the key up; on KEY_REPLAY t->result/record hold the stored outcome. */
 static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
 {
     pb_store_rc rc = pb_store_transfer_by_key(l->wconn, t->scope, t->key, &t->record);
+    if (rc == PB_STORE_CORRUPT) {
+        refuse_damaged(l, t, t->record.seq, NULL, pb_store_errmsg(l->wconn), &t->result);
+        memset(&t->record, 0, sizeof t->record);
+        *ks = KEY_DAMAGED;
+        return PB_OK;
+    }
     if (rc == PB_STORE_OK) {
         *ks = matches_record(t, &t->record) ? KEY_REPLAY : KEY_CONFLICT;
         if (*ks == KEY_REPLAY && (t->flags & PB_TRANSFER_POST_PENDING) && t->amount == 0) {
             /* "post the full amount" replays only a post that did post all of it */
             pb_store_transfer p;
-            if (pb_ledger_transfer_by_id(l->wconn, &l->ids, &t->record.pending_id, &p) !=
-                PB_STORE_OK)
+            memset(&p, 0, sizeof p);
+            rc = pb_ledger_transfer_by_id(l->wconn, &l->ids, &t->record.pending_id, &p);
+            if (rc == PB_STORE_CORRUPT || rc == PB_STORE_NOT_FOUND) {
+                /* a post whose hold is gone or unreadable */
+                refuse_damaged(l, t, p.seq, &t->record.pending_id,
+                               rc == PB_STORE_CORRUPT ? damage_why(l, &p)
+                                                      : "a post names it but it is not there",
+                               &t->result);
+                memset(&t->record, 0, sizeof t->record);
+                *ks = KEY_DAMAGED;
+                return PB_OK;
+            }
+            if (rc != PB_STORE_OK)
                 return PB_ERR_INTERNAL;
             if (p.amount != t->record.amount)
                 *ks = KEY_CONFLICT;
@@ -222,6 +318,15 @@ static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
     }
     pb_store_rejection rej;
     rc = pb_store_rejection_by_key(l->wconn, t->scope, t->key, &rej);
+    if (rc == PB_STORE_CORRUPT) {
+        pb_log(PB_LOG_ERROR, "ledger.damaged_row",
+               "the remembered rejection of %s/%s is damaged (%s): the key is refused "
+               "STORE_CORRUPT until it is repaired",
+               t->scope, t->key, pb_store_errmsg(l->wconn));
+        t->result = PB_ERR_STORE_CORRUPT;
+        *ks = KEY_DAMAGED;
+        return PB_OK;
+    }
     if (rc == PB_STORE_NOT_FOUND) {
         *ks = KEY_NEW;
         return PB_OK;
@@ -299,13 +404,31 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
         return PB_OK;
     }
     pb_store_rc rc = pb_ledger_transfer_by_id(l->wconn, &l->ids, &t[k].pending_id, p);
-    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !(p->flags & PB_TRANSFER_PENDING))) {
+    if (rc == PB_STORE_CORRUPT) {
+        refuse_damaged(l, &t[k], p->seq, &t[k].pending_id, damage_why(l, p), biz);
+        return PB_OK;
+    }
+    int64_t expires_at;
+    if (rc == PB_STORE_OK && !(p->flags & PB_TRANSFER_PENDING)) {
+        /* no hold: the caller named another transfer, unless the open-pending
+         * table lists it (then the row lost its flag) */
+        rc = pb_store_pending_open_get(l->wconn, p->seq, &expires_at);
+        if (rc == PB_STORE_OK) {
+            refuse_damaged(l, &t[k], p->seq, &p->id,
+                           "listed as an open hold but its row is not flagged pending", biz);
+            return PB_OK;
+        }
+        if (rc != PB_STORE_NOT_FOUND)
+            return PB_ERR_INTERNAL;
+        *biz = PB_ERR_PENDING_NOT_FOUND;
+        return PB_OK;
+    }
+    if (rc == PB_STORE_NOT_FOUND) {
         *biz = PB_ERR_PENDING_NOT_FOUND;
         return PB_OK;
     }
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    int64_t expires_at;
     rc = pb_store_pending_open_get(l->wconn, p->seq, &expires_at);
     if (rc == PB_STORE_OK) {
         if (!expiring && expires_at > 0 && expires_at <= now)
@@ -316,8 +439,18 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
         return PB_ERR_INTERNAL;
     pb_store_transfer res;
     rc = pb_store_transfer_by_pending(l->wconn, &t[k].pending_id, &res);
+    if (rc == PB_STORE_CORRUPT || rc == PB_STORE_NOT_FOUND) {
+        /* resolved but its resolution is unreadable, or not open and never
+         * resolved: the rows or the projection are damaged */
+        refuse_damaged(l, &t[k], p->seq, &p->id,
+                       rc == PB_STORE_CORRUPT
+                           ? pb_store_errmsg(l->wconn)
+                           : "a hold neither listed as open nor resolved by any transfer",
+                       biz);
+        return PB_OK;
+    }
     if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL; /* resolved but no resolution: the projection is damaged */
+        return PB_ERR_INTERNAL;
     if (res.flags & PB_TRANSFER_EXPIRED)
         *biz = PB_ERR_PENDING_EXPIRED;
     else if (res.flags & PB_TRANSFER_POST_PENDING)
@@ -585,6 +718,10 @@ static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, boo
                 failed = k;
                 continue;
             }
+            if (ks == KEY_DAMAGED) { /* x->result is STORE_CORRUPT: never remembered */
+                failed = k;
+                continue;
+            }
             if (ks == KEY_REPLAY) {
                 x->replayed = true;
                 if (x->result != PB_OK)
@@ -598,7 +735,9 @@ static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, boo
         if (biz) {
             x->result = biz;
             failed = k;
-            remember = pb_ledger_error_is_remembered(biz);
+            /* the sweep's own voids are never remembered: a hold it cannot
+             * expire is skipped (pb_ledger_engine_expire) */
+            remember = !expiring && pb_ledger_error_is_remembered(biz);
             continue;
         }
         x->result = PB_OK;
@@ -621,6 +760,8 @@ static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, boo
         }
         if (remember)
             e = remember_rejection(l, &t[failed], t[failed].result, now);
+        if (!expiring && t[failed].result == PB_ERR_STORE_CORRUPT)
+            count_stat(l, &l->stats.corrupt_refusals);
     }
     if (fresh != fresh_small)
         free(fresh);
@@ -646,47 +787,124 @@ pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_
     return PB_OK;
 }
 
+/* A due hold the sweep cannot expire (its row is damaged, or its void failed):
+ * logged the first time, then left alone until retry_at. */
+static void skip_hold(pb_ledger *l, int64_t seq, int64_t now, const char *why)
+{
+    damaged_row *d = damaged_find(l, seq);
+    bool first = !d || d->retry_at == 0;
+    if (!d) {
+        if (grow((void **)&l->damaged, &l->damaged_cap, l->ndamaged + 1, sizeof *l->damaged) != 0) {
+            pb_log(PB_LOG_ERROR, "ledger.expiry_skipped",
+                   "hold seq %" PRId64 " cannot be expired: %s (out of memory: not remembered)",
+                   seq, why);
+            return;
+        }
+        d = &l->damaged[l->ndamaged++];
+        *d = (damaged_row){.seq = seq};
+    }
+    if (d->retry_at == 0)
+        l->nskipped++;
+    d->retry_at = now + PB_LEDGER_DAMAGED_RETRY_US;
+    if (!first)
+        return;
+    count_stat(l, &l->stats.expiry_skipped);
+    pb_log(PB_LOG_ERROR, "ledger.expiry_skipped",
+           "hold seq %" PRId64 " is due to expire but cannot be: %s. It stays open and its "
+           "accounts' counters are left as they are; the sweep goes on with the other holds "
+           "and tries it again every %d s. Run `pitboss ledger verify` and repair the row",
+           seq, why, (int)(PB_LEDGER_DAMAGED_RETRY_US / 1000000));
+}
+
+/* A skipped hold expired after all (its row was repaired). */
+static void unskip_hold(pb_ledger *l, damaged_row *d)
+{
+    pb_log(PB_LOG_INFO, "ledger.expiry_resumed", "hold seq %" PRId64 " expired after all", d->seq);
+    l->nskipped--;
+    *d = l->damaged[--l->ndamaged];
+}
+
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
 {
-    int64_t seqs[256];
-    size_t n = 0;
-    if (cap > 256)
-        cap = 256;
-    if (pb_store_pending_open_expired(l->wconn, now, seqs, cap, &n) != PB_STORE_OK)
+    /* the skipped holds are due too and come first: room for them besides cap */
+    size_t want = cap + l->nskipped, n = 0;
+    int64_t small[256], *seqs = want <= 256 ? small : malloc(want * sizeof *seqs);
+    if (!seqs)
         return PB_ERR_INTERNAL;
-    n += pb_ledger_lazy_expired(l, now, seqs + n, cap - n); /* not in the table yet */
+    pb_err e = PB_OK;
+    if (pb_store_pending_open_expired(l->wconn, now, seqs, want, &n) != PB_STORE_OK) {
+        e = PB_ERR_INTERNAL;
+        goto out;
+    }
+    size_t ntable = n;
+    n += pb_ledger_lazy_expired(l, now, seqs + n, want - n); /* not in the table yet */
 
     for (size_t i = 0; i < n; i++) {
+        damaged_row *d = damaged_find(l, seqs[i]);
+        if (d && d->retry_at > now) {
+            if (i >= ntable && d->retry_at < l->lazy_min_expiry)
+                l->lazy_min_expiry = d->retry_at; /* the ring is scanned again then */
+            continue;
+        }
         pb_store_transfer p;
-        if (pb_store_transfer_by_seq(l->wconn, seqs[i], &p) != PB_STORE_OK)
-            return PB_ERR_INTERNAL;
+        memset(&p, 0, sizeof p);
+        pb_store_rc rc = pb_store_transfer_by_seq(l->wconn, seqs[i], &p);
+        const char *why = NULL;
+        if (rc == PB_STORE_CORRUPT)
+            why = pb_store_errmsg(l->wconn);
+        else if (rc == PB_STORE_NOT_FOUND)
+            why = "listed as an open hold but there is no transfer with that seq";
+        else if (rc != PB_STORE_OK) {
+            e = PB_ERR_INTERNAL;
+            goto out;
+        } else if (!(p.flags & PB_TRANSFER_PENDING))
+            why = "listed as an open hold but its row is not flagged pending";
         pb_transfer x;
-        memset(&x, 0, sizeof x);
-        snprintf(x.scope, sizeof x.scope, "ledger");
-        memcpy(x.key, "expire:", 7);
-        pb_id_to_string(&p.id, x.key + 7);
-        x.flags = PB_TRANSFER_VOID_PENDING;
-        x.pending_id = p.id;
-        memcpy(x.reference, p.reference, sizeof x.reference);
-        pb_err e = run_chain(l, &x, 1, now, true);
-        if (e != PB_OK)
-            return e;
-        if (x.result != PB_OK)
-            return PB_ERR_INTERNAL; /* an open pending that cannot be expired: damaged store */
+        if (!why) {
+            memset(&x, 0, sizeof x);
+            snprintf(x.scope, sizeof x.scope, "ledger");
+            memcpy(x.key, "expire:", 7);
+            pb_id_to_string(&p.id, x.key + 7);
+            x.flags = PB_TRANSFER_VOID_PENDING;
+            x.pending_id = p.id;
+            memcpy(x.reference, p.reference, sizeof x.reference);
+            if ((e = run_chain(l, &x, 1, now, true)) != PB_OK)
+                goto out;
+            /* refused (the void undone: the accounts keep their counters) */
+            if (x.result != PB_OK)
+                why = pb_err_code(x.result);
+        }
+        if (why) {
+            skip_hold(l, seqs[i], now, why);
+            if (i >= ntable && now + PB_LEDGER_DAMAGED_RETRY_US < l->lazy_min_expiry)
+                l->lazy_min_expiry = now + PB_LEDGER_DAMAGED_RETRY_US;
+        } else if ((d = damaged_find(l, seqs[i])) && d->retry_at) {
+            unskip_hold(l, d);
+        }
     }
-    if (n == cap) {
+    if (n == want) {
         l->next_expiry = now; /* more may be due: sweep again in the next batch */
-        return PB_OK;
+        goto out;
     }
     pb_store_rc rc = pb_store_pending_open_next_expiry(l->wconn, &l->next_expiry);
     if (rc == PB_STORE_NOT_FOUND)
         l->next_expiry = INT64_MAX;
-    else if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
+    else if (rc != PB_STORE_OK) {
+        e = PB_ERR_INTERNAL;
+        goto out;
+    }
     int64_t lazy = pb_ledger_lazy_next_expiry(l);
     if (lazy < l->next_expiry)
         l->next_expiry = lazy;
-    return PB_OK;
+    /* only skipped holds are due (the table's earliest is one of them): sweep at
+     * the idle interval, not in every batch, for the holds that fall due meanwhile
+     * (a post or void of one past its expiry is refused PENDING_EXPIRED anyway) */
+    if (l->next_expiry <= now)
+        l->next_expiry = now + (int64_t)l->cfg.expiry_interval_ms * 1000;
+out:
+    if (seqs != small)
+        free(seqs);
+    return e;
 }
 
 /* ---- commands ---- */

@@ -24,8 +24,23 @@
  * with everything else that was queued (group commit). A failing transfer
  * fails only itself (and its linked chain), never its neighbours in the batch.
  *
+ * Damaged rows: a transfer whose post/void names a hold whose row is damaged (a
+ * column of the wrong type or size, an id not naming its own seq, a hold the
+ * open-pending table lists without its flag or resolution), or whose key's stored
+ * transfer or rejection is damaged, gets STORE_CORRUPT on its own (its linked
+ * chain LINKED_EVENT_FAILED); the rest of the batch goes on, and nothing is
+ * remembered under its key: it is transient, like INTERNAL and STORE_UNAVAILABLE
+ * (callers must not treat it as a business answer), and the same request succeeds
+ * once the row is repaired. Each row is logged once (event "ledger.damaged_row").
+ * The expiry sweep skips a due hold it cannot read or void (event
+ * "ledger.expiry_skipped", once): it stays open with its accounts' counters
+ * untouched, is tried again every 60 s, and the other holds expire. Both are
+ * counted in pb_ledger_stats. pb_ledger_verify reports such a row as
+ * "malformed_row". A damaged row the writer needs at open (the last transfer, or
+ * one above the balance or pending mark) makes pb_ledger_open fail.
+ *
  * Reading: the query functions take the caller's own store connection and see
- * committed state only.
+ * committed state only; a damaged row is STORE_CORRUPT there too.
  *
  * Ledger threads: commands (pb_ledger_command[_async]) run on the writer thread,
  * and the callbacks of the _async calls on the writer or its notifier thread.
@@ -274,6 +289,13 @@ typedef struct pb_ledger_stats {
     /* of syncs, those the writer made itself for a batch committed while nothing
      * else was queued (pb_ledger_config.idle_sync_in_notifier) */
     uint64_t syncs_inline;
+    /* transfers refused STORE_CORRUPT: a row they depend on (the hold a post or
+     * void names, the stored transfer or rejection of their key) is damaged */
+    uint64_t corrupt_refusals;
+    /* holds due to expire that the sweep skipped because their row is damaged or
+     * their void failed (each hold counted once); they stay open, their accounts'
+     * counters untouched, until the row is repaired */
+    uint64_t expiry_skipped;
 } pb_ledger_stats;
 void pb_ledger_stats_get(pb_ledger *l, pb_ledger_stats *out);
 

@@ -62,6 +62,15 @@ typedef struct lazy_hold {
     int64_t since_us; /* monotonic clock */
 } lazy_hold;
 
+/* A transfer row found damaged (engine.c): logged once; a due hold among them is
+ * skipped by the expiry sweep until retry_at (the writer's clock; 0: not a
+ * hold the sweep skipped). */
+#define PB_LEDGER_DAMAGED_RETRY_US 60000000 /* a skipped hold is tried again after 60 s */
+typedef struct damaged_row {
+    int64_t seq;
+    int64_t retry_at;
+} damaged_row;
+
 /* Saved counters of an account, to undo a failed linked chain. */
 typedef struct undo_entry {
     cached_account *acct;
@@ -144,6 +153,10 @@ struct pb_ledger {
     bool reset_pending;   /* a failed batch's reload failed: no batch until it succeeds */
     bool claimed;         /* holds the store's writer claim (pb_store_writer_claim) */
     pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
+    /* damaged transfer rows met so far (engine.c); kept across failed batches */
+    damaged_row *damaged;
+    size_t ndamaged, damaged_cap;
+    size_t nskipped; /* of them, holds the expiry sweep skips */
     pb_ledger_ids ids;
 };
 
@@ -175,7 +188,11 @@ void pb_ledger_engine_free(pb_ledger *l);
  * INTERNAL when the store failed and the whole batch must be rolled back. */
 pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_t now);
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now);
-/* Expires up to `cap` holds whose timeout passed. */
+/* Expires up to `cap` holds whose timeout passed. A hold whose row is damaged
+ * (cannot be read, or its void fails) is skipped: logged once, counted in
+ * stats.expiry_skipped, its accounts' counters left as they are, and tried again
+ * only every PB_LEDGER_DAMAGED_RETRY_US; the sweep goes on with the others.
+ * INTERNAL only when the store itself failed. */
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
 /* writeback.c — at open and after a failed batch: applies the transfers above
  * the balance mark to the cached counters of the rows that lack them, queues
@@ -231,7 +248,9 @@ void pb_ledger_txid_make(const uint8_t key[PB_LEDGER_ID_KEY_LEN], int64_t seq,
 /* The seq an id names (deciphered); false when it is no id this scheme made. */
 bool pb_ledger_txid_seq(const uint8_t key[PB_LEDGER_ID_KEY_LEN], const pb_id *id, int64_t *seq);
 /* The transfer with this id: a primary-key read (a scan of the legacy range for
- * pre-0010 ids). NOT_FOUND when there is none. */
+ * pre-0010 ids). NOT_FOUND when there is none; CORRUPT when the row the id names
+ * is damaged (store_ledger.h), or holds an id that does not name its own seq
+ * (then *out is that row). */
 pb_store_rc pb_ledger_transfer_by_id(pb_store_conn *c, const pb_ledger_ids *ids, const pb_id *id,
                                      pb_store_transfer *out);
 pb_err pb_ledger_ids_load(pb_store_conn *c, pb_ledger_ids *ids);

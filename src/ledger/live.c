@@ -193,6 +193,10 @@ static int replay_one(void *p, const pb_store_transfer *t)
 {
     replay_ctx *x = p;
     int64_t pending_amount;
+    if (t->malformed) { /* damaged: the counters cannot be brought up to date */
+        x->e = PB_ERR_STORE_CORRUPT;
+        return 1;
+    }
     if ((x->e = pb_ledger_record_pending_amount(x->c, x->ids, t, &pending_amount)) != PB_OK)
         return 1;
     pb_ledger_apply_record(x->a, t, pending_amount);

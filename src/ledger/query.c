@@ -22,6 +22,7 @@ static pb_err map(pb_store_rc rc, pb_err not_found)
     case PB_STORE_OK: return PB_OK;
     case PB_STORE_NOT_FOUND: return not_found;
     case PB_STORE_BUSY: return PB_ERR_STORE_UNAVAILABLE;
+    case PB_STORE_CORRUPT: return PB_ERR_STORE_CORRUPT; /* a damaged row (store_ledger.h) */
     default: return PB_ERR_INTERNAL;
     }
 }

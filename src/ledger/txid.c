@@ -89,13 +89,19 @@ bool pb_ledger_txid_seq(const uint8_t key[PB_LEDGER_ID_KEY_LEN], const pb_id *id
 pb_store_rc pb_ledger_transfer_by_id(pb_store_conn *c, const pb_ledger_ids *ids, const pb_id *id,
                                      pb_store_transfer *out)
 {
-    int64_t seq;
+    int64_t seq, named;
     if (pb_ledger_txid_seq(ids->key, id, &seq)) {
         pb_store_rc rc = pb_store_transfer_by_seq(c, seq, out);
         if (rc == PB_STORE_OK && memcmp(out->id.b, id->b, 16) == 0)
             return PB_STORE_OK;
         if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
             return rc;
+        /* another id at that seq: a wrong id the caller made up (it names the seq
+         * but not the row, e.g. with other milliseconds), unless the stored id
+         * does not name its own row, which no transfer the ledger wrote has */
+        if (rc == PB_STORE_OK && seq >= ids->legacy_below &&
+            (!pb_ledger_txid_seq(ids->key, &out->id, &named) || named != seq))
+            return PB_STORE_CORRUPT;
     }
     if (ids->legacy_below <= 1)
         return PB_STORE_NOT_FOUND;

@@ -18,7 +18,9 @@
  * projection are compared with the rebuilt state. Balance rows are written back
  * lazily, so a row is compared with its account's counters as of the row's own
  * last_seq (taken while replaying), and must not lag behind the balance mark. Each violation is reported
- * through the callback with a stable kind and a message naming the row.
+ * through the callback with a stable kind and a message naming the row. A row
+ * with a column of the wrong type or size is "malformed_row" (and checked on as
+ * far as it could be read: its hash no longer matches).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -278,6 +280,11 @@ static int on_transfer(void *p, const pb_store_transfer *t)
         violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64, v->expect_seq,
                   t->seq);
     v->expect_seq = t->seq + 1;
+    if (t->malformed) /* what could be read is checked on below as it is */
+        violation(v, "malformed_row",
+                  "transfer seq %" PRId64 " is damaged: column %s has the wrong type or size "
+                  "(the writer refuses STORE_CORRUPT what needs it)",
+                  t->seq, t->malformed);
 
     uint8_t h[32];
     pb_ledger_hash(t, v->prev_hash, h);
@@ -562,6 +569,8 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
     rc = pb_store_transfer_last(c, &last);
     if (rc == PB_STORE_NOT_FOUND)
         last.seq = 0;
+    else if (rc == PB_STORE_CORRUPT && last.seq > 0)
+        ; /* the head is malformed but has its seq: the scan reports it */
     else if (rc != PB_STORE_OK)
         goto out;
     pb_store_rollback(c);

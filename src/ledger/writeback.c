@@ -22,8 +22,10 @@
  * the transfers above it to find the holds the table lacks; the expiry sweep
  * looks at both (engine.c).
  */
+#include <inttypes.h>
 #include <stdlib.h>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "ledger/ledger_internal.h"
 
@@ -92,6 +94,15 @@ static int replay_one(void *p, const pb_store_transfer *t)
 {
     replay_ctx *x = p;
     int64_t pending_amount;
+    if (t->malformed) { /* the counters cannot be rebuilt from it: fail closed */
+        pb_log(PB_LOG_ERROR, "ledger.damaged_row",
+               "transfer seq %" PRId64 " above the balance mark is damaged (column %s has the "
+               "wrong type or size): the accounts' counters cannot be rebuilt; run `pitboss "
+               "ledger verify`",
+               t->seq, t->malformed);
+        x->e = PB_ERR_STORE_CORRUPT;
+        return 1;
+    }
     if ((x->e = pb_ledger_record_pending_amount(x->l->wconn, &x->l->ids, t, &pending_amount)) !=
         PB_OK)
         return 1;
@@ -217,6 +228,15 @@ static int replay_hold(void *p, const pb_store_transfer *t)
 {
     hold_replay_ctx *x = p;
     pb_ledger *l = x->l;
+    if (t->malformed) { /* which holds are open cannot be told: fail closed */
+        pb_log(PB_LOG_ERROR, "ledger.damaged_row",
+               "transfer seq %" PRId64 " above the pending mark is damaged (column %s has the "
+               "wrong type or size): the open holds cannot be rebuilt; run `pitboss ledger "
+               "verify`",
+               t->seq, t->malformed);
+        x->e = PB_ERR_STORE_CORRUPT;
+        return 1;
+    }
     if (t->flags & PB_TRANSFER_PENDING) {
         int64_t expires_at;
         pb_store_rc rc = pb_store_pending_open_get(l->wconn, t->seq, &expires_at);

@@ -30,6 +30,11 @@ typedef enum {
                            disk that refuses writes (full, read-only, failed write); the
                            API answers 503 STORE_UNAVAILABLE */
     PB_STORE_ERROR,     /* a hard failure (I/O, corruption, misuse): see pb_store_errmsg() */
+    PB_STORE_CORRUPT,   /* a lookup found its row but the row is damaged (a column of the
+                           wrong type or size, NULL where a value is required, or a page
+                           SQLite cannot decode): the data is wrong, the connection and its
+                           transaction are not. Only readers that say so return it (the
+                           ledger's transfer lookups, store_ledger.h); see pb_store_errmsg() */
 } pb_store_rc;
 
 typedef enum {

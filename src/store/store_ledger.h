@@ -56,6 +56,10 @@ typedef struct pb_store_transfer {
     int64_t credit_prev_seq;
     int64_t created_at;
     uint8_t hash[32];
+    /* NULL, or (a damaged row) the name of its first column of the wrong type or
+     * size, or NULL where a value is required; set by scans, which pass such a row
+     * on for verify to report. Lookups return PB_STORE_CORRUPT for it instead. */
+    const char *malformed;
 } pb_store_transfer;
 
 /* A request the ledger rejected for a business reason, remembered under its key. */
@@ -96,7 +100,13 @@ pb_store_rc pb_store_balances_mark_set(pb_store_conn *c, int64_t seq);
 pb_store_rc pb_store_pending_mark_get(pb_store_conn *c, int64_t *seq);
 pb_store_rc pb_store_pending_mark_set(pb_store_conn *c, int64_t seq);
 
-/* Transfers: INSERT only. CONFLICT on a duplicate id, key or pending resolution. */
+/* Transfers: INSERT only. CONFLICT on a duplicate id, key or pending resolution.
+ * The lookups below (by_seq, by_legacy_id, by_key, by_pending, last) and
+ * rejection_by_key return PB_STORE_CORRUPT when the row they find is damaged (a
+ * column of the wrong type or size, NULL where a value is required; *out then
+ * holds what could be read, a transfer's seq at least) or SQLite reports the
+ * pages it needs corrupt; pb_store_errmsg() names the row and column. Never a
+ * silently zeroed or truncated field, nor NOT_FOUND. */
 pb_store_rc pb_store_transfer_insert(pb_store_conn *c, const pb_store_transfer *t);
 pb_store_rc pb_store_transfer_by_seq(pb_store_conn *c, int64_t seq, pb_store_transfer *out);
 /* Transfer ids carry their seq (src/ledger/txid.c): the ledger finds a transfer

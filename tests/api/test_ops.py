@@ -322,6 +322,8 @@ def run_cases(tap, srv):
         for name in ("pitboss_ledger_batches_total", "pitboss_ledger_transfers_total",
                      "pitboss_ledger_batch_size_max", "pitboss_ledger_commit_seconds_total",
                      "pitboss_ledger_syncs_total", "pitboss_ledger_sync_seconds_total",
+                     "pitboss_ledger_corrupt_refusals_total",
+                     "pitboss_ledger_expiry_skipped_total",
                      "pitboss_cashier_payouts_refused_total",
                      "pitboss_cashier_payouts_resent_total", "pitboss_cashier_payouts_waiting",
                      "pitboss_games_rounds_retried_total", "pitboss_games_retry_failures_total",

@@ -21,30 +21,118 @@
     "a.id,a.brand,a.owner,a.kind,a.currency,a.flags,a.created_at,b.debits_pending," \
     "b.debits_posted,b.credits_pending,b.credits_posted,b.last_seq"
 
-static void read_transfer(sqlite3_stmt *st, pb_store_transfer *t)
+/* Column checks for rows written only by the ledger: a value of another type, a
+ * blob of another size or a text longer than its field is a damaged row, never
+ * something to read as zeros or truncate. Each returns true when the column is
+ * well formed. */
+static bool col_int(sqlite3_stmt *st, int col)
 {
+    return sqlite3_column_type(st, col) == SQLITE_INTEGER;
+}
+
+static bool col_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+        return false;
+    sqr_text(dst, cap, st, col);
+    return (size_t)sqlite3_column_bytes(st, col) < cap;
+}
+
+static bool col_blob(uint8_t *dst, size_t len, sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_BLOB &&
+           (size_t)sqlite3_column_bytes(st, col) == len && sqr_blob(dst, len, st, col) == len;
+}
+
+/* Reads a transfer row; NULL when it is well formed, else the name of the first
+ * malformed column (the rest of *t is still read, as far as it goes). */
+static const char *read_transfer(sqlite3_stmt *st, pb_store_transfer *t)
+{
+    static const char *const names[] = {"seq",
+                                        "id",
+                                        "scope",
+                                        "ikey",
+                                        "debit_account_id",
+                                        "credit_account_id",
+                                        "amount",
+                                        "currency",
+                                        "code",
+                                        "flags",
+                                        "pending_id",
+                                        "timeout_s",
+                                        "expires_at",
+                                        "reference",
+                                        "trace_id",
+                                        "debit_prev_seq",
+                                        "credit_prev_seq",
+                                        "created_at",
+                                        "hash"};
+    bool ok[19];
     memset(t, 0, sizeof *t);
+    ok[0] = col_int(st, 0);
     t->seq = sqlite3_column_int64(st, 0);
-    (void)sqr_blob(t->id.b, 16, st, 1);
-    sqr_text(t->scope, sizeof t->scope, st, 2);
-    sqr_text(t->ikey, sizeof t->ikey, st, 3);
+    ok[1] = col_blob(t->id.b, 16, st, 1);
+    ok[2] = col_text(t->scope, sizeof t->scope, st, 2);
+    ok[3] = col_text(t->ikey, sizeof t->ikey, st, 3);
+    ok[4] = col_int(st, 4);
     t->debit_account_id = sqlite3_column_int64(st, 4);
+    ok[5] = col_int(st, 5);
     t->credit_account_id = sqlite3_column_int64(st, 5);
+    ok[6] = col_int(st, 6);
     t->amount = sqlite3_column_int64(st, 6);
-    sqr_text(t->currency, sizeof t->currency, st, 7);
+    ok[7] = col_text(t->currency, sizeof t->currency, st, 7);
+    ok[8] = col_int(st, 8);
     t->code = (uint32_t)sqlite3_column_int64(st, 8);
+    ok[9] = col_int(st, 9);
     t->flags = (uint32_t)sqlite3_column_int64(st, 9);
     t->has_pending_id = sqlite3_column_type(st, 10) != SQLITE_NULL;
-    if (t->has_pending_id)
-        (void)sqr_blob(t->pending_id.b, 16, st, 10);
+    ok[10] = !t->has_pending_id || col_blob(t->pending_id.b, 16, st, 10);
+    ok[11] = col_int(st, 11);
     t->timeout_s = sqlite3_column_int64(st, 11);
+    ok[12] = col_int(st, 12);
     t->expires_at = sqlite3_column_int64(st, 12);
-    sqr_text(t->reference, sizeof t->reference, st, 13);
-    sqr_text(t->trace_id, sizeof t->trace_id, st, 14);
+    ok[13] = col_text(t->reference, sizeof t->reference, st, 13);
+    ok[14] = col_text(t->trace_id, sizeof t->trace_id, st, 14);
+    ok[15] = col_int(st, 15);
     t->debit_prev_seq = sqlite3_column_int64(st, 15);
+    ok[16] = col_int(st, 16);
     t->credit_prev_seq = sqlite3_column_int64(st, 16);
+    ok[17] = col_int(st, 17);
     t->created_at = sqlite3_column_int64(st, 17);
-    (void)sqr_blob(t->hash, 32, st, 18);
+    ok[18] = col_blob(t->hash, 32, st, 18);
+    for (int i = 0; i < 19; i++)
+        if (!ok[i]) {
+            t->malformed = names[i];
+            return names[i];
+        }
+    return NULL;
+}
+
+/* Steps a lookup of one transfer: OK, NOT_FOUND, CORRUPT when the row is
+ * malformed (*out holds what could be read, its seq at least) or SQLite finds
+ * the pages it needs damaged, or the mapped error. */
+static pb_store_rc transfer_lookup(sq_conn *c, sqlite3_stmt *st, pb_store_transfer *out)
+{
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        const char *bad = read_transfer(st, out);
+        r = PB_STORE_OK;
+        if (bad) {
+            snprintf(c->err, sizeof c->err,
+                     "column %s of ledger_transfer seq %lld has the wrong type or size", bad,
+                     (long long)out->seq);
+            r = PB_STORE_CORRUPT;
+        }
+    } else if (rc != SQLITE_DONE) {
+        memset(out, 0, sizeof *out);
+        r = sq_result(c, rc);
+        /* a damaged page: the statement failed, the transaction goes on */
+        if ((rc & 0xff) == SQLITE_CORRUPT)
+            r = PB_STORE_CORRUPT;
+    }
+    sqr_done(st);
+    return r;
 }
 
 static void read_account(sqlite3_stmt *st, pb_store_account *a)
@@ -184,7 +272,7 @@ pb_store_rc sq_transfer_by_seq(pb_store_conn *base, int64_t seq, pb_store_transf
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, seq);
-    SQR_LOOKUP(c, st, read_transfer, out);
+    return transfer_lookup(c, st, out);
 }
 
 pb_store_rc sq_transfer_by_legacy_id(pb_store_conn *base, const pb_id *id, int64_t below,
@@ -198,7 +286,7 @@ pb_store_rc sq_transfer_by_legacy_id(pb_store_conn *base, const pb_id *id, int64
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, below);
-    SQR_LOOKUP(c, st, read_transfer, out);
+    return transfer_lookup(c, st, out);
 }
 
 pb_store_rc sq_ledger_ids(pb_store_conn *base, uint8_t key[16], int64_t *legacy_below)
@@ -237,7 +325,7 @@ pb_store_rc sq_transfer_by_key(pb_store_conn *base, const char *scope, const cha
         return PB_STORE_ERROR;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ikey, -1, SQLITE_STATIC);
-    SQR_LOOKUP(c, st, read_transfer, out);
+    return transfer_lookup(c, st, out);
 }
 
 pb_store_rc sq_transfer_by_pending(pb_store_conn *base, const pb_id *pending_id,
@@ -249,7 +337,7 @@ pb_store_rc sq_transfer_by_pending(pb_store_conn *base, const pb_id *pending_id,
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_blob(st, 1, pending_id->b, 16, SQLITE_STATIC);
-    SQR_LOOKUP(c, st, read_transfer, out);
+    return transfer_lookup(c, st, out);
 }
 
 pb_store_rc sq_transfer_last(pb_store_conn *base, pb_store_transfer *out)
@@ -260,27 +348,42 @@ pb_store_rc sq_transfer_last(pb_store_conn *base, pb_store_transfer *out)
                                " FROM ledger_transfer ORDER BY seq DESC LIMIT 1");
     if (!st)
         return PB_STORE_ERROR;
-    SQR_LOOKUP(c, st, read_transfer, out);
+    return transfer_lookup(c, st, out);
 }
 
-static void read_rejection(sqlite3_stmt *st, pb_store_rejection *r)
+/* Reads a rejection row; NULL when well formed, else the first malformed column. */
+static const char *read_rejection(sqlite3_stmt *st, pb_store_rejection *r)
 {
+    const char *bad = NULL;
+#define CHECK(ok, name)    \
+    do {                   \
+        if (!(ok) && !bad) \
+            bad = name;    \
+    } while (0)
     memset(r, 0, sizeof *r);
-    sqr_text(r->scope, sizeof r->scope, st, 0);
-    sqr_text(r->ikey, sizeof r->ikey, st, 1);
+    CHECK(col_text(r->scope, sizeof r->scope, st, 0), "scope");
+    CHECK(col_text(r->ikey, sizeof r->ikey, st, 1), "ikey");
+    CHECK(col_int(st, 2), "debit_account_id");
     r->debit_account_id = sqlite3_column_int64(st, 2);
+    CHECK(col_int(st, 3), "credit_account_id");
     r->credit_account_id = sqlite3_column_int64(st, 3);
+    CHECK(col_int(st, 4), "amount");
     r->amount = sqlite3_column_int64(st, 4);
-    sqr_text(r->currency, sizeof r->currency, st, 5);
+    CHECK(col_text(r->currency, sizeof r->currency, st, 5), "currency");
+    CHECK(col_int(st, 6), "code");
     r->code = (uint32_t)sqlite3_column_int64(st, 6);
+    CHECK(col_int(st, 7), "flags");
     r->flags = (uint32_t)sqlite3_column_int64(st, 7);
     r->has_pending_id = sqlite3_column_type(st, 8) != SQLITE_NULL;
-    if (r->has_pending_id)
-        (void)sqr_blob(r->pending_id.b, 16, st, 8);
+    CHECK(!r->has_pending_id || col_blob(r->pending_id.b, 16, st, 8), "pending_id");
+    CHECK(col_int(st, 9), "timeout_s");
     r->timeout_s = sqlite3_column_int64(st, 9);
-    sqr_text(r->reference, sizeof r->reference, st, 10);
-    sqr_text(r->error, sizeof r->error, st, 11);
+    CHECK(col_text(r->reference, sizeof r->reference, st, 10), "reference");
+    CHECK(col_text(r->error, sizeof r->error, st, 11), "error");
+    CHECK(col_int(st, 12), "created_at");
     r->created_at = sqlite3_column_int64(st, 12);
+#undef CHECK
+    return bad;
 }
 
 #define REJECTION_COLS                                                                     \
@@ -325,7 +428,24 @@ pb_store_rc sq_rejection_by_key(pb_store_conn *base, const char *scope, const ch
         return PB_STORE_ERROR;
     sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ikey, -1, SQLITE_STATIC);
-    SQR_LOOKUP(c, st, read_rejection, out);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        const char *bad = read_rejection(st, out);
+        r = PB_STORE_OK;
+        if (bad) {
+            snprintf(c->err, sizeof c->err,
+                     "column %s of ledger_rejection %s/%s has the wrong type or size", bad, scope,
+                     ikey);
+            r = PB_STORE_CORRUPT;
+        }
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+        if ((rc & 0xff) == SQLITE_CORRUPT)
+            r = PB_STORE_CORRUPT;
+    }
+    sqr_done(st);
+    return r;
 }
 
 pb_store_rc sq_pending_open_insert(pb_store_conn *base, int64_t seq, int64_t expires_at)
@@ -437,7 +557,7 @@ static int transfer_row(sqlite3_stmt *st, void *p)
 {
     struct cb_ctx *x = p;
     pb_store_transfer t;
-    read_transfer(st, &t);
+    (void)read_transfer(st, &t); /* a malformed row is passed on marked (t.malformed) */
     return ((pb_store_transfer_cb)x->fn)(x->ctx, &t);
 }
 
@@ -480,7 +600,7 @@ pb_store_rc sq_transfer_scan_account(pb_store_conn *base, int64_t after_seq, int
     sqlite3_bind_int64(st, 2, account);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         pb_store_transfer t;
-        read_transfer(st, &t);
+        (void)read_transfer(st, &t); /* a malformed row is passed on marked (t.malformed) */
         if (cb(ctx, &t))
             break;
     }

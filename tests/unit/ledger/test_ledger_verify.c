@@ -262,6 +262,34 @@ static void test_id_copied(void **state)
     assert_has(&s, "hash_chain", "seq 3");
 }
 
+static void test_id_wrong_length(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* a 2-byte id: the row is malformed, which verify says before anything else
+     * (the writer refuses STORE_CORRUPT what needs it: test_ledger_damaged) */
+    sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=8");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "malformed_row", "seq 8");
+    assert_true(strstr(s.msg[0], "column id") != NULL);
+    assert_has(&s, "hash_chain", "seq 8");
+    assert_has(&s, "transfer_id", "seq 8");
+    assert_int_equal(s.n, 3);
+}
+
+static void test_amount_not_a_number(void **state)
+{
+    fx *f = *state;
+    build(f);
+    sql(f, "UPDATE ledger_transfer SET amount='lots' WHERE seq=7");
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "malformed_row", "seq 7");
+    assert_true(strstr(s.msg[0], "column amount") != NULL);
+    assert_has(&s, "hash_chain", "seq 7");
+}
+
 static void test_hash_zeroed(void **state)
 {
     fx *f = *state;
@@ -635,6 +663,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_amount_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_debit_account_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_hash_zeroed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_id_wrong_length, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_amount_not_a_number, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_id_copied, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_every_hash_zeroed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_created_at_changed, fx_setup, fx_teardown),
