@@ -155,6 +155,10 @@ json_t *pb_api_games_round_json(pb_store_conn *c, const pb_store_game_round *r)
         /* an active mines game keeps its mines to itself */
         (!mines || over) && r->outcome ? parse_text(r->outcome) : json_null(), "created_at",
         pb_admin_time_json(r->created_at), "settled_at", pb_admin_time_json(r->settled_at));
+    /* void (a crash bet not accepted before its round started): why; its stake was given back */
+    if (j)
+        json_object_set_new(j, "void_reason",
+                            r->void_reason[0] ? json_string(r->void_reason) : json_null());
     if (j && mines) {
         json_t *p = parse_text(r->params);
         json_object_set_new(j, "mines",

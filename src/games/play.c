@@ -4,9 +4,13 @@
  *
  * The driver moves one round through its life, one idempotent step at a time:
  *
- *   pending  ──wallet bet "<id>:bet"──► decide (ledger command) ──► active | settling
+ *   pending  ──wallet bet "<id>:bet"──► decide (ledger command) ──► active | settling | voiding
  *      │ refused: the round is deleted (a refused bet leaves nothing)
  *   settling ──wallet win "<id>:win" (closes the wallet round)──► settled (ledger command)
+ *   voiding  ──wallet rollback "<id>:void" of "<id>:bet"──► void (ledger command)
+ *
+ * voiding: a crash bet whose acceptance came after its round started never
+ * played (play.h, "Void"); its stake goes back, exactly its cash / bonus split.
  *
  * A step that finds the round already moved on by someone else (a concurrent
  * retry, the crash scheduler) just reads where it is and goes on from there.
@@ -496,6 +500,22 @@ static pb_err settle_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx,
     return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
+/* void: voiding → void (the stake given back) */
+static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
+{
+    bool *moved = ctx; /* this step made it void (not a concurrent driver) */
+    (void)result;
+    *moved = false;
+    if (strcmp(row->state, PLAY_VOIDING) != 0)
+        return PB_OK;
+    int64_t now = pb_ledger_tx_now(tx);
+    snprintf(row->state, sizeof row->state, PLAY_VOID);
+    row->updated_at = row->settled_at = now;
+    pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_VOIDING);
+    *moved = rc == PB_STORE_OK;
+    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
 /* a refused bet: the pending round goes */
 static pb_err forget_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
 {
@@ -540,15 +560,36 @@ void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win, co
     op->render = render;
 }
 
-/* Stakes (win = false) or pays (win = true) round r through the wallet.
+void play_wallet_void_op(pb_wallet_op *op, const pb_store_game_round *r, const char *trace_id)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = PB_WALLET_ROLLBACK;
+    snprintf(op->provider, sizeof op->provider, PB_PLAY_PROVIDER);
+    snprintf(op->tx_id, sizeof op->tx_id, "%s:void", r->id);
+    snprintf(op->round_id, sizeof op->round_id, "%s", r->id);
+    snprintf(op->bet_tx_id, sizeof op->bet_tx_id, "%s:bet", r->id);
+    /* a rollback names no game (its rows take the bet's) and no amount: the bet's */
+    snprintf(op->brand, sizeof op->brand, "%s", r->brand);
+    snprintf(op->player, sizeof op->player, "%s", r->player);
+    snprintf(op->currency, sizeof op->currency, "%s", r->currency);
+    snprintf(op->trace_id, sizeof op->trace_id, "%s", trace_id ? trace_id : "");
+    op->render = render;
+}
+
+typedef enum { MOVE_BET, MOVE_WIN, MOVE_VOID } wallet_kind;
+
+/* Stakes, pays or gives back (void) round r through the wallet.
  * Returns the wallet's result. */
-static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_round *r, bool win,
-                          const char *trace_id)
+static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_round *r,
+                          wallet_kind kind, const char *trace_id)
 {
     pb_wallet_op *op = malloc(sizeof *op);
     if (!op)
         return PB_ERR_INTERNAL;
-    play_wallet_op(op, r, win, trace_id);
+    if (kind == MOVE_VOID)
+        play_wallet_void_op(op, r, trace_id);
+    else
+        play_wallet_op(op, r, kind == MOVE_WIN, trace_id);
     pb_err e = pb_wallet_game_submit(p->w, c, op);
     pb_wallet_op_release(op);
     free(op);
@@ -564,7 +605,7 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     for (int guard = 0; guard < 8; guard++) {
         pb_err e;
         if (strcmp(r->state, PLAY_PENDING) == 0) {
-            e = wallet_move(p, c, r, false, trace_id);
+            e = wallet_move(p, c, r, MOVE_BET, trace_id);
             if (e == PB_OK) {
                 e = play_step(p, id, NULL, decide_step, p, r);
             } else if (!transient(e)) {
@@ -574,7 +615,7 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
                 return e;
             }
         } else if (strcmp(r->state, PLAY_SETTLING) == 0) {
-            e = wallet_move(p, c, r, true, trace_id);
+            e = wallet_move(p, c, r, MOVE_WIN, trace_id);
             if (e != PB_OK && !transient(e)) {
                 pb_log(PB_LOG_ERROR, "games.win_refused", "round %s: the wallet said %s", id,
                        pb_err_code(e));
@@ -582,8 +623,24 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
             }
             if (e == PB_OK)
                 e = play_step(p, id, NULL, settle_step, NULL, r);
+        } else if (strcmp(r->state, PLAY_VOIDING) == 0) {
+            /* never in play: the stake back, keyed "<id>:void" (a retry is a duplicate) */
+            e = wallet_move(p, c, r, MOVE_VOID, trace_id);
+            if (e != PB_OK && !transient(e)) {
+                pb_log(PB_LOG_ERROR, "games.void_refused", "round %s: the wallet said %s", id,
+                       pb_err_code(e));
+                e = PB_ERR_INTERNAL;
+            }
+            bool moved = false;
+            if (e == PB_OK)
+                e = play_step(p, id, NULL, void_step, &moved, r);
+            if (e == PB_OK && moved)
+                pb_log(PB_LOG_WARN, "games.bet_void",
+                       "round %s (%s, crash round %s): void (%s), stake %" PRId64 " %s given back",
+                       id, r->game, r->crash_round[0] ? r->crash_round : "-", r->void_reason,
+                       r->amount, r->currency);
         } else {
-            return PB_OK; /* active or settled: resting */
+            return PB_OK; /* active, settled or void: resting */
         }
         if (e != PB_OK)
             return e;
@@ -614,7 +671,8 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
             after = rows[i].seq;
             pb_store_game_round *r = &rows[i];
             bool stuck = (strcmp(r->state, PLAY_PENDING) == 0 ||
-                          strcmp(r->state, PLAY_SETTLING) == 0) &&
+                          strcmp(r->state, PLAY_SETTLING) == 0 ||
+                          strcmp(r->state, PLAY_VOIDING) == 0) &&
                          r->updated_at < touched_before;
             if (stuck) {
                 char id[PB_ID_STR_LEN + 1], was[sizeof r->state];

@@ -51,6 +51,22 @@
  * cash-out's multiplier is at most PB_CRASH_TARGET_MAX (1,000,000.00x), and a
  * bet whose stake × that cap would overflow is refused: no payout can overflow.
  *
+ * Void ("malfunction voids all pays and plays"). A crash bet is in play when it
+ * is accepted into its round (step 3, pending → active) while the round still
+ * takes bets: it is then in the round from its start, a cash-out is open to it,
+ * and the crash settles it. A bet whose stake was taken but whose acceptance
+ * comes only after its round started — its decision failed (the store or the
+ * wallet unavailable) and the retry pass or the next start decides it, or the
+ * stake itself came back after the round started — never played: it is void,
+ * not lost. Its round goes "voiding" (void_reason PB_PLAY_VOID_STARTED or
+ * PB_PLAY_VOID_CRASHED) and its stake goes back through the wallet as a
+ * rollback "<round>:void" of "<round>:bet" (exactly the bet's cash / bonus
+ * split, keyed: a retry is a duplicate), then "void". Its auto cash-out does not
+ * count, even when the point reached it: the bet was never in the round. The
+ * seeded games have no such case: their outcome is fixed by the seed pair and
+ * the nonce the decision takes, whenever it comes, and a mines game decided late
+ * waits, in play, for the player's first reveal.
+ *
  * Threads: a pb_play is shared by every HTTP worker. Functions that take a
  * pb_store_conn use it for reads (no transaction open on it); every write runs
  * in a ledger command.
@@ -117,6 +133,10 @@ typedef struct pb_play_stats {
     uint64_t rounds_waiting; /* at the last pass: rounds still unfinished after it */
 } pb_play_stats;
 void pb_play_stats_get(pb_play *p, pb_play_stats *out);
+
+/* Why a round is void (pb_store_game_round.void_reason; the API shows it). */
+#define PB_PLAY_VOID_STARTED "crash_round_started" /* accepted after its round started */
+#define PB_PLAY_VOID_CRASHED "crash_round_crashed" /* ... after its round crashed */
 
 /* Stops the crash scheduler (it submits ledger commands: call this before the
  * ledger closes). Idempotent. */

@@ -385,8 +385,9 @@ static void settle_bets(pb_play *p, pb_store_conn *c, char (*ids)[PB_ID_STR_LEN 
 }
 
 /* Pays the bets of a crashed round that are still settling (a payment that
- * failed before, or a bet decided after the crash by play_decide_crash: its own
- * request pays it too, and the wallet answers the second one as a duplicate). */
+ * failed before: the retry pass pays it too, and the wallet answers the second
+ * one as a duplicate). A bet decided after its round started is void, never
+ * settling (play_decide_crash). */
 static void settle_left(pb_play *p, pb_store_conn *c, const char *crash_round)
 {
     pb_store_game_round *rows = calloc(SETTLE_CAP, sizeof *rows);
@@ -405,8 +406,20 @@ static void settle_left(pb_play *p, pb_store_conn *c, const char *crash_round)
     free(ids);
 }
 
-/* Bets decided as lost or cashed out by play_decide_crash after the crash
- * (their wallet bet finished late) are driven by their own request. */
+/*
+ * A crash bet's acceptance into its round (its stake taken): "active" — in
+ * play — only while the round still takes bets. This runs in the writer, like
+ * the scheduler's move to running (move_cmd), so "betting" here means the bet is
+ * in the round before it starts: in play from its first millisecond, open to a
+ * cash-out, and settled by the crash with the round's other active bets.
+ *
+ * Once the round has started (or crashed), the bet never played: its stake came
+ * back late, or its decision failed and the retry pass or the next start
+ * decides it now. Settling it by the point (lost unless its auto cash-out was
+ * reached) would charge the player for the system's failure: it is void
+ * ("voiding", its stake given back by play_drive), its auto cash-out ignored
+ * even when the point reached it (play.h, "Void").
+ */
 pb_err play_decide_crash(pb_play *p, pb_ledger_tx *tx, pb_store_game_round *r, pb_err *result)
 {
     (void)p;
@@ -419,12 +432,12 @@ pb_err play_decide_crash(pb_play *p, pb_ledger_tx *tx, pb_store_game_round *r, p
         return PB_ERR_INTERNAL;
     r->rtp_bp = cr.rtp_bp;
     r->updated_at = now;
-    if (strcmp(cr.state, "crashed") == 0) {
-        pb_err e = crash_settle_bet(&cr, r, now);
-        if (e != PB_OK)
-            return PB_ERR_INTERNAL;
-    } else {
+    if (strcmp(cr.state, "betting") == 0) {
         snprintf(r->state, sizeof r->state, PLAY_ACTIVE);
+    } else {
+        snprintf(r->state, sizeof r->state, PLAY_VOIDING);
+        snprintf(r->void_reason, sizeof r->void_reason, "%s",
+                 strcmp(cr.state, "crashed") == 0 ? PB_PLAY_VOID_CRASHED : PB_PLAY_VOID_STARTED);
     }
     return pb_store_game_round_update(c, r, PLAY_PENDING) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }

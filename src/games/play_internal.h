@@ -39,6 +39,8 @@ pb_err play_fail(pb_play_error *err, pb_err code, const char *field, const char 
 #define PLAY_ACTIVE "active"
 #define PLAY_SETTLING "settling"
 #define PLAY_SETTLED "settled"
+#define PLAY_VOIDING "voiding" /* void: the stake owed back (the wallet's "<round>:void") */
+#define PLAY_VOID "void"       /* void: the stake given back; finished */
 
 /* A new public id (UUIDv7 text). */
 void play_new_id(char out[PB_ID_STR_LEN + 1]);
@@ -93,7 +95,8 @@ void play_request_hash(const char *game, int64_t amount, const char *params_text
 pb_err play_round_record(pb_play *p, pb_store_game_round *r, bool *existing);
 
 /*
- * Drives a round from its state to where it rests: "settled", or "active"
+ * Drives a round from its state to where it rests: "settled", "void" (a crash
+ * bet not accepted before its round started: its stake given back), or "active"
  * (mines in play, a crash bet in its round). r (in/out) is the round as the
  * caller knows it; on return it is the round as stored (or, on a refusal of
  * the wallet, the deleted pending round: the refusal is returned). Every step
@@ -112,6 +115,10 @@ pb_err play_place(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
 
 /* Fills a wallet operation that stakes (win = false) or pays (win = true) round r. */
 void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win, const char *trace_id);
+/* Fills the wallet operation that gives a void round's stake back: a rollback
+ * "<round>:void" of its bet "<round>:bet" (the wallet returns exactly the bet's
+ * cash / bonus split, once: a retry is a duplicate). */
+void play_wallet_void_op(pb_wallet_op *op, const pb_store_game_round *r, const char *trace_id);
 
 /* Decides a pending round inside the writer (play_bet.c: instant games and
  * mines; play_crash.c: crash bets). Updates *r (copy of the stored pending row)
@@ -134,7 +141,7 @@ typedef pb_err (*play_step_fn)(pb_ledger_tx *tx, pb_store_game_round *row, void 
 pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn, void *ctx,
                  pb_store_game_round *out);
 
-/* Drives on every unfinished round that is not resting (pending, settling: a
+/* Drives on every unfinished round that is not resting (pending, settling, voiding: a
  * transient failure stopped it, e.g. the store or the wallet unavailable when a
  * crash round settled) and was last moved before touched_before (µs; its own
  * request or the scheduler may still be moving a younger one). Each step is

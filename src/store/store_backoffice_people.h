@@ -38,7 +38,7 @@ typedef struct pb_store_player_round {
     int64_t bet;      /* minor units: the stake(s) placed */
     int64_t win;      /* minor units: the payout(s) */
     int64_t refunded; /* provider: rolled back stakes */
-    char status[16];  /* open | settled | closed | rolled_back */
+    char status[16];  /* open | settled | void (in-house) | closed | rolled_back */
     int64_t started_at;
     int64_t settled_at; /* 0: not yet */
     bool has_multiplier;

@@ -41,8 +41,10 @@ typedef struct pb_store_seed_pair {
     int64_t revealed_at; /* 0 while active */
 } pb_store_seed_pair;
 
-/* A round. state: "pending" | "active" | "settling" | "settled". has_nonce /
- * has_payout / has_multiplier say whether the nullable columns are set. */
+/* A round. state: "pending" | "active" | "settling" | "settled" | "voiding" |
+ * "void" (0029_games_void.sql: a bet that never played, its stake owed back /
+ * given back; void_reason says why). has_nonce / has_payout / has_multiplier
+ * say whether the nullable columns are set. */
 typedef struct pb_store_game_round {
     int64_t seq; /* read only: list order and cursor */
     char id[PB_ID_STR_LEN + 1];
@@ -69,7 +71,8 @@ typedef struct pb_store_game_round {
     bool has_payout;
     int64_t payout;
     int32_t rtp_bp;                             /* 0 until decided */
-    int64_t created_at, updated_at, settled_at; /* settled_at 0 until settled */
+    int64_t created_at, updated_at, settled_at; /* settled_at 0 until settled (or void) */
+    char void_reason[32];                       /* voiding / void: why; "" otherwise */
     /* read only, filled by pb_store_game_round_list: the pair's server seed once
      * it was rotated out ("" while the pair is active or when there is none) */
     char revealed_seed[PB_STORE_SEED_HEX_LEN + 1];
@@ -169,7 +172,7 @@ pb_store_rc pb_store_game_round_delete_pending(pb_store_conn *c, const char *id)
  * strings belong to the caller. */
 pb_store_rc pb_store_game_round_list(pb_store_conn *c, const pb_store_game_round_query *q,
                                      pb_store_game_round *out, size_t *n);
-/* Unfinished rounds (state <> 'settled') with seq > after_seq, oldest first. */
+/* Unfinished rounds (neither 'settled' nor 'void') with seq > after_seq, oldest first. */
 pb_store_rc pb_store_game_round_open(pb_store_conn *c, int64_t after_seq, pb_store_game_round *out,
                                      size_t cap, size_t *n);
 /* The rounds (bets) of a crash round in a state, oldest first. */

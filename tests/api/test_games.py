@@ -473,6 +473,7 @@ class Run:
         bets = {"a1": a1["round"], "a2": a2["round"], "b1": b1["round"]}
         for b in bets.values():
             assert b["state"] == "active" and b["crash"]["id"] == crash_id, b
+            assert b["void_reason"] is None, b  # accepted while the round took bets: in play
             assert b["crash"]["game_hash"] is None and b["crash"]["point"] is None, b
         bid = b1["round"]["id"]
         expect(self.call("bob", "POST", f"/v1/player/originals/crash/bets/{bid}/cashout"), 409,

@@ -144,8 +144,10 @@ static pb_store_rc sq_round_page(pb_store_conn *base, const pb_store_round_query
     static const char SQL[] =
         "SELECT src,rid,prov,game,cur,bet,win,refunded,status,started,settled,mult,rtp FROM ("
         " SELECT 'original' AS src,g.id AS rid,?6 AS prov,g.game AS game,g.currency AS cur,"
-        "  g.amount AS bet,coalesce(g.payout,0) AS win,0 AS refunded,"
-        "  CASE g.state WHEN 'settled' THEN 'settled' ELSE 'open' END AS status,"
+        "  g.amount AS bet,coalesce(g.payout,0) AS win,"
+        "  CASE g.state WHEN 'void' THEN g.amount ELSE 0 END AS refunded,"
+        "  CASE g.state WHEN 'settled' THEN 'settled' WHEN 'void' THEN 'void' ELSE 'open' END"
+        "  AS status,"
         "  g.created_at AS started,coalesce(g.settled_at,0) AS settled,g.multiplier AS mult,"
         "  g.rtp_bp AS rtp"
         " FROM game_round g WHERE g.player=?1 AND (?2 IS NULL OR ?2='original')"

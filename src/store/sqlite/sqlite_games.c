@@ -154,12 +154,12 @@ static pb_store_rc pair_set_seed(pb_store_conn *base, const char *id, const char
 #define ROUND_COLS                                                                             \
     "id,brand_id,brand,player,currency,game,idempotency_key,request_hash,params,amount,state," \
     "pair_id,commitment,client_seed,nonce,crash_round,outcome,progress,multiplier,payout,"     \
-    "rtp_bp,created_at,updated_at,settled_at"
+    "rtp_bp,created_at,updated_at,settled_at,void_reason"
 #define ROUND_COLS_R                                                                        \
     "r.id,r.brand_id,r.brand,r.player,r.currency,r.game,r.idempotency_key,r.request_hash,"  \
     "r.params,r.amount,r.state,r.pair_id,r.commitment,r.client_seed,r.nonce,r.crash_round," \
     "r.outcome,r.progress,r.multiplier,r.payout,r.rtp_bp,r.created_at,r.updated_at,"        \
-    "r.settled_at"
+    "r.settled_at,r.void_reason"
 
 /* A heap copy of a text column, or NULL when it is NULL (or on OOM). */
 static char *dup_text(sqlite3_stmt *st, int col)
@@ -210,8 +210,9 @@ static void read_round(sqlite3_stmt *st, void *v)
     r->created_at = sqlite3_column_int64(st, 22);
     r->updated_at = sqlite3_column_int64(st, 23);
     r->settled_at = sqlite3_column_int64(st, 24);
-    if (sqlite3_column_count(st) > 25)
-        sqr_text(r->revealed_seed, sizeof r->revealed_seed, st, 25);
+    sqr_text(r->void_reason, sizeof r->void_reason, st, 25);
+    if (sqlite3_column_count(st) > 26)
+        sqr_text(r->revealed_seed, sizeof r->revealed_seed, st, 26);
 }
 
 /* An optional text column: NULL for "". */
@@ -222,7 +223,7 @@ static pb_store_rc round_insert(pb_store_conn *base, const pb_store_game_round *
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO game_round(" ROUND_COLS ") VALUES(?1,?2,?3,"
                                       "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-                                      "?19,?20,?21,?22,?23,?24)");
+                                      "?19,?20,?21,?22,?23,?24,?25)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, r->id);
@@ -254,6 +255,7 @@ static pb_store_rc round_insert(pb_store_conn *base, const pb_store_game_round *
     sqlite3_bind_int64(st, 23, r->updated_at);
     if (r->settled_at)
         sqlite3_bind_int64(st, 24, r->settled_at);
+    bind_opt(st, 25, r->void_reason);
     return sqr_exec(c, st);
 }
 
@@ -287,7 +289,7 @@ static pb_store_rc round_update(pb_store_conn *base, const pb_store_game_round *
     sqlite3_stmt *st = sq_stmt_sql(
         c, "UPDATE game_round SET state=?3, pair_id=?4, commitment=?5, client_seed=?6, "
            "nonce=?7, crash_round=?8, outcome=?9, progress=?10, multiplier=?11, payout=?12, "
-           "rtp_bp=?13, updated_at=?14, settled_at=?15 WHERE id=?1 AND state=?2");
+           "rtp_bp=?13, updated_at=?14, settled_at=?15, void_reason=?16 WHERE id=?1 AND state=?2");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, r->id);
@@ -320,6 +322,7 @@ static pb_store_rc round_update(pb_store_conn *base, const pb_store_game_round *
         sqlite3_bind_int64(st, 15, r->settled_at);
     else
         sqlite3_bind_null(st, 15);
+    bind_opt(st, 16, r->void_reason);
     return sqr_exec_changed(c, st);
 }
 
@@ -356,7 +359,8 @@ static pb_store_rc round_open(pb_store_conn *base, int64_t after_seq, pb_store_g
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," ROUND_COLS " FROM game_round "
-                                      "WHERE state<>'settled' AND seq>?1 ORDER BY seq LIMIT ?2");
+                                      "WHERE state<>'settled' AND state<>'void' AND seq>?1 "
+                                      "ORDER BY seq LIMIT ?2");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, after_seq);

@@ -135,6 +135,11 @@ static void rounds_merge_and_page(void **state)
         if (i == 2) /* rolled back */
             add_op(f, prov, "P1", "rb2", rnd, 3, 0, 1011, tx);
     }
+    /* a void in-house crash bet (never played, its stake given back: 0029_games_void) */
+    exec(f, "INSERT INTO game_round(id,brand_id,brand,player,currency,game,idempotency_key,"
+            "request_hash,params,amount,state,crash_round,created_at,updated_at,settled_at,"
+            "void_reason) VALUES('gv',1,'alpha','P1','EUR','crash','gv',x'00','{}',100,'void',"
+            "'cr1',1004,1004,1050,'crash_round_crashed')");
     /* left out: the in-house provider's own operations, and another player's rounds */
     add_op(f, "pitboss", "P1", "g00:bet", "g00", 1, 100, 1000, "");
     add_game_round(f, "P2", "other", 1003, true);
@@ -149,7 +154,7 @@ static void rounds_merge_and_page(void **state)
     pb_store_player_round all[64];
     size_t n = 0;
     assert_int_equal(pb_store_player_round_page(f->c, &q, all, 64, &n), PB_STORE_OK);
-    assert_int_equal(n, 20);
+    assert_int_equal(n, 21);
     for (size_t i = 1; i < n; i++)
         assert_true(round_before(&all[i - 1], &all[i]));
     for (size_t i = 0; i < n; i++) {
@@ -162,6 +167,13 @@ static void rounds_merge_and_page(void **state)
         } else if (strcmp(r->id, "r2") == 0) {
             assert_string_equal(r->status, "rolled_back");
             assert_int_equal(r->refunded, 200);
+        } else if (strcmp(r->id, "gv") == 0) {
+            /* void, not lost: the stake shown as refunded, nothing won */
+            assert_string_equal(r->status, "void");
+            assert_int_equal(r->bet, 100);
+            assert_int_equal(r->refunded, 100);
+            assert_int_equal(r->win, 0);
+            assert_int_equal(r->settled_at, 1050);
         } else if (r->id[0] == 'r') {
             assert_string_equal(r->status, "open");
             assert_int_equal(r->bet, 200);
@@ -170,6 +182,7 @@ static void rounds_merge_and_page(void **state)
             assert_string_equal(r->source, "original");
             assert_string_equal(r->provider, "pitboss");
             assert_true(r->has_rtp_bp);
+            assert_int_equal(r->refunded, 0);
         }
     }
     /* every page size continues exactly where the previous page stopped */

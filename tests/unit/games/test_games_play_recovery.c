@@ -722,9 +722,8 @@ static void retried_while_running(const char *trigger, const char *drop, const c
  * start, and is paid once: (1) the wallet cannot record the win when the round
  * crashes (the bet stays settling, its win unpaid); (2) the win is paid but the
  * bet's mark as settled fails (stays settling: the retry's win is a duplicate and
- * pays nothing); (3) the bet's decision fails after its stake (stays pending,
- * the stake held, the player answered an error). Before, only a restart settled
- * them. */
+ * pays nothing). Before, only a restart settled them. (A bet whose decision
+ * fails after its stake is void once decided: crash_bet_void_* below.) */
 static void crash_bets_retried_while_running(void **state)
 {
     (void)state;
@@ -736,10 +735,245 @@ static void crash_bets_retried_while_running(void **state)
                           "WHEN NEW.state = 'settled' "
                           "BEGIN SELECT RAISE(ABORT, 'injected: not marked'); END",
                           "DROP TRIGGER inject", "retry-mark", "settling", 10);
-    retried_while_running("CREATE TRIGGER inject BEFORE UPDATE OF state ON game_round "
-                          "WHEN OLD.state = 'pending' "
-                          "BEGIN SELECT RAISE(ABORT, 'injected: not decided'); END",
-                          "DROP TRIGGER inject", "retry-decide", "pending", -1000);
+}
+
+/* ---- a bet not accepted before its round started is void, its stake given back ---- */
+
+/* The failure injected: every decision (pending → anything) refused. */
+#define NO_DECISION                                                                          \
+    "CREATE TRIGGER inject BEFORE UPDATE OF state ON game_round WHEN OLD.state = 'pending' " \
+    "BEGIN SELECT RAISE(ABORT, 'injected: not decided'); END"
+
+/* Player i's cash and bonus apart. */
+static void balances(int i, int64_t *cash, int64_t *bonus)
+{
+    pb_wallet_balance b;
+    assert_int_equal(pb_wallet_balance_get(G.f->conn, "alpha", G.players[i], "EUR", &b), PB_OK);
+    *cash = b.cash;
+    *bonus = b.bonus;
+}
+
+/* Bonus money for player i (from the house, as a grant). */
+static void fund_bonus(int i, int64_t amount)
+{
+    pb_wallet_accounts acc;
+    assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.players[i], "EUR", &acc),
+                     PB_OK);
+    char key[32];
+    snprintf(key, sizeof key, "bonus-%d", G.n++);
+    pb_transfer t = fx_transfer(key, G.house, acc.bonus, amount, PB_CODE_ADJUSTMENT);
+    assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+}
+
+/* A round taking bets for ≥ 300 ms more whose point is at least *ctx hundredths. */
+static bool betting_from(const pb_store_crash_round *r, void *ctx)
+{
+    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 300000)
+        return false;
+    pb_store_crash_round o = crash_opened(r->id);
+    return o.point >= *(int64_t *)ctx && o.point < 1000000;
+}
+
+/* The wallet operations of round id: "<id>:<step>". */
+static int64_t round_ops(const char *id, const char *step)
+{
+    char tx[PB_ID_STR_LEN + 8];
+    snprintf(tx, sizeof tx, "%s:%s", id, step);
+    return wallet_ops(tx);
+}
+
+/* Waits (≤ 30 s) for a round to be void; returns it. */
+static pb_store_game_round void_wait(const char *id)
+{
+    for (int i = 0; i < 3000; i++) {
+        pb_store_game_round r = gp_stored(id);
+        if (strcmp(r.state, "void") == 0)
+            return r;
+        pb_store_game_round_clear(&r);
+        sleep_ms(10);
+    }
+    fail_msg("round %s never became void", id);
+    return (pb_store_game_round){0};
+}
+
+/* Places the two bets of a void test in a round taking bets whose point is at
+ * least min_point: player 1's (700, no auto cash-out) accepted, in play; then,
+ * with every decision refused, player 0's (1000, auto cash-out 1.01x, below the
+ * point: it would win if it played), staked 600 cash + 400 bonus (cash first),
+ * answered an error and left pending. Returns the crash round; *in_play and
+ * *late receive the bets. */
+static pb_store_crash_round void_bets(int64_t min_point, const char *key,
+                                      pb_store_game_round *in_play, pb_store_game_round *late)
+{
+    pb_store_crash_round cr = crash_wait(betting_from, &min_point);
+    char k1[64];
+    snprintf(k1, sizeof k1, "%s-in-play", key);
+    *in_play = crash_bet(1, 700, 0, k1, PB_OK);
+    assert_string_equal(in_play->crash_round, cr.id);
+    sql(NO_DECISION);
+    memset(late, 0, sizeof *late);
+    bool replayed = false;
+    pb_play_error err;
+    pb_err e = pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, key, NULL, late, &replayed,
+                                 &err);
+    assert_int_not_equal(e, PB_OK); /* the decision refused: the player got an error */
+    pb_store_game_round_clear(late);
+    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[0], key, late), PB_STORE_OK);
+    assert_string_equal(late->state, "pending");
+    assert_string_equal(late->crash_round, cr.id);
+    int64_t cash, bonus;
+    balances(0, &cash, &bonus);
+    assert_int_equal(cash, 0); /* 600 cash then 400 of the 1000 bonus staked */
+    assert_int_equal(bonus, 600);
+    return cr;
+}
+
+/* The late bet is void: its stake back exactly (600 cash, 1000 bonus), staked
+ * once and given back once, never paid (its auto cash-out was below the point:
+ * it never played); the bet in play lost as the crash decided (no refund). */
+static void assert_void(const pb_store_game_round *late, const char *reason,
+                        const pb_store_game_round *in_play, int64_t cash1)
+{
+    pb_store_game_round v = gp_stored(late->id);
+    assert_string_equal(v.state, "void");
+    assert_string_equal(v.void_reason, reason);
+    assert_false(v.has_payout);
+    assert_false(v.has_multiplier);
+    assert_true(v.settled_at > 0);
+    pb_store_game_round_clear(&v);
+    int64_t cash, bonus;
+    balances(0, &cash, &bonus);
+    assert_int_equal(cash, 600);
+    assert_int_equal(bonus, 1000);
+    assert_int_equal(round_ops(late->id, "bet"), 1);
+    assert_int_equal(round_ops(late->id, "void"), 1);
+    assert_int_equal(round_ops(late->id, "win"), 0);
+
+    pb_store_game_round l = settled_wait(in_play->id);
+    assert_true(l.has_payout);
+    assert_int_equal(l.payout, 0);
+    assert_int_equal(l.multiplier, 0);
+    assert_string_equal(l.void_reason, "");
+    assert_int_equal(gp_cash(1), cash1 - 700);
+    assert_int_equal(round_ops(in_play->id, "void"), 0);
+    assert_int_equal(round_ops(in_play->id, "win"), 1);
+    pb_store_game_round_clear(&l);
+
+    /* the player's retry is answered from the void round; nothing moves again */
+    int64_t n = gp_transfers();
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    bool replayed = false;
+    pb_play_error err;
+    assert_int_equal(pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, late->idempotency_key,
+                                       NULL, &o, &replayed, &err),
+                     PB_OK);
+    assert_true(replayed);
+    assert_string_equal(o.state, "void");
+    pb_store_game_round_clear(&o);
+    sleep_ms(500); /* retry passes */
+    assert_int_equal(gp_transfers(), n);
+    balances(0, &cash, &bonus);
+    assert_int_equal(cash, 600);
+    assert_int_equal(bonus, 1000);
+}
+
+/* Through the retry pass: the bet's decision fails after its stake, its round
+ * crashes (and the next one too) with the failure on, the failure goes, and the
+ * retry pass decides the bet: its round has crashed, it never played, so it is
+ * void (crash_round_crashed) and its stake comes back. Before, it was settled by
+ * the point like a bet in play: its auto cash-out won it 1010 here, and a bet
+ * without one lost its stake. */
+static void crash_bet_void_retried(void **state)
+{
+    (void)state;
+    gp_fund(0, 600);
+    fund_bonus(0, 1000);
+    gp_fund(1, FUND);
+    pb_store_game_round in_play, late;
+    pb_store_crash_round cr = void_bets(102, "void-retry", &in_play, &late);
+    crashed_wait(cr.id);
+    crash_wait(other_crashed, cr.id);
+    sleep_ms(600); /* retry passes fail meanwhile */
+    pb_store_game_round r = gp_stored(late.id);
+    assert_string_equal(r.state, "pending");
+    pb_store_game_round_clear(&r);
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    assert_true(st.retry_failures > 0);
+
+    sql("DROP TRIGGER inject"); /* no restart */
+    r = void_wait(late.id);
+    pb_store_game_round_clear(&r);
+    assert_void(&late, PB_PLAY_VOID_CRASHED, &in_play, FUND);
+    pb_store_game_round_clear(&in_play);
+    pb_store_game_round_clear(&late);
+}
+
+/* Through the start-up recovery: the server stops while the bet is pending and
+ * its round runs or has crashed; it starts again with the failure gone, without
+ * the scheduler first (the round stays where it stopped): recovery voids the bet
+ * (crash_round_started while the round runs, crash_round_crashed once crashed).
+ * Then the scheduler goes on and the bet in play loses with its round. */
+static void crash_bet_void_recovered(void **state)
+{
+    (void)state;
+    gp_fund(0, 600);
+    fund_bonus(0, 1000);
+    gp_fund(1, FUND);
+    pb_store_game_round in_play, late;
+    /* growth 0.002/ms: a point of 2.00x or more runs ≥ 340 ms */
+    pb_store_crash_round cr = void_bets(200, "void-recover", &in_play, &late);
+    crash_wait(is_running, cr.id);
+    pb_play_close(G.p); /* stopped: the round as it is now */
+    G.p = NULL;
+    char hash[PB_STORE_SEED_STORED_MAX + 1], at_stop[10];
+    int64_t point;
+    crash_at_rest_state(cr.id, hash, &point, at_stop);
+    assert_string_not_equal(at_stop, "betting");
+    pb_store_game_round r = gp_stored(late.id);
+    assert_string_equal(r.state, "pending");
+    pb_store_game_round_clear(&r);
+    sql("DROP TRIGGER inject");
+
+    gp_play_open(NULL); /* recovery, no scheduler */
+    r = gp_stored(late.id);
+    assert_string_equal(r.state, "void");
+    pb_store_game_round_clear(&r);
+    char now[10];
+    crash_at_rest_state(cr.id, hash, &point, now);
+    assert_string_equal(now, at_stop); /* nothing moved the round meanwhile */
+    const char *reason = strcmp(at_stop, "crashed") == 0 ? PB_PLAY_VOID_CRASHED
+                                                         : PB_PLAY_VOID_STARTED;
+    pb_store_game_round_clear(&r);
+
+    pb_play_close(G.p);
+    G.p = NULL;
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.002,
+                          .crash_chain_length = 200,
+                          .retry_ms = 200};
+    gp_play_open(&cfg);
+    crashed_wait(cr.id);
+    assert_void(&late, reason, &in_play, FUND);
+    pb_store_game_round_clear(&in_play);
+    pb_store_game_round_clear(&late);
+}
+
+/* The void tests' scheduler: growth 0.002/ms, retry passes every 200 ms. */
+static int setup_crash_void(void **state)
+{
+    pb_play_config cfg = {.crash = true,
+                          .crash_betting_ms = 600,
+                          .crash_pause_ms = 50,
+                          .crash_growth = 0.002,
+                          .crash_chain_length = 200,
+                          .retry_ms = 200};
+    gp_setup_cfg(state, &cfg);
+    gp_game_on("crash", true);
+    return 0;
 }
 
 /* ---- a cash-out pays at most 1,000,000x ---- */
@@ -877,6 +1111,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_cashout_capped, setup_crash_manual, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_bets_retried_while_running, setup_crash_retry,
                                         gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_bet_void_retried, setup_crash_void, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_bet_void_recovered, setup_crash_void, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
