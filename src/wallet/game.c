@@ -155,7 +155,7 @@ static bool same_request(const pb_wallet_op *op, const pb_store_wallet_op *prev)
 /* Outcomes that are stored and replayed to duplicates (wallet.h): success and
  * every final refusal, the wallet's own and the adapter's (op->refusal) alike,
  * so a replayed request cannot get another answer later (a player unblocked, a
- * game switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
+ * game or its provider switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
  * the bet may still arrive; ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
  * the failures of ours (INTERNAL, STORE_UNAVAILABLE: nothing happened; they
  * never get here as a refusal, check_shape refuses them). */
@@ -176,6 +176,7 @@ static bool decided(pb_err e)
     case PB_ERR_GAME_NOT_FOUND:
     case PB_ERR_GAME_DISABLED:
     case PB_ERR_GAME_MISMATCH:
+    case PB_ERR_PROVIDER_DISABLED:
     case PB_ERR_FORBIDDEN: return true;
     default: return false;
     }

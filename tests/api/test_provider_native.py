@@ -336,22 +336,38 @@ class Run:
     def provider_changes(self):
         studio = "/v1/admin/providers/studio"
         self.fund(self.players["bob"], "cash", "5.00")
-        r = self.bet("bob", "b-8", "b-r8", "1.00")
-        assert r.status == 200, r.body
+        r8 = self.bet("bob", "b-8", "b-r8", "1.00")
+        assert r8.status == 200, r8.body
         self.admin_patch(studio, {"status": "disabled"})
         time.sleep(1.2)  # the adapter caches a provider for at most 1 s
         try:
+            state = self.money_state(stored=True)
+            refused = self.bet("bob", "b-9", "b-r9", "1.00")
+            assert refused.status == 403 and \
+                refused.json()["error"]["code"] == "PROVIDER_DISABLED", refused.body
+            assert refused.json()["balance"] == "4.00", refused.body  # a known player's: stored
+            assert self.money_state(stored=True) == state
             state = self.money_state()
-            r = self.bet("bob", "b-9", "b-r9", "1.00")
+            for call in ("session", "balance"):
+                r = self.post(call, {"token": self.tokens["bob"]})
+                assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
+            # an unknown token: the provider's status, nothing stored
+            r = self.post("bet", {"token": "x" * 43, "transaction_id": "b-9x", "round_id": "b-r9x",
+                                  "game": "slot1", "currency": "EUR", "amount": "1.00"})
             assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
-            r = self.post("session", {"token": self.tokens["bob"]})
-            assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
+            # the retry of a bet taken before the switch: its answer
+            r = self.bet("bob", "b-8", "b-r8", "1.00")
+            assert (r.status, r.body) == (r8.status, r8.body), r.body
             assert self.money_state() == state
             # money already staked is still settled
             r = self.win("bob", "b-w8", "b-r8", "b-8", "2.00")
             assert r.status == 200, r.body
         finally:
             self.admin_patch(studio, {"status": "active"})
+        time.sleep(1.2)
+        # switched back on: the refused bet replayed is refused as first (stored)
+        r = self.bet("bob", "b-9", "b-r9", "1.00")
+        assert (r.status, r.body) == (refused.status, refused.body), r.body
         # a narrower clock window, then a new secret
         self.admin_patch(studio, {"timestamp_window_s": 10})
         time.sleep(1.2)
@@ -863,7 +879,7 @@ def main():
         ("a closed round takes no more bets", run.round_closed),
         ("two players on one round id: each plays, closes and wins their own round",
          run.shared_round_ids),
-        ("provider disabled (bets and sessions refused, wins paid), narrower window, new "
+        ("provider disabled (bets, sessions, balances refused, a refused bet stored, wins paid), narrower window, new "
          "secret: seen within the cache's 1 s", run.provider_changes),
         ("bad input: 4xx with stable codes, the ledger unchanged", run.bad_inputs),
         ("every native operation answered with a documented 2xx and 4xx", run.all_documented),
