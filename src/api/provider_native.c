@@ -13,7 +13,8 @@
  * small in-memory cache with a short TTL → the timestamp and HMAC over the raw
  * body, before anything of the body is read → strict parsing (native.c) → the
  * launch token (catalog; live for session, balance and bet; for a win or a
- * rollback whose launch was pruned, the bet's player as the wallet knows it) →
+ * rollback whose launch was pruned, the bet's player as the wallet knows it;
+ * for a round close, the round's player: launch_from_round) →
  * currency = the launch's → for a bet, the game playable on the brand with the
  * amount within its limits (catalog) and the launched one (GAME_MISMATCH) →
  * the wallet core (pb_wallet_game_submit_async), which
@@ -303,6 +304,34 @@ static int op_kind_of(pb_native_call call)
     }
 }
 
+/* A round close whose token the catalog no longer knows: it names no bet, so the
+ * player is the one of the close itself when it is stored (its retry), else
+ * the one player with accepted bets on that round id (the wallet's rows).
+ * TOKEN_INVALID when the wallet knows neither, and also when several players
+ * have bets on that round id (rounds are per player: a live table gives them
+ * all the same id, and without the token nothing says whose round to close;
+ * *message says so), STORE_UNAVAILABLE / INTERNAL. */
+static pb_err launch_from_round(pb_store_conn *c, const char *provider, const pb_native_request *r,
+                                pb_launch *l, const char **message)
+{
+    pb_wallet_owner o;
+    pb_err e = pb_wallet_round_owner_get(c, provider, r->transaction_id, r->round_id, &o);
+    if (e == PB_ERR_ROUND_MISMATCH)
+        *message = "launch token is unknown, and several players have bets on this round "
+                   "id: the token is needed to say whose round to close";
+    if (e == PB_ERR_ROUND_NOT_FOUND || e == PB_ERR_ROUND_MISMATCH)
+        return PB_ERR_TOKEN_INVALID;
+    if (e != PB_OK)
+        return e;
+    memset(l, 0, sizeof *l);
+    PB_STRCPY(l->provider_code, provider);
+    PB_STRCPY(l->game_code, o.game);
+    PB_STRCPY(l->brand_code, o.brand);
+    PB_STRCPY(l->player_public_id, o.player);
+    PB_STRCPY(l->currency, o.currency);
+    return PB_OK; /* expires_at 0: long expired (a round close does not ask) */
+}
+
 static void handle(pb_http_request *req, void *app, pb_native_call call)
 {
     pb_api_app *a = app;
@@ -353,8 +382,11 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     pb_native_request *r = &m->r;
     pb_store_conn *c = pb_http_conn(req);
     e = pb_catalog_launch_resolve_cached(c, code, r->token, l);
+    const char *message = NULL; /* the refusal's, when not the registry's */
     if (e == PB_ERR_TOKEN_INVALID && (call == PB_NATIVE_WIN || call == PB_NATIVE_ROLLBACK))
         e = launch_from_bet(c, code, r, l);
+    else if (e == PB_ERR_TOKEN_INVALID && call == PB_NATIVE_ROUND_CLOSE)
+        e = launch_from_round(c, code, r, l, &message);
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
     if (gate != PB_OK && (e == PB_OK || e == PB_ERR_TOKEN_INVALID))
         e = gate; /* a switched-off provider's bet: that first (no player: not stored) */
@@ -398,7 +430,8 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     if (e == PB_OK && !have)
         e = PB_ERR_INTERNAL;
     if (e != PB_OK) {
-        reply_error(req, p, e, NULL, NULL, have ? &bal : NULL);
+        reply_error(req, p, e, NULL, e == PB_ERR_TOKEN_INVALID ? message : NULL,
+                    have ? &bal : NULL);
         return;
     }
     pb_wallet_response out = {0};

@@ -350,4 +350,16 @@ typedef struct pb_wallet_owner {
 pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                            const char *bet_tx_id, pb_wallet_owner *out);
 
+/*
+ * Whose a round close is when no launch says it (a native close names only its
+ * round; its launch was pruned): the owner of provider's operation tx_id if it
+ * is stored (the close's retry), else the one player whose accepted bets are on
+ * round_id. PB_OK; ROUND_NOT_FOUND when the wallet knows neither; ROUND_MISMATCH
+ * when several players have bets on that round id (a live table's provider
+ * gives them all the same one: rounds are per player, and the id alone cannot
+ * say whose round to close); STORE_UNAVAILABLE or INTERNAL. Reads on c.
+ */
+pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                                 const char *round_id, pb_wallet_owner *out);
+
 #endif

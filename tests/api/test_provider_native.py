@@ -97,6 +97,11 @@ class Run:
         assert r.status == 200, r.body
         return r.json()
 
+    def balance_now(self, who):
+        """The player's stakeable balance as the wallet shows it, from the ledger."""
+        w = expect(self.client.call("GET", "/v1/player/wallet", token=self.access[who]), 200)
+        return w["total"]
+
     def ledger_rows(self):
         return self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
 
@@ -345,7 +350,8 @@ class Run:
             refused = self.bet("bob", "b-9", "b-r9", "1.00")
             assert refused.status == 403 and \
                 refused.json()["error"]["code"] == "PROVIDER_DISABLED", refused.body
-            assert refused.json()["balance"] == "4.00", refused.body  # a known player's: stored
+            # a known player's refusal: with the balance, and stored
+            assert refused.json()["balance"] == self.balance_now("bob"), refused.body
             assert self.money_state(stored=True) == state
             state = self.money_state()
             for call in ("session", "balance"):
@@ -841,6 +847,57 @@ class Run:
         assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
         assert self.money_state() == state
 
+    def prune_launches(self, *tokens):
+        """Makes the launches of tokens 31 days expired and prunes them (the next
+        launch, anyone's, does), then waits out the server's launch cache."""
+        con = sqlite3.connect(self.env.db, timeout=30)
+        for tok in tokens:
+            con.execute("UPDATE launch SET expires_at = ? WHERE token_hash = ?",
+                        (int((time.time() - 31 * 86400) * 1e6), hashlib.sha256(tok.encode()).digest()))
+        con.commit()
+        con.close()
+        self.launch("carl")
+        for tok in tokens:
+            assert self.env.rows("SELECT count(*) FROM launch WHERE token_hash = ?",
+                                 hashlib.sha256(tok.encode()).digest())[0][0] == 0
+        time.sleep(1.1)
+
+    def round_close_after_prune(self):
+        """A round close names no bet: once its launch is pruned, the round's player is
+        the one with accepted bets on that round id (or the close's own, for its retry).
+        A round id several players bet on (a live table) cannot say whose it is without
+        the token: TOKEN_INVALID with a message saying so, as for an unknown round."""
+        kai, lena = self.players["kai"], self.players["lena"]
+        self.fund(kai, "cash", "5.00")
+        self.fund(lena, "cash", "5.00")
+        self.tokens["kai"], self.tokens["lena"] = self.launch("kai"), self.launch("lena")
+        for who, tx, rnd in (("kai", "kc-b1", "kc-r1"), ("kai", "kc-b2", "kc-live"),
+                             ("lena", "lnc-b2", "kc-live")):
+            r = self.bet(who, tx, rnd, "1.00")
+            assert r.status == 200, r.body
+        self.prune_launches(self.tokens["kai"], self.tokens["lena"])
+        close = {"token": self.tokens["kai"], "transaction_id": "kc-c1", "round_id": "kc-r1"}
+        r = self.post("round/close", close)
+        assert r.status == 200 and r.json()["player_id"] == kai and self.signed_ok(r), r.body
+        again = self.post("round/close", close)
+        assert (again.status, again.body) == (r.status, r.body), again.body
+        # it closed kai's round: a win on it is refused now
+        w = self.win("kai", "kc-w1", "kc-r1", "kc-b1", "1.00")
+        assert w.status == 409 and w.json()["error"]["code"] == "ROUND_CLOSED", w.body
+        state = self.money_state()
+        r = self.post("round/close", {"token": self.tokens["kai"], "transaction_id": "kc-c2",
+                                      "round_id": "kc-live"})
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        assert "several players" in r.json()["error"]["message"], r.body
+        r = self.post("round/close", {"token": self.tokens["kai"], "transaction_id": "kc-c3",
+                                      "round_id": "kc-none"})
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        assert self.money_state() == state
+        # the shared round's bets still settle, each for its own player
+        for who, tx, bet in (("kai", "kc-w2", "kc-b2"), ("lena", "lnc-w2", "lnc-b2")):
+            r = self.win(who, tx, "kc-live", bet, "2.00")
+            assert r.status == 200 and r.json()["player_id"] == self.players[who], r.body
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -888,6 +945,8 @@ def main():
         ("a launch pruned 30 days after its expiry: the wins and rollbacks of its bets pay, "
          "a retried win is the duplicate under any launch; a bet for another game than the "
          "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
+        ("a round close after its launch was pruned: the round's player from its bets; a round "
+         "id several players bet on, or an unknown one, TOKEN_INVALID", run.round_close_after_prune),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
