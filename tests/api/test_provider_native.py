@@ -18,6 +18,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -898,6 +899,58 @@ class Run:
             r = self.win(who, tx, "kc-live", bet, "2.00")
             assert r.status == 200 and r.json()["player_id"] == self.players[who], r.body
 
+    def doc_example(self):
+        """docs/native-protocol.md's worked example, read out of the page: its request
+        and answer signatures are the HMACs of its bytes; its exact request is signed
+        right (TIMESTAMP_STALE: the signature passed, the 2026 timestamp is out of the
+        window, while one changed digit is SIGNATURE_INVALID); the same body signed now
+        is taken, answered with the example answer's fields."""
+        doc = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "docs", "native-protocol.md"), encoding="utf-8").read()
+        ex = doc[doc.index("## Worked example"):]
+        ex = ex[:ex.index("\n## ", 1)]
+        blocks = re.findall(r"```[a-z]*\n(.*?)```", ex, re.S)
+        secret = bytes.fromhex(re.search(r"Secret \(hex, 32 bytes\): `([0-9a-f]{64})`", ex).group(1))
+        ts = re.search(r"Timestamp: `(\d+)`", ex).group(1)
+        body = blocks[0].rstrip("\n").encode()
+        assert int(re.search(r"The body, (\d+) bytes", ex).group(1)) == len(body)
+        http_block = blocks[1]
+        path = re.match(r"POST (\S+) HTTP/1.1", http_block).group(1)
+        head = dict(line.split(": ", 1) for line in http_block.splitlines()[1:] if ": " in line)
+        assert head["X-Pitboss-Timestamp"] == ts, head
+        assert head["X-Pitboss-Signature"] == self.sign(ts, body, secret), "the page's signature"
+        answer = blocks[3].rstrip("\n").encode()
+        answer_sig = blocks[4].strip().split(": ", 1)[1]
+        assert answer_sig == "sha256=" + hmac.new(secret, answer, hashlib.sha256).hexdigest()
+        # the page's provider and secret are this server's: its token made a launch of hana's
+        assert secret == SECRET and path == "/v1/providers/studio/bet", path
+        token = json.loads(body)["token"]
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("INSERT INTO launch (token_hash, provider_id, game_id, brand, player, currency, "
+                    "created_at, expires_at) SELECT ?, provider_id, game_id, brand, player, currency, "
+                    "created_at, ? FROM launch WHERE token_hash = ?",
+                    (hashlib.sha256(token.encode()).digest(), int((time.time() + 3600) * 1e6),
+                     hashlib.sha256(self.tokens["hana"].encode()).digest()))
+        con.commit()
+        con.close()
+        self.fund(self.players["hana"], "cash", "5.00")
+        state = self.money_state()
+        r = self.post("bet", None, raw=body, headers=dict(head))
+        assert r.status == 401 and r.json()["error"]["code"] == "TIMESTAMP_STALE", r.body
+        assert self.signed_ok(r)
+        bad = dict(head)
+        sig = bad["X-Pitboss-Signature"]
+        bad["X-Pitboss-Signature"] = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+        r = self.post("bet", None, raw=body, headers=bad)
+        assert r.status == 401 and r.json()["error"]["code"] == "SIGNATURE_INVALID", r.body
+        assert self.money_state() == state
+        r = self.post("bet", None, raw=body)  # the same bytes, signed now
+        assert r.status == 200 and self.signed_ok(r), r.body
+        got, want = r.json(), json.loads(answer)
+        assert list(got) == list(want), (list(got), list(want))
+        assert (got["transaction_id"], got["cash_part"], got["player_id"]) == \
+            (want["transaction_id"], want["cash_part"], self.players["hana"]), got
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -947,6 +1000,8 @@ def main():
          "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
         ("a round close after its launch was pruned: the round's player from its bets; a round "
          "id several players bet on, or an unknown one, TOKEN_INVALID", run.round_close_after_prune),
+        ("docs/native-protocol.md's worked example: its signatures, its exact bytes "
+         "TIMESTAMP_STALE, signed now 200", run.doc_example),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
