@@ -17,8 +17,10 @@
  * who must be the request's user) → the call:
  *   info     the player (identity): country, brand code;
  *   balance  the player's balances (wallet), token must be live;
- *   bet      token live, currency = the launch's, game playable for the brand
- *            with the amount within its limits (catalog), then the wallet;
+ *   bet      provider active (the wallet's provider gate), token live,
+ *            currency = the launch's, game playable for the brand with the
+ *            amount within its limits (catalog) and the launched one (a live
+ *            lobby's tables excepted: same_game), then the wallet;
  *   win      currency = the launch's, the game known, then the wallet;
  *   rollback the wallet (never refused for an expired token or a game).
  * Money calls are submitted to the wallet core (pb_wallet_game_submit_async)
@@ -48,7 +50,7 @@
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
 
-#define CACHE_TTL_US (5 * 1000000LL) /* a provider change is seen within 5 s */
+#define CACHE_TTL_US (1 * 1000000LL) /* a provider change is seen within 1 s (as native) */
 #define CACHE_SLOTS 32
 
 /* ---- the provider cache ------------------------------------------------- */
@@ -57,6 +59,7 @@ typedef struct cached_provider {
     char code[PB_PROVIDER_CODE_MAX + 1];
     bool hub88;        /* found, protocol "hub88" */
     pb_hub88_key *key; /* NULL when the stored PEM is not a usable key */
+    char status[16];   /* the catalog's: what pb_wallet_provider_gate lets through */
     int64_t loaded_us; /* monotonic; 0 = empty slot */
 } cached_provider;
 
@@ -93,6 +96,7 @@ void pb_api_hub88_close(pb_api_app *app)
 typedef struct provider_view {
     bool hub88;
     pb_hub88_key *key; /* a reference of the caller's (unref when done) */
+    char status[16];   /* the catalog's */
 } provider_view;
 
 /* Reads the provider from the catalog into a slot (the lock is not held). */
@@ -106,6 +110,7 @@ static pb_err load_provider(pb_store_conn *c, const char *code, cached_provider 
     pb_err e = pb_catalog_provider_get(c, code, p);
     if (e == PB_OK && strcmp(p->protocol, "hub88") == 0) {
         out->hub88 = true;
+        PB_STRCPY(out->status, p->status);
         pb_err ke = pb_hub88_key_load(p->public_key_pem, strlen(p->public_key_pem), &out->key);
         if (ke != PB_OK)
             pb_log(PB_LOG_WARN, "hub88.key", "provider %s: its public key is not a usable RSA key",
@@ -133,6 +138,7 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
         if (s->loaded_us && now - s->loaded_us < CACHE_TTL_US && strcmp(s->code, code) == 0) {
             out->hub88 = s->hub88;
             out->key = pb_hub88_key_ref(s->key);
+            PB_STRCPY(out->status, s->status);
             pthread_mutex_unlock(&h->mu);
             return PB_OK;
         }
@@ -148,6 +154,7 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
         return e;
     out->hub88 = fresh.hub88;
     out->key = pb_hub88_key_ref(fresh.key);
+    PB_STRCPY(out->status, fresh.status);
 
     /* keep it: the same code's slot, else an empty or the oldest one */
     pthread_mutex_lock(&h->mu);
@@ -328,6 +335,30 @@ static int user_balance(pb_http_request *req, const pb_hub88_request *r, const p
                                   pb_hub88_balance(bal.cash, bal.held, bal.bonus, cur), out);
 }
 
+/* Whether a bet's game (bet, playable on the brand) may be played on a launch of
+ * the game `launched`: the token was issued for one game, so a bet names that
+ * one (GAME_MISMATCH, RS_ERROR_INVALID_GAME, as the native protocol's bets),
+ * except in a live lobby: Hub88 documents that with a supplier of live
+ * dealers "user can switch games within one game session" and game_code then
+ * names the table played, so on a launch of a game of category "live", a bet
+ * on another live game of the same provider is taken (it passed the same
+ * playable check for the brand and its limits). scratch receives the launched
+ * game. */
+static pb_err same_game(pb_store_conn *c, const char *provider, const char *launched,
+                        const pb_game *bet, pb_game *scratch)
+{
+    if (strcmp(bet->code, launched) == 0)
+        return PB_OK;
+    if (strcmp(bet->category, "live") != 0)
+        return PB_ERR_GAME_MISMATCH;
+    pb_err e = pb_catalog_game_get(c, provider, launched, scratch);
+    if (e == PB_ERR_GAME_NOT_FOUND)
+        return PB_ERR_GAME_MISMATCH;
+    if (e != PB_OK)
+        return e;
+    return strcmp(scratch->category, "live") == 0 ? PB_OK : PB_ERR_GAME_MISMATCH;
+}
+
 /* The catalog's checks of a bet or a win before the wallet sees it. */
 static pb_err money_checks(pb_store_conn *c, const char *provider, const pb_hub88_request *r,
                            const pb_launch *l)
@@ -347,8 +378,27 @@ static pb_err money_checks(pb_store_conn *c, const char *provider, const pb_hub8
     }
     if (r->is_free)
         return PB_ERR_FORBIDDEN; /* free bets (Hub88 rewards) are not supported: RS_ERROR_UNKNOWN */
-    return pb_catalog_game_playable(c, provider, r->game_code, l->brand_code, l->currency,
-                                    r->amount_minor, NULL);
+    pb_game *g = malloc(2 * sizeof *g);
+    if (!g)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_catalog_game_playable(c, provider, r->game_code, l->brand_code, l->currency,
+                                        r->amount_minor, &g[0]);
+    if (e == PB_OK)
+        e = same_game(c, provider, l->game_code, &g[0], &g[1]);
+    free(g);
+    return e;
+}
+
+/* The wallet operation a call drives, 0 for user/info and user/balance (the
+ * provider gate's kinds). */
+static int op_kind_of(pb_hub88_call call)
+{
+    switch (call) {
+    case PB_HUB88_BET: return PB_WALLET_BET;
+    case PB_HUB88_WIN: return PB_WALLET_WIN;
+    case PB_HUB88_ROLLBACK: return PB_WALLET_ROLLBACK;
+    default: return 0;
+    }
 }
 
 static void handle(pb_http_request *req, void *app, pb_hub88_call call)
@@ -376,6 +426,9 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     }
     e = pb_hub88_verify(pv.key, pb_http_header(req, PB_HUB88_HEADER_SIGNATURE), body, len);
     pb_hub88_key_unref(pv.key);
+    /* the provider's status (the wallet's provider gate, as for the native protocol):
+     * info and balance refused, a bet refused and stored, wins and rollbacks settle */
+    pb_err gate = pb_wallet_provider_gate(pv.status, op_kind_of(call));
     if (e != PB_OK) {
         pb_hub88_peek_request_uuid(body, len, request_uuid);
         reply_status(req, e, NULL, request_uuid);
@@ -401,7 +454,8 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     pb_wallet_response out = {0};
     int rc;
     if (call == PB_HUB88_USER_INFO) {
-        rc = user_info(req, r, &out);
+        rc = gate != PB_OK ? render_refusal(gate, r->user, request_uuid, &out)
+                           : user_info(req, r, &out);
         pb_hub88_request_free(r); /* before the reply: r lives in the request's memory */
         send(req, rc, &out);
         return;
@@ -417,7 +471,8 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     if (e == PB_OK)
         e = check_launch(r, l);
     if (e == PB_OK && call == PB_HUB88_USER_BALANCE) {
-        rc = user_balance(req, r, l, &out);
+        rc = gate != PB_OK ? render_refusal(gate, r->user, request_uuid, &out)
+                           : user_balance(req, r, l, &out);
         pb_hub88_request_free(r);
         send(req, rc, &out);
         return;
@@ -430,6 +485,15 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     if (e == PB_ERR_TOKEN_EXPIRED && call != PB_HUB88_USER_BALANCE) {
         deferred = e;
         e = PB_OK;
+    }
+    /* the token has shown the user is who they say */
+    bool user_known = e != PB_ERR_TOKEN_INVALID && e != PB_ERR_STORE_UNAVAILABLE &&
+                      e != PB_ERR_INTERNAL;
+    if (gate != PB_OK && (e == PB_OK || e == PB_ERR_TOKEN_INVALID)) {
+        if (e == PB_OK)
+            deferred = gate; /* the provider's status first */
+        else
+            e = gate; /* no player to store it for */
     }
     if (e == PB_OK && deferred == PB_OK) {
         pb_err mc = money_checks(c, code, r, l);
@@ -447,8 +511,7 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     }
     if (e != PB_OK) {
         /* the user is echoed only once the token has shown it is who they say */
-        bool known = e != PB_ERR_TOKEN_INVALID && e != PB_ERR_STORE_UNAVAILABLE &&
-                     e != PB_ERR_INTERNAL;
+        bool known = user_known && e != PB_ERR_STORE_UNAVAILABLE && e != PB_ERR_INTERNAL;
         rc = render_refusal(e, known ? r->user : NULL, request_uuid, &out);
         pb_hub88_request_free(r);
         send(req, rc, &out);

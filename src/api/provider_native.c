@@ -13,7 +13,8 @@
  * small in-memory cache with a short TTL → the timestamp and HMAC over the raw
  * body, before anything of the body is read → strict parsing (native.c) → the
  * launch token (catalog; live for session, balance and bet; for a win or a
- * rollback whose launch was pruned, the bet's player as the wallet knows it) →
+ * rollback whose launch was pruned, the bet's player as the wallet knows it;
+ * for a round close, the round's player: launch_from_round) →
  * currency = the launch's → for a bet, the game playable on the brand with the
  * amount within its limits (catalog) and the launched one (GAME_MISMATCH) →
  * the wallet core (pb_wallet_game_submit_async), which
@@ -22,7 +23,9 @@
  * gets the stored body, hence the same signature.
  *
  * A disabled provider is refused sessions, balances and bets; its wins,
- * rollbacks and round closes are still taken: that money is owed.
+ * rollbacks and round closes are still taken: that money is owed. The rule is
+ * the wallet's provider gate (pb_wallet_provider_gate), the Hub88 adapter's too;
+ * a refused bet of a known player is stored like the other final refusals.
  *
  * Launches come from the catalog's launch cache (pb_catalog_launch_resolve_cached:
  * kept 1 s; a live call checks the expiry on each call, cached or not).
@@ -50,8 +53,8 @@
 
 typedef struct native_provider {
     char code[PB_PROVIDER_CODE_MAX + 1];
-    bool native; /* found, protocol "native" */
-    bool active;
+    bool native;     /* found, protocol "native" */
+    char status[16]; /* the catalog's: what pb_wallet_provider_gate lets through */
     uint8_t secret[PB_PROVIDER_SECRET_MAX];
     size_t secret_len;
     int32_t window_s;
@@ -115,7 +118,7 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
     pb_err e = pb_catalog_provider_get(c, code, p);
     if (e == PB_OK && strcmp(p->protocol, "native") == 0) {
         out->native = true;
-        out->active = strcmp(p->status, "active") == 0;
+        PB_STRCPY(out->status, p->status);
         memcpy(out->secret, p->secret, p->secret_len);
         out->secret_len = p->secret_len;
         out->window_s = p->timestamp_window_s;
@@ -289,6 +292,46 @@ static pb_err launch_from_bet(pb_store_conn *c, const char *provider, const pb_n
     return PB_OK; /* expires_at 0: long expired (wins and rollbacks do not ask) */
 }
 
+/* The wallet operation a call drives, 0 for session and balance (the provider gate's kinds). */
+static int op_kind_of(pb_native_call call)
+{
+    switch (call) {
+    case PB_NATIVE_BET: return PB_WALLET_BET;
+    case PB_NATIVE_WIN: return PB_WALLET_WIN;
+    case PB_NATIVE_ROLLBACK: return PB_WALLET_ROLLBACK;
+    case PB_NATIVE_ROUND_CLOSE: return PB_WALLET_ROUND_CLOSE;
+    default: return 0;
+    }
+}
+
+/* A round close whose token the catalog no longer knows: it names no bet, so the
+ * player is the one of the close itself when it is stored (its retry), else
+ * the one player with accepted bets on that round id (the wallet's rows).
+ * TOKEN_INVALID when the wallet knows neither, and also when several players
+ * have bets on that round id (rounds are per player: a live table gives them
+ * all the same id, and without the token nothing says whose round to close;
+ * *message says so), STORE_UNAVAILABLE / INTERNAL. */
+static pb_err launch_from_round(pb_store_conn *c, const char *provider, const pb_native_request *r,
+                                pb_launch *l, const char **message)
+{
+    pb_wallet_owner o;
+    pb_err e = pb_wallet_round_owner_get(c, provider, r->transaction_id, r->round_id, &o);
+    if (e == PB_ERR_ROUND_MISMATCH)
+        *message = "launch token is unknown, and several players have bets on this round "
+                   "id: the token is needed to say whose round to close";
+    if (e == PB_ERR_ROUND_NOT_FOUND || e == PB_ERR_ROUND_MISMATCH)
+        return PB_ERR_TOKEN_INVALID;
+    if (e != PB_OK)
+        return e;
+    memset(l, 0, sizeof *l);
+    PB_STRCPY(l->provider_code, provider);
+    PB_STRCPY(l->game_code, o.game);
+    PB_STRCPY(l->brand_code, o.brand);
+    PB_STRCPY(l->player_public_id, o.player);
+    PB_STRCPY(l->currency, o.currency);
+    return PB_OK; /* expires_at 0: long expired (a round close does not ask) */
+}
+
 static void handle(pb_http_request *req, void *app, pb_native_call call)
 {
     pb_api_app *a = app;
@@ -320,10 +363,13 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
         reply_error(req, p, e, NULL, NULL, NULL);
         return;
     }
-    bool money_out = call == PB_NATIVE_SESSION || call == PB_NATIVE_BALANCE ||
-                     call == PB_NATIVE_BET;
-    if (!p->active && money_out) {
-        reply_error(req, p, PB_ERR_PROVIDER_DISABLED, NULL, NULL, NULL);
+    /* the provider's status (the wallet's provider gate): a session or balance is
+     * refused here; a bet of a known player goes to the wallet with the refusal
+     * (stored, so the retry of a bet taken before still gets its answer); wins,
+     * rollbacks and round closes settle */
+    pb_err gate = pb_wallet_provider_gate(p->status, op_kind_of(call));
+    if (gate != PB_OK && (call == PB_NATIVE_SESSION || call == PB_NATIVE_BALANCE)) {
+        reply_error(req, p, gate, NULL, NULL, NULL);
         return;
     }
     pb_json_error jerr;
@@ -336,9 +382,14 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     pb_native_request *r = &m->r;
     pb_store_conn *c = pb_http_conn(req);
     e = pb_catalog_launch_resolve_cached(c, code, r->token, l);
+    const char *message = NULL; /* the refusal's, when not the registry's */
     if (e == PB_ERR_TOKEN_INVALID && (call == PB_NATIVE_WIN || call == PB_NATIVE_ROLLBACK))
         e = launch_from_bet(c, code, r, l);
+    else if (e == PB_ERR_TOKEN_INVALID && call == PB_NATIVE_ROUND_CLOSE)
+        e = launch_from_round(c, code, r, l, &message);
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
+    if (gate != PB_OK && (e == PB_OK || e == PB_ERR_TOKEN_INVALID))
+        e = gate; /* a switched-off provider's bet: that first (no player: not stored) */
     if (e == PB_OK && pb_native_call_needs_live_token(call) && l->expires_at <= pb_time_now_us())
         e = PB_ERR_TOKEN_EXPIRED;
     if (e == PB_OK && r->currency && strcmp(r->currency, l->currency) != 0)
@@ -379,7 +430,8 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     if (e == PB_OK && !have)
         e = PB_ERR_INTERNAL;
     if (e != PB_OK) {
-        reply_error(req, p, e, NULL, NULL, have ? &bal : NULL);
+        reply_error(req, p, e, NULL, e == PB_ERR_TOKEN_INVALID ? message : NULL,
+                    have ? &bal : NULL);
         return;
     }
     pb_wallet_response out = {0};

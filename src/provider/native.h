@@ -5,7 +5,8 @@
  * rendering of every response body (success, refusal with the player's
  * balance, the standard error envelope) and of the response signature.
  *
- * The wire contract is docs/native-protocol (briefs/native-protocol.md):
+ * The wire contract, for a studio's engineers, is docs/native-protocol.md (the
+ * OpenAPI document, docs/openapi.yaml, has every call's shapes):
  *   X-Pitboss-Timestamp: <unix seconds>
  *   X-Pitboss-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  * on every request, and X-Pitboss-Signature: sha256=<hex HMAC-SHA256(secret,

@@ -54,3 +54,10 @@ pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, co
 {
     return c->be->wallet->owner_get(c, provider, tx_id, bet_tx_id, out);
 }
+
+pb_store_rc pb_store_wallet_round_owners(pb_store_conn *c, const char *provider,
+                                         const char *round_id, pb_store_wallet_owner *out,
+                                         size_t cap, size_t *n)
+{
+    return c->be->wallet->round_owners(c, provider, round_id, out, cap, n);
+}

@@ -98,6 +98,13 @@ pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider
  * back since or not). NOT_FOUND when neither is stored. */
 pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                                       const char *bet_tx_id, pb_store_wallet_owner *out);
+/* The players of provider's round round_id as its accepted bets say (wallet_op
+ * rows of kind 1 with result OK; 0029's partial index): up to cap distinct
+ * players into out (brand, player, currency and the game of one of their
+ * bets), how many in *n (0: no accepted bet on that round id). OK or an error. */
+pb_store_rc pb_store_wallet_round_owners(pb_store_conn *c, const char *provider,
+                                         const char *round_id, pb_store_wallet_owner *out,
+                                         size_t cap, size_t *n);
 /* player's round round_id of provider: NOT_FOUND, or OK with *out. */
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
                                       const char *player, pb_store_wallet_round *out);
@@ -122,6 +129,8 @@ struct pb_store_wallet_ops {
     pb_store_rc (*owner_get)(pb_store_conn *c, const char *provider, const char *tx_id,
                              const char *bet_tx_id, pb_store_wallet_owner *out);
     pb_store_rc (*round_put)(pb_store_conn *c, const pb_store_wallet_round *r);
+    pb_store_rc (*round_owners)(pb_store_conn *c, const char *provider, const char *round_id,
+                                pb_store_wallet_owner *out, size_t cap, size_t *n);
 };
 
 extern const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops;

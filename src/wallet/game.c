@@ -155,7 +155,7 @@ static bool same_request(const pb_wallet_op *op, const pb_store_wallet_op *prev)
 /* Outcomes that are stored and replayed to duplicates (wallet.h): success and
  * every final refusal, the wallet's own and the adapter's (op->refusal) alike,
  * so a replayed request cannot get another answer later (a player unblocked, a
- * game switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
+ * game or its provider switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
  * the bet may still arrive; ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
  * the failures of ours (INTERNAL, STORE_UNAVAILABLE: nothing happened; they
  * never get here as a refusal, check_shape refuses them). */
@@ -176,6 +176,7 @@ static bool decided(pb_err e)
     case PB_ERR_GAME_NOT_FOUND:
     case PB_ERR_GAME_DISABLED:
     case PB_ERR_GAME_MISMATCH:
+    case PB_ERR_PROVIDER_DISABLED:
     case PB_ERR_FORBIDDEN: return true;
     default: return false;
     }
@@ -709,6 +710,56 @@ void pb_wallet_op_release(pb_wallet_op *op)
 {
     free(op->response.body);
     memset(&op->response, 0, sizeof op->response);
+}
+
+/* A store result of the owner lookups → pb_err (logged when it is a failure). */
+static pb_err owner_rc(pb_store_conn *c, pb_store_rc rc, const char *provider, const char *id)
+{
+    if (rc == PB_STORE_OK)
+        return PB_OK;
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_ERR_BET_NOT_FOUND;
+    if (rc == PB_STORE_BUSY)
+        return PB_ERR_STORE_UNAVAILABLE;
+    pb_log(PB_LOG_ERROR, "wallet.owner", "provider %s %s: %s", provider, id, pb_store_errmsg(c));
+    return PB_ERR_INTERNAL;
+}
+
+static void owner_copy(pb_wallet_owner *out, const pb_store_wallet_owner *o)
+{
+    pb_strlcpy(out->brand, o->brand, sizeof out->brand);
+    pb_strlcpy(out->player, o->player, sizeof out->player);
+    pb_strlcpy(out->currency, o->currency, sizeof out->currency);
+    pb_strlcpy(out->game, o->game, sizeof out->game);
+}
+
+pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                                 const char *round_id, pb_wallet_owner *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return PB_ERR_STORE_UNAVAILABLE;
+    if (!provider || !tx_id || !round_id)
+        return PB_ERR_ROUND_NOT_FOUND;
+    pb_store_wallet_owner o[2];
+    pb_err e = owner_rc(c, pb_store_wallet_owner_get(c, provider, tx_id, NULL, &o[0]), provider,
+                        tx_id);
+    if (e == PB_OK) { /* the close itself is stored: its retry */
+        owner_copy(out, &o[0]);
+        return PB_OK;
+    }
+    if (e != PB_ERR_BET_NOT_FOUND)
+        return e;
+    size_t n = 0;
+    pb_store_rc rc = pb_store_wallet_round_owners(c, provider, round_id, o, 2, &n);
+    if ((e = owner_rc(c, rc, provider, round_id)) != PB_OK)
+        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_ROUND_NOT_FOUND : e;
+    if (n == 0)
+        return PB_ERR_ROUND_NOT_FOUND;
+    if (n > 1)
+        return PB_ERR_ROUND_MISMATCH; /* several players' round: whose cannot be told */
+    owner_copy(out, &o[0]);
+    return PB_OK;
 }
 
 pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,

@@ -1,6 +1,6 @@
 /*
  * wallet.c — the wallet handle, its accounts (found or created on first use,
- * then remembered), the player gate, and balances.
+ * then remembered), the player gate, the provider gate, and balances.
  *
  * Account ids never change once created, so a small direct-mapped cache in
  * front of the ledger's account lookup is always right (a collision only costs
@@ -195,6 +195,14 @@ pb_err pb_wallet_gate(pb_store_conn *c, const char *player_public_id, pb_wallet_
         return action == PB_WALLET_ACTION_WITHDRAW ? PB_OK : PB_ERR_PLAYER_SELF_EXCLUDED;
     /* blocked or closed: no new money in or out until staff lift it */
     return PB_ERR_PLAYER_BLOCKED;
+}
+
+pb_err pb_wallet_provider_gate(const char *status, int kind)
+{
+    if (status && strcmp(status, "active") == 0)
+        return PB_OK;
+    /* switched off: nothing new starts; what was staked while it was on settles */
+    return kind == 0 || kind == PB_WALLET_BET ? PB_ERR_PROVIDER_DISABLED : PB_OK;
 }
 
 pb_err pb_wallet_balance_get(pb_store_conn *c, const char *brand, const char *player_public_id,

@@ -28,9 +28,10 @@
  * ROUND_HAS_WIN, ROUND_CLOSED), the player gate's (PLAYER_BLOCKED,
  * PLAYER_SELF_EXCLUDED) and the adapter's checks passed in op->refusal
  * (TOKEN_EXPIRED, CURRENCY_MISMATCH, GAME_NOT_FOUND, GAME_DISABLED,
- * GAME_MISMATCH, BET_LIMIT, FORBIDDEN): a request refused once stays refused
+ * GAME_MISMATCH, BET_LIMIT, FORBIDDEN, and the provider gate's PROVIDER_DISABLED): a request refused once stays refused
  * when it is replayed after the player was unblocked or the game switched back
- * on (a Hub88 request carries no timestamp: it can be replayed at any time).
+ * on or the provider switched back on (a Hub88 request carries no timestamp:
+ * it can be replayed at any time).
  * Not stored, decided again on a retry: BET_NOT_FOUND (the bet may still
  * arrive), ROUND_MISMATCH, IDEMPOTENCY_CONFLICT, refusals before the wallet
  * (signature, parsing, an unknown token: no player to store them for), and
@@ -158,6 +159,26 @@ typedef enum {
  * still withdraw their money). Later issues (limits, KYC, geo) extend this
  * function, not its callers. */
 pb_err pb_wallet_gate(pb_store_conn *c, const char *player_public_id, pb_wallet_action action);
+
+/* ---- the provider gate: THE one place that decides what a provider's catalog
+ * status lets through (both protocol adapters ask it, whatever their protocol) ---- */
+
+/*
+ * A call of a provider whose catalog status is `status` ("active" | "disabled";
+ * anything but "active" counts as switched off): kind is the wallet operation
+ * the call drives, or 0 for a call that moves no money (native session and
+ * balance, Hub88 user/info and user/balance).
+ *   active: PB_OK for everything;
+ *   switched off: PROVIDER_DISABLED for the calls that let a player start
+ *   playing or stake (0 and PB_WALLET_BET); PB_OK for wins, rollbacks and round
+ *   closes: they settle bets placed while the provider was on, money owed to the
+ *   player (or given back) that must still reach them.
+ * A bet refused here is a final refusal (stored like GAME_DISABLED: see
+ * "Idempotency"): the adapter passes it in op->refusal, so the retry of a bet
+ * accepted before the switch still gets its answer, and the refused one is
+ * refused again when replayed after the provider is switched back on.
+ */
+pb_err pb_wallet_provider_gate(const char *status, int kind);
 
 /* ---- reading ---- */
 
@@ -328,5 +349,17 @@ typedef struct pb_wallet_owner {
  * the wallet knows neither, STORE_UNAVAILABLE or INTERNAL. Reads on c. */
 pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                            const char *bet_tx_id, pb_wallet_owner *out);
+
+/*
+ * Whose a round close is when no launch says it (a native close names only its
+ * round; its launch was pruned): the owner of provider's operation tx_id if it
+ * is stored (the close's retry), else the one player whose accepted bets are on
+ * round_id. PB_OK; ROUND_NOT_FOUND when the wallet knows neither; ROUND_MISMATCH
+ * when several players have bets on that round id (a live table's provider
+ * gives them all the same one: rounds are per player, and the id alone cannot
+ * say whose round to close); STORE_UNAVAILABLE or INTERNAL. Reads on c.
+ */
+pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
+                                 const char *round_id, pb_wallet_owner *out);
 
 #endif

@@ -36,6 +36,7 @@ import sys
 import time
 import traceback
 import uuid
+from decimal import Decimal
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -215,9 +216,11 @@ class Run:
                                {"code": "nativ", "name": "Native", "protocol": "native"}), 201)
         limits = [{"currency": "EUR", "min_bet": "0.10", "max_bet": "50.00"},
                   {"currency": "JPY", "min_bet": "10", "max_bet": "5000"}]
-        for game, on in (("slot-a", True), ("slot-b", True), ("slot-off", False)):
+        for game, on in (("slot-a", True), ("slot-b", True), ("slot-off", False),
+                         ("live-a", True), ("live-b", True)):
+            category = "live" if game.startswith("live") else "slots"
             expect(self.admin.call("POST", "/v1/admin/providers/hubby/games",
-                                   {"code": game, "name": game, "category": "slots",
+                                   {"code": game, "name": game, "category": category,
                                     "rtp_bp": 9600, "volatility": "medium", "limits": limits}), 201)
             expect(self.admin.call("PUT", f"/v1/admin/brands/malta/games/hubby/{game}",
                                    {"enabled": on}), 200)
@@ -435,6 +438,72 @@ class Run:
         a = answer(self.win("rita", "rv-w1", "rv-r1", "rv-b1", 300 * EUR), "RS_OK")
         assert a["balance"] == before["balance"] + 300 * EUR, (before, a)
 
+    def provider_disabled(self):
+        """The provider switched off in the catalog: user/info, user/balance and new
+        bets RS_ERROR_INVALID_PARTNER (the same gate as the native adapter's
+        PROVIDER_DISABLED); the refused bet is stored, so its replay after the switch
+        back on is refused as first; the retry of a bet accepted before gets its
+        answer; wins and rollbacks of bets already placed still settle."""
+        gil = self.player("gil", cash="20.00")
+        accepted = self.tx("gil", "bet", "gd-b0", "gd-r0", 100 * EUR)
+        first_ok = self.hub.call("transaction/bet", accepted)
+        answer(first_ok, "RS_OK")
+        answer(self.bet("gil", "gd-b1", "gd-r1", 100 * EUR), "RS_OK")
+        answer(self.bet("gil", "gd-b2", "gd-r2", 100 * EUR), "RS_OK")
+        expect(self.admin.call("PATCH", "/v1/admin/providers/hubby", {"status": "disabled"}), 200)
+        time.sleep(1.2)  # the adapter caches a provider for at most 1 s
+        try:
+            body = self.tx("gil", "bet", "gd-b3", "gd-r3", 100 * EUR)
+            refused = self.unchanged(lambda: self.hub.call("transaction/bet", body), stored=True)
+            a = answer(refused, "RS_ERROR_INVALID_PARTNER")
+            assert a["user"] == gil["id"] and a["request_uuid"] == body["request_uuid"], a
+
+            def reads():
+                answer(self.balance("gil"), "RS_ERROR_INVALID_PARTNER")
+                answer(self.hub.call("user/info", {"user": gil["id"], "request_uuid": rid()}),
+                       "RS_ERROR_INVALID_PARTNER")
+                # the retry of the bet accepted before: its answer (its request_uuid)
+                again = dict(accepted, request_uuid=rid())
+                r = self.hub.call("transaction/bet", again)
+                assert r.body == first_ok.body.replace(accepted["request_uuid"].encode(),
+                                                       again["request_uuid"].encode()), r.body
+            self.unchanged(reads)
+            # money owed on bets already placed still settles
+            before = self.wallet("gil")["cash"]
+            answer(self.win("gil", "gd-w1", "gd-r1", "gd-b1", 300 * EUR), "RS_OK")
+            answer(self.rollback("gil", "gd-rb2", "gd-r2", "gd-b2"), "RS_OK")
+            assert Decimal(self.wallet("gil")["cash"]) == Decimal(before) + Decimal("4.00")
+        finally:
+            expect(self.admin.call("PATCH", "/v1/admin/providers/hubby", {"status": "active"}), 200)
+        time.sleep(1.2)
+        # switched back on: the refused bet replayed is refused as first; a new one is taken
+        self.replay_same("transaction/bet", body, refused)
+        answer(self.bet("gil", "gd-b4", "gd-r4", 100 * EUR), "RS_OK")
+
+    def game_mismatch(self):
+        """A token is launched for one game: a bet naming another (playable on the brand)
+        is RS_ERROR_INVALID_GAME, stored like the other refusals (its replay gets the same
+        bytes), nothing moves. A live lobby is the exception Hub88 documents: on a launch
+        of a live game, a bet at another live table of the provider is taken."""
+        hal = self.player("hal", cash="20.00")  # launched slot-a
+        body = self.tx("hal", "bet", "gm-b1", "gm-r1", 100 * EUR, game="slot-b")
+        first = self.unchanged(lambda: self.hub.call("transaction/bet", body), stored=True)
+        a = answer(first, "RS_ERROR_INVALID_GAME")
+        assert a["user"] == hal["id"] and a["request_uuid"] == body["request_uuid"], a
+        self.replay_same("transaction/bet", body, first)
+        answer(self.bet("hal", "gm-b2", "gm-r2", 100 * EUR), "RS_OK")
+        # the live lobby: launched at live-a, the player moves to the live-b table
+        lobby = self.launch("hal", "live-a")
+        answer(self.bet("hal", "gm-b3", "gm-r3", 100 * EUR, game="live-b", token=lobby), "RS_OK")
+        answer(self.win("hal", "gm-w3", "gm-r3", "gm-b3", 200 * EUR, game="live-b", token=lobby),
+               "RS_OK")
+        # ... but not to a slot on that token, nor from a slot's token to a live table
+        self.unchanged(lambda: answer(self.bet("hal", "gm-b4", "gm-r4", 100 * EUR, game="slot-a",
+                                               token=lobby), "RS_ERROR_INVALID_GAME"), stored=True)
+        self.unchanged(lambda: answer(self.bet("hal", "gm-b5", "gm-r5", 100 * EUR, game="live-b"),
+                                      "RS_ERROR_INVALID_GAME"), stored=True)
+        assert self.wallet("hal")["cash"] == "20.00"
+
     def wrong_currency(self):
         def tries():
             a = answer(self.bet("carl", "b-usd", "r-usd", 100 * EUR, currency="USD"),
@@ -637,6 +706,10 @@ def main():
         ("RS_ERROR_TOKEN_EXPIRED for bet and balance; win and rollback accepted", run.token_expired),
         ("a launch revoked by staff: RS_ERROR_TOKEN_EXPIRED at once for bet and balance; the win pays",
          run.revoked_launch),
+        ("a provider switched off: info, balance and bets RS_ERROR_INVALID_PARTNER (stored); "
+         "earlier bets' retries, wins and rollbacks still answered", run.provider_disabled),
+        ("a bet naming another game than the launch's: RS_ERROR_INVALID_GAME, stored; a live "
+         "lobby's tables excepted", run.game_mismatch),
         ("RS_ERROR_WRONG_CURRENCY", run.wrong_currency),
         ("RS_ERROR_USER_DISABLED for blocked and self-excluded players; open rounds still settle", run.user_disabled),
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),

@@ -18,6 +18,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -96,6 +97,11 @@ class Run:
         r = self.post("balance", {"token": self.tokens[who]})
         assert r.status == 200, r.body
         return r.json()
+
+    def balance_now(self, who):
+        """The player's stakeable balance as the wallet shows it, from the ledger."""
+        w = expect(self.client.call("GET", "/v1/player/wallet", token=self.access[who]), 200)
+        return w["total"]
 
     def ledger_rows(self):
         return self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
@@ -336,22 +342,39 @@ class Run:
     def provider_changes(self):
         studio = "/v1/admin/providers/studio"
         self.fund(self.players["bob"], "cash", "5.00")
-        r = self.bet("bob", "b-8", "b-r8", "1.00")
-        assert r.status == 200, r.body
+        r8 = self.bet("bob", "b-8", "b-r8", "1.00")
+        assert r8.status == 200, r8.body
         self.admin_patch(studio, {"status": "disabled"})
         time.sleep(1.2)  # the adapter caches a provider for at most 1 s
         try:
+            state = self.money_state(stored=True)
+            refused = self.bet("bob", "b-9", "b-r9", "1.00")
+            assert refused.status == 403 and \
+                refused.json()["error"]["code"] == "PROVIDER_DISABLED", refused.body
+            # a known player's refusal: with the balance, and stored
+            assert refused.json()["balance"] == self.balance_now("bob"), refused.body
+            assert self.money_state(stored=True) == state
             state = self.money_state()
-            r = self.bet("bob", "b-9", "b-r9", "1.00")
+            for call in ("session", "balance"):
+                r = self.post(call, {"token": self.tokens["bob"]})
+                assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
+            # an unknown token: the provider's status, nothing stored
+            r = self.post("bet", {"token": "x" * 43, "transaction_id": "b-9x", "round_id": "b-r9x",
+                                  "game": "slot1", "currency": "EUR", "amount": "1.00"})
             assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
-            r = self.post("session", {"token": self.tokens["bob"]})
-            assert r.status == 403 and r.json()["error"]["code"] == "PROVIDER_DISABLED", r.body
+            # the retry of a bet taken before the switch: its answer
+            r = self.bet("bob", "b-8", "b-r8", "1.00")
+            assert (r.status, r.body) == (r8.status, r8.body), r.body
             assert self.money_state() == state
             # money already staked is still settled
             r = self.win("bob", "b-w8", "b-r8", "b-8", "2.00")
             assert r.status == 200, r.body
         finally:
             self.admin_patch(studio, {"status": "active"})
+        time.sleep(1.2)
+        # switched back on: the refused bet replayed is refused as first (stored)
+        r = self.bet("bob", "b-9", "b-r9", "1.00")
+        assert (r.status, r.body) == (refused.status, refused.body), r.body
         # a narrower clock window, then a new secret
         self.admin_patch(studio, {"timestamp_window_s": 10})
         time.sleep(1.2)
@@ -825,6 +848,109 @@ class Run:
         assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
         assert self.money_state() == state
 
+    def prune_launches(self, *tokens):
+        """Makes the launches of tokens 31 days expired and prunes them (the next
+        launch, anyone's, does), then waits out the server's launch cache."""
+        con = sqlite3.connect(self.env.db, timeout=30)
+        for tok in tokens:
+            con.execute("UPDATE launch SET expires_at = ? WHERE token_hash = ?",
+                        (int((time.time() - 31 * 86400) * 1e6), hashlib.sha256(tok.encode()).digest()))
+        con.commit()
+        con.close()
+        self.launch("carl")
+        for tok in tokens:
+            assert self.env.rows("SELECT count(*) FROM launch WHERE token_hash = ?",
+                                 hashlib.sha256(tok.encode()).digest())[0][0] == 0
+        time.sleep(1.1)
+
+    def round_close_after_prune(self):
+        """A round close names no bet: once its launch is pruned, the round's player is
+        the one with accepted bets on that round id (or the close's own, for its retry).
+        A round id several players bet on (a live table) cannot say whose it is without
+        the token: TOKEN_INVALID with a message saying so, as for an unknown round."""
+        kai, lena = self.players["kai"], self.players["lena"]
+        self.fund(kai, "cash", "5.00")
+        self.fund(lena, "cash", "5.00")
+        self.tokens["kai"], self.tokens["lena"] = self.launch("kai"), self.launch("lena")
+        for who, tx, rnd in (("kai", "kc-b1", "kc-r1"), ("kai", "kc-b2", "kc-live"),
+                             ("lena", "lnc-b2", "kc-live")):
+            r = self.bet(who, tx, rnd, "1.00")
+            assert r.status == 200, r.body
+        self.prune_launches(self.tokens["kai"], self.tokens["lena"])
+        close = {"token": self.tokens["kai"], "transaction_id": "kc-c1", "round_id": "kc-r1"}
+        r = self.post("round/close", close)
+        assert r.status == 200 and r.json()["player_id"] == kai and self.signed_ok(r), r.body
+        again = self.post("round/close", close)
+        assert (again.status, again.body) == (r.status, r.body), again.body
+        # it closed kai's round: a win on it is refused now
+        w = self.win("kai", "kc-w1", "kc-r1", "kc-b1", "1.00")
+        assert w.status == 409 and w.json()["error"]["code"] == "ROUND_CLOSED", w.body
+        state = self.money_state()
+        r = self.post("round/close", {"token": self.tokens["kai"], "transaction_id": "kc-c2",
+                                      "round_id": "kc-live"})
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        assert "several players" in r.json()["error"]["message"], r.body
+        r = self.post("round/close", {"token": self.tokens["kai"], "transaction_id": "kc-c3",
+                                      "round_id": "kc-none"})
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        assert self.money_state() == state
+        # the shared round's bets still settle, each for its own player
+        for who, tx, bet in (("kai", "kc-w2", "kc-b2"), ("lena", "lnc-w2", "lnc-b2")):
+            r = self.win(who, tx, "kc-live", bet, "2.00")
+            assert r.status == 200 and r.json()["player_id"] == self.players[who], r.body
+
+    def doc_example(self):
+        """docs/native-protocol.md's worked example, read out of the page: its request
+        and answer signatures are the HMACs of its bytes; its exact request is signed
+        right (TIMESTAMP_STALE: the signature passed, the 2026 timestamp is out of the
+        window, while one changed digit is SIGNATURE_INVALID); the same body signed now
+        is taken, answered with the example answer's fields."""
+        doc = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "docs", "native-protocol.md"), encoding="utf-8").read()
+        ex = doc[doc.index("## Worked example"):]
+        ex = ex[:ex.index("\n## ", 1)]
+        blocks = re.findall(r"```[a-z]*\n(.*?)```", ex, re.S)
+        secret = bytes.fromhex(re.search(r"Secret \(hex, 32 bytes\): `([0-9a-f]{64})`", ex).group(1))
+        ts = re.search(r"Timestamp: `(\d+)`", ex).group(1)
+        body = blocks[0].rstrip("\n").encode()
+        assert int(re.search(r"The body, (\d+) bytes", ex).group(1)) == len(body)
+        http_block = blocks[1]
+        path = re.match(r"POST (\S+) HTTP/1.1", http_block).group(1)
+        head = dict(line.split(": ", 1) for line in http_block.splitlines()[1:] if ": " in line)
+        assert head["X-Pitboss-Timestamp"] == ts, head
+        assert head["X-Pitboss-Signature"] == self.sign(ts, body, secret), "the page's signature"
+        answer = blocks[3].rstrip("\n").encode()
+        answer_sig = blocks[4].strip().split(": ", 1)[1]
+        assert answer_sig == "sha256=" + hmac.new(secret, answer, hashlib.sha256).hexdigest()
+        # the page's provider and secret are this server's: its token made a launch of hana's
+        assert secret == SECRET and path == "/v1/providers/studio/bet", path
+        token = json.loads(body)["token"]
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("INSERT INTO launch (token_hash, provider_id, game_id, brand, player, currency, "
+                    "created_at, expires_at) SELECT ?, provider_id, game_id, brand, player, currency, "
+                    "created_at, ? FROM launch WHERE token_hash = ?",
+                    (hashlib.sha256(token.encode()).digest(), int((time.time() + 3600) * 1e6),
+                     hashlib.sha256(self.tokens["hana"].encode()).digest()))
+        con.commit()
+        con.close()
+        self.fund(self.players["hana"], "cash", "5.00")
+        state = self.money_state()
+        r = self.post("bet", None, raw=body, headers=dict(head))
+        assert r.status == 401 and r.json()["error"]["code"] == "TIMESTAMP_STALE", r.body
+        assert self.signed_ok(r)
+        bad = dict(head)
+        sig = bad["X-Pitboss-Signature"]
+        bad["X-Pitboss-Signature"] = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+        r = self.post("bet", None, raw=body, headers=bad)
+        assert r.status == 401 and r.json()["error"]["code"] == "SIGNATURE_INVALID", r.body
+        assert self.money_state() == state
+        r = self.post("bet", None, raw=body)  # the same bytes, signed now
+        assert r.status == 200 and self.signed_ok(r), r.body
+        got, want = r.json(), json.loads(answer)
+        assert list(got) == list(want), (list(got), list(want))
+        assert (got["transaction_id"], got["cash_part"], got["player_id"]) == \
+            (want["transaction_id"], want["cash_part"], self.players["hana"]), got
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -863,7 +989,7 @@ def main():
         ("a closed round takes no more bets", run.round_closed),
         ("two players on one round id: each plays, closes and wins their own round",
          run.shared_round_ids),
-        ("provider disabled (bets and sessions refused, wins paid), narrower window, new "
+        ("provider disabled (bets, sessions, balances refused, a refused bet stored, wins paid), narrower window, new "
          "secret: seen within the cache's 1 s", run.provider_changes),
         ("bad input: 4xx with stable codes, the ledger unchanged", run.bad_inputs),
         ("every native operation answered with a documented 2xx and 4xx", run.all_documented),
@@ -872,6 +998,10 @@ def main():
         ("a launch pruned 30 days after its expiry: the wins and rollbacks of its bets pay, "
          "a retried win is the duplicate under any launch; a bet for another game than the "
          "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
+        ("a round close after its launch was pruned: the round's player from its bets; a round "
+         "id several players bet on, or an unknown one, TOKEN_INVALID", run.round_close_after_prune),
+        ("docs/native-protocol.md's worked example: its signatures, its exact bytes "
+         "TIMESTAMP_STALE, signed now 200", run.doc_example),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -294,6 +294,31 @@ static pb_store_rc owner_get(pb_store_conn *base, const char *provider, const ch
     SQR_LOOKUP(c, st, read_owner, out);
 }
 
+/* The distinct players of a round's accepted bets, by 0029's partial index
+ * (the query repeats its condition, kind=1 AND result='OK', so SQLite uses it). */
+static pb_store_rc round_owners(pb_store_conn *base, const char *provider, const char *round_id,
+                                pb_store_wallet_owner *out, size_t cap, size_t *n)
+{
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT brand,player,currency,game FROM wallet_op WHERE provider=?1 AND "
+                       "round_id=?2 AND kind=1 AND result='OK' GROUP BY player LIMIT ?3");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, round_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
+    int rc = SQLITE_DONE;
+    while (*n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        read_owner(st, &out[(*n)++]);
+    if (*n == cap)
+        rc = SQLITE_DONE;
+    pb_store_rc r = rc == SQLITE_ROW || rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
@@ -304,4 +329,5 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .round_get = round_get,
     .round_put = round_put,
     .owner_get = owner_get,
+    .round_owners = round_owners,
 };

@@ -352,6 +352,24 @@ static void test_gate_per_status(void **state)
                      PB_ERR_PLAYER_NOT_FOUND);
 }
 
+/* The provider gate: a switched-off provider (any status but "active") starts
+ * nothing new (no session or balance, no bet) and settles what was staked. */
+static void test_provider_gate(void **state)
+{
+    (void)state;
+    const int all[] = {0, PB_WALLET_BET, PB_WALLET_WIN, PB_WALLET_ROLLBACK, PB_WALLET_ROUND_CLOSE};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        assert_int_equal(pb_wallet_provider_gate("active", all[i]), PB_OK);
+    const char *off[] = {"disabled", "suspended", "", NULL};
+    for (size_t k = 0; k < sizeof off / sizeof off[0]; k++) {
+        assert_int_equal(pb_wallet_provider_gate(off[k], 0), PB_ERR_PROVIDER_DISABLED);
+        assert_int_equal(pb_wallet_provider_gate(off[k], PB_WALLET_BET), PB_ERR_PROVIDER_DISABLED);
+        assert_int_equal(pb_wallet_provider_gate(off[k], PB_WALLET_WIN), PB_OK);
+        assert_int_equal(pb_wallet_provider_gate(off[k], PB_WALLET_ROLLBACK), PB_OK);
+        assert_int_equal(pb_wallet_provider_gate(off[k], PB_WALLET_ROUND_CLOSE), PB_OK);
+    }
+}
+
 /* ---- balances ---- */
 
 static void test_balance(void **state)
@@ -721,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_first_use_makes_one_account, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gate_per_status, setup, teardown),
+        cmocka_unit_test(test_provider_gate),
         cmocka_unit_test_setup_teardown(test_balance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_merged_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_pages_by_cursor, setup, teardown),
