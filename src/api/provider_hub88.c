@@ -194,7 +194,7 @@ static void send(pb_http_request *req, int rc, pb_wallet_response *r)
 static int render_refusal(pb_err e, const char *user, const char *request_uuid,
                           pb_wallet_response *out)
 {
-    int status = e == PB_ERR_INTERNAL ? 500 : e == PB_ERR_STORE_UNAVAILABLE ? 503 : 200;
+    int status = !pb_err_transient(e) ? 200 : e == PB_ERR_STORE_UNAVAILABLE ? 503 : 500;
     return pb_hub88_render_status(status, pb_hub88_status_for(e), user, request_uuid, NULL, 0, out);
 }
 

@@ -407,7 +407,7 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
      * the refusal applies after its duplicate check, so the retry of an accepted
      * call still gets the stored answer (the token may have expired since, the
      * game been switched off, its limits changed) */
-    bool deferrable = known && e != PB_ERR_INTERNAL && e != PB_ERR_STORE_UNAVAILABLE;
+    bool deferrable = known && !pb_err_transient(e);
     if ((e == PB_OK || deferrable) && call != PB_NATIVE_SESSION && call != PB_NATIVE_BALANCE) {
         pb_err refusal = e;
         e = pb_native_to_op(r, code, &who, pb_http_trace_id(req), &m->op);

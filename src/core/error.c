@@ -34,6 +34,12 @@ int pb_err_http_status(pb_err e)
     return table[e].status;
 }
 
+bool pb_err_transient(pb_err e)
+{
+    return e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE || e == PB_ERR_STORE_CORRUPT ||
+           e == PB_ERR_LEDGER_REENTRANT;
+}
+
 pb_err pb_err_from_code(const char *code)
 {
     for (unsigned i = 0; i < PB_ERR_COUNT_; i++)

@@ -8,6 +8,8 @@
 #ifndef PB_CORE_ERROR_H
 #define PB_CORE_ERROR_H
 
+#include <stdbool.h>
+
 /* X(name, http_status, message) */
 #define PB_ERRORS(X)                                                                 \
     X(OK, 200, "ok")                                                                 \
@@ -130,6 +132,10 @@ const char *pb_err_code(pb_err e);
 const char *pb_err_message(pb_err e);
 /* The HTTP status an API reply uses for this code. */
 int pb_err_http_status(pb_err e);
+/* Our own failure, not a decision on the request: nothing was done and none of
+ * it may be remembered under an idempotency key (INTERNAL, STORE_UNAVAILABLE,
+ * STORE_CORRUPT, LEDGER_REENTRANT): the caller may try again. */
+bool pb_err_transient(pb_err e);
 /* Looks a code string up; returns PB_ERR_COUNT_ when unknown. */
 pb_err pb_err_from_code(const char *code);
 

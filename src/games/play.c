@@ -596,7 +596,7 @@ static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_roun
     return e;
 }
 
-static bool transient(pb_err e) { return e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE; }
+static bool transient(pb_err e) { return pb_err_transient(e); }
 
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id)
 {

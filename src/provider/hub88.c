@@ -664,8 +664,8 @@ int pb_hub88_with_request_uuid(const char *body, size_t len, const char *request
 int pb_hub88_answer(const pb_wallet_op *op, const char *request_uuid, pb_wallet_response *out)
 {
     memset(out, 0, sizeof *out);
-    if (op->result == PB_ERR_INTERNAL || op->result == PB_ERR_STORE_UNAVAILABLE)
-        return pb_hub88_render_status(op->result == PB_ERR_INTERNAL ? 500 : 503,
+    if (pb_err_transient(op->result))
+        return pb_hub88_render_status(op->result == PB_ERR_STORE_UNAVAILABLE ? 503 : 500,
                                       PB_HUB88_RS_ERROR_UNKNOWN, NULL, request_uuid, NULL, 0, out);
     if (op->response.status != 0 && op->response.body) {
         /* a duplicate: this request's request_uuid in the original's bytes (a stored

@@ -294,7 +294,7 @@ static pb_store_rc owner_get(pb_store_conn *base, const char *provider, const ch
     SQR_LOOKUP(c, st, read_owner, out);
 }
 
-/* The distinct players of a round's accepted bets, by 0029's partial index
+/* The distinct players of a round's accepted bets, by 0030's partial index
  * (the query repeats its condition, kind=1 AND result='OK', so SQLite uses it). */
 static pb_store_rc round_owners(pb_store_conn *base, const char *provider, const char *round_id,
                                 pb_store_wallet_owner *out, size_t cap, size_t *n)

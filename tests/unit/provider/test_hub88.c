@@ -771,6 +771,15 @@ static void test_answer(void **state)
     assert_int_equal(pb_hub88_answer(&op, "q", &r), 0);
     assert_body(&r, 503, "{\"status\":\"RS_ERROR_UNKNOWN\",\"request_uuid\":\"q\"}");
     free(r.body);
+    /* a damaged ledger row, a call made on a ledger thread: ours, retried, never final */
+    op.result = PB_ERR_STORE_CORRUPT;
+    assert_int_equal(pb_hub88_answer(&op, "q", &r), 0);
+    assert_body(&r, 500, "{\"status\":\"RS_ERROR_UNKNOWN\",\"request_uuid\":\"q\"}");
+    free(r.body);
+    op.result = PB_ERR_LEDGER_REENTRANT;
+    assert_int_equal(pb_hub88_answer(&op, "q", &r), 0);
+    assert_body(&r, 500, "{\"status\":\"RS_ERROR_UNKNOWN\",\"request_uuid\":\"q\"}");
+    free(r.body);
 
     /* the rewrite needs the key; a stored body without one is sent as it is */
     assert_int_equal(pb_hub88_with_request_uuid("{\"status\":\"RS_OK\"}", 18, "q", &r), -1);
