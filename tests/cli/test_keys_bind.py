@@ -132,6 +132,23 @@ def main():
                            capture_output=True, text=True, env=env(), cwd=d)
         assert r.returncode == 0, r.stderr
 
+    def restore_older_backup():
+        # a backup taken before the upgrade that added key_check (0028): restore reads
+        # the copy unmigrated, finds nothing recorded and puts it in place; serve then
+        # migrates it and records the values
+        copy = os.path.join(d, "old-copy.db")
+        r = subprocess.run([binary, "backup", "--db", db, "--to", copy, "--keys-dir", keys],
+                           capture_output=True, text=True, env=env(), cwd=d)
+        assert r.returncode == 0, r.stderr
+        subprocess.run(["sqlite3", copy, "DROP TABLE key_check; "
+                        "DELETE FROM schema_migrations WHERE version = 28"], check=True)
+        target = os.path.join(d, "restored-old.db")
+        r = subprocess.run([binary, "restore", "--from", copy, "--db", target,
+                            "--keys-dir", keys], capture_output=True, text=True, env=env(),
+                           cwd=d)
+        assert r.returncode == 0, (r.returncode, r.stderr)
+        assert os.path.exists(target), "not restored"
+
     case("first start: the four secrets created and their check values recorded", first_start)
     case("a start with an empty keys directory is refused naming totp.key; nothing created",
          lost_directory)
@@ -143,6 +160,7 @@ def main():
          provider_create)
     case("restore refuses a backup with another or an empty keys directory (nothing put in "
          "place), takes the right one", restore)
+    case("restore takes a backup taken before key check values existed", restore_older_backup)
     print(f"1..{len(cases)}")
     failed = 0
     try:

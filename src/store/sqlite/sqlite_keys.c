@@ -13,11 +13,30 @@ static void read_kcv(sqlite3_stmt *st, uint8_t *kcv)
     sqr_blob(kcv, PB_KEY_CHECK_LEN, st, 0);
 }
 
+/* A database whose schema predates 0028 (a backup taken before the upgrade, read
+ * by restore, which does not migrate the copy) has no key_check table: nothing is
+ * recorded there, so every name is NOT_FOUND rather than a failure. */
+static pb_store_rc sq_key_check_table(sq_conn *c)
+{
+    static const char SQL[] = "SELECT 1 FROM sqlite_schema WHERE type='table' AND name='key_check'";
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    int rc = sqlite3_step(st);
+    sqr_done(st);
+    return rc == SQLITE_ROW    ? PB_STORE_OK
+           : rc == SQLITE_DONE ? PB_STORE_NOT_FOUND
+                               : sq_result(c, rc);
+}
+
 static pb_store_rc sq_key_check_get(pb_store_conn *base, const char *name,
                                     uint8_t kcv[PB_KEY_CHECK_LEN])
 {
     static const char SQL[] = "SELECT kcv FROM key_check WHERE name=?1";
     sq_conn *c = SQ(base);
+    pb_store_rc t = sq_key_check_table(c);
+    if (t != PB_STORE_OK)
+        return t;
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
