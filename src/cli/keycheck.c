@@ -74,12 +74,23 @@ int pb_cli_keys_check(pb_store *s, const char *keys_dir, bool record, char *err,
                      keys_dir, SEALING[i]);
             rc = -1;
         } else if (g == PB_STORE_NOT_FOUND && r == 0 && record) {
+            /* read back in the same transaction: another process with another keys
+             * directory may have recorded its value first (the insert then does
+             * nothing), and this one must not go on to seal under its own key */
             if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK ||
                 pb_store_key_check_put(c, SEALING[i], have, pb_time_now_us()) != PB_STORE_OK ||
+                pb_store_key_check_get(c, SEALING[i], kept) != PB_STORE_OK ||
                 pb_store_commit(c) != PB_STORE_OK) {
                 snprintf(err, errcap, "recording the check value of %s: %s", SEALING[i],
                          pb_store_errmsg(c));
                 pb_store_rollback(c);
+                rc = -1;
+            } else if (sodium_memcmp(have, kept, sizeof have) != 0) {
+                snprintf(err, errcap,
+                         "%s/%s is not the key this database's data is sealed under (another "
+                         "process recorded another key at the same moment): start with the keys "
+                         "directory this database was used with",
+                         keys_dir, SEALING[i]);
                 rc = -1;
             }
         } else if (g != PB_STORE_OK && g != PB_STORE_NOT_FOUND) {

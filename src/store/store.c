@@ -180,9 +180,17 @@ void pb_store_set_ledger_live(pb_store *s, void *live)
 void *pb_store_ledger_live(pb_store_conn *c, unsigned *ticket)
 {
     pb_store *s = c->store;
-    *ticket = __atomic_load_n(&s->ledger_live_epoch, __ATOMIC_SEQ_CST) & 1;
-    __atomic_fetch_add(&s->ledger_live_readers[*ticket], 1, __ATOMIC_SEQ_CST);
-    return __atomic_load_n(&s->ledger_live, __ATOMIC_SEQ_CST);
+    /* counted on the side of the epoch it read, and only if that epoch still holds
+     * once counted: a reader stalled between the two across a close (and a reopen)
+     * would otherwise be counted on a side the next close no longer waits for */
+    for (;;) {
+        unsigned epoch = __atomic_load_n(&s->ledger_live_epoch, __ATOMIC_SEQ_CST);
+        *ticket = epoch & 1;
+        __atomic_fetch_add(&s->ledger_live_readers[*ticket], 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&s->ledger_live_epoch, __ATOMIC_SEQ_CST) == epoch)
+            return __atomic_load_n(&s->ledger_live, __ATOMIC_SEQ_CST);
+        __atomic_fetch_sub(&s->ledger_live_readers[*ticket], 1, __ATOMIC_SEQ_CST);
+    }
 }
 
 void pb_store_ledger_live_done(pb_store_conn *c, unsigned ticket)
