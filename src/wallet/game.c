@@ -176,6 +176,7 @@ static bool decided(pb_err e)
     case PB_ERR_GAME_NOT_FOUND:
     case PB_ERR_GAME_DISABLED:
     case PB_ERR_GAME_MISMATCH:
+    case PB_ERR_CURRENCY_NOT_ALLOWED: /* the catalog's: no limits in the currency */
     case PB_ERR_PROVIDER_DISABLED:
     case PB_ERR_FORBIDDEN: return true;
     default: return false;

@@ -28,7 +28,7 @@
  * ROUND_HAS_WIN, ROUND_CLOSED), the player gate's (PLAYER_BLOCKED,
  * PLAYER_SELF_EXCLUDED) and the adapter's checks passed in op->refusal
  * (TOKEN_EXPIRED, CURRENCY_MISMATCH, GAME_NOT_FOUND, GAME_DISABLED,
- * GAME_MISMATCH, BET_LIMIT, FORBIDDEN, and the provider gate's PROVIDER_DISABLED): a request refused once stays refused
+ * GAME_MISMATCH, BET_LIMIT, CURRENCY_NOT_ALLOWED, FORBIDDEN, and the provider gate's PROVIDER_DISABLED): a request refused once stays refused
  * when it is replayed after the player was unblocked or the game switched back
  * on or the provider switched back on (a Hub88 request carries no timestamp:
  * it can be replayed at any time).

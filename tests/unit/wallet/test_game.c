@@ -738,6 +738,17 @@ static void test_final_refusals_are_stored(void **state)
     assert_int_equal(run(&g2), PB_ERR_GAME_DISABLED);
     assert_true(g2.duplicate);
     assert_memory_equal(g2.response.body, g1.response.body, g1.response.body_len);
+    /* the catalog's other final refusal: the game had no limits in the player's
+     * currency; once the operator adds them, the replay still gets the refusal */
+    pb_wallet_op c1 = op_new(PB_WALLET_BET, "b4", "r4", NULL, 100);
+    c1.refusal = PB_ERR_CURRENCY_NOT_ALLOWED;
+    assert_int_equal(run(&c1), PB_ERR_CURRENCY_NOT_ALLOWED);
+    assert_true(c1.response.status > 0);
+    pb_wallet_op c2 = op_new(PB_WALLET_BET, "b4", "r4", NULL, 100);
+    assert_int_equal(run(&c2), PB_ERR_CURRENCY_NOT_ALLOWED);
+    assert_true(c2.duplicate);
+    assert_int_equal(c2.response.body_len, c1.response.body_len);
+    assert_memory_equal(c2.response.body, c1.response.body, c1.response.body_len);
     /* the same id with other content is still a conflict */
     pb_wallet_op g3 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 200);
     assert_int_equal(run(&g3), PB_ERR_IDEMPOTENCY_CONFLICT);
@@ -753,7 +764,7 @@ static void test_final_refusals_are_stored(void **state)
     assert_int_equal(run(&w2), PB_OK);
     assert_false(w2.duplicate);
     assert_int_equal(bal().cash, 950);
-    pb_wallet_op *all[] = {&b1, &again, &g1, &g2, &g3, &w1, &b3, &w2};
+    pb_wallet_op *all[] = {&b1, &again, &g1, &g2, &c1, &c2, &g3, &w1, &b3, &w2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pb_wallet_op_release(all[i]);
 }
