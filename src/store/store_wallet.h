@@ -94,8 +94,9 @@ pb_store_rc pb_store_wallet_bet_insert(pb_store_conn *c, const pb_store_wallet_b
 pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider,
                                           const char *bet_tx_id, const char *state, int64_t now);
 /* The owner of provider's operation tx_id (any kind or outcome: a duplicate),
- * else of its placed bet bet_tx_id (a bet whose operation row says OK, rolled
- * back since or not). NOT_FOUND when neither is stored. */
+ * else of its bet bet_tx_id (placed, rolled back since or not, or refused: a
+ * refusal is stored only for a player the launch named). NOT_FOUND when neither
+ * is stored. */
 pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                                       const char *bet_tx_id, pb_store_wallet_owner *out);
 /* The players of provider's round round_id as its accepted bets say (wallet_op

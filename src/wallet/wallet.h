@@ -345,7 +345,8 @@ typedef struct pb_wallet_owner {
 } pb_wallet_owner;
 
 /* The owner of provider's operation tx_id if it is stored (its retry), else of
- * the bet bet_tx_id (NULL: none) if it was placed: PB_OK, BET_NOT_FOUND when
+ * the bet bet_tx_id (NULL: none) if it was stored, placed or refused (so the
+ * rollback of a refused bet completes after the prune too): PB_OK, BET_NOT_FOUND when
  * the wallet knows neither, STORE_UNAVAILABLE or INTERNAL. Reads on c. */
 pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                            const char *bet_tx_id, pb_wallet_owner *out);

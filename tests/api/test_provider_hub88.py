@@ -586,6 +586,9 @@ class Run:
         pia = self.player("pia", cash="50.00")
         b1 = answer(self.bet("pia", "p-b1", "p-r1", 200 * EUR), "RS_OK")
         answer(self.bet("pia", "p-b2", "p-r2", 300 * EUR), "RS_OK")
+        # a bet refused (above the game's limit; the refusal is stored): its rollback
+        # must complete after the prune too, moving nothing
+        answer(self.bet("pia", "p-b3", "p-r3", 5001 * EUR), "RS_ERROR_LIMIT_REACHED")
         first = self.hub.call("transaction/win",
                               self.tx("pia", "win", "p-w0", "p-r1", 0, ref="p-b1"))
         answer(first, "RS_OK")
@@ -604,6 +607,8 @@ class Run:
         # (after p-b1: 48.00; p-b2 takes 3.00, the win gives 5.00, the rollback 3.00)
         assert a["user"] == pia["id"] and a["balance"] == b1["balance"] + 200 * EUR, (b1, a)
         a = answer(self.rollback("pia", "p-rb2", "p-r2", "p-b2"), "RS_OK")
+        assert a["balance"] == b1["balance"] + 500 * EUR, a
+        a = answer(self.rollback("pia", "p-rb3", "p-r3", "p-b3"), "RS_OK")
         assert a["balance"] == b1["balance"] + 500 * EUR, a
         # the win settled before the prune, retried: its original answer
         body = self.tx("pia", "win", "p-w0", "p-r1", 0, ref="p-b1")

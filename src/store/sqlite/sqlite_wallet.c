@@ -285,7 +285,7 @@ static pb_store_rc owner_get(pb_store_conn *base, const char *provider, const ch
     sqlite3_stmt *st = sq_stmt_sql(
         c, "SELECT brand,player,currency,game,0 AS pri FROM wallet_op WHERE provider=?1 AND "
            "tx_id=?2 UNION ALL SELECT brand,player,currency,game,1 FROM wallet_op WHERE "
-           "provider=?1 AND tx_id=?3 AND kind=1 AND result='OK' ORDER BY pri LIMIT 1");
+           "provider=?1 AND tx_id=?3 AND kind=1 ORDER BY pri LIMIT 1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
