@@ -497,7 +497,7 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     }
     if (e == PB_OK && deferred == PB_OK) {
         pb_err mc = money_checks(c, code, r, l);
-        if (mc == PB_ERR_INTERNAL || mc == PB_ERR_STORE_UNAVAILABLE)
+        if (pb_err_transient(mc))
             e = mc;
         else
             deferred = mc;
@@ -511,7 +511,7 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     }
     if (e != PB_OK) {
         /* the user is echoed only once the token has shown it is who they say */
-        bool known = user_known && e != PB_ERR_STORE_UNAVAILABLE && e != PB_ERR_INTERNAL;
+        bool known = user_known && !pb_err_transient(e);
         rc = render_refusal(e, known ? r->user : NULL, request_uuid, &out);
         pb_hub88_request_free(r);
         send(req, rc, &out);

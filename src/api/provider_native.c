@@ -216,7 +216,7 @@ static void money_reply(money_call *m, pb_store_conn *c)
                                  .held = m->op.outcome.held};
         pb_wallet_balance wb;
         bool have;
-        if (e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE) {
+        if (pb_err_transient(e)) {
             pb_log(PB_LOG_ERROR, "native.wallet", "%s %s failed: %s (trace %s)",
                    pb_native_call_path(m->call), m->op.tx_id, pb_err_code(e),
                    pb_http_trace_id(req));

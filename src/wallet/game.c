@@ -63,7 +63,7 @@ static pb_err check_shape(const pb_wallet_op *op)
 {
     if (op->kind < PB_WALLET_BET || op->kind > PB_WALLET_ROUND_CLOSE || !op->render)
         return PB_ERR_INVALID_REQUEST;
-    if (op->refusal == PB_ERR_INTERNAL || op->refusal == PB_ERR_STORE_UNAVAILABLE)
+    if (pb_err_transient(op->refusal))
         return PB_ERR_INVALID_REQUEST; /* not a refusal: the adapter failed */
     if (!text_ok(op->provider, sizeof op->provider, true) ||
         !text_ok(op->tx_id, sizeof op->tx_id, true) ||
@@ -298,7 +298,7 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
      * of an accepted bet gets its answer even if the player was blocked since),
      * and serialised with the block itself */
     pb_err g = pb_wallet_gate(c, op->player, PB_WALLET_ACTION_BET);
-    if (g == PB_ERR_INTERNAL || g == PB_ERR_STORE_UNAVAILABLE)
+    if (pb_err_transient(g))
         return PB_ERR_INTERNAL;
     if (g != PB_OK) {
         op->result = g;
