@@ -1,6 +1,6 @@
 /*
  * cashier_internal.h — what the cashier's files share (cashier.c: the handle,
- * deposits and webhooks; withdrawal.c: withdrawals). Private to src/cashier/.
+ * deposits and webhooks; withdrawal.c: withdrawals; payout.c: their payouts). Private to src/cashier/.
  */
 #ifndef PB_CASHIER_INTERNAL_H
 #define PB_CASHIER_INTERNAL_H
@@ -22,7 +22,7 @@ typedef struct payout_seen {
     size_t n, cap;
 } payout_seen;
 
-/* The withdrawals whose payout is being sent right now (withdrawal.c): a send
+/* The withdrawals whose payout is being sent right now (payout.c): a send
  * claims its withdrawal before it calls the PSP and releases it once
  * "processing" is recorded (or the PSP refused), so that no two threads of the
  * process send one payout at once. A handful at a time: a linear scan. */
@@ -78,7 +78,7 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
                                const pb_cashier_actor *a, const char **outcome, pb_err *refusal);
 
 /* At start-up: sends the payouts of the withdrawals a stopped process left
- * "approved" (see withdrawal.c); how many were sent. */
+ * "approved" (see payout.c); how many were sent. */
 size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store);
 
 /* Sends the payout of approved withdrawal *w as its approval does (claimed for
@@ -91,5 +91,41 @@ pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w);
  * that are "approved" now and were already at the previous pass (*seen, which
  * becomes what is approved after this one); how many the PSP took. */
 size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen);
+
+/* ---- shared by withdrawal.c and payout.c ---- */
+
+/* A withdrawal command's context (request, cancel, reject, approve, sent). */
+typedef struct wd_ctx {
+    const pb_cashier_player *pl;
+    const pb_cashier_actor *a;
+    const char *player; /* cancel: the owner */
+    const char *reason; /* reject */
+    pb_store_withdrawal w;
+    int64_t cash, clearing;
+    bool replayed;
+    bool approved; /* approve: that was the last approval needed */
+    bool recorded; /* sent: the row had this payout's reference already */
+    pb_err result;
+} wd_ctx;
+
+/* The row's audit view. */
+json_t *cashier_withdrawal_json(const pb_store_withdrawal *w, size_t approvals);
+/* A transfer on the withdrawal's hold: post (paid) or void (money back). */
+void cashier_hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post,
+                          const char *trace);
+/* Announces the withdrawal's new state, in the command's transaction. */
+pb_err cashier_withdrawal_emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal *w,
+                               const char *trace_id);
+/* Submits one transfer in the command: PB_OK with *refusal set on a business
+ * refusal, INTERNAL on a store failure. */
+pb_err cashier_submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal);
+/* payout.c: claims withdrawal id for sending its payout (false: another thread
+ * sends or resolves it now), and gives the claim back. */
+bool cashier_payout_claim(pb_cashier *k, const char *id);
+void cashier_payout_release(pb_cashier *k, const char *id);
+/* payout.c: the approval's send, the claim taken before the command (claimed) or
+ * taken now if it can be. */
+void cashier_payout_after_approval(pb_cashier *k, pb_store_withdrawal *w, bool claimed,
+                                   const char *trace);
 
 #endif

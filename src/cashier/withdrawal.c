@@ -1,7 +1,8 @@
 /*
  * withdrawal.c — withdrawals (see cashier.h): request with its checks and its
- * hold, cancel and reject (hold voided), approvals with the 4-eyes rule, the
- * payout sent to the PSP, and the PSP's payout events (hold posted or voided).
+ * hold, cancel and reject (hold voided), approvals with the 4-eyes rule; the
+ * payout sent to the PSP, its retry, the PSP's payout events (hold posted or
+ * voided) and a staff resolve are payout.c's.
  *
  * State machine (every arrow one ledger command with its transfer and audit):
  *
@@ -37,7 +38,7 @@ static const char CHECKS_PASSED[] =
     "{\"check\":\"bonus_wagering\",\"result\":\"pass\",\"note\":\"no wagering rules yet\"},"
     "{\"check\":\"kyc\",\"result\":\"pass\",\"note\":\"not required yet\"}]";
 
-static json_t *withdrawal_json(const pb_store_withdrawal *w, size_t approvals)
+json_t *cashier_withdrawal_json(const pb_store_withdrawal *w, size_t approvals)
 {
     return json_pack("{s:s,s:I,s:s,s:i,s:i,s:s}", "status", w->status, "amount",
                      (json_int_t)w->amount, "currency", w->currency, "approvals", (int)approvals,
@@ -46,7 +47,8 @@ static json_t *withdrawal_json(const pb_store_withdrawal *w, size_t approvals)
 }
 
 /* A transfer on the withdrawal's hold: post (paid) or void (money back). */
-static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post, const char *trace)
+void cashier_hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post,
+                          const char *trace)
 {
     memset(t, 0, sizeof *t);
     snprintf(t->scope, sizeof t->scope, PB_CASHIER_SCOPE_WITHDRAWAL);
@@ -62,8 +64,8 @@ static void hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool post
  * refusal, INTERNAL on a store failure. */
 /* @events: announces the withdrawal's new state, in the command's transaction
  * (one call at each change below). */
-static pb_err emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal *w,
-                   const char *trace_id)
+pb_err cashier_withdrawal_emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal *w,
+                               const char *trace_id)
 {
     return pb_events_emit(pb_ledger_tx_conn(tx), type, w->brand, w->player, trace_id,
                           pb_ledger_tx_now(tx), PB_EV_STR("withdrawal_id", w->id),
@@ -74,7 +76,7 @@ static pb_err emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal
                : PB_ERR_INTERNAL;
 }
 
-static pb_err submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal)
+pb_err cashier_submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal)
 {
     pb_err e = pb_ledger_tx_submit(tx, t, 1);
     if (e == PB_ERR_INTERNAL)
@@ -82,19 +84,6 @@ static pb_err submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal)
     *refusal = e != PB_OK ? e : t->result;
     return PB_OK;
 }
-
-typedef struct wd_ctx {
-    const pb_cashier_player *pl;
-    const pb_cashier_actor *a;
-    const char *player; /* cancel: the owner */
-    const char *reason; /* reject */
-    pb_store_withdrawal w;
-    int64_t cash, clearing;
-    bool replayed;
-    bool approved; /* approve: that was the last approval needed */
-    bool recorded; /* sent: the row had this payout's reference already */
-    pb_err result;
-} wd_ctx;
 
 /* ---- request ---- */
 
@@ -146,7 +135,7 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     snprintf(t.reference, sizeof t.reference, "%s", x->w.id);
     if (x->a->trace_id)
         snprintf(t.trace_id, sizeof t.trace_id, "%s", x->a->trace_id);
-    if (submit1(tx, &t, &x->result) != PB_OK)
+    if (cashier_submit1(tx, &t, &x->result) != PB_OK)
         return PB_ERR_INTERNAL;
     if (x->result != PB_OK)
         return PB_OK;
@@ -154,13 +143,13 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     x->w.created_at = x->w.updated_at = pb_ledger_tx_now(tx);
     if (pb_store_withdrawal_insert(c, &x->w) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    json_t *after = withdrawal_json(&x->w, 0);
+    json_t *after = cashier_withdrawal_json(&x->w, 0);
     json_t *checks = json_loads(x->w.checks, 0, NULL);
     if (after && checks)
         json_object_set_new(after, "checks", checks);
     else
         json_decref(checks);
-    if (emit(tx, "withdrawal.requested", &x->w, x->a->trace_id) != PB_OK) {
+    if (cashier_withdrawal_emit(tx, "withdrawal.requested", &x->w, x->a->trace_id) != PB_OK) {
         json_decref(after);
         return PB_ERR_INTERNAL;
     }
@@ -252,26 +241,26 @@ static pb_err void_command(pb_ledger_tx *tx, void *arg)
         PB_STORE_OK)
         return PB_ERR_INTERNAL;
     pb_transfer t;
-    hold_resolve(&t, &x->w, false, x->a->trace_id);
-    if (submit1(tx, &t, &x->result) != PB_OK)
+    cashier_hold_resolve(&t, &x->w, false, x->a->trace_id);
+    if (cashier_submit1(tx, &t, &x->result) != PB_OK)
         return PB_ERR_INTERNAL;
     if (x->result != PB_OK)
         return PB_OK;
-    json_t *before = withdrawal_json(&x->w, n);
+    json_t *before = cashier_withdrawal_json(&x->w, n);
     bool reject = x->reason != NULL;
     snprintf(x->w.status, sizeof x->w.status, "%s", reject ? "rejected" : "cancelled");
     if (reject)
         snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
     x->w.updated_at = pb_ledger_tx_now(tx);
     if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
-        emit(tx, reject ? "withdrawal.rejected" : "withdrawal.cancelled", &x->w, x->a->trace_id) !=
-            PB_OK) {
+        cashier_withdrawal_emit(tx, reject ? "withdrawal.rejected" : "withdrawal.cancelled", &x->w,
+                                x->a->trace_id) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
     return pb_cashier_audit(tx, x->a, x->w.brand,
                             reject ? "withdrawal.reject" : "withdrawal.cancel", "withdrawal",
-                            x->w.id, before, withdrawal_json(&x->w, n), x->reason);
+                            x->w.id, before, cashier_withdrawal_json(&x->w, n), x->reason);
 }
 
 static pb_err run_void(pb_cashier *k, const char *player, const char *id, const char *reason,
@@ -351,181 +340,25 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     mine.approved_at = pb_ledger_tx_now(tx);
     if (pb_store_withdrawal_approval_insert(c, &mine) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    json_t *before = withdrawal_json(&x->w, n);
+    json_t *before = cashier_withdrawal_json(&x->w, n);
     x->approved = (int)(n + 1) >= x->w.approvals_required;
     if (x->approved) {
         snprintf(x->w.status, sizeof x->w.status, "approved");
         x->w.updated_at = pb_ledger_tx_now(tx);
         if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
-            emit(tx, "withdrawal.approved", &x->w, x->a->trace_id) != PB_OK) {
+            cashier_withdrawal_emit(tx, "withdrawal.approved", &x->w, x->a->trace_id) != PB_OK) {
             json_decref(before);
             return PB_ERR_INTERNAL;
         }
-    } else if (emit(tx, "withdrawal.approval_recorded", &x->w, x->a->trace_id) != PB_OK) {
+    } else if (cashier_withdrawal_emit(tx, "withdrawal.approval_recorded", &x->w, x->a->trace_id) !=
+               PB_OK) {
         /* still pending_approval: the other finance staff's pages learn of it live */
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
     x->result = PB_OK;
     return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.approve", "withdrawal", x->w.id,
-                            before, withdrawal_json(&x->w, n + 1), NULL);
-}
-
-/* The payout was taken by the PSP: its reference is stored, "processing". A row
- * that has this reference already was recorded by another send of the same
- * payout (the PSP keys payouts by withdrawal, so it answered the same
- * reference): that is success, with nothing written (x->recorded). */
-static pb_err sent_command(pb_ledger_tx *tx, void *arg)
-{
-    wd_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    char ref[sizeof x->w.psp_reference];
-    snprintf(ref, sizeof ref, "%s", x->w.psp_reference);
-    if (pb_store_withdrawal_get(c, x->w.id, &x->w) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (strcmp(x->w.status, "approved") != 0) {
-        x->recorded = ref[0] && strcmp(x->w.psp_reference, ref) == 0;
-        x->result = x->recorded ? PB_OK : PB_ERR_WITHDRAWAL_STATE;
-        return PB_OK;
-    }
-    json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
-    snprintf(x->w.status, sizeof x->w.status, "processing");
-    snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", ref);
-    x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    x->result = PB_OK;
-    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.payout_sent", "withdrawal", x->w.id,
-                            before, withdrawal_json(&x->w, (size_t)x->w.approvals_required), NULL);
-}
-
-/* ---- claims: one send of a payout at a time ---- */
-
-/* Claims withdrawal id for sending its payout: false when another thread is
- * sending it now (or, out of memory, when the claim cannot be recorded: it is
- * then sent by a later pass). */
-static bool payout_claim(pb_cashier *k, const char *id)
-{
-    payout_claims *cl = &k->claims;
-    bool free_to_send = true;
-    pthread_mutex_lock(&k->claims_mu);
-    for (size_t i = 0; i < cl->n && free_to_send; i++)
-        free_to_send = strcmp(cl->id[i], id) != 0;
-    if (free_to_send && cl->n == cl->cap) {
-        size_t cap = cl->cap ? 2 * cl->cap : 8;
-        void *p = realloc(cl->id, cap * sizeof *cl->id);
-        if (p) {
-            cl->id = p;
-            cl->cap = cap;
-        } else {
-            free_to_send = false;
-        }
-    }
-    if (free_to_send)
-        snprintf(cl->id[cl->n++], sizeof cl->id[0], "%s", id);
-    pthread_mutex_unlock(&k->claims_mu);
-    return free_to_send;
-}
-
-/* Whether another thread holds the claim of withdrawal id right now. */
-static bool payout_claimed(pb_cashier *k, const char *id)
-{
-    payout_claims *cl = &k->claims;
-    bool claimed = false;
-    pthread_mutex_lock(&k->claims_mu);
-    for (size_t i = 0; i < cl->n && !claimed; i++)
-        claimed = strcmp(cl->id[i], id) == 0;
-    pthread_mutex_unlock(&k->claims_mu);
-    return claimed;
-}
-
-static void payout_release(pb_cashier *k, const char *id)
-{
-    payout_claims *cl = &k->claims;
-    pthread_mutex_lock(&k->claims_mu);
-    for (size_t i = 0; i < cl->n; i++)
-        if (strcmp(cl->id[i], id) == 0) {
-            memmove(cl->id[i], cl->id[--cl->n], sizeof cl->id[0]);
-            break;
-        }
-    pthread_mutex_unlock(&k->claims_mu);
-}
-
-typedef enum {
-    PAYOUT_TAKEN,   /* the PSP took it ("processing" recorded, or logged why not) */
-    PAYOUT_REFUSED, /* the PSP did not take it: still "approved", the retry sends it */
-    PAYOUT_SKIPPED, /* not sent: no longer approved, or its row could not be read again */
-    PAYOUT_BUSY,    /* not sent: another thread holds its claim (sending it, or resolving it) */
-} payout_outcome;
-
-/* send_payout with the withdrawal claimed. */
-static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_withdrawal *w,
-                                   const char *trace)
-{
-    if (c) { /* a pass read the row before the claim: another send may have recorded it since */
-        pb_store_withdrawal now;
-        if (pb_store_withdrawal_get(c, w->id, &now) != PB_STORE_OK)
-            return PAYOUT_SKIPPED; /* still "approved" as far as the pass knows: next pass */
-        *w = now;
-        if (strcmp(w->status, "approved") != 0)
-            return PAYOUT_SKIPPED;
-    }
-    pb_psp *psp = pb_cashier_psp(k, w->psp);
-    char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
-    pb_err e = psp ? psp->payout_send(psp, w, ref) : PB_ERR_PSP_NOT_FOUND;
-    if (e != PB_OK) { /* stays "approved": the payout retry sends it again */
-        atomic_fetch_add_explicit(&k->payouts_refused, 1, memory_order_relaxed);
-        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s payout not sent: %s", w->id,
-               pb_err_code(e));
-        return PAYOUT_REFUSED;
-    }
-    char sys_id[48];
-    snprintf(sys_id, sizeof sys_id, PB_WALLET_OWNER_PSP "%s", w->psp);
-    pb_cashier_actor sys = {.kind = "system", .id = sys_id, .trace_id = trace};
-    wd_ctx s = {.a = &sys};
-    snprintf(s.w.id, sizeof s.w.id, "%s", w->id);
-    snprintf(s.w.psp_reference, sizeof s.w.psp_reference, "%s", ref);
-    e = pb_ledger_command(k->ledger, sent_command, &s);
-    if (e == PB_OK)
-        e = s.result;
-    if (e != PB_OK) {
-        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s reference %s not stored: %s", w->id,
-               ref, pb_err_code(e));
-        return PAYOUT_TAKEN;
-    }
-    *w = s.w;
-    if (!s.recorded && psp->payout_sent) /* whoever recorded it told the PSP adapter */
-        psp->payout_sent(psp, w);
-    return PAYOUT_TAKEN;
-}
-
-/* Sends the payout of an approved withdrawal (outside any command: the PSP may
- * do I/O), then records "processing"; *w becomes the stored row when it is. The
- * withdrawal is claimed from before the PSP is called until "processing" is
- * committed, so no other thread of the process sends it meanwhile: one that
- * finds it claimed skips it (PAYOUT_BUSY; for a pass it stays "approved" and
- * is found again). c: the pass's connection, on which the row is read again once
- * claimed; NULL for an approval, which has just committed "approved" (and
- * usually holds the claim already: see pb_cashier_withdrawal_approve). */
-static payout_outcome send_payout(pb_cashier *k, pb_store_conn *c, pb_store_withdrawal *w,
-                                  const char *trace)
-{
-    if (!payout_claim(k, w->id))
-        return PAYOUT_BUSY;
-    payout_outcome o = send_claimed(k, c, w, trace);
-    payout_release(k, w->id);
-    return o;
-}
-
-pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w)
-{
-    switch (send_payout(k, NULL, w, NULL)) {
-    case PAYOUT_TAKEN: return PB_OK;
-    case PAYOUT_REFUSED: return PB_ERR_PSP_UNAVAILABLE;
-    default: return PB_ERR_WITHDRAWAL_STATE; /* being sent (or resolved) by another thread */
-    }
+                            before, cashier_withdrawal_json(&x->w, n + 1), NULL);
 }
 
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,
@@ -540,329 +373,14 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
      * sent; they leave it alone. Not claimed (another approval of the same
      * withdrawal holds it): the send below claims it if it can, else the retry
      * sends it. */
-    bool claimed = payout_claim(k, x.w.id);
+    bool claimed = cashier_payout_claim(k, x.w.id);
     pb_err e = pb_ledger_command(k->ledger, approve_command, &x);
     if (e == PB_OK)
         e = x.result;
-    if (e == PB_OK && x.approved) { /* refused, or sent by the retry: "approved" */
-        if (claimed)
-            (void)send_claimed(k, NULL, &x.w, a->trace_id);
-        else
-            (void)send_payout(k, NULL, &x.w, a->trace_id);
-    }
+    if (e == PB_OK && x.approved) /* refused, or sent by the retry: "approved" */
+        cashier_payout_after_approval(k, &x.w, claimed, a->trace_id);
     if (claimed)
-        payout_release(k, x.w.id);
-    *out = x.w;
-    return e;
-}
-
-static bool seen_has(const payout_seen *s, int64_t seq)
-{
-    size_t lo = 0, hi = s->n; /* s->seq is descending */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->seq[mid] == seq)
-            return true;
-        if (s->seq[mid] > seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
-/* false when seq could not be remembered (out of memory) */
-static bool seen_add(payout_seen *s, int64_t seq)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        void *p = realloc(s->seq, cap * sizeof *s->seq);
-        if (!p)
-            return false; /* not remembered: found again next pass, sent the pass after */
-        s->seq = p;
-        s->cap = cap;
-    }
-    s->seq[s->n++] = seq;
-    return true;
-}
-
-/* Consecutive refusals of one pass, per PSP code. */
-typedef struct pass_psps {
-    char code[PB_CASHIER_MAX_PSPS + 1][PB_STORE_CASHIER_PSP_MAX + 1];
-    unsigned refused[PB_CASHIER_MAX_PSPS + 1];
-    size_t n;
-} pass_psps;
-
-static unsigned *pass_refused(pass_psps *p, const char *code)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->code[i], code) == 0)
-            return &p->refused[i];
-    if (p->n == sizeof p->code / sizeof p->code[0])
-        return &p->refused[p->n - 1]; /* more PSPs than configured: one shared count */
-    snprintf(p->code[p->n], sizeof p->code[0], "%s", code);
-    return &p->refused[p->n++];
-}
-
-/* Reads every "approved" withdrawal (newest first, a page at a time, through the
- * status index) and sends the payout of each one in *seen (NULL: of every one),
- * except to a PSP that refused PB_CASHIER_PASS_REFUSALS in a row in this pass, and
- * except one that another thread (its approval, or a staff resolve) holds the
- * claim of right now. Those still approved after it go to *now (when not NULL);
- * *busy of them were claimed by another thread when the pass met them (in *now
- * all the same: found again at the next pass, a refused send is sent then; but
- * not waiting on this pass: their payout was under way). *tried: payouts sent;
- * returns how many the PSP took. */
-static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *seen,
-                          payout_seen *now, size_t *tried, size_t *busy)
-{
-    enum { PAGE = 64 };
-    pb_store_withdrawal *rows = calloc(PAGE, sizeof *rows);
-    pass_psps psps = {0};
-    size_t sent = 0, n = PAGE, held_back = 0;
-    int64_t before = 0;
-    *tried = 0;
-    *busy = 0;
-    while (rows && n == PAGE) {
-        pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = PAGE};
-        if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
-            break;
-        for (size_t i = 0; i < n; i++) {
-            before = rows[i].seq;
-            bool claimed_elsewhere = false, tried_now = false;
-            if (!seen || seen_has(seen, rows[i].seq)) {
-                unsigned *refused = pass_refused(&psps, rows[i].psp);
-                if (*refused >= PB_CASHIER_PASS_REFUSALS) {
-                    held_back++;
-                } else {
-                    tried_now = true;
-                    payout_outcome o = send_payout(k, c, &rows[i], NULL);
-                    claimed_elsewhere = o == PAYOUT_BUSY;
-                    if (o != PAYOUT_SKIPPED && o != PAYOUT_BUSY) {
-                        ++*tried;
-                        *refused = o == PAYOUT_TAKEN ? 0 : *refused + 1;
-                    }
-                    if (o == PAYOUT_TAKEN && strcmp(rows[i].status, "processing") == 0) {
-                        sent++;
-                        if (seen) /* the retry's: counted as it happens */
-                            atomic_fetch_add_explicit(&k->payouts_resent, 1, memory_order_relaxed);
-                        continue;
-                    }
-                    if (strcmp(rows[i].status, "approved") != 0)
-                        continue; /* recorded by another send meanwhile */
-                }
-            }
-            if (!tried_now) /* first sight, or held back: is another thread on it? */
-                claimed_elsewhere = payout_claimed(k, rows[i].id);
-            if (now && seen_add(now, rows[i].seq) && claimed_elsewhere)
-                ++*busy;
-        }
-    }
-    free(rows);
-    if (held_back)
-        pb_log(PB_LOG_WARN, "cashier.payout",
-               "%zu payouts held back for the next pass: their PSP refused %d in a row", held_back,
-               PB_CASHIER_PASS_REFUSALS);
-    return sent;
-}
-
-/* A process that stops between the last approval's commit and the payout's leaves
- * the withdrawal "approved" with nobody to send it (approving again is
- * WITHDRAWAL_STATE): its money stays held for ever. At start-up no request is in
- * flight, so every "approved" row is such an orphan: its payout is sent now, as the
- * approval would have sent it (a PSP adapter keys a payout by the withdrawal, so
- * one the PSP had taken before the stop is not paid twice: the sandbox derives
- * the reference from the withdrawal id and answers the same one). Returns how
- * many were sent. */
-size_t pb_cashier_resume_payouts(pb_cashier *k, pb_store *store)
-{
-    char err[256];
-    pb_store_conn *c = store ? pb_store_connect(store, err, sizeof err) : NULL;
-    if (!c)
-        return 0;
-    size_t tried, busy, sent = payout_pass(k, c, NULL, NULL, &tried, &busy);
-    if (sent)
-        pb_log(PB_LOG_INFO, "cashier.payout", "%zu approved payouts sent after a restart", sent);
-    pb_store_disconnect(c);
-    return sent;
-}
-
-/* A payout the PSP did not take leaves its withdrawal "approved". One found so
- * at two passes in a row is sent again: a withdrawal approved a moment ago, whose
- * approval is still sending it, is at most at one of them. payouts_waiting: the
- * approved ones the pass left waiting, not those another thread was sending (or
- * resolving) as the pass met them. */
-size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen)
-{
-    payout_seen now = {0};
-    size_t tried, busy, sent = payout_pass(k, c, seen, &now, &tried, &busy);
-    free(seen->seq);
-    *seen = now;
-    atomic_store_explicit(&k->payouts_waiting, now.n - busy, memory_order_relaxed);
-    if (tried)
-        pb_log(sent == tried ? PB_LOG_INFO : PB_LOG_WARN, "cashier.payout",
-               "payout retry: %zu of %zu payouts the PSP had not taken sent", sent, tried);
-    return sent;
-}
-
-/* ---- the payout settled: the PSP's payout events, and a staff resolve ---- */
-
-/* Settles a withdrawal whose payout the PSP paid (paid: hold posted, "paid") or
- * will never pay (hold voided, "failed": the money is back), in the caller's
- * command, which has re-read *w and checked its state: the one finishing of a
- * payout, for the PSP's webhook and for a staff resolve alike. The transfer's
- * key ("<id>:post" / "<id>:void") makes the money move once whatever runs it.
- * before: the row before (stolen); action/after_extra/reason: the audit entry
- * (after_extra's members join the row's; stolen). *refusal: the ledger's refusal
- * (nothing written). INTERNAL only on a store failure. */
-static pb_err payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
-                            const pb_cashier_actor *a, json_t *before, const char *action,
-                            json_t *after_extra, const char *reason, pb_err *refusal)
-{
-    pb_transfer t;
-    hold_resolve(&t, w, paid, a->trace_id);
-    pb_err e = submit1(tx, &t, refusal);
-    if (e != PB_OK || *refusal != PB_OK) { /* a store failure, or the ledger refused */
-        json_decref(before);
-        json_decref(after_extra);
-        return e;
-    }
-    snprintf(w->status, sizeof w->status, "%s", paid ? "paid" : "failed");
-    w->updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
-        emit(tx, paid ? "withdrawal.paid" : "withdrawal.failed", w, a->trace_id) != PB_OK) {
-        json_decref(before);
-        json_decref(after_extra);
-        return PB_ERR_INTERNAL;
-    }
-    json_t *after = withdrawal_json(w, (size_t)w->approvals_required);
-    if (after && after_extra)
-        json_object_update(after, after_extra);
-    json_decref(after_extra);
-    return pb_cashier_audit(tx, a, w->brand, action, "withdrawal", w->id, before, after, reason);
-}
-
-pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
-                               const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
-{
-    if (strcmp(w->status, "processing") != 0) { /* settled already: recorded, nothing changes */
-        *outcome = "ignored";
-        return PB_OK;
-    }
-    json_t *before = withdrawal_json(w, (size_t)w->approvals_required);
-    if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
-        *outcome = "mismatch";
-        return pb_cashier_audit(tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id,
-                                before,
-                                json_pack("{s:s,s:s,s:I,s:s}", "event_id", ev->event_id, "type",
-                                          ev->type_name, "amount", (json_int_t)ev->amount,
-                                          "currency", ev->currency),
-                                "the PSP's event names another amount or currency: the hold stays");
-    }
-    bool paid = ev->type == PB_PSP_PAYOUT_PAID;
-    pb_err e = payout_settle(tx, w, paid, a, before,
-                             paid ? "withdrawal.paid" : "withdrawal.payout_failed", NULL,
-                             paid ? NULL : "the PSP could not pay out: the money is back", refusal);
-    if (e == PB_OK && *refusal == PB_OK)
-        *outcome = "applied";
-    return e;
-}
-
-static const char *psp_state_name(pb_psp_payout_state s)
-{
-    switch (s) {
-    case PB_PSP_PAYOUT_IS_PENDING: return "pending";
-    case PB_PSP_PAYOUT_IS_PAID: return "paid";
-    case PB_PSP_PAYOUT_IS_FAILED: return "failed";
-    case PB_PSP_PAYOUT_IS_NOT_TAKEN: return "not_taken";
-    default: return "unknown";
-    }
-}
-
-typedef struct resolve_ctx {
-    const pb_cashier_actor *a;
-    const char *reason;
-    char seen[sizeof((pb_store_withdrawal *)0)->status]; /* the status the PSP was asked about */
-    const pb_psp_payout_status *psp;
-    pb_store_withdrawal w;
-    pb_err result;
-} resolve_ctx;
-
-/* The staff resolve's command: settles the withdrawal as the PSP answered, if it
- * is still in the state it was in when the PSP was asked (a webhook, or another
- * resolve, may have settled it since: WITHDRAWAL_STATE, nothing written). */
-static pb_err resolve_command(pb_ledger_tx *tx, void *arg)
-{
-    resolve_ctx *x = arg;
-    pb_store_rc rc = pb_store_withdrawal_get(pb_ledger_tx_conn(tx), x->w.id, &x->w);
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (strcmp(x->w.status, x->seen) != 0) {
-        x->result = PB_ERR_WITHDRAWAL_STATE;
-        return PB_OK;
-    }
-    json_t *before = withdrawal_json(&x->w, (size_t)x->w.approvals_required);
-    bool paid = x->psp->state == PB_PSP_PAYOUT_IS_PAID;
-    if (paid && !x->w.psp_reference[0]) /* the PSP's later webhook then finds it settled */
-        snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", x->psp->reference);
-    snprintf(x->w.reason, sizeof x->w.reason, "%s", x->reason);
-    json_t *extra = json_pack("{s:s,s:s}", "psp_status", psp_state_name(x->psp->state),
-                              "resolved_from", x->seen);
-    return payout_settle(tx, &x->w, paid, x->a, before, "withdrawal.resolve", extra, x->reason,
-                         &x->result);
-}
-
-pb_err pb_cashier_withdrawal_resolve(pb_cashier *k, pb_store_conn *c, const char *id,
-                                     const char *reason, const pb_cashier_actor *a,
-                                     pb_store_withdrawal *out, pb_psp_payout_state *psp_state)
-{
-    *psp_state = PB_PSP_PAYOUT_IS_UNKNOWN;
-    if (!id || strlen(id) > PB_ID_STR_LEN)
-        return PB_ERR_WITHDRAWAL_NOT_FOUND;
-    resolve_ctx x = {.a = a, .reason = reason ? reason : ""};
-    snprintf(x.w.id, sizeof x.w.id, "%s", id);
-    /* the send claim: no send or retry pass of this process sends the payout while
-     * the PSP is asked and the answer is recorded */
-    if (!payout_claim(k, x.w.id))
-        return PB_ERR_WITHDRAWAL_BUSY;
-    pb_store_rc rc = pb_store_withdrawal_get(c, x.w.id, &x.w);
-    pb_err e = rc == PB_STORE_OK          ? PB_OK
-               : rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND
-                                          : PB_ERR_STORE_UNAVAILABLE;
-    if (e == PB_OK && strcmp(x.w.status, "approved") != 0 && strcmp(x.w.status, "processing") != 0)
-        e = PB_ERR_WITHDRAWAL_STATE;
-    pb_psp_payout_status st = {0};
-    if (e == PB_OK) {
-        snprintf(x.seen, sizeof x.seen, "%s", x.w.status);
-        pb_psp *psp = pb_cashier_psp(k, x.w.psp);
-        if (psp && psp->payout_status)
-            psp->payout_status(psp, &x.w, &st); /* outside any command: it may do I/O */
-        *psp_state = st.state;
-        bool taken = st.state == PB_PSP_PAYOUT_IS_PAID || st.state == PB_PSP_PAYOUT_IS_FAILED;
-        if (st.state == PB_PSP_PAYOUT_IS_PENDING)
-            e = PB_ERR_PAYOUT_PENDING;
-        else if (st.state == PB_PSP_PAYOUT_IS_UNKNOWN)
-            e = PB_ERR_PAYOUT_STATUS_UNKNOWN;
-        else if (taken &&
-                 (st.amount != x.w.amount || strcmp(st.currency, x.w.currency) != 0 ||
-                  (x.w.psp_reference[0] && strcmp(st.reference, x.w.psp_reference) != 0))) {
-            pb_log(PB_LOG_ERROR, "cashier.payout",
-                   "withdrawal=%s resolve: the PSP reports %lld %s under %s, not the "
-                   "withdrawal's: left for an operator",
-                   x.w.id, (long long)st.amount, st.currency, st.reference);
-            e = PB_ERR_PAYOUT_STATUS_UNKNOWN;
-        }
-    }
-    if (e == PB_OK) {
-        x.psp = &st;
-        e = pb_ledger_command(k->ledger, resolve_command, &x);
-        if (e == PB_OK)
-            e = x.result;
-    }
-    payout_release(k, x.w.id);
-    if (e == PB_OK)
-        pb_log(PB_LOG_INFO, "cashier.payout", "withdrawal=%s resolved by staff %s: PSP says %s, %s",
-               x.w.id, a->id, psp_state_name(st.state), x.w.status);
+        cashier_payout_release(k, x.w.id);
     *out = x.w;
     return e;
 }
