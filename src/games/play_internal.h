@@ -2,8 +2,10 @@
  * play_internal.h — what the money side's files share (private to src/games/play*.c):
  * the handle, the round driver and the helpers every command uses.
  *
- *   play.c         the handle, seeds, the round driver (wallet bet → decide →
- *                  wallet win → settled), recovery at start-up, catalog seeding
+ *   play.c         the handle, the round driver (wallet bet → decide →
+ *                  wallet win → settled), the retry pass, recovery at start-up,
+ *                  catalog seeding
+ *   play_seeds.c   players' seed pairs: made, read, rotated
  *   play_bet.c     instant bets and mines (placing, deciding, reveals, cash-out)
  *   play_crash.c   crash rounds, the scheduler thread, crash bets
  *   play_crash_chain.c  crash hash chains kept in memory
