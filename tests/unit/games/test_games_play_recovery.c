@@ -184,7 +184,7 @@ static void retry_drives_on(void **state)
 static int setup_crash(void **state)
 {
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200};
@@ -269,11 +269,11 @@ static void assert_sealed_at_rest(const char *id, const char *clear_hash)
     assert_sealed(hash, point, clear_hash);
 }
 
-/* A round taking bets for ≥ 300 ms more whose point leaves room both sides of 1.01x. */
+/* A round taking bets for ≥ 1 s more whose point leaves room both sides of 1.01x. */
 static bool betting_fit(const pb_store_crash_round *r, void *ctx)
 {
     (void)ctx;
-    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 300000)
+    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 1000000)
         return false;
     pb_store_crash_round o = crash_opened(r->id);
     return o.point >= 102 && o.point < 1000000;
@@ -415,7 +415,7 @@ static void crash_restart(void **state)
     pb_store_game_round_clear(&w);
     sleep_ms(200);
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200};
@@ -457,7 +457,7 @@ static pb_store_crash_round crashed_wait(const char *id)
 static int setup_crash_slow(void **state)
 {
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.002,
                           .crash_chain_length = 200};
@@ -601,7 +601,7 @@ static void legacy_crash_round_sealed_on_open(void **state)
     G.p = NULL;
     gp_game_on("crash", true);
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200};
@@ -620,7 +620,7 @@ static void legacy_crash_round_sealed_on_open(void **state)
 static int setup_crash_retry(void **state)
 {
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200,
@@ -765,10 +765,10 @@ static void fund_bonus(int i, int64_t amount)
     assert_int_equal(fx_submit1(G.f, &t), PB_OK);
 }
 
-/* A round taking bets for ≥ 300 ms more whose point is at least *ctx hundredths. */
+/* A round taking bets for ≥ 1 s more whose point is at least *ctx hundredths. */
 static bool betting_from(const pb_store_crash_round *r, void *ctx)
 {
-    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 300000)
+    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 1000000)
         return false;
     pb_store_crash_round o = crash_opened(r->id);
     return o.point >= *(int64_t *)ctx && o.point < 1000000;
@@ -950,7 +950,7 @@ static void crash_bet_void_recovered(void **state)
     pb_play_close(G.p);
     G.p = NULL;
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.002,
                           .crash_chain_length = 200,
@@ -966,7 +966,7 @@ static void crash_bet_void_recovered(void **state)
 static int setup_crash_void(void **state)
 {
     pb_play_config cfg = {.crash = true,
-                          .crash_betting_ms = 600,
+                          .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.002,
                           .crash_chain_length = 200,
