@@ -49,14 +49,20 @@
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is
- *     RS_ERROR_LIMIT_REACHED; a game disabled for the brand or jurisdiction is
- *     RS_ERROR_INVALID_GAME; a token of another user is RS_ERROR_INVALID_TOKEN;
+ *     RS_ERROR_LIMIT_REACHED; a game disabled for the brand or jurisdiction, or
+ *     a bet on another game than the launch's (GAME_MISMATCH; a live game's
+ *     launch may bet on another live game of its provider: Hub88's live lobby
+ *     switches tables within one session) is RS_ERROR_INVALID_GAME; a token of
+ *     another user is RS_ERROR_INVALID_TOKEN; a provider switched off in the
+ *     catalog (the wallet's one provider gate, pb_wallet_provider_gate) refuses
+ *     user/info, user/balance and bets with RS_ERROR_INVALID_PARTNER, while wins
+ *     and rollbacks of bets already placed still settle;
  *   - a duplicate (same transaction_uuid, same content) gets the original's
  *     stored response with the request_uuid replaced by the retry's (byte for
  *     byte the original otherwise, the balance included). Final refusals of a
  *     known user's transaction are stored like successes (USER_DISABLED,
- *     TOKEN_EXPIRED, WRONG_CURRENCY, INVALID_GAME, LIMIT_REACHED, free bets'
- *     UNKNOWN, ...): the signature has no timestamp, so a refused request can
+ *     TOKEN_EXPIRED, WRONG_CURRENCY, INVALID_GAME, LIMIT_REACHED, a disabled
+ *     provider's INVALID_PARTNER, free bets' UNKNOWN, ...): the signature has no timestamp, so a refused request can
  *     be replayed at any time, and it must get the same answer after the user
  *     is unblocked or the game switched on (the wallet core's rule, wallet.h,
  *     the same for the native protocol). Not stored: INVALID_TOKEN, syntax and
