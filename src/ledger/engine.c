@@ -20,6 +20,7 @@
  * its post or void names, the stored transfer or rejection of its key) is refused
  * STORE_CORRUPT on its own, like a business refusal but never remembered under
  * its key, and the rest of the batch goes on (see "damaged rows" below).
+ * The expiry sweep, which runs its voids through this engine, is expire.c's.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ int64_t pb_ledger_now(pb_ledger *l)
     return now;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+int pb_ledger_engine_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
@@ -61,7 +62,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 /* Saves an account's counters before the chain changes them, and marks it dirty. */
 static int touch(pb_ledger *l, cached_account *e)
 {
-    if (grow((void **)&l->undo, &l->undo_cap, l->nundo + 1, sizeof *l->undo) != 0)
+    if (pb_ledger_engine_grow((void **)&l->undo, &l->undo_cap, l->nundo + 1, sizeof *l->undo) != 0)
         return -1;
     undo_entry *u = &l->undo[l->nundo++];
     u->acct = e;
@@ -92,7 +93,8 @@ static int keep_changes(pb_ledger *l, size_t mark)
         cached_account *e = l->undo[i].acct;
         if (e->dirty)
             continue;
-        if (grow((void **)&l->dirty, &l->dirty_cap, l->ndirty + 1, sizeof *l->dirty) != 0)
+        if (pb_ledger_engine_grow((void **)&l->dirty, &l->dirty_cap, l->ndirty + 1,
+                                  sizeof *l->dirty) != 0)
             return -1;
         e->dirty = true;
         l->dirty[l->ndirty++] = e;
@@ -167,7 +169,7 @@ pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
  * error level, naming its seq; the rows met are kept for that (and for the
  * expiry sweep's skipping, pb_ledger_engine_expire). */
 
-static damaged_row *damaged_find(pb_ledger *l, int64_t seq)
+damaged_row *pb_ledger_damaged_find(pb_ledger *l, int64_t seq)
 {
     for (size_t i = 0; i < l->ndamaged; i++)
         if (l->damaged[i].seq == seq)
@@ -181,15 +183,16 @@ static bool damaged_note(pb_ledger *l, int64_t seq)
 {
     if (seq <= 0)
         return true;
-    if (damaged_find(l, seq))
+    if (pb_ledger_damaged_find(l, seq))
         return false;
-    if (grow((void **)&l->damaged, &l->damaged_cap, l->ndamaged + 1, sizeof *l->damaged) != 0)
+    if (pb_ledger_engine_grow((void **)&l->damaged, &l->damaged_cap, l->ndamaged + 1,
+                              sizeof *l->damaged) != 0)
         return true; /* out of memory: logged again next time */
     l->damaged[l->ndamaged++] = (damaged_row){.seq = seq, .retry_at = 0};
     return true;
 }
 
-static void count_stat(pb_ledger *l, uint64_t *counter)
+void pb_ledger_count_stat(pb_ledger *l, uint64_t *counter)
 {
     pthread_mutex_lock(&l->mu);
     (*counter)++;
@@ -677,10 +680,12 @@ static pb_err run_one_optimistic(pb_ledger *l, pb_transfer *x, int64_t now, bool
 }
 
 /* Runs one chain t[0..n). `expiring` marks the ledger's own expiry voids. */
-static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, bool expiring)
+pb_err pb_ledger_engine_run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now,
+                                  bool expiring)
 {
     if (n == 1 && !expiring) {
-        if (grow((void **)&l->resolves, &l->resolves_cap, 1, sizeof *l->resolves) != 0)
+        if (pb_ledger_engine_grow((void **)&l->resolves, &l->resolves_cap, 1,
+                                  sizeof *l->resolves) != 0)
             return PB_ERR_INTERNAL;
         bool done;
         pb_err e = run_one_optimistic(l, t, now, &done);
@@ -688,7 +693,8 @@ static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, boo
             return e;
     }
     bool fresh_small[16], *fresh = n <= 16 ? fresh_small : calloc(n, sizeof *fresh);
-    if (!fresh || grow((void **)&l->resolves, &l->resolves_cap, n, sizeof *l->resolves) != 0) {
+    if (!fresh || pb_ledger_engine_grow((void **)&l->resolves, &l->resolves_cap, n,
+                                        sizeof *l->resolves) != 0) {
         if (fresh != fresh_small)
             free(fresh);
         return PB_ERR_INTERNAL;
@@ -761,7 +767,7 @@ static pb_err run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now, boo
         if (remember)
             e = remember_rejection(l, &t[failed], t[failed].result, now);
         if (!expiring && t[failed].result == PB_ERR_STORE_CORRUPT)
-            count_stat(l, &l->stats.corrupt_refusals);
+            pb_ledger_count_stat(l, &l->stats.corrupt_refusals);
     }
     if (fresh != fresh_small)
         free(fresh);
@@ -778,133 +784,13 @@ pb_err pb_ledger_engine_transfers(pb_ledger *l, pb_transfer *t, size_t n, int64_
         for (size_t k = start; k <= i; k++)
             refused |= t[k].result != PB_OK;
         if (!refused) {
-            pb_err e = run_chain(l, t + start, i - start + 1, now, false);
+            pb_err e = pb_ledger_engine_run_chain(l, t + start, i - start + 1, now, false);
             if (e != PB_OK)
                 return e;
         }
         start = i + 1;
     }
     return PB_OK;
-}
-
-/* A due hold the sweep cannot expire (its row is damaged, or its void failed):
- * logged the first time, then left alone until retry_at. */
-static void skip_hold(pb_ledger *l, int64_t seq, int64_t now, const char *why)
-{
-    damaged_row *d = damaged_find(l, seq);
-    bool first = !d || d->retry_at == 0;
-    if (!d) {
-        if (grow((void **)&l->damaged, &l->damaged_cap, l->ndamaged + 1, sizeof *l->damaged) != 0) {
-            pb_log(PB_LOG_ERROR, "ledger.expiry_skipped",
-                   "hold seq %" PRId64 " cannot be expired: %s (out of memory: not remembered)",
-                   seq, why);
-            return;
-        }
-        d = &l->damaged[l->ndamaged++];
-        *d = (damaged_row){.seq = seq};
-    }
-    if (d->retry_at == 0)
-        l->nskipped++;
-    d->retry_at = now + PB_LEDGER_DAMAGED_RETRY_US;
-    if (!first)
-        return;
-    count_stat(l, &l->stats.expiry_skipped);
-    pb_log(PB_LOG_ERROR, "ledger.expiry_skipped",
-           "hold seq %" PRId64 " is due to expire but cannot be: %s. It stays open and its "
-           "accounts' counters are left as they are; the sweep goes on with the other holds "
-           "and tries it again every %d s. Run `pitboss ledger verify` and repair the row",
-           seq, why, (int)(PB_LEDGER_DAMAGED_RETRY_US / 1000000));
-}
-
-/* A skipped hold expired after all (its row was repaired). */
-static void unskip_hold(pb_ledger *l, damaged_row *d)
-{
-    pb_log(PB_LOG_INFO, "ledger.expiry_resumed", "hold seq %" PRId64 " expired after all", d->seq);
-    l->nskipped--;
-    *d = l->damaged[--l->ndamaged];
-}
-
-pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap)
-{
-    /* the skipped holds are due too and come first: room for them besides cap */
-    size_t want = cap + l->nskipped, n = 0;
-    int64_t small[256], *seqs = want <= 256 ? small : malloc(want * sizeof *seqs);
-    if (!seqs)
-        return PB_ERR_INTERNAL;
-    pb_err e = PB_OK;
-    if (pb_store_pending_open_expired(l->wconn, now, seqs, want, &n) != PB_STORE_OK) {
-        e = PB_ERR_INTERNAL;
-        goto out;
-    }
-    size_t ntable = n;
-    n += pb_ledger_lazy_expired(l, now, seqs + n, want - n); /* not in the table yet */
-
-    for (size_t i = 0; i < n; i++) {
-        damaged_row *d = damaged_find(l, seqs[i]);
-        if (d && d->retry_at > now) {
-            if (i >= ntable && d->retry_at < l->lazy_min_expiry)
-                l->lazy_min_expiry = d->retry_at; /* the ring is scanned again then */
-            continue;
-        }
-        pb_store_transfer p;
-        memset(&p, 0, sizeof p);
-        pb_store_rc rc = pb_store_transfer_by_seq(l->wconn, seqs[i], &p);
-        const char *why = NULL;
-        if (rc == PB_STORE_CORRUPT)
-            why = pb_store_errmsg(l->wconn);
-        else if (rc == PB_STORE_NOT_FOUND)
-            why = "listed as an open hold but there is no transfer with that seq";
-        else if (rc != PB_STORE_OK) {
-            e = PB_ERR_INTERNAL;
-            goto out;
-        } else if (!(p.flags & PB_TRANSFER_PENDING))
-            why = "listed as an open hold but its row is not flagged pending";
-        pb_transfer x;
-        if (!why) {
-            memset(&x, 0, sizeof x);
-            snprintf(x.scope, sizeof x.scope, "ledger");
-            memcpy(x.key, "expire:", 7);
-            pb_id_to_string(&p.id, x.key + 7);
-            x.flags = PB_TRANSFER_VOID_PENDING;
-            x.pending_id = p.id;
-            memcpy(x.reference, p.reference, sizeof x.reference);
-            if ((e = run_chain(l, &x, 1, now, true)) != PB_OK)
-                goto out;
-            /* refused (the void undone: the accounts keep their counters) */
-            if (x.result != PB_OK)
-                why = pb_err_code(x.result);
-        }
-        if (why) {
-            skip_hold(l, seqs[i], now, why);
-            if (i >= ntable && now + PB_LEDGER_DAMAGED_RETRY_US < l->lazy_min_expiry)
-                l->lazy_min_expiry = now + PB_LEDGER_DAMAGED_RETRY_US;
-        } else if ((d = damaged_find(l, seqs[i])) && d->retry_at) {
-            unskip_hold(l, d);
-        }
-    }
-    if (n == want) {
-        l->next_expiry = now; /* more may be due: sweep again in the next batch */
-        goto out;
-    }
-    pb_store_rc rc = pb_store_pending_open_next_expiry(l->wconn, &l->next_expiry);
-    if (rc == PB_STORE_NOT_FOUND)
-        l->next_expiry = INT64_MAX;
-    else if (rc != PB_STORE_OK) {
-        e = PB_ERR_INTERNAL;
-        goto out;
-    }
-    int64_t lazy = pb_ledger_lazy_next_expiry(l);
-    if (lazy < l->next_expiry)
-        l->next_expiry = lazy;
-    /* only skipped holds are due (the table's earliest is one of them): sweep at
-     * the idle interval, not in every batch, for the holds that fall due meanwhile
-     * (a post or void of one past its expiry is refused PENDING_EXPIRED anyway) */
-    if (l->next_expiry <= now)
-        l->next_expiry = now + (int64_t)l->cfg.expiry_interval_ms * 1000;
-out:
-    if (seqs != small)
-        free(seqs);
-    return e;
 }
 
 /* ---- commands ---- */

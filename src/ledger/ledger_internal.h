@@ -194,6 +194,15 @@ pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
  * only every PB_LEDGER_DAMAGED_RETRY_US; the sweep goes on with the others.
  * INTERNAL only when the store itself failed. */
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
+/* engine.c's pieces expire.c (the sweep) uses: one linked chain through the
+ * engine (expiring: the ledger's own voids, never remembered under a key); the
+ * damaged row met at seq, or NULL; a stats counter bumped under mu; an array grown
+ * to hold `need` elements (0, or -1 out of memory). */
+pb_err pb_ledger_engine_run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_t now,
+                                  bool expiring);
+damaged_row *pb_ledger_damaged_find(pb_ledger *l, int64_t seq);
+void pb_ledger_count_stat(pb_ledger *l, uint64_t *counter);
+int pb_ledger_engine_grow(void **arr, size_t *cap, size_t need, size_t elem);
 /* writeback.c — at open and after a failed batch: applies the transfers above
  * the balance mark to the cached counters of the rows that lack them, queues
  * those accounts for write-back and publishes them to readers; then finds the
