@@ -455,6 +455,8 @@ class Run:
         before = self.money_state()
         audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
         for body, status, code in (({}, 422, "FIELD_MISSING"), ({"reason": " "}, 422, "FIELD_INVALID"),
+                                   ({"reason": "x" * 1001}, 422, "FIELD_INVALID"),
+                                   ({"reason": 5}, 422, "FIELD_INVALID"),
                                    ({"reason": "x", "y": 1}, 400, "UNKNOWN_FIELD")):
             expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w19}/resolve", body), status, code)
         expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{pend['id']}/resolve",
