@@ -11,6 +11,7 @@ int pb_cmd_restore(int argc, char **argv); /* cmd_backup.c: `pitboss restore` */
 int pb_cmd_bench(int argc, char **argv);
 /* cmd_bench_game.c: `pitboss bench game` (called by pb_cmd_bench) */
 int pb_cmd_bench_game(int argc, char **argv);
+int pb_cmd_bench_players(int argc, char **argv);
 int pb_cmd_demo(int argc, char **argv);
 /* @cli-commands */
 /* @cli-commands-sim */

@@ -462,11 +462,15 @@ int pb_cmd_bench(int argc, char **argv)
         "it when the ledger opens, as `serve --wal-reserve 0` does (wal_reserve in the output).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "players") == 0)
+        return pb_cmd_bench_players(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "wallet") == 0) /* src/cli/cmd_sim.c */
         return pb_cmd_bench_wallet(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "ledger") != 0) {
         fputs(use, stderr);
         fputs("       pitboss bench game --help: the wallet's game money without HTTP\n", stderr);
+        fputs("       pitboss bench players --help: the staff player list's pages by sort\n",
+              stderr);
         fputs("       pitboss bench wallet --help: signed native bet + win calls over HTTP\n",
               stderr);
         return 2;

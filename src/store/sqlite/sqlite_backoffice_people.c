@@ -241,18 +241,21 @@ int sq_people_functions(sqlite3 *db)
                                       NULL, fn_name_prefix, NULL, NULL, NULL);
 }
 
-/* The cash balance (available: posted minus pending debits) in currency ?20. */
-#define BALANCE_EXPR                                                                            \
-    "coalesce((SELECT b.credits_posted-b.debits_posted-b.debits_pending FROM ledger_account a " \
-    "JOIN ledger_balance b ON b.account_id=a.id WHERE a.brand=(SELECT code FROM brand WHERE "   \
-    "id=p.brand_id) AND a.owner='player:'||p.public_id AND a.kind='player_cash' "               \
-    "AND a.currency=?20),0)"
+/* The cash balance (available: posted minus pending debits, as ledger_balance
+ * holds it; 0 without an account) in currency ?20: player_cash_order keeps it
+ * per player and currency (0031), one primary-key lookup. */
+#define BALANCE_EXPR                                                                \
+    "coalesce((SELECT o.available FROM player_cash_order o WHERE o.player_id=p.id " \
+    "AND o.currency=?20),0)"
 
-/* The sort key's SQL expression. */
-static const char *sort_expr(pb_store_player_sort s)
+/* The sort key's SQL expression and the player id it is tied with: columns of
+ * the index that serves the order (player_created and player_last_login end with
+ * the player's id, player_pii_email with player_pii's rowid, the player id). */
+static const char *sort_expr(pb_store_player_sort s, const char **id)
 {
+    *id = "p.id";
     switch (s) {
-    case PB_STORE_SORT_EMAIL: return "e.email";
+    case PB_STORE_SORT_EMAIL: *id = "e.player_id"; return "e.email";
     case PB_STORE_SORT_LAST_LOGIN: return "p.last_login_at";
     case PB_STORE_SORT_BALANCE: return BALANCE_EXPR;
     case PB_STORE_SORT_CREATED: break;
@@ -260,53 +263,41 @@ static const char *sort_expr(pb_store_player_sort s)
     return "p.created_at";
 }
 
-static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_find_query *q,
-                                  pb_store_player_hit *out, size_t cap, size_t *n)
+/* The one brand a search is limited to (0: several or every brand). */
+static int64_t one_brand(const pb_store_player_find_query *q)
 {
-    /* An email prefix P is the range P <= email < P || x'ff' (BINARY order: no valid
-     * UTF-8 byte is 0xff), which the email index serves; substr() would read every
-     * row. Only the terms a query uses are written, so that an id-or-email `q` can
-     * be served by the indexes too (an OR with a term no index serves is a scan). */
-    static const char WHERE_HEAD[] =
-        " FROM player p JOIN player_pii e ON e.player_id=p.id WHERE "
-        "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
-        "AND (?2=0 OR p.brand_id=?2) "
-        "AND (?8 IS NULL OR e.country=?8) AND (?9 IS NULL OR p.status=?9) "
-        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11) ";
-    static const char EMAIL_PREFIX[] = "AND e.email>=?6 AND e.email<?6||x'ff' ";
-    static const char NAME_PREFIX[] =
-        "AND (pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?7) "
-        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?7)) ";
-    sq_conn *c = SQ(base);
-    *n = 0;
-    if (!q->all_brands && q->nbrands == 0)
-        return PB_STORE_OK;
-    char qterms[512] = "";
-    if (q->q_id || q->q_email || q->q_name)
-        snprintf(qterms, sizeof qterms, "AND (%s%s%s%s%s) ", q->q_id ? "p.public_id=?3" : "",
-                 q->q_id && q->q_email ? " OR " : "",
-                 q->q_email ? "(e.email>=?4 AND e.email<?4||x'ff')" : "",
-                 (q->q_id || q->q_email) && q->q_name ? " OR " : "",
-                 q->q_name ? "pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?5) "
-                             "OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?5)"
-                           : "");
-    char where[2048];
-    if (snprintf(where, sizeof where, "%s%s%s%s", WHERE_HEAD, qterms,
-                 q->email_prefix ? EMAIL_PREFIX : "",
-                 q->name_prefix ? NAME_PREFIX : "") >= (int)sizeof where)
+    if (q->brand_id)
+        return q->brand_id;
+    return !q->all_brands && q->nbrands == 1 ? q->brand_ids[0] : 0;
+}
+
+/* Whether player_cash_order has a row for every player of `brand` in `currency`:
+ * it does for each of the brand's currencies (0031). */
+static pb_store_rc balance_rows_cover(sq_conn *c, int64_t brand, const char *currency,
+                                      bool *covered)
+{
+    static const char SQL[] = "SELECT 1 FROM brand_currency WHERE brand_id=?1 AND currency=?2";
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *covered = false;
+    if (!st)
         return PB_STORE_ERROR;
-    const char *cmp = q->asc ? ">" : "<", *dir = q->asc ? "ASC" : "DESC";
-    /* the inner query names the sort key sk and the balance bal; the outer one
-     * filters the balance and applies the keyset bound and the order */
+    sqlite3_bind_int64(st, 1, brand);
+    sqr_bind_text(st, 2, currency);
+    int rc = sqlite3_step(st);
+    *covered = rc == SQLITE_ROW;
+    sqr_done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
+}
+
+/* One range of the search: `from` is its FROM and WHERE up to the cursor's
+ * term; the rows go to out from *n on. */
+static pb_store_rc find_pass(sq_conn *c, const pb_store_player_find_query *q, const char *sk,
+                             const char *id, const char *dir, int64_t brand, const char *from,
+                             const char *cursor, pb_store_player_hit *out, size_t cap, size_t *n)
+{
     char sql[4096];
-    if (snprintf(sql, sizeof sql,
-                 "SELECT id,public_id,sk FROM (SELECT p.id AS id,p.public_id AS public_id,"
-                 "%s AS sk,%s AS bal%s) WHERE (?12 IS NULL OR bal>=?12) "
-                 "AND (?13 IS NULL OR bal<=?13) "
-                 "AND (?14=0 OR sk %s ?15 OR (sk=?15 AND id %s ?16)) "
-                 "ORDER BY sk %s,id %s LIMIT ?17",
-                 sort_expr(q->sort), q->currency ? BALANCE_EXPR : "0", where, cmp, cmp, dir,
-                 dir) >= (int)sizeof sql)
+    if (snprintf(sql, sizeof sql, "SELECT %s,p.public_id,%s %s%s ORDER BY %s %s,%s %s LIMIT ?17",
+                 id, sk, from, cursor, sk, dir, id, dir) >= (int)sizeof sql)
         return PB_STORE_ERROR;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
@@ -358,8 +349,9 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
     else
         sqlite3_bind_int64(st, 15, q->cursor_int);
     sqlite3_bind_int64(st, 16, q->cursor_id);
-    sqlite3_bind_int64(st, 17, (int64_t)cap);
+    sqlite3_bind_int64(st, 17, (int64_t)(cap - *n));
     sqr_bind_opt_text(st, 20, q->currency);
+    sqlite3_bind_int64(st, 22, brand);
     name_matcher matcher = {q->name_match, q->name_match_ctx}; /* lives until finalize */
     sqlite3_bind_pointer(st, 21, &matcher, MATCHER_TYPE, NULL);
     while (*n < cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -376,6 +368,94 @@ static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_fin
     pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
     sqlite3_finalize(st);
     return r;
+}
+
+/*
+ * One page costs the rows the index walks to fill it: each order is read from
+ * an index that holds it (key, then player id), from the cursor on (a row-value
+ * bound, written only when there is a cursor, is a range of that index), so a
+ * deep page is as cheap as the first. The balance order of one brand in one of
+ * its currencies is player_cash_order_key's range (brand, currency); several
+ * brands, or a currency the brand does not accept, compute and sort the balance
+ * of every player in scope (the index holds one brand's order; a currency that is
+ * not the brand's has rows only for the players with an account in it). The
+ * other filters are tested on the rows walked, and the brand of a search of
+ * another order too (the created_at, email and last login indexes hold every
+ * brand's players).
+ */
+static pb_store_rc sq_player_find(pb_store_conn *base, const pb_store_player_find_query *q,
+                                  pb_store_player_hit *out, size_t cap, size_t *n)
+{
+    /* An email prefix P is the range P <= email < P || x'ff' (BINARY order: no valid
+     * UTF-8 byte is 0xff), which the email index serves; substr() would read every
+     * row. Only the terms a query uses are written, so that an id-or-email `q` can
+     * be served by the indexes too (an OR with a term no index serves is a scan). */
+    static const char WHERE_HEAD[] =
+        "(?1 IS NULL OR p.brand_id IN (SELECT value FROM json_each(?1))) "
+        "AND (?2=0 OR p.brand_id=?2) "
+        "AND (?8 IS NULL OR e.country=?8) AND (?9 IS NULL OR p.status=?9) "
+        "AND (?10=0 OR p.created_at>=?10) AND (?11=0 OR p.created_at<?11) ";
+    static const char EMAIL_PREFIX[] = "AND e.email>=?6 AND e.email<?6||x'ff' ";
+    static const char NAME_PREFIX[] =
+        "AND (pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?7) "
+        " OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?7)) ";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    if (!q->all_brands && q->nbrands == 0)
+        return PB_STORE_OK;
+    char qterms[512] = "";
+    if (q->q_id || q->q_email || q->q_name)
+        snprintf(qterms, sizeof qterms, "AND (%s%s%s%s%s) ", q->q_id ? "p.public_id=?3" : "",
+                 q->q_id && q->q_email ? " OR " : "",
+                 q->q_email ? "(e.email>=?4 AND e.email<?4||x'ff')" : "",
+                 (q->q_id || q->q_email) && q->q_name ? " OR " : "",
+                 q->q_name ? "pb_name_prefix(?21,p.public_id,'first_name',e.first_name,?5) "
+                             "OR pb_name_prefix(?21,p.public_id,'last_name',e.last_name,?5)"
+                           : "");
+    /* the balance order from player_cash_order_key: one brand, a currency of it */
+    int64_t brand = q->sort == PB_STORE_SORT_BALANCE && q->currency ? one_brand(q) : 0;
+    bool indexed = false;
+    if (brand) {
+        pb_store_rc r = balance_rows_cover(c, brand, q->currency, &indexed);
+        if (r != PB_STORE_OK)
+            return r;
+    }
+    const char *id = "p.id", *sk = indexed ? "o.available" : sort_expr(q->sort, &id);
+    if (indexed)
+        id = "o.player_id";
+    const char *bal = indexed ? "o.available" : q->currency ? BALANCE_EXPR : "0";
+    const char *cmp = q->asc ? ">" : "<", *dir = q->asc ? "ASC" : "DESC";
+    char bounds[2][256] = {"", ""};
+    if (q->has_min)
+        snprintf(bounds[0], sizeof bounds[0], "AND %s>=?12 ", bal);
+    if (q->has_max)
+        snprintf(bounds[1], sizeof bounds[1], "AND %s<=?13 ", bal);
+    /* o first, then p and e by their keys (CROSS JOIN keeps that order); the brand
+     * is bound as ?22 so that the other terms stay as they are */
+    char from[3072];
+    if (snprintf(from, sizeof from, "FROM %s WHERE %s%s%s%s%s%s%s",
+                 indexed ? "player_cash_order o CROSS JOIN player p ON p.id=o.player_id "
+                           "CROSS JOIN player_pii e ON e.player_id=p.id"
+                         : "player p JOIN player_pii e ON e.player_id=p.id",
+                 indexed ? "o.brand_id=?22 AND o.currency=?20 AND " : "", WHERE_HEAD, qterms,
+                 q->email_prefix ? EMAIL_PREFIX : "", q->name_prefix ? NAME_PREFIX : "", bounds[0],
+                 bounds[1]) >= (int)sizeof from)
+        return PB_STORE_ERROR;
+    /* after (key, id): the rest of the key's tie, then the keys beyond, as two
+     * ranges of the index read one after the other (a row value (key, id) < (?, ?)
+     * is a range of the key alone: it would walk the key's whole tie) */
+    for (int pass = q->has_cursor ? 0 : 1; pass < 2 && *n < cap; pass++) {
+        char cursor[256] = "";
+        if (q->has_cursor && pass == 0)
+            snprintf(cursor, sizeof cursor, "AND %s=?15 AND %s%s?16 ", sk, id, cmp);
+        else if (q->has_cursor)
+            snprintf(cursor, sizeof cursor, "AND %s%s?15 ", sk, cmp);
+        pb_store_rc r = find_pass(c, q, sk, id, dir, indexed ? brand : 0, from, cursor, out, cap,
+                                  n);
+        if (r != PB_STORE_OK)
+            return r;
+    }
+    return PB_STORE_OK;
 }
 
 const struct pb_store_backoffice_people_ops pb_store_sqlite_backoffice_people_ops = {
