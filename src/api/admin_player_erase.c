@@ -16,22 +16,23 @@
  * design: write in them only what the record needs), and the backups until they
  * rotate out (--backup-keep).
  *
- * Refused (409, nothing written) while:
- * - PLAYER_HAS_FUNDS: an account of the player's holds money or a hold (posted or
+ * Refused (409, nothing written) by the domain (pb_identity_player_erase, erase.c:
+ * the checks live there, so no other caller can skip them) while:
+ * - PLAYER_HAS_FUNDS: an account of the player holds money or a hold (posted or
  *   pending, either way): pay it out or settle it first;
  * - PLAYER_HAS_OPEN_PAYMENTS: a deposit is pending, or a withdrawal is pending
  *   approval, approved or being paid;
+ * - PLAYER_HAS_OPEN_BETS: a provider bet is not settled (no win, no rollback, its
+ *   round not closed): a win for it would credit the closed, erased account (the
+ *   money path does not ask for a name), so the round must end first;
  * - RETENTION_PERIOD: the brand's retention period has not passed since the
  *   player's last activity (registration, last login, newest transfer). The
- *   brand setting "erase_after_days" (a whole number ≥ 0; default 1826, five
+ *   brand setting "erase_after_days" (a whole number >= 0; default 1826, five
  *   years: the EU's anti-money-laundering directive keeps customer due-diligence
  *   and transaction records for five years after the business relationship ends,
  *   Directive (EU) 2015/849 Art. 40) sets it; the message says from when;
  * - PLAYER_ERASED: it was erased already.
  * The checks run in the write transaction that erases, so they see what it changes.
- * A win a provider credits after the erasure still lands on the account (the
- * money path does not ask for a name): the balance check is the operator's guard,
- * not a lock.
  *
  * Audited as "player.erased" (the reason; before: the status; after: closed, erased
  * at) and announced as the event "player.erased", so that systems fed by the events
@@ -45,15 +46,8 @@
 #include "catalog/catalog.h"
 #include "core/time.h"
 #include "events/events.h"
-#include "store/store_cashier.h"
-#include "store/store_ledger.h"
 
 #define REASON_MAX 200
-#define RETENTION_DAYS_DEFAULT 1826
-#define DAY_US (86400LL * 1000000LL)
-
-/* the withdrawal states in which money is still on its way */
-static const char *const OPEN_WITHDRAWALS[] = {"pending_approval", "approved", "processing"};
 
 typedef struct erase_ctx {
     pb_http_request *req;
@@ -61,69 +55,8 @@ typedef struct erase_ctx {
     const char *id, *reason;
     pb_player before, after;
     pb_brand brand;
-    int64_t erasable_from; /* RETENTION_PERIOD: from when */
+    pb_identity_erase_refusal why; /* RETENTION_PERIOD: the period and its end */
 } erase_ctx;
-
-/* The brand's retention in days (settings.erase_after_days), or the default. */
-static int64_t retention_days(const pb_brand *b)
-{
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, "erase_after_days") : NULL;
-    int64_t d = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 36500
-                    ? (int64_t)json_integer_value(v)
-                    : RETENTION_DAYS_DEFAULT;
-    json_decref(s);
-    return d;
-}
-
-/* Money on the player's accounts (PLAYER_HAS_FUNDS), and the newest transfer's time
- * into *last when later. */
-static pb_err accounts_check(pb_store_conn *c, const erase_ctx *x, int64_t *last)
-{
-    pb_ledger_account acc[PB_ADMIN_PLAYER_ACCOUNTS_MAX];
-    size_t n = 0;
-    pb_err e = pb_admin_player_accounts(c, &x->brand, &x->before, acc, &n);
-    if (e != PB_OK)
-        return e;
-    pb_err funds = PB_OK;
-    for (size_t i = 0; i < n; i++) {
-        const pb_ledger_account *a = &acc[i];
-        if (a->credits_posted != a->debits_posted || a->debits_pending || a->credits_pending)
-            funds = PB_ERR_PLAYER_HAS_FUNDS;
-        /* the account's newest transfer, read in this transaction */
-        pb_store_transfer t;
-        pb_store_rc rc = a->last_seq ? pb_store_transfer_by_seq(c, a->last_seq, &t)
-                                     : PB_STORE_NOT_FOUND;
-        if (rc == PB_STORE_OK && t.created_at > *last)
-            *last = t.created_at;
-        else if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
-            return PB_ERR_STORE_UNAVAILABLE;
-    }
-    return funds;
-}
-
-/* A deposit pending, or a withdrawal still open: PLAYER_HAS_OPEN_PAYMENTS. */
-static pb_err payments_check(pb_store_conn *c, const char *player)
-{
-    pb_store_payment pay;
-    size_t n = 0;
-    pb_store_payment_query pq = {.player = player, .status = "pending", .limit = 1};
-    if (pb_store_payment_list(c, &pq, &pay, &n) != PB_STORE_OK)
-        return PB_ERR_STORE_UNAVAILABLE;
-    if (n)
-        return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
-    for (size_t i = 0; i < sizeof OPEN_WITHDRAWALS / sizeof OPEN_WITHDRAWALS[0]; i++) {
-        pb_store_withdrawal w;
-        pb_store_withdrawal_query wq = {.player = player,
-                                        .status = OPEN_WITHDRAWALS[i],
-                                        .limit = 1};
-        if (pb_store_withdrawal_list(c, &wq, &w, &n) != PB_STORE_OK)
-            return PB_ERR_STORE_UNAVAILABLE;
-        if (n)
-            return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
-    }
-    return PB_OK;
-}
 
 static pb_err erase_tx(pb_store_conn *c, void *ctx, const char **bad)
 {
@@ -137,20 +70,8 @@ static pb_err erase_tx(pb_store_conn *c, void *ctx, const char **bad)
         e = PB_ERR_INTERNAL; /* a player whose brand is gone */
     if (e != PB_OK)
         return e;
-    if (x->before.erased_at)
-        return PB_ERR_PLAYER_ERASED;
-    int64_t last = x->before.created_at > x->before.last_login_at ? x->before.created_at
-                                                                  : x->before.last_login_at;
-    if ((e = accounts_check(c, x, &last)) != PB_OK ||
-        (e = payments_check(c, x->before.public_id)) != PB_OK)
-        return e;
-    int64_t days = retention_days(&x->brand);
-    if (days > 0 && now < last + days * DAY_US) {
-        x->erasable_from = last + days * DAY_US;
-        return PB_ERR_RETENTION_PERIOD;
-    }
     int64_t launches = 0;
-    if ((e = pb_identity_player_erase(c, &x->p->scope, x->id, now, &x->after)) != PB_OK ||
+    if ((e = pb_identity_player_erase(c, &x->p->scope, x->id, now, &x->after, &x->why)) != PB_OK ||
         (e = pb_catalog_launch_revoke_player(c, x->before.public_id, now, &launches)) != PB_OK)
         return e;
     pb_audit_entry en;
@@ -189,12 +110,12 @@ void pb_api_admin_player_erase(pb_http_request *req, void *app)
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, erase_tx, x, &bad);
     if (e == PB_ERR_RETENTION_PERIOD) {
-        json_t *t = pb_admin_time_json(x->erasable_from);
+        json_t *t = pb_admin_time_json(x->why.erasable_from);
         char msg[160];
         snprintf(msg, sizeof msg,
                  "the brand keeps a player's records for %lld days after the last activity: "
                  "erasable from %s",
-                 (long long)retention_days(&x->brand), t ? json_string_value(t) : "?");
+                 (long long)x->why.retention_days, t ? json_string_value(t) : "?");
         json_decref(t);
         pb_http_reply_error_msg(req, e, NULL, msg);
         return;

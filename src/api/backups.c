@@ -255,6 +255,10 @@ pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every
         snprintf(err, errcap, "backups: %s is not a directory this process can write", dir);
         return NULL;
     }
+    if (trust && ntrust > PB_AUDIT_TRUST_MAX) {
+        snprintf(err, errcap, "backups: more than %d trusted audit keys", PB_AUDIT_TRUST_MAX);
+        return NULL;
+    }
     pb_api_backups *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, errcap, "out of memory");
@@ -264,7 +268,7 @@ pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every
     snprintf(b->dir, sizeof b->dir, "%s", dir);
     b->every_s = every_s;
     b->keep = keep;
-    for (size_t i = 0; trust && i < ntrust && i < PB_AUDIT_TRUST_MAX; i++)
+    for (size_t i = 0; trust && i < ntrust; i++)
         b->trust[b->ntrust++] = trust[i];
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->wake, NULL);

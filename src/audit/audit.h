@@ -130,6 +130,9 @@ int pb_audit_pubkey_parse(const char *hex, pb_audit_pubkey *out);
  * Lines starting with '#' and empty lines are ignored.
  */
 #define PB_AUDIT_RETIRED_FILE "audit-retired.pub"
+/* At most this many trusted keys in all (the key in use, the retired ones, any
+ * --trust-key): a longer list is refused by every loader, never cut short, and
+ * rotate-key refuses to retire a key that would not fit. */
 #define PB_AUDIT_TRUST_MAX 64
 
 /* A key a verifier trusts, and the highest seq a checkpoint it signed may cover
@@ -154,7 +157,9 @@ pb_err pb_audit_trust_load(const char *dir, pb_audit_trust *out, size_t cap, siz
  * it, synced, renamed over it: the old secret is gone), and signs the head with
  * the new key when the log has entries beyond H. Refuse to run it while a
  * server has the database open (the server keeps signing with the key it
- * loaded): the CLI claims the writer lock first. *old_out and *new_out receive
+ * loaded): the CLI claims the writer lock first. Refused (AUDIT_KEY_MISSING,
+ * nothing done) when the retired list is malformed or already full (the key in use
+ * and the retired ones are PB_AUDIT_TRUST_MAX). *old_out and *new_out receive
  * the public keys; *head the bound. A failure before the rename leaves the old
  * key in use (a retired line naming the key in use is ignored while it is).
  */
@@ -226,7 +231,8 @@ typedef void (*pb_audit_violation_cb)(void *ctx, const char *kind, const char *m
  * in trusted[0..ntrusted), Ed25519 signature) and that each valid one's head hash
  * equals the chain's hash at its upto_seq (entries removed from the end of the
  * log are caught here). Entries above the last valid checkpoint are counted as
- * unsigned. PB_OK when it could run (see summary->violations), else INTERNAL.
+ * unsigned. PB_OK when it could run (see summary->violations), else INTERNAL;
+ * AUDIT_KEY_MISSING, nothing checked, for more than PB_AUDIT_TRUST_MAX keys.
  */
 pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t ntrusted,
                        pb_audit_violation_cb cb, void *ctx, pb_audit_verify_summary *summary);

@@ -251,7 +251,8 @@ pb_err pb_audit_trust_load(const char *dir, pb_audit_trust *out, size_t cap, siz
     if (pb_audit_key_load(dir, &k, err, errcap) == PB_OK) {
         if (*n >= cap) {
             pb_audit_key_free(k);
-            snprintf(err, errcap, "more than %zu trusted audit keys", cap);
+            snprintf(err, errcap, "more than %zu trusted audit keys (at most %d)", cap,
+                     PB_AUDIT_TRUST_MAX);
             return PB_ERR_AUDIT_KEY_MISSING;
         }
         out[(*n)++] = (pb_audit_trust){.pk = *pb_audit_key_public(k), .upto_max = INT64_MAX};
@@ -295,7 +296,10 @@ pb_err pb_audit_trust_load(const char *dir, pb_audit_trust *out, size_t cap, siz
         if (in_use)
             continue;
         if (*n >= cap) {
-            snprintf(err, errcap, "%s: more than %zu trusted audit keys", path, cap);
+            snprintf(err, errcap,
+                     "%s: more than %zu trusted audit keys (at most %d: the key in use, the "
+                     "retired ones and any --trust-key); no key of it is trusted",
+                     path, cap, PB_AUDIT_TRUST_MAX);
             e = PB_ERR_AUDIT_KEY_MISSING;
             break;
         }
@@ -350,6 +354,29 @@ pb_err pb_audit_key_rotate(pb_store_conn *c, const char *dir, int64_t now, pb_au
         goto out;
     }
     *old_out = *pb_audit_key_public(old);
+    /* one more retired key must still fit the trust list every verifier loads (the key
+     * in use and the retired ones, PB_AUDIT_TRUST_MAX): past it each of them (serve,
+     * verify, backup, restore) would refuse the list; and a malformed list is said now */
+    pb_audit_trust *trust = calloc(PB_AUDIT_TRUST_MAX, sizeof *trust);
+    size_t ntrust = 0;
+    bool have_key;
+    if (!trust) {
+        snprintf(err, errcap, "out of memory");
+        e = PB_ERR_INTERNAL;
+        goto out;
+    }
+    e = pb_audit_trust_load(dir, trust, PB_AUDIT_TRUST_MAX, &ntrust, &have_key, err, errcap);
+    free(trust);
+    if (e != PB_OK)
+        goto out;
+    if (ntrust >= PB_AUDIT_TRUST_MAX) {
+        snprintf(err, errcap,
+                 "%s/%s lists %zu retired keys: with the key in use that is the limit of %d "
+                 "trusted audit keys, and one more would make every verifier refuse the list",
+                 dir, PB_AUDIT_RETIRED_FILE, ntrust - 1, PB_AUDIT_TRUST_MAX);
+        e = PB_ERR_AUDIT_KEY_MISSING;
+        goto out;
+    }
     /* the chain as it stands, signed with the key being retired: its bound */
     if ((e = pb_audit_checkpoint(c, old, now, &cp, NULL)) != PB_OK) {
         snprintf(err, errcap, "the last checkpoint with the old key failed: %s", pb_err_message(e));

@@ -308,7 +308,11 @@ pb_err pb_audit_verify(pb_store_conn *c, const pb_audit_pubkey *trusted, size_t 
 {
     pb_audit_trust t[PB_AUDIT_TRUST_MAX];
     size_t n = 0;
-    for (size_t i = 0; trusted && i < ntrusted && n < PB_AUDIT_TRUST_MAX; i++)
+    if (trusted && ntrusted > PB_AUDIT_TRUST_MAX) {
+        memset(summary, 0, sizeof *summary);
+        return PB_ERR_AUDIT_KEY_MISSING; /* not a key dropped in silence */
+    }
+    for (size_t i = 0; trusted && i < ntrusted; i++)
         t[n++] = (pb_audit_trust){.pk = trusted[i], .upto_max = INT64_MAX};
     return pb_audit_verify_trust(c, t, n, cb, ctx, summary);
 }

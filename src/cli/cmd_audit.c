@@ -95,7 +95,7 @@ static int verify(int argc, char **argv)
     pb_audit_trust trust[PB_AUDIT_TRUST_MAX];
     size_t ntrust = 0;
     bool have_key = false;
-    if (pb_audit_trust_load(pb_cli_keys_dir(dir), trust, PB_AUDIT_TRUST_MAX - MAX_TRUST, &ntrust,
+    if (pb_audit_trust_load(pb_cli_keys_dir(dir), trust, PB_AUDIT_TRUST_MAX - ntrusted, &ntrust,
                             &have_key, err, sizeof err) != PB_OK) {
         fprintf(stderr, "pitboss: %s\n", err);
         return 2;
@@ -299,7 +299,8 @@ static const char rotate_use[] =
     "Retires the audit signing key: signs the chain's head with it, adds its public key\n"
     "to DIR/" PB_AUDIT_RETIRED_FILE " (trusted for the checkpoints up to that head only),\n"
     "and installs a new key in its place. Stop the server first (it keeps signing with\n"
-    "the key it loaded); refused while one has the database open.\n";
+    "the key it loaded); refused while one has the database open, and when the key in use\n"
+    "and the retired ones already are the 64 keys a verifier trusts at most.\n";
 
 /* `audit rotate-key`: 0 rotated, 2 on failure (the key in use unchanged unless said). */
 static int rotate_key(int argc, char **argv)

@@ -39,10 +39,12 @@ static const char restore_usage[] =
     "                       [--no-verify]\n"
     "Puts a copy of the backup FILE (only read) in place of the database: made beside it,\n"
     "integrity-checked, ledger- and audit-verified as by `backup` (a copy with violations\n"
-    "is not restored unless --no-verify), then renamed over it, and the old -wal and -shm\n"
-    "removed. An existing database is replaced only with --replace and only when\n"
-    "nothing has it open (stop the server first); it is kept as <db>.replaced-<time>.\n"
-    "Start the server with the keys directory the backup was taken with.\n";
+    "is not restored unless --no-verify, which skips those two verifications only), then\n"
+    "renamed over it, and the old -wal and -shm removed. The keys directory (--keys-dir)\n"
+    "must be the one the backup was taken with, --no-verify or not: a copy whose sealed\n"
+    "data it cannot open is not restored (exit 2). An existing database is replaced only\n"
+    "with --replace and only when nothing has it open (stop the server first); it is kept\n"
+    "as <db>.replaced-<time>. Start the server with that keys directory.\n";
 
 static void print_violation(void *ctx, const char *kind, const char *message)
 {
@@ -93,6 +95,18 @@ static bool verify_audit(pb_store_conn *c, copy_check *k)
     return true;
 }
 
+/* A restore is only of use with the keys directory its data is sealed under
+ * (0028_key_check): false, said on stderr, when the copy's key check values are
+ * another directory's or the directory lacks a key they name. */
+static bool keys_belong(pb_store *s, const char *keys_dir)
+{
+    char err[512];
+    if (pb_cli_keys_check(s, keys_dir, false, err, sizeof err) == 0)
+        return true;
+    fprintf(stderr, "pitboss: the backup and the keys directory do not belong together: %s\n", err);
+    return false;
+}
+
 /* Verifies the copy at path (its ledger, then its audit chain); k->rc 0 clean,
  * 1 violations, 2 could not run. */
 static void verify_copy(const char *path, copy_check *k)
@@ -122,12 +136,8 @@ static void verify_copy(const char *path, copy_check *k)
             k->rc = k->sum.violations || k->audit == 1 ? 1 : 0;
     }
     pb_store_disconnect(c);
-    /* a restore is only of use with the keys directory its data is sealed under */
-    if (k->rc != 2 && k->check_keys && pb_cli_keys_check(s, k->keys_dir, false, err, sizeof err)) {
-        fprintf(stderr, "pitboss: the backup and the keys directory do not belong together: %s\n",
-                err);
+    if (k->rc != 2 && k->check_keys && !keys_belong(s, k->keys_dir))
         k->rc = 2;
-    }
     pb_store_close(s);
 }
 
@@ -246,11 +256,31 @@ int pb_cmd_backup(int argc, char **argv)
 }
 
 /* The restore's accept: the restored copy must verify clean (a ledger with
- * violations is not put in place; --no-verify skips the check). */
+ * violations is not put in place; --no-verify skips the verifications, not the key
+ * check: accept_keys). */
 static bool accept_clean(void *ctx, const char *copy_path)
 {
     copy_check *k = ctx;
     verify_copy(copy_path, k);
+    return k->rc == 0;
+}
+
+/* The restore's accept with --no-verify: the ledger and the audit chain are not
+ * verified, but the keys directory must still be the copy's (a wrong one would leave
+ * its sealed data unreadable). */
+static bool accept_keys(void *ctx, const char *copy_path)
+{
+    copy_check *k = ctx;
+    char err[512];
+    k->rc = 2;
+    pb_store *s = pb_store_open(copy_path, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "pitboss: cannot open the copy %s: %s\n", copy_path, err);
+        return false;
+    }
+    if (keys_belong(s, k->keys_dir))
+        k->rc = 0;
+    pb_store_close(s);
     return k->rc == 0;
 }
 
@@ -289,8 +319,8 @@ int pb_cmd_restore(int argc, char **argv)
     k.keys_dir = pb_cli_keys_dir(keys);
     k.check_keys = true;
     char err[1024];
-    pb_store_rc r = pb_store_restore(url, from, replace, verify ? accept_clean : NULL, &k, &info,
-                                     err, sizeof err);
+    pb_store_rc r = pb_store_restore(url, from, replace, verify ? accept_clean : accept_keys, &k,
+                                     &info, err, sizeof err);
     if (r != PB_STORE_OK) {
         fprintf(stderr, "pitboss: %s\n", err);
         return verify && k.rc == 1 ? 1 : 2;

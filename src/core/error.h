@@ -115,6 +115,7 @@
     X(PAYOUT_STATUS_UNKNOWN, 409, "the PSP cannot say what became of the payout")    \
     X(LEDGER_REENTRANT, 500, "a blocking ledger call made on a ledger thread")       \
     X(STORE_CORRUPT, 500, "a stored ledger record is damaged")                       \
+    X(PLAYER_HAS_OPEN_BETS, 409, "the player has provider bets not settled yet")     \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {

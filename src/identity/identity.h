@@ -383,11 +383,24 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
  * again), the names and date of birth are cleared, every session is revoked and
  * loses its IP address and User-Agent. The player's id stays, and so does
  * everything that refers to it (ledger, rounds, payments, notes, audit log).
- * Whether the operator may erase (money left, payments in progress, records it
- * must keep) is the caller's to decide first. PLAYER_ERASED when it was erased
- * already, PLAYER_NOT_FOUND (also outside scope). *out: the player afterwards. */
+ * Refused, nothing written, while the operator may not erase (erase.c, checked in
+ * this order, on what the transaction sees): PLAYER_ERASED (done already),
+ * PLAYER_HAS_FUNDS (an account holds money or a hold), PLAYER_HAS_OPEN_PAYMENTS (a
+ * deposit pending, a withdrawal not finished), PLAYER_HAS_OPEN_BETS (a provider bet
+ * not settled: no win, no rollback, round not closed), RETENTION_PERIOD (the
+ * brand's erase_after_days since the last activity: *why, may be NULL, says until
+ * when). PLAYER_NOT_FOUND (also outside scope). *out: the player afterwards. */
+#define PB_IDENTITY_ERASE_AFTER_DAYS 1826 /* five years: Directive (EU) 2015/849, Art. 40 */
+typedef struct pb_identity_erase_refusal {
+    int64_t retention_days; /* the brand's retention period, in days (when it was read) */
+    int64_t erasable_from;  /* RETENTION_PERIOD: when the period ends */
+} pb_identity_erase_refusal;
 pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
-                                const char *public_id, int64_t now, pb_player *out);
+                                const char *public_id, int64_t now, pb_player *out,
+                                pb_identity_erase_refusal *why);
+/* The brand's retention period before an erasure, in days: settings.erase_after_days
+ * (a whole number 0..36500), else PB_IDENTITY_ERASE_AFTER_DAYS. */
+int64_t pb_identity_erase_after_days(const pb_brand *b);
 
 /* ---- the login tables' pruner (prune.c) */
 

@@ -406,24 +406,6 @@ pb_err pb_identity_player_block(pb_store_conn *c, const pb_brand_scope *scope,
     return e;
 }
 
-pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
-                                const char *public_id, int64_t now, pb_player *out)
-{
-    pb_store_player row;
-    pb_err e = get_scoped(c, scope, public_id, &row);
-    if (e != PB_OK)
-        return e;
-    if (row.erased_at)
-        return PB_ERR_PLAYER_ERASED;
-    char email[PB_EMAIL_MAX + 1];
-    snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
-    e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_PLAYER_ERASED,
-                        "player erase");
-    if (e == PB_OK)
-        e = get_view(c, scope, public_id, out, true);
-    return e;
-}
-
 /* Returns a blocked player to active; active stays active. */
 pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
                                   const char *public_id, int64_t now)

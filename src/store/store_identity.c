@@ -55,6 +55,18 @@ pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *emai
     return c->be->identity->player_erase(c, id, email, now);
 }
 
+pb_store_rc pb_store_player_ledger_accounts(pb_store_conn *c, const char *brand, const char *owner,
+                                            int64_t after_id, int64_t *ids, size_t cap, size_t *n)
+{
+    return c->be->identity->player_ledger_accounts(c, brand, owner, after_id, ids, cap, n);
+}
+
+pb_store_rc pb_store_player_open_bet(pb_store_conn *c, const char *public_id,
+                                     pb_store_open_bet *out)
+{
+    return c->be->identity->player_open_bet(c, public_id, out);
+}
+
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now)
 {

@@ -145,6 +145,24 @@ pb_store_rc pb_store_player_rehash(pb_store_conn *c, int64_t id, const char *old
 pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *email, int64_t now);
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now);
+/* What erasure must know of other domains' tables before it erases
+ * (src/identity/erase.c); both only read. */
+/* Up to cap ids, in id order, of the ledger accounts `owner` holds in `brand` (every
+ * kind and currency) with id > after_id; *n receives the count. */
+pb_store_rc pb_store_player_ledger_accounts(pb_store_conn *c, const char *brand, const char *owner,
+                                            int64_t after_id, int64_t *ids, size_t cap, size_t *n);
+/* A provider bet of the player (public id) not settled yet: accepted, not rolled
+ * back, and its round (the player's: provider, round id, player) neither has a win
+ * nor is closed, so a win or a rollback may still come for it. */
+typedef struct pb_store_open_bet {
+    char provider[33];
+    char round_id[129];
+    char bet_tx_id[129];
+    int64_t created_at;
+} pb_store_open_bet;
+/* One such bet into *out; NOT_FOUND when the player has none. */
+pb_store_rc pb_store_player_open_bet(pb_store_conn *c, const char *public_id,
+                                     pb_store_open_bet *out);
 /* Up to cap players with id > after_id, in id order, whose date of birth, or a
  * name that is not '', is not marked: marked text starts with marker and has at
  * least min_len characters (the domain's mark of a sealed value; the store
@@ -241,6 +259,9 @@ struct pb_store_identity_ops {
     pb_store_rc (*player_erase)(pb_store_conn *c, int64_t id, const char *email, int64_t now);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
+    pb_store_rc (*player_ledger_accounts)(pb_store_conn *c, const char *brand, const char *owner,
+                                          int64_t after_id, int64_t *ids, size_t cap, size_t *n);
+    pb_store_rc (*player_open_bet)(pb_store_conn *c, const char *public_id, pb_store_open_bet *out);
     pb_store_rc (*player_pii_unmarked)(pb_store_conn *c, int64_t after_id, const char *marker,
                                        size_t min_len, pb_store_player_pii *out, size_t cap,
                                        size_t *n);

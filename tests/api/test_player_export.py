@@ -18,6 +18,9 @@ docs/openapi.yaml. Ends with `pitboss ledger verify` and `pitboss audit verify`.
 
 Usage: test_player_export.py PATH/TO/pitboss
 """
+import hashlib
+import hmac
+import http.client
 import json
 import os
 import sys
@@ -30,6 +33,7 @@ from harness import Tap  # noqa: E402
 PASSWORD = "Player-pass-77"
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 DICE_ROUNDS = 210  # more than one page (200) of rounds, and of transfers, in the producer
+PROVIDER_SECRET = bytes.fromhex("5a" * 32)
 
 
 class Run:
@@ -363,6 +367,66 @@ class Run:
         assert b"dave@example.com" not in r.body and b"Dovetail" not in r.body
         assert b"Wants the account closed." in r.body  # staff notes stay (append-only)
 
+    def provider(self, path, body):
+        """One signed native provider call (docs/native-protocol.md), checked against the
+        OpenAPI document."""
+        data = json.dumps(body).encode()
+        ts = str(int(time.time()))
+        mac = "sha256=" + hmac.new(PROVIDER_SECRET, ts.encode() + b"." + data,
+                                   hashlib.sha256).hexdigest()
+        srv = self.env.srv
+        c = http.client.HTTPConnection(srv.host, srv.port, timeout=60)
+        try:
+            c.request("POST", f"/v1/providers/studio/{path}", body=data,
+                      headers={"Content-Type": "application/json", "X-Pitboss-Timestamp": ts,
+                               "X-Pitboss-Signature": mac})
+            r = c.getresponse()
+            out = ProviderResp(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        finally:
+            c.close()
+        self.env.spec.check("POST", f"/v1/providers/studio/{path}", out)
+        return out
+
+    def open_bets(self):
+        """A native provider bet of all erin's money, not settled (no win, no rollback, the
+        round open): her accounts hold nothing, yet erasing is refused 409
+        PLAYER_HAS_OPEN_BETS with nothing written (the win would be credited to the closed,
+        erased account). After the win (0.00: nothing to pay out) it erases."""
+        expect(self.admin.call("POST", "/v1/admin/providers",
+                               {"code": "studio", "name": "Studio", "protocol": "native",
+                                "secret": PROVIDER_SECRET.hex()}), 201)
+        expect(self.admin.call("POST", "/v1/admin/providers/studio/games",
+                               {"code": "slot1", "name": "Slot1", "category": "slots",
+                                "rtp_bp": 9600, "volatility": "medium",
+                                "limits": [{"currency": "EUR", "min_bet": "0.10",
+                                            "max_bet": "100.00"}]}), 201)
+        expect(self.admin.call("PUT", "/v1/admin/brands/alpha/games/studio/slot1",
+                               {"enabled": True}), 200)
+        erin = self.register("alpha", "erin@example.com")["id"]
+        c = self.fresh()
+        access = expect(c.call("POST", "/v1/player/login",
+                               {"brand": "alpha", "email": "erin@example.com",
+                                "password": PASSWORD}), 200)["access_token"]
+        expect(self.admin.call("POST", f"/v1/admin/players/{erin}/adjustments",
+                               {"balance": "cash", "direction": "credit", "amount": "10.00",
+                                "reason": "test funds", "idempotency_key": self.key("fund")}),
+               201)
+        token = expect(c.call("POST", "/v1/player/games/studio/slot1/launch", token=access),
+                       201)["token"]
+        r = self.provider("bet", {"token": token, "transaction_id": "e-b1", "round_id": "e-r1",
+                                  "game": "slot1", "currency": "EUR", "amount": "10.00"})
+        assert r.status == 200 and r.json()["cash"] == "0.00", r.body
+        before = fingerprint(self.env.db)
+        r = self.erase(self.cmp, erin, {"reason": "GDPR request 78"})
+        expect(r, 409, "PLAYER_HAS_OPEN_BETS")
+        assert fingerprint(self.env.db) == before, "a refused erasure wrote something"
+        r = self.provider("win", {"token": token, "transaction_id": "e-w1", "round_id": "e-r1",
+                                  "bet_transaction_id": "e-b1", "currency": "EUR",
+                                  "amount": "0.00"})
+        assert r.status == 200 and r.json()["cash"] == "0.00", r.body
+        p = expect(self.erase(self.cmp, erin, {"reason": "GDPR request 78"}), 200)["player"]
+        assert p["status"] == "closed" and p["erased_at"], p
+
     def at_rest(self):
         """Stopped (the stop copies the write-ahead log into the database): the erased email
         is in no byte of the database file (the others' are); started again, the address
@@ -390,6 +454,17 @@ class Run:
                    if ("/export" in m or "/erase" in m) and "/players/" in m]
         missing += [m for m in self.env.spec.unexercised("/v1/player/export")]
         assert not missing, "\n".join(missing)
+
+
+class ProviderResp:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
 
 
 def expect_ok(r):
@@ -422,6 +497,8 @@ def main():
         ("erased (retention 0): placeholder email, no names or date of birth, closed, "
          "sessions revoked without address or browser, no login, twice refused, ledger "
          "unmoved, audited and announced, an export without the person", run.erased),
+        ("erase refused while a native provider bet is not settled (PLAYER_HAS_OPEN_BETS, "
+         "nothing written); after its win, erased", run.open_bets),
         ("at rest: the erased email in no byte of the database file after a stop; the "
          "address registers again as a new player", run.at_rest),
         ("stop; ledger verify and audit verify pass; the routes answered 2xx and 4xx",

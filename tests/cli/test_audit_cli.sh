@@ -25,7 +25,7 @@ trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/
 unset PITBOSS_KEYS_DIR PITBOSS_DB
 
-PLAN=48
+PLAN=52
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -278,6 +278,35 @@ if has_sqlite && "$MAKE" "$R" "$RK" 12 10 >/dev/null; then
     run "$PB" audit verify --db "$R" --keys-dir "$RK"
     check "a malformed retired list: verify exits 2 naming its line" \
         "$([ $RC -eq 2 ] && grep -q 'audit-retired.pub line 2 ' "$ERR"; echo $?)" "exit $RC"
+    # the trust list's limit (PB_AUDIT_TRUST_MAX 64: the key in use and 63 retired keys)
+    head -n 1 "$RK/audit-retired.pub" >"$D/retired-1"
+    fill() { # N random retired keys after the real one
+        cp "$D/retired-1" "$RK/audit-retired.pub"
+        for _ in $(seq "$1"); do
+            echo "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n') 3" >>"$RK/audit-retired.pub"
+        done
+    }
+    fill 62
+    run "$PB" audit verify --db "$R" --keys-dir "$RK"
+    check "63 retired keys and the key in use (the limit, 64): verify runs on them (exit 1, not 2)" \
+        "$([ $RC -eq 1 ] && grep -q ' 4 checkpoint(s)' "$OUT"; echo $?)" "exit $RC"
+    before=$(cat "$RK/audit-ed25519.key")
+    cp "$RK/audit-retired.pub" "$D/retired-63"
+    run "$PB" audit rotate-key --db "$R" --keys-dir "$RK"
+    check "rotate-key with the list full: exit 2 naming the file and the limit, nothing changed" \
+        "$([ $RC -eq 2 ] && grep -q 'audit-retired.pub lists 63 retired keys: .*limit of 64' "$ERR" &&
+            [ "$(cat "$RK/audit-ed25519.key")" = "$before" ] &&
+            cmp -s "$RK/audit-retired.pub" "$D/retired-63"; echo $?)" "exit $RC"
+    fill 63
+    run "$PB" audit verify --db "$R" --keys-dir "$RK"
+    check "64 retired keys (65 with the key in use): verify exits 2 naming the file and the limit" \
+        "$([ $RC -eq 2 ] && grep -q 'audit-retired.pub: more than 64 trusted audit keys (at most 64' "$ERR"; echo $?)" \
+        "exit $RC"
+    run "$PB" backup --db "$R" --to "$D/r-over.db" --keys-dir "$RK"
+    check "... and backup refuses its copy the same way (exit 2, no file)" \
+        "$([ $RC -eq 2 ] && grep -q 'audit-retired.pub: more than 64 trusted audit keys' "$ERR" &&
+            [ ! -e "$D/r-over.db" ]; echo $?)" "exit $RC"
+    cp "$D/retired-1" "$RK/audit-retired.pub"
 else
     : >"$OUT"; : >"$ERR"
     for c in "rotate-key while the database's writer lock is held (a server): exit 2, key unchanged" \
@@ -286,7 +315,11 @@ else
         "an entry after the rotation is signed by the new key; old and new checkpoints verify" \
         "a backup taken before the rotation restores (its checkpoints are the retired key's)" \
         "a checkpoint the retired key signs beyond its seq is untrusted (exit 1)" \
-        "a malformed retired list: verify exits 2 naming its line"; do
+        "a malformed retired list: verify exits 2 naming its line" \
+        "63 retired keys and the key in use (the limit, 64): verify runs on them (exit 1, not 2)" \
+        "rotate-key with the list full: exit 2 naming the file and the limit, nothing changed" \
+        "64 retired keys (65 with the key in use): verify exits 2 naming the file and the limit" \
+        "... and backup refuses its copy the same way (exit 2, no file)"; do
         not_ok "$c" "sqlite3 shell missing or make_audit_db failed"
     done
 fi

@@ -6,7 +6,7 @@
 file and creating nothing, with a keys directory that lacks one of them (lost,
 a restore without it) or holds another one (another database's). The right
 directory starts again; `provider create` and `restore` refuse a wrong
-directory too.
+directory too (`restore --no-verify` as well: it skips the verifications only).
 
 Usage: test_keys_bind.py PATH/TO/pitboss   (speaks TAP)
 """
@@ -118,12 +118,17 @@ def main():
         r = subprocess.run([binary, "backup", "--db", db, "--to", copy, "--keys-dir", keys],
                            capture_output=True, text=True, env=env(), cwd=d)
         assert r.returncode == 0, r.stderr
-        for wrong, why in ((os.path.join(d, "other-keys"), "pii.key is not the key"),
-                           (os.path.join(d, "empty-keys"), "totp.key is missing")):
+        # --no-verify skips the ledger and audit verifications, never the key check
+        for wrong, why, extra in ((os.path.join(d, "other-keys"), "pii.key is not the key", []),
+                                  (os.path.join(d, "empty-keys"), "totp.key is missing", []),
+                                  (os.path.join(d, "other-keys"), "pii.key is not the key",
+                                   ["--no-verify"]),
+                                  (os.path.join(d, "empty-keys"), "totp.key is missing",
+                                   ["--no-verify"])):
             target = os.path.join(d, "restored.db")
             r = subprocess.run([binary, "restore", "--from", copy, "--db", target,
-                                "--keys-dir", wrong], capture_output=True, text=True, env=env(),
-                               cwd=d)
+                                "--keys-dir", wrong] + extra, capture_output=True, text=True,
+                               env=env(), cwd=d)
             assert r.returncode == 2 and why in r.stderr, (r.returncode, r.stderr)
             assert "do not belong together" in r.stderr, r.stderr
             assert not os.path.exists(target), "restored anyway"
@@ -131,6 +136,13 @@ def main():
                             os.path.join(d, "restored.db"), "--keys-dir", keys],
                            capture_output=True, text=True, env=env(), cwd=d)
         assert r.returncode == 0, r.stderr
+        # --no-verify with the right directory: restored, the verifications not run
+        target = os.path.join(d, "restored-nv.db")
+        r = subprocess.run([binary, "restore", "--from", copy, "--db", target, "--keys-dir",
+                            keys, "--no-verify"], capture_output=True, text=True, env=env(),
+                           cwd=d)
+        assert r.returncode == 0 and os.path.exists(target), (r.returncode, r.stderr)
+        assert "ledger_verify" not in r.stdout, r.stdout
 
     def restore_older_backup():
         # a backup taken before the upgrade that added key_check (0028): restore reads
@@ -159,7 +171,7 @@ def main():
     case("provider create refuses another keys directory (nothing written), takes the right one",
          provider_create)
     case("restore refuses a backup with another or an empty keys directory (nothing put in "
-         "place), takes the right one", restore)
+         "place), with --no-verify too; takes the right one, with --no-verify too", restore)
     case("restore takes a backup taken before key check values existed", restore_older_backup)
     print(f"1..{len(cases)}")
     failed = 0

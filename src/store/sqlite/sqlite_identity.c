@@ -316,6 +316,61 @@ static pb_store_rc sq_player_set_status(pb_store_conn *base, int64_t id, const c
     return sqr_exec_changed(c, st);
 }
 
+/* The player's ledger accounts: the prefix (brand, owner) of ledger_account's
+ * unique index. */
+static void read_id(sqlite3_stmt *st, void *out) { *(int64_t *)out = sqlite3_column_int64(st, 0); }
+
+static pb_store_rc sq_player_ledger_accounts(pb_store_conn *base, const char *brand,
+                                             const char *owner, int64_t after_id, int64_t *ids,
+                                             size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT id FROM ledger_account WHERE brand=?1 AND owner=?2 AND "
+                              "id>?3 ORDER BY id LIMIT ?4";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, brand);
+    sqr_bind_text(st, 2, owner);
+    sqlite3_bind_int64(st, 3, after_id);
+    sqlite3_bind_int64(st, 4, (int64_t)cap);
+    return sqr_collect(c, st, ids, sizeof *ids, cap, n, read_id);
+}
+
+static void read_open_bet(sqlite3_stmt *st, void *out)
+{
+    pb_store_open_bet *b = out;
+    sqr_text(b->provider, sizeof b->provider, st, 0);
+    sqr_text(b->round_id, sizeof b->round_id, st, 1);
+    sqr_text(b->bet_tx_id, sizeof b->bet_tx_id, st, 2);
+    b->created_at = sqlite3_column_int64(st, 3);
+}
+
+/* The wallet's tables, read only (0005, 0025; sqlite_wallet.c says how a bet is
+ * kept): an accepted bet is its operation row (wallet_op, kind 1, result 'OK');
+ * wallet_bet has a row for it only once it was rolled back (or a 'placed' row from
+ * an older version); wallet_round has a row for the player's round once a win was
+ * paid on it or it was closed. Through wallet_op_player (0013): the player's
+ * operations only. */
+static pb_store_rc sq_player_open_bet(pb_store_conn *base, const char *public_id,
+                                      pb_store_open_bet *out)
+{
+    static const char SQL[] =
+        "SELECT o.provider, o.round_id, o.tx_id, o.created_at FROM wallet_op o "
+        "WHERE o.player=?1 AND o.kind=1 AND o.result='OK' AND NOT EXISTS (SELECT 1 FROM "
+        "wallet_bet b WHERE b.provider=o.provider AND b.bet_tx_id=o.tx_id AND "
+        "b.state<>'placed') AND NOT EXISTS (SELECT 1 FROM wallet_round r WHERE "
+        "r.provider=o.provider AND r.round_id=o.round_id AND r.player=o.player AND "
+        "(r.has_win<>0 OR r.closed<>0)) LIMIT 1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, public_id);
+    SQR_LOOKUP(c, st, read_open_bet, out);
+}
+
 /* Reads one row of player_pii's sealable columns. */
 static void read_pii(sqlite3_stmt *st, void *out)
 {
@@ -617,6 +672,8 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_rehash = sq_player_rehash,
     .player_erase = sq_player_erase,
     .player_set_status = sq_player_set_status,
+    .player_ledger_accounts = sq_player_ledger_accounts,
+    .player_open_bet = sq_player_open_bet,
     .player_pii_unmarked = sq_player_pii_unmarked,
     .player_pii_set = sq_player_pii_set,
     .player_pii_newest = sq_player_pii_newest,

@@ -531,6 +531,82 @@ static void search(void **state)
                      PB_ERR_PLAYER_NOT_FOUND);
 }
 
+/* The erasure's preconditions are the domain's own: called directly (no route in
+ * front of it), pb_identity_player_erase refuses, writes nothing, and says until
+ * when for RETENTION_PERIOD; once nothing stands in the way, it erases. */
+static void erase_refuses_by_itself(void **state)
+{
+    ifx *f = *state;
+    pb_player p = ifx_player(f, "demo", "gdpr@example.com");
+    pb_player out;
+    pb_identity_erase_refusal why;
+    const char *still = "SELECT count(*) FROM player WHERE erased_at=0 AND status='active'";
+    /* registered just now: the default five years (1826 days) from registration */
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, &why),
+                     PB_ERR_RETENTION_PERIOD);
+    ifx_commit(f);
+    assert_int_equal(why.retention_days, PB_IDENTITY_ERASE_AFTER_DAYS);
+    assert_true(why.erasable_from == p.created_at + 1826LL * 86400 * 1000000);
+    assert_int_equal(ifx_count(f, still), 1);
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE brand SET settings="
+                                                "'{\"erase_after_days\":0}' WHERE code='demo'"),
+                     PB_STORE_OK);
+    /* money on an account (any kind, any currency: USD is not the player's) */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO ledger_account(id,brand,owner,kind,currency,flags,created_at) "
+             "VALUES(900,'demo','player:%s','player_cash','USD',0,1);"
+             "INSERT INTO ledger_balance(account_id,credits_posted) VALUES(900,150)",
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+                     PB_ERR_PLAYER_HAS_FUNDS);
+    ifx_commit(f);
+    assert_int_equal(ifx_count(f, still), 1);
+    /* paid out: a provider bet of the player still open (no win, no rollback, round open) */
+    snprintf(sql, sizeof sql,
+             "UPDATE ledger_balance SET debits_posted=150 WHERE account_id=900;"
+             "INSERT INTO wallet_op(provider,tx_id,kind,request_hash,brand,player,currency,"
+             "round_id,game,amount,result,cash_part,bonus_part,cash_after,bonus_after,"
+             "held_after,response_status,response,created_at) VALUES('native','b1',1,x'00',"
+             "'demo','%s','EUR','r1','g',100,'OK',100,0,0,0,0,200,x'',1)",
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+                     PB_ERR_PLAYER_HAS_OPEN_BETS);
+    ifx_commit(f);
+    assert_int_equal(ifx_count(f, still), 1);
+    /* another player's round of the same id settled: still this player's open bet */
+    assert_int_equal(pb_store_exec_raw(f->conn, "INSERT INTO wallet_round(provider,round_id,"
+                                                "player,has_win,created_at,updated_at) "
+                                                "VALUES('native','r1','someone-else',1,1,1)"),
+                     PB_STORE_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+                     PB_ERR_PLAYER_HAS_OPEN_BETS);
+    ifx_commit(f);
+    /* the win came: the round has a win, nothing stands in the way */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO wallet_round(provider,round_id,player,has_win,created_at,updated_at) "
+             "VALUES('native','r1','%s',1,1,1)",
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+                     PB_OK);
+    ifx_commit(f);
+    assert_int_equal(out.status, PB_PLAYER_CLOSED);
+    assert_true(out.erased_at == f->now);
+    assert_int_equal(ifx_count(f, still), 0);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+                     PB_ERR_PLAYER_ERASED);
+    ifx_commit(f);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
@@ -547,6 +623,7 @@ int main(void)
         T(upgrade_keeps_a_password_changed_meanwhile),
         T(block_and_unblock),
         T(search),
+        T(erase_refuses_by_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

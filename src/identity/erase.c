@@ -1,0 +1,167 @@
+/*
+ * erase.c — erasing a player's personal data (GDPR Art. 17), and when it is refused.
+ *
+ * pb_identity_player_erase runs inside the caller's write transaction: it reads the
+ * player (in scope) and its brand, checks every precondition there, on what that
+ * transaction sees, and only then erases (the store's player_erase). Whoever calls it
+ * (the admin route, a tool, a future job) gets the same refusals; none can skip them.
+ * In order:
+ *
+ *   PLAYER_ERASED            erased already;
+ *   PLAYER_HAS_FUNDS         a ledger account of the player (any kind, any currency)
+ *                            holds money or a hold, posted or pending;
+ *   PLAYER_HAS_OPEN_PAYMENTS a deposit pending, or a withdrawal pending approval,
+ *                            approved or being paid;
+ *   PLAYER_HAS_OPEN_BETS     a provider bet not settled yet: accepted, not rolled
+ *                            back, and its round has no win and is not closed. A
+ *                            win or rollback may still come for it, and the money
+ *                            path credits it to the account whatever its status:
+ *                            it would land on a closed, erased account;
+ *   RETENTION_PERIOD         the brand's retention period (settings.erase_after_days,
+ *                            default 1826 days) has not passed since the player's
+ *                            last activity: registration, last login, the newest
+ *                            transfer on any of their accounts.
+ *
+ * The ledger's balances are read live (pb_ledger_account_get: the rows are written
+ * back lazily); the wallet's and the cashier's tables only through store reads.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "identity/identity_internal.h"
+#include "ledger/ledger.h"
+
+#define DAY_US (86400LL * 1000000LL)
+#define ACCOUNTS_PAGE 32
+
+/* the withdrawal states in which money is still on its way */
+static const char *const OPEN_WITHDRAWALS[] = {"pending_approval", "approved", "processing"};
+
+int64_t pb_identity_erase_after_days(const pb_brand *b)
+{
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, "erase_after_days") : NULL;
+    int64_t d = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 36500
+                    ? (int64_t)json_integer_value(v)
+                    : PB_IDENTITY_ERASE_AFTER_DAYS;
+    json_decref(s);
+    return d;
+}
+
+static pb_err store_err(pb_store_rc rc)
+{
+    return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+}
+
+/* Every ledger account of the player: PLAYER_HAS_FUNDS when one holds money or a
+ * hold; the newest transfer's time into *last when later. */
+static pb_err accounts_check(pb_store_conn *c, const char *brand, const char *public_id,
+                             int64_t *last)
+{
+    char owner[PB_PUBLIC_ID_MAX + 8];
+    snprintf(owner, sizeof owner, "player:%s", public_id);
+    pb_err funds = PB_OK;
+    int64_t ids[ACCOUNTS_PAGE], after = 0;
+    size_t n;
+    do {
+        pb_store_rc rc = pb_store_player_ledger_accounts(c, brand, owner, after, ids, ACCOUNTS_PAGE,
+                                                         &n);
+        if (rc != PB_STORE_OK)
+            return store_err(rc);
+        for (size_t i = 0; i < n; i++) {
+            pb_ledger_account a;
+            pb_err e = pb_ledger_account_get(c, ids[i], &a);
+            if (e != PB_OK)
+                return e == PB_ERR_ACCOUNT_NOT_FOUND ? PB_ERR_INTERNAL : e;
+            if (a.credits_posted != a.debits_posted || a.debits_pending || a.credits_pending)
+                funds = PB_ERR_PLAYER_HAS_FUNDS;
+            pb_store_transfer t;
+            rc = a.last_seq ? pb_store_transfer_by_seq(c, a.last_seq, &t) : PB_STORE_NOT_FOUND;
+            if (rc == PB_STORE_OK && t.created_at > *last)
+                *last = t.created_at;
+            else if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+                return store_err(rc);
+            after = ids[i];
+        }
+    } while (n == ACCOUNTS_PAGE);
+    return funds;
+}
+
+/* A deposit pending, or a withdrawal still open: PLAYER_HAS_OPEN_PAYMENTS. */
+static pb_err payments_check(pb_store_conn *c, const char *player)
+{
+    pb_store_payment pay;
+    size_t n = 0;
+    pb_store_payment_query pq = {.player = player, .status = "pending", .limit = 1};
+    pb_store_rc rc = pb_store_payment_list(c, &pq, &pay, &n);
+    if (rc != PB_STORE_OK)
+        return store_err(rc);
+    if (n)
+        return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
+    for (size_t i = 0; i < sizeof OPEN_WITHDRAWALS / sizeof OPEN_WITHDRAWALS[0]; i++) {
+        pb_store_withdrawal w;
+        pb_store_withdrawal_query wq = {.player = player,
+                                        .status = OPEN_WITHDRAWALS[i],
+                                        .limit = 1};
+        if ((rc = pb_store_withdrawal_list(c, &wq, &w, &n)) != PB_STORE_OK)
+            return store_err(rc);
+        if (n)
+            return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
+    }
+    return PB_OK;
+}
+
+/* A provider bet not settled yet: PLAYER_HAS_OPEN_BETS. */
+static pb_err bets_check(pb_store_conn *c, const char *player)
+{
+    pb_store_open_bet b;
+    pb_store_rc rc = pb_store_player_open_bet(c, player, &b);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    return rc == PB_STORE_OK ? PB_ERR_PLAYER_HAS_OPEN_BETS : store_err(rc);
+}
+
+pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
+                                const char *public_id, int64_t now, pb_player *out,
+                                pb_identity_erase_refusal *why)
+{
+    pb_identity_erase_refusal ignored;
+    if (!why)
+        why = &ignored;
+    memset(why, 0, sizeof *why);
+    pb_player pl;
+    pb_brand brand;
+    pb_err e = pb_identity_player_get(c, scope, public_id, &pl);
+    if (e == PB_OK)
+        e = pb_tenancy_brand_get(c, pl.brand_id, &brand);
+    if (e == PB_ERR_BRAND_NOT_FOUND)
+        e = PB_ERR_INTERNAL; /* a player whose brand is gone */
+    if (e != PB_OK)
+        return e;
+    if (pl.erased_at)
+        return PB_ERR_PLAYER_ERASED;
+    int64_t last = pl.created_at > pl.last_login_at ? pl.created_at : pl.last_login_at;
+    if ((e = accounts_check(c, brand.code, pl.public_id, &last)) != PB_OK ||
+        (e = payments_check(c, pl.public_id)) != PB_OK ||
+        (e = bets_check(c, pl.public_id)) != PB_OK)
+        return e;
+    why->retention_days = pb_identity_erase_after_days(&brand);
+    if (why->retention_days > 0 && now < last + why->retention_days * DAY_US) {
+        why->erasable_from = last + why->retention_days * DAY_US;
+        return PB_ERR_RETENTION_PERIOD;
+    }
+    pb_store_player row;
+    e = pb_id_store_err(c, pb_store_player_by_public_id(c, pl.public_id, &row),
+                        PB_ERR_PLAYER_NOT_FOUND, "player get");
+    if (e != PB_OK)
+        return e;
+    char email[PB_EMAIL_MAX + 1];
+    snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
+    e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_PLAYER_ERASED,
+                        "player erase");
+    if (e == PB_OK)
+        e = pb_identity_player_get_pii(c, scope, public_id, out);
+    return e;
+}
