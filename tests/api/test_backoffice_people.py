@@ -279,6 +279,25 @@ class Run:
                         time.sleep(0.3)
                         got = listing(self.admin, limit, sort=sort, order=order, **extra)
                     assert got == exp, (sort, order, limit, got, exp)
+        # several brands (no brand filter): the balance order is computed per player, not
+        # read from one brand's index; same rules — by EUR cash, ties by age, every player
+        # once, across pages of 2
+        def eur(row):
+            cash = [b["cash"] for b in row["balances"] if b["currency"] == "EUR"]
+            return int(cash[0].replace(".", "")) if cash else 0
+        by_age = [r["id"] for r in reversed(self.pages(self.admin, P, "players", 50)[0])]
+        for order in ("asc", "desc"):
+            while True:
+                rows, _ = self.pages(self.admin, P, "players", 2, sort="balance", order=order,
+                                     currency="EUR")
+                exp = sorted(rows, key=lambda r: (eur(r), by_age.index(r["id"])),
+                             reverse=order == "desc")
+                if [r["id"] for r in rows] == [r["id"] for r in exp] or time.time() > deadline:
+                    break
+                time.sleep(0.3)
+            assert sorted(r["id"] for r in rows) == sorted(by_age), (order, rows)
+            assert [r["id"] for r in rows] == [r["id"] for r in exp], (order, rows)
+            assert len({r["brand"] for r in rows}) >= 3, rows
         # balance ranges (inclusive)
         got = listing(self.admin, 2, currency="EUR", balance_min="10.00", balance_max="75.00",
                       sort="balance", order="asc")
