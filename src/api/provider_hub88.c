@@ -21,7 +21,8 @@
  *            currency = the launch's, game playable for the brand with the
  *            amount within its limits (catalog) and the launched one (a live
  *            lobby's tables excepted: same_game), then the wallet;
- *   win      currency = the launch's, the game known, then the wallet;
+ *   win      currency = the launch's, the game known, then the wallet (which
+ *            refuses a game_code other than the bet's: GAME_MISMATCH);
  *   rollback the wallet (never refused for an expired token or a game).
  * Money calls are submitted to the wallet core (pb_wallet_game_submit_async)
  * and answered from its done callback, durable first; the worker does not wait.

@@ -52,7 +52,9 @@
  *     RS_ERROR_LIMIT_REACHED; a game disabled for the brand or jurisdiction, or
  *     a bet on another game than the launch's (GAME_MISMATCH; a live game's
  *     launch may bet on another live game of its provider: Hub88's live lobby
- *     switches tables within one session) is RS_ERROR_INVALID_GAME; a token of
+ *     switches tables within one session) is RS_ERROR_INVALID_GAME, and so is a
+ *     win whose game_code is not its bet's (the wallet's GAME_MISMATCH, stored;
+ *     no live-lobby exception: the bet names the table it was placed at); a token of
  *     another user is RS_ERROR_INVALID_TOKEN; a provider switched off in the
  *     catalog (the wallet's one provider gate, pb_wallet_provider_gate) refuses
  *     user/info, user/balance and bets with RS_ERROR_INVALID_PARTNER, while wins

@@ -389,6 +389,15 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return PB_OK;
     }
+    /* A win that names a game (Hub88's game_code) pays the bet of that game:
+     * another one is GAME_MISMATCH, a final refusal like a bet's. No exception
+     * for a live lobby's tables (the bet's own game_code names the table it was
+     * placed at, and nothing documents a win naming another one). A native win
+     * names none: it is the bet's. */
+    if (op->game[0] != '\0' && bet.game[0] != '\0' && strcmp(op->game, bet.game) != 0) {
+        op->result = PB_ERR_GAME_MISMATCH;
+        return PB_OK;
+    }
     /* the request named no game (hashed so): its rows take the bet's */
     pb_strlcpy(op->priv.bet_game, bet.game, sizeof op->priv.bet_game);
     pb_store_wallet_round round; /* the player's (named_bet: the bet's player and round) */

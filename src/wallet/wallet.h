@@ -49,7 +49,8 @@
  * bets, wins and close on an id never touch another player's round of it.
  *
  * Rules: a win names its bet (same player and round, else ROUND_MISMATCH; the
- * bet not rolled back) and pays into cash and bonus in the bet's proportions. A rollback names a bet
+ * bet not rolled back; when the win names a game, the bet's, else GAME_MISMATCH,
+ * stored) and pays into cash and bonus in the bet's proportions. A rollback names a bet
  * and refunds exactly its split; a rollback of a bet never seen is recorded (a
  * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK;
  * a rollback when the player's round already has a win is refused with

@@ -504,6 +504,33 @@ class Run:
                                       "RS_ERROR_INVALID_GAME"), stored=True)
         assert self.wallet("hal")["cash"] == "20.00"
 
+    def win_game_mismatch(self):
+        """A win names its game (game_code): a win of a bet on another game than the
+        one it names is RS_ERROR_INVALID_GAME (as a bet naming another game than its
+        launch's), stored like the other refusals (its replay gets the same bytes),
+        nothing moves. Strict at a live lobby too: the bet's game_code names the table
+        it was placed at, and nothing documents a win naming another one."""
+        ivo = self.player("ivo", cash="20.00")  # launched slot-a
+        answer(self.bet("ivo", "wg-b1", "wg-r1", 100 * EUR), "RS_OK")  # on slot-a
+        body = self.tx("ivo", "win", "wg-w1", "wg-r1", 500 * EUR, ref="wg-b1", game="slot-b")
+        first = self.unchanged(lambda: self.hub.call("transaction/win", body), stored=True)
+        a = answer(first, "RS_ERROR_INVALID_GAME")
+        assert a["user"] == ivo["id"] and a["request_uuid"] == body["request_uuid"], a
+        self.replay_same("transaction/win", body, first)
+        assert self.wallet("ivo")["cash"] == "19.00"
+        # the live lobby: a bet at live-b on a live-a launch, its win naming live-a
+        lobby = self.launch("ivo", "live-a")
+        answer(self.bet("ivo", "wg-b2", "wg-r2", 100 * EUR, game="live-b", token=lobby), "RS_OK")
+        self.unchanged(lambda: answer(self.win("ivo", "wg-w2", "wg-r2", "wg-b2", 500 * EUR,
+                                               game="live-a", token=lobby),
+                                      "RS_ERROR_INVALID_GAME"), stored=True)
+        assert self.wallet("ivo")["cash"] == "18.00"
+        # the wins naming their bets' games pay
+        answer(self.win("ivo", "wg-w3", "wg-r1", "wg-b1", 500 * EUR), "RS_OK")
+        answer(self.win("ivo", "wg-w4", "wg-r2", "wg-b2", 500 * EUR, game="live-b", token=lobby),
+               "RS_OK")
+        assert self.wallet("ivo")["cash"] == "28.00"
+
     def wrong_currency(self):
         def tries():
             a = answer(self.bet("carl", "b-usd", "r-usd", 100 * EUR, currency="USD"),
@@ -715,6 +742,8 @@ def main():
          "earlier bets' retries, wins and rollbacks still answered", run.provider_disabled),
         ("a bet naming another game than the launch's: RS_ERROR_INVALID_GAME, stored; a live "
          "lobby's tables excepted", run.game_mismatch),
+        ("a win naming another game than its bet's: RS_ERROR_INVALID_GAME, stored, nothing "
+         "moves (a live lobby's tables too)", run.win_game_mismatch),
         ("RS_ERROR_WRONG_CURRENCY", run.wrong_currency),
         ("RS_ERROR_USER_DISABLED for blocked and self-excluded players; open rounds still settle", run.user_disabled),
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),

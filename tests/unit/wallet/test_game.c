@@ -796,8 +796,10 @@ static void test_win_identity_is_the_request(void **state)
     assert_true(dup.duplicate);
     assert_memory_equal(dup.response.body, win.response.body, win.response.body_len);
 
-    /* an earlier version's row: the launched game ("launched") hashed and stored */
+    /* an earlier version's row: the launched game ("launched") hashed and stored
+     * (a win naming a game must name its bet's, so the bet is on that game) */
     pb_wallet_op bet2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    snprintf(bet2.game, sizeof bet2.game, "launched");
     assert_int_equal(run(&bet2), PB_OK);
     pb_wallet_op old = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 200);
     old.close_round = true;
@@ -823,6 +825,35 @@ static void test_win_identity_is_the_request(void **state)
     assert_int_equal(run(&named), PB_ERR_IDEMPOTENCY_CONFLICT);
     assert_int_equal(transfers(), n);
     pb_wallet_op *all[] = {&bet, &win, &dup, &bet2, &old, &retry, &other, &named};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+/* A win that names a game (Hub88's game_code) must name its bet's: another is
+ * GAME_MISMATCH, stored (its retry gets the same answer), nothing moves. */
+static void test_win_names_its_bets_game(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    int64_t n = transfers();
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    snprintf(win.game, sizeof win.game, "other");
+    assert_int_equal(run(&win), PB_ERR_GAME_MISMATCH);
+    assert_int_not_equal(win.response.status, 0); /* stored */
+    pb_wallet_op dup = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    snprintf(dup.game, sizeof dup.game, "other");
+    assert_int_equal(run(&dup), PB_ERR_GAME_MISMATCH);
+    assert_true(dup.duplicate);
+    assert_memory_equal(dup.response.body, win.response.body, win.response.body_len);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 900);
+    pb_wallet_op good = op_new(PB_WALLET_WIN, "w2", "r1", "b1", 300);
+    snprintf(good.game, sizeof good.game, "starburst");
+    assert_int_equal(run(&good), PB_OK);
+    assert_int_equal(bal().cash, 1200);
+    pb_wallet_op *all[] = {&bet, &win, &dup, &good};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pb_wallet_op_release(all[i]);
 }
@@ -884,6 +915,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_final_refusals_are_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_win_identity_is_the_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_win_names_its_bets_game, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_from_the_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check, setup,
                                         teardown),
