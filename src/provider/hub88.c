@@ -72,8 +72,11 @@
  *     and HTTP 500 / 503 (nothing was decided);
  *   - a win or rollback whose launch was pruned (30 days after its expiry) is
  *     taken for the player of the bet it names when that is the request's
- *     user (RS_ERROR_INVALID_TOKEN otherwise): "token validity must not be
- *     validated in case of wins and rollbacks";
+ *     user and the token the one the bet was placed with (or the one its own
+ *     earlier attempt came with); RS_ERROR_INVALID_TOKEN otherwise, as for a
+ *     token of another user while its launch is there: "token validity must
+ *     not be validated in case of wins and rollbacks" (an expired token is
+ *     taken), but it is still the player's token;
  *   - an amount that is not a whole number of minor units (EUR 1/100000 = 1
  *     unit, 0.001 cent) is RS_ERROR_WRONG_TYPES and changes nothing; balances
  *     of currencies finer than 1/100000 (BTC, ETH, USDT) are rounded toward
@@ -522,6 +525,7 @@ pb_err pb_hub88_to_op(const pb_hub88_request *r, const char *provider, const pb_
         return PB_ERR_INVALID_REQUEST;
     op->amount = r->call == PB_HUB88_ROLLBACK ? 0 : r->amount_minor;
     op->close_round = r->call != PB_HUB88_ROLLBACK && r->round_closed;
+    pb_wallet_op_set_token(op, r->token); /* recorded with the operation (wallet.h) */
     op->render = pb_hub88_render;
     op->render_ctx = (void *)r->request_uuid;
     return PB_OK;

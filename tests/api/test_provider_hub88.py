@@ -652,6 +652,49 @@ class Run:
                    "RS_ERROR_INVALID_TOKEN")
         self.unchanged(refused)
 
+    def token_after_prune(self):
+        """Once a launch is pruned, a win or rollback of its bet must carry the token
+        the bet was placed with (or the one its own first attempt came with), as while
+        the launch is there it must carry a token of the bet's user (expired or not).
+        Another user's token, pruned too, gets what it gets while its launch is there,
+        RS_ERROR_INVALID_TOKEN, and so does a token never issued; nothing moves. The
+        bet's own token pays."""
+        olga = self.player("olga", cash="10.00")
+        paul = self.player("paul", cash="1.00")
+        for tx, rnd in (("o-b1", "o-r1"), ("o-b2", "o-r2")):
+            answer(self.bet("olga", tx, rnd, 100 * EUR), "RS_OK")
+
+        def foreign(tok):
+            a = answer(self.win("olga", "o-w1", "o-r1", "o-b1", 400 * EUR, token=tok),
+                       "RS_ERROR_INVALID_TOKEN")
+            assert "balance" not in a, a
+            answer(self.rollback("olga", "o-rb2", "o-r2", "o-b2", token=tok),
+                   "RS_ERROR_INVALID_TOKEN")
+        # while the launches are there: paul's token on olga's bets
+        self.unchanged(lambda: foreign(paul["launch"]))
+        hashes = [hashlib.sha256(p["launch"].encode()).digest() for p in (olga, paul)]
+        self.restart_with("UPDATE launch SET expires_at = ? WHERE token_hash IN (?, ?)",
+                          int((time.time() - 31 * 86400) * 1e6), *hashes)
+        self.launch("carl", "slot-b")  # the next launch prunes them
+        con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+        try:
+            left = con.execute("SELECT count(*) FROM launch WHERE token_hash IN (?, ?)",
+                               hashes).fetchone()[0]
+        finally:
+            con.close()
+        assert left == 0, "the launches were not pruned"
+        # pruned: paul's token, a token never issued, the same refusal; nothing moves
+        self.unchanged(lambda: (foreign(paul["launch"]),
+                                foreign("Jx2Vq0mXc3lT9aKpR7bN4sWfY8uHdE1gZ6oLiC5tA0Q")))
+        # the bet's own token pays
+        a = answer(self.win("olga", "o-w1", "o-r1", "o-b1", 400 * EUR), "RS_OK")
+        assert a["user"] == olga["id"] and a["balance"] == 1200 * EUR, a
+        a = answer(self.rollback("olga", "o-rb2", "o-r2", "o-b2"), "RS_OK")
+        assert a["balance"] == 1300 * EUR, a
+        # the win's retry with paul's token: refused, not its stored answer
+        self.unchanged(lambda: answer(self.win("olga", "o-w1", "o-r1", "o-b1", 400 * EUR,
+                                               token=paul["launch"]), "RS_ERROR_INVALID_TOKEN"))
+
     def bad_input(self):
         carl = self.players["carl"]
         good = self.tx("carl", "bet", "b-bad", "r-bad", 100 * EUR)
@@ -749,6 +792,9 @@ def main():
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),
         ("a launch pruned 30 days after its expiry: its bets' wins and rollbacks settle for "
          "their user; unknown bets or another user RS_ERROR_INVALID_TOKEN", run.late_settlement_after_prune),
+        ("after a prune, a win or rollback needs its bet's token: another user's (pruned) or "
+         "an unknown one is RS_ERROR_INVALID_TOKEN as before the prune, nothing moves; the "
+         "bet's pays", run.token_after_prune),
         ("bad input: RS_ERROR_WRONG_SYNTAX / RS_ERROR_WRONG_TYPES (inexact amounts too), nothing moves", run.bad_input),
         ("a provider code that is not hub88 (or longer than any): 404 PROVIDER_NOT_FOUND",
          run.not_a_hub88_provider),

@@ -864,31 +864,80 @@ static void test_owner_from_the_bet(void **state)
     (void)state;
     fund(1000, 0);
     pb_wallet_owner o;
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o),
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o),
                      PB_ERR_BET_NOT_FOUND);
     pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
     assert_int_equal(run(&bet), PB_OK);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
     assert_string_equal(o.brand, "alpha");
     assert_string_equal(o.currency, "EUR");
     assert_string_equal(o.game, "starburst");
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "other", "w1", "b1", &o),
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "other", "w1", "b1", NULL, &o),
                      PB_ERR_BET_NOT_FOUND); /* another provider's ids */
     /* a refused bet names its player too (its rollback completes after the prune,
      * moving nothing); its own retry finds its row */
     pb_wallet_op poor = op_new(PB_WALLET_BET, "b9", "r9", NULL, 100000);
     assert_int_equal(run(&poor), PB_ERR_INSUFFICIENT_FUNDS);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w9", "b9", &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w9", "b9", NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "b9", NULL, &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "b9", NULL, NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
     /* a rolled-back bet still has its player (the win is refused by the wallet) */
     pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
     assert_int_equal(run(&rb), PB_OK);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
     pb_wallet_op *all[] = {&bet, &poor, &rb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+/* Once the launch is gone, the token of a win or rollback must be one the
+ * wallet recorded: the bet's, or the operation's own (its retry). Rows without
+ * one (written before 0031) take any token, as before. */
+static void test_owner_needs_the_recorded_token(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_owner o;
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    pb_wallet_op_set_token(&bet, "token-of-the-bet");
+    assert_int_equal(run(&bet), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "token-of-the-bet", &o),
+                     PB_OK);
+    assert_string_equal(o.player, G.player);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "another-token", &o),
+                     PB_ERR_TOKEN_INVALID);
+    assert_string_equal(o.player, "");
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o),
+                     PB_ERR_TOKEN_INVALID);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "", &o),
+                     PB_ERR_TOKEN_INVALID);
+    /* a win stored with another token of the player's: its retry may carry that
+     * one or the bet's */
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 50);
+    pb_wallet_op_set_token(&win, "token-of-the-win");
+    assert_int_equal(run(&win), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "token-of-the-win", &o),
+                     PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "token-of-the-bet", &o),
+                     PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "another-token", &o),
+                     PB_ERR_TOKEN_INVALID);
+    /* ... but a new win of the bet only the bet's */
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w2", "b1", "token-of-the-win", &o),
+                     PB_ERR_TOKEN_INVALID);
+    pb_store_wallet_op row;
+    assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "b1", &row), PB_STORE_OK);
+    assert_true(row.has_token);
+    free(row.response);
+    /* a bet recorded without a token (as before 0031): any token, as before */
+    pb_wallet_op old = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    assert_int_equal(run(&old), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w3", "b2", "whatever", &o), PB_OK);
+    assert_string_equal(o.player, G.player);
+    pb_wallet_op *all[] = {&bet, &win, &old};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pb_wallet_op_release(all[i]);
 }
@@ -917,6 +966,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_win_identity_is_the_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_win_names_its_bets_game, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_from_the_bet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_needs_the_recorded_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check, setup,
                                         teardown),
     };
