@@ -733,7 +733,7 @@ void pb_wallet_op_set_token(pb_wallet_op *op, const char *token)
 }
 
 /* Whether token is one of the digests recorded for an owner (wallet.h,
- * pb_wallet_owner_get): true when none is recorded (rows before 0031). */
+ * pb_wallet_owner_get): true when none is recorded (rows before 0032). */
 static bool token_recorded(const pb_store_wallet_owner *o, const char *token)
 {
     if (o->n_tokens == 0)

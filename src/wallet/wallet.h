@@ -367,7 +367,7 @@ typedef struct pb_wallet_owner {
  * launch's player, the wallet the bet's). Once the launch is pruned, the
  * player of an unknown token cannot be told, so it must be a token the wallet
  * recorded for this player: the one the bet came with, or the one the
- * operation itself came with (its retry). Rows written before 0031 record
+ * operation itself came with (its retry). Rows written before 0032 record
  * none; when neither row has one, any token is taken (the behaviour before).
  *
  * PB_OK; TOKEN_INVALID when a token is recorded and `token` is none of them

@@ -895,7 +895,7 @@ static void test_owner_from_the_bet(void **state)
 
 /* Once the launch is gone, the token of a win or rollback must be one the
  * wallet recorded: the bet's, or the operation's own (its retry). Rows without
- * one (written before 0031) take any token, as before. */
+ * one (written before 0032) take any token, as before. */
 static void test_owner_needs_the_recorded_token(void **state)
 {
     (void)state;
@@ -932,7 +932,7 @@ static void test_owner_needs_the_recorded_token(void **state)
     assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "b1", &row), PB_STORE_OK);
     assert_true(row.has_token);
     free(row.response);
-    /* a bet recorded without a token (as before 0031): any token, as before */
+    /* a bet recorded without a token (as before 0032): any token, as before */
     pb_wallet_op old = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
     assert_int_equal(run(&old), PB_OK);
     assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w3", "b2", "whatever", &o), PB_OK);

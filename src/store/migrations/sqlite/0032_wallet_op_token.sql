@@ -1,4 +1,4 @@
--- 0031 wallet op token: the launch token each provider operation came with.
+-- 0032 wallet op token: the launch token each provider operation came with.
 -- Launches are pruned 30 days after they expire; a win or rollback arriving
 -- after that finds its player from its bet's row (pb_wallet_owner_get). With
 -- the launch gone nothing said the request's token was ever the player's: any
