@@ -14,14 +14,15 @@
  * in-memory cache with a short TTL → X-Hub88-Signature over the raw body →
  * strict parsing (hub88.c) → the launch token (catalog; for a win or a
  * rollback whose launch was pruned, the bet's player as the wallet knows it,
- * who must be the request's user) → the call:
+ * who must be the request's user, with the token recorded with the bet) → the call:
  *   info     the player (identity): country, brand code;
  *   balance  the player's balances (wallet), token must be live;
  *   bet      provider active (the wallet's provider gate), token live,
  *            currency = the launch's, game playable for the brand with the
  *            amount within its limits (catalog) and the launched one (a live
  *            lobby's tables excepted: same_game), then the wallet;
- *   win      currency = the launch's, the game known, then the wallet;
+ *   win      currency = the launch's, the game known, then the wallet (which
+ *            refuses a game_code other than the bet's: GAME_MISMATCH);
  *   rollback the wallet (never refused for an expired token or a game).
  * Money calls are submitted to the wallet core (pb_wallet_game_submit_async)
  * and answered from its done callback, durable first; the worker does not wait.
@@ -271,14 +272,17 @@ static void money_submit(pb_api_app *a, money_call *m)
 /* A win or rollback whose token the catalog no longer knows (launches are
  * pruned 30 days after they expire): the player of the bet it names, or of the
  * operation itself when it is stored (its retry), as the wallet knows them,
- * when that is the request's user. TOKEN_INVALID otherwise (the token alone
- * says nothing then), STORE_UNAVAILABLE / INTERNAL. */
+ * when that is the request's user and the token is the one the wallet
+ * recorded with the bet (or with the operation's earlier attempt;
+ * pb_wallet_owner_get). TOKEN_INVALID otherwise (the token alone says nothing
+ * then; a token of another user gets it too while its launch is there),
+ * STORE_UNAVAILABLE / INTERNAL. */
 static pb_err launch_from_bet(pb_store_conn *c, const char *provider, const pb_hub88_request *r,
                               pb_launch *l)
 {
     pb_wallet_owner o;
     pb_err e = pb_wallet_owner_get(c, provider, r->transaction_uuid, r->reference_transaction_uuid,
-                                   &o);
+                                   r->token, &o);
     if (e != PB_OK)
         return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_TOKEN_INVALID : e;
     memset(l, 0, sizeof *l);

@@ -13,7 +13,8 @@
  * small in-memory cache with a short TTL → the timestamp and HMAC over the raw
  * body, before anything of the body is read → strict parsing (native.c) → the
  * launch token (catalog; live for session, balance and bet; for a win or a
- * rollback whose launch was pruned, the bet's player as the wallet knows it;
+ * rollback whose launch was pruned, the bet's player as the wallet knows it,
+ * when the token is the one the wallet recorded with the bet;
  * for a round close, the round's player: launch_from_round) →
  * currency = the launch's → for a bet, the game playable on the brand with the
  * amount within its limits (catalog) and the launched one (GAME_MISMATCH) →
@@ -273,14 +274,24 @@ static void money_submit(pb_api_app *a, money_call *m, pb_store_conn *c)
 /* A win or rollback whose token the catalog no longer knows (launches are
  * pruned 30 days after they expire): the player is the one of the bet it names,
  * or of the operation itself when it is stored (its retry), as the wallet knows
- * them. TOKEN_INVALID when the wallet knows neither (the token alone says
- * nothing then), STORE_UNAVAILABLE / INTERNAL. When the token is known, its
- * player must be the bet's (the wallet refuses another one: ROUND_MISMATCH). */
+ * them, when the token is the one recorded with the bet (or with the
+ * operation's earlier attempt; pb_wallet_owner_get). TOKEN_INVALID when the
+ * wallet knows neither (the token alone says nothing then); ROUND_MISMATCH
+ * (with *message) when the token is not the recorded one: what a token of
+ * another player gets while its launch is there (the wallet refuses a bet of
+ * another player than the token's), as the player of a token no launch
+ * names any more cannot be told; STORE_UNAVAILABLE / INTERNAL. */
 static pb_err launch_from_bet(pb_store_conn *c, const char *provider, const pb_native_request *r,
-                              pb_launch *l)
+                              pb_launch *l, const char **message)
 {
     pb_wallet_owner o;
-    pb_err e = pb_wallet_owner_get(c, provider, r->transaction_id, r->bet_transaction_id, &o);
+    pb_err e = pb_wallet_owner_get(c, provider, r->transaction_id, r->bet_transaction_id, r->token,
+                                   &o);
+    if (e == PB_ERR_TOKEN_INVALID) {
+        *message = "launch token is unknown and is not the one the bet was placed with: "
+                   "once a launch is pruned, its bets settle with their own token";
+        return PB_ERR_ROUND_MISMATCH;
+    }
     if (e != PB_OK)
         return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_TOKEN_INVALID : e;
     memset(l, 0, sizeof *l);
@@ -384,9 +395,10 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     e = pb_catalog_launch_resolve_cached(c, code, r->token, l);
     const char *message = NULL; /* the refusal's, when not the registry's */
     if (e == PB_ERR_TOKEN_INVALID && (call == PB_NATIVE_WIN || call == PB_NATIVE_ROLLBACK))
-        e = launch_from_bet(c, code, r, l);
+        e = launch_from_bet(c, code, r, l, &message);
     else if (e == PB_ERR_TOKEN_INVALID && call == PB_NATIVE_ROUND_CLOSE)
         e = launch_from_round(c, code, r, l, &message);
+    pb_err message_for = e;  /* message goes with that refusal only */
     bool known = e == PB_OK; /* from here on refusals carry the player's balance */
     if (gate != PB_OK && (e == PB_OK || e == PB_ERR_TOKEN_INVALID))
         e = gate; /* a switched-off provider's bet: that first (no player: not stored) */
@@ -430,8 +442,7 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
     if (e == PB_OK && !have)
         e = PB_ERR_INTERNAL;
     if (e != PB_OK) {
-        reply_error(req, p, e, NULL, e == PB_ERR_TOKEN_INVALID ? message : NULL,
-                    have ? &bal : NULL);
+        reply_error(req, p, e, NULL, e == message_for ? message : NULL, have ? &bal : NULL);
         return;
     }
     pb_wallet_response out = {0};

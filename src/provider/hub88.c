@@ -52,7 +52,9 @@
  *     RS_ERROR_LIMIT_REACHED; a game disabled for the brand or jurisdiction, or
  *     a bet on another game than the launch's (GAME_MISMATCH; a live game's
  *     launch may bet on another live game of its provider: Hub88's live lobby
- *     switches tables within one session) is RS_ERROR_INVALID_GAME; a token of
+ *     switches tables within one session) is RS_ERROR_INVALID_GAME, and so is a
+ *     win whose game_code is not its bet's (the wallet's GAME_MISMATCH, stored;
+ *     no live-lobby exception: the bet names the table it was placed at); a token of
  *     another user is RS_ERROR_INVALID_TOKEN; a provider switched off in the
  *     catalog (the wallet's one provider gate, pb_wallet_provider_gate) refuses
  *     user/info, user/balance and bets with RS_ERROR_INVALID_PARTNER, while wins
@@ -70,8 +72,11 @@
  *     and HTTP 500 / 503 (nothing was decided);
  *   - a win or rollback whose launch was pruned (30 days after its expiry) is
  *     taken for the player of the bet it names when that is the request's
- *     user (RS_ERROR_INVALID_TOKEN otherwise): "token validity must not be
- *     validated in case of wins and rollbacks";
+ *     user and the token the one the bet was placed with (or the one its own
+ *     earlier attempt came with); RS_ERROR_INVALID_TOKEN otherwise, as for a
+ *     token of another user while its launch is there: "token validity must
+ *     not be validated in case of wins and rollbacks" (an expired token is
+ *     taken), but it is still the player's token;
  *   - an amount that is not a whole number of minor units (EUR 1/100000 = 1
  *     unit, 0.001 cent) is RS_ERROR_WRONG_TYPES and changes nothing; balances
  *     of currencies finer than 1/100000 (BTC, ETH, USDT) are rounded toward
@@ -520,6 +525,7 @@ pb_err pb_hub88_to_op(const pb_hub88_request *r, const char *provider, const pb_
         return PB_ERR_INVALID_REQUEST;
     op->amount = r->call == PB_HUB88_ROLLBACK ? 0 : r->amount_minor;
     op->close_round = r->call != PB_HUB88_ROLLBACK && r->round_closed;
+    pb_wallet_op_set_token(op, r->token); /* recorded with the operation (wallet.h) */
     op->render = pb_hub88_render;
     op->render_ctx = (void *)r->request_uuid;
     return PB_OK;

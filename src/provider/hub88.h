@@ -217,7 +217,8 @@ typedef struct pb_hub88_player {
  * bet_tx_id, game_code → game, brand, player, currency (the player's),
  * currency → request_currency (the request's, "" for a rollback: part of its
  * identity, so a retry in another currency is another request), amount (minor
- * units; 0 for a rollback), round_closed → close_round, trace id, and
+ * units; 0 for a rollback), round_closed → close_round, token → the op's
+ * token digest (pb_wallet_op_set_token), trace id, and
  * pb_hub88_render as renderer with render_ctx = r->request_uuid (which must
  * live until the operation is done). INVALID_REQUEST for user/info or
  * user/balance, or a value that does not fit the op.

@@ -283,6 +283,7 @@ pb_err pb_native_to_op(const pb_native_request *r, const char *provider,
         return PB_ERR_INVALID_REQUEST;
     op->amount = r->call == PB_NATIVE_BET || r->call == PB_NATIVE_WIN ? r->amount : 0;
     op->close_round = r->close_round;
+    pb_wallet_op_set_token(op, r->token); /* recorded with the operation (wallet.h) */
     op->render = pb_native_render;
     op->render_ctx = NULL;
     return PB_OK;

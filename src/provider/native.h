@@ -120,10 +120,11 @@ typedef struct pb_native_player {
 
 /*
  * Fills a wallet operation from a parsed bet / win / rollback / round close:
- * kind, ids, game (the bet's; the launched game for a win; "" otherwise),
+ * kind, ids, game (the bet's; "" otherwise: a win's rows take its bet's),
  * brand, player, currency (the player's), request_currency (the request's, ""
  * for a round close: part of its identity, so a retry in another currency is
- * another request), amount, close_round, trace id, and pb_native_render as its
+ * another request), amount, close_round, the token's digest
+ * (pb_wallet_op_set_token), trace id, and pb_native_render as its
  * renderer. INVALID_REQUEST for session / balance or a value that does not fit
  * the op.
  */

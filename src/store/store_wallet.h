@@ -42,6 +42,10 @@ typedef struct pb_store_wallet_op {
     char *response; /* get: malloc'd, NUL-terminated, owned by the caller; insert: borrowed */
     size_t response_len;
     int64_t created_at;
+    /* SHA-256 of the launch token the request carried (0031); false on rows
+     * written before it and for a request without a token */
+    bool has_token;
+    uint8_t token_hash[32];
 } pb_store_wallet_op;
 
 /* A bet (wallet_bet). state: "placed" | "rolled_back" | "tombstone". */
@@ -63,6 +67,10 @@ typedef struct pb_store_wallet_owner {
     char player[PB_ID_STR_LEN + 1];
     char currency[8];
     char game[PB_STORE_WALLET_GAME_MAX + 1];
+    /* owner_get only: the launch tokens' SHA-256 recorded on the operation's own
+     * row and on its bet's (0031), n_tokens of them (0: rows written before it) */
+    uint8_t tokens[2][32];
+    size_t n_tokens;
 } pb_store_wallet_owner;
 
 /* One player's round (wallet_round, keyed (provider, round_id, player)): a
@@ -95,8 +103,8 @@ pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider
                                           const char *bet_tx_id, const char *state, int64_t now);
 /* The owner of provider's operation tx_id (any kind or outcome: a duplicate),
  * else of its bet bet_tx_id (placed, rolled back since or not, or refused: a
- * refusal is stored only for a player the launch named). NOT_FOUND when neither
- * is stored. */
+ * refusal is stored only for a player the launch named), with the token digests
+ * recorded on both rows (out->tokens). NOT_FOUND when neither is stored. */
 pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                                       const char *bet_tx_id, pb_store_wallet_owner *out);
 /* The players of provider's round round_id as its accepted bets say (wallet_op

@@ -389,6 +389,15 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return PB_OK;
     }
+    /* A win that names a game (Hub88's game_code) pays the bet of that game:
+     * another one is GAME_MISMATCH, a final refusal like a bet's. No exception
+     * for a live lobby's tables (the bet's own game_code names the table it was
+     * placed at, and nothing documents a win naming another one). A native win
+     * names none: it is the bet's. */
+    if (op->game[0] != '\0' && bet.game[0] != '\0' && strcmp(op->game, bet.game) != 0) {
+        op->result = PB_ERR_GAME_MISMATCH;
+        return PB_OK;
+    }
     /* the request named no game (hashed so): its rows take the bet's */
     pb_strlcpy(op->priv.bet_game, bet.game, sizeof op->priv.bet_game);
     pb_store_wallet_round round; /* the player's (named_bet: the bet's player and round) */
@@ -546,6 +555,8 @@ static pb_err store_op(pb_ledger_tx *tx, pb_wallet_op *op)
     r.response = op->response.body;
     r.response_len = op->response.body_len;
     r.created_at = op->outcome.created_at;
+    r.has_token = op->has_token;
+    memcpy(r.token_hash, op->token_hash, sizeof r.token_hash);
     return is_ok(pb_store_wallet_op_insert(pb_ledger_tx_conn(tx), &r)) ? PB_OK : PB_ERR_INTERNAL;
 }
 
@@ -713,6 +724,30 @@ void pb_wallet_op_release(pb_wallet_op *op)
     memset(&op->response, 0, sizeof op->response);
 }
 
+void pb_wallet_op_set_token(pb_wallet_op *op, const char *token)
+{
+    op->has_token = token && token[0];
+    memset(op->token_hash, 0, sizeof op->token_hash);
+    if (op->has_token)
+        pb_sha256(token, strlen(token), op->token_hash);
+}
+
+/* Whether token is one of the digests recorded for an owner (wallet.h,
+ * pb_wallet_owner_get): true when none is recorded (rows before 0032). */
+static bool token_recorded(const pb_store_wallet_owner *o, const char *token)
+{
+    if (o->n_tokens == 0)
+        return true;
+    if (!token || !token[0])
+        return false;
+    uint8_t h[32];
+    pb_sha256(token, strlen(token), h);
+    bool found = false;
+    for (size_t i = 0; i < o->n_tokens; i++)
+        found |= sodium_memcmp(h, o->tokens[i], sizeof h) == 0;
+    return found;
+}
+
 /* A store result of the owner lookups → pb_err (logged when it is a failure). */
 static pb_err owner_rc(pb_store_conn *c, pb_store_rc rc, const char *provider, const char *id)
 {
@@ -764,7 +799,7 @@ pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const c
 }
 
 pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
-                           const char *bet_tx_id, pb_wallet_owner *out)
+                           const char *bet_tx_id, const char *token, pb_wallet_owner *out)
 {
     memset(out, 0, sizeof *out);
     if (!c)
@@ -782,9 +817,8 @@ pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *t
                pb_store_errmsg(c));
         return PB_ERR_INTERNAL;
     }
-    pb_strlcpy(out->brand, o.brand, sizeof out->brand);
-    pb_strlcpy(out->player, o.player, sizeof out->player);
-    pb_strlcpy(out->currency, o.currency, sizeof out->currency);
-    pb_strlcpy(out->game, o.game, sizeof out->game);
+    if (!token_recorded(&o, token))
+        return PB_ERR_TOKEN_INVALID;
+    owner_copy(out, &o);
     return PB_OK;
 }

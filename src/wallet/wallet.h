@@ -49,7 +49,8 @@
  * bets, wins and close on an id never touch another player's round of it.
  *
  * Rules: a win names its bet (same player and round, else ROUND_MISMATCH; the
- * bet not rolled back) and pays into cash and bonus in the bet's proportions. A rollback names a bet
+ * bet not rolled back; when the win names a game, the bet's, else GAME_MISMATCH,
+ * stored) and pays into cash and bonus in the bet's proportions. A rollback names a bet
  * and refunds exactly its split; a rollback of a bet never seen is recorded (a
  * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK;
  * a rollback when the player's round already has a win is refused with
@@ -58,7 +59,8 @@
  * no live launch token (the adapter does not check expiry for them), nor any
  * launch at all: launches are pruned 30 days after they expire, and a win or
  * rollback of a bet the wallet knows is still accepted then, for the bet's
- * player (pb_wallet_owner_get; when a launch is there, its player must be the
+ * player and with the token recorded on the bet (or on the operation's own
+ * earlier attempt) (pb_wallet_owner_get; when a launch is there, its player must be the
  * bet's: ROUND_MISMATCH otherwise). Bets go
  * through the player gate, inside the command, after the duplicate check (so a
  * duplicate of an accepted bet is answered even if the player was blocked since).
@@ -294,6 +296,13 @@ typedef struct pb_wallet_op {
      * its own duplicate gets it again. PB_OK: none. */
     pb_err refusal;
     char trace_id[PB_LEDGER_TRACE_MAX + 1];
+    /* The launch token the request carried, as its SHA-256 (pb_wallet_op_set_token;
+     * has_token false: none). Stored with the operation and no part of its
+     * identity (a win may come with any of its player's live tokens): once the
+     * launch is pruned, it is what says the token of a later win or rollback is
+     * the player's (pb_wallet_owner_get). */
+    bool has_token;
+    uint8_t token_hash[32];
     pb_wallet_render_fn render;
     void *render_ctx;
 
@@ -334,6 +343,9 @@ pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op 
 pb_err pb_wallet_game_submit(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op);
 /* Frees op->response.body. */
 void pb_wallet_op_release(pb_wallet_op *op);
+/* Records the request's launch token on op: its SHA-256, the digest the catalog
+ * keys launches by. NULL or "": none. */
+void pb_wallet_op_set_token(pb_wallet_op *op, const char *token);
 
 /* Whose an operation is when no launch says it (a win or rollback arriving
  * after its launch was pruned). */
@@ -344,12 +356,26 @@ typedef struct pb_wallet_owner {
     char game[PB_WALLET_GAME_MAX + 1];
 } pb_wallet_owner;
 
-/* The owner of provider's operation tx_id if it is stored (its retry), else of
+/*
+ * The owner of provider's operation tx_id if it is stored (its retry), else of
  * the bet bet_tx_id (NULL: none) if it was stored, placed or refused (so the
- * rollback of a refused bet completes after the prune too): PB_OK, BET_NOT_FOUND when
- * the wallet knows neither, STORE_UNAVAILABLE or INTERNAL. Reads on c. */
+ * rollback of a refused bet completes after the prune too), for a request
+ * carrying the launch token `token`.
+ *
+ * The token: with its launch there, a win or rollback may carry any token of
+ * the bet's player (of this provider, expired or not; the adapter checks the
+ * launch's player, the wallet the bet's). Once the launch is pruned, the
+ * player of an unknown token cannot be told, so it must be a token the wallet
+ * recorded for this player: the one the bet came with, or the one the
+ * operation itself came with (its retry). Rows written before 0032 record
+ * none; when neither row has one, any token is taken (the behaviour before).
+ *
+ * PB_OK; TOKEN_INVALID when a token is recorded and `token` is none of them
+ * (out left zeroed); BET_NOT_FOUND when the wallet knows neither operation;
+ * STORE_UNAVAILABLE or INTERNAL. Reads on c.
+ */
 pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
-                           const char *bet_tx_id, pb_wallet_owner *out);
+                           const char *bet_tx_id, const char *token, pb_wallet_owner *out);
 
 /*
  * Whose a round close is when no launch says it (a native close names only its

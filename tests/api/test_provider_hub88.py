@@ -504,6 +504,33 @@ class Run:
                                       "RS_ERROR_INVALID_GAME"), stored=True)
         assert self.wallet("hal")["cash"] == "20.00"
 
+    def win_game_mismatch(self):
+        """A win names its game (game_code): a win of a bet on another game than the
+        one it names is RS_ERROR_INVALID_GAME (as a bet naming another game than its
+        launch's), stored like the other refusals (its replay gets the same bytes),
+        nothing moves. Strict at a live lobby too: the bet's game_code names the table
+        it was placed at, and nothing documents a win naming another one."""
+        ivo = self.player("ivo", cash="20.00")  # launched slot-a
+        answer(self.bet("ivo", "wg-b1", "wg-r1", 100 * EUR), "RS_OK")  # on slot-a
+        body = self.tx("ivo", "win", "wg-w1", "wg-r1", 500 * EUR, ref="wg-b1", game="slot-b")
+        first = self.unchanged(lambda: self.hub.call("transaction/win", body), stored=True)
+        a = answer(first, "RS_ERROR_INVALID_GAME")
+        assert a["user"] == ivo["id"] and a["request_uuid"] == body["request_uuid"], a
+        self.replay_same("transaction/win", body, first)
+        assert self.wallet("ivo")["cash"] == "19.00"
+        # the live lobby: a bet at live-b on a live-a launch, its win naming live-a
+        lobby = self.launch("ivo", "live-a")
+        answer(self.bet("ivo", "wg-b2", "wg-r2", 100 * EUR, game="live-b", token=lobby), "RS_OK")
+        self.unchanged(lambda: answer(self.win("ivo", "wg-w2", "wg-r2", "wg-b2", 500 * EUR,
+                                               game="live-a", token=lobby),
+                                      "RS_ERROR_INVALID_GAME"), stored=True)
+        assert self.wallet("ivo")["cash"] == "18.00"
+        # the wins naming their bets' games pay
+        answer(self.win("ivo", "wg-w3", "wg-r1", "wg-b1", 500 * EUR), "RS_OK")
+        answer(self.win("ivo", "wg-w4", "wg-r2", "wg-b2", 500 * EUR, game="live-b", token=lobby),
+               "RS_OK")
+        assert self.wallet("ivo")["cash"] == "28.00"
+
     def wrong_currency(self):
         def tries():
             a = answer(self.bet("carl", "b-usd", "r-usd", 100 * EUR, currency="USD"),
@@ -625,6 +652,49 @@ class Run:
                    "RS_ERROR_INVALID_TOKEN")
         self.unchanged(refused)
 
+    def token_after_prune(self):
+        """Once a launch is pruned, a win or rollback of its bet must carry the token
+        the bet was placed with (or the one its own first attempt came with), as while
+        the launch is there it must carry a token of the bet's user (expired or not).
+        Another user's token, pruned too, gets what it gets while its launch is there,
+        RS_ERROR_INVALID_TOKEN, and so does a token never issued; nothing moves. The
+        bet's own token pays."""
+        olga = self.player("olga", cash="10.00")
+        paul = self.player("paul", cash="1.00")
+        for tx, rnd in (("o-b1", "o-r1"), ("o-b2", "o-r2")):
+            answer(self.bet("olga", tx, rnd, 100 * EUR), "RS_OK")
+
+        def foreign(tok):
+            a = answer(self.win("olga", "o-w1", "o-r1", "o-b1", 400 * EUR, token=tok),
+                       "RS_ERROR_INVALID_TOKEN")
+            assert "balance" not in a, a
+            answer(self.rollback("olga", "o-rb2", "o-r2", "o-b2", token=tok),
+                   "RS_ERROR_INVALID_TOKEN")
+        # while the launches are there: paul's token on olga's bets
+        self.unchanged(lambda: foreign(paul["launch"]))
+        hashes = [hashlib.sha256(p["launch"].encode()).digest() for p in (olga, paul)]
+        self.restart_with("UPDATE launch SET expires_at = ? WHERE token_hash IN (?, ?)",
+                          int((time.time() - 31 * 86400) * 1e6), *hashes)
+        self.launch("carl", "slot-b")  # the next launch prunes them
+        con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+        try:
+            left = con.execute("SELECT count(*) FROM launch WHERE token_hash IN (?, ?)",
+                               hashes).fetchone()[0]
+        finally:
+            con.close()
+        assert left == 0, "the launches were not pruned"
+        # pruned: paul's token, a token never issued, the same refusal; nothing moves
+        self.unchanged(lambda: (foreign(paul["launch"]),
+                                foreign("Jx2Vq0mXc3lT9aKpR7bN4sWfY8uHdE1gZ6oLiC5tA0Q")))
+        # the bet's own token pays
+        a = answer(self.win("olga", "o-w1", "o-r1", "o-b1", 400 * EUR), "RS_OK")
+        assert a["user"] == olga["id"] and a["balance"] == 1200 * EUR, a
+        a = answer(self.rollback("olga", "o-rb2", "o-r2", "o-b2"), "RS_OK")
+        assert a["balance"] == 1300 * EUR, a
+        # the win's retry with paul's token: refused, not its stored answer
+        self.unchanged(lambda: answer(self.win("olga", "o-w1", "o-r1", "o-b1", 400 * EUR,
+                                               token=paul["launch"]), "RS_ERROR_INVALID_TOKEN"))
+
     def bad_input(self):
         carl = self.players["carl"]
         good = self.tx("carl", "bet", "b-bad", "r-bad", 100 * EUR)
@@ -715,11 +785,16 @@ def main():
          "earlier bets' retries, wins and rollbacks still answered", run.provider_disabled),
         ("a bet naming another game than the launch's: RS_ERROR_INVALID_GAME, stored; a live "
          "lobby's tables excepted", run.game_mismatch),
+        ("a win naming another game than its bet's: RS_ERROR_INVALID_GAME, stored, nothing "
+         "moves (a live lobby's tables too)", run.win_game_mismatch),
         ("RS_ERROR_WRONG_CURRENCY", run.wrong_currency),
         ("RS_ERROR_USER_DISABLED for blocked and self-excluded players; open rounds still settle", run.user_disabled),
         ("RS_ERROR_INVALID_TOKEN, RS_ERROR_INVALID_GAME, RS_ERROR_LIMIT_REACHED, free bets refused", run.invalid_token_and_game),
         ("a launch pruned 30 days after its expiry: its bets' wins and rollbacks settle for "
          "their user; unknown bets or another user RS_ERROR_INVALID_TOKEN", run.late_settlement_after_prune),
+        ("after a prune, a win or rollback needs its bet's token: another user's (pruned) or "
+         "an unknown one is RS_ERROR_INVALID_TOKEN as before the prune, nothing moves; the "
+         "bet's pays", run.token_after_prune),
         ("bad input: RS_ERROR_WRONG_SYNTAX / RS_ERROR_WRONG_TYPES (inexact amounts too), nothing moves", run.bad_input),
         ("a provider code that is not hub88 (or longer than any): 404 PROVIDER_NOT_FOUND",
          run.not_a_hub88_provider),

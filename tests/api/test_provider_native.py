@@ -166,10 +166,12 @@ class Run:
         self.players, self.access, self.tokens = {}, {}, {}
         for who, cur in (("alice", None), ("bob", None), ("carl", None), ("dora", None),
                          ("erin", None), ("gus", None), ("hana", None), ("ivan", None),
-                         ("uma", "USD"), ("kai", None), ("lena", None)):
+                         ("uma", "USD"), ("kai", None), ("lena", None), ("mia", None),
+                         ("nils", None)):
             email = f"{who}@example.com"
             # (registrations are rate-limited per address: the last ones from another)
-            client = self.client if who not in ("kai", "lena") else Client(env, "127.0.3.21")
+            client = (self.client if who not in ("kai", "lena", "mia", "nils")
+                      else Client(env, "127.0.3.21" if who in ("kai", "lena") else "127.0.3.22"))
             self.players[who] = register_player(client, "alpha", email, currency=cur)
             r = expect(client.call("POST", "/v1/player/login",
                                         {"brand": "alpha", "email": email, "password": PASSWORD}),
@@ -899,6 +901,56 @@ class Run:
             r = self.win(who, tx, "kc-live", bet, "2.00")
             assert r.status == 200 and r.json()["player_id"] == self.players[who], r.body
 
+    def token_after_prune(self):
+        """Once a launch is pruned, a win or rollback of its bet must carry the token
+        the bet was placed with (or the one its own first attempt came with), as while
+        the launch is there it must carry a token of the bet's player (expired or not).
+        Another player's token, pruned too, gets what it gets while its launch is there,
+        422 ROUND_MISMATCH, and so does a token never issued; nothing moves. The bet's
+        own token pays, and a live token of the player does."""
+        mia, nils = self.players["mia"], self.players["nils"]
+        self.fund(mia, "cash", "10.00")
+        self.fund(nils, "cash", "1.00")  # (his accounts exist: a call of his creates none)
+        mia_tok, nils_tok = self.tokens["mia"], self.tokens["nils"]
+        for tx, rnd in (("m-b1", "m-r1"), ("m-b2", "m-r2"), ("m-b3", "m-r3")):
+            r = self.bet("mia", tx, rnd, "1.00")
+            assert r.status == 200, r.body
+
+        def foreign(tok, pruned=True):
+            r = self.win("mia", "m-w1", "m-r1", "m-b1", "4.00", token=tok)
+            assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+            assert self.signed_ok(r), r.body
+            # (with its launch there, the token's player's balance; without, nobody's)
+            assert r.json().get("currency") == (None if pruned else "EUR"), r.body
+            r = self.post("rollback", {"token": tok, "transaction_id": "m-rb2", "round_id": "m-r2",
+                                       "bet_transaction_id": "m-b2", "currency": "EUR"})
+            assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+
+        # while the launches are there: nils's token on mia's bets
+        state = self.money_state()
+        foreign(nils_tok, pruned=False)
+        assert self.money_state() == state
+        self.prune_launches(mia_tok, nils_tok)
+        # pruned: nils's token, a token never issued, the same refusal; nothing moves
+        foreign(nils_tok)
+        foreign("Jx2Vq0mXc3lT9aKpR7bN4sWfY8uHdE1gZ6oLiC5tA0Q")
+        assert self.money_state() == state
+        # the bet's own token pays
+        r = self.win("mia", "m-w1", "m-r1", "m-b1", "4.00", token=mia_tok)
+        assert r.status == 200 and r.json()["player_id"] == mia and r.json()["cash"] == "11.00", r.body
+        r = self.post("rollback", {"token": mia_tok, "transaction_id": "m-rb2", "round_id": "m-r2",
+                                   "bet_transaction_id": "m-b2", "currency": "EUR"})
+        assert r.status == 200 and r.json()["cash"] == "12.00", r.body
+        # the win's retry with nils's token: refused, not its stored answer
+        state = self.money_state()
+        r = self.win("mia", "m-w1", "m-r1", "m-b1", "4.00", token=nils_tok)
+        assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+        assert self.money_state() == state
+        # a live token of mia's (a new launch) is hers: it pays her last bet
+        self.tokens["mia"] = self.launch("mia")
+        r = self.win("mia", "m-w3", "m-r3", "m-b3", "1.00")
+        assert r.status == 200 and r.json()["cash"] == "13.00", r.body
+
     def doc_example(self):
         """docs/native-protocol.md's worked example, read out of the page: its request
         and answer signatures are the HMACs of its bytes; its exact request is signed
@@ -1000,6 +1052,9 @@ def main():
          "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
         ("a round close after its launch was pruned: the round's player from its bets; a round "
          "id several players bet on, or an unknown one, TOKEN_INVALID", run.round_close_after_prune),
+        ("after a prune, a win or rollback needs its bet's token: another player's (pruned) or "
+         "an unknown one is ROUND_MISMATCH as before the prune, nothing moves; the bet's pays",
+         run.token_after_prune),
         ("docs/native-protocol.md's worked example: its signatures, its exact bytes "
          "TIMESTAMP_STALE, signed now 200", run.doc_example),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),

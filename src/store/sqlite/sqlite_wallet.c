@@ -14,7 +14,7 @@
 #define OP_COLS                                                                              \
     "provider,tx_id,kind,request_hash,brand,player,currency,round_id,bet_tx_id,game,amount," \
     "result,cash_part,bonus_part,cash_after,bonus_after,held_after,bet_unknown,transfer_id," \
-    "response_status,response,created_at"
+    "response_status,response,created_at,token_hash"
 
 static pb_store_rc op_get(pb_store_conn *base, const char *provider, const char *tx_id,
                           pb_store_wallet_op *out)
@@ -65,6 +65,9 @@ static pb_store_rc op_get(pb_store_conn *base, const char *provider, const char 
             r = PB_STORE_ERROR;
         }
         out->created_at = sqlite3_column_int64(st, 21);
+        out->has_token = sqlite3_column_type(st, 22) == SQLITE_BLOB &&
+                         sqr_blob(out->token_hash, sizeof out->token_hash, st, 22) ==
+                             sizeof out->token_hash;
     } else if (rc != SQLITE_DONE) {
         r = sq_result(c, rc);
     }
@@ -77,7 +80,7 @@ static pb_store_rc op_insert(pb_store_conn *base, const pb_store_wallet_op *op)
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO wallet_op(" OP_COLS
                                       ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                                      "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+                                      "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, op->provider);
@@ -106,6 +109,10 @@ static pb_store_rc op_insert(pb_store_conn *base, const pb_store_wallet_op *op)
     sqlite3_bind_blob(st, 21, op->response ? op->response : "", (int)op->response_len,
                       SQLITE_STATIC);
     sqlite3_bind_int64(st, 22, op->created_at);
+    if (op->has_token)
+        sqlite3_bind_blob(st, 23, op->token_hash, sizeof op->token_hash, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 23);
     return sqr_exec(c, st);
 }
 
@@ -277,21 +284,37 @@ static void read_owner(sqlite3_stmt *st, pb_store_wallet_owner *o)
 }
 
 /* Two lookups by the unique (provider, tx_id) index: the operation's own row
- * first, then its bet's. */
+ * first (the owner), then its bet's; the token digests of both. */
 static pb_store_rc owner_get(pb_store_conn *base, const char *provider, const char *tx_id,
                              const char *bet_tx_id, pb_store_wallet_owner *out)
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT brand,player,currency,game,0 AS pri FROM wallet_op WHERE provider=?1 AND "
-           "tx_id=?2 UNION ALL SELECT brand,player,currency,game,1 FROM wallet_op WHERE "
-           "provider=?1 AND tx_id=?3 AND kind=1 ORDER BY pri LIMIT 1");
+        c, "SELECT brand,player,currency,game,token_hash,0 AS pri FROM wallet_op WHERE "
+           "provider=?1 AND tx_id=?2 UNION ALL SELECT brand,player,currency,game,token_hash,1 "
+           "FROM wallet_op WHERE provider=?1 AND tx_id=?3 AND kind=1 ORDER BY pri");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
     sqr_bind_text(st, 2, tx_id);
     sqr_bind_text(st, 3, bet_tx_id ? bet_tx_id : "");
-    SQR_LOOKUP(c, st, read_owner, out);
+    size_t rows = 0;
+    int rc = SQLITE_DONE;
+    while (rows < 2 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (rows++ == 0)
+            read_owner(st, out);
+        if (sqlite3_column_type(st, 4) == SQLITE_BLOB &&
+            sqr_blob(out->tokens[out->n_tokens], sizeof out->tokens[0], st, 4) ==
+                sizeof out->tokens[0])
+            out->n_tokens++;
+    }
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE; /* both rows read: there is no third */
+    pb_store_rc r = rc != SQLITE_DONE ? sq_result(c, rc)
+                    : rows == 0       ? PB_STORE_NOT_FOUND
+                                      : PB_STORE_OK;
+    sqr_done(st);
+    return r;
 }
 
 /* The distinct players of a round's accepted bets, by 0030's partial index

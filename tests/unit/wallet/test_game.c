@@ -796,8 +796,10 @@ static void test_win_identity_is_the_request(void **state)
     assert_true(dup.duplicate);
     assert_memory_equal(dup.response.body, win.response.body, win.response.body_len);
 
-    /* an earlier version's row: the launched game ("launched") hashed and stored */
+    /* an earlier version's row: the launched game ("launched") hashed and stored
+     * (a win naming a game must name its bet's, so the bet is on that game) */
     pb_wallet_op bet2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    snprintf(bet2.game, sizeof bet2.game, "launched");
     assert_int_equal(run(&bet2), PB_OK);
     pb_wallet_op old = op_new(PB_WALLET_WIN, "w2", "r2", "b2", 200);
     old.close_round = true;
@@ -827,37 +829,115 @@ static void test_win_identity_is_the_request(void **state)
         pb_wallet_op_release(all[i]);
 }
 
+/* A win that names a game (Hub88's game_code) must name its bet's: another is
+ * GAME_MISMATCH, stored (its retry gets the same answer), nothing moves. */
+static void test_win_names_its_bets_game(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    int64_t n = transfers();
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    snprintf(win.game, sizeof win.game, "other");
+    assert_int_equal(run(&win), PB_ERR_GAME_MISMATCH);
+    assert_int_not_equal(win.response.status, 0); /* stored */
+    pb_wallet_op dup = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 300);
+    snprintf(dup.game, sizeof dup.game, "other");
+    assert_int_equal(run(&dup), PB_ERR_GAME_MISMATCH);
+    assert_true(dup.duplicate);
+    assert_memory_equal(dup.response.body, win.response.body, win.response.body_len);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 900);
+    pb_wallet_op good = op_new(PB_WALLET_WIN, "w2", "r1", "b1", 300);
+    snprintf(good.game, sizeof good.game, "starburst");
+    assert_int_equal(run(&good), PB_OK);
+    assert_int_equal(bal().cash, 1200);
+    pb_wallet_op *all[] = {&bet, &win, &dup, &good};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
 /* Whose a win or rollback is when its launch is gone: the bet's player. */
 static void test_owner_from_the_bet(void **state)
 {
     (void)state;
     fund(1000, 0);
     pb_wallet_owner o;
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o),
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o),
                      PB_ERR_BET_NOT_FOUND);
     pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
     assert_int_equal(run(&bet), PB_OK);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
     assert_string_equal(o.brand, "alpha");
     assert_string_equal(o.currency, "EUR");
     assert_string_equal(o.game, "starburst");
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "other", "w1", "b1", &o),
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "other", "w1", "b1", NULL, &o),
                      PB_ERR_BET_NOT_FOUND); /* another provider's ids */
     /* a refused bet names its player too (its rollback completes after the prune,
      * moving nothing); its own retry finds its row */
     pb_wallet_op poor = op_new(PB_WALLET_BET, "b9", "r9", NULL, 100000);
     assert_int_equal(run(&poor), PB_ERR_INSUFFICIENT_FUNDS);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w9", "b9", &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w9", "b9", NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "b9", NULL, &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "b9", NULL, NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
     /* a rolled-back bet still has its player (the win is refused by the wallet) */
     pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
     assert_int_equal(run(&rb), PB_OK);
-    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", &o), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o), PB_OK);
     assert_string_equal(o.player, G.player);
     pb_wallet_op *all[] = {&bet, &poor, &rb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
+/* Once the launch is gone, the token of a win or rollback must be one the
+ * wallet recorded: the bet's, or the operation's own (its retry). Rows without
+ * one (written before 0032) take any token, as before. */
+static void test_owner_needs_the_recorded_token(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_owner o;
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    pb_wallet_op_set_token(&bet, "token-of-the-bet");
+    assert_int_equal(run(&bet), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "token-of-the-bet", &o),
+                     PB_OK);
+    assert_string_equal(o.player, G.player);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "another-token", &o),
+                     PB_ERR_TOKEN_INVALID);
+    assert_string_equal(o.player, "");
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", NULL, &o),
+                     PB_ERR_TOKEN_INVALID);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "", &o),
+                     PB_ERR_TOKEN_INVALID);
+    /* a win stored with another token of the player's: its retry may carry that
+     * one or the bet's */
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 50);
+    pb_wallet_op_set_token(&win, "token-of-the-win");
+    assert_int_equal(run(&win), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "token-of-the-win", &o),
+                     PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "token-of-the-bet", &o),
+                     PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w1", "b1", "another-token", &o),
+                     PB_ERR_TOKEN_INVALID);
+    /* ... but a new win of the bet only the bet's */
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w2", "b1", "token-of-the-win", &o),
+                     PB_ERR_TOKEN_INVALID);
+    pb_store_wallet_op row;
+    assert_int_equal(pb_store_wallet_op_get(G.f->conn, "studio", "b1", &row), PB_STORE_OK);
+    assert_true(row.has_token);
+    free(row.response);
+    /* a bet recorded without a token (as before 0032): any token, as before */
+    pb_wallet_op old = op_new(PB_WALLET_BET, "b2", "r2", NULL, 100);
+    assert_int_equal(run(&old), PB_OK);
+    assert_int_equal(pb_wallet_owner_get(G.f->conn, "studio", "w3", "b2", "whatever", &o), PB_OK);
+    assert_string_equal(o.player, G.player);
+    pb_wallet_op *all[] = {&bet, &win, &old};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pb_wallet_op_release(all[i]);
 }
@@ -884,7 +964,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_merges_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_final_refusals_are_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_win_identity_is_the_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_win_names_its_bets_game, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_from_the_bet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_needs_the_recorded_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check, setup,
                                         teardown),
     };

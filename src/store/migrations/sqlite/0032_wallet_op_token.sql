@@ -1,0 +1,14 @@
+-- 0032 wallet op token: the launch token each provider operation came with.
+-- Launches are pruned 30 days after they expire; a win or rollback arriving
+-- after that finds its player from its bet's row (pb_wallet_owner_get). With
+-- the launch gone nothing said the request's token was ever the player's: any
+-- string was taken. Each operation row now records the SHA-256 of the token its
+-- request carried (the same digest the launch table keys its rows by: tokens
+-- are 256 random bits, so the digest gives a copy of the database no usable
+-- token), and once the launch is gone a win or rollback must carry the token
+-- recorded on its bet's row or on its own (its retry). NULL on rows written
+-- before this migration, and on operations that came without a token: those
+-- keep the earlier behaviour (the bet's player, whatever the token).
+-- Cost: 32 bytes per operation row, written in the operation's own commit; no
+-- index (it is read from the rows found by (provider, tx_id)).
+ALTER TABLE wallet_op ADD COLUMN token_hash BLOB;
