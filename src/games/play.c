@@ -8,10 +8,14 @@
  *   pending  ──wallet bet "<id>:bet"──► decide (ledger command) ──► active | settling | voiding
  *      │ refused: the round is deleted (a refused bet leaves nothing)
  *   settling ──wallet win "<id>:win" (closes the wallet round)──► settled (ledger command)
- *   voiding  ──wallet rollback "<id>:void" of "<id>:bet"──► void (ledger command)
+ *   voiding  ──wallet rollback "<id>:void" of "<id>:bet"
+ *            ──wallet round close "<id>:close"──► void + audit entry (ledger command)
  *
  * voiding: a crash bet whose acceptance came after its round started never
- * played (play.h, "Void"); its stake goes back, exactly its cash / bonus split.
+ * played (play.h, "Void"); its stake goes back, exactly its cash / bonus split,
+ * and its wallet round is closed as a settlement's win closes it. The move to
+ * void and its audit entry (a system decision that gave money back) commit
+ * together, so the entry is written once however often the void is retried.
  *
  * A step that finds the round already moved on by someone else (a concurrent
  * retry, the crash scheduler) just reads where it is and goes on from there.
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -214,20 +219,73 @@ static pb_err settle_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx,
     return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-/* void: voiding → void (the stake given back) */
+/* What the void step records: the stake the wallet gave back (its rollback's
+ * outcome, the same on a duplicate) and the caller's trace. */
+typedef struct void_ctx {
+    int64_t cash_part, bonus_part;
+    const char *trace_id;
+    bool moved; /* out: this step made it void (not a concurrent driver) */
+} void_ctx;
+
+/* The audit entry of a void: a system decision (actor "system", the in-house
+ * games' provider) that gave the stake back, naming the round (the bet's round
+ * id is the target; its crash round, stake and split and the reason in after). */
+static pb_err void_audit(pb_ledger_tx *tx, const pb_store_game_round *row, const void_ctx *x)
+{
+    char txv[PB_ID_STR_LEN + 8], txc[PB_ID_STR_LEN + 8];
+    snprintf(txv, sizeof txv, "%s:void", row->id);
+    snprintf(txc, sizeof txc, "%s:close", row->id);
+    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:s,s:s}", "state", PLAY_VOID,
+                              "void_reason", row->void_reason, "game", row->game, "crash_round",
+                              row->crash_round, "player", row->player, "amount",
+                              (json_int_t)row->amount, "currency", row->currency, "refunded_cash",
+                              (json_int_t)x->cash_part, "refunded_bonus", (json_int_t)x->bonus_part,
+                              "wallet_rollback", txv, "wallet_close", txc);
+    char *after_text = play_json_text(after);
+    char before[64];
+    snprintf(before, sizeof before, "{\"state\":\"%s\"}", PLAY_VOIDING);
+    const char *why = strcmp(row->void_reason, PB_PLAY_VOID_CRASHED) == 0
+                          ? "crash bet accepted only after its round crashed: it never played, "
+                            "its stake is given back"
+                          : "crash bet accepted only after its round started: it never played, "
+                            "its stake is given back";
+    pb_audit_entry en = {.actor_kind = "system",
+                         .actor_id = PB_PLAY_AUDIT_ACTOR,
+                         .brand = row->brand,
+                         .action = PB_PLAY_AUDIT_VOID,
+                         .target_kind = "game_round",
+                         .target_id = row->id,
+                         .before = before,
+                         .after = after_text,
+                         .reason = why,
+                         .trace_id = x->trace_id && x->trace_id[0] ? x->trace_id : NULL};
+    pb_err e = after_text ? pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx))
+                          : PB_ERR_INTERNAL;
+    free(after_text);
+    if (e != PB_OK)
+        pb_log(PB_LOG_ERROR, "games.void_audit", "round %s: the audit entry failed: %s", row->id,
+               pb_err_code(e));
+    return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* void: voiding → void (the stake given back, the wallet round closed), with
+ * its audit entry in the same transaction */
 static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
 {
-    bool *moved = ctx; /* this step made it void (not a concurrent driver) */
+    void_ctx *x = ctx;
     (void)result;
-    *moved = false;
+    x->moved = false;
     if (strcmp(row->state, PLAY_VOIDING) != 0)
         return PB_OK;
     int64_t now = pb_ledger_tx_now(tx);
     snprintf(row->state, sizeof row->state, PLAY_VOID);
     row->updated_at = row->settled_at = now;
     pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_VOIDING);
-    *moved = rc == PB_STORE_OK;
-    return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_err e = void_audit(tx, row, x);
+    x->moved = e == PB_OK;
+    return e;
 }
 
 /* a refused bet: the pending round goes */
@@ -242,6 +300,8 @@ static pb_err forget_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx,
 }
 
 /* ---- the wallet's game money ---- */
+
+static bool transient(pb_err e) { return pb_err_transient(e); }
 
 static int render(void *ctx, const pb_wallet_op *op, const pb_wallet_outcome *o,
                   pb_wallet_response *out)
@@ -290,27 +350,57 @@ void play_wallet_void_op(pb_wallet_op *op, const pb_store_game_round *r, const c
     op->render = render;
 }
 
-typedef enum { MOVE_BET, MOVE_WIN, MOVE_VOID } wallet_kind;
+void play_wallet_close_op(pb_wallet_op *op, const pb_store_game_round *r, const char *trace_id)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = PB_WALLET_ROUND_CLOSE;
+    snprintf(op->provider, sizeof op->provider, PB_PLAY_PROVIDER);
+    snprintf(op->tx_id, sizeof op->tx_id, "%s:close", r->id);
+    snprintf(op->round_id, sizeof op->round_id, "%s", r->id);
+    snprintf(op->game, sizeof op->game, "%s", r->game); /* the round row's game */
+    snprintf(op->brand, sizeof op->brand, "%s", r->brand);
+    snprintf(op->player, sizeof op->player, "%s", r->player);
+    snprintf(op->currency, sizeof op->currency, "%s", r->currency);
+    snprintf(op->trace_id, sizeof op->trace_id, "%s", trace_id ? trace_id : "");
+    op->render = render;
+}
 
-/* Stakes, pays or gives back (void) round r through the wallet.
- * Returns the wallet's result. */
+typedef enum { MOVE_BET, MOVE_WIN, MOVE_VOID, MOVE_CLOSE } wallet_kind;
+
+/* Stakes, pays, gives back (void) or closes round r through the wallet;
+ * *moved (may be NULL) receives the operation's cash and bonus parts (a
+ * duplicate's as stored). Returns the wallet's result. */
 static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_round *r,
-                          wallet_kind kind, const char *trace_id)
+                          wallet_kind kind, const char *trace_id, int64_t moved[2])
 {
     pb_wallet_op *op = malloc(sizeof *op);
     if (!op)
         return PB_ERR_INTERNAL;
     if (kind == MOVE_VOID)
         play_wallet_void_op(op, r, trace_id);
+    else if (kind == MOVE_CLOSE)
+        play_wallet_close_op(op, r, trace_id);
     else
         play_wallet_op(op, r, kind == MOVE_WIN, trace_id);
     pb_err e = pb_wallet_game_submit(p->w, c, op);
+    if (moved) {
+        moved[0] = op->outcome.cash_part;
+        moved[1] = op->outcome.bonus_part;
+    }
     pb_wallet_op_release(op);
     free(op);
     return e;
 }
 
-static bool transient(pb_err e) { return pb_err_transient(e); }
+/* A wallet refusal of a step that cannot be refused (a win, a void's rollback
+ * or close): logged, and INTERNAL (the round stays; a retry goes on). */
+static pb_err must_pass(pb_err e, const char *event, const char *id)
+{
+    if (e == PB_OK || transient(e))
+        return e;
+    pb_log(PB_LOG_ERROR, event, "round %s: the wallet said %s", id, pb_err_code(e));
+    return PB_ERR_INTERNAL;
+}
 
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id)
 {
@@ -319,7 +409,7 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     for (int guard = 0; guard < 8; guard++) {
         pb_err e;
         if (strcmp(r->state, PLAY_PENDING) == 0) {
-            e = wallet_move(p, c, r, MOVE_BET, trace_id);
+            e = wallet_move(p, c, r, MOVE_BET, trace_id, NULL);
             if (e == PB_OK) {
                 e = play_step(p, id, NULL, decide_step, p, r);
             } else if (!transient(e)) {
@@ -329,26 +419,23 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
                 return e;
             }
         } else if (strcmp(r->state, PLAY_SETTLING) == 0) {
-            e = wallet_move(p, c, r, MOVE_WIN, trace_id);
-            if (e != PB_OK && !transient(e)) {
-                pb_log(PB_LOG_ERROR, "games.win_refused", "round %s: the wallet said %s", id,
-                       pb_err_code(e));
-                e = PB_ERR_INTERNAL;
-            }
+            e = must_pass(wallet_move(p, c, r, MOVE_WIN, trace_id, NULL), "games.win_refused", id);
             if (e == PB_OK)
                 e = play_step(p, id, NULL, settle_step, NULL, r);
         } else if (strcmp(r->state, PLAY_VOIDING) == 0) {
-            /* never in play: the stake back, keyed "<id>:void" (a retry is a duplicate) */
-            e = wallet_move(p, c, r, MOVE_VOID, trace_id);
-            if (e != PB_OK && !transient(e)) {
-                pb_log(PB_LOG_ERROR, "games.void_refused", "round %s: the wallet said %s", id,
-                       pb_err_code(e));
-                e = PB_ERR_INTERNAL;
-            }
-            bool moved = false;
+            /* never in play: the stake back, keyed "<id>:void", then its wallet
+             * round closed, keyed "<id>:close" (a retry of either is a duplicate:
+             * nothing moves twice), then void with its audit entry */
+            int64_t back[2] = {0, 0};
+            e = must_pass(wallet_move(p, c, r, MOVE_VOID, trace_id, back), "games.void_refused",
+                          id);
             if (e == PB_OK)
-                e = play_step(p, id, NULL, void_step, &moved, r);
-            if (e == PB_OK && moved)
+                e = must_pass(wallet_move(p, c, r, MOVE_CLOSE, trace_id, NULL),
+                              "games.void_close_refused", id);
+            void_ctx vx = {.cash_part = back[0], .bonus_part = back[1], .trace_id = trace_id};
+            if (e == PB_OK)
+                e = play_step(p, id, NULL, void_step, &vx, r);
+            if (e == PB_OK && vx.moved)
                 pb_log(PB_LOG_WARN, "games.bet_void",
                        "round %s (%s, crash round %s): void (%s), stake %" PRId64 " %s given back",
                        id, r->game, r->crash_round[0] ? r->crash_round : "-", r->void_reason,

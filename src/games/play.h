@@ -61,7 +61,11 @@
  * not lost. Its round goes "voiding" (void_reason PB_PLAY_VOID_STARTED or
  * PB_PLAY_VOID_CRASHED) and its stake goes back through the wallet as a
  * rollback "<round>:void" of "<round>:bet" (exactly the bet's cash / bonus
- * split, keyed: a retry is a duplicate), then "void". Its auto cash-out does not
+ * split, keyed: a retry is a duplicate), its wallet round is closed ("<round>:close",
+ * as a settlement's win closes it), then "void" with an audit entry
+ * (PB_PLAY_AUDIT_VOID by the system actor PB_PLAY_AUDIT_ACTOR: the round, its
+ * crash round, the stake and its split, the reason), written in the same
+ * transaction as the move to "void", so once. Its auto cash-out does not
  * count, even when the point reached it: the bet was never in the round. The
  * seeded games have no such case: their outcome is fixed by the seed pair and
  * the nonce the decision takes, whenever it comes, and a mines game decided late
@@ -137,6 +141,9 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 /* Why a round is void (pb_store_game_round.void_reason; the API shows it). */
 #define PB_PLAY_VOID_STARTED "crash_round_started" /* accepted after its round started */
 #define PB_PLAY_VOID_CRASHED "crash_round_crashed" /* ... after its round crashed */
+/* A void's audit entry: action, and the system actor that decided it. */
+#define PB_PLAY_AUDIT_VOID "game_round.voided"
+#define PB_PLAY_AUDIT_ACTOR "provider:" PB_PLAY_PROVIDER
 
 /* Stops the crash scheduler (it submits ledger commands: call this before the
  * ledger closes). Idempotent. */

@@ -121,6 +121,9 @@ void play_wallet_op(pb_wallet_op *op, const pb_store_game_round *r, bool win, co
  * "<round>:void" of its bet "<round>:bet" (the wallet returns exactly the bet's
  * cash / bonus split, once: a retry is a duplicate). */
 void play_wallet_void_op(pb_wallet_op *op, const pb_store_game_round *r, const char *trace_id);
+/* Fills the wallet operation that closes a void round's wallet round: a round
+ * close "<round>:close" (a settlement's win closes it; a retry is a duplicate). */
+void play_wallet_close_op(pb_wallet_op *op, const pb_store_game_round *r, const char *trace_id);
 
 /* Decides a pending round inside the writer (play_bet.c: instant games and
  * mines; play_crash.c: crash bets). Updates *r (copy of the stored pending row)

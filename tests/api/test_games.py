@@ -21,6 +21,7 @@ import json
 import math
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -246,6 +247,45 @@ class Run:
         rd = r["round"]
         assert rd["state"] == "settled" and rd["fair"]["nonce"] == nonce, rd
         assert self.wallet("dave")["total"] == rd["payout"] == r["balance"], (r, self.wallet("dave"))
+
+    def pending_shown(self):
+        # a bet whose decision fails after its stake is "pending" until it is driven on:
+        # the player's history and round answers show it so (checked against openapi.yaml,
+        # whose state enum lacked it), and the retry with its key finishes it, staked once
+        con = sqlite3.connect(self.env.db, timeout=30)
+        pid = self.ids["frank"]
+        before = minor(self.wallet("frank")["total"])
+        key = self.key("pending")
+        body = ("frank", "dice", "1.00", {"target": 50, "direction": "over"})
+        try:
+            con.execute("CREATE TRIGGER no_decision BEFORE UPDATE OF state ON game_round "
+                        f"WHEN OLD.state = 'pending' AND OLD.player = '{pid}' "
+                        "BEGIN SELECT RAISE(ABORT, 'refused for the test'); END")
+            con.commit()
+            r = self.client.call("POST", "/v1/player/originals/dice/bets",
+                                 {"amount": body[2], "params": body[3]},
+                                 token=self.tokens["frank"], headers={"Idempotency-Key": key},
+                                 check=False)
+            assert r.status >= 500, r
+            (rid, state), = self.env.rows("SELECT id, state FROM game_round WHERE player=? "
+                                          "AND idempotency_key=?", pid, key)
+            assert state == "pending", state
+            # the history lists finished and resting rounds only; the round itself answers
+            page = expect(self.call("frank", "GET", "/v1/player/originals/rounds?game=dice"), 200)
+            assert rid not in [x["id"] for x in page["items"]], page
+            rd = expect(self.call("frank", "GET", f"/v1/player/originals/rounds/{rid}"), 200)
+            assert rd["state"] == "pending" and rd["payout"] is None, rd
+            assert rd["void_reason"] is None and rd["outcome"] is None, rd
+            assert minor(self.wallet("frank")["total"]) == before - 100  # staked
+        finally:
+            con.execute("DROP TRIGGER IF EXISTS no_decision")
+            con.commit()
+            con.close()
+        rd = expect(self.bet(*body, key=key), 200)["round"]
+        assert rd["id"] == rid and rd["state"] == "settled", rd
+        assert minor(self.wallet("frank")["total"]) == before - 100 + minor(rd["payout"])
+        assert self.env.rows("SELECT count(*) FROM wallet_op WHERE tx_id=?",
+                             rd["id"] + ":bet") == [(1,)]
 
     def bad_input(self):
         st = self.state()
@@ -1027,6 +1067,8 @@ def main():
          "another request under it is IDEMPOTENCY_CONFLICT", run.idempotent_retry),
         ("a bet of the whole balance works; one unit more is INSUFFICIENT_FUNDS with nothing "
          "recorded (no round, no nonce, no money)", run.bet_equals_balance),
+        ("a bet whose decision failed is shown pending (GET round; not in the history), then "
+         "finished by its retry, staked once", run.pending_shown),
         ("bad input on every player route: 4xx with stable codes, nothing changed",
          run.bad_input),
         ("mines: reveal, cash-out (concurrent requests pay once), a mine loses, 24 mines",

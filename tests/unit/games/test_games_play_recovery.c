@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "play_fixture.h"
+#include "audit/audit.h"
 #include "core/time.h"
 #include "catalog/catalog.h"
 #include "games/play_internal.h"
+#include "store/store_wallet.h"
 
 /* ---- recovery: rounds a crash left mid-way ---- */
 
@@ -705,7 +707,14 @@ static void retried_while_running(const char *trigger, const char *drop, const c
     assert_int_equal(wallet_ops(tx), 1);
     snprintf(tx, sizeof tx, "%s:bet", b.id);
     assert_int_equal(wallet_ops(tx), 1);
-    pb_play_stats_get(G.p, &st);
+    /* the pass adds its count once it has been through every round: the bet
+     * can be settled a moment before (≤ 5 s) */
+    for (int i = 0; i < 500; i++) {
+        pb_play_stats_get(G.p, &st);
+        if (st.rounds_retried > 0)
+            break;
+        sleep_ms(10);
+    }
     assert_true(st.rounds_retried > 0);
     /* nothing more moves afterwards */
     int64_t n = gp_transfers();
@@ -828,9 +837,56 @@ static pb_store_crash_round void_bets(int64_t min_point, const char *key,
     return cr;
 }
 
+/* Whether player i's wallet round of game round id is closed (false: no row,
+ * open: a round of bets only has none); *has_win too. */
+static bool wallet_round_closed(int i, const char *id, bool *has_win)
+{
+    pb_store_wallet_round wr;
+    pb_store_rc rc = pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, id, G.players[i], &wr);
+    assert_true(rc == PB_STORE_OK || rc == PB_STORE_NOT_FOUND);
+    *has_win = rc == PB_STORE_OK && wr.has_win;
+    return rc == PB_STORE_OK && wr.closed;
+}
+
+/* The void's audit entry of round id: asserts there is exactly one, by the
+ * system, naming the round, its crash round, the stake and its split and the
+ * reason; and that the audit chain verifies. */
+static void assert_void_audited(const pb_store_game_round *late, const char *reason, int64_t cash,
+                                int64_t bonus)
+{
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = late->id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    const pb_audit_record *r = &pg.entries[0];
+    assert_string_equal(r->action, "game_round.voided");
+    assert_string_equal(r->actor_kind, "system");
+    assert_string_equal(r->actor_id, "provider:pitboss");
+    assert_string_equal(r->brand, "alpha");
+    assert_true(strstr(r->reason, "never played") != NULL);
+    json_error_t je;
+    json_t *a = json_loads(r->after, 0, &je);
+    assert_non_null(a);
+    assert_string_equal(json_string_value(json_object_get(a, "state")), "void");
+    assert_string_equal(json_string_value(json_object_get(a, "void_reason")), reason);
+    assert_string_equal(json_string_value(json_object_get(a, "crash_round")), late->crash_round);
+    assert_string_equal(json_string_value(json_object_get(a, "player")), late->player);
+    assert_int_equal(json_integer_value(json_object_get(a, "amount")), late->amount);
+    assert_string_equal(json_string_value(json_object_get(a, "currency")), "EUR");
+    assert_int_equal(json_integer_value(json_object_get(a, "refunded_cash")), cash);
+    assert_int_equal(json_integer_value(json_object_get(a, "refunded_bonus")), bonus);
+    json_decref(a);
+    pb_audit_page_free(&pg);
+    pb_audit_verify_summary vs;
+    assert_int_equal(pb_audit_verify(G.f->conn, NULL, 0, NULL, NULL, &vs), PB_OK);
+    assert_int_equal(vs.violations, 0);
+}
+
 /* The late bet is void: its stake back exactly (600 cash, 1000 bonus), staked
  * once and given back once, never paid (its auto cash-out was below the point:
- * it never played); the bet in play lost as the crash decided (no refund). */
+ * it never played), its wallet round closed once like a settled round's, the
+ * void audited once, the ledger clean; the bet in play lost as the crash
+ * decided (no refund). */
 static void assert_void(const pb_store_game_round *late, const char *reason,
                         const pb_store_game_round *in_play, int64_t cash1)
 {
@@ -848,6 +904,15 @@ static void assert_void(const pb_store_game_round *late, const char *reason,
     assert_int_equal(round_ops(late->id, "bet"), 1);
     assert_int_equal(round_ops(late->id, "void"), 1);
     assert_int_equal(round_ops(late->id, "win"), 0);
+    /* its wallet round closed (a settled round's win closes its), once */
+    bool has_win = true;
+    assert_true(wallet_round_closed(0, late->id, &has_win));
+    assert_false(has_win);
+    assert_int_equal(round_ops(late->id, "close"), 1);
+    assert_void_audited(late, reason, 600, 400);
+    pb_ledger_verify_summary lv;
+    assert_int_equal(pb_ledger_verify(G.f->conn, NULL, NULL, &lv), PB_OK);
+    assert_int_equal(lv.violations, 0);
 
     pb_store_game_round l = settled_wait(in_play->id);
     assert_true(l.has_payout);
@@ -857,6 +922,9 @@ static void assert_void(const pb_store_game_round *late, const char *reason,
     assert_int_equal(gp_cash(1), cash1 - 700);
     assert_int_equal(round_ops(in_play->id, "void"), 0);
     assert_int_equal(round_ops(in_play->id, "win"), 1);
+    assert_int_equal(round_ops(in_play->id, "close"), 0);
+    assert_true(wallet_round_closed(1, in_play->id, &has_win)); /* by its win */
+    assert_true(has_win);
     pb_store_game_round_clear(&l);
 
     /* the player's retry is answered from the void round; nothing moves again */
@@ -876,6 +944,8 @@ static void assert_void(const pb_store_game_round *late, const char *reason,
     balances(0, &cash, &bonus);
     assert_int_equal(cash, 600);
     assert_int_equal(bonus, 1000);
+    assert_int_equal(round_ops(late->id, "close"), 1);
+    assert_void_audited(late, reason, 600, 400);
 }
 
 /* Through the retry pass: the bet's decision fails after its stake, its round
@@ -958,6 +1028,65 @@ static void crash_bet_void_recovered(void **state)
     gp_play_open(&cfg);
     crashed_wait(cr.id);
     assert_void(&late, reason, &in_play, FUND);
+    pb_store_game_round_clear(&in_play);
+    pb_store_game_round_clear(&late);
+}
+
+/* A void retried after its wallet steps: the bet's decision fails until its
+ * round has crashed, then the move to "void" fails (the stake already given
+ * back, the wallet round already closed) through several retry passes; once
+ * the failure goes, the retry pass makes it void. The stake came back once, the
+ * wallet round was closed once (every retry's rollback and close were
+ * duplicates) and the void has one audit entry (written with the move, rolled
+ * back with each failed one). */
+static void crash_bet_void_mark_retried(void **state)
+{
+    (void)state;
+    gp_fund(0, 600);
+    fund_bonus(0, 1000);
+    gp_fund(1, FUND);
+    pb_store_game_round in_play, late;
+    pb_store_crash_round cr = void_bets(102, "void-mark", &in_play, &late);
+    crashed_wait(cr.id);
+    /* one transaction: no retry pass may decide and void the bet in between */
+    sql("BEGIN IMMEDIATE; DROP TRIGGER inject; CREATE TRIGGER inject BEFORE UPDATE OF state "
+        "ON game_round WHEN NEW.state = 'void' "
+        "BEGIN SELECT RAISE(ABORT, 'injected: not marked void'); END; COMMIT");
+    for (int i = 0; i < 3000 && round_ops(late.id, "close") == 0; i++)
+        sleep_ms(10);
+    assert_int_equal(round_ops(late.id, "close"), 1);
+    /* one more retry pass fails at the mark (after its rollback and close:
+     * duplicates); the passes back off, so this can take a few seconds */
+    pb_play_stats st0, st;
+    pb_play_stats_get(G.p, &st0);
+    for (int i = 0; i < 1500; i++) {
+        pb_play_stats_get(G.p, &st);
+        if (st.retry_failures > st0.retry_failures)
+            break;
+        sleep_ms(10);
+    }
+    assert_true(st.retry_failures > st0.retry_failures);
+    pb_store_game_round r = gp_stored(late.id);
+    assert_string_equal(r.state, "voiding");
+    pb_store_game_round_clear(&r);
+    int64_t cash, bonus;
+    balances(0, &cash, &bonus);
+    assert_int_equal(cash, 600); /* given back already, once */
+    assert_int_equal(bonus, 1000);
+    assert_int_equal(round_ops(late.id, "void"), 1);
+    assert_int_equal(round_ops(late.id, "close"), 1);
+    bool has_win;
+    assert_true(wallet_round_closed(0, late.id, &has_win));
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = late.id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 0); /* not void yet: no entry */
+    pb_audit_page_free(&pg);
+
+    sql("DROP TRIGGER inject");
+    r = void_wait(late.id);
+    pb_store_game_round_clear(&r);
+    assert_void(&late, PB_PLAY_VOID_CRASHED, &in_play, FUND);
     pb_store_game_round_clear(&in_play);
     pb_store_game_round_clear(&late);
 }
@@ -1113,6 +1242,7 @@ int main(void)
                                         gp_teardown),
         cmocka_unit_test_setup_teardown(crash_bet_void_retried, setup_crash_void, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_bet_void_recovered, setup_crash_void, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_bet_void_mark_retried, setup_crash_void, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
