@@ -41,8 +41,10 @@
  * *bad_field (starts NULL) names the request field at fault on a 4xx. */
 typedef pb_err (*pb_admin_tx_fn)(pb_store_conn *c, void *ctx, const char **bad_field);
 
-/* Runs fn in a write transaction on the request's connection: begin, fn,
- * commit; rolls back on any failure; retries a busy database (begin, a busy
+/* Runs fn in a write transaction on the request's connection: begin, a re-check
+ * of the request's principal as the transaction sees it (pb_identity_principal_check:
+ * a caller disabled, demoted or logged out since the authorizer ran is refused with
+ * SESSION_REVOKED / FORBIDDEN and nothing written), fn, commit; rolls back on any failure; retries a busy database (begin, a busy
  * statement reported as STORE_UNAVAILABLE, commit) PB_ADMIN_TX_ATTEMPTS times. */
 pb_err pb_admin_write(pb_http_request *req, pb_admin_tx_fn fn, void *ctx, const char **bad_field);
 

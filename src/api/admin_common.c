@@ -45,7 +45,12 @@ pb_err pb_admin_write(pb_http_request *req, pb_admin_tx_fn fn, void *ctx, const 
                    pb_http_trace_id(req));
             return PB_ERR_INTERNAL;
         }
-        e = fn(c, ctx, bad_field);
+        /* the caller was authorized on an earlier snapshot: a disable, role change or
+         * logout committed since then (e.g. an admin disabling this one) refuses it */
+        const pb_principal *p = pb_api_principal(req);
+        e = p ? pb_identity_principal_check(c, p, pb_time_now_us()) : PB_OK;
+        if (e == PB_OK)
+            e = fn(c, ctx, bad_field);
         if (e != PB_OK) {
             pb_store_rollback(c);
             if (e == PB_ERR_STORE_UNAVAILABLE)

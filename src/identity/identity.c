@@ -265,3 +265,36 @@ pb_err pb_identity_authenticate(pb_identity *id, pb_store_conn *c, pb_subject_ki
     snprintf(out->subject_public_id, sizeof out->subject_public_id, "%s", st.public_id);
     return load_scope(c, out, &st);
 }
+
+/* The session by internal id, then the subject, as the transaction sees them. */
+pb_err pb_identity_principal_check(pb_store_conn *c, const pb_principal *p, int64_t now)
+{
+    if (!p)
+        return PB_ERR_UNAUTHENTICATED;
+    pb_store_session s;
+    pb_err e = pb_id_store_err(c, pb_store_session_get(c, p->session_id, &s),
+                               PB_ERR_SESSION_REVOKED, "session get");
+    if (e != PB_OK)
+        return e;
+    if (s.subject_id != p->subject_id ||
+        strcmp(s.subject_kind, pb_subject_kind_name(p->kind)) != 0 || s.revoked_at != 0 ||
+        now >= s.expires_at || now >= s.last_seen_at + s.idle_s * 1000000)
+        return PB_ERR_SESSION_REVOKED;
+    if (p->kind == PB_SUBJECT_PLAYER) {
+        pb_store_player pl;
+        e = pb_id_store_err(c, pb_store_player_get(c, s.subject_id, &pl), PB_ERR_SESSION_REVOKED,
+                            "player get");
+        if (e == PB_OK && strcmp(pl.status, "active") != 0)
+            e = PB_ERR_PLAYER_BLOCKED;
+        return e;
+    }
+    pb_store_staff st;
+    e = pb_id_store_err(c, pb_store_staff_get(c, s.subject_id, &st), PB_ERR_SESSION_REVOKED,
+                        "staff get");
+    if (e == PB_OK && strcmp(st.status, "active") != 0)
+        e = PB_ERR_FORBIDDEN;
+    if (e == PB_OK && strcmp(st.role, pb_role_name(p->role)) != 0)
+        e = PB_ERR_SESSION_REVOKED; /* a role change ends sessions: this one is stale */
+    sodium_memzero(&st, sizeof st);
+    return e;
+}

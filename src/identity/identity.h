@@ -238,6 +238,15 @@ typedef struct pb_principal {
 pb_err pb_identity_authenticate(pb_identity *id, pb_store_conn *c, pb_subject_kind audience,
                                 const char *access_token, int64_t now, pb_principal *out);
 
+/* Re-checks, on the caller's connection (inside its write transaction), that the
+ * principal pb_identity_authenticate() found is still valid as the store is now:
+ * its session neither revoked nor ended (SESSION_REVOKED), the staff member still
+ * active (FORBIDDEN) with the same role (SESSION_REVOKED), the player still active
+ * (PLAYER_BLOCKED). A write authorized from an earlier snapshot is then refused if
+ * a change committed in between (a disable, a role change, a logout) took the
+ * right away. Read-only. */
+pb_err pb_identity_principal_check(pb_store_conn *c, const pb_principal *p, int64_t now);
+
 /* Staff authorization: the principal is staff with a full session, its role grants
  * perm (FORBIDDEN), and brand_id (0: not brand-specific) is in its scope
  * (BRAND_FORBIDDEN). */
