@@ -11,7 +11,8 @@
  *   PSP clearing    owner "psp:<code>",         kind "psp_clearing"  (the cashier's side of payments)
  *   house           owner "brand",              kind "house"         (adjustments, bonus funding)
  * One currency per player (the player's). An account is created the first time
- * it is needed (pb_wallet_player_accounts / pb_wallet_system_account).
+ * it is needed (pb_wallet_player_accounts / pb_wallet_system_account): for game
+ * money, the first time money moves through it, never by a refused operation.
  *
  * Game money (pb_wallet_game_submit*): every operation runs as one ledger
  * command (ledger.h), so its checks, its transfers and its own rows (the
@@ -147,6 +148,15 @@ pb_err pb_wallet_player_accounts(pb_wallet *w, pb_store_conn *c, const char *bra
 pb_err pb_wallet_system_account(pb_wallet *w, pb_store_conn *c, const char *brand,
                                 const char *owner, const char *kind, const char *currency,
                                 int64_t *id);
+/* The same two, found but never created: an id is 0 when its account does not
+ * exist (yet). Game operations use these: an account is created only where
+ * money is about to move (a refused request creates none). */
+pb_err pb_wallet_player_accounts_find(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                      const char *player_public_id, const char *currency,
+                                      pb_wallet_accounts *out);
+pb_err pb_wallet_system_account_find(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                     const char *owner, const char *kind, const char *currency,
+                                     int64_t *id);
 
 /* ---- the player gate: THE one place that decides whether a player may move money ---- */
 
