@@ -861,7 +861,7 @@ static void owner_copy(pb_wallet_owner *out, const pb_store_wallet_owner *o)
 }
 
 pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
-                                 const char *round_id, pb_wallet_owner *out)
+                                 const char *round_id, const char *token, pb_wallet_owner *out)
 {
     memset(out, 0, sizeof *out);
     if (!c)
@@ -871,20 +871,37 @@ pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const c
     pb_store_wallet_owner o[2];
     pb_err e = owner_rc(c, pb_store_wallet_owner_get(c, provider, tx_id, NULL, &o[0]), provider,
                         tx_id);
-    if (e == PB_OK) { /* the close itself is stored: its retry */
-        owner_copy(out, &o[0]);
-        return PB_OK;
-    }
-    if (e != PB_ERR_BET_NOT_FOUND)
+    bool retry = e == PB_OK; /* the close itself is stored: its retry */
+    if (!retry && e != PB_ERR_BET_NOT_FOUND)
         return e;
-    size_t n = 0;
-    pb_store_rc rc = pb_store_wallet_round_owners(c, provider, round_id, o, 2, &n);
-    if ((e = owner_rc(c, rc, provider, round_id)) != PB_OK)
-        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_ROUND_NOT_FOUND : e;
-    if (n == 0)
-        return PB_ERR_ROUND_NOT_FOUND;
-    if (n > 1)
-        return PB_ERR_ROUND_MISMATCH; /* several players' round: whose cannot be told */
+    if (!retry) {
+        size_t n = 0;
+        pb_store_rc rc = pb_store_wallet_round_owners(c, provider, round_id, o, 2, &n);
+        if ((e = owner_rc(c, rc, provider, round_id)) != PB_OK)
+            return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_ROUND_NOT_FOUND : e;
+        if (n == 0)
+            return PB_ERR_ROUND_NOT_FOUND;
+        if (n > 1)
+            return PB_ERR_ROUND_MISMATCH; /* several players' round: whose cannot be told */
+    }
+    /* the token: one recorded on the player's bets of the round (or on the close's
+     * own row, for its retry); any when none records one (rows before 0032) */
+    uint8_t h[32] = {0};
+    if (token && token[0])
+        pb_sha256(token, strlen(token), h);
+    size_t recorded = 0;
+    bool match = false;
+    if ((e = owner_rc(c,
+                      pb_store_wallet_round_tokens(c, provider, round_id, o[0].player, h, &recorded,
+                                                   &match),
+                      provider, round_id)) != PB_OK)
+        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_INTERNAL : e;
+    bool own_match = false;
+    for (size_t i = 0; retry && i < o[0].n_tokens; i++)
+        own_match |= sodium_memcmp(h, o[0].tokens[i], sizeof h) == 0;
+    if (recorded + (retry ? o[0].n_tokens : 0) > 0 &&
+        (!token || !token[0] || !(match || own_match)))
+        return PB_ERR_TOKEN_INVALID;
     owner_copy(out, &o[0]);
     return PB_OK;
 }

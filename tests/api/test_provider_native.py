@@ -879,11 +879,24 @@ class Run:
             r = self.bet(who, tx, rnd, "1.00")
             assert r.status == 200, r.body
         self.prune_launches(self.tokens["kai"], self.tokens["lena"])
+        # the token must be one kai's bets of the round were placed with: lena's (pruned)
+        # or one never issued is refused as a win with it is, ROUND_MISMATCH; nothing moves
+        state = self.money_state()
+        for tok in (self.tokens["lena"], "Jx2Vq0mXc3lT9aKpR7bN4sWfY8uHdE1gZ6oLiC5tA0Q"):
+            r = self.post("round/close", {"token": tok, "transaction_id": "kc-c1",
+                                          "round_id": "kc-r1"})
+            assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+            assert "round's bets" in r.json()["error"]["message"] and self.signed_ok(r), r.body
+            assert "currency" not in r.json(), r.body  # nobody's balance
+        assert self.money_state() == state
         close = {"token": self.tokens["kai"], "transaction_id": "kc-c1", "round_id": "kc-r1"}
         r = self.post("round/close", close)
         assert r.status == 200 and r.json()["player_id"] == kai and self.signed_ok(r), r.body
         again = self.post("round/close", close)
         assert (again.status, again.body) == (r.status, r.body), again.body
+        # its retry with a foreign token: refused, not its stored answer
+        r2 = self.post("round/close", dict(close, token=self.tokens["lena"]))
+        assert r2.status == 422 and r2.json()["error"]["code"] == "ROUND_MISMATCH", r2.body
         # it closed kai's round: a win on it is refused now
         w = self.win("kai", "kc-w1", "kc-r1", "kc-b1", "1.00")
         assert w.status == 409 and w.json()["error"]["code"] == "ROUND_CLOSED", w.body
@@ -1181,8 +1194,9 @@ def main():
         ("a launch pruned 30 days after its expiry: the wins and rollbacks of its bets pay, "
          "a retried win is the duplicate under any launch; a bet for another game than the "
          "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
-        ("a round close after its launch was pruned: the round's player from its bets; a round "
-         "id several players bet on, or an unknown one, TOKEN_INVALID", run.round_close_after_prune),
+        ("a round close after its launch was pruned: the round's player from its bets, with a "
+         "token of theirs (another is ROUND_MISMATCH); a round id several players bet on, or an "
+         "unknown one, TOKEN_INVALID", run.round_close_after_prune),
         ("after a prune, a win or rollback needs its bet's token: another player's (pruned) or "
          "an unknown one is ROUND_MISMATCH as before the prune, nothing moves; the bet's pays",
          run.token_after_prune),
