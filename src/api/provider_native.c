@@ -15,7 +15,8 @@
  * launch token (catalog; live for session, balance and bet; for a win or a
  * rollback whose launch was pruned, the bet's player as the wallet knows it,
  * when the token is the one the wallet recorded with the bet;
- * for a round close, the round's player: launch_from_round) →
+ * for a round close, the round's player when the token is one recorded with
+ * its bets: launch_from_round) →
  * currency = the launch's → for a bet, the game playable on the brand with the
  * amount within its limits (catalog) and the launched one (GAME_MISMATCH) →
  * the wallet core (pb_wallet_game_submit_async), which
@@ -317,16 +318,25 @@ static int op_kind_of(pb_native_call call)
 
 /* A round close whose token the catalog no longer knows: it names no bet, so the
  * player is the one of the close itself when it is stored (its retry), else
- * the one player with accepted bets on that round id (the wallet's rows).
- * TOKEN_INVALID when the wallet knows neither, and also when several players
- * have bets on that round id (rounds are per player: a live table gives them
- * all the same id, and without the token nothing says whose round to close;
- * *message says so), STORE_UNAVAILABLE / INTERNAL. */
+ * the one player with accepted bets on that round id (the wallet's rows), when
+ * the token is one recorded with that player's bets of the round (or with the
+ * close's earlier attempt; pb_wallet_round_owner_get). TOKEN_INVALID when the
+ * wallet knows neither, and also when several players have bets on that round
+ * id (rounds are per player: a live table gives them all the same id, and
+ * without the token nothing says whose round to close; *message says so);
+ * ROUND_MISMATCH (with *message) when the token is not a recorded one: what a
+ * win or rollback with such a token gets (launch_from_bet);
+ * STORE_UNAVAILABLE / INTERNAL. */
 static pb_err launch_from_round(pb_store_conn *c, const char *provider, const pb_native_request *r,
                                 pb_launch *l, const char **message)
 {
     pb_wallet_owner o;
-    pb_err e = pb_wallet_round_owner_get(c, provider, r->transaction_id, r->round_id, &o);
+    pb_err e = pb_wallet_round_owner_get(c, provider, r->transaction_id, r->round_id, r->token, &o);
+    if (e == PB_ERR_TOKEN_INVALID) {
+        *message = "launch token is unknown and is not one the round's bets were placed with: "
+                   "once a launch is pruned, its rounds close with their own token";
+        return PB_ERR_ROUND_MISMATCH;
+    }
     if (e == PB_ERR_ROUND_MISMATCH)
         *message = "launch token is unknown, and several players have bets on this round "
                    "id: the token is needed to say whose round to close";

@@ -61,3 +61,11 @@ pb_store_rc pb_store_wallet_round_owners(pb_store_conn *c, const char *provider,
 {
     return c->be->wallet->round_owners(c, provider, round_id, out, cap, n);
 }
+
+pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
+                                         const char *round_id, const char *player,
+                                         const uint8_t token_hash[32], size_t *recorded,
+                                         bool *match)
+{
+    return c->be->wallet->round_tokens(c, provider, round_id, player, token_hash, recorded, match);
+}

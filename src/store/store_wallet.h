@@ -114,6 +114,14 @@ pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, co
 pb_store_rc pb_store_wallet_round_owners(pb_store_conn *c, const char *provider,
                                          const char *round_id, pb_store_wallet_owner *out,
                                          size_t cap, size_t *n);
+/* The launch token digests recorded (0032) on player's accepted bets of provider's
+ * round round_id (0030's index): *recorded how many of them record one (0: none,
+ * all written before 0032), *match whether one of those is token_hash. OK or an
+ * error. */
+pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
+                                         const char *round_id, const char *player,
+                                         const uint8_t token_hash[32], size_t *recorded,
+                                         bool *match);
 /* player's round round_id of provider: NOT_FOUND, or OK with *out. */
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
                                       const char *player, pb_store_wallet_round *out);
@@ -140,6 +148,9 @@ struct pb_store_wallet_ops {
     pb_store_rc (*round_put)(pb_store_conn *c, const pb_store_wallet_round *r);
     pb_store_rc (*round_owners)(pb_store_conn *c, const char *provider, const char *round_id,
                                 pb_store_wallet_owner *out, size_t cap, size_t *n);
+    pb_store_rc (*round_tokens)(pb_store_conn *c, const char *provider, const char *round_id,
+                                const char *player, const uint8_t token_hash[32], size_t *recorded,
+                                bool *match);
 };
 
 extern const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops;

@@ -231,6 +231,20 @@ static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t c
     *refusal = PB_OK;
     if (n == 0)
         return PB_OK;
+    /* Accounts are created only for money about to move (prepare): a player
+     * with a placed bet has both, and a bet's provider account is created when
+     * the bet looked fundable. One that is still missing here is a race with
+     * that look (funds arrived meanwhile): answered as a transient failure,
+     * nothing written, and the retry creates it. */
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].debit_account_id == 0 || t[i].credit_account_id == 0) {
+            pb_log(PB_LOG_WARN, "wallet.account_missing",
+                   "provider %s tx %s: an account of the transfer does not exist yet", op->provider,
+                   op->tx_id);
+            *refusal = PB_ERR_STORE_UNAVAILABLE;
+            return PB_OK;
+        }
+    }
     if (n == 2)
         t[0].flags |= PB_TRANSFER_LINKED;
     pb_err e = pb_ledger_tx_submit(tx, t, n);
@@ -255,18 +269,64 @@ static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t c
 }
 
 /* Reads the player's balances as of now in the batch into the outcome. */
+/* The account `id` as of now in the batch; zeros when it does not exist (id 0). */
+static pb_err account_now(pb_ledger_tx *tx, int64_t id, pb_ledger_account *a)
+{
+    memset(a, 0, sizeof *a);
+    if (id == 0)
+        return PB_OK;
+    return pb_ledger_tx_account(tx, id, a) == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+/* Reads the player's balances as of now in the batch into the outcome (zeros
+ * for accounts that do not exist). */
 static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_ledger_account a;
-    pb_err e = pb_ledger_tx_account(tx, op->priv.acc.cash, &a);
-    if (e != PB_OK)
+    if (account_now(tx, op->priv.acc.cash, &a) != PB_OK)
         return PB_ERR_INTERNAL;
     op->outcome.cash = a.credits_posted - a.debits_posted;
     op->outcome.held = a.debits_pending;
-    e = pb_ledger_tx_account(tx, op->priv.acc.bonus, &a);
-    if (e != PB_OK)
+    if (account_now(tx, op->priv.acc.bonus, &a) != PB_OK)
         return PB_ERR_INTERNAL;
     op->outcome.bonus = a.credits_posted - a.debits_posted;
+    return PB_OK;
+}
+
+/* An account id prepare did not find (0): looked up again in the batch, where
+ * an account created since is seen; still 0 when it does not exist. */
+static pb_err account_in_batch(pb_ledger_tx *tx, const pb_wallet_op *op, const char *owner,
+                               const char *kind, int64_t *id)
+{
+    if (*id != 0)
+        return PB_OK;
+    pb_store_account a;
+    pb_store_rc rc = pb_store_account_find(pb_ledger_tx_conn(tx), op->brand, owner, kind,
+                                           op->currency, &a);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    *id = a.id;
+    return PB_OK;
+}
+
+/* The op's accounts prepare did not find, as the batch sees them. */
+static pb_err accounts_in_batch(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    char owner[PB_LEDGER_OWNER_MAX + 1];
+    if (op->priv.acc.cash == 0 || op->priv.acc.bonus == 0) {
+        snprintf(owner, sizeof owner, PB_WALLET_OWNER_PLAYER "%s", op->player);
+        if (account_in_batch(tx, op, owner, PB_WALLET_KIND_CASH, &op->priv.acc.cash) != PB_OK ||
+            account_in_batch(tx, op, owner, PB_WALLET_KIND_BONUS, &op->priv.acc.bonus) != PB_OK)
+            return PB_ERR_INTERNAL;
+    }
+    if (op->priv.provider_account == 0) {
+        snprintf(owner, sizeof owner, PB_WALLET_OWNER_PROVIDER "%s", op->provider);
+        if (account_in_batch(tx, op, owner, PB_WALLET_KIND_PROVIDER, &op->priv.provider_account) !=
+            PB_OK)
+            return PB_ERR_INTERNAL;
+    }
     return PB_OK;
 }
 
@@ -324,9 +384,9 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_ROUND_CLOSED;
         return PB_OK;
     }
-    pb_ledger_account cash, bonus;
-    if (pb_ledger_tx_account(tx, op->priv.acc.cash, &cash) != PB_OK ||
-        pb_ledger_tx_account(tx, op->priv.acc.bonus, &bonus) != PB_OK)
+    pb_ledger_account cash, bonus; /* zeros when missing: nothing to stake */
+    if (account_now(tx, op->priv.acc.cash, &cash) != PB_OK ||
+        account_now(tx, op->priv.acc.bonus, &bonus) != PB_OK)
         return PB_ERR_INTERNAL;
     int64_t cp, bp;
     pb_err e = pb_wallet_split(op->priv.policy, op->amount, pb_ledger_available(&cash),
@@ -569,6 +629,8 @@ static pb_err game_command(pb_ledger_tx *tx, void *ctx)
     op->result = PB_OK;
     op->duplicate = false;
 
+    if (accounts_in_batch(tx, op) != PB_OK)
+        return PB_ERR_INTERNAL;
     pb_store_wallet_op prev;
     pb_store_rc rc = pb_store_wallet_op_get(c, op->provider, op->tx_id, &prev);
     if (rc == PB_STORE_OK) {
@@ -652,21 +714,50 @@ static void on_done(void *ctx, pb_err status)
     finish(op);
 }
 
-/* Account ids, the provider's account and the brand's funding policy. */
+/* Whether a bet looks like it will take money, as committed now: the player
+ * may bet and their accounts can fund it. Only asked when the provider's
+ * account does not exist yet (its first bet in this brand and currency). */
+static bool bet_fundable(pb_store_conn *c, const pb_wallet_op *op)
+{
+    if (op->priv.acc.cash == 0 || op->priv.acc.bonus == 0)
+        return false; /* nothing to stake (accounts come with the first deposit) */
+    pb_ledger_account cash, bonus;
+    int64_t cp, bp;
+    return pb_ledger_account_get(c, op->priv.acc.cash, &cash) == PB_OK &&
+           pb_ledger_account_get(c, op->priv.acc.bonus, &bonus) == PB_OK &&
+           pb_wallet_split(op->priv.policy, op->amount, pb_ledger_available(&cash),
+                           pb_ledger_available(&bonus), &cp, &bp) == PB_OK &&
+           pb_wallet_gate(c, op->player, PB_WALLET_ACTION_BET) == PB_OK;
+}
+
+/* Account ids, the provider's account and the brand's funding policy.
+ *
+ * A refused request changes nothing, so an operation creates no account of
+ * its own: the player's are found, not created (a player without them has
+ * nothing to stake, and a win or rollback pays only a placed bet, whose
+ * player has them); the provider's is created by a bet that looks fundable
+ * (bet_fundable), the first money it takes in this brand and currency. The
+ * writer looks up again what is missing here (accounts_in_batch). */
 static pb_err prepare(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
 {
-    pb_err e = pb_wallet_player_accounts(w, c, op->brand, op->player, op->currency, &op->priv.acc);
+    pb_err e = pb_wallet_player_accounts_find(w, c, op->brand, op->player, op->currency,
+                                              &op->priv.acc);
     if (e != PB_OK)
         return e;
     char owner[sizeof PB_WALLET_OWNER_PROVIDER + PB_WALLET_PROVIDER_MAX];
     snprintf(owner, sizeof owner, PB_WALLET_OWNER_PROVIDER "%s", op->provider);
-    e = pb_wallet_system_account(w, c, op->brand, owner, PB_WALLET_KIND_PROVIDER, op->currency,
-                                 &op->priv.provider_account);
+    e = pb_wallet_system_account_find(w, c, op->brand, owner, PB_WALLET_KIND_PROVIDER, op->currency,
+                                      &op->priv.provider_account);
     if (e != PB_OK)
         return e;
     if (op->kind != PB_WALLET_BET)
         return PB_OK;
-    return pb_wallet_policy_of(w, c, op->brand, &op->priv.policy);
+    if ((e = pb_wallet_policy_of(w, c, op->brand, &op->priv.policy)) != PB_OK)
+        return e;
+    if (op->priv.provider_account == 0 && op->refusal == PB_OK && bet_fundable(c, op))
+        e = pb_wallet_system_account(w, c, op->brand, owner, PB_WALLET_KIND_PROVIDER, op->currency,
+                                     &op->priv.provider_account);
+    return e;
 }
 
 pb_err pb_wallet_game_submit_async(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op,
@@ -770,7 +861,7 @@ static void owner_copy(pb_wallet_owner *out, const pb_store_wallet_owner *o)
 }
 
 pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
-                                 const char *round_id, pb_wallet_owner *out)
+                                 const char *round_id, const char *token, pb_wallet_owner *out)
 {
     memset(out, 0, sizeof *out);
     if (!c)
@@ -780,20 +871,37 @@ pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const c
     pb_store_wallet_owner o[2];
     pb_err e = owner_rc(c, pb_store_wallet_owner_get(c, provider, tx_id, NULL, &o[0]), provider,
                         tx_id);
-    if (e == PB_OK) { /* the close itself is stored: its retry */
-        owner_copy(out, &o[0]);
-        return PB_OK;
-    }
-    if (e != PB_ERR_BET_NOT_FOUND)
+    bool retry = e == PB_OK; /* the close itself is stored: its retry */
+    if (!retry && e != PB_ERR_BET_NOT_FOUND)
         return e;
-    size_t n = 0;
-    pb_store_rc rc = pb_store_wallet_round_owners(c, provider, round_id, o, 2, &n);
-    if ((e = owner_rc(c, rc, provider, round_id)) != PB_OK)
-        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_ROUND_NOT_FOUND : e;
-    if (n == 0)
-        return PB_ERR_ROUND_NOT_FOUND;
-    if (n > 1)
-        return PB_ERR_ROUND_MISMATCH; /* several players' round: whose cannot be told */
+    if (!retry) {
+        size_t n = 0;
+        pb_store_rc rc = pb_store_wallet_round_owners(c, provider, round_id, o, 2, &n);
+        if ((e = owner_rc(c, rc, provider, round_id)) != PB_OK)
+            return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_ROUND_NOT_FOUND : e;
+        if (n == 0)
+            return PB_ERR_ROUND_NOT_FOUND;
+        if (n > 1)
+            return PB_ERR_ROUND_MISMATCH; /* several players' round: whose cannot be told */
+    }
+    /* the token: one recorded on the player's bets of the round (or on the close's
+     * own row, for its retry); any when none records one (rows before 0032) */
+    uint8_t h[32] = {0};
+    if (token && token[0])
+        pb_sha256(token, strlen(token), h);
+    size_t recorded = 0;
+    bool match = false;
+    if ((e = owner_rc(c,
+                      pb_store_wallet_round_tokens(c, provider, round_id, o[0].player, h, &recorded,
+                                                   &match),
+                      provider, round_id)) != PB_OK)
+        return e == PB_ERR_BET_NOT_FOUND ? PB_ERR_INTERNAL : e;
+    bool own_match = false;
+    for (size_t i = 0; retry && i < o[0].n_tokens; i++)
+        own_match |= sodium_memcmp(h, o[0].tokens[i], sizeof h) == 0;
+    if (recorded + (retry ? o[0].n_tokens : 0) > 0 &&
+        (!token || !token[0] || !(match || own_match)))
+        return PB_ERR_TOKEN_INVALID;
     owner_copy(out, &o[0]);
     return PB_OK;
 }

@@ -125,9 +125,10 @@ static void cache_put(pb_wallet *w, size_t slot, const pb_ledger_account *acc)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* The account's id, created with `flags` when it does not exist. */
+/* The account's id, created with `flags` when it does not exist (create), or
+ * 0 when it does not exist (!create: found, never created). */
 static pb_err ensure(pb_wallet *w, pb_store_conn *c, const char *brand, const char *owner,
-                     const char *kind, const char *cur, uint32_t flags, int64_t *id)
+                     const char *kind, const char *cur, uint32_t flags, bool create, int64_t *id)
 {
     if (strlen(brand) > PB_WALLET_BRAND_MAX || strlen(owner) > PB_LEDGER_OWNER_MAX ||
         strlen(kind) > PB_LEDGER_KIND_MAX || strlen(cur) >= 8)
@@ -137,6 +138,10 @@ static pb_err ensure(pb_wallet *w, pb_store_conn *c, const char *brand, const ch
         return PB_OK;
     pb_ledger_account a;
     pb_err e = pb_ledger_account_find(c, brand, owner, kind, cur, &a);
+    if (e == PB_ERR_ACCOUNT_NOT_FOUND && !create) {
+        *id = 0; /* not remembered: it may be created any time */
+        return PB_OK;
+    }
     if (e == PB_ERR_ACCOUNT_NOT_FOUND) {
         memset(&a, 0, sizeof a);
         snprintf(a.brand, sizeof a.brand, "%s", brand);
@@ -155,26 +160,47 @@ static pb_err ensure(pb_wallet *w, pb_store_conn *c, const char *brand, const ch
     return PB_OK;
 }
 
-pb_err pb_wallet_player_accounts(pb_wallet *w, pb_store_conn *c, const char *brand,
-                                 const char *player_public_id, const char *currency,
-                                 pb_wallet_accounts *out)
+static pb_err player_accounts(pb_wallet *w, pb_store_conn *c, const char *brand,
+                              const char *player_public_id, const char *currency, bool create,
+                              pb_wallet_accounts *out)
 {
     char owner[PB_LEDGER_OWNER_MAX + 1];
     if (snprintf(owner, sizeof owner, PB_WALLET_OWNER_PLAYER "%s", player_public_id) >=
         (int)sizeof owner)
         return PB_ERR_INVALID_REQUEST;
     uint32_t f = PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
-    pb_err e = ensure(w, c, brand, owner, PB_WALLET_KIND_CASH, currency, f, &out->cash);
+    pb_err e = ensure(w, c, brand, owner, PB_WALLET_KIND_CASH, currency, f, create, &out->cash);
     if (e == PB_OK)
-        e = ensure(w, c, brand, owner, PB_WALLET_KIND_BONUS, currency, f, &out->bonus);
+        e = ensure(w, c, brand, owner, PB_WALLET_KIND_BONUS, currency, f, create, &out->bonus);
     return e;
+}
+
+pb_err pb_wallet_player_accounts(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                 const char *player_public_id, const char *currency,
+                                 pb_wallet_accounts *out)
+{
+    return player_accounts(w, c, brand, player_public_id, currency, true, out);
+}
+
+pb_err pb_wallet_player_accounts_find(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                      const char *player_public_id, const char *currency,
+                                      pb_wallet_accounts *out)
+{
+    return player_accounts(w, c, brand, player_public_id, currency, false, out);
 }
 
 pb_err pb_wallet_system_account(pb_wallet *w, pb_store_conn *c, const char *brand,
                                 const char *owner, const char *kind, const char *currency,
                                 int64_t *id)
 {
-    return ensure(w, c, brand, owner, kind, currency, 0, id);
+    return ensure(w, c, brand, owner, kind, currency, 0, true, id);
+}
+
+pb_err pb_wallet_system_account_find(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                     const char *owner, const char *kind, const char *currency,
+                                     int64_t *id)
+{
+    return ensure(w, c, brand, owner, kind, currency, 0, false, id);
 }
 
 /*

@@ -11,7 +11,8 @@
  *   PSP clearing    owner "psp:<code>",         kind "psp_clearing"  (the cashier's side of payments)
  *   house           owner "brand",              kind "house"         (adjustments, bonus funding)
  * One currency per player (the player's). An account is created the first time
- * it is needed (pb_wallet_player_accounts / pb_wallet_system_account).
+ * it is needed (pb_wallet_player_accounts / pb_wallet_system_account): for game
+ * money, the first time money moves through it, never by a refused operation.
  *
  * Game money (pb_wallet_game_submit*): every operation runs as one ledger
  * command (ledger.h), so its checks, its transfers and its own rows (the
@@ -147,6 +148,15 @@ pb_err pb_wallet_player_accounts(pb_wallet *w, pb_store_conn *c, const char *bra
 pb_err pb_wallet_system_account(pb_wallet *w, pb_store_conn *c, const char *brand,
                                 const char *owner, const char *kind, const char *currency,
                                 int64_t *id);
+/* The same two, found but never created: an id is 0 when its account does not
+ * exist (yet). Game operations use these: an account is created only where
+ * money is about to move (a refused request creates none). */
+pb_err pb_wallet_player_accounts_find(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                      const char *player_public_id, const char *currency,
+                                      pb_wallet_accounts *out);
+pb_err pb_wallet_system_account_find(pb_wallet *w, pb_store_conn *c, const char *brand,
+                                     const char *owner, const char *kind, const char *currency,
+                                     int64_t *id);
 
 /* ---- the player gate: THE one place that decides whether a player may move money ---- */
 
@@ -381,12 +391,18 @@ pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *t
  * Whose a round close is when no launch says it (a native close names only its
  * round; its launch was pruned): the owner of provider's operation tx_id if it
  * is stored (the close's retry), else the one player whose accepted bets are on
- * round_id. PB_OK; ROUND_NOT_FOUND when the wallet knows neither; ROUND_MISMATCH
+ * round_id, for a request carrying the launch token `token`: as for a win
+ * (pb_wallet_owner_get), it must be a token the wallet recorded for that
+ * player, on one of their accepted bets of the round or on the close's own row
+ * (its retry); when none of those rows records one (before 0032), any token is
+ * taken. PB_OK; ROUND_NOT_FOUND when the wallet knows neither; ROUND_MISMATCH
  * when several players have bets on that round id (a live table's provider
  * gives them all the same one: rounds are per player, and the id alone cannot
- * say whose round to close); STORE_UNAVAILABLE or INTERNAL. Reads on c.
+ * say whose round to close); TOKEN_INVALID when a token is recorded and
+ * `token` is none of them (out left zeroed); STORE_UNAVAILABLE or INTERNAL.
+ * Reads on c.
  */
 pb_err pb_wallet_round_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
-                                 const char *round_id, pb_wallet_owner *out);
+                                 const char *round_id, const char *token, pb_wallet_owner *out);
 
 #endif

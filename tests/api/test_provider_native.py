@@ -879,11 +879,24 @@ class Run:
             r = self.bet(who, tx, rnd, "1.00")
             assert r.status == 200, r.body
         self.prune_launches(self.tokens["kai"], self.tokens["lena"])
+        # the token must be one kai's bets of the round were placed with: lena's (pruned)
+        # or one never issued is refused as a win with it is, ROUND_MISMATCH; nothing moves
+        state = self.money_state()
+        for tok in (self.tokens["lena"], "Jx2Vq0mXc3lT9aKpR7bN4sWfY8uHdE1gZ6oLiC5tA0Q"):
+            r = self.post("round/close", {"token": tok, "transaction_id": "kc-c1",
+                                          "round_id": "kc-r1"})
+            assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", r.body
+            assert "round's bets" in r.json()["error"]["message"] and self.signed_ok(r), r.body
+            assert "currency" not in r.json(), r.body  # nobody's balance
+        assert self.money_state() == state
         close = {"token": self.tokens["kai"], "transaction_id": "kc-c1", "round_id": "kc-r1"}
         r = self.post("round/close", close)
         assert r.status == 200 and r.json()["player_id"] == kai and self.signed_ok(r), r.body
         again = self.post("round/close", close)
         assert (again.status, again.body) == (r.status, r.body), again.body
+        # its retry with a foreign token: refused, not its stored answer
+        r2 = self.post("round/close", dict(close, token=self.tokens["lena"]))
+        assert r2.status == 422 and r2.json()["error"]["code"] == "ROUND_MISMATCH", r2.body
         # it closed kai's round: a win on it is refused now
         w = self.win("kai", "kc-w1", "kc-r1", "kc-b1", "1.00")
         assert w.status == 409 and w.json()["error"]["code"] == "ROUND_CLOSED", w.body
@@ -910,7 +923,7 @@ class Run:
         own token pays, and a live token of the player does."""
         mia, nils = self.players["mia"], self.players["nils"]
         self.fund(mia, "cash", "10.00")
-        self.fund(nils, "cash", "1.00")  # (his accounts exist: a call of his creates none)
+        self.fund(nils, "cash", "1.00")
         mia_tok, nils_tok = self.tokens["mia"], self.tokens["nils"]
         for tx, rnd in (("m-b1", "m-r1"), ("m-b2", "m-r2"), ("m-b3", "m-r3")):
             r = self.bet("mia", tx, rnd, "1.00")
@@ -950,6 +963,137 @@ class Run:
         self.tokens["mia"] = self.launch("mia")
         r = self.win("mia", "m-w3", "m-r3", "m-b3", "1.00")
         assert r.status == 200 and r.json()["cash"] == "13.00", r.body
+
+    # tables whose rows the ledger writer maintains on its own schedule (balance
+    # write-back and its marks): not a request's doing, compared through live_balances
+    TABLES_ASYNC = ("ledger_balance", "ledger_state", "sqlite_sequence")
+
+    def db_rows(self):
+        """Every row of every table (but TABLES_ASYNC), as per-table multisets, with
+        the live balances: what a request may have written."""
+        con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+        try:
+            names = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                     if n not in self.TABLES_ASYNC]
+            out = {n: sorted(map(repr, con.execute(f"SELECT * FROM \"{n}\"").fetchall()))
+                   for n in names}
+        finally:
+            con.close()
+        out["(live balances)"] = sorted(map(repr, live_balances(self.env.db)))
+        return out
+
+    @staticmethod
+    def db_diff(before, after):
+        """{table: (rows added, rows removed)} for the tables that changed."""
+        diff = {}
+        for t in set(before) | set(after):
+            b, a = list(before.get(t, [])), list(after.get(t, []))
+            added = [r for r in a if r not in b or a.count(r) > b.count(r)]
+            removed = [r for r in b if r not in a or b.count(r) > a.count(r)]
+            if added or removed:
+                diff[t] = (added, removed)
+        return diff
+
+    def refusals_change_nothing(self):
+        """A refused call changes nothing but its stored refusal (the wallet_op row its
+        replays are answered from; none for the refusals that are decided again on a
+        retry). Fired at a player who has no ledger accounts yet: no call creates them
+        (nor the provider's), whatever the refusal, while one that takes money would."""
+        c = Client(self.env, "127.0.3.23")
+        for who in ("olga", "pete", "quin"):
+            email = f"{who}@example.com"
+            self.players[who] = register_player(c, "alpha", email)
+            r = expect(c.call("POST", "/v1/player/login",
+                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+            self.access[who] = r["access_token"]
+            self.tokens[who] = self.launch(who)
+        olga, pete = self.players["olga"], self.players["pete"]
+        owners = tuple(f"player:{self.players[w]}" for w in ("olga", "pete", "quin"))
+        no_accounts = "SELECT count(*) FROM ledger_account WHERE owner IN (?, ?, ?)"
+        assert self.env.rows(no_accounts, *owners)[0][0] == 0
+        # what the refusals need: alice's bet (another player's), a closed round of
+        # quin's, a rollback of a bet of his never seen, an expired token of olga's,
+        # pete blocked (accepted calls that move no money: they create no account
+        # either, checked at the end)
+        self.fund(self.players["alice"], "cash", "2.00")
+        r = self.bet("alice", "rf-a1", "rf-ar1", "1.00")
+        assert r.status == 200, r.body
+        r = self.post("round/close", {"token": self.tokens["quin"], "transaction_id": "rf-c1",
+                                      "round_id": "rf-closed"})
+        assert r.status == 200, r.body
+        r = self.rollback("quin", "rf-rb0", "rf-r0", "rf-b0")
+        assert r.status == 200 and r.json()["bet_found"] is False, r.body
+        expired = self.launch("olga")
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("UPDATE launch SET expires_at = ? WHERE token_hash = ?",
+                    (int((time.time() - 60) * 1e6), hashlib.sha256(expired.encode()).digest()))
+        con.commit()
+        con.close()
+        expect(self.admin.call("POST", f"/v1/admin/players/{pete}/block", {"reason": "test"}), 200)
+        time.sleep(1.1)  # the launch cache
+
+        tok = self.tokens["olga"]
+        bet = {"token": tok, "round_id": "rf-r1", "game": "slot1", "currency": "EUR",
+               "amount": "1.00"}
+        win = {"token": tok, "round_id": "rf-r1", "bet_transaction_id": "rf-nobet",
+               "currency": "EUR", "amount": "1.00"}
+        rb = {"token": tok, "round_id": "rf-ar1", "bet_transaction_id": "rf-a1", "currency": "EUR"}
+        # (call, body changes, status, code, stored)
+        table = [
+            ("bet", {}, 422, "INSUFFICIENT_FUNDS", True),
+            ("bet", {"currency": "USD"}, 422, "CURRENCY_MISMATCH", True),
+            ("bet", {"game": "slot2"}, 422, "GAME_MISMATCH", True),
+            ("bet", {"game": "nosuch"}, 404, "GAME_NOT_FOUND", True),
+            ("bet", {"game": "dark"}, None, "GAME_DISABLED", True),
+            ("bet", {"game": "mtblocked"}, None, None, True),
+            ("bet", {"amount": "0.01"}, 422, "BET_LIMIT", True),
+            ("bet", {"token": expired}, 401, "TOKEN_EXPIRED", True),
+            ("bet", {"token": self.tokens["quin"], "round_id": "rf-closed"}, 409, "ROUND_CLOSED",
+             True),
+            ("bet", {"token": self.tokens["quin"], "transaction_id": "rf-b0", "round_id": "rf-r0"},
+             409, "TRANSACTION_ROLLED_BACK", True),
+            ("bet", {"token": self.tokens["pete"]}, 403, "PLAYER_BLOCKED", True),
+            ("win", {"bet_transaction_id": "rf-a1", "round_id": "rf-ar1"}, 422, "ROUND_MISMATCH",
+             False),
+            ("win", {}, 404, "BET_NOT_FOUND", False),
+            ("win", {"currency": "USD"}, 422, "CURRENCY_MISMATCH", True),
+            ("rollback", {}, 422, "ROUND_MISMATCH", False),
+            ("rollback", {"currency": "USD"}, 422, "CURRENCY_MISMATCH", True),
+            ("rollback", {"transaction_id": "rf-a1"}, 409, "IDEMPOTENCY_CONFLICT", False),
+            ("round/close", {"token": "nope" * 10}, 401, "TOKEN_INVALID", False),
+        ]
+        bodies = {"bet": bet, "win": win, "rollback": rb,
+                  "round/close": {"token": tok, "round_id": "rf-r1"}}
+        for i, (call, change, status, code, stored) in enumerate(table):
+            body = dict(bodies[call], transaction_id=f"rf-{i}")
+            body.update(change)
+            if call == "bet" and body["token"] == self.tokens["quin"]:
+                body["round_id"] = change["round_id"]
+            before = self.db_rows()
+            r = self.post(call, body)
+            what = f"{call} {change}: {r.status} {r.body!r}"
+            assert r.status >= 400 and self.signed_ok(r), what
+            if status is not None:
+                assert r.status == status, what
+            if code is not None:
+                assert r.json()["error"]["code"] == code, what
+            diff = self.db_diff(before, self.db_rows())
+            want = {"wallet_op"} if stored else set()
+            assert set(diff) == want, f"{what}: wrote {diff}"
+            if stored:
+                added, removed = diff["wallet_op"]
+                assert len(added) == 1 and not removed and f"'{body['transaction_id']}'" in added[0], \
+                    f"{what}: wrote {diff}"
+                # its replay: the same answer, nothing more written
+                again = self.post(call, body)
+                assert (again.status, again.body) == (r.status, r.body), what
+                assert set(self.db_diff(before, self.db_rows())) == want, what
+        assert self.env.rows(no_accounts, *owners)[0][0] == 0, "a call without money made accounts"
+        # the control: money that moves creates them
+        self.fund(olga, "cash", "3.00")
+        r = self.bet("olga", "rf-ok", "rf-r1", "1.00")
+        assert r.status == 200 and r.json()["cash"] == "2.00", r.body
+        expect(self.admin.call("POST", f"/v1/admin/players/{pete}/unblock", {"reason": "test"}), 200)
 
     def doc_example(self):
         """docs/native-protocol.md's worked example, read out of the page: its request
@@ -1050,11 +1194,15 @@ def main():
         ("a launch pruned 30 days after its expiry: the wins and rollbacks of its bets pay, "
          "a retried win is the duplicate under any launch; a bet for another game than the "
          "launched one is GAME_MISMATCH", run.late_settlement_after_prune),
-        ("a round close after its launch was pruned: the round's player from its bets; a round "
-         "id several players bet on, or an unknown one, TOKEN_INVALID", run.round_close_after_prune),
+        ("a round close after its launch was pruned: the round's player from its bets, with a "
+         "token of theirs (another is ROUND_MISMATCH); a round id several players bet on, or an "
+         "unknown one, TOKEN_INVALID", run.round_close_after_prune),
         ("after a prune, a win or rollback needs its bet's token: another player's (pruned) or "
          "an unknown one is ROUND_MISMATCH as before the prune, nothing moves; the bet's pays",
          run.token_after_prune),
+        ("every kind of refusal (bets, wins, rollbacks, round closes) writes its stored "
+         "refusal only, no account of a player who has none, nor anything else",
+         run.refusals_change_nothing),
         ("docs/native-protocol.md's worked example: its signatures, its exact bytes "
          "TIMESTAMP_STALE, signed now 200", run.doc_example),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),

@@ -342,6 +342,36 @@ static pb_store_rc round_owners(pb_store_conn *base, const char *provider, const
     return r;
 }
 
+/* A player's accepted bets of a round by 0030's partial index (its condition
+ * repeated), counting those that record a token and those that record this one. */
+static pb_store_rc round_tokens(pb_store_conn *base, const char *provider, const char *round_id,
+                                const char *player, const uint8_t token_hash[32], size_t *recorded,
+                                bool *match)
+{
+    sq_conn *c = SQ(base);
+    *recorded = 0;
+    *match = false;
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT count(token_hash), coalesce(sum(token_hash=?4),0) FROM wallet_op WHERE "
+           "provider=?1 AND round_id=?2 AND player=?3 AND kind=1 AND result='OK'");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, round_id);
+    sqr_bind_text(st, 3, player);
+    sqlite3_bind_blob(st, 4, token_hash, 32, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        *recorded = n > 0 ? (size_t)n : 0;
+        *match = sqlite3_column_int64(st, 1) > 0;
+        rc = SQLITE_DONE;
+    }
+    pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
@@ -353,4 +383,5 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .round_put = round_put,
     .owner_get = owner_get,
     .round_owners = round_owners,
+    .round_tokens = round_tokens,
 };
