@@ -38,8 +38,9 @@
  * "pending_approval" until finance rejects it (the hold is voided); below the
  * brand's threshold (settings "withdrawal_4eyes_threshold", minor units of the
  * withdrawal's currency, default 100000) one approval, at or above it two
- * approvals by two different members; the same member twice, or the member who
- * requested it on the player's behalf, is FOUR_EYES_VIOLATION → "approved" →
+ * approvals by two different members; the same member twice, the member who
+ * requested it on the player's behalf, or a member whose e-mail is the player's
+ * (their own player account), is FOUR_EYES_VIOLATION → "approved" →
  * the payout is sent to the PSP → "processing" → payout.paid posts the hold
  * ("paid"), payout.failed voids it ("failed": the money is back). The player
  * may cancel ("cancelled") and finance may reject with a reason ("rejected")

@@ -3,7 +3,7 @@ deposits credited once (sandbox endpoints and hand-signed webhooks: replay,
 reordering, amount mismatch, bad signature, stale timestamp, unknown reference),
 the brand's deposit limits, withdrawals (checks recorded, hold, one approval
 below the threshold → processing → paid by the sandbox's webhook over HTTP,
-4-eyes at or above it, failed payout returns the money, payout webhook replay,
+4-eyes at or above it, no approval of a finance member's own player account, failed payout returns the money, payout webhook replay,
 reject, cancel, insufficient funds, bonus never withdrawable), a confirmation
 the sandbox still owed when the server stopped delivered after the restart, the
 staff views (queue with brand filter, payments), a blocked player, a player
@@ -379,6 +379,37 @@ class Run:
         small = self.withdraw("bob", "999.99")
         assert small["approvals_required"] == 1, small
 
+    def own_account(self):
+        """A finance member who also plays (a player account with their e-mail, in any
+        case) cannot approve that account's withdrawal, alone or as one of two: 403
+        FOUR_EYES_VIOLATION, nothing written; another member's approval pays it."""
+        self.ids["fin1p"] = register_player(self.client, "alpha", "Fin1@EXAMPLE.com")
+        self.tokens["fin1p"] = self.client.call(
+            "POST", "/v1/player/login", {"brand": "alpha", "email": "fin1@example.com",
+                                         "password": PASSWORD}).json().get("access_token")
+        self.sandbox(self.deposit("fin1p", "2000.00")["psp_reference"])
+        small = self.withdraw("fin1p", "20.00")
+        big = self.withdraw("fin1p", "1000.00")
+        assert (small["approvals_required"], big["approvals_required"]) == (1, 2), (small, big)
+        before = self.money_state()
+        audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        self.approve(self.fin1, small["id"], 403, "FOUR_EYES_VIOLATION")
+        self.approve(self.fin1, big["id"], 403, "FOUR_EYES_VIOLATION")
+        r = self.approve(self.fin2, big["id"])  # the other member first: still not fin1's to give
+        assert r["status"] == "pending_approval", r
+        self.approve(self.fin1, big["id"], 403, "FOUR_EYES_VIOLATION")
+        after = self.money_state()
+        assert after[:4] == before[:4], (before, after)
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == audits + 1
+        g = expect(self.fin2.call("GET", f"/v1/admin/withdrawals/{big['id']}"), 200)
+        assert [a["staff_id"] for a in g["approvals"]] == [self.fin2.id], g
+        assert self.approve(self.fin2, small["id"])["status"] == "processing"
+        self.wait_status(small["id"], "paid")
+        expect(self.client.call("DELETE", f"/v1/player/withdrawals/{big['id']}",
+                                token=self.tokens["fin1p"]), 200)
+        b = self.wallet("fin1p")
+        assert (b["cash"], b["held"]) == ("1980.00", "0.00"), b
+
     def failed_payout(self):
         w = self.withdraw("alice", "10.13")
         assert self.wallet("alice")["held"] == "10.13"
@@ -692,6 +723,7 @@ def main():
         ("bad signature, stale timestamp, unknown reference or PSP: refused, nothing moves", run.webhook_refusals),
         ("withdrawal below the threshold: checks shown, one approval, processing, paid by the webhook, hold posted", run.below_threshold),
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
+        ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
