@@ -114,6 +114,15 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
         *w = now;
         if (strcmp(w->status, "approved") != 0)
             return PAYOUT_SKIPPED;
+        /* the player gate as it stands now, as at every approval: a player blocked or
+         * closed since the approval gets no payout while it lasts (still "approved",
+         * held; sent by a pass once lifted, or resolved by finance: the money back) */
+        pb_err g = pb_wallet_gate(c, w->player, PB_WALLET_ACTION_WITHDRAW);
+        if (g != PB_OK) {
+            pb_log(pb_err_transient(g) ? PB_LOG_ERROR : PB_LOG_WARN, "cashier.payout",
+                   "withdrawal=%s payout held back: player gate %s", w->id, pb_err_code(g));
+            return PAYOUT_SKIPPED;
+        }
     }
     pb_psp *psp = pb_cashier_psp(k, w->psp);
     char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";

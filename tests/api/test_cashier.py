@@ -37,11 +37,13 @@ PASSWORD = "Player-pass-77"
 DELAY_MS = 300
 
 
-def start(env, delay_ms=DELAY_MS):
-    """env's server with the sandbox confirming payouts after delay_ms."""
+def start(env, delay_ms=DELAY_MS, retry_ms=None):
+    """env's server with the sandbox confirming payouts after delay_ms (and the payout
+    retry every retry_ms, when given)."""
+    extra = {"PITBOSS_PAYOUT_RETRY_MS": str(retry_ms)} if retry_ms else {}
     env.srv = Server(env.binary, extra_args=["--db", env.db, "--keys-dir", env.keys],
-                     env={"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms),
-                          "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1"})
+                     env=dict({"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms),
+                               "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1"}, **extra))
     return env.srv
 
 
@@ -594,6 +596,38 @@ class Run:
                                             "ORDER BY seq", w["id"])]
         assert acts == ["withdrawal.request", "withdrawal.reject"], acts
 
+    def blocked_after_approval(self):
+        """A payout the PSP did not take at the approval (17: refused once per process) is
+        not sent by the start-up or the retry's passes while its player is blocked: it
+        stays approved, held; once the block is lifted a pass sends it and it is paid."""
+        self.ids["hal"] = register_player(self.client, "alpha", "hal@example.com")
+        self.tokens["hal"] = self.login("hal")
+        self.sandbox(self.deposit("hal", "50.00")["psp_reference"])
+        w = self.withdraw("hal", "10.17")
+        r = self.approve(self.fin1, w["id"])
+        assert r["status"] == "approved" and r["psp_reference"] is None, r
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['hal']}/block",
+                               {"reason": "chargeback"}), 200)
+        self.stop_server()
+        start(self.env, retry_ms=200)  # sent at start-up, and again every 200 ms
+        time.sleep(2.0)
+        g = self.wait_status(w["id"], "approved")
+        assert g["psp_reference"] is None and g["current_checks"][0]["result"] == "fail", g
+        acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
+                                            "ORDER BY seq", w["id"])]
+        assert acts == ["withdrawal.request", "withdrawal.approve"], acts
+        held = self.env.rows("SELECT count(*) FROM ledger_transfer WHERE scope='withdrawal' "
+                             "AND reference=?", w["id"])[0][0]
+        assert held == 1, held  # the hold alone
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['hal']}/unblock",
+                               {"reason": "chargeback cleared"}), 200)
+        self.wait_status(w["id"], "paid")
+        self.tokens["hal"] = self.login("hal")
+        b = self.wallet("hal")
+        assert (b["cash"], b["held"]) == ("39.83", "0.00"), b
+        self.stop_server()
+        start(self.env)
+
     def bad_input(self):
         before = self.ledger_rows()
         for path in ("/v1/player/deposits", "/v1/player/withdrawals"):
@@ -731,6 +765,7 @@ def main():
         ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),
+        ("blocked after the approval: a payout the PSP had not taken waits, sent once unblocked", run.blocked_after_approval),
         ("bad input on every route: 4xx, the ledger unchanged", run.bad_input),
         ("staff views: payments and the queue, filters, cursor, brand scope", run.staff_views),
         ("a payout confirmation owed at shutdown is delivered after the restart", run.restart_delivers),
