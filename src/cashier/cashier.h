@@ -23,6 +23,10 @@
  *    "completed" and the audit entry says "after a failure";
  *  - an event whose amount or currency is not the payment's (withdrawal's) moves
  *    nothing, is recorded as "mismatch" and audited for an operator;
+ *  - a payout event for a settled withdrawal is "ignored"; one contradicting it
+ *    (payout.failed after "paid": the player has not got the money; payout.paid
+ *    after "failed": paid twice) moves nothing either and is audited
+ *    ("withdrawal.payout_conflict") and logged for an operator;
  *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or
  *    WITHDRAWAL_NOT_FOUND) and is NOT recorded, so the PSP's retry after the
  *    payment exists works.

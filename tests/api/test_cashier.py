@@ -423,6 +423,7 @@ class Run:
         rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
                              "reference=? ORDER BY seq", w["id"])
         assert [x[0] for x in rows] == [f"{w['id']}:hold", f"{w['id']}:void"], rows
+        self.failed = w
 
     def payout_webhook_replay(self):
         w = self.paid
@@ -434,9 +435,23 @@ class Run:
         assert r["outcome"] == "duplicate", r
         r = self.webhook(self.event("payout.failed", w["psp_reference"], w["amount"]))
         assert r["outcome"] == "ignored", r
+        # the PSP contradicting a settled payout (failed after paid: the player has not
+        # got the money; paid after failed: the money went out twice) moves nothing but
+        # is audited for an operator; agreeing late events are not
+        f = self.wait_status(self.failed["id"], "failed")
+        r2 = self.webhook(self.event("payout.paid", f["psp_reference"], f["amount"]))
+        assert r2["outcome"] == "ignored", r2
+        self.webhook(self.event("payout.paid", w["psp_reference"], w["amount"]))
+        self.webhook(self.event("payout.failed", f["psp_reference"], f["amount"]))
         after = self.money_state()
         assert after[:4] == before[:4], (before, after)
         assert self.wait_status(w["id"], "paid")["status"] == "paid"
+        conflicts = self.env.rows(
+            "SELECT target_id, json_extract(after, '$.event_id'), json_extract(before, '$.status'), "
+            "reason FROM audit_entry WHERE action='withdrawal.payout_conflict' ORDER BY seq")
+        assert [c[:3] for c in conflicts] == [(w["id"], r["event_id"], "paid"),
+                                              (f["id"], r2["event_id"], "failed")], conflicts
+        assert "not got the money" in conflicts[0][3] and "paid twice" in conflicts[1][3], conflicts
 
     def reject_and_cancel(self):
         w = self.withdraw("alice", "5.00")
