@@ -23,6 +23,10 @@
  *    "completed" and the audit entry says "after a failure";
  *  - an event whose amount or currency is not the payment's (withdrawal's) moves
  *    nothing, is recorded as "mismatch" and audited for an operator;
+ *  - a payout event for a settled withdrawal is "ignored"; one contradicting it
+ *    (payout.failed after "paid": the player has not got the money; payout.paid
+ *    after "failed": paid twice) moves nothing either and is audited
+ *    ("withdrawal.payout_conflict") and logged for an operator;
  *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or
  *    WITHDRAWAL_NOT_FOUND) and is NOT recorded, so the PSP's retry after the
  *    payment exists works.
@@ -38,8 +42,9 @@
  * "pending_approval" until finance rejects it (the hold is voided); below the
  * brand's threshold (settings "withdrawal_4eyes_threshold", minor units of the
  * withdrawal's currency, default 100000) one approval, at or above it two
- * approvals by two different members; the same member twice, or the member who
- * requested it on the player's behalf, is FOUR_EYES_VIOLATION → "approved" →
+ * approvals by two different members; the same member twice, the member who
+ * requested it on the player's behalf, or a member whose e-mail is the player's
+ * (their own player account), is FOUR_EYES_VIOLATION → "approved" →
  * the payout is sent to the PSP → "processing" → payout.paid posts the hold
  * ("paid"), payout.failed voids it ("failed": the money is back). The player
  * may cancel ("cancelled") and finance may reject with a reason ("rejected")
@@ -49,7 +54,10 @@
  *
  * A payout the PSP refused to take (payout_send failed: the PSP down, a network
  * error) stays "approved" and is logged; the cashier sends it again every
- * payout_retry_ms until the PSP takes it, and at start-up. A payout is keyed by
+ * payout_retry_ms until the PSP takes it, and at start-up — each time only if
+ * the player gate (WITHDRAW) lets it through as it stands then: a player
+ * blocked or closed since the approval gets no payout until the block is
+ * lifted (held, "approved"; finance may resolve it: the money back). A payout is keyed by
  * its withdrawal (psp.h: the adapter gives the PSP the withdrawal id as the
  * idempotency key), so a PSP that took it without answering does not pay twice;
  * and within the process a send claims its withdrawal until "processing" is

@@ -114,6 +114,15 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
         *w = now;
         if (strcmp(w->status, "approved") != 0)
             return PAYOUT_SKIPPED;
+        /* the player gate as it stands now, as at every approval: a player blocked or
+         * closed since the approval gets no payout while it lasts (still "approved",
+         * held; sent by a pass once lifted, or resolved by finance: the money back) */
+        pb_err g = pb_wallet_gate(c, w->player, PB_WALLET_ACTION_WITHDRAW);
+        if (g != PB_OK) {
+            pb_log(pb_err_transient(g) ? PB_LOG_ERROR : PB_LOG_WARN, "cashier.payout",
+                   "withdrawal=%s payout held back: player gate %s", w->id, pb_err_code(g));
+            return PAYOUT_SKIPPED;
+        }
     }
     pb_psp *psp = pb_cashier_psp(k, w->psp);
     char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";
@@ -361,9 +370,25 @@ static pb_err payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
                                const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
 {
+    bool paid = ev->type == PB_PSP_PAYOUT_PAID;
     if (strcmp(w->status, "processing") != 0) { /* settled already: recorded, nothing changes */
         *outcome = "ignored";
-        return PB_OK;
+        /* but one that contradicts the settlement is money out twice (paid after the
+         * money was given back) or money lost (failed, e.g. returned by the bank, after
+         * the hold was posted): audited for an operator, not silently dropped */
+        if (!(paid && strcmp(w->status, "failed") == 0) &&
+            !(!paid && strcmp(w->status, "paid") == 0))
+            return PB_OK;
+        pb_log(PB_LOG_WARN, "cashier.payout",
+               "withdrawal=%s is %s but the PSP's event %s says %s: left for an operator", w->id,
+               w->status, ev->event_id, ev->type_name);
+        return pb_cashier_audit(
+            tx, a, w->brand, "withdrawal.payout_conflict", "withdrawal", w->id,
+            cashier_withdrawal_json(w, (size_t)w->approvals_required),
+            json_pack("{s:s,s:s,s:I,s:s}", "event_id", ev->event_id, "type", ev->type_name,
+                      "amount", (json_int_t)ev->amount, "currency", ev->currency),
+            paid ? "the PSP says it paid a payout whose money was given back: paid twice"
+                 : "the PSP says a paid payout failed: the player has not got the money");
     }
     json_t *before = cashier_withdrawal_json(w, (size_t)w->approvals_required);
     if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
@@ -375,7 +400,6 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
                                           "currency", ev->currency),
                                 "the PSP's event names another amount or currency: the hold stays");
     }
-    bool paid = ev->type == PB_PSP_PAYOUT_PAID;
     pb_err e = payout_settle(tx, w, paid, a, before,
                              paid ? "withdrawal.paid" : "withdrawal.payout_failed", NULL,
                              paid ? NULL : "the PSP could not pay out: the money is back", refusal);

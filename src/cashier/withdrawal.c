@@ -29,6 +29,7 @@
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
 #include "events/events.h"
+#include "identity/identity.h"
 
 /* The checks a request passes, as recorded on the row. The player gate (blocked,
  * self-excluded, closed) decides now; bonus wagering and KYC are named so the
@@ -291,6 +292,27 @@ pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *r
 
 /* ---- approvals and the payout ---- */
 
+/* Whether staff member staff_id (public id) has the e-mail of player (public
+ * id): *self. A staff id that names no staff member (a system actor) is not the
+ * player. INTERNAL on a store failure. */
+static pb_err approver_is_player(pb_store_conn *c, const char *staff_id, const char *player,
+                                 bool *self)
+{
+    *self = false;
+    pb_staff *st = malloc(sizeof *st);
+    pb_player *pl = malloc(sizeof *pl);
+    pb_err e = st && pl ? pb_identity_staff_get(c, staff_id, st) : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_identity_player_get(c, NULL, player, pl);
+    if (e == PB_OK)
+        *self = st->email[0] && strcmp(st->email, pl->email) == 0;
+    free(st);
+    free(pl);
+    return e == PB_OK || e == PB_ERR_STAFF_NOT_FOUND || e == PB_ERR_PLAYER_NOT_FOUND
+               ? PB_OK
+               : PB_ERR_INTERNAL;
+}
+
 static pb_err approve_command(pb_ledger_tx *tx, void *arg)
 {
     wd_ctx *x = arg;
@@ -320,6 +342,16 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     snprintf(me, sizeof me, "staff:%s", x->a->id);
     if (strcmp(x->w.requested_by, me) == 0) {
         /* asked on the player's behalf: not theirs to approve */
+        x->result = PB_ERR_FOUR_EYES_VIOLATION;
+        return PB_OK;
+    }
+    /* the player's own money: a staff member whose e-mail is the player's (both
+     * normalised when stored) is the same person through two accounts */
+    bool self = false;
+    pb_err se = approver_is_player(c, x->a->id, x->w.player, &self);
+    if (se != PB_OK)
+        return se;
+    if (self) {
         x->result = PB_ERR_FOUR_EYES_VIOLATION;
         return PB_OK;
     }

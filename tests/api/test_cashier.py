@@ -3,7 +3,7 @@ deposits credited once (sandbox endpoints and hand-signed webhooks: replay,
 reordering, amount mismatch, bad signature, stale timestamp, unknown reference),
 the brand's deposit limits, withdrawals (checks recorded, hold, one approval
 below the threshold → processing → paid by the sandbox's webhook over HTTP,
-4-eyes at or above it, failed payout returns the money, payout webhook replay,
+4-eyes at or above it, no approval of a finance member's own player account, failed payout returns the money, payout webhook replay,
 reject, cancel, insufficient funds, bonus never withdrawable), a confirmation
 the sandbox still owed when the server stopped delivered after the restart, the
 staff views (queue with brand filter, payments), a blocked player, a player
@@ -37,11 +37,13 @@ PASSWORD = "Player-pass-77"
 DELAY_MS = 300
 
 
-def start(env, delay_ms=DELAY_MS):
-    """env's server with the sandbox confirming payouts after delay_ms."""
+def start(env, delay_ms=DELAY_MS, retry_ms=None):
+    """env's server with the sandbox confirming payouts after delay_ms (and the payout
+    retry every retry_ms, when given)."""
+    extra = {"PITBOSS_PAYOUT_RETRY_MS": str(retry_ms)} if retry_ms else {}
     env.srv = Server(env.binary, extra_args=["--db", env.db, "--keys-dir", env.keys],
-                     env={"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms),
-                          "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1"})
+                     env=dict({"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": str(delay_ms),
+                               "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1"}, **extra))
     return env.srv
 
 
@@ -379,6 +381,37 @@ class Run:
         small = self.withdraw("bob", "999.99")
         assert small["approvals_required"] == 1, small
 
+    def own_account(self):
+        """A finance member who also plays (a player account with their e-mail, in any
+        case) cannot approve that account's withdrawal, alone or as one of two: 403
+        FOUR_EYES_VIOLATION, nothing written; another member's approval pays it."""
+        self.ids["fin1p"] = register_player(self.client, "alpha", "Fin1@EXAMPLE.com")
+        self.tokens["fin1p"] = self.client.call(
+            "POST", "/v1/player/login", {"brand": "alpha", "email": "fin1@example.com",
+                                         "password": PASSWORD}).json().get("access_token")
+        self.sandbox(self.deposit("fin1p", "2000.00")["psp_reference"])
+        small = self.withdraw("fin1p", "20.00")
+        big = self.withdraw("fin1p", "1000.00")
+        assert (small["approvals_required"], big["approvals_required"]) == (1, 2), (small, big)
+        before = self.money_state()
+        audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        self.approve(self.fin1, small["id"], 403, "FOUR_EYES_VIOLATION")
+        self.approve(self.fin1, big["id"], 403, "FOUR_EYES_VIOLATION")
+        r = self.approve(self.fin2, big["id"])  # the other member first: still not fin1's to give
+        assert r["status"] == "pending_approval", r
+        self.approve(self.fin1, big["id"], 403, "FOUR_EYES_VIOLATION")
+        after = self.money_state()
+        assert after[:4] == before[:4], (before, after)
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == audits + 1
+        g = expect(self.fin2.call("GET", f"/v1/admin/withdrawals/{big['id']}"), 200)
+        assert [a["staff_id"] for a in g["approvals"]] == [self.fin2.id], g
+        assert self.approve(self.fin2, small["id"])["status"] == "processing"
+        self.wait_status(small["id"], "paid")
+        expect(self.client.call("DELETE", f"/v1/player/withdrawals/{big['id']}",
+                                token=self.tokens["fin1p"]), 200)
+        b = self.wallet("fin1p")
+        assert (b["cash"], b["held"]) == ("1980.00", "0.00"), b
+
     def failed_payout(self):
         w = self.withdraw("alice", "10.13")
         assert self.wallet("alice")["held"] == "10.13"
@@ -390,6 +423,7 @@ class Run:
         rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
                              "reference=? ORDER BY seq", w["id"])
         assert [x[0] for x in rows] == [f"{w['id']}:hold", f"{w['id']}:void"], rows
+        self.failed = w
 
     def payout_webhook_replay(self):
         w = self.paid
@@ -401,9 +435,23 @@ class Run:
         assert r["outcome"] == "duplicate", r
         r = self.webhook(self.event("payout.failed", w["psp_reference"], w["amount"]))
         assert r["outcome"] == "ignored", r
+        # the PSP contradicting a settled payout (failed after paid: the player has not
+        # got the money; paid after failed: the money went out twice) moves nothing but
+        # is audited for an operator; agreeing late events are not
+        f = self.wait_status(self.failed["id"], "failed")
+        r2 = self.webhook(self.event("payout.paid", f["psp_reference"], f["amount"]))
+        assert r2["outcome"] == "ignored", r2
+        self.webhook(self.event("payout.paid", w["psp_reference"], w["amount"]))
+        self.webhook(self.event("payout.failed", f["psp_reference"], f["amount"]))
         after = self.money_state()
         assert after[:4] == before[:4], (before, after)
         assert self.wait_status(w["id"], "paid")["status"] == "paid"
+        conflicts = self.env.rows(
+            "SELECT target_id, json_extract(after, '$.event_id'), json_extract(before, '$.status'), "
+            "reason FROM audit_entry WHERE action='withdrawal.payout_conflict' ORDER BY seq")
+        assert [c[:3] for c in conflicts] == [(w["id"], r["event_id"], "paid"),
+                                              (f["id"], r2["event_id"], "failed")], conflicts
+        assert "not got the money" in conflicts[0][3] and "paid twice" in conflicts[1][3], conflicts
 
     def reject_and_cancel(self):
         w = self.withdraw("alice", "5.00")
@@ -563,6 +611,38 @@ class Run:
                                             "ORDER BY seq", w["id"])]
         assert acts == ["withdrawal.request", "withdrawal.reject"], acts
 
+    def blocked_after_approval(self):
+        """A payout the PSP did not take at the approval (17: refused once per process) is
+        not sent by the start-up or the retry's passes while its player is blocked: it
+        stays approved, held; once the block is lifted a pass sends it and it is paid."""
+        self.ids["hal"] = register_player(self.client, "alpha", "hal@example.com")
+        self.tokens["hal"] = self.login("hal")
+        self.sandbox(self.deposit("hal", "50.00")["psp_reference"])
+        w = self.withdraw("hal", "10.17")
+        r = self.approve(self.fin1, w["id"])
+        assert r["status"] == "approved" and r["psp_reference"] is None, r
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['hal']}/block",
+                               {"reason": "chargeback"}), 200)
+        self.stop_server()
+        start(self.env, retry_ms=200)  # sent at start-up, and again every 200 ms
+        time.sleep(2.0)
+        g = self.wait_status(w["id"], "approved")
+        assert g["psp_reference"] is None and g["current_checks"][0]["result"] == "fail", g
+        acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
+                                            "ORDER BY seq", w["id"])]
+        assert acts == ["withdrawal.request", "withdrawal.approve"], acts
+        held = self.env.rows("SELECT count(*) FROM ledger_transfer WHERE scope='withdrawal' "
+                             "AND reference=?", w["id"])[0][0]
+        assert held == 1, held  # the hold alone
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['hal']}/unblock",
+                               {"reason": "chargeback cleared"}), 200)
+        self.wait_status(w["id"], "paid")
+        self.tokens["hal"] = self.login("hal")
+        b = self.wallet("hal")
+        assert (b["cash"], b["held"]) == ("39.83", "0.00"), b
+        self.stop_server()
+        start(self.env)
+
     def bad_input(self):
         before = self.ledger_rows()
         for path in ("/v1/player/deposits", "/v1/player/withdrawals"):
@@ -692,6 +772,7 @@ def main():
         ("bad signature, stale timestamp, unknown reference or PSP: refused, nothing moves", run.webhook_refusals),
         ("withdrawal below the threshold: checks shown, one approval, processing, paid by the webhook, hold posted", run.below_threshold),
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
+        ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
@@ -699,6 +780,7 @@ def main():
         ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),
+        ("blocked after the approval: a payout the PSP had not taken waits, sent once unblocked", run.blocked_after_approval),
         ("bad input on every route: 4xx, the ledger unchanged", run.bad_input),
         ("staff views: payments and the queue, filters, cursor, brand scope", run.staff_views),
         ("a payout confirmation owed at shutdown is delivered after the restart", run.restart_delivers),
