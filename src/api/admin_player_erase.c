@@ -22,8 +22,8 @@
  *   pending, either way): pay it out or settle it first;
  * - PLAYER_HAS_OPEN_PAYMENTS: a deposit is pending, or a withdrawal is pending
  *   approval, approved or being paid;
- * - PLAYER_HAS_OPEN_BETS: a provider bet is not settled (no win, no rollback, its
- *   round not closed): a win for it would credit the closed, erased account (the
+ * - PLAYER_HAS_OPEN_BETS: a game bet (a provider's, or an in-house round not ended)
+ *   is not settled (no win, no rollback, its round not closed): a win for it would credit the closed, erased account (the
  *   money path does not ask for a name), so the round must end first;
  * - RETENTION_PERIOD: the brand's retention period has not passed since the
  *   player's last activity (registration, last login, newest transfer). The

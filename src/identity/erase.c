@@ -12,11 +12,23 @@
  *                            holds money or a hold, posted or pending;
  *   PLAYER_HAS_OPEN_PAYMENTS a deposit pending, or a withdrawal pending approval,
  *                            approved or being paid;
- *   PLAYER_HAS_OPEN_BETS     a provider bet not settled yet: accepted, not rolled
+ *   PLAYER_HAS_OPEN_BETS     a game bet not settled yet: accepted, not rolled
  *                            back, and its round has no win and is not closed. A
  *                            win or rollback may still come for it, and the money
  *                            path credits it to the account whatever its status:
- *                            it would land on a closed, erased account;
+ *                            it would land on a closed, erased account. The
+ *                            in-house games are in it: every round stakes, pays and
+ *                            voids through the wallet as provider "pitboss" (bet
+ *                            "<round>:bet", a win that closes the round, a rollback
+ *                            "<round>:void"), so a mines game in play, a crash bet
+ *                            not cashed out or crashed, a round decided and not paid
+ *                            ("settling") or a void stake not given back ("voiding")
+ *                            is an open bet. The stake is a posted transfer, not a
+ *                            hold: PLAYER_HAS_FUNDS does not see it. A round only
+ *                            recorded ("pending", nothing staked yet) has its stake
+ *                            still on the accounts (PLAYER_HAS_FUNDS), or its stake
+ *                            will be refused (nothing there; and the wallet's gate
+ *                            refuses a closed player's bets);
  *   RETENTION_PERIOD         the brand's retention period (settings.erase_after_days,
  *                            default 1826 days) has not passed since the player's
  *                            last activity: registration, last login, the newest
@@ -113,7 +125,7 @@ static pb_err payments_check(pb_store_conn *c, const char *player)
     return PB_OK;
 }
 
-/* A provider bet not settled yet: PLAYER_HAS_OPEN_BETS. */
+/* A game bet (a provider's or an in-house round's) not settled yet: PLAYER_HAS_OPEN_BETS. */
 static pb_err bets_check(pb_store_conn *c, const char *player)
 {
     pb_store_open_bet b;

@@ -386,7 +386,7 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
  * Refused, nothing written, while the operator may not erase (erase.c, checked in
  * this order, on what the transaction sees): PLAYER_ERASED (done already),
  * PLAYER_HAS_FUNDS (an account holds money or a hold), PLAYER_HAS_OPEN_PAYMENTS (a
- * deposit pending, a withdrawal not finished), PLAYER_HAS_OPEN_BETS (a provider bet
+ * deposit pending, a withdrawal not finished), PLAYER_HAS_OPEN_BETS (a game bet, in-house rounds too,
  * not settled: no win, no rollback, round not closed), RETENTION_PERIOD (the
  * brand's erase_after_days since the last activity: *why, may be NULL, says until
  * when). PLAYER_NOT_FOUND (also outside scope). *out: the player afterwards. */
