@@ -9,6 +9,11 @@
  *                     recorded and not staked yet: each refuses the erasure
  *                     (PLAYER_HAS_OPEN_BETS, nothing written); once they ended, it
  *                     erases.
+ *   its record        called directly (no route in front of it), the erasure ends
+ *                     the player's live launches, appends the audit entry and the
+ *                     event "player.erased", all in the caller's transaction: a
+ *                     rollback takes them back with the erasure; a refusal or bad
+ *                     input writes none of them.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 #include <string.h>
 
 #include "../games/play_fixture.h"
+#include "catalog/catalog.h"
 #include "core/time.h"
 #include "games/play_internal.h"
 #include "identity/identity.h"
@@ -42,17 +48,27 @@ static int64_t count(const char *q)
 /* Brand alpha keeps no records past the last activity: only the other preconditions. */
 static void no_retention(void) { sql("UPDATE brand SET settings='{\"erase_after_days\":0}'"); }
 
-/* Player i's erasure in a write transaction of its own (committed: a refusal must
- * have written nothing). */
-static pb_err erase(int i, pb_player *out)
+/* Who erases (a compliance officer, as the admin route says it). */
+static const pb_identity_erase_actor BY = {.kind = "staff",
+                                           .id = "0190a4c2-0000-7000-8000-00000000c0c0",
+                                           .role = "compliance",
+                                           .reason = "GDPR request 9",
+                                           .trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                                           .ip = "203.0.113.9"};
+
+/* Player i's erasure at now in a write transaction of its own (committed: a
+ * refusal must have written nothing). */
+static pb_err erase_at(int i, int64_t now, pb_player *out)
 {
     pb_player ignored;
     assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
-    pb_err e = pb_identity_player_erase(G.f->conn, NULL, G.players[i], pb_time_now_us(),
+    pb_err e = pb_identity_player_erase(G.f->conn, NULL, G.players[i], &BY, now,
                                         out ? out : &ignored, NULL);
     assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
     return e;
 }
+
+static pb_err erase(int i, pb_player *out) { return erase_at(i, pb_time_now_us(), out); }
 
 /* Whether player i is still there as a person (not erased, active). */
 static bool intact(int i)
@@ -201,11 +217,137 @@ static void inhouse_rounds_refuse(void **state)
     assert_false(intact(0));
 }
 
+/* ---- the erasure's record ---- */
+
+/* A live launch of player i (dice) issued at now, for 4 h; its token into tok. */
+static void launch(int i, int64_t now, char tok[PB_LAUNCH_TOKEN_LEN + 1])
+{
+    pb_launch l;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_launch_create(G.f->conn, PB_PLAY_PROVIDER, "dice", "alpha",
+                                              G.players[i], "EUR", 0, now, &l),
+                     PB_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    snprintf(tok, PB_LAUNCH_TOKEN_LEN + 1, "%s", l.token);
+}
+
+/* The launch's expiry as the store holds it now. */
+static int64_t expiry(const char *tok)
+{
+    pb_launch l;
+    assert_int_equal(pb_catalog_launch_resolve(G.f->conn, PB_PLAY_PROVIDER, tok, &l), PB_OK);
+    return l.expires_at;
+}
+
+static int64_t erased_records(void)
+{
+    return count("SELECT count(*) FROM audit_entry WHERE action='player.erased'") +
+           count("SELECT count(*) FROM event_outbox WHERE type='player.erased'");
+}
+
+/* One text column of the one row q selects. */
+static void text_of(const char *q, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, cap, "%s", t ? (const char *)t : "(null)");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A direct call of the domain (no route): the erasure, the end of the player's live
+ * launches, the audit entry and the event, in the caller's one transaction. */
+static void erasure_records_itself(void **state)
+{
+    (void)state;
+    no_retention();
+    int64_t t0 = pb_time_now_us();
+    char mine[2][PB_LAUNCH_TOKEN_LEN + 1], other[PB_LAUNCH_TOKEN_LEN + 1];
+    launch(0, t0, mine[0]);
+    launch(0, t0, mine[1]);
+    launch(1, t0, other);
+    int64_t live = expiry(mine[0]);
+    assert_true(live > t0 + 3600LL * 1000000);
+
+    /* bad input: no actor, no reason, a reason the audit log refuses: nothing written */
+    pb_identity_erase_actor bad = BY;
+    bad.reason = "";
+    pb_player out;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], NULL, t0, &out, NULL),
+                     PB_ERR_FIELD_MISSING);
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], &bad, t0, &out, NULL),
+                     PB_ERR_FIELD_MISSING);
+    char long_reason[1002];
+    memset(long_reason, 'x', 1001); /* the audit log takes 1..1000 bytes */
+    long_reason[1001] = '\0';
+    bad.reason = long_reason;
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], &bad, t0, &out, NULL),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    /* a refusal (money on the account) writes none of it either */
+    gp_fund(0, 100);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_FUNDS);
+    assert_true(intact(0));
+    assert_int_equal(erased_records(), 0);
+    assert_int_equal(expiry(mine[0]), live);
+    pay_out(0);
+
+    /* erased, then rolled back by the caller: the record goes with the erasure */
+    int64_t now = pb_time_now_us();
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], &BY, now, &out, NULL),
+                     PB_OK);
+    pb_store_rollback(G.f->conn);
+    assert_true(intact(0));
+    assert_int_equal(erased_records(), 0);
+    assert_int_equal(expiry(mine[0]), live);
+
+    /* erased and committed: the launches ended, the entry and the event are there */
+    now = pb_time_now_us();
+    assert_int_equal(erase_at(0, now, &out), PB_OK);
+    assert_int_equal(out.status, PB_PLAYER_CLOSED);
+    assert_true(out.erased_at == now);
+    assert_false(intact(0));
+    assert_true(expiry(mine[0]) == now && expiry(mine[1]) == now);
+    assert_int_equal(expiry(other), live); /* another player's launch lives on */
+    char q[512], got[512], want[512], at[PB_TIME_STR_MAX];
+    assert_true(pb_time_format(now, at, sizeof at) > 0);
+    snprintf(q, sizeof q,
+             "SELECT actor_kind||'|'||actor_id||'|'||role||'|'||brand||'|'||target_kind||'|'||"
+             "target_id||'|'||reason||'|'||trace_id||'|'||ip||'|'||before||'|'||after||'|'||at "
+             "FROM audit_entry WHERE action='player.erased'");
+    text_of(q, got, sizeof got);
+    snprintf(want, sizeof want,
+             "staff|%s|compliance|alpha|player|%s|GDPR request 9|%s|203.0.113.9|"
+             "{\"status\":\"active\"}|"
+             "{\"erased_at\":\"%s\",\"live_launches_ended\":2,\"status\":\"closed\"}|%lld",
+             BY.id, G.players[0], BY.trace_id, at, (long long)now);
+    assert_string_equal(got, want);
+    snprintf(q, sizeof q,
+             "SELECT brand||'|'||subject||'|'||trace_id||'|'||json_extract(payload,'$.by')||'|'"
+             "||created_at FROM event_outbox WHERE type='player.erased'");
+    text_of(q, got, sizeof got);
+    snprintf(want, sizeof want, "alpha|%s|%s|%s|%lld", G.players[0], BY.trace_id, BY.id,
+             (long long)now);
+    assert_string_equal(got, want);
+    /* erased already: refused, no second record */
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_ERASED);
+    assert_int_equal(erased_records(), 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, gp_setup, gp_teardown)
     const struct CMUnitTest tests[] = {
         T(inhouse_rounds_refuse),
+        T(erasure_records_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
