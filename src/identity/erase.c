@@ -206,9 +206,8 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
     memset(why, 0, sizeof *why);
     if (!by || !by->id || !*by->id || !by->reason || !*by->reason)
         return PB_ERR_FIELD_MISSING;
+    /* the actor's fields only: an id that names no player is PLAYER_NOT_FOUND below */
     pb_audit_entry probe = erase_entry(by);
-    probe.brand = "";
-    probe.target_id = public_id;
     if (pb_audit_validate(&probe, NULL) != PB_OK)
         return PB_ERR_FIELD_INVALID; /* what the audit log would refuse after the erasure */
     pb_player pl;
