@@ -4,8 +4,8 @@
  *
  *   POST /v1/admin/players/{id}/erase {reason}   players.erase (admin, compliance)
  *
- * What goes (pb_identity_player_erase, one write transaction with the audit entry
- * and the event): the email (replaced by "erased-<id>@erased.invalid": the account
+ * What goes (pb_identity_player_erase, which also writes the audit entry and the
+ * event, all in this route's one write transaction): the email (replaced by "erased-<id>@erased.invalid": the account
  * can no longer log in, and the address may register again), the names, the date of
  * birth, the sessions' IP addresses and User-Agents (every session revoked), the
  * player's live game launches. The account is closed.
@@ -22,8 +22,8 @@
  *   pending, either way): pay it out or settle it first;
  * - PLAYER_HAS_OPEN_PAYMENTS: a deposit is pending, or a withdrawal is pending
  *   approval, approved or being paid;
- * - PLAYER_HAS_OPEN_BETS: a provider bet is not settled (no win, no rollback, its
- *   round not closed): a win for it would credit the closed, erased account (the
+ * - PLAYER_HAS_OPEN_BETS: a game bet (a provider's, or an in-house round not ended)
+ *   is not settled (no win, no rollback, its round not closed): a win for it would credit the closed, erased account (the
  *   money path does not ask for a name), so the round must end first;
  * - RETENTION_PERIOD: the brand's retention period has not passed since the
  *   player's last activity (registration, last login, newest transfer). The
@@ -35,8 +35,9 @@
  * The checks run in the write transaction that erases, so they see what it changes.
  *
  * Audited as "player.erased" (the reason; before: the status; after: closed, erased
- * at) and announced as the event "player.erased", so that systems fed by the events
- * can erase their copies.
+ * at, live launches ended) and announced as the event "player.erased", so that
+ * systems fed by the events can erase their copies: both by the domain, so any
+ * caller of it records the same. The route parses, says who acts, and answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,6 @@
 #include "api/admin.h"
 #include "catalog/catalog.h"
 #include "core/time.h"
-#include "events/events.h"
 
 #define REASON_MAX 200
 
@@ -53,7 +53,7 @@ typedef struct erase_ctx {
     pb_http_request *req;
     const pb_principal *p;
     const char *id, *reason;
-    pb_player before, after;
+    pb_player after;
     pb_brand brand;
     pb_identity_erase_refusal why; /* RETENTION_PERIOD: the period and its end */
 } erase_ctx;
@@ -62,35 +62,19 @@ static pb_err erase_tx(pb_store_conn *c, void *ctx, const char **bad)
 {
     (void)bad;
     erase_ctx *x = ctx;
-    int64_t now = pb_time_now_us();
-    pb_err e = pb_identity_player_get(c, &x->p->scope, x->id, &x->before);
-    if (e == PB_OK)
-        e = pb_tenancy_brand_get(c, x->before.brand_id, &x->brand);
-    if (e == PB_ERR_BRAND_NOT_FOUND)
-        e = PB_ERR_INTERNAL; /* a player whose brand is gone */
-    if (e != PB_OK)
-        return e;
-    int64_t launches = 0;
-    if ((e = pb_identity_player_erase(c, &x->p->scope, x->id, now, &x->after, &x->why)) != PB_OK ||
-        (e = pb_catalog_launch_revoke_player(c, x->before.public_id, now, &launches)) != PB_OK)
-        return e;
-    pb_audit_entry en;
+    pb_audit_entry en; /* who acts, as every admin route records it */
     pb_admin_entry(x->req, x->p, "player.erased", &en);
-    en.brand = x->brand.code;
-    en.target_kind = "player";
-    en.target_id = x->before.public_id;
-    en.reason = x->reason;
-    en.before = pb_admin_json_text(x->req, json_pack("{s:s}", "status",
-                                                     pb_player_status_name(x->before.status)));
-    en.after = pb_admin_json_text(x->req, json_pack("{s:s,s:o,s:I}", "status", "closed",
-                                                    "erased_at", pb_admin_time_json(now),
-                                                    "live_launches_ended", (json_int_t)launches));
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    if ((e = pb_audit_append(c, &en, now)) != PB_OK)
-        return e;
-    return pb_events_emit(c, "player.erased", x->brand.code, x->before.public_id,
-                          pb_http_trace_id(x->req), now, PB_EV_STR("by", x->p->subject_public_id));
+    pb_identity_erase_actor by = {.kind = en.actor_kind,
+                                  .id = en.actor_id,
+                                  .role = en.role,
+                                  .reason = x->reason,
+                                  .trace_id = en.trace_id,
+                                  .ip = en.ip};
+    pb_err e = pb_identity_player_erase(c, &x->p->scope, x->id, &by, pb_time_now_us(), &x->after,
+                                        &x->why);
+    if (e == PB_OK) /* the answer's brand code */
+        e = pb_tenancy_brand_get(c, x->after.brand_id, &x->brand);
+    return e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_INTERNAL : e;
 }
 
 void pb_api_admin_player_erase(pb_http_request *req, void *app)

@@ -3,20 +3,36 @@
  *
  * pb_identity_player_erase runs inside the caller's write transaction: it reads the
  * player (in scope) and its brand, checks every precondition there, on what that
- * transaction sees, and only then erases (the store's player_erase). Whoever calls it
- * (the admin route, a tool, a future job) gets the same refusals; none can skip them.
- * In order:
+ * transaction sees, and only then erases (the store's player_erase), ends the
+ * player's live game launches (the catalog's), appends the audit entry
+ * "player.erased" and the event "player.erased" — all on the caller's connection,
+ * so they commit together or not at all. Whoever calls it (the admin route, a tool,
+ * a future job) gets the same refusals and the same record; none can skip them.
+ * Bad input (no actor or reason, an entry the audit log would refuse) is refused
+ * before anything is read. The refusals, in order:
  *
  *   PLAYER_ERASED            erased already;
  *   PLAYER_HAS_FUNDS         a ledger account of the player (any kind, any currency)
  *                            holds money or a hold, posted or pending;
  *   PLAYER_HAS_OPEN_PAYMENTS a deposit pending, or a withdrawal pending approval,
  *                            approved or being paid;
- *   PLAYER_HAS_OPEN_BETS     a provider bet not settled yet: accepted, not rolled
+ *   PLAYER_HAS_OPEN_BETS     a game bet not settled yet: accepted, not rolled
  *                            back, and its round has no win and is not closed. A
  *                            win or rollback may still come for it, and the money
  *                            path credits it to the account whatever its status:
- *                            it would land on a closed, erased account;
+ *                            it would land on a closed, erased account. The
+ *                            in-house games are in it: every round stakes, pays and
+ *                            voids through the wallet as provider "pitboss" (bet
+ *                            "<round>:bet", a win that closes the round, a rollback
+ *                            "<round>:void"), so a mines game in play, a crash bet
+ *                            not cashed out or crashed, a round decided and not paid
+ *                            ("settling") or a void stake not given back ("voiding")
+ *                            is an open bet. The stake is a posted transfer, not a
+ *                            hold: PLAYER_HAS_FUNDS does not see it. A round only
+ *                            recorded ("pending", nothing staked yet) has its stake
+ *                            still on the accounts (PLAYER_HAS_FUNDS), or its stake
+ *                            will be refused (nothing there; and the wallet's gate
+ *                            refuses a closed player's bets);
  *   RETENTION_PERIOD         the brand's retention period (settings.erase_after_days,
  *                            default 1826 days) has not passed since the player's
  *                            last activity: registration, last login, the newest
@@ -30,6 +46,10 @@
 
 #include <jansson.h>
 
+#include "audit/audit.h"
+#include "catalog/catalog.h"
+#include "core/time.h"
+#include "events/events.h"
 #include "identity/identity_internal.h"
 #include "ledger/ledger.h"
 
@@ -113,7 +133,7 @@ static pb_err payments_check(pb_store_conn *c, const char *player)
     return PB_OK;
 }
 
-/* A provider bet not settled yet: PLAYER_HAS_OPEN_BETS. */
+/* A game bet (a provider's or an in-house round's) not settled yet: PLAYER_HAS_OPEN_BETS. */
 static pb_err bets_check(pb_store_conn *c, const char *player)
 {
     pb_store_open_bet b;
@@ -123,14 +143,73 @@ static pb_err bets_check(pb_store_conn *c, const char *player)
     return rc == PB_STORE_OK ? PB_ERR_PLAYER_HAS_OPEN_BETS : store_err(rc);
 }
 
+/* The audit entry of an erasure by `by` (actor, reason, trace, address); before and
+ * after are left to the caller. */
+static pb_audit_entry erase_entry(const pb_identity_erase_actor *by)
+{
+    return (pb_audit_entry){.actor_kind = by->kind && *by->kind ? by->kind : "staff",
+                            .actor_id = by->id,
+                            .role = by->role,
+                            .action = "player.erased",
+                            .target_kind = "player",
+                            .reason = by->reason,
+                            .trace_id = by->trace_id,
+                            .ip = by->ip};
+}
+
+/* Compact JSON text with sorted keys (the form the route wrote: byte for byte);
+ * takes v. NULL when out of memory. The caller frees. */
+static char *json_text(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    return s;
+}
+
+/* The record of an erasure, once erased: the player's live launches end, the audit
+ * entry (before: the status; after: closed, erased at, launches ended) and the event
+ * (by: the actor). On c, in the caller's transaction. */
+static pb_err erase_record(pb_store_conn *c, const pb_identity_erase_actor *by, const char *brand,
+                           const pb_player *before, int64_t now)
+{
+    int64_t launches = 0;
+    pb_err e = pb_catalog_launch_revoke_player(c, before->public_id, now, &launches);
+    if (e != PB_OK)
+        return e;
+    char at[PB_TIME_STR_MAX];
+    if (pb_time_format(now, at, sizeof at) < 0)
+        return PB_ERR_INTERNAL;
+    pb_audit_entry en = erase_entry(by);
+    en.brand = brand;
+    en.target_id = before->public_id;
+    char *b = json_text(json_pack("{s:s}", "status", pb_player_status_name(before->status)));
+    char *a = json_text(json_pack("{s:s,s:s,s:I}", "status", "closed", "erased_at", at,
+                                  "live_launches_ended", (json_int_t)launches));
+    en.before = b;
+    en.after = a;
+    e = b && a ? pb_audit_append(c, &en, now) : PB_ERR_INTERNAL;
+    free(b);
+    free(a);
+    if (e != PB_OK)
+        return e == PB_ERR_FIELD_INVALID ? PB_ERR_INTERNAL : e; /* checked before writing */
+    return pb_events_emit(c, "player.erased", brand, before->public_id, by->trace_id, now,
+                          PB_EV_STR("by", by->id));
+}
+
 pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
-                                const char *public_id, int64_t now, pb_player *out,
-                                pb_identity_erase_refusal *why)
+                                const char *public_id, const pb_identity_erase_actor *by,
+                                int64_t now, pb_player *out, pb_identity_erase_refusal *why)
 {
     pb_identity_erase_refusal ignored;
     if (!why)
         why = &ignored;
     memset(why, 0, sizeof *why);
+    if (!by || !by->id || !*by->id || !by->reason || !*by->reason)
+        return PB_ERR_FIELD_MISSING;
+    /* the actor's fields only: an id that names no player is PLAYER_NOT_FOUND below */
+    pb_audit_entry probe = erase_entry(by);
+    if (pb_audit_validate(&probe, NULL) != PB_OK)
+        return PB_ERR_FIELD_INVALID; /* what the audit log would refuse after the erasure */
     pb_player pl;
     pb_brand brand;
     pb_err e = pb_identity_player_get(c, scope, public_id, &pl);
@@ -161,6 +240,8 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
     snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
     e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_PLAYER_ERASED,
                         "player erase");
+    if (e == PB_OK)
+        e = erase_record(c, by, brand.code, &pl, now);
     if (e == PB_OK)
         e = pb_identity_player_get_pii(c, scope, public_id, out);
     return e;

@@ -390,23 +390,43 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
  * transaction: the account is closed and can no longer log in, the email becomes
  * the placeholder "erased-<public id>@erased.invalid" (the address may register
  * again), the names and date of birth are cleared, every session is revoked and
- * loses its IP address and User-Agent. The player's id stays, and so does
- * everything that refers to it (ledger, rounds, payments, notes, audit log).
- * Refused, nothing written, while the operator may not erase (erase.c, checked in
- * this order, on what the transaction sees): PLAYER_ERASED (done already),
- * PLAYER_HAS_FUNDS (an account holds money or a hold), PLAYER_HAS_OPEN_PAYMENTS (a
- * deposit pending, a withdrawal not finished), PLAYER_HAS_OPEN_BETS (a provider bet
+ * loses its IP address and User-Agent, every live game launch of the player ends
+ * (expires now). The player's id stays, and so does everything that refers to it
+ * (ledger, rounds, payments, notes, audit log). In the same transaction it appends
+ * the audit entry "player.erased" (by: the actor, role, reason, trace id and
+ * address; target the player; before {status}; after {status "closed", erased_at,
+ * live_launches_ended}) and the event "player.erased" (subject the player, payload
+ * {by: the actor's id}, so that systems fed by the events erase their copies): the
+ * erasure and its record commit together. Once committed, the caller calls
+ * pb_catalog_launch_cache_forget so that this process stops answering from
+ * launches it resolved before.
+ * Refused, nothing written: FIELD_MISSING without by, its id or its reason;
+ * FIELD_INVALID when the audit log would refuse the entry (pb_audit_validate);
+ * then while the operator may not erase (erase.c, checked in this order, on what
+ * the transaction sees): PLAYER_ERASED (done already), PLAYER_HAS_FUNDS (an
+ * account holds money or a hold), PLAYER_HAS_OPEN_PAYMENTS (a deposit pending, a
+ * withdrawal not finished), PLAYER_HAS_OPEN_BETS (a game bet, in-house rounds too,
  * not settled: no win, no rollback, round not closed), RETENTION_PERIOD (the
  * brand's erase_after_days since the last activity: *why, may be NULL, says until
- * when). PLAYER_NOT_FOUND (also outside scope). *out: the player afterwards. */
+ * when). PLAYER_NOT_FOUND (also outside scope). Any other failure may follow
+ * writes: the caller rolls its transaction back. *out: the player afterwards. */
 #define PB_IDENTITY_ERASE_AFTER_DAYS 1826 /* five years: Directive (EU) 2015/849, Art. 40 */
 typedef struct pb_identity_erase_refusal {
     int64_t retention_days; /* the brand's retention period, in days (when it was read) */
     int64_t erasable_from;  /* RETENTION_PERIOD: when the period ends */
 } pb_identity_erase_refusal;
+/* Who erases, and why: the audit entry's actor and reason, the event's "by". */
+typedef struct pb_identity_erase_actor {
+    const char *kind;     /* "staff" (NULL or "": staff) or "system" */
+    const char *id;       /* the actor's public id (a tool: its name); required */
+    const char *role;     /* the staff role's name; NULL: none */
+    const char *reason;   /* why (the request's reference); required, 1..1000 bytes */
+    const char *trace_id; /* the W3C trace id; NULL: none */
+    const char *ip;       /* the client's address; NULL: unknown */
+} pb_identity_erase_actor;
 pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
-                                const char *public_id, int64_t now, pb_player *out,
-                                pb_identity_erase_refusal *why);
+                                const char *public_id, const pb_identity_erase_actor *by,
+                                int64_t now, pb_player *out, pb_identity_erase_refusal *why);
 /* The brand's retention period before an erasure, in days: settings.erase_after_days
  * (a whole number 0..36500), else PB_IDENTITY_ERASE_AFTER_DAYS. */
 int64_t pb_identity_erase_after_days(const pb_brand *b);

@@ -151,8 +151,8 @@ pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char 
  * kind and currency) with id > after_id; *n receives the count. */
 pb_store_rc pb_store_player_ledger_accounts(pb_store_conn *c, const char *brand, const char *owner,
                                             int64_t after_id, int64_t *ids, size_t cap, size_t *n);
-/* A provider bet of the player (public id) not settled yet: accepted, not rolled
- * back, and its round (the player's: provider, round id, player) neither has a win
+/* A game bet of the player (public id) not settled yet (any provider, the
+ * in-house games' "pitboss" too): accepted, not rolled back, and its round (the player's: provider, round id, player) neither has a win
  * nor is closed, so a win or a rollback may still come for it. */
 typedef struct pb_store_open_bet {
     char provider[33];

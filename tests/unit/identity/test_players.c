@@ -531,6 +531,10 @@ static void search(void **state)
                      PB_ERR_PLAYER_NOT_FOUND);
 }
 
+/* Who erases in the tests below (a compliance officer). */
+static const pb_identity_erase_actor BY = {
+    .kind = "staff", .id = "staff-1", .role = "compliance", .reason = "GDPR request 1"};
+
 /* The erasure's preconditions are the domain's own: called directly (no route in
  * front of it), pb_identity_player_erase refuses, writes nothing, and says until
  * when for RETENTION_PERIOD; once nothing stands in the way, it erases. */
@@ -543,7 +547,7 @@ static void erase_refuses_by_itself(void **state)
     const char *still = "SELECT count(*) FROM player WHERE erased_at=0 AND status='active'";
     /* registered just now: the default five years (1826 days) from registration */
     ifx_begin(f);
-    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, &why),
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, &why),
                      PB_ERR_RETENTION_PERIOD);
     ifx_commit(f);
     assert_int_equal(why.retention_days, PB_IDENTITY_ERASE_AFTER_DAYS);
@@ -561,7 +565,7 @@ static void erase_refuses_by_itself(void **state)
              p.public_id);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
     ifx_begin(f);
-    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
                      PB_ERR_PLAYER_HAS_FUNDS);
     ifx_commit(f);
     assert_int_equal(ifx_count(f, still), 1);
@@ -575,7 +579,7 @@ static void erase_refuses_by_itself(void **state)
              p.public_id);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
     ifx_begin(f);
-    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
                      PB_ERR_PLAYER_HAS_OPEN_BETS);
     ifx_commit(f);
     assert_int_equal(ifx_count(f, still), 1);
@@ -585,7 +589,7 @@ static void erase_refuses_by_itself(void **state)
                                                 "VALUES('native','r1','someone-else',1,1,1)"),
                      PB_STORE_OK);
     ifx_begin(f);
-    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
                      PB_ERR_PLAYER_HAS_OPEN_BETS);
     ifx_commit(f);
     /* the win came: the round has a win, nothing stands in the way */
@@ -595,14 +599,14 @@ static void erase_refuses_by_itself(void **state)
              p.public_id);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
     ifx_begin(f);
-    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
                      PB_OK);
     ifx_commit(f);
     assert_int_equal(out.status, PB_PLAYER_CLOSED);
     assert_true(out.erased_at == f->now);
     assert_int_equal(ifx_count(f, still), 0);
     ifx_begin(f);
-    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, f->now, &out, NULL),
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
                      PB_ERR_PLAYER_ERASED);
     ifx_commit(f);
 }

@@ -1,0 +1,353 @@
+/*
+ * test_erase.c — a player's erasure (src/identity/erase.c) called directly, over
+ * the real money side: the store, the ledger, the wallet and the in-house games
+ * (the games' play fixture, tests/unit/games/play_fixture.h: brand "alpha", two
+ * EUR players, the originals in the catalog). The teardown asserts the ledger's
+ * verify finds nothing.
+ *
+ *   in-house rounds   a mines game in play, a round decided and not paid, a round
+ *                     recorded and not staked yet: each refuses the erasure
+ *                     (PLAYER_HAS_OPEN_BETS, nothing written); once they ended, it
+ *                     erases.
+ *   its record        called directly (no route in front of it), the erasure ends
+ *                     the player's live launches, appends the audit entry and the
+ *                     event "player.erased", all in the caller's transaction: a
+ *                     rollback takes them back with the erasure; a refusal or bad
+ *                     input writes none of them.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../games/play_fixture.h"
+#include "catalog/catalog.h"
+#include "core/time.h"
+#include "games/play_internal.h"
+#include "identity/identity.h"
+
+/* ---- helpers ---- */
+
+static void sql(const char *q) { assert_int_equal(pb_store_exec_raw(G.f->conn, q), PB_STORE_OK); }
+
+/* A count read with SQL on a connection of its own (what is committed). */
+static int64_t count(const char *q)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Brand alpha keeps no records past the last activity: only the other preconditions. */
+static void no_retention(void) { sql("UPDATE brand SET settings='{\"erase_after_days\":0}'"); }
+
+/* Who erases (a compliance officer, as the admin route says it). */
+static const pb_identity_erase_actor BY = {.kind = "staff",
+                                           .id = "0190a4c2-0000-7000-8000-00000000c0c0",
+                                           .role = "compliance",
+                                           .reason = "GDPR request 9",
+                                           .trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                                           .ip = "203.0.113.9"};
+
+/* Player i's erasure at now in a write transaction of its own (committed: a
+ * refusal must have written nothing). */
+static pb_err erase_at(int i, int64_t now, pb_player *out)
+{
+    pb_player ignored;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    pb_err e = pb_identity_player_erase(G.f->conn, NULL, G.players[i], &BY, now,
+                                        out ? out : &ignored, NULL);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    return e;
+}
+
+static pb_err erase(int i, pb_player *out) { return erase_at(i, pb_time_now_us(), out); }
+
+/* Whether player i is still there as a person (not erased, active). */
+static bool intact(int i)
+{
+    char q[256];
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM player WHERE public_id='%s' AND erased_at=0 AND status='active'",
+             G.players[i]);
+    return count(q) == 1;
+}
+
+/* Pays out whatever player i holds (to the house, as a withdrawal would). */
+static void pay_out(int i)
+{
+    int64_t cash = gp_cash(i);
+    if (cash == 0)
+        return;
+    pb_wallet_accounts acc;
+    assert_int_equal(pb_wallet_player_accounts(G.w, G.f->conn, "alpha", G.players[i], "EUR", &acc),
+                     PB_OK);
+    char key[32];
+    snprintf(key, sizeof key, "out-%d", G.n++);
+    pb_transfer t = fx_transfer(key, acc.cash, G.house, cash, PB_CODE_ADJUSTMENT);
+    assert_int_equal(fx_submit1(G.f, &t), PB_OK);
+    assert_int_equal(gp_cash(i), 0);
+}
+
+/* Records a dice round of player i as the money side does first ("pending": the
+ * request kept, nothing staked yet), as a stop right after it would leave it. */
+static pb_store_game_round record_pending(int i, int64_t amount, const char *key)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    play_new_id(r.id);
+    r.brand_id = G.brand_id;
+    snprintf(r.brand, sizeof r.brand, "alpha");
+    snprintf(r.player, sizeof r.player, "%s", G.players[i]);
+    snprintf(r.currency, sizeof r.currency, "EUR");
+    snprintf(r.game, sizeof r.game, "dice");
+    snprintf(r.idempotency_key, sizeof r.idempotency_key, "%s", key);
+    json_error_t je;
+    json_t *j = json_loads(DICE, 0, &je);
+    pb_game_params gp;
+    pb_game_error ge;
+    const pb_currency *cur = pb_currency_find("EUR");
+    assert_int_equal(pb_game_params_from_json(PB_GAME_DICE, j, cur, &gp, &ge), PB_OK);
+    json_decref(j);
+    r.params = play_json_text(pb_game_params_to_json(&gp, cur));
+    assert_non_null(r.params);
+    r.amount = amount;
+    play_request_hash(r.game, amount, r.params, r.request_hash);
+    bool existing = true;
+    assert_int_equal(play_round_record(G.p, &r, &existing), PB_OK);
+    assert_false(existing);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[i], key, &s), PB_STORE_OK);
+    assert_string_equal(s.state, "pending");
+    return s;
+}
+
+/* The stake of a recorded round through the wallet, as the driver takes it. */
+static void stake(const pb_store_game_round *r)
+{
+    pb_wallet_op op;
+    play_wallet_op(&op, r, false, NULL);
+    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, &op), PB_OK);
+    pb_wallet_op_release(&op);
+}
+
+/* The decision in a ledger command (pending → settling), as the driver makes it. */
+static pb_err decide_cmd(pb_ledger_tx *tx, void *v)
+{
+    pb_store_game_round *r = v;
+    char id[PB_ID_STR_LEN + 1];
+    snprintf(id, sizeof id, "%s", r->id);
+    pb_store_game_round_clear(r);
+    if (pb_store_game_round_get(pb_ledger_tx_conn(tx), id, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_err result = PB_OK;
+    pb_err e = play_decide_seeded(tx, r, &result);
+    return e != PB_OK ? e : result;
+}
+
+/* The process restarts: the money side's start-up drives unfinished rounds on. */
+static void reopen(void)
+{
+    pb_play_close(G.p);
+    G.p = NULL;
+    gp_play_open(NULL);
+}
+
+/* ---- in-house rounds ---- */
+
+/* A player's in-house round that has not ended refuses the erasure. Its stake is
+ * a posted transfer (the wallet's bet "<round>:bet" of provider "pitboss"), not a
+ * hold: once the player staked everything the accounts are empty, and only the
+ * open bet stands in the way. A mines game in play, then a round decided and its
+ * win not paid ("settling"): each PLAYER_HAS_OPEN_BETS, nothing written; once
+ * each ended (lost; paid by the next start), the player is erased. */
+static void inhouse_rounds_refuse(void **state)
+{
+    (void)state;
+    no_retention();
+    /* a mines game in play with all the player's money */
+    gp_fund(0, 1000);
+    pb_store_game_round m = gp_mines_start(0, 3, 1000);
+    assert_int_equal(gp_cash(0), 0);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_true(intact(0));
+    /* lost on a mine: settled, paid 0 */
+    bool is_mine[PB_MINES_TILES] = {false};
+    gp_mines_of(m.id, is_mine);
+    uint8_t mine = gp_a_mine(is_mine);
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_play_error err;
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], m.id, &mine, 1, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(o.payout, 0);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&m);
+
+    /* a dice round staked and decided, its win not paid yet (a stop before it) */
+    gp_fund(0, 1000);
+    pb_store_game_round d = record_pending(0, 1000, "erase-settling");
+    stake(&d);
+    assert_int_equal(pb_ledger_command(G.f->ledger, decide_cmd, &d), PB_OK);
+    assert_string_equal(d.state, "settling");
+    assert_int_equal(gp_cash(0), 0);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_true(intact(0));
+    /* the next start pays it (the payout decided, 0 or more) and it is settled */
+    reopen();
+    pb_store_game_round s = gp_stored(d.id);
+    assert_string_equal(s.state, "settled");
+    assert_int_equal(gp_cash(0), s.payout);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&d);
+    pay_out(0);
+    pb_player out;
+    assert_int_equal(erase(0, &out), PB_OK);
+    assert_int_equal(out.status, PB_PLAYER_CLOSED);
+    assert_false(intact(0));
+}
+
+/* ---- the erasure's record ---- */
+
+/* A live launch of player i (dice) issued at now, for 4 h; its token into tok. */
+static void launch(int i, int64_t now, char tok[PB_LAUNCH_TOKEN_LEN + 1])
+{
+    pb_launch l;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_catalog_launch_create(G.f->conn, PB_PLAY_PROVIDER, "dice", "alpha",
+                                              G.players[i], "EUR", 0, now, &l),
+                     PB_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    snprintf(tok, PB_LAUNCH_TOKEN_LEN + 1, "%s", l.token);
+}
+
+/* The launch's expiry as the store holds it now. */
+static int64_t expiry(const char *tok)
+{
+    pb_launch l;
+    assert_int_equal(pb_catalog_launch_resolve(G.f->conn, PB_PLAY_PROVIDER, tok, &l), PB_OK);
+    return l.expires_at;
+}
+
+static int64_t erased_records(void)
+{
+    return count("SELECT count(*) FROM audit_entry WHERE action='player.erased'") +
+           count("SELECT count(*) FROM event_outbox WHERE type='player.erased'");
+}
+
+/* One text column of the one row q selects. */
+static void text_of(const char *q, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, cap, "%s", t ? (const char *)t : "(null)");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A direct call of the domain (no route): the erasure, the end of the player's live
+ * launches, the audit entry and the event, in the caller's one transaction. */
+static void erasure_records_itself(void **state)
+{
+    (void)state;
+    no_retention();
+    int64_t t0 = pb_time_now_us();
+    char mine[2][PB_LAUNCH_TOKEN_LEN + 1], other[PB_LAUNCH_TOKEN_LEN + 1];
+    launch(0, t0, mine[0]);
+    launch(0, t0, mine[1]);
+    launch(1, t0, other);
+    int64_t live = expiry(mine[0]);
+    assert_true(live > t0 + 3600LL * 1000000);
+
+    /* bad input: no actor, no reason, a reason the audit log refuses: nothing written */
+    pb_identity_erase_actor bad = BY;
+    bad.reason = "";
+    pb_player out;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], NULL, t0, &out, NULL),
+                     PB_ERR_FIELD_MISSING);
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], &bad, t0, &out, NULL),
+                     PB_ERR_FIELD_MISSING);
+    char long_reason[1002];
+    memset(long_reason, 'x', 1001); /* the audit log takes 1..1000 bytes */
+    long_reason[1001] = '\0';
+    bad.reason = long_reason;
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], &bad, t0, &out, NULL),
+                     PB_ERR_FIELD_INVALID);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    /* a refusal (money on the account) writes none of it either */
+    gp_fund(0, 100);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_FUNDS);
+    assert_true(intact(0));
+    assert_int_equal(erased_records(), 0);
+    assert_int_equal(expiry(mine[0]), live);
+    pay_out(0);
+
+    /* erased, then rolled back by the caller: the record goes with the erasure */
+    int64_t now = pb_time_now_us();
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_identity_player_erase(G.f->conn, NULL, G.players[0], &BY, now, &out, NULL),
+                     PB_OK);
+    pb_store_rollback(G.f->conn);
+    assert_true(intact(0));
+    assert_int_equal(erased_records(), 0);
+    assert_int_equal(expiry(mine[0]), live);
+
+    /* erased and committed: the launches ended, the entry and the event are there */
+    now = pb_time_now_us();
+    assert_int_equal(erase_at(0, now, &out), PB_OK);
+    assert_int_equal(out.status, PB_PLAYER_CLOSED);
+    assert_true(out.erased_at == now);
+    assert_false(intact(0));
+    assert_true(expiry(mine[0]) == now && expiry(mine[1]) == now);
+    assert_int_equal(expiry(other), live); /* another player's launch lives on */
+    char q[512], got[512], want[512], at[PB_TIME_STR_MAX];
+    assert_true(pb_time_format(now, at, sizeof at) > 0);
+    snprintf(q, sizeof q,
+             "SELECT actor_kind||'|'||actor_id||'|'||role||'|'||brand||'|'||target_kind||'|'||"
+             "target_id||'|'||reason||'|'||trace_id||'|'||ip||'|'||before||'|'||after||'|'||at "
+             "FROM audit_entry WHERE action='player.erased'");
+    text_of(q, got, sizeof got);
+    snprintf(want, sizeof want,
+             "staff|%s|compliance|alpha|player|%s|GDPR request 9|%s|203.0.113.9|"
+             "{\"status\":\"active\"}|"
+             "{\"erased_at\":\"%s\",\"live_launches_ended\":2,\"status\":\"closed\"}|%lld",
+             BY.id, G.players[0], BY.trace_id, at, (long long)now);
+    assert_string_equal(got, want);
+    snprintf(q, sizeof q,
+             "SELECT brand||'|'||subject||'|'||trace_id||'|'||json_extract(payload,'$.by')||'|'"
+             "||created_at FROM event_outbox WHERE type='player.erased'");
+    text_of(q, got, sizeof got);
+    snprintf(want, sizeof want, "alpha|%s|%s|%s|%lld", G.players[0], BY.trace_id, BY.id,
+             (long long)now);
+    assert_string_equal(got, want);
+    /* erased already: refused, no second record */
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_ERASED);
+    assert_int_equal(erased_records(), 2);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, gp_setup, gp_teardown)
+    const struct CMUnitTest tests[] = {
+        T(inhouse_rounds_refuse),
+        T(erasure_records_itself),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
