@@ -3,8 +3,11 @@
  * password; the setup session (password change, TOTP enrolment) before a full
  * one; login with TOTP (required, wrong, replayed, next step); lockout by wrong
  * codes; brand scope in authorization and queries; changes of role, scope and
- * status ending sessions; and the validation of staff creation.
+ * status ending sessions; a TOTP reset replacing the password with a one-time
+ * password (the old one refused, the lock cleared); and the validation of staff
+ * creation.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -242,17 +245,48 @@ static void changes_end_sessions(void **state)
     code_at(seed, f->now, code);
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
                      PB_ERR_FORBIDDEN);
-    /* re-enabled with a TOTP reset: enrol again */
+    /* a TOTP reset without a new one-time password is refused, nothing written */
     bool on = true;
     u = (pb_staff_update){.active = &on, .reset_totp = true};
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL),
+                     PB_ERR_INTERNAL);
+    pb_store_rollback(f->conn);
+    assert_int_equal(ifx_count(f, "SELECT totp_enrolled FROM staff WHERE email='fin@example.com'"),
+                     1);
+    /* a lock from guessed codes (the password is known to whoever guessed) */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE staff SET failed_logins=5,locked_until=9000000000000000 "
+                                  "WHERE email='fin@example.com'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    /* re-enabled with a TOTP reset: a one-time password replaces the password */
+    pb_staff_one_time otp;
+    assert_int_equal(pb_identity_staff_one_time(&otp), PB_OK);
+    u.reset_password = &otp;
     ifx_begin(f);
     assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL), PB_OK);
     ifx_commit(f);
     assert_false(st.totp_enrolled);
+    assert_true(st.must_change_password);
+    assert_int_equal(st.locked_until, 0);
+    assert_int_equal(ifx_count(f, "SELECT failed_logins FROM staff WHERE email='fin@example.com'"),
+                     0);
+    /* the old password alone opens nothing: the same answer as any wrong password */
     lr.totp_code = NULL;
+    f->now += 1000000;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    /* the one-time password: a setup session that must change it and enrol again */
+    lr.password = otp.password;
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
     assert_true(t.totp_enrollment_required);
+    assert_true(t.must_change_password);
     assert_int_equal(t.scope, PB_SCOPE_SETUP);
+    sodium_memzero(&otp, sizeof otp);
 }
 
 static void create_validation(void **state)
