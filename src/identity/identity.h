@@ -132,7 +132,8 @@ typedef struct pb_identity_config {
     int64_t setup_session_ttl_s;   /* staff that must enrol TOTP / change password; 0 = 15 min */
     int64_t key_publish_s;  /* a rotated-in key verifies this long before it signs; default 0 */
     int lockout_threshold;  /* consecutive failures that lock; 0 = 5 */
-    int64_t lockout_s;      /* 0 = 15 minutes */
+    int64_t lockout_s;      /* 0 = 15 minutes; a staff member's next locks double (login.c) */
+    int64_t lockout_max_s;  /* the longest staff lock; 0 = 24 hours (at least lockout_s) */
     uint32_t ip_burst;      /* auth requests per client IP: burst (0 = 20) ... */
     int64_t ip_interval_ms; /* ... then one per interval (0 = 3000) */
     uint32_t account_burst; /* login attempts per account: burst (0 = 10) ... */
