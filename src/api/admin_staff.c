@@ -6,12 +6,21 @@
  *   GET   /v1/admin/staff/{id}   staff.read    one member
  *   PATCH /v1/admin/staff/{id}   staff.manage  role, brand scope, active, reset TOTP
  *   POST  /v1/admin/staff/{id}/totp/reset  staff.manage  {reason}: forget the TOTP seed
+ *                                          and the password → a one-time password, shown once
  *
- * TOTP reset (a lost phone): the seed is cleared, so the member's next login is
- * a setup session that enrols again; every session of theirs ends; the entry
- * staff.totp_reset (before/after, the reason) is appended in the same
- * transaction. Nobody resets their own (403 FORBIDDEN), and an administrator's
- * only another administrator may reset (403 FORBIDDEN otherwise).
+ * TOTP reset (a lost phone): the seed is cleared AND the password replaced by a
+ * new one-time password (stored hashed only, answered once to the resetting
+ * administrator), so the member's next login, with that password, is a setup
+ * session that changes it and enrols again, as a new member's first login. The
+ * old password stops working: recovering the second factor never rests on the
+ * first factor alone (whoever holds a leaked password cannot enrol their own
+ * authenticator; OWASP ASVS 4.0.3 V2.5.7 / 5.0 V6.4.4). Every session of theirs
+ * ends; the entry staff.totp_reset (before/after, the reason; never the
+ * password) is appended in the same transaction. Nobody resets their own (403
+ * FORBIDDEN), and an administrator's only another administrator may reset (403
+ * FORBIDDEN otherwise). PATCH's reset_totp does the same (and answers the
+ * one-time password too); the password is made and hashed before the write
+ * transaction, so a refused reset writes nothing and shows no password.
  *
  * Scope: a member is visible to a caller whose scope covers every brand of
  * theirs (all-brands members only to all-brands callers); others are 404
@@ -160,7 +169,45 @@ typedef struct staff_ctx {
     const char *id;
     pb_staff_update u;
     pb_staff before, after;
+    pb_staff_one_time *otp; /* a TOTP reset's new one-time password (pb_http_alloc'd) */
 } staff_ctx;
+
+/* A TOTP reset's one-time password, made and hashed outside any transaction
+ * (replies and returns NULL on failure). */
+static pb_staff_one_time *one_time_new(pb_http_request *req)
+{
+    pb_staff_one_time *o = pb_http_alloc(req, sizeof *o);
+    pb_err e = o ? pb_identity_staff_one_time(o) : PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return NULL;
+    }
+    return o;
+}
+
+/* The answer to a change: {staff} and, after a TOTP reset, the one-time password
+ * (once: wiped from memory here, whatever happens). */
+static void reply_staff(pb_http_request *req, pb_store_conn *c, pb_err e, const char *bad,
+                        staff_ctx *x)
+{
+    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
+    json_t *body = j ? json_pack("{s:o}", "staff", j) : NULL;
+    if (body && x->otp &&
+        json_object_set_new(body, "one_time_password", json_string(x->otp->password)) != 0) {
+        json_decref(body);
+        body = NULL;
+    }
+    if (x->otp)
+        sodium_memzero(x->otp, sizeof *x->otp);
+    if (e == PB_OK && !body) /* OOM: the reset stands, its password unknown: reset again */
+        pb_log(PB_LOG_ERROR, "admin.staff", "staff %s changed, its answer not made (trace %s)",
+               x->after.public_id, pb_http_trace_id(req));
+    if (e != PB_OK || !body) {
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200, body);
+}
 
 /* Appends staff.<verb> for the member after (and before, when given). */
 static pb_err staff_audit(pb_store_conn *c, staff_ctx *x, const char *action, bool with_before,
@@ -318,20 +365,18 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
     }
     if (!scope_check(req, c, x->p, brands, has_all && all, sr))
         return;
+    if (reset && !(x->otp = one_time_new(req)))
+        return;
     x->u = (pb_staff_update){.role = role_name ? role : NULL,
                              .all_brands = has_all ? &all : NULL,
                              .brand_codes = sr->has_list ? sr->codes : NULL,
                              .nbrands = sr->n,
                              .active = has_active ? &active : NULL,
-                             .reset_totp = reset};
+                             .reset_totp = reset,
+                             .reset_password = x->otp};
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, update_tx, x, &bad);
-    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &x->after) : NULL;
-    if (e != PB_OK || !j) {
-        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, bad);
-        return;
-    }
-    pb_http_reply_json(req, 200, json_pack("{s:o}", "staff", j));
+    reply_staff(req, c, e, bad, x);
 }
 
 typedef struct totp_ctx {
@@ -350,7 +395,7 @@ static pb_err totp_reset_tx(pb_store_conn *c, void *ctx, const char **bad)
         return e;
     if (x->before.role == PB_ROLE_ADMIN && x->p->role != PB_ROLE_ADMIN)
         return PB_ERR_FORBIDDEN;
-    x->u = (pb_staff_update){.reset_totp = true};
+    x->u = (pb_staff_update){.reset_totp = true, .reset_password = x->otp};
     e = pb_identity_staff_update(c, x->id, &x->u, now, &x->after, bad);
     if (e != PB_OK)
         return e;
@@ -386,17 +431,15 @@ void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app)
                                 "staff cannot reset their own TOTP: another administrator does");
         return;
     }
+    if (!(t->x.otp = one_time_new(req)))
+        return;
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, totp_reset_tx, t, &bad);
     if (e == PB_ERR_FORBIDDEN) {
+        sodium_memzero(t->x.otp, sizeof *t->x.otp);
         pb_http_reply_error_msg(req, e, NULL,
                                 "an administrator's TOTP is reset only by another administrator");
         return;
     }
-    json_t *j = e == PB_OK ? pb_admin_staff_json(c, &t->x.after) : NULL;
-    if (e != PB_OK || !j) {
-        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, bad);
-        return;
-    }
-    pb_http_reply_json(req, 200, json_pack("{s:o}", "staff", j));
+    reply_staff(req, c, e, bad, &t->x);
 }

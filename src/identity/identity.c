@@ -38,6 +38,8 @@ static void config_defaults(pb_identity_config *c)
         c->lockout_threshold = 5;
     if (c->lockout_s <= 0)
         c->lockout_s = 15 * MINUTE;
+    if (c->lockout_max_s <= 0)
+        c->lockout_max_s = 24 * HOUR;
     if (c->ip_burst == 0)
         c->ip_burst = 20;
     if (c->ip_interval_ms <= 0)

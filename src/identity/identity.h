@@ -132,7 +132,8 @@ typedef struct pb_identity_config {
     int64_t setup_session_ttl_s;   /* staff that must enrol TOTP / change password; 0 = 15 min */
     int64_t key_publish_s;  /* a rotated-in key verifies this long before it signs; default 0 */
     int lockout_threshold;  /* consecutive failures that lock; 0 = 5 */
-    int64_t lockout_s;      /* 0 = 15 minutes */
+    int64_t lockout_s;      /* 0 = 15 minutes; a staff member's next locks double (login.c) */
+    int64_t lockout_max_s;  /* the longest staff lock; 0 = 24 hours (at least lockout_s) */
     uint32_t ip_burst;      /* auth requests per client IP: burst (0 = 20) ... */
     int64_t ip_interval_ms; /* ... then one per interval (0 = 3000) */
     uint32_t account_burst; /* login attempts per account: burst (0 = 10) ... */
@@ -535,6 +536,17 @@ pb_err pb_identity_staff_get(pb_store_conn *c, const char *public_id, pb_staff *
 pb_err pb_identity_staff_list(pb_store_conn *c, int64_t after_id, pb_staff *out, size_t cap,
                               size_t *n);
 
+/* The new one-time password of a TOTP reset: made and hashed before the write
+ * transaction (hashing never holds the write lock). password goes to the
+ * resetting administrator once; hash is what pb_staff_update.reset_totp stores.
+ * Wipe both (sodium_memzero) when done. */
+typedef struct pb_staff_one_time {
+    char password[PB_ONE_TIME_PASSWORD_MAX];
+    char hash[PB_PASSWORD_HASH_MAX + 1];
+} pb_staff_one_time;
+/* A random one-time password and its hash (INTERNAL when out of memory). */
+pb_err pb_identity_staff_one_time(pb_staff_one_time *out);
+
 /* A change to a staff member; NULL / false fields stay as they are. */
 typedef struct pb_staff_update {
     const pb_role *role;
@@ -542,11 +554,20 @@ typedef struct pb_staff_update {
     const char *const *brand_codes; /* replaces the scope when non-NULL */
     size_t nbrands;
     const bool *active; /* false: disabled, and their sessions end */
-    bool reset_totp;    /* forget the TOTP seed: they enrol again at next login */
+    /* Forget the TOTP seed AND the password: the member's password is replaced by
+     * the one-time password of reset_password (required with reset_totp), which
+     * must be changed at the next login, where they enrol again, as a new member
+     * does. Second-factor recovery never rests on the first factor alone: whoever
+     * holds the old password (the usual reason a second factor exists) cannot
+     * enrol their own authenticator. The login failure count and lock are
+     * cleared too: they counted guesses at credentials that no longer exist. */
+    bool reset_totp;
+    const pb_staff_one_time *reset_password;
 } pb_staff_update;
 
-/* Applies u (ROLE_INVALID, BRAND_NOT_FOUND, FIELD_INVALID, STAFF_NOT_FOUND). A role,
- * scope, status or TOTP change ends the member's sessions. */
+/* Applies u (ROLE_INVALID, BRAND_NOT_FOUND, FIELD_INVALID, STAFF_NOT_FOUND; INTERNAL
+ * for reset_totp without reset_password). A role, scope, status, TOTP or password
+ * change ends the member's sessions. */
 pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const pb_staff_update *u,
                                 int64_t now, pb_staff *out, const char **bad_field);
 

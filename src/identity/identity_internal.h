@@ -169,6 +169,9 @@ typedef struct pb_login_subject {
 pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind, int64_t brand_id,
                          const char *email, const char *password, const pb_client_info *client,
                          int64_t now, pb_login_subject *s, pb_auth_tokens *out);
+/* How long the nth lock in a row (1, 2, ...) of a staff member lasts, in µs:
+ * lockout_s doubled nth - 1 times, at most lockout_max_s. */
+int64_t pb_login_lock_us(const pb_identity_config *cfg, int64_t nth);
 /* The counted attempt of s failed (a wrong TOTP code after the right password):
  * it is already counted; ACCOUNT_LOCKED when it set the lock, else `otherwise`. */
 pb_err pb_login_counted_failure(pb_identity *id, pb_login_subject *s, int64_t now, pb_err otherwise,

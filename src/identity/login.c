@@ -20,6 +20,18 @@
  * attempt set). While the attempt that reached the threshold is being verified,
  * the account answers ACCOUNT_LOCKED even if that attempt turns out right.
  * Unknown email and wrong password both answer CREDENTIALS_INVALID.
+ *
+ * Staff locks escalate. Whoever fails a staff member's TOTP step knows their
+ * password, and a 6-digit code (3 accepted per try: ±1 step) falls to steady
+ * guessing under a fixed lock: 5 tries every 15 minutes is 480 a day, ~41% odds
+ * in a year. So a staff member's failures are counted until a success (an
+ * expired lock does not start the count over) and every `lockout_threshold`-th
+ * one locks for twice as long as the one before: 15 min, 30 min, 1 h, ... up to
+ * `lockout_max_s` (24 h): ~35 tries in the first 32 hours, 5 a day after, ~0.6%
+ * odds in a year. A login that opens a session (session.c) or a TOTP reset
+ * (staff.c) starts it over. A player's count starts over when a lock expires
+ * (fixed 15-minute locks): a player has no second factor whose small code space
+ * needs this, and their password is only ever tried at the rate limits.
  * A locked account answers ACCOUNT_LOCKED at once, which tells that it exists;
  * the per-account rate limit bounds how fast anyone can probe for that.
  */
@@ -145,6 +157,14 @@ static void log_lockout(pb_identity *id, pb_login_subject *s)
            id->cfg.lockout_threshold);
 }
 
+int64_t pb_login_lock_us(const pb_identity_config *cfg, int64_t nth)
+{
+    int64_t s = cfg->lockout_s, max = cfg->lockout_max_s > s ? cfg->lockout_max_s : s;
+    for (int64_t i = 1; i < nth && s < max; i++)
+        s = s > max / 2 ? max : s * 2;
+    return (s < max ? s : max) * 1000000;
+}
+
 /* The attempt's transaction (see the file comment): refuses a locked account,
  * else counts the attempt and sets the lock when it reaches the threshold. */
 static pb_err count_tx(pb_store_conn *c, void *ctx, bool *keep)
@@ -158,14 +178,17 @@ static pb_err count_tx(pb_store_conn *c, void *ctx, bool *keep)
     int64_t *failed = failed_of(s), *locked = locked_of(s);
     if (*locked > f->now)
         return PB_ERR_ACCOUNT_LOCKED; /* rolled back: nothing written */
-    if (*locked != 0) {               /* an expired lock: start over */
-        *failed = 0;
+    bool escalate = s->kind == PB_SUBJECT_STAFF;
+    if (*locked != 0) { /* an expired lock: a player's count starts over */
+        if (!escalate)
+            *failed = 0;
         *locked = 0;
     }
     (*failed)++;
     s->lock_set = 0;
-    if (*failed >= f->id->cfg.lockout_threshold) {
-        *locked = f->now + f->id->cfg.lockout_s * 1000000;
+    int64_t th = f->id->cfg.lockout_threshold;
+    if (escalate ? *failed % th == 0 : *failed >= th) {
+        *locked = f->now + pb_login_lock_us(&f->id->cfg, escalate ? *failed / th : 1);
         s->lock_set = *locked;
     }
     return write_login_state(c, s, f->now);

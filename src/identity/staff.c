@@ -6,7 +6,9 @@
  * and enrol TOTP before a full session: until then a login yields a short
  * "setup" session that the API confines to those two steps. Every change of
  * role, scope, status or TOTP ends the member's sessions, so a token never
- * carries rights its holder lost.
+ * carries rights its holder lost. A TOTP reset replaces the password with a new
+ * one-time password too (pb_staff_update.reset_totp), so the member goes through
+ * that first login again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +276,15 @@ pb_err pb_identity_staff_list(pb_store_conn *c, int64_t after_id, pb_staff *out,
     return e;
 }
 
+pb_err pb_identity_staff_one_time(pb_staff_one_time *out)
+{
+    pb_password_one_time(out->password);
+    pb_err e = pb_password_hash(out->password, out->hash);
+    if (e != PB_OK)
+        sodium_memzero(out, sizeof *out);
+    return e;
+}
+
 /* Validates the whole change first, then writes it and ends the member's sessions. */
 pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const pb_staff_update *u,
                                 int64_t now, pb_staff *out, const char **bad_field)
@@ -301,6 +312,11 @@ pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const p
     if (e == PB_OK)
         e = check_scope(new_role, all, nids, bad_field);
     bool active = u->active ? *u->active : strcmp(row.status, "active") == 0;
+    if (e == PB_OK && u->reset_totp && (!u->reset_password || !u->reset_password->hash[0])) {
+        pb_log(PB_LOG_ERROR, "identity.staff", "TOTP reset of %s without a new one-time password",
+               row.public_id);
+        e = PB_ERR_INTERNAL; /* never the seed alone: the old password would enrol again */
+    }
     bool changed = new_role != role || all != row.all_brands || u->brand_codes ||
                    active != (strcmp(row.status, "active") == 0) || u->reset_totp;
     if (e == PB_OK && changed) {
@@ -313,6 +329,12 @@ pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const p
             r = pb_store_staff_brands_set(c, row.id, ids, all ? 0 : nids);
         if (r == PB_STORE_OK && u->reset_totp)
             r = pb_store_staff_set_totp(c, row.id, NULL, 0, false, 0, now);
+        if (r == PB_STORE_OK && u->reset_totp)
+            r = pb_store_staff_set_password(c, row.id, u->reset_password->hash, true, now);
+        if (r == PB_STORE_OK && u->reset_totp) {
+            row.failed_logins = row.locked_until = 0;
+            r = pb_store_staff_update_login(c, &row);
+        }
         if (r == PB_STORE_OK)
             r = pb_store_session_revoke_subject(c, "staff", row.id, 0, now, "staff_changed", NULL);
         e = pb_id_store_err(c, r, PB_ERR_STAFF_NOT_FOUND, "staff update");

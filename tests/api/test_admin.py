@@ -512,11 +512,22 @@ class Run:
 
     def reset_totp(self):
         a, t = self.admin, self.temp
-        s = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True, "reset_totp": True}), 200)["staff"]
-        assert s["active"] and not s["totp_enrolled"], s
-        r = t.client.call("POST", "/v1/admin/login", {"email": t.email, "password": t.password})
-        x = expect(r, 200)
-        assert x["scope"] == "setup" and x["totp_enrollment_required"] and not x["must_change_password"], x
+        r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True, "reset_totp": True}), 200)
+        s = r["staff"]
+        assert s["active"] and not s["totp_enrolled"] and s["must_change_password"], s
+        # the password goes with the seed: the old one alone opens no setup session
+        r2 = t.client.call("POST", "/v1/admin/login", {"email": t.email, "password": t.password})
+        expect(r2, 401, "CREDENTIALS_INVALID")
+        # the one-time password (shown once, in this answer) does, and must be changed
+        r2 = t.client.call("POST", "/v1/admin/login",
+                           {"email": t.email, "password": r["one_time_password"]})
+        x = expect(r2, 200)
+        assert x["scope"] == "setup" and x["totp_enrollment_required"] and x["must_change_password"], x
+        e = self.audit(action="staff.update", target_id=t.id, target_kind="staff")[0]
+        assert e["after"]["must_change_password"] and r["one_time_password"] not in json.dumps(e), e
+        # without reset_totp, no password in the answer
+        r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True}), 200)
+        assert "one_time_password" not in r, r
 
     # ---- the audit log ----
 
@@ -1058,7 +1069,8 @@ def main():
          "append undoes them", run.staff_audit_atomic),
         ("staff update audited with before/after; sessions end; no self-change; disabled cannot log in",
          run.staff_update),
-        ("reset_totp: the member enrols again at the next login", run.reset_totp),
+        ("reset_totp: a one-time password replaces the password (the old one refused); the member "
+         "changes it and enrols again at the next login", run.reset_totp),
         ("audit query filters: actor, action, action prefix, time window", run.audit_filters),
         ("audit query pages: newest first, every entry exactly once", run.audit_pages),
         ("audit query scope: a brand's compliance officer sees that brand's entries only", run.audit_scope),

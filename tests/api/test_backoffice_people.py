@@ -15,12 +15,13 @@ import hmac
 import http.client
 import json
 import os
+import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admin_helpers import (Client, Env, Staff, create_staff, expect, fingerprint,  # noqa: E402
-                           qs)
+                           qs, totp)
 from harness import Tap  # noqa: E402
 
 PASSWORD = "Player-pass-77"
@@ -571,33 +572,67 @@ class Run:
                 assert "own" in r["error"]["message"], r
         assert fingerprint(self.env.db) == before, "a refused reset wrote something"
         expect(sup.call("GET", "/v1/admin/me"), 200)
+        old_password = sup.password
         r = expect(self.admin.call("POST", P.format(sup.id), {"reason": "lost phone"}), 200)
         assert r["staff"]["id"] == sup.id and r["staff"]["totp_enrolled"] is False, r
+        assert r["staff"]["must_change_password"] is True, r
+        otp = r["one_time_password"]
+        assert re.fullmatch(r"[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}", otp), otp
         # every session of theirs ended: the old access token is refused
         expect(sup.client.call("GET", "/v1/admin/me", token=old_token), 401, "SESSION_REVOKED")
-        # audited with the reason, before and after, in the same transaction
+        # audited with the reason, before and after, in the same transaction; no secret in it
         (actor, target, reason, b, a), = self.env.rows(
             "SELECT actor_id, target_id, reason, before, after FROM audit_entry "
             "WHERE action='staff.totp_reset'")
         assert (actor, target, reason) == (self.admin.id, sup.id, "lost phone")
         assert json.loads(b)["totp_enrolled"] is True and json.loads(a)["totp_enrolled"] is False
-        # the next login is a setup session that enrols again, then a full one
-        sup.secret, sup.refresh_token = None, None
+        assert json.loads(b)["must_change_password"] is False
+        assert json.loads(a)["must_change_password"] is True
+        (stored,), = self.env.rows("SELECT password_hash FROM staff WHERE public_id=?", sup.id)
+        entry = repr(self.env.rows("SELECT * FROM audit_entry WHERE action='staff.totp_reset'"))
+        for secret in (otp, otp.replace("-", ""), stored, "$argon2", old_password):
+            assert secret not in entry, ("a secret in the audit entry", secret)
+        # the old password alone no longer opens anything: the very answer of a wrong
+        # password (no enumeration of reset accounts), no setup session to enrol from
+        wrong = sup.client.call("POST", "/v1/admin/login",
+                                {"email": sup.email, "password": "Not-the-password-9"})
+        old = sup.client.call("POST", "/v1/admin/login",
+                              {"email": sup.email, "password": old_password})
+        for x in (wrong, old):
+            expect(x, 401, "CREDENTIALS_INVALID")
+        same = [{k: v for k, v in x.json()["error"].items() if k != "trace_id"} for x in (old, wrong)]
+        assert same[0] == same[1], (old.body, wrong.body)
+        assert old.header("www-authenticate") == wrong.header("www-authenticate")
+        # nor with a code of the old authenticator
+        step = sup.next_step()
+        expect(sup.client.call("POST", "/v1/admin/login",
+                               {"email": sup.email, "password": old_password,
+                                "totp": totp(sup.secret, step)}), 401, "CREDENTIALS_INVALID")
+        # the one-time password: a setup session that must change it, then enrol
+        sup.password, sup.secret, sup.refresh_token = otp, None, None
         t = expect(sup.login(), 200)
-        assert t["scope"] == "setup" and t["totp_enrollment_required"], t
+        assert t["scope"] == "setup" and t["must_change_password"], t
+        assert t["totp_enrollment_required"] and t["refresh_token"] is None, t
         expect(sup.call("GET", "/v1/admin/players"), 403, "FORBIDDEN")
+        expect(sup.call("POST", "/v1/admin/password", {"current": otp, "new": "Blue-Falcon-9-Xy"}),
+               200)
+        sup.password = "Blue-Falcon-9-Xy"
+        # it worked once: now it is just a wrong password
+        expect(sup.client.call("POST", "/v1/admin/login", {"email": sup.email, "password": otp}),
+               401, "CREDENTIALS_INVALID")
         sup.enroll()
         t = expect(sup.login(), 200)
-        assert t["scope"] == "full", t
+        assert t["scope"] == "full" and not t["must_change_password"], t
         expect(sup.call("GET", f"/v1/admin/players/{self.alice}/notes"), 200)
-        # an administrator's TOTP: another administrator may reset it
+        # an administrator's TOTP: another administrator may reset it, the same way
         r = expect(admin2.call("POST", P.format(self.admin.id), {"reason": "new phone"}), 200)
-        assert r["staff"]["totp_enrolled"] is False, r
+        assert r["staff"]["totp_enrolled"] is False and r["one_time_password"] != otp, r
+        expect(self.admin.client.call("POST", "/v1/admin/login",
+                                      {"email": self.admin.email, "password": self.admin.password}),
+               401, "CREDENTIALS_INVALID")
+        self.admin.password = r["one_time_password"]
         self.admin.secret, self.admin.refresh_token = None, None
-        t = expect(self.admin.login(), 200)
-        assert t["totp_enrollment_required"], t
-        self.admin.enroll()
-        expect(self.admin.login(), 200)
+        self.admin.activate("Blue-Falcon-8-Xy")
 
     def audit_verify(self):
         V = "/v1/admin/audit/verify"
@@ -733,7 +768,9 @@ def main():
         ("brand scope: another brand's player is 404 PLAYER_NOT_FOUND on every new route",
          run.scope),
         ("TOTP reset: reason required, self and foreign refused with nothing written, sessions "
-         "end, audited with the reason, the next login enrols again; admin by admin",
+         "end, a one-time password replaces the password (the old one answered as any wrong "
+         "one), audited with the reason and no secret, the one-time password works once, then "
+         "password change and enrolment; admin by admin",
          run.totp_reset),
         ("audit verify: ok with the entry count and head hash, cached 60 s, fresh=true once per "
          "10 s per member (429 with Retry-After), audit.read needed", run.audit_verify),

@@ -14,7 +14,8 @@
  *     and the approve call made with their own token from the page is 403;
  *   - staff: the admin creates a finance member, the one-time password is shown
  *     once; the member completes the first login and logs in; role change;
- *     TOTP reset with a reason (when the route exists);
+ *     TOTP reset with a reason: a new one-time password shown once, the old
+ *     password refused, the member changes it and enrols again;
  *   - games: game_ops changes an in-house RTP within range (audited), out of
  *     range shows the server's message, a provider game switched off for the
  *     brand shows disabled (and the API agrees).
@@ -283,7 +284,7 @@ test('support cannot reach finance actions', async () => {
 
 /**
  * A member's first login in the browser, through the shell's walk: the password
- * they were given (one-time, or their own after a TOTP reset), a new password
+ * they were given (one-time, at creation or after a TOTP reset), a new password
  * when asked, the TOTP enrolment (the secret read from the page), a code, then
  * "log in again". Updates member (password, totpSecret, lastStep).
  */
@@ -371,21 +372,39 @@ test('staff: create a finance member (one-time password once), first login, role
     await r.locator('[data-testid=reset-totp]').click();
     await dialog(page).locator('textarea[name=reason]').fill('Lost phone, identity checked by video call');
     await dialog(page).getByRole('button', { name: 'Reset TOTP' }).click();
-    await dialog(page).waitFor({ state: 'detached' });
+    // the reset replaces the password too: the admin sees the new one-time password once
+    const done = page.locator('[data-testid=totp-reset-done]');
+    await done.waitFor();
+    const otp2 = (await done.locator('[data-testid=one-time-password]').innerText()).trim();
+    assert.ok(otp2.length >= 12 && otp2 !== otp, `one-time password shown: ${otp2}`);
+    assert.equal(await done.locator('[data-testid=copy]').count(), 1);
+    assert.match(await done.innerText(), /old password no longer works/);
+    await done.getByRole('button', { name: /Done/ }).click();
+    await done.waitFor({ state: 'detached' });
+    assert.equal((await page.content()).includes(otp2), false, 'the one-time password is gone from the page');
     await r.locator('[data-testid=totp]', { hasText: 'not enrolled' }).waitFor();
+    assert.match(await r.locator('[data-testid=staff-status]').innerText(), /first login pending/);
     const reset = await expectStatus(adminCall(server, 'GET', `/v1/admin/staff/${id}`), 200, 'staff get');
     assert.equal(reset.staff.totp_enrolled, false);
+    assert.equal(reset.staff.must_change_password, true);
     const audit = await expectStatus(
       adminCall(server, 'GET', `/v1/admin/audit?target_kind=staff&target_id=${id}&action=staff.totp_reset`), 200, 'audit');
     assert.equal(audit.entries.length, 1);
     assert.equal(audit.entries[0].reason, 'Lost phone, identity checked by video call');
     assert.equal(audit.entries[0].actor_id, (await expectStatus(adminCall(server, 'GET', '/v1/admin/me'), 200, 'me')).staff.id);
-    // the member's open page lost its session (a reload cannot refresh it): their next
-    // login enrols a new authenticator
+    assert.equal(JSON.stringify(audit.entries[0]).includes(otp2), false, 'no password in the audit entry');
+    // the member's open page lost its session (a reload cannot refresh it); their old
+    // password is refused like any wrong one; the one-time password leads to a new
+    // password and a new authenticator
     await mp.reload();
     await mp.locator('form.login input[name=email]').waitFor();
+    await mp.fill('form.login input[name=email]', member.email);
+    await mp.fill('form.login input[name=password]', member.password);
+    await mp.click('form.login button[type=submit]');
+    assert.match(await mp.locator('[data-testid=login-error]').innerText(), /^CREDENTIALS_INVALID: /);
     const oldSecret = member.totpSecret;
-    await firstLoginInBrowser(mp, member, null);
+    member.password = otp2;
+    await firstLoginInBrowser(mp, member, 'Green-Heron-43-Qz');
     assert.notEqual(member.totpSecret, oldSecret);
     assert.equal(await mp.locator('[data-testid=whoami]').innerText(), email);
     await page.reload();

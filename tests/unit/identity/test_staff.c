@@ -2,9 +2,12 @@
  * test_staff.c — staff through the door: the bootstrap admin and its one-time
  * password; the setup session (password change, TOTP enrolment) before a full
  * one; login with TOTP (required, wrong, replayed, next step); lockout by wrong
- * codes; brand scope in authorization and queries; changes of role, scope and
- * status ending sessions; and the validation of staff creation.
+ * codes, each lock in a row twice as long (a player's not); brand scope in authorization and queries; changes of role, scope and
+ * status ending sessions; a TOTP reset replacing the password with a one-time
+ * password (the old one refused, the lock cleared); and the validation of staff
+ * creation.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -242,17 +245,48 @@ static void changes_end_sessions(void **state)
     code_at(seed, f->now, code);
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
                      PB_ERR_FORBIDDEN);
-    /* re-enabled with a TOTP reset: enrol again */
+    /* a TOTP reset without a new one-time password is refused, nothing written */
     bool on = true;
     u = (pb_staff_update){.active = &on, .reset_totp = true};
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL),
+                     PB_ERR_INTERNAL);
+    pb_store_rollback(f->conn);
+    assert_int_equal(ifx_count(f, "SELECT totp_enrolled FROM staff WHERE email='fin@example.com'"),
+                     1);
+    /* a lock from guessed codes (the password is known to whoever guessed) */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE staff SET failed_logins=5,locked_until=9000000000000000 "
+                                  "WHERE email='fin@example.com'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    /* re-enabled with a TOTP reset: a one-time password replaces the password */
+    pb_staff_one_time otp;
+    assert_int_equal(pb_identity_staff_one_time(&otp), PB_OK);
+    u.reset_password = &otp;
     ifx_begin(f);
     assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL), PB_OK);
     ifx_commit(f);
     assert_false(st.totp_enrolled);
+    assert_true(st.must_change_password);
+    assert_int_equal(st.locked_until, 0);
+    assert_int_equal(ifx_count(f, "SELECT failed_logins FROM staff WHERE email='fin@example.com'"),
+                     0);
+    /* the old password alone opens nothing: the same answer as any wrong password */
     lr.totp_code = NULL;
+    f->now += 1000000;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    /* the one-time password: a setup session that must change it and enrol again */
+    lr.password = otp.password;
     assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
     assert_true(t.totp_enrollment_required);
+    assert_true(t.must_change_password);
     assert_int_equal(t.scope, PB_SCOPE_SETUP);
+    sodium_memzero(&otp, sizeof otp);
 }
 
 static void create_validation(void **state)
@@ -298,12 +332,91 @@ static void create_validation(void **state)
     assert_int_equal(pb_identity_staff_get(f->conn, "nope", &got), PB_ERR_STAFF_NOT_FOUND);
 }
 
+/* A code none of the window (now ±1 step) accepts. */
+static void wrong_code(const uint8_t *seed, int64_t now, char out[9])
+{
+    char a[9], b[9], c[9];
+    code_at(seed, now - 30000000, a);
+    code_at(seed, now, b);
+    code_at(seed, now + 30000000, c);
+    for (int n = 0;; n++) {
+        snprintf(out, 9, "%06d", n * 111111 % 1000000);
+        if (strcmp(out, a) && strcmp(out, b) && strcmp(out, c))
+            return;
+    }
+}
+
+/* 5 wrong codes at f->now: the 5th locks; returns the lock's length (µs). */
+static int64_t five_wrong(ifx *f, const uint8_t *seed, pb_login_request *lr)
+{
+    char code[9];
+    wrong_code(seed, f->now, code);
+    lr->totp_code = code;
+    pb_auth_tokens t;
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, lr, NULL, f->now, &t),
+                         PB_ERR_TOTP_INVALID);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, lr, NULL, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    lr->totp_code = NULL;
+    return t.retry_after_us;
+}
+
+/* Someone who has a staff member's password guesses codes: each lock in a row
+ * lasts twice the last (15, 30, 60 min, capped here at 1 h) until a success; a
+ * player's locks stay 15 minutes. */
+static void lockout_escalates(void **state)
+{
+    ifx *f = *state;
+    ifx_reconfigure(f, (pb_identity_config){.account_burst = 100, .lockout_max_s = 3600});
+    const int64_t MIN = 60 * 1000000LL;
+    assert_int_equal(pb_login_lock_us(&f->id->cfg, 1), 15 * MIN);
+    assert_int_equal(pb_login_lock_us(&f->id->cfg, 2), 30 * MIN);
+    assert_int_equal(pb_login_lock_us(&f->id->cfg, 3), 60 * MIN);
+    assert_int_equal(pb_login_lock_us(&f->id->cfg, 4000000000LL), 60 * MIN);
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    ifx_staff(f, "esc@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    pb_login_request lr = {.email = "esc@example.com", .password = IFX_PASSWORD};
+    f->now += 60000000;
+    int64_t want[] = {15 * MIN, 30 * MIN, 60 * MIN, 60 * MIN};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        assert_int_equal(five_wrong(f, seed, &lr), want[k]);
+        /* locked: even the right code is refused, the time left unchanged */
+        char code[9];
+        code_at(seed, f->now + 60000000, code);
+        lr.totp_code = code;
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now + 60000000, &t),
+                         PB_ERR_ACCOUNT_LOCKED);
+        assert_int_equal(t.retry_after_us, want[k] - 60000000);
+        f->now += want[k] + 1000000;
+    }
+    /* a success starts the count over: the next lock is 15 minutes again */
+    char code[9];
+    code_at(seed, f->now, code);
+    lr.totp_code = code;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, &t), PB_OK);
+    f->now += 60000000;
+    assert_int_equal(five_wrong(f, seed, &lr), 15 * MIN);
+    /* a player: 15 minutes, and 15 minutes again after it expired */
+    ifx_player(f, "demo", "pl@example.com");
+    for (int round = 0; round < 2; round++) {
+        for (int i = 1; i <= 4; i++)
+            assert_int_equal(ifx_login(f, "pl@example.com", "wrong password!", &t),
+                             PB_ERR_CREDENTIALS_INVALID);
+        assert_int_equal(ifx_login(f, "pl@example.com", "wrong password!", &t),
+                         PB_ERR_ACCOUNT_LOCKED);
+        assert_int_equal(t.retry_after_us, 15 * MIN);
+        f->now += 15 * MIN + 1000000;
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
         T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
-        T(changes_end_sessions), T(create_validation),
+        T(changes_end_sessions), T(create_validation), T(lockout_escalates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,15 +6,19 @@
  *                                             → the member and a one-time password
  *   PATCH /v1/admin/staff/{id}                staff.manage: role, all_brands, brands, active
  *   POST  /v1/admin/staff/{id}/totp/reset     staff.manage: {reason}
+ *                                             → the member and a new one-time password
  *
- * The one-time password is shown once, in the dialog that follows creation,
- * with a copy button and the first-login steps; closing it forgets it (it is
- * never stored anywhere in the page). All brands is offered only for the roles
+ * The one-time password is shown once, in the dialog that follows creation or
+ * a TOTP reset (which replaces the member's password too: a leaked password
+ * alone must not enrol a new authenticator), with a copy button and the
+ * first-login steps; closing it forgets it (it is never stored anywhere in the
+ * page). All brands is offered only for the roles
  * that may hold it (admin and auditor: src/identity/rbac.c
  * pb_role_may_be_global) and only to a caller who sees every brand (the server
  * refuses the rest: BRAND_FORBIDDEN). Nobody edits themselves here (the server
  * refuses it: 403).
  */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { patch, post } from '../lib/api';
 import { useSession } from '../lib/session';
@@ -104,6 +108,44 @@ function scopeBody(all: boolean, brands: string[]) {
   return all ? { all_brands: true } : { all_brands: false, brands };
 }
 
+/* A one-time password (a new member's, or after a TOTP reset), shown once with the
+ * steps of the first login; the server keeps only its hash. */
+function OneTimePasswordDialog(props: {
+  label: string;
+  testid: string;
+  title: string;
+  email: string;
+  password: string;
+  children?: ComponentChildren;
+  onClose: () => void;
+}) {
+  return (
+    <div class="modal-backdrop" role="dialog" aria-modal="true" aria-label={props.label}>
+      <div class="modal" data-testid={props.testid}>
+        <h2>{props.title}</h2>
+        {props.children}
+        <p>
+          One-time password — shown <strong>only now</strong>; give it to {props.email} by a safe channel:
+        </p>
+        <p class="m-otp">
+          <code data-testid="one-time-password">{props.password}</code> <CopyButton text={props.password} />
+        </p>
+        <ol class="m-steps">
+          <li>Open this back office and log in with the e-mail and the one-time password.</li>
+          <li>Choose a new password.</li>
+          <li>Scan the QR code with an authenticator app (or type the secret shown under it).</li>
+          <li>Enter the 6-digit code it shows, then log in again with the new password and a fresh code.</li>
+        </ol>
+        <div class="actions">
+          <button type="button" class="primary" onClick={props.onClose}>
+            Done (forget the password)
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
 function CreateDialog({ known, onClose, onCreated }: { known: Brand[]; onClose: () => void; onCreated: () => void }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('support');
@@ -134,29 +176,14 @@ function CreateDialog({ known, onClose, onCreated }: { known: Brand[]; onClose: 
 
   if (created)
     return (
-      <div class="modal-backdrop" role="dialog" aria-modal="true" aria-label="Staff member created">
-        <div class="modal" data-testid="created">
-          <h2>{created.staff.email} created</h2>
-          <p>
-            One-time password — shown <strong>only now</strong>; give it to {created.staff.email} by a safe channel:
-          </p>
-          <p class="m-otp">
-            <code data-testid="one-time-password">{created.one_time_password}</code>{' '}
-            <CopyButton text={created.one_time_password} />
-          </p>
-          <ol class="m-steps">
-            <li>Open this back office and log in with the e-mail and the one-time password.</li>
-            <li>Choose a new password.</li>
-            <li>Scan the QR code with an authenticator app (or type the secret shown under it).</li>
-            <li>Enter the 6-digit code it shows, then log in again with the new password and a fresh code.</li>
-          </ol>
-          <div class="actions">
-            <button type="button" class="primary" onClick={onClose}>
-              Done (forget the password)
-            </button>
-          </div>
-        </div>
-      </div>
+      <OneTimePasswordDialog
+        label="Staff member created"
+        testid="created"
+        title={`${created.staff.email} created`}
+        email={created.staff.email}
+        password={created.one_time_password}
+        onClose={onClose}
+      />
     );
 
   return (
@@ -239,6 +266,7 @@ function Row({ s: initial, known }: { s: StaffMember; known: Brand[] }) {
   const [s, setS] = useState(initial);
   const [dialog, setDialog] = useState<'edit' | 'totp' | null>(null);
   const [note, setNote] = useState('');
+  const [otp, setOtp] = useState<string | null>(null);
   const self = s.id === me.staff.id;
   return (
     <tr data-testid="staff-row" data-email={s.email} data-id={s.id} class={s.active ? '' : 'm-off'}>
@@ -285,16 +313,34 @@ function Row({ s: initial, known }: { s: StaffMember; known: Brand[] }) {
             title={`Reset the TOTP of ${s.email}`}
             confirm="Reset TOTP"
             onConfirm={async (reason) => {
-              const r = await post<{ staff?: StaffMember }>(`/v1/admin/staff/${encodeURIComponent(s.id)}/totp/reset`, {
-                reason,
-              });
-              setS(r.staff ?? { ...s, totp_enrolled: false });
-              setNote('TOTP reset: their sessions ended; the next login enrols a new authenticator.');
+              const r = await post<{ staff: StaffMember; one_time_password: string }>(
+                `/v1/admin/staff/${encodeURIComponent(s.id)}/totp/reset`,
+                { reason },
+              );
+              setS(r.staff);
+              setOtp(r.one_time_password);
+              setNote('TOTP reset: their password and sessions ended; they log in with the one-time password.');
             }}
             onClose={() => setDialog(null)}
           >
-            <p>Their sessions end; the next login asks them to enrol a new authenticator (QR code).</p>
+            <p>
+              Their authenticator <strong>and their password</strong> stop working and their sessions end: you get a
+              one-time password for them, and their next login asks them to choose a new password and enrol a new
+              authenticator (QR code).
+            </p>
           </ReasonDialog>
+        )}
+        {otp && (
+          <OneTimePasswordDialog
+            label="TOTP reset"
+            testid="totp-reset-done"
+            title={`TOTP of ${s.email} reset`}
+            email={s.email}
+            password={otp}
+            onClose={() => setOtp(null)}
+          >
+            <p>Their old password no longer works.</p>
+          </OneTimePasswordDialog>
         )}
       </td>
     </tr>
