@@ -39,6 +39,8 @@ const pb_event_type pb_event_types[] = {
     {"bet.placed", "reports.read"},
     {"round.settled", "reports.read"},
     {"bet.rolled_back", "reports.read"}, /* @backoffice: like bets (the dashboard's GGR) */
+    /* a closed (erased) player's win or refund held as unclaimed funds (wallet.h) */
+    {"funds.unclaimed", "finance.read"},
     /* players (identity, staff actions) */
     {"player.registered", "players.read"},
     {"player.blocked", "players.read"},

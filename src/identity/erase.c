@@ -17,14 +17,21 @@
  *   PLAYER_HAS_OPEN_PAYMENTS a deposit pending, or a withdrawal pending approval,
  *                            approved or being paid;
  *   PLAYER_HAS_OPEN_BETS     a game bet not settled yet: accepted, not rolled
- *                            back, and its round has no win and is not closed. A
- *                            win or rollback may still come for it, and the money
- *                            path credits it to the account whatever its status:
- *                            it would land on a closed, erased account. The
+ *                            back, and its round is not closed, with or without
+ *                            a win (a provider may send more wins on a round it
+ *                            has not closed: multi-win rounds, free spins, a late
+ *                            jackpot), unless the round's newest operation is
+ *                            older than PB_IDENTITY_ROUND_IDLE_DAYS (identity.h:
+ *                            some providers never close rounds; such a round is
+ *                            taken as abandoned). A win or rollback may still
+ *                            come for an open bet; after the erasure it would
+ *                            not reach the player (the wallet credits a closed
+ *                            player's wins and refunds to the brand's unclaimed
+ *                            funds, wallet.h), so the erasure waits for it. The
  *                            in-house games are in it: every round stakes, pays and
  *                            voids through the wallet as provider "pitboss" (bet
  *                            "<round>:bet", a win that closes the round, a rollback
- *                            "<round>:void"), so a mines game in play, a crash bet
+ *                            "<round>:void" and a close), so a mines game in play, a crash bet
  *                            not cashed out or crashed, a round decided and not paid
  *                            ("settling") or a void stake not given back ("voiding")
  *                            is an open bet. The stake is a posted transfer, not a
@@ -133,11 +140,13 @@ static pb_err payments_check(pb_store_conn *c, const char *player)
     return PB_OK;
 }
 
-/* A game bet (a provider's or an in-house round's) not settled yet: PLAYER_HAS_OPEN_BETS. */
-static pb_err bets_check(pb_store_conn *c, const char *player)
+/* A game bet (a provider's or an in-house round's) not settled yet, its round
+ * active within PB_IDENTITY_ROUND_IDLE_DAYS before now: PLAYER_HAS_OPEN_BETS. */
+static pb_err bets_check(pb_store_conn *c, const char *player, int64_t now)
 {
     pb_store_open_bet b;
-    pb_store_rc rc = pb_store_player_open_bet(c, player, &b);
+    pb_store_rc rc = pb_store_player_open_bet(c, player, now - PB_IDENTITY_ROUND_IDLE_DAYS * DAY_US,
+                                              &b);
     if (rc == PB_STORE_NOT_FOUND)
         return PB_OK;
     return rc == PB_STORE_OK ? PB_ERR_PLAYER_HAS_OPEN_BETS : store_err(rc);
@@ -224,7 +233,7 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
     int64_t last = pl.created_at > pl.last_login_at ? pl.created_at : pl.last_login_at;
     if ((e = accounts_check(c, brand.code, pl.public_id, &last)) != PB_OK ||
         (e = payments_check(c, pl.public_id)) != PB_OK ||
-        (e = bets_check(c, pl.public_id)) != PB_OK)
+        (e = bets_check(c, pl.public_id, now)) != PB_OK)
         return e;
     why->retention_days = pb_identity_erase_after_days(&brand);
     if (why->retention_days > 0 && now < last + why->retention_days * DAY_US) {

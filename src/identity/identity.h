@@ -407,11 +407,22 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
  * the transaction sees): PLAYER_ERASED (done already), PLAYER_HAS_FUNDS (an
  * account holds money or a hold), PLAYER_HAS_OPEN_PAYMENTS (a deposit pending, a
  * withdrawal not finished), PLAYER_HAS_OPEN_BETS (a game bet, in-house rounds too,
- * not settled: no win, no rollback, round not closed), RETENTION_PERIOD (the
+ * not settled: not rolled back and its round not closed — a win does not settle
+ * it — unless the round has been idle PB_IDENTITY_ROUND_IDLE_DAYS), RETENTION_PERIOD (the
  * brand's erase_after_days since the last activity: *why, may be NULL, says until
  * when). PLAYER_NOT_FOUND (also outside scope). Any other failure may follow
  * writes: the caller rolls its transaction back. *out: the player afterwards. */
 #define PB_IDENTITY_ERASE_AFTER_DAYS 1826 /* five years: Directive (EU) 2015/849, Art. 40 */
+/* A player's game round that is not closed counts as settled for erasure once its
+ * newest operation is this many days old. A round with a win is not settled by
+ * it: providers send more wins on an open round (multi-win rounds, free spins, a
+ * late jackpot), so it is settled when the provider closes it (in-house rounds
+ * close with their win). But some providers never close rounds, and a bet whose
+ * round is never closed would block the erasure for good; after 30 days of
+ * silence a round is taken as abandoned. Whatever still comes for it once the
+ * player is erased is not lost: the wallet credits it to the brand's
+ * unclaimed-funds account (wallet.h, "Closed players"). */
+#define PB_IDENTITY_ROUND_IDLE_DAYS 30
 typedef struct pb_identity_erase_refusal {
     int64_t retention_days; /* the brand's retention period, in days (when it was read) */
     int64_t erasable_from;  /* RETENTION_PERIOD: when the period ends */

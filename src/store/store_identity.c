@@ -61,10 +61,10 @@ pb_store_rc pb_store_player_ledger_accounts(pb_store_conn *c, const char *brand,
     return c->be->identity->player_ledger_accounts(c, brand, owner, after_id, ids, cap, n);
 }
 
-pb_store_rc pb_store_player_open_bet(pb_store_conn *c, const char *public_id,
+pb_store_rc pb_store_player_open_bet(pb_store_conn *c, const char *public_id, int64_t active_since,
                                      pb_store_open_bet *out)
 {
-    return c->be->identity->player_open_bet(c, public_id, out);
+    return c->be->identity->player_open_bet(c, public_id, active_since, out);
 }
 
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,

@@ -152,8 +152,11 @@ pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char 
 pb_store_rc pb_store_player_ledger_accounts(pb_store_conn *c, const char *brand, const char *owner,
                                             int64_t after_id, int64_t *ids, size_t cap, size_t *n);
 /* A game bet of the player (public id) not settled yet (any provider, the
- * in-house games' "pitboss" too): accepted, not rolled back, and its round (the player's: provider, round id, player) neither has a win
- * nor is closed, so a win or a rollback may still come for it. */
+ * in-house games' "pitboss" too): accepted, not rolled back, and its round (the
+ * player's: provider, round id, player) is not closed — with or without a win:
+ * a provider may send more wins on a round until it closes it — and had an
+ * operation of the player's at or after active_since (a round idle since before
+ * it counts as abandoned), so a win or a rollback may still come for it. */
 typedef struct pb_store_open_bet {
     char provider[33];
     char round_id[129];
@@ -161,7 +164,7 @@ typedef struct pb_store_open_bet {
     int64_t created_at;
 } pb_store_open_bet;
 /* One such bet into *out; NOT_FOUND when the player has none. */
-pb_store_rc pb_store_player_open_bet(pb_store_conn *c, const char *public_id,
+pb_store_rc pb_store_player_open_bet(pb_store_conn *c, const char *public_id, int64_t active_since,
                                      pb_store_open_bet *out);
 /* Up to cap players with id > after_id, in id order, whose date of birth, or a
  * name that is not '', is not marked: marked text starts with marker and has at
@@ -261,7 +264,8 @@ struct pb_store_identity_ops {
                                      const char *reason, int64_t now);
     pb_store_rc (*player_ledger_accounts)(pb_store_conn *c, const char *brand, const char *owner,
                                           int64_t after_id, int64_t *ids, size_t cap, size_t *n);
-    pb_store_rc (*player_open_bet)(pb_store_conn *c, const char *public_id, pb_store_open_bet *out);
+    pb_store_rc (*player_open_bet)(pb_store_conn *c, const char *public_id, int64_t active_since,
+                                   pb_store_open_bet *out);
     pb_store_rc (*player_pii_unmarked)(pb_store_conn *c, int64_t after_id, const char *marker,
                                        size_t min_len, pb_store_player_pii *out, size_t cap,
                                        size_t *n);

@@ -33,6 +33,7 @@
  * The done callback runs once the batch is durable. If the batch fails, nothing
  * of it happened: the op's result becomes the failure and its response is dropped.
  */
+#include <jansson.h>
 #include <semaphore.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -43,7 +44,9 @@
 #include "core/str.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "audit/audit.h"
 #include "events/events.h"
+#include "identity/identity.h"
 #include "wallet/wallet_internal.h"
 
 /* ---- shape checks and the request hash (caller's thread) ---- */
@@ -207,35 +210,45 @@ static void leg(const pb_wallet_op *op, pb_transfer *t, char tag, int64_t debit,
     pb_strlcpy(t->trace_id, op->trace_id, sizeof t->trace_id);
 }
 
+/* The side of an operation's money that is not the provider's: the player's
+ * cash and bonus accounts, or, for a closed player's win or rollback, the
+ * accounts that money goes to instead (pay_back). forfeit_bonus: the bonus leg
+ * is a forfeit (code BONUS_FORFEIT), not the operation's own code. */
+typedef struct payee {
+    int64_t cash, bonus;
+    bool forfeit_bonus;
+} payee;
+
 /*
- * Moves (cash, bonus) between the player's accounts and the provider's as one
+ * Moves (cash, bonus) between the payee's accounts and the provider's as one
  * linked chain: to_player = false takes a stake, true pays back. Zero legs are
  * left out; no legs at all is a success without transfers. *refusal receives
  * a business refusal of the ledger (INSUFFICIENT_FUNDS, ...); the return value
  * is INTERNAL only when the store failed.
  */
-static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t cash, int64_t bonus,
-                   uint32_t code, pb_err *refusal)
+static pb_err move_to(pb_ledger_tx *tx, pb_wallet_op *op, const payee *to, bool to_player,
+                      int64_t cash, int64_t bonus, uint32_t code, pb_err *refusal)
 {
     pb_transfer t[2];
     size_t n = 0;
     int64_t prov = op->priv.provider_account;
     if (cash > 0) {
-        leg(op, &t[n++], 'c', to_player ? prov : op->priv.acc.cash,
-            to_player ? op->priv.acc.cash : prov, cash, code);
+        leg(op, &t[n++], 'c', to_player ? prov : to->cash, to_player ? to->cash : prov, cash, code);
     }
     if (bonus > 0) {
-        leg(op, &t[n++], 'b', to_player ? prov : op->priv.acc.bonus,
-            to_player ? op->priv.acc.bonus : prov, bonus, code);
+        leg(op, &t[n++], 'b', to_player ? prov : to->bonus, to_player ? to->bonus : prov, bonus,
+            to->forfeit_bonus ? PB_CODE_BONUS_FORFEIT : code);
     }
     *refusal = PB_OK;
     if (n == 0)
         return PB_OK;
     /* Accounts are created only for money about to move (prepare): a player
      * with a placed bet has both, and a bet's provider account is created when
-     * the bet looked fundable. One that is still missing here is a race with
-     * that look (funds arrived meanwhile): answered as a transient failure,
-     * nothing written, and the retry creates it. */
+     * the bet looked fundable; a closed player's unclaimed-funds and house
+     * accounts when the player was closed then. One that is still missing here
+     * is a race with that look (funds arrived meanwhile, the player erased
+     * meanwhile): answered as a transient failure, nothing written, and the
+     * retry creates it. */
     for (size_t i = 0; i < n; i++) {
         if (t[i].debit_account_id == 0 || t[i].credit_account_id == 0) {
             pb_log(PB_LOG_WARN, "wallet.account_missing",
@@ -266,6 +279,14 @@ static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t c
                op->provider, op->tx_id, pb_err_code(*refusal));
     }
     return PB_OK;
+}
+
+/* move_to with the player's own accounts. */
+static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t cash, int64_t bonus,
+                   uint32_t code, pb_err *refusal)
+{
+    const payee me = {.cash = op->priv.acc.cash, .bonus = op->priv.acc.bonus};
+    return move_to(tx, op, &me, to_player, cash, bonus, code, refusal);
 }
 
 /* Reads the player's balances as of now in the batch into the outcome. */
@@ -348,6 +369,117 @@ static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int6
     pb_strlcpy(round->player, op->player, sizeof round->player);
     pb_strlcpy(round->game, game_of(op), sizeof round->game);
     round->created_at = round->updated_at = now;
+}
+
+/* ---- closed players: unclaimed funds (wallet.h, "Closed players") ---- */
+
+/* Whether op's player is closed (erased), as the batch sees it: after an
+ * erasure committed before this command, never before it. A player the store
+ * does not know is not closed (paid as before: named_bet found their bet). */
+static pb_err player_closed(pb_ledger_tx *tx, const pb_wallet_op *op, bool *closed)
+{
+    pb_player_status st = PB_PLAYER_ACTIVE;
+    pb_err e = pb_identity_player_status(pb_ledger_tx_conn(tx), op->player, &st);
+    if (e != PB_OK && e != PB_ERR_PLAYER_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    *closed = e == PB_OK && st == PB_PLAYER_CLOSED;
+    return PB_OK;
+}
+
+/* The record of a closed player's money paid elsewhere: the audit entry
+ * "funds.unclaimed" (the system actor "provider:<code>", as the in-house games'
+ * void is audited; target the player) and the event "funds.unclaimed", naming
+ * the provider, the round, the operation, the amounts and the accounts. In the
+ * command's transaction: they commit with the money, once (a duplicate is
+ * answered before it gets here). */
+static pb_err unclaimed_record(pb_ledger_tx *tx, const pb_wallet_op *op, const payee *to,
+                               int64_t cash, int64_t bonus)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    const char *kind = op->kind == PB_WALLET_WIN ? "win" : "rollback";
+    char tid[PB_ID_STR_LEN + 1], actor[sizeof "provider:" + PB_WALLET_PROVIDER_MAX];
+    pb_id_to_string(&op->outcome.transfer_id, tid);
+    snprintf(actor, sizeof actor, "provider:%s", op->provider);
+    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:I,s:o,s:s}", "kind",
+                              kind, "provider", op->provider, "round_id", op->round_id, "tx_id",
+                              op->tx_id, "bet_tx_id", op->bet_tx_id, "player", op->player, "amount",
+                              (json_int_t)(cash + bonus), "currency", op->currency, "cash",
+                              (json_int_t)cash, "account", PB_WALLET_KIND_UNCLAIMED, "account_id",
+                              (json_int_t)(cash > 0 ? to->cash : 0), "bonus_forfeited",
+                              (json_int_t)bonus, "bonus_account_id",
+                              bonus > 0 ? json_integer(to->bonus) : json_null(), "transfer_id",
+                              tid);
+    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(after);
+    if (!text)
+        return PB_ERR_INTERNAL;
+    pb_audit_entry en = {.actor_kind = "system",
+                         .actor_id = actor,
+                         .brand = op->brand,
+                         .action = "funds.unclaimed",
+                         .target_kind = "player",
+                         .target_id = op->player,
+                         .after = text,
+                         .reason = op->kind == PB_WALLET_WIN
+                                       ? "a win for a closed (erased) player: its cash share is "
+                                         "held as unclaimed funds, its bonus share forfeited"
+                                       : "a refund for a closed (erased) player: its cash share "
+                                         "is held as unclaimed funds, its bonus share forfeited",
+                         .trace_id = op->trace_id[0] ? op->trace_id : NULL};
+    if (en.trace_id && pb_audit_validate(&en, NULL) != PB_OK)
+        en.trace_id = NULL; /* a provider's trace id the audit log does not take: not a reason
+                               to refuse money that is owed */
+    pb_err e = pb_audit_append(c, &en, now);
+    free(text);
+    if (e == PB_OK)
+        e = pb_events_emit(c, "funds.unclaimed", op->brand, op->player, op->trace_id, now,
+                           PB_EV_STR("kind", kind), PB_EV_STR("provider", op->provider),
+                           PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
+                           PB_EV_STR("bet_tx_id", op->bet_tx_id),
+                           PB_EV_MONEY("amount", cash + bonus, op->currency),
+                           PB_EV_MONEY("cash", cash, op->currency),
+                           PB_EV_STR("account", PB_WALLET_KIND_UNCLAIMED),
+                           PB_EV_INT("account_id", cash > 0 ? to->cash : 0),
+                           PB_EV_MONEY("bonus_forfeited", bonus, op->currency),
+                           PB_EV_INT("bonus_account_id", bonus > 0 ? to->bonus : 0));
+    if (e != PB_OK) {
+        pb_log(PB_LOG_ERROR, "wallet.unclaimed_record", "provider %s tx %s: %s", op->provider,
+               op->tx_id, pb_err_code(e));
+        return PB_ERR_INTERNAL;
+    }
+    pb_log(PB_LOG_WARN, "wallet.unclaimed",
+           "provider %s tx %s: %s of %lld (cash %lld, bonus %lld) for closed player %s held as "
+           "unclaimed funds",
+           op->provider, op->tx_id, kind, (long long)(cash + bonus), (long long)cash,
+           (long long)bonus, op->player);
+    return PB_OK;
+}
+
+/* Pays (cash, bonus) of a win or rollback back: to the player's accounts, or,
+ * when the player is closed (decided here, in the command), the cash to the
+ * brand's unclaimed funds and the bonus to its house account (forfeited), with
+ * the record. Returns and refuses as move. */
+static pb_err pay_back(pb_ledger_tx *tx, pb_wallet_op *op, int64_t cash, int64_t bonus,
+                       uint32_t code, pb_err *refusal)
+{
+    bool closed = false;
+    if (player_closed(tx, op, &closed) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (!closed)
+        return move(tx, op, true, cash, bonus, code, refusal);
+    if (account_in_batch(tx, op, PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_UNCLAIMED,
+                         &op->priv.unclaimed_account) != PB_OK ||
+        account_in_batch(tx, op, PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_HOUSE,
+                         &op->priv.house_account) != PB_OK)
+        return PB_ERR_INTERNAL;
+    const payee to = {.cash = op->priv.unclaimed_account,
+                      .bonus = op->priv.house_account,
+                      .forfeit_bonus = true};
+    pb_err e = move_to(tx, op, &to, true, cash, bonus, code, refusal);
+    if (e != PB_OK || *refusal != PB_OK || cash + bonus == 0)
+        return e;
+    return unclaimed_record(tx, op, &to, cash, bonus);
 }
 
 static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
@@ -477,7 +609,7 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         return PB_OK;
     }
     pb_err refusal;
-    if ((e = move(tx, op, true, cash, bonus, PB_CODE_WIN, &refusal)) != PB_OK)
+    if ((e = pay_back(tx, op, cash, bonus, PB_CODE_WIN, &refusal)) != PB_OK)
         return e;
     if (refusal != PB_OK) {
         op->result = refusal;
@@ -536,8 +668,7 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
         return PB_OK;
     }
     pb_err refusal;
-    if ((e = move(tx, op, true, bet.cash_part, bet.bonus_part, PB_CODE_ROLLBACK, &refusal)) !=
-        PB_OK)
+    if ((e = pay_back(tx, op, bet.cash_part, bet.bonus_part, PB_CODE_ROLLBACK, &refusal)) != PB_OK)
         return e;
     if (refusal != PB_OK) {
         op->result = refusal;
@@ -730,6 +861,43 @@ static bool bet_fundable(pb_store_conn *c, const pb_wallet_op *op)
            pb_wallet_gate(c, op->player, PB_WALLET_ACTION_BET) == PB_OK;
 }
 
+/* A win or rollback of a closed player's placed bet that would pay money back
+ * (as committed now): the accounts it goes to instead (pay_back) are created
+ * here, the unclaimed-funds account for a cash share, the house account for a
+ * bonus share. Anything else creates nothing: the command decides (and finds a
+ * missing account a transient failure, for the retry to create it). */
+static pb_err prepare_closed(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
+{
+    pb_player_status st;
+    pb_err e = pb_identity_player_status(c, op->player, &st);
+    if (e == PB_ERR_PLAYER_NOT_FOUND || (e == PB_OK && st != PB_PLAYER_CLOSED))
+        return PB_OK;
+    if (e != PB_OK)
+        return e;
+    if (op->refusal != PB_OK)
+        return PB_OK;
+    pb_store_wallet_bet bet;
+    pb_store_rc rc = pb_store_wallet_bet_get(c, op->provider, op->bet_tx_id, &bet);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    if (rc != PB_STORE_OK)
+        return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+    if (strcmp(bet.state, "placed") != 0 || strcmp(bet.player, op->player) != 0)
+        return PB_OK;
+    int64_t cash = bet.cash_part, bonus = bet.bonus_part;
+    if (op->kind == PB_WALLET_WIN &&
+        pb_wallet_split_payout(op->amount, bet.cash_part, bet.bonus_part, &cash, &bonus) != PB_OK)
+        return PB_OK;
+    if (cash > 0)
+        e = pb_wallet_system_account(w, c, op->brand, PB_WALLET_OWNER_HOUSE,
+                                     PB_WALLET_KIND_UNCLAIMED, op->currency,
+                                     &op->priv.unclaimed_account);
+    if (e == PB_OK && bonus > 0)
+        e = pb_wallet_system_account(w, c, op->brand, PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_HOUSE,
+                                     op->currency, &op->priv.house_account);
+    return e;
+}
+
 /* Account ids, the provider's account and the brand's funding policy.
  *
  * A refused request changes nothing, so an operation creates no account of
@@ -750,6 +918,8 @@ static pb_err prepare(pb_wallet *w, pb_store_conn *c, pb_wallet_op *op)
                                       &op->priv.provider_account);
     if (e != PB_OK)
         return e;
+    if (op->kind == PB_WALLET_WIN || op->kind == PB_WALLET_ROLLBACK)
+        return prepare_closed(w, c, op);
     if (op->kind != PB_WALLET_BET)
         return PB_OK;
     if ((e = pb_wallet_policy_of(w, c, op->brand, &op->priv.policy)) != PB_OK)

@@ -10,6 +10,8 @@
  *                                                                      its balance is the provider's GGR)
  *   PSP clearing    owner "psp:<code>",         kind "psp_clearing"  (the cashier's side of payments)
  *   house           owner "brand",              kind "house"         (adjustments, bonus funding)
+ *   unclaimed funds owner "brand",              kind "unclaimed_funds" (a liability: money owed
+ *                                                                      to closed players; below)
  * One currency per player (the player's). An account is created the first time
  * it is needed (pb_wallet_player_accounts / pb_wallet_system_account): for game
  * money, the first time money moves through it, never by a refused operation.
@@ -65,6 +67,31 @@
  * bet's: ROUND_MISMATCH otherwise). Bets go
  * through the player gate, inside the command, after the duplicate check (so a
  * duplicate of an accepted bet is answered even if the player was blocked since).
+ *
+ * Closed players (an erased account: closed, no login, never reopened). A win
+ * or rollback still comes for a bet of theirs when its round was settled enough
+ * for the erasure (identity.h: closed, or idle PB_IDENTITY_ROUND_IDLE_DAYS) and
+ * the provider sends more: it is accepted like any other (the same rules, the
+ * provider's normal answer, stored and replayed byte for byte: the money is owed
+ * and a settled bet cannot be refused), but nothing reaches the player's
+ * accounts, which nobody can withdraw from any more. Its cash share is credited
+ * to the brand's unclaimed-funds account in the currency (owner "brand", kind
+ * "unclaimed_funds": a liability the operator settles by its own rules, e.g.
+ * escheatment; not revenue); its bonus share is forfeited to the brand's house
+ * account, the one bonus money is granted from (code BONUS_FORFEIT): bonus money
+ * is a conditional promotional credit, not a debt, and an operator's bonus terms
+ * forfeit it when the account closes, so holding it as a liability would
+ * overstate what is owed. The answer shows the player's balances, unchanged,
+ * and the parts as for any win or rollback. With it, in the same transaction:
+ * the audit entry "funds.unclaimed" (system actor "provider:<code>", target the
+ * player) and the event "funds.unclaimed" (finance.read), naming the provider,
+ * the round, the operation, the amounts and the accounts they went to. Whether
+ * the player is closed is decided inside the ledger command, with the money, so
+ * an erasure committed just before is seen (and one committed after saw the
+ * round as open, or idle). The two accounts are created beforehand (prepare in
+ * game.c) when the player is closed and money would come back; a race with an
+ * erasure in between is a transient failure (nothing written), and the retry
+ * creates them.
  */
 #ifndef PB_WALLET_WALLET_H
 #define PB_WALLET_WALLET_H
@@ -83,6 +110,7 @@
 #define PB_WALLET_KIND_PROVIDER "provider"
 #define PB_WALLET_KIND_PSP "psp_clearing"
 #define PB_WALLET_KIND_HOUSE "house"
+#define PB_WALLET_KIND_UNCLAIMED "unclaimed_funds"
 #define PB_WALLET_OWNER_PLAYER "player:"     /* + the player's public id */
 #define PB_WALLET_OWNER_PROVIDER "provider:" /* + the provider's code */
 #define PB_WALLET_OWNER_PSP "psp:"           /* + the PSP's code */
@@ -329,6 +357,8 @@ typedef struct pb_wallet_op {
         pb_wallet *w;
         pb_wallet_accounts acc;
         int64_t provider_account;
+        int64_t unclaimed_account; /* a closed player's win or refund: its cash (0: none yet) */
+        int64_t house_account;     /* ... its bonus share, forfeited (0: none yet) */
         pb_funding_policy policy;
         uint8_t request_hash[32];
         pb_id leg_ref;                         /* its ledger keys' reference (game.c) */

@@ -244,6 +244,41 @@ def live_balances(db):
         con.close()
 
 
+def account_balance(db, brand, owner, kind, currency):
+    """The posted balance (credits - debits, minor units) of the ledger account
+    (brand, owner, kind, currency) as the ledger has it now (live_balances), and its
+    id; (None, None) when it does not exist."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        row = con.execute("SELECT id FROM ledger_account WHERE brand=? AND owner=? AND kind=? "
+                          "AND currency=?", (brand, owner, kind, currency)).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        return None, None
+    for acct, _dp, dposted, _cp, cposted in live_balances(db):
+        if acct == row[0]:
+            return cposted - dposted, acct
+    raise AssertionError(f"account {row[0]} has no balance row")
+
+
+def unclaimed_records(db, player):
+    """The audit entries (after, as a dict, with actor and trace) and the events
+    (payload as a dict) "funds.unclaimed" of a player, oldest first."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        audit = [dict(json.loads(a), actor=f"{k}:{i}", brand=b) for k, i, b, a in con.execute(
+            "SELECT actor_kind, actor_id, brand, after FROM audit_entry WHERE "
+            "action='funds.unclaimed' AND target_kind='player' AND target_id=? ORDER BY seq",
+            (player,))]
+        events = [dict(json.loads(p), brand=b) for b, p in con.execute(
+            "SELECT brand, payload FROM event_outbox WHERE type='funds.unclaimed' AND subject=? "
+            "ORDER BY id", (player,))]
+    finally:
+        con.close()
+    return audit, events
+
+
 def fingerprint(db):
     """A digest of every row of the tables a staff request could write, with the counts."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)

@@ -42,7 +42,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import Client, Env, Staff, expect, register_player  # noqa: E402
+from admin_helpers import (Client, Env, Staff, account_balance, expect,  # noqa: E402
+                           live_balances, register_player, unclaimed_records)
 from harness import Tap  # noqa: E402
 
 PASSWORD = "Player-pass-77"
@@ -750,6 +751,55 @@ class Run:
                 expect(r, 404, "PROVIDER_NOT_FOUND")
         self.unchanged(tries)
 
+    def erased_late_win(self):
+        """A player erased while a round of hers was open (a bet of all her cash and bonus, a
+        win of 0 with round_closed false: erasing is refused PLAYER_HAS_OPEN_BETS) once the
+        round is idle longer than 30 days; the late win is RS_OK as always with her balance
+        0, her accounts unmoved, the cash share on the brand's unclaimed_funds account, the
+        bonus share forfeited to the house, one audit entry and one event funds.unclaimed;
+        the identical request again gets the same bytes, nothing moves or is recorded."""
+        vera = self.player("vera", cash="8.00", bonus="2.00")
+        expect(self.admin.call("PATCH", "/v1/admin/brands/malta",
+                               {"settings": {"erase_after_days": 0}}), 200)
+        answer(self.bet("vera", "v-b1", "v-r1", 1000 * EUR), "RS_OK")
+        a = answer(self.win("vera", "v-w0", "v-r1", "v-b1", 0), "RS_OK")
+        assert a["balance"] == 0, a
+        r = self.admin.call("POST", f"/v1/admin/players/{vera['id']}/erase", {"reason": "GDPR 6"})
+        expect(r, 409, "PLAYER_HAS_OPEN_BETS")
+        self.restart_with("UPDATE wallet_op SET created_at = created_at - ? WHERE player = ?",
+                          31 * 86400 * 1000000, vera["id"])
+        p = expect(self.admin.call("POST", f"/v1/admin/players/{vera['id']}/erase",
+                                   {"reason": "GDPR 6"}), 200)["player"]
+        assert p["status"] == "closed" and p["erased_at"], p
+        ids = [r[0] for r in self.env.rows("SELECT id FROM ledger_account WHERE owner=?",
+                                           f"player:{vera['id']}")]
+        mine = [b for b in live_balances(self.env.db) if b[0] in ids]
+        house0, house_id = account_balance(self.env.db, "malta", "brand", "house", "EUR")
+        # the late win: 5.00, 1.00 of it the bonus share (2/10); the round closed with it
+        body = self.tx("vera", "win", "v-w1", "v-r1", 500 * EUR, ref="v-b1", closed=True)
+        first = self.hub.call("transaction/win", body)
+        a = answer(first, "RS_OK")
+        assert a["user"] == vera["id"] and a["balance"] == 0 and a["currency"] == "EUR", a
+        assert [b for b in live_balances(self.env.db) if b[0] in ids] == mine
+        unclaimed, unclaimed_id = account_balance(self.env.db, "malta", "brand",
+                                                  "unclaimed_funds", "EUR")
+        assert unclaimed == 400, unclaimed
+        assert account_balance(self.env.db, "malta", "brand", "house", "EUR")[0] == house0 + 100
+        audit, events = unclaimed_records(self.env.db, vera["id"])
+        assert len(audit) == 1 and len(events) == 1, (audit, events)
+        want = {"kind": "win", "provider": "hubby", "round_id": "v-r1", "tx_id": "v-w1",
+                "bet_tx_id": "v-b1", "player": vera["id"], "amount": 500, "currency": "EUR",
+                "cash": 400, "account": "unclaimed_funds", "account_id": unclaimed_id,
+                "bonus_forfeited": 100, "bonus_account_id": house_id,
+                "actor": "system:provider:hubby", "brand": "malta"}
+        assert {k: audit[0].get(k) for k in want} == want, audit
+        want = {"kind": "win", "provider": "hubby", "round_id": "v-r1", "amount": "5.00",
+                "cash": "4.00", "account": "unclaimed_funds", "account_id": unclaimed_id,
+                "bonus_forfeited": "1.00", "bonus_account_id": house_id, "brand": "malta"}
+        assert {k: events[0].get(k) for k in want} == want, events
+        self.replay_same("transaction/win", body, first)
+        assert [len(x) for x in unclaimed_records(self.env.db, vera["id"])] == [1, 1]
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -798,6 +848,10 @@ def main():
         ("bad input: RS_ERROR_WRONG_SYNTAX / RS_ERROR_WRONG_TYPES (inexact amounts too), nothing moves", run.bad_input),
         ("a provider code that is not hub88 (or longer than any): 404 PROVIDER_NOT_FOUND",
          run.not_a_hub88_provider),
+        ("an erased player's late win on a round idle 30 days (erasure refused while it was "
+         "open): RS_OK as always, the cash share to the brand's unclaimed funds, the bonus "
+         "share forfeited, audited and announced; the replay's bytes unchanged",
+         run.erased_late_win),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

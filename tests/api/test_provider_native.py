@@ -26,7 +26,8 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import Client, Env, Staff, expect, live_balances, register_player  # noqa: E402
+from admin_helpers import (Client, Env, Staff, account_balance, expect, live_balances,  # noqa: E402
+                           register_player, unclaimed_records)
 from harness import Tap  # noqa: E402
 
 SECRET = bytes.fromhex("5a" * 32)
@@ -1147,6 +1148,82 @@ class Run:
         assert (got["transaction_id"], got["cash_part"], got["player_id"]) == \
             (want["transaction_id"], want["cash_part"], self.players["hana"]), got
 
+    def erased_late_win(self):
+        """A player erased while a round of theirs was open: a bet of all her money (cash and
+        bonus), a win of 0 that leaves the round open: erasing is refused
+        PLAYER_HAS_OPEN_BETS (more wins may come). Once the round is idle longer than 30
+        days it is taken as abandoned and she is erased. Then the provider's late win: 200
+        as always (signed, her balances 0.00), nothing on her accounts, the cash share on
+        the brand's unclaimed_funds account, the bonus share back on the house account
+        (forfeited), one audit entry and one event funds.unclaimed; its replay gets the
+        same bytes and records nothing again."""
+        c = Client(self.env, "127.0.3.23")
+        olga = register_player(c, "alpha", "erased-late@example.com")
+        access = expect(c.call("POST", "/v1/player/login",
+                               {"brand": "alpha", "email": "erased-late@example.com",
+                                "password": PASSWORD}), 200)["access_token"]
+        tok = expect(c.call("POST", "/v1/player/games/studio/slot1/launch", token=access),
+                     201)["token"]
+        self.tokens["olga"] = tok
+        self.admin_patch("/v1/admin/brands/alpha",
+                         {"settings": {"funding_policy": "cash_first", "erase_after_days": 0}})
+        self.fund(olga, "cash", "10.00")
+        self.fund(olga, "bonus", "2.00")
+        r = self.bet("olga", "o-b1", "o-r1", "12.00")
+        assert r.status == 200 and r.json()["cash_part"] == "10.00", r.body
+        r = self.win("olga", "o-w0", "o-r1", "o-b1", "0.00", close_round=False)
+        assert r.status == 200 and r.json()["balance"] == "0.00", r.body
+        r = self.admin.call("POST", f"/v1/admin/players/{olga}/erase", {"reason": "GDPR 5"})
+        expect(r, 409, "PLAYER_HAS_OPEN_BETS")
+        # the round's last operation 31 days ago: abandoned
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("UPDATE wallet_op SET created_at = created_at - ? WHERE player = ?",
+                    (31 * 86400 * 1000000, olga))
+        con.commit()
+        con.close()
+        p = expect(self.admin.call("POST", f"/v1/admin/players/{olga}/erase",
+                                   {"reason": "GDPR 5"}), 200)["player"]
+        assert p["status"] == "closed" and p["erased_at"], p
+        cash_id = self.env.rows("SELECT id FROM ledger_account WHERE owner=? AND kind='player_cash'",
+                                f"player:{olga}")[0][0]
+        bonus_id = self.env.rows("SELECT id FROM ledger_account WHERE owner=? AND "
+                                 "kind='player_bonus'", f"player:{olga}")[0][0]
+        mine = [b for b in live_balances(self.env.db) if b[0] in (cash_id, bonus_id)]
+        house0, house_id = account_balance(self.env.db, "alpha", "brand", "house", "EUR")
+        assert account_balance(self.env.db, "alpha", "brand", "unclaimed_funds", "EUR")[0] is None
+        # the late win (a jackpot): 6.00, 1.00 of it the bonus share (2/12)
+        first = self.win("olga", "o-w1", "o-r1", "o-b1", "6.00")
+        assert first.status == 200 and self.signed_ok(first), first.body
+        a = first.json()
+        assert (a["status"], a["player_id"], a["balance"], a["cash"], a["bonus"],
+                a["cash_part"], a["bonus_part"]) == ("OK", olga, "0.00", "0.00", "0.00",
+                                                     "5.00", "1.00"), a
+        assert [b for b in live_balances(self.env.db) if b[0] in (cash_id, bonus_id)] == mine
+        unclaimed, unclaimed_id = account_balance(self.env.db, "alpha", "brand",
+                                                  "unclaimed_funds", "EUR")
+        assert unclaimed == 500, unclaimed
+        assert account_balance(self.env.db, "alpha", "brand", "house", "EUR")[0] == house0 + 100
+        audit, events = unclaimed_records(self.env.db, olga)
+        assert len(audit) == 1 and len(events) == 1, (audit, events)
+        want = {"kind": "win", "provider": "studio", "round_id": "o-r1", "tx_id": "o-w1",
+                "bet_tx_id": "o-b1", "player": olga, "amount": 600, "currency": "EUR",
+                "cash": 500, "account": "unclaimed_funds", "account_id": unclaimed_id,
+                "bonus_forfeited": 100, "bonus_account_id": house_id, "actor": "system:provider:studio",
+                "brand": "alpha"}
+        assert {k: audit[0].get(k) for k in want} == want, audit
+        want = {"kind": "win", "provider": "studio", "round_id": "o-r1", "tx_id": "o-w1",
+                "amount": "6.00", "cash": "5.00", "account": "unclaimed_funds",
+                "account_id": unclaimed_id, "bonus_forfeited": "1.00",
+                "bonus_account_id": house_id, "brand": "alpha"}
+        assert {k: events[0].get(k) for k in want} == want, events
+        # replayed: the same bytes, nothing moves, nothing recorded again
+        state = self.money_state()
+        again = self.win("olga", "o-w1", "o-r1", "o-b1", "6.00")
+        assert (again.status, again.body) == (first.status, first.body), again.body
+        assert again.headers.get("x-pitboss-signature") == first.headers.get("x-pitboss-signature")
+        assert self.money_state() == state
+        assert [len(x) for x in unclaimed_records(self.env.db, olga)] == [1, 1]
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1205,6 +1282,9 @@ def main():
          run.refusals_change_nothing),
         ("docs/native-protocol.md's worked example: its signatures, its exact bytes "
          "TIMESTAMP_STALE, signed now 200", run.doc_example),
+        ("an erased player's late win on a round idle 30 days (erasure refused while it was "
+         "open): 200 as always, the cash share to the brand's unclaimed funds, the bonus share "
+         "forfeited, audited and announced; the replay's bytes unchanged", run.erased_late_win),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

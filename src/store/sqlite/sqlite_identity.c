@@ -351,10 +351,13 @@ static void read_open_bet(sqlite3_stmt *st, void *out)
  * kept): an accepted bet is its operation row (wallet_op, kind 1, result 'OK');
  * wallet_bet has a row for it only once it was rolled back (or a 'placed' row from
  * an older version); wallet_round has a row for the player's round once a win was
- * paid on it or it was closed. Through wallet_op_player (0013): the player's
- * operations only. */
+ * paid on it or it was closed. A round is open while it is not closed, whether it
+ * had a win or not (a provider may send more wins on it), unless its newest
+ * operation of the player's is older than active_since (abandoned: some providers
+ * never close rounds). Through wallet_op_player (0013): the player's operations
+ * only, and the round's own operations for its newest time. */
 static pb_store_rc sq_player_open_bet(pb_store_conn *base, const char *public_id,
-                                      pb_store_open_bet *out)
+                                      int64_t active_since, pb_store_open_bet *out)
 {
     static const char SQL[] =
         "SELECT o.provider, o.round_id, o.tx_id, o.created_at FROM wallet_op o "
@@ -362,12 +365,15 @@ static pb_store_rc sq_player_open_bet(pb_store_conn *base, const char *public_id
         "wallet_bet b WHERE b.provider=o.provider AND b.bet_tx_id=o.tx_id AND "
         "b.state<>'placed') AND NOT EXISTS (SELECT 1 FROM wallet_round r WHERE "
         "r.provider=o.provider AND r.round_id=o.round_id AND r.player=o.player AND "
-        "(r.has_win<>0 OR r.closed<>0)) LIMIT 1";
+        "r.closed<>0) AND EXISTS (SELECT 1 FROM wallet_op x INDEXED BY wallet_op_player "
+        "WHERE x.player=o.player AND x.provider=o.provider AND x.round_id=o.round_id AND "
+        "x.created_at>=?2) LIMIT 1";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, public_id);
+    sqlite3_bind_int64(st, 2, active_since);
     SQR_LOOKUP(c, st, read_open_bet, out);
 }
 

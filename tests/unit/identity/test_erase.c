@@ -9,6 +9,10 @@
  *                     recorded and not staked yet: each refuses the erasure
  *                     (PLAYER_HAS_OPEN_BETS, nothing written); once they ended, it
  *                     erases.
+ *   provider rounds   a provider's bet, then a win on its round that does not close
+ *                     it: still PLAYER_HAS_OPEN_BETS (more wins may come); erased
+ *                     once the round is closed, or once its newest operation is
+ *                     older than PB_IDENTITY_ROUND_IDLE_DAYS (not a day before).
  *   its record        called directly (no route in front of it), the erasure ends
  *                     the player's live launches, appends the audit entry and the
  *                     event "player.erased", all in the caller's transaction: a
@@ -25,6 +29,7 @@
 #include "core/time.h"
 #include "games/play_internal.h"
 #include "identity/identity.h"
+#include "../wallet/game_render.h"
 
 /* ---- helpers ---- */
 
@@ -43,6 +48,13 @@ static int64_t count(const char *q)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+/* The audit entries and events of erasures, committed. */
+static int64_t erased_records(void)
+{
+    return count("SELECT count(*) FROM audit_entry WHERE action='player.erased'") +
+           count("SELECT count(*) FROM event_outbox WHERE type='player.erased'");
 }
 
 /* Brand alpha keeps no records past the last activity: only the other preconditions. */
@@ -217,6 +229,69 @@ static void inhouse_rounds_refuse(void **state)
     assert_false(intact(0));
 }
 
+/* ---- provider rounds ---- */
+
+#define DAY (86400LL * 1000000LL)
+
+/* An operation of provider "studio" for player i (game "starburst" on a bet). */
+static pb_err provider_op(int i, pb_wallet_op_kind kind, const char *tx, const char *round,
+                          const char *bet, int64_t amount, bool close)
+{
+    pb_wallet_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = kind;
+    snprintf(op.provider, sizeof op.provider, "studio");
+    snprintf(op.tx_id, sizeof op.tx_id, "%s", tx);
+    snprintf(op.round_id, sizeof op.round_id, "%s", round);
+    snprintf(op.bet_tx_id, sizeof op.bet_tx_id, "%s", bet ? bet : "");
+    snprintf(op.game, sizeof op.game, "%s", kind == PB_WALLET_BET ? "starburst" : "");
+    snprintf(op.brand, sizeof op.brand, "alpha");
+    snprintf(op.player, sizeof op.player, "%s", G.players[i]);
+    snprintf(op.currency, sizeof op.currency, "EUR");
+    op.amount = amount;
+    op.close_round = close;
+    op.render = game_render;
+    pb_err e = pb_wallet_game_submit(G.w, G.f->conn, &op);
+    pb_wallet_op_release(&op);
+    return e;
+}
+
+/* A provider's round with a win it did not close is not settled: the provider may
+ * send more wins on it. The erasure waits for its close, or for the round to be
+ * idle PB_IDENTITY_ROUND_IDLE_DAYS (some providers never close rounds). */
+static void provider_rounds_settle(void **state)
+{
+    (void)state;
+    no_retention();
+    /* player 0: all the money staked, a win of 0 that leaves the round open */
+    gp_fund(0, 1000);
+    assert_int_equal(provider_op(0, PB_WALLET_BET, "b0", "r0", NULL, 1000, false), PB_OK);
+    assert_int_equal(gp_cash(0), 0);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_int_equal(provider_op(0, PB_WALLET_WIN, "w0", "r0", "b0", 0, false), PB_OK);
+    int64_t t0 = pb_time_now_us();
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_true(intact(0));
+    /* a day short of the limit: still open */
+    assert_int_equal(erase_at(0, t0 + (PB_IDENTITY_ROUND_IDLE_DAYS - 1) * DAY, NULL),
+                     PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_true(intact(0));
+    assert_int_equal(erased_records(), 0);
+
+    /* player 1: the same, then the provider closes the round: settled, erased */
+    gp_fund(1, 500);
+    assert_int_equal(provider_op(1, PB_WALLET_BET, "b1", "r1", NULL, 500, false), PB_OK);
+    assert_int_equal(provider_op(1, PB_WALLET_WIN, "w1", "r1", "b1", 0, false), PB_OK);
+    assert_int_equal(erase(1, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_int_equal(provider_op(1, PB_WALLET_ROUND_CLOSE, "c1", "r1", NULL, 0, false), PB_OK);
+    assert_int_equal(erase(1, NULL), PB_OK);
+    assert_false(intact(1));
+
+    /* player 0's round, its newest operation older than the limit: abandoned, erased */
+    assert_int_equal(erase_at(0, t0 + (PB_IDENTITY_ROUND_IDLE_DAYS + 1) * DAY, NULL), PB_OK);
+    assert_false(intact(0));
+}
+
 /* ---- the erasure's record ---- */
 
 /* A live launch of player i (dice) issued at now, for 4 h; its token into tok. */
@@ -237,12 +312,6 @@ static int64_t expiry(const char *tok)
     pb_launch l;
     assert_int_equal(pb_catalog_launch_resolve(G.f->conn, PB_PLAY_PROVIDER, tok, &l), PB_OK);
     return l.expires_at;
-}
-
-static int64_t erased_records(void)
-{
-    return count("SELECT count(*) FROM audit_entry WHERE action='player.erased'") +
-           count("SELECT count(*) FROM event_outbox WHERE type='player.erased'");
 }
 
 /* One text column of the one row q selects. */
@@ -347,6 +416,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, gp_setup, gp_teardown)
     const struct CMUnitTest tests[] = {
         T(inhouse_rounds_refuse),
+        T(provider_rounds_settle),
         T(erasure_records_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

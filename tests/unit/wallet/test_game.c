@@ -5,7 +5,8 @@
  * transaction id; rollback before the bet (tombstone); rollback after a win;
  * win on a rolled-back bet; insufficient funds with the balance; round rules;
  * rounds per player (two players on one round id); the player gate; a placed
- * bet kept as its operation row only. Every test ends with `ledger verify` clean.
+ * bet kept as its operation row only; a closed (erased) player's win and refund
+ * held as unclaimed funds, the bonus share forfeited, audited and announced. Every test ends with `ledger verify` clean.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -942,6 +943,155 @@ static void test_owner_needs_the_recorded_token(void **state)
         pb_wallet_op_release(all[i]);
 }
 
+/* One text (or number) column of the one row q selects; "" when there is none. */
+static void text_of(const char *q, char *out, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static int64_t count_of(const char *q)
+{
+    char t[32];
+    text_of(q, t, sizeof t);
+    return strtoll(t, NULL, 10);
+}
+
+/* The posted balance of the brand's account of kind (owner "brand"); -1 when it
+ * does not exist. */
+static int64_t brand_balance(const char *kind, int64_t *id)
+{
+    pb_ledger_account a;
+    pb_err e = pb_ledger_account_find(G.f->conn, "alpha", PB_WALLET_OWNER_HOUSE, kind, "EUR", &a);
+    if (e == PB_ERR_ACCOUNT_NOT_FOUND)
+        return -1;
+    assert_int_equal(e, PB_OK);
+    if (id)
+        *id = a.id;
+    return a.credits_posted - a.debits_posted;
+}
+
+/* A closed (erased) player's open round gets a win, another bet of theirs a
+ * rollback: both accepted with the player's balances unchanged; the cash shares
+ * go to the brand's unclaimed funds (created for it), the bonus shares back to
+ * the house (forfeited); one audit entry and one event each; a replay gets the
+ * same bytes and records nothing again; a win of 0 records nothing. */
+static void test_closed_player_funds_are_unclaimed(void **state)
+{
+    (void)state;
+    fund(1000, 500); /* cash first: a bet of 1200 is 1000 cash + 200 bonus */
+    pb_wallet_op b1 = op_new(PB_WALLET_BET, "b1", "r1", NULL, 1200);
+    assert_int_equal(run(&b1), PB_OK);
+    assert_int_equal(b1.outcome.bonus_part, 200);
+    pb_wallet_op b2 = op_new(PB_WALLET_BET, "b2", "r2", NULL, 300); /* the rest of the bonus */
+    assert_int_equal(run(&b2), PB_OK);
+    assert_int_equal(b2.outcome.bonus_part, 300);
+    pb_wallet_op w0 = op_new(PB_WALLET_WIN, "w0", "r1", "b1", 0); /* the round stays open */
+    assert_int_equal(run(&w0), PB_OK);
+    assert_int_equal(brand_balance(PB_WALLET_KIND_UNCLAIMED, NULL), -1);
+    int64_t house0 = brand_balance(PB_WALLET_KIND_HOUSE, NULL);
+    set_status("closed"); /* what an erasure leaves */
+    int64_t n = transfers();
+
+    /* a late win of 600: bonus share floor(600 * 200 / 1200) = 100, cash 500 */
+    pb_wallet_op w1 = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 600);
+    w1.close_round = true;
+    snprintf(w1.trace_id, sizeof w1.trace_id, "0af7651916cd43dd8448eb211c80319c");
+    assert_int_equal(run(&w1), PB_OK);
+    assert_int_equal(w1.response.status, 200);
+    assert_int_equal(w1.outcome.cash_part, 500);
+    assert_int_equal(w1.outcome.bonus_part, 100);
+    assert_int_equal(w1.outcome.cash, 0); /* the player's balances, unchanged */
+    assert_int_equal(w1.outcome.bonus, 0);
+    assert_int_equal(bal().cash, 0);
+    assert_int_equal(bal().bonus, 0);
+    int64_t unclaimed = 0, house = 0;
+    assert_int_equal(brand_balance(PB_WALLET_KIND_UNCLAIMED, &unclaimed), 500);
+    assert_int_equal(brand_balance(PB_WALLET_KIND_HOUSE, &house), house0 + 100);
+    assert_int_equal(transfers(), n + 2);
+    char q[512], got[1024], want[1024];
+    snprintf(q, sizeof q,
+             "SELECT actor_kind||'|'||actor_id||'|'||brand||'|'||target_kind||'|'||target_id||'|'"
+             "||trace_id||'|'||json_extract(after,'$.kind')||'|'||json_extract(after,'$.provider')"
+             "||'|'||json_extract(after,'$.round_id')||'|'||json_extract(after,'$.tx_id')||'|'||"
+             "json_extract(after,'$.amount')||'|'||json_extract(after,'$.cash')||'|'||"
+             "json_extract(after,'$.account_id')||'|'||json_extract(after,'$.bonus_forfeited')||"
+             "'|'||json_extract(after,'$.bonus_account_id') FROM audit_entry WHERE "
+             "action='funds.unclaimed'");
+    text_of(q, got, sizeof got);
+    snprintf(want, sizeof want,
+             "system|provider:studio|alpha|player|%s|0af7651916cd43dd8448eb211c80319c|win|studio|"
+             "r1|w1|600|500|%lld|100|%lld",
+             G.player, (long long)unclaimed, (long long)house);
+    assert_string_equal(got, want);
+    snprintf(q, sizeof q,
+             "SELECT brand||'|'||subject||'|'||json_extract(payload,'$.kind')||'|'||"
+             "json_extract(payload,'$.provider')||'|'||json_extract(payload,'$.round_id')||'|'||"
+             "json_extract(payload,'$.amount')||'|'||json_extract(payload,'$.cash')||'|'||"
+             "json_extract(payload,'$.account')||'|'||json_extract(payload,'$.account_id')||'|'||"
+             "json_extract(payload,'$.bonus_forfeited') FROM event_outbox WHERE "
+             "type='funds.unclaimed'");
+    text_of(q, got, sizeof got);
+    snprintf(want, sizeof want, "alpha|%s|win|studio|r1|6.00|5.00|unclaimed_funds|%lld|1.00",
+             G.player, (long long)unclaimed);
+    assert_string_equal(got, want);
+    /* the ledger's record: cash leg a win into unclaimed funds, bonus leg a forfeit */
+    text_of("SELECT group_concat(x, ',') FROM (SELECT code||':'||amount||':'||credit_account_id "
+            "AS x FROM ledger_transfer ORDER BY seq DESC LIMIT 2)",
+            got, sizeof got);
+    snprintf(want, sizeof want, "%d:100:%lld,%d:500:%lld", PB_CODE_BONUS_FORFEIT, (long long)house,
+             PB_CODE_WIN, (long long)unclaimed);
+    assert_string_equal(got, want);
+
+    /* its replay: the same bytes, nothing again */
+    pb_wallet_op w1r = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 600);
+    w1r.close_round = true;
+    assert_int_equal(run(&w1r), PB_OK);
+    assert_true(w1r.duplicate);
+    assert_int_equal(w1r.response.body_len, w1.response.body_len);
+    assert_memory_equal(w1r.response.body, w1.response.body, w1.response.body_len);
+    assert_int_equal(transfers(), n + 2);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_entry WHERE action='funds.unclaimed'"),
+                     1);
+
+    /* a refund of the other bet (all bonus): forfeited to the house, no cash */
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb2", "r2", "b2", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_int_equal(rb.outcome.bonus_part, 300);
+    assert_int_equal(bal().bonus, 0);
+    assert_int_equal(brand_balance(PB_WALLET_KIND_UNCLAIMED, NULL), 500);
+    assert_int_equal(brand_balance(PB_WALLET_KIND_HOUSE, NULL), house0 + 400);
+    text_of("SELECT json_extract(after,'$.kind')||'|'||json_extract(after,'$.cash')||'|'||"
+            "json_extract(after,'$.account_id')||'|'||json_extract(after,'$.bonus_forfeited') "
+            "FROM audit_entry WHERE action='funds.unclaimed' ORDER BY seq DESC LIMIT 1",
+            got, sizeof got);
+    assert_string_equal(got, "rollback|0|0|300");
+    assert_int_equal(count_of("SELECT count(*) FROM event_outbox WHERE type='funds.unclaimed'"), 2);
+    assert_int_equal(count_of("SELECT count(*) FROM event_outbox WHERE type='bet.rolled_back'"), 1);
+
+    /* a win of 0 on a third, open round moves nothing and records nothing */
+    set_status("active");
+    fund(100, 0);
+    pb_wallet_op b3 = op_new(PB_WALLET_BET, "b3", "r3", NULL, 100);
+    assert_int_equal(run(&b3), PB_OK);
+    set_status("closed");
+    pb_wallet_op w3 = op_new(PB_WALLET_WIN, "w3", "r3", "b3", 0);
+    assert_int_equal(run(&w3), PB_OK);
+    assert_int_equal(count_of("SELECT count(*) FROM audit_entry WHERE action='funds.unclaimed'"),
+                     2);
+    pb_wallet_op *all[] = {&b1, &b2, &w0, &w1, &w1r, &rb, &b3, &w3};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_wallet_op_release(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -969,6 +1119,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_owner_needs_the_recorded_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adapter_refusals_come_after_the_duplicate_check, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_closed_player_funds_are_unclaimed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
