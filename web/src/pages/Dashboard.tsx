@@ -244,6 +244,7 @@ const TYPE_LABEL: Record<string, string> = {
   'player.blocked': 'Player blocked',
   'player.unblocked': 'Player unblocked',
   'player.erased': 'Player erased',
+  'funds.unclaimed': 'Unclaimed funds (erased player)',
 };
 
 function Feed({ items }: { items: DashboardModel['feed'] }) {
