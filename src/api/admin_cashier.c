@@ -6,6 +6,10 @@
  *   POST /v1/admin/withdrawals/{id}/approve             finance.withdrawals.approve
  *   POST /v1/admin/withdrawals/{id}/reject {reason}     finance.withdrawals.approve
  *   POST /v1/admin/withdrawals/{id}/resolve {reason}    finance.withdrawals.approve
+ *   POST /v1/admin/withdrawals/{id}/manual-resolution {outcome, reason, evidence}
+ *   POST /v1/admin/withdrawals/{id}/manual-resolution/confirm {outcome, reason}
+ *   POST /v1/admin/withdrawals/{id}/manual-resolution/withdraw {reason}
+ *                                                       finance.withdrawals.approve
  *   GET  /v1/admin/payments?status=&brand=&player=&limit=&cursor=      finance.read
  *   GET  /v1/admin/payments/{id}                        finance.read
  *
@@ -22,9 +26,14 @@
  * settles a withdrawal stuck "approved" or "processing" as the PSP says its
  * payout ended (paid, or never paid: the money back); 409 PAYOUT_PENDING /
  * PAYOUT_STATUS_UNKNOWN / WITHDRAWAL_BUSY / WITHDRAWAL_STATE change nothing.
+ * A payout the PSP cannot report on is settled by hand with 4-eyes (see
+ * pb_cashier_withdrawal_manual_state): one member states the outcome with its
+ * evidence, a second confirms it; the statement waiting shows in the staff view
+ * ("manual_resolution", null when none).
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
@@ -131,7 +140,20 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
             json_decref(now);
             return NULL;
         }
-    if (json_object_set_new(o, "brand", json_string(w->brand)) != 0 ||
+    pb_store_withdrawal_resolution *r = malloc(sizeof *r);
+    bool waiting = false;
+    json_t *manual = NULL;
+    if (r && pb_cashier_withdrawal_manual_get(c, w->id, r, &waiting) == PB_OK)
+        manual = !waiting
+                     ? json_null()
+                     : json_pack("{s:s,s:s,s:s,s:{s:s,s:o,s:s},s:o,s:s}", "outcome", r->outcome,
+                                 "reason", r->reason, "evidence", r->evidence, "stated_by",
+                                 "staff_id", r->staff_id, "email",
+                                 email_json(c, cache, r->staff_id), "role", r->role, "stated_at",
+                                 pb_admin_time_json(r->stated_at), "from_status", r->from_status);
+    free(r);
+    if (json_object_set_new(o, "manual_resolution", manual) != 0 ||
+        json_object_set_new(o, "brand", json_string(w->brand)) != 0 ||
         json_object_set_new(o, "player", json_string(w->player)) != 0 ||
         json_object_set_new(o, "requested_by", actor_json(c, cache, w->requested_by)) != 0 ||
         json_object_set_new(o, "checks", checks) != 0 ||
@@ -344,6 +366,144 @@ void pb_api_admin_withdrawal_resolve(pb_http_request *req, void *app)
                                       "(or names another amount): nothing changed");
         return;
     }
+    answer(req, c, e, &out);
+}
+
+/* ---- the manual resolution (4-eyes) ---- */
+
+/* A bounded free text of a manual resolution: 1..max bytes (the parser), no
+ * control characters, not only spaces; replies 422 FIELD_INVALID naming field. */
+static bool text_ok(pb_http_request *req, const char *field, const char *v)
+{
+    bool ok = strspn(v, " \t\r\n") != strlen(v);
+    for (const unsigned char *p = (const unsigned char *)v; ok && *p; p++)
+        ok = *p >= 0x20 && *p != 0x7f;
+    if (!ok) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s: text without control characters, not only spaces", field);
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, field, msg);
+    }
+    return ok;
+}
+
+/* outcome: "paid" → true, "failed" → false; replies 422 otherwise. */
+static bool outcome_ok(pb_http_request *req, const char *outcome, bool *paid)
+{
+    *paid = strcmp(outcome, "paid") == 0;
+    if (*paid || strcmp(outcome, "failed") == 0)
+        return true;
+    pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "outcome", "outcome: paid or failed");
+    return false;
+}
+
+/* The manual steps' refusals that need words: the PSP's answer. */
+static void manual_answer(pb_http_request *req, pb_store_conn *c, pb_err e,
+                          const pb_store_withdrawal *w)
+{
+    if (e == PB_ERR_PAYOUT_STATUS_KNOWN || e == PB_ERR_PAYOUT_PENDING) {
+        pb_http_reply_error_msg(req, e, NULL,
+                                e == PB_ERR_PAYOUT_PENDING
+                                    ? "the payment provider has taken the payout and not settled "
+                                      "it yet: nothing changed"
+                                    : "the payment provider can say what became of the payout: "
+                                      "resolve it (POST .../resolve); nothing changed");
+        return;
+    }
+    answer(req, c, e, w);
+}
+
+/* A stuck payout the PSP cannot report on: one finance member states its outcome
+ * (see pb_cashier_withdrawal_manual_state). */
+void pb_api_admin_withdrawal_manual_state(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *outcome = NULL, *reason = NULL, *evidence = NULL;
+    pb_json_field f[] = {
+        {.name = "outcome",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 16,
+         .str = &outcome},
+        {.name = "reason",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_STORE_RESOLUTION_REASON_MAX,
+         .str = &reason},
+        {.name = "evidence",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_STORE_RESOLUTION_EVIDENCE_MAX,
+         .str = &evidence},
+    };
+    bool paid;
+    if (!pb_http_parse_json(req, f, 3) || !outcome_ok(req, outcome, &paid) ||
+        !pb_admin_reason_ok(req, pb_api_principal(req), "withdrawal.manual_resolution_state",
+                            reason) ||
+        !text_ok(req, "evidence", evidence))
+        return;
+    pb_store_conn *c;
+    pb_store_withdrawal w;
+    if (!visible(req, &c, &w))
+        return;
+    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_store_withdrawal out;
+    pb_err e = pb_cashier_withdrawal_manual_state(a->cashier, c, w.id, paid, reason, evidence,
+                                                  &actor, &out);
+    manual_answer(req, c, e, &out);
+}
+
+/* A second finance member confirms the outcome stated: the payout settled. */
+void pb_api_admin_withdrawal_manual_confirm(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *outcome = NULL, *reason = NULL;
+    pb_json_field f[] = {
+        {.name = "outcome",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 16,
+         .str = &outcome},
+        {.name = "reason",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_STORE_RESOLUTION_REASON_MAX,
+         .str = &reason},
+    };
+    bool paid;
+    if (!pb_http_parse_json(req, f, 2) || !outcome_ok(req, outcome, &paid) ||
+        !pb_admin_reason_ok(req, pb_api_principal(req), "withdrawal.manual_resolve", reason))
+        return;
+    pb_store_conn *c;
+    pb_store_withdrawal w;
+    if (!visible(req, &c, &w))
+        return;
+    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_store_withdrawal out;
+    pb_err e = pb_cashier_withdrawal_manual_confirm(a->cashier, c, w.id, paid, reason, &actor,
+                                                    &out);
+    manual_answer(req, c, e, &out);
+}
+
+/* The member who stated an outcome takes it back. */
+void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *reason = NULL;
+    if (!pb_admin_parse_reason(req, pb_api_principal(req), "withdrawal.manual_resolution_withdraw",
+                               PB_STORE_RESOLUTION_REASON_MAX, &reason))
+        return;
+    pb_store_conn *c;
+    pb_store_withdrawal w;
+    if (!visible(req, &c, &w))
+        return;
+    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_store_withdrawal out;
+    pb_err e = pb_cashier_withdrawal_manual_withdraw(a->cashier, c, w.id, reason, &actor, &out);
     answer(req, c, e, &out);
 }
 

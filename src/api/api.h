@@ -184,6 +184,9 @@ void pb_api_admin_withdrawal_get(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_resolve(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_manual_state(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_manual_confirm(pb_http_request *req, void *app);
+void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app);
 void pb_api_admin_payments_list(pb_http_request *req, void *app);
 void pb_api_admin_payment_get(pb_http_request *req, void *app);
 /* @api-handlers-catalog */

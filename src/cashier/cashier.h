@@ -226,6 +226,41 @@ pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cas
 pb_err pb_cashier_withdrawal_resolve(pb_cashier *k, pb_store_conn *c, const char *id,
                                      const char *reason, const pb_cashier_actor *a,
                                      pb_store_withdrawal *out, pb_psp_payout_state *psp_state);
+/* The manual resolution of a stuck payout the PSP cannot report on (the PSP
+ * removed from the configuration, the payout lost by its API, the PSP gone),
+ * with 4-eyes. Allowed only while the withdrawal is "approved" or "processing"
+ * and only when the PSP, asked again at each step (as a resolve asks it), cannot
+ * say (PAYOUT_STATUS_UNKNOWN, or no such PSP configured): when it can, the step
+ * is PAYOUT_STATUS_KNOWN (resolve it), when it says pending PAYOUT_PENDING.
+ *  - state: a finance member states the outcome established out of band (paid
+ *    true: paid; false: failed), a reason and an evidence reference. Written
+ *    and audited ("withdrawal.manual_resolution_state"); nothing moves.
+ *    MANUAL_RESOLUTION_EXISTS when one waits already.
+ *  - confirm: a second member confirms the same outcome: the hold is posted
+ *    (paid) or voided (failed, the money back) by payout_settle, the webhook's
+ *    and the resolve's finishing, audited once ("withdrawal.manual_resolve",
+ *    with the statement and both members). The member who stated it is
+ *    FOUR_EYES_VIOLATION; another outcome MANUAL_RESOLUTION_CONFLICT (the
+ *    statement stays); none waiting MANUAL_RESOLUTION_NOT_FOUND.
+ *  - withdraw: the member who stated it takes it back (another one: FORBIDDEN),
+ *    audited ("withdrawal.manual_resolution_withdraw"), in any state.
+ * Either member being the player (a staff account with the player's e-mail) or
+ * the member who asked for the withdrawal on the player's behalf is
+ * FOUR_EYES_VIOLATION. A statement left waiting when the withdrawal settles
+ * otherwise (the PSP's webhook, a resolve) is dropped with it (named in that
+ * audit entry). Every refusal changes nothing. c: the caller's connection. */
+pb_err pb_cashier_withdrawal_manual_state(pb_cashier *k, pb_store_conn *c, const char *id,
+                                          bool paid, const char *reason, const char *evidence,
+                                          const pb_cashier_actor *a, pb_store_withdrawal *out);
+pb_err pb_cashier_withdrawal_manual_confirm(pb_cashier *k, pb_store_conn *c, const char *id,
+                                            bool paid, const char *reason,
+                                            const pb_cashier_actor *a, pb_store_withdrawal *out);
+pb_err pb_cashier_withdrawal_manual_withdraw(pb_cashier *k, pb_store_conn *c, const char *id,
+                                             const char *reason, const pb_cashier_actor *a,
+                                             pb_store_withdrawal *out);
+/* The statement waiting on withdrawal id, if any (*waiting). */
+pb_err pb_cashier_withdrawal_manual_get(pb_store_conn *c, const char *id,
+                                        pb_store_withdrawal_resolution *out, bool *waiting);
 /* A withdrawal by id within a brand scope (NULL: any) and, when player is not
  * NULL, of that player: WITHDRAWAL_NOT_FOUND otherwise. */
 pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope, const char *player,

@@ -119,6 +119,10 @@ pb_err cashier_withdrawal_emit(pb_ledger_tx *tx, const char *type, const pb_stor
 /* Submits one transfer in the command: PB_OK with *refusal set on a business
  * refusal, INTERNAL on a store failure. */
 pb_err cashier_submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal);
+/* withdrawal.c: whether staff member staff_id (public id) is player through a
+ * staff account of the player's e-mail (*self); INTERNAL on a store failure. */
+pb_err cashier_staff_is_player(pb_store_conn *c, const char *staff_id, const char *player,
+                               bool *self);
 /* payout.c: claims withdrawal id for sending its payout (false: another thread
  * sends or resolves it now), and gives the claim back. */
 bool cashier_payout_claim(pb_cashier *k, const char *id);

@@ -44,7 +44,9 @@
  *     taken: a status query answers "not taken"); 23 takes the payout at each
  *     send but answers an error (the answer lost: status "paid"); 29 the same,
  *     with status "pending" for ever; 31 refuses every send, and the status
- *     query fails (status "unknown"). These four only with stuck_knobs
+ *     query fails (status "unknown"); 37 takes the payout ("processing") but never
+ *     confirms it, and the status query fails (a PSP that lost the payout: only
+ *     a manual resolution ends it). These five only with stuck_knobs
  *     (PITBOSS_SANDBOX_STUCK_PAYOUTS=1 in serve).
  */
 #ifndef PB_CASHIER_PSP_H
@@ -158,7 +160,7 @@ typedef struct pb_psp_sandbox_config {
                                     (tests deliver the events by hand) */
     void *self_url_ctx;
     int payout_delay_ms; /* how long after "processing" the confirmation is sent */
-    bool stuck_knobs;    /* the 19/23/29/31 test knobs (above) are on: for tests only, so
+    bool stuck_knobs;    /* the 19/23/29/31/37 test knobs (above) are on: for tests only, so
                             that random amounts never make a payout that waits for staff */
 } pb_psp_sandbox_config;
 

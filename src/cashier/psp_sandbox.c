@@ -101,7 +101,7 @@ typedef struct sandbox {
     payout_record *payouts;
     size_t npayouts, payouts_cap;
     int payouts_fd;
-    bool stuck_knobs; /* the 19/23/29/31 knobs are on */
+    bool stuck_knobs; /* the 19/23/29/31/37 knobs are on */
 } sandbox;
 
 static int64_t mono_ms(void)
@@ -442,7 +442,7 @@ static int stuck_knob(const sandbox *sb, const pb_store_withdrawal *w)
     if (!sb->stuck_knobs || w->amount < 0)
         return -1;
     int k = (int)(w->amount % 100);
-    return k == 19 || k == 23 || k == 29 || k == 31 ? k : -1;
+    return k == 19 || k == 23 || k == 29 || k == 31 || k == 37 ? k : -1;
 }
 
 /* The payout's reference is derived from the withdrawal alone (nothing random):
@@ -477,7 +477,7 @@ static void sb_payout_status(pb_psp *psp, const pb_store_withdrawal *w, pb_psp_p
     sandbox *sb = psp->ctx;
     memset(out, 0, sizeof *out);
     int knob = stuck_knob(sb, w);
-    if (knob == 31)
+    if (knob == 31 || knob == 37)
         return; /* PB_PSP_PAYOUT_IS_UNKNOWN */
     pthread_mutex_lock(&sb->mu);
     const payout_record *r = record_find(sb, w->id);
@@ -501,8 +501,8 @@ static void sb_payout_status(pb_psp *psp, const pb_store_withdrawal *w, pb_psp_p
 static void sb_payout_sent(pb_psp *psp, const pb_store_withdrawal *w)
 {
     sandbox *sb = psp->ctx;
-    if (!sb->running)
-        return; /* no self URL: whoever drives the sandbox delivers the events */
+    if (!sb->running || stuck_knob(sb, w) == 37)
+        return; /* no self URL: whoever drives the sandbox delivers the events; 37: never */
     pending_event *ev = calloc(1, sizeof *ev);
     if (!ev) {
         pb_log(PB_LOG_ERROR, "cashier.sandbox", "payout %s: out of memory, not confirmed",

@@ -13,6 +13,8 @@
  *                                         └─ payout.failed ─► failed   hold voided
  *   approved | processing ─ resolve (staff asks the PSP) ─┬─ paid ─► paid      hold posted
  *                                       failed / not taken ─┴────► failed    hold voided
+ *   approved | processing ─ manual (PSP cannot say): stated, confirmed by a 2nd member ─►
+ *                                          paid (hold posted) / failed (hold voided)
  *
  * The ledger keys make each money movement happen once whatever is retried:
  * scope "withdrawal", keys "<id>:hold", "<id>:post", "<id>:void". A payout is
@@ -295,8 +297,8 @@ pb_err pb_cashier_withdrawal_reject(pb_cashier *k, const char *id, const char *r
 /* Whether staff member staff_id (public id) has the e-mail of player (public
  * id): *self. A staff id that names no staff member (a system actor) is not the
  * player. INTERNAL on a store failure. */
-static pb_err approver_is_player(pb_store_conn *c, const char *staff_id, const char *player,
-                                 bool *self)
+pb_err cashier_staff_is_player(pb_store_conn *c, const char *staff_id, const char *player,
+                               bool *self)
 {
     *self = false;
     pb_staff *st = malloc(sizeof *st);
@@ -348,7 +350,7 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     /* the player's own money: a staff member whose e-mail is the player's (both
      * normalised when stored) is the same person through two accounts */
     bool self = false;
-    pb_err se = approver_is_player(c, x->a->id, x->w.player, &self);
+    pb_err se = cashier_staff_is_player(c, x->a->id, x->w.player, &self);
     if (se != PB_OK)
         return se;
     if (self) {

@@ -116,6 +116,10 @@
     X(LEDGER_REENTRANT, 500, "a blocking ledger call made on a ledger thread")       \
     X(STORE_CORRUPT, 500, "a stored ledger record is damaged")                       \
     X(PLAYER_HAS_OPEN_BETS, 409, "the player has provider bets not settled yet")     \
+    X(PAYOUT_STATUS_KNOWN, 409, "the PSP can say what became of the payout")         \
+    X(MANUAL_RESOLUTION_NOT_FOUND, 404, "no manual resolution waits here")           \
+    X(MANUAL_RESOLUTION_EXISTS, 409, "a manual resolution is already stated")        \
+    X(MANUAL_RESOLUTION_CONFLICT, 409, "the stated outcome was another one")         \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {

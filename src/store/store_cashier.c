@@ -93,3 +93,20 @@ pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *with
 {
     return c->be->cashier->approval_list(c, withdrawal_id, out, cap, n);
 }
+
+pb_store_rc pb_store_withdrawal_resolution_insert(pb_store_conn *c,
+                                                  const pb_store_withdrawal_resolution *r)
+{
+    return c->be->cashier->resolution_insert(c, r);
+}
+
+pb_store_rc pb_store_withdrawal_resolution_get(pb_store_conn *c, const char *withdrawal_id,
+                                               pb_store_withdrawal_resolution *out)
+{
+    return c->be->cashier->resolution_get(c, withdrawal_id, out);
+}
+
+pb_store_rc pb_store_withdrawal_resolution_delete(pb_store_conn *c, const char *withdrawal_id)
+{
+    return c->be->cashier->resolution_delete(c, withdrawal_id);
+}

@@ -82,6 +82,21 @@ typedef struct pb_store_withdrawal_approval {
     int64_t approved_at;
 } pb_store_withdrawal_approval;
 
+/* A manual resolution of a stuck payout stated by one finance member, waiting
+ * for a second one to confirm it (at most one per withdrawal). */
+#define PB_STORE_RESOLUTION_REASON_MAX 1000
+#define PB_STORE_RESOLUTION_EVIDENCE_MAX 500
+typedef struct pb_store_withdrawal_resolution {
+    char withdrawal_id[PB_ID_STR_LEN + 1];
+    char outcome[8]; /* "paid" | "failed" */
+    char reason[PB_STORE_RESOLUTION_REASON_MAX + 1];
+    char evidence[PB_STORE_RESOLUTION_EVIDENCE_MAX + 1];
+    char staff_id[PB_ID_STR_LEN + 1];
+    char role[33];
+    char from_status[24];
+    int64_t stated_at;
+} pb_store_withdrawal_resolution;
+
 /* A page of withdrawals, newest first. NULL / "" filters are not applied. */
 typedef struct pb_store_withdrawal_query {
     const char *brand_ids_json; /* a JSON array of brand ids, or NULL for every brand */
@@ -131,6 +146,14 @@ pb_store_rc pb_store_withdrawal_approval_insert(pb_store_conn *c,
 pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *withdrawal_id,
                                               pb_store_withdrawal_approval *out, size_t cap,
                                               size_t *n);
+/* The statement waiting on a withdrawal: CONFLICT when one is there already. */
+pb_store_rc pb_store_withdrawal_resolution_insert(pb_store_conn *c,
+                                                  const pb_store_withdrawal_resolution *r);
+/* NOT_FOUND when none waits. */
+pb_store_rc pb_store_withdrawal_resolution_get(pb_store_conn *c, const char *withdrawal_id,
+                                               pb_store_withdrawal_resolution *out);
+/* NOT_FOUND when none waited. */
+pb_store_rc pb_store_withdrawal_resolution_delete(pb_store_conn *c, const char *withdrawal_id);
 
 /* What a backend implements for the cashier (see backend.h). */
 struct pb_store_cashier_ops {
@@ -158,6 +181,10 @@ struct pb_store_cashier_ops {
     pb_store_rc (*approval_insert)(pb_store_conn *c, const pb_store_withdrawal_approval *a);
     pb_store_rc (*approval_list)(pb_store_conn *c, const char *withdrawal_id,
                                  pb_store_withdrawal_approval *out, size_t cap, size_t *n);
+    pb_store_rc (*resolution_insert)(pb_store_conn *c, const pb_store_withdrawal_resolution *r);
+    pb_store_rc (*resolution_get)(pb_store_conn *c, const char *withdrawal_id,
+                                  pb_store_withdrawal_resolution *out);
+    pb_store_rc (*resolution_delete)(pb_store_conn *c, const char *withdrawal_id);
 };
 
 extern const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops;

@@ -80,6 +80,9 @@ admin.withdrawals.get    finance.read         ok     403     ok      ok    403  
 admin.withdrawals.approve finance.withdrawals.approve ok 403 ok    403   403        403      403       401U  401R    403   404W
 admin.withdrawals.reject finance.withdrawals.approve ok  403     ok      403   403        403      403       401U  401R    403   404W
 admin.withdrawals.resolve finance.withdrawals.approve 409W 403  409W    403   403        403      403       401U  401R    403   404W
+admin.withdrawals.manual_state finance.withdrawals.approve 409W 403 409W 403 403     403      403       401U  401R    403   404W
+admin.withdrawals.manual_confirm finance.withdrawals.approve 409W 403 409W 403 403   403      403       401U  401R    403   404W
+admin.withdrawals.manual_withdraw finance.withdrawals.approve 404M 403 404M 403 403  403      403       401U  401R    403   404W
 admin.payments.list      finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.payments.get       finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404Y
 # @rbac-catalog
@@ -110,6 +113,7 @@ _CELLS = {
     "404W": (404, "WITHDRAWAL_NOT_FOUND"),
     "404Y": (404, "PAYMENT_NOT_FOUND"),
     "409W": (409, "WITHDRAWAL_STATE"),  # resolve: the matrix's withdrawals wait for approval
+    "404M": (404, "MANUAL_RESOLUTION_NOT_FOUND"),  # no manual resolution stated on them
     "409F": (409, "PLAYER_HAS_FUNDS"),
     "409R": (409, "RETENTION_PERIOD"),
 }

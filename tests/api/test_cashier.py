@@ -554,6 +554,160 @@ class Run:
         expect(self.client.call("DELETE", f"/v1/player/withdrawals/{pend['id']}",
                                 token=self.tokens["fay"]), 200)
 
+    def manual_resolution(self):
+        """A payout the PSP cannot report on (sandbox knobs: 31 never taken, 37 taken and
+        never confirmed, both "unknown" to the status query) is settled by hand with
+        4-eyes: one finance member states the outcome with evidence, a second confirms
+        the same one; paid posts the hold, failed voids it; every refusal changes nothing."""
+        self.ids["gus"] = register_player(self.client, "alpha", "gus@example.com")
+        self.tokens["gus"] = self.login("gus")
+        self.sandbox(self.deposit("gus", "100.00")["psp_reference"])
+        w37 = self.withdraw("gus", "10.37")["id"]
+        w31 = self.withdraw("gus", "10.31")["id"]
+        w23 = self.withdraw("gus", "10.23")["id"]
+        pend = self.withdraw("gus", "1.00")["id"]
+        assert self.approve(self.fin1, w37)["status"] == "processing"
+        assert self.approve(self.fin1, w31)["status"] == "approved"
+        assert self.approve(self.fin1, w23)["status"] == "approved"
+        time.sleep(0.6)  # the sandbox would have confirmed a 37 by now: it never does
+        assert self.wait_status(w37, "processing")["manual_resolution"] is None
+        # the automatic resolve cannot end them
+        for wid in (w37, w31):
+            expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{wid}/resolve",
+                                  {"reason": "stuck"}), 409, "PAYOUT_STATUS_UNKNOWN")
+        url = lambda wid, tail="": f"/v1/admin/withdrawals/{wid}/manual-resolution{tail}"  # noqa: E731
+        stmt = {"outcome": "paid", "reason": "paid per PSP dashboard", "evidence": "dash #4411"}
+
+        def manual_rows():
+            return self.env.rows("SELECT withdrawal_id, outcome, staff_id FROM "
+                                 "withdrawal_manual_resolution ORDER BY withdrawal_id")
+
+        def unchanged(fn):
+            before, rows = self.money_state(), manual_rows()
+            audits = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+            fn()
+            assert self.money_state() == before
+            assert manual_rows() == rows
+            assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == audits
+
+        # bad input, a state it does not settle, a PSP that can answer: nothing written
+        def refusals():
+            for body, status, code in (
+                    ({}, 422, "FIELD_MISSING"),
+                    ({"outcome": "paid", "reason": "x"}, 422, "FIELD_MISSING"),
+                    (dict(stmt, outcome="refunded"), 422, "FIELD_INVALID"),
+                    (dict(stmt, outcome=1), 422, "FIELD_INVALID"),
+                    (dict(stmt, reason=" "), 422, "FIELD_INVALID"),
+                    (dict(stmt, reason="x" * 1001), 422, "FIELD_INVALID"),
+                    (dict(stmt, evidence=""), 422, "FIELD_INVALID"),
+                    (dict(stmt, evidence="a\nb"), 422, "FIELD_INVALID"),
+                    (dict(stmt, evidence="e" * 501), 422, "FIELD_INVALID"),
+                    (dict(stmt, extra=1), 400, "UNKNOWN_FIELD")):
+                expect(self.fin1.call("POST", url(w37), body), status, code)
+            for body, status, code in (({"outcome": "paid"}, 422, "FIELD_MISSING"),
+                                       ({"outcome": "lost", "reason": "x"}, 422, "FIELD_INVALID"),
+                                       ({"outcome": "paid", "reason": "x", "evidence": "e"}, 400,
+                                        "UNKNOWN_FIELD")):
+                expect(self.fin2.call("POST", url(w37, "/confirm"), body), status, code)
+            expect(self.fin1.call("POST", url(w37, "/withdraw"), {}), 422, "FIELD_MISSING")
+            expect(self.fin1.call("POST", url(pend), stmt), 409, "WITHDRAWAL_STATE")
+            expect(self.fin1.call("POST", url(w23), stmt), 409, "PAYOUT_STATUS_KNOWN")
+            expect(self.fin1.call("POST", url("nope"), stmt), 404, "WITHDRAWAL_NOT_FOUND")
+            expect(self.fin2.call("POST", url(w37, "/confirm"), {"outcome": "paid", "reason": "x"}),
+                   404, "MANUAL_RESOLUTION_NOT_FOUND")
+            expect(self.fin1.call("POST", url(w37, "/withdraw"), {"reason": "x"}), 404,
+                   "MANUAL_RESOLUTION_NOT_FOUND")
+        unchanged(refusals)
+        # 23 the PSP can answer: resolved automatically instead
+        assert expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w23}/resolve",
+                                     {"reason": "PSP says paid"}), 200)["status"] == "paid"
+        b = self.wallet("gus")
+        assert (b["cash"], b["held"]) == ("89.77", "21.68"), b
+
+        # paid, on the processing one: fin1 states, fin2 confirms
+        r = expect(self.fin1.call("POST", url(w37), stmt), 200)
+        m = r["manual_resolution"]
+        assert r["status"] == "processing" and m["outcome"] == "paid", r
+        assert m["stated_by"]["staff_id"] == self.fin1.id and m["evidence"] == "dash #4411", m
+        assert m["from_status"] == "processing", m
+
+        def second_tries():
+            expect(self.fin1.call("POST", url(w37, "/confirm"), {"outcome": "paid", "reason": "me"}),
+                   403, "FOUR_EYES_VIOLATION")  # the same member twice
+            expect(self.fin2.call("POST", url(w37), dict(stmt, outcome="failed")), 409,
+                   "MANUAL_RESOLUTION_EXISTS")
+            expect(self.fin2.call("POST", url(w37, "/confirm"),
+                                  {"outcome": "failed", "reason": "bank says no"}), 409,
+                   "MANUAL_RESOLUTION_CONFLICT")  # the statement stays
+            expect(self.fin2.call("POST", url(w37, "/withdraw"), {"reason": "not mine"}), 403,
+                   "FORBIDDEN")
+        unchanged(second_tries)
+        assert expect(self.fin2.call("GET", f"/v1/admin/withdrawals/{w37}"),
+                      200)["manual_resolution"]["outcome"] == "paid"
+        r = expect(self.fin2.call("POST", url(w37, "/confirm"),
+                                  {"outcome": "paid", "reason": "seen on the statement too"}), 200)
+        assert r["status"] == "paid" and r["manual_resolution"] is None, r
+        assert r["reason"] == "seen on the statement too", r
+        b = self.wallet("gus")
+        assert (b["cash"], b["held"]) == ("79.40", "11.31"), b
+        expect(self.fin1.call("POST", url(w37), stmt), 409, "WITHDRAWAL_STATE")
+
+        # failed, on the approved one (never taken): a statement withdrawn, then another
+        r = expect(self.fin2.call("POST", url(w31), dict(stmt, outcome="paid")), 200)
+        r = expect(self.fin2.call("POST", url(w31, "/withdraw"), {"reason": "wrong payout"}), 200)
+        assert r["manual_resolution"] is None and r["status"] == "approved", r
+        expect(self.fin1.call("POST", url(w31),
+                              dict(stmt, outcome="failed", evidence="bank stmt 2024-05 l.17")), 200)
+        r = expect(self.fin2.call("POST", url(w31, "/confirm"),
+                                  {"outcome": "failed", "reason": "never left the bank"}), 200)
+        assert r["status"] == "failed", r
+        b = self.wallet("gus")
+        assert (b["cash"], b["held"]) == ("79.40", "1.00"), b  # 10.31 back; 1.00 pending
+
+        for wid, want in ((w37, "post"), (w31, "void")):
+            rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
+                                 "reference=? ORDER BY seq", wid)
+            assert [x[0] for x in rows] == [f"{wid}:hold", f"{wid}:{want}"], rows
+        acts = self.env.rows("SELECT action, actor_id, reason FROM audit_entry WHERE target_id=? "
+                             "AND action LIKE 'withdrawal.manual%' ORDER BY seq", w31)
+        assert [(a[0], a[1]) for a in acts] == [
+            ("withdrawal.manual_resolution_state", self.fin2.id),
+            ("withdrawal.manual_resolution_withdraw", self.fin2.id),
+            ("withdrawal.manual_resolution_state", self.fin1.id),
+            ("withdrawal.manual_resolve", self.fin2.id)], acts
+        eff = self.env.rows("SELECT json_extract(after, '$.status'), json_extract(after, "
+                            "'$.manual_resolution.stated_by'), json_extract(after, "
+                            "'$.manual_resolution.confirmed_by'), json_extract(after, "
+                            "'$.manual_resolution.evidence'), reason FROM audit_entry WHERE "
+                            "target_id=? AND action='withdrawal.manual_resolve'", w37)
+        assert eff == [("paid", self.fin1.id, self.fin2.id, "dash #4411",
+                        "seen on the statement too")], eff
+        assert manual_rows() == []
+
+        # the PSP's late event contradicting the manual outcome: audited, nothing moves
+        before = self.money_state()
+        r = self.webhook(self.event("payout.failed", f"sbxo_{w37}", "10.37"))
+        assert r["outcome"] == "ignored", r
+        assert self.money_state()[:4] == before[:4]
+        c = self.env.rows("SELECT json_extract(before, '$.status') FROM audit_entry WHERE "
+                          "action='withdrawal.payout_conflict' AND target_id=?", w37)
+        assert c == [("paid",)], c
+
+        # the player's own staff account: neither states nor confirms; a third member does
+        own = self.withdraw("fin1p", "10.31")["id"]
+        assert self.approve(self.fin2, own)["status"] == "approved"
+        unchanged(lambda: expect(self.fin1.call("POST", url(own), dict(stmt, outcome="failed")),
+                                 403, "FOUR_EYES_VIOLATION"))
+        expect(self.fin2.call("POST", url(own), dict(stmt, outcome="failed")), 200)
+        unchanged(lambda: expect(self.fin1.call("POST", url(own, "/confirm"),
+                                                {"outcome": "failed", "reason": "x"}),
+                                 403, "FOUR_EYES_VIOLATION"))
+        r = expect(self.admin.call("POST", url(own, "/confirm"),
+                                   {"outcome": "failed", "reason": "never paid"}), 200)
+        assert r["status"] == "failed", r
+        expect(self.client.call("DELETE", f"/v1/player/withdrawals/{pend}",
+                                token=self.tokens["gus"]), 200)
+
     def insufficient(self):
         r = expect(self.admin.call("POST", f"/v1/admin/players/{self.ids['alice']}/adjustments",
                                    {"balance": "bonus", "direction": "credit", "amount": "50.00",
@@ -777,6 +931,7 @@ def main():
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
         ("stuck payouts resolved by asking the PSP: never taken → money back, taken → paid; pending or unknown → 409, nothing changes", run.resolve_stuck),
+        ("stuck payouts the PSP cannot report on: settled by hand with 4-eyes (paid and failed), refusals change nothing, a late contradicting event is audited", run.manual_resolution),
         ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),

@@ -194,6 +194,15 @@ class World:
             "admin.withdrawals.resolve": lambda: ("POST", "/v1/admin/withdrawals/"
                                                   f"{self.withdrawals[0]}/resolve",
                                                   {"reason": f"matrix {caller_name}"}),
+            "admin.withdrawals.manual_state": lambda: (
+                "POST", f"/v1/admin/withdrawals/{self.withdrawals[0]}/manual-resolution",
+                {"outcome": "failed", "reason": f"matrix {caller_name}", "evidence": "e"}),
+            "admin.withdrawals.manual_confirm": lambda: (
+                "POST", f"/v1/admin/withdrawals/{self.withdrawals[0]}/manual-resolution/confirm",
+                {"outcome": "failed", "reason": f"matrix {caller_name}"}),
+            "admin.withdrawals.manual_withdraw": lambda: (
+                "POST", f"/v1/admin/withdrawals/{self.withdrawals[0]}/manual-resolution/withdraw",
+                {"reason": f"matrix {caller_name}"}),
             "admin.payments.list": lambda: ("GET", "/v1/admin/payments?status=pending", None),
             "admin.payments.get": lambda: ("GET", f"/v1/admin/payments/{self.payment}", None),
             # @rbac-requests-provider-native

@@ -369,6 +369,63 @@ static pb_store_rc approval_list(pb_store_conn *base, const char *withdrawal_id,
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_approval);
 }
 
+static pb_store_rc resolution_insert(pb_store_conn *base, const pb_store_withdrawal_resolution *r)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO withdrawal_manual_resolution(withdrawal_id,"
+                                      "outcome,reason,evidence,staff_id,role,from_status,"
+                                      "stated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, r->withdrawal_id);
+    sqr_bind_text(st, 2, r->outcome);
+    sqr_bind_text(st, 3, r->reason);
+    sqr_bind_text(st, 4, r->evidence);
+    sqr_bind_text(st, 5, r->staff_id);
+    sqr_bind_text(st, 6, r->role);
+    sqr_bind_text(st, 7, r->from_status);
+    sqlite3_bind_int64(st, 8, r->stated_at);
+    return sqr_exec(c, st);
+}
+
+static void read_resolution(sqlite3_stmt *st, void *v)
+{
+    pb_store_withdrawal_resolution *r = v;
+    memset(r, 0, sizeof *r);
+    sqr_text(r->withdrawal_id, sizeof r->withdrawal_id, st, 0);
+    sqr_text(r->outcome, sizeof r->outcome, st, 1);
+    sqr_text(r->reason, sizeof r->reason, st, 2);
+    sqr_text(r->evidence, sizeof r->evidence, st, 3);
+    sqr_text(r->staff_id, sizeof r->staff_id, st, 4);
+    sqr_text(r->role, sizeof r->role, st, 5);
+    sqr_text(r->from_status, sizeof r->from_status, st, 6);
+    r->stated_at = sqlite3_column_int64(st, 7);
+}
+
+static pb_store_rc resolution_get(pb_store_conn *base, const char *withdrawal_id,
+                                  pb_store_withdrawal_resolution *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT withdrawal_id,outcome,reason,evidence,staff_id,"
+                                      "role,from_status,stated_at FROM "
+                                      "withdrawal_manual_resolution WHERE withdrawal_id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, withdrawal_id);
+    SQR_LOOKUP(c, st, read_resolution, out);
+}
+
+static pb_store_rc resolution_delete(pb_store_conn *base, const char *withdrawal_id)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "DELETE FROM withdrawal_manual_resolution WHERE withdrawal_id=?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, withdrawal_id);
+    return sqr_exec_changed(c, st);
+}
+
 const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .payment_insert = payment_insert,
     .payment_get = payment_get,
@@ -386,4 +443,7 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .withdrawal_list = withdrawal_list,
     .approval_insert = approval_insert,
     .approval_list = approval_list,
+    .resolution_insert = resolution_insert,
+    .resolution_get = resolution_get,
+    .resolution_delete = resolution_delete,
 };
