@@ -575,8 +575,8 @@ static void erase_refuses_by_itself(void **state)
              "INSERT INTO wallet_op(provider,tx_id,kind,request_hash,brand,player,currency,"
              "round_id,game,amount,result,cash_part,bonus_part,cash_after,bonus_after,"
              "held_after,response_status,response,created_at) VALUES('native','b1',1,x'00',"
-             "'demo','%s','EUR','r1','g',100,'OK',100,0,0,0,0,200,x'',1)",
-             p.public_id);
+             "'demo','%s','EUR','r1','g',100,'OK',100,0,0,0,0,200,x'',%lld)",
+             p.public_id, (long long)f->now);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
     ifx_begin(f);
     assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
@@ -592,10 +592,20 @@ static void erase_refuses_by_itself(void **state)
     assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
                      PB_ERR_PLAYER_HAS_OPEN_BETS);
     ifx_commit(f);
-    /* the win came: the round has a win, nothing stands in the way */
+    /* the win came: the round has a win but is open (more wins may follow) */
     snprintf(sql, sizeof sql,
              "INSERT INTO wallet_round(provider,round_id,player,has_win,created_at,updated_at) "
              "VALUES('native','r1','%s',1,1,1)",
+             p.public_id);
+    assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
+    ifx_begin(f);
+    assert_int_equal(pb_identity_player_erase(f->conn, NULL, p.public_id, &BY, f->now, &out, NULL),
+                     PB_ERR_PLAYER_HAS_OPEN_BETS);
+    ifx_commit(f);
+    /* the provider closed it: nothing stands in the way */
+    snprintf(sql, sizeof sql,
+             "UPDATE wallet_round SET closed=1 WHERE provider='native' AND round_id='r1' "
+             "AND player='%s'",
              p.public_id);
     assert_int_equal(pb_store_exec_raw(f->conn, sql), PB_STORE_OK);
     ifx_begin(f);
