@@ -10,6 +10,10 @@
  *   - a payout the PSP keeps refusing is resolved from the detail page (the
  *     PSP asked: never taken → failed, the money back; pending → the refusal
  *     shown, nothing changed);
+ *   - a payout the PSP cannot report on (sandbox cents 37: processing for ever)
+ *     is settled by hand: member A states "failed" with reason and evidence
+ *     (nothing moves, the statement shows who and what), A's own confirmation
+ *     shows FOUR_EYES_VIOLATION, member B confirms it: failed, the money back;
  *   - a support member sees no Withdrawals, /withdrawals is not found for them,
  *     and the approve call made with their own token from the page is 403;
  *   - staff: the admin creates a finance member, the one-time password is shown
@@ -19,7 +23,8 @@
  *   - games: game_ops changes an in-house RTP within range (audited), out of
  *     range shows the server's message, a provider game switched off for the
  *     brand shows disabled (and the API agrees).
- * Screenshots: money-withdrawals, money-withdrawal-detail, money-games, money-staff.
+ * Screenshots: money-withdrawals, money-withdrawal-detail, money-manual-resolution,
+ *   money-manual-resolution-four-eyes, money-games, money-staff.
  * Run: node --test --test-reporter=tap tests/web/money.test.mjs [PATH/TO/pitboss]
  */
 import assert from 'node:assert/strict';
@@ -33,7 +38,8 @@ let server, browser;
 
 before(async () => {
   // the sandbox's stuck-payout knobs (cents 19: never taken, 29: pending) for the
-  // resolve test; the other tests' amounts end in none of 19, 23, 29, 31
+  // resolve test, 37 (status unknown for ever) for the settle-by-hand test; the
+  // other tests' amounts end in none of 19, 23, 29, 31, 37
   server = await startServer({ env: { PITBOSS_SANDBOX_STUCK_PAYOUTS: '1' } });
   browser = await launchBrowser();
 });
@@ -238,6 +244,93 @@ test('a stuck payout is resolved with the PSP from the detail page', async () =>
   assert.deepEqual(page.errors.filter((e) => !/status of 409/.test(e)), []);
   assert.equal(page.errors.length, 1);
   await page.close();
+});
+
+test('a stuck payout the PSP cannot report on is settled by hand by two finance members (4-eyes)', async () => {
+  const a = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const b = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const p = await registerPlayer(server, { brand: 'demo' });
+  await deposit(server, p, '100.00');
+  const wallet = () => expectStatus(playerCall(server, p, 'GET', '/v1/player/wallet'), 200, 'wallet');
+  const stuck = await requestWithdrawal(server, p, '40.37'); // taken, never confirmed, status unknown
+  await expectStatus(adminCall(server, 'POST', `/v1/admin/withdrawals/${stuck.id}/approve`, {}), 200, 'approve');
+  assert.equal((await waitStatus(stuck.id, ['processing'])).status, 'processing');
+  const held = await wallet();
+  assert.equal(held.held, '40.37');
+  assert.equal(held.withdrawable, '59.63');
+
+  // A states "failed" with a reason and evidence: nothing moves, the statement shows who and what
+  const pa = await newPage(browser);
+  await login(pa, server, a);
+  await pa.goto(`${server.url}/withdrawals/${stuck.id}`);
+  const detailA = pa.locator('[data-testid=withdrawal-detail][data-status=processing]');
+  await detailA.waitFor();
+  assert.equal(await pa.locator('[data-testid=manual-resolution]').count(), 0, 'no statement waits yet');
+  await detailA.locator('[data-testid=settle]').click();
+  const settle = pa.locator('[data-testid=settle-dialog]');
+  const stateBtn = settle.getByRole('button', { name: 'State the outcome' });
+  assert.equal(await stateBtn.isDisabled(), true, 'outcome, reason and evidence are needed');
+  await settle.locator('input[name=outcome][value=failed]').check();
+  await settle.locator('textarea[name=reason]').fill('the PSP closed the account; the bank never debited');
+  await settle.locator('input[name=evidence]').fill('bank statement 2024-05 line 88');
+  await stateBtn.click();
+  await settle.waitFor({ state: 'detached' });
+  const boxA = pa.locator('[data-testid=manual-resolution][data-outcome=failed]');
+  await boxA.waitFor();
+  assert.match(await boxA.locator('[data-testid=manual-stated-by]').innerText(), new RegExp(`you \\(${a.email}\\) · finance`));
+  assert.equal(await boxA.locator('[data-testid=manual-evidence]').innerText(), 'bank statement 2024-05 line 88');
+  assert.equal(await boxA.locator('[data-testid=manual-withdraw]').count(), 1, 'the stating member may withdraw it');
+  assert.equal(await pa.locator('[data-testid=settle]').count(), 0, 'no second statement while one waits');
+  // finance reads no audit log: the page's own history names the statement
+  assert.match(await pa.locator('[data-testid=history-manual]').innerText(), /stated failed by you/);
+  let w = await getW(stuck.id);
+  assert.equal(w.status, 'processing');
+  assert.equal(w.manual_resolution.outcome, 'failed');
+  assert.equal(w.manual_resolution.stated_by.staff_id, a.id);
+  assert.equal((await wallet()).held, '40.37', 'a statement moves nothing');
+  await screenshot(pa, 'money-manual-resolution');
+
+  // A's own confirmation: the server's four-eyes refusal is shown, nothing changes
+  await boxA.locator('[data-testid=manual-confirm]').click();
+  await dialog(pa).locator('textarea[name=reason]').fill('confirming my own');
+  await dialog(pa).getByRole('button', { name: 'Confirm failed: release the hold' }).click();
+  const refusal = dialog(pa).locator('[role=alert]');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /^FOUR_EYES_VIOLATION: /);
+  await screenshot(pa, 'money-manual-resolution-four-eyes');
+  await pa.keyboard.press('Escape');
+  await dialog(pa).waitFor({ state: 'detached' });
+  w = await getW(stuck.id);
+  assert.equal(w.status, 'processing');
+  assert.equal(w.manual_resolution.outcome, 'failed');
+
+  // B sees A's statement (not theirs to withdraw) and confirms it: failed, the money back
+  const pb = await newPage(browser);
+  await login(pb, server, b);
+  await pb.goto(`${server.url}/withdrawals/${stuck.id}`);
+  const boxB = pb.locator('[data-testid=manual-resolution][data-outcome=failed]');
+  await boxB.waitFor();
+  assert.match(await boxB.locator('[data-testid=manual-stated-by]').innerText(), new RegExp(`${a.email} · finance`));
+  assert.equal(await boxB.locator('[data-testid=manual-withdraw]').count(), 0, 'only the stating member withdraws');
+  await boxB.locator('[data-testid=manual-confirm]').click();
+  await dialog(pb).locator('textarea[name=reason]').fill('checked the bank statement: never debited');
+  await dialog(pb).getByRole('button', { name: 'Confirm failed: release the hold' }).click();
+  await pb.locator('[data-testid=withdrawal-detail][data-status=failed]').waitFor();
+  assert.equal(await pb.locator('[data-testid=manual-resolution]').count(), 0, 'nothing waits once settled');
+  assert.equal(await pb.locator('[data-testid=settle]').count(), 0, 'nothing to settle once failed');
+  w = await getW(stuck.id);
+  assert.equal(w.status, 'failed');
+  assert.equal(w.manual_resolution, null);
+  assert.equal(w.reason, 'checked the bank statement: never debited');
+  const back = await wallet();
+  assert.equal(back.held, '0.00');
+  assert.equal(back.withdrawable, '100.00');
+  // the one console error: A's refused (403) confirmation
+  assert.deepEqual(pa.errors.filter((e) => !/status of 403/.test(e)), []);
+  assert.equal(pa.errors.length, 1);
+  assert.deepEqual(pb.errors, []);
+  await pa.close();
+  await pb.close();
 });
 
 test('support cannot reach finance actions', async () => {

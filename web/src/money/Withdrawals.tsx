@@ -10,6 +10,14 @@
  * finance.withdrawals.approve and never to the member who approved it already;
  * the server refuses anyway, and what it says is shown as it said it.
  *
+ * A payout under way (approved/processing) is resolved with the PSP, or, when
+ * the PSP cannot report on it, settled by hand on the detail page with 4-eyes:
+ * one member states the outcome (paid/failed) with a reason and evidence, the
+ * statement is shown (who, what, when), a different member confirms the same
+ * outcome (the money moves), the stating member may withdraw it. Confirm is
+ * offered to the stating member too, marked as needing a different member: the
+ * server's FOUR_EYES_VIOLATION is what they see if they try.
+ *
  * Live (live.ts): the pages follow the staff event stream; a withdrawal shown
  * whose state changes (approved, paid, rejected, …, by anyone) is re-read
  * (GET …/{id}); a new request matching the filters is announced with a button
@@ -19,6 +27,7 @@
  * even when the stream is down.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
 import { get } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
@@ -27,15 +36,20 @@ import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
 import { useWithdrawalEvents } from './live';
 import {
   MOVING,
+  type ManualResolution,
+  type Outcome,
   STATUSES,
   type Withdrawal,
   approveWithdrawal,
+  confirmManualResolution,
   fourEyes,
   getWithdrawal,
   missingApprovals,
   rejectWithdrawal,
   resolveWithdrawal,
+  stateManualResolution,
   whyNotApprove,
+  withdrawManualResolution,
 } from './withdrawal';
 
 /** cashier.h PB_CASHIER_DEFAULT_4EYES_THRESHOLD: a brand without the setting. */
@@ -61,21 +75,33 @@ function useFollow(w: Withdrawal, onChange: (w: Withdrawal) => void) {
   }, [w.id, w.status, moving]);
 }
 
-/** A payout sent but not settled: "Resolve with the PSP" and its dialog. */
-function ResolveAction({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
-  const [open, setOpen] = useState(false);
+/** A payout sent but not settled: "Resolve with the PSP" and its dialog; on the
+ * detail page also "Settle by hand" (the 4-eyes manual resolution) while no
+ * statement waits (one that waits is shown, with its actions, by ManualResolutionBox). */
+function ResolveAction({ w, onChange, detail }: { w: Withdrawal; onChange: (w: Withdrawal) => void; detail?: boolean }) {
+  const [open, setOpen] = useState<'resolve' | 'settle' | null>(null);
   return (
     <div class="m-actions">
-      <button data-testid="resolve" onClick={() => setOpen(true)}>
+      <button data-testid="resolve" onClick={() => setOpen('resolve')}>
         Resolve with the PSP
       </button>
-      {open && (
+      {detail && !w.manual_resolution && (
+        <button data-testid="settle" onClick={() => setOpen('settle')}>
+          Settle by hand
+        </button>
+      )}
+      {!detail && w.manual_resolution && (
+        <span class="m-needs" data-testid="statement-waits">
+          stated {w.manual_resolution.outcome}: needs a second member
+        </span>
+      )}
+      {open === 'resolve' && (
         <ReasonDialog
           title="Resolve a stuck payout"
           label="Reason (kept in the audit log)"
           confirm="Ask the PSP and resolve"
           onConfirm={async (reason) => onChange(await resolveWithdrawal(w.id, reason))}
-          onClose={() => setOpen(false)}
+          onClose={() => setOpen(null)}
         >
           <p>
             The PSP is asked what became of the payout of <Money amount={w.amount} currency={w.currency} /> to
@@ -85,18 +111,221 @@ function ResolveAction({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawa
           </p>
         </ReasonDialog>
       )}
+      {open === 'settle' && <SettleDialog w={w} onChange={onChange} onClose={() => setOpen(null)} />}
     </div>
+  );
+}
+
+/** A dialog whose form is the caller's fields: submit runs onSubmit (its error shown,
+ * the dialog kept), Escape or Cancel closes it unless busy. */
+function FormDialog(props: {
+  title: string;
+  confirm: string;
+  ready: boolean;
+  testid: string;
+  onSubmit: () => Promise<unknown>;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const state = useRef({ busy, onClose: props.onClose });
+  state.current = { busy, onClose: props.onClose };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || state.current.busy) return;
+      e.preventDefault();
+      state.current.onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onSubmit();
+      props.onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="modal-backdrop" role="dialog" aria-modal="true" aria-label={props.title} data-testid={props.testid}>
+      <form class="modal" onSubmit={submit}>
+        <h2>{props.title}</h2>
+        {props.children}
+        <ErrorBox error={error} />
+        <div class="actions">
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="primary" disabled={busy || !props.ready}>
+            {props.confirm}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+/** The first member's statement of what became of the payout: outcome, reason, evidence. */
+function SettleDialog({ w, onChange, onClose }: { w: Withdrawal; onChange: (w: Withdrawal) => void; onClose: () => void }) {
+  const [outcome, setOutcome] = useState<Outcome | ''>('');
+  const [reason, setReason] = useState('');
+  const [evidence, setEvidence] = useState('');
+  return (
+    <FormDialog
+      title="Settle a stuck payout by hand"
+      confirm="State the outcome"
+      testid="settle-dialog"
+      ready={outcome !== '' && reason.trim() !== '' && evidence.trim() !== ''}
+      onSubmit={async () =>
+        outcome && onChange(await stateManualResolution(w.id, outcome, reason.trim(), evidence.trim()))
+      }
+      onClose={onClose}
+    >
+      <p>
+        For a payout the PSP cannot report on (use “Resolve with the PSP” first). State what you established out
+        of band about the payout of <Money amount={w.amount} currency={w.currency} /> to player{' '}
+        <code>{w.player}</code>. Nothing moves now: a second finance member must confirm the same outcome.
+      </p>
+      <fieldset class="m-outcome">
+        <legend>Outcome</legend>
+        <label class="m-inline">
+          <input
+            type="radio"
+            name="outcome"
+            value="paid"
+            checked={outcome === 'paid'}
+            onChange={() => setOutcome('paid')}
+          />
+          paid — the player got the money (the hold is posted)
+        </label>
+        <label class="m-inline">
+          <input
+            type="radio"
+            name="outcome"
+            value="failed"
+            checked={outcome === 'failed'}
+            onChange={() => setOutcome('failed')}
+          />
+          failed — they did not and never will (the hold is released, the money back)
+        </label>
+      </fieldset>
+      <label>
+        Reason (kept in the audit log)
+        <textarea name="reason" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+      <label>
+        Evidence (the PSP dashboard entry, bank statement line, ticket)
+        <input
+          name="evidence"
+          required
+          maxLength={500}
+          value={evidence}
+          onInput={(e) => setEvidence(e.currentTarget.value)}
+        />
+      </label>
+    </FormDialog>
+  );
+}
+
+/** A statement waiting for its confirmation: who stated what and when; "Confirm" (the
+ * same outcome, by a different member: the server refuses the stating member with
+ * FOUR_EYES_VIOLATION, shown as it says it) and, to the stating member, "Withdraw statement". */
+function ManualResolutionBox({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
+  const { me, can } = useSession();
+  const [open, setOpen] = useState<'confirm' | 'withdraw' | null>(null);
+  const m = w.manual_resolution as ManualResolution;
+  const mine = m.stated_by.staff_id === me.staff.id;
+  const canAct = can('finance.withdrawals.approve') && MOVING.has(w.status);
+  return (
+    <section class="m-manual" data-testid="manual-resolution" data-outcome={m.outcome}>
+      <h2>Settled by hand: waiting for a second member</h2>
+      <dl class="m-facts">
+        <dt>Outcome stated</dt>
+        <dd>
+          <strong data-testid="manual-outcome">{m.outcome}</strong>
+        </dd>
+        <dt>By</dt>
+        <dd data-testid="manual-stated-by">
+          <StaffName id={m.stated_by.staff_id} email={m.stated_by.email} role={m.stated_by.role} />{' '}
+          <Time at={m.stated_at} /> (the withdrawal was {m.from_status})
+        </dd>
+        <dt>Reason</dt>
+        <dd data-testid="manual-reason">{m.reason}</dd>
+        <dt>Evidence</dt>
+        <dd data-testid="manual-evidence">{m.evidence}</dd>
+      </dl>
+      {canAct && (
+        <div class="m-actions">
+          <button class="primary" data-testid="manual-confirm" onClick={() => setOpen('confirm')}>
+            Confirm {m.outcome}
+          </button>
+          {mine && (
+            <>
+              <button data-testid="manual-withdraw" onClick={() => setOpen('withdraw')}>
+                Withdraw statement
+              </button>
+              <span class="m-muted" data-testid="manual-mine">
+                you stated it: a different finance member must confirm
+              </span>
+            </>
+          )}
+        </div>
+      )}
+      {open === 'confirm' && (
+        <ReasonDialog
+          title={`Confirm the payout ${m.outcome}`}
+          label="Reason (kept in the audit log)"
+          confirm={m.outcome === 'paid' ? 'Confirm paid: post the hold' : 'Confirm failed: release the hold'}
+          onConfirm={async (reason) => onChange(await confirmManualResolution(w.id, m.outcome, reason))}
+          onClose={() => setOpen(null)}
+        >
+          <p>
+            {m.outcome === 'paid'
+              ? 'The hold is posted and the withdrawal ends paid: the player got '
+              : 'The hold is released and the withdrawal ends failed: back with the player, '}
+            <Money amount={w.amount} currency={w.currency} />. Confirm only what you checked yourself against the
+            evidence; the member who stated it may not confirm it (4-eyes).
+          </p>
+        </ReasonDialog>
+      )}
+      {open === 'withdraw' && (
+        <ReasonDialog
+          title="Withdraw your statement"
+          label="Reason (kept in the audit log)"
+          confirm="Withdraw statement"
+          onConfirm={async (reason) => onChange(await withdrawManualResolution(w.id, reason))}
+          onClose={() => setOpen(null)}
+        >
+          <p>Nothing moves; the payout can be stated again, by anyone.</p>
+        </ReasonDialog>
+      )}
+    </section>
   );
 }
 
 /** Approve / reject buttons with their dialogs (resolve for a payout under way);
  * onChange receives the server's new view. */
-export function WithdrawalActions({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
+export function WithdrawalActions({
+  w,
+  onChange,
+  detail,
+}: {
+  w: Withdrawal;
+  onChange: (w: Withdrawal) => void;
+  detail?: boolean;
+}) {
   const { me, can } = useSession();
   const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
   const canApprove = can('finance.withdrawals.approve');
   if (canApprove && (w.status === 'approved' || w.status === 'processing'))
-    return <ResolveAction w={w} onChange={onChange} />;
+    return <ResolveAction w={w} onChange={onChange} detail={detail} />;
   if (!canApprove || w.status !== 'pending_approval') return null;
   const why = whyNotApprove(w, me.staff.id, canApprove);
   const left = missingApprovals(w);
@@ -385,7 +614,7 @@ function History({ w }: { w: Withdrawal }) {
             })
           ).entries.slice().reverse()
         : null,
-    [w.id, w.status, w.approvals.length],
+    [w.id, w.status, w.approvals.length, w.manual_resolution?.stated_at],
   );
   if (audit.data) {
     return (
@@ -415,6 +644,17 @@ function History({ w }: { w: Withdrawal }) {
         <li>
           <Time at={w.updated_at} /> <strong>{w.status.replace(/_/g, ' ')}</strong>
           {w.reason ? <span class="m-muted"> — {w.reason}</span> : null}
+        </li>
+      )}
+      {w.manual_resolution && (
+        <li data-testid="history-manual">
+          <Time at={w.manual_resolution.stated_at} /> <strong>stated {w.manual_resolution.outcome}</strong> by{' '}
+          <StaffName
+            id={w.manual_resolution.stated_by.staff_id}
+            email={w.manual_resolution.stated_by.email}
+            role={w.manual_resolution.stated_by.role}
+          />
+          <span class="m-muted"> — {w.manual_resolution.reason}</span>
         </li>
       )}
       <ErrorBox error={audit.error} />
@@ -519,7 +759,8 @@ function Detail({ w, onChange, reload }: { w: Withdrawal; onChange: (w: Withdraw
           <Time at={w.updated_at} />
         </dd>
       </dl>
-      <WithdrawalActions w={w} onChange={onChange} />
+      {w.manual_resolution && <ManualResolutionBox w={w} onChange={onChange} />}
+      <WithdrawalActions w={w} onChange={onChange} detail />
       <button type="button" onClick={reload}>
         Refresh
       </button>

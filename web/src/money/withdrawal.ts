@@ -33,6 +33,20 @@ export interface Withdrawal {
   /** The player gate as it stands now (an approval of a player blocked since is refused). */
   current_checks?: { check: string; result: string; code?: string }[];
   approvals: Approval[];
+  /** A stuck payout's outcome stated by hand by one finance member, waiting for a
+   * second one to confirm it (4-eyes); null when none waits. */
+  manual_resolution?: ManualResolution | null;
+}
+
+export type Outcome = 'paid' | 'failed';
+
+export interface ManualResolution {
+  outcome: Outcome;
+  reason: string;
+  evidence: string;
+  stated_by: { staff_id: string; email: string | null; role: string };
+  stated_at: string;
+  from_status: 'approved' | 'processing';
 }
 
 export const STATUSES = ['pending_approval', 'approved', 'processing', 'paid', 'failed', 'rejected', 'cancelled'];
@@ -70,3 +84,15 @@ export const rejectWithdrawal = (id: string, reason: string) =>
  * PSP what became of it and posts or voids the hold accordingly (409 when it cannot say). */
 export const resolveWithdrawal = (id: string, reason: string) =>
   post<Withdrawal>(`/v1/admin/withdrawals/${encodeURIComponent(id)}/resolve`, { reason });
+
+const manual = (id: string, tail = '') =>
+  `/v1/admin/withdrawals/${encodeURIComponent(id)}/manual-resolution${tail}`;
+/** Settling by hand a payout the PSP cannot report on, 4-eyes: one member states the
+ * outcome (nothing moves), a different one confirms the same outcome (the money moves);
+ * the stating member may withdraw the statement meanwhile. */
+export const stateManualResolution = (id: string, outcome: Outcome, reason: string, evidence: string) =>
+  post<Withdrawal>(manual(id), { outcome, reason, evidence });
+export const confirmManualResolution = (id: string, outcome: Outcome, reason: string) =>
+  post<Withdrawal>(manual(id, '/confirm'), { outcome, reason });
+export const withdrawManualResolution = (id: string, reason: string) =>
+  post<Withdrawal>(manual(id, '/withdraw'), { reason });
