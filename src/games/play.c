@@ -452,8 +452,8 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
 
 /* ---- unfinished rounds while running (the crash scheduler's periodic pass) ---- */
 
-void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before, size_t *driven,
-                           size_t *failed)
+void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
+                           int64_t abandoned_before, size_t *driven, size_t *failed)
 {
     *driven = *failed = 0;
     pb_store_game_round *rows = calloc(64, sizeof *rows);
@@ -475,6 +475,16 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                           strcmp(r->state, PLAY_SETTLING) == 0 ||
                           strcmp(r->state, PLAY_VOIDING) == 0) &&
                          r->updated_at < touched_before;
+            bool abandoned = strcmp(r->state, PLAY_ACTIVE) == 0 && strcmp(r->game, "mines") == 0 &&
+                             r->updated_at < abandoned_before;
+            if (abandoned) {
+                bool settled = false;
+                pb_err e = play_mines_abandon(p, c, r->id, abandoned_before, &settled);
+                if (e == PB_OK && settled)
+                    (*driven)++;
+                else if (e != PB_OK)
+                    (*failed)++;
+            }
             if (stuck) {
                 char id[PB_ID_STR_LEN + 1], was[sizeof r->state];
                 snprintf(id, sizeof id, "%s", r->id);
@@ -523,8 +533,8 @@ static void recover(pb_play *p)
             pb_store_disconnect(c);
         return;
     }
-    int64_t after = 0;
-    size_t n = 64, driven = 0, failed = 0, hidden = 0;
+    int64_t after = 0, abandoned_before = pb_time_now_us() - p->cfg.mines_abandon_s * 1000000;
+    size_t n = 64, driven = 0, failed = 0, hidden = 0, abandoned = 0;
     while (n == 64) {
         if (pb_store_game_round_open(c, after, rows, 64, &n) != PB_STORE_OK)
             break;
@@ -540,12 +550,20 @@ static void recover(pb_play *p)
             } else if (play_mines_hide_stored(p, &rows[i], &h) == PB_OK && h) {
                 hidden++;
             }
+            bool settled = false;
+            if (strcmp(rows[i].state, PLAY_ACTIVE) == 0 && strcmp(rows[i].game, "mines") == 0 &&
+                rows[i].updated_at < abandoned_before &&
+                play_mines_abandon(p, c, rows[i].id, abandoned_before, &settled) == PB_OK &&
+                settled)
+                abandoned++;
             pb_store_game_round_clear(&rows[i]);
         }
     }
     if (driven || failed)
         pb_log(PB_LOG_INFO, "games.recover", "%zu unfinished rounds driven on, %zu failed", driven,
                failed);
+    if (abandoned)
+        pb_log(PB_LOG_INFO, "games.recover", "%zu abandoned mines game(s) cashed out", abandoned);
     if (hidden)
         pb_log(PB_LOG_INFO, "games.mines_hidden",
                "%zu mines game(s) in play stored their mines in the clear (an older version): "
@@ -686,6 +704,8 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
         p->cfg.crash_chain_length = 100000;
     if (p->cfg.retry_ms <= 0)
         p->cfg.retry_ms = 5000;
+    if (p->cfg.mines_abandon_s <= 0)
+        p->cfg.mines_abandon_s = PB_PLAY_MINES_ABANDON_S;
     int64_t sealed = 0;
     if (play_seal_existing(s, &sealed, err, errcap) != 0) {
         free(p);

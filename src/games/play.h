@@ -51,6 +51,21 @@
  * cash-out's multiplier is at most PB_CRASH_TARGET_MAX (1,000,000.00x), and a
  * bet whose stake × that cap would overflow is refused: no payout can overflow.
  *
+ * Abandoned mines. A mines game in play that nobody moves (no reveal, no
+ * cash-out) for cfg.mines_abandon_s after its last action (default 24 h) is
+ * cashed out by the system, exactly as the player's own cash-out: bet ×
+ * multiplier(mines, safe revealed), through the same keyed wallet win
+ * "<round>:win" (which closes the wallet round and emits round.settled). With
+ * no tile revealed it pays the rules' value of that game, multiplier(mines, 0)
+ * = the RTP (< 1x; the player cannot ask for it, the system can end it). The
+ * move active → settling is one ledger command that re-reads the round and
+ * acts only when it is still active and still untouched since before the
+ * limit, so a reveal or cash-out of the player and the system's cash-out are
+ * serialised: one ends the game, the other finds it over (a cash-out is
+ * answered with the round, a reveal ROUND_CLOSED), and the win is paid once.
+ * The same command writes the audit entry PB_PLAY_AUDIT_ABANDONED (actor
+ * PB_PLAY_AUDIT_ACTOR). The crash scheduler's retry pass and start-up do it.
+ *
  * Void ("malfunction voids all pays and plays"). A crash bet is in play when it
  * is accepted into its round (step 3, pending → active) while the round still
  * takes bets: it is then in the round from its start, a cash-out is open to it,
@@ -104,6 +119,10 @@ typedef struct pb_play_config {
      * (pending / settling, untouched for this long): first after retry_ms, then
      * doubling while some still fail, up to 60 s; 0 = 5000. */
     int retry_ms;
+    /* Mines: a game in play untouched (no reveal, no cash-out) for this many
+     * seconds is abandoned: the retry pass (and start-up) cashes it out at its
+     * current value; 0 = PB_PLAY_MINES_ABANDON_S (24 h). */
+    int64_t mines_abandon_s;
     /* 32 bytes that seal active server seeds at rest (the keys directory's
      * fair.key, src/games/seal.c); NULL: stored in the clear (tools and tests
      * without a keys directory; serve always gives one) */
@@ -143,6 +162,12 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 #define PB_PLAY_VOID_CRASHED "crash_round_crashed" /* ... after its round crashed */
 /* A void's audit entry: action, and the system actor that decided it. */
 #define PB_PLAY_AUDIT_VOID "game_round.voided"
+/* Mines abandoned (see "Abandoned mines" above): the default time limit after the
+ * game's last action, the audit action of the system's cash-out (same actor as a
+ * void) and the end_reason it names. */
+#define PB_PLAY_MINES_ABANDON_S ((int64_t)24 * 3600)
+#define PB_PLAY_AUDIT_ABANDONED "game_round.abandoned"
+#define PB_PLAY_END_ABANDONED "abandoned"
 #define PB_PLAY_AUDIT_ACTOR "provider:" PB_PLAY_PROVIDER
 
 /* Stops the crash scheduler (it submits ledger commands: call this before the

@@ -32,6 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <inttypes.h>
+
+#include "audit/audit.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "games/play_internal.h"
@@ -259,6 +262,11 @@ typedef struct mines_ctx {
     const uint8_t *tiles;
     size_t n;
     bool cashout;
+    /* the system's cash-out of an abandoned game (play_mines_abandon): only a
+     * game still active and last moved before idle_before; zero reveals allowed */
+    bool abandon;
+    int64_t idle_before, limit_s;
+    bool moved; /* out (abandon): this step ended the game */
 } mines_ctx;
 
 /* The revealed tiles of a round's progress text ("[3,7]") into out; count. */
@@ -368,6 +376,43 @@ static pb_err mines_end(pb_store_game_round *r, const pb_game_params *gp, const 
     return PB_OK;
 }
 
+/* The audit entry of an abandoned game's cash-out: a system decision (actor
+ * "system", the in-house games' provider) that ended a player's game and paid
+ * it, written with the move to settling (so once, however often it is retried). */
+static pb_err abandon_audit(pb_ledger_tx *tx, const pb_store_game_round *r, size_t nrev,
+                            int64_t idle_since, int64_t limit_s)
+{
+    char txw[PB_ID_STR_LEN + 8];
+    snprintf(txw, sizeof txw, "%s:win", r->id);
+    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "state",
+                              PLAY_SETTLING, "end_reason", PB_PLAY_END_ABANDONED, "game", r->game,
+                              "player", r->player, "amount", (json_int_t)r->amount, "currency",
+                              r->currency, "revealed", (json_int_t)nrev, "multiplier",
+                              (json_int_t)r->multiplier, "payout", (json_int_t)r->payout,
+                              "idle_since_us", (json_int_t)idle_since, "abandon_after_s",
+                              (json_int_t)limit_s, "wallet_win", txw);
+    char *after_text = play_json_text(after);
+    char before[64];
+    snprintf(before, sizeof before, "{\"state\":\"%s\"}", PLAY_ACTIVE);
+    pb_audit_entry en = {.actor_kind = "system",
+                         .actor_id = PB_PLAY_AUDIT_ACTOR,
+                         .brand = r->brand,
+                         .action = PB_PLAY_AUDIT_ABANDONED,
+                         .target_kind = "game_round",
+                         .target_id = r->id,
+                         .before = before,
+                         .after = after_text,
+                         .reason = "mines game left untouched past the time limit: cashed out "
+                                   "at its current value, as the player's own cash-out pays"};
+    pb_err e = after_text ? pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx))
+                          : PB_ERR_INTERNAL;
+    free(after_text);
+    if (e != PB_OK)
+        pb_log(PB_LOG_ERROR, "games.abandon_audit", "round %s: the audit entry failed: %s", r->id,
+               pb_err_code(e));
+    return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
 static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb_err *result)
 {
     mines_ctx *x = ctx;
@@ -375,6 +420,8 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
         *result = PB_ERR_ROUND_NOT_FOUND;
         return PB_OK;
     }
+    if (x->abandon && strcmp(r->state, PLAY_ACTIVE) != 0)
+        return PB_OK; /* the player ended it first (or another pass did): nothing to do */
     if (strcmp(r->state, PLAY_ACTIVE) != 0) {
         /* over: a cash-out asked again is answered with its round; a lost game is closed
          * (multiplier 0; a cash-out's is > 0 even when its payout floors to 0) */
@@ -390,7 +437,9 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
         pb_log(PB_LOG_ERROR, "games.params_damaged", "round %s: stored params do not parse", r->id);
         return PB_ERR_INTERNAL;
     }
-    if (x->cashout && nrev == 0) {
+    if (x->abandon && r->updated_at >= x->idle_before)
+        return PB_OK; /* the player moved it since the pass read it: not abandoned */
+    if (x->cashout && !x->abandon && nrev == 0) {
         *result = PB_ERR_ROUND_STATE; /* rules: a cash-out before any reveal pays < 1x */
         return PB_OK;
     }
@@ -426,11 +475,16 @@ static pb_err mines_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, pb
     sodium_memzero(is_mine, sizeof is_mine);
     if (e != PB_OK || *result != PB_OK)
         return e;
+    int64_t idle_since = r->updated_at;
     progress_write(r->progress, sizeof r->progress, revealed, nrev);
     r->updated_at = pb_ledger_tx_now(tx);
-    return pb_store_game_round_update(pb_ledger_tx_conn(tx), r, PLAY_ACTIVE) == PB_STORE_OK
-               ? PB_OK
-               : PB_ERR_INTERNAL;
+    if (pb_store_game_round_update(pb_ledger_tx_conn(tx), r, PLAY_ACTIVE) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (!x->abandon)
+        return PB_OK;
+    e = abandon_audit(tx, r, nrev, idle_since, x->limit_s);
+    x->moved = e == PB_OK;
+    return e;
 }
 
 /* start-up: the mines an older version stored in the clear for a game in play go
@@ -505,4 +559,30 @@ pb_err pb_play_mines_cashout(pb_play *p, pb_store_conn *c, const pb_play_player 
 {
     mines_ctx x = {.cashout = true};
     return mines_act(p, c, who, round_id, &x, out, err);
+}
+
+pb_err play_mines_abandon(pb_play *p, pb_store_conn *c, const char *round_id, int64_t idle_before,
+                          bool *settled)
+{
+    *settled = false;
+    mines_ctx x = {.cashout = true,
+                   .abandon = true,
+                   .idle_before = idle_before,
+                   .limit_s = p->cfg.mines_abandon_s};
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    pb_err e = play_step(p, round_id, NULL, mines_step, &x, &r);
+    if (e == PB_OK && x.moved)
+        pb_log(PB_LOG_WARN, "games.mines_abandoned",
+               "round %s: mines game untouched for %" PRId64 " s or more: cashed out at "
+               "%" PRId64 "/10000x, %" PRId64 " %s paid",
+               round_id, x.limit_s, r.multiplier, r.payout, r.currency);
+    /* settling → settled through the same keyed wallet win "<round>:win" as the
+     * player's own cash-out (a concurrent driver's is a duplicate); a transient
+     * failure leaves it settling for the retry pass */
+    if (e == PB_OK && strcmp(r.state, PLAY_SETTLING) == 0)
+        e = play_drive(p, c, &r, NULL);
+    *settled = e == PB_OK && x.moved;
+    pb_store_game_round_clear(&r);
+    return e;
 }

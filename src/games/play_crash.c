@@ -508,7 +508,8 @@ static void retry_pass(pb_play *p, pb_store_conn *c)
     if (now < k->retry_at)
         return;
     size_t driven = 0, failed = 0;
-    play_retry_unfinished(p, c, now - base, &driven, &failed);
+    play_retry_unfinished(p, c, now - base, now - p->cfg.mines_abandon_s * 1000000, &driven,
+                          &failed);
     if (failed) {
         k->retry_delay_us = k->retry_delay_us * 2 < RETRY_MAX_US ? k->retry_delay_us * 2
                                                                  : RETRY_MAX_US;

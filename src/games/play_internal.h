@@ -152,10 +152,20 @@ pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn
  * request or the scheduler may still be moving a younger one). Each step is
  * keyed and idempotent (the wallet's transaction ids "<round>:bet" / ":win"),
  * so a round paid before and not yet marked is answered as a duplicate, never
- * paid twice. Counts into *driven (came to rest, or refused and gone) and
- * *failed (still unfinished: a later pass tries again); p's counters too. */
-void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before, size_t *driven,
-                           size_t *failed);
+ * paid twice. Mines games active and last moved before abandoned_before (µs; 0 =
+ * none) are cashed out as abandoned (play_mines_abandon). Counts into *driven
+ * (came to rest, or refused and gone, or abandoned and settled) and *failed
+ * (still unfinished: a later pass tries again); p's counters too. */
+void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
+                           int64_t abandoned_before, size_t *driven, size_t *failed);
+
+/* Cashes out an abandoned mines game (play.h, "Abandoned mines"): when round_id is
+ * still active and was last moved before idle_before (µs), ends it as the player's
+ * cash-out would (zero reveals: multiplier(mines, 0)) with its audit entry, then
+ * pays it (play_drive: the keyed "<round>:win"). *settled: this call ended it.
+ * PB_OK when there was nothing to do (the player moved or ended it meanwhile). */
+pb_err play_mines_abandon(pb_play *p, pb_store_conn *c, const char *round_id, int64_t idle_before,
+                          bool *settled);
 
 /* Crash: start / stop the scheduler (play_crash.c); stop waits for the thread. */
 int play_crash_start(pb_play *p, char *err, size_t errcap);

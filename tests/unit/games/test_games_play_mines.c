@@ -9,13 +9,18 @@
  * the next start removes them where the seed draws the same. Every test ends with
  * the ledger's verify finding nothing (the teardown).
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "play_fixture.h"
+#include "audit/audit.h"
+#include "core/time.h"
 #include "games/play_internal.h"
+#include "store/store_wallet.h"
 
 /* A round's outcome and progress columns as the database holds them (one SQL read
  * on a connection of its own); outcome "" when NULL (*has_outcome false). */
@@ -247,11 +252,311 @@ static void mines_stored_by_older_version(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* ---- abandoned games: cashed out by the retry pass after the time limit ---- */
+
+/* count(*) of a query with one text parameter, on a connection of its own */
+static int64_t count_of(const char *q, const char *arg)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(G.f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The wallet operations of a round's step ("<id>:win"). */
+static int64_t round_ops(const char *id, const char *step)
+{
+    char tx[PB_ID_STR_LEN + 8];
+    snprintf(tx, sizeof tx, "%s:%s", id, step);
+    return count_of("SELECT count(*) FROM wallet_op WHERE tx_id=?1", tx);
+}
+
+/* round.settled events of a round */
+static int64_t settled_events(const char *id)
+{
+    return count_of("SELECT count(*) FROM event_outbox WHERE type='round.settled' AND "
+                    "json_extract(payload,'$.round_id')=?1",
+                    id);
+}
+
+static bool wallet_round_closed(int i, const char *id)
+{
+    pb_store_wallet_round wr;
+    pb_store_rc rc = pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, id, G.players[i], &wr);
+    assert_true(rc == PB_STORE_OK || rc == PB_STORE_NOT_FOUND);
+    return rc == PB_STORE_OK && wr.closed && wr.has_win;
+}
+
+/* One retry pass that takes games untouched before abandoned_before as abandoned
+ * (nothing else is unfinished here); returns the rounds it drove. */
+static size_t pass(int64_t abandoned_before)
+{
+    size_t driven = 0, failed = 0;
+    play_retry_unfinished(G.p, G.f->conn, 0, abandoned_before, &driven, &failed);
+    assert_int_equal(failed, 0);
+    return driven;
+}
+
+/* The system's cash-out of round id is on the audit log once, with its figures. */
+static void assert_abandon_audited(const pb_store_game_round *r, int64_t revealed)
+{
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = r->id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    const pb_audit_record *a = &pg.entries[0];
+    assert_string_equal(a->action, PB_PLAY_AUDIT_ABANDONED);
+    assert_string_equal(a->actor_kind, "system");
+    assert_string_equal(a->actor_id, "provider:pitboss");
+    assert_string_equal(a->brand, "alpha");
+    json_error_t je;
+    json_t *j = json_loads(a->after, 0, &je);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "end_reason")), "abandoned");
+    assert_int_equal(json_integer_value(json_object_get(j, "revealed")), revealed);
+    assert_int_equal(json_integer_value(json_object_get(j, "multiplier")), r->multiplier);
+    assert_int_equal(json_integer_value(json_object_get(j, "payout")), r->payout);
+    assert_int_equal(json_integer_value(json_object_get(j, "abandon_after_s")),
+                     PB_PLAY_MINES_ABANDON_S);
+    json_decref(j);
+    pb_audit_page_free(&pg);
+    pb_audit_verify_summary vs;
+    assert_int_equal(pb_audit_verify(G.f->conn, NULL, 0, NULL, NULL, &vs), PB_OK);
+    assert_int_equal(vs.violations, 0);
+}
+
+/* A game left after two safe reveals is not touched before the limit, and is
+ * cashed out once it passed: the same money as the player's own cash-out after
+ * two reveals (a twin game cashed out by hand), paid by the keyed "<id>:win" that
+ * closes its wallet round and emits round.settled, audited once; a later pass, the
+ * player's cash-out (answered with the round) and reveal (ROUND_CLOSED) move
+ * nothing. The ledger verifies (teardown). */
+static void mines_abandoned_cashed_out(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[2];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+
+    /* the twin, cashed out by the player after two safe reveals */
+    pb_store_game_round m = gp_mines_start(0, 5, 1000);
+    gp_mines_of(m.id, is_mine);
+    gp_safe_tiles(is_mine, 2, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], m.id, safe, 2, &o, &err),
+                     PB_OK);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], m.id, &o, &err), PB_OK);
+    int64_t manual = o.payout;
+    assert_true(manual > 1000);
+
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 2, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 2, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "active");
+    int64_t last = o.updated_at, cash = gp_cash(0), transfers = gp_transfers();
+
+    /* not before the limit: its last action is not older than the cut-off */
+    assert_int_equal(pass(last), 0);
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "active");
+    pb_store_game_round_clear(&s);
+    assert_int_equal(gp_cash(0), cash);
+    assert_int_equal(gp_transfers(), transfers);
+    assert_int_equal(round_ops(r.id, "win"), 0);
+    assert_false(wallet_round_closed(0, r.id));
+
+    /* past it: cashed out as the player would have */
+    assert_int_equal(pass(last + 1), 1);
+    s = gp_stored(r.id);
+    assert_string_equal(s.state, "settled");
+    assert_int_equal(s.multiplier, pb_mines_multiplier(5, 2, 9900));
+    assert_int_equal(s.payout, manual);
+    assert_string_equal(s.progress, o.progress);
+    assert_non_null(s.outcome); /* the mines in the clear, as any ended game */
+    assert_int_equal(gp_cash(0), cash + manual);
+    assert_int_equal(round_ops(r.id, "win"), 1);
+    assert_true(wallet_round_closed(0, r.id));
+    assert_int_equal(settled_events(r.id), 1);
+    assert_abandon_audited(&s, 2);
+
+    /* nothing moves again */
+    transfers = gp_transfers();
+    assert_int_equal(pass(pb_time_now_us()), 0);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err), PB_OK);
+    assert_string_equal(o.state, "settled");
+    assert_int_equal(o.payout, manual);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_ERR_ROUND_CLOSED);
+    assert_int_equal(gp_transfers(), transfers);
+    assert_int_equal(gp_cash(0), cash + manual);
+    assert_int_equal(round_ops(r.id, "win"), 1);
+    assert_int_equal(settled_events(r.id), 1);
+    assert_abandon_audited(&s, 2);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&m);
+}
+
+/* A game left with nothing revealed: the player may not cash it out (the rules:
+ * it would pay < 1x), but the system ends it at the rules' value of that game,
+ * multiplier(mines, 0) = the RTP: 1000 × 0.99 = 990. Its seed pair can then be
+ * rotated (no game in play on it any more). */
+static void mines_abandoned_unrevealed(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_store_game_round r = gp_mines_start(0, 3, 1000);
+    assert_int_equal(pb_play_mines_cashout(G.p, G.f->conn, &G.who[0], r.id, &o, &err),
+                     PB_ERR_ROUND_STATE);
+    pb_store_game_round s = gp_stored(r.id);
+    int64_t cash = gp_cash(0);
+    assert_int_equal(pass(s.updated_at + 1), 1);
+    pb_store_game_round_clear(&s);
+    s = gp_stored(r.id);
+    assert_string_equal(s.state, "settled");
+    assert_int_equal(s.multiplier, pb_mines_multiplier(3, 0, 9900));
+    assert_int_equal(s.multiplier, 9900);
+    assert_int_equal(s.payout, 990);
+    assert_int_equal(gp_cash(0), cash + 990);
+    assert_true(wallet_round_closed(0, r.id));
+    assert_abandon_audited(&s, 0);
+    pb_store_seed_pair old, next;
+    assert_int_equal(pb_play_seeds_rotate(G.p, G.f->conn, &G.who[0], NULL, &old, &next), PB_OK);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+}
+
+/* The pass read the game before the player moved it: its cash-out step re-reads
+ * the round and leaves it (the player's reveal is newer than the cut-off). */
+static void mines_abandon_sees_player_move(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[1];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    pb_store_game_round s = gp_stored(r.id);
+    int64_t cutoff = s.updated_at + 1; /* the game as the pass saw it: abandoned */
+    pb_store_game_round_clear(&s);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 1, safe);
+    usleep(2000);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_OK);
+    int64_t cash = gp_cash(0);
+    bool settled = true;
+    assert_int_equal(play_mines_abandon(G.p, G.f->conn, r.id, cutoff, &settled), PB_OK);
+    assert_false(settled);
+    s = gp_stored(r.id);
+    assert_string_equal(s.state, "active");
+    assert_int_equal(gp_cash(0), cash);
+    assert_int_equal(round_ops(r.id, "win"), 0);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+}
+
+typedef struct racer {
+    const char *id;
+    pb_err e;
+    pb_store_game_round o;
+} racer;
+
+static void *player_cashout(void *v)
+{
+    racer *x = v;
+    char err[128];
+    pb_store_conn *c = pb_store_connect(G.f->store, err, sizeof err);
+    assert_non_null(c);
+    pb_play_error pe;
+    x->e = pb_play_mines_cashout(G.p, c, &G.who[0], x->id, &x->o, &pe);
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+/* The player's cash-out and the system's, at the same time, on games past the
+ * limit: whichever ends each game, it is paid once ("<id>:win" once, one
+ * round.settled), at the same value (one safe reveal), and the player's request
+ * is answered with the settled round either way. */
+static void mines_abandon_races_player(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    enum { N = 8 };
+    pb_store_game_round r[N];
+    racer x[N];
+    memset(x, 0, sizeof x);
+    pb_play_error err;
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    for (int i = 0; i < N; i++) {
+        bool is_mine[PB_MINES_TILES];
+        uint8_t safe[1];
+        r[i] = gp_mines_start(0, 4, 1000);
+        gp_mines_of(r[i].id, is_mine);
+        gp_safe_tiles(is_mine, 1, safe);
+        assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r[i].id, safe, 1, &o,
+                                              &err),
+                         PB_OK);
+        x[i].id = r[i].id;
+    }
+    int64_t cash = gp_cash(0), pay = 0;
+    assert_int_equal(pb_game_payout_of(1000, pb_mines_multiplier(4, 1, 9900), &pay), 0);
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, player_cashout, &x[i]), 0);
+    size_t driven = 0, failed = 0;
+    play_retry_unfinished(G.p, G.f->conn, 0, pb_time_now_us() + 1000000, &driven, &failed);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(failed, 0);
+    assert_true(driven <= N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(x[i].e, PB_OK);
+        assert_string_equal(x[i].o.state, "settled");
+        assert_int_equal(x[i].o.payout, pay);
+        pb_store_game_round s = gp_stored(r[i].id);
+        assert_string_equal(s.state, "settled");
+        assert_int_equal(s.payout, pay);
+        pb_store_game_round_clear(&s);
+        assert_int_equal(round_ops(r[i].id, "win"), 1);
+        assert_int_equal(settled_events(r[i].id), 1);
+        assert_true(wallet_round_closed(0, r[i].id));
+        pb_store_game_round_clear(&x[i].o);
+        pb_store_game_round_clear(&r[i]);
+    }
+    assert_int_equal(gp_cash(0), cash + N * pay);
+    pb_store_game_round_clear(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(mines_in_play_not_stored, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_stored_by_older_version, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_abandoned_cashed_out, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_abandoned_unrevealed, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_abandon_sees_player_move, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_abandon_races_player, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
