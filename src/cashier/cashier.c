@@ -407,7 +407,64 @@ typedef struct event_ctx {
     int64_t cash, clearing; /* deposit events: the accounts */
     const char *outcome;
     pb_err result;
+    pb_store_payment_event old; /* outcome "conflict": what the event id first said */
 } event_ctx;
+
+static void hex32(const uint8_t h[32], char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* A second delivery of a recorded event id says the same as the first: the same
+ * raw body, or a body re-serialised with everything the cashier acts on (type,
+ * reference, amount, currency) unchanged — a PSP may rebuild the body for each
+ * delivery attempt (the sandbox stamps "created" anew on every retry). */
+static bool same_event(const pb_store_payment_event *old, const event_ctx *x)
+{
+    return memcmp(old->payload_hash, x->hash, sizeof x->hash) == 0 ||
+           (strcmp(old->type, x->ev->type_name) == 0 &&
+            strcmp(old->reference, x->ev->reference) == 0 && old->amount == x->ev->amount &&
+            strcmp(old->currency, x->ev->currency) == 0);
+}
+
+/* The PSP reuses a recorded event id for other content: a PSP bug, or an altered
+ * delivery signed with a leaked secret. Nothing moves and nothing is recorded in
+ * payment_event (the first delivery stays the event); it is audited on what the
+ * id first named (payment.event_conflict / withdrawal.event_conflict) with both
+ * payload hashes, and answered 200 "conflict" like the other authentic events
+ * that are refused (mismatch): a 4xx would only make the PSP retry it for days. */
+static pb_err event_conflict(pb_ledger_tx *tx, event_ctx *x, const pb_cashier_actor *a)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    const pb_store_payment_event *old = &x->old;
+    bool payout = strncmp(old->type, "payout.", 7) == 0;
+    const char *brand = NULL, *target = old->reference;
+    pb_store_payment p;
+    pb_store_withdrawal w;
+    pb_store_rc rc = payout ? pb_store_withdrawal_by_reference(c, old->psp, old->reference, &w)
+                            : pb_store_payment_by_reference(c, old->psp, old->reference, &p);
+    if (rc == PB_STORE_OK) {
+        brand = payout ? w.brand : p.brand;
+        target = payout ? w.id : p.id;
+    } else if (rc != PB_STORE_NOT_FOUND) {
+        return PB_ERR_INTERNAL;
+    }
+    char was[65], now[65];
+    hex32(old->payload_hash, was);
+    hex32(x->hash, now);
+    x->outcome = "conflict";
+    return pb_cashier_audit(
+        tx, a, brand, payout ? "withdrawal.event_conflict" : "payment.event_conflict",
+        payout ? "withdrawal" : "payment", target,
+        json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "event_id", old->event_id, "type", old->type,
+                  "reference", old->reference, "amount", (json_int_t)old->amount, "currency",
+                  old->currency, "payload_hash", was, "outcome", old->outcome),
+        json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "event_id", x->ev->event_id, "type",
+                  x->ev->type_name, "reference", x->ev->reference, "amount",
+                  (json_int_t)x->ev->amount, "currency", x->ev->currency, "payload_hash", now),
+        "the PSP reused an event id with other content: nothing moved, the first delivery stands");
+}
 
 /* The event says another amount or currency than the row: nothing moves. */
 static bool mismatched(const pb_psp_event *ev, int64_t amount, const char *currency)
@@ -482,17 +539,19 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
     pb_store_conn *c = pb_ledger_tx_conn(tx);
     x->result = PB_OK;
     x->outcome = "ignored";
-    pb_store_payment_event old;
-    pb_store_rc rc = pb_store_payment_event_get(c, x->psp, x->ev->event_id, &old);
+    char actor_id[48];
+    snprintf(actor_id, sizeof actor_id, PB_WALLET_OWNER_PSP "%s", x->psp);
+    pb_cashier_actor a = {.kind = "system", .id = actor_id};
+    pb_store_rc rc = pb_store_payment_event_get(c, x->psp, x->ev->event_id, &x->old);
     if (rc == PB_STORE_OK) {
-        x->outcome = "duplicate";
+        if (same_event(&x->old, x))
+            x->outcome = "duplicate";
+        else
+            return event_conflict(tx, x, &a);
         return PB_OK;
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_INTERNAL;
-    char actor_id[48];
-    snprintf(actor_id, sizeof actor_id, PB_WALLET_OWNER_PSP "%s", x->psp);
-    pb_cashier_actor a = {.kind = "system", .id = actor_id};
     pb_err e = PB_OK;
     if (x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED || x->ev->type == PB_PSP_DEPOSIT_FAILED) {
         pb_store_payment p;
@@ -503,6 +562,10 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
         }
         if (rc != PB_STORE_OK)
             return PB_ERR_INTERNAL;
+        if (x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED && (x->cash == 0 || x->clearing == 0)) {
+            x->result = PB_ERR_PAYMENT_NOT_FOUND; /* created since the look-up: the retry works */
+            return PB_OK;
+        }
         e = deposit_event(tx, x, &p, &a);
     } else if (x->ev->type == PB_PSP_PAYOUT_PAID || x->ev->type == PB_PSP_PAYOUT_FAILED) {
         pb_store_withdrawal w;
@@ -552,20 +615,34 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
         /* the accounts of the credit (a payment's player and currency never change) */
         pb_store_payment p;
         pb_store_rc rc = pb_store_payment_by_reference(c, psp->code, out->event.reference, &p);
-        if (rc != PB_STORE_OK)
+        if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
             return store_read(rc, PB_ERR_PAYMENT_NOT_FOUND);
+        /* an unknown reference is answered in the command (404), after the event
+         * id's check: a recorded id reused with an unknown reference is a conflict */
         pb_wallet_accounts acc;
-        if ((e = pb_wallet_player_accounts(k->wallet, c, p.brand, p.player, p.currency, &acc)) !=
-                PB_OK ||
-            (e = pb_cashier_clearing(k, c, p.brand, psp->code, p.currency, &x.clearing)) != PB_OK)
+        if (rc == PB_STORE_OK &&
+            ((e = pb_wallet_player_accounts(k->wallet, c, p.brand, p.player, p.currency, &acc)) !=
+                 PB_OK ||
+             (e = pb_cashier_clearing(k, c, p.brand, psp->code, p.currency, &x.clearing)) != PB_OK))
             return e;
-        x.cash = acc.cash;
+        x.cash = rc == PB_STORE_OK ? acc.cash : 0;
     }
     e = pb_ledger_command(k->ledger, event_command, &x);
     if (e == PB_OK)
         e = x.result;
     out->outcome = x.outcome;
-    if (e == PB_OK)
+    if (e == PB_OK && strcmp(x.outcome, "conflict") == 0) {
+        char was[65], now[65];
+        hex32(x.old.payload_hash, was);
+        hex32(x.hash, now);
+        pb_log(PB_LOG_WARN, "cashier.webhook",
+               "psp=%s event=%s reused with other content: was type=%s reference=%s amount=%lld "
+               "currency=%s hash=%s, now type=%s reference=%s amount=%lld currency=%s hash=%s "
+               "outcome=conflict (nothing moved, audited)",
+               psp->code, out->event.event_id, x.old.type, x.old.reference, (long long)x.old.amount,
+               x.old.currency, was, out->event.type_name, out->event.reference,
+               (long long)out->event.amount, out->event.currency, now);
+    } else if (e == PB_OK)
         pb_log(strcmp(x.outcome, "mismatch") == 0 ? PB_LOG_WARN : PB_LOG_INFO, "cashier.webhook",
                "psp=%s event=%s type=%s reference=%s outcome=%s", psp->code, out->event.event_id,
                out->event.type_name, out->event.reference, out->outcome);

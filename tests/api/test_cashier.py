@@ -247,6 +247,71 @@ class Run:
         assert self.webhook(ev)["outcome"] == "applied"  # the genuine one still works
         assert self.wallet("bob")["cash"] == "10.00"
 
+    def event_id_conflict(self):
+        """The PSP reuses a recorded event id: the same content (even re-serialised, as a
+        retry that stamps "created" anew) is a duplicate; other content (amount, reference,
+        type) is answered 200 "conflict", moves nothing, records nothing in payment_event,
+        is audited with both payload hashes and logged as a WARN."""
+        other = Client(self.env, "127.0.3.21")  # the login rate limit counts per address
+        self.ids["ivy"] = register_player(other, "alpha", "ivy@example.com")
+        self.tokens["ivy"] = other.call("POST", "/v1/player/login",
+                                        {"brand": "alpha", "email": "ivy@example.com",
+                                         "password": PASSWORD}).json().get("access_token")
+        d = self.deposit("ivy", "30.00")
+        d2 = self.deposit("ivy", "45.00")
+        ev = self.event("deposit.succeeded", d["psp_reference"], "30.00")
+        body, h = self.signed(ev)
+        first = hashlib.sha256(body).hexdigest()
+        r = expect(self.psp.call("POST", "/v1/cashier/webhooks/sandbox", raw=body, headers=h), 200)
+        assert r["outcome"] == "applied", r
+        before = self.money_state()
+        r = self.webhook(dict(ev, created=ev["created"] + 7))  # re-serialised, same content
+        assert r["outcome"] == "duplicate", r
+        altered = [
+            dict(ev, data=dict(ev["data"], amount=300000)),               # another amount
+            dict(ev, data=dict(ev["data"], reference=d2["psp_reference"])),  # another payment
+            dict(ev, data=dict(ev["data"], reference="sbxp_nope")),       # an unknown one
+            dict(ev, type="deposit.failed"),                              # another type
+        ]
+        hashes = []
+        for a in altered:
+            body, h = self.signed(a)
+            hashes.append(hashlib.sha256(body).hexdigest())
+            r = expect(self.psp.call("POST", "/v1/cashier/webhooks/sandbox", raw=body,
+                                     headers=h), 200)
+            assert r == {"received": True, "outcome": "conflict", "event_id": ev["id"],
+                         "type": a["type"]}, r
+        assert self.money_state() == before, (before, self.money_state())
+        assert self.wallet("ivy")["cash"] == "30.00"
+        st = self.env.rows("SELECT status FROM payment WHERE id IN (?, ?) ORDER BY id",
+                           d["id"], d2["id"])
+        assert sorted(s[0] for s in st) == ["completed", "pending"], st
+        rows = self.env.rows("SELECT target_kind, target_id, before, after, reason FROM "
+                             "audit_entry WHERE action='payment.event_conflict' ORDER BY seq")
+        assert len(rows) == 4, rows
+        for (kind, target, b, a, why), want, alt in zip(rows, hashes, altered):
+            b, a = json.loads(b), json.loads(a)
+            assert kind == "payment" and target == d["id"], (kind, target)
+            assert b["payload_hash"] == first and b["amount"] == 3000 and b["outcome"] == "applied", b
+            assert b["event_id"] == a["event_id"] == ev["id"], (b, a)
+            assert a["payload_hash"] == want and a["type"] == alt["type"], a
+            assert a["reference"] == alt["data"]["reference"] and a["amount"] == alt["data"]["amount"], a
+            assert "reused an event id" in why, why
+        deadline = time.monotonic() + 5
+        while True:
+            warns = [o for o in self.env.srv.log_events("cashier.webhook")
+                     if "reused with other content" in o.get("msg", "")]
+            if len(warns) >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(warns) == 4 and all(o["level"] == "warn" for o in warns), warns
+        assert ev["id"] in warns[0]["msg"] and first in warns[0]["msg"], warns[0]
+        assert hashes[0] in warns[0]["msg"], warns[0]
+        # the other payment is untouched and its own event still credits it
+        r = self.webhook(self.event("deposit.succeeded", d2["psp_reference"], "45.00"))
+        assert r["outcome"] == "applied", r
+        assert self.wallet("ivy")["cash"] == "75.00"
+
     def amount_mismatch(self):
         d = self.deposit("dora", "40.00")
         before = self.money_state()
@@ -924,6 +989,7 @@ def main():
         ("deposit.failed then deposit.succeeded: credited", run.failed_then_succeeded),
         ("deposit.succeeded then deposit.failed: recorded, ignored", run.succeeded_then_failed),
         ("bad signature, stale timestamp, unknown reference or PSP: refused, nothing moves", run.webhook_refusals),
+        ("a reused event id with other content: 200 conflict, nothing moves, audited, WARN; re-serialised same content is a duplicate", run.event_id_conflict),
         ("withdrawal below the threshold: checks shown, one approval, processing, paid by the webhook, hold posted", run.below_threshold),
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
         ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
