@@ -301,3 +301,66 @@ pb_store_game_round gp_mines_start(int i, unsigned mines, int64_t amount)
     assert_int_equal(gp_cash(i), before - amount);
     return r;
 }
+
+/* ---- a round driven step by step, as the money side drives it ---- */
+
+pb_store_game_round gp_record_pending(int i, const char *params, int64_t amount, const char *key)
+{
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    play_new_id(r.id);
+    r.brand_id = G.brand_id;
+    snprintf(r.brand, sizeof r.brand, "alpha");
+    snprintf(r.player, sizeof r.player, "%s", G.players[i]);
+    snprintf(r.currency, sizeof r.currency, "EUR");
+    snprintf(r.game, sizeof r.game, "dice");
+    snprintf(r.idempotency_key, sizeof r.idempotency_key, "%s", key);
+    json_error_t je;
+    json_t *j = json_loads(params, 0, &je);
+    pb_game_params gp;
+    pb_game_error ge;
+    const pb_currency *cur = pb_currency_find("EUR");
+    assert_int_equal(pb_game_params_from_json(PB_GAME_DICE, j, cur, &gp, &ge), PB_OK);
+    json_decref(j);
+    r.params = play_json_text(pb_game_params_to_json(&gp, cur));
+    assert_non_null(r.params);
+    r.amount = amount;
+    play_request_hash(r.game, amount, r.params, r.request_hash);
+    bool existing = true;
+    assert_int_equal(play_round_record(G.p, &r, &existing), PB_OK);
+    assert_false(existing);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[i], key, &s), PB_STORE_OK);
+    assert_string_equal(s.state, "pending");
+    return s;
+}
+
+void gp_stake(const pb_store_game_round *r)
+{
+    pb_wallet_op op;
+    play_wallet_op(&op, r, false, NULL);
+    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, &op), PB_OK);
+    pb_wallet_op_release(&op);
+}
+
+pb_err gp_decide_cmd(pb_ledger_tx *tx, void *v)
+{
+    pb_store_game_round *r = v;
+    char id[PB_ID_STR_LEN + 1];
+    snprintf(id, sizeof id, "%s", r->id);
+    pb_store_game_round_clear(r);
+    if (pb_store_game_round_get(pb_ledger_tx_conn(tx), id, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_err result = PB_OK;
+    pb_err e = play_decide_seeded(tx, r, &result);
+    return e != PB_OK ? e : result;
+}
+
+void gp_reopen(void)
+{
+    pb_play_close(G.p);
+    G.p = NULL;
+    gp_play_open(NULL);
+}

@@ -74,4 +74,17 @@ uint8_t gp_a_mine(const bool is_mine[PB_MINES_TILES]);
 /* Starts a mines game of player i; asserts it rests active with the stake taken. */
 pb_store_game_round gp_mines_start(int i, unsigned mines, int64_t amount);
 
+/* A dice round of player i (params: its JSON) recorded as the money side does first
+ * ("pending": the request kept, nothing staked yet), as a stop right after it would
+ * leave it; the stored row. */
+pb_store_game_round gp_record_pending(int i, const char *params, int64_t amount, const char *key);
+/* The stake of a recorded round through the wallet, as the driver takes it. */
+void gp_stake(const pb_store_game_round *r);
+/* For pb_ledger_command(…, gp_decide_cmd, &round): the decision (pending → settling)
+ * as the driver makes it; round is read again inside the command. */
+pb_err gp_decide_cmd(pb_ledger_tx *tx, void *v);
+/* The process "restarts": the money side is closed and opened again (its start-up
+ * drives unfinished rounds on). */
+void gp_reopen(void);
+
 #endif

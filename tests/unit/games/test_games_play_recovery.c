@@ -28,72 +28,6 @@
 
 /* ---- recovery: rounds a crash left mid-way ---- */
 
-/* Records a dice round of player i as the money side does (step 1: "pending"). */
-static pb_store_game_round record_pending(int i, const char *params, int64_t amount,
-                                          const char *key)
-{
-    pb_store_game_round r;
-    memset(&r, 0, sizeof r);
-    play_new_id(r.id);
-    r.brand_id = G.brand_id;
-    snprintf(r.brand, sizeof r.brand, "alpha");
-    snprintf(r.player, sizeof r.player, "%s", G.players[i]);
-    snprintf(r.currency, sizeof r.currency, "EUR");
-    snprintf(r.game, sizeof r.game, "dice");
-    snprintf(r.idempotency_key, sizeof r.idempotency_key, "%s", key);
-    json_error_t je;
-    json_t *j = json_loads(params, 0, &je);
-    pb_game_params gp;
-    pb_game_error ge;
-    const pb_currency *cur = pb_currency_find("EUR");
-    assert_int_equal(pb_game_params_from_json(PB_GAME_DICE, j, cur, &gp, &ge), PB_OK);
-    json_decref(j);
-    r.params = play_json_text(pb_game_params_to_json(&gp, cur));
-    assert_non_null(r.params);
-    r.amount = amount;
-    play_request_hash(r.game, amount, r.params, r.request_hash);
-    bool existing = true;
-    assert_int_equal(play_round_record(G.p, &r, &existing), PB_OK);
-    assert_false(existing);
-    pb_store_game_round_clear(&r);
-    pb_store_game_round s;
-    memset(&s, 0, sizeof s);
-    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[i], key, &s), PB_STORE_OK);
-    assert_string_equal(s.state, "pending");
-    return s;
-}
-
-/* Step 2: the stake through the wallet, as the driver does it. */
-static void stake(const pb_store_game_round *r)
-{
-    pb_wallet_op op;
-    play_wallet_op(&op, r, false, NULL);
-    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, &op), PB_OK);
-    pb_wallet_op_release(&op);
-}
-
-/* Step 3: the decision, in a ledger command (pending → settling). */
-static pb_err decide_cmd(pb_ledger_tx *tx, void *v)
-{
-    pb_store_game_round *r = v;
-    pb_store_game_round_clear(r);
-    char id[PB_ID_STR_LEN + 1];
-    snprintf(id, sizeof id, "%s", r->id);
-    if (pb_store_game_round_get(pb_ledger_tx_conn(tx), id, r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    pb_err result = PB_OK;
-    pb_err e = play_decide_seeded(tx, r, &result);
-    return e != PB_OK ? e : result;
-}
-
-/* The process "restarts": the money side is closed and opened again. */
-static void reopen(void)
-{
-    pb_play_close(G.p);
-    G.p = NULL;
-    gp_play_open(NULL);
-}
-
 #define SURE "{\"target\": 2, \"direction\": \"over\"}" /* 98% */
 
 static void recovery(void **state)
@@ -101,20 +35,20 @@ static void recovery(void **state)
     (void)state;
     gp_fund(0, FUND);
     /* (a) recorded, nothing staked; (b) staked, not decided; (c) decided, not paid */
-    pb_store_game_round a = record_pending(0, SURE, 1000, "rec-a");
-    pb_store_game_round b = record_pending(0, SURE, 2000, "rec-b");
-    stake(&b);
-    pb_store_game_round c = record_pending(0, SURE, 3000, "rec-c");
-    stake(&c);
-    assert_int_equal(pb_ledger_command(G.f->ledger, decide_cmd, &c), PB_OK);
+    pb_store_game_round a = gp_record_pending(0, SURE, 1000, "rec-a");
+    pb_store_game_round b = gp_record_pending(0, SURE, 2000, "rec-b");
+    gp_stake(&b);
+    pb_store_game_round c = gp_record_pending(0, SURE, 3000, "rec-c");
+    gp_stake(&c);
+    assert_int_equal(pb_ledger_command(G.f->ledger, gp_decide_cmd, &c), PB_OK);
     assert_string_equal(c.state, "settling");
     assert_true(c.has_payout);
     /* (d) a pending round the wallet will refuse: player 1 has nothing */
-    pb_store_game_round d = record_pending(1, SURE, 500, "rec-d");
+    pb_store_game_round d = gp_record_pending(1, SURE, 500, "rec-d");
     assert_int_equal(gp_cash(0), FUND - 5000);
     assert_int_equal(gp_next_nonce(0), 1); /* c took nonce 0 */
 
-    reopen();
+    gp_reopen();
 
     int64_t expect = FUND;
     const char *ids[3] = {a.id, b.id, c.id};
@@ -139,7 +73,7 @@ static void recovery(void **state)
 
     /* again: nothing more happens */
     int64_t n = gp_transfers();
-    reopen();
+    gp_reopen();
     assert_int_equal(gp_cash(0), expect);
     assert_int_equal(gp_transfers(), n);
     assert_int_equal(gp_next_nonce(0), 3);
@@ -165,8 +99,8 @@ static void retry_drives_on(void **state)
 {
     (void)state;
     gp_fund(0, FUND);
-    pb_store_game_round b = record_pending(0, SURE, 2000, "retry-b");
-    stake(&b);
+    pb_store_game_round b = gp_record_pending(0, SURE, 2000, "retry-b");
+    gp_stake(&b);
     assert_int_equal(gp_cash(0), FUND - 2000);
     pb_store_game_round o;
     memset(&o, 0, sizeof o);

@@ -108,72 +108,6 @@ static void pay_out(int i)
     assert_int_equal(gp_cash(i), 0);
 }
 
-/* Records a dice round of player i as the money side does first ("pending": the
- * request kept, nothing staked yet), as a stop right after it would leave it. */
-static pb_store_game_round record_pending(int i, int64_t amount, const char *key)
-{
-    pb_store_game_round r;
-    memset(&r, 0, sizeof r);
-    play_new_id(r.id);
-    r.brand_id = G.brand_id;
-    snprintf(r.brand, sizeof r.brand, "alpha");
-    snprintf(r.player, sizeof r.player, "%s", G.players[i]);
-    snprintf(r.currency, sizeof r.currency, "EUR");
-    snprintf(r.game, sizeof r.game, "dice");
-    snprintf(r.idempotency_key, sizeof r.idempotency_key, "%s", key);
-    json_error_t je;
-    json_t *j = json_loads(DICE, 0, &je);
-    pb_game_params gp;
-    pb_game_error ge;
-    const pb_currency *cur = pb_currency_find("EUR");
-    assert_int_equal(pb_game_params_from_json(PB_GAME_DICE, j, cur, &gp, &ge), PB_OK);
-    json_decref(j);
-    r.params = play_json_text(pb_game_params_to_json(&gp, cur));
-    assert_non_null(r.params);
-    r.amount = amount;
-    play_request_hash(r.game, amount, r.params, r.request_hash);
-    bool existing = true;
-    assert_int_equal(play_round_record(G.p, &r, &existing), PB_OK);
-    assert_false(existing);
-    pb_store_game_round_clear(&r);
-    pb_store_game_round s;
-    memset(&s, 0, sizeof s);
-    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[i], key, &s), PB_STORE_OK);
-    assert_string_equal(s.state, "pending");
-    return s;
-}
-
-/* The stake of a recorded round through the wallet, as the driver takes it. */
-static void stake(const pb_store_game_round *r)
-{
-    pb_wallet_op op;
-    play_wallet_op(&op, r, false, NULL);
-    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, &op), PB_OK);
-    pb_wallet_op_release(&op);
-}
-
-/* The decision in a ledger command (pending → settling), as the driver makes it. */
-static pb_err decide_cmd(pb_ledger_tx *tx, void *v)
-{
-    pb_store_game_round *r = v;
-    char id[PB_ID_STR_LEN + 1];
-    snprintf(id, sizeof id, "%s", r->id);
-    pb_store_game_round_clear(r);
-    if (pb_store_game_round_get(pb_ledger_tx_conn(tx), id, r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    pb_err result = PB_OK;
-    pb_err e = play_decide_seeded(tx, r, &result);
-    return e != PB_OK ? e : result;
-}
-
-/* The process restarts: the money side's start-up drives unfinished rounds on. */
-static void reopen(void)
-{
-    pb_play_close(G.p);
-    G.p = NULL;
-    gp_play_open(NULL);
-}
-
 /* ---- in-house rounds ---- */
 
 /* A player's in-house round that has not ended refuses the erasure. Its stake is
@@ -208,15 +142,15 @@ static void inhouse_rounds_refuse(void **state)
 
     /* a dice round staked and decided, its win not paid yet (a stop before it) */
     gp_fund(0, 1000);
-    pb_store_game_round d = record_pending(0, 1000, "erase-settling");
-    stake(&d);
-    assert_int_equal(pb_ledger_command(G.f->ledger, decide_cmd, &d), PB_OK);
+    pb_store_game_round d = gp_record_pending(0, DICE, 1000, "erase-settling");
+    gp_stake(&d);
+    assert_int_equal(pb_ledger_command(G.f->ledger, gp_decide_cmd, &d), PB_OK);
     assert_string_equal(d.state, "settling");
     assert_int_equal(gp_cash(0), 0);
     assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
     assert_true(intact(0));
     /* the next start pays it (the payout decided, 0 or more) and it is settled */
-    reopen();
+    gp_reopen();
     pb_store_game_round s = gp_stored(d.id);
     assert_string_equal(s.state, "settled");
     assert_int_equal(gp_cash(0), s.payout);
