@@ -106,6 +106,9 @@ void pb_admin_fail(pb_http_request *req, pb_err e, const char *field)
 {
     if (e == PB_ERR_INTERNAL)
         field = NULL; /* never blame the caller for our failure */
+    /* a session revoked after the authorizer ran (pb_admin_write) answers as the
+     * authorizer would have: with the WWW-Authenticate challenge */
+    pb_api_challenge(req, e);
     pb_http_reply_error(req, e, field);
 }
 

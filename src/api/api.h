@@ -101,6 +101,10 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out);
  * → principal, or UNAUTHENTICATED / TOKEN_INVALID / TOKEN_EXPIRED /
  * SESSION_REVOKED / PLAYER_BLOCKED / FORBIDDEN with a WWW-Authenticate challenge. */
 pb_err pb_api_authorize(void *ctx, pb_http_request *req, const pb_route *route);
+/* Adds the RFC 6750 challenge (WWW-Authenticate) that goes with a refusal of the
+ * caller's token or session (none for other errors), for a handler that finds
+ * the session gone after the authorizer ran (pb_admin_fail). */
+void pb_api_challenge(pb_http_request *req, pb_err e);
 /* The caller the authorizer found (NULL on a public route). */
 const pb_principal *pb_api_principal(const pb_http_request *req);
 /* Checks that every route's permission is NULL, "player", "staff" or a known staff

@@ -47,8 +47,7 @@ static const char *bearer_token(const pb_http_request *req)
     return t;
 }
 
-/* Adds the RFC 6750 challenge that goes with a refusal. */
-static void challenge(pb_http_request *req, pb_err e)
+void pb_api_challenge(pb_http_request *req, pb_err e)
 {
     switch (e) {
     case PB_ERR_UNAUTHENTICATED: pb_http_add_header(req, "WWW-Authenticate", CHALLENGE); break;
@@ -113,7 +112,7 @@ pb_err pb_api_authorize(void *ctx, pb_http_request *req, const pb_route *route)
 {
     pb_err e = authorize(ctx, req, route);
     if (e != PB_OK)
-        challenge(req, e);
+        pb_api_challenge(req, e);
     return e;
 }
 

@@ -4,7 +4,16 @@
  * A successful login ends here: one transaction resets the failure count,
  * applies a pending password rehash or TOTP step, opens the session and stores
  * the first refresh token of its family; the access token is signed before the
- * commit, so nothing is committed that the caller does not receive. Sessions end
+ * commit, so nothing is committed that the caller does not receive.
+ *
+ * The login was decided on the subject's record as read before the (slow)
+ * password check. The transaction reads it again first (recheck): a member or
+ * player disabled or blocked meanwhile gets what a fresh login would answer
+ * (FORBIDDEN / PLAYER_BLOCKED), a password, one-time password flag or TOTP
+ * (enrolment, seed) changed meanwhile answers CREDENTIALS_INVALID, as a wrong
+ * password would; either way nothing is opened. A role changed meanwhile
+ * needs no refusal: the session is opened from the fresh record, so its token
+ * carries the current role. Sessions end
  * at their absolute expiry, after `idle` without a refresh, or when revoked
  * (logout, a device removed, a reused refresh token, a block or role change).
  */
@@ -117,6 +126,45 @@ static pb_err first_refresh(pb_store_conn *c, const pb_store_session *ss, int64_
     return pb_id_store_err(c, pb_store_refresh_insert(c, &r), PB_ERR_INTERNAL, "refresh insert");
 }
 
+/* Reads the subject again inside the session's transaction and refuses the
+ * login when what it was decided on has changed since (see the file comment);
+ * otherwise the fresh record replaces the one read before the password check. */
+static pb_err recheck(pb_store_conn *c, pb_login_subject *s)
+{
+    pb_err e;
+    if (s->kind == PB_SUBJECT_STAFF) {
+        pb_store_staff now;
+        const pb_store_staff *was = &s->staff;
+        e = pb_id_store_err(c, pb_store_staff_get(c, was->id, &now), PB_ERR_CREDENTIALS_INVALID,
+                            "login recheck");
+        if (e == PB_OK && strcmp(now.status, "active") != 0)
+            e = PB_ERR_FORBIDDEN; /* what the login answers a disabled member */
+        if (e == PB_OK &&
+            (strcmp(now.password_hash, was->password_hash) != 0 ||
+             now.must_change_password != was->must_change_password ||
+             now.totp_enrolled != was->totp_enrolled ||
+             now.totp_secret_len != was->totp_secret_len ||
+             sodium_memcmp(now.totp_secret, was->totp_secret, now.totp_secret_len) != 0))
+            e = PB_ERR_CREDENTIALS_INVALID;
+        if (e == PB_OK)
+            s->staff = now;
+        sodium_memzero(&now, sizeof now);
+        return e;
+    }
+    pb_store_player now;
+    const pb_store_player *was = &s->player;
+    e = pb_id_store_err(c, pb_store_player_get(c, was->id, &now), PB_ERR_CREDENTIALS_INVALID,
+                        "login recheck");
+    if (e == PB_OK && strcmp(now.status, "active") != 0)
+        e = PB_ERR_PLAYER_BLOCKED; /* what the login answers a player not active */
+    if (e == PB_OK && strcmp(now.password_hash, was->password_hash) != 0)
+        e = PB_ERR_CREDENTIALS_INVALID;
+    if (e == PB_OK)
+        s->player = now;
+    sodium_memzero(&now, sizeof now);
+    return e;
+}
+
 /* The session-opening transaction. */
 static pb_err open_tx(pb_store_conn *c, void *ctx, bool *keep)
 {
@@ -125,7 +173,9 @@ static pb_err open_tx(pb_store_conn *c, void *ctx, bool *keep)
     const pb_session_open *so = o->so;
     pb_login_subject *s = so->subject;
     bool staff = s->kind == PB_SUBJECT_STAFF;
-    pb_err e = record_success(c, o);
+    pb_err e = recheck(c, s);
+    if (e == PB_OK)
+        e = record_success(c, o);
     if (e != PB_OK)
         return e;
     pb_store_session ss;

@@ -17,7 +17,8 @@ still hold when the write commits (speaks TAP).
    revoked) in between must not get their change committed. The test holds the
    database's write lock, lets admin B's "disable admin A" request authenticate
    and wait for the lock, disables B as another admin would, releases the lock:
-   B's request must be refused (401 SESSION_REVOKED) and A stay active. Before
+   B's request must be refused (401 SESSION_REVOKED, with the WWW-Authenticate
+   challenge the authorizer's own 401s carry) and A stay active. Before
    the fix both committed: two admins disabling each other at the same moment
    both ended disabled (3 times in 8 in a trial), the last administrators
    locking each other out.
@@ -171,6 +172,9 @@ class World:
         got = r.json()["error"]["code"] if r.status >= 400 else "-"
         assert (r.status, got) == (401, "SESSION_REVOKED"), \
             f"a disabled admin's change: want 401 SESSION_REVOKED, got {r.status} {got}: {r.body[:200]!r}"
+        www = r.headers.get("www-authenticate")
+        assert www == 'Bearer realm="pitboss", error="invalid_token"', \
+            f"the 401 SESSION_REVOKED lacks the authorizer's challenge: WWW-Authenticate {www!r}"
         st = expect(self.root.call("GET", f"/v1/admin/staff/{a.id}"), 200)["staff"]
         assert st["active"], "admin A was disabled by an admin disabled before the commit"
         audit_after = env.rows("SELECT count(*) FROM audit_entry WHERE actor_id=?", b.id)[0][0]
@@ -197,7 +201,8 @@ def main():
         tap.case("every /v1/admin/ route with a permission refuses a player token "
                  "(401 TOKEN_INVALID)", w.admin_routes_refuse_players)
         tap.case("an admin disabled while their request waits for the write lock: the change "
-                 "is refused (401 SESSION_REVOKED), nothing written", w.stale_authorization)
+                 "is refused (401 SESSION_REVOKED with its WWW-Authenticate), nothing written",
+                 w.stale_authorization)
     except Exception:
         traceback.print_exc()
     finally:

@@ -372,7 +372,8 @@ static void old_hashes_are_upgraded(void **state)
 
 /* A login that upgrades an old hash read the row before its (slow) hashing: a
  * password change committed meanwhile must stay, not be replaced by a hash of
- * the password the login was given. */
+ * the password the login was given; and the login, decided on the old
+ * password, opens no session (CREDENTIALS_INVALID, as a wrong password). */
 static void upgrade_keeps_a_password_changed_meanwhile(void **state)
 {
     ifx *f = *state;
@@ -395,7 +396,10 @@ static void upgrade_keeps_a_password_changed_meanwhile(void **state)
         .subject = &subj, .brand_code = "demo", .scope = PB_SCOPE_FULL, .new_hash = upgraded};
     pb_client_info ci = {.ip = NULL, .user_agent = "test-agent/1.0"};
     pb_auth_tokens t;
-    assert_int_equal(pb_session_open_tx(f->id, f->conn, &so, &ci, f->now, &t), PB_OK);
+    int64_t sessions = ifx_count(f, "SELECT count(*) FROM auth_session");
+    assert_int_equal(pb_session_open_tx(f->id, f->conn, &so, &ci, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session"), sessions);
     /* the change stays: the new password logs in, the old one no longer does */
     assert_int_equal(ifx_login(f, "race@example.com", fresh, &t), PB_OK);
     assert_int_equal(ifx_login(f, "race@example.com", NULL, &t), PB_ERR_CREDENTIALS_INVALID);

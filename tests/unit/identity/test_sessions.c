@@ -4,8 +4,11 @@
  * token each time, the old one marked used); presenting a used token is
  * REFRESH_REUSED and revokes every token of the family and the session; tokens
  * are stored only as SHA-256; logout, device listing and revocation; idle and
- * absolute session ends; audience separation between player and staff.
+ * absolute session ends; audience separation between player and staff; a
+ * player blocked or given a new password while their login's password was being
+ * checked gets no session.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -413,6 +416,36 @@ static void rotated_token_reuse_alarms_for_the_session_life(void **state)
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_refresh"), 0);
 }
 
+/* A trigger on the login's attempt count (written after the player is read and
+ * before the slow password check) commits `change` at that moment. */
+static void player_changed_during_login(void **state)
+{
+    ifx *f = *state;
+    const char *changes[] = {"UPDATE player SET status='blocked' WHERE id=NEW.id",
+                             "UPDATE player SET password_hash=password_hash||'x' WHERE id=NEW.id"};
+    pb_err want[] = {PB_ERR_PLAYER_BLOCKED, PB_ERR_CREDENTIALS_INVALID};
+    for (size_t i = 0; i < 2; i++) {
+        char email[64], q[400];
+        snprintf(email, sizeof email, "race%zu@example.com", i);
+        pb_player p = ifx_player(f, "demo", email);
+        int64_t before = ifx_count(f, "SELECT count(*) FROM auth_session");
+        snprintf(q, sizeof q,
+                 "CREATE TRIGGER meanwhile AFTER UPDATE OF failed_logins ON player "
+                 "WHEN NEW.failed_logins > OLD.failed_logins AND NEW.public_id='%s' BEGIN %s; END",
+                 p.public_id, changes[i]);
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+        pb_auth_tokens t;
+        assert_int_equal(ifx_login(f, email, NULL, &t), want[i]);
+        assert_int_equal(sqlite3_exec(db, "DROP TRIGGER meanwhile", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session"), before);
+        assert_int_equal(t.access_token[0], 0);
+        assert_int_equal(t.refresh_token[0], 0);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
@@ -426,6 +459,7 @@ int main(void)
         T(keys_survive_a_restart),
         T(pruned),
         T(rotated_token_reuse_alarms_for_the_session_life),
+        T(player_changed_during_login),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

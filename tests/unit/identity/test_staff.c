@@ -4,8 +4,8 @@
  * one; login with TOTP (required, wrong, replayed, next step); lockout by wrong
  * codes, each lock in a row twice as long (a player's not); brand scope in authorization and queries; changes of role, scope and
  * status ending sessions; a TOTP reset replacing the password with a one-time
- * password (the old one refused, the lock cleared); and the validation of staff
- * creation.
+ * password (the old one refused, the lock cleared); the validation of staff
+ * creation; and a change committed while a login's password was being checked.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -411,12 +411,99 @@ static void lockout_escalates(void **state)
     }
 }
 
+/* Runs SQL on the test database through a connection of its own. */
+static void sql(ifx *f, const char *q)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* The login counts its attempt (a write of failed_logins) after reading the member
+ * and before the slow password check; a trigger on that write commits `change` at
+ * that moment, as an admin acting while the password is being checked would. */
+static pb_err login_during(ifx *f, const char *email, const uint8_t *seed, const char *change,
+                           pb_auth_tokens *t)
+{
+    char q[600];
+    snprintf(q, sizeof q,
+             "CREATE TRIGGER meanwhile AFTER UPDATE OF failed_logins ON staff "
+             "WHEN NEW.failed_logins > OLD.failed_logins AND NEW.email='%s' BEGIN %s; END",
+             email, change);
+    sql(f, q);
+    f->now += 30000000; /* a fresh TOTP step */
+    char code[9];
+    code_at(seed, f->now, code);
+    pb_login_request lr = {.email = email, .password = IFX_PASSWORD, .totp_code = code};
+    pb_err e = pb_identity_staff_login(f->id, f->conn, &lr, NULL, f->now, t);
+    sql(f, "DROP TRIGGER meanwhile");
+    return e;
+}
+
+static void changed_during_login(void **state)
+{
+    ifx *f = *state;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    char q[300];
+    struct {
+        const char *email, *change;
+        pb_err want;
+    } cases[] = {
+        /* disabled: what a login of a disabled member answers */
+        {"dis@example.com", "UPDATE staff SET status='disabled' WHERE id=NEW.id", PB_ERR_FORBIDDEN},
+        /* TOTP reset (seed gone, a one-time password): as a wrong password */
+        {"totp@example.com",
+         "UPDATE staff SET totp_enrolled=0, totp_secret=NULL, must_change_password=1 "
+         "WHERE id=NEW.id",
+         PB_ERR_CREDENTIALS_INVALID},
+        /* a new TOTP seed, the rest as it was */
+        {"seed@example.com",
+         "UPDATE staff SET totp_secret=randomblob(length(totp_secret)) "
+         "WHERE id=NEW.id",
+         PB_ERR_CREDENTIALS_INVALID},
+        /* the password changed (the hash of another one) */
+        {"pw@example.com", "UPDATE staff SET password_hash=password_hash||'x' WHERE id=NEW.id",
+         PB_ERR_CREDENTIALS_INVALID},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ifx_staff(f, cases[i].email, PB_ROLE_ADMIN, NULL, seed, &t);
+        snprintf(q, sizeof q,
+                 "SELECT count(*) FROM auth_session WHERE revoked_at=0 AND "
+                 "subject_id=(SELECT id FROM staff WHERE email='%s')",
+                 cases[i].email);
+        int64_t before = ifx_count(f, q);
+        assert_int_equal(login_during(f, cases[i].email, seed, cases[i].change, &t), cases[i].want);
+        assert_int_equal(ifx_count(f, q), before); /* nothing opened */
+        assert_int_equal(t.access_token[0], 0);
+        assert_int_equal(t.refresh_token[0], 0);
+    }
+    /* demoted meanwhile: the session opens with the role the member has now */
+    ifx_staff(f, "demoted@example.com", PB_ROLE_ADMIN, NULL, seed, &t);
+    assert_int_equal(login_during(f, "demoted@example.com", seed,
+                                  "UPDATE staff SET role='support', all_brands=0 WHERE id=NEW.id",
+                                  &t),
+                     PB_OK);
+    pb_jwt_claims cl;
+    assert_int_equal(pb_jwt_verify(f->id->keys, f->id->issuer, f->id->aud_staff, 3600,
+                                   t.access_token, f->now, &cl),
+                     PB_OK);
+    assert_string_equal(cl.role, "support");
+    pb_principal p;
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
+                                              f->now, &p),
+                     PB_OK);
+    assert_int_equal(p.role, PB_ROLE_SUPPORT);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
         T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
         T(changes_end_sessions), T(create_validation), T(lockout_escalates),
+        T(changed_during_login),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
