@@ -45,7 +45,12 @@
  *     or roll the bet back) instead of a final answer;
  *   - a rollback of a transaction never seen is RS_OK with the balance: the
  *     wallet records it (a tombstone) so the bet arriving later is refused
- *     with RS_ERROR_TRANSACTION_ROLLED_BACK, and Hub88 stops retrying;
+ *     with RS_ERROR_TRANSACTION_ROLLED_BACK, and Hub88 stops retrying. The
+ *     reference names RS_ERROR_TRANSACTION_DOES_NOT_EXIST for a win's bet only;
+ *     a rollback is retried until it gets a final answer, and there is nothing
+ *     to refund. A rollback of a bet that was refused (its status stored, it
+ *     debited nothing) is the same RS_OK, moving nothing; the bet's retry gets
+ *     its stored refusal (the wallet core's rule, the native protocol's too);
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is

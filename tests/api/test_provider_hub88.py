@@ -800,6 +800,48 @@ class Run:
         self.replay_same("transaction/win", body, first)
         assert [len(x) for x in unclaimed_records(self.env.db, vera["id"])] == [1, 1]
 
+    def rollback_of_refused_bet(self):
+        """A bet refused with a final, stored status (NOT_ENOUGH_MONEY, INVALID_GAME,
+        LIMIT_REACHED, USER_DISABLED) debited nothing: its rollback is RS_OK with the
+        unchanged balance (the rollback of a bet never placed: recorded, nothing moves),
+        the rollback replayed is that answer byte for byte, and the bet retried under
+        its transaction_uuid stays refused: the same body gets the first refusal byte for
+        byte, other content (affordable, playable) RS_ERROR_DUPLICATE_TRANSACTION. No step
+        moves money."""
+        rhea = self.player("rhea", cash="5.00")
+        ledger = ("ledger_account", "ledger_transfer")
+        cases = [  # (tx, round, amount, bet fields, status)
+            ("rr-b1", "rr-r1", 900 * EUR, {}, "RS_ERROR_NOT_ENOUGH_MONEY"),
+            ("rr-b2", "rr-r2", 100 * EUR, {"game": "slot-b"}, "RS_ERROR_INVALID_GAME"),
+            ("rr-b3", "rr-r3", 5001 * EUR, {}, "RS_ERROR_LIMIT_REACHED"),
+            ("rr-b4", "rr-r4", 100 * EUR, {}, "RS_ERROR_USER_DISABLED"),
+        ]
+        for tx, rnd, amount, kw, status in cases:
+            if status == "RS_ERROR_USER_DISABLED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{rhea['id']}/block",
+                                       {"reason": "test"}), 200)
+            before = money_digest(self.env.db, ledger)
+            bet = self.tx("rhea", "bet", tx, rnd, amount, **kw)
+            refused = self.hub.call("transaction/bet", bet)
+            answer(refused, status)
+            rb = self.tx("rhea", "rollback", tx + "-rb", rnd, ref=tx)
+            first = self.hub.call("transaction/rollback", rb)
+            a = answer(first, "RS_OK")
+            assert (a["user"], a["balance"], a["currency"], a["request_uuid"]) == \
+                (rhea["id"], 500 * EUR, "EUR", rb["request_uuid"]), (status, a)
+            if status == "RS_ERROR_USER_DISABLED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{rhea['id']}/unblock",
+                                       {"reason": "ok"}), 200)
+            self.replay_same("transaction/rollback", rb, first)
+            a = answer(self.rollback("rhea", tx + "-rb2", rnd, tx), "RS_OK")
+            assert a["balance"] == 500 * EUR, (status, a)
+            self.replay_same("transaction/bet", bet, refused)
+            self.unchanged(lambda: answer(self.bet("rhea", tx, rnd, 50 * EUR),
+                                          "RS_ERROR_DUPLICATE_TRANSACTION"))
+            assert money_digest(self.env.db, ledger) == before, status
+        # (the block ended rhea's web session: her balance as Hub88 sees it)
+        assert answer(self.balance("rhea"), "RS_OK")["balance"] == 500 * EUR
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -852,6 +894,10 @@ def main():
          "open): RS_OK as always, the cash share to the brand's unclaimed funds, the bonus "
          "share forfeited, audited and announced; the replay's bytes unchanged",
          run.erased_late_win),
+        ("a rollback of a refused bet (not enough money, invalid game, limit reached, user "
+         "disabled): RS_OK with the balance, nothing moves, replayed byte for byte; the bet's "
+         "retry stays refused (its stored answer; other content RS_ERROR_DUPLICATE_TRANSACTION)",
+         run.rollback_of_refused_bet),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

@@ -1224,6 +1224,65 @@ class Run:
         assert self.money_state() == state
         assert [len(x) for x in unclaimed_records(self.env.db, olga)] == [1, 1]
 
+    def rollback_of_refused_bet(self):
+        """A bet refused with a final, stored refusal (insufficient funds, a game other
+        than the launched one, above the game's limit, a blocked player) took nothing:
+        its rollback is accepted as the rollback of a bet never placed (200,
+        "bet_found":false, nothing moves), its replay is that answer byte for byte, a
+        second rollback of it is the same 200, and the bet retried under its id stays
+        refused: with the same content the first refusal byte for byte, with other
+        content (affordable, playable) IDEMPOTENCY_CONFLICT. No step moves money."""
+        c = Client(self.env, "127.0.3.24")
+        email = "rita@example.com"
+        rita = self.players["rita"] = register_player(c, "alpha", email)
+        r = expect(c.call("POST", "/v1/player/login",
+                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+        self.access["rita"] = r["access_token"]
+        self.tokens["rita"] = self.launch("rita")
+        self.fund(rita, "cash", "5.00")
+
+        def money():
+            return (self.ledger_rows(), live_balances(self.env.db))
+
+        cases = [  # (tx, round, bet fields, status, code)
+            ("rr-b1", "rr-r1", {"amount": "9.00"}, 422, "INSUFFICIENT_FUNDS"),
+            ("rr-b2", "rr-r2", {"amount": "1.00", "game": "slot2"}, 422, "GAME_MISMATCH"),
+            ("rr-b3", "rr-r3", {"amount": "100.01"}, 422, "BET_LIMIT"),
+            ("rr-b4", "rr-r4", {"amount": "1.00"}, 403, "PLAYER_BLOCKED"),
+        ]
+        for tx, rnd, fields, status, code in cases:
+            kw = dict(fields)
+            amount = kw.pop("amount")
+            if code == "PLAYER_BLOCKED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{rita}/block",
+                                       {"reason": "test"}), 200)
+            before = money()
+            refused = self.bet("rita", tx, rnd, amount, **kw)
+            assert refused.status == status and refused.json()["error"]["code"] == code, refused.body
+            assert refused.json()["cash"] == "5.00", refused.body
+            rb = self.rollback("rita", tx + "-rb", rnd, tx)
+            assert rb.status == 200 and self.signed_ok(rb), (code, rb.body)
+            a = rb.json()
+            assert (a["status"], a["bet_found"], a["cash"], a["balance"], a["cash_part"],
+                    a["bonus_part"]) == ("OK", False, "5.00", "5.00", "0.00", "0.00"), (code, a)
+            if code == "PLAYER_BLOCKED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{rita}/unblock",
+                                       {"reason": "ok"}), 200)
+            again = self.rollback("rita", tx + "-rb", rnd, tx)
+            assert (again.status, again.body, again.header("x-pitboss-signature")) == \
+                (rb.status, rb.body, rb.header("x-pitboss-signature")), (code, again.body)
+            second = self.rollback("rita", tx + "-rb2", rnd, tx)
+            assert second.status == 200 and second.json()["bet_found"] is False, second.body
+            retry = self.bet("rita", tx, rnd, amount, **kw)
+            assert (retry.status, retry.body, retry.header("x-pitboss-signature")) == \
+                (refused.status, refused.body, refused.header("x-pitboss-signature")), \
+                (code, retry.body)
+            other = self.bet("rita", tx, rnd, "0.50")  # rita can stake it, on slot1
+            assert other.status == 409 and \
+                other.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT", (code, other.body)
+            assert money() == before, code
+        assert self.balance("rita")["cash"] == "5.00"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1285,6 +1344,10 @@ def main():
         ("an erased player's late win on a round idle 30 days (erasure refused while it was "
          "open): 200 as always, the cash share to the brand's unclaimed funds, the bonus share "
          "forfeited, audited and announced; the replay's bytes unchanged", run.erased_late_win),
+        ("a rollback of a refused bet (insufficient funds, game mismatch, bet limit, blocked "
+         "player): 200 bet_found false, nothing moves, replayed byte for byte; the bet's retry "
+         "stays refused (its stored refusal; other content IDEMPOTENCY_CONFLICT)",
+         run.rollback_of_refused_bet),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
