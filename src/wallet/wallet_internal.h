@@ -41,4 +41,9 @@ struct pb_wallet {
 pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
                            pb_funding_policy *out);
 
+/* game.c, for game_submit.c: the request's hash (op->priv.request_hash), and the
+ * ledger command that decides an operation (ctx: the pb_wallet_op). */
+void pb_wallet_request_hash(const pb_wallet_op *op, uint8_t out[32]);
+pb_err pb_wallet_game_command(pb_ledger_tx *tx, void *ctx);
+
 #endif
