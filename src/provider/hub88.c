@@ -51,6 +51,9 @@
  *     to refund. A rollback of a bet that was refused (its status stored, it
  *     debited nothing) is the same RS_OK, moving nothing; the bet's retry gets
  *     its stored refusal (the wallet core's rule, the native protocol's too);
+ *     a refused bet is its user's: a rollback by another user naming it is
+ *     answered as one naming that user's placed bet (RS_ERROR_UNKNOWN, below),
+ *     recording nothing;
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is
