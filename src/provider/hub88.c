@@ -51,6 +51,17 @@
  *     to refund. A rollback of a bet that was refused (its status stored, it
  *     debited nothing) is the same RS_OK, moving nothing; the bet's retry gets
  *     its stored refusal (the wallet core's rule, the native protocol's too);
+ *     a second rollback under a new transaction_uuid is RS_OK again for a
+ *     transaction never placed (a fact that stays true: nothing was taken,
+ *     nothing moves) and RS_ERROR_TRANSACTION_ROLLED_BACK for a bet placed and
+ *     already refunded (the refund was paid under the first rollback's id;
+ *     another RS_OK would read as a second one). The reference names the
+ *     status but not this case; both answers are final, so Hub88 stops
+ *     retrying either way (docs/native-protocol.md says the same of the
+ *     native protocol);
+ *     a refused bet is its user's: a rollback by another user naming it is
+ *     answered as one naming that user's placed bet (RS_ERROR_UNKNOWN, below),
+ *     recording nothing;
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is

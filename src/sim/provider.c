@@ -366,30 +366,35 @@ static void play_round(worker *w, sim_player *pl)
         else
             close_round(w, pl, round, cl);
     } else if (kind < 72) { /* the provider cancels the bet */
-        if (bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK)
+        if (bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK) {
             rollback(w, pl, round, rb, b1, stake, NULL);
-        close_round(w, pl, round, cl);
+            close_round(w, pl, round, cl);
+        }
     } else if (kind < 77) { /* the rollback overtakes its bet: the bet is then refused */
         rollback(w, pl, round, rb, b1, 0, NULL);
         bet(w, pl, round, b1, stake, 0, "TRANSACTION_ROLLED_BACK");
-        close_round(w, pl, round, cl);
+        /* no close: the player has no accepted bet on the round, so there is no
+         * round of theirs to close (ROUND_NOT_FOUND, an answer not stored) */
     } else if (kind < 82) { /* a rollback after the round's win is refused */
-        if (bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK &&
-            win(w, pl, round, wn, b1, pick_payout(pl, stake), 0, NULL) == OUT_OK)
+        bool placed = bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK;
+        if (placed && win(w, pl, round, wn, b1, pick_payout(pl, stake), 0, NULL) == OUT_OK)
             rollback(w, pl, round, rb, b1, stake, "ROUND_HAS_WIN");
-        close_round(w, pl, round, cl);
+        if (placed)
+            close_round(w, pl, round, cl);
     } else if (kind < 87) { /* a win on a rolled-back bet is refused */
-        if (bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK &&
-            rollback(w, pl, round, rb, b1, stake, NULL) == OUT_OK)
+        bool placed = bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK;
+        if (placed && rollback(w, pl, round, rb, b1, stake, NULL) == OUT_OK)
             win(w, pl, round, wn, b1, stake, 1, "TRANSACTION_ROLLED_BACK");
-        close_round(w, pl, round, cl);
+        if (placed)
+            close_round(w, pl, round, cl);
     } else if (kind < 92) { /* an instant game: the bet closes the round; more is refused */
         if (bet(w, pl, round, b1, stake, 1, NULL) == OUT_OK)
             bet(w, pl, round, b2, pick_stake(r, pl), -1, "ROUND_CLOSED");
     } else { /* a win that leaves the round open, then the explicit close */
-        if (bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK)
+        if (bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK) {
             win(w, pl, round, wn, b1, pick_payout(pl, stake), 0, NULL);
-        close_round(w, pl, round, cl);
+            close_round(w, pl, round, cl);
+        }
     }
 }
 

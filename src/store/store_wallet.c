@@ -69,3 +69,9 @@ pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
 {
     return c->be->wallet->round_tokens(c, provider, round_id, player, token_hash, recorded, match);
 }
+
+pb_store_rc pb_store_wallet_round_has_bets(pb_store_conn *c, const char *provider,
+                                           const char *round_id, const char *player, bool *has)
+{
+    return c->be->wallet->round_has_bets(c, provider, round_id, player, has);
+}

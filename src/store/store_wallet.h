@@ -122,6 +122,10 @@ pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
                                          const char *round_id, const char *player,
                                          const uint8_t token_hash[32], size_t *recorded,
                                          bool *match);
+/* Whether player has an accepted bet (wallet_op kind 1, result OK; 0030's
+ * index) on provider's round round_id: *has. OK or an error. */
+pb_store_rc pb_store_wallet_round_has_bets(pb_store_conn *c, const char *provider,
+                                           const char *round_id, const char *player, bool *has);
 /* player's round round_id of provider: NOT_FOUND, or OK with *out. */
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
                                       const char *player, pb_store_wallet_round *out);
@@ -151,6 +155,8 @@ struct pb_store_wallet_ops {
     pb_store_rc (*round_tokens)(pb_store_conn *c, const char *provider, const char *round_id,
                                 const char *player, const uint8_t token_hash[32], size_t *recorded,
                                 bool *match);
+    pb_store_rc (*round_has_bets)(pb_store_conn *c, const char *provider, const char *round_id,
+                                  const char *player, bool *has);
 };
 
 extern const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops;

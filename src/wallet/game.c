@@ -124,7 +124,8 @@ static bool same_request(const pb_wallet_op *op, const pb_store_wallet_op *prev)
  * every final refusal, the wallet's own and the adapter's (op->refusal) alike,
  * so a replayed request cannot get another answer later (a player unblocked, a
  * game or its provider switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
- * the bet may still arrive; ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
+ * the bet may still arrive; ROUND_NOT_FOUND: a close before its round's first
+ * bet; ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
  * the failures of ours (INTERNAL, STORE_UNAVAILABLE: nothing happened; they
  * never get here as a refusal, check_shape refuses them). */
 static bool decided(pb_err e)
@@ -601,6 +602,21 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
     if (e != PB_OK || op->result != PB_OK)
         return e;
     if (!found) {
+        /* No placed bet of that id (a rare path: this read costs the common one
+         * nothing). Its operation row may still be another player's: a bet of
+         * theirs that was refused (bet_get sees placed bets only), or another
+         * operation of theirs. That is answered as a rollback of another player's
+         * placed bet is (ROUND_MISMATCH, not stored) and writes nothing: a
+         * tombstone under this player would be a record of a bet that is not
+         * theirs, on another player's transaction id. */
+        pb_store_wallet_owner other;
+        pb_store_rc orc = pb_store_wallet_owner_get(c, op->provider, op->bet_tx_id, NULL, &other);
+        if (orc != PB_STORE_OK && orc != PB_STORE_NOT_FOUND)
+            return PB_ERR_INTERNAL;
+        if (orc == PB_STORE_OK && strcmp(other.player, op->player) != 0) {
+            op->result = PB_ERR_ROUND_MISMATCH;
+            return PB_OK;
+        }
         /* never seen: remember it, so that the bet is refused if it arrives later */
         memset(&bet, 0, sizeof bet);
         pb_strlcpy(bet.provider, op->provider, sizeof bet.provider);
@@ -653,10 +669,24 @@ static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
     int64_t now = pb_ledger_tx_now(tx);
     pb_store_wallet_round round; /* the player's own round of this id */
     pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
-    if (rc == PB_STORE_NOT_FOUND)
+    if (rc == PB_STORE_NOT_FOUND) {
+        /* No row: a round with bets only, or none of this player's at all. A
+         * close of a round the player has no accepted bet on closes nothing:
+         * ROUND_NOT_FOUND, not stored (a bet still in flight may arrive: the
+         * retry then closes it), nothing written. A closed row under this player
+         * would refuse their later bets on that id, and a token could close round
+         * ids it never played. */
+        bool has = false;
+        if (!is_ok(pb_store_wallet_round_has_bets(c, op->provider, op->round_id, op->player, &has)))
+            return PB_ERR_INTERNAL;
+        if (!has) {
+            op->result = PB_ERR_ROUND_NOT_FOUND;
+            return PB_OK;
+        }
         new_round(op, &round, now);
-    else if (!is_ok(rc))
+    } else if (!is_ok(rc)) {
         return PB_ERR_INTERNAL;
+    }
     round.closed = true;
     round.updated_at = now;
     if (!is_ok(pb_store_wallet_round_put(c, &round)))

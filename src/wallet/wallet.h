@@ -36,7 +36,8 @@
  * on or the provider switched back on (a Hub88 request carries no timestamp:
  * it can be replayed at any time).
  * Not stored, decided again on a retry: BET_NOT_FOUND (the bet may still
- * arrive), ROUND_MISMATCH, IDEMPOTENCY_CONFLICT, refusals before the wallet
+ * arrive), ROUND_NOT_FOUND (a close before the round's first bet),
+ * ROUND_MISMATCH, IDEMPOTENCY_CONFLICT, refusals before the wallet
  * (signature, parsing, an unknown token: no player to store them for), and
  * never our failures (INTERNAL, STORE_UNAVAILABLE: nothing happened, the
  * retry must be able to succeed). The same transaction id with a different
@@ -55,10 +56,15 @@
  * bet not rolled back; when the win names a game, the bet's, else GAME_MISMATCH,
  * stored) and pays into cash and bonus in the bet's proportions. A rollback names a bet
  * and refunds exactly its split; a rollback of a bet never seen is recorded (a
- * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK;
+ * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK,
+ * unless the id is another player's operation (a bet of theirs that was refused):
+ * ROUND_MISMATCH, as for another player's placed bet, nothing written;
  * a rollback when the player's round already has a win is refused with
  * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
- * ROUND_CLOSED. Wins and rollbacks need
+ * ROUND_CLOSED. A round close closes the player's round when it has a row (a
+ * win paid, closed before) or an accepted bet of theirs; a round id the player
+ * has no accepted bet on is ROUND_NOT_FOUND (not stored, nothing written: one
+ * player's token cannot close a round id it never played). Wins and rollbacks need
  * no live launch token (the adapter does not check expiry for them), nor any
  * launch at all: launches are pruned 30 days after they expire, and a win or
  * rollback of a bet the wallet knows is still accepted then, for the bet's

@@ -842,6 +842,42 @@ class Run:
         # (the block ended rhea's web session: her balance as Hub88 sees it)
         assert answer(self.balance("rhea"), "RS_OK")["balance"] == 500 * EUR
 
+    def foreign_ids(self):
+        """A rollback with one user's token naming a bet of another user's that was
+        refused is answered as the rollback of that user's placed bet is
+        (RS_ERROR_UNKNOWN with the caller's balance, not stored) and writes nothing (no
+        record under the caller's name); the bet's own user's rollback of it is still
+        RS_OK. A second rollback (a new transaction_uuid): of a bet never placed RS_OK
+        again, of a bet placed and rolled back RS_ERROR_TRANSACTION_ROLLED_BACK (stored:
+        its replay is the same answer)."""
+        sven = self.player("sven", cash="5.00")
+        rhea = self.players["rhea"]
+        answer(self.bet("rhea", "fx-b1", "fx-r1", 900 * EUR), "RS_ERROR_NOT_ENOUGH_MONEY")
+        for tx in ("fx-rb1", "fx-rb1"):  # not stored: decided again, nothing written
+            a = self.unchanged(lambda tx=tx: answer(self.rollback("sven", tx, "fx-r1", "fx-b1"),
+                                                    "RS_ERROR_UNKNOWN"))
+            assert (a["user"], a["balance"]) == (sven["id"], 500 * EUR), a
+        # ... as sven's rollback of a placed bet of hers is
+        answer(self.bet("rhea", "fx-b2", "fx-r2", 100 * EUR), "RS_OK")
+        a = self.unchanged(lambda: answer(self.rollback("sven", "fx-rb2", "fx-r2", "fx-b2"),
+                                          "RS_ERROR_UNKNOWN"))
+        assert a["balance"] == 500 * EUR, a
+        # her own rollback of her refused bet: RS_OK, nothing moves
+        a = answer(self.rollback("rhea", "fx-rb1r", "fx-r1", "fx-b1"), "RS_OK")
+        assert a["balance"] == 400 * EUR, a
+        self.unchanged(lambda: answer(self.rollback("sven", "fx-rb1s", "fx-r1", "fx-b1"),
+                                      "RS_ERROR_UNKNOWN"))
+        # a second rollback of a bet rolled back, and of one never placed
+        a = answer(self.rollback("rhea", "fx-rb2", "fx-r2", "fx-b2"), "RS_OK")
+        assert a["balance"] == 500 * EUR, a
+        body = self.tx("rhea", "rollback", "fx-rb2b", "fx-r2", ref="fx-b2")
+        first = self.hub.call("transaction/rollback", body)
+        a = answer(first, "RS_ERROR_TRANSACTION_ROLLED_BACK")
+        assert a["balance"] == 500 * EUR, a
+        self.replay_same("transaction/rollback", body, first)
+        for tx in ("fx-rb3", "fx-rb3b"):
+            answer(self.rollback("rhea", tx, "fx-r3", "fx-b3"), "RS_OK")
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -898,6 +934,9 @@ def main():
          "disabled): RS_OK with the balance, nothing moves, replayed byte for byte; the bet's "
          "retry stays refused (its stored answer; other content RS_ERROR_DUPLICATE_TRANSACTION)",
          run.rollback_of_refused_bet),
+        ("another user's refused bet: a rollback naming it is RS_ERROR_UNKNOWN as for their "
+         "placed bet, nothing written; a second rollback: RS_OK for a bet never placed, "
+         "RS_ERROR_TRANSACTION_ROLLED_BACK (stored) for one rolled back", run.foreign_ids),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

@@ -621,11 +621,18 @@ class Run:
         assert r.status == 200, r.body
 
     def round_closed(self):
+        self.fund(self.players["bob"], "cash", "2.00")
+        r = self.bet("bob", "b-rc-b1", "b-rc", "1.00")
+        assert r.status == 200, r.body
         r = self.post("round/close", {"token": self.tokens["bob"], "transaction_id": "b-close",
                                       "round_id": "b-rc"})
-        assert r.status == 200, r.body
+        assert r.status == 200 and r.json()["cash_part"] == "0.00", r.body
         r = self.bet("bob", "b-7", "b-rc", "1.00")
         assert r.status == 409 and r.json()["error"]["code"] == "ROUND_CLOSED", r.body
+        # closing it again is the same 200 (a new transaction id, the round already closed)
+        r = self.post("round/close", {"token": self.tokens["bob"], "transaction_id": "b-close2",
+                                      "round_id": "b-rc"})
+        assert r.status == 200, r.body
 
     def shared_round_ids(self):
         """Two players on one round id, as a live table's provider sends it: each has a
@@ -1019,9 +1026,14 @@ class Run:
         self.fund(self.players["alice"], "cash", "2.00")
         r = self.bet("alice", "rf-a1", "rf-ar1", "1.00")
         assert r.status == 200, r.body
-        r = self.post("round/close", {"token": self.tokens["quin"], "transaction_id": "rf-c1",
-                                      "round_id": "rf-closed"})
-        assert r.status == 200, r.body
+        # (a close needs a bet of his on the round, and a bet money he has not got: the
+        # closed round is written as a close of a round with bets leaves it)
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
+                    "created_at, updated_at) VALUES ('studio', 'rf-closed', ?, 'slot1', 0, 1, 1, 1)",
+                    (self.players["quin"],))
+        con.commit()
+        con.close()
         r = self.rollback("quin", "rf-rb0", "rf-r0", "rf-b0")
         assert r.status == 200 and r.json()["bet_found"] is False, r.body
         expired = self.launch("olga")
@@ -1062,6 +1074,8 @@ class Run:
             ("rollback", {"currency": "USD"}, 422, "CURRENCY_MISMATCH", True),
             ("rollback", {"transaction_id": "rf-a1"}, 409, "IDEMPOTENCY_CONFLICT", False),
             ("round/close", {"token": "nope" * 10}, 401, "TOKEN_INVALID", False),
+            # olga's bets on rf-r1 were all refused: no round of hers to close
+            ("round/close", {}, 404, "ROUND_NOT_FOUND", False),
         ]
         bodies = {"bet": bet, "win": win, "rollback": rb,
                   "round/close": {"token": tok, "round_id": "rf-r1"}}
@@ -1283,6 +1297,97 @@ class Run:
             assert money() == before, code
         assert self.balance("rita")["cash"] == "5.00"
 
+    def foreign_ids(self):
+        """One player's token and another player's ids. Sam's rollback naming a bet of
+        rita's that was refused is answered as his rollback of her placed bet is (422
+        ROUND_MISMATCH, not stored) and writes nothing (no tombstone under sam's name);
+        her own rollback of it is still the 200 "bet_found":false. Sam's close of a round
+        id he has no accepted bet on (none at all, rita's, or only refused ones) is 404
+        ROUND_NOT_FOUND, not stored, and writes nothing: rita's bets on that id are
+        taken after it, and her own close of her round closes it. A second rollback (a new
+        transaction id): of a bet never placed 200 "bet_found":false again, of a bet
+        placed and rolled back 409 TRANSACTION_ROLLED_BACK (stored, byte for byte)."""
+        c = Client(self.env, "127.0.3.25")
+        email = "sam@example.com"
+        sam = self.players["sam"] = register_player(c, "alpha", email)
+        r = expect(c.call("POST", "/v1/player/login",
+                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+        self.access["sam"] = r["access_token"]
+        self.tokens["sam"] = self.launch("sam")
+        self.fund(sam, "cash", "4.00")
+        rita = self.balance("rita")["cash"]
+
+        def nothing_written(fn):
+            before = self.db_rows()
+            out = fn()
+            diff = self.db_diff(before, self.db_rows())
+            assert not diff, f"wrote {diff}"
+            return out
+
+        def refused(r, status, code, cash):
+            assert r.status == status and self.signed_ok(r), r.body
+            a = r.json()
+            assert (a["error"]["code"], a["cash"]) == (code, cash), r.body
+
+        # 1. another player's refused bet
+        r = self.bet("rita", "fx-b1", "fx-r1", "99.00")
+        refused(r, 422, "INSUFFICIENT_FUNDS", rita)
+        r = nothing_written(lambda: self.rollback("sam", "fx-rb1", "fx-r1", "fx-b1"))
+        refused(r, 422, "ROUND_MISMATCH", "4.00")
+        r = nothing_written(lambda: self.rollback("sam", "fx-rb1", "fx-r1", "fx-b1"))
+        refused(r, 422, "ROUND_MISMATCH", "4.00")  # decided again: still nothing
+        # ... as sam's rollback of a placed bet of hers is
+        r = self.bet("rita", "fx-b2", "fx-r2", "1.00")
+        assert r.status == 200, r.body
+        r = nothing_written(lambda: self.rollback("sam", "fx-rb2", "fx-r2", "fx-b2"))
+        refused(r, 422, "ROUND_MISMATCH", "4.00")
+        # her own rollback of her refused bet: as before
+        r = self.rollback("rita", "fx-rb1r", "fx-r1", "fx-b1")
+        assert r.status == 200 and r.json()["bet_found"] is False, r.body
+        r = nothing_written(lambda: self.rollback("sam", "fx-rb1s", "fx-r1", "fx-b1"))
+        refused(r, 422, "ROUND_MISMATCH", "4.00")
+
+        # 2. sam closes round ids he never played
+        def close(who, tx, rnd):
+            return self.post("round/close", {"token": self.tokens[who], "transaction_id": tx,
+                                             "round_id": rnd})
+        for tx, rnd in (("fx-c3", "fx-r3"),   # nobody's yet
+                        ("fx-c2", "fx-r2"),   # rita's (a placed bet)
+                        ("fx-c1", "fx-r1")):  # rita's refused bet only
+            r = nothing_written(lambda tx=tx, rnd=rnd: close("sam", tx, rnd))
+            refused(r, 404, "ROUND_NOT_FOUND", "4.00")
+        r = self.bet("rita", "fx-b3", "fx-r3", "1.00")
+        assert r.status == 200, r.body
+        r = nothing_written(lambda: close("sam", "fx-c3", "fx-r3"))  # retried: decided again
+        refused(r, 404, "ROUND_NOT_FOUND", "4.00")
+        r = self.bet("rita", "fx-b4", "fx-r3", "1.00")
+        assert r.status == 200, r.body
+        # her own close of her round (bets only so far) closes it
+        r = close("rita", "fx-c3r", "fx-r3")
+        assert r.status == 200 and r.json()["status"] == "OK", r.body
+        r = self.bet("rita", "fx-b5", "fx-r3", "1.00")
+        assert r.status == 409 and r.json()["error"]["code"] == "ROUND_CLOSED", r.body
+        # sam's bet on that id is on his own round, still open; now his close closes it
+        r = self.bet("sam", "fx-b6", "fx-r3", "1.00")
+        assert r.status == 200 and r.json()["cash"] == "3.00", r.body
+        r = close("sam", "fx-c3", "fx-r3")  # the same request, now with a round to close
+        assert r.status == 200, r.body
+        rows = self.env.rows("SELECT player, closed FROM wallet_round WHERE round_id LIKE 'fx-%' "
+                             "ORDER BY player")
+        assert sorted(rows) == sorted([(self.players["rita"], 1), (sam, 1)]), rows
+
+        # 3. a second rollback under a new transaction id
+        r = self.rollback("sam", "fx-rb6", "fx-r3", "fx-b6")
+        assert r.status == 200 and r.json()["cash"] == "4.00", r.body
+        first = self.rollback("sam", "fx-rb6b", "fx-r3", "fx-b6")
+        refused(first, 409, "TRANSACTION_ROLLED_BACK", "4.00")
+        again = self.rollback("sam", "fx-rb6b", "fx-r3", "fx-b6")
+        assert (again.status, again.body) == (first.status, first.body), again.body
+        for tx in ("fx-rb7", "fx-rb7b"):  # a bet never seen: the same 200 each time
+            r = self.rollback("sam", tx, "fx-r7", "fx-b7")
+            assert r.status == 200 and r.json()["bet_found"] is False, r.body
+        assert self.balance("sam")["cash"] == "4.00"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1348,6 +1453,11 @@ def main():
          "player): 200 bet_found false, nothing moves, replayed byte for byte; the bet's retry "
          "stays refused (its stored refusal; other content IDEMPOTENCY_CONFLICT)",
          run.rollback_of_refused_bet),
+        ("another player's ids: a rollback naming a bet of theirs that was refused is "
+         "ROUND_MISMATCH as for their placed bet, a close of a round id without an accepted "
+         "bet of the caller's ROUND_NOT_FOUND, nothing written; a second rollback: 200 "
+         "bet_found false for a bet never placed, TRANSACTION_ROLLED_BACK for one rolled back",
+         run.foreign_ids),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -372,6 +372,31 @@ static pb_store_rc round_tokens(pb_store_conn *base, const char *provider, const
     return r;
 }
 
+/* Whether player has an accepted bet on provider's round round_id: one probe
+ * of 0030's partial index (its condition repeated). */
+static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, const char *round_id,
+                                  const char *player, bool *has)
+{
+    sq_conn *c = SQ(base);
+    *has = false;
+    sqlite3_stmt *st = sq_stmt_sql(c,
+                                   "SELECT 1 FROM wallet_op WHERE provider=?1 AND round_id=?2 AND "
+                                   "player=?3 AND kind=1 AND result='OK' LIMIT 1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, round_id);
+    sqr_bind_text(st, 3, player);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *has = true;
+        rc = SQLITE_DONE;
+    }
+    pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
@@ -384,4 +409,5 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .owner_get = owner_get,
     .round_owners = round_owners,
     .round_tokens = round_tokens,
+    .round_has_bets = round_has_bets,
 };

@@ -5,8 +5,9 @@
  * (src/wallet/game.c, driven as a protocol adapter drives it): bets that open,
  * join and close rounds, some larger than the money there is; wins, zero wins
  * and wins that close the round; rollbacks, of bets placed, rolled back already,
- * won, or never seen (a later bet with that id must be refused); round closes;
- * operations naming another player's bet, or a round id the other player uses
+ * won, or never seen (a later bet with that id must be refused); round closes
+ * (of a round without a bet of the player's: ROUND_NOT_FOUND, nothing written);
+ * operations naming another player's bet (placed or refused), or a round id the other player uses
  * too (their own round of that id); every one of them sent again
  * as it was (a duplicate) or changed (a conflict); money put on cash and bonus
  * in between; restarts of the ledger, half of them crashes (the wallet goes on
@@ -69,6 +70,7 @@ typedef struct mtx {  /* what is known under a transaction id */
 typedef struct mround {
     bool row; /* a round row exists (a bet that closed it, a win, a close) */
     bool closed, has_win;
+    bool bets; /* the player has an accepted bet on it (rolled back since or not) */
 } mround;
 
 typedef struct gm {
@@ -193,12 +195,17 @@ static void predict(const pb_wallet_op *op, expect *e)
         e->dbonus = -e->bonus_part;
         e->bet_tx = tx_of(op->tx_id);
         e->bet_state = B_PLACED;
+        r.bets = true;
         if (op->close_round)
             r.row = r.closed = true;
         e->round_after = r;
         return;
     }
     if (op->kind == PB_WALLET_ROUND_CLOSE) {
+        if (!r.row && !r.bets) { /* no round of the player's: nothing to close */
+            e->result = PB_ERR_ROUND_NOT_FOUND;
+            return;
+        }
         r.row = r.closed = true;
         e->round_after = r;
         return;
@@ -238,6 +245,10 @@ static void predict(const pb_wallet_op *op, expect *e)
         return;
     }
     /* rollback */
+    if (bet->bet == B_NONE && bet->stored && player_of(&bet->req) != p) {
+        e->result = PB_ERR_ROUND_MISMATCH; /* another player's operation (a refused bet) */
+        return;
+    }
     if (bet->bet == B_NONE || bet->bet == B_TOMBSTONE) {
         e->bet_unknown = true;
         e->bet_state = B_TOMBSTONE;
