@@ -127,6 +127,50 @@ class World:
                                     f"want 401 {want}, got {resp.status} {got}")
         return not problems or "\n".join(problems)
 
+    def every_401_has_a_challenge(self):
+        """RFC 9110 §15.5.2: every 401 carries WWW-Authenticate, not only the
+        authorizer's: the logins' CREDENTIALS_INVALID and TOTP_*, the refreshes'
+        TOKEN_INVALID and REFRESH_REUSED, a PSP webhook's SIGNATURE_INVALID."""
+        bearer = 'Bearer realm="pitboss"'
+        invalid = bearer + ', error="invalid_token"'
+        pc, root = self.player, self.root
+        # a member of its own for the reused refresh token (reuse revokes its family)
+        m = create_staff(self.env, root, "m@example.com", "admin", "127.0.0.13",
+                         all_brands=True).activate("Blue-Falcon-3-Xy")
+        old_refresh = m.refresh_token
+        m.refresh()
+        cases = [
+            ("player login, wrong password", "CREDENTIALS_INVALID", bearer,
+             pc.call("POST", "/v1/player/login", {"brand": "alpha", "email": "p@example.com",
+                                                  "password": "wrong-pass-000"}, check=False)),
+            ("staff login, wrong password", "CREDENTIALS_INVALID", bearer,
+             root.client.call("POST", "/v1/admin/login", {"email": root.email,
+                                                          "password": "wrong-pass-000"},
+                              check=False)),
+            ("staff login without the TOTP code", "TOTP_REQUIRED", bearer, root.login(False)),
+            ("staff login, wrong TOTP code", "TOTP_INVALID", bearer,
+             root.client.call("POST", "/v1/admin/login", {"email": root.email,
+                                                          "password": root.password,
+                                                          "totp": "000000" if root.secret else ""},
+                              check=False)),
+            ("player refresh, unknown token", "TOKEN_INVALID", invalid,
+             pc.call("POST", "/v1/player/refresh", {"refresh_token": "x" * 43}, check=False)),
+            ("staff refresh, token used twice", "REFRESH_REUSED", invalid,
+             m.client.call("POST", "/v1/admin/refresh", {"refresh_token": old_refresh},
+                           check=False)),
+            ("PSP webhook, bad signature", "SIGNATURE_INVALID", 'Signature realm="pitboss"',
+             pc.call("POST", "/v1/cashier/webhooks/sandbox", raw=b"{}",
+                     headers={"X-Sandbox-Signature": "t=1,v1=00"}, check=False)),
+        ]
+        problems = []
+        for what, code, want, r in cases:
+            got = r.json()["error"]["code"] if r.status >= 400 else "-"
+            www = r.headers.get("www-authenticate")
+            if (r.status, got, www) != (401, code, want):
+                problems.append(f"{what}: want 401 {code} with WWW-Authenticate {want!r}, "
+                                f"got {r.status} {got} with {www!r}")
+        return not problems or "\n".join(problems)
+
     def admin_routes_refuse_players(self):
         problems = []
         for r in live_routes(self.binary):
@@ -186,7 +230,7 @@ def main():
         print("1..0 # SKIP usage: test_auth_security.py PATH/TO/pitboss")
         sys.exit(1)
     binary = os.path.abspath(sys.argv[1])
-    tap = Tap(5)
+    tap = Tap(6)
     env = Env(binary)
     w = World(env, binary)
     try:
@@ -200,6 +244,8 @@ def main():
                  "(401 TOKEN_INVALID)", w.player_routes_refuse_staff)
         tap.case("every /v1/admin/ route with a permission refuses a player token "
                  "(401 TOKEN_INVALID)", w.admin_routes_refuse_players)
+        tap.case("every 401 outside the authorizer (logins, TOTP, refreshes, a webhook's "
+                 "signature) carries WWW-Authenticate", w.every_401_has_a_challenge)
         tap.case("an admin disabled while their request waits for the write lock: the change "
                  "is refused (401 SESSION_REVOKED with its WWW-Authenticate), nothing written",
                  w.stale_authorization)
