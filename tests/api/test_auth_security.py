@@ -127,6 +127,41 @@ class World:
                                     f"want 401 {want}, got {resp.status} {got}")
         return not problems or "\n".join(problems)
 
+    def blocked_player_is_forbidden(self):
+        """A blocked player is authenticated but forbidden: every "player" route
+        answers their token 403 PLAYER_BLOCKED (the registry's status), and the
+        OpenAPI document lists it under 403 of each (Client.call checks the
+        answer against it; the document had it under 401 on 16 routes, and the
+        originals' routes had no 403 at all). No challenge: not a 401."""
+        pc = Client(self.env, "127.0.0.14")
+        pid = register_player(pc, "alpha", "blocked@example.com")
+        token = expect(pc.call("POST", "/v1/player/login",
+                               {"brand": "alpha", "email": "blocked@example.com",
+                                "password": "Player-pass-77"}), 200)["access_token"]
+        # the row as a block leaves it, the session kept (the admin block also ends the
+        # sessions: then SESSION_REVOKED; the authorizer's own status check is what
+        # answers here, as it does for a block that lands between two requests)
+        db = sqlite3.connect(self.env.db, timeout=30)
+        try:
+            db.execute("UPDATE player SET status='blocked' WHERE public_id=?", (pid,))
+            db.commit()
+        finally:
+            db.close()
+        problems = []
+        for r in live_routes(self.binary):
+            if r["permission"] != "player":
+                continue
+            try:
+                resp = pc.call(r["method"], concrete(r["pattern"]), token=token)
+            except AssertionError as e:  # not documented
+                problems.append(f"{r['name']}: {e}")
+                continue
+            got = resp.json()["error"]["code"] if resp.status >= 400 else "-"
+            if (resp.status, got) != (403, "PLAYER_BLOCKED") or "www-authenticate" in resp.headers:
+                problems.append(f"{r['name']}: want 403 PLAYER_BLOCKED without a challenge, got "
+                                f"{resp.status} {got} {resp.headers.get('www-authenticate')!r}")
+        return not problems or "\n".join(problems)
+
     def every_401_has_a_challenge(self):
         """RFC 9110 §15.5.2: every 401 carries WWW-Authenticate, not only the
         authorizer's: the logins' CREDENTIALS_INVALID and TOTP_*, the refreshes'
@@ -230,7 +265,7 @@ def main():
         print("1..0 # SKIP usage: test_auth_security.py PATH/TO/pitboss")
         sys.exit(1)
     binary = os.path.abspath(sys.argv[1])
-    tap = Tap(6)
+    tap = Tap(7)
     env = Env(binary)
     w = World(env, binary)
     try:
@@ -244,6 +279,8 @@ def main():
                  "(401 TOKEN_INVALID)", w.player_routes_refuse_staff)
         tap.case("every /v1/admin/ route with a permission refuses a player token "
                  "(401 TOKEN_INVALID)", w.admin_routes_refuse_players)
+        tap.case("a blocked player's token: 403 PLAYER_BLOCKED on every player route, as "
+                 "documented", w.blocked_player_is_forbidden)
         tap.case("every 401 outside the authorizer (logins, TOTP, refreshes, a webhook's "
                  "signature) carries WWW-Authenticate", w.every_401_has_a_challenge)
         tap.case("an admin disabled while their request waits for the write lock: the change "
