@@ -512,7 +512,17 @@ class Run:
 
     def reset_totp(self):
         a, t = self.admin, self.temp
-        r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True, "reset_totp": True}), 200)
+        # a TOTP reset needs a reason, as POST …/totp/reset does: without one (or with
+        # only spaces) it is refused and nothing changes
+        before = fingerprint(self.env.db)
+        expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True, "reset_totp": True}),
+               422, "FIELD_MISSING")
+        expect(a.call("PATCH", f"/v1/admin/staff/{t.id}",
+                      {"active": True, "reset_totp": True, "reason": "  "}), 422, "FIELD_INVALID")
+        assert fingerprint(self.env.db) == before
+        r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}",
+                          {"active": True, "reset_totp": True, "reason": "lost phone, ticket 42"}),
+                   200)
         s = r["staff"]
         assert s["active"] and not s["totp_enrolled"] and s["must_change_password"], s
         # the password goes with the seed: the old one alone opens no setup session
@@ -525,6 +535,7 @@ class Run:
         assert x["scope"] == "setup" and x["totp_enrollment_required"] and x["must_change_password"], x
         e = self.audit(action="staff.update", target_id=t.id, target_kind="staff")[0]
         assert e["after"]["must_change_password"] and r["one_time_password"] not in json.dumps(e), e
+        assert e["reason"] == "lost phone, ticket 42", e
         # without reset_totp, no password in the answer
         r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True}), 200)
         assert "one_time_password" not in r, r
