@@ -239,6 +239,7 @@ pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *cod
 void pb_api_bo_exports_wait(void);
 /* ---- admin_player_more.c: the player page's sessions, notes and rounds (staff) ---- */
 void pb_api_admin_player_sessions(pb_http_request *req, void *app);
+void pb_api_admin_player_sessions_revoke(pb_http_request *req, void *app);
 void pb_api_admin_player_notes_list(pb_http_request *req, void *app);
 void pb_api_admin_player_note_add(pb_http_request *req, void *app);
 void pb_api_admin_player_rounds(pb_http_request *req, void *app);
