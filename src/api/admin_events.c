@@ -15,7 +15,11 @@
  * with the events from now on. catch_up_only=true ends the stream once the
  * backlog is sent. The stream also ends when the access token that opened it
  * expires (an "end" event): the client reconnects with a fresh token and its
- * Last-Event-ID, losing nothing.
+ * Last-Event-ID, losing nothing. The caller is re-checked every
+ * PITBOSS_EVENTS_RECHECK_MS (default 5000) while connected: a session logged out
+ * or revoked, a member disabled or given another role ends the stream with
+ * {"reason":"credentials_revoked"} (checked at connect only, it went on until the
+ * token expired).
  *
  * Beyond max_clients connected streams the answer is 503 EVENT_STREAMS_FULL
  * with Retry-After. Settings: PITBOSS_EVENTS_MAX_CLIENTS (default 1000),
@@ -37,6 +41,7 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "core/log.h"
 #include "events/events.h"
 #include "events/jetstream.h"
 
@@ -61,19 +66,21 @@ static int env_num(const char *name, long long min, long long max, long long def
 
 int pb_api_events_open(pb_api_app *app, char *err, size_t errcap)
 {
-    long long clients, buffer, heartbeat, days, rows;
+    long long clients, buffer, heartbeat, days, rows, recheck;
     if (env_num("PITBOSS_EVENTS_MAX_CLIENTS", 1, 1000000, 1000, &clients, err, errcap) != 0 ||
         env_num("PITBOSS_EVENTS_CLIENT_BUFFER", 4096, 64LL << 20, 256 << 10, &buffer, err,
                 errcap) != 0 ||
         env_num("PITBOSS_EVENTS_HEARTBEAT_MS", 100, 3600000, 15000, &heartbeat, err, errcap) != 0 ||
         env_num("PITBOSS_EVENTS_RETENTION_DAYS", 1, 3650, 7, &days, err, errcap) != 0 ||
-        env_num("PITBOSS_EVENTS_MAX_ROWS", -1, 1LL << 40, 1000000, &rows, err, errcap) != 0)
+        env_num("PITBOSS_EVENTS_MAX_ROWS", -1, 1LL << 40, 1000000, &rows, err, errcap) != 0 ||
+        env_num("PITBOSS_EVENTS_RECHECK_MS", 100, 600000, 5000, &recheck, err, errcap) != 0)
         return -1;
     pb_events_config cfg = {.retention_s = days * 86400,
                             .max_rows = rows,
                             .max_clients = (unsigned)clients,
                             .client_buffer = (size_t)buffer,
-                            .heartbeat_ms = (int)heartbeat};
+                            .heartbeat_ms = (int)heartbeat,
+                            .recheck_ms = (int)recheck};
     app->events = pb_events_open(app->store, &cfg, err, errcap);
     if (!app->events)
         return -1;
@@ -147,6 +154,21 @@ static bool resume_from(pb_http_request *req, int64_t *out)
     return true;
 }
 
+/* The stream's caller as the store is now (pb_events_check_fn; ctx: a copy of
+ * the principal that connected): its session neither revoked nor ended, the
+ * member active with the same role. Any refusal or failed read ends the stream
+ * (the client reconnects and is let in again if still allowed). */
+static bool caller_still_allowed(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f)
+{
+    (void)f; /* the filter follows the role, which may not change without ending this */
+    const pb_principal *p = ctx;
+    pb_err e = pb_identity_principal_check(c, p, now);
+    if (pb_err_http_status(e) >= 500)
+        pb_log(PB_LOG_WARN, "events.recheck", "cannot re-check stream caller %s: %s",
+               p->subject_public_id, pb_err_code(e));
+    return e == PB_OK;
+}
+
 void pb_api_admin_events_stream(pb_http_request *req, void *app_)
 {
     pb_api_app *app = app_;
@@ -217,5 +239,13 @@ void pb_api_admin_events_stream(pb_http_request *req, void *app_)
      * headers leave at once */
     static const char hello[] = "retry: 3000\n: connected\n\n";
     pb_http_stream_write(s, hello, sizeof hello - 1);
-    pb_events_client_add(app->events, s, f, resume, p->access_expires_at, once);
+    pb_principal *who = malloc(sizeof *who); /* no stream rather than one never re-checked */
+    if (!who) {
+        pb_http_stream_release(s);
+        pb_events_client_cancel(app->events);
+        return;
+    }
+    *who = *p;
+    pb_events_client_add(app->events, s, f, resume, p->access_expires_at, once,
+                         caller_still_allowed, who);
 }

@@ -8,6 +8,9 @@
  *   POST /v1/admin/players/{id}/launches/revoke
  *                                         players.block  {reason}: every live game launch
  *                                                        ends now (audited)
+ *   POST /v1/admin/players/{id}/sessions/revoke
+ *                                         players.sessions.manage  {reason}: every
+ *                                                        login session ends now (audited)
  *
  * Scope exactly as GET /v1/admin/players/{id}: a player outside the caller's
  * brand scope is 404 PLAYER_NOT_FOUND, like one that does not exist.
@@ -30,6 +33,13 @@
  * rollbacks of their bets are still paid; audited as player.launches_revoke with
  * how many were live, in the same write transaction. Blocking a player leaves the
  * launches alone (admin_players.c).
+ *
+ * Sessions: "log the player out everywhere" (a suspected account takeover, a
+ * shared device): every session of theirs not yet revoked is revoked with its
+ * refresh tokens (pb_identity_sessions_revoke_all), so their access tokens are
+ * SESSION_REVOKED at once and no refresh works; the player can log in again
+ * (blocking is players.block). Audited as player.sessions_revoke with how many
+ * sessions ended, in the same write transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,6 +517,59 @@ static pb_err revoke_tx(pb_store_conn *c, void *ctx, const char **bad)
     if (!en.before || !en.after)
         return PB_ERR_INTERNAL;
     return pb_audit_append(c, &en, now);
+}
+
+/* ---- login sessions ---- */
+
+/* Finds the player in the caller's scope, revokes their sessions, appends the entry. */
+static pb_err sessions_revoke_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    revoke_ctx *x = ctx;
+    int64_t now = pb_time_now_us();
+    size_t n = 0;
+    pb_err e = pb_identity_player_get(c, &x->p->scope, x->id, &x->player);
+    if (e == PB_OK)
+        e = pb_identity_sessions_revoke_all(c, PB_SUBJECT_PLAYER, x->player.id, now, &n);
+    if (e == PB_OK && (e = pb_admin_brand_code(c, x->player.brand_id, x->brand)) != PB_OK)
+        e = e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_INTERNAL : e;
+    if (e != PB_OK)
+        return e;
+    x->revoked = (int64_t)n;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.sessions_revoke", &en);
+    en.brand = x->brand[0] ? x->brand : NULL;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.after = pb_admin_json_text(x->req,
+                                  json_pack("{s:I}", "sessions_revoked", (json_int_t)x->revoked));
+    en.reason = x->reason;
+    if (!en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+/* POST …/sessions/revoke: {reason}; answers how many sessions ended. */
+void pb_api_admin_player_sessions_revoke(pb_http_request *req, void *app)
+{
+    (void)app;
+    revoke_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    *x = (revoke_ctx){.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id")};
+    if (!pb_admin_parse_reason(req, x->p, "player.sessions_revoke", PB_REASON_MAX, &x->reason))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, sessions_revoke_tx, x, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:I}", "player", x->player.public_id, "revoked",
+                                 (json_int_t)x->revoked));
 }
 
 /* POST …/launches/revoke: {reason}; answers how many launches were live. */

@@ -5,6 +5,7 @@
  *   POST  /v1/admin/staff        staff.manage  create a member → a one-time password, shown once
  *   GET   /v1/admin/staff/{id}   staff.read    one member
  *   PATCH /v1/admin/staff/{id}   staff.manage  role, brand scope, active, reset TOTP
+ *                                              (with a reason), an optional reason
  *   POST  /v1/admin/staff/{id}/totp/reset  staff.manage  {reason}: forget the TOTP seed
  *                                          and the password → a one-time password, shown once
  *
@@ -19,7 +20,8 @@
  * password) is appended in the same transaction. Nobody resets their own (403
  * FORBIDDEN), and an administrator's only another administrator may reset (403
  * FORBIDDEN otherwise). PATCH's reset_totp does the same (and answers the
- * one-time password too); the password is made and hashed before the write
+ * one-time password too), and needs a reason as well (422 FIELD_MISSING
+ * "reason" without one; staff.update carries it); the password is made and hashed before the write
  * transaction, so a refused reset writes nothing and shows no password.
  *
  * Scope: a member is visible to a caller whose scope covers every brand of
@@ -170,6 +172,7 @@ typedef struct staff_ctx {
     pb_staff_update u;
     pb_staff before, after;
     pb_staff_one_time *otp; /* a TOTP reset's new one-time password (pb_http_alloc'd) */
+    const char *reason;     /* the entry's reason (PATCH: required with reset_totp) */
 } staff_ctx;
 
 /* A TOTP reset's one-time password, made and hashed outside any transaction
@@ -219,6 +222,7 @@ static pb_err staff_audit(pb_store_conn *c, staff_ctx *x, const char *action, bo
     en.target_id = x->after.public_id;
     en.before = with_before ? pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->before)) : NULL;
     en.after = pb_admin_json_text(x->req, pb_admin_staff_json(c, &x->after));
+    en.reason = x->reason;
     if ((with_before && !en.before) || !en.after)
         return PB_ERR_INTERNAL;
     return pb_audit_append(c, &en, now);
@@ -319,7 +323,7 @@ static pb_err update_tx(pb_store_conn *c, void *ctx, const char **bad)
 void pb_api_admin_staff_update(pb_http_request *req, void *app)
 {
     (void)app;
-    const char *role_name = NULL;
+    const char *role_name = NULL, *reason = NULL;
     bool all = false, active = false, reset = false, has_all = false, has_active = false;
     json_t *brands = NULL;
     pb_json_field f[] = {
@@ -336,8 +340,21 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
          .json = &brands},
         {.name = "active", .type = PB_JSON_BOOL, .b = &active, .present = &has_active},
         {.name = "reset_totp", .type = PB_JSON_BOOL, .b = &reset},
+        {.name = "reason",
+         .type = PB_JSON_STRING,
+         .min_len = 1,
+         .max_len = PB_REASON_MAX,
+         .str = &reason},
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
+        return;
+    /* a TOTP reset is audited with its reason, as POST …/totp/reset is */
+    if (reset && !reason) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_MISSING, "reason",
+                                "reason: required with reset_totp");
+        return;
+    }
+    if (reason && !pb_admin_reason_ok(req, pb_api_principal(req), "staff.update", reason))
         return;
     if (!role_name && !has_all && !brands && !has_active && !reset) {
         pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
@@ -358,6 +375,7 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
     x->req = req;
     x->p = pb_api_principal(req);
     x->id = pb_http_param(req, "id");
+    x->reason = reason;
     if (x->id && strcmp(x->id, x->p->subject_public_id) == 0) {
         pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL,
                                 "staff cannot change their own role, scope or status");

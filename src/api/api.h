@@ -99,12 +99,19 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out);
 /* ---- auth.c: the authorizer and the public keys ---- */
 /* The pb_http_authorize_fn installed in serve (ctx: the pb_api_app): Bearer token
  * → principal, or UNAUTHENTICATED / TOKEN_INVALID / TOKEN_EXPIRED /
- * SESSION_REVOKED / PLAYER_BLOCKED / FORBIDDEN with a WWW-Authenticate challenge. */
+ * SESSION_REVOKED / FORBIDDEN with a WWW-Authenticate challenge, or PLAYER_BLOCKED
+ * (403, a player token of a blocked or closed account). */
 pb_err pb_api_authorize(void *ctx, pb_http_request *req, const pb_route *route);
-/* Adds the RFC 6750 challenge (WWW-Authenticate) that goes with a refusal of the
- * caller's token or session (none for other errors), for a handler that finds
- * the session gone after the authorizer ran (pb_admin_fail). */
+/* The WWW-Authenticate challenge that goes with an error: every code whose
+ * status is 401 has one (RFC 9110 §15.5.2), FORBIDDEN / BRAND_FORBIDDEN the
+ * RFC 6750 insufficient_scope one; NULL for any other code. */
+const char *pb_api_challenge_for(pb_err e);
+/* Adds pb_api_challenge_for(e) (if any) as WWW-Authenticate, for a handler that
+ * finds the session gone after the authorizer ran (pb_admin_fail). */
 void pb_api_challenge(pb_http_request *req, pb_err e);
+/* The pb_http_challenge_fn installed in serve (ctx unused): every 401 the server
+ * sends without a challenge of its handler's gets pb_api_challenge_for(code). */
+const char *pb_api_challenge_hook(void *ctx, pb_err code);
 /* The caller the authorizer found (NULL on a public route). */
 const pb_principal *pb_api_principal(const pb_http_request *req);
 /* Checks that every route's permission is NULL, "player", "staff" or a known staff
@@ -232,6 +239,7 @@ pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *cod
 void pb_api_bo_exports_wait(void);
 /* ---- admin_player_more.c: the player page's sessions, notes and rounds (staff) ---- */
 void pb_api_admin_player_sessions(pb_http_request *req, void *app);
+void pb_api_admin_player_sessions_revoke(pb_http_request *req, void *app);
 void pb_api_admin_player_notes_list(pb_http_request *req, void *app);
 void pb_api_admin_player_note_add(pb_http_request *req, void *app);
 void pb_api_admin_player_rounds(pb_http_request *req, void *app);

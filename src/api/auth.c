@@ -29,6 +29,9 @@
 
 /* The realm of every challenge. */
 #define CHALLENGE "Bearer realm=\"pitboss\""
+/* The challenge of a refused request signature (a provider's X-Pitboss-Signature,
+ * a PSP's webhook signature): an HMAC over the body, not a Bearer token. */
+#define SIGNATURE_CHALLENGE "Signature realm=\"pitboss\""
 
 /* The token after "Bearer " (scheme case-insensitive, RFC 6750 token68 syntax);
  * NULL when the header is missing or garbled. */
@@ -47,21 +50,42 @@ static const char *bearer_token(const pb_http_request *req)
     return t;
 }
 
-void pb_api_challenge(pb_http_request *req, pb_err e)
+const char *pb_api_challenge_for(pb_err e)
 {
     switch (e) {
-    case PB_ERR_UNAUTHENTICATED: pb_http_add_header(req, "WWW-Authenticate", CHALLENGE); break;
+    /* no usable credentials were presented: the login and the TOTP step answer
+     * these, where the caller has no token yet (RFC 6750 §3.1: no error code) */
+    case PB_ERR_UNAUTHENTICATED:
+    case PB_ERR_CREDENTIALS_INVALID:
+    case PB_ERR_TOTP_REQUIRED:
+    case PB_ERR_TOTP_INVALID: return CHALLENGE;
+    /* a token was presented and is not good (an access token, or the refresh
+     * token of POST /v1/player/refresh) */
     case PB_ERR_TOKEN_INVALID:
     case PB_ERR_TOKEN_EXPIRED:
     case PB_ERR_SESSION_REVOKED:
-        pb_http_add_header(req, "WWW-Authenticate", CHALLENGE ", error=\"invalid_token\"");
-        break;
+    case PB_ERR_REFRESH_REUSED: return CHALLENGE ", error=\"invalid_token\"";
     case PB_ERR_FORBIDDEN:
-    case PB_ERR_BRAND_FORBIDDEN:
-        pb_http_add_header(req, "WWW-Authenticate", CHALLENGE ", error=\"insufficient_scope\"");
-        break;
-    default: break;
+    case PB_ERR_BRAND_FORBIDDEN: return CHALLENGE ", error=\"insufficient_scope\"";
+    /* a provider's or a PSP's request signature (HMAC over the body; see
+     * docs/native-protocol.md) */
+    case PB_ERR_SIGNATURE_INVALID:
+    case PB_ERR_TIMESTAMP_STALE: return SIGNATURE_CHALLENGE;
+    default: return NULL;
     }
+}
+
+void pb_api_challenge(pb_http_request *req, pb_err e)
+{
+    const char *v = pb_api_challenge_for(e);
+    if (v)
+        pb_http_add_header(req, "WWW-Authenticate", v);
+}
+
+const char *pb_api_challenge_hook(void *ctx, pb_err code)
+{
+    (void)ctx;
+    return pb_api_challenge_for(code);
 }
 
 /* A route's permission as the authorizer reads it. */

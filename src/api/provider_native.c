@@ -174,6 +174,10 @@ static void reply_error(pb_http_request *req, const native_provider *p, pb_err e
 {
     pb_wallet_response out = {0};
     int rc = pb_native_render_error(e, field, message, pb_http_trace_id(req), bal, &out);
+    /* a 401 (SIGNATURE_INVALID, TIMESTAMP_STALE, or the launch token's TOKEN_*)
+     * carries the challenge of the scheme this protocol authenticates with */
+    if (pb_err_http_status(e) == 401)
+        pb_api_challenge(req, PB_ERR_SIGNATURE_INVALID);
     send_signed(req, p, rc, &out);
 }
 

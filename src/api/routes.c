@@ -116,6 +116,8 @@ const pb_route pb_api_routes[] = {
      "admin.transactions.export"},
     {"GET", "/v1/admin/players/{id}/sessions", "players.read", pb_api_admin_player_sessions,
      "admin.players.sessions"},
+    {"POST", "/v1/admin/players/{id}/sessions/revoke", "players.sessions.manage",
+     pb_api_admin_player_sessions_revoke, "admin.players.sessions.revoke"},
     {"GET", "/v1/admin/players/{id}/notes", "players.read", pb_api_admin_player_notes_list,
      "admin.players.notes.list"},
     {"POST", "/v1/admin/players/{id}/notes", "players.write", pb_api_admin_player_note_add,

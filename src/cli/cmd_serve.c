@@ -388,6 +388,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
             return -1;
         }
         pb_http_server_set_authorizer(s->http, pb_api_authorize, &s->app);
+        pb_http_server_set_challenge(s->http, pb_api_challenge_hook, NULL);
     }
     /* @serve-open-admin: the audit key and the checkpoint timer are set up here */
     if (pb_api_admin_open(&s->app, s->store, o->keys_dir, err, sizeof err) != 0) {

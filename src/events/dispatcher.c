@@ -243,6 +243,8 @@ pb_events *pb_events_open(pb_store *store, const pb_events_config *cfg, char *er
         c->idle_poll_ms = 1000;
     if (c->durable_wait_ms <= 0)
         c->durable_wait_ms = 20;
+    if (c->recheck_ms <= 0)
+        c->recheck_ms = 5000;
     ev->store = store;
     pthread_mutex_init(&ev->mu, NULL);
     if (!(ev->conn = pb_store_connect(store, err, errcap))) {

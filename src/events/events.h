@@ -134,6 +134,8 @@ typedef struct pb_events_config {
                               pb_store_event_durable) wait this long for a sync of
                               their own, the mark standing still, before the
                               dispatcher syncs the log itself; 0 = 20 */
+    int recheck_ms;        /* a client's caller is re-checked (pb_events_check_fn) this
+                              often; 0 = 5,000 */
 } pb_events_config;
 
 /* Opens the dispatcher over store (its own connection) and starts its thread,
@@ -181,17 +183,29 @@ typedef struct pb_events_filter {
  * client is not added after all. */
 bool pb_events_client_reserve(pb_events *ev);
 void pb_events_client_cancel(pb_events *ev);
+/* Re-checks that a client's caller may still read the stream, as the store is
+ * now (its session not revoked or ended, the member active, the role unchanged):
+ * called on the dispatcher thread with its connection, every recheck_ms for
+ * each client (and so it must be one quick read). It may narrow *f (what the
+ * caller may see now). false ends the stream with an "end" event
+ * {"reason":"credentials_revoked"}; so should a failed read (fail closed: the
+ * client reconnects with Last-Event-ID and loses nothing if still allowed). */
+typedef bool (*pb_events_check_fn)(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f);
+
 /*
  * Hands a reserved place's stream to the dispatcher, which now owns the
  * producer's reference. resume_after: the Last-Event-ID (events with a higher
  * id are sent from the outbox first, then live ones, without gap or repeat);
  * -1: only events from now on. expires_at (µs, 0 = never): the stream ends
  * then (the credentials it was opened with expire). once: end the stream as
- * soon as it has caught up (the backlog only). Make the stream with
+ * soon as it has caught up (the backlog only). check (may be NULL): the
+ * periodic re-check of the caller, with check_ctx (malloc'd; the dispatcher
+ * frees it with the client, or here on failure). Make the stream with
  * pb_events_stream_notify as its notify callback.
  */
 void pb_events_client_add(pb_events *ev, struct pb_http_stream *s, const pb_events_filter *f,
-                          int64_t resume_after, int64_t expires_at, bool once);
+                          int64_t resume_after, int64_t expires_at, bool once,
+                          pb_events_check_fn check, void *check_ctx);
 /* The notify callback for client streams (ctx: the pb_events). */
 void pb_events_stream_notify(void *ctx);
 /* The per-client buffer size in force. */

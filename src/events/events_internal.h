@@ -37,12 +37,15 @@ typedef struct ev_client {
     struct ev_client *next;
     pb_http_stream *stream;
     pb_events_filter filter;
-    int64_t cursor;     /* the last id this client was sent (or skipped as not its own) */
-    bool live;          /* caught up: fed from the live batches */
-    bool ended;         /* to be removed */
-    bool once;          /* end once caught up */
-    int64_t expires_at; /* µs, 0 = never */
-    int64_t last_write; /* mono µs of the last bytes written (heartbeats) */
+    int64_t cursor;           /* the last id this client was sent (or skipped as not its own) */
+    bool live;                /* caught up: fed from the live batches */
+    bool ended;               /* to be removed */
+    bool once;                /* end once caught up */
+    int64_t expires_at;       /* µs, 0 = never */
+    int64_t last_write;       /* mono µs of the last bytes written (heartbeats) */
+    pb_events_check_fn check; /* the caller's re-check, or NULL */
+    void *check_ctx;          /* malloc'd, freed with the client */
+    int64_t last_check;       /* mono µs of the last re-check (or the add) */
 } ev_client;
 
 struct pb_events {

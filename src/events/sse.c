@@ -10,7 +10,8 @@
  * Control frames carry no id (so a browser's Last-Event-ID stays on the last
  * real event): "reset" (the ids asked for were pruned: reload, then go on),
  * "dropped" (this client fell behind: reconnect with Last-Event-ID) and "end"
- * (the credentials the stream was opened with expired). Heartbeats are
+ * (the credentials the stream was opened with expired, or its caller's re-check,
+ * pb_events_check_fn every recheck_ms at a sweep, refused them). Heartbeats are
  * comment lines (": hb").
  *
  * No gap, no repeat: a client joins catching up from its resume id. The
@@ -225,10 +226,19 @@ void ev_clients_take(pb_events *ev)
     }
 }
 
+/* Frees a client that is out of the lists. */
+static void client_free(ev_client *c)
+{
+    pb_http_stream_release(c->stream);
+    free(c->check_ctx);
+    free(c);
+}
+
 void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
 {
     int64_t now_wall = sweep ? pb_time_now_us() : 0;
     int64_t hb = (int64_t)ev->cfg.heartbeat_ms * 1000;
+    int64_t recheck = (int64_t)ev->cfg.recheck_ms * 1000;
     for (ev_client **pp = &ev->clients; *pp;) {
         ev_client *c = *pp;
         if (!c->ended && !c->live)
@@ -240,6 +250,11 @@ void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
                 c->ended = true;
             } else if (c->expires_at && now_wall >= c->expires_at) {
                 end_client(ev, c, "end", "{\"reason\":\"credentials_expired\"}");
+            } else if (c->check && now_mono - c->last_check >= recheck &&
+                       (c->last_check = now_mono,
+                        !c->check(c->check_ctx, ev->conn, now_wall, &c->filter))) {
+                /* logged out, revoked, disabled or another role since it connected */
+                end_client(ev, c, "end", "{\"reason\":\"credentials_revoked\"}");
             } else if (now_mono - c->last_write >= hb) {
                 bool full;
                 write_soft(c, ": hb\n\n", 6, &full);
@@ -247,8 +262,7 @@ void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
         }
         if (c->ended) {
             *pp = c->next;
-            pb_http_stream_release(c->stream);
-            free(c);
+            client_free(c);
             atomic_fetch_sub(&ev->nclients, 1);
             continue;
         }
@@ -260,8 +274,7 @@ void ev_clients_free(pb_events *ev)
 {
     for (ev_client *c = ev->clients, *next; c; c = next) {
         next = c->next;
-        pb_http_stream_release(c->stream);
-        free(c);
+        client_free(c);
         atomic_fetch_sub(&ev->nclients, 1);
     }
     ev->clients = NULL;
@@ -284,14 +297,19 @@ bool pb_events_client_reserve(pb_events *ev)
 void pb_events_client_cancel(pb_events *ev) { atomic_fetch_sub(&ev->nclients, 1); }
 
 void pb_events_client_add(pb_events *ev, pb_http_stream *s, const pb_events_filter *f,
-                          int64_t resume_after, int64_t expires_at, bool once)
+                          int64_t resume_after, int64_t expires_at, bool once,
+                          pb_events_check_fn check, void *check_ctx)
 {
     ev_client *c = calloc(1, sizeof *c);
     if (!c) {
         pb_http_stream_release(s);
+        free(check_ctx);
         pb_events_client_cancel(ev);
         return;
     }
+    c->check = check;
+    c->check_ctx = check_ctx;
+    c->last_check = pb_time_mono_us();
     c->stream = s;
     c->filter = *f;
     c->cursor = resume_after;

@@ -151,6 +151,15 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
 /* Installs the authorizer (before start). Without one, every route with a
  * permission answers 401 UNAUTHENTICATED (fail closed). */
 void pb_http_server_set_authorizer(pb_http_server *srv, pb_http_authorize_fn fn, void *ctx);
+/* The WWW-Authenticate challenge for a 401 (RFC 9110 §15.5.2: every 401 carries
+ * one). Every reply with status 401 that has no WWW-Authenticate header of its
+ * handler's (or authorizer's) gets this function's answer for its error code
+ * (PB_ERR_UNAUTHENTICATED when the reply was not built from an error code,
+ * e.g. a protocol's own envelope). A NULL answer, or no function installed,
+ * gets the bare challenge "Bearer". Install before start; called on the
+ * replying thread, so it must only compute a string (static storage). */
+typedef const char *(*pb_http_challenge_fn)(void *ctx, pb_err code);
+void pb_http_server_set_challenge(pb_http_server *srv, pb_http_challenge_fn fn, void *ctx);
 /* A fallback for requests whose path matches no route (the back office UI's
  * files, static.c): called on the worker thread before the 404; returns true
  * when it replied, false to leave the request to the usual 404 NOT_FOUND.

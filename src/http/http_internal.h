@@ -43,6 +43,8 @@ struct pb_http_server {
     pb_store_pool *pool;
     pb_http_authorize_fn authorize;
     void *authorize_ctx;
+    pb_http_challenge_fn challenge; /* WWW-Authenticate of a 401, or NULL */
+    void *challenge_ctx;
     pb_http_fallback_fn fallback; /* unmatched paths (the UI's files), or NULL */
     void *fallback_ctx;
 
@@ -109,6 +111,7 @@ struct pb_http_request {
     bool mhd_done;                 /* MHD's completion callback ran */
     struct MHD_Response *response; /* built, not yet queued */
     int status;                    /* the status of the reply */
+    pb_err error_code;             /* the code of a pb_http_reply_error* reply, else OK */
     size_t resp_bytes;
     pb_http_header_kv *headers;
 

@@ -376,6 +376,19 @@ static struct MHD_Response *build_oom(pb_http_request *req)
     return r;
 }
 
+/* A 401 without a WWW-Authenticate of its handler's gets the server's challenge
+ * for its error code (RFC 9110 §15.5.2: every 401 carries one). */
+static void challenge_401(pb_http_request *req, struct MHD_Response *resp)
+{
+    for (pb_http_header_kv *h = req->headers; h; h = h->next)
+        if (strcasecmp(h->name, MHD_HTTP_HEADER_WWW_AUTHENTICATE) == 0)
+            return; /* the handler's or the authorizer's own, already on the response */
+    const pb_http_server *srv = req->srv;
+    pb_err code = req->error_code != PB_OK ? req->error_code : PB_ERR_UNAUTHENTICATED;
+    const char *v = srv && srv->challenge ? srv->challenge(srv->challenge_ctx, code) : NULL;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, v ? v : "Bearer");
+}
+
 /* Hands a built response to the request (see the file comment). */
 static void deliver(pb_http_request *req, int status, struct MHD_Response *resp, size_t bytes)
 {
@@ -383,6 +396,8 @@ static void deliver(pb_http_request *req, int status, struct MHD_Response *resp,
         resp = build_oom(req);
         status = 500;
     }
+    if (status == 401 && resp)
+        challenge_401(req, resp);
     pb_http_req_release_conn(req);
     pthread_mutex_lock(&req->mu);
     if (req->replied) {
@@ -445,6 +460,7 @@ void pb_http_reply_error_msg(pb_http_request *req, pb_err code, const char *fiel
     if (field)
         json_object_set_new(e, "field", json_string(field));
     json_object_set_new(e, "trace_id", json_string(req->trace_id));
+    req->error_code = code;
     pb_http_reply_json(req, pb_err_http_status(code), json_pack("{s:o}", "error", e));
 }
 

@@ -109,6 +109,12 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
     return srv;
 }
 
+void pb_http_server_set_challenge(pb_http_server *srv, pb_http_challenge_fn fn, void *ctx)
+{
+    srv->challenge = fn;
+    srv->challenge_ctx = ctx;
+}
+
 void pb_http_server_set_authorizer(pb_http_server *srv, pb_http_authorize_fn fn, void *ctx)
 {
     srv->authorize = fn;

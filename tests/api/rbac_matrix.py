@@ -40,6 +40,7 @@ admin.players.get        players.read         ok     ok      ok      ok    ok   
 admin.players.block      players.block        ok     ok      403     ok    ok         403      403       401U  401R    403   404P
 admin.players.unblock    players.block        ok     ok      403     ok    ok         403      403       401U  401R    403   404P
 admin.players.launches.revoke players.block   ok     ok      403     ok    ok         403      403       401U  401R    403   404P
+admin.players.sessions.revoke players.sessions.manage ok ok 403     403   403        403      403       401U  401R    403   404P
 admin.players.accounts   players.ledger.read  ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.players.transfers  players.ledger.read  ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.brands.list        brands.read          ok     ok      ok      ok    ok         ok       ok        401U  401R    403   ok

@@ -336,6 +336,41 @@ class Run:
         assert (e[0]["before"], e[0]["after"]) == ({"live_launches": 0}, {"live_launches": 0}), e
         assert (e[0]["actor_id"], e[0]["brand"]) == (self.support.id, "alpha"), e
 
+    def sessions_revoke(self):
+        """players.sessions.manage (admin, support): log a player out everywhere.
+        The permission existed and nothing checked it; there was no such route."""
+        anna = self.players["anna"]
+        login = {"brand": "alpha", "email": anna["email"], "password": "Player-pass-77"}
+        tokens = [expect(self.player_client.call("POST", "/v1/player/login", login), 200)
+                  for _ in range(2)]
+        # finance reads players but may not end their sessions
+        expect(self.finance.call("POST", f"/v1/admin/players/{anna['id']}/sessions/revoke",
+                                 {"reason": "x"}), 403, "FORBIDDEN")
+        expect(self.support.call("POST", f"/v1/admin/players/{anna['id']}/sessions/revoke", {}),
+               422, "FIELD_MISSING")
+        for t in tokens:
+            expect(self.player_client.call("GET", "/v1/player/profile", token=t["access_token"]),
+                   200)
+        r = self.support.call("POST", f"/v1/admin/players/{anna['id']}/sessions/revoke",
+                              {"reason": "suspected account takeover"})
+        got = expect(r, 200)
+        assert got["player"] == anna["id"] and got["revoked"] >= 2, got
+        for t in tokens:  # access tokens refused at once, refresh tokens dead
+            expect(self.player_client.call("GET", "/v1/player/profile", token=t["access_token"]),
+                   401, "SESSION_REVOKED")
+            r = self.player_client.call("POST", "/v1/player/refresh",
+                                        {"refresh_token": t["refresh_token"]})
+            assert r.status == 401, r
+        e = self.audit(action="player.sessions_revoke", target_id=anna["id"], target_kind="player")
+        assert len(e) == 1 and e[0]["reason"] == "suspected account takeover", e
+        assert e[0]["after"] == {"sessions_revoked": got["revoked"]}, e
+        assert (e[0]["actor_id"], e[0]["brand"]) == (self.support.id, "alpha"), e
+        # nothing live: 0, still audited; the player logs in again
+        r = self.support.call("POST", f"/v1/admin/players/{anna['id']}/sessions/revoke",
+                              {"reason": "again"})
+        assert expect(r, 200)["revoked"] == 0, r
+        expect(self.player_client.call("POST", "/v1/player/login", login), 200)
+
     def accounts(self):
         r = expect(self.support.call("GET", f"/v1/admin/players/{self.players['anna']['id']}/accounts"), 200)
         acc = {(a["kind"], a["currency"]): a for a in r["accounts"]}
@@ -512,7 +547,17 @@ class Run:
 
     def reset_totp(self):
         a, t = self.admin, self.temp
-        r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True, "reset_totp": True}), 200)
+        # a TOTP reset needs a reason, as POST …/totp/reset does: without one (or with
+        # only spaces) it is refused and nothing changes
+        before = fingerprint(self.env.db)
+        expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True, "reset_totp": True}),
+               422, "FIELD_MISSING")
+        expect(a.call("PATCH", f"/v1/admin/staff/{t.id}",
+                      {"active": True, "reset_totp": True, "reason": "  "}), 422, "FIELD_INVALID")
+        assert fingerprint(self.env.db) == before
+        r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}",
+                          {"active": True, "reset_totp": True, "reason": "lost phone, ticket 42"}),
+                   200)
         s = r["staff"]
         assert s["active"] and not s["totp_enrolled"] and s["must_change_password"], s
         # the password goes with the seed: the old one alone opens no setup session
@@ -525,6 +570,7 @@ class Run:
         assert x["scope"] == "setup" and x["totp_enrollment_required"] and x["must_change_password"], x
         e = self.audit(action="staff.update", target_id=t.id, target_kind="staff")[0]
         assert e["after"]["must_change_password"] and r["one_time_password"] not in json.dumps(e), e
+        assert e["reason"] == "lost phone, ticket 42", e
         # without reset_totp, no password in the answer
         r = expect(a.call("PATCH", f"/v1/admin/staff/{t.id}", {"active": True}), 200)
         assert "one_time_password" not in r, r
@@ -539,7 +585,8 @@ class Run:
         assert {"staff.login", "player.block", "player.unblock"} <= acts, acts
         pl = self.audit(action="player.")
         assert {e["action"] for e in pl} == {"player.block", "player.unblock",
-                                             "player.launches_revoke"}, pl
+                                             "player.launches_revoke",
+                                             "player.sessions_revoke"}, pl
         only = self.audit(action="player.block")
         assert {e["action"] for e in only} == {"player.block"}, only
         blk = only[0]
@@ -860,6 +907,8 @@ class Run:
              ["reason"], {"reason": "bell\u0007"}),
             ("admin.players.launches.revoke", "POST", f"/v1/admin/players/{anna}/launches/revoke",
              {"reason": "r"}, ["reason"], {"reason": " \t "}),
+            ("admin.players.sessions.revoke", "POST", f"/v1/admin/players/{anna}/sessions/revoke",
+             {"reason": "r"}, ["reason"], {"reason": "\t"}),
             ("admin.players.accounts", "GET", f"/v1/admin/players/{anna}/accounts", None, [], {}),
             ("admin.players.transfers", "GET", f"/v1/admin/players/{anna}/transfers?account={cash}", None, [], {}),
             ("admin.brands.list", "GET", "/v1/admin/brands", None, [], {}),
@@ -1058,6 +1107,8 @@ def main():
         ("block: audited in the same commit with before/after, reason, trace id, ip; "
          "the player's sessions end and login is refused", run.block),
         ("unblock: active again, audited with the reason; the player logs in", run.unblock),
+        ("sessions revoke (players.sessions.manage): every session ends, refresh dead, audited "
+         "with the reason and the count; finance 403", run.sessions_revoke),
         ("accounts: cash and bonus balances as decimal strings", run.accounts),
         ("transfers: newest first, cursor pages, decimal amounts, RFC 3339 times", run.transfers),
         ("transfers: another player's account 404, a foreign cursor 422, no account 422", run.transfers_refused),
@@ -1076,7 +1127,7 @@ def main():
         ("audit query scope: a brand's compliance officer sees that brand's entries only", run.audit_scope),
         ("export: JSON lines with the public key, verified by the regulator's checker; audited", run.export),
     ]
-    tap = Tap(len(cases) + 24 + 9)
+    tap = Tap(len(cases) + 25 + 9)
     try:
         for i, (name, fn) in enumerate(cases):
             if not tap.case(name, fn) and i == 0:

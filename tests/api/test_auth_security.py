@@ -127,6 +127,85 @@ class World:
                                     f"want 401 {want}, got {resp.status} {got}")
         return not problems or "\n".join(problems)
 
+    def blocked_player_is_forbidden(self):
+        """A blocked player is authenticated but forbidden: every "player" route
+        answers their token 403 PLAYER_BLOCKED (the registry's status), and the
+        OpenAPI document lists it under 403 of each (Client.call checks the
+        answer against it; the document had it under 401 on 16 routes, and the
+        originals' routes had no 403 at all). No challenge: not a 401."""
+        pc = Client(self.env, "127.0.0.14")
+        pid = register_player(pc, "alpha", "blocked@example.com")
+        token = expect(pc.call("POST", "/v1/player/login",
+                               {"brand": "alpha", "email": "blocked@example.com",
+                                "password": "Player-pass-77"}), 200)["access_token"]
+        # the row as a block leaves it, the session kept (the admin block also ends the
+        # sessions: then SESSION_REVOKED; the authorizer's own status check is what
+        # answers here, as it does for a block that lands between two requests)
+        db = sqlite3.connect(self.env.db, timeout=30)
+        try:
+            db.execute("UPDATE player SET status='blocked' WHERE public_id=?", (pid,))
+            db.commit()
+        finally:
+            db.close()
+        problems = []
+        for r in live_routes(self.binary):
+            if r["permission"] != "player":
+                continue
+            try:
+                resp = pc.call(r["method"], concrete(r["pattern"]), token=token)
+            except AssertionError as e:  # not documented
+                problems.append(f"{r['name']}: {e}")
+                continue
+            got = resp.json()["error"]["code"] if resp.status >= 400 else "-"
+            if (resp.status, got) != (403, "PLAYER_BLOCKED") or "www-authenticate" in resp.headers:
+                problems.append(f"{r['name']}: want 403 PLAYER_BLOCKED without a challenge, got "
+                                f"{resp.status} {got} {resp.headers.get('www-authenticate')!r}")
+        return not problems or "\n".join(problems)
+
+    def every_401_has_a_challenge(self):
+        """RFC 9110 §15.5.2: every 401 carries WWW-Authenticate, not only the
+        authorizer's: the logins' CREDENTIALS_INVALID and TOTP_*, the refreshes'
+        TOKEN_INVALID and REFRESH_REUSED, a PSP webhook's SIGNATURE_INVALID."""
+        bearer = 'Bearer realm="pitboss"'
+        invalid = bearer + ', error="invalid_token"'
+        pc, root = self.player, self.root
+        # a member of its own for the reused refresh token (reuse revokes its family)
+        m = create_staff(self.env, root, "m@example.com", "admin", "127.0.0.13",
+                         all_brands=True).activate("Blue-Falcon-3-Xy")
+        old_refresh = m.refresh_token
+        m.refresh()
+        cases = [
+            ("player login, wrong password", "CREDENTIALS_INVALID", bearer,
+             pc.call("POST", "/v1/player/login", {"brand": "alpha", "email": "p@example.com",
+                                                  "password": "wrong-pass-000"}, check=False)),
+            ("staff login, wrong password", "CREDENTIALS_INVALID", bearer,
+             root.client.call("POST", "/v1/admin/login", {"email": root.email,
+                                                          "password": "wrong-pass-000"},
+                              check=False)),
+            ("staff login without the TOTP code", "TOTP_REQUIRED", bearer, root.login(False)),
+            ("staff login, wrong TOTP code", "TOTP_INVALID", bearer,
+             root.client.call("POST", "/v1/admin/login", {"email": root.email,
+                                                          "password": root.password,
+                                                          "totp": "000000" if root.secret else ""},
+                              check=False)),
+            ("player refresh, unknown token", "TOKEN_INVALID", invalid,
+             pc.call("POST", "/v1/player/refresh", {"refresh_token": "x" * 43}, check=False)),
+            ("staff refresh, token used twice", "REFRESH_REUSED", invalid,
+             m.client.call("POST", "/v1/admin/refresh", {"refresh_token": old_refresh},
+                           check=False)),
+            ("PSP webhook, bad signature", "SIGNATURE_INVALID", 'Signature realm="pitboss"',
+             pc.call("POST", "/v1/cashier/webhooks/sandbox", raw=b"{}",
+                     headers={"X-Sandbox-Signature": "t=1,v1=00"}, check=False)),
+        ]
+        problems = []
+        for what, code, want, r in cases:
+            got = r.json()["error"]["code"] if r.status >= 400 else "-"
+            www = r.headers.get("www-authenticate")
+            if (r.status, got, www) != (401, code, want):
+                problems.append(f"{what}: want 401 {code} with WWW-Authenticate {want!r}, "
+                                f"got {r.status} {got} with {www!r}")
+        return not problems or "\n".join(problems)
+
     def admin_routes_refuse_players(self):
         problems = []
         for r in live_routes(self.binary):
@@ -186,7 +265,7 @@ def main():
         print("1..0 # SKIP usage: test_auth_security.py PATH/TO/pitboss")
         sys.exit(1)
     binary = os.path.abspath(sys.argv[1])
-    tap = Tap(5)
+    tap = Tap(7)
     env = Env(binary)
     w = World(env, binary)
     try:
@@ -200,6 +279,10 @@ def main():
                  "(401 TOKEN_INVALID)", w.player_routes_refuse_staff)
         tap.case("every /v1/admin/ route with a permission refuses a player token "
                  "(401 TOKEN_INVALID)", w.admin_routes_refuse_players)
+        tap.case("a blocked player's token: 403 PLAYER_BLOCKED on every player route, as "
+                 "documented", w.blocked_player_is_forbidden)
+        tap.case("every 401 outside the authorizer (logins, TOTP, refreshes, a webhook's "
+                 "signature) carries WWW-Authenticate", w.every_401_has_a_challenge)
         tap.case("an admin disabled while their request waits for the write lock: the change "
                  "is refused (401 SESSION_REVOKED with its WWW-Authenticate), nothing written",
                  w.stale_authorization)

@@ -37,6 +37,7 @@ MAX_CLIENTS = 6
 SERVER_ENV = {"PITBOSS_EVENTS_MAX_CLIENTS": str(MAX_CLIENTS),
               "PITBOSS_EVENTS_CLIENT_BUFFER": "16384",
               "PITBOSS_EVENTS_HEARTBEAT_MS": "500",
+              "PITBOSS_EVENTS_RECHECK_MS": "300",
               "PITBOSS_CRASH": "0"}
 STREAM = "/v1/admin/events/stream"
 FINANCE_TYPES = {"deposit.completed", "deposit.failed", "withdrawal.requested",
@@ -442,6 +443,42 @@ class Run:
         assert s.status == 401 and b"UNAUTHENTICATED" in s.body
         s.close()
 
+    def revoked_callers(self):
+        """A stream's caller is re-checked while it is connected (every 300 ms here):
+        a logout, a member disabled, a role changed end the stream with an "end"
+        frame {"reason":"credentials_revoked"}. Before, the caller was checked only
+        when it connected and the stream went on until the token expired (5 min)."""
+        m = create_staff(self.env, self.admin, "rev@example.com", "support", "127.0.7.13",
+                         brands=["alpha"]).activate("Blue-Falcon-3-Xy")
+
+        def ends_after(change, what):
+            s = Sse(self.env, m.token, ip="127.0.7.37")
+            try:
+                assert s.status == 200, (what, s.status, getattr(s, "body", b""))
+                assert s.frame(3).get("retry") == "3000"
+                change()
+                t0 = time.time()
+                frames = s.drain(quiet=4)
+                ends = [f for f in frames if f.get("event") == "end"]
+                assert ends and json_data(ends[0]) == {"reason": "credentials_revoked"}, \
+                    f"{what}: the stream went on: {frames[-3:]}"
+                assert time.time() - t0 < 3, f"{what}: ended after {time.time() - t0:.1f} s"
+                s.drain(2)
+                assert s.ended or s.closed, f"{what}: the stream is not closed after its end"
+            finally:
+                s.close()
+
+        # 1. the member logs out (that session only)
+        ends_after(lambda: expect(m.call("POST", "/v1/admin/logout"), 200), "logout")
+        # 2. another role (support → finance): the types it may see changed
+        expect(m.login(), 200)
+        ends_after(lambda: expect(self.admin.call("PATCH", f"/v1/admin/staff/{m.id}",
+                                                  {"role": "finance"}), 200), "role change")
+        # 3. disabled
+        expect(m.login(), 200)
+        ends_after(lambda: expect(self.admin.call("PATCH", f"/v1/admin/staff/{m.id}",
+                                                  {"active": False}), 200), "disable")
+
     def open_when_free(self, within=6):
         """A stream, retried while the places are all taken (a client that went away
         gives its place back once the server has noticed: the next heartbeat write,
@@ -512,6 +549,8 @@ def main():
          "final frame", run.slow_client),
         ("heartbeats on a quiet stream; a bad Last-Event-ID is 422; no token is 401",
          run.heartbeat_and_validation),
+        ("a caller logged out, given another role or disabled: the open stream ends "
+         "(credentials_revoked)", run.revoked_callers),
         ("cap: beyond max clients 503 EVENT_STREAMS_FULL with Retry-After; a freed place is "
          "taken again", run.cap),
         ("SIGTERM ends the streams and exits 0; ledger verify and audit verify pass",

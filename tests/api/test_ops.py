@@ -94,7 +94,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(37)
+    tap = Tap(38)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -249,6 +249,26 @@ def run_cases(tap, srv):
                 problems.append(f"{c}: status {have_status.get(c)} in openapi.yaml, {s} in error.h")
         if problems:
             problems.append("run scripts/gen_error_enum.py --write")
+        return not problems or "\n".join(problems)
+
+    def error_codes_under_their_status():
+        # a code an operation lists under a status must be answered with that status
+        # (x-pitboss-http-status, i.e. error.h): PLAYER_BLOCKED, a 403, was listed under
+        # 401 on 16 player routes
+        doc = spec_holder["spec"].doc
+        status = doc["components"]["schemas"]["ErrorCode"]["x-pitboss-http-status"]
+        problems = []
+        for pattern, ops in doc["paths"].items():
+            for method, op in ops.items():
+                if not isinstance(op, dict):
+                    continue
+                for st, resp in op.get("responses", {}).items():
+                    if not str(st).isdigit():
+                        continue
+                    for code in re.findall(r"`([A-Z][A-Z0-9_]+)`", resp.get("description", "")):
+                        if code in status and status[code] != int(st):
+                            problems.append(f"{method.upper()} {pattern}: {code} listed under "
+                                            f"{st}, answered {status[code]}")
         return not problems or "\n".join(problems)
 
     def responses_match_schemas():
@@ -728,6 +748,8 @@ def run_cases(tap, srv):
         ("oversize headers are refused and the server survives", oversize_headers),
         ("the route table and the OpenAPI paths list the same operations", routes_match_openapi),
         ("the ErrorCode enum and its statuses equal src/core/error.h", error_codes_match_registry),
+        ("every error code an operation lists under a status is answered with that status",
+         error_codes_under_their_status),
         ("responses match the OpenAPI schemas (JSON Schema 2020-12)", responses_match_schemas),
         ("/docs lists every route and links /openapi.yaml", docs_page),
         ("1000 requests on one keep-alive connection", keep_alive_1000),

@@ -192,6 +192,7 @@ class Run:
         assert b["balance"] == "15.00", b
         r = self.post("session", {"token": "nope" * 10})
         assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        assert r.headers.get("www-authenticate") == 'Signature realm="pitboss"', r.headers
 
     def signatures(self):
         before = self.ledger_rows()
@@ -208,6 +209,8 @@ class Run:
         for kw, code in cases:
             r = self.post("bet", body, **kw)
             assert r.status == 401 and r.json()["error"]["code"] == code, (kw, r.status, r.body)
+            # RFC 9110 §15.5.2: a 401 names the scheme to authenticate with
+            assert r.headers.get("www-authenticate") == 'Signature realm="pitboss"', r.headers
         # a body changed after signing
         ts = str(int(time.time()))
         good = json.dumps(body).encode()

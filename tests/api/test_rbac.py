@@ -136,6 +136,9 @@ class World:
             "admin.players.launches.revoke": lambda: ("POST",
                                                       f"/v1/admin/players/{p}/launches/revoke",
                                                       {"reason": f"matrix: {caller_name}"}),
+            "admin.players.sessions.revoke": lambda: ("POST",
+                                                      f"/v1/admin/players/{p}/sessions/revoke",
+                                                      {"reason": f"matrix: {caller_name}"}),
             "admin.players.accounts": lambda: ("GET", f"/v1/admin/players/{p}/accounts", None),
             "admin.players.transfers": lambda: ("GET", f"/v1/admin/players/{p}/transfers"
                                                        f"?account={acct}&limit=3", None),

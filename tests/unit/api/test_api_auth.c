@@ -38,7 +38,26 @@ static void h_who(pb_http_request *req, void *ctx)
                                  p->session_scope == PB_SCOPE_SETUP ? "setup" : "full"));
 }
 
+/* Replies /fail?code=NAME with that error (any code), or a raw 401 envelope for
+ * /fail?code=raw (a protocol's own body, not pb_http_reply_error). */
+static void h_fail(pb_http_request *req, void *ctx)
+{
+    (void)ctx;
+    const char *name = pb_http_query(req, "code");
+    if (name && strcmp(name, "raw") == 0) {
+        pb_http_reply_text(req, 401, "application/json", "{}", 2);
+        return;
+    }
+    for (int e = 0; name && e < PB_ERR_COUNT_; e++)
+        if (strcmp(pb_err_code((pb_err)e), name) == 0) {
+            pb_http_reply_error(req, (pb_err)e, NULL);
+            return;
+        }
+    pb_http_reply_error(req, PB_ERR_INVALID_REQUEST, "code");
+}
+
 static const pb_route routes[] = {
+    {"GET", "/fail", NULL, h_fail, "fail"},
     {"GET", "/p", "player", h_who, "p"},
     {"GET", "/read", "players.read", h_who, "read"},
     {"GET", "/manage", "staff.manage", h_who, "manage"},
@@ -89,6 +108,7 @@ static int setup(void **state)
     t->srv = pb_http_server_new(&cfg, routes, NROUTES, &t->app, t->pool, err, sizeof err);
     assert_non_null(t->srv);
     pb_http_server_set_authorizer(t->srv, pb_api_authorize, &t->app);
+    pb_http_server_set_challenge(t->srv, pb_api_challenge_hook, NULL);
     assert_int_equal(pb_http_server_start(t->srv, err, sizeof err), 0);
     t->port = pb_http_server_port(t->srv);
     *state = t;
@@ -256,6 +276,50 @@ static void test_expired_and_revoked(void **state)
     expect(&r, 401, "SESSION_REVOKED");
 }
 
+/* RFC 9110 §15.5.2: every 401 carries WWW-Authenticate. Walks the registry:
+ * every code whose status is 401 has a challenge, and a handler's
+ * pb_http_reply_error of it (CREDENTIALS_INVALID and TOTP_* from the logins,
+ * REFRESH_REUSED from the refresh, SIGNATURE_INVALID from a webhook, …) goes out
+ * with it; so does a 401 a handler builds itself. Before: only the authorizer's
+ * and pb_admin_fail's 401s had one. */
+static void test_every_401_has_a_challenge(void **state)
+{
+    tfx *t = *state;
+    int n401 = 0;
+    for (int e = 0; e < PB_ERR_COUNT_; e++) {
+        if (pb_err_http_status((pb_err)e) != 401)
+            continue;
+        n401++;
+        const char *want = pb_api_challenge_for((pb_err)e);
+        if (!want)
+            fail_msg("%s is a 401 without a challenge", pb_err_code((pb_err)e));
+        char path[96];
+        snprintf(path, sizeof path, "/fail?code=%s", pb_err_code((pb_err)e));
+        resp r = get(t, path, NULL);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(code_of(&r), pb_err_code((pb_err)e));
+        const char *got = cl_header(&r, "WWW-Authenticate");
+        if (!got || strcmp(got, want) != 0)
+            fail_msg("401 %s: WWW-Authenticate %s, want %s", pb_err_code((pb_err)e),
+                     got ? got : "(none)", want);
+    }
+    assert_true(n401 >= 10); /* UNAUTHENTICATED … TIMESTAMP_STALE */
+    assert_string_equal(pb_api_challenge_for(PB_ERR_CREDENTIALS_INVALID),
+                        "Bearer realm=\"pitboss\"");
+    assert_string_equal(pb_api_challenge_for(PB_ERR_REFRESH_REUSED),
+                        "Bearer realm=\"pitboss\", error=\"invalid_token\"");
+    assert_string_equal(pb_api_challenge_for(PB_ERR_SIGNATURE_INVALID),
+                        "Signature realm=\"pitboss\"");
+    /* a 401 built without an error code gets the bare Bearer challenge */
+    resp r = get(t, "/fail?code=raw", NULL);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(hdr(&r, "WWW-Authenticate"), "Bearer realm=\"pitboss\"");
+    /* other statuses get none */
+    r = get(t, "/fail?code=PLAYER_BLOCKED", NULL);
+    assert_int_equal(r.status, 403);
+    assert_null(cl_header(&r, "WWW-Authenticate"));
+}
+
 static void test_routes_check(void **state)
 {
     (void)state;
@@ -378,6 +442,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expired_and_revoked, setup, teardown),
         cmocka_unit_test(test_routes_check),
+        cmocka_unit_test_setup_teardown(test_every_401_has_a_challenge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wallet_reads_the_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jwks_lists_the_signing_key, setup, teardown),
     };
