@@ -227,6 +227,8 @@ void pb_api_admin_events_stream(pb_http_request *req, void *app);
 /* ---- admin_dashboard.c, admin_transactions.c: the back office's money views (staff) ---- */
 void pb_api_admin_dashboard(pb_http_request *req, void *app);
 void pb_api_admin_transactions(pb_http_request *req, void *app);
+/* admin_unclaimed.c: the brands' unclaimed funds (balances and entries) */
+void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app);
 void pb_api_admin_transactions_export(pb_http_request *req, void *app);
 /* The brands a staff view covers: the one named by code (BRAND_FORBIDDEN when
  * unknown or outside p's scope: the same answer), else every brand of p's

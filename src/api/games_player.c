@@ -78,6 +78,7 @@ int pb_api_games_open(pb_api_app *app, char *err, size_t errcap)
     if (pb_identity_secret(app->identity, "fair.key", key, err, errcap) != PB_OK)
         return -1;
     pb_play_config cfg = {.crash = crash_on != 0,
+                          .sweep = true, /* abandoned mines and stuck rounds: even without crash */
                           .crash_betting_ms = (int)betting,
                           .crash_pause_ms = (int)pause,
                           .crash_growth = growth,

@@ -244,9 +244,13 @@ static void games_metrics(pb_play *p, pb_http_buf *out)
         "# HELP pitboss_games_rounds_waiting Rounds still unfinished after the retry's last "
         "pass: one that stays up means the store or the wallet keeps failing.\n"
         "# TYPE pitboss_games_rounds_waiting gauge\n"
-        "pitboss_games_rounds_waiting %llu\n",
+        "pitboss_games_rounds_waiting %llu\n"
+        "# HELP pitboss_games_mines_abandoned_total Mines games left untouched for "
+        "PITBOSS_MINES_ABANDON_S that the server cashed out (its periodic pass, start-up).\n"
+        "# TYPE pitboss_games_mines_abandoned_total counter\n"
+        "pitboss_games_mines_abandoned_total %llu\n",
         (unsigned long long)st.rounds_retried, (unsigned long long)st.retry_failures,
-        (unsigned long long)st.rounds_waiting);
+        (unsigned long long)st.rounds_waiting, (unsigned long long)st.mines_abandoned);
 }
 
 void pb_api_metrics(pb_http_request *req, void *app)

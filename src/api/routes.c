@@ -112,6 +112,8 @@ const pb_route pb_api_routes[] = {
     {"GET", "/v1/admin/dashboard", "reports.read", pb_api_admin_dashboard, "admin.dashboard"},
     {"GET", "/v1/admin/transactions", "finance.read", pb_api_admin_transactions,
      "admin.transactions.list"},
+    {"GET", "/v1/admin/unclaimed-funds", "finance.read", pb_api_admin_unclaimed_funds,
+     "admin.unclaimed_funds.list"},
     {"GET", "/v1/admin/transactions/export", "finance.read", pb_api_admin_transactions_export,
      "admin.transactions.export"},
     {"GET", "/v1/admin/players/{id}/sessions", "players.read", pb_api_admin_player_sessions,

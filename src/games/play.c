@@ -450,12 +450,13 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     return PB_ERR_INTERNAL;
 }
 
-/* ---- unfinished rounds while running (the crash scheduler's periodic pass) ---- */
+/* ---- unfinished rounds while running (the sweeper's periodic pass, play_sweep.c) ---- */
 
 void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
-                           int64_t abandoned_before, size_t *driven, size_t *failed)
+                           int64_t abandoned_before, size_t *driven, size_t *failed,
+                           size_t *abandoned)
 {
-    *driven = *failed = 0;
+    *driven = *failed = *abandoned = 0;
     pb_store_game_round *rows = calloc(64, sizeof *rows);
     if (!rows) {
         (*failed)++;
@@ -475,13 +476,13 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                           strcmp(r->state, PLAY_SETTLING) == 0 ||
                           strcmp(r->state, PLAY_VOIDING) == 0) &&
                          r->updated_at < touched_before;
-            bool abandoned = strcmp(r->state, PLAY_ACTIVE) == 0 && strcmp(r->game, "mines") == 0 &&
-                             r->updated_at < abandoned_before;
-            if (abandoned) {
+            bool idle = strcmp(r->state, PLAY_ACTIVE) == 0 && strcmp(r->game, "mines") == 0 &&
+                        r->updated_at < abandoned_before;
+            if (idle) {
                 bool settled = false;
                 pb_err e = play_mines_abandon(p, c, r->id, abandoned_before, &settled);
                 if (e == PB_OK && settled)
-                    (*driven)++;
+                    (*abandoned)++;
                 else if (e != PB_OK)
                     (*failed)++;
             }
@@ -503,6 +504,7 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
     }
     free(rows);
     atomic_fetch_add(&p->retried, *driven);
+    atomic_fetch_add(&p->abandoned, *abandoned);
     atomic_fetch_add(&p->retry_failed, *failed);
     atomic_store(&p->retry_waiting, *failed);
 }
@@ -515,6 +517,7 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out)
     out->rounds_retried = atomic_load(&p->retried);
     out->retry_failures = atomic_load(&p->retry_failed);
     out->rounds_waiting = atomic_load(&p->retry_waiting);
+    out->mines_abandoned = atomic_load(&p->abandoned);
 }
 
 /* ---- start-up: unfinished rounds, the catalog ---- */
@@ -562,6 +565,7 @@ static void recover(pb_play *p)
     if (driven || failed)
         pb_log(PB_LOG_INFO, "games.recover", "%zu unfinished rounds driven on, %zu failed", driven,
                failed);
+    atomic_fetch_add(&p->abandoned, abandoned);
     if (abandoned)
         pb_log(PB_LOG_INFO, "games.recover", "%zu abandoned mines game(s) cashed out", abandoned);
     if (hidden)
@@ -723,7 +727,8 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
     }
     atomic_store(&p->seeded, rc == 0);
     recover(p);
-    if (p->cfg.crash && play_crash_start(p, err, errcap) != 0) {
+    if ((p->cfg.sweep && play_sweep_start(p, err, errcap) != 0) ||
+        (p->cfg.crash && play_crash_start(p, err, errcap) != 0)) {
         pb_play_close(p);
         return NULL;
     }
@@ -745,8 +750,10 @@ pb_err pb_play_catalog_ensure(pb_play *p)
 
 void pb_play_stop(pb_play *p)
 {
-    if (p)
+    if (p) {
         play_crash_stop(p);
+        play_sweep_stop(p);
+    }
 }
 
 void pb_play_close(pb_play *p)
@@ -754,6 +761,8 @@ void pb_play_close(pb_play *p)
     if (!p)
         return;
     play_crash_stop(p);
+    play_sweep_stop(p);
     play_crash_free(p);
+    play_sweep_free(p);
     free(p);
 }

@@ -30,7 +30,7 @@
  * Every step is idempotent (the wallet's by transaction id, ours by state), so
  * a retry with the same idempotency key returns the same round and moves money
  * at most once, and start-up drives every unfinished round to its end (while
- * running, so does the crash scheduler's retry pass: play_retry_unfinished).
+ * running, so does the sweeper's periodic pass, play_sweep.c: play_retry_unfinished).
  *
  * Mines: start = steps 1..3 with the nonce taken and the round "active": its
  * mines are stored nowhere while it is in play (each step draws them again from
@@ -64,7 +64,8 @@
  * serialised: one ends the game, the other finds it over (a cash-out is
  * answered with the round, a reveal ROUND_CLOSED), and the win is paid once.
  * The same command writes the audit entry PB_PLAY_AUDIT_ABANDONED (actor
- * PB_PLAY_AUDIT_ACTOR). The crash scheduler's retry pass and start-up do it.
+ * PB_PLAY_AUDIT_ACTOR). The sweeper's periodic pass (play_sweep.c: a thread of its own,
+ * whether the crash scheduler runs or not) and start-up do it.
  *
  * Void ("malfunction voids all pays and plays"). A crash bet is in play when it
  * is accepted into its round (step 3, pending → active) while the round still
@@ -110,12 +111,16 @@
 typedef struct pb_play pb_play;
 
 typedef struct pb_play_config {
-    bool crash;                 /* run the crash scheduler */
+    bool crash; /* run the crash scheduler */
+    /* run the sweeper (play_sweep.c): the periodic retry of unfinished rounds and
+     * the cash-out of abandoned mines games, whether crash runs or not (serve
+     * does; tools and tests that drive passes themselves leave it off) */
+    bool sweep;
     int crash_betting_ms;       /* betting phase; 0 = 5000 */
     int crash_pause_ms;         /* after a crash, before the next betting phase; 0 = 3000 */
     double crash_growth;        /* k of m(t) = e^(k·t), per ms; 0 = 0.00006 */
     int64_t crash_chain_length; /* games per hash chain; 0 = 100000 */
-    /* The scheduler's retry of rounds a transient failure left unfinished
+    /* The sweeper's retry of rounds a transient failure left unfinished
      * (pending / settling, untouched for this long): first after retry_ms, then
      * doubling while some still fail, up to 60 s; 0 = 5000. */
     int retry_ms;
@@ -147,13 +152,15 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
  * a first look at GET /v1/admin/brands/{brand}/originals. */
 pb_err pb_play_catalog_ensure(pb_play *p);
 
-/* The retry of unfinished rounds while running (the crash scheduler's pass: a
+/* The retry of unfinished rounds while running (the sweeper's pass: a
  * crash bet whose stake, decision, win or mark failed for a transient reason,
- * or any other round left pending / settling). Counters since the start. */
+ * or any other round left pending / settling), and the abandoned mines games
+ * cashed out. Counters since the start. */
 typedef struct pb_play_stats {
-    uint64_t rounds_retried; /* driven to rest (or refused and gone) by the retry */
-    uint64_t retry_failures; /* rounds a pass could not drive on (tried again later) */
-    uint64_t rounds_waiting; /* at the last pass: rounds still unfinished after it */
+    uint64_t rounds_retried;  /* driven to rest (or refused and gone) by the retry */
+    uint64_t retry_failures;  /* rounds a pass could not drive on (tried again later) */
+    uint64_t rounds_waiting;  /* at the last pass: rounds still unfinished after it */
+    uint64_t mines_abandoned; /* mines games cashed out as abandoned (the passes, start-up) */
 } pb_play_stats;
 void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 

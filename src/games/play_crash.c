@@ -64,11 +64,7 @@ struct play_crash {
     bool stop;
     chain_mem chains[BRANDS_MAX];
     size_t nchains;
-    int64_t retry_at;       /* the next pass over unfinished rounds (µs, wall clock) */
-    int64_t retry_delay_us; /* cfg.retry_ms, doubled while a pass leaves some, ≤ RETRY_MAX_US */
 };
-
-#define RETRY_MAX_US 60000000 /* the longest wait between two retry passes */
 
 /* ---- the multiplier ---- */
 
@@ -489,41 +485,6 @@ static int64_t tend(pb_play *p, pb_store_conn *c, const pb_brand *b, bool enable
     return now; /* look again at once: the next phase */
 }
 
-/* Bets (and any other round) a transient failure left unfinished — a win the
- * wallet could not pay when their round crashed, a mark that failed, a stake or
- * a decision whose request got 503 — are driven on here while the server runs,
- * not only at the next start: every retry_ms, doubling while a pass leaves some
- * (the store or the wallet still failing), back to retry_ms once one leaves none.
- * A round moved in the last retry_ms is left to whoever moves it (its request,
- * the crash command and settle_bets above, which run on this thread). Every step
- * is keyed (play_retry_unfinished): a retry never pays twice. */
-static void retry_pass(pb_play *p, pb_store_conn *c)
-{
-    struct play_crash *k = p->crash;
-    int64_t now = pb_time_now_us(), base = (int64_t)p->cfg.retry_ms * 1000;
-    if (k->retry_delay_us <= 0) {
-        k->retry_delay_us = base;
-        k->retry_at = now + base;
-    }
-    if (now < k->retry_at)
-        return;
-    size_t driven = 0, failed = 0;
-    play_retry_unfinished(p, c, now - base, now - p->cfg.mines_abandon_s * 1000000, &driven,
-                          &failed);
-    if (failed) {
-        k->retry_delay_us = k->retry_delay_us * 2 < RETRY_MAX_US ? k->retry_delay_us * 2
-                                                                 : RETRY_MAX_US;
-        pb_log(PB_LOG_WARN, "games.retry",
-               "%zu unfinished round(s) could not be driven on (%zu were): next try in %lld ms",
-               failed, driven, (long long)(k->retry_delay_us / 1000));
-    } else {
-        k->retry_delay_us = base;
-        if (driven)
-            pb_log(PB_LOG_INFO, "games.retry", "%zu unfinished round(s) driven on", driven);
-    }
-    k->retry_at = pb_time_now_us() + k->retry_delay_us;
-}
-
 static void *scheduler(void *arg)
 {
     pb_play *p = arg;
@@ -553,9 +514,6 @@ static void *scheduler(void *arg)
             if (due < wake)
                 wake = due;
         }
-        retry_pass(p, c);
-        if (k->retry_at < wake)
-            wake = k->retry_at;
         pthread_mutex_lock(&k->mu);
         if (k->stop)
             break;

@@ -9,6 +9,8 @@
  *   play_bet.c     instant bets and mines (placing, deciding, reveals, cash-out)
  *   play_crash.c   crash rounds, the scheduler thread, crash bets
  *   play_crash_chain.c  crash hash chains kept in memory
+ *   play_sweep.c   the sweeper thread: the retry pass every retry_ms (stuck
+ *                  rounds, abandoned mines), whether crash runs or not
  *   play_admin.c   RTP settings, game control, round lookups, public verify
  */
 #ifndef PB_GAMES_PLAY_INTERNAL_H
@@ -21,6 +23,7 @@
 #include "ledger/ledger.h"
 
 struct play_crash; /* play_crash.c: the scheduler's state */
+struct play_sweep; /* play_sweep.c: the sweeper's state */
 
 struct pb_play {
     pb_wallet *w;
@@ -28,9 +31,11 @@ struct pb_play {
     pb_store *store;
     pb_play_config cfg;
     struct play_crash *crash;
+    struct play_sweep *sweep;
     atomic_bool seeded; /* the originals are in the catalog */
     /* the retry of unfinished rounds while running (play_retry_unfinished) */
     atomic_uint_fast64_t retried, retry_failed, retry_waiting;
+    atomic_uint_fast64_t abandoned; /* mines games cashed out as abandoned (pass, start-up) */
 };
 
 /* Sets *err (may be NULL) and returns code. field/message may be NULL. */
@@ -154,10 +159,12 @@ pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn
  * so a round paid before and not yet marked is answered as a duplicate, never
  * paid twice. Mines games active and last moved before abandoned_before (µs; 0 =
  * none) are cashed out as abandoned (play_mines_abandon). Counts into *driven
- * (came to rest, or refused and gone, or abandoned and settled) and *failed
- * (still unfinished: a later pass tries again); p's counters too. */
+ * (came to rest, or refused and gone), *abandoned (abandoned games this pass
+ * ended) and *failed (still unfinished, or an abandoned game not ended: a later
+ * pass tries again); p's counters too. Run by the sweeper (play_sweep.c). */
 void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
-                           int64_t abandoned_before, size_t *driven, size_t *failed);
+                           int64_t abandoned_before, size_t *driven, size_t *failed,
+                           size_t *abandoned);
 
 /* Cashes out an abandoned mines game (play.h, "Abandoned mines"): when round_id is
  * still active and was last moved before idle_before (µs), ends it as the player's
@@ -171,6 +178,11 @@ pb_err play_mines_abandon(pb_play *p, pb_store_conn *c, const char *round_id, in
 int play_crash_start(pb_play *p, char *err, size_t errcap);
 void play_crash_stop(pb_play *p);
 void play_crash_free(pb_play *p);
+/* The sweeper: the periodic pass of play_retry_unfinished, on a thread of its
+ * own whether the crash scheduler runs or not (play_sweep.c); stop waits for it. */
+int play_sweep_start(pb_play *p, char *err, size_t errcap);
+void play_sweep_stop(pb_play *p);
+void play_sweep_free(pb_play *p);
 /* The multiplier (hundredths) t ms after the start under growth k. */
 int64_t play_crash_m(double k, int64_t t_ms);
 /* In place: a crash round as stored → its game hash in the clear and its point

@@ -50,3 +50,19 @@ pb_store_rc pb_store_bo_rtp_actual(pb_store_conn *c, int64_t brand_id, pb_store_
 {
     return c->be->backoffice_money->rtp_actual(c, brand_id, out, cap, n);
 }
+
+pb_store_rc pb_store_bo_tx_walk_kind(pb_store_conn *c, const char *kind, const int64_t *ids,
+                                     int64_t *starts, size_t n, int64_t below_seq,
+                                     pb_store_bo_tx_cb cb, void *ctx)
+{
+    return c->be->backoffice_money->tx_walk_kind(c, kind, ids, starts, n, below_seq, cb, ctx);
+}
+
+pb_store_rc pb_store_bo_game_op_of_transfer(pb_store_conn *c, const char *provider,
+                                            const char *round_id, const pb_id *transfer_id,
+                                            char *player, size_t player_cap, char *tx_id,
+                                            size_t tx_cap)
+{
+    return c->be->backoffice_money->game_op_of_transfer(c, provider, round_id, transfer_id, player,
+                                                        player_cap, tx_id, tx_cap);
+}

@@ -132,6 +132,20 @@ pb_store_rc pb_store_bo_tx_walk_accounts(pb_store_conn *c, const int64_t *ids, i
                                          size_t n, int64_t below_seq, int64_t from_seq,
                                          pb_store_bo_tx_cb cb, void *ctx);
 
+/* The same walk over the sides of account kind `kind` ("unclaimed_funds", …)
+ * instead of the player's: the accounts' own movements, newest first. */
+pb_store_rc pb_store_bo_tx_walk_kind(pb_store_conn *c, const char *kind, const int64_t *ids,
+                                     int64_t *starts, size_t n, int64_t below_seq,
+                                     pb_store_bo_tx_cb cb, void *ctx);
+
+/* The game money operation (wallet_op) whose first transfer is transfer_id, on
+ * the provider's round: its player's public id and its transaction id.
+ * PB_STORE_NOT_FOUND when none. Index searches only. */
+pb_store_rc pb_store_bo_game_op_of_transfer(pb_store_conn *c, const char *provider,
+                                            const char *round_id, const pb_id *transfer_id,
+                                            char *player, size_t player_cap, char *tx_id,
+                                            size_t tx_cap);
+
 /* The first seq whose transfer was created at or after t (by binary search
  * over the primary key: the one writer appends transfers in time order); the
  * newest seq + 1 when none. */
@@ -165,6 +179,12 @@ struct pb_store_backoffice_money_ops {
     pb_store_rc (*tx_walk_accounts)(pb_store_conn *c, const int64_t *ids, int64_t *starts, size_t n,
                                     int64_t below_seq, int64_t from_seq, pb_store_bo_tx_cb cb,
                                     void *ctx);
+    pb_store_rc (*tx_walk_kind)(pb_store_conn *c, const char *kind, const int64_t *ids,
+                                int64_t *starts, size_t n, int64_t below_seq, pb_store_bo_tx_cb cb,
+                                void *ctx);
+    pb_store_rc (*game_op_of_transfer)(pb_store_conn *c, const char *provider, const char *round_id,
+                                       const pb_id *transfer_id, char *player, size_t player_cap,
+                                       char *tx_id, size_t tx_cap);
     pb_store_rc (*seq_at)(pb_store_conn *c, int64_t t, int64_t *seq);
     pb_store_rc (*rtp_actual)(pb_store_conn *c, int64_t brand_id, pb_store_bo_rtp *out, size_t cap,
                               size_t *n);

@@ -61,6 +61,7 @@ admin.events.stream      staff                ok     ok      ok      ok    ok   
 # @rbac-games-play
 # @rbac-backoffice
 admin.transactions.list  finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   403B
+admin.unclaimed_funds.list finance.read       ok     403     ok      ok    403        403      ok        401U  401R    403   403B
 admin.transactions.export finance.read        ok     403     ok      403   403        403      403       401U  401R    403   403B
 admin.dashboard          reports.read         ok     403     ok      ok    ok         ok       ok        401U  401R    403   403B
 admin.players.sessions   players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P

@@ -1240,6 +1240,22 @@ class Run:
         assert again.headers.get("x-pitboss-signature") == first.headers.get("x-pitboss-signature")
         assert self.money_state() == state
         assert [len(x) for x in unclaimed_records(self.env.db, olga)] == [1, 1]
+        # staff see it: the balance per currency and the entry, naming the erased player's
+        # public id and the operation, no personal data
+        got = expect(self.admin.call("GET", "/v1/admin/unclaimed-funds?brand=alpha"), 200)
+        assert got["balances"] == [{"brand": "alpha", "currency": "EUR", "balance": "5.00"}], got
+        assert got["next_cursor"] is None and len(got["entries"]) == 1, got
+        e = got["entries"][0]
+        want = {"brand": "alpha", "kind": "win", "direction": "credit", "amount": "5.00",
+                "currency": "EUR", "provider": "studio", "round_id": "o-r1", "player_id": olga,
+                "tx_id": "o-w1"}
+        assert {k: e.get(k) for k in want} == want and e["time"], e
+        assert "erased-late" not in json.dumps(got), got
+        got = expect(self.admin.call("GET", "/v1/admin/unclaimed-funds?currency=EUR&limit=1"),
+                     200)
+        assert got["entries"] and got["entries"][0]["player_id"] == olga, got
+        expect(self.admin.call("GET", "/v1/admin/unclaimed-funds?currency=XXX"), 422,
+               "FIELD_INVALID")
 
     def rollback_of_refused_bet(self):
         """A bet refused with a final, stored refusal (insufficient funds, a game other

@@ -216,6 +216,9 @@ class World:
                                                    "?last_event_id=0&catch_up_only=true", None),
             # @rbac-requests-games-play
             # @rbac-requests-backoffice
+            "admin.unclaimed_funds.list": lambda: ("GET",
+                                                   "/v1/admin/unclaimed-funds?brand=alpha&limit=5",
+                                                   None),
             "admin.transactions.list": lambda: ("GET", "/v1/admin/transactions?brand=alpha&limit=5",
                                                 None),
             "admin.transactions.export": lambda: ("GET", "/v1/admin/transactions/export?brand=alpha"

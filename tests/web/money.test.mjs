@@ -20,18 +20,22 @@
  *     once; the member completes the first login and logs in; role change;
  *     TOTP reset with a reason: a new one-time password shown once, the old
  *     password refused, the member changes it and enrols again;
+ *   - unclaimed funds: a late win for an erased player shows on the finance
+ *     member's Unclaimed funds page (balance, the entry by player id, no
+ *     e-mail); support has no such page;
  *   - games: game_ops changes an in-house RTP within range (audited), out of
  *     range shows the server's message, a provider game switched off for the
  *     brand shows disabled (and the API agrees).
- * Screenshots: money-withdrawals, money-withdrawal-detail, money-manual-resolution,
+ * Screenshots: money-unclaimed, money-withdrawals, money-withdrawal-detail, money-manual-resolution,
  *   money-manual-resolution-four-eyes, money-games, money-staff.
  * Run: node --test --test-reporter=tap tests/web/money.test.mjs [PATH/TO/pitboss]
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import {
-  adminCall, createStaff, deposit, expectStatus, launchBrowser, login, newPage, nextCode, playerCall, registerPlayer,
-  request, requestWithdrawal, screenshot, startServer,
+  adminCall, createStaff, deposit, expectStatus, fund, launchBrowser, login, newPage, nextCode, playerCall, providerBet,
+  providerCall, registerPlayer, request, requestWithdrawal, screenshot, startServer,
 } from './harness.mjs';
 
 let server, browser;
@@ -373,6 +377,51 @@ test('support cannot reach finance actions', async () => {
   assert.match(await slot.innerText(), /^(enabled|disabled)$/);
   assert.equal(await page.locator('[data-testid^=switch-], [data-testid^=status-], [data-testid=change-rtp]').count(), 0);
   await page.close();
+});
+
+test('unclaimed funds: a late win for an erased player shows on the Unclaimed funds page; support has none', async () => {
+  // a bet of all her money on a round left open, the round idle 31 days, then she is erased
+  const p = await registerPlayer(server, {});
+  await fund(server, p, '3.00');
+  const bet = await providerBet(server, p, { amount: '3.00' });
+  const brand = (await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo'), 200)).brand;
+  await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo',
+    { settings: { ...brand.settings, erase_after_days: 0 } }), 200, 'brand settings');
+  try {
+    const old = spawnSync('sqlite3', ['-cmd', '.timeout 10000', server.dbPath, `UPDATE wallet_op SET created_at = created_at - ${31 * 86400 * 1e6} WHERE player = '${p.id}'`], { encoding: 'utf8' });
+    assert.equal(old.status, 0, old.stderr);
+    await expectStatus(adminCall(server, 'POST', `/v1/admin/players/${p.id}/erase`, { reason: 'RTBF unclaimed' }), 200, 'erase');
+  } finally {
+    await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo', { settings: brand.settings }), 200, 'restore');
+  }
+  const win = `late-${Date.now()}`;
+  const r = await expectStatus(providerCall(server, 'win', { token: p.launch.slot1, transaction_id: win, round_id: bet.round,
+    bet_transaction_id: bet.tx, currency: 'EUR', amount: '4.25' }), 200, 'late win');
+  assert.equal(r.balance, '0.00');
+
+  const f = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const page = await newPage(browser);
+  await login(page, server, f);
+  await page.locator('nav a[href="/unclaimed-funds"]').click();
+  const bal = page.locator('[data-testid=unclaimed-balance][data-brand=demo][data-currency=EUR]');
+  await bal.waitFor();
+  assert.match(await bal.innerText(), /4\.25/);
+  const entry = page.locator('[data-testid=unclaimed-entry]').filter({ hasText: win });
+  await entry.waitFor();
+  assert.equal(await entry.getAttribute('data-direction'), 'credit');
+  assert.equal(await entry.locator('[data-testid=unclaimed-player]').innerText(), p.id);
+  assert.match(await entry.innerText(), /win.*4\.25.*studio/s);
+  assert.doesNotMatch(await page.locator('main, body').first().innerText(), new RegExp(p.email.split('@')[0]));
+  await screenshot(page, 'money-unclaimed');
+  await page.close();
+
+  const s = await createStaff(server, { role: 'support', brands: ['demo'] });
+  const sp = await newPage(browser);
+  await login(sp, server, s);
+  assert.equal(await sp.locator('nav a[href="/unclaimed-funds"]').count(), 0, 'no Unclaimed funds for support');
+  await sp.goto(`${server.url}/unclaimed-funds`);
+  await sp.getByRole('heading', { name: 'Not here' }).waitFor();
+  await sp.close();
 });
 
 /**

@@ -170,14 +170,16 @@ static bool is_player_kind(const unsigned char *k)
                  strcmp((const char *)k, "player_bonus") == 0);
 }
 
-/* The player sides of the current row into sides[0..2); returns how many. */
-static size_t read_sides(sqlite3_stmt *st, pb_store_bo_tx sides[2])
+/* The sides of the current row into sides[0..2) whose account is of kind
+ * `kind` (NULL: a player's, cash or bonus); returns how many. */
+static size_t read_kind_sides(sqlite3_stmt *st, pb_store_bo_tx sides[2], const char *kind)
 {
     size_t n = 0;
     /* the credit side first: the newest-first order is (seq, credit before debit) */
     for (int credit = 1; credit >= 0; credit--) {
         int me = credit ? 12 : 8, other = credit ? 8 : 12;
-        if (!is_player_kind(sqlite3_column_text(st, me + 3)))
+        const unsigned char *k = sqlite3_column_text(st, me + 3);
+        if (kind ? !k || strcmp((const char *)k, kind) != 0 : !is_player_kind(k))
             continue;
         pb_store_bo_tx *x = &sides[n++];
         memset(x, 0, sizeof *x);
@@ -199,6 +201,11 @@ static size_t read_sides(sqlite3_stmt *st, pb_store_bo_tx sides[2])
         sqr_text(x->game, sizeof x->game, st, 17);
     }
     return n;
+}
+
+static size_t read_sides(sqlite3_stmt *st, pb_store_bo_tx sides[2])
+{
+    return read_kind_sides(st, sides, NULL);
 }
 
 static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w, pb_store_bo_tx_cb cb,
@@ -239,9 +246,11 @@ static pb_store_rc sq_tx_walk(pb_store_conn *base, const pb_store_bo_walk *w, pb
     return r;
 }
 
-static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids, int64_t *starts,
-                                       size_t n, int64_t below_seq, int64_t from_seq,
-                                       pb_store_bo_tx_cb cb, void *ctx)
+/* The account-chain walk of tx_walk_accounts and tx_walk_kind: the sides of
+ * account kind `kind` (NULL: the player's). */
+static pb_store_rc walk_chains(pb_store_conn *base, const char *kind, const int64_t *ids,
+                               int64_t *starts, size_t n, int64_t below_seq, int64_t from_seq,
+                               pb_store_bo_tx_cb cb, void *ctx)
 {
     static const char SQL[] = TX_SELECT "WHERE t.seq=?1";
     static const char LINKS[] =
@@ -279,7 +288,7 @@ static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids, 
         if (below_seq <= 0 || top < below_seq) {
             sqlite3_bind_int64(st, 1, top);
             rc = sqlite3_step(st);
-            size_t k = rc == SQLITE_ROW ? read_sides(st, sides) : 0;
+            size_t k = rc == SQLITE_ROW ? read_kind_sides(st, sides, kind) : 0;
             sqr_done(st);
             if (rc != SQLITE_ROW) {
                 r = sq_result(c, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
@@ -295,6 +304,52 @@ static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids, 
     if (r == PB_STORE_OK)
         memcpy(starts, at, n * sizeof *at);
     free(at);
+    return r;
+}
+
+static pb_store_rc sq_tx_walk_accounts(pb_store_conn *base, const int64_t *ids, int64_t *starts,
+                                       size_t n, int64_t below_seq, int64_t from_seq,
+                                       pb_store_bo_tx_cb cb, void *ctx)
+{
+    return walk_chains(base, NULL, ids, starts, n, below_seq, from_seq, cb, ctx);
+}
+
+static pb_store_rc sq_tx_walk_kind(pb_store_conn *base, const char *kind, const int64_t *ids,
+                                   int64_t *starts, size_t n, int64_t below_seq,
+                                   pb_store_bo_tx_cb cb, void *ctx)
+{
+    return walk_chains(base, kind, ids, starts, n, below_seq, 0, cb, ctx);
+}
+
+/* The operation whose first transfer is transfer_id, on the provider's round:
+ * the round's bettors (wallet_op_round_bets), then each one's operations on the
+ * round (wallet_op_player) — two index searches, no scan. */
+static pb_store_rc sq_game_op_of_transfer(pb_store_conn *base, const char *provider,
+                                          const char *round_id, const pb_id *transfer_id,
+                                          char *player, size_t player_cap, char *tx_id,
+                                          size_t tx_cap)
+{
+    static const char SQL[] =
+        "SELECT o.player, o.tx_id FROM wallet_op o INDEXED BY wallet_op_player WHERE o.player IN "
+        "(SELECT b.player FROM wallet_op b INDEXED BY wallet_op_round_bets WHERE b.provider=?1 "
+        "AND b.round_id=?2 AND b.kind=1 AND b.result='OK') AND o.provider=?1 AND o.round_id=?2 "
+        "AND o.transfer_id=?3 LIMIT 1";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, round_id);
+    sqlite3_bind_blob(st, 3, transfer_id->b, (int)sizeof transfer_id->b, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        sqr_text(player, player_cap, st, 0);
+        sqr_text(tx_id, tx_cap, st, 1);
+        r = PB_STORE_OK;
+    } else if (rc != SQLITE_DONE)
+        r = sq_result(c, rc);
+    sqr_done(st);
     return r;
 }
 
@@ -374,6 +429,8 @@ const struct pb_store_backoffice_money_ops pb_store_sqlite_backoffice_money_ops 
     .play_scan = sq_play_scan,
     .tx_walk = sq_tx_walk,
     .tx_walk_accounts = sq_tx_walk_accounts,
+    .tx_walk_kind = sq_tx_walk_kind,
+    .game_op_of_transfer = sq_game_op_of_transfer,
     .seq_at = sq_seq_at,
     .rtp_actual = sq_rtp_actual,
 };

@@ -347,6 +347,47 @@ static void read_open_bet(sqlite3_stmt *st, void *out)
     b->created_at = sqlite3_column_int64(st, 3);
 }
 
+/* The first wallet_op seq whose operation was created at or after t (the newest
+ * seq + 1 when none), by binary search over the primary key: operations are
+ * written only inside the ledger's commands, stamped with the ledger's time,
+ * which never goes backwards along its writes (engine.c pb_ledger_now), so
+ * created_at does not decrease as seq grows. ~log2(n) row reads. */
+static pb_store_rc wallet_op_seq_at(sq_conn *c, int64_t t, int64_t *seq)
+{
+    static const char LAST[] = "SELECT coalesce(max(seq),0) FROM wallet_op";
+    static const char AT[] = "SELECT created_at FROM wallet_op WHERE seq>=?1 ORDER BY seq LIMIT 1";
+    sqlite3_stmt *st = sq_stmt_sql(c, LAST);
+    sqlite3_stmt *at = sq_stmt_sql(c, AT);
+    if (!st || !at)
+        return PB_STORE_ERROR;
+    int rc = sqlite3_step(st);
+    int64_t hi = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqr_done(st);
+    if (rc != SQLITE_ROW)
+        return sq_result(c, rc);
+    int64_t lo = 1, end = hi + 1; /* the answer is in [lo, end] */
+    while (lo < end) {
+        int64_t mid = lo + (end - lo) / 2;
+        sqlite3_bind_int64(at, 1, mid);
+        rc = sqlite3_step(at);
+        if (rc != SQLITE_ROW) {
+            sqr_done(at);
+            if (rc != SQLITE_DONE)
+                return sq_result(c, rc);
+            end = mid; /* nothing at or after mid */
+            continue;
+        }
+        int64_t ct = sqlite3_column_int64(at, 0);
+        sqr_done(at);
+        if (ct >= t)
+            end = mid;
+        else
+            lo = mid + 1;
+    }
+    *seq = lo;
+    return PB_STORE_OK;
+}
+
 /* The wallet's tables, read only (0005, 0025; sqlite_wallet.c says how a bet is
  * kept): an accepted bet is its operation row (wallet_op, kind 1, result 'OK');
  * wallet_bet has a row for it only once it was rolled back (or a 'placed' row from
@@ -354,26 +395,42 @@ static void read_open_bet(sqlite3_stmt *st, void *out)
  * paid on it or it was closed. A round is open while it is not closed, whether it
  * had a win or not (a provider may send more wins on it), unless its newest
  * operation of the player's is older than active_since (abandoned: some providers
- * never close rounds). Through wallet_op_player (0013): the player's operations
- * only, and the round's own operations for its newest time. */
+ * never close rounds).
+ *
+ * Only rounds with an operation at or after active_since can be open, so the
+ * walk starts from those: the player's operations (wallet_op_player: player,
+ * provider, round id, and the seq every index entry carries) whose seq is at or
+ * after the first seq of the window (wallet_op_seq_at) — a test on the index
+ * entry, so the rows (with their stored responses) of the player's older
+ * history are never read, only those of the window — then the round's accepted
+ * bets of the player (wallet_op_round_bets, a partial index of exactly those),
+ * then the rollback and the close (primary keys). No index on the wallet's
+ * tables was added for it (they are written by every bet); the index entries
+ * of the player's history are still stepped over (there is no (player, time)
+ * order on wallet_op), at a small fraction of the rows' cost. */
 static pb_store_rc sq_player_open_bet(pb_store_conn *base, const char *public_id,
                                       int64_t active_since, pb_store_open_bet *out)
 {
     static const char SQL[] =
-        "SELECT o.provider, o.round_id, o.tx_id, o.created_at FROM wallet_op o "
-        "WHERE o.player=?1 AND o.kind=1 AND o.result='OK' AND NOT EXISTS (SELECT 1 FROM "
-        "wallet_bet b WHERE b.provider=o.provider AND b.bet_tx_id=o.tx_id AND "
+        "SELECT o.provider, o.round_id, o.tx_id, o.created_at FROM wallet_op x INDEXED BY "
+        "wallet_op_player JOIN wallet_op o INDEXED BY wallet_op_round_bets ON "
+        "o.provider=x.provider AND o.round_id=x.round_id AND o.player=x.player AND o.kind=1 AND "
+        "o.result='OK' WHERE x.player=?1 AND x.seq>=?3 AND x.created_at>=?2 AND NOT EXISTS "
+        "(SELECT 1 FROM wallet_bet b WHERE b.provider=o.provider AND b.bet_tx_id=o.tx_id AND "
         "b.state<>'placed') AND NOT EXISTS (SELECT 1 FROM wallet_round r WHERE "
         "r.provider=o.provider AND r.round_id=o.round_id AND r.player=o.player AND "
-        "r.closed<>0) AND EXISTS (SELECT 1 FROM wallet_op x INDEXED BY wallet_op_player "
-        "WHERE x.player=o.player AND x.provider=o.provider AND x.round_id=o.round_id AND "
-        "x.created_at>=?2) LIMIT 1";
+        "r.closed<>0) LIMIT 1";
     sq_conn *c = SQ(base);
+    int64_t from_seq = 0;
+    pb_store_rc r = wallet_op_seq_at(c, active_since, &from_seq);
+    if (r != PB_STORE_OK)
+        return r;
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, public_id);
     sqlite3_bind_int64(st, 2, active_since);
+    sqlite3_bind_int64(st, 3, from_seq);
     SQR_LOOKUP(c, st, read_open_bet, out);
 }
 

@@ -298,10 +298,11 @@ static bool wallet_round_closed(int i, const char *id)
  * (nothing else is unfinished here); returns the rounds it drove. */
 static size_t pass(int64_t abandoned_before)
 {
-    size_t driven = 0, failed = 0;
-    play_retry_unfinished(G.p, G.f->conn, 0, abandoned_before, &driven, &failed);
+    size_t driven = 0, failed = 0, abandoned = 0;
+    play_retry_unfinished(G.p, G.f->conn, 0, abandoned_before, &driven, &failed, &abandoned);
     assert_int_equal(failed, 0);
-    return driven;
+    assert_int_equal(driven, 0);
+    return abandoned;
 }
 
 /* The system's cash-out of round id is on the audit log once, with its figures. */
@@ -407,6 +408,57 @@ static void mines_abandoned_cashed_out(void **state)
     pb_store_game_round_clear(&o);
     pb_store_game_round_clear(&r);
     pb_store_game_round_clear(&m);
+}
+
+/* The crash game off (no crash scheduler): the sweeper still cashes an abandoned
+ * game out, on its own, and counts it. Abandoned after 1 s, passes every 100 ms. */
+static int setup_sweep_no_crash(void **state)
+{
+    pb_play_config cfg = {.crash = false, .sweep = true, .retry_ms = 100, .mines_abandon_s = 1};
+    return gp_setup_cfg(state, &cfg);
+}
+
+static void mines_abandoned_without_crash(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[1];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 1, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_OK);
+    int64_t cash = gp_cash(0), pay = 0;
+    assert_int_equal(pb_game_payout_of(1000, pb_mines_multiplier(5, 1, 9900), &pay), 0);
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    assert_int_equal(st.mines_abandoned, 0);
+    /* untouched: cashed out by the sweeper 1 s after the reveal (at most ~10 s here) */
+    pb_store_game_round s;
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < 1000; i++) {
+        pb_store_game_round_clear(&s);
+        s = gp_stored(r.id);
+        if (strcmp(s.state, "settled") == 0)
+            break;
+        usleep(10000);
+    }
+    assert_string_equal(s.state, "settled");
+    assert_int_equal(s.payout, pay);
+    assert_int_equal(gp_cash(0), cash + pay);
+    assert_int_equal(round_ops(r.id, "win"), 1);
+    for (int i = 0; i < 500 && st.mines_abandoned == 0; i++) { /* counted after the pass */
+        usleep(10000);
+        pb_play_stats_get(G.p, &st);
+    }
+    assert_int_equal(st.mines_abandoned, 1);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
 }
 
 /* A game left with nothing revealed: the player may not cash it out (the rules:
@@ -524,12 +576,13 @@ static void mines_abandon_races_player(void **state)
     pthread_t t[N];
     for (int i = 0; i < N; i++)
         assert_int_equal(pthread_create(&t[i], NULL, player_cashout, &x[i]), 0);
-    size_t driven = 0, failed = 0;
-    play_retry_unfinished(G.p, G.f->conn, 0, pb_time_now_us() + 1000000, &driven, &failed);
+    size_t driven = 0, failed = 0, abandoned = 0;
+    play_retry_unfinished(G.p, G.f->conn, 0, pb_time_now_us() + 1000000, &driven, &failed,
+                          &abandoned);
     for (int i = 0; i < N; i++)
         pthread_join(t[i], NULL);
     assert_int_equal(failed, 0);
-    assert_true(driven <= N);
+    assert_true(abandoned <= N);
     for (int i = 0; i < N; i++) {
         assert_int_equal(x[i].e, PB_OK);
         assert_string_equal(x[i].o.state, "settled");
@@ -557,6 +610,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_abandoned_unrevealed, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_abandon_sees_player_move, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_abandon_races_player, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_abandoned_without_crash, setup_sweep_no_crash,
+                                        gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,7 @@ static void retry_drives_on(void **state)
 static int setup_crash(void **state)
 {
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
@@ -351,6 +352,7 @@ static void crash_restart(void **state)
     pb_store_game_round_clear(&w);
     sleep_ms(200);
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
@@ -393,6 +395,7 @@ static pb_store_crash_round crashed_wait(const char *id)
 static int setup_crash_slow(void **state)
 {
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.002,
@@ -537,6 +540,7 @@ static void legacy_crash_round_sealed_on_open(void **state)
     G.p = NULL;
     gp_game_on("crash", true);
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
@@ -556,6 +560,7 @@ static void legacy_crash_round_sealed_on_open(void **state)
 static int setup_crash_retry(void **state)
 {
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.01,
@@ -954,6 +959,7 @@ static void crash_bet_void_recovered(void **state)
     pb_play_close(G.p);
     G.p = NULL;
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.002,
@@ -1029,6 +1035,7 @@ static void crash_bet_void_mark_retried(void **state)
 static int setup_crash_void(void **state)
 {
     pb_play_config cfg = {.crash = true,
+                          .sweep = true,
                           .crash_betting_ms = 1500,
                           .crash_pause_ms = 50,
                           .crash_growth = 0.002,
@@ -1137,7 +1144,8 @@ static void crash_cashout_capped(void **state)
     /* the scheduler crashes the round at its point and settles every bet */
     pb_play_close(G.p);
     G.p = NULL;
-    pb_play_config cfg = {.crash = true, .crash_growth = 0.001, .crash_chain_length = 200};
+    pb_play_config cfg = {
+        .crash = true, .sweep = true, .crash_growth = 0.001, .crash_chain_length = 200};
     gp_play_open(&cfg);
     pb_store_crash_round done = crashed_wait(cr.id);
     assert_int_equal(done.point, HIGH_POINT);

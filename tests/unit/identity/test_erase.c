@@ -13,6 +13,10 @@
  *                     it: still PLAYER_HAS_OPEN_BETS (more wins may come); erased
  *                     once the round is closed, or once its newest operation is
  *                     older than PB_IDENTITY_ROUND_IDLE_DAYS (not a day before).
+ *   the open-bet read  starts from the operations of the idle window: a long history
+ *                     before it is not read (a planted row there, which real data
+ *                     cannot hold, goes unseen); a bet in the window, and an old bet
+ *                     whose round had an operation in the window, are open.
  *   its record        called directly (no route in front of it), the erasure ends
  *                     the player's live launches, appends the audit entry and the
  *                     event "player.erased", all in the caller's transaction: a
@@ -226,6 +230,63 @@ static void provider_rounds_settle(void **state)
     assert_false(intact(0));
 }
 
+/* A wallet operation of player i written directly (seq given): a bet (kind 1) or
+ * a win (2) of provider "studio", accepted, created at `at`. */
+static void op_row(int64_t seq, int i, int kind, const char *tx, const char *round, int64_t at)
+{
+    char q[768];
+    snprintf(q, sizeof q,
+             "INSERT INTO wallet_op(seq,provider,tx_id,kind,request_hash,brand,player,currency,"
+             "round_id,amount,result,cash_part,bonus_part,cash_after,bonus_after,held_after,"
+             "response_status,response,created_at) VALUES(%lld,'studio','%s',%d,x'00','alpha',"
+             "'%s','EUR','%s',0,'OK',0,0,0,0,0,200,x'7b7d',%lld)",
+             (long long)seq, tx, kind, G.players[i], round, (long long)at);
+    sql(q);
+}
+
+/* The open-bet check reads the player's operations from the idle window on, not
+ * the whole history: player 0 has 5,000 bets on rounds idle 60 days and, at seq 1,
+ * a planted bet stamped now — a row real data cannot hold (operations are stamped
+ * with the ledger's time, which never goes backwards along seq), there to tell
+ * whether the history's rows are read: they are not, so it is not seen and the
+ * erasure goes through. (Before, the check read every operation of the player and
+ * refused: PLAYER_HAS_OPEN_BETS.) What the window holds is still found: a bet in
+ * it, and an old bet whose round had a win in it. */
+static void open_bets_read_the_window(void **state)
+{
+    (void)state;
+    no_retention();
+    int64_t now = pb_time_now_us(), old = now - 60 * DAY;
+    op_row(1, 0, 1, "planted", "planted-r", now);
+    char q[768];
+    snprintf(q, sizeof q,
+             "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i+1 FROM n WHERE i<5001) "
+             "INSERT INTO wallet_op(seq,provider,tx_id,kind,request_hash,brand,player,currency,"
+             "round_id,amount,result,cash_part,bonus_part,cash_after,bonus_after,held_after,"
+             "response_status,response,created_at) SELECT i,'studio','h'||i,1,x'00','alpha','%s',"
+             "'EUR','hr'||i,0,'OK',0,0,0,0,0,200,zeroblob(300),%lld+i FROM n",
+             G.players[0], (long long)old);
+    sql(q);
+    op_row(5002, 0, 1, "old-b", "old-r", old + 5002); /* its last bet, 60 days ago */
+    /* the window: player 1's play */
+    op_row(6000, 1, 1, "p1-b", "p1-r", now - DAY);
+    op_row(6001, 1, 2, "p1-w", "p1-r", now - DAY);
+    /* a bet in the window: open */
+    op_row(6003, 0, 1, "new-b", "new-r", now - DAY);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    sql("INSERT INTO wallet_round(provider,round_id,player,has_win,closed,created_at,updated_at) "
+        "SELECT 'studio','new-r',player,0,1,created_at,created_at FROM wallet_op WHERE seq=6003");
+    /* an old bet (before the window) whose round had a win of 0 in it: open */
+    op_row(6004, 0, 2, "old-w", "old-r", now - DAY);
+    assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_HAS_OPEN_BETS);
+    assert_true(intact(0));
+    sql("INSERT INTO wallet_round(provider,round_id,player,has_win,closed,created_at,updated_at) "
+        "SELECT 'studio','old-r',player,1,1,created_at,created_at FROM wallet_op WHERE seq=6004");
+    /* the rest is history: the planted row goes unread */
+    assert_int_equal(erase(0, NULL), PB_OK);
+    assert_false(intact(0));
+}
+
 /* ---- the erasure's record ---- */
 
 /* A live launch of player i (dice) issued at now, for 4 h; its token into tok. */
@@ -351,6 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(inhouse_rounds_refuse),
         T(provider_rounds_settle),
+        T(open_bets_read_the_window),
         T(erasure_records_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
