@@ -218,6 +218,25 @@ int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char 
     return r;
 }
 
+bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *currency,
+                                int64_t *out)
+{
+    pb_brand *b = malloc(sizeof *b);
+    if (!b || pb_tenancy_brand_get(c, brand_id, b) != PB_OK) {
+        free(b);
+        return false;
+    }
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *m = s ? json_object_get(s, "withdrawal_4eyes_thresholds") : NULL;
+    json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
+    bool found = json_is_integer(v) && json_integer_value(v) > 0;
+    if (found)
+        *out = (int64_t)json_integer_value(v);
+    json_decref(s);
+    free(b);
+    return found;
+}
+
 bool pb_cashier_key_valid(const char *key)
 {
     if (!key || !*key || strlen(key) > PB_STORE_CASHIER_KEY_MAX)

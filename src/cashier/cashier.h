@@ -40,9 +40,12 @@
  * again at every approval, so a player blocked or closed since the request gets
  * none (PLAYER_BLOCKED, nothing written) and the withdrawal stays
  * "pending_approval" until finance rejects it (the hold is voided); below the
- * brand's threshold (settings "withdrawal_4eyes_threshold", minor units of the
- * withdrawal's currency, default 100000) one approval, at or above it two
- * approvals by two different members; the same member twice, the member who
+ * brand's threshold for the withdrawal's currency (settings
+ * "withdrawal_4eyes_thresholds": {"EUR": 100000, "JPY": 100000, ...}, minor
+ * units of that currency, each set by staff through the brand's settings and
+ * audited as a brand update) one approval, at or above it — or in a currency
+ * the brand has no threshold for (fail-safe) — two approvals by two different
+ * members; the same member twice, the member who
  * requested it on the player's behalf, or a member whose e-mail is the player's
  * (their own player account), is FOUR_EYES_VIOLATION → "approved" →
  * the payout is sent to the PSP → "processing" → payout.paid posts the hold
@@ -80,7 +83,6 @@
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
 
-#define PB_CASHIER_DEFAULT_4EYES_THRESHOLD 100000
 #define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
 #define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000

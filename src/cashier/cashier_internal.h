@@ -60,6 +60,12 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
                         const char *action, const char *target_kind, const char *target_id,
                         json_t *before, json_t *after, const char *reason);
 
+/* The brand's 4-eyes threshold for currency (settings "withdrawal_4eyes_thresholds",
+ * minor units of that currency) into *out: false when none is configured for it
+ * (or the brand cannot be read) — the caller then asks for two approvals. */
+bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *currency,
+                                int64_t *out);
+
 /* An integer of a brand's settings (> 0), or dflt when absent or not one. */
 int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name,
                                  int64_t dflt);

@@ -70,7 +70,8 @@ class Run:
         for code in ("alpha", "beta"):
             expect(self.admin.call("POST", "/v1/admin/brands",
                                    {"code": code, "name": code.title(), "default_currency": "EUR",
-                                    "jurisdiction": "MT"}), 201)
+                                    "jurisdiction": "MT",
+                                    "settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 201)
         self.fin1 = create_staff(env, self.admin, "fin1@example.com", "finance", "127.0.3.11",
                                  brands=["alpha"]).activate("Blue-Falcon-1-Xy")
         self.fin2 = create_staff(env, self.admin, "fin2@example.com", "finance", "127.0.3.12",
@@ -332,7 +333,8 @@ class Run:
         before = self.money_state()
         self.deposit("dora", "0.99", status=422)  # default minimum 1.00
         expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
-                               {"settings": {"deposit_min": 500, "deposit_max": 20000}}), 200)
+                               {"settings": {"deposit_min": 500, "deposit_max": 20000,
+                                             "withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
         for amount in ("4.99", "200.01"):
             r = self.client.call("POST", "/v1/player/deposits",
                                  {"amount": amount, "idempotency_key": self.key()},
@@ -357,7 +359,8 @@ class Run:
             g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
                                         token=self.tokens["dora"]), 200)
             assert g["redirect_url"] == d["redirect_url"], g
-        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": {}}), 200)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
 
     # ---- withdrawals ----
 
@@ -445,6 +448,31 @@ class Run:
         assert (b["cash"], b["held"]) == ("1010.00", "0.00"), b
         small = self.withdraw("bob", "999.99")
         assert small["approvals_required"] == 1, small
+        # the threshold is per currency: another currency's says nothing of EUR's, and a
+        # currency without one needs two approvals (fail-safe); each change is audited
+        th = {"withdrawal_4eyes_thresholds": {"JPY": 100000}}
+        b = expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": th}), 200)
+        assert b["brand"]["settings"] == th, b
+        th = {"withdrawal_4eyes_thresholds": {"EUR": 100000, "JPY": 100000}}
+        for want in (2, 1):
+            w = self.withdraw("bob", "0.01")
+            assert w["approvals_required"] == want, (want, w)
+            expect(self.client.call("DELETE", f"/v1/player/withdrawals/{w['id']}",
+                                    token=self.tokens["bob"]), 200)  # bob's money as it was
+            if want == 2:
+                expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": th}), 200)
+        rows = self.env.rows("SELECT json_extract(before, '$.settings.withdrawal_4eyes_thresholds'), "
+                             "json_extract(after, '$.settings.withdrawal_4eyes_thresholds') "
+                             "FROM audit_entry WHERE action='brand.update' AND target_id='alpha' "
+                             "ORDER BY seq DESC LIMIT 2")
+        assert [(json.loads(x), json.loads(y)) for x, y in rows] == [
+            ({"JPY": 100000}, {"EUR": 100000, "JPY": 100000}),
+            ({"EUR": 100000}, {"JPY": 100000})], rows
+        for bad in (5000, {"EUR": 0}, {"EURO": 5000}):
+            r = self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                                {"settings": {"withdrawal_4eyes_thresholds": bad}})
+            assert expect(r, 422, "FIELD_INVALID")["error"]["field"] == \
+                "settings.withdrawal_4eyes_thresholds", r
 
     def own_account(self):
         """A finance member who also plays (a player account with their e-mail, in any

@@ -203,7 +203,8 @@ class Run:
         for code in ("alpha", "beta"):
             expect(self.admin.call("POST", "/v1/admin/brands",
                                    {"code": code, "name": code.title(), "default_currency": "EUR",
-                                    "currencies": ["EUR"], "jurisdiction": "MT"}), 201)
+                                    "currencies": ["EUR"], "jurisdiction": "MT",
+                                    "settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 201)
         expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)
         for b in ("alpha", "beta"):
             expect(self.admin.call("PUT", f"/v1/admin/brands/{b}/games/pitboss/dice",

@@ -235,10 +235,31 @@ static void test_refused_payout_is_sent_again(void **state)
     assert_int_equal(b.held, 2000);
 }
 
+/* The threshold is per currency: another currency's number is not this one's (100000
+ * minor units are 1,000.00 EUR but 100,000 JPY), and a currency with none of its own
+ * needs two approvals (fail-safe). */
+static void test_four_eyes_per_currency(void **state)
+{
+    (void)state;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w;
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"JPY\":100000}}");
+    assert_int_equal(cx_withdraw(0, 1, NULL, &w), PB_OK);
+    assert_int_equal(w.approvals_required, 2); /* no EUR threshold: two approvals */
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":3000,\"JPY\":100}}");
+    assert_int_equal(cx_withdraw(0, 2999, NULL, &w), PB_OK);
+    assert_int_equal(w.approvals_required, 1); /* EUR's own, not JPY's 100 */
+    assert_int_equal(cx_withdraw(0, 3000, NULL, &w), PB_OK);
+    assert_int_equal(w.approvals_required, 2);
+    cx_settings("{}");
+    assert_int_equal(cx_withdraw(0, 1, NULL, &w), PB_OK);
+    assert_int_equal(w.approvals_required, 2); /* none at all: two approvals */
+}
+
 static void test_four_eyes(void **state)
 {
     (void)state;
-    cx_settings("{\"withdrawal_4eyes_threshold\":3000}");
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":3000}}");
     cx_fund(0, 10000, 0);
     pb_store_withdrawal below, at, out;
     pb_cashier_actor fin1 = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
@@ -247,7 +268,7 @@ static void test_four_eyes(void **state)
     assert_int_equal(cx_withdraw(0, 3000, NULL, &at), PB_OK);
     assert_int_equal(at.approvals_required, 2);
     /* the threshold is fixed at the request: lowering it later changes nothing */
-    cx_settings("{\"withdrawal_4eyes_threshold\":100000}");
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}");
     assert_int_equal(pb_cashier_withdrawal_approve(C.k, at.id, &fin1, &out), PB_OK);
     assert_string_equal(out.status, "pending_approval");
     assert_int_equal(pb_cashier_withdrawal_approve(C.k, at.id, &fin1, &out),
@@ -724,7 +745,7 @@ static void test_resolve_waits_for_the_send(void **state)
 static void test_approval_rechecks_the_player(void **state)
 {
     (void)state;
-    cx_settings("{\"withdrawal_4eyes_threshold\":3000}");
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":3000}}");
     cx_fund(0, 10000, 0);
     pb_store_withdrawal one, two, out;
     pb_cashier_actor fin1 = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
@@ -837,6 +858,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_and_reject, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_one_approval_paid, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_payout_is_sent_again, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_four_eyes_per_currency, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_four_eyes, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_staff_requested, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_retry_waits_for_two_passes, cx_setup, cx_teardown),
