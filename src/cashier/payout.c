@@ -588,6 +588,9 @@ static pb_err manual_command(pb_ledger_tx *tx, void *arg)
             return PB_OK;
         if (pb_store_withdrawal_resolution_delete(c, x->w.id) != PB_STORE_OK)
             return PB_ERR_INTERNAL;
+        if (cashier_withdrawal_emit(tx, "withdrawal.manual_resolution_withdrawn", &x->w,
+                                    x->a->trace_id) != PB_OK)
+            return PB_ERR_INTERNAL;
         json_t *after = cashier_withdrawal_json(&x->w, (size_t)x->w.approvals_required);
         before = json_deep_copy(after);
         if (before)
@@ -626,7 +629,9 @@ static pb_err manual_command(pb_ledger_tx *tx, void *arg)
         snprintf(n->role, sizeof n->role, "%s", x->a->role ? x->a->role : "");
         snprintf(n->from_status, sizeof n->from_status, "%s", x->w.status);
         n->stated_at = pb_ledger_tx_now(tx);
-        if (pb_store_withdrawal_resolution_insert(c, n) != PB_STORE_OK)
+        if (pb_store_withdrawal_resolution_insert(c, n) != PB_STORE_OK ||
+            cashier_withdrawal_emit(tx, "withdrawal.manual_resolution_stated", &x->w,
+                                    x->a->trace_id) != PB_OK)
             return PB_ERR_INTERNAL;
         x->result = PB_OK;
         before = cashier_withdrawal_json(&x->w, (size_t)x->w.approvals_required);

@@ -768,6 +768,15 @@ class Run:
             ("withdrawal.manual_resolution_withdraw", self.fin2.id),
             ("withdrawal.manual_resolution_state", self.fin1.id),
             ("withdrawal.manual_resolve", self.fin2.id)], acts
+        # each step announced like the other withdrawal state changes: the statement,
+        # its withdrawal, the confirmation (as withdrawal.failed: the money is back)
+        ev = self.env.rows("SELECT type, json_extract(payload, '$.status') FROM event_outbox "
+                           "WHERE json_extract(payload, '$.withdrawal_id') = ? AND type NOT IN "
+                           "('withdrawal.requested', 'withdrawal.approved') ORDER BY id", w31)
+        assert ev == [("withdrawal.manual_resolution_stated", "approved"),
+                      ("withdrawal.manual_resolution_withdrawn", "approved"),
+                      ("withdrawal.manual_resolution_stated", "approved"),
+                      ("withdrawal.failed", "failed")], ev
         eff = self.env.rows("SELECT json_extract(after, '$.status'), json_extract(after, "
                             "'$.manual_resolution.stated_by'), json_extract(after, "
                             "'$.manual_resolution.confirmed_by'), json_extract(after, "

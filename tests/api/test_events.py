@@ -41,7 +41,8 @@ SERVER_ENV = {"PITBOSS_EVENTS_MAX_CLIENTS": str(MAX_CLIENTS),
 STREAM = "/v1/admin/events/stream"
 FINANCE_TYPES = {"deposit.completed", "deposit.failed", "withdrawal.requested",
                  "withdrawal.approved", "withdrawal.approval_recorded", "withdrawal.rejected",
-                 "withdrawal.cancelled",
+                 "withdrawal.cancelled", "withdrawal.manual_resolution_stated",
+                 "withdrawal.manual_resolution_withdrawn",
                  "withdrawal.paid", "withdrawal.failed", "balance.adjusted"}
 PLAY_TYPES = {"bet.placed", "round.settled"}
 PLAYER_TYPES = {"player.registered", "player.blocked", "player.unblocked", "player.erased"}
