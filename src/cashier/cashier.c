@@ -149,6 +149,7 @@ void pb_cashier_close(pb_cashier *k)
     free(k->seen.seq);
     pthread_mutex_destroy(&k->claims_mu);
     free(k->claims.id);
+    free(k->gate_held.e);
     for (size_t i = 0; i < k->npsps; i++)
         k->psps[i]->free(k->psps[i]);
     free(k);

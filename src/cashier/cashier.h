@@ -60,7 +60,9 @@
  * payout_retry_ms until the PSP takes it, and at start-up — each time only if
  * the player gate (WITHDRAW) lets it through as it stands then: a player
  * blocked or closed since the approval gets no payout until the block is
- * lifted (held, "approved"; finance may resolve it: the money back). A payout is keyed by
+ * lifted (held, "approved"; finance may resolve it: the money back; staff see
+ * why in the withdrawal's current_checks, and the log has one WARN per
+ * withdrawal and gate answer, not one per pass). A payout is keyed by
  * its withdrawal (psp.h: the adapter gives the PSP the withdrawal id as the
  * idempotency key), so a PSP that took it without answering does not pay twice;
  * and within the process a send claims its withdrawal until "processing" is

@@ -31,6 +31,21 @@ typedef struct payout_claims {
     size_t n, cap;
 } payout_claims;
 
+/* The payouts the passes hold back at the player gate (a player blocked or closed
+ * since the approval), each with the gate's answer: its WARN is logged when a pass
+ * first holds it back for that answer, not at every pass (the withdrawal stays
+ * "approved"; staff see why in its current_checks). An entry a pass no longer
+ * holds back (sent, settled, the answer changed) is dropped at the pass's end. */
+typedef struct payout_gate_held {
+    struct {
+        char id[PB_ID_STR_LEN + 1];
+        char code[40];
+        uint64_t pass; /* the last pass that held it back */
+    } * e;
+    size_t n, cap;
+    uint64_t pass; /* the current pass */
+} payout_gate_held;
+
 /* A pass sends no more payouts to a PSP that refused this many in a row: the rest
  * stay "approved" for the next pass, instead of each waiting on a PSP that is down. */
 #define PB_CASHIER_PASS_REFUSALS 8
@@ -51,6 +66,7 @@ struct pb_cashier {
     payout_seen seen;
     pthread_mutex_t claims_mu; /* guards claims */
     payout_claims claims;
+    payout_gate_held gate_held; /* guarded by claims_mu too */
     _Atomic uint64_t payouts_refused, payouts_resent, payouts_waiting; /* pb_cashier_stats */
 };
 
