@@ -86,6 +86,7 @@
 #include "wallet/wallet.h"
 
 #define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
+#define PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES 1440 /* 24 h */
 #define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
@@ -166,6 +167,12 @@ pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *
 /* A payment by id within a brand scope (NULL: any): PAYMENT_NOT_FOUND outside it. */
 pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, const char *id,
                               pb_store_payment *out);
+/* A deposit intent as player and staff see it at now_us (µs): "pending" for
+ * longer than the brand's deposit_expiry_minutes (default
+ * PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES, 24 h) reads "expired" (so no
+ * checkout URL). The row stays "pending": a PSP success arriving later still
+ * credits the player (the money was captured), audited as a late completion. */
+void pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now_us);
 /* The checkout URL of a pending payment ("" when its PSP is gone or it is settled). */
 void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
                              char url[PB_CASHIER_URL_MAX]);

@@ -93,7 +93,8 @@ static bool name_valid(const char *s, size_t max)
  * refusal: a 4-eyes threshold read as missing while the operator believes it set
  * 50.00. So every key must be one of these, of its type and range (422
  * FIELD_INVALID naming "settings.<key>"). Readers: the cashier (deposit_min/max:
- * minor units of the payment's currency; withdrawal_4eyes_thresholds: an object
+ * minor units of the payment's currency; deposit_expiry_minutes: how long a
+ * deposit intent stays payable; withdrawal_4eyes_thresholds: an object
  * currency code -> minor units of that currency, one per currency, since one
  * number would be 1,000.00 EUR but 100,000 JPY and 100.000 KWD), the wallet
  * (funding_policy), the player erasure (erase_after_days). The former single
@@ -112,6 +113,7 @@ typedef struct setting_spec {
 static const char *const FUNDING_POLICIES[] = {"cash_first", "bonus_first", "cash_only", NULL};
 
 static const setting_spec SETTINGS[] = {
+    {"deposit_expiry_minutes", "settings.deposit_expiry_minutes", 1, 525600, NULL},
     {"deposit_max", "settings.deposit_max", 1, SETTING_MONEY_MAX, NULL},
     {"deposit_min", "settings.deposit_min", 1, SETTING_MONEY_MAX, NULL},
     {"erase_after_days", "settings.erase_after_days", 0, 36500, NULL},

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import sys
 import time
 
@@ -361,6 +362,38 @@ class Run:
             assert g["redirect_url"] == d["redirect_url"], g
         expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
                                {"settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
+
+    def deposit_expiry(self):
+        """A deposit intent pending past its brand's deposit_expiry_minutes (default 24 h)
+        reads "expired" to player and staff, with no checkout link; the PSP's success
+        arriving after that still credits (the money was captured): a late completion."""
+        other = Client(self.env, "127.0.3.22")  # the login rate limit counts per address
+        self.ids["eve"] = register_player(other, "alpha", "eve@example.com")
+        self.tokens["eve"] = other.call(
+            "POST", "/v1/player/login", {"brand": "alpha", "email": "eve@example.com",
+                                         "password": PASSWORD}).json().get("access_token")
+        d = self.deposit("eve", "12.00")
+        con = sqlite3.connect(self.env.db, timeout=30)  # 25 h ago, as if made then
+        with con:
+            con.execute("UPDATE payment SET created_at = created_at - 90000000000 WHERE id=?",
+                        (d["id"],))
+        con.close()
+        g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
+                                    token=self.tokens["eve"]), 200)
+        assert g["status"] == "expired" and "redirect_url" not in g, g
+        g = expect(self.fin1.call("GET", f"/v1/admin/payments/{d['id']}"), 200)
+        assert g["status"] == "expired", g
+        page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"), 200)
+        assert [i["status"] for i in page["items"]] == ["expired"], page
+        r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "12.00"))
+        assert r["outcome"] == "applied", r
+        assert self.wallet("eve")["cash"] == "12.00"
+        g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
+                                    token=self.tokens["eve"]), 200)
+        assert g["status"] == "completed", g
+        why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
+                            "AND target_id=?", d["id"])
+        assert len(why) == 1 and why[0][0].startswith("late completion"), why
 
     # ---- withdrawals ----
 
@@ -1024,6 +1057,7 @@ def main():
         ("amount or currency mismatch: recorded, audited, nothing credited", run.amount_mismatch),
         ("brand deposit limits, currency and PSP fields: refused with nothing changed", run.deposit_limits),
         ("deposit.failed then deposit.succeeded: credited", run.failed_then_succeeded),
+        ("a deposit intent past its expiry reads expired; a late PSP success still credits, audited", run.deposit_expiry),
         ("deposit.succeeded then deposit.failed: recorded, ignored", run.succeeded_then_failed),
         ("bad signature, stale timestamp, unknown reference or PSP: refused, nothing moves", run.webhook_refusals),
         ("a reused event id with other content: 200 conflict, nothing moves, audited, WARN; re-serialised same content is a duplicate", run.event_id_conflict),
