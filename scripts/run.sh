@@ -48,7 +48,7 @@ chmod 700 "$KEYS"
 "$P" migrate --db "$DB" 2>/dev/null
 if ! "$P" brand list --db "$DB" 2>/dev/null | grep -q '^brand demo '; then
   "$P" brand create --code demo --name "Demo Casino" --currency EUR --currencies EUR,USD \
-    --jurisdiction MT --db "$DB" 2>/dev/null
+    --jurisdiction MT --settings '{"withdrawal_4eyes_thresholds":{"EUR":100000,"USD":100000}}' --db "$DB" 2>/dev/null
 fi
 
 # ---- the demo catalog: providers with their keys, games, switched on for "demo"

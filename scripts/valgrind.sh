@@ -22,7 +22,7 @@ command -v valgrind >/dev/null || { echo "valgrind: not installed (scripts/deps.
 
 "$P" migrate --db "$db" >/dev/null 2>&1 &&
   "$P" brand create --code demo --name "Demo Casino" --currency EUR --currencies EUR,USD \
-    --jurisdiction MT --db "$db" >/dev/null 2>&1 ||
+    --jurisdiction MT --settings '{"withdrawal_4eyes_thresholds":{"EUR":100000,"USD":100000}}' --db "$db" >/dev/null 2>&1 ||
   { echo "valgrind: cannot prepare $db" >&2; exit 1; }
 
 # still-reachable blocks (process-wide caches of OpenSSL, libsodium, jansson)

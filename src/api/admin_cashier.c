@@ -39,6 +39,7 @@
 #include "api/admin.h"
 #include "api/api.h"
 #include "cashier/cashier.h"
+#include "core/time.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -553,6 +554,9 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
                                 .limit = (size_t)limit};
     pb_err e = rows ? pb_cashier_payment_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
+    int64_t now = pb_time_now_us();
+    for (size_t i = 0; items && i < n; i++)
+        pb_cashier_deposit_view(c, &rows[i], now);
     for (size_t i = 0; items && i < n; i++)
         if (json_array_append_new(items, payment_staff_json(&rows[i])) != 0) {
             json_decref(items);
@@ -578,6 +582,8 @@ void pb_api_admin_payment_get(pb_http_request *req, void *app)
     pb_err e = !c   ? PB_ERR_STORE_UNAVAILABLE
                : !p ? PB_ERR_UNAUTHENTICATED
                     : pb_cashier_payment_get(c, &p->scope, pb_http_param(req, "id"), &pay);
+    if (e == PB_OK)
+        pb_cashier_deposit_view(c, &pay, pb_time_now_us());
     json_t *o = e == PB_OK ? payment_staff_json(&pay) : NULL;
     if (!o) {
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);

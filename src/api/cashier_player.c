@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "cashier/cashier.h"
 #include "core/money.h"
+#include "core/time.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -190,6 +191,7 @@ void pb_api_player_deposit_get(pb_http_request *req, void *app)
         pb_http_reply_error(req, e, NULL);
         return;
     }
+    pb_cashier_deposit_view(c, &pay, pb_time_now_us()); /* "expired": no checkout link */
     char url[PB_CASHIER_URL_MAX];
     pb_cashier_checkout_url(a->cashier, &pay, url);
     pb_http_reply_json(req, 200, pb_api_payment_json(&pay, url));

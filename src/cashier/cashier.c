@@ -149,6 +149,7 @@ void pb_cashier_close(pb_cashier *k)
     free(k->seen.seq);
     pthread_mutex_destroy(&k->claims_mu);
     free(k->claims.id);
+    free(k->gate_held.e);
     for (size_t i = 0; i < k->npsps; i++)
         k->psps[i]->free(k->psps[i]);
     free(k);
@@ -216,6 +217,25 @@ int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char 
     json_decref(s);
     free(b);
     return r;
+}
+
+bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *currency,
+                                int64_t *out)
+{
+    pb_brand *b = malloc(sizeof *b);
+    if (!b || pb_tenancy_brand_get(c, brand_id, b) != PB_OK) {
+        free(b);
+        return false;
+    }
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *m = s ? json_object_get(s, "withdrawal_4eyes_thresholds") : NULL;
+    json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
+    bool found = json_is_integer(v) && json_integer_value(v) > 0;
+    if (found)
+        *out = (int64_t)json_integer_value(v);
+    json_decref(s);
+    free(b);
+    return found;
 }
 
 bool pb_cashier_key_valid(const char *key)
@@ -373,6 +393,27 @@ void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p, char url[
         psp->checkout_url(psp, p, url, PB_CASHIER_URL_MAX);
 }
 
+/*
+ * A deposit intent expires: "pending" for longer than the brand's
+ * deposit_expiry_minutes (default 24 h) after it was made, it reads as "expired"
+ * (player and staff; no checkout link any more). The row itself stays "pending":
+ * expiry is a view, not a state change, because the PSP may still have captured
+ * the money — its success webhook arriving later credits the player all the same
+ * and is audited as a late completion (payment.completed with that reason).
+ */
+static int64_t deposit_expires_at(pb_store_conn *c, const pb_store_payment *p)
+{
+    int64_t min = pb_cashier_brand_setting(c, p->brand_id, "deposit_expiry_minutes",
+                                           PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
+    return p->created_at + min * 60 * 1000000;
+}
+
+void pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now)
+{
+    if (strcmp(p->status, "pending") == 0 && now >= deposit_expires_at(c, p))
+        snprintf(p->status, sizeof p->status, "expired");
+}
+
 pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *id,
                               pb_store_payment *out)
 {
@@ -493,6 +534,9 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
     const char *why = strcmp(p->status, "failed") == 0
                           ? "deposit.succeeded after deposit.failed: the PSP holds the money"
                           : NULL;
+    if (ok && !why && pb_ledger_tx_now(tx) >= deposit_expires_at(c, p))
+        why = "late completion: deposit.succeeded after the deposit intent expired; the PSP "
+              "captured the money, credited";
     if (ok) {
         pb_transfer t = {0};
         snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_DEPOSIT);

@@ -40,9 +40,12 @@
  * again at every approval, so a player blocked or closed since the request gets
  * none (PLAYER_BLOCKED, nothing written) and the withdrawal stays
  * "pending_approval" until finance rejects it (the hold is voided); below the
- * brand's threshold (settings "withdrawal_4eyes_threshold", minor units of the
- * withdrawal's currency, default 100000) one approval, at or above it two
- * approvals by two different members; the same member twice, the member who
+ * brand's threshold for the withdrawal's currency (settings
+ * "withdrawal_4eyes_thresholds": {"EUR": 100000, "JPY": 100000, ...}, minor
+ * units of that currency, each set by staff through the brand's settings and
+ * audited as a brand update) one approval, at or above it — or in a currency
+ * the brand has no threshold for (fail-safe) — two approvals by two different
+ * members; the same member twice, the member who
  * requested it on the player's behalf, or a member whose e-mail is the player's
  * (their own player account), is FOUR_EYES_VIOLATION → "approved" →
  * the payout is sent to the PSP → "processing" → payout.paid posts the hold
@@ -57,7 +60,9 @@
  * payout_retry_ms until the PSP takes it, and at start-up — each time only if
  * the player gate (WITHDRAW) lets it through as it stands then: a player
  * blocked or closed since the approval gets no payout until the block is
- * lifted (held, "approved"; finance may resolve it: the money back). A payout is keyed by
+ * lifted (held, "approved"; finance may resolve it: the money back; staff see
+ * why in the withdrawal's current_checks, and the log has one WARN per
+ * withdrawal and gate answer, not one per pass). A payout is keyed by
  * its withdrawal (psp.h: the adapter gives the PSP the withdrawal id as the
  * idempotency key), so a PSP that took it without answering does not pay twice;
  * and within the process a send claims its withdrawal until "processing" is
@@ -80,8 +85,8 @@
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
 
-#define PB_CASHIER_DEFAULT_4EYES_THRESHOLD 100000
 #define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
+#define PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES 1440 /* 24 h */
 #define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
@@ -162,6 +167,12 @@ pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *
 /* A payment by id within a brand scope (NULL: any): PAYMENT_NOT_FOUND outside it. */
 pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, const char *id,
                               pb_store_payment *out);
+/* A deposit intent as player and staff see it at now_us (µs): "pending" for
+ * longer than the brand's deposit_expiry_minutes (default
+ * PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES, 24 h) reads "expired" (so no
+ * checkout URL). The row stays "pending": a PSP success arriving later still
+ * credits the player (the money was captured), audited as a late completion. */
+void pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now_us);
 /* The checkout URL of a pending payment ("" when its PSP is gone or it is settled). */
 void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
                              char url[PB_CASHIER_URL_MAX]);

@@ -31,6 +31,21 @@ typedef struct payout_claims {
     size_t n, cap;
 } payout_claims;
 
+/* The payouts the passes hold back at the player gate (a player blocked or closed
+ * since the approval), each with the gate's answer: its WARN is logged when a pass
+ * first holds it back for that answer, not at every pass (the withdrawal stays
+ * "approved"; staff see why in its current_checks). An entry a pass no longer
+ * holds back (sent, settled, the answer changed) is dropped at the pass's end. */
+typedef struct payout_gate_held {
+    struct {
+        char id[PB_ID_STR_LEN + 1];
+        char code[40];
+        uint64_t pass; /* the last pass that held it back */
+    } * e;
+    size_t n, cap;
+    uint64_t pass; /* the current pass */
+} payout_gate_held;
+
 /* A pass sends no more payouts to a PSP that refused this many in a row: the rest
  * stay "approved" for the next pass, instead of each waiting on a PSP that is down. */
 #define PB_CASHIER_PASS_REFUSALS 8
@@ -51,6 +66,7 @@ struct pb_cashier {
     payout_seen seen;
     pthread_mutex_t claims_mu; /* guards claims */
     payout_claims claims;
+    payout_gate_held gate_held; /* guarded by claims_mu too */
     _Atomic uint64_t payouts_refused, payouts_resent, payouts_waiting; /* pb_cashier_stats */
 };
 
@@ -59,6 +75,12 @@ struct pb_cashier {
 pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *brand,
                         const char *action, const char *target_kind, const char *target_id,
                         json_t *before, json_t *after, const char *reason);
+
+/* The brand's 4-eyes threshold for currency (settings "withdrawal_4eyes_thresholds",
+ * minor units of that currency) into *out: false when none is configured for it
+ * (or the brand cannot be read) — the caller then asks for two approvals. */
+bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *currency,
+                                int64_t *out);
 
 /* An integer of a brand's settings (> 0), or dflt when absent or not one. */
 int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name,

@@ -96,6 +96,57 @@ void cashier_payout_release(pb_cashier *k, const char *id)
     pthread_mutex_unlock(&k->claims_mu);
 }
 
+/* Records that the current pass holds withdrawal id back at the player gate with
+ * answer code; true when that is news (first held back, or for another answer):
+ * the caller logs it at WARN then, at DEBUG otherwise. */
+static bool gate_held_news(pb_cashier *k, const char *id, const char *code)
+{
+    payout_gate_held *h = &k->gate_held;
+    bool news = true;
+    pthread_mutex_lock(&k->claims_mu);
+    size_t i = 0;
+    while (i < h->n && strcmp(h->e[i].id, id) != 0)
+        i++;
+    if (i == h->n && h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 8;
+        void *p = realloc(h->e, cap * sizeof *h->e);
+        if (p) {
+            h->e = p;
+            h->cap = cap;
+        }
+    }
+    if (i < h->n) {
+        news = strcmp(h->e[i].code, code) != 0;
+    } else if (h->n < h->cap) {
+        snprintf(h->e[i].id, sizeof h->e[i].id, "%s", id);
+        h->n++;
+    }
+    if (i < h->n) { /* else out of memory: logged every pass, as before */
+        snprintf(h->e[i].code, sizeof h->e[i].code, "%s", code);
+        h->e[i].pass = h->pass;
+    }
+    pthread_mutex_unlock(&k->claims_mu);
+    return news;
+}
+
+/* A pass begins (begin) or ends: at its end the withdrawals it did not hold back
+ * are forgotten (a later hold is news again). */
+static void gate_held_pass(pb_cashier *k, bool begin)
+{
+    payout_gate_held *h = &k->gate_held;
+    pthread_mutex_lock(&k->claims_mu);
+    if (begin) {
+        h->pass++;
+    } else {
+        size_t j = 0;
+        for (size_t i = 0; i < h->n; i++)
+            if (h->e[i].pass == h->pass)
+                h->e[j++] = h->e[i];
+        h->n = j;
+    }
+    pthread_mutex_unlock(&k->claims_mu);
+}
+
 typedef enum {
     PAYOUT_TAKEN,   /* the PSP took it ("processing" recorded, or logged why not) */
     PAYOUT_REFUSED, /* the PSP did not take it: still "approved", the retry sends it */
@@ -119,8 +170,15 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
          * held; sent by a pass once lifted, or resolved by finance: the money back) */
         pb_err g = pb_wallet_gate(c, w->player, PB_WALLET_ACTION_WITHDRAW);
         if (g != PB_OK) {
-            pb_log(pb_err_transient(g) ? PB_LOG_ERROR : PB_LOG_WARN, "cashier.payout",
-                   "withdrawal=%s payout held back: player gate %s", w->id, pb_err_code(g));
+            /* a store failure at every pass; a blocked player once per withdrawal and
+             * answer, not at every pass (the retry runs every payout_retry_ms) */
+            pb_log_level lvl = pb_err_transient(g)                        ? PB_LOG_ERROR
+                               : gate_held_news(k, w->id, pb_err_code(g)) ? PB_LOG_WARN
+                                                                          : PB_LOG_DEBUG;
+            pb_log(lvl, "cashier.payout",
+                   "withdrawal=%s payout held back: player gate %s (still approved, held; "
+                   "sent once the player may withdraw again, or resolved by finance)",
+                   w->id, pb_err_code(g));
             return PAYOUT_SKIPPED;
         }
     }
@@ -247,6 +305,7 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
     int64_t before = 0;
     *tried = 0;
     *busy = 0;
+    gate_held_pass(k, true);
     while (rows && n == PAGE) {
         pb_store_withdrawal_query q = {.status = "approved", .before_seq = before, .limit = PAGE};
         if (pb_store_withdrawal_list(c, &q, rows, &n) != PB_STORE_OK)
@@ -283,6 +342,7 @@ static size_t payout_pass(pb_cashier *k, pb_store_conn *c, const payout_seen *se
         }
     }
     free(rows);
+    gate_held_pass(k, false); /* who this pass did not hold back is forgotten */
     if (held_back)
         pb_log(PB_LOG_WARN, "cashier.payout",
                "%zu payouts held back for the next pass: their PSP refused %d in a row", held_back,
@@ -588,6 +648,9 @@ static pb_err manual_command(pb_ledger_tx *tx, void *arg)
             return PB_OK;
         if (pb_store_withdrawal_resolution_delete(c, x->w.id) != PB_STORE_OK)
             return PB_ERR_INTERNAL;
+        if (cashier_withdrawal_emit(tx, "withdrawal.manual_resolution_withdrawn", &x->w,
+                                    x->a->trace_id) != PB_OK)
+            return PB_ERR_INTERNAL;
         json_t *after = cashier_withdrawal_json(&x->w, (size_t)x->w.approvals_required);
         before = json_deep_copy(after);
         if (before)
@@ -626,7 +689,9 @@ static pb_err manual_command(pb_ledger_tx *tx, void *arg)
         snprintf(n->role, sizeof n->role, "%s", x->a->role ? x->a->role : "");
         snprintf(n->from_status, sizeof n->from_status, "%s", x->w.status);
         n->stated_at = pb_ledger_tx_now(tx);
-        if (pb_store_withdrawal_resolution_insert(c, n) != PB_STORE_OK)
+        if (pb_store_withdrawal_resolution_insert(c, n) != PB_STORE_OK ||
+            cashier_withdrawal_emit(tx, "withdrawal.manual_resolution_stated", &x->w,
+                                    x->a->trace_id) != PB_OK)
             return PB_ERR_INTERNAL;
         x->result = PB_OK;
         before = cashier_withdrawal_json(&x->w, (size_t)x->w.approvals_required);

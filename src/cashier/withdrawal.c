@@ -119,12 +119,10 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
         x->result = PB_ERR_INSUFFICIENT_FUNDS;
         return PB_OK;
     }
-    x->w.approvals_required = x->w.amount >=
-                                      pb_cashier_brand_setting(c, x->pl->brand_id,
-                                                               "withdrawal_4eyes_threshold",
-                                                               PB_CASHIER_DEFAULT_4EYES_THRESHOLD)
-                                  ? 2
-                                  : 1;
+    /* fail-safe: a currency without a threshold of its own needs two approvals */
+    int64_t threshold = 0;
+    bool has_threshold = pb_cashier_4eyes_threshold(c, x->pl->brand_id, x->w.currency, &threshold);
+    x->w.approvals_required = !has_threshold || x->w.amount >= threshold ? 2 : 1;
     snprintf(x->w.checks, sizeof x->w.checks, "%s", CHECKS_PASSED);
     pb_transfer t = {0};
     snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_WITHDRAWAL);

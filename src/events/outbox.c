@@ -35,6 +35,10 @@ const pb_event_type pb_event_types[] = {
     {"withdrawal.cancelled", "finance.read"},
     {"withdrawal.paid", "finance.read"},
     {"withdrawal.failed", "finance.read"},
+    /* a stuck payout settled by hand (4-eyes): the first member's statement, and its
+     * withdrawal by that member; the confirmation is withdrawal.paid / .failed */
+    {"withdrawal.manual_resolution_stated", "finance.read"},
+    {"withdrawal.manual_resolution_withdrawn", "finance.read"},
     /* play (wallet: provider games; games: in-house games) */
     {"bet.placed", "reports.read"},
     {"round.settled", "reports.read"},

@@ -90,30 +90,52 @@ static bool name_valid(const char *s, size_t max)
  * The settings the platform reads, each with the field an error names. A brand's
  * settings are what its operator tunes, and one the code would silently read as
  * its default — a threshold given as a string, a key misspelt — is worse than a
- * refusal: the 4-eyes threshold read as its default of 1,000.00 while the operator
- * believes it set 50.00. So every key must be one of these, of its type and range
- * (422 FIELD_INVALID naming "settings.<key>"). Readers: the cashier
- * (deposit_min/max, withdrawal_4eyes_threshold: minor units of the payment's
- * currency), the wallet (funding_policy), the player erasure (erase_after_days).
+ * refusal: a 4-eyes threshold read as missing while the operator believes it set
+ * 50.00. So every key must be one of these, of its type and range (422
+ * FIELD_INVALID naming "settings.<key>"). Readers: the cashier (deposit_min/max:
+ * minor units of the payment's currency; deposit_expiry_minutes: how long a
+ * deposit intent stays payable; withdrawal_4eyes_thresholds: an object
+ * currency code -> minor units of that currency, one per currency, since one
+ * number would be 1,000.00 EUR but 100,000 JPY and 100.000 KWD), the wallet
+ * (funding_policy), the player erasure (erase_after_days). The former single
+ * "withdrawal_4eyes_threshold" (migration 0034 moved it to the brand's default
+ * currency) is refused, naming it, rather than read as something it is not.
  */
 #define SETTING_MONEY_MAX 1000000000000000LL /* minor units: 10^15 */
 
 typedef struct setting_spec {
     const char *key, *field;
     long long min, max;        /* an integer in [min, max] ... */
-    const char *const *values; /* ... or, when set, one of these strings */
+    const char *const *values; /* ... or, when set, one of these strings ... */
+    bool per_currency;         /* ... or an object: currency code -> integer in [min, max] */
 } setting_spec;
 
 static const char *const FUNDING_POLICIES[] = {"cash_first", "bonus_first", "cash_only", NULL};
 
 static const setting_spec SETTINGS[] = {
+    {"deposit_expiry_minutes", "settings.deposit_expiry_minutes", 1, 525600, NULL},
     {"deposit_max", "settings.deposit_max", 1, SETTING_MONEY_MAX, NULL},
     {"deposit_min", "settings.deposit_min", 1, SETTING_MONEY_MAX, NULL},
     {"erase_after_days", "settings.erase_after_days", 0, 36500, NULL},
     {"funding_policy", "settings.funding_policy", 0, 0, FUNDING_POLICIES},
-    {"withdrawal_4eyes_threshold", "settings.withdrawal_4eyes_threshold", 1, SETTING_MONEY_MAX,
-     NULL},
+    {"withdrawal_4eyes_thresholds", "settings.withdrawal_4eyes_thresholds", 1, SETTING_MONEY_MAX,
+     NULL, true},
 };
+
+/* An object of known currency codes, each to an integer in [min, max]. */
+static bool per_currency_valid(const setting_spec *sp, json_t *v)
+{
+    if (!json_is_object(v))
+        return false;
+    const char *cur;
+    json_t *n;
+    json_object_foreach(v, cur, n) {
+        if (!pb_currency_find(cur) || !json_is_integer(n) || json_integer_value(n) < sp->min ||
+            json_integer_value(n) > sp->max)
+            return false;
+    }
+    return true;
+}
 
 /* Checks every key of the settings object j; the bad key's field into *bad_field. */
 static bool settings_valid(json_t *j, const char **bad_field)
@@ -125,12 +147,18 @@ static bool settings_valid(json_t *j, const char **bad_field)
         for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && !sp; i++)
             if (strcmp(SETTINGS[i].key, key) == 0)
                 sp = &SETTINGS[i];
+        if (!sp && strcmp(key, "withdrawal_4eyes_threshold") == 0) {
+            *bad_field = "settings.withdrawal_4eyes_threshold"; /* now per currency */
+            return false;
+        }
         if (!sp) {
             *bad_field = "settings"; /* an unknown key: a typo, or a setting of nothing */
             return false;
         }
         bool ok = false;
-        if (sp->values) {
+        if (sp->per_currency) {
+            ok = per_currency_valid(sp, v);
+        } else if (sp->values) {
             for (const char *const *x = sp->values; *x && json_is_string(v) && !ok; x++)
                 ok = strcmp(*x, json_string_value(v)) == 0;
         } else {

@@ -39,11 +39,15 @@ TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 # brand settings refused, with the field named
 BAD_SETTINGS = (
     ({"max_bet": "100.00"}, "settings"),
-    ({"withdrawl_4eyes_threshold": 5000}, "settings"),
-    ({"withdrawal_4eyes_threshold": "5000"}, "settings.withdrawal_4eyes_threshold"),
-    ({"withdrawal_4eyes_threshold": 0}, "settings.withdrawal_4eyes_threshold"),
-    ({"withdrawal_4eyes_threshold": 5000.0}, "settings.withdrawal_4eyes_threshold"),
-    ({"withdrawal_4eyes_threshold": 10 ** 16}, "settings.withdrawal_4eyes_threshold"),
+    ({"withdrawl_4eyes_thresholds": {"EUR": 5000}}, "settings"),
+    # the former single number (one for every currency): refused by its name
+    ({"withdrawal_4eyes_threshold": 5000}, "settings.withdrawal_4eyes_threshold"),
+    ({"withdrawal_4eyes_thresholds": 5000}, "settings.withdrawal_4eyes_thresholds"),
+    ({"withdrawal_4eyes_thresholds": {"EUR": "5000"}}, "settings.withdrawal_4eyes_thresholds"),
+    ({"withdrawal_4eyes_thresholds": {"EUR": 0}}, "settings.withdrawal_4eyes_thresholds"),
+    ({"withdrawal_4eyes_thresholds": {"EUR": 5000.0}}, "settings.withdrawal_4eyes_thresholds"),
+    ({"withdrawal_4eyes_thresholds": {"EUR": 10 ** 16}}, "settings.withdrawal_4eyes_thresholds"),
+    ({"withdrawal_4eyes_thresholds": {"EURO": 5000}}, "settings.withdrawal_4eyes_thresholds"),
     ({"deposit_min": 500, "deposit_max": 100}, "settings.deposit_max"),
     ({"deposit_min": True}, "settings.deposit_min"),
     ({"funding_policy": "cash"}, "settings.funding_policy"),
@@ -416,7 +420,8 @@ class Run:
         a = self.admin
         body = {"code": "gamma", "name": "Gamma Casino", "default_currency": "EUR",
                 "currencies": ["EUR", "GBP"], "jurisdiction": "GB",
-                "settings": {"withdrawal_4eyes_threshold": 50000, "funding_policy": "bonus_first"}}
+                "settings": {"withdrawal_4eyes_thresholds": {"EUR": 50000, "GBP": 50000},
+                             "funding_policy": "bonus_first"}}
         r = a.call("POST", "/v1/admin/brands", body)
         b = expect(r, 201)["brand"]
         assert r.header("location") == "/v1/admin/brands/gamma" and b["settings"] == body["settings"], r

@@ -179,7 +179,9 @@ class Run:
         for code, curs in (("alpha", ["EUR", "USD"]), ("beta", ["EUR"])):
             expect(self.admin.call("POST", "/v1/admin/brands",
                                    {"code": code, "name": code.title(), "default_currency": "EUR",
-                                    "currencies": curs, "jurisdiction": "MT"}), 201)
+                                    "currencies": curs, "jurisdiction": "MT",
+                                    "settings": {"withdrawal_4eyes_thresholds":
+                                                 {c: 100000 for c in curs}}}), 201)
         self.fin = create_staff(env, self.admin, "fin@example.com", "finance", "127.0.7.11",
                                 brands=["alpha"]).activate("Blue-Falcon-1-Xy")
         self.risk = create_staff(env, self.admin, "risk@example.com", "risk", "127.0.7.12",

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
 import sys
 import time
 
@@ -70,7 +71,8 @@ class Run:
         for code in ("alpha", "beta"):
             expect(self.admin.call("POST", "/v1/admin/brands",
                                    {"code": code, "name": code.title(), "default_currency": "EUR",
-                                    "jurisdiction": "MT"}), 201)
+                                    "jurisdiction": "MT",
+                                    "settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 201)
         self.fin1 = create_staff(env, self.admin, "fin1@example.com", "finance", "127.0.3.11",
                                  brands=["alpha"]).activate("Blue-Falcon-1-Xy")
         self.fin2 = create_staff(env, self.admin, "fin2@example.com", "finance", "127.0.3.12",
@@ -332,7 +334,8 @@ class Run:
         before = self.money_state()
         self.deposit("dora", "0.99", status=422)  # default minimum 1.00
         expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
-                               {"settings": {"deposit_min": 500, "deposit_max": 20000}}), 200)
+                               {"settings": {"deposit_min": 500, "deposit_max": 20000,
+                                             "withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
         for amount in ("4.99", "200.01"):
             r = self.client.call("POST", "/v1/player/deposits",
                                  {"amount": amount, "idempotency_key": self.key()},
@@ -357,7 +360,40 @@ class Run:
             g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
                                         token=self.tokens["dora"]), 200)
             assert g["redirect_url"] == d["redirect_url"], g
-        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": {}}), 200)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
+
+    def deposit_expiry(self):
+        """A deposit intent pending past its brand's deposit_expiry_minutes (default 24 h)
+        reads "expired" to player and staff, with no checkout link; the PSP's success
+        arriving after that still credits (the money was captured): a late completion."""
+        other = Client(self.env, "127.0.3.22")  # the login rate limit counts per address
+        self.ids["eve"] = register_player(other, "alpha", "eve@example.com")
+        self.tokens["eve"] = other.call(
+            "POST", "/v1/player/login", {"brand": "alpha", "email": "eve@example.com",
+                                         "password": PASSWORD}).json().get("access_token")
+        d = self.deposit("eve", "12.00")
+        con = sqlite3.connect(self.env.db, timeout=30)  # 25 h ago, as if made then
+        with con:
+            con.execute("UPDATE payment SET created_at = created_at - 90000000000 WHERE id=?",
+                        (d["id"],))
+        con.close()
+        g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
+                                    token=self.tokens["eve"]), 200)
+        assert g["status"] == "expired" and "redirect_url" not in g, g
+        g = expect(self.fin1.call("GET", f"/v1/admin/payments/{d['id']}"), 200)
+        assert g["status"] == "expired", g
+        page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"), 200)
+        assert [i["status"] for i in page["items"]] == ["expired"], page
+        r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "12.00"))
+        assert r["outcome"] == "applied", r
+        assert self.wallet("eve")["cash"] == "12.00"
+        g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
+                                    token=self.tokens["eve"]), 200)
+        assert g["status"] == "completed", g
+        why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
+                            "AND target_id=?", d["id"])
+        assert len(why) == 1 and why[0][0].startswith("late completion"), why
 
     # ---- withdrawals ----
 
@@ -445,6 +481,31 @@ class Run:
         assert (b["cash"], b["held"]) == ("1010.00", "0.00"), b
         small = self.withdraw("bob", "999.99")
         assert small["approvals_required"] == 1, small
+        # the threshold is per currency: another currency's says nothing of EUR's, and a
+        # currency without one needs two approvals (fail-safe); each change is audited
+        th = {"withdrawal_4eyes_thresholds": {"JPY": 100000}}
+        b = expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": th}), 200)
+        assert b["brand"]["settings"] == th, b
+        th = {"withdrawal_4eyes_thresholds": {"EUR": 100000, "JPY": 100000}}
+        for want in (2, 1):
+            w = self.withdraw("bob", "0.01")
+            assert w["approvals_required"] == want, (want, w)
+            expect(self.client.call("DELETE", f"/v1/player/withdrawals/{w['id']}",
+                                    token=self.tokens["bob"]), 200)  # bob's money as it was
+            if want == 2:
+                expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": th}), 200)
+        rows = self.env.rows("SELECT json_extract(before, '$.settings.withdrawal_4eyes_thresholds'), "
+                             "json_extract(after, '$.settings.withdrawal_4eyes_thresholds') "
+                             "FROM audit_entry WHERE action='brand.update' AND target_id='alpha' "
+                             "ORDER BY seq DESC LIMIT 2")
+        assert [(json.loads(x), json.loads(y)) for x, y in rows] == [
+            ({"JPY": 100000}, {"EUR": 100000, "JPY": 100000}),
+            ({"EUR": 100000}, {"JPY": 100000})], rows
+        for bad in (5000, {"EUR": 0}, {"EURO": 5000}):
+            r = self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                                {"settings": {"withdrawal_4eyes_thresholds": bad}})
+            assert expect(r, 422, "FIELD_INVALID")["error"]["field"] == \
+                "settings.withdrawal_4eyes_thresholds", r
 
     def own_account(self):
         """A finance member who also plays (a player account with their e-mail, in any
@@ -740,6 +801,15 @@ class Run:
             ("withdrawal.manual_resolution_withdraw", self.fin2.id),
             ("withdrawal.manual_resolution_state", self.fin1.id),
             ("withdrawal.manual_resolve", self.fin2.id)], acts
+        # each step announced like the other withdrawal state changes: the statement,
+        # its withdrawal, the confirmation (as withdrawal.failed: the money is back)
+        ev = self.env.rows("SELECT type, json_extract(payload, '$.status') FROM event_outbox "
+                           "WHERE json_extract(payload, '$.withdrawal_id') = ? AND type NOT IN "
+                           "('withdrawal.requested', 'withdrawal.approved') ORDER BY id", w31)
+        assert ev == [("withdrawal.manual_resolution_stated", "approved"),
+                      ("withdrawal.manual_resolution_withdrawn", "approved"),
+                      ("withdrawal.manual_resolution_stated", "approved"),
+                      ("withdrawal.failed", "failed")], ev
         eff = self.env.rows("SELECT json_extract(after, '$.status'), json_extract(after, "
                             "'$.manual_resolution.stated_by'), json_extract(after, "
                             "'$.manual_resolution.confirmed_by'), json_extract(after, "
@@ -987,6 +1057,7 @@ def main():
         ("amount or currency mismatch: recorded, audited, nothing credited", run.amount_mismatch),
         ("brand deposit limits, currency and PSP fields: refused with nothing changed", run.deposit_limits),
         ("deposit.failed then deposit.succeeded: credited", run.failed_then_succeeded),
+        ("a deposit intent past its expiry reads expired; a late PSP success still credits, audited", run.deposit_expiry),
         ("deposit.succeeded then deposit.failed: recorded, ignored", run.succeeded_then_failed),
         ("bad signature, stale timestamp, unknown reference or PSP: refused, nothing moves", run.webhook_refusals),
         ("a reused event id with other content: 200 conflict, nothing moves, audited, WARN; re-serialised same content is a duplicate", run.event_id_conflict),

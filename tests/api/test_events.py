@@ -42,7 +42,8 @@ SERVER_ENV = {"PITBOSS_EVENTS_MAX_CLIENTS": str(MAX_CLIENTS),
 STREAM = "/v1/admin/events/stream"
 FINANCE_TYPES = {"deposit.completed", "deposit.failed", "withdrawal.requested",
                  "withdrawal.approved", "withdrawal.approval_recorded", "withdrawal.rejected",
-                 "withdrawal.cancelled",
+                 "withdrawal.cancelled", "withdrawal.manual_resolution_stated",
+                 "withdrawal.manual_resolution_withdrawn",
                  "withdrawal.paid", "withdrawal.failed", "balance.adjusted"}
 PLAY_TYPES = {"bet.placed", "round.settled"}
 PLAYER_TYPES = {"player.registered", "player.blocked", "player.unblocked", "player.erased"}
@@ -204,7 +205,8 @@ class Run:
         for code in ("alpha", "beta"):
             expect(self.admin.call("POST", "/v1/admin/brands",
                                    {"code": code, "name": code.title(), "default_currency": "EUR",
-                                    "currencies": ["EUR"], "jurisdiction": "MT"}), 201)
+                                    "currencies": ["EUR"], "jurisdiction": "MT",
+                                    "settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 201)
         expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)
         for b in ("alpha", "beta"):
             expect(self.admin.call("PUT", f"/v1/admin/brands/{b}/games/pitboss/dice",

@@ -59,7 +59,9 @@ class World:
         for code, cur in (("alpha", ["EUR", "USD"]), ("beta", ["EUR"])):
             expect(admin.call("POST", "/v1/admin/brands",
                               {"code": code, "name": code.title(), "default_currency": "EUR",
-                               "currencies": cur, "jurisdiction": "MT"}), 201)
+                               "currencies": cur, "jurisdiction": "MT",
+                               "settings": {"withdrawal_4eyes_thresholds": {c: 100000 for c in cur}}}),
+                   201)
         self.player = register_player(Client(env, "127.0.0.9"), "alpha", "target@example.com")
         self.accounts = env.ledger_fixture("alpha", self.player, "EUR")
         ips = iter(range(11, 60))

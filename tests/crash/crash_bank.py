@@ -199,7 +199,9 @@ class Run:
         admin = Staff(env, "root@crash.test", otp, "127.0.6.1").activate("Blue-Falcon-0-Qz")
         expect(admin.call("POST", "/v1/admin/brands",
                           {"code": BRAND, "name": "Crash", "default_currency": "EUR",
-                           "currencies": ["EUR", "USD"], "jurisdiction": "MT"}), 201)
+                           "currencies": ["EUR", "USD"], "jurisdiction": "MT",
+                           "settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000, "USD": 100000}}}),
+           201)
         expect(admin.call("POST", "/v1/admin/providers",
                           {"code": PROVIDER, "name": "Crash Studio", "protocol": "native",
                            "secret": SECRET.hex()}), 201)

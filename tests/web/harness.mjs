@@ -381,7 +381,8 @@ export async function startServer(opts = {}) {
 async function demoSetup(server) {
   const a = (m, p, b, want) => expectStatus(adminCall(server, m, p, b), want, `${m} ${p}`);
   await a('POST', '/v1/admin/brands', { code: 'demo', name: 'Demo', default_currency: 'EUR',
-    currencies: ['EUR', 'USD'], jurisdiction: 'MT' }, 201);
+    currencies: ['EUR', 'USD'], jurisdiction: 'MT',
+    settings: { withdrawal_4eyes_thresholds: { EUR: 100000, USD: 100000 } } }, 201);
   await a('POST', '/v1/admin/brands', { code: 'other', name: 'Other', default_currency: 'EUR',
     currencies: ['EUR'], jurisdiction: 'MT' }, 201);
   await a('POST', '/v1/admin/providers', { code: 'studio', name: 'Studio', protocol: 'native',

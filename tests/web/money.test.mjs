@@ -85,7 +85,7 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   const a = await createStaff(server, { role: 'finance', brands: ['demo'] });
   const b = await createStaff(server, { role: 'finance', brands: ['demo'] });
   const p = await richPlayer();
-  const big = await requestWithdrawal(server, p, '1500.00'); // default threshold 1000.00 EUR
+  const big = await requestWithdrawal(server, p, '1500.00'); // demo's EUR threshold 1000.00 EUR
   const small = await requestWithdrawal(server, p, '20.00');
   assert.equal(big.approvals_required, 2);
   paidBig = big.id;
@@ -100,7 +100,7 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.match(await rb.locator('[data-testid=approvals]').innerText(), /0 of 2 \(4-eyes\)/);
   assert.match(await rb.innerText(), /1\s?500\.00 EUR/);
   assert.match(await row(pa, small.id).locator('[data-testid=approvals]').innerText(), /0 of 1/);
-  assert.equal(await pa.locator('[data-testid=threshold][data-brand=demo]').innerText(), 'demo 100000 (default)');
+  assert.equal(await pa.locator('[data-testid=threshold][data-brand=demo]').innerText(), 'demo EUR 100000, USD 100000');
   await screenshot(pa, 'money-withdrawals');
 
   // A approves first: still pending, A shown as the first approver, not offered again

@@ -40,8 +40,12 @@ int cx_setup(void **state)
     assert_non_null(fgets(C.secret, sizeof C.secret, fp));
     fclose(fp);
     assert_int_equal(strlen(C.secret), 64);
-    pb_brand_spec spec = {
-        .code = "alpha", .name = "Alpha", .default_currency = "EUR", .jurisdiction = "MT"};
+    pb_brand_spec spec = {.code = "alpha",
+                          .name = "Alpha",
+                          .default_currency = "EUR",
+                          .jurisdiction = "MT",
+                          /* what migration 0034 gives a brand that had no threshold of its own */
+                          .settings = "{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}"};
     pb_brand b;
     assert_int_equal(pb_store_begin(C.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_tenancy_brand_create(C.f->conn, &spec, 1, &b, NULL), PB_OK);

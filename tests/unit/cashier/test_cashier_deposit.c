@@ -13,6 +13,8 @@
 
 #include "fixture.h"
 #include "core/time.h"
+#include "store/sqlite/sqlite_internal.h" /* the connection's handle: the audit entry */
+#include <sqlite3.h>
 
 /* ---- verification (the PSP's webhook_verify, pure) ---- */
 
@@ -178,6 +180,58 @@ static void test_deposit_once(void **state)
                      PB_ERR_PAYMENT_NOT_FOUND);
 }
 
+/* A deposit intent expires: pending past the brand's deposit_expiry_minutes (default
+ * 24 h) it reads "expired", with no checkout link; the PSP's success arriving after
+ * that still credits the player (the money was captured), audited as a late
+ * completion. */
+static void test_deposit_expiry(void **state)
+{
+    (void)state;
+    pb_store_payment p = cx_deposit(0, 900), v;
+    const int64_t H = 3600LL * 1000000;
+    v = p;
+    pb_cashier_deposit_view(C.f->conn, &v, p.created_at + 24 * H - 1);
+    assert_string_equal(v.status, "pending");
+    v = p;
+    pb_cashier_deposit_view(C.f->conn, &v, p.created_at + 24 * H);
+    assert_string_equal(v.status, "expired");
+    char url[PB_CASHIER_URL_MAX];
+    pb_cashier_checkout_url(C.k, &v, url);
+    assert_string_equal(url, "");
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000},"
+                "\"deposit_expiry_minutes\":10}");
+    v = p;
+    pb_cashier_deposit_view(C.f->conn, &v, p.created_at + 10 * 60 * 1000000LL);
+    assert_string_equal(v.status, "expired");
+    /* the success after the expiry: credited, the row completed, a late completion */
+    C.f->clock_us += H;
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 900, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_int_equal(cx_balance(0).cash, 900);
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &v), PB_OK);
+    pb_cashier_deposit_view(C.f->conn, &v, C.f->clock_us);
+    assert_string_equal(v.status, "completed");
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                                        "SELECT reason FROM audit_entry WHERE "
+                                        "action='payment.completed' AND target_id=?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, p.id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *why = (const char *)sqlite3_column_text(st, 0);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "late completion"));
+    sqlite3_finalize(st);
+    /* one within its time is no late completion */
+    pb_store_payment q = cx_deposit(0, 800);
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", q.psp_reference, 800, "EUR", 0, &r),
+                     PB_OK);
+    assert_int_equal(cx_balance(0).cash, 1700);
+}
+
 static void test_deposit_reordered(void **state)
 {
     (void)state;
@@ -321,6 +375,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_window, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_verify_body, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_once, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_expiry, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_reordered, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_mismatch_and_unknown, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_intents, cx_setup, cx_teardown),

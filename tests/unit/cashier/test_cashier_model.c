@@ -405,10 +405,10 @@ static void cashier_follows_the_model(void **state)
     pb_cashier_config cfg = {.keys_dir = C.f->dir, .sandbox = true, .payout_retry_ms = -1};
     C.k = pb_cashier_open(C.w, C.f->store, &cfg, err, sizeof err);
     assert_non_null(C.k);
-    char settings[160];
+    char settings[200];
     snprintf(settings, sizeof settings,
-             "{\"withdrawal_4eyes_threshold\":%d,\"deposit_min\":%d,\"deposit_max\":%d}", THRESHOLD,
-             DEPOSIT_MIN, DEPOSIT_MAX);
+             "{\"withdrawal_4eyes_thresholds\":{\"EUR\":%d},\"deposit_min\":%d,\"deposit_max\":%d}",
+             THRESHOLD, DEPOSIT_MIN, DEPOSIT_MAX);
     cx_settings(settings);
     const char *env = getenv("PB_TEST_SEED");
     uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();

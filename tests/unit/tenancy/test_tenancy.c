@@ -72,7 +72,8 @@ static pb_brand_spec demo_spec(void)
         .currencies = EUR_USD,
         .ncurrencies = 2,
         .jurisdiction = "MT",
-        .settings = "{\"withdrawal_4eyes_threshold\": 50000, \"funding_policy\": \"bonus_first\"}"};
+        .settings = "{\"withdrawal_4eyes_thresholds\": {\"USD\": 60000, \"EUR\": 50000}, "
+                    "\"funding_policy\": \"bonus_first\"}"};
 }
 
 static pb_err create(tfx *f, const pb_brand_spec *spec, pb_brand *out, const char **field)
@@ -93,8 +94,9 @@ static void create_and_get(void **state)
     assert_int_equal(b.ncurrencies, 2);
     assert_string_equal(b.currencies[0], "EUR"); /* sorted */
     assert_string_equal(b.currencies[1], "USD");
-    assert_string_equal(
-        b.settings, "{\"funding_policy\":\"bonus_first\",\"withdrawal_4eyes_threshold\":50000}");
+    assert_string_equal(b.settings,
+                        "{\"funding_policy\":\"bonus_first\",\"withdrawal_4eyes_thresholds\":{"
+                        "\"EUR\":50000,\"USD\":60000}}");
     assert_string_equal(b.status, "active");
     assert_int_equal(pb_tenancy_brand_get(f->conn, b.id, &got), PB_OK);
     assert_memory_equal(&got, &b, sizeof b);
@@ -152,12 +154,19 @@ static void create_validation(void **state)
         {"ok", "N", "EUR", "MT", "{not json", NULL, 0, PB_ERR_FIELD_INVALID, "settings"},
         /* only the settings the platform reads, each of its type and range */
         {"ok", "N", "EUR", "MT", "{\"theme\":\"dark\"}", NULL, 0, PB_ERR_FIELD_INVALID, "settings"},
-        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":\"5000\"}", NULL, 0,
+        /* the former single threshold: now per currency, refused by its name */
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":5000}", NULL, 0,
          PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_threshold"},
-        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":0}", NULL, 0,
-         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_threshold"},
-        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_threshold\":5000.0}", NULL, 0,
-         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_threshold"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":5000}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":{\"EUR\":\"5000\"}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":{\"EUR\":0}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":{\"EUR\":5000.0}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
+        {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":{\"EURO\":5000}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
         {"ok", "N", "EUR", "MT", "{\"deposit_min\":500,\"deposit_max\":499}", NULL, 0,
          PB_ERR_FIELD_INVALID, "settings.deposit_max"},
         {"ok", "N", "EUR", "MT", "{\"deposit_max\":1000000000000001}", NULL, 0,

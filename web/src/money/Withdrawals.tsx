@@ -52,9 +52,6 @@ import {
   withdrawManualResolution,
 } from './withdrawal';
 
-/** cashier.h PB_CASHIER_DEFAULT_4EYES_THRESHOLD: a brand without the setting. */
-const DEFAULT_THRESHOLD = 100000;
-
 /** Re-reads a withdrawal while the PSP is still moving it (bounded: 20 tries, 1 s apart). */
 function useFollow(w: Withdrawal, onChange: (w: Withdrawal) => void) {
   const tries = useRef(0);
@@ -498,9 +495,16 @@ export function Withdrawals() {
     navigate(`/withdrawals${q.toString() ? `?${q}` : ''}`, true);
   }
 
+  /* per currency (settings.withdrawal_4eyes_thresholds); a currency without one: always two */
   const thresholds = (brands.data ?? []).map((b) => {
-    const t = b.settings?.withdrawal_4eyes_threshold;
-    return { code: b.code, minor: typeof t === 'number' ? t : DEFAULT_THRESHOLD, set: typeof t === 'number' };
+    const m = b.settings?.withdrawal_4eyes_thresholds;
+    const map = m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
+    return {
+      code: b.code,
+      text: b.currencies
+        .map((c) => (typeof map[c] === 'number' ? `${c} ${map[c]}` : `${c} none (always two)`))
+        .join(', '),
+    };
   });
 
   return (
@@ -555,8 +559,7 @@ export function Withdrawals() {
           Two approvals (4-eyes) at or above, in minor units of the withdrawal’s currency:{' '}
           {thresholds.map((b) => (
             <span class="m-threshold" data-testid="threshold" data-brand={b.code}>
-              {b.code} {b.minor}
-              {b.set ? '' : ' (default)'}
+              {b.code} {b.text}
             </span>
           ))}
         </p>

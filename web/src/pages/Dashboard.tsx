@@ -236,6 +236,8 @@ const TYPE_LABEL: Record<string, string> = {
   'withdrawal.rejected': 'Withdrawal rejected',
   'withdrawal.cancelled': 'Withdrawal cancelled',
   'withdrawal.failed': 'Withdrawal failed',
+  'withdrawal.manual_resolution_stated': 'Withdrawal: manual settlement stated',
+  'withdrawal.manual_resolution_withdrawn': 'Withdrawal: manual settlement withdrawn',
   'bet.placed': 'Bet',
   'round.settled': 'Round settled',
   'bet.rolled_back': 'Bet rolled back',
