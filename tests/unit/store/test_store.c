@@ -1011,11 +1011,67 @@ static void test_page_cache_rollback_still_truncates(void **state)
                      1);
 }
 
+/* A database at schema version 33 with three brands' settings as 0033 left them:
+ * a threshold of its own (GBP), none (the built-in default was 100000) and the
+ * per-currency map already (a brand created by this version before its database
+ * was migrated is not possible, but a rerun must not change it). 0034 moves the
+ * single value to the brand's default currency and leaves the map alone; the
+ * other settings stay as they were. */
+static void test_upgrade_4eyes_per_currency(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    int old = 0;
+    for (const pb_embedded_file *m = pb_migrations_sqlite; m->name; m++) {
+        if (atoi(m->name) > 33)
+            continue;
+        exec_ok(db, m->data);
+        char ins[160];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES(%d,'%s',0)", atoi(m->name),
+                 m->name);
+        exec_ok(db, ins);
+        old++;
+    }
+    assert_int_equal(old, 33);
+    exec_ok(db, "INSERT INTO brand(id,code,name,default_currency,jurisdiction,settings,created_at,"
+                "updated_at) VALUES"
+                "(1,'own','Own','GBP','MT','{\"deposit_min\":500,"
+                "\"withdrawal_4eyes_threshold\":25000}',1,1),"
+                "(2,'none','None','EUR','MT','{}',1,1),"
+                "(3,'map','Map','SEK','MT','{\"withdrawal_4eyes_thresholds\":{\"SEK\":70}}',1,1)");
+    sqlite3_close(db);
+
+    char err[256] = "";
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    int applied = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_true(applied >= 1);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(code||'='||settings, ' | ') FROM "
+                                        "(SELECT code, settings FROM brand ORDER BY id)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "own={\"deposit_min\":500,\"withdrawal_4eyes_thresholds\":{\"GBP\":25000}}"
+                        " | none={\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}"
+                        " | map={\"withdrawal_4eyes_thresholds\":{\"SEK\":70}}");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_and_migrate, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_13, dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_4eyes_per_currency, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, dir_setup, teardown),
 #define T(name) cmocka_unit_test_setup_teardown(name, store_setup, teardown)
         T(test_wal_and_visibility),
