@@ -5,7 +5,8 @@
  * reconnects with Last-Event-ID and catches up from the outbox; none is passed
  * over silently (its cursor would move past the event and it would never see
  * it). A client the event is not for stays open, and the next event that can be
- * formatted reaches it.
+ * formatted reaches it. A client's re-check runs every recheck_ms, also below
+ * the dispatcher's once-a-second sweep.
  *
  * Over real sockets (the HTTP layer's streamed replies); the frame's allocation
  * is made to fail through the linker (-Wl,--wrap=realloc on this test only).
@@ -214,11 +215,56 @@ static void test_frame_out_of_memory_drops_its_clients(void **state)
     close(fd3);
 }
 
+/* A client's re-check runs every recheck_ms, also when that is shorter than the
+ * dispatcher's once-a-second sweep: at 200 ms, a client is re-checked at least
+ * four times in 1.5 s (before, the re-check ran only at a sweep: twice at most). */
+static atomic_int checks;
+
+static bool count_check(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f)
+{
+    (void)ctx;
+    (void)c;
+    (void)now;
+    (void)f;
+    atomic_fetch_add(&checks, 1);
+    return true;
+}
+
+static void test_recheck_every_recheck_ms(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/pbevrecheck.XXXXXX", path[96], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    pb_store *store = pb_store_open(path, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(pb_store_migrate(store, NULL, err, sizeof err), PB_STORE_OK);
+    pb_events_config cfg = {.recheck_ms = 200, .heartbeat_ms = 60000};
+    pb_events *ev = pb_events_open(store, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    pb_http_stream *s;
+    int fd = open_stream(&s);
+    pb_events_filter filter = {.types = ~UINT64_C(0), .all_brands = true};
+    assert_true(pb_events_client_reserve(ev));
+    pb_events_client_add(ev, s, &filter, -1, 0, false, count_check, malloc(16));
+    usleep(1500000);
+    int n = atomic_load(&checks);
+    fprintf(stderr, "# %d re-checks in 1.5 s at recheck_ms 200\n", n);
+    assert_true(n >= 4);
+    pb_events_close(ev);
+    pb_store_close(store);
+    close(fd);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_frame_out_of_memory_drops_its_clients, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_recheck_every_recheck_ms, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
