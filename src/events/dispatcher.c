@@ -46,9 +46,7 @@
 
 #define MIN_GAP_US 2000
 #define BACKOFF_TRIES 11
-#define SWEEP_US \
-    1000000 /* heartbeats and expiries are looked at once a second (more
-                           often when recheck_ms is shorter) */
+#define SWEEP_US 1000000 /* heartbeats and expiries are looked at once a second */
 
 typedef struct batch_ctx {
     pb_events *ev;
@@ -176,11 +174,13 @@ static void *run(void *arg)
         size_t n = poll_once(ev);
         int64_t now = pb_time_mono_us();
         bool sweep = now >= ev->next_sweep;
-        if (sweep) /* at least every recheck_ms: a client's re-check runs at a sweep */
-            ev->next_sweep = now + (ev->cfg.recheck_ms * 1000LL < SWEEP_US
-                                        ? ev->cfg.recheck_ms * 1000LL
-                                        : SWEEP_US);
-        ev_clients_service(ev, now, sweep);
+        if (sweep)
+            ev->next_sweep = now + SWEEP_US;
+        /* a sweep also when a client's re-check falls due, so that it runs every
+         * recheck_ms, not at the next whole-second sweep after it */
+        int64_t due = ev_clients_service(ev, now, sweep);
+        if (due < ev->next_sweep)
+            ev->next_sweep = due > now ? due : now + 1000;
         if (now >= ev->next_prune) {
             int ms = prune(ev) ? ev->cfg.prune_backlog_ms : ev->cfg.prune_interval_ms;
             ev->next_prune = pb_time_mono_us() + (int64_t)ms * 1000;

@@ -215,9 +215,11 @@ static void test_frame_out_of_memory_drops_its_clients(void **state)
     close(fd3);
 }
 
-/* A client's re-check runs every recheck_ms, also when that is shorter than the
- * dispatcher's once-a-second sweep: at 200 ms, a client is re-checked at least
- * four times in 1.5 s (before, the re-check ran only at a sweep: twice at most). */
+/* A client's re-check runs every recheck_ms, not at the dispatcher's next
+ * once-a-second sweep after it is due: at 200 ms a client is re-checked at least
+ * four times in 1.5 s (before: once, the sweeps being a second apart), and at
+ * 1,200 ms twice in 2.7 s (before: once, every check waiting for a whole-second
+ * sweep, 2 s apart). */
 static atomic_int checks;
 
 static bool count_check(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f)
@@ -230,33 +232,41 @@ static bool count_check(void *ctx, pb_store_conn *c, int64_t now, pb_events_filt
     return true;
 }
 
-static void test_recheck_every_recheck_ms(void **state)
+/* The re-checks of one client over window_ms with recheck_ms. */
+static int rechecks_in(int recheck_ms, int window_ms)
 {
-    (void)state;
     char dir[64] = "/tmp/pbevrecheck.XXXXXX", path[96], err[256];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/t.db", dir);
     pb_store *store = pb_store_open(path, err, sizeof err);
     assert_non_null(store);
     assert_int_equal(pb_store_migrate(store, NULL, err, sizeof err), PB_STORE_OK);
-    pb_events_config cfg = {.recheck_ms = 200, .heartbeat_ms = 60000};
+    pb_events_config cfg = {.recheck_ms = recheck_ms, .heartbeat_ms = 60000};
     pb_events *ev = pb_events_open(store, &cfg, err, sizeof err);
     assert_non_null(ev);
     pb_http_stream *s;
     int fd = open_stream(&s);
     pb_events_filter filter = {.types = ~UINT64_C(0), .all_brands = true};
+    atomic_store(&checks, 0);
     assert_true(pb_events_client_reserve(ev));
     pb_events_client_add(ev, s, &filter, -1, 0, false, count_check, malloc(16));
-    usleep(1500000);
+    usleep((useconds_t)window_ms * 1000);
     int n = atomic_load(&checks);
-    fprintf(stderr, "# %d re-checks in 1.5 s at recheck_ms 200\n", n);
-    assert_true(n >= 4);
+    fprintf(stderr, "# %d re-check(s) in %d ms at recheck_ms %d\n", n, window_ms, recheck_ms);
     pb_events_close(ev);
     pb_store_close(store);
     close(fd);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
+    return n;
+}
+
+static void test_recheck_every_recheck_ms(void **state)
+{
+    (void)state;
+    assert_true(rechecks_in(200, 1500) >= 4);
+    assert_true(rechecks_in(1200, 2700) >= 2);
 }
 
 int main(void)
