@@ -176,7 +176,11 @@ static void *run(void *arg)
         bool sweep = now >= ev->next_sweep;
         if (sweep)
             ev->next_sweep = now + SWEEP_US;
-        ev_clients_service(ev, now, sweep);
+        /* a sweep also when a client's re-check falls due, so that it runs every
+         * recheck_ms, not at the next whole-second sweep after it */
+        int64_t due = ev_clients_service(ev, now, sweep);
+        if (due < ev->next_sweep)
+            ev->next_sweep = due > now ? due : now + 1000;
         if (now >= ev->next_prune) {
             int ms = prune(ev) ? ev->cfg.prune_backlog_ms : ev->cfg.prune_interval_ms;
             ev->next_prune = pb_time_mono_us() + (int64_t)ms * 1000;

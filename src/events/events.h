@@ -186,7 +186,7 @@ void pb_events_client_cancel(pb_events *ev);
 /* Re-checks that a client's caller may still read the stream, as the store is
  * now (its session not revoked or ended, the member active, the role unchanged):
  * called on the dispatcher thread with its connection, every recheck_ms for
- * each client (and so it must be one quick read). It may narrow *f (what the
+ * each client, in turn (and so it must be a few quick point reads). It may narrow *f (what the
  * caller may see now). false ends the stream with an "end" event
  * {"reason":"credentials_revoked"}; so should a failed read (fail closed: the
  * client reconnects with Last-Event-ID and loses nothing if still allowed). */

@@ -83,8 +83,10 @@ struct pb_events {
 void ev_clients_take(pb_events *ev);
 /* Sends one live event to every live client that may see it. */
 void ev_clients_deliver(pb_events *ev, const pb_event *e);
-/* Catch-up reads for clients behind `last`, heartbeats, expiries, removals. */
-void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep);
+/* Catch-up reads for clients behind `last`, heartbeats, expiries, removals (and,
+ * when sweep, the re-checks due). Returns when the next re-check falls due (mono
+ * µs; INT64_MAX: no client has one). */
+int64_t ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep);
 /* Ends and frees every client (close). */
 void ev_clients_free(pb_events *ev);
 

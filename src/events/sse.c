@@ -234,8 +234,9 @@ static void client_free(ev_client *c)
     free(c);
 }
 
-void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
+int64_t ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
 {
+    int64_t due = INT64_MAX;
     int64_t now_wall = sweep ? pb_time_now_us() : 0;
     int64_t hb = (int64_t)ev->cfg.heartbeat_ms * 1000;
     int64_t recheck = (int64_t)ev->cfg.recheck_ms * 1000;
@@ -266,8 +267,11 @@ void ev_clients_service(pb_events *ev, int64_t now_mono, bool sweep)
             atomic_fetch_sub(&ev->nclients, 1);
             continue;
         }
+        if (c->check && c->last_check + recheck < due)
+            due = c->last_check + recheck;
         pp = &c->next;
     }
+    return due;
 }
 
 void ev_clients_free(pb_events *ev)

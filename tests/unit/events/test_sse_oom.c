@@ -5,7 +5,8 @@
  * reconnects with Last-Event-ID and catches up from the outbox; none is passed
  * over silently (its cursor would move past the event and it would never see
  * it). A client the event is not for stays open, and the next event that can be
- * formatted reaches it.
+ * formatted reaches it. A client's re-check runs every recheck_ms, also below
+ * the dispatcher's once-a-second sweep.
  *
  * Over real sockets (the HTTP layer's streamed replies); the frame's allocation
  * is made to fail through the linker (-Wl,--wrap=realloc on this test only).
@@ -214,11 +215,66 @@ static void test_frame_out_of_memory_drops_its_clients(void **state)
     close(fd3);
 }
 
+/* A client's re-check runs every recheck_ms, not at the dispatcher's next
+ * once-a-second sweep after it is due: at 200 ms a client is re-checked at least
+ * four times in 1.5 s (before: once, the sweeps being a second apart), and at
+ * 1,200 ms twice in 2.7 s (before: once, every check waiting for a whole-second
+ * sweep, 2 s apart). */
+static atomic_int checks;
+
+static bool count_check(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f)
+{
+    (void)ctx;
+    (void)c;
+    (void)now;
+    (void)f;
+    atomic_fetch_add(&checks, 1);
+    return true;
+}
+
+/* The re-checks of one client over window_ms with recheck_ms. */
+static int rechecks_in(int recheck_ms, int window_ms)
+{
+    char dir[64] = "/tmp/pbevrecheck.XXXXXX", path[96], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    pb_store *store = pb_store_open(path, err, sizeof err);
+    assert_non_null(store);
+    assert_int_equal(pb_store_migrate(store, NULL, err, sizeof err), PB_STORE_OK);
+    pb_events_config cfg = {.recheck_ms = recheck_ms, .heartbeat_ms = 60000};
+    pb_events *ev = pb_events_open(store, &cfg, err, sizeof err);
+    assert_non_null(ev);
+    pb_http_stream *s;
+    int fd = open_stream(&s);
+    pb_events_filter filter = {.types = ~UINT64_C(0), .all_brands = true};
+    atomic_store(&checks, 0);
+    assert_true(pb_events_client_reserve(ev));
+    pb_events_client_add(ev, s, &filter, -1, 0, false, count_check, malloc(16));
+    usleep((useconds_t)window_ms * 1000);
+    int n = atomic_load(&checks);
+    fprintf(stderr, "# %d re-check(s) in %d ms at recheck_ms %d\n", n, window_ms, recheck_ms);
+    pb_events_close(ev);
+    pb_store_close(store);
+    close(fd);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    return n;
+}
+
+static void test_recheck_every_recheck_ms(void **state)
+{
+    (void)state;
+    assert_true(rechecks_in(200, 1500) >= 4);
+    assert_true(rechecks_in(1200, 2700) >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_frame_out_of_memory_drops_its_clients, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_recheck_every_recheck_ms, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
