@@ -246,9 +246,11 @@ def main():
         cpu = [bj[k] for k in ("cpu_busy_pct", "cpu_iowait_pct", "cpu_steal_pct")] if bj else []
         tap.ok(b.returncode == 0 and bj and bj["reconnects"] >= 1 and bj["non_200"] == 0 and
                bj["balances"] == "ok" and bj["calls"] > 0 and code == 0 and v.returncode == 0 and
-               len(cpu) == 3 and all(0 <= x <= 100 for x in cpu) and sum(cpu) <= 100.1,
+               len(cpu) == 3 and all(0 <= x <= 100 for x in cpu) and sum(cpu) <= 100.1 and
+               0 < bj["client_cpu_us_per_call"] < 1e6,
                "bench wallet opens the connections the server closed when idle again; "
-               "balances ok, the machine's CPU shares in its line, ledger verify passes",
+               "balances ok, the machine's CPU shares and its own CPU a call in its line, "
+               "ledger verify passes",
                lambda: f"exit {b.returncode}\n{b.stdout}\n{b.stderr[-3000:]}\n"
                        f"serve exit {code}\n{v.stdout}{v.stderr}")
         # restore: the copy in place of a database, a server on it with the same keys
