@@ -601,6 +601,102 @@ static void mines_abandon_races_player(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* ---- void by staff (pb_play_round_void) ---- */
+
+/* A mines game left open after a reveal is void by staff: its stake back through
+ * the same wallet rollback "<id>:void" and close "<id>:close" as every void, the
+ * round "void" (void_reason "staff"), audited once as game_round.voided with the
+ * staff actor and reason; the player's reveal / cash-out then find it closed; a
+ * second void, or one of a settled round, is ROUND_CLOSED and moves nothing;
+ * another player's round is ROUND_NOT_FOUND. The ledger verifies (teardown). */
+static void mines_void_by_staff(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[1];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    int64_t cash0 = gp_cash(0);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 1, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "active");
+    assert_int_equal(gp_cash(0), cash0 - 1000);
+
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "game_ops",
+                          .reason = "player left the game open; erasure requested",
+                          .trace_id = "trace-staff-void"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    /* not the other player's */
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[1], r.id, &who, &v),
+                     PB_ERR_ROUND_NOT_FOUND);
+    assert_int_equal(gp_cash(0), cash0 - 1000);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], r.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "void");
+    assert_string_equal(v.void_reason, PB_PLAY_VOID_STAFF);
+    assert_int_equal(gp_cash(0), cash0);
+    assert_int_equal(round_ops(r.id, "void"), 1);
+    assert_int_equal(round_ops(r.id, "close"), 1);
+    assert_int_equal(round_ops(r.id, "win"), 0);
+    pb_store_wallet_round wr;
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, r.id, G.players[0],
+                                               &wr),
+                     PB_STORE_OK);
+    assert_true(wr.closed);
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "void");
+    pb_store_game_round_clear(&s);
+
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = r.id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    assert_string_equal(pg.entries[0].action, PB_PLAY_AUDIT_VOID);
+    assert_string_equal(pg.entries[0].actor_kind, "staff");
+    assert_string_equal(pg.entries[0].actor_id, who.actor_id);
+    assert_string_equal(pg.entries[0].reason, who.reason);
+    pb_audit_page_free(&pg);
+
+    /* over: the player's moves and a second void change nothing */
+    int64_t transfers = gp_transfers();
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_ERR_ROUND_CLOSED);
+    pb_store_game_round_clear(&v);
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], r.id, &who, &v),
+                     PB_ERR_ROUND_CLOSED);
+    /* a settled round neither */
+    pb_store_game_round_clear(&v);
+    memset(&v, 0, sizeof v);
+    pb_store_game_round m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(gp_bet(0, "dice", DICE, 1000, "staff-void-dice", &m, NULL, NULL), PB_OK);
+    assert_string_equal(m.state, "settled");
+    transfers = gp_transfers();
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v),
+                     PB_ERR_ROUND_CLOSED);
+    assert_int_equal(gp_transfers(), transfers);
+    pg = (pb_audit_page){0};
+    f.target_id = r.id;
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    pb_audit_page_free(&pg);
+    pb_audit_verify_summary vs;
+    assert_int_equal(pb_audit_verify(G.f->conn, NULL, 0, NULL, NULL, &vs), PB_OK);
+    assert_int_equal(vs.violations, 0);
+    pb_store_game_round_clear(&v);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_abandon_races_player, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_abandoned_without_crash, setup_sweep_no_crash,
                                         gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_void_by_staff, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
