@@ -11,7 +11,7 @@
  *                                                                     deviation, rounds,
  *                                                                     turnover, GGR (?from, ?to)
  *
- *   POST /v1/admin/players/{id}/rounds/{round}/void     games.manage  {reason}: ends an
+ *   POST /v1/admin/players/{id}/rounds/{round}/void     players.write {reason}: ends an
  *                                                                     in-house round of the
  *                                                                     player still in play (the
  *                                                                     stake back, audited
@@ -25,9 +25,11 @@
  * player's erasure with PLAYER_HAS_OPEN_BETS until its 24 h cash-out; a crash
  * bet in a round gone wrong) is void: its stake goes back through the wallet
  * exactly as every void's (pb_play_round_void: the same driver as a crash
- * void's and the retry pass's). games.manage, not a player permission: a void
- * overrides the game's outcome ("malfunction voids all pays and plays"), a
- * game-control decision, as the RTP is. Refused: a round settled or void
+ * void's and the retry pass's). players.write (admin, support): the roles that
+ * see the player's rounds (players.read) and act for the player; a void gives
+ * back exactly the player's own stake, no amount chosen by staff, so it is not
+ * finance.adjust's discretionary movement, and games.manage (game_ops) cannot
+ * even read players. Refused: a round settled or void
  * (409 ROUND_CLOSED), pending or settling (409 ROUND_STATE: its own driver
  * ends it, and a settling round's win is owed). 200 with the round; its state
  * is "void", or "voiding" when the wallet could not be reached (the retry pass

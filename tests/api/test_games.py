@@ -757,21 +757,21 @@ class Run:
         assert w1 == w0 - 300, (w0, w1)
         path = f"/v1/admin/players/{alice}/rounds/{rid}/void"
         n_audit = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
-        # refusals: no reason, support lacks games.manage, another player's round,
+        # refusals: no reason, game_ops lacks players.write, another player's round,
         # an unknown round, a player out of scope: nothing moves
-        expect(self.ops.call("POST", path, {}), 422, "FIELD_MISSING")
-        expect(self.ops.call("POST", path, {"reason": "   "}), 422, "FIELD_INVALID")
-        expect(self.support.call("POST", path, {"reason": "left open"}), 403, "FORBIDDEN")
-        expect(self.ops.call("POST", f"/v1/admin/players/{self.ids['bob']}/rounds/{rid}/void",
+        expect(self.support.call("POST", path, {}), 422, "FIELD_MISSING")
+        expect(self.support.call("POST", path, {"reason": "   "}), 422, "FIELD_INVALID")
+        expect(self.ops.call("POST", path, {"reason": "left open"}), 403, "FORBIDDEN")
+        expect(self.support.call("POST", f"/v1/admin/players/{self.ids['bob']}/rounds/{rid}/void",
                              {"reason": "left open"}), 404, "ROUND_NOT_FOUND")
-        expect(self.ops.call("POST", f"/v1/admin/players/{alice}/rounds/nope/void",
+        expect(self.support.call("POST", f"/v1/admin/players/{alice}/rounds/nope/void",
                              {"reason": "left open"}), 404, "ROUND_NOT_FOUND")
-        expect(self.ops.call("POST", f"/v1/admin/players/{self.ids['carol']}/rounds/{rid}/void",
+        expect(self.support.call("POST", f"/v1/admin/players/{self.ids['carol']}/rounds/{rid}/void",
                              {"reason": "left open"}), 404, "PLAYER_NOT_FOUND")
         assert minor(self.wallet("alice")["total"]) == w1
         assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == n_audit
         # the void: the stake back, the round void (reason "staff"), audited once
-        v = expect(self.ops.call("POST", path, {"reason": "player left the game open"}), 200)
+        v = expect(self.support.call("POST", path, {"reason": "player left the game open"}), 200)
         assert v["id"] == rid and v["state"] == "void" and v.get("void_reason") == "staff", v
         assert minor(self.wallet("alice")["total"]) == w0
         rows = self.env.rows("SELECT state, void_reason FROM game_round WHERE id=?", rid)
@@ -785,7 +785,7 @@ class Run:
         # over: the player's reveal and a second void are refused; nothing moves
         expect(self.call("alice", "POST", f"/v1/player/originals/mines/{rid}/reveal",
                          {"tiles": [0]}), 409, "ROUND_CLOSED")
-        expect(self.ops.call("POST", path, {"reason": "again"}), 409, "ROUND_CLOSED")
+        expect(self.support.call("POST", path, {"reason": "again"}), 409, "ROUND_CLOSED")
         d = expect(self.bet("alice", "dice", "1.00", {"target": 50.5, "direction": "over"}),
                    201)["round"]
         expect(self.admin.call("POST", f"/v1/admin/players/{alice}/rounds/{d['id']}/void",
@@ -1130,7 +1130,7 @@ def main():
          "round", run.rtp),
         ("game control: rounds, turnover, payout, GGR, actual / expected RTP, deviation",
          run.control),
-        ("void by staff: an open mines game ends with its stake back (games.manage, reason "
+        ("void by staff: an open mines game ends with its stake back (players.write, reason "
          "required, audited game_round.voided by the staff member); settled / void rounds are "
          "409 ROUND_CLOSED; nothing moves on a refusal", run.staff_void),
         ("property: many random bets (client seeds, games, rotations) played", run.property_play),

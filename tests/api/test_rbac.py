@@ -103,7 +103,7 @@ class World:
         # @rbac-setup-provider-hub88
         # @rbac-setup-games-play
         # the staff void: mines on for alpha; the target player opens a game for
-        # each allowed call (admin, game_ops), the others name no real round
+        # each allowed call (admin, support), the others name no real round
         expect(admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)
         expect(admin.call("PUT", "/v1/admin/brands/alpha/games/pitboss/mines", {"enabled": True}),
                200)
@@ -260,7 +260,7 @@ class World:
 
     def open_mines(self, caller_name):
         """A mines game of the target player in play, for a caller the matrix allows
-        (admin, game_ops); a made-up id for the others (refused before it is read)."""
+        (admin, support); a made-up id for the others (refused before it is read)."""
         if MATRIX["admin.players.rounds.void"]["expect"][caller_name] != "ok":
             return "0190aaaa-0000-7000-8000-000000000000"
         pc = self.player_client

@@ -629,7 +629,7 @@ static void mines_void_by_staff(void **state)
 
     pb_audit_entry who = {.actor_kind = "staff",
                           .actor_id = "0190aaaa-0000-7000-8000-000000000001",
-                          .role = "game_ops",
+                          .role = "support",
                           .reason = "player left the game open; erasure requested",
                           .trace_id = "trace-staff-void"};
     pb_store_game_round v;
