@@ -279,7 +279,9 @@ static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, p
         return PB_OK;
     int64_t now = pb_ledger_tx_now(tx);
     snprintf(row->state, sizeof row->state, PLAY_VOID);
-    row->updated_at = row->settled_at = now;
+    row->updated_at = now;
+    if (!row->settled_at) /* set: a void from before 0034 finished late (its time kept) */
+        row->settled_at = now;
     pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_VOIDING);
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;

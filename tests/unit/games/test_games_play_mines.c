@@ -20,7 +20,11 @@
 #include "audit/audit.h"
 #include "core/time.h"
 #include "games/play_internal.h"
+#include "store/embedded.h"
 #include "store/store_wallet.h"
+
+/* the migrations compiled into the store (build/migrations_sqlite.c) */
+extern const pb_embedded_file pb_migrations_sqlite[];
 
 /* A round's outcome and progress columns as the database holds them (one SQL read
  * on a connection of its own); outcome "" when NULL (*has_outcome false). */
@@ -697,6 +701,120 @@ static void mines_void_by_staff(void **state)
     pb_store_game_round_clear(&m);
 }
 
+/* ---- voids from before 0034: the wallet round left open, no audit entry ---- */
+
+/* Runs the migration named *suffix on the fixture's database (as the runner
+ * would on a database upgraded from before it). */
+static void run_migration(const char *suffix)
+{
+    const pb_embedded_file *m = pb_migrations_sqlite;
+    for (; m->name; m++) {
+        size_t n = strlen(m->name), k = strlen(suffix);
+        if (n >= k && strcmp(m->name + n - k, suffix) == 0)
+            break;
+    }
+    assert_non_null(m->name);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, m->data, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A void as the code between 0029 and the wallet round's close made it: the
+ * stake given back by the rollback "<id>:void" of "<id>:bet", the round void
+ * (void_reason crash_round_started, settled_at its time), but no "<id>:close"
+ * (no closed wallet_round row) and no audit entry. The upgrade (0034) and the
+ * next start finish it as a void now ends: the rollback is a duplicate (nothing
+ * given back again), the wallet round closed once, the round void with its time
+ * kept, one audit entry game_round.voided by the system with the split given
+ * back. A void made today (closed) is left alone. The ledger verifies (teardown). */
+static void old_void_closed_at_upgrade(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    int64_t cash0 = gp_cash(0);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    pb_wallet_op *op = calloc(1, sizeof *op);
+    assert_non_null(op);
+    play_wallet_void_op(op, &r, NULL);
+    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, op), PB_OK);
+    assert_int_equal(op->outcome.cash_part, 1000);
+    pb_wallet_op_release(op);
+    free(op);
+    assert_int_equal(gp_cash(0), cash0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE game_round SET state='void', void_reason='crash_round_started', "
+             "settled_at=12345 WHERE id='%s'",
+             r.id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    pb_store_wallet_round wr;
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, r.id, G.players[0],
+                                               &wr),
+                     PB_STORE_NOT_FOUND); /* the old state: no closed row */
+
+    /* a void of today (closed) beside it: the staff's */
+    pb_store_game_round t = gp_mines_start(0, 5, 1000);
+    pb_audit_entry who = {.actor_kind = "staff", .actor_id = "s", .reason = "test"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], t.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "void");
+    int64_t t_settled = v.settled_at;
+    pb_store_game_round_clear(&v);
+
+    int64_t transfers = gp_transfers();
+    run_migration("_games_void_close.sql");
+    gp_reopen(); /* start-up: the recovery drives the round on */
+
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "void");
+    assert_string_equal(s.void_reason, "crash_round_started");
+    assert_int_equal(s.settled_at, 12345);
+    pb_store_game_round_clear(&s);
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, r.id, G.players[0],
+                                               &wr),
+                     PB_STORE_OK);
+    assert_true(wr.closed);
+    assert_false(wr.has_win);
+    assert_int_equal(round_ops(r.id, "void"), 1);
+    assert_int_equal(round_ops(r.id, "close"), 1);
+    assert_int_equal(gp_cash(0), cash0); /* nothing given back twice */
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = r.id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    assert_string_equal(pg.entries[0].action, PB_PLAY_AUDIT_VOID);
+    assert_string_equal(pg.entries[0].actor_kind, "system");
+    json_error_t je;
+    json_t *j = json_loads(pg.entries[0].after, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "refunded_cash")), 1000);
+    json_decref(j);
+    pb_audit_page_free(&pg);
+    /* today's void untouched: still one entry, its own time */
+    s = gp_stored(t.id);
+    assert_string_equal(s.state, "void");
+    assert_int_equal(s.settled_at, t_settled);
+    pb_store_game_round_clear(&s);
+    f.target_id = t.id;
+    pg = (pb_audit_page){0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    pb_audit_page_free(&pg);
+    assert_int_equal(round_ops(t.id, "close"), 1);
+    /* the close moved no money */
+    assert_int_equal(gp_transfers(), transfers);
+    pb_store_game_round_clear(&t);
+    pb_store_game_round_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +827,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_abandoned_without_crash, setup_sweep_no_crash,
                                         gp_teardown),
         cmocka_unit_test_setup_teardown(mines_void_by_staff, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(old_void_closed_at_upgrade, gp_setup, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
