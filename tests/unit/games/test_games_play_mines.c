@@ -815,6 +815,77 @@ static void old_void_closed_at_upgrade(void **state)
     pb_store_game_round_clear(&r);
 }
 
+/* ---- a closed (erased) player's late win in the play figures ---- */
+
+/* Game control's figures for mines in EUR (zeros when none). */
+static pb_store_game_totals mines_totals(void)
+{
+    pb_play_control_line l[32];
+    size_t n = 0;
+    assert_int_equal(pb_play_control(G.f->conn, G.brand_id, 0, 0, l, 32, &n), PB_OK);
+    pb_store_game_totals t;
+    memset(&t, 0, sizeof t);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].t.game, "mines") == 0 && strcmp(l[i].t.currency, "EUR") == 0)
+            t = l[i].t;
+    return t;
+}
+
+/* A mines game of a player closed (erased) meanwhile, ended by the system's
+ * cash-out: the win is paid to the brand's unclaimed funds (the player's balance
+ * does not move, funds.unclaimed on the audit log), and it counts in game
+ * control as paid out: turnover + stake, payout + the win. The decision (README,
+ * "Game control"): the figures are the games' (RTP is what the game returned on
+ * its stakes, whoever holds the money); a win held as unclaimed funds is a
+ * liability the operator owes, not house revenue, so GGR = turnover - payout
+ * leaves it out of the house's revenue as it should. */
+static void closed_player_late_win_counts_as_paid(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[2];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 2, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 2, &o, &err),
+                     PB_OK);
+    pb_store_game_totals before = mines_totals();
+    int64_t cash = gp_cash(0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE player SET status='closed' WHERE public_id='%s'",
+             G.players[0]);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+
+    bool settled = false;
+    assert_int_equal(play_mines_abandon(G.p, G.f->conn, r.id, pb_time_now_us() + 1, &settled),
+                     PB_OK);
+    assert_true(settled);
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "settled");
+    assert_true(s.payout > 1000);
+    assert_int_equal(gp_cash(0), cash); /* paid elsewhere: unclaimed funds */
+    assert_int_equal(count_of("SELECT count(*) FROM audit_entry WHERE action='funds.unclaimed' "
+                              "AND target_id=?1",
+                              G.players[0]),
+                     1);
+    pb_store_game_totals after = mines_totals();
+    assert_int_equal(after.rounds, before.rounds + 1);
+    assert_int_equal(after.turnover, before.turnover + 1000);
+    assert_int_equal(after.payout, before.payout + s.payout);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -828,6 +899,8 @@ int main(void)
                                         gp_teardown),
         cmocka_unit_test_setup_teardown(mines_void_by_staff, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(old_void_closed_at_upgrade, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(closed_player_late_win_counts_as_paid, gp_setup,
+                                        gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
