@@ -280,7 +280,7 @@ static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, p
     int64_t now = pb_ledger_tx_now(tx);
     snprintf(row->state, sizeof row->state, PLAY_VOID);
     row->updated_at = now;
-    if (!row->settled_at) /* set: a void from before 0034 finished late (its time kept) */
+    if (!row->settled_at) /* set: a void from before 0035 finished late (its time kept) */
         row->settled_at = now;
     pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_VOIDING);
     if (rc != PB_STORE_OK)

@@ -701,7 +701,7 @@ static void mines_void_by_staff(void **state)
     pb_store_game_round_clear(&m);
 }
 
-/* ---- voids from before 0034: the wallet round left open, no audit entry ---- */
+/* ---- voids from before 0035: the wallet round left open, no audit entry ---- */
 
 /* Runs the migration named *suffix on the fixture's database (as the runner
  * would on a database upgraded from before it). */
@@ -724,7 +724,7 @@ static void run_migration(const char *suffix)
 /* A void as the code between 0029 and the wallet round's close made it: the
  * stake given back by the rollback "<id>:void" of "<id>:bet", the round void
  * (void_reason crash_round_started, settled_at its time), but no "<id>:close"
- * (no closed wallet_round row) and no audit entry. The upgrade (0034) and the
+ * (no closed wallet_round row) and no audit entry. The upgrade (0035) and the
  * next start finish it as a void now ends: the rollback is a duplicate (nothing
  * given back again), the wallet round closed once, the round void with its time
  * kept, one audit entry game_round.voided by the system with the split given

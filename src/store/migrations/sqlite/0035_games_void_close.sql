@@ -1,4 +1,4 @@
--- 0034 games void close: voids made before their wallet round was closed.
+-- 0035 games void close: voids made before their wallet round was closed.
 -- From 0029 (fd5ad7f) to 055779e a void in-house round ("void": a crash bet
 -- accepted only after its round started, its stake given back by the wallet
 -- rollback "<round>:void" of "<round>:bet") closed nothing in the wallet and
