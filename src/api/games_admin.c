@@ -11,8 +11,29 @@
  *                                                                     deviation, rounds,
  *                                                                     turnover, GGR (?from, ?to)
  *
+ *   POST /v1/admin/players/{id}/rounds/{round}/void     players.write {reason}: ends an
+ *                                                                     in-house round of the
+ *                                                                     player still in play (the
+ *                                                                     stake back, audited
+ *                                                                     game_round.voided)
+ *
  * games.manage is held by admin and game_ops (src/identity/rbac.c). A brand
- * outside the caller's scope is BRAND_NOT_FOUND, like a missing one.
+ * outside the caller's scope is BRAND_NOT_FOUND, like a missing one; a player
+ * outside it PLAYER_NOT_FOUND.
+ *
+ * Void by staff: a round "active" (a mines game left open: it holds the
+ * player's erasure with PLAYER_HAS_OPEN_BETS until its 24 h cash-out; a crash
+ * bet in a round gone wrong) is void: its stake goes back through the wallet
+ * exactly as every void's (pb_play_round_void: the same driver as a crash
+ * void's and the retry pass's). players.write (admin, support): the roles that
+ * see the player's rounds (players.read) and act for the player; a void gives
+ * back exactly the player's own stake, no amount chosen by staff, so it is not
+ * finance.adjust's discretionary movement, and games.manage (game_ops) cannot
+ * even read players. Refused: a round settled or void
+ * (409 ROUND_CLOSED), pending or settling (409 ROUND_STATE: its own driver
+ * ends it, and a settling round's win is owed). 200 with the round; its state
+ * is "void", or "voiding" when the wallet could not be reached (the retry pass
+ * gives the stake back).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,4 +304,37 @@ void pb_api_admin_originals_control(pb_http_request *req, void *app)
                        json_pack("{s:s,s:o,s:o,s:o}", "brand", b.code, "from",
                                  pb_admin_time_json(from), "to", pb_admin_time_json(to), "games",
                                  items));
+}
+
+/* ---- a round void by staff ---- */
+
+void pb_api_admin_player_round_void(pb_http_request *req, void *app)
+{
+    play = ((pb_api_app *)app)->play;
+    const pb_principal *p = pb_api_principal(req);
+    const char *reason = NULL;
+    if (!pb_admin_parse_reason(req, p, PB_PLAY_AUDIT_VOID, 1000, &reason))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c || !play) {
+        pb_http_reply_error(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_player pl;
+    pb_err e = pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), &pl);
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    if (e == PB_OK) {
+        pb_audit_entry who;
+        pb_admin_entry(req, p, PB_PLAY_AUDIT_VOID, &who);
+        who.reason = reason;
+        e = pb_play_round_void(play, c, pl.public_id, pb_http_param(req, "round"), &who, &r);
+    }
+    if (e != PB_OK) {
+        pb_store_game_round_clear(&r);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_api_games_reply(req, 200, pb_api_games_round_json(c, &r));
+    pb_store_game_round_clear(&r);
 }

@@ -279,13 +279,64 @@ static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, p
         return PB_OK;
     int64_t now = pb_ledger_tx_now(tx);
     snprintf(row->state, sizeof row->state, PLAY_VOID);
-    row->updated_at = row->settled_at = now;
+    row->updated_at = now;
+    if (!row->settled_at) /* set: a void from before 0035 finished late (its time kept) */
+        row->settled_at = now;
     pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_VOIDING);
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    pb_err e = void_audit(tx, row, x);
+    /* a staff void was audited when staff decided it (staff_void_step) */
+    pb_err e = strcmp(row->void_reason, PB_PLAY_VOID_STAFF) == 0 ? PB_OK : void_audit(tx, row, x);
     x->moved = e == PB_OK;
     return e;
+}
+
+/* staff void: active → voiding (PB_PLAY_VOID_STAFF) with the staff's audit
+ * entry in the same transaction (pb_play_round_void) */
+typedef struct staff_void_ctx {
+    const pb_audit_entry *who;
+} staff_void_ctx;
+
+static pb_err staff_void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
+{
+    staff_void_ctx *x = ctx;
+    if (strcmp(row->state, PLAY_SETTLED) == 0 || strcmp(row->state, PLAY_VOID) == 0) {
+        *result = PB_ERR_ROUND_CLOSED;
+        return PB_OK;
+    }
+    if (strcmp(row->state, PLAY_VOIDING) == 0)
+        return PB_OK; /* void already decided: the driver goes on */
+    if (strcmp(row->state, PLAY_ACTIVE) != 0) {
+        *result = PB_ERR_ROUND_STATE; /* pending / settling: its own driver ends it */
+        return PB_OK;
+    }
+    int64_t now = pb_ledger_tx_now(tx);
+    snprintf(row->state, sizeof row->state, PLAY_VOIDING);
+    snprintf(row->void_reason, sizeof row->void_reason, PB_PLAY_VOID_STAFF);
+    row->updated_at = now;
+    if (pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_ACTIVE) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    char txv[PB_ID_STR_LEN + 8], txc[PB_ID_STR_LEN + 8];
+    snprintf(txv, sizeof txv, "%s:void", row->id);
+    snprintf(txc, sizeof txc, "%s:close", row->id);
+    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "state", PLAY_VOIDING,
+                              "void_reason", PB_PLAY_VOID_STAFF, "game", row->game, "crash_round",
+                              row->crash_round, "player", row->player, "amount",
+                              (json_int_t)row->amount, "currency", row->currency, "wallet_rollback",
+                              txv, "wallet_close", txc);
+    char *after_text = play_json_text(after);
+    char before[64];
+    snprintf(before, sizeof before, "{\"state\":\"%s\"}", PLAY_ACTIVE);
+    pb_audit_entry en = *x->who;
+    en.brand = row->brand;
+    en.action = PB_PLAY_AUDIT_VOID;
+    en.target_kind = "game_round";
+    en.target_id = row->id;
+    en.before = before;
+    en.after = after_text;
+    pb_err e = after_text ? pb_audit_append(pb_ledger_tx_conn(tx), &en, now) : PB_ERR_INTERNAL;
+    free(after_text);
+    return e; /* an entry refused (a bad reason) undoes the move */
 }
 
 /* a refused bet: the pending round goes */
@@ -448,6 +499,31 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     }
     pb_log(PB_LOG_ERROR, "games.drive_loop", "round %s did not come to rest", id);
     return PB_ERR_INTERNAL;
+}
+
+pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, const char *round_id,
+                          const pb_audit_entry *who, pb_store_game_round *out)
+{
+    staff_void_ctx x = {.who = who};
+    pb_err e = play_step(p, round_id ? round_id : "", player, staff_void_step, &x, out);
+    if (e != PB_OK)
+        return e == PB_ERR_INTERNAL || pb_err_transient(e) || e == PB_ERR_ROUND_NOT_FOUND ||
+                       e == PB_ERR_ROUND_CLOSED || e == PB_ERR_ROUND_STATE ||
+                       e == PB_ERR_FIELD_INVALID
+                   ? e
+                   : PB_ERR_INTERNAL;
+    pb_log(PB_LOG_WARN, "games.staff_void", "round %s (%s) of %s: void by %s %s", out->id,
+           out->game, out->player, who->actor_kind ? who->actor_kind : "-",
+           who->actor_id ? who->actor_id : "-");
+    /* the void path every void takes; a wallet failure leaves it voiding for
+     * the retry pass (the decision stands: *out says where it is) */
+    pb_err d = play_drive(p, c, out, who->trace_id);
+    if (d != PB_OK)
+        pb_log(PB_LOG_WARN, "games.staff_void_pending",
+               "round %s: left voiding (%s), the retry "
+               "pass finishes it",
+               out->id, pb_err_code(d));
+    return PB_OK;
 }
 
 /* ---- unfinished rounds while running (the sweeper's periodic pass, play_sweep.c) ---- */

@@ -99,6 +99,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "core/error.h"
 #include "games/games.h"
 #include "store/store.h"
@@ -167,6 +168,7 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 /* Why a round is void (pb_store_game_round.void_reason; the API shows it). */
 #define PB_PLAY_VOID_STARTED "crash_round_started" /* accepted after its round started */
 #define PB_PLAY_VOID_CRASHED "crash_round_crashed" /* ... after its round crashed */
+#define PB_PLAY_VOID_STAFF "staff"                 /* ended by staff (pb_play_round_void) */
 /* A void's audit entry: action, and the system actor that decided it. */
 #define PB_PLAY_AUDIT_VOID "game_round.voided"
 /* Mines abandoned (see "Abandoned mines" above): the default time limit after the
@@ -176,6 +178,25 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 #define PB_PLAY_AUDIT_ABANDONED "game_round.abandoned"
 #define PB_PLAY_END_ABANDONED "abandoned"
 #define PB_PLAY_AUDIT_ACTOR "provider:" PB_PLAY_PROVIDER
+
+/*
+ * Staff end a player's round by hand (a mines game left open, a crash bet whose
+ * round went wrong): round_id of player, still "active", goes "voiding"
+ * (void_reason PB_PLAY_VOID_STAFF) in one ledger command together with the
+ * staff's audit entry `who` (actor, reason, trace and IP filled by the caller;
+ * action PB_PLAY_AUDIT_VOID, brand, target, before and after filled here), and
+ * then takes the same path as every void (play.c's driver): the stake back as
+ * the wallet rollback "<round>:void" of "<round>:bet", the wallet round closed
+ * ("<round>:close"), then "void". That last move writes no second audit entry
+ * for a staff void: the staff's entry is the decision. When the wallet is not
+ * reachable the round stays "voiding" and the retry pass finishes it; *out is
+ * the round as it is. A round already "voiding" is driven on (no new entry).
+ * ROUND_NOT_FOUND (no such round of this player), ROUND_CLOSED (settled or
+ * void already), ROUND_STATE (pending or settling: its own driver decides it),
+ * STORE_UNAVAILABLE.
+ */
+pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, const char *round_id,
+                          const pb_audit_entry *who, pb_store_game_round *out);
 
 /* Stops the crash scheduler (it submits ledger commands: call this before the
  * ledger closes). Idempotent. */

@@ -11,7 +11,10 @@
  * (stakes), payouts, GGR = turnover − payouts, the actual RTP = payouts /
  * turnover, the expected RTP = the turnover-weighted RTP in force of those
  * rounds, and the deviation actual − expected. The ratios are doubles: they
- * are statistics for people, never money.
+ * are statistics for people, never money. A settled round's payout counts
+ * whoever received it: a closed (erased) player's late win paid to the brand's
+ * unclaimed funds is paid out too (owed, not house revenue; the RTP is the
+ * game's return, not the wallet's destination; README, "Late wins").
  *
  * Verify: the same inputs as `pitboss fair verify` (JSON instead of flags),
  * the same outcome JSON (pb_game_outcome_json), computed by the same code.

@@ -68,6 +68,7 @@ admin.players.sessions   players.read         ok     ok      ok      ok    ok   
 admin.players.notes.list players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.players.notes.add  players.write        ok     ok      403     403   403        403      403       401U  401R    403   404P
 admin.players.rounds     players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
+admin.players.rounds.void players.write       ok     ok      403     403   403        403      403       401U  401R    403   404P
 admin.players.export     players.export       ok     403     403     403   ok         403      403       401U  401R    403   404P
 admin.players.erase      players.erase        409F   403     403     403   409F       403      403       401U  401R    403   404P
 admin.staff.totp_reset   staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S

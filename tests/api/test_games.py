@@ -747,6 +747,53 @@ class Run:
         assert rc["rtp_bp"] == 9900, rc
         self.rtp_round = rd
 
+    def staff_void(self):
+        alice = self.ids["alice"]
+        w0 = minor(self.wallet("alice")["total"])
+        r = expect(self.bet("alice", "mines", "3.00", {"mines": 3}), 201)["round"]
+        rid = r["id"]
+        assert r["state"] == "active", r
+        w1 = minor(self.wallet("alice")["total"])
+        assert w1 == w0 - 300, (w0, w1)
+        path = f"/v1/admin/players/{alice}/rounds/{rid}/void"
+        n_audit = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        # refusals: no reason, game_ops lacks players.write, another player's round,
+        # an unknown round, a player out of scope: nothing moves
+        expect(self.support.call("POST", path, {}), 422, "FIELD_MISSING")
+        expect(self.support.call("POST", path, {"reason": "   "}), 422, "FIELD_INVALID")
+        expect(self.ops.call("POST", path, {"reason": "left open"}), 403, "FORBIDDEN")
+        expect(self.support.call("POST", f"/v1/admin/players/{self.ids['bob']}/rounds/{rid}/void",
+                             {"reason": "left open"}), 404, "ROUND_NOT_FOUND")
+        expect(self.support.call("POST", f"/v1/admin/players/{alice}/rounds/nope/void",
+                             {"reason": "left open"}), 404, "ROUND_NOT_FOUND")
+        expect(self.support.call("POST", f"/v1/admin/players/{self.ids['carol']}/rounds/{rid}/void",
+                             {"reason": "left open"}), 404, "PLAYER_NOT_FOUND")
+        assert minor(self.wallet("alice")["total"]) == w1
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == n_audit
+        # the void: the stake back, the round void (reason "staff"), audited once
+        v = expect(self.support.call("POST", path, {"reason": "player left the game open"}), 200)
+        assert v["id"] == rid and v["state"] == "void" and v.get("void_reason") == "staff", v
+        assert minor(self.wallet("alice")["total"]) == w0
+        rows = self.env.rows("SELECT state, void_reason FROM game_round WHERE id=?", rid)
+        assert rows == [("void", "staff")], rows
+        ops = self.env.rows("SELECT tx_id FROM wallet_op WHERE round_id=? ORDER BY tx_id", rid)
+        assert [o for (o,) in ops] == [f"{rid}:bet", f"{rid}:close", f"{rid}:void"], ops
+        a = self.env.rows("SELECT actor_kind, actor_id, reason, action FROM audit_entry WHERE "
+                          "target_kind='game_round' AND target_id=?", rid)
+        assert len(a) == 1 and a[0][0] == "staff" and a[0][2] == "player left the game open" \
+            and a[0][3] == "game_round.voided", a
+        # over: the player's reveal and a second void are refused; nothing moves
+        expect(self.call("alice", "POST", f"/v1/player/originals/mines/{rid}/reveal",
+                         {"tiles": [0]}), 409, "ROUND_CLOSED")
+        expect(self.support.call("POST", path, {"reason": "again"}), 409, "ROUND_CLOSED")
+        d = expect(self.bet("alice", "dice", "1.00", {"target": 50.5, "direction": "over"}),
+                   201)["round"]
+        expect(self.admin.call("POST", f"/v1/admin/players/{alice}/rounds/{d['id']}/void",
+                               {"reason": "settled"}), 409, "ROUND_CLOSED")
+        assert self.env.rows("SELECT state FROM game_round WHERE id=?", d["id"]) == [("settled",)]
+        shown = expect(self.call("alice", "GET", f"/v1/player/originals/rounds/{rid}"), 200)
+        assert shown["state"] == "void", shown
+
     def control(self):
         expect(self.support.call("GET", "/v1/admin/brands/alpha/originals/control?from=x"), 422,
                "FIELD_INVALID")
@@ -996,8 +1043,9 @@ class Run:
         if open_state != "crashed":
             assert h.startswith("s1:") and len(h) == 147 and point == 0, (open_state, h, point)
         self.env.start()
-        open_rows = self.env.rows("SELECT id, state FROM game_round WHERE state<>'settled' AND "
-                                  "game<>'crash'")
+        # (void is as finished as settled: staff_void left one)
+        open_rows = self.env.rows("SELECT id, state FROM game_round WHERE state NOT IN "
+                                  "('settled', 'void') AND game<>'crash'")
         assert not open_rows, open_rows
         # every request retried with its key: the same round if it was accepted, else a new one
         for k in keys:
@@ -1045,7 +1093,8 @@ class Run:
         # every answer of the games' routes was checked against openapi.yaml, 2xx and 4xx
         missing = [m for m in self.env.spec.unexercised("/v1/player/originals")
                    + self.env.spec.unexercised("/v1/fair")
-                   + self.env.spec.unexercised("/v1/admin/brands/{brand}/originals")]
+                   + self.env.spec.unexercised("/v1/admin/brands/{brand}/originals")
+                   + self.env.spec.unexercised("/v1/admin/players/{id}/rounds/{round}/void")]
         assert not missing, "\n".join(missing)
 
 
@@ -1081,6 +1130,9 @@ def main():
          "round", run.rtp),
         ("game control: rounds, turnover, payout, GGR, actual / expected RTP, deviation",
          run.control),
+        ("void by staff: an open mines game ends with its stake back (players.write, reason "
+         "required, audited game_round.voided by the staff member); settled / void rounds are "
+         "409 ROUND_CLOSED; nothing moves on a refusal", run.staff_void),
         ("property: many random bets (client seeds, games, rotations) played", run.property_play),
         ("property: `fair verify` and POST /v1/fair/verify recompute every settled round from the "
          "revealed seed; payouts follow the rules; nonces are consecutive", run.property_verify),

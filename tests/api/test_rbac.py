@@ -104,6 +104,12 @@ class World:
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
         # @rbac-setup-games-play
+        # the staff void: mines on for alpha; the target player opens a game for
+        # each allowed call (admin, support), the others name no real round
+        expect(admin.call("GET", "/v1/admin/brands/alpha/originals"), 200)
+        expect(admin.call("PUT", "/v1/admin/brands/alpha/games/pitboss/mines", {"enabled": True}),
+               200)
+        self.player_client = pc
         # @rbac-setup-backoffice
         # @rbac-setup-web
         # @rbac-setup-sim
@@ -217,6 +223,9 @@ class World:
             "admin.events.stream": lambda: ("GET", "/v1/admin/events/stream"
                                                    "?last_event_id=0&catch_up_only=true", None),
             # @rbac-requests-games-play
+            "admin.players.rounds.void": lambda: ("POST", f"/v1/admin/players/{p}/rounds/"
+                                                  f"{self.open_mines(caller_name)}/void",
+                                                  {"reason": f"matrix {caller_name}"}),
             # @rbac-requests-backoffice
             "admin.unclaimed_funds.list": lambda: ("GET",
                                                    "/v1/admin/unclaimed-funds?brand=alpha&limit=5",
@@ -250,6 +259,19 @@ class World:
                                                 None),
         }
         return reqs[route]()
+
+    def open_mines(self, caller_name):
+        """A mines game of the target player in play, for a caller the matrix allows
+        (admin, support); a made-up id for the others (refused before it is read)."""
+        if MATRIX["admin.players.rounds.void"]["expect"][caller_name] != "ok":
+            return "0190aaaa-0000-7000-8000-000000000000"
+        pc = self.player_client
+        tok = expect(pc.call("POST", "/v1/player/login", {"brand": "alpha",
+                     "email": "target@example.com", "password": "Player-pass-77"}),
+                     200)["access_token"]
+        return expect(pc.call("POST", "/v1/player/originals/mines/bets",
+                              {"amount": "0.10", "params": {"mines": 3}}, token=tok,
+                              headers={"Idempotency-Key": self.unique("void")}), 201)["round"]["id"]
 
     def probe_login(self):
         """A valid login: a member not yet enrolled gets a setup session (no TOTP

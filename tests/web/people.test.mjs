@@ -10,7 +10,9 @@
  * Transactions; a data subject's requests on the player page: compliance exports
  * a player (the JSON file, audited with the reason) and erases one (refused in the
  * brand's retention period and with money, the server's message in the dialog;
- * then the erased player shown), support is offered neither. Screenshots of each
+ * then the erased player shown), support is offered neither; support voids a
+ * player's open mines game from the rounds tab (a reason; the stake back; audited),
+ * finance is offered no Void. Screenshots of each
  * page into $WEB_ARTIFACTS.
  *
  * Run: node --test --test-reporter=tap tests/web/people.test.mjs [PATH/TO/pitboss]
@@ -20,8 +22,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
-  adminCall, createStaff, deposit, expectStatus, isResourceError, launchBrowser, login, newPage, PLAYER_PASSWORD,
-  providerBet, providerCall, providerWin, registerPlayer, request, screenshot, startServer,
+  adminCall, createStaff, deposit, expectStatus, fund, isResourceError, launchBrowser, login, newPage, PLAYER_PASSWORD,
+  playerCall, providerBet, providerCall, providerWin, registerPlayer, request, screenshot, startServer,
 } from './harness.mjs';
 
 let server, browser, support, finance, auditor, risk, compliance;
@@ -672,4 +674,45 @@ test('transactions: a page that ends at the read budget says the search goes on;
     await page.close();
     await small.finish();
   }
+});
+
+test('player rounds: support voids an open mines game with a reason (stake back, audited); finance is offered no Void', async () => {
+  const p = await registerPlayer(server, { email: `void-${tag}@example.com` });
+  await fund(server, p, '10.00');
+  const bet = await expectStatus(
+    playerCall(server, p, 'POST', '/v1/player/originals/mines/bets', { amount: '2.00', params: { mines: 3 } },
+      { headers: { 'Idempotency-Key': `void-${tag}` } }),
+    201,
+    'mines bet',
+  );
+  const rid = bet.round.id;
+  assert.equal(bet.round.state, 'active');
+  const wallet = async () => (await expectStatus(playerCall(server, p, 'GET', '/v1/player/wallet'), 200, 'wallet')).total;
+  assert.equal(await wallet(), '8.00');
+
+  // finance sees the round, open, and no Void
+  const fin = await asFinance();
+  await fin.goto(`${server.url}/players/${p.id}?tab=rounds`);
+  await fin.locator('[data-testid=round-row]').first().waitFor();
+  assert.equal(await fin.getByTestId('round-status').first().textContent(), 'open');
+  assert.equal(await fin.getByTestId('round-void').count(), 0);
+
+  // support: Void… → the reason → the round is void, the stake back
+  const page = await asSupport();
+  await page.goto(`${server.url}/players/${p.id}?tab=rounds`);
+  await page.locator('[data-testid=round-row]').first().waitFor();
+  await page.getByTestId('round-void').click();
+  const dialog = page.getByRole('dialog', { name: 'Void round' });
+  await dialog.getByLabel('Reason').fill(`left open ${tag}`);
+  await dialog.getByRole('button', { name: 'Void round' }).click();
+  await page.getByTestId('round-status').filter({ hasText: 'void' }).waitFor();
+  assert.equal(await page.getByTestId('round-void').count(), 0);
+  assert.equal(await wallet(), '10.00');
+  const audit = await expectStatus(
+    adminCall(server, 'GET', `/v1/admin/audit?action=game_round.voided&target_kind=game_round&target_id=${rid}`), 200);
+  assert.equal(audit.entries.length, 1);
+  assert.equal(audit.entries[0].reason, `left open ${tag}`);
+  assert.equal(audit.entries[0].actor_id, support.id);
+  await screenshot(page, 'people-player-round-void');
+  assert.deepEqual(page.errors, []);
 });

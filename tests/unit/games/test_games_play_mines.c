@@ -20,7 +20,11 @@
 #include "audit/audit.h"
 #include "core/time.h"
 #include "games/play_internal.h"
+#include "store/embedded.h"
 #include "store/store_wallet.h"
+
+/* the migrations compiled into the store (build/migrations_sqlite.c) */
+extern const pb_embedded_file pb_migrations_sqlite[];
 
 /* A round's outcome and progress columns as the database holds them (one SQL read
  * on a connection of its own); outcome "" when NULL (*has_outcome false). */
@@ -601,6 +605,287 @@ static void mines_abandon_races_player(void **state)
     pb_store_game_round_clear(&o);
 }
 
+/* ---- void by staff (pb_play_round_void) ---- */
+
+/* A mines game left open after a reveal is void by staff: its stake back through
+ * the same wallet rollback "<id>:void" and close "<id>:close" as every void, the
+ * round "void" (void_reason "staff"), audited once as game_round.voided with the
+ * staff actor and reason; the player's reveal / cash-out then find it closed; a
+ * second void, or one of a settled round, is ROUND_CLOSED and moves nothing;
+ * another player's round is ROUND_NOT_FOUND. The ledger verifies (teardown). */
+static void mines_void_by_staff(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[1];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    int64_t cash0 = gp_cash(0);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 1, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_OK);
+    assert_string_equal(o.state, "active");
+    assert_int_equal(gp_cash(0), cash0 - 1000);
+
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "support",
+                          .reason = "player left the game open; erasure requested",
+                          .trace_id = "trace-staff-void"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    /* not the other player's */
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[1], r.id, &who, &v),
+                     PB_ERR_ROUND_NOT_FOUND);
+    assert_int_equal(gp_cash(0), cash0 - 1000);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], r.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "void");
+    assert_string_equal(v.void_reason, PB_PLAY_VOID_STAFF);
+    assert_int_equal(gp_cash(0), cash0);
+    assert_int_equal(round_ops(r.id, "void"), 1);
+    assert_int_equal(round_ops(r.id, "close"), 1);
+    assert_int_equal(round_ops(r.id, "win"), 0);
+    pb_store_wallet_round wr;
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, r.id, G.players[0],
+                                               &wr),
+                     PB_STORE_OK);
+    assert_true(wr.closed);
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "void");
+    pb_store_game_round_clear(&s);
+
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = r.id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    assert_string_equal(pg.entries[0].action, PB_PLAY_AUDIT_VOID);
+    assert_string_equal(pg.entries[0].actor_kind, "staff");
+    assert_string_equal(pg.entries[0].actor_id, who.actor_id);
+    assert_string_equal(pg.entries[0].reason, who.reason);
+    pb_audit_page_free(&pg);
+
+    /* over: the player's moves and a second void change nothing */
+    int64_t transfers = gp_transfers();
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 1, &o, &err),
+                     PB_ERR_ROUND_CLOSED);
+    pb_store_game_round_clear(&v);
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], r.id, &who, &v),
+                     PB_ERR_ROUND_CLOSED);
+    /* a settled round neither */
+    pb_store_game_round_clear(&v);
+    memset(&v, 0, sizeof v);
+    pb_store_game_round m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(gp_bet(0, "dice", DICE, 1000, "staff-void-dice", &m, NULL, NULL), PB_OK);
+    assert_string_equal(m.state, "settled");
+    transfers = gp_transfers();
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v),
+                     PB_ERR_ROUND_CLOSED);
+    assert_int_equal(gp_transfers(), transfers);
+    pg = (pb_audit_page){0};
+    f.target_id = r.id;
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    pb_audit_page_free(&pg);
+    pb_audit_verify_summary vs;
+    assert_int_equal(pb_audit_verify(G.f->conn, NULL, 0, NULL, NULL, &vs), PB_OK);
+    assert_int_equal(vs.violations, 0);
+    pb_store_game_round_clear(&v);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+    pb_store_game_round_clear(&m);
+}
+
+/* ---- voids from before 0035: the wallet round left open, no audit entry ---- */
+
+/* Runs the migration named *suffix on the fixture's database (as the runner
+ * would on a database upgraded from before it). */
+static void run_migration(const char *suffix)
+{
+    const pb_embedded_file *m = pb_migrations_sqlite;
+    for (; m->name; m++) {
+        size_t n = strlen(m->name), k = strlen(suffix);
+        if (n >= k && strcmp(m->name + n - k, suffix) == 0)
+            break;
+    }
+    assert_non_null(m->name);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, m->data, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A void as the code between 0029 and the wallet round's close made it: the
+ * stake given back by the rollback "<id>:void" of "<id>:bet", the round void
+ * (void_reason crash_round_started, settled_at its time), but no "<id>:close"
+ * (no closed wallet_round row) and no audit entry. The upgrade (0035) and the
+ * next start finish it as a void now ends: the rollback is a duplicate (nothing
+ * given back again), the wallet round closed once, the round void with its time
+ * kept, one audit entry game_round.voided by the system with the split given
+ * back. A void made today (closed) is left alone. The ledger verifies (teardown). */
+static void old_void_closed_at_upgrade(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    int64_t cash0 = gp_cash(0);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    pb_wallet_op *op = calloc(1, sizeof *op);
+    assert_non_null(op);
+    play_wallet_void_op(op, &r, NULL);
+    assert_int_equal(pb_wallet_game_submit(G.w, G.f->conn, op), PB_OK);
+    assert_int_equal(op->outcome.cash_part, 1000);
+    pb_wallet_op_release(op);
+    free(op);
+    assert_int_equal(gp_cash(0), cash0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE game_round SET state='void', void_reason='crash_round_started', "
+             "settled_at=12345 WHERE id='%s'",
+             r.id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    pb_store_wallet_round wr;
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, r.id, G.players[0],
+                                               &wr),
+                     PB_STORE_NOT_FOUND); /* the old state: no closed row */
+
+    /* a void of today (closed) beside it: the staff's */
+    pb_store_game_round t = gp_mines_start(0, 5, 1000);
+    pb_audit_entry who = {.actor_kind = "staff", .actor_id = "s", .reason = "test"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], t.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "void");
+    int64_t t_settled = v.settled_at;
+    pb_store_game_round_clear(&v);
+
+    int64_t transfers = gp_transfers();
+    run_migration("_games_void_close.sql");
+    gp_reopen(); /* start-up: the recovery drives the round on */
+
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "void");
+    assert_string_equal(s.void_reason, "crash_round_started");
+    assert_int_equal(s.settled_at, 12345);
+    pb_store_game_round_clear(&s);
+    assert_int_equal(pb_store_wallet_round_get(G.f->conn, PB_PLAY_PROVIDER, r.id, G.players[0],
+                                               &wr),
+                     PB_STORE_OK);
+    assert_true(wr.closed);
+    assert_false(wr.has_win);
+    assert_int_equal(round_ops(r.id, "void"), 1);
+    assert_int_equal(round_ops(r.id, "close"), 1);
+    assert_int_equal(gp_cash(0), cash0); /* nothing given back twice */
+    pb_audit_filter f = {.target_kind = "game_round", .target_id = r.id, .limit = 10};
+    pb_audit_page pg = {0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    assert_string_equal(pg.entries[0].action, PB_PLAY_AUDIT_VOID);
+    assert_string_equal(pg.entries[0].actor_kind, "system");
+    json_error_t je;
+    json_t *j = json_loads(pg.entries[0].after, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "refunded_cash")), 1000);
+    json_decref(j);
+    pb_audit_page_free(&pg);
+    /* today's void untouched: still one entry, its own time */
+    s = gp_stored(t.id);
+    assert_string_equal(s.state, "void");
+    assert_int_equal(s.settled_at, t_settled);
+    pb_store_game_round_clear(&s);
+    f.target_id = t.id;
+    pg = (pb_audit_page){0};
+    assert_int_equal(pb_audit_query(G.f->conn, &f, &pg), PB_OK);
+    assert_int_equal(pg.n, 1);
+    pb_audit_page_free(&pg);
+    assert_int_equal(round_ops(t.id, "close"), 1);
+    /* the close moved no money */
+    assert_int_equal(gp_transfers(), transfers);
+    pb_store_game_round_clear(&t);
+    pb_store_game_round_clear(&r);
+}
+
+/* ---- a closed (erased) player's late win in the play figures ---- */
+
+/* Game control's figures for mines in EUR (zeros when none). */
+static pb_store_game_totals mines_totals(void)
+{
+    pb_play_control_line l[32];
+    size_t n = 0;
+    assert_int_equal(pb_play_control(G.f->conn, G.brand_id, 0, 0, l, 32, &n), PB_OK);
+    pb_store_game_totals t;
+    memset(&t, 0, sizeof t);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].t.game, "mines") == 0 && strcmp(l[i].t.currency, "EUR") == 0)
+            t = l[i].t;
+    return t;
+}
+
+/* A mines game of a player closed (erased) meanwhile, ended by the system's
+ * cash-out: the win is paid to the brand's unclaimed funds (the player's balance
+ * does not move, funds.unclaimed on the audit log), and it counts in game
+ * control as paid out: turnover + stake, payout + the win. The decision (README,
+ * "Game control"): the figures are the games' (RTP is what the game returned on
+ * its stakes, whoever holds the money); a win held as unclaimed funds is a
+ * liability the operator owes, not house revenue, so GGR = turnover - payout
+ * leaves it out of the house's revenue as it should. */
+static void closed_player_late_win_counts_as_paid(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_play_error err;
+    bool is_mine[PB_MINES_TILES];
+    uint8_t safe[2];
+    pb_store_game_round o;
+    memset(&o, 0, sizeof o);
+    pb_store_game_round r = gp_mines_start(0, 5, 1000);
+    gp_mines_of(r.id, is_mine);
+    gp_safe_tiles(is_mine, 2, safe);
+    assert_int_equal(pb_play_mines_reveal(G.p, G.f->conn, &G.who[0], r.id, safe, 2, &o, &err),
+                     PB_OK);
+    pb_store_game_totals before = mines_totals();
+    int64_t cash = gp_cash(0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(G.f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE player SET status='closed' WHERE public_id='%s'",
+             G.players[0]);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+
+    bool settled = false;
+    assert_int_equal(play_mines_abandon(G.p, G.f->conn, r.id, pb_time_now_us() + 1, &settled),
+                     PB_OK);
+    assert_true(settled);
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "settled");
+    assert_true(s.payout > 1000);
+    assert_int_equal(gp_cash(0), cash); /* paid elsewhere: unclaimed funds */
+    assert_int_equal(count_of("SELECT count(*) FROM audit_entry WHERE action='funds.unclaimed' "
+                              "AND target_id=?1",
+                              G.players[0]),
+                     1);
+    pb_store_game_totals after = mines_totals();
+    assert_int_equal(after.rounds, before.rounds + 1);
+    assert_int_equal(after.turnover, before.turnover + 1000);
+    assert_int_equal(after.payout, before.payout + s.payout);
+    pb_store_game_round_clear(&s);
+    pb_store_game_round_clear(&o);
+    pb_store_game_round_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +896,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(mines_abandon_sees_player_move, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_abandon_races_player, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(mines_abandoned_without_crash, setup_sweep_no_crash,
+                                        gp_teardown),
+        cmocka_unit_test_setup_teardown(mines_void_by_staff, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(old_void_closed_at_upgrade, gp_setup, gp_teardown),
+        cmocka_unit_test_setup_teardown(closed_player_late_win_counts_as_paid, gp_setup,
                                         gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * PlayerActivity.tsx — the player page's activity lists, each paged on its own:
  * game rounds (GET …/rounds: in-house and provider rounds merged by time,
- * filters source, game, from, to), sessions and devices (GET …/sessions,
+ * filters source, game, from, to; an open in-house round offers "Void…" with a
+ * reason to players.write: POST …/rounds/{round}/void, the stake given back), sessions and devices (GET …/sessions,
  * newest first; ip and user agent masked by the server without
  * players.pii.read) and staff notes (GET …/notes, append-only; POST …/notes
  * with players.write).
@@ -9,7 +10,7 @@
 import { useState } from 'preact/hooks';
 import { post } from '../lib/api';
 import { useSession } from '../lib/session';
-import { ErrorBox, Money, Pager, Time, usePaged } from '../components/ui';
+import { ErrorBox, Money, Pager, ReasonDialog, Time, usePaged } from '../components/ui';
 import { clean, ListState, wallToUtc } from './common';
 
 interface Round {
@@ -49,6 +50,9 @@ interface Note {
 const base = (id: string) => `/v1/admin/players/${encodeURIComponent(id)}`;
 
 export function Rounds({ playerId }: { playerId: string }) {
+  const { can } = useSession();
+  const voider = can('players.write');
+  const [voiding, setVoiding] = useState<Round | null>(null);
   const [f, setF] = useState({ source: '', game: '', from: '', to: '' });
   const [applied, setApplied] = useState(f);
   const list = usePaged<Round>(
@@ -99,6 +103,7 @@ export function Rounds({ playerId }: { playerId: string }) {
             <th scope="col">Status</th>
             <th scope="col">Settled</th>
             <th scope="col">Round</th>
+            {voider && <th scope="col">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -122,12 +127,37 @@ export function Rounds({ playerId }: { playerId: string }) {
               <td class="pp-mono pp-clip" title={r.id}>
                 {r.id}
               </td>
+              {voider && (
+                <td>
+                  {r.source === 'original' && r.status === 'open' && (
+                    <button type="button" data-testid="round-void" onClick={() => setVoiding(r)}>
+                      Void…
+                    </button>
+                  )}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
       </table>
       <ListState loading={list.loading} empty={list.items.length === 0} what="game rounds" />
       <Pager list={list} />
+      {voiding && (
+        <ReasonDialog
+          title="Void round"
+          confirm="Void round"
+          onConfirm={async (reason) => {
+            await post(`${base(playerId)}/rounds/${encodeURIComponent(voiding.id)}/void`, { reason });
+            list.reload();
+          }}
+          onClose={() => setVoiding(null)}
+        >
+          <p>
+            The {voiding.game} round {voiding.id} ends without a result and its stake ({voiding.bet} {voiding.currency}) goes
+            back to the player. The reason is written to the audit log.
+          </p>
+        </ReasonDialog>
+      )}
     </section>
   );
 }
