@@ -316,6 +316,34 @@ static pb_err password_tx(pb_store_conn *c, void *ctx, bool *keep)
     return e == PB_OK && x->in_tx ? x->in_tx(c, x->in_tx_ctx) : e;
 }
 
+/* True when password is the current one or one of the kept hashes (0034): the
+ * last PB_PASSWORD_HISTORY passwords (PCI DSS v4.0 8.3.7 asks for four for staff;
+ * players get the same rule). Each is an argon2id verify, so a change costs up to
+ * PB_PASSWORD_HISTORY of them; the per-subject rate limit above bounds that.
+ * PB_OK, PASSWORD_REUSED, or INTERNAL when the history cannot be read (nothing is
+ * changed then: a check that could not run does not pass). */
+static pb_err password_reused(pb_store_conn *c, const pb_login_subject *s, const char *stored,
+                              const char *password)
+{
+    if (pb_password_verify(stored, password))
+        return PB_ERR_PASSWORD_REUSED;
+    char(*kept)[PB_PASSWORD_HASH_MAX + 1] = calloc(PB_PASSWORD_HISTORY - 1, sizeof *kept);
+    size_t n = 0;
+    bool reused = false;
+    pb_store_rc r = kept ? pb_store_password_history(c, pb_subject_kind_name(s->kind),
+                                                     s->kind == PB_SUBJECT_STAFF ? s->staff.id
+                                                                                 : s->player.id,
+                                                     kept, PB_PASSWORD_HISTORY - 1, &n)
+                         : PB_STORE_ERROR;
+    pb_err e = pb_id_store_err(c, r, PB_ERR_INTERNAL, "password history");
+    for (size_t i = 0; i < n && !reused; i++)
+        reused = pb_password_verify(kept[i], password);
+    if (kept)
+        sodium_memzero(kept, (PB_PASSWORD_HISTORY - 1) * sizeof *kept);
+    free(kept);
+    return e != PB_OK ? e : reused ? PB_ERR_PASSWORD_REUSED : PB_OK;
+}
+
 /* Verifies the old password like a login, then stores the new hash and ends the other sessions. */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
                                    const char *old_password, const char *new_password, int64_t now,
@@ -353,8 +381,8 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     if (e == PB_OK)
         e = pb_password_policy(new_password,
                                p->kind == PB_SUBJECT_STAFF ? s->staff.email : s->player.email);
-    if (e == PB_OK && pb_password_verify(stored, new_password))
-        e = PB_ERR_PASSWORD_WEAK; /* the same password again */
+    if (e == PB_OK)
+        e = password_reused(c, s, stored, new_password);
     if (e == PB_OK)
         e = pb_password_hash(new_password, hash);
     if (e == PB_OK) {

@@ -65,7 +65,7 @@ static void bootstrap_and_setup(void **state)
                      PB_ERR_PASSWORD_WEAK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, lr.password,
                                                  f->now, NULL, NULL),
-                     PB_ERR_PASSWORD_WEAK);
+                     PB_ERR_PASSWORD_REUSED);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password,
                                                  "a new passphrase", f->now, NULL, NULL),
                      PB_OK);
@@ -497,13 +497,53 @@ static void changed_during_login(void **state)
     assert_int_equal(p.role, PB_ROLE_SUPPORT);
 }
 
+/* A staff member's new password may not be any of the last PB_PASSWORD_HISTORY
+ * (PCI DSS v4.0 8.3.7): the current one and the three it replaced, checked against
+ * the kept hashes; the history stays bounded and a one-time password is not kept. */
+static void password_history(void **state)
+{
+    ifx *f = *state;
+    pb_auth_tokens t;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_principal p = ifx_staff(f, "hist@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    /* ifx_staff replaced the one-time password: it is not kept */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history"), 0);
+    static const char *const PW[] = {IFX_PASSWORD, "first new passphrase", "second new passphrase",
+                                     "third new passphrase", "fourth new passphrase"};
+    for (int i = 1; i < 5; i++) {
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[i - 1], PW[i], f->now,
+                                                     NULL, NULL),
+                         PB_OK);
+        /* back to the one just replaced: refused, nothing changed */
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[i], PW[i - 1], f->now,
+                                                     NULL, NULL),
+                         PB_ERR_PASSWORD_REUSED);
+        f->now += 60 * 1000000; /* past the per-subject limit's refill */
+    }
+    /* current PW[4]; kept PW[3], PW[2], PW[1]: each of the last four refused */
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[4], PW[i], f->now, NULL,
+                                                     NULL),
+                         PB_ERR_PASSWORD_REUSED);
+    /* bounded: three rows, only hashes */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history WHERE "
+                                  "password_hash LIKE '$argon2id$%'"),
+                     3);
+    /* the fifth-last is allowed again */
+    f->now += 60 * 1000000;
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[4], PW[0], f->now, NULL,
+                                                 NULL),
+                     PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history"), 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
         T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
         T(changes_end_sessions), T(create_validation), T(lockout_escalates),
-        T(changed_during_login),
+        T(changed_during_login), T(password_history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
