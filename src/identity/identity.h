@@ -574,10 +574,16 @@ typedef struct pb_staff_update {
      * cleared too: they counted guesses at credentials that no longer exist. */
     bool reset_totp;
     const pb_staff_one_time *reset_password;
+    /* The role of whoever resets (required with reset_totp: INTERNAL without it). An
+     * administrator's TOTP is reset only by an administrator: FORBIDDEN otherwise,
+     * nothing written. The one check every reset path shares (PATCH
+     * /v1/admin/staff/{id} with reset_totp and POST …/totp/reset). */
+    const pb_role *by_role;
 } pb_staff_update;
 
 /* Applies u (ROLE_INVALID, BRAND_NOT_FOUND, FIELD_INVALID, STAFF_NOT_FOUND; INTERNAL
- * for reset_totp without reset_password). A role, scope, status, TOTP or password
+ * for reset_totp without reset_password or by_role; FORBIDDEN for a non-admin's
+ * reset of an admin's TOTP). A role, scope, status, TOTP or password
  * change ends the member's sessions. */
 pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const pb_staff_update *u,
                                 int64_t now, pb_staff *out, const char **bad_field);

@@ -317,6 +317,13 @@ pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const p
                row.public_id);
         e = PB_ERR_INTERNAL; /* never the seed alone: the old password would enrol again */
     }
+    if (e == PB_OK && u->reset_totp && !u->by_role) {
+        pb_log(PB_LOG_ERROR, "identity.staff", "TOTP reset of %s without the resetter's role",
+               row.public_id);
+        e = PB_ERR_INTERNAL;
+    }
+    if (e == PB_OK && u->reset_totp && role == PB_ROLE_ADMIN && *u->by_role != PB_ROLE_ADMIN)
+        e = PB_ERR_FORBIDDEN; /* an administrator's second factor: another administrator */
     bool changed = new_role != role || all != row.all_brands || u->brand_codes ||
                    active != (strcmp(row.status, "active") == 0) || u->reset_totp;
     if (e == PB_OK && changed) {

@@ -267,6 +267,13 @@ static void changes_end_sessions(void **state)
     pb_staff_one_time otp;
     assert_int_equal(pb_identity_staff_one_time(&otp), PB_OK);
     u.reset_password = &otp;
+    /* without the resetter's role: refused, nothing written */
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL),
+                     PB_ERR_INTERNAL);
+    pb_store_rollback(f->conn);
+    pb_role by = PB_ROLE_ADMIN;
+    u.by_role = &by;
     ifx_begin(f);
     assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL), PB_OK);
     ifx_commit(f);
@@ -497,6 +504,49 @@ static void changed_during_login(void **state)
     assert_int_equal(p.role, PB_ROLE_SUPPORT);
 }
 
+/* An administrator's TOTP is reset only by an administrator: the check lives in
+ * pb_identity_staff_update, which both API paths (PATCH with reset_totp, POST
+ * …/totp/reset) call; another member's reset goes through. */
+static void admin_totp_reset_needs_admin(void **state)
+{
+    ifx *f = *state;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal adm = ifx_staff(f, "boss2@example.com", PB_ROLE_ADMIN, NULL, seed, &t);
+    pb_principal sup = ifx_staff(f, "helper@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    pb_staff_one_time otp;
+    assert_int_equal(pb_identity_staff_one_time(&otp), PB_OK);
+    bool on = true;
+    pb_role by = PB_ROLE_SUPPORT;
+    pb_staff_update u = {.active = &on, .reset_totp = true, .reset_password = &otp, .by_role = &by};
+    pb_staff st;
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, adm.subject_public_id, &u, f->now, &st,
+                                              NULL),
+                     PB_ERR_FORBIDDEN);
+    pb_store_rollback(f->conn);
+    assert_int_equal(ifx_count(f,
+                               "SELECT totp_enrolled FROM staff WHERE email='boss2@example.com'"),
+                     1);
+    /* a non-admin target: the same resetter role is fine here (the route's permission
+     * decides who may reset at all) */
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, sup.subject_public_id, &u, f->now, &st,
+                                              NULL),
+                     PB_OK);
+    ifx_commit(f);
+    assert_false(st.totp_enrolled);
+    /* an administrator resets an administrator */
+    by = PB_ROLE_ADMIN;
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, adm.subject_public_id, &u, f->now, &st,
+                                              NULL),
+                     PB_OK);
+    ifx_commit(f);
+    assert_false(st.totp_enrolled);
+    sodium_memzero(&otp, sizeof otp);
+}
+
 /* A staff member's new password may not be any of the last PB_PASSWORD_HISTORY
  * (PCI DSS v4.0 8.3.7): the current one and the three it replaced, checked against
  * the kept hashes; the history stays bounded and a one-time password is not kept. */
@@ -543,7 +593,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
         T(changes_end_sessions), T(create_validation), T(lockout_escalates),
-        T(changed_during_login), T(password_history),
+        T(changed_during_login), T(password_history),  T(admin_totp_reset_needs_admin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
