@@ -130,13 +130,17 @@ typedef struct pb_identity_config {
     int64_t staff_session_ttl_s;   /* 0 = 8 hours */
     int64_t staff_session_idle_s;  /* 0 = 30 minutes */
     int64_t setup_session_ttl_s;   /* staff that must enrol TOTP / change password; 0 = 15 min */
-    int64_t key_publish_s;  /* a rotated-in key verifies this long before it signs; default 0 */
-    int lockout_threshold;  /* consecutive failures that lock; 0 = 5 */
-    int64_t lockout_s;      /* 0 = 15 minutes; a staff member's next locks double (login.c) */
-    int64_t lockout_max_s;  /* the longest staff lock; 0 = 24 hours (at least lockout_s) */
-    uint32_t ip_burst;      /* auth requests per client IP: burst (0 = 20) ... */
-    int64_t ip_interval_ms; /* ... then one per interval (0 = 3000) */
-    uint32_t account_burst; /* login attempts per account: burst (0 = 10) ... */
+    int64_t key_publish_s; /* a rotated-in key verifies this long before it signs; default 0 */
+    int lockout_threshold; /* consecutive failures that lock; 0 = 5 */
+    int64_t lockout_s;     /* 0 = 15 minutes; a staff member's next locks double (login.c) */
+    int64_t lockout_max_s; /* the longest staff lock; 0 = 24 hours (at least lockout_s) */
+    /* lockout_threshold counts per (account, client address); this many failures
+     * from all addresses together lock the account everywhere (login.c); 0 = 4 ×
+     * lockout_threshold, at least lockout_threshold */
+    int lockout_account_threshold;
+    uint32_t ip_burst;           /* auth requests per client IP: burst (0 = 20) ... */
+    int64_t ip_interval_ms;      /* ... then one per interval (0 = 3000) */
+    uint32_t account_burst;      /* login attempts per account: burst (0 = 10) ... */
     int64_t account_interval_ms; /* ... then one per interval (0 = 30000) */
     size_t ratelimit_keys;       /* keys tracked per limiter; 0 = 100000 */
 } pb_identity_config;

@@ -199,6 +199,14 @@ pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char
  * player's. pb_store_password_history reads up to cap kept hashes, newest first;
  * kind is "staff" or "player". */
 #define PB_PASSWORD_HISTORY 4
+/* Login failures of a subject from one client address (0035): get gives 0/0 when
+ * none are stored; put writes them; clear deletes all the subject's rows. */
+pb_store_rc pb_store_login_failure_get(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       const char *addr, int64_t *failed, int64_t *locked_until);
+pb_store_rc pb_store_login_failure_put(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       const char *addr, int64_t failed, int64_t locked_until,
+                                       int64_t now);
+pb_store_rc pb_store_login_failure_clear(pb_store_conn *c, const char *kind, int64_t subject_id);
 pb_store_rc pb_store_password_history(pb_store_conn *c, const char *kind, int64_t subject_id,
                                       char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
                                       size_t *n);
@@ -291,6 +299,12 @@ struct pb_store_identity_ops {
                                       bool must_change, int64_t now);
     pb_store_rc (*staff_rehash)(pb_store_conn *c, int64_t id, const char *old_hash,
                                 const char *new_hash, int64_t now);
+    pb_store_rc (*login_failure_get)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                     const char *addr, int64_t *failed, int64_t *locked_until);
+    pb_store_rc (*login_failure_put)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                     const char *addr, int64_t failed, int64_t locked_until,
+                                     int64_t now);
+    pb_store_rc (*login_failure_clear)(pb_store_conn *c, const char *kind, int64_t subject_id);
     pb_store_rc (*password_history)(pb_store_conn *c, const char *kind, int64_t subject_id,
                                     char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
                                     size_t *n);

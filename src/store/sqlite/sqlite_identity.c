@@ -281,6 +281,65 @@ static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const
     return sqr_release(c, r);
 }
 
+/* Login failures per (subject, client address) (0035). */
+static pb_store_rc sq_login_failure_get(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                        const char *addr, int64_t *failed, int64_t *locked_until)
+{
+    static const char SQL[] = "SELECT failed,locked_until FROM login_failure WHERE "
+                              "subject_kind=?1 AND subject_id=?2 AND addr=?3";
+    sq_conn *c = SQ(base);
+    *failed = *locked_until = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    sqr_bind_text(st, 3, addr);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_OK;
+    if (rc == SQLITE_ROW) {
+        *failed = sqlite3_column_int64(st, 0);
+        *locked_until = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
+static pb_store_rc sq_login_failure_put(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                        const char *addr, int64_t failed, int64_t locked_until,
+                                        int64_t now)
+{
+    static const char SQL[] =
+        "INSERT INTO login_failure (subject_kind,subject_id,addr,failed,locked_until,updated_at) "
+        "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT (subject_kind,subject_id,addr) DO UPDATE SET "
+        "failed=excluded.failed,locked_until=excluded.locked_until,updated_at=excluded.updated_at";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    sqr_bind_text(st, 3, addr);
+    sqlite3_bind_int64(st, 4, failed);
+    sqlite3_bind_int64(st, 5, locked_until);
+    sqlite3_bind_int64(st, 6, now);
+    return sqr_exec(c, st);
+}
+
+static pb_store_rc sq_login_failure_clear(pb_store_conn *base, const char *kind, int64_t subject_id)
+{
+    static const char SQL[] = "DELETE FROM login_failure WHERE subject_kind=?1 AND subject_id=?2";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    return sqr_exec(c, st);
+}
+
 /* The subject's kept hashes, newest first (0034). */
 static void read_hash(sqlite3_stmt *st, void *out)
 {
@@ -345,6 +404,7 @@ static pb_store_rc sq_player_erase_rows(sq_conn *c, int64_t id, const char *emai
         "ELSE revoked_at END,revoke_reason=CASE WHEN revoked_at=0 THEN 'erased' ELSE "
         "revoke_reason END WHERE subject_kind='player' AND subject_id=?1",
         "DELETE FROM password_history WHERE subject_kind='player' AND subject_id=?1",
+        "DELETE FROM login_failure WHERE subject_kind='player' AND subject_id=?1",
     };
     for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
         sqlite3_stmt *st = sq_stmt_sql(c, SQL[i]);
@@ -765,6 +825,9 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .staff_set_password = sq_staff_set_password,
     .staff_rehash = sq_staff_rehash,
     .password_history = sq_password_history,
+    .login_failure_get = sq_login_failure_get,
+    .login_failure_put = sq_login_failure_put,
+    .login_failure_clear = sq_login_failure_clear,
     .staff_set_totp = sq_staff_set_totp,
     .staff_totp_advance = sq_staff_totp_advance,
     .staff_brands_get = sq_staff_brands_get,

@@ -418,6 +418,80 @@ static void lockout_escalates(void **state)
     }
 }
 
+/* Wrong passwords count per (account, client address): a stranger's from one
+ * address lock that address only, the member logs in from theirs; the account's
+ * global ceiling (4 × 5) still locks it everywhere when the guesses come from many
+ * addresses; an IPv6 /64 counts as one address; wrong TOTP codes from many
+ * addresses still lock the account after 5. */
+static void lockout_per_address(void **state)
+{
+    ifx *f = *state;
+    ifx_reconfigure(f, (pb_identity_config){.account_burst = 1000, .ip_burst = 1000});
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    ifx_staff(f, "victim@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    f->now += 60000000;
+    pb_login_request bad = {.email = "victim@example.com", .password = "not the password"};
+    pb_login_request good = {.email = "victim@example.com", .password = IFX_PASSWORD};
+    char code[9];
+    pb_client_info stranger = {.ip = "198.51.100.7"}, member = {.ip = "203.0.113.20"};
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &stranger, f->now, &t),
+                         PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &stranger, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    assert_int_equal(t.retry_after_us, 15 * 60000000LL);
+    /* the stranger's address stays locked, even with the right password */
+    code_at(seed, f->now, code);
+    good.totp_code = code;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &stranger, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    /* the member, from their own address: in */
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure"), 0);
+    f->now += 60000000;
+    /* spread over many addresses: the 20th failure locks the account everywhere */
+    char ip[32];
+    for (int i = 1; i <= 20; i++) {
+        snprintf(ip, sizeof ip, "192.0.2.%d", 1 + (i - 1) / 4); /* 4 tries per address */
+        pb_client_info ci = {.ip = ip};
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &ci, f->now, &t),
+                         i < 20 ? PB_ERR_CREDENTIALS_INVALID : PB_ERR_ACCOUNT_LOCKED);
+    }
+    code_at(seed, f->now + 30000000, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now + 30000000, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    f->now += 15 * 60000000LL + 1000000;
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t), PB_OK);
+    f->now += 60000000;
+    /* one IPv6 /64 is one address */
+    for (int i = 1; i <= 5; i++) {
+        snprintf(ip, sizeof ip, "2001:db8:1:2::%x", i);
+        pb_client_info ci = {.ip = ip};
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &ci, f->now, &t),
+                         i < 5 ? PB_ERR_CREDENTIALS_INVALID : PB_ERR_ACCOUNT_LOCKED);
+    }
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE "
+                                  "addr='2001:db8:1:2::/64' AND failed=5"),
+                     1);
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t), PB_OK);
+    f->now += 60000000;
+    /* wrong codes (the right password) from five addresses: the account locks */
+    wrong_code(seed, f->now, code);
+    good.totp_code = code;
+    for (int i = 1; i <= 5; i++) {
+        snprintf(ip, sizeof ip, "198.18.0.%d", i);
+        pb_client_info ci = {.ip = ip};
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &ci, f->now, &t),
+                         i < 5 ? PB_ERR_TOTP_INVALID : PB_ERR_ACCOUNT_LOCKED);
+    }
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+}
+
 /* Runs SQL on the test database through a connection of its own. */
 static void sql(ifx *f, const char *q)
 {
@@ -594,6 +668,7 @@ int main(void)
         T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
         T(changes_end_sessions), T(create_validation), T(lockout_escalates),
         T(changed_during_login), T(password_history),  T(admin_totp_reset_needs_admin),
+        T(lockout_per_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
