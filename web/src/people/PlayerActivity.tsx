@@ -3,13 +3,15 @@
  * game rounds (GET …/rounds: in-house and provider rounds merged by time,
  * filters source, game, from, to), sessions and devices (GET …/sessions,
  * newest first; ip and user agent masked by the server without
- * players.pii.read) and staff notes (GET …/notes, append-only; POST …/notes
+ * players.pii.read; "Log out everywhere" POSTs …/sessions/revoke with a required
+ * reason, offered only with players.sessions.manage, and reloads the list) and
+ * staff notes (GET …/notes, append-only; POST …/notes
  * with players.write).
  */
 import { useState } from 'preact/hooks';
 import { post } from '../lib/api';
 import { useSession } from '../lib/session';
-import { ErrorBox, Money, Pager, Time, usePaged } from '../components/ui';
+import { ErrorBox, Money, Pager, ReasonDialog, Time, usePaged } from '../components/ui';
 import { clean, ListState, wallToUtc } from './common';
 
 interface Round {
@@ -133,9 +135,42 @@ export function Rounds({ playerId }: { playerId: string }) {
 }
 
 export function Sessions({ playerId }: { playerId: string }) {
+  const { can } = useSession();
   const list = usePaged<PlayerSession>(`${base(playerId)}/sessions`, 'sessions', {});
+  const [dialog, setDialog] = useState(false);
+  const [ended, setEnded] = useState<number | null>(null);
+  async function revokeAll(reason: string) {
+    const r = await post<{ revoked: number }>(`${base(playerId)}/sessions/revoke`, { reason });
+    setEnded(r.revoked);
+    list.reload();
+  }
   return (
     <section aria-label="Sessions and devices">
+      {can('players.sessions.manage') && (
+        <div class="pp-actions">
+          <button type="button" class="danger" onClick={() => setDialog(true)}>
+            Log out everywhere
+          </button>
+        </div>
+      )}
+      {ended !== null && (
+        <p class="pp-muted" role="status" data-testid="sessions-revoked-note">
+          {ended === 1 ? '1 session ended.' : `${ended} sessions ended.`}
+        </p>
+      )}
+      {dialog && (
+        <ReasonDialog
+          title="Log out everywhere"
+          confirm="Log out"
+          onConfirm={revokeAll}
+          onClose={() => setDialog(false)}
+        >
+          <p>
+            Every session of the player ends now, on every device: their refresh tokens stop working and they must
+            log in again. The reason is written to the audit log.
+          </p>
+        </ReasonDialog>
+      )}
       <ErrorBox error={list.error} />
       <table class="table pp-table" data-testid="sessions-table">
         <thead>
