@@ -344,8 +344,17 @@ static void pruned(void **state)
     int64_t ancient = old_session(f, "ancient", f->now - 100 * DAY, 7, f->now - 99 * DAY);
     int sessions0 = ifx_count(f, "SELECT count(*) FROM auth_session");
     int tokens0 = ifx_count(f, "SELECT count(*) FROM auth_refresh");
+    /* per-address login failures: one untouched for 100 days goes, a recent one stays */
+    char ins[256];
+    snprintf(ins, sizeof ins,
+             "INSERT INTO login_failure VALUES ('player',1,'192.0.2.1',3,0,%lld),"
+             "('player',1,'192.0.2.2',3,0,%lld)",
+             (long long)(f->now - 100 * DAY), (long long)(f->now - DAY));
+    assert_int_equal(pb_store_exec_raw(f->conn, ins), PB_STORE_OK);
     size_t r = 0, s = 0;
     assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE addr='192.0.2.1'"), 0);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE addr='192.0.2.2'"), 1);
     assert_int_equal(r, 4500 + 7);
     assert_int_equal(s, 1);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session"), sessions0 - 1);
