@@ -35,7 +35,7 @@
  * A locked account answers ACCOUNT_LOCKED at once, which tells that it exists;
  * the per-account rate limit bounds how fast anyone can probe for that.
  *
- * Per client address (0035). Everything above counts per (account, client
+ * Per client address (0037). Everything above counts per (account, client
  * address): a stranger sending wrong passwords for a member's email from one
  * address locks that address out of that account (escalating as above), and the
  * member still logs in from theirs. The account's own failed_logins/locked_until
@@ -440,7 +440,7 @@ static pb_err password_tx(pb_store_conn *c, void *ctx, bool *keep)
     return e == PB_OK && x->in_tx ? x->in_tx(c, x->in_tx_ctx) : e;
 }
 
-/* True when password is the current one or one of the kept hashes (0034): the
+/* True when password is the current one or one of the kept hashes (0036): the
  * last PB_PASSWORD_HISTORY passwords (PCI DSS v4.0 8.3.7 asks for four for staff;
  * players get the same rule). Each is an argon2id verify, so a change costs up to
  * PB_PASSWORD_HISTORY of them; the per-subject rate limit above bounds that.

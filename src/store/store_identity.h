@@ -192,14 +192,14 @@ pb_store_rc pb_store_staff_update(pb_store_conn *c, const pb_store_staff *s);
 pb_store_rc pb_store_staff_update_login(pb_store_conn *c, const pb_store_staff *s);
 pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char *hash,
                                         bool must_change, int64_t now);
-/* Password history (0034): setting a password (player or staff) keeps the hash it
+/* Password history (0036): setting a password (player or staff) keeps the hash it
  * replaces (not a staff member's one-time password) and prunes the subject's rows
  * to the newest PB_PASSWORD_HISTORY - 1, so the current hash and those are the
  * last PB_PASSWORD_HISTORY passwords (PCI DSS v4.0 8.3.7). An erasure deletes a
  * player's. pb_store_password_history reads up to cap kept hashes, newest first;
  * kind is "staff" or "player". */
 #define PB_PASSWORD_HISTORY 4
-/* Login failures of a subject from one client address (0035): get gives 0/0 when
+/* Login failures of a subject from one client address (0037): get gives 0/0 when
  * none are stored; put writes them; clear deletes all the subject's rows. */
 pb_store_rc pb_store_login_failure_get(pb_store_conn *c, const char *kind, int64_t subject_id,
                                        const char *addr, int64_t *failed, int64_t *locked_until);

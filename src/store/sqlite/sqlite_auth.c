@@ -316,7 +316,7 @@ pb_store_rc sq_auth_prune(pb_store_conn *base, int64_t refresh_before, int64_t s
         "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
         "DELETE FROM auth_session WHERE id IN (SELECT id FROM auth_session "
         "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
-        /* per-address login failures (0035) not written to for the login history
+        /* per-address login failures (0037) not written to for the login history
          * kept, their lock long over (a stranger's addresses, if the member never
          * logged in since): counted in neither total */
         "DELETE FROM login_failure WHERE (subject_kind,subject_id,addr) IN (SELECT "

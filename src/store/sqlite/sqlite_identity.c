@@ -229,7 +229,7 @@ static pb_store_rc sq_staff_rehash(pb_store_conn *base, int64_t id, const char *
     return sq_rehash(base, SQL, id, old_hash, new_hash, now);
 }
 
-/* Keeps the hash a password change replaces (0034) and prunes the subject's
+/* Keeps the hash a password change replaces (0036) and prunes the subject's
  * history to the newest PB_PASSWORD_HISTORY - 1 rows (the current hash is the
  * last of the PB_PASSWORD_HISTORY). keep_sql selects (?1 id, ?2 now) the row to
  * keep, or none. */
@@ -256,7 +256,7 @@ static pb_store_rc sq_history_push(sq_conn *c, const char *keep_sql, const char 
     return sqr_exec(c, st);
 }
 
-/* Replaces the password hash; the old one goes to the history (0034). */
+/* Replaces the password hash; the old one goes to the history (0036). */
 static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const char *hash,
                                           int64_t now)
 {
@@ -281,7 +281,7 @@ static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const
     return sqr_release(c, r);
 }
 
-/* Login failures per (subject, client address) (0035). */
+/* Login failures per (subject, client address) (0037). */
 static pb_store_rc sq_login_failure_get(pb_store_conn *base, const char *kind, int64_t subject_id,
                                         const char *addr, int64_t *failed, int64_t *locked_until)
 {
@@ -340,7 +340,7 @@ static pb_store_rc sq_login_failure_clear(pb_store_conn *base, const char *kind,
     return sqr_exec(c, st);
 }
 
-/* The subject's kept hashes, newest first (0034). */
+/* The subject's kept hashes, newest first (0036). */
 static void read_hash(sqlite3_stmt *st, void *out)
 {
     sqr_text(out, PB_PASSWORD_HASH_MAX + 1, st, 0);

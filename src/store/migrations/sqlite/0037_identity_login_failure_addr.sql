@@ -1,4 +1,4 @@
--- 0035 login failures per (account, client address) (src/identity/login.c). A
+-- 0037 login failures per (account, client address) (src/identity/login.c). A
 -- stranger who sends wrong passwords for a staff member's email from one address
 -- locks that address out of that account, not the member everywhere; the
 -- failed_logins / locked_until columns of staff and player are now the account's

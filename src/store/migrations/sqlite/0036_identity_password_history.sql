@@ -1,4 +1,4 @@
--- 0034 password history (PCI DSS v4.0 8.3.7: a new password may not equal any of
+-- 0036 password history (PCI DSS v4.0 8.3.7: a new password may not equal any of
 -- the last four). A row holds the argon2id hash a password change REPLACED (never a
 -- plaintext); the current hash is on the staff/player row, so the current one plus
 -- the newest three rows here are the last four. Setting a password prunes the
