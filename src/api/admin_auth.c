@@ -448,9 +448,9 @@ void pb_api_admin_password(pb_http_request *req, void *app)
             wait = st.locked_until - pb_time_now_us();
         retry_after(req, a, e, wait);
         pb_admin_fail(req, e,
-                      e == PB_ERR_PASSWORD_WEAK         ? "new"
-                      : e == PB_ERR_CREDENTIALS_INVALID ? "current"
-                                                        : NULL);
+                      e == PB_ERR_PASSWORD_WEAK || e == PB_ERR_PASSWORD_REUSED ? "new"
+                      : e == PB_ERR_CREDENTIALS_INVALID                        ? "current"
+                                                                               : NULL);
         return;
     }
     pb_http_reply_json(req, 200,

@@ -212,6 +212,17 @@ static void reply_staff(pb_http_request *req, pb_store_conn *c, pb_err e, const 
     pb_http_reply_json(req, 200, body);
 }
 
+/* The FORBIDDEN of a TOTP reset (pb_staff_update.by_role: an administrator's is
+ * reset only by an administrator), the same on both paths; the unused one-time
+ * password is wiped. */
+static void reply_admin_reset_forbidden(pb_http_request *req, staff_ctx *x)
+{
+    if (x->otp)
+        sodium_memzero(x->otp, sizeof *x->otp);
+    pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL,
+                            "an administrator's TOTP is reset only by another administrator");
+}
+
 /* Appends staff.<verb> for the member after (and before, when given). */
 static pb_err staff_audit(pb_store_conn *c, staff_ctx *x, const char *action, bool with_before,
                           int64_t now)
@@ -391,9 +402,14 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
                              .nbrands = sr->n,
                              .active = has_active ? &active : NULL,
                              .reset_totp = reset,
-                             .reset_password = x->otp};
+                             .reset_password = x->otp,
+                             .by_role = &x->p->role};
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, update_tx, x, &bad);
+    if (reset && e == PB_ERR_FORBIDDEN) {
+        reply_admin_reset_forbidden(req, x);
+        return;
+    }
     reply_staff(req, c, e, bad, x);
 }
 
@@ -411,9 +427,8 @@ static pb_err totp_reset_tx(pb_store_conn *c, void *ctx, const char **bad)
     pb_err e = staff_in_scope(c, x->p, x->id, &x->before);
     if (e != PB_OK)
         return e;
-    if (x->before.role == PB_ROLE_ADMIN && x->p->role != PB_ROLE_ADMIN)
-        return PB_ERR_FORBIDDEN;
-    x->u = (pb_staff_update){.reset_totp = true, .reset_password = x->otp};
+    /* pb_identity_staff_update refuses a non-admin's reset of an admin (FORBIDDEN) */
+    x->u = (pb_staff_update){.reset_totp = true, .reset_password = x->otp, .by_role = &x->p->role};
     e = pb_identity_staff_update(c, x->id, &x->u, now, &x->after, bad);
     if (e != PB_OK)
         return e;
@@ -454,9 +469,7 @@ void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app)
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, totp_reset_tx, t, &bad);
     if (e == PB_ERR_FORBIDDEN) {
-        sodium_memzero(t->x.otp, sizeof *t->x.otp);
-        pb_http_reply_error_msg(req, e, NULL,
-                                "an administrator's TOTP is reset only by another administrator");
+        reply_admin_reset_forbidden(req, &t->x);
         return;
     }
     reply_staff(req, c, e, bad, &t->x);

@@ -40,6 +40,10 @@ static void config_defaults(pb_identity_config *c)
         c->lockout_s = 15 * MINUTE;
     if (c->lockout_max_s <= 0)
         c->lockout_max_s = 24 * HOUR;
+    if (c->lockout_account_threshold <= 0)
+        c->lockout_account_threshold = 4 * c->lockout_threshold;
+    if (c->lockout_account_threshold < c->lockout_threshold)
+        c->lockout_account_threshold = c->lockout_threshold;
     if (c->ip_burst == 0)
         c->ip_burst = 20;
     if (c->ip_interval_ms <= 0)

@@ -130,13 +130,17 @@ typedef struct pb_identity_config {
     int64_t staff_session_ttl_s;   /* 0 = 8 hours */
     int64_t staff_session_idle_s;  /* 0 = 30 minutes */
     int64_t setup_session_ttl_s;   /* staff that must enrol TOTP / change password; 0 = 15 min */
-    int64_t key_publish_s;  /* a rotated-in key verifies this long before it signs; default 0 */
-    int lockout_threshold;  /* consecutive failures that lock; 0 = 5 */
-    int64_t lockout_s;      /* 0 = 15 minutes; a staff member's next locks double (login.c) */
-    int64_t lockout_max_s;  /* the longest staff lock; 0 = 24 hours (at least lockout_s) */
-    uint32_t ip_burst;      /* auth requests per client IP: burst (0 = 20) ... */
-    int64_t ip_interval_ms; /* ... then one per interval (0 = 3000) */
-    uint32_t account_burst; /* login attempts per account: burst (0 = 10) ... */
+    int64_t key_publish_s; /* a rotated-in key verifies this long before it signs; default 0 */
+    int lockout_threshold; /* consecutive failures that lock; 0 = 5 */
+    int64_t lockout_s;     /* 0 = 15 minutes; a staff member's next locks double (login.c) */
+    int64_t lockout_max_s; /* the longest staff lock; 0 = 24 hours (at least lockout_s) */
+    /* lockout_threshold counts per (account, client address); this many failures
+     * from all addresses together lock the account everywhere (login.c); 0 = 4 ×
+     * lockout_threshold, at least lockout_threshold */
+    int lockout_account_threshold;
+    uint32_t ip_burst;           /* auth requests per client IP: burst (0 = 20) ... */
+    int64_t ip_interval_ms;      /* ... then one per interval (0 = 3000) */
+    uint32_t account_burst;      /* login attempts per account: burst (0 = 10) ... */
     int64_t account_interval_ms; /* ... then one per interval (0 = 30000) */
     size_t ratelimit_keys;       /* keys tracked per limiter; 0 = 100000 */
 } pb_identity_config;
@@ -574,10 +578,16 @@ typedef struct pb_staff_update {
      * cleared too: they counted guesses at credentials that no longer exist. */
     bool reset_totp;
     const pb_staff_one_time *reset_password;
+    /* The role of whoever resets (required with reset_totp: INTERNAL without it). An
+     * administrator's TOTP is reset only by an administrator: FORBIDDEN otherwise,
+     * nothing written. The one check every reset path shares (PATCH
+     * /v1/admin/staff/{id} with reset_totp and POST …/totp/reset). */
+    const pb_role *by_role;
 } pb_staff_update;
 
 /* Applies u (ROLE_INVALID, BRAND_NOT_FOUND, FIELD_INVALID, STAFF_NOT_FOUND; INTERNAL
- * for reset_totp without reset_password). A role, scope, status, TOTP or password
+ * for reset_totp without reset_password or by_role; FORBIDDEN for a non-admin's
+ * reset of an admin's TOTP). A role, scope, status, TOTP or password
  * change ends the member's sessions. */
 pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const pb_staff_update *u,
                                 int64_t now, pb_staff *out, const char **bad_field);

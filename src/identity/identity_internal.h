@@ -152,10 +152,14 @@ bool pb_email_normalize(const char *email, char out[PB_EMAIL_MAX + 1]);
 typedef struct pb_login_subject {
     pb_subject_kind kind;
     bool found;
-    pb_store_player player; /* kind == PLAYER */
-    pb_store_staff staff;   /* kind == STAFF */
-    bool counted;           /* an attempt is counted in failed_logins and not settled yet */
-    int64_t lock_set;       /* the locked_until that attempt set (0: none) */
+    pb_store_player player;   /* kind == PLAYER */
+    pb_store_staff staff;     /* kind == STAFF */
+    bool counted;             /* an attempt is counted in failed_logins and not settled yet */
+    int64_t lock_set;         /* the account's locked_until that attempt set (0: none) */
+    char addr[PB_IP_MAX + 1]; /* the client address the attempt counts under ('' unknown) */
+    int64_t addr_failed;      /* that address's failures, as last read or written */
+    int64_t addr_locked;      /* that address's locked_until */
+    int64_t addr_lock_set;    /* the address lock that attempt set (0: none) */
 } pb_login_subject;
 
 /* Rate limits, finds the subject by email (brand_id for players), refuses a locked
@@ -173,9 +177,15 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
  * lockout_s doubled nth - 1 times, at most lockout_max_s. */
 int64_t pb_login_lock_us(const pb_identity_config *cfg, int64_t nth);
 /* The counted attempt of s failed (a wrong TOTP code after the right password):
- * it is already counted; ACCOUNT_LOCKED when it set the lock, else `otherwise`. */
+ * it is already counted; ACCOUNT_LOCKED when it set a lock, else `otherwise`. */
 pb_err pb_login_counted_failure(pb_identity *id, pb_login_subject *s, int64_t now, pb_err otherwise,
                                 pb_auth_tokens *out);
+/* A wrong second factor after the right password (own transaction): whoever sent
+ * it knows the password, so lockout_threshold of them reach the account's global
+ * threshold (login.c), keeping a distributed TOTP guess at the old 5-per-lock rate. ACCOUNT_LOCKED when that
+ * locks the account, else `otherwise`. */
+pb_err pb_login_second_factor_failure(pb_identity *id, pb_store_conn *c, pb_login_subject *s,
+                                      int64_t now, pb_err otherwise, pb_auth_tokens *out);
 /* The counted attempt of s is no failure but opens no session (own transaction):
  * it is given back. PB_OK when nothing was counted. */
 pb_err pb_login_uncount(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now);

@@ -34,7 +34,28 @@
  * needs this, and their password is only ever tried at the rate limits.
  * A locked account answers ACCOUNT_LOCKED at once, which tells that it exists;
  * the per-account rate limit bounds how fast anyone can probe for that.
+ *
+ * Per client address (0037). Everything above counts per (account, client
+ * address): a stranger sending wrong passwords for a member's email from one
+ * address locks that address out of that account (escalating as above), and the
+ * member still logs in from theirs. The account's own failed_logins/locked_until
+ * are the global ceiling: every failure from any address also counts there, and
+ * `lockout_account_threshold` of them (default 4 × lockout_threshold = 20) lock the
+ * account everywhere, with the same rules (a staff member's locks escalate from
+ * 15 min to 24 h; a player's last 15 min), so guessing spread over many addresses
+ * is still stopped (at 20 per lock period instead of 5), and a stranger needs 4+
+ * addresses to lock the member out. A wrong TOTP code (the right password) adds
+ * lockout_account_threshold / lockout_threshold (4) to the global count
+ * (pb_login_second_factor_failure): whoever sends one knows the password, and the
+ * code space is what the escalation protects, so a TOTP guess spread over many
+ * addresses still locks the account after 5 codes, as before. The address is the one the HTTP layer reads (the
+ * TCP peer: the server honours no X-Forwarded-For, so behind a reverse proxy all
+ * clients share the proxy's address and this falls back to one count per account,
+ * as before); an IPv6 address counts by its /64, which one host usually holds
+ * whole; no address counts as ''. A session opened (session.c), a TOTP reset
+ * (staff.c) or an erasure deletes the subject's per-address rows.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,8 +186,48 @@ int64_t pb_login_lock_us(const pb_identity_config *cfg, int64_t nth)
     return (s < max ? s : max) * 1000000;
 }
 
-/* The attempt's transaction (see the file comment): refuses a locked account,
- * else counts the attempt and sets the lock when it reaches the threshold. */
+/* The key an address counts under: '' when unknown, an IPv6 address by its /64. */
+static void addr_key(const pb_client_info *client, char out[PB_IP_MAX + 1])
+{
+    out[0] = 0;
+    const char *ip = client ? client->ip : NULL;
+    if (!ip || !*ip || strcmp(ip, "-") == 0)
+        return;
+    unsigned char a6[16];
+    if (strchr(ip, ':') && inet_pton(AF_INET6, ip, a6) == 1) {
+        memset(a6 + 8, 0, 8);
+        char b[INET6_ADDRSTRLEN];
+        if (inet_ntop(AF_INET6, a6, b, sizeof b)) {
+            snprintf(out, PB_IP_MAX + 1, "%s/64", b);
+            return;
+        }
+    }
+    snprintf(out, PB_IP_MAX + 1, "%s", ip);
+}
+
+/* Adds n failures to *failed (lock state *locked) under threshold th: an expired
+ * lock is cleared (a player's count starts over), and a lock is set when the
+ * count reaches th (a player) or passes a multiple of th (staff: the nth lock in a
+ * row lasts pb_login_lock_us(nth)). Returns the lock set, 0 for none. */
+static int64_t add_failures(const pb_identity_config *cfg, bool escalate, int64_t th, int64_t n,
+                            int64_t *failed, int64_t *locked, int64_t now)
+{
+    if (*locked != 0 && *locked <= now) { /* an expired lock */
+        if (!escalate)
+            *failed = 0;
+        *locked = 0;
+    }
+    int64_t before = *failed;
+    *failed += n;
+    if (escalate ? *failed / th > before / th : *failed >= th && *locked <= now) {
+        *locked = now + pb_login_lock_us(cfg, escalate ? *failed / th : 1);
+        return *locked;
+    }
+    return 0;
+}
+
+/* The attempt's transaction (see the file comment): refuses a locked account or
+ * address, else counts the attempt under both and sets the lock each reaches. */
 static pb_err count_tx(pb_store_conn *c, void *ctx, bool *keep)
 {
     (void)keep;
@@ -175,23 +236,34 @@ static pb_err count_tx(pb_store_conn *c, void *ctx, bool *keep)
     pb_err e = reread(c, s);
     if (e != PB_OK)
         return e;
+    const char *kind = pb_subject_kind_name(s->kind);
+    int64_t sid = s->kind == PB_SUBJECT_STAFF ? s->staff.id : s->player.id;
+    e = pb_id_store_err(c,
+                        pb_store_login_failure_get(c, kind, sid, s->addr, &s->addr_failed,
+                                                   &s->addr_locked),
+                        PB_ERR_INTERNAL, "login failure get");
+    if (e != PB_OK)
+        return e;
     int64_t *failed = failed_of(s), *locked = locked_of(s);
-    if (*locked > f->now)
+    if (*locked > f->now || s->addr_locked > f->now)
         return PB_ERR_ACCOUNT_LOCKED; /* rolled back: nothing written */
     bool escalate = s->kind == PB_SUBJECT_STAFF;
-    if (*locked != 0) { /* an expired lock: a player's count starts over */
-        if (!escalate)
-            *failed = 0;
-        *locked = 0;
-    }
-    (*failed)++;
-    s->lock_set = 0;
-    int64_t th = f->id->cfg.lockout_threshold;
-    if (escalate ? *failed % th == 0 : *failed >= th) {
-        *locked = f->now + pb_login_lock_us(&f->id->cfg, escalate ? *failed / th : 1);
-        s->lock_set = *locked;
-    }
-    return write_login_state(c, s, f->now);
+    const pb_identity_config *cfg = &f->id->cfg;
+    s->addr_lock_set = add_failures(cfg, escalate, cfg->lockout_threshold, 1, &s->addr_failed,
+                                    &s->addr_locked, f->now);
+    s->lock_set = add_failures(cfg, escalate, cfg->lockout_account_threshold, 1, failed, locked,
+                               f->now);
+    e = pb_id_store_err(c,
+                        pb_store_login_failure_put(c, kind, sid, s->addr, s->addr_failed,
+                                                   s->addr_locked, f->now),
+                        PB_ERR_INTERNAL, "login failure put");
+    return e == PB_OK ? write_login_state(c, s, f->now) : e;
+}
+
+/* The later of the account's and the address's locks (what a locked answer waits). */
+static int64_t lock_of(pb_login_subject *s)
+{
+    return *locked_of(s) > s->addr_locked ? *locked_of(s) : s->addr_locked;
 }
 
 /* Counts an attempt at s before its secret is verified. PB_OK (s->counted), or
@@ -202,7 +274,7 @@ static pb_err count_attempt(pb_identity *id, pb_store_conn *c, pb_login_subject 
     fail_ctx f = {.id = id, .s = s, .now = now};
     pb_err e = pb_id_tx(c, count_tx, &f);
     if (e == PB_ERR_ACCOUNT_LOCKED)
-        out->retry_after_us = *locked_of(s) - now;
+        out->retry_after_us = lock_of(s) - now;
     s->counted = e == PB_OK;
     return e;
 }
@@ -210,13 +282,49 @@ static pb_err count_attempt(pb_identity *id, pb_store_conn *c, pb_login_subject 
 pb_err pb_login_counted_failure(pb_identity *id, pb_login_subject *s, int64_t now, pb_err otherwise,
                                 pb_auth_tokens *out)
 {
-    bool locked = s->counted && s->lock_set;
+    bool locked = s->counted && (s->lock_set || s->addr_lock_set);
     s->counted = false; /* settled: it stays counted as a failure */
     if (!locked)
         return otherwise;
     log_lockout(id, s);
-    out->retry_after_us = s->lock_set - now;
+    out->retry_after_us = (s->lock_set > s->addr_lock_set ? s->lock_set : s->addr_lock_set) - now;
     return PB_ERR_ACCOUNT_LOCKED;
+}
+
+/* The extra weight of a wrong second factor on the account's global count. */
+static pb_err second_factor_tx(pb_store_conn *c, void *ctx, bool *keep)
+{
+    (void)keep;
+    fail_ctx *f = ctx;
+    pb_login_subject *s = f->s;
+    pb_err e = reread(c, s);
+    if (e != PB_OK)
+        return e;
+    const pb_identity_config *cfg = &f->id->cfg;
+    /* as much as lockout_threshold of them reach the global threshold (the attempt
+     * itself is counted already) */
+    int64_t th = cfg->lockout_threshold, g = cfg->lockout_account_threshold;
+    int64_t extra = (g + th - 1) / th - 1;
+    if (extra <= 0)
+        return PB_OK;
+    int64_t set = add_failures(cfg, s->kind == PB_SUBJECT_STAFF, cfg->lockout_account_threshold,
+                               extra, failed_of(s), locked_of(s), f->now);
+    if (set)
+        s->lock_set = set;
+    return write_login_state(c, s, f->now);
+}
+
+pb_err pb_login_second_factor_failure(pb_identity *id, pb_store_conn *c, pb_login_subject *s,
+                                      int64_t now, pb_err otherwise, pb_auth_tokens *out)
+{
+    if (s->counted) {
+        fail_ctx f = {.id = id, .s = s, .now = now};
+        pb_err e = pb_id_tx(c, second_factor_tx, &f);
+        if (e != PB_OK)
+            pb_log(PB_LOG_WARN, "identity.lockout", "second-factor failure not weighed: %s",
+                   pb_err_code(e));
+    }
+    return pb_login_counted_failure(id, s, now, otherwise, out);
 }
 
 /* Gives a counted attempt back: one failure less, and the lock it set lifted
@@ -226,7 +334,7 @@ static pb_err uncount_tx(pb_store_conn *c, void *ctx, bool *keep)
     (void)keep;
     fail_ctx *f = ctx;
     pb_login_subject *s = f->s;
-    int64_t lock_set = s->lock_set;
+    int64_t lock_set = s->lock_set, addr_lock_set = s->addr_lock_set;
     pb_err e = reread(c, s);
     if (e != PB_OK)
         return e;
@@ -235,7 +343,22 @@ static pb_err uncount_tx(pb_store_conn *c, void *ctx, bool *keep)
         (*failed)--;
     if (lock_set && *locked == lock_set)
         *locked = 0;
-    return write_login_state(c, s, f->now);
+    const char *kind = pb_subject_kind_name(s->kind);
+    int64_t sid = s->kind == PB_SUBJECT_STAFF ? s->staff.id : s->player.id;
+    e = pb_id_store_err(c,
+                        pb_store_login_failure_get(c, kind, sid, s->addr, &s->addr_failed,
+                                                   &s->addr_locked),
+                        PB_ERR_INTERNAL, "login failure get");
+    if (e == PB_OK && s->addr_failed > 0)
+        s->addr_failed--;
+    if (e == PB_OK && addr_lock_set && s->addr_locked == addr_lock_set)
+        s->addr_locked = 0;
+    if (e == PB_OK)
+        e = pb_id_store_err(c,
+                            pb_store_login_failure_put(c, kind, sid, s->addr, s->addr_failed,
+                                                       s->addr_locked, f->now),
+                            PB_ERR_INTERNAL, "login failure put");
+    return e == PB_OK ? write_login_state(c, s, f->now) : e;
 }
 
 pb_err pb_login_uncount(pb_identity *id, pb_store_conn *c, pb_login_subject *s, int64_t now)
@@ -254,6 +377,7 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
+    addr_key(client, s->addr);
     pb_err e = pb_login_limit_ip(id, client, now, &out->retry_after_us);
     if (e != PB_OK)
         return e;
@@ -316,6 +440,34 @@ static pb_err password_tx(pb_store_conn *c, void *ctx, bool *keep)
     return e == PB_OK && x->in_tx ? x->in_tx(c, x->in_tx_ctx) : e;
 }
 
+/* True when password is the current one or one of the kept hashes (0036): the
+ * last PB_PASSWORD_HISTORY passwords (PCI DSS v4.0 8.3.7 asks for four for staff;
+ * players get the same rule). Each is an argon2id verify, so a change costs up to
+ * PB_PASSWORD_HISTORY of them; the per-subject rate limit above bounds that.
+ * PB_OK, PASSWORD_REUSED, or INTERNAL when the history cannot be read (nothing is
+ * changed then: a check that could not run does not pass). */
+static pb_err password_reused(pb_store_conn *c, const pb_login_subject *s, const char *stored,
+                              const char *password)
+{
+    if (pb_password_verify(stored, password))
+        return PB_ERR_PASSWORD_REUSED;
+    char(*kept)[PB_PASSWORD_HASH_MAX + 1] = calloc(PB_PASSWORD_HISTORY - 1, sizeof *kept);
+    size_t n = 0;
+    bool reused = false;
+    pb_store_rc r = kept ? pb_store_password_history(c, pb_subject_kind_name(s->kind),
+                                                     s->kind == PB_SUBJECT_STAFF ? s->staff.id
+                                                                                 : s->player.id,
+                                                     kept, PB_PASSWORD_HISTORY - 1, &n)
+                         : PB_STORE_ERROR;
+    pb_err e = pb_id_store_err(c, r, PB_ERR_INTERNAL, "password history");
+    for (size_t i = 0; i < n && !reused; i++)
+        reused = pb_password_verify(kept[i], password);
+    if (kept)
+        sodium_memzero(kept, (PB_PASSWORD_HISTORY - 1) * sizeof *kept);
+    free(kept);
+    return e != PB_OK ? e : reused ? PB_ERR_PASSWORD_REUSED : PB_OK;
+}
+
 /* Verifies the old password like a login, then stores the new hash and ends the other sessions. */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
                                    const char *old_password, const char *new_password, int64_t now,
@@ -353,8 +505,8 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     if (e == PB_OK)
         e = pb_password_policy(new_password,
                                p->kind == PB_SUBJECT_STAFF ? s->staff.email : s->player.email);
-    if (e == PB_OK && pb_password_verify(stored, new_password))
-        e = PB_ERR_PASSWORD_WEAK; /* the same password again */
+    if (e == PB_OK)
+        e = password_reused(c, s, stored, new_password);
     if (e == PB_OK)
         e = pb_password_hash(new_password, hash);
     if (e == PB_OK) {

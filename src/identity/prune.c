@@ -15,6 +15,7 @@
  *     harms nothing. The cost is one small row per rotation for a session's life
  *     (a 30-day player session refreshing every 15 minutes: under 3,000 rows), gone
  *     a day after the session ends;
+ *   - per-address login failure rows (0037) untouched for the login history kept;
  *   - sessions whose end (expiry) is older than the login history kept, with what is
  *     left of their refresh tokens. The back office's session history reaches that
  *     far back; the audit log, not these tables, is the lasting record.

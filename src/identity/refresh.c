@@ -9,6 +9,14 @@
  * caller gets REFRESH_REUSED; both parties must log in again. Marking a token
  * used is a compare-and-set, so two concurrent refreshes with the same token
  * are treated the same way.
+ *
+ * The subject's status is read in the rotation's transaction on every refresh:
+ * a disabled staff member answers FORBIDDEN (403, what their login with the right
+ * password answers), a player who is not active (blocked, self-excluded, closed or
+ * erased) PLAYER_BLOCKED (403, likewise). Disabling or blocking revokes the
+ * sessions itself; a session found alive here means some path forgot to, so the
+ * refusal also revokes the family and the session (committed, logged as a
+ * warning): re-enabling the account later must not bring an old session back.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +81,25 @@ static pb_err reused(pb_store_conn *c, const pb_store_refresh *r, const pb_store
     return PB_ERR_REFRESH_REUSED;
 }
 
+/* The subject is no longer allowed in, yet its session was alive: revokes the
+ * family and the session (the caller commits this) and answers why (e). */
+static pb_err inactive(pb_store_conn *c, const pb_store_refresh *r, const pb_store_session *s,
+                       int64_t now, bool *keep, pb_err why)
+{
+    pb_err e = pb_id_store_err(c, pb_store_refresh_revoke_family(c, r->family_id, now),
+                               PB_ERR_INTERNAL, "refresh revoke family");
+    if (e == PB_OK)
+        e = pb_id_store_err(c, pb_store_session_revoke(c, s->id, now, "subject_inactive"),
+                            PB_ERR_INTERNAL, "session revoke");
+    if (e != PB_OK)
+        return e;
+    pb_log(PB_LOG_WARN, "identity.refresh_inactive",
+           "a refresh for a %s no longer active: session %s was still alive, revoked now",
+           s->subject_kind, s->public_id);
+    *keep = true;
+    return why;
+}
+
 /* The subject of the session, still allowed in: its public id, brand code, role. */
 static pb_err subject_of(pb_store_conn *c, const pb_store_session *s, char *public_id,
                          char *brand_code, char *role)
@@ -132,6 +159,8 @@ static pb_err refresh_tx(pb_store_conn *c, void *ctx, bool *keep)
     char public_id[PB_ID_STR_LEN + 1] = "", brand[PB_BRAND_CODE_MAX + 1] = "",
                                    role[PB_ROLE_NAME_MAX + 1] = "";
     e = subject_of(c, &s, public_id, brand, role);
+    if (e == PB_ERR_FORBIDDEN || e == PB_ERR_PLAYER_BLOCKED)
+        return inactive(c, &r, &s, x->now, keep, e);
     if (e != PB_OK)
         return e;
     pb_store_rc rc = pb_store_refresh_mark_used(c, r.id, x->now);

@@ -105,6 +105,9 @@ static pb_err record_success(pb_store_conn *c, const open_ctx *o)
                 r = PB_STORE_OK; /* changed since the login read it: that one stays */
         }
     }
+    if (r == PB_STORE_OK) /* every address's count too (login.c) */
+        r = pb_store_login_failure_clear(c, pb_subject_kind_name(s->kind),
+                                         s->kind == PB_SUBJECT_STAFF ? s->staff.id : s->player.id);
     return pb_id_store_err(c, r, PB_ERR_INTERNAL, "login success");
 }
 

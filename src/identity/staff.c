@@ -211,7 +211,7 @@ pb_err pb_identity_staff_login(pb_identity *id, pb_store_conn *c, const pb_login
         else
             e = pb_totp_verify_staff(id, st, req->totp_code, now, &so.totp_step);
         if (e == PB_ERR_TOTP_INVALID)
-            e = pb_login_counted_failure(id, s, now, PB_ERR_TOTP_INVALID, out);
+            e = pb_login_second_factor_failure(id, c, s, now, PB_ERR_TOTP_INVALID, out);
         if (st->must_change_password)
             so.scope = PB_SCOPE_SETUP;
     } else if (e == PB_OK) {
@@ -317,6 +317,13 @@ pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const p
                row.public_id);
         e = PB_ERR_INTERNAL; /* never the seed alone: the old password would enrol again */
     }
+    if (e == PB_OK && u->reset_totp && !u->by_role) {
+        pb_log(PB_LOG_ERROR, "identity.staff", "TOTP reset of %s without the resetter's role",
+               row.public_id);
+        e = PB_ERR_INTERNAL;
+    }
+    if (e == PB_OK && u->reset_totp && role == PB_ROLE_ADMIN && *u->by_role != PB_ROLE_ADMIN)
+        e = PB_ERR_FORBIDDEN; /* an administrator's second factor: another administrator */
     bool changed = new_role != role || all != row.all_brands || u->brand_codes ||
                    active != (strcmp(row.status, "active") == 0) || u->reset_totp;
     if (e == PB_OK && changed) {
@@ -334,6 +341,8 @@ pb_err pb_identity_staff_update(pb_store_conn *c, const char *public_id, const p
         if (r == PB_STORE_OK && u->reset_totp) {
             row.failed_logins = row.locked_until = 0;
             r = pb_store_staff_update_login(c, &row);
+            if (r == PB_STORE_OK)
+                r = pb_store_login_failure_clear(c, "staff", row.id);
         }
         if (r == PB_STORE_OK)
             r = pb_store_session_revoke_subject(c, "staff", row.id, 0, now, "staff_changed", NULL);

@@ -234,3 +234,28 @@ pb_store_rc pb_store_auth_prune(pb_store_conn *c, int64_t refresh_before, int64_
     return c->be->identity->auth_prune(c, refresh_before, session_before, max, refresh_n,
                                        session_n);
 }
+
+pb_store_rc pb_store_password_history(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                      char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
+                                      size_t *n)
+{
+    return c->be->identity->password_history(c, kind, subject_id, hashes, cap, n);
+}
+
+pb_store_rc pb_store_login_failure_get(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       const char *addr, int64_t *failed, int64_t *locked_until)
+{
+    return c->be->identity->login_failure_get(c, kind, subject_id, addr, failed, locked_until);
+}
+
+pb_store_rc pb_store_login_failure_put(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       const char *addr, int64_t failed, int64_t locked_until,
+                                       int64_t now)
+{
+    return c->be->identity->login_failure_put(c, kind, subject_id, addr, failed, locked_until, now);
+}
+
+pb_store_rc pb_store_login_failure_clear(pb_store_conn *c, const char *kind, int64_t subject_id)
+{
+    return c->be->identity->login_failure_clear(c, kind, subject_id);
+}

@@ -192,6 +192,24 @@ pb_store_rc pb_store_staff_update(pb_store_conn *c, const pb_store_staff *s);
 pb_store_rc pb_store_staff_update_login(pb_store_conn *c, const pb_store_staff *s);
 pb_store_rc pb_store_staff_set_password(pb_store_conn *c, int64_t id, const char *hash,
                                         bool must_change, int64_t now);
+/* Password history (0036): setting a password (player or staff) keeps the hash it
+ * replaces (not a staff member's one-time password) and prunes the subject's rows
+ * to the newest PB_PASSWORD_HISTORY - 1, so the current hash and those are the
+ * last PB_PASSWORD_HISTORY passwords (PCI DSS v4.0 8.3.7). An erasure deletes a
+ * player's. pb_store_password_history reads up to cap kept hashes, newest first;
+ * kind is "staff" or "player". */
+#define PB_PASSWORD_HISTORY 4
+/* Login failures of a subject from one client address (0037): get gives 0/0 when
+ * none are stored; put writes them; clear deletes all the subject's rows. */
+pb_store_rc pb_store_login_failure_get(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       const char *addr, int64_t *failed, int64_t *locked_until);
+pb_store_rc pb_store_login_failure_put(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       const char *addr, int64_t failed, int64_t locked_until,
+                                       int64_t now);
+pb_store_rc pb_store_login_failure_clear(pb_store_conn *c, const char *kind, int64_t subject_id);
+pb_store_rc pb_store_password_history(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                      char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
+                                      size_t *n);
 /* As pb_store_player_rehash; the must-change flag stays as it is. */
 pb_store_rc pb_store_staff_rehash(pb_store_conn *c, int64_t id, const char *old_hash,
                                   const char *new_hash, int64_t now);
@@ -281,6 +299,15 @@ struct pb_store_identity_ops {
                                       bool must_change, int64_t now);
     pb_store_rc (*staff_rehash)(pb_store_conn *c, int64_t id, const char *old_hash,
                                 const char *new_hash, int64_t now);
+    pb_store_rc (*login_failure_get)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                     const char *addr, int64_t *failed, int64_t *locked_until);
+    pb_store_rc (*login_failure_put)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                     const char *addr, int64_t failed, int64_t locked_until,
+                                     int64_t now);
+    pb_store_rc (*login_failure_clear)(pb_store_conn *c, const char *kind, int64_t subject_id);
+    pb_store_rc (*password_history)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                    char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
+                                    size_t *n);
     pb_store_rc (*staff_set_totp)(pb_store_conn *c, int64_t id, const uint8_t *sealed, size_t len,
                                   bool enrolled, int64_t last_step, int64_t now);
     pb_store_rc (*staff_totp_advance)(pb_store_conn *c, int64_t id, int64_t step, int64_t now);

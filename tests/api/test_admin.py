@@ -172,6 +172,10 @@ class Run:
         assert expect(r, 422, "PASSWORD_WEAK")["error"]["field"] == "new", r
         r = n.call("POST", "/v1/admin/password", {"current": n.password, "new": "newbie-Red-Kite-1"})
         expect(r, 422, "PASSWORD_WEAK")  # holds the email's local part
+        # the current password is one of the last four (the history's unit test:
+        # tests/unit/identity/test_staff.c password_history)
+        r = n.call("POST", "/v1/admin/password", {"current": n.password, "new": n.password})
+        assert expect(r, 422, "PASSWORD_REUSED")["error"]["field"] == "new", r
         expect(n.call("POST", "/v1/admin/password", {"current": n.password, "new": "Red-Kite-77-Qq"}), 200)
         n.password = "Red-Kite-77-Qq"
         e = self.audit(action="staff.password_change", actor_id=n.id)
@@ -1101,7 +1105,7 @@ def main():
         ("wrong password and unknown email answer alike; both audited with the email typed", run.bad_credentials),
         ("a new member's first login is a setup session without a refresh token", run.setup_session),
         ("a setup session may only read /me, enrol TOTP, change its password and log out", run.setup_session_limits),
-        ("password change: wrong current 401, weak new 422, done and audited", run.password_change),
+        ("password change: wrong current 401, weak or reused new 422, done and audited", run.password_change),
         ("TOTP enrolment: otpauth:// URI, a wrong code refused, confirmed, audited, seed sealed", run.enrolment),
         ("a full login with a code; a used code (login or confirmation) is refused", run.replayed_code),
         ("refresh rotates; a reused refresh token ends the session", run.refresh_rotation),

@@ -3,7 +3,8 @@
  * browser against a real server (tests/web/harness.mjs): search by email
  * prefix and by name, sorting by registration both ways, "More" paging; block
  * with a reason → the status and reason on the player page → the audit entry
- * with that reason and its diff → unblock; end game sessions; balances after a deposit and a bet,
+ * with that reason and its diff → unblock; end game sessions; log a player out
+ * everywhere (players.sessions.manage) from the sessions tab; balances after a deposit and a bet,
  * rounds, sessions, a note; the transactions explorer filtered by kind (and its pages
  * that end at the read budget) and its
  * CSV download compared with the table; a role without finance.read sees no
@@ -370,6 +371,39 @@ test('end game sessions: the studio\'s next bet with the launch is refused as ex
     `/v1/admin/audit?action=player.launches_revoke&target_kind=player&target_id=${p.id}`), 200);
   assert.deepEqual(audit.entries.map((e) => [e.reason, e.before.live_launches]), [[`again ${tag}`, 0], [reason, 1]]);
   assert.deepEqual(page.errors, []);
+});
+
+test('log out everywhere: support ends the player\'s sessions with a reason next to the list; the token is dead; audited; finance is not offered it', async () => {
+  const p = await registerPlayer(server, {});
+  const page = await asSupport();
+  await page.goto(`${server.url}/players/${p.id}?tab=sessions`);
+  await page.locator('[data-testid=session-row]').first().waitFor();
+  assert.match(await page.getByTestId('session-state').first().textContent(), /active/);
+  await page.getByRole('button', { name: 'Log out everywhere', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Log out everywhere' });
+  // a reason is required: no confirming without one
+  assert.equal(await dialog.getByRole('button', { name: 'Log out', exact: true }).isDisabled(), true);
+  const reason = `lost phone, ticket ${tag}`;
+  await dialog.getByLabel('Reason').fill(reason);
+  await dialog.getByRole('button', { name: 'Log out', exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByTestId('sessions-revoked-note').waitFor();
+  assert.equal(await page.getByTestId('sessions-revoked-note').textContent(), '1 session ended.');
+  // the list reloaded: the session is revoked now
+  await page.waitForFunction(() => /revoked/.test(document.querySelector('[data-testid=session-state]')?.textContent ?? ''));
+  // the player's access token no longer works
+  const me = await request(server, { method: 'GET', path: '/v1/player/profile', token: p.token, ip: p.ip });
+  assert.equal(me.status, 401);
+  const audit = await expectStatus(adminCall(server, 'GET',
+    `/v1/admin/audit?action=player.sessions_revoke&target_kind=player&target_id=${p.id}`), 200);
+  assert.deepEqual(audit.entries.map((e) => [e.reason, e.after.sessions_revoked]), [[reason, 1]]);
+  assert.deepEqual(page.errors, []);
+  // finance (no players.sessions.manage) sees the sessions but no button
+  const fin = await asFinance();
+  await fin.goto(`${server.url}/players/${p.id}?tab=sessions`);
+  await fin.locator('[data-testid=session-row]').first().waitFor();
+  assert.equal(await fin.getByRole('button', { name: 'Log out everywhere' }).count(), 0);
+  assert.deepEqual(fin.errors, []);
 });
 
 test('player page: balances after a deposit and a bet, rounds, sessions, a note', async () => {

@@ -316,6 +316,12 @@ pb_store_rc sq_auth_prune(pb_store_conn *base, int64_t refresh_before, int64_t s
         "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
         "DELETE FROM auth_session WHERE id IN (SELECT id FROM auth_session "
         "INDEXED BY auth_session_expires WHERE expires_at<?1 LIMIT ?2)",
+        /* per-address login failures (0037) not written to for the login history
+         * kept, their lock long over (a stranger's addresses, if the member never
+         * logged in since): counted in neither total */
+        "DELETE FROM login_failure WHERE (subject_kind,subject_id,addr) IN (SELECT "
+        "subject_kind,subject_id,addr FROM login_failure INDEXED BY login_failure_updated "
+        "WHERE updated_at<?1 AND locked_until<?1 LIMIT ?2)",
     };
     sq_conn *c = SQ(base);
     *refresh_n = *session_n = 0;
@@ -331,7 +337,7 @@ pb_store_rc sq_auth_prune(pb_store_conn *base, int64_t refresh_before, int64_t s
             return r;
         if (i < 2)
             *refresh_n += (size_t)n;
-        else
+        else if (i == 2)
             *session_n = (size_t)n;
     }
     return PB_STORE_OK;

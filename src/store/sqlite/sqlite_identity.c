@@ -229,19 +229,138 @@ static pb_store_rc sq_staff_rehash(pb_store_conn *base, int64_t id, const char *
     return sq_rehash(base, SQL, id, old_hash, new_hash, now);
 }
 
-/* Replaces the password hash. */
+/* Keeps the hash a password change replaces (0036) and prunes the subject's
+ * history to the newest PB_PASSWORD_HISTORY - 1 rows (the current hash is the
+ * last of the PB_PASSWORD_HISTORY). keep_sql selects (?1 id, ?2 now) the row to
+ * keep, or none. */
+static pb_store_rc sq_history_push(sq_conn *c, const char *keep_sql, const char *kind, int64_t id,
+                                   int64_t now)
+{
+    static const char PRUNE[] =
+        "DELETE FROM password_history WHERE subject_kind=?1 AND subject_id=?2 AND id NOT IN "
+        "(SELECT id FROM password_history WHERE subject_kind=?1 AND subject_id=?2 "
+        "ORDER BY id DESC LIMIT ?3)";
+    sqlite3_stmt *st = sq_stmt_sql(c, keep_sql);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    pb_store_rc r = sqr_exec(c, st);
+    if (r != PB_STORE_OK)
+        return r;
+    if (!(st = sq_stmt_sql(c, PRUNE)))
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, PB_PASSWORD_HISTORY - 1);
+    return sqr_exec(c, st);
+}
+
+/* Replaces the password hash; the old one goes to the history (0036). */
 static pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const char *hash,
                                           int64_t now)
 {
+    static const char KEEP[] =
+        "INSERT INTO password_history (subject_kind,subject_id,password_hash,replaced_at) "
+        "SELECT 'player',id,password_hash,?2 FROM player WHERE id=?1 AND password_hash LIKE '$%'";
     static const char SQL[] = "UPDATE player SET password_hash=?2,updated_at=?3 WHERE id=?1";
+    sq_conn *c = SQ(base);
+    pb_store_rc r = sqr_savepoint(c);
+    if (r != PB_STORE_OK)
+        return r;
+    r = sq_history_push(c, KEEP, "player", id, now);
+    sqlite3_stmt *st = r == PB_STORE_OK ? sq_stmt_sql(c, SQL) : NULL;
+    if (r == PB_STORE_OK && !st)
+        r = PB_STORE_ERROR;
+    if (r == PB_STORE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqr_bind_text(st, 2, hash);
+        sqlite3_bind_int64(st, 3, now);
+        r = sqr_exec_changed(c, st);
+    }
+    return sqr_release(c, r);
+}
+
+/* Login failures per (subject, client address) (0037). */
+static pb_store_rc sq_login_failure_get(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                        const char *addr, int64_t *failed, int64_t *locked_until)
+{
+    static const char SQL[] = "SELECT failed,locked_until FROM login_failure WHERE "
+                              "subject_kind=?1 AND subject_id=?2 AND addr=?3";
+    sq_conn *c = SQ(base);
+    *failed = *locked_until = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    sqr_bind_text(st, 3, addr);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_OK;
+    if (rc == SQLITE_ROW) {
+        *failed = sqlite3_column_int64(st, 0);
+        *locked_until = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        r = sq_result(c, rc);
+    }
+    sqr_done(st);
+    return r;
+}
+
+static pb_store_rc sq_login_failure_put(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                        const char *addr, int64_t failed, int64_t locked_until,
+                                        int64_t now)
+{
+    static const char SQL[] =
+        "INSERT INTO login_failure (subject_kind,subject_id,addr,failed,locked_until,updated_at) "
+        "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT (subject_kind,subject_id,addr) DO UPDATE SET "
+        "failed=excluded.failed,locked_until=excluded.locked_until,updated_at=excluded.updated_at";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
         return PB_STORE_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqr_bind_text(st, 2, hash);
-    sqlite3_bind_int64(st, 3, now);
-    return sqr_exec_changed(c, st);
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    sqr_bind_text(st, 3, addr);
+    sqlite3_bind_int64(st, 4, failed);
+    sqlite3_bind_int64(st, 5, locked_until);
+    sqlite3_bind_int64(st, 6, now);
+    return sqr_exec(c, st);
+}
+
+static pb_store_rc sq_login_failure_clear(pb_store_conn *base, const char *kind, int64_t subject_id)
+{
+    static const char SQL[] = "DELETE FROM login_failure WHERE subject_kind=?1 AND subject_id=?2";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    return sqr_exec(c, st);
+}
+
+/* The subject's kept hashes, newest first (0036). */
+static void read_hash(sqlite3_stmt *st, void *out)
+{
+    sqr_text(out, PB_PASSWORD_HASH_MAX + 1, st, 0);
+}
+
+static pb_store_rc sq_password_history(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                       char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
+                                       size_t *n)
+{
+    static const char SQL[] = "SELECT password_hash FROM password_history WHERE subject_kind=?1 "
+                              "AND subject_id=?2 ORDER BY id DESC LIMIT ?3";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
+    return sqr_collect(c, st, hashes, sizeof *hashes, cap, n, read_hash);
 }
 
 /* Sets status and block reason. */
@@ -284,6 +403,8 @@ static pb_store_rc sq_player_erase_rows(sq_conn *c, int64_t id, const char *emai
         "UPDATE auth_session SET ip='',user_agent='',revoked_at=CASE WHEN revoked_at=0 THEN ?2 "
         "ELSE revoked_at END,revoke_reason=CASE WHEN revoked_at=0 THEN 'erased' ELSE "
         "revoke_reason END WHERE subject_kind='player' AND subject_id=?1",
+        "DELETE FROM password_history WHERE subject_kind='player' AND subject_id=?1",
+        "DELETE FROM login_failure WHERE subject_kind='player' AND subject_id=?1",
     };
     for (size_t i = 0; i < sizeof SQL / sizeof SQL[0]; i++) {
         sqlite3_stmt *st = sq_stmt_sql(c, SQL[i]);
@@ -616,17 +737,29 @@ static pb_store_rc sq_staff_update_login(pb_store_conn *base, const pb_store_sta
 static pb_store_rc sq_staff_set_password(pb_store_conn *base, int64_t id, const char *hash,
                                          bool must_change, int64_t now)
 {
+    /* a one-time password (must_change_password) was never chosen: not kept */
+    static const char KEEP[] =
+        "INSERT INTO password_history (subject_kind,subject_id,password_hash,replaced_at) "
+        "SELECT 'staff',id,password_hash,?2 FROM staff WHERE id=?1 AND password_hash LIKE '$%' "
+        "AND must_change_password=0";
     static const char SQL[] = "UPDATE staff SET password_hash=?2,must_change_password=?3,"
                               "updated_at=?4 WHERE id=?1";
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
-    if (!st)
-        return PB_STORE_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqr_bind_text(st, 2, hash);
-    sqlite3_bind_int(st, 3, must_change);
-    sqlite3_bind_int64(st, 4, now);
-    return sqr_exec_changed(c, st);
+    pb_store_rc r = sqr_savepoint(c);
+    if (r != PB_STORE_OK)
+        return r;
+    r = sq_history_push(c, KEEP, "staff", id, now);
+    sqlite3_stmt *st = r == PB_STORE_OK ? sq_stmt_sql(c, SQL) : NULL;
+    if (r == PB_STORE_OK && !st)
+        r = PB_STORE_ERROR;
+    if (r == PB_STORE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqr_bind_text(st, 2, hash);
+        sqlite3_bind_int(st, 3, must_change);
+        sqlite3_bind_int64(st, 4, now);
+        r = sqr_exec_changed(c, st);
+    }
+    return sqr_release(c, r);
 }
 
 /* Writes the sealed seed, the enrolled flag and the last step. */
@@ -748,6 +881,10 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .staff_update_login = sq_staff_update_login,
     .staff_set_password = sq_staff_set_password,
     .staff_rehash = sq_staff_rehash,
+    .password_history = sq_password_history,
+    .login_failure_get = sq_login_failure_get,
+    .login_failure_put = sq_login_failure_put,
+    .login_failure_clear = sq_login_failure_clear,
     .staff_set_totp = sq_staff_set_totp,
     .staff_totp_advance = sq_staff_totp_advance,
     .staff_brands_get = sq_staff_brands_get,

@@ -374,6 +374,16 @@ static void erasure_records_itself(void **state)
     assert_int_equal(expiry(mine[0]), live);
 
     /* erased and committed: the launches ended, the entry and the event are there */
+    char hq[320];
+    snprintf(hq, sizeof hq,
+             "INSERT INTO password_history (subject_kind,subject_id,password_hash,replaced_at) "
+             "SELECT 'player',player_id,'$argon2id$old',1 FROM player_pii JOIN player "
+             "ON player.id=player_pii.player_id WHERE player.public_id='%s'",
+             G.players[0]);
+    sql(hq);
+    sql("INSERT INTO password_history (subject_kind,subject_id,password_hash,replaced_at) "
+        "VALUES ('staff',1,'$argon2id$staff',1)");
+    assert_int_equal(count("SELECT count(*) FROM password_history"), 2);
     now = pb_time_now_us();
     assert_int_equal(erase_at(0, now, &out), PB_OK);
     assert_int_equal(out.status, PB_PLAYER_CLOSED);
@@ -401,6 +411,9 @@ static void erasure_records_itself(void **state)
     snprintf(want, sizeof want, "alpha|%s|%s|%s|%lld", G.players[0], BY.trace_id, BY.id,
              (long long)now);
     assert_string_equal(got, want);
+    /* the player's password history went with the erasure (a staff row stays) */
+    assert_int_equal(count("SELECT count(*) FROM password_history WHERE subject_kind='player'"), 0);
+    assert_int_equal(count("SELECT count(*) FROM password_history"), 1);
     /* erased already: refused, no second record */
     assert_int_equal(erase(0, NULL), PB_ERR_PLAYER_ERASED);
     assert_int_equal(erased_records(), 2);

@@ -198,7 +198,11 @@ static void lockout_and_unlock(void **state)
     assert_int_equal(t.retry_after_us, 10 * MIN_US);
     pb_player seen;
     assert_int_equal(pb_identity_player_get(f->conn, NULL, p.public_id, &seen), PB_OK);
-    assert_int_equal(seen.locked_until, IFX_T0 + 15 * MIN_US);
+    /* the lock is this client address's (login.c); the account's global one is not set */
+    assert_int_equal(ifx_count(f, "SELECT locked_until FROM login_failure WHERE "
+                                  "subject_kind='player' AND addr=''"),
+                     IFX_T0 + 15 * MIN_US);
+    assert_int_equal(seen.locked_until, 0);
     /* after the lock time the right password works and resets the count */
     f->now = IFX_T0 + 15 * MIN_US;
     assert_int_equal(ifx_login(f, "sam@example.com", NULL, &t), PB_OK);
@@ -273,7 +277,8 @@ static void concurrent_wrong_passwords_stop_at_the_threshold(void **state)
     assert_int_equal(locked, GUESSERS - 4);
     /* failed_logins counts the guesses that were verified: never past the threshold */
     assert_int_equal(ifx_count(f, "SELECT failed_logins FROM player"), 5);
-    assert_int_equal(ifx_count(f, "SELECT locked_until FROM player"), IFX_T0 + 15 * MIN_US);
+    assert_int_equal(ifx_count(f, "SELECT failed FROM login_failure"), 5);
+    assert_int_equal(ifx_count(f, "SELECT locked_until FROM login_failure"), IFX_T0 + 15 * MIN_US);
     pb_auth_tokens t;
     f->now += MIN_US; /* the burst is spent: past the per-account rate limit */
     assert_int_equal(ifx_login(f, "race@example.com", NULL, &t), PB_ERR_ACCOUNT_LOCKED);
@@ -625,6 +630,31 @@ static void erase_refuses_by_itself(void **state)
     ifx_commit(f);
 }
 
+/* A player's new password may not be any of the last PB_PASSWORD_HISTORY either
+ * (the staff rule, PCI DSS v4.0 8.3.7, applied to players). */
+static void password_history(void **state)
+{
+    ifx *f = *state;
+    ifx_player(f, "demo", "hist@example.com");
+    pb_auth_tokens t;
+    assert_int_equal(ifx_login(f, "hist@example.com", NULL, &t), PB_OK);
+    pb_principal p;
+    assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
+                                              f->now, &p),
+                     PB_OK);
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, IFX_PASSWORD,
+                                                 "a brand new passphrase", f->now, NULL, NULL),
+                     PB_OK);
+    /* the one it replaced: refused, nothing written */
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, "a brand new passphrase",
+                                                 IFX_PASSWORD, f->now, NULL, NULL),
+                     PB_ERR_PASSWORD_REUSED);
+    assert_int_equal(ifx_login(f, "hist@example.com", "a brand new passphrase", &t), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history WHERE "
+                                  "subject_kind='player' AND password_hash LIKE '$argon2id$%'"),
+                     1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
@@ -642,6 +672,7 @@ int main(void)
         T(block_and_unblock),
         T(search),
         T(erase_refuses_by_itself),
+        T(password_history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -344,8 +344,17 @@ static void pruned(void **state)
     int64_t ancient = old_session(f, "ancient", f->now - 100 * DAY, 7, f->now - 99 * DAY);
     int sessions0 = ifx_count(f, "SELECT count(*) FROM auth_session");
     int tokens0 = ifx_count(f, "SELECT count(*) FROM auth_refresh");
+    /* per-address login failures: one untouched for 100 days goes, a recent one stays */
+    char ins[256];
+    snprintf(ins, sizeof ins,
+             "INSERT INTO login_failure VALUES ('player',1,'192.0.2.1',3,0,%lld),"
+             "('player',1,'192.0.2.2',3,0,%lld)",
+             (long long)(f->now - 100 * DAY), (long long)(f->now - DAY));
+    assert_int_equal(pb_store_exec_raw(f->conn, ins), PB_STORE_OK);
     size_t r = 0, s = 0;
     assert_int_equal(pb_identity_prune(f->conn, f->now, 90 * DAY, &r, &s), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE addr='192.0.2.1'"), 0);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE addr='192.0.2.2'"), 1);
     assert_int_equal(r, 4500 + 7);
     assert_int_equal(s, 1);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session"), sessions0 - 1);
@@ -446,6 +455,45 @@ static void player_changed_during_login(void **state)
     }
 }
 
+/* A refresh re-reads the subject's status: a blocked player or a disabled member
+ * is refused even when the block/disable path did not revoke (simulated by writing
+ * the status alone), and that session ends then: lifting the block later does not
+ * bring it back. */
+static void refresh_rechecks_the_subject(void **state)
+{
+    ifx *f = *state;
+    ifx_player(f, "demo", "ina@example.com");
+    pb_auth_tokens t, x;
+    assert_int_equal(ifx_login(f, "ina@example.com", NULL, &t), PB_OK);
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE player SET status='blocked' WHERE id IN "
+                                                "(SELECT player_id FROM player_pii WHERE "
+                                                "email='ina@example.com')"),
+                     PB_STORE_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
+                                         f->now, &x),
+                     PB_ERR_PLAYER_BLOCKED);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM auth_session WHERE revoke_reason="
+                                  "'subject_inactive' AND revoked_at>0"),
+                     1);
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE player SET status='active'"), PB_STORE_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_PLAYER, t.refresh_token, NULL,
+                                         f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
+
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    ifx_staff(f, "ina.staff@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE staff SET status='disabled' WHERE "
+                                                "email='ina.staff@example.com'"),
+                     PB_STORE_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, t.refresh_token, NULL,
+                                         f->now, &x),
+                     PB_ERR_FORBIDDEN);
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE staff SET status='active'"), PB_STORE_OK);
+    assert_int_equal(pb_identity_refresh(f->id, f->conn, PB_SUBJECT_STAFF, t.refresh_token, NULL,
+                                         f->now, &x),
+                     PB_ERR_SESSION_REVOKED);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
@@ -460,6 +508,7 @@ int main(void)
         T(pruned),
         T(rotated_token_reuse_alarms_for_the_session_life),
         T(player_changed_during_login),
+        T(refresh_rechecks_the_subject),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

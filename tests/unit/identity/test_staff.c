@@ -65,7 +65,7 @@ static void bootstrap_and_setup(void **state)
                      PB_ERR_PASSWORD_WEAK);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, lr.password,
                                                  f->now, NULL, NULL),
-                     PB_ERR_PASSWORD_WEAK);
+                     PB_ERR_PASSWORD_REUSED);
     assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password,
                                                  "a new passphrase", f->now, NULL, NULL),
                      PB_OK);
@@ -267,6 +267,13 @@ static void changes_end_sessions(void **state)
     pb_staff_one_time otp;
     assert_int_equal(pb_identity_staff_one_time(&otp), PB_OK);
     u.reset_password = &otp;
+    /* without the resetter's role: refused, nothing written */
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL),
+                     PB_ERR_INTERNAL);
+    pb_store_rollback(f->conn);
+    pb_role by = PB_ROLE_ADMIN;
+    u.by_role = &by;
     ifx_begin(f);
     assert_int_equal(pb_identity_staff_update(f->conn, st.public_id, &u, f->now, &st, NULL), PB_OK);
     ifx_commit(f);
@@ -411,6 +418,80 @@ static void lockout_escalates(void **state)
     }
 }
 
+/* Wrong passwords count per (account, client address): a stranger's from one
+ * address lock that address only, the member logs in from theirs; the account's
+ * global ceiling (4 × 5) still locks it everywhere when the guesses come from many
+ * addresses; an IPv6 /64 counts as one address; wrong TOTP codes from many
+ * addresses still lock the account after 5. */
+static void lockout_per_address(void **state)
+{
+    ifx *f = *state;
+    ifx_reconfigure(f, (pb_identity_config){.account_burst = 1000, .ip_burst = 1000});
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    ifx_staff(f, "victim@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    f->now += 60000000;
+    pb_login_request bad = {.email = "victim@example.com", .password = "not the password"};
+    pb_login_request good = {.email = "victim@example.com", .password = IFX_PASSWORD};
+    char code[9];
+    pb_client_info stranger = {.ip = "198.51.100.7"}, member = {.ip = "203.0.113.20"};
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &stranger, f->now, &t),
+                         PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &stranger, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    assert_int_equal(t.retry_after_us, 15 * 60000000LL);
+    /* the stranger's address stays locked, even with the right password */
+    code_at(seed, f->now, code);
+    good.totp_code = code;
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &stranger, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    /* the member, from their own address: in */
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t), PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure"), 0);
+    f->now += 60000000;
+    /* spread over many addresses: the 20th failure locks the account everywhere */
+    char ip[32];
+    for (int i = 1; i <= 20; i++) {
+        snprintf(ip, sizeof ip, "192.0.2.%d", 1 + (i - 1) / 4); /* 4 tries per address */
+        pb_client_info ci = {.ip = ip};
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &ci, f->now, &t),
+                         i < 20 ? PB_ERR_CREDENTIALS_INVALID : PB_ERR_ACCOUNT_LOCKED);
+    }
+    code_at(seed, f->now + 30000000, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now + 30000000, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    f->now += 15 * 60000000LL + 1000000;
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t), PB_OK);
+    f->now += 60000000;
+    /* one IPv6 /64 is one address */
+    for (int i = 1; i <= 5; i++) {
+        snprintf(ip, sizeof ip, "2001:db8:1:2::%x", i);
+        pb_client_info ci = {.ip = ip};
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &bad, &ci, f->now, &t),
+                         i < 5 ? PB_ERR_CREDENTIALS_INVALID : PB_ERR_ACCOUNT_LOCKED);
+    }
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE "
+                                  "addr='2001:db8:1:2::/64' AND failed=5"),
+                     1);
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t), PB_OK);
+    f->now += 60000000;
+    /* wrong codes (the right password) from five addresses: the account locks */
+    wrong_code(seed, f->now, code);
+    good.totp_code = code;
+    for (int i = 1; i <= 5; i++) {
+        snprintf(ip, sizeof ip, "198.18.0.%d", i);
+        pb_client_info ci = {.ip = ip};
+        assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &ci, f->now, &t),
+                         i < 5 ? PB_ERR_TOTP_INVALID : PB_ERR_ACCOUNT_LOCKED);
+    }
+    code_at(seed, f->now, code);
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &member, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+}
+
 /* Runs SQL on the test database through a connection of its own. */
 static void sql(ifx *f, const char *q)
 {
@@ -497,13 +578,97 @@ static void changed_during_login(void **state)
     assert_int_equal(p.role, PB_ROLE_SUPPORT);
 }
 
+/* An administrator's TOTP is reset only by an administrator: the check lives in
+ * pb_identity_staff_update, which both API paths (PATCH with reset_totp, POST
+ * …/totp/reset) call; another member's reset goes through. */
+static void admin_totp_reset_needs_admin(void **state)
+{
+    ifx *f = *state;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal adm = ifx_staff(f, "boss2@example.com", PB_ROLE_ADMIN, NULL, seed, &t);
+    pb_principal sup = ifx_staff(f, "helper@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    pb_staff_one_time otp;
+    assert_int_equal(pb_identity_staff_one_time(&otp), PB_OK);
+    bool on = true;
+    pb_role by = PB_ROLE_SUPPORT;
+    pb_staff_update u = {.active = &on, .reset_totp = true, .reset_password = &otp, .by_role = &by};
+    pb_staff st;
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, adm.subject_public_id, &u, f->now, &st,
+                                              NULL),
+                     PB_ERR_FORBIDDEN);
+    pb_store_rollback(f->conn);
+    assert_int_equal(ifx_count(f,
+                               "SELECT totp_enrolled FROM staff WHERE email='boss2@example.com'"),
+                     1);
+    /* a non-admin target: the same resetter role is fine here (the route's permission
+     * decides who may reset at all) */
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, sup.subject_public_id, &u, f->now, &st,
+                                              NULL),
+                     PB_OK);
+    ifx_commit(f);
+    assert_false(st.totp_enrolled);
+    /* an administrator resets an administrator */
+    by = PB_ROLE_ADMIN;
+    ifx_begin(f);
+    assert_int_equal(pb_identity_staff_update(f->conn, adm.subject_public_id, &u, f->now, &st,
+                                              NULL),
+                     PB_OK);
+    ifx_commit(f);
+    assert_false(st.totp_enrolled);
+    sodium_memzero(&otp, sizeof otp);
+}
+
+/* A staff member's new password may not be any of the last PB_PASSWORD_HISTORY
+ * (PCI DSS v4.0 8.3.7): the current one and the three it replaced, checked against
+ * the kept hashes; the history stays bounded and a one-time password is not kept. */
+static void password_history(void **state)
+{
+    ifx *f = *state;
+    pb_auth_tokens t;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_principal p = ifx_staff(f, "hist@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    /* ifx_staff replaced the one-time password: it is not kept */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history"), 0);
+    static const char *const PW[] = {IFX_PASSWORD, "first new passphrase", "second new passphrase",
+                                     "third new passphrase", "fourth new passphrase"};
+    for (int i = 1; i < 5; i++) {
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[i - 1], PW[i], f->now,
+                                                     NULL, NULL),
+                         PB_OK);
+        /* back to the one just replaced: refused, nothing changed */
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[i], PW[i - 1], f->now,
+                                                     NULL, NULL),
+                         PB_ERR_PASSWORD_REUSED);
+        f->now += 60 * 1000000; /* past the per-subject limit's refill */
+    }
+    /* current PW[4]; kept PW[3], PW[2], PW[1]: each of the last four refused */
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[4], PW[i], f->now, NULL,
+                                                     NULL),
+                         PB_ERR_PASSWORD_REUSED);
+    /* bounded: three rows, only hashes */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history WHERE "
+                                  "password_hash LIKE '$argon2id$%'"),
+                     3);
+    /* the fifth-last is allowed again */
+    f->now += 60 * 1000000;
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[4], PW[0], f->now, NULL,
+                                                 NULL),
+                     PB_OK);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history"), 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
         T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
         T(changes_end_sessions), T(create_validation), T(lockout_escalates),
-        T(changed_during_login),
+        T(changed_during_login), T(password_history),  T(admin_totp_reset_needs_admin),
+        T(lockout_per_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
  * filters source, game, from, to; an open in-house round offers "Void…" with a
  * reason to players.write: POST …/rounds/{round}/void, the stake given back), sessions and devices (GET …/sessions,
  * newest first; ip and user agent masked by the server without
- * players.pii.read) and staff notes (GET …/notes, append-only; POST …/notes
+ * players.pii.read; "Log out everywhere" POSTs …/sessions/revoke with a required
+ * reason, offered only with players.sessions.manage, and reloads the list) and
+ * staff notes (GET …/notes, append-only; POST …/notes
  * with players.write).
  */
 import { useState } from 'preact/hooks';
@@ -163,9 +165,42 @@ export function Rounds({ playerId }: { playerId: string }) {
 }
 
 export function Sessions({ playerId }: { playerId: string }) {
+  const { can } = useSession();
   const list = usePaged<PlayerSession>(`${base(playerId)}/sessions`, 'sessions', {});
+  const [dialog, setDialog] = useState(false);
+  const [ended, setEnded] = useState<number | null>(null);
+  async function revokeAll(reason: string) {
+    const r = await post<{ revoked: number }>(`${base(playerId)}/sessions/revoke`, { reason });
+    setEnded(r.revoked);
+    list.reload();
+  }
   return (
     <section aria-label="Sessions and devices">
+      {can('players.sessions.manage') && (
+        <div class="pp-actions">
+          <button type="button" class="danger" onClick={() => setDialog(true)}>
+            Log out everywhere
+          </button>
+        </div>
+      )}
+      {ended !== null && (
+        <p class="pp-muted" role="status" data-testid="sessions-revoked-note">
+          {ended === 1 ? '1 session ended.' : `${ended} sessions ended.`}
+        </p>
+      )}
+      {dialog && (
+        <ReasonDialog
+          title="Log out everywhere"
+          confirm="Log out"
+          onConfirm={revokeAll}
+          onClose={() => setDialog(false)}
+        >
+          <p>
+            Every session of the player ends now, on every device: their refresh tokens stop working and they must
+            log in again. The reason is written to the audit log.
+          </p>
+        </ReasonDialog>
+      )}
       <ErrorBox error={list.error} />
       <table class="table pp-table" data-testid="sessions-table">
         <thead>
