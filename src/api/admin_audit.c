@@ -58,6 +58,7 @@
 #include "api/admin.h"
 #include "api/export_stream.h"
 #include "core/log.h"
+#include "core/ticker.h"
 #include "core/time.h"
 
 #define PAGE_DEFAULT 50
@@ -324,34 +325,23 @@ void pb_api_admin_audit_export(pb_http_request *req, void *app)
 /* ---- the checkpointer ---- */
 
 struct pb_api_checkpointer {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    pb_ticker *ticker;
     pb_store_conn *conn;
     const pb_audit_key *key;
 };
 
-/* Waits up to ms for a stop; true when asked to stop. */
-static bool wait_stop(pb_api_checkpointer *cp, int ms)
+static bool checkpointer_pass(void *arg, int64_t retry_ms) /* failures are logged inside */
 {
-    struct timespec ts;
-    pb_time_deadline(CLOCK_MONOTONIC, ms, &ts);
-    pthread_mutex_lock(&cp->mu);
-    while (!cp->stop && pthread_cond_timedwait(&cp->cv, &cp->mu, &ts) != ETIMEDOUT)
-        ;
-    bool stop = cp->stop;
-    pthread_mutex_unlock(&cp->mu);
-    return stop;
+    (void)retry_ms;
+    pb_api_checkpointer *cp = arg;
+    pb_audit_checkpoint_if_due(cp->conn, cp->key, pb_time_now_us(), NULL, NULL);
+    return true;
 }
 
-static void *checkpointer_main(void *arg)
+static void checkpointer_leave(void *arg)
 {
     pb_api_checkpointer *cp = arg;
-    while (!wait_stop(cp, PB_ADMIN_CHECKPOINT_PERIOD_MS)) /* failures are logged inside */
-        pb_audit_checkpoint_if_due(cp->conn, cp->key, pb_time_now_us(), NULL, NULL);
     pb_audit_checkpoint(cp->conn, cp->key, pb_time_now_us(), NULL, NULL); /* sign the rest */
-    return NULL;
 }
 
 /* ---- GET /v1/admin/audit/verify (backoffice-people): the chain's status for the UI
@@ -539,16 +529,13 @@ int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, ch
         free(cp);
         return -1;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&cp->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&cp->mu, NULL);
-    if (pthread_create(&cp->thread, NULL, checkpointer_main, cp) != 0) {
+    pb_ticker_spec spec = {.clock = CLOCK_MONOTONIC,
+                           .interval_ms = PB_ADMIN_CHECKPOINT_PERIOD_MS,
+                           .pass = checkpointer_pass,
+                           .leave = checkpointer_leave,
+                           .arg = cp};
+    if (!(cp->ticker = pb_ticker_start(&spec))) {
         snprintf(err, errcap, "cannot start the audit checkpointer thread");
-        pthread_cond_destroy(&cp->cv);
-        pthread_mutex_destroy(&cp->mu);
         pb_store_disconnect(cp->conn);
         free(cp);
         return -1;
@@ -561,13 +548,7 @@ void pb_api_admin_close(pb_api_app *app)
 {
     pb_api_checkpointer *cp = app->checkpointer;
     if (cp) {
-        pthread_mutex_lock(&cp->mu);
-        cp->stop = true;
-        pthread_cond_signal(&cp->cv);
-        pthread_mutex_unlock(&cp->mu);
-        pthread_join(cp->thread, NULL);
-        pthread_cond_destroy(&cp->cv);
-        pthread_mutex_destroy(&cp->mu);
+        pb_ticker_stop(cp->ticker); /* its last act: a checkpoint over the rest */
         pb_store_disconnect(cp->conn);
         free(cp);
         app->checkpointer = NULL;

@@ -31,6 +31,7 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "core/log.h"
+#include "core/ticker.h"
 #include "core/time.h"
 #include "ledger/ledger.h"
 
@@ -41,10 +42,8 @@ struct pb_api_backups {
     pb_store *store;
     char dir[1024];
     int every_s, keep;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t wake;
-    bool stop;
+    pb_ticker *ticker;
+    pthread_mutex_t mu; /* the counters below */
     /* what the copies' audit checkpoints must be signed with (none: not checked) */
     pb_audit_trust trust[PB_AUDIT_TRUST_MAX];
     size_t ntrust;
@@ -215,27 +214,14 @@ static bool run_once(pb_api_backups *b)
     return v.rc == 0;
 }
 
-static void *backups_main(void *arg)
+/* The pass: every every_s, the first after one wait. */
+static bool backups_pass(void *arg, int64_t retry_ms)
 {
+    (void)retry_ms;
     pb_api_backups *b = arg;
-    pthread_setname_np(pthread_self(), "pb-backup");
-    pthread_mutex_lock(&b->mu);
-    while (!b->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += b->every_s;
-        int rc = 0;
-        while (!b->stop && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&b->wake, &b->mu, &ts);
-        if (b->stop)
-            break;
-        pthread_mutex_unlock(&b->mu);
-        if (run_once(b))
-            prune(b);
-        pthread_mutex_lock(&b->mu);
-    }
-    pthread_mutex_unlock(&b->mu);
-    return NULL;
+    if (run_once(b))
+        prune(b);
+    return true;
 }
 
 pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every_s, int keep,
@@ -271,11 +257,14 @@ pb_api_backups *pb_api_backups_start(pb_store *store, const char *dir, int every
     for (size_t i = 0; trust && i < ntrust; i++)
         b->trust[b->ntrust++] = trust[i];
     pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->wake, NULL);
-    if (pthread_create(&b->thread, NULL, backups_main, b) != 0) {
+    pb_ticker_spec spec = {.name = "pb-backup",
+                           .clock = CLOCK_REALTIME,
+                           .interval_ms = (int64_t)every_s * 1000,
+                           .pass = backups_pass,
+                           .arg = b};
+    if (!(b->ticker = pb_ticker_start(&spec))) {
         snprintf(err, errcap, "backups: cannot start a thread");
         pthread_mutex_destroy(&b->mu);
-        pthread_cond_destroy(&b->wake);
         free(b);
         return NULL;
     }
@@ -288,13 +277,8 @@ void pb_api_backups_stop(pb_api_backups *b)
 {
     if (!b)
         return;
-    pthread_mutex_lock(&b->mu);
-    b->stop = true;
-    pthread_cond_signal(&b->wake);
-    pthread_mutex_unlock(&b->mu);
-    pthread_join(b->thread, NULL); /* a backup under way finishes first */
+    pb_ticker_stop(b->ticker); /* a backup under way finishes first */
     pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->wake);
     free(b);
 }
 

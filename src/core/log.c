@@ -21,6 +21,7 @@
  * stop) and exit() write the rest.
  */
 #include "core/log.h"
+#include "core/ticker.h"
 
 #include "core/time.h"
 
@@ -47,16 +48,12 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    atomic_bool on; /* lines below warn are buffered */
-    bool stop;      /* the flusher is asked to end */
-    bool thread;    /* the flusher runs */
-    bool at_exit;   /* the exit hook is registered */
-    unsigned flush_ms;
+    atomic_bool on;     /* lines below warn are buffered */
+    pb_ticker *flusher; /* runs while buffering is on */
+    bool at_exit;       /* the exit hook is registered */
     size_t len;
-    pthread_t th;
     char buf[SINK_CAP];
-} sink = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} sink = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* Writes p[0..n) to fd 2 whole (a short write is continued; a failure drops
  * the rest: there is nowhere to report it). */
@@ -111,22 +108,13 @@ void pb_log_flush(void)
     pthread_mutex_unlock(&sink.mu);
 }
 
-static void *flusher_main(void *arg)
+/* The flusher's pass, every flush_ms. */
+static bool flusher_pass(void *arg, int64_t retry_ms)
 {
     (void)arg;
-    pthread_mutex_lock(&sink.mu);
-    while (!sink.stop) {
-        struct timespec at;
-        clock_gettime(CLOCK_MONOTONIC, &at);
-        uint64_t ns = (uint64_t)at.tv_nsec + (uint64_t)sink.flush_ms * 1000000u;
-        at.tv_sec += (time_t)(ns / 1000000000u);
-        at.tv_nsec = (long)(ns % 1000000000u);
-        while (!sink.stop && pthread_cond_timedwait(&sink.cv, &sink.mu, &at) != ETIMEDOUT)
-            ;
-        drain_locked();
-    }
-    pthread_mutex_unlock(&sink.mu);
-    return NULL;
+    (void)retry_ms;
+    pb_log_flush();
+    return true;
 }
 
 static void flush_at_exit(void) { pb_log_flush(); }
@@ -136,23 +124,15 @@ int pb_log_buffer_start(unsigned flush_ms)
     if (flush_ms == 0 || flush_ms > PB_LOG_FLUSH_MS_MAX)
         return flush_ms == 0 ? 0 : -1;
     pthread_mutex_lock(&sink.mu);
-    if (sink.thread) {
+    if (sink.flusher) {
         pthread_mutex_unlock(&sink.mu);
         return -1;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_destroy(&sink.cv);
-    pthread_cond_init(&sink.cv, &ca);
-    pthread_condattr_destroy(&ca);
-    sink.flush_ms = flush_ms;
-    sink.stop = false;
-    if (pthread_create(&sink.th, NULL, flusher_main, NULL) != 0) {
+    pb_ticker_spec spec = {.clock = CLOCK_MONOTONIC, .interval_ms = flush_ms, .pass = flusher_pass};
+    if (!(sink.flusher = pb_ticker_start(&spec))) {
         pthread_mutex_unlock(&sink.mu);
         return -1;
     }
-    sink.thread = true;
     if (!sink.at_exit)
         sink.at_exit = atexit(flush_at_exit) == 0;
     fflush(stderr);
@@ -164,18 +144,17 @@ int pb_log_buffer_start(unsigned flush_ms)
 void pb_log_buffer_stop(void)
 {
     pthread_mutex_lock(&sink.mu);
-    if (!sink.thread) {
+    pb_ticker *flusher = sink.flusher;
+    if (!flusher) {
         pthread_mutex_unlock(&sink.mu);
         return;
     }
     atomic_store_explicit(&sink.on, false, memory_order_release);
-    sink.stop = true;
-    pthread_cond_signal(&sink.cv);
     pthread_mutex_unlock(&sink.mu);
-    pthread_join(sink.th, NULL);
+    pb_ticker_stop(flusher); /* not under sink.mu: a pass under way takes it */
     pthread_mutex_lock(&sink.mu);
     drain_locked();
-    sink.thread = false;
+    sink.flusher = NULL;
     pthread_mutex_unlock(&sink.mu);
 }
 

@@ -24,11 +24,11 @@
  * expiry index (0023).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/ticker.h"
 #include "core/time.h"
 #include "identity/identity_internal.h"
 
@@ -62,50 +62,43 @@ pb_err pb_identity_prune(pb_store_conn *c, int64_t now, int64_t history_us, size
 struct pb_identity_pruner {
     pb_store *store;
     int64_t history_us;
-    int interval_ms;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    pb_store_conn *conn; /* the thread's own */
+    pb_ticker *ticker;
 };
 
-/* Waits up to ms (CLOCK_MONOTONIC) for a stop; true when asked to stop. */
-static bool wait_stop(pb_identity_pruner *p, int ms)
-{
-    struct timespec ts;
-    pb_time_deadline(CLOCK_MONOTONIC, ms, &ts);
-    pthread_mutex_lock(&p->mu);
-    while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) != ETIMEDOUT)
-        ;
-    bool stop = p->stop;
-    pthread_mutex_unlock(&p->mu);
-    return stop;
-}
-
-static void *pruner_main(void *arg)
+static bool pruner_enter(void *arg)
 {
     pb_identity_pruner *p = arg;
-    pthread_setname_np(pthread_self(), "pb-auth-prune");
     char err[256];
-    pb_store_conn *c = pb_store_connect(p->store, err, sizeof err);
-    if (!c) {
+    if (!(p->conn = pb_store_connect(p->store, err, sizeof err))) {
         pb_log(PB_LOG_ERROR, "identity.prune", "no connection: %s", err);
-        return NULL;
+        return false;
     }
-    do { /* a pass at start, then one per interval */
-        size_t r = 0, s = 0;
-        pb_err e = pb_identity_prune(c, pb_time_now_us(), p->history_us, &r, &s);
-        if (e != PB_OK)
-            pb_log(PB_LOG_WARN, "identity.prune", "pruning the login tables failed (%s): %s",
-                   pb_err_code(e), pb_store_errmsg(c));
-        else if (r || s)
-            pb_log(PB_LOG_INFO, "identity.pruned",
-                   "deleted %zu expired refresh token(s) and %zu session(s) older than the "
-                   "history kept",
-                   r, s);
-    } while (!wait_stop(p, p->interval_ms));
-    pb_store_disconnect(c);
-    return NULL;
+    return true;
+}
+
+static bool pruner_pass(void *arg, int64_t retry_ms)
+{
+    (void)retry_ms;
+    pb_identity_pruner *p = arg;
+    size_t r = 0, s = 0;
+    pb_err e = pb_identity_prune(p->conn, pb_time_now_us(), p->history_us, &r, &s);
+    if (e != PB_OK)
+        pb_log(PB_LOG_WARN, "identity.prune", "pruning the login tables failed (%s): %s",
+               pb_err_code(e), pb_store_errmsg(p->conn));
+    else if (r || s)
+        pb_log(PB_LOG_INFO, "identity.pruned",
+               "deleted %zu expired refresh token(s) and %zu session(s) older than the "
+               "history kept",
+               r, s);
+    return true;
+}
+
+static void pruner_leave(void *arg)
+{
+    pb_identity_pruner *p = arg;
+    pb_store_disconnect(p->conn);
+    p->conn = NULL;
 }
 
 pb_identity_pruner *pb_identity_pruner_start(pb_store *store, int64_t history_us, int interval_ms,
@@ -118,17 +111,19 @@ pb_identity_pruner *pb_identity_pruner_start(pb_store *store, int64_t history_us
     }
     p->store = store;
     p->history_us = history_us;
-    p->interval_ms = interval_ms > 0 ? interval_ms : PB_IDENTITY_PRUNE_INTERVAL_MS;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&p->thread, NULL, pruner_main, p) != 0) {
+    /* a pass at start, then one per interval */
+    pb_ticker_spec spec = {
+        .name = "pb-auth-prune",
+        .clock = CLOCK_MONOTONIC,
+        .interval_ms = interval_ms > 0 ? interval_ms : PB_IDENTITY_PRUNE_INTERVAL_MS,
+        .pass_at_start = true,
+        .enter = pruner_enter,
+        .pass = pruner_pass,
+        .leave = pruner_leave,
+        .arg = p,
+    };
+    if (!(p->ticker = pb_ticker_start(&spec))) {
         snprintf(err, errcap, "cannot start the login tables' pruner: %s", strerror(errno));
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
         free(p);
         return NULL;
     }
@@ -139,12 +134,6 @@ void pb_identity_pruner_stop(pb_identity_pruner *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_mutex_unlock(&p->mu);
-    pthread_cond_signal(&p->cv);
-    pthread_join(p->thread, NULL); /* a pass under way finishes its chunk */
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
+    pb_ticker_stop(p->ticker); /* a pass under way finishes its chunk */
     free(p);
 }
