@@ -48,7 +48,7 @@ json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);
 json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
 
 static const char *const STATUSES[] = {"pending_approval", "approved", "processing", "paid",
-                                       "failed",           "rejected", "cancelled"};
+                                       "failed",           "rejected", "cancelled",  "returned"};
 
 #define EMAILS_CACHED 16
 
@@ -252,8 +252,8 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
     const char *status = NULL, *brands = NULL, *player = NULL;
     char buf[PB_SCOPE_MAX_BRANDS * 24];
     if (!status_filter(req, STATUSES, sizeof STATUSES / sizeof STATUSES[0],
-                       "pending_approval, approved, processing, paid, failed, rejected or "
-                       "cancelled",
+                       "pending_approval, approved, processing, paid, failed, rejected, "
+                       "cancelled or returned",
                        &status) ||
         !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
         return;

@@ -611,7 +611,8 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
             return PB_OK;
         }
         e = deposit_event(tx, x, &p, &a);
-    } else if (x->ev->type == PB_PSP_PAYOUT_PAID || x->ev->type == PB_PSP_PAYOUT_FAILED) {
+    } else if (x->ev->type == PB_PSP_PAYOUT_PAID || x->ev->type == PB_PSP_PAYOUT_FAILED ||
+               x->ev->type == PB_PSP_PAYOUT_RETURNED) {
         pb_store_withdrawal w;
         rc = pb_store_withdrawal_by_reference(c, x->psp, x->ev->reference, &w);
         if (rc == PB_STORE_NOT_FOUND) {

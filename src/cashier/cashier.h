@@ -27,6 +27,13 @@
  *    (payout.failed after "paid": the player has not got the money; payout.paid
  *    after "failed": paid twice) moves nothing either and is audited
  *    ("withdrawal.payout_conflict") and logged for an operator;
+ *  - payout.returned (the PSP's notice that a paid payout came back, e.g. the
+ *    payee's bank returned it) for a "paid" withdrawal of its amount and
+ *    currency credits the amount back to the player's cash (a transfer from the
+ *    PSP clearing account the hold was posted to, key "<id>:return"),
+ *    "returned" (final), audited ("withdrawal.returned"); for any other state it
+ *    moves nothing ("ignored"; audited as a payout_conflict unless "returned"
+ *    already), for another amount or currency it is a "mismatch";
  *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or
  *    WITHDRAWAL_NOT_FOUND) and is NOT recorded, so the PSP's retry after the
  *    payment exists works.
