@@ -24,6 +24,7 @@ Usage: test_cashier.py PATH/TO/pitboss
 import hashlib
 import hmac
 import json
+from datetime import datetime, timedelta
 import os
 import sqlite3
 import sys
@@ -385,12 +386,36 @@ class Run:
         assert g["status"] == "expired", g
         page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"), 200)
         assert [i["status"] for i in page["items"]] == ["expired"], page
+        # expires_at: created_at + the brand's expiry (24 h), in every answer
+        made = datetime.fromisoformat(g["created_at"].replace("Z", "+00:00"))
+        ends = datetime.fromisoformat(g["expires_at"].replace("Z", "+00:00"))
+        assert ends - made == timedelta(hours=24), g
+        assert page["items"][0]["expires_at"] == g["expires_at"], page
+        # the status filter as the answers show it: expired, and pending = not expired yet
+        fresh = self.deposit("eve", "13.00")
+        assert fresh["status"] == "pending" and fresh["expires_at"] > g["expires_at"], fresh
+        q = f"/v1/admin/payments?player={self.ids['eve']}&status="
+        page = expect(self.fin1.call("GET", q + "expired"), 200)
+        assert [(i["id"], i["status"]) for i in page["items"]] == [(d["id"], "expired")], page
+        assert page["next_cursor"] is None, page
+        page = expect(self.fin1.call("GET", q + "pending"), 200)
+        assert [(i["id"], i["status"]) for i in page["items"]] == [(fresh["id"], "pending")], page
+        page = expect(self.fin1.call("GET", "/v1/admin/payments?status=expired"), 200)
+        assert d["id"] in [i["id"] for i in page["items"]], page
+        assert all(i["status"] == "expired" for i in page["items"]), page
+        page = expect(self.fin1.call("GET", "/v1/admin/payments?status=pending&limit=200"), 200)
+        assert d["id"] not in [i["id"] for i in page["items"]], page
+        assert all(i["status"] == "pending" for i in page["items"]), page
+        # one page at a time: the cursor goes on past the ones of the other kind
+        page = expect(self.fin1.call("GET", q + "expired&limit=1"), 200)
+        assert [i["id"] for i in page["items"]] == [d["id"]], page
         r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "12.00"))
         assert r["outcome"] == "applied", r
         assert self.wallet("eve")["cash"] == "12.00"
         g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
                                     token=self.tokens["eve"]), 200)
-        assert g["status"] == "completed", g
+        assert g["status"] == "completed" and g["expires_at"] is None, g
+        expect(self.fin1.call("GET", "/v1/admin/payments?status=expiring"), 422, "FIELD_INVALID")
         why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
                             "AND target_id=?", d["id"])
         assert len(why) == 1 and why[0][0].startswith("late completion"), why
