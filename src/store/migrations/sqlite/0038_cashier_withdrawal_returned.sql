@@ -1,10 +1,10 @@
--- 0035 cashier withdrawal returned: a payout the PSP paid and later reports
+-- 0038 cashier withdrawal returned: a payout the PSP paid and later reports
 -- returned (the bank sent the money back: "payout.returned") ends in a new final
 -- state 'returned', the amount credited back to the player's cash by a transfer
 -- PSP clearing → player cash. SQLite cannot change a CHECK in place, so the table
 -- is rebuilt as 0029 did for game_round: columns, rows, keys and indexes
 -- unchanged, the status CHECK with 'returned' added.
-CREATE TABLE withdrawal_0035 (
+CREATE TABLE withdrawal_0038 (
     seq                INTEGER PRIMARY KEY,
     id                 TEXT    NOT NULL UNIQUE,  -- public UUIDv7
     brand_id           INTEGER NOT NULL,
@@ -26,7 +26,7 @@ CREATE TABLE withdrawal_0035 (
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL
 );
-INSERT INTO withdrawal_0035 (seq, id, brand_id, brand, player, currency, amount,
+INSERT INTO withdrawal_0038 (seq, id, brand_id, brand, player, currency, amount,
                              idempotency_key, hold_id, approvals_required, requested_by,
                              checks, status, psp, psp_reference, reason, created_at,
                              updated_at)
@@ -35,7 +35,7 @@ INSERT INTO withdrawal_0035 (seq, id, brand_id, brand, player, currency, amount,
            created_at, updated_at
       FROM withdrawal;
 DROP TABLE withdrawal;
-ALTER TABLE withdrawal_0035 RENAME TO withdrawal;
+ALTER TABLE withdrawal_0038 RENAME TO withdrawal;
 CREATE UNIQUE INDEX withdrawal_player_key ON withdrawal (player, idempotency_key);
 CREATE INDEX withdrawal_brand_status ON withdrawal (brand_id, status);
 CREATE INDEX withdrawal_player ON withdrawal (player);
