@@ -45,10 +45,10 @@
 #define PAGE_MAX 200
 
 json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);
-json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
+json_t *pb_api_payment_json(const pb_store_payment *p, const char *url, int64_t expires_at);
 
 static const char *const STATUSES[] = {"pending_approval", "approved", "processing", "paid",
-                                       "failed",           "rejected", "cancelled"};
+                                       "failed",           "rejected", "cancelled",  "returned"};
 
 #define EMAILS_CACHED 16
 
@@ -252,8 +252,8 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
     const char *status = NULL, *brands = NULL, *player = NULL;
     char buf[PB_SCOPE_MAX_BRANDS * 24];
     if (!status_filter(req, STATUSES, sizeof STATUSES / sizeof STATUSES[0],
-                       "pending_approval, approved, processing, paid, failed, rejected or "
-                       "cancelled",
+                       "pending_approval, approved, processing, paid, failed, rejected, "
+                       "cancelled or returned",
                        &status) ||
         !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
         return;
@@ -510,11 +510,12 @@ void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app)
 
 /* ---- deposits (payments) ---- */
 
-static const char *const PAYMENT_STATUSES[] = {"pending", "completed", "failed"};
+/* "expired" is computed on read (cashier.h pb_cashier_deposit_list): stored "pending" */
+static const char *const PAYMENT_STATUSES[] = {"pending", "completed", "failed", "expired"};
 
-static json_t *payment_staff_json(const pb_store_payment *pay)
+static json_t *payment_staff_json(const pb_store_payment *pay, int64_t expires_at)
 {
-    json_t *o = pb_api_payment_json(pay, NULL);
+    json_t *o = pb_api_payment_json(pay, NULL, expires_at);
     char tid[PB_ID_STR_LEN + 1];
     if (pay->has_transfer)
         pb_id_to_string(&pay->transfer_id, tid);
@@ -542,23 +543,25 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
     int64_t limit = PAGE_DEFAULT, cursor = 0;
     const char *status = NULL, *brands = NULL, *player = NULL;
     char buf[PB_SCOPE_MAX_BRANDS * 24];
-    if (!status_filter(req, PAYMENT_STATUSES, 3, "pending, completed or failed", &status) ||
+    if (!status_filter(req, PAYMENT_STATUSES, sizeof PAYMENT_STATUSES / sizeof PAYMENT_STATUSES[0],
+                       "pending, completed, failed or expired", &status) ||
         !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
         return;
     pb_store_payment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
+    int64_t *expires = pb_http_alloc(req, (size_t)limit * sizeof *expires);
     size_t n = 0;
+    int64_t next = 0;
     pb_store_payment_query q = {.brand_ids_json = brands,
                                 .player = player,
                                 .status = status,
                                 .before_seq = cursor,
                                 .limit = (size_t)limit};
-    pb_err e = rows ? pb_cashier_payment_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
+    pb_err e = rows && expires
+                   ? pb_cashier_deposit_list(c, &q, pb_time_now_us(), rows, expires, &n, &next)
+                   : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
-    int64_t now = pb_time_now_us();
     for (size_t i = 0; items && i < n; i++)
-        pb_cashier_deposit_view(c, &rows[i], now);
-    for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, payment_staff_json(&rows[i])) != 0) {
+        if (json_array_append_new(items, payment_staff_json(&rows[i], expires[i])) != 0) {
             json_decref(items);
             items = NULL;
         }
@@ -568,7 +571,7 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
     }
     pb_http_reply_json(req, 200,
                        json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].seq : 0)));
+                                 pb_admin_cursor_json(next)));
 }
 
 void pb_api_admin_payment_get(pb_http_request *req, void *app)
@@ -582,9 +585,8 @@ void pb_api_admin_payment_get(pb_http_request *req, void *app)
     pb_err e = !c   ? PB_ERR_STORE_UNAVAILABLE
                : !p ? PB_ERR_UNAUTHENTICATED
                     : pb_cashier_payment_get(c, &p->scope, pb_http_param(req, "id"), &pay);
-    if (e == PB_OK)
-        pb_cashier_deposit_view(c, &pay, pb_time_now_us());
-    json_t *o = e == PB_OK ? payment_staff_json(&pay) : NULL;
+    int64_t expires_at = e == PB_OK ? pb_cashier_deposit_view(c, &pay, pb_time_now_us()) : 0;
+    json_t *o = e == PB_OK ? payment_staff_json(&pay, expires_at) : NULL;
     if (!o) {
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;

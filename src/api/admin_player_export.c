@@ -57,6 +57,7 @@
 
 #include "api/admin.h"
 #include "api/export_stream.h"
+#include "cashier/cashier.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "games/play.h"
@@ -66,8 +67,9 @@
 #define REASON_MAX 200
 #define FORMAT "pitboss.player_export.v1"
 
-json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w);            /* cashier_player.c */
-json_t *pb_api_payment_json(const pb_store_payment *p, const char *url); /* cashier_player.c */
+json_t *pb_api_withdrawal_json(const pb_store_withdrawal *w); /* cashier_player.c */
+json_t *pb_api_payment_json(const pb_store_payment *p, const char *url,
+                            int64_t expires_at); /* cashier_player.c */
 
 /* One export being streamed. */
 typedef struct player_export {
@@ -220,10 +222,13 @@ static pb_store_rc deposits_read(const player_export *x, const void *last, void 
     return pb_store_payment_list(x->conn, &q, rows, n);
 }
 
+/* As the API shows it at the export's time: an intent pending past its brand's
+ * deposit_expiry_minutes reads "expired", with its expires_at. */
 static json_t *deposits_json(const player_export *x, const void *row)
 {
-    (void)x;
-    return pb_api_payment_json(row, NULL);
+    pb_store_payment p = *(const pb_store_payment *)row;
+    int64_t expires_at = pb_cashier_deposit_view(x->conn, &p, x->now);
+    return pb_api_payment_json(&p, NULL, expires_at);
 }
 
 static pb_store_rc withdrawals_read(const player_export *x, const void *last, void *rows, size_t *n)

@@ -190,6 +190,7 @@ void pb_api_player_withdrawal_cancel(pb_http_request *req, void *app);
 void pb_api_cashier_webhook(pb_http_request *req, void *app);
 void pb_api_sandbox_psp_complete(pb_http_request *req, void *app);
 void pb_api_sandbox_psp_fail(pb_http_request *req, void *app);
+void pb_api_sandbox_psp_payout_return(pb_http_request *req, void *app);
 void pb_api_admin_withdrawals_list(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_get(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app);

@@ -34,14 +34,18 @@ json_t *pb_api_money_json(int64_t minor, const char *currency)
     return !cur || pb_money_format(minor, cur, s, sizeof s) < 0 ? NULL : json_string(s);
 }
 
-json_t *pb_api_payment_json(const pb_store_payment *p, const char *url);
-json_t *pb_api_payment_json(const pb_store_payment *p, const char *url)
+/* A deposit as its player sees it (admin_cashier.c adds the staff's fields);
+ * expires_at: when the intent expires, from pb_cashier_deposit_view (0 once
+ * settled: null). */
+json_t *pb_api_payment_json(const pb_store_payment *p, const char *url, int64_t expires_at);
+json_t *pb_api_payment_json(const pb_store_payment *p, const char *url, int64_t expires_at)
 {
-    return json_pack("{s:s,s:s,s:o*,s:s,s:s,s:s,s:s*,s:o,s:o}", "id", p->id, "status", p->status,
-                     "amount", pb_api_money_json(p->amount, p->currency), "currency", p->currency,
-                     "psp", p->psp, "psp_reference", p->psp_reference, "redirect_url",
+    return json_pack("{s:s,s:s,s:o*,s:s,s:s,s:s,s:s*,s:o,s:o,s:o}", "id", p->id, "status",
+                     p->status, "amount", pb_api_money_json(p->amount, p->currency), "currency",
+                     p->currency, "psp", p->psp, "psp_reference", p->psp_reference, "redirect_url",
                      url && *url ? url : NULL, "created_at", pb_admin_time_json(p->created_at),
-                     "updated_at", pb_admin_time_json(p->updated_at));
+                     "updated_at", pb_admin_time_json(p->updated_at), "expires_at",
+                     expires_at ? pb_admin_time_json(expires_at) : json_null());
 }
 
 /* A withdrawal as its player sees it (admin_cashier.c adds the staff's fields). */
@@ -174,7 +178,11 @@ void pb_api_player_deposit_create(pb_http_request *req, void *app)
         pb_http_reply_error(req, e, field_of(e));
         return;
     }
-    pb_http_reply_json(req, replayed ? 200 : 201, pb_api_payment_json(&pay, url));
+    /* a replay of an intent that has expired since reads "expired", without its link */
+    int64_t expires_at = pb_cashier_deposit_view(c, &pay, pb_time_now_us());
+    if (strcmp(pay.status, "expired") == 0)
+        url[0] = 0;
+    pb_http_reply_json(req, replayed ? 200 : 201, pb_api_payment_json(&pay, url, expires_at));
 }
 
 void pb_api_player_deposit_get(pb_http_request *req, void *app)
@@ -191,10 +199,11 @@ void pb_api_player_deposit_get(pb_http_request *req, void *app)
         pb_http_reply_error(req, e, NULL);
         return;
     }
-    pb_cashier_deposit_view(c, &pay, pb_time_now_us()); /* "expired": no checkout link */
+    /* "expired": no checkout link */
+    int64_t expires_at = pb_cashier_deposit_view(c, &pay, pb_time_now_us());
     char url[PB_CASHIER_URL_MAX];
     pb_cashier_checkout_url(a->cashier, &pay, url);
-    pb_http_reply_json(req, 200, pb_api_payment_json(&pay, url));
+    pb_http_reply_json(req, 200, pb_api_payment_json(&pay, url, expires_at));
 }
 
 void pb_api_player_withdrawal_create(pb_http_request *req, void *app)

@@ -5,6 +5,7 @@
  *   POST /v1/cashier/webhooks/{psp}                  a PSP's signed event
  *   POST /v1/sandbox-psp/payments/{ref}/complete     the sandbox PSP: the payer paid
  *   POST /v1/sandbox-psp/payments/{ref}/fail         the sandbox PSP: the payment failed
+ *   POST /v1/sandbox-psp/payouts/{ref}/return        the sandbox PSP: a paid payout came back
  *
  * The sandbox endpoints (off unless PITBOSS_SANDBOX_PSP=1; 404 PSP_NOT_FOUND
  * then) build the sandbox PSP's signed event and deliver it in-process through
@@ -81,6 +82,31 @@ static void sandbox_event(pb_http_request *req, pb_api_app *a, bool succeeded)
 void pb_api_sandbox_psp_complete(pb_http_request *req, void *app) { sandbox_event(req, app, true); }
 
 void pb_api_sandbox_psp_fail(pb_http_request *req, void *app) { sandbox_event(req, app, false); }
+
+void pb_api_sandbox_psp_payout_return(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    if (!pb_admin_parse_empty(req))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_psp *psp = pb_cashier_psp(a->cashier, "sandbox");
+    const char *ref = pb_http_param(req, "ref");
+    if (!psp) {
+        pb_http_reply_error(req, PB_ERR_PSP_NOT_FOUND, NULL);
+        return;
+    }
+    if (!ref || !*ref || strlen(ref) > PB_STORE_CASHIER_REF_MAX) {
+        pb_http_reply_error(req, PB_ERR_WITHDRAWAL_NOT_FOUND, NULL);
+        return;
+    }
+    pb_cashier_webhook_result r;
+    pb_err e = pb_psp_sandbox_payout_returned(psp, c, ref, &r);
+    reply(req, e, &r);
+}
 
 /* ---- the cashier in serve ---- */
 

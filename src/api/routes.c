@@ -63,6 +63,8 @@ const pb_route pb_api_routes[] = {
      "sandbox_psp.complete"},
     {"POST", "/v1/sandbox-psp/payments/{ref}/fail", NULL, pb_api_sandbox_psp_fail,
      "sandbox_psp.fail"},
+    {"POST", "/v1/sandbox-psp/payouts/{ref}/return", NULL, pb_api_sandbox_psp_payout_return,
+     "sandbox_psp.payout_return"},
     {"GET", "/v1/admin/withdrawals", "finance.read", pb_api_admin_withdrawals_list,
      "admin.withdrawals.list"},
     {"GET", "/v1/admin/withdrawals/{id}", "finance.read", pb_api_admin_withdrawal_get,

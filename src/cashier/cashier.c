@@ -408,10 +408,102 @@ static int64_t deposit_expires_at(pb_store_conn *c, const pb_store_payment *p)
     return p->created_at + min * 60 * 1000000;
 }
 
-void pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now)
+int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now)
 {
-    if (strcmp(p->status, "pending") == 0 && now >= deposit_expires_at(c, p))
+    if (strcmp(p->status, "pending") != 0)
+        return 0;
+    int64_t at = deposit_expires_at(c, p);
+    if (now >= at)
         snprintf(p->status, sizeof p->status, "expired");
+    return at;
+}
+
+/* The brands' deposit_expiry_minutes met by one list call, each read once. */
+typedef struct expiry_cache {
+    size_t n;
+    struct {
+        int64_t brand_id, minutes;
+    } e[16];
+} expiry_cache;
+
+static int64_t cached_expires_at(pb_store_conn *c, expiry_cache *k, const pb_store_payment *p)
+{
+    size_t i = 0;
+    while (i < k->n && k->e[i].brand_id != p->brand_id)
+        i++;
+    int64_t min;
+    if (i < k->n) {
+        min = k->e[i].minutes;
+    } else {
+        min = pb_cashier_brand_setting(c, p->brand_id, "deposit_expiry_minutes",
+                                       PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
+        if (k->n < sizeof k->e / sizeof k->e[0]) {
+            k->e[k->n].brand_id = p->brand_id;
+            k->e[k->n++].minutes = min;
+        }
+    }
+    return p->created_at + min * 60 * 1000000;
+}
+
+pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now,
+                               pb_store_payment *out, int64_t *expires_at, size_t *n, int64_t *next)
+{
+    *n = 0;
+    *next = 0;
+    expiry_cache cache = {0};
+    bool want_expired = q->status && strcmp(q->status, "expired") == 0;
+    if (!want_expired && !(q->status && strcmp(q->status, "pending") == 0)) {
+        pb_err e = store_read(pb_store_payment_list(c, q, out, n), PB_ERR_STORE_UNAVAILABLE);
+        for (size_t i = 0; e == PB_OK && i < *n; i++) {
+            bool pending = strcmp(out[i].status, "pending") == 0;
+            expires_at[i] = pending ? cached_expires_at(c, &cache, &out[i]) : 0;
+            if (pending && now >= expires_at[i])
+                snprintf(out[i].status, sizeof out[i].status, "expired");
+        }
+        if (e == PB_OK && *n == q->limit && *n > 0)
+            *next = out[*n - 1].seq;
+        return e;
+    }
+    /* both are stored "pending": read those (newest first, through the status index)
+     * and keep the ones on the asked side of their brand's expiry */
+    if (q->limit == 0)
+        return PB_OK;
+    pb_store_payment *buf = malloc(q->limit * sizeof *buf);
+    if (!buf)
+        return PB_ERR_INTERNAL;
+    pb_store_payment_query sq = *q;
+    sq.status = "pending";
+    int64_t cursor = q->before_seq;
+    size_t kept = 0, scanned = 0;
+    bool more = true;
+    while (kept < q->limit && more && scanned < PB_CASHIER_DEPOSIT_LIST_SCAN) {
+        sq.before_seq = cursor;
+        size_t got = 0;
+        pb_err e = store_read(pb_store_payment_list(c, &sq, buf, &got), PB_ERR_STORE_UNAVAILABLE);
+        if (e != PB_OK) {
+            free(buf);
+            *n = 0;
+            return e;
+        }
+        more = got == sq.limit;
+        for (size_t i = 0; i < got && kept < q->limit; i++) {
+            scanned++;
+            cursor = buf[i].seq;
+            int64_t at = cached_expires_at(c, &cache, &buf[i]);
+            if ((now >= at) != want_expired)
+                continue;
+            out[kept] = buf[i];
+            if (want_expired)
+                snprintf(out[kept].status, sizeof out[kept].status, "expired");
+            expires_at[kept++] = at;
+            if (kept == q->limit && i + 1 < got)
+                more = true; /* the rest of this batch is read again from the cursor */
+        }
+    }
+    free(buf);
+    *n = kept;
+    *next = more ? cursor : 0;
+    return PB_OK;
 }
 
 pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *id,
@@ -611,7 +703,8 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
             return PB_OK;
         }
         e = deposit_event(tx, x, &p, &a);
-    } else if (x->ev->type == PB_PSP_PAYOUT_PAID || x->ev->type == PB_PSP_PAYOUT_FAILED) {
+    } else if (x->ev->type == PB_PSP_PAYOUT_PAID || x->ev->type == PB_PSP_PAYOUT_FAILED ||
+               x->ev->type == PB_PSP_PAYOUT_RETURNED) {
         pb_store_withdrawal w;
         rc = pb_store_withdrawal_by_reference(c, x->psp, x->ev->reference, &w);
         if (rc == PB_STORE_NOT_FOUND) {

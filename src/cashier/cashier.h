@@ -27,6 +27,13 @@
  *    (payout.failed after "paid": the player has not got the money; payout.paid
  *    after "failed": paid twice) moves nothing either and is audited
  *    ("withdrawal.payout_conflict") and logged for an operator;
+ *  - payout.returned (the PSP's notice that a paid payout came back, e.g. the
+ *    payee's bank returned it) for a "paid" withdrawal of its amount and
+ *    currency credits the amount back to the player's cash (a transfer from the
+ *    PSP clearing account the hold was posted to, key "<id>:return"),
+ *    "returned" (final), audited ("withdrawal.returned"); for any other state it
+ *    moves nothing ("ignored"; audited as a payout_conflict unless "returned"
+ *    already), for another amount or currency it is a "mismatch";
  *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or
  *    WITHDRAWAL_NOT_FOUND) and is NOT recorded, so the PSP's retry after the
  *    payment exists works.
@@ -92,6 +99,7 @@
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
 #define PB_CASHIER_URL_MAX 256
 #define PB_CASHIER_MAX_APPROVALS 4
+#define PB_CASHIER_DEPOSIT_LIST_SCAN 2000 /* stored rows one expired/pending list call reads */
 
 typedef struct pb_cashier pb_cashier;
 
@@ -171,8 +179,21 @@ pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, con
  * longer than the brand's deposit_expiry_minutes (default
  * PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES, 24 h) reads "expired" (so no
  * checkout URL). The row stays "pending": a PSP success arriving later still
- * credits the player (the money was captured), audited as a late completion. */
-void pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now_us);
+ * credits the player (the money was captured), audited as a late completion.
+ * Returns when the intent expires (µs, its expires_at; pending or expired), 0
+ * once it is settled (completed or failed). */
+int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now_us);
+/* A page of deposits as pb_cashier_deposit_view shows them at now_us, each one's
+ * expiry in expires_at[i] (0 once settled), newest first (q->brand_ids_json from
+ * pb_cashier_scope_json). q->status "expired": the intents still "pending" in the
+ * store past their brand's deposit_expiry_minutes; "pending": only those not
+ * expired yet; any other (or none) as stored. *next: the cursor of the next page
+ * (0: none). For "expired" and "pending" at most PB_CASHIER_DEPOSIT_LIST_SCAN
+ * stored rows are read per call, so a page may come back short (even empty)
+ * with a next cursor: read on until next_cursor is null. */
+pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now_us,
+                               pb_store_payment *out, int64_t *expires_at, size_t *n,
+                               int64_t *next);
 /* The checkout URL of a pending payment ("" when its PSP is gone or it is settled). */
 void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
                              char url[PB_CASHIER_URL_MAX]);

@@ -453,9 +453,101 @@ static pb_err payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
     return pb_cashier_audit(tx, a, w->brand, action, "withdrawal", w->id, before, after, reason);
 }
 
+static json_t *event_json(const pb_psp_event *ev)
+{
+    return json_pack("{s:s,s:s,s:I,s:s}", "event_id", ev->event_id, "type", ev->type_name, "amount",
+                     (json_int_t)ev->amount, "currency", ev->currency);
+}
+
+/* payout.returned: the PSP paid the payout and the money came back to it later
+ * (the bank returned it, the account was closed). Only for a "paid" withdrawal
+ * of the event's amount and currency: the amount goes back to the player's cash
+ * by a transfer from the account the hold was posted to (the PSP clearing
+ * account, read from the post: the reverse of "<id>:post"), keyed "<id>:return"
+ * so it moves once whatever delivers it; "returned", final. Returned already: an
+ * agreeing late event, ignored. Any other state (not paid yet, or given back):
+ * nothing moves, audited for an operator; another amount or currency: mismatch,
+ * audited. */
+static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
+                              const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
+{
+    if (strcmp(w->status, "paid") != 0) {
+        *outcome = "ignored";
+        if (strcmp(w->status, "returned") == 0)
+            return PB_OK;
+        pb_log(PB_LOG_WARN, "cashier.payout",
+               "withdrawal=%s is %s but the PSP's event %s says %s: nothing credited, left for "
+               "an operator",
+               w->id, w->status, ev->event_id, ev->type_name);
+        return pb_cashier_audit(
+            tx, a, w->brand, "withdrawal.payout_conflict", "withdrawal", w->id,
+            cashier_withdrawal_json(w, (size_t)w->approvals_required), event_json(ev),
+            "the PSP says a payout was returned that is not paid here: nothing credited");
+    }
+    json_t *before = cashier_withdrawal_json(w, (size_t)w->approvals_required);
+    if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
+        *outcome = "mismatch";
+        return pb_cashier_audit(tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id,
+                                before, event_json(ev),
+                                "the PSP's return names another amount or currency: nothing "
+                                "credited");
+    }
+    /* the posted hold moved the amount player cash → PSP clearing: it goes back */
+    char key[PB_LEDGER_KEY_MAX + 1];
+    snprintf(key, sizeof key, "%s:post", w->id);
+    pb_ledger_record *post = malloc(sizeof *post);
+    pb_err e = post ? pb_ledger_transfer_by_key(pb_ledger_tx_conn(tx), PB_CASHIER_SCOPE_WITHDRAWAL,
+                                                key, post)
+                    : PB_ERR_INTERNAL;
+    if (e != PB_OK) { /* "paid" always has its post: a store failure */
+        pb_log(PB_LOG_ERROR, "cashier.payout", "withdrawal=%s: its post %s not read: %s", w->id,
+               key, pb_err_code(e));
+        free(post);
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    pb_transfer t = {0};
+    snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_WITHDRAWAL);
+    snprintf(t.key, sizeof t.key, "%s:return", w->id);
+    t.debit_account_id = post->credit_account_id;
+    t.credit_account_id = post->debit_account_id;
+    free(post);
+    t.amount = w->amount;
+    snprintf(t.currency, sizeof t.currency, "%s", w->currency);
+    t.code = PB_CODE_WITHDRAWAL;
+    snprintf(t.reference, sizeof t.reference, "%s", w->id);
+    if (a->trace_id)
+        snprintf(t.trace_id, sizeof t.trace_id, "%s", a->trace_id);
+    e = cashier_submit1(tx, &t, refusal);
+    if (e != PB_OK || *refusal != PB_OK) { /* a store failure, or the ledger refused */
+        json_decref(before);
+        return e;
+    }
+    snprintf(w->status, sizeof w->status, "returned");
+    w->updated_at = pb_ledger_tx_now(tx);
+    if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
+        cashier_withdrawal_emit(tx, "withdrawal.returned", w, a->trace_id) != PB_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    *outcome = "applied";
+    pb_log(PB_LOG_WARN, "cashier.payout",
+           "withdrawal=%s returned by the PSP (event %s): %lld %s back in the player's cash", w->id,
+           ev->event_id, (long long)w->amount, w->currency);
+    json_t *after = cashier_withdrawal_json(w, (size_t)w->approvals_required);
+    if (after)
+        json_object_set_new(after, "event_id", json_string(ev->event_id));
+    return pb_cashier_audit(tx, a, w->brand, "withdrawal.returned", "withdrawal", w->id, before,
+                            after,
+                            "the PSP returned the paid payout: the money is back in the player's "
+                            "cash");
+}
+
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
                                const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
 {
+    if (ev->type == PB_PSP_PAYOUT_RETURNED)
+        return payout_returned(tx, ev, w, a, outcome, refusal);
     bool paid = ev->type == PB_PSP_PAYOUT_PAID;
     if (strcmp(w->status, "processing") != 0) { /* settled already: recorded, nothing changes */
         *outcome = "ignored";

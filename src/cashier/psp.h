@@ -14,7 +14,8 @@
  * The sandbox PSP (psp_sandbox.c) lives in the process so the whole flow runs
  * locally with real signatures:
  *   - webhooks are JSON {"id":"evt_…","type":"deposit.succeeded" |
- *     "deposit.failed" | "payout.paid" | "payout.failed","created":<unix s>,
+ *     "deposit.failed" | "payout.paid" | "payout.failed" | "payout.returned",
+ *     "created":<unix s>,
  *     "data":{"reference":"…","amount":<minor units>,"currency":"EUR"}}, signed
  *       X-Sandbox-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
  *     (Stripe-style; several v1= may be given, one must match), t within 300 s
@@ -33,6 +34,11 @@
  *     over HTTP (retried with back-off while the server does not answer 2xx;
  *     the same event id each time) — payout.failed when the amount's minor
  *     units end in 13 (e.g. 10.13 EUR): the documented test knob;
+ *   - a paid payout that comes back (the payee's bank returned it): real PSPs
+ *     send a distinct notification after the success; the sandbox sends its
+ *     signed payout.returned when asked at POST
+ *     /v1/sandbox-psp/payouts/{ref}/return (pb_psp_sandbox_payout_returned,
+ *     in-process like the deposit endpoints);
  *   - payout status (payout_status): answered from the sandbox's own records
  *     of the payouts it took and closed, kept in keys_dir/sandbox-psp.payouts
  *     (appended and synced before it answers, read at start, so they outlive a
@@ -68,6 +74,7 @@ typedef enum {
     PB_PSP_DEPOSIT_FAILED,
     PB_PSP_PAYOUT_PAID,
     PB_PSP_PAYOUT_FAILED,
+    PB_PSP_PAYOUT_RETURNED, /* a paid payout came back to the PSP (the bank returned it) */
 } pb_psp_event_type;
 
 /* A verified webhook event, normalised. */
@@ -181,6 +188,13 @@ char *pb_psp_sandbox_event_body(const char *event_id, const char *type, const ch
  * unknown reference, else what the webhook answers. */
 pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *reference,
                                     bool succeeded, struct pb_cashier_webhook_result *out);
+/* Plays the PSP whose paid payout came back (the payee's bank returned it):
+ * builds the signed payout.returned event of the sandbox payout with this
+ * reference, for its withdrawal's amount and currency, and hands it to
+ * pb_cashier_webhook() (c: the caller's connection). WITHDRAWAL_NOT_FOUND for an
+ * unknown reference, else what the webhook answers. */
+pb_err pb_psp_sandbox_payout_returned(pb_psp *psp, pb_store_conn *c, const char *reference,
+                                      struct pb_cashier_webhook_result *out);
 /* How many payout confirmations wait in the sandbox's queue (tests, metrics). */
 size_t pb_psp_sandbox_pending(pb_psp *psp);
 

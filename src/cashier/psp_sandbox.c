@@ -224,7 +224,8 @@ static pb_err parse_event(const char *body, size_t len, pb_psp_event *out)
         } types[] = {{"deposit.succeeded", PB_PSP_DEPOSIT_SUCCEEDED},
                      {"deposit.failed", PB_PSP_DEPOSIT_FAILED},
                      {"payout.paid", PB_PSP_PAYOUT_PAID},
-                     {"payout.failed", PB_PSP_PAYOUT_FAILED}};
+                     {"payout.failed", PB_PSP_PAYOUT_FAILED},
+                     {"payout.returned", PB_PSP_PAYOUT_RETURNED}};
         out->type = PB_PSP_EVENT_UNKNOWN;
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
             if (strcmp(type, types[i].name) == 0)
@@ -309,6 +310,39 @@ pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *r
     char *body = pb_psp_sandbox_event_body(NULL, succeeded ? "deposit.succeeded" : "deposit.failed",
                                            p->psp_reference, p->amount, p->currency, now);
     free(p);
+    if (!body)
+        return PB_ERR_INTERNAL;
+    char sig[128];
+    pb_psp_sandbox_sign(sb->secret, body, strlen(body), now, sig, sizeof sig);
+    one_header h = {sig};
+    pb_err e = pb_cashier_webhook(psp->cashier, c, psp->code, body, strlen(body), own_header, &h,
+                                  out);
+    free(body);
+    return e;
+}
+
+/* Plays the PSP whose paid payout came back: builds the signed payout.returned
+ * event of the sandbox payout with this reference (for the withdrawal's amount and
+ * currency) and hands it to pb_cashier_webhook(), as a real PSP's notification
+ * would arrive at the webhook route. */
+pb_err pb_psp_sandbox_payout_returned(pb_psp *psp, pb_store_conn *c, const char *reference,
+                                      pb_cashier_webhook_result *out)
+{
+    sandbox *sb = psp->ctx;
+    memset(out, 0, sizeof *out);
+    pb_store_withdrawal *w = malloc(sizeof *w);
+    pb_store_rc rc = w && reference && strlen(reference) <= PB_STORE_CASHIER_REF_MAX
+                         ? pb_store_withdrawal_by_reference(c, psp->code, reference, w)
+                     : w ? PB_STORE_NOT_FOUND
+                         : PB_STORE_ERROR;
+    if (rc != PB_STORE_OK) {
+        free(w);
+        return rc == PB_STORE_NOT_FOUND ? PB_ERR_WITHDRAWAL_NOT_FOUND : PB_ERR_STORE_UNAVAILABLE;
+    }
+    int64_t now = pb_time_now_us() / 1000000;
+    char *body = pb_psp_sandbox_event_body(NULL, "payout.returned", w->psp_reference, w->amount,
+                                           w->currency, now);
+    free(w);
     if (!body)
         return PB_ERR_INTERNAL;
     char sig[128];

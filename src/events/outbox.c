@@ -35,6 +35,7 @@ const pb_event_type pb_event_types[] = {
     {"withdrawal.cancelled", "finance.read"},
     {"withdrawal.paid", "finance.read"},
     {"withdrawal.failed", "finance.read"},
+    {"withdrawal.returned", "finance.read"}, /* a paid payout the PSP got back: money back */
     /* a stuck payout settled by hand (4-eyes): the first member's statement, and its
      * withdrawal by that member; the confirmation is withdrawal.paid / .failed */
     {"withdrawal.manual_resolution_stated", "finance.read"},

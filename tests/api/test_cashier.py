@@ -24,6 +24,7 @@ Usage: test_cashier.py PATH/TO/pitboss
 import hashlib
 import hmac
 import json
+from datetime import datetime, timedelta
 import os
 import sqlite3
 import sys
@@ -385,12 +386,36 @@ class Run:
         assert g["status"] == "expired", g
         page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"), 200)
         assert [i["status"] for i in page["items"]] == ["expired"], page
+        # expires_at: created_at + the brand's expiry (24 h), in every answer
+        made = datetime.fromisoformat(g["created_at"].replace("Z", "+00:00"))
+        ends = datetime.fromisoformat(g["expires_at"].replace("Z", "+00:00"))
+        assert ends - made == timedelta(hours=24), g
+        assert page["items"][0]["expires_at"] == g["expires_at"], page
+        # the status filter as the answers show it: expired, and pending = not expired yet
+        fresh = self.deposit("eve", "13.00")
+        assert fresh["status"] == "pending" and fresh["expires_at"] > g["expires_at"], fresh
+        q = f"/v1/admin/payments?player={self.ids['eve']}&status="
+        page = expect(self.fin1.call("GET", q + "expired"), 200)
+        assert [(i["id"], i["status"]) for i in page["items"]] == [(d["id"], "expired")], page
+        assert page["next_cursor"] is None, page
+        page = expect(self.fin1.call("GET", q + "pending"), 200)
+        assert [(i["id"], i["status"]) for i in page["items"]] == [(fresh["id"], "pending")], page
+        page = expect(self.fin1.call("GET", "/v1/admin/payments?status=expired"), 200)
+        assert d["id"] in [i["id"] for i in page["items"]], page
+        assert all(i["status"] == "expired" for i in page["items"]), page
+        page = expect(self.fin1.call("GET", "/v1/admin/payments?status=pending&limit=200"), 200)
+        assert d["id"] not in [i["id"] for i in page["items"]], page
+        assert all(i["status"] == "pending" for i in page["items"]), page
+        # one page at a time: the cursor goes on past the ones of the other kind
+        page = expect(self.fin1.call("GET", q + "expired&limit=1"), 200)
+        assert [i["id"] for i in page["items"]] == [d["id"]], page
         r = self.webhook(self.event("deposit.succeeded", d["psp_reference"], "12.00"))
         assert r["outcome"] == "applied", r
         assert self.wallet("eve")["cash"] == "12.00"
         g = expect(self.client.call("GET", f"/v1/player/deposits/{d['id']}",
                                     token=self.tokens["eve"]), 200)
-        assert g["status"] == "completed", g
+        assert g["status"] == "completed" and g["expires_at"] is None, g
+        expect(self.fin1.call("GET", "/v1/admin/payments?status=expiring"), 422, "FIELD_INVALID")
         why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
                             "AND target_id=?", d["id"])
         assert len(why) == 1 and why[0][0].startswith("late completion"), why
@@ -578,6 +603,58 @@ class Run:
         assert [c[:3] for c in conflicts] == [(w["id"], r["event_id"], "paid"),
                                               (f["id"], r2["event_id"], "failed")], conflicts
         assert "not got the money" in conflicts[0][3] and "paid twice" in conflicts[1][3], conflicts
+
+    def payout_returned(self):
+        # a paid payout the PSP reports returned (the payee's bank sent it back): the
+        # sandbox sends its signed payout.returned; the money goes back to the player's
+        # cash from the PSP clearing account the hold was posted to, once
+        w = self.withdraw("alice", "7.00")
+        self.approve(self.fin1, w["id"])
+        w = self.wait_status(w["id"], "paid")
+        assert self.wallet("alice")["cash"] == "95.00"
+        r = expect(self.psp.call("POST", f"/v1/sandbox-psp/payouts/{w['psp_reference']}/return"), 200)
+        assert r["outcome"] == "applied" and r["type"] == "payout.returned", r
+        assert self.wait_status(w["id"], "returned")["status"] == "returned"
+        b = self.wallet("alice")
+        assert (b["cash"], b["held"]) == ("102.00", "0.00"), b
+        rows = self.env.rows("SELECT ikey, amount FROM ledger_transfer WHERE scope='withdrawal' "
+                             "AND reference=? ORDER BY seq", w["id"])
+        assert rows == [(f"{w['id']}:hold", 700), (f"{w['id']}:post", 700),
+                        (f"{w['id']}:return", 700)], rows
+        back = self.env.rows(
+            "SELECT t.debit_account_id = p.credit_account_id, t.credit_account_id = p.debit_account_id "
+            "FROM ledger_transfer t, ledger_transfer p WHERE t.ikey=? AND p.ikey=?",
+            f"{w['id']}:return", f"{w['id']}:post")
+        assert back == [(1, 1)], back
+        acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
+                                            "ORDER BY seq", w["id"])]
+        assert acts[-2:] == ["withdrawal.paid", "withdrawal.returned"], acts
+        evs = self.env.rows("SELECT type FROM event_outbox WHERE type='withdrawal.returned' AND "
+                            "json_extract(payload, '$.withdrawal_id')=?", w["id"])
+        assert len(evs) == 1, evs
+        q = expect(self.fin1.call("GET", "/v1/admin/withdrawals?status=returned"), 200)
+        assert [i["id"] for i in q["items"]] == [w["id"]], q
+        mine = expect(self.client.call("GET", "/v1/player/withdrawals", token=self.tokens["alice"]), 200)
+        assert mine["items"][0]["id"] == w["id"] and mine["items"][0]["status"] == "returned", mine
+        # again (the same event id: duplicate; a new one: ignored), or for a withdrawal that
+        # is not paid (its money given back already): nothing moves
+        before = self.money_state()
+        eid = r["event_id"]
+        r = self.webhook(self.event("payout.returned", w["psp_reference"], "7.00", eid=eid))
+        assert r["outcome"] == "duplicate", r
+        r = expect(self.psp.call("POST", f"/v1/sandbox-psp/payouts/{w['psp_reference']}/return"), 200)
+        assert r["outcome"] == "ignored", r
+        f = self.wait_status(self.failed["id"], "failed")
+        r = expect(self.psp.call("POST", f"/v1/sandbox-psp/payouts/{f['psp_reference']}/return"), 200)
+        assert r["outcome"] == "ignored", r
+        expect(self.psp.call("POST", "/v1/sandbox-psp/payouts/sbxo_unknown/return"), 404,
+               "WITHDRAWAL_NOT_FOUND")
+        after = self.money_state()
+        assert after[:4] == before[:4], (before, after)
+        c = self.env.rows("SELECT json_extract(before, '$.status'), reason FROM audit_entry "
+                          "WHERE action='withdrawal.payout_conflict' AND target_id=?", f["id"])
+        assert ("failed", "the PSP says a payout was returned that is not paid here: nothing "
+                "credited") in c, c
 
     def reject_and_cancel(self):
         w = self.withdraw("alice", "5.00")
@@ -1066,6 +1143,7 @@ def main():
         ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),
+        ("a paid payout returned by the PSP: the money back to the player's cash, once; not paid → nothing moves, audited", run.payout_returned),
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
         ("stuck payouts resolved by asking the PSP: never taken → money back, taken → paid; pending or unknown → 409, nothing changes", run.resolve_stuck),
         ("stuck payouts the PSP cannot report on: settled by hand with 4-eyes (paid and failed), refusals change nothing, a late contradicting event is audited", run.manual_resolution),

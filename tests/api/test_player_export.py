@@ -23,6 +23,7 @@ import hmac
 import http.client
 import json
 import os
+import sqlite3
 import sys
 import time
 
@@ -432,6 +433,33 @@ class Run:
         p = expect(self.erase(self.cmp, erin, {"reason": "GDPR request 78"}), 200)["player"]
         assert p["status"] == "closed" and p["erased_at"], p
 
+    def expired_deposit(self):
+        # the export shows a deposit as the API does: with its expires_at, and "expired"
+        # once pending past the brand's deposit_expiry_minutes (stored pending)
+        def api_view():
+            g = expect(self.client.call("GET", f"/v1/player/deposits/{self.deposit}",
+                                        token=self.token), 200)
+            g.pop("redirect_url", None)  # the checkout link is the player's, not the record's
+            return g
+
+        def exported():
+            d = json.loads(expect_ok(self.export(self.admin, self.alice, reason="DSAR 2026-121")))
+            return [x for x in d["deposits"] if x["id"] == self.deposit][0]
+
+        g = api_view()
+        assert g["status"] == "pending" and g["expires_at"], g
+        assert exported() == g
+        con = sqlite3.connect(self.env.db, timeout=30)  # made 25 h ago (the default: 24 h)
+        with con:
+            con.execute("UPDATE payment SET created_at = created_at - 90000000000 WHERE id=?",
+                        (self.deposit,))
+        con.close()
+        g = api_view()
+        assert g["status"] == "expired" and g["expires_at"], g
+        x = exported()
+        assert x == g, (x, g)
+        assert self.env.rows("SELECT status FROM payment WHERE id=?", self.deposit) == [("pending",)]
+
     def at_rest(self):
         """Stopped (the stop copies the write-ahead log into the database): the erased email
         is in no byte of the database file (the others' are); started again, the address
@@ -504,6 +532,8 @@ def main():
          "unmoved, audited and announced, an export without the person", run.erased),
         ("erase refused while a native provider bet is not settled (PLAYER_HAS_OPEN_BETS, "
          "nothing written); after its win, erased", run.open_bets),
+        ("a deposit in the export as in the API: its expires_at, and expired once pending past "
+         "the brand's deposit_expiry_minutes", run.expired_deposit),
         ("at rest: the erased email in no byte of the database file after a stop; the "
          "address registers again as a new player", run.at_rest),
         ("stop; ledger verify and audit verify pass; the routes answered 2xx and 4xx",

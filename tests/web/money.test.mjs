@@ -296,6 +296,7 @@ test('a stuck payout the PSP cannot report on is settled by hand by two finance 
 
   // A's own confirmation: the server's four-eyes refusal is shown, nothing changes
   await boxA.locator('[data-testid=manual-confirm]').click();
+  await dialog(pa).locator('input[name=outcome][value=failed]').check();
   await dialog(pa).locator('textarea[name=reason]').fill('confirming my own');
   await dialog(pa).getByRole('button', { name: 'Confirm failed: release the hold' }).click();
   const refusal = dialog(pa).locator('[role=alert]');
@@ -308,17 +309,41 @@ test('a stuck payout the PSP cannot report on is settled by hand by two finance 
   assert.equal(w.status, 'processing');
   assert.equal(w.manual_resolution.outcome, 'failed');
 
-  // B sees A's statement (not theirs to withdraw) and confirms it: failed, the money back
+  // B sees A's statement (who, when, the reason and evidence: not the outcome, nor theirs
+  // to withdraw) and must find the outcome themselves: nothing is picked for them
   const pb = await newPage(browser);
   await login(pb, server, b);
   await pb.goto(`${server.url}/withdrawals/${stuck.id}`);
-  const boxB = pb.locator('[data-testid=manual-resolution][data-outcome=failed]');
+  const boxB = pb.locator('[data-testid=manual-resolution]');
   await boxB.waitFor();
   assert.match(await boxB.locator('[data-testid=manual-stated-by]').innerText(), new RegExp(`${a.email} · finance`));
   assert.equal(await boxB.locator('[data-testid=manual-withdraw]').count(), 0, 'only the stating member withdraws');
+  assert.equal(await boxB.getAttribute('data-outcome'), null, 'the stated outcome is not shown to the confirmer');
+  assert.equal(await boxB.locator('[data-testid=manual-outcome]').count(), 0);
+  assert.equal(await boxB.locator('[data-testid=manual-outcome-hidden]').count(), 1);
+  assert.doesNotMatch(await pb.locator('[data-testid=history]').innerText(), /stated failed/);
   await boxB.locator('[data-testid=manual-confirm]').click();
-  await dialog(pb).locator('textarea[name=reason]').fill('checked the bank statement: never debited');
-  await dialog(pb).getByRole('button', { name: 'Confirm failed: release the hold' }).click();
+  const confirmB = pb.locator('[data-testid=confirm-manual-dialog]');
+  await confirmB.waitFor();
+  assert.equal(await confirmB.locator('input[name=outcome]:checked').count(), 0, 'no outcome pre-filled');
+  await confirmB.locator('textarea[name=reason]').fill('the PSP dashboard shows it paid');
+  assert.equal(await confirmB.getByRole('button', { name: 'Confirm the outcome' }).isDisabled(), true,
+    'the confirmer must pick an outcome');
+  // B finds "paid": the server's 409 MANUAL_RESOLUTION_CONFLICT is shown and explained, nothing moves
+  await confirmB.locator('input[name=outcome][value=paid]').check();
+  await confirmB.getByRole('button', { name: 'Confirm paid: post the hold' }).click();
+  await confirmB.locator('[data-testid=manual-conflict]').waitFor();
+  assert.match(await confirmB.locator('[role=alert]').innerText(), /^MANUAL_RESOLUTION_CONFLICT: /);
+  assert.match(await confirmB.locator('[data-testid=manual-conflict]').innerText(),
+    /You found the payout paid, but the member who stated it found otherwise\. Nothing moved/);
+  w = await getW(stuck.id);
+  assert.equal(w.status, 'processing');
+  assert.equal(w.manual_resolution.outcome, 'failed', 'the statement stays');
+  assert.equal((await wallet()).held, '40.37', 'a refused confirmation moves nothing');
+  // B checks again and finds "failed": confirmed, the money back
+  await confirmB.locator('input[name=outcome][value=failed]').check();
+  await confirmB.locator('textarea[name=reason]').fill('checked the bank statement: never debited');
+  await confirmB.getByRole('button', { name: 'Confirm failed: release the hold' }).click();
   await pb.locator('[data-testid=withdrawal-detail][data-status=failed]').waitFor();
   assert.equal(await pb.locator('[data-testid=manual-resolution]').count(), 0, 'nothing waits once settled');
   assert.equal(await pb.locator('[data-testid=settle]').count(), 0, 'nothing to settle once failed');
@@ -332,7 +357,9 @@ test('a stuck payout the PSP cannot report on is settled by hand by two finance 
   // the one console error: A's refused (403) confirmation
   assert.deepEqual(pa.errors.filter((e) => !/status of 403/.test(e)), []);
   assert.equal(pa.errors.length, 1);
-  assert.deepEqual(pb.errors, []);
+  // and B's refused (409) confirmation of the other outcome
+  assert.deepEqual(pb.errors.filter((e) => !/status of 409/.test(e)), []);
+  assert.equal(pb.errors.length, 1);
   await pa.close();
   await pb.close();
 });

@@ -232,6 +232,74 @@ static void test_deposit_expiry(void **state)
     assert_int_equal(cx_balance(0).cash, 1700);
 }
 
+/* The staff list's computed statuses: "expired" lists the intents pending past the
+ * brand's deposit_expiry_minutes, "pending" only the others, each with its
+ * expires_at, a page at a time (the cursor goes on past the rows of the other
+ * kind); a settled one has no expiry. */
+static void test_deposit_list_expired(void **state)
+{
+    (void)state;
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000},"
+                "\"deposit_expiry_minutes\":10}");
+    pb_store_payment d[5];
+    for (int i = 0; i < 5; i++) {
+        C.f->clock_us += 60 * 1000000LL; /* one a minute */
+        d[i] = cx_deposit(0, 1000 + i);
+    }
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", d[1].psp_reference, 1001, "EUR", 0, &r),
+                     PB_OK);
+    /* now: d[0] .. d[2] were made 10 minutes ago or more (d[1] is completed) */
+    int64_t now = d[2].created_at + 10 * 60 * 1000000LL;
+    for (int i = 0; i < 5; i++)
+        assert_true((d[i].created_at + 10 * 60 * 1000000LL <= now) == (i <= 2));
+    pb_store_payment rows[2];
+    int64_t exp[2], next = -1;
+    size_t n = 9;
+    pb_store_payment_query q = {.player = C.players[0], .status = "expired", .limit = 2};
+    assert_int_equal(pb_cashier_deposit_list(C.f->conn, &q, now, rows, exp, &n, &next), PB_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, d[2].id);
+    assert_string_equal(rows[1].id, d[0].id);
+    assert_string_equal(rows[0].status, "expired");
+    assert_string_equal(rows[1].status, "expired");
+    assert_int_equal(exp[0], d[2].created_at + 10 * 60 * 1000000LL);
+    assert_int_equal(exp[1], d[0].created_at + 10 * 60 * 1000000LL);
+    q.before_seq = next;
+    assert_int_equal(pb_cashier_deposit_list(C.f->conn, &q, now, rows, exp, &n, &next), PB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(next, 0);
+    /* pending: the two not expired yet, one a page */
+    q = (pb_store_payment_query){.player = C.players[0], .status = "pending", .limit = 1};
+    const char *want[] = {d[4].id, d[3].id};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pb_cashier_deposit_list(C.f->conn, &q, now, rows, exp, &n, &next), PB_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(rows[0].id, want[i]);
+        assert_string_equal(rows[0].status, "pending");
+        assert_true(exp[0] > now);
+        assert_true(next > 0);
+        q.before_seq = next;
+    }
+    assert_int_equal(pb_cashier_deposit_list(C.f->conn, &q, now, rows, exp, &n, &next), PB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(next, 0);
+    /* no status: as stored, the expired ones shown so; the completed one without expiry */
+    pb_store_payment all[5];
+    int64_t all_exp[5];
+    q = (pb_store_payment_query){.player = C.players[0], .limit = 5};
+    assert_int_equal(pb_cashier_deposit_list(C.f->conn, &q, now, all, all_exp, &n, &next), PB_OK);
+    assert_int_equal(n, 5);
+    const char *st[] = {"pending", "pending", "expired", "completed", "expired"};
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(all[i].status, st[i]);
+    assert_int_equal(all_exp[3], 0);
+    /* the stored rows are unchanged: still pending */
+    pb_store_payment back;
+    assert_int_equal(pb_cashier_payment_get(C.f->conn, NULL, d[0].id, &back), PB_OK);
+    assert_string_equal(back.status, "pending");
+}
+
 static void test_deposit_reordered(void **state)
 {
     (void)state;
@@ -376,6 +444,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_body, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_once, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_expiry, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_list_expired, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_reordered, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_mismatch_and_unknown, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_intents, cx_setup, cx_teardown),

@@ -28,6 +28,7 @@
 #include "fixture.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 #include "../plans.h"
+#include <sqlite3.h>
 
 /* The ledger transfer of a withdrawal by its key suffix ("hold", "post", "void"). */
 static pb_err wd_transfer(const char *id, const char *what, pb_ledger_record *out)
@@ -181,6 +182,106 @@ static void test_one_approval_paid(void **state)
     assert_string_equal(r.outcome, "ignored");
     assert_int_equal(cx_transfers(), t);
     assert_int_equal(cx_balance(0).cash, 5000);
+}
+
+static pb_store_withdrawal approved(int i, int64_t amount);
+
+/* How many audit entries of action there are on withdrawal id. */
+static int audits(const char *action, const char *id)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                                        "SELECT count(*) FROM audit_entry WHERE action=?1 AND "
+                                        "target_id=?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A paid payout the PSP reports returned (payout.returned, sent by the sandbox
+ * signed like its other webhooks): the amount goes back to the player's cash by
+ * one transfer from the account the hold was posted to, "returned", audited and
+ * announced, once whatever delivers it. One for a withdrawal not paid, or of
+ * another amount, moves nothing and is audited; a plain payout.failed after
+ * "paid" stays a conflict for an operator. */
+static void test_payout_returned(void **state)
+{
+    (void)state;
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w = approved(0, 4000), q = approved(0, 1500), out;
+    assert_string_equal(w.status, "processing");
+    pb_cashier_webhook_result r;
+    /* not paid yet: nothing moves, audited for an operator */
+    int64_t n = cx_transfers();
+    assert_int_equal(cx_event(NULL, "payout.returned", q.psp_reference, 1500, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_string_equal(cx_withdrawal(q.id).status, "processing");
+    assert_int_equal(audits("withdrawal.payout_conflict", q.id), 1);
+    assert_int_equal(cx_transfers(), n);
+    assert_int_equal(cx_event(NULL, "payout.paid", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    pb_wallet_balance b = cx_balance(0);
+    assert_int_equal(b.cash, 6000);
+    assert_int_equal(b.held, 1500);
+    /* a plain failure after paid: still only a conflict, nothing moves */
+    n = cx_transfers();
+    assert_int_equal(cx_event(NULL, "payout.failed", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_string_equal(cx_withdrawal(w.id).status, "paid");
+    assert_int_equal(audits("withdrawal.payout_conflict", w.id), 1);
+    /* another amount: mismatch, nothing moves */
+    assert_int_equal(cx_event(NULL, "payout.returned", w.psp_reference, 3999, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "mismatch");
+    assert_int_equal(cx_event(NULL, "payout.returned", w.psp_reference, 4000, "USD", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "mismatch");
+    assert_int_equal(cx_transfers(), n);
+    assert_string_equal(cx_withdrawal(w.id).status, "paid");
+    assert_int_equal(cx_balance(0).cash, 6000);
+    /* the sandbox's signed payout.returned: the money back */
+    assert_int_equal(pb_psp_sandbox_payout_returned(C.psp, C.f->conn, w.psp_reference, &r), PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_string_equal(r.event.type_name, "payout.returned");
+    out = cx_withdrawal(w.id);
+    assert_string_equal(out.status, "returned");
+    b = cx_balance(0);
+    assert_int_equal(b.cash, 10000);
+    assert_int_equal(b.held, 1500);
+    assert_int_equal(cx_transfers(), n + 1);
+    pb_ledger_record post, back;
+    assert_int_equal(wd_transfer(w.id, "post", &post), PB_OK);
+    assert_int_equal(wd_transfer(w.id, "return", &back), PB_OK);
+    assert_int_equal(back.debit_account_id, post.credit_account_id); /* the PSP clearing */
+    assert_int_equal(back.credit_account_id, post.debit_account_id); /* the player's cash */
+    assert_int_equal(back.amount, 4000);
+    assert_int_equal(back.flags, 0);
+    assert_int_equal(audits("withdrawal.returned", w.id), 1);
+    /* the same event again: duplicate; another return event: ignored; nothing moves */
+    n = cx_transfers();
+    char eid[sizeof r.event.event_id];
+    snprintf(eid, sizeof eid, "%s", r.event.event_id);
+    assert_int_equal(cx_event(eid, "payout.returned", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "duplicate");
+    assert_int_equal(cx_event(NULL, "payout.returned", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_event(NULL, "payout.paid", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_transfers(), n);
+    assert_int_equal(cx_balance(0).cash, 10000);
+    assert_string_equal(cx_withdrawal(w.id).status, "returned");
+    assert_int_equal(audits("withdrawal.returned", w.id), 1);
+    /* a final state: nothing else applies to it */
+    pb_cashier_actor fin = cx_staff("fin-2");
+    pb_psp_payout_state st;
+    assert_int_equal(pb_cashier_withdrawal_resolve(C.k, C.f->conn, w.id, "x", &fin, &out, &st),
+                     PB_ERR_WITHDRAWAL_STATE);
+    /* an unknown reference: not found, nothing recorded */
+    assert_int_equal(pb_psp_sandbox_payout_returned(C.psp, C.f->conn, "sbxo_nope", &r),
+                     PB_ERR_WITHDRAWAL_NOT_FOUND);
 }
 
 /* The sandbox refuses the first payout of an amount ending in 17, as a PSP that is
@@ -915,6 +1016,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_and_reject, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_one_approval_paid, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_payout_returned, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_payout_is_sent_again, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_held_back_logged_once, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_four_eyes_per_currency, cx_setup, cx_teardown),

@@ -13,10 +13,13 @@
  * A payout under way (approved/processing) is resolved with the PSP, or, when
  * the PSP cannot report on it, settled by hand on the detail page with 4-eyes:
  * one member states the outcome (paid/failed) with a reason and evidence, the
- * statement is shown (who, what, when), a different member confirms the same
- * outcome (the money moves), the stating member may withdraw it. Confirm is
- * offered to the stating member too, marked as needing a different member: the
- * server's FOUR_EYES_VIOLATION is what they see if they try.
+ * statement is shown (who, when, the reason and evidence; the outcome only to its
+ * author), a different member establishes the outcome themselves and picks it when
+ * confirming (nothing pre-filled; the money moves only when it is the stated one —
+ * another is the server's 409 MANUAL_RESOLUTION_CONFLICT, explained in the dialog),
+ * the stating member may withdraw it. Confirm is offered to the stating member
+ * too, marked as needing a different member: the server's FOUR_EYES_VIOLATION is
+ * what they see if they try.
  *
  * Live (live.ts): the pages follow the staff event stream; a withdrawal shown
  * whose state changes (approved, paid, rejected, …, by anyone) is re-read
@@ -28,7 +31,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
-import { get } from '../lib/api';
+import { ApiError, get } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
@@ -76,6 +79,7 @@ function useFollow(w: Withdrawal, onChange: (w: Withdrawal) => void) {
  * detail page also "Settle by hand" (the 4-eyes manual resolution) while no
  * statement waits (one that waits is shown, with its actions, by ManualResolutionBox). */
 function ResolveAction({ w, onChange, detail }: { w: Withdrawal; onChange: (w: Withdrawal) => void; detail?: boolean }) {
+  const { me } = useSession();
   const [open, setOpen] = useState<'resolve' | 'settle' | null>(null);
   return (
     <div class="m-actions">
@@ -89,7 +93,8 @@ function ResolveAction({ w, onChange, detail }: { w: Withdrawal; onChange: (w: W
       )}
       {!detail && w.manual_resolution && (
         <span class="m-needs" data-testid="statement-waits">
-          stated {w.manual_resolution.outcome}: needs a second member
+          {statedOutcome(w, me.staff.id) ? `stated ${statedOutcome(w, me.staff.id)}` : 'settled by hand'}: needs a
+          second member
         </span>
       )}
       {open === 'resolve' && (
@@ -122,6 +127,8 @@ function FormDialog(props: {
   testid: string;
   onSubmit: () => Promise<unknown>;
   onClose: () => void;
+  /** More words on a refusal, under the server's own (null: none). */
+  explain?: (error: unknown) => ComponentChildren;
   children: ComponentChildren;
 }) {
   const [error, setError] = useState<unknown>(null);
@@ -156,6 +163,7 @@ function FormDialog(props: {
         <h2>{props.title}</h2>
         {props.children}
         <ErrorBox error={error} />
+        {error && props.explain ? props.explain(error) : null}
         <div class="actions">
           <button type="button" onClick={props.onClose}>
             Cancel
@@ -231,22 +239,113 @@ function SettleDialog({ w, onChange, onClose }: { w: Withdrawal; onChange: (w: W
   );
 }
 
-/** A statement waiting for its confirmation: who stated what and when; "Confirm" (the
- * same outcome, by a different member: the server refuses the stating member with
- * FOUR_EYES_VIOLATION, shown as it says it) and, to the stating member, "Withdraw statement". */
+/** The outcome of the statement waiting on w as this member may see it: its author
+ * sees it; anyone else does not (null), so that the second member establishes the
+ * outcome from the evidence and picks it themselves (4-eyes: two independent
+ * findings; the server refuses one that differs with MANUAL_RESOLUTION_CONFLICT). */
+function statedOutcome(w: Withdrawal, staffId: string): Outcome | null {
+  const m = w.manual_resolution;
+  return m && m.stated_by.staff_id === staffId ? m.outcome : null;
+}
+
+/** The second member's confirmation: they pick the outcome themselves (nothing
+ * chosen beforehand) and give a reason; the server checks it against the statement.
+ * Another outcome is 409 MANUAL_RESOLUTION_CONFLICT: nothing moved, the statement
+ * stays, and the dialog says so. */
+function ConfirmManualDialog({ w, onChange, onClose }: { w: Withdrawal; onChange: (w: Withdrawal) => void; onClose: () => void }) {
+  const [outcome, setOutcome] = useState<Outcome | ''>('');
+  const [reason, setReason] = useState('');
+  const [tried, setTried] = useState<Outcome | ''>('');
+  return (
+    <FormDialog
+      title="Confirm a payout settled by hand"
+      confirm={
+        outcome === 'paid'
+          ? 'Confirm paid: post the hold'
+          : outcome === 'failed'
+            ? 'Confirm failed: release the hold'
+            : 'Confirm the outcome'
+      }
+      testid="confirm-manual-dialog"
+      ready={outcome !== '' && reason.trim() !== ''}
+      onSubmit={async () => {
+        if (!outcome) return;
+        setTried(outcome);
+        onChange(await confirmManualResolution(w.id, outcome, reason.trim()));
+      }}
+      explain={(err) =>
+        err instanceof ApiError && err.code === 'MANUAL_RESOLUTION_CONFLICT' ? (
+          <p class="error" data-testid="manual-conflict">
+            You found the payout <strong>{tried}</strong>, but the member who stated it found otherwise. Nothing moved
+            and their statement stays. Check the evidence again with them: if the statement is wrong, its author
+            withdraws it and the payout is stated again.
+          </p>
+        ) : null
+      }
+      onClose={onClose}
+    >
+      <p>
+        Establish yourself, from the evidence above and your own sources, what became of the payout of{' '}
+        <Money amount={w.amount} currency={w.currency} /> to player <code>{w.player}</code>, and pick it. It settles
+        the payout only if it is the outcome the first member stated; the member who stated it may not confirm it
+        (4-eyes).
+      </p>
+      <fieldset class="m-outcome">
+        <legend>What became of the payout</legend>
+        <label class="m-inline">
+          <input
+            type="radio"
+            name="outcome"
+            value="paid"
+            checked={outcome === 'paid'}
+            onChange={() => setOutcome('paid')}
+          />
+          paid — the player got the money (the hold is posted)
+        </label>
+        <label class="m-inline">
+          <input
+            type="radio"
+            name="outcome"
+            value="failed"
+            checked={outcome === 'failed'}
+            onChange={() => setOutcome('failed')}
+          />
+          failed — they did not and never will (the hold is released, the money back)
+        </label>
+      </fieldset>
+      <label>
+        Reason (kept in the audit log)
+        <textarea name="reason" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+    </FormDialog>
+  );
+}
+
+/** A statement waiting for its confirmation: who stated it and when, the reason and
+ * evidence (the outcome only to its author: the second member finds it themselves);
+ * "Confirm" (the second member picks the outcome: see ConfirmManualDialog; the server
+ * refuses the stating member with FOUR_EYES_VIOLATION, shown as it says it) and, to
+ * the stating member, "Withdraw statement". */
 function ManualResolutionBox({ w, onChange }: { w: Withdrawal; onChange: (w: Withdrawal) => void }) {
   const { me, can } = useSession();
   const [open, setOpen] = useState<'confirm' | 'withdraw' | null>(null);
   const m = w.manual_resolution as ManualResolution;
   const mine = m.stated_by.staff_id === me.staff.id;
+  const shown = statedOutcome(w, me.staff.id);
   const canAct = can('finance.withdrawals.approve') && MOVING.has(w.status);
   return (
-    <section class="m-manual" data-testid="manual-resolution" data-outcome={m.outcome}>
+    <section class="m-manual" data-testid="manual-resolution" data-outcome={shown ?? undefined}>
       <h2>Settled by hand: waiting for a second member</h2>
       <dl class="m-facts">
         <dt>Outcome stated</dt>
         <dd>
-          <strong data-testid="manual-outcome">{m.outcome}</strong>
+          {shown ? (
+            <strong data-testid="manual-outcome">{shown}</strong>
+          ) : (
+            <span class="m-muted" data-testid="manual-outcome-hidden">
+              not shown: establish it yourself from the evidence and pick it when you confirm
+            </span>
+          )}
         </dd>
         <dt>By</dt>
         <dd data-testid="manual-stated-by">
@@ -261,7 +360,7 @@ function ManualResolutionBox({ w, onChange }: { w: Withdrawal; onChange: (w: Wit
       {canAct && (
         <div class="m-actions">
           <button class="primary" data-testid="manual-confirm" onClick={() => setOpen('confirm')}>
-            Confirm {m.outcome}
+            Confirm…
           </button>
           {mine && (
             <>
@@ -275,23 +374,7 @@ function ManualResolutionBox({ w, onChange }: { w: Withdrawal; onChange: (w: Wit
           )}
         </div>
       )}
-      {open === 'confirm' && (
-        <ReasonDialog
-          title={`Confirm the payout ${m.outcome}`}
-          label="Reason (kept in the audit log)"
-          confirm={m.outcome === 'paid' ? 'Confirm paid: post the hold' : 'Confirm failed: release the hold'}
-          onConfirm={async (reason) => onChange(await confirmManualResolution(w.id, m.outcome, reason))}
-          onClose={() => setOpen(null)}
-        >
-          <p>
-            {m.outcome === 'paid'
-              ? 'The hold is posted and the withdrawal ends paid: the player got '
-              : 'The hold is released and the withdrawal ends failed: back with the player, '}
-            <Money amount={w.amount} currency={w.currency} />. Confirm only what you checked yourself against the
-            evidence; the member who stated it may not confirm it (4-eyes).
-          </p>
-        </ReasonDialog>
-      )}
+      {open === 'confirm' && <ConfirmManualDialog w={w} onChange={onChange} onClose={() => setOpen(null)} />}
       {open === 'withdraw' && (
         <ReasonDialog
           title="Withdraw your statement"
@@ -605,7 +688,7 @@ interface AuditEntry {
 
 /** The withdrawal's audit trail (with audit.read), else what the withdrawal itself records. */
 function History({ w }: { w: Withdrawal }) {
-  const { can } = useSession();
+  const { can, me } = useSession();
   const audit = useAsync(
     async () =>
       can('audit.read')
@@ -651,7 +734,9 @@ function History({ w }: { w: Withdrawal }) {
       )}
       {w.manual_resolution && (
         <li data-testid="history-manual">
-          <Time at={w.manual_resolution.stated_at} /> <strong>stated {w.manual_resolution.outcome}</strong> by{' '}
+          <Time at={w.manual_resolution.stated_at} />{' '}
+          <strong>{statedOutcome(w, me.staff.id) ? `stated ${statedOutcome(w, me.staff.id)}` : 'settled by hand'}</strong>{' '}
+          by{' '}
           <StaffName
             id={w.manual_resolution.stated_by.staff_id}
             email={w.manual_resolution.stated_by.email}

@@ -17,7 +17,7 @@ export interface Approval {
 
 export interface Withdrawal {
   id: string;
-  status: 'pending_approval' | 'approved' | 'processing' | 'paid' | 'failed' | 'rejected' | 'cancelled';
+  status: 'pending_approval' | 'approved' | 'processing' | 'paid' | 'failed' | 'rejected' | 'cancelled' | 'returned';
   amount: string;
   currency: string;
   approvals_required: 1 | 2;
@@ -49,7 +49,7 @@ export interface ManualResolution {
   from_status: 'approved' | 'processing';
 }
 
-export const STATUSES = ['pending_approval', 'approved', 'processing', 'paid', 'failed', 'rejected', 'cancelled'];
+export const STATUSES = ['pending_approval', 'approved', 'processing', 'paid', 'failed', 'rejected', 'cancelled', 'returned'];
 
 /** States the sandbox PSP still moves on its own (approved → processing → paid/failed). */
 export const MOVING = new Set(['approved', 'processing']);
