@@ -1011,7 +1011,10 @@ static void test_page_cache_rollback_still_truncates(void **state)
                      1);
 }
 
-/* A database at schema version 33 with three brands' settings as 0033 left them:
+/* A database at schema version 33 with three brands' settings and a withdrawal as
+ * 0033 left them. 0038 rebuilds the withdrawal table (its status CHECK gains
+ * 'returned'): the row and every index come through, and 'returned' is taken.
+ * Three brands' settings:
  * a threshold of its own (GBP), none (the built-in default was 100000) and the
  * per-currency map already (a brand created by this version before its database
  * was migrated is not possible, but a rerun must not change it). 0034 moves the
@@ -1042,6 +1045,10 @@ static void test_upgrade_4eyes_per_currency(void **state)
                 "\"withdrawal_4eyes_threshold\":25000}',1,1),"
                 "(2,'none','None','EUR','MT','{}',1,1),"
                 "(3,'map','Map','SEK','MT','{\"withdrawal_4eyes_thresholds\":{\"SEK\":70}}',1,1)");
+    exec_ok(db, "INSERT INTO withdrawal(seq,id,brand_id,brand,player,currency,amount,"
+                "idempotency_key,hold_id,approvals_required,requested_by,checks,status,psp,"
+                "psp_reference,reason,created_at,updated_at) VALUES(5,'w1',1,'own','pl1','GBP',"
+                "700,'k1',x'0102',2,'pl1','[]','paid','sandbox','ref1','',10,20)");
     sqlite3_close(db);
 
     char err[256] = "";
@@ -1063,6 +1070,29 @@ static void test_upgrade_4eyes_per_currency(void **state)
                         " | none={\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}"
                         " | map={\"withdrawal_4eyes_thresholds\":{\"SEK\":70}}");
     sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(
+                         db,
+                         "SELECT seq||id||brand_id||brand||player||currency||amount||"
+                         "idempotency_key||hex(hold_id)||approvals_required||requested_by||checks||"
+                         "status||psp||psp_reference||reason||created_at||updated_at,"
+                         "(SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                         "WHERE type='index' AND tbl_name='withdrawal' AND sql IS NOT NULL "
+                         "ORDER BY name)) FROM withdrawal",
+                         -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "5w11ownpl1GBP700k101022pl1[]paidsandboxref11020");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1),
+                        "withdrawal_brand_status,withdrawal_open,withdrawal_paid,withdrawal_player,"
+                        "withdrawal_player_key,withdrawal_psp_reference,withdrawal_status");
+    sqlite3_finalize(st);
+    exec_ok(db, "UPDATE withdrawal SET status='returned' WHERE id='w1'");
+    char *msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE withdrawal SET status='lost' WHERE id='w1'", NULL,
+                                      NULL, &msg),
+                         SQLITE_OK); /* the CHECK still holds */
+    sqlite3_free(msg);
     sqlite3_close(db);
 }
 
