@@ -56,21 +56,35 @@ class NatsServer:
         self.dir = tempfile.mkdtemp(prefix="pbnats.")
         self.port = free_port()
         self.proc = None
+        self.listened = False  # once it has, its port is the one pitboss was given
 
     def start(self):
-        log = open(os.path.join(self.dir, "nats.log"), "ab")
-        self.proc = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(self.dir, "js"),
-                                      "-a", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                     preexec_fn=die_with_parent)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nats-server did not start")
+        # The port was free when chosen; another process may take it before nats-server
+        # binds it (nats-server then exits at once): choose another and try again. A
+        # server that keeps running but does not listen within the deadline (the
+        # machine busy) is reported with its log.
+        for attempt in range(3):
+            log = open(os.path.join(self.dir, "nats.log"), "ab")
+            self.proc = subprocess.Popen(["nats-server", "-js", "-sd", os.path.join(self.dir, "js"),
+                                          "-a", "127.0.0.1", "-p", str(self.port)],
+                                         stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                         preexec_fn=die_with_parent)
+            log.close()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    if self.proc.poll() is None:
+                        self.listened = True
+                        return
+                except OSError:
+                    time.sleep(0.05)
+            if self.proc.poll() is None or self.listened:
+                break
+            self.port = free_port()
+        with open(os.path.join(self.dir, "nats.log"), "rb") as f:
+            tail = f.read()[-2000:].decode("utf-8", "replace")
+        raise RuntimeError(f"nats-server did not start (exit {self.proc.poll()}):\n{tail}")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
