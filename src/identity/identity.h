@@ -252,6 +252,14 @@ pb_err pb_identity_authenticate(pb_identity *id, pb_store_conn *c, pb_subject_ki
  * right away. Read-only. */
 pb_err pb_identity_principal_check(pb_store_conn *c, const pb_principal *p, int64_t now);
 
+/* pb_identity_principal_check() on a connection outside any transaction (the staff
+ * event stream's periodic re-check): the session and the subject are read in one
+ * read transaction, so they are judged on one snapshot, never on a session from
+ * before a change and a subject from after it. A begin that fails is a failure
+ * (STORE_UNAVAILABLE when the database is busy, INTERNAL otherwise): the caller
+ * must treat any result but PB_OK as a refusal. Read-only. */
+pb_err pb_identity_principal_recheck(pb_store_conn *c, const pb_principal *p, int64_t now);
+
 /* Staff authorization: the principal is staff with a full session, its role grants
  * perm (FORBIDDEN), and brand_id (0: not brand-specific) is in its scope
  * (BRAND_FORBIDDEN). */
