@@ -300,12 +300,18 @@ pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind, i
                                        int64_t now, size_t *n);
 
 /* Changes the principal's password (own transactions): CREDENTIALS_INVALID (wrong
- * old password; counts towards the lockout), ACCOUNT_LOCKED, PASSWORD_WEAK,
- * RATE_LIMITED. Clears must_change_password and revokes the subject's other sessions.
- * in_tx (may be NULL) runs in the transaction that stores the new password; its error
- * undoes the change (the caller's audit entry goes there). */
+ * old password; counts towards the lockout like a failed login from client's
+ * address: per (account, address) and on the account's global count, login.c),
+ * ACCOUNT_LOCKED (the account, or client's address for this account, is locked;
+ * *retry_after_us, when not NULL, receives how long the lock has left, else 0),
+ * PASSWORD_WEAK, PASSWORD_REUSED, RATE_LIMITED. client (may be NULL: counted as an
+ * unknown address) is where the request comes from. Clears must_change_password and
+ * revokes the subject's other sessions. in_tx (may be NULL) runs in the transaction
+ * that stores the new password; its error undoes the change (the caller's audit
+ * entry goes there). */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password, int64_t now,
+                                   const pb_client_info *client, const char *old_password,
+                                   const char *new_password, int64_t now, int64_t *retry_after_us,
                                    pb_err (*in_tx)(pb_store_conn *c, void *ctx), void *in_tx_ctx);
 
 /* ---- players */

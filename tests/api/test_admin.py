@@ -168,6 +168,10 @@ class Run:
         n = self.newbie
         r = n.call("POST", "/v1/admin/password", {"current": "not-the-password", "new": "Red-Kite-77-Qq"})
         assert expect(r, 401, "CREDENTIALS_INVALID")["error"]["field"] == "current", r
+        # counted like a failed login from the caller's address (not an unknown one)
+        rows = self.env.rows("SELECT addr, failed FROM login_failure WHERE subject_kind='staff' "
+                             "AND subject_id=(SELECT id FROM staff WHERE email='newbie@example.com')")
+        assert rows == [(n.client.ip, 1)], rows
         r = n.call("POST", "/v1/admin/password", {"current": n.password, "new": "1234567890"})
         assert expect(r, 422, "PASSWORD_WEAK")["error"]["field"] == "new", r
         r = n.call("POST", "/v1/admin/password", {"current": n.password, "new": "newbie-Red-Kite-1"})
