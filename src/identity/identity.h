@@ -314,6 +314,16 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
                                    const char *new_password, int64_t now, int64_t *retry_after_us,
                                    pb_err (*in_tx)(pb_store_conn *c, void *ctx), void *in_tx_ctx);
 
+/* The per-address login locks in force for a subject (login.c: failures count per
+ * (account, client address)), at most PB_LOGIN_LOCKS_SHOWN, the latest-ending first:
+ * the address as counted ('' unknown, an IPv6 address as its /64) and until when.
+ * The account-wide lock is the subject's locked_until. Read-only (the caller's
+ * transaction, if any). */
+#define PB_LOGIN_LOCKS_SHOWN 8
+pb_err pb_identity_login_locks(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                               int64_t now, pb_store_login_lock out[PB_LOGIN_LOCKS_SHOWN],
+                               size_t *n);
+
 /* ---- players */
 
 typedef enum {

@@ -532,3 +532,13 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     free(scratch);
     return e;
 }
+
+pb_err pb_identity_login_locks(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                               int64_t now, pb_store_login_lock out[PB_LOGIN_LOCKS_SHOWN],
+                               size_t *n)
+{
+    return pb_id_store_err(c,
+                           pb_store_login_failure_locks(c, pb_subject_kind_name(kind), subject_id,
+                                                        now, out, PB_LOGIN_LOCKS_SHOWN, n),
+                           PB_ERR_INTERNAL, "login locks");
+}

@@ -259,7 +259,10 @@ static void changes_end_sessions(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "UPDATE staff SET failed_logins=5,locked_until=9000000000000000 "
-                                  "WHERE email='fin@example.com'",
+                                  "WHERE email='fin@example.com'; INSERT INTO login_failure "
+                                  "(subject_kind,subject_id,addr,failed,locked_until,updated_at) "
+                                  "SELECT 'staff',id,'198.51.100.4',5,9000000000000000,0 FROM "
+                                  "staff WHERE email='fin@example.com'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -282,6 +285,8 @@ static void changes_end_sessions(void **state)
     assert_int_equal(st.locked_until, 0);
     assert_int_equal(ifx_count(f, "SELECT failed_logins FROM staff WHERE email='fin@example.com'"),
                      0);
+    /* the reset clears the per-address locks too (the member's unlock) */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure"), 0);
     /* the old password alone opens nothing: the same answer as any wrong password */
     lr.totp_code = NULL;
     f->now += 1000000;
