@@ -437,15 +437,17 @@ void pb_api_admin_password(pb_http_request *req, void *app)
     const pb_principal *p = pb_api_principal(req);
     pb_store_conn *c = pb_http_conn(req);
     self_ctx x = {.req = req, .app = a, .p = p};
-    pb_err e = c ? pb_identity_password_change(a->identity, c, p, current, next, pb_time_now_us(),
-                                               password_audited, &x)
+    /* a wrong current password counts like a failed login from this address */
+    pb_client_info ci = {.ip = pb_http_client_ip(req),
+                         .user_agent = pb_http_header(req, "User-Agent")};
+    int64_t locked_wait = 0;
+    pb_err e = c ? pb_identity_password_change(a->identity, c, p, &ci, current, next,
+                                               pb_time_now_us(), &locked_wait, password_audited, &x)
                  : PB_ERR_STORE_UNAVAILABLE;
     if (e != PB_OK) {
         int64_t wait = PASSWORD_RETRY_US;
-        pb_staff st;
-        if (e == PB_ERR_ACCOUNT_LOCKED &&
-            pb_identity_staff_get(c, p->subject_public_id, &st) == PB_OK)
-            wait = st.locked_until - pb_time_now_us();
+        if (e == PB_ERR_ACCOUNT_LOCKED && locked_wait > 0)
+            wait = locked_wait; /* the account's or this address's lock */
         retry_after(req, a, e, wait);
         pb_admin_fail(req, e,
                       e == PB_ERR_PASSWORD_WEAK || e == PB_ERR_PASSWORD_REUSED ? "new"

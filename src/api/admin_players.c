@@ -92,6 +92,21 @@ static json_t *name_json(const char *name, bool pii)
     return json_string(masked);
 }
 
+json_t *pb_admin_login_locks_json(const pb_store_login_lock *locks, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *o = json_pack("{s:o,s:o}", "address",
+                              locks[i].addr[0] ? json_string(locks[i].addr) : json_null(),
+                              "locked_until", pb_admin_time_json(locks[i].locked_until));
+        if (!o || json_array_append_new(a, o) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
 json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];
@@ -422,19 +437,33 @@ void pb_api_admin_player_get(pb_http_request *req, void *app)
     const pb_principal *p = pb_api_principal(req);
     pb_store_conn *c = pb_http_conn(req);
     pb_player pl;
-    pb_err e = c ? pb_identity_player_get_pii(c, &p->scope, pb_http_param(req, "id"), &pl)
-                 : PB_ERR_STORE_UNAVAILABLE;
+    pb_err e = c ? PB_OK : PB_ERR_STORE_UNAVAILABLE;
+    bool tx = e == PB_OK && pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK; /* one snapshot */
+    if (e == PB_OK && !tx)
+        e = PB_ERR_STORE_UNAVAILABLE;
+    if (e == PB_OK)
+        e = pb_identity_player_get_pii(c, &p->scope, pb_http_param(req, "id"), &pl);
+    pb_store_login_lock locks[PB_LOGIN_LOCKS_SHOWN];
+    size_t nlocks = 0;
+    if (e == PB_OK)
+        e = pb_identity_login_locks(c, PB_SUBJECT_PLAYER, pl.id, pb_time_now_us(), locks, &nlocks);
+    json_t *j = NULL;
+    brand_cache bc = {0};
+    if (e == PB_OK) {
+        j = pb_admin_player_json(&pl, brand_code(c, &bc, pl.brand_id), sees_pii(p));
+        if (j && json_object_set_new(j, "address_locks", pb_admin_login_locks_json(locks, nlocks)))
+            e = PB_ERR_INTERNAL;
+    }
+    if (tx)
+        pb_store_rollback(c);
     if (e != PB_OK) {
+        json_decref(j);
         pb_admin_fail(req, e, NULL);
         return;
     }
     if (pl.pii_unavailable)
         pb_identity_pii_log_unavailable(pb_http_trace_id(req), 1);
-    brand_cache bc = {0};
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o}", "player",
-                                 pb_admin_player_json(&pl, brand_code(c, &bc, pl.brand_id),
-                                                      sees_pii(p))));
+    pb_http_reply_json(req, 200, j ? json_pack("{s:o}", "player", j) : NULL);
 }
 
 typedef struct block_ctx {

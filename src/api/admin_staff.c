@@ -111,9 +111,23 @@ void pb_api_admin_staff_get(pb_http_request *req, void *app)
     (void)app;
     pb_store_conn *c = pb_http_conn(req);
     pb_staff s;
-    pb_err e = c ? staff_in_scope(c, pb_api_principal(req), pb_http_param(req, "id"), &s)
-                 : PB_ERR_STORE_UNAVAILABLE;
+    pb_err e = c ? PB_OK : PB_ERR_STORE_UNAVAILABLE;
+    bool tx = e == PB_OK && pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK; /* one snapshot */
+    if (e == PB_OK && !tx)
+        e = PB_ERR_STORE_UNAVAILABLE;
+    if (e == PB_OK)
+        e = staff_in_scope(c, pb_api_principal(req), pb_http_param(req, "id"), &s);
+    pb_store_login_lock locks[PB_LOGIN_LOCKS_SHOWN];
+    size_t nlocks = 0;
+    if (e == PB_OK)
+        e = pb_identity_login_locks(c, PB_SUBJECT_STAFF, s.id, pb_time_now_us(), locks, &nlocks);
     json_t *j = e == PB_OK ? pb_admin_staff_json(c, &s) : NULL;
+    if (j && json_object_set_new(j, "address_locks", pb_admin_login_locks_json(locks, nlocks))) {
+        json_decref(j);
+        j = NULL;
+    }
+    if (tx)
+        pb_store_rollback(c);
     if (e != PB_OK || !j) {
         pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;

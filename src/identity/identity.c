@@ -304,3 +304,18 @@ pb_err pb_identity_principal_check(pb_store_conn *c, const pb_principal *p, int6
     sodium_memzero(&st, sizeof st);
     return e;
 }
+
+/* One read transaction around the check: the session and the subject from the
+ * same snapshot. A begin that fails is a failure (STORE_UNAVAILABLE when busy,
+ * INTERNAL otherwise), never a pass. */
+pb_err pb_identity_principal_recheck(pb_store_conn *c, const pb_principal *p, int64_t now)
+{
+    if (!p)
+        return PB_ERR_UNAUTHENTICATED;
+    pb_err e = pb_id_store_err(c, pb_store_begin(c, PB_STORE_READ), PB_ERR_INTERNAL, "begin");
+    if (e != PB_OK)
+        return e;
+    e = pb_identity_principal_check(c, p, now);
+    pb_store_rollback(c); /* read-only: nothing to keep */
+    return e;
+}

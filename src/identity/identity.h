@@ -252,6 +252,14 @@ pb_err pb_identity_authenticate(pb_identity *id, pb_store_conn *c, pb_subject_ki
  * right away. Read-only. */
 pb_err pb_identity_principal_check(pb_store_conn *c, const pb_principal *p, int64_t now);
 
+/* pb_identity_principal_check() on a connection outside any transaction (the staff
+ * event stream's periodic re-check): the session and the subject are read in one
+ * read transaction, so they are judged on one snapshot, never on a session from
+ * before a change and a subject from after it. A begin that fails is a failure
+ * (STORE_UNAVAILABLE when the database is busy, INTERNAL otherwise): the caller
+ * must treat any result but PB_OK as a refusal. Read-only. */
+pb_err pb_identity_principal_recheck(pb_store_conn *c, const pb_principal *p, int64_t now);
+
 /* Staff authorization: the principal is staff with a full session, its role grants
  * perm (FORBIDDEN), and brand_id (0: not brand-specific) is in its scope
  * (BRAND_FORBIDDEN). */
@@ -292,13 +300,29 @@ pb_err pb_identity_sessions_revoke_all(pb_store_conn *c, pb_subject_kind kind, i
                                        int64_t now, size_t *n);
 
 /* Changes the principal's password (own transactions): CREDENTIALS_INVALID (wrong
- * old password; counts towards the lockout), ACCOUNT_LOCKED, PASSWORD_WEAK,
- * RATE_LIMITED. Clears must_change_password and revokes the subject's other sessions.
- * in_tx (may be NULL) runs in the transaction that stores the new password; its error
- * undoes the change (the caller's audit entry goes there). */
+ * old password; counts towards the lockout like a failed login from client's
+ * address: per (account, address) and on the account's global count, login.c),
+ * ACCOUNT_LOCKED (the account, or client's address for this account, is locked;
+ * *retry_after_us, when not NULL, receives how long the lock has left, else 0),
+ * PASSWORD_WEAK, PASSWORD_REUSED, RATE_LIMITED. client (may be NULL: counted as an
+ * unknown address) is where the request comes from. Clears must_change_password and
+ * revokes the subject's other sessions. in_tx (may be NULL) runs in the transaction
+ * that stores the new password; its error undoes the change (the caller's audit
+ * entry goes there). */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password, int64_t now,
+                                   const pb_client_info *client, const char *old_password,
+                                   const char *new_password, int64_t now, int64_t *retry_after_us,
                                    pb_err (*in_tx)(pb_store_conn *c, void *ctx), void *in_tx_ctx);
+
+/* The per-address login locks in force for a subject (login.c: failures count per
+ * (account, client address)), at most PB_LOGIN_LOCKS_SHOWN, the latest-ending first:
+ * the address as counted ('' unknown, an IPv6 address as its /64) and until when.
+ * The account-wide lock is the subject's locked_until. Read-only (the caller's
+ * transaction, if any). */
+#define PB_LOGIN_LOCKS_SHOWN 8
+pb_err pb_identity_login_locks(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                               int64_t now, pb_store_login_lock out[PB_LOGIN_LOCKS_SHOWN],
+                               size_t *n);
 
 /* ---- players */
 

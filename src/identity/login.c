@@ -470,7 +470,8 @@ static pb_err password_reused(pb_store_conn *c, const pb_login_subject *s, const
 
 /* Verifies the old password like a login, then stores the new hash and ends the other sessions. */
 pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_principal *p,
-                                   const char *old_password, const char *new_password, int64_t now,
+                                   const pb_client_info *client, const char *old_password,
+                                   const char *new_password, int64_t now, int64_t *retry_after_us,
                                    pb_err (*in_tx)(pb_store_conn *c, void *ctx), void *in_tx_ctx)
 {
     pb_auth_tokens *scratch = calloc(1, sizeof *scratch);
@@ -486,14 +487,18 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     if (e == PB_OK) {
         s->kind = p->kind;
         s->found = true;
+        addr_key(client, s->addr); /* a wrong current password counts like a login from there */
         pb_store_rc r = p->kind == PB_SUBJECT_STAFF
                             ? pb_store_staff_get(c, p->subject_id, &s->staff)
                             : pb_store_player_get(c, p->subject_id, &s->player);
         e = pb_id_store_err(c, r, PB_ERR_UNAUTHENTICATED, "password change subject");
     }
-    if (e == PB_OK && *locked_of(s) > now)
+    if (e == PB_OK && *locked_of(s) > now) {
+        scratch->retry_after_us = *locked_of(s) - now;
         e = PB_ERR_ACCOUNT_LOCKED;
-    if (e == PB_OK) /* counted before the verify, as a login's (see the top) */
+    }
+    if (e == PB_OK) /* counted before the verify, as a login's (see the top); a lock on
+                       this address refuses it too */
         e = count_attempt(id, c, s, now, scratch);
     const char *stored = s && p->kind == PB_SUBJECT_STAFF ? s->staff.password_hash
                          : s                              ? s->player.password_hash
@@ -519,9 +524,21 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
         e = pb_id_tx(c, password_tx, &x);
     }
     sodium_memzero(hash, sizeof hash);
+    if (retry_after_us)
+        *retry_after_us = e == PB_ERR_ACCOUNT_LOCKED && scratch ? scratch->retry_after_us : 0;
     if (s)
         sodium_memzero(s, sizeof *s);
     free(s);
     free(scratch);
     return e;
+}
+
+pb_err pb_identity_login_locks(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                               int64_t now, pb_store_login_lock out[PB_LOGIN_LOCKS_SHOWN],
+                               size_t *n)
+{
+    return pb_id_store_err(c,
+                           pb_store_login_failure_locks(c, pb_subject_kind_name(kind), subject_id,
+                                                        now, out, PB_LOGIN_LOCKS_SHOWN, n),
+                           PB_ERR_INTERNAL, "login locks");
 }

@@ -259,3 +259,10 @@ pb_store_rc pb_store_login_failure_clear(pb_store_conn *c, const char *kind, int
 {
     return c->be->identity->login_failure_clear(c, kind, subject_id);
 }
+
+pb_store_rc pb_store_login_failure_locks(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                         int64_t now, pb_store_login_lock *out, size_t cap,
+                                         size_t *n)
+{
+    return c->be->identity->login_failure_locks(c, kind, subject_id, now, out, cap, n);
+}

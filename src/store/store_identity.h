@@ -207,6 +207,17 @@ pb_store_rc pb_store_login_failure_put(pb_store_conn *c, const char *kind, int64
                                        const char *addr, int64_t failed, int64_t locked_until,
                                        int64_t now);
 pb_store_rc pb_store_login_failure_clear(pb_store_conn *c, const char *kind, int64_t subject_id);
+/* A per-address login lock in force: the address ('' unknown; an IPv6 /64 as
+ * "prefix::/64") and until when. */
+typedef struct pb_store_login_lock {
+    char addr[PB_IP_MAX + 1];
+    int64_t locked_until;
+} pb_store_login_lock;
+/* The subject's per-address locks with locked_until > now, the latest-ending
+ * first, at most cap (*n the count). */
+pb_store_rc pb_store_login_failure_locks(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                         int64_t now, pb_store_login_lock *out, size_t cap,
+                                         size_t *n);
 pb_store_rc pb_store_password_history(pb_store_conn *c, const char *kind, int64_t subject_id,
                                       char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
                                       size_t *n);
@@ -305,6 +316,9 @@ struct pb_store_identity_ops {
                                      const char *addr, int64_t failed, int64_t locked_until,
                                      int64_t now);
     pb_store_rc (*login_failure_clear)(pb_store_conn *c, const char *kind, int64_t subject_id);
+    pb_store_rc (*login_failure_locks)(pb_store_conn *c, const char *kind, int64_t subject_id,
+                                       int64_t now, pb_store_login_lock *out, size_t cap,
+                                       size_t *n);
     pb_store_rc (*password_history)(pb_store_conn *c, const char *kind, int64_t subject_id,
                                     char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap,
                                     size_t *n);

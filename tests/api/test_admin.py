@@ -15,6 +15,7 @@ and after), and finally `pitboss audit verify` on the log the run produced.
 Every answer is validated against docs/openapi.yaml as it arrives.
 """
 import http.client
+import datetime
 import json
 import os
 import re
@@ -168,6 +169,10 @@ class Run:
         n = self.newbie
         r = n.call("POST", "/v1/admin/password", {"current": "not-the-password", "new": "Red-Kite-77-Qq"})
         assert expect(r, 401, "CREDENTIALS_INVALID")["error"]["field"] == "current", r
+        # counted like a failed login from the caller's address (not an unknown one)
+        rows = self.env.rows("SELECT addr, failed FROM login_failure WHERE subject_kind='staff' "
+                             "AND subject_id=(SELECT id FROM staff WHERE email='newbie@example.com')")
+        assert rows == [(n.client.ip, 1)], rows
         r = n.call("POST", "/v1/admin/password", {"current": n.password, "new": "1234567890"})
         assert expect(r, 422, "PASSWORD_WEAK")["error"]["field"] == "new", r
         r = n.call("POST", "/v1/admin/password", {"current": n.password, "new": "newbie-Red-Kite-1"})
@@ -324,6 +329,37 @@ class Run:
         r = self.admin.call("GET", "/v1/admin/players?status=blocked")
         assert [x["id"] for x in expect(r, 200)["players"]] == [anna["id"]], r
 
+    def address_locks(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        dora = self.players["dora"]
+        c = Client(self.env, "127.0.0.98")
+        statuses = [c.call("POST", "/v1/player/login", {"brand": "alpha", "email": dora["email"],
+                                                        "password": "not-her-pass-1"}).status
+                    for _ in range(5)]
+        assert statuses == [401] * 4 + [423], statuses
+        pl = expect(self.admin.call("GET", f"/v1/admin/players/{dora['id']}"), 200)["player"]
+        assert pl["locked_until"] is None, pl  # the account itself is not locked
+        locks = pl["address_locks"]
+        assert [x["address"] for x in locks] == ["127.0.0.98"], locks
+        until = datetime.datetime.fromisoformat(locks[0]["locked_until"].replace("Z", "+00:00"))
+        assert now + datetime.timedelta(minutes=14) < until <= now + datetime.timedelta(minutes=16), locks
+        # the search results carry no locks (one read per player would be needed)
+        found = expect(self.admin.call("GET", "/v1/admin/players" + qs(email=dora["email"])), 200)
+        assert all("address_locks" not in p for p in found["players"]), found
+        # a staff member: locked from the stranger's address only
+        n2 = self.newbie2
+        for i in range(5):
+            r = self.stranger.call("POST", "/v1/admin/login", {"email": n2.email,
+                                                              "password": "not-the-pass-1"})
+            expect(r, 401 if i < 4 else 423)
+        st = expect(self.admin.call("GET", f"/v1/admin/staff/{n2.id}"), 200)["staff"]
+        assert st["locked_until"] is None, st
+        assert [x["address"] for x in st["address_locks"]] == [self.stranger.ip], st
+        # the member, from their own address, still gets in
+        expect(n2.login(), 200)
+        st = expect(self.admin.call("GET", f"/v1/admin/staff/{n2.id}"), 200)["staff"]
+        assert st["address_locks"] == [], st  # a login clears the member's per-address counts
+
     def unblock(self):
         anna = self.players["anna"]
         r = self.support.call("POST", f"/v1/admin/players/{anna['id']}/unblock", {"reason": "cleared by KYC"})
@@ -468,7 +504,7 @@ class Run:
         assert s["staff"]["email"] == "olga@example.com" and sorted(s["staff"]["brands"]) == ["alpha", "beta"], s
         assert len(s["one_time_password"]) >= 10 and s["staff"]["must_change_password"], s
         got = expect(a.call("GET", f"/v1/admin/staff/{s['staff']['id']}"), 200)["staff"]
-        assert got == s["staff"], (got, s)
+        assert got.pop("address_locks") == [] and got == s["staff"], (got, s)  # locks: GET only
         e = self.audit(action="staff.create", target_id=s["staff"]["id"], target_kind="staff")
         assert len(e) == 1 and "one_time_password" not in json.dumps(e) and s["one_time_password"] not in json.dumps(e), e
         before = fingerprint(self.env.db)
@@ -1135,6 +1171,8 @@ def main():
         ("audit query filters: actor, action, action prefix, time window", run.audit_filters),
         ("audit query pages: newest first, every entry exactly once", run.audit_pages),
         ("audit query scope: a brand's compliance officer sees that brand's entries only", run.audit_scope),
+        ("per-address login locks: five wrong logins from one address show on the player and "
+         "on the member (address, until), the account itself not locked", run.address_locks),
         ("export: JSON lines with the public key, verified by the regulator's checker; audited", run.export),
     ]
     tap = Tap(len(cases) + 25 + 9)

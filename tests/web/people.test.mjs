@@ -406,6 +406,25 @@ test('log out everywhere: support ends the player\'s sessions with a reason next
   assert.deepEqual(fin.errors, []);
 });
 
+test('player page: the login locks from one address show next to "locked until" (address and until when)', async () => {
+  const p = await registerRaw({ email: `locked-${tag}@example.com` });
+  const ip = '127.0.12.9';
+  for (let i = 1; i <= 5; i++) {
+    const body = { brand: 'demo', email: p.email, password: 'not-the-password-1' };
+    const r = await request(server, { method: 'POST', path: '/v1/player/login', body, ip });
+    assert.equal(r.status, i < 5 ? 401 : 423, `wrong login ${i}`);
+  }
+  const page = await asSupport();
+  await page.goto(`${server.url}/players/${p.id}`);
+  await page.getByTestId('player-title').waitFor();
+  const locks = page.getByTestId('address-locks');
+  await locks.waitFor();
+  const items = await locks.locator('li').allTextContents();
+  assert.equal(items.length, 1, items.join(' | '));
+  assert.match(items[0], /^127\.0\.12\.9 until \S/);
+  await screenshot(page, 'player-address-locks');
+});
+
 test('player page: balances after a deposit and a bet, rounds, sessions, a note', async () => {
   const p = await registerPlayer(server, {});
   await deposit(server, p, '50.00');

@@ -340,6 +340,32 @@ static pb_store_rc sq_login_failure_clear(pb_store_conn *base, const char *kind,
     return sqr_exec(c, st);
 }
 
+static void read_login_lock(sqlite3_stmt *st, void *out)
+{
+    pb_store_login_lock *l = out;
+    sqr_text(l->addr, sizeof l->addr, st, 0);
+    l->locked_until = sqlite3_column_int64(st, 1);
+}
+
+static pb_store_rc sq_login_failure_locks(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                          int64_t now, pb_store_login_lock *out, size_t cap,
+                                          size_t *n)
+{
+    static const char SQL[] =
+        "SELECT addr,locked_until FROM login_failure WHERE subject_kind=?1 AND subject_id=?2 "
+        "AND locked_until>?3 ORDER BY locked_until DESC, addr LIMIT ?4";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, subject_id);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_login_lock);
+}
+
 /* The subject's kept hashes, newest first (0036). */
 static void read_hash(sqlite3_stmt *st, void *out)
 {
@@ -885,6 +911,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .login_failure_get = sq_login_failure_get,
     .login_failure_put = sq_login_failure_put,
     .login_failure_clear = sq_login_failure_clear,
+    .login_failure_locks = sq_login_failure_locks,
     .staff_set_totp = sq_staff_set_totp,
     .staff_totp_advance = sq_staff_totp_advance,
     .staff_brands_get = sq_staff_brands_get,

@@ -160,8 +160,8 @@ pb_principal ifx_staff(ifx *f, const char *email, pb_role role, const char *bran
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_STAFF, t.access_token,
                                               f->now, &p),
                      PB_OK);
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, otp, IFX_PASSWORD, f->now,
-                                                 NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, otp, IFX_PASSWORD,
+                                                 f->now, NULL, NULL, NULL),
                      PB_OK);
     char uri[256];
     ifx_begin(f);

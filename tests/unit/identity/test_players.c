@@ -642,12 +642,13 @@ static void password_history(void **state)
     assert_int_equal(pb_identity_authenticate(f->id, f->conn, PB_SUBJECT_PLAYER, t.access_token,
                                               f->now, &p),
                      PB_OK);
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, IFX_PASSWORD,
-                                                 "a brand new passphrase", f->now, NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, IFX_PASSWORD,
+                                                 "a brand new passphrase", f->now, NULL, NULL,
+                                                 NULL),
                      PB_OK);
     /* the one it replaced: refused, nothing written */
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, "a brand new passphrase",
-                                                 IFX_PASSWORD, f->now, NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, "a brand new passphrase",
+                                                 IFX_PASSWORD, f->now, NULL, NULL, NULL),
                      PB_ERR_PASSWORD_REUSED);
     assert_int_equal(ifx_login(f, "hist@example.com", "a brand new passphrase", &t), PB_OK);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history WHERE "

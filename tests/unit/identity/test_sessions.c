@@ -6,9 +6,12 @@
  * are stored only as SHA-256; logout, device listing and revocation; idle and
  * absolute session ends; audience separation between player and staff; a
  * player blocked or given a new password while their login's password was being
- * checked gets no session.
+ * checked gets no session; the event stream's re-check of a connected caller
+ * reads its session and its member from one snapshot, and a re-check that cannot
+ * begin its transaction is a refusal.
  */
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -494,8 +497,87 @@ static void refresh_rechecks_the_subject(void **state)
                      PB_ERR_SESSION_REVOKED);
 }
 
+/* Every SQLite connection opened while `capturing` is set is kept here (an
+ * auto-extension runs for each new connection), so a test can trace the
+ * statements of a pb_store_conn it opened. */
+static bool capturing;
+static sqlite3 *captured;
+
+static int capture_conn(sqlite3 *db, const char **err, const void *api)
+{
+    (void)err;
+    (void)api;
+    if (capturing)
+        captured = db;
+    return SQLITE_OK;
+}
+
+typedef struct {
+    const char *path;
+    const char *sql; /* committed from another connection after the session read */
+    bool done;
+} meanwhile;
+
+static int after_session_read(unsigned type, void *ctx, void *stmt, void *x)
+{
+    (void)x;
+    meanwhile *m = ctx;
+    const char *sql = type == SQLITE_TRACE_PROFILE ? sqlite3_sql(stmt) : NULL;
+    if (m->done || !sql || !strstr(sql, "auth_session"))
+        return 0;
+    m->done = true;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(m->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, m->sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    return 0;
+}
+
+/* The stream's re-check (pb_identity_principal_recheck) judges the session and
+ * the member on one snapshot. A member whose stored role is no longer the
+ * session's (written alone here: the role-change path would also revoke) is
+ * refused even when the role is put back between the session read and the
+ * member read; read outside one transaction, the second read saw the restored
+ * role and the stale session passed. A connection that cannot begin (here: one
+ * already in a transaction) is a failure, not a pass. */
+static void recheck_reads_one_snapshot(void **state)
+{
+    ifx *f = *state;
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal p = ifx_staff(f, "rhea@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    char err[256];
+    capturing = true;
+    captured = NULL;
+    pb_store_conn *c = pb_store_connect(f->store, err, sizeof err);
+    capturing = false;
+    assert_non_null(c);
+    assert_non_null(captured);
+    assert_int_equal(pb_identity_principal_recheck(c, &p, f->now), PB_OK);
+
+    assert_int_equal(pb_store_exec_raw(f->conn, "UPDATE staff SET role='finance' WHERE "
+                                                "email='rhea@example.com'"),
+                     PB_STORE_OK);
+    meanwhile m = {.path = f->path,
+                   .sql = "UPDATE staff SET role='support' WHERE email='rhea@example.com'"};
+    sqlite3_trace_v2(captured, SQLITE_TRACE_PROFILE, after_session_read, &m);
+    assert_int_equal(pb_identity_principal_recheck(c, &p, f->now), PB_ERR_SESSION_REVOKED);
+    assert_true(m.done);
+    sqlite3_trace_v2(captured, 0, NULL, NULL);
+    /* the role is back and the session was never revoked: the next re-check passes */
+    assert_int_equal(pb_identity_principal_recheck(c, &p, f->now), PB_OK);
+
+    /* a begin that fails refuses (and leaves the caller's transaction alone) */
+    assert_int_equal(pb_store_begin(c, PB_STORE_READ), PB_STORE_OK);
+    assert_int_equal(pb_identity_principal_recheck(c, &p, f->now), PB_ERR_INTERNAL);
+    pb_store_rollback(c);
+    assert_int_equal(pb_identity_principal_recheck(NULL, NULL, f->now), PB_ERR_UNAUTHENTICATED);
+    pb_store_disconnect(c);
+}
+
 int main(void)
 {
+    sqlite3_auto_extension((void (*)(void))capture_conn);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
         T(login_and_authenticate),
@@ -509,6 +591,7 @@ int main(void)
         T(rotated_token_reuse_alarms_for_the_session_life),
         T(player_changed_during_login),
         T(refresh_rechecks_the_subject),
+        T(recheck_reads_one_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,17 +57,17 @@ static void bootstrap_and_setup(void **state)
     /* the setup session lasts 15 minutes at most */
     assert_int_equal(ifx_count(f, "SELECT (expires_at-created_at)/1000000 FROM auth_session"), 900);
     /* password change: wrong old one, weak new one, then right */
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, "wrong one!!",
-                                                 "a new passphrase", f->now, NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, "wrong one!!",
+                                                 "a new passphrase", f->now, NULL, NULL, NULL),
                      PB_ERR_CREDENTIALS_INVALID);
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, "short", f->now,
-                                                 NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, lr.password, "short",
+                                                 f->now, NULL, NULL, NULL),
                      PB_ERR_PASSWORD_WEAK);
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password, lr.password,
-                                                 f->now, NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, lr.password, lr.password,
+                                                 f->now, NULL, NULL, NULL),
                      PB_ERR_PASSWORD_REUSED);
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, lr.password,
-                                                 "a new passphrase", f->now, NULL, NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, lr.password,
+                                                 "a new passphrase", f->now, NULL, NULL, NULL),
                      PB_OK);
     assert_int_equal(ifx_count(f, "SELECT must_change_password FROM staff WHERE "
                                   "email='second@example.com'"),
@@ -259,7 +259,10 @@ static void changes_end_sessions(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "UPDATE staff SET failed_logins=5,locked_until=9000000000000000 "
-                                  "WHERE email='fin@example.com'",
+                                  "WHERE email='fin@example.com'; INSERT INTO login_failure "
+                                  "(subject_kind,subject_id,addr,failed,locked_until,updated_at) "
+                                  "SELECT 'staff',id,'198.51.100.4',5,9000000000000000,0 FROM "
+                                  "staff WHERE email='fin@example.com'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -282,6 +285,8 @@ static void changes_end_sessions(void **state)
     assert_int_equal(st.locked_until, 0);
     assert_int_equal(ifx_count(f, "SELECT failed_logins FROM staff WHERE email='fin@example.com'"),
                      0);
+    /* the reset clears the per-address locks too (the member's unlock) */
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure"), 0);
     /* the old password alone opens nothing: the same answer as any wrong password */
     lr.totp_code = NULL;
     f->now += 1000000;
@@ -492,6 +497,54 @@ static void lockout_per_address(void **state)
                      PB_ERR_ACCOUNT_LOCKED);
 }
 
+/* A wrong current password on the authenticated password change counts like a
+ * failed login from the caller's address (not under an unknown address): five
+ * lock that address out of the account, for the change and for logins, with the
+ * time left; the member changes it from another address. */
+static void password_change_counts_per_address(void **state)
+{
+    ifx *f = *state;
+    ifx_reconfigure(f, (pb_identity_config){.account_burst = 1000, .ip_burst = 1000});
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    pb_auth_tokens t;
+    pb_principal p = ifx_staff(f, "pwc@example.com", PB_ROLE_SUPPORT, "demo", seed, &t);
+    f->now += 60000000;
+    pb_client_info stolen = {.ip = "198.51.100.9"}, member = {.ip = "203.0.113.21"};
+    int64_t wait = -1;
+    for (int i = 1; i <= 4; i++) {
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, &stolen,
+                                                     "not the password", "a new passphrase", f->now,
+                                                     &wait, NULL, NULL),
+                         PB_ERR_CREDENTIALS_INVALID);
+        assert_int_equal(wait, 0);
+    }
+    assert_int_equal(ifx_count(f, "SELECT failed FROM login_failure WHERE addr='198.51.100.9'"), 4);
+    assert_int_equal(ifx_count(f, "SELECT count(*) FROM login_failure WHERE addr=''"), 0);
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, &stolen, "not the password",
+                                                 "a new passphrase", f->now, &wait, NULL, NULL),
+                     PB_ERR_ACCOUNT_LOCKED);
+    assert_int_equal(wait, 15 * 60000000LL);
+    /* that address is locked out of the account: the change and a login */
+    f->now += 1000000;
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, &stolen, IFX_PASSWORD,
+                                                 "a new passphrase", f->now, &wait, NULL, NULL),
+                     PB_ERR_ACCOUNT_LOCKED);
+    assert_int_equal(wait, 15 * 60000000LL - 1000000);
+    char code[9];
+    code_at(seed, f->now, code);
+    pb_login_request good = {.email = "pwc@example.com",
+                             .password = IFX_PASSWORD,
+                             .totp_code = code};
+    assert_int_equal(pb_identity_staff_login(f->id, f->conn, &good, &stolen, f->now, &t),
+                     PB_ERR_ACCOUNT_LOCKED);
+    /* the account itself is not locked: from the member's address it goes through */
+    assert_int_equal(ifx_count(f, "SELECT locked_until FROM staff WHERE email='pwc@example.com'"),
+                     0);
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, &member, IFX_PASSWORD,
+                                                 "a new passphrase", f->now, &wait, NULL, NULL),
+                     PB_OK);
+}
+
 /* Runs SQL on the test database through a connection of its own. */
 static void sql(ifx *f, const char *q)
 {
@@ -635,19 +688,19 @@ static void password_history(void **state)
     static const char *const PW[] = {IFX_PASSWORD, "first new passphrase", "second new passphrase",
                                      "third new passphrase", "fourth new passphrase"};
     for (int i = 1; i < 5; i++) {
-        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[i - 1], PW[i], f->now,
-                                                     NULL, NULL),
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, PW[i - 1], PW[i],
+                                                     f->now, NULL, NULL, NULL),
                          PB_OK);
         /* back to the one just replaced: refused, nothing changed */
-        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[i], PW[i - 1], f->now,
-                                                     NULL, NULL),
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, PW[i], PW[i - 1],
+                                                     f->now, NULL, NULL, NULL),
                          PB_ERR_PASSWORD_REUSED);
         f->now += 60 * 1000000; /* past the per-subject limit's refill */
     }
     /* current PW[4]; kept PW[3], PW[2], PW[1]: each of the last four refused */
     for (int i = 1; i < 5; i++)
-        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[4], PW[i], f->now, NULL,
-                                                     NULL),
+        assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, PW[4], PW[i], f->now,
+                                                     NULL, NULL, NULL),
                          PB_ERR_PASSWORD_REUSED);
     /* bounded: three rows, only hashes */
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history WHERE "
@@ -655,8 +708,8 @@ static void password_history(void **state)
                      3);
     /* the fifth-last is allowed again */
     f->now += 60 * 1000000;
-    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, PW[4], PW[0], f->now, NULL,
-                                                 NULL),
+    assert_int_equal(pb_identity_password_change(f->id, f->conn, &p, NULL, PW[4], PW[0], f->now,
+                                                 NULL, NULL, NULL),
                      PB_OK);
     assert_int_equal(ifx_count(f, "SELECT count(*) FROM password_history"), 3);
 }
@@ -665,10 +718,17 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, ifx_setup, ifx_teardown)
     const struct CMUnitTest tests[] = {
-        T(bootstrap_and_setup),  T(totp_login),        T(scope_and_authorization),
-        T(changes_end_sessions), T(create_validation), T(lockout_escalates),
-        T(changed_during_login), T(password_history),  T(admin_totp_reset_needs_admin),
+        T(bootstrap_and_setup),
+        T(totp_login),
+        T(scope_and_authorization),
+        T(changes_end_sessions),
+        T(create_validation),
+        T(lockout_escalates),
+        T(changed_during_login),
+        T(password_history),
+        T(admin_totp_reset_needs_admin),
         T(lockout_per_address),
+        T(password_change_counts_per_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,8 @@ interface Player extends PlayerRow {
   /** absent without players.pii.read; null when erased (or not readable) */
   date_of_birth?: string | null;
   locked_until: string | null;
+  /** per-address login locks in force (GET /v1/admin/players/{id}); address null: unknown */
+  address_locks?: { address: string | null; locked_until: string }[];
   updated_at: string | null;
   erased_at?: string | null;
 }
@@ -241,6 +243,20 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
                 <dt>Login locked until</dt>
                 <dd>
                   <Time at={p.locked_until} />
+                </dd>
+              </>
+            )}
+            {p.address_locks && p.address_locks.length > 0 && (
+              <>
+                <dt>Login locked from</dt>
+                <dd data-testid="address-locks">
+                  <ul>
+                    {p.address_locks.map((l) => (
+                      <li key={`${l.address ?? ''}-${l.locked_until}`}>
+                        {l.address ?? 'an unknown address'} until <Time at={l.locked_until} />
+                      </li>
+                    ))}
+                  </ul>
                 </dd>
               </>
             )}
