@@ -23,6 +23,7 @@
 #include "audit/audit.h"
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
+#include "core/ticker.h"
 #include "core/time.h"
 #include "events/events.h"
 
@@ -57,34 +58,34 @@ static void requeue_payouts(pb_psp *psp, pb_store *store)
     pb_store_disconnect(c);
 }
 
-/* The payout retry: a pass every retry_ms on its own connection (see
- * pb_cashier_retry_payouts), until pb_cashier_close. */
-static void *payout_retry_main(void *arg)
+/* The payout retry (a pb_ticker): on its own connection, opened on the thread
+ * (if it cannot connect it logs and ends without a pass), a pass every retry_ms
+ * (see pb_cashier_retry_payouts), none at start, until pb_cashier_close. */
+static bool payout_retry_enter(void *arg)
 {
     pb_cashier *k = arg;
-    pthread_setname_np(pthread_self(), "pb-payout-retry");
     char err[256];
-    pb_store_conn *c = pb_store_connect(k->store, err, sizeof err);
-    if (!c) {
+    k->retry_conn = pb_store_connect(k->store, err, sizeof err);
+    if (!k->retry_conn) {
         pb_log(PB_LOG_ERROR, "cashier.payout", "payout retry: cannot connect: %s", err);
-        return NULL;
+        return false;
     }
-    pthread_mutex_lock(&k->retry_mu);
-    while (!k->retry_stop) {
-        struct timespec ts;
-        pb_time_deadline(CLOCK_REALTIME, k->retry_ms, &ts);
-        int rc = 0;
-        while (!k->retry_stop && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&k->retry_cv, &k->retry_mu, &ts);
-        if (k->retry_stop)
-            break;
-        pthread_mutex_unlock(&k->retry_mu);
-        pb_cashier_retry_payouts(k, c, &k->seen);
-        pthread_mutex_lock(&k->retry_mu);
-    }
-    pthread_mutex_unlock(&k->retry_mu);
-    pb_store_disconnect(c);
-    return NULL;
+    return true;
+}
+
+static bool payout_retry_pass(void *arg, int64_t retry_ms)
+{
+    (void)retry_ms; /* no backoff: a PSP that refuses is tried again next interval */
+    pb_cashier *k = arg;
+    pb_cashier_retry_payouts(k, k->retry_conn, &k->seen);
+    return true;
+}
+
+static void payout_retry_leave(void *arg)
+{
+    pb_cashier *k = arg;
+    pb_store_disconnect(k->retry_conn);
+    k->retry_conn = NULL;
 }
 
 pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
@@ -121,15 +122,19 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
     k->store = store;
     k->retry_ms = cfg && cfg->payout_retry_ms ? cfg->payout_retry_ms
                                               : PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS;
-    pthread_mutex_init(&k->retry_mu, NULL);
-    pthread_cond_init(&k->retry_cv, NULL);
     if (store && k->retry_ms > 0) {
-        if (pthread_create(&k->retry_thread, NULL, payout_retry_main, k) != 0) {
-            snprintf(err, errcap, "cannot start the payout retry");
+        pb_ticker_spec spec = {.name = "pb-payout-retry",
+                               .clock = CLOCK_REALTIME,
+                               .interval_ms = k->retry_ms,
+                               .enter = payout_retry_enter,
+                               .pass = payout_retry_pass,
+                               .leave = payout_retry_leave,
+                               .arg = k};
+        if (!(k->retry = pb_ticker_start(&spec))) {
+            snprintf(err, errcap, "cannot start the payout retry: %s", strerror(errno));
             pb_cashier_close(k);
             return NULL;
         }
-        k->retry_running = true;
     }
     return k;
 }
@@ -138,14 +143,7 @@ void pb_cashier_close(pb_cashier *k)
 {
     if (!k)
         return;
-    pthread_mutex_lock(&k->retry_mu);
-    k->retry_stop = true;
-    pthread_cond_signal(&k->retry_cv);
-    pthread_mutex_unlock(&k->retry_mu);
-    if (k->retry_running)
-        pthread_join(k->retry_thread, NULL);
-    pthread_mutex_destroy(&k->retry_mu);
-    pthread_cond_destroy(&k->retry_cv);
+    pb_ticker_stop(k->retry); /* a pass under way finishes first */
     free(k->seen.seq);
     pthread_mutex_destroy(&k->claims_mu);
     free(k->claims.id);
