@@ -23,8 +23,10 @@
 #include "audit/audit.h"
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
+#include "core/ticker.h"
 #include "core/time.h"
 #include "events/events.h"
+#include "identity/identity.h"
 
 /* ---- the handle ---- */
 
@@ -57,34 +59,34 @@ static void requeue_payouts(pb_psp *psp, pb_store *store)
     pb_store_disconnect(c);
 }
 
-/* The payout retry: a pass every retry_ms on its own connection (see
- * pb_cashier_retry_payouts), until pb_cashier_close. */
-static void *payout_retry_main(void *arg)
+/* The payout retry (a pb_ticker): on its own connection, opened on the thread
+ * (if it cannot connect it logs and ends without a pass), a pass every retry_ms
+ * (see pb_cashier_retry_payouts), none at start, until pb_cashier_close. */
+static bool payout_retry_enter(void *arg)
 {
     pb_cashier *k = arg;
-    pthread_setname_np(pthread_self(), "pb-payout-retry");
     char err[256];
-    pb_store_conn *c = pb_store_connect(k->store, err, sizeof err);
-    if (!c) {
+    k->retry_conn = pb_store_connect(k->store, err, sizeof err);
+    if (!k->retry_conn) {
         pb_log(PB_LOG_ERROR, "cashier.payout", "payout retry: cannot connect: %s", err);
-        return NULL;
+        return false;
     }
-    pthread_mutex_lock(&k->retry_mu);
-    while (!k->retry_stop) {
-        struct timespec ts;
-        pb_time_deadline(CLOCK_REALTIME, k->retry_ms, &ts);
-        int rc = 0;
-        while (!k->retry_stop && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&k->retry_cv, &k->retry_mu, &ts);
-        if (k->retry_stop)
-            break;
-        pthread_mutex_unlock(&k->retry_mu);
-        pb_cashier_retry_payouts(k, c, &k->seen);
-        pthread_mutex_lock(&k->retry_mu);
-    }
-    pthread_mutex_unlock(&k->retry_mu);
-    pb_store_disconnect(c);
-    return NULL;
+    return true;
+}
+
+static bool payout_retry_pass(void *arg, int64_t retry_ms)
+{
+    (void)retry_ms; /* no backoff: a PSP that refuses is tried again next interval */
+    pb_cashier *k = arg;
+    pb_cashier_retry_payouts(k, k->retry_conn, &k->seen);
+    return true;
+}
+
+static void payout_retry_leave(void *arg)
+{
+    pb_cashier *k = arg;
+    pb_store_disconnect(k->retry_conn);
+    k->retry_conn = NULL;
 }
 
 pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
@@ -121,15 +123,19 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
     k->store = store;
     k->retry_ms = cfg && cfg->payout_retry_ms ? cfg->payout_retry_ms
                                               : PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS;
-    pthread_mutex_init(&k->retry_mu, NULL);
-    pthread_cond_init(&k->retry_cv, NULL);
     if (store && k->retry_ms > 0) {
-        if (pthread_create(&k->retry_thread, NULL, payout_retry_main, k) != 0) {
-            snprintf(err, errcap, "cannot start the payout retry");
+        pb_ticker_spec spec = {.name = "pb-payout-retry",
+                               .clock = CLOCK_REALTIME,
+                               .interval_ms = k->retry_ms,
+                               .enter = payout_retry_enter,
+                               .pass = payout_retry_pass,
+                               .leave = payout_retry_leave,
+                               .arg = k};
+        if (!(k->retry = pb_ticker_start(&spec))) {
+            snprintf(err, errcap, "cannot start the payout retry: %s", strerror(errno));
             pb_cashier_close(k);
             return NULL;
         }
-        k->retry_running = true;
     }
     return k;
 }
@@ -138,14 +144,7 @@ void pb_cashier_close(pb_cashier *k)
 {
     if (!k)
         return;
-    pthread_mutex_lock(&k->retry_mu);
-    k->retry_stop = true;
-    pthread_cond_signal(&k->retry_cv);
-    pthread_mutex_unlock(&k->retry_mu);
-    if (k->retry_running)
-        pthread_join(k->retry_thread, NULL);
-    pthread_mutex_destroy(&k->retry_mu);
-    pthread_cond_destroy(&k->retry_cv);
+    pb_ticker_stop(k->retry); /* a pass under way finishes first */
     free(k->seen.seq);
     pthread_mutex_destroy(&k->claims_mu);
     free(k->claims.id);
@@ -538,6 +537,7 @@ typedef struct event_ctx {
     const pb_psp_event *ev;
     uint8_t hash[32];
     int64_t cash, clearing; /* deposit events: the accounts */
+    int64_t unclaimed;      /* the brand's unclaimed funds, when the player was closed (0: not) */
     const char *outcome;
     pb_err result;
     pb_store_payment_event old; /* outcome "conflict": what the event id first said */
@@ -605,6 +605,49 @@ static bool mismatched(const pb_psp_event *ev, int64_t amount, const char *curre
     return ev->amount != amount || strcmp(ev->currency, currency) != 0;
 }
 
+/* Whether the payment's player is closed (erased), as the batch sees it. */
+static pb_err payer_closed(pb_store_conn *c, const pb_store_payment *p, bool *closed)
+{
+    pb_player_status st = PB_PLAYER_ACTIVE;
+    pb_err e = pb_identity_player_status(c, p->player, &st);
+    if (e != PB_OK && e != PB_ERR_PLAYER_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    *closed = e == PB_OK && st == PB_PLAYER_CLOSED;
+    return PB_OK;
+}
+
+/* A late deposit's money for a closed (erased) player, credited to the brand's
+ * unclaimed funds: the audit entry and the event "funds.unclaimed" (kind
+ * "deposit"), as the wallet records a closed player's win (wallet.h). */
+static pb_err deposit_unclaimed_record(pb_ledger_tx *tx, const pb_store_payment *p,
+                                       const event_ctx *x, const pb_cashier_actor *a)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    char tid[PB_ID_STR_LEN + 1];
+    pb_id_to_string(&p->transfer_id, tid);
+    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "kind", "deposit",
+                              "payment_id", p->id, "psp", p->psp, "player", p->player, "amount",
+                              (json_int_t)p->amount, "currency", p->currency, "account",
+                              PB_WALLET_KIND_UNCLAIMED, "account_id", (json_int_t)x->unclaimed,
+                              "transfer_id", tid);
+    pb_err e = pb_cashier_audit(tx, a, p->brand, "funds.unclaimed", "player", p->player, NULL,
+                                after,
+                                "a deposit completed for a closed (erased) player: the PSP "
+                                "captured the money, held as unclaimed funds");
+    if (e == PB_OK &&
+        pb_events_emit(c, "funds.unclaimed", p->brand, p->player, a->trace_id, pb_ledger_tx_now(tx),
+                       PB_EV_STR("kind", "deposit"), PB_EV_STR("payment_id", p->id),
+                       PB_EV_STR("psp", p->psp), PB_EV_MONEY("amount", p->amount, p->currency),
+                       PB_EV_STR("account", PB_WALLET_KIND_UNCLAIMED),
+                       PB_EV_INT("account_id", x->unclaimed)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        pb_log(PB_LOG_WARN, "cashier.unclaimed",
+               "payment=%s: %lld %s for closed player %s held as unclaimed funds", p->id,
+               (long long)p->amount, p->currency, p->player);
+    return e;
+}
+
 static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
                             const pb_cashier_actor *a)
 {
@@ -629,12 +672,24 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
     if (ok && !why && pb_ledger_tx_now(tx) >= deposit_expires_at(c, p))
         why = "late completion: deposit.succeeded after the deposit intent expired; the PSP "
               "captured the money, credited";
+    /* a closed (erased) player's money goes to the brand's unclaimed funds, never to
+     * the closed account (the erasure does not wait for an expired or failed intent) */
+    bool closed = false;
+    if (ok && payer_closed(c, p, &closed) != PB_OK) {
+        json_decref(before);
+        return PB_ERR_INTERNAL;
+    }
+    if (closed && x->unclaimed == 0) { /* erased since the look-up: the retry finds it */
+        json_decref(before);
+        x->result = PB_ERR_PAYMENT_NOT_FOUND;
+        return PB_OK;
+    }
     if (ok) {
         pb_transfer t = {0};
         snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_DEPOSIT);
         snprintf(t.key, sizeof t.key, "%s", p->id);
         t.debit_account_id = x->clearing;
-        t.credit_account_id = x->cash;
+        t.credit_account_id = closed ? x->unclaimed : x->cash;
         t.amount = p->amount;
         snprintf(t.currency, sizeof t.currency, "%s", p->currency);
         t.code = PB_CODE_DEPOSIT;
@@ -665,8 +720,9 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
-    return pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed", "payment",
-                            p->id, before, payment_json(p), why);
+    pb_err e = pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed",
+                                "payment", p->id, before, payment_json(p), why);
+    return e == PB_OK && closed ? deposit_unclaimed_record(tx, p, x, a) : e;
 }
 
 static pb_err event_command(pb_ledger_tx *tx, void *arg)
@@ -763,6 +819,13 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
              (e = pb_cashier_clearing(k, c, p.brand, psp->code, p.currency, &x.clearing)) != PB_OK))
             return e;
         x.cash = rc == PB_STORE_OK ? acc.cash : 0;
+        bool closed = false;
+        if (rc == PB_STORE_OK && payer_closed(c, &p, &closed) != PB_OK)
+            return PB_ERR_STORE_UNAVAILABLE;
+        if (closed && (e = pb_wallet_system_account(k->wallet, c, p.brand, PB_WALLET_OWNER_HOUSE,
+                                                    PB_WALLET_KIND_UNCLAIMED, p.currency,
+                                                    &x.unclaimed)) != PB_OK)
+            return e;
     }
     e = pb_ledger_command(k->ledger, event_command, &x);
     if (e == PB_OK)

@@ -59,10 +59,8 @@ struct pb_cashier {
      * the payouts the PSP did not take */
     pb_store *store;
     int retry_ms;
-    pthread_t retry_thread;
-    bool retry_running, retry_stop;
-    pthread_mutex_t retry_mu;
-    pthread_cond_t retry_cv;
+    struct pb_ticker *retry;   /* NULL: no store or retry_ms <= 0 */
+    pb_store_conn *retry_conn; /* the retry thread's own (only it uses it) */
     payout_seen seen;
     pthread_mutex_t claims_mu; /* guards claims */
     payout_claims claims;

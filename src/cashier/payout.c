@@ -11,6 +11,7 @@
 
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "events/events.h"
 
 /* The payout was taken by the PSP: its reference is stored, "processing". A row
@@ -523,10 +524,21 @@ static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store
         json_decref(before);
         return e;
     }
+    /* "paid" is final but for this: its updated_at is when it was paid. The event
+     * says so (paid_at), so a live dashboard takes it out of the window and the
+     * minute that counted it, as the snapshot (status 'paid') no longer does. */
+    char paid_at[40];
+    if (pb_time_format(w->updated_at, paid_at, sizeof paid_at) < 0)
+        paid_at[0] = '\0';
     snprintf(w->status, sizeof w->status, "returned");
     w->updated_at = pb_ledger_tx_now(tx);
     if (pb_store_withdrawal_update(pb_ledger_tx_conn(tx), w) != PB_STORE_OK ||
-        cashier_withdrawal_emit(tx, "withdrawal.returned", w, a->trace_id) != PB_OK) {
+        pb_events_emit(pb_ledger_tx_conn(tx), "withdrawal.returned", w->brand, w->player,
+                       a->trace_id, w->updated_at, PB_EV_STR("withdrawal_id", w->id),
+                       PB_EV_STR("status", w->status), PB_EV_STR("psp", w->psp),
+                       PB_EV_STR("requested_by", w->requested_by),
+                       PB_EV_MONEY("amount", w->amount, w->currency),
+                       PB_EV_STR("paid_at", paid_at)) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }

@@ -14,8 +14,17 @@
  *   PLAYER_ERASED            erased already;
  *   PLAYER_HAS_FUNDS         a ledger account of the player (any kind, any currency)
  *                            holds money or a hold, posted or pending;
- *   PLAYER_HAS_OPEN_PAYMENTS a deposit pending, or a withdrawal pending approval,
- *                            approved or being paid;
+ *   PLAYER_HAS_OPEN_PAYMENTS a deposit pending and not expired (pending for less than
+ *                            the brand's deposit_expiry_minutes, as the cashier
+ *                            reads it: an expired intent is not "pending" anywhere
+ *                            else either), or a withdrawal pending approval,
+ *                            approved or being paid. An expired (or failed) intent
+ *                            can still be completed by a late PSP success; for a
+ *                            closed player the cashier credits that money to the
+ *                            brand's unclaimed funds (funds.unclaimed), never to
+ *                            the closed account, so the erasure does not wait for
+ *                            it (the row stays "pending" for ever: it would block
+ *                            the erasure for ever);
  *   PLAYER_HAS_OPEN_BETS     a game bet not settled yet: accepted, not rolled
  *                            back, and its round is not closed, with or without
  *                            a win (a provider may send more wins on a round it
@@ -54,6 +63,7 @@
 #include <jansson.h>
 
 #include "audit/audit.h"
+#include "cashier/cashier.h" /* PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES only */
 #include "catalog/catalog.h"
 #include "core/time.h"
 #include "events/events.h"
@@ -116,16 +126,31 @@ static pb_err accounts_check(pb_store_conn *c, const char *brand, const char *pu
     return funds;
 }
 
-/* A deposit pending, or a withdrawal still open: PLAYER_HAS_OPEN_PAYMENTS. */
-static pb_err payments_check(pb_store_conn *c, const char *player)
+/* The brand's deposit_expiry_minutes as the cashier reads it (a positive integer,
+ * else its default): a deposit intent pending longer reads "expired". */
+static int64_t deposit_expiry_minutes(const pb_brand *b)
+{
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, "deposit_expiry_minutes") : NULL;
+    int64_t m = json_is_integer(v) && json_integer_value(v) > 0
+                    ? (int64_t)json_integer_value(v)
+                    : PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES;
+    json_decref(s);
+    return m;
+}
+
+/* A deposit pending and not expired at now, or a withdrawal still open:
+ * PLAYER_HAS_OPEN_PAYMENTS. */
+static pb_err payments_check(pb_store_conn *c, const pb_brand *b, const char *player, int64_t now)
 {
     pb_store_payment pay;
     size_t n = 0;
+    /* the newest pending intent: an older one (same brand) expired before it did */
     pb_store_payment_query pq = {.player = player, .status = "pending", .limit = 1};
     pb_store_rc rc = pb_store_payment_list(c, &pq, &pay, &n);
     if (rc != PB_STORE_OK)
         return store_err(rc);
-    if (n)
+    if (n && now < pay.created_at + deposit_expiry_minutes(b) * 60 * 1000000)
         return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
     for (size_t i = 0; i < sizeof OPEN_WITHDRAWALS / sizeof OPEN_WITHDRAWALS[0]; i++) {
         pb_store_withdrawal w;
@@ -232,7 +257,7 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
         return PB_ERR_PLAYER_ERASED;
     int64_t last = pl.created_at > pl.last_login_at ? pl.created_at : pl.last_login_at;
     if ((e = accounts_check(c, brand.code, pl.public_id, &last)) != PB_OK ||
-        (e = payments_check(c, pl.public_id)) != PB_OK ||
+        (e = payments_check(c, &brand, pl.public_id, now)) != PB_OK ||
         (e = bets_check(c, pl.public_id, now)) != PB_OK)
         return e;
     why->retention_days = pb_identity_erase_after_days(&brand);

@@ -269,6 +269,68 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   assert.equal(blind.rows.get('demo/USD').finance, false, 'a row the events open inherits it');
 });
 
+test('dashboard model: a returned payout leaves the withdrawn figures that counted it, as a new snapshot would', async () => {
+  const { model: M } = await ui();
+  const now = Date.parse('2026-11-21T14:05:30Z');
+  const zero = { count: 0, amount: '0.00' };
+  const win = (o = {}) => ({ deposits: zero, withdrawals: zero, bets: zero, wins: zero, rollbacks: zero, ggr: '0.00',
+    active_players: 0, ...o });
+  // paid today: 20.00 at 09:00 (today only) and 30.00 at 13:50:10 (today, the last hour, its minute)
+  const minutes = [];
+  for (let i = 59; i >= 0; i--) {
+    const t = new Date(Date.parse('2026-11-21T14:05:00Z') - i * 60_000).toISOString();
+    minutes.push({ minute: t, bets: '0.00', wins: '0.00', rollbacks: '0.00', ggr: '0.00', bet_count: 0, win_count: 0,
+      rollback_count: 0, deposits: zero, withdrawals: i === 15 ? { count: 1, amount: '30.00' } : zero });
+  }
+  const snap = {
+    as_of: new Date(now).toISOString(), since: '2026-11-21T00:00:00Z', last_event_id: 100,
+    rows: [{ brand: 'demo', currency: 'EUR',
+      today: win({ withdrawals: { count: 2, amount: '50.00' } }),
+      last_hour: win({ withdrawals: { count: 1, amount: '30.00' } }),
+      pending_withdrawals: { count: 2, amount: '22.00' }, minutes, // the 15.00 paid below, and 7.00
+      active_player_ids_today: [], active_last_hour: [], active_truncated: false }],
+  };
+  const m = new M.DashboardModel(snap);
+  let id = 100;
+  const ev = (type, amount, extra = {}, at = '2026-11-21T14:05:40Z') =>
+    m.apply({ id: ++id, type, brand: 'demo', subject: 'p1', created_at: at,
+      payload: { amount, currency: 'EUR', ...extra } });
+  const r = m.rows.get('demo/EUR');
+  const minute = (iso) => r.minutes(now).find((b) => b.minute === iso).withdrawals;
+
+  ev('withdrawal.paid', '15.00', {}, '2026-11-21T14:05:20Z'); // live: 14:05
+  assert.deepEqual(r.today.withdrawals, { count: 3, amount: '65.00' });
+  assert.deepEqual(r.lastHour(now + 10_000).withdrawals, { count: 2, amount: '45.00' });
+
+  // the 13:50 one comes back: out of today, the hour and its minute
+  ev('withdrawal.returned', '30.00', { paid_at: '2026-11-21T13:50:10.000000Z', status: 'returned' });
+  assert.deepEqual(r.today.withdrawals, { count: 2, amount: '35.00' });
+  assert.deepEqual(r.lastHour(now + 10_000).withdrawals, { count: 1, amount: '15.00' });
+  assert.deepEqual(minute('2026-11-21T13:50:00.000Z'), zero);
+  // the 09:00 one: out of today; the hour never had it
+  ev('withdrawal.returned', '20.00', { paid_at: '2026-11-21T09:00:00.000000Z' });
+  assert.deepEqual(r.today.withdrawals, { count: 1, amount: '15.00' });
+  assert.deepEqual(r.lastHour(now + 10_000).withdrawals, { count: 1, amount: '15.00' });
+  // paid yesterday, or no paid_at: no figure counted it (nothing moves); the feed shows both
+  ev('withdrawal.returned', '40.00', { paid_at: '2026-11-20T22:00:00.000000Z' });
+  ev('withdrawal.returned', '40.00');
+  assert.deepEqual(r.today.withdrawals, { count: 1, amount: '15.00' });
+  assert.deepEqual(r.lastHour(now + 10_000).withdrawals, { count: 1, amount: '15.00' });
+  assert.deepEqual(r.pending, { count: 1, amount: '7.00' }, 'a returned payout was not pending');
+  assert.deepEqual(m.feed.slice(0, 4).map((f) => f.type), Array(4).fill('withdrawal.returned'));
+  // a currency no row has: no row opened for it
+  ev('withdrawal.returned', '5.00', { paid_at: '2026-11-21T10:00:00.000000Z', currency: 'USD' });
+  assert.equal(m.rows.has('demo/USD'), false);
+
+  // rolled (the hour from the minutes): the live 14:05 one comes back too
+  const later = now + 5 * 60_000;
+  m.roll(later);
+  assert.deepEqual(r.lastHour(later).withdrawals, { count: 1, amount: '15.00' });
+  ev('withdrawal.returned', '15.00', { paid_at: '2026-11-21T14:05:20.000000Z' }, '2026-11-21T14:10:00Z');
+  assert.deepEqual([r.today.withdrawals, r.lastHour(later).withdrawals, minute('2026-11-21T14:05:00.000Z')],
+    [zero, zero, zero]);
+});
+
 test('event stream reader: 401 → refresh, a cut connection resumes with Last-Event-ID, end → fresh token, reset → gap', async () => {
   const { events } = await ui();
   const api = await importApi();

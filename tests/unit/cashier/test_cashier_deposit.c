@@ -232,6 +232,52 @@ static void test_deposit_expiry(void **state)
     assert_int_equal(cx_balance(0).cash, 1700);
 }
 
+/* A late success for a closed (erased) player: the erasure does not wait for an
+ * expired intent, so the money the PSP captured is credited to the brand's
+ * unclaimed funds (the liability owed to closed players), never to the closed
+ * account; the deposit completes, recorded as funds.unclaimed (audit and event). */
+static void test_deposit_closed_player_unclaimed(void **state)
+{
+    (void)state;
+    pb_store_payment p = cx_deposit(0, 700), v;
+    C.f->clock_us += 25 * 3600LL * 1000000; /* expired */
+    cx_status(0, "closed");
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", p.psp_reference, 700, "EUR", 0, &r),
+                     PB_OK);
+    assert_string_equal(r.outcome, "applied");
+    assert_int_equal(cx_balance(0).cash, 0);
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &v), PB_OK);
+    assert_string_equal(v.status, "completed");
+    pb_ledger_account u;
+    assert_int_equal(pb_ledger_account_find(C.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
+                                            PB_WALLET_KIND_UNCLAIMED, "EUR", &u),
+                     PB_OK);
+    assert_int_equal(u.credits_posted - u.debits_posted, 700);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                                        "SELECT (SELECT count(*) FROM audit_entry WHERE "
+                                        "action='funds.unclaimed' AND target_id=?1), "
+                                        "(SELECT json_extract(payload,'$.kind')||'|'||"
+                                        "json_extract(payload,'$.payment_id')||'|'||"
+                                        "json_extract(payload,'$.amount') FROM event_outbox "
+                                        "WHERE type='funds.unclaimed' AND subject=?1)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, C.players[0], -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    char want[128];
+    snprintf(want, sizeof want, "deposit|%s|7.00", p.id);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), want);
+    sqlite3_finalize(st);
+    /* an active player's deposit is theirs as before */
+    pb_store_payment q = cx_deposit(1, 300);
+    assert_int_equal(cx_event(NULL, "deposit.succeeded", q.psp_reference, 300, "EUR", 0, &r),
+                     PB_OK);
+    assert_int_equal(cx_balance(1).cash, 300);
+}
+
 /* The staff list's computed statuses: "expired" lists the intents pending past the
  * brand's deposit_expiry_minutes, "pending" only the others, each with its
  * expires_at, a page at a time (the cursor goes on past the rows of the other
@@ -440,6 +486,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_verify_signature, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_closed_player_unclaimed, cx_setup,
+                                        cx_teardown),
         cmocka_unit_test_setup_teardown(test_verify_window, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_verify_body, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_once, cx_setup, cx_teardown),

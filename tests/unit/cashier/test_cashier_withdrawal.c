@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cashier/cashier_internal.h" /* the payout retry's pass, called directly */
+#include "core/time.h"
 #include "fixture.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 #include "../plans.h"
@@ -203,6 +204,27 @@ static int audits(const char *action, const char *id)
     return n;
 }
 
+/* The payload field key of the one event of type for withdrawal id ("" if none). */
+static void event_field(const char *type, const char *id, const char *key, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                           "SELECT json_extract(payload, '$.' || ?3) FROM event_outbox "
+                           "WHERE type=?1 AND json_extract(payload, "
+                           "'$.withdrawal_id')=?2",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
 /* A paid payout the PSP reports returned (payout.returned, sent by the sandbox
  * signed like its other webhooks): the amount goes back to the player's cash by
  * one transfer from the account the hold was posted to, "returned", audited and
@@ -225,6 +247,7 @@ static void test_payout_returned(void **state)
     assert_int_equal(cx_transfers(), n);
     assert_int_equal(cx_event(NULL, "payout.paid", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
     assert_string_equal(r.outcome, "applied");
+    int64_t paid_at = cx_withdrawal(w.id).updated_at;
     pb_wallet_balance b = cx_balance(0);
     assert_int_equal(b.cash, 6000);
     assert_int_equal(b.held, 1500);
@@ -260,6 +283,13 @@ static void test_payout_returned(void **state)
     assert_int_equal(back.amount, 4000);
     assert_int_equal(back.flags, 0);
     assert_int_equal(audits("withdrawal.returned", w.id), 1);
+    /* the event says when it was paid (a live dashboard takes it out of that minute) */
+    char got[40], want[40];
+    assert_true(pb_time_format(paid_at, want, sizeof want) > 0);
+    event_field("withdrawal.returned", w.id, "paid_at", got, sizeof got);
+    assert_string_equal(got, want);
+    event_field("withdrawal.returned", w.id, "amount", got, sizeof got);
+    assert_string_equal(got, "40.00");
     /* the same event again: duplicate; another return event: ignored; nothing moves */
     n = cx_transfers();
     char eid[sizeof r.event.event_id];

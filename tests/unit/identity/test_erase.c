@@ -419,14 +419,60 @@ static void erasure_records_itself(void **state)
     assert_int_equal(erased_records(), 2);
 }
 
+/* ---- deposit intents ---- */
+
+/* A pending deposit intent of player i made at `at` (stored "pending"). */
+static void deposit_intent(int i, const char *id, int64_t at)
+{
+    pb_store_payment p = {
+        .brand_id = G.brand_id, .amount = 1000, .created_at = at, .updated_at = at};
+    snprintf(p.id, sizeof p.id, "%s", id);
+    snprintf(p.brand, sizeof p.brand, "alpha");
+    snprintf(p.player, sizeof p.player, "%s", G.players[i]);
+    snprintf(p.currency, sizeof p.currency, "EUR");
+    snprintf(p.idempotency_key, sizeof p.idempotency_key, "dep-%s", id);
+    snprintf(p.psp, sizeof p.psp, "sandbox");
+    snprintf(p.psp_reference, sizeof p.psp_reference, "sbxp_%s", id);
+    snprintf(p.status, sizeof p.status, "pending");
+    assert_int_equal(pb_store_payment_insert(G.f->conn, &p), PB_STORE_OK);
+}
+
+/* A deposit intent pending and not expired refuses the erasure
+ * (PLAYER_HAS_OPEN_PAYMENTS, nothing written); one pending past the brand's
+ * deposit_expiry_minutes (default 24 h) — "expired" as the cashier reads it, the
+ * row still "pending" for ever — does not: a late PSP success for the closed
+ * player goes to the brand's unclaimed funds (the cashier's test). */
+static void deposit_intents(void **state)
+{
+    (void)state;
+    no_retention();
+    pay_out(0);
+    pay_out(1);
+    const int64_t MIN = 60LL * 1000000, at = pb_time_now_us() - 60 * MIN;
+    deposit_intent(0, "0190a4c2-0000-7000-8000-0000000d0001", at);
+    assert_int_equal(erase_at(0, at + 60 * MIN, NULL), PB_ERR_PLAYER_HAS_OPEN_PAYMENTS);
+    assert_int_equal(erase_at(0, at + 1440 * MIN - 1, NULL), PB_ERR_PLAYER_HAS_OPEN_PAYMENTS);
+    assert_true(intact(0));
+    assert_int_equal(erased_records(), 0);
+    assert_int_equal(erase_at(0, at + 1440 * MIN, NULL), PB_OK); /* expired: erased */
+    assert_false(intact(0));
+    /* the brand's own expiry: 30 minutes; the newest intent is the one that counts */
+    sql("UPDATE brand SET settings='{\"erase_after_days\":0,\"deposit_expiry_minutes\":30}'");
+    deposit_intent(1, "0190a4c2-0000-7000-8000-0000000d0002", at - 60 * MIN);
+    deposit_intent(1, "0190a4c2-0000-7000-8000-0000000d0003", at);
+    assert_int_equal(erase_at(1, at + 30 * MIN - 1, NULL), PB_ERR_PLAYER_HAS_OPEN_PAYMENTS);
+    assert_true(intact(1));
+    assert_int_equal(erase_at(1, at + 30 * MIN, NULL), PB_OK);
+    assert_false(intact(1));
+    assert_int_equal(erased_records(), 4);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, gp_setup, gp_teardown)
     const struct CMUnitTest tests[] = {
-        T(inhouse_rounds_refuse),
-        T(provider_rounds_settle),
-        T(open_bets_read_the_window),
-        T(erasure_records_itself),
+        T(inhouse_rounds_refuse),  T(provider_rounds_settle), T(open_bets_read_the_window),
+        T(erasure_records_itself), T(deposit_intents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,10 @@
  *   withdrawal.paid                          withdrawals +1 +amount; pending −1 −amount
  *   withdrawal.requested                     pending +1 +amount
  *   withdrawal.failed / rejected / cancelled pending −1 −amount
+ *   withdrawal.returned                      withdrawals −1 −amount where its payload's
+ *                                            paid_at counted it: today if paid today, the
+ *                                            last hour if paid in it, paid_at's minute
+ *                                            (the snapshot counts status 'paid' only)
  *   bet.placed                               bets +1 +amount; player active; minute bucket
  *   round.settled, amount > 0                wins +1 +amount; minute bucket
  *   bet.rolled_back                          rollbacks +1 +amount; minute bucket
@@ -14,7 +18,8 @@
  *
  * All sums are decimal strings through lib/decimal.ts (BigInt, never floats).
  *
- * "Today" only grows (at the zone's midnight the page re-takes the snapshot).
+ * "Today" only grows but for a returned payout (at the zone's midnight the page
+ * re-takes the snapshot).
  * Until its first roll the last hour is the snapshot's own last_hour plus the
  * events since. Then it rolls forward every minute (roll()): every figure —
  * bets, wins, rollbacks with their counts, GGR, deposits and withdrawals — is
@@ -114,8 +119,10 @@ export class LiveRow {
   private buckets = new Map<number, Minute>(); // minute start (ms) → bucket
   private snapHour: Window | null; // the snapshot's last hour, until the first roll
   private delta: Window; // live changes since the snapshot (until the first roll)
+  private snapStart: number; // where the snapshot's last hour starts (as_of − 1 h), ms
 
-  constructor(r: SnapshotRow, finance = true) {
+  /** asOf: the snapshot's as_of (ms); NaN when unknown (a returned payout then leaves the hour alone). */
+  constructor(r: SnapshotRow, finance = true, asOf = NaN) {
     this.brand = r.brand;
     this.currency = r.currency;
     this.zero = decZeroLike(r.today.ggr);
@@ -139,14 +146,16 @@ export class LiveRow {
       });
     this.snapHour = full(r.last_hour);
     this.delta = emptyWindow(this.zero);
+    this.snapStart = asOf - HOUR;
   }
 
-  static empty(brand: string, currency: string, zero: string, finance = true): LiveRow {
+  static empty(brand: string, currency: string, zero: string, finance = true, asOf = NaN): LiveRow {
     const w = emptyWindow(zero);
     return new LiveRow(
       { brand, currency, today: w, last_hour: w, pending_withdrawals: { count: 0, amount: zero }, minutes: [],
         active_player_ids_today: [], active_last_hour: [], active_truncated: false },
       finance,
+      asOf,
     );
   }
 
@@ -160,8 +169,11 @@ export class LiveRow {
     return b;
   }
 
-  /** Applies one event of this brand and currency (amount already checked). */
-  apply(type: string, amount: string, player: string | null, t: number, since: number) {
+  /**
+   * Applies one event of this brand and currency (amount already checked). paidAt: a
+   * withdrawal.returned's paid_at (ms), NaN when it has none.
+   */
+  apply(type: string, amount: string, player: string | null, t: number, since: number, paidAt = NaN) {
     const inToday = t >= since;
     const add = (w: Window, k: 'deposits' | 'withdrawals' | 'bets' | 'wins' | 'rollbacks') => {
       w[k] = { count: w[k].count + 1, amount: decAdd(w[k].amount, amount) };
@@ -188,6 +200,20 @@ export class LiveRow {
       case 'withdrawal.cancelled':
         this.pendingOut(amount);
         break;
+      case 'withdrawal.returned': {
+        // No longer "paid": out of every figure that counted it when it was paid (today,
+        // the last hour, its minute), as a snapshot taken now would leave it out. Without
+        // paid_at nothing says which did: nothing moves (it was no longer pending).
+        if (!Number.isFinite(paidAt)) return;
+        const sub = (x: Tally): Tally => ({ count: Math.max(0, x.count - 1), amount: decSub(x.amount, amount) });
+        if (paidAt >= since) this.today.withdrawals = sub(this.today.withdrawals);
+        // until the first roll the hour is the snapshot's (from as_of − 1 h) plus the events since
+        if (this.snapHour && paidAt >= this.snapStart) this.delta.withdrawals = sub(this.delta.withdrawals);
+        // a minute no longer (or never) held counted nothing that is still shown
+        const b = this.buckets.get(Math.floor(paidAt / MINUTE) * MINUTE);
+        if (b?.withdrawals && b.withdrawals.count > 0) b.withdrawals = sub(b.withdrawals);
+        break;
+      }
       case 'bet.placed':
       case 'round.settled':
       case 'bet.rolled_back': {
@@ -293,12 +319,14 @@ export class DashboardModel {
   lastEventId: number;
   /** False when the snapshot left the deposit and withdrawal figures out (no finance.read). */
   finance: boolean;
+  private asOf: number;
 
   constructor(s: Snapshot) {
     this.since = Date.parse(s.since);
     this.lastEventId = s.last_event_id;
     this.finance = s.rows.every((r) => r.today.deposits !== null && r.pending_withdrawals !== null);
-    for (const r of s.rows) this.rows.set(`${r.brand}/${r.currency}`, new LiveRow(r));
+    this.asOf = Date.parse(s.as_of);
+    for (const r of s.rows) this.rows.set(`${r.brand}/${r.currency}`, new LiveRow(r, true, this.asOf));
   }
 
   /** Applies a stream event (ids at or below the snapshot's are already in it). Returns true when shown. */
@@ -316,11 +344,12 @@ export class DashboardModel {
     let row = this.rows.get(key);
     if (!row) {
       if (!TRACKED.has(e.type)) return true;
-      row = LiveRow.empty(e.brand, currency, decZeroLike(amount), this.finance);
+      row = LiveRow.empty(e.brand, currency, decZeroLike(amount), this.finance, this.asOf);
       this.rows.set(key, row);
     }
     const t = Date.parse(e.created_at) || Date.now();
-    row.apply(e.type, amount, e.subject, t, this.since);
+    const paidAt = typeof p.paid_at === 'string' ? Date.parse(p.paid_at) : NaN;
+    row.apply(e.type, amount, e.subject, t, this.since, paidAt);
     return true;
   }
 
@@ -329,6 +358,8 @@ export class DashboardModel {
   }
 }
 
+// the events that open a row the snapshot had not; not withdrawal.returned: a payout
+// counted anywhere shown made its row (the snapshot's or its withdrawal.paid's)
 const TRACKED = new Set([
   'deposit.completed', 'withdrawal.paid', 'withdrawal.requested', 'withdrawal.failed', 'withdrawal.rejected',
   'withdrawal.cancelled', 'bet.placed', 'round.settled', 'bet.rolled_back',

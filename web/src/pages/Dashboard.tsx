@@ -236,6 +236,7 @@ const TYPE_LABEL: Record<string, string> = {
   'withdrawal.rejected': 'Withdrawal rejected',
   'withdrawal.cancelled': 'Withdrawal cancelled',
   'withdrawal.failed': 'Withdrawal failed',
+  'withdrawal.returned': 'Withdrawal returned (money back to the player)',
   'withdrawal.manual_resolution_stated': 'Withdrawal: manual settlement stated',
   'withdrawal.manual_resolution_withdrawn': 'Withdrawal: manual settlement withdrawn',
   'bet.placed': 'Bet',
