@@ -29,7 +29,6 @@
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
-#define ACCOUNTS_MAX 256
 
 typedef struct page {
     pb_store_conn *c;
@@ -98,8 +97,10 @@ static int on_tx(void *ctx, const pb_store_bo_tx *sides, size_t n)
 /* The balances of the brands' unclaimed-funds accounts (in currency, when
  * given) into bal, and the accounts with their newest seqs. */
 static pb_err accounts(pb_store_conn *c, const pb_store_brand *brands, size_t nbrands,
-                       const char *currency, json_t *bal, int64_t *ids, int64_t *starts, size_t *n)
+                       const char *currency, json_t *bal, int64_t **ids, int64_t **starts,
+                       size_t *n)
 {
+    size_t cap = 0;
     for (size_t b = 0; b < nbrands; b++)
         for (size_t ci = 0; ci < brands[b].ncurrencies; ci++) {
             const char *cur = brands[b].currencies[ci];
@@ -123,10 +124,20 @@ static pb_err accounts(pb_store_conn *c, const pb_store_brand *brands, size_t nb
             if (json_array_append_new(bal, json_pack("{s:s,s:s,s:s}", "brand", brands[b].code,
                                                      "currency", cur, "balance", amount)) != 0)
                 return PB_ERR_INTERNAL;
-            if (*n == ACCOUNTS_MAX)
-                return PB_ERR_INTERNAL;
-            ids[*n] = a.id;
-            starts[(*n)++] = a.last_seq;
+            if (*n == cap) { /* as many as the brands in view have: no fixed limit */
+                size_t ncap = cap ? 2 * cap : 16;
+                int64_t *ni = realloc(*ids, ncap * sizeof *ni);
+                if (ni)
+                    *ids = ni;
+                int64_t *ns = ni ? realloc(*starts, ncap * sizeof *ns) : NULL;
+                if (ns)
+                    *starts = ns;
+                if (!ni || !ns)
+                    return PB_ERR_INTERNAL;
+                cap = ncap;
+            }
+            (*ids)[*n] = a.id;
+            (*starts)[(*n)++] = a.last_seq;
         }
     return PB_OK;
 }
@@ -151,7 +162,7 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
     json_t *bal = json_array();
     pb_store_brand *brands = NULL;
     size_t nbrands = 0, nacc = 0;
-    int64_t ids[ACCOUNTS_MAX], starts[ACCOUNTS_MAX];
+    int64_t *ids = NULL, *starts = NULL;
     pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !pg.list || !bal ? PB_ERR_INTERNAL : PB_OK;
     if (e == PB_OK)
         e = pb_api_bo_brands(c, pb_api_principal(req), brand, &brands, &nbrands);
@@ -164,7 +175,7 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
         open = e == PB_OK;
     }
     if (e == PB_OK)
-        e = accounts(c, brands, nbrands, currency, bal, ids, starts, &nacc);
+        e = accounts(c, brands, nbrands, currency, bal, &ids, &starts, &nacc);
     if (e == PB_OK && nacc &&
         (pb_store_bo_tx_walk_kind(c, PB_WALLET_KIND_UNCLAIMED, ids, starts, nacc, cursor, on_tx,
                                   &pg) != PB_STORE_OK ||
@@ -173,6 +184,8 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
     if (open)
         pb_store_rollback(c);
     free(brands);
+    free(ids);
+    free(starts);
     if (e != PB_OK) {
         json_decref(pg.list);
         json_decref(bal);
