@@ -55,7 +55,11 @@ void pb_api_cashier_webhook(pb_http_request *req, void *app)
     reply(req, e, &r);
 }
 
-static void sandbox_event(pb_http_request *req, pb_api_app *a, bool succeeded)
+/* The sandbox PSP's simulated events: a deposit completed or failed, a paid payout
+ * returned, each for the reference in the path (unknown: not_found). */
+typedef enum { SANDBOX_COMPLETE, SANDBOX_FAIL, SANDBOX_RETURN } sandbox_kind;
+
+static void sandbox_event(pb_http_request *req, pb_api_app *a, sandbox_kind kind, pb_err not_found)
 {
     if (!pb_admin_parse_empty(req))
         return;
@@ -71,41 +75,29 @@ static void sandbox_event(pb_http_request *req, pb_api_app *a, bool succeeded)
         return;
     }
     if (!ref || !*ref || strlen(ref) > PB_STORE_CASHIER_REF_MAX) {
-        pb_http_reply_error(req, PB_ERR_PAYMENT_NOT_FOUND, NULL);
+        pb_http_reply_error(req, not_found, NULL);
         return;
     }
     pb_cashier_webhook_result r;
-    pb_err e = pb_psp_sandbox_deposit_event(psp, c, ref, succeeded, &r);
+    pb_err e = kind == SANDBOX_RETURN
+                   ? pb_psp_sandbox_payout_returned(psp, c, ref, &r)
+                   : pb_psp_sandbox_deposit_event(psp, c, ref, kind == SANDBOX_COMPLETE, &r);
     reply(req, e, &r);
 }
 
-void pb_api_sandbox_psp_complete(pb_http_request *req, void *app) { sandbox_event(req, app, true); }
+void pb_api_sandbox_psp_complete(pb_http_request *req, void *app)
+{
+    sandbox_event(req, app, SANDBOX_COMPLETE, PB_ERR_PAYMENT_NOT_FOUND);
+}
 
-void pb_api_sandbox_psp_fail(pb_http_request *req, void *app) { sandbox_event(req, app, false); }
+void pb_api_sandbox_psp_fail(pb_http_request *req, void *app)
+{
+    sandbox_event(req, app, SANDBOX_FAIL, PB_ERR_PAYMENT_NOT_FOUND);
+}
 
 void pb_api_sandbox_psp_payout_return(pb_http_request *req, void *app)
 {
-    pb_api_app *a = app;
-    if (!pb_admin_parse_empty(req))
-        return;
-    pb_store_conn *c = pb_http_conn(req);
-    if (!c) {
-        pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
-    pb_psp *psp = pb_cashier_psp(a->cashier, "sandbox");
-    const char *ref = pb_http_param(req, "ref");
-    if (!psp) {
-        pb_http_reply_error(req, PB_ERR_PSP_NOT_FOUND, NULL);
-        return;
-    }
-    if (!ref || !*ref || strlen(ref) > PB_STORE_CASHIER_REF_MAX) {
-        pb_http_reply_error(req, PB_ERR_WITHDRAWAL_NOT_FOUND, NULL);
-        return;
-    }
-    pb_cashier_webhook_result r;
-    pb_err e = pb_psp_sandbox_payout_returned(psp, c, ref, &r);
-    reply(req, e, &r);
+    sandbox_event(req, app, SANDBOX_RETURN, PB_ERR_WITHDRAWAL_NOT_FOUND);
 }
 
 /* ---- the cashier in serve ---- */

@@ -187,6 +187,29 @@ static void exec_ok(sqlite3 *db, const char *sql)
         fail_msg("%s: %s", sql, msg ? msg : "?");
 }
 
+/* A database at path made by applying migrations 1..version as the runner does
+ * (each recorded in schema_migrations), open for the test to fill. */
+static sqlite3 *db_at_version(const char *path, int version)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    int old = 0;
+    for (const pb_embedded_file *m = pb_migrations_sqlite; m->name; m++) {
+        if (atoi(m->name) > version)
+            continue;
+        exec_ok(db, m->data);
+        char ins[160];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES(%d,'%s',0)", atoi(m->name),
+                 m->name);
+        exec_ok(db, ins);
+        old++;
+    }
+    assert_int_equal(old, version);
+    return db;
+}
+
 /* 1 when the statement's program builds an ephemeral table (an IN list compiled
  * into a b-tree, say), else 0. */
 static int uses_ephemeral(sqlite3 *db, const char *sql)
@@ -214,22 +237,7 @@ static int uses_ephemeral(sqlite3 *db, const char *sql)
 static void test_upgrade_from_13(void **state)
 {
     sfx *f = *state;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    int old = 0;
-    for (const pb_embedded_file *m = pb_migrations_sqlite; m->name; m++) {
-        if (atoi(m->name) > 13)
-            continue;
-        exec_ok(db, m->data);
-        char ins[160];
-        snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES(%d,'%s',0)", atoi(m->name),
-                 m->name);
-        exec_ok(db, ins);
-        old++;
-    }
-    assert_int_equal(old, 13);
+    sqlite3 *db = db_at_version(f->path, 13);
     assert_int_equal(uses_ephemeral(db, "INSERT INTO wallet_bet VALUES('p','t0','pl','r',1,0,"
                                         "'placed',1,1)"),
                      1); /* the cost 0014 removes */
@@ -1023,22 +1031,7 @@ static void test_page_cache_rollback_still_truncates(void **state)
 static void test_upgrade_4eyes_per_currency(void **state)
 {
     sfx *f = *state;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    exec_ok(db, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    int old = 0;
-    for (const pb_embedded_file *m = pb_migrations_sqlite; m->name; m++) {
-        if (atoi(m->name) > 33)
-            continue;
-        exec_ok(db, m->data);
-        char ins[160];
-        snprintf(ins, sizeof ins, "INSERT INTO schema_migrations VALUES(%d,'%s',0)", atoi(m->name),
-                 m->name);
-        exec_ok(db, ins);
-        old++;
-    }
-    assert_int_equal(old, 33);
+    sqlite3 *db = db_at_version(f->path, 33);
     exec_ok(db, "INSERT INTO brand(id,code,name,default_currency,jurisdiction,settings,created_at,"
                 "updated_at) VALUES"
                 "(1,'own','Own','GBP','MT','{\"deposit_min\":500,"
