@@ -147,6 +147,15 @@ pb_err cashier_staff_is_player(pb_store_conn *c, const char *staff_id, const cha
  * sends or resolves it now), and gives the claim back. */
 bool cashier_payout_claim(pb_cashier *k, const char *id);
 void cashier_payout_release(pb_cashier *k, const char *id);
+/* Settles a processing payout (payout.c): the hold posted (paid) or voided, the
+ * row, the event and the audit entry `action` (before and after_extra stolen); a
+ * waiting manual statement deleted (manual) or dropped and named. *refusal: the
+ * ledger's refusal, nothing written. */
+pb_err cashier_payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
+                             const pb_cashier_actor *a, json_t *before, const char *action,
+                             json_t *after_extra, const char *reason, bool manual, pb_err *refusal);
+/* What the payout's PSP says of it (payout.c); PAYOUT_STATUS_UNKNOWN when it cannot say. */
+pb_err cashier_ask_psp(pb_cashier *k, const pb_store_withdrawal *w, pb_psp_payout_status *st);
 /* payout.c: the approval's send, the claim taken before the command (claimed) or
  * taken now if it can be. */
 void cashier_payout_after_approval(pb_cashier *k, pb_store_withdrawal *w, bool claimed,
