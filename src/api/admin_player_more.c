@@ -40,6 +40,13 @@
  * SESSION_REVOKED at once and no refresh works; the player can log in again
  * (blocking is players.block). Audited as player.sessions_revoke with how many
  * sessions ended, in the same write transaction.
+ *
+ * Unlock: support ends a player's login locks before they expire (the player
+ * proved who they are another way): the account's failure count and lock and
+ * every per-address count are cleared (pb_identity_login_unlock). Needs
+ * players.sessions.manage (managing how a player gets in, like the revoke).
+ * Audited as player.login_unlock with what was in force, in the same write
+ * transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,6 +577,65 @@ void pb_api_admin_player_sessions_revoke(pb_http_request *req, void *app)
     pb_http_reply_json(req, 200,
                        json_pack("{s:s,s:I}", "player", x->player.public_id, "revoked",
                                  (json_int_t)x->revoked));
+}
+
+/* ---- login locks ---- */
+
+typedef struct unlock_ctx {
+    revoke_ctx x;
+    pb_login_unlock u;
+} unlock_ctx;
+
+/* Finds the player in the caller's scope, clears their locks, appends the entry. */
+static pb_err unlock_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    unlock_ctx *t = ctx;
+    revoke_ctx *x = &t->x;
+    int64_t now = pb_time_now_us();
+    pb_err e = pb_identity_player_get(c, &x->p->scope, x->id, &x->player);
+    if (e == PB_OK)
+        e = pb_identity_login_unlock(c, PB_SUBJECT_PLAYER, x->player.id, now, &t->u);
+    if (e == PB_OK && (e = pb_admin_brand_code(c, x->player.brand_id, x->brand)) != PB_OK)
+        e = e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_INTERNAL : e;
+    if (e != PB_OK)
+        return e;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.login_unlock", &en);
+    en.brand = x->brand[0] ? x->brand : NULL;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.before = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, true));
+    en.after = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, false));
+    en.reason = x->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+/* POST …/unlock: {reason}; answers what was cleared. */
+void pb_api_admin_player_unlock(pb_http_request *req, void *app)
+{
+    (void)app;
+    unlock_ctx *t = pb_http_alloc(req, sizeof *t);
+    if (!t) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    *t = (unlock_ctx){
+        .x = {.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id")}};
+    if (!pb_admin_parse_reason(req, t->x.p, "player.login_unlock", PB_REASON_MAX, &t->x.reason))
+        return;
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, unlock_tx, t, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:b,s:I}", "player", t->x.player.public_id,
+                                 "account_lock_cleared", t->u.account_locked_until != 0,
+                                 "address_locks_cleared", (json_int_t)t->u.address_locks));
 }
 
 /* POST …/launches/revoke: {reason}; answers how many launches were live. */

@@ -107,6 +107,16 @@ json_t *pb_admin_login_locks_json(const pb_store_login_lock *locks, size_t n)
     return a;
 }
 
+json_t *pb_admin_unlock_json(const pb_login_unlock *u, bool before)
+{
+    if (!before)
+        return json_pack("{s:i,s:n,s:i}", "failed_logins", 0, "locked_until", "address_locks", 0);
+    return json_pack("{s:I,s:o,s:I}", "failed_logins", (json_int_t)u->failed_logins, "locked_until",
+                     u->account_locked_until ? pb_admin_time_json(u->account_locked_until)
+                                             : json_null(),
+                     "address_locks", (json_int_t)u->address_locks);
+}
+
 json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];

@@ -488,3 +488,68 @@ void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app)
     }
     reply_staff(req, c, e, bad, &t->x);
 }
+
+typedef struct unlock_ctx {
+    staff_ctx x;
+    pb_login_unlock u;
+} unlock_ctx;
+
+/* The member in scope; their locks cleared; the entry. */
+static pb_err unlock_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    unlock_ctx *t = ctx;
+    staff_ctx *x = &t->x;
+    int64_t now = pb_time_now_us();
+    pb_err e = staff_in_scope(c, x->p, x->id, &x->before);
+    if (e == PB_OK)
+        e = pb_identity_login_unlock(c, PB_SUBJECT_STAFF, x->before.id, now, &t->u);
+    if (e != PB_OK)
+        return e;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "staff.login_unlock", &en);
+    en.target_kind = "staff";
+    en.target_id = x->before.public_id;
+    en.before = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, true));
+    en.after = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, false));
+    en.reason = x->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
+}
+
+/* POST /v1/admin/staff/{id}/unlock: {reason}; a member's login locks end now (the
+ * account's, every address's; the escalation starts over). Not one's own: whoever
+ * holds a member's session must not be able to lift the lock that stops guesses
+ * at their second factor. Audited as staff.login_unlock with what was in force. */
+void pb_api_admin_staff_unlock(pb_http_request *req, void *app)
+{
+    (void)app;
+    unlock_ctx *t = pb_http_alloc(req, sizeof *t);
+    if (!t) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    memset(t, 0, sizeof *t);
+    t->x.req = req;
+    t->x.p = pb_api_principal(req);
+    t->x.id = pb_http_param(req, "id");
+    if (!pb_admin_parse_reason(req, t->x.p, "staff.login_unlock", PB_REASON_MAX, &t->x.reason))
+        return;
+    if (t->x.id && strcmp(t->x.id, t->x.p->subject_public_id) == 0) {
+        pb_http_reply_error_msg(
+            req, PB_ERR_FORBIDDEN, NULL,
+            "staff cannot clear their own login lock: another administrator does");
+        return;
+    }
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, unlock_tx, t, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:b,s:I}", "staff", t->x.before.public_id,
+                                 "account_lock_cleared", t->u.account_locked_until != 0,
+                                 "address_locks_cleared", (json_int_t)t->u.address_locks));
+}

@@ -243,6 +243,7 @@ void pb_api_bo_exports_wait(void);
 /* ---- admin_player_more.c: the player page's sessions, notes and rounds (staff) ---- */
 void pb_api_admin_player_sessions(pb_http_request *req, void *app);
 void pb_api_admin_player_sessions_revoke(pb_http_request *req, void *app);
+void pb_api_admin_player_unlock(pb_http_request *req, void *app);
 void pb_api_admin_player_notes_list(pb_http_request *req, void *app);
 void pb_api_admin_player_note_add(pb_http_request *req, void *app);
 void pb_api_admin_player_rounds(pb_http_request *req, void *app);
@@ -252,6 +253,7 @@ void pb_api_player_export(pb_http_request *req, void *app);
 void pb_api_admin_player_erase(pb_http_request *req, void *app);
 /* admin_staff.c (backoffice-people): TOTP reset */
 void pb_api_admin_staff_totp_reset(pb_http_request *req, void *app);
+void pb_api_admin_staff_unlock(pb_http_request *req, void *app);
 /* admin_audit.c (backoffice-people): the audit chain's status */
 void pb_api_admin_audit_verify(pb_http_request *req, void *app);
 /* @api-handlers-web */

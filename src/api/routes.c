@@ -122,6 +122,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.sessions"},
     {"POST", "/v1/admin/players/{id}/sessions/revoke", "players.sessions.manage",
      pb_api_admin_player_sessions_revoke, "admin.players.sessions.revoke"},
+    {"POST", "/v1/admin/players/{id}/unlock", "players.sessions.manage", pb_api_admin_player_unlock,
+     "admin.players.unlock"},
     {"GET", "/v1/admin/players/{id}/notes", "players.read", pb_api_admin_player_notes_list,
      "admin.players.notes.list"},
     {"POST", "/v1/admin/players/{id}/notes", "players.write", pb_api_admin_player_note_add,
@@ -136,6 +138,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.erase"},
     {"POST", "/v1/admin/staff/{id}/totp/reset", "staff.manage", pb_api_admin_staff_totp_reset,
      "admin.staff.totp_reset"},
+    {"POST", "/v1/admin/staff/{id}/unlock", "staff.manage", pb_api_admin_staff_unlock,
+     "admin.staff.unlock"},
     {"GET", "/v1/admin/audit/verify", "audit.read", pb_api_admin_audit_verify,
      "admin.audit.verify"},
     /* @api-routes-web */

@@ -35,6 +35,7 @@ typedef struct serve_opts {
     const char *listen, *db, *keys_dir, *log_level;
     const char *web_dir;    /* @web: --web-dir / PITBOSS_WEB_DIR (NULL: web/dist when it exists) */
     const char *backup_dir; /* --backup-dir / PITBOSS_BACKUP_DIR (NULL: no scheduled backups) */
+    const char *trusted_proxies; /* --trusted-proxies / PITBOSS_TRUSTED_PROXIES (NULL: none) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
         drain_s, pin_writer, idle_sync, wal_reserve, session_history_days, max_exports,
         log_flush_ms, backup_every, backup_keep;
@@ -63,6 +64,17 @@ static void serve_usage(FILE *f)
         "  --max-per-ip N           PITBOSS_MAX_PER_IP       open connections per client IP\n"
         "                                                    (default 0 = no per-IP limit)\n"
         "  --timeout SECONDS        PITBOSS_HTTP_TIMEOUT     idle connection timeout (default 30)\n"
+        "  --trusted-proxies LIST   PITBOSS_TRUSTED_PROXIES  reverse proxies (addresses or CIDR\n"
+        "                                                    blocks, IPv4 or IPv6, comma-separated)\n"
+        "                                                    whose X-Forwarded-For names the client:\n"
+        "                                                    from such a peer the client is the\n"
+        "                                                    right-most entry that is not itself a\n"
+        "                                                    trusted proxy (a malformed header: the\n"
+        "                                                    peer); it is the address the login\n"
+        "                                                    lockout, the audit log and the request\n"
+        "                                                    log use. Any other peer's header is\n"
+        "                                                    ignored. Default: none (the TCP peer\n"
+        "                                                    is always the client)\n"
         "  --max-exports N          PITBOSS_MAX_EXPORTS      back-office exports (transactions CSV,\n"
         "                                                    audit log) streaming at once (default\n"
         "                                                    4); one more gets 503 EXPORTS_BUSY\n"
@@ -220,13 +232,14 @@ static int read_opts(int argc, char **argv, serve_opts *o)
     o->log_level = env("PITBOSS_LOG_LEVEL");
     o->web_dir = env("PITBOSS_WEB_DIR");
     o->backup_dir = env("PITBOSS_BACKUP_DIR");
+    o->trusted_proxies = env("PITBOSS_TRUSTED_PROXIES");
     for (size_t i = 0; i < NNUM; i++)
         if (env(num_opts[i].env) &&
             parse_num(num_opts[i].env, env(num_opts[i].env), num_opts[i].min, num_opts[i].max,
                       (unsigned long long *)((char *)o + num_opts[i].offset)) != 0)
             return -1;
 
-    struct option lopts[NNUM + 8];
+    struct option lopts[NNUM + 9];
     for (size_t i = 0; i < NNUM; i++)
         lopts[i] = (struct option){num_opts[i].flag, required_argument, 0, (int)(256 + i)};
     lopts[NNUM] = (struct option){"listen", required_argument, 0, 'l'};
@@ -236,7 +249,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
     lopts[NNUM + 4] = (struct option){"help", no_argument, 0, 'h'};
     lopts[NNUM + 5] = (struct option){"web-dir", required_argument, 0, 'w'};
     lopts[NNUM + 6] = (struct option){"backup-dir", required_argument, 0, 'b'};
-    lopts[NNUM + 7] = (struct option){0, 0, 0, 0};
+    lopts[NNUM + 7] = (struct option){"trusted-proxies", required_argument, 0, 'P'};
+    lopts[NNUM + 8] = (struct option){0, 0, 0, 0};
     int c;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
         if (c >= 256 && c < 256 + (int)NNUM) {
@@ -258,6 +272,8 @@ static int read_opts(int argc, char **argv, serve_opts *o)
             o->web_dir = optarg;
         } else if (c == 'b') {
             o->backup_dir = optarg;
+        } else if (c == 'P') {
+            o->trusted_proxies = optarg;
         } else if (c == 'h') {
             serve_usage(stdout);
             return 1;
@@ -368,7 +384,8 @@ static int serve_open(const serve_opts *o, serve_state *s)
                           .max_header = (size_t)o->max_header,
                           .max_connections = (unsigned)o->max_connections,
                           .max_per_ip = (unsigned)o->max_per_ip,
-                          .timeout_s = (unsigned)o->timeout_s};
+                          .timeout_s = (unsigned)o->timeout_s,
+                          .trusted_proxies = o->trusted_proxies};
     s->http = pb_http_server_new(&cfg, pb_api_routes, pb_api_route_count, &s->app, s->pool, err,
                                  sizeof err);
     if (!s->http) {

@@ -6,6 +6,9 @@
  *    "path":"/healthz","status":200,"latency_ms":0.213,"bytes":15,
  *    "request_id":"…","trace_id":"…","span_id":"…","client_ip":"127.0.0.1"}
  *
+ * client_ip is the client (proxy.c: read from X-Forwarded-For when the TCP peer
+ * is a trusted proxy); a "peer_ip" follows it then, when the two differ.
+ *
  * 5xx answers are logged at level "error", requests that got no answer (the
  * client went away, a timeout) at "warn" with an "outcome". The line is built
  * in memory and handed whole to the logger's sink (pb_log_write), so lines
@@ -120,6 +123,8 @@ void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t
     put_str(&b, "trace_id", req->trace_id, PB_TRACE_ID_LEN);
     put_str(&b, "span_id", req->span_id, PB_SPAN_ID_LEN);
     put_str(&b, "client_ip", req->client_ip, sizeof req->client_ip);
+    if (strcmp(req->peer_ip, req->client_ip) != 0) /* from a trusted proxy's X-Forwarded-For */
+        put_str(&b, "peer_ip", req->peer_ip, sizeof req->peer_ip);
     if (outcome)
         put_str(&b, "outcome", outcome, 32);
     pb_http_buf_puts(&b, "}\n");

@@ -132,7 +132,43 @@ typedef struct pb_http_config {
     unsigned max_connections; /* open connections in all; 0 = 1024 */
     unsigned max_per_ip;      /* open connections per client IP; 0 = no per-IP limit */
     unsigned timeout_s;       /* an idle connection is closed after this; 0 = 30 */
+    /* reverse proxies whose X-Forwarded-For is believed (proxy.c): addresses or
+     * CIDR blocks, comma-separated; NULL or "" = none (the TCP peer is the client) */
+    const char *trusted_proxies;
 } pb_http_config;
+
+/* ---- trusted reverse proxies (proxy.c) -------------------------------------- */
+
+#define PB_HTTP_PROXIES_MAX 64
+
+/* One address block: family AF_INET or AF_INET6, the first `bits` bits of addr. */
+typedef struct pb_http_net {
+    int family;
+    uint8_t addr[16];
+    unsigned bits;
+} pb_http_net;
+
+/* The trusted proxies: n blocks. */
+typedef struct pb_http_proxies {
+    size_t n;
+    pb_http_net net[PB_HTTP_PROXIES_MAX];
+} pb_http_proxies;
+
+/* Parses "10.0.0.5, 10.1.0.0/16, 2001:db8::/32" (blanks around entries allowed;
+ * NULL or blank: none). An entry that is not an address or block, a prefix out
+ * of range, host bits set beyond the prefix, an empty entry or more than
+ * PB_HTTP_PROXIES_MAX entries: -1 with the entry named in err. 0 on success. */
+int pb_http_proxies_parse(const char *spec, pb_http_proxies *out, char *err, size_t errcap);
+/* Whether the textual address ip is in one of p's blocks (an IPv4-mapped IPv6
+ * address counts as IPv4). false for NULL or a malformed ip. */
+bool pb_http_proxies_contain(const pb_http_proxies *p, const char *ip);
+/* The client address of a request whose TCP peer is `peer` and whose
+ * X-Forwarded-For values (joined by ',') are xff (NULL: none): the peer unless it
+ * is a trusted proxy; then the right-most entry of xff that is not a trusted
+ * proxy, in canonical form; the peer again when an entry met on the way is
+ * malformed or every entry is trusted. Written to out (cap bytes). */
+void pb_http_client_address(const pb_http_proxies *p, const char *peer, const char *xff, char *out,
+                            size_t cap);
 
 /* The authorizer: called on the worker thread, after the body is read, before
  * every handler whose route has a permission. It may read the request, use

@@ -34,7 +34,8 @@ typedef struct pb_http_block {
 } pb_http_block;
 
 struct pb_http_server {
-    pb_http_config cfg; /* defaults resolved */
+    pb_http_config cfg;      /* defaults resolved */
+    pb_http_proxies proxies; /* whose X-Forwarded-For is believed (proxy.c) */
     char listen[128];
     const pb_route *routes;
     size_t nroutes;
@@ -87,7 +88,8 @@ struct pb_http_request {
     char trace_id[PB_TRACE_ID_LEN + 1];
     char span_id[PB_SPAN_ID_LEN + 1];
     uint8_t trace_flags;
-    char client_ip[INET6_ADDRSTRLEN];
+    char client_ip[INET6_ADDRSTRLEN]; /* the client (proxy.c): the peer unless a trusted proxy */
+    char peer_ip[INET6_ADDRSTRLEN];   /* the TCP peer */
 
     /* the body */
     char *body;

@@ -158,21 +158,47 @@ static char *pct_decode(pb_http_request *req, const char *s, size_t n, bool plus
     return pb_utf8_valid(out, o) ? out : NULL;
 }
 
-/* Copies the client's address into req->client_ip. */
+/* Appends one X-Forwarded-For value to the list being joined (cls: a pb_http_buf). */
+static enum MHD_Result join_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    pb_http_buf *b = cls;
+    if (key && value && strcasecmp(key, "X-Forwarded-For") == 0) {
+        if (b->len)
+            pb_http_buf_append(b, ",", 1);
+        pb_http_buf_puts(b, value);
+    }
+    return MHD_YES;
+}
+
+/* Copies the TCP peer's address into req->peer_ip and the client's (proxy.c:
+ * from X-Forwarded-For when the peer is a trusted proxy) into req->client_ip. */
 static void read_client_ip(pb_http_request *req)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(req->peer_ip, sizeof req->peer_ip, "-");
     snprintf(req->client_ip, sizeof req->client_ip, "-");
     if (!ci || !ci->client_addr)
         return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  req->client_ip, sizeof req->client_ip);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, req->peer_ip,
+                  sizeof req->peer_ip);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  req->client_ip, sizeof req->client_ip);
+                  req->peer_ip, sizeof req->peer_ip);
+    snprintf(req->client_ip, sizeof req->client_ip, "%s", req->peer_ip);
+    const pb_http_proxies *trusted = &req->srv->proxies;
+    if (trusted->n == 0 || !pb_http_proxies_contain(trusted, req->peer_ip))
+        return; /* the header of an untrusted peer is never read */
+    pb_http_buf xff = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, join_xff, &xff);
+    if (!xff.failed && xff.len) /* every value (a proxy may add its own header line) */
+        pb_http_client_address(trusted, req->peer_ip, xff.data, req->client_ip,
+                               sizeof req->client_ip);
+    pb_http_buf_free(&xff);
 }
 
 void pb_http_req_begin(pb_http_request *req, const char *method)

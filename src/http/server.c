@@ -86,6 +86,10 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
         snprintf(err, errcap, "threads must be 1..1024 and at most max connections");
         return NULL;
     }
+    pb_http_proxies proxies;
+    if (pb_http_proxies_parse(c.trusted_proxies, &proxies, err, errcap) != 0)
+        return NULL;
+    c.trusted_proxies = NULL; /* parsed into srv->proxies; the caller's string may go */
     pb_http_server *srv = calloc(1, sizeof *srv);
     if (!srv || !(srv->metrics = pb_http_metrics_new(routes, n)) ||
         !(srv->route_index = pb_http_route_index_new(routes, n))) {
@@ -98,6 +102,7 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
     snprintf(srv->listen, sizeof srv->listen, "%s", c.listen ? c.listen : "127.0.0.1:8080");
     c.listen = srv->listen;
     srv->cfg = c;
+    srv->proxies = proxies;
     srv->routes = routes;
     srv->nroutes = n;
     srv->app = app;

@@ -324,6 +324,21 @@ pb_err pb_identity_login_locks(pb_store_conn *c, pb_subject_kind kind, int64_t s
                                int64_t now, pb_store_login_lock out[PB_LOGIN_LOCKS_SHOWN],
                                size_t *n);
 
+/* What pb_identity_login_unlock cleared. */
+typedef struct pb_login_unlock {
+    size_t address_locks;         /* per-address locks that were in force */
+    int64_t account_locked_until; /* the account-wide lock that was in force, else 0 */
+    int64_t failed_logins;        /* the account's failure count before */
+} pb_login_unlock;
+/* A staff action ending a subject's login locks before they expire: the account's
+ * failure count and lock (a staff member's escalation starts over) and every
+ * per-address count are cleared, as a login that opens a session clears them
+ * (login.c). In the caller's write transaction (its audit entry goes there).
+ * OK, or the not_found error (PLAYER_NOT_FOUND / STAFF_NOT_FOUND) for an unknown
+ * subject_id; *out says what was in force at `now`. */
+pb_err pb_identity_login_unlock(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                                int64_t now, pb_login_unlock *out);
+
 /* ---- players */
 
 typedef enum {

@@ -48,15 +48,19 @@
  * lockout_account_threshold / lockout_threshold (4) to the global count
  * (pb_login_second_factor_failure): whoever sends one knows the password, and the
  * code space is what the escalation protects, so a TOTP guess spread over many
- * addresses still locks the account after 5 codes, as before. The address is the one the HTTP layer reads (the
- * TCP peer: the server honours no X-Forwarded-For, so behind a reverse proxy all
- * clients share the proxy's address and this falls back to one count per account,
- * as before); an IPv6 address counts by its /64, which one host usually holds
- * whole; no address counts as ''. A session opened (session.c), a TOTP reset
- * (staff.c) or an erasure deletes the subject's per-address rows.
+ * addresses still locks the account after 5 codes, as before. The address is the
+ * client's as the HTTP layer reads it (http/proxy.c: the TCP peer, or, from a peer
+ * named in --trusted-proxies, the right-most untrusted X-Forwarded-For entry; behind
+ * a proxy not named there all clients share its address and this falls back to one
+ * count per account); an IPv6 address counts by its /64, which one host usually
+ * holds whole; no address counts as ''. A session opened (session.c), a TOTP reset
+ * (staff.c), a staff unlock (pb_identity_login_unlock) or an erasure deletes the
+ * subject's per-address rows.
  */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -541,4 +545,53 @@ pb_err pb_identity_login_locks(pb_store_conn *c, pb_subject_kind kind, int64_t s
                            pb_store_login_failure_locks(c, pb_subject_kind_name(kind), subject_id,
                                                         now, out, PB_LOGIN_LOCKS_SHOWN, n),
                            PB_ERR_INTERNAL, "login locks");
+}
+
+/* The per-address locks in force can outnumber the few shown: count them all
+ * (up to this many; more cannot be in force at once in practice — the account
+ * locks after lockout_account_threshold failures from all addresses). */
+#define UNLOCK_COUNT_MAX 1024
+
+pb_err pb_identity_login_unlock(pb_store_conn *c, pb_subject_kind kind, int64_t subject_id,
+                                int64_t now, pb_login_unlock *out)
+{
+    *out = (pb_login_unlock){0};
+    const char *kn = pb_subject_kind_name(kind);
+    pb_err nf = kind == PB_SUBJECT_STAFF ? PB_ERR_STAFF_NOT_FOUND : PB_ERR_PLAYER_NOT_FOUND;
+    pb_store_rc r;
+    if (kind == PB_SUBJECT_STAFF) {
+        pb_store_staff st;
+        r = pb_store_staff_get(c, subject_id, &st);
+        if (r == PB_STORE_OK) {
+            out->failed_logins = st.failed_logins;
+            out->account_locked_until = st.locked_until > now ? st.locked_until : 0;
+            st.failed_logins = st.locked_until = 0;
+            st.updated_at = now;
+            r = pb_store_staff_update_login(c, &st);
+        }
+        sodium_memzero(&st, sizeof st);
+    } else {
+        pb_store_player pl;
+        r = pb_store_player_get(c, subject_id, &pl);
+        if (r == PB_STORE_OK) {
+            out->failed_logins = pl.failed_logins;
+            out->account_locked_until = pl.locked_until > now ? pl.locked_until : 0;
+            pl.failed_logins = pl.locked_until = 0;
+            pl.updated_at = now;
+            r = pb_store_player_update_login(c, &pl);
+        }
+        sodium_memzero(&pl, sizeof pl);
+    }
+    pb_err e = pb_id_store_err(c, r, nf, "login unlock");
+    if (e != PB_OK)
+        return e;
+    pb_store_login_lock *locks = malloc(UNLOCK_COUNT_MAX * sizeof *locks);
+    if (!locks)
+        return PB_ERR_INTERNAL;
+    r = pb_store_login_failure_locks(c, kn, subject_id, now, locks, UNLOCK_COUNT_MAX,
+                                     &out->address_locks);
+    free(locks);
+    if (r == PB_STORE_OK)
+        r = pb_store_login_failure_clear(c, kn, subject_id);
+    return pb_id_store_err(c, r, PB_ERR_INTERNAL, "login unlock");
 }

@@ -346,6 +346,13 @@ class Run:
         # the search results carry no locks (one read per player would be needed)
         found = expect(self.admin.call("GET", "/v1/admin/players" + qs(email=dora["email"])), 200)
         assert all("address_locks" not in p for p in found["players"]), found
+        # support ends them early (test_auth_lockout.py has the details)
+        expect(self.support.call("POST", f"/v1/admin/players/{dora['id']}/unlock", {}), 422, "FIELD_MISSING")
+        r = self.support.call("POST", f"/v1/admin/players/{dora['id']}/unlock", {"reason": "ID checked"})
+        assert expect(r, 200) == {"player": dora["id"], "account_lock_cleared": False,
+                                  "address_locks_cleared": 1}, r
+        pl = expect(self.admin.call("GET", f"/v1/admin/players/{dora['id']}"), 200)["player"]
+        assert pl["address_locks"] == [], pl
         # a staff member: locked from the stranger's address only
         n2 = self.newbie2
         for i in range(5):
@@ -359,6 +366,10 @@ class Run:
         expect(n2.login(), 200)
         st = expect(self.admin.call("GET", f"/v1/admin/staff/{n2.id}"), 200)["staff"]
         assert st["address_locks"] == [], st  # a login clears the member's per-address counts
+        expect(self.admin.call("POST", f"/v1/admin/staff/{n2.id}/unlock", {}), 422, "FIELD_MISSING")
+        r = self.admin.call("POST", f"/v1/admin/staff/{n2.id}/unlock", {"reason": "nothing to clear"})
+        assert expect(r, 200) == {"staff": n2.id, "account_lock_cleared": False,
+                                  "address_locks_cleared": 0}, r
 
     def unblock(self):
         anna = self.players["anna"]

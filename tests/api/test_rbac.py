@@ -250,6 +250,10 @@ class World:
                                             {"reason": "rbac"}),
             "admin.staff.totp_reset": lambda: ("POST", f"/v1/admin/staff/{self.dummy.id}/totp/reset",
                                                {"reason": f"matrix {caller_name}"}),
+            "admin.staff.unlock": lambda: ("POST", f"/v1/admin/staff/{self.dummy.id}/unlock",
+                                           {"reason": f"matrix {caller_name}"}),
+            "admin.players.unlock": lambda: ("POST", f"/v1/admin/players/{p}/unlock",
+                                             {"reason": f"matrix: {caller_name}"}),
             "admin.audit.verify": lambda: ("GET", "/v1/admin/audit/verify", None),
             # @rbac-requests-web
             "admin.originals.list": lambda: ("GET", "/v1/admin/brands/alpha/originals", None),

@@ -7,6 +7,8 @@
  *   PATCH /v1/admin/staff/{id}                staff.manage: role, all_brands, brands, active
  *   POST  /v1/admin/staff/{id}/totp/reset     staff.manage: {reason}
  *                                             → the member and a new one-time password
+ *   GET   /v1/admin/staff/{id}                the member's per-address login locks
+ *   POST  /v1/admin/staff/{id}/unlock         staff.manage: {reason} → the locks end now
  *
  * The one-time password is shown once, in the dialog that follows creation or
  * a TOTP reset (which replaces the member's password too: a leaked password
@@ -19,8 +21,8 @@
  * refuses it: 403).
  */
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { patch, post } from '../lib/api';
+import { useEffect, useState } from 'preact/hooks';
+import { get, patch, post } from '../lib/api';
 import { useSession } from '../lib/session';
 import { ErrorBox, Pager, ReasonDialog, Time, usePaged } from '../components/ui';
 import { CopyButton, type Brand, useBrands } from './common';
@@ -261,10 +263,69 @@ function EditDialog({ s, known, onClose, onSaved }: { s: StaffMember; known: Bra
   );
 }
 
+interface AddressLock {
+  address: string | null;
+  locked_until: string;
+}
+
+/** A member's login locks (GET …/staff/{id}: the account's and per address) and
+ * the button that ends them (POST …/unlock, with a reason). */
+function UnlockDialog(props: { s: StaffMember; onClose: () => void; onDone: (s: StaffMember, note: string) => void }) {
+  const [locks, setLocks] = useState<AddressLock[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const path = `/v1/admin/staff/${encodeURIComponent(props.s.id)}`;
+  useEffect(() => {
+    get<{ staff: StaffMember & { address_locks: AddressLock[] } }>(path).then(
+      (r) => setLocks(r.staff.address_locks),
+      setError,
+    );
+  }, [path]);
+  const account = props.s.locked_until && Date.parse(props.s.locked_until) > Date.now();
+  return (
+    <ReasonDialog
+      title={`Login locks of ${props.s.email}`}
+      confirm="Unlock"
+      onConfirm={async (reason) => {
+        const r = await post<{ account_lock_cleared: boolean; address_locks_cleared: number }>(`${path}/unlock`, {
+          reason,
+        });
+        const m = await get<{ staff: StaffMember }>(path);
+        props.onDone(
+          m.staff,
+          `Login locks cleared (${r.address_locks_cleared} address${r.address_locks_cleared === 1 ? '' : 'es'}` +
+            `${r.account_lock_cleared ? ', and the account lock' : ''}).`,
+        );
+      }}
+      onClose={props.onClose}
+    >
+      <ErrorBox error={error} />
+      {account && (
+        <p>
+          The account is locked until <Time at={props.s.locked_until} />.
+        </p>
+      )}
+      {locks && locks.length > 0 && (
+        <ul data-testid="staff-address-locks">
+          {locks.map((l) => (
+            <li key={`${l.address ?? ''}-${l.locked_until}`}>
+              Locked from {l.address ?? 'an unknown address'} until <Time at={l.locked_until} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {locks && locks.length === 0 && !account && <p>No login lock is in force.</p>}
+      <p>
+        Unlock ends the account's lock and every address's now, and starts the escalation of their locks over. The
+        reason is written to the audit log.
+      </p>
+    </ReasonDialog>
+  );
+}
+
 function Row({ s: initial, known }: { s: StaffMember; known: Brand[] }) {
   const { me, can } = useSession();
   const [s, setS] = useState(initial);
-  const [dialog, setDialog] = useState<'edit' | 'totp' | null>(null);
+  const [dialog, setDialog] = useState<'edit' | 'totp' | 'unlock' | null>(null);
   const [note, setNote] = useState('');
   const [otp, setOtp] = useState<string | null>(null);
   const self = s.id === me.staff.id;
@@ -300,6 +361,9 @@ function Row({ s: initial, known }: { s: StaffMember; known: Brand[] }) {
                 Reset TOTP
               </button>
             )}
+            <button type="button" class="m-small" data-testid="unlock-staff" onClick={() => setDialog('unlock')}>
+              Login locks
+            </button>
           </div>
         )}
         {note && (
@@ -329,6 +393,16 @@ function Row({ s: initial, known }: { s: StaffMember; known: Brand[] }) {
               authenticator (QR code).
             </p>
           </ReasonDialog>
+        )}
+        {dialog === 'unlock' && (
+          <UnlockDialog
+            s={s}
+            onClose={() => setDialog(null)}
+            onDone={(m, note) => {
+              setS(m);
+              setNote(note);
+            }}
+          />
         )}
         {otp && (
           <OneTimePasswordDialog

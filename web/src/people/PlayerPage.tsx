@@ -40,7 +40,7 @@ interface Player extends PlayerRow {
   erased_at?: string | null;
 }
 
-type Action = 'block' | 'unblock' | 'revoke' | 'export' | 'erase';
+type Action = 'block' | 'unblock' | 'unlock' | 'revoke' | 'export' | 'erase';
 
 /** The server's refusal of a raw request, as the API client reports it (an ApiError). */
 async function refusal(res: Response): Promise<ApiError> {
@@ -127,6 +127,13 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
       text: 'The player is logged out and cannot log in or play until unblocked.',
     },
     unblock: { title: 'Unblock player', confirm: 'Unblock', text: 'The player can log in and play again.' },
+    unlock: {
+      title: 'Clear login locks',
+      confirm: 'Unlock',
+      text:
+        "The account's failed-login count and lock, and the lock of every address, end now: the player can log " +
+        'in again at once from anywhere. Only after the player has proved who they are another way.',
+    },
     revoke: {
       title: 'End game sessions',
       confirm: 'End sessions',
@@ -260,6 +267,18 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
                 </dd>
               </>
             )}
+            {can('players.sessions.manage') &&
+              ((p.locked_until && Date.parse(p.locked_until) > Date.now()) ||
+                (p.address_locks && p.address_locks.length > 0)) && (
+                <>
+                  <dt />
+                  <dd>
+                    <button type="button" data-testid="unlock-player" onClick={() => setDialog('unlock')}>
+                      Unlock
+                    </button>
+                  </dd>
+                </>
+              )}
             <dt>Registered</dt>
             <dd>
               <Time at={p.created_at} />
