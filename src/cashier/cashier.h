@@ -31,7 +31,9 @@
  *    payee's bank returned it) for a "paid" withdrawal of its amount and
  *    currency credits the amount back to the player's cash (a transfer from the
  *    PSP clearing account the hold was posted to, key "<id>:return"),
- *    "returned" (final), audited ("withdrawal.returned"); for any other state it
+ *    "returned" (final), audited ("withdrawal.returned"); for a "processing"
+ *    one (its payout.paid not arrived yet) it is recorded "deferred" and applied
+ *    when the payout is paid, whatever pays it; for any other state it
  *    moves nothing ("ignored"; audited as a payout_conflict unless "returned"
  *    already), for another amount or currency it is a "mismatch";
  *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or

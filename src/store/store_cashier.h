@@ -39,7 +39,9 @@ typedef struct pb_store_payment {
     int64_t created_at, updated_at;
 } pb_store_payment;
 
-/* A verified webhook event. outcome: "applied" | "ignored" | "mismatch". */
+/* A verified webhook event. outcome: "applied" | "ignored" | "mismatch" |
+ * "deferred" (a payout.returned that came before its payout.paid: applied when
+ * the payout is paid). */
 typedef struct pb_store_payment_event {
     char psp[PB_STORE_CASHIER_PSP_MAX + 1];
     char event_id[PB_STORE_CASHIER_EVENT_MAX + 1];
@@ -129,6 +131,9 @@ pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query
 pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id,
                                        pb_store_payment_event *out);
 pb_store_rc pb_store_payment_event_insert(pb_store_conn *c, const pb_store_payment_event *e);
+/* The first "deferred" event recorded for (psp, reference): NOT_FOUND when none. */
+pb_store_rc pb_store_payment_event_deferred(pb_store_conn *c, const char *psp,
+                                            const char *reference, pb_store_payment_event *out);
 pb_store_rc pb_store_withdrawal_insert(pb_store_conn *c, const pb_store_withdrawal *w);
 pb_store_rc pb_store_withdrawal_get(pb_store_conn *c, const char *id, pb_store_withdrawal *out);
 pb_store_rc pb_store_withdrawal_by_key(pb_store_conn *c, const char *player, const char *key,
@@ -169,6 +174,8 @@ struct pb_store_cashier_ops {
     pb_store_rc (*event_get)(pb_store_conn *c, const char *psp, const char *event_id,
                              pb_store_payment_event *out);
     pb_store_rc (*event_insert)(pb_store_conn *c, const pb_store_payment_event *e);
+    pb_store_rc (*event_deferred)(pb_store_conn *c, const char *psp, const char *ref,
+                                  pb_store_payment_event *out);
     pb_store_rc (*withdrawal_insert)(pb_store_conn *c, const pb_store_withdrawal *w);
     pb_store_rc (*withdrawal_get)(pb_store_conn *c, const char *id, pb_store_withdrawal *out);
     pb_store_rc (*withdrawal_by_key)(pb_store_conn *c, const char *player, const char *key,

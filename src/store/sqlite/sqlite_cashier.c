@@ -186,6 +186,21 @@ static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *e
     SQR_LOOKUP(c, st, read_event, out);
 }
 
+static pb_store_rc event_deferred(pb_store_conn *base, const char *psp, const char *reference,
+                                  pb_store_payment_event *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
+                       "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
+                       "reference=?2 AND outcome='deferred' ORDER BY seq LIMIT 1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, psp);
+    sqr_bind_text(st, 2, reference);
+    SQR_LOOKUP(c, st, read_event, out);
+}
+
 static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_event *e)
 {
     sq_conn *c = SQ(base);
@@ -435,6 +450,7 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .payment_list = payment_list,
     .event_get = event_get,
     .event_insert = event_insert,
+    .event_deferred = event_deferred,
     .withdrawal_insert = withdrawal_insert,
     .withdrawal_get = withdrawal_get,
     .withdrawal_by_key = withdrawal_by_key,
