@@ -400,11 +400,18 @@ void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p, char url[
  * the money — its success webhook arriving later credits the player all the same
  * and is audited as a late completion (payment.completed with that reason).
  */
+static int64_t deposit_expiry_minutes(pb_store_conn *c, int64_t brand_id)
+{
+    pb_brand *b = malloc(sizeof *b);
+    int64_t min = pb_cashier_deposit_expiry_minutes(
+        b && pb_tenancy_brand_get(c, brand_id, b) == PB_OK ? b->settings : NULL);
+    free(b);
+    return min;
+}
+
 static int64_t deposit_expires_at(pb_store_conn *c, const pb_store_payment *p)
 {
-    int64_t min = pb_cashier_brand_setting(c, p->brand_id, "deposit_expiry_minutes",
-                                           PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
-    return p->created_at + min * 60 * 1000000;
+    return pb_cashier_deposit_expires_at(p->created_at, deposit_expiry_minutes(c, p->brand_id));
 }
 
 int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now)
@@ -434,14 +441,13 @@ static int64_t cached_expires_at(pb_store_conn *c, expiry_cache *k, const pb_sto
     if (i < k->n) {
         min = k->e[i].minutes;
     } else {
-        min = pb_cashier_brand_setting(c, p->brand_id, "deposit_expiry_minutes",
-                                       PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
+        min = deposit_expiry_minutes(c, p->brand_id);
         if (k->n < sizeof k->e / sizeof k->e[0]) {
             k->e[k->n].brand_id = p->brand_id;
             k->e[k->n++].minutes = min;
         }
     }
-    return p->created_at + min * 60 * 1000000;
+    return pb_cashier_deposit_expires_at(p->created_at, min);
 }
 
 pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now,

@@ -88,6 +88,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cashier/deposit_expiry.h"
 #include "cashier/psp.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -95,7 +96,6 @@
 #include "wallet/wallet.h"
 
 #define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
-#define PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES 1440 /* 24 h */
 #define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
