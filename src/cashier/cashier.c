@@ -469,46 +469,55 @@ pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q
             *next = out[*n - 1].seq;
         return e;
     }
-    /* both are stored "pending": read those (newest first, through the status index)
-     * and keep the ones on the asked side of their brand's expiry */
+    /* both are stored "pending": the query keeps the ones on the asked side of
+     * their brand's expiry (each brand's cutoff from its settings, by the rule of
+     * deposit_expiry.h), so a page is full unless the rows ran out */
     if (q->limit == 0)
         return PB_OK;
-    pb_store_payment *buf = malloc(q->limit * sizeof *buf);
-    if (!buf)
-        return PB_ERR_INTERNAL;
-    pb_store_payment_query sq = *q;
-    sq.status = "pending";
-    int64_t cursor = q->before_seq;
-    size_t kept = 0, scanned = 0;
-    bool more = true;
-    while (kept < q->limit && more && scanned < PB_CASHIER_DEPOSIT_LIST_SCAN) {
-        sq.before_seq = cursor;
-        size_t got = 0;
-        pb_err e = store_read(pb_store_payment_list(c, &sq, buf, &got), PB_ERR_STORE_UNAVAILABLE);
-        if (e != PB_OK) {
-            free(buf);
-            *n = 0;
-            return e;
-        }
-        more = got == sq.limit;
-        for (size_t i = 0; i < got && kept < q->limit; i++) {
-            scanned++;
-            cursor = buf[i].seq;
-            int64_t at = cached_expires_at(c, &cache, &buf[i]);
-            if ((now >= at) != want_expired)
-                continue;
-            out[kept] = buf[i];
-            if (want_expired)
-                snprintf(out[kept].status, sizeof out[kept].status, "expired");
-            expires_at[kept++] = at;
-            if (kept == q->limit && i + 1 < got)
-                more = true; /* the rest of this batch is read again from the cursor */
+    json_t *cutoffs = json_object();
+    pb_brand *brands = malloc(64 * sizeof *brands);
+    pb_err e = cutoffs && brands ? PB_OK : PB_ERR_INTERNAL;
+    size_t got = 64;
+    for (int64_t after = 0; e == PB_OK && got == 64;) {
+        e = pb_tenancy_brand_list(c, NULL, after, brands, 64, &got);
+        for (size_t i = 0; e == PB_OK && i < got; i++) {
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)brands[i].id);
+            int64_t min = pb_cashier_deposit_expiry_minutes(brands[i].settings);
+            if (json_object_set_new(cutoffs, id,
+                                    json_integer(pb_cashier_deposit_expiry_cutoff(now, min))) != 0)
+                e = PB_ERR_INTERNAL;
+            after = brands[i].id;
         }
     }
-    free(buf);
-    *n = kept;
-    *next = more ? cursor : 0;
-    return PB_OK;
+    free(brands);
+    char *cut = e == PB_OK ? json_dumps(cutoffs, JSON_COMPACT) : NULL;
+    json_decref(cutoffs);
+    if (e == PB_OK && !cut)
+        e = PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        free(cut);
+        return e == PB_ERR_INTERNAL ? e : PB_ERR_STORE_UNAVAILABLE;
+    }
+    pb_store_payment_query sq = *q;
+    sq.status = "pending";
+    sq.expiry = want_expired ? PB_STORE_EXPIRED : PB_STORE_NOT_EXPIRED;
+    sq.expiry_cutoffs_json = cut;
+    /* a brand created since: its intents by the default rule */
+    sq.expiry_default_cutoff =
+        pb_cashier_deposit_expiry_cutoff(now, PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
+    e = store_read(pb_store_payment_list(c, &sq, out, n), PB_ERR_STORE_UNAVAILABLE);
+    free(cut);
+    for (size_t i = 0; e == PB_OK && i < *n; i++) {
+        expires_at[i] = cached_expires_at(c, &cache, &out[i]);
+        if (want_expired)
+            snprintf(out[i].status, sizeof out[i].status, "expired");
+    }
+    if (e != PB_OK)
+        *n = 0;
+    else if (*n == q->limit && *n > 0)
+        *next = out[*n - 1].seq;
+    return e;
 }
 
 pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *id,

@@ -101,7 +101,6 @@
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
 #define PB_CASHIER_URL_MAX 256
 #define PB_CASHIER_MAX_APPROVALS 4
-#define PB_CASHIER_DEPOSIT_LIST_SCAN 2000 /* stored rows one expired/pending list call reads */
 
 typedef struct pb_cashier pb_cashier;
 
@@ -190,9 +189,9 @@ int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t n
  * pb_cashier_scope_json). q->status "expired": the intents still "pending" in the
  * store past their brand's deposit_expiry_minutes; "pending": only those not
  * expired yet; any other (or none) as stored. *next: the cursor of the next page
- * (0: none). For "expired" and "pending" at most PB_CASHIER_DEPOSIT_LIST_SCAN
- * stored rows are read per call, so a page may come back short (even empty)
- * with a next cursor: read on until next_cursor is null. */
+ * (0: none). "expired" and "pending" are decided in the query (keyset on seq
+ * through the status index, each brand's expiry cutoff at now_us), so every
+ * page is full until the last. */
 pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now_us,
                                pb_store_payment *out, int64_t *expires_at, size_t *n,
                                int64_t *next);

@@ -35,4 +35,12 @@ static inline int64_t pb_cashier_deposit_expires_at(int64_t created_at, int64_t 
     return created_at + minutes * 60 * 1000000;
 }
 
+/* Of the intents that expire under that many minutes, those made at or before
+ * the cutoff have expired at now (µs): the same rule as pb_cashier_deposit_expires_at,
+ * turned round for a query. */
+static inline int64_t pb_cashier_deposit_expiry_cutoff(int64_t now, int64_t minutes)
+{
+    return now - minutes * 60 * 1000000;
+}
+
 #endif

@@ -115,7 +115,19 @@ typedef struct pb_store_payment_query {
     const char *status;
     int64_t before_seq; /* 0 = from the newest */
     size_t limit;
+    /* with status "pending" only: the rows on one side of their brand's deposit
+     * expiry (0: either; PB_STORE_EXPIRED: created_at <= the brand's cutoff;
+     * PB_STORE_NOT_EXPIRED: after it). expiry_cutoffs_json: a JSON object brand id
+     * → cutoff (µs); a brand not in it has expiry_default_cutoff. Checked in the
+     * query on the rows the status index meets, so a page is full unless the rows
+     * ran out. */
+    int expiry;
+    const char *expiry_cutoffs_json;
+    int64_t expiry_default_cutoff;
 } pb_store_payment_query;
+
+#define PB_STORE_EXPIRED 1
+#define PB_STORE_NOT_EXPIRED 2
 
 /* CONFLICT when the id, (psp, reference) or (player, key) exists. */
 pb_store_rc pb_store_payment_insert(pb_store_conn *c, const pb_store_payment *p);
