@@ -845,8 +845,20 @@ class Run:
             expect(self.fin2.call("POST", url(w37, "/withdraw"), {"reason": "not mine"}), 403,
                    "FORBIDDEN")
         unchanged(second_tries)
-        assert expect(self.fin2.call("GET", f"/v1/admin/withdrawals/{w37}"),
+        # the stated outcome only to its author until it is confirmed: the second member
+        # (and anyone else) establishes it from the evidence (4-eyes: two findings)
+        assert expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w37}"),
                       200)["manual_resolution"]["outcome"] == "paid"
+        for who in (self.fin2, self.admin):
+            g = expect(who.call("GET", f"/v1/admin/withdrawals/{w37}"), 200)["manual_resolution"]
+            assert g["outcome"] is None and g["evidence"] == "dash #4411", g
+            page = expect(who.call("GET", f"/v1/admin/withdrawals?player={self.ids['gus']}"), 200)
+            mine = [i["manual_resolution"] for i in page["items"] if i["id"] == w37]
+            assert mine[0]["outcome"] is None and mine[0]["stated_by"]["staff_id"] == self.fin1.id, page
+        r = expect(self.fin2.call("POST", url(w37, "/confirm"),
+                                  {"outcome": "failed", "reason": "bank says no"}), 409,
+                   "MANUAL_RESOLUTION_CONFLICT")
+        assert "paid" not in json.dumps(r), r  # the refusal does not name the statement either
         r = expect(self.fin2.call("POST", url(w37, "/confirm"),
                                   {"outcome": "paid", "reason": "seen on the statement too"}), 200)
         assert r["status"] == "paid" and r["manual_resolution"] is None, r
