@@ -29,7 +29,10 @@
  * A payout the PSP cannot report on is settled by hand with 4-eyes (see
  * pb_cashier_withdrawal_manual_state): one member states the outcome with its
  * evidence, a second confirms it; the statement waiting shows in the staff view
- * ("manual_resolution", null when none).
+ * ("manual_resolution", null when none), its "outcome" only to the member who
+ * stated it (null to everyone else, the confirmer included, until it is
+ * confirmed): the second member establishes the outcome independently (4-eyes:
+ * two findings, not one finding and a nod).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -114,7 +117,8 @@ static json_t *current_checks_json(pb_store_conn *c, const pb_store_withdrawal *
  * checks (recorded at the request, and the player gate now) and its approvals
  * (read on c), staff with their e-mail (cache: the e-mails read so far for this
  * answer). NULL on OOM or a store failure. */
-static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdrawal *w)
+static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdrawal *w,
+                          const pb_principal *viewer)
 {
     json_t *o = pb_api_withdrawal_json(w);
     pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
@@ -147,7 +151,10 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
     if (r && pb_cashier_withdrawal_manual_get(c, w->id, r, &waiting) == PB_OK)
         manual = !waiting
                      ? json_null()
-                     : json_pack("{s:s,s:s,s:s,s:{s:s,s:o,s:s},s:o,s:s}", "outcome", r->outcome,
+                     : json_pack("{s:o,s:s,s:s,s:{s:s,s:o,s:s},s:o,s:s}", "outcome",
+                                 viewer && strcmp(viewer->subject_public_id, r->staff_id) == 0
+                                     ? json_string(r->outcome)
+                                     : json_null(),
                                  "reason", r->reason, "evidence", r->evidence, "stated_by",
                                  "staff_id", r->staff_id, "email",
                                  email_json(c, cache, r->staff_id), "role", r->role, "stated_at",
@@ -268,7 +275,7 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
     json_t *items = e == PB_OK ? json_array() : NULL;
     emails cache = {0};
     for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, staff_json(c, &cache, &rows[i])) != 0) {
+        if (json_array_append_new(items, staff_json(c, &cache, &rows[i], p)) != 0) {
             json_decref(items);
             items = NULL;
         }
@@ -289,7 +296,7 @@ void pb_api_admin_withdrawal_get(pb_http_request *req, void *app)
     if (!pb_admin_parse_empty(req) || !visible(req, &c, &w))
         return;
     emails cache = {0};
-    json_t *o = staff_json(c, &cache, &w);
+    json_t *o = staff_json(c, &cache, &w, pb_api_principal(req));
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
@@ -304,7 +311,7 @@ static void answer(pb_http_request *req, pb_store_conn *c, pb_err e, const pb_st
         return;
     }
     emails cache = {0};
-    json_t *o = staff_json(c, &cache, w);
+    json_t *o = staff_json(c, &cache, w, pb_api_principal(req));
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;

@@ -1,6 +1,6 @@
 /*
- * cashier.c — the cashier's handle, deposits and webhook events (see
- * cashier.h); withdrawals are in withdrawal.c.
+ * cashier.c — the cashier's handle and deposits (see cashier.h); the PSPs'
+ * webhook events are in webhook.c, withdrawals in withdrawal.c.
  *
  * Every command follows the ledger's rule "decide before writing": it re-reads
  * the row inside the writer's batch (so concurrent requests and deliveries are
@@ -13,7 +13,6 @@
  * leaves nothing half done.
  */
 #include <errno.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,13 +267,13 @@ const char *pb_cashier_scope_json(const pb_brand_scope *scope, char *buf, size_t
     return off < cap ? buf : "[]"; /* too many to write: show nothing rather than too much */
 }
 
-static json_t *payment_json(const pb_store_payment *p)
+json_t *cashier_payment_json(const pb_store_payment *p)
 {
     return json_pack("{s:s,s:I,s:s,s:s,s:s}", "status", p->status, "amount", (json_int_t)p->amount,
                      "currency", p->currency, "psp", p->psp, "psp_reference", p->psp_reference);
 }
 
-static pb_err store_read(pb_store_rc rc, pb_err not_found)
+pb_err cashier_store_read(pb_store_rc rc, pb_err not_found)
 {
     return rc == PB_STORE_OK          ? PB_OK
            : rc == PB_STORE_NOT_FOUND ? not_found
@@ -317,7 +316,7 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
         return PB_ERR_INTERNAL;
     x->result = PB_OK;
     return pb_cashier_audit(tx, x->a, x->pl->brand, "payment.create", "payment", x->p.id, NULL,
-                            payment_json(&x->p), NULL);
+                            cashier_payment_json(&x->p), NULL);
 }
 
 pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashier_player *pl,
@@ -400,18 +399,25 @@ void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p, char url[
  * the money — its success webhook arriving later credits the player all the same
  * and is audited as a late completion (payment.completed with that reason).
  */
-static int64_t deposit_expires_at(pb_store_conn *c, const pb_store_payment *p)
+static int64_t deposit_expiry_minutes(pb_store_conn *c, int64_t brand_id)
 {
-    int64_t min = pb_cashier_brand_setting(c, p->brand_id, "deposit_expiry_minutes",
-                                           PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
-    return p->created_at + min * 60 * 1000000;
+    pb_brand *b = malloc(sizeof *b);
+    int64_t min = pb_cashier_deposit_expiry_minutes(
+        b && pb_tenancy_brand_get(c, brand_id, b) == PB_OK ? b->settings : NULL);
+    free(b);
+    return min;
+}
+
+int64_t cashier_deposit_expires_at(pb_store_conn *c, const pb_store_payment *p)
+{
+    return pb_cashier_deposit_expires_at(p->created_at, deposit_expiry_minutes(c, p->brand_id));
 }
 
 int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t now)
 {
     if (strcmp(p->status, "pending") != 0)
         return 0;
-    int64_t at = deposit_expires_at(c, p);
+    int64_t at = cashier_deposit_expires_at(c, p);
     if (now >= at)
         snprintf(p->status, sizeof p->status, "expired");
     return at;
@@ -434,14 +440,13 @@ static int64_t cached_expires_at(pb_store_conn *c, expiry_cache *k, const pb_sto
     if (i < k->n) {
         min = k->e[i].minutes;
     } else {
-        min = pb_cashier_brand_setting(c, p->brand_id, "deposit_expiry_minutes",
-                                       PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
+        min = deposit_expiry_minutes(c, p->brand_id);
         if (k->n < sizeof k->e / sizeof k->e[0]) {
             k->e[k->n].brand_id = p->brand_id;
             k->e[k->n++].minutes = min;
         }
     }
-    return p->created_at + min * 60 * 1000000;
+    return pb_cashier_deposit_expires_at(p->created_at, min);
 }
 
 pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now,
@@ -452,7 +457,8 @@ pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q
     expiry_cache cache = {0};
     bool want_expired = q->status && strcmp(q->status, "expired") == 0;
     if (!want_expired && !(q->status && strcmp(q->status, "pending") == 0)) {
-        pb_err e = store_read(pb_store_payment_list(c, q, out, n), PB_ERR_STORE_UNAVAILABLE);
+        pb_err e = cashier_store_read(pb_store_payment_list(c, q, out, n),
+                                      PB_ERR_STORE_UNAVAILABLE);
         for (size_t i = 0; e == PB_OK && i < *n; i++) {
             bool pending = strcmp(out[i].status, "pending") == 0;
             expires_at[i] = pending ? cached_expires_at(c, &cache, &out[i]) : 0;
@@ -463,46 +469,55 @@ pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q
             *next = out[*n - 1].seq;
         return e;
     }
-    /* both are stored "pending": read those (newest first, through the status index)
-     * and keep the ones on the asked side of their brand's expiry */
+    /* both are stored "pending": the query keeps the ones on the asked side of
+     * their brand's expiry (each brand's cutoff from its settings, by the rule of
+     * deposit_expiry.h), so a page is full unless the rows ran out */
     if (q->limit == 0)
         return PB_OK;
-    pb_store_payment *buf = malloc(q->limit * sizeof *buf);
-    if (!buf)
-        return PB_ERR_INTERNAL;
-    pb_store_payment_query sq = *q;
-    sq.status = "pending";
-    int64_t cursor = q->before_seq;
-    size_t kept = 0, scanned = 0;
-    bool more = true;
-    while (kept < q->limit && more && scanned < PB_CASHIER_DEPOSIT_LIST_SCAN) {
-        sq.before_seq = cursor;
-        size_t got = 0;
-        pb_err e = store_read(pb_store_payment_list(c, &sq, buf, &got), PB_ERR_STORE_UNAVAILABLE);
-        if (e != PB_OK) {
-            free(buf);
-            *n = 0;
-            return e;
-        }
-        more = got == sq.limit;
-        for (size_t i = 0; i < got && kept < q->limit; i++) {
-            scanned++;
-            cursor = buf[i].seq;
-            int64_t at = cached_expires_at(c, &cache, &buf[i]);
-            if ((now >= at) != want_expired)
-                continue;
-            out[kept] = buf[i];
-            if (want_expired)
-                snprintf(out[kept].status, sizeof out[kept].status, "expired");
-            expires_at[kept++] = at;
-            if (kept == q->limit && i + 1 < got)
-                more = true; /* the rest of this batch is read again from the cursor */
+    json_t *cutoffs = json_object();
+    pb_brand *brands = malloc(64 * sizeof *brands);
+    pb_err e = cutoffs && brands ? PB_OK : PB_ERR_INTERNAL;
+    size_t got = 64;
+    for (int64_t after = 0; e == PB_OK && got == 64;) {
+        e = pb_tenancy_brand_list(c, NULL, after, brands, 64, &got);
+        for (size_t i = 0; e == PB_OK && i < got; i++) {
+            char id[24];
+            snprintf(id, sizeof id, "%lld", (long long)brands[i].id);
+            int64_t min = pb_cashier_deposit_expiry_minutes(brands[i].settings);
+            if (json_object_set_new(cutoffs, id,
+                                    json_integer(pb_cashier_deposit_expiry_cutoff(now, min))) != 0)
+                e = PB_ERR_INTERNAL;
+            after = brands[i].id;
         }
     }
-    free(buf);
-    *n = kept;
-    *next = more ? cursor : 0;
-    return PB_OK;
+    free(brands);
+    char *cut = e == PB_OK ? json_dumps(cutoffs, JSON_COMPACT) : NULL;
+    json_decref(cutoffs);
+    if (e == PB_OK && !cut)
+        e = PB_ERR_INTERNAL;
+    if (e != PB_OK) {
+        free(cut);
+        return e == PB_ERR_INTERNAL ? e : PB_ERR_STORE_UNAVAILABLE;
+    }
+    pb_store_payment_query sq = *q;
+    sq.status = "pending";
+    sq.expiry = want_expired ? PB_STORE_EXPIRED : PB_STORE_NOT_EXPIRED;
+    sq.expiry_cutoffs_json = cut;
+    /* a brand created since: its intents by the default rule */
+    sq.expiry_default_cutoff =
+        pb_cashier_deposit_expiry_cutoff(now, PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
+    e = cashier_store_read(pb_store_payment_list(c, &sq, out, n), PB_ERR_STORE_UNAVAILABLE);
+    free(cut);
+    for (size_t i = 0; e == PB_OK && i < *n; i++) {
+        expires_at[i] = cached_expires_at(c, &cache, &out[i]);
+        if (want_expired)
+            snprintf(out[i].status, sizeof out[i].status, "expired");
+    }
+    if (e != PB_OK)
+        *n = 0;
+    else if (*n == q->limit && *n > 0)
+        *next = out[*n - 1].seq;
+    return e;
 }
 
 pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *id,
@@ -510,7 +525,7 @@ pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *
 {
     if (!id || strlen(id) > PB_ID_STR_LEN)
         return PB_ERR_PAYMENT_NOT_FOUND;
-    pb_err e = store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
+    pb_err e = cashier_store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
     return e == PB_OK && strcmp(out->player, player) != 0 ? PB_ERR_PAYMENT_NOT_FOUND : e;
 }
 
@@ -519,7 +534,7 @@ pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, con
 {
     if (!id || strlen(id) > PB_ID_STR_LEN)
         return PB_ERR_PAYMENT_NOT_FOUND;
-    pb_err e = store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
+    pb_err e = cashier_store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
     return e == PB_OK && !pb_brand_scope_allows(scope, out->brand_id) ? PB_ERR_PAYMENT_NOT_FOUND
                                                                       : e;
 }
@@ -527,324 +542,5 @@ pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, con
 pb_err pb_cashier_payment_list(pb_store_conn *c, const pb_store_payment_query *q,
                                pb_store_payment *out, size_t *n)
 {
-    return store_read(pb_store_payment_list(c, q, out, n), PB_ERR_STORE_UNAVAILABLE);
-}
-
-/* ---- webhooks ---- */
-
-typedef struct event_ctx {
-    const char *psp;
-    const pb_psp_event *ev;
-    uint8_t hash[32];
-    int64_t cash, clearing; /* deposit events: the accounts */
-    int64_t unclaimed;      /* the brand's unclaimed funds, when the player was closed (0: not) */
-    const char *outcome;
-    pb_err result;
-    pb_store_payment_event old; /* outcome "conflict": what the event id first said */
-} event_ctx;
-
-static void hex32(const uint8_t h[32], char out[65])
-{
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
-/* A second delivery of a recorded event id says the same as the first: the same
- * raw body, or a body re-serialised with everything the cashier acts on (type,
- * reference, amount, currency) unchanged — a PSP may rebuild the body for each
- * delivery attempt (the sandbox stamps "created" anew on every retry). */
-static bool same_event(const pb_store_payment_event *old, const event_ctx *x)
-{
-    return memcmp(old->payload_hash, x->hash, sizeof x->hash) == 0 ||
-           (strcmp(old->type, x->ev->type_name) == 0 &&
-            strcmp(old->reference, x->ev->reference) == 0 && old->amount == x->ev->amount &&
-            strcmp(old->currency, x->ev->currency) == 0);
-}
-
-/* The PSP reuses a recorded event id for other content: a PSP bug, or an altered
- * delivery signed with a leaked secret. Nothing moves and nothing is recorded in
- * payment_event (the first delivery stays the event); it is audited on what the
- * id first named (payment.event_conflict / withdrawal.event_conflict) with both
- * payload hashes, and answered 200 "conflict" like the other authentic events
- * that are refused (mismatch): a 4xx would only make the PSP retry it for days. */
-static pb_err event_conflict(pb_ledger_tx *tx, event_ctx *x, const pb_cashier_actor *a)
-{
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    const pb_store_payment_event *old = &x->old;
-    bool payout = strncmp(old->type, "payout.", 7) == 0;
-    const char *brand = NULL, *target = old->reference;
-    pb_store_payment p;
-    pb_store_withdrawal w;
-    pb_store_rc rc = payout ? pb_store_withdrawal_by_reference(c, old->psp, old->reference, &w)
-                            : pb_store_payment_by_reference(c, old->psp, old->reference, &p);
-    if (rc == PB_STORE_OK) {
-        brand = payout ? w.brand : p.brand;
-        target = payout ? w.id : p.id;
-    } else if (rc != PB_STORE_NOT_FOUND) {
-        return PB_ERR_INTERNAL;
-    }
-    char was[65], now[65];
-    hex32(old->payload_hash, was);
-    hex32(x->hash, now);
-    x->outcome = "conflict";
-    return pb_cashier_audit(
-        tx, a, brand, payout ? "withdrawal.event_conflict" : "payment.event_conflict",
-        payout ? "withdrawal" : "payment", target,
-        json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "event_id", old->event_id, "type", old->type,
-                  "reference", old->reference, "amount", (json_int_t)old->amount, "currency",
-                  old->currency, "payload_hash", was, "outcome", old->outcome),
-        json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "event_id", x->ev->event_id, "type",
-                  x->ev->type_name, "reference", x->ev->reference, "amount",
-                  (json_int_t)x->ev->amount, "currency", x->ev->currency, "payload_hash", now),
-        "the PSP reused an event id with other content: nothing moved, the first delivery stands");
-}
-
-/* The event says another amount or currency than the row: nothing moves. */
-static bool mismatched(const pb_psp_event *ev, int64_t amount, const char *currency)
-{
-    return ev->amount != amount || strcmp(ev->currency, currency) != 0;
-}
-
-/* Whether the payment's player is closed (erased), as the batch sees it. */
-static pb_err payer_closed(pb_store_conn *c, const pb_store_payment *p, bool *closed)
-{
-    pb_player_status st = PB_PLAYER_ACTIVE;
-    pb_err e = pb_identity_player_status(c, p->player, &st);
-    if (e != PB_OK && e != PB_ERR_PLAYER_NOT_FOUND)
-        return PB_ERR_INTERNAL;
-    *closed = e == PB_OK && st == PB_PLAYER_CLOSED;
-    return PB_OK;
-}
-
-/* A late deposit's money for a closed (erased) player, credited to the brand's
- * unclaimed funds: the audit entry and the event "funds.unclaimed" (kind
- * "deposit"), as the wallet records a closed player's win (wallet.h). */
-static pb_err deposit_unclaimed_record(pb_ledger_tx *tx, const pb_store_payment *p,
-                                       const event_ctx *x, const pb_cashier_actor *a)
-{
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    char tid[PB_ID_STR_LEN + 1];
-    pb_id_to_string(&p->transfer_id, tid);
-    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "kind", "deposit",
-                              "payment_id", p->id, "psp", p->psp, "player", p->player, "amount",
-                              (json_int_t)p->amount, "currency", p->currency, "account",
-                              PB_WALLET_KIND_UNCLAIMED, "account_id", (json_int_t)x->unclaimed,
-                              "transfer_id", tid);
-    pb_err e = pb_cashier_audit(tx, a, p->brand, "funds.unclaimed", "player", p->player, NULL,
-                                after,
-                                "a deposit completed for a closed (erased) player: the PSP "
-                                "captured the money, held as unclaimed funds");
-    if (e == PB_OK &&
-        pb_events_emit(c, "funds.unclaimed", p->brand, p->player, a->trace_id, pb_ledger_tx_now(tx),
-                       PB_EV_STR("kind", "deposit"), PB_EV_STR("payment_id", p->id),
-                       PB_EV_STR("psp", p->psp), PB_EV_MONEY("amount", p->amount, p->currency),
-                       PB_EV_STR("account", PB_WALLET_KIND_UNCLAIMED),
-                       PB_EV_INT("account_id", x->unclaimed)) != PB_OK)
-        e = PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        pb_log(PB_LOG_WARN, "cashier.unclaimed",
-               "payment=%s: %lld %s for closed player %s held as unclaimed funds", p->id,
-               (long long)p->amount, p->currency, p->player);
-    return e;
-}
-
-static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
-                            const pb_cashier_actor *a)
-{
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool ok = x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED;
-    if (strcmp(p->status, "completed") == 0 || (!ok && strcmp(p->status, "failed") == 0)) {
-        x->outcome = "ignored"; /* too late or already so: recorded, nothing changes */
-        return PB_OK;
-    }
-    if (mismatched(x->ev, p->amount, p->currency)) {
-        x->outcome = "mismatch";
-        return pb_cashier_audit(
-            tx, a, p->brand, "payment.mismatch", "payment", p->id, payment_json(p),
-            json_pack("{s:s,s:s,s:I,s:s}", "event_id", x->ev->event_id, "type", x->ev->type_name,
-                      "amount", (json_int_t)x->ev->amount, "currency", x->ev->currency),
-            "the PSP's event names another amount or currency: nothing credited");
-    }
-    json_t *before = payment_json(p);
-    const char *why = strcmp(p->status, "failed") == 0
-                          ? "deposit.succeeded after deposit.failed: the PSP holds the money"
-                          : NULL;
-    if (ok && !why && pb_ledger_tx_now(tx) >= deposit_expires_at(c, p))
-        why = "late completion: deposit.succeeded after the deposit intent expired; the PSP "
-              "captured the money, credited";
-    /* a closed (erased) player's money goes to the brand's unclaimed funds, never to
-     * the closed account (the erasure does not wait for an expired or failed intent) */
-    bool closed = false;
-    if (ok && payer_closed(c, p, &closed) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    if (closed && x->unclaimed == 0) { /* erased since the look-up: the retry finds it */
-        json_decref(before);
-        x->result = PB_ERR_PAYMENT_NOT_FOUND;
-        return PB_OK;
-    }
-    if (ok) {
-        pb_transfer t = {0};
-        snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_DEPOSIT);
-        snprintf(t.key, sizeof t.key, "%s", p->id);
-        t.debit_account_id = x->clearing;
-        t.credit_account_id = closed ? x->unclaimed : x->cash;
-        t.amount = p->amount;
-        snprintf(t.currency, sizeof t.currency, "%s", p->currency);
-        t.code = PB_CODE_DEPOSIT;
-        snprintf(t.reference, sizeof t.reference, "%s", p->id);
-        pb_err e = pb_ledger_tx_submit(tx, &t, 1);
-        if (e != PB_OK || t.result != PB_OK) {
-            json_decref(before);
-            if (e == PB_ERR_INTERNAL)
-                return e;
-            x->result = e != PB_OK ? e : t.result;
-            return PB_OK;
-        }
-        p->has_transfer = true;
-        p->transfer_id = t.record.id;
-    }
-    snprintf(p->status, sizeof p->status, "%s", ok ? "completed" : "failed");
-    p->updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_payment_update(c, p) != PB_STORE_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    x->outcome = "applied";
-    /* @events: in the command's transaction, so it commits with the deposit */
-    if (pb_events_emit(c, ok ? "deposit.completed" : "deposit.failed", p->brand, p->player,
-                       a->trace_id, p->updated_at, PB_EV_STR("payment_id", p->id),
-                       PB_EV_STR("psp", p->psp),
-                       PB_EV_MONEY("amount", p->amount, p->currency)) != PB_OK) {
-        json_decref(before);
-        return PB_ERR_INTERNAL;
-    }
-    pb_err e = pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed",
-                                "payment", p->id, before, payment_json(p), why);
-    return e == PB_OK && closed ? deposit_unclaimed_record(tx, p, x, a) : e;
-}
-
-static pb_err event_command(pb_ledger_tx *tx, void *arg)
-{
-    event_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    x->result = PB_OK;
-    x->outcome = "ignored";
-    char actor_id[48];
-    snprintf(actor_id, sizeof actor_id, PB_WALLET_OWNER_PSP "%s", x->psp);
-    pb_cashier_actor a = {.kind = "system", .id = actor_id};
-    pb_store_rc rc = pb_store_payment_event_get(c, x->psp, x->ev->event_id, &x->old);
-    if (rc == PB_STORE_OK) {
-        if (same_event(&x->old, x))
-            x->outcome = "duplicate";
-        else
-            return event_conflict(tx, x, &a);
-        return PB_OK;
-    }
-    if (rc != PB_STORE_NOT_FOUND)
-        return PB_ERR_INTERNAL;
-    pb_err e = PB_OK;
-    if (x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED || x->ev->type == PB_PSP_DEPOSIT_FAILED) {
-        pb_store_payment p;
-        rc = pb_store_payment_by_reference(c, x->psp, x->ev->reference, &p);
-        if (rc == PB_STORE_NOT_FOUND) {
-            x->result = PB_ERR_PAYMENT_NOT_FOUND;
-            return PB_OK;
-        }
-        if (rc != PB_STORE_OK)
-            return PB_ERR_INTERNAL;
-        if (x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED && (x->cash == 0 || x->clearing == 0)) {
-            x->result = PB_ERR_PAYMENT_NOT_FOUND; /* created since the look-up: the retry works */
-            return PB_OK;
-        }
-        e = deposit_event(tx, x, &p, &a);
-    } else if (x->ev->type == PB_PSP_PAYOUT_PAID || x->ev->type == PB_PSP_PAYOUT_FAILED ||
-               x->ev->type == PB_PSP_PAYOUT_RETURNED) {
-        pb_store_withdrawal w;
-        rc = pb_store_withdrawal_by_reference(c, x->psp, x->ev->reference, &w);
-        if (rc == PB_STORE_NOT_FOUND) {
-            x->result = PB_ERR_WITHDRAWAL_NOT_FOUND;
-            return PB_OK;
-        }
-        if (rc != PB_STORE_OK)
-            return PB_ERR_INTERNAL;
-        e = pb_cashier_payout_event(tx, x->ev, &w, &a, &x->outcome, &x->result);
-    }
-    if (e != PB_OK || x->result != PB_OK)
-        return e;
-    pb_store_payment_event ev = {0};
-    snprintf(ev.psp, sizeof ev.psp, "%s", x->psp);
-    snprintf(ev.event_id, sizeof ev.event_id, "%s", x->ev->event_id);
-    snprintf(ev.type, sizeof ev.type, "%s", x->ev->type_name);
-    snprintf(ev.reference, sizeof ev.reference, "%s", x->ev->reference);
-    ev.amount = x->ev->amount;
-    snprintf(ev.currency, sizeof ev.currency, "%s", x->ev->currency);
-    memcpy(ev.payload_hash, x->hash, sizeof ev.payload_hash);
-    snprintf(ev.outcome, sizeof ev.outcome, "%s", x->outcome);
-    ev.received_at = pb_ledger_tx_now(tx);
-    return pb_store_payment_event_insert(c, &ev) == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
-}
-
-pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code, const char *body,
-                          size_t len, pb_psp_header_fn header, void *hctx,
-                          pb_cashier_webhook_result *out)
-{
-    memset(out, 0, sizeof *out);
-    pb_psp *psp = pb_cashier_psp(k, psp_code);
-    if (!psp)
-        return PB_ERR_PSP_NOT_FOUND;
-    pb_err e = psp->webhook_verify(psp, body, len, header, hctx, pb_time_now_us() / 1000000,
-                                   &out->event);
-    if (e != PB_OK)
-        return e;
-    event_ctx x = {.psp = psp->code, .ev = &out->event};
-    SHA256((const unsigned char *)body, len, x.hash);
-    if (out->event.type == PB_PSP_EVENT_UNKNOWN) {
-        out->outcome = "ignored";
-        return PB_OK;
-    }
-    if (out->event.type == PB_PSP_DEPOSIT_SUCCEEDED) {
-        /* the accounts of the credit (a payment's player and currency never change) */
-        pb_store_payment p;
-        pb_store_rc rc = pb_store_payment_by_reference(c, psp->code, out->event.reference, &p);
-        if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
-            return store_read(rc, PB_ERR_PAYMENT_NOT_FOUND);
-        /* an unknown reference is answered in the command (404), after the event
-         * id's check: a recorded id reused with an unknown reference is a conflict */
-        pb_wallet_accounts acc;
-        if (rc == PB_STORE_OK &&
-            ((e = pb_wallet_player_accounts(k->wallet, c, p.brand, p.player, p.currency, &acc)) !=
-                 PB_OK ||
-             (e = pb_cashier_clearing(k, c, p.brand, psp->code, p.currency, &x.clearing)) != PB_OK))
-            return e;
-        x.cash = rc == PB_STORE_OK ? acc.cash : 0;
-        bool closed = false;
-        if (rc == PB_STORE_OK && payer_closed(c, &p, &closed) != PB_OK)
-            return PB_ERR_STORE_UNAVAILABLE;
-        if (closed && (e = pb_wallet_system_account(k->wallet, c, p.brand, PB_WALLET_OWNER_HOUSE,
-                                                    PB_WALLET_KIND_UNCLAIMED, p.currency,
-                                                    &x.unclaimed)) != PB_OK)
-            return e;
-    }
-    e = pb_ledger_command(k->ledger, event_command, &x);
-    if (e == PB_OK)
-        e = x.result;
-    out->outcome = x.outcome;
-    if (e == PB_OK && strcmp(x.outcome, "conflict") == 0) {
-        char was[65], now[65];
-        hex32(x.old.payload_hash, was);
-        hex32(x.hash, now);
-        pb_log(PB_LOG_WARN, "cashier.webhook",
-               "psp=%s event=%s reused with other content: was type=%s reference=%s amount=%lld "
-               "currency=%s hash=%s, now type=%s reference=%s amount=%lld currency=%s hash=%s "
-               "outcome=conflict (nothing moved, audited)",
-               psp->code, out->event.event_id, x.old.type, x.old.reference, (long long)x.old.amount,
-               x.old.currency, was, out->event.type_name, out->event.reference,
-               (long long)out->event.amount, out->event.currency, now);
-    } else if (e == PB_OK)
-        pb_log(strcmp(x.outcome, "mismatch") == 0 ? PB_LOG_WARN : PB_LOG_INFO, "cashier.webhook",
-               "psp=%s event=%s type=%s reference=%s outcome=%s", psp->code, out->event.event_id,
-               out->event.type_name, out->event.reference, out->outcome);
-    return e;
+    return cashier_store_read(pb_store_payment_list(c, q, out, n), PB_ERR_STORE_UNAVAILABLE);
 }

@@ -31,7 +31,9 @@
  *    payee's bank returned it) for a "paid" withdrawal of its amount and
  *    currency credits the amount back to the player's cash (a transfer from the
  *    PSP clearing account the hold was posted to, key "<id>:return"),
- *    "returned" (final), audited ("withdrawal.returned"); for any other state it
+ *    "returned" (final), audited ("withdrawal.returned"); for a "processing"
+ *    one (its payout.paid not arrived yet) it is recorded "deferred" and applied
+ *    when the payout is paid, whatever pays it; for any other state it
  *    moves nothing ("ignored"; audited as a payout_conflict unless "returned"
  *    already), for another amount or currency it is a "mismatch";
  *  - an event for an unknown reference is PAYMENT_NOT_FOUND (or
@@ -86,6 +88,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cashier/deposit_expiry.h"
 #include "cashier/psp.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -93,13 +96,11 @@
 #include "wallet/wallet.h"
 
 #define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
-#define PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES 1440 /* 24 h */
 #define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
 #define PB_CASHIER_URL_MAX 256
 #define PB_CASHIER_MAX_APPROVALS 4
-#define PB_CASHIER_DEPOSIT_LIST_SCAN 2000 /* stored rows one expired/pending list call reads */
 
 typedef struct pb_cashier pb_cashier;
 
@@ -188,9 +189,9 @@ int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t n
  * pb_cashier_scope_json). q->status "expired": the intents still "pending" in the
  * store past their brand's deposit_expiry_minutes; "pending": only those not
  * expired yet; any other (or none) as stored. *next: the cursor of the next page
- * (0: none). For "expired" and "pending" at most PB_CASHIER_DEPOSIT_LIST_SCAN
- * stored rows are read per call, so a page may come back short (even empty)
- * with a next cursor: read on until next_cursor is null. */
+ * (0: none). "expired" and "pending" are decided in the query (keyset on seq
+ * through the status index, each brand's expiry cutoff at now_us), so every
+ * page is full until the last. */
 pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now_us,
                                pb_store_payment *out, int64_t *expires_at, size_t *n,
                                int64_t *next);

@@ -1,6 +1,8 @@
 /*
- * cashier_internal.h — what the cashier's files share (cashier.c: the handle,
- * deposits and webhooks; withdrawal.c: withdrawals; payout.c: their payouts). Private to src/cashier/.
+ * cashier_internal.h — what the cashier's files share (cashier.c: the handle
+ * and deposits; webhook.c: the PSPs' webhook events; withdrawal.c: withdrawals;
+ * payout.c: their payouts; manual.c: a payout settled by hand). Private to
+ * src/cashier/.
  */
 #ifndef PB_CASHIER_INTERNAL_H
 #define PB_CASHIER_INTERNAL_H
@@ -160,5 +162,12 @@ pb_err cashier_ask_psp(pb_cashier *k, const pb_store_withdrawal *w, pb_psp_payou
  * taken now if it can be. */
 void cashier_payout_after_approval(pb_cashier *k, pb_store_withdrawal *w, bool claimed,
                                    const char *trace);
+
+/* cashier.c's pieces webhook.c shares: a payment as its audit entries show it;
+ * a store answer as an error (NOT_FOUND → not_found); when a deposit intent
+ * expires (its brand's deposit_expiry_minutes, deposit_expiry.h). */
+json_t *cashier_payment_json(const pb_store_payment *p);
+pb_err cashier_store_read(pb_store_rc rc, pb_err not_found);
+int64_t cashier_deposit_expires_at(pb_store_conn *c, const pb_store_payment *p);
 
 #endif

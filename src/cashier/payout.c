@@ -403,6 +403,9 @@ size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *se
  * waiting on it is deleted: by its confirmation (manual), or dropped and named in
  * the entry. *refusal: the ledger's refusal (nothing written). INTERNAL only on a
  * store failure. */
+static pb_err deferred_return_apply(pb_ledger_tx *tx, pb_store_withdrawal *w,
+                                    const pb_cashier_actor *a);
+
 pb_err cashier_payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid,
                              const pb_cashier_actor *a, json_t *before, const char *action,
                              json_t *after_extra, const char *reason, bool manual, pb_err *refusal)
@@ -448,11 +451,27 @@ pb_err cashier_payout_settle(pb_ledger_tx *tx, pb_store_withdrawal *w, bool paid
         json_decref(after_extra);
         return PB_ERR_INTERNAL;
     }
+    /* failed after the PSP had said returned (it contradicts itself): the money is
+     * back by the void; the deferred return is named in the entry, never credited */
+    pb_store_payment_event *dr = paid || !w->psp_reference[0] ? NULL : malloc(sizeof *dr);
+    if (dr) {
+        rc = pb_store_payment_event_deferred(pb_ledger_tx_conn(tx), w->psp, w->psp_reference, dr);
+        if (rc == PB_STORE_OK && (after_extra || (after_extra = json_object())))
+            json_object_set_new(after_extra, "deferred_return_dropped", json_string(dr->event_id));
+        free(dr);
+        if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND) {
+            json_decref(before);
+            json_decref(after_extra);
+            return PB_ERR_INTERNAL;
+        }
+    }
     json_t *after = cashier_withdrawal_json(w, (size_t)w->approvals_required);
     if (after && after_extra)
         json_object_update(after, after_extra);
     json_decref(after_extra);
-    return pb_cashier_audit(tx, a, w->brand, action, "withdrawal", w->id, before, after, reason);
+    pb_err e2 = pb_cashier_audit(tx, a, w->brand, action, "withdrawal", w->id, before, after,
+                                 reason);
+    return e2 == PB_OK && paid ? deferred_return_apply(tx, w, a) : e2;
 }
 
 static json_t *event_json(const pb_psp_event *ev)
@@ -461,39 +480,17 @@ static json_t *event_json(const pb_psp_event *ev)
                      (json_int_t)ev->amount, "currency", ev->currency);
 }
 
-/* payout.returned: the PSP paid the payout and the money came back to it later
- * (the bank returned it, the account was closed). Only for a "paid" withdrawal
- * of the event's amount and currency: the amount goes back to the player's cash
- * by a transfer from the account the hold was posted to (the PSP clearing
- * account, read from the post: the reverse of "<id>:post"), keyed "<id>:return"
- * so it moves once whatever delivers it; "returned", final. Returned already: an
- * agreeing late event, ignored. Any other state (not paid yet, or given back):
- * nothing moves, audited for an operator; another amount or currency: mismatch,
- * audited. */
-static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
-                              const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
+/* The money of a paid payout w that came back (payout.returned, event event_id)
+ * goes back to the player's cash by a transfer from the account the hold was
+ * posted to (the PSP clearing account, read from the post: the reverse of
+ * "<id>:post"), keyed "<id>:return" so it moves once whatever delivers it; w
+ * becomes "returned", final, announced and audited (deferred: the return had
+ * come before the payout was paid, and is applied now). *refusal: the ledger's
+ * refusal (nothing written). INTERNAL only on a store failure. */
+static pb_err return_credit(pb_ledger_tx *tx, pb_store_withdrawal *w, const char *event_id,
+                            bool deferred, const pb_cashier_actor *a, pb_err *refusal)
 {
-    if (strcmp(w->status, "paid") != 0) {
-        *outcome = "ignored";
-        if (strcmp(w->status, "returned") == 0)
-            return PB_OK;
-        pb_log(PB_LOG_WARN, "cashier.payout",
-               "withdrawal=%s is %s but the PSP's event %s says %s: nothing credited, left for "
-               "an operator",
-               w->id, w->status, ev->event_id, ev->type_name);
-        return pb_cashier_audit(
-            tx, a, w->brand, "withdrawal.payout_conflict", "withdrawal", w->id,
-            cashier_withdrawal_json(w, (size_t)w->approvals_required), event_json(ev),
-            "the PSP says a payout was returned that is not paid here: nothing credited");
-    }
     json_t *before = cashier_withdrawal_json(w, (size_t)w->approvals_required);
-    if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
-        *outcome = "mismatch";
-        return pb_cashier_audit(tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id,
-                                before, event_json(ev),
-                                "the PSP's return names another amount or currency: nothing "
-                                "credited");
-    }
     /* the posted hold moved the amount player cash → PSP clearing: it goes back */
     char key[PB_LEDGER_KEY_MAX + 1];
     snprintf(key, sizeof key, "%s:post", w->id);
@@ -543,17 +540,107 @@ static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
-    *outcome = "applied";
     pb_log(PB_LOG_WARN, "cashier.payout",
-           "withdrawal=%s returned by the PSP (event %s): %lld %s back in the player's cash", w->id,
-           ev->event_id, (long long)w->amount, w->currency);
+           "withdrawal=%s returned by the PSP (event %s%s): %lld %s back in the player's cash",
+           w->id, event_id, deferred ? ", received before the payout was paid" : "",
+           (long long)w->amount, w->currency);
     json_t *after = cashier_withdrawal_json(w, (size_t)w->approvals_required);
     if (after)
-        json_object_set_new(after, "event_id", json_string(ev->event_id));
+        json_object_set_new(after, "event_id", json_string(event_id));
+    if (after && deferred)
+        json_object_set_new(after, "deferred", json_true());
     return pb_cashier_audit(tx, a, w->brand, "withdrawal.returned", "withdrawal", w->id, before,
                             after,
-                            "the PSP returned the paid payout: the money is back in the player's "
-                            "cash");
+                            deferred ? "the PSP returned the payout before reporting it paid: "
+                                       "paid now, the money is back in the player's cash"
+                                     : "the PSP returned the paid payout: the money is back in "
+                                       "the player's cash");
+}
+
+/* Once w's payout is paid (status "paid", in the settling command): a
+ * payout.returned recorded "deferred" for it (it came first) is applied now, so
+ * the order the PSP's events arrive in does not matter. A ledger refusal of the
+ * credit (not expected: it reverses the post just made) leaves w paid and is
+ * audited for an operator; the paid payout stands. */
+static pb_err deferred_return_apply(pb_ledger_tx *tx, pb_store_withdrawal *w,
+                                    const pb_cashier_actor *a)
+{
+    if (!w->psp_reference[0])
+        return PB_OK;
+    pb_store_payment_event ev;
+    pb_store_rc rc = pb_store_payment_event_deferred(pb_ledger_tx_conn(tx), w->psp,
+                                                     w->psp_reference, &ev);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_err refusal = PB_OK;
+    pb_err e = return_credit(tx, w, ev.event_id, true, a, &refusal);
+    if (e != PB_OK || refusal == PB_OK)
+        return e;
+    pb_log(PB_LOG_ERROR, "cashier.payout",
+           "withdrawal=%s: the PSP's earlier payout.returned %s not credited (%s): left for an "
+           "operator",
+           w->id, ev.event_id, pb_err_code(refusal));
+    return pb_cashier_audit(
+        tx, a, w->brand, "withdrawal.payout_conflict", "withdrawal", w->id,
+        cashier_withdrawal_json(w, (size_t)w->approvals_required),
+        json_pack("{s:s,s:s,s:s}", "event_id", ev.event_id, "type", ev.type, "refusal",
+                  pb_err_code(refusal)),
+        "the PSP returned this payout before reporting it paid, and the ledger refused the "
+        "credit back: left for an operator");
+}
+
+/* payout.returned: the PSP paid the payout and the money came back to it later
+ * (the bank returned it, the account was closed). For a "paid" withdrawal of
+ * the event's amount and currency: return_credit, "returned". Returned already:
+ * an agreeing late event, ignored. "processing" (the PSP's payout.paid has not
+ * arrived yet: webhooks come in any order): nothing moves now, the event is
+ * recorded "deferred" (audited) and applied when the payout is paid
+ * (deferred_return_apply). Any other state (not sent, or given back): nothing
+ * moves, audited for an operator; another amount or currency: mismatch,
+ * audited. */
+static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
+                              const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
+{
+    bool processing = strcmp(w->status, "processing") == 0;
+    if (strcmp(w->status, "paid") != 0 && !processing) {
+        *outcome = "ignored";
+        if (strcmp(w->status, "returned") == 0)
+            return PB_OK;
+        pb_log(PB_LOG_WARN, "cashier.payout",
+               "withdrawal=%s is %s but the PSP's event %s says %s: nothing credited, left for "
+               "an operator",
+               w->id, w->status, ev->event_id, ev->type_name);
+        return pb_cashier_audit(
+            tx, a, w->brand, "withdrawal.payout_conflict", "withdrawal", w->id,
+            cashier_withdrawal_json(w, (size_t)w->approvals_required), event_json(ev),
+            "the PSP says a payout was returned that is not paid here: nothing credited");
+    }
+    if (ev->amount != w->amount || strcmp(ev->currency, w->currency) != 0) {
+        *outcome = "mismatch";
+        return pb_cashier_audit(tx, a, w->brand, "withdrawal.payout_mismatch", "withdrawal", w->id,
+                                cashier_withdrawal_json(w, (size_t)w->approvals_required),
+                                event_json(ev),
+                                "the PSP's return names another amount or currency: nothing "
+                                "credited");
+    }
+    if (processing) {
+        *outcome = "deferred";
+        pb_log(PB_LOG_WARN, "cashier.payout",
+               "withdrawal=%s is processing and the PSP's event %s says %s before its payout.paid: "
+               "recorded, credited back once the payout is paid",
+               w->id, ev->event_id, ev->type_name);
+        return pb_cashier_audit(tx, a, w->brand, "withdrawal.payout_return_deferred", "withdrawal",
+                                w->id, cashier_withdrawal_json(w, (size_t)w->approvals_required),
+                                event_json(ev),
+                                "the PSP says the payout was returned before saying it was paid: "
+                                "recorded, the money goes back to the player once it is paid");
+    }
+    pb_err e = return_credit(tx, w, ev->event_id, false, a, refusal);
+    if (e == PB_OK && *refusal == PB_OK)
+        *outcome = "applied";
+    return e;
 }
 
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,

@@ -63,7 +63,7 @@
 #include <jansson.h>
 
 #include "audit/audit.h"
-#include "cashier/cashier.h" /* PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES only */
+#include "cashier/deposit_expiry.h" /* the cashier's deposit expiry rule */
 #include "catalog/catalog.h"
 #include "core/time.h"
 #include "events/events.h"
@@ -126,19 +126,6 @@ static pb_err accounts_check(pb_store_conn *c, const char *brand, const char *pu
     return funds;
 }
 
-/* The brand's deposit_expiry_minutes as the cashier reads it (a positive integer,
- * else its default): a deposit intent pending longer reads "expired". */
-static int64_t deposit_expiry_minutes(const pb_brand *b)
-{
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, "deposit_expiry_minutes") : NULL;
-    int64_t m = json_is_integer(v) && json_integer_value(v) > 0
-                    ? (int64_t)json_integer_value(v)
-                    : PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES;
-    json_decref(s);
-    return m;
-}
-
 /* A deposit pending and not expired at now, or a withdrawal still open:
  * PLAYER_HAS_OPEN_PAYMENTS. */
 static pb_err payments_check(pb_store_conn *c, const pb_brand *b, const char *player, int64_t now)
@@ -150,7 +137,8 @@ static pb_err payments_check(pb_store_conn *c, const pb_brand *b, const char *pl
     pb_store_rc rc = pb_store_payment_list(c, &pq, &pay, &n);
     if (rc != PB_STORE_OK)
         return store_err(rc);
-    if (n && now < pay.created_at + deposit_expiry_minutes(b) * 60 * 1000000)
+    if (n && now < pb_cashier_deposit_expires_at(pay.created_at,
+                                                 pb_cashier_deposit_expiry_minutes(b->settings)))
         return PB_ERR_PLAYER_HAS_OPEN_PAYMENTS;
     for (size_t i = 0; i < sizeof OPEN_WITHDRAWALS / sizeof OPEN_WITHDRAWALS[0]; i++) {
         pb_store_withdrawal w;

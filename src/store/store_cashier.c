@@ -48,6 +48,12 @@ pb_store_rc pb_store_payment_event_insert(pb_store_conn *c, const pb_store_payme
     return c->be->cashier->event_insert(c, e);
 }
 
+pb_store_rc pb_store_payment_event_deferred(pb_store_conn *c, const char *psp,
+                                            const char *reference, pb_store_payment_event *out)
+{
+    return c->be->cashier->event_deferred(c, psp, reference, out);
+}
+
 pb_store_rc pb_store_withdrawal_insert(pb_store_conn *c, const pb_store_withdrawal *w)
 {
     return c->be->cashier->withdrawal_insert(c, w);

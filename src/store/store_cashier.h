@@ -39,7 +39,9 @@ typedef struct pb_store_payment {
     int64_t created_at, updated_at;
 } pb_store_payment;
 
-/* A verified webhook event. outcome: "applied" | "ignored" | "mismatch". */
+/* A verified webhook event. outcome: "applied" | "ignored" | "mismatch" |
+ * "deferred" (a payout.returned that came before its payout.paid: applied when
+ * the payout is paid). */
 typedef struct pb_store_payment_event {
     char psp[PB_STORE_CASHIER_PSP_MAX + 1];
     char event_id[PB_STORE_CASHIER_EVENT_MAX + 1];
@@ -113,7 +115,19 @@ typedef struct pb_store_payment_query {
     const char *status;
     int64_t before_seq; /* 0 = from the newest */
     size_t limit;
+    /* with status "pending" only: the rows on one side of their brand's deposit
+     * expiry (0: either; PB_STORE_EXPIRED: created_at <= the brand's cutoff;
+     * PB_STORE_NOT_EXPIRED: after it). expiry_cutoffs_json: a JSON object brand id
+     * → cutoff (µs); a brand not in it has expiry_default_cutoff. Checked in the
+     * query on the rows the status index meets, so a page is full unless the rows
+     * ran out. */
+    int expiry;
+    const char *expiry_cutoffs_json;
+    int64_t expiry_default_cutoff;
 } pb_store_payment_query;
+
+#define PB_STORE_EXPIRED 1
+#define PB_STORE_NOT_EXPIRED 2
 
 /* CONFLICT when the id, (psp, reference) or (player, key) exists. */
 pb_store_rc pb_store_payment_insert(pb_store_conn *c, const pb_store_payment *p);
@@ -129,6 +143,9 @@ pb_store_rc pb_store_payment_list(pb_store_conn *c, const pb_store_payment_query
 pb_store_rc pb_store_payment_event_get(pb_store_conn *c, const char *psp, const char *event_id,
                                        pb_store_payment_event *out);
 pb_store_rc pb_store_payment_event_insert(pb_store_conn *c, const pb_store_payment_event *e);
+/* The first "deferred" event recorded for (psp, reference): NOT_FOUND when none. */
+pb_store_rc pb_store_payment_event_deferred(pb_store_conn *c, const char *psp,
+                                            const char *reference, pb_store_payment_event *out);
 pb_store_rc pb_store_withdrawal_insert(pb_store_conn *c, const pb_store_withdrawal *w);
 pb_store_rc pb_store_withdrawal_get(pb_store_conn *c, const char *id, pb_store_withdrawal *out);
 pb_store_rc pb_store_withdrawal_by_key(pb_store_conn *c, const char *player, const char *key,
@@ -169,6 +186,8 @@ struct pb_store_cashier_ops {
     pb_store_rc (*event_get)(pb_store_conn *c, const char *psp, const char *event_id,
                              pb_store_payment_event *out);
     pb_store_rc (*event_insert)(pb_store_conn *c, const pb_store_payment_event *e);
+    pb_store_rc (*event_deferred)(pb_store_conn *c, const char *psp, const char *ref,
+                                  pb_store_payment_event *out);
     pb_store_rc (*withdrawal_insert)(pb_store_conn *c, const pb_store_withdrawal *w);
     pb_store_rc (*withdrawal_get)(pb_store_conn *c, const char *id, pb_store_withdrawal *out);
     pb_store_rc (*withdrawal_by_key)(pb_store_conn *c, const char *player, const char *key,

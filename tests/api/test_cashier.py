@@ -845,8 +845,20 @@ class Run:
             expect(self.fin2.call("POST", url(w37, "/withdraw"), {"reason": "not mine"}), 403,
                    "FORBIDDEN")
         unchanged(second_tries)
-        assert expect(self.fin2.call("GET", f"/v1/admin/withdrawals/{w37}"),
+        # the stated outcome only to its author until it is confirmed: the second member
+        # (and anyone else) establishes it from the evidence (4-eyes: two findings)
+        assert expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w37}"),
                       200)["manual_resolution"]["outcome"] == "paid"
+        for who in (self.fin2, self.admin):
+            g = expect(who.call("GET", f"/v1/admin/withdrawals/{w37}"), 200)["manual_resolution"]
+            assert g["outcome"] is None and g["evidence"] == "dash #4411", g
+            page = expect(who.call("GET", f"/v1/admin/withdrawals?player={self.ids['gus']}"), 200)
+            mine = [i["manual_resolution"] for i in page["items"] if i["id"] == w37]
+            assert mine[0]["outcome"] is None and mine[0]["stated_by"]["staff_id"] == self.fin1.id, page
+        r = expect(self.fin2.call("POST", url(w37, "/confirm"),
+                                  {"outcome": "failed", "reason": "bank says no"}), 409,
+                   "MANUAL_RESOLUTION_CONFLICT")
+        assert "paid" not in json.dumps(r), r  # the refusal does not name the statement either
         r = expect(self.fin2.call("POST", url(w37, "/confirm"),
                                   {"outcome": "paid", "reason": "seen on the statement too"}), 200)
         assert r["status"] == "paid" and r["manual_resolution"] is None, r
@@ -1100,6 +1112,83 @@ class Run:
         b = self.wallet("bob")
         assert (b["cash"], b["held"]) == ("1007.00", "999.99"), b  # 999.99 still waits
 
+    def returned_before_paid(self):
+        """Out-of-order PSP webhooks: payout.returned before payout.paid (sandbox knob 37:
+        taken, never confirmed, so the test sends the paid itself). The return is
+        recorded `deferred`, nothing moves; the paid then posts the hold and applies the
+        return in the same step: `returned`, the money back once. Duplicates of either
+        change nothing. A deferred return followed by payout.failed: the hold is voided
+        as usual (money back once), the return named in the audit entry."""
+        # another address: the logins from self.client's are rate-limited
+        other = Client(self.env, "127.0.3.21")
+        self.ids["ivo"] = register_player(other, "alpha", "ivo@example.com")
+        self.tokens["ivo"] = other.call("POST", "/v1/player/login",
+                                        {"brand": "alpha", "email": "ivo@example.com",
+                                         "password": PASSWORD}).json().get("access_token")
+        assert self.tokens["ivo"]
+        self.sandbox(self.deposit("ivo", "100.00")["psp_reference"])
+        w = self.withdraw("ivo", "10.37")
+        assert self.approve(self.fin1, w["id"])["status"] == "processing"
+        w = self.wait_status(w["id"], "processing")
+        ref = w["psp_reference"]
+        r = expect(self.psp.call("POST", f"/v1/sandbox-psp/payouts/{ref}/return"), 200)
+        assert r["outcome"] == "deferred" and r["type"] == "payout.returned", r
+        ret_eid = r["event_id"]
+        assert self.webhook(self.event("payout.returned", ref, "10.37",
+                                       eid=ret_eid))["outcome"] == "duplicate"
+        assert self.wait_status(w["id"], "processing")["status"] == "processing"
+        b = self.wallet("ivo")
+        assert (b["cash"], b["held"]) == ("100.00", "10.37"), b  # nothing moved yet
+        paid = self.event("payout.paid", ref, "10.37")
+        r = self.webhook(paid)
+        assert r["outcome"] == "applied", r
+        assert self.wait_status(w["id"], "returned")["status"] == "returned"
+        b = self.wallet("ivo")
+        assert (b["cash"], b["held"]) == ("100.00", "0.00"), b
+        rows = self.env.rows("SELECT ikey, amount FROM ledger_transfer WHERE scope='withdrawal' "
+                             "AND reference=? ORDER BY seq", w["id"])
+        assert rows == [(f"{w['id']}:hold", 1037), (f"{w['id']}:post", 1037),
+                        (f"{w['id']}:return", 1037)], rows
+        acts = self.env.rows("SELECT action, json_extract(after, '$.deferred') FROM audit_entry "
+                             "WHERE target_id=? ORDER BY seq", w["id"])
+        assert [a[0] for a in acts][-3:] == ["withdrawal.payout_return_deferred", "withdrawal.paid",
+                                            "withdrawal.returned"] and acts[-1][1] == 1, acts
+        ev = self.env.rows("SELECT type FROM event_outbox WHERE json_extract(payload, "
+                           "'$.withdrawal_id') = ? AND type IN ('withdrawal.paid', "
+                           "'withdrawal.returned') ORDER BY id", w["id"])
+        assert ev == [("withdrawal.paid",), ("withdrawal.returned",)], ev
+        outcomes = self.env.rows("SELECT type, outcome FROM payment_event WHERE reference=? "
+                                 "ORDER BY seq", ref)
+        assert outcomes == [("payout.returned", "deferred"), ("payout.paid", "applied")], outcomes
+        # duplicates of either, and a new return: nothing moves
+        before = self.money_state()
+        assert self.webhook(paid)["outcome"] == "duplicate"
+        assert self.webhook(self.event("payout.returned", ref, "10.37",
+                                       eid=ret_eid))["outcome"] == "duplicate"
+        assert self.webhook(self.event("payout.returned", ref, "10.37"))["outcome"] == "ignored"
+        assert self.webhook(self.event("payout.paid", ref, "10.37"))["outcome"] == "ignored"
+        assert self.money_state()[:4] == before[:4]
+        assert self.wait_status(w["id"], "returned")["status"] == "returned"
+
+        # returned, then failed (the PSP contradicting itself): the void gives the money
+        # back once; the deferred return is never credited on top
+        w = self.withdraw("ivo", "10.37")
+        assert self.approve(self.fin1, w["id"])["status"] == "processing"
+        ref = self.wait_status(w["id"], "processing")["psp_reference"]
+        r = expect(self.psp.call("POST", f"/v1/sandbox-psp/payouts/{ref}/return"), 200)
+        assert r["outcome"] == "deferred", r
+        assert self.webhook(self.event("payout.failed", ref, "10.37"))["outcome"] == "applied"
+        self.wait_status(w["id"], "failed")
+        b = self.wallet("ivo")
+        assert (b["cash"], b["held"]) == ("100.00", "0.00"), b
+        rows = self.env.rows("SELECT ikey FROM ledger_transfer WHERE scope='withdrawal' AND "
+                             "reference=? ORDER BY seq", w["id"])
+        assert [x[0] for x in rows] == [f"{w['id']}:hold", f"{w['id']}:void"], rows
+        dropped = self.env.rows("SELECT json_extract(after, '$.deferred_return_dropped') FROM "
+                                "audit_entry WHERE target_id=? AND action="
+                                "'withdrawal.payout_failed'", w["id"])
+        assert dropped == [(r["event_id"],)], dropped
+
     def stop_server(self):
         srv = self.env.srv
         rc = self.env.stop()
@@ -1147,6 +1236,7 @@ def main():
         ("reject and cancel void the hold; audited", run.reject_and_cancel),
         ("stuck payouts resolved by asking the PSP: never taken → money back, taken → paid; pending or unknown → 409, nothing changes", run.resolve_stuck),
         ("stuck payouts the PSP cannot report on: settled by hand with 4-eyes (paid and failed), refusals change nothing, a late contradicting event is audited", run.manual_resolution),
+        ("payout.returned before payout.paid (out of order): deferred, then returned with the money back once; duplicates change nothing; returned then failed: money back once", run.returned_before_paid),
         ("insufficient funds (bonus is never withdrawable): refused, nothing moves", run.insufficient),
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),

@@ -141,12 +141,28 @@ static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p
     return sqr_exec_changed(c, st);
 }
 
+/* The expiry side (?6: 1 expired, 2 not) against the row's brand's cutoff (?7: a
+ * JSON object brand id → cutoff, ?8: the cutoff of a brand not in it). */
+#define PAY_EXPIRY                                                                     \
+    " AND (created_at <= coalesce(json_extract(?7, '$.\"' || brand_id || '\"'), ?8)) " \
+    "= (?6 = 1)"
+
 static pb_store_rc payment_list(pb_store_conn *base, const pb_store_payment_query *q,
                                 pb_store_payment *out, size_t *n)
 {
     static const char *const SQL[] = LIST_SQL("SELECT seq," PAY_COLS, "payment", "payment_player");
+    /* one status's rows newest first: its index (status, seq: seq is the rowid),
+     * or the player's (player, seq) */
+    static const char *const EXPIRY_SQL[] = {
+        "SELECT seq," PAY_COLS " FROM payment INDEXED BY payment_status" LIST_BRAND
+        " AND ?2 IS NULL AND status=?3" PAY_EXPIRY LIST_TAIL,
+        "SELECT seq," PAY_COLS " FROM payment INDEXED BY payment_player" LIST_BRAND
+        " AND player=?2 AND status=?3" PAY_EXPIRY LIST_TAIL,
+    };
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL[list_variant(q->player, q->status)]);
+    bool expiry = q->expiry && q->status && *q->status;
+    sqlite3_stmt *st = sq_stmt_sql(c, expiry ? EXPIRY_SQL[q->player && *q->player ? 1 : 0]
+                                             : SQL[list_variant(q->player, q->status)]);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_opt_text(st, 1, q->brand_ids_json);
@@ -154,6 +170,11 @@ static pb_store_rc payment_list(pb_store_conn *base, const pb_store_payment_quer
     sqr_bind_opt_text(st, 3, q->status);
     sqlite3_bind_int64(st, 4, q->before_seq);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)q->limit);
+    if (expiry) {
+        sqlite3_bind_int(st, 6, q->expiry);
+        sqr_bind_text(st, 7, q->expiry_cutoffs_json ? q->expiry_cutoffs_json : "{}");
+        sqlite3_bind_int64(st, 8, q->expiry_default_cutoff);
+    }
     return sqr_collect(c, st, out, sizeof *out, q->limit, n, read_payment_v);
 }
 
@@ -183,6 +204,21 @@ static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *e
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, psp);
     sqr_bind_text(st, 2, event_id);
+    SQR_LOOKUP(c, st, read_event, out);
+}
+
+static pb_store_rc event_deferred(pb_store_conn *base, const char *psp, const char *reference,
+                                  pb_store_payment_event *out)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
+                       "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
+                       "reference=?2 AND outcome='deferred' ORDER BY seq LIMIT 1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, psp);
+    sqr_bind_text(st, 2, reference);
     SQR_LOOKUP(c, st, read_event, out);
 }
 
@@ -435,6 +471,7 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .payment_list = payment_list,
     .event_get = event_get,
     .event_insert = event_insert,
+    .event_deferred = event_deferred,
     .withdrawal_insert = withdrawal_insert,
     .withdrawal_get = withdrawal_get,
     .withdrawal_by_key = withdrawal_by_key,

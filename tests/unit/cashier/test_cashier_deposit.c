@@ -346,6 +346,65 @@ static void test_deposit_list_expired(void **state)
     assert_string_equal(back.status, "pending");
 }
 
+/* The "pending" and "expired" staff lists decide the expiry in the query, so a
+ * page is full until the last: 5,000 expired intents lie between three groups of
+ * 30 fresh ones (made out of order: created_at does not follow seq), more than
+ * the 2,000 rows a call used to read, which answered a short page with a cursor.
+ * Paged 25 at a time, by player and by brand scope: every page but the last
+ * full, each fresh intent once, none missing; "expired" likewise. */
+static void test_deposit_list_pages_full(void **state)
+{
+    (void)state;
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000},"
+                "\"deposit_expiry_minutes\":10}");
+    pb_store_payment d = cx_deposit(0, 1000);
+    int64_t now = d.created_at + 60 * 1000000LL; /* d is fresh */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5090) "
+             "INSERT INTO payment(id,brand_id,brand,player,currency,amount,idempotency_key,psp,"
+             "psp_reference,status,created_at,updated_at) SELECT 'gen-' || i, p.brand_id, "
+             "p.brand, p.player, p.currency, 1000, 'gk-' || i, p.psp, 'gref-' || i, 'pending', "
+             "CASE WHEN (i - 1) %% 2530 < 30 THEN %lld ELSE %lld END, 1 FROM n, "
+             "(SELECT * FROM payment WHERE id='%s') p ORDER BY i",
+             (long long)(now - 60 * 1000000LL), (long long)(now - 3600 * 1000000LL), d.id);
+    assert_int_equal(pb_store_exec_raw(C.f->conn, sql), PB_STORE_OK);
+    char scope[64];
+    snprintf(scope, sizeof scope, "[%lld]", (long long)d.brand_id);
+    for (int by_player = 0; by_player < 2; by_player++)
+        for (int expired = 0; expired < 2; expired++) {
+            size_t want = expired ? 5000 : 91; /* 90 generated + d */
+            size_t limit = expired ? 700 : 25;
+            pb_store_payment_query q = {.player = by_player ? C.players[0] : NULL,
+                                        .brand_ids_json = by_player ? NULL : scope,
+                                        .status = expired ? "expired" : "pending",
+                                        .limit = limit};
+            pb_store_payment *rows = malloc(limit * sizeof *rows);
+            int64_t *exp = malloc(limit * sizeof *exp);
+            assert_non_null(rows);
+            assert_non_null(exp);
+            size_t total = 0, n = 0;
+            int64_t next = 0, last_seq = INT64_MAX;
+            do {
+                assert_int_equal(pb_cashier_deposit_list(C.f->conn, &q, now, rows, exp, &n, &next),
+                                 PB_OK);
+                if (next) /* not the last page: full */
+                    assert_int_equal(n, limit);
+                for (size_t i = 0; i < n; i++) {
+                    assert_true(rows[i].seq < last_seq); /* newest first, none twice */
+                    last_seq = rows[i].seq;
+                    assert_string_equal(rows[i].status, expired ? "expired" : "pending");
+                    assert_true((exp[i] <= now) == (expired == 1));
+                }
+                total += n;
+                q.before_seq = next;
+            } while (next);
+            assert_int_equal(total, want); /* none missing */
+            free(rows);
+            free(exp);
+        }
+}
+
 static void test_deposit_reordered(void **state)
 {
     (void)state;
@@ -493,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deposit_once, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_expiry, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_list_expired, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_list_pages_full, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_reordered, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_mismatch_and_unknown, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_intents, cx_setup, cx_teardown),

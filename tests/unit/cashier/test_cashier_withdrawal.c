@@ -228,8 +228,9 @@ static void event_field(const char *type, const char *id, const char *key, char 
 /* A paid payout the PSP reports returned (payout.returned, sent by the sandbox
  * signed like its other webhooks): the amount goes back to the player's cash by
  * one transfer from the account the hold was posted to, "returned", audited and
- * announced, once whatever delivers it. One for a withdrawal not paid, or of
- * another amount, moves nothing and is audited; a plain payout.failed after
+ * announced, once whatever delivers it. One for a withdrawal sent but not yet
+ * paid is deferred and applied when it is paid (here by a staff resolve); one of
+ * another amount moves nothing and is audited; a plain payout.failed after
  * "paid" stays a conflict for an operator. */
 static void test_payout_returned(void **state)
 {
@@ -238,12 +239,14 @@ static void test_payout_returned(void **state)
     pb_store_withdrawal w = approved(0, 4000), q = approved(0, 1500), out;
     assert_string_equal(w.status, "processing");
     pb_cashier_webhook_result r;
-    /* not paid yet: nothing moves, audited for an operator */
+    /* sent, not reported paid yet (the PSP's events out of order): nothing moves,
+     * recorded "deferred" and audited; applied once the payout is paid (below) */
     int64_t n = cx_transfers();
     assert_int_equal(cx_event(NULL, "payout.returned", q.psp_reference, 1500, "EUR", 0, &r), PB_OK);
-    assert_string_equal(r.outcome, "ignored");
+    assert_string_equal(r.outcome, "deferred");
     assert_string_equal(cx_withdrawal(q.id).status, "processing");
-    assert_int_equal(audits("withdrawal.payout_conflict", q.id), 1);
+    assert_int_equal(audits("withdrawal.payout_return_deferred", q.id), 1);
+    assert_int_equal(audits("withdrawal.payout_conflict", q.id), 0);
     assert_int_equal(cx_transfers(), n);
     assert_int_equal(cx_event(NULL, "payout.paid", w.psp_reference, 4000, "EUR", 0, &r), PB_OK);
     assert_string_equal(r.outcome, "applied");
@@ -312,6 +315,21 @@ static void test_payout_returned(void **state)
     /* an unknown reference: not found, nothing recorded */
     assert_int_equal(pb_psp_sandbox_payout_returned(C.psp, C.f->conn, "sbxo_nope", &r),
                      PB_ERR_WITHDRAWAL_NOT_FOUND);
+    /* q's deferred return: a staff resolve (the PSP says paid) posts the hold and
+     * applies the return in the same step: "returned", the money back once */
+    n = cx_transfers();
+    assert_int_equal(pb_cashier_withdrawal_resolve(C.k, C.f->conn, q.id, "x", &fin, &out, &st),
+                     PB_OK);
+    assert_string_equal(out.status, "returned");
+    assert_string_equal(cx_withdrawal(q.id).status, "returned");
+    assert_int_equal(cx_transfers(), n + 2); /* post, return */
+    b = cx_balance(0);
+    assert_int_equal(b.cash, 10000);
+    assert_int_equal(b.held, 0);
+    assert_int_equal(audits("withdrawal.returned", q.id), 1);
+    assert_int_equal(cx_event(NULL, "payout.paid", q.psp_reference, 1500, "EUR", 0, &r), PB_OK);
+    assert_string_equal(r.outcome, "ignored");
+    assert_int_equal(cx_transfers(), n + 2);
 }
 
 /* The sandbox refuses the first payout of an amount ending in 17, as a PSP that is

@@ -1089,12 +1089,64 @@ static void test_upgrade_4eyes_per_currency(void **state)
     sqlite3_close(db);
 }
 
+/* A database at schema version 38 with a recorded PSP event. 0039 rebuilds
+ * payment_event (its outcome CHECK gains 'deferred': a payout.returned that came
+ * before its payout.paid): the row and the unique key come through, the partial
+ * index by reference is there, 'deferred' is taken and another word still not. */
+static void test_upgrade_payment_event_deferred(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db = db_at_version(f->path, 38);
+    exec_ok(db, "INSERT INTO payment_event(seq,psp,event_id,type,reference,amount,currency,"
+                "payload_hash,outcome,received_at) VALUES(7,'sandbox','evt1','payout.paid',"
+                "'sbxo_1',700,'EUR',x'0102','applied',30)");
+    sqlite3_close(db);
+    char err[256] = "";
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    int applied = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_true(applied >= 1);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT seq||psp||event_id||type||reference||amount||currency||"
+                           "hex(payload_hash)||outcome||received_at,"
+                           "(SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                           "WHERE type='index' AND tbl_name='payment_event' AND sql IS NOT NULL "
+                           "ORDER BY name)) FROM payment_event",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "7sandboxevt1payout.paidsbxo_1700EUR0102applied30");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1),
+                        "payment_event_deferred,payment_event_id");
+    sqlite3_finalize(st);
+    exec_ok(db, "UPDATE payment_event SET outcome='deferred' WHERE seq=7");
+    char *msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE payment_event SET outcome='lost' WHERE seq=7",
+                                      NULL, NULL, &msg),
+                         SQLITE_OK); /* the CHECK still holds */
+    sqlite3_free(msg);
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO payment_event(psp,event_id,type,reference,"
+                                      "amount,currency,payload_hash,outcome,received_at) "
+                                      "VALUES('sandbox','evt1','x','y',1,'EUR',x'00','applied',1)",
+                                      NULL, NULL, &msg),
+                         SQLITE_OK); /* (psp, event_id) still unique */
+    sqlite3_free(msg);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_and_migrate, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_13, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_4eyes_per_currency, dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_payment_event_deferred, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, dir_setup, teardown),
 #define T(name) cmocka_unit_test_setup_teardown(name, store_setup, teardown)
         T(test_wal_and_visibility),

@@ -41,7 +41,8 @@ export interface Withdrawal {
 export type Outcome = 'paid' | 'failed';
 
 export interface ManualResolution {
-  outcome: Outcome;
+  /** Only to the member who stated it: null to everyone else until it is confirmed. */
+  outcome: Outcome | null;
   reason: string;
   evidence: string;
   stated_by: { staff_id: string; email: string | null; role: string };
