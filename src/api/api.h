@@ -135,6 +135,7 @@ void pb_api_player_logout(pb_http_request *req, void *app);
 void pb_api_player_profile(pb_http_request *req, void *app);
 void pb_api_player_sessions(pb_http_request *req, void *app);
 void pb_api_player_session_revoke(pb_http_request *req, void *app);
+void pb_api_player_password(pb_http_request *req, void *app);
 /* @api-handlers-admin */
 /* @api-handlers-sim */
 /* @api-handlers-provider-hub88 */

@@ -9,6 +9,7 @@
  *   GET    /v1/player/profile         player  the player
  *   GET    /v1/player/sessions        player  the player's devices
  *   DELETE /v1/player/sessions/{id}   player  end one of them → 204
+ *   POST   /v1/player/password        player  change the password (the other sessions end) → 200
  *   (GET /v1/player/wallet and the transaction history: wallet_player.c)
  *
  * Every handler: parse the body with a field spec (routes without a body accept
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "audit/audit.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -359,4 +361,71 @@ void pb_api_player_session_revoke(pb_http_request *req, void *app)
         pb_http_reply_error(req, e, NULL);
     else
         pb_http_reply_text(req, 204, "text/plain", "", 0);
+}
+
+/* ---- POST /v1/player/password ------------------------------------------- */
+
+/* identity's per-account bucket refills one attempt per 30 s (its default): the
+ * wait of a rate-limited change. */
+#define PASSWORD_RETRY_US (30 * 1000000LL)
+
+typedef struct password_audit {
+    pb_http_request *req;
+    const pb_principal *p;
+} password_audit;
+
+/* player.password_change, in the transaction that stores the new password: an
+ * append that fails undoes the change. */
+static pb_err password_audited(pb_store_conn *c, void *ctx)
+{
+    password_audit *x = ctx;
+    const char *ip = pb_http_client_ip(x->req);
+    pb_audit_entry en = {.actor_kind = "player",
+                         .actor_id = x->p->subject_public_id,
+                         .brand = x->p->brand_code,
+                         .action = "player.password_change",
+                         .target_kind = "player",
+                         .target_id = x->p->subject_public_id,
+                         .trace_id = pb_http_trace_id(x->req),
+                         .ip = ip && strcmp(ip, "-") != 0 ? ip : NULL};
+    return pb_audit_append(c, &en, pb_time_now_us());
+}
+
+void pb_api_player_password(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const char *current = NULL, *next = NULL;
+    const pb_json_field spec[] = {
+        {"current_password", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 1024,
+         .str = &current},
+        {"new_password", PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 1024,
+         .str = &next},
+    };
+    const pb_principal *p = player_or_reply(req);
+    if (!p || !pb_http_parse_json(req, spec, sizeof spec / sizeof spec[0]))
+        return;
+    pb_store_conn *c = conn_or_reply(req);
+    if (!c)
+        return;
+    /* a wrong current password counts like a failed login from this address */
+    pb_client_info client = client_of(req, NULL);
+    password_audit x = {.req = req, .p = p};
+    int64_t locked_wait = 0;
+    pb_err e = pb_identity_password_change(a->identity, c, p, &client, current, next,
+                                           pb_time_now_us(), &locked_wait, password_audited, &x);
+    if (e == PB_ERR_ACCOUNT_LOCKED)
+        pb_http_add_retry_after(req, locked_wait > 0 ? locked_wait : PASSWORD_RETRY_US);
+    else if (e == PB_ERR_RATE_LIMITED)
+        pb_http_add_retry_after(req, PASSWORD_RETRY_US);
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e,
+                            e == PB_ERR_PASSWORD_WEAK || e == PB_ERR_PASSWORD_REUSED
+                                ? "new_password"
+                            : e == PB_ERR_CREDENTIALS_INVALID ? "current_password"
+                                                              : NULL);
+        return;
+    }
+    pb_log(PB_LOG_INFO, "player.password_changed", "player %s changed their password",
+           p->subject_public_id);
+    pb_http_reply_json(req, 200, json_pack("{s:b}", "password_changed", 1));
 }

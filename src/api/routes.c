@@ -27,6 +27,7 @@ const pb_route pb_api_routes[] = {
     {"GET", "/v1/player/sessions", "player", pb_api_player_sessions, "player.sessions"},
     {"DELETE", "/v1/player/sessions/{id}", "player", pb_api_player_session_revoke,
      "player.session_revoke"},
+    {"POST", "/v1/player/password", "player", pb_api_player_password, "player.password"},
     /* @api-routes-admin */
     /* @api-routes-sim */
     /* @api-routes-provider-hub88 */

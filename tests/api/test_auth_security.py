@@ -42,7 +42,7 @@ OUTSIDE_ADMIN = {
     "jwks": None,
     "player.register": None, "player.login": None, "player.refresh": None,
     "player.logout": "player", "player.profile": "player", "player.export": "player",
-    "player.sessions": "player", "player.session_revoke": "player",
+    "player.sessions": "player", "player.session_revoke": "player", "player.password": "player",
     "provider.hub88.user_info": None, "provider.hub88.user_balance": None,
     "provider.hub88.bet": None, "provider.hub88.win": None, "provider.hub88.rollback": None,
     "native.session": None, "native.balance": None, "native.bet": None, "native.win": None,
