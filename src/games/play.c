@@ -291,54 +291,6 @@ static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, p
     return e;
 }
 
-/* staff void: active → voiding (PB_PLAY_VOID_STAFF) with the staff's audit
- * entry in the same transaction (pb_play_round_void) */
-typedef struct staff_void_ctx {
-    const pb_audit_entry *who;
-} staff_void_ctx;
-
-static pb_err staff_void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
-{
-    staff_void_ctx *x = ctx;
-    if (strcmp(row->state, PLAY_SETTLED) == 0 || strcmp(row->state, PLAY_VOID) == 0) {
-        *result = PB_ERR_ROUND_CLOSED;
-        return PB_OK;
-    }
-    if (strcmp(row->state, PLAY_VOIDING) == 0)
-        return PB_OK; /* void already decided: the driver goes on */
-    if (strcmp(row->state, PLAY_ACTIVE) != 0) {
-        *result = PB_ERR_ROUND_STATE; /* pending / settling: its own driver ends it */
-        return PB_OK;
-    }
-    int64_t now = pb_ledger_tx_now(tx);
-    snprintf(row->state, sizeof row->state, PLAY_VOIDING);
-    snprintf(row->void_reason, sizeof row->void_reason, PB_PLAY_VOID_STAFF);
-    row->updated_at = now;
-    if (pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_ACTIVE) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    char txv[PB_ID_STR_LEN + 8], txc[PB_ID_STR_LEN + 8];
-    snprintf(txv, sizeof txv, "%s:void", row->id);
-    snprintf(txc, sizeof txc, "%s:close", row->id);
-    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "state", PLAY_VOIDING,
-                              "void_reason", PB_PLAY_VOID_STAFF, "game", row->game, "crash_round",
-                              row->crash_round, "player", row->player, "amount",
-                              (json_int_t)row->amount, "currency", row->currency, "wallet_rollback",
-                              txv, "wallet_close", txc);
-    char *after_text = play_json_text(after);
-    char before[64];
-    snprintf(before, sizeof before, "{\"state\":\"%s\"}", PLAY_ACTIVE);
-    pb_audit_entry en = *x->who;
-    en.brand = row->brand;
-    en.action = PB_PLAY_AUDIT_VOID;
-    en.target_kind = "game_round";
-    en.target_id = row->id;
-    en.before = before;
-    en.after = after_text;
-    pb_err e = after_text ? pb_audit_append(pb_ledger_tx_conn(tx), &en, now) : PB_ERR_INTERNAL;
-    free(after_text);
-    return e; /* an entry refused (a bad reason) undoes the move */
-}
-
 /* a refused bet: the pending round goes */
 static pb_err forget_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
 {
@@ -444,17 +396,28 @@ static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_roun
 }
 
 /* A wallet refusal of a step that cannot be refused (a win, a void's rollback
- * or close): logged, and INTERNAL (the round stays; a retry goes on). */
-static pb_err must_pass(pb_err e, const char *event, const char *id)
+ * or close): logged, kept in *refused (may be NULL) and INTERNAL (the round
+ * stays; a retry goes on). */
+static pb_err must_pass(pb_err e, const char *event, const char *id, pb_err *refused)
 {
     if (e == PB_OK || transient(e))
         return e;
     pb_log(PB_LOG_ERROR, event, "round %s: the wallet said %s", id, pb_err_code(e));
+    if (refused)
+        *refused = e;
     return PB_ERR_INTERNAL;
 }
 
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id)
 {
+    return play_drive_refused(p, c, r, trace_id, NULL);
+}
+
+pb_err play_drive_refused(pb_play *p, pb_store_conn *c, pb_store_game_round *r,
+                          const char *trace_id, pb_err *refused)
+{
+    if (refused)
+        *refused = PB_OK;
     char id[PB_ID_STR_LEN + 1];
     snprintf(id, sizeof id, "%s", r->id);
     for (int guard = 0; guard < 8; guard++) {
@@ -470,7 +433,8 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
                 return e;
             }
         } else if (strcmp(r->state, PLAY_SETTLING) == 0) {
-            e = must_pass(wallet_move(p, c, r, MOVE_WIN, trace_id, NULL), "games.win_refused", id);
+            e = must_pass(wallet_move(p, c, r, MOVE_WIN, trace_id, NULL), "games.win_refused", id,
+                          refused);
             if (e == PB_OK)
                 e = play_step(p, id, NULL, settle_step, NULL, r);
         } else if (strcmp(r->state, PLAY_VOIDING) == 0) {
@@ -478,11 +442,21 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
              * round closed, keyed "<id>:close" (a retry of either is a duplicate:
              * nothing moves twice), then void with its audit entry */
             int64_t back[2] = {0, 0};
-            e = must_pass(wallet_move(p, c, r, MOVE_VOID, trace_id, back), "games.void_refused",
-                          id);
+            e = wallet_move(p, c, r, MOVE_VOID, trace_id, back);
+            if (e == PB_ERR_TRANSACTION_ROLLED_BACK) {
+                /* its bet "<id>:bet" was rolled back by another rollback (a
+                 * ledger transfer that gave the stake back already, e.g. one
+                 * sent as the in-house provider before a refused win): nothing
+                 * is owed back twice; the round is closed and void as any void */
+                pb_log(PB_LOG_WARN, "games.void_already_back",
+                       "round %s: its bet was rolled back before: the stake is back already", id);
+                e = PB_OK;
+                back[0] = back[1] = 0;
+            }
+            e = must_pass(e, "games.void_refused", id, refused);
             if (e == PB_OK)
                 e = must_pass(wallet_move(p, c, r, MOVE_CLOSE, trace_id, NULL),
-                              "games.void_close_refused", id);
+                              "games.void_close_refused", id, refused);
             void_ctx vx = {.cash_part = back[0], .bonus_part = back[1], .trace_id = trace_id};
             if (e == PB_OK)
                 e = play_step(p, id, NULL, void_step, &vx, r);
@@ -499,31 +473,6 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     }
     pb_log(PB_LOG_ERROR, "games.drive_loop", "round %s did not come to rest", id);
     return PB_ERR_INTERNAL;
-}
-
-pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, const char *round_id,
-                          const pb_audit_entry *who, pb_store_game_round *out)
-{
-    staff_void_ctx x = {.who = who};
-    pb_err e = play_step(p, round_id ? round_id : "", player, staff_void_step, &x, out);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL || pb_err_transient(e) || e == PB_ERR_ROUND_NOT_FOUND ||
-                       e == PB_ERR_ROUND_CLOSED || e == PB_ERR_ROUND_STATE ||
-                       e == PB_ERR_FIELD_INVALID
-                   ? e
-                   : PB_ERR_INTERNAL;
-    pb_log(PB_LOG_WARN, "games.staff_void", "round %s (%s) of %s: void by %s %s", out->id,
-           out->game, out->player, who->actor_kind ? who->actor_kind : "-",
-           who->actor_id ? who->actor_id : "-");
-    /* the void path every void takes; a wallet failure leaves it voiding for
-     * the retry pass (the decision stands: *out says where it is) */
-    pb_err d = play_drive(p, c, out, who->trace_id);
-    if (d != PB_OK)
-        pb_log(PB_LOG_WARN, "games.staff_void_pending",
-               "round %s: left voiding (%s), the retry "
-               "pass finishes it",
-               out->id, pb_err_code(d));
-    return PB_OK;
 }
 
 /* ---- unfinished rounds while running (the sweeper's periodic pass, play_sweep.c) ---- */

@@ -12,6 +12,7 @@
  *   play_sweep.c   the sweeper thread: the retry pass every retry_ms (stuck
  *                  rounds, abandoned mines), whether crash runs or not
  *   play_admin.c   RTP settings, game control, round lookups, public verify
+ *   play_staff.c   staff remedies: void a round, retry a stuck payout
  */
 #ifndef PB_GAMES_PLAY_INTERNAL_H
 #define PB_GAMES_PLAY_INTERNAL_H
@@ -112,6 +113,11 @@ pb_err play_round_record(pb_play *p, pb_store_game_round *r, bool *existing);
  * (the round stays where it was; a retry or the next start-up goes on).
  */
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id);
+/* play_drive, with the wallet's refusal of a step that cannot be refused (a
+ * win, a void's rollback or close: play_drive answers INTERNAL for it) in
+ * *refused (PB_OK when none). */
+pb_err play_drive_refused(pb_play *p, pb_store_conn *c, pb_store_game_round *r,
+                          const char *trace_id, pb_err *refused);
 
 /* Places a round whose request part (id, who, game, key, params, amount, hash)
  * the caller filled: a known key is answered from its round (driven on), else
