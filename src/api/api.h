@@ -249,6 +249,7 @@ void pb_api_admin_player_notes_list(pb_http_request *req, void *app);
 void pb_api_admin_player_note_add(pb_http_request *req, void *app);
 void pb_api_admin_player_rounds(pb_http_request *req, void *app);
 void pb_api_admin_player_round_void(pb_http_request *req, void *app);
+void pb_api_admin_player_round_settle(pb_http_request *req, void *app);
 void pb_api_admin_player_export(pb_http_request *req, void *app);
 void pb_api_player_export(pb_http_request *req, void *app);
 void pb_api_admin_player_erase(pb_http_request *req, void *app);

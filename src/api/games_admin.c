@@ -16,6 +16,10 @@
  *                                                                     player still in play (the
  *                                                                     stake back, audited
  *                                                                     game_round.voided)
+ *   POST /v1/admin/players/{id}/rounds/{round}/settle   players.write {reason}: a round stuck
+ *                                                                     settling: its payout
+ *                                                                     retried now (audited
+ *                                                                     game_round.settle_retried)
  *
  * games.manage is held by admin and game_ops (src/identity/rbac.c). A brand
  * outside the caller's scope is BRAND_NOT_FOUND, like a missing one; a player
@@ -31,9 +35,17 @@
  * finance.adjust's discretionary movement, and games.manage (game_ops) cannot
  * even read players. Refused: a round settled or void
  * (409 ROUND_CLOSED), pending or settling (409 ROUND_STATE: its own driver
- * ends it, and a settling round's win is owed). 200 with the round; its state
+ * ends it, and a settling round's win is owed — unless the wallet refused that
+ * win for good: then the void is its remedy, src/games/play_staff.c). 200 with
+ * the round; its state
  * is "void", or "voiding" when the wallet could not be reached (the retry pass
  * gives the stake back).
+ *
+ * Settle by staff: the retry the sweeper makes, now, with the wallet's answer:
+ * 200 settled, 409 WIN_REFUSED (the wallet's refusal named; final: void it),
+ * 503 STORE_UNAVAILABLE (still failing; the sweeper goes on). Same permission
+ * as the void. Each try is audited right after it in a transaction of its own
+ * (the payout is the wallet's keyed operation, committed by the ledger writer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +341,104 @@ void pb_api_admin_player_round_void(pb_http_request *req, void *app)
         pb_admin_entry(req, p, PB_PLAY_AUDIT_VOID, &who);
         who.reason = reason;
         e = pb_play_round_void(play, c, pl.public_id, pb_http_param(req, "round"), &who, &r);
+    }
+    if (e != PB_OK) {
+        pb_store_game_round_clear(&r);
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_api_games_reply(req, 200, pb_api_games_round_json(c, &r));
+    pb_store_game_round_clear(&r);
+}
+
+/* ---- a stuck payout retried by staff ---- */
+
+typedef struct settle_audit {
+    pb_http_request *req;
+    const pb_principal *p;
+    const char *reason;
+    const pb_store_game_round *r;
+    const char *was;
+    const char *wallet; /* "OK", the wallet's refusal, or the failure */
+} settle_audit;
+
+/* The attempt on the audit log, in a transaction of its own right after it
+ * (the payout is the wallet's own keyed operation, committed by the ledger
+ * writer: src/api/admin.h, "Operations whose domain call runs its own
+ * transactions"). */
+static pb_err settle_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
+{
+    (void)bad;
+    settle_audit *x = ctx;
+    char wtx[PB_ID_STR_LEN + 8];
+    snprintf(wtx, sizeof wtx, "%s:win", x->r->id);
+    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "state", x->r->state, "game",
+                              x->r->game, "player", x->r->player, "wallet_win", wtx, "payout",
+                              (json_int_t)x->r->payout, "currency", x->r->currency, "wallet_result",
+                              x->wallet);
+    char *after_text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(after);
+    char before[64];
+    snprintf(before, sizeof before, "{\"state\":\"%s\"}", x->was);
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, PB_PLAY_AUDIT_SETTLE, &en);
+    en.brand = x->r->brand;
+    en.target_kind = "game_round";
+    en.target_id = x->r->id;
+    en.before = before;
+    en.after = after_text;
+    en.reason = x->reason;
+    pb_err e = after_text ? pb_audit_append(c, &en, pb_time_now_us()) : PB_ERR_INTERNAL;
+    free(after_text);
+    return e;
+}
+
+void pb_api_admin_player_round_settle(pb_http_request *req, void *app)
+{
+    play = ((pb_api_app *)app)->play;
+    const pb_principal *p = pb_api_principal(req);
+    const char *reason = NULL;
+    if (!pb_admin_parse_reason(req, p, PB_PLAY_AUDIT_SETTLE, 1000, &reason))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c || !play) {
+        pb_http_reply_error(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_player pl;
+    pb_err e = pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), &pl);
+    pb_store_game_round r;
+    memset(&r, 0, sizeof r);
+    pb_err refused = PB_OK;
+    if (e == PB_OK)
+        e = pb_play_round_settle(play, c, pl.public_id, pb_http_param(req, "round"),
+                                 pb_http_trace_id(req), &r, &refused);
+    /* refused before anything was tried (not found, not settling): nothing
+     * written; a try is audited whatever the wallet answered */
+    bool tried = e == PB_OK || e == PB_ERR_WIN_REFUSED || e == PB_ERR_STORE_UNAVAILABLE;
+    if (tried && r.id[0]) {
+        settle_audit x = {.req = req,
+                          .p = p,
+                          .reason = reason,
+                          .r = &r,
+                          .was = "settling",
+                          .wallet = e == PB_OK         ? "OK"
+                                    : refused != PB_OK ? pb_err_code(refused)
+                                                       : pb_err_code(e)};
+        const char *bad = NULL;
+        pb_err a = pb_admin_write(req, settle_audit_tx, &x, &bad);
+        if (a != PB_OK && e == PB_OK)
+            e = a; /* paid, but its record failed: say so (a retry is a duplicate) */
+    }
+    if (e == PB_ERR_WIN_REFUSED) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "the wallet refuses the win for good (%s): no retry can pay it; void the round "
+                 "(POST …/rounds/{round}/void) to give its stake back",
+                 pb_err_code(refused));
+        pb_store_game_round_clear(&r);
+        pb_http_reply_error_msg(req, e, NULL, msg);
+        return;
     }
     if (e != PB_OK) {
         pb_store_game_round_clear(&r);

@@ -133,6 +133,8 @@ const pb_route pb_api_routes[] = {
      "admin.players.rounds"},
     {"POST", "/v1/admin/players/{id}/rounds/{round}/void", "players.write",
      pb_api_admin_player_round_void, "admin.players.rounds.void"},
+    {"POST", "/v1/admin/players/{id}/rounds/{round}/settle", "players.write",
+     pb_api_admin_player_round_settle, "admin.players.rounds.settle"},
     {"GET", "/v1/admin/players/{id}/export", "players.export", pb_api_admin_player_export,
      "admin.players.export"},
     {"POST", "/v1/admin/players/{id}/erase", "players.erase", pb_api_admin_player_erase,

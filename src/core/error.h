@@ -121,6 +121,7 @@
     X(MANUAL_RESOLUTION_EXISTS, 409, "a manual resolution is already stated")        \
     X(MANUAL_RESOLUTION_CONFLICT, 409, "the stated outcome was another one")         \
     X(PASSWORD_REUSED, 422, "the password was one of the last four used")            \
+    X(WIN_REFUSED, 409, "the wallet refuses the round's win for good")               \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {

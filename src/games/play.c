@@ -27,11 +27,9 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "games/play_internal.h"
-#include "tenancy/tenancy.h"
 
 /* ---- small shared helpers ---- */
 
@@ -291,54 +289,6 @@ static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, p
     return e;
 }
 
-/* staff void: active → voiding (PB_PLAY_VOID_STAFF) with the staff's audit
- * entry in the same transaction (pb_play_round_void) */
-typedef struct staff_void_ctx {
-    const pb_audit_entry *who;
-} staff_void_ctx;
-
-static pb_err staff_void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
-{
-    staff_void_ctx *x = ctx;
-    if (strcmp(row->state, PLAY_SETTLED) == 0 || strcmp(row->state, PLAY_VOID) == 0) {
-        *result = PB_ERR_ROUND_CLOSED;
-        return PB_OK;
-    }
-    if (strcmp(row->state, PLAY_VOIDING) == 0)
-        return PB_OK; /* void already decided: the driver goes on */
-    if (strcmp(row->state, PLAY_ACTIVE) != 0) {
-        *result = PB_ERR_ROUND_STATE; /* pending / settling: its own driver ends it */
-        return PB_OK;
-    }
-    int64_t now = pb_ledger_tx_now(tx);
-    snprintf(row->state, sizeof row->state, PLAY_VOIDING);
-    snprintf(row->void_reason, sizeof row->void_reason, PB_PLAY_VOID_STAFF);
-    row->updated_at = now;
-    if (pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_ACTIVE) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    char txv[PB_ID_STR_LEN + 8], txc[PB_ID_STR_LEN + 8];
-    snprintf(txv, sizeof txv, "%s:void", row->id);
-    snprintf(txc, sizeof txc, "%s:close", row->id);
-    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "state", PLAY_VOIDING,
-                              "void_reason", PB_PLAY_VOID_STAFF, "game", row->game, "crash_round",
-                              row->crash_round, "player", row->player, "amount",
-                              (json_int_t)row->amount, "currency", row->currency, "wallet_rollback",
-                              txv, "wallet_close", txc);
-    char *after_text = play_json_text(after);
-    char before[64];
-    snprintf(before, sizeof before, "{\"state\":\"%s\"}", PLAY_ACTIVE);
-    pb_audit_entry en = *x->who;
-    en.brand = row->brand;
-    en.action = PB_PLAY_AUDIT_VOID;
-    en.target_kind = "game_round";
-    en.target_id = row->id;
-    en.before = before;
-    en.after = after_text;
-    pb_err e = after_text ? pb_audit_append(pb_ledger_tx_conn(tx), &en, now) : PB_ERR_INTERNAL;
-    free(after_text);
-    return e; /* an entry refused (a bad reason) undoes the move */
-}
-
 /* a refused bet: the pending round goes */
 static pb_err forget_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, pb_err *result)
 {
@@ -444,17 +394,28 @@ static pb_err wallet_move(pb_play *p, pb_store_conn *c, const pb_store_game_roun
 }
 
 /* A wallet refusal of a step that cannot be refused (a win, a void's rollback
- * or close): logged, and INTERNAL (the round stays; a retry goes on). */
-static pb_err must_pass(pb_err e, const char *event, const char *id)
+ * or close): logged, kept in *refused (may be NULL) and INTERNAL (the round
+ * stays; a retry goes on). */
+static pb_err must_pass(pb_err e, const char *event, const char *id, pb_err *refused)
 {
     if (e == PB_OK || transient(e))
         return e;
     pb_log(PB_LOG_ERROR, event, "round %s: the wallet said %s", id, pb_err_code(e));
+    if (refused)
+        *refused = e;
     return PB_ERR_INTERNAL;
 }
 
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id)
 {
+    return play_drive_refused(p, c, r, trace_id, NULL);
+}
+
+pb_err play_drive_refused(pb_play *p, pb_store_conn *c, pb_store_game_round *r,
+                          const char *trace_id, pb_err *refused)
+{
+    if (refused)
+        *refused = PB_OK;
     char id[PB_ID_STR_LEN + 1];
     snprintf(id, sizeof id, "%s", r->id);
     for (int guard = 0; guard < 8; guard++) {
@@ -470,7 +431,8 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
                 return e;
             }
         } else if (strcmp(r->state, PLAY_SETTLING) == 0) {
-            e = must_pass(wallet_move(p, c, r, MOVE_WIN, trace_id, NULL), "games.win_refused", id);
+            e = must_pass(wallet_move(p, c, r, MOVE_WIN, trace_id, NULL), "games.win_refused", id,
+                          refused);
             if (e == PB_OK)
                 e = play_step(p, id, NULL, settle_step, NULL, r);
         } else if (strcmp(r->state, PLAY_VOIDING) == 0) {
@@ -478,11 +440,21 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
              * round closed, keyed "<id>:close" (a retry of either is a duplicate:
              * nothing moves twice), then void with its audit entry */
             int64_t back[2] = {0, 0};
-            e = must_pass(wallet_move(p, c, r, MOVE_VOID, trace_id, back), "games.void_refused",
-                          id);
+            e = wallet_move(p, c, r, MOVE_VOID, trace_id, back);
+            if (e == PB_ERR_TRANSACTION_ROLLED_BACK) {
+                /* its bet "<id>:bet" was rolled back by another rollback (a
+                 * ledger transfer that gave the stake back already, e.g. one
+                 * sent as the in-house provider before a refused win): nothing
+                 * is owed back twice; the round is closed and void as any void */
+                pb_log(PB_LOG_WARN, "games.void_already_back",
+                       "round %s: its bet was rolled back before: the stake is back already", id);
+                e = PB_OK;
+                back[0] = back[1] = 0;
+            }
+            e = must_pass(e, "games.void_refused", id, refused);
             if (e == PB_OK)
                 e = must_pass(wallet_move(p, c, r, MOVE_CLOSE, trace_id, NULL),
-                              "games.void_close_refused", id);
+                              "games.void_close_refused", id, refused);
             void_ctx vx = {.cash_part = back[0], .bonus_part = back[1], .trace_id = trace_id};
             if (e == PB_OK)
                 e = play_step(p, id, NULL, void_step, &vx, r);
@@ -499,31 +471,6 @@ pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const ch
     }
     pb_log(PB_LOG_ERROR, "games.drive_loop", "round %s did not come to rest", id);
     return PB_ERR_INTERNAL;
-}
-
-pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, const char *round_id,
-                          const pb_audit_entry *who, pb_store_game_round *out)
-{
-    staff_void_ctx x = {.who = who};
-    pb_err e = play_step(p, round_id ? round_id : "", player, staff_void_step, &x, out);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL || pb_err_transient(e) || e == PB_ERR_ROUND_NOT_FOUND ||
-                       e == PB_ERR_ROUND_CLOSED || e == PB_ERR_ROUND_STATE ||
-                       e == PB_ERR_FIELD_INVALID
-                   ? e
-                   : PB_ERR_INTERNAL;
-    pb_log(PB_LOG_WARN, "games.staff_void", "round %s (%s) of %s: void by %s %s", out->id,
-           out->game, out->player, who->actor_kind ? who->actor_kind : "-",
-           who->actor_id ? who->actor_id : "-");
-    /* the void path every void takes; a wallet failure leaves it voiding for
-     * the retry pass (the decision stands: *out says where it is) */
-    pb_err d = play_drive(p, c, out, who->trace_id);
-    if (d != PB_OK)
-        pb_log(PB_LOG_WARN, "games.staff_void_pending",
-               "round %s: left voiding (%s), the retry "
-               "pass finishes it",
-               out->id, pb_err_code(d));
-    return PB_OK;
 }
 
 /* ---- unfinished rounds while running (the sweeper's periodic pass, play_sweep.c) ---- */
@@ -653,111 +600,6 @@ static void recover(pb_play *p)
     pb_store_disconnect(c);
 }
 
-static const char *category_of(pb_game_kind k)
-{
-    switch (k) {
-    case PB_GAME_CRASH: return "crash";
-    case PB_GAME_SLOT: return "slots";
-    case PB_GAME_ROULETTE: return "table";
-    default: return "instant";
-    }
-}
-
-/* Default limits: 0.01 .. 10,000.00 in a set of common currencies (staff edit them). */
-static void default_limits(pb_game *g)
-{
-    static const char *const curs[] = {"EUR", "USD", "GBP", "CAD", "AUD", "SEK", "NOK", "CHF",
-                                       "PLN", "NZD", "BRL", "INR", "JPY", "BTC", "ETH", "USDT"};
-    g->nlimits = 0;
-    for (size_t i = 0; i < sizeof curs / sizeof curs[0] && i < PB_GAME_LIMITS_MAX; i++) {
-        const pb_currency *cur = pb_currency_find(curs[i]);
-        if (!cur)
-            continue;
-        int64_t unit = 1;
-        for (int e = 0; e < cur->exponent; e++)
-            unit *= 10;
-        pb_game_limit *l = &g->limits[g->nlimits++];
-        snprintf(l->currency, sizeof l->currency, "%s", curs[i]);
-        l->min_bet = unit >= 100 ? unit / 100 : 1;
-        l->max_bet = unit * 10000;
-    }
-}
-
-/* Creates provider "pitboss" and its games when missing; games created now are
- * switched on for brand "demo" when it exists. */
-static pb_err seed_catalog(pb_store_conn *c)
-{
-    int64_t now = pb_time_now_us();
-    pb_provider pv;
-    pb_err e = pb_catalog_provider_get(c, PB_PLAY_PROVIDER, &pv);
-    if (e == PB_ERR_PROVIDER_NOT_FOUND) {
-        memset(&pv, 0, sizeof pv);
-        snprintf(pv.code, sizeof pv.code, PB_PLAY_PROVIDER);
-        snprintf(pv.name, sizeof pv.name, "pitboss originals (in-house, provably fair)");
-        /* the catalog knows two wallet protocols; the in-house games call the
-         * wallet directly, and this random secret is never handed to anyone */
-        snprintf(pv.protocol, sizeof pv.protocol, "native");
-        pb_catalog_secret_generate(&pv);
-        snprintf(pv.status, sizeof pv.status, "active");
-        e = pb_catalog_provider_create(c, &pv, now, NULL);
-    }
-    if (e != PB_OK)
-        return e;
-    pb_brand demo;
-    bool have_demo = pb_tenancy_brand_by_code(c, "demo", &demo) == PB_OK;
-    for (int k = PB_GAME_NONE + 1; k < PB_GAME_COUNT_; k++) {
-        const pb_game_info *gi = pb_game_info_of((pb_game_kind)k);
-        pb_game g;
-        if (!gi || pb_catalog_game_get(c, PB_PLAY_PROVIDER, gi->name, &g) == PB_OK)
-            continue;
-        memset(&g, 0, sizeof g);
-        snprintf(g.provider_code, sizeof g.provider_code, PB_PLAY_PROVIDER);
-        snprintf(g.code, sizeof g.code, "%s", gi->name);
-        snprintf(g.name, sizeof g.name, "%c%s", gi->name[0] - 'a' + 'A', gi->name + 1);
-        snprintf(g.category, sizeof g.category, "%s", category_of((pb_game_kind)k));
-        g.rtp_bp = (int32_t)gi->default_rtp_bp;
-        snprintf(g.volatility, sizeof g.volatility,
-                 k == PB_GAME_CRASH || k == PB_GAME_LIMBO || k == PB_GAME_MINES ? "high"
-                                                                                : "medium");
-        snprintf(g.status, sizeof g.status, "active");
-        default_limits(&g);
-        if ((e = pb_catalog_game_create(c, &g, now, NULL)) != PB_OK)
-            return e;
-        if (have_demo && (e = pb_catalog_game_set_brand(c, g.id, demo.id, true, now)) != PB_OK)
-            return e;
-    }
-    return PB_OK;
-}
-
-/* Registers the originals in the catalog (seed_catalog) in a write transaction.
- * only_if_known: only when the catalog has them already (games added since are
- * created); 1 when it did nothing for that reason. */
-static int catalog_ensure(pb_store *s, bool only_if_known, char *err, size_t errcap)
-{
-    pb_store_conn *c = pb_store_connect(s, err, errcap);
-    if (!c)
-        return -1;
-    pb_provider pv;
-    pb_err e = PB_ERR_STORE_UNAVAILABLE;
-    if (only_if_known && pb_catalog_provider_get(c, PB_PLAY_PROVIDER, &pv) != PB_OK) {
-        pb_store_disconnect(c);
-        return 1; /* a catalog without the originals yet: registered on first use */
-    }
-    for (int attempt = 0; attempt < 5 && e == PB_ERR_STORE_UNAVAILABLE; attempt++) {
-        if (pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK)
-            continue;
-        e = seed_catalog(c);
-        if (e == PB_OK && pb_store_commit(c) != PB_STORE_OK)
-            e = PB_ERR_STORE_UNAVAILABLE;
-        if (e != PB_OK)
-            pb_store_rollback(c);
-    }
-    if (e != PB_OK)
-        snprintf(err, errcap, "games: cannot register the in-house games: %s", pb_err_code(e));
-    pb_store_disconnect(c);
-    return e == PB_OK ? 0 : -1;
-}
-
 pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char *err,
                       size_t errcap)
 {
@@ -796,7 +638,7 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
                "%lld seed(s) and crash round hash(es) stored in the clear are now sealed "
                "under fair.key",
                (long long)sealed);
-    int rc = catalog_ensure(s, true, err, errcap);
+    int rc = play_catalog_ensure(s, true, err, errcap);
     if (rc < 0) {
         free(p);
         return NULL;
@@ -809,19 +651,6 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
         return NULL;
     }
     return p;
-}
-
-pb_err pb_play_catalog_ensure(pb_play *p)
-{
-    if (atomic_load(&p->seeded))
-        return PB_OK;
-    char err[256];
-    if (catalog_ensure(p->store, false, err, sizeof err) != 0) {
-        pb_log(PB_LOG_ERROR, "games.catalog", "%s", err);
-        return PB_ERR_STORE_UNAVAILABLE;
-    }
-    atomic_store(&p->seeded, true);
-    return PB_OK;
 }
 
 void pb_play_stop(pb_play *p)

@@ -191,12 +191,31 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out);
  * for a staff void: the staff's entry is the decision. When the wallet is not
  * reachable the round stays "voiding" and the retry pass finishes it; *out is
  * the round as it is. A round already "voiding" is driven on (no new entry).
+ * A round "settling" whose win the wallet refused for good (its stored answer
+ * to "<round>:win" is a refusal: see pb_play_round_settle) is void the same
+ * way (the staff's entry names the refusal as "win_refused"); a rollback of a
+ * bet that was rolled back already counts as the stake given back.
  * ROUND_NOT_FOUND (no such round of this player), ROUND_CLOSED (settled or
- * void already), ROUND_STATE (pending or settling: its own driver decides it),
- * STORE_UNAVAILABLE.
+ * void already), ROUND_STATE (pending, or settling with its win still owed:
+ * its own driver pays it), STORE_UNAVAILABLE.
  */
 pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, const char *round_id,
                           const pb_audit_entry *who, pb_store_game_round *out);
+
+/*
+ * Staff retry a round stuck "settling" (its win "<round>:win" unpaid) now,
+ * through the driver the sweeper uses (play_drive: the keyed win, then
+ * settled; a win paid before is a duplicate, never paid twice). PB_OK: *out
+ * is the round, settled. WIN_REFUSED: the wallet refused the win (*refused:
+ * its answer, e.g. TRANSACTION_ROLLED_BACK, ROUND_CLOSED); that answer is
+ * stored and final, so no retry can pay it: the remedy is pb_play_round_void.
+ * STORE_UNAVAILABLE: the wallet or the store failing (the sweeper goes on).
+ * ROUND_NOT_FOUND, ROUND_CLOSED (settled or void), ROUND_STATE (not settling).
+ * The caller audits the attempt (src/api/games_admin.c).
+ */
+pb_err pb_play_round_settle(pb_play *p, pb_store_conn *c, const char *player, const char *round_id,
+                            const char *trace_id, pb_store_game_round *out, pb_err *refused);
+#define PB_PLAY_AUDIT_SETTLE "game_round.settle_retried"
 
 /* Stops the crash scheduler (it submits ledger commands: call this before the
  * ledger closes). Idempotent. */

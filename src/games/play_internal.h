@@ -3,8 +3,7 @@
  * the handle, the round driver and the helpers every command uses.
  *
  *   play.c         the handle, the round driver (wallet bet → decide →
- *                  wallet win → settled), the retry pass, recovery at start-up,
- *                  catalog seeding
+ *                  wallet win → settled), the retry pass, recovery at start-up
  *   play_seeds.c   players' seed pairs: made, read, rotated
  *   play_bet.c     instant bets and mines (placing, deciding, reveals, cash-out)
  *   play_crash.c   crash rounds, the scheduler thread, crash bets
@@ -12,6 +11,8 @@
  *   play_sweep.c   the sweeper thread: the retry pass every retry_ms (stuck
  *                  rounds, abandoned mines), whether crash runs or not
  *   play_admin.c   RTP settings, game control, round lookups, public verify
+ *   play_staff.c   staff remedies: void a round, retry a stuck payout
+ *   play_catalog.c provider "pitboss" and its games in the catalog
  */
 #ifndef PB_GAMES_PLAY_INTERNAL_H
 #define PB_GAMES_PLAY_INTERNAL_H
@@ -54,6 +55,12 @@ void play_new_id(char out[PB_ID_STR_LEN + 1]);
 
 /* The RTP in force for (brand, game) on c: configured or the game's default. */
 pb_err play_rtp_in_force(pb_store_conn *c, int64_t brand_id, pb_game_kind kind, uint32_t *rtp_bp);
+
+/* Registers the originals in the catalog (play_catalog.c) in a write
+ * transaction on a connection of its own. only_if_known: only when the catalog
+ * has them already (games added since are created); 1 when it did nothing for
+ * that reason, 0 done, -1 with err. */
+int play_catalog_ensure(pb_store *s, bool only_if_known, char *err, size_t errcap);
 
 /* The player's active seed pair on c (inside a command), created when missing. */
 /* seal.c — active server seeds sealed at rest under fair.key (see there). */
@@ -112,6 +119,11 @@ pb_err play_round_record(pb_play *p, pb_store_game_round *r, bool *existing);
  * (the round stays where it was; a retry or the next start-up goes on).
  */
 pb_err play_drive(pb_play *p, pb_store_conn *c, pb_store_game_round *r, const char *trace_id);
+/* play_drive, with the wallet's refusal of a step that cannot be refused (a
+ * win, a void's rollback or close: play_drive answers INTERNAL for it) in
+ * *refused (PB_OK when none). */
+pb_err play_drive_refused(pb_play *p, pb_store_conn *c, pb_store_game_round *r,
+                          const char *trace_id, pb_err *refused);
 
 /* Places a round whose request part (id, who, game, key, params, amount, hash)
  * the caller filled: a known key is answered from its round (driven on), else

@@ -69,6 +69,7 @@ admin.players.notes.list players.read         ok     ok      ok      ok    ok   
 admin.players.notes.add  players.write        ok     ok      403     403   403        403      403       401U  401R    403   404P
 admin.players.rounds     players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
 admin.players.rounds.void players.write       ok     ok      403     403   403        403      403       401U  401R    403   404P
+admin.players.rounds.settle players.write     404G   404G    403     403   403        403      403       401U  401R    403   404P
 admin.players.export     players.export       ok     403     403     403   ok         403      403       401U  401R    403   404P
 admin.players.erase      players.erase        409F   403     403     403   409F       403      403       401U  401R    403   404P
 admin.staff.totp_reset   staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
@@ -121,6 +122,7 @@ _CELLS = {
     "404M": (404, "MANUAL_RESOLUTION_NOT_FOUND"),  # no manual resolution stated on them
     "409F": (409, "PLAYER_HAS_FUNDS"),
     "409R": (409, "RETENTION_PERIOD"),
+    "404G": (404, "ROUND_NOT_FOUND"),  # settle: a made-up round (a stuck payout cannot be made here)
 }
 
 

@@ -17,6 +17,8 @@ Usage: test_games.py PATH/TO/pitboss
 """
 import datetime
 import hashlib
+import hmac
+import http.client
 import json
 import math
 import os
@@ -126,14 +128,16 @@ class Run:
         self.client = Client(env, "127.0.4.20")
         self.ids, self.tokens = {}, {}
         for name, brand in (("alice", "alpha"), ("bob", "alpha"), ("dave", "alpha"),
-                            ("erin", "alpha"), ("carol", "beta"), ("frank", "alpha")):
+                            ("erin", "alpha"), ("carol", "beta"), ("frank", "alpha"),
+                            ("gina", "alpha")):
             email = f"{name}@example.com"
             self.ids[name] = register_player(self.client, brand, email)
             r = expect(self.client.call("POST", "/v1/player/login",
                                         {"brand": brand, "email": email, "password": PASSWORD}), 200)
             self.tokens[name] = r["access_token"]
         for name, amount in (("alice", "500.00"), ("bob", "200.00"), ("dave", "5.00"),
-                             ("erin", "100.00"), ("carol", "50.00"), ("frank", "100.00")):
+                             ("erin", "100.00"), ("carol", "50.00"), ("frank", "100.00"),
+                             ("gina", "50.00")):
             self.credit(name, amount)
 
     def credit(self, name, amount):
@@ -794,6 +798,150 @@ class Run:
         shown = expect(self.call("alice", "GET", f"/v1/player/originals/rounds/{rid}"), 200)
         assert shown["state"] == "void", shown
 
+    def native(self, path, body, secret):
+        """One signed native-protocol call as the in-house provider "pitboss"."""
+        data = json.dumps(body).encode()
+        ts = str(int(time.time()))
+        mac = "sha256=" + hmac.new(secret, ts.encode() + b"." + data, hashlib.sha256).hexdigest()
+        srv = self.env.srv
+        c = http.client.HTTPConnection(srv.host, srv.port, timeout=60)
+        try:
+            c.request("POST", f"/v1/providers/pitboss/{path}", body=data,
+                      headers={"Content-Type": "application/json", "X-Pitboss-Timestamp": ts,
+                               "X-Pitboss-Signature": mac})
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+    def stuck_settling(self):
+        gina = self.ids["gina"]
+        # The in-house provider is a native provider of the catalog: once staff with
+        # games.manage set its secret, its wallet calls can come over HTTP too. A
+        # rollback of an in-house bet, or a close of its wallet round, before its win
+        # makes the wallet refuse that win for good: the round stays "settling".
+        secret = bytes.fromhex("ab" * 32)
+        expect(self.admin.call("PATCH", "/v1/admin/providers/pitboss",
+                               {"secret": secret.hex()}), 200)
+        w0 = minor(self.wallet("gina")["total"])
+
+        def end_game(rid):
+            # one reveal ends a 24-mine game (a mine, or the one safe tile: all found)
+            r = self.call("gina", "POST", f"/v1/player/originals/mines/{rid}/reveal",
+                          {"tiles": [0]})
+            assert r.status >= 500, r
+            st = self.env.rows("SELECT state FROM game_round WHERE id=?", rid)
+            assert st == [("settling",)], st
+
+        def settle(rid, who=None):
+            return (who or self.support).call(
+                "POST", f"/v1/admin/players/{gina}/rounds/{rid}/settle",
+                {"reason": "payout stuck"})
+
+        def audit(rid, action):
+            return self.env.rows("SELECT actor_kind, reason, before, after FROM audit_entry "
+                                 "WHERE action=? AND target_id=? ORDER BY seq", action, rid)
+
+        def ops(rid):
+            return sorted(self.env.rows("SELECT tx_id, result FROM wallet_op WHERE round_id=?",
+                                        rid))
+
+        # (1) the bet rolled back under the in-house provider's name, then the game ends
+        rid = expect(self.bet("gina", "mines", "2.00", {"mines": 24}), 201)["round"]["id"]
+        assert minor(self.wallet("gina")["total"]) == w0 - 200
+        st, body = self.native("rollback", {"token": "not-a-launch", "transaction_id": f"x-{rid}",
+                                            "round_id": rid, "bet_transaction_id": f"{rid}:bet",
+                                            "currency": "EUR"}, secret)
+        assert st == 200, body
+        got = minor(self.wallet("gina")["total"])
+        assert got == w0, (got, w0, body)  # the stake is back already
+        end_game(rid)
+        # refusals change nothing (no audit entry, no money, no round)
+        act = expect(self.bet("gina", "mines", "1.00", {"mines": 3}), 201)["round"]["id"]
+        dice = expect(self.bet("gina", "dice", "1.00", {"target": 50.5, "direction": "over"}),
+                      201)["round"]["id"]
+        before, n_audit = self.state(), self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        path = f"/v1/admin/players/{gina}/rounds/{rid}/settle"
+        expect(self.support.call("POST", path, {}), 422, "FIELD_MISSING")
+        expect(self.support.call("POST", path, {"reason": " "}), 422, "FIELD_INVALID")
+        expect(self.support.call("POST", path, {"reason": "x", "amount": "1"}), 400,
+               "UNKNOWN_FIELD")
+        expect(settle(rid, self.ops), 403, "FORBIDDEN")
+        expect(settle("nope"), 404, "ROUND_NOT_FOUND")
+        expect(self.support.call("POST", f"/v1/admin/players/{self.ids['bob']}/rounds/{rid}/settle",
+                                 {"reason": "x"}), 404, "ROUND_NOT_FOUND")
+        expect(self.support.call("POST",
+                                 f"/v1/admin/players/{self.ids['carol']}/rounds/{rid}/settle",
+                                 {"reason": "x"}), 404, "PLAYER_NOT_FOUND")
+        expect(settle(act), 409, "ROUND_STATE")
+        expect(settle(dice), 409, "ROUND_CLOSED")
+        assert self.state() == before
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == n_audit
+        # the retry: the sweeper's path; the wallet's answer is final and reported
+        e = expect(settle(rid), 409, "WIN_REFUSED")
+        assert "TRANSACTION_ROLLED_BACK" in e["error"]["message"], e
+        assert self.state() == before
+        a = audit(rid, "game_round.settle_retried")
+        assert len(a) == 1 and a[0][0] == "staff" and a[0][1] == "payout stuck", a
+        assert json.loads(a[0][2]) == {"state": "settling"}, a
+        assert json.loads(a[0][3])["wallet_result"] == "TRANSACTION_ROLLED_BACK", a
+        # the remedy: void; the stake is not given back twice
+        wv = minor(self.wallet("gina")["total"])
+        v = expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
+                                     {"reason": "win refused: its bet was rolled back"}), 200)
+        assert v["state"] == "void" and v["void_reason"] == "staff" and v["payout"] is None, v
+        assert minor(self.wallet("gina")["total"]) == wv
+        assert ops(rid) == sorted([(f"{rid}:bet", "OK"), (f"x-{rid}", "OK"),
+                                   (f"{rid}:win", "TRANSACTION_ROLLED_BACK"),
+                                   (f"{rid}:void", "TRANSACTION_ROLLED_BACK"),
+                                   (f"{rid}:close", "OK")]), ops(rid)
+        a = audit(rid, "game_round.voided")
+        assert len(a) == 1 and json.loads(a[0][2]) == {"state": "settling"}, a
+        assert json.loads(a[0][3])["win_refused"] == "TRANSACTION_ROLLED_BACK", a
+        expect(settle(rid), 409, "ROUND_CLOSED")
+        expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{act}/void",
+                                 {"reason": "test over"}), 200)
+        w1 = minor(self.wallet("gina")["total"])
+
+        # (2) its wallet round closed before the win: void gives the stake back, once
+        rid = expect(self.bet("gina", "mines", "2.00", {"mines": 24}), 201)["round"]["id"]
+        st, body = self.native("round/close", {"token": "not-a-launch",
+                                               "transaction_id": f"x-{rid}", "round_id": rid},
+                               secret)
+        assert st == 200, body
+        end_game(rid)
+        e = expect(settle(rid), 409, "WIN_REFUSED")
+        assert "ROUND_CLOSED" in e["error"]["message"], e
+        assert minor(self.wallet("gina")["total"]) == w1 - 200
+        v = expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
+                                     {"reason": "win refused: round closed"}), 200)
+        assert v["state"] == "void", v
+        assert minor(self.wallet("gina")["total"]) == w1
+        assert dict(ops(rid))[f"{rid}:void"] == "OK", ops(rid)
+
+        # (3) a transient failure (no other way over HTTP: a trigger injected into the
+        # database refuses to record this win, then is dropped): the retry pays it once
+        rid = expect(self.bet("gina", "mines", "1.00", {"mines": 24}), 201)["round"]["id"]
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute(f"CREATE TRIGGER inject_win BEFORE INSERT ON wallet_op WHEN NEW.tx_id = "
+                    f"'{rid}:win' BEGIN SELECT RAISE(ABORT, 'injected'); END")
+        con.commit()
+        try:
+            end_game(rid)
+        finally:
+            con.execute("DROP TRIGGER inject_win")
+            con.commit()
+            con.close()
+        # (within the sweeper's 5 s: it leaves a round that just moved to its driver)
+        s = expect(settle(rid), 200)
+        assert s["id"] == rid and s["state"] == "settled" and s["payout"] is not None, s
+        assert minor(self.wallet("gina")["total"]) == w1 - 100 + minor(s["payout"])
+        assert dict(ops(rid))[f"{rid}:win"] == "OK", ops(rid)
+        a = audit(rid, "game_round.settle_retried")
+        assert len(a) == 1 and json.loads(a[0][3])["wallet_result"] == "OK", a
+        expect(settle(rid), 409, "ROUND_CLOSED")
+        assert minor(self.wallet("gina")["total"]) == w1 - 100 + minor(s["payout"])
+
     def control(self):
         expect(self.support.call("GET", "/v1/admin/brands/alpha/originals/control?from=x"), 422,
                "FIELD_INVALID")
@@ -1094,7 +1242,8 @@ class Run:
         missing = [m for m in self.env.spec.unexercised("/v1/player/originals")
                    + self.env.spec.unexercised("/v1/fair")
                    + self.env.spec.unexercised("/v1/admin/brands/{brand}/originals")
-                   + self.env.spec.unexercised("/v1/admin/players/{id}/rounds/{round}/void")]
+                   + self.env.spec.unexercised("/v1/admin/players/{id}/rounds/{round}/void")
+                   + self.env.spec.unexercised("/v1/admin/players/{id}/rounds/{round}/settle")]
         assert not missing, "\n".join(missing)
 
 
@@ -1133,6 +1282,11 @@ def main():
         ("void by staff: an open mines game ends with its stake back (players.write, reason "
          "required, audited game_round.voided by the staff member); settled / void rounds are "
          "409 ROUND_CLOSED; nothing moves on a refusal", run.staff_void),
+        ("stuck settling: staff retry the payout (players.write, reason required, audited "
+         "game_round.settle_retried): paid once after a transient failure, WIN_REFUSED when "
+         "the wallet refused the win for good (bet rolled back, round closed), then the void "
+         "ends it with the stake back exactly once; bad input changes nothing",
+         run.stuck_settling),
         ("property: many random bets (client seeds, games, rotations) played", run.property_play),
         ("property: `fair verify` and POST /v1/fair/verify recompute every settled round from the "
          "revealed seed; payouts follow the rules; nonces are consecutive", run.property_verify),

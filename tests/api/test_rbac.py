@@ -226,6 +226,9 @@ class World:
             "admin.players.rounds.void": lambda: ("POST", f"/v1/admin/players/{p}/rounds/"
                                                   f"{self.open_mines(caller_name)}/void",
                                                   {"reason": f"matrix {caller_name}"}),
+            "admin.players.rounds.settle": lambda: ("POST", f"/v1/admin/players/{p}/rounds/"
+                                                    "0190aaaa-0000-7000-8000-000000000000/settle",
+                                                    {"reason": f"matrix {caller_name}"}),
             # @rbac-requests-backoffice
             "admin.unclaimed_funds.list": lambda: ("GET",
                                                    "/v1/admin/unclaimed-funds?brand=alpha&limit=5",

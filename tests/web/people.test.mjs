@@ -729,7 +729,7 @@ test('transactions: a page that ends at the read budget says the search goes on;
   }
 });
 
-test('player rounds: support voids an open mines game with a reason (stake back, audited); finance is offered no Void', async () => {
+test('player rounds: support voids an open mines game with a reason (stake back, audited), Retry payout shows the server\'s refusal; finance is offered neither', async () => {
   const p = await registerPlayer(server, { email: `void-${tag}@example.com` });
   await fund(server, p, '10.00');
   const bet = await expectStatus(
@@ -749,11 +749,23 @@ test('player rounds: support voids an open mines game with a reason (stake back,
   await fin.locator('[data-testid=round-row]').first().waitFor();
   assert.equal(await fin.getByTestId('round-status').first().textContent(), 'open');
   assert.equal(await fin.getByTestId('round-void').count(), 0);
+  assert.equal(await fin.getByTestId('round-settle').count(), 0);
 
   // support: Void… → the reason → the round is void, the stake back
   const page = await asSupport();
   await page.goto(`${server.url}/players/${p.id}?tab=rounds`);
   await page.locator('[data-testid=round-row]').first().waitFor();
+  // "Retry payout…" sits next to it; a game in play has no payout owed: the
+  // server's answer is shown in the dialog and nothing changes
+  await page.getByTestId('round-settle').click();
+  const retry = page.getByRole('dialog', { name: 'Retry payout' });
+  await retry.getByLabel('Reason').fill(`retry ${tag}`);
+  await retry.getByRole('button', { name: 'Retry payout' }).click();
+  await retry.getByRole('alert').filter({ hasText: 'ROUND_STATE' }).waitFor();
+  await retry.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await wallet(), '8.00');
+  assert.ok(page.errors.every((e) => isResourceError(e) && /status of 409/.test(e)), 'only the refused retry');
+  page.errors.length = 0; // the refused request's console line
   await page.getByTestId('round-void').click();
   const dialog = page.getByRole('dialog', { name: 'Void round' });
   await dialog.getByLabel('Reason').fill(`left open ${tag}`);

@@ -5,7 +5,9 @@
  * once its seed is revealed; idempotency (also from two threads at once);
  * refusals leave nothing behind; mines (reveals, cash-out at the multiplier of
  * the tiles revealed, a mine settles at 0, closed rounds, two threads on one
- * game); the RTP per brand. Recovery and the crash game: test_games_play_recovery.c.
+ * game); the RTP per brand. Recovery and the crash game:
+ * test_games_play_recovery.c; retries while running and voids:
+ * test_games_play_void.c.
  * Every test ends with the ledger's verify finding nothing (the teardown).
  */
 #include <pthread.h>

@@ -2,7 +2,9 @@
  * PlayerActivity.tsx — the player page's activity lists, each paged on its own:
  * game rounds (GET …/rounds: in-house and provider rounds merged by time,
  * filters source, game, from, to; an open in-house round offers "Void…" with a
- * reason to players.write: POST …/rounds/{round}/void, the stake given back), sessions and devices (GET …/sessions,
+ * reason to players.write: POST …/rounds/{round}/void, the stake given back, and
+ * "Retry payout…": POST …/rounds/{round}/settle, a payout stuck "settling" tried
+ * again now, the wallet's refusal shown), sessions and devices (GET …/sessions,
  * newest first; ip and user agent masked by the server without
  * players.pii.read; "Log out everywhere" POSTs …/sessions/revoke with a required
  * reason, offered only with players.sessions.manage, and reloads the list) and
@@ -55,6 +57,7 @@ export function Rounds({ playerId }: { playerId: string }) {
   const { can } = useSession();
   const voider = can('players.write');
   const [voiding, setVoiding] = useState<Round | null>(null);
+  const [settling, setSettling] = useState<Round | null>(null);
   const [f, setF] = useState({ source: '', game: '', from: '', to: '' });
   const [applied, setApplied] = useState(f);
   const list = usePaged<Round>(
@@ -132,9 +135,14 @@ export function Rounds({ playerId }: { playerId: string }) {
               {voider && (
                 <td>
                   {r.source === 'original' && r.status === 'open' && (
-                    <button type="button" data-testid="round-void" onClick={() => setVoiding(r)}>
-                      Void…
-                    </button>
+                    <>
+                      <button type="button" data-testid="round-void" onClick={() => setVoiding(r)}>
+                        Void…
+                      </button>{' '}
+                      <button type="button" data-testid="round-settle" onClick={() => setSettling(r)}>
+                        Retry payout…
+                      </button>
+                    </>
                   )}
                 </td>
               )}
@@ -157,6 +165,24 @@ export function Rounds({ playerId }: { playerId: string }) {
           <p>
             The {voiding.game} round {voiding.id} ends without a result and its stake ({voiding.bet} {voiding.currency}) goes
             back to the player. The reason is written to the audit log.
+          </p>
+        </ReasonDialog>
+      )}
+      {settling && (
+        <ReasonDialog
+          title="Retry payout"
+          confirm="Retry payout"
+          onConfirm={async (reason) => {
+            await post(`${base(playerId)}/rounds/${encodeURIComponent(settling.id)}/settle`, { reason });
+            list.reload();
+          }}
+          onClose={() => setSettling(null)}
+        >
+          <p>
+            The {settling.game} round {settling.id} has a result but its win is not paid yet. Its payout is sent to the
+            wallet again now, exactly once (a payout made before is not repeated). If the wallet refuses it for good, the
+            answer says why: then void the round to give the stake back. The attempt and the reason are written to the
+            audit log.
           </p>
         </ReasonDialog>
       )}
