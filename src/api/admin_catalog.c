@@ -337,8 +337,8 @@ void pb_api_admin_provider_update(pb_http_request *req, void *app)
     /* the in-house games' provider signs nothing: its key would only let
      * whoever holds it act on in-house rounds (the provider APIs refuse it) */
     if (pb_play_provider_is_house(pb_http_param(req, "code")) && (b.secret_hex || b.pem)) {
-        pb_http_reply_error_msg(req, PB_ERR_PROVIDER_IN_HOUSE, b.secret_hex ? "secret"
-                                                                            : "public_key_pem",
+        pb_http_reply_error_msg(req, PB_ERR_PROVIDER_IN_HOUSE,
+                                b.secret_hex ? "secret" : "public_key_pem",
                                 "the in-house games' provider takes no secret or key");
         return;
     }

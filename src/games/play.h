@@ -107,6 +107,8 @@
 #include "wallet/wallet.h"
 
 #define PB_PLAY_PROVIDER "pitboss" /* the in-house provider's code in the catalog */
+#define PB_PLAY_KEY_MAX 100        /* idempotency keys: 1..100 printable ASCII */
+#define PB_PLAY_PAGE_MAX 200
 
 /* True for the in-house games' provider code. Its wallet operations come from
  * this process only: the external provider APIs (/v1/providers/{provider}/...,
@@ -116,8 +118,6 @@ static inline bool pb_play_provider_is_house(const char *code)
 {
     return code && strcmp(code, PB_PLAY_PROVIDER) == 0;
 }
-#define PB_PLAY_KEY_MAX 100        /* idempotency keys: 1..100 printable ASCII */
-#define PB_PLAY_PAGE_MAX 200
 
 typedef struct pb_play pb_play;
 
