@@ -20,6 +20,10 @@
  * answer 404 BRAND_NOT_FOUND for a brand outside the caller's scope, as the
  * brand routes do.
  *
+ * The in-house games' provider (PB_PLAY_PROVIDER) is registered by the server
+ * and takes no keys: creating it, or setting its secret or public key, is
+ * 422 PROVIDER_IN_HOUSE (its name, status and window may change).
+ *
  * Secrets: a native provider created without a secret gets 32 random bytes,
  * returned hex-encoded in that one 201 response and never again (reads show a
  * fingerprint). Every change is audited with the before and after views (which
@@ -34,6 +38,7 @@
 #include "api/catalog_json.h"
 #include "core/money.h"
 #include "core/time.h"
+#include "games/play.h"
 
 int pb_api_catalog_seal_open(pb_api_app *app, char *err, size_t errcap)
 {
@@ -214,6 +219,12 @@ void pb_api_admin_provider_create(pb_http_request *req, void *app)
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
         return;
+    if (pb_play_provider_is_house(b.code)) { /* registered by the games themselves */
+        pb_http_reply_error_msg(req, PB_ERR_PROVIDER_IN_HOUSE, "code",
+                                "code: " PB_PLAY_PROVIDER " is the in-house games' provider, "
+                                "registered by the server");
+        return;
+    }
     provider_ctx x = {.req = req,
                       .p = pb_api_principal(req),
                       .pb = &b,
@@ -321,6 +332,14 @@ void pb_api_admin_provider_update(pb_http_request *req, void *app)
         return;
     if (!b.name && !b.secret_hex && !b.pem && !b.has_window && !b.status) {
         pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL, "nothing to change");
+        return;
+    }
+    /* the in-house games' provider signs nothing: its key would only let
+     * whoever holds it act on in-house rounds (the provider APIs refuse it) */
+    if (pb_play_provider_is_house(pb_http_param(req, "code")) && (b.secret_hex || b.pem)) {
+        pb_http_reply_error_msg(req, PB_ERR_PROVIDER_IN_HOUSE,
+                                b.secret_hex ? "secret" : "public_key_pem",
+                                "the in-house games' provider takes no secret or key");
         return;
     }
     provider_ctx x = {.req = req,

@@ -31,7 +31,8 @@
  * mapping and the decisions taken where the public reference is silent). A
  * provider code that is not a Hub88 provider is 404 PROVIDER_NOT_FOUND in the
  * pitboss envelope: that URL is no Hub88 endpoint, and the call is retried by
- * Hub88 until the operator fixes the configuration.
+ * Hub88 until the operator fixes the configuration. The in-house games'
+ * provider (PB_PLAY_PROVIDER) gets that answer too, whatever its protocol.
  *
  * The request context lives in pb_http_alloc() memory; the parsed document is
  * freed, and the wallet op released, right before the one reply.
@@ -47,6 +48,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "games/play.h"
 #include "provider/hub88.h"
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
@@ -416,14 +418,16 @@ static void handle(pb_http_request *req, void *app, pb_hub88_call call)
     /* zeroed: a code longer than any provider's skips provider_find, and the
      * refusal below still releases pv.key (NULL: nothing) */
     provider_view pv = {0};
-    pb_err e = code && strlen(code) <= PB_PROVIDER_CODE_MAX ? provider_find(a, req, code, &pv)
-                                                            : PB_OK;
+    /* the in-house games' provider is never one over HTTP (provider_native.c):
+     * not looked up, so it gets the unknown provider's answer below */
+    bool lookup = code && strlen(code) <= PB_PROVIDER_CODE_MAX && !pb_play_provider_is_house(code);
+    pb_err e = lookup ? provider_find(a, req, code, &pv) : PB_OK;
     if (e != PB_OK) {
         pb_hub88_peek_request_uuid(body, len, request_uuid);
         reply_status(req, e, NULL, request_uuid);
         return;
     }
-    if (!code || strlen(code) > PB_PROVIDER_CODE_MAX || !pv.hub88) {
+    if (!lookup || !pv.hub88) {
         pb_hub88_key_unref(pv.key);
         pb_http_reply_error(req, PB_ERR_PROVIDER_NOT_FOUND, NULL);
         return;

@@ -24,6 +24,11 @@
  * of a known provider carries X-Pitboss-Signature over its body; a duplicate
  * gets the stored body, hence the same signature.
  *
+ * The in-house games' provider (PB_PLAY_PROVIDER, "pitboss": a native provider
+ * of the catalog) is refused outright, as an unknown provider is, before its
+ * secret or anything of the body is looked at: its rounds' wallet operations
+ * come from the games in this process only, never over HTTP.
+ *
  * A disabled provider is refused sessions, balances and bets; its wins,
  * rollbacks and round closes are still taken: that money is owed. The rule is
  * the wallet's provider gate (pb_wallet_provider_gate), the Hub88 adapter's too;
@@ -45,6 +50,7 @@
 #include "core/sha256.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "games/play.h"
 #include "provider/native.h"
 #include "wallet/wallet.h"
 
@@ -361,7 +367,10 @@ static void handle(pb_http_request *req, void *app, pb_native_call call)
 {
     pb_api_app *a = app;
     const char *code = pb_http_param(req, "provider");
-    if (!code || strlen(code) > PB_PROVIDER_CODE_MAX) {
+    /* the in-house games' provider moves money from this process only: over
+     * HTTP it is an unknown provider (the same answer, before its secret is
+     * looked at), whoever holds its secret */
+    if (!code || strlen(code) > PB_PROVIDER_CODE_MAX || pb_play_provider_is_house(code)) {
         pb_http_reply_error(req, PB_ERR_PROVIDER_NOT_FOUND, NULL);
         return;
     }

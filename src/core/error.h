@@ -90,6 +90,7 @@
     X(PROVIDER_NOT_FOUND, 404, "provider not found")                                 \
     X(PROVIDER_EXISTS, 409, "provider code already exists")                          \
     X(PROVIDER_DISABLED, 403, "provider is disabled")                                \
+    X(PROVIDER_IN_HOUSE, 422, "the in-house games' provider takes no keys")          \
     X(GAME_NOT_FOUND, 404, "game not found")                                         \
     X(GAME_EXISTS, 409, "game code already exists for this provider")                \
     X(GAME_DISABLED, 403, "game is not enabled for this brand or jurisdiction")      \

@@ -98,6 +98,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "audit/audit.h"
 #include "core/error.h"
@@ -108,6 +109,15 @@
 #define PB_PLAY_PROVIDER "pitboss" /* the in-house provider's code in the catalog */
 #define PB_PLAY_KEY_MAX 100        /* idempotency keys: 1..100 printable ASCII */
 #define PB_PLAY_PAGE_MAX 200
+
+/* True for the in-house games' provider code. Its wallet operations come from
+ * this process only: the external provider APIs (/v1/providers/{provider}/...,
+ * every protocol) answer it as an unknown provider, and the staff catalog sets
+ * no secret or key for it (PROVIDER_IN_HOUSE). */
+static inline bool pb_play_provider_is_house(const char *code)
+{
+    return code && strcmp(code, PB_PLAY_PROVIDER) == 0;
+}
 
 typedef struct pb_play pb_play;
 

@@ -15,6 +15,7 @@ from the revealed seeds, equal to what was played and paid. Ends with
 
 Usage: test_games.py PATH/TO/pitboss
 """
+import base64
 import datetime
 import hashlib
 import hmac
@@ -798,31 +799,125 @@ class Run:
         shown = expect(self.call("alice", "GET", f"/v1/player/originals/rounds/{rid}"), 200)
         assert shown["state"] == "void", shown
 
-    def native(self, path, body, secret):
-        """One signed native-protocol call as the in-house provider "pitboss"."""
+    def native(self, path, body, secret, provider="pitboss"):
+        """One native-protocol call signed with secret, as provider."""
         data = json.dumps(body).encode()
         ts = str(int(time.time()))
         mac = "sha256=" + hmac.new(secret, ts.encode() + b"." + data, hashlib.sha256).hexdigest()
-        srv = self.env.srv
-        c = http.client.HTTPConnection(srv.host, srv.port, timeout=60)
+        return self.client.call("POST", f"/v1/providers/{provider}/{path}", raw=data,
+                                headers={"X-Pitboss-Timestamp": ts, "X-Pitboss-Signature": mac})
+
+    def money(self):
+        """state() and every row of the wallet's tables."""
+        return (self.state(),
+                [self.env.rows(f"SELECT * FROM {t} ORDER BY 1, 2") for t in
+                 ("wallet_op", "wallet_bet", "wallet_round", "ledger_transfer")])
+
+    def house_provider(self):
+        gina = self.ids["gina"]
+        pv = expect(self.admin.call("GET", "/v1/admin/providers/pitboss"), 200)["provider"]
+        n_audit = self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
+        # staff set no key for the in-house provider, nor create it
+        for body, field in (({"secret": "ab" * 32}, "secret"),
+                            ({"name": "x", "secret": "ab" * 32}, "secret"),
+                            ({"public_key_pem": "-----BEGIN PUBLIC KEY-----"}, "public_key_pem")):
+            e = expect(self.admin.call("PATCH", "/v1/admin/providers/pitboss", body), 422,
+                       "PROVIDER_IN_HOUSE")
+            assert e["error"].get("field") == field, e
+        expect(self.admin.call("POST", "/v1/admin/providers",
+                               {"code": "pitboss", "name": "x", "protocol": "native",
+                                "secret": "ab" * 32}), 422, "PROVIDER_IN_HOUSE")
+        assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == n_audit
+        assert expect(self.admin.call("GET", "/v1/admin/providers/pitboss"),
+                      200)["provider"] == pv
+        # its other settings still change
+        r = expect(self.admin.call("PATCH", "/v1/admin/providers/pitboss",
+                                   {"name": pv["name"]}), 200)["provider"]
+        assert r["name"] == pv["name"] and r["protocol"] == "native", r
+
+        # Whoever holds its secret anyway (here: written in the clear into the
+        # database, read as is) gets an unknown provider's answer on every call of
+        # every protocol, and nothing changes. The same secret signs correctly for
+        # another native provider (401 TOKEN_INVALID, not SIGNATURE_INVALID).
+        secret = bytes.fromhex("cd" * 32)
+        expect(self.admin.call("POST", "/v1/admin/providers",
+                               {"code": "twin", "name": "Twin", "protocol": "native",
+                                "secret": secret.hex()}), 201)
+        expect(self.native("balance", {"token": "not-a-launch"}, secret, "twin"), 401,
+               "TOKEN_INVALID")
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        saved = self.env.rows("SELECT protocol, secret, public_key_pem FROM provider "
+                              "WHERE code='pitboss'")[0]
+
+        def put(protocol, secret_, pem_):
+            con = sqlite3.connect(self.env.db, timeout=30)
+            con.execute("UPDATE provider SET protocol=?, secret=?, public_key_pem=? "
+                        "WHERE code='pitboss'", (protocol, secret_, pem_))
+            con.commit()
+            con.close()
+            time.sleep(1.2)  # past the adapters' provider caches
+
+        rid = expect(self.bet("gina", "mines", "1.00", {"mines": 3}), 201)["round"]["id"]
+        before = self.money()
+        unknown = {}
         try:
-            c.request("POST", f"/v1/providers/pitboss/{path}", body=data,
-                      headers={"Content-Type": "application/json", "X-Pitboss-Timestamp": ts,
-                               "X-Pitboss-Signature": mac})
-            r = c.getresponse()
-            return r.status, r.read()
+            put("native", secret, "")
+            calls = (("session", {"token": "t"}), ("balance", {"token": "t"}),
+                     ("bet", {"token": "t", "transaction_id": f"{rid}:bet2", "round_id": rid,
+                              "game": "mines", "amount": "1.00", "currency": "EUR"}),
+                     ("win", {"token": "t", "transaction_id": f"{rid}:win", "round_id": rid,
+                              "bet_transaction_id": f"{rid}:bet", "amount": "9.00",
+                              "currency": "EUR"}),
+                     ("rollback", {"token": "t", "transaction_id": f"x-{rid}", "round_id": rid,
+                                   "bet_transaction_id": f"{rid}:bet", "currency": "EUR"}),
+                     ("round/close", {"token": "t", "transaction_id": f"c-{rid}",
+                                      "round_id": rid}))
+            for path, body in calls:
+                got = self.native(path, body, secret)
+                ref = self.native(path, body, secret, "no-such-provider")
+                unknown[path] = (got.status, got.json()["error"], ref.status, ref.json()["error"])
+                assert got.status == ref.status == 404, unknown[path]
+                assert got.json()["error"]["code"] == "PROVIDER_NOT_FOUND", unknown[path]
+                assert {k: v for k, v in got.json()["error"].items() if k != "trace_id"} == \
+                    {k: v for k, v in ref.json()["error"].items() if k != "trace_id"}, unknown[path]
+                assert got.header("x-pitboss-signature") is None, got.headers
+            put("hub88", b"", pem)
+            for path, body in (("user/balance", {"user": gina, "token": "t", "request_uuid":
+                                                 "00000000-0000-4000-8000-000000000001"}),
+                               ("transaction/rollback", {
+                                   "user": gina, "token": "t", "request_uuid":
+                                   "00000000-0000-4000-8000-000000000002",
+                                   "transaction_uuid": "00000000-0000-4000-8000-000000000003",
+                                   "reference_transaction_uuid": f"{rid}:bet", "round": rid,
+                                   "game_code": "mines", "round_closed": True})):
+                data = json.dumps(body, separators=(",", ":")).encode()
+                sig = base64.b64encode(rsa_key.sign(data, padding.PKCS1v15(),
+                                                    hashes.SHA256())).decode()
+                for code in ("pitboss", "no-such-provider"):
+                    r = self.client.call("POST", f"/v1/providers/{code}/hub88/{path}", raw=data,
+                                         headers={"X-Hub88-Signature": sig})
+                    expect(r, 404, "PROVIDER_NOT_FOUND")
         finally:
-            c.close()
+            put(*saved)
+        assert self.money() == before
+        # the in-house game still plays: the round goes on to its end (a win or a mine)
+        w = minor(self.wallet("gina")["total"])
+        r = expect(self.call("gina", "POST", f"/v1/player/originals/mines/{rid}/reveal",
+                             {"tiles": [0]}), 200)["round"]
+        if r["state"] == "active":
+            r = expect(self.call("gina", "POST", f"/v1/player/originals/mines/{rid}/cashout"),
+                       200)["round"]
+        assert r["state"] == "settled", r
+        assert minor(self.wallet("gina")["total"]) == w + minor(r["payout"] or "0.00"), r
+        assert dict(self.env.rows("SELECT tx_id, result FROM wallet_op WHERE round_id=?",
+                                  rid)).get(f"{rid}:win", "OK") == "OK"
 
     def stuck_settling(self):
         gina = self.ids["gina"]
-        # The in-house provider is a native provider of the catalog: once staff with
-        # games.manage set its secret, its wallet calls can come over HTTP too. A
-        # rollback of an in-house bet, or a close of its wallet round, before its win
-        # makes the wallet refuse that win for good: the round stays "settling".
-        secret = bytes.fromhex("ab" * 32)
-        expect(self.admin.call("PATCH", "/v1/admin/providers/pitboss",
-                               {"secret": secret.hex()}), 200)
         w0 = minor(self.wallet("gina")["total"])
 
         def end_game(rid):
@@ -846,15 +941,25 @@ class Run:
             return sorted(self.env.rows("SELECT tx_id, result FROM wallet_op WHERE round_id=?",
                                         rid))
 
-        # (1) the bet rolled back under the in-house provider's name, then the game ends
+        # (1) the wallet refuses the win for good. Its real paths were a signed native
+        # rollback or round close as provider "pitboss" (its secret set by staff):
+        # both are refused now (house_provider), and the wallet has no other way to
+        # close an in-house round's wallet round or roll its bet back under it. So
+        # the database is given the row a close of that wallet round leaves (a
+        # closed wallet_round: no money moves with it), as the transient case below
+        # injects a trigger; the wallet then refuses the win ROUND_CLOSED and
+        # stores the refusal.
         rid = expect(self.bet("gina", "mines", "2.00", {"mines": 24}), 201)["round"]["id"]
         assert minor(self.wallet("gina")["total"]) == w0 - 200
-        st, body = self.native("rollback", {"token": "not-a-launch", "transaction_id": f"x-{rid}",
-                                            "round_id": rid, "bet_transaction_id": f"{rid}:bet",
-                                            "currency": "EUR"}, secret)
-        assert st == 200, body
-        got = minor(self.wallet("gina")["total"])
-        assert got == w0, (got, w0, body)  # the stake is back already
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
+                    "created_at, updated_at) SELECT provider, round_id, player, '', 0, 1, "
+                    "created_at, created_at FROM wallet_op WHERE provider='pitboss' AND "
+                    "tx_id=?", (f"{rid}:bet",))
+        n = con.total_changes
+        con.commit()
+        con.close()
+        assert n == 1, n
         end_game(rid)
         # refusals change nothing (no audit entry, no money, no round)
         act = expect(self.bet("gina", "mines", "1.00", {"mines": 3}), 201)["round"]["id"]
@@ -879,45 +984,30 @@ class Run:
         assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == n_audit
         # the retry: the sweeper's path; the wallet's answer is final and reported
         e = expect(settle(rid), 409, "WIN_REFUSED")
-        assert "TRANSACTION_ROLLED_BACK" in e["error"]["message"], e
+        assert "ROUND_CLOSED" in e["error"]["message"], e
         assert self.state() == before
         a = audit(rid, "game_round.settle_retried")
         assert len(a) == 1 and a[0][0] == "staff" and a[0][1] == "payout stuck", a
         assert json.loads(a[0][2]) == {"state": "settling"}, a
-        assert json.loads(a[0][3])["wallet_result"] == "TRANSACTION_ROLLED_BACK", a
-        # the remedy: void; the stake is not given back twice
+        assert json.loads(a[0][3])["wallet_result"] == "ROUND_CLOSED", a
+        # the remedy: void gives the stake back, once
         wv = minor(self.wallet("gina")["total"])
         v = expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
-                                     {"reason": "win refused: its bet was rolled back"}), 200)
+                                     {"reason": "win refused: round closed"}), 200)
         assert v["state"] == "void" and v["void_reason"] == "staff" and v["payout"] is None, v
-        assert minor(self.wallet("gina")["total"]) == wv
-        assert ops(rid) == sorted([(f"{rid}:bet", "OK"), (f"x-{rid}", "OK"),
-                                   (f"{rid}:win", "TRANSACTION_ROLLED_BACK"),
-                                   (f"{rid}:void", "TRANSACTION_ROLLED_BACK"),
-                                   (f"{rid}:close", "OK")]), ops(rid)
+        assert minor(self.wallet("gina")["total"]) == wv + 200
+        assert dict(ops(rid))[f"{rid}:void"] == "OK", ops(rid)
+        assert dict(ops(rid))[f"{rid}:win"] == "ROUND_CLOSED", ops(rid)
         a = audit(rid, "game_round.voided")
         assert len(a) == 1 and json.loads(a[0][2]) == {"state": "settling"}, a
-        assert json.loads(a[0][3])["win_refused"] == "TRANSACTION_ROLLED_BACK", a
+        assert json.loads(a[0][3])["win_refused"] == "ROUND_CLOSED", a
         expect(settle(rid), 409, "ROUND_CLOSED")
+        expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
+                                 {"reason": "again"}), 409, "ROUND_CLOSED")
+        assert minor(self.wallet("gina")["total"]) == wv + 200
         expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{act}/void",
                                  {"reason": "test over"}), 200)
         w1 = minor(self.wallet("gina")["total"])
-
-        # (2) its wallet round closed before the win: void gives the stake back, once
-        rid = expect(self.bet("gina", "mines", "2.00", {"mines": 24}), 201)["round"]["id"]
-        st, body = self.native("round/close", {"token": "not-a-launch",
-                                               "transaction_id": f"x-{rid}", "round_id": rid},
-                               secret)
-        assert st == 200, body
-        end_game(rid)
-        e = expect(settle(rid), 409, "WIN_REFUSED")
-        assert "ROUND_CLOSED" in e["error"]["message"], e
-        assert minor(self.wallet("gina")["total"]) == w1 - 200
-        v = expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
-                                     {"reason": "win refused: round closed"}), 200)
-        assert v["state"] == "void", v
-        assert minor(self.wallet("gina")["total"]) == w1
-        assert dict(ops(rid))[f"{rid}:void"] == "OK", ops(rid)
 
         # (3) a transient failure (no other way over HTTP: a trigger injected into the
         # database refuses to record this win, then is dropped): the retry pays it once
@@ -1282,9 +1372,13 @@ def main():
         ("void by staff: an open mines game ends with its stake back (players.write, reason "
          "required, audited game_round.voided by the staff member); settled / void rounds are "
          "409 ROUND_CLOSED; nothing moves on a refusal", run.staff_void),
+        ("the in-house provider over the provider APIs: staff set no key for it (422 "
+         "PROVIDER_IN_HOUSE); a correctly signed native or Hub88 call as `pitboss` gets the "
+         "unknown provider's answer and changes nothing; the game still plays",
+         run.house_provider),
         ("stuck settling: staff retry the payout (players.write, reason required, audited "
          "game_round.settle_retried): paid once after a transient failure, WIN_REFUSED when "
-         "the wallet refused the win for good (bet rolled back, round closed), then the void "
+         "the wallet refused the win for good (its wallet round closed), then the void "
          "ends it with the stake back exactly once; bad input changes nothing",
          run.stuck_settling),
         ("property: many random bets (client seeds, games, rotations) played", run.property_play),
