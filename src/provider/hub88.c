@@ -61,7 +61,13 @@
  *     native protocol);
  *     a refused bet is its user's: a rollback by another user naming it is
  *     answered as one naming that user's placed bet (RS_ERROR_UNKNOWN, below),
- *     recording nothing;
+ *     recording nothing; the record of a rollback that came first is its
+ *     user's too: another user's bet with that transaction_uuid is
+ *     RS_ERROR_DUPLICATE_TRANSACTION (the id is taken; not stored, nothing
+ *     recorded), not TRANSACTION_ROLLED_BACK; a rollback whose
+ *     reference_transaction_uuid is the user's own win (or another operation
+ *     that is not a bet) is RS_ERROR_WRONG_TYPES (the wallet's
+ *     TRANSACTION_NOT_BET: nothing refunded or recorded, stored);
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is
@@ -166,6 +172,7 @@ pb_hub88_status pb_hub88_status_for(pb_err e)
     case PB_ERR_TRANSACTION_ROLLED_BACK: return PB_HUB88_RS_ERROR_TRANSACTION_ROLLED_BACK;
     case PB_ERR_BET_LIMIT: return PB_HUB88_RS_ERROR_LIMIT_REACHED;
     case PB_ERR_FIELD_INVALID:
+    case PB_ERR_TRANSACTION_NOT_BET: /* a rollback naming a win: reference_transaction_uuid */
     case PB_ERR_AMOUNT_INVALID: return PB_HUB88_RS_ERROR_WRONG_TYPES;
     case PB_ERR_INVALID_JSON:
     case PB_ERR_INVALID_UTF8:
@@ -643,6 +650,7 @@ static bool outcome_has_balance(pb_err e)
     case PB_ERR_ROUND_MISMATCH:
     case PB_ERR_BET_LIMIT:
     case PB_ERR_BET_NOT_FOUND:
+    case PB_ERR_TRANSACTION_NOT_BET:
     case PB_ERR_IDEMPOTENCY_CONFLICT: return true;
     default: return false;
     }

@@ -136,6 +136,7 @@ static bool decided(pb_err e)
     case PB_ERR_TRANSACTION_ROLLED_BACK:
     case PB_ERR_ROUND_HAS_WIN:
     case PB_ERR_ROUND_CLOSED:
+    case PB_ERR_TRANSACTION_NOT_BET: /* a rollback naming the player's win: it stays one */
     case PB_ERR_BET_LIMIT:
     /* the player gate's and the adapters' refusals */
     case PB_ERR_PLAYER_BLOCKED:
@@ -463,12 +464,19 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
         return PB_OK;
     }
     /* pb_wallet_game_command found no operation row under this tx id: only wallet_bet's
-     * own rows can hold it (a rollback's tombstone, the one that can precede a bet) */
+     * own rows can hold it (a rollback's tombstone, the one that can precede a bet).
+     * The player's own tombstone refuses the bet as rolled back (stored). Another
+     * player's tombstone is not this bet's rollback: the id is taken by a record of
+     * theirs (a provider's ids are unique per provider, so this is its bug or a
+     * forged call), and the bet is IDEMPOTENCY_CONFLICT — refused, not claimed to
+     * be rolled back, not stored under this player, nothing written; the tombstone
+     * still refuses its own player's bet. The read is the one every bet makes. */
     pb_store_wallet_bet bet;
     pb_store_rc rc = pb_store_wallet_bet_record_get(c, op->provider, op->tx_id, &bet);
     if (rc == PB_STORE_OK) {
-        op->result = strcmp(bet.state, "tombstone") == 0 ? PB_ERR_TRANSACTION_ROLLED_BACK
-                                                         : PB_ERR_IDEMPOTENCY_CONFLICT;
+        op->result = strcmp(bet.state, "tombstone") == 0 && strcmp(bet.player, op->player) == 0
+                         ? PB_ERR_TRANSACTION_ROLLED_BACK
+                         : PB_ERR_IDEMPOTENCY_CONFLICT;
         return PB_OK;
     }
     if (rc != PB_STORE_NOT_FOUND)
@@ -608,14 +616,26 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
          * operation of theirs. That is answered as a rollback of another player's
          * placed bet is (ROUND_MISMATCH, not stored) and writes nothing: a
          * tombstone under this player would be a record of a bet that is not
-         * theirs, on another player's transaction id. */
-        pb_store_wallet_owner other;
-        pb_store_rc orc = pb_store_wallet_owner_get(c, op->provider, op->bet_tx_id, NULL, &other);
+         * theirs, on another player's transaction id. The player's own operation
+         * that is not a bet (a win, a rollback, a round close) is
+         * TRANSACTION_NOT_BET: nothing to roll back, nothing written. It is
+         * stored (decided): that id names that operation for good, so no retry
+         * can be answered otherwise, unlike BET_NOT_FOUND. A bet of theirs that
+         * was refused took nothing: recorded below like a bet never seen. */
+        pb_store_wallet_op other;
+        pb_store_rc orc = pb_store_wallet_op_get(c, op->provider, op->bet_tx_id, &other);
         if (orc != PB_STORE_OK && orc != PB_STORE_NOT_FOUND)
             return PB_ERR_INTERNAL;
-        if (orc == PB_STORE_OK && strcmp(other.player, op->player) != 0) {
-            op->result = PB_ERR_ROUND_MISMATCH;
-            return PB_OK;
+        if (orc == PB_STORE_OK) {
+            free(other.response);
+            if (strcmp(other.player, op->player) != 0) {
+                op->result = PB_ERR_ROUND_MISMATCH;
+                return PB_OK;
+            }
+            if (other.kind != (int)PB_WALLET_BET) {
+                op->result = PB_ERR_TRANSACTION_NOT_BET;
+                return PB_OK;
+            }
         }
         /* never seen: remember it, so that the bet is refused if it arrives later */
         memset(&bet, 0, sizeof bet);

@@ -28,7 +28,7 @@
  * protocol adapter rendered for it, and a duplicate gets that response back
  * byte for byte, whatever changed since. Decisions: success, and every final
  * refusal — the wallet's own (INSUFFICIENT_FUNDS, TRANSACTION_ROLLED_BACK,
- * ROUND_HAS_WIN, ROUND_CLOSED), the player gate's (PLAYER_BLOCKED,
+ * ROUND_HAS_WIN, ROUND_CLOSED, TRANSACTION_NOT_BET), the player gate's (PLAYER_BLOCKED,
  * PLAYER_SELF_EXCLUDED) and the adapter's checks passed in op->refusal
  * (TOKEN_EXPIRED, CURRENCY_MISMATCH, GAME_NOT_FOUND, GAME_DISABLED,
  * GAME_MISMATCH, BET_LIMIT, CURRENCY_NOT_ALLOWED, FORBIDDEN, and the provider gate's PROVIDER_DISABLED): a request refused once stays refused
@@ -36,7 +36,8 @@
  * on or the provider switched back on (a Hub88 request carries no timestamp:
  * it can be replayed at any time).
  * Not stored, decided again on a retry: BET_NOT_FOUND (the bet may still
- * arrive), ROUND_NOT_FOUND (a close before the round's first bet),
+ * arrive: the same win retried after it is paid, once, and stored then),
+ * ROUND_NOT_FOUND (a close before the round's first bet: the same),
  * ROUND_MISMATCH, IDEMPOTENCY_CONFLICT, refusals before the wallet
  * (signature, parsing, an unknown token: no player to store them for), and
  * never our failures (INTERNAL, STORE_UNAVAILABLE: nothing happened, the
@@ -58,7 +59,13 @@
  * and refunds exactly its split; a rollback of a bet never seen is recorded (a
  * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK,
  * unless the id is another player's operation (a bet of theirs that was refused):
- * ROUND_MISMATCH, as for another player's placed bet, nothing written;
+ * ROUND_MISMATCH, as for another player's placed bet, nothing written. The
+ * tombstone is its player's: another player's bet with that id is not its bet
+ * (a provider's ids are unique per provider: its bug or a forged call) and is
+ * refused IDEMPOTENCY_CONFLICT (the id is taken; not stored, nothing written),
+ * never TRANSACTION_ROLLED_BACK. A rollback naming the player's own operation
+ * that is not a bet (a win, a rollback, a close) is TRANSACTION_NOT_BET,
+ * nothing written, stored (the id stays what it is);
  * a rollback when the player's round already has a win is refused with
  * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
  * ROUND_CLOSED. A round close closes the player's round when it has a row (a

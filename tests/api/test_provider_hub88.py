@@ -878,6 +878,53 @@ class Run:
         for tx in ("fx-rb3", "fx-rb3b"):
             answer(self.rollback("rhea", tx, "fx-r3", "fx-b3"), "RS_OK")
 
+    def tombstones_and_not_bets(self):
+        """A rollback's record is its user's: tess rolls back a bet she never placed
+        (RS_OK), then otto's bet with that transaction_uuid is
+        RS_ERROR_DUPLICATE_TRANSACTION (the id is taken; not claimed rolled back), not
+        stored, nothing written, the same on its retry; tess's own bet with that id is
+        still RS_ERROR_TRANSACTION_ROLLED_BACK. A rollback naming the user's own win is
+        RS_ERROR_WRONG_TYPES (the referenced transaction is not a bet): no record,
+        nothing moves, its answer stored (the replay is the same bytes). A win answered
+        RS_ERROR_TRANSACTION_DOES_NOT_EXIST is not stored: sent again once its bet
+        arrived it is paid, once."""
+        tess = self.player("tess", cash="5.00")
+        otto = self.player("otto", cash="5.00")
+        # 1. tess's tombstone, otto's bet with its id
+        answer(self.rollback("tess", "tb-rb1", "tb-r1", "tb-b1"), "RS_OK")
+        for _ in range(2):
+            a = self.unchanged(lambda: answer(self.bet("otto", "tb-b1", "tb-r1", 100 * EUR),
+                                              "RS_ERROR_DUPLICATE_TRANSACTION"))
+            assert (a["user"], a["balance"]) == (otto["id"], 500 * EUR), a
+        a = answer(self.bet("tess", "tb-b1", "tb-r1", 100 * EUR), "RS_ERROR_TRANSACTION_ROLLED_BACK")
+        assert a["balance"] == 500 * EUR, a
+        con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = con.execute("SELECT player, state FROM wallet_bet "
+                               "WHERE bet_tx_id = 'tb-b1'").fetchall()
+        finally:
+            con.close()
+        assert rows == [(tess["id"], "tombstone")], rows
+        # 2. a rollback naming tess's own win
+        answer(self.bet("tess", "tb-b2", "tb-r2", 100 * EUR), "RS_OK")
+        a = answer(self.win("tess", "tb-w2", "tb-r2", "tb-b2", 200 * EUR), "RS_OK")
+        assert a["balance"] == 600 * EUR, a
+        body = self.tx("tess", "rollback", "tb-rb2", "tb-r2", ref="tb-w2")
+        first = self.unchanged(lambda: self.hub.call("transaction/rollback", body), stored=True)
+        a = answer(first, "RS_ERROR_WRONG_TYPES")
+        assert a["balance"] == 600 * EUR, a
+        self.replay_same("transaction/rollback", body, first)
+        # 3. a win before its bet, retried after it: paid once
+        self.unchanged(lambda: answer(self.win("tess", "tb-w3", "tb-r3", "tb-b3", 150 * EUR),
+                                      "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"))
+        answer(self.bet("tess", "tb-b3", "tb-r3", 100 * EUR), "RS_OK")
+        wbody = self.tx("tess", "win", "tb-w3", "tb-r3", 150 * EUR, ref="tb-b3")
+        paid = self.hub.call("transaction/win", wbody)
+        a = answer(paid, "RS_OK")
+        assert a["balance"] == 650 * EUR, a
+        self.replay_same("transaction/win", wbody, paid)
+        assert answer(self.balance("tess"), "RS_OK")["balance"] == 650 * EUR
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -937,6 +984,12 @@ def main():
         ("another user's refused bet: a rollback naming it is RS_ERROR_UNKNOWN as for their "
          "placed bet, nothing written; a second rollback: RS_OK for a bet never placed, "
          "RS_ERROR_TRANSACTION_ROLLED_BACK (stored) for one rolled back", run.foreign_ids),
+        ("a rollback's record is its user's: another user's bet with its id "
+         "RS_ERROR_DUPLICATE_TRANSACTION (not stored, nothing written), the user's own "
+         "RS_ERROR_TRANSACTION_ROLLED_BACK; a rollback naming the user's win "
+         "RS_ERROR_WRONG_TYPES (stored, nothing moves); a win answered "
+         "RS_ERROR_TRANSACTION_DOES_NOT_EXIST retried after its bet is paid once",
+         run.tombstones_and_not_bets),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

@@ -1407,6 +1407,76 @@ class Run:
             assert r.status == 200 and r.json()["bet_found"] is False, r.body
         assert self.balance("sam")["cash"] == "4.00"
 
+    def tombstones_and_not_bets(self):
+        """A rollback's tombstone is its player's: tia rolls back a bet id she never
+        placed (200 bet_found false), then ole's bet with that id is 409
+        IDEMPOTENCY_CONFLICT (the id is taken; not claimed rolled back), not stored,
+        nothing written, decided the same on its retry; tia's own bet with that id is
+        still 409 TRANSACTION_ROLLED_BACK. A rollback naming the player's own win is
+        422 TRANSACTION_NOT_BET: no tombstone, nothing moves, only its stored answer
+        (replayed byte for byte). A win answered 404 BET_NOT_FOUND is not stored: sent
+        again with the same id once its bet arrived it is paid, once."""
+        c = Client(self.env, "127.0.3.26")
+        for who in ("tia", "ole"):
+            email = f"{who}@example.com"
+            self.players[who] = register_player(c, "alpha", email)
+            r = expect(c.call("POST", "/v1/player/login",
+                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+            self.access[who] = r["access_token"]
+            self.tokens[who] = self.launch(who)
+            self.fund(self.players[who], "cash", "5.00")
+
+        def diff_of(fn):
+            before = self.db_rows()
+            out = fn()
+            return out, self.db_diff(before, self.db_rows())
+
+        def refused(r, status, code, cash):
+            assert r.status == status and self.signed_ok(r), r.body
+            a = r.json()
+            assert (a["error"]["code"], a["cash"]) == (code, cash), r.body
+
+        # 1. tia's tombstone, ole's bet with its id
+        r = self.rollback("tia", "tb-rb1", "tb-r1", "tb-b1")
+        assert r.status == 200 and r.json()["bet_found"] is False, r.body
+        for _ in range(2):  # not stored: its retry is decided again, the same way
+            r, diff = diff_of(lambda: self.bet("ole", "tb-b1", "tb-r1", "1.00"))
+            refused(r, 409, "IDEMPOTENCY_CONFLICT", "5.00")
+            assert not diff, f"wrote {diff}"
+        tomb = self.env.rows("SELECT player, state FROM wallet_bet WHERE bet_tx_id = 'tb-b1'")
+        assert tomb == [(self.players["tia"], "tombstone")], tomb
+        r = self.bet("tia", "tb-b1", "tb-r1", "1.00")
+        refused(r, 409, "TRANSACTION_ROLLED_BACK", "5.00")
+        assert self.balance("ole")["cash"] == "5.00" and self.balance("tia")["cash"] == "5.00"
+
+        # 2. a rollback naming tia's own win
+        assert self.bet("tia", "tb-b2", "tb-r2", "1.00").status == 200
+        r = self.win("tia", "tb-w2", "tb-r2", "tb-b2", "2.00")
+        assert r.status == 200 and r.json()["cash"] == "6.00", r.body
+        first, diff = diff_of(lambda: self.rollback("tia", "tb-rb2", "tb-r2", "tb-w2"))
+        refused(first, 422, "TRANSACTION_NOT_BET", "6.00")
+        assert set(diff) == {"wallet_op"}, diff  # its stored answer only
+        added, removed = diff["wallet_op"]
+        assert len(added) == 1 and "tb-rb2" in added[0] and not removed, diff
+        again, diff = diff_of(lambda: self.rollback("tia", "tb-rb2", "tb-r2", "tb-w2"))
+        assert (again.status, again.body) == (first.status, first.body) and not diff, again.body
+        assert self.env.rows("SELECT count(*) FROM wallet_bet WHERE bet_tx_id = 'tb-w2'") == [(0,)]
+        # ... and her rollback of the bet itself is still ROUND_HAS_WIN (the round has a win)
+        r = self.rollback("tia", "tb-rb2b", "tb-r2", "tb-b2")
+        refused(r, 409, "ROUND_HAS_WIN", "6.00")
+
+        # 3. a win before its bet: BET_NOT_FOUND, then paid once when retried after it
+        r, diff = diff_of(lambda: self.win("tia", "tb-w3", "tb-r3", "tb-b3", "1.50"))
+        refused(r, 404, "BET_NOT_FOUND", "6.00")
+        assert not diff, f"wrote {diff}"
+        r = self.bet("tia", "tb-b3", "tb-r3", "1.00")
+        assert r.status == 200 and r.json()["cash"] == "5.00", r.body
+        paid = self.win("tia", "tb-w3", "tb-r3", "tb-b3", "1.50")
+        assert paid.status == 200 and paid.json()["cash"] == "6.50", paid.body
+        dup = self.win("tia", "tb-w3", "tb-r3", "tb-b3", "1.50")
+        assert (dup.status, dup.body) == (paid.status, paid.body), dup.body
+        assert self.balance("tia")["cash"] == "6.50"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1477,6 +1547,10 @@ def main():
          "bet of the caller's ROUND_NOT_FOUND, nothing written; a second rollback: 200 "
          "bet_found false for a bet never placed, TRANSACTION_ROLLED_BACK for one rolled back",
          run.foreign_ids),
+        ("a tombstone is its player's: another player's bet with its id IDEMPOTENCY_CONFLICT "
+         "(not stored, nothing written), the player's own TRANSACTION_ROLLED_BACK; a rollback "
+         "naming the player's win TRANSACTION_NOT_BET (stored, nothing moves); a win answered "
+         "BET_NOT_FOUND and retried after its bet is paid once", run.tombstones_and_not_bets),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -309,6 +309,74 @@ static void test_rollback_before_bet_refuses_the_bet(void **state)
     pb_wallet_op_release(&again);
 }
 
+static int64_t count_of(const char *q);
+
+/* A tombstone is its player's: the other player's bet with its id is not its
+ * bet — IDEMPOTENCY_CONFLICT, not stored, nothing written — while its own
+ * player's bet is still TRANSACTION_ROLLED_BACK. */
+static void test_tombstone_is_its_players(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    fund2(1000);
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_true(rb.outcome.bet_unknown);
+    int64_t n = transfers();
+    for (int i = 0; i < 2; i++) { /* not stored: its retry decided again the same way */
+        pb_wallet_op other = op2_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+        assert_int_equal(run(&other), PB_ERR_IDEMPOTENCY_CONFLICT);
+        assert_false(other.duplicate);
+        assert_int_equal(other.response.status, 0);
+        assert_int_equal(other.outcome.cash, 1000);
+        pb_wallet_op_release(&other);
+    }
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_op WHERE tx_id='b1'"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_bet WHERE bet_tx_id='b1'"), 1);
+    pb_wallet_op own = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&own), PB_ERR_TRANSACTION_ROLLED_BACK);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 1000);
+    assert_int_equal(bal_of(G.player2).cash, 1000);
+    pb_wallet_op_release(&rb);
+    pb_wallet_op_release(&own);
+}
+
+/* A rollback naming the player's own win (or rollback, or close) is
+ * TRANSACTION_NOT_BET: nothing moves, no tombstone, the answer stored. */
+static void test_rollback_of_a_win_is_not_a_bet(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    pb_wallet_op bet = op_new(PB_WALLET_BET, "b1", "r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_OK);
+    pb_wallet_op win = op_new(PB_WALLET_WIN, "w1", "r1", "b1", 30);
+    assert_int_equal(run(&win), PB_OK);
+    pb_wallet_op rbo = op_new(PB_WALLET_ROLLBACK, "rb0", "r9", "b9", 0); /* a rollback */
+    assert_int_equal(run(&rbo), PB_OK);
+    int64_t n = transfers();
+    const char *named[] = {"w1", "rb0"};
+    for (size_t i = 0; i < 2; i++) {
+        char tx[8];
+        snprintf(tx, sizeof tx, "rb%zu", i + 1);
+        pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, tx, "r1", named[i], 0);
+        assert_int_equal(run(&rb), PB_ERR_TRANSACTION_NOT_BET);
+        assert_int_equal(rb.response.status, 422); /* stored */
+        pb_wallet_op again = op_new(PB_WALLET_ROLLBACK, tx, "r1", named[i], 0);
+        assert_int_equal(run(&again), PB_ERR_TRANSACTION_NOT_BET);
+        assert_true(again.duplicate);
+        pb_wallet_op_release(&rb);
+        pb_wallet_op_release(&again);
+    }
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_bet WHERE bet_tx_id IN ('w1','rb0')"),
+                     0);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 930);
+    pb_wallet_op_release(&bet);
+    pb_wallet_op_release(&win);
+    pb_wallet_op_release(&rbo);
+}
+
 static void test_rollback_refunds_split_and_win_after_is_refused(void **state)
 {
     (void)state;
@@ -1101,6 +1169,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_duplicate_is_byte_identical_and_conflict_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_before_bet_refuses_the_bet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tombstone_is_its_players, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_of_a_win_is_not_a_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_refunds_split_and_win_after_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),
