@@ -11,6 +11,8 @@
  *      and the open-pending projection is updated; if one failed, the undo log
  *      restores the counters, the failing leg's rejection is remembered when it
  *      depended on ledger state, and the others get LINKED_EVENT_FAILED.
+ * Step 1 and remembering a rejection are idempotency.c's; noting damaged rows
+ * and refusing what needs them is damaged.c's.
  * The in-memory account counters, the open holds this writer created and the
  * filter over rejected keys live in cache.c.
  * Account counters reach the store lazily (writeback.c), which is what lets
@@ -157,193 +159,11 @@ pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
     return rc == PB_STORE_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-/* ---------------------------------------------------------------- damaged rows */
-
-/* A damaged transfer row (a column of the wrong type or size, a page SQLite
- * cannot decode, an id that does not name its own seq, a hold the open-pending
- * table lists without its pending flag or without its resolution) is no reason
- * to refuse the neighbours of the one transfer that needs it, nor a business
- * answer to remember: that transfer gets STORE_CORRUPT (transient: the same
- * request succeeds once the row is repaired from a backup; `pitboss ledger
- * verify` names the row) and the batch goes on. Each row is logged once, at
- * error level, naming its seq; the rows met are kept for that (and for the
- * expiry sweep's skipping, pb_ledger_engine_expire). */
-
-damaged_row *pb_ledger_damaged_find(pb_ledger *l, int64_t seq)
-{
-    for (size_t i = 0; i < l->ndamaged; i++)
-        if (l->damaged[i].seq == seq)
-            return &l->damaged[i];
-    return NULL;
-}
-
-/* Notes seq as damaged; true when it was not known yet (the caller logs then).
- * seq 0 (unknown, e.g. a page SQLite cannot decode) is never kept: logged each time. */
-static bool damaged_note(pb_ledger *l, int64_t seq)
-{
-    if (seq <= 0)
-        return true;
-    if (pb_ledger_damaged_find(l, seq))
-        return false;
-    if (pb_ledger_engine_grow((void **)&l->damaged, &l->damaged_cap, l->ndamaged + 1,
-                              sizeof *l->damaged) != 0)
-        return true; /* out of memory: logged again next time */
-    l->damaged[l->ndamaged++] = (damaged_row){.seq = seq, .retry_at = 0};
-    return true;
-}
-
 void pb_ledger_count_stat(pb_ledger *l, uint64_t *counter)
 {
     pthread_mutex_lock(&l->mu);
     (*counter)++;
     pthread_mutex_unlock(&l->mu);
-}
-
-/* Why a lookup answered CORRUPT: the store's message, or (a row read whole) that
- * its id does not name it (pb_ledger_transfer_by_id). */
-static const char *damage_why(pb_ledger *l, const pb_store_transfer *p)
-{
-    if (p->seq > 0 && !p->malformed)
-        return "its stored id does not name its seq";
-    return pb_store_errmsg(l->wconn);
-}
-
-/* Refuses leg x with STORE_CORRUPT because the transfer row seq (0: unknown; id
- * names it when known) is damaged: logs it the first time (run_chain counts the
- * refusals). */
-static void refuse_damaged(pb_ledger *l, const pb_transfer *x, int64_t seq, const pb_id *id,
-                           const char *why, pb_err *result)
-{
-    char ids[PB_ID_STR_LEN + 1] = "";
-    int64_t named;
-    if (id)
-        pb_id_to_string(id, ids);
-    if (seq <= 0 && id && pb_ledger_txid_seq(l->ids.key, id, &named))
-        seq = named;
-    if (damaged_note(l, seq))
-        pb_log(PB_LOG_ERROR, "ledger.damaged_row",
-               "transfer seq %" PRId64 " (id %s) is damaged: %s. Transfers that need it are "
-               "refused STORE_CORRUPT (this one: %s/%s) until it is repaired; run `pitboss "
-               "ledger verify`",
-               seq, ids[0] ? ids : "?", why, x->scope, x->key);
-    *result = PB_ERR_STORE_CORRUPT;
-}
-
-/* ---------------------------------------------------------------- idempotency */
-
-static bool is_resolution(uint32_t flags)
-{
-    return flags & (PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING);
-}
-
-/* Does a new request ask for what the stored transfer did? Fields a post/void
- * may leave to its pending (0 or "") match whatever the pending supplied. */
-static bool matches_record(const pb_transfer *t, const pb_store_transfer *r)
-{
-    bool res = is_resolution(t->flags);
-    if ((t->flags & ~(uint32_t)PB_TRANSFER_LINKED) !=
-        (r->flags & ~(uint32_t)(PB_TRANSFER_LINKED | PB_TRANSFER_EXPIRED)))
-        return false;
-    if (r->flags & PB_TRANSFER_EXPIRED)
-        return false;
-    if (!(res && t->debit_account_id == 0) && t->debit_account_id != r->debit_account_id)
-        return false;
-    if (!(res && t->credit_account_id == 0) && t->credit_account_id != r->credit_account_id)
-        return false;
-    if (!(res && t->amount == 0) && t->amount != r->amount)
-        return false;
-    if (!(res && t->currency[0] == 0) && strcmp(t->currency, r->currency) != 0)
-        return false;
-    if (!(res && t->code == 0) && t->code != r->code)
-        return false;
-    if (res && (!r->has_pending_id || pb_id_cmp(&t->pending_id, &r->pending_id) != 0))
-        return false;
-    return t->timeout_s == r->timeout_s && strcmp(t->reference, r->reference) == 0;
-}
-
-static bool matches_rejection(const pb_transfer *t, const pb_store_rejection *r)
-{
-    bool res = is_resolution(t->flags);
-    return t->debit_account_id == r->debit_account_id &&
-           t->credit_account_id == r->credit_account_id && t->amount == r->amount &&
-           strcmp(t->currency, r->currency) == 0 && t->code == r->code &&
-           (t->flags & ~(uint32_t)PB_TRANSFER_LINKED) ==
-               (r->flags & ~(uint32_t)PB_TRANSFER_LINKED) &&
-           res == r->has_pending_id && (!res || pb_id_cmp(&t->pending_id, &r->pending_id) == 0) &&
-           t->timeout_s == r->timeout_s && strcmp(t->reference, r->reference) == 0;
-}
-
-/* KEY_DAMAGED: what is stored under the key cannot be read (t->result is
- * STORE_CORRUPT, already logged). */
-typedef enum { KEY_NEW, KEY_REPLAY, KEY_CONFLICT, KEY_DAMAGED } key_state;
-
-/* Looks the key up; on KEY_REPLAY t->result/record hold the stored outcome. */
-static pb_err lookup_key(pb_ledger *l, pb_transfer *t, key_state *ks)
-{
-    pb_store_rc rc = pb_store_transfer_by_key(l->wconn, t->scope, t->key, &t->record);
-    if (rc == PB_STORE_CORRUPT) {
-        refuse_damaged(l, t, t->record.seq, NULL, pb_store_errmsg(l->wconn), &t->result);
-        memset(&t->record, 0, sizeof t->record);
-        *ks = KEY_DAMAGED;
-        return PB_OK;
-    }
-    if (rc == PB_STORE_OK) {
-        *ks = matches_record(t, &t->record) ? KEY_REPLAY : KEY_CONFLICT;
-        if (*ks == KEY_REPLAY && (t->flags & PB_TRANSFER_POST_PENDING) && t->amount == 0) {
-            /* "post the full amount" replays only a post that did post all of it */
-            pb_store_transfer p;
-            memset(&p, 0, sizeof p);
-            rc = pb_ledger_transfer_by_id(l->wconn, &l->ids, &t->record.pending_id, &p);
-            if (rc == PB_STORE_CORRUPT || rc == PB_STORE_NOT_FOUND) {
-                /* a post whose hold is gone or unreadable */
-                refuse_damaged(l, t, p.seq, &t->record.pending_id,
-                               rc == PB_STORE_CORRUPT ? damage_why(l, &p)
-                                                      : "a post names it but it is not there",
-                               &t->result);
-                memset(&t->record, 0, sizeof t->record);
-                *ks = KEY_DAMAGED;
-                return PB_OK;
-            }
-            if (rc != PB_STORE_OK)
-                return PB_ERR_INTERNAL;
-            if (p.amount != t->record.amount)
-                *ks = KEY_CONFLICT;
-        }
-        if (*ks == KEY_REPLAY)
-            t->result = PB_OK;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_NOT_FOUND)
-        return PB_ERR_INTERNAL;
-    if (!pb_ledger_bloom_maybe(l, t->scope, t->key)) {
-        *ks = KEY_NEW; /* never rejected: no need to look */
-        return PB_OK;
-    }
-    pb_store_rejection rej;
-    rc = pb_store_rejection_by_key(l->wconn, t->scope, t->key, &rej);
-    if (rc == PB_STORE_CORRUPT) {
-        pb_log(PB_LOG_ERROR, "ledger.damaged_row",
-               "the remembered rejection of %s/%s is damaged (%s): the key is refused "
-               "STORE_CORRUPT until it is repaired",
-               t->scope, t->key, pb_store_errmsg(l->wconn));
-        t->result = PB_ERR_STORE_CORRUPT;
-        *ks = KEY_DAMAGED;
-        return PB_OK;
-    }
-    if (rc == PB_STORE_NOT_FOUND) {
-        *ks = KEY_NEW;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (!matches_rejection(t, &rej)) {
-        *ks = KEY_CONFLICT;
-        return PB_OK;
-    }
-    pb_err e = pb_err_from_code(rej.error);
-    t->result = e == PB_ERR_COUNT_ ? PB_ERR_INTERNAL : e;
-    *ks = KEY_REPLAY;
-    return PB_OK;
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -384,7 +204,8 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
                                 pb_store_transfer *p, pb_err *biz)
 {
     for (size_t i = 0; i < k; i++) {
-        if (is_resolution(t[i].flags) && pb_id_cmp(&t[i].pending_id, &t[k].pending_id) == 0) {
+        if (pb_ledger_is_resolution(t[i].flags) &&
+            pb_id_cmp(&t[i].pending_id, &t[k].pending_id) == 0) {
             *biz = (t[i].flags & PB_TRANSFER_POST_PENDING) ? PB_ERR_PENDING_ALREADY_POSTED
                                                            : PB_ERR_PENDING_ALREADY_VOIDED;
             return PB_OK;
@@ -408,7 +229,8 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
     }
     pb_store_rc rc = pb_ledger_transfer_by_id(l->wconn, &l->ids, &t[k].pending_id, p);
     if (rc == PB_STORE_CORRUPT) {
-        refuse_damaged(l, &t[k], p->seq, &t[k].pending_id, damage_why(l, p), biz);
+        pb_ledger_refuse_damaged(l, &t[k], p->seq, &t[k].pending_id, pb_ledger_damage_why(l, p),
+                                 biz);
         return PB_OK;
     }
     int64_t expires_at;
@@ -417,8 +239,9 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
          * table lists it (then the row lost its flag) */
         rc = pb_store_pending_open_get(l->wconn, p->seq, &expires_at);
         if (rc == PB_STORE_OK) {
-            refuse_damaged(l, &t[k], p->seq, &p->id,
-                           "listed as an open hold but its row is not flagged pending", biz);
+            pb_ledger_refuse_damaged(l, &t[k], p->seq, &p->id,
+                                     "listed as an open hold but its row is not flagged pending",
+                                     biz);
             return PB_OK;
         }
         if (rc != PB_STORE_NOT_FOUND)
@@ -445,11 +268,11 @@ static pb_err find_open_pending(pb_ledger *l, pb_transfer *t, size_t k, int64_t 
     if (rc == PB_STORE_CORRUPT || rc == PB_STORE_NOT_FOUND) {
         /* resolved but its resolution is unreadable, or not open and never
          * resolved: the rows or the projection are damaged */
-        refuse_damaged(l, &t[k], p->seq, &p->id,
-                       rc == PB_STORE_CORRUPT
-                           ? pb_store_errmsg(l->wconn)
-                           : "a hold neither listed as open nor resolved by any transfer",
-                       biz);
+        pb_ledger_refuse_damaged(l, &t[k], p->seq, &p->id,
+                                 rc == PB_STORE_CORRUPT
+                                     ? pb_store_errmsg(l->wconn)
+                                     : "a hold neither listed as open nor resolved by any transfer",
+                                 biz);
         return PB_OK;
     }
     if (rc != PB_STORE_OK)
@@ -485,7 +308,7 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
     r->amount = x->amount;
     memcpy(r->currency, x->currency, sizeof r->currency);
     r->code = x->code;
-    if (is_resolution(x->flags)) {
+    if (pb_ledger_is_resolution(x->flags)) {
         if ((e = find_open_pending(l, t, k, now, expiring, &p, biz)) != PB_OK || *biz)
             return e;
         if ((x->debit_account_id && x->debit_account_id != p.debit_account_id) ||
@@ -543,7 +366,7 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
                    pb_i64_add(cr->a.credits_posted, cr->a.credits_pending, &later);
         r->timeout_s = x->timeout_s;
         r->expires_at = x->timeout_s ? now + x->timeout_s * 1000000 : 0;
-    } else if (is_resolution(x->flags)) {
+    } else if (pb_ledger_is_resolution(x->flags)) {
         dr->a.debits_pending -= p.amount;
         cr->a.credits_pending -= p.amount;
         if (x->flags & PB_TRANSFER_POST_PENDING)
@@ -579,31 +402,6 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
 }
 
 /* ---------------------------------------------------------------- chains */
-
-static pb_err remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why, int64_t now)
-{
-    pb_store_rejection r;
-    memset(&r, 0, sizeof r);
-    memcpy(r.scope, x->scope, sizeof r.scope);
-    memcpy(r.ikey, x->key, sizeof r.ikey);
-    r.debit_account_id = x->debit_account_id;
-    r.credit_account_id = x->credit_account_id;
-    r.amount = x->amount;
-    memcpy(r.currency, x->currency, sizeof r.currency);
-    r.code = x->code;
-    r.flags = x->flags;
-    r.has_pending_id = is_resolution(x->flags);
-    r.pending_id = x->pending_id;
-    r.timeout_s = x->timeout_s;
-    memcpy(r.reference, x->reference, sizeof r.reference);
-    snprintf(r.error, sizeof r.error, "%s", pb_err_code(why));
-    r.created_at = now;
-    if (pb_store_rejection_insert(l->wconn, &r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    /* a rolled-back batch reloads the filter from the store */
-    pb_ledger_bloom_add(l, r.scope, r.ikey);
-    return PB_OK;
-}
 
 /* Hashes and stores the new legs of a chain that passed. */
 static pb_err persist_chain(pb_ledger *l, pb_transfer *t, size_t n, const bool *fresh)
@@ -717,7 +515,7 @@ pb_err pb_ledger_engine_run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_
             for (size_t i = 0; i < k; i++)
                 if (strcmp(t[i].scope, x->scope) == 0 && strcmp(t[i].key, x->key) == 0)
                     ks = KEY_CONFLICT; /* one key twice in one chain */
-            if (ks == KEY_NEW && (e = lookup_key(l, x, &ks)) != PB_OK)
+            if (ks == KEY_NEW && (e = pb_ledger_key_lookup(l, x, &ks)) != PB_OK)
                 break;
             if (ks == KEY_CONFLICT) {
                 x->result = PB_ERR_IDEMPOTENCY_CONFLICT;
@@ -765,7 +563,7 @@ pb_err pb_ledger_engine_run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_
             t[k].replayed = false;
         }
         if (remember)
-            e = remember_rejection(l, &t[failed], t[failed].result, now);
+            e = pb_ledger_remember_rejection(l, &t[failed], t[failed].result, now);
         if (!expiring && t[failed].result == PB_ERR_STORE_CORRUPT)
             pb_ledger_count_stat(l, &l->stats.corrupt_refusals);
     }

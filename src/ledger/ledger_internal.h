@@ -62,7 +62,7 @@ typedef struct lazy_hold {
     int64_t since_us; /* monotonic clock */
 } lazy_hold;
 
-/* A transfer row found damaged (engine.c): logged once; a due hold among them is
+/* A transfer row found damaged (damaged.c): logged once; a due hold among them is
  * skipped by the expiry sweep until retry_at (the writer's clock; 0: not a
  * hold the sweep skipped). */
 #define PB_LEDGER_DAMAGED_RETRY_US 60000000 /* a skipped hold is tried again after 60 s */
@@ -153,7 +153,7 @@ struct pb_ledger {
     bool reset_pending;   /* a failed batch's reload failed: no batch until it succeeds */
     bool claimed;         /* holds the store's writer claim (pb_store_writer_claim) */
     pb_ledger_live *live; /* what readers overlay on the rows (live.c) */
-    /* damaged transfer rows met so far (engine.c); kept across failed batches */
+    /* damaged transfer rows met so far (damaged.c); kept across failed batches */
     damaged_row *damaged;
     size_t ndamaged, damaged_cap;
     size_t nskipped; /* of them, holds the expiry sweep skips */
@@ -194,7 +194,7 @@ pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
  * only every PB_LEDGER_DAMAGED_RETRY_US; the sweep goes on with the others.
  * INTERNAL only when the store itself failed. */
 pb_err pb_ledger_engine_expire(pb_ledger *l, int64_t now, size_t cap);
-/* engine.c's pieces expire.c (the sweep) uses: one linked chain through the
+/* engine.c's (and damaged.c's) pieces expire.c (the sweep) uses: one linked chain through the
  * engine (expiring: the ledger's own voids, never remembered under a key); the
  * damaged row met at seq, or NULL; a stats counter bumped under mu; an array grown
  * to hold `need` elements (0, or -1 out of memory). */
@@ -203,6 +203,26 @@ pb_err pb_ledger_engine_run_chain(pb_ledger *l, pb_transfer *t, size_t n, int64_
 damaged_row *pb_ledger_damaged_find(pb_ledger *l, int64_t seq);
 void pb_ledger_count_stat(pb_ledger *l, uint64_t *counter);
 int pb_ledger_engine_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* damaged.c: why a lookup answered CORRUPT (the store's message, or that a row
+ * read whole has an id that does not name it); refuses leg x STORE_CORRUPT
+ * (*result) because the transfer row seq (0: unknown; id names it when known)
+ * is damaged, logging the row the first time it is met. */
+const char *pb_ledger_damage_why(pb_ledger *l, const pb_store_transfer *p);
+void pb_ledger_refuse_damaged(pb_ledger *l, const pb_transfer *x, int64_t seq, const pb_id *id,
+                              const char *why, pb_err *result);
+/* A post or void of a pending transfer. */
+static inline bool pb_ledger_is_resolution(uint32_t flags)
+{
+    return flags & (PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING);
+}
+/* idempotency.c: what a key already answers. KEY_DAMAGED: what is stored under
+ * the key cannot be read (t->result is STORE_CORRUPT, already logged). */
+typedef enum { KEY_NEW, KEY_REPLAY, KEY_CONFLICT, KEY_DAMAGED } key_state;
+/* Looks t's key up; on KEY_REPLAY t->result/record hold the stored outcome.
+ * INTERNAL only when the store failed. */
+pb_err pb_ledger_key_lookup(pb_ledger *l, pb_transfer *t, key_state *ks);
+/* Remembers leg x's rejection `why` under its key (and in the rejection filter). */
+pb_err pb_ledger_remember_rejection(pb_ledger *l, const pb_transfer *x, pb_err why, int64_t now);
 /* writeback.c — at open and after a failed batch: applies the transfers above
  * the balance mark to the cached counters of the rows that lack them, queues
  * those accounts for write-back and publishes them to readers; then finds the

@@ -1,4 +1,5 @@
-/* sqlite_identity_internal.h — shared by sqlite_identity.c, sqlite_auth.c and
+/* sqlite_identity_internal.h — shared by sqlite_identity.c (which holds the
+ * identity ops table), sqlite_identity_login.c, sqlite_auth.c and
  * sqlite_backoffice_people.c (private). */
 #ifndef PB_STORE_SQLITE_IDENTITY_INTERNAL_H
 #define PB_STORE_SQLITE_IDENTITY_INTERNAL_H
@@ -13,6 +14,31 @@
 /* Reads one session row selected as SQ_SESSION_COLS (a pb_store_session *;
  * the generic reader signature of sqr_collect). */
 void sq_read_session(sqlite3_stmt *st, void *out);
+
+/* Login state, passwords, login failures and TOTP (sqlite_identity_login.c); see
+ * store_identity.h for each one's contract. */
+pb_store_rc sq_player_update_login(pb_store_conn *base, const pb_store_player *p);
+pb_store_rc sq_staff_update_login(pb_store_conn *base, const pb_store_staff *s);
+pb_store_rc sq_player_rehash(pb_store_conn *base, int64_t id, const char *old_hash,
+                             const char *new_hash, int64_t now);
+pb_store_rc sq_staff_rehash(pb_store_conn *base, int64_t id, const char *old_hash,
+                            const char *new_hash, int64_t now);
+pb_store_rc sq_player_set_password(pb_store_conn *base, int64_t id, const char *hash, int64_t now);
+pb_store_rc sq_staff_set_password(pb_store_conn *base, int64_t id, const char *hash,
+                                  bool must_change, int64_t now);
+pb_store_rc sq_password_history(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                char (*hashes)[PB_PASSWORD_HASH_MAX + 1], size_t cap, size_t *n);
+pb_store_rc sq_login_failure_get(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                 const char *addr, int64_t *failed, int64_t *locked_until);
+pb_store_rc sq_login_failure_put(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                 const char *addr, int64_t failed, int64_t locked_until,
+                                 int64_t now);
+pb_store_rc sq_login_failure_clear(pb_store_conn *base, const char *kind, int64_t subject_id);
+pb_store_rc sq_login_failure_locks(pb_store_conn *base, const char *kind, int64_t subject_id,
+                                   int64_t now, pb_store_login_lock *out, size_t cap, size_t *n);
+pb_store_rc sq_staff_set_totp(pb_store_conn *base, int64_t id, const uint8_t *sealed, size_t len,
+                              bool enrolled, int64_t last_step, int64_t now);
+pb_store_rc sq_staff_totp_advance(pb_store_conn *base, int64_t id, int64_t step, int64_t now);
 
 /* Sessions and refresh tokens (sqlite_auth.c); see store_identity.h for each one's contract. */
 pb_store_rc sq_session_insert(pb_store_conn *base, pb_store_session *s);
