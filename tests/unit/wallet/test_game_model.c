@@ -5,7 +5,9 @@
  * (src/wallet/game.c, driven as a protocol adapter drives it): bets that open,
  * join and close rounds, some larger than the money there is; wins, zero wins
  * and wins that close the round; rollbacks, of bets placed, rolled back already,
- * won, or never seen (a later bet with that id must be refused); round closes
+ * won, or never seen (a later bet with that id must be refused: as rolled back
+ * for the player whose tombstone it is, as a conflict for another), or naming
+ * the player's own win, rollback or close (TRANSACTION_NOT_BET); round closes
  * (of a round without a bet of the player's: ROUND_NOT_FOUND, nothing written);
  * operations naming another player's bet (placed or refused), or a round id the other player uses
  * too (their own round of that id); every one of them sent again
@@ -119,7 +121,8 @@ static int tx_of(const char *id) { return atoi(strchr(id, 'x') + 1); }
 static bool decided(pb_err e)
 {
     return e == PB_OK || e == PB_ERR_INSUFFICIENT_FUNDS || e == PB_ERR_TRANSACTION_ROLLED_BACK ||
-           e == PB_ERR_ROUND_HAS_WIN || e == PB_ERR_ROUND_CLOSED || e == PB_ERR_BET_LIMIT;
+           e == PB_ERR_ROUND_HAS_WIN || e == PB_ERR_ROUND_CLOSED || e == PB_ERR_BET_LIMIT ||
+           e == PB_ERR_TRANSACTION_NOT_BET;
 }
 
 static bool same_request(const pb_wallet_op *a, const pb_wallet_op *b)
@@ -171,8 +174,9 @@ static void predict(const pb_wallet_op *op, expect *e)
     }
     mround r = G->round[e->round][p]; /* the op's player's round of that id */
     if (op->kind == PB_WALLET_BET) {
-        if (self->bet == B_TOMBSTONE) {
-            e->result = PB_ERR_TRANSACTION_ROLLED_BACK;
+        if (self->bet == B_TOMBSTONE) { /* a tombstone is its player's: another's is a conflict */
+            e->result = self->player == p ? PB_ERR_TRANSACTION_ROLLED_BACK
+                                          : PB_ERR_IDEMPOTENCY_CONFLICT;
             return;
         }
         if (r.row && r.closed) {
@@ -247,6 +251,10 @@ static void predict(const pb_wallet_op *op, expect *e)
     /* rollback */
     if (bet->bet == B_NONE && bet->stored && player_of(&bet->req) != p) {
         e->result = PB_ERR_ROUND_MISMATCH; /* another player's operation (a refused bet) */
+        return;
+    }
+    if (bet->bet == B_NONE && bet->stored && bet->req.kind != PB_WALLET_BET) {
+        e->result = PB_ERR_TRANSACTION_NOT_BET; /* the player's own win, rollback or close */
         return;
     }
     if (bet->bet == B_NONE || bet->bet == B_TOMBSTONE) {
