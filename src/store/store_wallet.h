@@ -75,9 +75,10 @@ typedef struct pb_store_wallet_owner {
 
 /* One player's round (wallet_round, keyed (provider, round_id, player)): a
  * provider's round id is not one player's (a live table gives every player at
- * it the same one), so the same id at two players is two rounds. A round with
- * bets only has no row: one is written when a win is paid on it or it is
- * closed. */
+ * it the same one), so the same id at two players is two rounds. A round has
+ * a row once it is closed (and, written by earlier versions, once a win
+ * was paid on it); a round with bets, or bets and wins, that is still open has
+ * none (pb_store_wallet_round_has_win says whether it has a win). */
 typedef struct pb_store_wallet_round {
     char provider[PB_STORE_WALLET_PROVIDER_MAX + 1];
     char round_id[PB_STORE_WALLET_ROUND_MAX + 1];
@@ -126,6 +127,12 @@ pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
  * index) on provider's round round_id: *has. OK or an error. */
 pb_store_rc pb_store_wallet_round_has_bets(pb_store_conn *c, const char *provider,
                                            const char *round_id, const char *player, bool *has);
+/* Whether a win was paid on player's round round_id of provider: its round row
+ * says so (an earlier version wrote one for every win), or an accepted win operation
+ * (wallet_op kind 2, result OK) of the player's on it exists: *has. A win that
+ * leaves its round open writes no round row. OK or an error. */
+pb_store_rc pb_store_wallet_round_has_win(pb_store_conn *c, const char *provider,
+                                          const char *round_id, const char *player, bool *has);
 /* player's round round_id of provider: NOT_FOUND, or OK with *out. */
 pb_store_rc pb_store_wallet_round_get(pb_store_conn *c, const char *provider, const char *round_id,
                                       const char *player, pb_store_wallet_round *out);
@@ -157,6 +164,8 @@ struct pb_store_wallet_ops {
                                 bool *match);
     pb_store_rc (*round_has_bets)(pb_store_conn *c, const char *provider, const char *round_id,
                                   const char *player, bool *has);
+    pb_store_rc (*round_has_win)(pb_store_conn *c, const char *provider, const char *round_id,
+                                 const char *player, bool *has);
 };
 
 extern const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops;

@@ -17,8 +17,11 @@
  *      may give every player at a live table the same round id, so a round is
  *      (provider, round id, player), and a bet, win or close on an id another
  *      player uses too is on the op's player's own round (a win or rollback
- *      naming another player's bet is ROUND_MISMATCH); a round with bets only
- *      has no wallet_round row until a win is paid on it or it is closed.
+ *      naming another player's bet is ROUND_MISMATCH); a round has no
+ *      wallet_round row until it is closed: its bets and wins are its
+ *      operation rows (a win that leaves the round open writes none: the
+ *      rollback's "the round had a win" reads the win's row,
+ *      pb_store_wallet_round_has_win; earlier versions wrote a row per win).
  *      Money moves as a linked chain of ledger transfers (cash leg, bonus leg)
  *      in scope "game:<provider>", keyed "op:<ref>:c" / "op:<ref>:b" with ref
  *      a UUIDv7 the writer makes for the operation: time-ordered, so the
@@ -510,9 +513,13 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
     }
     op->outcome.cash_part = cp; /* the placed bet is the operation row (store_op) */
     op->outcome.bonus_part = bp;
-    if (op->close_round) { /* an open round with bets only needs no row of its own */
-        if (fresh)
+    if (op->close_round) { /* an open round needs no row of its own */
+        if (fresh) {
             new_round(op, &round, now);
+            if (!is_ok(pb_store_wallet_round_has_win(c, op->provider, op->round_id, op->player,
+                                                     &round.has_win)))
+                return PB_ERR_INTERNAL;
+        }
         round.closed = true;
         round.updated_at = now;
         if (!is_ok(pb_store_wallet_round_put(c, &round)))
@@ -569,7 +576,7 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
     pb_store_wallet_round round; /* the player's (named_bet: the bet's player and round) */
     pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
     if (rc == PB_STORE_NOT_FOUND)
-        new_round(op, &round, pb_ledger_tx_now(tx)); /* bets only so far */
+        new_round(op, &round, pb_ledger_tx_now(tx)); /* open: no row yet */
     else if (!is_ok(rc))
         return PB_ERR_INTERNAL;
     if (round.closed) {
@@ -591,11 +598,17 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
     }
     op->outcome.cash_part = cash;
     op->outcome.bonus_part = bonus;
-    round.has_win = true; /* the round is settled: a rollback is refused from now on */
-    round.closed = op->close_round;
-    round.updated_at = pb_ledger_tx_now(tx);
-    if (!is_ok(pb_store_wallet_round_put(c, &round)))
-        return PB_ERR_INTERNAL;
+    /* The round is settled: a rollback is refused from now on. A win that leaves
+     * the round open writes nothing more: its operation row (stored with it) is
+     * what pb_store_wallet_round_has_win finds. One that closes it writes the
+     * round's row, closed and with its win. */
+    if (op->close_round) {
+        round.has_win = true;
+        round.closed = true;
+        round.updated_at = pb_ledger_tx_now(tx);
+        if (!is_ok(pb_store_wallet_round_put(c, &round)))
+            return PB_ERR_INTERNAL;
+    }
     op->result = PB_OK;
     return PB_OK;
 }
@@ -660,11 +673,10 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
         return PB_OK;
     }
-    pb_store_wallet_round round; /* the bet's round, of the bet's player (named_bet: op's) */
-    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, bet.round_id, bet.player, &round);
-    if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+    bool had_win = false; /* the bet's round, of the bet's player (named_bet: op's) */
+    if (!is_ok(pb_store_wallet_round_has_win(c, op->provider, bet.round_id, bet.player, &had_win)))
         return PB_ERR_INTERNAL;
-    if (rc == PB_STORE_OK && round.has_win) {
+    if (had_win) {
         op->result = PB_ERR_ROUND_HAS_WIN;
         return PB_OK;
     }
@@ -690,7 +702,7 @@ static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
     pb_store_wallet_round round; /* the player's own round of this id */
     pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
     if (rc == PB_STORE_NOT_FOUND) {
-        /* No row: a round with bets only, or none of this player's at all. A
+        /* No row: an open round (bets, maybe wins), or none of this player's. A
          * close of a round the player has no accepted bet on closes nothing:
          * ROUND_NOT_FOUND, not stored (a bet still in flight may arrive: the
          * retry then closes it), nothing written. A closed row under this player
@@ -704,6 +716,9 @@ static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
             return PB_OK;
         }
         new_round(op, &round, now);
+        if (!is_ok(pb_store_wallet_round_has_win(c, op->provider, op->round_id, op->player,
+                                                 &round.has_win)))
+            return PB_ERR_INTERNAL;
     } else if (!is_ok(rc)) {
         return PB_ERR_INTERNAL;
     }

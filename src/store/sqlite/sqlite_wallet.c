@@ -397,6 +397,34 @@ static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, con
     return r;
 }
 
+/* Whether player's round round_id of provider had a win: its round row's has_win
+ * (an earlier version wrote one for every win), else an accepted win among the player's
+ * operations on the round (wallet_op_player: player, provider, round_id). A
+ * rare path (a rollback, a close): the win itself writes nothing for it. */
+static pb_store_rc round_has_win(pb_store_conn *base, const char *provider, const char *round_id,
+                                 const char *player, bool *has)
+{
+    sq_conn *c = SQ(base);
+    *has = false;
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT 1 FROM wallet_round WHERE provider=?1 AND round_id=?2 AND player=?3 AND "
+           "has_win<>0 UNION ALL SELECT 1 FROM wallet_op INDEXED BY wallet_op_player WHERE "
+           "player=?3 AND provider=?1 AND round_id=?2 AND kind=2 AND result='OK' LIMIT 1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, provider);
+    sqr_bind_text(st, 2, round_id);
+    sqr_bind_text(st, 3, player);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *has = true;
+        rc = SQLITE_DONE;
+    }
+    pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
@@ -410,4 +438,5 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .round_owners = round_owners,
     .round_tokens = round_tokens,
     .round_has_bets = round_has_bets,
+    .round_has_win = round_has_win,
 };

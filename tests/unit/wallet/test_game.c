@@ -586,7 +586,15 @@ static void test_rounds_are_per_player(void **state)
     assert_int_equal(run(&bw), PB_ERR_ROUND_CLOSED);
     pb_wallet_op cross = op2_new(PB_WALLET_WIN, "b-w2", "R", "a-b1", 50); /* A's bet */
     assert_int_equal(run(&cross), PB_ERR_ROUND_MISMATCH);
-    assert_int_equal(round_rows("R"), 2);
+    /* one row: B's closed round; A's is open, its win is its operation row */
+    assert_int_equal(round_rows("R"), 1);
+    bool won = false;
+    assert_int_equal(pb_store_wallet_round_has_win(G.f->conn, "studio", "R", G.player, &won),
+                     PB_STORE_OK);
+    assert_true(won);
+    assert_int_equal(pb_store_wallet_round_has_win(G.f->conn, "studio", "R", G.player2, &won),
+                     PB_STORE_OK);
+    assert_false(won);
 
     /* B's win neither marks A's round won nor closes it */
     pb_wallet_op ab3 = op_new(PB_WALLET_BET, "a-b3", "R2", NULL, 100);
@@ -609,7 +617,7 @@ static void test_rounds_are_per_player(void **state)
     assert_int_equal(run(&ab5), PB_OK);
     pb_wallet_op bb5 = op2_new(PB_WALLET_BET, "b-b5", "R2", NULL, 20);
     assert_int_equal(run(&bb5), PB_ERR_ROUND_CLOSED);
-    assert_int_equal(round_rows("R2"), 2);
+    assert_int_equal(round_rows("R2"), 1); /* B's, closed with its win */
 
     /* A: 1000 - 100 + 250 - 10 - 100 - 100 + 100 + 0 - 20; B: 1000 - 100 - 100 + 30 */
     assert_int_equal(bal().cash, 1020);
