@@ -429,11 +429,14 @@ static bool round_cursor_parse(pb_http_request *req, pb_store_round_pos *pos)
 
 json_t *pb_admin_round_json(const pb_store_player_round *r)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "id", r->id, "source",
-                     r->source, "provider", r->provider, "game", r->game, "currency", r->currency,
-                     "bet", amount_json(r->bet, r->currency), "win",
+    /* state: an in-house round's own state (status keeps its coarse open for
+     * the unfinished ones); null for a provider round */
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o}", "id", r->id,
+                     "source", r->source, "provider", r->provider, "game", r->game, "currency",
+                     r->currency, "bet", amount_json(r->bet, r->currency), "win",
                      amount_json(r->win, r->currency), "refunded",
-                     amount_json(r->refunded, r->currency), "status", r->status, "started_at",
+                     amount_json(r->refunded, r->currency), "status", r->status, "state",
+                     r->state[0] ? json_string(r->state) : json_null(), "started_at",
                      pb_admin_time_json(r->started_at), "settled_at",
                      pb_admin_time_json(r->settled_at), "multiplier",
                      r->has_multiplier ? json_integer(r->multiplier) : json_null(), "rtp_bp",

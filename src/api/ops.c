@@ -248,9 +248,15 @@ static void games_metrics(pb_play *p, pb_http_buf *out)
         "# HELP pitboss_games_mines_abandoned_total Mines games left untouched for "
         "PITBOSS_MINES_ABANDON_S that the server cashed out (its periodic pass, start-up).\n"
         "# TYPE pitboss_games_mines_abandoned_total counter\n"
-        "pitboss_games_mines_abandoned_total %llu\n",
+        "pitboss_games_mines_abandoned_total %llu\n"
+        "# HELP pitboss_games_rounds_stuck In-house rounds settling whose win the wallet refused "
+        "for good, at the retry's last pass: not retried, only a staff void "
+        "(POST /v1/admin/players/{id}/rounds/{round}/void) ends them; alert on > 0.\n"
+        "# TYPE pitboss_games_rounds_stuck gauge\n"
+        "pitboss_games_rounds_stuck %llu\n",
         (unsigned long long)st.rounds_retried, (unsigned long long)st.retry_failures,
-        (unsigned long long)st.rounds_waiting, (unsigned long long)st.mines_abandoned);
+        (unsigned long long)st.rounds_waiting, (unsigned long long)st.mines_abandoned,
+        (unsigned long long)st.rounds_stuck);
 }
 
 void pb_api_metrics(pb_http_request *req, void *app)

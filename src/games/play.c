@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "games/play_internal.h"
+#include "store/store_wallet.h"
 
 /* ---- small shared helpers ---- */
 
@@ -475,6 +476,64 @@ pb_err play_drive_refused(pb_play *p, pb_store_conn *c, pb_store_game_round *r,
 
 /* ---- unfinished rounds while running (the sweeper's periodic pass, play_sweep.c) ---- */
 
+pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap)
+{
+    char tx[PB_ID_STR_LEN + 8];
+    snprintf(tx, sizeof tx, "%s:win", id);
+    out[0] = '\0';
+    pb_store_wallet_op op;
+    memset(&op, 0, sizeof op);
+    pb_store_rc rc = pb_store_wallet_op_get(c, PB_PLAY_PROVIDER, tx, &op);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(op.result, "OK") != 0)
+        snprintf(out, cap, "%s", op.result);
+    free(op.response);
+    return PB_OK;
+}
+
+/* The rounds found stuck by a pass (their ids), against those the last
+ * complete pass found (p->stuck_ids): a new one is logged once at error level. */
+typedef struct stuck_set {
+    char (*ids)[PB_ID_STR_LEN + 1];
+    size_t n, cap;
+} stuck_set;
+
+static bool stuck_known(const pb_play *p, const char *id)
+{
+    for (size_t i = 0; i < p->stuck_n; i++)
+        if (strcmp(p->stuck_ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Round r (settling) whose win the wallet refused (`why`): counted, and logged
+ * when no earlier pass found it. Out of memory: counted, logged again later. */
+static void stuck_found(pb_play *p, stuck_set *s, const pb_store_game_round *r, const char *why)
+{
+    if (!stuck_known(p, r->id))
+        pb_log(PB_LOG_ERROR, "games.round_stuck",
+               "round %s (%s) of %s: stuck settling, the wallet refused its win %" PRId64
+               " %s for good (%s): no retry can pay it; void it (POST "
+               "/v1/admin/players/{id}/rounds/{round}/void gives the stake back)",
+               r->id, r->game, r->player, r->payout, r->currency, why);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        void *m = realloc(s->ids, cap * sizeof *s->ids);
+        if (!m) {
+            s->n++; /* counted; its id not kept */
+            return;
+        }
+        s->ids = m;
+        s->cap = cap;
+    }
+    if (s->n < s->cap)
+        snprintf(s->ids[s->n], sizeof s->ids[s->n], "%s", r->id);
+    s->n++;
+}
+
 void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                            int64_t abandoned_before, size_t *driven, size_t *failed,
                            size_t *abandoned)
@@ -487,9 +546,12 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
     }
     int64_t after = 0;
     size_t n = 64;
+    stuck_set found = {0};
+    bool complete = true; /* every round seen: the stuck count is the whole */
     while (n == 64) {
         if (pb_store_game_round_open(c, after, rows, 64, &n) != PB_STORE_OK) {
             (*failed)++; /* the list itself: the next pass reads it again */
+            complete = false;
             break;
         }
         for (size_t i = 0; i < n; i++) {
@@ -509,12 +571,30 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                 else if (e != PB_OK)
                     (*failed)++;
             }
+            char why[PB_STORE_WALLET_RESULT_MAX + 1] = "";
+            if (strcmp(r->state, PLAY_SETTLING) == 0) {
+                /* its win refused for good: not driven (a retry is answered the
+                 * stored refusal again), whatever its age */
+                if (play_win_refused(c, r->id, why, sizeof why) != PB_OK) {
+                    (*failed)++; /* the read: the next pass reads it again */
+                    complete = false;
+                    stuck = false;
+                } else if (why[0]) {
+                    stuck_found(p, &found, r, why);
+                    stuck = false;
+                }
+            }
             if (stuck) {
                 char id[PB_ID_STR_LEN + 1], was[sizeof r->state];
                 snprintf(id, sizeof id, "%s", r->id);
                 snprintf(was, sizeof was, "%s", r->state);
-                pb_err e = play_drive(p, c, r, NULL);
-                if (e == PB_OK || !transient(e)) {
+                pb_err refused = PB_OK;
+                pb_err e = play_drive_refused(p, c, r, NULL, &refused);
+                if (refused != PB_OK && strcmp(r->state, PLAY_SETTLING) == 0) {
+                    /* refused now, by this pass's own try (logged
+                     * games.win_refused): stuck from here on */
+                    stuck_found(p, &found, r, pb_err_code(refused));
+                } else if (e == PB_OK || !transient(e)) {
                     (*driven)++;
                     pb_log(PB_LOG_INFO, "games.round_retried", "round %s (%s, was %s): %s", id,
                            r->game, was, e == PB_OK ? r->state : pb_err_code(e));
@@ -526,6 +606,27 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
         }
     }
     free(rows);
+    if (complete && found.n <= found.cap) {
+        /* the rounds stuck now: those no longer found (voided) are forgotten */
+        free(p->stuck_ids);
+        p->stuck_ids = found.ids;
+        p->stuck_n = found.n;
+        atomic_store(&p->stuck, found.n);
+    } else {
+        /* a partial pass (or ids not kept): the gauge and the known ids stay,
+         * those found added (no log for them again) */
+        for (size_t i = 0; i < found.n && i < found.cap; i++)
+            if (!stuck_known(p, found.ids[i])) {
+                void *m = realloc(p->stuck_ids, (p->stuck_n + 1) * sizeof *p->stuck_ids);
+                if (!m)
+                    break;
+                p->stuck_ids = m;
+                snprintf(p->stuck_ids[p->stuck_n++], sizeof *p->stuck_ids, "%s", found.ids[i]);
+            }
+        if (complete)
+            atomic_store(&p->stuck, found.n);
+        free(found.ids);
+    }
     atomic_fetch_add(&p->retried, *driven);
     atomic_fetch_add(&p->abandoned, *abandoned);
     atomic_fetch_add(&p->retry_failed, *failed);
@@ -541,6 +642,7 @@ void pb_play_stats_get(pb_play *p, pb_play_stats *out)
     out->retry_failures = atomic_load(&p->retry_failed);
     out->rounds_waiting = atomic_load(&p->retry_waiting);
     out->mines_abandoned = atomic_load(&p->abandoned);
+    out->rounds_stuck = atomic_load(&p->stuck);
 }
 
 /* ---- start-up: unfinished rounds, the catalog ---- */
@@ -669,5 +771,6 @@ void pb_play_close(pb_play *p)
     play_sweep_stop(p);
     play_crash_free(p);
     play_sweep_free(p);
+    free(p->stuck_ids);
     free(p);
 }

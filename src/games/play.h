@@ -172,6 +172,9 @@ typedef struct pb_play_stats {
     uint64_t retry_failures;  /* rounds a pass could not drive on (tried again later) */
     uint64_t rounds_waiting;  /* at the last pass: rounds still unfinished after it */
     uint64_t mines_abandoned; /* mines games cashed out as abandoned (the passes, start-up) */
+    /* at the last complete pass: rounds settling whose win the wallet refused
+     * for good (not retried; only the staff void ends them: pb_play_round_void) */
+    uint64_t rounds_stuck;
 } pb_play_stats;
 void pb_play_stats_get(pb_play *p, pb_play_stats *out);
 
@@ -219,6 +222,10 @@ pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, cons
  * is the round, settled. WIN_REFUSED: the wallet refused the win (*refused:
  * its answer, e.g. TRANSACTION_ROLLED_BACK, ROUND_CLOSED); that answer is
  * stored and final, so no retry can pay it: the remedy is pb_play_round_void.
+ * The sweeper does not retry such a round at all: each pass counts it
+ * (pb_play_stats.rounds_stuck, /metrics pitboss_games_rounds_stuck) and the
+ * first pass of a process that finds it logs games.round_stuck at error level
+ * (start-up's recovery tries its win once more: games.win_refused).
  * STORE_UNAVAILABLE: the wallet or the store failing (the sweeper goes on).
  * ROUND_NOT_FOUND, ROUND_CLOSED (settled or void), ROUND_STATE (not settling).
  * The caller audits the attempt (src/api/games_admin.c).

@@ -37,6 +37,12 @@ struct pb_play {
     /* the retry of unfinished rounds while running (play_retry_unfinished) */
     atomic_uint_fast64_t retried, retry_failed, retry_waiting;
     atomic_uint_fast64_t abandoned; /* mines games cashed out as abandoned (pass, start-up) */
+    /* rounds stuck settling (their win refused for good) at the last complete
+     * pass, and their ids (each logged once when first found); the ids are the
+     * sweeper thread's alone */
+    atomic_uint_fast64_t stuck;
+    char (*stuck_ids)[PB_ID_STR_LEN + 1];
+    size_t stuck_n;
 };
 
 /* Sets *err (may be NULL) and returns code. field/message may be NULL. */
@@ -173,7 +179,16 @@ pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn
  * none) are cashed out as abandoned (play_mines_abandon). Counts into *driven
  * (came to rest, or refused and gone), *abandoned (abandoned games this pass
  * ended) and *failed (still unfinished, or an abandoned game not ended: a later
- * pass tries again); p's counters too. Run by the sweeper (play_sweep.c). */
+ * pass tries again); p's counters too. A settling round whose win the wallet
+ * refused for good (play_win_refused: its stored answer, final) is not driven:
+ * no retry can pay it, only the staff void ends it (play.h, "Stuck settling");
+ * it is counted in the rounds_stuck gauge and logged once at error level
+ * (games.round_stuck) when first found. Run by the sweeper (play_sweep.c). */
+/* The wallet's final refusal of round id's win "<id>:win" into out (its
+ * stored result, e.g. ROUND_CLOSED; "" when none: not sent yet, paid, or only
+ * failed for a transient reason, which stores nothing). A read on c. */
+pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap);
+
 void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                            int64_t abandoned_before, size_t *driven, size_t *failed,
                            size_t *abandoned);

@@ -12,7 +12,8 @@
  * retry_ms, doubling up to 60 s, until it is paid), or the wallet refusing the
  * win. A refusal of the wallet is final and stored under that transaction id
  * (src/wallet/game.c, decided()): every retry is answered the same refusal as
- * a duplicate, so the sweeper retries it for ever in vain. A native win of an
+ * a duplicate, so the sweeper does not retry it (play_retry_unfinished: it
+ * counts it in pitboss_games_rounds_stuck and logs games.round_stuck once). A native win of an
  * in-house bet can be refused only when something else acted on its wallet
  * round under the in-house provider's name before the win: its bet rolled back
  * (TRANSACTION_ROLLED_BACK) or its round closed (ROUND_CLOSED) — the in-house
@@ -33,29 +34,9 @@
 #include "games/play_internal.h"
 #include "store/store_wallet.h"
 
-/* The wallet's final refusal of round id's win into out ("" when none: not
- * sent yet, paid, or only failed for a transient reason, which stores nothing). */
-static pb_err win_refused(pb_store_conn *c, const char *id, char *out, size_t cap)
-{
-    char tx[PB_ID_STR_LEN + 8];
-    snprintf(tx, sizeof tx, "%s:win", id);
-    out[0] = '\0';
-    pb_store_wallet_op op;
-    memset(&op, 0, sizeof op);
-    pb_store_rc rc = pb_store_wallet_op_get(c, PB_PLAY_PROVIDER, tx, &op);
-    if (rc == PB_STORE_NOT_FOUND)
-        return PB_OK;
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    if (strcmp(op.result, "OK") != 0)
-        snprintf(out, cap, "%s", op.result);
-    free(op.response);
-    return PB_OK;
-}
-
 /* staff void: active → voiding (PB_PLAY_VOID_STAFF) with the staff's audit
  * entry in the same transaction (pb_play_round_void); settling → voiding too
- * when the wallet refused the round's win for good (win_refused) */
+ * when the wallet refused the round's win for good (play_win_refused) */
 typedef struct staff_void_ctx {
     const pb_audit_entry *who;
 } staff_void_ctx;
@@ -72,7 +53,7 @@ static pb_err staff_void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *
     char was[sizeof row->state], refused[PB_STORE_WALLET_RESULT_MAX + 1] = "";
     snprintf(was, sizeof was, "%s", row->state);
     if (strcmp(was, PLAY_SETTLING) == 0) {
-        pb_err w = win_refused(pb_ledger_tx_conn(tx), row->id, refused, sizeof refused);
+        pb_err w = play_win_refused(pb_ledger_tx_conn(tx), row->id, refused, sizeof refused);
         if (w != PB_OK)
             return w;
         if (!refused[0]) {

@@ -12,7 +12,11 @@
  * mines games and stuck rounds waited for the next start. Passes come every
  * cfg.retry_ms, doubling while one leaves some unfinished (the store or the
  * wallet still failing) up to RETRY_MAX_MS, back to retry_ms once one leaves
- * none. A round moved in the last retry_ms is left to whoever moves it (its
+ * none. A round settling whose win the wallet refused for good is not retried
+ * (its refusal is stored and final: every retry would get it again) and does
+ * not count as unfinished: it is the gauge pitboss_games_rounds_stuck, logged
+ * games.round_stuck once (error) when a pass first finds it; only the staff
+ * void ends it (play.h, pb_play_round_settle). A round moved in the last retry_ms is left to whoever moves it (its
  * request, the crash scheduler); every step is keyed, so a pass that meets one
  * of them mid-way never pays twice (play.c).
  */

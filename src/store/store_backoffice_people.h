@@ -39,6 +39,10 @@ typedef struct pb_store_player_round {
     int64_t win;      /* minor units: the payout(s) */
     int64_t refunded; /* provider: rolled back stakes */
     char status[16];  /* open | settled | void (in-house) | closed | rolled_back */
+    /* in-house: game_round.state (pending | active | settling | settled |
+     * voiding | void; status says open for the first four and voiding);
+     * "" for a provider round */
+    char state[12];
     int64_t started_at;
     int64_t settled_at; /* 0: not yet */
     bool has_multiplier;

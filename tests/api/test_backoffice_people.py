@@ -508,9 +508,12 @@ class Run:
         assert (r2["bet"], r2["refunded"], r2["win"], r2["status"]) == \
             ("3.00", "3.00", "0.00", "rolled_back"), r2
         assert (r3["bet"], r3["status"], r3["settled_at"]) == ("1.25", "open", None), r3
+        # a provider round has no in-house state
+        assert (r1["state"], r2["state"], r3["state"]) == (None, None, None), (r1, r2, r3)
         o = by[d1["id"]]
         assert (o["provider"], o["game"], o["currency"], o["bet"], o["status"]) == \
             ("pitboss", "dice", "EUR", "1.00", "settled"), o
+        assert o["state"] == "settled", o
         assert o["win"] == d1["payout"] and o["rtp_bp"] == d1["rtp_bp"] and o["settled_at"], (o, d1)
         # every page size: the same list, no gaps, no repeats
         for limit in (1, 2, 3, 4):

@@ -965,6 +965,13 @@ class Run:
         act = expect(self.bet("gina", "mines", "1.00", {"mines": 3}), 201)["round"]["id"]
         dice = expect(self.bet("gina", "dice", "1.00", {"target": 50.5, "direction": "over"}),
                       201)["round"]["id"]
+        # the staff rounds list: status open for both (as before), state their own
+        listed = {r["id"]: r for r in expect(self.support.call(
+            "GET", f"/v1/admin/players/{gina}/rounds?source=original"), 200)["rounds"]}
+        assert (listed[rid]["status"], listed[rid]["state"]) == ("open", "settling"), listed[rid]
+        assert (listed[act]["status"], listed[act]["state"]) == ("open", "active"), listed[act]
+        assert (listed[dice]["status"], listed[dice]["state"]) == ("settled", "settled"), \
+            listed[dice]
         before, n_audit = self.state(), self.env.rows("SELECT count(*) FROM audit_entry")[0][0]
         path = f"/v1/admin/players/{gina}/rounds/{rid}/settle"
         expect(self.support.call("POST", path, {}), 422, "FIELD_MISSING")

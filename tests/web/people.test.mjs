@@ -20,6 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import {
@@ -755,17 +756,10 @@ test('player rounds: support voids an open mines game with a reason (stake back,
   const page = await asSupport();
   await page.goto(`${server.url}/players/${p.id}?tab=rounds`);
   await page.locator('[data-testid=round-row]').first().waitFor();
-  // "Retry payout…" sits next to it; a game in play has no payout owed: the
-  // server's answer is shown in the dialog and nothing changes
-  await page.getByTestId('round-settle').click();
-  const retry = page.getByRole('dialog', { name: 'Retry payout' });
-  await retry.getByLabel('Reason').fill(`retry ${tag}`);
-  await retry.getByRole('button', { name: 'Retry payout' }).click();
-  await retry.getByRole('alert').filter({ hasText: 'ROUND_STATE' }).waitFor();
-  await retry.getByRole('button', { name: 'Cancel' }).click();
-  assert.equal(await wallet(), '8.00');
-  assert.ok(page.errors.every((e) => isResourceError(e) && /status of 409/.test(e)), 'only the refused retry');
-  page.errors.length = 0; // the refused request's console line
+  // a game in play (state active) owes no payout: Void… only, no "Retry payout…"
+  assert.equal(await page.getByTestId('round-state').first().textContent(), ' (active)');
+  assert.equal(await page.getByTestId('round-void').count(), 1);
+  assert.equal(await page.getByTestId('round-settle').count(), 0);
   await page.getByTestId('round-void').click();
   const dialog = page.getByRole('dialog', { name: 'Void round' });
   await dialog.getByLabel('Reason').fill(`left open ${tag}`);
@@ -779,5 +773,45 @@ test('player rounds: support voids an open mines game with a reason (stake back,
   assert.equal(audit.entries[0].reason, `left open ${tag}`);
   assert.equal(audit.entries[0].actor_id, support.id);
   await screenshot(page, 'people-player-round-void');
+  assert.deepEqual(page.errors, []);
+
+  // a round stuck settling (its wallet round closed under it, written into the
+  // database: the wallet refuses its win for good) offers "Retry payout…", which
+  // shows the server's refusal and changes nothing
+  const stuck = await expectStatus(
+    playerCall(server, p, 'POST', '/v1/player/originals/mines/bets', { amount: '1.00', params: { mines: 24 } },
+      { headers: { 'Idempotency-Key': `stuck-${tag}` } }),
+    201,
+    'mines bet',
+  );
+  const sid = stuck.round.id;
+  const ins = spawnSync('sqlite3', ['-cmd', '.timeout 10000', server.dbPath,
+    'INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, created_at, updated_at) ' +
+    `SELECT provider, round_id, player, '', 0, 1, created_at, created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='${sid}:bet'`],
+  { encoding: 'utf8' });
+  assert.equal(ins.status, 0, ins.stderr);
+  const reveal = await playerCall(server, p, 'POST', `/v1/player/originals/mines/${sid}/reveal`, { tiles: [0] });
+  assert.ok(reveal.status >= 500, `the refused win: ${reveal.status}`);
+  await page.reload();
+  const row = page.locator('[data-testid=round-row]').filter({ hasText: sid });
+  await row.waitFor();
+  assert.equal(await row.getByTestId('round-status').textContent(), 'open');
+  assert.equal(await row.getByTestId('round-state').textContent(), ' (settling)');
+  await row.getByTestId('round-settle').click();
+  const retry = page.getByRole('dialog', { name: 'Retry payout' });
+  await retry.getByLabel('Reason').fill(`retry ${tag}`);
+  await retry.getByRole('button', { name: 'Retry payout' }).click();
+  await retry.getByRole('alert').filter({ hasText: 'WIN_REFUSED' }).waitFor();
+  await retry.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await wallet(), '9.00');
+  assert.ok(page.errors.every((e) => isResourceError(e) && /status of (409|5\d\d)/.test(e)), 'only the refused retry');
+  page.errors.length = 0;
+  // the remedy: Void… gives the stake back
+  await row.getByTestId('round-void').click();
+  const vd = page.getByRole('dialog', { name: 'Void round' });
+  await vd.getByLabel('Reason').fill(`win refused ${tag}`);
+  await vd.getByRole('button', { name: 'Void round' }).click();
+  await row.getByTestId('round-status').filter({ hasText: 'void' }).waitFor();
+  assert.equal(await wallet(), '10.00');
   assert.deepEqual(page.errors, []);
 });

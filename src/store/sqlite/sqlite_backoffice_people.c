@@ -135,6 +135,7 @@ static void read_round(sqlite3_stmt *st, void *out)
     r->multiplier = sqlite3_column_int64(st, 11);
     r->has_rtp_bp = sqlite3_column_type(st, 12) != SQLITE_NULL;
     r->rtp_bp = sqlite3_column_int64(st, 12);
+    sqr_text(r->state, sizeof r->state, st, 13); /* NULL (a provider round): "" */
 }
 
 /* Both sources merged, newest first, bound by the keyset position. */
@@ -142,14 +143,14 @@ static pb_store_rc sq_round_page(pb_store_conn *base, const pb_store_round_query
                                  pb_store_player_round *out, size_t cap, size_t *n)
 {
     static const char SQL[] =
-        "SELECT src,rid,prov,game,cur,bet,win,refunded,status,started,settled,mult,rtp FROM ("
+        "SELECT src,rid,prov,game,cur,bet,win,refunded,status,started,settled,mult,rtp,gstate FROM ("
         " SELECT 'original' AS src,g.id AS rid,?6 AS prov,g.game AS game,g.currency AS cur,"
         "  g.amount AS bet,coalesce(g.payout,0) AS win,"
         "  CASE g.state WHEN 'void' THEN g.amount ELSE 0 END AS refunded,"
         "  CASE g.state WHEN 'settled' THEN 'settled' WHEN 'void' THEN 'void' ELSE 'open' END"
         "  AS status,"
         "  g.created_at AS started,coalesce(g.settled_at,0) AS settled,g.multiplier AS mult,"
-        "  g.rtp_bp AS rtp"
+        "  g.rtp_bp AS rtp,g.state AS gstate"
         " FROM game_round g WHERE g.player=?1 AND (?2 IS NULL OR ?2='original')"
         "  AND (?3 IS NULL OR g.game=?3) AND (?4=0 OR g.created_at>=?4)"
         "  AND (?5=0 OR g.created_at<?5)"
@@ -164,7 +165,7 @@ static pb_store_rc sq_round_page(pb_store_conn *base, const pb_store_round_query
         "   WHEN sum(o.kind=1)>0 AND sum(o.kind=3)>=sum(o.kind=1) AND sum(o.kind=2)=0"
         "   THEN 'rolled_back' ELSE 'open' END,"
         "  min(o.created_at),"
-        "  CASE WHEN max(coalesce(r.closed,0))=1 THEN max(r.updated_at) ELSE 0 END,NULL,NULL"
+        "  CASE WHEN max(coalesce(r.closed,0))=1 THEN max(r.updated_at) ELSE 0 END,NULL,NULL,NULL"
         " FROM wallet_op o LEFT JOIN wallet_round r"
         "  ON r.provider=o.provider AND r.round_id=o.round_id AND r.player=o.player"
         " WHERE o.player=?1 AND o.result='OK' AND o.provider<>?6"

@@ -23,6 +23,7 @@
 #include "catalog/catalog.h"
 #include "games/play_internal.h"
 #include "store/store_wallet.h"
+#include "../capture.h"
 
 /* ---- bets a transient failure left unfinished, retried while running ---- */
 
@@ -516,6 +517,88 @@ static int setup_crash_void(void **state)
     return 0;
 }
 
+/* ---- a round stuck settling: its win refused for good ---- */
+
+static int setup_sweep_fast(void **state)
+{
+    pb_play_config cfg = {.sweep = true, .retry_ms = 100};
+    return gp_setup_cfg(state, &cfg);
+}
+
+static size_t occurrences(const char *text, const char *word)
+{
+    size_t n = 0;
+    for (const char *at = text; (at = strstr(at, word)) != NULL; at += strlen(word))
+        n++;
+    return n;
+}
+
+/* A settling round whose win the wallet refused for good (its wallet round
+ * closed under it: the row such a close leaves written into the database) is
+ * not retried by the sweeper on every pass: over ~15 periods of 100 ms its win
+ * is tried once (games.win_refused once: the refusal is stored and final), the
+ * round is logged games.round_stuck once at error level, no pass counts it as a
+ * failure (no backoff for the other rounds), and the gauge rounds_stuck is 1;
+ * the staff void ends it (stake back) and the gauge goes back to 0. Before, every
+ * pass tried the win again, logged the refusal again and backed off. */
+static void stuck_settling_not_retried(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    capture cap;
+    capture_begin(&cap);
+    pb_store_game_round r = gp_record_pending(0, "{\"target\": 2, \"direction\": \"over\"}", 1000,
+                                              "stuck");
+    gp_stake(&r);
+    assert_int_equal(pb_ledger_command(G.f->ledger, gp_decide_cmd, &r), PB_OK);
+    assert_string_equal(r.state, "settling");
+    char q[512];
+    snprintf(q, sizeof q,
+             "INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
+             "created_at, updated_at) SELECT provider, round_id, player, '', 0, 1, created_at, "
+             "created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='%s:bet'",
+             r.id);
+    sql(q);
+    char win[PB_ID_STR_LEN + 8];
+    snprintf(win, sizeof win, "%s:win", r.id);
+    for (int i = 0; i < 500 && wallet_ops(win) == 0; i++) /* the sweeper's first try */
+        sleep_ms(10);
+    assert_int_equal(wallet_ops(win), 1);
+    sleep_ms(1500); /* ~15 periods */
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    const char *logged = capture_end(&cap);
+    assert_int_equal(occurrences(logged, "\"games.win_refused\""), 1);
+    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
+    assert_non_null(strstr(logged, "ROUND_CLOSED"));
+    assert_int_equal(st.rounds_stuck, 1);
+    assert_int_equal(st.retry_failures, 0);
+    assert_int_equal(st.rounds_waiting, 0);
+    pb_store_game_round s = gp_stored(r.id);
+    assert_string_equal(s.state, "settling");
+    pb_store_game_round_clear(&s);
+
+    int64_t cash = gp_cash(0);
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "support",
+                          .reason = "win refused: round closed"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], r.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "void");
+    assert_int_equal(gp_cash(0), cash + 1000);
+    for (int i = 0; i < 300; i++) {
+        pb_play_stats_get(G.p, &st);
+        if (st.rounds_stuck == 0)
+            break;
+        sleep_ms(10);
+    }
+    assert_int_equal(st.rounds_stuck, 0);
+    pb_store_game_round_clear(&v);
+    pb_store_game_round_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +607,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_bet_void_retried, setup_crash_void, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_bet_void_recovered, setup_crash_void, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_bet_void_mark_retried, setup_crash_void, gp_teardown),
+        cmocka_unit_test_setup_teardown(stuck_settling_not_retried, setup_sweep_fast, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

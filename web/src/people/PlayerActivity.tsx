@@ -1,10 +1,11 @@
 /*
  * PlayerActivity.tsx — the player page's activity lists, each paged on its own:
  * game rounds (GET …/rounds: in-house and provider rounds merged by time,
- * filters source, game, from, to; an open in-house round offers "Void…" with a
- * reason to players.write: POST …/rounds/{round}/void, the stake given back, and
- * "Retry payout…": POST …/rounds/{round}/settle, a payout stuck "settling" tried
- * again now, the wallet's refusal shown), sessions and devices (GET …/sessions,
+ * filters source, game, from, to; an open in-house round shows its own state;
+ * one in play (active) or settling offers "Void…" with a reason to
+ * players.write: POST …/rounds/{round}/void, the stake given back, and a
+ * settling one "Retry payout…": POST …/rounds/{round}/settle, a payout stuck
+ * "settling" tried again now, the wallet's refusal shown), sessions and devices (GET …/sessions,
  * newest first; ip and user agent masked by the server without
  * players.pii.read; "Log out everywhere" POSTs …/sessions/revoke with a required
  * reason, offered only with players.sessions.manage, and reloads the list) and
@@ -26,6 +27,8 @@ interface Round {
   bet: string;
   win: string;
   status: string;
+  /** in-house: the round's own state (pending, active, settling, settled, voiding, void); null: provider */
+  state?: string | null;
   started_at: string;
   settled_at: string | null;
 }
@@ -125,7 +128,15 @@ export function Rounds({ playerId }: { playerId: string }) {
               <td class="pp-num">
                 <Money amount={r.win} currency={r.currency} />
               </td>
-              <td data-testid="round-status">{r.status.replace('_', ' ')}</td>
+              <td>
+                <span data-testid="round-status">{r.status.replace('_', ' ')}</span>
+                {r.state && r.state !== r.status && (
+                  <span class="pp-muted" data-testid="round-state">
+                    {' '}
+                    ({r.state})
+                  </span>
+                )}
+              </td>
               <td>
                 <Time at={r.settled_at} />
               </td>
@@ -134,11 +145,16 @@ export function Rounds({ playerId }: { playerId: string }) {
               </td>
               {voider && (
                 <td>
-                  {r.source === 'original' && r.status === 'open' && (
+                  {/* the server voids a round in play (active) or one whose win the
+                      wallet refused (settling); a payout is owed only while settling */}
+                  {r.source === 'original' && (r.state === 'active' || r.state === 'settling') && (
+                    <button type="button" data-testid="round-void" onClick={() => setVoiding(r)}>
+                      Void…
+                    </button>
+                  )}
+                  {r.source === 'original' && r.state === 'settling' && (
                     <>
-                      <button type="button" data-testid="round-void" onClick={() => setVoiding(r)}>
-                        Void…
-                      </button>{' '}
+                      {' '}
                       <button type="button" data-testid="round-settle" onClick={() => setSettling(r)}>
                         Retry payout…
                       </button>
