@@ -139,7 +139,7 @@ static bool decided(pb_err e)
     case PB_ERR_TRANSACTION_ROLLED_BACK:
     case PB_ERR_ROUND_HAS_WIN:
     case PB_ERR_ROUND_CLOSED:
-    case PB_ERR_TRANSACTION_NOT_BET: /* a rollback naming the player's win: it stays one */
+    case PB_ERR_TRANSACTION_NOT_BET: /* a win or rollback naming the player's win: it stays one */
     case PB_ERR_BET_LIMIT:
     /* the player gate's and the adapters' refusals */
     case PB_ERR_PLAYER_BLOCKED:
@@ -546,6 +546,29 @@ static pb_err named_bet(pb_ledger_tx *tx, pb_wallet_op *op, pb_store_wallet_bet 
     return PB_OK;
 }
 
+/* When named_bet found no placed bet (the rare path of a win or a rollback):
+ * the stored operation of the named id, if any. Another player's operation
+ * (a refused bet of theirs, or any other) → ROUND_MISMATCH, as their placed bet
+ * is; the player's own operation that is not a bet (a win, a rollback, a
+ * close) → TRANSACTION_NOT_BET. Otherwise (never seen, or a refused bet of the
+ * player's) op->result stays PB_OK. PB_OK or INTERNAL. */
+static pb_err named_operation(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    pb_store_wallet_op other;
+    pb_store_rc rc = pb_store_wallet_op_get(pb_ledger_tx_conn(tx), op->provider, op->bet_tx_id,
+                                            &other);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    free(other.response);
+    if (strcmp(other.player, op->player) != 0)
+        op->result = PB_ERR_ROUND_MISMATCH;
+    else if (other.kind != (int)PB_WALLET_BET)
+        op->result = PB_ERR_TRANSACTION_NOT_BET;
+    return PB_OK;
+}
+
 static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_store_conn *c = pb_ledger_tx_conn(tx);
@@ -555,6 +578,15 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
     if (e != PB_OK || op->result != PB_OK)
         return e;
     if (!found) {
+        /* The rare path (the common one reads nothing more): an id that names
+         * the player's own operation that is not a bet (a win, a rollback, a
+         * close) can never become their bet: TRANSACTION_NOT_BET, stored
+         * (decided), so the provider stops retrying it. Another player's
+         * operation is ROUND_MISMATCH, as their placed bet is (not stored).
+         * Only an id never seen (or a refused bet of the player's: it took
+         * nothing, pays nothing) is BET_NOT_FOUND: the bet may still arrive. */
+        if ((e = named_operation(tx, op)) != PB_OK || op->result != PB_OK)
+            return e;
         op->result = PB_ERR_BET_NOT_FOUND;
         return PB_OK;
     }
@@ -635,21 +667,8 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
          * stored (decided): that id names that operation for good, so no retry
          * can be answered otherwise, unlike BET_NOT_FOUND. A bet of theirs that
          * was refused took nothing: recorded below like a bet never seen. */
-        pb_store_wallet_op other;
-        pb_store_rc orc = pb_store_wallet_op_get(c, op->provider, op->bet_tx_id, &other);
-        if (orc != PB_STORE_OK && orc != PB_STORE_NOT_FOUND)
-            return PB_ERR_INTERNAL;
-        if (orc == PB_STORE_OK) {
-            free(other.response);
-            if (strcmp(other.player, op->player) != 0) {
-                op->result = PB_ERR_ROUND_MISMATCH;
-                return PB_OK;
-            }
-            if (other.kind != (int)PB_WALLET_BET) {
-                op->result = PB_ERR_TRANSACTION_NOT_BET;
-                return PB_OK;
-            }
-        }
+        if ((e = named_operation(tx, op)) != PB_OK || op->result != PB_OK)
+            return e;
         /* never seen: remember it, so that the bet is refused if it arrives later */
         memset(&bet, 0, sizeof bet);
         pb_strlcpy(bet.provider, op->provider, sizeof bet.provider);

@@ -63,7 +63,7 @@
  * tombstone is its player's: another player's bet with that id is not its bet
  * (a provider's ids are unique per provider: its bug or a forged call) and is
  * refused IDEMPOTENCY_CONFLICT (the id is taken; not stored, nothing written),
- * never TRANSACTION_ROLLED_BACK. A rollback naming the player's own operation
+ * never TRANSACTION_ROLLED_BACK. A win or rollback naming the player's own operation
  * that is not a bet (a win, a rollback, a close) is TRANSACTION_NOT_BET,
  * nothing written, stored (the id stays what it is);
  * a rollback when the player's round already has a win is refused with

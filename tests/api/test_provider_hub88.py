@@ -925,6 +925,46 @@ class Run:
         self.replay_same("transaction/win", wbody, paid)
         assert answer(self.balance("tess"), "RS_OK")["balance"] == 650 * EUR
 
+    def win_naming_a_non_bet(self):
+        """A win whose reference_transaction_uuid is the user's own win or rollback can
+        never be paid: RS_ERROR_WRONG_TYPES with the balance, stored (the replay is the
+        same bytes, so Hub88 stops retrying), nothing else written, nothing moves.
+        Naming another user's win: RS_ERROR_UNKNOWN (as their bet), not stored; an id
+        never seen: RS_ERROR_TRANSACTION_DOES_NOT_EXIST, not stored, as before."""
+        self.player("uma", cash="5.00")
+        self.player("vito", cash="5.00")
+        answer(self.bet("uma", "wn-b1", "wn-r1", 100 * EUR), "RS_OK")
+        answer(self.win("uma", "wn-w1", "wn-r1", "wn-b1", 50 * EUR), "RS_OK")   # her win
+        answer(self.rollback("uma", "wn-rb1", "wn-r9", "wn-b9"), "RS_OK")       # her rollback
+        answer(self.bet("vito", "wn-vb", "wn-r1", 100 * EUR), "RS_OK")
+        answer(self.win("vito", "wn-vw", "wn-r1", "wn-vb", 25 * EUR), "RS_OK")  # his win
+
+        def stored_rows(tx):
+            con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+            try:
+                return con.execute("SELECT count(*) FROM wallet_op WHERE tx_id = ?",
+                                   (tx,)).fetchone()[0]
+            finally:
+                con.close()
+
+        for i, named in enumerate(("wn-w1", "wn-rb1")):
+            tx = f"wn-x{i}"
+            body = self.tx("uma", "win", tx, "wn-r1", 200 * EUR, ref=named)
+            first = self.unchanged(lambda: self.hub.call("transaction/win", body), stored=True)
+            a = answer(first, "RS_ERROR_WRONG_TYPES")
+            assert a["balance"] == 450 * EUR, a
+            assert stored_rows(tx) == 1
+            self.replay_same("transaction/win", body, first)
+        for named, status in (("wn-vw", "RS_ERROR_UNKNOWN"),
+                              ("wn-never", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST")):
+            for _ in range(2):  # not stored: decided again on the retry
+                a = self.unchanged(lambda: answer(
+                    self.win("uma", "wn-y", "wn-r1", named, 200 * EUR), status))
+                assert a["balance"] == 450 * EUR, a
+            assert stored_rows("wn-y") == 0
+        assert answer(self.balance("uma"), "RS_OK")["balance"] == 450 * EUR
+        assert answer(self.balance("vito"), "RS_OK")["balance"] == 425 * EUR
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -990,6 +1030,9 @@ def main():
          "RS_ERROR_WRONG_TYPES (stored, nothing moves); a win answered "
          "RS_ERROR_TRANSACTION_DOES_NOT_EXIST retried after its bet is paid once",
          run.tombstones_and_not_bets),
+        ("a win naming the user's own win or rollback: RS_ERROR_WRONG_TYPES (stored, "
+         "nothing moves); another user's win RS_ERROR_UNKNOWN, an id never seen "
+         "RS_ERROR_TRANSACTION_DOES_NOT_EXIST (neither stored)", run.win_naming_a_non_bet),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

@@ -1477,6 +1477,64 @@ class Run:
         assert (dup.status, dup.body) == (paid.status, paid.body), dup.body
         assert self.balance("tia")["cash"] == "6.50"
 
+    def win_naming_a_non_bet(self):
+        """A win whose bet_transaction_id is the player's own win, rollback or round
+        close can never be paid: 422 TRANSACTION_NOT_BET with the balance, stored (its
+        retry gets the same bytes, so the provider stops), nothing else written,
+        nothing moves. Naming another player's win: 422 ROUND_MISMATCH, not stored,
+        nothing written. An id never seen: 404 BET_NOT_FOUND, not stored, as before."""
+        c = Client(self.env, "127.0.3.27")
+        for who in ("una", "vic"):
+            email = f"{who}@example.com"
+            self.players[who] = register_player(c, "alpha", email)
+            r = expect(c.call("POST", "/v1/player/login",
+                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+            self.access[who] = r["access_token"]
+            self.tokens[who] = self.launch(who)
+            self.fund(self.players[who], "cash", "5.00")
+
+        def diff_of(fn):
+            before = self.db_rows()
+            out = fn()
+            return out, self.db_diff(before, self.db_rows())
+
+        def refused(r, status, code, cash):
+            assert r.status == status and self.signed_ok(r), r.body
+            a = r.json()
+            assert (a["error"]["code"], a["cash"]) == (code, cash), r.body
+
+        def ok(r):
+            assert r.status == 200, r.body
+
+        ok(self.bet("una", "wn-b1", "wn-r1", "1.00"))
+        ok(self.win("una", "wn-w1", "wn-r1", "wn-b1", "0.50"))           # her win
+        ok(self.rollback("una", "wn-rb1", "wn-r9", "wn-b9"))             # her rollback
+        ok(self.bet("una", "wn-b2", "wn-r2", "1.00"))
+        ok(self.post("round/close", {"token": self.tokens["una"], "transaction_id": "wn-c2",
+                                     "round_id": "wn-r2"}))              # her round close
+        ok(self.bet("vic", "wn-vb", "wn-r1", "1.00"))
+        ok(self.win("vic", "wn-vw", "wn-r1", "wn-vb", "0.25"))           # his win
+        cash = "3.50"
+        assert self.balance("una")["cash"] == cash
+        for i, named in enumerate(("wn-w1", "wn-rb1", "wn-c2")):
+            tx = f"wn-x{i}"
+            first, diff = diff_of(lambda: self.win("una", tx, "wn-r1", named, "2.00"))
+            refused(first, 422, "TRANSACTION_NOT_BET", cash)
+            assert set(diff) == {"wallet_op"}, diff  # its stored answer only
+            added, removed = diff["wallet_op"]
+            assert len(added) == 1 and tx in added[0] and not removed, diff
+            again, diff = diff_of(lambda: self.win("una", tx, "wn-r1", named, "2.00"))
+            assert (again.status, again.body) == (first.status, first.body), again.body
+            assert not diff, f"wrote {diff}"
+        for named, status, code in (("wn-vw", 422, "ROUND_MISMATCH"),
+                                    ("wn-never", 404, "BET_NOT_FOUND")):
+            for _ in range(2):  # not stored: decided again on the retry
+                r, diff = diff_of(lambda: self.win("una", "wn-y", "wn-r1", named, "2.00"))
+                refused(r, status, code, cash)
+                assert not diff, f"wrote {diff}"
+        assert self.balance("una")["cash"] == cash
+        assert self.balance("vic")["cash"] == "4.25"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1551,6 +1609,9 @@ def main():
          "(not stored, nothing written), the player's own TRANSACTION_ROLLED_BACK; a rollback "
          "naming the player's win TRANSACTION_NOT_BET (stored, nothing moves); a win answered "
          "BET_NOT_FOUND and retried after its bet is paid once", run.tombstones_and_not_bets),
+        ("a win naming the player's own win, rollback or round close: TRANSACTION_NOT_BET "
+         "(stored, nothing moves); another player's win ROUND_MISMATCH, an id never seen "
+         "BET_NOT_FOUND (neither stored)", run.win_naming_a_non_bet),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -23,13 +23,20 @@ runs on it and the simulator plays:
     and its ledger verifies;
   - `pitboss bench wallet` against a server whose idle timeout (1 s) is shorter than
     its connections wait in the open loop: the connections the server closes are
-    opened again (counted), every answer is 200 and every balance as the books say.
+    opened again (counted), every answer is 200 and every balance as the books say;
+  - `pitboss bench wallet` whose calls in flight are never answered on their
+    connections at the end of the run (a proxy stops relaying the connections open
+    at a moment inside the measured seconds: the server may have applied the calls,
+    their answers are lost): the run reconciles (each such call sent again on a
+    fresh connection, answered with the stored answer or decided then), counts them
+    ("reconciled" > 0), and ends with every balance ok and a passing ledger verify.
 Only the Python standard library is used.
 """
 import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -114,12 +121,82 @@ def newcomer(srv):
     return token
 
 
+class FreezingProxy:
+    """A TCP relay to the server. Once its first bet passed, after `freeze_after`
+    seconds every connection open then stops relaying both ways (what it receives is
+    dropped): their calls in flight are never answered there. Connections opened
+    later are relayed as usual."""
+
+    def __init__(self, host, port, freeze_after):
+        self.target = (host, port)
+        self.freeze_after = freeze_after
+        self.lock = threading.Lock()
+        self.conns = []
+        self.frozen_at = None
+        self.first_bet = threading.Event()
+        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(128)
+        self.url = f"http://127.0.0.1:{self.ls.getsockname()[1]}"
+        self.done = False
+        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._freezer, daemon=True).start()
+
+    def _freezer(self):
+        if not self.first_bet.wait(300):
+            return
+        time.sleep(self.freeze_after)
+        with self.lock:
+            self.frozen_at = len(self.conns)
+            for c in self.conns:
+                c["frozen"] = True
+
+    def _accept(self):
+        while not self.done:
+            try:
+                cs, _ = self.ls.accept()
+            except OSError:
+                return
+            try:
+                up = socket.create_connection(self.target, timeout=30)
+            except OSError:
+                cs.close()
+                continue
+            c = {"frozen": False}
+            with self.lock:
+                self.conns.append(c)
+            for a, b in ((cs, up), (up, cs)):
+                threading.Thread(target=self._pipe, args=(a, b, c), daemon=True).start()
+
+    def _pipe(self, src, dst, c):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if b"/sim-studio/bet " in data:
+                    self.first_bet.set()
+                if not c["frozen"]:
+                    dst.sendall(data)
+        except OSError:
+            pass
+        for x in (src, dst):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.done = True
+        self.ls.close()
+
+
 def diag(rc, summary, out, err):
     return lambda: f"exit {rc}\nsummary {summary}\n{out}\n{err[-3000:]}"
 
 
 def main():
-    tap = Tap(14)
+    tap = Tap(15)
     srv = None
     try:
         seed()
@@ -253,6 +330,29 @@ def main():
                "ledger verify passes",
                lambda: f"exit {b.returncode}\n{b.stdout}\n{b.stderr[-3000:]}\n"
                        f"serve exit {code}\n{v.stdout}{v.stderr}")
+        # calls unanswered at the end of the run: reconciled, not failed
+        srv = start()
+        proxy = FreezingProxy(srv.host, srv.port, freeze_after=1.6)
+        t0 = time.monotonic()
+        b = cli("bench", "wallet", "--url", proxy.url, "--provider", "sim-studio",
+                "--secret-file", SECRET_FILE, "--brand", "simb", "--game", "sim-slot",
+                "--connections", "4", "--seconds", "2", "--label", "reconcile", timeout=300)
+        took = time.monotonic() - t0
+        proxy.close()
+        line = next((x for x in b.stdout.splitlines() if x.startswith('{"bench":"wallet"')), None)
+        print(f"# reconcile run: {took:.1f} s, {line}", flush=True)
+        bj = json.loads(line) if line else None
+        code = srv.stop()
+        srv = None
+        v = cli("ledger", "verify", "--db", DB)
+        tap.ok(b.returncode == 0 and bj and proxy.frozen_at and bj["reconciled"] >= 1 and
+               bj["reconciled"] <= 4 and bj["non_200"] == 0 and bj["balances"] == "ok" and
+               bj["calls"] > 0 and code == 0 and v.returncode == 0 and took < 120,
+               "bench wallet whose calls in flight lose their answers at the end reconciles "
+               "them (sent again on fresh connections, counted) and ends with balances ok; "
+               "ledger verify passes",
+               lambda: f"exit {b.returncode} after {took:.1f} s, frozen {proxy.frozen_at}\n"
+                       f"{b.stdout}\n{b.stderr[-3000:]}\nserve exit {code}\n{v.stdout}{v.stderr}")
         # restore: the copy in place of a database, a server on it with the same keys
         rr = cli("restore", "--from", COPY, "--db", RESTORED, "--keys-dir", KEYS)
         assert rr.returncode == 0, f"restore exit {rr.returncode}: {rr.stdout}{rr.stderr}"

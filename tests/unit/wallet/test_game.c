@@ -377,6 +377,66 @@ static void test_rollback_of_a_win_is_not_a_bet(void **state)
     pb_wallet_op_release(&rbo);
 }
 
+/* A win naming the player's own win, rollback or close (no placed bet of that
+ * id) is TRANSACTION_NOT_BET, stored: that id can never become their bet, so
+ * the provider's retry gets the stored answer and stops. Another player's
+ * operation is ROUND_MISMATCH, an id never seen BET_NOT_FOUND (neither stored).
+ * Nothing moves. */
+static void test_win_naming_a_non_bet_is_not_a_bet(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    fund2(1000);
+    pb_wallet_op ops[] = {
+        op_new(PB_WALLET_BET, "b1", "r1", NULL, 100),
+        op_new(PB_WALLET_WIN, "w1", "r1", "b1", 30),
+        op_new(PB_WALLET_ROLLBACK, "rb0", "r9", "b9", 0), /* a rollback of a bet never seen */
+        op_new(PB_WALLET_BET, "b2", "r2", NULL, 50),
+        op_new(PB_WALLET_ROUND_CLOSE, "c2", "r2", NULL, 0),
+        op2_new(PB_WALLET_BET, "p2b", "r1", NULL, 100),
+        op2_new(PB_WALLET_WIN, "p2w", "r1", "p2b", 10),
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        assert_int_equal(run(&ops[i]), PB_OK);
+    int64_t n = transfers();
+    const char *own[] = {"w1", "rb0", "c2"};
+    for (size_t i = 0; i < 3; i++) {
+        char tx[8];
+        snprintf(tx, sizeof tx, "wx%zu", i);
+        pb_wallet_op win = op_new(PB_WALLET_WIN, tx, "r1", own[i], 40);
+        assert_int_equal(run(&win), PB_ERR_TRANSACTION_NOT_BET);
+        assert_int_equal(win.response.status, 422); /* stored */
+        assert_int_equal(win.outcome.cash, 880);    /* with the balance */
+        pb_wallet_op again = op_new(PB_WALLET_WIN, tx, "r1", own[i], 40);
+        assert_int_equal(run(&again), PB_ERR_TRANSACTION_NOT_BET);
+        assert_true(again.duplicate);
+        assert_memory_equal(again.response.body, win.response.body, win.response.body_len);
+        pb_wallet_op_release(&win);
+        pb_wallet_op_release(&again);
+    }
+    /* another player's win; an id never seen: decided again on each retry */
+    const char *named[] = {"p2w", "nope"};
+    const pb_err want[] = {PB_ERR_ROUND_MISMATCH, PB_ERR_BET_NOT_FOUND};
+    for (size_t i = 0; i < 2; i++) {
+        for (int k = 0; k < 2; k++) {
+            pb_wallet_op win = op_new(PB_WALLET_WIN, "wy", "r1", named[i], 40);
+            assert_int_equal(run(&win), want[i]);
+            assert_false(win.duplicate);
+            assert_int_equal(win.response.status, 0);
+            pb_wallet_op_release(&win);
+        }
+    }
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_op WHERE tx_id='wy'"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_bet WHERE bet_tx_id IN "
+                              "('w1','rb0','c2','p2w','nope')"),
+                     0);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 880);
+    assert_int_equal(bal_of(G.player2).cash, 910);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        pb_wallet_op_release(&ops[i]);
+}
+
 static void test_rollback_refunds_split_and_win_after_is_refused(void **state)
 {
     (void)state;
@@ -1179,6 +1239,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_before_bet_refuses_the_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tombstone_is_its_players, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_of_a_win_is_not_a_bet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_win_naming_a_non_bet_is_not_a_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_refunds_split_and_win_after_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),

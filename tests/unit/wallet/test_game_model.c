@@ -6,8 +6,9 @@
  * join and close rounds, some larger than the money there is; wins, zero wins
  * and wins that close the round; rollbacks, of bets placed, rolled back already,
  * won, or never seen (a later bet with that id must be refused: as rolled back
- * for the player whose tombstone it is, as a conflict for another), or naming
- * the player's own win, rollback or close (TRANSACTION_NOT_BET); round closes
+ * for the player whose tombstone it is, as a conflict for another); wins and
+ * rollbacks naming the player's own win, rollback or close (TRANSACTION_NOT_BET,
+ * stored) or another player's operation (ROUND_MISMATCH); round closes
  * (of a round without a bet of the player's: ROUND_NOT_FOUND, nothing written);
  * operations naming another player's bet (placed or refused), or a round id the other player uses
  * too (their own round of that id); every one of them sent again
@@ -223,8 +224,17 @@ static void predict(const pb_wallet_op *op, expect *e)
         e->result = PB_ERR_ROUND_MISMATCH;
         return;
     }
+    /* no placed bet of that id: its stored operation, if any (win and rollback alike) */
+    if (bet->bet == B_NONE && bet->stored && player_of(&bet->req) != p) {
+        e->result = PB_ERR_ROUND_MISMATCH; /* another player's operation (a refused bet, ...) */
+        return;
+    }
+    if (bet->bet == B_NONE && bet->stored && bet->req.kind != PB_WALLET_BET) {
+        e->result = PB_ERR_TRANSACTION_NOT_BET; /* the player's own win, rollback or close */
+        return;
+    }
     if (op->kind == PB_WALLET_WIN) {
-        if (bet->bet == B_NONE) {
+        if (bet->bet == B_NONE) { /* never seen, or the player's refused bet */
             e->result = PB_ERR_BET_NOT_FOUND;
             return;
         }
@@ -249,14 +259,6 @@ static void predict(const pb_wallet_op *op, expect *e)
         return;
     }
     /* rollback */
-    if (bet->bet == B_NONE && bet->stored && player_of(&bet->req) != p) {
-        e->result = PB_ERR_ROUND_MISMATCH; /* another player's operation (a refused bet) */
-        return;
-    }
-    if (bet->bet == B_NONE && bet->stored && bet->req.kind != PB_WALLET_BET) {
-        e->result = PB_ERR_TRANSACTION_NOT_BET; /* the player's own win, rollback or close */
-        return;
-    }
     if (bet->bet == B_NONE || bet->bet == B_TOMBSTONE) {
         e->bet_unknown = true;
         e->bet_state = B_TOMBSTONE;
