@@ -64,10 +64,10 @@
  *     recording nothing; the record of a rollback that came first is its
  *     user's too: another user's bet with that transaction_uuid is
  *     RS_ERROR_DUPLICATE_TRANSACTION (the id is taken; not stored, nothing
- *     recorded), not TRANSACTION_ROLLED_BACK; a rollback whose
+ *     recorded), not TRANSACTION_ROLLED_BACK; a win or rollback whose
  *     reference_transaction_uuid is the user's own win (or another operation
  *     that is not a bet) is RS_ERROR_WRONG_TYPES (the wallet's
- *     TRANSACTION_NOT_BET: nothing refunded or recorded, stored);
+ *     TRANSACTION_NOT_BET: nothing paid, refunded or recorded, stored);
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is
