@@ -109,10 +109,15 @@ json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii);
 /* [{address, locked_until}] of per-address login locks (pb_identity_login_locks):
  * address null when the client's address was unknown. NULL when out of memory. */
 json_t *pb_admin_login_locks_json(const pb_store_login_lock *locks, size_t n);
-/* An unlock's audit state (admin_players.c): before, {failed_logins, locked_until
- * (the account-wide lock in force, or null), address_locks (how many were in
- * force)}; after, the same zeroed. NULL when out of memory. */
-json_t *pb_admin_unlock_json(const pb_login_unlock *u, bool before);
+/* Appends an unlock's audit entry (admin_players.c; the player and staff unlocks):
+ * action ("player.login_unlock" / "staff.login_unlock") by p on target_kind
+ * target_id, brand (NULL: none), with the reason; before {failed_logins,
+ * locked_until (the account-wide lock in force, or null), address_locks (how
+ * many were in force)}, after the same zeroed. INTERNAL when out of memory. */
+pb_err pb_admin_unlock_audit(pb_store_conn *c, pb_http_request *req, const pb_principal *p,
+                             const char *action, const char *brand, const char *target_kind,
+                             const char *target_id, const char *reason, const pb_login_unlock *u,
+                             int64_t now);
 /* The player's ledger accounts that exist, in the order the pages show them: per
  * currency (the brand's, then the player's own when the brand no longer lists it)
  * the cash account, then the bonus account. At most PB_ADMIN_PLAYER_ACCOUNTS_MAX

@@ -603,17 +603,8 @@ static pb_err unlock_tx(pb_store_conn *c, void *ctx, const char **bad)
         e = e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_INTERNAL : e;
     if (e != PB_OK)
         return e;
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "player.login_unlock", &en);
-    en.brand = x->brand[0] ? x->brand : NULL;
-    en.target_kind = "player";
-    en.target_id = x->player.public_id;
-    en.before = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, true));
-    en.after = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, false));
-    en.reason = x->reason;
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    return pb_audit_append(c, &en, now);
+    return pb_admin_unlock_audit(c, x->req, x->p, "player.login_unlock", x->brand, "player",
+                                 x->player.public_id, x->reason, &t->u, now);
 }
 
 /* POST …/unlock: {reason}; answers what was cleared. */

@@ -107,14 +107,28 @@ json_t *pb_admin_login_locks_json(const pb_store_login_lock *locks, size_t n)
     return a;
 }
 
-json_t *pb_admin_unlock_json(const pb_login_unlock *u, bool before)
+pb_err pb_admin_unlock_audit(pb_store_conn *c, pb_http_request *req, const pb_principal *p,
+                             const char *action, const char *brand, const char *target_kind,
+                             const char *target_id, const char *reason, const pb_login_unlock *u,
+                             int64_t now)
 {
-    if (!before)
-        return json_pack("{s:i,s:n,s:i}", "failed_logins", 0, "locked_until", "address_locks", 0);
-    return json_pack("{s:I,s:o,s:I}", "failed_logins", (json_int_t)u->failed_logins, "locked_until",
-                     u->account_locked_until ? pb_admin_time_json(u->account_locked_until)
-                                             : json_null(),
-                     "address_locks", (json_int_t)u->address_locks);
+    pb_audit_entry en;
+    pb_admin_entry(req, p, action, &en);
+    en.brand = brand && brand[0] ? brand : NULL;
+    en.target_kind = target_kind;
+    en.target_id = target_id;
+    en.before = pb_admin_json_text(req, json_pack("{s:I,s:o,s:I}", "failed_logins",
+                                                  (json_int_t)u->failed_logins, "locked_until",
+                                                  u->account_locked_until
+                                                      ? pb_admin_time_json(u->account_locked_until)
+                                                      : json_null(),
+                                                  "address_locks", (json_int_t)u->address_locks));
+    en.after = pb_admin_json_text(req, json_pack("{s:i,s:n,s:i}", "failed_logins", 0,
+                                                 "locked_until", "address_locks", 0));
+    en.reason = reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, now);
 }
 
 json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)

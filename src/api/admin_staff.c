@@ -506,16 +506,8 @@ static pb_err unlock_tx(pb_store_conn *c, void *ctx, const char **bad)
         e = pb_identity_login_unlock(c, PB_SUBJECT_STAFF, x->before.id, now, &t->u);
     if (e != PB_OK)
         return e;
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "staff.login_unlock", &en);
-    en.target_kind = "staff";
-    en.target_id = x->before.public_id;
-    en.before = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, true));
-    en.after = pb_admin_json_text(x->req, pb_admin_unlock_json(&t->u, false));
-    en.reason = x->reason;
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    return pb_audit_append(c, &en, now);
+    return pb_admin_unlock_audit(c, x->req, x->p, "staff.login_unlock", NULL, "staff",
+                                 x->before.public_id, x->reason, &t->u, now);
 }
 
 /* POST /v1/admin/staff/{id}/unlock: {reason}; a member's login locks end now (the
