@@ -822,8 +822,23 @@ typedef struct live_reader {
     fx *f;
     int64_t account;
     _Atomic bool *stop;
-    long reads, wrong;
+    _Atomic long reads, wrong;
 } live_reader;
+
+/* Waits (at most 10 s: a loaded machine, a sanitizer build) until every reader
+ * has read more than floor[i] times; false if one has not. */
+static bool readers_past(live_reader *r, const long *floor, int n)
+{
+    for (int waited = 0; waited < 10000; waited++) {
+        int behind = 0;
+        for (int i = 0; i < n; i++)
+            behind += atomic_load(&r[i].reads) <= floor[i];
+        if (!behind)
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
 
 static void *read_during_close(void *arg)
 {
@@ -833,8 +848,8 @@ static void *read_during_close(void *arg)
     while (c && !atomic_load(r->stop)) {
         pb_ledger_account a;
         if (pb_ledger_account_get(c, r->account, &a) != PB_OK || a.credits_posted != 500)
-            r->wrong++;
-        r->reads++;
+            atomic_fetch_add(&r->wrong, 1);
+        atomic_fetch_add(&r->reads, 1);
     }
     pb_store_disconnect(c);
     return NULL;
@@ -855,16 +870,23 @@ static void test_readers_during_close(void **state)
         r[i] = (live_reader){.f = f, .account = p, .stop = &stop};
         assert_int_equal(pthread_create(&th[i], NULL, read_during_close, &r[i]), 0);
     }
-    usleep(20 * 1000);
+    /* every reader reading before the close and after it (waited for, not slept:
+     * under load a thread may take long to start); the threads are joined before
+     * any assertion, so a failure never frees the store under a running reader */
+    long floor[R] = {0};
+    bool before = readers_past(r, floor, R);
     pb_ledger_close(f->ledger);
     f->ledger = NULL;
-    usleep(20 * 1000);
+    for (int i = 0; i < R; i++)
+        floor[i] = atomic_load(&r[i].reads);
+    bool after = readers_past(r, floor, R);
     atomic_store(&stop, true);
-    for (int i = 0; i < R; i++) {
+    for (int i = 0; i < R; i++)
         pthread_join(th[i], NULL);
-        assert_true(r[i].reads > 0);
-        assert_int_equal(r[i].wrong, 0);
-    }
+    assert_true(before);
+    assert_true(after);
+    for (int i = 0; i < R; i++)
+        assert_int_equal(atomic_load(&r[i].wrong), 0);
     fx_restart(f);
 }
 
