@@ -59,7 +59,7 @@ static int env_num(const char *name, double min, double max, double def, double 
 
 int pb_api_games_open(pb_api_app *app, char *err, size_t errcap)
 {
-    double crash_on, betting, pause, growth, chain, abandon;
+    double crash_on, betting, pause, growth, chain, abandon, retry;
     if (env_num("PITBOSS_CRASH", 0, 1, 1, &crash_on, err, errcap) != 0 ||
         env_num("PITBOSS_CRASH_BETTING_MS", 100, 600000, 5000, &betting, err, errcap) != 0 ||
         env_num("PITBOSS_CRASH_PAUSE_MS", 10, 600000, 3000, &pause, err, errcap) != 0 ||
@@ -67,7 +67,10 @@ int pb_api_games_open(pb_api_app *app, char *err, size_t errcap)
         env_num("PITBOSS_CRASH_CHAIN_LENGTH", 1, 10000000, 100000, &chain, err, errcap) != 0 ||
         /* a mines game untouched this long is cashed out (play.h, "Abandoned mines") */
         env_num("PITBOSS_MINES_ABANDON_S", 60, 90 * 86400, (double)PB_PLAY_MINES_ABANDON_S,
-                &abandon, err, errcap) != 0)
+                &abandon, err, errcap) != 0 ||
+        /* the sweeper's period (doubling up to 60 s while rounds fail); a round
+         * moved this recently is left to its own driver */
+        env_num("PITBOSS_GAMES_RETRY_MS", 100, 60000, 5000, &retry, err, errcap) != 0)
         return -1;
     /* active server seeds are sealed at rest under the keys directory's fair.key */
     uint8_t key[32];
@@ -84,6 +87,7 @@ int pb_api_games_open(pb_api_app *app, char *err, size_t errcap)
                           .crash_growth = growth,
                           .crash_chain_length = (int64_t)chain,
                           .mines_abandon_s = (int64_t)abandon,
+                          .retry_ms = (int)retry,
                           .seal_key = key};
     app->play = pb_play_open(app->wallet, app->store, &cfg, err, errcap);
     sodium_memzero(key, sizeof key);

@@ -249,9 +249,12 @@ static void games_metrics(pb_play *p, pb_http_buf *out)
         "PITBOSS_MINES_ABANDON_S that the server cashed out (its periodic pass, start-up).\n"
         "# TYPE pitboss_games_mines_abandoned_total counter\n"
         "pitboss_games_mines_abandoned_total %llu\n"
-        "# HELP pitboss_games_rounds_stuck In-house rounds settling whose win the wallet refused "
-        "for good, at the retry's last pass: not retried, only a staff void "
-        "(POST /v1/admin/players/{id}/rounds/{round}/void) ends them; alert on > 0.\n"
+        "# HELP pitboss_games_rounds_stuck In-house rounds no retry can finish, at the retry's "
+        "last pass (not retried; logged games.round_stuck): settling, their win refused by the "
+        "wallet for good (a staff void, POST /v1/admin/players/{id}/rounds/{round}/void, ends "
+        "them), or voiding, their stake's rollback or round close refused for good (nothing in "
+        "pitboss ends them: an operator resolves them, README \"Stuck settling\"); alert on "
+        "> 0.\n"
         "# TYPE pitboss_games_rounds_stuck gauge\n"
         "pitboss_games_rounds_stuck %llu\n",
         (unsigned long long)st.rounds_retried, (unsigned long long)st.retry_failures,

@@ -476,10 +476,14 @@ pb_err play_drive_refused(pb_play *p, pb_store_conn *c, pb_store_game_round *r,
 
 /* ---- unfinished rounds while running (the sweeper's periodic pass, play_sweep.c) ---- */
 
-pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap)
+/* The stored answer of the wallet to operation "<id>:<suffix>" of the in-house
+ * provider into out: its result when it is a refusal ("" when none stored, or
+ * OK). */
+static pb_err stored_refusal(pb_store_conn *c, const char *id, const char *suffix, char *out,
+                             size_t cap)
 {
     char tx[PB_ID_STR_LEN + 8];
-    snprintf(tx, sizeof tx, "%s:win", id);
+    snprintf(tx, sizeof tx, "%s:%s", id, suffix);
     out[0] = '\0';
     pb_store_wallet_op op;
     memset(&op, 0, sizeof op);
@@ -492,6 +496,26 @@ pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap)
         snprintf(out, cap, "%s", op.result);
     free(op.response);
     return PB_OK;
+}
+
+pb_err play_void_refused(pb_store_conn *c, const char *id, char *out, size_t cap, bool *close)
+{
+    *close = false;
+    pb_err e = stored_refusal(c, id, "void", out, cap);
+    if (e != PB_OK)
+        return e;
+    /* its bet rolled back before: the driver counts the stake as back (play_drive) */
+    if (strcmp(out, pb_err_code(PB_ERR_TRANSACTION_ROLLED_BACK)) == 0)
+        out[0] = '\0';
+    if (out[0])
+        return PB_OK;
+    *close = true;
+    return stored_refusal(c, id, "close", out, cap);
+}
+
+pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap)
+{
+    return stored_refusal(c, id, "win", out, cap);
 }
 
 /* The rounds found stuck by a pass (their ids), against those the last
@@ -509,16 +533,29 @@ static bool stuck_known(const pb_play *p, const char *id)
     return false;
 }
 
-/* Round r (settling) whose win the wallet refused (`why`): counted, and logged
- * when no earlier pass found it. Out of memory: counted, logged again later. */
-static void stuck_found(pb_play *p, stuck_set *s, const pb_store_game_round *r, const char *why)
+/* Round r whose next step the wallet refused for good (`why`, its stored
+ * answer): settling, its win; voiding, its stake's rollback (or, `close`, its
+ * wallet round's close). Counted, and logged when no earlier pass found it.
+ * Out of memory: counted, logged again later. */
+static void stuck_found(pb_play *p, stuck_set *s, const pb_store_game_round *r, const char *why,
+                        bool close)
 {
-    if (!stuck_known(p, r->id))
+    if (stuck_known(p, r->id)) {
+        /* logged by an earlier pass */
+    } else if (strcmp(r->state, PLAY_VOIDING) == 0) {
+        pb_log(PB_LOG_ERROR, "games.round_stuck",
+               "round %s (%s) of %s: stuck voiding (%s), the wallet refused %s for good (%s): "
+               "no retry and no staff action in pitboss can end it; an operator must resolve "
+               "it (README, \"Stuck settling\")",
+               r->id, r->game, r->player, r->void_reason,
+               close ? "the close of its wallet round" : "to give its stake back", why);
+    } else {
         pb_log(PB_LOG_ERROR, "games.round_stuck",
                "round %s (%s) of %s: stuck settling, the wallet refused its win %" PRId64
                " %s for good (%s): no retry can pay it; void it (POST "
                "/v1/admin/players/{id}/rounds/{round}/void gives the stake back)",
                r->id, r->game, r->player, r->payout, r->currency, why);
+    }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
         void *m = realloc(s->ids, cap * sizeof *s->ids);
@@ -580,7 +617,19 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                     complete = false;
                     stuck = false;
                 } else if (why[0]) {
-                    stuck_found(p, &found, r, why);
+                    stuck_found(p, &found, r, why, false);
+                    stuck = false;
+                }
+            } else if (strcmp(r->state, PLAY_VOIDING) == 0) {
+                /* its stake's rollback (or its round's close) refused for good:
+                 * the same, no retry can give the stake back */
+                bool close = false;
+                if (play_void_refused(c, r->id, why, sizeof why, &close) != PB_OK) {
+                    (*failed)++;
+                    complete = false;
+                    stuck = false;
+                } else if (why[0]) {
+                    stuck_found(p, &found, r, why, close);
                     stuck = false;
                 }
             }
@@ -590,10 +639,18 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                 snprintf(was, sizeof was, "%s", r->state);
                 pb_err refused = PB_OK;
                 pb_err e = play_drive_refused(p, c, r, NULL, &refused);
+                bool close = false;
                 if (refused != PB_OK && strcmp(r->state, PLAY_SETTLING) == 0) {
                     /* refused now, by this pass's own try (logged
                      * games.win_refused): stuck from here on */
-                    stuck_found(p, &found, r, pb_err_code(refused));
+                    stuck_found(p, &found, r, pb_err_code(refused), false);
+                } else if (refused != PB_OK && strcmp(r->state, PLAY_VOIDING) == 0 &&
+                           play_void_refused(c, id, why, sizeof why, &close) == PB_OK && why[0]) {
+                    /* refused now for good (logged games.void_refused or
+                     * games.void_close_refused; stored): stuck from here on. A
+                     * refusal the wallet does not store (it may resolve) is a
+                     * failure, tried again. */
+                    stuck_found(p, &found, r, why, close);
                 } else if (e == PB_OK || !transient(e)) {
                     (*driven)++;
                     pb_log(PB_LOG_INFO, "games.round_retried", "round %s (%s, was %s): %s", id,

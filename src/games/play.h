@@ -172,8 +172,11 @@ typedef struct pb_play_stats {
     uint64_t retry_failures;  /* rounds a pass could not drive on (tried again later) */
     uint64_t rounds_waiting;  /* at the last pass: rounds still unfinished after it */
     uint64_t mines_abandoned; /* mines games cashed out as abandoned (the passes, start-up) */
-    /* at the last complete pass: rounds settling whose win the wallet refused
-     * for good (not retried; only the staff void ends them: pb_play_round_void) */
+    /* at the last complete pass: rounds no retry can finish (not retried):
+     * settling, their win refused by the wallet for good (the staff void ends
+     * them: pb_play_round_void), or voiding, their stake's rollback "<round>:void"
+     * or round close "<round>:close" refused for good (nothing ends them: an
+     * operator's matter, README "Stuck settling") */
     uint64_t rounds_stuck;
 } pb_play_stats;
 void pb_play_stats_get(pb_play *p, pb_play_stats *out);

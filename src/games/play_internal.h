@@ -37,7 +37,8 @@ struct pb_play {
     /* the retry of unfinished rounds while running (play_retry_unfinished) */
     atomic_uint_fast64_t retried, retry_failed, retry_waiting;
     atomic_uint_fast64_t abandoned; /* mines games cashed out as abandoned (pass, start-up) */
-    /* rounds stuck settling (their win refused for good) at the last complete
+    /* rounds stuck (settling: their win refused for good; voiding: their
+     * stake's rollback or round close refused for good) at the last complete
      * pass, and their ids (each logged once when first found); the ids are the
      * sweeper thread's alone */
     atomic_uint_fast64_t stuck;
@@ -183,11 +184,21 @@ pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn
  * refused for good (play_win_refused: its stored answer, final) is not driven:
  * no retry can pay it, only the staff void ends it (play.h, "Stuck settling");
  * it is counted in the rounds_stuck gauge and logged once at error level
- * (games.round_stuck) when first found. Run by the sweeper (play_sweep.c). */
+ * (games.round_stuck) when first found. A voiding round whose stake's rollback
+ * or wallet round's close the wallet refused for good (play_void_refused) is
+ * treated the same way (not driven, counted in rounds_stuck, logged once);
+ * nothing in pitboss ends it (README, "Stuck settling"). Run by the sweeper
+ * (play_sweep.c). */
 /* The wallet's final refusal of round id's win "<id>:win" into out (its
  * stored result, e.g. ROUND_CLOSED; "" when none: not sent yet, paid, or only
  * failed for a transient reason, which stores nothing). A read on c. */
 pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap);
+/* The wallet's final refusal of a void round id's stake back "<id>:void" (a
+ * stored refusal other than TRANSACTION_ROLLED_BACK, which the driver takes as
+ * the stake back already: in practice ROUND_HAS_WIN) or, when none, of its
+ * wallet round's close "<id>:close" (*close true then) into out ("" when
+ * neither is refused for good). A read on c. */
+pb_err play_void_refused(pb_store_conn *c, const char *id, char *out, size_t cap, bool *close);
 
 void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                            int64_t abandoned_before, size_t *driven, size_t *failed,

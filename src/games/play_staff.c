@@ -113,8 +113,14 @@ pb_err pb_play_round_void(pb_play *p, pb_store_conn *c, const char *player, cons
            who->actor_id ? who->actor_id : "-");
     /* the void path every void takes; a wallet failure leaves it voiding for
      * the retry pass (the decision stands: *out says where it is) */
-    pb_err d = play_drive(p, c, out, who->trace_id);
-    if (d != PB_OK)
+    pb_err refused = PB_OK;
+    pb_err d = play_drive_refused(p, c, out, who->trace_id, &refused);
+    if (d != PB_OK && refused != PB_OK)
+        pb_log(PB_LOG_ERROR, "games.staff_void_refused",
+               "round %s: left voiding, the wallet refused it (%s): when that refusal is final "
+               "no retry finishes it (games.round_stuck)",
+               out->id, pb_err_code(refused));
+    else if (d != PB_OK)
         pb_log(PB_LOG_WARN, "games.staff_void_pending",
                "round %s: left voiding (%s), the retry pass finishes it", out->id, pb_err_code(d));
     return PB_OK;

@@ -16,7 +16,10 @@
  * (its refusal is stored and final: every retry would get it again) and does
  * not count as unfinished: it is the gauge pitboss_games_rounds_stuck, logged
  * games.round_stuck once (error) when a pass first finds it; only the staff
- * void ends it (play.h, pb_play_round_settle). A round moved in the last retry_ms is left to whoever moves it (its
+ * void ends it (play.h, pb_play_round_settle). A round voiding whose stake's
+ * rollback or round close the wallet refused for good is treated the same way
+ * (the same gauge and log); nothing in pitboss ends that one (README, "Stuck
+ * settling"). A round moved in the last retry_ms is left to whoever moves it (its
  * request, the crash scheduler); every step is keyed, so a pass that meets one
  * of them mid-way never pays twice (play.c).
  */

@@ -38,7 +38,9 @@ from harness import Server, Tap  # noqa: E402
 PASSWORD = "Player-pass-77"
 GAMES = ("dice", "limbo", "crash", "mines", "keno", "plinko", "roulette", "slot")
 CRASH_ENV = {"PITBOSS_CRASH_BETTING_MS": "1500", "PITBOSS_CRASH_PAUSE_MS": "300",
-             "PITBOSS_CRASH_GROWTH": "0.002", "PITBOSS_CRASH_CHAIN_LENGTH": "3000"}
+             "PITBOSS_CRASH_GROWTH": "0.002", "PITBOSS_CRASH_CHAIN_LENGTH": "3000",
+             # the sweeper every 1 s (default 5 s), so /metrics' stuck gauge moves quickly
+             "PITBOSS_GAMES_RETRY_MS": "1000"}
 PAYS = {"straight": 35, "split": 17, "street": 11, "trio": 11, "corner": 8, "first_four": 8,
         "six_line": 5, "dozen": 2, "column": 2, "red": 1, "black": 1, "odd": 1, "even": 1,
         "low": 1, "high": 1}
@@ -941,6 +943,22 @@ class Run:
             return sorted(self.env.rows("SELECT tx_id, result FROM wallet_op WHERE round_id=?",
                                         rid))
 
+        def stuck_gauge(want):
+            # /metrics' pitboss_games_rounds_stuck, as the sweeper's passes (every
+            # PITBOSS_GAMES_RETRY_MS = 1 s here) set it: within 4 s, which the default
+            # period (5 s) would miss
+            deadline = time.monotonic() + 4
+            while True:
+                r = self.client.call("GET", "/metrics", check=False)
+                assert r.status == 200, r
+                got = [int(line.rsplit(" ", 1)[1]) for line in r.body.decode().splitlines()
+                       if line.startswith("pitboss_games_rounds_stuck ")]
+                assert len(got) == 1, r.body
+                if got[0] == want:
+                    return
+                assert time.monotonic() < deadline, (got, want)
+                time.sleep(0.1)
+
         # (1) the wallet refuses the win for good. Its real paths were a signed native
         # rollback or round close as provider "pitboss" (its secret set by staff):
         # both are refused now (house_provider), and the wallet has no other way to
@@ -997,6 +1015,8 @@ class Run:
         assert len(a) == 1 and a[0][0] == "staff" and a[0][1] == "payout stuck", a
         assert json.loads(a[0][2]) == {"state": "settling"}, a
         assert json.loads(a[0][3])["wallet_result"] == "ROUND_CLOSED", a
+        # the sweeper does not retry it: it counts it in the stuck gauge
+        stuck_gauge(1)
         # the remedy: void gives the stake back, once
         wv = minor(self.wallet("gina")["total"])
         v = expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
@@ -1008,6 +1028,7 @@ class Run:
         a = audit(rid, "game_round.voided")
         assert len(a) == 1 and json.loads(a[0][2]) == {"state": "settling"}, a
         assert json.loads(a[0][3])["win_refused"] == "ROUND_CLOSED", a
+        stuck_gauge(0)  # void: no longer stuck
         expect(settle(rid), 409, "ROUND_CLOSED")
         expect(self.support.call("POST", f"/v1/admin/players/{gina}/rounds/{rid}/void",
                                  {"reason": "again"}), 409, "ROUND_CLOSED")
@@ -1029,7 +1050,8 @@ class Run:
             con.execute("DROP TRIGGER inject_win")
             con.commit()
             con.close()
-        # (within the sweeper's 5 s: it leaves a round that just moved to its driver)
+        # (within the sweeper's period, 1 s here: it leaves a round that just moved to
+        # its driver)
         s = expect(settle(rid), 200)
         assert s["id"] == rid and s["state"] == "settled" and s["payout"] is not None, s
         assert minor(self.wallet("gina")["total"]) == w1 - 100 + minor(s["payout"])
@@ -1385,8 +1407,10 @@ def main():
          run.house_provider),
         ("stuck settling: staff retry the payout (players.write, reason required, audited "
          "game_round.settle_retried): paid once after a transient failure, WIN_REFUSED when "
-         "the wallet refused the win for good (its wallet round closed), then the void "
-         "ends it with the stake back exactly once; bad input changes nothing",
+         "the wallet refused the win for good (its wallet round closed; /metrics' "
+         "pitboss_games_rounds_stuck 1 within 4 s: PITBOSS_GAMES_RETRY_MS=1000), then the "
+         "void ends it with the stake back exactly once (the gauge back to 0); bad input "
+         "changes nothing",
          run.stuck_settling),
         ("property: many random bets (client seeds, games, rotations) played", run.property_play),
         ("property: `fair verify` and POST /v1/fair/verify recompute every settled round from the "

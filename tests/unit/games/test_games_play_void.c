@@ -599,6 +599,64 @@ static void stuck_settling_not_retried(void **state)
     pb_store_game_round_clear(&r);
 }
 
+/* A voiding round whose stake's rollback the wallet refused for good is not
+ * retried by the sweeper on every pass either. The wallet refuses the rollback
+ * "<round>:void" of an in-house bet for good (stores the refusal) only when its
+ * wallet round had a win (ROUND_HAS_WIN; TRANSACTION_ROLLED_BACK counts as the
+ * stake back already, and a close "<round>:close" stores no refusal): a win sent
+ * as provider "pitboss" through the native protocol before such calls were
+ * refused (a database from then), as no path writes one now. So the database
+ * is given the row such a win leaves (its wallet round with has_win, no money
+ * moved). Staff void the mines game in play: the rollback is refused
+ * ROUND_HAS_WIN (games.void_refused, the staff's own try), the round stays
+ * voiding, and over ~15 periods of 100 ms no pass tries it again (no second
+ * games.void_refused, no failure, no backoff for the other rounds): it is logged
+ * games.round_stuck once and counted in the gauge rounds_stuck. Before, every
+ * pass tried it again, logged the refusal again and counted a failure. */
+static void stuck_voiding_not_retried(void **state)
+{
+    (void)state;
+    gp_fund(0, FUND);
+    pb_store_game_round m = gp_mines_start(0, 3, 1000);
+    char q[512];
+    snprintf(q, sizeof q,
+             "INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
+             "created_at, updated_at) SELECT provider, round_id, player, '', 1, 0, created_at, "
+             "created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='%s:bet'",
+             m.id);
+    sql(q);
+    int64_t cash = gp_cash(0);
+    capture cap;
+    capture_begin(&cap);
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "support",
+                          .reason = "left open"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "voiding");
+    pb_store_game_round_clear(&v);
+    sleep_ms(1500); /* ~15 periods */
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    const char *logged = capture_end(&cap);
+    assert_int_equal(occurrences(logged, "\"games.void_refused\""), 1);
+    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
+    assert_non_null(strstr(logged, "ROUND_HAS_WIN"));
+    assert_non_null(strstr(logged, "stuck voiding"));
+    assert_int_equal(st.rounds_stuck, 1);
+    assert_int_equal(st.retry_failures, 0);
+    assert_int_equal(st.rounds_waiting, 0);
+    pb_store_game_round s = gp_stored(m.id);
+    assert_string_equal(s.state, "voiding");
+    pb_store_game_round_clear(&s);
+    assert_int_equal(round_ops(m.id, "void"), 1); /* the refusal, stored once */
+    assert_int_equal(round_ops(m.id, "close"), 0);
+    assert_int_equal(gp_cash(0), cash); /* nothing given back */
+    pb_store_game_round_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_bet_void_recovered, setup_crash_void, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_bet_void_mark_retried, setup_crash_void, gp_teardown),
         cmocka_unit_test_setup_teardown(stuck_settling_not_retried, setup_sweep_fast, gp_teardown),
+        cmocka_unit_test_setup_teardown(stuck_voiding_not_retried, setup_sweep_fast, gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
