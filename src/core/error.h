@@ -97,6 +97,7 @@
     X(BET_LIMIT, 422, "bet is outside the game's limits")                            \
     X(GAME_MISMATCH, 422, "bet names a game other than the launched one")            \
     X(TRANSACTION_NOT_BET, 422, "referenced transaction is not a bet")               \
+    X(BET_REFUSED, 409, "referenced bet was refused: there is nothing to pay")       \
     /* cashier */                                                                    \
     X(PSP_NOT_FOUND, 404, "payment provider not found")                              \
     X(PAYMENT_NOT_FOUND, 404, "payment not found")                                   \

@@ -68,6 +68,16 @@
  *     reference_transaction_uuid is the user's own win (or another operation
  *     that is not a bet) is RS_ERROR_WRONG_TYPES (the wallet's
  *     TRANSACTION_NOT_BET: nothing paid, refunded or recorded, stored);
+ *     a win whose reference_transaction_uuid is the user's own bet that was
+ *     refused (NOT_ENOUGH_MONEY, LIMIT_REACHED, INVALID_GAME, USER_DISABLED,
+ *     ...: its status stored under that transaction_uuid) is
+ *     RS_ERROR_TRANSACTION_DOES_NOT_EXIST with the balance: the reference's
+ *     status for a win whose bet "can't be found", and no bet was ever placed
+ *     under that id, nor can be (the bet's retry gets its stored refusal).
+ *     Hub88 names no status of its own for it (the rollback of such a bet is
+ *     RS_OK, above). Unlike the answer for a bet not seen yet, this one is
+ *     final: stored (the wallet's BET_REFUSED), nothing paid or recorded, and
+ *     a retry gets it byte for byte;
  *   - refusals without a dedicated status (rollback after a win on the round,
  *     bet on a closed round, a win or rollback naming a bet of another round or
  *     player) are RS_ERROR_UNKNOWN; a bet above the game's limit is
@@ -90,7 +100,8 @@
  *     be replayed at any time, and it must get the same answer after the user
  *     is unblocked or the game switched on (the wallet core's rule, wallet.h,
  *     the same for the native protocol). Not stored: INVALID_TOKEN, syntax and
- *     signature errors, TRANSACTION_DOES_NOT_EXIST (the bet may still come),
+ *     signature errors, TRANSACTION_DOES_NOT_EXIST for a bet not seen (the
+ *     bet may still come; for the user's refused bet it is stored, above),
  *     and HTTP 500 / 503 (nothing was decided);
  *   - a win or rollback whose launch was pruned (30 days after its expiry) is
  *     taken for the player of the bet it names when that is the request's
@@ -168,7 +179,9 @@ pb_hub88_status pb_hub88_status_for(pb_err e)
     case PB_ERR_PLAYER_BLOCKED:
     case PB_ERR_PLAYER_SELF_EXCLUDED: return PB_HUB88_RS_ERROR_USER_DISABLED;
     case PB_ERR_IDEMPOTENCY_CONFLICT: return PB_HUB88_RS_ERROR_DUPLICATE_TRANSACTION;
-    case PB_ERR_BET_NOT_FOUND: return PB_HUB88_RS_ERROR_TRANSACTION_DOES_NOT_EXIST;
+    case PB_ERR_BET_NOT_FOUND:
+    case PB_ERR_BET_REFUSED: /* a win naming a refused bet: stored, unlike BET_NOT_FOUND */
+        return PB_HUB88_RS_ERROR_TRANSACTION_DOES_NOT_EXIST;
     case PB_ERR_TRANSACTION_ROLLED_BACK: return PB_HUB88_RS_ERROR_TRANSACTION_ROLLED_BACK;
     case PB_ERR_BET_LIMIT: return PB_HUB88_RS_ERROR_LIMIT_REACHED;
     case PB_ERR_FIELD_INVALID:
@@ -650,6 +663,7 @@ static bool outcome_has_balance(pb_err e)
     case PB_ERR_ROUND_MISMATCH:
     case PB_ERR_BET_LIMIT:
     case PB_ERR_BET_NOT_FOUND:
+    case PB_ERR_BET_REFUSED:
     case PB_ERR_TRANSACTION_NOT_BET:
     case PB_ERR_IDEMPOTENCY_CONFLICT: return true;
     default: return false;

@@ -140,6 +140,7 @@ static bool decided(pb_err e)
     case PB_ERR_ROUND_HAS_WIN:
     case PB_ERR_ROUND_CLOSED:
     case PB_ERR_TRANSACTION_NOT_BET: /* a win or rollback naming the player's win: it stays one */
+    case PB_ERR_BET_REFUSED:         /* a win naming the player's refused bet: its id stays taken */
     case PB_ERR_BET_LIMIT:
     /* the player gate's and the adapters' refusals */
     case PB_ERR_PLAYER_BLOCKED:
@@ -551,9 +552,13 @@ static pb_err named_bet(pb_ledger_tx *tx, pb_wallet_op *op, pb_store_wallet_bet 
  * (a refused bet of theirs, or any other) → ROUND_MISMATCH, as their placed bet
  * is; the player's own operation that is not a bet (a win, a rollback, a
  * close) → TRANSACTION_NOT_BET. Otherwise (never seen, or a refused bet of the
- * player's) op->result stays PB_OK. PB_OK or INTERNAL. */
-static pb_err named_operation(pb_ledger_tx *tx, pb_wallet_op *op)
+ * player's) op->result stays PB_OK, and *refused_bet says which: a bet row
+ * under that id is a refused one (bet_get sees every placed bet), stored
+ * because its refusal was final, so the id can never become a placed bet.
+ * PB_OK or INTERNAL. */
+static pb_err named_operation(pb_ledger_tx *tx, pb_wallet_op *op, bool *refused_bet)
 {
+    *refused_bet = false;
     pb_store_wallet_op other;
     pb_store_rc rc = pb_store_wallet_op_get(pb_ledger_tx_conn(tx), op->provider, op->bet_tx_id,
                                             &other);
@@ -566,6 +571,8 @@ static pb_err named_operation(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_ROUND_MISMATCH;
     else if (other.kind != (int)PB_WALLET_BET)
         op->result = PB_ERR_TRANSACTION_NOT_BET;
+    else
+        *refused_bet = true;
     return PB_OK;
 }
 
@@ -581,13 +588,19 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
         /* The rare path (the common one reads nothing more): an id that names
          * the player's own operation that is not a bet (a win, a rollback, a
          * close) can never become their bet: TRANSACTION_NOT_BET, stored
-         * (decided), so the provider stops retrying it. Another player's
-         * operation is ROUND_MISMATCH, as their placed bet is (not stored).
-         * Only an id never seen (or a refused bet of the player's: it took
-         * nothing, pays nothing) is BET_NOT_FOUND: the bet may still arrive. */
-        if ((e = named_operation(tx, op)) != PB_OK || op->result != PB_OK)
+         * (decided), so the provider stops retrying it. Nor can the player's
+         * own bet that was refused (INSUFFICIENT_FUNDS, BET_LIMIT, a game or
+         * player refused, ...): its refusal is stored under its id, and every
+         * retry of that bet gets it back. It took nothing, so the win pays
+         * nothing: BET_REFUSED, stored (decided) for the same reason, whatever
+         * round the win names (no round of that id holds the bet). Another
+         * player's operation is ROUND_MISMATCH, as their placed bet is (not
+         * stored). Only an id never seen is BET_NOT_FOUND: the bet may still
+         * arrive. */
+        bool refused_bet;
+        if ((e = named_operation(tx, op, &refused_bet)) != PB_OK || op->result != PB_OK)
             return e;
-        op->result = PB_ERR_BET_NOT_FOUND;
+        op->result = refused_bet ? PB_ERR_BET_REFUSED : PB_ERR_BET_NOT_FOUND;
         return PB_OK;
     }
     if (strcmp(bet.state, "placed") != 0) {
@@ -666,8 +679,11 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
          * TRANSACTION_NOT_BET: nothing to roll back, nothing written. It is
          * stored (decided): that id names that operation for good, so no retry
          * can be answered otherwise, unlike BET_NOT_FOUND. A bet of theirs that
-         * was refused took nothing: recorded below like a bet never seen. */
-        if ((e = named_operation(tx, op)) != PB_OK || op->result != PB_OK)
+         * was refused took nothing: recorded below like a bet never seen (the
+         * tombstone refuses nothing more: the bet's retry is answered by its
+         * stored refusal before any rule runs). */
+        bool refused_bet;
+        if ((e = named_operation(tx, op, &refused_bet)) != PB_OK || op->result != PB_OK)
             return e;
         /* never seen: remember it, so that the bet is refused if it arrives later */
         memset(&bet, 0, sizeof bet);

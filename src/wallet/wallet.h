@@ -28,7 +28,7 @@
  * protocol adapter rendered for it, and a duplicate gets that response back
  * byte for byte, whatever changed since. Decisions: success, and every final
  * refusal — the wallet's own (INSUFFICIENT_FUNDS, TRANSACTION_ROLLED_BACK,
- * ROUND_HAS_WIN, ROUND_CLOSED, TRANSACTION_NOT_BET), the player gate's (PLAYER_BLOCKED,
+ * ROUND_HAS_WIN, ROUND_CLOSED, TRANSACTION_NOT_BET, BET_REFUSED), the player gate's (PLAYER_BLOCKED,
  * PLAYER_SELF_EXCLUDED) and the adapter's checks passed in op->refusal
  * (TOKEN_EXPIRED, CURRENCY_MISMATCH, GAME_NOT_FOUND, GAME_DISABLED,
  * GAME_MISMATCH, BET_LIMIT, CURRENCY_NOT_ALLOWED, FORBIDDEN, and the provider gate's PROVIDER_DISABLED): a request refused once stays refused
@@ -65,7 +65,10 @@
  * refused IDEMPOTENCY_CONFLICT (the id is taken; not stored, nothing written),
  * never TRANSACTION_ROLLED_BACK. A win or rollback naming the player's own operation
  * that is not a bet (a win, a rollback, a close) is TRANSACTION_NOT_BET,
- * nothing written, stored (the id stays what it is);
+ * nothing written, stored (the id stays what it is); a win naming the player's
+ * own bet that was refused (its refusal stored under its id: it can never be
+ * placed) is BET_REFUSED, nothing paid or written, stored (a rollback of it is
+ * the rollback of a bet never seen: a tombstone, nothing moves);
  * a rollback when the player's round already has a win is refused with
  * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
  * ROUND_CLOSED. A round close closes the player's round when it has a row (a

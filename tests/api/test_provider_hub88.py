@@ -965,6 +965,56 @@ class Run:
         assert answer(self.balance("uma"), "RS_OK")["balance"] == 450 * EUR
         assert answer(self.balance("vito"), "RS_OK")["balance"] == 425 * EUR
 
+    def win_naming_a_refused_bet(self):
+        """A win whose reference_transaction_uuid is the user's own bet that was refused
+        (NOT_ENOUGH_MONEY, INVALID_GAME, LIMIT_REACHED, USER_DISABLED: each status stored
+        under the bet's transaction_uuid, so that bet is never placed) is
+        RS_ERROR_TRANSACTION_DOES_NOT_EXIST with the balance, but final: stored (the
+        replay is the same bytes), its wallet_op row the only write, nothing moves, on
+        the bet's round or another. A win sent before its bet (not stored) and sent again
+        once the bet was refused is stored then. The bet's rollback is still RS_OK."""
+        wade = self.player("wade", cash="5.00")
+
+        def stored_rows(tx):
+            con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+            try:
+                return con.execute("SELECT count(*) FROM wallet_op WHERE tx_id = ? AND "
+                                   "result = 'BET_REFUSED'", (tx,)).fetchone()[0]
+            finally:
+                con.close()
+
+        early = self.tx("wade", "win", "rw-b1-w", "rw-r1", 200 * EUR, ref="rw-b1")
+        self.unchanged(lambda: answer(self.hub.call("transaction/win", early),
+                                      "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"))
+        cases = [  # (tx, round, amount, bet fields, status, the win's round)
+            ("rw-b1", "rw-r1", 900 * EUR, {}, "RS_ERROR_NOT_ENOUGH_MONEY", "rw-r1"),
+            ("rw-b2", "rw-r2", 100 * EUR, {"game": "slot-b"}, "RS_ERROR_INVALID_GAME", "rw-r2"),
+            ("rw-b3", "rw-r3", 5001 * EUR, {}, "RS_ERROR_LIMIT_REACHED", "rw-r9"),
+            ("rw-b4", "rw-r4", 100 * EUR, {}, "RS_ERROR_USER_DISABLED", "rw-r4"),
+        ]
+        for tx, rnd, amount, kw, status, win_round in cases:
+            if status == "RS_ERROR_USER_DISABLED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{wade['id']}/block",
+                                       {"reason": "test"}), 200)
+            bet = self.tx("wade", "bet", tx, rnd, amount, **kw)
+            refused = self.hub.call("transaction/bet", bet)
+            answer(refused, status)
+            if status == "RS_ERROR_USER_DISABLED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{wade['id']}/unblock",
+                                       {"reason": "ok"}), 200)
+            body = early if tx == "rw-b1" else \
+                self.tx("wade", "win", tx + "-w", win_round, 200 * EUR, ref=tx)
+            first = self.unchanged(lambda: self.hub.call("transaction/win", body), stored=True)
+            a = answer(first, "RS_ERROR_TRANSACTION_DOES_NOT_EXIST")
+            assert (a["user"], a["balance"], a["currency"]) == (wade["id"], 500 * EUR, "EUR"), \
+                (status, a)
+            assert stored_rows(tx + "-w") == 1, status
+            self.replay_same("transaction/win", body, first)
+            self.replay_same("transaction/bet", bet, refused)  # the bet stays refused
+        a = answer(self.rollback("wade", "rw-b1-rb", "rw-r1", "rw-b1"), "RS_OK")
+        assert a["balance"] == 500 * EUR, a
+        assert answer(self.balance("wade"), "RS_OK")["balance"] == 500 * EUR
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -1033,6 +1083,10 @@ def main():
         ("a win naming the user's own win or rollback: RS_ERROR_WRONG_TYPES (stored, "
          "nothing moves); another user's win RS_ERROR_UNKNOWN, an id never seen "
          "RS_ERROR_TRANSACTION_DOES_NOT_EXIST (neither stored)", run.win_naming_a_non_bet),
+        ("a win naming the user's own refused bet (not enough money, invalid game, limit "
+         "reached, user disabled): RS_ERROR_TRANSACTION_DOES_NOT_EXIST with the balance, "
+         "stored and replayed byte for byte, nothing moves; the bet's rollback still RS_OK",
+         run.win_naming_a_refused_bet),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

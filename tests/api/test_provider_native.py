@@ -1535,6 +1535,72 @@ class Run:
         assert self.balance("una")["cash"] == cash
         assert self.balance("vic")["cash"] == "4.25"
 
+    def win_naming_a_refused_bet(self):
+        """A win whose bet_transaction_id is the player's own bet that was refused
+        (insufficient funds, a game other than the launched one, above the game's
+        limit, a blocked player: each refusal stored under the bet's id, so that bet is
+        never placed) is 409 BET_REFUSED with the balance, signed, stored (its retry
+        gets the same bytes, so the provider stops retrying), nothing else written,
+        nothing moves, on the bet's round or another. A win sent before its bet (404
+        BET_NOT_FOUND, not stored) and retried once the bet was refused gets 409
+        BET_REFUSED then, stored. The rollback of a refused bet is unchanged: 200,
+        bet_found false."""
+        c = Client(self.env, "127.0.3.29")
+        email = "wes@example.com"
+        wes = self.players["wes"] = register_player(c, "alpha", email)
+        r = expect(c.call("POST", "/v1/player/login",
+                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+        self.access["wes"] = r["access_token"]
+        self.tokens["wes"] = self.launch("wes")
+        self.fund(wes, "cash", "5.00")
+
+        def diff_of(fn):
+            before = self.db_rows()
+            out = fn()
+            return out, self.db_diff(before, self.db_rows())
+
+        early, diff = diff_of(lambda: self.win("wes", "rw-b1-w", "rw-r1", "rw-b1", "2.00"))
+        assert early.status == 404 and early.json()["error"]["code"] == "BET_NOT_FOUND", early.body
+        assert not diff, f"wrote {diff}"
+        cases = [  # (bet tx, round, bet fields, the bet's status and code, the win's round)
+            ("rw-b1", "rw-r1", {"amount": "9.00"}, 422, "INSUFFICIENT_FUNDS", "rw-r1"),
+            ("rw-b2", "rw-r2", {"amount": "1.00", "game": "slot2"}, 422, "GAME_MISMATCH",
+             "rw-r2"),
+            ("rw-b3", "rw-r3", {"amount": "100.01"}, 422, "BET_LIMIT", "rw-r9"),
+            ("rw-b4", "rw-r4", {"amount": "1.00"}, 403, "PLAYER_BLOCKED", "rw-r4"),
+        ]
+        for tx, rnd, fields, status, code, win_round in cases:
+            kw = dict(fields)
+            amount = kw.pop("amount")
+            if code == "PLAYER_BLOCKED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{wes}/block",
+                                       {"reason": "test"}), 200)
+            bet = self.bet("wes", tx, rnd, amount, **kw)
+            assert bet.status == status and bet.json()["error"]["code"] == code, bet.body
+            if code == "PLAYER_BLOCKED":
+                expect(self.admin.call("POST", f"/v1/admin/players/{wes}/unblock",
+                                       {"reason": "ok"}), 200)
+            first, diff = diff_of(lambda: self.win("wes", tx + "-w", win_round, tx, "2.00"))
+            assert first.status == 409 and self.signed_ok(first), (code, first.body)
+            a = first.json()
+            assert (a["error"]["code"], a["cash"], a["balance"]) == \
+                ("BET_REFUSED", "5.00", "5.00"), (code, a)
+            assert set(diff) == {"wallet_op"}, (code, diff)  # its stored answer only
+            added, removed = diff["wallet_op"]
+            assert len(added) == 1 and tx + "-w" in added[0] and "BET_REFUSED" in added[0] \
+                and not removed, (code, diff)
+            again, diff = diff_of(lambda: self.win("wes", tx + "-w", win_round, tx, "2.00"))
+            assert (again.status, again.body, again.header("x-pitboss-signature")) == \
+                (first.status, first.body, first.header("x-pitboss-signature")), again.body
+            assert not diff, f"wrote {diff}"
+            retry = self.bet("wes", tx, rnd, amount, **kw)  # the bet stays refused
+            assert (retry.status, retry.body) == (bet.status, bet.body), (code, retry.body)
+        rb = self.rollback("wes", "rw-b1-rb", "rw-r1", "rw-b1")
+        assert rb.status == 200, rb.body
+        a = rb.json()
+        assert (a["bet_found"], a["cash_part"], a["cash"]) == (False, "0.00", "5.00"), a
+        assert self.balance("wes")["cash"] == "5.00"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1612,6 +1678,11 @@ def main():
         ("a win naming the player's own win, rollback or round close: TRANSACTION_NOT_BET "
          "(stored, nothing moves); another player's win ROUND_MISMATCH, an id never seen "
          "BET_NOT_FOUND (neither stored)", run.win_naming_a_non_bet),
+        ("a win naming the player's own refused bet (insufficient funds, game mismatch, bet "
+         "limit, blocked player): 409 BET_REFUSED with the balance, stored and replayed byte "
+         "for byte, nothing moves; a win answered BET_NOT_FOUND before its bet gets it once the "
+         "bet is refused; the bet's rollback still 200 bet_found false",
+         run.win_naming_a_refused_bet),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -437,6 +437,87 @@ static void test_win_naming_a_non_bet_is_not_a_bet(void **state)
         pb_wallet_op_release(&ops[i]);
 }
 
+/* A win naming the player's own bet that was refused (the wallet's
+ * INSUFFICIENT_FUNDS, the adapter's BET_LIMIT or GAME_DISABLED, the gate's
+ * PLAYER_BLOCKED: each stored under the bet's id) can never be paid: that bet
+ * was never placed and never will be (its retry gets its stored refusal). It is
+ * BET_REFUSED (409) with the balance, stored, so the provider's retry gets it
+ * byte for byte and stops, whatever round it names; nothing moves, nothing is
+ * recorded under the bet's id. A win that came before its bet (BET_NOT_FOUND,
+ * not stored) and is retried once the bet was refused gets BET_REFUSED then,
+ * stored. A rollback naming the player's own refused bet is unchanged: 200,
+ * bet_unknown, nothing moves. */
+static void test_win_naming_a_refused_bet(void **state)
+{
+    (void)state;
+    fund(1000, 0);
+    /* a win before its bet: not stored (decided again on its retry) */
+    pb_wallet_op early = op_new(PB_WALLET_WIN, "w0", "r0", "b0", 40);
+    assert_int_equal(run(&early), PB_ERR_BET_NOT_FOUND);
+    assert_int_equal(early.response.status, 0);
+    pb_wallet_op bets[] = {
+        op_new(PB_WALLET_BET, "b0", "r0", NULL, 5000), /* INSUFFICIENT_FUNDS */
+        op_new(PB_WALLET_BET, "b1", "r1", NULL, 100),
+        op_new(PB_WALLET_BET, "b2", "r2", NULL, 100),
+        op_new(PB_WALLET_BET, "b3", "r3", NULL, 100),
+    };
+    bets[1].refusal = PB_ERR_BET_LIMIT;
+    bets[2].refusal = PB_ERR_GAME_DISABLED;
+    const pb_err refused[] = {PB_ERR_INSUFFICIENT_FUNDS, PB_ERR_BET_LIMIT, PB_ERR_GAME_DISABLED,
+                              PB_ERR_PLAYER_BLOCKED};
+    for (size_t i = 0; i < 4; i++) {
+        if (i == 3)
+            set_status("blocked");
+        assert_int_equal(run(&bets[i]), refused[i]);
+        assert_true(bets[i].response.status > 0); /* the bet's refusal is stored */
+    }
+    set_status("active");
+    int64_t n = transfers();
+    for (size_t i = 0; i < 4; i++) {
+        char tx[8], bet[8], round[8];
+        snprintf(tx, sizeof tx, "w%zu", i);
+        snprintf(bet, sizeof bet, "b%zu", i);
+        /* the bet's own round, and (b3) another round of the player's */
+        snprintf(round, sizeof round, "r%zu", i == 3 ? (size_t)9 : i);
+        pb_wallet_op win = op_new(PB_WALLET_WIN, tx, round, bet, 40);
+        assert_int_equal(run(&win), PB_ERR_BET_REFUSED);
+        assert_false(win.duplicate);
+        assert_int_equal(win.response.status, 409); /* stored */
+        assert_int_equal(win.outcome.cash, 1000);   /* with the balance */
+        assert_int_equal(win.outcome.cash_part + win.outcome.bonus_part, 0);
+        pb_wallet_op again = op_new(PB_WALLET_WIN, tx, round, bet, 40);
+        assert_int_equal(run(&again), PB_ERR_BET_REFUSED);
+        assert_true(again.duplicate);
+        assert_int_equal(again.response.body_len, win.response.body_len);
+        assert_memory_equal(again.response.body, win.response.body, win.response.body_len);
+        /* the bet stays refused: its retry gets its stored refusal */
+        pb_wallet_op b = op_new(PB_WALLET_BET, bet, i == 3 ? "r3" : round, NULL,
+                                i == 0 ? 5000 : 100);
+        assert_int_equal(run(&b), refused[i]);
+        assert_true(b.duplicate);
+        pb_wallet_op_release(&win);
+        pb_wallet_op_release(&again);
+        pb_wallet_op_release(&b);
+    }
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_op WHERE tx_id IN "
+                              "('w0','w1','w2','w3') AND result='BET_REFUSED'"),
+                     4);
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_bet"), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM wallet_round"), 0);
+    assert_int_equal(transfers(), n);
+    /* the rollback of a refused bet: as before, 200 with bet_unknown, nothing moves */
+    pb_wallet_op rb = op_new(PB_WALLET_ROLLBACK, "rb1", "r1", "b1", 0);
+    assert_int_equal(run(&rb), PB_OK);
+    assert_true(rb.outcome.bet_unknown);
+    assert_int_equal(rb.outcome.cash_part + rb.outcome.bonus_part, 0);
+    assert_int_equal(transfers(), n);
+    assert_int_equal(bal().cash, 1000);
+    pb_wallet_op_release(&early);
+    pb_wallet_op_release(&rb);
+    for (size_t i = 0; i < 4; i++)
+        pb_wallet_op_release(&bets[i]);
+}
+
 static void test_rollback_refunds_split_and_win_after_is_refused(void **state)
 {
     (void)state;
@@ -1240,6 +1321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tombstone_is_its_players, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_of_a_win_is_not_a_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_win_naming_a_non_bet_is_not_a_bet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_win_naming_a_refused_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_refunds_split_and_win_after_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),

@@ -8,7 +8,9 @@
  * won, or never seen (a later bet with that id must be refused: as rolled back
  * for the player whose tombstone it is, as a conflict for another); wins and
  * rollbacks naming the player's own win, rollback or close (TRANSACTION_NOT_BET,
- * stored) or another player's operation (ROUND_MISMATCH); round closes
+ * stored) or another player's operation (ROUND_MISMATCH); wins naming the
+ * player's own refused bet (BET_REFUSED, stored; its rollback a tombstone as for
+ * a bet never seen); round closes
  * (of a round without a bet of the player's: ROUND_NOT_FOUND, nothing written);
  * operations naming another player's bet (placed or refused), or a round id the other player uses
  * too (their own round of that id); every one of them sent again
@@ -123,7 +125,7 @@ static bool decided(pb_err e)
 {
     return e == PB_OK || e == PB_ERR_INSUFFICIENT_FUNDS || e == PB_ERR_TRANSACTION_ROLLED_BACK ||
            e == PB_ERR_ROUND_HAS_WIN || e == PB_ERR_ROUND_CLOSED || e == PB_ERR_BET_LIMIT ||
-           e == PB_ERR_TRANSACTION_NOT_BET;
+           e == PB_ERR_TRANSACTION_NOT_BET || e == PB_ERR_BET_REFUSED;
 }
 
 static bool same_request(const pb_wallet_op *a, const pb_wallet_op *b)
@@ -234,8 +236,8 @@ static void predict(const pb_wallet_op *op, expect *e)
         return;
     }
     if (op->kind == PB_WALLET_WIN) {
-        if (bet->bet == B_NONE) { /* never seen, or the player's refused bet */
-            e->result = PB_ERR_BET_NOT_FOUND;
+        if (bet->bet == B_NONE) { /* the player's refused bet (its refusal stored), or never seen */
+            e->result = bet->stored ? PB_ERR_BET_REFUSED : PB_ERR_BET_NOT_FOUND;
             return;
         }
         if (bet->bet != B_PLACED) {
