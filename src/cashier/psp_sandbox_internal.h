@@ -1,0 +1,78 @@
+/*
+ * psp_sandbox_internal.h — what the sandbox PSP's two files share
+ * (psp_sandbox.c: deposits, payouts, their records, the adapter's life;
+ * psp_sandbox_delivery.c: the payout confirmations POSTed to the server's own
+ * webhook URL by the delivery thread). Private to src/cashier/.
+ */
+#ifndef PB_PSP_SANDBOX_INTERNAL_H
+#define PB_PSP_SANDBOX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cashier/cashier.h"
+
+#define SECRET_HEX 64
+
+/* A payout confirmation waiting to be delivered. */
+typedef struct pending_event {
+    struct pending_event *next;
+    char event_id[PB_ID_STR_LEN + 8];
+    char type[24];
+    char reference[PB_STORE_CASHIER_REF_MAX + 1];
+    int64_t amount;
+    char currency[8];
+    int64_t due_ms; /* monotonic */
+    int attempts;
+} pending_event;
+
+/* One payout the sandbox knows of: taken (it pays it), or closed (never taken,
+ * and refused from now on: a status query said so). */
+typedef struct payout_record {
+    char id[PB_ID_STR_LEN + 1]; /* the withdrawal's */
+    bool closed;
+    int64_t amount;
+    char currency[8];
+} payout_record;
+
+typedef struct sandbox {
+    char secret[SECRET_HEX + 1];
+    pb_psp_self_url_fn self_url;
+    void *self_url_ctx;
+    char url[256]; /* the server's base URL: asked once (by the thread) until known */
+    bool have_url;
+    int delay_ms;
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    pending_event *queue;
+    size_t queued;
+    /* withdrawals whose first payout attempt was refused (the "17" knob); under mu */
+    char (*refused)[PB_ID_STR_LEN + 1];
+    size_t nrefused, refused_cap;
+    /* the sandbox's own records of payouts (taken or closed), mirrored by the
+     * append-only file payouts_fd (keys_dir/sandbox-psp.payouts); under mu */
+    payout_record *payouts;
+    size_t npayouts, payouts_cap;
+    int payouts_fd;
+    bool stuck_knobs; /* the 19/23/29/31/37 knobs are on */
+} sandbox;
+
+static inline int64_t pb_psp_sandbox_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The delivery thread (arg: the sandbox): delivers sb->queue's confirmations
+ * when due, retrying with back-off, until sb->stop. Started by
+ * pb_psp_sandbox_new when the server's own URL can be asked for. */
+void *pb_psp_sandbox_delivery_thread(void *arg);
+
+#endif
