@@ -3,7 +3,8 @@
  * provider protocol drives (see wallet.h for the rules): the request's hash and
  * the ledger command that decides each operation. Their submission (shape checks,
  * accounts, the funding policy) and the owner lookups of a bet or round whose
- * launch is gone are in game_submit.c.
+ * launch is gone are in game_submit.c; a closed player's win or rollback is paid
+ * as unclaimed funds by game_unclaimed.c.
  *
  * Flow: pb_wallet_game_submit_async() checks the request's shape, hashes it,
  * runs the player gate for bets and resolves the accounts and the brand's
@@ -39,7 +40,6 @@
  * The done callback runs once the batch is durable. If the batch fails, nothing
  * of it happened: the op's result becomes the failure and its response is dropped.
  */
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +49,6 @@
 #include "core/str.h"
 #include "core/log.h"
 #include "core/money.h"
-#include "audit/audit.h"
 #include "events/events.h"
 #include "identity/identity.h"
 #include "wallet/wallet_internal.h"
@@ -181,15 +180,6 @@ static void leg(const pb_wallet_op *op, pb_transfer *t, char tag, int64_t debit,
     pb_strlcpy(t->trace_id, op->trace_id, sizeof t->trace_id);
 }
 
-/* The side of an operation's money that is not the provider's: the player's
- * cash and bonus accounts, or, for a closed player's win or rollback, the
- * accounts that money goes to instead (pay_back). forfeit_bonus: the bonus leg
- * is a forfeit (code BONUS_FORFEIT), not the operation's own code. */
-typedef struct payee {
-    int64_t cash, bonus;
-    bool forfeit_bonus;
-} payee;
-
 /*
  * Moves (cash, bonus) between the payee's accounts and the provider's as one
  * linked chain: to_player = false takes a stake, true pays back. Zero legs are
@@ -197,8 +187,8 @@ typedef struct payee {
  * a business refusal of the ledger (INSUFFICIENT_FUNDS, ...); the return value
  * is INTERNAL only when the store failed.
  */
-static pb_err move_to(pb_ledger_tx *tx, pb_wallet_op *op, const payee *to, bool to_player,
-                      int64_t cash, int64_t bonus, uint32_t code, pb_err *refusal)
+pb_err pb_wallet_move_to(pb_ledger_tx *tx, pb_wallet_op *op, const wallet_payee *to, bool to_player,
+                         int64_t cash, int64_t bonus, uint32_t code, pb_err *refusal)
 {
     pb_transfer t[2];
     size_t n = 0;
@@ -252,15 +242,14 @@ static pb_err move_to(pb_ledger_tx *tx, pb_wallet_op *op, const payee *to, bool 
     return PB_OK;
 }
 
-/* move_to with the player's own accounts. */
+/* pb_wallet_move_to with the player's own accounts. */
 static pb_err move(pb_ledger_tx *tx, pb_wallet_op *op, bool to_player, int64_t cash, int64_t bonus,
                    uint32_t code, pb_err *refusal)
 {
-    const payee me = {.cash = op->priv.acc.cash, .bonus = op->priv.acc.bonus};
-    return move_to(tx, op, &me, to_player, cash, bonus, code, refusal);
+    const wallet_payee me = {.cash = op->priv.acc.cash, .bonus = op->priv.acc.bonus};
+    return pb_wallet_move_to(tx, op, &me, to_player, cash, bonus, code, refusal);
 }
 
-/* Reads the player's balances as of now in the batch into the outcome. */
 /* The account `id` as of now in the batch; zeros when it does not exist (id 0). */
 static pb_err account_now(pb_ledger_tx *tx, int64_t id, pb_ledger_account *a)
 {
@@ -285,38 +274,22 @@ static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
     return PB_OK;
 }
 
-/* An account id prepare did not find (0): looked up again in the batch, where
- * an account created since is seen; still 0 when it does not exist. */
-static pb_err account_in_batch(pb_ledger_tx *tx, const pb_wallet_op *op, const char *owner,
-                               const char *kind, int64_t *id)
-{
-    if (*id != 0)
-        return PB_OK;
-    pb_store_account a;
-    pb_store_rc rc = pb_store_account_find(pb_ledger_tx_conn(tx), op->brand, owner, kind,
-                                           op->currency, &a);
-    if (rc == PB_STORE_NOT_FOUND)
-        return PB_OK;
-    if (rc != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    *id = a.id;
-    return PB_OK;
-}
-
 /* The op's accounts prepare did not find, as the batch sees them. */
 static pb_err accounts_in_batch(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     char owner[PB_LEDGER_OWNER_MAX + 1];
     if (op->priv.acc.cash == 0 || op->priv.acc.bonus == 0) {
         snprintf(owner, sizeof owner, PB_WALLET_OWNER_PLAYER "%s", op->player);
-        if (account_in_batch(tx, op, owner, PB_WALLET_KIND_CASH, &op->priv.acc.cash) != PB_OK ||
-            account_in_batch(tx, op, owner, PB_WALLET_KIND_BONUS, &op->priv.acc.bonus) != PB_OK)
+        if (pb_wallet_account_in_batch(tx, op, owner, PB_WALLET_KIND_CASH, &op->priv.acc.cash) !=
+                PB_OK ||
+            pb_wallet_account_in_batch(tx, op, owner, PB_WALLET_KIND_BONUS, &op->priv.acc.bonus) !=
+                PB_OK)
             return PB_ERR_INTERNAL;
     }
     if (op->priv.provider_account == 0) {
         snprintf(owner, sizeof owner, PB_WALLET_OWNER_PROVIDER "%s", op->provider);
-        if (account_in_batch(tx, op, owner, PB_WALLET_KIND_PROVIDER, &op->priv.provider_account) !=
-            PB_OK)
+        if (pb_wallet_account_in_batch(tx, op, owner, PB_WALLET_KIND_PROVIDER,
+                                       &op->priv.provider_account) != PB_OK)
             return PB_ERR_INTERNAL;
     }
     return PB_OK;
@@ -342,8 +315,6 @@ static void new_round(const pb_wallet_op *op, pb_store_wallet_round *round, int6
     round->created_at = round->updated_at = now;
 }
 
-/* ---- closed players: unclaimed funds (wallet.h, "Closed players") ---- */
-
 /* Whether op's player is closed (erased), as the batch sees it: after an
  * erasure committed before this command, never before it. A player the store
  * does not know is not closed (paid as before: named_bet found their bet). */
@@ -357,80 +328,9 @@ static pb_err player_closed(pb_ledger_tx *tx, const pb_wallet_op *op, bool *clos
     return PB_OK;
 }
 
-/* The record of a closed player's money paid elsewhere: the audit entry
- * "funds.unclaimed" (the system actor "provider:<code>", as the in-house games'
- * void is audited; target the player) and the event "funds.unclaimed", naming
- * the provider, the round, the operation, the amounts and the accounts. In the
- * command's transaction: they commit with the money, once (a duplicate is
- * answered before it gets here). */
-static pb_err unclaimed_record(pb_ledger_tx *tx, const pb_wallet_op *op, const payee *to,
-                               int64_t cash, int64_t bonus)
-{
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    int64_t now = pb_ledger_tx_now(tx);
-    const char *kind = op->kind == PB_WALLET_WIN ? "win" : "rollback";
-    char tid[PB_ID_STR_LEN + 1], actor[sizeof "provider:" + PB_WALLET_PROVIDER_MAX];
-    pb_id_to_string(&op->outcome.transfer_id, tid);
-    snprintf(actor, sizeof actor, "provider:%s", op->provider);
-    json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:I,s:o,s:s}", "kind",
-                              kind, "provider", op->provider, "round_id", op->round_id, "tx_id",
-                              op->tx_id, "bet_tx_id", op->bet_tx_id, "player", op->player, "amount",
-                              (json_int_t)(cash + bonus), "currency", op->currency, "cash",
-                              (json_int_t)cash, "account", PB_WALLET_KIND_UNCLAIMED, "account_id",
-                              (json_int_t)(cash > 0 ? to->cash : 0), "bonus_forfeited",
-                              (json_int_t)bonus, "bonus_account_id",
-                              bonus > 0 ? json_integer(to->bonus) : json_null(), "transfer_id",
-                              tid);
-    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(after);
-    if (!text)
-        return PB_ERR_INTERNAL;
-    pb_audit_entry en = {.actor_kind = "system",
-                         .actor_id = actor,
-                         .brand = op->brand,
-                         .action = "funds.unclaimed",
-                         .target_kind = "player",
-                         .target_id = op->player,
-                         .after = text,
-                         .reason = op->kind == PB_WALLET_WIN
-                                       ? "a win for a closed (erased) player: its cash share is "
-                                         "held as unclaimed funds, its bonus share forfeited"
-                                       : "a refund for a closed (erased) player: its cash share "
-                                         "is held as unclaimed funds, its bonus share forfeited",
-                         .trace_id = op->trace_id[0] ? op->trace_id : NULL};
-    if (en.trace_id && pb_audit_validate(&en, NULL) != PB_OK)
-        en.trace_id = NULL; /* a provider's trace id the audit log does not take: not a reason
-                               to refuse money that is owed */
-    pb_err e = pb_audit_append(c, &en, now);
-    free(text);
-    if (e == PB_OK)
-        e = pb_events_emit(c, "funds.unclaimed", op->brand, op->player, op->trace_id, now,
-                           PB_EV_STR("kind", kind), PB_EV_STR("provider", op->provider),
-                           PB_EV_STR("round_id", op->round_id), PB_EV_STR("tx_id", op->tx_id),
-                           PB_EV_STR("bet_tx_id", op->bet_tx_id),
-                           PB_EV_MONEY("amount", cash + bonus, op->currency),
-                           PB_EV_MONEY("cash", cash, op->currency),
-                           PB_EV_STR("account", PB_WALLET_KIND_UNCLAIMED),
-                           PB_EV_INT("account_id", cash > 0 ? to->cash : 0),
-                           PB_EV_MONEY("bonus_forfeited", bonus, op->currency),
-                           PB_EV_INT("bonus_account_id", bonus > 0 ? to->bonus : 0));
-    if (e != PB_OK) {
-        pb_log(PB_LOG_ERROR, "wallet.unclaimed_record", "provider %s tx %s: %s", op->provider,
-               op->tx_id, pb_err_code(e));
-        return PB_ERR_INTERNAL;
-    }
-    pb_log(PB_LOG_WARN, "wallet.unclaimed",
-           "provider %s tx %s: %s of %lld (cash %lld, bonus %lld) for closed player %s held as "
-           "unclaimed funds",
-           op->provider, op->tx_id, kind, (long long)(cash + bonus), (long long)cash,
-           (long long)bonus, op->player);
-    return PB_OK;
-}
-
 /* Pays (cash, bonus) of a win or rollback back: to the player's accounts, or,
- * when the player is closed (decided here, in the command), the cash to the
- * brand's unclaimed funds and the bonus to its house account (forfeited), with
- * the record. Returns and refuses as move. */
+ * when the player is closed (decided here, in the command), as unclaimed funds
+ * (pb_wallet_pay_unclaimed, game_unclaimed.c). Returns and refuses as move. */
 static pb_err pay_back(pb_ledger_tx *tx, pb_wallet_op *op, int64_t cash, int64_t bonus,
                        uint32_t code, pb_err *refusal)
 {
@@ -439,18 +339,7 @@ static pb_err pay_back(pb_ledger_tx *tx, pb_wallet_op *op, int64_t cash, int64_t
         return PB_ERR_INTERNAL;
     if (!closed)
         return move(tx, op, true, cash, bonus, code, refusal);
-    if (account_in_batch(tx, op, PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_UNCLAIMED,
-                         &op->priv.unclaimed_account) != PB_OK ||
-        account_in_batch(tx, op, PB_WALLET_OWNER_HOUSE, PB_WALLET_KIND_HOUSE,
-                         &op->priv.house_account) != PB_OK)
-        return PB_ERR_INTERNAL;
-    const payee to = {.cash = op->priv.unclaimed_account,
-                      .bonus = op->priv.house_account,
-                      .forfeit_bonus = true};
-    pb_err e = move_to(tx, op, &to, true, cash, bonus, code, refusal);
-    if (e != PB_OK || *refusal != PB_OK || cash + bonus == 0)
-        return e;
-    return unclaimed_record(tx, op, &to, cash, bonus);
+    return pb_wallet_pay_unclaimed(tx, op, cash, bonus, code, refusal);
 }
 
 static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)

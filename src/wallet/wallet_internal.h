@@ -1,6 +1,6 @@
 /*
- * wallet_internal.h — the wallet handle, shared by the wallet's files (private
- * to src/wallet/).
+ * wallet_internal.h — the wallet handle, shared by the wallet's files, and the
+ * game money helpers game.c and game_unclaimed.c share (private to src/wallet/).
  */
 #ifndef PB_WALLET_INTERNAL_H
 #define PB_WALLET_INTERNAL_H
@@ -45,5 +45,47 @@ pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
  * ledger command that decides an operation (ctx: the pb_wallet_op). */
 void pb_wallet_request_hash(const pb_wallet_op *op, uint8_t out[32]);
 pb_err pb_wallet_game_command(pb_ledger_tx *tx, void *ctx);
+
+/* The side of an operation's money that is not the provider's: the player's
+ * cash and bonus accounts, or, for a closed player's win or rollback, the
+ * accounts that money goes to instead (pb_wallet_pay_unclaimed). forfeit_bonus:
+ * the bonus leg is a forfeit (code BONUS_FORFEIT), not the operation's own code. */
+typedef struct wallet_payee {
+    int64_t cash, bonus;
+    bool forfeit_bonus;
+} wallet_payee;
+
+/* game.c, for game_unclaimed.c (inside the ledger command): moves (cash, bonus)
+ * between the payee's accounts and the provider's (to_player: pays back), with
+ * a business refusal in *refusal. */
+pb_err pb_wallet_move_to(pb_ledger_tx *tx, pb_wallet_op *op, const wallet_payee *to, bool to_player,
+                         int64_t cash, int64_t bonus, uint32_t code, pb_err *refusal);
+
+/* Inside the ledger command (game.c for every operation, game_unclaimed.c): an
+ * account id prepare did not find (*id 0), looked up again in the batch, where
+ * an account created since is seen; still 0 when it does not exist. Inline: it
+ * is on every operation's path. */
+static inline pb_err pb_wallet_account_in_batch(pb_ledger_tx *tx, const pb_wallet_op *op,
+                                                const char *owner, const char *kind, int64_t *id)
+{
+    if (*id != 0)
+        return PB_OK;
+    pb_store_account a;
+    pb_store_rc rc = pb_store_account_find(pb_ledger_tx_conn(tx), op->brand, owner, kind,
+                                           op->currency, &a);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    if (rc != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    *id = a.id;
+    return PB_OK;
+}
+
+/* game_unclaimed.c, for game.c's pay_back: a closed player's win or rollback —
+ * the cash to the brand's unclaimed funds, the bonus forfeited to its house
+ * account, recorded (audit and event "funds.unclaimed"). Returns and refuses
+ * as pb_wallet_move_to. */
+pb_err pb_wallet_pay_unclaimed(pb_ledger_tx *tx, pb_wallet_op *op, int64_t cash, int64_t bonus,
+                               uint32_t code, pb_err *refusal);
 
 #endif

@@ -372,16 +372,14 @@ static pb_store_rc round_tokens(pb_store_conn *base, const char *provider, const
     return r;
 }
 
-/* Whether player has an accepted bet on provider's round round_id: one probe
- * of 0030's partial index (its condition repeated). */
-static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, const char *round_id,
-                                  const char *player, bool *has)
+/* Whether the statement sql (?1 provider, ?2 round_id, ?3 player; cached by
+ * its address, sq_stmt_sql) returns a row: one step. */
+static pb_store_rc round_probe(pb_store_conn *base, const char *sql, const char *provider,
+                               const char *round_id, const char *player, bool *has)
 {
     sq_conn *c = SQ(base);
     *has = false;
-    sqlite3_stmt *st = sq_stmt_sql(c,
-                                   "SELECT 1 FROM wallet_op WHERE provider=?1 AND round_id=?2 AND "
-                                   "player=?3 AND kind=1 AND result='OK' LIMIT 1");
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
@@ -397,6 +395,17 @@ static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, con
     return r;
 }
 
+/* Whether player has an accepted bet on provider's round round_id: one probe
+ * of 0030's partial index (its condition repeated). */
+static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, const char *round_id,
+                                  const char *player, bool *has)
+{
+    return round_probe(base,
+                       "SELECT 1 FROM wallet_op WHERE provider=?1 AND round_id=?2 AND "
+                       "player=?3 AND kind=1 AND result='OK' LIMIT 1",
+                       provider, round_id, player, has);
+}
+
 /* Whether player's round round_id of provider had a win: its round row's has_win
  * (an earlier version wrote one for every win), else an accepted win among the player's
  * operations on the round (wallet_op_player: player, provider, round_id). A
@@ -404,25 +413,12 @@ static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, con
 static pb_store_rc round_has_win(pb_store_conn *base, const char *provider, const char *round_id,
                                  const char *player, bool *has)
 {
-    sq_conn *c = SQ(base);
-    *has = false;
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT 1 FROM wallet_round WHERE provider=?1 AND round_id=?2 AND player=?3 AND "
-           "has_win<>0 UNION ALL SELECT 1 FROM wallet_op INDEXED BY wallet_op_player WHERE "
-           "player=?3 AND provider=?1 AND round_id=?2 AND kind=2 AND result='OK' LIMIT 1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, provider);
-    sqr_bind_text(st, 2, round_id);
-    sqr_bind_text(st, 3, player);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *has = true;
-        rc = SQLITE_DONE;
-    }
-    pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
-    sqr_done(st);
-    return r;
+    return round_probe(
+        base,
+        "SELECT 1 FROM wallet_round WHERE provider=?1 AND round_id=?2 AND player=?3 AND "
+        "has_win<>0 UNION ALL SELECT 1 FROM wallet_op INDEXED BY wallet_op_player WHERE "
+        "player=?3 AND provider=?1 AND round_id=?2 AND kind=2 AND result='OK' LIMIT 1",
+        provider, round_id, player, has);
 }
 
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
