@@ -1,8 +1,9 @@
 /*
  * cashier_internal.h — what the cashier's files share (cashier.c: the handle
  * and deposits; webhook.c: the PSPs' webhook events; withdrawal.c: withdrawals;
- * payout.c: their payouts; manual.c: a payout settled by hand). Private to
- * src/cashier/.
+ * payout.c: their payouts sent, retried, resolved by staff; payout_settle.c:
+ * a payout settled, the PSP's payout events; manual.c: a payout settled by
+ * hand). Private to src/cashier/.
  */
 #ifndef PB_CASHIER_INTERNAL_H
 #define PB_CASHIER_INTERNAL_H
@@ -149,7 +150,7 @@ pb_err cashier_staff_is_player(pb_store_conn *c, const char *staff_id, const cha
  * sends or resolves it now), and gives the claim back. */
 bool cashier_payout_claim(pb_cashier *k, const char *id);
 void cashier_payout_release(pb_cashier *k, const char *id);
-/* Settles a processing payout (payout.c): the hold posted (paid) or voided, the
+/* Settles a processing payout (payout_settle.c): the hold posted (paid) or voided, the
  * row, the event and the audit entry `action` (before and after_extra stolen); a
  * waiting manual statement deleted (manual) or dropped and named. *refusal: the
  * ledger's refusal, nothing written. */

@@ -2,7 +2,7 @@
  * manual.c — the manual resolution of a payout the PSP cannot report on
  * (cashier.h): one finance member states the outcome with evidence, a second
  * confirms it (4-eyes) and the payout is settled as a PSP event would settle it
- * (cashier_payout_settle, payout.c); the author may withdraw the statement.
+ * (cashier_payout_settle, payout_settle.c); the author may withdraw the statement.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * webhook.c — the PSPs' webhook events (see cashier.h, pb_cashier_webhook):
  * verified by the PSP's adapter, recorded once by (psp, event id), and applied
- * to their deposit here or to their withdrawal's payout (payout.c), in one
+ * to their deposit here or to their withdrawal's payout (payout_settle.c), in one
  * ledger command with the event's record. Split from cashier.c, unchanged.
  */
 #include <openssl/sha.h>

@@ -1,8 +1,8 @@
 /*
  * withdrawal.c — withdrawals (see cashier.h): request with its checks and its
  * hold, cancel and reject (hold voided), approvals with the 4-eyes rule; the
- * payout sent to the PSP, its retry, the PSP's payout events (hold posted or
- * voided) and a staff resolve are payout.c's.
+ * payout sent to the PSP, its retry and a staff resolve are payout.c's, the
+ * PSP's payout events (hold posted or voided) payout_settle.c's.
  *
  * State machine (every arrow one ledger command with its transfer and audit):
  *

@@ -3,7 +3,10 @@
  * the handle, the round driver and the helpers every command uses.
  *
  *   play.c         the handle, the round driver (wallet bet → decide →
- *                  wallet win → settled), the retry pass, recovery at start-up
+ *                  wallet win → settled), recovery at start-up
+ *   play_retry.c   the retry pass over unfinished rounds (play_retry_unfinished)
+ *                  and its reads: stuck rounds, the wallet's final refusals
+ *                  (play_win_refused, play_void_refused)
  *   play_seeds.c   players' seed pairs: made, read, rotated
  *   play_bet.c     instant bets and mines (placing, deciding, reveals, cash-out)
  *   play_crash.c   crash rounds, the scheduler thread, crash bets
