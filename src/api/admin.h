@@ -106,6 +106,9 @@ json_t *pb_admin_staff_json(pb_store_conn *c, const pb_staff *s);
  * (admin_player_export.c); each NULL on OOM or a value it cannot show. */
 /* The player (admin_players.c); personal data in the clear when pii, else masked. */
 json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii);
+/* An amount as a decimal string in its currency (admin_player_ledger.c); NULL
+ * when it cannot be shown. */
+json_t *pb_admin_amount_json(int64_t minor, const char *currency);
 /* [{address, locked_until}] of per-address login locks (pb_identity_login_locks):
  * address null when the client's address was unknown. NULL when out of memory. */
 json_t *pb_admin_login_locks_json(const pb_store_login_lock *locks, size_t n);
