@@ -444,15 +444,20 @@ void pb_api_admin_password(pb_http_request *req, void *app)
     pb_err e = c ? pb_identity_password_change(a->identity, c, p, &ci, current, next,
                                                pb_time_now_us(), &locked_wait, password_audited, &x)
                  : PB_ERR_STORE_UNAVAILABLE;
+    if (e == PB_ERR_CREDENTIALS_INVALID) {
+        /* the token is good, the typed password is not: 403 CURRENT_PASSWORD_INVALID,
+         * never identity's 401 CREDENTIALS_INVALID (with its WWW-Authenticate), which
+         * a console reads as "your session has ended" and signs the member out */
+        pb_http_reply_error(req, PB_ERR_CURRENT_PASSWORD_INVALID, "current");
+        return;
+    }
     if (e != PB_OK) {
         int64_t wait = PASSWORD_RETRY_US;
         if (e == PB_ERR_ACCOUNT_LOCKED && locked_wait > 0)
             wait = locked_wait; /* the account's or this address's lock */
         retry_after(req, a, e, wait);
         pb_admin_fail(req, e,
-                      e == PB_ERR_PASSWORD_WEAK || e == PB_ERR_PASSWORD_REUSED ? "new"
-                      : e == PB_ERR_CREDENTIALS_INVALID                        ? "current"
-                                                                               : NULL);
+                      e == PB_ERR_PASSWORD_WEAK || e == PB_ERR_PASSWORD_REUSED ? "new" : NULL);
         return;
     }
     pb_http_reply_json(req, 200,

@@ -417,12 +417,18 @@ void pb_api_player_password(pb_http_request *req, void *app)
         pb_http_add_retry_after(req, locked_wait > 0 ? locked_wait : PASSWORD_RETRY_US);
     else if (e == PB_ERR_RATE_LIMITED)
         pb_http_add_retry_after(req, PASSWORD_RETRY_US);
+    if (e == PB_ERR_CREDENTIALS_INVALID) {
+        /* the token is good, the typed password is not: 403 CURRENT_PASSWORD_INVALID,
+         * never identity's 401 CREDENTIALS_INVALID (with its WWW-Authenticate), which
+         * a client reads as "your session has ended" and logs the player out */
+        pb_http_reply_error(req, PB_ERR_CURRENT_PASSWORD_INVALID, "current_password");
+        return;
+    }
     if (e != PB_OK) {
         pb_http_reply_error(req, e,
                             e == PB_ERR_PASSWORD_WEAK || e == PB_ERR_PASSWORD_REUSED
                                 ? "new_password"
-                            : e == PB_ERR_CREDENTIALS_INVALID ? "current_password"
-                                                              : NULL);
+                                : NULL);
         return;
     }
     pb_log(PB_LOG_INFO, "player.password_changed", "player %s changed their password",

@@ -59,6 +59,7 @@
     X(REFRESH_REUSED, 401, "refresh token was already used; its family is revoked")  \
     X(SESSION_REVOKED, 401, "session was revoked")                                   \
     X(CREDENTIALS_INVALID, 401, "email or password is wrong")                        \
+    X(CURRENT_PASSWORD_INVALID, 403, "the current password is wrong")                \
     X(TOTP_REQUIRED, 401, "a TOTP code is required")                                 \
     X(TOTP_INVALID, 401, "TOTP code is wrong or was already used")                   \
     X(TOTP_NOT_ENROLLED, 409, "TOTP is not enrolled yet")                            \

@@ -144,12 +144,17 @@ void pb_http_log_listening(const pb_http_server *srv, const char *url)
     pb_http_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"http.listening\"", ts);
     put_str(&b, "msg", "accepting connections", 64);
     put_str(&b, "url", url, 256);
-    pb_http_buf_printf(
-        &b,
-        ",\"threads\":%u,\"max_body\":%zu,\"max_header\":%zu,"
-        "\"max_connections\":%u,\"max_per_ip\":%u,\"timeout_s\":%u,\"routes\":%zu}\n",
-        srv->cfg.threads, srv->cfg.max_body, srv->cfg.max_header, srv->cfg.max_connections,
-        srv->cfg.max_per_ip, srv->cfg.timeout_s, srv->nroutes);
+    pb_http_buf_printf(&b,
+                       ",\"threads\":%u,\"max_body\":%zu,\"max_header\":%zu,"
+                       "\"max_connections\":%u,\"max_per_ip\":%u,\"timeout_s\":%u,\"routes\":%zu,"
+                       "\"trusted_proxies\":%zu",
+                       srv->cfg.threads, srv->cfg.max_body, srv->cfg.max_header,
+                       srv->cfg.max_connections, srv->cfg.max_per_ip, srv->cfg.timeout_s,
+                       srv->nroutes, srv->proxies.n);
+    /* max_per_ip counts direct TCP peers; a trusted proxy carries many clients */
+    if (srv->cfg.max_per_ip && srv->proxies.n)
+        put_str(&b, "max_per_ip_exempt", "trusted proxies", 64);
+    pb_http_buf_printf(&b, "}\n");
     if (!b.failed) { /* at once: scripts wait for this line */
         pb_log_write(PB_LOG_INFO, b.data, b.len);
         pb_log_flush();

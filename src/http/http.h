@@ -130,8 +130,10 @@ typedef struct pb_http_config {
     /* per-connection memory for the request line and headers; 0 = 32 KiB */
     size_t max_header;
     unsigned max_connections; /* open connections in all; 0 = 1024 */
-    unsigned max_per_ip;      /* open connections per client IP; 0 = no per-IP limit */
-    unsigned timeout_s;       /* an idle connection is closed after this; 0 = 30 */
+    /* open connections per direct TCP peer, a trusted proxy exempt (per_ip.c);
+     * 0 = no per-IP limit */
+    unsigned max_per_ip;
+    unsigned timeout_s; /* an idle connection is closed after this; 0 = 30 */
     /* reverse proxies whose X-Forwarded-For is believed (proxy.c): addresses or
      * CIDR blocks, comma-separated; NULL or "" = none (the TCP peer is the client) */
     const char *trusted_proxies;
@@ -162,6 +164,9 @@ int pb_http_proxies_parse(const char *spec, pb_http_proxies *out, char *err, siz
 /* Whether the textual address ip is in one of p's blocks (an IPv4-mapped IPv6
  * address counts as IPv4). false for NULL or a malformed ip. */
 bool pb_http_proxies_contain(const pb_http_proxies *p, const char *ip);
+/* The same for a parsed address: family AF_INET (the first 4 bytes of addr) or
+ * AF_INET6 (all 16; not an IPv4-mapped one, pass that as AF_INET). */
+bool pb_http_proxies_contain_addr(const pb_http_proxies *p, int family, const uint8_t addr[16]);
 /* The client address of a request whose TCP peer is `peer` and whose
  * X-Forwarded-For values (joined by ',') are xff (NULL: none): the peer unless it
  * is a trusted proxy; then the right-most entry of xff that is not a trusted

@@ -57,6 +57,12 @@ struct pb_http_server {
     atomic_int open;      /* requests MHD has not completed yet (sent or dropped) */
     atomic_bool draining; /* shutdown began: new requests get 503 */
 
+    /* --max-per-ip (per_ip.c): open connections per direct peer, trusted proxies
+     * exempt; ip_slots NULL when there is no per-IP limit */
+    pthread_mutex_t ip_mu;
+    struct pb_http_ip_slot *ip_slots; /* ip_cap (a power of 2) slots, guarded by ip_mu */
+    size_t ip_cap;
+
     pthread_mutex_t mu;
     pb_http_request *suspended;     /* requests suspended and not yet replied to */
     struct pb_http_stream *streams; /* streaming replies MHD still reads (stream.c) */
@@ -164,6 +170,17 @@ void pb_http_streams_close_all(pb_http_server *srv);
 void pb_http_access_log(const pb_http_request *req, const char *outcome, int64_t latency_us);
 /* The "http.listening" line, with the URL and the limits in force. */
 void pb_http_log_listening(const pb_http_server *srv, const char *url);
+
+/* per_ip.c: the --max-per-ip limit (the table sized from cfg; 0 or -1 out of
+ * memory), the accept policy's check (false: the peer is at its limit), and the
+ * count kept from MHD's connection notifications (ctx: the connection's
+ * socket_context). */
+int pb_http_per_ip_init(pb_http_server *srv);
+void pb_http_per_ip_free(pb_http_server *srv);
+struct sockaddr;
+bool pb_http_per_ip_admit(pb_http_server *srv, const struct sockaddr *sa);
+void pb_http_per_ip_started(pb_http_server *srv, struct MHD_Connection *conn, void **ctx);
+void pb_http_per_ip_closed(pb_http_server *srv, struct MHD_Connection *conn, void **ctx);
 
 /* On the connection's worker: runs the builder pb_http_reply_later() left (its reply
  * is parked for flush); false when there is none. */

@@ -178,6 +178,11 @@ static bool contains(const pb_http_proxies *p, int family, const uint8_t addr[16
     return false;
 }
 
+bool pb_http_proxies_contain_addr(const pb_http_proxies *p, int family, const uint8_t addr[16])
+{
+    return contains(p, family, addr);
+}
+
 bool pb_http_proxies_contain(const pb_http_proxies *p, const char *ip)
 {
     uint8_t a[16];

@@ -91,17 +91,20 @@ pb_http_server *pb_http_server_new(const pb_http_config *cfg, const pb_route *ro
         return NULL;
     c.trusted_proxies = NULL; /* parsed into srv->proxies; the caller's string may go */
     pb_http_server *srv = calloc(1, sizeof *srv);
+    if (srv)
+        srv->cfg = c;
     if (!srv || !(srv->metrics = pb_http_metrics_new(routes, n)) ||
-        !(srv->route_index = pb_http_route_index_new(routes, n))) {
-        if (srv)
+        !(srv->route_index = pb_http_route_index_new(routes, n)) || pb_http_per_ip_init(srv) != 0) {
+        if (srv) {
             pb_http_metrics_free(srv->metrics);
+            pb_http_route_index_free(srv->route_index);
+        }
         free(srv);
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
     snprintf(srv->listen, sizeof srv->listen, "%s", c.listen ? c.listen : "127.0.0.1:8080");
-    c.listen = srv->listen;
-    srv->cfg = c;
+    srv->cfg.listen = srv->listen;
     srv->proxies = proxies;
     srv->routes = routes;
     srv->nroutes = n;
@@ -434,9 +437,20 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe)
 {
     pb_http_server *srv = cls;
-    (void)conn;
-    (void)socket_context;
-    pb_http_metrics_connections(srv->metrics, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    bool started = toe == MHD_CONNECTION_NOTIFY_STARTED;
+    pb_http_metrics_connections(srv->metrics, started ? 1 : -1);
+    if (started)
+        pb_http_per_ip_started(srv, conn, socket_context);
+    else
+        pb_http_per_ip_closed(srv, conn, socket_context);
+}
+
+/* MHD's accept policy: a direct peer at its --max-per-ip limit is refused before
+ * MHD allocates anything (per_ip.c; a trusted proxy never is). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    return pb_http_per_ip_admit(cls, addr) ? MHD_YES : MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -536,13 +550,14 @@ int pb_http_server_start(pb_http_server *srv, char *err, size_t errcap)
     /* laid out by hand, not by clang-format: one option and its values per line */
     /* clang-format off */
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv,
+        flags, 0, on_accept, srv, on_access, srv,
         /* the logger first, so that MHD's messages about later options reach it */
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_ARRAY, pool,
         MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->cfg.max_per_ip,
+        /* not MHD_OPTION_PER_IP_CONNECTION_LIMIT: it cannot exempt a trusted
+         * proxy; per_ip.c keeps that count (on_accept, on_connection) */
         MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, srv->cfg.max_header,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
@@ -641,6 +656,7 @@ void pb_http_server_free(pb_http_server *srv)
     }
     pb_http_metrics_free(srv->metrics);
     pb_http_route_index_free(srv->route_index);
+    pb_http_per_ip_free(srv);
     pthread_mutex_destroy(&srv->mu);
     free(srv);
 }

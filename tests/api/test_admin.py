@@ -168,7 +168,10 @@ class Run:
     def password_change(self):
         n = self.newbie
         r = n.call("POST", "/v1/admin/password", {"current": "not-the-password", "new": "Red-Kite-77-Qq"})
-        assert expect(r, 401, "CREDENTIALS_INVALID")["error"]["field"] == "current", r
+        assert expect(r, 403, "CURRENT_PASSWORD_INVALID")["error"]["field"] == "current", r
+        # not "your token is bad": no challenge, and the session goes on working
+        assert r.header("www-authenticate") is None, r.header("www-authenticate")
+        expect(n.call("GET", "/v1/admin/me"), 200)
         # counted like a failed login from the caller's address (not an unknown one)
         rows = self.env.rows("SELECT addr, failed FROM login_failure WHERE subject_kind='staff' "
                              "AND subject_id=(SELECT id FROM staff WHERE email='newbie@example.com')")
@@ -1152,7 +1155,7 @@ def main():
         ("wrong password and unknown email answer alike; both audited with the email typed", run.bad_credentials),
         ("a new member's first login is a setup session without a refresh token", run.setup_session),
         ("a setup session may only read /me, enrol TOTP, change its password and log out", run.setup_session_limits),
-        ("password change: wrong current 401, weak or reused new 422, done and audited", run.password_change),
+        ("password change: wrong current 403 (no challenge, session kept), weak or reused new 422, done and audited", run.password_change),
         ("TOTP enrolment: otpauth:// URI, a wrong code refused, confirmed, audited, seed sealed", run.enrolment),
         ("a full login with a code; a used code (login or confirmation) is refused", run.replayed_code),
         ("refresh rotates; a reused refresh token ends the session", run.refresh_rotation),

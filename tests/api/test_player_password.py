@@ -3,8 +3,10 @@
 `pitboss serve` (speaks TAP). Every answer is validated against openapi.yaml.
 
 A signed-in player changes their password: the current one is checked like a login
-(wrong: 401 CREDENTIALS_INVALID, counted towards the lockout per account and client
-address: the fifth from one address is 423 ACCOUNT_LOCKED for the change and for
+(wrong: 403 CURRENT_PASSWORD_INVALID without WWW-Authenticate, the session staying
+valid, where a 401 would make a front end log the player out; counted towards the
+lockout per account and client address: the fifth from one address is 423
+ACCOUNT_LOCKED for the change and for
 logins from that address, not from another); the new one meets the registration
 policy (422 PASSWORD_WEAK) and is none of the last four (422 PASSWORD_REUSED, the
 current one included; the fifth-last is allowed again); on success the player's other
@@ -93,8 +95,11 @@ class Run:
     def wrong_current_counts(self):
         c, email, pid, t = self.player("wrong", "127.0.3.10")
         before = self.state(pid)
-        self.change(c, t["access_token"], "not-the-password-1", "Fresh-Heron-32", 401,
-                    "CREDENTIALS_INVALID", "current_password")
+        r = self.change(c, t["access_token"], "not-the-password-1", "Fresh-Heron-32", 403,
+                        "CURRENT_PASSWORD_INVALID", "current_password")
+        # not "your token is bad": no challenge, and the session goes on working
+        assert r.header("www-authenticate") is None, r.header("www-authenticate")
+        expect(c.call("GET", "/v1/player/profile", token=t["access_token"]), 200)
         # nothing changed but the failure count (the session is untouched)
         assert self.state(pid) == before, "a refused change wrote something"
         rows = self.env.rows("SELECT p.failed_logins, f.addr, f.failed FROM player p "
@@ -102,8 +107,8 @@ class Run:
                              "AND f.subject_id = p.id WHERE p.public_id = ?", pid)
         assert rows == [(1, "127.0.3.10", 1)], rows
         for _ in range(3):
-            self.change(c, t["access_token"], "not-the-password-1", "Fresh-Heron-32", 401,
-                        "CREDENTIALS_INVALID")
+            self.change(c, t["access_token"], "not-the-password-1", "Fresh-Heron-32", 403,
+                        "CURRENT_PASSWORD_INVALID")
         r = self.change(c, t["access_token"], "not-the-password-1", "Fresh-Heron-32", 423,
                         "ACCOUNT_LOCKED")
         assert 800 <= int(r.header("retry-after")) <= 900, r.header("retry-after")
@@ -182,7 +187,8 @@ def main():
         ("ok: 200; the other session's access and refresh tokens die, the current one lives; "
          "the new password logs in, the old does not; audited with the client address",
          run.ok_other_sessions_end_current_kept),
-        ("a wrong current password: 401 CREDENTIALS_INVALID, counted per account and address; "
+        ("a wrong current password: 403 CURRENT_PASSWORD_INVALID (no challenge, session "
+         "kept), counted per account and address; "
          "the fifth locks that address (change and login: 423), not another",
          run.wrong_current_counts),
         ("none of the last four: 422 PASSWORD_REUSED (current included); the fifth-last again ok",

@@ -722,6 +722,77 @@ static void test_reply_later_builds_on_the_worker(void **state)
     assert_true(pthread_equal(late.ran_on, late.caller));
 }
 
+/* A keep-alive connection that has had one GET /ping answered 200, or -1 when the
+ * server closed it (refused) instead. */
+static int served_connection(uint16_t port)
+{
+    int fd = cl_dial(port);
+    if (fd < 0)
+        return -1;
+    const char *req = "GET /ping HTTP/1.1\r\nHost: t\r\n\r\n";
+    resp r;
+    if (!cl_send_all(fd, req, strlen(req)) || cl_read_resp(fd, &r, false) != 0 || r.status != 200) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* --max-per-ip N counts direct TCP peers: the N+1th concurrent connection from
+ * 127.0.0.1 is refused while 127.0.0.1 is not a trusted proxy, and a closed one
+ * frees its place; from a trusted proxy (127.0.0.1/32 in --trusted-proxies) there
+ * is no per-IP limit, since its connections carry many clients. Before:
+ * libmicrohttpd's MHD_OPTION_PER_IP_CONNECTION_LIMIT counted the proxy like any
+ * peer and refused its third connection too. */
+static void test_per_ip_limit_exempts_trusted_proxies(void **state)
+{
+    app *a = *state;
+    enum { LIMIT = 2, TRIES = 5 };
+    for (int trusted = 0; trusted < 2; trusted++) {
+        char err[256];
+        pb_http_config cfg = {.listen = "127.0.0.1:0",
+                              .threads = 2,
+                              .max_body = 1024,
+                              .max_per_ip = LIMIT,
+                              .trusted_proxies = trusted ? "10.0.0.0/8, 127.0.0.1/32"
+                                                         : "10.0.0.0/8"};
+        a->srv = pb_http_server_new(&cfg, routes, sizeof routes / sizeof *routes, a, a->pool, err,
+                                    sizeof err);
+        assert_non_null(a->srv);
+        assert_int_equal(pb_http_server_start(a->srv, err, sizeof err), 0);
+        uint16_t port = pb_http_server_port(a->srv);
+        int fd[TRIES];
+        int served = 0;
+        for (int i = 0; i < TRIES; i++) {
+            fd[i] = served_connection(port);
+            served += fd[i] >= 0;
+        }
+        if (trusted) {
+            assert_int_equal(served, TRIES);
+        } else {
+            assert_int_equal(served, LIMIT);
+            assert_true(fd[0] >= 0 && fd[1] >= 0);
+            /* one of the two ends: a new connection gets its place (the close
+             * reaches the server asynchronously: retry for up to 2 s) */
+            close(fd[0]);
+            fd[0] = -1;
+            for (int i = 0; i < 200 && fd[0] < 0; i++) {
+                fd[0] = served_connection(port);
+                if (fd[0] < 0)
+                    usleep(10000);
+            }
+            assert_true(fd[0] >= 0);
+            assert_int_equal(served_connection(port), -1); /* and the limit holds again */
+        }
+        for (int i = 0; i < TRIES; i++)
+            if (fd[i] >= 0)
+                close(fd[i]);
+        pb_http_server_shutdown(a->srv, 1000);
+        pb_http_server_free(a->srv);
+        a->srv = NULL;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -739,6 +810,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_suspend_while_stopping_waits_for_the_reply, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reply_later_builds_on_the_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_ip_limit_exempts_trusted_proxies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
