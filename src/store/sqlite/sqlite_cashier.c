@@ -38,21 +38,6 @@ static size_t list_variant(const char *player, const char *status)
     return (player && *player ? 1u : 0u) | (status && *status ? 2u : 0u);
 }
 
-/* The one row sql finds by its text keys, ?1 a and ?2 b (bound only when sql
- * has a ?2), read into out: OK, NOT_FOUND, or the mapped error. */
-static pb_store_rc row_by_text(pb_store_conn *base, const char *sql, const char *a, const char *b,
-                               void (*read)(sqlite3_stmt *, void *), void *out)
-{
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, sql);
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, a);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqr_bind_text(st, 2, b);
-    SQR_LOOKUP(c, st, read, out);
-}
-
 #define PAY_COLS                                                                         \
     "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status," \
     "transfer_id,created_at,updated_at"
@@ -105,25 +90,25 @@ static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p
 
 static pb_store_rc payment_get(pb_store_conn *base, const char *id, pb_store_payment *out)
 {
-    return row_by_text(base, "SELECT seq," PAY_COLS " FROM payment WHERE id=?1", id, NULL,
-                       read_payment_v, out);
+    return sqr_lookup_text(SQ(base), "SELECT seq," PAY_COLS " FROM payment WHERE id=?1", id, NULL,
+                           read_payment_v, out);
 }
 
 static pb_store_rc payment_by_key(pb_store_conn *base, const char *player, const char *key,
                                   pb_store_payment *out)
 {
-    return row_by_text(base,
-                       "SELECT seq," PAY_COLS
-                       " FROM payment WHERE player=?1 AND idempotency_key=?2",
-                       player, key, read_payment_v, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT seq," PAY_COLS
+                           " FROM payment WHERE player=?1 AND idempotency_key=?2",
+                           player, key, read_payment_v, out);
 }
 
 static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, const char *ref,
                                         pb_store_payment *out)
 {
-    return row_by_text(base,
-                       "SELECT seq," PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2",
-                       psp, ref, read_payment_v, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT seq," PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2",
+                           psp, ref, read_payment_v, out);
 }
 
 static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p)
@@ -201,18 +186,18 @@ static void read_event(sqlite3_stmt *st, void *v)
 static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *event_id,
                              pb_store_payment_event *out)
 {
-    return row_by_text(base,
-                       "SELECT " EVENT_COLS " FROM payment_event WHERE psp=?1 AND event_id=?2", psp,
-                       event_id, read_event, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " EVENT_COLS " FROM payment_event WHERE psp=?1 AND event_id=?2",
+                           psp, event_id, read_event, out);
 }
 
 static pb_store_rc event_deferred(pb_store_conn *base, const char *psp, const char *reference,
                                   pb_store_payment_event *out)
 {
-    return row_by_text(base,
-                       "SELECT " EVENT_COLS " FROM payment_event WHERE psp=?1 AND "
-                       "reference=?2 AND outcome='deferred' ORDER BY seq LIMIT 1",
-                       psp, reference, read_event, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " EVENT_COLS " FROM payment_event WHERE psp=?1 AND "
+                           "reference=?2 AND outcome='deferred' ORDER BY seq LIMIT 1",
+                           psp, reference, read_event, out);
 }
 
 static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_event *e)
@@ -295,25 +280,26 @@ static pb_store_rc withdrawal_insert(pb_store_conn *base, const pb_store_withdra
 
 static pb_store_rc withdrawal_get(pb_store_conn *base, const char *id, pb_store_withdrawal *out)
 {
-    return row_by_text(base, "SELECT " WD_COLS " FROM withdrawal WHERE id=?1", id, NULL,
-                       read_withdrawal_v, out);
+    return sqr_lookup_text(SQ(base), "SELECT " WD_COLS " FROM withdrawal WHERE id=?1", id, NULL,
+                           read_withdrawal_v, out);
 }
 
 static pb_store_rc withdrawal_by_key(pb_store_conn *base, const char *player, const char *key,
                                      pb_store_withdrawal *out)
 {
-    return row_by_text(base,
-                       "SELECT " WD_COLS " FROM withdrawal WHERE player=?1 AND idempotency_key=?2",
-                       player, key, read_withdrawal_v, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " WD_COLS
+                           " FROM withdrawal WHERE player=?1 AND idempotency_key=?2",
+                           player, key, read_withdrawal_v, out);
 }
 
 static pb_store_rc withdrawal_by_reference(pb_store_conn *base, const char *psp, const char *ref,
                                            pb_store_withdrawal *out)
 {
-    return row_by_text(base,
-                       "SELECT " WD_COLS " FROM withdrawal WHERE psp=?1 AND "
-                       "psp_reference=?2 AND psp_reference<>''",
-                       psp, ref, read_withdrawal_v, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " WD_COLS " FROM withdrawal WHERE psp=?1 AND "
+                           "psp_reference=?2 AND psp_reference<>''",
+                           psp, ref, read_withdrawal_v, out);
 }
 
 static pb_store_rc withdrawal_update(pb_store_conn *base, const pb_store_withdrawal *w)
@@ -420,11 +406,11 @@ static void read_resolution(sqlite3_stmt *st, void *v)
 static pb_store_rc resolution_get(pb_store_conn *base, const char *withdrawal_id,
                                   pb_store_withdrawal_resolution *out)
 {
-    return row_by_text(base,
-                       "SELECT withdrawal_id,outcome,reason,evidence,staff_id,"
-                       "role,from_status,stated_at FROM "
-                       "withdrawal_manual_resolution WHERE withdrawal_id=?1",
-                       withdrawal_id, NULL, read_resolution, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT withdrawal_id,outcome,reason,evidence,staff_id,"
+                           "role,from_status,stated_at FROM "
+                           "withdrawal_manual_resolution WHERE withdrawal_id=?1",
+                           withdrawal_id, NULL, read_resolution, out);
 }
 
 static pb_store_rc resolution_delete(pb_store_conn *base, const char *withdrawal_id)
