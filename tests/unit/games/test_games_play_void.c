@@ -552,6 +552,29 @@ static size_t occurrences(const char *text, const char *word)
     return n;
 }
 
+/* Over ~15 periods of 100 ms round id stays in state, stuck: the wallet's
+ * refusal logged once as event (naming code), games.round_stuck logged once,
+ * the gauge rounds_stuck 1, no pass failing or waiting. Ends the capture;
+ * returns what it caught. */
+static const char *assert_stuck(capture *cap, const char *id, const char *state, const char *event,
+                                const char *code)
+{
+    sleep_ms(1500); /* ~15 periods */
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    const char *logged = capture_end(cap);
+    assert_int_equal(occurrences(logged, event), 1);
+    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
+    assert_non_null(strstr(logged, code));
+    assert_int_equal(st.rounds_stuck, 1);
+    assert_int_equal(st.retry_failures, 0);
+    assert_int_equal(st.rounds_waiting, 0);
+    pb_store_game_round s = gp_stored(id);
+    assert_string_equal(s.state, state);
+    pb_store_game_round_clear(&s);
+    return logged;
+}
+
 /* A settling round whose win the wallet refused for good (its wallet round
  * closed under it: the row such a close leaves written into the database) is
  * not retried by the sweeper on every pass: over ~15 periods of 100 ms its win
@@ -577,24 +600,13 @@ static void stuck_settling_not_retried(void **state)
     for (int i = 0; i < 500 && wallet_ops(win) == 0; i++) /* the sweeper's first try */
         sleep_ms(10);
     assert_int_equal(wallet_ops(win), 1);
-    sleep_ms(1500); /* ~15 periods */
-    pb_play_stats st;
-    pb_play_stats_get(G.p, &st);
-    const char *logged = capture_end(&cap);
-    assert_int_equal(occurrences(logged, "\"games.win_refused\""), 1);
-    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
-    assert_non_null(strstr(logged, "ROUND_CLOSED"));
-    assert_int_equal(st.rounds_stuck, 1);
-    assert_int_equal(st.retry_failures, 0);
-    assert_int_equal(st.rounds_waiting, 0);
-    pb_store_game_round s = gp_stored(r.id);
-    assert_string_equal(s.state, "settling");
-    pb_store_game_round_clear(&s);
+    assert_stuck(&cap, r.id, "settling", "\"games.win_refused\"", "ROUND_CLOSED");
 
     int64_t cash = gp_cash(0);
     pb_store_game_round v = staff_void(r.id, "win refused: round closed");
     assert_string_equal(v.state, "void");
     assert_int_equal(gp_cash(0), cash + 1000);
+    pb_play_stats st;
     for (int i = 0; i < 300; i++) {
         pb_play_stats_get(G.p, &st);
         if (st.rounds_stuck == 0)
@@ -632,20 +644,9 @@ static void stuck_voiding_not_retried(void **state)
     pb_store_game_round v = staff_void(m.id, "left open");
     assert_string_equal(v.state, "voiding");
     pb_store_game_round_clear(&v);
-    sleep_ms(1500); /* ~15 periods */
-    pb_play_stats st;
-    pb_play_stats_get(G.p, &st);
-    const char *logged = capture_end(&cap);
-    assert_int_equal(occurrences(logged, "\"games.void_refused\""), 1);
-    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
-    assert_non_null(strstr(logged, "ROUND_HAS_WIN"));
+    const char *logged = assert_stuck(&cap, m.id, "voiding", "\"games.void_refused\"",
+                                      "ROUND_HAS_WIN");
     assert_non_null(strstr(logged, "stuck voiding"));
-    assert_int_equal(st.rounds_stuck, 1);
-    assert_int_equal(st.retry_failures, 0);
-    assert_int_equal(st.rounds_waiting, 0);
-    pb_store_game_round s = gp_stored(m.id);
-    assert_string_equal(s.state, "voiding");
-    pb_store_game_round_clear(&s);
     assert_int_equal(round_ops(m.id, "void"), 1); /* the refusal, stored once */
     assert_int_equal(round_ops(m.id, "close"), 0);
     assert_int_equal(gp_cash(0), cash); /* nothing given back */
