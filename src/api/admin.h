@@ -121,6 +121,12 @@ pb_err pb_admin_unlock_audit(pb_store_conn *c, pb_http_request *req, const pb_pr
                              const char *action, const char *brand, const char *target_kind,
                              const char *target_id, const char *reason, const pb_login_unlock *u,
                              int64_t now);
+/* Runs an unlock's write (tx on ctx: the subject found in scope, its locks
+ * cleared into *u, the entry appended, its public id left in public_id) and
+ * answers: the failure, or 200 {<kind>: public_id, account_lock_cleared,
+ * address_locks_cleared}. kind: "player" / "staff". */
+void pb_admin_unlock_run(pb_http_request *req, pb_admin_tx_fn tx, void *ctx, const char *kind,
+                         const char *public_id, const pb_login_unlock *u);
 /* The player's ledger accounts that exist, in the order the pages show them: per
  * currency (the brand's, then the player's own when the brand no longer lists it)
  * the cash account, then the bonus account. At most PB_ADMIN_PLAYER_ACCOUNTS_MAX

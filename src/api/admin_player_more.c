@@ -620,16 +620,7 @@ void pb_api_admin_player_unlock(pb_http_request *req, void *app)
         .x = {.req = req, .p = pb_api_principal(req), .id = pb_http_param(req, "id")}};
     if (!pb_admin_parse_reason(req, t->x.p, "player.login_unlock", PB_REASON_MAX, &t->x.reason))
         return;
-    const char *bad = NULL;
-    pb_err e = pb_admin_write(req, unlock_tx, t, &bad);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, bad);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:s,s:b,s:I}", "player", t->x.player.public_id,
-                                 "account_lock_cleared", t->u.account_locked_until != 0,
-                                 "address_locks_cleared", (json_int_t)t->u.address_locks));
+    pb_admin_unlock_run(req, unlock_tx, t, "player", t->x.player.public_id, &t->u);
 }
 
 /* POST …/launches/revoke: {reason}; answers how many launches were live. */

@@ -127,6 +127,21 @@ pb_err pb_admin_unlock_audit(pb_store_conn *c, pb_http_request *req, const pb_pr
     return pb_audit_append(c, &en, now);
 }
 
+void pb_admin_unlock_run(pb_http_request *req, pb_admin_tx_fn tx, void *ctx, const char *kind,
+                         const char *public_id, const pb_login_unlock *u)
+{
+    const char *bad = NULL;
+    pb_err e = pb_admin_write(req, tx, ctx, &bad);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, bad);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:s,s:b,s:I}", kind, public_id, "account_lock_cleared",
+                                 u->account_locked_until != 0, "address_locks_cleared",
+                                 (json_int_t)u->address_locks));
+}
+
 json_t *pb_admin_player_json(const pb_player *pl, const char *brand, bool pii)
 {
     char masked[PB_EMAIL_MAX + 8];

@@ -534,14 +534,5 @@ void pb_api_admin_staff_unlock(pb_http_request *req, void *app)
             "staff cannot clear their own login lock: another administrator does");
         return;
     }
-    const char *bad = NULL;
-    pb_err e = pb_admin_write(req, unlock_tx, t, &bad);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, bad);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:s,s:b,s:I}", "staff", t->x.before.public_id,
-                                 "account_lock_cleared", t->u.account_locked_until != 0,
-                                 "address_locks_cleared", (json_int_t)t->u.address_locks));
+    pb_admin_unlock_run(req, unlock_tx, t, "staff", t->x.before.public_id, &t->u);
 }

@@ -320,28 +320,42 @@ void pb_api_admin_originals_control(pb_http_request *req, void *app)
 
 /* ---- a round void by staff ---- */
 
-void pb_api_admin_player_round_void(pb_http_request *req, void *app)
+/* What a staff action on a player's round (void, settle) begins with: the
+ * {reason} (audited as action), the store and the play handle, the player
+ * {id} within the caller's scope. NULL: refused, the answer sent. */
+static pb_store_conn *round_action_begin(pb_http_request *req, void *app, const char *action,
+                                         const char **reason, pb_player *pl)
 {
     play = ((pb_api_app *)app)->play;
     const pb_principal *p = pb_api_principal(req);
-    const char *reason = NULL;
-    if (!pb_admin_parse_reason(req, p, PB_PLAY_AUDIT_VOID, 1000, &reason))
-        return;
+    if (!pb_admin_parse_reason(req, p, action, 1000, reason))
+        return NULL;
     pb_store_conn *c = pb_http_conn(req);
     if (!c || !play) {
         pb_http_reply_error(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
+        return NULL;
     }
+    pb_err e = pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), pl);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return NULL;
+    }
+    return c;
+}
+
+void pb_api_admin_player_round_void(pb_http_request *req, void *app)
+{
+    const char *reason = NULL;
     pb_player pl;
-    pb_err e = pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), &pl);
+    pb_store_conn *c = round_action_begin(req, app, PB_PLAY_AUDIT_VOID, &reason, &pl);
+    if (!c)
+        return;
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
-    if (e == PB_OK) {
-        pb_audit_entry who;
-        pb_admin_entry(req, p, PB_PLAY_AUDIT_VOID, &who);
-        who.reason = reason;
-        e = pb_play_round_void(play, c, pl.public_id, pb_http_param(req, "round"), &who, &r);
-    }
+    pb_audit_entry who;
+    pb_admin_entry(req, pb_api_principal(req), PB_PLAY_AUDIT_VOID, &who);
+    who.reason = reason;
+    pb_err e = pb_play_round_void(play, c, pl.public_id, pb_http_param(req, "round"), &who, &r);
     if (e != PB_OK) {
         pb_store_game_round_clear(&r);
         pb_admin_fail(req, e, NULL);
@@ -395,30 +409,22 @@ static pb_err settle_audit_tx(pb_store_conn *c, void *ctx, const char **bad)
 
 void pb_api_admin_player_round_settle(pb_http_request *req, void *app)
 {
-    play = ((pb_api_app *)app)->play;
-    const pb_principal *p = pb_api_principal(req);
     const char *reason = NULL;
-    if (!pb_admin_parse_reason(req, p, PB_PLAY_AUDIT_SETTLE, 1000, &reason))
-        return;
-    pb_store_conn *c = pb_http_conn(req);
-    if (!c || !play) {
-        pb_http_reply_error(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
     pb_player pl;
-    pb_err e = pb_identity_player_get(c, &p->scope, pb_http_param(req, "id"), &pl);
+    pb_store_conn *c = round_action_begin(req, app, PB_PLAY_AUDIT_SETTLE, &reason, &pl);
+    if (!c)
+        return;
     pb_store_game_round r;
     memset(&r, 0, sizeof r);
     pb_err refused = PB_OK;
-    if (e == PB_OK)
-        e = pb_play_round_settle(play, c, pl.public_id, pb_http_param(req, "round"),
-                                 pb_http_trace_id(req), &r, &refused);
+    pb_err e = pb_play_round_settle(play, c, pl.public_id, pb_http_param(req, "round"),
+                                    pb_http_trace_id(req), &r, &refused);
     /* refused before anything was tried (not found, not settling): nothing
      * written; a try is audited whatever the wallet answered */
     bool tried = e == PB_OK || e == PB_ERR_WIN_REFUSED || e == PB_ERR_STORE_UNAVAILABLE;
     if (tried && r.id[0]) {
         settle_audit x = {.req = req,
-                          .p = p,
+                          .p = pb_api_principal(req),
                           .reason = reason,
                           .r = &r,
                           .was = "settling",

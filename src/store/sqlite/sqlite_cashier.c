@@ -90,38 +90,25 @@ static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p
 
 static pb_store_rc payment_get(pb_store_conn *base, const char *id, pb_store_payment *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAY_COLS " FROM payment WHERE id=?1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, id);
-    SQR_LOOKUP(c, st, read_payment, out);
+    return sqr_lookup_text(SQ(base), "SELECT seq," PAY_COLS " FROM payment WHERE id=?1", id, NULL,
+                           read_payment_v, out);
 }
 
 static pb_store_rc payment_by_key(pb_store_conn *base, const char *player, const char *key,
                                   pb_store_payment *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAY_COLS
-                                      " FROM payment WHERE player=?1 AND idempotency_key=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, player);
-    sqr_bind_text(st, 2, key);
-    SQR_LOOKUP(c, st, read_payment, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT seq," PAY_COLS
+                           " FROM payment WHERE player=?1 AND idempotency_key=?2",
+                           player, key, read_payment_v, out);
 }
 
 static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, const char *ref,
                                         pb_store_payment *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAY_COLS
-                                      " FROM payment WHERE psp=?1 AND psp_reference=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, psp);
-    sqr_bind_text(st, 2, ref);
-    SQR_LOOKUP(c, st, read_payment, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT seq," PAY_COLS " FROM payment WHERE psp=?1 AND psp_reference=?2",
+                           psp, ref, read_payment_v, out);
 }
 
 static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p)
@@ -178,8 +165,12 @@ static pb_store_rc payment_list(pb_store_conn *base, const pb_store_payment_quer
     return sqr_collect(c, st, out, sizeof *out, q->limit, n, read_payment_v);
 }
 
-static void read_event(sqlite3_stmt *st, pb_store_payment_event *e)
+#define EVENT_COLS "psp,event_id,type,reference,payload_hash,outcome,received_at,amount,currency"
+
+/* The row as SELECT EVENT_COLS returns it. */
+static void read_event(sqlite3_stmt *st, void *v)
 {
+    pb_store_payment_event *e = v;
     memset(e, 0, sizeof *e);
     sqr_text(e->psp, sizeof e->psp, st, 0);
     sqr_text(e->event_id, sizeof e->event_id, st, 1);
@@ -195,39 +186,25 @@ static void read_event(sqlite3_stmt *st, pb_store_payment_event *e)
 static pb_store_rc event_get(pb_store_conn *base, const char *psp, const char *event_id,
                              pb_store_payment_event *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
-                       "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
-                       "event_id=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, psp);
-    sqr_bind_text(st, 2, event_id);
-    SQR_LOOKUP(c, st, read_event, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " EVENT_COLS " FROM payment_event WHERE psp=?1 AND event_id=?2",
+                           psp, event_id, read_event, out);
 }
 
 static pb_store_rc event_deferred(pb_store_conn *base, const char *psp, const char *reference,
                                   pb_store_payment_event *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, "SELECT psp,event_id,type,reference,payload_hash,outcome,"
-                       "received_at,amount,currency FROM payment_event WHERE psp=?1 AND "
-                       "reference=?2 AND outcome='deferred' ORDER BY seq LIMIT 1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, psp);
-    sqr_bind_text(st, 2, reference);
-    SQR_LOOKUP(c, st, read_event, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " EVENT_COLS " FROM payment_event WHERE psp=?1 AND "
+                           "reference=?2 AND outcome='deferred' ORDER BY seq LIMIT 1",
+                           psp, reference, read_event, out);
 }
 
 static pb_store_rc event_insert(pb_store_conn *base, const pb_store_payment_event *e)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO payment_event(psp,event_id,type,reference,"
-                                      "payload_hash,outcome,received_at,amount,currency) "
-                                      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO payment_event(" EVENT_COLS
+                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, e->psp);
@@ -303,38 +280,26 @@ static pb_store_rc withdrawal_insert(pb_store_conn *base, const pb_store_withdra
 
 static pb_store_rc withdrawal_get(pb_store_conn *base, const char *id, pb_store_withdrawal *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " WD_COLS " FROM withdrawal WHERE id=?1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, id);
-    SQR_LOOKUP(c, st, read_withdrawal, out);
+    return sqr_lookup_text(SQ(base), "SELECT " WD_COLS " FROM withdrawal WHERE id=?1", id, NULL,
+                           read_withdrawal_v, out);
 }
 
 static pb_store_rc withdrawal_by_key(pb_store_conn *base, const char *player, const char *key,
                                      pb_store_withdrawal *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " WD_COLS
-                                      " FROM withdrawal WHERE player=?1 AND idempotency_key=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, player);
-    sqr_bind_text(st, 2, key);
-    SQR_LOOKUP(c, st, read_withdrawal, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " WD_COLS
+                           " FROM withdrawal WHERE player=?1 AND idempotency_key=?2",
+                           player, key, read_withdrawal_v, out);
 }
 
 static pb_store_rc withdrawal_by_reference(pb_store_conn *base, const char *psp, const char *ref,
                                            pb_store_withdrawal *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " WD_COLS " FROM withdrawal WHERE psp=?1 AND "
-                                      "psp_reference=?2 AND psp_reference<>''");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, psp);
-    sqr_bind_text(st, 2, ref);
-    SQR_LOOKUP(c, st, read_withdrawal, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT " WD_COLS " FROM withdrawal WHERE psp=?1 AND "
+                           "psp_reference=?2 AND psp_reference<>''",
+                           psp, ref, read_withdrawal_v, out);
 }
 
 static pb_store_rc withdrawal_update(pb_store_conn *base, const pb_store_withdrawal *w)
@@ -441,14 +406,11 @@ static void read_resolution(sqlite3_stmt *st, void *v)
 static pb_store_rc resolution_get(pb_store_conn *base, const char *withdrawal_id,
                                   pb_store_withdrawal_resolution *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT withdrawal_id,outcome,reason,evidence,staff_id,"
-                                      "role,from_status,stated_at FROM "
-                                      "withdrawal_manual_resolution WHERE withdrawal_id=?1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, withdrawal_id);
-    SQR_LOOKUP(c, st, read_resolution, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT withdrawal_id,outcome,reason,evidence,staff_id,"
+                           "role,from_status,stated_at FROM "
+                           "withdrawal_manual_resolution WHERE withdrawal_id=?1",
+                           withdrawal_id, NULL, read_resolution, out);
 }
 
 static pb_store_rc resolution_delete(pb_store_conn *base, const char *withdrawal_id)

@@ -63,23 +63,16 @@ static pb_store_rc pair_insert(pb_store_conn *base, const pb_store_seed_pair *p)
 
 static pb_store_rc pair_active(pb_store_conn *base, const char *player, pb_store_seed_pair *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAIR_COLS
-                                      " FROM fair_seed_pair WHERE player=?1 AND active=1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, player);
-    SQR_LOOKUP(c, st, read_pair, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT seq," PAIR_COLS
+                           " FROM fair_seed_pair WHERE player=?1 AND active=1",
+                           player, NULL, read_pair, out);
 }
 
 static pb_store_rc pair_get(pb_store_conn *base, const char *id, pb_store_seed_pair *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," PAIR_COLS " FROM fair_seed_pair WHERE id=?1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, id);
-    SQR_LOOKUP(c, st, read_pair, out);
+    return sqr_lookup_text(SQ(base), "SELECT seq," PAIR_COLS " FROM fair_seed_pair WHERE id=?1", id,
+                           NULL, read_pair, out);
 }
 
 static pb_store_rc pair_set_nonce(pb_store_conn *base, const char *id, int64_t next_nonce)
@@ -261,25 +254,17 @@ static pb_store_rc round_insert(pb_store_conn *base, const pb_store_game_round *
 
 static pb_store_rc round_get(pb_store_conn *base, const char *id, pb_store_game_round *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," ROUND_COLS " FROM game_round WHERE id=?1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, id);
-    SQR_LOOKUP(c, st, read_round, out);
+    return sqr_lookup_text(SQ(base), "SELECT seq," ROUND_COLS " FROM game_round WHERE id=?1", id,
+                           NULL, read_round, out);
 }
 
 static pb_store_rc round_by_key(pb_store_conn *base, const char *player, const char *key,
                                 pb_store_game_round *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT seq," ROUND_COLS
-                                      " FROM game_round WHERE player=?1 AND idempotency_key=?2");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, player);
-    sqr_bind_text(st, 2, key);
-    SQR_LOOKUP(c, st, read_round, out);
+    return sqr_lookup_text(SQ(base),
+                           "SELECT seq," ROUND_COLS
+                           " FROM game_round WHERE player=?1 AND idempotency_key=?2",
+                           player, key, read_round, out);
 }
 
 static pb_store_rc round_update(pb_store_conn *base, const pb_store_game_round *r,
@@ -625,12 +610,8 @@ static pb_store_rc crash_insert(pb_store_conn *base, const pb_store_crash_round 
 
 static pb_store_rc crash_get(pb_store_conn *base, const char *id, pb_store_crash_round *out)
 {
-    sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT " CRASH_COLS_R CRASH_FROM "WHERE r.id=?1");
-    if (!st)
-        return PB_STORE_ERROR;
-    sqr_bind_text(st, 1, id);
-    SQR_LOOKUP(c, st, read_crash, out);
+    return sqr_lookup_text(SQ(base), "SELECT " CRASH_COLS_R CRASH_FROM "WHERE r.id=?1", id, NULL,
+                           read_crash, out);
 }
 
 static pb_store_rc crash_latest(pb_store_conn *base, int64_t brand_id, pb_store_crash_round *out)

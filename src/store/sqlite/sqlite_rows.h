@@ -70,6 +70,20 @@ static inline void sqr_done(sqlite3_stmt *st)
         return r_;                           \
     } while (0)
 
+/* The one row sql finds by its text keys, ?1 a and ?2 b (bound only when sql
+ * has a ?2), read into out: OK, NOT_FOUND, or the mapped error. */
+static inline pb_store_rc sqr_lookup_text(sq_conn *c, const char *sql, const char *a, const char *b,
+                                          void (*read)(sqlite3_stmt *, void *), void *out)
+{
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqr_bind_text(st, 2, b);
+    SQR_LOOKUP(c, st, read, out);
+}
+
 /* Steps a statement that returns no rows and drops its bindings. */
 static inline pb_store_rc sqr_exec(sq_conn *c, sqlite3_stmt *st)
 {

@@ -17,7 +17,6 @@
 
 #include "play_fixture.h"
 #include "crash_helpers.h"
-#include "crash_helpers.h"
 #include "audit/audit.h"
 #include "core/time.h"
 #include "catalog/catalog.h"
@@ -27,20 +26,30 @@
 
 /* ---- bets a transient failure left unfinished, retried while running ---- */
 
-/* Retry passes every 200 ms. */
-static int setup_crash_retry(void **state)
+/* The crash scheduler of these tests: betting 1.5 s, retry passes every
+ * 200 ms, the multiplier growing by growth per ms. */
+static pb_play_config crash_cfg(double growth)
 {
-    pb_play_config cfg = {.crash = true,
-                          .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
-                          .crash_growth = 0.01,
-                          .crash_chain_length = 200,
-                          .retry_ms = 200};
+    return (pb_play_config){.crash = true,
+                            .sweep = true,
+                            .crash_betting_ms = 1500,
+                            .crash_pause_ms = 50,
+                            .crash_growth = growth,
+                            .crash_chain_length = 200,
+                            .retry_ms = 200};
+}
+
+/* The server with that scheduler running, crash on. */
+static int setup_crash(void **state, double growth)
+{
+    pb_play_config cfg = crash_cfg(growth);
     gp_setup_cfg(state, &cfg);
     gp_game_on("crash", true);
     return 0;
 }
+
+/* Growth 0.01/ms. */
+static int setup_crash_retry(void **state) { return setup_crash(state, 0.01); }
 
 /* Runs one SQL statement on the database from a connection of its own (the
  * failure injected: a trigger refusing a write the money side needs). */
@@ -73,6 +82,20 @@ static int64_t wallet_ops(const char *tx_id)
     return n;
 }
 
+/* Player 0's crash bet of 1000, auto cash-out 1.01x, under key; *b receives it
+ * as stored (whatever the answer). Returns the answer. */
+static pb_err bet_stored(const char *key, pb_store_game_round *b)
+{
+    memset(b, 0, sizeof *b);
+    bool replayed = false;
+    pb_play_error err;
+    pb_err e = pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, key, NULL, b, &replayed,
+                                 &err);
+    pb_store_game_round_clear(b);
+    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[0], key, b), PB_STORE_OK);
+    return e;
+}
+
 /* A bet of player 0 (1000, auto cash-out 1.01x: it wins) in a round that takes
  * bets for a while and crashes above 1.01x; a later round crashes with the
  * failure still on: the bet is still where the failure left it (want_state),
@@ -85,15 +108,9 @@ static void retried_while_running(const char *trigger, const char *drop, const c
     pb_store_crash_round cr = crash_wait(betting_fit, NULL);
     sql(trigger);
     pb_store_game_round b;
-    memset(&b, 0, sizeof b);
-    bool replayed = false;
-    pb_play_error err;
-    pb_err e = pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, key, NULL, &b, &replayed,
-                                 &err);
+    pb_err e = bet_stored(key, &b);
     /* the decision refused: the player was answered 503 / 500, the stake taken */
     assert_true(e == PB_OK || strcmp(want_state, "pending") == 0);
-    pb_store_game_round_clear(&b);
-    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[0], key, &b), PB_STORE_OK);
     assert_string_equal(b.crash_round, cr.id);
     crashed_wait(cr.id);
     crash_wait(other_crashed, cr.id); /* the next round has come and gone too */
@@ -215,8 +232,9 @@ static pb_store_game_round void_wait(const char *id)
     return (pb_store_game_round){0};
 }
 
-/* Places the two bets of a void test in a round taking bets whose point is at
- * least min_point: player 1's (700, no auto cash-out) accepted, in play; then,
+/* Funds player 0 (600 cash, 1000 bonus) and player 1 (FUND), then places the
+ * two bets of a void test in a round taking bets whose point is at least
+ * min_point: player 1's (700, no auto cash-out) accepted, in play; then,
  * with every decision refused, player 0's (1000, auto cash-out 1.01x, below the
  * point: it would win if it played), staked 600 cash + 400 bonus (cash first),
  * answered an error and left pending. Returns the crash round; *in_play and
@@ -224,20 +242,17 @@ static pb_store_game_round void_wait(const char *id)
 static pb_store_crash_round void_bets(int64_t min_point, const char *key,
                                       pb_store_game_round *in_play, pb_store_game_round *late)
 {
+    gp_fund(0, 600);
+    fund_bonus(0, 1000);
+    gp_fund(1, FUND);
     pb_store_crash_round cr = crash_wait(betting_from, &min_point);
     char k1[64];
     snprintf(k1, sizeof k1, "%s-in-play", key);
     *in_play = crash_bet(1, 700, 0, k1, PB_OK);
     assert_string_equal(in_play->crash_round, cr.id);
     sql(NO_DECISION);
-    memset(late, 0, sizeof *late);
-    bool replayed = false;
-    pb_play_error err;
-    pb_err e = pb_play_crash_bet(G.p, G.f->conn, &G.who[0], 1000, 101, key, NULL, late, &replayed,
-                                 &err);
-    assert_int_not_equal(e, PB_OK); /* the decision refused: the player got an error */
-    pb_store_game_round_clear(late);
-    assert_int_equal(pb_store_game_round_by_key(G.f->conn, G.players[0], key, late), PB_STORE_OK);
+    /* the decision refused: the player got an error */
+    assert_int_not_equal(bet_stored(key, late), PB_OK);
     assert_string_equal(late->state, "pending");
     assert_string_equal(late->crash_round, cr.id);
     int64_t cash, bonus;
@@ -298,8 +313,9 @@ static void assert_void_audited(const pb_store_game_round *late, const char *rea
  * void audited once, the ledger clean; the bet in play lost as the crash
  * decided (no refund). */
 static void assert_void(const pb_store_game_round *late, const char *reason,
-                        const pb_store_game_round *in_play, int64_t cash1)
+                        const pb_store_game_round *in_play)
 {
+    int64_t cash1 = FUND; /* player 1's before the bet in play (void_bets) */
     pb_store_game_round v = gp_stored(late->id);
     assert_string_equal(v.state, "void");
     assert_string_equal(v.void_reason, reason);
@@ -358,6 +374,17 @@ static void assert_void(const pb_store_game_round *late, const char *reason,
     assert_void_audited(late, reason, 600, 400);
 }
 
+/* Waits for the late bet to be void (the failure gone), then assert_void;
+ * both bets cleared. */
+static void void_end(pb_store_game_round *late, const char *reason, pb_store_game_round *in_play)
+{
+    pb_store_game_round r = void_wait(late->id);
+    pb_store_game_round_clear(&r);
+    assert_void(late, reason, in_play);
+    pb_store_game_round_clear(in_play);
+    pb_store_game_round_clear(late);
+}
+
 /* Through the retry pass: the bet's decision fails after its stake, its round
  * crashes (and the next one too) with the failure on, the failure goes, and the
  * retry pass decides the bet: its round has crashed, it never played, so it is
@@ -367,9 +394,6 @@ static void assert_void(const pb_store_game_round *late, const char *reason,
 static void crash_bet_void_retried(void **state)
 {
     (void)state;
-    gp_fund(0, 600);
-    fund_bonus(0, 1000);
-    gp_fund(1, FUND);
     pb_store_game_round in_play, late;
     pb_store_crash_round cr = void_bets(102, "void-retry", &in_play, &late);
     crashed_wait(cr.id);
@@ -383,11 +407,7 @@ static void crash_bet_void_retried(void **state)
     assert_true(st.retry_failures > 0);
 
     sql("DROP TRIGGER inject"); /* no restart */
-    r = void_wait(late.id);
-    pb_store_game_round_clear(&r);
-    assert_void(&late, PB_PLAY_VOID_CRASHED, &in_play, FUND);
-    pb_store_game_round_clear(&in_play);
-    pb_store_game_round_clear(&late);
+    void_end(&late, PB_PLAY_VOID_CRASHED, &in_play);
 }
 
 /* Through the start-up recovery: the server stops while the bet is pending and
@@ -398,9 +418,6 @@ static void crash_bet_void_retried(void **state)
 static void crash_bet_void_recovered(void **state)
 {
     (void)state;
-    gp_fund(0, 600);
-    fund_bonus(0, 1000);
-    gp_fund(1, FUND);
     pb_store_game_round in_play, late;
     /* growth 0.002/ms: a point of 2.00x or more runs ≥ 340 ms */
     pb_store_crash_round cr = void_bets(200, "void-recover", &in_play, &late);
@@ -429,16 +446,10 @@ static void crash_bet_void_recovered(void **state)
 
     pb_play_close(G.p);
     G.p = NULL;
-    pb_play_config cfg = {.crash = true,
-                          .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
-                          .crash_growth = 0.002,
-                          .crash_chain_length = 200,
-                          .retry_ms = 200};
+    pb_play_config cfg = crash_cfg(0.002);
     gp_play_open(&cfg);
     crashed_wait(cr.id);
-    assert_void(&late, reason, &in_play, FUND);
+    assert_void(&late, reason, &in_play);
     pb_store_game_round_clear(&in_play);
     pb_store_game_round_clear(&late);
 }
@@ -453,9 +464,6 @@ static void crash_bet_void_recovered(void **state)
 static void crash_bet_void_mark_retried(void **state)
 {
     (void)state;
-    gp_fund(0, 600);
-    fund_bonus(0, 1000);
-    gp_fund(1, FUND);
     pb_store_game_round in_play, late;
     pb_store_crash_round cr = void_bets(102, "void-mark", &in_play, &late);
     crashed_wait(cr.id);
@@ -495,27 +503,11 @@ static void crash_bet_void_mark_retried(void **state)
     pb_audit_page_free(&pg);
 
     sql("DROP TRIGGER inject");
-    r = void_wait(late.id);
-    pb_store_game_round_clear(&r);
-    assert_void(&late, PB_PLAY_VOID_CRASHED, &in_play, FUND);
-    pb_store_game_round_clear(&in_play);
-    pb_store_game_round_clear(&late);
+    void_end(&late, PB_PLAY_VOID_CRASHED, &in_play);
 }
 
-/* The void tests' scheduler: growth 0.002/ms, retry passes every 200 ms. */
-static int setup_crash_void(void **state)
-{
-    pb_play_config cfg = {.crash = true,
-                          .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
-                          .crash_growth = 0.002,
-                          .crash_chain_length = 200,
-                          .retry_ms = 200};
-    gp_setup_cfg(state, &cfg);
-    gp_game_on("crash", true);
-    return 0;
-}
+/* The void tests' scheduler: growth 0.002/ms. */
+static int setup_crash_void(void **state) { return setup_crash(state, 0.002); }
 
 /* ---- a round stuck settling: its win refused for good ---- */
 
@@ -525,12 +517,62 @@ static int setup_sweep_fast(void **state)
     return gp_setup_cfg(state, &cfg);
 }
 
+/* Writes the wallet round row of in-house round id (as its bet's wallet op
+ * names it) with has_win and closed, as the wallet would have left it. */
+static void wallet_round_row(const char *id, int has_win, int closed)
+{
+    char q[512];
+    snprintf(q, sizeof q,
+             "INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
+             "created_at, updated_at) SELECT provider, round_id, player, '', %d, %d, created_at, "
+             "created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='%s:bet'",
+             has_win, closed, id);
+    sql(q);
+}
+
+/* Support staff void player 0's round id for reason: the call succeeds; the
+ * round as it answered. */
+static pb_store_game_round staff_void(const char *id, const char *reason)
+{
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "support",
+                          .reason = reason};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], id, &who, &v), PB_OK);
+    return v;
+}
+
 static size_t occurrences(const char *text, const char *word)
 {
     size_t n = 0;
     for (const char *at = text; (at = strstr(at, word)) != NULL; at += strlen(word))
         n++;
     return n;
+}
+
+/* Over ~15 periods of 100 ms round id stays in state, stuck: the wallet's
+ * refusal logged once as event (naming code), games.round_stuck logged once,
+ * the gauge rounds_stuck 1, no pass failing or waiting. Ends the capture;
+ * returns what it caught. */
+static const char *assert_stuck(capture *cap, const char *id, const char *state, const char *event,
+                                const char *code)
+{
+    sleep_ms(1500); /* ~15 periods */
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    const char *logged = capture_end(cap);
+    assert_int_equal(occurrences(logged, event), 1);
+    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
+    assert_non_null(strstr(logged, code));
+    assert_int_equal(st.rounds_stuck, 1);
+    assert_int_equal(st.retry_failures, 0);
+    assert_int_equal(st.rounds_waiting, 0);
+    pb_store_game_round s = gp_stored(id);
+    assert_string_equal(s.state, state);
+    pb_store_game_round_clear(&s);
+    return logged;
 }
 
 /* A settling round whose win the wallet refused for good (its wallet round
@@ -552,42 +594,19 @@ static void stuck_settling_not_retried(void **state)
     gp_stake(&r);
     assert_int_equal(pb_ledger_command(G.f->ledger, gp_decide_cmd, &r), PB_OK);
     assert_string_equal(r.state, "settling");
-    char q[512];
-    snprintf(q, sizeof q,
-             "INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
-             "created_at, updated_at) SELECT provider, round_id, player, '', 0, 1, created_at, "
-             "created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='%s:bet'",
-             r.id);
-    sql(q);
+    wallet_round_row(r.id, 0, 1);
     char win[PB_ID_STR_LEN + 8];
     snprintf(win, sizeof win, "%s:win", r.id);
     for (int i = 0; i < 500 && wallet_ops(win) == 0; i++) /* the sweeper's first try */
         sleep_ms(10);
     assert_int_equal(wallet_ops(win), 1);
-    sleep_ms(1500); /* ~15 periods */
-    pb_play_stats st;
-    pb_play_stats_get(G.p, &st);
-    const char *logged = capture_end(&cap);
-    assert_int_equal(occurrences(logged, "\"games.win_refused\""), 1);
-    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
-    assert_non_null(strstr(logged, "ROUND_CLOSED"));
-    assert_int_equal(st.rounds_stuck, 1);
-    assert_int_equal(st.retry_failures, 0);
-    assert_int_equal(st.rounds_waiting, 0);
-    pb_store_game_round s = gp_stored(r.id);
-    assert_string_equal(s.state, "settling");
-    pb_store_game_round_clear(&s);
+    assert_stuck(&cap, r.id, "settling", "\"games.win_refused\"", "ROUND_CLOSED");
 
     int64_t cash = gp_cash(0);
-    pb_audit_entry who = {.actor_kind = "staff",
-                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
-                          .role = "support",
-                          .reason = "win refused: round closed"};
-    pb_store_game_round v;
-    memset(&v, 0, sizeof v);
-    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], r.id, &who, &v), PB_OK);
+    pb_store_game_round v = staff_void(r.id, "win refused: round closed");
     assert_string_equal(v.state, "void");
     assert_int_equal(gp_cash(0), cash + 1000);
+    pb_play_stats st;
     for (int i = 0; i < 300; i++) {
         pb_play_stats_get(G.p, &st);
         if (st.rounds_stuck == 0)
@@ -618,39 +637,16 @@ static void stuck_voiding_not_retried(void **state)
     (void)state;
     gp_fund(0, FUND);
     pb_store_game_round m = gp_mines_start(0, 3, 1000);
-    char q[512];
-    snprintf(q, sizeof q,
-             "INSERT INTO wallet_round (provider, round_id, player, game, has_win, closed, "
-             "created_at, updated_at) SELECT provider, round_id, player, '', 1, 0, created_at, "
-             "created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='%s:bet'",
-             m.id);
-    sql(q);
+    wallet_round_row(m.id, 1, 0);
     int64_t cash = gp_cash(0);
     capture cap;
     capture_begin(&cap);
-    pb_audit_entry who = {.actor_kind = "staff",
-                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
-                          .role = "support",
-                          .reason = "left open"};
-    pb_store_game_round v;
-    memset(&v, 0, sizeof v);
-    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v), PB_OK);
+    pb_store_game_round v = staff_void(m.id, "left open");
     assert_string_equal(v.state, "voiding");
     pb_store_game_round_clear(&v);
-    sleep_ms(1500); /* ~15 periods */
-    pb_play_stats st;
-    pb_play_stats_get(G.p, &st);
-    const char *logged = capture_end(&cap);
-    assert_int_equal(occurrences(logged, "\"games.void_refused\""), 1);
-    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
-    assert_non_null(strstr(logged, "ROUND_HAS_WIN"));
+    const char *logged = assert_stuck(&cap, m.id, "voiding", "\"games.void_refused\"",
+                                      "ROUND_HAS_WIN");
     assert_non_null(strstr(logged, "stuck voiding"));
-    assert_int_equal(st.rounds_stuck, 1);
-    assert_int_equal(st.retry_failures, 0);
-    assert_int_equal(st.rounds_waiting, 0);
-    pb_store_game_round s = gp_stored(m.id);
-    assert_string_equal(s.state, "voiding");
-    pb_store_game_round_clear(&s);
     assert_int_equal(round_ops(m.id, "void"), 1); /* the refusal, stored once */
     assert_int_equal(round_ops(m.id, "close"), 0);
     assert_int_equal(gp_cash(0), cash); /* nothing given back */
