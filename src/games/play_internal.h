@@ -196,12 +196,15 @@ pb_err play_step(pb_play *p, const char *id, const char *player, play_step_fn fn
  * stored result, e.g. ROUND_CLOSED; "" when none: not sent yet, paid, or only
  * failed for a transient reason, which stores nothing). A read on c. */
 pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap);
-/* The wallet's final refusal of a void round id's stake back "<id>:void" (a
+/* The wallet's final refusal of void round r's stake back "<id>:void" (a
  * stored refusal other than TRANSACTION_ROLLED_BACK, which the driver takes as
  * the stake back already: in practice ROUND_HAS_WIN) or, when none, of its
  * wallet round's close "<id>:close" (*close true then) into out ("" when
- * neither is refused for good). A read on c. */
-pb_err play_void_refused(pb_store_conn *c, const char *id, char *out, size_t cap, bool *close);
+ * neither is refused for good). IDEMPOTENCY_CONFLICT when the id holds another
+ * request (not the rollback or close the driver sends for r): the wallet does
+ * not store that answer, but no retry can get another. A read on c. */
+pb_err play_void_refused(pb_store_conn *c, const pb_store_game_round *r, char *out, size_t cap,
+                         bool *close);
 
 void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                            int64_t abandoned_before, size_t *driven, size_t *failed,

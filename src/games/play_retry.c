@@ -18,9 +18,13 @@
 
 /* The stored answer of the wallet to operation "<id>:<suffix>" of the in-house
  * provider into out: its result when it is a refusal ("" when none stored, or
- * OK). */
-static pb_err stored_refusal(pb_store_conn *c, const char *id, const char *suffix, char *out,
-                             size_t cap)
+ * OK). With `want` (the request the driver sends under that id), a stored
+ * operation that is another request (its kind, player, round or bet differ)
+ * is IDEMPOTENCY_CONFLICT: the id is taken for good, so the wallet answers
+ * every retry of the driver's request that way (not stored, but final all the
+ * same: nothing can free the id). */
+static pb_err stored_refusal(pb_store_conn *c, const char *id, const char *suffix,
+                             const pb_wallet_op *want, char *out, size_t cap)
 {
     char tx[PB_ID_STR_LEN + 8];
     snprintf(tx, sizeof tx, "%s:%s", id, suffix);
@@ -32,30 +36,40 @@ static pb_err stored_refusal(pb_store_conn *c, const char *id, const char *suffi
         return PB_OK;
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    if (strcmp(op.result, "OK") != 0)
+    if (want &&
+        (op.kind != (int)want->kind || strcmp(op.player, want->player) != 0 ||
+         strcmp(op.round_id, want->round_id) != 0 || strcmp(op.bet_tx_id, want->bet_tx_id) != 0))
+        snprintf(out, cap, "%s", pb_err_code(PB_ERR_IDEMPOTENCY_CONFLICT));
+    else if (strcmp(op.result, "OK") != 0)
         snprintf(out, cap, "%s", op.result);
     free(op.response);
     return PB_OK;
 }
 
-pb_err play_void_refused(pb_store_conn *c, const char *id, char *out, size_t cap, bool *close)
+pb_err play_void_refused(pb_store_conn *c, const pb_store_game_round *r, char *out, size_t cap,
+                         bool *close)
 {
     *close = false;
-    pb_err e = stored_refusal(c, id, "void", out, cap);
-    if (e != PB_OK)
-        return e;
+    pb_wallet_op *want = malloc(sizeof *want); /* large: not on the stack */
+    if (!want)
+        return PB_ERR_INTERNAL;
+    play_wallet_void_op(want, r, NULL);
+    pb_err e = stored_refusal(c, r->id, "void", want, out, cap);
     /* its bet rolled back before: the driver counts the stake as back (play_drive) */
-    if (strcmp(out, pb_err_code(PB_ERR_TRANSACTION_ROLLED_BACK)) == 0)
+    if (e == PB_OK && strcmp(out, pb_err_code(PB_ERR_TRANSACTION_ROLLED_BACK)) == 0)
         out[0] = '\0';
-    if (out[0])
-        return PB_OK;
-    *close = true;
-    return stored_refusal(c, id, "close", out, cap);
+    if (e == PB_OK && !out[0]) {
+        *close = true;
+        play_wallet_close_op(want, r, NULL);
+        e = stored_refusal(c, r->id, "close", want, out, cap);
+    }
+    free(want);
+    return e;
 }
 
 pb_err play_win_refused(pb_store_conn *c, const char *id, char *out, size_t cap)
 {
-    return stored_refusal(c, id, "win", out, cap);
+    return stored_refusal(c, id, "win", NULL, out, cap);
 }
 
 /* The rounds found stuck by a pass (their ids), against those the last
@@ -164,7 +178,7 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                 /* its stake's rollback (or its round's close) refused for good:
                  * the same, no retry can give the stake back */
                 bool close = false;
-                if (play_void_refused(c, r->id, why, sizeof why, &close) != PB_OK) {
+                if (play_void_refused(c, r, why, sizeof why, &close) != PB_OK) {
                     (*failed)++;
                     complete = false;
                     stuck = false;
@@ -185,7 +199,7 @@ void play_retry_unfinished(pb_play *p, pb_store_conn *c, int64_t touched_before,
                      * games.win_refused): stuck from here on */
                     stuck_found(p, &found, r, pb_err_code(refused), false);
                 } else if (refused != PB_OK && strcmp(r->state, PLAY_VOIDING) == 0 &&
-                           play_void_refused(c, id, why, sizeof why, &close) == PB_OK && why[0]) {
+                           play_void_refused(c, r, why, sizeof why, &close) == PB_OK && why[0]) {
                     /* refused now for good (logged games.void_refused or
                      * games.void_close_refused; stored): stuck from here on. A
                      * refusal the wallet does not store (it may resolve) is a

@@ -76,6 +76,12 @@ pb_store_rc pb_store_wallet_round_has_bets(pb_store_conn *c, const char *provide
     return c->be->wallet->round_has_bets(c, provider, round_id, player, has);
 }
 
+pb_store_rc pb_store_wallet_round_played(pb_store_conn *c, const char *provider,
+                                         const char *round_id, const char *player, bool *played)
+{
+    return c->be->wallet->round_played(c, provider, round_id, player, played);
+}
+
 pb_store_rc pb_store_wallet_round_has_win(pb_store_conn *c, const char *provider,
                                           const char *round_id, const char *player, bool *has)
 {

@@ -127,6 +127,14 @@ pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
  * index) on provider's round round_id: *has. OK or an error. */
 pb_store_rc pb_store_wallet_round_has_bets(pb_store_conn *c, const char *provider,
                                            const char *round_id, const char *player, bool *has);
+/* Whether player played provider's round round_id without an accepted bet on
+ * it: a bet of theirs on it whose refusal is stored (wallet_op kind 1, any
+ * result), or an accepted rollback on it (kind 3, result OK: of a bet never
+ * seen, a tombstone): *played. By wallet_op_player (player, provider,
+ * round_id); the rare path of a round close that found no accepted bet. OK or
+ * an error. */
+pb_store_rc pb_store_wallet_round_played(pb_store_conn *c, const char *provider,
+                                         const char *round_id, const char *player, bool *played);
 /* Whether a win was paid on player's round round_id of provider: its round row
  * says so (an earlier version wrote one for every win), or an accepted win operation
  * (wallet_op kind 2, result OK) of the player's on it exists: *has. A win that
@@ -166,6 +174,8 @@ struct pb_store_wallet_ops {
                                   const char *player, bool *has);
     pb_store_rc (*round_has_win)(pb_store_conn *c, const char *provider, const char *round_id,
                                  const char *player, bool *has);
+    pb_store_rc (*round_played)(pb_store_conn *c, const char *provider, const char *round_id,
+                                const char *player, bool *played);
 };
 
 extern const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops;

@@ -127,7 +127,8 @@ static bool same_request(const pb_wallet_op *op, const pb_store_wallet_op *prev)
  * so a replayed request cannot get another answer later (a player unblocked, a
  * game or its provider switched back on). Not stored: what may resolve itself (BET_NOT_FOUND:
  * the bet may still arrive; ROUND_NOT_FOUND: a close before its round's first
- * bet; ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
+ * bet: a round whose bets were all refused for good is closed, do_close;
+ * ROUND_MISMATCH, PLAYER_NOT_FOUND), a conflict, and
  * the failures of ours (INTERNAL, STORE_UNAVAILABLE: nothing happened; they
  * never get here as a refusal, check_shape refuses them). */
 static bool decided(pb_err e)
@@ -627,13 +628,24 @@ static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)
     pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
     if (rc == PB_STORE_NOT_FOUND) {
         /* No row: an open round (bets, maybe wins), or none of this player's. A
-         * close of a round the player has no accepted bet on closes nothing:
+         * close of a round the player never played closes nothing:
          * ROUND_NOT_FOUND, not stored (a bet still in flight may arrive: the
          * retry then closes it), nothing written. A closed row under this player
          * would refuse their later bets on that id, and a token could close round
-         * ids it never played. */
+         * ids it never played. A round the player played without an accepted
+         * bet is theirs all the same: every bet of theirs on it was refused for
+         * good (its refusal stored: INSUFFICIENT_FUNDS, the player blocked, ...)
+         * or rolled back before it arrived (the rollback's tombstone). Nothing
+         * more is coming that could make the answer change, so ROUND_NOT_FOUND
+         * would be retried by the provider for ever: the close closes it
+         * (no money moves; later bets on it are ROUND_CLOSED) and is stored. The
+         * second read is on this rare path only: the close of a round with an
+         * accepted bet, the common one, reads as before. */
         bool has = false;
         if (!is_ok(pb_store_wallet_round_has_bets(c, op->provider, op->round_id, op->player, &has)))
+            return PB_ERR_INTERNAL;
+        if (!has &&
+            !is_ok(pb_store_wallet_round_played(c, op->provider, op->round_id, op->player, &has)))
             return PB_ERR_INTERNAL;
         if (!has) {
             op->result = PB_ERR_ROUND_NOT_FOUND;

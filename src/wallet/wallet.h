@@ -37,7 +37,8 @@
  * it can be replayed at any time).
  * Not stored, decided again on a retry: BET_NOT_FOUND (the bet may still
  * arrive: the same win retried after it is paid, once, and stored then),
- * ROUND_NOT_FOUND (a close before the round's first bet: the same),
+ * ROUND_NOT_FOUND (a close before the round's first bet: the same; a
+ * close of a round whose bets were all refused for good closes it, below),
  * ROUND_MISMATCH, IDEMPOTENCY_CONFLICT, refusals before the wallet
  * (signature, parsing, an unknown token: no player to store them for), and
  * never our failures (INTERNAL, STORE_UNAVAILABLE: nothing happened, the
@@ -72,9 +73,13 @@
  * a rollback when the player's round already has a win is refused with
  * ROUND_HAS_WIN. A bet or win on the player's closed round is refused with
  * ROUND_CLOSED. A round close closes the player's round when it has a row (a
- * win paid, closed before) or an accepted bet of theirs; a round id the player
- * has no accepted bet on is ROUND_NOT_FOUND (not stored, nothing written: one
- * player's token cannot close a round id it never played). Wins and rollbacks need
+ * win paid, closed before) or an accepted bet of theirs, or when the player
+ * played it without one: a bet of theirs on it was refused for good (its
+ * refusal stored) or rolled back before it arrived (a tombstone) — nothing
+ * moves, the round is recorded closed (later bets on it: ROUND_CLOSED) and the
+ * answer is stored, else the provider would retry the close for ever; a round
+ * id the player never played is ROUND_NOT_FOUND (not stored, nothing written:
+ * one player's token cannot close a round id it never played). Wins and rollbacks need
  * no live launch token (the adapter does not check expiry for them), nor any
  * launch at all: launches are pruned 30 days after they expire, and a win or
  * rollback of a bet the wallet knows is still accepted then, for the bet's

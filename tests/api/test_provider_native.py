@@ -976,8 +976,10 @@ class Run:
         assert r.status == 200 and r.json()["cash"] == "13.00", r.body
 
     # tables whose rows the ledger writer maintains on its own schedule (balance
-    # write-back and its marks): not a request's doing, compared through live_balances
-    TABLES_ASYNC = ("ledger_balance", "ledger_state", "sqlite_sequence")
+    # write-back and its marks, and player_cash_order, which 0031's triggers on
+    # ledger_balance keep in step with it): not a request's doing, compared through
+    # live_balances (a diff around one request caught a deposit's late write-back)
+    TABLES_ASYNC = ("ledger_balance", "ledger_state", "sqlite_sequence", "player_cash_order")
 
     def db_rows(self):
         """Every row of every table (but TABLES_ASYNC), as per-table multisets, with
@@ -1077,8 +1079,9 @@ class Run:
             ("rollback", {"currency": "USD"}, 422, "CURRENCY_MISMATCH", True),
             ("rollback", {"transaction_id": "rf-a1"}, 409, "IDEMPOTENCY_CONFLICT", False),
             ("round/close", {"token": "nope" * 10}, 401, "TOKEN_INVALID", False),
-            # olga's bets on rf-r1 were all refused: no round of hers to close
-            ("round/close", {}, 404, "ROUND_NOT_FOUND", False),
+            # a round id olga never played: no round of hers to close (a round whose
+            # bets were all refused is closed: close_of_refused_round)
+            ("round/close", {"round_id": "rf-none"}, 404, "ROUND_NOT_FOUND", False),
         ]
         bodies = {"bet": bet, "win": win, "rollback": rb,
                   "round/close": {"token": tok, "round_id": "rf-r1"}}
@@ -1601,6 +1604,71 @@ class Run:
         assert (a["bet_found"], a["cash_part"], a["cash"]) == (False, "0.00", "5.00"), a
         assert self.balance("wes")["cash"] == "5.00"
 
+    def close_of_refused_round(self):
+        """A round close of a round the player played but where every bet of theirs was
+        refused for good (insufficient funds, a blocked player: refusals stored) or rolled
+        back before it arrived (a tombstone): no bet can still come that would change the
+        answer, so it is not the 404 ROUND_NOT_FOUND a provider retries for ever. The
+        close closes the round: 200, signed, nothing moves (no ledger row, the balance
+        unchanged), the round recorded closed, the answer stored and replayed byte for
+        byte; a later bet on it is 409 ROUND_CLOSED (the tombstone's own bet still
+        TRANSACTION_ROLLED_BACK). A close of a round id the player never played is still
+        404 ROUND_NOT_FOUND, nothing written."""
+        c = Client(self.env, "127.0.3.30")
+        email = "vera@example.com"
+        vera = self.players["vera"] = register_player(c, "alpha", email)
+        r = expect(c.call("POST", "/v1/player/login",
+                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+        self.access["vera"] = r["access_token"]
+        self.tokens["vera"] = self.launch("vera")
+        self.fund(vera, "cash", "5.00")
+
+        def diff_of(fn):
+            before = self.db_rows()
+            out = fn()
+            return out, self.db_diff(before, self.db_rows())
+
+        def close(tx, rnd):
+            return self.post("round/close", {"token": self.tokens["vera"], "transaction_id": tx,
+                                             "round_id": rnd})
+
+        r = self.bet("vera", "rc-b1", "rc-r1", "9.00")
+        assert r.status == 422 and r.json()["error"]["code"] == "INSUFFICIENT_FUNDS", r.body
+        expect(self.admin.call("POST", f"/v1/admin/players/{vera}/block", {"reason": "test"}), 200)
+        r = self.bet("vera", "rc-b2", "rc-r2", "1.00")
+        assert r.status == 403 and r.json()["error"]["code"] == "PLAYER_BLOCKED", r.body
+        expect(self.admin.call("POST", f"/v1/admin/players/{vera}/unblock", {"reason": "ok"}), 200)
+        r = self.bet("vera", "rc-b1b", "rc-r1", "8.00")  # a second refused bet on rc-r1
+        assert r.status == 422 and r.json()["error"]["code"] == "INSUFFICIENT_FUNDS", r.body
+        r = self.rollback("vera", "rc-b3-rb", "rc-r3", "rc-b3")  # its bet never seen
+        assert r.status == 200 and r.json()["bet_found"] is False, r.body
+        for tx, rnd in (("rc-c1", "rc-r1"), ("rc-c2", "rc-r2"), ("rc-c3", "rc-r3")):
+            first, diff = diff_of(lambda tx=tx, rnd=rnd: close(tx, rnd))
+            assert first.status == 200 and self.signed_ok(first), (rnd, first.body)
+            a = first.json()
+            assert (a["status"], a["cash"]) == ("OK", "5.00"), (rnd, a)
+            # its stored answer and the closed round, nothing else (no money moves)
+            assert set(diff) == {"wallet_op", "wallet_round"}, (rnd, diff)
+            added, removed = diff["wallet_op"]
+            assert len(added) == 1 and f"'{tx}'" in added[0] and not removed, (rnd, diff)
+            added, removed = diff["wallet_round"]
+            assert len(added) == 1 and f"'{rnd}'" in added[0] and not removed, (rnd, diff)
+            rows = self.env.rows("SELECT closed, has_win FROM wallet_round WHERE provider = "
+                                 "'studio' AND round_id = ? AND player = ?", rnd, vera)
+            assert rows == [(1, 0)], (rnd, rows)
+            again, diff = diff_of(lambda tx=tx, rnd=rnd: close(tx, rnd))
+            assert (again.status, again.body, again.header("x-pitboss-signature")) == \
+                (first.status, first.body, first.header("x-pitboss-signature")), again.body
+            assert not diff, f"{rnd}: the replay wrote {diff}"
+        for tx, rnd, code in (("rc-b4", "rc-r1", "ROUND_CLOSED"), ("rc-b5", "rc-r2", "ROUND_CLOSED"),
+                              ("rc-b3", "rc-r3", "TRANSACTION_ROLLED_BACK")):
+            r = self.bet("vera", tx, rnd, "1.00")
+            assert r.status == 409 and r.json()["error"]["code"] == code, (rnd, r.body)
+        r, diff = diff_of(lambda: close("rc-c9", "rc-r9"))  # never played
+        assert r.status == 404 and r.json()["error"]["code"] == "ROUND_NOT_FOUND", r.body
+        assert not diff, f"wrote {diff}"
+        assert self.balance("vera")["cash"] == "5.00"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1683,6 +1751,10 @@ def main():
          "for byte, nothing moves; a win answered BET_NOT_FOUND before its bet gets it once the "
          "bet is refused; the bet's rollback still 200 bet_found false",
          run.win_naming_a_refused_bet),
+        ("a round close of a round whose bets were all refused for good (insufficient funds, "
+         "a blocked player) or rolled back unseen: 200, stored and replayed byte for byte, "
+         "nothing moves, the round closed (a later bet ROUND_CLOSED); a round id never played "
+         "still ROUND_NOT_FOUND", run.close_of_refused_round),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -421,6 +421,20 @@ static pb_store_rc round_has_win(pb_store_conn *base, const char *provider, cons
         provider, round_id, player, has);
 }
 
+/* Whether player played a round with no accepted bet on it: a stored bet (a
+ * refusal: the accepted ones are round_has_bets') or an accepted rollback among
+ * the player's operations on it (wallet_op_player: player, provider, round_id).
+ * A rare path (a close that found no accepted bet). */
+static pb_store_rc round_played(pb_store_conn *base, const char *provider, const char *round_id,
+                                const char *player, bool *played)
+{
+    return round_probe(base,
+                       "SELECT 1 FROM wallet_op INDEXED BY wallet_op_player WHERE player=?3 AND "
+                       "provider=?1 AND round_id=?2 AND (kind=1 OR (kind=3 AND result='OK')) "
+                       "LIMIT 1",
+                       provider, round_id, player, played);
+}
+
 const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .op_get = op_get,
     .op_insert = op_insert,
@@ -435,4 +449,5 @@ const struct pb_store_wallet_ops pb_store_sqlite_wallet_ops = {
     .round_tokens = round_tokens,
     .round_has_bets = round_has_bets,
     .round_has_win = round_has_win,
+    .round_played = round_played,
 };

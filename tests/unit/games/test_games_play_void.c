@@ -653,6 +653,77 @@ static void stuck_voiding_not_retried(void **state)
     pb_store_game_round_clear(&m);
 }
 
+/* A voiding round whose stake back "<round>:void" (or wallet round close
+ * "<round>:close") has its transaction id taken by another request: the wallet
+ * answers IDEMPOTENCY_CONFLICT, which it does not store, but no retry can get
+ * another answer (the id stays taken). The database is given such a row: a
+ * copy of the round's bet under that id. Staff void the mines game in play: the
+ * staff's own try is refused (games.void_refused, or games.void_close_refused
+ * after the stake came back), and over ~15 periods of 100 ms no pass tries it
+ * again (no second refusal logged, no failure, no backoff): it is logged
+ * games.round_stuck once and counted in the gauge rounds_stuck, as the stored
+ * refusals are. Before, every pass tried it again, logged the refusal again and
+ * counted a failure. */
+static void stuck_conflict(const char *suffix, const char *event, int64_t back)
+{
+    gp_fund(0, FUND);
+    pb_store_game_round m = gp_mines_start(0, 3, 1000);
+    char q[1024];
+    snprintf(q, sizeof q,
+             "INSERT INTO wallet_op (provider, tx_id, kind, request_hash, brand, player, "
+             "currency, round_id, bet_tx_id, game, amount, result, cash_part, bonus_part, "
+             "cash_after, bonus_after, held_after, bet_unknown, transfer_id, response_status, "
+             "response, created_at) SELECT provider, '%s:%s', kind, request_hash, brand, player, "
+             "currency, round_id, bet_tx_id, game, amount, result, cash_part, bonus_part, "
+             "cash_after, bonus_after, held_after, bet_unknown, NULL, response_status, response, "
+             "created_at FROM wallet_op WHERE provider='pitboss' AND tx_id='%s:bet'",
+             m.id, suffix, m.id);
+    sql(q);
+    int64_t cash = gp_cash(0);
+    capture cap;
+    capture_begin(&cap);
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "support",
+                          .reason = "left open"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "voiding");
+    pb_store_game_round_clear(&v);
+    sleep_ms(1500); /* ~15 periods */
+    pb_play_stats st;
+    pb_play_stats_get(G.p, &st);
+    const char *logged = capture_end(&cap);
+    char ev[64];
+    snprintf(ev, sizeof ev, "\"%s\"", event);
+    assert_int_equal(occurrences(logged, ev), 1);
+    assert_int_equal(occurrences(logged, "\"games.round_stuck\""), 1);
+    assert_non_null(strstr(logged, "IDEMPOTENCY_CONFLICT"));
+    assert_non_null(strstr(logged, "stuck voiding"));
+    assert_int_equal(st.rounds_stuck, 1);
+    assert_int_equal(st.retry_failures, 0);
+    assert_int_equal(st.rounds_waiting, 0);
+    pb_store_game_round s = gp_stored(m.id);
+    assert_string_equal(s.state, "voiding");
+    pb_store_game_round_clear(&s);
+    assert_int_equal(round_ops(m.id, suffix), 1); /* the other request's row only */
+    assert_int_equal(gp_cash(0), cash + back);
+    pb_store_game_round_clear(&m);
+}
+
+static void stuck_void_conflict_not_retried(void **state)
+{
+    (void)state;
+    stuck_conflict("void", "games.void_refused", 0); /* nothing given back */
+}
+
+static void stuck_close_conflict_not_retried(void **state)
+{
+    (void)state;
+    stuck_conflict("close", "games.void_close_refused", 1000); /* the stake came back */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +734,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_bet_void_mark_retried, setup_crash_void, gp_teardown),
         cmocka_unit_test_setup_teardown(stuck_settling_not_retried, setup_sweep_fast, gp_teardown),
         cmocka_unit_test_setup_teardown(stuck_voiding_not_retried, setup_sweep_fast, gp_teardown),
+        cmocka_unit_test_setup_teardown(stuck_void_conflict_not_retried, setup_sweep_fast,
+                                        gp_teardown),
+        cmocka_unit_test_setup_teardown(stuck_close_conflict_not_retried, setup_sweep_fast,
+                                        gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

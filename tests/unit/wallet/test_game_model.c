@@ -11,7 +11,8 @@
  * stored) or another player's operation (ROUND_MISMATCH); wins naming the
  * player's own refused bet (BET_REFUSED, stored; its rollback a tombstone as for
  * a bet never seen); round closes
- * (of a round without a bet of the player's: ROUND_NOT_FOUND, nothing written);
+ * (of a round the player never played: ROUND_NOT_FOUND, nothing written; of one
+ * where every bet of theirs was refused for good or rolled back unseen: closed);
  * operations naming another player's bet (placed or refused), or a round id the other player uses
  * too (their own round of that id); every one of them sent again
  * as it was (a duplicate) or changed (a conflict); money put on cash and bonus
@@ -75,7 +76,9 @@ typedef struct mtx {  /* what is known under a transaction id */
 typedef struct mround {
     bool row; /* a round row exists (a bet that closed it, a win, a close) */
     bool closed, has_win;
-    bool bets; /* the player has an accepted bet on it (rolled back since or not) */
+    bool bets;   /* the player has an accepted bet on it (rolled back since or not) */
+    bool played; /* ... or a refused bet whose refusal is stored, or a rollback of a bet
+                    never seen: their round all the same, a close closes it */
 } mround;
 
 typedef struct gm {
@@ -209,7 +212,7 @@ static void predict(const pb_wallet_op *op, expect *e)
         return;
     }
     if (op->kind == PB_WALLET_ROUND_CLOSE) {
-        if (!r.row && !r.bets) { /* no round of the player's: nothing to close */
+        if (!r.row && !r.bets && !r.played) { /* never played: nothing to close */
             e->result = PB_ERR_ROUND_NOT_FOUND;
             return;
         }
@@ -264,6 +267,7 @@ static void predict(const pb_wallet_op *op, expect *e)
     if (bet->bet == B_NONE || bet->bet == B_TOMBSTONE) {
         e->bet_unknown = true;
         e->bet_state = B_TOMBSTONE;
+        r.played = true; /* the rollback, stored on its round: a close closes it */
         e->round_after = r;
         return;
     }
@@ -299,6 +303,8 @@ static void apply(const pb_wallet_op *op, const expect *e)
         assert_non_null(self->body);
         memcpy(self->body, op->response.body, op->response.body_len);
         self->body_len = op->response.body_len;
+        if (op->kind == PB_WALLET_BET && e->result != PB_OK) /* a refusal stored on its round */
+            G->round[e->round][e->p].played = true;
     }
     if (e->result != PB_OK)
         return;
