@@ -373,8 +373,9 @@ static void play_round(worker *w, sim_player *pl)
     } else if (kind < 77) { /* the rollback overtakes its bet: the bet is then refused */
         rollback(w, pl, round, rb, b1, 0, NULL);
         bet(w, pl, round, b1, stake, 0, "TRANSACTION_ROLLED_BACK");
-        /* no close: the player has no accepted bet on the round, so there is no
-         * round of theirs to close (ROUND_NOT_FOUND, an answer not stored) */
+        /* the provider still closes the round: the player played it (the rollback
+         * is theirs), so the close closes it with no money moved */
+        close_round(w, pl, round, cl);
     } else if (kind < 82) { /* a rollback after the round's win is refused */
         bool placed = bet(w, pl, round, b1, stake, 0, NULL) == OUT_OK;
         if (placed && win(w, pl, round, wn, b1, pick_payout(pl, stake), 0, NULL) == OUT_OK)
