@@ -68,7 +68,9 @@ class Spec:
 
     def __init__(self):
         with open(os.path.join(ROOT, "docs/openapi.yaml"), encoding="utf-8") as f:
-            self.doc = yaml.safe_load(f)
+            # libyaml's safe loader when python3-yaml has it: the same document, read
+            # ~5x faster (pure Python takes ~0.6 s of CPU for it, once per suite)
+            self.doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         self.resolver = jsonschema.RefResolver("", self.doc)
         self.statuses = self.doc["components"]["schemas"]["ErrorCode"]["x-pitboss-http-status"]
         self.checked = 0

@@ -861,7 +861,9 @@ class Run:
                         "WHERE code='pitboss'", (protocol, secret_, pem_))
             con.commit()
             con.close()
-            time.sleep(1.2)  # past the adapters' provider caches
+            # past the adapters' provider caches: each keeps a provider at most 1 s from its
+            # load (CACHE_TTL_US), and every load of the old row came before this write
+            time.sleep(1.05)
 
         rid = expect(self.bet("gina", "mines", "1.00", {"mines": 3}), 201)["round"]["id"]
         before = self.money()
