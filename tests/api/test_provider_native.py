@@ -987,6 +987,27 @@ class Run:
     # live_balances (a diff around one request caught a deposit's late write-back)
     TABLES_ASYNC = ("ledger_balance", "ledger_state", "sqlite_sequence", "player_cash_order")
 
+    def new_players(self, ip, names, cash):
+        """Registers each of names in alpha (e-mail <name>@example.com) from one client
+        at ip, logs them in, launches slot1 for them and funds their cash with cash;
+        their ids, in order."""
+        c = Client(self.env, ip)
+        for who in names:
+            email = f"{who}@example.com"
+            self.players[who] = register_player(c, "alpha", email)
+            r = expect(c.call("POST", "/v1/player/login",
+                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
+            self.access[who] = r["access_token"]
+            self.tokens[who] = self.launch(who)
+            self.fund(self.players[who], "cash", cash)
+        return [self.players[who] for who in names]
+
+    def diff_of(self, fn):
+        """fn()'s result and what it wrote (db_diff of db_rows around it)."""
+        before = self.db_rows()
+        out = fn()
+        return out, self.db_diff(before, self.db_rows())
+
     def db_rows(self):
         """Every row of every table (but TABLES_ASYNC), as per-table multisets, with
         the live balances: what a request may have written."""
@@ -1274,14 +1295,7 @@ class Run:
         second rollback of it is the same 200, and the bet retried under its id stays
         refused: with the same content the first refusal byte for byte, with other
         content (affordable, playable) IDEMPOTENCY_CONFLICT. No step moves money."""
-        c = Client(self.env, "127.0.3.24")
-        email = "rita@example.com"
-        rita = self.players["rita"] = register_player(c, "alpha", email)
-        r = expect(c.call("POST", "/v1/player/login",
-                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-        self.access["rita"] = r["access_token"]
-        self.tokens["rita"] = self.launch("rita")
-        self.fund(rita, "cash", "5.00")
+        rita, = self.new_players("127.0.3.24", ["rita"], "5.00")
 
         def money():
             return (self.ledger_rows(), live_balances(self.env.db))
@@ -1335,14 +1349,7 @@ class Run:
         taken after it, and her own close of her round closes it. A second rollback (a new
         transaction id): of a bet never placed 200 "bet_found":false again, of a bet
         placed and rolled back 409 TRANSACTION_ROLLED_BACK (stored, byte for byte)."""
-        c = Client(self.env, "127.0.3.25")
-        email = "sam@example.com"
-        sam = self.players["sam"] = register_player(c, "alpha", email)
-        r = expect(c.call("POST", "/v1/player/login",
-                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-        self.access["sam"] = r["access_token"]
-        self.tokens["sam"] = self.launch("sam")
-        self.fund(sam, "cash", "4.00")
+        sam, = self.new_players("127.0.3.25", ["sam"], "4.00")
         rita = self.balance("rita")["cash"]
 
         def nothing_written(fn):
@@ -1425,20 +1432,7 @@ class Run:
         422 TRANSACTION_NOT_BET: no tombstone, nothing moves, only its stored answer
         (replayed byte for byte). A win answered 404 BET_NOT_FOUND is not stored: sent
         again with the same id once its bet arrived it is paid, once."""
-        c = Client(self.env, "127.0.3.26")
-        for who in ("tia", "ole"):
-            email = f"{who}@example.com"
-            self.players[who] = register_player(c, "alpha", email)
-            r = expect(c.call("POST", "/v1/player/login",
-                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-            self.access[who] = r["access_token"]
-            self.tokens[who] = self.launch(who)
-            self.fund(self.players[who], "cash", "5.00")
-
-        def diff_of(fn):
-            before = self.db_rows()
-            out = fn()
-            return out, self.db_diff(before, self.db_rows())
+        self.new_players("127.0.3.26", ["tia", "ole"], "5.00")
 
         def refused(r, status, code, cash):
             assert r.status == status and self.signed_ok(r), r.body
@@ -1449,7 +1443,7 @@ class Run:
         r = self.rollback("tia", "tb-rb1", "tb-r1", "tb-b1")
         assert r.status == 200 and r.json()["bet_found"] is False, r.body
         for _ in range(2):  # not stored: its retry is decided again, the same way
-            r, diff = diff_of(lambda: self.bet("ole", "tb-b1", "tb-r1", "1.00"))
+            r, diff = self.diff_of(lambda: self.bet("ole", "tb-b1", "tb-r1", "1.00"))
             refused(r, 409, "IDEMPOTENCY_CONFLICT", "5.00")
             assert not diff, f"wrote {diff}"
         tomb = self.env.rows("SELECT player, state FROM wallet_bet WHERE bet_tx_id = 'tb-b1'")
@@ -1462,12 +1456,12 @@ class Run:
         assert self.bet("tia", "tb-b2", "tb-r2", "1.00").status == 200
         r = self.win("tia", "tb-w2", "tb-r2", "tb-b2", "2.00")
         assert r.status == 200 and r.json()["cash"] == "6.00", r.body
-        first, diff = diff_of(lambda: self.rollback("tia", "tb-rb2", "tb-r2", "tb-w2"))
+        first, diff = self.diff_of(lambda: self.rollback("tia", "tb-rb2", "tb-r2", "tb-w2"))
         refused(first, 422, "TRANSACTION_NOT_BET", "6.00")
         assert set(diff) == {"wallet_op"}, diff  # its stored answer only
         added, removed = diff["wallet_op"]
         assert len(added) == 1 and "tb-rb2" in added[0] and not removed, diff
-        again, diff = diff_of(lambda: self.rollback("tia", "tb-rb2", "tb-r2", "tb-w2"))
+        again, diff = self.diff_of(lambda: self.rollback("tia", "tb-rb2", "tb-r2", "tb-w2"))
         assert (again.status, again.body) == (first.status, first.body) and not diff, again.body
         assert self.env.rows("SELECT count(*) FROM wallet_bet WHERE bet_tx_id = 'tb-w2'") == [(0,)]
         # ... and her rollback of the bet itself is still ROUND_HAS_WIN (the round has a win)
@@ -1475,7 +1469,7 @@ class Run:
         refused(r, 409, "ROUND_HAS_WIN", "6.00")
 
         # 3. a win before its bet: BET_NOT_FOUND, then paid once when retried after it
-        r, diff = diff_of(lambda: self.win("tia", "tb-w3", "tb-r3", "tb-b3", "1.50"))
+        r, diff = self.diff_of(lambda: self.win("tia", "tb-w3", "tb-r3", "tb-b3", "1.50"))
         refused(r, 404, "BET_NOT_FOUND", "6.00")
         assert not diff, f"wrote {diff}"
         r = self.bet("tia", "tb-b3", "tb-r3", "1.00")
@@ -1492,20 +1486,7 @@ class Run:
         retry gets the same bytes, so the provider stops), nothing else written,
         nothing moves. Naming another player's win: 422 ROUND_MISMATCH, not stored,
         nothing written. An id never seen: 404 BET_NOT_FOUND, not stored, as before."""
-        c = Client(self.env, "127.0.3.27")
-        for who in ("una", "vic"):
-            email = f"{who}@example.com"
-            self.players[who] = register_player(c, "alpha", email)
-            r = expect(c.call("POST", "/v1/player/login",
-                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-            self.access[who] = r["access_token"]
-            self.tokens[who] = self.launch(who)
-            self.fund(self.players[who], "cash", "5.00")
-
-        def diff_of(fn):
-            before = self.db_rows()
-            out = fn()
-            return out, self.db_diff(before, self.db_rows())
+        self.new_players("127.0.3.27", ["una", "vic"], "5.00")
 
         def refused(r, status, code, cash):
             assert r.status == status and self.signed_ok(r), r.body
@@ -1527,18 +1508,18 @@ class Run:
         assert self.balance("una")["cash"] == cash
         for i, named in enumerate(("wn-w1", "wn-rb1", "wn-c2")):
             tx = f"wn-x{i}"
-            first, diff = diff_of(lambda: self.win("una", tx, "wn-r1", named, "2.00"))
+            first, diff = self.diff_of(lambda: self.win("una", tx, "wn-r1", named, "2.00"))
             refused(first, 422, "TRANSACTION_NOT_BET", cash)
             assert set(diff) == {"wallet_op"}, diff  # its stored answer only
             added, removed = diff["wallet_op"]
             assert len(added) == 1 and tx in added[0] and not removed, diff
-            again, diff = diff_of(lambda: self.win("una", tx, "wn-r1", named, "2.00"))
+            again, diff = self.diff_of(lambda: self.win("una", tx, "wn-r1", named, "2.00"))
             assert (again.status, again.body) == (first.status, first.body), again.body
             assert not diff, f"wrote {diff}"
         for named, status, code in (("wn-vw", 422, "ROUND_MISMATCH"),
                                     ("wn-never", 404, "BET_NOT_FOUND")):
             for _ in range(2):  # not stored: decided again on the retry
-                r, diff = diff_of(lambda: self.win("una", "wn-y", "wn-r1", named, "2.00"))
+                r, diff = self.diff_of(lambda: self.win("una", "wn-y", "wn-r1", named, "2.00"))
                 refused(r, status, code, cash)
                 assert not diff, f"wrote {diff}"
         assert self.balance("una")["cash"] == cash
@@ -1554,21 +1535,9 @@ class Run:
         BET_NOT_FOUND, not stored) and retried once the bet was refused gets 409
         BET_REFUSED then, stored. The rollback of a refused bet is unchanged: 200,
         bet_found false."""
-        c = Client(self.env, "127.0.3.29")
-        email = "wes@example.com"
-        wes = self.players["wes"] = register_player(c, "alpha", email)
-        r = expect(c.call("POST", "/v1/player/login",
-                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-        self.access["wes"] = r["access_token"]
-        self.tokens["wes"] = self.launch("wes")
-        self.fund(wes, "cash", "5.00")
+        wes, = self.new_players("127.0.3.29", ["wes"], "5.00")
 
-        def diff_of(fn):
-            before = self.db_rows()
-            out = fn()
-            return out, self.db_diff(before, self.db_rows())
-
-        early, diff = diff_of(lambda: self.win("wes", "rw-b1-w", "rw-r1", "rw-b1", "2.00"))
+        early, diff = self.diff_of(lambda: self.win("wes", "rw-b1-w", "rw-r1", "rw-b1", "2.00"))
         assert early.status == 404 and early.json()["error"]["code"] == "BET_NOT_FOUND", early.body
         assert not diff, f"wrote {diff}"
         cases = [  # (bet tx, round, bet fields, the bet's status and code, the win's round)
@@ -1589,7 +1558,7 @@ class Run:
             if code == "PLAYER_BLOCKED":
                 expect(self.admin.call("POST", f"/v1/admin/players/{wes}/unblock",
                                        {"reason": "ok"}), 200)
-            first, diff = diff_of(lambda: self.win("wes", tx + "-w", win_round, tx, "2.00"))
+            first, diff = self.diff_of(lambda: self.win("wes", tx + "-w", win_round, tx, "2.00"))
             assert first.status == 409 and self.signed_ok(first), (code, first.body)
             a = first.json()
             assert (a["error"]["code"], a["cash"], a["balance"]) == \
@@ -1598,7 +1567,7 @@ class Run:
             added, removed = diff["wallet_op"]
             assert len(added) == 1 and tx + "-w" in added[0] and "BET_REFUSED" in added[0] \
                 and not removed, (code, diff)
-            again, diff = diff_of(lambda: self.win("wes", tx + "-w", win_round, tx, "2.00"))
+            again, diff = self.diff_of(lambda: self.win("wes", tx + "-w", win_round, tx, "2.00"))
             assert (again.status, again.body, again.header("x-pitboss-signature")) == \
                 (first.status, first.body, first.header("x-pitboss-signature")), again.body
             assert not diff, f"wrote {diff}"
@@ -1620,19 +1589,7 @@ class Run:
         byte; a later bet on it is 409 ROUND_CLOSED (the tombstone's own bet still
         TRANSACTION_ROLLED_BACK). A close of a round id the player never played is still
         404 ROUND_NOT_FOUND, nothing written."""
-        c = Client(self.env, "127.0.3.30")
-        email = "vera@example.com"
-        vera = self.players["vera"] = register_player(c, "alpha", email)
-        r = expect(c.call("POST", "/v1/player/login",
-                          {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-        self.access["vera"] = r["access_token"]
-        self.tokens["vera"] = self.launch("vera")
-        self.fund(vera, "cash", "5.00")
-
-        def diff_of(fn):
-            before = self.db_rows()
-            out = fn()
-            return out, self.db_diff(before, self.db_rows())
+        vera, = self.new_players("127.0.3.30", ["vera"], "5.00")
 
         def close(tx, rnd):
             return self.post("round/close", {"token": self.tokens["vera"], "transaction_id": tx,
@@ -1649,7 +1606,7 @@ class Run:
         r = self.rollback("vera", "rc-b3-rb", "rc-r3", "rc-b3")  # its bet never seen
         assert r.status == 200 and r.json()["bet_found"] is False, r.body
         for tx, rnd in (("rc-c1", "rc-r1"), ("rc-c2", "rc-r2"), ("rc-c3", "rc-r3")):
-            first, diff = diff_of(lambda tx=tx, rnd=rnd: close(tx, rnd))
+            first, diff = self.diff_of(lambda tx=tx, rnd=rnd: close(tx, rnd))
             assert first.status == 200 and self.signed_ok(first), (rnd, first.body)
             a = first.json()
             assert (a["status"], a["cash"]) == ("OK", "5.00"), (rnd, a)
@@ -1662,7 +1619,7 @@ class Run:
             rows = self.env.rows("SELECT closed, has_win FROM wallet_round WHERE provider = "
                                  "'studio' AND round_id = ? AND player = ?", rnd, vera)
             assert rows == [(1, 0)], (rnd, rows)
-            again, diff = diff_of(lambda tx=tx, rnd=rnd: close(tx, rnd))
+            again, diff = self.diff_of(lambda tx=tx, rnd=rnd: close(tx, rnd))
             assert (again.status, again.body, again.header("x-pitboss-signature")) == \
                 (first.status, first.body, first.header("x-pitboss-signature")), again.body
             assert not diff, f"{rnd}: the replay wrote {diff}"
@@ -1670,7 +1627,7 @@ class Run:
                               ("rc-b3", "rc-r3", "TRANSACTION_ROLLED_BACK")):
             r = self.bet("vera", tx, rnd, "1.00")
             assert r.status == 409 and r.json()["error"]["code"] == code, (rnd, r.body)
-        r, diff = diff_of(lambda: close("rc-c9", "rc-r9"))  # never played
+        r, diff = self.diff_of(lambda: close("rc-c9", "rc-r9"))  # never played
         assert r.status == 404 and r.json()["error"]["code"] == "ROUND_NOT_FOUND", r.body
         assert not diff, f"wrote {diff}"
         assert self.balance("vera")["cash"] == "5.00"
