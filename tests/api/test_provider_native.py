@@ -989,8 +989,8 @@ class Run:
 
     def new_players(self, ip, names, cash):
         """Registers each of names in alpha (e-mail <name>@example.com) from one client
-        at ip, logs them in, launches slot1 for them and funds their cash with cash;
-        their ids, in order."""
+        at ip, logs them in, launches slot1 for them and funds their cash with cash
+        (None: no funding, so no ledger account of theirs yet); their ids, in order."""
         c = Client(self.env, ip)
         for who in names:
             email = f"{who}@example.com"
@@ -999,7 +999,8 @@ class Run:
                               {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
             self.access[who] = r["access_token"]
             self.tokens[who] = self.launch(who)
-            self.fund(self.players[who], "cash", cash)
+            if cash is not None:
+                self.fund(self.players[who], "cash", cash)
         return [self.players[who] for who in names]
 
     def diff_of(self, fn):
@@ -1039,15 +1040,7 @@ class Run:
         replays are answered from; none for the refusals that are decided again on a
         retry). Fired at a player who has no ledger accounts yet: no call creates them
         (nor the provider's), whatever the refusal, while one that takes money would."""
-        c = Client(self.env, "127.0.3.23")
-        for who in ("olga", "pete", "quin"):
-            email = f"{who}@example.com"
-            self.players[who] = register_player(c, "alpha", email)
-            r = expect(c.call("POST", "/v1/player/login",
-                              {"brand": "alpha", "email": email, "password": PASSWORD}), 200)
-            self.access[who] = r["access_token"]
-            self.tokens[who] = self.launch(who)
-        olga, pete = self.players["olga"], self.players["pete"]
+        olga, pete, _ = self.new_players("127.0.3.23", ["olga", "pete", "quin"], None)
         owners = tuple(f"player:{self.players[w]}" for w in ("olga", "pete", "quin"))
         no_accounts = "SELECT count(*) FROM ledger_account WHERE owner IN (?, ?, ?)"
         assert self.env.rows(no_accounts, *owners)[0][0] == 0
