@@ -249,14 +249,17 @@ static const char *bench_usage =
     "usage: pitboss bench wallet --url URL --provider CODE (--secret-hex HEX | --secret-file F)\n"
     "                            --brand B --game G [--connections 64] [--seconds 10]\n"
     "                            [--rate 0] [--stake 1.00] [--deposit 100.00] [--country MT]\n"
-    "                            [--label TEXT]\n"
+    "                            [--label TEXT] [--resend-ms 10000]\n"
     "\n"
     "Signed native bet + win pairs against the running server at URL, one player per\n"
     "keep-alive connection (registered, funded through the sandbox PSP and launched\n"
     "first), from one epoll thread. --rate 0: closed loop (each connection sends as soon\n"
     "as it is answered); --rate R: open loop at R calls/s, latency counted from each\n"
-    "call's intended time. One warm-up second is not counted. Prints one JSON line and\n"
-    "one text line; exit 1 if any call was not answered 200 or a balance moved.\n";
+    "call's intended time. One warm-up second is not counted. After the last second, a\n"
+    "call still unanswered --resend-ms after it was sent is sent again (the same\n"
+    "transaction, a fresh connection) until it is answered (\"reconciled\" in the line).\n"
+    "Prints one JSON line and one text line; exit 1 if any call was not answered 200 or\n"
+    "a balance moved.\n";
 
 int pb_cmd_bench_wallet(int argc, char **argv)
 {
@@ -276,6 +279,7 @@ int pb_cmd_bench_wallet(int argc, char **argv)
                                          {"deposit", required_argument, 0, 'd'},
                                          {"country", required_argument, 0, 'k'},
                                          {"label", required_argument, 0, 'l'},
+                                         {"resend-ms", required_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
@@ -302,6 +306,7 @@ int pb_cmd_bench_wallet(int argc, char **argv)
         case 'd': o.deposit = optarg; break;
         case 'k': o.country = optarg; break;
         case 'l': o.label = optarg; break;
+        case 'R': bad = parse_count(optarg, 100, 60000, &o.resend_ms); break;
         case 'h': fputs(bench_usage, stdout); return 0;
         default: fputs(bench_usage, stderr); return 2;
         }

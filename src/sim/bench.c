@@ -28,7 +28,7 @@
  * the books stay exact either way. The JSON line counts the reconnections.
  *
  * The end of a run reconciles: after the deadline, a call still unanswered
- * RESEND_US after it was sent (a slow server, e.g. under valgrind, or one
+ * RESEND_US (--resend-ms, default 10 s) after it was sent (a slow server, e.g. under valgrind, or one
  * that applied the call and whose answer is lost) is sent again, the same
  * request (same transaction id and body, a fresh signature), on a fresh
  * connection, and again each RESEND_US it stays unanswered, until END_US after
@@ -65,8 +65,10 @@
 
 #define IN_CAP 16384
 #define OUT_CAP 2048
-#define RESEND_US 10000000LL /* after the deadline: a call unanswered this long is sent again */
-#define END_US 70000000LL    /* ... until this long after the deadline, then the run fails */
+#define RESEND_DEFAULT_MS 10000 /* after the deadline: a call unanswered this long is sent again */
+#define RESEND_US(b) \
+    ((int64_t)((b)->o->resend_ms > 0 ? (b)->o->resend_ms : RESEND_DEFAULT_MS) * 1000)
+#define END_US 70000000LL /* ... until this long after the deadline, then the run fails */
 
 typedef struct bconn {
     int idx, fd;
@@ -465,13 +467,13 @@ static int run_loop(bench *b)
             if (now > b->deadline + END_US) {
                 fprintf(stderr,
                         "bench: %d calls still unanswered %lld s after the end (sent again"
-                        " every %lld s)\n",
-                        busy, END_US / 1000000, RESEND_US / 1000000);
+                        " every %lld ms)\n",
+                        busy, END_US / 1000000, (long long)(RESEND_US(b) / 1000));
                 b->errors += (uint64_t)busy;
                 break;
             }
             for (int i = 0; i < b->n; i++) /* reconcile: see the top of this file */
-                if (b->c[i].busy && now - b->c[i].sent >= RESEND_US)
+                if (b->c[i].busy && now - b->c[i].sent >= RESEND_US(b))
                     reconcile(b, &b->c[i], now);
         }
         int k = epoll_wait(b->ep, evs, 128, 100);

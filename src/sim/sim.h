@@ -70,6 +70,7 @@ typedef struct pb_sim_bench_options {
     double rate;       /* calls/s, 0 = closed loop */
     const char *stake; /* per bet, a decimal in the players' currency (the win pays it back) */
     const char *label;
+    int resend_ms; /* after the deadline, a call unanswered this long is sent again (0: 10,000) */
     FILE *out;
 } pb_sim_bench_options;
 

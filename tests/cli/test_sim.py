@@ -336,7 +336,8 @@ def main():
         t0 = time.monotonic()
         b = cli("bench", "wallet", "--url", proxy.url, "--provider", "sim-studio",
                 "--secret-file", SECRET_FILE, "--brand", "simb", "--game", "sim-slot",
-                "--connections", "4", "--seconds", "2", "--label", "reconcile", timeout=300)
+                "--connections", "4", "--seconds", "2", "--label", "reconcile",
+                "--resend-ms", "1000", timeout=300)
         took = time.monotonic() - t0
         proxy.close()
         line = next((x for x in b.stdout.splitlines() if x.startswith('{"bench":"wallet"')), None)
