@@ -27,8 +27,11 @@
 /* ---- bets a transient failure left unfinished, retried while running ---- */
 
 /* The retry period of these tests' sweeper (every "nothing happens" period
- * below is ≥ 10 of them). */
+ * below is ≥ 10 of them); while passes fail they back off up to
+ * RETRY_MAX_MS (60 s in production: a test would wait that long after
+ * removing its failure). */
 #define RETRY_MS 50
+#define RETRY_MAX_MS 200
 
 /* The crash scheduler of these tests: betting CRASH_BETTING_MS, retry passes
  * every RETRY_MS, the multiplier growing by growth per ms. */
@@ -40,7 +43,8 @@ static pb_play_config crash_cfg(double growth)
                             .crash_pause_ms = CRASH_PAUSE_MS,
                             .crash_growth = growth,
                             .crash_chain_length = 200,
-                            .retry_ms = RETRY_MS};
+                            .retry_ms = RETRY_MS,
+                            .retry_max_ms = RETRY_MAX_MS};
 }
 
 /* Waits (≤ 30 s) until a retry pass has failed and left rounds waiting;
@@ -491,7 +495,7 @@ static void crash_bet_void_mark_retried(void **state)
         sleep_ms(10);
     assert_int_equal(round_ops(late.id, "close"), 1);
     /* one more retry pass fails at the mark (after its rollback and close:
-     * duplicates); the passes back off, so this can take a few seconds */
+     * duplicates); the passes back off, RETRY_MAX_MS apart at most */
     pb_play_stats st0, st;
     pb_play_stats_get(G.p, &st0);
     for (int i = 0; i < 1500; i++) {
@@ -529,7 +533,7 @@ static int setup_crash_void(void **state) { return setup_crash(state, 0.002); }
 
 static int setup_sweep_fast(void **state)
 {
-    pb_play_config cfg = {.sweep = true, .retry_ms = RETRY_MS};
+    pb_play_config cfg = {.sweep = true, .retry_ms = RETRY_MS, .retry_max_ms = RETRY_MAX_MS};
     return gp_setup_cfg(state, &cfg);
 }
 
