@@ -569,6 +569,8 @@ pb_play *pb_play_open(pb_wallet *w, pb_store *s, const pb_play_config *cfg, char
         p->cfg.crash_chain_length = 100000;
     if (p->cfg.retry_ms <= 0)
         p->cfg.retry_ms = 5000;
+    if (p->cfg.retry_max_ms <= 0)
+        p->cfg.retry_max_ms = 60000;
     if (p->cfg.mines_abandon_s <= 0)
         p->cfg.mines_abandon_s = PB_PLAY_MINES_ABANDON_S;
     int64_t sealed = 0;

@@ -133,8 +133,12 @@ typedef struct pb_play_config {
     int64_t crash_chain_length; /* games per hash chain; 0 = 100000 */
     /* The sweeper's retry of rounds a transient failure left unfinished
      * (pending / settling, untouched for this long): first after retry_ms, then
-     * doubling while some still fail, up to 60 s; 0 = 5000. */
+     * doubling while some still fail, up to retry_max_ms; 0 = 5000. */
     int retry_ms;
+    /* The longest wait between two retry passes while some still fail; 0 =
+     * 60000 (serve leaves it so; tests shorten it to wait less after a failure
+     * ends). */
+    int retry_max_ms;
     /* Mines: a game in play untouched (no reveal, no cash-out) for this many
      * seconds is abandoned: the retry pass (and start-up) cashes it out at its
      * current value; 0 = PB_PLAY_MINES_ABANDON_S (24 h). */

@@ -11,8 +11,8 @@
  * crash game off (PITBOSS_CRASH=0, cfg.crash false) nothing ran it, so abandoned
  * mines games and stuck rounds waited for the next start. Passes come every
  * cfg.retry_ms, doubling while one leaves some unfinished (the store or the
- * wallet still failing) up to RETRY_MAX_MS, back to retry_ms once one leaves
- * none. A round settling whose win the wallet refused for good is not retried
+ * wallet still failing) up to cfg.retry_max_ms (60 s unless a test shortens
+ * it), back to retry_ms once one leaves none. A round settling whose win the wallet refused for good is not retried
  * (its refusal is stored and final: every retry would get it again) and does
  * not count as unfinished: it is the gauge pitboss_games_rounds_stuck, logged
  * games.round_stuck once (error) when a pass first finds it; only the staff
@@ -32,8 +32,6 @@
 #include "core/time.h"
 #include "games/play_internal.h"
 
-#define RETRY_MAX_MS 60000 /* the longest wait between two passes */
-
 struct play_sweep {
     pb_ticker *ticker; /* NULL: not running */
     pb_play *play;
@@ -52,7 +50,7 @@ static bool sweep_enter(void *arg)
 }
 
 /* One pass; false when it left some unfinished (the next one comes after
- * retry_ms, doubled from the last wait up to RETRY_MAX_MS). */
+ * retry_ms, doubled from the last wait up to cfg.retry_max_ms). */
 static bool sweep_pass(void *arg, int64_t retry_ms)
 {
     struct play_sweep *s = arg;
@@ -94,7 +92,7 @@ int play_sweep_start(pb_play *p, char *err, size_t errcap)
      * waits run on CLOCK_REALTIME, the wall clock */
     pb_ticker_spec spec = {.clock = CLOCK_REALTIME,
                            .interval_ms = p->cfg.retry_ms,
-                           .backoff_max_ms = RETRY_MAX_MS,
+                           .backoff_max_ms = p->cfg.retry_max_ms,
                            .enter = sweep_enter,
                            .pass = sweep_pass,
                            .leave = sweep_leave,

@@ -18,6 +18,15 @@
 
 static inline void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
 
+/* The fast schedulers' timings (both files): a betting phase of
+ * CRASH_BETTING_MS, CRASH_PAUSE_MS between a crash and the next round; a test
+ * places its bets in a round still taking them for CRASH_BET_MARGIN_MS more
+ * (betting_fit: tens of times what a bet takes, even under ASan). A round
+ * comes and goes in under a second, and the waits on one with it. */
+#define CRASH_BETTING_MS 800
+#define CRASH_PAUSE_MS 50
+#define CRASH_BET_MARGIN_MS 500
+
 /* Waits (≤ 30 s) for the brand's crash round to satisfy pred; returns it. */
 typedef bool (*crash_pred)(const pb_store_crash_round *r, void *ctx);
 static inline pb_store_crash_round crash_wait(crash_pred pred, void *ctx)
@@ -69,11 +78,19 @@ static inline void crash_at_rest_state(const char *id, char hash[PB_STORE_SEED_S
     sqlite3_close(db);
 }
 
-/* A round taking bets for ≥ 1 s more whose point leaves room both sides of 1.01x. */
+/* Whether round r takes bets for ≥ CRASH_BET_MARGIN_MS more. */
+static inline bool betting_for_a_while(const pb_store_crash_round *r)
+{
+    return strcmp(r->state, "betting") == 0 &&
+           r->betting_ends_at - pb_time_now_us() > (int64_t)CRASH_BET_MARGIN_MS * 1000;
+}
+
+/* A round taking bets for ≥ CRASH_BET_MARGIN_MS more whose point leaves room
+ * both sides of 1.01x. */
 static inline bool betting_fit(const pb_store_crash_round *r, void *ctx)
 {
     (void)ctx;
-    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 1000000)
+    if (!betting_for_a_while(r))
         return false;
     pb_store_crash_round o = crash_opened(r->id);
     return o.point >= 102 && o.point < 1000000;

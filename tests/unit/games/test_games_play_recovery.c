@@ -124,8 +124,8 @@ static int setup_crash(void **state)
 {
     pb_play_config cfg = {.crash = true,
                           .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
+                          .crash_betting_ms = CRASH_BETTING_MS,
+                          .crash_pause_ms = CRASH_PAUSE_MS,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200};
     gp_setup_cfg(state, &cfg);
@@ -251,8 +251,8 @@ static void crash_restart(void **state)
     sleep_ms(200);
     pb_play_config cfg = {.crash = true,
                           .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
+                          .crash_betting_ms = CRASH_BETTING_MS,
+                          .crash_pause_ms = CRASH_PAUSE_MS,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200};
     gp_play_open(&cfg);
@@ -280,8 +280,8 @@ static int setup_crash_slow(void **state)
 {
     pb_play_config cfg = {.crash = true,
                           .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
+                          .crash_betting_ms = CRASH_BETTING_MS,
+                          .crash_pause_ms = CRASH_PAUSE_MS,
                           .crash_growth = 0.002,
                           .crash_chain_length = 200};
     gp_setup_cfg(state, &cfg);
@@ -425,8 +425,8 @@ static void legacy_crash_round_sealed_on_open(void **state)
     gp_game_on("crash", true);
     pb_play_config cfg = {.crash = true,
                           .sweep = true,
-                          .crash_betting_ms = 1500,
-                          .crash_pause_ms = 50,
+                          .crash_betting_ms = CRASH_BETTING_MS,
+                          .crash_pause_ms = CRASH_PAUSE_MS,
                           .crash_growth = 0.01,
                           .crash_chain_length = 200};
     gp_play_open(&cfg);
@@ -467,7 +467,7 @@ static int setup_crash_manual(void **state)
 
 /* A crash round whose point is far above the cash-out cap: a stake of 1e12 (the
  * bet-time check lets it in: stake × 1,000,000x fits) cashed out by hand at
- * ~14,600,000x would owe more than int64 holds. The cash-out is recorded at the
+ * ~39,800,000x would owe more than int64 holds. The cash-out is recorded at the
  * cap and pays stake × 1,000,000x; the round crashes and settles every bet: the
  * capped ones, an auto cash-out at 2.00x and a lost bet. */
 static void crash_cashout_capped(void **state)
@@ -503,14 +503,15 @@ static void crash_cashout_capped(void **state)
     pb_store_game_round aut = crash_bet(1, 1000, 200, "cap-auto", PB_OK);
     pb_store_game_round lost = crash_bet(1, 700, 0, "cap-lost", PB_OK);
     assert_string_equal(big.crash_round, cr.id);
-    /* running for 16.5 s: m = floor(100 · e^16.5) ≈ 14,600,000x, below the point */
+    /* running for 17.5 s: m = floor(100 · e^17.5) ≈ 39,800,000x, below the point (reached
+     * at ~18.22 s: the round crashes ~0.7 s after, once the scheduler runs) */
     assert_int_equal(pb_store_crash_round_get(G.f->conn, cr.id, &cr), PB_STORE_OK);
     snprintf(cr.state, sizeof cr.state, "running");
-    cr.started_at = pb_time_now_us() - 16500000;
+    cr.started_at = pb_time_now_us() - 17500000;
     assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
     assert_int_equal(pb_store_crash_round_update(G.f->conn, &cr, "betting"), PB_STORE_OK);
     assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
-    int64_t m = pb_play_crash_multiplier_at(G.p, 16500);
+    int64_t m = pb_play_crash_multiplier_at(G.p, 17500);
     assert_true(m > 1000000000 && m < HIGH_POINT); /* > 10,000,000x: stake × m overflows */
     int64_t cap = (int64_t)PB_CRASH_TARGET_MAX * (PB_MULT_ONE / 100), pay;
     assert_int_equal(pb_game_payout_of(BIG_STAKE, cap, &pay), 0);

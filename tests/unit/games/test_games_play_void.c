@@ -26,17 +26,40 @@
 
 /* ---- bets a transient failure left unfinished, retried while running ---- */
 
-/* The crash scheduler of these tests: betting 1.5 s, retry passes every
- * 200 ms, the multiplier growing by growth per ms. */
+/* The retry period of these tests' sweeper (every "nothing happens" period
+ * below is ≥ 10 of them); while passes fail they back off up to
+ * RETRY_MAX_MS (60 s in production: a test would wait that long after
+ * removing its failure). */
+#define RETRY_MS 50
+#define RETRY_MAX_MS 200
+
+/* The crash scheduler of these tests: betting CRASH_BETTING_MS, retry passes
+ * every RETRY_MS, the multiplier growing by growth per ms. */
 static pb_play_config crash_cfg(double growth)
 {
     return (pb_play_config){.crash = true,
                             .sweep = true,
-                            .crash_betting_ms = 1500,
-                            .crash_pause_ms = 50,
+                            .crash_betting_ms = CRASH_BETTING_MS,
+                            .crash_pause_ms = CRASH_PAUSE_MS,
                             .crash_growth = growth,
                             .crash_chain_length = 200,
-                            .retry_ms = 200};
+                            .retry_ms = RETRY_MS,
+                            .retry_max_ms = RETRY_MAX_MS};
+}
+
+/* Waits (≤ 30 s) until a retry pass has failed and left rounds waiting;
+ * returns the stats then. */
+static pb_play_stats retry_failed_wait(void)
+{
+    pb_play_stats st;
+    for (int i = 0; i < 3000; i++) {
+        pb_play_stats_get(G.p, &st);
+        if (st.retry_failures > 0 && st.rounds_waiting > 0)
+            return st;
+        sleep_ms(10);
+    }
+    fail_msg("no retry pass failed");
+    return st;
 }
 
 /* The server with that scheduler running, crash on. */
@@ -113,14 +136,12 @@ static void retried_while_running(const char *trigger, const char *drop, const c
     assert_true(e == PB_OK || strcmp(want_state, "pending") == 0);
     assert_string_equal(b.crash_round, cr.id);
     crashed_wait(cr.id);
-    crash_wait(other_crashed, cr.id); /* the next round has come and gone too */
-    sleep_ms(600);                    /* some retry passes fail meanwhile */
+    crash_wait(other_crashed, cr.id);       /* the next round has come and gone too */
+    pb_play_stats st = retry_failed_wait(); /* retry passes failed meanwhile */
     pb_store_game_round r = gp_stored(b.id);
     assert_string_equal(r.state, want_state);
     assert_int_equal(gp_cash(0), before + cash);
     pb_store_game_round_clear(&r);
-    pb_play_stats st;
-    pb_play_stats_get(G.p, &st);
     assert_true(st.retry_failures > 0);
     assert_true(st.rounds_waiting > 0);
 
@@ -143,10 +164,10 @@ static void retried_while_running(const char *trigger, const char *drop, const c
         sleep_ms(10);
     }
     assert_true(st.rounds_retried > 0);
-    /* nothing more moves afterwards */
+    /* nothing more moves afterwards: a round comes and goes, then 10 periods */
     int64_t n = gp_transfers();
     crash_wait(other_crashed, cr.id);
-    sleep_ms(500);
+    sleep_ms(10 * RETRY_MS);
     assert_int_equal(gp_transfers(), n);
     assert_int_equal(gp_cash(0), before - 1000 + 1010);
     pb_store_game_round_clear(&r);
@@ -201,10 +222,11 @@ static void fund_bonus(int i, int64_t amount)
     assert_int_equal(fx_submit1(G.f, &t), PB_OK);
 }
 
-/* A round taking bets for ≥ 1 s more whose point is at least *ctx hundredths. */
+/* A round taking bets for ≥ CRASH_BET_MARGIN_MS more whose point is at least
+ * *ctx hundredths. */
 static bool betting_from(const pb_store_crash_round *r, void *ctx)
 {
-    if (strcmp(r->state, "betting") != 0 || r->betting_ends_at - pb_time_now_us() <= 1000000)
+    if (!betting_for_a_while(r))
         return false;
     pb_store_crash_round o = crash_opened(r->id);
     return o.point >= *(int64_t *)ctx && o.point < 1000000;
@@ -365,7 +387,7 @@ static void assert_void(const pb_store_game_round *late, const char *reason,
     assert_true(replayed);
     assert_string_equal(o.state, "void");
     pb_store_game_round_clear(&o);
-    sleep_ms(500); /* retry passes */
+    sleep_ms(10 * RETRY_MS); /* retry passes */
     assert_int_equal(gp_transfers(), n);
     balances(0, &cash, &bonus);
     assert_int_equal(cash, 600);
@@ -398,12 +420,10 @@ static void crash_bet_void_retried(void **state)
     pb_store_crash_round cr = void_bets(102, "void-retry", &in_play, &late);
     crashed_wait(cr.id);
     crash_wait(other_crashed, cr.id);
-    sleep_ms(600); /* retry passes fail meanwhile */
+    pb_play_stats st = retry_failed_wait(); /* retry passes fail meanwhile */
     pb_store_game_round r = gp_stored(late.id);
     assert_string_equal(r.state, "pending");
     pb_store_game_round_clear(&r);
-    pb_play_stats st;
-    pb_play_stats_get(G.p, &st);
     assert_true(st.retry_failures > 0);
 
     sql("DROP TRIGGER inject"); /* no restart */
@@ -475,7 +495,7 @@ static void crash_bet_void_mark_retried(void **state)
         sleep_ms(10);
     assert_int_equal(round_ops(late.id, "close"), 1);
     /* one more retry pass fails at the mark (after its rollback and close:
-     * duplicates); the passes back off, so this can take a few seconds */
+     * duplicates); the passes back off, RETRY_MAX_MS apart at most */
     pb_play_stats st0, st;
     pb_play_stats_get(G.p, &st0);
     for (int i = 0; i < 1500; i++) {
@@ -513,7 +533,7 @@ static int setup_crash_void(void **state) { return setup_crash(state, 0.002); }
 
 static int setup_sweep_fast(void **state)
 {
-    pb_play_config cfg = {.sweep = true, .retry_ms = 100};
+    pb_play_config cfg = {.sweep = true, .retry_ms = RETRY_MS, .retry_max_ms = RETRY_MAX_MS};
     return gp_setup_cfg(state, &cfg);
 }
 
@@ -552,14 +572,14 @@ static size_t occurrences(const char *text, const char *word)
     return n;
 }
 
-/* Over ~15 periods of 100 ms round id stays in state, stuck: the wallet's
+/* Over ~15 retry periods (RETRY_MS) round id stays in state, stuck: the wallet's
  * refusal logged once as event (naming code), games.round_stuck logged once,
  * the gauge rounds_stuck 1, no pass failing or waiting. Ends the capture;
  * returns what it caught. */
 static const char *assert_stuck(capture *cap, const char *id, const char *state, const char *event,
                                 const char *code)
 {
-    sleep_ms(1500); /* ~15 periods */
+    sleep_ms(15 * RETRY_MS); /* ~15 periods */
     pb_play_stats st;
     pb_play_stats_get(G.p, &st);
     const char *logged = capture_end(cap);
@@ -577,7 +597,7 @@ static const char *assert_stuck(capture *cap, const char *id, const char *state,
 
 /* A settling round whose win the wallet refused for good (its wallet round
  * closed under it: the row such a close leaves written into the database) is
- * not retried by the sweeper on every pass: over ~15 periods of 100 ms its win
+ * not retried by the sweeper on every pass: over ~15 retry periods its win
  * is tried once (games.win_refused once: the refusal is stored and final), the
  * round is logged games.round_stuck once at error level, no pass counts it as a
  * failure (no backoff for the other rounds), and the gauge rounds_stuck is 1;
@@ -628,7 +648,7 @@ static void stuck_settling_not_retried(void **state)
  * is given the row such a win leaves (its wallet round with has_win, no money
  * moved). Staff void the mines game in play: the rollback is refused
  * ROUND_HAS_WIN (games.void_refused, the staff's own try), the round stays
- * voiding, and over ~15 periods of 100 ms no pass tries it again (no second
+ * voiding, and over ~15 retry periods no pass tries it again (no second
  * games.void_refused, no failure, no backoff for the other rounds): it is logged
  * games.round_stuck once and counted in the gauge rounds_stuck. Before, every
  * pass tried it again, logged the refusal again and counted a failure. */
@@ -659,7 +679,7 @@ static void stuck_voiding_not_retried(void **state)
  * another answer (the id stays taken). The database is given such a row: a
  * copy of the round's bet under that id. Staff void the mines game in play: the
  * staff's own try is refused (games.void_refused, or games.void_close_refused
- * after the stake came back), and over ~15 periods of 100 ms no pass tries it
+ * after the stake came back), and over ~15 retry periods no pass tries it
  * again (no second refusal logged, no failure, no backoff): it is logged
  * games.round_stuck once and counted in the gauge rounds_stuck, as the stored
  * refusals are. Before, every pass tried it again, logged the refusal again and
@@ -691,7 +711,7 @@ static void stuck_conflict(const char *suffix, const char *event, int64_t back)
     assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v), PB_OK);
     assert_string_equal(v.state, "voiding");
     pb_store_game_round_clear(&v);
-    sleep_ms(1500); /* ~15 periods */
+    sleep_ms(15 * RETRY_MS); /* ~15 periods */
     pb_play_stats st;
     pb_play_stats_get(G.p, &st);
     const char *logged = capture_end(&cap);
