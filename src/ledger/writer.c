@@ -291,9 +291,10 @@ static bool sync_inline(pb_ledger *l, ledger_job *jobs)
 static void *notifier_main(void *arg)
 {
     pb_ledger *l = arg;
-    pthread_setname_np(pthread_self(), "pb-ledger-wake");
+    /* placed first, named then: a thread that shows its name is where it runs */
     if (pb_cpu_avoid(l->writer_cpu) != 0)
         pb_log(PB_LOG_WARN, "ledger.cpu", "notifier: cannot keep off CPU %d", l->writer_cpu);
+    pthread_setname_np(pthread_self(), "pb-ledger-wake");
     ledger_thread = l;
     wake_group *last = NULL; /* the callers woken last, swept after the next sync */
     pthread_mutex_lock(&l->notify_mu);
@@ -442,10 +443,10 @@ static void *writer_main(void *arg)
 {
     pb_ledger *l = arg;
     int idle_ms = l->cfg.expiry_interval_ms;
-    pthread_setname_np(pthread_self(), "pb-ledger-write");
     ledger_thread = l;
     if (l->writer_cpu >= 0 && pb_cpu_pin(l->writer_cpu) != 0)
         pb_log(PB_LOG_WARN, "ledger.cpu", "writer: cannot pin to CPU %d", l->writer_cpu);
+    pthread_setname_np(pthread_self(), "pb-ledger-write"); /* after its placement (notifier_main) */
     for (;;) {
         drain_inbox(l);
         if (!l->head && !atomic_load(&l->stopping)) {
@@ -499,9 +500,9 @@ static void *checkpointer_main(void *arg)
 {
     pb_ledger *l = arg;
     char err[256];
-    pthread_setname_np(pthread_self(), "pb-ledger-ckpt");
     if (pb_cpu_avoid(l->writer_cpu) != 0)
         pb_log(PB_LOG_WARN, "ledger.cpu", "checkpointer: cannot keep off CPU %d", l->writer_cpu);
+    pthread_setname_np(pthread_self(), "pb-ledger-ckpt"); /* after its placement (notifier_main) */
     pb_store_conn *c = pb_store_connect(l->store, err, sizeof err);
     if (!c) {
         pb_log(PB_LOG_ERROR, "ledger.checkpointer", "cannot connect: %s", err);

@@ -468,13 +468,13 @@ static int count_row(void *ctx, const pb_store_transfer *t)
     return 0;
 }
 
-/* The CPUs thread `name` of this process may run on (asserts it exists). */
-static cpu_set_t thread_cpus(const char *name)
+/* The CPUs thread `name` of this process may run on; false while no thread has
+ * that name. */
+static bool thread_cpus_now(const char *name, cpu_set_t *set)
 {
     DIR *d = opendir("/proc/self/task");
     assert_non_null(d);
-    cpu_set_t set;
-    CPU_ZERO(&set);
+    CPU_ZERO(set);
     bool found = false;
     for (struct dirent *e; !found && (e = readdir(d));) {
         char path[300], comm[64] = "";
@@ -486,13 +486,27 @@ static cpu_set_t thread_cpus(const char *name)
             comm[strcspn(comm, "\n")] = '\0';
         fclose(fp);
         if (strcmp(comm, name) == 0) {
-            assert_int_equal(sched_getaffinity(atoi(e->d_name), sizeof set, &set), 0);
+            assert_int_equal(sched_getaffinity(atoi(e->d_name), sizeof *set, set), 0);
             found = true;
         }
     }
     closedir(d);
-    if (!found)
-        fail_msg("no thread named %s", name);
+    return found;
+}
+
+/* The CPUs thread `name` of this process may run on. The ledger's threads name
+ * themselves once placed, and a loaded machine may not have run one yet when the
+ * ledger has answered (the writer syncs a lone commit itself, without the
+ * notifier): waits up to 10 s for the name. */
+static cpu_set_t thread_cpus(const char *name)
+{
+    cpu_set_t set;
+    for (int i = 0; i < 1000; i++) {
+        if (thread_cpus_now(name, &set))
+            return set;
+        usleep(10000);
+    }
+    fail_msg("no thread named %s", name);
     return set;
 }
 
