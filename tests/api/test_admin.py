@@ -860,10 +860,14 @@ class Run:
             try:
                 # (1, -1, -1): another checkpoint was running (the server's checkpointer
                 # passes once a second), which SQLite answers at once, without its busy
-                # handler; a snapshot held by a reader would be busy with the log's size
-                for _ in range(100):
+                # handler; a snapshot held by a reader would be busy with the log's size.
+                # Tried for up to 10 s: on a loaded machine the export may still be
+                # reading its last chunk after the 0.5 s above; one that held its
+                # snapshot while it waits for the client would keep it busy throughout
+                deadline = time.monotonic() + 10
+                while True:
                     busy, log, done = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                    if (busy, log, done) != (1, -1, -1):
+                    if (busy, log, done) == (0, 0, 0) or time.monotonic() > deadline:
                         break
                     time.sleep(0.02)
             finally:

@@ -50,13 +50,14 @@ class Run:
         return call
 
     def logged(self, match):
-        """The request log lines that match (waiting for the buffered log to flush)."""
-        for _ in range(40):
+        """The request log lines that match (waiting up to 15 s for the buffered log to
+        flush: its thread may run late on a loaded machine)."""
+        deadline = time.monotonic() + 15
+        while True:
             lines = [x for x in self.env.srv.log_events("http.request") if match(x)]
-            if lines:
+            if lines or time.monotonic() > deadline:
                 return lines
             time.sleep(0.05)
-        return []
 
     def login(self, call, name, password="wrong-pass-1"):
         return call("POST", "/v1/player/login", {"brand": "alpha", "email": self.players[name],

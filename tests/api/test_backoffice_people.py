@@ -268,8 +268,10 @@ class Run:
         # every sort, both directions, pages of 2 and 3
         keys = {"created_at": lambda i: i, "email": lambda i: sp[i][1],
                 "last_login_at": lambda i: logins.get(i, 0), "balance": lambda i: sp[i][4]}
-        deadline = time.time() + 15  # the balance rows are written back lazily (~1 s)
         for sort, key in keys.items():
+            # the balance rows are written back lazily (~1 s): 15 s from the balance sort's
+            # start (not from before the other sorts, which a loaded machine makes slow)
+            deadline = time.time() + 15
             for order in ("asc", "desc"):
                 exp = [ids[i] for i in sorted(range(len(sp)), key=lambda i: (key(i), i),
                                               reverse=order == "desc")]
@@ -287,6 +289,7 @@ class Run:
             cash = [b["cash"] for b in row["balances"] if b["currency"] == "EUR"]
             return int(cash[0].replace(".", "")) if cash else 0
         by_age = [r["id"] for r in reversed(self.pages(self.admin, P, "players", 50)[0])]
+        deadline = time.time() + 15
         for order in ("asc", "desc"):
             while True:
                 rows, _ = self.pages(self.admin, P, "players", 2, sort="balance", order=order,

@@ -300,7 +300,7 @@ class Run:
             assert a["payload_hash"] == want and a["type"] == alt["type"], a
             assert a["reference"] == alt["data"]["reference"] and a["amount"] == alt["data"]["amount"], a
             assert "reused an event id" in why, why
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while True:
             warns = [o for o in self.env.srv.log_events("cashier.webhook")
                      if "reused with other content" in o.get("msg", "")]
@@ -1005,6 +1005,12 @@ class Run:
         start(self.env, retry_ms=200)  # sent at start-up, and again every 200 ms
         time.sleep(2.0)
         g = self.wait_status(w["id"], "approved")
+        # a pass has found the block (waited for: a loaded machine may start the
+        # server and run its first pass later than any fixed time)
+        deadline = time.monotonic() + 15
+        while g["current_checks"][0]["result"] != "fail" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            g = self.wait_status(w["id"], "approved")
         assert g["psp_reference"] is None and g["current_checks"][0]["result"] == "fail", g
         acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
                                             "ORDER BY seq", w["id"])]

@@ -361,7 +361,7 @@ static void test_refused_payout_is_sent_again(void **state)
     pb_store_withdrawal now = cx_withdrawal(w.id);
     pb_cashier_stats st;
     pb_cashier_stats_get(C.k, &st);
-    for (int i = 0; i < 300 && (strcmp(now.status, "approved") == 0 || st.payouts_resent == 0);
+    for (int i = 0; i < 1000 && (strcmp(now.status, "approved") == 0 || st.payouts_resent == 0);
          i++) {
         usleep(10000);
         now = cx_withdrawal(w.id);

@@ -102,8 +102,12 @@ static void test_interval_and_name(void **state)
     pb_ticker *t = pb_ticker_start(&s);
     assert_non_null(t);
     usleep(25000);
-    assert_int_equal(passes(&r), 0); /* the first pass after one interval */
-    assert_true(wait_passes(&r, 3, 2000) >= 3);
+    /* the first pass after one interval: none yet, if this look came within it
+     * (on a loaded machine the sleep may take longer; at_ms[0] below holds anyway) */
+    int early = passes(&r);
+    if (pb_time_mono_us() - r.t0 < 50000)
+        assert_int_equal(early, 0);
+    assert_true(wait_passes(&r, 3, 10000) >= 3);
     pb_ticker_stop(t);
     assert_true(r.entered);
     assert_true(r.left);
@@ -126,7 +130,7 @@ static void test_pass_at_start_realtime(void **state)
                         .arg = &r};
     pb_ticker *t = pb_ticker_start(&s);
     assert_non_null(t);
-    assert_int_equal(wait_passes(&r, 1, 2000), 1);
+    assert_int_equal(wait_passes(&r, 1, 10000), 1);
     usleep(50000);
     assert_int_equal(passes(&r), 1); /* then none before the interval */
     pb_ticker_stop(t);
@@ -144,12 +148,13 @@ static void test_wake_runs_a_pass_at_once(void **state)
     assert_int_equal(passes(&r), 0);
     int64_t t0 = pb_time_mono_us();
     pb_ticker_wake(t);
-    assert_int_equal(wait_passes(&r, 1, 2000), 1);
-    assert_true(pb_time_mono_us() - t0 < 1000000);
+    assert_int_equal(wait_passes(&r, 1, 10000), 1);
+    assert_true(pb_time_mono_us() - t0 <
+                5000000); /* at once: not the 60 s interval (5 s: a loaded machine) */
     usleep(50000);
     assert_int_equal(passes(&r), 1); /* one pass per wake, then the interval again */
     pb_ticker_wake(t);
-    assert_int_equal(wait_passes(&r, 2, 2000), 2);
+    assert_int_equal(wait_passes(&r, 2, 10000), 2);
     pb_ticker_stop(t);
 }
 
@@ -169,8 +174,8 @@ static void test_stop_is_prompt(void **state)
     usleep(10000);
     int64_t t0 = pb_time_mono_us();
     pb_ticker_stop(t);
-    assert_true(pb_time_mono_us() - t0 < 1000000);
-    assert_int_equal(passes(&r), 0); /* stop runs no pass */
+    assert_true(pb_time_mono_us() - t0 < 5000000); /* not the hour (5 s: a loaded machine) */
+    assert_int_equal(passes(&r), 0);               /* stop runs no pass */
     assert_true(r.left);
 }
 
@@ -209,7 +214,7 @@ static void test_backoff_doubles_to_cap_and_resets(void **state)
                         .arg = &r};
     pb_ticker *t = pb_ticker_start(&s);
     assert_non_null(t);
-    assert_true(wait_passes(&r, 8, 5000) >= 8);
+    assert_true(wait_passes(&r, 8, 10000) >= 8);
     pb_ticker_stop(t);
     static const int64_t retry[] = {40, 80, 160, 160, 160, 160, 40, 40};
     for (int i = 0; i < 8; i++)

@@ -224,10 +224,11 @@ static void test_client_gone_and_shutdown(void **state)
         usleep(10000);
     assert_true(atomic_load(&notified) >= 1);
     pb_http_stream_release(gone);
-    /* the shutdown ends the open stream at once (no 2 s drain wait) */
+    /* the shutdown ends the open stream at once (no 10 s drain wait; the bound
+     * leaves a loaded machine room, the drain time is far beyond it) */
     int64_t t0 = pb_time_mono_us();
-    pb_http_server_shutdown(srv, 2000);
-    assert_true(pb_time_mono_us() - t0 < 1500000);
+    pb_http_server_shutdown(srv, 10000);
+    assert_true(pb_time_mono_us() - t0 < 5000000);
     bool ended;
     char *body = read_body(fd2, NULL, &ended);
     assert_true(ended);

@@ -218,8 +218,8 @@ static void test_frame_out_of_memory_drops_its_clients(void **state)
 /* A client's re-check runs every recheck_ms, not at the dispatcher's next
  * once-a-second sweep after it is due: at 200 ms a client is re-checked at least
  * four times in 1.5 s (before: once, the sweeps being a second apart), and at
- * 1,200 ms twice in 2.7 s (before: once, every check waiting for a whole-second
- * sweep, 2 s apart). */
+ * 1,200 ms three times in 4.5 s (before: twice, every check waiting for a
+ * whole-second sweep, 2 s apart). */
 static atomic_int checks;
 
 static bool count_check(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f)
@@ -266,7 +266,8 @@ static void test_recheck_every_recheck_ms(void **state)
 {
     (void)state;
     assert_true(rechecks_in(200, 1500) >= 4);
-    assert_true(rechecks_in(1200, 2700) >= 2);
+    /* 4.5 s, not 2.7 s: a loaded machine gets 0.9 s of slack, not 0.3 s */
+    assert_true(rechecks_in(1200, 4500) >= 3);
 }
 
 int main(void)

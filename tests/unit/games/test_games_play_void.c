@@ -572,6 +572,19 @@ static size_t occurrences(const char *text, const char *word)
     return n;
 }
 
+/* Waits (≤ 10 s: a loaded machine may hold the scheduler's pass back longer than
+ * any fixed time) until a pass has found a round stuck. */
+static void wait_stuck(void)
+{
+    pb_play_stats st;
+    for (int i = 0; i < 1000; i++) {
+        pb_play_stats_get(G.p, &st);
+        if (st.rounds_stuck > 0)
+            return;
+        sleep_ms(10);
+    }
+}
+
 /* Over ~15 retry periods (RETRY_MS) round id stays in state, stuck: the wallet's
  * refusal logged once as event (naming code), games.round_stuck logged once,
  * the gauge rounds_stuck 1, no pass failing or waiting. Ends the capture;
@@ -579,7 +592,8 @@ static size_t occurrences(const char *text, const char *word)
 static const char *assert_stuck(capture *cap, const char *id, const char *state, const char *event,
                                 const char *code)
 {
-    sleep_ms(15 * RETRY_MS); /* ~15 periods */
+    wait_stuck();
+    sleep_ms(15 * RETRY_MS); /* then ~15 periods: nothing more is logged */
     pb_play_stats st;
     pb_play_stats_get(G.p, &st);
     const char *logged = capture_end(cap);
@@ -711,7 +725,8 @@ static void stuck_conflict(const char *suffix, const char *event, int64_t back)
     assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[0], m.id, &who, &v), PB_OK);
     assert_string_equal(v.state, "voiding");
     pb_store_game_round_clear(&v);
-    sleep_ms(15 * RETRY_MS); /* ~15 periods */
+    wait_stuck();
+    sleep_ms(15 * RETRY_MS); /* then ~15 periods: nothing more is logged */
     pb_play_stats st;
     pb_play_stats_get(G.p, &st);
     const char *logged = capture_end(&cap);

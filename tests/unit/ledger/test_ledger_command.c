@@ -145,7 +145,7 @@ static void test_async_commands_in_flight(void **state)
 static pb_err hold_writer(pb_ledger_tx *tx, void *arg)
 {
     (void)tx;
-    (void)arg;
+    sem_post(arg);      /* the writer is in here: the test queues its jobs now */
     usleep(100 * 1000); /* the jobs below queue up meanwhile: one batch, one sync */
     return PB_OK;
 }
@@ -173,11 +173,15 @@ static void test_blocked_callers_woken_without_relays(void **state)
 {
     fx *f = *state;
     enum { N = 9 };
-    sem_t held;
+    sem_t held, holding;
     sem_init(&held, 0, 0);
-    assert_int_equal(pb_ledger_command_async(f->ledger, hold_writer, NULL, held_done, &held),
+    sem_init(&holding, 0, 0);
+    assert_int_equal(pb_ledger_command_async(f->ledger, hold_writer, &holding, held_done, &held),
                      PB_OK);
-    usleep(20 * 1000); /* the writer is in hold_writer */
+    /* the writer is in hold_writer (waited for, not slept: on a loaded machine the
+     * writer may not have picked it up after any fixed time) */
+    while (sem_wait(&holding) != 0)
+        ;
     ledger_job jobs[N];
     memset(jobs, 0, sizeof jobs);
     for (int i = 0; i < N; i++) {
@@ -189,7 +193,7 @@ static void test_blocked_callers_woken_without_relays(void **state)
     }
     for (int i = 0; i < N; i++) {
         struct timespec ts;
-        pb_time_deadline(CLOCK_REALTIME, 5000, &ts);
+        pb_time_deadline(CLOCK_REALTIME, 10000, &ts);
         int rc;
         while ((rc = sem_timedwait(&jobs[i].done, &ts)) != 0 && errno == EINTR)
             ;
@@ -203,6 +207,7 @@ static void test_blocked_callers_woken_without_relays(void **state)
     while (sem_wait(&held) != 0)
         ;
     sem_destroy(&held);
+    sem_destroy(&holding); /* hold_writer is done with it */
 }
 
 /* What a command or a callback on a ledger thread got from the blocking calls. */
