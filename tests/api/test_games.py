@@ -37,7 +37,10 @@ from harness import Server, Tap  # noqa: E402
 
 PASSWORD = "Player-pass-77"
 GAMES = ("dice", "limbo", "crash", "mines", "keno", "plinko", "roulette", "slot")
-CRASH_ENV = {"PITBOSS_CRASH_BETTING_MS": "1500", "PITBOSS_CRASH_PAUSE_MS": "300",
+# betting 2.5 s: the cases below start their bets with >= BET_MARGIN_S of it left, so a
+# stall of the loaded (sanitizer) build during their requests still lands in it
+BET_MARGIN_S = 2.0
+CRASH_ENV = {"PITBOSS_CRASH_BETTING_MS": "2500", "PITBOSS_CRASH_PAUSE_MS": "300",
              "PITBOSS_CRASH_GROWTH": "0.002", "PITBOSS_CRASH_CHAIN_LENGTH": "3000",
              # the sweeper every 1 s (default 5 s), so /metrics' stuck gauge moves quickly
              "PITBOSS_GAMES_RETRY_MS": "1000"}
@@ -499,7 +502,7 @@ class Run:
             # to the microsecond: in whole seconds, 0.05 s left across a second's turn
             # would count as 1, too little for the bets and checks below
             left = (stamp(rd["betting_ends_at"]) - stamp(c["server_time"])).total_seconds()
-            if rd["state"] == "betting" and left >= 1:
+            if rd["state"] == "betting" and left >= BET_MARGIN_S:
                 break
             assert time.time() < deadline, c
             time.sleep(0.1)
@@ -639,7 +642,7 @@ class Run:
             c = expect(self.call("erin", "GET", "/v1/player/originals/crash"), 200)
             rd = c["round"]
             left = (stamp(rd["betting_ends_at"]) - stamp(c["server_time"])).total_seconds()
-            if rd["state"] != "betting" or left < 1:
+            if rd["state"] != "betting" or left < BET_MARGIN_S:
                 time.sleep(0.05)
                 continue
             # 21 bets of alice's, then erin's one, in the same betting phase
