@@ -179,6 +179,10 @@ int pb_http_per_ip_init(pb_http_server *srv);
 void pb_http_per_ip_free(pb_http_server *srv);
 struct sockaddr;
 bool pb_http_per_ip_admit(pb_http_server *srv, const struct sockaddr *sa);
+/* The key sa's connections count under: (family, 16 bytes) — an IPv4 address (an
+ * IPv4-mapped IPv6 one too) in the first 4 bytes, an IPv6 address cut to its /64;
+ * false when sa is neither IPv4 nor IPv6. */
+bool pb_http_per_ip_key(const struct sockaddr *sa, uint8_t *family, uint8_t key[16]);
 void pb_http_per_ip_started(pb_http_server *srv, struct MHD_Connection *conn, void **ctx);
 void pb_http_per_ip_closed(pb_http_server *srv, struct MHD_Connection *conn, void **ctx);
 

@@ -7,8 +7,9 @@
  * from the proxy's address, so its limit throttled all clients together. This
  * file keeps the count instead. The count of an address lives in an
  * open-addressing table (linear probing, backward-shift deletion) under one
- * mutex: O(1) per accept and per close. An address is its full IPv4 or IPv6
- * address (an IPv4-mapped IPv6 peer counts as IPv4), as MHD counted it.
+ * mutex: O(1) per accept and per close. An IPv4 peer counts by its address (an
+ * IPv4-mapped IPv6 peer as IPv4), an IPv6 peer by its /64 (pb_http_per_ip_key);
+ * the trusted proxies are matched on the whole address.
  *
  * Two places, because neither alone is exact and cheap:
  *   accept policy (MHD's apc, before MHD allocates the connection): a peer
@@ -67,6 +68,24 @@ static bool key_of(const struct sockaddr *sa, uint8_t *family, uint8_t addr[16])
         return true;
     }
     return false;
+}
+
+/* The key a peer's connections count under (key_of's address, an IPv6 one cut
+ * to its /64: one host usually holds a whole /64, so counting its addresses one
+ * by one would let it open max_per_ip connections from each; the login lockout
+ * groups IPv6 the same way, identity/login.c). */
+static void to_count_key(uint8_t family, uint8_t addr[16])
+{
+    if (family == AF_INET6)
+        memset(addr + 8, 0, 8);
+}
+
+bool pb_http_per_ip_key(const struct sockaddr *sa, uint8_t *family, uint8_t key[16])
+{
+    if (!key_of(sa, family, key))
+        return false;
+    to_count_key(*family, key);
+    return true;
 }
 
 /* FNV-1a over the key. */
@@ -148,6 +167,7 @@ bool pb_http_per_ip_admit(pb_http_server *srv, const struct sockaddr *sa)
     uint8_t family, addr[16];
     if (!srv->ip_slots || !key_of(sa, &family, addr) || !limited(srv, family, addr))
         return true;
+    to_count_key(family, addr); /* the proxies are matched on the whole address */
     pthread_mutex_lock(&srv->ip_mu);
     const struct pb_http_ip_slot *s = find(srv, family, addr);
     bool ok = !s || s->n < srv->cfg.max_per_ip;
@@ -165,6 +185,7 @@ void pb_http_per_ip_started(pb_http_server *srv, struct MHD_Connection *conn, vo
     uint8_t family, addr[16];
     if (!ci || !key_of(ci->client_addr, &family, addr) || !limited(srv, family, addr))
         return;
+    to_count_key(family, addr);
     pthread_mutex_lock(&srv->ip_mu);
     struct pb_http_ip_slot *s = find(srv, family, addr);
     bool over = false;
@@ -197,7 +218,7 @@ void pb_http_per_ip_closed(pb_http_server *srv, struct MHD_Connection *conn, voi
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     uint8_t family, addr[16];
-    if (!ci || !key_of(ci->client_addr, &family, addr))
+    if (!ci || !pb_http_per_ip_key(ci->client_addr, &family, addr))
         return;
     pthread_mutex_lock(&srv->ip_mu);
     struct pb_http_ip_slot *s = find(srv, family, addr);

@@ -19,10 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "client.h"
 #include "core/time.h"
 #include "http/http.h"
+#include "http/http_internal.h"
 #include "ledger/ledger.h"
 
 /* ---- fixture: a database, a ledger, a pool and a server ---- */
@@ -744,6 +748,55 @@ static int served_connection(uint16_t port)
  * is no per-IP limit, since its connections carry many clients. Before:
  * libmicrohttpd's MHD_OPTION_PER_IP_CONNECTION_LIMIT counted the proxy like any
  * peer and refused its third connection too. */
+/* The key a peer's connections count under for --max-per-ip: an IPv4 address as
+ * it is (an IPv4-mapped IPv6 peer the same), an IPv6 address by its /64 (one host
+ * holds a /64: counted address by address it could open the limit from each). */
+static void per_ip_key_of(const char *ip, uint8_t *family, uint8_t key[16])
+{
+    struct sockaddr_storage ss = {0};
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        assert_int_equal(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        assert_int_equal(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+    }
+    assert_true(pb_http_per_ip_key((const struct sockaddr *)&ss, family, key));
+}
+
+static bool per_ip_same(const char *x, const char *y)
+{
+    uint8_t fx, fy, kx[16], ky[16];
+    per_ip_key_of(x, &fx, kx);
+    per_ip_key_of(y, &fy, ky);
+    return fx == fy && memcmp(kx, ky, 16) == 0;
+}
+
+static void test_per_ip_key(void **state)
+{
+    (void)state;
+    /* IPv6: one /64, one count; the next /64 another */
+    assert_true(per_ip_same("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe"));
+    assert_true(per_ip_same("2001:db8:1:2::1", "2001:db8:1:2::"));
+    assert_false(per_ip_same("2001:db8:1:2::1", "2001:db8:1:3::1"));
+    assert_false(per_ip_same("2001:db8:1:2::1", "2001:db9:1:2::1"));
+    /* IPv4: the whole address; a mapped one is the same peer */
+    assert_false(per_ip_same("192.0.2.1", "192.0.2.2"));
+    assert_true(per_ip_same("192.0.2.1", "::ffff:192.0.2.1"));
+    assert_false(per_ip_same("::ffff:192.0.2.1", "::ffff:192.0.2.2"));
+    uint8_t f, k[16];
+    per_ip_key_of("192.0.2.7", &f, k);
+    assert_int_equal(f, AF_INET);
+    per_ip_key_of("2001:db8::7", &f, k);
+    assert_int_equal(f, AF_INET6);
+    /* neither: not counted */
+    struct sockaddr_un u = {.sun_family = AF_UNIX};
+    assert_false(pb_http_per_ip_key((const struct sockaddr *)&u, &f, k));
+    assert_false(pb_http_per_ip_key(NULL, &f, k));
+}
+
 static void test_per_ip_limit_exempts_trusted_proxies(void **state)
 {
     app *a = *state;
@@ -811,6 +864,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reply_later_builds_on_the_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_ip_limit_exempts_trusted_proxies, setup, teardown),
+        cmocka_unit_test(test_per_ip_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
