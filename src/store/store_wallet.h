@@ -109,16 +109,20 @@ pb_store_rc pb_store_wallet_bet_set_state(pb_store_conn *c, const char *provider
 pb_store_rc pb_store_wallet_owner_get(pb_store_conn *c, const char *provider, const char *tx_id,
                                       const char *bet_tx_id, pb_store_wallet_owner *out);
 /* The players of provider's round round_id as its accepted bets say (wallet_op
- * rows of kind 1 with result OK; 0029's partial index): up to cap distinct
- * players into out (brand, player, currency and the game of one of their
- * bets), how many in *n (0: no accepted bet on that round id). OK or an error. */
+ * rows of kind 1 with result OK; 0030's partial index), or, when it has none,
+ * as its other plays say (stored refusals of bets and accepted rollbacks: a
+ * round whose bets were all refused or rolled back before they arrived; 0040's):
+ * up to cap distinct players into out (brand, player, currency and the game of
+ * one of their rows), how many in *n (0: nobody played that round id). OK or
+ * an error. */
 pb_store_rc pb_store_wallet_round_owners(pb_store_conn *c, const char *provider,
                                          const char *round_id, pb_store_wallet_owner *out,
                                          size_t cap, size_t *n);
 /* The launch token digests recorded (0032) on player's accepted bets of provider's
- * round round_id (0030's index): *recorded how many of them record one (0: none,
- * all written before 0032), *match whether one of those is token_hash. OK or an
- * error. */
+ * round round_id (0030's index), or, when they have none on it, on their other
+ * plays of it (0040's; the rows pb_store_wallet_round_owners found them by):
+ * *recorded how many of them record one (0: none, all written before 0032),
+ * *match whether one of those is token_hash. OK or an error. */
 pb_store_rc pb_store_wallet_round_tokens(pb_store_conn *c, const char *provider,
                                          const char *round_id, const char *player,
                                          const uint8_t token_hash[32], size_t *recorded,

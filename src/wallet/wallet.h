@@ -442,9 +442,11 @@ pb_err pb_wallet_owner_get(pb_store_conn *c, const char *provider, const char *t
  * Whose a round close is when no launch says it (a native close names only its
  * round; its launch was pruned): the owner of provider's operation tx_id if it
  * is stored (the close's retry), else the one player whose accepted bets are on
- * round_id, for a request carrying the launch token `token`: as for a win
+ * round_id (when there are none, whose stored refusals or accepted rollbacks
+ * are: a round whose bets were all refused or rolled back before they arrived),
+ * for a request carrying the launch token `token`: as for a win
  * (pb_wallet_owner_get), it must be a token the wallet recorded for that
- * player, on one of their accepted bets of the round or on the close's own row
+ * player, on one of those rows or on the close's own row
  * (its retry); when none of those rows records one (before 0032), any token is
  * taken. PB_OK; ROUND_NOT_FOUND when the wallet knows neither; ROUND_MISMATCH
  * when several players have bets on that round id (a live table's provider

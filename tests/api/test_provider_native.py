@@ -1625,6 +1625,46 @@ class Run:
         assert not diff, f"wrote {diff}"
         assert self.balance("vera")["cash"] == "5.00"
 
+    def close_of_refused_round_after_prune(self):
+        """The same close once the launch is pruned (30 days after it expired): the
+        round's player is found by its stored refusals and unseen rollbacks, as by the
+        accepted bets of a round that has them, so the close closes the round (200,
+        stored, nothing moves) instead of answering ROUND_NOT_FOUND, which the provider
+        would retry for ever. The token must still be one those rows were placed with:
+        another player's, pruned too, is ROUND_MISMATCH; a round id nobody played is
+        TOKEN_INVALID (no launch says whose), each writing nothing."""
+        xan, = self.new_players("127.0.3.31", ["xan"], "2.00")
+        yul, = self.new_players("127.0.3.32", ["yul"], "2.00")
+        r = self.bet("xan", "rp-b1", "rp-r1", "9.00")
+        assert r.status == 422 and r.json()["error"]["code"] == "INSUFFICIENT_FUNDS", r.body
+        r = self.rollback("xan", "rp-b2-rb", "rp-r2", "rp-b2")  # its bet never seen
+        assert r.status == 200 and r.json()["bet_found"] is False, r.body
+        self.prune_launches(self.tokens["xan"], self.tokens["yul"])
+
+        def close(who, tx, rnd):
+            return self.post("round/close", {"token": self.tokens[who], "transaction_id": tx,
+                                             "round_id": rnd})
+
+        for tx, rnd in (("rp-c1", "rp-r1"), ("rp-c2", "rp-r2")):
+            r, diff = self.diff_of(lambda tx=tx, rnd=rnd: close("yul", tx, rnd))
+            assert r.status == 422 and r.json()["error"]["code"] == "ROUND_MISMATCH", (rnd, r.body)
+            assert not diff, f"{rnd}: a foreign token wrote {diff}"
+            first, diff = self.diff_of(lambda tx=tx, rnd=rnd: close("xan", tx, rnd))
+            assert first.status == 200 and self.signed_ok(first), (rnd, first.body)
+            a = first.json()
+            assert (a["status"], a["player_id"], a["cash"]) == ("OK", xan, "2.00"), (rnd, a)
+            assert set(diff) == {"wallet_op", "wallet_round"}, (rnd, diff)
+            rows = self.env.rows("SELECT closed FROM wallet_round WHERE provider = 'studio' "
+                                 "AND round_id = ? AND player = ?", rnd, xan)
+            assert rows == [(1,)], (rnd, rows)
+            again, diff = self.diff_of(lambda tx=tx, rnd=rnd: close("xan", tx, rnd))
+            assert (again.status, again.body) == (first.status, first.body), again.body
+            assert not diff, f"{rnd}: the replay wrote {diff}"
+        r, diff = self.diff_of(lambda: close("xan", "rp-c9", "rp-r9"))  # never played
+        assert r.status == 401 and r.json()["error"]["code"] == "TOKEN_INVALID", r.body
+        assert not diff, f"wrote {diff}"
+        assert self.balance_now("xan") == "2.00"
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -1711,6 +1751,10 @@ def main():
          "a blocked player) or rolled back unseen: 200, stored and replayed byte for byte, "
          "nothing moves, the round closed (a later bet ROUND_CLOSED); a round id never played "
          "still ROUND_NOT_FOUND", run.close_of_refused_round),
+        ("the same close once the launch is pruned: the player found by the round's "
+         "refusals and unseen rollbacks, the round closed, stored; another player's token "
+         "ROUND_MISMATCH, a round id nobody played TOKEN_INVALID, nothing written",
+         run.close_of_refused_round_after_prune),
         ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
     ]
     tap = Tap(len(cases))

@@ -317,16 +317,20 @@ static pb_store_rc owner_get(pb_store_conn *base, const char *provider, const ch
     return r;
 }
 
-/* The distinct players of a round's accepted bets, by 0030's partial index
- * (the query repeats its condition, kind=1 AND result='OK', so SQLite uses it). */
-static pb_store_rc round_owners(pb_store_conn *base, const char *provider, const char *round_id,
-                                pb_store_wallet_owner *out, size_t cap, size_t *n)
+/* The conditions of 0030's and 0040's partial indexes, repeated word for word in
+ * the queries that read by them (SQLite uses a partial index only for a query
+ * whose WHERE contains its condition as one of its AND-terms). */
+#define ACCEPTED_BETS "kind=1 AND result='OK'"
+#define OTHER_PLAYS "((kind = 1 AND result <> 'OK') OR (kind = 3 AND result = 'OK'))"
+
+/* The distinct players of a round's rows that satisfy `plays` (one of the two
+ * conditions above), up to cap. */
+static pb_store_rc round_players(sq_conn *c, const char *sql, const char *provider,
+                                 const char *round_id, pb_store_wallet_owner *out, size_t cap,
+                                 size_t *n)
 {
-    sq_conn *c = SQ(base);
     *n = 0;
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, "SELECT brand,player,currency,game FROM wallet_op WHERE provider=?1 AND "
-                       "round_id=?2 AND kind=1 AND result='OK' GROUP BY player LIMIT ?3");
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
@@ -342,18 +346,35 @@ static pb_store_rc round_owners(pb_store_conn *base, const char *provider, const
     return r;
 }
 
-/* A player's accepted bets of a round by 0030's partial index (its condition
- * repeated), counting those that record a token and those that record this one. */
-static pb_store_rc round_tokens(pb_store_conn *base, const char *provider, const char *round_id,
-                                const char *player, const uint8_t token_hash[32], size_t *recorded,
-                                bool *match)
+/* The players of a round's accepted bets (0030's index); when it has none, the
+ * players of its stored refusals and accepted rollbacks (0040's). */
+static pb_store_rc round_owners(pb_store_conn *base, const char *provider, const char *round_id,
+                                pb_store_wallet_owner *out, size_t cap, size_t *n)
 {
     sq_conn *c = SQ(base);
-    *recorded = 0;
+    pb_store_rc r = round_players(c,
+                                  "SELECT brand,player,currency,game FROM wallet_op WHERE "
+                                  "provider=?1 AND round_id=?2 AND " ACCEPTED_BETS
+                                  " GROUP BY player LIMIT ?3",
+                                  provider, round_id, out, cap, n);
+    if (r != PB_STORE_OK || *n > 0)
+        return r;
+    return round_players(c,
+                         "SELECT brand,player,currency,game FROM wallet_op WHERE provider=?1 "
+                         "AND round_id=?2 AND " OTHER_PLAYS " GROUP BY player LIMIT ?3",
+                         provider, round_id, out, cap, n);
+}
+
+/* Of a player's rows of a round that satisfy the statement's condition: how many
+ * there are (*rows), how many record a token, whether one records token_hash. */
+static pb_store_rc count_tokens(sq_conn *c, const char *sql, const char *provider,
+                                const char *round_id, const char *player,
+                                const uint8_t token_hash[32], size_t *rows, size_t *recorded,
+                                bool *match)
+{
+    *rows = *recorded = 0;
     *match = false;
-    sqlite3_stmt *st = sq_stmt_sql(
-        c, "SELECT count(token_hash), coalesce(sum(token_hash=?4),0) FROM wallet_op WHERE "
-           "provider=?1 AND round_id=?2 AND player=?3 AND kind=1 AND result='OK'");
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, provider);
@@ -362,14 +383,38 @@ static pb_store_rc round_tokens(pb_store_conn *base, const char *provider, const
     sqlite3_bind_blob(st, 4, token_hash, 32, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        sqlite3_int64 all = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+        *rows = all > 0 ? (size_t)all : 0;
         *recorded = n > 0 ? (size_t)n : 0;
-        *match = sqlite3_column_int64(st, 1) > 0;
+        *match = sqlite3_column_int64(st, 2) > 0;
         rc = SQLITE_DONE;
     }
     pb_store_rc r = rc == SQLITE_DONE ? PB_STORE_OK : sq_result(c, rc);
     sqr_done(st);
     return r;
+}
+
+/* The tokens of a player's accepted bets of a round (0030's index); when they
+ * have none there, of their refusals and accepted rollbacks on it (0040's): the
+ * rows round_owners found them by. */
+static pb_store_rc round_tokens(pb_store_conn *base, const char *provider, const char *round_id,
+                                const char *player, const uint8_t token_hash[32], size_t *recorded,
+                                bool *match)
+{
+    sq_conn *c = SQ(base);
+    size_t rows = 0;
+    pb_store_rc r = count_tokens(c,
+                                 "SELECT count(*), count(token_hash), "
+                                 "coalesce(sum(token_hash=?4),0) FROM wallet_op WHERE "
+                                 "provider=?1 AND round_id=?2 AND player=?3 AND " ACCEPTED_BETS,
+                                 provider, round_id, player, token_hash, &rows, recorded, match);
+    if (r != PB_STORE_OK || rows > 0)
+        return r;
+    return count_tokens(
+        c,
+        "SELECT count(*), count(token_hash), coalesce(sum(token_hash=?4),0) "
+        "FROM wallet_op WHERE provider=?1 AND round_id=?2 AND player=?3 AND " OTHER_PLAYS,
+        provider, round_id, player, token_hash, &rows, recorded, match);
 }
 
 /* Whether the statement sql (?1 provider, ?2 round_id, ?3 player; cached by
@@ -402,7 +447,7 @@ static pb_store_rc round_has_bets(pb_store_conn *base, const char *provider, con
 {
     return round_probe(base,
                        "SELECT 1 FROM wallet_op WHERE provider=?1 AND round_id=?2 AND "
-                       "player=?3 AND kind=1 AND result='OK' LIMIT 1",
+                       "player=?3 AND " ACCEPTED_BETS " LIMIT 1",
                        provider, round_id, player, has);
 }
 
