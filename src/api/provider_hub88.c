@@ -53,7 +53,6 @@
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
 
-#define CACHE_TTL_US (1 * 1000000LL) /* a provider change is seen within 1 s (as native) */
 #define CACHE_SLOTS 32
 
 /* ---- the provider cache ------------------------------------------------- */
@@ -64,6 +63,7 @@ typedef struct cached_provider {
     pb_hub88_key *key; /* NULL when the stored PEM is not a usable key */
     char status[16];   /* the catalog's: what pb_wallet_provider_gate lets through */
     int64_t loaded_us; /* monotonic; 0 = empty slot */
+    uint64_t gen;      /* pb_catalog_provider_cache_guard's when it was read */
 } cached_provider;
 
 struct pb_api_hub88 {
@@ -128,17 +128,21 @@ static pb_err load_provider(pb_store_conn *c, const char *code, cached_provider 
     return e;
 }
 
-/* The provider, from the cache when fresh. PB_OK, STORE_UNAVAILABLE or INTERNAL. */
+/* The provider, from the cache when fresh (pb_catalog_provider_cache_guard: a
+ * change through this process is seen at once, another process's within 1 s).
+ * PB_OK, STORE_UNAVAILABLE or INTERNAL. */
 static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *code,
                             provider_view *out)
 {
     memset(out, 0, sizeof *out);
     pb_api_hub88 *h = a->hub88;
+    pb_cache_guard *g = pb_catalog_provider_cache_guard();
     int64_t now = pb_time_mono_us();
     pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         cached_provider *s = &h->slot[i];
-        if (s->loaded_us && now - s->loaded_us < CACHE_TTL_US && strcmp(s->code, code) == 0) {
+        if (s->loaded_us && strcmp(s->code, code) == 0 &&
+            pb_cache_guard_fresh(g, s->gen, s->loaded_us, now)) {
             out->hub88 = s->hub88;
             out->key = pb_hub88_key_ref(s->key);
             PB_STRCPY(out->status, s->status);
@@ -151,13 +155,20 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
     pb_store_conn *c = pb_http_conn(req);
     if (!c)
         return PB_ERR_STORE_UNAVAILABLE;
+    uint64_t gen = 0;
+    bool keep = pb_cache_guard_snapshot(g, &gen); /* before the read */
     cached_provider fresh;
     pb_err e = load_provider(c, code, &fresh);
     if (e != PB_OK)
         return e;
+    fresh.gen = gen;
     out->hub88 = fresh.hub88;
     out->key = pb_hub88_key_ref(fresh.key);
     PB_STRCPY(out->status, fresh.status);
+    if (!keep) { /* a provider write too recent: what was read may be the old row */
+        pb_hub88_key_unref(fresh.key);
+        return PB_OK;
+    }
 
     /* keep it: the same code's slot, else an empty or the oldest one */
     pthread_mutex_lock(&h->mu);

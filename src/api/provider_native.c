@@ -54,7 +54,6 @@
 #include "provider/native.h"
 #include "wallet/wallet.h"
 
-#define CACHE_TTL_US (1 * 1000000LL) /* a provider change is seen within 1 s */
 #define CACHE_SLOTS 32
 
 /* ---- the provider cache ------------------------------------------------- */
@@ -67,6 +66,7 @@ typedef struct native_provider {
     size_t secret_len;
     int32_t window_s;
     int64_t loaded_us; /* monotonic; 0 = empty slot */
+    uint64_t gen;      /* pb_catalog_provider_cache_guard's when it was read */
 } native_provider;
 
 struct pb_api_native {
@@ -97,23 +97,29 @@ void pb_api_native_close(pb_api_app *app)
     app->native = NULL;
 }
 
-/* The provider, from the cache when fresh. PB_OK, STORE_UNAVAILABLE or INTERNAL;
- * out->native false when there is no native provider of that code. */
+/* The provider, from the cache when fresh (pb_catalog_provider_cache_guard: a
+ * change through this process is seen at once, another process's within 1 s).
+ * PB_OK, STORE_UNAVAILABLE or INTERNAL; out->native false when there is no native
+ * provider of that code. */
 static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *code,
                             native_provider *out)
 {
     pb_api_native *n = a->native;
+    pb_cache_guard *g = pb_catalog_provider_cache_guard();
     int64_t now = pb_time_mono_us();
     pthread_mutex_lock(&n->mu);
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         native_provider *s = &n->slot[i];
-        if (s->loaded_us && now - s->loaded_us < CACHE_TTL_US && strcmp(s->code, code) == 0) {
+        if (s->loaded_us && strcmp(s->code, code) == 0 &&
+            pb_cache_guard_fresh(g, s->gen, s->loaded_us, now)) {
             *out = *s;
             pthread_mutex_unlock(&n->mu);
             return PB_OK;
         }
     }
     pthread_mutex_unlock(&n->mu);
+    uint64_t gen = 0;
+    bool keep = pb_cache_guard_snapshot(g, &gen); /* before the read */
 
     pb_store_conn *c = pb_http_conn(req);
     if (!c)
@@ -140,6 +146,9 @@ static pb_err provider_find(pb_api_app *a, pb_http_request *req, const char *cod
     if (e != PB_OK)
         return e;
     out->loaded_us = pb_time_mono_us();
+    out->gen = gen;
+    if (!keep) /* a provider write too recent: what was read may be the old row */
+        return PB_OK;
     pthread_mutex_lock(&n->mu);
     native_provider *victim = &n->slot[0];
     for (size_t i = 0; i < CACHE_SLOTS; i++) {

@@ -327,10 +327,26 @@ void pb_catalog_secret_generate(pb_provider *p)
     p->secret_len = PB_PROVIDER_SECRET_GEN;
 }
 
+#define PROVIDER_CACHE_TTL_US (1 * 1000000LL)
+#define PROVIDER_CACHE_QUIET_US (1 * 1000000LL)
+
+static pb_cache_guard provider_cache = PB_CACHE_GUARD_INIT(PROVIDER_CACHE_TTL_US,
+                                                           PROVIDER_CACHE_QUIET_US);
+
+pb_cache_guard *pb_catalog_provider_cache_guard(void) { return &provider_cache; }
+
+/* A provider write in this process: launch.c's cache and the adapters' (see
+ * pb_catalog_provider_cache_guard) forget what they hold. */
+void pb_catalog_provider_written(void)
+{
+    pb_catalog_play_cache_forget();
+    pb_cache_guard_forget(&provider_cache);
+}
+
 pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
                                   const char **bad_field)
 {
-    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
+    pb_catalog_provider_written();
     const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     if (!p->status[0])
@@ -361,7 +377,7 @@ pb_err pb_catalog_provider_create(pb_store_conn *c, pb_provider *p, int64_t now,
 pb_err pb_catalog_provider_update(pb_store_conn *c, const pb_provider *p, int64_t now,
                                   const char **bad_field)
 {
-    pb_catalog_play_cache_forget(); /* launch.c's cache: see there */
+    pb_catalog_provider_written();
     const char *dummy = NULL;
     const char **bad = bad_field ? bad_field : &dummy;
     pb_store_provider *r = malloc(sizeof *r);

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cacheguard.h"
 #include "core/error.h"
 #include "core/id.h"
 #include "store/store.h"
@@ -236,5 +237,15 @@ pb_err pb_catalog_launch_revoke_player(pb_store_conn *c, const char *player, int
 /* Empties the launch cache, and keeps out what a call still resolving read from
  * the store before this (see "the launch cache" in launch.c). */
 void pb_catalog_launch_cache_forget(void);
+
+/* The guard of the in-process caches of providers kept by the wallet protocol
+ * adapters (src/api/provider_native.c, provider_hub88.c): every provider write in
+ * this process (create, update) forgets their entries as it
+ * writes, so a provider switched off, or its secret, key or clock window changed,
+ * through this server is in force from the next call after the write commits;
+ * one changed by another process (the CLI) within the guard's 1 s. An adapter
+ * stores what it read under pb_cache_guard_snapshot's generation (nothing while
+ * it says no) and serves it while pb_cache_guard_fresh says so. */
+pb_cache_guard *pb_catalog_provider_cache_guard(void);
 
 #endif

@@ -36,6 +36,9 @@ pb_err pb_catalog_game_by_provider(pb_store_conn *c, int64_t provider_id, const 
 /* launch.c's playability cache (see there): every catalog write calls forget;
  * tune sets its time to live and the quiet time after a write (tests). */
 void pb_catalog_play_cache_forget(void);
+/* A provider write: forgets the play cache and the adapters' provider caches
+ * (catalog.c); called as the write starts. */
+void pb_catalog_provider_written(void);
 void pb_catalog_play_cache_tune(int64_t ttl_us, int64_t quiet_us);
 
 #endif

@@ -38,3 +38,11 @@ bool pb_cache_guard_live(const pb_cache_guard *g, uint64_t gen, int64_t loaded_u
 {
     return loaded_us != 0 && gen == g->gen && now - loaded_us < g->ttl_us;
 }
+
+bool pb_cache_guard_fresh(pb_cache_guard *g, uint64_t gen, int64_t loaded_us, int64_t now)
+{
+    pthread_mutex_lock(&g->mu);
+    bool live = pb_cache_guard_live(g, gen, loaded_us, now);
+    pthread_mutex_unlock(&g->mu);
+    return live;
+}

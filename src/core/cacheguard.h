@@ -49,4 +49,8 @@ void pb_cache_guard_unlock(pb_cache_guard *g);
  * still to be served at now. */
 bool pb_cache_guard_live(const pb_cache_guard *g, uint64_t gen, int64_t loaded_us, int64_t now);
 
+/* The same, taking the lock: for a cache that keeps its slots under a lock of
+ * its own and follows another module's guard (whose writes forget it). */
+bool pb_cache_guard_fresh(pb_cache_guard *g, uint64_t gen, int64_t loaded_us, int64_t now);
+
 #endif

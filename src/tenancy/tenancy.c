@@ -420,6 +420,8 @@ static struct {
 
 void pb_tenancy_brand_cache_forget(void) { pb_cache_guard_forget(&brands.guard); }
 
+pb_cache_guard *pb_tenancy_brand_cache_guard(void) { return &brands.guard; }
+
 void pb_tenancy_brand_cache_tune(int64_t ttl_us, int64_t quiet_us)
 {
     pb_cache_guard_tune(&brands.guard, ttl_us, quiet_us);

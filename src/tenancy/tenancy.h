@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cacheguard.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -87,6 +88,12 @@ pb_err pb_tenancy_brand_by_code_cached(pb_store_conn *c, const char *code, pb_br
  * lifetimes (tests) and empties it. */
 void pb_tenancy_brand_cache_forget(void);
 void pb_tenancy_brand_cache_tune(int64_t ttl_us, int64_t quiet_us);
+
+/* The brand cache's guard, for caches of what brands say kept elsewhere (the
+ * wallet's funding policies): what such a cache stores under
+ * pb_cache_guard_snapshot's generation (nothing while it says no) and serves
+ * while pb_cache_guard_fresh says so, every brand write forgets. */
+pb_cache_guard *pb_tenancy_brand_cache_guard(void);
 
 /* Up to cap brands in `scope` (NULL: all) with id > after_id, in id order; *n
  * receives the count. Pass the last id back as after_id for the next page. */

@@ -46,18 +46,21 @@ pb_ledger *pb_wallet_ledger(pb_wallet *w) { return w->ledger; }
 pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
                            pb_funding_policy *out)
 {
+    pb_cache_guard *g = pb_tenancy_brand_cache_guard();
     int64_t now = pb_time_mono_us();
     pthread_mutex_lock(&w->mu);
     for (size_t i = 0; i < PB_WALLET_POLICY_SLOTS; i++) {
         wallet_policy *p = &w->policies[i];
-        if (p->loaded_us && now - p->loaded_us < PB_WALLET_POLICY_TTL_US &&
-            strcmp(p->brand, brand) == 0) {
+        if (p->loaded_us && strcmp(p->brand, brand) == 0 &&
+            pb_cache_guard_fresh(g, p->gen, p->loaded_us, now)) {
             *out = p->policy;
             pthread_mutex_unlock(&w->mu);
             return PB_OK;
         }
     }
     pthread_mutex_unlock(&w->mu);
+    uint64_t gen = 0;
+    bool keep = pb_cache_guard_snapshot(g, &gen); /* before the read */
     pb_brand *b = malloc(sizeof *b);
     if (!b)
         return PB_ERR_INTERNAL;
@@ -68,6 +71,9 @@ pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
     free(b);
     if (e != PB_OK)
         return e;
+    *out = policy;
+    if (!keep) /* a brand write too recent: what was read may be the old row */
+        return PB_OK;
     pthread_mutex_lock(&w->mu);
     wallet_policy *victim = &w->policies[0];
     for (size_t i = 0; i < PB_WALLET_POLICY_SLOTS; i++) {
@@ -82,8 +88,8 @@ pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
     snprintf(victim->brand, sizeof victim->brand, "%s", brand);
     victim->policy = policy;
     victim->loaded_us = pb_time_mono_us();
+    victim->gen = gen;
     pthread_mutex_unlock(&w->mu);
-    *out = policy;
     return PB_OK;
 }
 

@@ -18,15 +18,15 @@ typedef struct wallet_acct {
     int64_t id;
 } wallet_acct;
 
-#define PB_WALLET_CACHE_SLOTS 65536     /* a power of two; a slot is overwritten on collision */
-#define PB_WALLET_POLICY_SLOTS 64       /* brands whose funding policy is remembered */
-#define PB_WALLET_POLICY_TTL_US 1000000 /* a changed policy is in force within a second */
+#define PB_WALLET_CACHE_SLOTS 65536 /* a power of two; a slot is overwritten on collision */
+#define PB_WALLET_POLICY_SLOTS 64   /* brands whose funding policy is remembered */
 
 /* A brand's funding policy as read from its settings, and when. */
 typedef struct wallet_policy {
     char brand[PB_WALLET_BRAND_MAX + 1];
     pb_funding_policy policy;
     int64_t loaded_us; /* monotonic; 0 = empty */
+    uint64_t gen;      /* pb_tenancy_brand_cache_guard's when it was read */
 } wallet_policy;
 
 struct pb_wallet {
@@ -37,7 +37,10 @@ struct pb_wallet {
     wallet_policy policies[PB_WALLET_POLICY_SLOTS]; /* guarded by mu */
 };
 
-/* The brand's funding policy (cached for PB_WALLET_POLICY_TTL_US); BRAND_NOT_FOUND. */
+/* The brand's funding policy, cached as tenancy's brand cache is (a policy changed
+ * through this process is in force from the next call after its write commits, one
+ * changed by another process within 1 s: pb_tenancy_brand_cache_guard);
+ * BRAND_NOT_FOUND. */
 pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
                            pb_funding_policy *out);
 
