@@ -391,10 +391,13 @@ static pb_err money_checks(pb_store_conn *c, const char *provider, const pb_hub8
             return PB_ERR_INTERNAL;
         pb_err e = pb_catalog_game_get(c, provider, r->game_code, g);
         free(g);
-        return e;
+        /* a supplier's promotional win pays what no stake funded: not supported */
+        return e == PB_OK && r->is_supplier_promo ? PB_ERR_FORBIDDEN : e;
     }
-    if (r->is_free)
-        return PB_ERR_FORBIDDEN; /* free bets (Hub88 rewards) are not supported: RS_ERROR_UNKNOWN */
+    /* free bets (Hub88 rewards; a supplier's promotion is one) are not supported:
+     * RS_ERROR_UNKNOWN */
+    if (r->is_free || r->is_supplier_promo)
+        return PB_ERR_FORBIDDEN;
     pb_game *g = malloc(2 * sizeof *g);
     if (!g)
         return PB_ERR_INTERNAL;

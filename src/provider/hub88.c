@@ -35,7 +35,11 @@
  *   - request fields: user, request_uuid, token, transaction_uuid,
  *     supplier_transaction_id, supplier_user, round, round_closed,
  *     reference_transaction_uuid, game_code, game_id, currency, amount, bet,
- *     is_free, is_aggregated, reward_uuid, meta.
+ *     is_free, is_aggregated, reward_uuid, meta; and, on bets and wins,
+ *     is_supplier_promo (API changelog, May 2025: "Hub88 forwards the
+ *     is_supplier_promo flag to the Operator API" on /transaction/bet and
+ *     /transaction/win; true means a supplier's promotion, "treated as a
+ *     freebet (i.e. is_free: true is implied)").
  *
  * Our decisions where the stored reference is silent or was not available in
  * full (assumptions, also listed in the report to the lead):
@@ -118,7 +122,11 @@
  *     optional ones are type-checked and ignored; round is required (the
  *     wallet keys rounds by it); round_closed absent = false;
  *   - free bets (is_free true on a bet: Hub88 rewards) are not supported and
- *     answered RS_ERROR_UNKNOWN by the HTTP side, nothing stored;
+ *     answered RS_ERROR_UNKNOWN by the HTTP side, stored (the wallet's final
+ *     refusal FORBIDDEN), nothing moves; so are a supplier's promotions
+ *     (is_supplier_promo true, a free bet by definition) on a bet and on a win
+ *     (a promotional win pays what no stake of the player's funded). False or
+ *     null is an ordinary call;
  *   - responses are not signed (the catalog holds only Hub88's public key).
  *
  * The renderers run on the ledger writer thread (pb_hub88_render is the
@@ -416,7 +424,7 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
         return fail(err, PB_ERR_INVALID_REQUEST, NULL, "unknown call");
     bool tx = call >= PB_HUB88_BET, money = call == PB_HUB88_BET || call == PB_HUB88_WIN;
     int64_t amount = 0;
-    bool is_free = false, round_closed = false;
+    bool is_free = false, is_supplier_promo = false, round_closed = false;
     pb_json_field f[FIELDS_MAX];
     size_t n = 0;
     /* laid out by hand, not by clang-format: the request's fields, one statement each */
@@ -458,6 +466,8 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
         f[n++] = (pb_json_field){"bet", PB_JSON_STRING, .nullable = true, .max_len = 255};
         f[n++] = (pb_json_field){"is_free", PB_JSON_BOOL, .nullable = true, .b = &is_free};
         f[n++] = (pb_json_field){"is_aggregated", PB_JSON_BOOL, .nullable = true};
+        f[n++] = (pb_json_field){"is_supplier_promo", PB_JSON_BOOL, .nullable = true,
+                                 .b = &is_supplier_promo};
         f[n++] = (pb_json_field){"reward_uuid", PB_JSON_STRING, .nullable = true,
                                  .max_len = 255};
     }
@@ -488,6 +498,7 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
     }
     out->round_closed = round_closed;
     out->is_free = is_free;
+    out->is_supplier_promo = is_supplier_promo;
     if (money) {
         out->cur = pb_currency_find(out->currency);
         if (!out->cur) {

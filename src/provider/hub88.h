@@ -172,6 +172,7 @@ typedef struct pb_hub88_request {
     int64_t amount_minor;                   /* ... in minor units of cur (exact) */
     bool round_closed;                      /* absent = false */
     bool is_free;                           /* a free bet (a Hub88 reward): not supported */
+    bool is_supplier_promo; /* bet, win: a supplier's promotion (a free bet): not supported */
     json_t *doc;
 } pb_hub88_request;
 

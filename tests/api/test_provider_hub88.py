@@ -1012,6 +1012,35 @@ class Run:
         assert a["balance"] == 500 * EUR, a
         assert answer(self.balance("wade"), "RS_OK")["balance"] == 500 * EUR
 
+    def supplier_promo(self):
+        # Hub88 forwards a supplier's promotion flag on bets and wins (API changelog,
+        # May 2025: "is_supplier_promo", optional): a call carrying it as false is
+        # an ordinary one and is taken
+        a = answer(self.bet("emil", "b-promo0", "r-promo0", 100 * EUR, is_supplier_promo=False),
+                   "RS_OK")
+        before = a["balance"]
+        a = answer(self.win("emil", "w-promo0", "r-promo0", "b-promo0", 300 * EUR,
+                            is_supplier_promo=False, closed=True), "RS_OK")
+        assert a["balance"] == before + 300 * EUR, a
+        answer(self.bet("emil", "b-promo0n", "r-promo0n", 100 * EUR, is_supplier_promo=None),
+               "RS_OK")
+        # true: a free bet (is_free implied), which pitboss does not support; a promo
+        # win the same. Final (stored: the replay gets it byte for byte), nothing moves
+        self.bet("emil", "b-promo1", "r-promo1", 100 * EUR)
+        for path, body in (
+                ("transaction/bet",
+                 self.tx("emil", "bet", "b-promo2", "r-promo2", 100 * EUR, is_supplier_promo=True)),
+                ("transaction/win",
+                 self.tx("emil", "win", "w-promo1", "r-promo1", 500 * EUR, ref="b-promo1",
+                         is_supplier_promo=True))):
+            first = self.unchanged(lambda: self.hub.call(path, body), stored=True)
+            answer(first, "RS_ERROR_UNKNOWN")
+            again = self.unchanged(lambda: self.hub.call(path, body))
+            assert again.body == first.body, (first.body, again.body)
+        # a wrong type is WRONG_TYPES, as for the other flags
+        answer(self.unchanged(lambda: self.bet("emil", "b-promo3", "r-promo3", 100 * EUR,
+                                               is_supplier_promo="yes")), "RS_ERROR_WRONG_TYPES")
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -1084,6 +1113,9 @@ def main():
          "reached, user disabled): RS_ERROR_TRANSACTION_DOES_NOT_EXIST with the balance, "
          "stored and replayed byte for byte, nothing moves; the bet's rollback still RS_OK",
          run.win_naming_a_refused_bet),
+        ("is_supplier_promo (Hub88, May 2025): false or null taken as an ordinary bet or win; "
+         "true a free bet, not supported: RS_ERROR_UNKNOWN, stored, nothing moves; a wrong "
+         "type RS_ERROR_WRONG_TYPES", run.supplier_promo),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

@@ -378,7 +378,35 @@ static void test_parse_bet(void **state)
     assert_int_equal(r.amount_minor, 2);
     assert_true(r.round_closed);
     assert_true(r.is_free);
+    assert_false(r.is_supplier_promo);
     pb_hub88_request_free(&r);
+
+    /* is_supplier_promo (Hub88 forwards it on bets and wins since May 2025): a bool or null */
+#define PROMO_BODY                                                                     \
+    "{\"user\":\"u-1\",\"transaction_uuid\":\"tx-1\",\"token\":\"t\",\"round\":\"r\"," \
+    "\"request_uuid\":\"q\",\"game_code\":\"g\",\"currency\":\"EUR\",\"amount\":1000," \
+    "\"is_supplier_promo\":%s%s}"
+    static const char *const flags[] = {"false", "null", "true"};
+    for (size_t i = 0; i < 3; i++) {
+        for (int win = 0; win < 2; win++) {
+            char body[512];
+            snprintf(body, sizeof body, PROMO_BODY, flags[i],
+                     win ? ",\"reference_transaction_uuid\":\"tx-0\"" : "");
+            assert_int_equal(parse(win ? PB_HUB88_WIN : PB_HUB88_BET, body, &r, &e), PB_OK);
+            assert_int_equal(r.is_supplier_promo, i == 2);
+            assert_false(r.is_free);
+            pb_hub88_request_free(&r);
+        }
+    }
+    char body[512];
+    snprintf(body, sizeof body, PROMO_BODY, "\"yes\"", "");
+    assert_int_equal(parse(PB_HUB88_BET, body, &r, &e), PB_ERR_FIELD_INVALID);
+    assert_string_equal(e.field, "is_supplier_promo");
+    /* not a field of a rollback */
+    const char *rb = "{\"user\":\"u-1\",\"transaction_uuid\":\"tx-1\",\"token\":\"t\","
+                     "\"round\":\"r\",\"request_uuid\":\"q\",\"game_code\":\"g\","
+                     "\"reference_transaction_uuid\":\"tx-0\",\"is_supplier_promo\":false}";
+    assert_int_equal(parse(PB_HUB88_ROLLBACK, rb, &r, &e), PB_ERR_UNKNOWN_FIELD);
 }
 
 typedef struct bad_row {
