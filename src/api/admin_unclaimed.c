@@ -44,6 +44,8 @@ static const char *kind_of(uint32_t code)
     case PB_CODE_WIN: return "win";
     case PB_CODE_ROLLBACK: return "rollback";
     case PB_CODE_DEPOSIT: return "deposit"; /* a PSP's late success (cashier.c) */
+    case PB_CODE_WITHDRAWAL:
+        return "payout_returned"; /* a paid payout returned (payout_settle.c) */
     case PB_CODE_ADJUSTMENT: return "adjustment";
     default: return "other";
     }

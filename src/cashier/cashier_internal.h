@@ -96,9 +96,16 @@ pb_err pb_cashier_clearing(pb_cashier *k, pb_store_conn *c, const char *brand, c
 
 /* The withdrawal part of a verified payout event, inside the event's command:
  * sets *outcome ("applied" | "ignored" | "mismatch") or *refusal; returns
- * INTERNAL only on a store failure. */
+ * INTERNAL only on a store failure. unclaimed: the brand's unclaimed-funds
+ * account in the withdrawal's currency when its player is closed (a returned
+ * payout goes there), else 0. */
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
-                               const pb_cashier_actor *a, const char **outcome, pb_err *refusal);
+                               const pb_cashier_actor *a, int64_t unclaimed, const char **outcome,
+                               pb_err *refusal);
+
+/* Whether player (public id) is closed (erased), as c sees it (*closed); INTERNAL
+ * on a store failure. */
+pb_err cashier_player_closed(pb_store_conn *c, const char *player, bool *closed);
 
 /* At start-up: sends the payouts of the withdrawals a stopped process left
  * "approved" (see payout.c); how many were sent. */

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "events/events.h"
+#include "identity/identity.h"
 
 /* Settles a withdrawal whose payout the PSP paid (paid: hold posted, "paid") or
  * will never pay (hold voided, "failed": the money is back), in the caller's
@@ -109,11 +110,25 @@ static json_t *event_json(const pb_psp_event *ev)
  * posted to (the PSP clearing account, read from the post: the reverse of
  * "<id>:post"), keyed "<id>:return" so it moves once whatever delivers it; w
  * becomes "returned", final, announced and audited (deferred: the return had
- * come before the payout was paid, and is applied now). *refusal: the ledger's
- * refusal (nothing written). INTERNAL only on a store failure. */
+ * come before the payout was paid, and is applied now). The player closed
+ * (erased) since the payout was paid: the money goes to the brand's unclaimed
+ * funds (unclaimed: that account, made by the caller outside the command), never
+ * to the closed account, recorded as funds.unclaimed (audit entry and event, kind
+ * "payout_returned"), as a closed player's late deposit is; unclaimed 0 then:
+ * WITHDRAWAL_NOT_FOUND (nothing written; the PSP's retry finds the account made).
+ * *refusal: the ledger's refusal (nothing written). INTERNAL only on a store
+ * failure. */
 static pb_err return_credit(pb_ledger_tx *tx, pb_store_withdrawal *w, const char *event_id,
-                            bool deferred, const pb_cashier_actor *a, pb_err *refusal)
+                            bool deferred, const pb_cashier_actor *a, int64_t unclaimed,
+                            pb_err *refusal)
 {
+    bool closed = false;
+    if (cashier_player_closed(pb_ledger_tx_conn(tx), w->player, &closed) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (closed && unclaimed == 0) { /* closed since the look-up: the retry makes the account */
+        *refusal = PB_ERR_WITHDRAWAL_NOT_FOUND;
+        return PB_OK;
+    }
     json_t *before = cashier_withdrawal_json(w, (size_t)w->approvals_required);
     /* the posted hold moved the amount player cash → PSP clearing: it goes back */
     char key[PB_LEDGER_KEY_MAX + 1];
@@ -133,7 +148,7 @@ static pb_err return_credit(pb_ledger_tx *tx, pb_store_withdrawal *w, const char
     snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_WITHDRAWAL);
     snprintf(t.key, sizeof t.key, "%s:return", w->id);
     t.debit_account_id = post->credit_account_id;
-    t.credit_account_id = post->debit_account_id;
+    t.credit_account_id = closed ? unclaimed : post->debit_account_id;
     free(post);
     t.amount = w->amount;
     snprintf(t.currency, sizeof t.currency, "%s", w->currency);
@@ -173,12 +188,42 @@ static pb_err return_credit(pb_ledger_tx *tx, pb_store_withdrawal *w, const char
         json_object_set_new(after, "event_id", json_string(event_id));
     if (after && deferred)
         json_object_set_new(after, "deferred", json_true());
-    return pb_cashier_audit(tx, a, w->brand, "withdrawal.returned", "withdrawal", w->id, before,
-                            after,
-                            deferred ? "the PSP returned the payout before reporting it paid: "
-                                       "paid now, the money is back in the player's cash"
-                                     : "the PSP returned the paid payout: the money is back in "
-                                       "the player's cash");
+    if (after && closed)
+        json_object_set_new(after, "unclaimed_account_id", json_integer(unclaimed));
+    pb_err e2 = pb_cashier_audit(
+        tx, a, w->brand, "withdrawal.returned", "withdrawal", w->id, before, after,
+        closed     ? "the PSP returned the paid payout of a closed (erased) player: the money "
+                     "is held as the brand's unclaimed funds"
+        : deferred ? "the PSP returned the payout before reporting it paid: "
+                     "paid now, the money is back in the player's cash"
+                   : "the PSP returned the paid payout: the money is back in "
+                     "the player's cash");
+    if (e2 != PB_OK || !closed)
+        return e2;
+    /* the closed player's money, as the wallet and a late deposit record it */
+    char tid[PB_ID_STR_LEN + 1];
+    pb_id_to_string(&t.record.id, tid);
+    e2 = pb_cashier_audit(
+        tx, a, w->brand, "funds.unclaimed", "player", w->player, NULL,
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "kind", "payout_returned",
+                  "withdrawal_id", w->id, "psp", w->psp, "player", w->player, "amount",
+                  (json_int_t)w->amount, "currency", w->currency, "account",
+                  PB_WALLET_KIND_UNCLAIMED, "account_id", (json_int_t)unclaimed, "transfer_id",
+                  tid),
+        "a paid payout of a closed (erased) player came back: held as unclaimed funds");
+    if (e2 == PB_OK &&
+        pb_events_emit(pb_ledger_tx_conn(tx), "funds.unclaimed", w->brand, w->player, a->trace_id,
+                       pb_ledger_tx_now(tx), PB_EV_STR("kind", "payout_returned"),
+                       PB_EV_STR("withdrawal_id", w->id), PB_EV_STR("psp", w->psp),
+                       PB_EV_MONEY("amount", w->amount, w->currency),
+                       PB_EV_STR("account", PB_WALLET_KIND_UNCLAIMED),
+                       PB_EV_INT("account_id", unclaimed)) != PB_OK)
+        e2 = PB_ERR_INTERNAL;
+    if (e2 == PB_OK)
+        pb_log(PB_LOG_WARN, "cashier.unclaimed",
+               "withdrawal=%s: %lld %s returned for closed player %s held as unclaimed funds",
+               w->id, (long long)w->amount, w->currency, w->player);
+    return e2;
 }
 
 /* Once w's payout is paid (status "paid", in the settling command): a
@@ -199,7 +244,8 @@ static pb_err deferred_return_apply(pb_ledger_tx *tx, pb_store_withdrawal *w,
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     pb_err refusal = PB_OK;
-    pb_err e = return_credit(tx, w, ev.event_id, true, a, &refusal);
+    /* not closed: an erasure waits while the payout is processing, and this runs as it is paid */
+    pb_err e = return_credit(tx, w, ev.event_id, true, a, 0, &refusal);
     if (e != PB_OK || refusal == PB_OK)
         return e;
     pb_log(PB_LOG_ERROR, "cashier.payout",
@@ -225,7 +271,8 @@ static pb_err deferred_return_apply(pb_ledger_tx *tx, pb_store_withdrawal *w,
  * moves, audited for an operator; another amount or currency: mismatch,
  * audited. */
 static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
-                              const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
+                              const pb_cashier_actor *a, int64_t unclaimed, const char **outcome,
+                              pb_err *refusal)
 {
     bool processing = strcmp(w->status, "processing") == 0;
     if (strcmp(w->status, "paid") != 0 && !processing) {
@@ -261,17 +308,18 @@ static pb_err payout_returned(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store
                                 "the PSP says the payout was returned before saying it was paid: "
                                 "recorded, the money goes back to the player once it is paid");
     }
-    pb_err e = return_credit(tx, w, ev->event_id, false, a, refusal);
+    pb_err e = return_credit(tx, w, ev->event_id, false, a, unclaimed, refusal);
     if (e == PB_OK && *refusal == PB_OK)
         *outcome = "applied";
     return e;
 }
 
 pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_store_withdrawal *w,
-                               const pb_cashier_actor *a, const char **outcome, pb_err *refusal)
+                               const pb_cashier_actor *a, int64_t unclaimed, const char **outcome,
+                               pb_err *refusal)
 {
     if (ev->type == PB_PSP_PAYOUT_RETURNED)
-        return payout_returned(tx, ev, w, a, outcome, refusal);
+        return payout_returned(tx, ev, w, a, unclaimed, outcome, refusal);
     bool paid = ev->type == PB_PSP_PAYOUT_PAID;
     if (strcmp(w->status, "processing") != 0) { /* settled already: recorded, nothing changes */
         *outcome = "ignored";

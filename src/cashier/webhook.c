@@ -23,7 +23,8 @@ typedef struct event_ctx {
     const pb_psp_event *ev;
     uint8_t hash[32];
     int64_t cash, clearing; /* deposit events: the accounts */
-    int64_t unclaimed;      /* the brand's unclaimed funds, when the player was closed (0: not) */
+    int64_t unclaimed;      /* the brand's unclaimed funds, when the player was closed (0: not):
+                        * a deposit's credit, or a returned payout's */
     const char *outcome;
     pb_err result;
     pb_store_payment_event old; /* outcome "conflict": what the event id first said */
@@ -91,15 +92,21 @@ static bool mismatched(const pb_psp_event *ev, int64_t amount, const char *curre
     return ev->amount != amount || strcmp(ev->currency, currency) != 0;
 }
 
-/* Whether the payment's player is closed (erased), as the batch sees it. */
-static pb_err payer_closed(pb_store_conn *c, const pb_store_payment *p, bool *closed)
+pb_err cashier_player_closed(pb_store_conn *c, const char *player, bool *closed)
 {
     pb_player_status st = PB_PLAYER_ACTIVE;
-    pb_err e = pb_identity_player_status(c, p->player, &st);
+    pb_err e = pb_identity_player_status(c, player, &st);
+    *closed = false;
     if (e != PB_OK && e != PB_ERR_PLAYER_NOT_FOUND)
         return PB_ERR_INTERNAL;
     *closed = e == PB_OK && st == PB_PLAYER_CLOSED;
     return PB_OK;
+}
+
+/* Whether the payment's player is closed (erased), as the batch sees it. */
+static pb_err payer_closed(pb_store_conn *c, const pb_store_payment *p, bool *closed)
+{
+    return cashier_player_closed(c, p->player, closed);
 }
 
 /* A late deposit's money for a closed (erased) player, credited to the brand's
@@ -255,7 +262,7 @@ static pb_err event_command(pb_ledger_tx *tx, void *arg)
         }
         if (rc != PB_STORE_OK)
             return PB_ERR_INTERNAL;
-        e = pb_cashier_payout_event(tx, x->ev, &w, &a, &x->outcome, &x->result);
+        e = pb_cashier_payout_event(tx, x->ev, &w, &a, x->unclaimed, &x->outcome, &x->result);
     }
     if (e != PB_OK || x->result != PB_OK)
         return e;
@@ -311,6 +318,24 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
         if (closed && (e = pb_wallet_system_account(k->wallet, c, p.brand, PB_WALLET_OWNER_HOUSE,
                                                     PB_WALLET_KIND_UNCLAIMED, p.currency,
                                                     &x.unclaimed)) != PB_OK)
+            return e;
+    }
+    if (out->event.type == PB_PSP_PAYOUT_RETURNED) {
+        /* a closed (erased) player's returned payout goes to the brand's unclaimed
+         * funds: that account made here, outside the command (the command decides) */
+        pb_store_withdrawal *w = malloc(sizeof *w);
+        pb_store_rc rc = w ? pb_store_withdrawal_by_reference(c, psp->code, out->event.reference, w)
+                           : PB_STORE_ERROR;
+        bool closed = false;
+        if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND)
+            e = cashier_store_read(rc, PB_ERR_WITHDRAWAL_NOT_FOUND);
+        else if (rc == PB_STORE_OK && cashier_player_closed(c, w->player, &closed) != PB_OK)
+            e = PB_ERR_STORE_UNAVAILABLE;
+        else if (closed)
+            e = pb_wallet_system_account(k->wallet, c, w->brand, PB_WALLET_OWNER_HOUSE,
+                                         PB_WALLET_KIND_UNCLAIMED, w->currency, &x.unclaimed);
+        free(w);
+        if (e != PB_OK)
             return e;
     }
     e = pb_ledger_command(k->ledger, event_command, &x);

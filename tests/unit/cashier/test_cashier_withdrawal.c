@@ -504,6 +504,55 @@ static pb_store_withdrawal approved(int i, int64_t amount)
     return out;
 }
 
+/* A paid payout returned after its player was closed (erased: the erasure waits
+ * for open withdrawals, not for a paid one the bank may still send back): the
+ * money goes to the brand's unclaimed funds, as a closed player's late deposit
+ * and game wins do, never to the closed account; "returned", recorded as
+ * funds.unclaimed (audit and event, kind "payout_returned"), once. */
+static void test_payout_returned_closed_player(void **state)
+{
+    (void)state;
+    cx_fund(0, 5000, 0);
+    pb_store_withdrawal w = approved(0, 5000);
+    pb_cashier_webhook_result r;
+    assert_int_equal(cx_event(NULL, "payout.paid", w.psp_reference, 5000, "EUR", 0, &r), PB_OK);
+    assert_string_equal(cx_withdrawal(w.id).status, "paid");
+    cx_status(0, "closed");
+    char eid[64];
+    snprintf(eid, sizeof eid, "evt_closed_return");
+    for (int i = 0; i < 2; i++) { /* a second delivery: duplicate, nothing more */
+        assert_int_equal(cx_event(eid, "payout.returned", w.psp_reference, 5000, "EUR", 0, &r),
+                         PB_OK);
+        assert_string_equal(r.outcome, i ? "duplicate" : "applied");
+    }
+    assert_string_equal(cx_withdrawal(w.id).status, "returned");
+    pb_wallet_balance b = cx_balance(0);
+    assert_int_equal(b.cash, 0);
+    assert_int_equal(b.held, 0);
+    pb_ledger_account u;
+    assert_int_equal(pb_ledger_account_find(C.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
+                                            PB_WALLET_KIND_UNCLAIMED, "EUR", &u),
+                     PB_OK);
+    assert_int_equal(u.credits_posted - u.debits_posted, 5000);
+    assert_int_equal(audits("withdrawal.returned", w.id), 1);
+    assert_int_equal(audits("funds.unclaimed", C.players[0]), 1);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                                        "SELECT json_extract(payload,'$.kind')||'|'||"
+                                        "json_extract(payload,'$.withdrawal_id')||'|'||"
+                                        "json_extract(payload,'$.amount') FROM event_outbox "
+                                        "WHERE type='funds.unclaimed' AND subject=?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, C.players[0], -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char want[128];
+    snprintf(want, sizeof want, "payout_returned|%s|50.00", w.id);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
 /* How many lines of the file at path hold needle. */
 static int lines_with(const char *path, const char *needle)
 {
@@ -1065,6 +1114,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancel_and_reject, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_one_approval_paid, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_payout_returned, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_payout_returned_closed_player, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_refused_payout_is_sent_again, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_held_back_logged_once, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_four_eyes_per_currency, cx_setup, cx_teardown),
