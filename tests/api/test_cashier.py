@@ -531,12 +531,14 @@ class Run:
         assert self.wallet("bob")["held"] == "1000.00"
         r = self.approve(self.fin2, w["id"])
         assert r["status"] == "processing" and [a["staff_id"] for a in r["approvals"]] == [self.fin1.id, self.fin2.id], r
-        # each approval is announced: the first (still pending) and the last (approved)
+        # each approval is announced: the first (still pending) and the last (approved),
+        # then the payout the PSP took (processing)
         ev = self.env.rows("SELECT type, json_extract(payload, '$.status') FROM event_outbox "
                            "WHERE json_extract(payload, '$.withdrawal_id') = ? ORDER BY id", w["id"])
-        assert ev[:3] == [("withdrawal.requested", "pending_approval"),
+        assert ev[:4] == [("withdrawal.requested", "pending_approval"),
                           ("withdrawal.approval_recorded", "pending_approval"),
-                          ("withdrawal.approved", "approved")], ev
+                          ("withdrawal.approved", "approved"),
+                          ("withdrawal.payout_sent", "processing")], ev
         assert [a["email"] for a in r["approvals"]] == ["fin1@example.com", "fin2@example.com"], r
         g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
         assert [(a["staff_id"], a["email"], a["role"]) for a in g["approvals"]] == \
