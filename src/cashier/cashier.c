@@ -201,20 +201,27 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
     return r == PB_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name, int64_t dflt)
+void pb_cashier_deposit_limits(pb_store_conn *c, int64_t brand_id, const char *currency,
+                               int64_t *min, int64_t *max)
 {
+    *min = PB_CASHIER_DEFAULT_DEPOSIT_MIN;
+    *max = PB_CASHIER_DEFAULT_DEPOSIT_MAX;
     pb_brand *b = malloc(sizeof *b);
     if (!b || pb_tenancy_brand_get(c, brand_id, b) != PB_OK) {
         free(b);
-        return dflt;
+        return;
     }
     json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, name) : NULL;
-    int64_t r = json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v)
-                                                                : dflt;
+    const char *keys[2] = {"deposit_mins", "deposit_maxes"};
+    int64_t *outs[2] = {min, max};
+    for (size_t i = 0; i < 2 && s; i++) {
+        json_t *m = json_object_get(s, keys[i]);
+        json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+            *outs[i] = (int64_t)json_integer_value(v);
+    }
     json_decref(s);
     free(b);
-    return r;
 }
 
 bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *currency,
@@ -345,10 +352,9 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
     }
     if (rc != PB_STORE_NOT_FOUND)
         return PB_ERR_STORE_UNAVAILABLE;
-    if (amount < pb_cashier_brand_setting(c, pl->brand_id, "deposit_min",
-                                          PB_CASHIER_DEFAULT_DEPOSIT_MIN) ||
-        amount > pb_cashier_brand_setting(c, pl->brand_id, "deposit_max",
-                                          PB_CASHIER_DEFAULT_DEPOSIT_MAX))
+    int64_t lo, hi; /* the brand's limits for the deposit's currency, minor units of it */
+    pb_cashier_deposit_limits(c, pl->brand_id, pl->currency, &lo, &hi);
+    if (amount < lo || amount > hi)
         return PB_ERR_AMOUNT_OUT_OF_RANGE;
     pb_err e = pb_wallet_gate(c, pl->player, PB_WALLET_ACTION_DEPOSIT);
     if (e != PB_OK)

@@ -8,8 +8,13 @@
  * every other money movement, so no two deliveries of a webhook can race.
  *
  * Deposits: the player asks (idempotent by their key; amount within the brand's
- * settings "deposit_min" / "deposit_max", minor units, default 100 and
- * 100000000, else AMOUNT_OUT_OF_RANGE) → the player gate (DEPOSIT) → the PSP
+ * limits for the player's currency, settings "deposit_mins" / "deposit_maxes":
+ * {"EUR": 1000, "JPY": 1500, ...}, minor units of that currency, else
+ * AMOUNT_OUT_OF_RANGE; a currency without an entry gets the built-in 100 and
+ * 100000000 minor units, as every deposit did before the limits were per
+ * currency — migration 0041 copied a brand's former single values to each of
+ * its currencies, so nothing changed, and left brands without limits on the
+ * built-in ones) → the player gate (DEPOSIT) → the PSP
  * gives a reference and a checkout URL → "pending" → the PSP's signed webhook
  * says deposit.succeeded → PSP clearing → player cash (ledger scope "deposit",
  * key = the payment id: credited once whatever happens), "completed".
@@ -95,8 +100,8 @@
 #include "tenancy/tenancy.h"
 #include "wallet/wallet.h"
 
-#define PB_CASHIER_DEFAULT_DEPOSIT_MIN 100
-#define PB_CASHIER_DEFAULT_DEPOSIT_MAX 100000000
+#define PB_CASHIER_DEFAULT_DEPOSIT_MIN PB_BRAND_DEPOSIT_MIN_DEFAULT
+#define PB_CASHIER_DEFAULT_DEPOSIT_MAX PB_BRAND_DEPOSIT_MAX_DEFAULT
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
 #define PB_CASHIER_URL_MAX 256

@@ -83,9 +83,13 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
 bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *currency,
                                 int64_t *out);
 
-/* An integer of a brand's settings (> 0), or dflt when absent or not one. */
-int64_t pb_cashier_brand_setting(pb_store_conn *c, int64_t brand_id, const char *name,
-                                 int64_t dflt);
+/* The brand's deposit limits for currency, minor units of that currency, into
+ * *min and *max: its entries in settings "deposit_mins" / "deposit_maxes", each
+ * independently, or for a currency without one (or a brand that cannot be read)
+ * the built-in PB_CASHIER_DEFAULT_DEPOSIT_MIN / _MAX — what every deposit got
+ * before per-currency limits, and what a brand that never set limits gets. */
+void pb_cashier_deposit_limits(pb_store_conn *c, int64_t brand_id, const char *currency,
+                               int64_t *min, int64_t *max);
 
 /* 1..100 printable ASCII characters. */
 bool pb_cashier_key_valid(const char *key);

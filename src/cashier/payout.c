@@ -14,10 +14,11 @@
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
 
-/* The payout was taken by the PSP: its reference is stored, "processing". A row
- * that has this reference already was recorded by another send of the same
- * payout (the PSP keys payouts by withdrawal, so it answered the same
- * reference): that is success, with nothing written (x->recorded). */
+/* The payout was taken by the PSP: its reference is stored, "processing",
+ * audited and announced (both withdrawal.payout_sent). A row that has this
+ * reference already was recorded by another send of the same payout (the PSP
+ * keys payouts by withdrawal, so it answered the same reference): that is
+ * success, with nothing written nor announced (x->recorded). */
 static pb_err sent_command(pb_ledger_tx *tx, void *arg)
 {
     wd_ctx *x = arg;
@@ -35,7 +36,8 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
     snprintf(x->w.status, sizeof x->w.status, "processing");
     snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", ref);
     x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
+    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
+        cashier_withdrawal_emit(tx, "withdrawal.payout_sent", &x->w, x->a->trace_id) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }

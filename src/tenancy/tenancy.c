@@ -92,14 +92,18 @@ static bool name_valid(const char *s, size_t max)
  * its default — a threshold given as a string, a key misspelt — is worse than a
  * refusal: a 4-eyes threshold read as missing while the operator believes it set
  * 50.00. So every key must be one of these, of its type and range (422
- * FIELD_INVALID naming "settings.<key>"). Readers: the cashier (deposit_min/max:
- * minor units of the payment's currency; deposit_expiry_minutes: how long a
- * deposit intent stays payable; withdrawal_4eyes_thresholds: an object
- * currency code -> minor units of that currency, one per currency, since one
- * number would be 1,000.00 EUR but 100,000 JPY and 100.000 KWD), the wallet
- * (funding_policy), the player erasure (erase_after_days). The former single
- * "withdrawal_4eyes_threshold" (migration 0034 moved it to the brand's default
- * currency) is refused, naming it, rather than read as something it is not.
+ * FIELD_INVALID naming "settings.<key>"). Readers: the cashier (deposit_mins,
+ * deposit_maxes and withdrawal_4eyes_thresholds: objects currency code -> minor
+ * units of that currency, one per currency, since one number would be 10.00 EUR
+ * but 1,000 JPY, 1.000 KWD and 0.00001 BTC; deposit_expiry_minutes: how long a
+ * deposit intent stays payable), the wallet (funding_policy), the player
+ * erasure (erase_after_days). A currency's deposit minimum may not exceed its
+ * maximum, either being its own entry or, without one, the built-in default
+ * (PB_BRAND_DEPOSIT_MIN/MAX_DEFAULT): a pair that refuses every deposit in a
+ * currency is a mistake, not a setting. The former single numbers
+ * "withdrawal_4eyes_threshold" (migration 0034), "deposit_min" and
+ * "deposit_max" (migration 0041 copied them to each of the brand's currencies)
+ * are refused, naming them, rather than read as something they are not.
  */
 #define SETTING_MONEY_MAX 1000000000000000LL /* minor units: 10^15 */
 
@@ -114,8 +118,8 @@ static const char *const FUNDING_POLICIES[] = {"cash_first", "bonus_first", "cas
 
 static const setting_spec SETTINGS[] = {
     {"deposit_expiry_minutes", "settings.deposit_expiry_minutes", 1, 525600, NULL},
-    {"deposit_max", "settings.deposit_max", 1, SETTING_MONEY_MAX, NULL},
-    {"deposit_min", "settings.deposit_min", 1, SETTING_MONEY_MAX, NULL},
+    {"deposit_maxes", "settings.deposit_maxes", 1, SETTING_MONEY_MAX, NULL, true},
+    {"deposit_mins", "settings.deposit_mins", 1, SETTING_MONEY_MAX, NULL, true},
     {"erase_after_days", "settings.erase_after_days", 0, 36500, NULL},
     {"funding_policy", "settings.funding_policy", 0, 0, FUNDING_POLICIES},
     {"withdrawal_4eyes_thresholds", "settings.withdrawal_4eyes_thresholds", 1, SETTING_MONEY_MAX,
@@ -137,6 +141,38 @@ static bool per_currency_valid(const setting_spec *sp, json_t *v)
     return true;
 }
 
+/* The former single-number settings, now per currency: refused by their names. */
+static const char *const RETIRED[][2] = {
+    {"withdrawal_4eyes_threshold", "settings.withdrawal_4eyes_threshold"}, /* 0034 */
+    {"deposit_min", "settings.deposit_min"},                               /* 0041 */
+    {"deposit_max", "settings.deposit_max"},                               /* 0041 */
+};
+
+/* The deposit minimum and maximum of each currency with an entry in either map
+ * (the other side: its entry or the built-in default) are in order; else the
+ * field at fault: the maximum when the currency has one of its own, else the
+ * minimum. Both maps are valid per_currency objects (or absent). */
+static bool deposit_limits_ordered(json_t *j, const char **bad_field)
+{
+    json_t *mins = json_object_get(j, "deposit_mins"), *maxes = json_object_get(j, "deposit_maxes");
+    json_t *maps[2] = {mins, maxes};
+    for (size_t m = 0; m < 2; m++) {
+        const char *cur;
+        json_t *n;
+        json_object_foreach(maps[m], cur, n) {
+            json_t *lo = mins ? json_object_get(mins, cur) : NULL;
+            json_t *hi = maxes ? json_object_get(maxes, cur) : NULL;
+            long long l = lo ? json_integer_value(lo) : PB_BRAND_DEPOSIT_MIN_DEFAULT;
+            long long h = hi ? json_integer_value(hi) : PB_BRAND_DEPOSIT_MAX_DEFAULT;
+            if (l > h) {
+                *bad_field = hi ? "settings.deposit_maxes" : "settings.deposit_mins";
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* Checks every key of the settings object j; the bad key's field into *bad_field. */
 static bool settings_valid(json_t *j, const char **bad_field)
 {
@@ -147,9 +183,11 @@ static bool settings_valid(json_t *j, const char **bad_field)
         for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && !sp; i++)
             if (strcmp(SETTINGS[i].key, key) == 0)
                 sp = &SETTINGS[i];
-        if (!sp && strcmp(key, "withdrawal_4eyes_threshold") == 0) {
-            *bad_field = "settings.withdrawal_4eyes_threshold"; /* now per currency */
-            return false;
+        for (size_t i = 0; i < sizeof RETIRED / sizeof RETIRED[0] && !sp; i++) {
+            if (strcmp(RETIRED[i][0], key) == 0) {
+                *bad_field = RETIRED[i][1]; /* now per currency */
+                return false;
+            }
         }
         if (!sp) {
             *bad_field = "settings"; /* an unknown key: a typo, or a setting of nothing */
@@ -170,12 +208,7 @@ static bool settings_valid(json_t *j, const char **bad_field)
             return false;
         }
     }
-    json_t *lo = json_object_get(j, "deposit_min"), *hi = json_object_get(j, "deposit_max");
-    if (lo && hi && json_integer_value(lo) > json_integer_value(hi)) {
-        *bad_field = "settings.deposit_max";
-        return false;
-    }
-    return true;
+    return deposit_limits_ordered(j, bad_field);
 }
 
 /* Parses settings text into canonical JSON in out; false unless it is an object of

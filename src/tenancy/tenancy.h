@@ -27,6 +27,12 @@
 
 typedef pb_store_brand pb_brand;
 
+/* The deposit limits of a currency the brand's settings "deposit_mins" /
+ * "deposit_maxes" have no entry for, in minor units of the deposit's currency
+ * (the cashier applies them; tenancy checks a brand's own against them). */
+#define PB_BRAND_DEPOSIT_MIN_DEFAULT 100
+#define PB_BRAND_DEPOSIT_MAX_DEFAULT 100000000
+
 /* The brands a staff member may see: every brand, or a list of brand ids. */
 #define PB_SCOPE_MAX_BRANDS 64
 typedef struct pb_brand_scope {

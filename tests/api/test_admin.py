@@ -49,8 +49,15 @@ BAD_SETTINGS = (
     ({"withdrawal_4eyes_thresholds": {"EUR": 5000.0}}, "settings.withdrawal_4eyes_thresholds"),
     ({"withdrawal_4eyes_thresholds": {"EUR": 10 ** 16}}, "settings.withdrawal_4eyes_thresholds"),
     ({"withdrawal_4eyes_thresholds": {"EURO": 5000}}, "settings.withdrawal_4eyes_thresholds"),
-    ({"deposit_min": 500, "deposit_max": 100}, "settings.deposit_max"),
-    ({"deposit_min": True}, "settings.deposit_min"),
+    # the former single deposit limits (one number for every currency): refused by name
+    ({"deposit_min": 500}, "settings.deposit_min"),
+    ({"deposit_max": 20000}, "settings.deposit_max"),
+    ({"deposit_mins": 500}, "settings.deposit_mins"),
+    ({"deposit_mins": {"EUR": True}}, "settings.deposit_mins"),
+    ({"deposit_mins": {"EURO": 500}}, "settings.deposit_mins"),
+    ({"deposit_maxes": {"JPY": 0}}, "settings.deposit_maxes"),
+    ({"deposit_mins": {"EUR": 500}, "deposit_maxes": {"EUR": 100}}, "settings.deposit_maxes"),
+    ({"deposit_mins": {"KWD": 100000001}}, "settings.deposit_mins"),  # above the built-in max
     ({"funding_policy": "cash"}, "settings.funding_policy"),
     ({"erase_after_days": -1}, "settings.erase_after_days"),
 )

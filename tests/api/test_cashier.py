@@ -335,7 +335,7 @@ class Run:
         before = self.money_state()
         self.deposit("dora", "0.99", status=422)  # default minimum 1.00
         expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
-                               {"settings": {"deposit_min": 500, "deposit_max": 20000,
+                               {"settings": {"deposit_mins": {"EUR": 500}, "deposit_maxes": {"EUR": 20000},
                                              "withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
         for amount in ("4.99", "200.01"):
             r = self.client.call("POST", "/v1/player/deposits",
@@ -363,6 +363,50 @@ class Run:
             assert g["redirect_url"] == d["redirect_url"], g
         expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
                                {"settings": {"withdrawal_4eyes_thresholds": {"EUR": 100000}}}), 200)
+
+    def deposit_limits_per_currency(self):
+        """A brand's deposit limits are per currency, minor units of each: a JPY player
+        (no decimals) and a KWD player (three) each hit their own minimum and maximum,
+        not the EUR ones; a currency without an entry (KWD's minimum) gets the built-in
+        one (100 minor units). The single keys of old are refused by name."""
+        expect(self.admin.call("POST", "/v1/admin/brands",
+                               {"code": "gamma", "name": "Gamma", "default_currency": "EUR",
+                                "currencies": ["EUR", "JPY", "KWD"], "jurisdiction": "MT",
+                                "settings": {"deposit_mins": {"EUR": 1000, "JPY": 500},
+                                             "deposit_maxes": {"EUR": 20000, "JPY": 30000,
+                                                               "KWD": 150000}}}), 201)
+        other = Client(self.env, "127.0.3.26")  # the register/login rate limits count per address
+        for name, cur in (("gia", "EUR"), ("jun", "JPY"), ("kai", "KWD")):
+            self.ids[name] = register_player(other, "gamma", f"{name}@example.com", currency=cur)
+            self.tokens[name] = other.call("POST", "/v1/player/login",
+                                           {"brand": "gamma", "email": f"{name}@example.com",
+                                            "password": PASSWORD}).json().get("access_token")
+        before = self.money_state()
+        for who, amount in (("gia", "9.99"), ("gia", "200.01"), ("jun", "499"), ("jun", "30001"),
+                            ("kai", "0.099"), ("kai", "150.001")):
+            r = other.call("POST", "/v1/player/deposits",
+                           {"amount": amount, "idempotency_key": self.key()}, token=self.tokens[who])
+            expect(r, 422, "AMOUNT_OUT_OF_RANGE")
+            assert r.json()["error"]["field"] == "amount", (who, amount, r)
+        assert self.money_state() == before
+        for who, amount, units in (("gia", "10.00", 1000), ("gia", "200.00", 20000),
+                                   ("jun", "500", 500), ("jun", "30000", 30000),
+                                   ("kai", "0.100", 100), ("kai", "150.000", 150000)):
+            d = expect(other.call("POST", "/v1/player/deposits",
+                                  {"amount": amount, "idempotency_key": self.key()},
+                                  token=self.tokens[who]), 201)
+            assert d["status"] == "pending" and d["amount"] == amount, (who, d)
+            row = self.env.rows("SELECT currency, amount FROM payment WHERE id=?", d["id"])
+            assert row == [({"gia": "EUR", "jun": "JPY", "kai": "KWD"}[who], units)], row
+        for bad, field in (({"deposit_min": 500}, "settings.deposit_min"),
+                           ({"deposit_max": 500}, "settings.deposit_max"),
+                           ({"deposit_mins": {"JPY": 600}, "deposit_maxes": {"JPY": 599}},
+                            "settings.deposit_maxes"),
+                           ({"deposit_mins": {"YEN": 600}}, "settings.deposit_mins")):
+            r = self.admin.call("PATCH", "/v1/admin/brands/gamma", {"settings": bad})
+            assert expect(r, 422, "FIELD_INVALID")["error"]["field"] == field, (bad, r)
+        g = expect(self.admin.call("GET", "/v1/admin/brands/gamma"), 200)
+        assert g["brand"]["settings"]["deposit_mins"] == {"EUR": 1000, "JPY": 500}, g
 
     def deposit_expiry(self):
         """A deposit intent pending past its brand's deposit_expiry_minutes (default 24 h)
@@ -487,12 +531,14 @@ class Run:
         assert self.wallet("bob")["held"] == "1000.00"
         r = self.approve(self.fin2, w["id"])
         assert r["status"] == "processing" and [a["staff_id"] for a in r["approvals"]] == [self.fin1.id, self.fin2.id], r
-        # each approval is announced: the first (still pending) and the last (approved)
+        # each approval is announced: the first (still pending) and the last (approved),
+        # then the payout the PSP took (processing)
         ev = self.env.rows("SELECT type, json_extract(payload, '$.status') FROM event_outbox "
                            "WHERE json_extract(payload, '$.withdrawal_id') = ? ORDER BY id", w["id"])
-        assert ev[:3] == [("withdrawal.requested", "pending_approval"),
+        assert ev[:4] == [("withdrawal.requested", "pending_approval"),
                           ("withdrawal.approval_recorded", "pending_approval"),
-                          ("withdrawal.approved", "approved")], ev
+                          ("withdrawal.approved", "approved"),
+                          ("withdrawal.payout_sent", "processing")], ev
         assert [a["email"] for a in r["approvals"]] == ["fin1@example.com", "fin2@example.com"], r
         g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
         assert [(a["staff_id"], a["email"], a["role"]) for a in g["approvals"]] == \
@@ -1228,6 +1274,7 @@ def main():
         ("webhook replay: the same event twice changes nothing", run.webhook_replay),
         ("amount or currency mismatch: recorded, audited, nothing credited", run.amount_mismatch),
         ("brand deposit limits, currency and PSP fields: refused with nothing changed", run.deposit_limits),
+        ("deposit limits per currency: JPY, KWD and EUR each within their own minor units; old keys refused", run.deposit_limits_per_currency),
         ("deposit.failed then deposit.succeeded: credited", run.failed_then_succeeded),
         ("a deposit intent past its expiry reads expired; a late PSP success still credits, audited", run.deposit_expiry),
         ("deposit.succeeded then deposit.failed: recorded, ignored", run.succeeded_then_failed),

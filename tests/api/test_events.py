@@ -41,7 +41,8 @@ SERVER_ENV = {"PITBOSS_EVENTS_MAX_CLIENTS": str(MAX_CLIENTS),
               "PITBOSS_CRASH": "0"}
 STREAM = "/v1/admin/events/stream"
 FINANCE_TYPES = {"deposit.completed", "deposit.failed", "withdrawal.requested",
-                 "withdrawal.approved", "withdrawal.approval_recorded", "withdrawal.rejected",
+                 "withdrawal.approved", "withdrawal.approval_recorded", "withdrawal.payout_sent",
+                 "withdrawal.rejected",
                  "withdrawal.cancelled", "withdrawal.manual_resolution_stated",
                  "withdrawal.manual_resolution_withdrawn",
                  "withdrawal.paid", "withdrawal.failed", "balance.adjusted"}

@@ -7,6 +7,7 @@
  * unknown references are not recorded, idempotent intents, the brand's limits,
  * the player gate. Every test ends with `ledger verify` clean.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,7 +519,7 @@ static void test_deposit_limits_and_gate(void **state)
     assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 100000001,
                                                cx_key(key, sizeof key), &a, &p, url, &replayed),
                      PB_ERR_AMOUNT_OUT_OF_RANGE);
-    cx_settings("{\"deposit_min\":1000,\"deposit_max\":5000}");
+    cx_settings("{\"deposit_mins\":{\"EUR\":1000},\"deposit_maxes\":{\"EUR\":5000}}");
     const int64_t amounts[] = {999, 1000, 5000, 5001};
     const pb_err want[] = {PB_ERR_AMOUNT_OUT_OF_RANGE, PB_OK, PB_OK, PB_ERR_AMOUNT_OUT_OF_RANGE};
     for (size_t i = 0; i < 4; i++)
@@ -541,6 +542,58 @@ static void test_deposit_limits_and_gate(void **state)
     assert_int_equal(rows[0].amount, 5000); /* newest first */
 }
 
+/* The deposit limits are per currency, in minor units of the deposit's own
+ * currency: JPY (no decimals) and KWD (three) each hit their own minimum and
+ * maximum, and neither is EUR's. A currency without an entry of its own (KWD's
+ * minimum, BTC's both) gets the built-in limits, 100 .. 100000000 minor units,
+ * as before per-currency limits. */
+static void test_deposit_limits_per_currency(void **state)
+{
+    (void)state;
+    pb_cashier_actor a = {.kind = "player", .id = C.players[1]};
+    pb_store_payment p;
+    char url[PB_CASHIER_URL_MAX], key[32];
+    bool replayed;
+    cx_settings("{\"deposit_mins\":{\"EUR\":1000,\"JPY\":500},"
+                "\"deposit_maxes\":{\"EUR\":20000,\"JPY\":30000,\"KWD\":150000}}");
+    static const struct {
+        const char *currency;
+        int64_t amount;
+        pb_err want;
+    } cases[] = {
+        /* EUR: 10.00 .. 200.00 */
+        {"EUR", 999, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        {"EUR", 1000, PB_OK},
+        {"EUR", 20000, PB_OK},
+        {"EUR", 20001, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        /* JPY: 500 .. 30,000 yen, not EUR's 1000 .. 20000 */
+        {"JPY", 499, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        {"JPY", 500, PB_OK},
+        {"JPY", 30000, PB_OK},
+        {"JPY", 30001, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        /* KWD: the built-in minimum (0.100) .. its own maximum 150.000 */
+        {"KWD", 99, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        {"KWD", 100, PB_OK},
+        {"KWD", 150000, PB_OK},
+        {"KWD", 150001, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        /* BTC: no entry, the built-in limits */
+        {"BTC", 99, PB_ERR_AMOUNT_OUT_OF_RANGE},
+        {"BTC", 100000000, PB_OK},
+        {"BTC", 100000001, PB_ERR_AMOUNT_OUT_OF_RANGE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pb_cashier_player pl = C.pl[1];
+        pl.currency = cases[i].currency;
+        pb_err e = pb_cashier_deposit_create(C.k, C.f->conn, &pl, NULL, cases[i].amount,
+                                             cx_key(key, sizeof key), &a, &p, url, &replayed);
+        if (e != cases[i].want)
+            fail_msg("case %zu: %s %" PRId64 ": got %s, want %s", i, cases[i].currency,
+                     cases[i].amount, pb_err_code(e), pb_err_code(cases[i].want));
+        if (e == PB_OK)
+            assert_string_equal(p.currency, cases[i].currency);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deposit_mismatch_and_unknown, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_intents, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_limits_and_gate, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_limits_per_currency, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

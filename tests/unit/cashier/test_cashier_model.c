@@ -407,7 +407,8 @@ static void cashier_follows_the_model(void **state)
     assert_non_null(C.k);
     char settings[200];
     snprintf(settings, sizeof settings,
-             "{\"withdrawal_4eyes_thresholds\":{\"EUR\":%d},\"deposit_min\":%d,\"deposit_max\":%d}",
+             "{\"withdrawal_4eyes_thresholds\":{\"EUR\":%d},\"deposit_mins\":{\"EUR\":%d},"
+             "\"deposit_maxes\":{\"EUR\":%d}}",
              THRESHOLD, DEPOSIT_MIN, DEPOSIT_MAX);
     cx_settings(settings);
     const char *env = getenv("PB_TEST_SEED");

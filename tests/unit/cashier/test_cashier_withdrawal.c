@@ -351,6 +351,9 @@ static void test_refused_payout_is_sent_again(void **state)
     assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin, &out), PB_OK);
     assert_string_equal(out.status, "approved"); /* the PSP did not take it */
     assert_string_equal(out.psp_reference, "");
+    char got[64];
+    event_field("withdrawal.payout_sent", w.id, "status", got, sizeof got);
+    assert_string_equal(got, ""); /* not sent: nothing announced */
     assert_int_equal(cx_balance(0).held, 1017);
     assert_int_equal(cx_withdraw(0, 2000, NULL, &plain), PB_OK);
     assert_int_equal(pb_cashier_withdrawal_approve(C.k, plain.id, &fin, &out), PB_OK);
@@ -377,6 +380,15 @@ static void test_refused_payout_is_sent_again(void **state)
     assert_int_equal(st.payouts_waiting, 0);
     assert_string_equal(cx_withdrawal(w.id).psp_reference, now.psp_reference);
     assert_string_equal(cx_withdrawal(plain.id).psp_reference, plain_ref);
+    /* each payout sent is announced once, "processing", with its withdrawal's
+     * amount: by the approval that sent it, and by the retry's send */
+    const char *ids[2] = {plain.id, w.id}, *amounts[2] = {"20.00", "10.17"};
+    for (int i = 0; i < 2; i++) {
+        event_field("withdrawal.payout_sent", ids[i], "status", got, sizeof got);
+        assert_string_equal(got, "processing");
+        event_field("withdrawal.payout_sent", ids[i], "amount", got, sizeof got);
+        assert_string_equal(got, amounts[i]);
+    }
     pb_cashier_webhook_result r;
     assert_int_equal(cx_event(NULL, "payout.paid", now.psp_reference, 1017, "EUR", 0, &r), PB_OK);
     assert_string_equal(r.outcome, "applied");
@@ -823,6 +835,9 @@ static void test_payout_recorded_already(void **state)
     assert_string_equal(again.psp_reference, w.psp_reference);
     assert_int_equal(pb_store_audit_head_get(C.f->conn, &after), PB_STORE_OK);
     assert_int_equal(after.seq, head.seq); /* no second withdrawal.payout_sent */
+    char got[64];
+    event_field("withdrawal.payout_sent", w.id, "status", got, sizeof got); /* one, asserted */
+    assert_string_equal(got, "processing");
     assert_string_equal(cx_withdrawal(w.id).psp_reference, w.psp_reference);
 }
 

@@ -1027,7 +1027,7 @@ static void test_page_cache_rollback_still_truncates(void **state)
  * per-currency map already (a brand created by this version before its database
  * was migrated is not possible, but a rerun must not change it). 0034 moves the
  * single value to the brand's default currency and leaves the map alone; the
- * other settings stay as they were. */
+ * other settings stay as they were (0041 then makes own's deposit_min per currency). */
 static void test_upgrade_4eyes_per_currency(void **state)
 {
     sfx *f = *state;
@@ -1059,7 +1059,8 @@ static void test_upgrade_4eyes_per_currency(void **state)
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0),
-                        "own={\"deposit_min\":500,\"withdrawal_4eyes_thresholds\":{\"GBP\":25000}}"
+                        "own={\"deposit_mins\":{\"GBP\":500},"
+                        "\"withdrawal_4eyes_thresholds\":{\"GBP\":25000}}"
                         " | none={\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}"
                         " | map={\"withdrawal_4eyes_thresholds\":{\"SEK\":70}}");
     sqlite3_finalize(st);
@@ -1140,6 +1141,55 @@ static void test_upgrade_payment_event_deferred(void **state)
     sqlite3_close(db);
 }
 
+/* A database at schema version 40 with four brands' settings as 0040 left them:
+ * both single deposit limits among other settings (three currencies accepted,
+ * EUR the default), only a minimum (no brand_currency row: its default alone),
+ * none, and only a maximum. 0041 gives every currency the brand accepts the
+ * value it had, as "deposit_mins" / "deposit_maxes", drops the single keys, keeps
+ * the rest and the keys in sorted order (the canonical form tenancy stores), and
+ * leaves a brand without limits alone. (That this is valid and canonical as it
+ * stands: tenancy's test "create", the brand "mig".) */
+static void test_upgrade_deposit_limits_per_currency(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db = db_at_version(f->path, 40);
+    exec_ok(db, "INSERT INTO brand(id,code,name,default_currency,jurisdiction,settings,created_at,"
+                "updated_at) VALUES"
+                "(1,'both','Both','EUR','MT','{\"deposit_expiry_minutes\":30,\"deposit_max\":20000,"
+                "\"deposit_min\":500,\"funding_policy\":\"cash_only\","
+                "\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}',1,1),"
+                "(2,'min','Min','GBP','MT','{\"deposit_min\":700}',1,1),"
+                "(3,'none','None','SEK','MT','{\"erase_after_days\":9}',1,1),"
+                "(4,'max','Max','USD','MT','{\"deposit_max\":90000}',1,1)");
+    exec_ok(db, "INSERT INTO brand_currency(brand_id,currency) VALUES(1,'USD'),(1,'EUR'),"
+                "(1,'JPY'),(3,'SEK'),(4,'USD')");
+    sqlite3_close(db);
+    char err[256] = "";
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    int applied = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_true(applied >= 1);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(code||'='||settings, ' | ') FROM "
+                                        "(SELECT code, settings FROM brand ORDER BY id)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal(
+        (const char *)sqlite3_column_text(st, 0),
+        "both={\"deposit_expiry_minutes\":30,\"deposit_maxes\":{\"EUR\":20000,\"JPY\":20000,"
+        "\"USD\":20000},\"deposit_mins\":{\"EUR\":500,\"JPY\":500,\"USD\":500},"
+        "\"funding_policy\":\"cash_only\",\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}"
+        " | min={\"deposit_mins\":{\"GBP\":700}}"
+        " | none={\"erase_after_days\":9}"
+        " | max={\"deposit_maxes\":{\"USD\":90000}}");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1147,6 +1197,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_from_13, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_4eyes_per_currency, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_payment_event_deferred, dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_deposit_limits_per_currency, dir_setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, dir_setup, teardown),
 #define T(name) cmocka_unit_test_setup_teardown(name, store_setup, teardown)
         T(test_wal_and_visibility),

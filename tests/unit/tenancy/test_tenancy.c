@@ -120,6 +120,16 @@ static void create_and_get(void **state)
     assert_int_equal(create(f, &spec, &b, NULL), PB_OK);
     assert_int_equal(b.ncurrencies, 1);
     assert_string_equal(b.currencies[0], "JPY");
+    /* what migration 0041 writes (test_store's deposit limits upgrade) is valid and
+     * canonical as it stands */
+    static const char migrated[] =
+        "{\"deposit_expiry_minutes\":30,\"deposit_maxes\":{\"EUR\":20000,\"JPY\":20000,"
+        "\"USD\":20000},\"deposit_mins\":{\"EUR\":500,\"JPY\":500,\"USD\":500},"
+        "\"funding_policy\":\"cash_only\",\"withdrawal_4eyes_thresholds\":{\"EUR\":100000}}";
+    spec.code = "mig";
+    spec.settings = migrated;
+    assert_int_equal(create(f, &spec, &b, NULL), PB_OK);
+    assert_string_equal(b.settings, migrated);
 }
 
 static void create_validation(void **state)
@@ -167,10 +177,34 @@ static void create_validation(void **state)
          PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
         {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":{\"EURO\":5000}}", NULL, 0,
          PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
-        {"ok", "N", "EUR", "MT", "{\"deposit_min\":500,\"deposit_max\":499}", NULL, 0,
-         PB_ERR_FIELD_INVALID, "settings.deposit_max"},
-        {"ok", "N", "EUR", "MT", "{\"deposit_max\":1000000000000001}", NULL, 0,
-         PB_ERR_FIELD_INVALID, "settings.deposit_max"},
+        /* the former single deposit limits (one number for every currency): by name */
+        {"ok", "N", "EUR", "MT", "{\"deposit_min\":500}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_min"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_max\":20000}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_max"},
+        /* deposit limits per currency: known codes, integers in range */
+        {"ok", "N", "EUR", "MT", "{\"deposit_mins\":500}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_mins"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_mins\":{\"EURO\":500}}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_mins"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_mins\":{\"EUR\":0}}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_mins"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_mins\":{\"EUR\":\"500\"}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.deposit_mins"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_maxes\":{\"JPY\":1000000000000001}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.deposit_maxes"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_maxes\":{\"KWD\":5.5}}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_maxes"},
+        /* min <= max per currency: a currency's own pair ... */
+        {"ok", "N", "EUR", "MT",
+         "{\"deposit_mins\":{\"EUR\":500,\"JPY\":5000},\"deposit_maxes\":{\"EUR\":20000,"
+         "\"JPY\":4999}}",
+         NULL, 0, PB_ERR_FIELD_INVALID, "settings.deposit_maxes"},
+        /* ... or against the built-in limit where it has none (100 .. 100000000) */
+        {"ok", "N", "EUR", "MT", "{\"deposit_mins\":{\"KWD\":100000001}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.deposit_mins"},
+        {"ok", "N", "EUR", "MT", "{\"deposit_maxes\":{\"BTC\":99}}", NULL, 0, PB_ERR_FIELD_INVALID,
+         "settings.deposit_maxes"},
         {"ok", "N", "EUR", "MT", "{\"funding_policy\":\"cash\"}", NULL, 0, PB_ERR_FIELD_INVALID,
          "settings.funding_policy"},
         {"ok", "N", "EUR", "MT", "{\"funding_policy\":1}", NULL, 0, PB_ERR_FIELD_INVALID,
@@ -217,7 +251,9 @@ static void update(void **state)
     assert_int_equal(create(f, &spec, &b, NULL), PB_OK);
     static const char *const three[] = {"EUR", "USD", "BTC"};
     pb_brand_update u = {.name = "Demo 2",
-                         .settings = "{ \"erase_after_days\" : 0 , \"deposit_min\" : 500 }",
+                         .settings = "{ \"erase_after_days\" : 0 , \"deposit_mins\" : "
+                                     "{\"JPY\": 500, \"EUR\": 500}, \"deposit_maxes\" : "
+                                     "{\"KWD\": 100000} }",
                          .currencies = three,
                          .ncurrencies = 3,
                          .default_currency = "USD",
@@ -225,7 +261,8 @@ static void update(void **state)
     const char *field = NULL;
     assert_int_equal(pb_tenancy_brand_update(f->conn, b.id, &u, T0 + 5, &got, &field), PB_OK);
     assert_string_equal(got.name, "Demo 2");
-    assert_string_equal(got.settings, "{\"deposit_min\":500,\"erase_after_days\":0}");
+    assert_string_equal(got.settings, "{\"deposit_maxes\":{\"KWD\":100000},\"deposit_mins\":"
+                                      "{\"EUR\":500,\"JPY\":500},\"erase_after_days\":0}");
     assert_string_equal(got.default_currency, "USD");
     assert_int_equal(got.ncurrencies, 3);
     assert_false(pb_tenancy_brand_active(&got));

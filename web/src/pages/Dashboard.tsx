@@ -232,6 +232,7 @@ const TYPE_LABEL: Record<string, string> = {
   'withdrawal.requested': 'Withdrawal requested',
   'withdrawal.approved': 'Withdrawal approved',
   'withdrawal.approval_recorded': 'Withdrawal: first of two approvals',
+  'withdrawal.payout_sent': 'Withdrawal payout sent (processing)',
   'withdrawal.paid': 'Withdrawal paid',
   'withdrawal.rejected': 'Withdrawal rejected',
   'withdrawal.cancelled': 'Withdrawal cancelled',
