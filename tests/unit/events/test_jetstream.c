@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,8 +44,47 @@ typedef struct server {
     char dir[64];
 } server;
 
+/* Whether port is free on loopback now (a bind succeeds). */
+static bool port_free(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0)
+        close(s);
+    return ok;
+}
+
+/*
+ * A free loopback port for nats-server, below the kernel's ephemeral range
+ * (ip_local_port_range). A port taken from that range (bind to port 0, then
+ * close) can be handed to any other process's outgoing connection before
+ * nats-server binds it, and was under the parallel suite ("bind: address already
+ * in use", the server gone, the test's set-up failed); one below the range is
+ * never handed out that way, so only another test choosing the very same port
+ * could take it, and it stays ours across the restarts some cases make.
+ */
 static int free_port(void)
 {
+    int lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2)
+            lo = 32768;
+        fclose(f);
+    }
+    int base = lo - 12000 > 1024 ? lo - 12000 : 1024, span = lo - base;
+    for (int i = 0; span > 0 && i < 200; i++) {
+        uint32_t r = 0;
+        if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+            break;
+        int port = base + (int)(r % (uint32_t)span);
+        if (port_free(port))
+            return port;
+    }
+    /* no room below the range: an ephemeral one, as before */
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
