@@ -13,7 +13,9 @@
  * place, come from the first transaction only. Accounts are loaded into an
  * array sorted by id; transfers are replayed in seq order, recomputing the
  * hash chain, each account's chain of transfers and its four counters, and
- * tracking every pending transfer by id until it is resolved. Then the stored
+ * tracking every pending transfer by id until it is resolved (once, matching
+ * it, and on the right side of its expiry: a caller's post or void before it,
+ * the ledger's expiry void at or after it — "pending_expiry"). Then the stored
  * counters, the per-currency sums, the accounts' flags and the open-pending
  * projection are compared with the rebuilt state. Balance rows are written back
  * lazily, so a row is compared with its account's counters as of the row's own
@@ -262,6 +264,23 @@ static void replay_resolution(vstate *v, const pb_store_transfer *t, acct *dr, a
                   "transfer seq %" PRId64 " moves %" PRId64 " of pending seq %" PRId64
                   " holding %" PRId64,
                   t->seq, t->amount, p->seq, p->amount);
+    /* The writer refuses a caller's post or void from the hold's expiry on
+     * (PENDING_EXPIRED) and its own sweep voids a hold only once it is due, both
+     * by the batch's clock, which is the resolution's created_at. */
+    bool expired = t->flags & PB_TRANSFER_EXPIRED;
+    if (expired && (post || p->expires_at <= 0 || t->created_at < p->expires_at))
+        violation(v, "pending_expiry",
+                  "transfer seq %" PRId64 " expires pending seq %" PRId64 " (expiry %" PRId64
+                  ") at %" PRId64 ": %s",
+                  t->seq, p->seq, p->expires_at, t->created_at,
+                  post                 ? "an expiry cannot post"
+                  : p->expires_at <= 0 ? "the hold has no timeout"
+                                       : "before it was due");
+    else if (!expired && p->expires_at > 0 && t->created_at >= p->expires_at)
+        violation(v, "pending_expiry",
+                  "transfer seq %" PRId64 " %s pending seq %" PRId64 " at %" PRId64
+                  ", at or after its expiry %" PRId64 ": only the ledger's expiry may resolve it",
+                  t->seq, post ? "posts" : "voids", p->seq, t->created_at, p->expires_at);
     if (!dr || !cr)
         return;
     add_counter(v, dr, 0, -p->amount, t->seq);

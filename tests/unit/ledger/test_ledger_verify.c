@@ -593,6 +593,106 @@ static void test_pending_flag_removed(void **state)
     assert_int_equal(s.n, 2);
 }
 
+/* A forged resolution of the open hold 8 (alice -> house 300, expiring an hour
+ * after it was placed), with a correct id, hash and account chain, consistent
+ * balances and projection, stamped at `at` (µs) with `flags`: only the hold's
+ * expiry can tell whether the writer could have made it. */
+static void forge_resolution(fx *f, const book *b, uint32_t flags, int64_t at)
+{
+    pb_ledger_account alice = fx_get(f, b->alice), house = fx_get(f, b->house);
+    pb_store_transfer last, hold, t;
+    assert_int_equal(pb_store_transfer_last(f->conn, &last), PB_STORE_OK);
+    assert_int_equal(last.seq, 8);
+    hold = last;
+    assert_true(hold.expires_at > 0);
+    memset(&t, 0, sizeof t);
+    t.seq = 9;
+    uint8_t key[16];
+    int64_t legacy_below;
+    assert_int_equal(pb_store_ledger_ids(f->conn, key, &legacy_below), PB_STORE_OK);
+    t.created_at = at < hold.expires_at ? hold.created_at + 1 : hold.expires_at;
+    pb_ledger_txid_make(key, t.seq, t.created_at, &t.id);
+    snprintf(t.scope, sizeof t.scope, "%s", (flags & PB_TRANSFER_EXPIRED) ? "ledger" : "forge");
+    snprintf(t.ikey, sizeof t.ikey, "resolve-8");
+    t.debit_account_id = b->alice;
+    t.credit_account_id = b->house;
+    t.amount = hold.amount;
+    snprintf(t.currency, sizeof t.currency, "EUR");
+    t.code = hold.code;
+    t.flags = flags;
+    t.has_pending_id = true;
+    t.pending_id = hold.id;
+    t.reference[0] = 0;
+    t.debit_prev_seq = alice.last_seq;
+    t.credit_prev_seq = house.last_seq;
+    pb_ledger_hash(&t, last.hash, t.hash);
+    assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
+    bool post = flags & PB_TRANSFER_POST_PENDING;
+    sql(f,
+        "UPDATE ledger_balance SET debits_pending=debits_pending-%lld, "
+        "debits_posted=debits_posted+%lld, last_seq=9 WHERE account_id=%lld",
+        (long long)hold.amount, (long long)(post ? hold.amount : 0), (long long)b->alice);
+    sql(f,
+        "UPDATE ledger_balance SET credits_pending=credits_pending-%lld, "
+        "credits_posted=credits_posted+%lld, last_seq=9 WHERE account_id=%lld",
+        (long long)hold.amount, (long long)(post ? hold.amount : 0), (long long)b->house);
+    sql(f, "DELETE FROM ledger_pending_open WHERE transfer_seq=8");
+}
+
+static void test_post_after_expiry(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    forge_resolution(f, &b, PB_TRANSFER_POST_PENDING, INT64_MAX);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_expiry", "seq 9");
+    assert_int_equal(s.n, 1);
+}
+
+static void test_void_after_expiry_not_flagged(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    forge_resolution(f, &b, PB_TRANSFER_VOID_PENDING, INT64_MAX);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_expiry", "seq 9");
+    assert_int_equal(s.n, 1);
+}
+
+static void test_expired_before_expiry(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    forge_resolution(f, &b, PB_TRANSFER_VOID_PENDING | PB_TRANSFER_EXPIRED, 0);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_expiry", "seq 9");
+    assert_int_equal(s.n, 1);
+}
+
+/* The same resolutions as the writer makes them verify clean. */
+static void test_expiry_void_verifies(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    forge_resolution(f, &b, PB_TRANSFER_VOID_PENDING | PB_TRANSFER_EXPIRED, INT64_MAX);
+    seen s;
+    run_verify(f, &s);
+    assert_int_equal(s.n, 0);
+}
+
+static void test_post_before_expiry_verifies(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    forge_resolution(f, &b, PB_TRANSFER_POST_PENDING, 0);
+    seen s;
+    run_verify(f, &s);
+    assert_int_equal(s.n, 0);
+}
+
 /* Between two chunks of a verify: one more transfer, then a TRUNCATE checkpoint
  * from a connection of its own (busy = 1 while any read transaction is held). */
 typedef struct wal_probe {
@@ -686,6 +786,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending_resolution_amount_changed, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_pending_flag_removed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_post_after_expiry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_void_after_expiry_not_flagged, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_before_expiry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_void_verifies, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_post_before_expiry_verifies, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
