@@ -21,6 +21,9 @@ static void usage(FILE *f)
         "  backup --to FILE [--db URL]     an online copy of the database while it runs, then checked\n"
         "  restore --from FILE [--db URL] [--replace]   a backup put in place of the database\n"
         "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
+        "  bench game [options]            wallet operations through the ledger, in process\n"
+        "  bench wallet --url U [options]  signed native bet + win calls against a running server\n"
+        "  bench players [options]         the staff player list's sorts over many players\n"
         "  demo [--db URL]                 create a demo brand's accounts and money, then verify\n"
         /* @cli-usage */
         /* @cli-usage-sim */
