@@ -495,6 +495,13 @@ static bool game_lists(pb_http_request *req, const game_body *b, pb_game *g)
                                             : "limits: objects {currency, min_bet, max_bet}");
                 return false;
             }
+            /* a maximum of zero is no amount a bet could meet, not "no maximum"
+             * (null or absent says that; 0 is only the domain's word for it) */
+            if (max && max_v <= 0) {
+                pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "limits",
+                                        "max_bet: at least min_bet; null or absent for no maximum");
+                return false;
+            }
             snprintf(g->limits[i].currency, sizeof g->limits[i].currency, "%s", cur);
             g->limits[i].min_bet = min_v;
             g->limits[i].max_bet = max ? max_v : 0;

@@ -527,6 +527,9 @@ class Run:
             (A, "PATCH", "/v1/admin/providers/acme/games/zeus", {"rtp_bp": 1}, 422, "FIELD_INVALID"),
             (A, "PATCH", "/v1/admin/providers/acme/games/zeus", {"status": "gone"}, 422, "FIELD_INVALID"),
             (A, "PATCH", "/v1/admin/providers/acme/games/zeus", {"limits": [{"currency": "EUR", "min_bet": "-1.00"}]}, 422, "FIELD_INVALID"),
+            # a maximum of zero is refused, not read as "no maximum" (that is null or absent)
+            (A, "POST", "/v1/admin/providers/acme/games", {"code": "g1", "name": "G", "category": "slots", "rtp_bp": 9600, "volatility": "low", "limits": [{"currency": "EUR", "min_bet": "1.00", "max_bet": "0.00"}]}, 422, "FIELD_INVALID"),
+            (A, "PATCH", "/v1/admin/providers/acme/games/zeus", {"limits": [{"currency": "EUR", "min_bet": "0.10", "max_bet": "0"}]}, 422, "FIELD_INVALID"),
             (A, "PATCH", "/v1/admin/providers/acme/games/zeus", {"blocked_jurisdictions": ["CA-"]}, 422, "FIELD_INVALID"),
             (A, "PATCH", "/v1/admin/providers/acme/games/ghost", {"name": "G"}, 404, "GAME_NOT_FOUND"),
             # the switch
