@@ -22,7 +22,9 @@
  *
  * The in-house games' provider (PB_PLAY_PROVIDER) is registered by the server
  * and takes no keys: creating it, or setting its secret or public key, is
- * 422 PROVIDER_IN_HOUSE (its name, status and window may change).
+ * 422 PROVIDER_IN_HOUSE (its name, status and window may change); so is creating
+ * a game under it (its games are the server's engines, registered by it; their
+ * limits, status and brand switches change as any game's).
  *
  * Secrets: a native provider created without a secret gets 32 random bytes,
  * returned hex-encoded in that one 201 response and never again (reads show a
@@ -641,6 +643,17 @@ void pb_api_admin_game_create(pb_http_request *req, void *app)
     }
     pb_game *g = x.input;
     const char *provider = pb_http_param(req, "code");
+    if (pb_play_provider_is_house(provider)) {
+        /* its games are the server's own engines, registered by it (play_catalog.c): a
+         * game made here would either have no engine behind it (listed, never playable)
+         * or take the place, category and RTP of one a later version registers */
+        pb_http_reply_error_msg(req, PB_ERR_PROVIDER_IN_HOUSE, NULL,
+                                PB_PLAY_PROVIDER
+                                " is the in-house games' provider: its games "
+                                "are registered by the server (their limits and switches "
+                                "change as any game's)");
+        return;
+    }
     snprintf(g->provider_code, sizeof g->provider_code, "%s", provider ? provider : "");
     snprintf(g->code, sizeof g->code, "%s", b.code);
     game_apply(&b, g);

@@ -34,6 +34,7 @@
 #include "cli/cli.h"
 #include "core/sealbox.h"
 #include "core/time.h"
+#include "games/play.h"
 #include "tenancy/tenancy.h"
 
 #define USAGE                                                                                  \
@@ -197,6 +198,13 @@ static int provider_create(int argc, char **argv)
     }
     if (!code || !name || !proto || optind != argc) {
         rc = usage('?');
+        goto out;
+    }
+    if (pb_play_provider_is_house(code)) { /* registered by the server, as the staff API says */
+        fprintf(stderr,
+                "pitboss: %s: " PB_PLAY_PROVIDER " is the in-house games' provider, "
+                "registered by the server\n",
+                pb_err_code(PB_ERR_PROVIDER_IN_HOUSE));
         goto out;
     }
     snprintf(p->code, sizeof p->code, "%s", code);
@@ -413,6 +421,13 @@ static int game_create(int argc, char **argv)
         }
     if (optind != argc) {
         rc = usage('?');
+        goto out;
+    }
+    if (pb_play_provider_is_house(g->provider_code)) { /* as the staff API refuses it */
+        fprintf(stderr,
+                "pitboss: %s: " PB_PLAY_PROVIDER " is the in-house games' provider: its "
+                "games are registered by the server\n",
+                pb_err_code(PB_ERR_PROVIDER_IN_HOUSE));
         goto out;
     }
     pb_store *s;

@@ -832,6 +832,18 @@ class Run:
         expect(self.admin.call("POST", "/v1/admin/providers",
                                {"code": "pitboss", "name": "x", "protocol": "native",
                                 "secret": "ab" * 32}), 422, "PROVIDER_IN_HOUSE")
+        # nor add a game to it: its games are the server's engines (one made here would
+        # be listed and never playable, or take the place of one a later version adds)
+        n_games = self.env.rows("SELECT count(*) FROM game")[0][0]
+        for code in ("dice9", "wheel"):
+            e = expect(self.admin.call("POST", "/v1/admin/providers/pitboss/games",
+                                       {"code": code, "name": "X", "category": "table",
+                                        "rtp_bp": 9900, "volatility": "low",
+                                        "limits": [{"currency": "EUR", "min_bet": "0.10",
+                                                    "max_bet": "10.00"}]}),
+                       422, "PROVIDER_IN_HOUSE")
+            assert "field" not in e["error"], e
+        assert self.env.rows("SELECT count(*) FROM game")[0][0] == n_games
         assert self.env.rows("SELECT count(*) FROM audit_entry")[0][0] == n_audit
         assert expect(self.admin.call("GET", "/v1/admin/providers/pitboss"),
                       200)["provider"] == pv

@@ -20,7 +20,7 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/pbcli.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/pitboss.db
 
-PLAN=41
+PLAN=43
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -244,6 +244,16 @@ check "ledger verify without --db uses \$PITBOSS_DB" \
 PITBOSS_DB=$D/no/such/dir/env.db run "$PB" ledger verify --db "$DB"
 check "--db wins over \$PITBOSS_DB" "$([ $RC -eq 0 ] && [ "$(transfers)" = "$first" ]; echo $?)" \
     "exit $RC"
+
+# ---- the catalog: the in-house games' provider is the server's
+CDB=$D/catalog.db
+run "$PB" provider create --code pitboss --name X --protocol native --db "$CDB" --keys-dir "$D/ckeys"
+check "provider create refuses the in-house provider pitboss (exit 2, PROVIDER_IN_HOUSE)" \
+    "$([ $RC -eq 2 ] && grep -q PROVIDER_IN_HOUSE "$ERR"; echo $?)" "exit $RC"
+run "$PB" game create --provider pitboss --code dice9 --name X --category table --rtp-bp 9900 \
+    --volatility low --limit EUR:10:1000 --db "$CDB"
+check "game create under pitboss is refused (exit 2, PROVIDER_IN_HOUSE): its games are the server's" \
+    "$([ $RC -eq 2 ] && grep -q PROVIDER_IN_HOUSE "$ERR"; echo $?)" "exit $RC"
 
 # ---- bench
 run "$PB" bench ledger --clients 2 --seconds 0.5 --accounts 50 --dir "$D"
