@@ -115,6 +115,9 @@ void pb_audit_key_free(pb_audit_key *k);
 const pb_audit_pubkey *pb_audit_key_public(const pb_audit_key *k);
 /* The key id: hex of the first 8 bytes of SHA-256(public key). */
 const char *pb_audit_key_id(const pb_audit_key *k);
+/* The Ed25519 signature of msg[0..n) (the ledger anchors are signed with this
+ * key too: src/ledger/anchor.c, their own domain-separated message). */
+void pb_audit_key_sign(const pb_audit_key *k, const uint8_t *msg, size_t n, uint8_t sig[64]);
 
 void pb_audit_pubkey_id(const pb_audit_pubkey *pk, char out[PB_AUDIT_KEY_ID_LEN + 1]);
 void pb_audit_pubkey_hex(const pb_audit_pubkey *pk, char out[65]);

@@ -29,6 +29,7 @@
 #include "core/cpu.h"
 #include "core/log.h"
 #include "core/sealbox.h"
+#include "core/ticker.h"
 #include "core/time.h"
 
 typedef struct serve_opts {
@@ -308,8 +309,75 @@ static int read_opts(int argc, char **argv, serve_opts *o)
 }
 
 /* Everything serve opens, closed in reverse order by serve_close(). */
+/* The ledger anchorer: every PB_LEDGER_ANCHOR_PERIOD_MS, on its own thread and
+ * connection, signs the ledger's head and new accounts with the audit key
+ * (src/ledger/anchor.c) when something is new; once more when serve stops. */
+typedef struct serve_anchorer {
+    pb_store_conn *conn;
+    const pb_audit_key *key;
+    pb_ledger_signer signer;
+    pb_ticker *ticker;
+} serve_anchorer;
+
+static void anchor_sign(void *ctx, const uint8_t *msg, size_t n, uint8_t sig[64])
+{
+    pb_audit_key_sign(ctx, msg, n, sig);
+}
+
+static bool anchorer_pass(void *arg, int64_t retry_ms) /* failures are logged inside */
+{
+    (void)retry_ms;
+    serve_anchorer *a = arg;
+    return pb_ledger_anchor(a->conn, &a->signer, pb_time_now_us(), NULL, NULL) == PB_OK;
+}
+
+static void anchorer_leave(void *arg)
+{
+    serve_anchorer *a = arg;
+    pb_ledger_anchor(a->conn, &a->signer, pb_time_now_us(), NULL, NULL); /* anchor the rest */
+}
+
+/* Starts the anchorer with app's audit key. 0, or -1 with the reason in err. */
+static int anchorer_start(serve_anchorer *a, pb_store *store, const pb_audit_key *key, char *err,
+                          size_t errcap)
+{
+    char why[400];
+    a->key = key;
+    memcpy(a->signer.public_key, pb_audit_key_public(key)->b, 32);
+    a->signer.sign = anchor_sign;
+    a->signer.ctx = (void *)key;
+    if (!(a->conn = pb_store_connect(store, why, sizeof why))) {
+        snprintf(err, errcap, "ledger anchorer: %s", why);
+        return -1;
+    }
+    pb_ticker_spec spec = {.name = "ledger-anchor",
+                           .clock = CLOCK_MONOTONIC,
+                           .interval_ms = PB_LEDGER_ANCHOR_PERIOD_MS,
+                           .backoff_max_ms = 10 * PB_LEDGER_ANCHOR_PERIOD_MS,
+                           .pass = anchorer_pass,
+                           .leave = anchorer_leave,
+                           .arg = a};
+    if (!(a->ticker = pb_ticker_start(&spec))) {
+        snprintf(err, errcap, "cannot start the ledger anchorer thread");
+        pb_store_disconnect(a->conn);
+        a->conn = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void anchorer_stop(serve_anchorer *a)
+{
+    if (a->ticker)
+        pb_ticker_stop(a->ticker); /* its last act: an anchor over the rest */
+    if (a->conn)
+        pb_store_disconnect(a->conn);
+    memset(a, 0, sizeof *a);
+}
+
 typedef struct serve_state {
     pb_store *store;
+    serve_anchorer anchorer;
     pb_ledger *ledger;
     pb_store_pool *pool;
     pb_http_server *http;
@@ -342,6 +410,7 @@ static void serve_close(serve_state *s)
     pb_http_static_free(s->app.web);     /* after the server: no request reads it any more */
     pb_api_games_close(&s->app);         /* after the ledger: its last callbacks may use it */
     pb_wallet_close(s->app.wallet);      /* after the ledger: its last callbacks may use it */
+    anchorer_stop(&s->anchorer);         /* after the ledger: anchors its last transfers */
     pb_api_admin_close(&s->app);         /* signs the audit chain head, then frees the key */
     pb_api_backups_stop(s->app.backups); /* a backup under way finishes */
     pb_identity_pruner_stop(s->pruner);  /* a chunk under way finishes */
@@ -416,6 +485,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     /* @serve-open-admin: the audit key and the checkpoint timer are set up here */
     if (pb_api_admin_open(&s->app, s->store, o->keys_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
+    }
+    /* the ledger anchors, signed with the same audit key (stopped before it is freed) */
+    if (anchorer_start(&s->anchorer, s->store, s->app.audit_key, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }

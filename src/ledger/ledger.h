@@ -336,6 +336,9 @@ typedef struct pb_ledger_verify_summary {
     int64_t lagging_rows; /* balance rows that do not hold their account's newest transfer yet */
     int64_t pending_seq;  /* the pending mark: ledger_pending_open is exact up to it */
     int64_t unlisted_pendings; /* open holds above the pending mark not in the table yet */
+    int64_t anchors;           /* ledger_anchor rows read */
+    int64_t anchored_seq;      /* the highest transfer seq an anchor covers (0: none) */
+    bool signatures_checked;   /* the anchors' signatures were checked against trusted keys */
 } pb_ledger_verify_summary;
 
 /* Called once per violation with a stable kind ("balance_mismatch", "hash_chain", ...)
@@ -356,6 +359,66 @@ typedef void (*pb_ledger_violation_cb)(void *ctx, const char *kind, const char *
  */
 pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
                         pb_ledger_verify_summary *summary);
+/*
+ * The same, also checking the signed ledger anchors (anchor.c): every anchor's
+ * transfer exists and has the anchored hash ("anchor_transfer": a rewritten or
+ * truncated history), the accounts of its id range hash to its digest
+ * ("anchor_accounts": an account's brand, owner, kind, currency, flags or
+ * created_at changed, or an account added or removed there), the anchors follow
+ * one another ("anchor_chain": ids from 1 without gaps, ranges contiguous, heads
+ * not going back; "anchor_malformed"), and, when check_signatures, that each is
+ * signed by one of trusted[0..ntrusted) ("anchor_untrusted") with a valid
+ * signature ("anchor_signature"). trusted is in rotation order: retired keys
+ * oldest first, the key in use last; an anchor signed by a key older than the
+ * key of an earlier anchor is untrusted (a retired key cannot sign the ledger's
+ * future). pb_ledger_verify is this with no keys and check_signatures false.
+ */
+typedef struct pb_ledger_verify_keys {
+    const uint8_t (*trusted)[32];
+    size_t ntrusted;
+    bool check_signatures;
+} pb_ledger_verify_keys;
+pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *keys,
+                                 pb_ledger_violation_cb cb, void *ctx,
+                                 pb_ledger_verify_summary *summary);
+
+/* ---- anchors (anchor.c) ---- */
+
+/* pitboss serve anchors the ledger this often when something is new. */
+#define PB_LEDGER_ANCHOR_PERIOD_MS 60000
+#define PB_LEDGER_ANCHOR_MSG_LEN 160
+
+/* Who signs: the public key and a function writing the Ed25519 signature of msg. */
+typedef struct pb_ledger_signer {
+    uint8_t public_key[32];
+    void (*sign)(void *ctx, const uint8_t *msg, size_t n, uint8_t sig[64]);
+    void *ctx;
+} pb_ledger_signer;
+
+/* Writes anchor last.id + 1 over the transfer head and the accounts created
+ * since the last anchor, when either is new (else writes nothing): read in one
+ * read transaction, inserted in a write transaction of its own (do not call it
+ * inside one). *out (may be NULL) receives the anchor written, *written whether
+ * one was. STORE_UNAVAILABLE when the store was busy or another process
+ * anchored at the same time (try at the next period), INTERNAL otherwise; both
+ * logged. */
+pb_err pb_ledger_anchor(pb_store_conn *c, const pb_ledger_signer *s, int64_t now,
+                        pb_store_ledger_anchor *out, bool *written);
+
+/* The signed message of an anchor (every field but key_id and signature); its length. */
+size_t pb_ledger_anchor_message(const pb_store_ledger_anchor *a,
+                                uint8_t out[PB_LEDGER_ANCHOR_MSG_LEN]);
+/* The key id of a public key: hex of the first 8 bytes of its SHA-256 (as the
+ * audit checkpoints name theirs). */
+void pb_ledger_anchor_key_id(const uint8_t pk[32], char out[17]);
+/* The accounts digest, fed account by account in id order. */
+typedef struct pb_ledger_anchor_digest {
+    _Alignas(16) uint8_t state[128];
+} pb_ledger_anchor_digest;
+void pb_ledger_anchor_digest_init(pb_ledger_anchor_digest *d);
+void pb_ledger_anchor_digest_add(pb_ledger_anchor_digest *d, const pb_store_account *a);
+void pb_ledger_anchor_digest_final(pb_ledger_anchor_digest *d, uint8_t out[32]);
+
 /* Tests and tuning: transfers per read transaction of pb_ledger_verify (0: the
  * default, 20,000), and a function called between two chunks (NULL: none).
  * Process-wide; not for use while a verify runs. */

@@ -25,6 +25,7 @@
  * far as it could be read: its hash no longer matches).
  */
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,19 @@ typedef struct vstate {
     open_ref *listed; /* ledger_pending_open as read at the start, in seq order */
     size_t nlisted, listed_cap;
     bool oom;
+    /* anchors (anchor.c): what the transfer replay checks, in transfer_seq order */
+    const pb_ledger_verify_keys *keys;
+    struct anchor_ref *anchors;
+    size_t nanchors, anchors_cap, next_anchor;
+    int64_t prev_anchor_id, prev_anchor_seq, prev_anchor_upto;
+    size_t max_rank; /* the newest signing key seen so far (index in keys->trusted) */
+    bool rank_seen;
 } vstate;
+
+typedef struct anchor_ref {
+    int64_t id, seq;
+    uint8_t hash[32];
+} anchor_ref;
 
 static void violation(vstate *v, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -291,6 +304,8 @@ static void replay_resolution(vstate *v, const pb_store_transfer *t, acct *dr, a
     }
 }
 
+static void check_anchors_at(vstate *v, const pb_store_transfer *t);
+
 static int on_transfer(void *p, const pb_store_transfer *t)
 {
     vstate *v = p;
@@ -316,6 +331,7 @@ static int on_transfer(void *p, const pb_store_transfer *t)
                   t->seq, id);
     }
     memcpy(v->prev_hash, t->hash, 32);
+    check_anchors_at(v, t);
     int64_t named;
     if (t->seq >= v->ids.legacy_below &&
         (!pb_ledger_txid_seq(v->ids.key, &t->id, &named) || named != t->seq)) {
@@ -374,6 +390,170 @@ static int on_transfer(void *p, const pb_store_transfer *t)
         snapshot_row(cr, t->seq);
     }
     return 0;
+}
+
+/* ---- anchors */
+
+static void anchor_missing(vstate *v, const anchor_ref *r)
+{
+    violation(v, "anchor_transfer",
+              "anchor %" PRId64 " signs transfer seq %" PRId64
+              ", which is missing: the history was truncated or rewritten",
+              r->id, r->seq);
+}
+
+/* Called with each transfer in seq order: the anchors at or below it. */
+static void check_anchors_at(vstate *v, const pb_store_transfer *t)
+{
+    while (v->next_anchor < v->nanchors && v->anchors[v->next_anchor].seq <= t->seq) {
+        anchor_ref *r = &v->anchors[v->next_anchor++];
+        if (r->seq < t->seq)
+            anchor_missing(v, r);
+        else if (memcmp(r->hash, t->hash, 32) != 0)
+            violation(v, "anchor_transfer",
+                      "anchor %" PRId64 " signs transfer seq %" PRId64
+                      " with another hash than it has now: the history up to it was rewritten",
+                      r->id, r->seq);
+    }
+}
+
+static bool in_range(const acct *a, int64_t after, int64_t upto)
+{
+    return a->stored.id > after && a->stored.id <= upto;
+}
+
+/* The accounts of (after, upto] against the anchor's digest. */
+static void check_anchor_accounts(vstate *v, const pb_store_ledger_anchor *a)
+{
+    size_t lo = 0, hi = v->naccts;
+    while (lo < hi) { /* the first account with id > after */
+        size_t mid = (lo + hi) / 2;
+        if (v->accts[mid].stored.id <= a->accounts_after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    pb_ledger_anchor_digest d;
+    pb_ledger_anchor_digest_init(&d);
+    size_t first = lo, n = 0;
+    for (; lo < v->naccts && in_range(&v->accts[lo], a->accounts_after, a->account_upto); lo++, n++)
+        pb_ledger_anchor_digest_add(&d, &v->accts[lo].stored);
+    uint8_t h[32];
+    pb_ledger_anchor_digest_final(&d, h);
+    if (memcmp(h, a->accounts_digest, 32) == 0)
+        return;
+    if (n == 1)
+        violation(v, "anchor_accounts",
+                  "anchor %" PRId64 ": account %" PRId64 " (%s/%s/%s) is not as it was when "
+                  "anchored (brand, owner, kind, currency, flags or created_at changed)",
+                  a->id, v->accts[first].stored.id, v->accts[first].stored.owner,
+                  v->accts[first].stored.kind, v->accts[first].stored.currency);
+    else
+        violation(v, "anchor_accounts",
+                  "anchor %" PRId64 ": the accounts with ids %" PRId64 "..%" PRId64
+                  " (%zu found) are not as they were when anchored: one was changed (brand, "
+                  "owner, kind, currency, flags or created_at), added or removed",
+                  a->id, a->accounts_after + 1, a->account_upto, n);
+}
+
+static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
+{
+    const pb_ledger_verify_keys *k = v->keys;
+    size_t rank = k->ntrusted;
+    for (size_t i = 0; i < k->ntrusted; i++)
+        if (sodium_memcmp(k->trusted[i], a->public_key, 32) == 0)
+            rank = i;
+    char id[17];
+    pb_ledger_anchor_key_id(a->public_key, id);
+    if (rank == k->ntrusted) {
+        violation(v, "anchor_untrusted",
+                  "anchor %" PRId64 " (transfer seq %" PRId64
+                  ") is signed by key %s, which is not trusted",
+                  a->id, a->transfer_seq, id);
+        return;
+    }
+    if (v->rank_seen && rank < v->max_rank) {
+        violation(v, "anchor_untrusted",
+                  "anchor %" PRId64 " is signed by the retired key %s after a newer key signed "
+                  "an earlier anchor",
+                  a->id, id);
+        return;
+    }
+    uint8_t msg[PB_LEDGER_ANCHOR_MSG_LEN];
+    size_t n = pb_ledger_anchor_message(a, msg);
+    if (crypto_sign_verify_detached(a->signature, msg, n, a->public_key) != 0) {
+        violation(v, "anchor_signature",
+                  "anchor %" PRId64 " (transfer seq %" PRId64 ", accounts %" PRId64 "..%" PRId64
+                  "): the signature of key %s does not match: the row was forged or changed",
+                  a->id, a->transfer_seq, a->accounts_after + 1, a->account_upto, id);
+        return;
+    }
+    v->max_rank = rank;
+    v->rank_seen = true;
+}
+
+/* One anchor row, read in the first transaction after the accounts. */
+static int on_anchor(void *p, const pb_store_ledger_anchor *a)
+{
+    vstate *v = p;
+    v->sum->anchors++;
+    if (a->malformed) {
+        violation(v, "anchor_malformed",
+                  "anchor %" PRId64 " is damaged: a column has the wrong type or size", a->id);
+        return 0;
+    }
+    char id[17];
+    pb_ledger_anchor_key_id(a->public_key, id);
+    if (strcmp(id, a->key_id) != 0)
+        violation(v, "anchor_malformed",
+                  "anchor %" PRId64 " names key %s but carries the public key of %s", a->id,
+                  a->key_id, id);
+    if (a->id != v->prev_anchor_id + 1)
+        violation(v, "anchor_chain",
+                  "anchor %" PRId64 " follows anchor %" PRId64 ": anchors were removed", a->id,
+                  v->prev_anchor_id);
+    if (a->accounts_after != v->prev_anchor_upto || a->account_upto < a->accounts_after)
+        violation(v, "anchor_chain",
+                  "anchor %" PRId64 " covers accounts %" PRId64 "..%" PRId64
+                  " but the previous anchor ends at account %" PRId64,
+                  a->id, a->accounts_after + 1, a->account_upto, v->prev_anchor_upto);
+    if (a->transfer_seq < v->prev_anchor_seq || a->transfer_seq < 0)
+        violation(v, "anchor_chain",
+                  "anchor %" PRId64 " signs transfer seq %" PRId64
+                  ", before the previous anchor's %" PRId64,
+                  a->id, a->transfer_seq, v->prev_anchor_seq);
+    v->prev_anchor_id = a->id;
+    v->prev_anchor_seq = a->transfer_seq > v->prev_anchor_seq ? a->transfer_seq
+                                                              : v->prev_anchor_seq;
+    v->prev_anchor_upto = a->account_upto;
+    check_anchor_accounts(v, a);
+    if (v->keys->check_signatures)
+        check_anchor_signature(v, a);
+    if (a->transfer_seq > v->sum->anchored_seq)
+        v->sum->anchored_seq = a->transfer_seq;
+    if (a->transfer_seq == 0)
+        return 0;
+    if (v->nanchors == v->anchors_cap) {
+        size_t n = v->anchors_cap ? v->anchors_cap * 2 : 256;
+        anchor_ref *x = realloc(v->anchors, n * sizeof *x);
+        if (!x) {
+            v->oom = true;
+            return 1;
+        }
+        v->anchors = x;
+        v->anchors_cap = n;
+    }
+    anchor_ref *r = &v->anchors[v->nanchors++];
+    r->id = a->id;
+    r->seq = a->transfer_seq;
+    memcpy(r->hash, a->transfer_hash, 32);
+    return 0;
+}
+
+static int cmp_anchor(const void *a, const void *b)
+{
+    int64_t x = ((const anchor_ref *)a)->seq, y = ((const anchor_ref *)b)->seq;
+    return x < y ? -1 : x > y;
 }
 
 /* ---- final comparisons */
@@ -564,8 +744,17 @@ static int on_chunk_transfer(void *p, const pb_store_transfer *t)
 pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
                         pb_ledger_verify_summary *summary)
 {
+    static const pb_ledger_verify_keys none = {0};
+    return pb_ledger_verify_anchored(c, &none, cb, ctx, summary);
+}
+
+pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *keys,
+                                 pb_ledger_violation_cb cb, void *ctx,
+                                 pb_ledger_verify_summary *summary)
+{
     memset(summary, 0, sizeof *summary);
-    vstate v = {.cb = cb, .ctx = ctx, .sum = summary, .expect_seq = 1};
+    summary->signatures_checked = keys->check_signatures;
+    vstate v = {.cb = cb, .ctx = ctx, .sum = summary, .expect_seq = 1, .keys = keys};
     if (pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     pb_err e = PB_ERR_INTERNAL;
@@ -592,7 +781,11 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
         ; /* the head is malformed but has its seq: the scan reports it */
     else if (rc != PB_STORE_OK)
         goto out;
+    /* the anchors of the same snapshot: none names a transfer above the head */
+    if (pb_store_ledger_anchor_scan(c, on_anchor, &v) != PB_STORE_OK || v.oom)
+        goto out;
     pb_store_rollback(c);
+    qsort(v.anchors, v.nanchors, sizeof *v.anchors, cmp_anchor);
     if (orphans)
         violation(&v, "balance_orphan", "%" PRId64 " account(s) lack a balance row or the reverse",
                   orphans);
@@ -611,6 +804,8 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
         if (between_chunks)
             between_chunks(between_ctx);
     }
+    for (; v.next_anchor < v.nanchors; v.next_anchor++) /* above the last transfer read */
+        anchor_missing(&v, &v.anchors[v.next_anchor]);
     if (v.mark < 0 || v.mark > v.expect_seq - 1)
         violation(&v, "balance_mark",
                   "the balance mark is at transfer %" PRId64 " but the last transfer is %" PRId64,
@@ -629,5 +824,6 @@ done:
     free(v.accts);
     free(v.pend);
     free(v.listed);
+    free(v.anchors);
     return e;
 }

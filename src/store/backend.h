@@ -112,6 +112,11 @@ struct pb_store_backend {
                                          pb_store_transfer_cb cb, void *ctx);
     pb_store_rc (*pending_open_scan)(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
     pb_store_rc (*balance_orphans)(pb_store_conn *c, int64_t *orphans);
+    pb_store_rc (*account_scan_after)(pb_store_conn *c, int64_t after_id, pb_store_account_cb cb,
+                                      void *ctx);
+    pb_store_rc (*ledger_anchor_insert)(pb_store_conn *c, const pb_store_ledger_anchor *a);
+    pb_store_rc (*ledger_anchor_last)(pb_store_conn *c, pb_store_ledger_anchor *out);
+    pb_store_rc (*ledger_anchor_scan)(pb_store_conn *c, pb_store_ledger_anchor_cb cb, void *ctx);
 
     /* other domains */
     const struct pb_store_tenancy_ops *tenancy;

@@ -333,6 +333,27 @@ pb_store_rc pb_store_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store
     return c->be->transfer_scan(c, after_seq, cb, ctx);
 }
 
+pb_store_rc pb_store_account_scan_after(pb_store_conn *c, int64_t after_id, pb_store_account_cb cb,
+                                        void *ctx)
+{
+    return c->be->account_scan_after(c, after_id, cb, ctx);
+}
+
+pb_store_rc pb_store_ledger_anchor_insert(pb_store_conn *c, const pb_store_ledger_anchor *a)
+{
+    return c->be->ledger_anchor_insert(c, a);
+}
+
+pb_store_rc pb_store_ledger_anchor_last(pb_store_conn *c, pb_store_ledger_anchor *out)
+{
+    return c->be->ledger_anchor_last(c, out);
+}
+
+pb_store_rc pb_store_ledger_anchor_scan(pb_store_conn *c, pb_store_ledger_anchor_cb cb, void *ctx)
+{
+    return c->be->ledger_anchor_scan(c, cb, ctx);
+}
+
 pb_store_rc pb_store_account_scan(pb_store_conn *c, pb_store_account_cb cb, void *ctx)
 {
     return c->be->account_scan(c, cb, ctx);

@@ -157,5 +157,32 @@ pb_store_rc pb_store_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb,
 /* Accounts that have a ledger_account row but no balance row, or the reverse, are
  * reported by account_scan with the missing side zeroed and *orphans counting them. */
 pb_store_rc pb_store_balance_orphans(pb_store_conn *c, int64_t *orphans);
+/* The ledger_account rows with id > after_id, in id order, without their balance
+ * (the counters and last_seq read as 0): what a ledger anchor's digest covers. */
+pb_store_rc pb_store_account_scan_after(pb_store_conn *c, int64_t after_id, pb_store_account_cb cb,
+                                        void *ctx);
+
+/* A signed ledger anchor (migration 0042; src/ledger/anchor.c). */
+#define PB_LEDGER_ANCHOR_KEY_ID_MAX 32
+typedef struct pb_store_ledger_anchor {
+    int64_t id;                  /* 1, 2, 3, ... */
+    int64_t transfer_seq;        /* the chain head it covers; 0: no transfer yet */
+    uint8_t transfer_hash[32];   /* that transfer's hash; zeros when transfer_seq is 0 */
+    int64_t accounts_after;      /* the previous anchor's account_upto (0 for the first) */
+    int64_t account_upto;        /* the highest account id covered */
+    uint8_t accounts_digest[32]; /* over accounts_after < id <= account_upto */
+    int64_t created_at;          /* µs */
+    char key_id[PB_LEDGER_ANCHOR_KEY_ID_MAX + 1];
+    uint8_t public_key[32];
+    uint8_t signature[64];
+    bool malformed; /* a column of the wrong type or size (scans and last) */
+} pb_store_ledger_anchor;
+typedef int (*pb_store_ledger_anchor_cb)(void *ctx, const pb_store_ledger_anchor *a);
+/* INSERT; CONFLICT when the id exists (another writer anchored first). */
+pb_store_rc pb_store_ledger_anchor_insert(pb_store_conn *c, const pb_store_ledger_anchor *a);
+/* The anchor with the highest id; NOT_FOUND when none. */
+pb_store_rc pb_store_ledger_anchor_last(pb_store_conn *c, pb_store_ledger_anchor *out);
+/* Every anchor in id order. */
+pb_store_rc pb_store_ledger_anchor_scan(pb_store_conn *c, pb_store_ledger_anchor_cb cb, void *ctx);
 
 #endif

@@ -987,7 +987,9 @@ class Run:
     # write-back and its marks, and player_cash_order, which 0031's triggers on
     # ledger_balance keep in step with it): not a request's doing, compared through
     # live_balances (a diff around one request caught a deposit's late write-back)
-    TABLES_ASYNC = ("ledger_balance", "ledger_state", "sqlite_sequence", "player_cash_order")
+    # ledger_anchor: pitboss serve signs the ledger every minute in the background
+    TABLES_ASYNC = ("ledger_balance", "ledger_state", "sqlite_sequence", "player_cash_order",
+                    "ledger_anchor")
 
     def new_players(self, ip, names, cash):
         """Registers each of names in alpha (e-mail <name>@example.com) from one client

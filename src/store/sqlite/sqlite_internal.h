@@ -127,5 +127,11 @@ pb_store_rc sq_transfer_scan(pb_store_conn *c, int64_t after_seq, pb_store_trans
 pb_store_rc sq_account_scan(pb_store_conn *c, pb_store_account_cb cb, void *ctx);
 pb_store_rc sq_pending_open_scan(pb_store_conn *c, pb_store_pending_cb cb, void *ctx);
 pb_store_rc sq_balance_orphans(pb_store_conn *c, int64_t *orphans);
+/* sqlite_ledger_anchor.c */
+pb_store_rc sq_account_scan_after(pb_store_conn *c, int64_t after_id, pb_store_account_cb cb,
+                                  void *ctx);
+pb_store_rc sq_ledger_anchor_insert(pb_store_conn *c, const pb_store_ledger_anchor *a);
+pb_store_rc sq_ledger_anchor_last(pb_store_conn *c, pb_store_ledger_anchor *out);
+pb_store_rc sq_ledger_anchor_scan(pb_store_conn *c, pb_store_ledger_anchor_cb cb, void *ctx);
 
 #endif

@@ -724,6 +724,10 @@ const pb_store_backend pb_store_sqlite_backend = {
     .account_scan = sq_account_scan,
     .pending_open_scan = sq_pending_open_scan,
     .balance_orphans = sq_balance_orphans,
+    .account_scan_after = sq_account_scan_after,
+    .ledger_anchor_insert = sq_ledger_anchor_insert,
+    .ledger_anchor_last = sq_ledger_anchor_last,
+    .ledger_anchor_scan = sq_ledger_anchor_scan,
     /* @backend-domains */
     .backoffice_people = &pb_store_sqlite_backoffice_people_ops, /* @backoffice */
     .backoffice_money = &pb_store_sqlite_backoffice_money_ops,   /* @backoffice */

@@ -1,0 +1,361 @@
+/*
+ * test_ledger_anchor.c — signed ledger anchors (src/ledger/anchor.c) against a
+ * database rewritten by someone who can write it but does not hold the key.
+ *
+ * The hash chain alone has no key: a transfer rewritten with every later hash
+ * recomputed, or the newest transfers removed with the balance rows, marks and
+ * projection fixed to match, verify clean without anchors (each case shows
+ * that), and account rows are not in the chain at all. The ledger (seqs fixed):
+ *   1 psp  -> alice 10000 deposit        5 post of 3 (full)
+ *   2 psp  -> bob    5000 deposit        6 void of 4
+ *   3 alice-> house  1000 hold           7 house -> alice 2000 win
+ *   4 bob  -> house   500 hold           8 alice -> house 300 hold (stays open)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "fixture.h"
+#include "ledger/ledger_internal.h"
+
+#define MAXV 64
+
+typedef struct seen {
+    int n;
+    char kind[MAXV][40];
+    char msg[MAXV][512];
+} seen;
+
+typedef struct book {
+    int64_t house, psp, alice, bob;
+} book;
+
+typedef struct keypair {
+    uint8_t pk[32], sk[64];
+} keypair;
+
+static keypair server_key, forger_key;
+
+static void sign_with(void *ctx, const uint8_t *msg, size_t n, uint8_t sig[64])
+{
+    crypto_sign_detached(sig, NULL, msg, n, ((keypair *)ctx)->sk);
+}
+
+static pb_ledger_signer signer(keypair *k)
+{
+    pb_ledger_signer s = {.sign = sign_with, .ctx = k};
+    memcpy(s.public_key, k->pk, 32);
+    return s;
+}
+
+static void collect(void *ctx, const char *kind, const char *message)
+{
+    seen *s = ctx;
+    if (s->n >= MAXV)
+        return;
+    snprintf(s->kind[s->n], sizeof s->kind[0], "%s", kind);
+    snprintf(s->msg[s->n], sizeof s->msg[0], "%s", message);
+    print_message("# violation %s: %s\n", kind, message);
+    s->n++;
+}
+
+/* Verify trusting the server's key (check true) or without keys; the same again
+ * with the transfers read one per chunk must agree. */
+static pb_ledger_verify_summary run_verify(fx *f, seen *s, bool check)
+{
+    const uint8_t(*trusted)[32] = (const uint8_t(*)[32])server_key.pk;
+    pb_ledger_verify_keys keys = {.trusted = trusted, .ntrusted = 1, .check_signatures = check};
+    pb_ledger_verify_summary sum, sum1;
+    memset(s, 0, sizeof *s);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, s, &sum), PB_OK);
+    assert_int_equal(sum.violations, s->n);
+    pb_ledger_verify_tune(1, NULL, NULL);
+    pb_err e = pb_ledger_verify_anchored(f->conn, &keys, NULL, NULL, &sum1);
+    pb_ledger_verify_tune(0, NULL, NULL);
+    assert_int_equal(e, PB_OK);
+    assert_memory_equal(&sum, &sum1, sizeof sum);
+    return sum;
+}
+
+static int has(const seen *s, const char *kind, const char *needle)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->kind[i], kind) == 0 && (!needle || strstr(s->msg[i], needle)))
+            return 1;
+    return 0;
+}
+
+static void assert_has(const seen *s, const char *kind, const char *needle)
+{
+    if (!has(s, kind, needle))
+        fail_msg("verify reported no %s violation naming \"%s\" (%d violations)", kind,
+                 needle ? needle : "", s->n);
+}
+
+static void sql(fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sql(fx *f, const char *fmt, ...)
+{
+    char q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    if (pb_store_exec_raw(f->conn, q) != PB_STORE_OK)
+        fail_msg("%s: %s", q, pb_store_errmsg(f->conn));
+}
+
+static pb_transfer resolve(const char *key, const pb_id *pending, uint32_t flag)
+{
+    pb_transfer t = fx_transfer(key, 0, 0, 0, 0);
+    t.currency[0] = 0;
+    t.flags = flag;
+    t.pending_id = *pending;
+    return t;
+}
+
+static void anchor(fx *f, keypair *k, bool expect_written)
+{
+    pb_ledger_signer s = signer(k);
+    bool written = !expect_written;
+    assert_int_equal(pb_ledger_anchor(f->conn, &s, f->clock_us, NULL, &written), PB_OK);
+    assert_int_equal(written, expect_written);
+}
+
+/* The ledger above, anchored by the server's key once it is closed. */
+static book build(fx *f)
+{
+    book b;
+    b.house = fx_account(f, "house", "house_revenue", 0);
+    b.psp = fx_account(f, "psp", "psp_clearing", 0);
+    b.alice = fx_account(f, "player:alice", "player_cash",
+                         PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer t[4] = {
+        fx_transfer("dep:alice", b.psp, b.alice, 10000, PB_CODE_DEPOSIT),
+        fx_transfer("dep:bob", b.psp, b.bob, 5000, PB_CODE_DEPOSIT),
+        fx_transfer("bet:alice", b.alice, b.house, 1000, PB_CODE_BET),
+        fx_transfer("bet:bob", b.bob, b.house, 500, PB_CODE_BET),
+    };
+    t[2].flags = t[3].flags = PB_TRANSFER_PENDING;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(fx_submit1(f, &t[i]), PB_OK);
+    pb_transfer post = resolve("post:alice", &t[2].record.id, PB_TRANSFER_POST_PENDING);
+    pb_transfer voided = resolve("void:bob", &t[3].record.id, PB_TRANSFER_VOID_PENDING);
+    pb_transfer win = fx_transfer("win:alice", b.house, b.alice, 2000, PB_CODE_WIN);
+    pb_transfer open = fx_transfer("bet:alice:2", b.alice, b.house, 300, PB_CODE_BET);
+    open.flags = PB_TRANSFER_PENDING;
+    open.timeout_s = 3600;
+    assert_int_equal(fx_submit1(f, &post), PB_OK);
+    assert_int_equal(fx_submit1(f, &voided), PB_OK);
+    assert_int_equal(fx_submit1(f, &win), PB_OK);
+    assert_int_equal(fx_submit1(f, &open), PB_OK);
+    assert_int_equal(open.record.seq, 8);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &server_key, true);
+    anchor(f, &server_key, false); /* nothing new: no second anchor */
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s, true);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(sum.anchors, 1);
+    assert_int_equal(sum.anchored_seq, 8);
+    assert_true(sum.signatures_checked);
+    return b;
+}
+
+/* Every transfer from `from` on read, `edit` applied to seq `from`, and every
+ * hash from there recomputed and written back: a consistent forged chain. */
+static void rewrite_chain(fx *f, int64_t from, int64_t new_created_at)
+{
+    pb_store_transfer t, prev;
+    assert_int_equal(pb_store_transfer_by_seq(f->conn, from - 1, &prev), PB_STORE_OK);
+    uint8_t h[32];
+    memcpy(h, prev.hash, 32);
+    for (int64_t seq = from;; seq++) {
+        pb_store_rc rc = pb_store_transfer_by_seq(f->conn, seq, &t);
+        if (rc == PB_STORE_NOT_FOUND)
+            break;
+        assert_int_equal(rc, PB_STORE_OK);
+        if (seq == from)
+            t.created_at = new_created_at;
+        pb_ledger_hash(&t, h, t.hash);
+        memcpy(h, t.hash, 32);
+        char hex[65];
+        sodium_bin2hex(hex, sizeof hex, t.hash, 32);
+        sql(f, "UPDATE ledger_transfer SET created_at=%lld, hash=X'%s' WHERE seq=%lld",
+            (long long)t.created_at, hex, (long long)seq);
+    }
+}
+
+static void test_clean_ledger_with_anchors_verifies(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* more accounts later: a second anchor covering only them */
+    fx_restart(f);
+    int64_t carol = fx_account(f, "player:carol", "player_cash", 0);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &server_key, true);
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s, true);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(sum.anchors, 2);
+    pb_store_ledger_anchor last;
+    assert_int_equal(pb_store_ledger_anchor_last(f->conn, &last), PB_STORE_OK);
+    assert_int_equal(last.id, 2);
+    assert_int_equal(last.accounts_after, 4);
+    assert_int_equal(last.account_upto, carol);
+    assert_int_equal(last.transfer_seq, 8);
+    /* without keys: checked against the ledger, signatures not */
+    sum = run_verify(f, &s, false);
+    assert_int_equal(s.n, 0);
+    assert_false(sum.signatures_checked);
+}
+
+static void test_history_rewritten_and_rehashed(void **state)
+{
+    fx *f = *state;
+    build(f);
+    rewrite_chain(f, 3, 12345);
+    seen s;
+    run_verify(f, &s, false);
+    assert_has(&s, "anchor_transfer", "anchor 1 signs transfer seq 8 with another hash");
+    assert_int_equal(s.n, 1); /* the chain itself is consistent again */
+    /* without the anchor the rewrite is invisible: what anchors are for */
+    sql(f, "DELETE FROM ledger_anchor");
+    run_verify(f, &s, false);
+    assert_int_equal(s.n, 0);
+}
+
+static void test_newest_transfers_deleted(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    /* remove seq 8 (alice's open 300 hold) and make every projection agree */
+    sql(f, "DELETE FROM ledger_transfer WHERE seq=8");
+    sql(f, "DELETE FROM ledger_pending_open WHERE transfer_seq=8");
+    sql(f,
+        "UPDATE ledger_balance SET debits_pending=debits_pending-300, last_seq=7 "
+        "WHERE account_id=%lld",
+        (long long)b.alice);
+    sql(f,
+        "UPDATE ledger_balance SET credits_pending=credits_pending-300, last_seq=7 "
+        "WHERE account_id=%lld",
+        (long long)b.house);
+    sql(f, "UPDATE ledger_state SET balances_seq=min(balances_seq,7), "
+           "pending_seq=min(pending_seq,7)");
+    seen s;
+    run_verify(f, &s, false);
+    assert_has(&s, "anchor_transfer", "anchor 1 signs transfer seq 8, which is missing");
+    assert_int_equal(s.n, 1);
+    sql(f, "DELETE FROM ledger_anchor");
+    run_verify(f, &s, false);
+    assert_int_equal(s.n, 0);
+}
+
+static void test_account_owner_changed(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    sql(f, "UPDATE ledger_account SET owner='player:mallory' WHERE id=%lld", (long long)b.bob);
+    seen s;
+    run_verify(f, &s, false);
+    assert_has(&s, "anchor_accounts", "anchor 1: the accounts with ids 1..4");
+    assert_int_equal(s.n, 1);
+}
+
+static void test_account_flag_dropped(void **state)
+{
+    fx *f = *state;
+    build(f);
+    /* a player account anchored on its own (anchor 2), its flag dropped */
+    fx_restart(f);
+    int64_t carol = fx_account(f, "player:carol", "player_cash",
+                               PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &server_key, true);
+    sql(f, "UPDATE ledger_account SET flags=0 WHERE id=%lld", (long long)carol);
+    seen s;
+    run_verify(f, &s, false);
+    char acct[64];
+    snprintf(acct, sizeof acct, "anchor 2: account %lld (player:carol", (long long)carol);
+    assert_has(&s, "anchor_accounts", acct);
+    assert_int_equal(s.n, 1);
+    /* and its currency */
+    sql(f, "UPDATE ledger_account SET flags=%u, currency='USD' WHERE id=%lld",
+        (unsigned)PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS, (long long)carol);
+    run_verify(f, &s, false);
+    assert_has(&s, "anchor_accounts", acct);
+    assert_int_equal(s.n, 1);
+}
+
+/* The forger rewrites history and re-signs the anchor with a key of their own. */
+static void test_forged_anchor(void **state)
+{
+    fx *f = *state;
+    build(f);
+    rewrite_chain(f, 3, 12345);
+    sql(f, "DELETE FROM ledger_anchor");
+    anchor(f, &forger_key, true);
+    seen s;
+    pb_ledger_verify_summary sum = run_verify(f, &s, false);
+    assert_int_equal(s.n, 0); /* consistent: only the signature can tell */
+    assert_false(sum.signatures_checked);
+    run_verify(f, &s, true);
+    assert_has(&s, "anchor_untrusted", "anchor 1 (transfer seq 8) is signed by key");
+    assert_int_equal(s.n, 1);
+    /* the forger writes the server's public key beside their own signature */
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, server_key.pk, 32);
+    char id[17];
+    pb_ledger_anchor_key_id(server_key.pk, id);
+    sql(f, "UPDATE ledger_anchor SET public_key=X'%s', key_id='%s'", hex, id);
+    run_verify(f, &s, true);
+    assert_has(&s, "anchor_signature", "anchor 1 (transfer seq 8");
+    assert_int_equal(s.n, 1);
+}
+
+static void test_anchor_removed_from_the_middle(void **state)
+{
+    fx *f = *state;
+    build(f);
+    fx_restart(f);
+    fx_account(f, "player:carol", "player_cash", 0);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &server_key, true);
+    sql(f, "DELETE FROM ledger_anchor WHERE id=1");
+    seen s;
+    run_verify(f, &s, true);
+    assert_has(&s, "anchor_chain", "anchor 2 follows anchor 0");
+    assert_has(&s, "anchor_chain", "anchor 2 covers accounts 5..5");
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    crypto_sign_keypair(server_key.pk, server_key.sk);
+    crypto_sign_keypair(forger_key.pk, forger_key.sk);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_clean_ledger_with_anchors_verifies, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_history_rewritten_and_rehashed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_newest_transfers_deleted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_owner_changed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_flag_dropped, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_forged_anchor, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_anchor_removed_from_the_middle, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
