@@ -1673,6 +1673,22 @@ class Run:
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
         assert r.returncode == 0, r.stdout + r.stderr
+        # the server signed the ledger as it stopped: its head and every account
+        n, seq = self.env.rows("SELECT count(*), max(transfer_seq) FROM ledger_anchor")[0]
+        head = self.env.rows("SELECT max(seq) FROM ledger_transfer")[0][0]
+        assert n >= 1 and seq == head, (n, seq, head)
+        r = self.env.cli("ledger", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
+                         check=False)
+        assert r.returncode == 0 and "signatures checked" in r.stdout, r.stdout + r.stderr
+        # an account handed to someone else by SQL: the anchor says so
+        con = sqlite3.connect(self.env.db, timeout=30)
+        con.execute("UPDATE ledger_account SET owner = 'mallory' WHERE id = "
+                    "(SELECT min(id) FROM ledger_account WHERE kind = 'player_cash')")
+        con.commit()
+        con.close()
+        r = self.env.cli("ledger", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
+                         check=False)
+        assert r.returncode == 1 and "anchor_accounts" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def main():
@@ -1759,7 +1775,9 @@ def main():
          "refusals and unseen rollbacks, the round closed, stored; another player's token "
          "ROUND_MISMATCH, a round id nobody played TOKEN_INVALID, nothing written",
          run.close_of_refused_round_after_prune),
-        ("SIGTERM exits 0; `ledger verify` passes", run.stop_and_verify),
+        ("SIGTERM exits 0; `ledger verify` passes, with the anchor the server signed as it "
+         "stopped (through the last transfer, signatures checked); an account's owner changed "
+         "by SQL then fails it (anchor_accounts)", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
     try:
