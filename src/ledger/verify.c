@@ -15,7 +15,8 @@
  * hash chain, each account's chain of transfers and its four counters, and
  * tracking every pending transfer by id until it is resolved (once, matching
  * it, and on the right side of its expiry: a caller's post or void before it,
- * the ledger's expiry void at or after it — "pending_expiry"). Then the stored
+ * the ledger's expiry void at or after it, and EXPIRED on nothing else —
+ * "pending_expiry"). Then the stored
  * counters, the per-currency sums, the accounts' flags and the open-pending
  * projection are compared with the rebuilt state. Balance rows are written back
  * lazily, so a row is compared with its account's counters as of the row's own
@@ -377,9 +378,16 @@ static int on_transfer(void *p, const pb_store_transfer *t)
         }
     } else if (t->flags & (PB_TRANSFER_POST_PENDING | PB_TRANSFER_VOID_PENDING)) {
         replay_resolution(v, t, dr, cr);
-    } else if (dr && cr) {
-        add_counter(v, dr, 1, t->amount, t->seq);
-        add_counter(v, cr, 3, t->amount, t->seq);
+    } else {
+        if (t->flags & PB_TRANSFER_EXPIRED) /* only the ledger's expiry void of a hold */
+            violation(v, "pending_expiry",
+                      "transfer seq %" PRId64 " is flagged EXPIRED but resolves no pending "
+                      "transfer",
+                      t->seq);
+        if (dr && cr) {
+            add_counter(v, dr, 1, t->amount, t->seq);
+            add_counter(v, cr, 3, t->amount, t->seq);
+        }
     }
     if (dr) {
         check_not_negative(v, dr, t->seq);

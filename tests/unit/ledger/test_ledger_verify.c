@@ -672,6 +672,49 @@ static void test_expired_before_expiry(void **state)
     assert_int_equal(s.n, 1);
 }
 
+/* A single-phase transfer flagged EXPIRED: only the ledger's expiry void of a
+ * hold carries that flag, so it is reported even with every other check passing. */
+static void test_expired_without_hold(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    pb_ledger_account alice = fx_get(f, b.alice), house = fx_get(f, b.house);
+    pb_store_transfer last, t;
+    assert_int_equal(pb_store_transfer_last(f->conn, &last), PB_STORE_OK);
+    assert_int_equal(last.seq, 8);
+    memset(&t, 0, sizeof t);
+    t.seq = 9;
+    uint8_t key[16];
+    int64_t legacy_below;
+    assert_int_equal(pb_store_ledger_ids(f->conn, key, &legacy_below), PB_STORE_OK);
+    t.created_at = last.created_at + 1;
+    pb_ledger_txid_make(key, t.seq, t.created_at, &t.id);
+    snprintf(t.scope, sizeof t.scope, "forge");
+    snprintf(t.ikey, sizeof t.ikey, "expired-single");
+    t.debit_account_id = b.alice;
+    t.credit_account_id = b.house;
+    t.amount = 100;
+    snprintf(t.currency, sizeof t.currency, "EUR");
+    t.code = PB_CODE_BET;
+    t.flags = PB_TRANSFER_EXPIRED;
+    t.debit_prev_seq = alice.last_seq;
+    t.credit_prev_seq = house.last_seq;
+    pb_ledger_hash(&t, last.hash, t.hash);
+    assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
+    sql(f,
+        "UPDATE ledger_balance SET debits_posted=debits_posted+100, last_seq=9 "
+        "WHERE account_id=%lld",
+        (long long)b.alice);
+    sql(f,
+        "UPDATE ledger_balance SET credits_posted=credits_posted+100, last_seq=9 "
+        "WHERE account_id=%lld",
+        (long long)b.house);
+    seen s;
+    run_verify(f, &s);
+    assert_has(&s, "pending_expiry", "seq 9");
+    assert_int_equal(s.n, 1);
+}
+
 /* The same resolutions as the writer makes them verify clean. */
 static void test_expiry_void_verifies(void **state)
 {
@@ -789,6 +832,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_after_expiry, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_void_after_expiry_not_flagged, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_expired_before_expiry, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_without_hold, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_expiry_void_verifies, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_post_before_expiry_verifies, fx_setup, fx_teardown),
     };
