@@ -371,11 +371,15 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
  * signature ("anchor_signature"). trusted is in rotation order: retired keys
  * oldest first, the key in use last; an anchor signed by a key older than the
  * key of an earlier anchor is untrusted (a retired key cannot sign the ledger's
- * future). pb_ledger_verify is this with no keys and check_signatures false.
+ * future). The last nunordered of trusted (keys a verifier names itself, as
+ * `audit verify --trust-key` does, with no rotation order) are trusted for any
+ * anchor and take no part in that order. pb_ledger_verify is this with no keys
+ * and check_signatures false.
  */
 typedef struct pb_ledger_verify_keys {
     const uint8_t (*trusted)[32];
     size_t ntrusted;
+    size_t nunordered; /* <= ntrusted: the last ones are trusted in any order */
     bool check_signatures;
 } pb_ledger_verify_keys;
 pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *keys,

@@ -480,7 +480,9 @@ static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
                   a->id, a->transfer_seq, id);
         return;
     }
-    if (v->rank_seen && rank < v->max_rank) {
+    /* a key named without a rotation order (--trust-key) is trusted for any anchor */
+    bool ordered = rank < k->ntrusted - (k->nunordered < k->ntrusted ? k->nunordered : k->ntrusted);
+    if (ordered && v->rank_seen && rank < v->max_rank) {
         violation(v, "anchor_untrusted",
                   "anchor %" PRId64 " is signed by the retired key %s after a newer key signed "
                   "an earlier anchor",
@@ -496,8 +498,10 @@ static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
                   a->id, a->transfer_seq, a->accounts_after + 1, a->account_upto, id);
         return;
     }
-    v->max_rank = rank;
-    v->rank_seen = true;
+    if (ordered) {
+        v->max_rank = rank;
+        v->rank_seen = true;
+    }
 }
 
 /* One anchor row, read in the first transaction after the accounts. */
