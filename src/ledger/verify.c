@@ -797,7 +797,8 @@ pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *
     if (pb_store_ledger_anchor_scan(c, on_anchor, &v) != PB_STORE_OK || v.oom)
         goto out;
     pb_store_rollback(c);
-    qsort(v.anchors, v.nanchors, sizeof *v.anchors, cmp_anchor);
+    if (v.nanchors) /* qsort wants a valid pointer even for none */
+        qsort(v.anchors, v.nanchors, sizeof *v.anchors, cmp_anchor);
     if (orphans)
         violation(&v, "balance_orphan", "%" PRId64 " account(s) lack a balance row or the reverse",
                   orphans);
