@@ -68,6 +68,7 @@ typedef struct pb_api_app {
     size_t naudit_trust;
     struct pb_api_checkpointer *checkpointer; /* signs the chain head periodically */
     struct pb_api_backups *backups;           /* serve --backup-dir: scheduled copies, or NULL */
+    const pb_ledger_anchor_stats *anchors;    /* serve's ledger anchorer (/metrics), or NULL */
 } pb_api_app;
 
 /* The route table: every operation of the API, read by the server, the

@@ -12,6 +12,7 @@
  *   GET /docs          an HTML index of the route table, rendered here (no
  *                      JavaScript, nothing fetched from elsewhere)
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -262,6 +263,44 @@ static void games_metrics(pb_play *p, pb_http_buf *out)
         (unsigned long long)st.rounds_stuck);
 }
 
+/* serve's signed ledger anchors (ledger.h pb_ledger_anchor_stats; README "Ledger
+ * anchors"): the age is absent until there is an anchor. */
+static void anchor_metrics(const pb_ledger_anchor_stats *st, pb_http_buf *out)
+{
+    if (!st)
+        return;
+    int64_t created = atomic_load(&st->created_at);
+    pb_http_buf_printf(
+        out,
+        "# HELP pitboss_ledger_anchor_seq The transfer seq the newest signed ledger anchor "
+        "vouches for (0: none yet); transfers above it are not signed yet.\n"
+        "# TYPE pitboss_ledger_anchor_seq gauge\n"
+        "pitboss_ledger_anchor_seq %lld\n"
+        "# HELP pitboss_ledger_anchors_total Ledger anchors this process signed and wrote.\n"
+        "# TYPE pitboss_ledger_anchors_total counter\n"
+        "pitboss_ledger_anchors_total %llu\n"
+        "# HELP pitboss_ledger_anchor_failures_total Anchoring attempts that failed (each "
+        "logged ledger.anchor; retried with backoff); alert on any increase.\n"
+        "# TYPE pitboss_ledger_anchor_failures_total counter\n"
+        "pitboss_ledger_anchor_failures_total %llu\n",
+        (long long)atomic_load(&st->seq), (unsigned long long)atomic_load(&st->written),
+        (unsigned long long)atomic_load(&st->failures));
+    if (created > 0) {
+        int64_t age_us = pb_time_now_us() - created;
+        if (age_us < 0)
+            age_us = 0;
+        pb_http_buf_printf(
+            out,
+            "# HELP pitboss_ledger_anchor_age_seconds Seconds since the newest ledger anchor "
+            "was signed (absent while there is none). Anchors are written only when "
+            "something is new: it grows on an idle ledger; with transfers coming in it "
+            "stays under the anchoring period (60 s) unless anchoring fails.\n"
+            "# TYPE pitboss_ledger_anchor_age_seconds gauge\n"
+            "pitboss_ledger_anchor_age_seconds %lld.%03lld\n",
+            (long long)(age_us / 1000000), (long long)(age_us % 1000000 / 1000));
+    }
+}
+
 void pb_api_metrics(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
@@ -283,6 +322,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
     pb_api_backups_metrics(a->backups, &out);
     cashier_metrics(a->cashier, &out);
     games_metrics(a->play, &out);
+    anchor_metrics(a->anchors, &out);
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,9 @@ static void serve_usage(FILE *f)
         "                           PITBOSS_EXPLORER_SCAN    transfers one transactions-explorer page\n"
         "                                                    or export chunk reads at most (default\n"
         "                                                    50000; then a shorter page and a cursor)\n"
+        "                           PITBOSS_LEDGER_ANCHOR_EVERY  seconds between two signed ledger\n"
+        "                                                    anchors when something is new\n"
+        "                                                    (1..3600, default 60)\n"
         "                           PITBOSS_PWHASH_COST      argon2id cost of new password hashes:\n"
         "                                                    interactive (default), moderate,\n"
         "                                                    sensitive, or min (test suites only)\n"
@@ -309,14 +313,20 @@ static int read_opts(int argc, char **argv, serve_opts *o)
 }
 
 /* Everything serve opens, closed in reverse order by serve_close(). */
-/* The ledger anchorer: every PB_LEDGER_ANCHOR_PERIOD_MS, on its own thread and
- * connection, signs the ledger's head and new accounts with the audit key
- * (src/ledger/anchor.c) when something is new; once more when serve stops. */
+/* The ledger anchorer: every period (PB_LEDGER_ANCHOR_PERIOD_MS, or
+ * PITBOSS_LEDGER_ANCHOR_EVERY seconds), on its own thread and connection, signs
+ * the ledger's head and new accounts with the audit key (src/ledger/anchor.c)
+ * when something is new; once more when serve stops. What it did is on /metrics
+ * (stats); a failure is logged by pb_ledger_anchor (a warning when the database
+ * was busy: retried with backoff) and, when three in a row failed or the one at
+ * stop did, as an error naming what is left unsigned. */
 typedef struct serve_anchorer {
     pb_store_conn *conn;
     const pb_audit_key *key;
     pb_ledger_signer signer;
     pb_ticker *ticker;
+    int failed_in_row;
+    pb_ledger_anchor_stats stats;
 } serve_anchorer;
 
 static void anchor_sign(void *ctx, const uint8_t *msg, size_t n, uint8_t sig[64])
@@ -324,22 +334,47 @@ static void anchor_sign(void *ctx, const uint8_t *msg, size_t n, uint8_t sig[64]
     pb_audit_key_sign(ctx, msg, n, sig);
 }
 
-static bool anchorer_pass(void *arg, int64_t retry_ms) /* failures are logged inside */
+/* One attempt: the stats kept, a failure logged. at_stop: the last one. */
+static bool anchorer_once(serve_anchorer *a, bool at_stop, int64_t retry_ms)
 {
-    (void)retry_ms;
-    serve_anchorer *a = arg;
-    return pb_ledger_anchor(a->conn, &a->signer, pb_time_now_us(), NULL, NULL) == PB_OK;
+    pb_store_ledger_anchor out;
+    bool written = false;
+    if (pb_ledger_anchor(a->conn, &a->signer, pb_time_now_us(), &out, &written) == PB_OK) {
+        a->failed_in_row = 0;
+        if (written) {
+            atomic_store(&a->stats.seq, out.transfer_seq);
+            atomic_store(&a->stats.created_at, out.created_at);
+            atomic_fetch_add(&a->stats.written, 1);
+        }
+        return true;
+    }
+    atomic_fetch_add(&a->stats.failures, 1);
+    a->failed_in_row++;
+    if (at_stop)
+        pb_log(PB_LOG_ERROR, "ledger.anchor",
+               "the ledger could not be anchored at stop: it is signed through transfer seq "
+               "%lld only; the next start anchors the rest",
+               (long long)atomic_load(&a->stats.seq));
+    else if (a->failed_in_row >= 3)
+        pb_log(PB_LOG_ERROR, "ledger.anchor",
+               "the ledger could not be anchored %d times in a row: it is signed through "
+               "transfer seq %lld only; next attempt in %lld s",
+               a->failed_in_row, (long long)atomic_load(&a->stats.seq),
+               (long long)(retry_ms / 1000));
+    return false;
 }
 
-static void anchorer_leave(void *arg)
+static bool anchorer_pass(void *arg, int64_t retry_ms)
 {
-    serve_anchorer *a = arg;
-    pb_ledger_anchor(a->conn, &a->signer, pb_time_now_us(), NULL, NULL); /* anchor the rest */
+    return anchorer_once(arg, false, retry_ms);
 }
 
-/* Starts the anchorer with app's audit key. 0, or -1 with the reason in err. */
-static int anchorer_start(serve_anchorer *a, pb_store *store, const pb_audit_key *key, char *err,
-                          size_t errcap)
+static void anchorer_leave(void *arg) { anchorer_once(arg, true, 0); /* anchor the rest */ }
+
+/* Starts the anchorer with app's audit key, every period_ms. 0, or -1 with the
+ * reason in err. */
+static int anchorer_start(serve_anchorer *a, pb_store *store, const pb_audit_key *key,
+                          int64_t period_ms, char *err, size_t errcap)
 {
     char why[400];
     a->key = key;
@@ -350,10 +385,16 @@ static int anchorer_start(serve_anchorer *a, pb_store *store, const pb_audit_key
         snprintf(err, errcap, "ledger anchorer: %s", why);
         return -1;
     }
+    /* the newest anchor already there (an earlier run's): /metrics shows it at once */
+    pb_store_ledger_anchor last;
+    if (pb_store_ledger_anchor_last(a->conn, &last) == PB_STORE_OK && !last.malformed) {
+        atomic_store(&a->stats.seq, last.transfer_seq);
+        atomic_store(&a->stats.created_at, last.created_at);
+    }
     pb_ticker_spec spec = {.name = "ledger-anchor",
                            .clock = CLOCK_MONOTONIC,
-                           .interval_ms = PB_LEDGER_ANCHOR_PERIOD_MS,
-                           .backoff_max_ms = 10 * PB_LEDGER_ANCHOR_PERIOD_MS,
+                           .interval_ms = period_ms,
+                           .backoff_max_ms = 10 * period_ms,
                            .pass = anchorer_pass,
                            .leave = anchorer_leave,
                            .arg = a};
@@ -488,10 +529,19 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
-    /* the ledger anchors, signed with the same audit key (stopped before it is freed) */
-    if (anchorer_start(&s->anchorer, s->store, s->app.audit_key, err, sizeof err) != 0) {
-        fprintf(stderr, "pitboss serve: %s\n", err);
-        return -1;
+    /* the ledger anchors, signed with the same audit key (stopped before it is freed);
+     * PITBOSS_LEDGER_ANCHOR_EVERY: seconds between two (1..3600; default 60) */
+    {
+        unsigned long long every_s = PB_LEDGER_ANCHOR_PERIOD_MS / 1000;
+        const char *every = env("PITBOSS_LEDGER_ANCHOR_EVERY");
+        if (every && parse_num("PITBOSS_LEDGER_ANCHOR_EVERY", every, 1, 3600, &every_s) != 0)
+            return -1;
+        if (anchorer_start(&s->anchorer, s->store, s->app.audit_key, (int64_t)every_s * 1000, err,
+                           sizeof err) != 0) {
+            fprintf(stderr, "pitboss serve: %s\n", err);
+            return -1;
+        }
+        s->app.anchors = &s->anchorer.stats;
     }
     /* provider keys sealed at rest: before the games open (they create a provider) */
     if (pb_api_catalog_seal_open(&s->app, err, sizeof err) != 0) {

@@ -371,11 +371,15 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
  * signature ("anchor_signature"). trusted is in rotation order: retired keys
  * oldest first, the key in use last; an anchor signed by a key older than the
  * key of an earlier anchor is untrusted (a retired key cannot sign the ledger's
- * future). pb_ledger_verify is this with no keys and check_signatures false.
+ * future). The last nunordered of trusted (keys a verifier names itself, as
+ * `audit verify --trust-key` does, with no rotation order) are trusted for any
+ * anchor and take no part in that order. pb_ledger_verify is this with no keys
+ * and check_signatures false.
  */
 typedef struct pb_ledger_verify_keys {
     const uint8_t (*trusted)[32];
     size_t ntrusted;
+    size_t nunordered; /* <= ntrusted: the last ones are trusted in any order */
     bool check_signatures;
 } pb_ledger_verify_keys;
 pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *keys,
@@ -384,8 +388,19 @@ pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *
 
 /* ---- anchors (anchor.c) ---- */
 
-/* pitboss serve anchors the ledger this often when something is new. */
+/* pitboss serve anchors the ledger this often when something is new (its
+ * PITBOSS_LEDGER_ANCHOR_EVERY, seconds, changes it). */
 #define PB_LEDGER_ANCHOR_PERIOD_MS 60000
+
+/* What serve's anchorer reports on /metrics (written by its thread, read by
+ * any): the newest anchor in the database (read at start, then each one it
+ * writes), the anchors it wrote and its attempts that failed. */
+typedef struct pb_ledger_anchor_stats {
+    _Atomic int64_t seq;        /* the newest anchor's transfer seq (0: none yet) */
+    _Atomic int64_t created_at; /* its created_at, µs since the epoch (0: no anchor) */
+    _Atomic uint64_t written;   /* anchors written by this process */
+    _Atomic uint64_t failures;  /* anchoring attempts that failed (each logged) */
+} pb_ledger_anchor_stats;
 #define PB_LEDGER_ANCHOR_MSG_LEN 160
 
 /* Who signs: the public key and a function writing the Ed25519 signature of msg. */

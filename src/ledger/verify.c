@@ -480,7 +480,9 @@ static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
                   a->id, a->transfer_seq, id);
         return;
     }
-    if (v->rank_seen && rank < v->max_rank) {
+    /* a key named without a rotation order (--trust-key) is trusted for any anchor */
+    bool ordered = rank < k->ntrusted - (k->nunordered < k->ntrusted ? k->nunordered : k->ntrusted);
+    if (ordered && v->rank_seen && rank < v->max_rank) {
         violation(v, "anchor_untrusted",
                   "anchor %" PRId64 " is signed by the retired key %s after a newer key signed "
                   "an earlier anchor",
@@ -496,8 +498,10 @@ static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
                   a->id, a->transfer_seq, a->accounts_after + 1, a->account_upto, id);
         return;
     }
-    v->max_rank = rank;
-    v->rank_seen = true;
+    if (ordered) {
+        v->max_rank = rank;
+        v->rank_seen = true;
+    }
 }
 
 /* One anchor row, read in the first transaction after the accounts. */
@@ -793,7 +797,8 @@ pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *
     if (pb_store_ledger_anchor_scan(c, on_anchor, &v) != PB_STORE_OK || v.oom)
         goto out;
     pb_store_rollback(c);
-    qsort(v.anchors, v.nanchors, sizeof *v.anchors, cmp_anchor);
+    if (v.nanchors) /* qsort wants a valid pointer even for none */
+        qsort(v.anchors, v.nanchors, sizeof *v.anchors, cmp_anchor);
     if (orphans)
         violation(&v, "balance_orphan", "%" PRId64 " account(s) lack a balance row or the reverse",
                   orphans);

@@ -341,6 +341,46 @@ static void test_anchor_removed_from_the_middle(void **state)
     assert_has(&s, "anchor_chain", "anchor 2 covers accounts 5..5");
 }
 
+/* Keys in rotation order (a --keys-dir: retired oldest first, the key in use
+ * last) bar an older key after a newer one signed; keys named without an order
+ * (--trust-key: nunordered) are trusted for any anchor, as audit verify does. */
+static void test_key_order_and_unordered_keys(void **state)
+{
+    fx *f = *state;
+    build(f); /* anchor 1: server_key */
+    fx_restart(f);
+    fx_account(f, "player:carol", "player_cash", 0);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &forger_key, true); /* anchor 2: the key listed as the older one */
+    uint8_t trusted[2][32];
+    memcpy(trusted[0], forger_key.pk, 32);
+    memcpy(trusted[1], server_key.pk, 32);
+    pb_ledger_verify_keys keys = {.trusted = (const uint8_t(*)[32])trusted,
+                                  .ntrusted = 2,
+                                  .check_signatures = true};
+    seen s;
+    pb_ledger_verify_summary sum;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
+    assert_has(&s, "anchor_untrusted", "anchor 2 is signed by the retired key");
+    assert_int_equal(s.n, 1);
+    keys.nunordered = 2; /* both named by the verifier */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
+    assert_int_equal(s.n, 0);
+    assert_true(sum.signatures_checked);
+    keys.nunordered = 1; /* the key in use named, the older one from the directory */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
+    assert_int_equal(s.n, 0);
+    keys.ntrusted = 1; /* only the older key: anchor 1's is not trusted */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
+    assert_has(&s, "anchor_untrusted", "anchor 1 (transfer seq 8) is signed by key");
+    assert_int_equal(s.n, 1);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -356,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_account_flag_dropped, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_forged_anchor, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_anchor_removed_from_the_middle, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_key_order_and_unordered_keys, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
