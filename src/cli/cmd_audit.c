@@ -11,6 +11,8 @@
  *   export      the log as JSON lines (to --out FILE, created mode 0600, or stdout)
  *   checkpoint  sign the chain head now (creating the key file if missing)
  *   rotate-key  retire the signing key for a new one (pb_audit_key_rotate)
+ *   public-key  print the signing key's id and public key (64 hex digits): what an
+ *               auditor is given for `audit verify` / `ledger verify --trust-key`
  *
  * The keys directory is --keys-dir, else $PITBOSS_KEYS_DIR, else var/keys.
  */
@@ -229,6 +231,41 @@ static int export_log(int argc, char **argv)
     return rc;
 }
 
+static const char pubkey_use[] = "usage: pitboss audit public-key [--keys-dir DIR]\n";
+
+/* `audit public-key`: the key in use, never created here; 0, or 2 without one. */
+static int public_key(int argc, char **argv)
+{
+    static const struct option opts[] = {{"keys-dir", required_argument, 0, 'k'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *dir = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+        if (ch == 'k') {
+            dir = optarg;
+        } else {
+            fputs(pubkey_use, ch == 'h' ? stdout : stderr);
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (optind != argc) {
+        fputs(pubkey_use, stderr);
+        return 2;
+    }
+    char err[512], pk[65];
+    pb_audit_key *k = NULL;
+    if (pb_audit_key_load(pb_cli_keys_dir(dir), &k, err, sizeof err) != PB_OK) {
+        fprintf(stderr, "pitboss: %s\n", err);
+        return 2;
+    }
+    pb_audit_pubkey_hex(pb_audit_key_public(k), pk);
+    printf("key id %s public key %s\n", pb_audit_key_id(k), pk);
+    pb_audit_key_free(k);
+    return 0;
+}
+
 static const char checkpoint_use[] =
     "usage: pitboss audit checkpoint [--db URL] [--keys-dir DIR]\n";
 
@@ -366,9 +403,12 @@ int pb_cmd_audit(int argc, char **argv)
         return checkpoint(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "rotate-key") == 0)
         return rotate_key(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "public-key") == 0)
+        return public_key(argc - 1, argv + 1);
     fputs(verify_use, stderr);
     fputs(export_use, stderr);
     fputs(checkpoint_use, stderr);
     fputs(rotate_use, stderr);
+    fputs(pubkey_use, stderr);
     return 2;
 }

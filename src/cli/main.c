@@ -60,6 +60,7 @@ static void usage(FILE *f)
         "  audit export [options]          write the audit log as JSON lines for a regulator\n"
         "  audit checkpoint [options]      sign the audit log's head with the audit key\n"
         "  audit rotate-key [options]      retire the audit key for a new one (server stopped)\n"
+        "  audit public-key [--keys-dir DIR]   the audit key's public half, for --trust-key\n"
         "\n"
         "The database URL is --db, else $PITBOSS_DB, else var/pitboss.db (SQLite).\n",
         f);

@@ -25,7 +25,7 @@ trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/
 unset PITBOSS_KEYS_DIR PITBOSS_DB
 
-PLAN=52
+PLAN=54
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -88,6 +88,12 @@ check "checkpoint signs the two new entries" \
     "exit $RC"
 PUBKEY=$(sed -n 's/.*public key \([0-9a-f]\{64\}\)).*/\1/p' "$OUT")
 check "checkpoint prints the 64-hex-digit public key" "$([ ${#PUBKEY} -eq 64 ]; echo $?)"
+run "$PB" audit public-key --keys-dir "$KEYS"
+check "public-key prints the key in use: the same public key, and its id" \
+    "$([ $RC -eq 0 ] && grep -Eq "^key id [0-9a-f]+ public key $PUBKEY\$" "$OUT"; echo $?)" "exit $RC"
+run "$PB" audit public-key --keys-dir "$D/no-such-keys"
+check "public-key without a key exits 2 and creates none" \
+    "$([ $RC -eq 2 ] && [ ! -e "$D/no-such-keys" ]; echo $?)" "exit $RC"
 run "$PB" audit checkpoint --db "$A" --keys-dir "$KEYS"
 check "a second checkpoint has nothing new to sign" \
     "$([ $RC -eq 0 ] && grep -q 'nothing new to sign; checkpoint id 2 covers the head, seq 12' "$OUT"; echo $?)" \
