@@ -289,6 +289,17 @@ pb_err cashier_store_read(pb_store_rc rc, pb_err not_found)
 
 /* ---- deposits ---- */
 
+/* Whether a deposit request for amount at psp under a key the player already used
+ * is a retry of the payment stored under it (answered with that payment): the
+ * same amount at the same PSP. Anything else under the key is
+ * IDEMPOTENCY_CONFLICT. The one rule of the pre-check and of the command (a
+ * request that raced in past the pre-check), so both decide alike. The currency
+ * is the player's, which never changes, so it cannot differ. */
+static bool deposit_retries(const pb_store_payment *old, int64_t amount, const char *psp)
+{
+    return old->amount == amount && strcmp(old->psp, psp) == 0;
+}
+
 typedef struct deposit_ctx {
     const pb_cashier_player *pl;
     const pb_cashier_actor *a;
@@ -304,7 +315,8 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
     pb_store_payment old;
     pb_store_rc rc = pb_store_payment_by_key(c, x->pl->player, x->p.idempotency_key, &old);
     if (rc == PB_STORE_OK) { /* the same key raced in: the first one wins */
-        x->result = old.amount == x->p.amount ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
+        x->result = deposit_retries(&old, x->p.amount, x->p.psp) ? PB_OK
+                                                                 : PB_ERR_IDEMPOTENCY_CONFLICT;
         x->replayed = true;
         x->p = old;
         return PB_OK;
@@ -345,7 +357,7 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
     if (rc == PB_STORE_OK) { /* a retry: no second intent at the PSP */
         *out = x.p;
         *replayed = true;
-        bool same = x.p.amount == amount && strcmp(psp->code, x.p.psp) == 0;
+        bool same = deposit_retries(&x.p, amount, psp->code);
         if (same)
             pb_cashier_checkout_url(k, out, url);
         return same ? PB_OK : PB_ERR_IDEMPOTENCY_CONFLICT;
@@ -379,9 +391,21 @@ pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashi
             PB_OK ||
         (e = pb_cashier_clearing(k, c, pl->brand, psp->code, pl->currency, &clearing)) != PB_OK)
         return e;
+    char intent[PB_STORE_CASHIER_REF_MAX + 1];
+    snprintf(intent, sizeof intent, "%s", x.p.psp_reference);
     e = pb_ledger_command(k->ledger, deposit_command, &x);
     if (e == PB_OK)
         e = x.result;
+    /* Raced in (another request under the key stored its payment first): the intent
+     * made above belongs to no payment. The PSP interface has no way to cancel one;
+     * nobody is sent to pay it (its checkout link is never given out) and a payment
+     * for it would arrive as a webhook of an unknown reference (PAYMENT_NOT_FOUND,
+     * not recorded). Logged
+     * for the operator's reconciliation with the PSP. */
+    if (x.replayed && (e == PB_OK || e == PB_ERR_IDEMPOTENCY_CONFLICT))
+        pb_log(PB_LOG_WARN, "cashier.deposit",
+               "psp=%s reference=%s unused: key raced, payment %s (psp=%s) answered (%s)",
+               psp->code, intent, x.p.id, x.p.psp, e == PB_OK ? "replay" : "conflict");
     *out = x.p;
     *replayed = x.replayed;
     if (e == PB_OK)

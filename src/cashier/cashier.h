@@ -167,9 +167,12 @@ typedef struct pb_cashier_player {
 /* ---- deposits ---- */
 
 /* A deposit intent of amount (minor units, > 0) with PSP psp_code (NULL: the
- * first registered, the sandbox). The same key again answers the original
- * payment (*replayed, no second intent at the PSP); another amount under it is
- * IDEMPOTENCY_CONFLICT. Also AMOUNT_OUT_OF_RANGE (the brand's limits),
+ * first registered, the sandbox). The same key again with the same amount and
+ * PSP answers the original payment (*replayed, no second intent at the PSP);
+ * another amount or PSP under it is IDEMPOTENCY_CONFLICT (out: the stored
+ * payment). Two requests under one key at once decide the same way: the first
+ * stored wins; the other, which had already made its intent at its PSP, leaves
+ * that intent unused (logged: the PSP interface cannot cancel one). Also AMOUNT_OUT_OF_RANGE (the brand's limits),
  * PLAYER_BLOCKED, PLAYER_SELF_EXCLUDED, PSP_NOT_FOUND. url: the checkout URL. */
 pb_err pb_cashier_deposit_create(pb_cashier *k, pb_store_conn *c, const pb_cashier_player *pl,
                                  const char *psp_code, int64_t amount, const char *key,

@@ -4,15 +4,19 @@
  * parsing) and the deposit state machine on a real database and ledger:
  * pending → completed once whatever the deliveries (duplicates, failed after
  * succeeded, succeeded after failed), amount/currency mismatch moves nothing,
- * unknown references are not recorded, idempotent intents, the brand's limits,
+ * unknown references are not recorded, idempotent intents (also two requests
+ * under one key racing past the pre-check), the brand's limits,
  * the player gate. Every test ends with `ledger verify` clean.
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
+#include "cashier/cashier_internal.h" /* a second PSP registered by hand: the race test */
 #include "core/time.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: the audit entry */
 #include <sqlite3.h>
@@ -505,6 +509,185 @@ static void test_deposit_intents(void **state)
     assert_int_equal(cx_transfers(), n);
 }
 
+/* ---- the same key raced in (two requests past the pre-check at once) ---- */
+
+/* The writer held by a command that waits (the ledger's public command API). */
+static sem_t writer_holding, writer_release, writer_done, passed;
+static pb_err writer_done_status;
+static pb_err (*sandbox_deposit_create)(pb_psp *, const pb_store_payment *,
+                                        char[PB_STORE_CASHIER_REF_MAX + 1]);
+
+static pb_err hold_writer(pb_ledger_tx *tx, void *arg)
+{
+    (void)tx;
+    (void)arg;
+    sem_post(&writer_holding);
+    while (sem_wait(&writer_release) != 0)
+        ;
+    return PB_OK;
+}
+
+static void writer_released(void *ctx, pb_err status)
+{
+    (void)ctx;
+    writer_done_status = status;
+    sem_post(&writer_done);
+}
+
+/* The PSP's deposit_create is called after the pre-check found no payment under
+ * the key and before the command is queued: its caller has passed the pre-check. */
+static pb_err counting_deposit_create(pb_psp *psp, const pb_store_payment *p,
+                                      char ref[PB_STORE_CASHIER_REF_MAX + 1])
+{
+    pb_err e = sandbox_deposit_create(psp, p, ref);
+    sem_post(&passed);
+    return e;
+}
+
+typedef struct racer {
+    const char *psp, *key;
+    int64_t amount;
+    pb_err e;
+    bool replayed;
+    pb_store_payment p;
+    char url[PB_CASHIER_URL_MAX];
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    char err[256];
+    pb_store_conn *c = pb_store_connect(C.f->store, err, sizeof err);
+    if (!c) {
+        r->e = PB_ERR_STORE_UNAVAILABLE;
+        return NULL;
+    }
+    pb_cashier_actor a = {.kind = "player", .id = C.players[0]};
+    r->e = pb_cashier_deposit_create(C.k, c, &C.pl[0], r->psp, r->amount, r->key, &a, &r->p, r->url,
+                                     &r->replayed);
+    pb_store_disconnect(c);
+    return NULL;
+}
+
+static int64_t payments_under(const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                           "SELECT count(*) FROM payment WHERE player = ? AND idempotency_key = ?",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, C.players[0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Two deposit requests under one key, both past the pre-check (no payment under
+ * the key yet) while the writer is held, then let into their commands: the one
+ * that comes second meets the first's payment in the command and must be decided
+ * as the pre-check decides a retry (psp and amount). */
+static void race_two(racer *r0, racer *r1)
+{
+    sem_init(&writer_holding, 0, 0);
+    sem_init(&writer_release, 0, 0);
+    sem_init(&writer_done, 0, 0);
+    sem_init(&passed, 0, 0);
+    assert_int_equal(pb_ledger_command_async(C.f->ledger, hold_writer, NULL, writer_released, NULL),
+                     PB_OK);
+    while (sem_wait(&writer_holding) != 0)
+        ;
+    pthread_t t0, t1;
+    assert_int_equal(pthread_create(&t0, NULL, race, r0), 0);
+    assert_int_equal(pthread_create(&t1, NULL, race, r1), 0);
+    for (int i = 0; i < 2; i++) /* both past the pre-check, none in its command yet */
+        while (sem_wait(&passed) != 0)
+            ;
+    assert_int_equal(payments_under(r0->key), 0);
+    sem_post(&writer_release);
+    pthread_join(t0, NULL);
+    pthread_join(t1, NULL);
+    while (sem_wait(&writer_done) != 0)
+        ;
+    assert_int_equal(writer_done_status, PB_OK);
+    sem_destroy(&writer_holding);
+    sem_destroy(&writer_release);
+    sem_destroy(&writer_done);
+    sem_destroy(&passed);
+}
+
+static void test_deposit_key_raced(void **state)
+{
+    (void)state;
+    /* a second PSP (a sandbox under another code), registered as the cashier does */
+    char err[256];
+    pb_psp_sandbox_config sc = {.keys_dir = C.f->dir};
+    pb_psp *other = pb_psp_sandbox_new(&sc, err, sizeof err);
+    assert_non_null(other);
+    snprintf(other->code, sizeof other->code, "sandbox2");
+    other->cashier = C.k;
+    assert_true(C.k->npsps < PB_CASHIER_MAX_PSPS);
+    C.k->psps[C.k->npsps++] = other; /* freed by pb_cashier_close */
+    sandbox_deposit_create = C.psp->deposit_create;
+    C.psp->deposit_create = counting_deposit_create;
+    other->deposit_create = counting_deposit_create;
+
+    /* another PSP, the same amount: one payment, the other request a conflict */
+    racer a = {.psp = "sandbox", .key = "race-1", .amount = 2500};
+    racer b = {.psp = "sandbox2", .key = "race-1", .amount = 2500};
+    race_two(&a, &b);
+    assert_int_equal(payments_under("race-1"), 1);
+    racer *won = a.e == PB_OK ? &a : &b, *lost = a.e == PB_OK ? &b : &a;
+    assert_int_equal(won->e, PB_OK);
+    assert_false(won->replayed);
+    assert_string_equal(won->p.psp, won->psp);
+    assert_int_not_equal(won->url[0], 0);
+    assert_int_equal(lost->e, PB_ERR_IDEMPOTENCY_CONFLICT); /* not a replay of another PSP's */
+    assert_int_equal(lost->url[0], 0);
+    pb_store_payment stored;
+    assert_int_equal(pb_store_payment_by_key(C.f->conn, C.players[0], "race-1", &stored),
+                     PB_STORE_OK);
+    assert_string_equal(stored.id, won->p.id);
+    assert_string_equal(stored.psp, won->psp);
+    /* the pre-check says the same to a later retry of either */
+    pb_cashier_actor pa = {.kind = "player", .id = C.players[0]};
+    pb_store_payment q;
+    char url[PB_CASHIER_URL_MAX];
+    bool replayed;
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], lost->psp, 2500, "race-1",
+                                               &pa, &q, url, &replayed),
+                     PB_ERR_IDEMPOTENCY_CONFLICT);
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], won->psp, 2500, "race-1",
+                                               &pa, &q, url, &replayed),
+                     PB_OK);
+    assert_true(replayed);
+
+    /* the same PSP, another amount: a conflict as before */
+    racer c = {.psp = "sandbox", .key = "race-2", .amount = 2500};
+    racer d = {.psp = "sandbox", .key = "race-2", .amount = 2600};
+    race_two(&c, &d);
+    assert_int_equal(payments_under("race-2"), 1);
+    assert_true((c.e == PB_OK) != (d.e == PB_OK));
+    assert_int_equal(c.e == PB_OK ? d.e : c.e, PB_ERR_IDEMPOTENCY_CONFLICT);
+
+    /* the same PSP and amount: both succeed, the second a replay of the first */
+    racer e = {.psp = "sandbox2", .key = "race-3", .amount = 3000};
+    racer f = {.psp = "sandbox2", .key = "race-3", .amount = 3000};
+    race_two(&e, &f);
+    assert_int_equal(payments_under("race-3"), 1);
+    assert_int_equal(e.e, PB_OK);
+    assert_int_equal(f.e, PB_OK);
+    assert_true(e.replayed != f.replayed);
+    assert_string_equal(e.p.id, f.p.id);
+    assert_string_equal(e.p.psp_reference, f.p.psp_reference); /* the winner's intent */
+    assert_string_equal(e.url, f.url);
+    assert_int_not_equal(e.url[0], 0);
+    C.psp->deposit_create = sandbox_deposit_create;
+    other->deposit_create = sandbox_deposit_create;
+}
+
 static void test_deposit_limits_and_gate(void **state)
 {
     (void)state;
@@ -609,6 +792,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deposit_reordered, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_mismatch_and_unknown, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_intents, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_key_raced, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_limits_and_gate, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_limits_per_currency, cx_setup, cx_teardown),
     };
