@@ -259,7 +259,7 @@ class Run:
     def self_adjust(self):
         # a finance member's own player account (the player's e-mail is theirs): one
         # person through two accounts, as the cashier refuses their own withdrawal
-        me = register_player(self.client, "alpha", "fin@example.com")
+        me = register_player(self.client, "alpha", "Fin@EXAMPLE.com")  # stored lower-case
         before = self.ledger_rows()
         for direction in ("credit", "debit"):
             expect(self.adjust(self.finance, me, "cash", direction, "50.00"), 403,
