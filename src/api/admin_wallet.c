@@ -12,6 +12,19 @@
  * the original transfer (replayed: true, no second audit entry); the same key
  * with another request is IDEMPOTENCY_CONFLICT. A debit beyond the balance is
  * INSUFFICIENT_FUNDS and changes nothing.
+ *
+ * Refused, nothing written:
+ * - FOUR_EYES_VIOLATION: the staff member's e-mail is the player's (one person
+ *   through two accounts, as the cashier refuses their own withdrawal's
+ *   approval): their own money is adjusted by someone else;
+ * - PLAYER_ERASED: the player is closed (erased). Nobody can withdraw from a
+ *   closed account, so nothing may land in it (its money after the closure goes
+ *   to the brand's unclaimed funds, wallet.h "Closed players"), and it holds
+ *   nothing to debit. Decided again inside the ledger command, so an erasure
+ *   committed just before is seen. The retry of an adjustment made before the
+ *   erasure still gets its answer (replayed), as any retry does.
+ * A blocked or self-excluded player stays adjustable: a correction or a refund
+ * owed to them is staff's to make.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -37,7 +50,25 @@ typedef struct adjust_ctx {
     pb_transfer t;
     pb_wallet_accounts acc;
     pb_wallet_balance before;
+    pb_err refusal; /* decided in the command: nothing submitted */
 } adjust_ctx;
+
+/* Whether the adjustment is refused because the player is closed: closed, and
+ * no adjustment under its key exists to be answered again (a retry of one made
+ * before the erasure is the ledger's to replay, or to call a conflict). */
+static pb_err closed_refused(pb_store_conn *c, const adjust_ctx *x, bool closed, bool *refused)
+{
+    *refused = false;
+    if (!closed)
+        return PB_OK;
+    pb_ledger_record r;
+    pb_err e = pb_ledger_transfer_by_key(c, x->t.scope, x->t.key, &r);
+    if (e == PB_ERR_TRANSFER_NOT_FOUND) {
+        *refused = true;
+        return PB_OK;
+    }
+    return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+}
 
 static json_t *side_json(const adjust_ctx *x, const pb_wallet_balance *b)
 {
@@ -66,9 +97,20 @@ static pb_err balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_bala
 static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
 {
     adjust_ctx *x = arg;
+    /* the player as the batch sees them: after an erasure committed before it */
+    pb_player_status st = PB_PLAYER_ACTIVE;
+    bool refused = false;
+    pb_err e = pb_identity_player_status(pb_ledger_tx_conn(tx), x->player.public_id, &st);
+    if (e != PB_OK ||
+        closed_refused(pb_ledger_tx_conn(tx), x, st == PB_PLAYER_CLOSED, &refused) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (refused) {
+        x->refusal = PB_ERR_PLAYER_ERASED;
+        return PB_OK;
+    }
     if (balances_now(tx, x, &x->before) != PB_OK)
         return PB_ERR_INTERNAL;
-    pb_err e = pb_ledger_tx_submit(tx, &x->t, 1);
+    e = pb_ledger_tx_submit(tx, &x->t, 1);
     if (e != PB_OK || x->t.result != PB_OK || x->t.replayed)
         return e == PB_ERR_INTERNAL ? e : PB_OK;
     pb_wallet_balance after;
@@ -174,6 +216,19 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
         return;
     }
     snprintf(x->brand, sizeof x->brand, "%s", b->code);
+    /* the staff member's own player account (both e-mails normalised when stored) */
+    pb_staff *me = pb_http_alloc(req, sizeof *me);
+    e = me ? pb_identity_staff_get(c, x->p->subject_public_id, me) : PB_ERR_INTERNAL;
+    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    if (e == PB_OK && me->email[0] && strcmp(me->email, x->player.email) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
+                                "a staff member's own player account is adjusted by another "
+                                "staff member");
+        return;
+    }
     x->cur = pb_currency_find(x->player.currency);
     if (!x->cur) {
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
@@ -182,6 +237,17 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     if (pb_money_parse(amount_s, strlen(amount_s), x->cur, &x->amount) != PB_MONEY_OK ||
         x->amount <= 0) {
         pb_http_reply_error(req, PB_ERR_AMOUNT_INVALID, "amount");
+        return;
+    }
+    pb_transfer *t = &x->t;
+    snprintf(t->scope, sizeof t->scope, "adjustment:%s", x->brand);
+    snprintf(t->key, sizeof t->key, "%s", x->key);
+    bool refused = false; /* before any account is created for a closed player */
+    e = closed_refused(c, x, x->player.status == PB_PLAYER_CLOSED, &refused);
+    if (e == PB_OK && refused)
+        e = PB_ERR_PLAYER_ERASED;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
         return;
     }
     pb_wallet_accounts acc;
@@ -198,9 +264,6 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     }
     int64_t mine = strcmp(x->balance, "cash") == 0 ? acc.cash : acc.bonus;
     bool credit = strcmp(x->direction, "credit") == 0;
-    pb_transfer *t = &x->t;
-    snprintf(t->scope, sizeof t->scope, "adjustment:%s", x->brand);
-    snprintf(t->key, sizeof t->key, "%s", x->key);
     t->debit_account_id = credit ? house : mine;
     t->credit_account_id = credit ? mine : house;
     t->amount = x->amount;
@@ -209,7 +272,9 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     snprintf(t->reference, sizeof t->reference, "player:%.40s", x->player.public_id);
     snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(req));
     e = pb_ledger_command(a->ledger, adjust_command, x);
-    if (e == PB_OK && t->result != PB_OK)
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    else if (e == PB_OK && t->result != PB_OK)
         e = t->result;
     if (e != PB_OK) {
         pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);

@@ -132,6 +132,8 @@ class Run:
             ({"amount": "-1.00"}, 422, "AMOUNT_INVALID"),
             ({"amount": "0.00"}, 422, "AMOUNT_INVALID"),
             ({"amount": "1e3"}, 422, "AMOUNT_INVALID"),
+            ({"amount": "92233720368547758.08"}, 422, "AMOUNT_INVALID"),  # INT64_MAX + 1 cent
+            ({"amount": "99999999999999999999999"}, 422, "AMOUNT_INVALID"),
             ({"amount": 5}, 422, "FIELD_INVALID"),
             ({"reason": ""}, 422, "FIELD_INVALID"),
             ({"reason": "   "}, 422, "FIELD_INVALID"),
@@ -254,6 +256,47 @@ class Run:
                                       token=t), 200)
         assert one == top["items"][0], one
 
+    def self_adjust(self):
+        # a finance member's own player account (the player's e-mail is theirs): one
+        # person through two accounts, as the cashier refuses their own withdrawal
+        me = register_player(self.client, "alpha", "Fin@EXAMPLE.com")  # stored lower-case
+        before = self.ledger_rows()
+        for direction in ("credit", "debit"):
+            expect(self.adjust(self.finance, me, "cash", direction, "50.00"), 403,
+                   "FOUR_EYES_VIOLATION")
+        assert self.ledger_rows() == before
+        assert not self.env.rows("SELECT 1 FROM audit_entry WHERE action='player.adjust' AND "
+                                 "target_id=?", me)
+        # another staff member may
+        r = expect(self.adjust(self.admin, me, "cash", "credit", "50.00"), 201)
+        assert r["balance"]["cash"] == "50.00", r
+
+    def closed_player(self):
+        # an erased (closed) account: nothing may land in it, nobody can take it out
+        gone = register_player(self.client, "alpha", "gone@example.com")
+        first = expect(self.adjust(self.finance, gone, "cash", "credit", "5.00", key="pre-erase"),
+                       201)
+        expect(self.adjust(self.finance, gone, "cash", "debit", "5.00"), 201)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"erase_after_days": 0}}), 200)
+        expect(self.admin.call("POST", f"/v1/admin/players/{gone}/erase",
+                               {"reason": "GDPR request"}), 200)
+        before = self.ledger_rows()
+        for balance in ("cash", "bonus"):
+            for direction in ("credit", "debit"):
+                expect(self.adjust(self.finance, gone, balance, direction, "1.00"), 409,
+                       "PLAYER_ERASED")
+        assert self.ledger_rows() == before
+        # the retry of an adjustment made before the erasure still gets its answer
+        r = expect(self.adjust(self.finance, gone, "cash", "credit", "5.00", key="pre-erase"), 200)
+        assert r["replayed"] is True and r["transfer_id"] == first["transfer_id"], r
+        assert r["balance"]["cash"] == "0.00", r
+        assert self.ledger_rows() == before
+        # blocked and self-excluded players stay adjustable (corrections, refunds owed)
+        expect(self.admin.call("POST", f"/v1/admin/players/{self.bob}/block",
+                               {"reason": "review"}), 200)
+        expect(self.adjust(self.finance, self.bob, "cash", "credit", "1.00"), 201)
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -285,6 +328,10 @@ def main():
          run.history_filtered_pages),
         ("a withdrawal in review: held, withdrawable, a pending line; cancelled: a voided line",
          run.held_and_pending),
+        ("a staff member may not adjust their own player account (same e-mail): "
+         "FOUR_EYES_VIOLATION, nothing moves", run.self_adjust),
+        ("a closed (erased) player takes no adjustment: PLAYER_ERASED, nothing moves; "
+         "a retry from before the erasure replays", run.closed_player),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
     tap = Tap(len(cases))
