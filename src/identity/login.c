@@ -123,15 +123,22 @@ bool pb_email_normalize(const char *email, char out[PB_EMAIL_MAX + 1])
     return true;
 }
 
-/* One token from the per-IP bucket; requests without an IP are not limited here. */
+static void addr_key(const pb_client_info *client, char out[PB_IP_MAX + 1]);
+
+/* One token from the per-IP bucket, keyed as the lockout keys an address (an
+ * IPv6 client by its /64: one host usually holds a whole /64, and a bucket per
+ * address would give it a fresh burst per address); requests without an IP are
+ * not limited here. */
 pb_err pb_login_limit_ip(pb_identity *id, const pb_client_info *client, int64_t now,
                          int64_t *retry_after_us)
 {
     *retry_after_us = 0;
     if (!client || !client->ip || !*client->ip)
         return PB_OK;
+    char addr[PB_IP_MAX + 1];
+    addr_key(client, addr);
     char key[PB_IP_MAX + 8];
-    snprintf(key, sizeof key, "ip:%s", client->ip);
+    snprintf(key, sizeof key, "ip:%s", addr[0] ? addr : client->ip); /* "-": the peer unknown */
     return pb_ratelimit_take(id->rl_ip, key, now, retry_after_us);
 }
 

@@ -350,6 +350,46 @@ static void rate_limits(void **state)
                      PB_ERR_RATE_LIMITED);
 }
 
+/* The per-IP bucket counts an IPv6 client by its /64, as the lockout does: one
+ * host usually holds a whole /64, and a bucket per address would give it 2^64
+ * fresh bursts (a password spray from one host, unlimited). */
+static void rate_limit_ipv6_by_64(void **state)
+{
+    ifx *f = *state;
+    ifx_reconfigure(f, (pb_identity_config){.ip_burst = 2, .ip_interval_ms = 2000});
+    pb_auth_tokens t;
+    pb_login_request req = {.brand_code = "demo", .password = IFX_PASSWORD};
+    pb_client_info a1 = {.ip = "2001:db8:1:2::1"}, a2 = {.ip = "2001:db8:1:2:ffff::9"},
+                   a3 = {.ip = "2001:db8:1:2:abcd:1:2:3"}, other = {.ip = "2001:db8:1:3::1"};
+    req.email = "a@example.com";
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &a1, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    req.email = "b@example.com";
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &a2, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    req.email = "c@example.com"; /* a third address of the same /64: the same bucket */
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &a3, f->now, &t),
+                     PB_ERR_RATE_LIMITED);
+    assert_int_equal(t.retry_after_us, 2000000);
+    pb_player_registration reg = {.brand_code = "demo",
+                                  .email = "new6@example.com",
+                                  .password = IFX_PASSWORD,
+                                  .country = "MT",
+                                  .date_of_birth = "1990-01-01"};
+    assert_int_equal(pb_identity_player_register(f->id, f->conn, &reg, &a3, f->now, NULL, NULL),
+                     PB_ERR_RATE_LIMITED);
+    /* another /64 has its own bucket */
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &other, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+    /* an IPv4 client keeps its own address */
+    pb_client_info v4a = {.ip = "198.51.100.7"}, v4b = {.ip = "198.51.100.8"};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &v4a, f->now, &t),
+                         PB_ERR_CREDENTIALS_INVALID);
+    assert_int_equal(pb_identity_player_login(f->id, f->conn, &req, &v4b, f->now, &t),
+                     PB_ERR_CREDENTIALS_INVALID);
+}
+
 /* Stores p's password (IFX_PASSWORD) hashed at the lowest cost: a login upgrades it. */
 static void weaken_hash(ifx *f, const pb_player *p)
 {
@@ -668,6 +708,7 @@ int main(void)
         T(concurrent_wrong_passwords_stop_at_the_threshold),
         T(right_password_refused_otherwise_is_not_a_failure),
         T(rate_limits),
+        T(rate_limit_ipv6_by_64),
         T(old_hashes_are_upgraded),
         T(upgrade_keeps_a_password_changed_meanwhile),
         T(block_and_unblock),
