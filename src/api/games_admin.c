@@ -61,11 +61,10 @@
 
 #define CONTROL_MAX 256
 
-static pb_play *play; /* the handle, set by the first handler (one per process) */
-
 /* The brand by code within the caller's scope (the originals registered in
  * the catalog first). */
-static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code, pb_brand *b)
+static pb_err brand_in_scope(pb_play *play, pb_store_conn *c, const pb_principal *p,
+                             const char *code, pb_brand *b)
 {
     pb_err e = play ? pb_play_catalog_ensure(play) : PB_ERR_INTERNAL;
     if (e == PB_OK)
@@ -143,14 +142,14 @@ static json_t *setting_json(pb_store_conn *c, int64_t brand_id, const pb_game_in
 
 void pb_api_admin_originals_list(pb_http_request *req, void *app)
 {
-    play = ((pb_api_app *)app)->play;
+    pb_play *play = ((pb_api_app *)app)->play;
     pb_store_conn *c = pb_http_conn(req);
     if (!c) {
         pb_http_reply_error(req, PB_ERR_STORE_UNAVAILABLE, NULL);
         return;
     }
     pb_brand b;
-    pb_err e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
+    pb_err e = brand_in_scope(play, c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
     actual_rows *actual = e == PB_OK ? calloc(1, sizeof *actual) : NULL; /* @backoffice */
     if (e == PB_OK &&
         (!actual || pb_store_bo_rtp_actual(c, b.id, actual->r, 256, &actual->n) != PB_STORE_OK))
@@ -181,13 +180,14 @@ typedef struct rtp_ctx {
     uint32_t rtp_bp, before;
     const char *reason;
     pb_brand b;
+    pb_play *play;
 } rtp_ctx;
 
 static pb_err rtp_tx(pb_store_conn *c, void *ctx, const char **bad)
 {
     rtp_ctx *x = ctx;
     int64_t now = pb_time_now_us();
-    pb_err e = brand_in_scope(c, x->p, x->brand, &x->b);
+    pb_err e = brand_in_scope(x->play, c, x->p, x->brand, &x->b);
     if (e != PB_OK)
         return e;
     char by[64];
@@ -219,7 +219,7 @@ static pb_err rtp_tx(pb_store_conn *c, void *ctx, const char **bad)
 
 void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
 {
-    play = ((pb_api_app *)app)->play;
+    pb_play *play = ((pb_api_app *)app)->play;
     int64_t rtp = 0;
     const char *reason = NULL;
     pb_json_field f[] = {
@@ -257,7 +257,8 @@ void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
                  .brand = pb_http_param(req, "brand"),
                  .kind = kind,
                  .rtp_bp = (uint32_t)rtp,
-                 .reason = reason};
+                 .reason = reason,
+                 .play = play};
     const char *bad = NULL;
     pb_err e = pb_admin_write(req, rtp_tx, &x, &bad);
     if (e != PB_OK) {
@@ -273,7 +274,7 @@ void pb_api_admin_originals_rtp_set(pb_http_request *req, void *app)
 
 void pb_api_admin_originals_control(pb_http_request *req, void *app)
 {
-    play = ((pb_api_app *)app)->play;
+    pb_play *play = ((pb_api_app *)app)->play;
     int64_t from = 0, to = 0;
     if (!pb_admin_query_time(req, "from", &from) || !pb_admin_query_time(req, "to", &to) ||
         !pb_admin_query_range(req, from, to, "to"))
@@ -284,7 +285,7 @@ void pb_api_admin_originals_control(pb_http_request *req, void *app)
         return;
     }
     pb_brand b;
-    pb_err e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
+    pb_err e = brand_in_scope(play, c, pb_api_principal(req), pb_http_param(req, "brand"), &b);
     pb_play_control_line *lines = pb_http_alloc(req, CONTROL_MAX * sizeof *lines);
     size_t n = 0;
     if (e == PB_OK)
@@ -324,9 +325,9 @@ void pb_api_admin_originals_control(pb_http_request *req, void *app)
  * {reason} (audited as action), the store and the play handle, the player
  * {id} within the caller's scope. NULL: refused, the answer sent. */
 static pb_store_conn *round_action_begin(pb_http_request *req, void *app, const char *action,
-                                         const char **reason, pb_player *pl)
+                                         const char **reason, pb_player *pl, pb_play **playp)
 {
-    play = ((pb_api_app *)app)->play;
+    pb_play *play = *playp = ((pb_api_app *)app)->play;
     const pb_principal *p = pb_api_principal(req);
     if (!pb_admin_parse_reason(req, p, action, 1000, reason))
         return NULL;
@@ -347,7 +348,8 @@ void pb_api_admin_player_round_void(pb_http_request *req, void *app)
 {
     const char *reason = NULL;
     pb_player pl;
-    pb_store_conn *c = round_action_begin(req, app, PB_PLAY_AUDIT_VOID, &reason, &pl);
+    pb_play *play = NULL;
+    pb_store_conn *c = round_action_begin(req, app, PB_PLAY_AUDIT_VOID, &reason, &pl, &play);
     if (!c)
         return;
     pb_store_game_round r;
@@ -411,7 +413,8 @@ void pb_api_admin_player_round_settle(pb_http_request *req, void *app)
 {
     const char *reason = NULL;
     pb_player pl;
-    pb_store_conn *c = round_action_begin(req, app, PB_PLAY_AUDIT_SETTLE, &reason, &pl);
+    pb_play *play = NULL;
+    pb_store_conn *c = round_action_begin(req, app, PB_PLAY_AUDIT_SETTLE, &reason, &pl, &play);
     if (!c)
         return;
     pb_store_game_round r;
