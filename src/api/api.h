@@ -34,7 +34,8 @@ typedef struct pb_api_app {
     /* @api-app-fields */
     /* @api-app-fields-player */
     struct pb_identity *identity;          /* players, staff, sessions, tokens (auth.c, player.c) */
-    struct pb_ratelimit *rl_register_ip;   /* registrations per client IP (player.c); logins are
+    struct pb_ratelimit *rl_register_ip;   /* registrations per client IP (player.c; an IPv6
+                                            client by its /64, pb_identity_addr_key); logins are
                                             limited per IP and per account inside identity */
     struct pb_ratelimit *rl_chain_walk_ip; /* public crash-chain checks per client IP
                                               (games_public.c) */

@@ -173,8 +173,14 @@ void pb_api_player_register(pb_http_request *req, void *app)
     if (!pb_http_parse_json(req, spec, sizeof spec / sizeof spec[0]))
         return;
     int64_t now = pb_time_now_us(), wait_us = 0;
+    /* keyed as the login lockout keys an address (an IPv6 client by its /64: one
+     * host usually holds a whole /64, and a bucket per address would give it a
+     * fresh allowance from each); "-" (the peer unknown) is one bucket */
     const char *ip = pb_http_client_ip(req);
-    if (ip && *ip && pb_ratelimit_take(a->rl_register_ip, ip, now, &wait_us) != PB_OK) {
+    char key[PB_IP_MAX + 1];
+    pb_identity_addr_key(ip, key);
+    if (ip && *ip &&
+        pb_ratelimit_take(a->rl_register_ip, key[0] ? key : ip, now, &wait_us) != PB_OK) {
         pb_http_add_retry_after(req, wait_us);
         pb_http_reply_error(req, PB_ERR_RATE_LIMITED, NULL);
         return;

@@ -204,6 +204,14 @@ typedef struct pb_client_info {
     const char *user_agent;
 } pb_client_info;
 
+/* The key a client address counts under in a per-address limit or lockout: an
+ * IPv6 address by its /64 ("2001:db8:1:2::/64": one host usually holds a whole
+ * /64, so a count per address would give it a fresh allowance per address), any
+ * other address as it is; '' when ip is NULL, empty or "-" (the peer unknown).
+ * The rule of the login lockout and the per-IP login bucket (login.c), shared
+ * with the API's own per-address limits (api/player.c: registrations). */
+void pb_identity_addr_key(const char *ip, char out[PB_IP_MAX + 1]);
+
 #define PB_ACCESS_TOKEN_MAX 1024
 #define PB_REFRESH_TOKEN_MAX 64
 

@@ -123,8 +123,6 @@ bool pb_email_normalize(const char *email, char out[PB_EMAIL_MAX + 1])
     return true;
 }
 
-static void addr_key(const pb_client_info *client, char out[PB_IP_MAX + 1]);
-
 /* One token from the per-IP bucket, keyed as the lockout keys an address (an
  * IPv6 client by its /64: one host usually holds a whole /64, and a bucket per
  * address would give it a fresh burst per address); requests without an IP are
@@ -136,7 +134,7 @@ pb_err pb_login_limit_ip(pb_identity *id, const pb_client_info *client, int64_t 
     if (!client || !client->ip || !*client->ip)
         return PB_OK;
     char addr[PB_IP_MAX + 1];
-    addr_key(client, addr);
+    pb_identity_addr_key(client->ip, addr);
     char key[PB_IP_MAX + 8];
     snprintf(key, sizeof key, "ip:%s", addr[0] ? addr : client->ip); /* "-": the peer unknown */
     return pb_ratelimit_take(id->rl_ip, key, now, retry_after_us);
@@ -197,11 +195,10 @@ int64_t pb_login_lock_us(const pb_identity_config *cfg, int64_t nth)
     return (s < max ? s : max) * 1000000;
 }
 
-/* The key an address counts under: '' when unknown, an IPv6 address by its /64. */
-static void addr_key(const pb_client_info *client, char out[PB_IP_MAX + 1])
+/* identity.h: an IPv6 address by its /64, '' when unknown. */
+void pb_identity_addr_key(const char *ip, char out[PB_IP_MAX + 1])
 {
     out[0] = 0;
-    const char *ip = client ? client->ip : NULL;
     if (!ip || !*ip || strcmp(ip, "-") == 0)
         return;
     unsigned char a6[16];
@@ -388,7 +385,7 @@ pb_err pb_login_password(pb_identity *id, pb_store_conn *c, pb_subject_kind kind
 {
     memset(s, 0, sizeof *s);
     s->kind = kind;
-    addr_key(client, s->addr);
+    pb_identity_addr_key(client ? client->ip : NULL, s->addr);
     pb_err e = pb_login_limit_ip(id, client, now, &out->retry_after_us);
     if (e != PB_OK)
         return e;
@@ -498,7 +495,8 @@ pb_err pb_identity_password_change(pb_identity *id, pb_store_conn *c, const pb_p
     if (e == PB_OK) {
         s->kind = p->kind;
         s->found = true;
-        addr_key(client, s->addr); /* a wrong current password counts like a login from there */
+        /* a wrong current password counts like a login from there */
+        pb_identity_addr_key(client ? client->ip : NULL, s->addr);
         pb_store_rc r = p->kind == PB_SUBJECT_STAFF
                             ? pb_store_staff_get(c, p->subject_id, &s->staff)
                             : pb_store_player_get(c, p->subject_id, &s->player);

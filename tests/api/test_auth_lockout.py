@@ -8,7 +8,8 @@ trusted proxy) X-Forwarded-For names the client by the right-most-untrusted rule
 two clients behind the proxy get separate per-address lockout counts, and the
 audit log and the request log carry the client's address. From any other
 loopback address (untrusted) the header is ignored; a malformed header from the
-proxy leaves the proxy's address. A bad list is refused at start with the entry
+proxy leaves the proxy's address. Registrations behind the proxy: the limit of
+10 counts an IPv6 client by its /64, an IPv4 client by its address. A bad list is refused at start with the entry
 named. Then POST /v1/admin/players/{id}/unlock and /v1/admin/staff/{id}/unlock:
 reason required (422, nothing written), permission (403), unknown id (404), the
 locks cleared (per address and account-wide), the audit entry, the login works.
@@ -128,6 +129,26 @@ class Run:
         addrs, _ = self.locks("pc")
         assert addrs == [PROXY], addrs
 
+    def register_limit_by_64(self):
+        """The registration limit (10, then one a minute) counts an IPv6 client by its
+        /64: every address of one /64 takes from one allowance."""
+        def register(ip, email, password="weak"):
+            return self.via(ip)("POST", "/v1/player/register",
+                                {"brand": "alpha", "email": email, "password": password,
+                                 "country": "MT", "date_of_birth": "1990-01-01"})
+        for i in range(10):  # refused registrations count too: the limit comes first
+            expect(register(f"2001:db8:77:1::{i + 1:x}", f"r64-{i}@example.com"), 422,
+                   "PASSWORD_WEAK")
+        r = register("2001:db8:77:1:ffff:1:2:3", "r64-x@example.com")
+        expect(r, 429, "RATE_LIMITED")
+        assert 1 <= int(r.header("retry-after")) <= 60, r
+        # another /64 has its own allowance, and so has each IPv4 address
+        expect(register("2001:db8:77:2::1", "r64-other@example.com", "Player-pass-77"), 201)
+        for ip in ("198.51.100.200", "198.51.100.201"):
+            for i in range(10):
+                expect(register(ip, f"r4-{ip}-{i}@example.com"), 422, "PASSWORD_WEAK")
+        expect(register("198.51.100.202", "r4-x@example.com", "Player-pass-77"), 201)
+
     def bad_list_refused(self):
         for how, extra, env in (("flag", ["--trusted-proxies", "10.0.0.1/8"], {}),
                                 ("env", [], {"PITBOSS_TRUSTED_PROXIES": "10.0.0.0/8,proxy.lan"})):
@@ -228,7 +249,7 @@ def main():
         print("1..0 # SKIP usage: test_auth_lockout.py PATH/TO/pitboss")
         sys.exit(1)
     binary = os.path.abspath(sys.argv[1])
-    tap = Tap(8)
+    tap = Tap(9)
     env = Env(binary)
     run = Run(env, binary)
     try:
@@ -244,6 +265,9 @@ def main():
                  run.untrusted_header_ignored)
         tap.case("a malformed or all-trusted X-Forwarded-For from the proxy: the proxy's address",
                  run.malformed_falls_back)
+        tap.case("registrations behind the proxy: the 11th from any address of one IPv6 /64 is "
+                 "429 RATE_LIMITED; another /64 and each IPv4 address have their own allowance",
+                 run.register_limit_by_64)
         tap.case("a bad --trusted-proxies / PITBOSS_TRUSTED_PROXIES is refused at start, the "
                  "entry named; --help documents it", run.bad_list_refused)
         tap.case("player unlock: reason required, permission, unknown id, nothing written on "

@@ -390,6 +390,30 @@ static void rate_limit_ipv6_by_64(void **state)
                      PB_ERR_CREDENTIALS_INVALID);
 }
 
+/* The exported key (the API's registration limit uses it): IPv6 by /64, the rest
+ * as it is, '' when unknown. */
+static void addr_key_groups_ipv6_by_64(void **state)
+{
+    (void)state;
+    char a[PB_IP_MAX + 1], b[PB_IP_MAX + 1];
+    pb_identity_addr_key("2001:db8:1:2::1", a);
+    assert_string_equal(a, "2001:db8:1:2::/64");
+    pb_identity_addr_key("2001:DB8:1:2:abcd:1:2:3", b);
+    assert_string_equal(a, b);
+    pb_identity_addr_key("2001:db8:1:3::1", b);
+    assert_string_equal(b, "2001:db8:1:3::/64");
+    pb_identity_addr_key("198.51.100.7", a);
+    assert_string_equal(a, "198.51.100.7");
+    pb_identity_addr_key("198.51.100.8", b);
+    assert_string_equal(b, "198.51.100.8");
+    const char *unknown[] = {NULL, "", "-"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "x");
+        pb_identity_addr_key(unknown[i], a);
+        assert_string_equal(a, "");
+    }
+}
+
 /* Stores p's password (IFX_PASSWORD) hashed at the lowest cost: a login upgrades it. */
 static void weaken_hash(ifx *f, const pb_player *p)
 {
@@ -709,6 +733,7 @@ int main(void)
         T(right_password_refused_otherwise_is_not_a_failure),
         T(rate_limits),
         T(rate_limit_ipv6_by_64),
+        cmocka_unit_test(addr_key_groups_ipv6_by_64),
         T(old_hashes_are_upgraded),
         T(upgrade_keeps_a_password_changed_meanwhile),
         T(block_and_unblock),
