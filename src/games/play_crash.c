@@ -670,6 +670,11 @@ static pb_err cashout_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, 
         *result = PB_ERR_ROUND_NOT_FOUND;
         return PB_OK;
     }
+    if (strcmp(r->state, PLAY_VOIDING) == 0 || strcmp(r->state, PLAY_VOID) == 0) {
+        /* void (by staff, after a cash-out too: the multiplier it kept pays nothing) */
+        *result = PB_ERR_ROUND_CLOSED;
+        return PB_OK;
+    }
     if (r->has_multiplier) { /* cashed out before (or settled): answered again, unless lost */
         if (r->multiplier == 0)
             *result = PB_ERR_ROUND_CLOSED;
@@ -691,14 +696,20 @@ static pb_err cashout_step(pb_ledger_tx *tx, pb_store_game_round *r, void *ctx, 
     int64_t m = strcmp(cr.state, "running") == 0
                     ? play_crash_m(x->p->cfg.crash_growth, (now - cr.started_at) / 1000)
                     : cr.point;
-    if (m >= cr.point) {
-        *result = PB_ERR_ROUND_CLOSED; /* crashed (the scheduler may not have said so yet) */
-        return PB_OK;
-    }
     pb_game_params gp;
-    if (play_round_params(r, &gp) == PB_OK && gp.u.crash.cashout >= PB_CRASH_TARGET_MIN &&
-        (int64_t)gp.u.crash.cashout <= m)
+    bool has_auto = play_round_params(r, &gp) == PB_OK && gp.u.crash.cashout >= PB_CRASH_TARGET_MIN;
+    if (m >= cr.point) {
+        /* crashed (the scheduler may not have said so yet): lost, unless its auto
+         * target was reached on the way, which the crash pays (crash_settle_bet):
+         * recorded now, the bet answered as cashed out at it */
+        if (!has_auto || (int64_t)gp.u.crash.cashout > cr.point) {
+            *result = PB_ERR_ROUND_CLOSED;
+            return PB_OK;
+        }
+        m = gp.u.crash.cashout;
+    } else if (has_auto && (int64_t)gp.u.crash.cashout <= m) {
         m = gp.u.crash.cashout; /* the auto cash-out came first */
+    }
     if (m > PB_CRASH_TARGET_MAX)
         m = PB_CRASH_TARGET_MAX; /* the most a cash-out pays (the top of the file) */
     r->has_multiplier = true;

@@ -563,6 +563,178 @@ static void crash_cashout_capped(void **state)
         pb_store_game_round_clear(all[i]);
 }
 
+/* ---- a cash-out's answer: a voided bet, an auto target already reached ---- */
+
+/* The HIGH_HASH round, made as the scheduler makes one (sealed, betting for a
+ * minute; no scheduler: the test runs the round). */
+static pb_store_crash_round high_round(void)
+{
+    int64_t now = pb_time_now_us();
+    pb_store_crash_chain ch = {.brand_id = G.brand_id, .length = 1, .next_position = 1};
+    snprintf(ch.brand, sizeof ch.brand, "alpha");
+    snprintf(ch.salt, sizeof ch.salt, HIGH_SALT);
+    pb_fair_server_seed_new(ch.seed);
+    pb_fair_sha256_hex(HIGH_HASH, 64, ch.terminal_hash);
+    pb_store_crash_round cr = {.brand_id = G.brand_id, .rtp_bp = 9900};
+    play_new_id(cr.id);
+    snprintf(cr.brand, sizeof cr.brand, "alpha");
+    snprintf(cr.state, sizeof cr.state, "betting");
+    cr.created_at = now;
+    cr.betting_ends_at = now + 60000000;
+    char ad[PB_ID_STR_LEN + 16];
+    play_crash_round_ad(cr.id, ad, sizeof ad);
+    assert_int_equal(play_seed_seal(ad, HIGH_HASH, cr.game_hash, sizeof cr.game_hash), PB_OK);
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_crash_chain_insert(G.f->conn, &ch), PB_STORE_OK);
+    cr.chain_id = ch.id;
+    assert_int_equal(pb_store_crash_round_insert(G.f->conn, &cr), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+    return cr;
+}
+
+/* Round cr running, started started_ago_us ago. */
+static void high_round_run(pb_store_crash_round *cr, int64_t started_ago_us)
+{
+    char was[sizeof cr->state];
+    assert_int_equal(pb_store_crash_round_get(G.f->conn, cr->id, cr), PB_STORE_OK);
+    snprintf(was, sizeof was, "%s", cr->state);
+    snprintf(cr->state, sizeof cr->state, "running");
+    cr->started_at = pb_time_now_us() - started_ago_us;
+    assert_int_equal(pb_store_begin(G.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_crash_round_update(G.f->conn, cr, was), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(G.f->conn), PB_STORE_OK);
+}
+
+/* The scheduler on (growth 0.001/ms, as the manual setup): it crashes a running
+ * round whose point was reached and settles its active bets. */
+static void scheduler_on(void)
+{
+    pb_play_close(G.p);
+    G.p = NULL;
+    pb_play_config cfg = {
+        .crash = true, .sweep = true, .crash_growth = 0.001, .crash_chain_length = 200};
+    gp_play_open(&cfg);
+}
+
+/* A crash bet cashed out by hand, then void by staff: its stake back, the round
+ * void. A later cash-out request of the player is refused as on any closed round
+ * (ROUND_CLOSED), not answered 200 with the void round because the void kept its
+ * cash-out multiplier; nothing moves, then or when the round crashes. */
+static void crash_cashout_after_staff_void(void **state)
+{
+    (void)state;
+    gp_fund(1, FUND);
+    pb_store_crash_round cr = high_round();
+    pb_store_game_round bet = crash_bet(1, 1000, 0, "void-cashed", PB_OK);
+    high_round_run(&cr, 1000000); /* m = floor(100 · e) = 2.71x, far below the point */
+    pb_store_game_round x;
+    memset(&x, 0, sizeof x);
+    pb_play_error err;
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], bet.id, &x, &err), PB_OK);
+    assert_true(x.has_multiplier && x.multiplier >= 271 * (PB_MULT_ONE / 100));
+    pb_store_game_round_clear(&x);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(gp_cash(1), FUND - 1000);
+
+    pb_audit_entry who = {.actor_kind = "staff",
+                          .actor_id = "0190aaaa-0000-7000-8000-000000000001",
+                          .role = "support",
+                          .reason = "crash round malfunction reported",
+                          .trace_id = "trace-staff-void-crash"};
+    pb_store_game_round v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[1], bet.id, &who, &v), PB_OK);
+    assert_string_equal(v.state, "void");
+    assert_string_equal(v.void_reason, PB_PLAY_VOID_STAFF);
+    pb_store_game_round_clear(&v);
+    assert_int_equal(gp_cash(1), FUND);
+
+    /* the player's cash-out now: refused as on any closed round, nothing moves */
+    int64_t transfers = gp_transfers();
+    pb_err e = pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], bet.id, &x, &err);
+    if (e != PB_ERR_ROUND_CLOSED)
+        fail_msg("a cash-out of a void bet: %s (state %s), wanted ROUND_CLOSED", pb_err_code(e),
+                 x.state);
+    pb_store_game_round_clear(&x);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(gp_cash(1), FUND);
+    assert_int_equal(gp_transfers(), transfers);
+    pb_store_game_round s = gp_stored(bet.id);
+    assert_string_equal(s.state, "void");
+    pb_store_game_round_clear(&s);
+
+    /* the round crashes (point reached 19 s in): the void bet is not settled, pays nothing */
+    high_round_run(&cr, 19000000);
+    scheduler_on();
+    crashed_wait(cr.id);
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], bet.id, &x, &err),
+                     PB_ERR_ROUND_CLOSED);
+    pb_store_game_round_clear(&x);
+    s = gp_stored(bet.id);
+    assert_string_equal(s.state, "void");
+    pb_store_game_round_clear(&s);
+    assert_int_equal(gp_cash(1), FUND);
+    assert_int_equal(gp_transfers(), transfers);
+    pb_store_game_round_clear(&bet);
+}
+
+/* A cash-out asked once the round's point was reached but before the scheduler
+ * wrote the crash: a bet whose auto target was reached on the way is cashed out
+ * at it (the crash pays it), so the answer is the bet with that multiplier (200,
+ * as a cash-out when the auto target came first), not ROUND_CLOSED; a bet with
+ * no auto target (lost) is ROUND_CLOSED. The request moves no money; the crash
+ * pays the auto target once, and asking again answers the same bet. */
+static void crash_cashout_after_auto_reached(void **state)
+{
+    (void)state;
+    gp_fund(1, FUND);
+    pb_store_crash_round cr = high_round();
+    pb_store_game_round aut = crash_bet(1, 1000, 200, "auto-reached", PB_OK);
+    pb_store_game_round lost = crash_bet(1, 700, 0, "auto-none", PB_OK);
+    high_round_run(&cr, 19000000); /* m(19 s) ≈ 1.78e8x ≥ the point: crashed, not yet written */
+    assert_true(pb_play_crash_multiplier_at(G.p, 19000) >= HIGH_POINT);
+    int64_t transfers = gp_transfers();
+    pb_store_game_round x;
+    memset(&x, 0, sizeof x);
+    pb_play_error err;
+    pb_err e = pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], aut.id, &x, &err);
+    if (e != PB_OK)
+        fail_msg("a cash-out after the auto target was reached: %s, wanted the bet at 2.00x",
+                 pb_err_code(e));
+    assert_string_equal(x.id, aut.id);
+    assert_string_equal(x.state, "active");
+    assert_true(x.has_multiplier);
+    assert_int_equal(x.multiplier, 2 * PB_MULT_ONE);
+    pb_store_game_round_clear(&x);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], lost.id, &x, &err),
+                     PB_ERR_ROUND_CLOSED);
+    pb_store_game_round_clear(&x);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(gp_cash(1), FUND - 1700);
+    assert_int_equal(gp_transfers(), transfers);
+
+    /* the crash pays the auto target, once; asked again, the same bet */
+    scheduler_on();
+    crashed_wait(cr.id);
+    pb_store_game_round au = settled_wait(aut.id), l = settled_wait(lost.id);
+    assert_int_equal(au.multiplier, 2 * PB_MULT_ONE);
+    assert_int_equal(au.payout, 2000);
+    assert_int_equal(l.payout, 0);
+    assert_int_equal(gp_cash(1), FUND - 1700 + 2000);
+    transfers = gp_transfers();
+    assert_int_equal(pb_play_crash_cashout(G.p, G.f->conn, &G.who[1], aut.id, &x, &err), PB_OK);
+    assert_string_equal(x.state, "settled");
+    assert_int_equal(x.multiplier, 2 * PB_MULT_ONE);
+    assert_int_equal(x.payout, 2000);
+    pb_store_game_round_clear(&x);
+    assert_int_equal(gp_cash(1), FUND - 1700 + 2000);
+    assert_int_equal(gp_transfers(), transfers);
+    pb_store_game_round *all[] = {&aut, &lost, &au, &l};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pb_store_game_round_clear(all[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +745,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_round_sealed_at_rest, setup_crash_slow, gp_teardown),
         cmocka_unit_test_setup_teardown(legacy_crash_round_sealed_on_open, gp_setup, gp_teardown),
         cmocka_unit_test_setup_teardown(crash_cashout_capped, setup_crash_manual, gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_cashout_after_staff_void, setup_crash_manual,
+                                        gp_teardown),
+        cmocka_unit_test_setup_teardown(crash_cashout_after_auto_reached, setup_crash_manual,
+                                        gp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
