@@ -217,3 +217,48 @@ void fx_remove_db(const char *dir, const char *path)
     }
     rmdir(dir);
 }
+
+void fx_sql(fx *f, const char *fmt, ...)
+{
+    char q[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    if (pb_store_exec_raw(f->conn, q) != PB_STORE_OK)
+        fail_msg("%s: %s", q, pb_store_errmsg(f->conn));
+}
+
+void fx_collect(void *ctx, const char *kind, const char *message)
+{
+    fx_seen *s = ctx;
+    if (s->n >= FX_SEEN_MAX)
+        return;
+    snprintf(s->kind[s->n], sizeof s->kind[0], "%s", kind);
+    snprintf(s->msg[s->n], sizeof s->msg[0], "%s", message);
+    s->n++;
+}
+
+static bool names(const char *msg, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = strstr(msg, needle); p; p = strstr(p + 1, needle))
+        if (p[n] < '0' || p[n] > '9')
+            return true;
+    return false;
+}
+
+bool fx_seen_has(const fx_seen *s, const char *kind, const char *needle)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->kind[i], kind) == 0 && (!needle || names(s->msg[i], needle)))
+            return true;
+    return false;
+}
+
+void fx_assert_seen(const fx_seen *s, const char *kind, const char *needle)
+{
+    if (!fx_seen_has(s, kind, needle))
+        fail_msg("verify reported no %s violation naming \"%s\" (%d violations)", kind,
+                 needle ? needle : "", s->n);
+}

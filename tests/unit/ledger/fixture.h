@@ -82,4 +82,22 @@ void fx_copy_file(const char *from, const char *to, bool optional);
 /* Removes a database's files (path, -wal, -shm) and then its directory. */
 void fx_remove_db(const char *dir, const char *path);
 
+/* Runs one SQL statement (printf-style) on f->conn; fails the test if it fails.
+ * The tamper tests forge and damage rows with it. */
+void fx_sql(fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The violations a verify reported (fx_collect is its callback). */
+#define FX_SEEN_MAX 64
+typedef struct fx_seen {
+    int n;
+    char kind[FX_SEEN_MAX][40];
+    char msg[FX_SEEN_MAX][512];
+} fx_seen;
+void fx_collect(void *ctx, const char *kind, const char *message);
+/* Is there a violation of kind whose message names needle (NULL: any), not
+ * followed by another digit ("seq 2" does not match "seq 21")? */
+bool fx_seen_has(const fx_seen *s, const char *kind, const char *needle);
+/* Fails the test unless fx_seen_has. */
+void fx_assert_seen(const fx_seen *s, const char *kind, const char *needle);
+
 #endif

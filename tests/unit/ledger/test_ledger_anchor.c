@@ -25,13 +25,7 @@
 #include "fixture.h"
 #include "ledger/ledger_internal.h"
 
-#define MAXV 64
-
-typedef struct seen {
-    int n;
-    char kind[MAXV][40];
-    char msg[MAXV][512];
-} seen;
+typedef fx_seen seen;
 
 typedef struct book {
     int64_t house, psp, alice, bob;
@@ -55,17 +49,6 @@ static pb_ledger_signer signer(keypair *k)
     return s;
 }
 
-static void collect(void *ctx, const char *kind, const char *message)
-{
-    seen *s = ctx;
-    if (s->n >= MAXV)
-        return;
-    snprintf(s->kind[s->n], sizeof s->kind[0], "%s", kind);
-    snprintf(s->msg[s->n], sizeof s->msg[0], "%s", message);
-    print_message("# violation %s: %s\n", kind, message);
-    s->n++;
-}
-
 /* Verify trusting the server's key (check true) or without keys; the same again
  * with the transfers read one per chunk must agree. */
 static pb_ledger_verify_summary run_verify(fx *f, seen *s, bool check)
@@ -74,42 +57,16 @@ static pb_ledger_verify_summary run_verify(fx *f, seen *s, bool check)
     pb_ledger_verify_keys keys = {.trusted = trusted, .ntrusted = 1, .check_signatures = check};
     pb_ledger_verify_summary sum, sum1;
     memset(s, 0, sizeof *s);
-    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, s, &sum), PB_OK);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, fx_collect, s, &sum), PB_OK);
     assert_int_equal(sum.violations, s->n);
+    for (int i = 0; i < s->n; i++)
+        print_message("# violation %s: %s\n", s->kind[i], s->msg[i]);
     pb_ledger_verify_tune(1, NULL, NULL);
     pb_err e = pb_ledger_verify_anchored(f->conn, &keys, NULL, NULL, &sum1);
     pb_ledger_verify_tune(0, NULL, NULL);
     assert_int_equal(e, PB_OK);
     assert_memory_equal(&sum, &sum1, sizeof sum);
     return sum;
-}
-
-static int has(const seen *s, const char *kind, const char *needle)
-{
-    for (int i = 0; i < s->n; i++)
-        if (strcmp(s->kind[i], kind) == 0 && (!needle || strstr(s->msg[i], needle)))
-            return 1;
-    return 0;
-}
-
-static void assert_has(const seen *s, const char *kind, const char *needle)
-{
-    if (!has(s, kind, needle))
-        fail_msg("verify reported no %s violation naming \"%s\" (%d violations)", kind,
-                 needle ? needle : "", s->n);
-}
-
-static void sql(fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sql(fx *f, const char *fmt, ...)
-{
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    if (pb_store_exec_raw(f->conn, q) != PB_STORE_OK)
-        fail_msg("%s: %s", q, pb_store_errmsg(f->conn));
 }
 
 static pb_transfer resolve(const char *key, const pb_id *pending, uint32_t flag)
@@ -190,8 +147,8 @@ static void rewrite_chain(fx *f, int64_t from, int64_t new_created_at)
         memcpy(h, t.hash, 32);
         char hex[65];
         sodium_bin2hex(hex, sizeof hex, t.hash, 32);
-        sql(f, "UPDATE ledger_transfer SET created_at=%lld, hash=X'%s' WHERE seq=%lld",
-            (long long)t.created_at, hex, (long long)seq);
+        fx_sql(f, "UPDATE ledger_transfer SET created_at=%lld, hash=X'%s' WHERE seq=%lld",
+               (long long)t.created_at, hex, (long long)seq);
     }
 }
 
@@ -228,10 +185,10 @@ static void test_history_rewritten_and_rehashed(void **state)
     rewrite_chain(f, 3, 12345);
     seen s;
     run_verify(f, &s, false);
-    assert_has(&s, "anchor_transfer", "anchor 1 signs transfer seq 8 with another hash");
+    fx_assert_seen(&s, "anchor_transfer", "anchor 1 signs transfer seq 8 with another hash");
     assert_int_equal(s.n, 1); /* the chain itself is consistent again */
     /* without the anchor the rewrite is invisible: what anchors are for */
-    sql(f, "DELETE FROM ledger_anchor");
+    fx_sql(f, "DELETE FROM ledger_anchor");
     run_verify(f, &s, false);
     assert_int_equal(s.n, 0);
 }
@@ -241,23 +198,23 @@ static void test_newest_transfers_deleted(void **state)
     fx *f = *state;
     book b = build(f);
     /* remove seq 8 (alice's open 300 hold) and make every projection agree */
-    sql(f, "DELETE FROM ledger_transfer WHERE seq=8");
-    sql(f, "DELETE FROM ledger_pending_open WHERE transfer_seq=8");
-    sql(f,
-        "UPDATE ledger_balance SET debits_pending=debits_pending-300, last_seq=7 "
-        "WHERE account_id=%lld",
-        (long long)b.alice);
-    sql(f,
-        "UPDATE ledger_balance SET credits_pending=credits_pending-300, last_seq=7 "
-        "WHERE account_id=%lld",
-        (long long)b.house);
-    sql(f, "UPDATE ledger_state SET balances_seq=min(balances_seq,7), "
-           "pending_seq=min(pending_seq,7)");
+    fx_sql(f, "DELETE FROM ledger_transfer WHERE seq=8");
+    fx_sql(f, "DELETE FROM ledger_pending_open WHERE transfer_seq=8");
+    fx_sql(f,
+           "UPDATE ledger_balance SET debits_pending=debits_pending-300, last_seq=7 "
+           "WHERE account_id=%lld",
+           (long long)b.alice);
+    fx_sql(f,
+           "UPDATE ledger_balance SET credits_pending=credits_pending-300, last_seq=7 "
+           "WHERE account_id=%lld",
+           (long long)b.house);
+    fx_sql(f, "UPDATE ledger_state SET balances_seq=min(balances_seq,7), "
+              "pending_seq=min(pending_seq,7)");
     seen s;
     run_verify(f, &s, false);
-    assert_has(&s, "anchor_transfer", "anchor 1 signs transfer seq 8, which is missing");
+    fx_assert_seen(&s, "anchor_transfer", "anchor 1 signs transfer seq 8, which is missing");
     assert_int_equal(s.n, 1);
-    sql(f, "DELETE FROM ledger_anchor");
+    fx_sql(f, "DELETE FROM ledger_anchor");
     run_verify(f, &s, false);
     assert_int_equal(s.n, 0);
 }
@@ -266,10 +223,10 @@ static void test_account_owner_changed(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "UPDATE ledger_account SET owner='player:mallory' WHERE id=%lld", (long long)b.bob);
+    fx_sql(f, "UPDATE ledger_account SET owner='player:mallory' WHERE id=%lld", (long long)b.bob);
     seen s;
     run_verify(f, &s, false);
-    assert_has(&s, "anchor_accounts", "anchor 1: the accounts with ids 1..4");
+    fx_assert_seen(&s, "anchor_accounts", "anchor 1: the accounts with ids 1..4");
     assert_int_equal(s.n, 1);
 }
 
@@ -284,18 +241,18 @@ static void test_account_flag_dropped(void **state)
     pb_ledger_close(f->ledger);
     f->ledger = NULL;
     anchor(f, &server_key, true);
-    sql(f, "UPDATE ledger_account SET flags=0 WHERE id=%lld", (long long)carol);
+    fx_sql(f, "UPDATE ledger_account SET flags=0 WHERE id=%lld", (long long)carol);
     seen s;
     run_verify(f, &s, false);
     char acct[64];
     snprintf(acct, sizeof acct, "anchor 2: account %lld (player:carol", (long long)carol);
-    assert_has(&s, "anchor_accounts", acct);
+    fx_assert_seen(&s, "anchor_accounts", acct);
     assert_int_equal(s.n, 1);
     /* and its currency */
-    sql(f, "UPDATE ledger_account SET flags=%u, currency='USD' WHERE id=%lld",
-        (unsigned)PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS, (long long)carol);
+    fx_sql(f, "UPDATE ledger_account SET flags=%u, currency='USD' WHERE id=%lld",
+           (unsigned)PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS, (long long)carol);
     run_verify(f, &s, false);
-    assert_has(&s, "anchor_accounts", acct);
+    fx_assert_seen(&s, "anchor_accounts", acct);
     assert_int_equal(s.n, 1);
 }
 
@@ -305,23 +262,23 @@ static void test_forged_anchor(void **state)
     fx *f = *state;
     build(f);
     rewrite_chain(f, 3, 12345);
-    sql(f, "DELETE FROM ledger_anchor");
+    fx_sql(f, "DELETE FROM ledger_anchor");
     anchor(f, &forger_key, true);
     seen s;
     pb_ledger_verify_summary sum = run_verify(f, &s, false);
     assert_int_equal(s.n, 0); /* consistent: only the signature can tell */
     assert_false(sum.signatures_checked);
     run_verify(f, &s, true);
-    assert_has(&s, "anchor_untrusted", "anchor 1 (transfer seq 8) is signed by key");
+    fx_assert_seen(&s, "anchor_untrusted", "anchor 1 (transfer seq 8) is signed by key");
     assert_int_equal(s.n, 1);
     /* the forger writes the server's public key beside their own signature */
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, server_key.pk, 32);
     char id[17];
     pb_ledger_anchor_key_id(server_key.pk, id);
-    sql(f, "UPDATE ledger_anchor SET public_key=X'%s', key_id='%s'", hex, id);
+    fx_sql(f, "UPDATE ledger_anchor SET public_key=X'%s', key_id='%s'", hex, id);
     run_verify(f, &s, true);
-    assert_has(&s, "anchor_signature", "anchor 1 (transfer seq 8");
+    fx_assert_seen(&s, "anchor_signature", "anchor 1 (transfer seq 8");
     assert_int_equal(s.n, 1);
 }
 
@@ -334,11 +291,11 @@ static void test_anchor_removed_from_the_middle(void **state)
     pb_ledger_close(f->ledger);
     f->ledger = NULL;
     anchor(f, &server_key, true);
-    sql(f, "DELETE FROM ledger_anchor WHERE id=1");
+    fx_sql(f, "DELETE FROM ledger_anchor WHERE id=1");
     seen s;
     run_verify(f, &s, true);
-    assert_has(&s, "anchor_chain", "anchor 2 follows anchor 0");
-    assert_has(&s, "anchor_chain", "anchor 2 covers accounts 5..5");
+    fx_assert_seen(&s, "anchor_chain", "anchor 2 follows anchor 0");
+    fx_assert_seen(&s, "anchor_chain", "anchor 2 covers accounts 5..5");
 }
 
 /* Keys in rotation order (a --keys-dir: retired oldest first, the key in use
@@ -362,22 +319,22 @@ static void test_key_order_and_unordered_keys(void **state)
     seen s;
     pb_ledger_verify_summary sum;
     memset(&s, 0, sizeof s);
-    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
-    assert_has(&s, "anchor_untrusted", "anchor 2 is signed by the retired key");
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, fx_collect, &s, &sum), PB_OK);
+    fx_assert_seen(&s, "anchor_untrusted", "anchor 2 is signed by the retired key");
     assert_int_equal(s.n, 1);
     keys.nunordered = 2; /* both named by the verifier */
     memset(&s, 0, sizeof s);
-    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, fx_collect, &s, &sum), PB_OK);
     assert_int_equal(s.n, 0);
     assert_true(sum.signatures_checked);
     keys.nunordered = 1; /* the key in use named, the older one from the directory */
     memset(&s, 0, sizeof s);
-    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, fx_collect, &s, &sum), PB_OK);
     assert_int_equal(s.n, 0);
     keys.ntrusted = 1; /* only the older key: anchor 1's is not trusted */
     memset(&s, 0, sizeof s);
-    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, collect, &s, &sum), PB_OK);
-    assert_has(&s, "anchor_untrusted", "anchor 1 (transfer seq 8) is signed by key");
+    assert_int_equal(pb_ledger_verify_anchored(f->conn, &keys, fx_collect, &s, &sum), PB_OK);
+    fx_assert_seen(&s, "anchor_untrusted", "anchor 1 (transfer seq 8) is signed by key");
     assert_int_equal(s.n, 1);
 }
 

@@ -34,19 +34,6 @@
 #define assert_err(got, want) assert_string_equal(pb_err_code(got), pb_err_code(want))
 #define SEC INT64_C(1000000)
 
-static void sql(fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sql(fx *f, const char *fmt, ...)
-{
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    if (pb_store_exec_raw(f->conn, q) != PB_STORE_OK)
-        fail_msg("%s: %s", q, pb_store_errmsg(f->conn));
-}
-
 typedef struct book {
     int64_t bank, player, house;
     pb_id h1, h2; /* seq 2 (100) and seq 3 (50) */
@@ -94,7 +81,7 @@ static book build(fx *f, int64_t timeout_s)
     pb_ledger_close(f->ledger);
     f->ledger = NULL;
     /* the row as it was, to repair it from ("a backup") */
-    sql(f, "CREATE TABLE saved_row AS SELECT * FROM ledger_transfer WHERE seq=2");
+    fx_sql(f, "CREATE TABLE saved_row AS SELECT * FROM ledger_transfer WHERE seq=2");
     return b;
 }
 
@@ -104,9 +91,9 @@ static void repair(fx *f)
 {
     pb_ledger_close(f->ledger);
     f->ledger = NULL;
-    sql(f, "UPDATE ledger_transfer SET (id,amount,flags,pending_id,hash)=(SELECT id,amount,"
-           "flags,pending_id,hash FROM saved_row) WHERE seq=2");
-    sql(f, "DROP TABLE saved_row");
+    fx_sql(f, "UPDATE ledger_transfer SET (id,amount,flags,pending_id,hash)=(SELECT id,amount,"
+              "flags,pending_id,hash FROM saved_row) WHERE seq=2");
+    fx_sql(f, "DROP TABLE saved_row");
     reopen(f);
 }
 
@@ -123,7 +110,7 @@ static pb_ledger_stats stats(fx *f)
 static void void_of_damaged_hold(fx *f, const char *damage)
 {
     book b = build(f, 0);
-    sql(f, "%s", damage);
+    fx_sql(f, "%s", damage);
     reopen(f);
 
     pb_transfer t[3] = {
@@ -201,7 +188,7 @@ static void test_replayed_key_damaged(void **state)
 {
     fx *f = *state;
     book b = build(f, 0);
-    sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=1");
+    fx_sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=1");
     reopen(f);
     pb_transfer t[2] = {
         fx_transfer("fund", b.bank, b.player, 1000, PB_CODE_DEPOSIT), /* seq 1's key */
@@ -239,7 +226,7 @@ static void test_expiry_skips_damaged_hold(void **state)
 {
     fx *f = *state;
     book b = build(f, 10);
-    sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=2");
+    fx_sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=2");
 
     /* the writer's log goes to a file for the count */
     char logpath[320];
@@ -295,7 +282,7 @@ static void test_expiry_retry_after_repair_while_running(void **state)
 {
     fx *f = *state;
     book b = build(f, 10);
-    sql(f, "UPDATE ledger_transfer SET hash=x'00' WHERE seq=2");
+    fx_sql(f, "UPDATE ledger_transfer SET hash=x'00' WHERE seq=2");
     reopen(f);
     f->clock_us += 20 * SEC;
     fx_sync(f);
@@ -303,7 +290,7 @@ static void test_expiry_retry_after_repair_while_running(void **state)
     assert_int_equal(stats(f).expiry_skipped, 1);
     assert_int_equal(fx_get(f, b.player).debits_pending, 100);
     /* repaired behind the writer's back (as an operator restoring one row) */
-    sql(f, "UPDATE ledger_transfer SET hash=(SELECT hash FROM saved_row) WHERE seq=2");
+    fx_sql(f, "UPDATE ledger_transfer SET hash=(SELECT hash FROM saved_row) WHERE seq=2");
     fx_sync(f);
     assert_int_equal(fx_get(f, b.player).debits_pending, 100); /* not retried yet */
     f->clock_us += 61 * SEC;

@@ -32,28 +32,12 @@
 #include "fixture.h"
 #include "ledger/ledger_internal.h" /* pb_ledger_txid_make: forging a valid id */
 
-#define MAXV 64
-
-typedef struct seen {
-    int n;
-    char kind[MAXV][40];
-    char msg[MAXV][512];
-} seen;
+typedef fx_seen seen;
 
 typedef struct book {
     int64_t house, psp, alice, bob;
     pb_id hold3, hold8;
 } book;
-
-static void collect(void *ctx, const char *kind, const char *message)
-{
-    seen *s = ctx;
-    if (s->n >= MAXV)
-        return;
-    snprintf(s->kind[s->n], sizeof s->kind[0], "%s", kind);
-    snprintf(s->msg[s->n], sizeof s->msg[0], "%s", message);
-    s->n++;
-}
 
 /* One verify with transfers read chunk_rows at a time (0: the default). */
 static pb_ledger_verify_summary verify_chunked(fx *f, seen *s, size_t chunk_rows)
@@ -61,7 +45,7 @@ static pb_ledger_verify_summary verify_chunked(fx *f, seen *s, size_t chunk_rows
     pb_ledger_verify_summary sum;
     memset(s, 0, sizeof *s);
     pb_ledger_verify_tune(chunk_rows, NULL, NULL);
-    pb_err e = pb_ledger_verify(f->conn, collect, s, &sum);
+    pb_err e = pb_ledger_verify(f->conn, fx_collect, s, &sum);
     pb_ledger_verify_tune(0, NULL, NULL);
     assert_int_equal(e, PB_OK);
     return sum;
@@ -88,52 +72,12 @@ static pb_ledger_verify_summary run_verify(fx *f, seen *s)
     return sum;
 }
 
-/* Does msg contain `needle` not followed by another digit ("seq 2" must not match "seq 21")? */
-static int names(const char *msg, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (const char *p = strstr(msg, needle); p; p = strstr(p + 1, needle))
-        if (p[n] < '0' || p[n] > '9')
-            return 1;
-    return 0;
-}
-
 static int count_kind(const seen *s, const char *kind)
 {
     int c = 0;
     for (int i = 0; i < s->n; i++)
         c += strcmp(s->kind[i], kind) == 0;
     return c;
-}
-
-/* Is there a violation of `kind` whose message names `needle`? */
-static int has(const seen *s, const char *kind, const char *needle)
-{
-    for (int i = 0; i < s->n; i++)
-        if (strcmp(s->kind[i], kind) == 0 && (!needle || names(s->msg[i], needle)))
-            return 1;
-    return 0;
-}
-
-static void assert_has(const seen *s, const char *kind, const char *needle)
-{
-    if (!has(s, kind, needle))
-        fail_msg("verify reported no %s violation naming \"%s\" (%d violations)", kind,
-                 needle ? needle : "", s->n);
-}
-
-static void sql(fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sql(fx *f, const char *fmt, ...)
-{
-    char q[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    pb_store_rc rc = pb_store_exec_raw(f->conn, q);
-    if (rc != PB_STORE_OK)
-        fail_msg("%s: %s", q, pb_store_errmsg(f->conn));
 }
 
 static pb_transfer resolve(const char *key, const pb_id *pending, uint32_t flag)
@@ -217,13 +161,13 @@ static void test_amount_changed(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_transfer SET amount=amount+1 WHERE seq=2");
+    fx_sql(f, "UPDATE ledger_transfer SET amount=amount+1 WHERE seq=2");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "hash_chain", "seq 2");
+    fx_assert_seen(&s, "hash_chain", "seq 2");
     /* only seq 2 was changed: its successor still links to its stored hash */
     assert_int_equal(count_kind(&s, "hash_chain"), 1);
-    assert_has(&s, "balance_mismatch", NULL);
+    fx_assert_seen(&s, "balance_mismatch", NULL);
     assert_int_equal(count_kind(&s, "seq_gap"), 0);
 }
 
@@ -232,19 +176,19 @@ static void test_debit_account_changed(void **state)
     fx *f = *state;
     book b = build(f);
     char acct[48];
-    sql(f, "UPDATE ledger_transfer SET debit_account_id=%lld WHERE seq=7", (long long)b.psp);
+    fx_sql(f, "UPDATE ledger_transfer SET debit_account_id=%lld WHERE seq=7", (long long)b.psp);
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "hash_chain", "seq 7");
+    fx_assert_seen(&s, "hash_chain", "seq 7");
     assert_int_equal(count_kind(&s, "hash_chain"), 1);
     /* the money now seems to come from psp: both house's and psp's counters disagree */
     snprintf(acct, sizeof acct, "account %lld", (long long)b.house);
-    assert_has(&s, "balance_mismatch", acct);
+    fx_assert_seen(&s, "balance_mismatch", acct);
     /* psp's row (at its transfer 2) now misses "its" transfer 7, which the
      * balance mark says every row holds */
     snprintf(acct, sizeof acct, "account %lld", (long long)b.psp);
-    assert_has(&s, "balance_stale", acct);
-    assert_has(&s, "account_chain", "seq 7");
+    fx_assert_seen(&s, "balance_stale", acct);
+    fx_assert_seen(&s, "account_chain", "seq 7");
 }
 
 /* Ids carry their seq: an id copied from another transfer names the wrong one
@@ -253,13 +197,14 @@ static void test_id_copied(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f,
+    fx_sql(
+        f,
         "UPDATE ledger_transfer SET id=(SELECT id FROM ledger_transfer WHERE seq=2) WHERE seq=3");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "transfer_id", "seq 3");
+    fx_assert_seen(&s, "transfer_id", "seq 3");
     assert_int_equal(count_kind(&s, "transfer_id"), 1);
-    assert_has(&s, "hash_chain", "seq 3");
+    fx_assert_seen(&s, "hash_chain", "seq 3");
 }
 
 static void test_id_wrong_length(void **state)
@@ -268,13 +213,13 @@ static void test_id_wrong_length(void **state)
     build(f);
     /* a 2-byte id: the row is malformed, which verify says before anything else
      * (the writer refuses STORE_CORRUPT what needs it: test_ledger_damaged) */
-    sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=8");
+    fx_sql(f, "UPDATE ledger_transfer SET id=x'0102' WHERE seq=8");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "malformed_row", "seq 8");
+    fx_assert_seen(&s, "malformed_row", "seq 8");
     assert_true(strstr(s.msg[0], "column id") != NULL);
-    assert_has(&s, "hash_chain", "seq 8");
-    assert_has(&s, "transfer_id", "seq 8");
+    fx_assert_seen(&s, "hash_chain", "seq 8");
+    fx_assert_seen(&s, "transfer_id", "seq 8");
     assert_int_equal(s.n, 3);
 }
 
@@ -282,24 +227,24 @@ static void test_amount_not_a_number(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_transfer SET amount='lots' WHERE seq=7");
+    fx_sql(f, "UPDATE ledger_transfer SET amount='lots' WHERE seq=7");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "malformed_row", "seq 7");
+    fx_assert_seen(&s, "malformed_row", "seq 7");
     assert_true(strstr(s.msg[0], "column amount") != NULL);
-    assert_has(&s, "hash_chain", "seq 7");
+    fx_assert_seen(&s, "hash_chain", "seq 7");
 }
 
 static void test_hash_zeroed(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_transfer SET hash=zeroblob(32) WHERE seq=4");
+    fx_sql(f, "UPDATE ledger_transfer SET hash=zeroblob(32) WHERE seq=4");
     seen s;
     run_verify(f, &s);
     /* seq 4 no longer matches, and seq 5 was chained to the real hash of seq 4 */
-    assert_has(&s, "hash_chain", "seq 4");
-    assert_has(&s, "hash_chain", "seq 5");
+    fx_assert_seen(&s, "hash_chain", "seq 4");
+    fx_assert_seen(&s, "hash_chain", "seq 5");
     assert_int_equal(count_kind(&s, "hash_chain"), 2);
     assert_int_equal(s.n, 2); /* no money moved */
 }
@@ -308,14 +253,14 @@ static void test_every_hash_zeroed(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_transfer SET hash=zeroblob(32)");
+    fx_sql(f, "UPDATE ledger_transfer SET hash=zeroblob(32)");
     seen s;
     run_verify(f, &s);
     assert_int_equal(count_kind(&s, "hash_chain"), 8);
     for (int seq = 1; seq <= 8; seq++) {
         char n[16];
         snprintf(n, sizeof n, "seq %d", seq);
-        assert_has(&s, "hash_chain", n);
+        fx_assert_seen(&s, "hash_chain", n);
     }
 }
 
@@ -323,10 +268,10 @@ static void test_created_at_changed(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_transfer SET created_at=created_at-1 WHERE seq=6");
+    fx_sql(f, "UPDATE ledger_transfer SET created_at=created_at-1 WHERE seq=6");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "hash_chain", "seq 6");
+    fx_assert_seen(&s, "hash_chain", "seq 6");
     assert_int_equal(s.n, 1);
 }
 
@@ -334,18 +279,18 @@ static void test_transfer_deleted(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "DELETE FROM ledger_transfer WHERE seq=7");
+    fx_sql(f, "DELETE FROM ledger_transfer WHERE seq=7");
     seen s;
     pb_ledger_verify_summary sum = run_verify(f, &s);
     assert_int_equal(sum.transfers, 7);
-    assert_has(&s, "seq_gap", "seq 7");
+    fx_assert_seen(&s, "seq_gap", "seq 7");
     assert_int_equal(count_kind(&s, "seq_gap"), 1);
     /* seq 8 was chained to the deleted row's hash and to alice's seq 7 */
-    assert_has(&s, "hash_chain", "seq 8");
-    assert_has(&s, "account_chain", "seq 8");
+    fx_assert_seen(&s, "hash_chain", "seq 8");
+    fx_assert_seen(&s, "account_chain", "seq 8");
     char acct[48];
     snprintf(acct, sizeof acct, "account %lld", (long long)b.alice);
-    assert_has(&s, "balance_mismatch", acct);
+    fx_assert_seen(&s, "balance_mismatch", acct);
 }
 
 static void test_last_transfer_deleted(void **state)
@@ -354,13 +299,13 @@ static void test_last_transfer_deleted(void **state)
     build(f);
     /* the newest row has no successor whose hash could notice: the balances and
      * the open-pending projection must */
-    sql(f, "DELETE FROM ledger_transfer WHERE seq=8");
+    fx_sql(f, "DELETE FROM ledger_transfer WHERE seq=8");
     seen s;
     run_verify(f, &s);
     assert_true(s.n > 0);
-    assert_has(&s, "balance_mark", "transfer 8"); /* the mark names a transfer that is gone */
-    assert_has(&s, "account_chain", "stored last transfer 8"); /* so do two balance rows */
-    assert_has(&s, "pending_projection", "seq 8");
+    fx_assert_seen(&s, "balance_mark", "transfer 8"); /* the mark names a transfer that is gone */
+    fx_assert_seen(&s, "account_chain", "stored last transfer 8"); /* so do two balance rows */
+    fx_assert_seen(&s, "pending_projection", "seq 8");
 }
 
 /* A forged transfer with a correct hash and consistent balances that overdraws a
@@ -392,22 +337,22 @@ static void test_forged_overdraft(void **state)
     t.created_at = last.created_at;
     pb_ledger_hash(&t, last.hash, t.hash);
     assert_int_equal(pb_store_transfer_insert(f->conn, &t), PB_STORE_OK);
-    sql(f,
-        "UPDATE ledger_balance SET debits_posted=debits_posted+%lld, last_seq=9 "
-        "WHERE account_id=%lld",
-        (long long)t.amount, (long long)b.alice);
-    sql(f,
-        "UPDATE ledger_balance SET credits_posted=credits_posted+%lld, last_seq=9 "
-        "WHERE account_id=%lld",
-        (long long)t.amount, (long long)b.house);
+    fx_sql(f,
+           "UPDATE ledger_balance SET debits_posted=debits_posted+%lld, last_seq=9 "
+           "WHERE account_id=%lld",
+           (long long)t.amount, (long long)b.alice);
+    fx_sql(f,
+           "UPDATE ledger_balance SET credits_posted=credits_posted+%lld, last_seq=9 "
+           "WHERE account_id=%lld",
+           (long long)t.amount, (long long)b.house);
     seen s;
     run_verify(f, &s);
     char acct[48];
     snprintf(acct, sizeof acct, "account %lld", (long long)b.alice);
     /* once while replaying (naming the transfer), once on the stored counters */
     assert_int_equal(count_kind(&s, "negative_balance"), 2);
-    assert_has(&s, "negative_balance", "seq 9");
-    assert_has(&s, "negative_balance", acct);
+    fx_assert_seen(&s, "negative_balance", "seq 9");
+    fx_assert_seen(&s, "negative_balance", acct);
     assert_int_equal(s.n, 2);
 }
 
@@ -417,15 +362,15 @@ static void test_balance_credit_inflated(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "UPDATE ledger_balance SET credits_posted=credits_posted+100 WHERE account_id=%lld",
-        (long long)b.bob);
+    fx_sql(f, "UPDATE ledger_balance SET credits_posted=credits_posted+100 WHERE account_id=%lld",
+           (long long)b.bob);
     seen s;
     run_verify(f, &s);
     char acct[48];
     snprintf(acct, sizeof acct, "account %lld", (long long)b.bob);
-    assert_has(&s, "balance_mismatch", acct);
+    fx_assert_seen(&s, "balance_mismatch", acct);
     assert_int_equal(count_kind(&s, "balance_mismatch"), 1);
-    assert_has(&s, "currency_imbalance", "EUR");
+    fx_assert_seen(&s, "currency_imbalance", "EUR");
     assert_int_equal(count_kind(&s, "hash_chain"), 0);
 }
 
@@ -433,27 +378,27 @@ static void test_balance_negative(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "UPDATE ledger_balance SET debits_posted=credits_posted+1 WHERE account_id=%lld",
-        (long long)b.bob);
+    fx_sql(f, "UPDATE ledger_balance SET debits_posted=credits_posted+1 WHERE account_id=%lld",
+           (long long)b.bob);
     seen s;
     run_verify(f, &s);
     char acct[48];
     snprintf(acct, sizeof acct, "account %lld", (long long)b.bob);
-    assert_has(&s, "negative_balance", acct);
-    assert_has(&s, "balance_mismatch", acct);
-    assert_has(&s, "currency_imbalance", "EUR");
+    fx_assert_seen(&s, "negative_balance", acct);
+    fx_assert_seen(&s, "balance_mismatch", acct);
+    fx_assert_seen(&s, "currency_imbalance", "EUR");
 }
 
 static void test_balance_last_seq_changed(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "UPDATE ledger_balance SET last_seq=2 WHERE account_id=%lld", (long long)b.alice);
+    fx_sql(f, "UPDATE ledger_balance SET last_seq=2 WHERE account_id=%lld", (long long)b.alice);
     seen s;
     run_verify(f, &s);
     char acct[48];
     snprintf(acct, sizeof acct, "account %lld", (long long)b.alice);
-    assert_has(&s, "account_chain", acct);
+    fx_assert_seen(&s, "account_chain", acct);
     assert_int_equal(s.n, 1);
 }
 
@@ -461,10 +406,10 @@ static void test_balance_row_deleted(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "DELETE FROM ledger_balance WHERE account_id=%lld", (long long)b.bob);
+    fx_sql(f, "DELETE FROM ledger_balance WHERE account_id=%lld", (long long)b.bob);
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "balance_orphan", NULL);
+    fx_assert_seen(&s, "balance_orphan", NULL);
     assert_int_equal(count_kind(&s, "balance_orphan"), 1);
 }
 
@@ -478,28 +423,28 @@ static void test_balance_row_deleted_account_still_checked(void **state)
 {
     fx *f = *state;
     book b = build(f);
-    sql(f, "DELETE FROM ledger_balance WHERE account_id=%lld", (long long)b.bob);
+    fx_sql(f, "DELETE FROM ledger_balance WHERE account_id=%lld", (long long)b.bob);
     seen s;
     pb_ledger_verify_summary sum = run_verify(f, &s);
     char acct[48];
     snprintf(acct, sizeof acct, "account %lld", (long long)b.bob);
-    assert_has(&s, "balance_orphan", NULL);
+    fx_assert_seen(&s, "balance_orphan", NULL);
     if (sum.accounts != 4 || count_kind(&s, "unknown_account") != 0)
         fail_msg("verify checked %lld of 4 accounts and reported %d transfer(s) naming a "
                  "\"missing\" account: pb_store_account_scan dropped account %lld instead of "
                  "reporting it with zeroed counters",
                  (long long)sum.accounts, count_kind(&s, "unknown_account"), (long long)b.bob);
-    assert_has(&s, "balance_stale", acct); /* its zeroed row misses its transfers */
+    fx_assert_seen(&s, "balance_stale", acct); /* its zeroed row misses its transfers */
 }
 
 static void test_balance_row_without_account(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "INSERT INTO ledger_balance (account_id) VALUES (999)");
+    fx_sql(f, "INSERT INTO ledger_balance (account_id) VALUES (999)");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "balance_orphan", NULL);
+    fx_assert_seen(&s, "balance_orphan", NULL);
     assert_int_equal(s.n, 1);
 }
 
@@ -509,10 +454,10 @@ static void test_pending_projection_deleted(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "DELETE FROM ledger_pending_open");
+    fx_sql(f, "DELETE FROM ledger_pending_open");
     seen s;
     pb_ledger_verify_summary sum = run_verify(f, &s);
-    assert_has(&s, "pending_projection", "seq 8");
+    fx_assert_seen(&s, "pending_projection", "seq 8");
     assert_int_equal(s.n, 1);
     assert_int_equal(sum.open_pendings, 1); /* rebuilt from the transfers */
 }
@@ -522,10 +467,10 @@ static void test_pending_projection_extra_row(void **state)
     fx *f = *state;
     build(f);
     /* seq 3 was posted by seq 5: it is not open */
-    sql(f, "INSERT INTO ledger_pending_open (transfer_seq, expires_at) VALUES (3, 0)");
+    fx_sql(f, "INSERT INTO ledger_pending_open (transfer_seq, expires_at) VALUES (3, 0)");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "pending_projection", "seq 3");
+    fx_assert_seen(&s, "pending_projection", "seq 3");
     assert_int_equal(s.n, 1);
 }
 
@@ -533,10 +478,10 @@ static void test_pending_projection_expiry_changed(void **state)
 {
     fx *f = *state;
     build(f);
-    sql(f, "UPDATE ledger_pending_open SET expires_at=expires_at+1 WHERE transfer_seq=8");
+    fx_sql(f, "UPDATE ledger_pending_open SET expires_at=expires_at+1 WHERE transfer_seq=8");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "pending_projection", "seq 8");
+    fx_assert_seen(&s, "pending_projection", "seq 8");
     assert_int_equal(s.n, 1);
 }
 
@@ -555,14 +500,14 @@ static void test_pending_resolved_twice(void **state)
     build(f);
     /* the schema itself refuses a second resolution of one pending transfer */
     assert_int_equal(pb_store_exec_raw(f->conn, COPY_POST), PB_STORE_CONFLICT);
-    sql(f, "DROP INDEX ledger_transfer_pending");
-    sql(f, COPY_POST);
+    fx_sql(f, "DROP INDEX ledger_transfer_pending");
+    fx_sql(f, COPY_POST);
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "pending_resolved_twice", "seq 9");
-    assert_has(&s, "pending_resolved_twice", "seq 3");
+    fx_assert_seen(&s, "pending_resolved_twice", "seq 9");
+    fx_assert_seen(&s, "pending_resolved_twice", "seq 3");
     assert_int_equal(count_kind(&s, "pending_resolved_twice"), 1);
-    assert_has(&s, "hash_chain", "seq 9");
+    fx_assert_seen(&s, "hash_chain", "seq 9");
 }
 
 static void test_pending_resolution_amount_changed(void **state)
@@ -570,11 +515,11 @@ static void test_pending_resolution_amount_changed(void **state)
     fx *f = *state;
     build(f);
     /* the void of seq 4 (500) claims to release 499 */
-    sql(f, "UPDATE ledger_transfer SET amount=499 WHERE seq=6");
+    fx_sql(f, "UPDATE ledger_transfer SET amount=499 WHERE seq=6");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "hash_chain", "seq 6");
-    assert_has(&s, "pending_amount", "seq 6");
+    fx_assert_seen(&s, "hash_chain", "seq 6");
+    fx_assert_seen(&s, "pending_amount", "seq 6");
     assert_int_equal(s.n, 2); /* a void releases the whole hold whatever it claims */
 }
 
@@ -583,11 +528,11 @@ static void test_pending_flag_removed(void **state)
     fx *f = *state;
     build(f);
     /* the hold seq 3 turned into a single-phase transfer: its post resolves nothing */
-    sql(f, "UPDATE ledger_transfer SET flags=0 WHERE seq=3");
+    fx_sql(f, "UPDATE ledger_transfer SET flags=0 WHERE seq=3");
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "hash_chain", "seq 3");
-    assert_has(&s, "pending_unknown", "seq 5");
+    fx_assert_seen(&s, "hash_chain", "seq 3");
+    fx_assert_seen(&s, "pending_unknown", "seq 5");
     /* the counters come out the same either way: only the hash and the chain of
      * resolutions notice */
     assert_int_equal(s.n, 2);
@@ -633,16 +578,16 @@ static void forge_resolution(fx *f, const book *b, uint32_t flags, int64_t at)
      * (and a post posts it), a single-phase transfer posts its amount */
     long long pending = resolves ? (long long)last.amount : 0;
     long long posted = !resolves || (flags & PB_TRANSFER_POST_PENDING) ? (long long)t.amount : 0;
-    sql(f,
-        "UPDATE ledger_balance SET debits_pending=debits_pending-%lld, "
-        "debits_posted=debits_posted+%lld, last_seq=9 WHERE account_id=%lld",
-        pending, posted, (long long)b->alice);
-    sql(f,
-        "UPDATE ledger_balance SET credits_pending=credits_pending-%lld, "
-        "credits_posted=credits_posted+%lld, last_seq=9 WHERE account_id=%lld",
-        pending, posted, (long long)b->house);
+    fx_sql(f,
+           "UPDATE ledger_balance SET debits_pending=debits_pending-%lld, "
+           "debits_posted=debits_posted+%lld, last_seq=9 WHERE account_id=%lld",
+           pending, posted, (long long)b->alice);
+    fx_sql(f,
+           "UPDATE ledger_balance SET credits_pending=credits_pending-%lld, "
+           "credits_posted=credits_posted+%lld, last_seq=9 WHERE account_id=%lld",
+           pending, posted, (long long)b->house);
     if (resolves)
-        sql(f, "DELETE FROM ledger_pending_open WHERE transfer_seq=8");
+        fx_sql(f, "DELETE FROM ledger_pending_open WHERE transfer_seq=8");
 }
 
 /* Forges seq 9 (forge_resolution) and expects exactly one pending_expiry, on it. */
@@ -652,7 +597,7 @@ static void expect_expiry_violation(fx *f, uint32_t flags, int64_t at)
     forge_resolution(f, &b, flags, at);
     seen s;
     run_verify(f, &s);
-    assert_has(&s, "pending_expiry", "seq 9");
+    fx_assert_seen(&s, "pending_expiry", "seq 9");
     assert_int_equal(s.n, 1);
 }
 
