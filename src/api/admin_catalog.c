@@ -643,10 +643,7 @@ void pb_api_admin_game_create(pb_http_request *req, void *app)
     }
     pb_game *g = x.input;
     const char *provider = pb_http_param(req, "code");
-    if (pb_play_provider_is_house(provider)) {
-        /* its games are the server's own engines, registered by it (play_catalog.c): a
-         * game made here would either have no engine behind it (listed, never playable)
-         * or take the place, category and RTP of one a later version registers */
+    if (pb_play_provider_is_house(provider)) { /* no engine, or one a later version adds */
         pb_http_reply_error_msg(req, PB_ERR_PROVIDER_IN_HOUSE, NULL,
                                 PB_PLAY_PROVIDER
                                 " is the in-house games' provider: its games "
