@@ -23,36 +23,18 @@
  * last_seq (taken while replaying), and must not lag behind the balance mark. Each violation is reported
  * through the callback with a stable kind and a message naming the row. A row
  * with a column of the wrong type or size is "malformed_row" (and checked on as
- * far as it could be read: its hash no longer matches).
+ * far as it could be read: its hash no longer matches). The signed anchors of the
+ * same snapshot are read first and checked in verify_anchor.c: each on its own,
+ * then, as the replay reaches the transfer it signs, that transfer's hash.
  */
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/money.h"
-#include "ledger/ledger_internal.h"
-
-typedef struct acct {
-    pb_store_account stored;
-    int64_t c[4]; /* rebuilt dp, dpo, cp, cpo */
-    int64_t last_seq;
-    int64_t at_row[4];      /* rebuilt as of the stored row's last_seq */
-    bool row_seen;          /* the stored last_seq is one of the account's transfers */
-    int64_t newest_at_mark; /* the account's newest transfer up to the balance mark */
-    bool went_negative;
-} acct;
-
-typedef struct pend {
-    pb_id id;
-    int64_t seq, amount, debit, credit, expires_at;
-    char currency[PB_LEDGER_CURRENCY_MAX + 1];
-    uint32_t code;
-    int64_t resolved_by; /* 0 while open */
-    bool used;
-} pend;
+#include "ledger/verify_internal.h"
 
 #define VERIFY_CHUNK_DEFAULT 20000
 
@@ -67,44 +49,7 @@ void pb_ledger_verify_tune(size_t chunk_rows, void (*between)(void *ctx), void *
     between_ctx = ctx;
 }
 
-typedef struct open_ref {
-    int64_t seq, expires_at;
-} open_ref;
-
-typedef struct vstate {
-    pb_ledger_violation_cb cb;
-    void *ctx;
-    pb_ledger_verify_summary *sum;
-    acct *accts;
-    size_t naccts, cap;
-    pend *pend;
-    size_t npend_slots, npend;
-    int64_t expect_seq;
-    int64_t mark;
-    int64_t pmark; /* ledger_state.pending_seq */
-    pb_ledger_ids ids;
-    uint8_t prev_hash[32];
-    open_ref *listed; /* ledger_pending_open as read at the start, in seq order */
-    size_t nlisted, listed_cap;
-    bool oom;
-    /* anchors (anchor.c): what the transfer replay checks, in transfer_seq order */
-    const pb_ledger_verify_keys *keys;
-    struct anchor_ref *anchors;
-    size_t nanchors, anchors_cap, next_anchor;
-    int64_t prev_anchor_id, prev_anchor_seq, prev_anchor_upto;
-    size_t max_rank; /* the newest signing key seen so far (index in keys->trusted) */
-    bool rank_seen;
-} vstate;
-
-typedef struct anchor_ref {
-    int64_t id, seq;
-    uint8_t hash[32];
-} anchor_ref;
-
-static void violation(vstate *v, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void violation(vstate *v, const char *kind, const char *fmt, ...)
+void verify_violation(vstate *v, const char *kind, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -206,8 +151,9 @@ static void add_counter(vstate *v, acct *a, int idx, int64_t delta, int64_t seq)
     static const char *names[] = {"debits_pending", "debits_posted", "credits_pending",
                                   "credits_posted"};
     if (pb_i64_add(a->c[idx], delta, &a->c[idx]))
-        violation(v, "overflow", "account %" PRId64 ": %s overflows at transfer seq %" PRId64,
-                  a->stored.id, names[idx], seq);
+        verify_violation(v, "overflow",
+                         "account %" PRId64 ": %s overflows at transfer seq %" PRId64, a->stored.id,
+                         names[idx], seq);
 }
 
 static void check_not_negative(vstate *v, acct *a, int64_t seq)
@@ -219,20 +165,20 @@ static void check_not_negative(vstate *v, acct *a, int64_t seq)
     if ((a->stored.flags & PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) && cr > a->c[1])
         bad = true;
     if (bad && !a->went_negative)
-        violation(v, "negative_balance",
-                  "account %" PRId64
-                  " (%s/%s) breaks its balance flags after transfer seq %" PRId64,
-                  a->stored.id, a->stored.owner, a->stored.kind, seq);
+        verify_violation(v, "negative_balance",
+                         "account %" PRId64
+                         " (%s/%s) breaks its balance flags after transfer seq %" PRId64,
+                         a->stored.id, a->stored.owner, a->stored.kind, seq);
     a->went_negative |= bad;
 }
 
 static void link_chain(vstate *v, acct *a, int64_t claimed_prev, int64_t seq, const char *side)
 {
     if (claimed_prev != a->last_seq)
-        violation(v, "account_chain",
-                  "transfer seq %" PRId64 ": %s_prev_seq is %" PRId64 " but account %" PRId64
-                  "'s previous transfer is %" PRId64,
-                  seq, side, claimed_prev, a->stored.id, a->last_seq);
+        verify_violation(v, "account_chain",
+                         "transfer seq %" PRId64 ": %s_prev_seq is %" PRId64 " but account %" PRId64
+                         "'s previous transfer is %" PRId64,
+                         seq, side, claimed_prev, a->stored.id, a->last_seq);
     a->last_seq = seq;
     if (seq <= v->mark)
         a->newest_at_mark = seq;
@@ -253,48 +199,51 @@ static void replay_resolution(vstate *v, const pb_store_transfer *t, acct *dr, a
     char id[PB_ID_STR_LEN + 1];
     pend *p = t->has_pending_id ? pend_find(v, &t->pending_id) : NULL;
     if (!p) {
-        violation(v, "pending_unknown",
-                  "transfer seq %" PRId64 " resolves a pending transfer that does not precede it",
-                  t->seq);
+        verify_violation(v, "pending_unknown",
+                         "transfer seq %" PRId64
+                         " resolves a pending transfer that does not precede it",
+                         t->seq);
         return;
     }
     if (p->resolved_by) {
         pb_id_to_string(&p->id, id);
-        violation(v, "pending_resolved_twice",
-                  "pending transfer %s (seq %" PRId64 ") resolved by seq %" PRId64
-                  " and again by seq %" PRId64,
-                  id, p->seq, p->resolved_by, t->seq);
+        verify_violation(v, "pending_resolved_twice",
+                         "pending transfer %s (seq %" PRId64 ") resolved by seq %" PRId64
+                         " and again by seq %" PRId64,
+                         id, p->seq, p->resolved_by, t->seq);
         return;
     }
     p->resolved_by = t->seq;
     if (p->debit != t->debit_account_id || p->credit != t->credit_account_id ||
         strcmp(p->currency, t->currency) != 0 || p->code != t->code)
-        violation(v, "pending_mismatch",
-                  "transfer seq %" PRId64 " does not match its pending transfer seq %" PRId64,
-                  t->seq, p->seq);
+        verify_violation(v, "pending_mismatch",
+                         "transfer seq %" PRId64
+                         " does not match its pending transfer seq %" PRId64,
+                         t->seq, p->seq);
     bool post = t->flags & PB_TRANSFER_POST_PENDING;
     if ((post && t->amount > p->amount) || (!post && t->amount != p->amount))
-        violation(v, "pending_amount",
-                  "transfer seq %" PRId64 " moves %" PRId64 " of pending seq %" PRId64
-                  " holding %" PRId64,
-                  t->seq, t->amount, p->seq, p->amount);
+        verify_violation(v, "pending_amount",
+                         "transfer seq %" PRId64 " moves %" PRId64 " of pending seq %" PRId64
+                         " holding %" PRId64,
+                         t->seq, t->amount, p->seq, p->amount);
     /* The writer refuses a caller's post or void from the hold's expiry on
      * (PENDING_EXPIRED) and its own sweep voids a hold only once it is due, both
      * by the batch's clock, which is the resolution's created_at. */
     bool expired = t->flags & PB_TRANSFER_EXPIRED;
     if (expired && (post || p->expires_at <= 0 || t->created_at < p->expires_at))
-        violation(v, "pending_expiry",
-                  "transfer seq %" PRId64 " expires pending seq %" PRId64 " (expiry %" PRId64
-                  ") at %" PRId64 ": %s",
-                  t->seq, p->seq, p->expires_at, t->created_at,
-                  post                 ? "an expiry cannot post"
-                  : p->expires_at <= 0 ? "the hold has no timeout"
-                                       : "before it was due");
+        verify_violation(v, "pending_expiry",
+                         "transfer seq %" PRId64 " expires pending seq %" PRId64 " (expiry %" PRId64
+                         ") at %" PRId64 ": %s",
+                         t->seq, p->seq, p->expires_at, t->created_at,
+                         post                 ? "an expiry cannot post"
+                         : p->expires_at <= 0 ? "the hold has no timeout"
+                                              : "before it was due");
     else if (!expired && p->expires_at > 0 && t->created_at >= p->expires_at)
-        violation(v, "pending_expiry",
-                  "transfer seq %" PRId64 " %s pending seq %" PRId64 " at %" PRId64
-                  ", at or after its expiry %" PRId64 ": only the ledger's expiry may resolve it",
-                  t->seq, post ? "posts" : "voids", p->seq, t->created_at, p->expires_at);
+        verify_violation(v, "pending_expiry",
+                         "transfer seq %" PRId64 " %s pending seq %" PRId64 " at %" PRId64
+                         ", at or after its expiry %" PRId64
+                         ": only the ledger's expiry may resolve it",
+                         t->seq, post ? "posts" : "voids", p->seq, t->created_at, p->expires_at);
     if (!dr || !cr)
         return;
     add_counter(v, dr, 0, -p->amount, t->seq);
@@ -305,55 +254,56 @@ static void replay_resolution(vstate *v, const pb_store_transfer *t, acct *dr, a
     }
 }
 
-static void check_anchors_at(vstate *v, const pb_store_transfer *t);
-
 static int on_transfer(void *p, const pb_store_transfer *t)
 {
     vstate *v = p;
     v->sum->transfers++;
     if (t->seq != v->expect_seq)
-        violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64, v->expect_seq,
-                  t->seq);
+        verify_violation(v, "seq_gap", "expected transfer seq %" PRId64 ", found %" PRId64,
+                         v->expect_seq, t->seq);
     v->expect_seq = t->seq + 1;
     if (t->malformed) /* what could be read is checked on below as it is */
-        violation(v, "malformed_row",
-                  "transfer seq %" PRId64 " is damaged: column %s has the wrong type or size "
-                  "(the writer refuses STORE_CORRUPT what needs it)",
-                  t->seq, t->malformed);
+        verify_violation(v, "malformed_row",
+                         "transfer seq %" PRId64
+                         " is damaged: column %s has the wrong type or size "
+                         "(the writer refuses STORE_CORRUPT what needs it)",
+                         t->seq, t->malformed);
 
     uint8_t h[32];
     pb_ledger_hash(t, v->prev_hash, h);
     if (memcmp(h, t->hash, 32) != 0) {
         char id[PB_ID_STR_LEN + 1];
         pb_id_to_string(&t->id, id);
-        violation(v, "hash_chain",
-                  "transfer seq %" PRId64 " (id %s) does not match its hash: a stored field or "
-                  "its predecessor was changed",
-                  t->seq, id);
+        verify_violation(v, "hash_chain",
+                         "transfer seq %" PRId64
+                         " (id %s) does not match its hash: a stored field or "
+                         "its predecessor was changed",
+                         t->seq, id);
     }
     memcpy(v->prev_hash, t->hash, 32);
-    check_anchors_at(v, t);
+    verify_anchors_at(v, t);
     int64_t named;
     if (t->seq >= v->ids.legacy_below &&
         (!pb_ledger_txid_seq(v->ids.key, &t->id, &named) || named != t->seq)) {
         char id[PB_ID_STR_LEN + 1];
         pb_id_to_string(&t->id, id);
-        violation(v, "transfer_id", "transfer seq %" PRId64 " has id %s, which does not name it",
-                  t->seq, id);
+        verify_violation(v, "transfer_id",
+                         "transfer seq %" PRId64 " has id %s, which does not name it", t->seq, id);
     }
 
     acct *dr = find_acct(v, t->debit_account_id), *cr = find_acct(v, t->credit_account_id);
     if (!dr || !cr)
-        violation(v, "unknown_account", "transfer seq %" PRId64 " names a missing account %" PRId64,
-                  t->seq, dr ? t->credit_account_id : t->debit_account_id);
+        verify_violation(v, "unknown_account",
+                         "transfer seq %" PRId64 " names a missing account %" PRId64, t->seq,
+                         dr ? t->credit_account_id : t->debit_account_id);
     if (t->amount <= 0)
-        violation(v, "amount_invalid", "transfer seq %" PRId64 " has amount %" PRId64, t->seq,
-                  t->amount);
+        verify_violation(v, "amount_invalid", "transfer seq %" PRId64 " has amount %" PRId64,
+                         t->seq, t->amount);
     if (dr && cr &&
         (strcmp(dr->stored.currency, t->currency) || strcmp(cr->stored.currency, t->currency)))
-        violation(v, "currency_mismatch",
-                  "transfer seq %" PRId64 " in %s between accounts in %s and %s", t->seq,
-                  t->currency, dr->stored.currency, cr->stored.currency);
+        verify_violation(v, "currency_mismatch",
+                         "transfer seq %" PRId64 " in %s between accounts in %s and %s", t->seq,
+                         t->currency, dr->stored.currency, cr->stored.currency);
     if (dr)
         link_chain(v, dr, t->debit_prev_seq, t->seq, "debit");
     if (cr)
@@ -380,10 +330,10 @@ static int on_transfer(void *p, const pb_store_transfer *t)
         replay_resolution(v, t, dr, cr);
     } else {
         if (t->flags & PB_TRANSFER_EXPIRED) /* only the ledger's expiry void of a hold */
-            violation(v, "pending_expiry",
-                      "transfer seq %" PRId64 " is flagged EXPIRED but resolves no pending "
-                      "transfer",
-                      t->seq);
+            verify_violation(v, "pending_expiry",
+                             "transfer seq %" PRId64 " is flagged EXPIRED but resolves no pending "
+                             "transfer",
+                             t->seq);
         if (dr && cr) {
             add_counter(v, dr, 1, t->amount, t->seq);
             add_counter(v, cr, 3, t->amount, t->seq);
@@ -400,174 +350,6 @@ static int on_transfer(void *p, const pb_store_transfer *t)
     return 0;
 }
 
-/* ---- anchors */
-
-static void anchor_missing(vstate *v, const anchor_ref *r)
-{
-    violation(v, "anchor_transfer",
-              "anchor %" PRId64 " signs transfer seq %" PRId64
-              ", which is missing: the history was truncated or rewritten",
-              r->id, r->seq);
-}
-
-/* Called with each transfer in seq order: the anchors at or below it. */
-static void check_anchors_at(vstate *v, const pb_store_transfer *t)
-{
-    while (v->next_anchor < v->nanchors && v->anchors[v->next_anchor].seq <= t->seq) {
-        anchor_ref *r = &v->anchors[v->next_anchor++];
-        if (r->seq < t->seq)
-            anchor_missing(v, r);
-        else if (memcmp(r->hash, t->hash, 32) != 0)
-            violation(v, "anchor_transfer",
-                      "anchor %" PRId64 " signs transfer seq %" PRId64
-                      " with another hash than it has now: the history up to it was rewritten",
-                      r->id, r->seq);
-    }
-}
-
-static bool in_range(const acct *a, int64_t after, int64_t upto)
-{
-    return a->stored.id > after && a->stored.id <= upto;
-}
-
-/* The accounts of (after, upto] against the anchor's digest. */
-static void check_anchor_accounts(vstate *v, const pb_store_ledger_anchor *a)
-{
-    size_t lo = 0, hi = v->naccts;
-    while (lo < hi) { /* the first account with id > after */
-        size_t mid = (lo + hi) / 2;
-        if (v->accts[mid].stored.id <= a->accounts_after)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    pb_ledger_anchor_digest d;
-    pb_ledger_anchor_digest_init(&d);
-    size_t first = lo, n = 0;
-    for (; lo < v->naccts && in_range(&v->accts[lo], a->accounts_after, a->account_upto); lo++, n++)
-        pb_ledger_anchor_digest_add(&d, &v->accts[lo].stored);
-    uint8_t h[32];
-    pb_ledger_anchor_digest_final(&d, h);
-    if (memcmp(h, a->accounts_digest, 32) == 0)
-        return;
-    if (n == 1)
-        violation(v, "anchor_accounts",
-                  "anchor %" PRId64 ": account %" PRId64 " (%s/%s/%s) is not as it was when "
-                  "anchored (brand, owner, kind, currency, flags or created_at changed)",
-                  a->id, v->accts[first].stored.id, v->accts[first].stored.owner,
-                  v->accts[first].stored.kind, v->accts[first].stored.currency);
-    else
-        violation(v, "anchor_accounts",
-                  "anchor %" PRId64 ": the accounts with ids %" PRId64 "..%" PRId64
-                  " (%zu found) are not as they were when anchored: one was changed (brand, "
-                  "owner, kind, currency, flags or created_at), added or removed",
-                  a->id, a->accounts_after + 1, a->account_upto, n);
-}
-
-static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
-{
-    const pb_ledger_verify_keys *k = v->keys;
-    size_t rank = k->ntrusted;
-    for (size_t i = 0; i < k->ntrusted; i++)
-        if (sodium_memcmp(k->trusted[i], a->public_key, 32) == 0)
-            rank = i;
-    char id[17];
-    pb_ledger_anchor_key_id(a->public_key, id);
-    if (rank == k->ntrusted) {
-        violation(v, "anchor_untrusted",
-                  "anchor %" PRId64 " (transfer seq %" PRId64
-                  ") is signed by key %s, which is not trusted",
-                  a->id, a->transfer_seq, id);
-        return;
-    }
-    /* a key named without a rotation order (--trust-key) is trusted for any anchor */
-    bool ordered = rank < k->ntrusted - (k->nunordered < k->ntrusted ? k->nunordered : k->ntrusted);
-    if (ordered && v->rank_seen && rank < v->max_rank) {
-        violation(v, "anchor_untrusted",
-                  "anchor %" PRId64 " is signed by the retired key %s after a newer key signed "
-                  "an earlier anchor",
-                  a->id, id);
-        return;
-    }
-    uint8_t msg[PB_LEDGER_ANCHOR_MSG_LEN];
-    size_t n = pb_ledger_anchor_message(a, msg);
-    if (crypto_sign_verify_detached(a->signature, msg, n, a->public_key) != 0) {
-        violation(v, "anchor_signature",
-                  "anchor %" PRId64 " (transfer seq %" PRId64 ", accounts %" PRId64 "..%" PRId64
-                  "): the signature of key %s does not match: the row was forged or changed",
-                  a->id, a->transfer_seq, a->accounts_after + 1, a->account_upto, id);
-        return;
-    }
-    if (ordered) {
-        v->max_rank = rank;
-        v->rank_seen = true;
-    }
-}
-
-/* One anchor row, read in the first transaction after the accounts. */
-static int on_anchor(void *p, const pb_store_ledger_anchor *a)
-{
-    vstate *v = p;
-    v->sum->anchors++;
-    if (a->malformed) {
-        violation(v, "anchor_malformed",
-                  "anchor %" PRId64 " is damaged: a column has the wrong type or size", a->id);
-        return 0;
-    }
-    char id[17];
-    pb_ledger_anchor_key_id(a->public_key, id);
-    if (strcmp(id, a->key_id) != 0)
-        violation(v, "anchor_malformed",
-                  "anchor %" PRId64 " names key %s but carries the public key of %s", a->id,
-                  a->key_id, id);
-    if (a->id != v->prev_anchor_id + 1)
-        violation(v, "anchor_chain",
-                  "anchor %" PRId64 " follows anchor %" PRId64 ": anchors were removed", a->id,
-                  v->prev_anchor_id);
-    if (a->accounts_after != v->prev_anchor_upto || a->account_upto < a->accounts_after)
-        violation(v, "anchor_chain",
-                  "anchor %" PRId64 " covers accounts %" PRId64 "..%" PRId64
-                  " but the previous anchor ends at account %" PRId64,
-                  a->id, a->accounts_after + 1, a->account_upto, v->prev_anchor_upto);
-    if (a->transfer_seq < v->prev_anchor_seq || a->transfer_seq < 0)
-        violation(v, "anchor_chain",
-                  "anchor %" PRId64 " signs transfer seq %" PRId64
-                  ", before the previous anchor's %" PRId64,
-                  a->id, a->transfer_seq, v->prev_anchor_seq);
-    v->prev_anchor_id = a->id;
-    v->prev_anchor_seq = a->transfer_seq > v->prev_anchor_seq ? a->transfer_seq
-                                                              : v->prev_anchor_seq;
-    v->prev_anchor_upto = a->account_upto;
-    check_anchor_accounts(v, a);
-    if (v->keys->check_signatures)
-        check_anchor_signature(v, a);
-    if (a->transfer_seq > v->sum->anchored_seq)
-        v->sum->anchored_seq = a->transfer_seq;
-    if (a->transfer_seq == 0)
-        return 0;
-    if (v->nanchors == v->anchors_cap) {
-        size_t n = v->anchors_cap ? v->anchors_cap * 2 : 256;
-        anchor_ref *x = realloc(v->anchors, n * sizeof *x);
-        if (!x) {
-            v->oom = true;
-            return 1;
-        }
-        v->anchors = x;
-        v->anchors_cap = n;
-    }
-    anchor_ref *r = &v->anchors[v->nanchors++];
-    r->id = a->id;
-    r->seq = a->transfer_seq;
-    memcpy(r->hash, a->transfer_hash, 32);
-    return 0;
-}
-
-static int cmp_anchor(const void *a, const void *b)
-{
-    int64_t x = ((const anchor_ref *)a)->seq, y = ((const anchor_ref *)b)->seq;
-    return x < y ? -1 : x > y;
-}
-
 /* ---- final comparisons */
 
 static void compare_accounts(vstate *v)
@@ -580,40 +362,41 @@ static void compare_accounts(vstate *v)
         int64_t stored[4] = {s->debits_pending, s->debits_posted, s->credits_pending,
                              s->credits_posted};
         if (s->last_seq != 0 && !a->row_seen) {
-            violation(v, "account_chain",
-                      "account %" PRId64 ": stored last transfer %" PRId64
-                      " is not one of its transfers (its newest is %" PRId64 ")",
-                      s->id, s->last_seq, a->last_seq);
+            verify_violation(v, "account_chain",
+                             "account %" PRId64 ": stored last transfer %" PRId64
+                             " is not one of its transfers (its newest is %" PRId64 ")",
+                             s->id, s->last_seq, a->last_seq);
             continue;
         }
         if (s->last_seq < a->newest_at_mark)
-            violation(v, "balance_stale",
-                      "account %" PRId64 ": its balance row stands at transfer %" PRId64
-                      ", behind the balance mark %" PRId64 " (its transfer %" PRId64 ")",
-                      s->id, s->last_seq, v->mark, a->newest_at_mark);
+            verify_violation(v, "balance_stale",
+                             "account %" PRId64 ": its balance row stands at transfer %" PRId64
+                             ", behind the balance mark %" PRId64 " (its transfer %" PRId64 ")",
+                             s->id, s->last_seq, v->mark, a->newest_at_mark);
         if (s->last_seq != a->last_seq)
             v->sum->lagging_rows++;
         for (int k = 0; k < 4; k++) {
             if (stored[k] != a->at_row[k])
-                violation(v, "balance_mismatch",
-                          "account %" PRId64 " (%s/%s/%s): stored %s %" PRId64
-                          " but its transfers up to seq %" PRId64 " give %" PRId64,
-                          s->id, s->owner, s->kind, s->currency, names[k], stored[k], s->last_seq,
-                          a->at_row[k]);
+                verify_violation(v, "balance_mismatch",
+                                 "account %" PRId64 " (%s/%s/%s): stored %s %" PRId64
+                                 " but its transfers up to seq %" PRId64 " give %" PRId64,
+                                 s->id, s->owner, s->kind, s->currency, names[k], stored[k],
+                                 s->last_seq, a->at_row[k]);
             if (stored[k] < 0)
-                violation(v, "negative_counter", "account %" PRId64 ": stored %s is %" PRId64,
-                          s->id, names[k], stored[k]);
+                verify_violation(v, "negative_counter",
+                                 "account %" PRId64 ": stored %s is %" PRId64, s->id, names[k],
+                                 stored[k]);
         }
         __int128 d = (__int128)s->debits_pending + s->debits_posted;
         __int128 c = (__int128)s->credits_pending + s->credits_posted;
         if ((s->flags & PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) && d > s->credits_posted)
-            violation(v, "negative_balance",
-                      "account %" PRId64 " (%s/%s): stored debits exceed credits", s->id, s->owner,
-                      s->kind);
+            verify_violation(v, "negative_balance",
+                             "account %" PRId64 " (%s/%s): stored debits exceed credits", s->id,
+                             s->owner, s->kind);
         if ((s->flags & PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) && c > s->debits_posted)
-            violation(v, "negative_balance",
-                      "account %" PRId64 " (%s/%s): stored credits exceed debits", s->id, s->owner,
-                      s->kind);
+            verify_violation(v, "negative_balance",
+                             "account %" PRId64 " (%s/%s): stored credits exceed debits", s->id,
+                             s->owner, s->kind);
     }
 }
 
@@ -641,13 +424,13 @@ static void compare_currencies(vstate *v)
         }
         /* stored rows stand at different seqs until every one is written back */
         if (v->sum->lagging_rows == 0 && (s[0] != s[2] || s[1] != s[3]))
-            violation(v, "currency_imbalance",
-                      "%s: stored debits (pending %" PRId64 ", posted %" PRId64
-                      ") differ from credits (pending %" PRId64 ", posted %" PRId64 ")",
-                      cur, (int64_t)s[0], (int64_t)s[1], (int64_t)s[2], (int64_t)s[3]);
+            verify_violation(v, "currency_imbalance",
+                             "%s: stored debits (pending %" PRId64 ", posted %" PRId64
+                             ") differ from credits (pending %" PRId64 ", posted %" PRId64 ")",
+                             cur, (int64_t)s[0], (int64_t)s[1], (int64_t)s[2], (int64_t)s[3]);
         if (r[0] != r[2] || r[1] != r[3])
-            violation(v, "currency_imbalance", "%s: the transfers' debits differ from credits",
-                      cur);
+            verify_violation(v, "currency_imbalance",
+                             "%s: the transfers' debits differ from credits", cur);
     }
 }
 
@@ -671,8 +454,10 @@ static void unlisted(vstate *v, int64_t seq)
         v->sum->unlisted_pendings++;
         return;
     }
-    violation(v, "pending_projection",
-              "pending transfer seq %" PRId64 " is open but missing from ledger_pending_open", seq);
+    verify_violation(v, "pending_projection",
+                     "pending transfer seq %" PRId64
+                     " is open but missing from ledger_pending_open",
+                     seq);
 }
 
 /* One row of the projection as read in the first transaction: compared with
@@ -683,14 +468,14 @@ static void projection_row(proj_ctx *x, int64_t seq, int64_t expires_at)
         unlisted(x->v, x->open[x->i++].seq);
     if (x->i < x->n && x->open[x->i].seq == seq) {
         if (x->open[x->i].expires_at != expires_at)
-            violation(x->v, "pending_projection",
-                      "pending transfer seq %" PRId64 ": projected expiry differs", seq);
+            verify_violation(x->v, "pending_projection",
+                             "pending transfer seq %" PRId64 ": projected expiry differs", seq);
         x->i++;
     } else {
-        violation(x->v, "pending_projection",
-                  "ledger_pending_open lists seq %" PRId64
-                  ", which is not an open pending transfer",
-                  seq);
+        verify_violation(x->v, "pending_projection",
+                         "ledger_pending_open lists seq %" PRId64
+                         ", which is not an open pending transfer",
+                         seq);
     }
 }
 
@@ -794,14 +579,14 @@ pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *
     else if (rc != PB_STORE_OK)
         goto out;
     /* the anchors of the same snapshot: none names a transfer above the head */
-    if (pb_store_ledger_anchor_scan(c, on_anchor, &v) != PB_STORE_OK || v.oom)
+    if (pb_store_ledger_anchor_scan(c, verify_on_anchor, &v) != PB_STORE_OK || v.oom)
         goto out;
     pb_store_rollback(c);
     if (v.nanchors) /* qsort wants a valid pointer even for none */
-        qsort(v.anchors, v.nanchors, sizeof *v.anchors, cmp_anchor);
+        qsort(v.anchors, v.nanchors, sizeof *v.anchors, verify_cmp_anchor);
     if (orphans)
-        violation(&v, "balance_orphan", "%" PRId64 " account(s) lack a balance row or the reverse",
-                  orphans);
+        verify_violation(&v, "balance_orphan",
+                         "%" PRId64 " account(s) lack a balance row or the reverse", orphans);
     /* the transfers up to the head, in chunks */
     tchunk k = {.v = &v, .head = last.seq};
     while (!k.end && last.seq > 0) {
@@ -818,15 +603,17 @@ pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *
             between_chunks(between_ctx);
     }
     for (; v.next_anchor < v.nanchors; v.next_anchor++) /* above the last transfer read */
-        anchor_missing(&v, &v.anchors[v.next_anchor]);
+        verify_anchor_missing(&v, &v.anchors[v.next_anchor]);
     if (v.mark < 0 || v.mark > v.expect_seq - 1)
-        violation(&v, "balance_mark",
-                  "the balance mark is at transfer %" PRId64 " but the last transfer is %" PRId64,
-                  v.mark, v.expect_seq - 1);
+        verify_violation(&v, "balance_mark",
+                         "the balance mark is at transfer %" PRId64
+                         " but the last transfer is %" PRId64,
+                         v.mark, v.expect_seq - 1);
     if (v.pmark < 0 || v.pmark > v.expect_seq - 1)
-        violation(&v, "pending_mark",
-                  "the pending mark is at transfer %" PRId64 " but the last transfer is %" PRId64,
-                  v.pmark, v.expect_seq - 1);
+        verify_violation(&v, "pending_mark",
+                         "the pending mark is at transfer %" PRId64
+                         " but the last transfer is %" PRId64,
+                         v.pmark, v.expect_seq - 1);
     compare_accounts(&v);
     compare_currencies(&v);
     e = check_projection(&v);

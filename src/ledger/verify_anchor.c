@@ -1,0 +1,184 @@
+/*
+ * verify_anchor.c — `ledger verify`'s check of the signed ledger anchors (see
+ * anchor.c for what an anchor signs): each anchor on its own (its columns, its
+ * place in the chain of anchors, the digest of the accounts of its range, and,
+ * given trusted keys, its signature), then, as verify.c replays the transfers in
+ * seq order, the hash of the transfer each one signs.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ledger/verify_internal.h"
+
+void verify_anchor_missing(vstate *v, const anchor_ref *r)
+{
+    verify_violation(v, "anchor_transfer",
+                     "anchor %" PRId64 " signs transfer seq %" PRId64
+                     ", which is missing: the history was truncated or rewritten",
+                     r->id, r->seq);
+}
+
+/* Called with each transfer in seq order: the anchors at or below it. */
+void verify_anchors_at(vstate *v, const pb_store_transfer *t)
+{
+    while (v->next_anchor < v->nanchors && v->anchors[v->next_anchor].seq <= t->seq) {
+        anchor_ref *r = &v->anchors[v->next_anchor++];
+        if (r->seq < t->seq)
+            verify_anchor_missing(v, r);
+        else if (memcmp(r->hash, t->hash, 32) != 0)
+            verify_violation(
+                v, "anchor_transfer",
+                "anchor %" PRId64 " signs transfer seq %" PRId64
+                " with another hash than it has now: the history up to it was rewritten",
+                r->id, r->seq);
+    }
+}
+
+static bool in_range(const acct *a, int64_t after, int64_t upto)
+{
+    return a->stored.id > after && a->stored.id <= upto;
+}
+
+/* The accounts of (after, upto] against the anchor's digest. */
+static void check_anchor_accounts(vstate *v, const pb_store_ledger_anchor *a)
+{
+    size_t lo = 0, hi = v->naccts;
+    while (lo < hi) { /* the first account with id > after */
+        size_t mid = (lo + hi) / 2;
+        if (v->accts[mid].stored.id <= a->accounts_after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    pb_ledger_anchor_digest d;
+    pb_ledger_anchor_digest_init(&d);
+    size_t first = lo, n = 0;
+    for (; lo < v->naccts && in_range(&v->accts[lo], a->accounts_after, a->account_upto); lo++, n++)
+        pb_ledger_anchor_digest_add(&d, &v->accts[lo].stored);
+    uint8_t h[32];
+    pb_ledger_anchor_digest_final(&d, h);
+    if (memcmp(h, a->accounts_digest, 32) == 0)
+        return;
+    if (n == 1)
+        verify_violation(v, "anchor_accounts",
+                         "anchor %" PRId64 ": account %" PRId64 " (%s/%s/%s) is not as it was when "
+                         "anchored (brand, owner, kind, currency, flags or created_at changed)",
+                         a->id, v->accts[first].stored.id, v->accts[first].stored.owner,
+                         v->accts[first].stored.kind, v->accts[first].stored.currency);
+    else
+        verify_violation(v, "anchor_accounts",
+                         "anchor %" PRId64 ": the accounts with ids %" PRId64 "..%" PRId64
+                         " (%zu found) are not as they were when anchored: one was changed (brand, "
+                         "owner, kind, currency, flags or created_at), added or removed",
+                         a->id, a->accounts_after + 1, a->account_upto, n);
+}
+
+static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
+{
+    const pb_ledger_verify_keys *k = v->keys;
+    size_t rank = k->ntrusted;
+    for (size_t i = 0; i < k->ntrusted; i++)
+        if (sodium_memcmp(k->trusted[i], a->public_key, 32) == 0)
+            rank = i;
+    char id[17];
+    pb_ledger_anchor_key_id(a->public_key, id);
+    if (rank == k->ntrusted) {
+        verify_violation(v, "anchor_untrusted",
+                         "anchor %" PRId64 " (transfer seq %" PRId64
+                         ") is signed by key %s, which is not trusted",
+                         a->id, a->transfer_seq, id);
+        return;
+    }
+    /* a key named without a rotation order (--trust-key) is trusted for any anchor */
+    bool ordered = rank < k->ntrusted - (k->nunordered < k->ntrusted ? k->nunordered : k->ntrusted);
+    if (ordered && v->rank_seen && rank < v->max_rank) {
+        verify_violation(v, "anchor_untrusted",
+                         "anchor %" PRId64
+                         " is signed by the retired key %s after a newer key signed "
+                         "an earlier anchor",
+                         a->id, id);
+        return;
+    }
+    uint8_t msg[PB_LEDGER_ANCHOR_MSG_LEN];
+    size_t n = pb_ledger_anchor_message(a, msg);
+    if (crypto_sign_verify_detached(a->signature, msg, n, a->public_key) != 0) {
+        verify_violation(v, "anchor_signature",
+                         "anchor %" PRId64 " (transfer seq %" PRId64 ", accounts %" PRId64
+                         "..%" PRId64
+                         "): the signature of key %s does not match: the row was forged or changed",
+                         a->id, a->transfer_seq, a->accounts_after + 1, a->account_upto, id);
+        return;
+    }
+    if (ordered) {
+        v->max_rank = rank;
+        v->rank_seen = true;
+    }
+}
+
+/* One anchor row, read in the first transaction after the accounts. */
+int verify_on_anchor(void *p, const pb_store_ledger_anchor *a)
+{
+    vstate *v = p;
+    v->sum->anchors++;
+    if (a->malformed) {
+        verify_violation(v, "anchor_malformed",
+                         "anchor %" PRId64 " is damaged: a column has the wrong type or size",
+                         a->id);
+        return 0;
+    }
+    char id[17];
+    pb_ledger_anchor_key_id(a->public_key, id);
+    if (strcmp(id, a->key_id) != 0)
+        verify_violation(v, "anchor_malformed",
+                         "anchor %" PRId64 " names key %s but carries the public key of %s", a->id,
+                         a->key_id, id);
+    if (a->id != v->prev_anchor_id + 1)
+        verify_violation(v, "anchor_chain",
+                         "anchor %" PRId64 " follows anchor %" PRId64 ": anchors were removed",
+                         a->id, v->prev_anchor_id);
+    if (a->accounts_after != v->prev_anchor_upto || a->account_upto < a->accounts_after)
+        verify_violation(v, "anchor_chain",
+                         "anchor %" PRId64 " covers accounts %" PRId64 "..%" PRId64
+                         " but the previous anchor ends at account %" PRId64,
+                         a->id, a->accounts_after + 1, a->account_upto, v->prev_anchor_upto);
+    if (a->transfer_seq < v->prev_anchor_seq || a->transfer_seq < 0)
+        verify_violation(v, "anchor_chain",
+                         "anchor %" PRId64 " signs transfer seq %" PRId64
+                         ", before the previous anchor's %" PRId64,
+                         a->id, a->transfer_seq, v->prev_anchor_seq);
+    v->prev_anchor_id = a->id;
+    v->prev_anchor_seq = a->transfer_seq > v->prev_anchor_seq ? a->transfer_seq
+                                                              : v->prev_anchor_seq;
+    v->prev_anchor_upto = a->account_upto;
+    check_anchor_accounts(v, a);
+    if (v->keys->check_signatures)
+        check_anchor_signature(v, a);
+    if (a->transfer_seq > v->sum->anchored_seq)
+        v->sum->anchored_seq = a->transfer_seq;
+    if (a->transfer_seq == 0)
+        return 0;
+    if (v->nanchors == v->anchors_cap) {
+        size_t n = v->anchors_cap ? v->anchors_cap * 2 : 256;
+        anchor_ref *x = realloc(v->anchors, n * sizeof *x);
+        if (!x) {
+            v->oom = true;
+            return 1;
+        }
+        v->anchors = x;
+        v->anchors_cap = n;
+    }
+    anchor_ref *r = &v->anchors[v->nanchors++];
+    r->id = a->id;
+    r->seq = a->transfer_seq;
+    memcpy(r->hash, a->transfer_hash, 32);
+    return 0;
+}
+
+int verify_cmp_anchor(const void *a, const void *b)
+{
+    int64_t x = ((const anchor_ref *)a)->seq, y = ((const anchor_ref *)b)->seq;
+    return x < y ? -1 : x > y;
+}
