@@ -61,9 +61,14 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         pb_ledger_stats_get(ledger, &st);
     pb_http_buf_printf(
         out,
-        "# HELP pitboss_ledger_batches_total Group commits made by the ledger writer.\n"
+        "# HELP pitboss_ledger_batches_total Batches of queued submissions applied by the ledger "
+        "writer.\n"
         "# TYPE pitboss_ledger_batches_total counter\n"
         "pitboss_ledger_batches_total %llu\n"
+        "# HELP pitboss_ledger_commits_total Transactions the ledger writer committed: the batches "
+        "applied while a sync ran are committed together.\n"
+        "# TYPE pitboss_ledger_commits_total counter\n"
+        "pitboss_ledger_commits_total %llu\n"
         "# HELP pitboss_ledger_transfers_total Transfer requests processed by the writer (any "
         "result); divided by batches: the mean batch size.\n"
         "# TYPE pitboss_ledger_transfers_total counter\n"
@@ -99,8 +104,9 @@ void pb_api_ledger_metrics(pb_ledger *ledger, pb_http_buf *out)
         "because their row is damaged (logged as ledger.expiry_skipped; each hold once).\n"
         "# TYPE pitboss_ledger_expiry_skipped_total counter\n"
         "pitboss_ledger_expiry_skipped_total %llu\n",
-        (unsigned long long)st.batches, (unsigned long long)st.transfers,
-        (unsigned long long)st.max_batch_seen, (unsigned long long)(st.commit_us_total / 1000000),
+        (unsigned long long)st.batches, (unsigned long long)st.commits,
+        (unsigned long long)st.transfers, (unsigned long long)st.max_batch_seen,
+        (unsigned long long)(st.commit_us_total / 1000000),
         (unsigned long long)(st.commit_us_total % 1000000),
         (unsigned long long)(st.cpu_us_total / 1000000),
         (unsigned long long)(st.cpu_us_total % 1000000), (unsigned long long)st.syncs,

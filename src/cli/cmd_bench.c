@@ -42,6 +42,7 @@ typedef struct bench_opts {
     bool idle_sync_in_notifier; /* every batch's sync through the notifier */
     bool no_pin;                /* --no-pin: the writer shares the CPUs with everyone */
     bool no_wal_reserve;        /* --no-wal-reserve: the WAL grows with the commits */
+    bool no_coalesce;           /* --no-coalesce: every batch commits at once */
     int balance_flush_ms;       /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
@@ -298,6 +299,7 @@ static int run_once(const bench_opts *o, int nclients)
     pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer,
                             .idle_sync_in_notifier = o->idle_sync_in_notifier,
                             .balance_flush_ms = o->balance_flush_ms,
+                            .no_coalesce = o->no_coalesce,
                             .pin_writer = !o->no_pin,
                             .wal_reserve = !o->no_wal_reserve};
     pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
@@ -318,6 +320,8 @@ static int run_once(const bench_opts *o, int nclients)
     pb_ledger_stats_get(l, &before);
     unsigned long long wal_req0, wal_wr0, wal_req1, wal_wr1; /* the WAL buffer's counts */
     pb_walbuf_stats(&wal_req0, &wal_wr0);
+    unsigned long long commits0, commits1;
+    pb_walbuf_commits(&commits0);
     client *cl = calloc((size_t)nclients, sizeof *cl);
     pthread_t *th = calloc((size_t)nclients, sizeof *th);
     pb_cpu_times cpu0, cpu1; /* the machine's CPU time over the run */
@@ -357,6 +361,7 @@ static int run_once(const bench_opts *o, int nclients)
     pb_cpu_share cpu = have_cpu ? pb_cpu_times_share(&cpu0, &cpu1) : (pb_cpu_share){0};
     pb_ledger_stats_get(l, &after);
     pb_walbuf_stats(&wal_req1, &wal_wr1);
+    pb_walbuf_commits(&commits1);
     pb_ledger_close(l);
 
     size_t total = 0;
@@ -396,6 +401,7 @@ static int run_once(const bench_opts *o, int nclients)
         "\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ",\"avg_batch\":%.1f,"
         "\"per_submit\":%d,\"mode\":\"%s\",\"sync\":\"%s\",\"writer_busy\":%.2f,\"writer_cpu_us_per_transfer\":%.2f,\"balance_flush_ms\":%d,\"keys\":\"%s\",\"accounts\":%d,"
         "\"wal_pages_per_transfer\":%.2f,\"wal_writes_per_commit\":%.2f,"
+        "\"coalesce\":%s,\"commits_per_sync\":%.2f,"
         "\"syncs_per_s\":%.0f,\"transfers_per_sync\":%.1f,\"sync_ms_mean\":%.3f,\"syncs_inline_pct\":%.1f,\"writer_cpu\":%d,\"wal_reserve\":%s,"
         "\"cpu_busy_pct\":%.1f,\"cpu_iowait_pct\":%.1f,\"cpu_steal_pct\":%.1f,\"verify\":\"%s\"}\n",
         nclients, total, secs, (double)total / secs, p50, p99, ok, rejected,
@@ -408,6 +414,10 @@ static int run_once(const bench_opts *o, int nclients)
         /* SQLite writes a frame as two calls (header, page) */
         total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
         batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0,
+        o->no_coalesce || o->sync_in_writer ? "false" : "true",
+        after.syncs > before.syncs
+            ? (double)(commits1 - commits0) / (double)(after.syncs - before.syncs)
+            : 0.0,
         (double)(after.syncs - before.syncs) / secs,
         after.syncs > before.syncs
             ? (double)(after.transfers - before.transfers) / (double)(after.syncs - before.syncs)
@@ -449,7 +459,7 @@ int pb_cmd_bench(int argc, char **argv)
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
         "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
         "                            [--sync-in-writer] [--idle-sync-in-notifier] [--balance-flush-ms 1000] [--no-pin]\n"
-        "                            [--no-wal-reserve]\n"
+        "                            [--no-wal-reserve] [--no-coalesce]\n"
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
         "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n"
@@ -459,7 +469,9 @@ int pb_cmd_bench(int argc, char **argv)
         "the writer is pinned to the one with the fewest device interrupts and the submitters\n"
         "keep off it; writer_cpu = -1 in the output when it is not pinned).\n"
         "--no-wal-reserve: let the write-ahead log grow with the commits instead of reserving\n"
-        "it when the ledger opens, as `serve --wal-reserve 0` does (wal_reserve in the output).\n";
+        "it when the ledger opens, as `serve --wal-reserve 0` does (wal_reserve in the output).\n"
+        "--no-coalesce: commit every batch at once instead of holding the commit back while\n"
+        "the notifier syncs (coalesce in the output; commits_per_sync counts the commits).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "players") == 0)
@@ -490,10 +502,11 @@ int pb_cmd_bench(int argc, char **argv)
                                          {"balance-flush-ms", required_argument, 0, 'b'},
                                          {"no-pin", no_argument, 0, 'n'},
                                          {"no-wal-reserve", no_argument, 0, 'R'},
+                                         {"no-coalesce", no_argument, 0, 'C'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnRIh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc - 1, argv + 1, "d:c:s:a:p:b:rywnRICh", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': o.dir = optarg; break;
         case 'c':
@@ -511,6 +524,7 @@ int pb_cmd_bench(int argc, char **argv)
         case 'I': o.idle_sync_in_notifier = true; break;
         case 'n': o.no_pin = true; break;
         case 'R': o.no_wal_reserve = true; break;
+        case 'C': o.no_coalesce = true; break;
         case 'b':
             o.balance_flush_ms = atoi(optarg);
             if (o.balance_flush_ms < -1 || o.balance_flush_ms > 600000 ||

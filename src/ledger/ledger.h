@@ -146,6 +146,15 @@ typedef struct pb_ledger_config {
      * per batch; true sends every batch through the notifier. Under load the queue
      * is rarely empty and the notifier syncs as before (see writer.c). */
     bool idle_sync_in_notifier;
+    /* With sync_in_writer false: while the notifier is syncing, the writer keeps
+     * its transaction open and applies the batches that arrive meanwhile to it,
+     * committing them together as the sync ends (false, the default). A sync then
+     * serves one commit, and each page those batches share (the newest transfer
+     * rows and index leaves, the chain head, the database header) goes to the
+     * write-ahead log once instead of once per batch (see writer.c). true commits
+     * every batch at once. Callers are answered only after their batch is durable
+     * either way. */
+    bool no_coalesce;
     /* How long an account's changed counters may live only in memory and in the
      * log before the writer writes its ledger_balance row back (ms); 0 = 1000,
      * negative = at every commit. Rows are written back by age, a few per batch,
@@ -275,7 +284,10 @@ pb_err pb_ledger_tx_submit(pb_ledger_tx *tx, pb_transfer *t, size_t n);
 
 /* Counters of the writer, for metrics and benchmarks. */
 typedef struct pb_ledger_stats {
-    uint64_t batches;
+    uint64_t batches; /* batches applied */
+    /* transactions committed: fewer than batches when batches applied while the
+     * notifier synced were committed together (pb_ledger_config.no_coalesce) */
+    uint64_t commits;
     uint64_t transfers; /* transfer requests processed (any result) */
     uint64_t commit_us_total;
     uint64_t cpu_us_total; /* CPU time of the writer thread in batches (excludes waiting) */

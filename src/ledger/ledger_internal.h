@@ -110,6 +110,13 @@ struct pb_ledger {
     ledger_job *notify_head, *notify_tail;
     bool notify_stop;
     bool notify_busy; /* under notify_mu: the notifier holds batches it has not answered */
+    /* commit coalescing (writer.c): `handed` from the writer's hand-over of
+     * committed batches until the notifier takes them, `syncing` from then until
+     * their sync is over; while either is set, the writer holds its commit back */
+    _Atomic bool handed, syncing;
+    /* the writer has applied batches it has not committed (written by the writer;
+     * the notifier reads it to know whether the end of a sync must wake it) */
+    _Atomic bool tx_open;
     /* every sync of committed batches (the notifier's and the writer's own, see
      * writer.c), read by pb_ledger_stats_get; syncs_inline counts the writer's */
     _Atomic uint64_t syncs, sync_us_total, syncs_inline;
@@ -119,6 +126,10 @@ struct pb_ledger {
 
     /* ---- writer-only ---- */
     pb_store_conn *wconn;
+    /* the jobs applied in the open transaction (tx_open), in order, and their
+     * weight as take_batch counts it */
+    ledger_job *open_head, *open_tail;
+    size_t open_weight;
     int ckpt_mark; /* WAL pages at which the checkpointer is asked next */
     int64_t next_seq;
     int64_t last_created_at; /* the clock the writer stamps with never goes back */

@@ -238,6 +238,7 @@ static void finish(pb_ledger *l, ledger_job *jobs, pb_err failure)
     else
         l->notify_head = jobs;
     l->notify_tail = last;
+    atomic_store(&l->handed, true);
     pthread_mutex_unlock(&l->notify_mu);
     /* signalled after the unlock: signalled under it, the notifier would wake only
      * to block on the mutex and be woken a second time by the unlock */
@@ -311,12 +312,25 @@ static void *notifier_main(void *arg)
         }
         ledger_job *jobs = l->notify_head;
         l->notify_head = l->notify_tail = NULL;
+        if (jobs && !l->cfg.sync_in_writer) { /* the writer holds its commit back from here */
+            atomic_store(&l->syncing, true);
+            atomic_store(&l->handed, false);
+        }
         if (!jobs && l->notify_stop)
             break;
         l->notify_busy = true;
         pthread_mutex_unlock(&l->notify_mu);
-        if (!l->cfg.sync_in_writer)
+        if (!l->cfg.sync_in_writer) {
             sync_committed(l);
+            /* seq_cst, as the writer's store of writer_sleeping before its load of
+             * syncing: either it sees the sync over or it is seen asleep here */
+            atomic_store(&l->syncing, false);
+            if (atomic_load(&l->tx_open) && atomic_load(&l->writer_sleeping)) {
+                pthread_mutex_lock(&l->mu); /* it waits on the condition once mu is ours */
+                pthread_mutex_unlock(&l->mu);
+                pthread_cond_signal(&l->wake);
+            }
+        }
         group_sweep(&last);
         wake_callers(jobs, &last);
         pthread_mutex_lock(&l->notify_mu);
@@ -372,15 +386,38 @@ static bool reload_if_pending(pb_ledger *l)
     return true;
 }
 
-static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
+/* After a store failure: the open transaction is rolled back and the writer's
+ * state reloaded (see reload_if_pending when that fails too). */
+static void abort_tx(pb_ledger *l)
 {
-    if (!reload_if_pending(l))
-        return PB_ERR_STORE_UNAVAILABLE;
+    pb_log(PB_LOG_ERROR, "ledger.batch_failed", "batch rolled back: %s", pb_store_errmsg(l->wconn));
+    pb_store_rollback(l->wconn);
+    atomic_store(&l->tx_open, false);
+    if (pb_ledger_engine_reset(l) != PB_OK) {
+        pb_log(PB_LOG_ERROR, "ledger.reset_failed",
+               "the writer's state could not be reloaded, no batch runs until it is: %s",
+               pb_store_errmsg(l->wconn));
+        l->reset_pending = true;
+    }
+}
+
+/* Applies a batch (NULL: the idle timer's empty one) in the open transaction,
+ * opening one first when none is. On a store failure the whole transaction is
+ * rolled back (abort_tx): every job applied in it since it opened failed too. */
+static pb_err apply_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
+{
+    if (!atomic_load_explicit(&l->tx_open, memory_order_relaxed)) {
+        if (!reload_if_pending(l))
+            return PB_ERR_STORE_UNAVAILABLE;
+        pb_store_rc rc = pb_store_begin(l->wconn, PB_STORE_WRITE);
+        if (rc != PB_STORE_OK)
+            return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
+        /* the first transfer of the transaction: what the balance mark may not pass
+         * for the accounts it leaves lagging (pb_ledger_engine_flush) */
+        l->batch_first_seq = l->next_seq;
+        atomic_store(&l->tx_open, true);
+    }
     int64_t now = pb_ledger_now(l);
-    pb_store_rc rc = pb_store_begin(l->wconn, PB_STORE_WRITE);
-    if (rc != PB_STORE_OK)
-        return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
-    l->batch_first_seq = l->next_seq;
     /* expired holds are swept once the earliest of them is due, not by a query
      * in every batch */
     pb_err e = PB_OK;
@@ -399,27 +436,85 @@ static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
                 e = PB_ERR_INTERNAL;
         }
     }
-    if (e == PB_OK)
-        e = pb_ledger_engine_flush(l);
+    if (e != PB_OK)
+        abort_tx(l);
+    return e;
+}
+
+/* Writes back the balance rows that are due and commits the open transaction. */
+static pb_err commit_tx(pb_ledger *l)
+{
+    pb_err e = pb_ledger_engine_flush(l);
     if (e == PB_OK) {
-        rc = pb_store_commit(l->wconn);
+        pb_store_rc rc = pb_store_commit(l->wconn);
         if (rc != PB_STORE_OK)
             e = rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
     }
     if (e != PB_OK) {
-        pb_log(PB_LOG_ERROR, "ledger.batch_failed", "batch rolled back: %s",
-               pb_store_errmsg(l->wconn));
-        pb_store_rollback(l->wconn);
-        if (pb_ledger_engine_reset(l) != PB_OK) {
-            pb_log(PB_LOG_ERROR, "ledger.reset_failed",
-                   "the writer's state could not be reloaded, no batch runs until it is: %s",
-                   pb_store_errmsg(l->wconn));
-            l->reset_pending = true;
-        }
+        abort_tx(l);
         return e;
     }
+    atomic_store(&l->tx_open, false);
     pb_ledger_engine_committed(l);
+    pthread_mutex_lock(&l->mu); /* counted before anyone of it is answered */
+    l->stats.commits++;
+    pthread_mutex_unlock(&l->mu);
     return PB_OK;
+}
+
+/* One batch in a transaction of its own (the stop's write-back). */
+static pb_err run_batch(pb_ledger *l, ledger_job *jobs, size_t *ntransfers)
+{
+    pb_err e = apply_batch(l, jobs, ntransfers);
+    return e == PB_OK ? commit_tx(l) : e;
+}
+
+/* Appends a batch's jobs to those of the open transaction. */
+static void hold_jobs(pb_ledger *l, ledger_job *jobs)
+{
+    for (ledger_job *j = jobs; j; j = j->next) {
+        l->open_weight += j->kind == JOB_TRANSFERS ? j->n : 1;
+        if (!j->next) {
+            if (l->open_tail)
+                l->open_tail->next = jobs;
+            else
+                l->open_head = jobs;
+            l->open_tail = j;
+        }
+    }
+}
+
+/* The jobs of the open transaction, taken (the list is empty after). */
+static ledger_job *take_held(pb_ledger *l)
+{
+    ledger_job *jobs = l->open_head;
+    l->open_head = l->open_tail = NULL;
+    l->open_weight = 0;
+    return jobs;
+}
+
+/* Whether the open transaction commits now (see the top): at once unless the
+ * notifier is syncing, and then when it grows to a full batch or the ledger stops. */
+static bool commit_due(pb_ledger *l)
+{
+    return l->cfg.sync_in_writer || l->cfg.no_coalesce ||
+           (!atomic_load(&l->syncing) && !atomic_load(&l->handed)) ||
+           l->open_weight >= l->cfg.max_batch || atomic_load(&l->stopping);
+}
+
+/* Commits the open transaction and hands its jobs on: to the notifier, or
+ * synced and answered here when the load is light (sync_inline). */
+static void commit_held(pb_ledger *l)
+{
+    pb_err e = commit_tx(l);
+    ledger_job *jobs = take_held(l);
+    if (e != PB_OK || !sync_inline(l, jobs))
+        finish(l, jobs, e);
+    if (e != PB_OK)
+        return;
+    ask_checkpoint(l);
+    if (pb_store_wal_restart(l->wconn, l->cfg.wal_restart_frames) != PB_STORE_OK)
+        pb_log(PB_LOG_WARN, "ledger.wal_restart", "%s", pb_store_errmsg(l->wconn));
 }
 
 /* At stop: every lagging balance row and every open hold not yet in
@@ -449,47 +544,59 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "pb-ledger-write"); /* after its placement (notifier_main) */
     for (;;) {
         drain_inbox(l);
-        if (!l->head && !atomic_load(&l->stopping)) {
-            /* nothing queued: sleep until a caller pushes (it signals only a
-             * sleeping writer) or the expiry sweep is due */
+        if (!l->head && !atomic_load(&l->stopping) &&
+            !(atomic_load(&l->tx_open) && commit_due(l))) {
+            /* nothing queued and nothing to commit yet: sleep until a caller pushes
+             * (it signals only a sleeping writer), the notifier ends the sync an open
+             * transaction waits for (it signals then), or the expiry sweep is due */
             pthread_mutex_lock(&l->mu);
             atomic_store(&l->writer_sleeping, true);
             struct timespec ts;
             pb_time_deadline(CLOCK_REALTIME, idle_ms, &ts);
-            while (!atomic_load(&l->inbox) && !atomic_load(&l->stopping))
+            while (!atomic_load(&l->inbox) && !atomic_load(&l->stopping) &&
+                   !(atomic_load(&l->tx_open) && commit_due(l)))
                 if (pthread_cond_timedwait(&l->wake, &l->mu, &ts) == ETIMEDOUT)
                     break;
             atomic_store(&l->writer_sleeping, false);
             pthread_mutex_unlock(&l->mu);
             drain_inbox(l);
         }
-        if (!l->head && atomic_load(&l->stopping))
+        if (!l->head && atomic_load(&l->stopping)) {
+            if (atomic_load(&l->tx_open))
+                commit_held(l);
             break;
+        }
         ledger_job *jobs = take_batch(l, l->cfg.max_batch);
 
         int64_t t0 = pb_time_mono_us();
         struct timespec c0, c1;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         size_t ntransfers = 0;
-        pb_err e = run_batch(l, jobs, &ntransfers);
+        pb_err e = PB_OK;
+        /* a batch, or the idle timer's empty one (none while a transaction waits
+         * for the sync: it runs in the next batch) */
+        bool ran = jobs || !atomic_load(&l->tx_open);
+        if (ran) {
+            e = apply_batch(l, jobs, &ntransfers);
+            hold_jobs(l, jobs);
+        }
+        if (e != PB_OK)
+            finish(l, take_held(l), e); /* the transaction is rolled back: all of it failed */
+        else if (atomic_load(&l->tx_open) && commit_due(l))
+            commit_held(l);
         int64_t took = pb_time_mono_us() - t0;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
         int64_t cpu = (c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000;
-        if (e != PB_OK || !sync_inline(l, jobs))
-            finish(l, jobs, e);
-        ask_checkpoint(l);
-        if (pb_store_wal_restart(l->wconn, l->cfg.wal_restart_frames) != PB_STORE_OK)
-            pb_log(PB_LOG_WARN, "ledger.wal_restart", "%s", pb_store_errmsg(l->wconn));
 
         pthread_mutex_lock(&l->mu);
-        if (jobs || e == PB_OK) {
+        if (ran && (jobs || e == PB_OK)) {
             l->stats.batches++;
             l->stats.transfers += ntransfers;
-            l->stats.commit_us_total += (uint64_t)took;
-            l->stats.cpu_us_total += (uint64_t)cpu;
             if (ntransfers > l->stats.max_batch_seen)
                 l->stats.max_batch_seen = ntransfers;
         }
+        l->stats.commit_us_total += (uint64_t)took;
+        l->stats.cpu_us_total += (uint64_t)cpu;
         pthread_mutex_unlock(&l->mu);
     }
     write_back_all(l);

@@ -343,7 +343,8 @@ def run_cases(tap, srv):
         assert series['pitboss_http_request_duration_seconds_bucket{route="healthz",le="+Inf"}'] == count
         les = [v for k, v in series.items() if k.startswith('pitboss_http_request_duration_seconds_bucket{route="healthz"')]
         assert les == sorted(les), "buckets are cumulative"
-        for name in ("pitboss_ledger_batches_total", "pitboss_ledger_transfers_total",
+        for name in ("pitboss_ledger_batches_total", "pitboss_ledger_commits_total",
+                     "pitboss_ledger_transfers_total",
                      "pitboss_ledger_batch_size_max", "pitboss_ledger_commit_seconds_total",
                      "pitboss_ledger_syncs_total", "pitboss_ledger_sync_seconds_total",
                      "pitboss_ledger_corrupt_refusals_total",

@@ -62,6 +62,44 @@ static struct {
     int fail_writes, fail_reads;
 } fv = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
+/* The sync gate (pb_faultvfs_hold_syncs): its own lock, so that a sync waiting at
+ * it holds nothing the other I/O needs. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t open;
+    bool held;
+    uint64_t waiting;
+} gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .open = PTHREAD_COND_INITIALIZER};
+
+static void gate_pass(void)
+{
+    pthread_mutex_lock(&gate.mu);
+    if (gate.held) {
+        gate.waiting++;
+        while (gate.held)
+            pthread_cond_wait(&gate.open, &gate.mu);
+        gate.waiting--;
+    }
+    pthread_mutex_unlock(&gate.mu);
+}
+
+void pb_faultvfs_hold_syncs(bool on)
+{
+    pthread_mutex_lock(&gate.mu);
+    gate.held = on;
+    if (!on)
+        pthread_cond_broadcast(&gate.open);
+    pthread_mutex_unlock(&gate.mu);
+}
+
+uint64_t pb_faultvfs_syncs_waiting(void)
+{
+    pthread_mutex_lock(&gate.mu);
+    uint64_t n = gate.waiting;
+    pthread_mutex_unlock(&gate.mu);
+    return n;
+}
+
 /* ---------------------------------------------------------------- state */
 
 static void free_entries(fv_node *n)
@@ -218,6 +256,7 @@ static int fv_sync(sqlite3_file *f, int flags)
 {
     fv_file *p = (fv_file *)f;
     int rc = SQLITE_OK;
+    gate_pass();
     pthread_mutex_lock(&fv.mu);
     if (fv.fail_syncs) {
         pthread_mutex_unlock(&fv.mu);
@@ -571,6 +610,7 @@ static void reset_locked(void)
 
 void pb_faultvfs_reset(void)
 {
+    pb_faultvfs_hold_syncs(false);
     pthread_mutex_lock(&fv.mu);
     reset_locked();
     pthread_mutex_unlock(&fv.mu);

@@ -17,7 +17,8 @@
  * Failing disk: pb_faultvfs_fail_writes(SQLITE_FULL | SQLITE_IOERR_WRITE |
  * SQLITE_READONLY) makes every write and truncation fail with that code until it
  * is called with 0; pb_faultvfs_fail_reads(SQLITE_IOERR_READ) the same for reads
- * of the tracked files; pb_faultvfs_fail_syncs(true) makes every xSync fail.
+ * of the tracked files; pb_faultvfs_fail_syncs(true) makes every xSync fail;
+ * pb_faultvfs_hold_syncs(true) makes every xSync wait until it is called with false.
  *
  * Model: a file's creation and a deletion made before the cut are durable at
  * once (the worst case for a deleted write-ahead log); the -shm file is not
@@ -81,5 +82,11 @@ uint64_t pb_faultvfs_fail_writes(int rc);
 uint64_t pb_faultvfs_fail_reads(int rc);
 /* Every xSync fails with SQLITE_IOERR_FSYNC while on. */
 void pb_faultvfs_fail_syncs(bool on);
+/* While on, every xSync (of any file through the shim) waits before it does
+ * anything until it is turned off again; the other I/O goes on meanwhile. For
+ * tests that need a sync in progress. pb_faultvfs_reset turns it off. */
+void pb_faultvfs_hold_syncs(bool on);
+/* How many xSync calls wait at the gate now. */
+uint64_t pb_faultvfs_syncs_waiting(void);
 
 #endif
