@@ -89,8 +89,9 @@
  *     a bet on another game than the launch's (GAME_MISMATCH; a live game's
  *     launch may bet on another live game of its provider: Hub88's live lobby
  *     switches tables within one session) is RS_ERROR_INVALID_GAME, and so is a
- *     win whose game_code is not its bet's (the wallet's GAME_MISMATCH, stored;
- *     no live-lobby exception: the bet names the table it was placed at); a token of
+ *     win or a rollback whose game_code is not its bet's (the wallet's
+ *     GAME_MISMATCH, stored, nothing refunded; no live-lobby exception: the bet
+ *     names the table it was placed at); a token of
  *     another user is RS_ERROR_INVALID_TOKEN; a provider switched off in the
  *     catalog (the wallet's one provider gate, pb_wallet_provider_gate) refuses
  *     user/info, user/balance and bets with RS_ERROR_INVALID_PARTNER, while wins
@@ -120,13 +121,20 @@
  *     zero on the way out;
  *   - unknown fields are refused (RS_ERROR_WRONG_SYNTAX); the documented
  *     optional ones are type-checked and ignored; round is required (the
- *     wallet keys rounds by it); round_closed absent = false;
+ *     wallet keys rounds by it); round_closed absent = false; round_closed
+ *     true closes the round on a bet, a win and an accepted rollback alike
+ *     (the wallet's close, in the operation's command; no part of a
+ *     rollback's identity, so a retry differing only there is the duplicate);
  *   - free bets (is_free true on a bet: Hub88 rewards) are not supported and
  *     answered RS_ERROR_UNKNOWN by the HTTP side, stored (the wallet's final
  *     refusal FORBIDDEN), nothing moves; so are a supplier's promotions
  *     (is_supplier_promo true, a free bet by definition) on a bet and on a win
- *     (a promotional win pays what no stake of the player's funded). False or
- *     null is an ordinary call;
+ *     (a promotional win pays what no stake of the player's funded), whatever
+ *     the amount: a free bet of 0 (its normal form: it stakes nothing of the
+ *     player's) gets that same stored refusal, not WRONG_TYPES, so its replay
+ *     is answered the same and other content under its transaction_uuid is
+ *     RS_ERROR_DUPLICATE_TRANSACTION; an ordinary bet of 0 stays WRONG_TYPES
+ *     (bad input, not stored). False or null is an ordinary call;
  *   - responses are not signed (the catalog holds only Hub88's public key).
  *
  * The renderers run on the ledger writer thread (pb_hub88_render is the
@@ -507,7 +515,11 @@ pb_err pb_hub88_parse(pb_hub88_call call, const char *body, size_t len, const ch
             return fail(err, PB_ERR_CURRENCY_UNKNOWN, "currency", "unsupported currency");
         }
         out->amount = amount;
-        if ((call == PB_HUB88_BET && amount == 0) ||
+        /* a bet of 0 is refused here, unless it is a free bet (is_free or
+         * is_supplier_promo: a reward's bet stakes nothing of the player's), which
+         * the HTTP side refuses like any free bet: stored, so its replay gets the
+         * same answer and other content under its transaction_uuid is a duplicate */
+        if ((call == PB_HUB88_BET && amount == 0 && !is_free && !is_supplier_promo) ||
             pb_hub88_amount_to_minor(amount, out->cur, &out->amount_minor) != PB_OK) {
             pb_hub88_request_free(out);
             out->call = call;
@@ -571,7 +583,7 @@ pb_err pb_hub88_to_op(const pb_hub88_request *r, const char *provider, const pb_
         !copy(op->trace_id, sizeof op->trace_id, trace_id))
         return PB_ERR_INVALID_REQUEST;
     op->amount = r->call == PB_HUB88_ROLLBACK ? 0 : r->amount_minor;
-    op->close_round = r->call != PB_HUB88_ROLLBACK && r->round_closed;
+    op->close_round = r->round_closed;    /* a rollback's too: the wallet closes the round */
     pb_wallet_op_set_token(op, r->token); /* recorded with the operation (wallet.h) */
     op->render = pb_hub88_render;
     op->render_ctx = (void *)r->request_uuid;

@@ -186,7 +186,8 @@ typedef struct pb_hub88_request {
  *   FIELD_INVALID — a wrong type, or an id that is not 1..max printable ASCII,
  *   a request_uuid not 1..64 of [A-Za-z0-9-] (WRONG_TYPES);
  *   CURRENCY_UNKNOWN — a currency pitboss does not support (WRONG_CURRENCY);
- *   AMOUNT_INVALID — a negative amount, a bet of 0, or an amount that is not a
+ *   AMOUNT_INVALID — a negative amount, a bet of 0 (unless is_free or
+ *   is_supplier_promo: a free bet, refused by the HTTP side), or an amount that is not a
  *   whole number of the currency's minor units (WRONG_TYPES).
  * err names the code, the field and a message.
  */
@@ -218,7 +219,7 @@ typedef struct pb_hub88_player {
  * bet_tx_id, game_code → game, brand, player, currency (the player's),
  * currency → request_currency (the request's, "" for a rollback: part of its
  * identity, so a retry in another currency is another request), amount (minor
- * units; 0 for a rollback), round_closed → close_round, token → the op's
+ * units; 0 for a rollback), round_closed → close_round (a rollback's too), token → the op's
  * token digest (pb_wallet_op_set_token), trace id, and
  * pb_hub88_render as renderer with render_ctx = r->request_uuid (which must
  * live until the operation is done). INVALID_REQUEST for user/info or

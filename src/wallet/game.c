@@ -82,8 +82,12 @@
 static void request_hash_with(const pb_wallet_op *op, const char *game, uint8_t out[32])
 {
     char buf[64 + 9 * (1 + PB_WALLET_TXID_MAX + 1)];
+    /* a rollback's close is no part of its identity: rollbacks were hashed with 0
+     * before they could close (stored rows must still match their retries), and
+     * Hub88's duplicate is another reference, amount, currency, round, user or game */
+    bool close = op->close_round && op->kind != PB_WALLET_ROLLBACK;
     int n = snprintf(buf, 64, "v1\x1f%d\x1f%lld\x1f%d", (int)op->kind, (long long)op->amount,
-                     op->close_round ? 1 : 0);
+                     close ? 1 : 0);
     size_t len = n > 0 && n < 64 ? (size_t)n : 0;
     const char *fields[] = {op->provider, op->tx_id,  op->round_id, op->bet_tx_id,       game,
                             op->brand,    op->player, op->currency, op->request_currency};
@@ -548,6 +552,33 @@ static pb_err do_win(pb_ledger_tx *tx, pb_wallet_op *op)
     return PB_OK;
 }
 
+/* An accepted rollback that asked to close its round (Hub88's round_closed):
+ * closes the player's round op->round_id as a bet or win closing it does (its
+ * row, with whether it had a win; the rollback's game when the round had none).
+ * A round already closed is left as it is. PB_OK or INTERNAL. */
+static pb_err rollback_closes(pb_ledger_tx *tx, pb_wallet_op *op)
+{
+    if (!op->close_round)
+        return PB_OK;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    int64_t now = pb_ledger_tx_now(tx);
+    pb_store_wallet_round round;
+    pb_store_rc rc = pb_store_wallet_round_get(c, op->provider, op->round_id, op->player, &round);
+    if (rc == PB_STORE_NOT_FOUND) {
+        new_round(op, &round, now);
+        if (!is_ok(pb_store_wallet_round_has_win(c, op->provider, op->round_id, op->player,
+                                                 &round.has_win)))
+            return PB_ERR_INTERNAL;
+    } else if (!is_ok(rc)) {
+        return PB_ERR_INTERNAL;
+    }
+    if (round.closed)
+        return PB_OK;
+    round.closed = true;
+    round.updated_at = now;
+    return is_ok(pb_store_wallet_round_put(c, &round)) ? PB_OK : PB_ERR_INTERNAL;
+}
+
 static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_store_conn *c = pb_ledger_tx_conn(tx);
@@ -587,15 +618,22 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
             return PB_ERR_INTERNAL;
         op->outcome.bet_unknown = true;
         op->result = PB_OK;
-        return PB_OK;
+        return rollback_closes(tx, op);
     }
     if (strcmp(bet.state, "tombstone") == 0) {
         op->outcome.bet_unknown = true; /* another rollback of the same unseen bet */
         op->result = PB_OK;
-        return PB_OK;
+        return rollback_closes(tx, op);
     }
     if (strcmp(bet.state, "rolled_back") == 0) {
         op->result = PB_ERR_TRANSACTION_ROLLED_BACK;
+        return PB_OK;
+    }
+    /* A rollback that names a game (Hub88's game_code) refunds the bet of that
+     * game, as a win pays only it: another one is GAME_MISMATCH, a final refusal
+     * (stored), nothing moves. A native rollback names none. */
+    if (op->game[0] != '\0' && bet.game[0] != '\0' && strcmp(op->game, bet.game) != 0) {
+        op->result = PB_ERR_GAME_MISMATCH;
         return PB_OK;
     }
     bool had_win = false; /* the bet's round, of the bet's player (named_bet: op's) */
@@ -617,7 +655,7 @@ static pb_err do_rollback(pb_ledger_tx *tx, pb_wallet_op *op)
     if (!is_ok(pb_store_wallet_bet_set_state(c, op->provider, op->bet_tx_id, "rolled_back", now)))
         return PB_ERR_INTERNAL;
     op->result = PB_OK;
-    return PB_OK;
+    return rollback_closes(tx, op);
 }
 
 static pb_err do_close(pb_ledger_tx *tx, pb_wallet_op *op)

@@ -51,7 +51,11 @@ static pb_err check_shape(const pb_wallet_op *op)
     if (!pb_currency_find(op->currency))
         return PB_ERR_CURRENCY_UNKNOWN;
     switch (op->kind) {
-    case PB_WALLET_BET: return op->amount > 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
+    /* a bet of 0 only as one the adapter refuses (Hub88's free bet of 0: its
+     * refusal is stored like any other's, and moves nothing) */
+    case PB_WALLET_BET:
+        return op->amount > 0 || (op->amount == 0 && op->refusal != PB_OK) ? PB_OK
+                                                                           : PB_ERR_AMOUNT_INVALID;
     case PB_WALLET_WIN: return op->amount >= 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
     default: return op->amount == 0 ? PB_OK : PB_ERR_AMOUNT_INVALID;
     }

@@ -57,7 +57,10 @@
  * Rules: a win names its bet (same player and round, else ROUND_MISMATCH; the
  * bet not rolled back; when the win names a game, the bet's, else GAME_MISMATCH,
  * stored) and pays into cash and bonus in the bet's proportions. A rollback names a bet
- * and refunds exactly its split; a rollback of a bet never seen is recorded (a
+ * (when it names a game, the bet's, else GAME_MISMATCH, stored, as a win's)
+ * and refunds exactly its split; an accepted rollback with close_round closes the
+ * player's round of its id as a bet or win does (one already closed stays so;
+ * a refused one closes nothing); a rollback of a bet never seen is recorded (a
  * tombstone) and the bet arriving later is refused with TRANSACTION_ROLLED_BACK,
  * unless the id is another player's operation (a bet of theirs that was refused):
  * ROUND_MISMATCH, as for another player's placed bet, nothing written. The
@@ -344,9 +347,12 @@ typedef struct pb_wallet_op {
     /* the currency the request named ("" when it named none): part of the
      * request's identity (request_hash in game.c), not the accounts' */
     char request_currency[8];
-    int64_t amount;   /* bet, win: > 0 (a win may be 0: a losing round's close);
-                               rollback, round close: 0 */
-    bool close_round; /* bet or win: close the round after this operation */
+    int64_t amount; /* bet, win: > 0 (a win may be 0: a losing round's close; a bet
+                         0 only with a refusal: a free bet's, stored, nothing moves);
+                         rollback, round close: 0 */
+    /* bet, win or rollback: close the player's round after this operation (a
+     * rollback's only when accepted; no part of a rollback's identity) */
+    bool close_round;
     /* A refusal the adapter decided before the wallet (token expired, wrong
      * currency, game not playable or outside its limits, ...). It is applied
      * inside the command AFTER the duplicate check, so that a duplicate of an

@@ -1041,6 +1041,144 @@ class Run:
         answer(self.unchanged(lambda: self.bet("emil", "b-promo3", "r-promo3", 100 * EUR,
                                                is_supplier_promo="yes")), "RS_ERROR_WRONG_TYPES")
 
+    def round_state(self, name, round_id):
+        """(closed, has_win) of the player's wallet_round row of round_id, None without one."""
+        con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute("SELECT closed, has_win FROM wallet_round WHERE provider = 'hubby' "
+                               "AND round_id = ? AND player = ?",
+                               (round_id, self.players[name]["id"])).fetchone()
+        finally:
+            con.close()
+
+    def rollback_closes_round(self):
+        """round_closed true on a rollback closes the user's round, as on a bet or a win
+        (the wallet's round row, closed): a later bet on it is RS_ERROR_UNKNOWN (a
+        closed round, stored), nothing moves. Idempotent: the rollback replayed is its
+        first answer byte for byte (round_closed no part of a rollback's identity), a
+        second rollback of the bet RS_ERROR_TRANSACTION_ROLLED_BACK, the round stays
+        closed; the rollback of a round already closed by its bet is RS_OK. The
+        rollback of a bet never seen closes its round too; a refused rollback (after a
+        win) closes nothing; round_closed false leaves the round open."""
+        self.player("xena", cash="10.00")
+        # 1. the bet refunded and its round closed
+        answer(self.bet("xena", "rc-b1", "rc-r1", 100 * EUR), "RS_OK")
+        body = self.tx("xena", "rollback", "rc-rb1", "rc-r1", ref="rc-b1", closed=True)
+        first = self.hub.call("transaction/rollback", body)
+        a = answer(first, "RS_OK")
+        assert a["balance"] == 1000 * EUR, a
+        assert self.round_state("xena", "rc-r1") == (1, 0), self.round_state("xena", "rc-r1")
+        self.unchanged(lambda: answer(self.bet("xena", "rc-b2", "rc-r1", 100 * EUR),
+                                      "RS_ERROR_UNKNOWN"), stored=True)
+        self.replay_same("transaction/rollback", body, first)
+        # the same transaction_uuid with round_closed false is the same rollback
+        again = self.unchanged(lambda: self.hub.call("transaction/rollback",
+                                                     dict(body, round_closed=False)))
+        assert json.loads(again.body) == json.loads(first.body), again.body
+        self.unchanged(lambda: answer(self.rollback("xena", "rc-rb1b", "rc-r1", "rc-b1",
+                                                    closed=True),
+                                      "RS_ERROR_TRANSACTION_ROLLED_BACK"), stored=True)
+        assert self.round_state("xena", "rc-r1") == (1, 0)
+        # 2. a round the bet closed already: the rollback refunds, the round stays closed
+        answer(self.bet("xena", "rc-b3", "rc-r3", 100 * EUR, closed=True), "RS_OK")
+        a = answer(self.rollback("xena", "rc-rb3", "rc-r3", "rc-b3", closed=True), "RS_OK")
+        assert a["balance"] == 1000 * EUR, a
+        assert self.round_state("xena", "rc-r3") == (1, 0)
+        # 3. a rollback of a bet never seen, closing: the round is closed, the bet refused
+        answer(self.rollback("xena", "rc-rb4", "rc-r4", "rc-b4", closed=True), "RS_OK")
+        assert self.round_state("xena", "rc-r4") == (1, 0)
+        self.unchanged(lambda: answer(self.bet("xena", "rc-b5", "rc-r4", 100 * EUR),
+                                      "RS_ERROR_UNKNOWN"), stored=True)
+        self.unchanged(lambda: answer(self.bet("xena", "rc-b4", "rc-r4", 100 * EUR),
+                                      "RS_ERROR_TRANSACTION_ROLLED_BACK"), stored=True)
+        # 4. a rollback refused (a win on the round) closes nothing
+        answer(self.bet("xena", "rc-b6", "rc-r6", 100 * EUR), "RS_OK")
+        answer(self.win("xena", "rc-w6", "rc-r6", "rc-b6", 300 * EUR), "RS_OK")
+        self.unchanged(lambda: answer(self.rollback("xena", "rc-rb6", "rc-r6", "rc-b6",
+                                                    closed=True), "RS_ERROR_UNKNOWN"), stored=True)
+        assert self.round_state("xena", "rc-r6") is None
+        # 5. round_closed false: the round stays open
+        answer(self.bet("xena", "rc-b7", "rc-r7", 100 * EUR), "RS_OK")
+        answer(self.rollback("xena", "rc-rb7", "rc-r7", "rc-b7"), "RS_OK")
+        assert self.round_state("xena", "rc-r7") is None
+        answer(self.bet("xena", "rc-b8", "rc-r7", 100 * EUR), "RS_OK")
+        assert self.wallet("xena")["cash"] == "11.00"
+
+    def rollback_game_mismatch(self):
+        """A rollback names its game (game_code): a rollback of a bet on another game
+        than the one it names is RS_ERROR_INVALID_GAME, as a win's is, stored (its
+        replay gets the same bytes; the same transaction_uuid naming the bet's game is
+        RS_ERROR_DUPLICATE_TRANSACTION), nothing moves, the bet stays placed. Strict at
+        a live lobby too. A rollback naming the bet's game refunds it."""
+        yuri = self.player("yuri", cash="10.00")  # launched slot-a
+        answer(self.bet("yuri", "rg-b1", "rg-r1", 100 * EUR), "RS_OK")  # on slot-a
+        body = self.tx("yuri", "rollback", "rg-rb1", "rg-r1", ref="rg-b1", game="slot-b",
+                       closed=True)
+        first = self.unchanged(lambda: self.hub.call("transaction/rollback", body), stored=True)
+        a = answer(first, "RS_ERROR_INVALID_GAME")
+        assert a["user"] == yuri["id"] and a["request_uuid"] == body["request_uuid"], a
+        self.replay_same("transaction/rollback", body, first)
+        self.unchanged(lambda: answer(self.hub.call("transaction/rollback",
+                                                    dict(body, game_code="slot-a",
+                                                         request_uuid=rid())),
+                                      "RS_ERROR_DUPLICATE_TRANSACTION"))
+        assert self.wallet("yuri")["cash"] == "9.00"
+        assert self.round_state("yuri", "rg-r1") is None  # its round_closed closed nothing
+        # the live lobby: a bet at live-b on a live-a launch, its rollback naming live-a
+        lobby = self.launch("yuri", "live-a")
+        answer(self.bet("yuri", "rg-b2", "rg-r2", 100 * EUR, game="live-b", token=lobby), "RS_OK")
+        self.unchanged(lambda: answer(self.rollback("yuri", "rg-rb2", "rg-r2", "rg-b2",
+                                                    game="live-a", token=lobby),
+                                      "RS_ERROR_INVALID_GAME"), stored=True)
+        assert self.wallet("yuri")["cash"] == "8.00"
+        # the rollbacks naming their bets' games refund
+        answer(self.rollback("yuri", "rg-rb3", "rg-r1", "rg-b1"), "RS_OK")
+        a = answer(self.rollback("yuri", "rg-rb4", "rg-r2", "rg-b2", game="live-b", token=lobby),
+                   "RS_OK")
+        assert a["balance"] == 1000 * EUR, a
+        assert self.wallet("yuri")["cash"] == "10.00"
+
+    def zero_promo_bet(self):
+        """A free bet of 0 (is_free or is_supplier_promo true: a reward's bet stakes
+        nothing of the player's) is a free bet like any other: RS_ERROR_UNKNOWN (not
+        supported), stored under its transaction_uuid, so its replay gets the same bytes
+        and other content under that id (an amount, with the flag or without) is
+        RS_ERROR_DUPLICATE_TRANSACTION; nothing moves. A bet of 0 without a flag stays
+        RS_ERROR_WRONG_TYPES (bad input, not stored: bad_input)."""
+        zoe = self.player("zoe", cash="10.00")
+
+        def stored_rows(tx):
+            con = sqlite3.connect(f"file:{self.env.db}?mode=ro", uri=True, timeout=30)
+            try:
+                return con.execute("SELECT count(*) FROM wallet_op WHERE tx_id = ? AND "
+                                   "result = 'FORBIDDEN' AND amount = 0", (tx,)).fetchone()[0]
+            finally:
+                con.close()
+
+        for tx, flag in (("zp-b1", "is_free"), ("zp-b2", "is_supplier_promo")):
+            body = self.tx("zoe", "bet", tx, "zp-r1", 0, **{flag: True})
+            first = self.unchanged(lambda: self.hub.call("transaction/bet", body), stored=True)
+            a = answer(first, "RS_ERROR_UNKNOWN")
+            assert a["user"] == zoe["id"] and a["request_uuid"] == body["request_uuid"], a
+            assert stored_rows(tx) == 1, tx
+            self.replay_same("transaction/bet", body, first)
+
+            def others():
+                # (the flag off with the amount 0 is bad input: RS_ERROR_WRONG_TYPES first)
+                for changed in (dict(body, amount=100 * EUR),
+                                dict(body, amount=100 * EUR, **{flag: False})):
+                    changed["request_uuid"] = rid()
+                    a = answer(self.hub.call("transaction/bet", changed),
+                               "RS_ERROR_DUPLICATE_TRANSACTION")
+                    assert a["request_uuid"] == changed["request_uuid"] and \
+                        a["balance"] == 1000 * EUR, a
+            self.unchanged(others)
+        assert self.wallet("zoe")["cash"] == "10.00"
+        # an ordinary bet of 0: bad input, as before (decided again, never stored)
+        for _ in range(2):
+            self.unchanged(lambda: answer(self.bet("zoe", "zp-b3", "zp-r3", 0),
+                                          "RS_ERROR_WRONG_TYPES"))
+
     def spec_coverage(self):
         missing = [m for m in self.env.spec.unexercised("/v1/providers/{provider}/hub88/")
                    if "4xx" not in m]
@@ -1116,6 +1254,13 @@ def main():
         ("is_supplier_promo (Hub88, May 2025): false or null taken as an ordinary bet or win; "
          "true a free bet, not supported: RS_ERROR_UNKNOWN, stored, nothing moves; a wrong "
          "type RS_ERROR_WRONG_TYPES", run.supplier_promo),
+        ("round_closed on a rollback closes the round (once; a replay the same bytes; a "
+         "refused rollback closes nothing)", run.rollback_closes_round),
+        ("a rollback naming another game than its bet's: RS_ERROR_INVALID_GAME, stored, "
+         "nothing moves (a live lobby's tables too)", run.rollback_game_mismatch),
+        ("a free bet of 0 (is_free / is_supplier_promo): RS_ERROR_UNKNOWN like any free bet, "
+         "stored: replay the same bytes, other content RS_ERROR_DUPLICATE_TRANSACTION",
+         run.zero_promo_bet),
         ("every hub88 operation answered and validated", run.spec_coverage),
         ("the server stops cleanly; `pitboss ledger verify` passes", run.stop_and_verify),
     ]

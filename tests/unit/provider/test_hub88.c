@@ -381,6 +381,22 @@ static void test_parse_bet(void **state)
     assert_false(r.is_supplier_promo);
     pb_hub88_request_free(&r);
 
+    /* a free bet of 0 (is_free or is_supplier_promo) parses: the HTTP side refuses it
+     * as a free bet, stored; an ordinary bet of 0 is AMOUNT_INVALID (the cases below) */
+    static const char *const zero[] = {"\"is_free\":true", "\"is_supplier_promo\":true"};
+    for (size_t i = 0; i < 2; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"user\":\"u-1\",\"transaction_uuid\":\"tx-1\",\"token\":\"t\","
+                 "\"round\":\"r\",\"request_uuid\":\"q\",\"game_code\":\"g\","
+                 "\"currency\":\"EUR\",\"amount\":0,%s}",
+                 zero[i]);
+        assert_int_equal(parse(PB_HUB88_BET, body, &r, &e), PB_OK);
+        assert_int_equal(r.amount_minor, 0);
+        assert_true(r.is_free || r.is_supplier_promo);
+        pb_hub88_request_free(&r);
+    }
+
     /* is_supplier_promo (Hub88 forwards it on bets and wins since May 2025): a bool or null */
 #define PROMO_BODY                                                                     \
     "{\"user\":\"u-1\",\"transaction_uuid\":\"tx-1\",\"token\":\"t\",\"round\":\"r\"," \
@@ -607,7 +623,7 @@ static void test_to_op(void **state)
     assert_string_equal(op.bet_tx_id, "b-1");
     assert_string_equal(op.request_currency, ""); /* a rollback names none */
     assert_int_equal(op.amount, 0);
-    assert_false(op.close_round);
+    assert_true(op.close_round); /* round_closed: the wallet closes the round with it */
     pb_hub88_request_free(&r);
 
     assert_int_equal(parse(PB_HUB88_USER_INFO, "{\"user\":\"u-1\",\"request_uuid\":\"q\"}", &r, &e),

@@ -133,7 +133,9 @@ static bool decided(pb_err e)
 
 static bool same_request(const pb_wallet_op *a, const pb_wallet_op *b)
 {
-    return a->kind == b->kind && a->amount == b->amount && a->close_round == b->close_round &&
+    /* a rollback's close is no part of its identity (game.c, request_hash_with) */
+    return a->kind == b->kind && a->amount == b->amount &&
+           (a->close_round == b->close_round || a->kind == PB_WALLET_ROLLBACK) &&
            strcmp(a->round_id, b->round_id) == 0 && strcmp(a->bet_tx_id, b->bet_tx_id) == 0 &&
            strcmp(a->game, b->game) == 0 && strcmp(a->player, b->player) == 0;
 }
@@ -267,7 +269,9 @@ static void predict(const pb_wallet_op *op, expect *e)
     if (bet->bet == B_NONE || bet->bet == B_TOMBSTONE) {
         e->bet_unknown = true;
         e->bet_state = B_TOMBSTONE;
-        r.played = true; /* the rollback, stored on its round: a close closes it */
+        r.played = true;     /* the rollback, stored on its round: a close closes it */
+        if (op->close_round) /* an accepted rollback closes its round when asked */
+            r.row = r.closed = true;
         e->round_after = r;
         return;
     }
@@ -284,6 +288,8 @@ static void predict(const pb_wallet_op *op, expect *e)
     e->dcash = bet->cash_part;
     e->dbonus = bet->bonus_part;
     e->bet_state = B_ROLLED_BACK;
+    if (op->close_round)
+        r.row = r.closed = true;
     e->round_after = r;
 }
 
@@ -375,7 +381,7 @@ static void gen(pb_wallet_op *op)
             if (chance(25)) { /* the same id, another request */
                 if (op->kind == PB_WALLET_BET || op->kind == PB_WALLET_WIN)
                     op->amount++;
-                else
+                else /* a rollback: the same request all the same (no part of its identity) */
                     op->close_round = !op->close_round;
             }
             return;
@@ -410,6 +416,8 @@ static void gen(pb_wallet_op *op)
             int64_t stake = G->tx[bet].cash_part + G->tx[bet].bonus_part;
             op->amount = chance(25) ? 0 : (int64_t)(rnd() % (uint64_t)(2 * stake + 50));
             op->close_round = chance(40);
+        } else {
+            op->close_round = chance(30); /* Hub88's round_closed on a rollback */
         }
         return;
     }
