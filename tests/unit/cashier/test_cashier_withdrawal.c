@@ -388,6 +388,10 @@ static void test_refused_payout_is_sent_again(void **state)
         assert_string_equal(got, "processing");
         event_field("withdrawal.payout_sent", ids[i], "amount", got, sizeof got);
         assert_string_equal(got, amounts[i]);
+        /* with the PSP's reference, which its webhooks name the payout by */
+        event_field("withdrawal.payout_sent", ids[i], "psp_reference", got, sizeof got);
+        assert_string_equal(got, cx_withdrawal(ids[i]).psp_reference);
+        assert_int_equal(strncmp(got, "sbxo_", 5), 0);
     }
     pb_cashier_webhook_result r;
     assert_int_equal(cx_event(NULL, "payout.paid", now.psp_reference, 1017, "EUR", 0, &r), PB_OK);
