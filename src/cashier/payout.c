@@ -461,6 +461,10 @@ typedef struct resolve_ctx {
 static pb_err resolve_command(pb_ledger_tx *tx, void *arg)
 {
     resolve_ctx *x = arg;
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     pb_store_rc rc = pb_store_withdrawal_get(pb_ledger_tx_conn(tx), x->w.id, &x->w);
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;
