@@ -240,8 +240,12 @@ static pb_cashier_actor staff_actor(pb_http_request *req, const pb_principal *p)
 {
     pb_audit_entry e;
     pb_admin_entry(req, p, "withdrawal.approve", &e);
-    return (pb_cashier_actor){
-        .kind = "staff", .id = e.actor_id, .role = e.role, .trace_id = e.trace_id, .ip = e.ip};
+    return (pb_cashier_actor){.kind = "staff",
+                              .id = e.actor_id,
+                              .role = e.role,
+                              .trace_id = e.trace_id,
+                              .ip = e.ip,
+                              .principal = p};
 }
 
 void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
@@ -306,8 +310,8 @@ void pb_api_admin_withdrawal_get(pb_http_request *req, void *app)
 
 static void answer(pb_http_request *req, pb_store_conn *c, pb_err e, const pb_store_withdrawal *w)
 {
-    if (e != PB_OK) {
-        pb_http_reply_error(req, e, NULL);
+    if (e != PB_OK) { /* a session revoked since the authorizer: with its challenge */
+        pb_admin_fail(req, e, NULL);
         return;
     }
     emails cache = {0};

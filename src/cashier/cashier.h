@@ -148,12 +148,19 @@ void pb_cashier_stats_get(pb_cashier *k, pb_cashier_stats *out);
 pb_psp *pb_cashier_psp(pb_cashier *k, const char *code);
 
 /* Who acts (for the audit log and requested_by): kind "player" | "staff" | "system". */
+struct pb_principal;
 typedef struct pb_cashier_actor {
     const char *kind;
     const char *id;   /* public id */
     const char *role; /* staff */
     const char *trace_id;
     const char *ip;
+    /* The staff caller's principal, authorized by the request on an earlier
+     * snapshot: re-checked inside each staff command's ledger transaction
+     * (pb_identity_principal_check, as pb_admin_write does), so a member disabled,
+     * demoted, re-scoped or logged out since then acts on nothing (SESSION_REVOKED,
+     * FORBIDDEN). NULL: not re-checked (the player, the system). */
+    const struct pb_principal *principal;
 } pb_cashier_actor;
 
 /* The player a deposit or withdrawal is for. */

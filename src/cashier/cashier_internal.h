@@ -126,6 +126,12 @@ pb_err pb_cashier_payout_send(pb_cashier *k, pb_store_withdrawal *w);
  * becomes what is approved after this one); how many the PSP took. */
 size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *seen);
 
+/* The staff actor's rights as the command's transaction sees them (a->principal,
+ * pb_identity_principal_check): PB_OK with *refusal PB_OK when they stand (or a
+ * has no principal), else with *refusal SESSION_REVOKED / FORBIDDEN, and the
+ * command writes nothing. INTERNAL on a store failure. */
+pb_err cashier_actor_check(pb_ledger_tx *tx, const pb_cashier_actor *a, pb_err *refusal);
+
 /* ---- shared by withdrawal.c and payout.c ---- */
 
 /* A withdrawal command's context (request, cancel, reject, approve, sent). */

@@ -36,6 +36,10 @@ static pb_err manual_command(pb_ledger_tx *tx, void *arg)
 {
     manual_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     if (pb_store_withdrawal_get(c, x->w.id, &x->w) != PB_STORE_OK)
         return PB_ERR_INTERNAL; /* read before the command: it exists */
     pb_store_withdrawal_resolution r;

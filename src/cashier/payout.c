@@ -13,6 +13,23 @@
 
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
+#include "events/events.h"
+
+/* withdrawal.payout_sent: the withdrawal's fields (cashier_withdrawal_emit's) and
+ * the reference the PSP gave the payout, which its later webhooks and a
+ * reconciliation against the PSP's statements name it by. */
+static pb_err payout_sent_emit(pb_ledger_tx *tx, const wd_ctx *x)
+{
+    const pb_store_withdrawal *w = &x->w;
+    return pb_events_emit(pb_ledger_tx_conn(tx), "withdrawal.payout_sent", w->brand, w->player,
+                          x->a->trace_id, pb_ledger_tx_now(tx), PB_EV_STR("withdrawal_id", w->id),
+                          PB_EV_STR("status", w->status), PB_EV_STR("psp", w->psp),
+                          PB_EV_STR("psp_reference", w->psp_reference),
+                          PB_EV_STR("requested_by", w->requested_by),
+                          PB_EV_MONEY("amount", w->amount, w->currency)) == PB_OK
+               ? PB_OK
+               : PB_ERR_INTERNAL;
+}
 
 /* The payout was taken by the PSP: its reference is stored, "processing",
  * audited and announced (both withdrawal.payout_sent). A row that has this
@@ -36,8 +53,7 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
     snprintf(x->w.status, sizeof x->w.status, "processing");
     snprintf(x->w.psp_reference, sizeof x->w.psp_reference, "%s", ref);
     x->w.updated_at = pb_ledger_tx_now(tx);
-    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
-        cashier_withdrawal_emit(tx, "withdrawal.payout_sent", &x->w, x->a->trace_id) != PB_OK) {
+    if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK || payout_sent_emit(tx, x) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
@@ -445,6 +461,10 @@ typedef struct resolve_ctx {
 static pb_err resolve_command(pb_ledger_tx *tx, void *arg)
 {
     resolve_ctx *x = arg;
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     pb_store_rc rc = pb_store_withdrawal_get(pb_ledger_tx_conn(tx), x->w.id, &x->w);
     if (rc != PB_STORE_OK)
         return PB_ERR_INTERNAL;

@@ -148,7 +148,18 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
     bool ok = x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED;
     if (strcmp(p->status, "completed") == 0 || (!ok && strcmp(p->status, "failed") == 0)) {
         x->outcome = "ignored"; /* too late or already so: recorded, nothing changes */
-        return PB_OK;
+        if (ok || strcmp(p->status, "completed") != 0)
+            return PB_OK;
+        /* the PSP says failed for money it already said it captured and we credited:
+         * nothing is taken back (a reversal is a chargeback, handled by hand), but
+         * finance must see the contradiction, so it is audited (the PSP as actor) */
+        return pb_cashier_audit(
+            tx, a, p->brand, "payment.failure_ignored", "payment", p->id, cashier_payment_json(p),
+            json_pack("{s:s,s:s,s:I,s:s,s:s}", "event_id", x->ev->event_id, "type",
+                      x->ev->type_name, "amount", (json_int_t)x->ev->amount, "currency",
+                      x->ev->currency, "outcome", "ignored"),
+            "deposit.failed after the deposit completed: ignored, the credit stands; check "
+            "with the PSP (a reversal is a chargeback)");
     }
     if (mismatched(x->ev, p->amount, p->currency)) {
         x->outcome = "mismatch";

@@ -30,6 +30,7 @@
 
 #include "cashier/cashier_internal.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "events/events.h"
 #include "identity/identity.h"
 
@@ -77,6 +78,19 @@ pb_err cashier_withdrawal_emit(pb_ledger_tx *tx, const char *type, const pb_stor
                           PB_EV_MONEY("amount", w->amount, w->currency)) == PB_OK
                ? PB_OK
                : PB_ERR_INTERNAL;
+}
+
+pb_err cashier_actor_check(pb_ledger_tx *tx, const pb_cashier_actor *a, pb_err *refusal)
+{
+    *refusal = PB_OK;
+    if (!a->principal)
+        return PB_OK;
+    /* the clock pb_admin_write judges a session's end by, not the ledger's */
+    pb_err e = pb_identity_principal_check(pb_ledger_tx_conn(tx), a->principal, pb_time_now_us());
+    if (e == PB_ERR_INTERNAL || e == PB_ERR_STORE_UNAVAILABLE)
+        return PB_ERR_INTERNAL;
+    *refusal = e;
+    return PB_OK;
 }
 
 pb_err cashier_submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal)
@@ -224,6 +238,10 @@ static pb_err void_command(pb_ledger_tx *tx, void *arg)
 {
     wd_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     pb_store_rc rc = pb_store_withdrawal_get(c, x->w.id, &x->w);
     if (rc == PB_STORE_NOT_FOUND ||
         (rc == PB_STORE_OK && x->player && strcmp(x->w.player, x->player) != 0)) {
@@ -317,6 +335,10 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
 {
     wd_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     pb_store_rc rc = pb_store_withdrawal_get(c, x->w.id, &x->w);
     if (rc == PB_STORE_NOT_FOUND) {
         x->result = PB_ERR_WITHDRAWAL_NOT_FOUND;

@@ -170,6 +170,26 @@ static void test_deposit_once(void **state)
     assert_int_equal(cx_event("e3", "deposit.failed", p.psp_reference, 5000, "EUR", 0, &r), PB_OK);
     assert_string_equal(r.outcome, "ignored");
     assert_int_equal(cx_transfers(), n);
+    /* the late failure is audited (the PSP as actor, with its event), the late
+     * success that only repeats what happened is not */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                                        "SELECT action, actor_kind, actor_id, reason, "
+                                        "json_extract(after, '$.event_id') FROM audit_entry "
+                                        "WHERE target_id=?1 AND action<>'payment.create' "
+                                        "AND action<>'payment.completed' ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, p.id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "payment.failure_ignored");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "system");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "psp:sandbox");
+    assert_non_null(strstr((const char *)sqlite3_column_text(st, 3),
+                           "after the deposit completed"));
+    assert_string_equal((const char *)sqlite3_column_text(st, 4), "e3");
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
     assert_int_equal(cx_balance(0).cash, 5000);
     pb_store_payment now;
     assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &now), PB_OK);

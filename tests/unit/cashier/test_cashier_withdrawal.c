@@ -27,6 +27,8 @@
 #include "cashier/cashier_internal.h" /* the payout retry's pass, called directly */
 #include "core/time.h"
 #include "fixture.h"
+#include "identity/identity.h"
+#include "store/store_identity.h"
 #include "store/sqlite/sqlite_internal.h" /* the connection's handle: for the query plans */
 #include "../plans.h"
 #include <sqlite3.h>
@@ -388,6 +390,10 @@ static void test_refused_payout_is_sent_again(void **state)
         assert_string_equal(got, "processing");
         event_field("withdrawal.payout_sent", ids[i], "amount", got, sizeof got);
         assert_string_equal(got, amounts[i]);
+        /* with the PSP's reference, which its webhooks name the payout by */
+        event_field("withdrawal.payout_sent", ids[i], "psp_reference", got, sizeof got);
+        assert_string_equal(got, cx_withdrawal(ids[i]).psp_reference);
+        assert_int_equal(strncmp(got, "sbxo_", 5), 0);
     }
     pb_cashier_webhook_result r;
     assert_int_equal(cx_event(NULL, "payout.paid", now.psp_reference, 1017, "EUR", 0, &r), PB_OK);
@@ -1090,6 +1096,98 @@ static void list_plan_line(const char *sql, const char *d, void *ctx)
     }
 }
 
+/* A finance member with a live session (a staff row and a session row) and the
+ * principal the authorizer would have found for it: the re-check inside the
+ * cashier's staff commands (cashier_actor_check) judges it as the store is now. */
+typedef struct member {
+    pb_store_staff st;
+    pb_principal p;
+    pb_cashier_actor a;
+} member;
+
+static void member_new(member *m, const char *public_id)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->st.public_id, sizeof m->st.public_id, "%s", public_id);
+    snprintf(m->st.email, sizeof m->st.email, "%s@staff.example", public_id);
+    snprintf(m->st.password_hash, sizeof m->st.password_hash, "x");
+    snprintf(m->st.role, sizeof m->st.role, "finance");
+    snprintf(m->st.status, sizeof m->st.status, "active");
+    m->st.created_at = m->st.updated_at = pb_time_now_us();
+    assert_int_equal(pb_store_staff_insert(C.f->conn, &m->st), PB_STORE_OK);
+    pb_store_session s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.public_id, sizeof s.public_id, "session-%s", public_id);
+    snprintf(s.subject_kind, sizeof s.subject_kind, "staff");
+    snprintf(s.scope, sizeof s.scope, "full");
+    s.subject_id = m->st.id;
+    s.created_at = s.last_seen_at = pb_time_now_us();
+    s.idle_s = 1800;
+    s.expires_at = s.created_at + 3600 * 1000000LL;
+    assert_int_equal(pb_store_session_insert(C.f->conn, &s), PB_STORE_OK);
+    m->p.kind = PB_SUBJECT_STAFF;
+    m->p.subject_id = m->st.id;
+    snprintf(m->p.subject_public_id, sizeof m->p.subject_public_id, "%s", public_id);
+    m->p.role = PB_ROLE_FINANCE;
+    m->p.session_id = s.id;
+    m->a = cx_staff(m->st.public_id);
+    m->a.principal = &m->p;
+}
+
+static void member_status(member *m, const char *status)
+{
+    snprintf(m->st.status, sizeof m->st.status, "%s", status);
+    assert_int_equal(pb_store_staff_update(C.f->conn, &m->st), PB_STORE_OK);
+}
+
+/* The request authorized a finance member; then an admin disabled them before the
+ * cashier's command ran (the write is what the command sees, as the ledger writer
+ * serialises it): approve and reject are refused FORBIDDEN inside the
+ * command, with nothing written (no approval, no status change, no transfer, no
+ * audit entry); enabled again, the same principal approves. A role change ends the
+ * session: SESSION_REVOKED. */
+static void test_staff_commands_recheck_the_member(void **state)
+{
+    (void)state;
+    cx_fund(0, 10000, 0);
+    member m;
+    member_new(&m, "fin-live");
+    pb_store_withdrawal w, out;
+    assert_int_equal(cx_withdraw(0, 1000, NULL, &w), PB_OK);
+    int64_t n = cx_transfers();
+    member_status(&m, "disabled");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &m.a, &out), PB_ERR_FORBIDDEN);
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, w.id, "no", &m.a, &out), PB_ERR_FORBIDDEN);
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t na = 9;
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, w.id, ap, &na), PB_OK);
+    assert_int_equal(na, 0);
+    assert_string_equal(cx_withdrawal(w.id).status, "pending_approval");
+    assert_int_equal(cx_transfers(), n);
+    assert_int_equal(cx_balance(0).held, 1000);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
+                                        "SELECT count(*) FROM audit_entry WHERE actor_id=?1", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, m.st.public_id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    /* a role change (the session is stale) */
+    member_status(&m, "active");
+    snprintf(m.st.role, sizeof m.st.role, "support");
+    assert_int_equal(pb_store_staff_update(C.f->conn, &m.st), PB_STORE_OK);
+    assert_int_equal(pb_cashier_withdrawal_reject(C.k, w.id, "no", &m.a, &out),
+                     PB_ERR_SESSION_REVOKED);
+    assert_string_equal(cx_withdrawal(w.id).status, "pending_approval");
+    /* the member as authorized: the command runs */
+    snprintf(m.st.role, sizeof m.st.role, "finance");
+    assert_int_equal(pb_store_staff_update(C.f->conn, &m.st), PB_STORE_OK);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &m.a, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+}
+
 /* The payment and withdrawal lists filtered by player or status walk an index (no
  * full scan of the table); unfiltered, they read the table newest first. Also
  * checks what each returns. */
@@ -1139,6 +1237,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_reads_every_page, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_pass_stops_at_a_refusing_psp, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_payout_sent_once_while_slow, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_staff_commands_recheck_the_member, cx_setup,
+                                        cx_teardown),
         cmocka_unit_test_setup_teardown(test_payout_recorded_already, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_payout_keyed_by_withdrawal, cx_setup,
                                         cx_teardown),
