@@ -14,8 +14,9 @@
  *
  * Scope: staff who see every brand see every entry; a scoped member sees only
  * the entries of their brands (global entries, such as logins, excluded). The
- * export is the whole chain (a verifier needs it contiguous), so it is for
- * staff who see every brand (403 BRAND_FORBIDDEN otherwise).
+ * export is the whole chain (a verifier needs it contiguous) and verify's counts
+ * are the whole platform's, so both are for staff who see every brand (403
+ * BRAND_FORBIDDEN otherwise).
  *
  * The export streams, with the same bytes as `pitboss audit export`, in bounded
  * memory whatever the log's size: the stream's 256 KiB, a 16 KiB FILE buffer,
@@ -351,10 +352,11 @@ static void checkpointer_leave(void *arg)
  * be slow, so the answer is cached for VERIFY_CACHE_US per process; ?fresh=true
  * runs it again, at most once per VERIFY_FRESH_US per staff member (429
  * RATE_LIMITED with Retry-After otherwise). The state lives for the process.
- * The chain is one for every brand: a member limited to some brands sees its
- * status and counts, but not the violations' entries (their ids, seqs and
- * details may be other brands'): "violations" is empty and "first_broken" null
- * for them. */
+ * The chain is one for every brand: its counts (entries, head_seq, signed_upto)
+ * are the whole platform's audit volume and its violations name other brands'
+ * entries, so a member limited to some brands is refused 403 BRAND_FORBIDDEN,
+ * as for the full export (the dashboard likewise shows them only their brands'
+ * figures). */
 
 #define VERIFY_CACHE_US (60 * 1000000LL)
 #define VERIFY_FRESH_US (10 * 1000000LL)
@@ -429,21 +431,14 @@ static json_t *verify_run(pb_store_conn *c, const pb_api_app *a, int64_t now)
                      "violations", list);
 }
 
-/* Sends the check's answer, without the violations' entries for a member limited
- * to some brands. */
-static void verify_reply(pb_http_request *req, const pb_principal *p, json_t *out)
-{
-    if (!p->scope.all) {
-        json_object_set_new(out, "violations", json_array());
-        json_object_set_new(out, "first_broken", json_null());
-        json_object_set_new(out, "first_broken_checkpoint", json_null());
-    }
-    pb_http_reply_json(req, 200, out);
-}
-
 void pb_api_admin_audit_verify(pb_http_request *req, void *app)
 {
     const pb_principal *p = pb_api_principal(req);
+    if (!p->scope.all) {
+        pb_http_reply_error_msg(req, PB_ERR_BRAND_FORBIDDEN, NULL,
+                                "the chain is every brand's: staff who see every brand only");
+        return;
+    }
     const char *fresh_v = pb_http_query(req, "fresh");
     if (fresh_v && strcmp(fresh_v, "true") != 0 && strcmp(fresh_v, "false") != 0) {
         pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "fresh",
@@ -474,7 +469,7 @@ void pb_api_admin_audit_verify(pb_http_request *req, void *app)
     pthread_mutex_unlock(&verify_mu);
     if (out) {
         json_object_set_new(out, "cached", json_true());
-        verify_reply(req, p, out);
+        pb_http_reply_json(req, 200, out);
         return;
     }
     pb_store_conn *c = pb_http_conn(req);
@@ -491,7 +486,7 @@ void pb_api_admin_audit_verify(pb_http_request *req, void *app)
     }
     pthread_mutex_unlock(&verify_mu);
     json_object_set_new(out, "cached", json_false());
-    verify_reply(req, p, out);
+    pb_http_reply_json(req, 200, out);
 }
 
 int pb_api_admin_open(pb_api_app *app, pb_store *store, const char *keys_dir, char *err,

@@ -7,7 +7,8 @@
  * cut: the outbox rows commit in the same transaction as the money they
  * describe, so a client that applies the events with a higher id to this
  * snapshot stays exact (docs/openapi.yaml names the events and how each one
- * changes the figures).
+ * changes the figures). For a member limited to some brands last_event_id is
+ * the newest event of those brands, not the platform's (newest_event).
  *
  * Per brand of the caller's scope (or the one asked for) and per currency (the
  * brand's accepted ones, and any other seen), for "today" (since .. now) and
@@ -438,6 +439,26 @@ pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *cod
 
 /* ---- the handler ---- */
 
+/* The snapshot's last_event_id: the newest outbox id for staff who see every
+ * brand; for a member limited to some brands, the newest id of an event of the
+ * brands in bs (their scope's, as the stream shows them only those): the
+ * platform-wide newest id would tell them the whole platform's volume. Either
+ * way every event the member's stream sends above it came after the cut. */
+static pb_store_rc newest_event(pb_store_conn *c, const pb_principal *p, const pb_brand *bs,
+                                size_t nb, int64_t *last)
+{
+    if (p->scope.all)
+        return pb_store_event_newest(c, last);
+    const char **codes = malloc((nb ? nb : 1) * sizeof *codes);
+    if (!codes)
+        return PB_STORE_ERROR;
+    for (size_t i = 0; i < nb; i++)
+        codes[i] = bs[i].code;
+    pb_store_rc rc = pb_store_event_newest_of(c, codes, nb, last);
+    free(codes);
+    return rc;
+}
+
 static pb_err snapshot(pb_store_conn *c, const pb_principal *p, const char *brand, snap *s,
                        int64_t *last_event)
 {
@@ -453,8 +474,7 @@ static pb_err snapshot(pb_store_conn *c, const pb_principal *p, const char *bran
     }
     /* the snapshot starts with the first read; the clock is read after it, so
      * everything in the cut happened before as_of */
-    int64_t first = 0;
-    if (pb_store_event_bounds(c, &first, last_event) != PB_STORE_OK)
+    if (newest_event(c, p, bs, nb, last_event) != PB_STORE_OK)
         e = PB_ERR_INTERNAL;
     s->now = pb_time_now_us();
     s->hour_from = s->now - HOUR_US;

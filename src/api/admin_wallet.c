@@ -23,6 +23,10 @@
  *   nothing to debit. Decided again inside the ledger command, so an erasure
  *   committed just before is seen. The retry of an adjustment made before the
  *   erasure still gets its answer (replayed), as any retry does.
+ * - SESSION_REVOKED / FORBIDDEN: the caller's session ended or the member was
+ *   disabled or given another role after the authorizer ran: re-checked inside
+ *   the ledger command (pb_identity_principal_check, as pb_admin_write does), so
+ *   a change committed while the request waited for the writer is seen.
  * A blocked or self-excluded player stays adjustable: a correction or a refund
  * owed to them is staff's to make.
  */
@@ -97,10 +101,20 @@ static pb_err balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_bala
 static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
 {
     adjust_ctx *x = arg;
+    /* the caller as the batch sees them, as pb_admin_write re-checks it: the
+     * authorizer ran on an earlier snapshot, and a disable, role change or logout
+     * committed since (while this command waited for the writer) refuses it */
+    pb_err e = pb_identity_principal_check(pb_ledger_tx_conn(tx), x->p, pb_ledger_tx_now(tx));
+    if (e == PB_ERR_INTERNAL || pb_err_transient(e))
+        return PB_ERR_INTERNAL;
+    if (e != PB_OK) { /* SESSION_REVOKED, FORBIDDEN: nothing submitted */
+        x->refusal = e;
+        return PB_OK;
+    }
     /* the player as the batch sees them: after an erasure committed before it */
     pb_player_status st = PB_PLAYER_ACTIVE;
     bool refused = false;
-    pb_err e = pb_identity_player_status(pb_ledger_tx_conn(tx), x->player.public_id, &st);
+    e = pb_identity_player_status(pb_ledger_tx_conn(tx), x->player.public_id, &st);
     if (e != PB_OK ||
         closed_refused(pb_ledger_tx_conn(tx), x, st == PB_PLAYER_CLOSED, &refused) != PB_OK)
         return PB_ERR_INTERNAL;

@@ -11,7 +11,8 @@
  * A verify with a crash "commitment" walks the chain from the game hash towards it,
  * up to a million SHA-256 steps (about 0.3 s of a CPU): anyone could keep the HTTP
  * workers and both CPUs busy with them, the money path's requests waiting behind.
- * So such a walk is limited per client IP (app->rl_chain_walk_ip, auth.c) and one
+ * So such a walk is limited per client address (app->rl_chain_walk_ip, auth.c; an
+ * IPv6 client by its /64, pb_identity_addr_key) and one
  * runs at a time in the process; others answer 429 RATE_LIMITED with Retry-After.
  * Every other verify is one HMAC or one hash: not limited.
  */
@@ -51,10 +52,15 @@ void pb_api_fair_verify(pb_http_request *req, void *app)
     bool walk = json_object_get(in, "commitment") != NULL;
     if (walk) {
         int64_t wait_us = 1000000;
+        /* keyed as the login lockout and the registration limit key an address
+         * (an IPv6 client by its /64: a bucket per address would give a host a
+         * fresh allowance from every address of its /64) */
         const char *ip = pb_http_client_ip(req);
+        char key[PB_IP_MAX + 1];
+        pb_identity_addr_key(ip, key);
         bool allowed = !(ip && *ip &&
-                         pb_ratelimit_take(a->rl_chain_walk_ip, ip, pb_time_now_us(), &wait_us) !=
-                             PB_OK) &&
+                         pb_ratelimit_take(a->rl_chain_walk_ip, key[0] ? key : ip, pb_time_now_us(),
+                                           &wait_us) != PB_OK) &&
                        !atomic_exchange(&walking, true);
         if (!allowed) {
             json_decref(in);

@@ -279,6 +279,8 @@ static pb_err void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *ctx, p
     int64_t now = pb_ledger_tx_now(tx);
     snprintf(row->state, sizeof row->state, PLAY_VOID);
     row->updated_at = now;
+    row->has_multiplier = false; /* void pays nothing: no cash-out kept (staff_void_step) */
+    row->multiplier = 0;
     if (!row->settled_at) /* set: a void from before 0035 finished late (its time kept) */
         row->settled_at = now;
     pb_store_rc rc = pb_store_game_round_update(pb_ledger_tx_conn(tx), row, PLAY_VOIDING);

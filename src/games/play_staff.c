@@ -70,6 +70,12 @@ static pb_err staff_void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *
     row->updated_at = now;
     row->has_payout = false; /* a refused win was never paid: void pays none */
     row->payout = 0;
+    /* nor does a cash-out it made (a crash bet cashed out, its round not yet
+     * crashed): the multiplier goes with it, so the history and the staff views
+     * show no payout that did not happen; the audit's before keeps it */
+    int64_t cashed = row->has_multiplier ? row->multiplier : -1;
+    row->has_multiplier = false;
+    row->multiplier = 0;
     if (pb_store_game_round_update(pb_ledger_tx_conn(tx), row, was) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     char txv[PB_ID_STR_LEN + 8], txc[PB_ID_STR_LEN + 8];
@@ -83,8 +89,12 @@ static pb_err staff_void_step(pb_ledger_tx *tx, pb_store_game_round *row, void *
     if (after && refused[0])
         json_object_set_new(after, "win_refused", json_string(refused));
     char *after_text = play_json_text(after);
-    char before[64];
-    snprintf(before, sizeof before, "{\"state\":\"%s\"}", was);
+    char before[96];
+    if (cashed >= 0)
+        snprintf(before, sizeof before, "{\"state\":\"%s\",\"multiplier\":%lld}", was,
+                 (long long)cashed);
+    else
+        snprintf(before, sizeof before, "{\"state\":\"%s\"}", was);
     pb_audit_entry en = *x->who;
     en.brand = row->brand;
     en.action = PB_PLAY_AUDIT_VOID;

@@ -64,6 +64,21 @@ pb_store_rc pb_store_event_newest(pb_store_conn *c, int64_t *last)
     return c->be->events->newest(c, last);
 }
 
+pb_store_rc pb_store_event_newest_of(pb_store_conn *c, const char *const *brands, size_t n,
+                                     int64_t *last)
+{
+    *last = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = 0;
+        pb_store_rc rc = c->be->events->newest_of(c, brands[i], &id);
+        if (rc != PB_STORE_OK)
+            return rc;
+        if (id > *last)
+            *last = id;
+    }
+    return PB_STORE_OK;
+}
+
 pb_store_rc pb_store_event_prune(pb_store_conn *c, int64_t before_us, int64_t keep_rows,
                                  size_t max_delete, size_t *deleted)
 {

@@ -66,6 +66,10 @@ pb_store_rc pb_store_event_bounds(pb_store_conn *c, int64_t *first, int64_t *las
 /* The highest id present (0 when the outbox is empty): one key lookup, for the
  * paths that need no lower bound (every commit that appended events). */
 pb_store_rc pb_store_event_newest(pb_store_conn *c, int64_t *last);
+/* The highest id of an event of one of the n brands (codes; 0 when none is
+ * present): one index lookup per brand (0043_staff_event_brand.sql). */
+pb_store_rc pb_store_event_newest_of(pb_store_conn *c, const char *const *brands, size_t n,
+                                     int64_t *last);
 /* Deletes, oldest first, at most max_delete rows that are older than
  * before_us OR beyond the newest keep_rows (keep_rows 0: no row cap). The
  * newest row is never deleted. *deleted receives the count. */
@@ -87,6 +91,7 @@ struct pb_store_events_ops {
                         pb_store_event_cb cb, void *ctx);
     pb_store_rc (*bounds)(pb_store_conn *c, int64_t *first, int64_t *last);
     pb_store_rc (*newest)(pb_store_conn *c, int64_t *last);
+    pb_store_rc (*newest_of)(pb_store_conn *c, const char *brand, int64_t *last);
     pb_store_rc (*prune)(pb_store_conn *c, int64_t before_us, int64_t keep_rows, size_t max_delete,
                          size_t *deleted);
     pb_store_rc (*relay_get)(pb_store_conn *c, const char *name, int64_t *last_id, bool *found);

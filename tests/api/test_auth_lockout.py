@@ -9,7 +9,8 @@ two clients behind the proxy get separate per-address lockout counts, and the
 audit log and the request log carry the client's address. From any other
 loopback address (untrusted) the header is ignored; a malformed header from the
 proxy leaves the proxy's address. Registrations behind the proxy: the limit of
-10 counts an IPv6 client by its /64, an IPv4 client by its address. A bad list is refused at start with the entry
+10 counts an IPv6 client by its /64, an IPv4 client by its address, and so does
+the crash-chain check's limit (POST /v1/fair/verify with a commitment). A bad list is refused at start with the entry
 named. Then POST /v1/admin/players/{id}/unlock and /v1/admin/staff/{id}/unlock:
 reason required (422, nothing written), permission (403), unknown id (404), the
 locks cleared (per address and account-wide), the audit entry, the login works.
@@ -164,6 +165,22 @@ class Run:
         h = subprocess.run([self.binary, "serve", "--help"], capture_output=True, text=True, timeout=30)
         assert "--trusted-proxies" in h.stdout and "PITBOSS_TRUSTED_PROXIES" in h.stdout, h.stdout
 
+    def chain_walk_by_64(self):
+        """POST /v1/fair/verify with a crash commitment (a chain walk of up to a million
+        hashes) is limited per client address (5, then one per 12 s), an IPv6 client by
+        its /64: every address of one /64 takes from one allowance."""
+        walk = {"game": "dice", "server_seed": "ab" * 32, "client_seed": "c", "nonce": 0,
+                "commitment": "00" * 32}
+        for i in range(5):  # a dice round has no chain: refused 422, but counted
+            expect(self.via(f"2001:db8:78:1::{i + 1:x}")("POST", "/v1/fair/verify", walk), 422,
+                   "FIELD_INVALID")
+        r = self.via("2001:db8:78:1:ffff:1:2:3")("POST", "/v1/fair/verify", walk)
+        expect(r, 429, "RATE_LIMITED")
+        assert 1 <= int(r.header("retry-after")) <= 12, r
+        # another /64 has its own allowance
+        expect(self.via("2001:db8:78:2::1")("POST", "/v1/fair/verify", walk), 422,
+               "FIELD_INVALID")
+
     def player_unlock(self):
         pb = self.ids["pb"]  # locked from 127.0.0.2 (untrusted_header_ignored)
         assert self.locks("pb") == (["127.0.0.2"], None)
@@ -249,7 +266,7 @@ def main():
         print("1..0 # SKIP usage: test_auth_lockout.py PATH/TO/pitboss")
         sys.exit(1)
     binary = os.path.abspath(sys.argv[1])
-    tap = Tap(9)
+    tap = Tap(10)
     env = Env(binary)
     run = Run(env, binary)
     try:
@@ -268,6 +285,8 @@ def main():
         tap.case("registrations behind the proxy: the 11th from any address of one IPv6 /64 is "
                  "429 RATE_LIMITED; another /64 and each IPv4 address have their own allowance",
                  run.register_limit_by_64)
+        tap.case("crash-chain checks behind the proxy: the 6th from any address of one IPv6 /64 "
+                 "is 429 RATE_LIMITED; another /64 has its own allowance", run.chain_walk_by_64)
         tap.case("a bad --trusted-proxies / PITBOSS_TRUSTED_PROXIES is refused at start, the "
                  "entry named; --help documents it", run.bad_list_refused)
         tap.case("player unlock: reason required, permission, unknown id, nothing written on "

@@ -281,9 +281,17 @@ class Run:
         b = rows[("beta", "EUR")]["today"]
         assert b["bets"] == {"count": 1, "amount": "4.00"} and b["deposits"]["amount"] == "30.00"
         assert snap["last_event_id"] > 0
-        # brand scope: alpha's finance member
+        # brand scope: alpha's finance member; its last_event_id is alpha's newest event,
+        # not the platform's (that would tell it the other brands' volume): a beta
+        # registration after alpha's last event leaves it where it was
+        self.register("beta", "late-beta@example.com")
+        (alpha_last,), = self.env.rows("SELECT max(id) FROM event_outbox WHERE brand = 'alpha'")
+        (platform_last,), = self.env.rows("SELECT max(id) FROM event_outbox")
+        assert platform_last > alpha_last, (platform_last, alpha_last)
         f = self.dashboard(self.fin)
         assert {r["brand"] for r in f["rows"]} == {"alpha"}, f
+        assert f["last_event_id"] == alpha_last, (f["last_event_id"], alpha_last)
+        assert self.dashboard(self.admin)["last_event_id"] == platform_last
         fa = [r for r in f["rows"] if r["currency"] == "EUR"][0]
         assert fa["today"] == t, (fa["today"], t)
         assert fa["pending_withdrawals"] == {"count": 1, "amount": "5.00"}, fa

@@ -107,6 +107,24 @@ static pb_store_rc sq_event_newest(pb_store_conn *conn, int64_t *last)
     return r;
 }
 
+static pb_store_rc sq_event_newest_of(pb_store_conn *conn, const char *brand, int64_t *last)
+{
+    sq_conn *c = SQ(conn);
+    sqlite3_stmt *st = sq_stmt_sql(c,
+                                   "SELECT coalesce(max(id),0) FROM event_outbox WHERE brand = ?1");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_text(st, 1, brand, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    pb_store_rc r = PB_STORE_OK;
+    if (rc == SQLITE_ROW)
+        *last = sqlite3_column_int64(st, 0);
+    else
+        r = sq_result(c, rc);
+    sqr_done(st);
+    return r;
+}
+
 static pb_store_rc sq_event_prune(pb_store_conn *conn, int64_t before_us, int64_t keep_rows,
                                   size_t max_delete, size_t *deleted)
 {
@@ -196,6 +214,7 @@ const struct pb_store_events_ops pb_store_sqlite_events_ops = {
     .scan = sq_event_scan,
     .bounds = sq_event_bounds,
     .newest = sq_event_newest,
+    .newest_of = sq_event_newest_of,
     .prune = sq_event_prune,
     .relay_get = sq_event_relay_get,
     .relay_set = sq_event_relay_set,

@@ -646,7 +646,17 @@ static void crash_cashout_after_staff_void(void **state)
     assert_int_equal(pb_play_round_void(G.p, G.f->conn, G.players[1], bet.id, &who, &v), PB_OK);
     assert_string_equal(v.state, "void");
     assert_string_equal(v.void_reason, PB_PLAY_VOID_STAFF);
+    /* void pays nothing: the cash-out's multiplier is not kept on the row (the
+     * history and the staff views would show a payout that did not happen) */
+    assert_false(v.has_multiplier);
+    assert_false(v.has_payout);
     pb_store_game_round_clear(&v);
+    {
+        pb_store_game_round sv = gp_stored(bet.id);
+        assert_false(sv.has_multiplier);
+        assert_false(sv.has_payout);
+        pb_store_game_round_clear(&sv);
+    }
     assert_int_equal(gp_cash(1), FUND);
 
     /* the player's cash-out now: refused as on any closed round, nothing moves */

@@ -8,7 +8,8 @@
  * Above the list, the chain's state from GET /v1/admin/audit/verify (ok or the
  * violations, how many entries, when it was checked — the server caches it for
  * a minute; "Check now" asks ?fresh=true, which the server rate-limits and says
- * so). With audit.export, "Export" downloads the signed log (JSON lines) for the
+ * so); only for staff who see every brand (the server refuses the others 403
+ * BRAND_FORBIDDEN: the chain's counts are the whole platform's). With audit.export, "Export" downloads the signed log (JSON lines) for the
  * chosen time range.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -61,7 +62,7 @@ const FILTERS = ['actor_kind', 'actor_id', 'target_kind', 'target_id', 'action',
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 export function Audit() {
-  const { can } = useSession();
+  const { can, me } = useSession();
   const { query, set } = useUrlQuery();
   const filters: Filters = {};
   for (const k of FILTERS) if (query[k]) filters[k] = query[k];
@@ -99,7 +100,7 @@ export function Audit() {
   return (
     <div class="pp-page">
       <h1>Audit log</h1>
-      <ChainStatus />
+      {me.staff.all_brands && <ChainStatus />}
       <form
         class="pp-filters"
         aria-label="Audit filters"
