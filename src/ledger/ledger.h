@@ -401,7 +401,7 @@ typedef struct pb_ledger_anchor_stats {
     _Atomic uint64_t written;   /* anchors written by this process */
     _Atomic uint64_t failures;  /* anchoring attempts that failed (each logged) */
 } pb_ledger_anchor_stats;
-#define PB_LEDGER_ANCHOR_MSG_LEN 160
+#define PB_LEDGER_ANCHOR_MSG_LEN 208 /* 160 before migration 0043 */
 
 /* Who signs: the public key and a function writing the Ed25519 signature of msg. */
 typedef struct pb_ledger_signer {
@@ -433,6 +433,10 @@ typedef struct pb_ledger_anchor_digest {
 void pb_ledger_anchor_digest_init(pb_ledger_anchor_digest *d);
 void pb_ledger_anchor_digest_add(pb_ledger_anchor_digest *d, const pb_store_account *a);
 void pb_ledger_anchor_digest_final(pb_ledger_anchor_digest *d, uint8_t out[32]);
+/* The rejections' digest (every column of each, seq first, in seq order); its
+ * final is pb_ledger_anchor_digest_final. */
+void pb_ledger_anchor_rejections_init(pb_ledger_anchor_digest *d);
+void pb_ledger_anchor_rejections_add(pb_ledger_anchor_digest *d, const pb_store_rejection *r);
 
 /* Tests and tuning: transfers per read transaction of pb_ledger_verify (0: the
  * default, 20,000), and a function called between two chunks (NULL: none).
