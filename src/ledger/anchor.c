@@ -13,7 +13,19 @@
  *   accounts_after || account_upto || accounts_digest || created_at || public_key
  *
  * (integers as 8 bytes big-endian; a fixed layout, so no two anchors share a
- * message). The accounts digest is SHA-256 over "pitboss-ledger-accounts-v1"
+ * message). Since migration 0043 an anchor also covers the remembered
+ * rejections (ledger_rejection, in their append-only seq order): a deleted row
+ * would let a once-refused idempotency key succeed later. Such an anchor signs
+ * "pitboss-ledger-anchor-v2" and the same fields with rejections_after ||
+ * rejection_upto || rejections_digest after accounts_digest; the digest is
+ * SHA-256 over "pitboss-ledger-rejections-v1" then, for each rejection with
+ * rejections_after < seq <= rejection_upto in seq order, every column (seq,
+ * scope, ikey, both accounts, amount, currency, code, flags, pending_id (a
+ * presence byte and 16 bytes), timeout_s, reference, error, created_at). An
+ * anchor written before 0043 (has_rejections false) keeps its v1 message. Why
+ * not the hash chain: rejections have no transfer seq and are written by the
+ * writer; hashing them there would add work on its path and change the chain's
+ * format, where an anchor is written off it. The accounts digest is SHA-256 over "pitboss-ledger-accounts-v1"
  * then, for each account with accounts_after < id <= account_upto in id order,
  * id (8 bytes), brand, owner, kind, currency (each a 4-byte length and the
  * bytes), flags (4 bytes) and created_at (8 bytes). Those are all the columns

@@ -364,9 +364,12 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
  * transfer exists and has the anchored hash ("anchor_transfer": a rewritten or
  * truncated history), the accounts of its id range hash to its digest
  * ("anchor_accounts": an account's brand, owner, kind, currency, flags or
- * created_at changed, or an account added or removed there), the anchors follow
- * one another ("anchor_chain": ids from 1 without gaps, ranges contiguous, heads
- * not going back; "anchor_malformed"), and, when check_signatures, that each is
+ * created_at changed, or an account added or removed there), the rejections of
+ * its seq range hash to its rejections digest ("anchor_rejections": one
+ * deleted, inserted or changed; anchors from before migration 0043 have none),
+ * the anchors follow one another ("anchor_chain": ids from 1 without gaps,
+ * ranges contiguous, heads not going back, no anchor without rejections after
+ * one with them; "anchor_malformed"), and, when check_signatures, that each is
  * signed by one of trusted[0..ntrusted) ("anchor_untrusted") with a valid
  * signature ("anchor_signature"). trusted is in rotation order: retired keys
  * oldest first, the key in use last; an anchor signed by a key older than the
