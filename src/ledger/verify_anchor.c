@@ -131,6 +131,8 @@ static int on_rejection(void *p, const pb_store_rejection *r, const char *malfor
                          "rejection seq %" PRId64 " (%s/%s) is damaged: column %s has the wrong "
                          "type or size",
                          r->seq, r->scope, r->ikey, malformed);
+    if (!x->ref)
+        return 0; /* above the anchors: only its form is checked */
     if (x->n++ == 0)
         x->first = *r;
     pb_ledger_anchor_rejections_add(&x->d, r);
@@ -163,7 +165,10 @@ pb_store_rc verify_anchor_rejections(vstate *v, pb_store_conn *c)
                              "deleted, inserted or changed (a once-refused key could succeed)",
                              x.ref->id, x.ref->after + 1, x.ref->upto, x.n);
     }
-    return PB_STORE_OK;
+    /* the rejections no anchor covers yet: a damaged one stops the anchorer (it
+     * signs nothing it could not read whole), so it is reported here too */
+    rej_scan tail = {.v = v};
+    return pb_store_rejection_scan_range(c, v->prev_anchor_rupto, INT64_MAX, on_rejection, &tail);
 }
 
 static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)

@@ -334,6 +334,30 @@ static void test_rejection_changed_or_inserted(void **state)
     assert_int_equal(s.n, 1);
 }
 
+/* A damaged rejection no anchor covers yet: verify names it, and the anchorer
+ * refuses to sign it rather than a value it could not read whole. */
+static void test_rejection_damaged_above_anchors(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    refuse_two(f, &b);
+    fx_restart(f);
+    pb_transfer big = fx_transfer("bet:bob:big3", b.bob, b.house, 888888, PB_CODE_BET);
+    assert_int_equal(fx_submit1(f, &big), PB_ERR_INSUFFICIENT_FUNDS);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    fx_sql(f, "UPDATE ledger_rejection SET amount='lots' WHERE seq=3");
+    seen s;
+    run_verify(f, &s, true);
+    fx_assert_seen(&s, "malformed_row",
+                   "rejection seq 3 (test/bet:bob:big3) is damaged: column amount");
+    assert_int_equal(s.n, 1);
+    pb_ledger_signer sg = signer(&server_key);
+    bool written = true;
+    assert_int_equal(pb_ledger_anchor(f->conn, &sg, f->clock_us, NULL, &written), PB_ERR_INTERNAL);
+    assert_false(written);
+}
+
 /* An anchor written before migration 0043 (its rejection columns NULL) keeps
  * verifying; the next anchor covers every rejection from seq 1. */
 static void test_anchor_before_rejections(void **state)
@@ -458,6 +482,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejection_deleted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rejection_changed_or_inserted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_anchor_before_rejections, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rejection_damaged_above_anchors, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_forged_anchor, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_anchor_removed_from_the_middle, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_key_order_and_unordered_keys, fx_setup, fx_teardown),
