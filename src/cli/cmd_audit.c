@@ -10,7 +10,9 @@
  *               --trust-key given (64 hex digits).
  *   export      the log as JSON lines (to --out FILE, created mode 0600, or stdout)
  *   checkpoint  sign the chain head now (creating the key file if missing)
- *   rotate-key  retire the signing key for a new one (pb_audit_key_rotate)
+ *   rotate-key  retire the signing key for a new one (pb_audit_key_rotate), after
+ *               a last ledger anchor signed with it (the ledger is in the same
+ *               database: what it signs through is printed)
  *   public-key  print the signing key's id and public key (64 hex digits): what an
  *               auditor is given for `audit verify` / `ledger verify --trust-key`
  *
@@ -27,6 +29,7 @@
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/time.h"
+#include "ledger/ledger.h"
 
 #define MAX_TRUST 32
 
@@ -331,9 +334,54 @@ static int checkpoint(int argc, char **argv)
     return rc;
 }
 
+static void rotate_sign(void *ctx, const uint8_t *msg, size_t n, uint8_t sig[64])
+{
+    pb_audit_key_sign(ctx, msg, n, sig);
+}
+
+/* The ledger's last anchor with the key being retired (the same key serve signs
+ * anchors with): without it the transfers, accounts and rejections since the
+ * server's last anchor would be signed by the new key only. 0, or 2 with the
+ * reason printed. */
+static int anchor_ledger_with_old_key(pb_store_conn *c, const char *dir)
+{
+    char err[512];
+    pb_audit_key *k = NULL;
+    if (pb_audit_key_load(dir, &k, err, sizeof err) != PB_OK) {
+        fprintf(stderr, "pitboss: audit key rotation failed: %s\n", err);
+        return 2;
+    }
+    pb_ledger_signer s = {.sign = rotate_sign, .ctx = k};
+    memcpy(s.public_key, pb_audit_key_public(k)->b, 32);
+    pb_store_ledger_anchor a;
+    bool written = false;
+    pb_err e = pb_ledger_anchor(c, &s, pb_time_now_us(), &a, &written);
+    pb_audit_key_free(k);
+    if (e != PB_OK) {
+        fprintf(stderr,
+                "pitboss: audit key rotation refused, the key in use unchanged: the ledger's last "
+                "anchor with it failed (%s); `pitboss ledger verify` says why, or rotate with "
+                "--skip-ledger-anchor (the ledger since its last anchor is then signed by the "
+                "new key only)\n",
+                pb_err_message(e));
+        return 2;
+    }
+    if (written)
+        printf("ledger anchored with the key being retired: anchor %" PRId64
+               " through transfer seq %" PRId64 ", account %" PRId64 ", rejection %" PRId64 "\n",
+               a.id, a.transfer_seq, a.account_upto, a.rejection_upto);
+    else
+        printf("ledger already anchored through transfer seq %" PRId64
+               ": nothing new to sign with the key being retired\n",
+               a.transfer_seq);
+    return 0;
+}
+
 static const char rotate_use[] =
-    "usage: pitboss audit rotate-key [--db URL] [--keys-dir DIR]\n"
-    "Retires the audit signing key: signs the chain's head with it, adds its public key\n"
+    "usage: pitboss audit rotate-key [--db URL] [--keys-dir DIR] [--skip-ledger-anchor]\n"
+    "Retires the audit signing key: anchors the ledger with it (what is new since the\n"
+    "last ledger anchor; --skip-ledger-anchor goes on without, e.g. when the anchors are\n"
+    "damaged and the key must go now), signs the audit chain's head with it, adds its public key\n"
     "to DIR/" PB_AUDIT_RETIRED_FILE " (trusted for the checkpoints up to that head only),\n"
     "and installs a new key in its place. Stop the server first (it keeps signing with\n"
     "the key it loaded); refused while one has the database open, and when the key in use\n"
@@ -344,9 +392,11 @@ static int rotate_key(int argc, char **argv)
 {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"keys-dir", required_argument, 0, 'k'},
+                                         {"skip-ledger-anchor", no_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *dir = NULL;
+    bool skip_anchor = false;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "d:k:h", opts, NULL)) != -1) {
@@ -354,6 +404,8 @@ static int rotate_key(int argc, char **argv)
             db = optarg;
         } else if (ch == 'k') {
             dir = optarg;
+        } else if (ch == 's') {
+            skip_anchor = true;
         } else {
             fputs(rotate_use, ch == 'h' ? stdout : stderr);
             return ch == 'h' ? 0 : 2;
@@ -373,6 +425,11 @@ static int rotate_key(int argc, char **argv)
     pb_audit_pubkey old, fresh;
     int64_t head = 0;
     int rc = 2;
+    if (!skip_anchor && anchor_ledger_with_old_key(c, pb_cli_keys_dir(dir)) != 0) {
+        pb_store_writer_release(s);
+        close_conn(s, c);
+        return 2;
+    }
     if (pb_audit_key_rotate(c, pb_cli_keys_dir(dir), pb_time_now_us(), &old, &fresh, &head, err,
                             sizeof err) != PB_OK) {
         fprintf(stderr, "pitboss: audit key rotation failed: %s\n", err);

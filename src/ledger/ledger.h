@@ -376,9 +376,12 @@ pb_err pb_ledger_verify(pb_store_conn *c, pb_ledger_violation_cb cb, void *ctx,
  * transfer exists and has the anchored hash ("anchor_transfer": a rewritten or
  * truncated history), the accounts of its id range hash to its digest
  * ("anchor_accounts": an account's brand, owner, kind, currency, flags or
- * created_at changed, or an account added or removed there), the anchors follow
- * one another ("anchor_chain": ids from 1 without gaps, ranges contiguous, heads
- * not going back; "anchor_malformed"), and, when check_signatures, that each is
+ * created_at changed, or an account added or removed there), the rejections of
+ * its seq range hash to its rejections digest ("anchor_rejections": one
+ * deleted, inserted or changed; anchors from before migration 0045 have none),
+ * the anchors follow one another ("anchor_chain": ids from 1 without gaps,
+ * ranges contiguous, heads not going back, no anchor without rejections after
+ * one with them; "anchor_malformed"), and, when check_signatures, that each is
  * signed by one of trusted[0..ntrusted) ("anchor_untrusted") with a valid
  * signature ("anchor_signature"). trusted is in rotation order: retired keys
  * oldest first, the key in use last; an anchor signed by a key older than the
@@ -413,7 +416,7 @@ typedef struct pb_ledger_anchor_stats {
     _Atomic uint64_t written;   /* anchors written by this process */
     _Atomic uint64_t failures;  /* anchoring attempts that failed (each logged) */
 } pb_ledger_anchor_stats;
-#define PB_LEDGER_ANCHOR_MSG_LEN 160
+#define PB_LEDGER_ANCHOR_MSG_LEN 208 /* 160 before migration 0045 */
 
 /* Who signs: the public key and a function writing the Ed25519 signature of msg. */
 typedef struct pb_ledger_signer {
@@ -445,6 +448,10 @@ typedef struct pb_ledger_anchor_digest {
 void pb_ledger_anchor_digest_init(pb_ledger_anchor_digest *d);
 void pb_ledger_anchor_digest_add(pb_ledger_anchor_digest *d, const pb_store_account *a);
 void pb_ledger_anchor_digest_final(pb_ledger_anchor_digest *d, uint8_t out[32]);
+/* The rejections' digest (every column of each, seq first, in seq order); its
+ * final is pb_ledger_anchor_digest_final. */
+void pb_ledger_anchor_rejections_init(pb_ledger_anchor_digest *d);
+void pb_ledger_anchor_rejections_add(pb_ledger_anchor_digest *d, const pb_store_rejection *r);
 
 /* Tests and tuning: transfers per read transaction of pb_ledger_verify (0: the
  * default, 20,000), and a function called between two chunks (NULL: none).

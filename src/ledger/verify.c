@@ -77,6 +77,12 @@ static int on_account(void *p, const pb_store_account *a)
     acct *x = &v->accts[v->naccts++];
     memset(x, 0, sizeof *x);
     x->stored = *a;
+    if (a->malformed) /* the rest of the account is checked as read */
+        verify_violation(v, "account_malformed",
+                         "account %" PRId64
+                         " is damaged: column %s is not text or is longer than an account's %s "
+                         "can be (it is not read cut short)",
+                         a->id, a->malformed, a->malformed);
     return 0;
 }
 
@@ -581,6 +587,8 @@ pb_err pb_ledger_verify_anchored(pb_store_conn *c, const pb_ledger_verify_keys *
     /* the anchors of the same snapshot: none names a transfer above the head */
     if (pb_store_ledger_anchor_scan(c, verify_on_anchor, &v) != PB_STORE_OK || v.oom)
         goto out;
+    if (verify_anchor_rejections(&v, c) != PB_STORE_OK)
+        goto out;
     pb_store_rollback(c);
     if (v.nanchors) /* qsort wants a valid pointer even for none */
         qsort(v.anchors, v.nanchors, sizeof *v.anchors, verify_cmp_anchor);
@@ -625,5 +633,6 @@ done:
     free(v.pend);
     free(v.listed);
     free(v.anchors);
+    free(v.rejs);
     return e;
 }

@@ -76,6 +76,101 @@ static void check_anchor_accounts(vstate *v, const pb_store_ledger_anchor *a)
                          a->id, a->accounts_after + 1, a->account_upto, n);
 }
 
+/* The rejections (migration 0045): contiguous ranges from seq 0, and once an
+ * anchor covers them every later one does. Kept for verify_anchor_rejections. */
+static void note_anchor_rejections(vstate *v, const pb_store_ledger_anchor *a)
+{
+    if (!a->has_rejections) {
+        if (v->rejections_seen)
+            verify_violation(v, "anchor_chain",
+                             "anchor %" PRId64
+                             " covers no rejections, but an earlier anchor did: it was "
+                             "written by an older pitboss or forged",
+                             a->id);
+        return;
+    }
+    v->rejections_seen = true;
+    if (a->rejections_after != v->prev_anchor_rupto || a->rejection_upto < a->rejections_after)
+        verify_violation(v, "anchor_chain",
+                         "anchor %" PRId64 " covers rejections %" PRId64 "..%" PRId64
+                         " but the previous anchor ends at rejection %" PRId64,
+                         a->id, a->rejections_after + 1, a->rejection_upto, v->prev_anchor_rupto);
+    v->prev_anchor_rupto = a->rejection_upto;
+    if (a->rejection_upto <= a->rejections_after)
+        return; /* an empty range: its digest is the empty one, nothing to read */
+    if (v->nrejs == v->rejs_cap) {
+        size_t n = v->rejs_cap ? v->rejs_cap * 2 : 64;
+        rejection_ref *x = realloc(v->rejs, n * sizeof *x);
+        if (!x) {
+            v->oom = true;
+            return;
+        }
+        v->rejs = x;
+        v->rejs_cap = n;
+    }
+    rejection_ref *r = &v->rejs[v->nrejs++];
+    r->id = a->id;
+    r->after = a->rejections_after;
+    r->upto = a->rejection_upto;
+    memcpy(r->digest, a->rejections_digest, 32);
+}
+
+typedef struct rej_scan {
+    vstate *v;
+    const rejection_ref *ref;
+    pb_ledger_anchor_digest d;
+    int64_t n, first_seq;
+    pb_store_rejection first;
+} rej_scan;
+
+static int on_rejection(void *p, const pb_store_rejection *r, const char *malformed)
+{
+    rej_scan *x = p;
+    if (malformed)
+        verify_violation(x->v, "malformed_row",
+                         "rejection seq %" PRId64 " (%s/%s) is damaged: column %s has the wrong "
+                         "type or size",
+                         r->seq, r->scope, r->ikey, malformed);
+    if (!x->ref)
+        return 0; /* above the anchors: only its form is checked */
+    if (x->n++ == 0)
+        x->first = *r;
+    pb_ledger_anchor_rejections_add(&x->d, r);
+    return 0;
+}
+
+pb_store_rc verify_anchor_rejections(vstate *v, pb_store_conn *c)
+{
+    for (size_t i = 0; i < v->nrejs; i++) {
+        rej_scan x = {.v = v, .ref = &v->rejs[i]};
+        pb_ledger_anchor_rejections_init(&x.d);
+        pb_store_rc rc = pb_store_rejection_scan_range(c, x.ref->after, x.ref->upto, on_rejection,
+                                                       &x);
+        if (rc != PB_STORE_OK)
+            return rc;
+        uint8_t h[32];
+        pb_ledger_anchor_digest_final(&x.d, h);
+        if (memcmp(h, x.ref->digest, 32) == 0)
+            continue;
+        int64_t want = x.ref->upto - x.ref->after;
+        if (x.n == 1 && want == 1)
+            verify_violation(v, "anchor_rejections",
+                             "anchor %" PRId64 ": rejection seq %" PRId64 " (%s/%s) is not as it "
+                             "was when anchored (a column changed)",
+                             x.ref->id, x.first.seq, x.first.scope, x.first.ikey);
+        else
+            verify_violation(v, "anchor_rejections",
+                             "anchor %" PRId64 ": the rejections with seq %" PRId64 "..%" PRId64
+                             " (%" PRId64 " found) are not as they were when anchored: one was "
+                             "deleted, inserted or changed (a once-refused key could succeed)",
+                             x.ref->id, x.ref->after + 1, x.ref->upto, x.n);
+    }
+    /* the rejections no anchor covers yet: a damaged one stops the anchorer (it
+     * signs nothing it could not read whole), so it is reported here too */
+    rej_scan tail = {.v = v};
+    return pb_store_rejection_scan_range(c, v->prev_anchor_rupto, INT64_MAX, on_rejection, &tail);
+}
+
 static void check_anchor_signature(vstate *v, const pb_store_ledger_anchor *a)
 {
     const pb_ledger_verify_keys *k = v->keys;
@@ -154,6 +249,9 @@ int verify_on_anchor(void *p, const pb_store_ledger_anchor *a)
                                                               : v->prev_anchor_seq;
     v->prev_anchor_upto = a->account_upto;
     check_anchor_accounts(v, a);
+    note_anchor_rejections(v, a);
+    if (v->oom)
+        return 1;
     if (v->keys->check_signatures)
         check_anchor_signature(v, a);
     if (a->transfer_seq > v->sum->anchored_seq)

@@ -53,7 +53,17 @@ typedef struct vstate {
     int64_t prev_anchor_id, prev_anchor_seq, prev_anchor_upto;
     size_t max_rank; /* the newest signing key seen so far (index in keys->trusted) */
     bool rank_seen;
+    /* the anchors' rejection ranges (migration 0045), checked once all are read */
+    struct rejection_ref *rejs;
+    size_t nrejs, rejs_cap;
+    int64_t prev_anchor_rupto;
+    bool rejections_seen; /* an anchor covering rejections was read */
 } vstate;
+
+typedef struct rejection_ref {
+    int64_t id, after, upto;
+    uint8_t digest[32];
+} rejection_ref;
 
 typedef struct anchor_ref {
     int64_t id, seq;
@@ -72,5 +82,8 @@ int verify_on_anchor(void *p, const pb_store_ledger_anchor *a);
 int verify_cmp_anchor(const void *a, const void *b);
 void verify_anchors_at(vstate *v, const pb_store_transfer *t);
 void verify_anchor_missing(vstate *v, const anchor_ref *r);
+/* The rejections of each anchor's range against its digest, in the read
+ * transaction the anchors were read in ("anchor_rejections"); the store's rc. */
+pb_store_rc verify_anchor_rejections(vstate *v, pb_store_conn *c);
 
 #endif

@@ -99,6 +99,8 @@ struct pb_store_backend {
     pb_store_rc (*rejection_by_key)(pb_store_conn *c, const char *scope, const char *ikey,
                                     pb_store_rejection *out);
     pb_store_rc (*rejection_scan_keys)(pb_store_conn *c, pb_store_key_cb cb, void *ctx);
+    pb_store_rc (*rejection_scan_range)(pb_store_conn *c, int64_t after_seq, int64_t upto_seq,
+                                        pb_store_rejection_cb cb, void *ctx);
     pb_store_rc (*pending_open_insert)(pb_store_conn *c, int64_t seq, int64_t expires_at);
     pb_store_rc (*pending_open_delete)(pb_store_conn *c, int64_t seq);
     pb_store_rc (*pending_open_get)(pb_store_conn *c, int64_t seq, int64_t *expires_at);

@@ -296,6 +296,12 @@ pb_store_rc pb_store_rejection_by_key(pb_store_conn *c, const char *scope, const
     return c->be->rejection_by_key(c, scope, ikey, out);
 }
 
+pb_store_rc pb_store_rejection_scan_range(pb_store_conn *c, int64_t after_seq, int64_t upto_seq,
+                                          pb_store_rejection_cb cb, void *ctx)
+{
+    return c->be->rejection_scan_range(c, after_seq, upto_seq, cb, ctx);
+}
+
 pb_store_rc pb_store_rejection_scan_keys(pb_store_conn *c, pb_store_key_cb cb, void *ctx)
 {
     return c->be->rejection_scan_keys(c, cb, ctx);

@@ -32,6 +32,10 @@ typedef struct pb_store_account {
     int64_t credits_pending;
     int64_t credits_posted;
     int64_t last_seq; /* newest transfer touching the account; 0 when none */
+    /* NULL, or (a damaged row) the name of its first text column (brand, owner,
+     * kind, currency) that is not text or is longer than its field: such a value is
+     * never read cut short as if it were the stored one; verify reports it. */
+    const char *malformed;
 } pb_store_account;
 
 /* A transfer row, exactly as stored. */
@@ -64,6 +68,7 @@ typedef struct pb_store_transfer {
 
 /* A request the ledger rejected for a business reason, remembered under its key. */
 typedef struct pb_store_rejection {
+    int64_t seq; /* append-only order (migration 0045); set by scans, not by insert */
     char scope[PB_LEDGER_SCOPE_MAX + 1];
     char ikey[PB_LEDGER_KEY_MAX + 1];
     int64_t debit_account_id;
@@ -130,6 +135,12 @@ pb_store_rc pb_store_rejection_by_key(pb_store_conn *c, const char *scope, const
 /* Every remembered rejection's (scope, key), for the writer's in-memory filter. */
 typedef int (*pb_store_key_cb)(void *ctx, const char *scope, const char *ikey);
 pb_store_rc pb_store_rejection_scan_keys(pb_store_conn *c, pb_store_key_cb cb, void *ctx);
+/* The rejections with after_seq < seq <= upto_seq, in seq order (what a ledger
+ * anchor's rejections digest covers). A row with a column of the wrong type or
+ * size is passed on with *malformed naming it (else NULL). */
+typedef int (*pb_store_rejection_cb)(void *ctx, const pb_store_rejection *r, const char *malformed);
+pb_store_rc pb_store_rejection_scan_range(pb_store_conn *c, int64_t after_seq, int64_t upto_seq,
+                                          pb_store_rejection_cb cb, void *ctx);
 
 /* Open pending transfers. */
 pb_store_rc pb_store_pending_open_insert(pb_store_conn *c, int64_t seq, int64_t expires_at);
@@ -171,7 +182,13 @@ typedef struct pb_store_ledger_anchor {
     int64_t accounts_after;      /* the previous anchor's account_upto (0 for the first) */
     int64_t account_upto;        /* the highest account id covered */
     uint8_t accounts_digest[32]; /* over accounts_after < id <= account_upto */
-    int64_t created_at;          /* µs */
+    /* the rejections (migration 0045): false in an anchor written before it, whose
+     * three columns are NULL (and whose signed message does not hold them) */
+    bool has_rejections;
+    int64_t rejections_after;      /* the previous anchor's rejection_upto (0: none) */
+    int64_t rejection_upto;        /* the highest ledger_rejection seq covered */
+    uint8_t rejections_digest[32]; /* over rejections_after < seq <= rejection_upto */
+    int64_t created_at;            /* µs */
     char key_id[PB_LEDGER_ANCHOR_KEY_ID_MAX + 1];
     uint8_t public_key[32];
     uint8_t signature[64];

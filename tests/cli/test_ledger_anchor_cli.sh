@@ -27,7 +27,7 @@ cd "$D" || exit 1
 for k in $(env | sed -n 's/^\(PITBOSS_[A-Z_]*\)=.*/\1/p'); do unset "$k"; done
 export PITBOSS_WAL_RESERVE=0 # no 280 MB of zeros for a test database
 
-PLAN=13
+PLAN=16
 echo "1..$PLAN"
 N=0
 FAILS=0
@@ -127,6 +127,42 @@ run "$PB" ledger verify --db "$F2" --trust-key "$PUB"
 check "an anchor re-keyed to a key nobody trusts: exit 1, anchor_untrusted (public key only)" \
     "$([ $RC -eq 1 ] && grep -q '^VIOLATION anchor_untrusted: anchor 1 ' "$OUT" &&
         ! grep -q anchor_malformed "$OUT"; echo $?)" "exit $RC"
+
+# ---- rotate-key anchors the ledger with the key it retires (a demo ledger never
+# anchored: without that anchor its transfers would be signed by the new key only)
+K2=$D/keys2
+run "$PB" audit checkpoint --db "$D/scratch2.db" --keys-dir "$K2"
+PUB2=$(sed -n 's/.*public key \([0-9a-f]\{64\}\)).*/\1/p' "$OUT")
+DB2=$D/y.db
+"$PB" demo --db "$DB2" >/dev/null 2>&1
+cp "$DB2" "$D/y-damaged.db"
+head2=$(sqlite3 "$DB2" "SELECT max(seq) FROM ledger_transfer")
+run "$PB" audit rotate-key --db "$DB2" --keys-dir "$K2"
+got=$(sqlite3 "$DB2" "SELECT count(*) || ' ' || max(transfer_seq) || ' ' || max(key_id) FROM ledger_anchor")
+check "rotate-key first anchors the ledger with the key it retires (through the head)" \
+    "$([ $RC -eq 0 ] && [ "$got" = "1 $head2 $(key_id "$PUB2")" ] &&
+        grep -q "^ledger anchored with the key being retired: anchor 1 through transfer seq $head2," "$OUT"; echo $?)" \
+    "exit $RC, anchors/head/key: $got (head $head2, key $(key_id "$PUB2"))"
+run "$PB" ledger verify --db "$DB2" --keys-dir "$K2"
+check "... and that anchor verifies under the retired key (exit 0, signatures checked)" \
+    "$([ $RC -eq 0 ] && sigline &&
+        grep -q "^ledger verify: 1 anchor(s), signed through transfer seq $head2 (0 transfer(s) above it)" "$OUT"; echo $?)" \
+    "exit $RC"
+# a damaged last anchor: the rotation is refused (key unchanged) unless told to skip it
+K3=$D/keys3
+mkdir -m 700 "$K3" && cp -p "$K2/audit-ed25519.key" "$K3/"
+sqlite3 "$D/y-damaged.db" "INSERT INTO ledger_anchor (id, transfer_seq, transfer_hash, accounts_after,
+    account_upto, accounts_digest, created_at, key_id, public_key, signature)
+    VALUES (1, 1, x'00', 0, 0, zeroblob(32), 0, 'x', zeroblob(32), zeroblob(64))"
+before=$(cat "$K3/audit-ed25519.key")
+run "$PB" audit rotate-key --db "$D/y-damaged.db" --keys-dir "$K3"
+rc1=$RC
+after1=$(cat "$K3/audit-ed25519.key")
+refused=$(grep -c "rotation refused, the key in use unchanged: the ledger's last anchor" "$ERR")
+run "$PB" audit rotate-key --db "$D/y-damaged.db" --keys-dir "$K3" --skip-ledger-anchor
+check "a damaged last anchor refuses the rotation (exit 2, key unchanged); --skip-ledger-anchor rotates" \
+    "$([ $rc1 -eq 2 ] && [ "$refused" = 1 ] && [ "$after1" = "$before" ] && [ $RC -eq 0 ] &&
+        [ "$(cat "$K3/audit-ed25519.key")" != "$before" ]; echo $?)" "exit $rc1 then $RC"
 
 # ---- a keys directory holding only the public parts
 run "$PB" audit rotate-key --db "$DB" --keys-dir "$KEYS"

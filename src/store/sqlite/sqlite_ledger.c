@@ -139,10 +139,15 @@ static void read_account(sqlite3_stmt *st, pb_store_account *a)
 {
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(st, 0);
-    sqr_text(a->brand, sizeof a->brand, st, 1);
-    sqr_text(a->owner, sizeof a->owner, st, 2);
-    sqr_text(a->kind, sizeof a->kind, st, 3);
-    sqr_text(a->currency, sizeof a->currency, st, 4);
+    /* each column read (as far as it fits) even after a malformed one */
+    bool ok[4] = {col_text(a->brand, sizeof a->brand, st, 1),
+                  col_text(a->owner, sizeof a->owner, st, 2),
+                  col_text(a->kind, sizeof a->kind, st, 3),
+                  col_text(a->currency, sizeof a->currency, st, 4)};
+    static const char *const names[] = {"brand", "owner", "kind", "currency"};
+    for (int i = 3; i >= 0; i--)
+        if (!ok[i])
+            a->malformed = names[i];
     a->flags = (uint32_t)sqlite3_column_int64(st, 5);
     a->created_at = sqlite3_column_int64(st, 6);
     a->debits_pending = sqlite3_column_int64(st, 7);
@@ -699,6 +704,32 @@ pb_store_rc sq_rejection_scan_keys(pb_store_conn *base, pb_store_key_cb cb, void
 {
     struct cb_ctx x = {(void *)cb, ctx};
     return scan(SQ(base), "SELECT scope,ikey FROM ledger_rejection", 0, key_row, &x);
+}
+
+pb_store_rc sq_rejection_scan_range(pb_store_conn *base, int64_t after_seq, int64_t upto_seq,
+                                    pb_store_rejection_cb cb, void *ctx)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(c->db,
+                                "SELECT " REJECTION_COLS ",seq FROM ledger_rejection "
+                                "WHERE seq>?1 AND seq<=?2 ORDER BY seq",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_result(c, rc);
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int64(st, 2, upto_seq);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pb_store_rejection r;
+        memset(&r, 0, sizeof r);
+        const char *bad = read_rejection(st, &r);
+        r.seq = sqlite3_column_int64(st, 13);
+        if (cb(ctx, &r, bad))
+            break;
+    }
+    pb_store_rc r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? PB_STORE_OK : sq_result(c, rc);
+    sqlite3_finalize(st);
+    return r;
 }
 
 static int count_row(sqlite3_stmt *st, void *p)

@@ -12,7 +12,7 @@
 
 #define ANCHOR_COLS                                                              \
     "id,transfer_seq,transfer_hash,accounts_after,account_upto,accounts_digest," \
-    "created_at,key_id,public_key,signature"
+    "created_at,key_id,public_key,signature,rejections_after,rejection_upto,rejections_digest"
 
 static bool col_int(int64_t *dst, sqlite3_stmt *st, int col)
 {
@@ -59,13 +59,24 @@ static void read_anchor(sqlite3_stmt *st, pb_store_ledger_anchor *a)
     ok &= col_text(a->key_id, sizeof a->key_id, st, 7);
     ok &= col_blob(a->public_key, 32, st, 8);
     ok &= col_blob(a->signature, 64, st, 9);
+    /* migration 0045: all three NULL (an older anchor) or all three set */
+    int nulls = (sqlite3_column_type(st, 10) == SQLITE_NULL) +
+                (sqlite3_column_type(st, 11) == SQLITE_NULL) +
+                (sqlite3_column_type(st, 12) == SQLITE_NULL);
+    a->has_rejections = nulls == 0;
+    if (a->has_rejections) {
+        ok &= col_int(&a->rejections_after, st, 10);
+        ok &= col_int(&a->rejection_upto, st, 11);
+        ok &= col_blob(a->rejections_digest, 32, st, 12);
+    }
+    ok &= nulls == 0 || nulls == 3;
     a->malformed = !ok;
 }
 
 pb_store_rc sq_ledger_anchor_insert(pb_store_conn *base, const pb_store_ledger_anchor *a)
 {
     static const char SQL[] = "INSERT INTO ledger_anchor(" ANCHOR_COLS
-                              ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+                              ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -80,6 +91,15 @@ pb_store_rc sq_ledger_anchor_insert(pb_store_conn *base, const pb_store_ledger_a
     sqlite3_bind_text(st, 8, a->key_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 9, a->public_key, 32, SQLITE_STATIC);
     sqlite3_bind_blob(st, 10, a->signature, 64, SQLITE_STATIC);
+    if (a->has_rejections) {
+        sqlite3_bind_int64(st, 11, a->rejections_after);
+        sqlite3_bind_int64(st, 12, a->rejection_upto);
+        sqlite3_bind_blob(st, 13, a->rejections_digest, 32, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 11);
+        sqlite3_bind_null(st, 12);
+        sqlite3_bind_null(st, 13);
+    }
     pb_store_rc r = sq_exec_stmt(c, st);
     sqlite3_clear_bindings(st);
     return r;
@@ -139,10 +159,14 @@ pb_store_rc sq_account_scan_after(pb_store_conn *base, int64_t after_id, pb_stor
         pb_store_account a;
         memset(&a, 0, sizeof a);
         a.id = sqlite3_column_int64(st, 0);
-        (void)col_text(a.brand, sizeof a.brand, st, 1);
-        (void)col_text(a.owner, sizeof a.owner, st, 2);
-        (void)col_text(a.kind, sizeof a.kind, st, 3);
-        (void)col_text(a.currency, sizeof a.currency, st, 4);
+        bool ok[4] = {col_text(a.brand, sizeof a.brand, st, 1),
+                      col_text(a.owner, sizeof a.owner, st, 2),
+                      col_text(a.kind, sizeof a.kind, st, 3),
+                      col_text(a.currency, sizeof a.currency, st, 4)};
+        static const char *const names[] = {"brand", "owner", "kind", "currency"};
+        for (int i = 3; i >= 0; i--)
+            if (!ok[i])
+                a.malformed = names[i];
         a.flags = (uint32_t)sqlite3_column_int64(st, 5);
         a.created_at = sqlite3_column_int64(st, 6);
         if (cb(ctx, &a))

@@ -710,6 +710,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .rejection_insert = sq_rejection_insert,
     .rejection_by_key = sq_rejection_by_key,
     .rejection_scan_keys = sq_rejection_scan_keys,
+    .rejection_scan_range = sq_rejection_scan_range,
     .pending_open_insert = sq_pending_open_insert,
     .pending_open_delete = sq_pending_open_delete,
     .pending_open_get = sq_pending_open_get,

@@ -256,6 +256,134 @@ static void test_account_flag_dropped(void **state)
     assert_int_equal(s.n, 1);
 }
 
+/* Two refusals after build() (bob and alice each ask for more than they have),
+ * anchored as rejections 1..2 by anchor 2. */
+static void refuse_two(fx *f, const book *b)
+{
+    fx_restart(f);
+    pb_transfer big = fx_transfer("bet:bob:big", b->bob, b->house, 999999, PB_CODE_BET);
+    assert_int_equal(fx_submit1(f, &big), PB_ERR_INSUFFICIENT_FUNDS);
+    pb_transfer big2 = fx_transfer("bet:alice:big", b->alice, b->house, 999999, PB_CODE_BET);
+    assert_int_equal(fx_submit1(f, &big2), PB_ERR_INSUFFICIENT_FUNDS);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &server_key, true);
+    anchor(f, &server_key, false); /* nothing new */
+    pb_store_ledger_anchor last;
+    assert_int_equal(pb_store_ledger_anchor_last(f->conn, &last), PB_STORE_OK);
+    assert_true(last.has_rejections);
+    assert_int_equal(last.rejections_after, 0);
+    assert_int_equal(last.rejection_upto, 2);
+    seen s;
+    run_verify(f, &s, true);
+    assert_int_equal(s.n, 0);
+}
+
+/* A remembered refusal deleted by SQL: the once-refused key would succeed on its
+ * next try (after a deposit), and nothing but the anchor remembers it. */
+static void test_rejection_deleted(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    refuse_two(f, &b);
+    fx_sql(f, "DELETE FROM ledger_rejection WHERE ikey='bet:bob:big'");
+    seen s;
+    run_verify(f, &s, true);
+    fx_assert_seen(&s, "anchor_rejections",
+                   "anchor 2: the rejections with seq 1..2 (1 found) are not as they were");
+    assert_int_equal(s.n, 1);
+    /* and the key now does what was refused once it can be paid */
+    fx_restart(f);
+    pb_transfer dep = fx_transfer("dep:bob:2", b.psp, b.bob, 999999, PB_CODE_DEPOSIT);
+    assert_int_equal(fx_submit1(f, &dep), PB_OK);
+    pb_transfer big = fx_transfer("bet:bob:big", b.bob, b.house, 999999, PB_CODE_BET);
+    assert_int_equal(fx_submit1(f, &big), PB_OK);
+}
+
+static void test_rejection_changed_or_inserted(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    refuse_two(f, &b);
+    /* one column of one: named when the range holds just it (anchor 3 covers seq 3) */
+    fx_restart(f);
+    pb_transfer big = fx_transfer("bet:bob:big3", b.bob, b.house, 888888, PB_CODE_BET);
+    assert_int_equal(fx_submit1(f, &big), PB_ERR_INSUFFICIENT_FUNDS);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    anchor(f, &server_key, true);
+    fx_sql(f, "UPDATE ledger_rejection SET amount=1 WHERE seq=3");
+    seen s;
+    run_verify(f, &s, true);
+    fx_assert_seen(&s, "anchor_rejections",
+                   "anchor 3: rejection seq 3 (test/bet:bob:big3) is not as it was");
+    assert_int_equal(s.n, 1);
+    fx_sql(f, "UPDATE ledger_rejection SET amount=888888 WHERE seq=3");
+    run_verify(f, &s, true);
+    assert_int_equal(s.n, 0);
+    /* a refusal slipped in under anchor 2's range (seq 2 moved up, a forged one in
+     * its place) */
+    fx_sql(f, "UPDATE ledger_rejection SET seq=10 WHERE seq=2");
+    fx_sql(f, "INSERT INTO ledger_rejection (seq, scope, ikey, debit_account_id, "
+              "credit_account_id, amount, currency, code, flags, timeout_s, reference, error, "
+              "created_at) SELECT 2, scope, 'forged', debit_account_id, credit_account_id, "
+              "amount, currency, code, flags, timeout_s, reference, error, created_at "
+              "FROM ledger_rejection WHERE seq=10");
+    run_verify(f, &s, true);
+    fx_assert_seen(&s, "anchor_rejections", "anchor 2: the rejections with seq 1..2 (2 found)");
+    assert_int_equal(s.n, 1);
+}
+
+/* A damaged rejection no anchor covers yet: verify names it, and the anchorer
+ * refuses to sign it rather than a value it could not read whole. */
+static void test_rejection_damaged_above_anchors(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    refuse_two(f, &b);
+    fx_restart(f);
+    pb_transfer big = fx_transfer("bet:bob:big3", b.bob, b.house, 888888, PB_CODE_BET);
+    assert_int_equal(fx_submit1(f, &big), PB_ERR_INSUFFICIENT_FUNDS);
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    fx_sql(f, "UPDATE ledger_rejection SET amount='lots' WHERE seq=3");
+    seen s;
+    run_verify(f, &s, true);
+    fx_assert_seen(&s, "malformed_row",
+                   "rejection seq 3 (test/bet:bob:big3) is damaged: column amount");
+    assert_int_equal(s.n, 1);
+    pb_ledger_signer sg = signer(&server_key);
+    bool written = true;
+    assert_int_equal(pb_ledger_anchor(f->conn, &sg, f->clock_us, NULL, &written), PB_ERR_INTERNAL);
+    assert_false(written);
+}
+
+/* An anchor written before migration 0043 (its rejection columns NULL) keeps
+ * verifying; the next anchor covers every rejection from seq 1. */
+static void test_anchor_before_rejections(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    /* anchor 1 as an older pitboss wrote it: the v1 message, re-signed */
+    pb_store_ledger_anchor a;
+    assert_int_equal(pb_store_ledger_anchor_last(f->conn, &a), PB_STORE_OK);
+    a.has_rejections = false;
+    uint8_t msg[PB_LEDGER_ANCHOR_MSG_LEN];
+    size_t n = pb_ledger_anchor_message(&a, msg);
+    assert_int_equal(n, 160);
+    crypto_sign_detached(a.signature, NULL, msg, n, server_key.sk);
+    fx_sql(f, "DELETE FROM ledger_anchor");
+    assert_int_equal(pb_store_ledger_anchor_insert(f->conn, &a), PB_STORE_OK);
+    seen s;
+    run_verify(f, &s, true);
+    assert_int_equal(s.n, 0);
+    refuse_two(f, &b); /* anchor 2 covers rejections 1..2 after the old anchor */
+    fx_sql(f, "DELETE FROM ledger_rejection WHERE seq=1");
+    run_verify(f, &s, true);
+    fx_assert_seen(&s, "anchor_rejections", "anchor 2: the rejections with seq 1..2 (1 found)");
+    assert_int_equal(s.n, 1);
+}
+
 /* The forger rewrites history and re-signs the anchor with a key of their own. */
 static void test_forged_anchor(void **state)
 {
@@ -351,6 +479,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newest_transfers_deleted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_account_owner_changed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_account_flag_dropped, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rejection_deleted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rejection_changed_or_inserted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_anchor_before_rejections, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rejection_damaged_above_anchors, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_forged_anchor, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_anchor_removed_from_the_middle, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_key_order_and_unordered_keys, fx_setup, fx_teardown),

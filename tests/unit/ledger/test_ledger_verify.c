@@ -413,6 +413,27 @@ static void test_balance_row_deleted(void **state)
     assert_int_equal(count_kind(&s, "balance_orphan"), 1);
 }
 
+/* An owner or kind longer than the account's field was read cut short, so a value
+ * rewritten past it (keeping the first 64 bytes) passed unnoticed; now each is an
+ * account_malformed naming the account and the column. */
+static void test_account_text_too_long(void **state)
+{
+    fx *f = *state;
+    book b = build(f);
+    fx_sql(f, "UPDATE ledger_account SET owner=owner||'%065d' WHERE id=%lld", 0,
+           (long long)b.alice);
+    fx_sql(f, "UPDATE ledger_account SET kind=printf('%%.40c', 'k') WHERE id=%lld",
+           (long long)b.bob);
+    seen s;
+    run_verify(f, &s);
+    char needle[96];
+    snprintf(needle, sizeof needle, "account %lld is damaged: column owner", (long long)b.alice);
+    fx_assert_seen(&s, "account_malformed", needle);
+    snprintf(needle, sizeof needle, "account %lld is damaged: column kind", (long long)b.bob);
+    fx_assert_seen(&s, "account_malformed", needle);
+    assert_int_equal(count_kind(&s, "account_malformed"), 2);
+}
+
 /*
  * store_ledger.h: accounts lacking a balance row "are reported by account_scan
  * with the missing side zeroed". So verify should still check the account
@@ -729,6 +750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_balance_row_deleted_account_still_checked, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_balance_row_without_account, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_text_too_long, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pending_projection_deleted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pending_projection_extra_row, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_pending_projection_expiry_changed, fx_setup,
