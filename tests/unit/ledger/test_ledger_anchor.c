@@ -358,7 +358,7 @@ static void test_rejection_damaged_above_anchors(void **state)
     assert_false(written);
 }
 
-/* An anchor written before migration 0043 (its rejection columns NULL) keeps
+/* An anchor written before migration 0045 (its rejection columns NULL) keeps
  * verifying; the next anchor covers every rejection from seq 1. */
 static void test_anchor_before_rejections(void **state)
 {
