@@ -27,6 +27,7 @@
 
 #include "core/time.h"
 #include "ledger/ledger.h"
+#include "fault_env.h"
 #include "store/sqlite/faultvfs.h"
 
 #define assert_err(got, want) assert_string_equal(pb_err_code(got), pb_err_code(want))
@@ -40,11 +41,7 @@ typedef struct call {
 } call;
 
 typedef struct env {
-    char dir[256], path[300], url[400];
-    pb_store *store;
-    pb_store_conn *conn;
-    pb_ledger *ledger;
-    int64_t house, player;
+    fault_env f;
     /* here, not on a case's stack: a case that fails returns while they are in
      * flight, and the ledger answers them when teardown closes it */
     call c[4];
@@ -58,37 +55,11 @@ static void on_done(void *ctx, pb_err status)
     sem_post(&c->done);
 }
 
-static int64_t account(env *e, const char *owner, uint32_t flags)
-{
-    pb_ledger_account a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.brand, sizeof a.brand, "test");
-    snprintf(a.owner, sizeof a.owner, "%s", owner);
-    snprintf(a.kind, sizeof a.kind, "cash");
-    snprintf(a.currency, sizeof a.currency, "EUR");
-    a.flags = flags;
-    assert_err(pb_ledger_account_create(e->ledger, &a), PB_OK);
-    return a.id;
-}
-
 static env *open_env(bool no_coalesce)
 {
-    assert_int_equal(pb_faultvfs_register("pbfault"), SQLITE_OK);
-    pb_faultvfs_set_skip_disk_sync(true);
-    pb_faultvfs_reset();
     env *e = calloc(1, sizeof *e);
     assert_non_null(e);
-    snprintf(e->dir, sizeof e->dir, "/tmp/pbcoalesce.XXXXXX");
-    assert_non_null(mkdtemp(e->dir));
-    snprintf(e->path, sizeof e->path, "%s/ledger.db", e->dir);
-    snprintf(e->url, sizeof e->url, "sqlite:%s?vfs=pbfault", e->path);
-    char err[256];
-    e->store = pb_store_open(e->url, err, sizeof err);
-    if (!e->store)
-        fail_msg("store open: %s", err);
-    assert_int_equal(pb_store_migrate(e->store, NULL, err, sizeof err), PB_STORE_OK);
-    e->conn = pb_store_connect(e->store, err, sizeof err);
-    assert_non_null(e->conn);
+    fault_env_init(&e->f, "/tmp/pbcoalesce.XXXXXX");
     /* every sync through the notifier (none by the writer itself), no timed
      * checkpoint during a case (the checkpointer's syncs would wait at the gate),
      * and no idle timer's empty batch (its commit would count) */
@@ -97,11 +68,8 @@ static env *open_env(bool no_coalesce)
                             .idle_sync_in_notifier = true,
                             .no_coalesce = no_coalesce,
                             .balance_flush_ms = 2};
-    e->ledger = pb_ledger_open(e->store, &cfg, err, sizeof err);
-    if (!e->ledger)
-        fail_msg("ledger open: %s", err);
-    e->house = account(e, "house", 0);
-    e->player = account(e, "player", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    fault_env_open(&e->f, e->f.url, &cfg);
+    fault_env_accounts(&e->f);
     return e;
 }
 
@@ -110,18 +78,7 @@ static int teardown(void **state)
     env *e = *state;
     pb_faultvfs_hold_syncs(false);
     pb_faultvfs_fail_writes(0);
-    if (e->ledger)
-        pb_ledger_close(e->ledger);
-    pb_store_disconnect(e->conn);
-    pb_store_close(e->store);
-    pb_faultvfs_reset();
-    char p[400];
-    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s%s", e->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(e->dir);
+    fault_env_remove(&e->f); /* the ledger's close answers what is in flight */
     free(e);
     return 0;
 }
@@ -131,8 +88,8 @@ static void deposit(const env *e, call *c, const char *key, int64_t amount)
     memset(c, 0, sizeof *c);
     snprintf(c->t.scope, sizeof c->t.scope, "test");
     snprintf(c->t.key, sizeof c->t.key, "%s", key);
-    c->t.debit_account_id = e->house;
-    c->t.credit_account_id = e->player;
+    c->t.debit_account_id = e->f.house;
+    c->t.credit_account_id = e->f.player;
     c->t.amount = amount;
     c->t.code = PB_CODE_DEPOSIT;
     snprintf(c->t.currency, sizeof c->t.currency, "EUR");
@@ -141,13 +98,13 @@ static void deposit(const env *e, call *c, const char *key, int64_t amount)
 
 static void submit(env *e, call *c)
 {
-    assert_err(pb_ledger_submit_async(e->ledger, &c->t, 1, on_done, c), PB_OK);
+    assert_err(pb_ledger_submit_async(e->f.ledger, &c->t, 1, on_done, c), PB_OK);
 }
 
 static pb_ledger_stats stats(env *e)
 {
     pb_ledger_stats s;
-    pb_ledger_stats_get(e->ledger, &s);
+    pb_ledger_stats_get(e->f.ledger, &s);
     return s;
 }
 
@@ -194,14 +151,14 @@ static void await_done(call *c)
 static int64_t balance(env *e)
 {
     pb_ledger_account a;
-    assert_err(pb_ledger_account_get(e->conn, e->player, &a), PB_OK);
+    assert_err(pb_ledger_account_get(e->f.conn, e->f.player, &a), PB_OK);
     return pb_ledger_available(&a);
 }
 
 static void verify_clean(env *e, int64_t transfers)
 {
     pb_ledger_verify_summary s;
-    assert_err(pb_ledger_verify(e->conn, NULL, NULL, &s), PB_OK);
+    assert_err(pb_ledger_verify(e->f.conn, NULL, NULL, &s), PB_OK);
     assert_int_equal(s.violations, 0);
     assert_int_equal(s.transfers, transfers);
 }
@@ -236,7 +193,7 @@ static void batches_during_a_sync_commit_together(void **state)
     assert_int_equal(held, 0); /* B, C and D wait in the open transaction */
     /* nothing of them is committed: a reader does not see them yet */
     pb_ledger_record r;
-    assert_err(pb_ledger_transfer_by_key(e->conn, "test", "b", &r), PB_ERR_TRANSFER_NOT_FOUND);
+    assert_err(pb_ledger_transfer_by_key(e->f.conn, "test", "b", &r), PB_ERR_TRANSFER_NOT_FOUND);
     uint64_t commits = stats(e).commits;
     pb_faultvfs_hold_syncs(false);
     for (int i = 0; i < 4; i++) {
@@ -279,9 +236,9 @@ static void a_failed_joint_commit_fails_every_batch_in_it(void **state)
     }
     assert_true(pb_faultvfs_fail_writes(0) > before);
     pb_ledger_record r;
-    assert_err(pb_ledger_transfer_by_key(e->conn, "test", "a", &r), PB_OK);
+    assert_err(pb_ledger_transfer_by_key(e->f.conn, "test", "a", &r), PB_OK);
     for (int i = 1; i < 4; i++)
-        assert_err(pb_ledger_transfer_by_key(e->conn, "test", c[i].t.key, &r),
+        assert_err(pb_ledger_transfer_by_key(e->f.conn, "test", c[i].t.key, &r),
                    PB_ERR_TRANSFER_NOT_FOUND);
     assert_int_equal(balance(e), 10);
     verify_clean(e, 1);
@@ -290,7 +247,7 @@ static void a_failed_joint_commit_fails_every_batch_in_it(void **state)
         pb_transfer t = c[i].t;
         t.result = PB_OK;
         t.replayed = false;
-        assert_err(pb_ledger_submit(e->ledger, &t, 1), PB_OK);
+        assert_err(pb_ledger_submit(e->f.ledger, &t, 1), PB_OK);
         assert_err(t.result, PB_OK);
         assert_false(t.replayed);
     }

@@ -29,70 +29,28 @@
 
 #include "../capture.h"
 #include "ledger/ledger.h"
+#include "fault_env.h"
 #include "store/sqlite/faultvfs.h"
 
 #define assert_err(got, want) assert_string_equal(pb_err_code(got), pb_err_code(want))
 
-typedef struct env {
-    char dir[256], path[300], url[400];
-    pb_store *store;
-    pb_store_conn *conn;
-    pb_ledger *ledger;
-    int64_t house, player;
-} env;
+typedef fault_env env;
 
 static void open_all(env *e, const char *url)
 {
-    char err[256];
-    e->store = pb_store_open(url, err, sizeof err);
-    if (!e->store)
-        fail_msg("store open: %s", err);
-    assert_int_equal(pb_store_migrate(e->store, NULL, err, sizeof err), PB_STORE_OK);
-    e->conn = pb_store_connect(e->store, err, sizeof err);
-    assert_non_null(e->conn);
     pb_ledger_config cfg = {.checkpoint_ms = 5, .balance_flush_ms = 2};
-    e->ledger = pb_ledger_open(e->store, &cfg, err, sizeof err);
-    if (!e->ledger)
-        fail_msg("ledger open: %s", err);
+    fault_env_open(e, url, &cfg);
 }
 
-static void close_all(env *e)
-{
-    pb_ledger_close(e->ledger);
-    pb_store_disconnect(e->conn);
-    pb_store_close(e->store);
-    e->ledger = NULL;
-    e->conn = NULL;
-    e->store = NULL;
-}
-
-static int64_t account(env *e, const char *owner, uint32_t flags)
-{
-    pb_ledger_account a;
-    memset(&a, 0, sizeof a);
-    snprintf(a.brand, sizeof a.brand, "test");
-    snprintf(a.owner, sizeof a.owner, "%s", owner);
-    snprintf(a.kind, sizeof a.kind, "cash");
-    snprintf(a.currency, sizeof a.currency, "EUR");
-    a.flags = flags;
-    assert_err(pb_ledger_account_create(e->ledger, &a), PB_OK);
-    return a.id;
-}
+static void close_all(env *e) { fault_env_close(e); }
 
 static int setup(void **state)
 {
-    assert_int_equal(pb_faultvfs_register("pbfault"), SQLITE_OK);
-    pb_faultvfs_set_skip_disk_sync(true);
-    pb_faultvfs_reset();
     env *e = calloc(1, sizeof *e);
     assert_non_null(e);
-    snprintf(e->dir, sizeof e->dir, "/tmp/pbdegrade.XXXXXX");
-    assert_non_null(mkdtemp(e->dir));
-    snprintf(e->path, sizeof e->path, "%s/ledger.db", e->dir);
-    snprintf(e->url, sizeof e->url, "sqlite:%s?vfs=pbfault", e->path);
+    fault_env_init(e, "/tmp/pbdegrade.XXXXXX");
     open_all(e, e->url);
-    e->house = account(e, "house", 0);
-    e->player = account(e, "player", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    fault_env_accounts(e);
     *state = e;
     return 0;
 }
@@ -100,16 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     env *e = *state;
-    if (e->store)
-        close_all(e);
-    pb_faultvfs_reset();
-    char p[400];
-    const char *suffix[] = {"", "-wal", "-shm", "-writer.lock"};
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s%s", e->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(e->dir);
+    fault_env_remove(e);
     free(e);
     return 0;
 }
