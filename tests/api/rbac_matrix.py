@@ -75,7 +75,7 @@ admin.players.erase      players.erase        409F   403     403     403   409F 
 admin.staff.totp_reset   staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
 admin.staff.unlock       staff.manage         ok     403     403     403   403        403      403       401U  401R    403   404S
 admin.players.unlock     players.sessions.manage ok ok    403     403   403        403      403       401U  401R    403   404P
-admin.audit.verify       audit.read           ok     403     403     403   ok         403      ok        401U  401R    403   ok
+admin.audit.verify       audit.read           ok     403     403     403   403B       403      ok        401U  401R    403   403B
 # @rbac-web
 admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
 admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B
