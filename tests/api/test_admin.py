@@ -1005,7 +1005,7 @@ class Run:
                                    "cursor=99999999999999999999", "status=zombie", "country=mt",
                                    "country=MTA", "registered_from=yesterday", "email=%01",
                                    "registered_from=2026-01-02T00:00:00Z&registered_to=2026-01-01T00:00:00Z",
-                                   "brand=nope", "email=" + "a" * 300],
+                                   "email=" + "a" * 300],  # brand=nope: 403 BRAND_FORBIDDEN (brand_scope)
             "admin.players.transfers": [f"account={cash}&limit=0", f"account={cash}&cursor=-5", "account=abc",
                                         f"account={cash}&from=2026-13-01T00:00:00Z", f"account={cash}&limit=1001"],
             "admin.brands.list": ["limit=0", "limit=101", "cursor=abc"],
