@@ -61,6 +61,16 @@ const char *pb_admin_json_text(pb_http_request *req, json_t *v);
 /* Replies with a domain error: the code's status, naming field when given. */
 void pb_admin_fail(pb_http_request *req, pb_err e, const char *field);
 
+/* The brand a staff request names by code (a ?brand= filter, a {brand} in the
+ * path, a body's brand), read on c into *out, if it is in p's scope. A brand
+ * that does not exist and a brand outside the scope get the same answer,
+ * BRAND_FORBIDDEN (403, field "brand"), whoever asks, so a member limited to
+ * some brands cannot learn which other codes exist; NULL code is unknown.
+ * INTERNAL / STORE_UNAVAILABLE on a store failure. THE check of a named brand
+ * on every admin route (pb_api_bo_brands uses it): no copies. */
+pb_err pb_admin_brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
+                               pb_brand *out);
+
 /* The code of brand `id` into out (NUL-terminated). BRAND_NOT_FOUND, INTERNAL. */
 pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_MAX + 1]);
 

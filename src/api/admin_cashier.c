@@ -204,12 +204,9 @@ static bool list_filters(pb_http_request *req, const pb_principal *p, pb_store_c
     *brands = pb_cashier_scope_json(&p->scope, brands_buf, cap);
     if (brand) { /* unknown and out-of-scope brands look the same */
         pb_brand *b = pb_http_alloc(req, sizeof *b);
-        pb_err e = b ? pb_tenancy_brand_by_code(c, brand, b) : PB_ERR_INTERNAL;
-        if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
-            e = PB_ERR_BRAND_NOT_FOUND;
+        pb_err e = b ? pb_admin_brand_in_scope(c, p, brand, b) : PB_ERR_INTERNAL;
         if (e != PB_OK) {
-            pb_http_reply_error_msg(req, e == PB_ERR_BRAND_NOT_FOUND ? PB_ERR_FIELD_INVALID : e,
-                                    "brand", "brand: a brand code in your scope");
+            pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
             return false;
         }
         snprintf(brands_buf, cap, "[%lld]", (long long)b->id);

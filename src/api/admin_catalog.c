@@ -371,13 +371,11 @@ void pb_api_admin_provider_update(pb_http_request *req, void *app)
 
 /* ---- games ---------------------------------------------------------------- */
 
-/* The brand named by code, if in the caller's scope (BRAND_NOT_FOUND otherwise). */
+/* The brand named by code, if in the caller's scope (BRAND_FORBIDDEN otherwise,
+ * unknown or foreign alike: pb_admin_brand_in_scope). */
 static pb_err brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code, pb_brand *b)
 {
-    pb_err e = pb_tenancy_brand_by_code(c, code ? code : "", b);
-    if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
-        e = PB_ERR_BRAND_NOT_FOUND;
-    return e;
+    return pb_admin_brand_in_scope(c, p, code, b);
 }
 
 /* The domain's name of a game field → the API's. */

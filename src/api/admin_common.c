@@ -125,6 +125,15 @@ pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_
     return e;
 }
 
+pb_err pb_admin_brand_in_scope(pb_store_conn *c, const pb_principal *p, const char *code,
+                               pb_brand *out)
+{
+    pb_err e = code ? pb_tenancy_brand_by_code(c, code, out) : PB_ERR_BRAND_NOT_FOUND;
+    if (e == PB_ERR_BRAND_NOT_FOUND || (e == PB_OK && !pb_brand_scope_allows(&p->scope, out->id)))
+        e = PB_ERR_BRAND_FORBIDDEN;
+    return e;
+}
+
 bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
                         const char *reason)
 {

@@ -399,10 +399,7 @@ pb_err pb_api_bo_brands(pb_store_conn *c, const pb_principal *p, const char *cod
         return PB_ERR_INTERNAL;
     if (code) {
         /* unknown and out-of-scope brands get the same answer */
-        pb_err e = pb_tenancy_brand_by_code(c, code, &bs[0]);
-        if (e == PB_ERR_BRAND_NOT_FOUND ||
-            (e == PB_OK && !pb_brand_scope_allows(&p->scope, bs[0].id)))
-            e = PB_ERR_BRAND_FORBIDDEN;
+        pb_err e = pb_admin_brand_in_scope(c, p, code, &bs[0]);
         if (e != PB_OK) {
             free(bs);
             return e;

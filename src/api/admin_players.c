@@ -405,12 +405,9 @@ void pb_api_admin_players_list(pb_http_request *req, void *app)
     pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !hits || !b || !pl ? PB_ERR_INTERNAL : PB_OK;
     const char *bad = NULL;
     if (e == PB_OK && s->brand) { /* unknown and out-of-scope brands look the same */
-        e = pb_tenancy_brand_by_code(c, s->brand, b);
-        if (e == PB_ERR_BRAND_NOT_FOUND ||
-            (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))) {
-            e = PB_ERR_FIELD_INVALID;
+        e = pb_admin_brand_in_scope(c, p, s->brand, b);
+        if (e == PB_ERR_BRAND_FORBIDDEN)
             bad = "brand";
-        }
         s->q.brand_id = e == PB_OK ? b->id : 0;
     }
     bool tx = e == PB_OK && pb_store_begin(c, PB_STORE_READ) == PB_STORE_OK; /* one snapshot */

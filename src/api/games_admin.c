@@ -67,10 +67,8 @@ static pb_err brand_in_scope(pb_play *play, pb_store_conn *c, const pb_principal
                              const char *code, pb_brand *b)
 {
     pb_err e = play ? pb_play_catalog_ensure(play) : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_tenancy_brand_by_code(c, code ? code : "", b);
-    if (e == PB_OK && !pb_brand_scope_allows(&p->scope, b->id))
-        e = PB_ERR_BRAND_NOT_FOUND;
+    if (e == PB_OK) /* unknown and foreign: BRAND_FORBIDDEN alike */
+        e = pb_admin_brand_in_scope(c, p, code, b);
     return e;
 }
 

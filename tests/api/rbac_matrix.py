@@ -77,9 +77,9 @@ admin.staff.unlock       staff.manage         ok     403     403     403   403  
 admin.players.unlock     players.sessions.manage ok ok    403     403   403        403      403       401U  401R    403   404P
 admin.audit.verify       audit.read           ok     403     403     403   403B       403      ok        401U  401R    403   403B
 # @rbac-web
-admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
-admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B
-admin.originals.control  games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   404B
+admin.originals.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   403B
+admin.originals.rtp_set  games.manage         ok     403     403     403   403        ok       403       401U  401R    403   403B
+admin.originals.control  games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   403B
 # @rbac-cashier
 admin.withdrawals.list   finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.withdrawals.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404W
@@ -100,7 +100,7 @@ admin.games.list         games.read           ok     ok      403     403   403  
 admin.games.create       games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
 admin.games.get          games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
 admin.games.update       games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok
-admin.brands.games.set   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   404B
+admin.brands.games.set   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   403B
 # @rbac-wallet
 admin.players.adjust     finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   404P
 """

@@ -1098,7 +1098,10 @@ class Run:
         self.approve(self.fin1, "0190aaaa-0000-7000-8000-000000000000", 404, "WITHDRAWAL_NOT_FOUND")
         expect(self.fin1.call("GET", "/v1/admin/withdrawals/nope"), 404, "WITHDRAWAL_NOT_FOUND")
         expect(self.fin1.call("GET", "/v1/admin/withdrawals?status=bogus"), 422, "FIELD_INVALID")
-        expect(self.fin1.call("GET", "/v1/admin/withdrawals?brand=beta"), 422, "FIELD_INVALID")
+        for code in ("beta", "nosuchbrand"):  # foreign and unknown: the same answer
+            for path in ("withdrawals", "payments"):
+                r = self.fin1.call("GET", f"/v1/admin/{path}?brand={code}")
+                assert expect(r, 403, "BRAND_FORBIDDEN")["error"]["field"] == "brand", r
         expect(self.fin1.call("GET", "/v1/admin/withdrawals?limit=201"), 422, "FIELD_INVALID")
         expect(self.fin1.call("GET", "/v1/admin/payments?status=paid"), 422, "FIELD_INVALID")
         expect(self.fin1.call("GET", "/v1/admin/payments?cursor=x"), 422, "FIELD_INVALID")

@@ -349,8 +349,12 @@ class Run:
         # a member scoped to malta: other brands do not exist for them
         d = digest(self.env.db)
         expect(self.gameops.call("PUT", "/v1/admin/brands/ontario/games/acme/zeus", {"enabled": False}),
-               404, "BRAND_NOT_FOUND")
-        expect(self.gameops.call("GET", "/v1/admin/games?brand=ontario"), 404, "BRAND_NOT_FOUND")
+               403, "BRAND_FORBIDDEN")
+        for code in ("ontario", "nosuchbrand"):  # foreign and unknown: the same answer
+            r = self.gameops.call("GET", f"/v1/admin/games?brand={code}")
+            assert expect(r, 403, "BRAND_FORBIDDEN")["error"]["field"] == "brand", r
+            expect(self.gameops.call("PUT", f"/v1/admin/brands/{code}/games/acme/zeus",
+                                     {"enabled": False}), 403, "BRAND_FORBIDDEN")
         assert digest(self.env.db) == d
         ours = [g["code"] for g in expect(self.gameops.call("GET", "/v1/admin/games?brand=malta&limit=100"), 200)["games"]]
         assert ours == ["zeus", "book_of-ra", "crashy", "old-one", "dollar-only", "bolt-slot", "hub-live"], ours
@@ -519,7 +523,7 @@ class Run:
             (A, "GET", "/v1/admin/games?status=paused", None, 422, "FIELD_INVALID"),
             (A, "GET", "/v1/admin/games?limit=101", None, 422, "FIELD_INVALID"),
             (A, "GET", "/v1/admin/games?provider=ghost", None, 404, "PROVIDER_NOT_FOUND"),
-            (A, "GET", "/v1/admin/games?brand=ghost", None, 404, "BRAND_NOT_FOUND"),
+            (A, "GET", "/v1/admin/games?brand=ghost", None, 403, "BRAND_FORBIDDEN"),
             (A, "GET", "/v1/admin/providers/acme/games/ghost", None, 404, "GAME_NOT_FOUND"),
             (A, "GET", "/v1/admin/providers/ghost/games/zeus", None, 404, "GAME_NOT_FOUND"),
             (A, "PATCH", "/v1/admin/providers/acme/games/zeus", {}, 400, "INVALID_REQUEST"),
@@ -536,7 +540,7 @@ class Run:
             (A, "PUT", "/v1/admin/brands/malta/games/acme/zeus", {}, 422, "FIELD_MISSING"),
             (A, "PUT", "/v1/admin/brands/malta/games/acme/zeus", {"enabled": "yes"}, 422, "FIELD_INVALID"),
             (A, "PUT", "/v1/admin/brands/malta/games/acme/zeus", {"enabled": True, "x": 1}, 400, "UNKNOWN_FIELD"),
-            (A, "PUT", "/v1/admin/brands/ghost/games/acme/zeus", {"enabled": True}, 404, "BRAND_NOT_FOUND"),
+            (A, "PUT", "/v1/admin/brands/ghost/games/acme/zeus", {"enabled": True}, 403, "BRAND_FORBIDDEN"),
             (A, "PUT", "/v1/admin/brands/malta/games/acme/ghost", {"enabled": True}, 404, "GAME_NOT_FOUND"),
             (A, "PUT", "/v1/admin/brands/malta/games/ghost/zeus", {"enabled": True}, 404, "GAME_NOT_FOUND"),
             # players

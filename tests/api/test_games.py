@@ -732,8 +732,8 @@ class Run:
         expect(self.ops.call("PUT", "/v1/admin/brands/alpha/originals/poker/rtp",
                              {"rtp_bp": 9500}), 404, "GAME_NOT_FOUND")
         expect(self.ops.call("PUT", "/v1/admin/brands/beta/originals/dice/rtp",
-                             {"rtp_bp": 9500}), 404, "BRAND_NOT_FOUND")
-        expect(self.ops.call("GET", "/v1/admin/brands/beta/originals"), 404, "BRAND_NOT_FOUND")
+                             {"rtp_bp": 9500}), 403, "BRAND_FORBIDDEN")
+        expect(self.ops.call("GET", "/v1/admin/brands/beta/originals"), 403, "BRAND_FORBIDDEN")
         expect(self.ops.call("PUT", "/v1/admin/brands/alpha/originals/roulette/rtp",
                              {"rtp_bp": 9800}), 422, "FIELD_INVALID")
         assert self.state() == st

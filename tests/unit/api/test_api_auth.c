@@ -11,11 +11,19 @@
  * challenge headers, expiry (a token issued 20 minutes ago), the startup check
  * of the table's permissions, and wallet balances read from real ledger
  * accounts (posted, held, available).
+ *
+ * Also the staff adjustments route (admin_wallet.c) with a member who loses
+ * their right after the authorizer let the request in: disabled, or logged out
+ * while the request waits for the ledger writer. Only the re-check inside the
+ * ledger command can see that; the route answers 401 SESSION_REVOKED (a
+ * disable ends the sessions too) and moves no money.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,7 @@
 #include "../identity/fixture.h"
 #include "api/api.h"
 #include "core/time.h"
+#include "wallet/wallet.h"
 
 /* Replies with who the authorizer let in. */
 static void h_who(pb_http_request *req, void *ctx)
@@ -56,6 +65,17 @@ static void h_fail(pb_http_request *req, void *ctx)
     pb_http_reply_error(req, PB_ERR_INVALID_REQUEST, "code");
 }
 
+/* Runs on the adjustments route once the authorizer has let the request in and
+ * before the handler starts (NULL: nothing). */
+static void (*past_authorizer)(const pb_principal *p);
+
+static void h_adjust(pb_http_request *req, void *app)
+{
+    if (past_authorizer)
+        past_authorizer(pb_api_principal(req));
+    pb_api_admin_player_adjust(req, app);
+}
+
 static const pb_route routes[] = {
     {"GET", "/fail", NULL, h_fail, "fail"},
     {"GET", "/p", "player", h_who, "p"},
@@ -64,6 +84,7 @@ static const pb_route routes[] = {
     {"GET", "/self", "staff", h_who, "self"},
     {"GET", "/wallet", "player", pb_api_player_wallet, "wallet"},
     {"GET", "/jwks", NULL, pb_api_jwks, "jwks"},
+    {"POST", "/adjust/{id}", "finance.adjust", h_adjust, "adjust"},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -104,6 +125,8 @@ static int setup(void **state)
     t->pool = pb_store_pool_new(f->store, 4);
     assert_non_null(t->pool);
     t->app = (pb_api_app){.store = f->store, .ledger = t->ledger, .identity = f->id};
+    t->app.wallet = pb_wallet_open(t->ledger, f->store, err, sizeof err);
+    assert_non_null(t->app.wallet);
     pb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 2};
     t->srv = pb_http_server_new(&cfg, routes, NROUTES, &t->app, t->pool, err, sizeof err);
     assert_non_null(t->srv);
@@ -120,6 +143,7 @@ static int teardown(void **state)
     tfx *t = *state;
     pb_http_server_shutdown(t->srv, 1000);
     pb_ledger_close(t->ledger);
+    pb_wallet_close(t->app.wallet); /* after the ledger, as cmd_serve closes them */
     pb_http_server_free(t->srv);
     pb_store_pool_free(t->pool);
     void *f = &t->f; /* ifx_teardown frees t, whose first member it is */
@@ -432,6 +456,180 @@ static void test_jwks_lists_the_signing_key(void **state)
     json_decref(doc);
 }
 
+/* ---- staff adjustments: the member re-checked inside the ledger command ---- */
+
+static tfx *adj_t;            /* the fixture the hooks below work on */
+static pb_principal adj_whom; /* the member the hooks take the right from */
+
+/* POST /adjust/{player}: a cash credit of 10.00 under key. */
+static resp adjust(tfx *t, const char *player, const char *key, const char *token)
+{
+    char path[128], extra[PB_ACCESS_TOKEN_MAX + 96], body[256];
+    snprintf(path, sizeof path, "/adjust/%s", player);
+    snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             token);
+    snprintf(body, sizeof body,
+             "{\"balance\":\"cash\",\"direction\":\"credit\",\"amount\":\"10.00\","
+             "\"reason\":\"goodwill\",\"idempotency_key\":\"%s\"}",
+             key);
+    return cl_request(t->port, "POST", path, extra, body);
+}
+
+static int64_t adjustments(tfx *t)
+{
+    return ifx_count(&t->f, "SELECT count(*) FROM ledger_transfer WHERE scope = 'adjustment:demo'");
+}
+
+static int64_t adjust_audits(tfx *t)
+{
+    return ifx_count(&t->f, "SELECT count(*) FROM audit_entry WHERE action = 'player.adjust'");
+}
+
+/* A finance member of brand demo with a full session, and a demo player; an
+ * adjustment by the member goes through (so what the tests refuse is the change
+ * they make, nothing else). */
+static pb_player adjust_setup(tfx *t, pb_auth_tokens *tk)
+{
+    uint8_t seed[PB_TOTP_SEED_BYTES];
+    adj_t = t;
+    adj_whom = ifx_staff(&t->f, "finance@example.org", PB_ROLE_FINANCE, "demo", seed, tk);
+    pb_player pl = ifx_player(&t->f, "demo", "owed@example.org");
+    resp r = adjust(t, pl.public_id, "adj-ok", tk->access_token);
+    expect(&r, 201, NULL);
+    assert_int_equal(adjustments(t), 1);
+    assert_int_equal(adjust_audits(t), 1);
+    return pl;
+}
+
+/* On the adjustments route, past the authorizer: the member is disabled, on a
+ * connection of its own, committed. */
+static void disable_member(const pb_principal *p)
+{
+    assert_string_equal(p->subject_public_id, adj_whom.subject_public_id);
+    char err[200];
+    pb_store_conn *c = pb_store_connect(adj_t->f.store, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    const bool no = false;
+    pb_staff_update u = {.active = &no};
+    pb_staff out;
+    const char *bad = NULL;
+    assert_int_equal(pb_identity_staff_update(c, p->subject_public_id, &u, pb_time_now_us(), &out,
+                                              &bad),
+                     PB_OK);
+    assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+    pb_store_disconnect(c);
+}
+
+/* The authorizer let the member in; they are disabled before the handler runs:
+ * nothing on the request's own connection checks them again (the handler reads
+ * the player and the member's e-mail), so only adjust_command's
+ * pb_identity_principal_check refuses. A disable ends the member's sessions, and
+ * the check looks at the session first: 401 SESSION_REVOKED (with its
+ * challenge), no transfer, no audit entry; the same request again is refused by
+ * the authorizer itself. */
+static void test_adjust_member_disabled_after_authorizer(void **state)
+{
+    tfx *t = *state;
+    pb_auth_tokens tk;
+    pb_player pl = adjust_setup(t, &tk);
+    past_authorizer = disable_member;
+    resp r = adjust(t, pl.public_id, "adj-late", tk.access_token);
+    past_authorizer = NULL;
+    expect(&r, 401, "SESSION_REVOKED");
+    assert_non_null(strstr(hdr(&r, "WWW-Authenticate"), "invalid_token"));
+    assert_int_equal(adjustments(t), 1);
+    assert_int_equal(adjust_audits(t), 1);
+    r = adjust(t, pl.public_id, "adj-late", tk.access_token);
+    expect(&r, 401, "SESSION_REVOKED");
+    assert_int_equal(adjustments(t), 1);
+}
+
+static sem_t held, release, passed;
+static pb_err hold_status;
+
+/* Holds the ledger writer until released, then logs the member out in the
+ * writer's own transaction: committed before any command queued behind it. */
+static pb_err hold_then_logout(pb_ledger_tx *tx, void *arg)
+{
+    (void)arg;
+    sem_post(&held);
+    while (sem_wait(&release) != 0)
+        ;
+    return pb_identity_logout(pb_ledger_tx_conn(tx), &adj_whom, pb_ledger_tx_now(tx));
+}
+
+static void hold_done(void *ctx, pb_err status)
+{
+    (void)ctx;
+    hold_status = status;
+    sem_post(&passed);
+}
+
+static void signal_passed(const pb_principal *p)
+{
+    (void)p;
+    sem_post(&passed);
+}
+
+typedef struct adj_call {
+    tfx *t;
+    const char *player, *token;
+    resp r;
+} adj_call;
+
+static void *adjust_thread(void *arg)
+{
+    adj_call *a = arg;
+    a->r = adjust(a->t, a->player, "adj-waiting", a->token);
+    return NULL;
+}
+
+/* The request passes the authorizer while the ledger writer is busy; the member
+ * logs out (their session ends) while the request waits for the writer; the
+ * writer is released: 401 SESSION_REVOKED, no transfer, no audit entry. */
+static void test_adjust_member_logged_out_while_waiting(void **state)
+{
+    tfx *t = *state;
+    pb_auth_tokens tk;
+    pb_player pl = adjust_setup(t, &tk);
+    sem_init(&held, 0, 0);
+    sem_init(&release, 0, 0);
+    sem_init(&passed, 0, 0);
+    assert_int_equal(pb_ledger_command_async(t->ledger, hold_then_logout, NULL, hold_done, NULL),
+                     PB_OK);
+    while (sem_wait(&held) != 0)
+        ;
+    past_authorizer = signal_passed;
+    adj_call a = {.t = t, .player = pl.public_id, .token = tk.access_token};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, adjust_thread, &a), 0);
+    while (sem_wait(&passed) != 0) /* past the authorizer, the session still open */
+        ;
+    /* time for the handler's pre-checks and its command to queue behind the held
+     * writer; the outcome is the same if it has not yet: the logout is committed
+     * before any command behind the held one */
+    usleep(100 * 1000);
+    char open_session[200];
+    snprintf(open_session, sizeof open_session,
+             "SELECT count(*) FROM auth_session WHERE public_id = '%s' AND revoked_at = 0",
+             adj_whom.session_public_id);
+    assert_int_equal(ifx_count(&t->f, open_session), 1);
+    sem_post(&release);
+    pthread_join(th, NULL);
+    past_authorizer = NULL;
+    while (sem_wait(&passed) != 0) /* the holding batch's callback */
+        ;
+    assert_int_equal(hold_status, PB_OK);
+    expect(&a.r, 401, "SESSION_REVOKED");
+    assert_non_null(strstr(hdr(&a.r, "WWW-Authenticate"), "invalid_token"));
+    assert_int_equal(adjustments(t), 1);
+    assert_int_equal(adjust_audits(t), 1);
+    sem_destroy(&held);
+    sem_destroy(&release);
+    sem_destroy(&passed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +643,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_401_has_a_challenge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wallet_reads_the_ledger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jwks_lists_the_signing_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adjust_member_disabled_after_authorizer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_adjust_member_logged_out_while_waiting, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
