@@ -135,10 +135,14 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        if (json_array_append_new(arr, json_pack("{s:s,s:o,s:s,s:o}", "staff_id", ap[i].staff_id,
-                                                 "email", email_json(c, cache, ap[i].staff_id),
-                                                 "role", ap[i].role, "at",
-                                                 pb_admin_time_json(ap[i].approved_at))) != 0) {
+        if (json_array_append_new(
+                arr, json_pack("{s:s,s:o,s:s,s:o,s:o,s:o}", "staff_id", ap[i].staff_id, "email",
+                               email_json(c, cache, ap[i].staff_id), "role", ap[i].role, "at",
+                               pb_admin_time_json(ap[i].approved_at), "lapsed_at",
+                               ap[i].lapsed_at ? pb_admin_time_json(ap[i].lapsed_at) : json_null(),
+                               "lapsed_reason",
+                               ap[i].lapsed_at ? json_string(ap[i].lapsed_reason) : json_null())) !=
+            0) {
             json_decref(o);
             json_decref(arr);
             json_decref(checks);

@@ -105,7 +105,7 @@
 #define PB_CASHIER_DEFAULT_PAYOUT_DELAY_MS 1000
 #define PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS 30000
 #define PB_CASHIER_URL_MAX 256
-#define PB_CASHIER_MAX_APPROVALS 4
+#define PB_CASHIER_MAX_APPROVALS 16
 
 typedef struct pb_cashier pb_cashier;
 
@@ -316,7 +316,8 @@ pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope, 
 /* A page of withdrawals, newest first. */
 pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
                                   pb_store_withdrawal *out, size_t *n);
-/* The approvals of a withdrawal in the order given (at most PB_CASHIER_MAX_APPROVALS). */
+/* The approvals of a withdrawal (at most PB_CASHIER_MAX_APPROVALS): the standing ones
+ * in the order given, then the lapsed ones (lapsed_at, lapsed_reason set). */
 pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,
                                        pb_store_withdrawal_approval out[PB_CASHIER_MAX_APPROVALS],
                                        size_t *n);

@@ -132,6 +132,41 @@ size_t pb_cashier_retry_payouts(pb_cashier *k, pb_store_conn *c, payout_seen *se
  * command writes nothing. INTERNAL on a store failure. */
 pb_err cashier_actor_check(pb_ledger_tx *tx, const pb_cashier_actor *a, pb_err *refusal);
 
+/* ---- approvals.c: which approvals of a withdrawal count ---- */
+
+/* Why an approval stops counting (withdrawal_approval.lapsed_reason). */
+#define PB_CASHIER_LAPSE_STAFF_DISABLED "staff_disabled"
+#define PB_CASHIER_LAPSE_PERMISSION_REVOKED "permission_revoked"
+#define PB_CASHIER_LAPSE_BRAND_OUT_OF_SCOPE "brand_out_of_scope"
+#define PB_CASHIER_LAPSE_STAFF_NOT_FOUND "staff_not_found"
+/* The actor of a lapse's audit entry (the system judged it, not a member). */
+#define PB_CASHIER_APPROVALS_ACTOR "cashier.approvals"
+
+/* Whether staff member staff_id (public id) may give, or keep, an approval of a
+ * withdrawal of brand_id as c sees the store now: *why NULL when they may (active,
+ * the role grants finance.withdrawals.approve, the brand in scope), else one of
+ * PB_CASHIER_LAPSE_*. INTERNAL on a store failure. */
+pb_err cashier_approver_lapse(pb_store_conn *c, const char *staff_id, int64_t brand_id,
+                              const char **why);
+
+/* A withdrawal's approvals as judged now. */
+typedef struct cashier_approvals {
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS]; /* every row, standing first */
+    size_t n;
+    const char *why[PB_CASHIER_MAX_APPROVALS]; /* per row: the reason it lapses now, or NULL */
+    size_t standing;                           /* approvals that count */
+    size_t lapsing; /* standing rows whose member lost the right: they lapse now */
+} cashier_approvals;
+
+/* Reads w's approvals and judges each standing one (cashier_approver_lapse); writes
+ * nothing. INTERNAL on a store failure. */
+pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
+                               cashier_approvals *out);
+/* Marks the approvals j found lapsing, in the command's transaction; *lapsed: a JSON
+ * array of them (staff_id, role, approved_at, lapsed_reason) for the audit entry
+ * (the caller's reference), NULL when none lapsed. INTERNAL on a store failure. */
+pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **lapsed);
+
 /* ---- shared by withdrawal.c and payout.c ---- */
 
 /* A withdrawal command's context (request, cancel, reject, approve, sent). */
@@ -145,6 +180,7 @@ typedef struct wd_ctx {
     bool replayed;
     bool approved; /* approve: that was the last approval needed */
     bool recorded; /* sent: the row had this payout's reference already */
+    bool lapsed;   /* recheck: an approval lapsed, back to pending_approval */
     pb_err result;
 } wd_ctx;
 

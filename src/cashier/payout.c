@@ -63,6 +63,57 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
                             NULL);
 }
 
+/* Just before the PSP is called (approvals.c): the withdrawal is still "approved"
+ * (else WITHDRAWAL_STATE) and its approvals still count. One whose member lost the
+ * right since lapses now; too few left, and it goes back to pending_approval
+ * (x->lapsed; the hold stays), announced and audited as withdrawal.approval_lapsed,
+ * and the payout is not sent. */
+static pb_err recheck_command(pb_ledger_tx *tx, void *arg)
+{
+    wd_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    if (pb_store_withdrawal_get(c, x->w.id, &x->w) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (strcmp(x->w.status, "approved") != 0) {
+        x->result = PB_ERR_WITHDRAWAL_STATE;
+        return PB_OK;
+    }
+    cashier_approvals *j = malloc(sizeof *j);
+    if (!j || cashier_approvals_judge(c, &x->w, j) != PB_OK) {
+        free(j);
+        return PB_ERR_INTERNAL;
+    }
+    size_t given = j->standing + j->lapsing, n = j->standing;
+    json_t *lapsed = NULL;
+    pb_err e = cashier_approvals_lapse(tx, j, &lapsed);
+    free(j);
+    x->result = PB_OK;
+    if (e != PB_OK || !lapsed)
+        return e;
+    json_t *before = cashier_withdrawal_json(&x->w, given);
+    x->lapsed = (int)n < x->w.approvals_required;
+    if (x->lapsed) {
+        snprintf(x->w.status, sizeof x->w.status, "pending_approval");
+        x->w.updated_at = pb_ledger_tx_now(tx);
+        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
+            cashier_withdrawal_emit(tx, "withdrawal.approval_lapsed", &x->w, x->a->trace_id) !=
+                PB_OK) {
+            json_decref(before);
+            json_decref(lapsed);
+            return PB_ERR_INTERNAL;
+        }
+    }
+    json_t *after = cashier_withdrawal_json(&x->w, n);
+    if (after)
+        json_object_set(after, "lapsed", lapsed);
+    json_decref(lapsed);
+    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.approval_lapsed", "withdrawal",
+                            x->w.id, before, after,
+                            x->lapsed ? "approver lost the right before the payout was sent: "
+                                        "back to pending_approval"
+                                      : "approver lost the right before the payout was sent");
+}
+
 /* ---- claims: one send of a payout at a time ---- */
 
 /* Claims withdrawal id for sending its payout: false when another thread is
@@ -200,6 +251,30 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
                    w->id, pb_err_code(g));
             return PAYOUT_SKIPPED;
         }
+    }
+    /* its approvals as they stand now, in a command of their own (the PSP is not
+     * called inside one): a lapse takes it back to pending_approval, not sent */
+    pb_cashier_actor judge = {.kind = "system",
+                              .id = PB_CASHIER_APPROVALS_ACTOR,
+                              .trace_id = trace};
+    wd_ctx r = {.a = &judge};
+    snprintf(r.w.id, sizeof r.w.id, "%s", w->id);
+    pb_err re = pb_ledger_command(k->ledger, recheck_command, &r);
+    if (re == PB_OK)
+        re = r.result;
+    if (re != PB_OK || r.lapsed) {
+        if (re == PB_OK) {
+            *w = r.w;
+            pb_log(PB_LOG_WARN, "cashier.payout",
+                   "withdrawal=%s payout not sent: an approval lapsed (its member lost the "
+                   "right), back to pending_approval",
+                   w->id);
+        } else if (re != PB_ERR_WITHDRAWAL_STATE) {
+            pb_log(PB_LOG_ERROR, "cashier.payout",
+                   "withdrawal=%s payout not sent: its approvals could not be checked: %s", w->id,
+                   pb_err_code(re));
+        }
+        return PAYOUT_SKIPPED;
     }
     pb_psp *psp = pb_cashier_psp(k, w->psp);
     char ref[PB_STORE_CASHIER_REF_MAX + 1] = "";

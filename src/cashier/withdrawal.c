@@ -9,6 +9,8 @@
  *   request ─► pending_approval ─┬─ cancel (player) ─► cancelled   hold voided
  *                                ├─ reject (staff)  ─► rejected    hold voided
  *                                └─ approve × needed ─► approved    player gate at each
+ *   approved ─ an approver lost the right (checked just before the send) ─►
+ *                                   pending_approval   hold kept (approvals.c)
  *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
  *                                         └─ payout.failed ─► failed   hold voided
  *   approved | processing ─ resolve (staff asks the PSP) ─┬─ paid ─► paid      hold posted
@@ -254,11 +256,13 @@ static pb_err void_command(pb_ledger_tx *tx, void *arg)
         x->result = PB_ERR_WITHDRAWAL_STATE;
         return PB_OK;
     }
-    size_t n = 0;
+    size_t rows = 0, n = 0; /* n: the standing approvals (the audit's count) */
     pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
-    if (pb_store_withdrawal_approval_list(c, x->w.id, ap, PB_CASHIER_MAX_APPROVALS, &n) !=
+    if (pb_store_withdrawal_approval_list(c, x->w.id, ap, PB_CASHIER_MAX_APPROVALS, &rows) !=
         PB_STORE_OK)
         return PB_ERR_INTERNAL;
+    for (size_t i = 0; i < rows; i++)
+        n += ap[i].lapsed_at == 0;
     pb_transfer t;
     cashier_hold_resolve(&t, &x->w, false, x->a->trace_id);
     if (cashier_submit1(tx, &t, &x->result) != PB_OK)
@@ -377,16 +381,48 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
         x->result = PB_ERR_FOUR_EYES_VIOLATION;
         return PB_OK;
     }
-    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
-    size_t n = 0;
-    if (pb_store_withdrawal_approval_list(c, x->w.id, ap, PB_CASHIER_MAX_APPROVALS, &n) !=
-        PB_STORE_OK)
+    /* the approver's own right, as the approvals already given are judged below: a
+     * principal's check (above) does not see the brand scope, and an actor without
+     * one is judged by its staff row */
+    const char *why = NULL;
+    if (cashier_approver_lapse(c, x->a->id, x->w.brand_id, &why) != PB_OK)
         return PB_ERR_INTERNAL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ap[i].staff_id, x->a->id) == 0) {
+    if (why) {
+        x->result = PB_ERR_FORBIDDEN;
+        return PB_OK;
+    }
+    /* the approvals given already count only while their members still could give
+     * them: one whose member lost the right lapses now (approvals.c) */
+    cashier_approvals *j = malloc(sizeof *j);
+    if (!j || cashier_approvals_judge(c, &x->w, j) != PB_OK) {
+        free(j);
+        return PB_ERR_INTERNAL;
+    }
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->ap[i].lapsed_at && strcmp(j->ap[i].staff_id, x->a->id) == 0) {
+            free(j);
             x->result = PB_ERR_FOUR_EYES_VIOLATION;
             return PB_OK;
         }
+    size_t given = j->standing + j->lapsing, n = j->standing;
+    json_t *lapsed = NULL;
+    pb_err e = cashier_approvals_lapse(tx, j, &lapsed);
+    free(j);
+    if (e != PB_OK)
+        return e;
+    if (lapsed) {
+        pb_cashier_actor sys = {.kind = "system",
+                                .id = PB_CASHIER_APPROVALS_ACTOR,
+                                .trace_id = x->a->trace_id};
+        json_t *after = cashier_withdrawal_json(&x->w, n);
+        if (after)
+            json_object_set(after, "lapsed", lapsed);
+        json_decref(lapsed);
+        if (pb_cashier_audit(tx, &sys, x->w.brand, "withdrawal.approval_lapsed", "withdrawal",
+                             x->w.id, cashier_withdrawal_json(&x->w, given), after,
+                             "approver lost the right before the approval was complete") != PB_OK)
+            return PB_ERR_INTERNAL;
+    }
     pb_store_withdrawal_approval mine = {0};
     snprintf(mine.withdrawal_id, sizeof mine.withdrawal_id, "%s", x->w.id);
     snprintf(mine.staff_id, sizeof mine.staff_id, "%s", x->a->id);

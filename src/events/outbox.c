@@ -31,7 +31,9 @@ const pb_event_type pb_event_types[] = {
     {"withdrawal.requested", "finance.read"},
     {"withdrawal.approved", "finance.read"},
     {"withdrawal.approval_recorded", "finance.read"}, /* a first of two approvals */
-    {"withdrawal.payout_sent", "finance.read"},       /* the PSP took the payout: "processing" */
+    /* approved, but an approver lost the right before the payout: pending_approval again */
+    {"withdrawal.approval_lapsed", "finance.read"},
+    {"withdrawal.payout_sent", "finance.read"}, /* the PSP took the payout: "processing" */
     {"withdrawal.rejected", "finance.read"},
     {"withdrawal.cancelled", "finance.read"},
     {"withdrawal.paid", "finance.read"},

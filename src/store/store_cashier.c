@@ -100,6 +100,12 @@ pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *with
     return c->be->cashier->approval_list(c, withdrawal_id, out, cap, n);
 }
 
+pb_store_rc pb_store_withdrawal_approval_lapse(pb_store_conn *c, const char *withdrawal_id,
+                                               const char *staff_id, int64_t at, const char *reason)
+{
+    return c->be->cashier->approval_lapse(c, withdrawal_id, staff_id, at, reason);
+}
+
 pb_store_rc pb_store_withdrawal_resolution_insert(pb_store_conn *c,
                                                   const pb_store_withdrawal_resolution *r)
 {

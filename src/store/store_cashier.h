@@ -76,12 +76,17 @@ typedef struct pb_store_withdrawal {
     int64_t created_at, updated_at;
 } pb_store_withdrawal;
 
-/* One approval of a withdrawal. */
+/* One approval of a withdrawal. lapsed_at (0: it stands) and lapsed_reason: when and
+ * why it stopped counting, its member having lost the right to give it (migration
+ * 0046; src/cashier/approvals.c). */
+#define PB_STORE_APPROVAL_LAPSE_REASON_MAX 40
 typedef struct pb_store_withdrawal_approval {
     char withdrawal_id[PB_ID_STR_LEN + 1];
     char staff_id[PB_ID_STR_LEN + 1];
     char role[33];
     int64_t approved_at;
+    int64_t lapsed_at;
+    char lapsed_reason[PB_STORE_APPROVAL_LAPSE_REASON_MAX + 1];
 } pb_store_withdrawal_approval;
 
 /* A manual resolution of a stuck payout stated by one finance member, waiting
@@ -156,13 +161,21 @@ pb_store_rc pb_store_withdrawal_by_reference(pb_store_conn *c, const char *psp,
 pb_store_rc pb_store_withdrawal_update(pb_store_conn *c, const pb_store_withdrawal *w);
 pb_store_rc pb_store_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
                                      pb_store_withdrawal *out, size_t *n);
-/* CONFLICT when the member already approved this withdrawal. */
+/* A standing approval (a->lapsed_at is not stored): CONFLICT when the member has a
+ * standing approval of this withdrawal already. */
 pb_store_rc pb_store_withdrawal_approval_insert(pb_store_conn *c,
                                                 const pb_store_withdrawal_approval *a);
-/* The approvals of a withdrawal in the order they were given (at most cap). */
+/* The approvals of a withdrawal (at most cap): the standing ones first, in the order
+ * they were given, then the lapsed ones, also in that order — so that a cap below the
+ * row count drops only lapsed ones. */
 pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *withdrawal_id,
                                               pb_store_withdrawal_approval *out, size_t cap,
                                               size_t *n);
+/* Marks staff_id's standing approval of withdrawal_id lapsed at `at` for `reason`
+ * (kept, no longer counted). NOT_FOUND when it has none standing. */
+pb_store_rc pb_store_withdrawal_approval_lapse(pb_store_conn *c, const char *withdrawal_id,
+                                               const char *staff_id, int64_t at,
+                                               const char *reason);
 /* The statement waiting on a withdrawal: CONFLICT when one is there already. */
 pb_store_rc pb_store_withdrawal_resolution_insert(pb_store_conn *c,
                                                   const pb_store_withdrawal_resolution *r);
@@ -200,6 +213,8 @@ struct pb_store_cashier_ops {
     pb_store_rc (*approval_insert)(pb_store_conn *c, const pb_store_withdrawal_approval *a);
     pb_store_rc (*approval_list)(pb_store_conn *c, const char *withdrawal_id,
                                  pb_store_withdrawal_approval *out, size_t cap, size_t *n);
+    pb_store_rc (*approval_lapse)(pb_store_conn *c, const char *withdrawal_id, const char *staff_id,
+                                  int64_t at, const char *reason);
     pb_store_rc (*resolution_insert)(pb_store_conn *c, const pb_store_withdrawal_resolution *r);
     pb_store_rc (*resolution_get)(pb_store_conn *c, const char *withdrawal_id,
                                   pb_store_withdrawal_resolution *out);

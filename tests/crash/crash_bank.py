@@ -272,7 +272,8 @@ class Run:
         self.kill(cycle=False)
         con = sqlite3.connect(self.env.db, timeout=30)
         now = int(time.time() * 1e6)
-        con.execute("INSERT INTO withdrawal_approval VALUES (?, ?, 'finance', ?)",
+        con.execute("INSERT INTO withdrawal_approval (withdrawal_id, staff_id, role, approved_at) "
+                    "VALUES (?, ?, 'finance', ?)",
                     (wd["id"], fin.id, now))
         con.execute("UPDATE withdrawal SET status = 'approved', updated_at = ? WHERE id = ?",
                     (now, wd["id"]))

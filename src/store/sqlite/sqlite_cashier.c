@@ -355,19 +355,40 @@ static void read_approval(sqlite3_stmt *st, void *v)
     sqr_text(a->staff_id, sizeof a->staff_id, st, 1);
     sqr_text(a->role, sizeof a->role, st, 2);
     a->approved_at = sqlite3_column_int64(st, 3);
+    a->lapsed_at = sqlite3_column_int64(st, 4); /* NULL: 0, standing */
+    sqr_text(a->lapsed_reason, sizeof a->lapsed_reason, st, 5);
 }
 
 static pb_store_rc approval_list(pb_store_conn *base, const char *withdrawal_id,
                                  pb_store_withdrawal_approval *out, size_t cap, size_t *n)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, "SELECT withdrawal_id,staff_id,role,approved_at FROM "
-                                      "withdrawal_approval WHERE withdrawal_id=?1 "
-                                      "ORDER BY approved_at, rowid");
+    sqlite3_stmt *st =
+        sq_stmt_sql(c, "SELECT withdrawal_id,staff_id,role,approved_at,lapsed_at,lapsed_reason "
+                       "FROM withdrawal_approval WHERE withdrawal_id=?1 "
+                       "ORDER BY lapsed_at IS NOT NULL, approved_at, id");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, withdrawal_id);
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_approval);
+}
+
+static pb_store_rc approval_lapse(pb_store_conn *base, const char *withdrawal_id,
+                                  const char *staff_id, int64_t at, const char *reason)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE withdrawal_approval SET lapsed_at=?3, "
+                                      "lapsed_reason=?4 WHERE withdrawal_id=?1 AND staff_id=?2 "
+                                      "AND lapsed_at IS NULL");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, withdrawal_id);
+    sqr_bind_text(st, 2, staff_id);
+    sqlite3_bind_int64(st, 3, at);
+    sqr_bind_text(st, 4, reason);
+    int64_t n = 0;
+    pb_store_rc r = sqr_exec_count(c, st, &n);
+    return r != PB_STORE_OK ? r : n == 1 ? PB_STORE_OK : PB_STORE_NOT_FOUND;
 }
 
 static pb_store_rc resolution_insert(pb_store_conn *base, const pb_store_withdrawal_resolution *r)
@@ -442,6 +463,7 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .withdrawal_list = withdrawal_list,
     .approval_insert = approval_insert,
     .approval_list = approval_list,
+    .approval_lapse = approval_lapse,
     .resolution_insert = resolution_insert,
     .resolution_get = resolution_get,
     .resolution_delete = resolution_delete,

@@ -53,6 +53,11 @@ int cx_setup(void **state)
     add_player(0, "p0@example.com");
     add_player(1, "p1@example.com");
     assert_int_equal(pb_store_commit(C.f->conn), PB_STORE_OK);
+    /* the finance members the tests approve as: an approval counts only while its
+     * member is active, may approve and has the brand in scope (approvals.c) */
+    (void)cx_finance_member("fin-1");
+    (void)cx_finance_member("fin-2");
+    (void)cx_finance_member("fin-agent");
     assert_int_equal(pb_wallet_system_account(C.w, C.f->conn, "alpha", PB_WALLET_OWNER_HOUSE,
                                               PB_WALLET_KIND_HOUSE, "EUR", &C.house),
                      PB_OK);
@@ -168,6 +173,23 @@ pb_err cx_withdraw(int i, int64_t amount, const pb_cashier_actor *a, pb_store_wi
 pb_cashier_actor cx_staff(const char *id)
 {
     return (pb_cashier_actor){.kind = "staff", .id = id, .role = "finance"};
+}
+
+int64_t cx_finance_member(const char *id)
+{
+    pb_store_staff st;
+    memset(&st, 0, sizeof st);
+    snprintf(st.public_id, sizeof st.public_id, "%s", id);
+    snprintf(st.email, sizeof st.email, "%s@staff.example", id);
+    snprintf(st.password_hash, sizeof st.password_hash, "x");
+    snprintf(st.role, sizeof st.role, "finance");
+    snprintf(st.status, sizeof st.status, "active");
+    st.created_at = st.updated_at = pb_time_now_us();
+    assert_int_equal(pb_store_begin(C.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_staff_insert(C.f->conn, &st), PB_STORE_OK);
+    assert_int_equal(pb_store_staff_brands_set(C.f->conn, st.id, &C.brand_id, 1), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(C.f->conn), PB_STORE_OK);
+    return st.id;
 }
 
 pb_store_withdrawal cx_withdrawal(const char *id)

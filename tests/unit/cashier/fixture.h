@@ -44,8 +44,12 @@ pb_err cx_event(const char *event_id, const char *type, const char *ref, int64_t
 pb_store_payment cx_deposit(int i, int64_t amount);
 /* A withdrawal of amount for player i by actor a (NULL = the player). */
 pb_err cx_withdraw(int i, int64_t amount, const pb_cashier_actor *a, pb_store_withdrawal *out);
-/* A finance actor with public id `id`. */
+/* A finance actor with public id `id` (no principal: the command re-checks no session,
+ * but judges the member by its staff row, approvals.c). */
 pb_cashier_actor cx_staff(const char *id);
+/* Inserts an active finance member with public id `id` whose scope is brand "alpha";
+ * its staff row id. cx_setup makes fin-1, fin-2 and fin-agent. */
+int64_t cx_finance_member(const char *id);
 /* The withdrawal as stored now. */
 pb_store_withdrawal cx_withdrawal(const char *id);
 /* How many ledger transfers there are. */

@@ -821,9 +821,27 @@ static void test_payout_sent_once_while_slow(void **state)
     sem_destroy(&slow.go);
 }
 
-/* A payout sent again after another send recorded it (an approval that reaches
- * the PSP after the retry sent its payout): the PSP answers the same reference,
- * which is success, with the stored row and nothing written. */
+/* A payout sent again after another send recorded it (another process's send that
+ * reached the PSP first): the PSP answers the same reference, which is success,
+ * with the stored row and nothing written. Since the send's approval re-check
+ * (recheck_command), a sender that finds the row "processing" already stops before
+ * the PSP (WITHDRAWAL_STATE); the other process's record lands here while this
+ * sender is at the PSP, after its re-check. */
+static struct {
+    pb_store_withdrawal done; /* the row as the other process recorded it */
+    pb_err (*inner)(pb_psp *, const pb_store_withdrawal *, char *);
+} late;
+
+static pb_err late_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
+                               char ref[PB_STORE_CASHIER_REF_MAX + 1])
+{
+    pb_err e = late.inner(psp, w, ref);
+    assert_int_equal(pb_store_begin(C.f->conn, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_withdrawal_update(C.f->conn, &late.done), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(C.f->conn), PB_STORE_OK);
+    return e;
+}
+
 static void test_payout_recorded_already(void **state)
 {
     (void)state;
@@ -832,11 +850,21 @@ static void test_payout_recorded_already(void **state)
     pb_store_withdrawal w = approved(0, 3000);
     assert_string_equal(w.status, "processing");
     pb_store_audit_head head, after;
-    assert_int_equal(pb_store_audit_head_get(C.f->conn, &head), PB_STORE_OK);
-    pb_store_withdrawal again = w; /* as the late sender still has it */
+    /* as it stood before the other send recorded it */
+    pb_store_withdrawal again = w;
     snprintf(again.status, sizeof again.status, "approved");
     again.psp_reference[0] = '\0';
+    /* a sender that finds it recorded does not call the PSP */
+    assert_int_equal(pb_store_audit_head_get(C.f->conn, &head), PB_STORE_OK);
+    pb_store_withdrawal stale = again;
+    assert_int_equal(pb_cashier_payout_send(C.k, &stale), PB_ERR_WITHDRAWAL_STATE);
+    /* one that passed its re-check while it was approved (the row as it was then) */
+    assert_int_equal(pb_store_withdrawal_update(C.f->conn, &again), PB_STORE_OK);
+    late.done = w;
+    late.inner = C.psp->payout_send;
+    C.psp->payout_send = late_payout_send;
     assert_int_equal(pb_cashier_payout_send(C.k, &again), PB_OK);
+    C.psp->payout_send = late.inner;
     assert_string_equal(again.status, "processing");
     assert_string_equal(again.psp_reference, w.psp_reference);
     assert_int_equal(pb_store_audit_head_get(C.f->conn, &after), PB_STORE_OK);
@@ -1108,13 +1136,8 @@ typedef struct member {
 static void member_new(member *m, const char *public_id)
 {
     memset(m, 0, sizeof *m);
-    snprintf(m->st.public_id, sizeof m->st.public_id, "%s", public_id);
-    snprintf(m->st.email, sizeof m->st.email, "%s@staff.example", public_id);
-    snprintf(m->st.password_hash, sizeof m->st.password_hash, "x");
-    snprintf(m->st.role, sizeof m->st.role, "finance");
-    snprintf(m->st.status, sizeof m->st.status, "active");
-    m->st.created_at = m->st.updated_at = pb_time_now_us();
-    assert_int_equal(pb_store_staff_insert(C.f->conn, &m->st), PB_STORE_OK);
+    m->st.id = cx_finance_member(public_id);
+    assert_int_equal(pb_store_staff_by_public_id(C.f->conn, public_id, &m->st), PB_STORE_OK);
     pb_store_session s;
     memset(&s, 0, sizeof s);
     snprintf(s.public_id, sizeof s.public_id, "session-%s", public_id);
@@ -1188,6 +1211,133 @@ static void test_staff_commands_recheck_the_member(void **state)
     assert_string_equal(out.status, "processing");
 }
 
+/* Finance member id changed as an admin would: status ("active" | "disabled"), role,
+ * and whether brand "alpha" is in its scope. */
+static void staff_set(const char *id, const char *status, const char *role, bool alpha)
+{
+    pb_store_staff st;
+    assert_int_equal(pb_store_staff_by_public_id(C.f->conn, id, &st), PB_STORE_OK);
+    snprintf(st.status, sizeof st.status, "%s", status);
+    snprintf(st.role, sizeof st.role, "%s", role);
+    assert_int_equal(pb_store_staff_update(C.f->conn, &st), PB_STORE_OK);
+    assert_int_equal(pb_store_staff_brands_set(C.f->conn, st.id, &C.brand_id, alpha ? 1 : 0),
+                     PB_STORE_OK);
+}
+
+/* The approval of staff_id on withdrawal id among ap[0..n) (the standing one if any). */
+static const pb_store_withdrawal_approval *approval_of(const pb_store_withdrawal_approval *ap,
+                                                       size_t n, const char *staff_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ap[i].staff_id, staff_id) == 0)
+            return &ap[i];
+    fail_msg("no approval by %s", staff_id);
+    return NULL;
+}
+
+/* 4-eyes: fin-1 approves, then is disabled. fin-2's approval does not complete the
+ * pair: fin-1's lapses (kept, marked staff_disabled, audited), the withdrawal stays
+ * pending_approval with no payout and its hold, and needs another eligible member.
+ * fin-1 enabled again: the lapsed approval still does not count (the withdrawal is
+ * unchanged); fin-1 approves again (a new row) and that completes it. */
+static void test_approval_lapses_before_the_second(void **state)
+{
+    (void)state;
+    cx_fund(0, 300000, 0);
+    pb_store_withdrawal w, out;
+    pb_cashier_actor fin1 = cx_staff("fin-1"), fin2 = cx_staff("fin-2");
+    assert_int_equal(cx_withdraw(0, 150000, NULL, &w), PB_OK);
+    assert_int_equal(w.approvals_required, 2);
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "pending_approval");
+    staff_set("fin-1", "disabled", "finance", true);
+    int64_t transfers = cx_transfers();
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin2, &out), PB_OK);
+    assert_string_equal(out.status, "pending_approval"); /* fin-1's no longer counts */
+    assert_string_equal(cx_withdrawal(w.id).status, "pending_approval");
+    assert_string_equal(cx_withdrawal(w.id).psp_reference, "");
+    assert_int_equal(cx_transfers(), transfers); /* no money moved: the hold stays */
+    assert_int_equal(cx_balance(0).held, 150000);
+    assert_int_equal(audits("withdrawal.approval_lapsed", w.id), 1);
+    pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+    size_t n = 0;
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, w.id, ap, &n), PB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(approval_of(ap, n, "fin-2")->lapsed_at, 0);
+    assert_true(approval_of(ap, n, "fin-1")->lapsed_at > 0);
+    assert_string_equal(approval_of(ap, n, "fin-1")->lapsed_reason, "staff_disabled");
+    /* fin-2 cannot complete it alone */
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin2, &out),
+                     PB_ERR_FOUR_EYES_VIOLATION);
+    /* a disabled member cannot approve */
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin1, &out), PB_ERR_FORBIDDEN);
+    /* re-enabled: the old approval stays lapsed; a new one is needed, and counts */
+    staff_set("fin-1", "active", "finance", true);
+    assert_string_equal(cx_withdrawal(w.id).status, "pending_approval");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w.id, &fin1, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+    assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, w.id, ap, &n), PB_OK);
+    assert_int_equal(n, 3); /* fin-2, fin-1 again (standing), fin-1 (lapsed) */
+    assert_string_equal(ap[0].staff_id, "fin-2");
+    assert_string_equal(ap[1].staff_id, "fin-1");
+    assert_int_equal(ap[1].lapsed_at, 0);
+    assert_string_equal(ap[2].staff_id, "fin-1");
+    assert_string_equal(ap[2].lapsed_reason, "staff_disabled");
+    assert_int_equal(audits("withdrawal.approval_lapsed", w.id), 1);
+}
+
+/* Fully approved, the payout refused by the PSP (amounts ending in 17: the first
+ * send only), then the approver loses the right before the retry resends it: no
+ * payout, back to pending_approval (hold kept, no transfer), audited and announced
+ * as withdrawal.approval_lapsed with the reason; the same for a member demoted and
+ * one whose scope lost the brand. Another member's approval then sends it. */
+static void test_approval_lapses_before_the_payout(void **state)
+{
+    (void)state;
+    reopen_without_retry();
+    cx_fund(0, 100000, 0);
+    const char *who[3] = {"fin-1", "fin-2", "fin-agent"};
+    const char *why[3] = {"staff_disabled", "permission_revoked", "brand_out_of_scope"};
+    pb_store_withdrawal w[3], out;
+    for (int i = 0; i < 3; i++) {
+        pb_cashier_actor a = cx_staff(who[i]);
+        assert_int_equal(cx_withdraw(0, 1017 + 1000 * i, NULL, &w[i]), PB_OK);
+        assert_int_equal(pb_cashier_withdrawal_approve(C.k, w[i].id, &a, &out), PB_OK);
+        assert_string_equal(out.status, "approved"); /* the PSP did not take it */
+    }
+    staff_set("fin-1", "disabled", "finance", true);
+    staff_set("fin-2", "active", "support", true);
+    staff_set("fin-agent", "active", "finance", false);
+    int64_t transfers = cx_transfers();
+    payout_seen seen = {0};
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* first sight */
+    assert_int_equal(pb_cashier_retry_payouts(C.k, C.f->conn, &seen), 0); /* lapsed, none sent */
+    for (int i = 0; i < 3; i++) {
+        pb_store_withdrawal now = cx_withdrawal(w[i].id);
+        assert_string_equal(now.status, "pending_approval");
+        assert_string_equal(now.psp_reference, "");
+        assert_int_equal(audits("withdrawal.approval_lapsed", w[i].id), 1);
+        char got[64];
+        event_field("withdrawal.approval_lapsed", w[i].id, "status", got, sizeof got);
+        assert_string_equal(got, "pending_approval");
+        event_field("withdrawal.payout_sent", w[i].id, "status", got, sizeof got);
+        assert_string_equal(got, "");
+        pb_store_withdrawal_approval ap[PB_CASHIER_MAX_APPROVALS];
+        size_t n = 0;
+        assert_int_equal(pb_cashier_withdrawal_approvals(C.f->conn, w[i].id, ap, &n), PB_OK);
+        assert_int_equal(n, 1);
+        assert_string_equal(ap[0].lapsed_reason, why[i]);
+    }
+    assert_int_equal(cx_transfers(), transfers);
+    assert_int_equal(cx_balance(0).held, 1017 + 2017 + 3017);
+    /* another eligible member approves: sent (the 17 knob refused the first send only) */
+    (void)cx_finance_member("fin-3");
+    pb_cashier_actor fin3 = cx_staff("fin-3");
+    assert_int_equal(pb_cashier_withdrawal_approve(C.k, w[0].id, &fin3, &out), PB_OK);
+    assert_string_equal(out.status, "processing");
+    free(seen.seq);
+}
+
 /* The payment and withdrawal lists filtered by player or status walk an index (no
  * full scan of the table); unfiltered, they read the table newest first. Also
  * checks what each returns. */
@@ -1246,6 +1396,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolve_and_the_webhook, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_resolve_waits_for_the_send, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_approval_rechecks_the_player, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_lapses_before_the_second, cx_setup,
+                                        cx_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_lapses_before_the_payout, cx_setup,
+                                        cx_teardown),
         cmocka_unit_test_setup_teardown(test_list_plans, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
