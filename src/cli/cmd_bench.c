@@ -42,7 +42,7 @@ typedef struct bench_opts {
     bool idle_sync_in_notifier; /* every batch's sync through the notifier */
     bool no_pin;                /* --no-pin: the writer shares the CPUs with everyone */
     bool no_wal_reserve;        /* --no-wal-reserve: the WAL grows with the commits */
-    bool no_coalesce;           /* --no-coalesce: every batch commits at once */
+    bool coalesce;              /* --coalesce: batches applied during a sync commit together */
     int balance_flush_ms;       /* the ledger's balance write-back delay; 0 = its default */
 } bench_opts;
 
@@ -299,7 +299,7 @@ static int run_once(const bench_opts *o, int nclients)
     pb_ledger_config cfg = {.sync_in_writer = o->sync_in_writer,
                             .idle_sync_in_notifier = o->idle_sync_in_notifier,
                             .balance_flush_ms = o->balance_flush_ms,
-                            .no_coalesce = o->no_coalesce,
+                            .coalesce = o->coalesce,
                             .pin_writer = !o->no_pin,
                             .wal_reserve = !o->no_wal_reserve};
     pb_ledger *l = pb_ledger_open(s, &cfg, err, sizeof err);
@@ -414,7 +414,7 @@ static int run_once(const bench_opts *o, int nclients)
         /* SQLite writes a frame as two calls (header, page) */
         total ? (double)(wal_req1 - wal_req0) / 2.0 / (double)total : 0.0,
         batches ? (double)(wal_wr1 - wal_wr0) / (double)batches : 0.0,
-        o->no_coalesce || o->sync_in_writer ? "false" : "true",
+        o->coalesce && !o->sync_in_writer ? "true" : "false",
         after.syncs > before.syncs
             ? (double)(commits1 - commits0) / (double)(after.syncs - before.syncs)
             : 0.0,
@@ -459,7 +459,7 @@ int pb_cmd_bench(int argc, char **argv)
         "usage: pitboss bench ledger [--dir DIR] [--clients 1,8,64] [--seconds 5]\n"
         "                            [--accounts 10000] [--per-submit 1] [--random-keys] [--async]\n"
         "                            [--sync-in-writer] [--idle-sync-in-notifier] [--balance-flush-ms 1000] [--no-pin]\n"
-        "                            [--no-wal-reserve] [--no-coalesce]\n"
+        "                            [--no-wal-reserve] [--coalesce]\n"
         "--async: each submitter is one submission kept in flight with pb_ledger_submit_async\n"
         "(resubmitted from its completion callback), the shape of the HTTP server's suspended\n"
         "requests; without it each submitter is a thread blocking in pb_ledger_submit.\n"
@@ -470,8 +470,8 @@ int pb_cmd_bench(int argc, char **argv)
         "keep off it; writer_cpu = -1 in the output when it is not pinned).\n"
         "--no-wal-reserve: let the write-ahead log grow with the commits instead of reserving\n"
         "it when the ledger opens, as `serve --wal-reserve 0` does (wal_reserve in the output).\n"
-        "--no-coalesce: commit every batch at once instead of holding the commit back while\n"
-        "the notifier syncs (coalesce in the output; commits_per_sync counts the commits).\n";
+        "--coalesce: hold the commit back while the notifier syncs, so that the batches applied\n"
+        "meanwhile commit together (coalesce in the output; commits_per_sync counts the commits).\n";
     if (argc >= 2 && strcmp(argv[1], "game") == 0)
         return pb_cmd_bench_game(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "players") == 0)
@@ -502,7 +502,7 @@ int pb_cmd_bench(int argc, char **argv)
                                          {"balance-flush-ms", required_argument, 0, 'b'},
                                          {"no-pin", no_argument, 0, 'n'},
                                          {"no-wal-reserve", no_argument, 0, 'R'},
-                                         {"no-coalesce", no_argument, 0, 'C'},
+                                         {"coalesce", no_argument, 0, 'C'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
@@ -524,7 +524,7 @@ int pb_cmd_bench(int argc, char **argv)
         case 'I': o.idle_sync_in_notifier = true; break;
         case 'n': o.no_pin = true; break;
         case 'R': o.no_wal_reserve = true; break;
-        case 'C': o.no_coalesce = true; break;
+        case 'C': o.coalesce = true; break;
         case 'b':
             o.balance_flush_ms = atoi(optarg);
             if (o.balance_flush_ms < -1 || o.balance_flush_ms > 600000 ||

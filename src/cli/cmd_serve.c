@@ -39,7 +39,7 @@ typedef struct serve_opts {
     const char *backup_dir; /* --backup-dir / PITBOSS_BACKUP_DIR (NULL: no scheduled backups) */
     const char *trusted_proxies; /* --trusted-proxies / PITBOSS_TRUSTED_PROXIES (NULL: none) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
-        drain_s, pin_writer, idle_sync, wal_reserve, session_history_days, max_exports,
+        drain_s, pin_writer, idle_sync, coalesce, wal_reserve, session_history_days, max_exports,
         log_flush_ms, backup_every, backup_keep;
 } serve_opts;
 
@@ -94,6 +94,10 @@ static void serve_usage(FILE *f)
         "                                                    else waits is synced by the writer\n"
         "                                                    itself, without a hand-off to the\n"
         "                                                    notifier thread (default 1)\n"
+        "  --coalesce 0|1           PITBOSS_COALESCE         1: ledger batches applied while a sync\n"
+        "                                                    runs are committed together at its end\n"
+        "                                                    (less CPU a call, a longer path for\n"
+        "                                                    each; default 0)\n"
         "  --wal-reserve 0|1        PITBOSS_WAL_RESERVE      1: at start, the SQLite write-ahead log\n"
         "                                                    file is grown with zeros to its restart\n"
         "                                                    size (~270 MB, once per database), so\n"
@@ -208,6 +212,7 @@ static const num_opt num_opts[] = {
     {"drain-timeout", "PITBOSS_DRAIN_TIMEOUT", 0, 3600, offsetof(serve_opts, drain_s)},
     {"pin-writer", "PITBOSS_PIN_WRITER", 0, 1, offsetof(serve_opts, pin_writer)},
     {"idle-sync", "PITBOSS_IDLE_SYNC", 0, 1, offsetof(serve_opts, idle_sync)},
+    {"coalesce", "PITBOSS_COALESCE", 0, 1, offsetof(serve_opts, coalesce)},
     {"wal-reserve", "PITBOSS_WAL_RESERVE", 0, 1, offsetof(serve_opts, wal_reserve)},
     {"session-history-days", "PITBOSS_SESSION_HISTORY_DAYS", 1, 3650,
      offsetof(serve_opts, session_history_days)},
@@ -475,6 +480,7 @@ static int serve_open(const serve_opts *o, serve_state *s)
     }
     pb_ledger_config lcfg = {.pin_writer = o->pin_writer != 0,
                              .idle_sync_in_notifier = o->idle_sync == 0,
+                             .coalesce = o->coalesce != 0,
                              .wal_reserve = o->wal_reserve != 0};
     if (!(s->ledger = pb_ledger_open(s->store, &lcfg, err, sizeof err))) {
         fprintf(stderr, "pitboss serve: cannot start the ledger: %s\n", err);

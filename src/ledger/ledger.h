@@ -146,15 +146,17 @@ typedef struct pb_ledger_config {
      * per batch; true sends every batch through the notifier. Under load the queue
      * is rarely empty and the notifier syncs as before (see writer.c). */
     bool idle_sync_in_notifier;
-    /* With sync_in_writer false: while the notifier is syncing, the writer keeps
-     * its transaction open and applies the batches that arrive meanwhile to it,
-     * committing them together as the sync ends (false, the default). A sync then
-     * serves one commit, and each page those batches share (the newest transfer
-     * rows and index leaves, the chain head, the database header) goes to the
-     * write-ahead log once instead of once per batch (see writer.c). true commits
-     * every batch at once. Callers are answered only after their batch is durable
-     * either way. */
-    bool no_coalesce;
+    /* With sync_in_writer false: true keeps the writer's transaction open while the
+     * notifier is syncing and applies the batches that arrive meanwhile to it,
+     * committing them together as the sync ends (commit coalescing, writer.c). A
+     * sync then serves one commit, and each page those batches share (the newest
+     * transfer rows and index leaves, the chain head, the database header) goes to
+     * the write-ahead log once instead of once per batch: less CPU a transfer, but
+     * the commit then waits for the sync's end, on the path of every caller (fewer
+     * transfers a second with few blocked submitters: docs/benchmarks-log.md).
+     * false (the default): every batch commits at once. Callers are answered only
+     * after their batch is durable either way. */
+    bool coalesce;
     /* How long an account's changed counters may live only in memory and in the
      * log before the writer writes its ledger_balance row back (ms); 0 = 1000,
      * negative = at every commit. Rows are written back by age, a few per batch,
@@ -286,7 +288,7 @@ pb_err pb_ledger_tx_submit(pb_ledger_tx *tx, pb_transfer *t, size_t n);
 typedef struct pb_ledger_stats {
     uint64_t batches; /* batches applied */
     /* transactions committed: fewer than batches when batches applied while the
-     * notifier synced were committed together (pb_ledger_config.no_coalesce) */
+     * notifier synced were committed together (pb_ledger_config.coalesce) */
     uint64_t commits;
     uint64_t transfers; /* transfer requests processed (any result) */
     uint64_t commit_us_total;

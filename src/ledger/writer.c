@@ -497,7 +497,7 @@ static ledger_job *take_held(pb_ledger *l)
  * notifier is syncing, and then when it grows to a full batch or the ledger stops. */
 static bool commit_due(pb_ledger *l)
 {
-    return l->cfg.sync_in_writer || l->cfg.no_coalesce ||
+    return l->cfg.sync_in_writer || !l->cfg.coalesce ||
            (!atomic_load(&l->syncing) && !atomic_load(&l->handed)) ||
            l->open_weight >= l->cfg.max_batch || atomic_load(&l->stopping);
 }

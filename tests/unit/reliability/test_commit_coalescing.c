@@ -6,8 +6,8 @@
  * sync gate keeps the notifier inside a sync for as long as the test wants.
  * Batches applied meanwhile stay in the writer's open transaction: none of them
  * is committed, none answered, until the sync ends; then all of them are
- * committed as one transaction, synced, and answered. With no_coalesce every
- * batch commits at once (the contrast). A store failure at that joint commit
+ * committed as one transaction, synced, and answered. Without it (the default)
+ * every batch commits at once (the contrast). A store failure at that joint commit
  * fails every batch in it — none of them is in the ledger — and the same
  * requests succeed, once each, when the disk is back.
  */
@@ -55,7 +55,7 @@ static void on_done(void *ctx, pb_err status)
     sem_post(&c->done);
 }
 
-static env *open_env(bool no_coalesce)
+static env *open_env(bool coalesce)
 {
     env *e = calloc(1, sizeof *e);
     assert_non_null(e);
@@ -66,7 +66,7 @@ static env *open_env(bool no_coalesce)
     pb_ledger_config cfg = {.checkpoint_ms = 600000,
                             .expiry_interval_ms = 600000,
                             .idle_sync_in_notifier = true,
-                            .no_coalesce = no_coalesce,
+                            .coalesce = coalesce,
                             .balance_flush_ms = 2};
     fault_env_open(&e->f, e->f.url, &cfg);
     fault_env_accounts(&e->f);
@@ -187,7 +187,7 @@ static uint64_t three_batches_during_a_sync(env *e, call c[4])
 
 static void batches_during_a_sync_commit_together(void **state)
 {
-    env *e = *state = open_env(false);
+    env *e = *state = open_env(true);
     call *c = e->c;
     uint64_t held = three_batches_during_a_sync(e, c);
     assert_int_equal(held, 0); /* B, C and D wait in the open transaction */
@@ -208,7 +208,7 @@ static void batches_during_a_sync_commit_together(void **state)
 
 static void without_coalescing_each_batch_commits(void **state)
 {
-    env *e = *state = open_env(true);
+    env *e = *state = open_env(false);
     call *c = e->c;
     uint64_t held = three_batches_during_a_sync(e, c);
     assert_int_equal(held, 3);
@@ -223,7 +223,7 @@ static void without_coalescing_each_batch_commits(void **state)
 
 static void a_failed_joint_commit_fails_every_batch_in_it(void **state)
 {
-    env *e = *state = open_env(false);
+    env *e = *state = open_env(true);
     call *c = e->c;
     assert_int_equal(three_batches_during_a_sync(e, c), 0);
     uint64_t before = pb_faultvfs_fail_writes(SQLITE_IOERR_WRITE);
