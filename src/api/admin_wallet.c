@@ -83,9 +83,11 @@ static json_t *side_json(const adjust_ctx *x, const pb_wallet_balance *b)
 static pb_err balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_balance *b)
 {
     pb_ledger_account cash, bonus;
-    if (pb_ledger_tx_account(tx, x->acc.cash, &cash) != PB_OK ||
-        pb_ledger_tx_account(tx, x->acc.bonus, &bonus) != PB_OK)
-        return PB_ERR_INTERNAL;
+    pb_err e = pb_ledger_tx_account(tx, x->acc.cash, &cash);
+    if (e == PB_OK)
+        e = pb_ledger_tx_account(tx, x->acc.bonus, &bonus);
+    if (e != PB_OK) /* a damaged account fails this command only, not the batch */
+        return e == PB_ERR_STORE_CORRUPT ? e : PB_ERR_INTERNAL;
     memset(b, 0, sizeof *b);
     snprintf(b->currency, sizeof b->currency, "%s", x->player.currency);
     b->cash = cash.credits_posted - cash.debits_posted;

@@ -129,8 +129,9 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     }
     /* cash only: the bonus account is never touched, so bonus money cannot leave */
     pb_ledger_account cash;
-    if (pb_ledger_tx_account(tx, x->cash, &cash) != PB_OK)
-        return PB_ERR_INTERNAL;
+    pb_err e = pb_ledger_tx_account(tx, x->cash, &cash);
+    if (e != PB_OK) /* a damaged account fails this command only, not the batch */
+        return e == PB_ERR_STORE_CORRUPT ? e : PB_ERR_INTERNAL;
     if (x->w.amount > pb_ledger_available(&cash)) {
         x->result = PB_ERR_INSUFFICIENT_FUNDS;
         return PB_OK;

@@ -57,7 +57,9 @@ static int cache_grow(pb_ledger *l)
     return 0;
 }
 
-/* The cached account, loading it from the store on a miss. *out = NULL when it does not exist. */
+/* The cached account, loading it from the store on a miss. *out = NULL when it does
+ * not exist; STORE_CORRUPT (logged, nothing cached) when its row is damaged
+ * (damaged.c); INTERNAL when the store failed. */
 pb_err pb_ledger_cache_get(pb_ledger *l, int64_t id, cached_account **out)
 {
     *out = NULL;
@@ -85,6 +87,13 @@ pb_err pb_ledger_cache_get(pb_ledger *l, int64_t id, cached_account **out)
         free(e);
         return PB_ERR_INTERNAL;
     }
+    const char *bad = pb_ledger_account_damage(&e->a);
+    if (bad) { /* never cached: read again next time, so a repair is seen (damaged.c) */
+        pb_ledger_account_damaged(l, &e->a, bad);
+        free(e);
+        return PB_ERR_STORE_CORRUPT;
+    }
+    pb_ledger_account_sound(l, id);
     l->slots[j] = e;
     l->nused++;
     *out = e;

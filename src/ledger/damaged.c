@@ -3,7 +3,7 @@
  * naming its seq) and refusing the one transfer that needs it STORE_CORRUPT while
  * the batch goes on. Used by the engine's key lookup (idempotency.c) and
  * validation (engine.c); the expiry sweep (expire.c) keeps its skipped holds in
- * the same list.
+ * the same list. Damaged account rows likewise (see "damaged accounts" below).
  */
 #include <inttypes.h>
 
@@ -72,4 +72,62 @@ void pb_ledger_refuse_damaged(pb_ledger *l, const pb_transfer *x, int64_t seq, c
                "ledger verify`",
                seq, ids[0] ? ids : "?", why, x->scope, x->key);
     *result = PB_ERR_STORE_CORRUPT;
+}
+
+/* ---------------------------------------------------------------- damaged accounts
+ *
+ * An account row (ledger_account and its ledger_balance row) with a column of the
+ * wrong type or size, a negative counter, flags the ledger never sets, or no
+ * balance row is never used for money: its currency could be a cut string, its
+ * limits garbage, its counters anything. The writer's account cache never holds
+ * one (cache.c: the row is re-read each time, so a repair is seen at once), a
+ * transfer, post or void that touches it is refused STORE_CORRUPT (counted in
+ * corrupt_refusals, never remembered under its key) while the rest of the batch
+ * goes on, a command reading it (pb_ledger_tx_account) gets STORE_CORRUPT, and
+ * readers (pb_ledger_account_get/find) get STORE_CORRUPT instead of its balances.
+ * `pitboss ledger verify` reports it (account_malformed); the anchor writer does
+ * not sign it. Each account is logged once, at error level, naming its id. */
+
+const char *pb_ledger_account_damage(const pb_store_account *a)
+{
+    if (a->malformed)
+        return a->malformed;
+    uint32_t both = PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
+                    PB_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+    if ((a->flags & ~both) || (a->flags & both) == both)
+        return "flags";
+    return NULL;
+}
+
+static bool damaged_acct_known(const pb_ledger *l, int64_t id, size_t *at)
+{
+    for (size_t i = 0; i < l->ndamaged_accts; i++)
+        if (l->damaged_accts[i] == id) {
+            *at = i;
+            return true;
+        }
+    return false;
+}
+
+void pb_ledger_account_damaged(pb_ledger *l, const pb_store_account *a, const char *why)
+{
+    size_t at;
+    if (damaged_acct_known(l, a->id, &at))
+        return;
+    if (pb_ledger_engine_grow((void **)&l->damaged_accts, &l->damaged_accts_cap,
+                              l->ndamaged_accts + 1, sizeof *l->damaged_accts) == 0)
+        l->damaged_accts[l->ndamaged_accts++] = a->id; /* out of memory: logged again */
+    pb_log(PB_LOG_ERROR, "ledger.damaged_account",
+           "account %" PRId64 " is damaged: its %s is not what the ledger writes (wrong type, "
+           "too long, negative, unknown flags or missing). Transfers that touch it are refused "
+           "STORE_CORRUPT and its balance is not shown until it is repaired; run `pitboss "
+           "ledger verify`",
+           a->id, why);
+}
+
+void pb_ledger_account_sound(pb_ledger *l, int64_t id)
+{
+    size_t at;
+    if (l->ndamaged_accts && damaged_acct_known(l, id, &at))
+        l->damaged_accts[at] = l->damaged_accts[--l->ndamaged_accts];
 }

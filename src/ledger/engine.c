@@ -19,7 +19,8 @@
  * one commit carry thousands of transfers cheaply.
  * A store failure returns INTERNAL: the writer rolls the whole batch back.
  * A damaged row is not a store failure: a transfer that depends on one (the hold
- * its post or void names, the stored transfer or rejection of its key) is refused
+ * its post or void names, the stored transfer or rejection of its key, the row
+ * of an account it touches) is refused
  * STORE_CORRUPT on its own, like a business refusal but never remembered under
  * its key, and the rest of the batch goes on (see "damaged rows" below).
  * The expiry sweep, which runs its voids through this engine, is expire.c's.
@@ -146,6 +147,7 @@ void pb_ledger_engine_free(pb_ledger *l)
     free(l->holds);
     free(l->lazy);
     free(l->damaged);
+    free(l->damaged_accts);
 }
 
 pb_err pb_ledger_engine_account(pb_ledger *l, pb_ledger_account *a, int64_t now)
@@ -341,8 +343,13 @@ static pb_err apply_leg(pb_ledger *l, pb_transfer *t, size_t k, int64_t now, boo
     }
 
     cached_account *dr, *cr;
-    if ((e = pb_ledger_cache_get(l, r->debit_account_id, &dr)) != PB_OK ||
-        (e = pb_ledger_cache_get(l, r->credit_account_id, &cr)) != PB_OK)
+    if ((e = pb_ledger_cache_get(l, r->debit_account_id, &dr)) == PB_OK)
+        e = pb_ledger_cache_get(l, r->credit_account_id, &cr);
+    if (e == PB_ERR_STORE_CORRUPT) { /* a damaged account row: this leg only (damaged.c) */
+        *biz = PB_ERR_STORE_CORRUPT;
+        return PB_OK;
+    }
+    if (e != PB_OK)
         return e;
     if (!dr || !cr) {
         *biz = PB_ERR_ACCOUNT_NOT_FOUND;

@@ -38,6 +38,16 @@
  * counted in pb_ledger_stats. pb_ledger_verify reports such a row as
  * "malformed_row". A damaged row the writer needs at open (the last transfer, or
  * one above the balance or pending mark) makes pb_ledger_open fail.
+ * A damaged account row (a text column not text or too long, flags not an integer
+ * or with bits the ledger never sets, created_at not an integer, a balance counter
+ * or last_seq not an integer or negative, no balance row) is never used: a transfer,
+ * post or void touching it gets STORE_CORRUPT on its own the same way (counted in
+ * corrupt_refusals, logged once per account: event "ledger.damaged_account"),
+ * pb_ledger_tx_account and the readers (pb_ledger_account_get/find) answer
+ * STORE_CORRUPT, and pb_ledger_verify reports "account_malformed". Such an account
+ * with transfers above the balance mark makes pb_ledger_open (and the reload after
+ * a failed batch) fail, as a damaged transfer there does: its counters cannot be
+ * rebuilt.
  *
  * Reading: the query functions take the caller's own store connection and see
  * committed state only; a damaged row is STORE_CORRUPT there too.
@@ -275,7 +285,7 @@ pb_store_conn *pb_ledger_tx_conn(pb_ledger_tx *tx);
 /* Inside a command: the batch's clock (µs since the epoch). */
 int64_t pb_ledger_tx_now(const pb_ledger_tx *tx);
 /* Inside a command: an account with its counters as of this point of the batch.
- * ACCOUNT_NOT_FOUND, or INTERNAL. */
+ * ACCOUNT_NOT_FOUND, STORE_CORRUPT (its row is damaged), or INTERNAL. */
 pb_err pb_ledger_tx_account(pb_ledger_tx *tx, int64_t id, pb_ledger_account *out);
 /* Inside a command: submits transfers with exactly the rules of pb_ledger_submit()
  * (stateless checks, idempotency, linked chains); each t[i] gets its outcome at
@@ -304,7 +314,8 @@ typedef struct pb_ledger_stats {
      * else was queued (pb_ledger_config.idle_sync_in_notifier) */
     uint64_t syncs_inline;
     /* transfers refused STORE_CORRUPT: a row they depend on (the hold a post or
-     * void names, the stored transfer or rejection of their key) is damaged */
+     * void names, the stored transfer or rejection of their key, an account they
+     * touch) is damaged */
     uint64_t corrupt_refusals;
     /* holds due to expire that the sweep skipped because their row is damaged or
      * their void failed (each hold counted once); they stay open, their accounts'

@@ -168,12 +168,17 @@ struct pb_ledger {
     damaged_row *damaged;
     size_t ndamaged, damaged_cap;
     size_t nskipped; /* of them, holds the expiry sweep skips */
+    /* damaged account rows met so far (damaged.c): logged once each; forgotten
+     * when the row reads well again, so a later damage is logged again */
+    int64_t *damaged_accts;
+    size_t ndamaged_accts, damaged_accts_cap;
     pb_ledger_ids ids;
 };
 
 /* cache.c — the writer's in-memory indexes (writer thread only). */
 void pb_ledger_cache_clear(pb_ledger *l);
-/* The cached account, loaded from the store on a miss; *out = NULL when it does not exist. */
+/* The cached account, loaded from the store on a miss; *out = NULL when it does not
+ * exist; STORE_CORRUPT when its row is damaged (never cached, logged once: damaged.c). */
 pb_err pb_ledger_cache_get(pb_ledger *l, int64_t id, cached_account **out);
 void pb_ledger_holds_clear(pb_ledger *l);
 /* Keeps an open hold; false when there is no room (then it is not kept: an
@@ -221,6 +226,14 @@ int pb_ledger_engine_grow(void **arr, size_t *cap, size_t need, size_t elem);
 const char *pb_ledger_damage_why(pb_ledger *l, const pb_store_transfer *p);
 void pb_ledger_refuse_damaged(pb_ledger *l, const pb_transfer *x, int64_t seq, const pb_id *id,
                               const char *why, pb_err *result);
+/* damaged.c: what makes an account row read from the store unusable for money
+ * (NULL: nothing): its malformed column (store_ledger.h), or flags the ledger never
+ * sets (an unknown bit, or both balance limits). */
+const char *pb_ledger_account_damage(const pb_store_account *a);
+/* The writer met account row a damaged (why: pb_ledger_account_damage's answer):
+ * logged the first time; or read well again (forgotten). */
+void pb_ledger_account_damaged(pb_ledger *l, const pb_store_account *a, const char *why);
+void pb_ledger_account_sound(pb_ledger *l, int64_t id);
 /* A post or void of a pending transfer. */
 static inline bool pb_ledger_is_resolution(uint32_t flags)
 {

@@ -10,7 +10,8 @@
  * Balance rows are written back lazily (see engine.c and live.c): every account
  * read here is brought up to date with what is committed, from the writer's
  * published counters in its own process or by replaying the account's newest
- * transfers from the store in another.
+ * transfers from the store in another. A damaged account row (damaged.c) answers
+ * STORE_CORRUPT, never counters or names read from it.
  */
 #include <string.h>
 
@@ -46,6 +47,8 @@ static pb_err read_live_in(pb_store_conn *c, pb_ledger_live *live, int64_t id, c
                             PB_ERR_ACCOUNT_NOT_FOUND);
         if (e != PB_OK)
             return e;
+        if (pb_ledger_account_damage(out)) /* damaged.c: its balances are not shown */
+            return PB_ERR_STORE_CORRUPT;
         if (!live) {
             pb_ledger_ids ids;
             if ((e = pb_ledger_ids_load(c, &ids)) != PB_OK)

@@ -77,12 +77,15 @@ static int on_account(void *p, const pb_store_account *a)
     acct *x = &v->accts[v->naccts++];
     memset(x, 0, sizeof *x);
     x->stored = *a;
-    if (a->malformed) /* the rest of the account is checked as read */
+    const char *bad = pb_ledger_account_damage(a);
+    if (bad) /* the rest of the account is checked as read */
         verify_violation(v, "account_malformed",
                          "account %" PRId64
-                         " is damaged: column %s is not text or is longer than an account's %s "
-                         "can be (it is not read cut short)",
-                         a->id, a->malformed, a->malformed);
+                         " is damaged: column %s is not what the ledger writes (not text or "
+                         "longer than its field, not an integer, negative, or flags the "
+                         "ledger never sets; never read cut short); transfers touching it are "
+                         "refused STORE_CORRUPT",
+                         a->id, bad);
     return 0;
 }
 

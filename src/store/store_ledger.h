@@ -32,9 +32,14 @@ typedef struct pb_store_account {
     int64_t credits_pending;
     int64_t credits_posted;
     int64_t last_seq; /* newest transfer touching the account; 0 when none */
-    /* NULL, or (a damaged row) the name of its first text column (brand, owner,
-     * kind, currency) that is not text or is longer than its field: such a value is
-     * never read cut short as if it were the stored one; verify reports it. */
+    /* NULL, or (a damaged row) the name of its first column that is not what the
+     * ledger writes: a text column (brand, owner, kind, currency) not text or longer
+     * than its field (never read cut short as if it were the stored one), flags not
+     * an integer in 32 bits, created_at not an integer, a counter or last_seq not an
+     * integer or negative; "balance row" when account_get/find find no balance row
+     * (the scans zero the missing side instead). The lookups still return OK with
+     * it: the ledger refuses to use such an account (STORE_CORRUPT, src/ledger/
+     * damaged.c) and verify reports it. */
     const char *malformed;
 } pb_store_account;
 

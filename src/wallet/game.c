@@ -261,7 +261,9 @@ static pb_err account_now(pb_ledger_tx *tx, int64_t id, pb_ledger_account *a)
     memset(a, 0, sizeof *a);
     if (id == 0)
         return PB_OK;
-    return pb_ledger_tx_account(tx, id, a) == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+    pb_err e = pb_ledger_tx_account(tx, id, a);
+    /* a damaged account (STORE_CORRUPT) fails this operation only, not the batch */
+    return e == PB_OK || e == PB_ERR_STORE_CORRUPT ? e : PB_ERR_INTERNAL;
 }
 
 /* Reads the player's balances as of now in the batch into the outcome (zeros
@@ -269,12 +271,13 @@ static pb_err account_now(pb_ledger_tx *tx, int64_t id, pb_ledger_account *a)
 static pb_err read_balances(pb_ledger_tx *tx, pb_wallet_op *op)
 {
     pb_ledger_account a;
-    if (account_now(tx, op->priv.acc.cash, &a) != PB_OK)
-        return PB_ERR_INTERNAL;
+    pb_err e = account_now(tx, op->priv.acc.cash, &a); /* INTERNAL or STORE_CORRUPT */
+    if (e != PB_OK)
+        return e;
     op->outcome.cash = a.credits_posted - a.debits_posted;
     op->outcome.held = a.debits_pending;
-    if (account_now(tx, op->priv.acc.bonus, &a) != PB_OK)
-        return PB_ERR_INTERNAL;
+    if ((e = account_now(tx, op->priv.acc.bonus, &a)) != PB_OK)
+        return e;
     op->outcome.bonus = a.credits_posted - a.debits_posted;
     return PB_OK;
 }
@@ -388,13 +391,15 @@ static pb_err do_bet(pb_ledger_tx *tx, pb_wallet_op *op)
         op->result = PB_ERR_ROUND_CLOSED;
         return PB_OK;
     }
-    pb_ledger_account cash, bonus; /* zeros when missing: nothing to stake */
-    if (account_now(tx, op->priv.acc.cash, &cash) != PB_OK ||
-        account_now(tx, op->priv.acc.bonus, &bonus) != PB_OK)
-        return PB_ERR_INTERNAL;
+    pb_ledger_account cash, bonus;                        /* zeros when missing: nothing to stake */
+    pb_err e = account_now(tx, op->priv.acc.cash, &cash); /* INTERNAL or STORE_CORRUPT */
+    if (e == PB_OK)
+        e = account_now(tx, op->priv.acc.bonus, &bonus);
+    if (e != PB_OK)
+        return e;
     int64_t cp, bp;
-    pb_err e = pb_wallet_split(op->priv.policy, op->amount, pb_ledger_available(&cash),
-                               pb_ledger_available(&bonus), &cp, &bp);
+    e = pb_wallet_split(op->priv.policy, op->amount, pb_ledger_available(&cash),
+                        pb_ledger_available(&bonus), &cp, &bp);
     if (e != PB_OK) {
         op->result = e;
         return PB_OK;

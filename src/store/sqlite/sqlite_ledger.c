@@ -135,26 +135,53 @@ static pb_store_rc transfer_lookup(sq_conn *c, sqlite3_stmt *st, pb_store_transf
     return r;
 }
 
+/* A counter of the balance row: an integer, never negative (the ledger only ever
+ * adds to the four counters and last_seq is a seq). */
+static bool col_counter(sqlite3_stmt *st, int col)
+{
+    return col_int(st, col) && sqlite3_column_int64(st, col) >= 0;
+}
+
+/* Reads an account and its balance row. Every column is read (as far as it fits)
+ * even after a malformed one; a->malformed names the first that is not what the
+ * ledger writes: a text column (brand, owner, kind, currency) that is not text or
+ * longer than its field, flags that are not an integer in 32 bits, created_at not
+ * an integer, a counter or last_seq that is not an integer or is negative, or (the
+ * lookups' LEFT JOIN) no balance row at all. */
 static void read_account(sqlite3_stmt *st, pb_store_account *a)
 {
+    static const char *const names[] = {"brand",          "owner",         "kind",
+                                        "currency",       "flags",         "created_at",
+                                        "debits_pending", "debits_posted", "credits_pending",
+                                        "credits_posted", "last_seq"};
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(st, 0);
-    /* each column read (as far as it fits) even after a malformed one */
-    bool ok[4] = {col_text(a->brand, sizeof a->brand, st, 1),
-                  col_text(a->owner, sizeof a->owner, st, 2),
-                  col_text(a->kind, sizeof a->kind, st, 3),
-                  col_text(a->currency, sizeof a->currency, st, 4)};
-    static const char *const names[] = {"brand", "owner", "kind", "currency"};
-    for (int i = 3; i >= 0; i--)
-        if (!ok[i])
-            a->malformed = names[i];
-    a->flags = (uint32_t)sqlite3_column_int64(st, 5);
+    int64_t flags = sqlite3_column_int64(st, 5);
+    bool ok[11] = {col_text(a->brand, sizeof a->brand, st, 1),
+                   col_text(a->owner, sizeof a->owner, st, 2),
+                   col_text(a->kind, sizeof a->kind, st, 3),
+                   col_text(a->currency, sizeof a->currency, st, 4),
+                   col_int(st, 5) && flags >= 0 && flags <= (int64_t)UINT32_MAX,
+                   col_int(st, 6),
+                   col_counter(st, 7),
+                   col_counter(st, 8),
+                   col_counter(st, 9),
+                   col_counter(st, 10),
+                   col_counter(st, 11)};
+    a->flags = (uint32_t)flags;
     a->created_at = sqlite3_column_int64(st, 6);
     a->debits_pending = sqlite3_column_int64(st, 7);
     a->debits_posted = sqlite3_column_int64(st, 8);
     a->credits_pending = sqlite3_column_int64(st, 9);
     a->credits_posted = sqlite3_column_int64(st, 10);
     a->last_seq = sqlite3_column_int64(st, 11);
+    for (int i = 10; i >= 0; i--)
+        if (!ok[i])
+            a->malformed = names[i];
+    /* the lookups' LEFT JOIN: an account row without its balance row (col 12 is
+     * b.account_id there; the scans have no column 12) */
+    if (sqlite3_column_count(st) > 12 && sqlite3_column_type(st, 12) == SQLITE_NULL)
+        a->malformed = "balance row";
 }
 
 pb_store_rc sq_account_insert(pb_store_conn *base, pb_store_account *a)
@@ -189,8 +216,8 @@ pb_store_rc sq_account_get(pb_store_conn *base, int64_t id, pb_store_account *ou
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt(c, SQ_ACCOUNT_GET,
-                               "SELECT " ACCOUNT_COLS " FROM ledger_account a "
-                               "JOIN ledger_balance b ON b.account_id=a.id WHERE a.id=?1");
+                               "SELECT " ACCOUNT_COLS ",b.account_id FROM ledger_account a "
+                               "LEFT JOIN ledger_balance b ON b.account_id=a.id WHERE a.id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, id);
@@ -202,8 +229,8 @@ pb_store_rc sq_account_find(pb_store_conn *base, const char *brand, const char *
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt(c, SQ_ACCOUNT_FIND,
-                               "SELECT " ACCOUNT_COLS " FROM ledger_account a "
-                               "JOIN ledger_balance b ON b.account_id=a.id "
+                               "SELECT " ACCOUNT_COLS ",b.account_id FROM ledger_account a "
+                               "LEFT JOIN ledger_balance b ON b.account_id=a.id "
                                "WHERE a.brand=?1 AND a.owner=?2 AND a.kind=?3 AND a.currency=?4");
     if (!st)
         return PB_STORE_ERROR;

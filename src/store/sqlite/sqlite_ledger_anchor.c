@@ -159,16 +159,20 @@ pb_store_rc sq_account_scan_after(pb_store_conn *base, int64_t after_id, pb_stor
         pb_store_account a;
         memset(&a, 0, sizeof a);
         a.id = sqlite3_column_int64(st, 0);
-        bool ok[4] = {col_text(a.brand, sizeof a.brand, st, 1),
+        int64_t flags = 0;
+        /* as sqlite_ledger.c's read_account: flags an integer in 32 bits */
+        bool ok[6] = {col_text(a.brand, sizeof a.brand, st, 1),
                       col_text(a.owner, sizeof a.owner, st, 2),
                       col_text(a.kind, sizeof a.kind, st, 3),
-                      col_text(a.currency, sizeof a.currency, st, 4)};
-        static const char *const names[] = {"brand", "owner", "kind", "currency"};
-        for (int i = 3; i >= 0; i--)
+                      col_text(a.currency, sizeof a.currency, st, 4),
+                      col_int(&flags, st, 5) && flags >= 0 && flags <= (int64_t)UINT32_MAX,
+                      col_int(&a.created_at, st, 6)};
+        static const char *const names[] = {"brand",    "owner", "kind",
+                                            "currency", "flags", "created_at"};
+        for (int i = 5; i >= 0; i--)
             if (!ok[i])
                 a.malformed = names[i];
-        a.flags = (uint32_t)sqlite3_column_int64(st, 5);
-        a.created_at = sqlite3_column_int64(st, 6);
+        a.flags = (uint32_t)flags;
         if (cb(ctx, &a))
             break;
     }

@@ -12,7 +12,9 @@
  *  - the expiry sweep skips a due hold it cannot read or void, logs it once,
  *    counts it (expiry_skipped), expires the others and lets every batch run;
  *    the hold expires once its row is repaired and its retry comes;
- *  - verify reports the malformed row (test_ledger_verify has more).
+ *  - verify reports the malformed row (test_ledger_verify has more);
+ *  - a damaged account row (a text column, flags, a counter, a missing balance
+ *    row) is never used: what touches it is refused STORE_CORRUPT, readers too.
  * Without the fix the damaged hold read as "not found" (PENDING_NOT_FOUND,
  * remembered for good) or as a wrong value (a void of amount 0), and a due one
  * failed every batch with INTERNAL.
@@ -301,6 +303,184 @@ static void test_expiry_retry_after_repair_while_running(void **state)
     assert_int_equal(fx_verify(f), 0);
 }
 
+/* ---- a damaged account row ----
+ *
+ * The player's account row (ledger_account or its ledger_balance row) damaged by
+ * `damage` (table victim holds the player's id) after build(): a transfer
+ * debiting it, one crediting it and the void of its hold are refused
+ * STORE_CORRUPT, in a batch where a transfer between two other accounts succeeds,
+ * nothing of them applied or remembered; a command reading it and the readers get
+ * STORE_CORRUPT; the account is logged once however often it is refused; verify
+ * reports `kind` (naming `column` for account_malformed); once repaired the same
+ * requests succeed. Without the fix the lookups answered OK and the engine used
+ * the row as read: a blob currency as "EUR", flags of the wrong type as 0 (no
+ * overdraw limit), a REAL counter truncated, a negative counter as money,
+ * unknown flag bits as a limit, a missing balance row as ACCOUNT_NOT_FOUND
+ * (remembered for good). */
+
+static pb_err read_in_command(pb_ledger_tx *tx, void *ctx)
+{
+    pb_ledger_account a;
+    return pb_ledger_tx_account(tx, *(int64_t *)ctx, &a);
+}
+
+static void damaged_account(fx *f, const char *damage, const char *kind, const char *column)
+{
+    book b = build(f, 0);
+    long long p = (long long)b.player;
+    fx_sql(f, "CREATE TABLE victim AS SELECT %lld AS id", p);
+    fx_sql(f, "CREATE TABLE saved_acct AS SELECT * FROM ledger_account WHERE id=%lld", p);
+    fx_sql(f, "CREATE TABLE saved_bal AS SELECT * FROM ledger_balance WHERE account_id=%lld", p);
+    fx_sql(f, "%s", damage);
+
+    /* the writer's log goes to a file for the count (no assertion while redirected) */
+    char logpath[320];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", f->dir);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (saved < 0 || fd < 0)
+        fail_msg("cannot redirect stderr");
+    dup2(fd, 2);
+    close(fd);
+
+    reopen(f);
+    pb_transfer t[3] = {
+        fx_transfer("bet:3", b.player, b.house, 10, PB_CODE_BET),
+        resolve_req("void:1", PB_TRANSFER_VOID_PENDING, &b.h1),
+        fx_transfer("fund:3", b.bank, b.house, 10, PB_CODE_DEPOSIT),
+    };
+    pb_err batch = pb_ledger_submit(f->ledger, t, 3); /* one batch */
+    pb_transfer again = fx_transfer("bet:3", b.player, b.house, 10, PB_CODE_BET);
+    pb_err again_status = pb_ledger_submit(f->ledger, &again, 1);
+    pb_transfer in = fx_transfer("win:1", b.house, b.player, 5, PB_CODE_WIN); /* credit side */
+    pb_err in_status = pb_ledger_submit(f->ledger, &in, 1);
+    pb_err cmd = pb_ledger_command(f->ledger, read_in_command, &b.player);
+    pb_ledger_stats s = stats(f);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+
+    assert_err(batch, PB_OK);
+    assert_err(t[0].result, PB_ERR_STORE_CORRUPT);
+    assert_false(t[0].replayed);
+    assert_err(t[1].result, PB_ERR_STORE_CORRUPT);
+    assert_err(t[2].result, PB_OK);
+    assert_err(again_status, PB_OK);
+    assert_err(again.result, PB_ERR_STORE_CORRUPT);
+    assert_false(again.replayed);
+    assert_err(in_status, PB_OK);
+    assert_err(in.result, PB_ERR_STORE_CORRUPT);
+    assert_err(cmd, PB_ERR_STORE_CORRUPT);
+    assert_int_equal(s.corrupt_refusals, 4);
+    assert_int_equal(count_lines(logpath, "ledger.damaged_account"), 1);
+    /* nothing of them applied, nothing remembered: the house got the deposit only */
+    pb_ledger_account h = fx_get(f, b.house);
+    assert_int_equal(h.credits_pending, 150);
+    assert_int_equal(h.credits_posted, 10);
+    assert_int_equal(h.debits_posted, 0);
+    assert_int_equal(fx_get(f, b.bank).debits_posted, 1011);
+    pb_store_rejection rej;
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "test", "bet:3", &rej), PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "test", "void:1", &rej),
+                     PB_STORE_NOT_FOUND);
+    assert_int_equal(pb_store_rejection_by_key(f->conn, "test", "win:1", &rej), PB_STORE_NOT_FOUND);
+    /* readers are told, rather than shown the row's balances */
+    pb_ledger_account a;
+    assert_err(pb_ledger_account_get(f->conn, b.player, &a), PB_ERR_STORE_CORRUPT);
+    if (strcmp(column, "currency") != 0) /* found by its names: they are intact */
+        assert_err(pb_ledger_account_find(f->conn, "test", "player", "cash", "EUR", &a),
+                   PB_ERR_STORE_CORRUPT);
+    fx_seen seen = {0};
+    pb_ledger_verify_summary sum;
+    assert_err(pb_ledger_verify(f->conn, fx_collect, &seen, &sum), PB_OK);
+    char needle[96];
+    snprintf(needle, sizeof needle, "account %lld is damaged: column %s", p, column);
+    fx_assert_seen(&seen, kind, strcmp(kind, "account_malformed") == 0 ? needle : NULL);
+
+    /* repaired from "a backup": the same requests succeed */
+    pb_ledger_close(f->ledger);
+    f->ledger = NULL;
+    fx_sql(f,
+           "UPDATE ledger_account SET (brand,owner,kind,currency,flags,created_at)=(SELECT "
+           "brand,owner,kind,currency,flags,created_at FROM saved_acct) WHERE id=%lld",
+           p);
+    fx_sql(f, "INSERT OR REPLACE INTO ledger_balance SELECT * FROM saved_bal");
+    fx_sql(f, "DROP TABLE saved_acct");
+    fx_sql(f, "DROP TABLE saved_bal");
+    fx_sql(f, "DROP TABLE saved_row");
+    fx_sql(f, "DROP TABLE victim");
+    reopen(f);
+    again = fx_transfer("bet:3", b.player, b.house, 10, PB_CODE_BET);
+    assert_err(fx_submit1(f, &again), PB_OK);
+    assert_false(again.replayed);
+    pb_transfer v = resolve_req("void:1", PB_TRANSFER_VOID_PENDING, &b.h1);
+    assert_err(fx_submit1(f, &v), PB_OK);
+    in = fx_transfer("win:1", b.house, b.player, 5, PB_CODE_WIN);
+    assert_err(fx_submit1(f, &in), PB_OK);
+    a = fx_get(f, b.player);
+    assert_int_equal(a.debits_pending, 50);
+    assert_int_equal(a.debits_posted, 10);
+    assert_int_equal(a.credits_posted, 1006);
+    assert_int_equal(fx_verify(f), 0);
+}
+
+#define VICTIM_ACCT " WHERE id=(SELECT id FROM victim)"
+#define VICTIM_BAL " WHERE account_id=(SELECT id FROM victim)"
+
+static void test_account_currency_a_blob(void **state)
+{
+    /* the same three bytes, but not text: read as "EUR" before */
+    damaged_account(*state, "UPDATE ledger_account SET currency=CAST('EUR' AS BLOB)" VICTIM_ACCT,
+                    "account_malformed", "currency");
+}
+
+static void test_account_currency_too_long(void **state)
+{
+    damaged_account(*state, "UPDATE ledger_account SET currency='EURO-ZONE'" VICTIM_ACCT,
+                    "account_malformed", "currency");
+}
+
+static void test_account_flags_not_a_number(void **state)
+{
+    /* read as 0 before: the player's overdraw limit gone */
+    damaged_account(*state, "UPDATE ledger_account SET flags='none'" VICTIM_ACCT,
+                    "account_malformed", "flags");
+}
+
+static void test_account_flags_unknown_bits(void **state)
+{
+    damaged_account(*state, "UPDATE ledger_account SET flags=flags|4" VICTIM_ACCT,
+                    "account_malformed", "flags");
+}
+
+static void test_account_counter_not_an_integer(void **state)
+{
+    /* a REAL stays REAL in an INTEGER column: read as a million before */
+    damaged_account(*state, "UPDATE ledger_balance SET credits_posted=1000000.5" VICTIM_BAL,
+                    "account_malformed", "credits_posted");
+}
+
+static void test_account_counter_negative(void **state)
+{
+    /* spendable money before */
+    damaged_account(*state, "UPDATE ledger_balance SET debits_posted=-1000000" VICTIM_BAL,
+                    "account_malformed", "debits_posted");
+}
+
+static void test_account_last_seq_negative(void **state)
+{
+    damaged_account(*state, "UPDATE ledger_balance SET last_seq=-1" VICTIM_BAL, "account_malformed",
+                    "last_seq");
+}
+
+static void test_account_balance_row_missing(void **state)
+{
+    /* ACCOUNT_NOT_FOUND before, remembered under the key; verify names the orphan */
+    damaged_account(*state, "DELETE FROM ledger_balance" VICTIM_BAL, "balance_orphan",
+                    "balance row");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +494,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_skips_damaged_hold, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_expiry_retry_after_repair_while_running, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_currency_a_blob, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_currency_too_long, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_flags_not_a_number, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_flags_unknown_bits, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_counter_not_an_integer, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_counter_negative, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_last_seq_negative, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_account_balance_row_missing, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
