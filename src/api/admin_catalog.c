@@ -17,8 +17,8 @@
  * (a new game is offered nowhere until a brand switches it on), so any member
  * with games.manage maintains them, whatever their brand scope. What a brand
  * offers is brand data: the switch, and the `brand` filter of the game list,
- * answer 404 BRAND_NOT_FOUND for a brand outside the caller's scope, as the
- * brand routes do.
+ * answer 403 BRAND_FORBIDDEN naming the field `brand` for a brand outside the
+ * caller's scope and an unknown one alike (pb_admin_brand_in_scope).
  *
  * The in-house games' provider (PB_PLAY_PROVIDER) is registered by the server
  * and takes no keys: creating it, or setting its secret or public key, is
@@ -744,10 +744,11 @@ typedef struct switch_ctx {
 
 static pb_err switch_tx(pb_store_conn *c, void *ctx, const char **bad)
 {
-    (void)bad;
     switch_ctx *x = ctx;
     int64_t now = pb_time_now_us();
     pb_err e = brand_in_scope(c, x->p, x->brand, x->b);
+    if (e == PB_ERR_BRAND_FORBIDDEN)
+        *bad = "brand";
     if (e == PB_OK)
         e = pb_catalog_game_get(c, x->provider ? x->provider : "", x->game ? x->game : "", x->g);
     bool was = false;
@@ -786,9 +787,10 @@ void pb_api_admin_brand_game_set(pb_http_request *req, void *app)
                     .enabled = enabled,
                     .b = pb_http_alloc(req, sizeof(pb_brand)),
                     .g = pb_http_alloc(req, sizeof(pb_game))};
-    pb_err e = x.b && x.g ? pb_admin_write(req, switch_tx, &x, NULL) : PB_ERR_INTERNAL;
+    const char *bad = NULL;
+    pb_err e = x.b && x.g ? pb_admin_write(req, switch_tx, &x, &bad) : PB_ERR_INTERNAL;
     if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
+        pb_admin_fail(req, e, bad);
         return;
     }
     pb_http_reply_json(req, 200,

@@ -32,7 +32,10 @@
  * administrator would lock everyone out.
  *
  * Audit: a change (PATCH) is appended with the member before and after in the
- * same write transaction. Creation runs in identity's own transaction (it
+ * same write transaction. A PATCH of role, scope or active also judges the
+ * member's standing withdrawal approvals again in that transaction
+ * (pb_cashier_staff_approvals_judge): those they may no longer give lapse at
+ * once, audited withdrawal.approval_lapsed (same trace id). Creation runs in identity's own transaction (it
  * hashes the one-time password outside any transaction), so "staff.create" is
  * appended right after; if that fails the one-time password is not returned,
  * so the new account cannot be used.
@@ -43,6 +46,8 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "api/api.h"
+#include "cashier/cashier.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -185,8 +190,9 @@ typedef struct staff_ctx {
     const char *id;
     pb_staff_update u;
     pb_staff before, after;
-    pb_staff_one_time *otp; /* a TOTP reset's new one-time password (pb_http_alloc'd) */
-    const char *reason;     /* the entry's reason (PATCH: required with reset_totp) */
+    pb_staff_one_time *otp;     /* a TOTP reset's new one-time password (pb_http_alloc'd) */
+    const char *reason;         /* the entry's reason (PATCH: required with reset_totp) */
+    struct pb_cashier *cashier; /* PATCH: the member's withdrawal approvals judged again */
 } staff_ctx;
 
 /* A TOTP reset's one-time password, made and hashed outside any transaction
@@ -342,12 +348,25 @@ static pb_err update_tx(pb_store_conn *c, void *ctx, const char **bad)
     pb_err e = staff_in_scope(c, x->p, x->id, &x->before);
     if (e == PB_OK)
         e = pb_identity_staff_update(c, x->id, &x->u, now, &x->after, bad);
-    return e == PB_OK ? staff_audit(c, x, "staff.update", true, now) : e;
+    if (e == PB_OK)
+        e = staff_audit(c, x, "staff.update", true, now);
+    /* a member disabled, given another role or another scope may no longer vouch for
+     * the withdrawals they approved: those approvals lapse now, in this transaction
+     * (cashier/approvals.c), not at the cashier's next look — a member disabled and
+     * enabled again before then would otherwise come back with them still counting */
+    size_t lapsed = 0;
+    if (e == PB_OK && (x->u.active || x->u.role || x->u.all_brands || x->u.brand_codes))
+        e = pb_cashier_staff_approvals_judge(x->cashier, c, x->after.public_id, now,
+                                             pb_http_trace_id(x->req), &lapsed);
+    if (lapsed)
+        pb_log(PB_LOG_INFO, "admin.staff",
+               "staff %s changed: their approval of %zu withdrawal(s) lapsed (trace %s)",
+               x->after.public_id, lapsed, pb_http_trace_id(x->req));
+    return e;
 }
 
 void pb_api_admin_staff_update(pb_http_request *req, void *app)
 {
-    (void)app;
     const char *role_name = NULL, *reason = NULL;
     bool all = false, active = false, reset = false, has_all = false, has_active = false;
     json_t *brands = NULL;
@@ -401,6 +420,7 @@ void pb_api_admin_staff_update(pb_http_request *req, void *app)
     x->p = pb_api_principal(req);
     x->id = pb_http_param(req, "id");
     x->reason = reason;
+    x->cashier = ((pb_api_app *)app)->cashier;
     if (x->id && strcmp(x->id, x->p->subject_public_id) == 0) {
         pb_http_reply_error_msg(req, PB_ERR_FORBIDDEN, NULL,
                                 "staff cannot change their own role, scope or status");

@@ -22,8 +22,9 @@
  *                                                                     game_round.settle_retried)
  *
  * games.manage is held by admin and game_ops (src/identity/rbac.c). A brand
- * outside the caller's scope is BRAND_NOT_FOUND, like a missing one; a player
- * outside it PLAYER_NOT_FOUND.
+ * outside the caller's scope answers 403 BRAND_FORBIDDEN naming the field
+ * "brand", like a missing one (pb_admin_brand_in_scope); a player outside it
+ * PLAYER_NOT_FOUND.
  *
  * Void by staff: a round "active" (a mines game left open: it holds the
  * player's erasure with PLAYER_HAS_OPEN_BETS until its 24 h cash-out; a crash
@@ -162,7 +163,7 @@ void pb_api_admin_originals_list(pb_http_request *req, void *app)
     free(actual);
     if (e != PB_OK) {
         json_decref(games);
-        pb_admin_fail(req, e, NULL);
+        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
         return;
     }
     pb_api_games_reply(req, 200, json_pack("{s:s,s:o}", "brand", b.code, "games", games));
@@ -186,6 +187,8 @@ static pb_err rtp_tx(pb_store_conn *c, void *ctx, const char **bad)
     rtp_ctx *x = ctx;
     int64_t now = pb_time_now_us();
     pb_err e = brand_in_scope(x->play, c, x->p, x->brand, &x->b);
+    if (e == PB_ERR_BRAND_FORBIDDEN)
+        *bad = "brand";
     if (e != PB_OK)
         return e;
     char by[64];
@@ -289,7 +292,7 @@ void pb_api_admin_originals_control(pb_http_request *req, void *app)
     if (e == PB_OK)
         e = lines ? pb_play_control(c, b.id, from, to, lines, CONTROL_MAX, &n) : PB_ERR_INTERNAL;
     if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
+        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
         return;
     }
     json_t *items = json_array();

@@ -17,6 +17,14 @@
  * pass). Recording "processing" would be too late: the PSP has the payout by then.
  * When too few remain at the send, the withdrawal goes back to pending_approval
  * (hold untouched), announced and audited as withdrawal.approval_lapsed.
+ *
+ * And at the moment of the change itself: the admin staff route, in the write
+ * transaction that disables a member, changes their role or their brand scope,
+ * judges that member's standing approvals of withdrawals not yet sent again
+ * (pb_cashier_staff_approvals_judge), so a member disabled and re-enabled before
+ * the next look does not come back with their approval still counting. The two
+ * looks above stay: they also catch a change made another way (a member's row
+ * edited by the CLI, a role's permissions changed by an upgrade).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +75,12 @@ pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
     return PB_OK;
 }
 
-pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **lapsed)
+static pb_err approvals_lapse_at(pb_store_conn *c, int64_t now, cashier_approvals *j,
+                                 json_t **lapsed)
 {
     *lapsed = NULL;
     if (!j->lapsing)
         return PB_OK;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    int64_t now = pb_ledger_tx_now(tx);
     json_t *arr = json_array();
     if (!arr)
         return PB_ERR_INTERNAL;
@@ -95,4 +102,109 @@ pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **
     }
     *lapsed = arr;
     return PB_OK;
+}
+
+pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **lapsed)
+{
+    return approvals_lapse_at(pb_ledger_tx_conn(tx), pb_ledger_tx_now(tx), j, lapsed);
+}
+
+pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawal *w,
+                               cashier_approvals *j, const pb_cashier_actor *a, const char *when,
+                               bool *back)
+{
+    *back = false;
+    size_t given = j->standing + j->lapsing, n = j->standing;
+    json_t *lapsed = NULL;
+    pb_err e = approvals_lapse_at(c, now, j, &lapsed);
+    if (e != PB_OK || !lapsed)
+        return e;
+    json_t *before = cashier_withdrawal_json(w, given);
+    *back = strcmp(w->status, "approved") == 0 && (int)n < w->approvals_required;
+    if (*back) {
+        snprintf(w->status, sizeof w->status, "pending_approval");
+        w->updated_at = now;
+        if (pb_store_withdrawal_update(c, w) != PB_STORE_OK ||
+            cashier_withdrawal_emit_at(c, now, "withdrawal.approval_lapsed", w, a->trace_id) !=
+                PB_OK) {
+            json_decref(before);
+            json_decref(lapsed);
+            return PB_ERR_INTERNAL;
+        }
+    }
+    json_t *after = cashier_withdrawal_json(w, n);
+    if (after)
+        json_object_set(after, "lapsed", lapsed);
+    json_decref(lapsed);
+    char reason[160];
+    snprintf(reason, sizeof reason, "approver lost the right %s%s", when,
+             *back ? ": back to pending_approval" : "");
+    return cashier_audit_at(c, now, a, w->brand, "withdrawal.approval_lapsed", "withdrawal", w->id,
+                            before, after, reason);
+}
+
+/* One withdrawal the member approved: judged again, its lapses applied (see
+ * pb_cashier_staff_approvals_judge). */
+static pb_err staff_change_judge(pb_cashier *k, pb_store_conn *c, const char *withdrawal_id,
+                                 int64_t now, const pb_cashier_actor *a, bool *lapsed)
+{
+    *lapsed = false;
+    pb_store_withdrawal *w = malloc(sizeof *w);
+    cashier_approvals *j = malloc(sizeof *j);
+    pb_err e = w && j ? PB_OK : PB_ERR_INTERNAL;
+    if (e == PB_OK && pb_store_withdrawal_get(c, withdrawal_id, w) != PB_STORE_OK)
+        e = PB_ERR_INTERNAL;
+    /* an approved one whose payout a thread is sending now (its claim held) is left to
+     * that send's re-check, which runs after this transaction (the ledger writer waits
+     * for the store's write lock): past it, the PSP may have the payout already, and
+     * pending_approval would let it be approved and sent again. One not claimed now
+     * is sent only after a claim and a re-check that see this transaction's outcome. */
+    bool skip = false;
+    if (e == PB_OK && k && strcmp(w->status, "approved") == 0) {
+        skip = !cashier_payout_claim(k, w->id);
+        if (!skip)
+            cashier_payout_release(k, w->id);
+    }
+    if (e == PB_OK && !skip)
+        e = cashier_approvals_judge(c, w, j);
+    bool back = false;
+    if (e == PB_OK && !skip && j->lapsing) {
+        e = cashier_approvals_apply(c, now, w, j, a, "by a change of their staff account", &back);
+        *lapsed = e == PB_OK;
+    }
+    free(w);
+    free(j);
+    return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
+pb_err pb_cashier_staff_approvals_judge(pb_cashier *k, pb_store_conn *c, const char *staff_id,
+                                        int64_t now, const char *trace_id, size_t *n)
+{
+    *n = 0;
+    pb_cashier_actor sys = {.kind = "system",
+                            .id = PB_CASHIER_APPROVALS_ACTOR,
+                            .trace_id = trace_id};
+    enum { PAGE = 32 };
+    pb_store_withdrawal_approval *page = calloc(PAGE, sizeof *page);
+    if (!page)
+        return PB_ERR_INTERNAL;
+    char after[PB_ID_STR_LEN + 1] = "";
+    pb_err e = PB_OK;
+    for (size_t got = PAGE; e == PB_OK && got == PAGE;) {
+        got = 0;
+        if (pb_store_withdrawal_approvals_standing_by(c, staff_id, after, page, PAGE, &got) !=
+            PB_STORE_OK) {
+            e = PB_ERR_INTERNAL;
+            break;
+        }
+        for (size_t i = 0; e == PB_OK && i < got; i++) {
+            bool lapsed = false;
+            e = staff_change_judge(k, c, page[i].withdrawal_id, now, &sys, &lapsed);
+            *n += lapsed;
+        }
+        if (got)
+            snprintf(after, sizeof after, "%s", page[got - 1].withdrawal_id);
+    }
+    free(page);
+    return e;
 }

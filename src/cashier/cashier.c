@@ -177,6 +177,14 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
                         const char *action, const char *target_kind, const char *target_id,
                         json_t *before, json_t *after, const char *reason)
 {
+    return cashier_audit_at(pb_ledger_tx_conn(tx), pb_ledger_tx_now(tx), a, brand, action,
+                            target_kind, target_id, before, after, reason);
+}
+
+pb_err cashier_audit_at(pb_store_conn *c, int64_t now, const pb_cashier_actor *a, const char *brand,
+                        const char *action, const char *target_kind, const char *target_id,
+                        json_t *before, json_t *after, const char *reason)
+{
     char *b = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char *af = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(before);
@@ -193,9 +201,7 @@ pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char 
                         .reason = reason && *reason ? reason : NULL,
                         .trace_id = a->trace_id,
                         .ip = a->ip};
-    pb_err r = (before && !b) || (after && !af)
-                   ? PB_ERR_INTERNAL
-                   : pb_audit_append(pb_ledger_tx_conn(tx), &e, pb_ledger_tx_now(tx));
+    pb_err r = (before && !b) || (after && !af) ? PB_ERR_INTERNAL : pb_audit_append(c, &e, now);
     free(b);
     free(af);
     return r == PB_OK ? PB_OK : PB_ERR_INTERNAL;

@@ -316,6 +316,19 @@ pb_err pb_cashier_withdrawal_get(pb_store_conn *c, const pb_brand_scope *scope, 
 /* A page of withdrawals, newest first. */
 pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
                                   pb_store_withdrawal *out, size_t *n);
+/* A staff member's right to approve withdrawals may just have changed (disabled, a
+ * role without finance.withdrawals.approve, a brand left their scope): called in the
+ * write transaction on c that made the change, after it. Each standing approval of
+ * theirs (staff_id: public id) of a withdrawal not yet sent (pending_approval,
+ * approved) is judged again as the cashier judges it at an approval and before a
+ * payout; the withdrawal's approvals whose members lost the right lapse now, and an
+ * approved withdrawal left with too few goes back to pending_approval (hold kept),
+ * audited and announced withdrawal.approval_lapsed (trace_id), all in c's
+ * transaction. One whose payout is being sent at this moment is left to that send's
+ * re-check. k may be NULL (no payouts sent by this process). *n: how many
+ * withdrawals had an approval lapse. INTERNAL on a store failure. */
+pb_err pb_cashier_staff_approvals_judge(pb_cashier *k, pb_store_conn *c, const char *staff_id,
+                                        int64_t now, const char *trace_id, size_t *n);
 /* The approvals of a withdrawal (at most PB_CASHIER_MAX_APPROVALS): the standing ones
  * in the order given, then the lapsed ones (lapsed_at, lapsed_reason set). */
 pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,

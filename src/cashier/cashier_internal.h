@@ -76,6 +76,11 @@ struct pb_cashier {
 pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *brand,
                         const char *action, const char *target_kind, const char *target_id,
                         json_t *before, json_t *after, const char *reason);
+/* The same on connection c's transaction at `now` (outside a ledger command: the
+ * admin staff route's, pb_cashier_staff_approvals_judge). */
+pb_err cashier_audit_at(pb_store_conn *c, int64_t now, const pb_cashier_actor *a, const char *brand,
+                        const char *action, const char *target_kind, const char *target_id,
+                        json_t *before, json_t *after, const char *reason);
 
 /* The brand's 4-eyes threshold for currency (settings "withdrawal_4eyes_thresholds",
  * minor units of that currency) into *out: false when none is configured for it
@@ -166,6 +171,15 @@ pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
  * array of them (staff_id, role, approved_at, lapsed_reason) for the audit entry
  * (the caller's reference), NULL when none lapsed. INTERNAL on a store failure. */
 pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **lapsed);
+/* Marks the approvals j found lapsing on c's transaction at `now`, and when any did:
+ * withdrawal *w (status "approved") left with fewer than approvals_required goes back
+ * to pending_approval (*back; the hold untouched) and is announced; audited
+ * withdrawal.approval_lapsed by actor a, its reason "approver lost the right <when>"
+ * (", back to pending_approval" when it went back). Writes nothing when none lapsed.
+ * INTERNAL on a store failure. */
+pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawal *w,
+                               cashier_approvals *j, const pb_cashier_actor *a, const char *when,
+                               bool *back);
 
 /* ---- shared by withdrawal.c and payout.c ---- */
 
@@ -192,6 +206,9 @@ void cashier_hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool pos
 /* Announces the withdrawal's new state, in the command's transaction. */
 pb_err cashier_withdrawal_emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal *w,
                                const char *trace_id);
+/* The same on connection c's transaction at `now`. */
+pb_err cashier_withdrawal_emit_at(pb_store_conn *c, int64_t now, const char *type,
+                                  const pb_store_withdrawal *w, const char *trace_id);
 /* Submits one transfer in the command: PB_OK with *refusal set on a business
  * refusal, INTERNAL on a store failure. */
 pb_err cashier_submit1(pb_ledger_tx *tx, pb_transfer *t, pb_err *refusal);

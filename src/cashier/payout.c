@@ -83,35 +83,13 @@ static pb_err recheck_command(pb_ledger_tx *tx, void *arg)
         free(j);
         return PB_ERR_INTERNAL;
     }
-    size_t given = j->standing + j->lapsing, n = j->standing;
-    json_t *lapsed = NULL;
-    pb_err e = cashier_approvals_lapse(tx, j, &lapsed);
-    free(j);
     x->result = PB_OK;
-    if (e != PB_OK || !lapsed)
-        return e;
-    json_t *before = cashier_withdrawal_json(&x->w, given);
-    x->lapsed = (int)n < x->w.approvals_required;
-    if (x->lapsed) {
-        snprintf(x->w.status, sizeof x->w.status, "pending_approval");
-        x->w.updated_at = pb_ledger_tx_now(tx);
-        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
-            cashier_withdrawal_emit(tx, "withdrawal.approval_lapsed", &x->w, x->a->trace_id) !=
-                PB_OK) {
-            json_decref(before);
-            json_decref(lapsed);
-            return PB_ERR_INTERNAL;
-        }
-    }
-    json_t *after = cashier_withdrawal_json(&x->w, n);
-    if (after)
-        json_object_set(after, "lapsed", lapsed);
-    json_decref(lapsed);
-    return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.approval_lapsed", "withdrawal",
-                            x->w.id, before, after,
-                            x->lapsed ? "approver lost the right before the payout was sent: "
-                                        "back to pending_approval"
-                                      : "approver lost the right before the payout was sent");
+    bool back = false;
+    pb_err e = cashier_approvals_apply(c, pb_ledger_tx_now(tx), &x->w, j, x->a,
+                                       "before the payout was sent", &back);
+    free(j);
+    x->lapsed = back;
+    return e;
 }
 
 /* ---- claims: one send of a payout at a time ---- */

@@ -73,10 +73,16 @@ void cashier_hold_resolve(pb_transfer *t, const pb_store_withdrawal *w, bool pos
 pb_err cashier_withdrawal_emit(pb_ledger_tx *tx, const char *type, const pb_store_withdrawal *w,
                                const char *trace_id)
 {
-    return pb_events_emit(pb_ledger_tx_conn(tx), type, w->brand, w->player, trace_id,
-                          pb_ledger_tx_now(tx), PB_EV_STR("withdrawal_id", w->id),
-                          PB_EV_STR("status", w->status), PB_EV_STR("psp", w->psp),
-                          PB_EV_STR("requested_by", w->requested_by),
+    return cashier_withdrawal_emit_at(pb_ledger_tx_conn(tx), pb_ledger_tx_now(tx), type, w,
+                                      trace_id);
+}
+
+pb_err cashier_withdrawal_emit_at(pb_store_conn *c, int64_t now, const char *type,
+                                  const pb_store_withdrawal *w, const char *trace_id)
+{
+    return pb_events_emit(c, type, w->brand, w->player, trace_id, now,
+                          PB_EV_STR("withdrawal_id", w->id), PB_EV_STR("status", w->status),
+                          PB_EV_STR("psp", w->psp), PB_EV_STR("requested_by", w->requested_by),
                           PB_EV_MONEY("amount", w->amount, w->currency)) == PB_OK
                ? PB_OK
                : PB_ERR_INTERNAL;

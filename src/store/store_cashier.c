@@ -106,6 +106,14 @@ pb_store_rc pb_store_withdrawal_approval_lapse(pb_store_conn *c, const char *wit
     return c->be->cashier->approval_lapse(c, withdrawal_id, staff_id, at, reason);
 }
 
+pb_store_rc pb_store_withdrawal_approvals_standing_by(pb_store_conn *c, const char *staff_id,
+                                                      const char *after_withdrawal_id,
+                                                      pb_store_withdrawal_approval *out, size_t cap,
+                                                      size_t *n)
+{
+    return c->be->cashier->approvals_standing_by(c, staff_id, after_withdrawal_id, out, cap, n);
+}
+
 pb_store_rc pb_store_withdrawal_resolution_insert(pb_store_conn *c,
                                                   const pb_store_withdrawal_resolution *r)
 {

@@ -176,6 +176,14 @@ pb_store_rc pb_store_withdrawal_approval_list(pb_store_conn *c, const char *with
 pb_store_rc pb_store_withdrawal_approval_lapse(pb_store_conn *c, const char *withdrawal_id,
                                                const char *staff_id, int64_t at,
                                                const char *reason);
+/* The standing approvals by staff_id (public id) of withdrawals not yet sent
+ * (pending_approval or approved), in withdrawal id order after after_withdrawal_id
+ * ("" from the start), at most cap: the pages of the member's approvals to judge
+ * again when their right changes. */
+pb_store_rc pb_store_withdrawal_approvals_standing_by(pb_store_conn *c, const char *staff_id,
+                                                      const char *after_withdrawal_id,
+                                                      pb_store_withdrawal_approval *out, size_t cap,
+                                                      size_t *n);
 /* The statement waiting on a withdrawal: CONFLICT when one is there already. */
 pb_store_rc pb_store_withdrawal_resolution_insert(pb_store_conn *c,
                                                   const pb_store_withdrawal_resolution *r);
@@ -215,6 +223,9 @@ struct pb_store_cashier_ops {
                                  pb_store_withdrawal_approval *out, size_t cap, size_t *n);
     pb_store_rc (*approval_lapse)(pb_store_conn *c, const char *withdrawal_id, const char *staff_id,
                                   int64_t at, const char *reason);
+    pb_store_rc (*approvals_standing_by)(pb_store_conn *c, const char *staff_id,
+                                         const char *after_withdrawal_id,
+                                         pb_store_withdrawal_approval *out, size_t cap, size_t *n);
     pb_store_rc (*resolution_insert)(pb_store_conn *c, const pb_store_withdrawal_resolution *r);
     pb_store_rc (*resolution_get)(pb_store_conn *c, const char *withdrawal_id,
                                   pb_store_withdrawal_resolution *out);

@@ -731,9 +731,12 @@ class Run:
                "FIELD_MISSING")
         expect(self.ops.call("PUT", "/v1/admin/brands/alpha/originals/poker/rtp",
                              {"rtp_bp": 9500}), 404, "GAME_NOT_FOUND")
-        expect(self.ops.call("PUT", "/v1/admin/brands/beta/originals/dice/rtp",
-                             {"rtp_bp": 9500}), 403, "BRAND_FORBIDDEN")
-        expect(self.ops.call("GET", "/v1/admin/brands/beta/originals"), 403, "BRAND_FORBIDDEN")
+        for code in ("beta", "nosuchbrand"):  # foreign and unknown: the same answer, field named
+            for r in (self.ops.call("PUT", f"/v1/admin/brands/{code}/originals/dice/rtp",
+                                    {"rtp_bp": 9500}),
+                      self.ops.call("GET", f"/v1/admin/brands/{code}/originals"),
+                      self.ops.call("GET", f"/v1/admin/brands/{code}/originals/control")):
+                assert expect(r, 403, "BRAND_FORBIDDEN")["error"]["field"] == "brand", r
         expect(self.ops.call("PUT", "/v1/admin/brands/alpha/originals/roulette/rtp",
                              {"rtp_bp": 9800}), 422, "FIELD_INVALID")
         assert self.state() == st

@@ -15,7 +15,9 @@ Compared with it:
      sees which types (`finance.read`: `deposit.*`, ...) — every type under exactly
      its own permission, and every name or pattern there matches a type;
   4. docs/openapi.yaml, admin.dashboard: every type named in the first column of
-     its event table exists.
+     its event table exists;
+  5. the back office (web/src/pages/Dashboard.tsx, TYPE_LABEL): every type has a
+     label for the dashboard's live feed, and no label names an unknown type.
 A type added to the table without documentation, or documentation of a type the
 code does not have, fails here."""
 import fnmatch
@@ -107,7 +109,7 @@ def main(argv):
     helper = argv[1]
     root = argv[2] if len(argv) > 2 else os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))))
-    tap = Tap(5)
+    tap = Tap(6)
     table = code_table(helper)
     perm = dict(table)
     names = [n for n, _ in table]
@@ -172,6 +174,17 @@ def main(argv):
         return problems + [f"admin.dashboard: `{n}` is not an event type of the code"
                            for n in named if n not in perm]
     tap.case("docs/openapi.yaml: the dashboard's event table names only real types", dashboard)
+
+    def web_labels():
+        with open(os.path.join(root, "web", "src", "pages", "Dashboard.tsx"),
+                  encoding="utf-8") as f:
+            src = f.read()
+        begin = src.index("const TYPE_LABEL")
+        body = src[begin:src.index("};", begin)]
+        labels = re.findall(r"^\s*'([^']+)':", body, re.M)
+        return compare("web/src/pages/Dashboard.tsx TYPE_LABEL", labels, table) if labels \
+            else ["web/src/pages/Dashboard.tsx: TYPE_LABEL is not found"]
+    tap.case("the back office dashboard labels every type, and no other", web_labels)
     return 1 if tap.failed else 0
 
 

@@ -391,6 +391,24 @@ static pb_store_rc approval_lapse(pb_store_conn *base, const char *withdrawal_id
     return r != PB_STORE_OK ? r : n == 1 ? PB_STORE_OK : PB_STORE_NOT_FOUND;
 }
 
+static pb_store_rc approvals_standing_by(pb_store_conn *base, const char *staff_id,
+                                         const char *after_withdrawal_id,
+                                         pb_store_withdrawal_approval *out, size_t cap, size_t *n)
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(
+        c, "SELECT a.withdrawal_id,a.staff_id,a.role,a.approved_at,a.lapsed_at,a.lapsed_reason "
+           "FROM withdrawal_approval a JOIN withdrawal w ON w.id=a.withdrawal_id "
+           "WHERE a.staff_id=?1 AND a.lapsed_at IS NULL AND a.withdrawal_id>?2 "
+           "AND w.status IN ('pending_approval','approved') ORDER BY a.withdrawal_id LIMIT ?3");
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, staff_id);
+    sqr_bind_text(st, 2, after_withdrawal_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_approval);
+}
+
 static pb_store_rc resolution_insert(pb_store_conn *base, const pb_store_withdrawal_resolution *r)
 {
     sq_conn *c = SQ(base);
@@ -464,6 +482,7 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .approval_insert = approval_insert,
     .approval_list = approval_list,
     .approval_lapse = approval_lapse,
+    .approvals_standing_by = approvals_standing_by,
     .resolution_insert = resolution_insert,
     .resolution_get = resolution_get,
     .resolution_delete = resolution_delete,

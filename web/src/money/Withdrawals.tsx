@@ -550,7 +550,8 @@ export function Withdrawals() {
   const shown = new Set(list.items.map((w) => w.id));
   const live = useWithdrawalEvents(
     async (e, id) => {
-      if (e.type === 'withdrawal.requested') {
+      // a request, or an approved one back in the queue (its approver lost the right)
+      if (e.type === 'withdrawal.requested' || (e.type === 'withdrawal.approval_lapsed' && !shown.has(id))) {
         if ((status === 'pending_approval' || status === 'all') && (!brand || e.brand === brand) &&
             (!player || e.subject === player))
           setFresh((n) => n + 1);

@@ -1,7 +1,8 @@
 /*
  * live.ts — the withdrawal pages follow the staff event stream (lib/events.ts):
- * withdrawal.requested / approval_recorded / approved / payout_sent (processing) /
- * rejected / cancelled / paid / failed carry payload.withdrawal_id and the new status. The stream is opened from "now"
+ * withdrawal.requested / approval_recorded / approved / approval_lapsed (an approver
+ * lost the right: pending_approval again) / payout_sent (processing) / rejected /
+ * cancelled / paid / failed carry payload.withdrawal_id and the new status. The stream is opened from "now"
  * (the page has just read the list) and closed when the page goes; a gap (a
  * reconnect without a position, pruned events) asks the page to re-read.
  * A first approval of a 4-eyes withdrawal (withdrawal.approval_recorded, still
