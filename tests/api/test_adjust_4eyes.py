@@ -142,7 +142,7 @@ class Run:
         expect(self.fin2.call("POST", "/v1/admin/adjustments/0190aaaa-0000-7000-8000-0000000000aa"
                               "/approve"), 404, "ADJUSTMENT_NOT_FOUND")
         assert self.ledger_rows() == before
-        r = expect(self.fin2.call("GET", f"/v1/admin/adjustments?status=pending&brand=alpha"), 200)
+        r = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=pending&brand=alpha"), 200)
         assert [i["id"] for i in r["items"]] == [self.big], r
 
     def approved_once(self):
