@@ -29,6 +29,26 @@
  *   a change committed while the request waited for the writer is seen.
  * A blocked or self-excluded player stays adjustable: a correction or a refund
  * owed to them is staff's to make.
+ *
+ * Large adjustments (4-eyes):
+ *   GET  /v1/admin/adjustments?status=&brand=    finance.read, brand-scoped
+ *   POST /v1/admin/adjustments/{id}/approve      finance.adjust, not the requester
+ *   POST /v1/admin/adjustments/{id}/reject       finance.adjust, {reason}
+ * When the brand's settings.adjustment_4eyes_thresholds has an entry for the
+ * player's currency and the amount is at or above it, the adjustment is not
+ * applied: request_command records it (adjustment_request, status pending, with
+ * its audit entry and balance.adjustment_requested) and the answer is 202. The
+ * key stays one key per brand across both paths: a request under it answers a
+ * retry (202, replayed) or calls another body a conflict, whichever path the
+ * retry would take (adjust_command looks for one first); a transfer made under it
+ * below the threshold is the ledger's to replay or call a conflict. approve_command
+ * makes the transfer under the request's key together with the status change,
+ * audit entry and balance.adjusted, after re-checking the approver
+ * (pb_identity_principal_check), the requester (FOUR_EYES_VIOLATION) and the
+ * player (PLAYER_ERASED). A debit beyond the balance is refused before the ledger
+ * sees it (a refused transfer would spend the key) and the request stays pending;
+ * a ledger refusal all the same marks it failed. Without an entry for the
+ * currency (the default) every adjustment is applied at once.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -58,7 +78,7 @@ typedef struct adjust_ctx {
     pb_wallet_accounts acc;
     pb_wallet_balance before;
     pb_err refusal; /* decided in the command: nothing submitted */
-    /* 4-eyes (see "Large adjustments" above) */
+    /* 4-eyes (see "Large adjustments" at the top) */
     pb_store_adjustment row; /* the request: found under the key, or written, or decided */
     bool existing;           /* a request under the key answers this call */
     bool direct;             /* a transfer under the key exists: the ledger answers */
