@@ -29,9 +29,31 @@
  *   a change committed while the request waited for the writer is seen.
  * A blocked or self-excluded player stays adjustable: a correction or a refund
  * owed to them is staff's to make.
+ *
+ * Large adjustments (4-eyes):
+ *   GET  /v1/admin/adjustments?status=&brand=    finance.read, brand-scoped
+ *   POST /v1/admin/adjustments/{id}/approve      finance.adjust, not the requester
+ *   POST /v1/admin/adjustments/{id}/reject       finance.adjust, {reason}
+ * When the brand's settings.adjustment_4eyes_thresholds has an entry for the
+ * player's currency and the amount is at or above it, the adjustment is not
+ * applied: request_command records it (adjustment_request, status pending, with
+ * its audit entry and balance.adjustment_requested) and the answer is 202. The
+ * key stays one key per brand across both paths: a request under it answers a
+ * retry (202, replayed) or calls another body a conflict, whichever path the
+ * retry would take (adjust_command looks for one first); a transfer made under it
+ * below the threshold is the ledger's to replay or call a conflict. approve_command
+ * makes the transfer under the request's key together with the status change,
+ * audit entry and balance.adjusted, after re-checking the approver
+ * (pb_identity_principal_check), the requester (FOUR_EYES_VIOLATION) and the
+ * player (PLAYER_ERASED). A debit beyond the balance is refused before the ledger
+ * sees it (a refused transfer would spend the key) and the request stays pending;
+ * a ledger refusal all the same marks it failed. Without an entry for the
+ * currency (the default) every adjustment is applied at once.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
@@ -45,6 +67,7 @@ json_t *pb_api_wallet_balance_json(const pb_wallet_balance *b, const pb_currency
 
 typedef struct adjust_ctx {
     pb_http_request *req;
+    pb_api_app *app;
     const pb_principal *p;
     pb_player player;
     char brand[PB_BRAND_CODE_MAX + 1];
@@ -55,7 +78,34 @@ typedef struct adjust_ctx {
     pb_wallet_accounts acc;
     pb_wallet_balance before;
     pb_err refusal; /* decided in the command: nothing submitted */
+    /* 4-eyes (see "Large adjustments" at the top) */
+    pb_store_adjustment row; /* the request: found under the key, or written, or decided */
+    bool existing;           /* a request under the key answers this call */
+    bool direct;             /* a transfer under the key exists: the ledger answers */
+    bool not_pending;        /* approve / reject: the request was decided already */
+    const char *decision;    /* reject: the reason */
 } adjust_ctx;
+
+/* Whether the caller (as the batch sees them) may still act; a refusal (SESSION_REVOKED,
+ * FORBIDDEN) into x->refusal. INTERNAL when the store failed. */
+static pb_err principal_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
+{
+    pb_err e = pb_identity_principal_check(pb_ledger_tx_conn(tx), x->p, pb_ledger_tx_now(tx));
+    *ok = e == PB_OK;
+    if (e == PB_ERR_INTERNAL || pb_err_transient(e))
+        return PB_ERR_INTERNAL;
+    if (e != PB_OK)
+        x->refusal = e;
+    return PB_OK;
+}
+
+/* A request under the adjustment's key into x->row (x->existing). */
+static pb_err request_by_key(pb_store_conn *c, adjust_ctx *x)
+{
+    pb_store_rc r = pb_store_adjustment_by_key(c, x->brand, x->key, &x->row);
+    x->existing = r == PB_STORE_OK;
+    return r == PB_STORE_OK || r == PB_STORE_NOT_FOUND ? PB_OK : PB_ERR_INTERNAL;
+}
 
 /* Whether the adjustment is refused because the player is closed: closed, and
  * no adjustment under its key exists to be answered again (a retry of one made
@@ -65,6 +115,15 @@ static pb_err closed_refused(pb_store_conn *c, const adjust_ctx *x, bool closed,
     *refused = false;
     if (!closed)
         return PB_OK;
+    pb_store_adjustment *row = malloc(sizeof *row);
+    if (!row)
+        return PB_ERR_INTERNAL;
+    pb_store_rc rc = pb_store_adjustment_by_key(c, x->brand, x->key, row);
+    free(row);
+    if (rc == PB_STORE_OK)
+        return PB_OK; /* a request under the key: answered as it stands */
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
     pb_ledger_record r;
     pb_err e = pb_ledger_transfer_by_key(c, x->t.scope, x->t.key, &r);
     if (e == PB_ERR_TRANSFER_NOT_FOUND) {
@@ -106,13 +165,15 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
     /* the caller as the batch sees them, as pb_admin_write re-checks it: the
      * authorizer ran on an earlier snapshot, and a disable, role change or logout
      * committed since (while this command waited for the writer) refuses it */
-    pb_err e = pb_identity_principal_check(pb_ledger_tx_conn(tx), x->p, pb_ledger_tx_now(tx));
-    if (e == PB_ERR_INTERNAL || pb_err_transient(e))
+    bool ok = false;
+    pb_err e = principal_ok(tx, x, &ok);
+    if (e != PB_OK || !ok) /* SESSION_REVOKED, FORBIDDEN: nothing submitted */
+        return e;
+    /* a request waiting (or decided) under the key answers instead */
+    if (request_by_key(pb_ledger_tx_conn(tx), x) != PB_OK)
         return PB_ERR_INTERNAL;
-    if (e != PB_OK) { /* SESSION_REVOKED, FORBIDDEN: nothing submitted */
-        x->refusal = e;
+    if (x->existing)
         return PB_OK;
-    }
     /* the player as the batch sees them: after an erasure committed before it */
     pb_player_status st = PB_PLAYER_ACTIVE;
     bool refused = false;
@@ -160,6 +221,178 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
     return e;
 }
 
+/* The brand's 4-eyes threshold for currency (settings "adjustment_4eyes_thresholds",
+ * minor units); false when the brand has none for it (no 4-eyes). */
+static bool adjust_threshold(const pb_brand *b, const char *currency, int64_t *out)
+{
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *m = s ? json_object_get(s, "adjustment_4eyes_thresholds") : NULL;
+    json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
+    bool found = json_is_integer(v) && json_integer_value(v) > 0;
+    if (found)
+        *out = (int64_t)json_integer_value(v);
+    json_decref(s);
+    return found;
+}
+
+/* Refuses (FOUR_EYES_VIOLATION, replied) when the caller's e-mail is the player's:
+ * their own money is adjusted, and approved, by someone else. False when replied. */
+static bool not_own_account(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
+                            const pb_player *pl)
+{
+    pb_staff *me = pb_http_alloc(req, sizeof *me);
+    pb_err e = me ? pb_identity_staff_get(c, p->subject_public_id, me) : PB_ERR_INTERNAL;
+    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return false;
+    }
+    if (e == PB_OK && me->email[0] && strcmp(me->email, pl->email) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
+                                "a staff member's own player account is adjusted by another "
+                                "staff member");
+        return false;
+    }
+    return true;
+}
+
+/* The player's and the house's accounts (created when missing) and the transfer
+ * x describes (x->balance, direction, amount, key, player, brand) into x->t. */
+static pb_err prepare_transfer(pb_api_app *a, pb_store_conn *c, adjust_ctx *x)
+{
+    pb_transfer *t = &x->t;
+    snprintf(t->scope, sizeof t->scope, "adjustment:%s", x->brand);
+    snprintf(t->key, sizeof t->key, "%s", x->key);
+    pb_wallet_accounts acc;
+    int64_t house = 0;
+    pb_err e = pb_wallet_player_accounts(a->wallet, c, x->brand, x->player.public_id,
+                                         x->player.currency, &acc);
+    x->acc = acc;
+    if (e == PB_OK)
+        e = pb_wallet_system_account(a->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
+                                     PB_WALLET_KIND_HOUSE, x->player.currency, &house);
+    if (e != PB_OK)
+        return e;
+    int64_t mine = strcmp(x->balance, "cash") == 0 ? acc.cash : acc.bonus;
+    bool credit = strcmp(x->direction, "credit") == 0;
+    t->debit_account_id = credit ? house : mine;
+    t->credit_account_id = credit ? mine : house;
+    t->amount = x->amount;
+    snprintf(t->currency, sizeof t->currency, "%s", x->player.currency);
+    t->code = strcmp(x->balance, "bonus") == 0 && credit ? PB_CODE_BONUS_GRANT : PB_CODE_ADJUSTMENT;
+    snprintf(t->reference, sizeof t->reference, "player:%.40s", x->player.public_id);
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(x->req));
+    return PB_OK;
+}
+
+/* An adjustment request as the API shows it. */
+static json_t *request_json(const pb_store_adjustment *r)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:s,s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s?,s:s?,s:s?}",
+                     "id", r->public_id, "brand", r->brand, "player_id", r->player, "balance",
+                     r->balance, "direction", r->direction, "amount",
+                     pb_admin_amount_json(r->amount, r->currency), "currency", r->currency,
+                     "reason", r->reason, "idempotency_key", r->idempotency_key, "requested_by",
+                     r->requested_by, "requested_at", pb_admin_time_json(r->requested_at), "status",
+                     r->status, "decided_by", r->decided_by[0] ? r->decided_by : NULL, "decided_at",
+                     pb_admin_time_json(r->decided_at), "decision_reason",
+                     r->decision_reason[0] ? r->decision_reason : NULL, "transfer_id",
+                     r->transfer_id[0] ? r->transfer_id : NULL, "failure",
+                     r->failure[0] ? r->failure : NULL);
+}
+
+/* In the ledger writer: an adjustment at or above the threshold becomes a pending
+ * request (no money moves), with its audit entry and event. */
+static pb_err request_command(pb_ledger_tx *tx, void *arg)
+{
+    adjust_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    bool ok = false;
+    pb_err e = principal_ok(tx, x, &ok);
+    if (e != PB_OK || !ok)
+        return e;
+    if (request_by_key(c, x) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->existing)
+        return PB_OK;
+    /* a transfer made under the key (below the threshold, or before it was set):
+     * the ledger replays it or calls the key's reuse a conflict */
+    pb_ledger_record rec;
+    e = pb_ledger_transfer_by_key(c, x->t.scope, x->t.key, &rec);
+    if (e == PB_OK) {
+        x->direct = true;
+        return PB_OK;
+    }
+    if (e != PB_ERR_TRANSFER_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pb_player_status st = PB_PLAYER_ACTIVE;
+    if (pb_identity_player_status(c, x->player.public_id, &st) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (st == PB_PLAYER_CLOSED) {
+        x->refusal = PB_ERR_PLAYER_ERASED;
+        return PB_OK;
+    }
+    if (balances_now(tx, x, &x->before) != PB_OK)
+        return PB_ERR_INTERNAL;
+    pb_store_adjustment *r = &x->row;
+    memset(r, 0, sizeof *r);
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, r->public_id);
+    snprintf(r->brand, sizeof r->brand, "%s", x->brand);
+    snprintf(r->player, sizeof r->player, "%s", x->player.public_id);
+    snprintf(r->balance, sizeof r->balance, "%s", x->balance);
+    snprintf(r->direction, sizeof r->direction, "%s", x->direction);
+    r->amount = x->amount;
+    snprintf(r->currency, sizeof r->currency, "%s", x->player.currency);
+    snprintf(r->reason, sizeof r->reason, "%s", x->reason);
+    snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", x->key);
+    snprintf(r->requested_by, sizeof r->requested_by, "%s", x->p->subject_public_id);
+    r->requested_at = pb_ledger_tx_now(tx);
+    if (pb_store_adjustment_insert(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.adjust_request", &en);
+    en.brand = x->brand;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
+    en.after = pb_admin_json_text(x->req, request_json(r));
+    en.reason = x->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    e = pb_audit_append(c, &en, pb_ledger_tx_now(tx));
+    /* @backoffice: balance.adjustment_requested, with the request in its transaction */
+    if (e == PB_OK &&
+        pb_events_emit(c, "balance.adjustment_requested", x->brand, x->player.public_id,
+                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", x->balance),
+                       PB_EV_STR("direction", x->direction),
+                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
+}
+
+/* Answers a call whose key names a request: 202 with it when the call asks for
+ * the same adjustment (player, balance, direction, amount), else
+ * IDEMPOTENCY_CONFLICT. */
+static void answer_request(pb_http_request *req, const adjust_ctx *x, bool replayed)
+{
+    const pb_store_adjustment *r = &x->row;
+    if (strcmp(r->player, x->player.public_id) != 0 || strcmp(r->balance, x->balance) != 0 ||
+        strcmp(r->direction, x->direction) != 0 || r->amount != x->amount) {
+        pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
+        return;
+    }
+    json_t *o = request_json(r);
+    if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
+        json_decref(o);
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 202, o);
+}
+
 void pb_api_admin_player_adjust(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
@@ -168,7 +401,9 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
         return;
     }
+    memset(x, 0, sizeof *x);
     x->req = req;
+    x->app = a;
     x->p = pb_api_principal(req);
     const char *amount_s = NULL;
     pb_json_field f[] = {
@@ -233,18 +468,8 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     }
     snprintf(x->brand, sizeof x->brand, "%s", b->code);
     /* the staff member's own player account (both e-mails normalised when stored) */
-    pb_staff *me = pb_http_alloc(req, sizeof *me);
-    e = me ? pb_identity_staff_get(c, x->p->subject_public_id, me) : PB_ERR_INTERNAL;
-    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+    if (!not_own_account(req, c, x->p, &x->player))
         return;
-    }
-    if (e == PB_OK && me->email[0] && strcmp(me->email, x->player.email) == 0) {
-        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
-                                "a staff member's own player account is adjusted by another "
-                                "staff member");
-        return;
-    }
     x->cur = pb_currency_find(x->player.currency);
     if (!x->cur) {
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
@@ -262,35 +487,35 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     e = closed_refused(c, x, x->player.status == PB_PLAYER_CLOSED, &refused);
     if (e == PB_OK && refused)
         e = PB_ERR_PLAYER_ERASED;
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
-        return;
-    }
-    pb_wallet_accounts acc;
-    int64_t house = 0;
-    e = pb_wallet_player_accounts(a->wallet, c, x->brand, x->player.public_id, x->player.currency,
-                                  &acc);
-    x->acc = acc;
     if (e == PB_OK)
-        e = pb_wallet_system_account(a->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
-                                     PB_WALLET_KIND_HOUSE, x->player.currency, &house);
+        e = prepare_transfer(a, c, x);
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
         return;
     }
-    int64_t mine = strcmp(x->balance, "cash") == 0 ? acc.cash : acc.bonus;
-    bool credit = strcmp(x->direction, "credit") == 0;
-    t->debit_account_id = credit ? house : mine;
-    t->credit_account_id = credit ? mine : house;
-    t->amount = x->amount;
-    snprintf(t->currency, sizeof t->currency, "%s", x->player.currency);
-    t->code = strcmp(x->balance, "bonus") == 0 && credit ? PB_CODE_BONUS_GRANT : PB_CODE_ADJUSTMENT;
-    snprintf(t->reference, sizeof t->reference, "player:%.40s", x->player.public_id);
-    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(req));
+    /* 4-eyes: at or above the brand's threshold for the currency, a request */
+    int64_t threshold = 0;
+    if (adjust_threshold(b, x->player.currency, &threshold) && x->amount >= threshold) {
+        e = pb_ledger_command(a->ledger, request_command, x);
+        if (e == PB_OK && x->refusal != PB_OK)
+            e = x->refusal;
+        if (e != PB_OK) {
+            pb_admin_fail(req, e, NULL);
+            return;
+        }
+        if (!x->direct) {
+            answer_request(req, x, x->existing);
+            return;
+        }
+        /* a transfer exists under the key: the ledger answers, as below */
+    }
     e = pb_ledger_command(a->ledger, adjust_command, x);
     if (e == PB_OK && x->refusal != PB_OK)
         e = x->refusal;
-    else if (e == PB_OK && t->result != PB_OK)
+    else if (e == PB_OK && x->existing) {
+        answer_request(req, x, true);
+        return;
+    } else if (e == PB_OK && t->result != PB_OK)
         e = t->result;
     if (e != PB_OK) {
         pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
@@ -307,4 +532,333 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     pb_http_reply_json(req, t->replayed ? 200 : 201,
                        json_pack("{s:s,s:b,s:o*}", "transfer_id", tid, "replayed", t->replayed,
                                  "balance", pb_api_wallet_balance_json(&now, x->cur)));
+}
+
+/* ---- the second approver: approve, reject, list ---- */
+
+/* Available to debit from the adjusted balance at this point of the batch. */
+static int64_t debit_room(const adjust_ctx *x)
+{
+    return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
+}
+
+/* Re-reads the request in the batch; x->not_pending when it was decided since. */
+static pb_err reread(pb_store_conn *c, adjust_ctx *x)
+{
+    char id[sizeof x->row.public_id];
+    memcpy(id, x->row.public_id, sizeof id);
+    if (pb_store_adjustment_get(c, id, &x->row) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->not_pending = strcmp(x->row.status, "pending") != 0;
+    return PB_OK;
+}
+
+/* In the ledger writer: the approval and its transfer, or a refusal. */
+static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+{
+    adjust_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    bool ok = false;
+    pb_err e = principal_ok(tx, x, &ok);
+    if (e != PB_OK || !ok)
+        return e;
+    if (reread(c, x) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->not_pending)
+        return PB_OK;
+    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
+        x->refusal = PB_ERR_FOUR_EYES_VIOLATION;
+        return PB_OK;
+    }
+    pb_player_status st = PB_PLAYER_ACTIVE;
+    if (pb_identity_player_status(c, x->player.public_id, &st) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (st == PB_PLAYER_CLOSED) {
+        x->refusal = PB_ERR_PLAYER_ERASED;
+        return PB_OK;
+    }
+    if (balances_now(tx, x, &x->before) != PB_OK)
+        return PB_ERR_INTERNAL;
+    /* a debit beyond the balance now: refused before the ledger sees it (a refused
+     * transfer would spend the key), and the request stays pending */
+    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount) {
+        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+        return PB_OK;
+    }
+    e = pb_ledger_tx_submit(tx, &x->t, 1);
+    if (e != PB_OK)
+        return e == PB_ERR_INTERNAL ? e : (x->refusal = e, PB_OK);
+    pb_store_adjustment *r = &x->row;
+    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
+    r->decided_at = pb_ledger_tx_now(tx);
+    pb_wallet_balance after = x->before;
+    if (x->t.result != PB_OK) { /* refused for good: the key is spent, the request failed */
+        snprintf(r->status, sizeof r->status, "failed");
+        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(x->t.result));
+        x->refusal = x->t.result;
+    } else {
+        snprintf(r->status, sizeof r->status, "approved");
+        pb_id_to_string(&x->t.record.id, r->transfer_id);
+        if (balances_now(tx, x, &after) != PB_OK)
+            return PB_ERR_INTERNAL;
+    }
+    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.adjust_approve", &en);
+    en.brand = x->brand;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
+    en.after = pb_admin_json_text(x->req, json_pack("{s:o*,s:o*}", "balance", side_json(x, &after),
+                                                    "adjustment", request_json(r)));
+    en.reason = r->reason;
+    if (!en.before || !en.after)
+        return PB_ERR_INTERNAL;
+    e = pb_audit_append(c, &en, pb_ledger_tx_now(tx));
+    /* @backoffice: balance.adjusted, in the command's transaction with the money */
+    if (e == PB_OK && x->t.result == PB_OK &&
+        pb_events_emit(c, "balance.adjusted", x->brand, x->player.public_id,
+                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("transfer_id", r->transfer_id), PB_EV_STR("balance", x->balance),
+                       PB_EV_STR("direction", x->direction),
+                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_STR("requested_by", r->requested_by),
+                       PB_EV_STR("adjustment_id", r->public_id),
+                       PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
+}
+
+/* In the ledger writer: the rejection (any member with finance.adjust, the
+ * requester too: nothing moves). */
+static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+{
+    adjust_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    bool ok = false;
+    pb_err e = principal_ok(tx, x, &ok);
+    if (e != PB_OK || !ok)
+        return e;
+    if (reread(c, x) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->not_pending)
+        return PB_OK;
+    pb_store_adjustment *r = &x->row;
+    snprintf(r->status, sizeof r->status, "rejected");
+    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
+    r->decided_at = pb_ledger_tx_now(tx);
+    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->decision);
+    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, "player.adjust_reject", &en);
+    en.brand = r->brand;
+    en.target_kind = "player";
+    en.target_id = r->player;
+    en.before = NULL;
+    en.after = pb_admin_json_text(x->req, request_json(r));
+    en.reason = x->decision;
+    if (!en.after)
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(c, &en, pb_ledger_tx_now(tx));
+}
+
+/* The request named by {id} into x->row, in the caller's brand scope (BRAND_FORBIDDEN
+ * outside it), with its player (x->player, x->brand). Replies and returns false on
+ * a failure. */
+static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
+{
+    const char *id = pb_http_param(req, "id");
+    pb_store_rc rc = id && strlen(id) < sizeof x->row.public_id
+                         ? pb_store_adjustment_get(c, id, &x->row)
+                         : PB_STORE_NOT_FOUND;
+    pb_err e = rc == PB_STORE_OK          ? PB_OK
+               : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
+               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
+                                          : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_admin_brand_in_scope(c, x->p, x->row.brand, b);
+    if (e == PB_OK)
+        e = pb_identity_player_get(c, &x->p->scope, x->row.player, &x->player);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
+        return false;
+    }
+    snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);
+    x->balance = x->row.balance;
+    x->direction = x->row.direction;
+    x->amount = x->row.amount;
+    x->reason = x->row.reason;
+    x->key = x->row.idempotency_key;
+    return true;
+}
+
+/* 200 {adjustment, replayed, balance (the player's now)}. */
+static void answer_decided(pb_http_request *req, pb_store_conn *c, const adjust_ctx *x,
+                           bool replayed)
+{
+    pb_wallet_balance now;
+    pb_err e = pb_wallet_balance_get(c, x->brand, x->player.public_id, x->player.currency, &now);
+    const pb_currency *cur = pb_currency_find(x->player.currency);
+    if (e != PB_OK || !cur) {
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o*,s:b,s:o*}", "adjustment", request_json(&x->row), "replayed",
+                                 replayed, "balance", pb_api_wallet_balance_json(&now, cur)));
+}
+
+void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
+    pb_brand *b = pb_http_alloc(req, sizeof *b);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!x || !b || !c) {
+        pb_admin_fail(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    memset(x, 0, sizeof *x);
+    x->req = req;
+    x->app = a;
+    x->p = pb_api_principal(req);
+    if (!pb_admin_parse_empty(req) || !request_visible(req, c, x, b))
+        return;
+    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
+                                "the adjustment is approved by a member other than its requester");
+        return;
+    }
+    if (!not_own_account(req, c, x->p, &x->player))
+        return;
+    if (strcmp(x->row.status, "approved") == 0) {
+        answer_decided(req, c, x, true);
+        return;
+    }
+    if (strcmp(x->row.status, "pending") != 0) {
+        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
+        return;
+    }
+    if (x->player.status == PB_PLAYER_CLOSED) { /* before any account is created */
+        pb_admin_fail(req, PB_ERR_PLAYER_ERASED, NULL);
+        return;
+    }
+    x->cur = pb_currency_find(x->player.currency);
+    pb_err e = x->cur ? prepare_transfer(a, c, x) : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_ledger_command(a->ledger, approve_command, x);
+    if (e == PB_OK && x->not_pending) {
+        if (strcmp(x->row.status, "approved") == 0) {
+            answer_decided(req, c, x, true);
+            return;
+        }
+        e = PB_ERR_ADJUSTMENT_STATE;
+    }
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
+        return;
+    }
+    answer_decided(req, c, x, false);
+}
+
+void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
+    pb_brand *b = pb_http_alloc(req, sizeof *b);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!x || !b || !c) {
+        pb_admin_fail(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    memset(x, 0, sizeof *x);
+    x->req = req;
+    x->app = a;
+    x->p = pb_api_principal(req);
+    if (!pb_admin_parse_reason(req, x->p, "player.adjust_reject", 500, &x->decision) ||
+        !request_visible(req, c, x, b))
+        return;
+    if (strcmp(x->row.status, "pending") != 0) {
+        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
+        return;
+    }
+    pb_err e = pb_ledger_command(a->ledger, reject_command, x);
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    if (e == PB_OK && x->not_pending)
+        e = PB_ERR_ADJUSTMENT_STATE;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    answer_decided(req, c, x, false);
+}
+
+#define ADJ_PAGE_DEFAULT 50
+#define ADJ_PAGE_MAX 200
+
+void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!pb_admin_parse_empty(req))
+        return;
+    if (!c || !p) {
+        pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    const char *status = NULL, *brand = NULL;
+    int64_t limit = ADJ_PAGE_DEFAULT, cursor = 0;
+    if (!pb_admin_query_str(req, "status", 16, &status) ||
+        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand) ||
+        !pb_admin_query_int(req, "limit", 1, ADJ_PAGE_MAX, &limit) ||
+        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor))
+        return;
+    if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
+        strcmp(status, "rejected") != 0 && strcmp(status, "failed") != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
+                                "status: pending, approved, rejected or failed");
+        return;
+    }
+    pb_brand *bs = NULL;
+    size_t nb = 0;
+    pb_err e = pb_api_bo_brands(c, p, brand, &bs, &nb);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
+        return;
+    }
+    json_t *codes = json_array();
+    for (size_t i = 0; codes && i < nb; i++)
+        if (json_array_append_new(codes, json_string(bs[i].code)) != 0) {
+            json_decref(codes);
+            codes = NULL;
+        }
+    free(bs);
+    char *codes_text = codes ? json_dumps(codes, JSON_COMPACT) : NULL;
+    json_decref(codes);
+    pb_store_adjustment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
+    size_t n = 0;
+    pb_store_rc rc = codes_text && rows ? pb_store_adjustment_list(c, codes_text, status, cursor,
+                                                                   rows, (size_t)limit, &n)
+                                        : PB_STORE_ERROR;
+    free(codes_text);
+    json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
+    for (size_t i = 0; items && i < n; i++)
+        if (json_array_append_new(items, request_json(&rows[i])) != 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    if (!items) {
+        pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
+                            NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].id : 0)));
 }

@@ -290,6 +290,10 @@ void pb_api_player_wallet(pb_http_request *req, void *app);
 void pb_api_player_transactions(pb_http_request *req, void *app);
 void pb_api_player_transaction_get(pb_http_request *req, void *app);
 void pb_api_admin_player_adjust(pb_http_request *req, void *app);
+/* 4-eyes for adjustments at or above the brand's threshold (admin_wallet.c) */
+void pb_api_admin_adjustment_approve(pb_http_request *req, void *app);
+void pb_api_admin_adjustment_reject(pb_http_request *req, void *app);
+void pb_api_admin_adjustments_list(pb_http_request *req, void *app);
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);
 void pb_api_admin_refresh(pb_http_request *req, void *app);

@@ -126,6 +126,8 @@
     X(MANUAL_RESOLUTION_CONFLICT, 409, "the stated outcome was another one")         \
     X(PASSWORD_REUSED, 422, "the password was one of the last four used")            \
     X(WIN_REFUSED, 409, "the wallet refuses the round's win for good")               \
+    X(ADJUSTMENT_NOT_FOUND, 404, "adjustment request not found")                     \
+    X(ADJUSTMENT_STATE, 409, "adjustment request is not pending")                    \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {

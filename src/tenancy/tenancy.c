@@ -96,8 +96,10 @@ static bool name_valid(const char *s, size_t max)
  * deposit_maxes and withdrawal_4eyes_thresholds: objects currency code -> minor
  * units of that currency, one per currency, since one number would be 10.00 EUR
  * but 1,000 JPY, 1.000 KWD and 0.00001 BTC; deposit_expiry_minutes: how long a
- * deposit intent stays payable), the wallet (funding_policy), the player
- * erasure (erase_after_days). A currency's deposit minimum may not exceed its
+ * deposit intent stays payable), the wallet (funding_policy), the staff
+ * adjustments (adjustment_4eyes_thresholds: currency code -> minor units; an
+ * adjustment at or above its currency's entry waits for a second approver, a
+ * currency without one has no 4-eyes), the player erasure (erase_after_days). A currency's deposit minimum may not exceed its
  * maximum, either being its own entry or, without one, the built-in default
  * (PB_BRAND_DEPOSIT_MIN/MAX_DEFAULT): a pair that refuses every deposit in a
  * currency is a mistake, not a setting. The former single numbers
@@ -117,6 +119,8 @@ typedef struct setting_spec {
 static const char *const FUNDING_POLICIES[] = {"cash_first", "bonus_first", "cash_only", NULL};
 
 static const setting_spec SETTINGS[] = {
+    {"adjustment_4eyes_thresholds", "settings.adjustment_4eyes_thresholds", 1, SETTING_MONEY_MAX,
+     NULL, true},
     {"deposit_expiry_minutes", "settings.deposit_expiry_minutes", 1, 525600, NULL},
     {"deposit_maxes", "settings.deposit_maxes", 1, SETTING_MONEY_MAX, NULL, true},
     {"deposit_mins", "settings.deposit_mins", 1, SETTING_MONEY_MAX, NULL, true},

@@ -60,7 +60,8 @@ class World:
             expect(admin.call("POST", "/v1/admin/brands",
                               {"code": code, "name": code.title(), "default_currency": "EUR",
                                "currencies": cur, "jurisdiction": "MT",
-                               "settings": {"withdrawal_4eyes_thresholds": {c: 100000 for c in cur}}}),
+                               "settings": {"withdrawal_4eyes_thresholds": {c: 100000 for c in cur},
+                                            "adjustment_4eyes_thresholds": {"EUR": 500000}}}),
                    201)
         self.player = register_player(Client(env, "127.0.0.9"), "alpha", "target@example.com")
         self.accounts = env.ledger_fixture("alpha", self.player, "EUR")
@@ -82,6 +83,14 @@ class World:
         expect(gone.call("POST", "/v1/admin/logout"), 200)
         self.callers["expired"] = gone
         # @rbac-setup-wallet
+        # adjustments at the 4-eyes threshold (5000.00 EUR), requested by a member who
+        # is none of the callers, so that admin and finance may approve or reject them
+        requester = member("adj-requester", "finance", brands=["alpha"]).activate("Blue-Falcon-11-Xy")
+        self.adjustments = [expect(requester.call(
+            "POST", f"/v1/admin/players/{self.player}/adjustments",
+            {"balance": "cash", "direction": "credit", "amount": "5000.00",
+             "reason": "matrix 4-eyes", "idempotency_key": f"rbac-4e-{i}"}), 202)["id"]
+            for i in range(30)]
         # @rbac-setup-catalog
         self.catalog_seq = iter(range(1, 1000000))  # own counter: self.n picks the login probe
         expect(admin.call("POST", "/v1/admin/providers",
@@ -171,6 +180,12 @@ class World:
                                              {"balance": "cash", "direction": "credit",
                                               "amount": "1.00", "reason": f"matrix {caller_name}",
                                               "idempotency_key": self.unique("adj")}),
+            "admin.adjustments.list": lambda: ("GET", "/v1/admin/adjustments?status=pending", None),
+            "admin.adjustments.approve": lambda: ("POST", "/v1/admin/adjustments/"
+                                                  f"{self.adjustments.pop()}/approve", None),
+            "admin.adjustments.reject": lambda: ("POST", "/v1/admin/adjustments/"
+                                                 f"{self.adjustments.pop()}/reject",
+                                                 {"reason": f"matrix {caller_name}"}),
             # @rbac-requests-catalog
             "admin.providers.list": lambda: ("GET", "/v1/admin/providers?limit=10", None),
             "admin.providers.create": lambda: ("POST", "/v1/admin/providers",

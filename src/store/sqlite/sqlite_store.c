@@ -741,4 +741,5 @@ const pb_store_backend pb_store_sqlite_backend = {
     .tenancy = &pb_store_sqlite_tenancy_ops,
     .identity = &pb_store_sqlite_identity_ops,
     .keys = &pb_store_sqlite_keys_ops,
+    .adjustment = &pb_store_sqlite_adjustment_ops,
 };

@@ -177,6 +177,13 @@ static void create_validation(void **state)
          PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
         {"ok", "N", "EUR", "MT", "{\"withdrawal_4eyes_thresholds\":{\"EURO\":5000}}", NULL, 0,
          PB_ERR_FIELD_INVALID, "settings.withdrawal_4eyes_thresholds"},
+        /* the adjustments' 4-eyes thresholds: the same shape as the withdrawals' */
+        {"ok", "N", "EUR", "MT", "{\"adjustment_4eyes_thresholds\":5000}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.adjustment_4eyes_thresholds"},
+        {"ok", "N", "EUR", "MT", "{\"adjustment_4eyes_thresholds\":{\"EUR\":0}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.adjustment_4eyes_thresholds"},
+        {"ok", "N", "EUR", "MT", "{\"adjustment_4eyes_thresholds\":{\"XYZ\":100}}", NULL, 0,
+         PB_ERR_FIELD_INVALID, "settings.adjustment_4eyes_thresholds"},
         /* the former single deposit limits (one number for every currency): by name */
         {"ok", "N", "EUR", "MT", "{\"deposit_min\":500}", NULL, 0, PB_ERR_FIELD_INVALID,
          "settings.deposit_min"},

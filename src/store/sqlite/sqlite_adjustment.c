@@ -1,0 +1,130 @@
+/*
+ * sqlite_adjustment.c — the adjustment requests' statements on SQLite
+ * (0048_wallet_adjustment_approval.sql). Index use: public_id and (brand,
+ * idempotency_key) are unique; the list walks adjustment_request_status (status
+ * given) or the primary key backwards (any status), filtering brands.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_rows.h"
+
+#define SQ(c) ((sq_conn *)(c))
+
+#define ADJ_COLS                                                                          \
+    "id,public_id,brand,player,balance,direction,amount,currency,reason,idempotency_key," \
+    "requested_by,requested_at,status,coalesce(decided_by,''),coalesce(decided_at,0),"    \
+    "coalesce(decision_reason,''),coalesce(transfer_id,''),coalesce(failure,'')"
+
+static void read_adj(sqlite3_stmt *st, void *out)
+{
+    pb_store_adjustment *a = out;
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    sqr_text(a->public_id, sizeof a->public_id, st, 1);
+    sqr_text(a->brand, sizeof a->brand, st, 2);
+    sqr_text(a->player, sizeof a->player, st, 3);
+    sqr_text(a->balance, sizeof a->balance, st, 4);
+    sqr_text(a->direction, sizeof a->direction, st, 5);
+    a->amount = sqlite3_column_int64(st, 6);
+    sqr_text(a->currency, sizeof a->currency, st, 7);
+    sqr_text(a->reason, sizeof a->reason, st, 8);
+    sqr_text(a->idempotency_key, sizeof a->idempotency_key, st, 9);
+    sqr_text(a->requested_by, sizeof a->requested_by, st, 10);
+    a->requested_at = sqlite3_column_int64(st, 11);
+    sqr_text(a->status, sizeof a->status, st, 12);
+    sqr_text(a->decided_by, sizeof a->decided_by, st, 13);
+    a->decided_at = sqlite3_column_int64(st, 14);
+    sqr_text(a->decision_reason, sizeof a->decision_reason, st, 15);
+    sqr_text(a->transfer_id, sizeof a->transfer_id, st, 16);
+    sqr_text(a->failure, sizeof a->failure, st, 17);
+}
+
+static pb_store_rc sq_adj_insert(pb_store_conn *base, pb_store_adjustment *a)
+{
+    static const char SQL[] =
+        "INSERT INTO adjustment_request(public_id,brand,player,balance,direction,amount,"
+        "currency,reason,idempotency_key,requested_by,requested_at,status) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,'pending')";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, a->public_id);
+    sqr_bind_text(st, 2, a->brand);
+    sqr_bind_text(st, 3, a->player);
+    sqr_bind_text(st, 4, a->balance);
+    sqr_bind_text(st, 5, a->direction);
+    sqlite3_bind_int64(st, 6, a->amount);
+    sqr_bind_text(st, 7, a->currency);
+    sqr_bind_text(st, 8, a->reason);
+    sqr_bind_text(st, 9, a->idempotency_key);
+    sqr_bind_text(st, 10, a->requested_by);
+    sqlite3_bind_int64(st, 11, a->requested_at);
+    pb_store_rc r = sqr_exec(c, st);
+    if (r == PB_STORE_OK) {
+        a->id = sqlite3_last_insert_rowid(c->db);
+        memcpy(a->status, "pending", sizeof "pending");
+    }
+    return r;
+}
+
+static pb_store_rc sq_adj_get(pb_store_conn *base, const char *public_id, pb_store_adjustment *out)
+{
+    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request WHERE public_id=?1";
+    return sqr_lookup_text(SQ(base), SQL, public_id, NULL, read_adj, out);
+}
+
+static pb_store_rc sq_adj_by_key(pb_store_conn *base, const char *brand, const char *key,
+                                 pb_store_adjustment *out)
+{
+    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request "
+                              "WHERE brand=?1 AND idempotency_key=?2";
+    return sqr_lookup_text(SQ(base), SQL, brand, key, read_adj, out);
+}
+
+static pb_store_rc sq_adj_decide(pb_store_conn *base, const pb_store_adjustment *a)
+{
+    static const char SQL[] =
+        "UPDATE adjustment_request SET status=?2,decided_by=?3,decided_at=?4,"
+        "decision_reason=?5,transfer_id=?6,failure=?7 WHERE id=?1 AND status='pending'";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, a->id);
+    sqr_bind_text(st, 2, a->status);
+    sqr_bind_text(st, 3, a->decided_by);
+    sqlite3_bind_int64(st, 4, a->decided_at);
+    sqr_bind_opt_text(st, 5, a->decision_reason);
+    sqr_bind_opt_text(st, 6, a->transfer_id);
+    sqr_bind_opt_text(st, 7, a->failure);
+    return sqr_exec_changed(c, st);
+}
+
+static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, const char *status,
+                               int64_t before_id, pb_store_adjustment *out, size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request "
+                              "WHERE brand IN (SELECT value FROM json_each(?1)) "
+                              "AND (?2 IS NULL OR status=?2) AND (?3=0 OR id<?3) "
+                              "ORDER BY id DESC LIMIT ?4";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, brands_json);
+    sqr_bind_opt_text(st, 2, status);
+    sqlite3_bind_int64(st, 3, before_id);
+    sqlite3_bind_int64(st, 4, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_adj);
+}
+
+const struct pb_store_adjustment_ops pb_store_sqlite_adjustment_ops = {
+    .insert = sq_adj_insert,
+    .get = sq_adj_get,
+    .by_key = sq_adj_by_key,
+    .decide = sq_adj_decide,
+    .list = sq_adj_list,
+};

@@ -1,0 +1,277 @@
+"""test_adjust_4eyes.py — 4-eyes for large staff adjustments over real HTTP: the brand
+setting adjustment_4eyes_thresholds (currency -> minor units); below it an adjustment
+is applied at once (201, as before); at or above it, it waits as a pending request
+(202, no money moves) until a second member with finance.adjust approves it (the
+transfer is made then, once) or rejects it. The requester cannot approve their own
+(403 FOUR_EYES_VIOLATION), a member of another brand can neither see nor decide it
+(403 BRAND_FORBIDDEN), a debit beyond the balance at approval is refused and stays
+pending, an erased player's request cannot be approved (409 PLAYER_ERASED). Ends with
+`pitboss ledger verify` and `pitboss audit verify`.
+
+Usage: test_adjust_4eyes.py PATH/TO/pitboss
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
+from harness import Tap  # noqa: E402
+
+PASSWORD = "Player-pass-77"
+FIELD = "settings.adjustment_4eyes_thresholds"
+
+
+class Run:
+    def __init__(self, env):
+        self.env = env
+        self.n = 0
+
+    def key(self):
+        self.n += 1
+        return f"adj4-{self.n}"
+
+    def setup(self):
+        env = self.env
+        otp = env.bootstrap_admin("root@example.com")
+        env.start()
+        self.admin = Staff(env, "root@example.com", otp, "127.0.3.10").activate("Blue-Falcon-0-Xy")
+        expect(self.admin.call("POST", "/v1/admin/brands",
+                               {"code": "alpha", "name": "Alpha", "default_currency": "EUR",
+                                "currencies": ["EUR", "JPY"], "jurisdiction": "MT",
+                                "settings": {"adjustment_4eyes_thresholds": {"EUR": 100000},
+                                             "erase_after_days": 0}}), 201)
+        expect(self.admin.call("POST", "/v1/admin/brands",
+                               {"code": "beta", "name": "Beta", "default_currency": "EUR",
+                                "jurisdiction": "MT"}), 201)
+        self.fin1 = create_staff(env, self.admin, "fin1@example.com", "finance", "127.0.3.11",
+                                 brands=["alpha"]).activate("Blue-Falcon-1-Xy")
+        self.fin2 = create_staff(env, self.admin, "fin2@example.com", "finance", "127.0.3.12",
+                                 brands=["alpha"]).activate("Blue-Falcon-2-Xy")
+        self.fin_beta = create_staff(env, self.admin, "finb@example.com", "finance", "127.0.3.13",
+                                     brands=["beta"]).activate("Blue-Falcon-3-Xy")
+        self.client = Client(env, "127.0.3.20")
+        self.alice = register_player(self.client, "alpha", "alice@example.com")
+        self.yuki = register_player(self.client, "alpha", "yuki@example.com", currency="JPY")
+        r = expect(self.client.call("POST", "/v1/player/login",
+                                    {"brand": "alpha", "email": "alice@example.com",
+                                     "password": PASSWORD}), 200)
+        self.alice_token = r["access_token"]
+
+    def adjust(self, staff, player, balance, direction, amount, key=None, reason="test"):
+        return staff.call("POST", f"/v1/admin/players/{player}/adjustments",
+                          {"balance": balance, "direction": direction, "amount": amount,
+                           "reason": reason, "idempotency_key": key or self.key()})
+
+    def cash(self):
+        w = expect(self.client.call("GET", "/v1/player/wallet", token=self.alice_token), 200)
+        return w["cash"]
+
+    def ledger_rows(self):
+        return self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
+
+    def events(self, type_):
+        return [(b, s, json.loads(p)) for b, s, p in
+                self.env.rows("SELECT brand, subject, payload FROM event_outbox WHERE type=? "
+                              "ORDER BY id", type_)]
+
+    def settings_checked(self):
+        for bad in ({"EUR": "1000"}, {"EUR": 0}, {"EURO": 100}, 5000, {"EUR": 10.5}):
+            r = self.admin.call("PATCH", "/v1/admin/brands/beta",
+                                {"settings": {"adjustment_4eyes_thresholds": bad}})
+            expect(r, 422, "FIELD_INVALID")
+            assert r.json()["error"]["field"] == FIELD, r.body
+        r = expect(self.admin.call("GET", "/v1/admin/brands/alpha"), 200)
+        assert r["brand"]["settings"]["adjustment_4eyes_thresholds"] == {"EUR": 100000}, r
+
+    def below_threshold(self):
+        before = self.ledger_rows()
+        r = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "999.99"), 201)
+        assert r["balance"]["cash"] == "999.99", r
+        # JPY has no threshold on alpha: no 4-eyes, however large
+        expect(self.adjust(self.fin1, self.yuki, "cash", "credit", "50000000"), 201)
+        assert self.ledger_rows() == before + 2
+        assert not self.env.rows("SELECT 1 FROM adjustment_request")
+
+    def at_threshold_pending(self):
+        before, cash = self.ledger_rows(), self.cash()
+        r = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00", key="big-1",
+                               reason="goodwill"), 202)
+        assert r["status"] == "pending" and r["amount"] == "1000.00" and r["currency"] == "EUR", r
+        assert r["requested_by"] == self.fin1.id and r["player_id"] == self.alice, r
+        assert r["replayed"] is False and r["transfer_id"] is None, r
+        self.big = r["id"]
+        assert self.ledger_rows() == before and self.cash() == cash
+        # a replay answers the same request; another body under the key is a conflict
+        again = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00",
+                                   key="big-1", reason="goodwill"), 202)
+        assert again["id"] == self.big and again["replayed"] is True, again
+        expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.01", key="big-1"), 409,
+               "IDEMPOTENCY_CONFLICT")
+        expect(self.adjust(self.fin1, self.alice, "cash", "credit", "5.00", key="big-1"), 409,
+               "IDEMPOTENCY_CONFLICT")
+        assert self.ledger_rows() == before and self.cash() == cash
+        assert self.env.rows("SELECT count(*) FROM adjustment_request")[0][0] == 1
+        assert self.env.rows("SELECT count(*) FROM audit_entry WHERE action="
+                             "'player.adjust_request' AND target_id=?", self.alice)[0][0] == 1
+        ev = self.events("balance.adjustment_requested")
+        assert len(ev) == 1 and ev[0][0] == "alpha" and ev[0][1] == self.alice, ev
+        assert ev[0][2]["adjustment_id"] == self.big and ev[0][2]["amount"] == "1000.00", ev
+        # a key used below the threshold stays the ledger's: a large body under it conflicts
+        expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1.00", key="small-1"), 201)
+        expect(self.adjust(self.fin1, self.alice, "cash", "credit", "2000.00", key="small-1"),
+               409, "IDEMPOTENCY_CONFLICT")
+        assert self.env.rows("SELECT count(*) FROM adjustment_request")[0][0] == 1
+
+    def requester_refused(self):
+        before, cash = self.ledger_rows(), self.cash()
+        expect(self.fin1.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 403,
+               "FOUR_EYES_VIOLATION")
+        assert self.ledger_rows() == before and self.cash() == cash
+
+    def other_brand_refused(self):
+        before = self.ledger_rows()
+        expect(self.fin_beta.call("GET", "/v1/admin/adjustments?brand=alpha"), 403,
+               "BRAND_FORBIDDEN")
+        r = expect(self.fin_beta.call("GET", "/v1/admin/adjustments"), 200)
+        assert r["items"] == [], r
+        expect(self.fin_beta.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 403,
+               "BRAND_FORBIDDEN")
+        expect(self.fin_beta.call("POST", f"/v1/admin/adjustments/{self.big}/reject",
+                                  {"reason": "no"}), 403, "BRAND_FORBIDDEN")
+        expect(self.fin2.call("POST", "/v1/admin/adjustments/0190aaaa-0000-7000-8000-0000000000aa"
+                              "/approve"), 404, "ADJUSTMENT_NOT_FOUND")
+        assert self.ledger_rows() == before
+        r = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=pending&brand=alpha"), 200)
+        assert [i["id"] for i in r["items"]] == [self.big], r
+
+    def approved_once(self):
+        before, cash = self.ledger_rows(), self.cash()
+        r = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 200)
+        a = r["adjustment"]
+        assert a["status"] == "approved" and a["decided_by"] == self.fin2.id, r
+        assert a["transfer_id"] and r["replayed"] is False, r
+        assert self.ledger_rows() == before + 1
+        assert self.cash() == "2000.99", self.cash()
+        # the approval again: the same answer, no second transfer
+        again = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 200)
+        assert again["adjustment"] == a and again["replayed"] is True, again
+        third = expect(self.admin.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 200)
+        assert third["adjustment"] == a, third
+        # the original request's retry: the request as it stands now
+        rq = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00", key="big-1",
+                                reason="goodwill"), 202)
+        assert rq["status"] == "approved" and rq["transfer_id"] == a["transfer_id"], rq
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{self.big}/reject",
+                              {"reason": "late"}), 409, "ADJUSTMENT_STATE")
+        assert self.ledger_rows() == before + 1 and self.cash() == "2000.99"
+        rows = self.env.rows("SELECT actor_id, after FROM audit_entry WHERE "
+                             "action='player.adjust_approve'")
+        assert len(rows) == 1 and rows[0][0] == self.fin2.id, rows
+        ev = [e for e in self.events("balance.adjusted") if e[2].get("adjustment_id") == self.big]
+        assert len(ev) == 1 and ev[0][2]["staff_id"] == self.fin2.id, ev
+        assert ev[0][2]["requested_by"] == self.fin1.id and ev[0][2]["amount"] == "1000.00", ev
+
+    def rejected(self):
+        before, cash = self.ledger_rows(), self.cash()
+        r = expect(self.adjust(self.fin1, self.alice, "bonus", "credit", "1500.00"), 202)
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/reject", {}), 422)
+        d = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/reject",
+                                  {"reason": "not agreed"}), 200)
+        assert d["adjustment"]["status"] == "rejected", d
+        assert d["adjustment"]["decision_reason"] == "not agreed", d
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 409,
+               "ADJUSTMENT_STATE")
+        expect(self.admin.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 409,
+               "ADJUSTMENT_STATE")
+        assert self.ledger_rows() == before and self.cash() == cash
+        assert self.env.rows("SELECT count(*) FROM audit_entry WHERE "
+                             "action='player.adjust_reject'")[0][0] == 1
+        lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=rejected"), 200)
+        assert [i["id"] for i in lst["items"]] == [r["id"]], lst
+
+    def debit_beyond_balance(self):
+        before, cash = self.ledger_rows(), self.cash()
+        r = expect(self.adjust(self.fin1, self.alice, "cash", "debit", "5000.00"), 202)
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 422,
+               "INSUFFICIENT_FUNDS")
+        assert self.ledger_rows() == before and self.cash() == cash
+        lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=pending"), 200)
+        assert r["id"] in [i["id"] for i in lst["items"]], lst
+        # it can still be approved once the money is there, or rejected
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/reject",
+                              {"reason": "funds"}), 200)
+
+    def erased_at_approval(self):
+        gone = register_player(self.client, "alpha", "gone@example.com")
+        r = expect(self.adjust(self.fin1, gone, "cash", "credit", "1000.00"), 202)
+        expect(self.admin.call("POST", f"/v1/admin/players/{gone}/erase",
+                               {"reason": "GDPR request"}), 200)
+        before = self.ledger_rows()
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 409,
+               "PLAYER_ERASED")
+        assert self.ledger_rows() == before
+        assert self.env.rows("SELECT status FROM adjustment_request WHERE public_id=?",
+                             r["id"])[0][0] == "pending"
+
+    def list_refused(self):
+        r = self.fin2.call("GET", "/v1/admin/adjustments?status=open")
+        expect(r, 422, "FIELD_INVALID")
+        assert r.json()["error"]["field"] == "status", r.body
+        expect(self.fin2.call("GET", "/v1/admin/adjustments?brand=nope"), 403, "BRAND_FORBIDDEN")
+        r = expect(self.fin2.call("GET", "/v1/admin/adjustments?limit=1"), 200)
+        assert len(r["items"]) == 1 and r["next_cursor"], r
+        r2 = expect(self.fin2.call("GET", f"/v1/admin/adjustments?limit=1&cursor={r['next_cursor']}"),
+                    200)
+        assert r2["items"][0]["id"] != r["items"][0]["id"], r2
+
+    def stop_and_verify(self):
+        assert self.env.stop() == 0
+        r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        r = self.env.cli("audit", "verify", "--db", self.env.db, "--keys-dir", self.env.keys,
+                         check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def main():
+    if len(sys.argv) < 2:
+        print("1..0 # SKIP usage: test_adjust_4eyes.py PATH/TO/pitboss")
+        return 1
+    env = Env(os.path.abspath(sys.argv[1]))
+    run = Run(env)
+    cases = [
+        ("setup: alpha with a 4-eyes threshold of 1000.00 EUR, two finance members, one of beta",
+         run.setup),
+        ("adjustment_4eyes_thresholds is checked when written (422 naming it)", run.settings_checked),
+        ("below the threshold (or in a currency without one): applied at once, 201",
+         run.below_threshold),
+        ("at the threshold: 202 pending, no money moves; replay 202, other body 409",
+         run.at_threshold_pending),
+        ("the requester approving their own: 403 FOUR_EYES_VIOLATION, nothing moves",
+         run.requester_refused),
+        ("a member of another brand: 403 BRAND_FORBIDDEN to list, approve, reject",
+         run.other_brand_refused),
+        ("a second member approves: applied once; the approval's replay answers the same",
+         run.approved_once),
+        ("rejected (reason required): nothing moves, cannot be approved after", run.rejected),
+        ("a debit beyond the balance at approval: INSUFFICIENT_FUNDS, it stays pending",
+         run.debit_beyond_balance),
+        ("an erased player at approval: 409 PLAYER_ERASED, nothing moves", run.erased_at_approval),
+        ("the list's refusals and cursor pages", run.list_refused),
+        ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
+    ]
+    tap = Tap(len(cases))
+    try:
+        for i, (name, fn) in enumerate(cases):
+            if not tap.case(name, fn) and i == 0:
+                for _ in range(tap.plan - 1):
+                    tap.ok(False, "skipped: setup failed")
+                break
+    finally:
+        env.cleanup()
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
