@@ -146,7 +146,8 @@ class Run:
         assert [i["id"] for i in r["items"]] == [self.big], r
 
     def approved_once(self):
-        before, cash = self.ledger_rows(), self.cash()
+        before = self.ledger_rows()
+        assert self.cash() == "1000.99", self.cash()  # what the request left (nothing moved)
         r = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 200)
         a = r["adjustment"]
         assert a["status"] == "approved" and a["decided_by"] == self.fin2.id, r

@@ -19,13 +19,11 @@ import base64
 import datetime
 import hashlib
 import hmac
-import http.client
 import json
 import math
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import threading
 import time

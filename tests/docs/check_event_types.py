@@ -115,7 +115,7 @@ def main(argv):
     names = [n for n, _ in table]
 
     def the_table():
-        problems = [f"the table is empty"] if not table else []
+        problems = ["the table is empty"] if not table else []
         problems += [f"`{n}` is not a dotted lower-case name" for n in names if not NAME.match(n)]
         problems += [f"`{n}` is in the table twice" for n in set(names) if names.count(n) > 1]
         return problems

@@ -246,6 +246,7 @@ const TYPE_LABEL: Record<string, string> = {
   'round.settled': 'Round settled',
   'bet.rolled_back': 'Bet rolled back',
   'balance.adjusted': 'Balance adjusted',
+  'balance.adjustment_requested': 'Balance adjustment awaiting a second approver',
   'player.registered': 'Player registered',
   'player.blocked': 'Player blocked',
   'player.unblocked': 'Player unblocked',
