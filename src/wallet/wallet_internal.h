@@ -44,9 +44,13 @@ struct pb_wallet {
 pb_err pb_wallet_policy_of(pb_wallet *w, pb_store_conn *c, const char *brand,
                            pb_funding_policy *out);
 
-/* game.c, for game_submit.c: the request's hash (op->priv.request_hash), and the
- * ledger command that decides an operation (ctx: the pb_wallet_op). */
+/* game_hash.c: the request's hash (op->priv.request_hash), and whether the stored
+ * operation prev is the request op (its hash, or for a win naming no game the hash
+ * with the game prev was stored with). */
 void pb_wallet_request_hash(const pb_wallet_op *op, uint8_t out[32]);
+bool pb_wallet_same_request(const pb_wallet_op *op, const pb_store_wallet_op *prev);
+/* game.c, for game_submit.c: the ledger command that decides an operation (ctx: the
+ * pb_wallet_op). */
 pb_err pb_wallet_game_command(pb_ledger_tx *tx, void *ctx);
 
 /* The side of an operation's money that is not the provider's: the player's
