@@ -96,7 +96,7 @@ static const spec_def specs[] = {
       S("status", false, .min_len = 1, .max_len = 15),
       {"limits", PB_JSON_ARRAY, .max_len = PB_GAME_LIMITS_MAX},
       {"blocked_jurisdictions", PB_JSON_ARRAY, .max_len = PB_GAME_BLOCKED_MAX}}},
-    {"admin_wallet.c POST /v1/admin/players/{id}/adjustments",
+    {"admin_adjust.c POST /v1/admin/players/{id}/adjustments",
      {S("balance", true, .max_len = 8), S("direction", true, .max_len = 8),
       S("amount", true, .max_len = 40), S("reason", true, .min_len = 1, .max_len = 500),
       S("idempotency_key", true, .min_len = 1, .max_len = 100)}},

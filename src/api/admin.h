@@ -88,6 +88,11 @@ bool pb_admin_parse_reason(pb_http_request *req, const pb_principal *p, const ch
 /* A body-less POST: accepts an empty body or a JSON object without fields
  * (anything else is refused like any body). Replies and returns false on error. */
 bool pb_admin_parse_empty(pb_http_request *req);
+/* The start of a list handler (GET): the caller into *p and the request's
+ * connection into *c, and a body only as pb_admin_parse_empty accepts it.
+ * Replies (the body's error, else STORE_UNAVAILABLE without a connection, else
+ * UNAUTHENTICATED without a caller) and returns false when any is missing. */
+bool pb_admin_list_begin(pb_http_request *req, const pb_principal **p, pb_store_conn **c);
 
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */

@@ -252,14 +252,10 @@ static pb_cashier_actor staff_actor(pb_http_request *req, const pb_principal *p)
 void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
 {
     (void)app;
-    const pb_principal *p = pb_api_principal(req);
-    pb_store_conn *c = pb_http_conn(req);
-    if (!pb_admin_parse_empty(req))
+    const pb_principal *p = NULL;
+    pb_store_conn *c = NULL;
+    if (!pb_admin_list_begin(req, &p, &c))
         return;
-    if (!c || !p) {
-        pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
     int64_t limit = PAGE_DEFAULT, cursor = 0;
     const char *status = NULL, *brands = NULL, *player = NULL;
     char buf[PB_SCOPE_MAX_BRANDS * 24];
@@ -544,14 +540,10 @@ static json_t *payment_staff_json(const pb_store_payment *pay, int64_t expires_a
 void pb_api_admin_payments_list(pb_http_request *req, void *app)
 {
     (void)app;
-    const pb_principal *p = pb_api_principal(req);
-    pb_store_conn *c = pb_http_conn(req);
-    if (!pb_admin_parse_empty(req))
+    const pb_principal *p = NULL;
+    pb_store_conn *c = NULL;
+    if (!pb_admin_list_begin(req, &p, &c))
         return;
-    if (!c || !p) {
-        pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
     int64_t limit = PAGE_DEFAULT, cursor = 0;
     const char *status = NULL, *brands = NULL, *player = NULL;
     char buf[PB_SCOPE_MAX_BRANDS * 24];

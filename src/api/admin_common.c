@@ -167,6 +167,19 @@ bool pb_admin_parse_empty(pb_http_request *req)
     return len == 0 || pb_http_parse_json(req, NULL, 0);
 }
 
+bool pb_admin_list_begin(pb_http_request *req, const pb_principal **p, pb_store_conn **c)
+{
+    *p = pb_api_principal(req);
+    *c = pb_http_conn(req);
+    if (!pb_admin_parse_empty(req))
+        return false;
+    if (!*c || !*p) {
+        pb_http_reply_error(req, *c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return false;
+    }
+    return true;
+}
+
 /* Replies 422 FIELD_INVALID naming a query parameter. */
 static bool bad_param(pb_http_request *req, const char *name, const char *why)
 {

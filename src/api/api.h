@@ -285,12 +285,12 @@ void pb_api_fair_crash_rounds(pb_http_request *req, void *app);
 int pb_api_games_open(pb_api_app *app, char *err, size_t errcap);
 void pb_api_games_stop(pb_api_app *app);
 void pb_api_games_close(pb_api_app *app);
-/* ---- wallet_player.c: the player's wallet; admin_wallet.c: staff adjustments ---- */
+/* ---- wallet_player.c: the player's wallet; admin_adjust.c: staff adjustments ---- */
 void pb_api_player_wallet(pb_http_request *req, void *app);
 void pb_api_player_transactions(pb_http_request *req, void *app);
 void pb_api_player_transaction_get(pb_http_request *req, void *app);
 void pb_api_admin_player_adjust(pb_http_request *req, void *app);
-/* 4-eyes for adjustments at or above the brand's threshold (admin_wallet.c) */
+/* 4-eyes for adjustments at or above the brand's threshold (admin_adjust_4eyes.c) */
 void pb_api_admin_adjustment_approve(pb_http_request *req, void *app);
 void pb_api_admin_adjustment_reject(pb_http_request *req, void *app);
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app);

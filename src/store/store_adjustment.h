@@ -1,6 +1,6 @@
 /*
  * store_adjustment.h — staff adjustments waiting for a second approver
- * (0048_wallet_adjustment_approval.sql; the 4-eyes of src/api/admin_wallet.c).
+ * (0048_wallet_adjustment_approval.sql; the 4-eyes of src/api/admin_adjust.c).
  * Included by store.h.
  *
  * A request is written and decided inside the ledger writer's command (its

@@ -12,7 +12,7 @@
  * of the table's permissions, and wallet balances read from real ledger
  * accounts (posted, held, available).
  *
- * Also the staff adjustments route (admin_wallet.c) with a member who loses
+ * Also the staff adjustments route (admin_adjust.c) with a member who loses
  * their right after the authorizer let the request in: disabled, or logged out
  * while the request waits for the ledger writer. Only the re-check inside the
  * ledger command can see that; the route answers 401 SESSION_REVOKED (a

@@ -1,5 +1,5 @@
 /*
- * admin_wallet.c — manual adjustments of a player's money by finance staff:
+ * admin_adjust.c — manual adjustments of a player's money by finance staff:
  *
  *   POST /v1/admin/players/{id}/adjustments   finance.adjust, brand-scoped
  *   {"balance":"cash"|"bonus","direction":"credit"|"debit","amount":"10.00",
@@ -30,7 +30,8 @@
  * A blocked or self-excluded player stays adjustable: a correction or a refund
  * owed to them is staff's to make.
  *
- * Large adjustments (4-eyes):
+ * Large adjustments (4-eyes; the second approver's routes are in
+ * admin_adjust_4eyes.c, the context and helpers both files use in admin_adjust.h):
  *   GET  /v1/admin/adjustments?status=&brand=    finance.read, brand-scoped
  *   POST /v1/admin/adjustments/{id}/approve      finance.adjust, not the requester
  *   POST /v1/admin/adjustments/{id}/reject       finance.adjust, {reason}
@@ -56,39 +57,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/admin.h"
+#include "api/admin_adjust.h"
 #include "events/events.h"
-#include "api/api.h"
-#include "core/money.h"
 #include "core/time.h"
-#include "wallet/wallet.h"
 
-json_t *pb_api_wallet_balance_json(const pb_wallet_balance *b, const pb_currency *cur);
+adjust_ctx *pb_adjust_ctx_new(pb_http_request *req, void *app)
+{
+    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return NULL;
+    }
+    memset(x, 0, sizeof *x);
+    x->req = req;
+    x->app = app;
+    x->p = pb_api_principal(req);
+    return x;
+}
 
-typedef struct adjust_ctx {
-    pb_http_request *req;
-    pb_api_app *app;
-    const pb_principal *p;
-    pb_player player;
-    char brand[PB_BRAND_CODE_MAX + 1];
-    const char *balance, *direction, *reason, *key;
-    int64_t amount;
-    const pb_currency *cur;
-    pb_transfer t;
-    pb_wallet_accounts acc;
-    pb_wallet_balance before;
-    pb_err refusal; /* decided in the command: nothing submitted */
-    /* 4-eyes (see "Large adjustments" at the top) */
-    pb_store_adjustment row; /* the request: found under the key, or written, or decided */
-    bool existing;           /* a request under the key answers this call */
-    bool direct;             /* a transfer under the key exists: the ledger answers */
-    bool not_pending;        /* approve / reject: the request was decided already */
-    const char *decision;    /* reject: the reason */
-} adjust_ctx;
-
-/* Whether the caller (as the batch sees them) may still act; a refusal (SESSION_REVOKED,
- * FORBIDDEN) into x->refusal. INTERNAL when the store failed. */
-static pb_err principal_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
+pb_err pb_adjust_principal_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
 {
     pb_err e = pb_identity_principal_check(pb_ledger_tx_conn(tx), x->p, pb_ledger_tx_now(tx));
     *ok = e == PB_OK;
@@ -133,13 +120,7 @@ static pb_err closed_refused(pb_store_conn *c, const adjust_ctx *x, bool closed,
     return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
 }
 
-static json_t *side_json(const adjust_ctx *x, const pb_wallet_balance *b)
-{
-    return pb_api_wallet_balance_json(b, x->cur);
-}
-
-/* The player's balances at this point of the writer's batch. */
-static pb_err balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_balance *b)
+pb_err pb_adjust_balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_balance *b)
 {
     pb_ledger_account cash, bonus;
     pb_err e = pb_ledger_tx_account(tx, x->acc.cash, &cash);
@@ -157,6 +138,39 @@ static pb_err balances_now(pb_ledger_tx *tx, const adjust_ctx *x, pb_wallet_bala
     return PB_OK;
 }
 
+pb_err pb_adjust_player_open(pb_ledger_tx *tx, adjust_ctx *x, bool *open)
+{
+    *open = false;
+    pb_player_status st = PB_PLAYER_ACTIVE;
+    if (pb_identity_player_status(pb_ledger_tx_conn(tx), x->player.public_id, &st) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (st == PB_PLAYER_CLOSED) {
+        x->refusal = PB_ERR_PLAYER_ERASED;
+        return PB_OK;
+    }
+    if (pb_adjust_balances_now(tx, x, &x->before) != PB_OK)
+        return PB_ERR_INTERNAL;
+    *open = true;
+    return PB_OK;
+}
+
+pb_err pb_adjust_audit(pb_ledger_tx *tx, const adjust_ctx *x, const char *action,
+                       const pb_wallet_balance *before, json_t *after, const char *reason)
+{
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, action, &en);
+    en.brand = x->brand;
+    en.target_kind = "player";
+    en.target_id = x->player.public_id;
+    en.after = pb_admin_json_text(x->req, after);
+    en.before = before ? pb_admin_json_text(x->req, pb_api_wallet_balance_json(before, x->cur))
+                       : NULL;
+    en.reason = reason;
+    if (!en.after || (before && !en.before))
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+}
+
 /* In the ledger writer: the transfer, then (when it is new) its audit entry with
  * the exact balances before and after. */
 static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
@@ -166,7 +180,7 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
      * authorizer ran on an earlier snapshot, and a disable, role change or logout
      * committed since (while this command waited for the writer) refuses it */
     bool ok = false;
-    pb_err e = principal_ok(tx, x, &ok);
+    pb_err e = pb_adjust_principal_ok(tx, x, &ok);
     if (e != PB_OK || !ok) /* SESSION_REVOKED, FORBIDDEN: nothing submitted */
         return e;
     /* a request waiting (or decided) under the key answers instead */
@@ -185,30 +199,21 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
         x->refusal = PB_ERR_PLAYER_ERASED;
         return PB_OK;
     }
-    if (balances_now(tx, x, &x->before) != PB_OK)
+    if (pb_adjust_balances_now(tx, x, &x->before) != PB_OK)
         return PB_ERR_INTERNAL;
     e = pb_ledger_tx_submit(tx, &x->t, 1);
     if (e != PB_OK || x->t.result != PB_OK || x->t.replayed)
         return e == PB_ERR_INTERNAL ? e : PB_OK;
     pb_wallet_balance after;
-    if (balances_now(tx, x, &after) != PB_OK)
+    if (pb_adjust_balances_now(tx, x, &after) != PB_OK)
         return PB_ERR_INTERNAL;
     char tid[PB_ID_STR_LEN + 1];
     pb_id_to_string(&x->t.record.id, tid);
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "player.adjust", &en);
-    en.brand = x->brand;
-    en.target_kind = "player";
-    en.target_id = x->player.public_id;
-    en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
-    en.after = pb_admin_json_text(x->req,
-                                  json_pack("{s:o*,s:s,s:s,s:s}", "balance", side_json(x, &after),
-                                            "transfer_id", tid, "adjusted", x->balance, "direction",
-                                            x->direction));
-    en.reason = x->reason;
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    e = pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+    e = pb_adjust_audit(tx, x, "player.adjust", &x->before,
+                        json_pack("{s:o*,s:s,s:s,s:s}", "balance",
+                                  pb_api_wallet_balance_json(&after, x->cur), "transfer_id", tid,
+                                  "adjusted", x->balance, "direction", x->direction),
+                        x->reason);
     /* @backoffice: balance.adjusted, in the command's transaction with the money */
     if (e == PB_OK &&
         pb_events_emit(pb_ledger_tx_conn(tx), "balance.adjusted", x->brand, x->player.public_id,
@@ -235,10 +240,8 @@ static bool adjust_threshold(const pb_brand *b, const char *currency, int64_t *o
     return found;
 }
 
-/* Refuses (FOUR_EYES_VIOLATION, replied) when the caller's e-mail is the player's:
- * their own money is adjusted, and approved, by someone else. False when replied. */
-static bool not_own_account(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
-                            const pb_player *pl)
+bool pb_adjust_not_own_account(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
+                               const pb_player *pl)
 {
     pb_staff *me = pb_http_alloc(req, sizeof *me);
     pb_err e = me ? pb_identity_staff_get(c, p->subject_public_id, me) : PB_ERR_INTERNAL;
@@ -255,9 +258,7 @@ static bool not_own_account(pb_http_request *req, pb_store_conn *c, const pb_pri
     return true;
 }
 
-/* The player's and the house's accounts (created when missing) and the transfer
- * x describes (x->balance, direction, amount, key, player, brand) into x->t. */
-static pb_err prepare_transfer(pb_api_app *a, pb_store_conn *c, adjust_ctx *x)
+pb_err pb_adjust_prepare_transfer(pb_api_app *a, pb_store_conn *c, adjust_ctx *x)
 {
     pb_transfer *t = &x->t;
     snprintf(t->scope, sizeof t->scope, "adjustment:%s", x->brand);
@@ -284,8 +285,7 @@ static pb_err prepare_transfer(pb_api_app *a, pb_store_conn *c, adjust_ctx *x)
     return PB_OK;
 }
 
-/* An adjustment request as the API shows it. */
-static json_t *request_json(const pb_store_adjustment *r)
+json_t *pb_adjust_request_json(const pb_store_adjustment *r)
 {
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:s,s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s?,s:s?,s:s?}",
                      "id", r->public_id, "brand", r->brand, "player_id", r->player, "balance",
@@ -307,7 +307,7 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     adjust_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
     bool ok = false;
-    pb_err e = principal_ok(tx, x, &ok);
+    pb_err e = pb_adjust_principal_ok(tx, x, &ok);
     if (e != PB_OK || !ok)
         return e;
     if (request_by_key(c, x) != PB_OK)
@@ -324,15 +324,10 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     }
     if (e != PB_ERR_TRANSFER_NOT_FOUND)
         return PB_ERR_INTERNAL;
-    pb_player_status st = PB_PLAYER_ACTIVE;
-    if (pb_identity_player_status(c, x->player.public_id, &st) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (st == PB_PLAYER_CLOSED) {
-        x->refusal = PB_ERR_PLAYER_ERASED;
-        return PB_OK;
-    }
-    if (balances_now(tx, x, &x->before) != PB_OK)
-        return PB_ERR_INTERNAL;
+    bool open = false;
+    e = pb_adjust_player_open(tx, x, &open);
+    if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->refusal */
+        return e;
     pb_store_adjustment *r = &x->row;
     memset(r, 0, sizeof *r);
     pb_id id;
@@ -350,17 +345,8 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     r->requested_at = pb_ledger_tx_now(tx);
     if (pb_store_adjustment_insert(c, r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "player.adjust_request", &en);
-    en.brand = x->brand;
-    en.target_kind = "player";
-    en.target_id = x->player.public_id;
-    en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
-    en.after = pb_admin_json_text(x->req, request_json(r));
-    en.reason = x->reason;
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    e = pb_audit_append(c, &en, pb_ledger_tx_now(tx));
+    e = pb_adjust_audit(tx, x, "player.adjust_request", &x->before, pb_adjust_request_json(r),
+                        x->reason);
     /* @backoffice: balance.adjustment_requested, with the request in its transaction */
     if (e == PB_OK &&
         pb_events_emit(c, "balance.adjustment_requested", x->brand, x->player.public_id,
@@ -384,7 +370,7 @@ static void answer_request(pb_http_request *req, const adjust_ctx *x, bool repla
         pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
         return;
     }
-    json_t *o = request_json(r);
+    json_t *o = pb_adjust_request_json(r);
     if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
         json_decref(o);
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
@@ -396,15 +382,9 @@ static void answer_request(pb_http_request *req, const adjust_ctx *x, bool repla
 void pb_api_admin_player_adjust(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
-    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
-    if (!x) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+    adjust_ctx *x = pb_adjust_ctx_new(req, app);
+    if (!x)
         return;
-    }
-    memset(x, 0, sizeof *x);
-    x->req = req;
-    x->app = a;
-    x->p = pb_api_principal(req);
     const char *amount_s = NULL;
     pb_json_field f[] = {
         {.name = "balance",
@@ -468,7 +448,7 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     }
     snprintf(x->brand, sizeof x->brand, "%s", b->code);
     /* the staff member's own player account (both e-mails normalised when stored) */
-    if (!not_own_account(req, c, x->p, &x->player))
+    if (!pb_adjust_not_own_account(req, c, x->p, &x->player))
         return;
     x->cur = pb_currency_find(x->player.currency);
     if (!x->cur) {
@@ -488,7 +468,7 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     if (e == PB_OK && refused)
         e = PB_ERR_PLAYER_ERASED;
     if (e == PB_OK)
-        e = prepare_transfer(a, c, x);
+        e = pb_adjust_prepare_transfer(a, c, x);
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
         return;
@@ -532,333 +512,4 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     pb_http_reply_json(req, t->replayed ? 200 : 201,
                        json_pack("{s:s,s:b,s:o*}", "transfer_id", tid, "replayed", t->replayed,
                                  "balance", pb_api_wallet_balance_json(&now, x->cur)));
-}
-
-/* ---- the second approver: approve, reject, list ---- */
-
-/* Available to debit from the adjusted balance at this point of the batch. */
-static int64_t debit_room(const adjust_ctx *x)
-{
-    return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
-}
-
-/* Re-reads the request in the batch; x->not_pending when it was decided since. */
-static pb_err reread(pb_store_conn *c, adjust_ctx *x)
-{
-    char id[sizeof x->row.public_id];
-    memcpy(id, x->row.public_id, sizeof id);
-    if (pb_store_adjustment_get(c, id, &x->row) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    x->not_pending = strcmp(x->row.status, "pending") != 0;
-    return PB_OK;
-}
-
-/* In the ledger writer: the approval and its transfer, or a refusal. */
-static pb_err approve_command(pb_ledger_tx *tx, void *arg)
-{
-    adjust_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool ok = false;
-    pb_err e = principal_ok(tx, x, &ok);
-    if (e != PB_OK || !ok)
-        return e;
-    if (reread(c, x) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (x->not_pending)
-        return PB_OK;
-    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
-        x->refusal = PB_ERR_FOUR_EYES_VIOLATION;
-        return PB_OK;
-    }
-    pb_player_status st = PB_PLAYER_ACTIVE;
-    if (pb_identity_player_status(c, x->player.public_id, &st) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (st == PB_PLAYER_CLOSED) {
-        x->refusal = PB_ERR_PLAYER_ERASED;
-        return PB_OK;
-    }
-    if (balances_now(tx, x, &x->before) != PB_OK)
-        return PB_ERR_INTERNAL;
-    /* a debit beyond the balance now: refused before the ledger sees it (a refused
-     * transfer would spend the key), and the request stays pending */
-    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount) {
-        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
-        return PB_OK;
-    }
-    e = pb_ledger_tx_submit(tx, &x->t, 1);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL ? e : (x->refusal = e, PB_OK);
-    pb_store_adjustment *r = &x->row;
-    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
-    r->decided_at = pb_ledger_tx_now(tx);
-    pb_wallet_balance after = x->before;
-    if (x->t.result != PB_OK) { /* refused for good: the key is spent, the request failed */
-        snprintf(r->status, sizeof r->status, "failed");
-        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(x->t.result));
-        x->refusal = x->t.result;
-    } else {
-        snprintf(r->status, sizeof r->status, "approved");
-        pb_id_to_string(&x->t.record.id, r->transfer_id);
-        if (balances_now(tx, x, &after) != PB_OK)
-            return PB_ERR_INTERNAL;
-    }
-    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "player.adjust_approve", &en);
-    en.brand = x->brand;
-    en.target_kind = "player";
-    en.target_id = x->player.public_id;
-    en.before = pb_admin_json_text(x->req, side_json(x, &x->before));
-    en.after = pb_admin_json_text(x->req, json_pack("{s:o*,s:o*}", "balance", side_json(x, &after),
-                                                    "adjustment", request_json(r)));
-    en.reason = r->reason;
-    if (!en.before || !en.after)
-        return PB_ERR_INTERNAL;
-    e = pb_audit_append(c, &en, pb_ledger_tx_now(tx));
-    /* @backoffice: balance.adjusted, in the command's transaction with the money */
-    if (e == PB_OK && x->t.result == PB_OK &&
-        pb_events_emit(c, "balance.adjusted", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
-                       PB_EV_STR("transfer_id", r->transfer_id), PB_EV_STR("balance", x->balance),
-                       PB_EV_STR("direction", x->direction),
-                       PB_EV_STR("staff_id", x->p->subject_public_id),
-                       PB_EV_STR("requested_by", r->requested_by),
-                       PB_EV_STR("adjustment_id", r->public_id),
-                       PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
-        e = PB_ERR_INTERNAL;
-    return e;
-}
-
-/* In the ledger writer: the rejection (any member with finance.adjust, the
- * requester too: nothing moves). */
-static pb_err reject_command(pb_ledger_tx *tx, void *arg)
-{
-    adjust_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool ok = false;
-    pb_err e = principal_ok(tx, x, &ok);
-    if (e != PB_OK || !ok)
-        return e;
-    if (reread(c, x) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (x->not_pending)
-        return PB_OK;
-    pb_store_adjustment *r = &x->row;
-    snprintf(r->status, sizeof r->status, "rejected");
-    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
-    r->decided_at = pb_ledger_tx_now(tx);
-    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->decision);
-    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, "player.adjust_reject", &en);
-    en.brand = r->brand;
-    en.target_kind = "player";
-    en.target_id = r->player;
-    en.before = NULL;
-    en.after = pb_admin_json_text(x->req, request_json(r));
-    en.reason = x->decision;
-    if (!en.after)
-        return PB_ERR_INTERNAL;
-    return pb_audit_append(c, &en, pb_ledger_tx_now(tx));
-}
-
-/* The request named by {id} into x->row, in the caller's brand scope (BRAND_FORBIDDEN
- * outside it), with its player (x->player, x->brand). Replies and returns false on
- * a failure. */
-static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
-{
-    const char *id = pb_http_param(req, "id");
-    pb_store_rc rc = id && strlen(id) < sizeof x->row.public_id
-                         ? pb_store_adjustment_get(c, id, &x->row)
-                         : PB_STORE_NOT_FOUND;
-    pb_err e = rc == PB_STORE_OK          ? PB_OK
-               : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
-               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
-                                          : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_admin_brand_in_scope(c, x->p, x->row.brand, b);
-    if (e == PB_OK)
-        e = pb_identity_player_get(c, &x->p->scope, x->row.player, &x->player);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
-        return false;
-    }
-    snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);
-    x->balance = x->row.balance;
-    x->direction = x->row.direction;
-    x->amount = x->row.amount;
-    x->reason = x->row.reason;
-    x->key = x->row.idempotency_key;
-    return true;
-}
-
-/* 200 {adjustment, replayed, balance (the player's now)}. */
-static void answer_decided(pb_http_request *req, pb_store_conn *c, const adjust_ctx *x,
-                           bool replayed)
-{
-    pb_wallet_balance now;
-    pb_err e = pb_wallet_balance_get(c, x->brand, x->player.public_id, x->player.currency, &now);
-    const pb_currency *cur = pb_currency_find(x->player.currency);
-    if (e != PB_OK || !cur) {
-        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o*,s:b,s:o*}", "adjustment", request_json(&x->row), "replayed",
-                                 replayed, "balance", pb_api_wallet_balance_json(&now, cur)));
-}
-
-void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
-{
-    pb_api_app *a = app;
-    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
-    pb_brand *b = pb_http_alloc(req, sizeof *b);
-    pb_store_conn *c = pb_http_conn(req);
-    if (!x || !b || !c) {
-        pb_admin_fail(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
-    memset(x, 0, sizeof *x);
-    x->req = req;
-    x->app = a;
-    x->p = pb_api_principal(req);
-    if (!pb_admin_parse_empty(req) || !request_visible(req, c, x, b))
-        return;
-    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
-        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
-                                "the adjustment is approved by a member other than its requester");
-        return;
-    }
-    if (!not_own_account(req, c, x->p, &x->player))
-        return;
-    if (strcmp(x->row.status, "approved") == 0) {
-        answer_decided(req, c, x, true);
-        return;
-    }
-    if (strcmp(x->row.status, "pending") != 0) {
-        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
-        return;
-    }
-    if (x->player.status == PB_PLAYER_CLOSED) { /* before any account is created */
-        pb_admin_fail(req, PB_ERR_PLAYER_ERASED, NULL);
-        return;
-    }
-    x->cur = pb_currency_find(x->player.currency);
-    pb_err e = x->cur ? prepare_transfer(a, c, x) : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_ledger_command(a->ledger, approve_command, x);
-    if (e == PB_OK && x->not_pending) {
-        if (strcmp(x->row.status, "approved") == 0) {
-            answer_decided(req, c, x, true);
-            return;
-        }
-        e = PB_ERR_ADJUSTMENT_STATE;
-    }
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
-        return;
-    }
-    answer_decided(req, c, x, false);
-}
-
-void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
-{
-    pb_api_app *a = app;
-    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
-    pb_brand *b = pb_http_alloc(req, sizeof *b);
-    pb_store_conn *c = pb_http_conn(req);
-    if (!x || !b || !c) {
-        pb_admin_fail(req, c ? PB_ERR_INTERNAL : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
-    memset(x, 0, sizeof *x);
-    x->req = req;
-    x->app = a;
-    x->p = pb_api_principal(req);
-    if (!pb_admin_parse_reason(req, x->p, "player.adjust_reject", 500, &x->decision) ||
-        !request_visible(req, c, x, b))
-        return;
-    if (strcmp(x->row.status, "pending") != 0) {
-        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
-        return;
-    }
-    pb_err e = pb_ledger_command(a->ledger, reject_command, x);
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
-    if (e == PB_OK && x->not_pending)
-        e = PB_ERR_ADJUSTMENT_STATE;
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
-        return;
-    }
-    answer_decided(req, c, x, false);
-}
-
-#define ADJ_PAGE_DEFAULT 50
-#define ADJ_PAGE_MAX 200
-
-void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
-{
-    (void)app;
-    const pb_principal *p = pb_api_principal(req);
-    pb_store_conn *c = pb_http_conn(req);
-    if (!pb_admin_parse_empty(req))
-        return;
-    if (!c || !p) {
-        pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
-    const char *status = NULL, *brand = NULL;
-    int64_t limit = ADJ_PAGE_DEFAULT, cursor = 0;
-    if (!pb_admin_query_str(req, "status", 16, &status) ||
-        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand) ||
-        !pb_admin_query_int(req, "limit", 1, ADJ_PAGE_MAX, &limit) ||
-        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor))
-        return;
-    if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
-        strcmp(status, "rejected") != 0 && strcmp(status, "failed") != 0) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
-                                "status: pending, approved, rejected or failed");
-        return;
-    }
-    pb_brand *bs = NULL;
-    size_t nb = 0;
-    pb_err e = pb_api_bo_brands(c, p, brand, &bs, &nb);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
-        return;
-    }
-    json_t *codes = json_array();
-    for (size_t i = 0; codes && i < nb; i++)
-        if (json_array_append_new(codes, json_string(bs[i].code)) != 0) {
-            json_decref(codes);
-            codes = NULL;
-        }
-    free(bs);
-    char *codes_text = codes ? json_dumps(codes, JSON_COMPACT) : NULL;
-    json_decref(codes);
-    pb_store_adjustment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
-    size_t n = 0;
-    pb_store_rc rc = codes_text && rows ? pb_store_adjustment_list(c, codes_text, status, cursor,
-                                                                   rows, (size_t)limit, &n)
-                                        : PB_STORE_ERROR;
-    free(codes_text);
-    json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
-    for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, request_json(&rows[i])) != 0) {
-            json_decref(items);
-            items = NULL;
-        }
-    if (!items) {
-        pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
-                            NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].id : 0)));
 }

@@ -1,0 +1,337 @@
+/*
+ * admin_adjust_4eyes.c — the second approver of a large staff adjustment (the
+ * 4-eyes of admin_adjust.c, described at its top; the context and helpers both
+ * files use are in admin_adjust.h):
+ *
+ *   GET  /v1/admin/adjustments?status=&brand=&limit=&cursor=   finance.read, brand-scoped
+ *   POST /v1/admin/adjustments/{id}/approve   finance.adjust, not the requester
+ *   POST /v1/admin/adjustments/{id}/reject    finance.adjust, {reason}
+ *
+ * A decision is taken in a ledger command: the caller re-checked
+ * (pb_identity_principal_check) and the request re-read there, so a decision
+ * committed since answers ADJUSTMENT_STATE (or the approval again, replayed). An
+ * approval makes the transfer under the request's key with the status change,
+ * its audit entry and balance.adjusted; a rejection moves nothing.
+ */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin_adjust.h"
+#include "events/events.h"
+
+/* Available to debit from the adjusted balance at this point of the batch. */
+static int64_t debit_room(const adjust_ctx *x)
+{
+    return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
+}
+
+/* The start of a decision in the ledger writer: the caller re-checked (a refusal
+ * into x->refusal) and the request re-read (x->not_pending when it was decided
+ * since). *go when the command goes on to decide. */
+static pb_err decide_begin(pb_ledger_tx *tx, adjust_ctx *x, bool *go)
+{
+    bool ok = false;
+    *go = false;
+    pb_err e = pb_adjust_principal_ok(tx, x, &ok);
+    if (e != PB_OK || !ok)
+        return e;
+    char id[sizeof x->row.public_id];
+    memcpy(id, x->row.public_id, sizeof id);
+    if (pb_store_adjustment_get(pb_ledger_tx_conn(tx), id, &x->row) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->not_pending = strcmp(x->row.status, "pending") != 0;
+    *go = !x->not_pending;
+    return PB_OK;
+}
+
+/* The request decided (status) by the caller, now. */
+static void mark_decided(pb_ledger_tx *tx, adjust_ctx *x, const char *status)
+{
+    pb_store_adjustment *r = &x->row;
+    snprintf(r->status, sizeof r->status, "%s", status);
+    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
+    r->decided_at = pb_ledger_tx_now(tx);
+}
+
+/* In the ledger writer: the approval and its transfer, or a refusal. */
+static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+{
+    adjust_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    bool go = false;
+    pb_err e = decide_begin(tx, x, &go);
+    if (e != PB_OK || !go)
+        return e;
+    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
+        x->refusal = PB_ERR_FOUR_EYES_VIOLATION;
+        return PB_OK;
+    }
+    bool open = false;
+    e = pb_adjust_player_open(tx, x, &open);
+    if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->refusal */
+        return e;
+    /* a debit beyond the balance now: refused before the ledger sees it (a refused
+     * transfer would spend the key), and the request stays pending */
+    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount) {
+        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+        return PB_OK;
+    }
+    e = pb_ledger_tx_submit(tx, &x->t, 1);
+    if (e != PB_OK)
+        return e == PB_ERR_INTERNAL ? e : (x->refusal = e, PB_OK);
+    pb_store_adjustment *r = &x->row;
+    mark_decided(tx, x, x->t.result != PB_OK ? "failed" : "approved");
+    pb_wallet_balance after = x->before;
+    if (x->t.result != PB_OK) { /* refused for good: the key is spent, the request failed */
+        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(x->t.result));
+        x->refusal = x->t.result;
+    } else {
+        pb_id_to_string(&x->t.record.id, r->transfer_id);
+        if (pb_adjust_balances_now(tx, x, &after) != PB_OK)
+            return PB_ERR_INTERNAL;
+    }
+    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    e = pb_adjust_audit(tx, x, "player.adjust_approve", &x->before,
+                        json_pack("{s:o*,s:o*}", "balance",
+                                  pb_api_wallet_balance_json(&after, x->cur), "adjustment",
+                                  pb_adjust_request_json(r)),
+                        r->reason);
+    /* @backoffice: balance.adjusted, in the command's transaction with the money */
+    if (e == PB_OK && x->t.result == PB_OK &&
+        pb_events_emit(c, "balance.adjusted", x->brand, x->player.public_id,
+                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("transfer_id", r->transfer_id), PB_EV_STR("balance", x->balance),
+                       PB_EV_STR("direction", x->direction),
+                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_STR("requested_by", r->requested_by),
+                       PB_EV_STR("adjustment_id", r->public_id),
+                       PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
+}
+
+/* In the ledger writer: the rejection (any member with finance.adjust, the
+ * requester too: nothing moves). */
+static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+{
+    adjust_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    bool go = false;
+    pb_err e = decide_begin(tx, x, &go);
+    if (e != PB_OK || !go)
+        return e;
+    pb_store_adjustment *r = &x->row;
+    mark_decided(tx, x, "rejected");
+    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->decision);
+    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    /* x->brand and x->player are the request's (request_visible) */
+    return pb_adjust_audit(tx, x, "player.adjust_reject", NULL, pb_adjust_request_json(r),
+                           x->decision);
+}
+
+/* The request named by {id} into x->row, in the caller's brand scope (BRAND_FORBIDDEN
+ * outside it), with its player (x->player, x->brand). Replies and returns false on
+ * a failure. */
+static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
+{
+    const char *id = pb_http_param(req, "id");
+    pb_store_rc rc = id && strlen(id) < sizeof x->row.public_id
+                         ? pb_store_adjustment_get(c, id, &x->row)
+                         : PB_STORE_NOT_FOUND;
+    pb_err e = rc == PB_STORE_OK          ? PB_OK
+               : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
+               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
+                                          : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_admin_brand_in_scope(c, x->p, x->row.brand, b);
+    if (e == PB_OK)
+        e = pb_identity_player_get(c, &x->p->scope, x->row.player, &x->player);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
+        return false;
+    }
+    snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);
+    x->balance = x->row.balance;
+    x->direction = x->row.direction;
+    x->amount = x->row.amount;
+    x->reason = x->row.reason;
+    x->key = x->row.idempotency_key;
+    return true;
+}
+
+/* A decision's context (pb_adjust_ctx_new), the request's connection into *c and
+ * room for its brand into *b; NULL when replied (STORE_UNAVAILABLE, INTERNAL). */
+static adjust_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn **c, pb_brand **b)
+{
+    *c = pb_http_conn(req);
+    if (!*c) {
+        pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return NULL;
+    }
+    adjust_ctx *x = pb_adjust_ctx_new(req, app);
+    *b = x ? pb_http_alloc(req, sizeof **b) : NULL;
+    if (x && !*b) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return NULL;
+    }
+    return *b ? x : NULL;
+}
+
+/* 200 {adjustment, replayed, balance (the player's now)}. */
+static void answer_decided(pb_http_request *req, pb_store_conn *c, const adjust_ctx *x,
+                           bool replayed)
+{
+    pb_wallet_balance now;
+    pb_err e = pb_wallet_balance_get(c, x->brand, x->player.public_id, x->player.currency, &now);
+    const pb_currency *cur = pb_currency_find(x->player.currency);
+    if (e != PB_OK || !cur) {
+        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o*,s:b,s:o*}", "adjustment", pb_adjust_request_json(&x->row),
+                                 "replayed", replayed, "balance",
+                                 pb_api_wallet_balance_json(&now, cur)));
+}
+
+void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    pb_store_conn *c = NULL;
+    pb_brand *b = NULL;
+    adjust_ctx *x = decision_ctx(req, app, &c, &b);
+    if (!x)
+        return;
+    if (!pb_admin_parse_empty(req) || !request_visible(req, c, x, b))
+        return;
+    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
+                                "the adjustment is approved by a member other than its requester");
+        return;
+    }
+    if (!pb_adjust_not_own_account(req, c, x->p, &x->player))
+        return;
+    if (strcmp(x->row.status, "approved") == 0) {
+        answer_decided(req, c, x, true);
+        return;
+    }
+    if (strcmp(x->row.status, "pending") != 0) {
+        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
+        return;
+    }
+    if (x->player.status == PB_PLAYER_CLOSED) { /* before any account is created */
+        pb_admin_fail(req, PB_ERR_PLAYER_ERASED, NULL);
+        return;
+    }
+    x->cur = pb_currency_find(x->player.currency);
+    pb_err e = x->cur ? pb_adjust_prepare_transfer(a, c, x) : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_ledger_command(a->ledger, approve_command, x);
+    if (e == PB_OK && x->not_pending) {
+        if (strcmp(x->row.status, "approved") == 0) {
+            answer_decided(req, c, x, true);
+            return;
+        }
+        e = PB_ERR_ADJUSTMENT_STATE;
+    }
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
+        return;
+    }
+    answer_decided(req, c, x, false);
+}
+
+void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    pb_store_conn *c = NULL;
+    pb_brand *b = NULL;
+    adjust_ctx *x = decision_ctx(req, app, &c, &b);
+    if (!x)
+        return;
+    if (!pb_admin_parse_reason(req, x->p, "player.adjust_reject", 500, &x->decision) ||
+        !request_visible(req, c, x, b))
+        return;
+    if (strcmp(x->row.status, "pending") != 0) {
+        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
+        return;
+    }
+    pb_err e = pb_ledger_command(a->ledger, reject_command, x);
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    if (e == PB_OK && x->not_pending)
+        e = PB_ERR_ADJUSTMENT_STATE;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    answer_decided(req, c, x, false);
+}
+
+#define ADJ_PAGE_DEFAULT 50
+#define ADJ_PAGE_MAX 200
+
+void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = NULL;
+    pb_store_conn *c = NULL;
+    if (!pb_admin_list_begin(req, &p, &c))
+        return;
+    const char *status = NULL, *brand = NULL;
+    int64_t limit = ADJ_PAGE_DEFAULT, cursor = 0;
+    if (!pb_admin_query_str(req, "status", 16, &status) ||
+        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand) ||
+        !pb_admin_query_int(req, "limit", 1, ADJ_PAGE_MAX, &limit) ||
+        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor))
+        return;
+    if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
+        strcmp(status, "rejected") != 0 && strcmp(status, "failed") != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
+                                "status: pending, approved, rejected or failed");
+        return;
+    }
+    pb_brand *bs = NULL;
+    size_t nb = 0;
+    pb_err e = pb_api_bo_brands(c, p, brand, &bs, &nb);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
+        return;
+    }
+    json_t *codes = json_array();
+    for (size_t i = 0; codes && i < nb; i++)
+        if (json_array_append_new(codes, json_string(bs[i].code)) != 0) {
+            json_decref(codes);
+            codes = NULL;
+        }
+    free(bs);
+    char *codes_text = codes ? json_dumps(codes, JSON_COMPACT) : NULL;
+    json_decref(codes);
+    pb_store_adjustment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
+    size_t n = 0;
+    pb_store_rc rc = codes_text && rows ? pb_store_adjustment_list(c, codes_text, status, cursor,
+                                                                   rows, (size_t)limit, &n)
+                                        : PB_STORE_ERROR;
+    free(codes_text);
+    json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
+    for (size_t i = 0; items && i < n; i++)
+        if (json_array_append_new(items, pb_adjust_request_json(&rows[i])) != 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    if (!items) {
+        pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
+                            NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
+                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].id : 0)));
+}
