@@ -148,8 +148,9 @@ pb_err pb_adjust_player_open(pb_ledger_tx *tx, adjust_ctx *x, bool *open)
         x->refusal = PB_ERR_PLAYER_ERASED;
         return PB_OK;
     }
-    if (pb_adjust_balances_now(tx, x, &x->before) != PB_OK)
-        return PB_ERR_INTERNAL;
+    pb_err e = pb_adjust_balances_now(tx, x, &x->before); /* nothing written yet */
+    if (e != PB_OK)
+        return e; /* STORE_CORRUPT (a damaged account) fails this command only */
     *open = true;
     return PB_OK;
 }
@@ -199,8 +200,8 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
         x->refusal = PB_ERR_PLAYER_ERASED;
         return PB_OK;
     }
-    if (pb_adjust_balances_now(tx, x, &x->before) != PB_OK)
-        return PB_ERR_INTERNAL;
+    if ((e = pb_adjust_balances_now(tx, x, &x->before)) != PB_OK)
+        return e; /* nothing written yet: STORE_CORRUPT fails this command only */
     e = pb_ledger_tx_submit(tx, &x->t, 1);
     if (e != PB_OK || x->t.result != PB_OK || x->t.replayed)
         return e == PB_ERR_INTERNAL ? e : PB_OK;

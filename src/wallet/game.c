@@ -729,15 +729,18 @@ pb_err pb_wallet_game_command(pb_ledger_tx *tx, void *ctx)
     case PB_WALLET_ROLLBACK: e = do_rollback(tx, op); break;
     default: e = do_close(tx, op); break;
     }
+    /* a damaged account (STORE_CORRUPT, ledger.h) fails this operation only: do_bet
+     * reads the balances before it writes anything; any other failure rolls the
+     * batch back */
     if (e != PB_OK)
-        return PB_ERR_INTERNAL;
+        return e == PB_ERR_STORE_CORRUPT && op->kind == PB_WALLET_BET ? e : PB_ERR_INTERNAL;
     if (op->result != PB_OK) {
         op->outcome.cash_part = op->outcome.bonus_part = 0;
         memset(&op->outcome.transfer_id, 0, sizeof op->outcome.transfer_id);
     }
     op->outcome.result = op->result;
-    if ((e = read_balances(tx, op)) != PB_OK)
-        return e;
+    if (read_balances(tx, op) != PB_OK) /* after the money moved: all or nothing */
+        return PB_ERR_INTERNAL;
     if (!decided(op->result))
         return PB_OK; /* decided again on a retry: nothing stored, the adapter renders it */
     if (op->render(op->render_ctx, op, &op->outcome, &op->response) != 0 || !op->response.body)

@@ -69,11 +69,15 @@ static void on_done(void *ctx, pb_err status)
 {
     pb_wallet_op *op = ctx;
     if (status != PB_OK) {
-        /* the batch was rolled back: nothing of this operation happened */
+        /* nothing of this operation happened: the batch was rolled back, or the
+         * operation alone failed before it wrote anything (STORE_CORRUPT: an account
+         * of its is damaged, game.c) */
         free(op->response.body);
         memset(&op->response, 0, sizeof op->response);
         op->duplicate = false;
-        op->result = status == PB_ERR_STORE_UNAVAILABLE ? status : PB_ERR_INTERNAL;
+        op->result = status == PB_ERR_STORE_UNAVAILABLE || status == PB_ERR_STORE_CORRUPT
+                         ? status
+                         : PB_ERR_INTERNAL;
         op->outcome.result = op->result;
     }
     finish(op);

@@ -655,6 +655,37 @@ static void test_insufficient_funds_carries_the_balance(void **state)
     assert_int_equal(b.cash + b.bonus, 0);
 }
 
+/* A player account whose row was damaged by SQL (its currency a blob): the bet on
+ * it fails STORE_CORRUPT by itself — not INTERNAL, which would roll back every
+ * other job of the writer's batch — and writes nothing (no operation row, no
+ * transfer); another player's bet goes through; once the row is repaired, the same
+ * bet is taken, once. */
+static void test_damaged_account_fails_only_its_bet(void **state)
+{
+    (void)state;
+    fund2(500);
+    fund(500, 0);
+    int64_t before = transfers();
+    /* an account the writer has not read yet (one it caches keeps its good copy
+     * until the cache lets it go): player 2's bonus account */
+    fx_sql(G.f, "UPDATE ledger_account SET currency = CAST('EUR' AS BLOB) WHERE id = %lld",
+           (long long)G.acc2.bonus);
+    pb_wallet_op bet = op2_new(PB_WALLET_BET, "dmg-1", "dmg-r1", NULL, 100);
+    assert_int_equal(run(&bet), PB_ERR_STORE_CORRUPT);
+    pb_wallet_op_release(&bet);
+    assert_int_equal(transfers(), before);
+    assert_int_equal(bal_of(G.player2).cash, 500);
+    pb_wallet_op other = op_new(PB_WALLET_BET, "dmg-2", "dmg-r2", NULL, 100);
+    assert_int_equal(run(&other), PB_OK);
+    pb_wallet_op_release(&other);
+    fx_sql(G.f, "UPDATE ledger_account SET currency = 'EUR' WHERE id = %lld",
+           (long long)G.acc2.bonus);
+    pb_wallet_op again = op2_new(PB_WALLET_BET, "dmg-1", "dmg-r1", NULL, 100);
+    assert_int_equal(run(&again), PB_OK); /* taken now: nothing was stored under the id */
+    pb_wallet_op_release(&again);
+    assert_int_equal(bal_of(G.player2).cash, 400);
+}
+
 static void test_round_rules(void **state)
 {
     (void)state;
@@ -1326,6 +1357,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_after_win_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_placed_bet_is_its_operation_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_account_fails_only_its_bet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insufficient_funds_carries_the_balance, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_round_rules, setup, teardown),
