@@ -62,6 +62,25 @@ class Tap:
         return 1 if self.failed else 0
 
 
+def run_cases(cases, cleanup, on_failure=None):
+    """Runs (name, fn) cases in order as one TAP run and returns the exit status. The
+    first case is the set-up: when it fails, the others are reported as skipped.
+    on_failure() runs when a case failed (e.g. to print the server's last log lines),
+    then cleanup() whatever happens (the server stopped, the temporary files gone)."""
+    tap = Tap(len(cases))
+    try:
+        for i, (name, fn) in enumerate(cases):
+            if not tap.case(name, fn) and i == 0:
+                for _ in range(tap.plan - 1):
+                    tap.ok(False, "skipped: setup failed")
+                break
+    finally:
+        if tap.failed and on_failure:
+            on_failure()
+        cleanup()
+    return tap.done()
+
+
 class Response:
     """Status, headers (lower-case names) and body of one HTTP exchange."""
 

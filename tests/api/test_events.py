@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admin_helpers import (Client, Env, Staff, create_staff, expect,  # noqa: E402
                            register_player)
-from harness import Server, Tap  # noqa: E402
+from harness import Server, run_cases  # noqa: E402
 
 PASSWORD = "Player-pass-77"
 DICE = {"target": 50, "direction": "over"}
@@ -565,19 +565,10 @@ def main():
         ("SIGTERM ends the streams and exits 0; ledger verify and audit verify pass",
          run.stop_and_verify),
     ]
-    tap = Tap(len(cases))
-    try:
-        for i, (name, fn) in enumerate(cases):
-            if not tap.case(name, fn) and i == 0:
-                for _ in range(tap.plan - 1):
-                    tap.ok(False, "skipped: setup failed")
-                break
-    finally:
-        if tap.failed and env.srv:
-            for line in env.srv.logs[-20:]:
-                print("# server: " + line, flush=True)
-        env.cleanup()
-    return tap.done()
+    def server_log():
+        for line in (env.srv.logs[-20:] if env.srv else []):
+            print("# server: " + line, flush=True)
+    return run_cases(cases, env.cleanup, server_log)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
-from harness import Tap  # noqa: E402
+from harness import run_cases  # noqa: E402
 
 PASSWORD = "Player-pass-77"
 
@@ -334,16 +334,7 @@ def main():
          "a retry from before the erasure replays", run.closed_player),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
-    tap = Tap(len(cases))
-    try:
-        for i, (name, fn) in enumerate(cases):
-            if not tap.case(name, fn) and i == 0:
-                for _ in range(tap.plan - 1):
-                    tap.ok(False, "skipped: setup failed")
-                break
-    finally:
-        env.cleanup()
-    return tap.done()
+    return run_cases(cases, env.cleanup)
 
 
 if __name__ == "__main__":
