@@ -158,6 +158,52 @@ pb_transfer fx_transfer(const char *key, int64_t debit, int64_t credit, int64_t 
     return t;
 }
 
+pb_transfer fx_resolve(const char *key, const pb_id *pending, uint32_t flag)
+{
+    pb_transfer t = fx_transfer(key, 0, 0, 0, 0);
+    t.currency[0] = 0;
+    t.flags = flag;
+    t.pending_id = *pending;
+    return t;
+}
+
+fx_book fx_book_build(fx *f)
+{
+    fx_book b;
+    memset(&b, 0, sizeof b);
+    b.house = fx_account(f, "house", "house_revenue", 0);
+    b.psp = fx_account(f, "psp", "psp_clearing", 0);
+    b.alice = fx_account(f, "player:alice", "player_cash",
+                         PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    pb_transfer t[4] = {
+        fx_transfer("dep:alice", b.psp, b.alice, 10000, PB_CODE_DEPOSIT),
+        fx_transfer("dep:bob", b.psp, b.bob, 5000, PB_CODE_DEPOSIT),
+        fx_transfer("bet:alice", b.alice, b.house, 1000, PB_CODE_BET),
+        fx_transfer("bet:bob", b.bob, b.house, 500, PB_CODE_BET),
+    };
+    t[2].flags = t[3].flags = PB_TRANSFER_PENDING;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(fx_submit1(f, &t[i]), PB_OK);
+        assert_int_equal(t[i].record.seq, i + 1);
+    }
+    b.hold3 = t[2].record.id;
+    pb_transfer rest[4] = {
+        fx_resolve("post:alice", &t[2].record.id, PB_TRANSFER_POST_PENDING),
+        fx_resolve("void:bob", &t[3].record.id, PB_TRANSFER_VOID_PENDING),
+        fx_transfer("win:alice", b.house, b.alice, 2000, PB_CODE_WIN),
+        fx_transfer("bet:alice:2", b.alice, b.house, 300, PB_CODE_BET),
+    };
+    rest[3].flags = PB_TRANSFER_PENDING;
+    rest[3].timeout_s = 3600;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(fx_submit1(f, &rest[i]), PB_OK);
+        assert_int_equal(rest[i].record.seq, i + 5);
+    }
+    b.hold8 = rest[3].record.id;
+    return b;
+}
+
 pb_err fx_submit1(fx *f, pb_transfer *t)
 {
     assert_int_equal(pb_ledger_submit(f->ledger, t, 1), PB_OK);

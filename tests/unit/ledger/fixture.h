@@ -68,6 +68,22 @@ int64_t fx_account_cur(fx *f, const char *owner, const char *kind, uint32_t flag
 /* A single-phase transfer request in EUR with scope "test". */
 pb_transfer fx_transfer(const char *key, int64_t debit, int64_t credit, int64_t amount,
                         uint32_t code);
+/* A post or void (flag) of the hold `pending`: accounts, amount and currency its own. */
+pb_transfer fx_resolve(const char *key, const pb_id *pending, uint32_t flag);
+
+/* A small ledger the verify and anchor tests start from, eight transfers in EUR:
+ *   1 dep:alice  psp → alice 100.00        2 dep:bob  psp → bob 50.00
+ *   3 bet:alice  alice → house 10.00 hold  4 bet:bob  bob → house 5.00 hold
+ *   5 post:alice (3, in full)              6 void:bob (4)
+ *   7 win:alice  house → alice 20.00       8 bet:alice:2  alice → house 3.00, a hold
+ *                                             still open (timeout 3600 s)
+ * alice and bob are player_cash accounts that may not go below zero. */
+typedef struct fx_book {
+    int64_t house, psp, alice, bob;
+    pb_id hold3, hold8; /* the ids of transfers 3 and 8 */
+} fx_book;
+/* Builds it through f->ledger; asserts every transfer and its seq. */
+fx_book fx_book_build(fx *f);
 /* Submits one transfer; asserts the submission itself succeeded; returns its result. */
 pb_err fx_submit1(fx *f, pb_transfer *t);
 /* Reads an account's committed state; asserts it exists. */

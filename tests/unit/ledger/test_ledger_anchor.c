@@ -27,9 +27,7 @@
 
 typedef fx_seen seen;
 
-typedef struct book {
-    int64_t house, psp, alice, bob;
-} book;
+typedef fx_book book;
 
 typedef struct keypair {
     uint8_t pk[32], sk[64];
@@ -69,15 +67,6 @@ static pb_ledger_verify_summary run_verify(fx *f, seen *s, bool check)
     return sum;
 }
 
-static pb_transfer resolve(const char *key, const pb_id *pending, uint32_t flag)
-{
-    pb_transfer t = fx_transfer(key, 0, 0, 0, 0);
-    t.currency[0] = 0;
-    t.flags = flag;
-    t.pending_id = *pending;
-    return t;
-}
-
 static void anchor(fx *f, keypair *k, bool expect_written)
 {
     pb_ledger_signer s = signer(k);
@@ -89,32 +78,7 @@ static void anchor(fx *f, keypair *k, bool expect_written)
 /* The ledger above, anchored by the server's key once it is closed. */
 static book build(fx *f)
 {
-    book b;
-    b.house = fx_account(f, "house", "house_revenue", 0);
-    b.psp = fx_account(f, "psp", "psp_clearing", 0);
-    b.alice = fx_account(f, "player:alice", "player_cash",
-                         PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
-    b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
-    pb_transfer t[4] = {
-        fx_transfer("dep:alice", b.psp, b.alice, 10000, PB_CODE_DEPOSIT),
-        fx_transfer("dep:bob", b.psp, b.bob, 5000, PB_CODE_DEPOSIT),
-        fx_transfer("bet:alice", b.alice, b.house, 1000, PB_CODE_BET),
-        fx_transfer("bet:bob", b.bob, b.house, 500, PB_CODE_BET),
-    };
-    t[2].flags = t[3].flags = PB_TRANSFER_PENDING;
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(fx_submit1(f, &t[i]), PB_OK);
-    pb_transfer post = resolve("post:alice", &t[2].record.id, PB_TRANSFER_POST_PENDING);
-    pb_transfer voided = resolve("void:bob", &t[3].record.id, PB_TRANSFER_VOID_PENDING);
-    pb_transfer win = fx_transfer("win:alice", b.house, b.alice, 2000, PB_CODE_WIN);
-    pb_transfer open = fx_transfer("bet:alice:2", b.alice, b.house, 300, PB_CODE_BET);
-    open.flags = PB_TRANSFER_PENDING;
-    open.timeout_s = 3600;
-    assert_int_equal(fx_submit1(f, &post), PB_OK);
-    assert_int_equal(fx_submit1(f, &voided), PB_OK);
-    assert_int_equal(fx_submit1(f, &win), PB_OK);
-    assert_int_equal(fx_submit1(f, &open), PB_OK);
-    assert_int_equal(open.record.seq, 8);
+    book b = fx_book_build(f);
     pb_ledger_close(f->ledger);
     f->ledger = NULL;
     anchor(f, &server_key, true);

@@ -34,10 +34,7 @@
 
 typedef fx_seen seen;
 
-typedef struct book {
-    int64_t house, psp, alice, bob;
-    pb_id hold3, hold8;
-} book;
+typedef fx_book book;
 
 /* One verify with transfers read chunk_rows at a time (0: the default). */
 static pb_ledger_verify_summary verify_chunked(fx *f, seen *s, size_t chunk_rows)
@@ -80,52 +77,10 @@ static int count_kind(const seen *s, const char *kind)
     return c;
 }
 
-static pb_transfer resolve(const char *key, const pb_id *pending, uint32_t flag)
-{
-    pb_transfer t = fx_transfer(key, 0, 0, 0, 0);
-    t.currency[0] = 0;
-    t.flags = flag;
-    t.pending_id = *pending;
-    return t;
-}
-
 /* Builds the ledger described at the top, closes it and checks verify is clean. */
 static book build(fx *f)
 {
-    book b;
-    b.house = fx_account(f, "house", "house_revenue", 0);
-    b.psp = fx_account(f, "psp", "psp_clearing", 0);
-    b.alice = fx_account(f, "player:alice", "player_cash",
-                         PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
-    b.bob = fx_account(f, "player:bob", "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
-
-    pb_transfer t[4] = {
-        fx_transfer("dep:alice", b.psp, b.alice, 10000, PB_CODE_DEPOSIT),
-        fx_transfer("dep:bob", b.psp, b.bob, 5000, PB_CODE_DEPOSIT),
-        fx_transfer("bet:alice", b.alice, b.house, 1000, PB_CODE_BET),
-        fx_transfer("bet:bob", b.bob, b.house, 500, PB_CODE_BET),
-    };
-    t[2].flags = t[3].flags = PB_TRANSFER_PENDING;
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(fx_submit1(f, &t[i]), PB_OK);
-        assert_int_equal(t[i].record.seq, i + 1);
-    }
-    b.hold3 = t[2].record.id;
-    pb_transfer post = resolve("post:alice", &t[2].record.id, PB_TRANSFER_POST_PENDING);
-    pb_transfer voided = resolve("void:bob", &t[3].record.id, PB_TRANSFER_VOID_PENDING);
-    pb_transfer win = fx_transfer("win:alice", b.house, b.alice, 2000, PB_CODE_WIN);
-    pb_transfer open = fx_transfer("bet:alice:2", b.alice, b.house, 300, PB_CODE_BET);
-    open.flags = PB_TRANSFER_PENDING;
-    open.timeout_s = 3600;
-    assert_int_equal(fx_submit1(f, &post), PB_OK);
-    assert_int_equal(fx_submit1(f, &voided), PB_OK);
-    assert_int_equal(fx_submit1(f, &win), PB_OK);
-    assert_int_equal(fx_submit1(f, &open), PB_OK);
-    assert_int_equal(post.record.seq, 5);
-    assert_int_equal(voided.record.seq, 6);
-    assert_int_equal(win.record.seq, 7);
-    assert_int_equal(open.record.seq, 8);
-    b.hold8 = open.record.id;
+    book b = fx_book_build(f);
 
     pb_ledger_close(f->ledger);
     f->ledger = NULL; /* fx_teardown closes it otherwise */
