@@ -20,38 +20,15 @@ abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 PB=$(abs "$1")
 MAKE=$(abs "$2")
 CHECK=$(cd "$(dirname "$0")" && pwd)/audit_export_check.py
+HERE=$(cd "$(dirname "$0")" && pwd) # before the cd below: tap.sh is beside this file
 D=$(mktemp -d "${TMPDIR:-/tmp}/pbaudit-cli.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 cd "$D" || exit 1 # nothing may land in the caller's var/
 unset PITBOSS_KEYS_DIR PITBOSS_DB
 
 PLAN=54
-echo "1..$PLAN"
-N=0
-FAILS=0
-OUT=$D/out
-ERR=$D/err
+. "$HERE/tap.sh"
 KEYS=$D/keys
-
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-    N=$((N + 1))
-    FAILS=$((FAILS + 1))
-    echo "not ok $N - $1"
-    shift
-    for line in "$@"; do echo "# $line"; done
-    if [ -s "$OUT" ]; then sed 's/^/#   stdout: /' "$OUT" | head -20; fi
-    if [ -s "$ERR" ]; then sed 's/^/#   stderr: /' "$ERR" | head -20; fi
-}
-run() {
-    "$@" >"$OUT" 2>"$ERR"
-    RC=$?
-}
-check() {
-    local name=$1 res=$2
-    shift 2
-    if [ "$res" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
-}
 has_sqlite() { command -v sqlite3 >/dev/null 2>&1; }
 has_python() { command -v python3 >/dev/null 2>&1; }
 # make DB N SIGNED: a fresh audit log signed by the key in $KEYS
@@ -354,8 +331,4 @@ else
     done
 fi
 
-if [ "$N" -ne "$PLAN" ]; then
-    echo "# planned $PLAN cases but ran $N"
-    exit 1
-fi
-[ "$FAILS" -eq 0 ]
+tap_done

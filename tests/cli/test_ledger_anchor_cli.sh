@@ -20,6 +20,7 @@ if ! command -v sqlite3 >/dev/null 2>&1; then
     exit 0
 fi
 PB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd) # before the cd below: tap.sh is beside this file
 D=$(mktemp -d "${TMPDIR:-/tmp}/pbanchor-cli.XXXXXX")
 SERVE_PID=
 trap '[ -n "$SERVE_PID" ] && kill -KILL "$SERVE_PID" 2>/dev/null; rm -rf "$D"' EXIT
@@ -28,31 +29,7 @@ for k in $(env | sed -n 's/^\(PITBOSS_[A-Z_]*\)=.*/\1/p'); do unset "$k"; done
 export PITBOSS_WAL_RESERVE=0 # no 280 MB of zeros for a test database
 
 PLAN=16
-echo "1..$PLAN"
-N=0
-FAILS=0
-OUT=$D/out
-ERR=$D/err
-
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-    N=$((N + 1))
-    FAILS=$((FAILS + 1))
-    echo "not ok $N - $1"
-    shift
-    for line in "$@"; do echo "# $line"; done
-    if [ -s "$OUT" ]; then sed 's/^/#   stdout: /' "$OUT" | head -20; fi
-    if [ -s "$ERR" ]; then sed 's/^/#   stderr: /' "$ERR" | head -20; fi
-}
-run() {
-    "$@" >"$OUT" 2>"$ERR"
-    RC=$?
-}
-check() {
-    local name=$1 res=$2
-    shift 2
-    if [ "$res" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
-}
+. "$HERE/tap.sh"
 # serve_once DB KEYS: starts pitboss serve, waits until it listens, stops it with
 # SIGTERM (it anchors the ledger as it stops); 0 when it exited 0
 serve_once() {
@@ -182,8 +159,4 @@ run "$PB" ledger verify --db "$F2" --keys-dir "$PUBDIR" --trust-key "$NEW"
 check "--keys-dir of public parts with --trust-key: a forged anchor still fails (anchor_untrusted)" \
     "$([ $RC -eq 1 ] && grep -q '^VIOLATION anchor_untrusted: anchor 1 ' "$OUT"; echo $?)" "exit $RC"
 
-if [ "$N" -ne "$PLAN" ]; then
-    echo "# planned $PLAN cases but ran $N"
-    exit 1
-fi
-[ "$FAILS" -eq 0 ]
+tap_done
