@@ -226,6 +226,34 @@ class Run:
                     200)
         assert r2["items"][0]["id"] != r["items"][0]["id"], r2
 
+    def bad_input(self):
+        """Every new route refuses malformed, oversize, wrong-typed and out-of-range input
+        with a 4xx and a stable code, and writes nothing."""
+        r = expect(self.adjust(self.fin1, self.alice, "bonus", "credit", "1200.00"), 202)
+        rid = r["id"]
+        state = lambda: (self.ledger_rows(),  # noqa: E731
+                         self.env.rows("SELECT count(*) FROM audit_entry")[0][0],
+                         self.env.rows("SELECT status, decided_by FROM adjustment_request "
+                                       "WHERE public_id=?", rid))
+        before = state()
+        approve, reject = f"/v1/admin/adjustments/{rid}/approve", f"/v1/admin/adjustments/{rid}/reject"
+        got = []
+        for path, kw in ((reject, {"raw": b"{"}), (reject, {"raw": b"[1]"}),
+                         (reject, {"body": {"reason": "x", "extra": 1}}),
+                         (reject, {"body": {"reason": 5}}), (reject, {"body": {"reason": ""}}),
+                         (reject, {"body": {"reason": "r" * 5000}}),
+                         (approve, {"raw": b"{"}), (approve, {"body": {"extra": 1}}),
+                         ("/v1/admin/adjustments/not-an-id/approve", {}),
+                         ("/v1/admin/adjustments/not-an-id/reject", {"body": {"reason": "x"}})):
+            res = self.fin2.call("POST", path, kw.get("body"), raw=kw.get("raw"))
+            got.append((path.rsplit("/", 1)[1], res.status, res.json().get("error", {}).get("code")
+                        if res.body[:1] == b"{" else None))
+        for q in ("limit=0", "limit=abc", "limit=100000", "cursor=abc", "cursor=0", "status=", "brand=" + "b" * 40):
+            res = self.fin2.call("GET", f"/v1/admin/adjustments?{q}")
+            got.append((q, res.status, res.json().get("error", {}).get("code")))
+        assert all(400 <= st < 500 and code for _, st, code in got), got
+        assert state() == before
+
     def stop_and_verify(self):
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
@@ -260,6 +288,7 @@ def main():
          run.debit_beyond_balance),
         ("an erased player at approval: 409 PLAYER_ERASED, nothing moves", run.erased_at_approval),
         ("the list's refusals and cursor pages", run.list_refused),
+        ("bad input on the new routes: 4xx with a stable code, nothing written", run.bad_input),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
     return run_cases(cases, env.cleanup)
