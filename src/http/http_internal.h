@@ -88,6 +88,7 @@ struct pb_http_request {
     pb_route_match match;
     char *params[PB_ROUTE_MAX_PARAMS]; /* decoded parameter values */
     bool bad_path;                     /* a parameter's encoding is invalid */
+    bool bad_query;                    /* a query name's or value's encoding is invalid */
 
     /* trace context */
     char request_id[PB_REQUEST_ID_MAX + 1];

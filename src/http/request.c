@@ -201,6 +201,26 @@ static void read_client_ip(pb_http_request *req)
     pb_http_buf_free(&xff);
 }
 
+/* Whether every name and value of the query string is valid percent-encoded
+ * UTF-8 without a NUL: pb_http_query answers NULL for a parameter it cannot
+ * decode, which a handler would take for an absent one (an optional cursor, a
+ * filter) and answer as if it had not been sent; such a request is refused
+ * before any handler instead (bad_query). Empty parts ("a=1&&b=2") are fine. */
+static bool query_valid(pb_http_request *req)
+{
+    for (const char *p = req->query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        const char *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        const char *kend = eq ? eq : end;
+        if (!pct_decode(req, p, (size_t)(kend - p), true) ||
+            (eq && !pct_decode(req, eq + 1, (size_t)(end - eq - 1), true)))
+            return false;
+        p = amp ? amp + 1 : end;
+    }
+    return true;
+}
+
 void pb_http_req_begin(pb_http_request *req, const char *method)
 {
     pb_http_server *srv = req->srv;
@@ -234,6 +254,7 @@ void pb_http_req_begin(pb_http_request *req, const char *method)
         if (!req->params[i])
             req->bad_path = true;
     }
+    req->bad_query = !query_valid(req);
 }
 
 /* ---- accessors ---- */

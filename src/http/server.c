@@ -305,6 +305,9 @@ static void dispatch(pb_http_request *req)
     } else if (req->bad_path) {
         pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL,
                                 "a path segment is not valid percent-encoded UTF-8");
+    } else if (req->bad_query) {
+        pb_http_reply_error_msg(req, PB_ERR_INVALID_REQUEST, NULL,
+                                "a query parameter is not valid percent-encoded UTF-8");
     } else {
         const pb_route *r = req->match.route;
         pb_err rc = PB_OK;

@@ -283,6 +283,15 @@ class Run:
         assert names(registered_to=c) == earlier, earlier
         assert names(registered_from=c, registered_to=P["dora"]["created_at"]) == ["carl"]
 
+    def search_bad_escape(self):
+        # a filter or cursor that does not percent-decode was read as absent: the
+        # search answered every player, as if unfiltered; now it is refused
+        for q in ("email=%zz", "email=anna%", "cursor=%%%", "brand=%ff", "status=blocked&x%=1"):
+            r = self.admin.call("GET", "/v1/admin/players?" + q)
+            assert r.status == 400 and r.json()["error"]["code"] == "INVALID_REQUEST", (q, r)
+        r = self.admin.call("GET", "/v1/admin/players?email=%61nna")  # a valid escape: "anna"
+        assert [p["id"] for p in expect(r, 200)["players"]] == [self.players["anna"]["id"]]
+
     def brand_scope(self):
         s, P = self.support, self.players
         seen = {p["id"] for p in self.all_pages(s, "/v1/admin/players", "players", 50)}
@@ -1175,6 +1184,8 @@ def main():
         ("refresh rotates; a reused refresh token ends the session", run.refresh_rotation),
         ("logout ends the session and is audited", run.logout),
         ("player search: newest first, pages of 2 cover everyone once", run.search_pages),
+        ("player search: a filter or cursor that does not percent-decode is 400, not ignored",
+         run.search_bad_escape),
         ("player search filters: email prefix, country, status, brand, registration time", run.search_filters),
         ("brand scope: another brand's player is 404, its brand filter 422, nothing written", run.brand_scope),
         ("without players.pii.read: masked email, no date of birth, no email search", run.personal_data),
