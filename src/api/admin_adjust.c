@@ -301,6 +301,29 @@ json_t *pb_adjust_request_json(const pb_store_adjustment *r)
                      r->failure[0] ? r->failure : NULL);
 }
 
+int64_t pb_adjust_expiry_us(const pb_brand *b)
+{
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, "adjustment_request_expiry_hours") : NULL;
+    /* checked when written (tenancy.c): 1..720 */
+    int64_t h = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 720
+                    ? (int64_t)json_integer_value(v)
+                    : PB_ADJUST_EXPIRY_HOURS_DEFAULT;
+    json_decref(s);
+    return h * 3600 * 1000000LL;
+}
+
+bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now)
+{
+    return strcmp(r->status, "pending") == 0 && now - r->requested_at >= expiry_us;
+}
+
+void pb_adjust_status_now(pb_store_adjustment *r, int64_t expiry_us, int64_t now)
+{
+    if (pb_adjust_due(r, expiry_us, now))
+        snprintf(r->status, sizeof r->status, "%s", "expired");
+}
+
 /* In the ledger writer: an adjustment at or above the threshold becomes a pending
  * request (no money moves), with its audit entry and event. */
 static pb_err request_command(pb_ledger_tx *tx, void *arg)
@@ -363,9 +386,10 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
 /* Answers a call whose key names a request: 202 with it when the call asks for
  * the same adjustment (player, balance, direction, amount), else
  * IDEMPOTENCY_CONFLICT. */
-static void answer_request(pb_http_request *req, const adjust_ctx *x, bool replayed)
+static void answer_request(pb_http_request *req, adjust_ctx *x, bool replayed)
 {
-    const pb_store_adjustment *r = &x->row;
+    pb_store_adjustment *r = &x->row;
+    pb_adjust_status_now(r, x->expiry_us, pb_time_now_us()); /* as the list shows it */
     if (strcmp(r->player, x->player.public_id) != 0 || strcmp(r->balance, x->balance) != 0 ||
         strcmp(r->direction, x->direction) != 0 || r->amount != x->amount) {
         pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
@@ -448,6 +472,7 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
         return;
     }
     snprintf(x->brand, sizeof x->brand, "%s", b->code);
+    x->expiry_us = pb_adjust_expiry_us(b);
     /* the staff member's own player account (both e-mails normalised when stored) */
     if (!pb_adjust_not_own_account(req, c, x->p, &x->player))
         return;

@@ -2,8 +2,8 @@
  * admin_adjust.h — what the two files of staff adjustments share (internal to
  * src/api): admin_adjust.c (POST /v1/admin/players/{id}/adjustments, applied at
  * once or recorded as a 4-eyes request) and admin_adjust_4eyes.c (the second
- * approver: approve, reject, list). The design is described at the top of
- * admin_adjust.c.
+ * approver: approve, reject, list, get, and a request's expiry). The design is
+ * described at the top of admin_adjust.c.
  */
 #ifndef PB_API_ADMIN_ADJUST_H
 #define PB_API_ADMIN_ADJUST_H
@@ -41,7 +41,23 @@ typedef struct adjust_ctx {
     bool direct;             /* a transfer under the key exists: the ledger answers */
     bool not_pending;        /* approve / reject: the request was decided already */
     const char *decision;    /* reject: the reason */
+    int64_t brand_id;        /* the request's brand (the approver's scope is re-checked) */
+    int64_t expiry_us;       /* how long a request of the brand may stay pending */
+    bool expired;            /* approve / reject: found past its time, marked expired */
 } adjust_ctx;
+
+/* A pending request of a brand without settings.adjustment_request_expiry_hours
+ * expires after this many hours. */
+#define PB_ADJUST_EXPIRY_HOURS_DEFAULT 72
+
+/* How long a request of brand b may stay pending (µs): its
+ * settings.adjustment_request_expiry_hours, else the default. */
+int64_t pb_adjust_expiry_us(const pb_brand *b);
+/* Whether r is pending and its time (requested_at + expiry_us) has come at now. */
+bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now);
+/* r as it reads at now: a pending request whose time has come shows "expired"
+ * (decided_at and decided_by stay empty: nobody decided it yet). */
+void pb_adjust_status_now(pb_store_adjustment *r, int64_t expiry_us, int64_t now);
 
 /* A zeroed context for the request with its caller (x->req, app, p); NULL when
  * out of memory (replied INTERNAL). */

@@ -4,14 +4,26 @@
  * files use are in admin_adjust.h):
  *
  *   GET  /v1/admin/adjustments?status=&brand=&limit=&cursor=   finance.read, brand-scoped
+ *   GET  /v1/admin/adjustments/{id}           finance.read, brand-scoped (404 outside)
  *   POST /v1/admin/adjustments/{id}/approve   finance.adjust, not the requester
  *   POST /v1/admin/adjustments/{id}/reject    finance.adjust, {reason}
  *
  * A decision is taken in a ledger command: the caller re-checked
- * (pb_identity_principal_check) and the request re-read there, so a decision
- * committed since answers ADJUSTMENT_STATE (or the approval again, replayed). An
- * approval makes the transfer under the request's key with the status change,
- * its audit entry and balance.adjusted; a rejection moves nothing.
+ * (pb_identity_principal_check, then their brand scope as the batch sees it: a
+ * scope that no longer covers the request's brand is BRAND_FORBIDDEN) and the
+ * request re-read there, so a decision committed since answers ADJUSTMENT_STATE
+ * (or the approval again, replayed). An approval makes the transfer under the
+ * request's key with the status change, its audit entry and balance.adjusted; a
+ * rejection moves nothing.
+ *
+ * Expiry: a request pending longer than its brand's
+ * settings.adjustment_request_expiry_hours (default 72) can no longer be decided.
+ * The approval or rejection that finds it so marks it "expired" in its own ledger
+ * command (decided_at the command's time, decided_by NULL), audited as
+ * player.adjust_expire with the event balance.adjustment_expired, and answers 409
+ * ADJUSTMENT_STATE saying it expired. Nothing marks a request nobody touches: the
+ * list and GET compute the status as it reads now (pb_adjust_status_now), so a
+ * request past its time shows "expired" (decided_at null) before anyone acts on it.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -20,7 +32,13 @@
 #include <string.h>
 
 #include "api/admin_adjust.h"
+#include "core/time.h"
 #include "events/events.h"
+
+#define EXPIRED_MSG                                                                         \
+    "the adjustment request expired (pending longer than the brand's "                      \
+    "settings.adjustment_request_expiry_hours) and can no longer be approved or rejected; " \
+    "make a new request"
 
 /* Available to debit from the adjusted balance at this point of the batch. */
 static int64_t debit_room(const adjust_ctx *x)
@@ -28,9 +46,60 @@ static int64_t debit_room(const adjust_ctx *x)
     return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
 }
 
+/* Whether the caller's brand scope, as the batch sees it, still covers the
+ * request's brand (a scope changed after the HTTP check): BRAND_FORBIDDEN into
+ * x->refusal when not. INTERNAL when the store failed. */
+static pb_err scope_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
+{
+    *ok = false;
+    pb_staff *st = malloc(sizeof *st);
+    if (!st)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_identity_staff_get(pb_ledger_tx_conn(tx), x->p->subject_public_id, st);
+    bool covers = e == PB_OK && pb_brand_scope_allows(&st->scope, x->brand_id);
+    free(st);
+    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    if (e == PB_ERR_STAFF_NOT_FOUND) /* principal_check found them: not expected */
+        x->refusal = PB_ERR_FORBIDDEN;
+    else if (!covers)
+        x->refusal = PB_ERR_BRAND_FORBIDDEN;
+    *ok = x->refusal == PB_OK;
+    return PB_OK;
+}
+
+/* In the command: the request, pending past its time, marked expired (nobody
+ * decided it: decided_by NULL), with its audit entry and event. */
+static pb_err mark_expired(pb_ledger_tx *tx, adjust_ctx *x)
+{
+    pb_store_adjustment *r = &x->row;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    snprintf(r->status, sizeof r->status, "%s", "expired");
+    r->decided_by[0] = '\0';
+    r->decided_at = pb_ledger_tx_now(tx);
+    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->expired = true;
+    char why[120];
+    snprintf(why, sizeof why, "pending longer than %lld hours",
+             (long long)(x->expiry_us / (3600 * 1000000LL)));
+    pb_err e = pb_adjust_audit(tx, x, "player.adjust_expire", NULL, pb_adjust_request_json(r), why);
+    /* @backoffice: balance.adjustment_expired, with the status change */
+    if (e == PB_OK &&
+        pb_events_emit(c, "balance.adjustment_expired", x->brand, x->player.public_id,
+                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", r->balance),
+                       PB_EV_STR("direction", r->direction),
+                       PB_EV_STR("requested_by", r->requested_by),
+                       PB_EV_MONEY("amount", r->amount, r->currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
+}
+
 /* The start of a decision in the ledger writer: the caller re-checked (a refusal
- * into x->refusal) and the request re-read (x->not_pending when it was decided
- * since). *go when the command goes on to decide. */
+ * into x->refusal), their brand scope too, and the request re-read (x->not_pending
+ * when it was decided since; x->expired when it was pending past its time: marked
+ * expired here). *go when the command goes on to decide. */
 static pb_err decide_begin(pb_ledger_tx *tx, adjust_ctx *x, bool *go)
 {
     bool ok = false;
@@ -38,13 +107,26 @@ static pb_err decide_begin(pb_ledger_tx *tx, adjust_ctx *x, bool *go)
     pb_err e = pb_adjust_principal_ok(tx, x, &ok);
     if (e != PB_OK || !ok)
         return e;
+    if ((e = scope_ok(tx, x, &ok)) != PB_OK || !ok)
+        return e;
     char id[sizeof x->row.public_id];
     memcpy(id, x->row.public_id, sizeof id);
     if (pb_store_adjustment_get(pb_ledger_tx_conn(tx), id, &x->row) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->not_pending = strcmp(x->row.status, "pending") != 0;
+    if (!x->not_pending && pb_adjust_due(&x->row, x->expiry_us, pb_ledger_tx_now(tx)))
+        return mark_expired(tx, x);
     *go = !x->not_pending;
     return PB_OK;
+}
+
+/* In the ledger writer: a request found past its time at the approval (before
+ * anything is prepared for its transfer) marked expired, or whatever decide_begin
+ * finds since. */
+static pb_err expire_command(pb_ledger_tx *tx, void *arg)
+{
+    bool go = false;
+    return decide_begin(tx, arg, &go);
 }
 
 /* The request decided (status) by the caller, now. */
@@ -156,6 +238,8 @@ static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *
         return false;
     }
     snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);
+    x->brand_id = b->id;
+    x->expiry_us = pb_adjust_expiry_us(b);
     x->balance = x->row.balance;
     x->direction = x->row.direction;
     x->amount = x->row.amount;
@@ -180,6 +264,26 @@ static adjust_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
         return NULL;
     }
     return *b ? x : NULL;
+}
+
+/* Replies a decision's failure e: ADJUSTMENT_STATE saying so when the request
+ * expired, INSUFFICIENT_FUNDS naming the amount. */
+static void decision_fail(pb_http_request *req, const adjust_ctx *x, pb_err e)
+{
+    if (e == PB_ERR_ADJUSTMENT_STATE && (x->expired || strcmp(x->row.status, "expired") == 0))
+        pb_http_reply_error_msg(req, e, NULL, EXPIRED_MSG);
+    else
+        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
+}
+
+/* Whether the request (as the handler read it) is pending: else 409
+ * ADJUSTMENT_STATE (saying so when it expired), replied. */
+static bool decidable(pb_http_request *req, const adjust_ctx *x)
+{
+    if (strcmp(x->row.status, "pending") == 0)
+        return true;
+    decision_fail(req, x, PB_ERR_ADJUSTMENT_STATE);
+    return false;
 }
 
 /* 200 {adjustment, replayed, balance (the player's now)}. */
@@ -220,8 +324,20 @@ void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
         answer_decided(req, c, x, true);
         return;
     }
-    if (strcmp(x->row.status, "pending") != 0) {
-        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
+    if (!decidable(req, x))
+        return;
+    if (pb_adjust_due(&x->row, x->expiry_us, pb_time_now_us())) {
+        /* past its time: marked expired, nothing prepared for a transfer */
+        pb_err e = pb_ledger_command(a->ledger, expire_command, x);
+        if (e == PB_OK && x->refusal != PB_OK)
+            e = x->refusal;
+        if (e == PB_OK && x->not_pending && strcmp(x->row.status, "approved") == 0) {
+            answer_decided(req, c, x, true); /* approved just before its time */
+            return;
+        }
+        if (e == PB_OK) /* expired now, or decided otherwise since */
+            e = PB_ERR_ADJUSTMENT_STATE;
+        decision_fail(req, x, e);
         return;
     }
     if (x->player.status == PB_PLAYER_CLOSED) { /* before any account is created */
@@ -241,8 +357,10 @@ void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
     }
     if (e == PB_OK && x->refusal != PB_OK)
         e = x->refusal;
+    if (e == PB_OK && x->expired)
+        e = PB_ERR_ADJUSTMENT_STATE;
     if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
+        decision_fail(req, x, e);
         return;
     }
     answer_decided(req, c, x, false);
@@ -259,17 +377,16 @@ void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
     if (!pb_admin_parse_reason(req, x->p, "player.adjust_reject", 500, &x->decision) ||
         !request_visible(req, c, x, b))
         return;
-    if (strcmp(x->row.status, "pending") != 0) {
-        pb_admin_fail(req, PB_ERR_ADJUSTMENT_STATE, NULL);
+    if (!decidable(req, x))
         return;
-    }
+    /* a request past its time is marked expired by the command (decide_begin) */
     pb_err e = pb_ledger_command(a->ledger, reject_command, x);
     if (e == PB_OK && x->refusal != PB_OK)
         e = x->refusal;
-    if (e == PB_OK && x->not_pending)
+    if (e == PB_OK && (x->not_pending || x->expired))
         e = PB_ERR_ADJUSTMENT_STATE;
     if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
+        decision_fail(req, x, e);
         return;
     }
     answer_decided(req, c, x, false);
@@ -293,9 +410,10 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
         !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor))
         return;
     if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
-        strcmp(status, "rejected") != 0 && strcmp(status, "failed") != 0) {
+        strcmp(status, "rejected") != 0 && strcmp(status, "failed") != 0 &&
+        strcmp(status, "expired") != 0) {
         pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
-                                "status: pending, approved, rejected or failed");
+                                "status: pending, approved, rejected, failed or expired");
         return;
     }
     pb_brand *bs = NULL;
@@ -305,9 +423,12 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
         pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
         return;
     }
-    json_t *codes = json_array();
+    /* brand code -> its requests' expiry (µs): the store shows a pending request
+     * past it as expired */
+    json_t *codes = json_object();
     for (size_t i = 0; codes && i < nb; i++)
-        if (json_array_append_new(codes, json_string(bs[i].code)) != 0) {
+        if (json_object_set_new(codes, bs[i].code,
+                                json_integer((json_int_t)pb_adjust_expiry_us(&bs[i]))) != 0) {
             json_decref(codes);
             codes = NULL;
         }
@@ -316,9 +437,10 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
     json_decref(codes);
     pb_store_adjustment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
-    pb_store_rc rc = codes_text && rows ? pb_store_adjustment_list(c, codes_text, status, cursor,
-                                                                   rows, (size_t)limit, &n)
-                                        : PB_STORE_ERROR;
+    pb_store_rc rc = codes_text && rows
+                         ? pb_store_adjustment_list(c, codes_text, pb_time_now_us(), status, cursor,
+                                                    rows, (size_t)limit, &n)
+                         : PB_STORE_ERROR;
     free(codes_text);
     json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
     for (size_t i = 0; items && i < n; i++)
@@ -334,4 +456,39 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
     pb_http_reply_json(req, 200,
                        json_pack("{s:o,s:o}", "items", items, "next_cursor",
                                  pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].id : 0)));
+}
+
+void pb_api_admin_adjustment_get(pb_http_request *req, void *app)
+{
+    (void)app;
+    const pb_principal *p = pb_api_principal(req);
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c) {
+        pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_store_adjustment *r = pb_http_alloc(req, sizeof *r);
+    pb_brand *b = pb_http_alloc(req, sizeof *b);
+    if (!r || !b) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    /* a malformed id is an unknown one, as on approve and reject */
+    const char *id = pb_http_param(req, "id");
+    pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_adjustment_get(c, id, r)
+                                                            : PB_STORE_NOT_FOUND;
+    pb_err e = rc == PB_STORE_OK          ? PB_OK
+               : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
+               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
+                                          : PB_ERR_INTERNAL;
+    if (e == PB_OK)
+        e = pb_admin_brand_in_scope(c, p, r->brand, b);
+    if (e == PB_ERR_BRAND_FORBIDDEN) /* outside the scope: as unknown, as other single GETs */
+        e = PB_ERR_ADJUSTMENT_NOT_FOUND;
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_adjust_status_now(r, pb_adjust_expiry_us(b), pb_time_now_us());
+    pb_http_reply_json(req, 200, pb_adjust_request_json(r));
 }

@@ -294,6 +294,7 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app);
 void pb_api_admin_adjustment_approve(pb_http_request *req, void *app);
 void pb_api_admin_adjustment_reject(pb_http_request *req, void *app);
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app);
+void pb_api_admin_adjustment_get(pb_http_request *req, void *app);
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);
 void pb_api_admin_refresh(pb_http_request *req, void *app);

@@ -117,6 +117,8 @@ const pb_route pb_api_routes[] = {
      "admin.transactions.list"},
     {"GET", "/v1/admin/adjustments", "finance.read", pb_api_admin_adjustments_list,
      "admin.adjustments.list"},
+    {"GET", "/v1/admin/adjustments/{id}", "finance.read", pb_api_admin_adjustment_get,
+     "admin.adjustments.get"},
     {"POST", "/v1/admin/adjustments/{id}/approve", "finance.adjust",
      pb_api_admin_adjustment_approve, "admin.adjustments.approve"},
     {"POST", "/v1/admin/adjustments/{id}/reject", "finance.adjust", pb_api_admin_adjustment_reject,

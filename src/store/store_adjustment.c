@@ -26,9 +26,9 @@ pb_store_rc pb_store_adjustment_decide(pb_store_conn *c, const pb_store_adjustme
     return c->be->adjustment->decide(c, a);
 }
 
-pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, const char *status,
-                                     int64_t before_id, pb_store_adjustment *out, size_t cap,
-                                     size_t *n)
+pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, int64_t now,
+                                     const char *status, int64_t before_id,
+                                     pb_store_adjustment *out, size_t cap, size_t *n)
 {
-    return c->be->adjustment->list(c, brands_json, status, before_id, out, cap, n);
+    return c->be->adjustment->list(c, brands_json, now, status, before_id, out, cap, n);
 }

@@ -34,9 +34,9 @@ typedef struct pb_store_adjustment {
     char idempotency_key[PB_STORE_ADJ_KEY_MAX + 1];
     char requested_by[PB_STORE_ADJ_STAFF_MAX + 1];
     int64_t requested_at;
-    char status[12]; /* pending | approved | rejected | failed */
-    char decided_by[PB_STORE_ADJ_STAFF_MAX + 1];
-    int64_t decided_at; /* 0 while pending */
+    char status[12]; /* pending | approved | rejected | failed | expired (0049) */
+    char decided_by[PB_STORE_ADJ_STAFF_MAX + 1]; /* "" when expired: nobody decided */
+    int64_t decided_at;                          /* 0 while pending */
     char decision_reason[PB_STORE_ADJ_REASON_MAX + 1];
     char transfer_id[PB_STORE_ADJ_ID_MAX + 1];
     char failure[48];
@@ -55,10 +55,13 @@ pb_store_rc pb_store_adjustment_by_key(pb_store_conn *c, const char *brand, cons
  * not pending any more. */
 pb_store_rc pb_store_adjustment_decide(pb_store_conn *c, const pb_store_adjustment *a);
 /* Up to cap requests, newest first, with id < before_id (0: no bound), of the
- * brands in brands_json (a JSON array of codes) and status (NULL: any). */
-pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, const char *status,
-                                     int64_t before_id, pb_store_adjustment *out, size_t cap,
-                                     size_t *n);
+ * brands in brands_json (a JSON object: brand code -> how long a request of that
+ * brand may stay pending, µs) and status (NULL: any). A pending request whose
+ * requested_at + its brand's expiry is at or before now reads (and filters) as
+ * "expired", as the API shows it; the row itself is not changed. */
+pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, int64_t now,
+                                     const char *status, int64_t before_id,
+                                     pb_store_adjustment *out, size_t cap, size_t *n);
 
 /* What a backend implements (backend.h). */
 struct pb_store_adjustment_ops {
@@ -67,7 +70,7 @@ struct pb_store_adjustment_ops {
     pb_store_rc (*by_key)(pb_store_conn *c, const char *brand, const char *key,
                           pb_store_adjustment *out);
     pb_store_rc (*decide)(pb_store_conn *c, const pb_store_adjustment *a);
-    pb_store_rc (*list)(pb_store_conn *c, const char *brands_json, const char *status,
+    pb_store_rc (*list)(pb_store_conn *c, const char *brands_json, int64_t now, const char *status,
                         int64_t before_id, pb_store_adjustment *out, size_t cap, size_t *n);
 };
 extern const struct pb_store_adjustment_ops pb_store_sqlite_adjustment_ops;

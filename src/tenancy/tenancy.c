@@ -99,7 +99,8 @@ static bool name_valid(const char *s, size_t max)
  * deposit intent stays payable), the wallet (funding_policy), the staff
  * adjustments (adjustment_4eyes_thresholds: currency code -> minor units; an
  * adjustment at or above its currency's entry waits for a second approver, a
- * currency without one has no 4-eyes), the player erasure (erase_after_days). A currency's deposit minimum may not exceed its
+ * currency without one has no 4-eyes; adjustment_request_expiry_hours: how long
+ * such a request may wait, 1..720, default 72), the player erasure (erase_after_days). A currency's deposit minimum may not exceed its
  * maximum, either being its own entry or, without one, the built-in default
  * (PB_BRAND_DEPOSIT_MIN/MAX_DEFAULT): a pair that refuses every deposit in a
  * currency is a mistake, not a setting. The former single numbers
@@ -121,6 +122,7 @@ static const char *const FUNDING_POLICIES[] = {"cash_first", "bonus_first", "cas
 static const setting_spec SETTINGS[] = {
     {"adjustment_4eyes_thresholds", "settings.adjustment_4eyes_thresholds", 1, SETTING_MONEY_MAX,
      NULL, true},
+    {"adjustment_request_expiry_hours", "settings.adjustment_request_expiry_hours", 1, 720, NULL},
     {"deposit_expiry_minutes", "settings.deposit_expiry_minutes", 1, 525600, NULL},
     {"deposit_maxes", "settings.deposit_maxes", 1, SETTING_MONEY_MAX, NULL, true},
     {"deposit_mins", "settings.deposit_mins", 1, SETTING_MONEY_MAX, NULL, true},

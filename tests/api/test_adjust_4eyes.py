@@ -5,13 +5,17 @@ is applied at once (201, as before); at or above it, it waits as a pending reque
 transfer is made then, once) or rejects it. The requester cannot approve their own
 (403 FOUR_EYES_VIOLATION), a member of another brand can neither see nor decide it
 (403 BRAND_FORBIDDEN), a debit beyond the balance at approval is refused and stays
-pending, an erased player's request cannot be approved (409 PLAYER_ERASED). Ends with
-`pitboss ledger verify` and `pitboss audit verify`.
+pending, an erased player's request cannot be approved (409 PLAYER_ERASED). A request
+pending longer than the brand's adjustment_request_expiry_hours reads expired, and the
+approval or rejection that finds it so marks it expired (409 ADJUSTMENT_STATE). GET
+/v1/admin/adjustments/{id} answers one request (404 outside the caller's brands). Ends
+with `pitboss ledger verify` and `pitboss audit verify`.
 
 Usage: test_adjust_4eyes.py PATH/TO/pitboss
 """
 import json
 import os
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +24,8 @@ from harness import run_cases  # noqa: E402
 
 PASSWORD = "Player-pass-77"
 FIELD = "settings.adjustment_4eyes_thresholds"
+EXPIRY = "settings.adjustment_request_expiry_hours"
+HOUR_US = 3600 * 1000000
 
 
 class Run:
@@ -215,6 +221,115 @@ class Run:
         assert self.env.rows("SELECT status FROM adjustment_request WHERE public_id=?",
                              r["id"])[0][0] == "pending"
 
+    def age(self, rid, us):
+        """Moves a request's requested_at back by us microseconds, as if made then."""
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE adjustment_request SET requested_at = requested_at - ? "
+                        "WHERE public_id=?", (us, rid))
+        con.close()
+
+    def stored(self, rid):
+        return self.env.rows("SELECT status, decided_by, decided_at FROM adjustment_request "
+                             "WHERE public_id=?", rid)[0]
+
+    def expiry_setting(self):
+        for bad in (0, 721, "72", 1.5, -1, None):
+            r = self.admin.call("PATCH", "/v1/admin/brands/beta",
+                                {"settings": {"adjustment_request_expiry_hours": bad}})
+            expect(r, 422, "FIELD_INVALID")
+            assert r.json()["error"]["field"] == EXPIRY, r.body
+        for good in (1, 720):
+            r = expect(self.admin.call("PATCH", "/v1/admin/brands/beta",
+                                       {"settings": {"adjustment_request_expiry_hours": good}}), 200)
+            assert r["brand"]["settings"]["adjustment_request_expiry_hours"] == good, r
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"adjustment_4eyes_thresholds": {"EUR": 100000},
+                                             "erase_after_days": 0,
+                                             "adjustment_request_expiry_hours": 1}}), 200)
+
+    def expired(self):
+        before, cash = self.ledger_rows(), self.cash()
+        ids = [expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00",
+                                  key=f"exp-{i}"), 202)["id"] for i in range(3)]
+        old, other, young = ids
+        self.age(old, HOUR_US)            # exactly the brand's hour: expired
+        self.age(other, 2 * HOUR_US)
+        self.age(young, HOUR_US - 60 * 1000000)  # a minute left
+        # untouched, they read expired already (computed: the rows stay pending)
+        lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=expired"), 200)
+        assert [i["id"] for i in lst["items"]] == [other, old], lst
+        assert all(i["status"] == "expired" and i["decided_at"] is None for i in lst["items"]), lst
+        lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=pending"), 200)
+        pend = [i["id"] for i in lst["items"]]
+        assert young in pend and old not in pend and other not in pend, lst
+        g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{old}"), 200)
+        assert g["status"] == "expired" and g["decided_by"] is None, g
+        assert self.stored(old) == ("pending", None, None)
+        # the requester's retry shows it as it reads now
+        rq = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00", key="exp-0"),
+                    202)
+        assert rq["status"] == "expired" and rq["replayed"] is True, rq
+        # the approval that finds it past its time marks it expired, moves nothing
+        r = self.fin2.call("POST", f"/v1/admin/adjustments/{old}/approve")
+        expect(r, 409, "ADJUSTMENT_STATE")
+        assert "expired" in r.json()["error"]["message"], r.body
+        st, by, at = self.stored(old)
+        assert st == "expired" and by is None and at, (st, by, at)
+        assert self.ledger_rows() == before and self.cash() == cash
+        r = self.fin2.call("POST", f"/v1/admin/adjustments/{old}/approve")  # again: the same
+        expect(r, 409, "ADJUSTMENT_STATE")
+        assert "expired" in r.json()["error"]["message"], r.body
+        r = self.fin2.call("POST", f"/v1/admin/adjustments/{old}/reject", {"reason": "late"})
+        expect(r, 409, "ADJUSTMENT_STATE")
+        assert "expired" in r.json()["error"]["message"], r.body
+        # a rejection finds it past its time: marked expired too
+        r = self.fin2.call("POST", f"/v1/admin/adjustments/{other}/reject", {"reason": "late"})
+        expect(r, 409, "ADJUSTMENT_STATE")
+        assert "expired" in r.json()["error"]["message"], r.body
+        assert self.stored(other)[0] == "expired" and self.stored(other)[1] is None
+        g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{other}"), 200)
+        assert g["status"] == "expired" and g["decided_at"] and g["decision_reason"] is None, g
+        audits = self.env.rows("SELECT actor_id, after FROM audit_entry WHERE "
+                               "action='player.adjust_expire' ORDER BY seq")
+        assert [json.loads(a)["id"] for _, a in audits] == [old, other], audits
+        assert all(actor == self.fin2.id for actor, _ in audits), audits
+        ev = self.events("balance.adjustment_expired")
+        assert [e[2]["adjustment_id"] for e in ev] == [old, other], ev
+        assert ev[0][0] == "alpha" and ev[0][1] == self.alice, ev
+        assert ev[0][2]["amount"] == "1000.00" and ev[0][2]["requested_by"] == self.fin1.id, ev
+        assert self.ledger_rows() == before and self.cash() == cash
+        # a minute before its time it is approved as any
+        a = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{young}/approve"), 200)
+        assert a["adjustment"]["status"] == "approved", a
+        assert self.ledger_rows() == before + 1
+        # back to the default (72 h) for the cases after
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"adjustment_4eyes_thresholds": {"EUR": 100000},
+                                             "erase_after_days": 0}}), 200)
+
+    def get_one(self):
+        lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?brand=alpha&limit=200"), 200)
+        item = next(i for i in lst["items"] if i["id"] == self.big)
+        g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
+        assert g == item, (g, item)
+        g = expect(self.admin.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
+        assert g == item, g
+        unknown = self.fin2.call("GET", "/v1/admin/adjustments/0190aaaa-0000-7000-8000-0000000000aa")
+        expect(unknown, 404, "ADJUSTMENT_NOT_FOUND")
+        # another brand's member: exactly what an unknown id answers
+        foreign = self.fin_beta.call("GET", f"/v1/admin/adjustments/{self.big}")
+        expect(foreign, 404, "ADJUSTMENT_NOT_FOUND")
+        strip = lambda r: {k: v for k, v in r.json()["error"].items() if k != "trace_id"}  # noqa: E731
+        assert strip(foreign) == strip(unknown), (foreign.body, unknown.body)
+        # a malformed id: what the approval answers for one
+        bad = self.fin2.call("GET", "/v1/admin/adjustments/not-an-id")
+        ap = self.fin2.call("POST", "/v1/admin/adjustments/not-an-id/approve")
+        assert bad.status == ap.status == 404, (bad.body, ap.body)
+        assert strip(bad)["code"] == strip(ap)["code"] == "ADJUSTMENT_NOT_FOUND"
+        bad = self.fin2.call("GET", "/v1/admin/adjustments/" + "x" * 300)
+        expect(bad, 404, "ADJUSTMENT_NOT_FOUND")
+
     def list_refused(self):
         r = self.fin2.call("GET", "/v1/admin/adjustments?status=open")
         expect(r, 422, "FIELD_INVALID")
@@ -255,6 +370,8 @@ class Run:
         assert state() == before
 
     def stop_and_verify(self):
+        missing = self.env.spec.unexercised("/v1/admin/adjustments")
+        assert not missing, "\n".join(missing)
         assert self.env.stop() == 0
         r = self.env.cli("ledger", "verify", "--db", self.env.db, check=False)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -287,6 +404,12 @@ def main():
         ("a debit beyond the balance at approval: INSUFFICIENT_FUNDS, it stays pending",
          run.debit_beyond_balance),
         ("an erased player at approval: 409 PLAYER_ERASED, nothing moves", run.erased_at_approval),
+        ("adjustment_request_expiry_hours: 1..720, checked when written (422 naming it)",
+         run.expiry_setting),
+        ("past the brand's expiry: reads expired; approve/reject mark it expired, 409, "
+         "audited, balance.adjustment_expired; a minute before, approved", run.expired),
+        ("GET one request: the list's item; another brand's is 404 as an unknown id",
+         run.get_one),
         ("the list's refusals and cursor pages", run.list_refused),
         ("bad input on the new routes: 4xx with a stable code, nothing written", run.bad_input),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),

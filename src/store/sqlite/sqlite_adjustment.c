@@ -1,8 +1,10 @@
 /*
  * sqlite_adjustment.c — the adjustment requests' statements on SQLite
- * (0048_wallet_adjustment_approval.sql). Index use: public_id and (brand,
- * idempotency_key) are unique; the list walks adjustment_request_status (status
- * given) or the primary key backwards (any status), filtering brands.
+ * (0048_wallet_adjustment_approval.sql, 0049_adjustment_request_expiry.sql). Index
+ * use: public_id and (brand, idempotency_key) are unique; the list walks the primary
+ * key backwards, joined to the caller's brands, filtering on the status as it reads
+ * now (a pending request past its brand's expiry reads "expired", which no index on
+ * the stored status can answer).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +96,7 @@ static pb_store_rc sq_adj_decide(pb_store_conn *base, const pb_store_adjustment 
         return PB_STORE_ERROR;
     sqlite3_bind_int64(st, 1, a->id);
     sqr_bind_text(st, 2, a->status);
-    sqr_bind_text(st, 3, a->decided_by);
+    sqr_bind_opt_text(st, 3, a->decided_by); /* NULL when expired */
     sqlite3_bind_int64(st, 4, a->decided_at);
     sqr_bind_opt_text(st, 5, a->decision_reason);
     sqr_bind_opt_text(st, 6, a->transfer_id);
@@ -102,13 +104,24 @@ static pb_store_rc sq_adj_decide(pb_store_conn *base, const pb_store_adjustment 
     return sqr_exec_changed(c, st);
 }
 
-static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, const char *status,
-                               int64_t before_id, pb_store_adjustment *out, size_t cap, size_t *n)
+static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, int64_t now,
+                               const char *status, int64_t before_id, pb_store_adjustment *out,
+                               size_t cap, size_t *n)
 {
-    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request "
-                              "WHERE brand IN (SELECT value FROM json_each(?1)) "
-                              "AND (?2 IS NULL OR status=?2) AND (?3=0 OR id<?3) "
-                              "ORDER BY id DESC LIMIT ?4";
+    /* the status as it reads now: pending past requested_at + the brand's expiry
+     * (b.value, µs) is expired */
+#define ADJ_STATUS_NOW                                                            \
+    "CASE WHEN r.status='pending' AND r.requested_at+b.value<=?5 THEN 'expired' " \
+    "ELSE r.status END"
+    static const char SQL[] =
+        "SELECT r.id,r.public_id,r.brand,r.player,r.balance,r.direction,r.amount,r.currency,"
+        "r.reason,r.idempotency_key,r.requested_by,r.requested_at," ADJ_STATUS_NOW ","
+        "coalesce(r.decided_by,''),coalesce(r.decided_at,0),coalesce(r.decision_reason,''),"
+        "coalesce(r.transfer_id,''),coalesce(r.failure,'') "
+        "FROM adjustment_request r JOIN json_each(?1) b ON b.key=r.brand "
+        "WHERE (?2 IS NULL OR " ADJ_STATUS_NOW "=?2) AND (?3=0 OR r.id<?3) "
+        "ORDER BY r.id DESC LIMIT ?4";
+#undef ADJ_STATUS_NOW
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     *n = 0;
@@ -118,6 +131,7 @@ static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, con
     sqr_bind_opt_text(st, 2, status);
     sqlite3_bind_int64(st, 3, before_id);
     sqlite3_bind_int64(st, 4, (int64_t)cap);
+    sqlite3_bind_int64(st, 5, now);
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_adj);
 }
 

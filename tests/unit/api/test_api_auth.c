@@ -16,7 +16,10 @@
  * their right after the authorizer let the request in: disabled, or logged out
  * while the request waits for the ledger writer. Only the re-check inside the
  * ledger command can see that; the route answers 401 SESSION_REVOKED (a
- * disable ends the sessions too) and moves no money.
+ * disable ends the sessions too) and moves no money. And the approval of an
+ * adjustment request (admin_adjust_4eyes.c) by a member whose brand scope stops
+ * covering the request's brand after the HTTP check: 403 BRAND_FORBIDDEN from the
+ * command's own scope re-check, nothing moves.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +79,13 @@ static void h_adjust(pb_http_request *req, void *app)
     pb_api_admin_player_adjust(req, app);
 }
 
+static void h_approve(pb_http_request *req, void *app)
+{
+    if (past_authorizer)
+        past_authorizer(pb_api_principal(req));
+    pb_api_admin_adjustment_approve(req, app);
+}
+
 static const pb_route routes[] = {
     {"GET", "/fail", NULL, h_fail, "fail"},
     {"GET", "/p", "player", h_who, "p"},
@@ -85,6 +95,7 @@ static const pb_route routes[] = {
     {"GET", "/wallet", "player", pb_api_player_wallet, "wallet"},
     {"GET", "/jwks", NULL, pb_api_jwks, "jwks"},
     {"POST", "/adjust/{id}", "finance.adjust", h_adjust, "adjust"},
+    {"POST", "/approve/{id}", "finance.adjust", h_approve, "approve"},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -630,6 +641,86 @@ static void test_adjust_member_logged_out_while_waiting(void **state)
     sem_destroy(&passed);
 }
 
+static int64_t scope_brand; /* the brand move_scope gives the member instead */
+
+/* Past the authorizer: the member's scope becomes scope_brand only, written on a
+ * connection of its own without ending the session (the store's scope as another
+ * path could leave it), committed before the handler runs. */
+static void move_scope(const pb_principal *p)
+{
+    char err[200];
+    pb_store_conn *c = pb_store_connect(adj_t->f.store, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(pb_store_begin(c, PB_STORE_WRITE), PB_STORE_OK);
+    assert_int_equal(pb_store_staff_brands_set(c, p->subject_id, &scope_brand, 1), PB_STORE_OK);
+    assert_int_equal(pb_store_commit(c), PB_STORE_OK);
+    pb_store_disconnect(c);
+}
+
+/* A pending adjustment request of brand demo for pl (10.00 EUR cash credit) by
+ * another member; its public id into id. */
+static void pending_request(tfx *t, const pb_player *pl, const char *key, char *id)
+{
+    pb_store_adjustment a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.public_id, sizeof a.public_id, "0190aaaa-0000-7000-8000-00000000%04d",
+             (int)strlen(key));
+    snprintf(a.brand, sizeof a.brand, "demo");
+    snprintf(a.player, sizeof a.player, "%s", pl->public_id);
+    snprintf(a.balance, sizeof a.balance, "cash");
+    snprintf(a.direction, sizeof a.direction, "credit");
+    a.amount = 1000;
+    snprintf(a.currency, sizeof a.currency, "EUR");
+    snprintf(a.reason, sizeof a.reason, "goodwill");
+    snprintf(a.idempotency_key, sizeof a.idempotency_key, "%s", key);
+    snprintf(a.requested_by, sizeof a.requested_by, "0190bbbb-0000-7000-8000-000000000001");
+    a.requested_at = pb_time_now_us();
+    assert_int_equal(pb_store_adjustment_insert(t->f.conn, &a), PB_STORE_OK);
+    memcpy(id, a.public_id, sizeof a.public_id);
+}
+
+static resp approve(tfx *t, const char *id, const char *token)
+{
+    char path[128], extra[PB_ACCESS_TOKEN_MAX + 96];
+    snprintf(path, sizeof path, "/approve/%s", id);
+    snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             token);
+    return cl_request(t->port, "POST", path, extra, "{}");
+}
+
+/* The approver passes the HTTP check of the request's brand (their scope as the
+ * token was authenticated), then their scope moves to another brand before the
+ * command: the command's re-check refuses, 403 BRAND_FORBIDDEN, the request stays
+ * pending, no transfer. The same approval by a member still in scope goes
+ * through (the set-up is sound). */
+static void test_approve_scope_moved_after_check(void **state)
+{
+    tfx *t = *state;
+    pb_auth_tokens tk;
+    pb_player pl = adjust_setup(t, &tk);
+    scope_brand = ifx_brand(&t->f, "other", "EUR").id;
+    char id1[PB_STORE_ADJ_ID_MAX + 1], id2[PB_STORE_ADJ_ID_MAX + 1];
+    pending_request(t, &pl, "req-a", id1);
+    pending_request(t, &pl, "req-bb", id2);
+    resp r = approve(t, id1, tk.access_token);
+    expect(&r, 200, NULL);
+    assert_int_equal(adjustments(t), 2);
+    past_authorizer = move_scope;
+    r = approve(t, id2, tk.access_token);
+    past_authorizer = NULL;
+    expect(&r, 403, "BRAND_FORBIDDEN");
+    assert_int_equal(adjustments(t), 2);
+    char q[200];
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM adjustment_request WHERE public_id = '%s' AND "
+             "status = 'pending' AND decided_at IS NULL",
+             id2);
+    assert_int_equal(ifx_count(&t->f, q), 1);
+    assert_int_equal(ifx_count(&t->f, "SELECT count(*) FROM audit_entry WHERE action = "
+                                      "'player.adjust_approve'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -647,6 +738,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_adjust_member_logged_out_while_waiting, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_approve_scope_moved_after_check, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

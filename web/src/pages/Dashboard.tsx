@@ -247,6 +247,7 @@ const TYPE_LABEL: Record<string, string> = {
   'bet.rolled_back': 'Bet rolled back',
   'balance.adjusted': 'Balance adjusted',
   'balance.adjustment_requested': 'Balance adjustment awaiting a second approver',
+  'balance.adjustment_expired': 'Balance adjustment request expired (not approved in time)',
   'player.registered': 'Player registered',
   'player.blocked': 'Player blocked',
   'player.unblocked': 'Player unblocked',
