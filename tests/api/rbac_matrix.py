@@ -104,6 +104,7 @@ admin.brands.games.set   games.manage         ok     403     403     403   403  
 # @rbac-wallet
 admin.players.adjust     finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   404P
 admin.adjustments.list   finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
+admin.adjustments.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404A
 admin.adjustments.approve finance.adjust      ok     403     ok      403   403        403      403       401U  401R    403   403B
 admin.adjustments.reject finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   403B
 """
@@ -125,7 +126,8 @@ _CELLS = {
     "404M": (404, "MANUAL_RESOLUTION_NOT_FOUND"),  # no manual resolution stated on them
     "409F": (409, "PLAYER_HAS_FUNDS"),
     "409R": (409, "RETENTION_PERIOD"),
-    "404G": (404, "ROUND_NOT_FOUND"),  # settle: a made-up round (a stuck payout cannot be made here)
+    "404G": (404, "ROUND_NOT_FOUND"),
+    "404A": (404, "ADJUSTMENT_NOT_FOUND"),  # a foreign brand's request reads as unknown  # settle: a made-up round (a stuck payout cannot be made here)
 }
 
 

@@ -181,6 +181,8 @@ class World:
                                               "amount": "1.00", "reason": f"matrix {caller_name}",
                                               "idempotency_key": self.unique("adj")}),
             "admin.adjustments.list": lambda: ("GET", "/v1/admin/adjustments?status=pending", None),
+            "admin.adjustments.get": lambda: ("GET", "/v1/admin/adjustments/"
+                                              f"{self.adjustments[0]}", None),
             "admin.adjustments.approve": lambda: ("POST", "/v1/admin/adjustments/"
                                                   f"{self.adjustments.pop()}/approve", None),
             "admin.adjustments.reject": lambda: ("POST", "/v1/admin/adjustments/"
