@@ -216,9 +216,10 @@ static pb_err reject_command(pb_ledger_tx *tx, void *arg)
                            x->decision);
 }
 
-/* The request named by {id} into x->row, in the caller's brand scope (BRAND_FORBIDDEN
- * outside it), with its player (x->player, x->brand). Replies and returns false on
- * a failure. */
+/* The request named by {id} into x->row, in the caller's brand scope (outside it
+ * ADJUSTMENT_NOT_FOUND, as an unknown id: what a withdrawal of another brand
+ * answers, so a request's existence is not told across brands), with its player
+ * (x->player, x->brand). Replies and returns false on a failure. */
 static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
 {
     const char *id = pb_http_param(req, "id");
@@ -231,10 +232,12 @@ static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *
                                           : PB_ERR_INTERNAL;
     if (e == PB_OK)
         e = pb_admin_brand_in_scope(c, x->p, x->row.brand, b);
+    if (e == PB_ERR_BRAND_FORBIDDEN)
+        e = PB_ERR_ADJUSTMENT_NOT_FOUND;
     if (e == PB_OK)
         e = pb_identity_player_get(c, &x->p->scope, x->row.player, &x->player);
     if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
+        pb_admin_fail(req, e, NULL);
         return false;
     }
     snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);

@@ -105,8 +105,8 @@ admin.brands.games.set   games.manage         ok     403     403     403   403  
 admin.players.adjust     finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   404P
 admin.adjustments.list   finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.adjustments.get    finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404A
-admin.adjustments.approve finance.adjust      ok     403     ok      403   403        403      403       401U  401R    403   403B
-admin.adjustments.reject finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   403B
+admin.adjustments.approve finance.adjust      ok     403     ok      403   403        403      403       401U  401R    403   404A
+admin.adjustments.reject finance.adjust       ok     403     ok      403   403        403      403       401U  401R    403   404A
 """
 
 # What a refusal cell means: (HTTP status, error code).

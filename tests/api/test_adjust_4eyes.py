@@ -4,8 +4,8 @@ is applied at once (201, as before); at or above it, it waits as a pending reque
 (202, no money moves) until a second member with finance.adjust approves it (the
 transfer is made then, once) or rejects it. The requester cannot approve their own
 (403 FOUR_EYES_VIOLATION), a member of another brand can neither see nor decide it
-(403 BRAND_FORBIDDEN), a debit beyond the balance at approval is refused and stays
-pending, an erased player's request cannot be approved (409 PLAYER_ERASED). A request
+(404 ADJUSTMENT_NOT_FOUND, as an unknown one), a debit beyond the balance at approval is
+refused and stays pending, an erased player's request cannot be approved (409 PLAYER_ERASED). A request
 pending longer than the brand's adjustment_request_expiry_hours reads expired, and the
 approval or rejection that finds it so marks it expired (409 ADJUSTMENT_STATE). GET
 /v1/admin/adjustments/{id} answers one request (404 outside the caller's brands). Ends
@@ -141,10 +141,11 @@ class Run:
                "BRAND_FORBIDDEN")
         r = expect(self.fin_beta.call("GET", "/v1/admin/adjustments"), 200)
         assert r["items"] == [], r
-        expect(self.fin_beta.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 403,
-               "BRAND_FORBIDDEN")
+        # another brand's request answers as an unknown one (as a withdrawal does)
+        expect(self.fin_beta.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 404,
+               "ADJUSTMENT_NOT_FOUND")
         expect(self.fin_beta.call("POST", f"/v1/admin/adjustments/{self.big}/reject",
-                                  {"reason": "no"}), 403, "BRAND_FORBIDDEN")
+                                  {"reason": "no"}), 404, "ADJUSTMENT_NOT_FOUND")
         expect(self.fin2.call("POST", "/v1/admin/adjustments/0190aaaa-0000-7000-8000-0000000000aa"
                               "/approve"), 404, "ADJUSTMENT_NOT_FOUND")
         assert self.ledger_rows() == before
@@ -396,7 +397,7 @@ def main():
          run.at_threshold_pending),
         ("the requester approving their own: 403 FOUR_EYES_VIOLATION, nothing moves",
          run.requester_refused),
-        ("a member of another brand: 403 BRAND_FORBIDDEN to list, approve, reject",
+        ("a member of another brand: 403 BRAND_FORBIDDEN to list its brand, 404 to approve, reject",
          run.other_brand_refused),
         ("a second member approves: applied once; the approval's replay answers the same",
          run.approved_once),
