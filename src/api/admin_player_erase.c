@@ -22,6 +22,9 @@
  *   pending, either way): pay it out or settle it first;
  * - PLAYER_HAS_OPEN_PAYMENTS: a deposit is pending, or a withdrawal is pending
  *   approval, approved or being paid;
+ * - PLAYER_HAS_PENDING_ADJUSTMENT: a large staff adjustment of the player waits
+ *   for its second approver (POST /v1/admin/adjustments/{id}/approve would move
+ *   money on the erased account): approve or reject it first;
  * - PLAYER_HAS_OPEN_BETS: a game bet (a provider's, or an in-house round not ended)
  *   is not settled (no win, no rollback, its round not closed): a win for it would credit the closed, erased account (the
  *   money path does not ask for a name), so the round must end first;

@@ -9,7 +9,8 @@
  *
  *   {"format":"pitboss.player_export.v1","generated_at":…,"player":{…},
  *    "accounts":[…],"transfers":[…],"rounds":[…],"deposits":[…],
- *    "withdrawals":[…],"sessions":[…],"notes":[…],"audit":[…],"complete":true}
+ *    "withdrawals":[…],"sessions":[…],"notes":[…],"adjustment_requests":[…],
+ *    "audit":[…],"complete":true}
  *
  * - player: the profile with its personal data in the clear (the names and the
  *   date of birth opened, pii.c), as GET /v1/admin/players/{id} shows it to staff
@@ -20,6 +21,11 @@
  * - deposits, withdrawals: the cashier's records of them;
  * - sessions: the logins, with their IP addresses and user agents;
  * - notes: what staff wrote about the player (not who wrote it);
+ * - adjustment_requests: the large staff adjustments of the player's balances that
+ *   waited for a second approver (4-eyes, admin_adjust.c), newest first, in every
+ *   state (pending, approved, rejected, failed), with their reasons and times, not
+ *   who asked or decided (requested_by, decided_by: staff members' ids). An
+ *   adjustment applied at once has no request: it is a transfer;
  * - audit: the audit entries about the player (target), those the player made
  *   (actor), then the others about the player's deposits and withdrawals (staff
  *   approvals, the PSP's outcomes). A staff member's identity is personal data of
@@ -36,7 +42,7 @@
  *   GET /v1/player/export                         the player's own copy (player token)
  *
  * The player's own copy is the same document without the operator's records about
- * the player (notes, audit entries) and without the profile's block reason and
+ * the player (notes, adjustment requests, audit entries) and without the profile's block reason and
  * lockout (which the player's profile does not show either), at most once per 10
  * minutes per player (429 RATE_LIMITED with Retry-After), recorded as
  * "player.exported" with the player as actor.
@@ -56,6 +62,7 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "api/admin_adjust.h" /* pb_adjust_request_json */
 #include "api/export_stream.h"
 #include "cashier/cashier.h"
 #include "core/log.h"
@@ -272,6 +279,25 @@ static json_t *notes_json(const player_export *x, const void *row)
     return j;
 }
 
+static pb_store_rc adjustments_read(const player_export *x, const void *last, void *rows, size_t *n)
+{
+    int64_t before = last ? ((const pb_store_adjustment *)last)->id : 0;
+    return pb_store_adjustment_player_page(x->conn, x->pl.public_id, before, rows, PAGE, n);
+}
+
+/* As GET /v1/admin/adjustments shows it, but who asked and who decided (staff
+ * members' ids: their data, not the player's, as in the notes and the audit entries). */
+static json_t *adjustments_json(const player_export *x, const void *row)
+{
+    (void)x;
+    json_t *j = pb_adjust_request_json(row);
+    if (j) {
+        json_object_del(j, "requested_by");
+        json_object_del(j, "decided_by");
+    }
+    return j;
+}
+
 static const paged ROUNDS = {"rounds",    "the rounds", false, sizeof(pb_store_player_round),
                              rounds_read, rounds_json};
 static const paged DEPOSITS = {"deposits",    "the deposits", false, sizeof(pb_store_payment),
@@ -283,8 +309,12 @@ static const paged SESSIONS = {"sessions",    "the sessions", false, sizeof(pb_s
                                sessions_read, sessions_json};
 static const paged NOTES = {"notes",    "the notes", true, sizeof(pb_store_player_note),
                             notes_read, notes_json};
+static const paged ADJUSTMENTS = {
+    "adjustment_requests",       "the adjustment requests", true,
+    sizeof(pb_store_adjustment), adjustments_read,          adjustments_json};
 /* in the document's order */
-static const paged *const PAGED[] = {&ROUNDS, &DEPOSITS, &WITHDRAWALS, &SESSIONS, &NOTES};
+static const paged *const PAGED[] = {&ROUNDS,   &DEPOSITS, &WITHDRAWALS,
+                                     &SESSIONS, &NOTES,    &ADJUSTMENTS};
 
 /* Calls fn(x, row, ctx) for every row of s, page by page, newest first. */
 static void each_row(player_export *x, const paged *s,

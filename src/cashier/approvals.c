@@ -16,7 +16,13 @@
  * payout.c, just before the PSP is called — also before each resend by the retry
  * pass). Recording "processing" would be too late: the PSP has the payout by then.
  * When too few remain at the send, the withdrawal goes back to pending_approval
- * (hold untouched), announced and audited as withdrawal.approval_lapsed.
+ * (hold untouched).
+ *
+ * Every lapse is audited and announced as withdrawal.approval_lapsed, whether the
+ * withdrawal goes back from approved or stays pending_approval (a first of two
+ * approvals lapsing, or one found lapsed at the next approval): staff watching the
+ * approval queue see a counted approval vanish, not only a status change. The
+ * event's payload says how many approvals still count ("approvals").
  *
  * And at the moment of the change itself: the admin staff route, in the write
  * transaction that disables a member, changes their role or their brand scope,
@@ -31,6 +37,7 @@
 #include <string.h>
 
 #include "cashier/cashier_internal.h"
+#include "events/events.h"
 #include "identity/identity.h"
 
 pb_err cashier_approver_lapse(pb_store_conn *c, const char *staff_id, int64_t brand_id,
@@ -73,6 +80,19 @@ pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
             out->standing++;
     }
     return PB_OK;
+}
+
+pb_err cashier_approval_lapsed_emit(pb_store_conn *c, int64_t now, const pb_store_withdrawal *w,
+                                    size_t standing, const char *trace_id)
+{
+    return pb_events_emit(c, "withdrawal.approval_lapsed", w->brand, w->player, trace_id, now,
+                          PB_EV_STR("withdrawal_id", w->id), PB_EV_STR("status", w->status),
+                          PB_EV_STR("psp", w->psp), PB_EV_STR("requested_by", w->requested_by),
+                          PB_EV_MONEY("amount", w->amount, w->currency),
+                          PB_EV_INT("approvals", (int64_t)standing),
+                          PB_EV_INT("approvals_required", (int64_t)w->approvals_required)) == PB_OK
+               ? PB_OK
+               : PB_ERR_INTERNAL;
 }
 
 static pb_err approvals_lapse_at(pb_store_conn *c, int64_t now, cashier_approvals *j,
@@ -124,13 +144,14 @@ pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawa
     if (*back) {
         snprintf(w->status, sizeof w->status, "pending_approval");
         w->updated_at = now;
-        if (pb_store_withdrawal_update(c, w) != PB_STORE_OK ||
-            cashier_withdrawal_emit_at(c, now, "withdrawal.approval_lapsed", w, a->trace_id) !=
-                PB_OK) {
-            json_decref(before);
-            json_decref(lapsed);
-            return PB_ERR_INTERNAL;
-        }
+    }
+    /* announced whether it went back or stays pending_approval: a counted approval
+     * vanished either way */
+    if ((*back && pb_store_withdrawal_update(c, w) != PB_STORE_OK) ||
+        cashier_approval_lapsed_emit(c, now, w, n, a->trace_id) != PB_OK) {
+        json_decref(before);
+        json_decref(lapsed);
+        return PB_ERR_INTERNAL;
     }
     json_t *after = cashier_withdrawal_json(w, n);
     if (after)

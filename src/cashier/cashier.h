@@ -322,9 +322,9 @@ pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_qu
  * theirs (staff_id: public id) of a withdrawal not yet sent (pending_approval,
  * approved) is judged again as the cashier judges it at an approval and before a
  * payout; the withdrawal's approvals whose members lost the right lapse now, and an
- * approved withdrawal left with too few goes back to pending_approval (hold kept),
- * audited and announced withdrawal.approval_lapsed (trace_id), all in c's
- * transaction. One whose payout is being sent at this moment is left to that send's
+ * approved withdrawal left with too few goes back to pending_approval (hold kept);
+ * each withdrawal with a lapse is audited and announced withdrawal.approval_lapsed
+ * (trace_id), back or still pending_approval, all in c's transaction. One whose payout is being sent at this moment is left to that send's
  * re-check. k may be NULL (no payouts sent by this process). *n: how many
  * withdrawals had an approval lapse. INTERNAL on a store failure. */
 pb_err pb_cashier_staff_approvals_judge(pb_cashier *k, pb_store_conn *c, const char *staff_id,

@@ -171,11 +171,16 @@ pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
  * array of them (staff_id, role, approved_at, lapsed_reason) for the audit entry
  * (the caller's reference), NULL when none lapsed. INTERNAL on a store failure. */
 pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **lapsed);
+/* The event withdrawal.approval_lapsed of w as it is now (its status), with the
+ * approvals still counting (standing) and approvals_required, on c at now. */
+pb_err cashier_approval_lapsed_emit(pb_store_conn *c, int64_t now, const pb_store_withdrawal *w,
+                                    size_t standing, const char *trace_id);
 /* Marks the approvals j found lapsing on c's transaction at `now`, and when any did:
  * withdrawal *w (status "approved") left with fewer than approvals_required goes back
  * to pending_approval (*back; the hold untouched) and is announced; audited
  * withdrawal.approval_lapsed by actor a, its reason "approver lost the right <when>"
- * (", back to pending_approval" when it went back). Writes nothing when none lapsed.
+ * (", back to pending_approval" when it went back), and announced (every lapse, the
+ * withdrawal back or still pending_approval). Writes nothing when none lapsed.
  * INTERNAL on a store failure. */
 pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawal *w,
                                cashier_approvals *j, const pb_cashier_actor *a, const char *when,

@@ -427,7 +427,10 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
         json_decref(lapsed);
         if (pb_cashier_audit(tx, &sys, x->w.brand, "withdrawal.approval_lapsed", "withdrawal",
                              x->w.id, cashier_withdrawal_json(&x->w, given), after,
-                             "approver lost the right before the approval was complete") != PB_OK)
+                             "approver lost the right before the approval was complete") != PB_OK ||
+            /* announced too, before this approval's own event (approvals.c) */
+            cashier_approval_lapsed_emit(c, pb_ledger_tx_now(tx), &x->w, n, x->a->trace_id) !=
+                PB_OK)
             return PB_ERR_INTERNAL;
     }
     pb_store_withdrawal_approval mine = {0};

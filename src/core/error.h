@@ -128,6 +128,7 @@
     X(WIN_REFUSED, 409, "the wallet refuses the round's win for good")               \
     X(ADJUSTMENT_NOT_FOUND, 404, "adjustment request not found")                     \
     X(ADJUSTMENT_STATE, 409, "adjustment request is not pending")                    \
+    X(PLAYER_HAS_PENDING_ADJUSTMENT, 409, "a staff adjustment awaits approval")      \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends")
 
 typedef enum {

@@ -25,6 +25,17 @@
  *                            the closed account, so the erasure does not wait for
  *                            it (the row stays "pending" for ever: it would block
  *                            the erasure for ever);
+ *   PLAYER_HAS_PENDING_ADJUSTMENT
+ *                            a staff adjustment of the player waits for its second
+ *                            approver (adjustment_request 'pending', 0048): approved
+ *                            after the erasure it would move money on the closed,
+ *                            erased account, so it is approved or rejected first. A
+ *                            request is written in the ledger writer's transaction
+ *                            after that transaction re-read the player (closed:
+ *                            PLAYER_ERASED, nothing written), and this check runs in
+ *                            the erasure's write transaction: the store has one
+ *                            writer at a time, so a request either committed before
+ *                            the erasure (seen here) or sees the player closed;
  *   PLAYER_HAS_OPEN_BETS     a game bet not settled yet: accepted, not rolled
  *                            back, and its round is not closed, with or without
  *                            a win (a provider may send more wins on a round it
@@ -58,6 +69,7 @@
  * back lazily); the wallet's and the cashier's tables only through store reads.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -153,6 +165,19 @@ static pb_err payments_check(pb_store_conn *c, const pb_brand *b, const char *pl
     return PB_OK;
 }
 
+/* A staff adjustment request of the player still pending: PLAYER_HAS_PENDING_ADJUSTMENT. */
+static pb_err adjustments_check(pb_store_conn *c, const char *player)
+{
+    pb_store_adjustment *a = malloc(sizeof *a); /* ~4 KiB of text */
+    if (!a)
+        return PB_ERR_INTERNAL;
+    pb_store_rc rc = pb_store_adjustment_player_pending(c, player, a);
+    free(a);
+    if (rc == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    return rc == PB_STORE_OK ? PB_ERR_PLAYER_HAS_PENDING_ADJUSTMENT : store_err(rc);
+}
+
 /* A game bet (a provider's or an in-house round's) not settled yet, its round
  * active within PB_IDENTITY_ROUND_IDLE_DAYS before now: PLAYER_HAS_OPEN_BETS. */
 static pb_err bets_check(pb_store_conn *c, const char *player, int64_t now)
@@ -246,6 +271,7 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
     int64_t last = pl.created_at > pl.last_login_at ? pl.created_at : pl.last_login_at;
     if ((e = accounts_check(c, brand.code, pl.public_id, &last)) != PB_OK ||
         (e = payments_check(c, &brand, pl.public_id, now)) != PB_OK ||
+        (e = adjustments_check(c, pl.public_id)) != PB_OK ||
         (e = bets_check(c, pl.public_id, now)) != PB_OK)
         return e;
     why->retention_days = pb_identity_erase_after_days(&brand);

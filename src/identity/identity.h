@@ -457,7 +457,8 @@ pb_err pb_identity_player_unblock(pb_store_conn *c, const pb_brand_scope *scope,
  * then while the operator may not erase (erase.c, checked in this order, on what
  * the transaction sees): PLAYER_ERASED (done already), PLAYER_HAS_FUNDS (an
  * account holds money or a hold), PLAYER_HAS_OPEN_PAYMENTS (a deposit pending, a
- * withdrawal not finished), PLAYER_HAS_OPEN_BETS (a game bet, in-house rounds too,
+ * withdrawal not finished), PLAYER_HAS_PENDING_ADJUSTMENT (a staff adjustment
+ * waiting for its second approver), PLAYER_HAS_OPEN_BETS (a game bet, in-house rounds too,
  * not settled: not rolled back and its round not closed — a win does not settle
  * it — unless the round has been idle PB_IDENTITY_ROUND_IDLE_DAYS), RETENTION_PERIOD (the
  * brand's erase_after_days since the last activity: *why, may be NULL, says until

@@ -5,11 +5,12 @@ is applied at once (201, as before); at or above it, it waits as a pending reque
 transfer is made then, once) or rejects it. The requester cannot approve their own
 (403 FOUR_EYES_VIOLATION), a member of another brand can neither see nor decide it
 (404 ADJUSTMENT_NOT_FOUND, as an unknown one), a debit beyond the balance at approval is
-refused and stays pending, an erased player's request cannot be approved (409 PLAYER_ERASED). A request
-pending longer than the brand's adjustment_request_expiry_hours reads expired, and the
-approval or rejection that finds it so marks it expired (409 ADJUSTMENT_STATE). GET
-/v1/admin/adjustments/{id} answers one request (404 outside the caller's brands). Ends
-with `pitboss ledger verify` and `pitboss audit verify`.
+refused and stays pending, a pending request blocks the player's erasure (409
+PLAYER_HAS_PENDING_ADJUSTMENT), an erased player's request cannot be approved (409
+PLAYER_ERASED). A request pending longer than the brand's adjustment_request_expiry_hours
+reads expired, and the approval or rejection that finds it so marks it expired (409
+ADJUSTMENT_STATE). GET /v1/admin/adjustments/{id} answers one request (404 outside the
+caller's brands). Ends with `pitboss ledger verify` and `pitboss audit verify`.
 
 Usage: test_adjust_4eyes.py PATH/TO/pitboss
 """
@@ -213,9 +214,20 @@ class Run:
     def erased_at_approval(self):
         gone = register_player(self.client, "alpha", "gone@example.com")
         r = expect(self.adjust(self.fin1, gone, "cash", "credit", "1000.00"), 202)
+        # the pending request blocks the erasure (test_player_export.py has the rest)
+        expect(self.admin.call("POST", f"/v1/admin/players/{gone}/erase",
+                               {"reason": "GDPR request"}), 409, "PLAYER_HAS_PENDING_ADJUSTMENT")
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/reject",
+                              {"reason": "erasure requested"}), 200)
         expect(self.admin.call("POST", f"/v1/admin/players/{gone}/erase",
                                {"reason": "GDPR request"}), 200)
         before = self.ledger_rows()
+        # one found pending all the same (set back in the database) is refused at approval
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE adjustment_request SET status='pending', decided_by=NULL, "
+                        "decided_at=NULL, decision_reason=NULL WHERE public_id=?", (r["id"],))
+        con.close()
         expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 409,
                "PLAYER_ERASED")
         assert self.ledger_rows() == before
@@ -404,7 +416,8 @@ def main():
         ("rejected (reason required): nothing moves, cannot be approved after", run.rejected),
         ("a debit beyond the balance at approval: INSUFFICIENT_FUNDS, it stays pending",
          run.debit_beyond_balance),
-        ("an erased player at approval: 409 PLAYER_ERASED, nothing moves", run.erased_at_approval),
+        ("a pending request blocks the erasure; an erased player at approval: 409 "
+         "PLAYER_ERASED, nothing moves", run.erased_at_approval),
         ("adjustment_request_expiry_hours: 1..720, checked when written (422 naming it)",
          run.expiry_setting),
         ("past the brand's expiry: reads expired; approve/reject mark it expired, 409, "

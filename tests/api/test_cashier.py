@@ -601,6 +601,20 @@ class Run:
         assert g["status"] == "pending_approval" and len(g["approvals"]) == 1, g
         assert g["approvals"][0]["staff_id"] == fa.id and \
             g["approvals"][0]["lapsed_reason"] == "staff_disabled" and g["approvals"][0]["lapsed_at"], g
+        # the withdrawal stays pending_approval, but a counted approval vanished: announced
+        # (and audited, below), in the staff change's transaction
+        ev = self.env.rows("SELECT type, brand, subject, payload, trace_id FROM event_outbox "
+                           "WHERE json_extract(payload, '$.withdrawal_id') = ? ORDER BY id",
+                           w["id"])
+        assert [e[0] for e in ev] == ["withdrawal.requested", "withdrawal.approval_recorded",
+                                      "withdrawal.approval_lapsed"], ev
+        typ, brand, subject, payload, lapse_trace = ev[-1]
+        p = json.loads(payload)
+        assert (brand, subject, p["status"], p["amount"], p["approvals"],
+                p["approvals_required"]) == ("alpha", self.ids["liv"], "pending_approval",
+                                             "1000.00", 0, 2), ev[-1]
+        assert self.env.rows("SELECT count(*) FROM audit_entry WHERE action='staff.update' "
+                             "AND trace_id=? AND target_id=?", lapse_trace, fa.id)[0][0] == 1
         expect(self.admin.call("PATCH", fina, {"active": True, "reason": "back"}), 200)
         # fin2's approval is the only one standing: still pending, nothing sent
         r = self.approve(self.fin2, w["id"])
@@ -634,6 +648,10 @@ class Run:
         ev = self.env.rows("SELECT type, json_extract(payload, '$.status') FROM event_outbox "
                            "WHERE json_extract(payload, '$.withdrawal_id') = ? ORDER BY id", w["id"])
         assert ev[-1] == ("withdrawal.approval_lapsed", "pending_approval"), ev
+        assert self.env.rows("SELECT json_extract(payload, '$.approvals'), "
+                             "json_extract(payload, '$.approvals_required') FROM event_outbox "
+                             "WHERE type='withdrawal.approval_lapsed' AND "
+                             "json_extract(payload, '$.withdrawal_id') = ?", w["id"]) == [(0, 1)]
         (reason,), = self.env.rows("SELECT reason FROM audit_entry WHERE target_id=? AND "
                                    "action='withdrawal.approval_lapsed'", w["id"])
         assert reason == ("approver lost the right by a change of their staff account: "
@@ -1350,7 +1368,7 @@ def main():
         ("a reused event id with other content: 200 conflict, nothing moves, audited, WARN; re-serialised same content is a duplicate", run.event_id_conflict),
         ("withdrawal below the threshold: checks shown, one approval, processing, paid by the webhook, hold posted", run.below_threshold),
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
-        ("an approval lapses at the staff change (disable + enable, brand removed): no longer counts; approved → pending_approval", run.lapse_at_staff_change),
+        ("an approval lapses at the staff change (disable + enable, brand removed): no longer counts, announced also when the withdrawal stays pending_approval; approved → pending_approval", run.lapse_at_staff_change),
         ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),

@@ -5,12 +5,12 @@ about one player as one JSON
 document (a data subject's access request): the profile with its personal data in
 the clear, the accounts, every transfer and every round over several pages of the
 producer, deposits, withdrawals, sessions with IP and User-Agent, staff notes
-without their authors, the audit entries about and by the player (staff shown by
+without their authors, the 4-eyes adjustment requests without who asked or decided, the audit entries about and by the player (staff shown by
 role only); another player's data never in it; players.export (admin,
 compliance) needed, a reason required, the brand scope, refusals write nothing;
 the export is on record with its reason before its first byte. POST
-/v1/admin/players/{id}/erase: refused while money, a hold or a payment is open or
-the brand's retention period runs (nothing written), then the email, names, date
+/v1/admin/players/{id}/erase: refused while money, a hold or a payment is open, a
+staff adjustment waits for its second approver, or the brand's retention period runs (nothing written), then the email, names, date
 of birth and the sessions' addresses gone (from the database file's bytes too),
 the account closed and its sessions ended, the address free to register again,
 audited and announced; the ledger untouched. Every answer is checked against
@@ -97,6 +97,17 @@ class Run:
                                    {"balance": "cash", "direction": "credit", "amount": "300.00",
                                     "reason": "test funds", "idempotency_key": self.key("fund")}),
                    201)
+        # 4-eyes on alpha from 1000.00 EUR (after the funding above): alice has one large
+        # credit rejected, then one pending (both in her export, newest first)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": {"adjustment_4eyes_thresholds": {"EUR": 100000}}}),
+               200)
+        self.fin = create_staff(env, self.admin, "fin@example.com", "finance", "127.0.9.14",
+                                brands=["alpha"]).activate("Blue-Falcon-4-Xy")
+        self.adj_rejected = self.big_adjustment(self.alice, "1500.00", "goodwill: outage 12 May")
+        expect(self.fin.call("POST", f"/v1/admin/adjustments/{self.adj_rejected}/reject",
+                             {"reason": "not covered by the outage policy"}), 200)
+        self.adj_pending = self.big_adjustment(self.alice, "1000.00", "VIP retention credit")
         # in-house dice on alpha: more rounds (and transfers) than one page of the export
         expect(self.admin.call("GET", "/v1/admin/brands/alpha/originals", check=False), 200)
         expect(self.admin.call("PUT", "/v1/admin/brands/alpha/games/pitboss/dice",
@@ -145,6 +156,14 @@ class Run:
         expect(self.sup.call("POST", f"/v1/admin/players/{self.bob}/notes",
                              {"text": "bob's note"}), 201)
 
+    def big_adjustment(self, pid, amount, reason):
+        """A cash credit at or above alpha's 4-eyes threshold, asked by the admin: pending."""
+        r = expect(self.admin.call("POST", f"/v1/admin/players/{pid}/adjustments",
+                                   {"balance": "cash", "direction": "credit", "amount": amount,
+                                    "reason": reason, "idempotency_key": self.key("big")}), 202)
+        assert r["status"] == "pending", r
+        return r["id"]
+
     def refused(self):
         """Who may not, what is not asked right, what does not exist: nothing written."""
         before = fingerprint(self.env.db)
@@ -168,7 +187,7 @@ class Run:
             f'attachment; filename="pitboss-player-{self.alice}.json"', r.headers
         d = json.loads(r.body)
         keys = ["format", "generated_at", "player", "accounts", "transfers", "rounds", "deposits",
-                "withdrawals", "sessions", "notes", "audit", "complete"]
+                "withdrawals", "sessions", "notes", "adjustment_requests", "audit", "complete"]
         assert list(d) == keys and d["format"] == "pitboss.player_export.v1", list(d)
         assert d["complete"] is True
         # the profile, personal data in the clear
@@ -209,6 +228,28 @@ class Run:
         # the note, not who wrote it
         assert d["notes"] == [{"id": d["notes"][0]["id"], "text": self.note,
                                "created_at": d["notes"][0]["created_at"]}], d["notes"]
+        # the 4-eyes adjustment requests, newest first, as the back office lists them but
+        # without who asked or decided (staff members' ids)
+        listed = expect(self.fin.call("GET", "/v1/admin/adjustments"), 200)["items"]
+        listed = {i["id"]: i for i in listed}
+        want = []
+        for i in (self.adj_pending, self.adj_rejected):
+            w = dict(listed[i])
+            assert w["requested_by"] == self.admin.id, w
+            del w["requested_by"], w["decided_by"]
+            want.append(w)
+        assert d["adjustment_requests"] == want, (d["adjustment_requests"], want)
+        pend, rej = d["adjustment_requests"]
+        assert (pend["status"], pend["reason"], pend["amount"], pend["currency"], pend["balance"],
+                pend["direction"], pend["player_id"], pend["decided_at"],
+                pend["transfer_id"]) == ("pending", "VIP retention credit", "1000.00", "EUR",
+                                         "cash", "credit", self.alice, None, None), pend
+        assert (rej["status"], rej["reason"], rej["decision_reason"], rej["amount"]) == \
+            ("rejected", "goodwill: outage 12 May", "not covered by the outage policy",
+             "1500.00"), rej
+        assert rej["requested_at"] and rej["decided_at"] >= rej["requested_at"], rej
+        assert pend["requested_at"] >= rej["requested_at"], (pend, rej)
+        assert b"VIP retention credit" in r.body  # checked: not in the player's own copy
         # the audit: about the player (staff by role only) and by the player
         actions = [e["action"] for e in d["audit"]]
         for want_action in ("player.adjust", "player.note_added", "player.exported",
@@ -273,6 +314,7 @@ class Run:
             assert d[k] == self.first[k], k
         assert [s["id"] for s in d["sessions"]] == [s["id"] for s in self.first["sessions"]]
         assert self.note.encode() not in r.body and b"DSAR" not in r.body  # no notes, no audit
+        assert b"VIP retention credit" not in r.body  # nor the operator's adjustment requests
         # on record, with the player as actor
         ents = self.env.rows("SELECT actor_kind, actor_id, role, target_id, reason, after, ip "
                              "FROM audit_entry WHERE action='player.exported' AND "
@@ -294,8 +336,11 @@ class Run:
         return who.call("POST", f"/v1/admin/players/{pid}/erase", body)
 
     def erase_refused(self):
-        """Who may not, bad bodies, money, open payments, the retention period: nothing
-        written."""
+        """Who may not, bad bodies, money, open payments, a staff adjustment waiting for its
+        second approver, the retention period: nothing written."""
+        # dave: a large credit waits for its second approver (approved after the erasure,
+        # it would move money on the closed account)
+        dave_adj = self.big_adjustment(self.dave, "1000.00", "bonus for dave")
         before = fingerprint(self.env.db)
         ok_body = {"reason": "GDPR request 77"}
         expect(self.erase(self.sup, self.dave, ok_body), 403, "FORBIDDEN")
@@ -307,6 +352,12 @@ class Run:
         # alice holds money (and a withdrawal's hold); carol has a deposit pending
         expect(self.erase(self.cmp, self.alice, ok_body), 409, "PLAYER_HAS_FUNDS")
         expect(self.erase(self.cmp, self.carol, ok_body), 409, "PLAYER_HAS_OPEN_PAYMENTS")
+        expect(self.erase(self.cmp, self.dave, ok_body), 409, "PLAYER_HAS_PENDING_ADJUSTMENT")
+        assert fingerprint(self.env.db) == before, "a refused erasure wrote something"
+        expect(self.fin.call("POST", f"/v1/admin/adjustments/{dave_adj}/reject",
+                             {"reason": "the player asked to be erased"}), 200)
+        self.dave_adj = dave_adj
+        before = fingerprint(self.env.db)
         # dave: nothing owed, but the brand keeps records 1826 days (five years) by default
         r = self.erase(self.cmp, self.dave, ok_body)
         expect(r, 409, "RETENTION_PERIOD")
@@ -373,6 +424,30 @@ class Run:
         assert d["complete"] and d["player"] == p
         assert b"dave@example.com" not in r.body and b"Dovetail" not in r.body
         assert b"Wants the account closed." in r.body  # staff notes stay (append-only)
+
+    def erased_adjustment(self):
+        """No money moves for an erased player through a 4-eyes request: none can be asked
+        (PLAYER_ERASED), and one found pending all the same (dave's rejected request set
+        back to pending in the database, as from a copy made before the erasure checked
+        requests) is refused at approval, 409 PLAYER_ERASED, and stays pending."""
+        r = self.admin.call("POST", f"/v1/admin/players/{self.dave}/adjustments",
+                            {"balance": "cash", "direction": "credit", "amount": "1000.00",
+                             "reason": "after the erasure", "idempotency_key": self.key("big")})
+        expect(r, 409, "PLAYER_ERASED")
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE adjustment_request SET status='pending', decided_by=NULL, "
+                        "decided_at=NULL, decision_reason=NULL WHERE public_id=?",
+                        (self.dave_adj,))
+        con.close()
+        money = self.env.rows("SELECT count(*), sum(amount) FROM ledger_transfer")
+        expect(self.fin.call("POST", f"/v1/admin/adjustments/{self.dave_adj}/approve"), 409,
+               "PLAYER_ERASED")
+        assert self.env.rows("SELECT count(*), sum(amount) FROM ledger_transfer") == money
+        assert self.env.rows("SELECT status, transfer_id FROM adjustment_request "
+                             "WHERE public_id=?", self.dave_adj) == [("pending", None)]
+        expect(self.fin.call("POST", f"/v1/admin/adjustments/{self.dave_adj}/reject",
+                             {"reason": "the player is erased"}), 200)
 
     def provider(self, path, body):
         """One signed native provider call (docs/native-protocol.md), checked against the
@@ -526,11 +601,13 @@ def main():
          "entries, block reason and lockout; on record with the player as actor; a second "
          "within 10 minutes 429 with Retry-After; no token 401", run.player_copy),
         ("erase refused: support, another brand, bad bodies, money or a hold, a deposit "
-         "pending, the retention period (1826 days by default, the date said); nothing written",
+         "pending, a staff adjustment pending, the retention period (1826 days by default, the date said); nothing written",
          run.erase_refused),
         ("erased (retention 0): placeholder email, no names or date of birth, closed, "
          "sessions revoked without address or browser, no login, twice refused, ledger "
          "unmoved, audited and announced, an export without the person", run.erased),
+        ("an erased player's adjustment: none can be asked, one pending all the same is "
+         "refused at approval (PLAYER_ERASED), nothing moves", run.erased_adjustment),
         ("erase refused while a native provider bet is not settled (PLAYER_HAS_OPEN_BETS, "
          "nothing written); after its win, erased", run.open_bets),
         ("a deposit in the export as in the API: its expires_at, and expired once pending past "
