@@ -27,7 +27,6 @@ struct pb_store_wallet_ops;
 struct pb_store_catalog_ops;
 struct pb_store_games_ops;
 struct pb_store_adjustment_ops;
-struct pb_store_adjustment_player_ops;
 
 struct pb_store {
     const pb_store_backend *be;
@@ -136,8 +135,6 @@ struct pb_store_backend {
     const struct pb_store_cashier_ops *cashier;
     const struct pb_store_keys_ops *keys;             /* store_keys.h */
     const struct pb_store_adjustment_ops *adjustment; /* store_adjustment.h */
-    /* store_adjustment.h: one player's requests */
-    const struct pb_store_adjustment_player_ops *adjustment_player;
 };
 
 extern const pb_store_backend pb_store_sqlite_backend;

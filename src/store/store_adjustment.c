@@ -32,3 +32,15 @@ pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, 
 {
     return c->be->adjustment->list(c, brands_json, now, status, before_id, out, cap, n);
 }
+
+pb_store_rc pb_store_adjustment_player_pending(pb_store_conn *c, const char *player,
+                                               pb_store_adjustment *out)
+{
+    return c->be->adjustment->player_pending(c, player, out);
+}
+
+pb_store_rc pb_store_adjustment_player_page(pb_store_conn *c, const char *player, int64_t before_id,
+                                            pb_store_adjustment *out, size_t cap, size_t *n)
+{
+    return c->be->adjustment->player_page(c, player, before_id, out, cap, n);
+}

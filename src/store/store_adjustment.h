@@ -63,8 +63,8 @@ pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, 
                                      const char *status, int64_t before_id,
                                      pb_store_adjustment *out, size_t cap, size_t *n);
 
-/* The player's requests (store_adjustment_player.c, sqlite/sqlite_adjustment_player.c,
- * over the index of 0049): the erasure's check and the data export's section. */
+/* The player's requests (over the index of 0050): the erasure's check and the data
+ * export's section. */
 /* PB_STORE_OK when one of the player's (public id) requests is pending, its row
  * into *out; PB_STORE_NOT_FOUND when none is. */
 pb_store_rc pb_store_adjustment_player_pending(pb_store_conn *c, const char *player,
@@ -83,13 +83,10 @@ struct pb_store_adjustment_ops {
     pb_store_rc (*decide)(pb_store_conn *c, const pb_store_adjustment *a);
     pb_store_rc (*list)(pb_store_conn *c, const char *brands_json, int64_t now, const char *status,
                         int64_t before_id, pb_store_adjustment *out, size_t cap, size_t *n);
+    pb_store_rc (*player_pending)(pb_store_conn *c, const char *player, pb_store_adjustment *out);
+    pb_store_rc (*player_page)(pb_store_conn *c, const char *player, int64_t before_id,
+                               pb_store_adjustment *out, size_t cap, size_t *n);
 };
 extern const struct pb_store_adjustment_ops pb_store_sqlite_adjustment_ops;
-struct pb_store_adjustment_player_ops {
-    pb_store_rc (*pending)(pb_store_conn *c, const char *player, pb_store_adjustment *out);
-    pb_store_rc (*page)(pb_store_conn *c, const char *player, int64_t before_id,
-                        pb_store_adjustment *out, size_t cap, size_t *n);
-};
-extern const struct pb_store_adjustment_player_ops pb_store_sqlite_adjustment_player_ops;
 
 #endif

@@ -135,10 +135,38 @@ static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, int
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_adj);
 }
 
+/* One player's requests, over adjustment_request_player (player, id) of 0050: the
+ * erasure's check and the data export's section. */
+static pb_store_rc sq_adj_player_pending(pb_store_conn *base, const char *player,
+                                         pb_store_adjustment *out)
+{
+    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request "
+                              "WHERE player=?1 AND status='pending' ORDER BY id DESC LIMIT 1";
+    return sqr_lookup_text(SQ(base), SQL, player, NULL, read_adj, out);
+}
+
+static pb_store_rc sq_adj_player_page(pb_store_conn *base, const char *player, int64_t before_id,
+                                      pb_store_adjustment *out, size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request "
+                              "WHERE player=?1 AND (?2=0 OR id<?2) ORDER BY id DESC LIMIT ?3";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, player);
+    sqlite3_bind_int64(st, 2, before_id);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_adj);
+}
+
 const struct pb_store_adjustment_ops pb_store_sqlite_adjustment_ops = {
     .insert = sq_adj_insert,
     .get = sq_adj_get,
     .by_key = sq_adj_by_key,
     .decide = sq_adj_decide,
     .list = sq_adj_list,
+    .player_pending = sq_adj_player_pending,
+    .player_page = sq_adj_player_page,
 };

@@ -742,5 +742,4 @@ const pb_store_backend pb_store_sqlite_backend = {
     .identity = &pb_store_sqlite_identity_ops,
     .keys = &pb_store_sqlite_keys_ops,
     .adjustment = &pb_store_sqlite_adjustment_ops,
-    .adjustment_player = &pb_store_sqlite_adjustment_player_ops,
 };
