@@ -301,18 +301,6 @@ json_t *pb_adjust_request_json(const pb_store_adjustment *r)
                      r->failure[0] ? r->failure : NULL);
 }
 
-int64_t pb_adjust_expiry_us(const pb_brand *b)
-{
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, "adjustment_request_expiry_hours") : NULL;
-    /* checked when written (tenancy.c): 1..720 */
-    int64_t h = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 720
-                    ? (int64_t)json_integer_value(v)
-                    : PB_ADJUST_EXPIRY_HOURS_DEFAULT;
-    json_decref(s);
-    return h * 3600 * 1000000LL;
-}
-
 bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now)
 {
     return strcmp(r->status, "pending") == 0 && now - r->requested_at >= expiry_us;
@@ -472,7 +460,7 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
         return;
     }
     snprintf(x->brand, sizeof x->brand, "%s", b->code);
-    x->expiry_us = pb_adjust_expiry_us(b);
+    x->expiry_us = pb_tenancy_adjustment_expiry_us(b);
     /* the staff member's own player account (both e-mails normalised when stored) */
     if (!pb_adjust_not_own_account(req, c, x->p, &x->player))
         return;

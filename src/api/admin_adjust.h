@@ -46,13 +46,7 @@ typedef struct adjust_ctx {
     bool expired;            /* approve / reject: found past its time, marked expired */
 } adjust_ctx;
 
-/* A pending request of a brand without settings.adjustment_request_expiry_hours
- * expires after this many hours. */
-#define PB_ADJUST_EXPIRY_HOURS_DEFAULT 72
-
-/* How long a request of brand b may stay pending (µs): its
- * settings.adjustment_request_expiry_hours, else the default. */
-int64_t pb_adjust_expiry_us(const pb_brand *b);
+/* How long a request may stay pending: pb_tenancy_adjustment_expiry_us (tenancy.h). */
 /* Whether r is pending and its time (requested_at + expiry_us) has come at now. */
 bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now);
 /* r as it reads at now: a pending request whose time has come shows "expired"

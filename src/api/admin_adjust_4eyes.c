@@ -242,7 +242,7 @@ static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *
     }
     snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);
     x->brand_id = b->id;
-    x->expiry_us = pb_adjust_expiry_us(b);
+    x->expiry_us = pb_tenancy_adjustment_expiry_us(b);
     x->balance = x->row.balance;
     x->direction = x->row.direction;
     x->amount = x->row.amount;
@@ -430,8 +430,9 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
      * past it as expired */
     json_t *codes = json_object();
     for (size_t i = 0; codes && i < nb; i++)
-        if (json_object_set_new(codes, bs[i].code,
-                                json_integer((json_int_t)pb_adjust_expiry_us(&bs[i]))) != 0) {
+        if (json_object_set_new(
+                codes, bs[i].code,
+                json_integer((json_int_t)pb_tenancy_adjustment_expiry_us(&bs[i]))) != 0) {
             json_decref(codes);
             codes = NULL;
         }
@@ -492,6 +493,6 @@ void pb_api_admin_adjustment_get(pb_http_request *req, void *app)
         pb_admin_fail(req, e, NULL);
         return;
     }
-    pb_adjust_status_now(r, pb_adjust_expiry_us(b), pb_time_now_us());
+    pb_adjust_status_now(r, pb_tenancy_adjustment_expiry_us(b), pb_time_now_us());
     pb_http_reply_json(req, 200, pb_adjust_request_json(r));
 }

@@ -35,7 +35,9 @@
  *                            PLAYER_ERASED, nothing written), and this check runs in
  *                            the erasure's write transaction: the store has one
  *                            writer at a time, so a request either committed before
- *                            the erasure (seen here) or sees the player closed;
+ *                            the erasure (seen here) or sees the player closed. A
+ *                            request past its brand's adjustment_request_expiry_hours
+ *                            can no longer be approved and does not count;
  *   PLAYER_HAS_OPEN_BETS     a game bet not settled yet: accepted, not rolled
  *                            back, and its round is not closed, with or without
  *                            a win (a provider may send more wins on a round it
@@ -165,15 +167,21 @@ static pb_err payments_check(pb_store_conn *c, const pb_brand *b, const char *pl
     return PB_OK;
 }
 
-/* A staff adjustment request of the player still pending: PLAYER_HAS_PENDING_ADJUSTMENT. */
-static pb_err adjustments_check(pb_store_conn *c, const char *player)
+/* A staff adjustment request of the player still pending and within its brand's
+ * expiry (it may still be approved): PLAYER_HAS_PENDING_ADJUSTMENT. The newest pending
+ * one decides: the player's requests are all of its brand, so an older one expired
+ * first. One past its time can never move money (its approval marks it expired), so
+ * it does not hold the erasure up. */
+static pb_err adjustments_check(pb_store_conn *c, const pb_brand *b, const char *player,
+                                int64_t now)
 {
     pb_store_adjustment *a = malloc(sizeof *a); /* ~4 KiB of text */
     if (!a)
         return PB_ERR_INTERNAL;
     pb_store_rc rc = pb_store_adjustment_player_pending(c, player, a);
+    bool live = rc == PB_STORE_OK && now - a->requested_at < pb_tenancy_adjustment_expiry_us(b);
     free(a);
-    if (rc == PB_STORE_NOT_FOUND)
+    if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !live))
         return PB_OK;
     return rc == PB_STORE_OK ? PB_ERR_PLAYER_HAS_PENDING_ADJUSTMENT : store_err(rc);
 }
@@ -271,7 +279,7 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
     int64_t last = pl.created_at > pl.last_login_at ? pl.created_at : pl.last_login_at;
     if ((e = accounts_check(c, brand.code, pl.public_id, &last)) != PB_OK ||
         (e = payments_check(c, &brand, pl.public_id, now)) != PB_OK ||
-        (e = adjustments_check(c, pl.public_id)) != PB_OK ||
+        (e = adjustments_check(c, &brand, pl.public_id, now)) != PB_OK ||
         (e = bets_check(c, pl.public_id, now)) != PB_OK)
         return e;
     why->retention_days = pb_identity_erase_after_days(&brand);

@@ -539,3 +539,15 @@ pb_err pb_tenancy_brand_list(pb_store_conn *c, const pb_brand_scope *scope, int6
     free(page);
     return e;
 }
+
+int64_t pb_tenancy_adjustment_expiry_us(const pb_brand *b)
+{
+    json_t *s = json_loads(b->settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, "adjustment_request_expiry_hours") : NULL;
+    /* checked when written (SETTINGS above): 1..720 */
+    int64_t h = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 720
+                    ? (int64_t)json_integer_value(v)
+                    : PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS;
+    json_decref(s);
+    return h * 3600 * 1000000LL;
+}

@@ -82,6 +82,15 @@ pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_upda
 
 /* Lookups; BRAND_NOT_FOUND when absent. */
 pb_err pb_tenancy_brand_get(pb_store_conn *c, int64_t id, pb_brand *out);
+
+/* A staff adjustment request of a brand without settings.adjustment_request_expiry_hours
+ * expires after this many hours. */
+#define PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS 72
+/* How long a staff adjustment request of brand b may stay pending before it can no
+ * longer be approved (µs): its settings.adjustment_request_expiry_hours (1..720,
+ * checked when written), else the default. Read by the adjustment routes and by the
+ * player's erasure, which a request past its time no longer holds up. */
+int64_t pb_tenancy_adjustment_expiry_us(const pb_brand *b);
 pb_err pb_tenancy_brand_by_code(pb_store_conn *c, const char *code, pb_brand *out);
 
 /* As pb_tenancy_brand_by_code, from a short-lived in-process cache of found

@@ -332,6 +332,14 @@ class Run:
 
     # ---- erasure ----
 
+    def age_adjustment(self, rid, us):
+        """Moves an adjustment request's requested_at back by us microseconds."""
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE adjustment_request SET requested_at = requested_at - ? "
+                        "WHERE public_id=?", (us, rid))
+        con.close()
+
     def erase(self, who, pid, body):
         return who.call("POST", f"/v1/admin/players/{pid}/erase", body)
 
@@ -354,6 +362,13 @@ class Run:
         expect(self.erase(self.cmp, self.carol, ok_body), 409, "PLAYER_HAS_OPEN_PAYMENTS")
         expect(self.erase(self.cmp, self.dave, ok_body), 409, "PLAYER_HAS_PENDING_ADJUSTMENT")
         assert fingerprint(self.env.db) == before, "a refused erasure wrote something"
+        # past the brand's expiry (72 hours by default) the request can no longer be
+        # approved, and no longer holds the erasure up: the next check (retention) answers
+        self.age_adjustment(dave_adj, 72 * 3600 * 10**6)
+        expect(self.erase(self.cmp, self.dave, ok_body), 409, "RETENTION_PERIOD")
+        self.age_adjustment(dave_adj, -60 * 10**6)  # a minute short of it: it holds again
+        expect(self.erase(self.cmp, self.dave, ok_body), 409, "PLAYER_HAS_PENDING_ADJUSTMENT")
+        self.age_adjustment(dave_adj, 60 * 10**6 - 72 * 3600 * 10**6)  # as it was
         expect(self.fin.call("POST", f"/v1/admin/adjustments/{dave_adj}/reject",
                              {"reason": "the player asked to be erased"}), 200)
         self.dave_adj = dave_adj
