@@ -231,14 +231,8 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
  * minor units); false when the brand has none for it (no 4-eyes). */
 static bool adjust_threshold(const pb_brand *b, const char *currency, int64_t *out)
 {
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *m = s ? json_object_get(s, "adjustment_4eyes_thresholds") : NULL;
-    json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
-    bool found = json_is_integer(v) && json_integer_value(v) > 0;
-    if (found)
-        *out = (int64_t)json_integer_value(v);
-    json_decref(s);
-    return found;
+    return pb_tenancy_setting_for_currency(b->settings, "adjustment_4eyes_thresholds", currency,
+                                           out);
 }
 
 bool pb_adjust_not_own_account(pb_http_request *req, pb_store_conn *c, const pb_principal *p,

@@ -217,16 +217,8 @@ void pb_cashier_deposit_limits(pb_store_conn *c, int64_t brand_id, const char *c
         free(b);
         return;
     }
-    json_t *s = json_loads(b->settings, 0, NULL);
-    const char *keys[2] = {"deposit_mins", "deposit_maxes"};
-    int64_t *outs[2] = {min, max};
-    for (size_t i = 0; i < 2 && s; i++) {
-        json_t *m = json_object_get(s, keys[i]);
-        json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
-        if (json_is_integer(v) && json_integer_value(v) > 0)
-            *outs[i] = (int64_t)json_integer_value(v);
-    }
-    json_decref(s);
+    pb_tenancy_setting_for_currency(b->settings, "deposit_mins", currency, min);
+    pb_tenancy_setting_for_currency(b->settings, "deposit_maxes", currency, max);
     free(b);
 }
 
@@ -238,13 +230,8 @@ bool pb_cashier_4eyes_threshold(pb_store_conn *c, int64_t brand_id, const char *
         free(b);
         return false;
     }
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *m = s ? json_object_get(s, "withdrawal_4eyes_thresholds") : NULL;
-    json_t *v = json_is_object(m) ? json_object_get(m, currency) : NULL;
-    bool found = json_is_integer(v) && json_integer_value(v) > 0;
-    if (found)
-        *out = (int64_t)json_integer_value(v);
-    json_decref(s);
+    bool found = pb_tenancy_setting_for_currency(b->settings, "withdrawal_4eyes_thresholds",
+                                                 currency, out);
     free(b);
     return found;
 }

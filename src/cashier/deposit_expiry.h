@@ -11,8 +11,9 @@
 #ifndef PB_CASHIER_DEPOSIT_EXPIRY_H
 #define PB_CASHIER_DEPOSIT_EXPIRY_H
 
-#include <jansson.h>
 #include <stdint.h>
+
+#include "tenancy/tenancy.h"
 
 #define PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES 1440 /* 24 h */
 
@@ -20,13 +21,8 @@
  * unreadable: the default). */
 static inline int64_t pb_cashier_deposit_expiry_minutes(const char *settings)
 {
-    json_t *s = settings ? json_loads(settings, 0, NULL) : NULL;
-    json_t *v = s ? json_object_get(s, "deposit_expiry_minutes") : NULL;
-    int64_t m = json_is_integer(v) && json_integer_value(v) > 0
-                    ? (int64_t)json_integer_value(v)
-                    : PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES;
-    json_decref(s);
-    return m;
+    return pb_tenancy_setting_int(settings, "deposit_expiry_minutes",
+                                  PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES);
 }
 
 /* When an intent made at created_at (µs) expires under that many minutes (µs). */

@@ -92,13 +92,7 @@ static const char *const OPEN_WITHDRAWALS[] = {"pending_approval", "approved", "
 
 int64_t pb_identity_erase_after_days(const pb_brand *b)
 {
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, "erase_after_days") : NULL;
-    int64_t d = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 36500
-                    ? (int64_t)json_integer_value(v)
-                    : PB_IDENTITY_ERASE_AFTER_DAYS;
-    json_decref(s);
-    return d;
+    return pb_tenancy_setting_int(b->settings, "erase_after_days", PB_IDENTITY_ERASE_AFTER_DAYS);
 }
 
 static pb_err store_err(pb_store_rc rc)

@@ -540,14 +540,48 @@ pb_err pb_tenancy_brand_list(pb_store_conn *c, const pb_brand_scope *scope, int6
     return e;
 }
 
+static const setting_spec *setting_find(const char *key)
+{
+    for (size_t i = 0; i < sizeof SETTINGS / sizeof *SETTINGS; i++)
+        if (strcmp(SETTINGS[i].key, key) == 0)
+            return &SETTINGS[i];
+    return NULL;
+}
+
+/* The value under key (and, for a per-currency setting, currency) when it is an
+ * integer within the spec's bounds. */
+static bool setting_read(const char *settings, const char *key, const char *currency, int64_t *out)
+{
+    const setting_spec *spec = setting_find(key);
+    if (!spec || spec->values || spec->per_currency != (currency != NULL) || !settings)
+        return false; /* not a setting of that shape: a caller's mistake, read as unset */
+    json_t *s = json_loads(settings, 0, NULL);
+    json_t *v = s ? json_object_get(s, key) : NULL;
+    if (currency)
+        v = json_is_object(v) ? json_object_get(v, currency) : NULL;
+    bool ok = json_is_integer(v) && json_integer_value(v) >= spec->min &&
+              json_integer_value(v) <= spec->max;
+    if (ok)
+        *out = (int64_t)json_integer_value(v);
+    json_decref(s);
+    return ok;
+}
+
+int64_t pb_tenancy_setting_int(const char *settings, const char *key, int64_t def)
+{
+    int64_t v;
+    return setting_read(settings, key, NULL, &v) ? v : def;
+}
+
+bool pb_tenancy_setting_for_currency(const char *settings, const char *key, const char *currency,
+                                     int64_t *out)
+{
+    return currency && setting_read(settings, key, currency, out);
+}
+
 int64_t pb_tenancy_adjustment_expiry_us(const pb_brand *b)
 {
-    json_t *s = json_loads(b->settings, 0, NULL);
-    json_t *v = s ? json_object_get(s, "adjustment_request_expiry_hours") : NULL;
-    /* checked when written (SETTINGS above): 1..720 */
-    int64_t h = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 720
-                    ? (int64_t)json_integer_value(v)
-                    : PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS;
-    json_decref(s);
-    return h * 3600 * 1000000LL;
+    return pb_tenancy_setting_int(b->settings, "adjustment_request_expiry_hours",
+                                  PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS) *
+           3600 * 1000000LL;
 }

@@ -83,6 +83,17 @@ pb_err pb_tenancy_brand_update(pb_store_conn *c, int64_t id, const pb_brand_upda
 /* Lookups; BRAND_NOT_FOUND when absent. */
 pb_err pb_tenancy_brand_get(pb_store_conn *c, int64_t id, pb_brand *out);
 
+/* The readers of a brand's settings (JSON text, b->settings), valid by the same
+ * table that checks them when they are written (tenancy.c, SETTINGS), so no reader
+ * has its own idea of a valid value. The integer setting `key` (one of the table's
+ * integer keys): its value when it is an integer within the table's bounds, else def
+ * (absent, or a row written around the API). */
+int64_t pb_tenancy_setting_int(const char *settings, const char *key, int64_t def);
+/* The per-currency setting `key` (one of the table's objects currency code -> integer):
+ * true with *out when it has an entry for currency within the table's bounds. */
+bool pb_tenancy_setting_for_currency(const char *settings, const char *key, const char *currency,
+                                     int64_t *out);
+
 /* A staff adjustment request of a brand without settings.adjustment_request_expiry_hours
  * expires after this many hours. */
 #define PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS 72

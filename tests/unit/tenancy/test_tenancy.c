@@ -369,6 +369,43 @@ static void countries_and_jurisdictions(void **state)
     assert_false(pb_tenancy_code_valid("d"));
 }
 
+/* The settings' readers accept exactly what the writer's table accepts. */
+static void setting_readers(void **state)
+{
+    (void)state;
+    const char *set = "{\"erase_after_days\":0,\"adjustment_request_expiry_hours\":721,"
+                      "\"deposit_expiry_minutes\":\"60\",\"deposit_mins\":{\"EUR\":500,"
+                      "\"SEK\":0,\"JPY\":1000000000000001},\"withdrawal_4eyes_thresholds\":7}";
+    assert_int_equal(pb_tenancy_setting_int(set, "erase_after_days", 1826), 0); /* 0 is valid */
+    /* out of the table's 1..720, a string, absent: the default */
+    assert_int_equal(pb_tenancy_setting_int(set, "adjustment_request_expiry_hours", 72), 72);
+    assert_int_equal(pb_tenancy_setting_int(set, "deposit_expiry_minutes", 1440), 1440);
+    assert_int_equal(pb_tenancy_setting_int("{}", "erase_after_days", 1826), 1826);
+    assert_int_equal(pb_tenancy_setting_int(NULL, "erase_after_days", 1826), 1826);
+    assert_int_equal(pb_tenancy_setting_int("not json", "erase_after_days", 1826), 1826);
+    /* not an integer setting of the table: unknown, per currency, a string choice */
+    assert_int_equal(pb_tenancy_setting_int("{\"nope\":5}", "nope", -1), -1);
+    assert_int_equal(pb_tenancy_setting_int(set, "deposit_mins", -1), -1);
+    assert_int_equal(pb_tenancy_setting_int("{\"funding_policy\":3}", "funding_policy", -1), -1);
+    int64_t v = -1;
+    assert_true(pb_tenancy_setting_for_currency(set, "deposit_mins", "EUR", &v));
+    assert_int_equal(v, 500);
+    v = -1; /* below the table's minimum, above its maximum, absent, no currency */
+    assert_false(pb_tenancy_setting_for_currency(set, "deposit_mins", "SEK", &v));
+    assert_false(pb_tenancy_setting_for_currency(set, "deposit_mins", "JPY", &v));
+    assert_false(pb_tenancy_setting_for_currency(set, "deposit_mins", "USD", &v));
+    assert_false(pb_tenancy_setting_for_currency(set, "deposit_mins", NULL, &v));
+    /* a number where an object belongs; an integer setting asked per currency */
+    assert_false(pb_tenancy_setting_for_currency(set, "withdrawal_4eyes_thresholds", "EUR", &v));
+    assert_false(pb_tenancy_setting_for_currency(set, "erase_after_days", "EUR", &v));
+    assert_int_equal(v, -1); /* untouched by every refusal */
+    pb_brand b = {0};
+    snprintf(b.settings, sizeof b.settings, "%s", "{\"adjustment_request_expiry_hours\":2}");
+    assert_int_equal(pb_tenancy_adjustment_expiry_us(&b), 2 * 3600 * 1000000LL);
+    snprintf(b.settings, sizeof b.settings, "%s", "{}");
+    assert_int_equal(pb_tenancy_adjustment_expiry_us(&b), 72 * 3600 * 1000000LL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(update, setup, teardown),
         cmocka_unit_test_setup_teardown(list_and_scope, setup, teardown),
         cmocka_unit_test(countries_and_jurisdictions),
+        cmocka_unit_test(setting_readers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
