@@ -216,24 +216,30 @@ static pb_err reject_command(pb_ledger_tx *tx, void *arg)
                            x->decision);
 }
 
-/* The request named by {id} into x->row, in the caller's brand scope (outside it
- * ADJUSTMENT_NOT_FOUND, as an unknown id: what a withdrawal of another brand
- * answers, so a request's existence is not told across brands), with its player
- * (x->player, x->brand). Replies and returns false on a failure. */
-static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
+/* The request named by the route's {id} into *r, of a brand in p's scope (its row into
+ * *b). A malformed id, an unknown one and one of a brand outside the scope are all
+ * ADJUSTMENT_NOT_FOUND: the same answer, so a request's existence is not told across
+ * brands (as for a withdrawal of another brand); STORE_UNAVAILABLE / INTERNAL. */
+static pb_err request_in_scope(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
+                               pb_store_adjustment *r, pb_brand *b)
 {
     const char *id = pb_http_param(req, "id");
-    pb_store_rc rc = id && strlen(id) < sizeof x->row.public_id
-                         ? pb_store_adjustment_get(c, id, &x->row)
-                         : PB_STORE_NOT_FOUND;
+    pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_adjustment_get(c, id, r)
+                                                            : PB_STORE_NOT_FOUND;
     pb_err e = rc == PB_STORE_OK          ? PB_OK
                : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
                : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
                                           : PB_ERR_INTERNAL;
     if (e == PB_OK)
-        e = pb_admin_brand_in_scope(c, x->p, x->row.brand, b);
-    if (e == PB_ERR_BRAND_FORBIDDEN)
-        e = PB_ERR_ADJUSTMENT_NOT_FOUND;
+        e = pb_admin_brand_in_scope(c, p, r->brand, b);
+    return e == PB_ERR_BRAND_FORBIDDEN ? PB_ERR_ADJUSTMENT_NOT_FOUND : e;
+}
+
+/* The request named by {id} into x->row (request_in_scope), with its player
+ * (x->player, x->brand). Replies and returns false on a failure. */
+static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
+{
+    pb_err e = request_in_scope(req, c, x->p, &x->row, b);
     if (e == PB_OK)
         e = pb_identity_player_get(c, &x->p->scope, x->row.player, &x->player);
     if (e != PB_OK) {
@@ -477,18 +483,7 @@ void pb_api_admin_adjustment_get(pb_http_request *req, void *app)
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
         return;
     }
-    /* a malformed id is an unknown one, as on approve and reject */
-    const char *id = pb_http_param(req, "id");
-    pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_adjustment_get(c, id, r)
-                                                            : PB_STORE_NOT_FOUND;
-    pb_err e = rc == PB_STORE_OK          ? PB_OK
-               : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
-               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
-                                          : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_admin_brand_in_scope(c, p, r->brand, b);
-    if (e == PB_ERR_BRAND_FORBIDDEN) /* outside the scope: as unknown, as other single GETs */
-        e = PB_ERR_ADJUSTMENT_NOT_FOUND;
+    pb_err e = request_in_scope(req, c, p, r, b);
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
         return;
