@@ -6,7 +6,8 @@ document (a data subject's access request): the profile with its personal data i
 the clear, the accounts, every transfer and every round over several pages of the
 producer, deposits, withdrawals, sessions with IP and User-Agent, staff notes
 without their authors, the 4-eyes adjustment requests without who asked or decided, the audit entries about and by the player (staff shown by
-role only); another player's data never in it; players.export (admin,
+role only, no staff member's id or e-mail in their before/after: in neither
+copy anywhere); another player's data never in it; players.export (admin,
 compliance) needed, a reason required, the brand scope, refusals write nothing;
 the export is on record with its reason before its first byte. POST
 /v1/admin/players/{id}/erase: refused while money, a hold or a payment is open, a
