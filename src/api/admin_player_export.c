@@ -30,7 +30,10 @@
  *   (actor), then the others about the player's deposits and withdrawals (staff
  *   approvals, the PSP's outcomes). A staff member's identity is personal data of
  *   theirs, not the player's: an entry by staff shows the role, not who (actor_id,
- *   actor_email and ip are left out).
+ *   actor_email and ip are left out), and its before/after documents lose every
+ *   staff member's public id and e-mail, at any depth (requested_by, decided_by,
+ *   staff_id, stated_by, ... and any other string that is one: the rules above
+ *   strip_staff), the facts staying. The audit log itself keeps the full record.
  *
  * The export is for the operator to review before it is handed over: staff notes
  * and the reasons given for actions on the account are in it, and some of them
@@ -56,6 +59,7 @@
  * after the other: an operation that lands while the export runs may show in one
  * section and not in another.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +69,7 @@
 #include "api/admin_adjust.h" /* pb_adjust_request_json */
 #include "api/export_stream.h"
 #include "cashier/cashier.h"
+#include "core/id.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "games/play.h"
@@ -85,7 +90,9 @@ typedef struct player_export {
     pb_http_stream *s;
     pb_player pl;
     pb_brand brand;
-    bool staff; /* for staff (notes and audit entries included) or for the player */
+    bool staff;         /* for staff (notes and audit entries included) or for the player */
+    json_t *staff_seen; /* strings judged for the audit documents: true = a staff member's
+                           public id or e-mail (staff_identity below); NULL until needed */
     int64_t now;
     char trace[64];
     /* the writer */
@@ -103,6 +110,7 @@ static void export_free(player_export *x)
     if (x->place)
         pb_api_export_release(); /* before the body ends: its reader finds the place free */
     pb_http_stream_release(x->s);
+    json_decref(x->staff_seen);
     free(x);
 }
 
@@ -356,14 +364,153 @@ static void paged_section(player_export *x, const paged *s)
     section_end(x);
 }
 
-/* An audit entry for the player: a staff actor shows as a role only. */
-static json_t *audit_json(const pb_audit_record *r)
+/* ---- staff identities in the audit entries' before/after documents
+ *
+ * The audit log keeps who did what in full; the export shows staff by role only,
+ * and the entries' documents name staff too (an adjustment request's requested_by
+ * and decided_by, a lapsed withdrawal approval's staff_id, a manual resolution's
+ * stated_by and confirmed_by, ...). Two rules, applied recursively to every object
+ * and array of `before` and `after`, so that a key added later cannot leak silently:
+ *
+ *  1. a member under one of STAFF_KEYS is dropped, whatever its value (the keys
+ *     the audit writers use for staff members; their id-shaped values are also
+ *     remembered as staff for rule 2, for a member whose row is gone);
+ *  2. any other string value that is a staff member's public id or e-mail (also in
+ *     the "staff:<id>" form of a withdrawal's requested_by) is dropped, the member
+ *     from its object, the item from its array, whatever its key. Whether a
+ *     string is one is known from the entries' staff actors (their actor_id and
+ *     actor_email) or else asked of the store: a string shaped like a public id
+ *     (36 characters, pb_id_parse) or holding an '@' is looked up among the staff
+ *     (by public id, by e-mail lower-cased), and the answer remembered (up to
+ *     SEEN_MAX strings; past that, asked again). A failed lookup fails the export
+ *     (cut, logged): better no document than one that may name a member.
+ *
+ * The rest of the document (the facts: amounts, states, reasons, times, roles)
+ * stays. Not covered: a staff member's id or e-mail written inside free text (a
+ * reason, a note), or inside a stored document that does not parse as JSON (shown
+ * as its text, admin_audit.c). The entry's hash is that of the full record, as
+ * with the actor left out. */
+
+static const char *const STAFF_KEYS[] = {"staff_id",   "requested_by", "decided_by",
+                                         "stated_by",  "confirmed_by", "approved_by",
+                                         "author_id",  "author_email", "actor_id",
+                                         "actor_email"};
+#define SEEN_MAX 4096
+
+static bool staff_key(const char *k)
 {
+    for (size_t i = 0; i < sizeof STAFF_KEYS / sizeof STAFF_KEYS[0]; i++)
+        if (strcmp(k, STAFF_KEYS[i]) == 0)
+            return true;
+    return false;
+}
+
+static void staff_seen_set(player_export *x, const char *s, bool staff)
+{
+    if (!x->staff_seen)
+        x->staff_seen = json_object();
+    if (x->staff_seen && *s && json_object_size(x->staff_seen) < SEEN_MAX)
+        json_object_set_new(x->staff_seen, s, json_boolean(staff));
+}
+
+static bool id_shaped(const char *s)
+{
+    pb_id id;
+    return strlen(s) == PB_ID_STR_LEN && pb_id_parse(s, PB_ID_STR_LEN, &id) == 0;
+}
+
+/* Whether s is a staff member's public id or e-mail (rule 2 above). */
+static bool staff_identity(player_export *x, const char *s)
+{
+    if (strncmp(s, "staff:", 6) == 0)
+        s += 6;
+    if (!*s || strcmp(s, x->pl.public_id) == 0)
+        return false;
+    json_t *seen = x->staff_seen ? json_object_get(x->staff_seen, s) : NULL;
+    if (seen)
+        return json_is_true(seen);
+    bool email = strchr(s, '@') != NULL;
+    if (!email && !id_shaped(s))
+        return false;
+    char low[PB_EMAIL_MAX + 1];
+    if (email) {
+        size_t n = strlen(s);
+        if (n > PB_EMAIL_MAX)
+            return false; /* longer than any e-mail stored */
+        for (size_t i = 0; i <= n; i++)
+            low[i] = (char)tolower((unsigned char)s[i]);
+    }
+    pb_store_staff row;
+    pb_store_rc rc = email ? pb_store_staff_by_email(x->conn, low, &row)
+                           : pb_store_staff_by_public_id(x->conn, s, &row);
+    if (rc != PB_STORE_OK && rc != PB_STORE_NOT_FOUND) {
+        store_failed(x, "reading the staff");
+        return true; /* the export is cut: drop it all the same */
+    }
+    staff_seen_set(x, s, rc == PB_STORE_OK);
+    if (rc == PB_STORE_OK) { /* the member's other identity, for the next documents */
+        staff_seen_set(x, row.public_id, true);
+        staff_seen_set(x, row.email, true);
+    }
+    return rc == PB_STORE_OK;
+}
+
+/* Drops the staff identities from v, recursively (rules 1 and 2 above). */
+static void strip_staff(player_export *x, json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *m;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, k, m)
+        {
+            if (staff_key(k)) {
+                const char *s = json_string_value(m);
+                if (s && strncmp(s, "staff:", 6) == 0)
+                    s += 6;
+                if (s && id_shaped(s) && strcmp(s, x->pl.public_id) != 0)
+                    staff_seen_set(x, s, true);
+                json_object_del(v, k);
+            } else if (json_is_string(m) && staff_identity(x, json_string_value(m))) {
+                json_object_del(v, k);
+            } else {
+                strip_staff(x, m);
+            }
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v);) {
+            json_t *m = json_array_get(v, i);
+            if (json_is_string(m) && staff_identity(x, json_string_value(m))) {
+                json_array_remove(v, i);
+            } else {
+                strip_staff(x, m);
+                i++;
+            }
+        }
+    }
+}
+
+/* An audit entry for the player: a staff actor shows as a role only, and no staff
+ * member's identity is left in its documents (x: the export, for its store and
+ * what it has learned). */
+static json_t *audit_json(player_export *x, const pb_audit_record *r)
+{
+    if (strcmp(r->actor_kind, "staff") == 0) {
+        staff_seen_set(x, r->actor_id, true);
+        staff_seen_set(x, r->actor_email, true);
+    }
     json_t *j = pb_admin_audit_entry_json(r);
     if (j && strcmp(r->actor_kind, "player") != 0) {
         json_object_del(j, "actor_id");
         json_object_del(j, "actor_email");
         json_object_del(j, "ip");
+    }
+    for (const char *const *k = (const char *const[]){"before", "after", NULL}; j && *k; k++) {
+        json_t *doc = json_object_get(j, *k);
+        if (json_is_string(doc) && staff_identity(x, json_string_value(doc)))
+            json_object_set_new(j, *k, json_null()); /* a stored text that is only that */
+        else
+            strip_staff(x, doc);
     }
     return j;
 }
@@ -390,7 +537,7 @@ static void audit_pass(player_export *x, pb_audit_filter f, audit_skip skip)
                       strcmp(r->actor_id, x->pl.public_id) == 0;
             if ((skip == SKIP_ABOUT_PLAYER && about) || (skip == SKIP_BY_PLAYER && by))
                 continue;
-            item(x, audit_json(r), "an audit entry");
+            item(x, audit_json(x, r), "an audit entry");
         }
         f.cursor = pg.next_cursor;
         pb_audit_page_free(&pg);

@@ -6,7 +6,8 @@ document (a data subject's access request): the profile with its personal data i
 the clear, the accounts, every transfer and every round over several pages of the
 producer, deposits, withdrawals, sessions with IP and User-Agent, staff notes
 without their authors, the 4-eyes adjustment requests without who asked or decided, the audit entries about and by the player (staff shown by
-role only); another player's data never in it; players.export (admin,
+role only, no staff member's id or e-mail in their before/after: in neither
+copy anywhere); another player's data never in it; players.export (admin,
 compliance) needed, a reason required, the brand scope, refusals write nothing;
 the export is on record with its reason before its first byte. POST
 /v1/admin/players/{id}/erase: refused while money, a hold or a payment is open, a
@@ -330,6 +331,74 @@ class Run:
                                  "actor_kind='player'")) == 1
         expect(self.client.call("GET", "/v1/player/export"), 401, "UNAUTHENTICATED")
 
+    def staff_identities(self):
+        """No staff member's public id or e-mail anywhere in either copy: frank's history
+        touches every staff flow the suite sets up cheaply (funded by staff, a 4-eyes credit
+        approved and one rejected, a note, blocked and unblocked, a withdrawal approved by a
+        member whose approval then lapsed when they were disabled), and the audit entries'
+        before/after documents name staff (requested_by, decided_by, staff_id) though the
+        entries' actors are shown by role only."""
+        frank = self.register("alpha", "frank@example.com")["id"]
+        expect(self.admin.call("POST", f"/v1/admin/players/{frank}/adjustments",
+                               {"balance": "cash", "direction": "credit", "amount": "300.00",
+                                "reason": "test funds", "idempotency_key": self.key("fund")}),
+               201)
+        approved = self.big_adjustment(frank, "1000.00", "frank: goodwill")
+        expect(self.fin.call("POST", f"/v1/admin/adjustments/{approved}/approve"), 200)
+        rejected = self.big_adjustment(frank, "2000.00", "frank: too much")
+        expect(self.fin.call("POST", f"/v1/admin/adjustments/{rejected}/reject",
+                             {"reason": "no"}), 200)
+        expect(self.sup.call("POST", f"/v1/admin/players/{frank}/notes",
+                             {"text": "Called about a bonus."}), 201)
+        expect(self.admin.call("POST", f"/v1/admin/players/{frank}/block",
+                               {"reason": "checks"}), 200)
+        expect(self.admin.call("POST", f"/v1/admin/players/{frank}/unblock",
+                               {"reason": "checked"}), 200)
+        # logged in after the unblock (the block ended the player's sessions)
+        c = self.fresh()
+        token = expect(c.call("POST", "/v1/player/login",
+                              {"brand": "alpha", "email": "frank@example.com",
+                               "password": PASSWORD}), 200)["access_token"]
+        w = expect(c.call("POST", "/v1/player/withdrawals",
+                          {"amount": "50.00", "idempotency_key": self.key()}, token=token),
+                   201)
+        assert w["approvals_required"] == 2, w
+        fin2 = create_staff(self.env, self.admin, "fin2@example.com", "finance", "127.0.9.15",
+                            brands=["alpha"]).activate("Blue-Falcon-5-Xy")
+        g = expect(fin2.call("POST", f"/v1/admin/withdrawals/{w['id']}/approve"), 200)
+        assert g["status"] == "pending_approval", g
+        expect(self.admin.call("PATCH", f"/v1/admin/staff/{fin2.id}",
+                               {"active": False, "reason": "leave"}), 200)
+        # the audit log itself keeps who: the documents the export must clean
+        docs = " ".join(b + a for b, a in self.env.rows(
+            "SELECT coalesce(before, ''), coalesce(after, '') FROM audit_entry "
+            "WHERE target_id IN (?, ?)", frank, w["id"]))
+        assert self.fin.id in docs and self.admin.id in docs and fin2.id in docs, docs
+        staff = [self.admin, self.cmp, self.sup, self.cmp_beta, self.fin, fin2]
+        r = self.export(self.cmp, frank, reason="DSAR 2026-130")
+        d = json.loads(expect_ok(r))
+        assert d["complete"], d
+        mine = c.call("GET", "/v1/player/export", token=token)
+        assert json.loads(expect_ok(mine))["complete"]
+        for body, which in ((r.body, "staff export"), (mine.body, "player's copy")):
+            text = body.decode()
+            for s in staff:
+                assert s.id not in text, (which, s.email, s.id, text)
+                assert s.email not in text, (which, s.email, text)
+        # the facts and the roles stay
+        by = {e["action"]: e for e in d["audit"]}
+        for a in ("player.adjust", "player.adjust_request", "player.adjust_approve",
+                  "player.adjust_reject", "player.note_added", "player.block", "player.unblock",
+                  "withdrawal.approve", "withdrawal.approval_lapsed"):
+            assert a in by, (a, list(by))
+        ap = by["player.adjust_approve"]
+        assert ap["role"] == "finance" and ap["after"]["adjustment"]["status"] == "approved", ap
+        assert ap["after"]["adjustment"]["reason"] == "frank: goodwill", ap
+        assert not {"requested_by", "decided_by"} & set(ap["after"]["adjustment"]), ap
+        lapsed = by["withdrawal.approval_lapsed"]["after"]["lapsed"]
+        assert [(x["role"], x["lapsed_reason"], "staff_id" in x) for x in lapsed] == \
+            [("finance", "staff_disabled", False)], lapsed
+
     # ---- erasure ----
 
     def age_adjustment(self, rid, us):
@@ -615,6 +684,9 @@ def main():
         ("the player's own copy (GET /v1/player/export): the same data without notes, audit "
          "entries, block reason and lockout; on record with the player as actor; a second "
          "within 10 minutes 429 with Retry-After; no token 401", run.player_copy),
+        ("no staff member's id or e-mail in either copy: not in the entries' actors, not in "
+         "their before/after documents (adjustments asked and decided, an approval lapsed)",
+         run.staff_identities),
         ("erase refused: support, another brand, bad bodies, money or a hold, a deposit "
          "pending, a staff adjustment pending, the retention period (1826 days by default, the date said); nothing written",
          run.erase_refused),
