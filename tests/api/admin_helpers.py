@@ -281,6 +281,16 @@ def unclaimed_records(db, player):
     return audit, events
 
 
+def age_adjustment(db, rid, us):
+    """Moves an adjustment request's requested_at back by us microseconds (forward when
+    negative), as if it had been made then."""
+    con = sqlite3.connect(db, timeout=30)
+    with con:
+        con.execute("UPDATE adjustment_request SET requested_at = requested_at - ? "
+                    "WHERE public_id=?", (us, rid))
+    con.close()
+
+
 def fingerprint(db):
     """A digest of every row of the tables a staff request could write, with the counts."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)

@@ -20,7 +20,8 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import Client, Env, Staff, create_staff, expect, register_player  # noqa: E402
+from admin_helpers import (Client, Env, Staff, age_adjustment, create_staff, expect,  # noqa: E402
+                           register_player)
 from harness import run_cases  # noqa: E402
 
 PASSWORD = "Player-pass-77"
@@ -235,12 +236,7 @@ class Run:
                              r["id"])[0][0] == "pending"
 
     def age(self, rid, us):
-        """Moves a request's requested_at back by us microseconds, as if made then."""
-        con = sqlite3.connect(self.env.db, timeout=30)
-        with con:
-            con.execute("UPDATE adjustment_request SET requested_at = requested_at - ? "
-                        "WHERE public_id=?", (us, rid))
-        con.close()
+        age_adjustment(self.env.db, rid, us)
 
     def stored(self, rid):
         return self.env.rows("SELECT status, decided_by, decided_at FROM adjustment_request "

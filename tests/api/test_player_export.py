@@ -29,7 +29,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import Client, Env, Staff, create_staff, expect, fingerprint, qs  # noqa: E402
+from admin_helpers import (Client, Env, Staff, age_adjustment, create_staff, expect,  # noqa: E402
+                           fingerprint, qs)
 from harness import Tap  # noqa: E402
 
 PASSWORD = "Player-pass-77"
@@ -401,14 +402,6 @@ class Run:
 
     # ---- erasure ----
 
-    def age_adjustment(self, rid, us):
-        """Moves an adjustment request's requested_at back by us microseconds."""
-        con = sqlite3.connect(self.env.db, timeout=30)
-        with con:
-            con.execute("UPDATE adjustment_request SET requested_at = requested_at - ? "
-                        "WHERE public_id=?", (us, rid))
-        con.close()
-
     def erase(self, who, pid, body):
         return who.call("POST", f"/v1/admin/players/{pid}/erase", body)
 
@@ -433,11 +426,11 @@ class Run:
         assert fingerprint(self.env.db) == before, "a refused erasure wrote something"
         # past the brand's expiry (72 hours by default) the request can no longer be
         # approved, and no longer holds the erasure up: the next check (retention) answers
-        self.age_adjustment(dave_adj, 72 * 3600 * 10**6)
+        age_adjustment(self.env.db, dave_adj, 72 * 3600 * 10**6)
         expect(self.erase(self.cmp, self.dave, ok_body), 409, "RETENTION_PERIOD")
-        self.age_adjustment(dave_adj, -60 * 10**6)  # a minute short of it: it holds again
+        age_adjustment(self.env.db, dave_adj, -60 * 10**6)  # a minute short of it: it holds again
         expect(self.erase(self.cmp, self.dave, ok_body), 409, "PLAYER_HAS_PENDING_ADJUSTMENT")
-        self.age_adjustment(dave_adj, 60 * 10**6 - 72 * 3600 * 10**6)  # as it was
+        age_adjustment(self.env.db, dave_adj, 60 * 10**6 - 72 * 3600 * 10**6)  # as it was
         expect(self.fin.call("POST", f"/v1/admin/adjustments/{dave_adj}/reject",
                              {"reason": "the player asked to be erased"}), 200)
         self.dave_adj = dave_adj
