@@ -80,7 +80,7 @@ static json_t *entry_json(page *pg, const pb_store_bo_tx *x)
         dest = strcmp(x->other_kind, PB_WALLET_KIND_REMITTED) == 0 ? "remitted"
                : strcmp(x->other_kind, PB_WALLET_KIND_HOUSE) == 0  ? "house"
                                                                    : NULL;
-    return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s?}", "id", id, "time",
+    return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s*}", "id", id, "time",
                      pb_admin_time_json(x->created_at), "brand", x->brand, "kind", kind_of(x->code),
                      "direction", x->credit ? "credit" : "debit", "amount", amount, "currency",
                      x->currency, "provider",
@@ -263,8 +263,8 @@ static pb_err settle_balance_now(pb_ledger_tx *tx, const settle_ctx *x, int64_t 
 
 static json_t *settle_balance_json(const settle_ctx *x, int64_t balance)
 {
-    return json_pack("{s:s,s:s,s:o*}", "account", PB_WALLET_KIND_UNCLAIMED, "currency",
-                     x->currency, "balance", pb_admin_amount_json(balance, x->currency));
+    return json_pack("{s:s,s:s,s:o*}", "account", PB_WALLET_KIND_UNCLAIMED, "currency", x->currency,
+                     "balance", pb_admin_amount_json(balance, x->currency));
 }
 
 static pb_err settle_command(pb_ledger_tx *tx, void *arg)
@@ -468,7 +468,7 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
                                      x->currency, &dest);
     if (e != PB_OK) {
         pb_admin_fail(req, e,
-                      e == PB_ERR_INSUFFICIENT_FUNDS      ? "amount"
+                      e == PB_ERR_INSUFFICIENT_FUNDS     ? "amount"
                       : e == PB_ERR_IDEMPOTENCY_CONFLICT ? "idempotency_key"
                                                          : NULL);
         return;
@@ -494,7 +494,7 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
         if (e == PB_ERR_INTERNAL)
             pb_log(PB_LOG_ERROR, "unclaimed.settle", "failed (trace %s)", pb_http_trace_id(req));
         pb_admin_fail(req, e,
-                      e == PB_ERR_INSUFFICIENT_FUNDS      ? "amount"
+                      e == PB_ERR_INSUFFICIENT_FUNDS     ? "amount"
                       : e == PB_ERR_IDEMPOTENCY_CONFLICT ? "idempotency_key"
                                                          : NULL);
         return;
@@ -504,10 +504,9 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
     /* a replay answers the original settlement, with the balance as it stands now */
     pb_http_reply_json(
         req, t->replayed ? 200 : 201,
-        json_pack("{s:s,s:s,s:s,s:o*,s:s,s:s?,s:o*,s:o,s:b}", "transfer_id", tid, "brand",
-                  x->brand, "currency", x->currency, "amount",
-                  pb_admin_amount_json(x->amount, x->currency), "destination", x->destination,
-                  "reference", x->reference, "unclaimed_balance",
+        json_pack("{s:s,s:s,s:s,s:o*,s:s,s:s?,s:o*,s:o,s:b}", "transfer_id", tid, "brand", x->brand,
+                  "currency", x->currency, "amount", pb_admin_amount_json(x->amount, x->currency),
+                  "destination", x->destination, "reference", x->reference, "unclaimed_balance",
                   pb_admin_amount_json(t->replayed ? x->before : x->after, x->currency), "time",
                   pb_admin_time_json(t->record.created_at), "replayed", t->replayed));
 }
