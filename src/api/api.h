@@ -233,6 +233,7 @@ void pb_api_admin_dashboard(pb_http_request *req, void *app);
 void pb_api_admin_transactions(pb_http_request *req, void *app);
 /* admin_unclaimed.c: the brands' unclaimed funds (balances and entries) */
 void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app);
+void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app);
 void pb_api_admin_transactions_export(pb_http_request *req, void *app);
 /* The brands a staff view covers: the one named by code (BRAND_FORBIDDEN when
  * unknown or outside p's scope: the same answer), else every brand of p's

@@ -125,6 +125,8 @@ const pb_route pb_api_routes[] = {
      "admin.adjustments.reject"},
     {"GET", "/v1/admin/unclaimed-funds", "finance.read", pb_api_admin_unclaimed_funds,
      "admin.unclaimed_funds.list"},
+    {"POST", "/v1/admin/unclaimed-funds/settlements", "finance.adjust",
+     pb_api_admin_unclaimed_settle, "admin.unclaimed_funds.settle"},
     {"GET", "/v1/admin/transactions/export", "finance.read", pb_api_admin_transactions_export,
      "admin.transactions.export"},
     {"GET", "/v1/admin/players/{id}/sessions", "players.read", pb_api_admin_player_sessions,

@@ -49,6 +49,8 @@ const pb_event_type pb_event_types[] = {
     {"bet.rolled_back", "reports.read"}, /* @backoffice: like bets (the dashboard's GGR) */
     /* a closed (erased) player's win or refund held as unclaimed funds (wallet.h) */
     {"funds.unclaimed", "finance.read"},
+    /* a brand's unclaimed funds remitted or recognised by staff (admin_unclaimed.c) */
+    {"funds.unclaimed_settled", "finance.read"},
     /* players (identity, staff actions) */
     {"player.registered", "players.read"},
     {"player.blocked", "players.read"},

@@ -100,6 +100,7 @@ enum {
     PB_CODE_BONUS_CONVERT = 21,
     PB_CODE_BONUS_FORFEIT = 22,
     PB_CODE_ADJUSTMENT = 30,
+    PB_CODE_UNCLAIMED_SETTLEMENT = 31, /* a brand's unclaimed funds remitted or recognised */
     PB_CODE_TRANSFER = 40,
 };
 

@@ -12,6 +12,11 @@
  *   house           owner "brand",              kind "house"         (adjustments, bonus funding)
  *   unclaimed funds owner "brand",              kind "unclaimed_funds" (a liability: money owed
  *                                                                      to closed players; below)
+ *   remitted        owner "brand",              kind "remitted"      (only ever receives: unclaimed
+ *                                                                      funds paid out to an authority,
+ *                                                                      e.g. escheatment to the state;
+ *                                                                      POST /v1/admin/unclaimed-funds/
+ *                                                                      settlements, admin_unclaimed.c)
  * One currency per player (the player's). An account is created the first time
  * it is needed (pb_wallet_player_accounts / pb_wallet_system_account): for game
  * money, the first time money moves through it, never by a refused operation.
@@ -135,6 +140,7 @@
 #define PB_WALLET_KIND_PSP "psp_clearing"
 #define PB_WALLET_KIND_HOUSE "house"
 #define PB_WALLET_KIND_UNCLAIMED "unclaimed_funds"
+#define PB_WALLET_KIND_REMITTED "remitted"
 #define PB_WALLET_OWNER_PLAYER "player:"     /* + the player's public id */
 #define PB_WALLET_OWNER_PROVIDER "provider:" /* + the provider's code */
 #define PB_WALLET_OWNER_PSP "psp:"           /* + the PSP's code */

@@ -1284,6 +1284,117 @@ class Run:
         expect(self.admin.call("GET", "/v1/admin/unclaimed-funds?currency=XXX"), 422,
                "FIELD_INVALID")
 
+    def unclaimed_settlements(self):
+        """The brand's unclaimed funds (5.00 EUR from erased_late_win) settled by staff:
+        every bad input, more than the balance, a currency without an account, a brand
+        out of reach refused with a stable code and nothing written; 2.00 remitted to an
+        authority (to the brand's `remitted` account), its replay answered (200, replayed,
+        nothing written), the key reused for another settlement IDEMPOTENCY_CONFLICT; the
+        other 3.00 recognised by the house; the audit entries, events and the list's
+        settlement entries; then nothing is left to settle."""
+        path = "/v1/admin/unclaimed-funds/settlements"
+        unclaimed0, unclaimed_id = account_balance(self.env.db, "alpha", "brand",
+                                                   "unclaimed_funds", "EUR")
+        assert unclaimed0 == 500, unclaimed0
+        house0, _ = account_balance(self.env.db, "alpha", "brand", "house", "EUR")
+        ok = {"brand": "alpha", "currency": "EUR", "amount": "2.00", "destination": "remitted",
+              "reference": "ESCH-2025/0042", "reason": "escheatment to the state, FY2025",
+              "idempotency_key": "settle-1"}
+
+        def refused(body, status, code, field=None):
+            r, diff = self.diff_of(lambda: self.admin.call("POST", path, body))
+            err = expect(r, status, code)
+            if field:
+                assert err["error"].get("field") == field, (body, err)
+            assert diff == {}, (body, diff)
+
+        bad = [({k: v for k, v in ok.items() if k != "brand"}, 422, "FIELD_MISSING", "brand"),
+               ({k: v for k, v in ok.items() if k != "amount"}, 422, "FIELD_MISSING", "amount"),
+               ({k: v for k, v in ok.items() if k != "reason"}, 422, "FIELD_MISSING", "reason"),
+               ({k: v for k, v in ok.items() if k != "idempotency_key"}, 422, "FIELD_MISSING",
+                "idempotency_key"),
+               ({k: v for k, v in ok.items() if k != "reference"}, 422, "FIELD_INVALID",
+                "reference"),
+               (dict(ok, reference=""), 422, "FIELD_INVALID", "reference"),
+               (dict(ok, reference="x" * 129), 422, "FIELD_INVALID", "reference"),
+               (dict(ok, reference="bad\u0007ref"), 422, "FIELD_INVALID", "reference"),
+               (dict(ok, reference=" lead"), 422, "FIELD_INVALID", "reference"),
+               (dict(ok, destination="player"), 422, "FIELD_INVALID", "destination"),
+               (dict(ok, currency="XXX"), 422, "FIELD_INVALID", "currency"),
+               (dict(ok, amount="0.00"), 422, "AMOUNT_INVALID", "amount"),
+               (dict(ok, amount="-1.00"), 422, "AMOUNT_INVALID", "amount"),
+               (dict(ok, amount="1.001"), 422, "AMOUNT_INVALID", "amount"),
+               (dict(ok, amount="abc"), 422, "AMOUNT_INVALID", "amount"),
+               (dict(ok, amount=200), 422, "FIELD_INVALID", "amount"),
+               (dict(ok, reason="   "), 422, "FIELD_INVALID", "reason"),
+               (dict(ok, idempotency_key="has space"), 422, "FIELD_INVALID", "idempotency_key"),
+               (dict(ok, extra=1), 400, "UNKNOWN_FIELD", None),
+               (dict(ok, brand="nope"), 403, "BRAND_FORBIDDEN", "brand"),
+               (dict(ok, amount="5.01"), 422, "INSUFFICIENT_FUNDS", "amount"),
+               (dict(ok, amount="0.01", currency="USD"), 422, "INSUFFICIENT_FUNDS", "amount")]
+        for body, status, code, field in bad:
+            refused(body, status, code, field)
+        # 2.00 remitted to the authority
+        r, diff = self.diff_of(lambda: self.admin.call("POST", path, ok))
+        got = expect(r, 201)
+        want = {"brand": "alpha", "currency": "EUR", "amount": "2.00", "destination": "remitted",
+                "reference": "ESCH-2025/0042", "unclaimed_balance": "3.00", "replayed": False}
+        assert {k: got.get(k) for k in want} == want and got["transfer_id"], got
+        assert len(diff["ledger_transfer"][0]) == 1 and len(diff["audit_entry"][0]) == 1, diff
+        assert account_balance(self.env.db, "alpha", "brand", "unclaimed_funds", "EUR") == \
+            (300, unclaimed_id)
+        remitted, remitted_id = account_balance(self.env.db, "alpha", "brand", "remitted", "EUR")
+        assert remitted == 200, remitted
+        row = self.env.rows("SELECT debit_account_id, credit_account_id, amount, code FROM "
+                            "ledger_transfer WHERE scope='unclaimed:alpha' AND ikey='settle-1'")
+        assert row == [(unclaimed_id, remitted_id, 200, 31)], row
+        # its replay: the original, nothing written; the key for another settlement: conflict
+        r, diff = self.diff_of(lambda: self.admin.call("POST", path, ok))
+        again = expect(r, 200)
+        assert again["replayed"] is True and again["transfer_id"] == got["transfer_id"], again
+        assert diff == {}, diff
+        for body in (dict(ok, amount="1.00"), dict(ok, reference="ESCH-2025/0043"),
+                     dict(ok, destination="house"), dict(ok, currency="USD")):
+            refused(body, 409, "IDEMPOTENCY_CONFLICT", "idempotency_key")
+        # the rest recognised by the house (no reference)
+        house = {k: v for k, v in ok.items() if k != "reference"}
+        house.update(destination="house", amount="3.00", idempotency_key="settle-2",
+                     reason="unclaimed after the statutory period: recognised")
+        got2 = expect(self.admin.call("POST", path, house), 201)
+        assert (got2["destination"], got2["reference"], got2["unclaimed_balance"]) == \
+            ("house", None, "0.00"), got2
+        assert account_balance(self.env.db, "alpha", "brand", "house", "EUR")[0] == house0 + 300
+        refused(dict(house, idempotency_key="settle-3", amount="0.01"), 422,
+                "INSUFFICIENT_FUNDS", "amount")
+        # audited and announced, once each
+        audit = [(json.loads(b), json.loads(a), act, tk, tid, reason) for b, a, act, tk, tid, reason
+                 in self.env.rows("SELECT before, after, actor_id, target_kind, target_id, reason "
+                                  "FROM audit_entry WHERE action='funds.unclaimed_settled' "
+                                  "ORDER BY seq")]
+        assert len(audit) == 2, audit
+        b, a, _, tk, tid, reason = audit[0]
+        assert (b["balance"], a["balance"], a["destination"], a["reference"], a["amount"],
+                a["transfer_id"], tk, tid, reason) == ("5.00", "3.00", "remitted",
+                                                       "ESCH-2025/0042", "2.00",
+                                                       got["transfer_id"], "brand", "alpha",
+                                                       ok["reason"]), audit[0]
+        assert (audit[1][0]["balance"], audit[1][1]["balance"], audit[1][1]["reference"]) == \
+            ("3.00", "0.00", None), audit[1]
+        events = [json.loads(p) for (p,) in self.env.rows(
+            "SELECT payload FROM event_outbox WHERE type='funds.unclaimed_settled' ORDER BY id")]
+        assert len(events) == 2, events
+        want = {"transfer_id": got["transfer_id"], "destination": "remitted",
+                "reference": "ESCH-2025/0042", "amount": "2.00", "balance": "3.00"}
+        assert {k: events[0].get(k) for k in want} == want, events
+        # the list: two debit entries of kind settlement, newest first, the balance 0.00
+        page = expect(self.admin.call("GET", "/v1/admin/unclaimed-funds?brand=alpha"), 200)
+        assert page["balances"] == [{"brand": "alpha", "currency": "EUR", "balance": "0.00"}], page
+        got_entries = [(e["kind"], e["direction"], e["amount"], e.get("destination"))
+                       for e in page["entries"]]
+        assert got_entries == [("settlement", "debit", "3.00", "house"),
+                               ("settlement", "debit", "2.00", "remitted"),
+                               ("win", "credit", "5.00", None)], got_entries
+
     def rollback_of_refused_bet(self):
         """A bet refused with a final, stored refusal (insufficient funds, a game other
         than the launched one, above the game's limit, a blocked player) took nothing:
@@ -1746,6 +1857,11 @@ def main():
         ("an erased player's late win on a round idle 30 days (erasure refused while it was "
          "open): 200 as always, the cash share to the brand's unclaimed funds, the bonus share "
          "forfeited, audited and announced; the replay's bytes unchanged", run.erased_late_win),
+        ("the brand's unclaimed funds settled by staff: remitted to an authority (the brand's "
+         "remitted account) and recognised by the house; bad input, more than the balance, a "
+         "currency without an account, an unknown brand refused with nothing written; the "
+         "replay answered, the key's reuse IDEMPOTENCY_CONFLICT; audited, announced, listed",
+         run.unclaimed_settlements),
         ("a rollback of a refused bet (insufficient funds, game mismatch, bet limit, blocked "
          "player): 200 bet_found false, nothing moves, replayed byte for byte; the bet's retry "
          "stays refused (its stored refusal; other content IDEMPOTENCY_CONFLICT)",

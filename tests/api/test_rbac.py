@@ -250,6 +250,11 @@ class World:
             "admin.unclaimed_funds.list": lambda: ("GET",
                                                    "/v1/admin/unclaimed-funds?brand=alpha&limit=5",
                                                    None),
+            "admin.unclaimed_funds.settle": lambda: (
+                "POST", "/v1/admin/unclaimed-funds/settlements",
+                {"brand": "alpha", "currency": "EUR", "amount": "1.00", "destination": "remitted",
+                 "reference": "ESCH-1", "reason": f"matrix {caller_name}",
+                 "idempotency_key": f"rbac-{caller_name}"}),
             "admin.transactions.list": lambda: ("GET", "/v1/admin/transactions?brand=alpha&limit=5",
                                                 None),
             "admin.transactions.export": lambda: ("GET", "/v1/admin/transactions/export?brand=alpha"

@@ -253,6 +253,7 @@ const TYPE_LABEL: Record<string, string> = {
   'player.unblocked': 'Player unblocked',
   'player.erased': 'Player erased',
   'funds.unclaimed': 'Unclaimed funds (erased player)',
+  'funds.unclaimed_settled': 'Unclaimed funds settled',
 };
 
 function Feed({ items }: { items: DashboardModel['feed'] }) {
