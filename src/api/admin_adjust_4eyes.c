@@ -9,9 +9,9 @@
  *   POST /v1/admin/adjustments/{id}/reject    finance.adjust, {reason}
  *
  * A decision is taken in a ledger command: the caller re-checked
- * (pb_identity_principal_check, then their brand scope as the batch sees it: a
- * scope that no longer covers the request's brand is BRAND_FORBIDDEN) and the
- * request re-read there, so a decision committed since answers ADJUSTMENT_STATE
+ * (pb_identity_principal_check: a member disabled, with another role or another
+ * brand scope than their session was opened with is refused) and the request
+ * re-read there, so a decision committed since answers ADJUSTMENT_STATE
  * (or the approval again, replayed). An approval makes the transfer under the
  * request's key with the status change, its audit entry and balance.adjusted; a
  * rejection moves nothing.
@@ -46,28 +46,6 @@ static int64_t debit_room(const adjust_ctx *x)
     return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
 }
 
-/* Whether the caller's brand scope, as the batch sees it, still covers the
- * request's brand (a scope changed after the HTTP check): BRAND_FORBIDDEN into
- * x->refusal when not. INTERNAL when the store failed. */
-static pb_err scope_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
-{
-    *ok = false;
-    pb_staff *st = malloc(sizeof *st);
-    if (!st)
-        return PB_ERR_INTERNAL;
-    pb_err e = pb_identity_staff_get(pb_ledger_tx_conn(tx), x->p->subject_public_id, st);
-    bool covers = e == PB_OK && pb_brand_scope_allows(&st->scope, x->brand_id);
-    free(st);
-    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND)
-        return PB_ERR_INTERNAL;
-    if (e == PB_ERR_STAFF_NOT_FOUND) /* principal_check found them: not expected */
-        x->refusal = PB_ERR_FORBIDDEN;
-    else if (!covers)
-        x->refusal = PB_ERR_BRAND_FORBIDDEN;
-    *ok = x->refusal == PB_OK;
-    return PB_OK;
-}
-
 /* In the command: the request, pending past its time, marked expired (nobody
  * decided it: decided_by NULL), with its audit entry and event. */
 static pb_err mark_expired(pb_ledger_tx *tx, adjust_ctx *x)
@@ -97,7 +75,8 @@ static pb_err mark_expired(pb_ledger_tx *tx, adjust_ctx *x)
 }
 
 /* The start of a decision in the ledger writer: the caller re-checked (a refusal
- * into x->refusal), their brand scope too, and the request re-read (x->not_pending
+ * into x->refusal; a changed brand scope ends their session, as a changed role
+ * does), and the request re-read (x->not_pending
  * when it was decided since; x->expired when it was pending past its time: marked
  * expired here). *go when the command goes on to decide. */
 static pb_err decide_begin(pb_ledger_tx *tx, adjust_ctx *x, bool *go)
@@ -106,8 +85,6 @@ static pb_err decide_begin(pb_ledger_tx *tx, adjust_ctx *x, bool *go)
     *go = false;
     pb_err e = pb_adjust_principal_ok(tx, x, &ok);
     if (e != PB_OK || !ok)
-        return e;
-    if ((e = scope_ok(tx, x, &ok)) != PB_OK || !ok)
         return e;
     char id[sizeof x->row.public_id];
     memcpy(id, x->row.public_id, sizeof id);

@@ -156,12 +156,13 @@ static bool resume_from(pb_http_request *req, int64_t *out)
 
 /* The stream's caller as the store is now (pb_events_check_fn; ctx: a copy of
  * the principal that connected): its session neither revoked nor ended, the
- * member active with the same role, read in one read transaction (one snapshot).
+ * member active with the same role and brand scope, read in one read transaction
+ * (one snapshot).
  * Any refusal, failed read or failed begin ends the stream (the client
  * reconnects and is let in again if still allowed). */
 static bool caller_still_allowed(void *ctx, pb_store_conn *c, int64_t now, pb_events_filter *f)
 {
-    (void)f; /* the filter follows the role, which may not change without ending this */
+    (void)f; /* the filter follows the role and scope, which may not change without ending this */
     const pb_principal *p = ctx;
     pb_err e = pb_identity_principal_recheck(c, p, now);
     if (pb_err_http_status(e) >= 500)

@@ -211,6 +211,14 @@ static pb_err load_scope(pb_store_conn *c, pb_principal *p, const pb_store_staff
                            PB_ERR_INTERNAL, "staff brands");
 }
 
+/* Whether two brand scopes are the same (load_scope lists the brands ascending). */
+static bool scope_same(const pb_brand_scope *a, const pb_brand_scope *b)
+{
+    if (a->all || b->all)
+        return a->all == b->all;
+    return a->n == b->n && memcmp(a->brand_ids, b->brand_ids, a->n * sizeof *a->brand_ids) == 0;
+}
+
 /* Token first (stateless), then the session and the subject as they are now. */
 pb_err pb_identity_authenticate(pb_identity *id, pb_store_conn *c, pb_subject_kind audience,
                                 const char *access_token, int64_t now, pb_principal *out)
@@ -301,6 +309,14 @@ pb_err pb_identity_principal_check(pb_store_conn *c, const pb_principal *p, int6
         e = PB_ERR_FORBIDDEN;
     if (e == PB_OK && strcmp(st.role, pb_role_name(p->role)) != 0)
         e = PB_ERR_SESSION_REVOKED; /* a role change ends sessions: this one is stale */
+    /* and so does a change of the brand scope: the staff API ends the member's sessions
+     * at once; a change made around it (in the store) ends this one here */
+    if (e == PB_OK) {
+        pb_principal cur;
+        e = load_scope(c, &cur, &st);
+        if (e == PB_OK && !scope_same(&cur.scope, &p->scope))
+            e = PB_ERR_SESSION_REVOKED;
+    }
     sodium_memzero(&st, sizeof st);
     return e;
 }

@@ -690,8 +690,10 @@ static resp approve(tfx *t, const char *id, const char *token)
 
 /* The approver passes the HTTP check of the request's brand (their scope as the
  * token was authenticated), then their scope moves to another brand before the
- * command: the command's re-check refuses, 403 BRAND_FORBIDDEN, the request stays
- * pending, no transfer. The same approval by a member still in scope goes
+ * command (in the store, without ending the session, as the staff API would):
+ * the command's re-check of the member (pb_identity_principal_check) finds the
+ * session's scope stale and refuses, 401 SESSION_REVOKED as for a changed role;
+ * the request stays pending, no transfer. The same approval by a member still in scope goes
  * through (the set-up is sound). */
 static void test_approve_scope_moved_after_check(void **state)
 {
@@ -708,7 +710,7 @@ static void test_approve_scope_moved_after_check(void **state)
     past_authorizer = move_scope;
     r = approve(t, id2, tk.access_token);
     past_authorizer = NULL;
-    expect(&r, 403, "BRAND_FORBIDDEN");
+    expect(&r, 401, "SESSION_REVOKED");
     assert_int_equal(adjustments(t), 2);
     char q[200];
     snprintf(q, sizeof q,
