@@ -1153,6 +1153,13 @@ static void member_new(member *m, const char *public_id)
     snprintf(m->p.subject_public_id, sizeof m->p.subject_public_id, "%s", public_id);
     m->p.role = PB_ROLE_FINANCE;
     m->p.session_id = s.id;
+    /* the brand scope as the session's authentication reads it (identity.c, load_scope):
+     * a scope other than the stored one is a stale session */
+    m->p.scope.all = m->st.all_brands;
+    if (!m->p.scope.all)
+        assert_int_equal(pb_store_staff_brands_get(C.f->conn, m->st.id, m->p.scope.brand_ids,
+                                                   PB_SCOPE_MAX_BRANDS, &m->p.scope.n),
+                         PB_STORE_OK);
     m->a = cx_staff(m->st.public_id);
     m->a.principal = &m->p;
 }
