@@ -132,13 +132,18 @@ static bool parse_request(pb_http_request *req, const pb_player *pl, int64_t *am
     return true;
 }
 
+/* The player as the cashier's actor, with their principal: the cashier's ledger
+ * commands re-check it (cashier_actor_check), so a session revoked, or a player
+ * blocked, after the HTTP check moves no money (a deposit intent, a withdrawal's
+ * hold, a cancel's release), as for staff. */
 static pb_cashier_actor player_actor(pb_http_request *req, const pb_principal *p)
 {
     const char *ip = pb_http_client_ip(req);
     return (pb_cashier_actor){.kind = "player",
                               .id = p->subject_public_id,
                               .trace_id = pb_http_trace_id(req),
-                              .ip = ip && strcmp(ip, "-") != 0 ? ip : NULL};
+                              .ip = ip && strcmp(ip, "-") != 0 ? ip : NULL,
+                              .principal = p};
 }
 
 static const char *field_of(pb_err e)

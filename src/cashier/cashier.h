@@ -155,11 +155,12 @@ typedef struct pb_cashier_actor {
     const char *role; /* staff */
     const char *trace_id;
     const char *ip;
-    /* The staff caller's principal, authorized by the request on an earlier
-     * snapshot: re-checked inside each staff command's ledger transaction
-     * (pb_identity_principal_check, as pb_admin_write does), so a member disabled,
-     * demoted, re-scoped or logged out since then acts on nothing (SESSION_REVOKED,
-     * FORBIDDEN). NULL: not re-checked (the player, the system). */
+    /* The caller's principal, authorized by the request on an earlier snapshot:
+     * re-checked inside the command's ledger transaction (pb_identity_principal_check,
+     * as pb_admin_write does) by the staff commands and by a player's withdrawal
+     * request and cancel, so a member disabled, demoted, re-scoped or logged out, or
+     * a player blocked or logged out, since then acts on nothing (SESSION_REVOKED,
+     * FORBIDDEN, PLAYER_BLOCKED). NULL: not re-checked (the system). */
     const struct pb_principal *principal;
 } pb_cashier_actor;
 

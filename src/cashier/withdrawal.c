@@ -116,6 +116,10 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
 {
     wd_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     pb_store_withdrawal old;
     pb_store_rc rc = pb_store_withdrawal_by_key(c, x->pl->player, x->w.idempotency_key, &old);
     if (rc == PB_STORE_OK) { /* the same key raced in: the first one wins */

@@ -16,10 +16,12 @@
  * their right after the authorizer let the request in: disabled, or logged out
  * while the request waits for the ledger writer. Only the re-check inside the
  * ledger command can see that; the route answers 401 SESSION_REVOKED (a
- * disable ends the sessions too) and moves no money. And the approval of an
- * adjustment request (admin_adjust_4eyes.c) by a member whose brand scope stops
- * covering the request's brand after the HTTP check: 403 BRAND_FORBIDDEN from the
- * command's own scope re-check, nothing moves.
+ * disable ends the sessions too) and moves no money. The approval of an
+ * adjustment request (admin_adjust_4eyes.c) by a member whose brand scope moves
+ * after the HTTP check: 401 SESSION_REVOKED (a changed scope makes the session
+ * stale, as a changed role does), nothing moves. And a player's withdrawal cancel
+ * (cashier_player.c) whose session is revoked after the HTTP check: 401
+ * SESSION_REVOKED from the cashier command's re-check, the withdrawal still pending.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +37,7 @@
 #include "../http/client.h"
 #include "../identity/fixture.h"
 #include "api/api.h"
+#include "cashier/cashier.h"
 #include "core/time.h"
 #include "wallet/wallet.h"
 
@@ -71,6 +74,7 @@ static void h_fail(pb_http_request *req, void *ctx)
 /* Runs on the adjustments route once the authorizer has let the request in and
  * before the handler starts (NULL: nothing). */
 static void (*past_authorizer)(const pb_principal *p);
+static pb_store_conn *revoke_conn; /* where a hook writes (the test's own connection) */
 
 static void h_adjust(pb_http_request *req, void *app)
 {
@@ -86,6 +90,13 @@ static void h_approve(pb_http_request *req, void *app)
     pb_api_admin_adjustment_approve(req, app);
 }
 
+static void h_cancel(pb_http_request *req, void *app)
+{
+    if (past_authorizer)
+        past_authorizer(pb_api_principal(req));
+    pb_api_player_withdrawal_cancel(req, app);
+}
+
 static const pb_route routes[] = {
     {"GET", "/fail", NULL, h_fail, "fail"},
     {"GET", "/p", "player", h_who, "p"},
@@ -96,6 +107,7 @@ static const pb_route routes[] = {
     {"GET", "/jwks", NULL, pb_api_jwks, "jwks"},
     {"POST", "/adjust/{id}", "finance.adjust", h_adjust, "adjust"},
     {"POST", "/approve/{id}", "finance.adjust", h_approve, "approve"},
+    {"DELETE", "/withdrawals/{id}", "player", h_cancel, "cancel"},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -138,6 +150,9 @@ static int setup(void **state)
     t->app = (pb_api_app){.store = f->store, .ledger = t->ledger, .identity = f->id};
     t->app.wallet = pb_wallet_open(t->ledger, f->store, err, sizeof err);
     assert_non_null(t->app.wallet);
+    pb_cashier_config ccfg = {.keys_dir = f->dir, .sandbox = true};
+    t->app.cashier = pb_cashier_open(t->app.wallet, f->store, &ccfg, err, sizeof err);
+    assert_non_null(t->app.cashier);
     pb_http_config cfg = {.listen = "127.0.0.1:0", .threads = 2};
     t->srv = pb_http_server_new(&cfg, routes, NROUTES, &t->app, t->pool, err, sizeof err);
     assert_non_null(t->srv);
@@ -154,7 +169,8 @@ static int teardown(void **state)
     tfx *t = *state;
     pb_http_server_shutdown(t->srv, 1000);
     pb_ledger_close(t->ledger);
-    pb_wallet_close(t->app.wallet); /* after the ledger, as cmd_serve closes them */
+    pb_cashier_close(t->app.cashier); /* as cmd_serve closes them */
+    pb_wallet_close(t->app.wallet);   /* after the ledger, as cmd_serve closes them */
     pb_http_server_free(t->srv);
     pb_store_pool_free(t->pool);
     void *f = &t->f; /* ifx_teardown frees t, whose first member it is */
@@ -723,6 +739,62 @@ static void test_approve_scope_moved_after_check(void **state)
                      1);
 }
 
+/* A player's withdrawal cancel whose session is revoked after the authorizer let it
+ * in (a logout elsewhere, staff ending the sessions): the cancel's ledger command
+ * re-checks the player (cashier_actor_check) and refuses, 401 SESSION_REVOKED; the
+ * withdrawal stays pending with its hold. With a live session it is cancelled. */
+static int64_t revoke_sid;
+static void revoke_session(const pb_principal *p)
+{
+    (void)p;
+    pb_store_session_revoke(revoke_conn, revoke_sid, pb_time_now_us(), "logout");
+}
+
+static void test_cancel_session_revoked_after_check(void **state)
+{
+    tfx *t = *state;
+    pb_player pl = ifx_player(&t->f, "demo", "leaver@example.org");
+    char owner[64];
+    snprintf(owner, sizeof owner, "player:%s", pl.public_id);
+    int64_t cash = account(t, owner, "player_cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    int64_t psp = account(t, "psp:sandbox", "psp_clearing", 0);
+    submit(t, "dep-leaver", psp, cash, 5000, PB_CODE_DEPOSIT, 0);
+    pb_cashier_player who = {
+        .brand_id = t->f.demo.id, .brand = "demo", .player = pl.public_id, .currency = "EUR"};
+    pb_cashier_actor me = {.kind = "player", .id = pl.public_id};
+    pb_store_withdrawal w, w2;
+    bool replayed;
+    assert_int_equal(pb_cashier_withdrawal_request(t->app.cashier, t->f.conn, &who, 1000, "wd-1",
+                                                   &me, &w, &replayed),
+                     PB_OK);
+    assert_int_equal(pb_cashier_withdrawal_request(t->app.cashier, t->f.conn, &who, 1000, "wd-2",
+                                                   &me, &w2, &replayed),
+                     PB_OK);
+    pb_auth_tokens tk;
+    assert_int_equal(ifx_login(&t->f, "leaver@example.org", NULL, &tk), PB_OK);
+    pb_store_session s;
+    assert_int_equal(pb_store_session_by_public_id(t->f.conn, tk.session_id, &s), PB_STORE_OK);
+    revoke_sid = s.id;
+    revoke_conn = t->f.conn;
+    char path[96], extra[PB_ACCESS_TOKEN_MAX + 64];
+    snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", tk.access_token);
+    snprintf(path, sizeof path, "/withdrawals/%s", w2.id);
+    resp r = cl_request(t->port, "DELETE", path, extra, NULL);
+    expect(&r, 200, NULL); /* the set-up is sound: a live session cancels */
+    assert_non_null(strstr(r.body, "\"cancelled\""));
+    past_authorizer = revoke_session;
+    snprintf(path, sizeof path, "/withdrawals/%s", w.id);
+    r = cl_request(t->port, "DELETE", path, extra, NULL);
+    past_authorizer = NULL;
+    expect(&r, 401, "SESSION_REVOKED");
+    char q[200];
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM withdrawal WHERE id = '%s' AND status = "
+             "'pending_approval'",
+             w.id);
+    assert_int_equal(ifx_count(&t->f, q), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -740,6 +812,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_adjust_member_logged_out_while_waiting, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_session_revoked_after_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_approve_scope_moved_after_check, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
