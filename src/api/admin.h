@@ -80,6 +80,11 @@ pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_
 bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
                         const char *reason);
 
+/* Whether a request's idempotency_key (its length checked by the body's field spec)
+ * is printable ASCII without spaces, as every money route requires; replies 422
+ * FIELD_INVALID naming "idempotency_key" and returns false when not. */
+bool pb_admin_key_ok(pb_http_request *req, const char *key);
+
 /* A body of exactly {reason} (1..max_len characters), checked with
  * pb_admin_reason_ok for action. Replies and returns false on error. */
 bool pb_admin_parse_reason(pb_http_request *req, const pb_principal *p, const char *action,

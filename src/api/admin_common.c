@@ -134,6 +134,17 @@ pb_err pb_admin_brand_in_scope(pb_store_conn *c, const pb_principal *p, const ch
     return e;
 }
 
+bool pb_admin_key_ok(pb_http_request *req, const char *key)
+{
+    for (const char *k = key; *k; k++)
+        if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
+            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "idempotency_key",
+                                    "idempotency_key: 1..100 printable ASCII characters");
+            return false;
+        }
+    return true;
+}
+
 bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
                         const char *reason)
 {

@@ -426,12 +426,8 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
     }
     if (!pb_admin_reason_ok(req, x->p, "funds.unclaimed_settled", x->reason))
         return;
-    for (const char *k = x->key; *k; k++)
-        if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
-            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "idempotency_key",
-                                    "idempotency_key: 1..100 printable ASCII characters");
-            return;
-        }
+    if (!pb_admin_key_ok(req, x->key))
+        return;
     pb_store_conn *c = pb_http_conn(req);
     pb_brand *b = pb_http_alloc(req, sizeof *b);
     pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !b ? PB_ERR_INTERNAL : PB_OK;

@@ -123,12 +123,8 @@ static bool parse_request(pb_http_request *req, const pb_player *pl, int64_t *am
         pb_http_reply_error(req, PB_ERR_AMOUNT_OUT_OF_RANGE, "amount");
         return false;
     }
-    for (const char *k = *key; *k; k++)
-        if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
-            pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "idempotency_key",
-                                    "idempotency_key: 1..100 printable ASCII characters");
-            return false;
-        }
+    if (!pb_admin_key_ok(req, *key))
+        return false;
     return true;
 }
 
