@@ -305,6 +305,11 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
 {
     deposit_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
+    /* the player re-checked here: a session revoked after the HTTP check makes no intent */
+    if (cashier_actor_check(tx, x->a, &x->result) != PB_OK)
+        return PB_ERR_INTERNAL;
+    if (x->result != PB_OK)
+        return PB_OK;
     pb_store_payment old;
     pb_store_rc rc = pb_store_payment_by_key(c, x->pl->player, x->p.idempotency_key, &old);
     if (rc == PB_STORE_OK) { /* the same key raced in: the first one wins */

@@ -6,6 +6,7 @@
 
 #include "fixture.h"
 #include "core/time.h"
+#include "store/store_identity.h"
 #include "tenancy/tenancy.h"
 
 cx C;
@@ -173,6 +174,26 @@ pb_err cx_withdraw(int i, int64_t amount, const pb_cashier_actor *a, pb_store_wi
 pb_cashier_actor cx_staff(const char *id)
 {
     return (pb_cashier_actor){.kind = "staff", .id = id, .role = "finance"};
+}
+
+void cx_player_principal(int i, const char *sid, pb_principal *p, int64_t *session)
+{
+    pb_store_session s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.public_id, sizeof s.public_id, "%s", sid);
+    snprintf(s.subject_kind, sizeof s.subject_kind, "player");
+    snprintf(s.scope, sizeof s.scope, "full");
+    s.subject_id = C.player_rows[i];
+    s.created_at = s.last_seen_at = pb_time_now_us();
+    s.idle_s = 1800;
+    s.expires_at = s.created_at + 3600 * 1000000LL;
+    assert_int_equal(pb_store_session_insert(C.f->conn, &s), PB_STORE_OK);
+    memset(p, 0, sizeof *p);
+    p->kind = PB_SUBJECT_PLAYER;
+    p->subject_id = C.player_rows[i];
+    snprintf(p->subject_public_id, sizeof p->subject_public_id, "%s", C.players[i]);
+    p->session_id = s.id;
+    *session = s.id;
 }
 
 int64_t cx_finance_member(const char *id)

@@ -6,6 +6,7 @@
 
 #include "../ledger/fixture.h"
 #include "cashier/cashier.h"
+#include "identity/identity.h"
 
 typedef struct cx {
     fx *f;
@@ -47,6 +48,9 @@ pb_err cx_withdraw(int i, int64_t amount, const pb_cashier_actor *a, pb_store_wi
 /* A finance actor with public id `id` (no principal: the command re-checks no session,
  * but judges the member by its staff row, approvals.c). */
 pb_cashier_actor cx_staff(const char *id);
+/* A principal for player i with a live session of public id sid (as the player API
+ * authorizes it); *session: the session's row id (to revoke it). */
+void cx_player_principal(int i, const char *sid, pb_principal *p, int64_t *session);
 /* Inserts an active finance member with public id `id` whose scope is brand "alpha";
  * its staff row id. cx_setup makes fin-1, fin-2 and fin-agent. */
 int64_t cx_finance_member(const char *id);

@@ -745,6 +745,35 @@ static void test_deposit_limits_and_gate(void **state)
     assert_int_equal(rows[0].amount, 5000); /* newest first */
 }
 
+/* The deposit intent re-checks the player in its ledger command, as the withdrawal's
+ * request does: a session revoked after the HTTP check makes no intent (and no audit
+ * entry); with a live session it is made. */
+static void test_deposit_rechecks_the_session(void **state)
+{
+    (void)state;
+    pb_principal p;
+    int64_t sid;
+    cx_player_principal(0, "session-deposit-0", &p, &sid);
+    pb_cashier_actor me = {.kind = "player", .id = C.players[0], .principal = &p};
+    pb_store_payment pay;
+    char url[PB_CASHIER_URL_MAX], key[32];
+    bool replayed;
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 2000,
+                                               cx_key(key, sizeof key), &me, &pay, url, &replayed),
+                     PB_OK);
+    assert_int_equal(pb_store_session_revoke(C.f->conn, sid, pb_time_now_us(), "logout"),
+                     PB_STORE_OK);
+    assert_int_equal(pb_cashier_deposit_create(C.k, C.f->conn, &C.pl[0], NULL, 3000,
+                                               cx_key(key, sizeof key), &me, &pay, url, &replayed),
+                     PB_ERR_SESSION_REVOKED);
+    pb_store_payment_query q = {.player = C.players[0], .limit = 10};
+    pb_store_payment rows[10];
+    size_t n = 0;
+    assert_int_equal(pb_cashier_payment_list(C.f->conn, &q, rows, &n), PB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].amount, 2000);
+}
+
 /* The deposit limits are per currency, in minor units of the deposit's own
  * currency: JPY (no decimals) and KWD (three) each hit their own minimum and
  * maximum, and neither is EUR's. A currency without an entry of its own (KWD's
@@ -815,6 +844,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deposit_key_raced, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_limits_and_gate, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_deposit_limits_per_currency, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_deposit_rechecks_the_session, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1218,27 +1218,6 @@ static void test_staff_commands_recheck_the_member(void **state)
     assert_string_equal(out.status, "processing");
 }
 
-/* A player's principal with a live session (as the player API authorizes it). */
-static void player_principal(int i, const char *sid, pb_principal *p, int64_t *session)
-{
-    pb_store_session s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.public_id, sizeof s.public_id, "%s", sid);
-    snprintf(s.subject_kind, sizeof s.subject_kind, "player");
-    snprintf(s.scope, sizeof s.scope, "full");
-    s.subject_id = C.player_rows[i];
-    s.created_at = s.last_seen_at = pb_time_now_us();
-    s.idle_s = 1800;
-    s.expires_at = s.created_at + 3600 * 1000000LL;
-    assert_int_equal(pb_store_session_insert(C.f->conn, &s), PB_STORE_OK);
-    memset(p, 0, sizeof *p);
-    p->kind = PB_SUBJECT_PLAYER;
-    p->subject_id = C.player_rows[i];
-    snprintf(p->subject_public_id, sizeof p->subject_public_id, "%s", C.players[i]);
-    p->session_id = s.id;
-    *session = s.id;
-}
-
 /* The player's request and cancel re-check the player in their ledger command: a
  * session revoked (or the player blocked) after the HTTP check moves nothing. */
 static void test_player_commands_recheck_the_player(void **state)
@@ -1247,7 +1226,7 @@ static void test_player_commands_recheck_the_player(void **state)
     cx_fund(0, 10000, 0);
     pb_principal p;
     int64_t sid;
-    player_principal(0, "session-player-0", &p, &sid);
+    cx_player_principal(0, "session-player-0", &p, &sid);
     pb_cashier_actor me = {.kind = "player", .id = C.players[0], .principal = &p};
     pb_store_withdrawal w, out;
     assert_int_equal(cx_withdraw(0, 1000, &me, &w), PB_OK); /* the session is live */
@@ -1263,7 +1242,7 @@ static void test_player_commands_recheck_the_player(void **state)
     assert_int_equal(cx_transfers(), n);
     assert_int_equal(cx_balance(0).held, 1000);
     /* a new session, then the player blocked: PLAYER_BLOCKED, nothing moves */
-    player_principal(0, "session-player-0b", &p, &sid);
+    cx_player_principal(0, "session-player-0b", &p, &sid);
     assert_int_equal(pb_store_player_set_status(C.f->conn, C.player_rows[0], "blocked", "test",
                                                 pb_time_now_us()),
                      PB_STORE_OK);
