@@ -99,6 +99,23 @@ bool pb_admin_parse_empty(pb_http_request *req);
  * UNAUTHENTICATED without a caller) and returns false when any is missing. */
 bool pb_admin_list_begin(pb_http_request *req, const pb_principal **p, pb_store_conn **c);
 
+/* ---- 4-eyes requests (admin_4eyes.c): the staff adjustments' (admin_adjust*.c) and
+ * the unclaimed-funds settlements' (admin_unclaimed_settle.c) */
+
+/* Whether a request with status and requested_at is pending and its time
+ * (requested_at + expiry_us) has come at now. */
+bool pb_admin_request_due(const char *status, int64_t requested_at, int64_t expiry_us, int64_t now);
+/* The caller p as the ledger batch sees them (pb_identity_principal_check, as
+ * pb_admin_write re-checks it): PB_OK with *refusal PB_OK when they may still act,
+ * else the refusal (SESSION_REVOKED, FORBIDDEN) in *refusal; INTERNAL when the
+ * store failed. */
+pb_err pb_admin_principal_recheck(pb_ledger_tx *tx, const pb_principal *p, pb_err *refusal);
+/* The JSON text (malloc'd; the caller frees it) of the object brand code ->
+ * expiry_us(brand) for the n brands bs: what the request lists' store queries read
+ * a pending request's time from. NULL when out of memory. */
+char *pb_admin_expiry_by_brand(const pb_brand *bs, size_t n,
+                               int64_t (*expiry_us)(const pb_brand *));
+
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */
 

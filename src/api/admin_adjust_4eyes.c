@@ -411,17 +411,8 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
     }
     /* brand code -> its requests' expiry (µs): the store shows a pending request
      * past it as expired */
-    json_t *codes = json_object();
-    for (size_t i = 0; codes && i < nb; i++)
-        if (json_object_set_new(
-                codes, bs[i].code,
-                json_integer((json_int_t)pb_tenancy_adjustment_expiry_us(&bs[i]))) != 0) {
-            json_decref(codes);
-            codes = NULL;
-        }
+    char *codes_text = pb_admin_expiry_by_brand(bs, nb, pb_tenancy_adjustment_expiry_us);
     free(bs);
-    char *codes_text = codes ? json_dumps(codes, JSON_COMPACT) : NULL;
-    json_decref(codes);
     pb_store_adjustment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     size_t n = 0;
     pb_store_rc rc = codes_text && rows
