@@ -115,6 +115,34 @@ pb_err pb_admin_principal_recheck(pb_ledger_tx *tx, const pb_principal *p, pb_er
  * a pending request's time from. NULL when out of memory. */
 char *pb_admin_expiry_by_brand(const pb_brand *bs, size_t n,
                                int64_t (*expiry_us)(const pb_brand *));
+/* A request named by the route's {id}: rc, its store lookup (NOT_FOUND also for an id
+ * that cannot name one), then its brand in p's scope (the brand's row into *b). A
+ * malformed id, an unknown one and one of a brand outside the scope all answer
+ * not_found, so a request's existence is not told across brands; else
+ * STORE_UNAVAILABLE / INTERNAL. */
+pb_err pb_admin_request_in_scope(pb_store_conn *c, const pb_principal *p, pb_store_rc rc,
+                                 const char *brand, pb_brand *b, pb_err not_found);
+/* Replies a decision's failure e: with expired_msg when the request expired, else as
+ * pb_admin_fail does (INSUFFICIENT_FUNDS naming the amount). */
+void pb_admin_decision_fail(pb_http_request *req, pb_err e, bool expired, const char *expired_msg);
+/* A request list's query (GET ?status=&brand=&limit=&cursor=). */
+typedef struct pb_admin_request_query {
+    pb_store_conn *c;
+    const char *status; /* pending, approved, rejected, failed, expired; NULL: any */
+    int64_t limit;      /* 1..200, default 50 */
+    int64_t cursor;     /* 0: the first page */
+    char *codes;        /* pb_admin_expiry_by_brand of the brands in view (malloc'd) */
+} pb_admin_request_query;
+/* The start of a request list: the caller and its connection, the query checked,
+ * the brands in view (`brand`, when given, one of the caller's; else 403
+ * BRAND_FORBIDDEN) with expiry_us each into q. Replies and returns false on a
+ * failure (nothing to free then); else the caller frees q->codes. */
+bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(const pb_brand *),
+                                 pb_admin_request_query *q);
+/* Replies a page of requests: 200 {items (taken), next_cursor (last_id when the page
+ * is full)}, or the store's failure rc (items freed). */
+void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, json_t *items, size_t n,
+                                 int64_t limit, int64_t last_id);
 
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */

@@ -247,61 +247,25 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
 
 /* ---- the settlement requests (admin_unclaimed_settle.c writes them) ---- */
 
-#define LIST_DEFAULT 50
-#define LIST_MAX 200
-
 void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app)
 {
     (void)app;
-    const pb_principal *p = NULL;
-    pb_store_conn *c = NULL;
-    if (!pb_admin_list_begin(req, &p, &c))
+    pb_admin_request_query q;
+    if (!pb_admin_request_list_begin(req, pb_tenancy_settlement_expiry_us, &q))
         return;
-    const char *status = NULL, *brand = NULL;
-    int64_t limit = LIST_DEFAULT, cursor = 0;
-    if (!pb_admin_query_str(req, "status", 16, &status) ||
-        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand) ||
-        !pb_admin_query_int(req, "limit", 1, LIST_MAX, &limit) ||
-        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor))
-        return;
-    static const char *const STATUSES[] = {"pending", "approved", "rejected", "failed", "expired"};
-    bool known = !status;
-    for (size_t i = 0; !known && i < sizeof STATUSES / sizeof *STATUSES; i++)
-        known = strcmp(status, STATUSES[i]) == 0;
-    if (!known) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
-                                "status: pending, approved, rejected, failed or expired");
-        return;
-    }
-    pb_brand *bs = NULL;
-    size_t nb = 0;
-    pb_err e = pb_api_bo_brands(c, p, brand, &bs, &nb);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
-        return;
-    }
-    char *codes = pb_admin_expiry_by_brand(bs, nb, pb_tenancy_settlement_expiry_us);
-    free(bs);
-    pb_store_settlement *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
+    pb_store_settlement *rows = pb_http_alloc(req, (size_t)q.limit * sizeof *rows);
     size_t n = 0;
-    pb_store_rc rc = codes && rows ? pb_store_settlement_list(c, codes, pb_time_now_us(), status,
-                                                              cursor, rows, (size_t)limit, &n)
-                                   : PB_STORE_ERROR;
-    free(codes);
-    json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
+    pb_store_rc rc = rows ? pb_store_settlement_list(q.c, q.codes, pb_time_now_us(), q.status,
+                                                     q.cursor, rows, (size_t)q.limit, &n)
+                          : PB_STORE_ERROR;
+    free(q.codes);
+    json_t *items = json_array();
     for (size_t i = 0; items && i < n; i++)
         if (json_array_append_new(items, pb_settle_request_json(&rows[i])) != 0) {
             json_decref(items);
             items = NULL;
         }
-    if (!items) {
-        pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
-                            NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].id : 0)));
+    pb_admin_request_page_reply(req, rc, items, n, q.limit, n ? rows[n - 1].id : 0);
 }
 
 void pb_api_admin_unclaimed_settlement_get(pb_http_request *req, void *app)

@@ -571,13 +571,7 @@ pb_err pb_settle_request_in_scope(pb_http_request *req, pb_store_conn *c, const 
     const char *id = pb_http_param(req, "id");
     pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_settlement_get(c, id, r)
                                                             : PB_STORE_NOT_FOUND;
-    pb_err e = rc == PB_STORE_OK          ? PB_OK
-               : rc == PB_STORE_NOT_FOUND ? PB_ERR_SETTLEMENT_NOT_FOUND
-               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
-                                          : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_admin_brand_in_scope(c, p, r->brand, b);
-    return e == PB_ERR_BRAND_FORBIDDEN ? PB_ERR_SETTLEMENT_NOT_FOUND : e;
+    return pb_admin_request_in_scope(c, p, rc, r->brand, b, PB_ERR_SETTLEMENT_NOT_FOUND);
 }
 
 /* A decision's context with the request named by {id} (request_in_scope) and its
@@ -614,13 +608,12 @@ static settle_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
  * expired, INSUFFICIENT_FUNDS naming the amount. */
 static void decision_fail(pb_http_request *req, const settle_ctx *x, pb_err e)
 {
-    if (e == PB_ERR_SETTLEMENT_STATE && (x->expired || strcmp(x->row.status, "expired") == 0))
-        pb_http_reply_error_msg(req, e, NULL, EXPIRED_MSG);
-    else {
-        if (e == PB_ERR_INTERNAL)
-            pb_log(PB_LOG_ERROR, "unclaimed.decide", "failed (trace %s)", pb_http_trace_id(req));
-        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
-    }
+    if (e == PB_ERR_INTERNAL)
+        pb_log(PB_LOG_ERROR, "unclaimed.decide", "failed (trace %s)", pb_http_trace_id(req));
+    pb_admin_decision_fail(req, e,
+                           e == PB_ERR_SETTLEMENT_STATE &&
+                               (x->expired || strcmp(x->row.status, "expired") == 0),
+                           EXPIRED_MSG);
 }
 
 /* 200 {settlement, replayed, unclaimed_balance (now)}. */
