@@ -80,6 +80,20 @@ pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_
 bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
                         const char *reason);
 
+/* The body fields every staff money request has (a field spec's entries, into the
+ * const char * at dst): "reason" (required, 1..500 characters) and
+ * "idempotency_key" (required, 1..100; check it with pb_admin_key_ok). */
+#define PB_ADMIN_FIELD_REASON(dst)                                                                \
+    {                                                                                             \
+        .name = "reason", .type = PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 500, \
+        .str = (dst)                                                                              \
+    }
+#define PB_ADMIN_FIELD_KEY(dst)                                                            \
+    {                                                                                      \
+        .name = "idempotency_key", .type = PB_JSON_STRING, .required = true, .min_len = 1, \
+        .max_len = 100, .str = (dst)                                                       \
+    }
+
 /* Whether a request's idempotency_key (its length checked by the body's field spec)
  * is printable ASCII without spaces, as every money route requires; replies 422
  * FIELD_INVALID naming "idempotency_key" and returns false when not. */
@@ -139,10 +153,11 @@ typedef struct pb_admin_request_query {
  * failure (nothing to free then); else the caller frees q->codes. */
 bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(const pb_brand *),
                                  pb_admin_request_query *q);
-/* Replies a page of requests: 200 {items (taken), next_cursor (last_id when the page
- * is full)}, or the store's failure rc (items freed). */
-void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, json_t *items, size_t n,
-                                 int64_t limit, int64_t last_id);
+/* Replies a page of requests: 200 {items: item(row) of each of the n rows (each `size`
+ * bytes), next_cursor (last_id when the page is full)}, or the store's failure rc. */
+void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, const void *rows,
+                                 size_t size, size_t n, int64_t limit,
+                                 json_t *(*item)(const void *row), int64_t last_id);
 
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */

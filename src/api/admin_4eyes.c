@@ -106,11 +106,17 @@ bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(cons
     return true;
 }
 
-void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, json_t *items, size_t n,
-                                 int64_t limit, int64_t last_id)
+void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, const void *rows,
+                                 size_t size, size_t n, int64_t limit,
+                                 json_t *(*item)(const void *row), int64_t last_id)
 {
-    if (rc != PB_STORE_OK || !items) {
-        json_decref(items);
+    json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
+    for (size_t i = 0; items && i < n; i++)
+        if (json_array_append_new(items, item((const char *)rows + i * size)) != 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    if (!items) {
         pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
                             NULL);
         return;

@@ -405,18 +405,8 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
          .required = true,
          .max_len = 40,
          .str = &amount_s},
-        {.name = "reason",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 500,
-         .str = &x->reason},
-        {.name = "idempotency_key",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 100,
-         .str = &x->key},
+        PB_ADMIN_FIELD_REASON(&x->reason),
+        PB_ADMIN_FIELD_KEY(&x->key),
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
         return;

@@ -372,6 +372,9 @@ void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
     answer_decided(req, c, x, false);
 }
 
+/* One list item (pb_admin_request_page_reply). */
+static json_t *item_json(const void *row) { return pb_adjust_request_json(row); }
+
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
 {
     (void)app;
@@ -384,13 +387,8 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
                                                      q.cursor, rows, (size_t)q.limit, &n)
                           : PB_STORE_ERROR;
     free(q.codes);
-    json_t *items = json_array();
-    for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, pb_adjust_request_json(&rows[i])) != 0) {
-            json_decref(items);
-            items = NULL;
-        }
-    pb_admin_request_page_reply(req, rc, items, n, q.limit, n ? rows[n - 1].id : 0);
+    pb_admin_request_page_reply(req, rc, rows, sizeof *rows, n, q.limit, item_json,
+                                n ? rows[n - 1].id : 0);
 }
 
 void pb_api_admin_adjustment_get(pb_http_request *req, void *app)

@@ -247,6 +247,9 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
 
 /* ---- the settlement requests (admin_unclaimed_settle.c writes them) ---- */
 
+/* One list item (pb_admin_request_page_reply). */
+static json_t *item_json(const void *row) { return pb_settle_request_json(row); }
+
 void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app)
 {
     (void)app;
@@ -259,13 +262,8 @@ void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app)
                                                      q.cursor, rows, (size_t)q.limit, &n)
                           : PB_STORE_ERROR;
     free(q.codes);
-    json_t *items = json_array();
-    for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, pb_settle_request_json(&rows[i])) != 0) {
-            json_decref(items);
-            items = NULL;
-        }
-    pb_admin_request_page_reply(req, rc, items, n, q.limit, n ? rows[n - 1].id : 0);
+    pb_admin_request_page_reply(req, rc, rows, sizeof *rows, n, q.limit, item_json,
+                                n ? rows[n - 1].id : 0);
 }
 
 void pb_api_admin_unclaimed_settlement_get(pb_http_request *req, void *app)

@@ -358,18 +358,8 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
          .max_len = 8,
          .str = &x->destination},
         {.name = "reference", .type = PB_JSON_STRING, .max_len = 128, .str = &x->reference},
-        {.name = "reason",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 500,
-         .str = &x->reason},
-        {.name = "idempotency_key",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 100,
-         .str = &x->key},
+        PB_ADMIN_FIELD_REASON(&x->reason),
+        PB_ADMIN_FIELD_KEY(&x->key),
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]) || !request_valid(req, x, amount_s))
         return;
