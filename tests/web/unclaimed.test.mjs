@@ -1,9 +1,9 @@
 /*
  * unclaimed.test.mjs — settling a brand's unclaimed funds with 4-eyes in a real
  * browser (headless Chromium) against a real `pitboss serve` (tests/web/harness.mjs).
- * The unclaimed funds arise as they do in production (as money.test.mjs makes them):
- * a player's round left open, idle 31 days, she is erased, the provider's late win
- * lands on the brand's unclaimed_funds account.
+ * The unclaimed funds arise as they do in production (harness.mjs erasedLateWin): a
+ * player's round left open, idle 31 days, she is erased, the provider's late win lands
+ * on the brand's unclaimed_funds account.
  *
  *   - finance member A requests a settlement on the Unclaimed funds page (remitted,
  *     with a reference): it shows as pending, nothing moved, and A is offered no
@@ -17,10 +17,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import {
-  adminCall, createStaff, expectStatus, fund, launchBrowser, login, newPage, providerBet, providerCall,
-  registerPlayer, screenshot, startServer,
+  adminCall, createStaff, erasedLateWin, expectStatus, launchBrowser, login, newPage, screenshot, startServer,
 } from './harness.mjs';
 
 let server, browser;
@@ -36,25 +34,6 @@ after(async () => {
     await server.finish(); // exit 0, ledger verify + audit verify on the database
   }
 });
-
-/** An erased player's late win of `win` EUR on demo's unclaimed funds. */
-async function erasedLateWin(win) {
-  const p = await registerPlayer(server, {});
-  await fund(server, p, '3.00');
-  const bet = await providerBet(server, p, { amount: '3.00' });
-  const brand = (await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo'), 200)).brand;
-  await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo',
-    { settings: { ...brand.settings, erase_after_days: 0 } }), 200, 'brand settings');
-  try {
-    const old = spawnSync('sqlite3', ['-cmd', '.timeout 10000', server.dbPath, `UPDATE wallet_op SET created_at = created_at - ${31 * 86400 * 1e6} WHERE player = '${p.id}'`], { encoding: 'utf8' });
-    assert.equal(old.status, 0, old.stderr);
-    await expectStatus(adminCall(server, 'POST', `/v1/admin/players/${p.id}/erase`, { reason: 'RTBF unclaimed' }), 200, 'erase');
-  } finally {
-    await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo', { settings: brand.settings }), 200, 'restore');
-  }
-  await expectStatus(providerCall(server, 'win', { token: p.launch.slot1, transaction_id: `late-${Date.now()}`,
-    round_id: bet.round, bet_transaction_id: bet.tx, currency: 'EUR', amount: win }), 200, 'late win');
-}
 
 const balanceCell = (page) => page.locator('[data-testid=unclaimed-balance][data-brand=demo][data-currency=EUR]');
 const pendingRow = (page, id) => page.locator(`[data-testid=settlement-row][data-id="${id}"]`);
@@ -74,7 +53,7 @@ async function requestInUi(page, { amount, destination, reference, reason }) {
 }
 
 test('4-eyes settlement: A requests, A cannot approve, B approves, the entry shows destination and reference; a reject', async () => {
-  await erasedLateWin('9.00');
+  await erasedLateWin(server, { win: '9.00' });
   const a = await createStaff(server, { role: 'finance', brands: ['demo'] });
   const b = await createStaff(server, { role: 'finance', brands: ['demo'] });
 
