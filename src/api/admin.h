@@ -80,6 +80,20 @@ pb_err pb_admin_brand_code(pb_store_conn *c, int64_t id, char out[PB_BRAND_CODE_
 bool pb_admin_reason_ok(pb_http_request *req, const pb_principal *p, const char *action,
                         const char *reason);
 
+/* The body fields every staff money request has (a field spec's entries, into the
+ * const char * at dst): "reason" (required, 1..500 characters) and
+ * "idempotency_key" (required, 1..100; check it with pb_admin_key_ok). */
+#define PB_ADMIN_FIELD_REASON(dst)                                                                \
+    {                                                                                             \
+        .name = "reason", .type = PB_JSON_STRING, .required = true, .min_len = 1, .max_len = 500, \
+        .str = (dst)                                                                              \
+    }
+#define PB_ADMIN_FIELD_KEY(dst)                                                            \
+    {                                                                                      \
+        .name = "idempotency_key", .type = PB_JSON_STRING, .required = true, .min_len = 1, \
+        .max_len = 100, .str = (dst)                                                       \
+    }
+
 /* Whether a request's idempotency_key (its length checked by the body's field spec)
  * is printable ASCII without spaces, as every money route requires; replies 422
  * FIELD_INVALID naming "idempotency_key" and returns false when not. */
@@ -98,6 +112,52 @@ bool pb_admin_parse_empty(pb_http_request *req);
  * Replies (the body's error, else STORE_UNAVAILABLE without a connection, else
  * UNAUTHENTICATED without a caller) and returns false when any is missing. */
 bool pb_admin_list_begin(pb_http_request *req, const pb_principal **p, pb_store_conn **c);
+
+/* ---- 4-eyes requests (admin_4eyes.c): the staff adjustments' (admin_adjust*.c) and
+ * the unclaimed-funds settlements' (admin_unclaimed_settle.c) */
+
+/* Whether a request with status and requested_at is pending and its time
+ * (requested_at + expiry_us) has come at now. */
+bool pb_admin_request_due(const char *status, int64_t requested_at, int64_t expiry_us, int64_t now);
+/* The caller p as the ledger batch sees them (pb_identity_principal_check, as
+ * pb_admin_write re-checks it): PB_OK with *refusal PB_OK when they may still act,
+ * else the refusal (SESSION_REVOKED, FORBIDDEN) in *refusal; INTERNAL when the
+ * store failed. */
+pb_err pb_admin_principal_recheck(pb_ledger_tx *tx, const pb_principal *p, pb_err *refusal);
+/* The JSON text (malloc'd; the caller frees it) of the object brand code ->
+ * expiry_us(brand) for the n brands bs: what the request lists' store queries read
+ * a pending request's time from. NULL when out of memory. */
+char *pb_admin_expiry_by_brand(const pb_brand *bs, size_t n,
+                               int64_t (*expiry_us)(const pb_brand *));
+/* A request named by the route's {id}: rc, its store lookup (NOT_FOUND also for an id
+ * that cannot name one), then its brand in p's scope (the brand's row into *b). A
+ * malformed id, an unknown one and one of a brand outside the scope all answer
+ * not_found, so a request's existence is not told across brands; else
+ * STORE_UNAVAILABLE / INTERNAL. */
+pb_err pb_admin_request_in_scope(pb_store_conn *c, const pb_principal *p, pb_store_rc rc,
+                                 const char *brand, pb_brand *b, pb_err not_found);
+/* Replies a decision's failure e: with expired_msg when the request expired, else as
+ * pb_admin_fail does (INSUFFICIENT_FUNDS naming the amount). */
+void pb_admin_decision_fail(pb_http_request *req, pb_err e, bool expired, const char *expired_msg);
+/* A request list's query (GET ?status=&brand=&limit=&cursor=). */
+typedef struct pb_admin_request_query {
+    pb_store_conn *c;
+    const char *status; /* pending, approved, rejected, failed, expired; NULL: any */
+    int64_t limit;      /* 1..200, default 50 */
+    int64_t cursor;     /* 0: the first page */
+    char *codes;        /* pb_admin_expiry_by_brand of the brands in view (malloc'd) */
+} pb_admin_request_query;
+/* The start of a request list: the caller and its connection, the query checked,
+ * the brands in view (`brand`, when given, one of the caller's; else 403
+ * BRAND_FORBIDDEN) with expiry_us each into q. Replies and returns false on a
+ * failure (nothing to free then); else the caller frees q->codes. */
+bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(const pb_brand *),
+                                 pb_admin_request_query *q);
+/* Replies a page of requests: 200 {items: item(row) of each of the n rows (each `size`
+ * bytes), next_cursor (last_id when the page is full)}, or the store's failure rc. */
+void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, const void *rows,
+                                 size_t size, size_t n, int64_t limit,
+                                 json_t *(*item)(const void *row), int64_t last_id);
 
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */

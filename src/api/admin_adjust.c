@@ -77,13 +77,9 @@ adjust_ctx *pb_adjust_ctx_new(pb_http_request *req, void *app)
 
 pb_err pb_adjust_principal_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
 {
-    pb_err e = pb_identity_principal_check(pb_ledger_tx_conn(tx), x->p, pb_ledger_tx_now(tx));
-    *ok = e == PB_OK;
-    if (e == PB_ERR_INTERNAL || pb_err_transient(e))
-        return PB_ERR_INTERNAL;
-    if (e != PB_OK)
-        x->refusal = e;
-    return PB_OK;
+    pb_err e = pb_admin_principal_recheck(tx, x->p, &x->refusal);
+    *ok = e == PB_OK && x->refusal == PB_OK;
+    return e;
 }
 
 /* A request under the adjustment's key into x->row (x->existing). */
@@ -297,7 +293,7 @@ json_t *pb_adjust_request_json(const pb_store_adjustment *r)
 
 bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now)
 {
-    return strcmp(r->status, "pending") == 0 && now - r->requested_at >= expiry_us;
+    return pb_admin_request_due(r->status, r->requested_at, expiry_us, now);
 }
 
 void pb_adjust_status_now(pb_store_adjustment *r, int64_t expiry_us, int64_t now)
@@ -409,18 +405,8 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
          .required = true,
          .max_len = 40,
          .str = &amount_s},
-        {.name = "reason",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 500,
-         .str = &x->reason},
-        {.name = "idempotency_key",
-         .type = PB_JSON_STRING,
-         .required = true,
-         .min_len = 1,
-         .max_len = 100,
-         .str = &x->key},
+        PB_ADMIN_FIELD_REASON(&x->reason),
+        PB_ADMIN_FIELD_KEY(&x->key),
     };
     if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]))
         return;

@@ -203,13 +203,7 @@ static pb_err request_in_scope(pb_http_request *req, pb_store_conn *c, const pb_
     const char *id = pb_http_param(req, "id");
     pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_adjustment_get(c, id, r)
                                                             : PB_STORE_NOT_FOUND;
-    pb_err e = rc == PB_STORE_OK          ? PB_OK
-               : rc == PB_STORE_NOT_FOUND ? PB_ERR_ADJUSTMENT_NOT_FOUND
-               : rc == PB_STORE_BUSY      ? PB_ERR_STORE_UNAVAILABLE
-                                          : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_admin_brand_in_scope(c, p, r->brand, b);
-    return e == PB_ERR_BRAND_FORBIDDEN ? PB_ERR_ADJUSTMENT_NOT_FOUND : e;
+    return pb_admin_request_in_scope(c, p, rc, r->brand, b, PB_ERR_ADJUSTMENT_NOT_FOUND);
 }
 
 /* The request named by {id} into x->row (request_in_scope), with its player
@@ -256,10 +250,10 @@ static adjust_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
  * expired, INSUFFICIENT_FUNDS naming the amount. */
 static void decision_fail(pb_http_request *req, const adjust_ctx *x, pb_err e)
 {
-    if (e == PB_ERR_ADJUSTMENT_STATE && (x->expired || strcmp(x->row.status, "expired") == 0))
-        pb_http_reply_error_msg(req, e, NULL, EXPIRED_MSG);
-    else
-        pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
+    pb_admin_decision_fail(req, e,
+                           e == PB_ERR_ADJUSTMENT_STATE &&
+                               (x->expired || strcmp(x->row.status, "expired") == 0),
+                           EXPIRED_MSG);
 }
 
 /* Whether the request (as the handler read it) is pending: else 409
@@ -378,71 +372,23 @@ void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
     answer_decided(req, c, x, false);
 }
 
-#define ADJ_PAGE_DEFAULT 50
-#define ADJ_PAGE_MAX 200
+/* One list item (pb_admin_request_page_reply). */
+static json_t *item_json(const void *row) { return pb_adjust_request_json(row); }
 
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
 {
     (void)app;
-    const pb_principal *p = NULL;
-    pb_store_conn *c = NULL;
-    if (!pb_admin_list_begin(req, &p, &c))
+    pb_admin_request_query q;
+    if (!pb_admin_request_list_begin(req, pb_tenancy_adjustment_expiry_us, &q))
         return;
-    const char *status = NULL, *brand = NULL;
-    int64_t limit = ADJ_PAGE_DEFAULT, cursor = 0;
-    if (!pb_admin_query_str(req, "status", 16, &status) ||
-        !pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand) ||
-        !pb_admin_query_int(req, "limit", 1, ADJ_PAGE_MAX, &limit) ||
-        !pb_admin_query_int(req, "cursor", 1, INT64_MAX, &cursor))
-        return;
-    if (status && strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0 &&
-        strcmp(status, "rejected") != 0 && strcmp(status, "failed") != 0 &&
-        strcmp(status, "expired") != 0) {
-        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "status",
-                                "status: pending, approved, rejected, failed or expired");
-        return;
-    }
-    pb_brand *bs = NULL;
-    size_t nb = 0;
-    pb_err e = pb_api_bo_brands(c, p, brand, &bs, &nb);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, e == PB_ERR_BRAND_FORBIDDEN ? "brand" : NULL);
-        return;
-    }
-    /* brand code -> its requests' expiry (µs): the store shows a pending request
-     * past it as expired */
-    json_t *codes = json_object();
-    for (size_t i = 0; codes && i < nb; i++)
-        if (json_object_set_new(
-                codes, bs[i].code,
-                json_integer((json_int_t)pb_tenancy_adjustment_expiry_us(&bs[i]))) != 0) {
-            json_decref(codes);
-            codes = NULL;
-        }
-    free(bs);
-    char *codes_text = codes ? json_dumps(codes, JSON_COMPACT) : NULL;
-    json_decref(codes);
-    pb_store_adjustment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
+    pb_store_adjustment *rows = pb_http_alloc(req, (size_t)q.limit * sizeof *rows);
     size_t n = 0;
-    pb_store_rc rc = codes_text && rows
-                         ? pb_store_adjustment_list(c, codes_text, pb_time_now_us(), status, cursor,
-                                                    rows, (size_t)limit, &n)
-                         : PB_STORE_ERROR;
-    free(codes_text);
-    json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
-    for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, pb_adjust_request_json(&rows[i])) != 0) {
-            json_decref(items);
-            items = NULL;
-        }
-    if (!items) {
-        pb_http_reply_error(req, rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL,
-                            NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                                 pb_admin_cursor_json(n == (size_t)limit ? rows[n - 1].id : 0)));
+    pb_store_rc rc = rows ? pb_store_adjustment_list(q.c, q.codes, pb_time_now_us(), q.status,
+                                                     q.cursor, rows, (size_t)q.limit, &n)
+                          : PB_STORE_ERROR;
+    free(q.codes);
+    pb_admin_request_page_reply(req, rc, rows, sizeof *rows, n, q.limit, item_json,
+                                n ? rows[n - 1].id : 0);
 }
 
 void pb_api_admin_adjustment_get(pb_http_request *req, void *app)

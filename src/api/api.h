@@ -233,7 +233,12 @@ void pb_api_admin_dashboard(pb_http_request *req, void *app);
 void pb_api_admin_transactions(pb_http_request *req, void *app);
 /* admin_unclaimed.c: the brands' unclaimed funds (balances and entries) */
 void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app);
+/* admin_unclaimed_settle.c: settlements of them, 4-eyes (request, approve, reject, read) */
 void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app);
+void pb_api_admin_unclaimed_settlement_approve(pb_http_request *req, void *app);
+void pb_api_admin_unclaimed_settlement_reject(pb_http_request *req, void *app);
+void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app);
+void pb_api_admin_unclaimed_settlement_get(pb_http_request *req, void *app);
 void pb_api_admin_transactions_export(pb_http_request *req, void *app);
 /* The brands a staff view covers: the one named by code (BRAND_FORBIDDEN when
  * unknown or outside p's scope: the same answer), else every brand of p's

@@ -51,6 +51,10 @@ const pb_event_type pb_event_types[] = {
     {"funds.unclaimed", "finance.read"},
     /* a brand's unclaimed funds remitted or recognised by staff (admin_unclaimed.c) */
     {"funds.unclaimed_settled", "finance.read"},
+    /* its 4-eyes: requested, rejected, expired (admin_unclaimed_settle.c) */
+    {"funds.unclaimed_settlement_requested", "finance.read"},
+    {"funds.unclaimed_settlement_rejected", "finance.read"},
+    {"funds.unclaimed_settlement_expired", "finance.read"},
     /* players (identity, staff actions) */
     {"player.registered", "players.read"},
     {"player.blocked", "players.read"},

@@ -223,6 +223,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 #include "store/store_games.h"
 #include "store/store_wallet.h"
 #include "store/store_adjustment.h"
+#include "store/store_settlement.h"
 #include "store/store_audit.h"
 #include "store/store_tenancy.h"
 #include "store/store_keys.h"

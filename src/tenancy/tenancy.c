@@ -100,7 +100,9 @@ static bool name_valid(const char *s, size_t max)
  * adjustments (adjustment_4eyes_thresholds: currency code -> minor units; an
  * adjustment at or above its currency's entry waits for a second approver, a
  * currency without one has no 4-eyes; adjustment_request_expiry_hours: how long
- * such a request may wait, 1..720, default 72), the player erasure (erase_after_days). A currency's deposit minimum may not exceed its
+ * such a request may wait, 1..720, default 72), the unclaimed-funds settlements
+ * (unclaimed_settlement_expiry_hours: how long a settlement request may wait for
+ * its second approver, 1..720, default 72), the player erasure (erase_after_days). A currency's deposit minimum may not exceed its
  * maximum, either being its own entry or, without one, the built-in default
  * (PB_BRAND_DEPOSIT_MIN/MAX_DEFAULT): a pair that refuses every deposit in a
  * currency is a mistake, not a setting. The former single numbers
@@ -128,6 +130,8 @@ static const setting_spec SETTINGS[] = {
     {"deposit_mins", "settings.deposit_mins", 1, SETTING_MONEY_MAX, NULL, true},
     {"erase_after_days", "settings.erase_after_days", 0, 36500, NULL},
     {"funding_policy", "settings.funding_policy", 0, 0, FUNDING_POLICIES},
+    {"unclaimed_settlement_expiry_hours", "settings.unclaimed_settlement_expiry_hours", 1, 720,
+     NULL},
     {"withdrawal_4eyes_thresholds", "settings.withdrawal_4eyes_thresholds", 1, SETTING_MONEY_MAX,
      NULL, true},
 };
@@ -579,9 +583,19 @@ bool pb_tenancy_setting_for_currency(const char *settings, const char *key, cons
     return currency && setting_read(settings, key, currency, out);
 }
 
+int64_t pb_tenancy_setting_hours_us(const pb_brand *b, const char *key, int64_t def_hours)
+{
+    return pb_tenancy_setting_int(b->settings, key, def_hours) * 3600 * 1000000LL;
+}
+
 int64_t pb_tenancy_adjustment_expiry_us(const pb_brand *b)
 {
-    return pb_tenancy_setting_int(b->settings, "adjustment_request_expiry_hours",
-                                  PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS) *
-           3600 * 1000000LL;
+    return pb_tenancy_setting_hours_us(b, "adjustment_request_expiry_hours",
+                                       PB_TENANCY_ADJUSTMENT_EXPIRY_HOURS);
+}
+
+int64_t pb_tenancy_settlement_expiry_us(const pb_brand *b)
+{
+    return pb_tenancy_setting_hours_us(b, "unclaimed_settlement_expiry_hours",
+                                       PB_TENANCY_SETTLEMENT_EXPIRY_HOURS);
 }

@@ -102,6 +102,16 @@ bool pb_tenancy_setting_for_currency(const char *settings, const char *key, cons
  * checked when written), else the default. Read by the adjustment routes and by the
  * player's erasure, which a request past its time no longer holds up. */
 int64_t pb_tenancy_adjustment_expiry_us(const pb_brand *b);
+/* A settlement request of a brand's unclaimed funds (src/api/admin_unclaimed_settle.c)
+ * of a brand without settings.unclaimed_settlement_expiry_hours expires after this
+ * many hours. */
+#define PB_TENANCY_SETTLEMENT_EXPIRY_HOURS 72
+/* How long such a request of brand b may stay pending (µs): its
+ * settings.unclaimed_settlement_expiry_hours (1..720), else the default. */
+int64_t pb_tenancy_settlement_expiry_us(const pb_brand *b);
+/* The integer setting `key` of brand b, read as a number of hours (else def_hours),
+ * in µs: what the request expiries above are made of. */
+int64_t pb_tenancy_setting_hours_us(const pb_brand *b, const char *key, int64_t def_hours);
 pb_err pb_tenancy_brand_by_code(pb_store_conn *c, const char *code, pb_brand *out);
 
 /* As pb_tenancy_brand_by_code, from a short-lived in-process cache of found

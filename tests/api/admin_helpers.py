@@ -281,14 +281,23 @@ def unclaimed_records(db, player):
     return audit, events
 
 
+def _age_request(db, table, rid, us):
+    con = sqlite3.connect(db, timeout=30)
+    with con:
+        con.execute(f"UPDATE {table} SET requested_at = requested_at - ? WHERE public_id=?",
+                    (us, rid))
+    con.close()
+
+
 def age_adjustment(db, rid, us):
     """Moves an adjustment request's requested_at back by us microseconds (forward when
     negative), as if it had been made then."""
-    con = sqlite3.connect(db, timeout=30)
-    with con:
-        con.execute("UPDATE adjustment_request SET requested_at = requested_at - ? "
-                    "WHERE public_id=?", (us, rid))
-    con.close()
+    _age_request(db, "adjustment_request", rid, us)
+
+
+def age_settlement(db, rid, us):
+    """The same for an unclaimed-funds settlement request."""
+    _age_request(db, "unclaimed_settlement_request", rid, us)
 
 
 def fingerprint(db):

@@ -63,6 +63,10 @@ admin.events.stream      staff                ok     ok      ok      ok    ok   
 admin.transactions.list  finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   403B
 admin.unclaimed_funds.list finance.read       ok     403     ok      ok    403        403      ok        401U  401R    403   403B
 admin.unclaimed_funds.settle finance.adjust   422N   403     422N    403   403        403      403       401U  401R    403   403B
+admin.unclaimed_funds.settlements.list finance.read ok 403   ok      ok    403        403      ok        401U  401R    403   ok
+admin.unclaimed_funds.settlements.get finance.read 404U 403    404U    404U  403        403      404U      401U  401R    403   404U
+admin.unclaimed_funds.settlements.approve finance.adjust 404U 403 404U 403  403        403      403       401U  401R    403   404U
+admin.unclaimed_funds.settlements.reject finance.adjust 404U 403 404U  403   403        403      403       401U  401R    403   404U
 admin.transactions.export finance.read        ok     403     ok      403   403        403      403       401U  401R    403   403B
 admin.dashboard          reports.read         ok     403     ok      ok    ok         ok       ok        401U  401R    403   403B
 admin.players.sessions   players.read         ok     ok      ok      ok    ok         403      ok        401U  401R    403   404P
@@ -129,6 +133,7 @@ _CELLS = {
     "409R": (409, "RETENTION_PERIOD"),
     "404G": (404, "ROUND_NOT_FOUND"),
     "422N": (422, "INSUFFICIENT_FUNDS"),  # unclaimed settle: alpha holds no unclaimed funds
+    "404U": (404, "SETTLEMENT_NOT_FOUND"),  # unclaimed settlements: alpha holds no unclaimed funds, so no request exists (a made-up id)
     "404A": (404, "ADJUSTMENT_NOT_FOUND"),  # a foreign brand's request reads as unknown  # settle: a made-up round (a stuck payout cannot be made here)
 }
 

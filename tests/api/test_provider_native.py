@@ -26,8 +26,8 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from admin_helpers import (Client, Env, Staff, account_balance, expect, live_balances,  # noqa: E402
-                           register_player, unclaimed_records)
+from admin_helpers import (Client, Env, Staff, account_balance, create_staff,  # noqa: E402
+                           expect, live_balances, register_player, unclaimed_records)
 from harness import run_cases  # noqa: E402
 
 SECRET = bytes.fromhex("5a" * 32)
@@ -1285,14 +1285,21 @@ class Run:
                "FIELD_INVALID")
 
     def unclaimed_settlements(self):
-        """The brand's unclaimed funds (5.00 EUR from erased_late_win) settled by staff:
-        every bad input, more than the balance, a currency without an account, a brand
-        out of reach refused with a stable code and nothing written; 2.00 remitted to an
-        authority (to the brand's `remitted` account), its replay answered (200, replayed,
-        nothing written), the key reused for another settlement IDEMPOTENCY_CONFLICT; the
-        other 3.00 recognised by the house; the audit entries, events and the list's
+        """The brand's unclaimed funds (5.00 EUR from erased_late_win) settled by staff,
+        with 4-eyes (requested by one member, approved by another; the rules one by one
+        are test_unclaimed_settle.py's): every bad input, more than the balance, a currency
+        without an account, a brand out of reach refused with a stable code and nothing
+        written; 2.00 to be remitted to an authority requested (202, nothing moves), its
+        replay answered (200, replayed, nothing written), the key reused for another
+        settlement IDEMPOTENCY_CONFLICT, then approved (to the brand's `remitted` account);
+        the other 3.00 recognised by the house; the audit entries, events and the list's
         settlement entries; then nothing is left to settle."""
         path = "/v1/admin/unclaimed-funds/settlements"
+        fin = create_staff(self.env, self.admin, "fin-settle@example.com", "finance",
+                           "127.0.3.33", brands=["alpha"]).activate("Blue-Falcon-7-Xy")
+
+        def approve(rid):
+            return expect(fin.call("POST", f"{path}/{rid}/approve"), 200)
         unclaimed0, unclaimed_id = account_balance(self.env.db, "alpha", "brand",
                                                    "unclaimed_funds", "EUR")
         assert unclaimed0 == 500, unclaimed0
@@ -1334,12 +1341,28 @@ class Run:
                (dict(ok, amount="0.01", currency="USD"), 422, "INSUFFICIENT_FUNDS", "amount")]
         for body, status, code, field in bad:
             refused(body, status, code, field)
-        # 2.00 remitted to the authority
+        # 2.00 to be remitted to the authority: requested, nothing moves
         r, diff = self.diff_of(lambda: self.admin.call("POST", path, ok))
-        got = expect(r, 201)
+        req = expect(r, 202)
         want = {"brand": "alpha", "currency": "EUR", "amount": "2.00", "destination": "remitted",
-                "reference": "ESCH-2025/0042", "unclaimed_balance": "3.00", "replayed": False}
-        assert {k: got.get(k) for k in want} == want and got["transfer_id"], got
+                "reference": "ESCH-2025/0042", "status": "pending", "replayed": False,
+                "transfer_id": None}
+        assert {k: req.get(k) for k in want} == want and req["id"], req
+        assert "ledger_transfer" not in diff and len(diff["audit_entry"][0]) == 1, diff
+        assert len(diff["unclaimed_settlement_request"][0]) == 1, diff
+        # its replay: the request, nothing written; the key for another settlement: conflict
+        r, diff = self.diff_of(lambda: self.admin.call("POST", path, ok))
+        again = expect(r, 200)
+        assert again["replayed"] is True and again["id"] == req["id"], again
+        assert diff == {}, diff
+        for body in (dict(ok, amount="1.00"), dict(ok, reference="ESCH-2025/0043"),
+                     dict(ok, destination="house"), dict(ok, currency="USD")):
+            refused(body, 409, "IDEMPOTENCY_CONFLICT", "idempotency_key")
+        # a second member approves it: the money moves
+        r, diff = self.diff_of(lambda: approve(req["id"]))
+        got = r["settlement"]
+        assert got["status"] == "approved" and got["transfer_id"], r
+        assert r["unclaimed_balance"] == "3.00" and r["replayed"] is False, r
         assert len(diff["ledger_transfer"][0]) == 1 and len(diff["audit_entry"][0]) == 1, diff
         assert account_balance(self.env.db, "alpha", "brand", "unclaimed_funds", "EUR") == \
             (300, unclaimed_id)
@@ -1348,21 +1371,15 @@ class Run:
         row = self.env.rows("SELECT debit_account_id, credit_account_id, amount, code FROM "
                             "ledger_transfer WHERE scope='unclaimed:alpha' AND ikey='settle-1'")
         assert row == [(unclaimed_id, remitted_id, 200, 31)], row
-        # its replay: the original, nothing written; the key for another settlement: conflict
-        r, diff = self.diff_of(lambda: self.admin.call("POST", path, ok))
-        again = expect(r, 200)
-        assert again["replayed"] is True and again["transfer_id"] == got["transfer_id"], again
-        assert diff == {}, diff
-        for body in (dict(ok, amount="1.00"), dict(ok, reference="ESCH-2025/0043"),
-                     dict(ok, destination="house"), dict(ok, currency="USD")):
-            refused(body, 409, "IDEMPOTENCY_CONFLICT", "idempotency_key")
         # the rest recognised by the house (no reference)
         house = {k: v for k, v in ok.items() if k != "reference"}
         house.update(destination="house", amount="3.00", idempotency_key="settle-2",
                      reason="unclaimed after the statutory period: recognised")
-        got2 = expect(self.admin.call("POST", path, house), 201)
-        assert (got2["destination"], got2["reference"], got2["unclaimed_balance"]) == \
-            ("house", None, "0.00"), got2
+        req2 = expect(self.admin.call("POST", path, house), 202)
+        r2 = approve(req2["id"])
+        got2 = r2["settlement"]
+        assert (got2["destination"], got2["reference"], r2["unclaimed_balance"]) == \
+            ("house", None, "0.00"), r2
         assert account_balance(self.env.db, "alpha", "brand", "house", "EUR")[0] == house0 + 300
         refused(dict(house, idempotency_key="settle-3", amount="0.01"), 422,
                 "INSUFFICIENT_FUNDS", "amount")
@@ -1372,12 +1389,13 @@ class Run:
                                   "FROM audit_entry WHERE action='funds.unclaimed_settled' "
                                   "ORDER BY seq")]
         assert len(audit) == 2, audit
-        b, a, _, tk, tid, reason = audit[0]
+        b, a, actor, tk, tid, reason = audit[0]
         assert (b["balance"], a["balance"], a["destination"], a["reference"], a["amount"],
                 a["transfer_id"], tk, tid, reason) == ("5.00", "3.00", "remitted",
                                                        "ESCH-2025/0042", "2.00",
                                                        got["transfer_id"], "brand", "alpha",
                                                        ok["reason"]), audit[0]
+        assert (actor, a["approved_by"], a["requested_by"]) == (fin.id, fin.id, self.admin.id)
         assert (audit[1][0]["balance"], audit[1][1]["balance"], audit[1][1]["reference"]) == \
             ("3.00", "0.00", None), audit[1]
         events = [json.loads(p) for (p,) in self.env.rows(
@@ -1389,11 +1407,12 @@ class Run:
         # the list: two debit entries of kind settlement, newest first, the balance 0.00
         page = expect(self.admin.call("GET", "/v1/admin/unclaimed-funds?brand=alpha"), 200)
         assert page["balances"] == [{"brand": "alpha", "currency": "EUR", "balance": "0.00"}], page
-        got_entries = [(e["kind"], e["direction"], e["amount"], e.get("destination"))
-                       for e in page["entries"]]
-        assert got_entries == [("settlement", "debit", "3.00", "house"),
-                               ("settlement", "debit", "2.00", "remitted"),
-                               ("win", "credit", "5.00", None)], got_entries
+        got_entries = [(e["kind"], e["direction"], e["amount"], e.get("destination"),
+                        e.get("reference"), e.get("settlement_id")) for e in page["entries"]]
+        assert got_entries == [("settlement", "debit", "3.00", "house", None, req2["id"]),
+                               ("settlement", "debit", "2.00", "remitted", "ESCH-2025/0042",
+                                req["id"]),
+                               ("win", "credit", "5.00", None, None, None)], got_entries
 
     def rollback_of_refused_bet(self):
         """A bet refused with a final, stored refusal (insufficient funds, a game other
@@ -1857,10 +1876,11 @@ def main():
         ("an erased player's late win on a round idle 30 days (erasure refused while it was "
          "open): 200 as always, the cash share to the brand's unclaimed funds, the bonus share "
          "forfeited, audited and announced; the replay's bytes unchanged", run.erased_late_win),
-        ("the brand's unclaimed funds settled by staff: remitted to an authority (the brand's "
-         "remitted account) and recognised by the house; bad input, more than the balance, a "
-         "currency without an account, an unknown brand refused with nothing written; the "
-         "replay answered, the key's reuse IDEMPOTENCY_CONFLICT; audited, announced, listed",
+        ("the brand's unclaimed funds settled by staff, 4-eyes (requested by one member, "
+         "approved by another): remitted to an authority (the brand's remitted account) and "
+         "recognised by the house; bad input, more than the balance, a currency without an "
+         "account, an unknown brand refused with nothing written; the request's replay "
+         "answered, the key's reuse IDEMPOTENCY_CONFLICT; audited, announced, listed",
          run.unclaimed_settlements),
         ("a rollback of a refused bet (insufficient funds, game mismatch, bet limit, blocked "
          "player): 200 bet_found false, nothing moves, replayed byte for byte; the bet's retry "

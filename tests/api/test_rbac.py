@@ -255,6 +255,18 @@ class World:
                 {"brand": "alpha", "currency": "EUR", "amount": "1.00", "destination": "remitted",
                  "reference": "ESCH-1", "reason": f"matrix {caller_name}",
                  "idempotency_key": f"rbac-{caller_name}"}),
+            # the settle request is refused (alpha holds no unclaimed funds): a made-up id
+            "admin.unclaimed_funds.settlements.list": lambda: (
+                "GET", "/v1/admin/unclaimed-funds/settlements?status=pending", None),
+            "admin.unclaimed_funds.settlements.get": lambda: (
+                "GET", "/v1/admin/unclaimed-funds/settlements/0190aaaa-0000-7000-8000-00000000000a",
+                None),
+            "admin.unclaimed_funds.settlements.approve": lambda: (
+                "POST", "/v1/admin/unclaimed-funds/settlements/"
+                "0190aaaa-0000-7000-8000-00000000000a/approve", None),
+            "admin.unclaimed_funds.settlements.reject": lambda: (
+                "POST", "/v1/admin/unclaimed-funds/settlements/"
+                "0190aaaa-0000-7000-8000-00000000000a/reject", {"reason": f"matrix {caller_name}"}),
             "admin.transactions.list": lambda: ("GET", "/v1/admin/transactions?brand=alpha&limit=5",
                                                 None),
             "admin.transactions.export": lambda: ("GET", "/v1/admin/transactions/export?brand=alpha"

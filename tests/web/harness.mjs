@@ -520,6 +520,33 @@ export async function providerWin(server, player, bet, opts = {}) {
   return { ...r, tx };
 }
 
+/**
+ * Unclaimed funds as they arise: a new player of demo funded with `stake` EUR bets it
+ * all on a round left open, the round idles 31 days (wallet_op aged by SQL), she is
+ * erased (demo's erase_after_days set to 0 meanwhile, then restored), and the
+ * provider's late win of `win` lands on demo's unclaimed_funds account.
+ * → {player, bet, tx (the win's transaction id), answer (the provider's)}.
+ */
+export async function erasedLateWin(server, { win, stake = '3.00' }) {
+  const player = await registerPlayer(server, {});
+  await fund(server, player, stake);
+  const bet = await providerBet(server, player, { amount: stake });
+  const brand = (await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo'), 200)).brand;
+  await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo',
+    { settings: { ...brand.settings, erase_after_days: 0 } }), 200, 'brand settings');
+  try {
+    const old = spawnSync('sqlite3', ['-cmd', '.timeout 10000', server.dbPath, `UPDATE wallet_op SET created_at = created_at - ${31 * 86400 * 1e6} WHERE player = '${player.id}'`], { encoding: 'utf8' });
+    if (old.status !== 0) throw new Error(`aging the round: ${old.stderr}`);
+    await expectStatus(adminCall(server, 'POST', `/v1/admin/players/${player.id}/erase`, { reason: 'RTBF unclaimed' }), 200, 'erase');
+  } finally {
+    await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo', { settings: brand.settings }), 200, 'restore');
+  }
+  const tx = `late-${Date.now()}`;
+  const answer = await expectStatus(providerCall(server, 'win', { token: player.launch.slot1, transaction_id: tx,
+    round_id: bet.round, bet_transaction_id: bet.tx, currency: 'EUR', amount: win }), 200, 'late win');
+  return { player, bet, tx, answer };
+}
+
 // ---- the browser -----------------------------------------------------------
 
 /** Headless Chromium (Debian's /usr/bin/chromium or $CHROMIUM). Close it in an after() hook. */

@@ -32,10 +32,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import {
-  adminCall, createStaff, deposit, expectStatus, fund, launchBrowser, login, newPage, nextCode, playerCall, providerBet,
-  providerCall, registerPlayer, request, requestWithdrawal, screenshot, startServer, totp,
+  adminCall, createStaff, deposit, erasedLateWin, expectStatus, launchBrowser, login, newPage, nextCode, playerCall,
+  registerPlayer, request, requestWithdrawal, screenshot, startServer, totp,
 } from './harness.mjs';
 
 let server, browser;
@@ -416,22 +415,7 @@ test('support cannot reach finance actions', async () => {
 
 test('unclaimed funds: a late win for an erased player shows on the Unclaimed funds page; support has none', async () => {
   // a bet of all her money on a round left open, the round idle 31 days, then she is erased
-  const p = await registerPlayer(server, {});
-  await fund(server, p, '3.00');
-  const bet = await providerBet(server, p, { amount: '3.00' });
-  const brand = (await expectStatus(adminCall(server, 'GET', '/v1/admin/brands/demo'), 200)).brand;
-  await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo',
-    { settings: { ...brand.settings, erase_after_days: 0 } }), 200, 'brand settings');
-  try {
-    const old = spawnSync('sqlite3', ['-cmd', '.timeout 10000', server.dbPath, `UPDATE wallet_op SET created_at = created_at - ${31 * 86400 * 1e6} WHERE player = '${p.id}'`], { encoding: 'utf8' });
-    assert.equal(old.status, 0, old.stderr);
-    await expectStatus(adminCall(server, 'POST', `/v1/admin/players/${p.id}/erase`, { reason: 'RTBF unclaimed' }), 200, 'erase');
-  } finally {
-    await expectStatus(adminCall(server, 'PATCH', '/v1/admin/brands/demo', { settings: brand.settings }), 200, 'restore');
-  }
-  const win = `late-${Date.now()}`;
-  const r = await expectStatus(providerCall(server, 'win', { token: p.launch.slot1, transaction_id: win, round_id: bet.round,
-    bet_transaction_id: bet.tx, currency: 'EUR', amount: '4.25' }), 200, 'late win');
+  const { player: p, tx: win, answer: r } = await erasedLateWin(server, { win: '4.25' });
   assert.equal(r.balance, '0.00');
 
   const f = await createStaff(server, { role: 'finance', brands: ['demo'] });

@@ -742,4 +742,5 @@ const pb_store_backend pb_store_sqlite_backend = {
     .identity = &pb_store_sqlite_identity_ops,
     .keys = &pb_store_sqlite_keys_ops,
     .adjustment = &pb_store_sqlite_adjustment_ops,
+    .settlement = &pb_store_sqlite_settlement_ops,
 };

@@ -404,6 +404,14 @@ static void setting_readers(void **state)
     assert_int_equal(pb_tenancy_adjustment_expiry_us(&b), 2 * 3600 * 1000000LL);
     snprintf(b.settings, sizeof b.settings, "%s", "{}");
     assert_int_equal(pb_tenancy_adjustment_expiry_us(&b), 72 * 3600 * 1000000LL);
+    /* the settlements' expiry: its own key, read the same way (each key its own) */
+    assert_int_equal(pb_tenancy_settlement_expiry_us(&b), 72 * 3600 * 1000000LL);
+    snprintf(b.settings, sizeof b.settings, "%s",
+             "{\"unclaimed_settlement_expiry_hours\":5,\"adjustment_request_expiry_hours\":2}");
+    assert_int_equal(pb_tenancy_settlement_expiry_us(&b), 5 * 3600 * 1000000LL);
+    assert_int_equal(pb_tenancy_adjustment_expiry_us(&b), 2 * 3600 * 1000000LL);
+    snprintf(b.settings, sizeof b.settings, "%s", "{\"unclaimed_settlement_expiry_hours\":721}");
+    assert_int_equal(pb_tenancy_settlement_expiry_us(&b), 72 * 3600 * 1000000LL); /* out of range */
 }
 
 int main(void)

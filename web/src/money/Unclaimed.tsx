@@ -5,18 +5,17 @@
  * account. The balances per brand and currency on top, the account's entries
  * below, newest first, a page at a time (GET /v1/admin/unclaimed-funds; the
  * brand and currency filters in the URL's query). An entry names the erased
- * player only by public id: there is no personal data left to show.
+ * player only by public id: there is no personal data left to show; a settlement
+ * names its destination and reference. Settling takes two members
+ * (UnclaimedSettle.tsx: the Settle form and the pending requests).
  */
+import { useState } from 'preact/hooks';
 import { get } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
+import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, useAsync, usePaged } from '../components/ui';
 import { useBrands } from './common';
-
-interface Balance {
-  brand: string;
-  currency: string;
-  balance: string;
-}
+import { type Balance, PendingSettlements, SettleForm } from './UnclaimedSettle';
 
 interface Entry {
   id: string;
@@ -30,6 +29,9 @@ interface Entry {
   round_id: string | null;
   player_id: string | null;
   tx_id: string | null;
+  destination?: 'remitted' | 'house';
+  reference?: string | null;
+  settlement_id?: string | null;
 }
 
 export function Unclaimed() {
@@ -42,6 +44,12 @@ export function Unclaimed() {
     [brand],
   );
   const list = usePaged<Entry>('/v1/admin/unclaimed-funds', 'entries', q);
+  const { can } = useSession();
+  const [rev, setRev] = useState(0); // a settlement requested: the pending list reads again
+  function reloadAll() {
+    balances.reload();
+    list.reload();
+  }
   function setBrand(v: string) {
     navigate(`/unclaimed-funds${v ? `?brand=${encodeURIComponent(v)}` : ''}`, true);
   }
@@ -62,7 +70,7 @@ export function Unclaimed() {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => (balances.reload(), list.reload())}>
+        <button type="button" onClick={reloadAll}>
           Refresh
         </button>
       </form>
@@ -94,6 +102,19 @@ export function Unclaimed() {
           )}
         </tbody>
       </table>
+      {can('finance.adjust') && (
+        <>
+          <h2>Settle</h2>
+          <p class="m-muted">
+            A settlement is a request: a second finance member approves it before any money moves.
+          </p>
+          <SettleForm
+            balances={balances.data?.balances ?? []}
+            onDone={() => (reloadAll(), setRev((n) => n + 1))}
+          />
+        </>
+      )}
+      <PendingSettlements brand={brand} rev={rev} onChange={reloadAll} />
       <h2>Entries</h2>
       <ErrorBox error={list.error} />
       <table class="table m-table" data-testid="unclaimed-entries">
@@ -107,6 +128,7 @@ export function Unclaimed() {
             <th>Provider</th>
             <th>Round</th>
             <th>Operation</th>
+            <th>Settlement</th>
           </tr>
         </thead>
         <tbody>
@@ -125,6 +147,21 @@ export function Unclaimed() {
               <td>{e.provider ?? '—'}</td>
               <td>{e.round_id ?? '—'}</td>
               <td>{e.tx_id ?? '—'}</td>
+              <td data-testid="unclaimed-settlement">
+                {e.destination ? (
+                  <>
+                    <span data-testid="unclaimed-destination">{e.destination}</span>
+                    {e.reference ? (
+                      <>
+                        {' '}
+                        <code data-testid="unclaimed-reference">{e.reference}</code>
+                      </>
+                    ) : null}
+                  </>
+                ) : (
+                  '—'
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -254,6 +254,9 @@ const TYPE_LABEL: Record<string, string> = {
   'player.erased': 'Player erased',
   'funds.unclaimed': 'Unclaimed funds (erased player)',
   'funds.unclaimed_settled': 'Unclaimed funds settled',
+  'funds.unclaimed_settlement_requested': 'Unclaimed funds settlement requested (awaiting approval)',
+  'funds.unclaimed_settlement_rejected': 'Unclaimed funds settlement rejected',
+  'funds.unclaimed_settlement_expired': 'Unclaimed funds settlement request expired (not approved in time)',
 };
 
 function Feed({ items }: { items: DashboardModel['feed'] }) {

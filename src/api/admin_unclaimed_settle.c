@@ -1,0 +1,728 @@
+/*
+ * admin_unclaimed_settle.c — settling a brand's unclaimed funds (the account
+ * admin_unclaimed.c lists), with 4-eyes: money leaving the platform on one
+ * member's say is a control weakness, so every settlement is a request that a
+ * second member decides (as a large staff adjustment is, admin_adjust_4eyes.c;
+ * the parts both kinds share are in admin_4eyes.c).
+ *
+ *   POST /v1/admin/unclaimed-funds/settlements              finance.adjust, brand-scoped
+ *   {"brand","currency","amount":"10.00","destination":"remitted"|"house",
+ *    "reference":"…","reason":"…","idempotency_key":"…"}
+ *   GET  /v1/admin/unclaimed-funds/settlements?brand=&status=&limit=&cursor=  finance.read
+ *   GET  /v1/admin/unclaimed-funds/settlements/{id}         finance.read (404 outside)
+ *   POST /v1/admin/unclaimed-funds/settlements/{id}/approve finance.adjust, not the requester
+ *   POST /v1/admin/unclaimed-funds/settlements/{id}/reject  finance.adjust, {reason}
+ *
+ * The request: remitted is paid out to an authority (escheatment): unclaimed_funds →
+ * the brand's "remitted" account (only ever receives), reference (the authority's or
+ * the remittance's, 1..128 printable ASCII) required. house: recognised by the
+ * operator where the law lets it: unclaimed_funds → the brand's house account,
+ * reference optional. Bad input, a brand out of scope and more than the account's
+ * balance (no account in the currency: 0) are refused with nothing written. The
+ * request is written in a ledger command (the caller and the balance re-checked
+ * there; no money moves): unclaimed_settlement_request (0051) pending, its audit
+ * entry funds.unclaimed_settle_request and event funds.unclaimed_settlement_requested;
+ * 202 with it. Its idempotency key is one per brand: the same key and body answer the
+ * request (200, replayed: true), another body under it is IDEMPOTENCY_CONFLICT, and so
+ * is a key a settlement made before 4-eyes used (its ledger transfer has it).
+ *
+ * The approval, by a member other than the requester (FOUR_EYES_VIOLATION), is one
+ * ledger command: the approver re-checked (pb_identity_principal_check), the request
+ * re-read (decided since: SETTLEMENT_STATE, or the approval answered again), the
+ * balance re-checked (short now: INSUFFICIENT_FUNDS, the request stays pending; the
+ * unclaimed account carries no ledger flag, so the check is here, in the writer),
+ * the transfer (scope "unclaimed:<brand>", the request's key, code
+ * UNCLAIMED_SETTLEMENT; its ledger reference the SHA-256 of the settlement's
+ * reference), the status approved, the audit entry funds.unclaimed_settled (actor
+ * the approver, target the brand, before/after the account's balance, with
+ * requested_by and approved_by) and the event funds.unclaimed_settled. An approval
+ * of an approved request answers it again (200, replayed): nothing moves twice.
+ * A rejection ({reason}) moves nothing: audited funds.unclaimed_settle_reject, event
+ * funds.unclaimed_settlement_rejected. The requester may reject their own request
+ * (withdraw it): nothing moves, so one member suffices.
+ *
+ * Expiry: a request pending longer than its brand's
+ * settings.unclaimed_settlement_expiry_hours (default 72) can no longer be decided.
+ * The approval or rejection that finds it so marks it expired in its own ledger
+ * command (decided_by NULL), audited funds.unclaimed_settle_expire with the event
+ * funds.unclaimed_settlement_expired, and answers 409 SETTLEMENT_STATE saying so.
+ * The list and GET show a request past its time as expired before anyone acts.
+ * A malformed id, an unknown one and one of a brand outside the caller's scope are
+ * all SETTLEMENT_NOT_FOUND: the same answer, so existence is not told across brands.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/admin_unclaimed.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "core/sha256.h"
+#include "core/time.h"
+#include "events/events.h"
+#include "ledger/ledger.h"
+#include "wallet/wallet.h"
+
+#define EXPIRED_MSG                                                                           \
+    "the settlement request expired (pending longer than the brand's "                        \
+    "settings.unclaimed_settlement_expiry_hours) and can no longer be approved or rejected; " \
+    "make a new request"
+
+/* One settlement request, or one decision on it, from the handler into its ledger
+ * command and back. */
+typedef struct settle_ctx {
+    pb_http_request *req;
+    pb_api_app *app;
+    const pb_principal *p;
+    const char *brand, *currency, *destination, *reference, *reason, *key;
+    int64_t amount;
+    int64_t unclaimed;       /* the brand's unclaimed_funds account in currency */
+    int64_t before, after;   /* its balance around the transfer (or at the request) */
+    int64_t expiry_us;       /* how long a request of the brand may stay pending */
+    pb_transfer t;           /* the approval's transfer */
+    pb_store_settlement row; /* the request: found under the key, written, or decided */
+    bool existing;           /* the request: one under the key answers this call */
+    bool not_pending;        /* approve / reject: it was decided already */
+    bool expired;            /* approve / reject: found past its time, marked expired */
+    const char *decision;    /* reject: the reason */
+    pb_err refusal;          /* decided in the command: nothing written */
+} settle_ctx;
+
+static settle_ctx *settle_ctx_new(pb_http_request *req, void *app)
+{
+    settle_ctx *x = pb_http_alloc(req, sizeof *x);
+    if (!x) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return NULL;
+    }
+    memset(x, 0, sizeof *x);
+    x->req = req;
+    x->app = app;
+    x->p = pb_api_principal(req);
+    return x;
+}
+
+json_t *pb_settle_request_json(const pb_store_settlement *r)
+{
+    return json_pack("{s:s,s:s,s:s,s:o*,s:s,s:s?,s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s?,s:s?,s:s?}",
+                     "id", r->public_id, "brand", r->brand, "currency", r->currency, "amount",
+                     pb_admin_amount_json(r->amount, r->currency), "destination", r->destination,
+                     "reference", r->reference[0] ? r->reference : NULL, "reason", r->reason,
+                     "idempotency_key", r->idempotency_key, "requested_by", r->requested_by,
+                     "requested_at", pb_admin_time_json(r->requested_at), "status", r->status,
+                     "decided_by", r->decided_by[0] ? r->decided_by : NULL, "decided_at",
+                     pb_admin_time_json(r->decided_at), "decision_reason",
+                     r->decision_reason[0] ? r->decision_reason : NULL, "transfer_id",
+                     r->transfer_id[0] ? r->transfer_id : NULL, "failure",
+                     r->failure[0] ? r->failure : NULL);
+}
+
+void pb_settle_status_now(pb_store_settlement *r, int64_t expiry_us, int64_t now)
+{
+    if (pb_admin_request_due(r->status, r->requested_at, expiry_us, now))
+        snprintf(r->status, sizeof r->status, "%s", "expired");
+}
+
+/* The unclaimed account's spendable balance at this point of the writer's batch. */
+static pb_err balance_now(pb_ledger_tx *tx, const settle_ctx *x, int64_t *out)
+{
+    pb_ledger_account a;
+    pb_err e = pb_ledger_tx_account(tx, x->unclaimed, &a);
+    if (e != PB_OK)
+        return e == PB_ERR_STORE_CORRUPT ? e : PB_ERR_INTERNAL;
+    if (__builtin_sub_overflow(a.credits_posted, a.debits_posted, out) ||
+        __builtin_sub_overflow(*out, a.debits_pending, out))
+        return PB_ERR_INTERNAL;
+    return PB_OK;
+}
+
+/* The same outside the writer (as committed): 0 without an account. */
+static pb_err balance_committed(pb_store_conn *c, const settle_ctx *x, int64_t *out)
+{
+    *out = 0;
+    if (!x->unclaimed)
+        return PB_OK;
+    pb_ledger_account a;
+    if (pb_ledger_account_get(c, x->unclaimed, &a) != PB_OK ||
+        __builtin_sub_overflow(a.credits_posted, a.debits_posted, out) ||
+        __builtin_sub_overflow(*out, a.debits_pending, out))
+        return PB_ERR_INTERNAL;
+    return PB_OK;
+}
+
+static json_t *balance_json(const settle_ctx *x, int64_t balance)
+{
+    return json_pack("{s:s,s:s,s:o*}", "account", PB_WALLET_KIND_UNCLAIMED, "currency", x->currency,
+                     "balance", pb_admin_amount_json(balance, x->currency));
+}
+
+/* Appends, in the command's transaction, the audit entry `action` on the brand:
+ * before (NULL: none), after (taken; NULL: INTERNAL) and reason. */
+static pb_err settle_audit(pb_ledger_tx *tx, const settle_ctx *x, const char *action,
+                           json_t *before, json_t *after, const char *reason)
+{
+    pb_audit_entry en;
+    pb_admin_entry(x->req, x->p, action, &en);
+    en.brand = x->brand;
+    en.target_kind = "brand";
+    en.target_id = x->brand;
+    en.before = before ? pb_admin_json_text(x->req, before) : NULL;
+    en.after = pb_admin_json_text(x->req, after);
+    en.reason = reason;
+    if (!en.after || (before && !en.before))
+        return PB_ERR_INTERNAL;
+    return pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+}
+
+/* Emits one of the request's events (the money fields from the request). */
+static pb_err settle_event(pb_ledger_tx *tx, const settle_ctx *x, const char *type)
+{
+    const pb_store_settlement *r = &x->row;
+    return pb_events_emit(pb_ledger_tx_conn(tx), type, r->brand, x->p->subject_public_id,
+                          pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                          PB_EV_STR("settlement_id", r->public_id),
+                          PB_EV_STR("destination", r->destination),
+                          PB_EV_STR("reference", r->reference),
+                          PB_EV_STR("staff_id", x->p->subject_public_id),
+                          PB_EV_STR("requested_by", r->requested_by),
+                          PB_EV_MONEY("amount", r->amount, r->currency)) == PB_OK
+               ? PB_OK
+               : PB_ERR_INTERNAL;
+}
+
+/* ---- the request ---- */
+
+/* In the ledger writer: the request written (no money moves), with its audit entry
+ * and event; or the one under the key found (x->existing); or a refusal. */
+static pb_err request_command(pb_ledger_tx *tx, void *arg)
+{
+    settle_ctx *x = arg;
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    pb_err e = pb_admin_principal_recheck(tx, x->p, &x->refusal);
+    if (e != PB_OK || x->refusal != PB_OK)
+        return e;
+    pb_store_rc rc = pb_store_settlement_by_key(c, x->brand, x->key, &x->row);
+    if (rc == PB_STORE_OK) {
+        x->existing = true;
+        return PB_OK;
+    }
+    if (rc != PB_STORE_NOT_FOUND)
+        return PB_ERR_INTERNAL;
+    pb_ledger_record rec; /* a settlement made under the key before 4-eyes */
+    e = pb_ledger_transfer_by_key(c, x->t.scope, x->t.key, &rec);
+    if (e != PB_ERR_TRANSFER_NOT_FOUND) {
+        if (e == PB_OK)
+            x->refusal = PB_ERR_IDEMPOTENCY_CONFLICT;
+        return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+    }
+    if ((e = balance_now(tx, x, &x->before)) != PB_OK)
+        return e;
+    if (x->amount > x->before) {
+        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+        return PB_OK;
+    }
+    pb_store_settlement *r = &x->row;
+    memset(r, 0, sizeof *r);
+    pb_id id;
+    pb_id_new(&id);
+    pb_id_to_string(&id, r->public_id);
+    snprintf(r->brand, sizeof r->brand, "%s", x->brand);
+    snprintf(r->currency, sizeof r->currency, "%s", x->currency);
+    r->amount = x->amount;
+    snprintf(r->destination, sizeof r->destination, "%s", x->destination);
+    snprintf(r->reference, sizeof r->reference, "%s", x->reference ? x->reference : "");
+    snprintf(r->reason, sizeof r->reason, "%s", x->reason);
+    snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", x->key);
+    snprintf(r->requested_by, sizeof r->requested_by, "%s", x->p->subject_public_id);
+    r->requested_at = pb_ledger_tx_now(tx);
+    if (pb_store_settlement_insert(c, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    e = settle_audit(tx, x, "funds.unclaimed_settle_request", balance_json(x, x->before),
+                     pb_settle_request_json(r), x->reason);
+    /* @backoffice: funds.unclaimed_settlement_requested, with the request */
+    if (e == PB_OK)
+        e = settle_event(tx, x, "funds.unclaimed_settlement_requested");
+    return e;
+}
+
+/* Answers a call whose key names a request: the request (202 new, 200 replayed)
+ * when the call asks for the same settlement, else IDEMPOTENCY_CONFLICT. */
+static void answer_request(pb_http_request *req, settle_ctx *x, bool replayed)
+{
+    pb_store_settlement *r = &x->row;
+    pb_settle_status_now(r, x->expiry_us, pb_time_now_us()); /* as the list shows it */
+    if (strcmp(r->currency, x->currency) != 0 || r->amount != x->amount ||
+        strcmp(r->destination, x->destination) != 0 ||
+        strcmp(r->reference, x->reference ? x->reference : "") != 0) {
+        pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
+        return;
+    }
+    json_t *o = pb_settle_request_json(r);
+    if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
+        json_decref(o);
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, replayed ? 200 : 202, o);
+}
+
+/* 1..max printable ASCII characters (no spaces at either end for a reference). */
+static bool printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
+/* The body's destination, reference, currency and amount checked (replied and
+ * false when bad); x->amount set. */
+static bool request_valid(pb_http_request *req, settle_ctx *x, const char *amount_s)
+{
+    bool remitted = strcmp(x->destination, "remitted") == 0;
+    if (!remitted && strcmp(x->destination, "house") != 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "destination",
+                                "destination: remitted or house");
+        return false;
+    }
+    if (x->reference && !x->reference[0])
+        x->reference = NULL; /* "" is no reference */
+    if (remitted && !x->reference) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reference",
+                                "reference: required for a remittance (the authority's or the "
+                                "remittance's reference)");
+        return false;
+    }
+    if (x->reference && (!printable(x->reference) || x->reference[0] == ' ' ||
+                         x->reference[strlen(x->reference) - 1] == ' ')) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "reference",
+                                "reference: 1..128 printable ASCII characters, no spaces at "
+                                "either end");
+        return false;
+    }
+    const pb_currency *cur = pb_currency_find(x->currency);
+    if (!cur) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "currency",
+                                "currency: not a supported currency");
+        return false;
+    }
+    if (pb_money_parse(amount_s, strlen(amount_s), cur, &x->amount) != PB_MONEY_OK ||
+        x->amount <= 0) {
+        pb_http_reply_error(req, PB_ERR_AMOUNT_INVALID, "amount");
+        return false;
+    }
+    return pb_admin_reason_ok(req, x->p, "funds.unclaimed_settle_request", x->reason) &&
+           pb_admin_key_ok(req, x->key);
+}
+
+static void request_fail(pb_http_request *req, pb_err e)
+{
+    if (e == PB_ERR_INTERNAL)
+        pb_log(PB_LOG_ERROR, "unclaimed.settle", "failed (trace %s)", pb_http_trace_id(req));
+    pb_admin_fail(req, e,
+                  e == PB_ERR_INSUFFICIENT_FUNDS     ? "amount"
+                  : e == PB_ERR_IDEMPOTENCY_CONFLICT ? "idempotency_key"
+                  : e == PB_ERR_BRAND_FORBIDDEN      ? "brand"
+                                                     : NULL);
+}
+
+void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    settle_ctx *x = settle_ctx_new(req, app);
+    if (!x)
+        return;
+    const char *amount_s = NULL;
+    pb_json_field f[] = {
+        {.name = "brand",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_BRAND_CODE_MAX,
+         .str = &x->brand},
+        {.name = "currency",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = 7,
+         .str = &x->currency},
+        {.name = "amount",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 40,
+         .str = &amount_s},
+        {.name = "destination",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .max_len = 8,
+         .str = &x->destination},
+        {.name = "reference", .type = PB_JSON_STRING, .max_len = 128, .str = &x->reference},
+        PB_ADMIN_FIELD_REASON(&x->reason),
+        PB_ADMIN_FIELD_KEY(&x->key),
+    };
+    if (!pb_http_parse_json(req, f, sizeof f / sizeof f[0]) || !request_valid(req, x, amount_s))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    pb_brand *b = pb_http_alloc(req, sizeof *b);
+    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !b ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK) /* out of scope or unknown: BRAND_FORBIDDEN, as the list answers */
+        e = pb_admin_brand_in_scope(c, x->p, x->brand, b);
+    if (e != PB_OK) {
+        request_fail(req, e);
+        return;
+    }
+    x->expiry_us = pb_tenancy_settlement_expiry_us(b);
+    pb_store_rc rc = pb_store_settlement_by_key(c, x->brand, x->key, &x->row);
+    if (rc == PB_STORE_OK) { /* a request under the key answers (before any balance) */
+        answer_request(req, x, true);
+        return;
+    }
+    e = rc == PB_STORE_NOT_FOUND ? PB_OK : PB_ERR_INTERNAL;
+    snprintf(x->t.scope, sizeof x->t.scope, "unclaimed:%s", x->brand);
+    snprintf(x->t.key, sizeof x->t.key, "%s", x->key);
+    if (e == PB_OK)
+        e = pb_wallet_system_account_find(a->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
+                                          PB_WALLET_KIND_UNCLAIMED, x->currency, &x->unclaimed);
+    int64_t have = 0;
+    if (e == PB_OK)
+        e = balance_committed(c, x, &have);
+    if (e == PB_OK && x->amount > have) /* refused here: the command checks it again */
+        e = PB_ERR_INSUFFICIENT_FUNDS;
+    if (e == PB_OK)
+        e = pb_ledger_command(a->ledger, request_command, x);
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    if (e != PB_OK) {
+        request_fail(req, e);
+        return;
+    }
+    answer_request(req, x, x->existing);
+}
+
+/* ---- the decisions ---- */
+
+/* In the command: the request, pending past its time, marked expired (nobody
+ * decided it: decided_by NULL), with its audit entry and event. */
+static pb_err mark_expired(pb_ledger_tx *tx, settle_ctx *x)
+{
+    pb_store_settlement *r = &x->row;
+    snprintf(r->status, sizeof r->status, "%s", "expired");
+    r->decided_by[0] = '\0';
+    r->decided_at = pb_ledger_tx_now(tx);
+    if (pb_store_settlement_decide(pb_ledger_tx_conn(tx), r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->expired = true;
+    char why[120];
+    snprintf(why, sizeof why, "pending longer than %lld hours",
+             (long long)(x->expiry_us / (3600 * 1000000LL)));
+    pb_err e = settle_audit(tx, x, "funds.unclaimed_settle_expire", NULL, pb_settle_request_json(r),
+                            why);
+    /* @backoffice: funds.unclaimed_settlement_expired, with the status change */
+    if (e == PB_OK)
+        e = settle_event(tx, x, "funds.unclaimed_settlement_expired");
+    return e;
+}
+
+/* The start of a decision in the ledger writer: the caller re-checked (a refusal
+ * into x->refusal) and the request re-read (x->not_pending when decided since;
+ * x->expired when found past its time: marked expired here). *go when the command
+ * goes on to decide. */
+static pb_err decide_begin(pb_ledger_tx *tx, settle_ctx *x, bool *go)
+{
+    *go = false;
+    pb_err e = pb_admin_principal_recheck(tx, x->p, &x->refusal);
+    if (e != PB_OK || x->refusal != PB_OK)
+        return e;
+    char id[sizeof x->row.public_id];
+    memcpy(id, x->row.public_id, sizeof id);
+    if (pb_store_settlement_get(pb_ledger_tx_conn(tx), id, &x->row) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    x->not_pending = strcmp(x->row.status, "pending") != 0;
+    if (!x->not_pending && pb_admin_request_due(x->row.status, x->row.requested_at, x->expiry_us,
+                                                pb_ledger_tx_now(tx)))
+        return mark_expired(tx, x);
+    *go = !x->not_pending;
+    return PB_OK;
+}
+
+/* In the ledger writer: only the expiry of a request found past its time. */
+static pb_err expire_command(pb_ledger_tx *tx, void *arg)
+{
+    bool go = false;
+    return decide_begin(tx, arg, &go);
+}
+
+static void mark_decided(pb_ledger_tx *tx, settle_ctx *x, const char *status)
+{
+    pb_store_settlement *r = &x->row;
+    snprintf(r->status, sizeof r->status, "%s", status);
+    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
+    r->decided_at = pb_ledger_tx_now(tx);
+}
+
+/* The approval's audit entry and event, the money moved (x->before, x->after). */
+static pb_err settled_records(pb_ledger_tx *tx, settle_ctx *x)
+{
+    const pb_store_settlement *r = &x->row;
+    json_t *after = json_pack("{s:s,s:s,s:o*,s:s,s:s,s:s?,s:o*,s:s,s:s,s:s}", "account",
+                              PB_WALLET_KIND_UNCLAIMED, "currency", r->currency, "balance",
+                              pb_admin_amount_json(x->after, r->currency), "transfer_id",
+                              r->transfer_id, "destination", r->destination, "reference",
+                              r->reference[0] ? r->reference : NULL, "amount",
+                              pb_admin_amount_json(r->amount, r->currency), "settlement_id",
+                              r->public_id, "requested_by", r->requested_by, "approved_by",
+                              x->p->subject_public_id);
+    pb_err e = settle_audit(tx, x, "funds.unclaimed_settled", balance_json(x, x->before), after,
+                            r->reason);
+    /* @backoffice: funds.unclaimed_settled, in the command's transaction with the money */
+    if (e == PB_OK && pb_events_emit(pb_ledger_tx_conn(tx), "funds.unclaimed_settled", r->brand,
+                                     x->p->subject_public_id, pb_http_trace_id(x->req),
+                                     pb_ledger_tx_now(tx), PB_EV_STR("transfer_id", r->transfer_id),
+                                     PB_EV_STR("destination", r->destination),
+                                     PB_EV_STR("reference", r->reference),
+                                     PB_EV_STR("staff_id", x->p->subject_public_id),
+                                     PB_EV_STR("requested_by", r->requested_by),
+                                     PB_EV_STR("settlement_id", r->public_id),
+                                     PB_EV_MONEY("amount", r->amount, r->currency),
+                                     PB_EV_MONEY("balance", x->after, r->currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
+}
+
+/* In the ledger writer: the approval and its transfer, or a refusal. */
+static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+{
+    settle_ctx *x = arg;
+    bool go = false;
+    pb_err e = decide_begin(tx, x, &go);
+    if (e != PB_OK || !go)
+        return e;
+    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
+        x->refusal = PB_ERR_FOUR_EYES_VIOLATION;
+        return PB_OK;
+    }
+    if ((e = balance_now(tx, x, &x->before)) != PB_OK)
+        return e;
+    if (x->amount > x->before) {
+        /* refused before the ledger sees it (a refused transfer would spend the key):
+         * the request stays pending */
+        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+        return PB_OK;
+    }
+    e = pb_ledger_tx_submit(tx, &x->t, 1);
+    if (e != PB_OK)
+        return e == PB_ERR_INTERNAL ? e : (x->refusal = e, PB_OK);
+    pb_store_settlement *r = &x->row;
+    /* a transfer already under the key (the request refuses such keys) moves nothing
+     * here: the request fails as a refused one does */
+    pb_err result = x->t.replayed ? PB_ERR_IDEMPOTENCY_CONFLICT : x->t.result;
+    mark_decided(tx, x, result != PB_OK ? "failed" : "approved");
+    if (result != PB_OK) {
+        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(result));
+        x->refusal = result;
+    } else {
+        pb_id_to_string(&x->t.record.id, r->transfer_id);
+        if (balance_now(tx, x, &x->after) != PB_OK)
+            return PB_ERR_INTERNAL;
+    }
+    if (pb_store_settlement_decide(pb_ledger_tx_conn(tx), r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    if (result != PB_OK) /* the failure is the row's; nothing moved */
+        return settle_audit(tx, x, "funds.unclaimed_settle_fail", NULL, pb_settle_request_json(r),
+                            r->reason);
+    return settled_records(tx, x);
+}
+
+/* In the ledger writer: the rejection (the requester's own too: nothing moves). */
+static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+{
+    settle_ctx *x = arg;
+    bool go = false;
+    pb_err e = decide_begin(tx, x, &go);
+    if (e != PB_OK || !go)
+        return e;
+    pb_store_settlement *r = &x->row;
+    mark_decided(tx, x, "rejected");
+    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->decision);
+    if (pb_store_settlement_decide(pb_ledger_tx_conn(tx), r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    e = settle_audit(tx, x, "funds.unclaimed_settle_reject", NULL, pb_settle_request_json(r),
+                     x->decision);
+    /* @backoffice: funds.unclaimed_settlement_rejected, with the status change */
+    if (e == PB_OK)
+        e = settle_event(tx, x, "funds.unclaimed_settlement_rejected");
+    return e;
+}
+
+pb_err pb_settle_request_in_scope(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
+                                  pb_store_settlement *r, pb_brand *b)
+{
+    const char *id = pb_http_param(req, "id");
+    pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_settlement_get(c, id, r)
+                                                            : PB_STORE_NOT_FOUND;
+    return pb_admin_request_in_scope(c, p, rc, r->brand, b, PB_ERR_SETTLEMENT_NOT_FOUND);
+}
+
+/* A decision's context with the request named by {id} (request_in_scope) and its
+ * brand's unclaimed account; NULL when replied. */
+static settle_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn **c)
+{
+    pb_api_app *a = app;
+    settle_ctx *x = settle_ctx_new(req, app);
+    pb_brand *b = x ? pb_http_alloc(req, sizeof *b) : NULL;
+    *c = pb_http_conn(req);
+    if (!x)
+        return NULL;
+    pb_err e = !*c ? PB_ERR_STORE_UNAVAILABLE : !b ? PB_ERR_INTERNAL : PB_OK;
+    if (e == PB_OK)
+        e = pb_settle_request_in_scope(req, *c, x->p, &x->row, b);
+    if (e == PB_OK)
+        e = pb_wallet_system_account_find(a->wallet, *c, x->row.brand, PB_WALLET_OWNER_HOUSE,
+                                          PB_WALLET_KIND_UNCLAIMED, x->row.currency, &x->unclaimed);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return NULL;
+    }
+    x->brand = x->row.brand;
+    x->currency = x->row.currency;
+    x->destination = x->row.destination;
+    x->reference = x->row.reference[0] ? x->row.reference : NULL;
+    x->amount = x->row.amount;
+    x->key = x->row.idempotency_key;
+    x->expiry_us = pb_tenancy_settlement_expiry_us(b);
+    return x;
+}
+
+/* Replies a decision's failure e: SETTLEMENT_STATE saying so when the request
+ * expired, INSUFFICIENT_FUNDS naming the amount. */
+static void decision_fail(pb_http_request *req, const settle_ctx *x, pb_err e)
+{
+    if (e == PB_ERR_INTERNAL)
+        pb_log(PB_LOG_ERROR, "unclaimed.decide", "failed (trace %s)", pb_http_trace_id(req));
+    pb_admin_decision_fail(req, e,
+                           e == PB_ERR_SETTLEMENT_STATE &&
+                               (x->expired || strcmp(x->row.status, "expired") == 0),
+                           EXPIRED_MSG);
+}
+
+/* 200 {settlement, replayed, unclaimed_balance (now)}. */
+static void answer_decided(pb_http_request *req, pb_store_conn *c, const settle_ctx *x,
+                           bool replayed)
+{
+    int64_t now = 0;
+    if (balance_committed(c, x, &now) != PB_OK) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o*,s:b,s:o*}", "settlement", pb_settle_request_json(&x->row),
+                                 "replayed", replayed, "unclaimed_balance",
+                                 pb_admin_amount_json(now, x->currency)));
+}
+
+/* Runs a decision's command and answers it; approve: an approval found made since
+ * answers as a replay. */
+static void decide(pb_http_request *req, pb_store_conn *c, settle_ctx *x, pb_ledger_command_fn fn,
+                   bool approve)
+{
+    pb_err e = pb_ledger_command(x->app->ledger, fn, x);
+    if (e == PB_OK && x->refusal == PB_OK && x->not_pending) {
+        if (approve && strcmp(x->row.status, "approved") == 0) {
+            answer_decided(req, c, x, true);
+            return;
+        }
+        e = PB_ERR_SETTLEMENT_STATE;
+    }
+    if (e == PB_OK && x->refusal != PB_OK)
+        e = x->refusal;
+    if (e == PB_OK && x->expired)
+        e = PB_ERR_SETTLEMENT_STATE;
+    if (e != PB_OK) {
+        decision_fail(req, x, e);
+        return;
+    }
+    answer_decided(req, c, x, false);
+}
+
+/* The approval's transfer into x->t (the destination account created when missing). */
+static pb_err prepare_transfer(pb_store_conn *c, settle_ctx *x)
+{
+    pb_transfer *t = &x->t;
+    int64_t dest = 0;
+    if (!x->unclaimed) /* no account in the currency: nothing to settle */
+        return PB_ERR_INSUFFICIENT_FUNDS;
+    pb_err e = pb_wallet_system_account(x->app->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
+                                        strcmp(x->destination, "remitted") == 0
+                                            ? PB_WALLET_KIND_REMITTED
+                                            : PB_WALLET_KIND_HOUSE,
+                                        x->currency, &dest);
+    if (e != PB_OK)
+        return e;
+    snprintf(t->scope, sizeof t->scope, "unclaimed:%s", x->brand);
+    snprintf(t->key, sizeof t->key, "%s", x->key);
+    t->debit_account_id = x->unclaimed;
+    t->credit_account_id = dest;
+    t->amount = x->amount;
+    snprintf(t->currency, sizeof t->currency, "%s", x->currency);
+    t->code = PB_CODE_UNCLAIMED_SETTLEMENT;
+    if (x->reference) { /* the full reference is the request's; the ledger compares its hash */
+        uint8_t h[PB_SHA256_LEN];
+        pb_sha256(x->reference, strlen(x->reference), h);
+        for (size_t i = 0; i < PB_SHA256_LEN && 2 * i + 2 < sizeof t->reference; i++)
+            snprintf(t->reference + 2 * i, 3, "%02x", h[i]);
+    }
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(x->req));
+    return PB_OK;
+}
+
+void pb_api_admin_unclaimed_settlement_approve(pb_http_request *req, void *app)
+{
+    pb_store_conn *c = NULL;
+    if (!pb_admin_parse_empty(req))
+        return;
+    settle_ctx *x = decision_ctx(req, app, &c);
+    if (!x)
+        return;
+    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
+        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
+                                "the settlement is approved by a member other than its requester");
+        return;
+    }
+    if (strcmp(x->row.status, "approved") == 0) {
+        answer_decided(req, c, x, true);
+        return;
+    }
+    if (strcmp(x->row.status, "pending") != 0) {
+        decision_fail(req, x, PB_ERR_SETTLEMENT_STATE);
+        return;
+    }
+    if (pb_admin_request_due(x->row.status, x->row.requested_at, x->expiry_us, pb_time_now_us())) {
+        decide(req, c, x, expire_command, true); /* nothing prepared for a transfer */
+        return;
+    }
+    pb_err e = prepare_transfer(c, x);
+    if (e != PB_OK) {
+        decision_fail(req, x, e);
+        return;
+    }
+    decide(req, c, x, approve_command, true);
+}
+
+void pb_api_admin_unclaimed_settlement_reject(pb_http_request *req, void *app)
+{
+    pb_store_conn *c = NULL;
+    const char *reason = NULL;
+    if (!pb_admin_parse_reason(req, pb_api_principal(req), "funds.unclaimed_settle_reject", 500,
+                               &reason))
+        return;
+    settle_ctx *x = decision_ctx(req, app, &c);
+    if (!x)
+        return;
+    x->decision = reason;
+    if (strcmp(x->row.status, "pending") != 0) {
+        decision_fail(req, x, PB_ERR_SETTLEMENT_STATE);
+        return;
+    }
+    decide(req, c, x, reject_command, false); /* one past its time: marked expired there */
+}
