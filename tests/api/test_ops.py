@@ -353,6 +353,8 @@ def run_cases(tap, srv):
                      "pitboss_cashier_payouts_resent_total", "pitboss_cashier_payouts_waiting",
                      "pitboss_games_rounds_retried_total", "pitboss_games_retry_failures_total",
                      "pitboss_games_rounds_waiting", "pitboss_games_mines_abandoned_total",
+                     "pitboss_adjustments_expired_total",
+                     "pitboss_adjustments_sweep_failures_total",
                      "pitboss_http_open_connections", "pitboss_http_requests_in_flight"):
             assert name in series, f"{name} missing"
         assert series["pitboss_http_open_connections"] >= 1, "the scrape's own connection is open"
