@@ -159,8 +159,8 @@ static pb_err sweep_brand(pb_api_adjust_sweep *s, pb_store_conn *c, const pb_bra
             if (e != PB_OK)
                 return e;
             now_marked += m;
+            *marked += m;
         }
-        *marked += now_marked;
         /* a short batch was the last; a full one none of which was marked (decided
          * meanwhile) leaves the rest to the next pass rather than read it again */
         if (n < PB_API_ADJUST_SWEEP_BATCH || now_marked == 0)
