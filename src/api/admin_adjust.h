@@ -2,7 +2,8 @@
  * admin_adjust.h — what the two files of staff adjustments share (internal to
  * src/api): admin_adjust.c (POST /v1/admin/players/{id}/adjustments, applied at
  * once or recorded as a 4-eyes request) and admin_adjust_4eyes.c (the second
- * approver: approve, reject, list, get, and a request's expiry). The design is
+ * approver: approve, reject, list, get) and admin_adjust_expire.c (a request's
+ * expiry, and serve's sweep of the requests past their time). The design is
  * described at the top of admin_adjust.c.
  */
 #ifndef PB_API_ADMIN_ADJUST_H
@@ -52,6 +53,16 @@ bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now)
 /* r as it reads at now: a pending request whose time has come shows "expired"
  * (decided_at and decided_by stay empty: nobody decided it yet). */
 void pb_adjust_status_now(pb_store_adjustment *r, int64_t expiry_us, int64_t now);
+
+/* admin_adjust_expire.c: in a ledger command, the pending request r (re-read there)
+ * that pb_adjust_due finds past its time marked expired: status expired, decided_at
+ * the command's time, decided_by NULL, with the audit entry player.adjust_expire (by:
+ * its actor, trace id and ip; the rest is filled here) and the event
+ * balance.adjustment_expired (by->trace_id). The one way a request expires: the
+ * decision that finds it so and the sweep both call it. INTERNAL (or the audit's
+ * failure) when the store failed. */
+pb_err pb_adjust_mark_expired(pb_ledger_tx *tx, pb_store_adjustment *r, int64_t expiry_us,
+                              const pb_audit_entry *by);
 
 /* A zeroed context for the request with its caller (x->req, app, p); NULL when
  * out of memory (replied INTERNAL). */

@@ -21,9 +21,11 @@
  * The approval or rejection that finds it so marks it "expired" in its own ledger
  * command (decided_at the command's time, decided_by NULL), audited as
  * player.adjust_expire with the event balance.adjustment_expired, and answers 409
- * ADJUSTMENT_STATE saying it expired. Nothing marks a request nobody touches: the
+ * ADJUSTMENT_STATE saying it expired. A request nobody touches is marked the same
+ * way (pb_adjust_mark_expired, admin_adjust_expire.c) by serve's sweep, audited as
+ * the system, within --adjust-sweep-seconds (default 60) of its time. Until then the
  * list and GET compute the status as it reads now (pb_adjust_status_now), so a
- * request past its time shows "expired" (decided_at null) before anyone acts on it.
+ * request past its time shows "expired" (decided_at null) at once.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -46,31 +48,15 @@ static int64_t debit_room(const adjust_ctx *x)
     return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
 }
 
-/* In the command: the request, pending past its time, marked expired (nobody
- * decided it: decided_by NULL), with its audit entry and event. */
+/* In the command: the request, pending past its time, marked expired
+ * (pb_adjust_mark_expired, as the sweep marks one), audited as the caller whose
+ * decision found it so. */
 static pb_err mark_expired(pb_ledger_tx *tx, adjust_ctx *x)
 {
-    pb_store_adjustment *r = &x->row;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    snprintf(r->status, sizeof r->status, "%s", "expired");
-    r->decided_by[0] = '\0';
-    r->decided_at = pb_ledger_tx_now(tx);
-    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    x->expired = true;
-    char why[120];
-    snprintf(why, sizeof why, "pending longer than %lld hours",
-             (long long)(x->expiry_us / (3600 * 1000000LL)));
-    pb_err e = pb_adjust_audit(tx, x, "player.adjust_expire", NULL, pb_adjust_request_json(r), why);
-    /* @backoffice: balance.adjustment_expired, with the status change */
-    if (e == PB_OK &&
-        pb_events_emit(c, "balance.adjustment_expired", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
-                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", r->balance),
-                       PB_EV_STR("direction", r->direction),
-                       PB_EV_STR("requested_by", r->requested_by),
-                       PB_EV_MONEY("amount", r->amount, r->currency)) != PB_OK)
-        e = PB_ERR_INTERNAL;
+    pb_audit_entry by;
+    pb_admin_entry(x->req, x->p, "player.adjust_expire", &by);
+    pb_err e = pb_adjust_mark_expired(tx, &x->row, x->expiry_us, &by);
+    x->expired = e == PB_OK;
     return e;
 }
 

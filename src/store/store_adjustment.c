@@ -33,6 +33,12 @@ pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, 
     return c->be->adjustment->list(c, brands_json, now, status, before_id, out, cap, n);
 }
 
+pb_store_rc pb_store_adjustment_due(pb_store_conn *c, const char *brand, int64_t requested_before,
+                                    pb_store_adjustment *out, size_t cap, size_t *n)
+{
+    return c->be->adjustment->due(c, brand, requested_before, out, cap, n);
+}
+
 pb_store_rc pb_store_adjustment_player_pending(pb_store_conn *c, const char *player,
                                                pb_store_adjustment *out)
 {

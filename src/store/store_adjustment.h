@@ -58,10 +58,16 @@ pb_store_rc pb_store_adjustment_decide(pb_store_conn *c, const pb_store_adjustme
  * brands in brands_json (a JSON object: brand code -> how long a request of that
  * brand may stay pending, µs) and status (NULL: any). A pending request whose
  * requested_at + its brand's expiry is at or before now reads (and filters) as
- * "expired", as the API shows it; the row itself is not changed. */
+ * "expired", as the API shows it (the expiry sweep stores it so soon after); the
+ * row itself is not changed. A status reads the rows stored with it only (and, for
+ * "expired", the pending ones), not every request of the brands. */
 pb_store_rc pb_store_adjustment_list(pb_store_conn *c, const char *brands_json, int64_t now,
                                      const char *status, int64_t before_id,
                                      pb_store_adjustment *out, size_t cap, size_t *n);
+/* Up to cap of brand's pending requests made at or before requested_before (µs),
+ * oldest first, over the partial index of 0052: a batch of the expiry sweep's. */
+pb_store_rc pb_store_adjustment_due(pb_store_conn *c, const char *brand, int64_t requested_before,
+                                    pb_store_adjustment *out, size_t cap, size_t *n);
 
 /* The player's requests (over the index of 0050): the erasure's check and the data
  * export's section. */
@@ -83,6 +89,8 @@ struct pb_store_adjustment_ops {
     pb_store_rc (*decide)(pb_store_conn *c, const pb_store_adjustment *a);
     pb_store_rc (*list)(pb_store_conn *c, const char *brands_json, int64_t now, const char *status,
                         int64_t before_id, pb_store_adjustment *out, size_t cap, size_t *n);
+    pb_store_rc (*due)(pb_store_conn *c, const char *brand, int64_t requested_before,
+                       pb_store_adjustment *out, size_t cap, size_t *n);
     pb_store_rc (*player_pending)(pb_store_conn *c, const char *player, pb_store_adjustment *out);
     pb_store_rc (*player_page)(pb_store_conn *c, const char *player, int64_t before_id,
                                pb_store_adjustment *out, size_t cap, size_t *n);

@@ -9,7 +9,8 @@ refused and stays pending, a pending request blocks the player's erasure (409
 PLAYER_HAS_PENDING_ADJUSTMENT), an erased player's request cannot be approved (409
 PLAYER_ERASED). A request pending longer than the brand's adjustment_request_expiry_hours
 reads expired, and the approval or rejection that finds it so marks it expired (409
-ADJUSTMENT_STATE). GET /v1/admin/adjustments/{id} answers one request (404 outside the
+ADJUSTMENT_STATE); serve's sweep, which marks the untouched ones, is kept from running
+here (test_adjust_sweep.py covers it). GET /v1/admin/adjustments/{id} answers one request (404 outside the
 caller's brands). Ends with `pitboss ledger verify` and `pitboss audit verify`.
 
 Usage: test_adjust_4eyes.py PATH/TO/pitboss
@@ -42,7 +43,9 @@ class Run:
     def setup(self):
         env = self.env
         otp = env.bootstrap_admin("root@example.com")
-        env.start()
+        # no expiry sweep pass but the one at start: `expired` shows what an approval or
+        # rejection does to a request past its time (the sweep: test_adjust_sweep.py)
+        env.start("--adjust-sweep-seconds", "86400")
         self.admin = Staff(env, "root@example.com", otp, "127.0.3.10").activate("Blue-Falcon-0-Xy")
         expect(self.admin.call("POST", "/v1/admin/brands",
                                {"code": "alpha", "name": "Alpha", "default_currency": "EUR",

@@ -353,6 +353,8 @@ def run_cases(tap, srv):
                      "pitboss_cashier_payouts_resent_total", "pitboss_cashier_payouts_waiting",
                      "pitboss_games_rounds_retried_total", "pitboss_games_retry_failures_total",
                      "pitboss_games_rounds_waiting", "pitboss_games_mines_abandoned_total",
+                     "pitboss_adjustments_expired_total",
+                     "pitboss_adjustments_sweep_failures_total",
                      "pitboss_http_open_connections", "pitboss_http_requests_in_flight"):
             assert name in series, f"{name} missing"
         assert series["pitboss_http_open_connections"] >= 1, "the scrape's own connection is open"
@@ -389,6 +391,7 @@ def run_cases(tap, srv):
                           ("--backup-dir", "PITBOSS_BACKUP_DIR"),
                           ("--backup-every", "PITBOSS_BACKUP_EVERY"),
                           ("--backup-keep", "PITBOSS_BACKUP_KEEP"),
+                          ("--adjust-sweep-seconds", "PITBOSS_ADJUST_SWEEP_SECONDS"),
                           ("--log-level", "PITBOSS_LOG_LEVEL")):
             assert flag in text and env in text, f"{flag}/{env} not documented"
         assert "PITBOSS_PWHASH_COST" in text, "PITBOSS_PWHASH_COST not documented"
@@ -400,6 +403,7 @@ def run_cases(tap, srv):
         for args in (["--threads", "0"], ["--max-body", "x"], ["--bogus"], ["--log-level", "loud"],
                      ["--log-flush-ms", "1001"], ["--log-flush-ms", "-1"],
                      ["--backup-every", "0"], ["--backup-keep", "0"],
+                     ["--adjust-sweep-seconds", "0"], ["--adjust-sweep-seconds", "86401"],
                      ["extra"]):
             out = subprocess.run([BIN, "serve", *args], capture_output=True, timeout=30,
                                  env={"PATH": os.environ.get("PATH", "")})

@@ -1,10 +1,13 @@
 /*
  * sqlite_adjustment.c — the adjustment requests' statements on SQLite
- * (0048_wallet_adjustment_approval.sql, 0049_adjustment_request_expiry.sql). Index
- * use: public_id and (brand, idempotency_key) are unique; the list walks the primary
- * key backwards, joined to the caller's brands, filtering on the status as it reads
- * now (a pending request past its brand's expiry reads "expired", which no index on
- * the stored status can answer).
+ * (0048_wallet_adjustment_approval.sql, 0049_adjustment_request_expiry.sql,
+ * 0050_erase_adjustment_player.sql, 0052_adjustment_request_pending.sql). Index use:
+ * public_id and (brand, idempotency_key) are unique; the list, joined to the caller's
+ * brands, shows the status as it reads now (a pending request past its brand's expiry
+ * reads "expired"); filtered on a status it walks (status, id) backwards over the
+ * stored statuses that can read so (sq_adj_list); unfiltered, the brands' rows. The
+ * expiry sweep reads one brand's due requests over the partial index of 0052.
+ * tests/unit/api/test_adjust_sweep.c checks the plans.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -104,26 +107,49 @@ static pb_store_rc sq_adj_decide(pb_store_conn *base, const pb_store_adjustment 
     return sqr_exec_changed(c, st);
 }
 
+/* The list's rows with the status as it reads now: pending past requested_at + the
+ * brand's expiry (b.value, µs; ?5: now) is expired. ?1 the brands (code -> expiry),
+ * ?3 the cursor (0: none), ?4 the page's size. */
+#define ADJ_STATUS_NOW                                                            \
+    "CASE WHEN r.status='pending' AND r.requested_at+b.value<=?5 THEN 'expired' " \
+    "ELSE r.status END"
+#define ADJ_LIST_SELECT                                                                   \
+    "SELECT r.id,r.public_id,r.brand,r.player,r.balance,r.direction,r.amount,r.currency," \
+    "r.reason,r.idempotency_key,r.requested_by,r.requested_at," ADJ_STATUS_NOW ","        \
+    "coalesce(r.decided_by,''),coalesce(r.decided_at,0),coalesce(r.decision_reason,''),"  \
+    "coalesce(r.transfer_id,''),coalesce(r.failure,'') "                                  \
+    "FROM adjustment_request r JOIN json_each(?1) b ON b.key=r.brand WHERE (?3=0 OR r.id<?3) "
+#define ADJ_LIST_PAGE "ORDER BY r.id DESC LIMIT ?4"
+
+/* Which rows each status filter reads. A status other than pending and expired is
+ * the stored one (?2): 0048's (status, id) walked backwards. "pending" is stored
+ * pending and not past its time: the same index, pending rows only. "expired" is
+ * stored expired (marked by the sweep or the decision that found it so) or stored
+ * pending past its time: a page of each over that index, merged. No filter walks
+ * the brands' rows. */
+static const char LIST_ANY[] = ADJ_LIST_SELECT ADJ_LIST_PAGE;
+static const char LIST_STORED[] = ADJ_LIST_SELECT "AND r.status=?2 " ADJ_LIST_PAGE;
+static const char LIST_PENDING[] = ADJ_LIST_SELECT
+    "AND r.status='pending' AND r.requested_at+b.value>?5 " ADJ_LIST_PAGE;
+static const char LIST_EXPIRED[] =
+    "SELECT * FROM (" ADJ_LIST_SELECT "AND r.status='expired' " ADJ_LIST_PAGE ") UNION ALL "
+    "SELECT * FROM (" ADJ_LIST_SELECT
+    "AND r.status='pending' AND r.requested_at+b.value<=?5 " ADJ_LIST_PAGE
+    ") ORDER BY 1 DESC LIMIT ?4";
+#undef ADJ_LIST_PAGE
+#undef ADJ_LIST_SELECT
+#undef ADJ_STATUS_NOW
+
 static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, int64_t now,
                                const char *status, int64_t before_id, pb_store_adjustment *out,
                                size_t cap, size_t *n)
 {
-    /* the status as it reads now: pending past requested_at + the brand's expiry
-     * (b.value, µs) is expired */
-#define ADJ_STATUS_NOW                                                            \
-    "CASE WHEN r.status='pending' AND r.requested_at+b.value<=?5 THEN 'expired' " \
-    "ELSE r.status END"
-    static const char SQL[] =
-        "SELECT r.id,r.public_id,r.brand,r.player,r.balance,r.direction,r.amount,r.currency,"
-        "r.reason,r.idempotency_key,r.requested_by,r.requested_at," ADJ_STATUS_NOW ","
-        "coalesce(r.decided_by,''),coalesce(r.decided_at,0),coalesce(r.decision_reason,''),"
-        "coalesce(r.transfer_id,''),coalesce(r.failure,'') "
-        "FROM adjustment_request r JOIN json_each(?1) b ON b.key=r.brand "
-        "WHERE (?2 IS NULL OR " ADJ_STATUS_NOW "=?2) AND (?3=0 OR r.id<?3) "
-        "ORDER BY r.id DESC LIMIT ?4";
-#undef ADJ_STATUS_NOW
+    const char *sql = !status                          ? LIST_ANY
+                      : strcmp(status, "pending") == 0 ? LIST_PENDING
+                      : strcmp(status, "expired") == 0 ? LIST_EXPIRED
+                                                       : LIST_STORED;
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
     *n = 0;
     if (!st)
         return PB_STORE_ERROR;
@@ -132,6 +158,25 @@ static pb_store_rc sq_adj_list(pb_store_conn *base, const char *brands_json, int
     sqlite3_bind_int64(st, 3, before_id);
     sqlite3_bind_int64(st, 4, (int64_t)cap);
     sqlite3_bind_int64(st, 5, now);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_adj);
+}
+
+/* The expiry sweep's batch: one brand's pending requests by age, over the partial
+ * index adjustment_request_pending (brand, requested_at) of 0052. */
+static pb_store_rc sq_adj_due(pb_store_conn *base, const char *brand, int64_t requested_before,
+                              pb_store_adjustment *out, size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT " ADJ_COLS " FROM adjustment_request "
+                              "WHERE brand=?1 AND status='pending' AND requested_at<=?2 "
+                              "ORDER BY requested_at LIMIT ?3";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, brand);
+    sqlite3_bind_int64(st, 2, requested_before);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_adj);
 }
 
@@ -167,6 +212,7 @@ const struct pb_store_adjustment_ops pb_store_sqlite_adjustment_ops = {
     .by_key = sq_adj_by_key,
     .decide = sq_adj_decide,
     .list = sq_adj_list,
+    .due = sq_adj_due,
     .player_pending = sq_adj_player_pending,
     .player_page = sq_adj_player_page,
 };
