@@ -14,7 +14,7 @@ export interface PageDef {
   title: string;
   nav?: boolean; // shown in the navigation
   order?: number; // place in the navigation: dashboard 0, players 10, transactions 20,
-  //               withdrawals 30, games 40, staff 50, audit 60
+  //               withdrawals 30, adjustments 32, games 40, staff 50, audit 60
   perm?: string; // a PB_PERMISSIONS name the page needs
   component: ComponentType<{ params: Record<string, string> }>;
 }

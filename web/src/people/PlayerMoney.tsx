@@ -11,6 +11,9 @@
  * filter, newest first, one cursor page at a time; amounts are signed from the
  * player's view (money leaving the player's account is negative; the void of a
  * hold gives the held money back, so it is positive).
+ *
+ * The "Adjust balance" form under the wallets (finance.adjust) is AdjustBalance.tsx;
+ * after an applied adjustment it reads the accounts again (useAccounts' reload).
  */
 import { useState } from 'preact/hooks';
 import { get } from '../lib/api';

@@ -8,6 +8,9 @@
  * with the permission; the server's refusal is shown in the dialog if it
  * refuses anyway), and tabs kept in the URL (?tab=): wallets and transaction
  * history (players.ledger.read), game rounds, sessions and devices, notes.
+ * Under the wallets, with finance.adjust, the "Adjust balance" form
+ * (AdjustBalance.tsx: a staff adjustment, or a 4-eyes request above the
+ * brand's threshold); not for an erased player.
  * Each list pages on its own. A player outside the caller's brand scope is a
  * 404 from the server, shown as it said it.
  *
@@ -26,6 +29,7 @@ import { useSession } from '../lib/session';
 import { ErrorBox, ReasonDialog, Time, useAsync } from '../components/ui';
 import { Link, StatusBadge, Tabs, useUrlQuery } from './common';
 import { History, useAccounts, Wallets } from './PlayerMoney';
+import { AdjustBalance } from './AdjustBalance';
 import { Notes, Rounds, Sessions } from './PlayerActivity';
 import type { PlayerRow } from './Players';
 import './people.css';
@@ -291,6 +295,9 @@ export function PlayerPage({ params }: { params: Record<string, string> }) {
           <Tabs tabs={tabs} selected={tab} onSelect={(t) => set({ ...query, tab: t })} />
           <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="pp-panel">
             {tab === 'wallets' && <Wallets accounts={accounts} />}
+            {tab === 'wallets' && can('finance.adjust') && !p.erased_at && (
+              <AdjustBalance playerId={p.id} currency={p.currency} onAdjusted={accounts.reload} />
+            )}
             {tab === 'transactions' && <History playerId={id} accounts={accounts} />}
             {tab === 'rounds' && <Rounds playerId={id} />}
             {tab === 'sessions' && <Sessions playerId={id} />}
