@@ -3,8 +3,9 @@
  * src/api): admin_adjust.c (POST /v1/admin/players/{id}/adjustments, applied at
  * once or recorded as a 4-eyes request) and admin_adjust_4eyes.c (the second
  * approver: approve, reject, list, get) and admin_adjust_expire.c (a request's
- * expiry, and serve's sweep of the requests past their time). The design is
- * described at the top of admin_adjust.c.
+ * expiry, for the decision that finds it so and for serve's sweep of the requests
+ * past their time, admin_request_sweep.c). The design is described at the top of
+ * admin_adjust.c.
  */
 #ifndef PB_API_ADMIN_ADJUST_H
 #define PB_API_ADMIN_ADJUST_H

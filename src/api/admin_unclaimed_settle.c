@@ -43,10 +43,12 @@
  *
  * Expiry: a request pending longer than its brand's
  * settings.unclaimed_settlement_expiry_hours (default 72) can no longer be decided.
- * The approval or rejection that finds it so marks it expired in its own ledger
- * command (decided_by NULL), audited funds.unclaimed_settle_expire with the event
- * funds.unclaimed_settlement_expired, and answers 409 SETTLEMENT_STATE saying so.
- * The list and GET show a request past its time as expired before anyone acts.
+ * It is marked expired (decided_by NULL, audited funds.unclaimed_settle_expire, event
+ * funds.unclaimed_settlement_expired; pb_settle_mark_expired, admin_settle_expire.c)
+ * by serve's sweep (admin_request_sweep.c, as the system) soon after its time, or by
+ * the approval or rejection that finds it so first, in its own ledger command (as the
+ * caller), which answers 409 SETTLEMENT_STATE saying so. The list and GET show a
+ * request past its time as expired even before either marks it.
  * A malformed id, an unknown one and one of a brand outside the caller's scope are
  * all SETTLEMENT_NOT_FOUND: the same answer, so existence is not told across brands.
  */
@@ -402,25 +404,15 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
 
 /* ---- the decisions ---- */
 
-/* In the command: the request, pending past its time, marked expired (nobody
- * decided it: decided_by NULL), with its audit entry and event. */
+/* In the command: the request, pending past its time, marked expired
+ * (pb_settle_mark_expired, as serve's sweep marks one), audited as the caller whose
+ * decision found it so. */
 static pb_err mark_expired(pb_ledger_tx *tx, settle_ctx *x)
 {
-    pb_store_settlement *r = &x->row;
-    snprintf(r->status, sizeof r->status, "%s", "expired");
-    r->decided_by[0] = '\0';
-    r->decided_at = pb_ledger_tx_now(tx);
-    if (pb_store_settlement_decide(pb_ledger_tx_conn(tx), r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    x->expired = true;
-    char why[120];
-    snprintf(why, sizeof why, "pending longer than %lld hours",
-             (long long)(x->expiry_us / (3600 * 1000000LL)));
-    pb_err e = settle_audit(tx, x, "funds.unclaimed_settle_expire", NULL, pb_settle_request_json(r),
-                            why);
-    /* @backoffice: funds.unclaimed_settlement_expired, with the status change */
-    if (e == PB_OK)
-        e = settle_event(tx, x, "funds.unclaimed_settlement_expired");
+    pb_audit_entry by;
+    pb_admin_entry(x->req, x->p, "funds.unclaimed_settle_expire", &by);
+    pb_err e = pb_settle_mark_expired(tx, &x->row, x->expiry_us, &by);
+    x->expired = e == PB_OK;
     return e;
 }
 

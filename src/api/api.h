@@ -67,10 +67,10 @@ typedef struct pb_api_app {
     struct pb_audit_key *audit_key;     /* signs audit checkpoints (admin_audit.c) */
     struct pb_audit_trust *audit_trust; /* what verify trusts: audit_key, retired keys */
     size_t naudit_trust;
-    struct pb_api_checkpointer *checkpointer; /* signs the chain head periodically */
-    struct pb_api_backups *backups;           /* serve --backup-dir: scheduled copies, or NULL */
-    const pb_ledger_anchor_stats *anchors;    /* serve's ledger anchorer (/metrics), or NULL */
-    struct pb_api_adjust_sweep *adjust_sweep; /* serve's expiry sweep (/metrics), or NULL */
+    struct pb_api_checkpointer *checkpointer;   /* signs the chain head periodically */
+    struct pb_api_backups *backups;             /* serve --backup-dir: scheduled copies, or NULL */
+    const pb_ledger_anchor_stats *anchors;      /* serve's ledger anchorer (/metrics), or NULL */
+    struct pb_api_request_sweep *request_sweep; /* serve's expiry sweep (/metrics), or NULL */
 } pb_api_app;
 
 /* The route table: every operation of the API, read by the server, the
@@ -302,28 +302,36 @@ void pb_api_admin_adjustment_approve(pb_http_request *req, void *app);
 void pb_api_admin_adjustment_reject(pb_http_request *req, void *app);
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app);
 void pb_api_admin_adjustment_get(pb_http_request *req, void *app);
-/* admin_adjust_expire.c: serve's sweep of the adjustment requests pending past their
- * brand's expiry (marked expired as the approval that finds one so would, audited as
- * the system, actor PB_API_ADJUST_SWEEP_ACTOR): a pass at start, then one every
- * interval_s seconds (<= 0: PB_API_ADJUST_SWEEP_DEFAULT_S) on its own connection to
- * store; each request marked in a ledger command of its own. NULL with a reason in
- * err. Stop lets the command under way finish. Metrics: NULL prints nothing. */
-#define PB_API_ADJUST_SWEEP_DEFAULT_S 60
-#define PB_API_ADJUST_SWEEP_BATCH 100 /* requests read at a time */
+/* admin_request_sweep.c: serve's sweep of the 4-eyes requests pending past their
+ * brand's expiry: per pass the staff adjustment requests, then the unclaimed-funds
+ * settlement requests, each marked expired as the decision that finds it so would
+ * mark it, audited as the system (PB_API_ADJUST_SWEEP_ACTOR, PB_API_SETTLE_SWEEP_ACTOR):
+ * a pass at start, then one every interval_s seconds (<= 0:
+ * PB_API_REQUEST_SWEEP_DEFAULT_S) on its own connection to store; each request marked
+ * in a ledger command of its own. NULL with a reason in err. Stop lets the command
+ * under way finish. Metrics: NULL prints nothing. */
+#define PB_API_REQUEST_SWEEP_DEFAULT_S 60
+#define PB_API_REQUEST_SWEEP_BATCH 100 /* requests of a kind read at a time */
 #define PB_API_ADJUST_SWEEP_ACTOR "adjustments.sweep"
-typedef struct pb_api_adjust_sweep pb_api_adjust_sweep;
-pb_api_adjust_sweep *pb_api_adjust_sweep_start(pb_store *store, pb_ledger *l, int interval_s,
-                                               char *err, size_t errcap);
-void pb_api_adjust_sweep_stop(pb_api_adjust_sweep *s);
-void pb_api_adjust_sweep_metrics(pb_api_adjust_sweep *s, pb_http_buf *out);
-/* One pass on c (every brand, every due request): *marked counts those marked.
- * PB_OK, or the first failure (the rest left to the next pass). */
-pb_err pb_api_adjust_sweep_once(pb_store_conn *c, pb_ledger *l, size_t *marked);
-/* In a ledger command of its own: the request r, as read before (by
- * pb_store_adjustment_due), re-read and marked expired when it is still pending
- * past expiry_us (*marked; r receives the row as the command left it); a request
- * decided since is left alone. PB_OK, or the command's failure. */
+#define PB_API_SETTLE_SWEEP_ACTOR "settlements.sweep"
+typedef struct pb_api_request_sweep pb_api_request_sweep;
+pb_api_request_sweep *pb_api_request_sweep_start(pb_store *store, pb_ledger *l, int interval_s,
+                                                 char *err, size_t errcap);
+void pb_api_request_sweep_stop(pb_api_request_sweep *s);
+void pb_api_request_sweep_metrics(pb_api_request_sweep *s, pb_http_buf *out);
+/* One pass on c (every brand, every due request of both kinds): *adjustments and
+ * *settlements count those marked. PB_OK, or the first failure (the adjustments'
+ * before the settlements'; the rest of that kind left to the next pass). */
+pb_err pb_api_request_sweep_once(pb_store_conn *c, pb_ledger *l, size_t *adjustments,
+                                 size_t *settlements);
+/* admin_adjust_expire.c: in a ledger command of its own, the adjustment request r, as
+ * read before (by pb_store_adjustment_due), re-read and marked expired when it is
+ * still pending past expiry_us (*marked; r receives the row as the command left it);
+ * a request decided since is left alone. PB_OK, or the command's failure. */
 pb_err pb_api_adjust_expire(pb_ledger *l, pb_store_adjustment *r, int64_t expiry_us, bool *marked);
+/* admin_settle_expire.c: the same for the settlement request r (read by
+ * pb_store_settlement_due). */
+pb_err pb_api_settle_expire(pb_ledger *l, pb_store_settlement *r, int64_t expiry_us, bool *marked);
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);
 void pb_api_admin_refresh(pb_http_request *req, void *app);

@@ -9,7 +9,7 @@
  *                      histograms, then the ledger writer's counters, then the
  *                      events' (delivered, stream clients, dropped, outbox lag),
  *                      then the other workers' (backups, payouts, games, anchors,
- *                      the adjustment requests' expiry sweep)
+ *                      the 4-eyes requests' expiry sweep)
  *   GET /openapi.yaml  the API description compiled into the binary
  *   GET /docs          an HTML index of the route table, rendered here (no
  *                      JavaScript, nothing fetched from elsewhere)
@@ -332,7 +332,7 @@ void pb_api_metrics(pb_http_request *req, void *app)
     cashier_metrics(a->cashier, &out);
     games_metrics(a->play, &out);
     anchor_metrics(a->anchors, &out);
-    pb_api_adjust_sweep_metrics(a->adjust_sweep, &out);
+    pb_api_request_sweep_metrics(a->request_sweep, &out);
     pb_http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 

@@ -40,7 +40,7 @@ typedef struct serve_opts {
     const char *trusted_proxies; /* --trusted-proxies / PITBOSS_TRUSTED_PROXIES (NULL: none) */
     unsigned long long threads, max_body, max_header, max_connections, max_per_ip, timeout_s,
         drain_s, pin_writer, idle_sync, coalesce, wal_reserve, session_history_days, max_exports,
-        log_flush_ms, backup_every, backup_keep, adjust_sweep_s;
+        log_flush_ms, backup_every, backup_keep, request_sweep_s;
 } serve_opts;
 
 static void serve_usage(FILE *f)
@@ -120,10 +120,12 @@ static void serve_usage(FILE *f)
         "                                                    default 3600)\n"
         "  --backup-keep N          PITBOSS_BACKUP_KEEP      copies kept; older ones are removed after\n"
         "                                                    a good one (1..10000, default 24)\n"
-        "  --adjust-sweep-seconds S PITBOSS_ADJUST_SWEEP_SECONDS  how often staff adjustment\n"
-        "                                                    requests pending past their brand's\n"
+        "  --request-sweep-seconds S PITBOSS_REQUEST_SWEEP_SECONDS  how often 4-eyes requests\n"
+        "                                                    (staff adjustments, unclaimed-funds\n"
+        "                                                    settlements) pending past their brand's\n"
         "                                                    expiry are marked expired (1..86400,\n"
         "                                                    default 60; also once at start)\n"
+        "  --adjust-sweep-seconds S PITBOSS_ADJUST_SWEEP_SECONDS  the same (its older name)\n"
         "  --web-dir DIR            PITBOSS_WEB_DIR          the back office UI's files, served at /\n"
         "                                                    (default web/dist when it exists)\n"
         "                           PITBOSS_PLAYER_ACCESS_TTL  player access-token lifetime in seconds\n"
@@ -224,8 +226,11 @@ static const num_opt num_opts[] = {
     {"log-flush-ms", "PITBOSS_LOG_FLUSH_MS", 0, 1000, offsetof(serve_opts, log_flush_ms)},
     {"backup-every", "PITBOSS_BACKUP_EVERY", 1, 604800, offsetof(serve_opts, backup_every)},
     {"backup-keep", "PITBOSS_BACKUP_KEEP", 1, 10000, offsetof(serve_opts, backup_keep)},
+    /* the older name first: given both, the newer wins */
     {"adjust-sweep-seconds", "PITBOSS_ADJUST_SWEEP_SECONDS", 1, 86400,
-     offsetof(serve_opts, adjust_sweep_s)},
+     offsetof(serve_opts, request_sweep_s)},
+    {"request-sweep-seconds", "PITBOSS_REQUEST_SWEEP_SECONDS", 1, 86400,
+     offsetof(serve_opts, request_sweep_s)},
 };
 #define NNUM (sizeof num_opts / sizeof num_opts[0])
 
@@ -248,7 +253,7 @@ static int read_opts(int argc, char **argv, serve_opts *o)
                       .log_flush_ms = 100,
                       .backup_every = 3600,
                       .backup_keep = 24,
-                      .adjust_sweep_s = PB_API_ADJUST_SWEEP_DEFAULT_S};
+                      .request_sweep_s = PB_API_REQUEST_SWEEP_DEFAULT_S};
     if (env("PITBOSS_LISTEN"))
         o->listen = env("PITBOSS_LISTEN");
     if (env("PITBOSS_KEYS_DIR"))
@@ -442,8 +447,8 @@ static void serve_close(serve_state *s)
 {
     /* games-play: the crash scheduler submits ledger commands: it stops first */
     pb_api_games_stop(&s->app);
-    pb_api_adjust_sweep_stop(s->app.adjust_sweep); /* so does the expiry sweep */
-    s->app.adjust_sweep = NULL;
+    pb_api_request_sweep_stop(s->app.request_sweep); /* so does the expiry sweep */
+    s->app.request_sweep = NULL;
     pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
     pb_http_server_free(s->http);
     /* @serve-close-admin */
@@ -666,10 +671,10 @@ static int serve_open(const serve_opts *o, serve_state *s)
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }
-    /* adjustment requests past their time marked expired (admin_adjust_expire.c) */
-    if (!(s->app.adjust_sweep = pb_api_adjust_sweep_start(s->store, s->ledger,
-                                                          (int)o->adjust_sweep_s, err,
-                                                          sizeof err))) {
+    /* 4-eyes requests past their time marked expired (admin_request_sweep.c) */
+    if (!(s->app.request_sweep = pb_api_request_sweep_start(s->store, s->ledger,
+                                                            (int)o->request_sweep_s, err,
+                                                            sizeof err))) {
         fprintf(stderr, "pitboss serve: %s\n", err);
         return -1;
     }

@@ -38,3 +38,9 @@ pb_store_rc pb_store_settlement_list(pb_store_conn *c, const char *brands_json, 
 {
     return c->be->settlement->list(c, brands_json, now, status, before_id, out, cap, n);
 }
+
+pb_store_rc pb_store_settlement_due(pb_store_conn *c, const char *brand, int64_t requested_before,
+                                    pb_store_settlement *out, size_t cap, size_t *n)
+{
+    return c->be->settlement->due(c, brand, requested_before, out, cap, n);
+}

@@ -60,6 +60,10 @@ pb_store_rc pb_store_settlement_decide(pb_store_conn *c, const pb_store_settleme
 pb_store_rc pb_store_settlement_list(pb_store_conn *c, const char *brands_json, int64_t now,
                                      const char *status, int64_t before_id,
                                      pb_store_settlement *out, size_t cap, size_t *n);
+/* Up to cap of brand's pending requests made at or before requested_before (µs),
+ * oldest first, over the partial index of 0053: a batch of the expiry sweep's. */
+pb_store_rc pb_store_settlement_due(pb_store_conn *c, const char *brand, int64_t requested_before,
+                                    pb_store_settlement *out, size_t cap, size_t *n);
 
 /* What a backend implements (backend.h). */
 struct pb_store_settlement_ops {
@@ -71,6 +75,8 @@ struct pb_store_settlement_ops {
     pb_store_rc (*decide)(pb_store_conn *c, const pb_store_settlement *s);
     pb_store_rc (*list)(pb_store_conn *c, const char *brands_json, int64_t now, const char *status,
                         int64_t before_id, pb_store_settlement *out, size_t cap, size_t *n);
+    pb_store_rc (*due)(pb_store_conn *c, const char *brand, int64_t requested_before,
+                       pb_store_settlement *out, size_t cap, size_t *n);
 };
 extern const struct pb_store_settlement_ops pb_store_sqlite_settlement_ops;
 

@@ -355,6 +355,8 @@ def run_cases(tap, srv):
                      "pitboss_games_rounds_waiting", "pitboss_games_mines_abandoned_total",
                      "pitboss_adjustments_expired_total",
                      "pitboss_adjustments_sweep_failures_total",
+                     "pitboss_unclaimed_settlements_expired_total",
+                     "pitboss_unclaimed_settlements_sweep_failures_total",
                      "pitboss_http_open_connections", "pitboss_http_requests_in_flight"):
             assert name in series, f"{name} missing"
         assert series["pitboss_http_open_connections"] >= 1, "the scrape's own connection is open"
@@ -392,6 +394,7 @@ def run_cases(tap, srv):
                           ("--backup-every", "PITBOSS_BACKUP_EVERY"),
                           ("--backup-keep", "PITBOSS_BACKUP_KEEP"),
                           ("--adjust-sweep-seconds", "PITBOSS_ADJUST_SWEEP_SECONDS"),
+                          ("--request-sweep-seconds", "PITBOSS_REQUEST_SWEEP_SECONDS"),
                           ("--log-level", "PITBOSS_LOG_LEVEL")):
             assert flag in text and env in text, f"{flag}/{env} not documented"
         assert "PITBOSS_PWHASH_COST" in text, "PITBOSS_PWHASH_COST not documented"
@@ -404,6 +407,7 @@ def run_cases(tap, srv):
                      ["--log-flush-ms", "1001"], ["--log-flush-ms", "-1"],
                      ["--backup-every", "0"], ["--backup-keep", "0"],
                      ["--adjust-sweep-seconds", "0"], ["--adjust-sweep-seconds", "86401"],
+                     ["--request-sweep-seconds", "0"], ["--request-sweep-seconds", "86401"],
                      ["extra"]):
             out = subprocess.run([BIN, "serve", *args], capture_output=True, timeout=30,
                                  env={"PATH": os.environ.get("PATH", "")})

@@ -1,10 +1,13 @@
 /*
  * sqlite_settlement.c — the unclaimed-funds settlement requests' statements on
- * SQLite (0051_unclaimed_settlement_request.sql). Index use: public_id and
+ * SQLite (0051_unclaimed_settlement_request.sql,
+ * 0053_unclaimed_settlement_request_pending.sql). Index use: public_id and
  * (brand, idempotency_key) are unique, transfer_id unique where set (the
  * unclaimed-funds list's lookup); the list walks the primary key backwards, joined
  * to the caller's brands, filtering on the status as it reads now (a pending
  * request past its brand's expiry reads "expired", as sqlite_adjustment.c does).
+ * The expiry sweep reads one brand's due requests over the partial index of 0053
+ * (tests/unit/api/test_adjust_sweep.c checks the plan).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +147,25 @@ static pb_store_rc sq_settle_list(pb_store_conn *base, const char *brands_json, 
     return sqr_collect(c, st, out, sizeof *out, cap, n, read_settle);
 }
 
+/* The expiry sweep's batch: one brand's pending requests by age, over the partial
+ * index unclaimed_settlement_request_pending (brand, requested_at) of 0053. */
+static pb_store_rc sq_settle_due(pb_store_conn *base, const char *brand, int64_t requested_before,
+                                 pb_store_settlement *out, size_t cap, size_t *n)
+{
+    static const char SQL[] = "SELECT " SETTLE_COLS " FROM unclaimed_settlement_request "
+                              "WHERE brand=?1 AND status='pending' AND requested_at<=?2 "
+                              "ORDER BY requested_at LIMIT ?3";
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    *n = 0;
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, brand);
+    sqlite3_bind_int64(st, 2, requested_before);
+    sqlite3_bind_int64(st, 3, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_settle);
+}
+
 const struct pb_store_settlement_ops pb_store_sqlite_settlement_ops = {
     .insert = sq_settle_insert,
     .get = sq_settle_get,
@@ -151,4 +173,5 @@ const struct pb_store_settlement_ops pb_store_sqlite_settlement_ops = {
     .by_transfer = sq_settle_by_transfer,
     .decide = sq_settle_decide,
     .list = sq_settle_list,
+    .due = sq_settle_due,
 };

@@ -1,16 +1,19 @@
 /*
- * test_adjust_sweep.c — the expiry sweep of staff adjustment requests
- * (src/api/admin_adjust_expire.c) driven in process on a real database and a
- * running ledger, without a server:
+ * test_adjust_sweep.c — serve's expiry sweep of the 4-eyes requests, staff
+ * adjustment requests and unclaimed-funds settlement requests
+ * (src/api/admin_request_sweep.c, admin_adjust_expire.c, admin_settle_expire.c)
+ * driven in process on a real database and a running ledger, without a server:
  *
- *   - the race: a request the sweep has read as due, approved (or rejected) by a
- *     ledger command that commits before the sweep's own, stays as decided; the
- *     sweep's command re-reads it and marks nothing (no audit entry, no event);
- *   - a pass marks the due requests only (brand by brand, each by its own expiry),
- *     as the system, in batches until none remain; a second pass finds none;
- *   - the query plans: the list filtered on a status and the sweep's batch read
- *     the rows of that status only (0048's (status, id), 0052's partial index),
- *     never the brands' rows or the whole table.
+ *   - the race, for either kind: a request the sweep has read as due, approved (or
+ *     rejected) by a ledger command that commits before the sweep's own, stays as
+ *     decided; the sweep's command re-reads it and marks nothing (no audit entry, no
+ *     event);
+ *   - a pass marks the due requests of both kinds only (brand by brand, each by its
+ *     brand's expiry for the kind), as the system, in batches until none remain; a
+ *     second pass finds none;
+ *   - the query plans: the adjustments' list filtered on a status and the sweep's
+ *     batch reads read the rows of that status only (0048's (status, id), the
+ *     partial indexes of 0052 and 0053), never the brands' rows or the whole table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,8 +34,8 @@
 typedef struct sfx {
     ifx *f; /* the identity fixture's: database, keys, brand "demo" */
     pb_ledger *ledger;
-    pb_brand quick; /* requests expire after one hour */
-    int64_t expiry; /* the demo brand's: the default 72 hours */
+    pb_brand quick; /* requests (both kinds) expire after one hour */
+    int64_t expiry; /* the demo brand's: the default 72 hours (both kinds) */
     int n;          /* requests made */
 } sfx;
 
@@ -49,7 +52,8 @@ static int setup(void **state)
     t->expiry = pb_tenancy_adjustment_expiry_us(&t->f->demo);
     assert_int_equal(t->expiry, 72 * HOUR_US);
     t->quick = ifx_brand(t->f, "quick", "EUR");
-    pb_brand_update u = {.settings = "{\"adjustment_request_expiry_hours\":1}"};
+    pb_brand_update u = {.settings = "{\"adjustment_request_expiry_hours\":1,"
+                                     "\"unclaimed_settlement_expiry_hours\":1}"};
     ifx_begin(t->f);
     const char *field = NULL;
     assert_int_equal(pb_tenancy_brand_update(t->f->conn, t->quick.id, &u, t->f->now, &t->quick,
@@ -57,6 +61,8 @@ static int setup(void **state)
                      PB_OK);
     ifx_commit(t->f);
     assert_int_equal(pb_tenancy_adjustment_expiry_us(&t->quick), HOUR_US);
+    assert_int_equal(pb_tenancy_settlement_expiry_us(&t->quick), HOUR_US);
+    assert_int_equal(pb_tenancy_settlement_expiry_us(&t->f->demo), 72 * HOUR_US);
     *state = t;
     return 0;
 }
@@ -99,6 +105,34 @@ static pb_store_adjustment stored(sfx *t, const char *id)
     return r;
 }
 
+/* A pending settlement request of brand made age_us ago; its public id into id. */
+static void settlement(sfx *t, const char *brand, int64_t age_us, char id[PB_STORE_ADJ_ID_MAX + 1])
+{
+    pb_store_settlement r = {0};
+    t->n++;
+    snprintf(r.public_id, sizeof r.public_id, "0190bbbb-0000-7000-8000-%012d", t->n);
+    snprintf(r.brand, sizeof r.brand, "%s", brand);
+    snprintf(r.currency, sizeof r.currency, "EUR");
+    r.amount = 2500;
+    snprintf(r.destination, sizeof r.destination, "remitted");
+    snprintf(r.reference, sizeof r.reference, "ESCH-%d", t->n);
+    snprintf(r.reason, sizeof r.reason, "escheatment");
+    snprintf(r.idempotency_key, sizeof r.idempotency_key, "settle-%d", t->n);
+    snprintf(r.requested_by, sizeof r.requested_by, "staff-1");
+    r.requested_at = pb_time_now_us() - age_us;
+    ifx_begin(t->f);
+    assert_int_equal(pb_store_settlement_insert(t->f->conn, &r), PB_STORE_OK);
+    ifx_commit(t->f);
+    memcpy(id, r.public_id, sizeof r.public_id);
+}
+
+static pb_store_settlement settled(sfx *t, const char *id)
+{
+    pb_store_settlement r;
+    assert_int_equal(pb_store_settlement_get(t->f->conn, id, &r), PB_STORE_OK);
+    return r;
+}
+
 /* A decision as the approval's (or rejection's) command makes it. */
 typedef struct decision {
     const char *id, *status;
@@ -121,6 +155,42 @@ static void decide(sfx *t, const char *id, const char *status)
 {
     decision d = {id, status};
     assert_int_equal(pb_ledger_command(t->ledger, decide_command, &d), PB_OK);
+}
+
+/* The same for a settlement request (an approval's transfer id stands in). */
+static pb_err settle_decide_command(pb_ledger_tx *tx, void *arg)
+{
+    const decision *d = arg;
+    pb_store_settlement r;
+    if (pb_store_settlement_get(pb_ledger_tx_conn(tx), d->id, &r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    snprintf(r.status, sizeof r.status, "%s", d->status);
+    snprintf(r.decided_by, sizeof r.decided_by, "staff-2");
+    r.decided_at = pb_ledger_tx_now(tx);
+    if (strcmp(d->status, "approved") == 0)
+        snprintf(r.transfer_id, sizeof r.transfer_id, "transfer-%s", d->id + 24);
+    else
+        snprintf(r.decision_reason, sizeof r.decision_reason, "no");
+    return pb_store_settlement_decide(pb_ledger_tx_conn(tx), &r) == PB_STORE_OK ? PB_OK
+                                                                                : PB_ERR_INTERNAL;
+}
+
+static void settle_decide(sfx *t, const char *id, const char *status)
+{
+    decision d = {id, status};
+    assert_int_equal(pb_ledger_command(t->ledger, settle_decide_command, &d), PB_OK);
+}
+
+static int64_t settle_expiries(sfx *t)
+{
+    return ifx_count(t->f, "SELECT count(*) FROM audit_entry "
+                           "WHERE action='funds.unclaimed_settle_expire'");
+}
+
+static int64_t settle_expired_events(sfx *t)
+{
+    return ifx_count(t->f, "SELECT count(*) FROM event_outbox "
+                           "WHERE type='funds.unclaimed_settlement_expired'");
 }
 
 static int64_t expiries(sfx *t)
@@ -208,7 +278,7 @@ static void test_pass_marks_due_only(void **state)
     sfx *t = *state;
     char young[PB_STORE_ADJ_ID_MAX + 1], demo_old[PB_STORE_ADJ_ID_MAX + 1],
         approved[PB_STORE_ADJ_ID_MAX + 1], quick_young[PB_STORE_ADJ_ID_MAX + 1];
-    enum { MANY = 2 * PB_API_ADJUST_SWEEP_BATCH + 5 };
+    enum { MANY = 2 * PB_API_REQUEST_SWEEP_BATCH + 5 };
     char(*due)[PB_STORE_ADJ_ID_MAX + 1] = calloc(MANY, sizeof *due);
     assert_non_null(due);
     for (int i = 0; i < MANY; i++)
@@ -218,9 +288,10 @@ static void test_pass_marks_due_only(void **state)
     request(t, "demo", 80 * HOUR_US, demo_old);
     request(t, "quick", 5 * HOUR_US, approved);
     decide(t, approved, "approved");
-    size_t marked = 0;
-    assert_int_equal(pb_api_adjust_sweep_once(t->f->conn, t->ledger, &marked), PB_OK);
+    size_t marked = 0, settled = 0;
+    assert_int_equal(pb_api_request_sweep_once(t->f->conn, t->ledger, &marked, &settled), PB_OK);
     assert_int_equal(marked, MANY + 1);
+    assert_int_equal(settled, 0);
     for (int i = 0; i < MANY; i++)
         assert_string_equal(stored(t, due[i]).status, "expired");
     assert_string_equal(stored(t, demo_old).status, "expired");
@@ -232,9 +303,140 @@ static void test_pass_marks_due_only(void **state)
     assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
                                      "action='player.adjust_expire' AND actor_kind<>'system'"),
                      0);
-    assert_int_equal(pb_api_adjust_sweep_once(t->f->conn, t->ledger, &marked), PB_OK);
+    assert_int_equal(pb_api_request_sweep_once(t->f->conn, t->ledger, &marked, &settled), PB_OK);
     assert_int_equal(marked, 0);
     assert_int_equal(expiries(t), MANY + 1);
+    free(due);
+}
+
+/* A settlement request read as due by the sweep, then approved (or rejected) before
+ * the sweep's command runs: the decision stands, nothing is marked, audited or
+ * announced. */
+static void test_settlement_decision_between_read_and_command_wins(void **state)
+{
+    sfx *t = *state;
+    const char *outcome[] = {"approved", "rejected"};
+    for (int i = 0; i < 2; i++) {
+        char id[PB_STORE_ADJ_ID_MAX + 1];
+        settlement(t, "demo", 73 * HOUR_US, id);
+        pb_store_settlement due[4];
+        size_t n = 0;
+        assert_int_equal(pb_store_settlement_due(t->f->conn, "demo", pb_time_now_us() - t->expiry,
+                                                 due, 4, &n),
+                         PB_STORE_OK);
+        assert_int_equal(n, 1); /* the sweep's read */
+        assert_string_equal(due[0].public_id, id);
+        assert_string_equal(due[0].status, "pending");
+        settle_decide(t, id, outcome[i]); /* committed before the sweep's command */
+        pb_store_settlement before = settled(t, id);
+        bool marked = true;
+        assert_int_equal(pb_api_settle_expire(t->ledger, &due[0], t->expiry, &marked), PB_OK);
+        assert_false(marked);
+        pb_store_settlement after = settled(t, id);
+        assert_string_equal(after.status, outcome[i]);
+        assert_string_equal(after.decided_by, "staff-2");
+        assert_int_equal(after.decided_at, before.decided_at);
+        assert_string_equal(after.transfer_id, before.transfer_id);
+        assert_int_equal(settle_expiries(t), 0);
+        assert_int_equal(settle_expired_events(t), 0);
+    }
+}
+
+/* A settlement request still pending when the command runs is marked: the same
+ * effects as the approval that finds it past its time, audited as the system; no
+ * money moves. */
+static void test_settlement_expire_marks_as_the_system(void **state)
+{
+    sfx *t = *state;
+    char id[PB_STORE_ADJ_ID_MAX + 1];
+    settlement(t, "demo", 72 * HOUR_US, id); /* exactly its time */
+    pb_store_settlement r = settled(t, id);
+    int64_t transfers = ifx_count(t->f, "SELECT count(*) FROM ledger_transfer");
+    bool marked = false;
+    int64_t t0 = pb_time_now_us();
+    assert_int_equal(pb_api_settle_expire(t->ledger, &r, t->expiry, &marked), PB_OK);
+    assert_true(marked);
+    assert_string_equal(r.status, "expired"); /* r: as the command left it */
+    pb_store_settlement s = settled(t, id);
+    assert_string_equal(s.status, "expired");
+    assert_string_equal(s.decided_by, "");
+    assert_string_equal(s.transfer_id, "");
+    assert_true(s.decided_at >= t0);
+    assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
+                                     "action='funds.unclaimed_settle_expire' "
+                                     "AND actor_kind='system' "
+                                     "AND actor_id='" PB_API_SETTLE_SWEEP_ACTOR "' "
+                                     "AND brand='demo' AND target_kind='brand' "
+                                     "AND target_id='demo' AND before IS NULL "
+                                     "AND json_extract(after,'$.status')='expired' "
+                                     "AND json_extract(after,'$.id')='0190bbbb-0000-7000-8000-"
+                                     "000000000001' "
+                                     "AND reason='pending longer than 72 hours' "
+                                     "AND length(trace_id)=32"),
+                     1);
+    assert_int_equal(ifx_count(t->f,
+                               "SELECT count(*) FROM event_outbox e JOIN audit_entry a "
+                               "ON a.trace_id=e.trace_id WHERE "
+                               "e.type='funds.unclaimed_settlement_expired' AND e.brand='demo' "
+                               "AND a.action='funds.unclaimed_settle_expire' "
+                               "AND json_extract(e.payload,'$.settlement_id')="
+                               "'0190bbbb-0000-7000-8000-000000000001' "
+                               "AND json_extract(e.payload,'$.amount')='25.00' "
+                               "AND json_extract(e.payload,'$.requested_by')='staff-1' "
+                               "AND json_type(e.payload,'$.staff_id')='null'"),
+                     1);
+    assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM ledger_transfer"), transfers);
+    /* again: it is not pending any more */
+    assert_int_equal(pb_api_settle_expire(t->ledger, &r, t->expiry, &marked), PB_OK);
+    assert_false(marked);
+    assert_int_equal(settle_expiries(t), 1);
+}
+
+/* A pass marks the due requests of both kinds, each by its brand's expiry for the
+ * kind, settlements in batches too; decided and young ones stay as they are. */
+static void test_pass_marks_due_settlements(void **state)
+{
+    sfx *t = *state;
+    char young[PB_STORE_ADJ_ID_MAX + 1], demo_old[PB_STORE_ADJ_ID_MAX + 1],
+        approved[PB_STORE_ADJ_ID_MAX + 1], rejected[PB_STORE_ADJ_ID_MAX + 1],
+        quick_young[PB_STORE_ADJ_ID_MAX + 1], adj[PB_STORE_ADJ_ID_MAX + 1];
+    enum { MANY = PB_API_REQUEST_SWEEP_BATCH + 3 };
+    char(*due)[PB_STORE_ADJ_ID_MAX + 1] = calloc(MANY, sizeof *due);
+    assert_non_null(due);
+    for (int i = 0; i < MANY; i++)
+        settlement(t, "quick", HOUR_US + i * 1000000LL, due[i]);
+    settlement(t, "quick", HOUR_US - 60 * 1000000LL, quick_young); /* a minute left */
+    settlement(t, "demo", 2 * HOUR_US, young);                     /* demo: 72 hours */
+    settlement(t, "demo", 80 * HOUR_US, demo_old);
+    settlement(t, "quick", 5 * HOUR_US, approved);
+    settlement(t, "quick", 5 * HOUR_US, rejected);
+    settle_decide(t, approved, "approved");
+    settle_decide(t, rejected, "rejected");
+    request(t, "quick", 2 * HOUR_US, adj); /* an adjustment request too */
+    size_t marked = 0, nsettled = 0;
+    assert_int_equal(pb_api_request_sweep_once(t->f->conn, t->ledger, &marked, &nsettled), PB_OK);
+    assert_int_equal(marked, 1);
+    assert_int_equal(nsettled, MANY + 1);
+    assert_string_equal(stored(t, adj).status, "expired");
+    for (int i = 0; i < MANY; i++)
+        assert_string_equal(settled(t, due[i]).status, "expired");
+    assert_string_equal(settled(t, demo_old).status, "expired");
+    assert_string_equal(settled(t, young).status, "pending");
+    assert_string_equal(settled(t, quick_young).status, "pending");
+    assert_string_equal(settled(t, approved).status, "approved");
+    assert_string_equal(settled(t, approved).decided_by, "staff-2");
+    assert_string_equal(settled(t, rejected).status, "rejected");
+    assert_int_equal(settle_expiries(t), MANY + 1);
+    assert_int_equal(settle_expired_events(t), MANY + 1);
+    assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
+                                     "action='funds.unclaimed_settle_expire' AND "
+                                     "(actor_kind<>'system' OR "
+                                     "actor_id<>'" PB_API_SETTLE_SWEEP_ACTOR "')"),
+                     0);
+    assert_int_equal(pb_api_request_sweep_once(t->f->conn, t->ledger, &marked, &nsettled), PB_OK);
+    assert_int_equal(marked, 0);
+    assert_int_equal(nsettled, 0);
+    assert_int_equal(settle_expiries(t), MANY + 1);
     free(due);
 }
 
@@ -275,6 +477,30 @@ static void status_search(const char *sql, const char *detail, void *ctx)
     }
 }
 
+/* The settlements' due read: over 0053's partial index, never 0051's (brand, id)
+ * (every request the brand made) or the table. */
+static bool settlement_due_statement(const char *sql, void *ctx)
+{
+    (void)ctx;
+    return strstr(sql, "FROM unclaimed_settlement_request") && strstr(sql, "ORDER BY requested_at");
+}
+
+static void settlement_due_search(const char *sql, const char *detail, void *ctx)
+{
+    int *over_index = ctx;
+    if (!detail)
+        return;
+    if (plan_is_scan(detail, NULL) || strstr(detail, "unclaimed_settlement_request_brand") ||
+        strstr(detail, "TEMP B-TREE")) {
+        print_error("the settlements' sweep read does not search 0053's index: %s\n  in %s\n",
+                    detail, sql);
+        fail();
+    }
+    if (strstr(detail, "USING INDEX unclaimed_settlement_request_pending (brand=? AND "
+                       "requested_at<?)"))
+        (*over_index)++;
+}
+
 static void test_plans(void **state)
 {
     sfx *t = *state;
@@ -292,6 +518,14 @@ static void test_plans(void **state)
     assert_int_equal(checked, 4); /* pending, expired, any other status, the sweep's */
     assert_int_equal(s.statements, 4);
     assert_true(s.by_status >= 5); /* expired searches twice (stored and pending) */
+    pb_store_settlement srows[4];
+    assert_int_equal(pb_store_settlement_due(t->f->conn, "demo", pb_time_now_us(), srows, 4, &n),
+                     PB_STORE_OK);
+    int over_index = 0;
+    assert_int_equal(plans_each(((sq_conn *)t->f->conn)->db, settlement_due_statement,
+                                settlement_due_search, &over_index),
+                     1);
+    assert_int_equal(over_index, 1);
 }
 
 int main(void)
@@ -301,6 +535,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expire_marks_as_the_system, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pass_marks_due_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement_decision_between_read_and_command_wins,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settlement_expire_marks_as_the_system, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pass_marks_due_settlements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
