@@ -119,6 +119,13 @@ bool pb_admin_list_begin(pb_http_request *req, const pb_principal **p, pb_store_
 /* Whether a request with status and requested_at is pending and its time
  * (requested_at + expiry_us) has come at now. */
 bool pb_admin_request_due(const char *status, int64_t requested_at, int64_t expiry_us, int64_t now);
+/* The audit entry of a request marked expired in its ledger command: `by` (the member
+ * whose decision found it so, or the system's sweep) with action, brand and target,
+ * after = the request as marked (taken: released here), the reason saying how long it
+ * may wait. */
+pb_err pb_admin_request_expire_audit(pb_ledger_tx *tx, const pb_audit_entry *by, const char *action,
+                                     const char *brand, const char *target_kind,
+                                     const char *target_id, json_t *after, int64_t expiry_us);
 /* The caller p as the ledger batch sees them (pb_identity_principal_check, as
  * pb_admin_write re-checks it): PB_OK with *refusal PB_OK when they may still act,
  * else the refusal (SESSION_REVOKED, FORBIDDEN) in *refusal; INTERNAL when the

@@ -10,6 +10,7 @@
  * failure reply, and the lists' query, brands with their expiries and page reply.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,30 @@
 bool pb_admin_request_due(const char *status, int64_t requested_at, int64_t expiry_us, int64_t now)
 {
     return strcmp(status, "pending") == 0 && now - requested_at >= expiry_us;
+}
+
+pb_err pb_admin_request_expire_audit(pb_ledger_tx *tx, const pb_audit_entry *by, const char *action,
+                                     const char *brand, const char *target_kind,
+                                     const char *target_id, json_t *after, int64_t expiry_us)
+{
+    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(after);
+    if (!text)
+        return PB_ERR_INTERNAL;
+    char why[120];
+    snprintf(why, sizeof why, "pending longer than %lld hours",
+             (long long)(expiry_us / (3600 * 1000000LL)));
+    pb_audit_entry en = *by;
+    en.action = action;
+    en.brand = brand;
+    en.target_kind = target_kind;
+    en.target_id = target_id;
+    en.before = NULL;
+    en.after = text;
+    en.reason = why;
+    pb_err e = pb_audit_append(pb_ledger_tx_conn(tx), &en, pb_ledger_tx_now(tx));
+    free(text);
+    return e;
 }
 
 pb_err pb_admin_principal_recheck(pb_ledger_tx *tx, const pb_principal *p, pb_err *refusal)

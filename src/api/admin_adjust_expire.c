@@ -39,24 +39,8 @@ pb_err pb_adjust_mark_expired(pb_ledger_tx *tx, pb_store_adjustment *r, int64_t 
     r->decided_at = now;
     if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    json_t *after = pb_adjust_request_json(r);
-    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
-    json_decref(after);
-    if (!text)
-        return PB_ERR_INTERNAL;
-    char why[120];
-    snprintf(why, sizeof why, "pending longer than %lld hours",
-             (long long)(expiry_us / (3600 * 1000000LL)));
-    pb_audit_entry en = *by;
-    en.action = "player.adjust_expire";
-    en.brand = r->brand;
-    en.target_kind = "player";
-    en.target_id = r->player;
-    en.before = NULL;
-    en.after = text;
-    en.reason = why;
-    pb_err e = pb_audit_append(c, &en, now);
-    free(text);
+    pb_err e = pb_admin_request_expire_audit(tx, by, "player.adjust_expire", r->brand, "player",
+                                             r->player, pb_adjust_request_json(r), expiry_us);
     /* @backoffice: balance.adjustment_expired, with the status change */
     if (e == PB_OK &&
         pb_events_emit(c, "balance.adjustment_expired", r->brand, r->player, by->trace_id, now,

@@ -40,24 +40,9 @@ pb_err pb_settle_mark_expired(pb_ledger_tx *tx, pb_store_settlement *r, int64_t 
     r->decided_at = now;
     if (pb_store_settlement_decide(c, r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    json_t *after = pb_settle_request_json(r);
-    char *text = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
-    json_decref(after);
-    if (!text)
-        return PB_ERR_INTERNAL;
-    char why[120];
-    snprintf(why, sizeof why, "pending longer than %lld hours",
-             (long long)(expiry_us / (3600 * 1000000LL)));
-    pb_audit_entry en = *by;
-    en.action = "funds.unclaimed_settle_expire";
-    en.brand = r->brand;
-    en.target_kind = "brand";
-    en.target_id = r->brand;
-    en.before = NULL;
-    en.after = text;
-    en.reason = why;
-    pb_err e = pb_audit_append(c, &en, now);
-    free(text);
+    pb_err e = pb_admin_request_expire_audit(tx, by, "funds.unclaimed_settle_expire", r->brand,
+                                             "brand", r->brand, pb_settle_request_json(r),
+                                             expiry_us);
     /* a member who found it so is the event's subject and staff_id; the sweep: none */
     const char *staff = strcmp(by->actor_kind, "staff") == 0 ? by->actor_id : NULL;
     /* @backoffice: funds.unclaimed_settlement_expired, with the status change */
