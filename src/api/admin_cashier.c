@@ -16,10 +16,11 @@
  * Every withdrawal shows who requested it, the checks it passed, the player
  * gate as it stands now ("current_checks": an approval of a player blocked
  * since is refused), and its approvals (who, role, when) — the queue is the
- * 4-eyes record. Staff actors
- * (approvers, and the requester when staff) carry their e-mail, read from the
- * staff table, so finance staff (who may not read the staff list) see who. A withdrawal or
- * payment of a brand outside the caller's scope answers 404
+ * 4-eyes record. Staff actors (approvers, and the requester when staff) carry
+ * their e-mail, read from the staff table (pb_admin_staff_email_json,
+ * admin_common.c, as the 4-eyes requests' answers read it), so finance staff (who
+ * may not read the staff list) see who. A withdrawal or payment of a brand
+ * outside the caller's scope answers 404
  * WITHDRAWAL_NOT_FOUND / PAYMENT_NOT_FOUND, like a missing one; a brand filter
  * outside it is 422 FIELD_INVALID. Approvals, rejections and resolves are
  * audited by the cashier in the same ledger command as their effect. A resolve

@@ -349,6 +349,20 @@ class Run:
         assert g["decided_by_email"] == "fin2@example.com", g
         g = expect(self.admin.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
         assert g == item, g
+        # a member no longer in the staff table (set so in the database): the id, no e-mail
+        gone = "0190aaaa-0000-7000-8000-0000000000bb"
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE adjustment_request SET decided_by=? WHERE public_id=?",
+                        (gone, self.big))
+        con.close()
+        g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
+        assert g["decided_by"] == gone and g["decided_by_email"] is None, g
+        assert g["requested_by_email"] == "fin1@example.com", g
+        with sqlite3.connect(self.env.db, timeout=30) as con:
+            con.execute("UPDATE adjustment_request SET decided_by=? WHERE public_id=?",
+                        (self.fin2.id, self.big))
+        con.close()
         unknown = self.fin2.call("GET", "/v1/admin/adjustments/0190aaaa-0000-7000-8000-0000000000aa")
         expect(unknown, 404, "ADJUSTMENT_NOT_FOUND")
         # another brand's member: exactly what an unknown id answers
