@@ -113,6 +113,30 @@ bool pb_admin_parse_empty(pb_http_request *req);
  * UNAUTHENTICATED without a caller) and returns false when any is missing. */
 bool pb_admin_list_begin(pb_http_request *req, const pb_principal **p, pb_store_conn **c);
 
+/* ---- staff e-mails in answers (admin_common.c) */
+
+/* Staff e-mails already read for one answer (a page names few distinct staff):
+ * zero-initialize one per answer and pass it to each lookup. */
+#define PB_ADMIN_EMAILS_CACHED 16
+typedef struct pb_admin_emails {
+    size_t n;
+    struct {
+        char id[PB_ID_STR_LEN + 1];
+        char email[PB_EMAIL_MAX + 1]; /* "": no such staff member */
+    } e[PB_ADMIN_EMAILS_CACHED];
+} pb_admin_emails;
+/* The e-mail of staff member id (public id) read on c (or from cache) as JSON: a
+ * string, or null when id is NULL or empty or there is no such staff member; NULL
+ * on a store failure or OOM. For answers to staff only: finance staff (who may not
+ * read the staff list) see who asked and who decided. Never put it in an audit
+ * entry, an event or the player export. */
+json_t *pb_admin_staff_email_json(pb_store_conn *c, pb_admin_emails *cache, const char *id);
+/* Adds "requested_by_email" and "decided_by_email" (pb_admin_staff_email_json of
+ * requested_by and decided_by) to a 4-eyes request record o for a staff answer.
+ * Returns o, or NULL (o released) when o is NULL or on a store failure or OOM. */
+json_t *pb_admin_request_emails(pb_store_conn *c, pb_admin_emails *cache, json_t *o,
+                                const char *requested_by, const char *decided_by);
+
 /* ---- 4-eyes requests (admin_4eyes.c): the staff adjustments' (admin_adjust*.c) and
  * the unclaimed-funds settlements' (admin_unclaimed_settle.c) */
 
@@ -161,10 +185,13 @@ typedef struct pb_admin_request_query {
 bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(const pb_brand *),
                                  pb_admin_request_query *q);
 /* Replies a page of requests: 200 {items: item(row) of each of the n rows (each `size`
- * bytes), next_cursor (last_id when the page is full)}, or the store's failure rc. */
-void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, const void *rows,
-                                 size_t size, size_t n, int64_t limit,
-                                 json_t *(*item)(const void *row), int64_t last_id);
+ * bytes; item reads staff e-mails on c through the page's one cache), next_cursor
+ * (last_id when the page is full)}, or the store's failure rc. */
+void pb_admin_request_page_reply(pb_http_request *req, pb_store_conn *c, pb_store_rc rc,
+                                 const void *rows, size_t size, size_t n, int64_t limit,
+                                 json_t *(*item)(pb_store_conn *c, pb_admin_emails *cache,
+                                                 const void *row),
+                                 int64_t last_id);
 
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */

@@ -131,13 +131,16 @@ bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(cons
     return true;
 }
 
-void pb_admin_request_page_reply(pb_http_request *req, pb_store_rc rc, const void *rows,
-                                 size_t size, size_t n, int64_t limit,
-                                 json_t *(*item)(const void *row), int64_t last_id)
+void pb_admin_request_page_reply(pb_http_request *req, pb_store_conn *c, pb_store_rc rc,
+                                 const void *rows, size_t size, size_t n, int64_t limit,
+                                 json_t *(*item)(pb_store_conn *c, pb_admin_emails *cache,
+                                                 const void *row),
+                                 int64_t last_id)
 {
+    pb_admin_emails cache = {0};
     json_t *items = rc == PB_STORE_OK ? json_array() : NULL;
     for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, item((const char *)rows + i * size)) != 0) {
+        if (json_array_append_new(items, item(c, &cache, (const char *)rows + i * size)) != 0) {
             json_decref(items);
             items = NULL;
         }

@@ -291,6 +291,13 @@ json_t *pb_adjust_request_json(const pb_store_adjustment *r)
                      r->failure[0] ? r->failure : NULL);
 }
 
+json_t *pb_adjust_request_staff_json(pb_store_conn *c, pb_admin_emails *cache,
+                                     const pb_store_adjustment *r)
+{
+    return pb_admin_request_emails(c, cache, pb_adjust_request_json(r), r->requested_by,
+                                   r->decided_by);
+}
+
 bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now)
 {
     return pb_admin_request_due(r->status, r->requested_at, expiry_us, now);
@@ -373,7 +380,9 @@ static void answer_request(pb_http_request *req, adjust_ctx *x, bool replayed)
         pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
         return;
     }
-    json_t *o = pb_adjust_request_json(r);
+    pb_store_conn *c = pb_http_conn(req);
+    pb_admin_emails cache = {0};
+    json_t *o = c ? pb_adjust_request_staff_json(c, &cache, r) : NULL;
     if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
         json_decref(o);
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);

@@ -80,8 +80,14 @@ bool pb_adjust_not_own_account(pb_http_request *req, pb_store_conn *c, const pb_
 /* The player's and the house's accounts (created when missing) and the transfer
  * x describes (x->balance, direction, amount, key, player, brand) into x->t. */
 pb_err pb_adjust_prepare_transfer(pb_api_app *a, pb_store_conn *c, adjust_ctx *x);
-/* An adjustment request as the API shows it. */
+/* An adjustment request as the API shows it (also what its audit entries and the
+ * player export hold: staff by id only). NULL when out of memory. */
 json_t *pb_adjust_request_json(const pb_store_adjustment *r);
+/* The request as staff answers show it: pb_adjust_request_json with the requester's
+ * and the decider's e-mails (pb_admin_request_emails, read on c). NULL on a store
+ * failure or OOM. Never for an audit entry, an event or the export. */
+json_t *pb_adjust_request_staff_json(pb_store_conn *c, pb_admin_emails *cache,
+                                     const pb_store_adjustment *r);
 /* The player as the batch sees them (after an erasure committed before): closed,
  * PLAYER_ERASED into x->refusal; else *open and their balances into x->before.
  * INTERNAL when the store failed. */

@@ -263,10 +263,15 @@ static void answer_decided(pb_http_request *req, pb_store_conn *c, const adjust_
         pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;
     }
+    pb_admin_emails cache = {0};
+    json_t *rec = pb_adjust_request_staff_json(c, &cache, &x->row);
+    if (!rec) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
     pb_http_reply_json(req, 200,
-                       json_pack("{s:o*,s:b,s:o*}", "adjustment", pb_adjust_request_json(&x->row),
-                                 "replayed", replayed, "balance",
-                                 pb_api_wallet_balance_json(&now, cur)));
+                       json_pack("{s:o,s:b,s:o*}", "adjustment", rec, "replayed", replayed,
+                                 "balance", pb_api_wallet_balance_json(&now, cur)));
 }
 
 void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
@@ -359,7 +364,10 @@ void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
 }
 
 /* One list item (pb_admin_request_page_reply). */
-static json_t *item_json(const void *row) { return pb_adjust_request_json(row); }
+static json_t *item_json(pb_store_conn *c, pb_admin_emails *cache, const void *row)
+{
+    return pb_adjust_request_staff_json(c, cache, row);
+}
 
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
 {
@@ -373,7 +381,7 @@ void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
                                                      q.cursor, rows, (size_t)q.limit, &n)
                           : PB_STORE_ERROR;
     free(q.codes);
-    pb_admin_request_page_reply(req, rc, rows, sizeof *rows, n, q.limit, item_json,
+    pb_admin_request_page_reply(req, q.c, rc, rows, sizeof *rows, n, q.limit, item_json,
                                 n ? rows[n - 1].id : 0);
 }
 
@@ -398,5 +406,11 @@ void pb_api_admin_adjustment_get(pb_http_request *req, void *app)
         return;
     }
     pb_adjust_status_now(r, pb_tenancy_adjustment_expiry_us(b), pb_time_now_us());
-    pb_http_reply_json(req, 200, pb_adjust_request_json(r));
+    pb_admin_emails cache = {0};
+    json_t *o = pb_adjust_request_staff_json(c, &cache, r);
+    if (!o) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, o);
 }

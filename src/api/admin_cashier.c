@@ -16,10 +16,11 @@
  * Every withdrawal shows who requested it, the checks it passed, the player
  * gate as it stands now ("current_checks": an approval of a player blocked
  * since is refused), and its approvals (who, role, when) — the queue is the
- * 4-eyes record. Staff actors
- * (approvers, and the requester when staff) carry their e-mail, read from the
- * staff table, so finance staff (who may not read the staff list) see who. A withdrawal or
- * payment of a brand outside the caller's scope answers 404
+ * 4-eyes record. Staff actors (approvers, and the requester when staff) carry
+ * their e-mail, read from the staff table (pb_admin_staff_email_json,
+ * admin_common.c, as the 4-eyes requests' answers read it), so finance staff (who
+ * may not read the staff list) see who. A withdrawal or payment of a brand
+ * outside the caller's scope answers 404
  * WITHDRAWAL_NOT_FOUND / PAYMENT_NOT_FOUND, like a missing one; a brand filter
  * outside it is 422 FIELD_INVALID. Approvals, rejections and resolves are
  * audited by the cashier in the same ledger command as their effect. A resolve
@@ -53,47 +54,15 @@ json_t *pb_api_payment_json(const pb_store_payment *p, const char *url, int64_t 
 static const char *const STATUSES[] = {"pending_approval", "approved", "processing", "paid",
                                        "failed",           "rejected", "cancelled",  "returned"};
 
-#define EMAILS_CACHED 16
-
-/* Staff e-mails already read for one answer (a page names few distinct staff). */
-typedef struct emails {
-    size_t n;
-    struct {
-        char id[PB_ID_STR_LEN + 1];
-        char email[PB_EMAIL_MAX + 1]; /* "": no such staff member */
-    } e[EMAILS_CACHED];
-} emails;
-
-/* The e-mail of staff member id (public id) as JSON: a string, or null when
- * there is no such staff member; NULL on a store failure or OOM. */
-static json_t *email_json(pb_store_conn *c, emails *cache, const char *id)
-{
-    for (size_t i = 0; i < cache->n; i++)
-        if (strcmp(cache->e[i].id, id) == 0)
-            return cache->e[i].email[0] ? json_string(cache->e[i].email) : json_null();
-    pb_staff st;
-    pb_err e = pb_identity_staff_get(c, id, &st);
-    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND)
-        return NULL;
-    if (e != PB_OK)
-        st.email[0] = '\0';
-    if (cache->n < EMAILS_CACHED) {
-        snprintf(cache->e[cache->n].id, sizeof cache->e[0].id, "%s", id);
-        snprintf(cache->e[cache->n].email, sizeof cache->e[0].email, "%s", st.email);
-        cache->n++;
-    }
-    return st.email[0] ? json_string(st.email) : json_null();
-}
-
 /* "player:<id>" / "staff:<id>" → {"kind","id"}, plus "email" for staff. NULL on failure. */
-static json_t *actor_json(pb_store_conn *c, emails *cache, const char *who)
+static json_t *actor_json(pb_store_conn *c, pb_admin_emails *cache, const char *who)
 {
     const char *colon = strchr(who, ':');
     if (!colon)
         return json_pack("{s:s,s:s}", "kind", "player", "id", who);
     json_t *o = json_pack("{s:s%,s:s}", "kind", who, (size_t)(colon - who), "id", colon + 1);
     if (o && strncmp(who, "staff:", 6) == 0 &&
-        json_object_set_new(o, "email", email_json(c, cache, colon + 1)) != 0) {
+        json_object_set_new(o, "email", pb_admin_staff_email_json(c, cache, colon + 1)) != 0) {
         json_decref(o);
         return NULL;
     }
@@ -117,7 +86,7 @@ static json_t *current_checks_json(pb_store_conn *c, const pb_store_withdrawal *
  * checks (recorded at the request, and the player gate now) and its approvals
  * (read on c), staff with their e-mail (cache: the e-mails read so far for this
  * answer). NULL on OOM or a store failure. */
-static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdrawal *w,
+static json_t *staff_json(pb_store_conn *c, pb_admin_emails *cache, const pb_store_withdrawal *w,
                           const pb_principal *viewer)
 {
     json_t *o = pb_api_withdrawal_json(w);
@@ -137,8 +106,8 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
     for (size_t i = 0; i < n; i++)
         if (json_array_append_new(
                 arr, json_pack("{s:s,s:o,s:s,s:o,s:o,s:o}", "staff_id", ap[i].staff_id, "email",
-                               email_json(c, cache, ap[i].staff_id), "role", ap[i].role, "at",
-                               pb_admin_time_json(ap[i].approved_at), "lapsed_at",
+                               pb_admin_staff_email_json(c, cache, ap[i].staff_id), "role",
+                               ap[i].role, "at", pb_admin_time_json(ap[i].approved_at), "lapsed_at",
                                ap[i].lapsed_at ? pb_admin_time_json(ap[i].lapsed_at) : json_null(),
                                "lapsed_reason",
                                ap[i].lapsed_at ? json_string(ap[i].lapsed_reason) : json_null())) !=
@@ -153,16 +122,16 @@ static json_t *staff_json(pb_store_conn *c, emails *cache, const pb_store_withdr
     bool waiting = false;
     json_t *manual = NULL;
     if (r && pb_cashier_withdrawal_manual_get(c, w->id, r, &waiting) == PB_OK)
-        manual = !waiting
-                     ? json_null()
-                     : json_pack("{s:o,s:s,s:s,s:{s:s,s:o,s:s},s:o,s:s}", "outcome",
-                                 viewer && strcmp(viewer->subject_public_id, r->staff_id) == 0
-                                     ? json_string(r->outcome)
-                                     : json_null(),
-                                 "reason", r->reason, "evidence", r->evidence, "stated_by",
-                                 "staff_id", r->staff_id, "email",
-                                 email_json(c, cache, r->staff_id), "role", r->role, "stated_at",
-                                 pb_admin_time_json(r->stated_at), "from_status", r->from_status);
+        manual = !waiting ? json_null()
+                          : json_pack("{s:o,s:s,s:s,s:{s:s,s:o,s:s},s:o,s:s}", "outcome",
+                                      viewer && strcmp(viewer->subject_public_id, r->staff_id) == 0
+                                          ? json_string(r->outcome)
+                                          : json_null(),
+                                      "reason", r->reason, "evidence", r->evidence, "stated_by",
+                                      "staff_id", r->staff_id, "email",
+                                      pb_admin_staff_email_json(c, cache, r->staff_id), "role",
+                                      r->role, "stated_at", pb_admin_time_json(r->stated_at),
+                                      "from_status", r->from_status);
     free(r);
     if (json_object_set_new(o, "manual_resolution", manual) != 0 ||
         json_object_set_new(o, "brand", json_string(w->brand)) != 0 ||
@@ -274,7 +243,7 @@ void pb_api_admin_withdrawals_list(pb_http_request *req, void *app)
                                    .limit = (size_t)limit};
     pb_err e = rows ? pb_cashier_withdrawal_list(c, &q, rows, &n) : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
-    emails cache = {0};
+    pb_admin_emails cache = {0};
     for (size_t i = 0; items && i < n; i++)
         if (json_array_append_new(items, staff_json(c, &cache, &rows[i], p)) != 0) {
             json_decref(items);
@@ -296,7 +265,7 @@ void pb_api_admin_withdrawal_get(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!pb_admin_parse_empty(req) || !visible(req, &c, &w))
         return;
-    emails cache = {0};
+    pb_admin_emails cache = {0};
     json_t *o = staff_json(c, &cache, &w, pb_api_principal(req));
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
@@ -311,7 +280,7 @@ static void answer(pb_http_request *req, pb_store_conn *c, pb_err e, const pb_st
         pb_admin_fail(req, e, NULL);
         return;
     }
-    emails cache = {0};
+    pb_admin_emails cache = {0};
     json_t *o = staff_json(c, &cache, w, pb_api_principal(req));
     if (!o) {
         pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);

@@ -2,7 +2,9 @@
  * admin_common.c — the helpers the staff API files share (admin.h): the
  * audited write transaction with its bounded retry, audit entries for a
  * request, query-parameter parsing that names the bad parameter, and the JSON
- * views several resources use.
+ * views several resources use — among them staff members' e-mails for answers
+ * that name staff by id (withdrawals, adjustment and settlement requests), read
+ * once per answer through a small cache.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -332,4 +334,50 @@ pb_err pb_admin_scope_codes(pb_store_conn *c, const pb_brand_scope *scope,
     }
     free(b);
     return e;
+}
+
+json_t *pb_admin_staff_email_json(pb_store_conn *c, pb_admin_emails *cache, const char *id)
+{
+    if (!id || !id[0])
+        return json_null();
+    for (size_t i = 0; i < cache->n; i++)
+        if (strcmp(cache->e[i].id, id) == 0)
+            return cache->e[i].email[0] ? json_string(cache->e[i].email) : json_null();
+    pb_staff st;
+    pb_err e = pb_identity_staff_get(c, id, &st);
+    if (e != PB_OK && e != PB_ERR_STAFF_NOT_FOUND)
+        return NULL;
+    if (e != PB_OK)
+        st.email[0] = '\0';
+    if (cache->n < PB_ADMIN_EMAILS_CACHED) {
+        snprintf(cache->e[cache->n].id, sizeof cache->e[0].id, "%s", id);
+        snprintf(cache->e[cache->n].email, sizeof cache->e[0].email, "%s", st.email);
+        cache->n++;
+    }
+    return st.email[0] ? json_string(st.email) : json_null();
+}
+
+json_t *pb_admin_request_emails(pb_store_conn *c, pb_admin_emails *cache, json_t *o,
+                                const char *requested_by, const char *decided_by)
+{
+    if (!o)
+        return NULL;
+    json_t *req = pb_admin_staff_email_json(c, cache, requested_by);
+    json_t *dec = req ? pb_admin_staff_email_json(c, cache, decided_by) : NULL;
+    if (!dec) { /* a failed lookup: nothing set */
+        json_decref(req);
+        json_decref(o);
+        return NULL;
+    }
+    /* json_object_set_new takes its value even when it fails */
+    int rc = json_object_set_new(o, "requested_by_email", req);
+    if (rc != 0)
+        json_decref(dec);
+    else
+        rc = json_object_set_new(o, "decided_by_email", dec);
+    if (rc != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

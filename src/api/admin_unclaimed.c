@@ -248,7 +248,10 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
 /* ---- the settlement requests (admin_unclaimed_settle.c writes them) ---- */
 
 /* One list item (pb_admin_request_page_reply). */
-static json_t *item_json(const void *row) { return pb_settle_request_json(row); }
+static json_t *item_json(pb_store_conn *c, pb_admin_emails *cache, const void *row)
+{
+    return pb_settle_request_staff_json(c, cache, row);
+}
 
 void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app)
 {
@@ -262,7 +265,7 @@ void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app)
                                                      q.cursor, rows, (size_t)q.limit, &n)
                           : PB_STORE_ERROR;
     free(q.codes);
-    pb_admin_request_page_reply(req, rc, rows, sizeof *rows, n, q.limit, item_json,
+    pb_admin_request_page_reply(req, q.c, rc, rows, sizeof *rows, n, q.limit, item_json,
                                 n ? rows[n - 1].id : 0);
 }
 
@@ -280,5 +283,11 @@ void pb_api_admin_unclaimed_settlement_get(pb_http_request *req, void *app)
         return;
     }
     pb_settle_status_now(r, pb_tenancy_settlement_expiry_us(b), pb_time_now_us());
-    pb_http_reply_json(req, 200, pb_settle_request_json(r));
+    pb_admin_emails cache = {0};
+    json_t *o = pb_settle_request_staff_json(c, &cache, r);
+    if (!o) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, o);
 }

@@ -14,8 +14,14 @@
 
 #include "api/admin.h"
 
-/* A settlement request as the API shows it; NULL when out of memory. */
+/* A settlement request as the API shows it (also what its audit entries hold:
+ * staff by id only); NULL when out of memory. */
 json_t *pb_settle_request_json(const pb_store_settlement *r);
+/* The request as staff answers show it: pb_settle_request_json with the requester's
+ * and the decider's e-mails (pb_admin_request_emails, read on c). NULL on a store
+ * failure or OOM. Never for an audit entry or an event. */
+json_t *pb_settle_request_staff_json(pb_store_conn *c, pb_admin_emails *cache,
+                                     const pb_store_settlement *r);
 /* r as it reads at now: pending past its time (requested_at + expiry_us) shows
  * "expired" (decided_at and decided_by stay empty: nobody decided it). */
 void pb_settle_status_now(pb_store_settlement *r, int64_t expiry_us, int64_t now);

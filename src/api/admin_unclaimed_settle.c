@@ -120,6 +120,13 @@ json_t *pb_settle_request_json(const pb_store_settlement *r)
                      r->failure[0] ? r->failure : NULL);
 }
 
+json_t *pb_settle_request_staff_json(pb_store_conn *c, pb_admin_emails *cache,
+                                     const pb_store_settlement *r)
+{
+    return pb_admin_request_emails(c, cache, pb_settle_request_json(r), r->requested_by,
+                                   r->decided_by);
+}
+
 void pb_settle_status_now(pb_store_settlement *r, int64_t expiry_us, int64_t now)
 {
     if (pb_admin_request_due(r->status, r->requested_at, expiry_us, now))
@@ -260,7 +267,9 @@ static void answer_request(pb_http_request *req, settle_ctx *x, bool replayed)
         pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
         return;
     }
-    json_t *o = pb_settle_request_json(r);
+    pb_store_conn *c = pb_http_conn(req);
+    pb_admin_emails cache = {0};
+    json_t *o = c ? pb_settle_request_staff_json(c, &cache, r) : NULL;
     if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
         json_decref(o);
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
@@ -607,10 +616,15 @@ static void answer_decided(pb_http_request *req, pb_store_conn *c, const settle_
         pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
         return;
     }
+    pb_admin_emails cache = {0};
+    json_t *rec = pb_settle_request_staff_json(c, &cache, &x->row);
+    if (!rec) {
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
     pb_http_reply_json(req, 200,
-                       json_pack("{s:o*,s:b,s:o*}", "settlement", pb_settle_request_json(&x->row),
-                                 "replayed", replayed, "unclaimed_balance",
-                                 pb_admin_amount_json(now, x->currency)));
+                       json_pack("{s:o,s:b,s:o*}", "settlement", rec, "replayed", replayed,
+                                 "unclaimed_balance", pb_admin_amount_json(now, x->currency)));
 }
 
 /* Runs a decision's command and answers it; approve: an approval found made since

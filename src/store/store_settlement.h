@@ -56,7 +56,8 @@ pb_store_rc pb_store_settlement_decide(pb_store_conn *c, const pb_store_settleme
 /* Up to cap requests, newest first, with id < before_id (0: no bound), of the brands
  * in brands_json (brand code -> how long a request of that brand may stay pending,
  * µs) and status (NULL: any), the status as it reads at now (as
- * pb_store_adjustment_list reads it). */
+ * pb_store_adjustment_list reads it: over 0054's (status, id), a status reads the
+ * rows stored with it only, and for "expired" the pending ones past their time). */
 pb_store_rc pb_store_settlement_list(pb_store_conn *c, const char *brands_json, int64_t now,
                                      const char *status, int64_t before_id,
                                      pb_store_settlement *out, size_t cap, size_t *n);

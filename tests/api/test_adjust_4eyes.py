@@ -111,12 +111,16 @@ class Run:
         assert r["status"] == "pending" and r["amount"] == "1000.00" and r["currency"] == "EUR", r
         assert r["requested_by"] == self.fin1.id and r["player_id"] == self.alice, r
         assert r["replayed"] is False and r["transfer_id"] is None, r
+        # staff named by e-mail too (finance cannot read the staff list); none decided yet
+        assert r["requested_by_email"] == "fin1@example.com", r
+        assert "decided_by_email" in r and r["decided_by_email"] is None, r
         self.big = r["id"]
         assert self.ledger_rows() == before and self.cash() == cash
         # a replay answers the same request; another body under the key is a conflict
         again = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00",
                                    key="big-1", reason="goodwill"), 202)
         assert again["id"] == self.big and again["replayed"] is True, again
+        assert again["requested_by_email"] == "fin1@example.com", again
         expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.01", key="big-1"), 409,
                "IDEMPOTENCY_CONFLICT")
         expect(self.adjust(self.fin1, self.alice, "cash", "credit", "5.00", key="big-1"), 409,
@@ -128,6 +132,10 @@ class Run:
         ev = self.events("balance.adjustment_requested")
         assert len(ev) == 1 and ev[0][0] == "alpha" and ev[0][1] == self.alice, ev
         assert ev[0][2]["adjustment_id"] == self.big and ev[0][2]["amount"] == "1000.00", ev
+        # the audit entry and the event name staff by id only (no e-mails)
+        after = self.env.rows("SELECT after FROM audit_entry WHERE action="
+                              "'player.adjust_request' AND target_id=?", self.alice)[0][0]
+        assert "@example.com" not in after and "@example.com" not in json.dumps(ev), (after, ev)
         # a key used below the threshold stays the ledger's: a large body under it conflicts
         expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1.00", key="small-1"), 201)
         expect(self.adjust(self.fin1, self.alice, "cash", "credit", "2000.00", key="small-1"),
@@ -156,6 +164,9 @@ class Run:
         assert self.ledger_rows() == before
         r = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=pending&brand=alpha"), 200)
         assert [i["id"] for i in r["items"]] == [self.big], r
+        # the other member sees who asked
+        assert r["items"][0]["requested_by_email"] == "fin1@example.com", r
+        assert r["items"][0]["decided_by_email"] is None, r
 
     def approved_once(self):
         before = self.ledger_rows()
@@ -163,6 +174,8 @@ class Run:
         r = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{self.big}/approve"), 200)
         a = r["adjustment"]
         assert a["status"] == "approved" and a["decided_by"] == self.fin2.id, r
+        assert a["requested_by_email"] == "fin1@example.com", r
+        assert a["decided_by_email"] == "fin2@example.com", r
         assert a["transfer_id"] and r["replayed"] is False, r
         assert self.ledger_rows() == before + 1
         assert self.cash() == "2000.99", self.cash()
@@ -175,12 +188,14 @@ class Run:
         rq = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00", key="big-1",
                                 reason="goodwill"), 202)
         assert rq["status"] == "approved" and rq["transfer_id"] == a["transfer_id"], rq
+        assert rq["decided_by_email"] == "fin2@example.com", rq
         expect(self.fin2.call("POST", f"/v1/admin/adjustments/{self.big}/reject",
                               {"reason": "late"}), 409, "ADJUSTMENT_STATE")
         assert self.ledger_rows() == before + 1 and self.cash() == "2000.99"
         rows = self.env.rows("SELECT actor_id, after FROM audit_entry WHERE "
                              "action='player.adjust_approve'")
         assert len(rows) == 1 and rows[0][0] == self.fin2.id, rows
+        assert "@example.com" not in rows[0][1], rows  # the audit entry: staff ids only
         ev = [e for e in self.events("balance.adjusted") if e[2].get("adjustment_id") == self.big]
         assert len(ev) == 1 and ev[0][2]["staff_id"] == self.fin2.id, ev
         assert ev[0][2]["requested_by"] == self.fin1.id and ev[0][2]["amount"] == "1000.00", ev
@@ -193,6 +208,8 @@ class Run:
                                   {"reason": "not agreed"}), 200)
         assert d["adjustment"]["status"] == "rejected", d
         assert d["adjustment"]["decision_reason"] == "not agreed", d
+        assert d["adjustment"]["requested_by_email"] == "fin1@example.com", d
+        assert d["adjustment"]["decided_by_email"] == "fin2@example.com", d
         expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 409,
                "ADJUSTMENT_STATE")
         expect(self.admin.call("POST", f"/v1/admin/adjustments/{r['id']}/approve"), 409,
@@ -202,6 +219,7 @@ class Run:
                              "action='player.adjust_reject'")[0][0] == 1
         lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=rejected"), 200)
         assert [i["id"] for i in lst["items"]] == [r["id"]], lst
+        assert lst["items"][0]["decided_by_email"] == "fin2@example.com", lst
 
     def debit_beyond_balance(self):
         before, cash = self.ledger_rows(), self.cash()
@@ -277,6 +295,7 @@ class Run:
         assert young in pend and old not in pend and other not in pend, lst
         g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{old}"), 200)
         assert g["status"] == "expired" and g["decided_by"] is None, g
+        assert g["decided_by_email"] is None and g["requested_by_email"] == "fin1@example.com", g
         assert self.stored(old) == ("pending", None, None)
         # the requester's retry shows it as it reads now
         rq = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1000.00", key="exp-0"),
@@ -302,6 +321,7 @@ class Run:
         assert self.stored(other)[0] == "expired" and self.stored(other)[1] is None
         g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{other}"), 200)
         assert g["status"] == "expired" and g["decided_at"] and g["decision_reason"] is None, g
+        assert g["decided_by_email"] is None, g  # marked expired: nobody decided it
         audits = self.env.rows("SELECT actor_id, after FROM audit_entry WHERE "
                                "action='player.adjust_expire' ORDER BY seq")
         assert [json.loads(a)["id"] for _, a in audits] == [old, other], audits
@@ -325,8 +345,24 @@ class Run:
         item = next(i for i in lst["items"] if i["id"] == self.big)
         g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
         assert g == item, (g, item)
+        assert g["requested_by_email"] == "fin1@example.com", g
+        assert g["decided_by_email"] == "fin2@example.com", g
         g = expect(self.admin.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
         assert g == item, g
+        # a member no longer in the staff table (set so in the database): the id, no e-mail
+        gone = "0190aaaa-0000-7000-8000-0000000000bb"
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE adjustment_request SET decided_by=? WHERE public_id=?",
+                        (gone, self.big))
+        con.close()
+        g = expect(self.fin2.call("GET", f"/v1/admin/adjustments/{self.big}"), 200)
+        assert g["decided_by"] == gone and g["decided_by_email"] is None, g
+        assert g["requested_by_email"] == "fin1@example.com", g
+        with sqlite3.connect(self.env.db, timeout=30) as con:
+            con.execute("UPDATE adjustment_request SET decided_by=? WHERE public_id=?",
+                        (self.fin2.id, self.big))
+        con.close()
         unknown = self.fin2.call("GET", "/v1/admin/adjustments/0190aaaa-0000-7000-8000-0000000000aa")
         expect(unknown, 404, "ADJUSTMENT_NOT_FOUND")
         # another brand's member: exactly what an unknown id answers

@@ -233,14 +233,15 @@ class Run:
         assert d["notes"] == [{"id": d["notes"][0]["id"], "text": self.note,
                                "created_at": d["notes"][0]["created_at"]}], d["notes"]
         # the 4-eyes adjustment requests, newest first, as the back office lists them but
-        # without who asked or decided (staff members' ids)
+        # without who asked or decided (staff members' ids, nor the e-mails the list adds)
         listed = expect(self.fin.call("GET", "/v1/admin/adjustments"), 200)["items"]
         listed = {i["id"]: i for i in listed}
         want = []
         for i in (self.adj_pending, self.adj_rejected):
             w = dict(listed[i])
             assert w["requested_by"] == self.admin.id, w
-            del w["requested_by"], w["decided_by"]
+            assert w["requested_by_email"] == "root@example.com", w
+            del w["requested_by"], w["decided_by"], w["requested_by_email"], w["decided_by_email"]
             want.append(w)
         assert d["adjustment_requests"] == want, (d["adjustment_requests"], want)
         pend, rej = d["adjustment_requests"]

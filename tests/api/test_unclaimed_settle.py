@@ -214,14 +214,17 @@ class Run:
                 "destination": "remitted", "reference": "ESCH-2025/0042", "status": "pending",
                 "requested_by": self.fin1.id, "replayed": False, "transfer_id": None,
                 "decided_by": None, "reason": "escheatment to the state",
-                "idempotency_key": "rq-1"}
+                "idempotency_key": "rq-1", "requested_by_email": "fin1@example.com",
+                "decided_by_email": None}
         assert {k: r.get(k) for k in want} == want and r["id"] and r["requested_at"], r
+        assert "decided_by_email" in r, r  # null while pending, not left out
         self.first = r["id"]
         assert self.transfers() == ledger and self.unclaimed() == 5000
         assert self.writes()[2] == before[2] + 1
         again = expect(self.request(self.fin1, "20.00", reference="ESCH-2025/0042", key="rq-1"),
                        200)
         assert again["id"] == self.first and again["replayed"] is True, again
+        assert again["requested_by_email"] == "fin1@example.com", again
         for body in (dict(amount="20.01"), dict(reference="ESCH-9"),
                      dict(destination="house", reference=None)):
             args = {"amount": "20.00", "reference": "ESCH-2025/0042", "key": "rq-1"}
@@ -231,13 +234,19 @@ class Run:
         assert self.writes()[2] == before[2] + 1 and self.transfers() == ledger
         a = self.audits("funds.unclaimed_settle_request")
         assert len(a) == 1 and a[0][0] == self.fin1.id and a[0][1]["id"] == self.first, a
+        # the audit entry and the event name staff by id only (no e-mails)
+        assert "requested_by_email" not in a[0][1] and "decided_by_email" not in a[0][1], a
         ev = self.events("funds.unclaimed_settlement_requested")
         assert len(ev) == 1 and ev[0]["settlement_id"] == self.first, ev
+        assert "@example.com" not in json.dumps(ev), ev
         assert ev[0]["amount"] == "20.00" and ev[0]["reference"] == "ESCH-2025/0042", ev
         g = expect(self.fin2.call("GET", f"{PATH}/{self.first}"), 200)
         assert g["status"] == "pending" and g["id"] == self.first, g
+        # the other member (finance: no staff.read) sees who asked
+        assert g["requested_by_email"] == "fin1@example.com" and g["decided_by_email"] is None, g
         lst = expect(self.fin2.call("GET", f"{PATH}?status=pending&brand=alpha"), 200)
         assert [i["id"] for i in lst["items"]] == [self.first], lst
+        assert lst["items"][0] == g, (lst, g)
 
     def self_approval_refused(self):
         before = self.writes()
@@ -284,6 +293,8 @@ class Run:
         s = a["settlement"]
         assert a["replayed"] is False and a["unclaimed_balance"] == "30.00", a
         assert s["status"] == "approved" and s["decided_by"] == self.fin2.id, s
+        assert s["requested_by_email"] == "fin1@example.com", s
+        assert s["decided_by_email"] == "fin2@example.com", s
         assert s["transfer_id"] and s["decided_at"], s
         assert self.transfers() == ledger + 1
         assert self.unclaimed() == 3000 and self.remitted() == 2000
@@ -292,6 +303,7 @@ class Run:
         assert row == [(2000, 31)], row
         again = expect(self.fin2.call("POST", f"{PATH}/{self.first}/approve"), 200)
         assert again["replayed"] is True and again["settlement"]["transfer_id"] == s["transfer_id"]
+        assert again["settlement"]["decided_by_email"] == "fin2@example.com", again
         expect(self.admin.call("POST", f"{PATH}/{self.first}/approve"), 200)  # a third member
         assert self.transfers() == ledger + 1 and self.unclaimed() == 3000
         expect(self.fin2.call("POST", f"{PATH}/{self.first}/reject", {"reason": "late"}), 409,
@@ -304,6 +316,7 @@ class Run:
                 "requested_by": self.fin1.id, "approved_by": self.fin2.id,
                 "settlement_id": self.first}
         assert actor == self.fin2.id and {k: after.get(k) for k in want} == want, au
+        assert "@example.com" not in json.dumps(after), au
         assert reason == "escheatment to the state", au
         ev = self.events("funds.unclaimed_settled")
         assert len(ev) == 1, ev
@@ -333,11 +346,14 @@ class Run:
         s = j["settlement"]
         assert (s["status"], s["decided_by"], s["decision_reason"], s["transfer_id"]) == \
             ("rejected", self.fin2.id, "wrong authority", None), s
+        assert (s["requested_by_email"], s["decided_by_email"]) == \
+            ("fin1@example.com", "fin2@example.com"), s
         # the requester withdraws their own
         w = expect(self.fin1.call("POST", f"{PATH}/{r2['id']}/reject",
                                   {"reason": "entered twice"}), 200)
         assert w["settlement"]["status"] == "rejected" and \
             w["settlement"]["decided_by"] == self.fin1.id, w
+        assert w["settlement"]["decided_by_email"] == "fin1@example.com", w
         expect(self.fin2.call("POST", f"{PATH}/{r1['id']}/approve"), 409, "SETTLEMENT_STATE")
         expect(self.fin2.call("POST", f"{PATH}/{r1['id']}/reject", {"reason": "x"}), 409,
                "SETTLEMENT_STATE")
@@ -350,6 +366,8 @@ class Run:
         assert [e["settlement_id"] for e in ev] == [r1["id"], r2["id"]], ev
         lst = expect(self.fin2.call("GET", f"{PATH}?status=rejected"), 200)
         assert [i["id"] for i in lst["items"]] == [r2["id"], r1["id"]], lst
+        assert [i["decided_by_email"] for i in lst["items"]] == \
+            ["fin1@example.com", "fin2@example.com"], lst
 
     def balance_gone(self):
         """Two requests of the whole balance: the first approved, the second refused
@@ -388,8 +406,12 @@ class Run:
         age_settlement(self.env.db, young, HOUR_US - 60 * 1000000)
         lst = expect(self.fin2.call("GET", f"{PATH}?status=expired"), 200)
         assert [i["id"] for i in lst["items"]] == [other, old], lst
+        lst = expect(self.fin2.call("GET", f"{PATH}?status=pending"), 200)
+        pend = [i["id"] for i in lst["items"]]
+        assert young in pend and old not in pend and other not in pend, lst
         g = expect(self.fin2.call("GET", f"{PATH}/{old}"), 200)
         assert g["status"] == "expired" and g["decided_at"] is None, g
+        assert g["decided_by_email"] is None, g
         assert self.stored(old)[0] == "pending"
         ledger, unclaimed = self.transfers(), self.unclaimed()
         r = self.fin2.call("POST", f"{PATH}/{old}/approve")
@@ -397,6 +419,16 @@ class Run:
         assert "expired" in r.json()["error"]["message"], r.body
         st, by, at, tid = self.stored(old)
         assert (st, by, tid) == ("expired", None, None) and at, (st, by, at)
+        # one stored expired, one still pending past its time: the list merges both
+        lst = expect(self.fin2.call("GET", f"{PATH}?status=expired"), 200)
+        assert [i["id"] for i in lst["items"]] == [other, old], lst
+        assert all(i["status"] == "expired" and i["decided_by_email"] is None
+                   for i in lst["items"]), lst
+        lst = expect(self.fin2.call("GET", f"{PATH}?status=expired&limit=1"), 200)
+        assert [i["id"] for i in lst["items"]] == [other] and lst["next_cursor"], lst
+        nxt = expect(self.fin2.call("GET", f"{PATH}?status=expired&limit=1&cursor="
+                                    f"{lst['next_cursor']}"), 200)
+        assert [i["id"] for i in nxt["items"]] == [old], nxt
         r = self.fin2.call("POST", f"{PATH}/{other}/reject", {"reason": "late"})
         expect(r, 409, "SETTLEMENT_STATE")
         assert "expired" in r.json()["error"]["message"], r.body

@@ -15,8 +15,10 @@
  *     first adjustment again (replayed), the money moved once;
  *   - A credits above the threshold: "awaiting a second approver" with a link, the
  *     wallet unchanged; the request is on the Adjustments page (brand, amount,
- *     player link, requester, reason) and its page offers A no Approve; B approves
- *     it from the queue: the player's balance changes (detail and player page);
+ *     player link, requester, reason) and its page offers A no Approve; B sees A's
+ *     e-mail as the requester (the answer names it: finance cannot read the staff
+ *     list) and approves it from the queue: the player's balance changes (detail and
+ *     player page), and A's page of it names B by e-mail;
  *   - B rejects another request with a reason: it shows rejected with the reason,
  *     the balance unchanged; a request rejected meanwhile (by the admin through the
  *     API) that B approves from a stale page shows the server's ADJUSTMENT_STATE;
@@ -222,9 +224,12 @@ test('a second member approves it from the queue: the player\'s balance changes'
   const row = pb.locator(`[data-testid=adjustment-row][data-id="${bigId}"]`);
   await row.waitFor();
   assert.equal(await row.locator(`[data-staff-id="${a.id}"]`).count(), 1, 'A shown as the requester');
+  // by e-mail (the answer names it: B, finance, may not read the staff list)
+  assert.equal(await row.getByTestId('adjustment-requester').innerText(), a.email);
   await row.getByTestId('adjustment-link').click();
   const detail = pb.getByTestId('adjustment-detail');
   await detail.waitFor();
+  assert.match(await detail.getByTestId('adjustment-requester').innerText(), new RegExp(` by ${a.email.replace(/\./g, '\\.')}$`));
   assert.equal(await detail.getByTestId('own-request').count(), 0);
   await detail.getByTestId('approve').click();
   await pb.locator('[role=dialog]').getByRole('button', { name: 'Approve and apply' }).click();
@@ -238,6 +243,13 @@ test('a second member approves it from the queue: the player\'s balance changes'
   const stored = await expectStatus(adminCall(server, 'GET', `/v1/admin/adjustments/${bigId}`), 200, 'get');
   assert.equal(stored.status, 'approved');
   assert.equal(stored.decided_by, b.id);
+  assert.equal(stored.decided_by_email, b.email);
+  assert.equal(stored.requested_by_email, a.email);
+  // A's page of it: decided by B, named by e-mail
+  await pa.goto(`${server.url}/adjustments/${bigId}`);
+  const seen = pa.locator('[data-testid=adjustment-detail][data-status=approved]');
+  await seen.waitFor();
+  assert.match(await seen.getByTestId('adjustment-decided').innerText(), new RegExp(` by ${b.email.replace(/\./g, '\\.')}$`));
   // the player's page shows it
   await detail.getByTestId('adjustment-player').click();
   await pb.locator('[data-testid=wallet-EUR] [data-testid=cash]', { hasText: EUR('1\u202f520.00') }).waitFor();

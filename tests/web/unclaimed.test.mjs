@@ -9,8 +9,9 @@
  *     with a reference): it shows as pending, nothing moved, and A is offered no
  *     Approve on their own request; a request beyond the balance shows the server's
  *     INSUFFICIENT_FUNDS;
- *   - member B approves it: the balance drops and the entry shows the destination and
- *     the reference;
+ *   - member B sees A's e-mail as the requester (finance cannot read the staff list:
+ *     the answer names it) and approves it: the balance drops and the entry shows the
+ *     destination and the reference;
  *   - A requests another, B rejects it with a reason: nothing moves (the API agrees).
  * Screenshots: unclaimed-settle-pending, unclaimed-settle-approved.
  * Run: node --test --test-reporter=tap tests/web/unclaimed.test.mjs [PATH/TO/pitboss]
@@ -74,6 +75,8 @@ test('4-eyes settlement: A requests, A cannot approve, B approves, the entry sho
   await pa.locator('[data-testid=settle-requested]').waitFor();
   const [req] = await settlements('pending');
   assert.equal(req.requested_by, a.id);
+  assert.equal(req.requested_by_email, a.email);
+  assert.equal(req.decided_by_email, null);
   assert.equal(req.reference, 'ESCH-WEB-1');
   const rowA = pendingRow(pa, req.id);
   await rowA.waitFor();
@@ -90,6 +93,8 @@ test('4-eyes settlement: A requests, A cannot approve, B approves, the entry sho
   const rowB = pendingRow(pb, req.id);
   await rowB.waitFor();
   assert.equal(await rowB.getAttribute('data-mine'), 'no');
+  // B (finance: may not read the staff list) sees who asked, by e-mail
+  assert.equal(await rowB.getByTestId('settlement-requester').innerText(), a.email);
   await rowB.locator('[data-testid=settle-approve]').click();
   await pb.locator('[role=dialog]').getByRole('button', { name: 'Approve and settle' }).click();
   await rowB.waitFor({ state: 'detached' });
@@ -97,6 +102,7 @@ test('4-eyes settlement: A requests, A cannot approve, B approves, the entry sho
   const got = await expectStatus(adminCall(server, 'GET', `/v1/admin/unclaimed-funds/settlements/${req.id}`), 200);
   assert.equal(got.status, 'approved');
   assert.equal(got.decided_by, b.id);
+  assert.equal(got.decided_by_email, b.email);
   const entry = pb.locator(`[data-testid=unclaimed-entry][data-id="${got.transfer_id}"]`);
   await entry.waitFor();
   assert.equal(await entry.getAttribute('data-direction'), 'debit');

@@ -1,11 +1,13 @@
 /*
  * sqlite_settlement.c — the unclaimed-funds settlement requests' statements on
  * SQLite (0051_unclaimed_settlement_request.sql,
- * 0053_unclaimed_settlement_request_pending.sql). Index use: public_id and
+ * 0053_unclaimed_settlement_request_pending.sql,
+ * 0054_unclaimed_settlement_request_status.sql). Index use: public_id and
  * (brand, idempotency_key) are unique, transfer_id unique where set (the
- * unclaimed-funds list's lookup); the list walks the primary key backwards, joined
- * to the caller's brands, filtering on the status as it reads now (a pending
- * request past its brand's expiry reads "expired", as sqlite_adjustment.c does).
+ * unclaimed-funds list's lookup); the list filtered on a status reads the stored
+ * status over 0054's (status, id), each row showing the status as it reads now (a
+ * pending request past its brand's expiry reads "expired"), as sqlite_adjustment.c
+ * does; unfiltered it walks the primary key backwards, joined to the caller's brands.
  * The expiry sweep reads one brand's due requests over the partial index of 0053
  * (tests/unit/api/test_adjust_sweep.c checks the plan).
  */
@@ -116,26 +118,51 @@ static pb_store_rc sq_settle_decide(pb_store_conn *base, const pb_store_settleme
     return sqr_exec_changed(c, st);
 }
 
+/* The list's rows with the status as it reads now: pending past requested_at + the
+ * brand's expiry (b.value, µs; ?5: now) is expired. ?1 the brands (code -> expiry),
+ * ?3 the cursor (0: none), ?4 the page's size. */
+#define SETTLE_STATUS_NOW                                                         \
+    "CASE WHEN r.status='pending' AND r.requested_at+b.value<=?5 THEN 'expired' " \
+    "ELSE r.status END"
+#define SETTLE_LIST_SELECT                                                       \
+    "SELECT r.id,r.public_id,r.brand,r.currency,r.amount,r.destination,"         \
+    "coalesce(r.reference,''),r.reason,r.idempotency_key,r.requested_by,"        \
+    "r.requested_at," SETTLE_STATUS_NOW ",coalesce(r.decided_by,''),"            \
+    "coalesce(r.decided_at,0),coalesce(r.decision_reason,''),"                   \
+    "coalesce(r.transfer_id,''),coalesce(r.failure,'') "                         \
+    "FROM unclaimed_settlement_request r JOIN json_each(?1) b ON b.key=r.brand " \
+    "WHERE (?3=0 OR r.id<?3) "
+#define SETTLE_LIST_PAGE "ORDER BY r.id DESC LIMIT ?4"
+
+/* Which rows each status filter reads, as sqlite_adjustment.c's list does. A status
+ * other than pending and expired is the stored one (?2): 0054's (status, id) walked
+ * backwards. "pending" is stored pending and not past its time: the same index,
+ * pending rows only. "expired" is stored expired (marked by the sweep or the
+ * decision that found it so) or stored pending past its time: a page of each over
+ * that index, merged. No filter walks the brands' rows. */
+static const char LIST_ANY[] = SETTLE_LIST_SELECT SETTLE_LIST_PAGE;
+static const char LIST_STORED[] = SETTLE_LIST_SELECT "AND r.status=?2 " SETTLE_LIST_PAGE;
+static const char LIST_PENDING[] = SETTLE_LIST_SELECT
+    "AND r.status='pending' AND r.requested_at+b.value>?5 " SETTLE_LIST_PAGE;
+static const char LIST_EXPIRED[] =
+    "SELECT * FROM (" SETTLE_LIST_SELECT "AND r.status='expired' " SETTLE_LIST_PAGE
+    ") UNION ALL SELECT * FROM (" SETTLE_LIST_SELECT
+    "AND r.status='pending' AND r.requested_at+b.value<=?5 " SETTLE_LIST_PAGE
+    ") ORDER BY 1 DESC LIMIT ?4";
+#undef SETTLE_LIST_PAGE
+#undef SETTLE_LIST_SELECT
+#undef SETTLE_STATUS_NOW
+
 static pb_store_rc sq_settle_list(pb_store_conn *base, const char *brands_json, int64_t now,
                                   const char *status, int64_t before_id, pb_store_settlement *out,
                                   size_t cap, size_t *n)
 {
-    /* the status as it reads now: pending past requested_at + the brand's expiry
-     * (b.value, µs) is expired */
-#define SETTLE_STATUS_NOW                                                         \
-    "CASE WHEN r.status='pending' AND r.requested_at+b.value<=?5 THEN 'expired' " \
-    "ELSE r.status END"
-    static const char SQL[] =
-        "SELECT r.id,r.public_id,r.brand,r.currency,r.amount,r.destination,"
-        "coalesce(r.reference,''),r.reason,r.idempotency_key,r.requested_by,r.requested_at," SETTLE_STATUS_NOW
-        ",coalesce(r.decided_by,''),coalesce(r.decided_at,0),coalesce(r.decision_reason,''),"
-        "coalesce(r.transfer_id,''),coalesce(r.failure,'') "
-        "FROM unclaimed_settlement_request r JOIN json_each(?1) b ON b.key=r.brand "
-        "WHERE (?2 IS NULL OR " SETTLE_STATUS_NOW "=?2) AND (?3=0 OR r.id<?3) "
-        "ORDER BY r.id DESC LIMIT ?4";
-#undef SETTLE_STATUS_NOW
+    const char *sql = !status                          ? LIST_ANY
+                      : strcmp(status, "pending") == 0 ? LIST_PENDING
+                      : strcmp(status, "expired") == 0 ? LIST_EXPIRED
+                                                       : LIST_STORED;
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
     *n = 0;
     if (!st)
         return PB_STORE_ERROR;

@@ -11,9 +11,10 @@
  *   - a pass marks the due requests of both kinds only (brand by brand, each by its
  *     brand's expiry for the kind), as the system, in batches until none remain; a
  *     second pass finds none;
- *   - the query plans: the adjustments' list filtered on a status and the sweep's
- *     batch reads read the rows of that status only (0048's (status, id), the
- *     partial indexes of 0052 and 0053), never the brands' rows or the whole table.
+ *   - the query plans: the adjustments' and the settlements' lists filtered on a
+ *     status and the sweep's batch reads read the rows of that status only (0048's
+ *     and 0054's (status, id), the partial indexes of 0052 and 0053), never the
+ *     brands' rows or the whole table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -501,6 +502,35 @@ static void settlement_due_search(const char *sql, const char *detail, void *ctx
         (*over_index)++;
 }
 
+/* The settlements' list filtered on a status (its rows are read as "r"). */
+static bool settlement_list_statement(const char *sql, void *ctx)
+{
+    (void)ctx;
+    return strstr(sql, "FROM unclaimed_settlement_request r") &&
+           (strstr(sql, "status=?2") || strstr(sql, "status='pending'") ||
+            strstr(sql, "status='expired'"));
+}
+
+/* Each line of a filtered list's plan: a search by the stored status (0054's
+ * (status, id), or 0053's pending index), never the brands' rows or the table. */
+static void settlement_list_search(const char *sql, const char *detail, void *ctx)
+{
+    plan_seen *s = ctx;
+    if (!detail) {
+        s->statements++;
+        return;
+    }
+    if (plan_is_scan(detail, "r") || plan_is_scan(detail, "unclaimed_settlement_request") ||
+        strstr(detail, "unclaimed_settlement_request_brand")) {
+        print_error("the settlements' list reads every row (of the brands): %s\n  in %s\n", detail,
+                    sql);
+        fail();
+    }
+    if (strstr(detail, "USING INDEX unclaimed_settlement_request_status (status=?") ||
+        strstr(detail, "USING INDEX unclaimed_settlement_request_pending"))
+        s->by_status++;
+}
+
 static void test_plans(void **state)
 {
     sfx *t = *state;
@@ -526,6 +556,16 @@ static void test_plans(void **state)
                                 settlement_due_search, &over_index),
                      1);
     assert_int_equal(over_index, 1);
+    for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
+        assert_int_equal(pb_store_settlement_list(t->f->conn, "{\"demo\":259200000000}",
+                                                  pb_time_now_us(), status[i], 0, srows, 4, &n),
+                         PB_STORE_OK);
+    plan_seen ls = {0};
+    checked = plans_each(((sq_conn *)t->f->conn)->db, settlement_list_statement,
+                         settlement_list_search, &ls);
+    assert_int_equal(checked, 3); /* pending, expired, any other status */
+    assert_int_equal(ls.statements, 3);
+    assert_true(ls.by_status >= 4); /* expired searches twice (stored and pending) */
 }
 
 int main(void)

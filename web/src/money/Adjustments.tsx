@@ -9,6 +9,9 @@
  * with a reason. The queue is GET /v1/admin/adjustments, server-side paginated
  * (usePaged: "More" passes next_cursor back), with the status (pending by default)
  * and brand filters in the URL's query so a reload or a shared link keeps them.
+ * Requester and decider are named by the e-mail the answer gives
+ * (requested_by_email, decided_by_email: finance may not read the staff list),
+ * else by id.
  *
  * The detail page offers Approve and Reject to members with finance.adjust while
  * the request is pending. Its requester is not offered Approve (the server
@@ -56,7 +59,7 @@ function Row({ a }: { a: AdjustmentRequest }) {
         <Money amount={signedAmount(a)} currency={a.currency} />
       </td>
       <td data-testid="adjustment-requester">
-        <StaffName id={a.requested_by} />
+        <StaffName id={a.requested_by} email={a.requested_by_email} />
       </td>
       <td>
         <Time at={a.requested_at} />
@@ -66,7 +69,7 @@ function Row({ a }: { a: AdjustmentRequest }) {
         <Status value={a.status} />
       </td>
       <td>
-        {a.decided_by ? <StaffName id={a.decided_by} /> : null}
+        {a.decided_by ? <StaffName id={a.decided_by} email={a.decided_by_email} /> : null}
         {a.decided_at ? (
           <div class="m-muted">
             <Time at={a.decided_at} />
@@ -276,7 +279,7 @@ export function AdjustmentDetail({ params }: { params: Record<string, string> })
         </dd>
         <dt>Requested</dt>
         <dd data-testid="adjustment-requester">
-          <Time at={a.requested_at} /> by <StaffName id={a.requested_by} />
+          <Time at={a.requested_at} /> by <StaffName id={a.requested_by} email={a.requested_by_email} />
         </dd>
         <dt>Reason</dt>
         <dd data-testid="adjustment-reason">{a.reason}</dd>
@@ -288,7 +291,7 @@ export function AdjustmentDetail({ params }: { params: Record<string, string> })
               {a.decided_by ? (
                 <>
                   {' '}
-                  by <StaffName id={a.decided_by} />
+                  by <StaffName id={a.decided_by} email={a.decided_by_email} />
                 </>
               ) : (
                 ' (nobody decided it)'

@@ -7,7 +7,9 @@
  *     reference; or recognised by the house), reason. It only requests: a second
  *     member approves. Its idempotency key is made once per form and kept until a
  *     request is answered, so a retry after a lost answer is the same request;
- *   - the pending settlement requests (GET …/settlements?status=pending) with
+ *   - the pending settlement requests (GET …/settlements?status=pending), each
+ *     naming its requester by e-mail (requested_by_email: finance may not read the
+ *     staff list; the id when the member is gone), with
  *     Approve and Reject (finance.adjust). The requester is offered no Approve on
  *     their own request (the server refuses it anyway: FOUR_EYES_VIOLATION), only
  *     Reject, which withdraws it. The server's error is shown as it says it.
@@ -16,7 +18,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { post } from '../lib/api';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, ReasonDialog, Time, usePaged } from '../components/ui';
-import { ConfirmDialog } from './common';
+import { ConfirmDialog, StaffName } from './common';
 
 export interface Balance {
   brand: string;
@@ -32,9 +34,12 @@ export interface Settlement {
   destination: 'remitted' | 'house';
   reference: string | null;
   reason: string;
-  requested_by: string;
+  requested_by: string; // a staff id
+  requested_by_email: string | null; // null when the member no longer exists
   requested_at: string;
   status: string;
+  decided_by: string | null;
+  decided_by_email: string | null; // null while pending, expired, or the member is gone
 }
 
 const PATH = '/v1/admin/unclaimed-funds/settlements';
@@ -190,7 +195,9 @@ export function PendingSettlements({ brand, rev, onChange }: { brand: string; re
                 <td>{s.destination}</td>
                 <td>{s.reference ?? '—'}</td>
                 <td>{s.reason}</td>
-                <td>{mine ? 'you' : <code>{s.requested_by}</code>}</td>
+                <td data-testid="settlement-requester">
+                  <StaffName id={s.requested_by} email={s.requested_by_email} />
+                </td>
                 <td>
                   {adjust && (
                     <div class="m-actions">

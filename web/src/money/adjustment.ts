@@ -29,9 +29,11 @@ export interface AdjustmentRequest {
   reason: string;
   idempotency_key: string;
   requested_by: string; // a staff id
+  requested_by_email: string | null; // null when the member no longer exists
   requested_at: string;
   status: AdjustmentStatus;
   decided_by: string | null; // null for an expired one: nobody decided it
+  decided_by_email: string | null; // null while pending, expired, or the member is gone
   decided_at: string | null;
   decision_reason: string | null;
   transfer_id: string | null;

@@ -1,0 +1,15 @@
+-- 0054 The unclaimed-funds settlement requests by stored status, newest first: what
+-- the settlement list (GET /v1/admin/unclaimed-funds/settlements?status=) now reads,
+-- as the adjustments' list reads 0048's adjustment_request (status, id). Until now
+-- the list computed each row's status as it reads now (pending past its brand's
+-- expiry reads 'expired') and filtered on that, so a status filter walked every
+-- request of the caller's brands over 0051's (brand, id). Since serve's sweep stores
+-- 'expired' (0053), the list filters on the stored status over this index: 'pending'
+-- reads pending rows not yet past their time, 'expired' merges stored-expired rows
+-- with pending rows past their time, any other status reads its own rows only
+-- (src/store/sqlite/sqlite_settlement.c; tests/unit/api/test_adjust_sweep.c checks
+-- the plans).
+-- Cost: one index entry per request, written when it is made and moved when it is
+-- decided or expires (one small b-tree delete and insert in its life). Building it
+-- reads the table once (small: settlements are rare).
+CREATE INDEX unclaimed_settlement_request_status ON unclaimed_settlement_request (status, id);
