@@ -273,7 +273,23 @@ class Run:
         expect(self.fin2.call("GET", f"{PATH}?status=maybe"), 422, "FIELD_INVALID")
         expect(self.support.call("GET", PATH), 403, "FORBIDDEN")
         expect(self.fin2.call("POST", f"{PATH}/{self.first}/reject", {}), 422, "FIELD_MISSING")
-        assert self.writes() == before
+        # malformed, wrong-typed, oversize and unknown fields on the decisions; bad list queries
+        approve, reject = f"{PATH}/{self.first}/approve", f"{PATH}/{self.first}/reject"
+        got = []
+        for path, kw in ((reject, {"raw": b"{"}), (reject, {"raw": b"[1]"}),
+                         (reject, {"body": {"reason": "x", "extra": 1}}),
+                         (reject, {"body": {"reason": 5}}), (reject, {"body": {"reason": ""}}),
+                         (reject, {"body": {"reason": "r" * 5000}}),
+                         (approve, {"raw": b"{"}), (approve, {"body": {"extra": 1}})):
+            res = self.fin2.call("POST", path, kw.get("body"), raw=kw.get("raw"))
+            got.append((path.rsplit("/", 1)[1], res.status, res.json().get("error", {}).get("code")
+                        if res.body[:1] == b"{" else None))
+        for q in ("limit=0", "limit=abc", "limit=100000", "cursor=abc", "cursor=0", "status=",
+                  "brand=" + "b" * 40, "status=%zz"):
+            res = self.fin2.call("GET", f"{PATH}?{q}")
+            got.append((q, res.status, res.json().get("error", {}).get("code")))
+        assert all(400 <= st < 500 and code for _, st, code in got), got
+        assert self.writes() == before and self.stored(self.first)[0] == "pending"
 
     def disabled_approver(self):
         """A member disabled after logging in: their approval is refused, nothing moves."""
