@@ -514,9 +514,11 @@ def run_cases(tap, srv):
             seen_at = time.time()
             deadline = time.monotonic() + 30
             while True:  # three more copies after the deposit, the oldest removed
+                # (the removal follows a copy's count and its backup.done line: wait for it too)
                 m = parse_prometheus(other.request("GET", "/metrics").body.decode())
                 done = other.log_events("backup.done")
                 if m.get('pitboss_backups_total{result="ok"}', 0) >= 3 and \
+                        m.get("pitboss_backups_removed_total", 0) >= 1 and \
                         sum(1 for x in done if x["ts"] >= time.strftime(
                             "%Y-%m-%dT%H:%M:%S", time.gmtime(seen_at))) >= 2:
                     break
