@@ -34,7 +34,10 @@
  * stops at 100,000 rows with a last line saying so. It is audited twice:
  * transactions.export_started (the filters) before the first row leaves — no
  * record, no export — and transactions.exported (the filters, the rows sent,
- * whether it was cut or complete) once the stream has ended.
+ * whether it was cut or complete) once the stream has ended. The rows sent are
+ * those of the chunks written to the connection in full: a chunk the client's
+ * leaving or the shutdown cut short is not counted (its first rows may have
+ * reached the client), so an incomplete export never claims every row.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -499,7 +502,7 @@ void pb_api_admin_transactions(pb_http_request *req, void *app)
  * writes each chunk into the stream, waiting for the client to drain it when
  * it is full (EXPORT_STALL_S without progress: given up). Then it appends the
  * audit entry transactions.exported (the started entry was written by the
- * handler before it replied) with the filters, the rows sent, whether
+ * handler before it replied) with the filters, the rows sent (whole chunks), whether
  * the export was cut at EXPORT_MAX and whether it was complete (a client that
  * went away is recorded too: it may have received rows). The stream, the
  * thread, the waits for the client and the shutdown's wait for running
@@ -596,7 +599,7 @@ static void export_main(void *arg)
     query *q = &j->q;
     char err[160];
     q->c = pb_store_connect(j->store, err, sizeof err);
-    size_t total = 0;
+    size_t total = 0, delivered = 0; /* rows walked; rows in chunks written in full */
     bool cut = false, sent = q->c != NULL, done = false;
     pb_http_buf b = {0};
     if (!q->c)
@@ -623,11 +626,13 @@ static void export_main(void *arg)
             pb_http_buf_puts(&b, line);
         }
         sent = export_flush(j, &b);
+        if (sent)
+            delivered = total;
     }
     if (q->c) {
         export_audit(q->c, j, "transactions.exported",
                      json_pack("{s:o,s:I,s:b,s:b}", "filters", export_filters(q), "rows",
-                               (json_int_t)total, "cut", cut, "complete", sent && done));
+                               (json_int_t)delivered, "cut", cut, "complete", sent && done));
         pb_store_disconnect(q->c);
     }
     pb_api_export_release();      /* before the body ends: its reader finds the place free */
