@@ -175,8 +175,20 @@ static pb_err reject_command(pb_ledger_tx *tx, void *arg)
     if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     /* x->brand and x->player are the request's (request_visible) */
-    return pb_adjust_audit(tx, x, "player.adjust_reject", NULL, pb_adjust_request_json(r),
-                           x->decision);
+    e = pb_adjust_audit(tx, x, "player.adjust_reject", NULL, pb_adjust_request_json(r),
+                        x->decision);
+    /* @backoffice: balance.adjustment_rejected, with the status change (the queue's
+     * pages follow it) */
+    if (e == PB_OK &&
+        pb_events_emit(c, "balance.adjustment_rejected", x->brand, x->player.public_id,
+                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", r->balance),
+                       PB_EV_STR("direction", r->direction),
+                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_STR("requested_by", r->requested_by),
+                       PB_EV_MONEY("amount", r->amount, r->currency)) != PB_OK)
+        e = PB_ERR_INTERNAL;
+    return e;
 }
 
 /* The request named by the route's {id} into *r, of a brand in p's scope (its row into

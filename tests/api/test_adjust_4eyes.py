@@ -217,6 +217,12 @@ class Run:
         assert self.ledger_rows() == before and self.cash() == cash
         assert self.env.rows("SELECT count(*) FROM audit_entry WHERE "
                              "action='player.adjust_reject'")[0][0] == 1
+        # the event, with the rejection (the queue's pages follow it); no reason in it
+        ev = self.events("balance.adjustment_rejected")
+        assert len(ev) == 1 and ev[0][0] == "alpha" and ev[0][1] == self.alice, ev
+        assert ev[0][2] == {"adjustment_id": r["id"], "balance": "bonus", "direction": "credit",
+                            "amount": "1500.00", "currency": "EUR", "staff_id": self.fin2.id,
+                            "requested_by": self.fin1.id}, ev
         lst = expect(self.fin2.call("GET", "/v1/admin/adjustments?status=rejected"), 200)
         assert [i["id"] for i in lst["items"]] == [r["id"]], lst
         assert lst["items"][0]["decided_by_email"] == "fin2@example.com", lst
