@@ -23,6 +23,11 @@
  *     the balance unchanged; a request rejected meanwhile (by the admin through the
  *     API) that B approves from a stale page shows the server's ADJUSTMENT_STATE;
  *   - a request pending past the brand's expiry reads expired: no buttons;
+ *   - live: A's queue announces requests made elsewhere ("2 new adjustment requests:
+ *     show", not inserted until asked) and shows a rejection (the admin, through the
+ *     API) and an approval (B, on the request's page) in their rows without a reload;
+ *     B's open page of a request shows the rejection made elsewhere (and a page whose
+ *     stream is held up stays stale: its Approve is the server's refusal, above);
  *   - a support member (players.ledger.read, no finance.*) sees the wallets but no
  *     form, no Adjustments entry, and /adjustments is not found for them.
  * Screenshots: adjust-form, adjust-pending, adjust-queue, adjust-approved, adjust-rejected.
@@ -273,7 +278,9 @@ test('rejected with a reason: shown rejected, balance unchanged; a decision take
   }
   const [stale, rejected] = ids;
 
-  // B's page of the first is stale: the admin rejects it through the API meanwhile
+  // B's page of the first is stale (its event stream held up: the page cannot learn of
+  // the decision), and the admin rejects it through the API meanwhile
+  await pb.route('**/v1/admin/events/stream', () => {});
   await pb.goto(`${server.url}/adjustments/${stale}`);
   await pb.locator('[data-testid=adjustment-detail][data-status=pending]').waitFor();
   await expectStatus(adminCall(server, 'POST', `/v1/admin/adjustments/${stale}/reject`, { reason: 'duplicate' }), 200);
@@ -286,6 +293,7 @@ test('rejected with a reason: shown rejected, balance unchanged; a decision take
   // closing reads it again: rejected, by the admin, for their reason
   await pb.locator('[data-testid=adjustment-detail][data-status=rejected]').waitFor();
   assert.equal(await pb.getByTestId('decision-reason').innerText(), 'duplicate');
+  await pb.unroute('**/v1/admin/events/stream');
 
   // B rejects the second with a reason
   await pb.goto(`${server.url}/adjustments`);
@@ -341,6 +349,45 @@ test('a request pending past the brand\'s expiry reads expired and offers no dec
   await pb.locator('.pager').waitFor();
   assert.equal(await pb.locator(`[data-testid=adjustment-row][data-id="${req.id}"]`).count(), 0);
   assert.deepEqual(await balances(p), { cash: '0.00', bonus: '0.00' }, 'nothing moved');
+});
+
+test('live: the queue announces new requests and shows decisions made elsewhere in place; a request\'s page too', async () => {
+  const p = await registerPlayer(server, {});
+  await fund(server, p, '10.00');
+  await pa.goto(`${server.url}/adjustments`);
+  await pa.locator('[data-testid=live][data-status=live]').waitFor();
+  await pa.locator('.pager').waitFor();
+  // requests made elsewhere (the admin, through the API) are announced, not inserted
+  const make = async (amount) => expectStatus(adminCall(server, 'POST', `/v1/admin/players/${p.id}/adjustments`, {
+    balance: 'cash', direction: 'credit', amount, reason: `live ${amount}`, idempotency_key: `live-${amount}-${p.id}`,
+  }), 202, 'request');
+  const r1 = await make('1500.00');
+  const r2 = await make('1600.00');
+  await pa.locator('[data-testid=show-new]', { hasText: '2 new adjustment requests: show' }).waitFor({ timeout: 15_000 });
+  assert.equal(await pa.locator(`[data-testid=adjustment-row][data-id="${r1.id}"]`).count(), 0, 'not inserted');
+  await pa.getByTestId('show-new').click();
+  await pa.locator(`[data-testid=adjustment-row][data-id="${r1.id}"][data-status=pending]`).waitFor();
+  await pa.locator(`[data-testid=adjustment-row][data-id="${r2.id}"][data-status=pending]`).waitFor();
+  assert.equal(await pa.getByTestId('show-new').count(), 0, 'the announcement goes once shown');
+
+  // B's page of r2 follows a rejection made elsewhere; A's queue shows it in its row
+  await pb.goto(`${server.url}/adjustments/${r2.id}`);
+  await pb.locator('[data-testid=adjustment-detail][data-status=pending] [data-testid=live][data-status=live]').waitFor();
+  await expectStatus(adminCall(server, 'POST', `/v1/admin/adjustments/${r2.id}/reject`, { reason: 'not today' }), 200);
+  await pb.locator('[data-testid=adjustment-detail][data-status=rejected]').waitFor({ timeout: 15_000 });
+  assert.equal(await pb.getByTestId('decision-reason').innerText(), 'not today');
+  assert.equal(await pb.getByTestId('approve').count(), 0);
+  await pa.locator(`[data-testid=adjustment-row][data-id="${r2.id}"][data-status=rejected]`).waitFor({ timeout: 15_000 });
+
+  // B approves r1 on its page: A's queue shows it approved in place, without a reload
+  await pb.goto(`${server.url}/adjustments/${r1.id}`);
+  await pb.getByTestId('approve').click();
+  await pb.locator('[role=dialog]').getByRole('button', { name: 'Approve and apply' }).click();
+  await pb.locator('[data-testid=adjustment-detail][data-status=approved]').waitFor();
+  await pa.locator(`[data-testid=adjustment-row][data-id="${r1.id}"][data-status=approved]`).waitFor({ timeout: 15_000 });
+  assert.match(await pa.locator(`[data-testid=adjustment-row][data-id="${r1.id}"]`).innerText(), new RegExp(b.email));
+  assert.deepEqual(await balances(p), { cash: '1510.00', bonus: '0.00' });
+  assert.deepEqual(pa.errors.filter((e) => !isResourceError(e)), []);
 });
 
 test('support sees neither the form nor the Adjustments page', async () => {

@@ -171,6 +171,7 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   const fresh = await requestWithdrawal(server, p, '25.00');
   await pa.locator('[data-testid=show-new]', { hasText: '1 new withdrawal request' }).click();
   await row(pa, fresh.id).waitFor();
+  assert.equal(await pa.getByTestId('show-new').count(), 0, 'the announcement goes once shown');
   assert.equal(await row(pa, fresh.id).getAttribute('data-status'), 'pending_approval');
 
   // below the threshold: A alone pays it

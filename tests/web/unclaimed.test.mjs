@@ -13,13 +13,18 @@
  *     the answer names it) and approves it: the balance drops and the entry shows the
  *     destination and the reference;
  *   - A requests another, B rejects it with a reason: nothing moves (the API agrees).
+ *   - live: A's page, open all along, shows B's approval and rejection in the
+ *     requests' rows (status and decider, no buttons) and the new balance without a
+ *     reload; B's page announces A's second request ("1 new settlement request: show")
+ *     rather than inserting it.
  * Screenshots: unclaimed-settle-pending, unclaimed-settle-approved.
  * Run: node --test --test-reporter=tap tests/web/unclaimed.test.mjs [PATH/TO/pitboss]
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  adminCall, createStaff, erasedLateWin, expectStatus, launchBrowser, login, newPage, screenshot, startServer,
+  adminCall, createStaff, erasedLateWin, expectStatus, isResourceError, launchBrowser, login, newPage, screenshot,
+  startServer,
 } from './harness.mjs';
 
 let server, browser;
@@ -109,6 +114,12 @@ test('4-eyes settlement: A requests, A cannot approve, B approves, the entry sho
   assert.equal(await entry.locator('[data-testid=unclaimed-destination]').innerText(), 'remitted');
   assert.equal(await entry.locator('[data-testid=unclaimed-reference]').innerText(), 'ESCH-WEB-1');
   await screenshot(pb, 'unclaimed-settle-approved');
+  // A's page, open all along, follows the stream: the request keeps its row, approved by
+  // B, with no buttons; the balance there drops too, without a reload
+  await pa.locator(`[data-testid=settlement-row][data-id="${req.id}"][data-status=approved]`).waitFor({ timeout: 15_000 });
+  assert.equal(await rowA.getByTestId('settlement-status').innerText(), `approved by ${b.email}`);
+  assert.equal(await rowA.locator('[data-testid=settle-reject]').count(), 0);
+  await pa.waitForFunction(() => /4\.00/.test(document.querySelector('[data-testid=unclaimed-balance][data-brand=demo][data-currency=EUR]')?.textContent ?? ''));
 
   // A requests 1.00 for the house; B rejects it with a reason: nothing moves
   await pa.reload();
@@ -116,9 +127,15 @@ test('4-eyes settlement: A requests, A cannot approve, B approves, the entry sho
   await pa.locator('[data-testid=settle-requested]').waitFor();
   const [second] = await settlements('pending');
   assert.equal(second.destination, 'house');
-  await pb.reload();
+  // B's page, open all along, announces it (not inserted until asked)
+  await pb.locator('[data-testid=settlements-live][data-status=live]').waitFor();
+  const announce = pb.locator('[data-testid=show-new-settlements]', { hasText: '1 new settlement request: show' });
+  await announce.waitFor({ timeout: 15_000 });
+  assert.equal(await pendingRow(pb, second.id).count(), 0, 'not inserted');
+  await announce.click();
   const rowR = pendingRow(pb, second.id);
   await rowR.waitFor();
+  assert.equal(await announce.count(), 0, 'the announcement goes once shown');
   await rowR.locator('[data-testid=settle-reject]').click();
   await pb.locator('[role=dialog] textarea[name=reason]').fill('not yet due');
   await pb.locator('[role=dialog]').getByRole('button', { name: 'Reject' }).click();
@@ -128,6 +145,9 @@ test('4-eyes settlement: A requests, A cannot approve, B approves, the entry sho
   assert.equal(rejected.decision_reason, 'not yet due');
   assert.equal(rejected.transfer_id, null);
   assert.match(await balanceCell(pb).innerText(), /4\.00/);
+  // and A's page shows the rejection in the request's row
+  await pa.locator(`[data-testid=settlement-row][data-id="${second.id}"][data-status=rejected]`).waitFor({ timeout: 15_000 });
+  assert.deepEqual(pa.errors.filter((e) => !isResourceError(e)), []);
   await pa.close();
   await pb.close();
 });

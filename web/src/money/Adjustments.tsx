@@ -21,12 +21,19 @@
  * refuses anyway (decided meanwhile, expired meanwhile, a debit beyond the
  * balance) is shown in the dialog as it said it. After a decision the page shows
  * the request as the server answers it and the player's balances now.
+ *
+ * Live (live.ts, useAdjustmentEvents): the queue follows the staff event stream: a
+ * shown request that another member approves or rejects, or the sweep expires, is
+ * re-read in place; a new request (balance.adjustment_requested) in the filters is
+ * announced ("1 new adjustment request: show"), not inserted, so the rows do not move
+ * under the reader's pointer. The detail page re-reads its request on its events.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
 import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import { useAdjustmentEvents } from './live';
 import {
   type AdjustmentRequest,
   STATUSES,
@@ -90,6 +97,36 @@ export function Adjustments() {
     status: status === 'all' ? undefined : status,
     brand: brand || undefined,
   });
+  // live: a shown request that changes is re-read; new requests are announced, not inserted
+  const [latest, setLatest] = useState<Record<string, AdjustmentRequest>>({});
+  const [fresh, setFresh] = useState(0);
+  const shown = new Set(list.items.map((a) => a.id));
+  const live = useAdjustmentEvents(
+    async (e, id) => {
+      if (e.type === 'balance.adjustment_requested') {
+        if ((status === 'pending' || status === 'all') && (!brand || e.brand === brand)) setFresh((n) => n + 1);
+        return;
+      }
+      if (!shown.has(id)) return;
+      try {
+        const now = await getAdjustment(id);
+        setLatest((m) => ({ ...m, [id]: now }));
+      } catch {
+        /* the next refresh shows it */
+      }
+    },
+    () => reload(),
+  );
+  /* a re-read list is the server's word: the announcements and re-read rows start over */
+  function reload() {
+    setFresh(0);
+    setLatest({});
+    list.reload();
+  }
+  useEffect(() => {
+    setFresh(0);
+    setLatest({});
+  }, [status, brand]);
 
   function setFilter(k: string, v: string) {
     const q = new URLSearchParams(location.search);
@@ -133,10 +170,20 @@ export function Adjustments() {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => list.reload()}>
+        <button type="button" onClick={reload}>
           Refresh
         </button>
+        <span class={`m-live m-live-${live}`} data-testid="live" data-status={live}>
+          {live === 'live' ? '● live' : live}
+        </span>
       </form>
+      {fresh > 0 && (
+        <p class="m-fresh" role="status">
+          <button type="button" data-testid="show-new" onClick={reload}>
+            {fresh === 1 ? '1 new adjustment request' : `${fresh} new adjustment requests`}: show
+          </button>
+        </p>
+      )}
       {thresholds.length > 0 && (
         <p class="m-muted">
           A second member approves at or above, in minor units of the player’s currency:{' '}
@@ -165,7 +212,7 @@ export function Adjustments() {
         </thead>
         <tbody>
           {list.items.map((a) => (
-            <Row key={a.id} a={a} />
+            <Row key={a.id} a={latest[a.id] ?? a} />
           ))}
         </tbody>
       </table>
@@ -251,6 +298,13 @@ export function AdjustmentDetail({ params }: { params: Record<string, string> })
   const [a, setA] = useState<AdjustmentRequest | null>(null);
   const [wallet, setWallet] = useState<Wallet | null>(null);
   useEffect(() => setA(loaded.data ?? null), [loaded.data]);
+  // live: a decision or expiry elsewhere (another tab, another member, the sweep) shows here
+  const live = useAdjustmentEvents(
+    (_e, id) => {
+      if (id === params.id) loaded.reload();
+    },
+    () => loaded.reload(),
+  );
   if (loaded.error) return <ErrorBox error={loaded.error} />;
   if (!a) return <p class="loading">Loading…</p>;
   return (
@@ -346,6 +400,9 @@ export function AdjustmentDetail({ params }: { params: Record<string, string> })
       <button type="button" onClick={loaded.reload}>
         Refresh
       </button>
+      <span class={`m-live m-live-${live}`} data-testid="live" data-status={live}>
+        {live === 'live' ? '● live' : live}
+      </span>
     </div>
   );
 }

@@ -13,12 +13,18 @@
  *     Approve and Reject (finance.adjust). The requester is offered no Approve on
  *     their own request (the server refuses it anyway: FOUR_EYES_VIOLATION), only
  *     Reject, which withdraws it. The server's error is shown as it says it.
+ *     Live (live.ts, useSettlementEvents): a shown request that another member
+ *     approves or rejects, or the sweep expires, is re-read and keeps its row with
+ *     its new status and no buttons (rows do not move under the pointer); a new
+ *     request is announced ("1 new settlement request: show"); a settlement made
+ *     re-reads the page's balances and entries.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { post } from '../lib/api';
+import { get, post } from '../lib/api';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, ReasonDialog, Time, usePaged } from '../components/ui';
-import { ConfirmDialog, StaffName } from './common';
+import { ConfirmDialog, StaffName, Status } from './common';
+import { useSettlementEvents } from './live';
 
 export interface Balance {
   brand: string;
@@ -163,9 +169,49 @@ export function PendingSettlements({ brand, rev, onChange }: { brand: string; re
     list.reload();
     onChange();
   }
+  // live: a shown request decided or expired elsewhere is re-read in place (its row
+  // stays, with its status and no buttons); a new one is announced, not inserted
+  const [latest, setLatest] = useState<Record<string, Settlement>>({});
+  const [fresh, setFresh] = useState(0);
+  const shown = new Set(list.items.map((x) => x.id));
+  const live = useSettlementEvents(
+    async (e, id) => {
+      if (brand && e.brand !== brand) return;
+      if (e.type === 'funds.unclaimed_settlement_requested') {
+        if (!shown.has(id)) setFresh((n) => n + 1);
+        return;
+      }
+      if (e.type === 'funds.unclaimed_settled') onChange(); // the balance and the entries moved
+      if (!shown.has(id)) return;
+      try {
+        const now = await get<Settlement>(`${PATH}/${id}`);
+        setLatest((m) => ({ ...m, [id]: now }));
+      } catch {
+        /* the next refresh shows it */
+      }
+    },
+    () => list.reload(),
+  );
+  /* a re-read list is the server's word: the announcements and re-read rows start over */
+  useEffect(() => {
+    setFresh(0);
+    setLatest({});
+  }, [list.items]);
   return (
     <>
-      <h2>Pending settlements</h2>
+      <h2>
+        Pending settlements{' '}
+        <span class={`m-live m-live-${live}`} data-testid="settlements-live" data-status={live}>
+          {live === 'live' ? '● live' : live}
+        </span>
+      </h2>
+      {fresh > 0 && (
+        <p class="m-fresh" role="status">
+          <button type="button" data-testid="show-new-settlements" onClick={() => list.reload()}>
+            {fresh === 1 ? '1 new settlement request' : `${fresh} new settlement requests`}: show
+          </button>
+        </p>
+      )}
       <ErrorBox error={list.error} />
       <table class="table m-table" data-testid="settlements-pending">
         <thead>
@@ -181,10 +227,12 @@ export function PendingSettlements({ brand, rev, onChange }: { brand: string; re
           </tr>
         </thead>
         <tbody>
-          {list.items.map((s) => {
+          {list.items.map((listed) => {
+            const s = latest[listed.id] ?? listed;
             const mine = s.requested_by === me.staff.id;
+            const pending = s.status === 'pending';
             return (
-              <tr data-testid="settlement-row" data-id={s.id} data-mine={mine ? 'yes' : 'no'}>
+              <tr data-testid="settlement-row" data-id={s.id} data-mine={mine ? 'yes' : 'no'} data-status={s.status}>
                 <td>
                   <Time at={s.requested_at} />
                 </td>
@@ -199,7 +247,18 @@ export function PendingSettlements({ brand, rev, onChange }: { brand: string; re
                   <StaffName id={s.requested_by} email={s.requested_by_email} />
                 </td>
                 <td>
-                  {adjust && (
+                  {!pending && (
+                    <span data-testid="settlement-status">
+                      <Status value={s.status} />
+                      {s.decided_by ? (
+                        <>
+                          {' '}
+                          by <StaffName id={s.decided_by} email={s.decided_by_email} />
+                        </>
+                      ) : null}
+                    </span>
+                  )}
+                  {adjust && pending && (
                     <div class="m-actions">
                       {mine ? (
                         <span class="m-muted" data-testid="cannot-approve">

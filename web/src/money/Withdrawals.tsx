@@ -565,12 +565,18 @@ export function Withdrawals() {
         /* the next refresh shows it */
       }
     },
-    () => list.reload(),
+    () => reload(),
   );
+  /* a re-read list is the server's word: the announcements and re-read rows start over */
+  function reload() {
+    setFresh(0);
+    setLatest({});
+    list.reload();
+  }
   useEffect(() => {
     setFresh(0);
     setLatest({});
-  }, [list.items.length === 0]);
+  }, [status, brand, player]);
 
   function setFilter(k: string, v: string) {
     const q = new URLSearchParams(location.search);
@@ -624,7 +630,7 @@ export function Withdrawals() {
           <input name="player" value={playerText} onInput={(e) => setPlayerText(e.currentTarget.value)} />
         </label>
         <button type="submit">Filter</button>
-        <button type="button" onClick={() => list.reload()}>
+        <button type="button" onClick={reload}>
           Refresh
         </button>
         <span class={`m-live m-live-${live}`} data-testid="live" data-status={live}>
@@ -633,7 +639,7 @@ export function Withdrawals() {
       </form>
       {fresh > 0 && (
         <p class="m-fresh" role="status">
-          <button type="button" data-testid="show-new" onClick={() => list.reload()}>
+          <button type="button" data-testid="show-new" onClick={reload}>
             {fresh === 1 ? '1 new withdrawal request' : `${fresh} new withdrawal requests`}: show
           </button>
         </p>

@@ -1,5 +1,8 @@
 /*
- * live.ts — the withdrawal pages follow the staff event stream (lib/events.ts):
+ * live.ts — the money pages follow the staff event stream (lib/events.ts): the
+ * withdrawals (below), the adjustment requests and the unclaimed-funds settlement
+ * requests (their hooks at the end) re-read a shown record its event names and
+ * announce new requests. The withdrawal pages:
  * withdrawal.requested / approval_recorded / approved / approval_lapsed (an approver
  * lost the right: pending_approval again) / payout_sent (processing) / rejected /
  * cancelled / paid / failed carry payload.withdrawal_id and the new status. The stream is opened from "now"
@@ -11,22 +14,54 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type StreamEvent, type StreamStatus, openEventStream } from '../lib/events';
 
-/** Calls onEvent for each withdrawal.* event while mounted; the stream's status. */
-export function useWithdrawalEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
+/**
+ * Calls onEvent for each event whose type starts with one of `prefixes` and whose
+ * payload names the record in `idField`, while mounted; the stream's status.
+ */
+export function useRecordEvents(
+  prefixes: string[],
+  idField: string,
+  onEvent: (e: StreamEvent, id: string) => void,
+  onGap: () => void,
+): StreamStatus {
   const cb = useRef({ onEvent, onGap });
   cb.current = { onEvent, onGap };
   const [status, setStatus] = useState<StreamStatus>('connecting');
+  const key = JSON.stringify([prefixes, idField]);
   useEffect(() => {
     const s = openEventStream({
       lastEventId: null,
       onEvent: (e) => {
-        const id = e.payload?.withdrawal_id;
-        if (e.type.startsWith('withdrawal.') && typeof id === 'string') cb.current.onEvent(e, id);
+        const id = e.payload?.[idField];
+        if (prefixes.some((p) => e.type.startsWith(p)) && typeof id === 'string') cb.current.onEvent(e, id);
       },
       onGap: () => cb.current.onGap(),
       onStatus: (st) => setStatus(st),
     });
     return () => s.close();
-  }, []);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
   return status;
+}
+
+/** Calls onEvent for each withdrawal.* event while mounted; the stream's status. */
+export function useWithdrawalEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
+  return useRecordEvents(['withdrawal.'], 'withdrawal_id', onEvent, onGap);
+}
+
+/**
+ * The 4-eyes adjustment requests' events: balance.adjustment_requested / _rejected /
+ * _expired and balance.adjusted of an approved request (payload.adjustment_id; an
+ * adjustment applied at once has none and is not reported).
+ */
+export function useAdjustmentEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
+  return useRecordEvents(['balance.adjust'], 'adjustment_id', onEvent, onGap);
+}
+
+/**
+ * The unclaimed-funds settlement requests' events: funds.unclaimed_settlement_requested
+ * / _rejected / _expired and funds.unclaimed_settled (payload.settlement_id).
+ */
+export function useSettlementEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
+  return useRecordEvents(['funds.unclaimed_settle'], 'settlement_id', onEvent, onGap);
 }
