@@ -241,6 +241,17 @@ test('dashboard model: snapshot + events as the contract defines; the last hour 
   // a currency the snapshot did not have gets its own row
   ev('deposit.completed', '5.00', 'p9', '2026-11-21T15:08:00Z', { currency: 'USD' });
   assert.deepEqual(m.rows.get('demo/USD').today.deposits, { count: 1, amount: '5.00' });
+  // the feed links the record an event names; a staff member as subject is not a player
+  ev('withdrawal.rejected', '7.00', 'p2', undefined, { withdrawal_id: 'w 1' });
+  assert.deepEqual([m.feed[0].link, m.feed[0].player], ['/withdrawals/w%201', 'p2']);
+  ev('balance.adjustment_rejected', '1500.00', 'p2', undefined, { adjustment_id: 'a-1' });
+  assert.deepEqual([m.feed[0].link, m.feed[0].player], ['/adjustments/a-1', 'p2']);
+  ev('funds.unclaimed_settlement_requested', '5.00', 'staff-1', undefined, { settlement_id: 's-1' });
+  assert.deepEqual([m.feed[0].link, m.feed[0].player], ['/unclaimed-funds?brand=demo', null]);
+  ev('rtp.changed', '0.00', 'staff-1');
+  assert.deepEqual([m.feed[0].link, m.feed[0].player], [null, null]);
+  ev('bet.placed', '0.10', 'p3');
+  assert.deepEqual([m.feed[0].link, m.feed[0].player], [null, 'p3']);
   // feed capped at 50
   for (let i = 0; i < 60; i++) ev('bet.placed', '0.10', 'p3', '2026-11-21T15:08:00Z');
   assert.equal(m.feed.length, 50);

@@ -94,10 +94,32 @@ export interface FeedItem {
   id: number;
   type: string;
   brand: string | null;
+  /** The player it is about; null when none or when the subject is a staff member. */
   player: string | null;
   amount: string | null;
   currency: string | null;
   at: string;
+  /** The back office page of the record it is about (a withdrawal, an adjustment request,
+   * a brand's unclaimed funds with its settlements), or null. */
+  link: string | null;
+}
+
+/** Event types whose subject is the staff member who acted, not a player. */
+const STAFF_SUBJECT = new Set([
+  'rtp.changed',
+  'funds.unclaimed_settled',
+  'funds.unclaimed_settlement_requested',
+  'funds.unclaimed_settlement_rejected',
+  'funds.unclaimed_settlement_expired',
+]);
+
+/** The page of the record an event's payload names (withdrawal_id, adjustment_id, settlement_id). */
+export function recordLink(brand: string | null, p: Record<string, unknown>): string | null {
+  const enc = encodeURIComponent;
+  if (typeof p.withdrawal_id === 'string') return `/withdrawals/${enc(p.withdrawal_id)}`;
+  if (typeof p.adjustment_id === 'string') return `/adjustments/${enc(p.adjustment_id)}`;
+  if (typeof p.settlement_id === 'string') return `/unclaimed-funds${brand ? `?brand=${enc(brand)}` : ''}`;
+  return null;
 }
 
 const MINUTE = 60_000;
@@ -336,8 +358,9 @@ export class DashboardModel {
     const p = e.payload ?? {};
     const amount = isDec(p.amount) ? (p.amount as string) : null;
     const currency = typeof p.currency === 'string' ? p.currency : null;
-    this.feed.unshift({ id: e.id, type: e.type, brand: e.brand, player: e.subject, amount, currency,
-      at: e.created_at });
+    const player = e.subject && !STAFF_SUBJECT.has(e.type) ? e.subject : null;
+    this.feed.unshift({ id: e.id, type: e.type, brand: e.brand, player, amount, currency,
+      at: e.created_at, link: recordLink(e.brand, p) });
     if (this.feed.length > FEED_MAX) this.feed.length = FEED_MAX;
     if (!amount || !currency || !e.brand) return true;
     const key = `${e.brand}/${currency}`;

@@ -281,7 +281,15 @@ function Feed({ items }: { items: DashboardModel['feed'] }) {
             {items.map((e) => (
               <tr key={e.id} data-type={e.type} data-id={e.id}>
                 <td>{time(e.at)}</td>
-                <td>{TYPE_LABEL[e.type] ?? e.type}</td>
+                <td>
+                  {e.link ? (
+                    <a href={e.link} onClick={(ev) => onLinkClick(ev, e.link as string)} data-testid="feed-record">
+                      {TYPE_LABEL[e.type] ?? e.type}
+                    </a>
+                  ) : (
+                    (TYPE_LABEL[e.type] ?? e.type)
+                  )}
+                </td>
                 <td>{e.brand ?? '—'}</td>
                 <td>
                   {e.player ? (
