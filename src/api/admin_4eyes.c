@@ -147,7 +147,13 @@ bool pb_admin_request_not_requester(pb_http_request *req, const pb_admin_request
     return false;
 }
 
-pb_err pb_admin_request_decide_begin(pb_ledger_tx *tx, pb_admin_request_ctx *q, bool *go)
+/* The start of a decision in the ledger writer: the caller re-checked (a refusal
+ * into q->refusal; a changed brand scope ends their session, as a changed role
+ * does), and the request re-read (q->not_pending when it was decided since;
+ * q->expired when it was pending past its time: marked expired here, as the sweep
+ * marks one, audited as the caller whose decision found it so). *go when the
+ * command goes on to decide. */
+static pb_err decide_begin(pb_ledger_tx *tx, pb_admin_request_ctx *q, bool *go)
 {
     *go = false;
     pb_err e = pb_admin_principal_recheck(tx, q->p, &q->refusal);
@@ -159,7 +165,6 @@ pb_err pb_admin_request_decide_begin(pb_ledger_tx *tx, pb_admin_request_ctx *q, 
         return PB_ERR_INTERNAL;
     q->not_pending = strcmp(q->row->status, "pending") != 0;
     if (!q->not_pending && pb_admin_request_due(q->row, q->expiry_us, pb_ledger_tx_now(tx))) {
-        /* marked as the sweep marks one, audited as the caller whose decision found it so */
         pb_audit_entry by;
         pb_admin_entry(q->req, q->p, q->kind->expire_action, &by);
         e = pb_admin_request_mark_expired(tx, q->kind, q->row, q->expiry_us, &by);
@@ -170,13 +175,17 @@ pb_err pb_admin_request_decide_begin(pb_ledger_tx *tx, pb_admin_request_ctx *q, 
     return PB_OK;
 }
 
-pb_err pb_admin_request_expire_command(pb_ledger_tx *tx, void *arg)
+/* In the ledger writer: a request found past its time at the approval (before
+ * anything is prepared for its transfer) marked expired, or whatever decide_begin
+ * finds since. */
+static pb_err expire_command(pb_ledger_tx *tx, void *arg)
 {
     bool go = false;
-    return pb_admin_request_decide_begin(tx, arg, &go);
+    return decide_begin(tx, arg, &go);
 }
 
-void pb_admin_request_decided(pb_ledger_tx *tx, pb_admin_request_ctx *q, const char *status)
+/* The request decided (status) by the caller, now (q->decided). */
+static void decided(pb_ledger_tx *tx, pb_admin_request_ctx *q, const char *status)
 {
     pb_store_request *r = q->row;
     snprintf(r->status, sizeof r->status, "%s", status);
@@ -185,7 +194,61 @@ void pb_admin_request_decided(pb_ledger_tx *tx, pb_admin_request_ctx *q, const c
     q->decided = true;
 }
 
-void pb_admin_request_decision_fail(pb_http_request *req, const pb_admin_request_ctx *q, pb_err e)
+/* In the ledger writer: the approval and its transfer, or a refusal. */
+static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+{
+    pb_admin_request_ctx *q = arg;
+    pb_store_request *r = q->row;
+    bool go = false;
+    pb_err e = decide_begin(tx, q, &go);
+    if (e != PB_OK || !go)
+        return e;
+    if (strcmp(r->requested_by, q->p->subject_public_id) == 0) {
+        q->refusal = PB_ERR_FOUR_EYES_VIOLATION;
+        return PB_OK;
+    }
+    /* the kind's re-checks: a refusal (a debit beyond the balance now, …) comes
+     * before the ledger sees the transfer (a refused transfer would spend the key),
+     * and the request stays pending */
+    e = q->kind->approve_ready(tx, q);
+    if (e != PB_OK || q->refusal != PB_OK)
+        return e;
+    e = pb_ledger_tx_submit(tx, q->t, 1);
+    if (e != PB_OK)
+        return e == PB_ERR_INTERNAL ? e : (q->refusal = e, PB_OK);
+    /* a transfer already under the key (the request refuses such keys) moves nothing
+     * here: the request fails as a refused one does */
+    pb_err result = q->t->replayed ? PB_ERR_IDEMPOTENCY_CONFLICT : q->t->result;
+    decided(tx, q, result != PB_OK ? "failed" : "approved");
+    if (result != PB_OK) { /* refused for good: the key is spent, the request failed */
+        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(result));
+        q->refusal = result;
+    } else {
+        pb_id_to_string(&q->t->record.id, r->transfer_id);
+    }
+    if (pb_store_request_decide(pb_ledger_tx_conn(tx), q->kind->store, r) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    return q->kind->approved(tx, q, result);
+}
+
+/* In the ledger writer: the rejection (the requester's own too: nothing moves). */
+static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+{
+    pb_admin_request_ctx *q = arg;
+    bool go = false;
+    pb_err e = decide_begin(tx, q, &go);
+    if (e != PB_OK || !go)
+        return e;
+    decided(tx, q, "rejected");
+    snprintf(q->row->decision_reason, sizeof q->row->decision_reason, "%s", q->decision);
+    if (pb_store_request_decide(pb_ledger_tx_conn(tx), q->kind->store, q->row) != PB_STORE_OK)
+        return PB_ERR_INTERNAL;
+    return q->kind->rejected(tx, q);
+}
+
+/* Replies a decision's failure e: the kind's state error saying so when the request
+ * expired, else as pb_admin_fail does (INSUFFICIENT_FUNDS naming the amount). */
+static void decision_fail(pb_http_request *req, const pb_admin_request_ctx *q, pb_err e)
 {
     const pb_admin_request_kind *k = q->kind;
     if (e == PB_ERR_INTERNAL && k->decide_log)
@@ -196,21 +259,48 @@ void pb_admin_request_decision_fail(pb_http_request *req, const pb_admin_request
         pb_admin_fail(req, e, e == PB_ERR_INSUFFICIENT_FUNDS ? "amount" : NULL);
 }
 
-bool pb_admin_request_decidable(pb_http_request *req, const pb_admin_request_ctx *q)
+/* 200 {the request, replayed, the balance its money moves (now)}. */
+static void answer_decided(pb_http_request *req, pb_store_conn *c, const pb_admin_request_ctx *q,
+                           bool replayed)
+{
+    json_t *balance = NULL;
+    pb_err e = q->kind->balance_json(c, q, &balance);
+    if (e != PB_OK) {
+        pb_admin_fail(req, e, NULL);
+        return;
+    }
+    pb_admin_emails cache = {0};
+    json_t *rec = pb_admin_request_staff_json(c, &cache, q->kind, q->row);
+    if (!rec) {
+        json_decref(balance);
+        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200,
+                       json_pack("{s:o,s:b,s:o*}", q->kind->answer_key, rec, "replayed", replayed,
+                                 q->kind->balance_key, balance));
+}
+
+/* Whether the request (as the handler read it) is pending: else the kind's state
+ * error (saying so when it expired), replied. */
+static bool decidable(pb_http_request *req, const pb_admin_request_ctx *q)
 {
     if (strcmp(q->row->status, "pending") == 0)
         return true;
-    pb_admin_request_decision_fail(req, q, q->kind->state);
+    decision_fail(req, q, q->kind->state);
     return false;
 }
 
-void pb_admin_request_decide(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q,
-                             pb_ledger_command_fn fn, bool approve)
+/* Runs a decision's ledger command fn and answers it: the refusal, or the state error
+ * when the request was decided since, found expired or left undecided; approve: an
+ * approval found made since answers as a replay. */
+static void decide(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q,
+                   pb_ledger_command_fn fn, bool approve)
 {
     pb_err e = pb_ledger_command(q->app->ledger, fn, q);
     if (e == PB_OK && q->refusal == PB_OK && q->not_pending) {
         if (approve && strcmp(q->row->status, "approved") == 0) {
-            q->kind->answer_decided(req, c, q, true); /* approved just before */
+            answer_decided(req, c, q, true); /* approved just before */
             return;
         }
         e = q->kind->state;
@@ -220,10 +310,36 @@ void pb_admin_request_decide(pb_http_request *req, pb_store_conn *c, pb_admin_re
     if (e == PB_OK && (q->expired || !q->decided)) /* expired now, or left as it was */
         e = q->kind->state;
     if (e != PB_OK) {
-        pb_admin_request_decision_fail(req, q, e);
+        decision_fail(req, q, e);
         return;
     }
-    q->kind->answer_decided(req, c, q, false);
+    answer_decided(req, c, q, false);
+}
+
+void pb_admin_request_approve(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q)
+{
+    if (strcmp(q->row->status, "approved") == 0) {
+        answer_decided(req, c, q, true);
+        return;
+    }
+    if (!decidable(req, q))
+        return;
+    if (pb_admin_request_due(q->row, q->expiry_us, pb_time_now_us())) {
+        decide(req, c, q, expire_command, true); /* nothing prepared for a transfer */
+        return;
+    }
+    pb_err e = q->kind->prepare(c, q);
+    if (e != PB_OK) {
+        decision_fail(req, q, e);
+        return;
+    }
+    decide(req, c, q, approve_command, true);
+}
+
+void pb_admin_request_reject(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q)
+{
+    if (decidable(req, q)) /* one past its time: marked expired by the command */
+        decide(req, c, q, reject_command, false);
 }
 
 /* ---- its expiry */

@@ -45,9 +45,22 @@ typedef struct pb_admin_request_kind {
      * in the command's transaction on c at now */
     pb_err (*expired_event)(pb_store_conn *c, const pb_store_request *r, const pb_audit_entry *by,
                             int64_t now);
-    /* answers a decision: 200 with the request q->row (replayed when decided before) */
-    void (*answer_decided)(pb_http_request *req, pb_store_conn *c, const pb_admin_request_ctx *q,
-                           bool replayed);
+    /* a decision's answer: 200 {answer_key: the request, replayed, balance_key: the
+     * balance its money moves (balance_json, read on c as committed; its failure is
+     * replied)} */
+    const char *answer_key, *balance_key;
+    pb_err (*balance_json)(pb_store_conn *c, const pb_admin_request_ctx *q, json_t **out);
+    /* the approval, in the handler: its transfer into *q->t (accounts created when
+     * missing); a failure is replied */
+    pb_err (*prepare)(pb_store_conn *c, pb_admin_request_ctx *q);
+    /* the approval, in its command before the transfer: the kind's re-checks (a
+     * refusal into q->refusal leaves the request pending) */
+    pb_err (*approve_ready)(pb_ledger_tx *tx, pb_admin_request_ctx *q);
+    /* the approval, in its command after its decision is stored: its audit entry and
+     * event (result: the transfer's; not PB_OK: the request failed, nothing moved) */
+    pb_err (*approved)(pb_ledger_tx *tx, pb_admin_request_ctx *q, pb_err result);
+    /* the rejection, in its command after it is stored: its audit entry and event */
+    pb_err (*rejected)(pb_ledger_tx *tx, pb_admin_request_ctx *q);
 } pb_admin_request_kind;
 
 extern const pb_admin_request_kind pb_admin_adjustment_requests; /* admin_adjust.c */
@@ -61,18 +74,19 @@ struct pb_admin_request_ctx {
     const pb_principal *p;
     const pb_admin_request_kind *kind;
     pb_store_request *row; /* the kind's row in its context: found, written or decided */
+    pb_transfer *t;        /* the approval's transfer, in the kind's context */
     int64_t expiry_us;     /* how long a request of its brand may stay pending */
     const char *decision;  /* reject: the reason */
     pb_err refusal;        /* decided in the command: nothing written */
     bool existing;         /* a request under the key answers this call */
     bool not_pending;      /* approve / reject: the request was decided already */
     bool expired;          /* approve / reject: found past its time, marked expired */
-    bool decided;          /* approve / reject: the command decided it (pb_admin_request_decided) */
+    bool decided;          /* approve / reject: the command decided it */
 };
 
 /* A zeroed context of size bytes (the kind's, starting with its
  * pb_admin_request_ctx) for the request with its caller and kind; the kind sets
- * ->row. NULL when out of memory (replied INTERNAL). */
+ * ->row and ->t. NULL when out of memory (replied INTERNAL). */
 void *pb_admin_request_ctx_new(pb_http_request *req, void *app, const pb_admin_request_kind *k,
                                size_t size);
 
@@ -126,31 +140,22 @@ pb_err pb_admin_request_in_scope(pb_http_request *req, pb_store_conn *c, const p
  * requester. False when replied. */
 bool pb_admin_request_not_requester(pb_http_request *req, const pb_admin_request_ctx *q,
                                     const char *msg);
-/* The start of a decision in the ledger writer: the caller re-checked (a refusal
- * into q->refusal; a changed brand scope ends their session, as a changed role
- * does), and the request re-read (q->not_pending when it was decided since;
- * q->expired when it was pending past its time: marked expired here, audited as the
- * caller). *go when the command goes on to decide. */
-pb_err pb_admin_request_decide_begin(pb_ledger_tx *tx, pb_admin_request_ctx *q, bool *go);
-/* A ledger command (arg: the context) that only marks a request found past its
- * time expired (pb_admin_request_decide_begin): an approval's when the handler
- * found it so, before anything is prepared for its transfer. */
-pb_err pb_admin_request_expire_command(pb_ledger_tx *tx, void *arg);
-/* The request decided (status) by the caller, now (q->decided); the kind stores it
- * (pb_store_request_decide) with what else it sets. */
-void pb_admin_request_decided(pb_ledger_tx *tx, pb_admin_request_ctx *q, const char *status);
-/* Replies a decision's failure e: the kind's state error saying so when the request
- * expired, else as pb_admin_fail does (INSUFFICIENT_FUNDS naming the amount). */
-void pb_admin_request_decision_fail(pb_http_request *req, const pb_admin_request_ctx *q, pb_err e);
-/* Whether the request (as the handler read it) is pending: else the kind's state
- * error (saying so when it expired), replied. */
-bool pb_admin_request_decidable(pb_http_request *req, const pb_admin_request_ctx *q);
-/* Runs a decision's ledger command fn (arg: the context) and answers it: the
- * kind's answer_decided, or the refusal, or the state error when the request was
- * decided since, found expired or left undecided; approve: an approval found made
- * since answers as a replay. */
-void pb_admin_request_decide(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q,
-                             pb_ledger_command_fn fn, bool approve);
+/* The approval of the request q->row (read by the handler, of a brand in scope, the
+ * caller not its requester) answered: again when approved already (replayed), the
+ * kind's state error when decided otherwise; one past its time marked expired in a
+ * ledger command of its own (state error saying so, nothing prepared); else the
+ * kind's transfer prepared and, in one ledger command: the caller re-checked, the
+ * request re-read (decided since: as above; past its time: marked expired), the
+ * requester refused (FOUR_EYES_VIOLATION), the kind's re-checks, the transfer, the
+ * decision (approved, or failed with the transfer's refusal: the key is spent) and
+ * the kind's audit entry and event. */
+void pb_admin_request_approve(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q);
+/* The rejection (reason q->decision) of the request q->row answered: the kind's state
+ * error when it is not pending; else in one ledger command the caller re-checked, the
+ * request re-read (decided since: state error; past its time: marked expired, state
+ * error saying so), its decision stored (nothing moves) with the kind's audit entry
+ * and event. */
+void pb_admin_request_reject(pb_http_request *req, pb_store_conn *c, pb_admin_request_ctx *q);
 
 /* ---- its expiry */
 

@@ -64,8 +64,10 @@
 adjust_ctx *pb_adjust_ctx_new(pb_http_request *req, void *app)
 {
     adjust_ctx *x = pb_admin_request_ctx_new(req, app, &pb_admin_adjustment_requests, sizeof *x);
-    if (x)
+    if (x) {
         x->q.row = &x->row.rq;
+        x->q.t = &x->t;
+    }
     return x;
 }
 

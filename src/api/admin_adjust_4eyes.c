@@ -54,57 +54,42 @@ static int64_t debit_room(const adjust_ctx *x)
     return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
 }
 
-/* In the ledger writer: the approval and its transfer, or a refusal. */
-static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+/* The approval's re-checks in its command: the player as the batch sees them
+ * (PLAYER_ERASED when closed; their balances into x->before), and a debit beyond the
+ * balance now (INSUFFICIENT_FUNDS). */
+static pb_err approve_ready(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    adjust_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool go = false;
-    pb_err e = pb_admin_request_decide_begin(tx, &x->q, &go);
-    if (e != PB_OK || !go)
-        return e;
-    pb_store_request *r = &x->row.rq;
-    if (strcmp(r->requested_by, x->q.p->subject_public_id) == 0) {
-        x->q.refusal = PB_ERR_FOUR_EYES_VIOLATION;
-        return PB_OK;
-    }
+    adjust_ctx *x = (adjust_ctx *)q;
     bool open = false;
-    e = pb_adjust_player_open(tx, x, &open);
+    pb_err e = pb_adjust_player_open(tx, x, &open);
     if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->q.refusal */
         return e;
-    /* a debit beyond the balance now: refused before the ledger sees it (a refused
-     * transfer would spend the key), and the request stays pending */
-    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount) {
+    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount)
         x->q.refusal = PB_ERR_INSUFFICIENT_FUNDS;
-        return PB_OK;
-    }
-    e = pb_ledger_tx_submit(tx, &x->t, 1);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL ? e : (x->q.refusal = e, PB_OK);
-    pb_admin_request_decided(tx, &x->q, x->t.result != PB_OK ? "failed" : "approved");
+    return PB_OK;
+}
+
+/* The approval's audit entry (its failure's too) and, when the money moved,
+ * balance.adjusted. */
+static pb_err approved(pb_ledger_tx *tx, pb_admin_request_ctx *q, pb_err result)
+{
+    adjust_ctx *x = (adjust_ctx *)q;
+    const pb_store_request *r = q->row;
     pb_wallet_balance after = x->before;
-    if (x->t.result != PB_OK) { /* refused for good: the key is spent, the request failed */
-        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(x->t.result));
-        x->q.refusal = x->t.result;
-    } else {
-        pb_id_to_string(&x->t.record.id, r->transfer_id);
-        if (pb_adjust_balances_now(tx, x, &after) != PB_OK)
-            return PB_ERR_INTERNAL;
-    }
-    if (pb_store_request_decide(c, PB_STORE_REQUEST_ADJUSTMENT, r) != PB_STORE_OK)
+    if (result == PB_OK && pb_adjust_balances_now(tx, x, &after) != PB_OK)
         return PB_ERR_INTERNAL;
-    e = pb_adjust_audit(tx, x, "player.adjust_approve", &x->before,
-                        json_pack("{s:o*,s:o*}", "balance",
-                                  pb_api_wallet_balance_json(&after, x->cur), "adjustment",
-                                  pb_adjust_request_json(r)),
-                        r->reason);
+    pb_err e = pb_adjust_audit(tx, x, "player.adjust_approve", &x->before,
+                               json_pack("{s:o*,s:o*}", "balance",
+                                         pb_api_wallet_balance_json(&after, x->cur), "adjustment",
+                                         pb_adjust_request_json(r)),
+                               r->reason);
     /* @backoffice: balance.adjusted, in the command's transaction with the money */
-    if (e == PB_OK && x->t.result == PB_OK &&
-        pb_events_emit(c, "balance.adjusted", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->q.req), pb_ledger_tx_now(tx),
+    if (e == PB_OK && result == PB_OK &&
+        pb_events_emit(pb_ledger_tx_conn(tx), "balance.adjusted", x->brand, x->player.public_id,
+                       pb_http_trace_id(q->req), pb_ledger_tx_now(tx),
                        PB_EV_STR("transfer_id", r->transfer_id), PB_EV_STR("balance", x->balance),
                        PB_EV_STR("direction", x->direction),
-                       PB_EV_STR("staff_id", x->q.p->subject_public_id),
+                       PB_EV_STR("staff_id", q->p->subject_public_id),
                        PB_EV_STR("requested_by", r->requested_by),
                        PB_EV_STR("adjustment_id", r->public_id),
                        PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
@@ -112,24 +97,13 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     return e;
 }
 
-/* In the ledger writer: the rejection (any member with finance.adjust, the
- * requester too: nothing moves). */
-static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+/* The rejection's audit entry (any member with finance.adjust may reject, the
+ * requester too: nothing moves); x->brand and x->player are the request's
+ * (request_visible). */
+static pb_err rejected(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    adjust_ctx *x = arg;
-    bool go = false;
-    pb_err e = pb_admin_request_decide_begin(tx, &x->q, &go);
-    if (e != PB_OK || !go)
-        return e;
-    pb_store_request *r = &x->row.rq;
-    pb_admin_request_decided(tx, &x->q, "rejected");
-    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->q.decision);
-    if (pb_store_request_decide(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_ADJUSTMENT, r) !=
-        PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    /* x->brand and x->player are the request's (request_visible) */
-    return pb_adjust_audit(tx, x, "player.adjust_reject", NULL, pb_adjust_request_json(r),
-                           x->q.decision);
+    return pb_adjust_audit(tx, (adjust_ctx *)q, "player.adjust_reject", NULL,
+                           pb_adjust_request_json(q->row), q->decision);
 }
 
 /* The request named by {id} into x->row (pb_admin_request_in_scope), with its
@@ -171,32 +145,33 @@ static adjust_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
     return *b ? x : NULL;
 }
 
-/* 200 {adjustment, replayed, balance (the player's now)}. */
-static void answer_decided(pb_http_request *req, pb_store_conn *c, const pb_admin_request_ctx *q,
-                           bool replayed)
+/* A decision's answer's balance: the player's now. */
+static pb_err answer_balance(pb_store_conn *c, const pb_admin_request_ctx *q, json_t **out)
 {
     const adjust_ctx *x = (const adjust_ctx *)q;
     pb_wallet_balance now;
     pb_err e = pb_wallet_balance_get(c, x->brand, x->player.public_id, x->player.currency, &now);
     const pb_currency *cur = pb_currency_find(x->player.currency);
-    if (e != PB_OK || !cur) {
-        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_admin_emails cache = {0};
-    json_t *rec = pb_admin_request_staff_json(c, &cache, q->kind, q->row);
-    if (!rec) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:b,s:o*}", "adjustment", rec, "replayed", replayed,
-                                 "balance", pb_api_wallet_balance_json(&now, cur)));
+    if (e != PB_OK || !cur)
+        return e != PB_OK ? e : PB_ERR_INTERNAL;
+    *out = pb_api_wallet_balance_json(&now, cur);
+    return PB_OK;
+}
+
+/* The approval's transfer, in the handler (after the checks of
+ * pb_admin_request_approve): none for a closed player (before any account is
+ * created). */
+static pb_err prepare(pb_store_conn *c, pb_admin_request_ctx *q)
+{
+    adjust_ctx *x = (adjust_ctx *)q;
+    if (x->player.status == PB_PLAYER_CLOSED)
+        return PB_ERR_PLAYER_ERASED;
+    x->cur = pb_currency_find(x->player.currency);
+    return x->cur ? pb_adjust_prepare_transfer(q->app, c, x) : PB_ERR_INTERNAL;
 }
 
 void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
 {
-    pb_api_app *a = app;
     pb_store_conn *c = NULL;
     pb_brand *b = NULL;
     adjust_ctx *x = decision_ctx(req, app, &c, &b);
@@ -208,28 +183,7 @@ void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
             req, &x->q, "the adjustment is approved by a member other than its requester") ||
         !pb_adjust_not_own_account(req, c, x->q.p, &x->player))
         return;
-    if (strcmp(x->row.rq.status, "approved") == 0) {
-        answer_decided(req, c, &x->q, true);
-        return;
-    }
-    if (!pb_admin_request_decidable(req, &x->q))
-        return;
-    if (pb_admin_request_due(&x->row.rq, x->q.expiry_us, pb_time_now_us())) {
-        /* past its time: marked expired, nothing prepared for a transfer */
-        pb_admin_request_decide(req, c, &x->q, pb_admin_request_expire_command, true);
-        return;
-    }
-    if (x->player.status == PB_PLAYER_CLOSED) { /* before any account is created */
-        pb_admin_fail(req, PB_ERR_PLAYER_ERASED, NULL);
-        return;
-    }
-    x->cur = pb_currency_find(x->player.currency);
-    pb_err e = x->cur ? pb_adjust_prepare_transfer(a, c, x) : PB_ERR_INTERNAL;
-    if (e != PB_OK) {
-        pb_admin_request_decision_fail(req, &x->q, e);
-        return;
-    }
-    pb_admin_request_decide(req, c, &x->q, approve_command, true);
+    pb_admin_request_approve(req, c, &x->q);
 }
 
 void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
@@ -242,10 +196,7 @@ void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
     if (!pb_admin_parse_reason(req, x->q.p, "player.adjust_reject", 500, &x->q.decision) ||
         !request_visible(req, c, x, b))
         return;
-    if (!pb_admin_request_decidable(req, &x->q))
-        return;
-    /* a request past its time is marked expired by the command (decide_begin) */
-    pb_admin_request_decide(req, c, &x->q, reject_command, false);
+    pb_admin_request_reject(req, c, &x->q);
 }
 
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
@@ -293,7 +244,13 @@ const pb_admin_request_kind pb_admin_adjustment_requests = {
     .json = pb_adjust_request_json,
     .target = adjust_target,
     .expired_event = adjust_expired_event,
-    .answer_decided = answer_decided,
+    .answer_key = "adjustment",
+    .balance_key = "balance",
+    .balance_json = answer_balance,
+    .prepare = prepare,
+    .approve_ready = approve_ready,
+    .approved = approved,
+    .rejected = rejected,
 };
 
 pb_err pb_api_adjust_expire(pb_ledger *l, pb_store_adjustment *r, int64_t expiry_us, bool *marked)

@@ -86,8 +86,10 @@ typedef struct settle_ctx {
 static settle_ctx *settle_ctx_new(pb_http_request *req, void *app)
 {
     settle_ctx *x = pb_admin_request_ctx_new(req, app, &pb_admin_settlement_requests, sizeof *x);
-    if (x)
+    if (x) {
         x->q.row = &x->row.rq;
+        x->q.t = &x->t;
+    }
     return x;
 }
 
@@ -389,67 +391,38 @@ static pb_err settled_records(pb_ledger_tx *tx, settle_ctx *x)
     return e;
 }
 
-/* In the ledger writer: the approval and its transfer, or a refusal. */
-static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+/* The approval's re-check in its command: the unclaimed account's balance now
+ * (x->before; short: INSUFFICIENT_FUNDS; the account carries no ledger flag, so the
+ * check is here, in the writer). */
+static pb_err approve_ready(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    settle_ctx *x = arg;
-    bool go = false;
-    pb_err e = pb_admin_request_decide_begin(tx, &x->q, &go);
-    if (e != PB_OK || !go)
-        return e;
-    if (strcmp(x->row.rq.requested_by, x->q.p->subject_public_id) == 0) {
-        x->q.refusal = PB_ERR_FOUR_EYES_VIOLATION;
-        return PB_OK;
-    }
-    if ((e = balance_now(tx, x, &x->before)) != PB_OK)
-        return e;
-    if (x->amount > x->before) {
-        /* refused before the ledger sees it (a refused transfer would spend the key):
-         * the request stays pending */
-        x->q.refusal = PB_ERR_INSUFFICIENT_FUNDS;
-        return PB_OK;
-    }
-    e = pb_ledger_tx_submit(tx, &x->t, 1);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL ? e : (x->q.refusal = e, PB_OK);
-    pb_store_request *r = &x->row.rq;
-    /* a transfer already under the key (the request refuses such keys) moves nothing
-     * here: the request fails as a refused one does */
-    pb_err result = x->t.replayed ? PB_ERR_IDEMPOTENCY_CONFLICT : x->t.result;
-    pb_admin_request_decided(tx, &x->q, result != PB_OK ? "failed" : "approved");
-    if (result != PB_OK) {
-        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(result));
-        x->q.refusal = result;
-    } else {
-        pb_id_to_string(&x->t.record.id, r->transfer_id);
-        if (balance_now(tx, x, &x->after) != PB_OK)
-            return PB_ERR_INTERNAL;
-    }
-    if (pb_store_request_decide(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_SETTLEMENT, r) !=
-        PB_STORE_OK)
+    settle_ctx *x = (settle_ctx *)q;
+    pb_err e = balance_now(tx, x, &x->before);
+    if (e == PB_OK && x->amount > x->before)
+        q->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+    return e;
+}
+
+/* The approval's audit entry and event (settled_records), or its failure's entry
+ * (funds.unclaimed_settle_fail: the failure is the row's, nothing moved). */
+static pb_err approved(pb_ledger_tx *tx, pb_admin_request_ctx *q, pb_err result)
+{
+    settle_ctx *x = (settle_ctx *)q;
+    if (result != PB_OK)
+        return settle_audit(tx, x, "funds.unclaimed_settle_fail", NULL,
+                            pb_settle_request_json(q->row), q->row->reason);
+    if (balance_now(tx, x, &x->after) != PB_OK)
         return PB_ERR_INTERNAL;
-    if (result != PB_OK) /* the failure is the row's; nothing moved */
-        return settle_audit(tx, x, "funds.unclaimed_settle_fail", NULL, pb_settle_request_json(r),
-                            r->reason);
     return settled_records(tx, x);
 }
 
-/* In the ledger writer: the rejection (the requester's own too: nothing moves). */
-static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+/* The rejection's audit entry and event (the requester may reject their own
+ * request, withdraw it: nothing moves, so one member suffices). */
+static pb_err rejected(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    settle_ctx *x = arg;
-    bool go = false;
-    pb_err e = pb_admin_request_decide_begin(tx, &x->q, &go);
-    if (e != PB_OK || !go)
-        return e;
-    pb_store_request *r = &x->row.rq;
-    pb_admin_request_decided(tx, &x->q, "rejected");
-    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->q.decision);
-    if (pb_store_request_decide(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_SETTLEMENT, r) !=
-        PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    e = settle_audit(tx, x, "funds.unclaimed_settle_reject", NULL, pb_settle_request_json(r),
-                     x->q.decision);
+    settle_ctx *x = (settle_ctx *)q;
+    pb_err e = settle_audit(tx, x, "funds.unclaimed_settle_reject", NULL,
+                            pb_settle_request_json(q->row), q->decision);
     /* @backoffice: funds.unclaimed_settlement_rejected, with the status change */
     if (e == PB_OK)
         e = settle_event(tx, x, "funds.unclaimed_settlement_rejected");
@@ -487,30 +460,21 @@ static settle_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
     return x;
 }
 
-/* 200 {settlement, replayed, unclaimed_balance (now)}. */
-static void answer_decided(pb_http_request *req, pb_store_conn *c, const pb_admin_request_ctx *q,
-                           bool replayed)
+/* A decision's answer's balance: the unclaimed account's now. */
+static pb_err answer_balance(pb_store_conn *c, const pb_admin_request_ctx *q, json_t **out)
 {
     const settle_ctx *x = (const settle_ctx *)q;
     int64_t now = 0;
-    if (balance_committed(c, x, &now) != PB_OK) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_admin_emails cache = {0};
-    json_t *rec = pb_admin_request_staff_json(c, &cache, q->kind, q->row);
-    if (!rec) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:b,s:o*}", "settlement", rec, "replayed", replayed,
-                                 "unclaimed_balance", pb_admin_amount_json(now, x->currency)));
+    if (balance_committed(c, x, &now) != PB_OK)
+        return PB_ERR_INTERNAL;
+    *out = pb_admin_amount_json(now, x->currency);
+    return PB_OK;
 }
 
 /* The approval's transfer into x->t (the destination account created when missing). */
-static pb_err prepare_transfer(pb_store_conn *c, settle_ctx *x)
+static pb_err prepare(pb_store_conn *c, pb_admin_request_ctx *q)
 {
+    settle_ctx *x = (settle_ctx *)q;
     pb_transfer *t = &x->t;
     int64_t dest = 0;
     if (!x->unclaimed) /* no account in the currency: nothing to settle */
@@ -550,23 +514,7 @@ void pb_api_admin_unclaimed_settlement_approve(pb_http_request *req, void *app)
     if (!pb_admin_request_not_requester(
             req, &x->q, "the settlement is approved by a member other than its requester"))
         return;
-    if (strcmp(x->row.rq.status, "approved") == 0) {
-        answer_decided(req, c, &x->q, true);
-        return;
-    }
-    if (!pb_admin_request_decidable(req, &x->q))
-        return;
-    if (pb_admin_request_due(&x->row.rq, x->q.expiry_us, pb_time_now_us())) {
-        /* nothing prepared for a transfer */
-        pb_admin_request_decide(req, c, &x->q, pb_admin_request_expire_command, true);
-        return;
-    }
-    pb_err e = prepare_transfer(c, x);
-    if (e != PB_OK) {
-        pb_admin_request_decision_fail(req, &x->q, e);
-        return;
-    }
-    pb_admin_request_decide(req, c, &x->q, approve_command, true);
+    pb_admin_request_approve(req, c, &x->q);
 }
 
 void pb_api_admin_unclaimed_settlement_reject(pb_http_request *req, void *app)
@@ -580,10 +528,7 @@ void pb_api_admin_unclaimed_settlement_reject(pb_http_request *req, void *app)
     if (!x)
         return;
     x->q.decision = reason;
-    if (!pb_admin_request_decidable(req, &x->q))
-        return;
-    /* one past its time: marked expired there */
-    pb_admin_request_decide(req, c, &x->q, reject_command, false);
+    pb_admin_request_reject(req, c, &x->q);
 }
 
 /* ---- the kind, for the 4-eyes machinery (admin_4eyes.h) */
@@ -624,7 +569,13 @@ const pb_admin_request_kind pb_admin_settlement_requests = {
     .json = pb_settle_request_json,
     .target = settle_target,
     .expired_event = settle_expired_event,
-    .answer_decided = answer_decided,
+    .answer_key = "settlement",
+    .balance_key = "unclaimed_balance",
+    .balance_json = answer_balance,
+    .prepare = prepare,
+    .approve_ready = approve_ready,
+    .approved = approved,
+    .rejected = rejected,
 };
 
 pb_err pb_api_settle_expire(pb_ledger *l, pb_store_settlement *r, int64_t expiry_us, bool *marked)
