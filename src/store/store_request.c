@@ -7,8 +7,12 @@
 
 size_t pb_store_request_size(pb_store_request_kind k)
 {
-    return k == PB_STORE_REQUEST_ADJUSTMENT ? sizeof(pb_store_adjustment)
-                                            : sizeof(pb_store_settlement);
+    switch (k) { /* no default: a kind added without its row is a warning (-Wswitch) */
+    case PB_STORE_REQUEST_ADJUSTMENT: return sizeof(pb_store_adjustment);
+    case PB_STORE_REQUEST_SETTLEMENT: return sizeof(pb_store_settlement);
+    case PB_STORE_REQUEST_KINDS: break;
+    }
+    return 0;
 }
 
 pb_store_rc pb_store_request_insert(pb_store_conn *c, pb_store_request_kind k, pb_store_request *r)
