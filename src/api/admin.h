@@ -137,61 +137,7 @@ json_t *pb_admin_staff_email_json(pb_store_conn *c, pb_admin_emails *cache, cons
 json_t *pb_admin_request_emails(pb_store_conn *c, pb_admin_emails *cache, json_t *o,
                                 const char *requested_by, const char *decided_by);
 
-/* ---- 4-eyes requests (admin_4eyes.c): the staff adjustments' (admin_adjust*.c) and
- * the unclaimed-funds settlements' (admin_unclaimed_settle.c) */
-
-/* Whether a request with status and requested_at is pending and its time
- * (requested_at + expiry_us) has come at now. */
-bool pb_admin_request_due(const char *status, int64_t requested_at, int64_t expiry_us, int64_t now);
-/* The audit entry of a request marked expired in its ledger command: `by` (the member
- * whose decision found it so, or the system's sweep) with action, brand and target,
- * after = the request as marked (taken: released here), the reason saying how long it
- * may wait. */
-pb_err pb_admin_request_expire_audit(pb_ledger_tx *tx, const pb_audit_entry *by, const char *action,
-                                     const char *brand, const char *target_kind,
-                                     const char *target_id, json_t *after, int64_t expiry_us);
-/* The caller p as the ledger batch sees them (pb_identity_principal_check, as
- * pb_admin_write re-checks it): PB_OK with *refusal PB_OK when they may still act,
- * else the refusal (SESSION_REVOKED, FORBIDDEN) in *refusal; INTERNAL when the
- * store failed. */
-pb_err pb_admin_principal_recheck(pb_ledger_tx *tx, const pb_principal *p, pb_err *refusal);
-/* The JSON text (malloc'd; the caller frees it) of the object brand code ->
- * expiry_us(brand) for the n brands bs: what the request lists' store queries read
- * a pending request's time from. NULL when out of memory. */
-char *pb_admin_expiry_by_brand(const pb_brand *bs, size_t n,
-                               int64_t (*expiry_us)(const pb_brand *));
-/* A request named by the route's {id}: rc, its store lookup (NOT_FOUND also for an id
- * that cannot name one), then its brand in p's scope (the brand's row into *b). A
- * malformed id, an unknown one and one of a brand outside the scope all answer
- * not_found, so a request's existence is not told across brands; else
- * STORE_UNAVAILABLE / INTERNAL. */
-pb_err pb_admin_request_in_scope(pb_store_conn *c, const pb_principal *p, pb_store_rc rc,
-                                 const char *brand, pb_brand *b, pb_err not_found);
-/* Replies a decision's failure e: with expired_msg when the request expired, else as
- * pb_admin_fail does (INSUFFICIENT_FUNDS naming the amount). */
-void pb_admin_decision_fail(pb_http_request *req, pb_err e, bool expired, const char *expired_msg);
-/* A request list's query (GET ?status=&brand=&limit=&cursor=). */
-typedef struct pb_admin_request_query {
-    pb_store_conn *c;
-    const char *status; /* pending, approved, rejected, failed, expired; NULL: any */
-    int64_t limit;      /* 1..200, default 50 */
-    int64_t cursor;     /* 0: the first page */
-    char *codes;        /* pb_admin_expiry_by_brand of the brands in view (malloc'd) */
-} pb_admin_request_query;
-/* The start of a request list: the caller and its connection, the query checked,
- * the brands in view (`brand`, when given, one of the caller's; else 403
- * BRAND_FORBIDDEN) with expiry_us each into q. Replies and returns false on a
- * failure (nothing to free then); else the caller frees q->codes. */
-bool pb_admin_request_list_begin(pb_http_request *req, int64_t (*expiry_us)(const pb_brand *),
-                                 pb_admin_request_query *q);
-/* Replies a page of requests: 200 {items: item(row) of each of the n rows (each `size`
- * bytes; item reads staff e-mails on c through the page's one cache), next_cursor
- * (last_id when the page is full)}, or the store's failure rc. */
-void pb_admin_request_page_reply(pb_http_request *req, pb_store_conn *c, pb_store_rc rc,
-                                 const void *rows, size_t size, size_t n, int64_t limit,
-                                 json_t *(*item)(pb_store_conn *c, pb_admin_emails *cache,
-                                                 const void *row),
-                                 int64_t last_id);
+/* ---- 4-eyes requests: admin_4eyes.h */
 
 /* ---- query parameters: each replies (422 FIELD_INVALID naming the parameter)
  * and returns false when the value is malformed; an absent one keeps *out. */

@@ -63,31 +63,12 @@
 
 adjust_ctx *pb_adjust_ctx_new(pb_http_request *req, void *app)
 {
-    adjust_ctx *x = pb_http_alloc(req, sizeof *x);
-    if (!x) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return NULL;
+    adjust_ctx *x = pb_admin_request_ctx_new(req, app, &pb_admin_adjustment_requests, sizeof *x);
+    if (x) {
+        x->q.row = &x->row.rq;
+        x->q.t = &x->t;
     }
-    memset(x, 0, sizeof *x);
-    x->req = req;
-    x->app = app;
-    x->p = pb_api_principal(req);
     return x;
-}
-
-pb_err pb_adjust_principal_ok(pb_ledger_tx *tx, adjust_ctx *x, bool *ok)
-{
-    pb_err e = pb_admin_principal_recheck(tx, x->p, &x->refusal);
-    *ok = e == PB_OK && x->refusal == PB_OK;
-    return e;
-}
-
-/* A request under the adjustment's key into x->row (x->existing). */
-static pb_err request_by_key(pb_store_conn *c, adjust_ctx *x)
-{
-    pb_store_rc r = pb_store_adjustment_by_key(c, x->brand, x->key, &x->row);
-    x->existing = r == PB_STORE_OK;
-    return r == PB_STORE_OK || r == PB_STORE_NOT_FOUND ? PB_OK : PB_ERR_INTERNAL;
 }
 
 /* Whether the adjustment is refused because the player is closed: closed, and
@@ -101,7 +82,8 @@ static pb_err closed_refused(pb_store_conn *c, const adjust_ctx *x, bool closed,
     pb_store_adjustment *row = malloc(sizeof *row);
     if (!row)
         return PB_ERR_INTERNAL;
-    pb_store_rc rc = pb_store_adjustment_by_key(c, x->brand, x->key, row);
+    pb_store_rc rc = pb_store_request_by_key(c, PB_STORE_REQUEST_ADJUSTMENT, x->brand, x->key,
+                                             &row->rq);
     free(row);
     if (rc == PB_STORE_OK)
         return PB_OK; /* a request under the key: answered as it stands */
@@ -141,7 +123,7 @@ pb_err pb_adjust_player_open(pb_ledger_tx *tx, adjust_ctx *x, bool *open)
     if (pb_identity_player_status(pb_ledger_tx_conn(tx), x->player.public_id, &st) != PB_OK)
         return PB_ERR_INTERNAL;
     if (st == PB_PLAYER_CLOSED) {
-        x->refusal = PB_ERR_PLAYER_ERASED;
+        x->q.refusal = PB_ERR_PLAYER_ERASED;
         return PB_OK;
     }
     pb_err e = pb_adjust_balances_now(tx, x, &x->before); /* nothing written yet */
@@ -155,12 +137,12 @@ pb_err pb_adjust_audit(pb_ledger_tx *tx, const adjust_ctx *x, const char *action
                        const pb_wallet_balance *before, json_t *after, const char *reason)
 {
     pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, action, &en);
+    pb_admin_entry(x->q.req, x->q.p, action, &en);
     en.brand = x->brand;
     en.target_kind = "player";
     en.target_id = x->player.public_id;
-    en.after = pb_admin_json_text(x->req, after);
-    en.before = before ? pb_admin_json_text(x->req, pb_api_wallet_balance_json(before, x->cur))
+    en.after = pb_admin_json_text(x->q.req, after);
+    en.before = before ? pb_admin_json_text(x->q.req, pb_api_wallet_balance_json(before, x->cur))
                        : NULL;
     en.reason = reason;
     if (!en.after || (before && !en.before))
@@ -175,16 +157,13 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
     adjust_ctx *x = arg;
     /* the caller as the batch sees them, as pb_admin_write re-checks it: the
      * authorizer ran on an earlier snapshot, and a disable, role change or logout
-     * committed since (while this command waited for the writer) refuses it */
-    bool ok = false;
-    pb_err e = pb_adjust_principal_ok(tx, x, &ok);
-    if (e != PB_OK || !ok) /* SESSION_REVOKED, FORBIDDEN: nothing submitted */
+     * committed since (while this command waited for the writer) refuses it
+     * (SESSION_REVOKED, FORBIDDEN: nothing submitted); a request waiting (or
+     * decided) under the key answers instead */
+    bool go = false;
+    pb_err e = pb_admin_request_begin(tx, &x->q, x->brand, x->key, &go);
+    if (e != PB_OK || !go)
         return e;
-    /* a request waiting (or decided) under the key answers instead */
-    if (request_by_key(pb_ledger_tx_conn(tx), x) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (x->existing)
-        return PB_OK;
     /* the player as the batch sees them: after an erasure committed before it */
     pb_player_status st = PB_PLAYER_ACTIVE;
     bool refused = false;
@@ -193,7 +172,7 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
         closed_refused(pb_ledger_tx_conn(tx), x, st == PB_PLAYER_CLOSED, &refused) != PB_OK)
         return PB_ERR_INTERNAL;
     if (refused) {
-        x->refusal = PB_ERR_PLAYER_ERASED;
+        x->q.refusal = PB_ERR_PLAYER_ERASED;
         return PB_OK;
     }
     if ((e = pb_adjust_balances_now(tx, x, &x->before)) != PB_OK)
@@ -214,10 +193,10 @@ static pb_err adjust_command(pb_ledger_tx *tx, void *arg)
     /* @backoffice: balance.adjusted, in the command's transaction with the money */
     if (e == PB_OK &&
         pb_events_emit(pb_ledger_tx_conn(tx), "balance.adjusted", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+                       pb_http_trace_id(x->q.req), pb_ledger_tx_now(tx),
                        PB_EV_STR("transfer_id", tid), PB_EV_STR("balance", x->balance),
                        PB_EV_STR("direction", x->direction),
-                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_STR("staff_id", x->q.p->subject_public_id),
                        PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
         e = PB_ERR_INTERNAL;
     return e;
@@ -272,15 +251,17 @@ pb_err pb_adjust_prepare_transfer(pb_api_app *a, pb_store_conn *c, adjust_ctx *x
     snprintf(t->currency, sizeof t->currency, "%s", x->player.currency);
     t->code = strcmp(x->balance, "bonus") == 0 && credit ? PB_CODE_BONUS_GRANT : PB_CODE_ADJUSTMENT;
     snprintf(t->reference, sizeof t->reference, "player:%.40s", x->player.public_id);
-    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(x->req));
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(x->q.req));
     return PB_OK;
 }
 
-json_t *pb_adjust_request_json(const pb_store_adjustment *r)
+json_t *pb_adjust_request_json(const pb_store_request *rq)
 {
+    const pb_store_adjustment *a = (const pb_store_adjustment *)rq;
+    const pb_store_request *r = rq;
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o*,s:s,s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s?,s:s?,s:s?}",
-                     "id", r->public_id, "brand", r->brand, "player_id", r->player, "balance",
-                     r->balance, "direction", r->direction, "amount",
+                     "id", r->public_id, "brand", r->brand, "player_id", a->player, "balance",
+                     a->balance, "direction", a->direction, "amount",
                      pb_admin_amount_json(r->amount, r->currency), "currency", r->currency,
                      "reason", r->reason, "idempotency_key", r->idempotency_key, "requested_by",
                      r->requested_by, "requested_at", pb_admin_time_json(r->requested_at), "status",
@@ -291,38 +272,16 @@ json_t *pb_adjust_request_json(const pb_store_adjustment *r)
                      r->failure[0] ? r->failure : NULL);
 }
 
-json_t *pb_adjust_request_staff_json(pb_store_conn *c, pb_admin_emails *cache,
-                                     const pb_store_adjustment *r)
-{
-    return pb_admin_request_emails(c, cache, pb_adjust_request_json(r), r->requested_by,
-                                   r->decided_by);
-}
-
-bool pb_adjust_due(const pb_store_adjustment *r, int64_t expiry_us, int64_t now)
-{
-    return pb_admin_request_due(r->status, r->requested_at, expiry_us, now);
-}
-
-void pb_adjust_status_now(pb_store_adjustment *r, int64_t expiry_us, int64_t now)
-{
-    if (pb_adjust_due(r, expiry_us, now))
-        snprintf(r->status, sizeof r->status, "%s", "expired");
-}
-
 /* In the ledger writer: an adjustment at or above the threshold becomes a pending
  * request (no money moves), with its audit entry and event. */
 static pb_err request_command(pb_ledger_tx *tx, void *arg)
 {
     adjust_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool ok = false;
-    pb_err e = pb_adjust_principal_ok(tx, x, &ok);
-    if (e != PB_OK || !ok)
+    bool go = false;
+    pb_err e = pb_admin_request_begin(tx, &x->q, x->brand, x->key, &go);
+    if (e != PB_OK || !go)
         return e;
-    if (request_by_key(c, x) != PB_OK)
-        return PB_ERR_INTERNAL;
-    if (x->existing)
-        return PB_OK;
     /* a transfer made under the key (below the threshold, or before it was set):
      * the ledger replays it or calls the key's reuse a conflict */
     pb_ledger_record rec;
@@ -335,34 +294,24 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
         return PB_ERR_INTERNAL;
     bool open = false;
     e = pb_adjust_player_open(tx, x, &open);
-    if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->refusal */
+    if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->q.refusal */
         return e;
     pb_store_adjustment *r = &x->row;
-    memset(r, 0, sizeof *r);
-    pb_id id;
-    pb_id_new(&id);
-    pb_id_to_string(&id, r->public_id);
-    snprintf(r->brand, sizeof r->brand, "%s", x->brand);
+    pb_admin_request_fill(tx, &x->q, x->brand, x->amount, x->player.currency, x->reason, x->key);
     snprintf(r->player, sizeof r->player, "%s", x->player.public_id);
     snprintf(r->balance, sizeof r->balance, "%s", x->balance);
     snprintf(r->direction, sizeof r->direction, "%s", x->direction);
-    r->amount = x->amount;
-    snprintf(r->currency, sizeof r->currency, "%s", x->player.currency);
-    snprintf(r->reason, sizeof r->reason, "%s", x->reason);
-    snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", x->key);
-    snprintf(r->requested_by, sizeof r->requested_by, "%s", x->p->subject_public_id);
-    r->requested_at = pb_ledger_tx_now(tx);
-    if (pb_store_adjustment_insert(c, r) != PB_STORE_OK)
+    if (pb_store_request_insert(c, PB_STORE_REQUEST_ADJUSTMENT, &r->rq) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    e = pb_adjust_audit(tx, x, "player.adjust_request", &x->before, pb_adjust_request_json(r),
+    e = pb_adjust_audit(tx, x, "player.adjust_request", &x->before, pb_adjust_request_json(&r->rq),
                         x->reason);
     /* @backoffice: balance.adjustment_requested, with the request in its transaction */
     if (e == PB_OK &&
         pb_events_emit(c, "balance.adjustment_requested", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
-                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", x->balance),
-                       PB_EV_STR("direction", x->direction),
-                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       pb_http_trace_id(x->q.req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("adjustment_id", r->rq.public_id),
+                       PB_EV_STR("balance", x->balance), PB_EV_STR("direction", x->direction),
+                       PB_EV_STR("staff_id", x->q.p->subject_public_id),
                        PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
         e = PB_ERR_INTERNAL;
     return e;
@@ -373,22 +322,11 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
  * IDEMPOTENCY_CONFLICT. */
 static void answer_request(pb_http_request *req, adjust_ctx *x, bool replayed)
 {
-    pb_store_adjustment *r = &x->row;
-    pb_adjust_status_now(r, x->expiry_us, pb_time_now_us()); /* as the list shows it */
-    if (strcmp(r->player, x->player.public_id) != 0 || strcmp(r->balance, x->balance) != 0 ||
-        strcmp(r->direction, x->direction) != 0 || r->amount != x->amount) {
-        pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
-        return;
-    }
-    pb_store_conn *c = pb_http_conn(req);
-    pb_admin_emails cache = {0};
-    json_t *o = c ? pb_adjust_request_staff_json(c, &cache, r) : NULL;
-    if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
-        json_decref(o);
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 202, o);
+    const pb_store_adjustment *r = &x->row;
+    bool same = strcmp(r->player, x->player.public_id) == 0 &&
+                strcmp(r->balance, x->balance) == 0 && strcmp(r->direction, x->direction) == 0 &&
+                r->rq.amount == x->amount;
+    pb_admin_request_answer(req, &x->q, same, replayed, 202);
 }
 
 void pb_api_admin_player_adjust(pb_http_request *req, void *app)
@@ -428,12 +366,12 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
                                 "direction: credit or debit");
         return;
     }
-    if (!pb_admin_reason_ok(req, x->p, "player.adjust", x->reason))
+    if (!pb_admin_reason_ok(req, x->q.p, "player.adjust", x->reason))
         return;
     if (!pb_admin_key_ok(req, x->key))
         return;
     pb_store_conn *c = pb_http_conn(req);
-    pb_err e = c ? pb_identity_player_get(c, &x->p->scope, pb_http_param(req, "id"), &x->player)
+    pb_err e = c ? pb_identity_player_get(c, &x->q.p->scope, pb_http_param(req, "id"), &x->player)
                  : PB_ERR_STORE_UNAVAILABLE;
     pb_brand *b = e == PB_OK ? pb_http_alloc(req, sizeof *b) : NULL;
     if (e == PB_OK && !b)
@@ -445,9 +383,9 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
         return;
     }
     snprintf(x->brand, sizeof x->brand, "%s", b->code);
-    x->expiry_us = pb_tenancy_adjustment_expiry_us(b);
+    x->q.expiry_us = pb_tenancy_adjustment_expiry_us(b);
     /* the staff member's own player account (both e-mails normalised when stored) */
-    if (!pb_adjust_not_own_account(req, c, x->p, &x->player))
+    if (!pb_adjust_not_own_account(req, c, x->q.p, &x->player))
         return;
     x->cur = pb_currency_find(x->player.currency);
     if (!x->cur) {
@@ -476,22 +414,22 @@ void pb_api_admin_player_adjust(pb_http_request *req, void *app)
     int64_t threshold = 0;
     if (adjust_threshold(b, x->player.currency, &threshold) && x->amount >= threshold) {
         e = pb_ledger_command(a->ledger, request_command, x);
-        if (e == PB_OK && x->refusal != PB_OK)
-            e = x->refusal;
+        if (e == PB_OK && x->q.refusal != PB_OK)
+            e = x->q.refusal;
         if (e != PB_OK) {
             pb_admin_fail(req, e, NULL);
             return;
         }
         if (!x->direct) {
-            answer_request(req, x, x->existing);
+            answer_request(req, x, x->q.existing);
             return;
         }
         /* a transfer exists under the key: the ledger answers, as below */
     }
     e = pb_ledger_command(a->ledger, adjust_command, x);
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
-    else if (e == PB_OK && x->existing) {
+    if (e == PB_OK && x->q.refusal != PB_OK)
+        e = x->q.refusal;
+    else if (e == PB_OK && x->q.existing) {
         answer_request(req, x, true);
         return;
     } else if (e == PB_OK && t->result != PB_OK)

@@ -22,10 +22,16 @@
  * command (decided_at the command's time, decided_by NULL), audited as
  * player.adjust_expire with the event balance.adjustment_expired, and answers 409
  * ADJUSTMENT_STATE saying it expired. A request nobody touches is marked the same
- * way (pb_adjust_mark_expired, admin_adjust_expire.c) by serve's sweep, audited as
- * the system, within --adjust-sweep-seconds (default 60) of its time. Until then the
- * list and GET compute the status as it reads now (pb_adjust_status_now), so a
- * request past its time shows "expired" (decided_at null) at once.
+ * way (pb_admin_request_mark_expired, admin_4eyes.c) by serve's sweep
+ * (admin_request_sweep.c), audited as the system (PB_API_ADJUST_SWEEP_ACTOR), within
+ * --adjust-sweep-seconds (default 60) of its time. Until then the list and GET
+ * compute the status as it reads now (pb_admin_request_status_now), so a request
+ * past its time shows "expired" (decided_at null) at once.
+ *
+ * The steps every kind of 4-eyes request shares (the decision's start and outcome,
+ * the expiry, the list and GET) are admin_4eyes.c's; what is the adjustments' own
+ * (the transfer, the audit entries and events, the answer) is here, with the
+ * kind's description for them (pb_admin_adjustment_requests).
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -48,110 +54,42 @@ static int64_t debit_room(const adjust_ctx *x)
     return strcmp(x->balance, "cash") == 0 ? x->before.withdrawable : x->before.bonus;
 }
 
-/* In the command: the request, pending past its time, marked expired
- * (pb_adjust_mark_expired, as the sweep marks one), audited as the caller whose
- * decision found it so. */
-static pb_err mark_expired(pb_ledger_tx *tx, adjust_ctx *x)
+/* The approval's re-checks in its command: the player as the batch sees them
+ * (PLAYER_ERASED when closed; their balances into x->before), and a debit beyond the
+ * balance now (INSUFFICIENT_FUNDS). */
+static pb_err approve_ready(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    pb_audit_entry by;
-    pb_admin_entry(x->req, x->p, "player.adjust_expire", &by);
-    pb_err e = pb_adjust_mark_expired(tx, &x->row, x->expiry_us, &by);
-    x->expired = e == PB_OK;
-    return e;
-}
-
-/* The start of a decision in the ledger writer: the caller re-checked (a refusal
- * into x->refusal; a changed brand scope ends their session, as a changed role
- * does), and the request re-read (x->not_pending
- * when it was decided since; x->expired when it was pending past its time: marked
- * expired here). *go when the command goes on to decide. */
-static pb_err decide_begin(pb_ledger_tx *tx, adjust_ctx *x, bool *go)
-{
-    bool ok = false;
-    *go = false;
-    pb_err e = pb_adjust_principal_ok(tx, x, &ok);
-    if (e != PB_OK || !ok)
+    adjust_ctx *x = (adjust_ctx *)q;
+    bool open = false;
+    pb_err e = pb_adjust_player_open(tx, x, &open);
+    if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->q.refusal */
         return e;
-    char id[sizeof x->row.public_id];
-    memcpy(id, x->row.public_id, sizeof id);
-    if (pb_store_adjustment_get(pb_ledger_tx_conn(tx), id, &x->row) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    x->not_pending = strcmp(x->row.status, "pending") != 0;
-    if (!x->not_pending && pb_adjust_due(&x->row, x->expiry_us, pb_ledger_tx_now(tx)))
-        return mark_expired(tx, x);
-    *go = !x->not_pending;
+    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount)
+        x->q.refusal = PB_ERR_INSUFFICIENT_FUNDS;
     return PB_OK;
 }
 
-/* In the ledger writer: a request found past its time at the approval (before
- * anything is prepared for its transfer) marked expired, or whatever decide_begin
- * finds since. */
-static pb_err expire_command(pb_ledger_tx *tx, void *arg)
+/* The approval's audit entry (its failure's too) and, when the money moved,
+ * balance.adjusted. */
+static pb_err approved(pb_ledger_tx *tx, pb_admin_request_ctx *q, pb_err result)
 {
-    bool go = false;
-    return decide_begin(tx, arg, &go);
-}
-
-/* The request decided (status) by the caller, now. */
-static void mark_decided(pb_ledger_tx *tx, adjust_ctx *x, const char *status)
-{
-    pb_store_adjustment *r = &x->row;
-    snprintf(r->status, sizeof r->status, "%s", status);
-    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
-    r->decided_at = pb_ledger_tx_now(tx);
-}
-
-/* In the ledger writer: the approval and its transfer, or a refusal. */
-static pb_err approve_command(pb_ledger_tx *tx, void *arg)
-{
-    adjust_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool go = false;
-    pb_err e = decide_begin(tx, x, &go);
-    if (e != PB_OK || !go)
-        return e;
-    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
-        x->refusal = PB_ERR_FOUR_EYES_VIOLATION;
-        return PB_OK;
-    }
-    bool open = false;
-    e = pb_adjust_player_open(tx, x, &open);
-    if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->refusal */
-        return e;
-    /* a debit beyond the balance now: refused before the ledger sees it (a refused
-     * transfer would spend the key), and the request stays pending */
-    if (strcmp(x->direction, "debit") == 0 && debit_room(x) < x->amount) {
-        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
-        return PB_OK;
-    }
-    e = pb_ledger_tx_submit(tx, &x->t, 1);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL ? e : (x->refusal = e, PB_OK);
-    pb_store_adjustment *r = &x->row;
-    mark_decided(tx, x, x->t.result != PB_OK ? "failed" : "approved");
+    adjust_ctx *x = (adjust_ctx *)q;
+    const pb_store_request *r = q->row;
     pb_wallet_balance after = x->before;
-    if (x->t.result != PB_OK) { /* refused for good: the key is spent, the request failed */
-        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(x->t.result));
-        x->refusal = x->t.result;
-    } else {
-        pb_id_to_string(&x->t.record.id, r->transfer_id);
-        if (pb_adjust_balances_now(tx, x, &after) != PB_OK)
-            return PB_ERR_INTERNAL;
-    }
-    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
+    if (result == PB_OK && pb_adjust_balances_now(tx, x, &after) != PB_OK)
         return PB_ERR_INTERNAL;
-    e = pb_adjust_audit(tx, x, "player.adjust_approve", &x->before,
-                        json_pack("{s:o*,s:o*}", "balance",
-                                  pb_api_wallet_balance_json(&after, x->cur), "adjustment",
-                                  pb_adjust_request_json(r)),
-                        r->reason);
+    pb_err e = pb_adjust_audit(tx, x, "player.adjust_approve", &x->before,
+                               json_pack("{s:o*,s:o*}", "balance",
+                                         pb_api_wallet_balance_json(&after, x->cur), "adjustment",
+                                         pb_adjust_request_json(r)),
+                               r->reason);
     /* @backoffice: balance.adjusted, in the command's transaction with the money */
-    if (e == PB_OK && x->t.result == PB_OK &&
-        pb_events_emit(c, "balance.adjusted", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+    if (e == PB_OK && result == PB_OK &&
+        pb_events_emit(pb_ledger_tx_conn(tx), "balance.adjusted", x->brand, x->player.public_id,
+                       pb_http_trace_id(q->req), pb_ledger_tx_now(tx),
                        PB_EV_STR("transfer_id", r->transfer_id), PB_EV_STR("balance", x->balance),
                        PB_EV_STR("direction", x->direction),
-                       PB_EV_STR("staff_id", x->p->subject_public_id),
+                       PB_EV_STR("staff_id", q->p->subject_public_id),
                        PB_EV_STR("requested_by", r->requested_by),
                        PB_EV_STR("adjustment_id", r->public_id),
                        PB_EV_MONEY("amount", x->amount, x->player.currency)) != PB_OK)
@@ -159,70 +97,47 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     return e;
 }
 
-/* In the ledger writer: the rejection (any member with finance.adjust, the
- * requester too: nothing moves). */
-static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+/* The rejection's audit entry (any member with finance.adjust may reject, the
+ * requester too: nothing moves); x->brand and x->player are the request's
+ * (request_visible). */
+static pb_err rejected(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    adjust_ctx *x = arg;
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
-    bool go = false;
-    pb_err e = decide_begin(tx, x, &go);
-    if (e != PB_OK || !go)
-        return e;
-    pb_store_adjustment *r = &x->row;
-    mark_decided(tx, x, "rejected");
-    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->decision);
-    if (pb_store_adjustment_decide(c, r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    /* x->brand and x->player are the request's (request_visible) */
-    e = pb_adjust_audit(tx, x, "player.adjust_reject", NULL, pb_adjust_request_json(r),
-                        x->decision);
+    adjust_ctx *x = (adjust_ctx *)q;
+    const pb_store_request *r = q->row;
+    pb_err e = pb_adjust_audit(tx, x, "player.adjust_reject", NULL, pb_adjust_request_json(r),
+                               q->decision);
     /* @backoffice: balance.adjustment_rejected, with the status change (the queue's
      * pages follow it) */
     if (e == PB_OK &&
-        pb_events_emit(c, "balance.adjustment_rejected", x->brand, x->player.public_id,
-                       pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
-                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", r->balance),
-                       PB_EV_STR("direction", r->direction),
-                       PB_EV_STR("staff_id", x->p->subject_public_id),
+        pb_events_emit(pb_ledger_tx_conn(tx), "balance.adjustment_rejected", x->brand,
+                       x->player.public_id, pb_http_trace_id(q->req), pb_ledger_tx_now(tx),
+                       PB_EV_STR("adjustment_id", r->public_id), PB_EV_STR("balance", x->balance),
+                       PB_EV_STR("direction", x->direction),
+                       PB_EV_STR("staff_id", q->p->subject_public_id),
                        PB_EV_STR("requested_by", r->requested_by),
                        PB_EV_MONEY("amount", r->amount, r->currency)) != PB_OK)
         e = PB_ERR_INTERNAL;
     return e;
 }
 
-/* The request named by the route's {id} into *r, of a brand in p's scope (its row into
- * *b). A malformed id, an unknown one and one of a brand outside the scope are all
- * ADJUSTMENT_NOT_FOUND: the same answer, so a request's existence is not told across
- * brands (as for a withdrawal of another brand); STORE_UNAVAILABLE / INTERNAL. */
-static pb_err request_in_scope(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
-                               pb_store_adjustment *r, pb_brand *b)
-{
-    const char *id = pb_http_param(req, "id");
-    pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_adjustment_get(c, id, r)
-                                                            : PB_STORE_NOT_FOUND;
-    return pb_admin_request_in_scope(c, p, rc, r->brand, b, PB_ERR_ADJUSTMENT_NOT_FOUND);
-}
-
-/* The request named by {id} into x->row (request_in_scope), with its player
- * (x->player, x->brand). Replies and returns false on a failure. */
+/* The request named by {id} into x->row (pb_admin_request_in_scope), with its
+ * player (x->player, x->brand). Replies and returns false on a failure. */
 static bool request_visible(pb_http_request *req, pb_store_conn *c, adjust_ctx *x, pb_brand *b)
 {
-    pb_err e = request_in_scope(req, c, x->p, &x->row, b);
+    pb_err e = pb_admin_request_in_scope(req, c, x->q.p, x->q.kind, &x->row.rq, b);
     if (e == PB_OK)
-        e = pb_identity_player_get(c, &x->p->scope, x->row.player, &x->player);
+        e = pb_identity_player_get(c, &x->q.p->scope, x->row.player, &x->player);
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
         return false;
     }
-    snprintf(x->brand, sizeof x->brand, "%s", x->row.brand);
-    x->brand_id = b->id;
-    x->expiry_us = pb_tenancy_adjustment_expiry_us(b);
+    snprintf(x->brand, sizeof x->brand, "%s", x->row.rq.brand);
+    x->q.expiry_us = pb_tenancy_adjustment_expiry_us(b);
     x->balance = x->row.balance;
     x->direction = x->row.direction;
-    x->amount = x->row.amount;
-    x->reason = x->row.reason;
-    x->key = x->row.idempotency_key;
+    x->amount = x->row.rq.amount;
+    x->reason = x->row.rq.reason;
+    x->key = x->row.rq.idempotency_key;
     return true;
 }
 
@@ -244,51 +159,33 @@ static adjust_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
     return *b ? x : NULL;
 }
 
-/* Replies a decision's failure e: ADJUSTMENT_STATE saying so when the request
- * expired, INSUFFICIENT_FUNDS naming the amount. */
-static void decision_fail(pb_http_request *req, const adjust_ctx *x, pb_err e)
+/* A decision's answer's balance: the player's now. */
+static pb_err answer_balance(pb_store_conn *c, const pb_admin_request_ctx *q, json_t **out)
 {
-    pb_admin_decision_fail(req, e,
-                           e == PB_ERR_ADJUSTMENT_STATE &&
-                               (x->expired || strcmp(x->row.status, "expired") == 0),
-                           EXPIRED_MSG);
-}
-
-/* Whether the request (as the handler read it) is pending: else 409
- * ADJUSTMENT_STATE (saying so when it expired), replied. */
-static bool decidable(pb_http_request *req, const adjust_ctx *x)
-{
-    if (strcmp(x->row.status, "pending") == 0)
-        return true;
-    decision_fail(req, x, PB_ERR_ADJUSTMENT_STATE);
-    return false;
-}
-
-/* 200 {adjustment, replayed, balance (the player's now)}. */
-static void answer_decided(pb_http_request *req, pb_store_conn *c, const adjust_ctx *x,
-                           bool replayed)
-{
+    const adjust_ctx *x = (const adjust_ctx *)q;
     pb_wallet_balance now;
     pb_err e = pb_wallet_balance_get(c, x->brand, x->player.public_id, x->player.currency, &now);
     const pb_currency *cur = pb_currency_find(x->player.currency);
-    if (e != PB_OK || !cur) {
-        pb_admin_fail(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_admin_emails cache = {0};
-    json_t *rec = pb_adjust_request_staff_json(c, &cache, &x->row);
-    if (!rec) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:b,s:o*}", "adjustment", rec, "replayed", replayed,
-                                 "balance", pb_api_wallet_balance_json(&now, cur)));
+    if (e != PB_OK || !cur)
+        return e != PB_OK ? e : PB_ERR_INTERNAL;
+    *out = pb_api_wallet_balance_json(&now, cur);
+    return PB_OK;
+}
+
+/* The approval's transfer, in the handler (after the checks of
+ * pb_admin_request_approve): none for a closed player (before any account is
+ * created). */
+static pb_err prepare(pb_store_conn *c, pb_admin_request_ctx *q)
+{
+    adjust_ctx *x = (adjust_ctx *)q;
+    if (x->player.status == PB_PLAYER_CLOSED)
+        return PB_ERR_PLAYER_ERASED;
+    x->cur = pb_currency_find(x->player.currency);
+    return x->cur ? pb_adjust_prepare_transfer(q->app, c, x) : PB_ERR_INTERNAL;
 }
 
 void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
 {
-    pb_api_app *a = app;
     pb_store_conn *c = NULL;
     pb_brand *b = NULL;
     adjust_ctx *x = decision_ctx(req, app, &c, &b);
@@ -296,133 +193,81 @@ void pb_api_admin_adjustment_approve(pb_http_request *req, void *app)
         return;
     if (!pb_admin_parse_empty(req) || !request_visible(req, c, x, b))
         return;
-    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
-        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
-                                "the adjustment is approved by a member other than its requester");
+    if (!pb_admin_request_not_requester(
+            req, &x->q, "the adjustment is approved by a member other than its requester") ||
+        !pb_adjust_not_own_account(req, c, x->q.p, &x->player))
         return;
-    }
-    if (!pb_adjust_not_own_account(req, c, x->p, &x->player))
-        return;
-    if (strcmp(x->row.status, "approved") == 0) {
-        answer_decided(req, c, x, true);
-        return;
-    }
-    if (!decidable(req, x))
-        return;
-    if (pb_adjust_due(&x->row, x->expiry_us, pb_time_now_us())) {
-        /* past its time: marked expired, nothing prepared for a transfer */
-        pb_err e = pb_ledger_command(a->ledger, expire_command, x);
-        if (e == PB_OK && x->refusal != PB_OK)
-            e = x->refusal;
-        if (e == PB_OK && x->not_pending && strcmp(x->row.status, "approved") == 0) {
-            answer_decided(req, c, x, true); /* approved just before its time */
-            return;
-        }
-        if (e == PB_OK) /* expired now, or decided otherwise since */
-            e = PB_ERR_ADJUSTMENT_STATE;
-        decision_fail(req, x, e);
-        return;
-    }
-    if (x->player.status == PB_PLAYER_CLOSED) { /* before any account is created */
-        pb_admin_fail(req, PB_ERR_PLAYER_ERASED, NULL);
-        return;
-    }
-    x->cur = pb_currency_find(x->player.currency);
-    pb_err e = x->cur ? pb_adjust_prepare_transfer(a, c, x) : PB_ERR_INTERNAL;
-    if (e == PB_OK)
-        e = pb_ledger_command(a->ledger, approve_command, x);
-    if (e == PB_OK && x->not_pending) {
-        if (strcmp(x->row.status, "approved") == 0) {
-            answer_decided(req, c, x, true);
-            return;
-        }
-        e = PB_ERR_ADJUSTMENT_STATE;
-    }
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
-    if (e == PB_OK && x->expired)
-        e = PB_ERR_ADJUSTMENT_STATE;
-    if (e != PB_OK) {
-        decision_fail(req, x, e);
-        return;
-    }
-    answer_decided(req, c, x, false);
+    pb_admin_request_approve(req, c, &x->q);
 }
 
 void pb_api_admin_adjustment_reject(pb_http_request *req, void *app)
 {
-    pb_api_app *a = app;
     pb_store_conn *c = NULL;
     pb_brand *b = NULL;
     adjust_ctx *x = decision_ctx(req, app, &c, &b);
     if (!x)
         return;
-    if (!pb_admin_parse_reason(req, x->p, "player.adjust_reject", 500, &x->decision) ||
+    if (!pb_admin_parse_reason(req, x->q.p, "player.adjust_reject", 500, &x->q.decision) ||
         !request_visible(req, c, x, b))
         return;
-    if (!decidable(req, x))
-        return;
-    /* a request past its time is marked expired by the command (decide_begin) */
-    pb_err e = pb_ledger_command(a->ledger, reject_command, x);
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
-    if (e == PB_OK && (x->not_pending || x->expired))
-        e = PB_ERR_ADJUSTMENT_STATE;
-    if (e != PB_OK) {
-        decision_fail(req, x, e);
-        return;
-    }
-    answer_decided(req, c, x, false);
-}
-
-/* One list item (pb_admin_request_page_reply). */
-static json_t *item_json(pb_store_conn *c, pb_admin_emails *cache, const void *row)
-{
-    return pb_adjust_request_staff_json(c, cache, row);
+    pb_admin_request_reject(req, c, &x->q);
 }
 
 void pb_api_admin_adjustments_list(pb_http_request *req, void *app)
 {
     (void)app;
-    pb_admin_request_query q;
-    if (!pb_admin_request_list_begin(req, pb_tenancy_adjustment_expiry_us, &q))
-        return;
-    pb_store_adjustment *rows = pb_http_alloc(req, (size_t)q.limit * sizeof *rows);
-    size_t n = 0;
-    pb_store_rc rc = rows ? pb_store_adjustment_list(q.c, q.codes, pb_time_now_us(), q.status,
-                                                     q.cursor, rows, (size_t)q.limit, &n)
-                          : PB_STORE_ERROR;
-    free(q.codes);
-    pb_admin_request_page_reply(req, q.c, rc, rows, sizeof *rows, n, q.limit, item_json,
-                                n ? rows[n - 1].id : 0);
+    pb_admin_request_list_reply(req, &pb_admin_adjustment_requests);
 }
 
 void pb_api_admin_adjustment_get(pb_http_request *req, void *app)
 {
     (void)app;
-    const pb_principal *p = pb_api_principal(req);
-    pb_store_conn *c = pb_http_conn(req);
-    if (!c) {
-        pb_admin_fail(req, PB_ERR_STORE_UNAVAILABLE, NULL);
-        return;
-    }
-    pb_store_adjustment *r = pb_http_alloc(req, sizeof *r);
-    pb_brand *b = pb_http_alloc(req, sizeof *b);
-    if (!r || !b) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_err e = request_in_scope(req, c, p, r, b);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
-        return;
-    }
-    pb_adjust_status_now(r, pb_tenancy_adjustment_expiry_us(b), pb_time_now_us());
-    pb_admin_emails cache = {0};
-    json_t *o = pb_adjust_request_staff_json(c, &cache, r);
-    if (!o) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200, o);
+    pb_admin_request_get_reply(req, &pb_admin_adjustment_requests);
+}
+
+/* ---- the kind, for the 4-eyes machinery (admin_4eyes.h) */
+
+/* The audit entries' target: the player. */
+static void adjust_target(const pb_store_request *r, const char **kind, const char **id)
+{
+    *kind = "player";
+    *id = ((const pb_store_adjustment *)r)->player;
+}
+
+/* @backoffice: balance.adjustment_expired, with the status change */
+static pb_err adjust_expired_event(pb_store_conn *c, const pb_store_request *r,
+                                   const pb_audit_entry *by, int64_t now)
+{
+    const pb_store_adjustment *a = (const pb_store_adjustment *)r;
+    return pb_events_emit(c, "balance.adjustment_expired", r->brand, a->player, by->trace_id, now,
+                          PB_EV_STR("adjustment_id", r->public_id),
+                          PB_EV_STR("balance", a->balance), PB_EV_STR("direction", a->direction),
+                          PB_EV_STR("requested_by", r->requested_by),
+                          PB_EV_MONEY("amount", r->amount, r->currency));
+}
+
+const pb_admin_request_kind pb_admin_adjustment_requests = {
+    .store = PB_STORE_REQUEST_ADJUSTMENT,
+    .what = "adjustment",
+    .expiry_us = pb_tenancy_adjustment_expiry_us,
+    .not_found = PB_ERR_ADJUSTMENT_NOT_FOUND,
+    .state = PB_ERR_ADJUSTMENT_STATE,
+    .expired_msg = EXPIRED_MSG,
+    .expire_action = "player.adjust_expire",
+    .sweep_actor = PB_API_ADJUST_SWEEP_ACTOR,
+    .json = pb_adjust_request_json,
+    .target = adjust_target,
+    .expired_event = adjust_expired_event,
+    .answer_key = "adjustment",
+    .balance_key = "balance",
+    .balance_json = answer_balance,
+    .prepare = prepare,
+    .approve_ready = approve_ready,
+    .approved = approved,
+    .rejected = rejected,
+};
+
+pb_err pb_api_adjust_expire(pb_ledger *l, pb_store_adjustment *r, int64_t expiry_us, bool *marked)
+{
+    return pb_admin_request_expire(l, &pb_admin_adjustment_requests, &r->rq, expiry_us, marked);
 }

@@ -289,7 +289,7 @@ static json_t *notes_json(const player_export *x, const void *row)
 
 static pb_store_rc adjustments_read(const player_export *x, const void *last, void *rows, size_t *n)
 {
-    int64_t before = last ? ((const pb_store_adjustment *)last)->id : 0;
+    int64_t before = last ? ((const pb_store_adjustment *)last)->rq.id : 0;
     return pb_store_adjustment_player_page(x->conn, x->pl.public_id, before, rows, PAGE, n);
 }
 

@@ -12,12 +12,13 @@
  * kind it walks the brands and reads each one's pending requests made at or before
  * now - that brand's expiry for the kind, oldest first, PB_API_REQUEST_SWEEP_BATCH at
  * a time (the partial indexes of 0052 and 0053), until none remain. Each request is
- * marked by its kind's expire (pb_api_adjust_expire, admin_adjust_expire.c;
- * pb_api_settle_expire, admin_settle_expire.c) in a ledger command of its own that
- * re-reads it there: one decided since the read is left as decided, so a decision
- * always wins over the sweep. They mark it exactly as the decision that finds it past
- * its time would (pb_adjust_mark_expired, pb_settle_mark_expired), audited as the
- * system (PB_API_ADJUST_SWEEP_ACTOR, PB_API_SETTLE_SWEEP_ACTOR).
+ * marked by pb_admin_request_expire (admin_4eyes.c) in a ledger command of its own
+ * that re-reads it there: one decided since the read is left as decided, so a
+ * decision always wins over the sweep. It marks it exactly as the decision that
+ * finds it past its time would (pb_admin_request_mark_expired), audited as the
+ * system (the kind's sweep actor: PB_API_ADJUST_SWEEP_ACTOR,
+ * PB_API_SETTLE_SWEEP_ACTOR). A kind is one pb_admin_request_kind (admin_4eyes.h) in
+ * KINDS.
  *
  * No money moves. A kind's failure (the store or the ledger) ends that kind's part
  * of the pass (the rest waits for the next) but not the other kind's; it is logged and
@@ -31,51 +32,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/admin_4eyes.h"
 #include "core/log.h"
 #include "core/ticker.h"
 #include "core/time.h"
 
-/* What the sweep needs of one kind of request. rows are an array of row_size. */
-typedef struct sweep_kind {
-    const char *what; /* in the logs: "adjustment" or "settlement" */
-    size_t row_size;
-    int64_t (*expiry_us)(const pb_brand *b);
-    pb_store_rc (*due)(pb_store_conn *c, const char *brand, int64_t requested_before, void *rows,
-                       size_t cap, size_t *n);
-    pb_err (*expire)(pb_ledger *l, void *row, int64_t expiry_us, bool *marked);
-} sweep_kind;
-
-static pb_store_rc adjust_due(pb_store_conn *c, const char *brand, int64_t before, void *rows,
-                              size_t cap, size_t *n)
-{
-    return pb_store_adjustment_due(c, brand, before, rows, cap, n);
-}
-
-static pb_err adjust_expire(pb_ledger *l, void *row, int64_t expiry_us, bool *marked)
-{
-    return pb_api_adjust_expire(l, row, expiry_us, marked);
-}
-
-static pb_store_rc settle_due(pb_store_conn *c, const char *brand, int64_t before, void *rows,
-                              size_t cap, size_t *n)
-{
-    return pb_store_settlement_due(c, brand, before, rows, cap, n);
-}
-
-static pb_err settle_expire(pb_ledger *l, void *row, int64_t expiry_us, bool *marked)
-{
-    return pb_api_settle_expire(l, row, expiry_us, marked);
-}
-
 enum { KIND_ADJUSTMENT, KIND_SETTLEMENT, NKINDS };
 
 /* In the order a pass does them. */
-static const sweep_kind KINDS[NKINDS] = {
-    [KIND_ADJUSTMENT] = {"adjustment", sizeof(pb_store_adjustment), pb_tenancy_adjustment_expiry_us,
-                         adjust_due, adjust_expire},
-    [KIND_SETTLEMENT] = {"settlement", sizeof(pb_store_settlement), pb_tenancy_settlement_expiry_us,
-                         settle_due, settle_expire},
+static const pb_admin_request_kind *const KINDS[NKINDS] = {
+    [KIND_ADJUSTMENT] = &pb_admin_adjustment_requests,
+    [KIND_SETTLEMENT] = &pb_admin_settlement_requests,
 };
 
 /* The brands read a page at a time by a pass. */
@@ -87,33 +54,37 @@ struct pb_api_request_sweep {
     pb_store_conn *conn; /* the thread's own */
     pb_ticker *ticker;
     atomic_bool stopping; /* set by stop: no further command */
-    void *rows;           /* a batch (PB_API_REQUEST_SWEEP_BATCH) of the largest row */
+    void *rows;           /* a batch (PB_API_REQUEST_SWEEP_BATCH) of the largest kind's rows */
     pb_brand *brands;     /* a page of brands (SWEEP_BRANDS_PAGE) */
     atomic_uint_fast64_t marked[NKINDS], failures[NKINDS];
 };
 
 /* One brand's due requests of kind k, a batch at a time until none remain; each
  * marked is counted in *marked (and the metrics) as it is marked. */
-static pb_err sweep_brand(pb_api_request_sweep *s, pb_store_conn *c, const sweep_kind *k,
-                          const pb_brand *b, size_t *marked)
+static pb_err sweep_brand(pb_api_request_sweep *s, pb_store_conn *c, int kind, const pb_brand *b,
+                          size_t *marked)
 {
+    const pb_admin_request_kind *k = KINDS[kind];
+    size_t size = pb_store_request_size(k->store);
     int64_t expiry = k->expiry_us(b);
     for (;;) {
         size_t n = 0, now_marked = 0;
-        pb_store_rc rc = k->due(c, b->code, pb_time_now_us() - expiry, s->rows,
-                                PB_API_REQUEST_SWEEP_BATCH, &n);
+        pb_store_rc rc = pb_store_request_due(c, k->store, b->code, pb_time_now_us() - expiry,
+                                              s->rows, PB_API_REQUEST_SWEEP_BATCH, &n);
         if (rc != PB_STORE_OK)
             return rc == PB_STORE_BUSY ? PB_ERR_STORE_UNAVAILABLE : PB_ERR_INTERNAL;
         for (size_t i = 0; i < n; i++) {
             if (atomic_load(&s->stopping))
                 return PB_OK;
             bool m = false;
-            pb_err e = k->expire(s->ledger, (char *)s->rows + i * k->row_size, expiry, &m);
+            pb_err e = pb_admin_request_expire(s->ledger, k,
+                                               (pb_store_request *)((char *)s->rows + i * size),
+                                               expiry, &m);
             if (e != PB_OK)
                 return e;
             now_marked += m;
             *marked += m;
-            atomic_fetch_add(&s->marked[k - KINDS], m);
+            atomic_fetch_add(&s->marked[kind], m);
         }
         /* a short batch was the last; a full one none of which was marked (decided
          * meanwhile) leaves the rest to the next pass rather than read it again */
@@ -123,8 +94,7 @@ static pb_err sweep_brand(pb_api_request_sweep *s, pb_store_conn *c, const sweep
 }
 
 /* Every brand's due requests of kind k on c. */
-static pb_err sweep_kind_all(pb_api_request_sweep *s, pb_store_conn *c, const sweep_kind *k,
-                             size_t *marked)
+static pb_err sweep_kind_all(pb_api_request_sweep *s, pb_store_conn *c, int kind, size_t *marked)
 {
     int64_t after = 0;
     size_t nb = 0;
@@ -132,7 +102,7 @@ static pb_err sweep_kind_all(pb_api_request_sweep *s, pb_store_conn *c, const sw
     do {
         e = pb_tenancy_brand_list(c, NULL, after, s->brands, SWEEP_BRANDS_PAGE, &nb);
         for (size_t i = 0; e == PB_OK && i < nb && !atomic_load(&s->stopping); i++)
-            e = sweep_brand(s, c, k, &s->brands[i], marked);
+            e = sweep_brand(s, c, kind, &s->brands[i], marked);
         if (nb)
             after = s->brands[nb - 1].id;
     } while (e == PB_OK && nb == SWEEP_BRANDS_PAGE && !atomic_load(&s->stopping));
@@ -146,7 +116,7 @@ static void sweep_all(pb_api_request_sweep *s, pb_store_conn *c, size_t marked[N
 {
     for (int k = 0; k < NKINDS; k++) {
         marked[k] = 0;
-        failed[k] = atomic_load(&s->stopping) ? PB_OK : sweep_kind_all(s, c, &KINDS[k], &marked[k]);
+        failed[k] = atomic_load(&s->stopping) ? PB_OK : sweep_kind_all(s, c, k, &marked[k]);
     }
 }
 
@@ -173,14 +143,14 @@ static bool sweep_pass(void *arg, int64_t retry_ms)
         if (marked[k])
             pb_log(PB_LOG_INFO, "request.expired",
                    "%zu %s request(s) pending past their brand's expiry marked expired", marked[k],
-                   KINDS[k].what);
+                   KINDS[k]->what);
         if (failed[k] == PB_OK)
             continue;
         ok = false;
         atomic_fetch_add(&s->failures[k], 1);
         pb_log(PB_LOG_WARN, "request.sweep",
                "the %s requests' expiry sweep failed (%s) after marking %zu: next try in %lld ms",
-               KINDS[k].what, pb_err_code(failed[k]), marked[k], (long long)retry_ms);
+               KINDS[k]->what, pb_err_code(failed[k]), marked[k], (long long)retry_ms);
     }
     return ok;
 }
@@ -192,12 +162,13 @@ static void sweep_leave(void *arg)
     s->conn = NULL;
 }
 
-/* The batch: room for the larger of the two rows. */
+/* The batch: room for the largest kind's rows. */
 static void *rows_new(void)
 {
-    size_t size = sizeof(pb_store_adjustment) > sizeof(pb_store_settlement)
-                      ? sizeof(pb_store_adjustment)
-                      : sizeof(pb_store_settlement);
+    size_t size = 0;
+    for (int k = 0; k < NKINDS; k++)
+        if (pb_store_request_size(KINDS[k]->store) > size)
+            size = pb_store_request_size(KINDS[k]->store);
     return calloc(PB_API_REQUEST_SWEEP_BATCH, size);
 }
 

@@ -111,7 +111,8 @@ static json_t *entry_json(page *pg, const pb_store_bo_tx *x)
     if (o && dest &&
         (json_object_set_new(o, "reference",
                              rq && rq->reference[0] ? json_string(rq->reference) : json_null()) ||
-         json_object_set_new(o, "settlement_id", rq ? json_string(rq->public_id) : json_null()))) {
+         json_object_set_new(o, "settlement_id",
+                             rq ? json_string(rq->rq.public_id) : json_null()))) {
         json_decref(o);
         o = NULL;
     }
@@ -247,47 +248,14 @@ void pb_api_admin_unclaimed_funds(pb_http_request *req, void *app)
 
 /* ---- the settlement requests (admin_unclaimed_settle.c writes them) ---- */
 
-/* One list item (pb_admin_request_page_reply). */
-static json_t *item_json(pb_store_conn *c, pb_admin_emails *cache, const void *row)
-{
-    return pb_settle_request_staff_json(c, cache, row);
-}
-
 void pb_api_admin_unclaimed_settlements_list(pb_http_request *req, void *app)
 {
     (void)app;
-    pb_admin_request_query q;
-    if (!pb_admin_request_list_begin(req, pb_tenancy_settlement_expiry_us, &q))
-        return;
-    pb_store_settlement *rows = pb_http_alloc(req, (size_t)q.limit * sizeof *rows);
-    size_t n = 0;
-    pb_store_rc rc = rows ? pb_store_settlement_list(q.c, q.codes, pb_time_now_us(), q.status,
-                                                     q.cursor, rows, (size_t)q.limit, &n)
-                          : PB_STORE_ERROR;
-    free(q.codes);
-    pb_admin_request_page_reply(req, q.c, rc, rows, sizeof *rows, n, q.limit, item_json,
-                                n ? rows[n - 1].id : 0);
+    pb_admin_request_list_reply(req, &pb_admin_settlement_requests);
 }
 
 void pb_api_admin_unclaimed_settlement_get(pb_http_request *req, void *app)
 {
     (void)app;
-    pb_store_conn *c = pb_http_conn(req);
-    pb_store_settlement *r = pb_http_alloc(req, sizeof *r);
-    pb_brand *b = pb_http_alloc(req, sizeof *b);
-    pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !r || !b ? PB_ERR_INTERNAL : PB_OK;
-    if (e == PB_OK)
-        e = pb_settle_request_in_scope(req, c, pb_api_principal(req), r, b);
-    if (e != PB_OK) {
-        pb_admin_fail(req, e, NULL);
-        return;
-    }
-    pb_settle_status_now(r, pb_tenancy_settlement_expiry_us(b), pb_time_now_us());
-    pb_admin_emails cache = {0};
-    json_t *o = pb_settle_request_staff_json(c, &cache, r);
-    if (!o) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200, o);
+    pb_admin_request_get_reply(req, &pb_admin_settlement_requests);
 }

@@ -44,7 +44,7 @@
  * Expiry: a request pending longer than its brand's
  * settings.unclaimed_settlement_expiry_hours (default 72) can no longer be decided.
  * It is marked expired (decided_by NULL, audited funds.unclaimed_settle_expire, event
- * funds.unclaimed_settlement_expired; pb_settle_mark_expired, admin_settle_expire.c)
+ * funds.unclaimed_settlement_expired; pb_admin_request_mark_expired, admin_4eyes.c)
  * by serve's sweep (admin_request_sweep.c, as the system) soon after its time, or by
  * the approval or rejection that finds it so first, in its own ledger command (as the
  * caller), which answers 409 SETTLEMENT_STATE saying so. The list and GET show a
@@ -74,43 +74,32 @@
 /* One settlement request, or one decision on it, from the handler into its ledger
  * command and back. */
 typedef struct settle_ctx {
-    pb_http_request *req;
-    pb_api_app *app;
-    const pb_principal *p;
+    pb_admin_request_ctx q; /* first: the caller, the request (row), refusal, … */
     const char *brand, *currency, *destination, *reference, *reason, *key;
     int64_t amount;
     int64_t unclaimed;       /* the brand's unclaimed_funds account in currency */
     int64_t before, after;   /* its balance around the transfer (or at the request) */
-    int64_t expiry_us;       /* how long a request of the brand may stay pending */
     pb_transfer t;           /* the approval's transfer */
     pb_store_settlement row; /* the request: found under the key, written, or decided */
-    bool existing;           /* the request: one under the key answers this call */
-    bool not_pending;        /* approve / reject: it was decided already */
-    bool expired;            /* approve / reject: found past its time, marked expired */
-    const char *decision;    /* reject: the reason */
-    pb_err refusal;          /* decided in the command: nothing written */
 } settle_ctx;
 
 static settle_ctx *settle_ctx_new(pb_http_request *req, void *app)
 {
-    settle_ctx *x = pb_http_alloc(req, sizeof *x);
-    if (!x) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return NULL;
+    settle_ctx *x = pb_admin_request_ctx_new(req, app, &pb_admin_settlement_requests, sizeof *x);
+    if (x) {
+        x->q.row = &x->row.rq;
+        x->q.t = &x->t;
     }
-    memset(x, 0, sizeof *x);
-    x->req = req;
-    x->app = app;
-    x->p = pb_api_principal(req);
     return x;
 }
 
-json_t *pb_settle_request_json(const pb_store_settlement *r)
+json_t *pb_settle_request_json(const pb_store_request *r)
 {
+    const pb_store_settlement *s = (const pb_store_settlement *)r;
     return json_pack("{s:s,s:s,s:s,s:o*,s:s,s:s?,s:s,s:s,s:s,s:o,s:s,s:s?,s:o,s:s?,s:s?,s:s?}",
                      "id", r->public_id, "brand", r->brand, "currency", r->currency, "amount",
-                     pb_admin_amount_json(r->amount, r->currency), "destination", r->destination,
-                     "reference", r->reference[0] ? r->reference : NULL, "reason", r->reason,
+                     pb_admin_amount_json(r->amount, r->currency), "destination", s->destination,
+                     "reference", s->reference[0] ? s->reference : NULL, "reason", r->reason,
                      "idempotency_key", r->idempotency_key, "requested_by", r->requested_by,
                      "requested_at", pb_admin_time_json(r->requested_at), "status", r->status,
                      "decided_by", r->decided_by[0] ? r->decided_by : NULL, "decided_at",
@@ -118,19 +107,6 @@ json_t *pb_settle_request_json(const pb_store_settlement *r)
                      r->decision_reason[0] ? r->decision_reason : NULL, "transfer_id",
                      r->transfer_id[0] ? r->transfer_id : NULL, "failure",
                      r->failure[0] ? r->failure : NULL);
-}
-
-json_t *pb_settle_request_staff_json(pb_store_conn *c, pb_admin_emails *cache,
-                                     const pb_store_settlement *r)
-{
-    return pb_admin_request_emails(c, cache, pb_settle_request_json(r), r->requested_by,
-                                   r->decided_by);
-}
-
-void pb_settle_status_now(pb_store_settlement *r, int64_t expiry_us, int64_t now)
-{
-    if (pb_admin_request_due(r->status, r->requested_at, expiry_us, now))
-        snprintf(r->status, sizeof r->status, "%s", "expired");
 }
 
 /* The unclaimed account's spendable balance at this point of the writer's batch. */
@@ -172,12 +148,12 @@ static pb_err settle_audit(pb_ledger_tx *tx, const settle_ctx *x, const char *ac
                            json_t *before, json_t *after, const char *reason)
 {
     pb_audit_entry en;
-    pb_admin_entry(x->req, x->p, action, &en);
+    pb_admin_entry(x->q.req, x->q.p, action, &en);
     en.brand = x->brand;
     en.target_kind = "brand";
     en.target_id = x->brand;
-    en.before = before ? pb_admin_json_text(x->req, before) : NULL;
-    en.after = pb_admin_json_text(x->req, after);
+    en.before = before ? pb_admin_json_text(x->q.req, before) : NULL;
+    en.after = pb_admin_json_text(x->q.req, after);
     en.reason = reason;
     if (!en.after || (before && !en.before))
         return PB_ERR_INTERNAL;
@@ -187,13 +163,13 @@ static pb_err settle_audit(pb_ledger_tx *tx, const settle_ctx *x, const char *ac
 /* Emits one of the request's events (the money fields from the request). */
 static pb_err settle_event(pb_ledger_tx *tx, const settle_ctx *x, const char *type)
 {
-    const pb_store_settlement *r = &x->row;
-    return pb_events_emit(pb_ledger_tx_conn(tx), type, r->brand, x->p->subject_public_id,
-                          pb_http_trace_id(x->req), pb_ledger_tx_now(tx),
+    const pb_store_request *r = &x->row.rq;
+    return pb_events_emit(pb_ledger_tx_conn(tx), type, r->brand, x->q.p->subject_public_id,
+                          pb_http_trace_id(x->q.req), pb_ledger_tx_now(tx),
                           PB_EV_STR("settlement_id", r->public_id),
-                          PB_EV_STR("destination", r->destination),
-                          PB_EV_STR("reference", r->reference),
-                          PB_EV_STR("staff_id", x->p->subject_public_id),
+                          PB_EV_STR("destination", x->row.destination),
+                          PB_EV_STR("reference", x->row.reference),
+                          PB_EV_STR("staff_id", x->q.p->subject_public_id),
                           PB_EV_STR("requested_by", r->requested_by),
                           PB_EV_MONEY("amount", r->amount, r->currency)) == PB_OK
                ? PB_OK
@@ -203,52 +179,36 @@ static pb_err settle_event(pb_ledger_tx *tx, const settle_ctx *x, const char *ty
 /* ---- the request ---- */
 
 /* In the ledger writer: the request written (no money moves), with its audit entry
- * and event; or the one under the key found (x->existing); or a refusal. */
+ * and event; or the one under the key found (x->q.existing); or a refusal. */
 static pb_err request_command(pb_ledger_tx *tx, void *arg)
 {
     settle_ctx *x = arg;
     pb_store_conn *c = pb_ledger_tx_conn(tx);
-    pb_err e = pb_admin_principal_recheck(tx, x->p, &x->refusal);
-    if (e != PB_OK || x->refusal != PB_OK)
+    bool go = false;
+    pb_err e = pb_admin_request_begin(tx, &x->q, x->brand, x->key, &go);
+    if (e != PB_OK || !go)
         return e;
-    pb_store_rc rc = pb_store_settlement_by_key(c, x->brand, x->key, &x->row);
-    if (rc == PB_STORE_OK) {
-        x->existing = true;
-        return PB_OK;
-    }
-    if (rc != PB_STORE_NOT_FOUND)
-        return PB_ERR_INTERNAL;
     pb_ledger_record rec; /* a settlement made under the key before 4-eyes */
     e = pb_ledger_transfer_by_key(c, x->t.scope, x->t.key, &rec);
     if (e != PB_ERR_TRANSFER_NOT_FOUND) {
         if (e == PB_OK)
-            x->refusal = PB_ERR_IDEMPOTENCY_CONFLICT;
+            x->q.refusal = PB_ERR_IDEMPOTENCY_CONFLICT;
         return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
     }
     if ((e = balance_now(tx, x, &x->before)) != PB_OK)
         return e;
     if (x->amount > x->before) {
-        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+        x->q.refusal = PB_ERR_INSUFFICIENT_FUNDS;
         return PB_OK;
     }
     pb_store_settlement *r = &x->row;
-    memset(r, 0, sizeof *r);
-    pb_id id;
-    pb_id_new(&id);
-    pb_id_to_string(&id, r->public_id);
-    snprintf(r->brand, sizeof r->brand, "%s", x->brand);
-    snprintf(r->currency, sizeof r->currency, "%s", x->currency);
-    r->amount = x->amount;
+    pb_admin_request_fill(tx, &x->q, x->brand, x->amount, x->currency, x->reason, x->key);
     snprintf(r->destination, sizeof r->destination, "%s", x->destination);
     snprintf(r->reference, sizeof r->reference, "%s", x->reference ? x->reference : "");
-    snprintf(r->reason, sizeof r->reason, "%s", x->reason);
-    snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", x->key);
-    snprintf(r->requested_by, sizeof r->requested_by, "%s", x->p->subject_public_id);
-    r->requested_at = pb_ledger_tx_now(tx);
-    if (pb_store_settlement_insert(c, r) != PB_STORE_OK)
+    if (pb_store_request_insert(c, PB_STORE_REQUEST_SETTLEMENT, &r->rq) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     e = settle_audit(tx, x, "funds.unclaimed_settle_request", balance_json(x, x->before),
-                     pb_settle_request_json(r), x->reason);
+                     pb_settle_request_json(&r->rq), x->reason);
     /* @backoffice: funds.unclaimed_settlement_requested, with the request */
     if (e == PB_OK)
         e = settle_event(tx, x, "funds.unclaimed_settlement_requested");
@@ -259,23 +219,11 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
  * when the call asks for the same settlement, else IDEMPOTENCY_CONFLICT. */
 static void answer_request(pb_http_request *req, settle_ctx *x, bool replayed)
 {
-    pb_store_settlement *r = &x->row;
-    pb_settle_status_now(r, x->expiry_us, pb_time_now_us()); /* as the list shows it */
-    if (strcmp(r->currency, x->currency) != 0 || r->amount != x->amount ||
-        strcmp(r->destination, x->destination) != 0 ||
-        strcmp(r->reference, x->reference ? x->reference : "") != 0) {
-        pb_admin_fail(req, PB_ERR_IDEMPOTENCY_CONFLICT, "idempotency_key");
-        return;
-    }
-    pb_store_conn *c = pb_http_conn(req);
-    pb_admin_emails cache = {0};
-    json_t *o = c ? pb_settle_request_staff_json(c, &cache, r) : NULL;
-    if (!o || json_object_set_new(o, "replayed", json_boolean(replayed)) != 0) {
-        json_decref(o);
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, replayed ? 200 : 202, o);
+    const pb_store_settlement *r = &x->row;
+    bool same = strcmp(r->rq.currency, x->currency) == 0 && r->rq.amount == x->amount &&
+                strcmp(r->destination, x->destination) == 0 &&
+                strcmp(r->reference, x->reference ? x->reference : "") == 0;
+    pb_admin_request_answer(req, &x->q, same, replayed, replayed ? 200 : 202);
 }
 
 /* 1..max printable ASCII characters (no spaces at either end for a reference). */
@@ -323,7 +271,7 @@ static bool request_valid(pb_http_request *req, settle_ctx *x, const char *amoun
         pb_http_reply_error(req, PB_ERR_AMOUNT_INVALID, "amount");
         return false;
     }
-    return pb_admin_reason_ok(req, x->p, "funds.unclaimed_settle_request", x->reason) &&
+    return pb_admin_reason_ok(req, x->q.p, "funds.unclaimed_settle_request", x->reason) &&
            pb_admin_key_ok(req, x->key);
 }
 
@@ -378,13 +326,14 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
     pb_brand *b = pb_http_alloc(req, sizeof *b);
     pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !b ? PB_ERR_INTERNAL : PB_OK;
     if (e == PB_OK) /* out of scope or unknown: BRAND_FORBIDDEN, as the list answers */
-        e = pb_admin_brand_in_scope(c, x->p, x->brand, b);
+        e = pb_admin_brand_in_scope(c, x->q.p, x->brand, b);
     if (e != PB_OK) {
         request_fail(req, e);
         return;
     }
-    x->expiry_us = pb_tenancy_settlement_expiry_us(b);
-    pb_store_rc rc = pb_store_settlement_by_key(c, x->brand, x->key, &x->row);
+    x->q.expiry_us = pb_tenancy_settlement_expiry_us(b);
+    pb_store_rc rc = pb_store_request_by_key(c, PB_STORE_REQUEST_SETTLEMENT, x->brand, x->key,
+                                             &x->row.rq);
     if (rc == PB_STORE_OK) { /* a request under the key answers (before any balance) */
         answer_request(req, x, true);
         return;
@@ -402,87 +351,38 @@ void pb_api_admin_unclaimed_settle(pb_http_request *req, void *app)
         e = PB_ERR_INSUFFICIENT_FUNDS;
     if (e == PB_OK)
         e = pb_ledger_command(a->ledger, request_command, x);
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
+    if (e == PB_OK && x->q.refusal != PB_OK)
+        e = x->q.refusal;
     if (e != PB_OK) {
         request_fail(req, e);
         return;
     }
-    answer_request(req, x, x->existing);
+    answer_request(req, x, x->q.existing);
 }
 
 /* ---- the decisions ---- */
 
-/* In the command: the request, pending past its time, marked expired
- * (pb_settle_mark_expired, as serve's sweep marks one), audited as the caller whose
- * decision found it so. */
-static pb_err mark_expired(pb_ledger_tx *tx, settle_ctx *x)
-{
-    pb_audit_entry by;
-    pb_admin_entry(x->req, x->p, "funds.unclaimed_settle_expire", &by);
-    pb_err e = pb_settle_mark_expired(tx, &x->row, x->expiry_us, &by);
-    x->expired = e == PB_OK;
-    return e;
-}
-
-/* The start of a decision in the ledger writer: the caller re-checked (a refusal
- * into x->refusal) and the request re-read (x->not_pending when decided since;
- * x->expired when found past its time: marked expired here). *go when the command
- * goes on to decide. */
-static pb_err decide_begin(pb_ledger_tx *tx, settle_ctx *x, bool *go)
-{
-    *go = false;
-    pb_err e = pb_admin_principal_recheck(tx, x->p, &x->refusal);
-    if (e != PB_OK || x->refusal != PB_OK)
-        return e;
-    char id[sizeof x->row.public_id];
-    memcpy(id, x->row.public_id, sizeof id);
-    if (pb_store_settlement_get(pb_ledger_tx_conn(tx), id, &x->row) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    x->not_pending = strcmp(x->row.status, "pending") != 0;
-    if (!x->not_pending && pb_admin_request_due(x->row.status, x->row.requested_at, x->expiry_us,
-                                                pb_ledger_tx_now(tx)))
-        return mark_expired(tx, x);
-    *go = !x->not_pending;
-    return PB_OK;
-}
-
-/* In the ledger writer: only the expiry of a request found past its time. */
-static pb_err expire_command(pb_ledger_tx *tx, void *arg)
-{
-    bool go = false;
-    return decide_begin(tx, arg, &go);
-}
-
-static void mark_decided(pb_ledger_tx *tx, settle_ctx *x, const char *status)
-{
-    pb_store_settlement *r = &x->row;
-    snprintf(r->status, sizeof r->status, "%s", status);
-    snprintf(r->decided_by, sizeof r->decided_by, "%s", x->p->subject_public_id);
-    r->decided_at = pb_ledger_tx_now(tx);
-}
-
 /* The approval's audit entry and event, the money moved (x->before, x->after). */
 static pb_err settled_records(pb_ledger_tx *tx, settle_ctx *x)
 {
-    const pb_store_settlement *r = &x->row;
+    const pb_store_request *r = &x->row.rq;
     json_t *after = json_pack("{s:s,s:s,s:o*,s:s,s:s,s:s?,s:o*,s:s,s:s,s:s}", "account",
                               PB_WALLET_KIND_UNCLAIMED, "currency", r->currency, "balance",
                               pb_admin_amount_json(x->after, r->currency), "transfer_id",
-                              r->transfer_id, "destination", r->destination, "reference",
-                              r->reference[0] ? r->reference : NULL, "amount",
+                              r->transfer_id, "destination", x->row.destination, "reference",
+                              x->row.reference[0] ? x->row.reference : NULL, "amount",
                               pb_admin_amount_json(r->amount, r->currency), "settlement_id",
                               r->public_id, "requested_by", r->requested_by, "approved_by",
-                              x->p->subject_public_id);
+                              x->q.p->subject_public_id);
     pb_err e = settle_audit(tx, x, "funds.unclaimed_settled", balance_json(x, x->before), after,
                             r->reason);
     /* @backoffice: funds.unclaimed_settled, in the command's transaction with the money */
     if (e == PB_OK && pb_events_emit(pb_ledger_tx_conn(tx), "funds.unclaimed_settled", r->brand,
-                                     x->p->subject_public_id, pb_http_trace_id(x->req),
+                                     x->q.p->subject_public_id, pb_http_trace_id(x->q.req),
                                      pb_ledger_tx_now(tx), PB_EV_STR("transfer_id", r->transfer_id),
-                                     PB_EV_STR("destination", r->destination),
-                                     PB_EV_STR("reference", r->reference),
-                                     PB_EV_STR("staff_id", x->p->subject_public_id),
+                                     PB_EV_STR("destination", x->row.destination),
+                                     PB_EV_STR("reference", x->row.reference),
+                                     PB_EV_STR("staff_id", x->q.p->subject_public_id),
                                      PB_EV_STR("requested_by", r->requested_by),
                                      PB_EV_STR("settlement_id", r->public_id),
                                      PB_EV_MONEY("amount", r->amount, r->currency),
@@ -491,78 +391,42 @@ static pb_err settled_records(pb_ledger_tx *tx, settle_ctx *x)
     return e;
 }
 
-/* In the ledger writer: the approval and its transfer, or a refusal. */
-static pb_err approve_command(pb_ledger_tx *tx, void *arg)
+/* The approval's re-check in its command: the unclaimed account's balance now
+ * (x->before; short: INSUFFICIENT_FUNDS; the account carries no ledger flag, so the
+ * check is here, in the writer). */
+static pb_err approve_ready(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    settle_ctx *x = arg;
-    bool go = false;
-    pb_err e = decide_begin(tx, x, &go);
-    if (e != PB_OK || !go)
-        return e;
-    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
-        x->refusal = PB_ERR_FOUR_EYES_VIOLATION;
-        return PB_OK;
-    }
-    if ((e = balance_now(tx, x, &x->before)) != PB_OK)
-        return e;
-    if (x->amount > x->before) {
-        /* refused before the ledger sees it (a refused transfer would spend the key):
-         * the request stays pending */
-        x->refusal = PB_ERR_INSUFFICIENT_FUNDS;
-        return PB_OK;
-    }
-    e = pb_ledger_tx_submit(tx, &x->t, 1);
-    if (e != PB_OK)
-        return e == PB_ERR_INTERNAL ? e : (x->refusal = e, PB_OK);
-    pb_store_settlement *r = &x->row;
-    /* a transfer already under the key (the request refuses such keys) moves nothing
-     * here: the request fails as a refused one does */
-    pb_err result = x->t.replayed ? PB_ERR_IDEMPOTENCY_CONFLICT : x->t.result;
-    mark_decided(tx, x, result != PB_OK ? "failed" : "approved");
-    if (result != PB_OK) {
-        snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(result));
-        x->refusal = result;
-    } else {
-        pb_id_to_string(&x->t.record.id, r->transfer_id);
-        if (balance_now(tx, x, &x->after) != PB_OK)
-            return PB_ERR_INTERNAL;
-    }
-    if (pb_store_settlement_decide(pb_ledger_tx_conn(tx), r) != PB_STORE_OK)
+    settle_ctx *x = (settle_ctx *)q;
+    pb_err e = balance_now(tx, x, &x->before);
+    if (e == PB_OK && x->amount > x->before)
+        q->refusal = PB_ERR_INSUFFICIENT_FUNDS;
+    return e;
+}
+
+/* The approval's audit entry and event (settled_records), or its failure's entry
+ * (funds.unclaimed_settle_fail: the failure is the row's, nothing moved). */
+static pb_err approved(pb_ledger_tx *tx, pb_admin_request_ctx *q, pb_err result)
+{
+    settle_ctx *x = (settle_ctx *)q;
+    if (result != PB_OK)
+        return settle_audit(tx, x, "funds.unclaimed_settle_fail", NULL,
+                            pb_settle_request_json(q->row), q->row->reason);
+    if (balance_now(tx, x, &x->after) != PB_OK)
         return PB_ERR_INTERNAL;
-    if (result != PB_OK) /* the failure is the row's; nothing moved */
-        return settle_audit(tx, x, "funds.unclaimed_settle_fail", NULL, pb_settle_request_json(r),
-                            r->reason);
     return settled_records(tx, x);
 }
 
-/* In the ledger writer: the rejection (the requester's own too: nothing moves). */
-static pb_err reject_command(pb_ledger_tx *tx, void *arg)
+/* The rejection's audit entry and event (the requester may reject their own
+ * request, withdraw it: nothing moves, so one member suffices). */
+static pb_err rejected(pb_ledger_tx *tx, pb_admin_request_ctx *q)
 {
-    settle_ctx *x = arg;
-    bool go = false;
-    pb_err e = decide_begin(tx, x, &go);
-    if (e != PB_OK || !go)
-        return e;
-    pb_store_settlement *r = &x->row;
-    mark_decided(tx, x, "rejected");
-    snprintf(r->decision_reason, sizeof r->decision_reason, "%s", x->decision);
-    if (pb_store_settlement_decide(pb_ledger_tx_conn(tx), r) != PB_STORE_OK)
-        return PB_ERR_INTERNAL;
-    e = settle_audit(tx, x, "funds.unclaimed_settle_reject", NULL, pb_settle_request_json(r),
-                     x->decision);
+    settle_ctx *x = (settle_ctx *)q;
+    pb_err e = settle_audit(tx, x, "funds.unclaimed_settle_reject", NULL,
+                            pb_settle_request_json(q->row), q->decision);
     /* @backoffice: funds.unclaimed_settlement_rejected, with the status change */
     if (e == PB_OK)
         e = settle_event(tx, x, "funds.unclaimed_settlement_rejected");
     return e;
-}
-
-pb_err pb_settle_request_in_scope(pb_http_request *req, pb_store_conn *c, const pb_principal *p,
-                                  pb_store_settlement *r, pb_brand *b)
-{
-    const char *id = pb_http_param(req, "id");
-    pb_store_rc rc = id && strlen(id) < sizeof r->public_id ? pb_store_settlement_get(c, id, r)
-                                                            : PB_STORE_NOT_FOUND;
-    return pb_admin_request_in_scope(c, p, rc, r->brand, b, PB_ERR_SETTLEMENT_NOT_FOUND);
 }
 
 /* A decision's context with the request named by {id} (request_in_scope) and its
@@ -577,88 +441,45 @@ static settle_ctx *decision_ctx(pb_http_request *req, void *app, pb_store_conn *
         return NULL;
     pb_err e = !*c ? PB_ERR_STORE_UNAVAILABLE : !b ? PB_ERR_INTERNAL : PB_OK;
     if (e == PB_OK)
-        e = pb_settle_request_in_scope(req, *c, x->p, &x->row, b);
+        e = pb_admin_request_in_scope(req, *c, x->q.p, x->q.kind, &x->row.rq, b);
     if (e == PB_OK)
-        e = pb_wallet_system_account_find(a->wallet, *c, x->row.brand, PB_WALLET_OWNER_HOUSE,
-                                          PB_WALLET_KIND_UNCLAIMED, x->row.currency, &x->unclaimed);
+        e = pb_wallet_system_account_find(a->wallet, *c, x->row.rq.brand, PB_WALLET_OWNER_HOUSE,
+                                          PB_WALLET_KIND_UNCLAIMED, x->row.rq.currency,
+                                          &x->unclaimed);
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
         return NULL;
     }
-    x->brand = x->row.brand;
-    x->currency = x->row.currency;
+    x->brand = x->row.rq.brand;
+    x->currency = x->row.rq.currency;
     x->destination = x->row.destination;
     x->reference = x->row.reference[0] ? x->row.reference : NULL;
-    x->amount = x->row.amount;
-    x->key = x->row.idempotency_key;
-    x->expiry_us = pb_tenancy_settlement_expiry_us(b);
+    x->amount = x->row.rq.amount;
+    x->key = x->row.rq.idempotency_key;
+    x->q.expiry_us = pb_tenancy_settlement_expiry_us(b);
     return x;
 }
 
-/* Replies a decision's failure e: SETTLEMENT_STATE saying so when the request
- * expired, INSUFFICIENT_FUNDS naming the amount. */
-static void decision_fail(pb_http_request *req, const settle_ctx *x, pb_err e)
+/* A decision's answer's balance: the unclaimed account's now. */
+static pb_err answer_balance(pb_store_conn *c, const pb_admin_request_ctx *q, json_t **out)
 {
-    if (e == PB_ERR_INTERNAL)
-        pb_log(PB_LOG_ERROR, "unclaimed.decide", "failed (trace %s)", pb_http_trace_id(req));
-    pb_admin_decision_fail(req, e,
-                           e == PB_ERR_SETTLEMENT_STATE &&
-                               (x->expired || strcmp(x->row.status, "expired") == 0),
-                           EXPIRED_MSG);
-}
-
-/* 200 {settlement, replayed, unclaimed_balance (now)}. */
-static void answer_decided(pb_http_request *req, pb_store_conn *c, const settle_ctx *x,
-                           bool replayed)
-{
+    const settle_ctx *x = (const settle_ctx *)q;
     int64_t now = 0;
-    if (balance_committed(c, x, &now) != PB_OK) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_admin_emails cache = {0};
-    json_t *rec = pb_settle_request_staff_json(c, &cache, &x->row);
-    if (!rec) {
-        pb_admin_fail(req, PB_ERR_INTERNAL, NULL);
-        return;
-    }
-    pb_http_reply_json(req, 200,
-                       json_pack("{s:o,s:b,s:o*}", "settlement", rec, "replayed", replayed,
-                                 "unclaimed_balance", pb_admin_amount_json(now, x->currency)));
-}
-
-/* Runs a decision's command and answers it; approve: an approval found made since
- * answers as a replay. */
-static void decide(pb_http_request *req, pb_store_conn *c, settle_ctx *x, pb_ledger_command_fn fn,
-                   bool approve)
-{
-    pb_err e = pb_ledger_command(x->app->ledger, fn, x);
-    if (e == PB_OK && x->refusal == PB_OK && x->not_pending) {
-        if (approve && strcmp(x->row.status, "approved") == 0) {
-            answer_decided(req, c, x, true);
-            return;
-        }
-        e = PB_ERR_SETTLEMENT_STATE;
-    }
-    if (e == PB_OK && x->refusal != PB_OK)
-        e = x->refusal;
-    if (e == PB_OK && x->expired)
-        e = PB_ERR_SETTLEMENT_STATE;
-    if (e != PB_OK) {
-        decision_fail(req, x, e);
-        return;
-    }
-    answer_decided(req, c, x, false);
+    if (balance_committed(c, x, &now) != PB_OK)
+        return PB_ERR_INTERNAL;
+    *out = pb_admin_amount_json(now, x->currency);
+    return PB_OK;
 }
 
 /* The approval's transfer into x->t (the destination account created when missing). */
-static pb_err prepare_transfer(pb_store_conn *c, settle_ctx *x)
+static pb_err prepare(pb_store_conn *c, pb_admin_request_ctx *q)
 {
+    settle_ctx *x = (settle_ctx *)q;
     pb_transfer *t = &x->t;
     int64_t dest = 0;
     if (!x->unclaimed) /* no account in the currency: nothing to settle */
         return PB_ERR_INSUFFICIENT_FUNDS;
-    pb_err e = pb_wallet_system_account(x->app->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
+    pb_err e = pb_wallet_system_account(x->q.app->wallet, c, x->brand, PB_WALLET_OWNER_HOUSE,
                                         strcmp(x->destination, "remitted") == 0
                                             ? PB_WALLET_KIND_REMITTED
                                             : PB_WALLET_KIND_HOUSE,
@@ -678,7 +499,7 @@ static pb_err prepare_transfer(pb_store_conn *c, settle_ctx *x)
         for (size_t i = 0; i < PB_SHA256_LEN && 2 * i + 2 < sizeof t->reference; i++)
             snprintf(t->reference + 2 * i, 3, "%02x", h[i]);
     }
-    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(x->req));
+    snprintf(t->trace_id, sizeof t->trace_id, "%s", pb_http_trace_id(x->q.req));
     return PB_OK;
 }
 
@@ -690,29 +511,10 @@ void pb_api_admin_unclaimed_settlement_approve(pb_http_request *req, void *app)
     settle_ctx *x = decision_ctx(req, app, &c);
     if (!x)
         return;
-    if (strcmp(x->row.requested_by, x->p->subject_public_id) == 0) {
-        pb_http_reply_error_msg(req, PB_ERR_FOUR_EYES_VIOLATION, NULL,
-                                "the settlement is approved by a member other than its requester");
+    if (!pb_admin_request_not_requester(
+            req, &x->q, "the settlement is approved by a member other than its requester"))
         return;
-    }
-    if (strcmp(x->row.status, "approved") == 0) {
-        answer_decided(req, c, x, true);
-        return;
-    }
-    if (strcmp(x->row.status, "pending") != 0) {
-        decision_fail(req, x, PB_ERR_SETTLEMENT_STATE);
-        return;
-    }
-    if (pb_admin_request_due(x->row.status, x->row.requested_at, x->expiry_us, pb_time_now_us())) {
-        decide(req, c, x, expire_command, true); /* nothing prepared for a transfer */
-        return;
-    }
-    pb_err e = prepare_transfer(c, x);
-    if (e != PB_OK) {
-        decision_fail(req, x, e);
-        return;
-    }
-    decide(req, c, x, approve_command, true);
+    pb_admin_request_approve(req, c, &x->q);
 }
 
 void pb_api_admin_unclaimed_settlement_reject(pb_http_request *req, void *app)
@@ -725,10 +527,58 @@ void pb_api_admin_unclaimed_settlement_reject(pb_http_request *req, void *app)
     settle_ctx *x = decision_ctx(req, app, &c);
     if (!x)
         return;
-    x->decision = reason;
-    if (strcmp(x->row.status, "pending") != 0) {
-        decision_fail(req, x, PB_ERR_SETTLEMENT_STATE);
-        return;
-    }
-    decide(req, c, x, reject_command, false); /* one past its time: marked expired there */
+    x->q.decision = reason;
+    pb_admin_request_reject(req, c, &x->q);
+}
+
+/* ---- the kind, for the 4-eyes machinery (admin_4eyes.h) */
+
+/* The audit entries' target: the brand. */
+static void settle_target(const pb_store_request *r, const char **kind, const char **id)
+{
+    *kind = "brand";
+    *id = r->brand;
+}
+
+/* The event of a request marked expired: a member who found it so is its subject and
+ * staff_id; the sweep: none. */
+static pb_err settle_expired_event(pb_store_conn *c, const pb_store_request *r,
+                                   const pb_audit_entry *by, int64_t now)
+{
+    const pb_store_settlement *s = (const pb_store_settlement *)r;
+    const char *staff = strcmp(by->actor_kind, "staff") == 0 ? by->actor_id : NULL;
+    /* @backoffice: funds.unclaimed_settlement_expired, with the status change */
+    return pb_events_emit(c, "funds.unclaimed_settlement_expired", r->brand, staff ? staff : "",
+                          by->trace_id, now, PB_EV_STR("settlement_id", r->public_id),
+                          PB_EV_STR("destination", s->destination),
+                          PB_EV_STR("reference", s->reference), PB_EV_STR("staff_id", staff),
+                          PB_EV_STR("requested_by", r->requested_by),
+                          PB_EV_MONEY("amount", r->amount, r->currency));
+}
+
+const pb_admin_request_kind pb_admin_settlement_requests = {
+    .store = PB_STORE_REQUEST_SETTLEMENT,
+    .what = "settlement",
+    .expiry_us = pb_tenancy_settlement_expiry_us,
+    .not_found = PB_ERR_SETTLEMENT_NOT_FOUND,
+    .state = PB_ERR_SETTLEMENT_STATE,
+    .expired_msg = EXPIRED_MSG,
+    .decide_log = "unclaimed.decide",
+    .expire_action = "funds.unclaimed_settle_expire",
+    .sweep_actor = PB_API_SETTLE_SWEEP_ACTOR,
+    .json = pb_settle_request_json,
+    .target = settle_target,
+    .expired_event = settle_expired_event,
+    .answer_key = "settlement",
+    .balance_key = "unclaimed_balance",
+    .balance_json = answer_balance,
+    .prepare = prepare,
+    .approve_ready = approve_ready,
+    .approved = approved,
+    .rejected = rejected,
+};
+
+pb_err pb_api_settle_expire(pb_ledger *l, pb_store_settlement *r, int64_t expiry_us, bool *marked)
+{
+    return pb_admin_request_expire(l, &pb_admin_settlement_requests, &r->rq, expiry_us, marked);
 }

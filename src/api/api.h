@@ -324,13 +324,13 @@ void pb_api_request_sweep_metrics(pb_api_request_sweep *s, pb_http_buf *out);
  * before the settlements'; the rest of that kind left to the next pass). */
 pb_err pb_api_request_sweep_once(pb_store_conn *c, pb_ledger *l, size_t *adjustments,
                                  size_t *settlements);
-/* admin_adjust_expire.c: in a ledger command of its own, the adjustment request r, as
- * read before (by pb_store_adjustment_due), re-read and marked expired when it is
- * still pending past expiry_us (*marked; r receives the row as the command left it);
- * a request decided since is left alone. PB_OK, or the command's failure. */
+/* admin_adjust_4eyes.c: in a ledger command of its own, the adjustment request r, as
+ * read before (by pb_store_request_due), re-read and marked expired when it is still
+ * pending past expiry_us (*marked; r receives the row as the command left it); a
+ * request decided since is left alone (pb_admin_request_expire, admin_4eyes.c).
+ * PB_OK, or the command's failure. */
 pb_err pb_api_adjust_expire(pb_ledger *l, pb_store_adjustment *r, int64_t expiry_us, bool *marked);
-/* admin_settle_expire.c: the same for the settlement request r (read by
- * pb_store_settlement_due). */
+/* admin_unclaimed_settle.c: the same for the settlement request r. */
 pb_err pb_api_settle_expire(pb_ledger *l, pb_store_settlement *r, int64_t expiry_us, bool *marked);
 /* ---- admin_*.c: the staff API (/v1/admin/…); see src/api/admin.h ---- */
 void pb_api_admin_login(pb_http_request *req, void *app);

@@ -173,7 +173,7 @@ static pb_err adjustments_check(pb_store_conn *c, const pb_brand *b, const char 
     if (!a)
         return PB_ERR_INTERNAL;
     pb_store_rc rc = pb_store_adjustment_player_pending(c, player, a);
-    bool live = rc == PB_STORE_OK && now - a->requested_at < pb_tenancy_adjustment_expiry_us(b);
+    bool live = rc == PB_STORE_OK && now - a->rq.requested_at < pb_tenancy_adjustment_expiry_us(b);
     free(a);
     if (rc == PB_STORE_NOT_FOUND || (rc == PB_STORE_OK && !live))
         return PB_OK;

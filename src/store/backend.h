@@ -26,6 +26,7 @@ struct pb_store_events_ops;
 struct pb_store_wallet_ops;
 struct pb_store_catalog_ops;
 struct pb_store_games_ops;
+struct pb_store_request_ops;
 struct pb_store_adjustment_ops;
 struct pb_store_settlement_ops;
 
@@ -135,6 +136,7 @@ struct pb_store_backend {
     const struct pb_store_wallet_ops *wallet;
     const struct pb_store_cashier_ops *cashier;
     const struct pb_store_keys_ops *keys;             /* store_keys.h */
+    const struct pb_store_request_ops *request;       /* store_request.h */
     const struct pb_store_adjustment_ops *adjustment; /* store_adjustment.h */
     const struct pb_store_settlement_ops *settlement; /* store_settlement.h */
 };

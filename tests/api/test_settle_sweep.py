@@ -7,7 +7,7 @@ Nobody touches the aged request, and still it is stored expired (decided_at set,
 decided_by null) with the audit entry funds.unclaimed_settle_expire by the system (actor
 settlements.sweep, on the brand) and the event funds.unclaimed_settlement_expired (no
 member: staff_id null), exactly as the decision that finds one so would mark it
-(pb_settle_mark_expired). A request within its time stays pending; approved and rejected
+(pb_admin_request_mark_expired). A request within its time stays pending; approved and rejected
 ones are never touched; no money moves. Afterwards approve and reject answer 409
 SETTLEMENT_STATE (expired) and audit nothing more. The sweep runs once at start and then
 every --request-sweep-seconds (or its older name --adjust-sweep-seconds; the

@@ -741,6 +741,7 @@ const pb_store_backend pb_store_sqlite_backend = {
     .tenancy = &pb_store_sqlite_tenancy_ops,
     .identity = &pb_store_sqlite_identity_ops,
     .keys = &pb_store_sqlite_keys_ops,
+    .request = &pb_store_sqlite_request_ops,
     .adjustment = &pb_store_sqlite_adjustment_ops,
     .settlement = &pb_store_sqlite_settlement_ops,
 };

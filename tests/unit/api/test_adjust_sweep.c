@@ -1,7 +1,7 @@
 /*
  * test_adjust_sweep.c — serve's expiry sweep of the 4-eyes requests, staff
  * adjustment requests and unclaimed-funds settlement requests
- * (src/api/admin_request_sweep.c, admin_adjust_expire.c, admin_settle_expire.c)
+ * (src/api/admin_request_sweep.c, admin_4eyes.c's pb_admin_request_expire)
  * driven in process on a real database and a running ledger, without a server:
  *
  *   - the race, for either kind: a request the sweep has read as due, approved (or
@@ -78,59 +78,63 @@ static int teardown(void **state)
 }
 
 /* A pending request of brand made age_us ago; its public id into id. */
-static void request(sfx *t, const char *brand, int64_t age_us, char id[PB_STORE_ADJ_ID_MAX + 1])
+static void request(sfx *t, const char *brand, int64_t age_us, char id[PB_STORE_REQ_ID_MAX + 1])
 {
     pb_store_adjustment r = {0};
     t->n++;
-    snprintf(r.public_id, sizeof r.public_id, "0190aaaa-0000-7000-8000-%012d", t->n);
-    snprintf(r.brand, sizeof r.brand, "%s", brand);
+    snprintf(r.rq.public_id, sizeof r.rq.public_id, "0190aaaa-0000-7000-8000-%012d", t->n);
+    snprintf(r.rq.brand, sizeof r.rq.brand, "%s", brand);
     snprintf(r.player, sizeof r.player, "player-%d", t->n);
     snprintf(r.balance, sizeof r.balance, "cash");
     snprintf(r.direction, sizeof r.direction, "credit");
-    r.amount = 100000;
-    snprintf(r.currency, sizeof r.currency, "EUR");
-    snprintf(r.reason, sizeof r.reason, "goodwill");
-    snprintf(r.idempotency_key, sizeof r.idempotency_key, "key-%d", t->n);
-    snprintf(r.requested_by, sizeof r.requested_by, "staff-1");
-    r.requested_at = pb_time_now_us() - age_us;
+    r.rq.amount = 100000;
+    snprintf(r.rq.currency, sizeof r.rq.currency, "EUR");
+    snprintf(r.rq.reason, sizeof r.rq.reason, "goodwill");
+    snprintf(r.rq.idempotency_key, sizeof r.rq.idempotency_key, "key-%d", t->n);
+    snprintf(r.rq.requested_by, sizeof r.rq.requested_by, "staff-1");
+    r.rq.requested_at = pb_time_now_us() - age_us;
     ifx_begin(t->f);
-    assert_int_equal(pb_store_adjustment_insert(t->f->conn, &r), PB_STORE_OK);
+    assert_int_equal(pb_store_request_insert(t->f->conn, PB_STORE_REQUEST_ADJUSTMENT, &r.rq),
+                     PB_STORE_OK);
     ifx_commit(t->f);
-    memcpy(id, r.public_id, sizeof r.public_id);
+    memcpy(id, r.rq.public_id, sizeof r.rq.public_id);
 }
 
 static pb_store_adjustment stored(sfx *t, const char *id)
 {
     pb_store_adjustment r;
-    assert_int_equal(pb_store_adjustment_get(t->f->conn, id, &r), PB_STORE_OK);
+    assert_int_equal(pb_store_request_get(t->f->conn, PB_STORE_REQUEST_ADJUSTMENT, id, &r.rq),
+                     PB_STORE_OK);
     return r;
 }
 
 /* A pending settlement request of brand made age_us ago; its public id into id. */
-static void settlement(sfx *t, const char *brand, int64_t age_us, char id[PB_STORE_ADJ_ID_MAX + 1])
+static void settlement(sfx *t, const char *brand, int64_t age_us, char id[PB_STORE_REQ_ID_MAX + 1])
 {
     pb_store_settlement r = {0};
     t->n++;
-    snprintf(r.public_id, sizeof r.public_id, "0190bbbb-0000-7000-8000-%012d", t->n);
-    snprintf(r.brand, sizeof r.brand, "%s", brand);
-    snprintf(r.currency, sizeof r.currency, "EUR");
-    r.amount = 2500;
+    snprintf(r.rq.public_id, sizeof r.rq.public_id, "0190bbbb-0000-7000-8000-%012d", t->n);
+    snprintf(r.rq.brand, sizeof r.rq.brand, "%s", brand);
+    snprintf(r.rq.currency, sizeof r.rq.currency, "EUR");
+    r.rq.amount = 2500;
     snprintf(r.destination, sizeof r.destination, "remitted");
     snprintf(r.reference, sizeof r.reference, "ESCH-%d", t->n);
-    snprintf(r.reason, sizeof r.reason, "escheatment");
-    snprintf(r.idempotency_key, sizeof r.idempotency_key, "settle-%d", t->n);
-    snprintf(r.requested_by, sizeof r.requested_by, "staff-1");
-    r.requested_at = pb_time_now_us() - age_us;
+    snprintf(r.rq.reason, sizeof r.rq.reason, "escheatment");
+    snprintf(r.rq.idempotency_key, sizeof r.rq.idempotency_key, "settle-%d", t->n);
+    snprintf(r.rq.requested_by, sizeof r.rq.requested_by, "staff-1");
+    r.rq.requested_at = pb_time_now_us() - age_us;
     ifx_begin(t->f);
-    assert_int_equal(pb_store_settlement_insert(t->f->conn, &r), PB_STORE_OK);
+    assert_int_equal(pb_store_request_insert(t->f->conn, PB_STORE_REQUEST_SETTLEMENT, &r.rq),
+                     PB_STORE_OK);
     ifx_commit(t->f);
-    memcpy(id, r.public_id, sizeof r.public_id);
+    memcpy(id, r.rq.public_id, sizeof r.rq.public_id);
 }
 
 static pb_store_settlement settled(sfx *t, const char *id)
 {
     pb_store_settlement r;
-    assert_int_equal(pb_store_settlement_get(t->f->conn, id, &r), PB_STORE_OK);
+    assert_int_equal(pb_store_request_get(t->f->conn, PB_STORE_REQUEST_SETTLEMENT, id, &r.rq),
+                     PB_STORE_OK);
     return r;
 }
 
@@ -143,13 +147,16 @@ static pb_err decide_command(pb_ledger_tx *tx, void *arg)
 {
     const decision *d = arg;
     pb_store_adjustment r;
-    if (pb_store_adjustment_get(pb_ledger_tx_conn(tx), d->id, &r) != PB_STORE_OK)
+    if (pb_store_request_get(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_ADJUSTMENT, d->id, &r.rq) !=
+        PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    snprintf(r.status, sizeof r.status, "%s", d->status);
-    snprintf(r.decided_by, sizeof r.decided_by, "staff-2");
-    r.decided_at = pb_ledger_tx_now(tx);
-    return pb_store_adjustment_decide(pb_ledger_tx_conn(tx), &r) == PB_STORE_OK ? PB_OK
-                                                                                : PB_ERR_INTERNAL;
+    snprintf(r.rq.status, sizeof r.rq.status, "%s", d->status);
+    snprintf(r.rq.decided_by, sizeof r.rq.decided_by, "staff-2");
+    r.rq.decided_at = pb_ledger_tx_now(tx);
+    return pb_store_request_decide(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_ADJUSTMENT, &r.rq) ==
+                   PB_STORE_OK
+               ? PB_OK
+               : PB_ERR_INTERNAL;
 }
 
 static void decide(sfx *t, const char *id, const char *status)
@@ -163,17 +170,20 @@ static pb_err settle_decide_command(pb_ledger_tx *tx, void *arg)
 {
     const decision *d = arg;
     pb_store_settlement r;
-    if (pb_store_settlement_get(pb_ledger_tx_conn(tx), d->id, &r) != PB_STORE_OK)
+    if (pb_store_request_get(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_SETTLEMENT, d->id, &r.rq) !=
+        PB_STORE_OK)
         return PB_ERR_INTERNAL;
-    snprintf(r.status, sizeof r.status, "%s", d->status);
-    snprintf(r.decided_by, sizeof r.decided_by, "staff-2");
-    r.decided_at = pb_ledger_tx_now(tx);
+    snprintf(r.rq.status, sizeof r.rq.status, "%s", d->status);
+    snprintf(r.rq.decided_by, sizeof r.rq.decided_by, "staff-2");
+    r.rq.decided_at = pb_ledger_tx_now(tx);
     if (strcmp(d->status, "approved") == 0)
-        snprintf(r.transfer_id, sizeof r.transfer_id, "transfer-%s", d->id + 24);
+        snprintf(r.rq.transfer_id, sizeof r.rq.transfer_id, "transfer-%s", d->id + 24);
     else
-        snprintf(r.decision_reason, sizeof r.decision_reason, "no");
-    return pb_store_settlement_decide(pb_ledger_tx_conn(tx), &r) == PB_STORE_OK ? PB_OK
-                                                                                : PB_ERR_INTERNAL;
+        snprintf(r.rq.decision_reason, sizeof r.rq.decision_reason, "no");
+    return pb_store_request_decide(pb_ledger_tx_conn(tx), PB_STORE_REQUEST_SETTLEMENT, &r.rq) ==
+                   PB_STORE_OK
+               ? PB_OK
+               : PB_ERR_INTERNAL;
 }
 
 static void settle_decide(sfx *t, const char *id, const char *status)
@@ -212,25 +222,25 @@ static void test_decision_between_read_and_command_wins(void **state)
     sfx *t = *state;
     const char *outcome[] = {"approved", "rejected"};
     for (int i = 0; i < 2; i++) {
-        char id[PB_STORE_ADJ_ID_MAX + 1];
+        char id[PB_STORE_REQ_ID_MAX + 1];
         request(t, "demo", 73 * HOUR_US, id);
         pb_store_adjustment due[4];
         size_t n = 0;
-        assert_int_equal(pb_store_adjustment_due(t->f->conn, "demo", pb_time_now_us() - t->expiry,
-                                                 due, 4, &n),
+        assert_int_equal(pb_store_request_due(t->f->conn, PB_STORE_REQUEST_ADJUSTMENT, "demo",
+                                              pb_time_now_us() - t->expiry, due, 4, &n),
                          PB_STORE_OK);
         assert_int_equal(n, 1); /* the sweep's read */
-        assert_string_equal(due[0].public_id, id);
-        assert_string_equal(due[0].status, "pending");
+        assert_string_equal(due[0].rq.public_id, id);
+        assert_string_equal(due[0].rq.status, "pending");
         decide(t, id, outcome[i]); /* committed before the sweep's command */
         pb_store_adjustment before = stored(t, id);
         bool marked = true;
         assert_int_equal(pb_api_adjust_expire(t->ledger, &due[0], t->expiry, &marked), PB_OK);
         assert_false(marked);
         pb_store_adjustment after = stored(t, id);
-        assert_string_equal(after.status, outcome[i]);
-        assert_string_equal(after.decided_by, "staff-2");
-        assert_int_equal(after.decided_at, before.decided_at);
+        assert_string_equal(after.rq.status, outcome[i]);
+        assert_string_equal(after.rq.decided_by, "staff-2");
+        assert_int_equal(after.rq.decided_at, before.rq.decided_at);
         assert_int_equal(expiries(t), 0);
         assert_int_equal(expired_events(t), 0);
     }
@@ -241,7 +251,7 @@ static void test_decision_between_read_and_command_wins(void **state)
 static void test_expire_marks_as_the_system(void **state)
 {
     sfx *t = *state;
-    char id[PB_STORE_ADJ_ID_MAX + 1];
+    char id[PB_STORE_REQ_ID_MAX + 1];
     request(t, "demo", 72 * HOUR_US, id); /* exactly its time */
     pb_store_adjustment r = stored(t, id);
     bool marked = false;
@@ -249,9 +259,9 @@ static void test_expire_marks_as_the_system(void **state)
     assert_int_equal(pb_api_adjust_expire(t->ledger, &r, t->expiry, &marked), PB_OK);
     assert_true(marked);
     pb_store_adjustment s = stored(t, id);
-    assert_string_equal(s.status, "expired");
-    assert_string_equal(s.decided_by, "");
-    assert_true(s.decided_at >= t0);
+    assert_string_equal(s.rq.status, "expired");
+    assert_string_equal(s.rq.decided_by, "");
+    assert_true(s.rq.decided_at >= t0);
     assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
                                      "action='player.adjust_expire' AND actor_kind='system' "
                                      "AND actor_id='" PB_API_ADJUST_SWEEP_ACTOR "' "
@@ -277,10 +287,10 @@ static void test_expire_marks_as_the_system(void **state)
 static void test_pass_marks_due_only(void **state)
 {
     sfx *t = *state;
-    char young[PB_STORE_ADJ_ID_MAX + 1], demo_old[PB_STORE_ADJ_ID_MAX + 1],
-        approved[PB_STORE_ADJ_ID_MAX + 1], quick_young[PB_STORE_ADJ_ID_MAX + 1];
+    char young[PB_STORE_REQ_ID_MAX + 1], demo_old[PB_STORE_REQ_ID_MAX + 1],
+        approved[PB_STORE_REQ_ID_MAX + 1], quick_young[PB_STORE_REQ_ID_MAX + 1];
     enum { MANY = 2 * PB_API_REQUEST_SWEEP_BATCH + 5 };
-    char(*due)[PB_STORE_ADJ_ID_MAX + 1] = calloc(MANY, sizeof *due);
+    char(*due)[PB_STORE_REQ_ID_MAX + 1] = calloc(MANY, sizeof *due);
     assert_non_null(due);
     for (int i = 0; i < MANY; i++)
         request(t, "quick", HOUR_US + i * 1000000LL, due[i]);
@@ -294,11 +304,11 @@ static void test_pass_marks_due_only(void **state)
     assert_int_equal(marked, MANY + 1);
     assert_int_equal(settled, 0);
     for (int i = 0; i < MANY; i++)
-        assert_string_equal(stored(t, due[i]).status, "expired");
-    assert_string_equal(stored(t, demo_old).status, "expired");
-    assert_string_equal(stored(t, young).status, "pending");
-    assert_string_equal(stored(t, quick_young).status, "pending");
-    assert_string_equal(stored(t, approved).status, "approved");
+        assert_string_equal(stored(t, due[i]).rq.status, "expired");
+    assert_string_equal(stored(t, demo_old).rq.status, "expired");
+    assert_string_equal(stored(t, young).rq.status, "pending");
+    assert_string_equal(stored(t, quick_young).rq.status, "pending");
+    assert_string_equal(stored(t, approved).rq.status, "approved");
     assert_int_equal(expiries(t), MANY + 1);
     assert_int_equal(expired_events(t), MANY + 1);
     assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
@@ -318,26 +328,26 @@ static void test_settlement_decision_between_read_and_command_wins(void **state)
     sfx *t = *state;
     const char *outcome[] = {"approved", "rejected"};
     for (int i = 0; i < 2; i++) {
-        char id[PB_STORE_ADJ_ID_MAX + 1];
+        char id[PB_STORE_REQ_ID_MAX + 1];
         settlement(t, "demo", 73 * HOUR_US, id);
         pb_store_settlement due[4];
         size_t n = 0;
-        assert_int_equal(pb_store_settlement_due(t->f->conn, "demo", pb_time_now_us() - t->expiry,
-                                                 due, 4, &n),
+        assert_int_equal(pb_store_request_due(t->f->conn, PB_STORE_REQUEST_SETTLEMENT, "demo",
+                                              pb_time_now_us() - t->expiry, due, 4, &n),
                          PB_STORE_OK);
         assert_int_equal(n, 1); /* the sweep's read */
-        assert_string_equal(due[0].public_id, id);
-        assert_string_equal(due[0].status, "pending");
+        assert_string_equal(due[0].rq.public_id, id);
+        assert_string_equal(due[0].rq.status, "pending");
         settle_decide(t, id, outcome[i]); /* committed before the sweep's command */
         pb_store_settlement before = settled(t, id);
         bool marked = true;
         assert_int_equal(pb_api_settle_expire(t->ledger, &due[0], t->expiry, &marked), PB_OK);
         assert_false(marked);
         pb_store_settlement after = settled(t, id);
-        assert_string_equal(after.status, outcome[i]);
-        assert_string_equal(after.decided_by, "staff-2");
-        assert_int_equal(after.decided_at, before.decided_at);
-        assert_string_equal(after.transfer_id, before.transfer_id);
+        assert_string_equal(after.rq.status, outcome[i]);
+        assert_string_equal(after.rq.decided_by, "staff-2");
+        assert_int_equal(after.rq.decided_at, before.rq.decided_at);
+        assert_string_equal(after.rq.transfer_id, before.rq.transfer_id);
         assert_int_equal(settle_expiries(t), 0);
         assert_int_equal(settle_expired_events(t), 0);
     }
@@ -349,7 +359,7 @@ static void test_settlement_decision_between_read_and_command_wins(void **state)
 static void test_settlement_expire_marks_as_the_system(void **state)
 {
     sfx *t = *state;
-    char id[PB_STORE_ADJ_ID_MAX + 1];
+    char id[PB_STORE_REQ_ID_MAX + 1];
     settlement(t, "demo", 72 * HOUR_US, id); /* exactly its time */
     pb_store_settlement r = settled(t, id);
     int64_t transfers = ifx_count(t->f, "SELECT count(*) FROM ledger_transfer");
@@ -357,12 +367,12 @@ static void test_settlement_expire_marks_as_the_system(void **state)
     int64_t t0 = pb_time_now_us();
     assert_int_equal(pb_api_settle_expire(t->ledger, &r, t->expiry, &marked), PB_OK);
     assert_true(marked);
-    assert_string_equal(r.status, "expired"); /* r: as the command left it */
+    assert_string_equal(r.rq.status, "expired"); /* r: as the command left it */
     pb_store_settlement s = settled(t, id);
-    assert_string_equal(s.status, "expired");
-    assert_string_equal(s.decided_by, "");
-    assert_string_equal(s.transfer_id, "");
-    assert_true(s.decided_at >= t0);
+    assert_string_equal(s.rq.status, "expired");
+    assert_string_equal(s.rq.decided_by, "");
+    assert_string_equal(s.rq.transfer_id, "");
+    assert_true(s.rq.decided_at >= t0);
     assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
                                      "action='funds.unclaimed_settle_expire' "
                                      "AND actor_kind='system' "
@@ -398,11 +408,11 @@ static void test_settlement_expire_marks_as_the_system(void **state)
 static void test_pass_marks_due_settlements(void **state)
 {
     sfx *t = *state;
-    char young[PB_STORE_ADJ_ID_MAX + 1], demo_old[PB_STORE_ADJ_ID_MAX + 1],
-        approved[PB_STORE_ADJ_ID_MAX + 1], rejected[PB_STORE_ADJ_ID_MAX + 1],
-        quick_young[PB_STORE_ADJ_ID_MAX + 1], adj[PB_STORE_ADJ_ID_MAX + 1];
+    char young[PB_STORE_REQ_ID_MAX + 1], demo_old[PB_STORE_REQ_ID_MAX + 1],
+        approved[PB_STORE_REQ_ID_MAX + 1], rejected[PB_STORE_REQ_ID_MAX + 1],
+        quick_young[PB_STORE_REQ_ID_MAX + 1], adj[PB_STORE_REQ_ID_MAX + 1];
     enum { MANY = PB_API_REQUEST_SWEEP_BATCH + 3 };
-    char(*due)[PB_STORE_ADJ_ID_MAX + 1] = calloc(MANY, sizeof *due);
+    char(*due)[PB_STORE_REQ_ID_MAX + 1] = calloc(MANY, sizeof *due);
     assert_non_null(due);
     for (int i = 0; i < MANY; i++)
         settlement(t, "quick", HOUR_US + i * 1000000LL, due[i]);
@@ -418,15 +428,15 @@ static void test_pass_marks_due_settlements(void **state)
     assert_int_equal(pb_api_request_sweep_once(t->f->conn, t->ledger, &marked, &nsettled), PB_OK);
     assert_int_equal(marked, 1);
     assert_int_equal(nsettled, MANY + 1);
-    assert_string_equal(stored(t, adj).status, "expired");
+    assert_string_equal(stored(t, adj).rq.status, "expired");
     for (int i = 0; i < MANY; i++)
-        assert_string_equal(settled(t, due[i]).status, "expired");
-    assert_string_equal(settled(t, demo_old).status, "expired");
-    assert_string_equal(settled(t, young).status, "pending");
-    assert_string_equal(settled(t, quick_young).status, "pending");
-    assert_string_equal(settled(t, approved).status, "approved");
-    assert_string_equal(settled(t, approved).decided_by, "staff-2");
-    assert_string_equal(settled(t, rejected).status, "rejected");
+        assert_string_equal(settled(t, due[i]).rq.status, "expired");
+    assert_string_equal(settled(t, demo_old).rq.status, "expired");
+    assert_string_equal(settled(t, young).rq.status, "pending");
+    assert_string_equal(settled(t, quick_young).rq.status, "pending");
+    assert_string_equal(settled(t, approved).rq.status, "approved");
+    assert_string_equal(settled(t, approved).rq.decided_by, "staff-2");
+    assert_string_equal(settled(t, rejected).rq.status, "rejected");
     assert_int_equal(settle_expiries(t), MANY + 1);
     assert_int_equal(settle_expired_events(t), MANY + 1);
     assert_int_equal(ifx_count(t->f, "SELECT count(*) FROM audit_entry WHERE "
@@ -538,10 +548,12 @@ static void test_plans(void **state)
     size_t n = 0;
     const char *status[] = {"pending", "expired", "approved", "rejected", "failed"};
     for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
-        assert_int_equal(pb_store_adjustment_list(t->f->conn, "{\"demo\":259200000000}",
-                                                  pb_time_now_us(), status[i], 0, rows, 4, &n),
+        assert_int_equal(pb_store_request_list(t->f->conn, PB_STORE_REQUEST_ADJUSTMENT,
+                                               "{\"demo\":259200000000}", pb_time_now_us(),
+                                               status[i], 0, rows, 4, &n),
                          PB_STORE_OK);
-    assert_int_equal(pb_store_adjustment_due(t->f->conn, "demo", pb_time_now_us(), rows, 4, &n),
+    assert_int_equal(pb_store_request_due(t->f->conn, PB_STORE_REQUEST_ADJUSTMENT, "demo",
+                                          pb_time_now_us(), rows, 4, &n),
                      PB_STORE_OK);
     plan_seen s = {0};
     int checked = plans_each(((sq_conn *)t->f->conn)->db, adjustment_statement, status_search, &s);
@@ -549,7 +561,8 @@ static void test_plans(void **state)
     assert_int_equal(s.statements, 4);
     assert_true(s.by_status >= 5); /* expired searches twice (stored and pending) */
     pb_store_settlement srows[4];
-    assert_int_equal(pb_store_settlement_due(t->f->conn, "demo", pb_time_now_us(), srows, 4, &n),
+    assert_int_equal(pb_store_request_due(t->f->conn, PB_STORE_REQUEST_SETTLEMENT, "demo",
+                                          pb_time_now_us(), srows, 4, &n),
                      PB_STORE_OK);
     int over_index = 0;
     assert_int_equal(plans_each(((sq_conn *)t->f->conn)->db, settlement_due_statement,
@@ -557,8 +570,9 @@ static void test_plans(void **state)
                      1);
     assert_int_equal(over_index, 1);
     for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
-        assert_int_equal(pb_store_settlement_list(t->f->conn, "{\"demo\":259200000000}",
-                                                  pb_time_now_us(), status[i], 0, srows, 4, &n),
+        assert_int_equal(pb_store_request_list(t->f->conn, PB_STORE_REQUEST_SETTLEMENT,
+                                               "{\"demo\":259200000000}", pb_time_now_us(),
+                                               status[i], 0, srows, 4, &n),
                          PB_STORE_OK);
     plan_seen ls = {0};
     checked = plans_each(((sq_conn *)t->f->conn)->db, settlement_list_statement,

@@ -679,20 +679,21 @@ static void pending_request(tfx *t, const pb_player *pl, const char *key, char *
 {
     pb_store_adjustment a;
     memset(&a, 0, sizeof a);
-    snprintf(a.public_id, sizeof a.public_id, "0190aaaa-0000-7000-8000-00000000%04d",
+    snprintf(a.rq.public_id, sizeof a.rq.public_id, "0190aaaa-0000-7000-8000-00000000%04d",
              (int)strlen(key));
-    snprintf(a.brand, sizeof a.brand, "demo");
+    snprintf(a.rq.brand, sizeof a.rq.brand, "demo");
     snprintf(a.player, sizeof a.player, "%s", pl->public_id);
     snprintf(a.balance, sizeof a.balance, "cash");
     snprintf(a.direction, sizeof a.direction, "credit");
-    a.amount = 1000;
-    snprintf(a.currency, sizeof a.currency, "EUR");
-    snprintf(a.reason, sizeof a.reason, "goodwill");
-    snprintf(a.idempotency_key, sizeof a.idempotency_key, "%s", key);
-    snprintf(a.requested_by, sizeof a.requested_by, "0190bbbb-0000-7000-8000-000000000001");
-    a.requested_at = pb_time_now_us();
-    assert_int_equal(pb_store_adjustment_insert(t->f.conn, &a), PB_STORE_OK);
-    memcpy(id, a.public_id, sizeof a.public_id);
+    a.rq.amount = 1000;
+    snprintf(a.rq.currency, sizeof a.rq.currency, "EUR");
+    snprintf(a.rq.reason, sizeof a.rq.reason, "goodwill");
+    snprintf(a.rq.idempotency_key, sizeof a.rq.idempotency_key, "%s", key);
+    snprintf(a.rq.requested_by, sizeof a.rq.requested_by, "0190bbbb-0000-7000-8000-000000000001");
+    a.rq.requested_at = pb_time_now_us();
+    assert_int_equal(pb_store_request_insert(t->f.conn, PB_STORE_REQUEST_ADJUSTMENT, &a.rq),
+                     PB_STORE_OK);
+    memcpy(id, a.rq.public_id, sizeof a.rq.public_id);
 }
 
 static resp approve(tfx *t, const char *id, const char *token)
@@ -717,7 +718,7 @@ static void test_approve_scope_moved_after_check(void **state)
     pb_auth_tokens tk;
     pb_player pl = adjust_setup(t, &tk);
     scope_brand = ifx_brand(&t->f, "other", "EUR").id;
-    char id1[PB_STORE_ADJ_ID_MAX + 1], id2[PB_STORE_ADJ_ID_MAX + 1];
+    char id1[PB_STORE_REQ_ID_MAX + 1], id2[PB_STORE_REQ_ID_MAX + 1];
     pending_request(t, &pl, "req-a", id1);
     pending_request(t, &pl, "req-bb", id2);
     resp r = approve(t, id1, tk.access_token);
