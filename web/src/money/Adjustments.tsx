@@ -33,7 +33,7 @@ import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
 import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
-import { useAdjustmentEvents } from './live';
+import { useAdjustmentEvents, useLiveQueue } from './live';
 import {
   type AdjustmentRequest,
   STATUSES,
@@ -98,35 +98,18 @@ export function Adjustments() {
     brand: brand || undefined,
   });
   // live: a shown request that changes is re-read; new requests are announced, not inserted
-  const [latest, setLatest] = useState<Record<string, AdjustmentRequest>>({});
-  const [fresh, setFresh] = useState(0);
-  const shown = new Set(list.items.map((a) => a.id));
-  const live = useAdjustmentEvents(
-    async (e, id) => {
-      if (e.type === 'balance.adjustment_requested') {
-        if ((status === 'pending' || status === 'all') && (!brand || e.brand === brand)) setFresh((n) => n + 1);
-        return;
-      }
-      if (!shown.has(id)) return;
-      try {
-        const now = await getAdjustment(id);
-        setLatest((m) => ({ ...m, [id]: now }));
-      } catch {
-        /* the next refresh shows it */
-      }
-    },
-    () => reload(),
-  );
-  /* a re-read list is the server's word: the announcements and re-read rows start over */
-  function reload() {
-    setFresh(0);
-    setLatest({});
-    list.reload();
-  }
-  useEffect(() => {
-    setFresh(0);
-    setLatest({});
-  }, [status, brand]);
+  const { live, latest, fresh, reload } = useLiveQueue({
+    list,
+    events: useAdjustmentEvents,
+    classify: (e) =>
+      e.type !== 'balance.adjustment_requested'
+        ? 'change'
+        : (status === 'pending' || status === 'all') && (!brand || e.brand === brand)
+          ? 'new'
+          : 'other',
+    reread: getAdjustment,
+    filters: [status, brand],
+  });
 
   function setFilter(k: string, v: string) {
     const q = new URLSearchParams(location.search);

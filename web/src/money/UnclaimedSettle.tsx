@@ -24,7 +24,7 @@ import { get, post } from '../lib/api';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, ReasonDialog, Time, usePaged } from '../components/ui';
 import { ConfirmDialog, StaffName, Status } from './common';
-import { useSettlementEvents } from './live';
+import { useLiveQueue, useSettlementEvents } from './live';
 
 export interface Balance {
   brand: string;
@@ -159,44 +159,34 @@ export function SettleForm({ balances, onDone }: { balances: Balance[]; onDone: 
 export function PendingSettlements({ brand, rev, onChange }: { brand: string; rev: number; onChange: () => void }) {
   const { me, can } = useSession();
   const list = usePaged<Settlement>(PATH, 'items', { status: 'pending', brand: brand || undefined });
-  useEffect(() => {
-    if (rev) list.reload();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [rev]);
   const [dialog, setDialog] = useState<{ kind: 'approve' | 'reject'; s: Settlement } | null>(null);
   const adjust = can('finance.adjust');
-  function decided() {
-    list.reload();
-    onChange();
-  }
   // live: a shown request decided or expired elsewhere is re-read in place (its row
   // stays, with its status and no buttons); a new one is announced, not inserted
-  const [latest, setLatest] = useState<Record<string, Settlement>>({});
-  const [fresh, setFresh] = useState(0);
-  const shown = new Set(list.items.map((x) => x.id));
-  const live = useSettlementEvents(
-    async (e, id) => {
-      if (brand && e.brand !== brand) return;
-      if (e.type === 'funds.unclaimed_settlement_requested') {
-        if (!shown.has(id)) setFresh((n) => n + 1);
-        return;
-      }
-      if (e.type === 'funds.unclaimed_settled') onChange(); // the balance and the entries moved
-      if (!shown.has(id)) return;
-      try {
-        const now = await get<Settlement>(`${PATH}/${id}`);
-        setLatest((m) => ({ ...m, [id]: now }));
-      } catch {
-        /* the next refresh shows it */
-      }
-    },
-    () => list.reload(),
-  );
-  /* a re-read list is the server's word: the announcements and re-read rows start over */
+  const { live, latest, fresh, reload } = useLiveQueue({
+    list,
+    events: useSettlementEvents,
+    classify: (e, id, shown) =>
+      brand && e.brand !== brand
+        ? 'other'
+        : e.type !== 'funds.unclaimed_settlement_requested'
+          ? 'change'
+          : shown.has(id)
+            ? 'other'
+            : 'new',
+    reread: (id) => get<Settlement>(`${PATH}/${id}`),
+    filters: [brand],
+    // a settlement made: the page's balance and entries moved
+    onEvent: (e) => e.type === 'funds.unclaimed_settled' && (!brand || e.brand === brand) && onChange(),
+  });
   useEffect(() => {
-    setFresh(0);
-    setLatest({});
-  }, [list.items]);
+    if (rev) reload();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rev]);
+  function decided() {
+    reload();
+    onChange();
+  }
   return (
     <>
       <h2>
@@ -207,7 +197,7 @@ export function PendingSettlements({ brand, rev, onChange }: { brand: string; re
       </h2>
       {fresh > 0 && (
         <p class="m-fresh" role="status">
-          <button type="button" data-testid="show-new-settlements" onClick={() => list.reload()}>
+          <button type="button" data-testid="show-new-settlements" onClick={reload}>
             {fresh === 1 ? '1 new settlement request' : `${fresh} new settlement requests`}: show
           </button>
         </p>

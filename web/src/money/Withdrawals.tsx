@@ -37,7 +37,7 @@ import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
 import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
-import { useWithdrawalEvents } from './live';
+import { useLiveQueue, useWithdrawalEvents } from './live';
 import { ManualResolutionBox, ResolveAction, statedOutcome } from './WithdrawalManual';
 import {
   MOVING,
@@ -226,38 +226,20 @@ export function Withdrawals() {
     player: player || undefined,
   });
   // live: a shown withdrawal that changes is re-read; new requests are announced, not inserted
-  const [latest, setLatest] = useState<Record<string, Withdrawal>>({});
-  const [fresh, setFresh] = useState(0);
-  const shown = new Set(list.items.map((w) => w.id));
-  const live = useWithdrawalEvents(
-    async (e, id) => {
-      // a request, or an approved one back in the queue (its approver lost the right)
-      if (e.type === 'withdrawal.requested' || (e.type === 'withdrawal.approval_lapsed' && !shown.has(id))) {
-        if ((status === 'pending_approval' || status === 'all') && (!brand || e.brand === brand) &&
-            (!player || e.subject === player))
-          setFresh((n) => n + 1);
-        return;
-      }
-      if (!shown.has(id)) return;
-      try {
-        const now = await getWithdrawal(id);
-        setLatest((m) => ({ ...m, [id]: now }));
-      } catch {
-        /* the next refresh shows it */
-      }
-    },
-    () => reload(),
-  );
-  /* a re-read list is the server's word: the announcements and re-read rows start over */
-  function reload() {
-    setFresh(0);
-    setLatest({});
-    list.reload();
-  }
-  useEffect(() => {
-    setFresh(0);
-    setLatest({});
-  }, [status, brand, player]);
+  const { live, latest, fresh, reload } = useLiveQueue({
+    list,
+    events: useWithdrawalEvents,
+    // a request, or an approved one back in the queue (its approver lost the right)
+    classify: (e, id, shown) =>
+      e.type === 'withdrawal.requested' || (e.type === 'withdrawal.approval_lapsed' && !shown.has(id))
+        ? (status === 'pending_approval' || status === 'all') && (!brand || e.brand === brand) &&
+          (!player || e.subject === player)
+          ? 'new'
+          : 'other'
+        : 'change',
+    reread: getWithdrawal,
+    filters: [status, brand, player],
+  });
 
   function setFilter(k: string, v: string) {
     const q = new URLSearchParams(location.search);

@@ -65,3 +65,54 @@ export function useAdjustmentEvents(onEvent: (e: StreamEvent, id: string) => voi
 export function useSettlementEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
   return useRecordEvents(['funds.unclaimed_settle'], 'settlement_id', onEvent, onGap);
 }
+
+/** What an event is to a queue: a new request matching its filters (announced), a
+ * change to a record (re-read when shown), or nothing to it. */
+export type QueueEvent = 'new' | 'change' | 'other';
+
+/**
+ * A paged queue that follows its records' events (Withdrawals, Adjustments, the
+ * pending settlements): `classify` sorts each event; a change to a shown record is
+ * re-read (`reread`) into `latest` (rows keep their place); new requests are counted
+ * in `fresh` for a "show" button, never inserted. `reload` (the button, Refresh, a
+ * gap in the stream) re-reads the list and starts both over, as a change of `filters`
+ * does. `onEvent` sees every event of the kind after it is sorted.
+ */
+export function useLiveQueue<T extends { id: string }>(opts: {
+  list: { items: T[]; reload: () => void };
+  events: (onEvent: (e: StreamEvent, id: string) => void, onGap: () => void) => StreamStatus;
+  classify: (e: StreamEvent, id: string, shown: Set<string>) => QueueEvent;
+  reread: (id: string) => Promise<T>;
+  filters: unknown[];
+  onEvent?: (e: StreamEvent) => void;
+}) {
+  const [latest, setLatest] = useState<Record<string, T>>({});
+  const [fresh, setFresh] = useState(0);
+  const shown = new Set(opts.list.items.map((x) => x.id));
+  function reload() {
+    setFresh(0);
+    setLatest({});
+    opts.list.reload();
+  }
+  const live = opts.events(
+    async (e, id) => {
+      const what = opts.classify(e, id, shown);
+      opts.onEvent?.(e);
+      if (what === 'new') setFresh((n) => n + 1);
+      if (what !== 'change' || !shown.has(id)) return;
+      try {
+        const now = await opts.reread(id);
+        setLatest((m) => ({ ...m, [id]: now }));
+      } catch {
+        /* the next refresh shows it */
+      }
+    },
+    () => reload(),
+  );
+  useEffect(() => {
+    setFresh(0);
+    setLatest({});
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, opts.filters);
+  return { live, latest, fresh, reload };
+}
