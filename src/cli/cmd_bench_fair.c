@@ -26,6 +26,7 @@
 
 #include "cli/cli.h"
 #include "games/games.h"
+#include "games/sim.h"
 
 static const char *bench_fair_usage =
     "usage: pitboss bench fair [--rounds N] [--dice-rounds 10000000] [--threads T]\n"

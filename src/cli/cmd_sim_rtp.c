@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "games/games.h"
+#include "games/sim.h"
 
 static const char *sim_rtp_usage =
     "usage: pitboss sim rtp --game G --rounds N [--threads T] [--edge E | --rtp-bp BP]\n"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "games/rules.h"
+#include "games/sim.h"
 
 uint64_t pb_games_choose(unsigned n, unsigned k)
 {

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "games/rules.h"
+#include "games/sim.h"
 
 #define SEED "77438bbb638b48da846d7ec31d36e807e0da02057ab6deb975d06ca8bbf97f5e"
 
