@@ -7,7 +7,9 @@
 #                pinned: Debian 12's clang-format-14, installed by scripts/deps.sh);
 #   2. cppcheck: cppcheck finds no warning- or portability-class defect in them
 #                (false positives are rewritten, not suppressed, where the code
-#                can say the same thing more plainly).
+#                can say the same thing more plainly);
+#   3. size:     no C file under src/ is over 800 lines (CONVENTIONS.md: a file
+#                that grows past it is split by concern, not left to grow).
 # `make lint` runs this directly. `make format` rewrites the files in place.
 set -uo pipefail
 root=${1:-$(dirname "$0")/../..}
@@ -17,7 +19,7 @@ files=()
 while IFS= read -r f; do files+=("$f"); done < <(
   find src tests fuzz -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
 
-echo "1..2"
+echo "1..3"
 fmt=clang-format-14
 if ! command -v "$fmt" >/dev/null; then
   echo "not ok 1 - format: $fmt is missing (scripts/deps.sh installs it)"
@@ -43,4 +45,15 @@ else
     echo "not ok 2 - cppcheck found defects"
     printf '%s\n' "$out" | sed 's/^/# /' | head -80
   fi
+fi
+
+max_lines=800
+over=$(for f in "${files[@]}"; do
+  case $f in src/*) n=$(wc -l <"$f"); [ "$n" -gt $max_lines ] && echo "$f: $n lines" ;; esac
+done)
+if [ -z "$over" ]; then
+  echo "ok 3 - size: no file under src/ over $max_lines lines"
+else
+  echo "not ok 3 - size: files under src/ over $max_lines lines (split them by concern)"
+  printf '%s\n' "$over" | sed 's/^/# /'
 fi
