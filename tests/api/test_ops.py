@@ -680,7 +680,7 @@ def run_cases(tap, srv):
             status, headers, resp_body = parse_raw_response(data)
             assert status == 200 and json.loads(resp_body) == {"status": "ok"}, data[:300]
             assert headers.get("connection", "").lower() == "close", headers
-            rc = other.proc.wait(20)
+            rc = other.wait(20)  # (and its last log lines read)
             assert rc == 0, f"exit status {rc}"
             stopped = other.log_events("http.stopped")
             assert stopped and "0 request(s) cut short" in stopped[0]["msg"], stopped
