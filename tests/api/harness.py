@@ -225,6 +225,17 @@ class Server:
         self._reader.join(5)
         return rc
 
+    def wait(self, timeout=30):
+        """The exit status of a server already told to stop (None if it did not exit in
+        time), once every line it wrote is in self.logs: the process can be gone while
+        the reader thread has yet to take its last lines from the pipe."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._reader.join(5)
+        return rc
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()

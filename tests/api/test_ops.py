@@ -637,13 +637,18 @@ def run_cases(tap, srv):
         finally:
             other.cleanup()
 
-    def wait_in_flight(server, n):
+    def wait_in_flight(server, scrapes, n):
         """Waits (10 s at most) until /metrics counts n requests in flight, the scrape's own
         among them: a request counts from its request line on (read with its headers), so
-        a drain that begins after that lets it finish."""
+        a drain that begins after that lets it finish. A request stays counted until the
+        server has finished with it, which can come after its client has read the answer:
+        so the scrapes go over one kept-alive connection, scrapes (the server finishes one
+        before it reads the next on it), and a case first waits for n = 1 (every request
+        made before on other connections finished) before it starts the request it means
+        to count: a count of 2 is then that request, not an answered one finishing late."""
         deadline = time.monotonic() + 10
-        while parse_prometheus(server.request("GET", "/metrics").body.decode()).get(
-                "pitboss_http_requests_in_flight", 0) < n:
+        while parse_prometheus(server.request("GET", "/metrics", conn=scrapes).body.decode()).get(
+                "pitboss_http_requests_in_flight", 0) != n:
             assert time.monotonic() < deadline, server.logs[-10:]
             time.sleep(0.05)
 
@@ -651,10 +656,13 @@ def run_cases(tap, srv):
         other = Server(BIN, extra_args=["--drain-timeout", "20"])
         try:
             body = b"x" * 100000
+            scrapes = other.connection()
+            wait_in_flight(other, scrapes, 1)  # the start-up's /healthz finished
             s = socket.create_connection((other.host, other.port), timeout=20)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body))
             s.sendall(body[:50000])
-            wait_in_flight(other, 2)  # the upload and the scrape: the server has begun it
+            wait_in_flight(other, scrapes, 2)  # the upload and the scrape: the server has begun it
+            scrapes.close()
             other.proc.send_signal(15)
             deadline = time.monotonic() + 10
             while not other.log_events("http.draining") and time.monotonic() < deadline:
@@ -680,7 +688,7 @@ def run_cases(tap, srv):
             status, headers, resp_body = parse_raw_response(data)
             assert status == 200 and json.loads(resp_body) == {"status": "ok"}, data[:300]
             assert headers.get("connection", "").lower() == "close", headers
-            rc = other.proc.wait(20)
+            rc = other.wait(20)  # (and its last log lines read)
             assert rc == 0, f"exit status {rc}"
             stopped = other.log_events("http.stopped")
             assert stopped and "0 request(s) cut short" in stopped[0]["msg"], stopped
@@ -692,10 +700,13 @@ def run_cases(tap, srv):
         try:
             conn = other.connection()
             assert other.request("GET", "/healthz", conn=conn).status == 200
+            scrapes = other.connection()
+            wait_in_flight(other, scrapes, 1)  # that /healthz finished
             # an upload in flight keeps the server draining
             s = socket.create_connection((other.host, other.port), timeout=20)
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
-            wait_in_flight(other, 2)  # the upload and the scrape: the server has begun it
+            wait_in_flight(other, scrapes, 2)  # the upload and the scrape: the server has begun it
+            scrapes.close()
             other.proc.send_signal(15)
             deadline = time.monotonic() + 10
             while not other.log_events("http.draining") and time.monotonic() < deadline:
