@@ -14,7 +14,8 @@
 #
 # Prints one JSON line and one text line:
 #   {"bench":"disk","write_kib":8,"seconds":5.0,"syncs":…,"syncs_per_s":…,
-#    "p50_ms":…,"p90_ms":…,"p99_ms":…,"p99_9_ms":…,"max_ms":…,"mean_ms":…}
+#    "p50_ms":…,"p90_ms":…,"p99_ms":…,"p99_9_ms":…,"max_ms":…,"mean_ms":…,
+#    "fs":"ext4","mount_options":"rw,relatime,…"}   (findmnt's, for DIR; empty if unknown)
 # Exits non-zero when fio is missing (scripts/deps.sh installs it) or fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,9 +42,15 @@ fio --name=durable-write --filename="$file" --size=64m --bs="${KIB}k" --rw=write
   --ioengine=psync --fdatasync=1 --runtime="$SECS" --time_based \
   --output-format=json --output="$out" >/dev/null
 
-python3 - "$out" "$KIB" "$SECS" <<'EOF'
+# the file system and its mount options: a sync's cost depends on them (on ext4,
+# `lazytime` keeps a write's mtime change out of the sync: README, "The disk")
+fs=$(findmnt -no FSTYPE -T "$DIR" 2>/dev/null || true)
+opts=$(findmnt -no OPTIONS -T "$DIR" 2>/dev/null || true)
+
+python3 - "$out" "$KIB" "$SECS" "$fs" "$opts" <<'EOF'
 import json, sys
 path, kib, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+fs, opts = sys.argv[4], sys.argv[5]
 job = json.load(open(path))["jobs"][0]
 lat = job["sync"]["lat_ns"]
 n = lat.get("N", 0)
@@ -55,9 +62,10 @@ def p(q):
 r = {"bench": "disk", "write_kib": kib, "seconds": secs, "syncs": n,
      "syncs_per_s": round(n / secs), "p50_ms": p(50), "p90_ms": p(90), "p99_ms": p(99),
      "p99_9_ms": p(99.9), "max_ms": round(lat["max"] / 1e6, 3),
-     "mean_ms": round(lat["mean"] / 1e6, 3)}
+     "mean_ms": round(lat["mean"] / 1e6, 3), "fs": fs, "mount_options": opts}
 print(json.dumps(r, separators=(",", ":")))
 print(f"bench disk: {kib} KiB write + fdatasync, one at a time: {r['syncs_per_s']} syncs/s, "
       f"p50 {r['p50_ms']:.2f} ms, p90 {r['p90_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
-      f"p99.9 {r['p99_9_ms']:.2f} ms, max {r['max_ms']:.2f} ms")
+      f"p99.9 {r['p99_9_ms']:.2f} ms, max {r['max_ms']:.2f} ms"
+      + (f"; {fs} ({opts})" if fs else ""))
 EOF
