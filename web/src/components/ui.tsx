@@ -118,6 +118,42 @@ export function Pager({ list }: { list: { loading: boolean; done: boolean; more:
 }
 
 /**
+ * A modal's submission: `submit` runs `action` (busy meanwhile), closes the modal
+ * when it succeeds and keeps it open with the error otherwise. With `escape`,
+ * Escape closes the modal too, except while the action is in flight.
+ */
+export function useDialogSubmit(action: () => Promise<unknown>, onClose: () => void, escape = false) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const state = useRef({ busy, onClose });
+  state.current = { busy, onClose };
+  useEffect(() => {
+    if (!escape) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || state.current.busy) return;
+      e.preventDefault();
+      state.current.onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [escape]);
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { error, busy, submit };
+}
+
+/**
  * A modal that asks for a reason (block, reject, …) and runs onConfirm with it.
  * The reason field takes the keyboard focus when it opens; Escape closes it
  * (Cancel), except while the request is in flight.
@@ -131,34 +167,9 @@ export function ReasonDialog(props: {
   children?: ComponentChildren;
 }) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const field = useRef<HTMLTextAreaElement>(null);
-  const state = useRef({ busy, onClose: props.onClose });
-  state.current = { busy, onClose: props.onClose };
-  useEffect(() => {
-    field.current?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || state.current.busy) return;
-      e.preventDefault();
-      state.current.onClose();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, []);
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onConfirm(reason.trim());
-      props.onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useDialogSubmit(() => props.onConfirm(reason.trim()), props.onClose, true);
+  useEffect(() => field.current?.focus(), []);
   return (
     <div class="modal-backdrop" role="dialog" aria-modal="true" aria-label={props.title}>
       <form class="modal" onSubmit={submit}>

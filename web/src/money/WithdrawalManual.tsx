@@ -5,11 +5,11 @@
  * evidence), the statement's box with its withdrawal and the second member's
  * confirmation, in which they pick the outcome themselves (nothing pre-filled).
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { ApiError } from '../lib/api';
 import { useSession } from '../lib/session';
-import { ErrorBox, Money, ReasonDialog, Time } from '../components/ui';
+import { ErrorBox, Money, ReasonDialog, Time, useDialogSubmit } from '../components/ui';
 import { StaffName } from './common';
 import {
   MOVING,
@@ -77,32 +77,7 @@ function FormDialog(props: {
   explain?: (error: unknown) => ComponentChildren;
   children: ComponentChildren;
 }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const state = useRef({ busy, onClose: props.onClose });
-  state.current = { busy, onClose: props.onClose };
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || state.current.busy) return;
-      e.preventDefault();
-      state.current.onClose();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, []);
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onSubmit();
-      props.onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useDialogSubmit(props.onSubmit, props.onClose, true);
   return (
     <div class="modal-backdrop" role="dialog" aria-modal="true" aria-label={props.title} data-testid={props.testid}>
       <form class="modal" onSubmit={submit}>

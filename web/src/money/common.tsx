@@ -12,7 +12,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from '../lib/api';
 import { onLinkClick } from '../lib/router';
 import { useSession } from '../lib/session';
-import { ErrorBox, useAsync } from '../components/ui';
+import { ErrorBox, useAsync, useDialogSubmit } from '../components/ui';
 import './money.css';
 
 export interface Brand {
@@ -70,21 +70,7 @@ export function ConfirmDialog(props: {
   onClose: () => void;
   children?: ComponentChildren;
 }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onConfirm();
-      props.onClose();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useDialogSubmit(props.onConfirm, props.onClose);
   return (
     <div class="modal-backdrop" role="dialog" aria-modal="true" aria-label={props.title}>
       <form class="modal" onSubmit={submit}>
