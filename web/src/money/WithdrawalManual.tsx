@@ -64,6 +64,49 @@ export function ResolveAction({ w, onChange, detail }: { w: Withdrawal; onChange
   );
 }
 
+/** The outcome (paid / failed, nothing pre-selected) and the reason, as both the
+ * statement and its confirmation ask for them. */
+function OutcomeFields(props: {
+  legend: string;
+  outcome: Outcome | '';
+  setOutcome: (o: Outcome) => void;
+  reason: string;
+  setReason: (r: string) => void;
+}) {
+  const { outcome, setOutcome, reason, setReason } = props;
+  return (
+    <>
+      <fieldset class="m-outcome">
+        <legend>{props.legend}</legend>
+        <label class="m-inline">
+          <input
+            type="radio"
+            name="outcome"
+            value="paid"
+            checked={outcome === 'paid'}
+            onChange={() => setOutcome('paid')}
+          />
+          paid — the player got the money (the hold is posted)
+        </label>
+        <label class="m-inline">
+          <input
+            type="radio"
+            name="outcome"
+            value="failed"
+            checked={outcome === 'failed'}
+            onChange={() => setOutcome('failed')}
+          />
+          failed — they did not and never will (the hold is released, the money back)
+        </label>
+      </fieldset>
+      <label>
+        Reason (kept in the audit log)
+        <textarea name="reason" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+    </>
+  );
+}
+
 /** A dialog whose form is the caller's fields: submit runs onSubmit (its error shown,
  * the dialog kept), Escape or Cancel closes it unless busy. */
 function FormDialog(props: {
@@ -119,33 +162,7 @@ function SettleDialog({ w, onChange, onClose }: { w: Withdrawal; onChange: (w: W
         of band about the payout of <Money amount={w.amount} currency={w.currency} /> to player{' '}
         <code>{w.player}</code>. Nothing moves now: a second finance member must confirm the same outcome.
       </p>
-      <fieldset class="m-outcome">
-        <legend>Outcome</legend>
-        <label class="m-inline">
-          <input
-            type="radio"
-            name="outcome"
-            value="paid"
-            checked={outcome === 'paid'}
-            onChange={() => setOutcome('paid')}
-          />
-          paid — the player got the money (the hold is posted)
-        </label>
-        <label class="m-inline">
-          <input
-            type="radio"
-            name="outcome"
-            value="failed"
-            checked={outcome === 'failed'}
-            onChange={() => setOutcome('failed')}
-          />
-          failed — they did not and never will (the hold is released, the money back)
-        </label>
-      </fieldset>
-      <label>
-        Reason (kept in the audit log)
-        <textarea name="reason" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-      </label>
+      <OutcomeFields legend="Outcome" outcome={outcome} setOutcome={setOutcome} reason={reason} setReason={setReason} />
       <label>
         Evidence (the PSP dashboard entry, bank statement line, ticket)
         <input
@@ -211,33 +228,7 @@ function ConfirmManualDialog({ w, onChange, onClose }: { w: Withdrawal; onChange
         the payout only if it is the outcome the first member stated; the member who stated it may not confirm it
         (4-eyes).
       </p>
-      <fieldset class="m-outcome">
-        <legend>What became of the payout</legend>
-        <label class="m-inline">
-          <input
-            type="radio"
-            name="outcome"
-            value="paid"
-            checked={outcome === 'paid'}
-            onChange={() => setOutcome('paid')}
-          />
-          paid — the player got the money (the hold is posted)
-        </label>
-        <label class="m-inline">
-          <input
-            type="radio"
-            name="outcome"
-            value="failed"
-            checked={outcome === 'failed'}
-            onChange={() => setOutcome('failed')}
-          />
-          failed — they did not and never will (the hold is released, the money back)
-        </label>
-      </fieldset>
-      <label>
-        Reason (kept in the audit log)
-        <textarea name="reason" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-      </label>
+      <OutcomeFields legend="What became of the payout" outcome={outcome} setOutcome={setOutcome} reason={reason} setReason={setReason} />
     </FormDialog>
   );
 }
