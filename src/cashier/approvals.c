@@ -204,11 +204,17 @@ pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawa
         json_object_set_new(after, "approvals_required_raised",
                             json_string(PB_CASHIER_RAISE_THRESHOLD_LOWERED));
     json_decref(lapsed);
-    char reason[200];
-    snprintf(reason, sizeof reason, "%s%s%s %s%s", lapsed ? "approver lost the right" : "",
-             lapsed && raised ? " and " : "",
-             raised ? "the brand's 4-eyes threshold was lowered (two approvals needed)" : "", when,
-             *back ? ": back to pending_approval" : "");
+    /* "approver lost the right <when>", "the brand's 4-eyes threshold was lowered since
+     * the request: two approvals needed <when>", or both (one look found both) */
+    static const char RAISED[] =
+        "the brand's 4-eyes threshold was lowered since the request: two approvals needed";
+    char reason[256];
+    if (lapsed && raised)
+        snprintf(reason, sizeof reason, "approver lost the right %s; %s%s", when, RAISED,
+                 *back ? ": back to pending_approval" : "");
+    else
+        snprintf(reason, sizeof reason, "%s %s%s", lapsed ? "approver lost the right" : RAISED,
+                 when, *back ? ": back to pending_approval" : "");
     return cashier_audit_at(c, now, a, w->brand, "withdrawal.approval_lapsed", "withdrawal", w->id,
                             before, after, reason);
 }

@@ -194,8 +194,9 @@ pb_err cashier_approval_lapsed_emit(pb_store_conn *c, int64_t now, const pb_stor
  * either happened: withdrawal *w (status "approved") left with fewer standing
  * approvals than required goes back to pending_approval (*back; the hold untouched);
  * audited withdrawal.approval_lapsed by actor a, its reason "approver lost the right
- * <when>" and/or "the brand's 4-eyes threshold was lowered (two approvals needed)
- * <when>" (": back to pending_approval" when it went back); announced at every lapse
+ * <when>" or "the brand's 4-eyes threshold was lowered since the request: two
+ * approvals needed <when>" (both, joined by "; ", when one look found both; ": back
+ * to pending_approval" when it went back); announced at every lapse
  * and whenever it went back (event reason PB_CASHIER_RAISE_THRESHOLD_LOWERED when the
  * requirement was raised, else PB_CASHIER_LAPSE_APPROVER). Writes nothing when
  * neither happened. INTERNAL on a store failure. */

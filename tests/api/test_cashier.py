@@ -758,8 +758,8 @@ class Run:
             "SELECT actor_id, reason, before, after FROM audit_entry "
             "WHERE action='withdrawal.approval_lapsed' AND target_id=?", w["id"])
         assert actor == "cashier.approvals" and reason == (
-            "the brand's 4-eyes threshold was lowered (two approvals needed) before the payout "
-            "was sent: back to pending_approval"), (actor, reason)
+            "the brand's 4-eyes threshold was lowered since the request: two approvals needed "
+            "before the payout was sent: back to pending_approval"), (actor, reason)
         before, after = json.loads(before), json.loads(after)
         assert (before["status"], before["approvals_required"], after["status"],
                 after["approvals_required"], after["approvals"],
