@@ -42,13 +42,18 @@
  * key stays one key per brand across both paths: a request under it answers a
  * retry (202, replayed) or calls another body a conflict, whichever path the
  * retry would take (adjust_command looks for one first); a transfer made under it
- * below the threshold is the ledger's to replay or call a conflict. approve_command
+ * below the threshold, or a refusal the ledger remembered under it (a debit beyond
+ * the balance), is the ledger's to replay or call a conflict, so no request is
+ * written under a key whose approval could only fail. approve_command
  * makes the transfer under the request's key together with the status change,
  * audit entry and balance.adjusted, after re-checking the approver
  * (pb_identity_principal_check), the requester (FOUR_EYES_VIOLATION) and the
  * player (PLAYER_ERASED). A debit beyond the balance is refused before the ledger
  * sees it (a refused transfer would spend the key) and the request stays pending;
- * a ledger refusal all the same marks it failed. Without an entry for the
+ * a ledger refusal all the same marks it failed (failure: its code; audited
+ * player.adjust_approve, no event: nothing moved) — with the checks above none is
+ * known to be reachable but a damaged row of the house account (STORE_CORRUPT) or
+ * an int64 overflow of its counters. Without an entry for the
  * currency (the default) every adjustment is applied at once.
  */
 #include <jansson.h>
@@ -282,16 +287,19 @@ static pb_err request_command(pb_ledger_tx *tx, void *arg)
     pb_err e = pb_admin_request_begin(tx, &x->q, x->brand, x->key, &go);
     if (e != PB_OK || !go)
         return e;
-    /* a transfer made under the key (below the threshold, or before it was set):
-     * the ledger replays it or calls the key's reuse a conflict */
-    pb_ledger_record rec;
-    e = pb_ledger_transfer_by_key(c, x->t.scope, x->t.key, &rec);
-    if (e == PB_OK) {
+    /* a transfer made under the key (below the threshold, or before it was set), or
+     * a refusal the ledger remembered under it (a debit beyond the balance below
+     * the threshold): the ledger replays it or calls the key's reuse a conflict. A
+     * request written under such a key could only fail at its approval, whatever
+     * the balance by then: the ledger would answer the key the same way there. */
+    bool answered = false;
+    e = pb_ledger_key_answered(c, x->t.scope, x->t.key, &answered);
+    if (e != PB_OK)
+        return e == PB_ERR_STORE_CORRUPT ? e : PB_ERR_INTERNAL;
+    if (answered) {
         x->direct = true;
         return PB_OK;
     }
-    if (e != PB_ERR_TRANSFER_NOT_FOUND)
-        return PB_ERR_INTERNAL;
     bool open = false;
     e = pb_adjust_player_open(tx, x, &open);
     if (e != PB_OK || !open) /* a closed player: PLAYER_ERASED in x->q.refusal */

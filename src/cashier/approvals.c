@@ -31,6 +31,18 @@
  * the next look does not come back with their approval still counting. The two
  * looks above stay: they also catch a change made another way (a member's row
  * edited by the CLI, a role's permissions changed by an upgrade).
+ *
+ * How many approvals count as enough is judged at the same two looks (each
+ * approval, the payout's send): the stricter of what the withdrawal needed when it
+ * was requested (approvals_required on the row) and what the brand's
+ * withdrawal_4eyes_thresholds ask for it today (cashier_approvals_required_now).
+ * Compliance lowering a threshold (a fraud wave) thus reaches the withdrawals
+ * already waiting between the new and the old one; raising it never relaxes one.
+ * A requirement raised is written to the row (it never goes down again), and an
+ * approved withdrawal left short goes back to pending_approval (hold kept) by the
+ * lapse's own path: audited withdrawal.approval_lapsed, announced with the reason
+ * "threshold_lowered" (PB_CASHIER_RAISE_THRESHOLD_LOWERED). The approvals already
+ * given keep counting: the member who gave one cannot give the second.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +51,7 @@
 #include "cashier/cashier_internal.h"
 #include "events/events.h"
 #include "identity/identity.h"
+#include "tenancy/tenancy.h"
 
 pb_err cashier_approver_lapse(pb_store_conn *c, const char *staff_id, int64_t brand_id,
                               const char **why)
@@ -62,10 +75,32 @@ pb_err cashier_approver_lapse(pb_store_conn *c, const char *staff_id, int64_t br
     return e == PB_ERR_STAFF_NOT_FOUND ? PB_OK : e;
 }
 
+pb_err cashier_approvals_required_now(pb_store_conn *c, const pb_store_withdrawal *w, int *out)
+{
+    *out = w->approvals_required;
+    pb_brand *b = malloc(sizeof *b);
+    if (!b)
+        return PB_ERR_INTERNAL;
+    pb_err e = pb_tenancy_brand_get(c, w->brand_id, b);
+    if (e == PB_OK) {
+        /* fail-safe, as at the request: a currency without a threshold needs two */
+        int64_t threshold = 0;
+        bool has = pb_tenancy_setting_for_currency(b->settings, "withdrawal_4eyes_thresholds",
+                                                   w->currency, &threshold);
+        int today = !has || w->amount >= threshold ? 2 : 1;
+        if (today > *out)
+            *out = today;
+    }
+    free(b);
+    return e == PB_OK ? PB_OK : PB_ERR_INTERNAL;
+}
+
 pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
                                cashier_approvals *out)
 {
     memset(out, 0, sizeof *out);
+    if (cashier_approvals_required_now(c, w, &out->required) != PB_OK)
+        return PB_ERR_INTERNAL;
     if (pb_store_withdrawal_approval_list(c, w->id, out->ap, PB_CASHIER_MAX_APPROVALS, &out->n) !=
         PB_STORE_OK)
         return PB_ERR_INTERNAL;
@@ -83,14 +118,15 @@ pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
 }
 
 pb_err cashier_approval_lapsed_emit(pb_store_conn *c, int64_t now, const pb_store_withdrawal *w,
-                                    size_t standing, const char *trace_id)
+                                    size_t standing, const char *reason, const char *trace_id)
 {
     return pb_events_emit(c, "withdrawal.approval_lapsed", w->brand, w->player, trace_id, now,
                           PB_EV_STR("withdrawal_id", w->id), PB_EV_STR("status", w->status),
                           PB_EV_STR("psp", w->psp), PB_EV_STR("requested_by", w->requested_by),
                           PB_EV_MONEY("amount", w->amount, w->currency),
                           PB_EV_INT("approvals", (int64_t)standing),
-                          PB_EV_INT("approvals_required", (int64_t)w->approvals_required)) == PB_OK
+                          PB_EV_INT("approvals_required", (int64_t)w->approvals_required),
+                          PB_EV_STR("reason", reason)) == PB_OK
                ? PB_OK
                : PB_ERR_INTERNAL;
 }
@@ -135,31 +171,50 @@ pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawa
 {
     *back = false;
     size_t given = j->standing + j->lapsing, n = j->standing;
+    bool raised = j->required > w->approvals_required;
     json_t *lapsed = NULL;
     pb_err e = approvals_lapse_at(c, now, j, &lapsed);
-    if (e != PB_OK || !lapsed)
+    if (e != PB_OK || (!lapsed && !raised))
         return e;
     json_t *before = cashier_withdrawal_json(w, given);
+    if (raised) /* never lowered again: the row keeps the stricter rule */
+        w->approvals_required = j->required;
     *back = strcmp(w->status, "approved") == 0 && (int)n < w->approvals_required;
-    if (*back) {
+    if (*back)
         snprintf(w->status, sizeof w->status, "pending_approval");
+    if (*back || raised)
         w->updated_at = now;
-    }
-    /* announced whether it went back or stays pending_approval: a counted approval
-     * vanished either way */
-    if ((*back && pb_store_withdrawal_update(c, w) != PB_STORE_OK) ||
-        cashier_approval_lapsed_emit(c, now, w, n, a->trace_id) != PB_OK) {
+    /* announced whether it went back or stays pending_approval when an approval
+     * lapsed (a counted approval vanished either way); a raised requirement alone
+     * only when it sent the withdrawal back */
+    if (((*back || raised) && pb_store_withdrawal_update(c, w) != PB_STORE_OK) ||
+        ((lapsed || *back) &&
+         cashier_approval_lapsed_emit(c, now, w, n,
+                                      raised ? PB_CASHIER_RAISE_THRESHOLD_LOWERED
+                                             : PB_CASHIER_LAPSE_APPROVER,
+                                      a->trace_id) != PB_OK)) {
         json_decref(before);
         json_decref(lapsed);
         return PB_ERR_INTERNAL;
     }
     json_t *after = cashier_withdrawal_json(w, n);
-    if (after)
+    if (after && lapsed)
         json_object_set(after, "lapsed", lapsed);
+    if (after && raised)
+        json_object_set_new(after, "approvals_required_raised",
+                            json_string(PB_CASHIER_RAISE_THRESHOLD_LOWERED));
     json_decref(lapsed);
-    char reason[160];
-    snprintf(reason, sizeof reason, "approver lost the right %s%s", when,
-             *back ? ": back to pending_approval" : "");
+    /* "approver lost the right <when>", "the brand's 4-eyes threshold was lowered since
+     * the request: two approvals needed <when>", or both (one look found both) */
+    static const char RAISED[] =
+        "the brand's 4-eyes threshold was lowered since the request: two approvals needed";
+    char reason[256];
+    if (lapsed && raised)
+        snprintf(reason, sizeof reason, "approver lost the right %s; %s%s", when, RAISED,
+                 *back ? ": back to pending_approval" : "");
+    else
+        snprintf(reason, sizeof reason, "%s %s%s", lapsed ? "approver lost the right" : RAISED,
+                 when, *back ? ": back to pending_approval" : "");
     return cashier_audit_at(c, now, a, w->brand, "withdrawal.approval_lapsed", "withdrawal", w->id,
                             before, after, reason);
 }

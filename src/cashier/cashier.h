@@ -66,8 +66,11 @@
  * ("paid"), payout.failed voids it ("failed": the money is back). The player
  * may cancel ("cancelled") and finance may reject with a reason ("rejected")
  * while it waits for approval: the hold is voided. How many approvals a
- * withdrawal needs is fixed when it is requested. Any other transition is
- * WITHDRAWAL_STATE.
+ * withdrawal needs is decided when it is requested and judged again at each
+ * approval and just before the payout is sent: the stricter of the request's rule
+ * and the brand's threshold then (a threshold lowered since reaches the waiting
+ * withdrawals; one raised never relaxes them; approvals.c). Any other transition
+ * is WITHDRAWAL_STATE.
  *
  * A payout the PSP refused to take (payout_send failed: the PSP down, a network
  * error) stays "approved" and is logged; the cashier sends it again every

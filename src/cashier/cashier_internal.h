@@ -144,6 +144,11 @@ pb_err cashier_actor_check(pb_ledger_tx *tx, const pb_cashier_actor *a, pb_err *
 #define PB_CASHIER_LAPSE_PERMISSION_REVOKED "permission_revoked"
 #define PB_CASHIER_LAPSE_BRAND_OUT_OF_SCOPE "brand_out_of_scope"
 #define PB_CASHIER_LAPSE_STAFF_NOT_FOUND "staff_not_found"
+/* Why withdrawal.approval_lapsed was announced (its payload's "reason"): an approver
+ * lost the right (above), or the brand's 4-eyes threshold was lowered (or removed
+ * for the currency) since the request, so more approvals are needed now. */
+#define PB_CASHIER_LAPSE_APPROVER "approver_lost_right"
+#define PB_CASHIER_RAISE_THRESHOLD_LOWERED "threshold_lowered"
 /* The actor of a lapse's audit entry (the system judged it, not a member). */
 #define PB_CASHIER_APPROVALS_ACTOR "cashier.approvals"
 
@@ -161,10 +166,18 @@ typedef struct cashier_approvals {
     const char *why[PB_CASHIER_MAX_APPROVALS]; /* per row: the reason it lapses now, or NULL */
     size_t standing;                           /* approvals that count */
     size_t lapsing; /* standing rows whose member lost the right: they lapse now */
+    int required;   /* approvals needed now (cashier_approvals_required_now) */
 } cashier_approvals;
 
-/* Reads w's approvals and judges each standing one (cashier_approver_lapse); writes
- * nothing. INTERNAL on a store failure. */
+/* The approvals w needs now into *out: the stricter of what it needed when it was
+ * requested (w->approvals_required) and what the brand's withdrawal_4eyes_thresholds
+ * ask for its amount and currency today (two at or above the threshold, or with none
+ * for the currency). Never fewer than w->approvals_required. INTERNAL on a store
+ * failure (the brand cannot be read). */
+pb_err cashier_approvals_required_now(pb_store_conn *c, const pb_store_withdrawal *w, int *out);
+
+/* Reads w's approvals and judges each standing one (cashier_approver_lapse), and the
+ * approvals it needs now (out->required); writes nothing. INTERNAL on a store failure. */
 pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
                                cashier_approvals *out);
 /* Marks the approvals j found lapsing, in the command's transaction; *lapsed: a JSON
@@ -172,16 +185,21 @@ pb_err cashier_approvals_judge(pb_store_conn *c, const pb_store_withdrawal *w,
  * (the caller's reference), NULL when none lapsed. INTERNAL on a store failure. */
 pb_err cashier_approvals_lapse(pb_ledger_tx *tx, cashier_approvals *j, json_t **lapsed);
 /* The event withdrawal.approval_lapsed of w as it is now (its status), with the
- * approvals still counting (standing) and approvals_required, on c at now. */
+ * approvals still counting (standing), approvals_required and the reason
+ * (PB_CASHIER_LAPSE_APPROVER or PB_CASHIER_RAISE_THRESHOLD_LOWERED), on c at now. */
 pb_err cashier_approval_lapsed_emit(pb_store_conn *c, int64_t now, const pb_store_withdrawal *w,
-                                    size_t standing, const char *trace_id);
-/* Marks the approvals j found lapsing on c's transaction at `now`, and when any did:
- * withdrawal *w (status "approved") left with fewer than approvals_required goes back
- * to pending_approval (*back; the hold untouched) and is announced; audited
- * withdrawal.approval_lapsed by actor a, its reason "approver lost the right <when>"
- * (", back to pending_approval" when it went back), and announced (every lapse, the
- * withdrawal back or still pending_approval). Writes nothing when none lapsed.
- * INTERNAL on a store failure. */
+                                    size_t standing, const char *reason, const char *trace_id);
+/* Marks the approvals j found lapsing on c's transaction at `now`, and raises
+ * w->approvals_required to j->required when that is more (written to the row). When
+ * either happened: withdrawal *w (status "approved") left with fewer standing
+ * approvals than required goes back to pending_approval (*back; the hold untouched);
+ * audited withdrawal.approval_lapsed by actor a, its reason "approver lost the right
+ * <when>" or "the brand's 4-eyes threshold was lowered since the request: two
+ * approvals needed <when>" (both, joined by "; ", when one look found both; ": back
+ * to pending_approval" when it went back); announced at every lapse
+ * and whenever it went back (event reason PB_CASHIER_RAISE_THRESHOLD_LOWERED when the
+ * requirement was raised, else PB_CASHIER_LAPSE_APPROVER). Writes nothing when
+ * neither happened. INTERNAL on a store failure. */
 pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawal *w,
                                cashier_approvals *j, const pb_cashier_actor *a, const char *when,
                                bool *back);

@@ -64,8 +64,9 @@ static pb_err sent_command(pb_ledger_tx *tx, void *arg)
 }
 
 /* Just before the PSP is called (approvals.c): the withdrawal is still "approved"
- * (else WITHDRAWAL_STATE) and its approvals still count. One whose member lost the
- * right since lapses now; too few left, and it goes back to pending_approval
+ * (else WITHDRAWAL_STATE) and its approvals still count and still suffice. One whose
+ * member lost the right since lapses now, and a brand threshold lowered since raises
+ * approvals_required; too few left for it, and it goes back to pending_approval
  * (x->lapsed; the hold stays), announced and audited as withdrawal.approval_lapsed,
  * and the payout is not sent. */
 static pb_err recheck_command(pb_ledger_tx *tx, void *arg)
@@ -244,8 +245,8 @@ static payout_outcome send_claimed(pb_cashier *k, pb_store_conn *c, pb_store_wit
         if (re == PB_OK) {
             *w = r.w;
             pb_log(PB_LOG_WARN, "cashier.payout",
-                   "withdrawal=%s payout not sent: an approval lapsed (its member lost the "
-                   "right), back to pending_approval",
+                   "withdrawal=%s payout not sent: too few approvals now (one lapsed, or the "
+                   "brand's 4-eyes threshold was lowered), back to pending_approval",
                    w->id);
         } else if (re != PB_ERR_WITHDRAWAL_STATE) {
             pb_log(PB_LOG_ERROR, "cashier.payout",

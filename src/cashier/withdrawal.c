@@ -9,7 +9,8 @@
  *   request ─► pending_approval ─┬─ cancel (player) ─► cancelled   hold voided
  *                                ├─ reject (staff)  ─► rejected    hold voided
  *                                └─ approve × needed ─► approved    player gate at each
- *   approved ─ an approver lost the right (checked just before the send) ─►
+ *   approved ─ an approver lost the right, or the brand's 4-eyes threshold was
+ *              lowered past it (checked just before the send) ─►
  *                                   pending_approval   hold kept (approvals.c)
  *   approved ─ payout sent ─► processing ─┬─ payout.paid   ─► paid     hold posted
  *                                         └─ payout.failed ─► failed   hold voided
@@ -416,6 +417,7 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
             return PB_OK;
         }
     size_t given = j->standing + j->lapsing, n = j->standing;
+    int required = j->required; /* the stricter of the request's and today's rule */
     json_t *lapsed = NULL;
     pb_err e = cashier_approvals_lapse(tx, j, &lapsed);
     free(j);
@@ -433,8 +435,8 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
                              x->w.id, cashier_withdrawal_json(&x->w, given), after,
                              "approver lost the right before the approval was complete") != PB_OK ||
             /* announced too, before this approval's own event (approvals.c) */
-            cashier_approval_lapsed_emit(c, pb_ledger_tx_now(tx), &x->w, n, x->a->trace_id) !=
-                PB_OK)
+            cashier_approval_lapsed_emit(c, pb_ledger_tx_now(tx), &x->w, n,
+                                         PB_CASHIER_LAPSE_APPROVER, x->a->trace_id) != PB_OK)
             return PB_ERR_INTERNAL;
     }
     pb_store_withdrawal_approval mine = {0};
@@ -445,24 +447,37 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     if (pb_store_withdrawal_approval_insert(c, &mine) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     json_t *before = cashier_withdrawal_json(&x->w, n);
+    /* the brand's threshold lowered since the request: more approvals now, written to
+     * the row (never lowered again) and said in this approval's audit entry */
+    char why_raised[96] = "";
+    if (required > x->w.approvals_required) {
+        snprintf(why_raised, sizeof why_raised,
+                 "approvals_required raised from %d to %d: " PB_CASHIER_RAISE_THRESHOLD_LOWERED,
+                 x->w.approvals_required, required);
+        x->w.approvals_required = required;
+    }
     x->approved = (int)(n + 1) >= x->w.approvals_required;
-    if (x->approved) {
+    if (x->approved)
         snprintf(x->w.status, sizeof x->w.status, "approved");
+    if (x->approved || why_raised[0]) {
         x->w.updated_at = pb_ledger_tx_now(tx);
-        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK ||
-            cashier_withdrawal_emit(tx, "withdrawal.approved", &x->w, x->a->trace_id) != PB_OK) {
+        if (pb_store_withdrawal_update(c, &x->w) != PB_STORE_OK) {
             json_decref(before);
             return PB_ERR_INTERNAL;
         }
-    } else if (cashier_withdrawal_emit(tx, "withdrawal.approval_recorded", &x->w, x->a->trace_id) !=
-               PB_OK) {
-        /* still pending_approval: the other finance staff's pages learn of it live */
+    }
+    /* still pending_approval: the other finance staff's pages learn of it live */
+    if (cashier_withdrawal_emit(tx,
+                                x->approved ? "withdrawal.approved"
+                                            : "withdrawal.approval_recorded",
+                                &x->w, x->a->trace_id) != PB_OK) {
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
     x->result = PB_OK;
     return pb_cashier_audit(tx, x->a, x->w.brand, "withdrawal.approve", "withdrawal", x->w.id,
-                            before, cashier_withdrawal_json(&x->w, n + 1), NULL);
+                            before, cashier_withdrawal_json(&x->w, n + 1),
+                            why_raised[0] ? why_raised : NULL);
 }
 
 pb_err pb_cashier_withdrawal_approve(pb_cashier *k, const char *id, const pb_cashier_actor *a,

@@ -336,6 +336,13 @@ pb_err pb_ledger_account_find(pb_store_conn *c, const char *brand, const char *o
 pb_err pb_ledger_transfer_get(pb_store_conn *c, const pb_id *id, pb_ledger_record *out);
 pb_err pb_ledger_transfer_by_key(pb_store_conn *c, const char *scope, const char *key,
                                  pb_ledger_record *out);
+/* Whether the ledger has answered (scope, key) already: *answered when a transfer is
+ * stored under it or a business refusal is remembered under it (pb_transfer: the
+ * same request replays that answer, another is IDEMPOTENCY_CONFLICT). For a caller
+ * that would otherwise record a promise to submit under the key later (a 4-eyes
+ * request): the key's answer is the ledger's to give now. STORE_CORRUPT for a
+ * damaged row, else INTERNAL / STORE_UNAVAILABLE on a store failure. */
+pb_err pb_ledger_key_answered(pb_store_conn *c, const char *scope, const char *key, bool *answered);
 
 /* A page of an account's transfers, newest first. */
 typedef struct pb_ledger_history_query {

@@ -102,6 +102,19 @@ pb_err pb_ledger_transfer_by_key(pb_store_conn *c, const char *scope, const char
     return map(pb_store_transfer_by_key(c, scope, key, out), PB_ERR_TRANSFER_NOT_FOUND);
 }
 
+pb_err pb_ledger_key_answered(pb_store_conn *c, const char *scope, const char *key, bool *answered)
+{
+    *answered = false;
+    pb_ledger_record t;
+    pb_err e = map(pb_store_transfer_by_key(c, scope, key, &t), PB_ERR_TRANSFER_NOT_FOUND);
+    if (e == PB_ERR_TRANSFER_NOT_FOUND) {
+        pb_store_rejection r;
+        e = map(pb_store_rejection_by_key(c, scope, key, &r), PB_ERR_TRANSFER_NOT_FOUND);
+    }
+    *answered = e == PB_OK;
+    return e == PB_ERR_TRANSFER_NOT_FOUND ? PB_OK : e;
+}
+
 /* The seq that follows `t` backwards in the chain of `account`. */
 static int64_t prev_in_chain(const pb_ledger_record *t, int64_t account)
 {

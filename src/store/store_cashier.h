@@ -157,7 +157,8 @@ pb_store_rc pb_store_withdrawal_by_key(pb_store_conn *c, const char *player, con
                                        pb_store_withdrawal *out);
 pb_store_rc pb_store_withdrawal_by_reference(pb_store_conn *c, const char *psp,
                                              const char *reference, pb_store_withdrawal *out);
-/* Rewrites status, psp_reference, reason and updated_at. */
+/* Rewrites status, psp_reference, reason, approvals_required (raised by a brand
+ * threshold lowered since the request; cashier approvals.c) and updated_at. */
 pb_store_rc pb_store_withdrawal_update(pb_store_conn *c, const pb_store_withdrawal *w);
 pb_store_rc pb_store_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_query *q,
                                      pb_store_withdrawal *out, size_t *n);

@@ -5,7 +5,9 @@ is applied at once (201, as before); at or above it, it waits as a pending reque
 transfer is made then, once) or rejects it. The requester cannot approve their own
 (403 FOUR_EYES_VIOLATION), a member of another brand can neither see nor decide it
 (404 ADJUSTMENT_NOT_FOUND, as an unknown one), a debit beyond the balance at approval is
-refused and stays pending, a pending request blocks the player's erasure (409
+refused and stays pending, a key the ledger refused a direct adjustment under
+is the ledger's to answer on the request path too (no request that could only fail at
+its approval), a pending request blocks the player's erasure (409
 PLAYER_HAS_PENDING_ADJUSTMENT), an erased player's request cannot be approved (409
 PLAYER_ERASED). A request pending longer than the brand's adjustment_request_expiry_hours
 reads expired, and the approval or rejection that finds it so marks it expired (409
@@ -239,6 +241,40 @@ class Run:
         expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/reject",
                               {"reason": "funds"}), 200)
 
+    def refused_key_reused(self):
+        """A key the ledger answered with a refusal (a debit beyond the balance, below
+        the threshold: the ledger remembers the refusal under its key) stays the
+        ledger's to answer when the call comes back at or above the threshold, as a
+        key a transfer used does: another adjustment under it is 409
+        IDEMPOTENCY_CONFLICT, the same one (the threshold lowered since) answers the
+        refusal again (422 INSUFFICIENT_FUNDS); no request is written. Written, such a
+        request could only fail at its approval, whatever the balance by then: the
+        ledger replays the key's refusal (or calls the other body a conflict)."""
+        zed = register_player(self.client, "alpha", "zed@example.com")
+        expect(self.adjust(self.fin1, zed, "cash", "debit", "10.00", key="refused-1"), 422,
+               "INSUFFICIENT_FUNDS")
+        for _ in range(2):  # enough for either debit below, each credit under the threshold
+            expect(self.adjust(self.fin1, zed, "cash", "credit", "999.00"), 201)
+        def state():
+            return (self.ledger_rows(),
+                    self.env.rows("SELECT count(*) FROM adjustment_request")[0][0],
+                    self.env.rows("SELECT count(*) FROM audit_entry")[0][0])
+        before = state()
+        expect(self.adjust(self.fin1, zed, "cash", "debit", "1000.00", key="refused-1"), 409,
+               "IDEMPOTENCY_CONFLICT")
+        assert state() == before, (state(), before)
+        (old,), = self.env.rows("SELECT settings FROM brand WHERE code='alpha'")
+        lowered = dict(json.loads(old), adjustment_4eyes_thresholds={"EUR": 500})
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": lowered}), 200)
+        before = state()
+        expect(self.adjust(self.fin1, zed, "cash", "debit", "10.00", key="refused-1"), 422,
+               "INSUFFICIENT_FUNDS")
+        assert state() == before, (state(), before)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": json.loads(old)}), 200)
+        assert not self.env.rows("SELECT 1 FROM adjustment_request WHERE idempotency_key = "
+                                 "'refused-1'")
+
     def erased_at_approval(self):
         gone = register_player(self.client, "alpha", "gone@example.com")
         r = expect(self.adjust(self.fin1, gone, "cash", "credit", "1000.00"), 202)
@@ -457,6 +493,9 @@ def main():
         ("rejected (reason required): nothing moves, cannot be approved after", run.rejected),
         ("a debit beyond the balance at approval: INSUFFICIENT_FUNDS, it stays pending",
          run.debit_beyond_balance),
+        ("a key the ledger refused below the threshold, reused at or above it: the ledger's "
+         "answer (409 IDEMPOTENCY_CONFLICT, or the refusal again), no request written",
+         run.refused_key_reused),
         ("a pending request blocks the erasure; an erased player at approval: 409 "
          "PLAYER_ERASED, nothing moves", run.erased_at_approval),
         ("adjustment_request_expiry_hours: 1..720, checked when written (422 naming it)",

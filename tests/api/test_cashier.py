@@ -3,7 +3,9 @@ deposits credited once (sandbox endpoints and hand-signed webhooks: replay,
 reordering, amount mismatch, bad signature, stale timestamp, unknown reference),
 the brand's deposit limits, withdrawals (checks recorded, hold, one approval
 below the threshold → processing → paid by the sandbox's webhook over HTTP,
-4-eyes at or above it, no approval of a finance member's own player account, failed payout returns the money, payout webhook replay,
+4-eyes at or above it, by the stricter of the request's and today's threshold
+(one lowered since reaches a waiting or an approved-but-unsent withdrawal; one
+raised never relaxes it), no approval of a finance member's own player account, failed payout returns the money, payout webhook replay,
 reject, cancel, insufficient funds, bonus never withdrawable), a confirmation
 the sandbox still owed when the server stopped delivered after the restart, the
 staff views (queue with brand filter, payments), a blocked player, a player
@@ -660,6 +662,127 @@ class Run:
         expect(self.admin.call("PATCH", finb, {"brands": ["alpha"], "reason": "back"}), 200)
         r = self.approve(self.fin2, w["id"])
         assert r["status"] == "processing", r
+
+    def set_eur_threshold(self, eur):
+        """alpha's settings with its EUR 4-eyes threshold (minor units) set to eur, the
+        rest kept (a PATCH replaces the settings object); the settings before."""
+        (old,), = self.env.rows("SELECT settings FROM brand WHERE code='alpha'")
+        settings = json.loads(old)
+        settings["withdrawal_4eyes_thresholds"] = dict(settings["withdrawal_4eyes_thresholds"],
+                                                       EUR=eur)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": settings}), 200)
+        return json.loads(old)
+
+    def threshold_lowered_at_approval(self):
+        """4-eyes by the stricter of the request's and today's threshold, at each
+        approval: a threshold lowered past a waiting withdrawal makes its approval the
+        first of two (the same member cannot give the second; another member's pays
+        it); one raised past a withdrawal that needed two still needs two; below both,
+        one approval pays."""
+        self.ids["tess"] = register_player(self.client, "alpha", "tess@example.com")
+        self.tokens["tess"] = self.login("tess")
+        self.sandbox(self.deposit("tess", "1000.00")["psp_reference"])
+        self.saved_settings = self.set_eur_threshold(100000)
+        # lowered: requested needing one, approved after the threshold fell below it
+        w = self.withdraw("tess", "50.00")
+        assert w["approvals_required"] == 1, w
+        self.set_eur_threshold(4000)
+        r = self.approve(self.fin1, w["id"])
+        assert (r["status"], r["approvals_required"], r["psp_reference"]) == \
+            ("pending_approval", 2, None), r
+        assert [a["staff_id"] for a in r["approvals"]] == [self.fin1.id], r
+        (reason, before, after), = self.env.rows(
+            "SELECT reason, before, after FROM audit_entry WHERE action='withdrawal.approve' "
+            "AND target_id=?", w["id"])
+        assert reason == "approvals_required raised from 1 to 2: threshold_lowered", reason
+        assert (json.loads(before)["approvals_required"], json.loads(after)["approvals_required"],
+                json.loads(after)["status"]) == (1, 2, "pending_approval"), (before, after)
+        before = self.money_state()
+        self.approve(self.fin1, w["id"], 403, "FOUR_EYES_VIOLATION")
+        assert self.money_state() == before
+        g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+        assert (g["status"], g["approvals_required"], len(g["approvals"])) == \
+            ("pending_approval", 2, 1), g
+        assert self.wallet("tess")["held"] == "50.00"
+        # raising the threshold back does not relax it: the row keeps two
+        self.set_eur_threshold(100000)
+        r = self.approve(self.fin2, w["id"])
+        assert r["status"] == "processing" and \
+            [a["staff_id"] for a in r["approvals"]] == [self.fin1.id, self.fin2.id], r
+        self.wait_status(w["id"], "paid")
+        # raised: requested needing two, the threshold raised above it since
+        self.set_eur_threshold(4000)
+        w = self.withdraw("tess", "50.00")
+        assert w["approvals_required"] == 2, w
+        self.set_eur_threshold(100000)
+        r = self.approve(self.fin1, w["id"])
+        assert (r["status"], r["approvals_required"]) == ("pending_approval", 2), r
+        self.approve(self.fin1, w["id"], 403, "FOUR_EYES_VIOLATION")
+        r = self.approve(self.fin2, w["id"])
+        assert r["status"] == "processing", r
+        self.wait_status(w["id"], "paid")
+        # below both the old and the new threshold: one approval pays
+        w = self.withdraw("tess", "30.00")
+        self.set_eur_threshold(5000)
+        r = self.approve(self.fin1, w["id"])
+        assert (r["status"], r["approvals_required"]) == ("processing", 1), r
+        self.wait_status(w["id"], "paid")
+        b = self.wallet("tess")
+        assert (b["cash"], b["held"]) == ("870.00", "0.00"), b
+
+    def threshold_lowered_before_payout(self):
+        """Approved with one approval, its payout not taken (17: the sandbox refuses the
+        first ask), then the brand's threshold lowered below it: the send's re-check
+        finds two needed now, the payout is not sent and the withdrawal is
+        pending_approval again (hold kept), audited and announced as
+        withdrawal.approval_lapsed with the reason threshold_lowered; fin1's approval
+        still counts, so fin1 cannot give the second; fin2's pays it."""
+        w = self.withdraw("tess", "10.17")
+        assert w["approvals_required"] == 1, w
+        r = self.approve(self.fin1, w["id"])
+        assert r["status"] == "approved" and r["psp_reference"] is None, r
+        self.set_eur_threshold(1000)
+        self.stop_server()
+        start(self.env, retry_ms=200)  # sent at start-up, and again every 200 ms
+        g = self.wait_status(w["id"], "pending_approval")
+        assert (g["approvals_required"], g["psp_reference"]) == (2, None), g
+        assert [(a["staff_id"], a["lapsed_reason"]) for a in g["approvals"]] == \
+            [(self.fin1.id, None)], g
+        self.tokens["tess"] = self.login("tess")
+        assert self.wallet("tess")["held"] == "10.17"
+        acts = [a[0] for a in self.env.rows("SELECT action FROM audit_entry WHERE target_id=? "
+                                            "ORDER BY seq", w["id"])]
+        assert acts == ["withdrawal.request", "withdrawal.approve",
+                        "withdrawal.approval_lapsed"], acts
+        (actor, reason, before, after), = self.env.rows(
+            "SELECT actor_id, reason, before, after FROM audit_entry "
+            "WHERE action='withdrawal.approval_lapsed' AND target_id=?", w["id"])
+        assert actor == "cashier.approvals" and reason == (
+            "the brand's 4-eyes threshold was lowered since the request: two approvals needed "
+            "before the payout was sent: back to pending_approval"), (actor, reason)
+        before, after = json.loads(before), json.loads(after)
+        assert (before["status"], before["approvals_required"], after["status"],
+                after["approvals_required"], after["approvals"],
+                after["approvals_required_raised"]) == \
+            ("approved", 1, "pending_approval", 2, 1, "threshold_lowered"), (before, after)
+        ev = self.env.rows("SELECT type, payload FROM event_outbox "
+                           "WHERE json_extract(payload, '$.withdrawal_id') = ? ORDER BY id", w["id"])
+        assert [e[0] for e in ev] == ["withdrawal.requested", "withdrawal.approved",
+                                      "withdrawal.approval_lapsed"], ev
+        p = json.loads(ev[-1][1])
+        assert (p["status"], p["approvals"], p["approvals_required"], p["reason"]) == \
+            ("pending_approval", 1, 2, "threshold_lowered"), p
+        before = self.money_state()
+        self.approve(self.fin1, w["id"], 403, "FOUR_EYES_VIOLATION")
+        assert self.money_state() == before
+        self.approve(self.fin2, w["id"])
+        self.wait_status(w["id"], "paid")
+        b = self.wallet("tess")
+        assert (b["cash"], b["held"]) == ("859.83", "0.00"), b
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                               {"settings": self.saved_settings}), 200)
+        self.stop_server()
+        start(self.env)
 
     def own_account(self):
         """A finance member who also plays (a player account with their e-mail, in any
@@ -1369,6 +1492,8 @@ def main():
         ("withdrawal below the threshold: checks shown, one approval, processing, paid by the webhook, hold posted", run.below_threshold),
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
         ("an approval lapses at the staff change (disable + enable, brand removed): no longer counts, announced also when the withdrawal stays pending_approval; approved → pending_approval", run.lapse_at_staff_change),
+        ("a brand's 4-eyes threshold lowered since the request: the approval is the first of two (not the same member's twice), paid by a second; raised: still two; below both: one", run.threshold_lowered_at_approval),
+        ("a threshold lowered after the approval, before the payout was sent: not sent, pending_approval again (hold kept), audited and announced threshold_lowered; a second member pays it", run.threshold_lowered_before_payout),
         ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),

@@ -306,7 +306,8 @@ static pb_store_rc withdrawal_update(pb_store_conn *base, const pb_store_withdra
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "UPDATE withdrawal SET status=?2, psp_reference=?3, "
-                                      "reason=?4, updated_at=?5 WHERE id=?1");
+                                      "reason=?4, updated_at=?5, approvals_required=?6 "
+                                      "WHERE id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, w->id);
@@ -314,6 +315,7 @@ static pb_store_rc withdrawal_update(pb_store_conn *base, const pb_store_withdra
     sqr_bind_text(st, 3, w->psp_reference);
     sqr_bind_text(st, 4, w->reason);
     sqlite3_bind_int64(st, 5, w->updated_at);
+    sqlite3_bind_int(st, 6, w->approvals_required);
     return sqr_exec_changed(c, st);
 }
 

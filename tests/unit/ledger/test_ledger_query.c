@@ -6,7 +6,8 @@
  * fixture clock, its refusals (limit 0/1001, a missing account, a foreign or
  * unknown cursor, an empty window); and the point lookups
  * pb_ledger_transfer_get, pb_ledger_transfer_by_key, pb_ledger_account_get
- * and pb_ledger_account_find, with their NOT_FOUND codes.
+ * and pb_ledger_account_find, with their NOT_FOUND codes; pb_ledger_key_answered
+ * (a stored transfer or a remembered refusal under the key).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -377,6 +378,34 @@ static void test_transfer_lookups(void **state)
     assert_int_equal(r.seq, t2.record.seq);
 }
 
+/* pb_ledger_key_answered: a key with a stored transfer or a remembered business
+ * refusal is answered (in its scope only); a key never submitted, or refused only
+ * by the stateless checks (nothing remembered), is not. */
+static void test_key_answered(void **state)
+{
+    fx *f = *state;
+    int64_t a = fx_account(f, "p1", "cash", PB_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    int64_t bank = fx_account(f, "bank", "cash", 0);
+    xfer(f, "fund", bank, a, 70, PB_CODE_DEPOSIT);
+    pb_transfer t = fx_transfer("short", a, bank, 71, PB_CODE_ADJUSTMENT);
+    assert_err(fx_submit1(f, &t), PB_ERR_INSUFFICIENT_FUNDS); /* remembered under its key */
+    t = fx_transfer("invalid", a, bank, 0, PB_CODE_ADJUSTMENT);
+    assert_err(fx_submit1(f, &t), PB_ERR_AMOUNT_INVALID); /* never reached the writer */
+    static const struct {
+        const char *scope, *key;
+        bool answered;
+    } cases[] = {
+        {"test", "fund", true},   {"test", "short", true},  {"test", "invalid", false},
+        {"test", "never", false}, {"other", "fund", false}, {"other", "short", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool answered = !cases[i].answered;
+        assert_err(pb_ledger_key_answered(f->conn, cases[i].scope, cases[i].key, &answered), PB_OK);
+        if (answered != cases[i].answered)
+            fail_msg("%s/%s: answered %d", cases[i].scope, cases[i].key, answered);
+    }
+}
+
 static void test_account_lookups(void **state)
 {
     fx *f = *state;
@@ -422,6 +451,7 @@ int main(void)
         T(test_history_from_with_clock_stepping_back),
         T(test_history_includes_two_phase),
         T(test_transfer_lookups),
+        T(test_key_answered),
         T(test_account_lookups),
 #undef T
     };
