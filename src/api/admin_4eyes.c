@@ -219,6 +219,13 @@ static pb_err approve_command(pb_ledger_tx *tx, void *arg)
     /* a transfer already under the key (the request refuses such keys) moves nothing
      * here: the request fails as a refused one does */
     pb_err result = q->t->replayed ? PB_ERR_IDEMPOTENCY_CONFLICT : q->t->result;
+    /* our own failure (a damaged account row: STORE_CORRUPT), not the ledger's
+     * decision: nothing moved and nothing is remembered under the key, so the
+     * request stays pending and may be approved once the row is repaired */
+    if (pb_err_transient(result)) {
+        q->refusal = result;
+        return PB_OK;
+    }
     decided(tx, q, result != PB_OK ? "failed" : "approved");
     if (result != PB_OK) { /* refused for good: the key is spent, the request failed */
         snprintf(r->failure, sizeof r->failure, "%s", pb_err_code(result));

@@ -241,6 +241,40 @@ class Run:
         expect(self.fin2.call("POST", f"/v1/admin/adjustments/{r['id']}/reject",
                               {"reason": "funds"}), 200)
 
+    def damaged_account_at_approval(self):
+        """A damaged row of the account the approval's own checks do not read (the
+        brand's house account, the other side of a credit) makes the ledger refuse the
+        transfer STORE_CORRUPT: our failure, not a decision. The approval answers 500
+        STORE_CORRUPT, nothing moves, and the request stays pending (before, it was
+        marked failed for good); once the row is repaired the same request is approved."""
+        r = expect(self.adjust(self.fin1, self.alice, "cash", "credit", "1100.00"), 202)
+        rid = r["id"]
+        (house, flags), = self.env.rows("SELECT id, flags FROM ledger_account WHERE "
+                                         "brand='alpha' AND kind='house' AND currency='EUR'")
+        # damaged while the server is down, so the writer reads it from the store
+        assert self.env.stop() == 0
+        with sqlite3.connect(self.env.db, timeout=30) as con:
+            con.execute("UPDATE ledger_account SET flags='x' WHERE id=?",
+                        (house,))
+        con.close()
+        self.env.start("--adjust-sweep-seconds", "86400")
+        before, cash = self.ledger_rows(), self.cash()
+        expect(self.fin2.call("POST", f"/v1/admin/adjustments/{rid}/approve"), 500,
+               "STORE_CORRUPT")
+        assert self.ledger_rows() == before and self.cash() == cash
+        assert self.env.rows("SELECT status, failure, decided_by FROM adjustment_request "
+                             "WHERE public_id=?", rid) == [("pending", None, None)], \
+            self.env.rows("SELECT status, failure FROM adjustment_request WHERE public_id=?", rid)
+        # repaired (from a backup, say): the same request is approved, once
+        assert self.env.stop() == 0
+        with sqlite3.connect(self.env.db, timeout=30) as con:
+            con.execute("UPDATE ledger_account SET flags=? WHERE id=?", (flags, house))
+        con.close()
+        self.env.start("--adjust-sweep-seconds", "86400")
+        got = expect(self.fin2.call("POST", f"/v1/admin/adjustments/{rid}/approve"), 200)
+        assert got["adjustment"]["status"] == "approved", got
+        assert self.ledger_rows() == before + 1
+
     def refused_key_reused(self):
         """A key the ledger answered with a refusal (a debit beyond the balance, below
         the threshold: the ledger remembers the refusal under its key) stays the
@@ -496,6 +530,8 @@ def main():
         ("a key the ledger refused below the threshold, reused at or above it: the ledger's "
          "answer (409 IDEMPOTENCY_CONFLICT, or the refusal again), no request written",
          run.refused_key_reused),
+        ("a damaged house account at approval: 500 STORE_CORRUPT, still pending; repaired, "
+         "approved once", run.damaged_account_at_approval),
         ("a pending request blocks the erasure; an erased player at approval: 409 "
          "PLAYER_ERASED, nothing moves", run.erased_at_approval),
         ("adjustment_request_expiry_hours: 1..720, checked when written (422 naming it)",
