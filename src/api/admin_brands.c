@@ -11,12 +11,18 @@
  * is for staff who see every brand (403 BRAND_FORBIDDEN otherwise): a scoped
  * member could not see what they made. Every change is audited with the brand
  * before and after, in the same write transaction.
+ *
+ * The replies (not the audit entries) add currency_exponents: the exponent of
+ * each currency the brand names (its list and the keys of its per-currency
+ * settings), so the back office shows and reads the settings' minor units as
+ * amounts ("1000.00" EUR for 100000) without a table of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/admin.h"
+#include "core/money.h"
 #include "core/time.h"
 
 #define PAGE_DEFAULT 50
@@ -42,6 +48,41 @@ static json_t *brand_json(const pb_brand *b)
                      pb_admin_time_json(b->updated_at));
 }
 
+/* Adds code -> exponent to map when code is a known currency; false when out of memory. */
+static bool exponent_add(json_t *map, const char *code)
+{
+    const pb_currency *cur = pb_currency_find(code);
+    return !cur || json_object_get(map, code) ||
+           json_object_set_new(map, code, json_integer(cur->exponent)) == 0;
+}
+
+/* brand_json plus currency_exponents (see the top): what the routes answer. */
+static json_t *brand_reply_json(const pb_brand *b)
+{
+    json_t *j = brand_json(b), *map = json_object();
+    bool ok = j && map;
+    for (size_t i = 0; ok && i < b->ncurrencies; i++)
+        ok = exponent_add(map, b->currencies[i]);
+    const char *key, *code;
+    json_t *v, *n;
+    json_object_foreach(ok ? json_object_get(j, "settings") : NULL, key, v) {
+        json_object_foreach(json_is_object(v) ? v : NULL, code, n) {
+            (void)n;
+            ok = ok && exponent_add(map, code);
+        }
+    }
+    if (!ok) {
+        json_decref(map);
+        json_decref(j);
+        return NULL;
+    }
+    if (json_object_set_new(j, "currency_exponents", map) != 0) { /* map released */
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
 void pb_api_admin_brands_list(pb_http_request *req, void *app)
 {
     (void)app;
@@ -63,7 +104,7 @@ void pb_api_admin_brands_list(pb_http_request *req, void *app)
     }
     json_t *list = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, brand_json(&rows[i])) != 0) {
+        if (json_array_append_new(list, brand_reply_json(&rows[i])) != 0) {
             json_decref(list);
             list = NULL;
         }
@@ -95,7 +136,7 @@ void pb_api_admin_brand_get(pb_http_request *req, void *app)
     pb_err e = !c ? PB_ERR_STORE_UNAVAILABLE : !b ? PB_ERR_INTERNAL : PB_OK;
     if (e == PB_OK)
         e = brand_in_scope(c, pb_api_principal(req), pb_http_param(req, "code"), b);
-    json_t *body = e == PB_OK ? json_pack("{s:o}", "brand", brand_json(b)) : NULL;
+    json_t *body = e == PB_OK ? json_pack("{s:o}", "brand", brand_reply_json(b)) : NULL;
     free(b);
     if (e != PB_OK) {
         pb_admin_fail(req, e, NULL);
@@ -228,7 +269,7 @@ void pb_api_admin_brand_create(pb_http_request *req, void *app)
     char location[64 + PB_BRAND_CODE_MAX];
     snprintf(location, sizeof location, "/v1/admin/brands/%s", x.after->code);
     pb_http_add_header(req, "Location", location);
-    pb_http_reply_json(req, 201, json_pack("{s:o}", "brand", brand_json(x.after)));
+    pb_http_reply_json(req, 201, json_pack("{s:o}", "brand", brand_reply_json(x.after)));
 }
 
 static pb_err update_tx(pb_store_conn *c, void *ctx, const char **bad)
@@ -301,5 +342,5 @@ void pb_api_admin_brand_update(pb_http_request *req, void *app)
         pb_admin_fail(req, e, bad);
         return;
     }
-    pb_http_reply_json(req, 200, json_pack("{s:o}", "brand", brand_json(x.after)));
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "brand", brand_reply_json(x.after)));
 }

@@ -499,6 +499,16 @@ class Run:
         assert r.header("location") == "/v1/admin/brands/gamma" and b["settings"] == body["settings"], r
         e = self.audit(action="brand.create", target_id="gamma", target_kind="brand")
         assert len(e) == 1 and e[0]["before"] is None and e[0]["after"]["name"] == "Gamma Casino", e
+        # the exponents of the currencies it names (list and settings' keys), for the back
+        # office to show minor units as amounts; replies only, not the audited brand
+        assert b["currency_exponents"] == {"EUR": 2, "GBP": 2}, b
+        assert "currency_exponents" not in e[0]["after"], e
+        r = a.call("PATCH", "/v1/admin/brands/gamma",
+                   {"settings": dict(body["settings"], deposit_mins={"JPY": 1500, "KWD": 3000})})
+        assert expect(r, 200)["brand"]["currency_exponents"] == {"EUR": 2, "GBP": 2, "JPY": 0, "KWD": 3}, r
+        listed = [x for x in expect(a.call("GET", "/v1/admin/brands"), 200)["brands"] if x["code"] == "gamma"]
+        assert listed[0]["currency_exponents"] == {"EUR": 2, "GBP": 2, "JPY": 0, "KWD": 3}, listed
+        expect(a.call("PATCH", "/v1/admin/brands/gamma", {"settings": body["settings"]}), 200)
         before = fingerprint(self.env.db)
         expect(a.call("POST", "/v1/admin/brands", body), 409, "BRAND_EXISTS")
         expect(a.call("POST", "/v1/admin/brands", dict(body, code="delta", default_currency="XXX")),

@@ -8,6 +8,7 @@ import type { ComponentType } from 'preact';
 import { shellPages } from './shell';
 import { peoplePages } from './people';
 import { moneyPages } from './money';
+import { brandsPages } from './brands';
 
 export interface PageDef {
   path: string; // "/players/:id"
@@ -19,6 +20,6 @@ export interface PageDef {
   component: ComponentType<{ params: Record<string, string> }>;
 }
 
-export const pages: PageDef[] = [...shellPages, ...peoplePages, ...moneyPages].sort(
+export const pages: PageDef[] = [...shellPages, ...peoplePages, ...moneyPages, ...brandsPages].sort(
   (a, b) => (a.order ?? 100) - (b.order ?? 100),
 );
