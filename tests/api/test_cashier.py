@@ -463,6 +463,17 @@ class Run:
         why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
                             "AND target_id=?", d["id"])
         assert len(why) == 1 and why[0][0].startswith("late completion"), why
+        # staff see it as a late completion (list and one); an in-time one is not
+        g = expect(self.fin1.call("GET", f"/v1/admin/payments/{d['id']}"), 200)
+        assert g["status"] == "completed" and g["completed_late"] is True, g
+        r = self.webhook(self.event("deposit.succeeded", fresh["psp_reference"], "13.00"))
+        assert r["outcome"] == "applied", r
+        page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"
+                                            "&status=completed"), 200)
+        late = {i["id"]: i["completed_late"] for i in page["items"]}
+        assert late[d["id"]] is True and late[fresh["id"]] is False, page
+        assert all(i["completed_late"] is False for i in page["items"]
+                   if i["id"] != d["id"]), page
 
     # ---- withdrawals ----
 
