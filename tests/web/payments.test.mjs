@@ -14,13 +14,13 @@
  *   - the filters (status, brand, player id) ask the API and show only its rows;
  *   - expiry: an intent made 25 h ago (aged by SQL) reads expired (status filter
  *     expired too); the PSP's success arriving after that turns it completed with
- *     the "late completion" badge, live;
+ *     the "late completion" badge, live; for a member with audit.read its page's
+ *     history is the audit trail, the late completion's reason in it;
  *   - one deposit (/payments/:id): status, amount, player, brand, PSP, reference,
  *     made, expires (while pending), last change, the ledger transfer once
  *     completed (the API's transfer_id) with the link to the player's deposits in
- *     Transactions, and its history (the timestamps for finance; the audit trail
- *     with the late completion's reason for a member with audit.read); it follows
- *     the stream too;
+ *     Transactions, and its history (finance has no audit.read: the payment's own
+ *     timestamps); it follows the stream too;
  *   - a support member (no finance.read) has no Payments in the navigation and
  *     /payments and /payments/:id are not found for them.
  * Screenshots: payments-list, payments-detail.
@@ -64,6 +64,17 @@ const row = (page, id) => page.locator(`[data-testid=payment-row][data-id="${id}
 const shownIds = (page) =>
   page.locator('[data-testid=payment-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
 
+/** Waits (15 s at most) until the rows shown are exactly `want`, in that order (a
+ * filter change empties the list while it reads); asserts it. */
+async function rowsAre(page, want, what) {
+  let got;
+  for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+    got = await shownIds(page);
+    if (JSON.stringify(got) === JSON.stringify(want)) break;
+  }
+  assert.deepEqual(got, want, what);
+}
+
 /** A deposit intent (pending at the sandbox PSP) as the player's browser makes it. */
 async function intent(player, amount) {
   return expectStatus(
@@ -98,22 +109,31 @@ async function waitLive(page) {
   await page.locator('[data-testid=live][data-status=live]').first().waitFor({ timeout: 15_000 });
 }
 
-let p1, p2, q, ids;
+let shared;
+/**
+ * The first deposits, made once for the tests that need them: players p1, p2 (demo)
+ * and q (other); a: p1's intent of 25.00, pending; b: p2's 1234.50, completed;
+ * c: p1's 7.00, failed; d: q's 9.00, completed (brand other).
+ */
+async function data() {
+  if (!shared) {
+    const p1 = await registerPlayer(server, { brand: 'demo' });
+    const p2 = await registerPlayer(server, { brand: 'demo' });
+    const q = await registerPlayer(server, { brand: 'other' });
+    const a = await intent(p1, '25.00');
+    const b = await deposit(server, p2, '1234.50');
+    const c = await deposit(server, p1, '7.00', { fail: true });
+    const d = await deposit(server, q, '9.00');
+    shared = { p1, p2, q, a, b, c, d };
+  }
+  return shared;
+}
 
 test('the list: newest first, statuses, amounts, references, player links; live completion and announcement', async () => {
-  p1 = await registerPlayer(server, { brand: 'demo' });
-  p2 = await registerPlayer(server, { brand: 'demo' });
-  q = await registerPlayer(server, { brand: 'other' });
-  const a = await intent(p1, '25.00'); // stays pending for now
-  const b = await deposit(server, p2, '1234.50'); // completed
-  const c = await deposit(server, p1, '7.00', { fail: true }); // failed
-  const d = await deposit(server, q, '9.00'); // completed, brand "other"
-  ids = { a: a.id, b: b.id, c: c.id, d: d.id };
-
+  const { p1, p2, a, b, c, d } = await data();
   const page = await asFinance();
   await page.locator('nav a[href="/payments"]').click();
-  await row(page, a.id).waitFor();
-  assert.deepEqual(await shownIds(page), [d.id, c.id, b.id, a.id], 'newest first');
+  await rowsAre(page, [d.id, c.id, b.id, a.id], 'newest first');
   assert.equal(await row(page, a.id).getAttribute('data-status'), 'pending');
   assert.equal(await row(page, b.id).getAttribute('data-status'), 'completed');
   assert.equal(await row(page, c.id).getAttribute('data-status'), 'failed');
@@ -134,7 +154,6 @@ test('the list: newest first, statuses, amounts, references, player links; live 
 
   // a deposit settled meanwhile, not on the page: announced, shown on the click
   const e = await deposit(server, p2, '3.00');
-  ids.e = e.id;
   const fresh = page.getByTestId('show-new');
   await fresh.waitFor({ timeout: 15_000 });
   assert.match(await fresh.innerText(), /1 more deposit settled: show/);
@@ -148,46 +167,49 @@ test('the list: newest first, statuses, amounts, references, player links; live 
 });
 
 test('the filters: status, brand and player id, kept in the URL', async () => {
+  const { c, d } = await data();
+  const p3 = await registerPlayer(server, { brand: 'demo' });
+  const f1 = await deposit(server, p3, '2.00');
+  const f2 = await deposit(server, p3, '3.00', { fail: true });
+  const f3 = await intent(p3, '4.00');
   const page = await asFinance();
   await page.goto(`${server.url}/payments`);
-  await row(page, ids.e).waitFor();
+  await row(page, f3.id).waitFor();
 
   await page.locator('select[name=status]').selectOption('failed');
   await page.waitForURL(/status=failed/);
-  await row(page, ids.c).waitFor();
-  await page.locator(`[data-testid=payment-row]:not([data-id="${ids.c}"])`).first().waitFor({ state: 'detached' });
-  assert.deepEqual(await shownIds(page), [ids.c]);
+  await rowsAre(page, [f2.id, c.id]);
 
   await page.locator('select[name=status]').selectOption('all');
   await page.locator('select[name=brand]').selectOption('other');
   await page.waitForURL((u) => u.search === '?brand=other');
-  await page.locator(`[data-testid=payment-row][data-id="${ids.e}"]`).waitFor({ state: 'detached' });
-  assert.deepEqual(await shownIds(page), [ids.d]);
+  await rowsAre(page, [d.id]);
 
   await page.locator('select[name=brand]').selectOption('');
-  await page.locator('input[name=player]').fill(p1.id);
+  await page.locator('input[name=player]').fill(p3.id);
   await page.getByRole('button', { name: 'Filter' }).click();
-  await page.waitForURL(new RegExp(`player=${p1.id}`));
-  await row(page, ids.a).waitFor();
-  await page.locator(`[data-testid=payment-row][data-id="${ids.d}"]`).waitFor({ state: 'detached' });
-  assert.deepEqual(await shownIds(page), [ids.c, ids.a]);
+  await page.waitForURL(new RegExp(`player=${p3.id}`));
+  await row(page, f1.id).waitFor();
+  await rowsAre(page, [f3.id, f2.id, f1.id]);
+  await page.locator('select[name=status]').selectOption('pending');
+  await rowsAre(page, [f3.id]);
 
   // a shared link keeps its filters
-  await page.goto(`${server.url}/payments?status=completed&player=${p2.id}`);
-  await row(page, ids.e).waitFor();
-  assert.deepEqual(await shownIds(page), [ids.e, ids.b]);
+  await page.goto(`${server.url}/payments?status=completed&player=${p3.id}`);
+  await row(page, f1.id).waitFor();
+  await rowsAre(page, [f1.id]);
   assert.equal(await page.locator('select[name=status]').inputValue(), 'completed');
-  assert.equal(await page.locator('input[name=player]').inputValue(), p2.id);
+  assert.equal(await page.locator('input[name=player]').inputValue(), p3.id);
   assert.deepEqual(page.errors, []);
 });
 
 test('expiry: an old intent reads expired; the PSP success after that is a live late completion', async () => {
+  const { p1 } = await data();
   const late = await intent(p1, '12.00');
   age(late);
   const page = await asFinance();
   await page.goto(`${server.url}/payments?status=expired`);
-  await row(page, late.id).waitFor();
-  assert.deepEqual(await shownIds(page), [late.id]);
+  await rowsAre(page, [late.id]);
   assert.equal(await row(page, late.id).getAttribute('data-status'), 'expired');
   assert.match(await row(page, late.id).innerText(), /expired\s/);
 
@@ -200,11 +222,23 @@ test('expiry: an old intent reads expired; the PSP success after that is a live 
   assert.equal(await lateRow.getByTestId('late').innerText(), 'late completion');
   assert.equal(await page.locator('[data-testid=late]').count(), 1, 'only the late one');
   assert.equal((await getPayment(late.id)).completed_late, true);
-  ids.late = late.id;
   assert.deepEqual(page.errors, []);
+
+  // with audit.read (an admin): the deposit's history is its audit trail, the reason in it
+  const admin = await createStaff(server, { role: 'admin', allBrands: true });
+  const ap = await newPage(browser);
+  await login(ap, server, admin);
+  await ap.goto(`${server.url}/payments/${late.id}`);
+  await ap.locator('[data-testid=history][data-source=audit] [data-action="payment.completed"]').waitFor();
+  assert.equal(await ap.locator('[data-testid=history] [data-action="payment.create"]').count(), 1);
+  assert.match(await ap.locator('[data-testid=history] [data-action="payment.completed"]').innerText(), /late completion/);
+  assert.equal(await ap.getByTestId('detail-status').getByTestId('late').count(), 1);
+  assert.deepEqual(ap.errors, []);
+  await ap.close();
 });
 
 test('one deposit: every field, the ledger transfer, the history; it follows the stream', async () => {
+  const { p2 } = await data();
   const pending = await intent(p2, '40.00');
   const page = await asFinance();
   await page.goto(`${server.url}/payments`);
@@ -222,7 +256,8 @@ test('one deposit: every field, the ledger transfer, the history; it follows the
   assert.equal(await page.locator('[data-testid=detail-created] time').getAttribute('datetime'), api.created_at);
   assert.equal(await page.locator('[data-testid=detail-expires] time').getAttribute('datetime'), api.expires_at);
   assert.match(await page.getByTestId('detail-transfer').innerText(), /none/);
-  assert.equal(await page.locator('[data-testid=history] [data-testid=history-entry]').count(), 1);
+  // finance has no audit.read: the history is the payment's own timestamps
+  assert.equal(await page.locator('[data-testid=history][data-source=payment] [data-testid=history-entry]').count(), 1);
 
   // the PSP completes it while the page is open: completed, with its transfer
   await waitLive(page);
@@ -239,27 +274,17 @@ test('one deposit: every field, the ledger transfer, the history; it follows the
     `/transactions?player=${encodeURIComponent(p2.id)}&kind=deposit`,
   );
   await page.getByTestId('detail-transactions').click();
-  await page.locator(`[data-testid=transaction-row][data-id="${done.transfer_id}"]`).waitFor();
-  assert.match(await page.locator(`[data-testid=transaction-row][data-id="${done.transfer_id}"]`).innerText(), /40\.00/);
+  const tx = page.locator(`[data-testid=transaction-row][data-id="${done.transfer_id}"]`);
+  await tx.waitFor();
+  assert.match(await tx.innerText(), /40\.00/);
   await page.goBack();
   await detail.waitFor();
   await screenshot(page, 'payments-detail');
   assert.deepEqual(page.errors, []);
-
-  // with audit.read (the admin): the audit trail, the late completion's reason in it
-  const admin = await createStaff(server, { role: 'admin', allBrands: true });
-  const ap = await newPage(browser);
-  await login(ap, server, admin);
-  await ap.goto(`${server.url}/payments/${ids.late}`);
-  await ap.locator('[data-testid=history][data-source=audit] [data-action="payment.completed"]').waitFor();
-  assert.equal(await ap.locator('[data-testid=history] [data-action="payment.create"]').count(), 1);
-  assert.match(await ap.locator('[data-testid=history] [data-action="payment.completed"]').innerText(), /late completion/);
-  assert.equal(await ap.getByTestId('detail-status').getByTestId('late').count(), 1);
-  assert.deepEqual(ap.errors, []);
-  await ap.close();
 });
 
 test('a member without finance.read: no Payments in the navigation, the pages are not found', async () => {
+  const { a } = await data();
   const s = await createStaff(server, { role: 'support', brands: ['demo'] });
   const page = await newPage(browser);
   await login(page, server, s);
@@ -268,7 +293,7 @@ test('a member without finance.read: no Payments in the navigation, the pages ar
   await page.goto(`${server.url}/payments`);
   await page.getByRole('heading', { name: 'Not here' }).waitFor();
   assert.equal(await page.getByTestId('payments').count(), 0);
-  await page.goto(`${server.url}/payments/${ids.a}`);
+  await page.goto(`${server.url}/payments/${a.id}`);
   await page.getByRole('heading', { name: 'Not here' }).waitFor();
   assert.equal(await page.getByTestId('payment-detail').count(), 0);
   // and a finance member does see it (the same navigation, the other role)
