@@ -192,6 +192,11 @@ pb_err pb_cashier_deposit_get(pb_store_conn *c, const char *player, const char *
 /* A payment by id within a brand scope (NULL: any): PAYMENT_NOT_FOUND outside it. */
 pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, const char *id,
                               pb_store_payment *out);
+/* A payment by its PSP reference within a brand scope (NULL: any), looked up under
+ * each PSP this server runs (a reference is unique per PSP); PAYMENT_NOT_FOUND when
+ * none has it, or it is outside the scope. */
+pb_err pb_cashier_payment_by_reference(pb_cashier *k, pb_store_conn *c, const pb_brand_scope *scope,
+                                       const char *reference, pb_store_payment *out);
 /* A deposit intent as player and staff see it at now_us (µs): "pending" for
  * longer than the brand's deposit_expiry_minutes (default
  * PB_CASHIER_DEFAULT_DEPOSIT_EXPIRY_MINUTES, 24 h) reads "expired" (so no

@@ -11,7 +11,8 @@
  *   - live: an intent shown as pending that the PSP completes turns completed in
  *     place, without a reload; a deposit settled meanwhile that the page does not
  *     show is announced ("1 more deposit settled: show") and shown on the click;
- *   - the filters (status, brand, player id) ask the API and show only its rows;
+ *   - the filters (status, brand, player id, PSP reference) ask the API and show
+ *     only its rows, and a shared link keeps them;
  *   - expiry: an intent made 25 h ago (aged by SQL) reads expired (status filter
  *     expired too); the PSP's success arriving after that turns it completed with
  *     the "late completion" badge, live; for a member with audit.read its page's
@@ -166,7 +167,7 @@ test('the list: newest first, statuses, amounts, references, player links; live 
   assert.deepEqual(page.errors, []);
 });
 
-test('the filters: status, brand and player id, kept in the URL', async () => {
+test('the filters: status, brand, player id and PSP reference, kept in the URL', async () => {
   const { c, d } = await data();
   const p3 = await registerPlayer(server, { brand: 'demo' });
   const f1 = await deposit(server, p3, '2.00');
@@ -200,6 +201,15 @@ test('the filters: status, brand and player id, kept in the URL', async () => {
   await rowsAre(page, [f1.id]);
   assert.equal(await page.locator('select[name=status]').inputValue(), 'completed');
   assert.equal(await page.locator('input[name=player]').inputValue(), p3.id);
+
+  // by the PSP's reference (what a player quotes): that deposit alone
+  await page.goto(`${server.url}/payments`);
+  await row(page, f3.id).waitFor();
+  await page.locator('input[name=psp_reference]').fill(f2.psp_reference);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/psp_reference=/);
+  await rowsAre(page, [f2.id]);
+  assert.equal(await row(page, f2.id).getByTestId('payment-reference').innerText(), f2.psp_reference);
   assert.deepEqual(page.errors, []);
 });
 

@@ -6,7 +6,9 @@
  * The list is GET /v1/admin/payments, newest first, a page at a time
  * (usePaged), with the API's filters kept in the URL's query: status (pending,
  * expired — an intent pending past its brand's deposit_expiry_minutes —,
- * completed, failed, or all), brand and player id. A row shows the amount as
+ * completed, failed, or all), brand, player id and the PSP's reference (exact:
+ * the one payment the PSP knows by it, what a player quotes from a bank
+ * statement or the PSP's own page). A row shows the amount as
  * the API's decimal string (ui.tsx Money, never a float), the PSP and its
  * reference, when it was made and when it expires or was settled, its status,
  * and "late completion" for a deposit the PSP confirmed after its intent had
@@ -140,12 +142,16 @@ export function Payments() {
   const status = query.get('status') ?? 'all';
   const brand = query.get('brand') ?? '';
   const player = query.get('player') ?? '';
+  const reference = query.get('psp_reference') ?? '';
   const [playerText, setPlayerText] = useState(player);
+  const [referenceText, setReferenceText] = useState(reference);
   useEffect(() => setPlayerText(player), [player]);
+  useEffect(() => setReferenceText(reference), [reference]);
   const list = usePaged<Payment>('/v1/admin/payments', 'items', {
     status: status === 'all' ? undefined : status,
     brand: brand || undefined,
     player: player || undefined,
+    psp_reference: reference || undefined,
   });
   // a settled deposit not shown that this view would list: announced, not inserted
   const { live, latest, fresh, reload } = useLiveQueue({
@@ -154,21 +160,25 @@ export function Payments() {
     classify: (e, id, shown) => {
       if (shown.has(id)) return 'change';
       const settled = e.type === 'deposit.completed' ? 'completed' : e.type === 'deposit.failed' ? 'failed' : '';
+      // the events carry no PSP reference: a reference's view only follows its own row
       return settled && (status === 'all' || status === settled) && (!brand || e.brand === brand) &&
-        (!player || e.subject === player)
+        (!player || e.subject === player) && !reference
         ? 'new'
         : 'other';
     },
     reread: getPayment,
-    filters: [status, brand, player],
+    filters: [status, brand, player, reference],
   });
 
-  function setFilter(k: string, v: string) {
+  function setFilters(f: Record<string, string>) {
     const q = new URLSearchParams(location.search);
-    if (v && !(k === 'status' && v === 'all')) q.set(k, v);
-    else q.delete(k);
+    for (const [k, v] of Object.entries(f)) {
+      if (v && !(k === 'status' && v === 'all')) q.set(k, v);
+      else q.delete(k);
+    }
     navigate(`/payments${q.toString() ? `?${q}` : ''}`, true);
   }
+  const setFilter = (k: string, v: string) => setFilters({ [k]: v });
 
   return (
     <div class="m-page">
@@ -181,7 +191,7 @@ export function Payments() {
         class="filters m-filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setFilter('player', playerText.trim());
+          setFilters({ player: playerText.trim(), psp_reference: referenceText.trim() });
         }}
       >
         <label>
@@ -204,6 +214,14 @@ export function Payments() {
         <label>
           Player id
           <input name="player" value={playerText} onInput={(e) => setPlayerText(e.currentTarget.value)} />
+        </label>
+        <label>
+          PSP reference
+          <input
+            name="psp_reference"
+            value={referenceText}
+            onInput={(e) => setReferenceText(e.currentTarget.value)}
+          />
         </label>
         <button type="submit">Filter</button>
         <button type="button" onClick={reload}>
