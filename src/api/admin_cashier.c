@@ -10,7 +10,8 @@
  *   POST /v1/admin/withdrawals/{id}/manual-resolution/confirm {outcome, reason}
  *   POST /v1/admin/withdrawals/{id}/manual-resolution/withdraw {reason}
  *                                                       finance.withdrawals.approve
- *   GET  /v1/admin/payments?status=&brand=&player=&limit=&cursor=      finance.read
+ *   GET  /v1/admin/payments?status=&brand=&player=&psp_reference=&limit=&cursor=
+ *                                                       finance.read
  *   GET  /v1/admin/payments/{id}                        finance.read
  *
  * Every withdrawal shows who requested it, the checks it passed, the player
@@ -490,7 +491,10 @@ void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app)
 /* "expired" is computed on read (cashier.h pb_cashier_deposit_list): stored "pending" */
 static const char *const PAYMENT_STATUSES[] = {"pending", "completed", "failed", "expired"};
 
-static json_t *payment_staff_json(const pb_store_payment *pay, int64_t expires_at)
+/* The player's view plus brand, player, the crediting transfer and whether it was a
+ * late completion (pb_cashier_deposit_completed_late: finance sees it without
+ * the audit log). */
+static json_t *payment_staff_json(pb_store_conn *c, const pb_store_payment *pay, int64_t expires_at)
 {
     json_t *o = pb_api_payment_json(pay, NULL, expires_at);
     char tid[PB_ID_STR_LEN + 1];
@@ -499,27 +503,61 @@ static json_t *payment_staff_json(const pb_store_payment *pay, int64_t expires_a
     if (o && (json_object_set_new(o, "brand", json_string(pay->brand)) != 0 ||
               json_object_set_new(o, "player", json_string(pay->player)) != 0 ||
               json_object_set_new(o, "transfer_id",
-                                  pay->has_transfer ? json_string(tid) : json_null()) != 0)) {
+                                  pay->has_transfer ? json_string(tid) : json_null()) != 0 ||
+              json_object_set_new(o, "completed_late",
+                                  json_boolean(pb_cashier_deposit_completed_late(c, pay))) != 0)) {
         json_decref(o);
         return NULL;
     }
     return o;
 }
 
+/* ?psp_reference=: the one payment the PSP knows by it (pb_cashier_payment_by_reference),
+ * as a page of it or nothing, the other filters applied to it; no next page. */
+static void payment_by_reference(pb_http_request *req, pb_api_app *a, const pb_principal *p,
+                                 pb_store_conn *c, const char *reference, const char *status,
+                                 const char *player, int64_t cursor)
+{
+    const char *brand = NULL;
+    pb_store_payment pay;
+    (void)pb_admin_query_str(req, "brand", PB_BRAND_CODE_MAX, &brand); /* checked already */
+    pb_err e = pb_cashier_payment_by_reference(a->cashier, c, &p->scope, reference, &pay);
+    int64_t expires_at = e == PB_OK ? pb_cashier_deposit_view(c, &pay, pb_time_now_us()) : 0;
+    bool match = e == PB_OK && cursor == 0 && (!status || strcmp(pay.status, status) == 0) &&
+                 (!player || strcmp(pay.player, player) == 0) &&
+                 (!brand || strcmp(pay.brand, brand) == 0);
+    json_t *items = e == PB_OK || e == PB_ERR_PAYMENT_NOT_FOUND ? json_array() : NULL;
+    if (items && match &&
+        json_array_append_new(items, payment_staff_json(c, &pay, expires_at)) != 0) {
+        json_decref(items);
+        items = NULL;
+    }
+    if (!items) {
+        pb_http_reply_error(req, e != PB_OK && e != PB_ERR_PAYMENT_NOT_FOUND ? e : PB_ERR_INTERNAL,
+                            NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o,s:n}", "items", items, "next_cursor"));
+}
+
 void pb_api_admin_payments_list(pb_http_request *req, void *app)
 {
-    (void)app;
     const pb_principal *p = NULL;
     pb_store_conn *c = NULL;
     if (!pb_admin_list_begin(req, &p, &c))
         return;
     int64_t limit = PAGE_DEFAULT, cursor = 0;
-    const char *status = NULL, *brands = NULL, *player = NULL;
+    const char *status = NULL, *brands = NULL, *player = NULL, *reference = NULL;
     char buf[PB_SCOPE_MAX_BRANDS * 24];
     if (!status_filter(req, PAYMENT_STATUSES, sizeof PAYMENT_STATUSES / sizeof PAYMENT_STATUSES[0],
                        "pending, completed, failed or expired", &status) ||
-        !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor))
+        !list_filters(req, p, c, buf, sizeof buf, &brands, &player, &limit, &cursor) ||
+        !pb_admin_query_str(req, "psp_reference", PB_STORE_CASHIER_REF_MAX, &reference))
         return;
+    if (reference) {
+        payment_by_reference(req, app, p, c, reference, status, player, cursor);
+        return;
+    }
     pb_store_payment *rows = pb_http_alloc(req, (size_t)limit * sizeof *rows);
     int64_t *expires = pb_http_alloc(req, (size_t)limit * sizeof *expires);
     size_t n = 0;
@@ -534,7 +572,7 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
                    : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, payment_staff_json(&rows[i], expires[i])) != 0) {
+        if (json_array_append_new(items, payment_staff_json(c, &rows[i], expires[i])) != 0) {
             json_decref(items);
             items = NULL;
         }
@@ -559,7 +597,7 @@ void pb_api_admin_payment_get(pb_http_request *req, void *app)
                : !p ? PB_ERR_UNAUTHENTICATED
                     : pb_cashier_payment_get(c, &p->scope, pb_http_param(req, "id"), &pay);
     int64_t expires_at = e == PB_OK ? pb_cashier_deposit_view(c, &pay, pb_time_now_us()) : 0;
-    json_t *o = e == PB_OK ? payment_staff_json(&pay, expires_at) : NULL;
+    json_t *o = e == PB_OK ? payment_staff_json(c, &pay, expires_at) : NULL;
     if (!o) {
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;

@@ -451,6 +451,11 @@ int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t n
     return at;
 }
 
+bool pb_cashier_deposit_completed_late(pb_store_conn *c, const pb_store_payment *p)
+{
+    return strcmp(p->status, "completed") == 0 && p->updated_at >= cashier_deposit_expires_at(c, p);
+}
+
 /* The brands' deposit_expiry_minutes met by one list call, each read once. */
 typedef struct expiry_cache {
     size_t n;
@@ -565,6 +570,23 @@ pb_err pb_cashier_payment_get(pb_store_conn *c, const pb_brand_scope *scope, con
     pb_err e = cashier_store_read(pb_store_payment_get(c, id, out), PB_ERR_PAYMENT_NOT_FOUND);
     return e == PB_OK && !pb_brand_scope_allows(scope, out->brand_id) ? PB_ERR_PAYMENT_NOT_FOUND
                                                                       : e;
+}
+
+pb_err pb_cashier_payment_by_reference(pb_cashier *k, pb_store_conn *c, const pb_brand_scope *scope,
+                                       const char *reference, pb_store_payment *out)
+{
+    if (!reference || strlen(reference) > PB_STORE_CASHIER_REF_MAX)
+        return PB_ERR_PAYMENT_NOT_FOUND;
+    for (size_t i = 0; i < k->npsps; i++) {
+        pb_err e = cashier_store_read(pb_store_payment_by_reference(c, k->psps[i]->code, reference,
+                                                                    out),
+                                      PB_ERR_PAYMENT_NOT_FOUND);
+        if (e != PB_ERR_PAYMENT_NOT_FOUND)
+            return e == PB_OK && !pb_brand_scope_allows(scope, out->brand_id)
+                       ? PB_ERR_PAYMENT_NOT_FOUND
+                       : e;
+    }
+    return PB_ERR_PAYMENT_NOT_FOUND;
 }
 
 pb_err pb_cashier_payment_list(pb_store_conn *c, const pb_store_payment_query *q,

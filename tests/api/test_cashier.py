@@ -465,6 +465,17 @@ class Run:
         why = self.env.rows("SELECT reason FROM audit_entry WHERE action='payment.completed' "
                             "AND target_id=?", d["id"])
         assert len(why) == 1 and why[0][0].startswith("late completion"), why
+        # staff see it as a late completion (list and one); an in-time one is not
+        g = expect(self.fin1.call("GET", f"/v1/admin/payments/{d['id']}"), 200)
+        assert g["status"] == "completed" and g["completed_late"] is True, g
+        r = self.webhook(self.event("deposit.succeeded", fresh["psp_reference"], "13.00"))
+        assert r["outcome"] == "applied", r
+        page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"
+                                            "&status=completed"), 200)
+        late = {i["id"]: i["completed_late"] for i in page["items"]}
+        assert late[d["id"]] is True and late[fresh["id"]] is False, page
+        assert all(i["completed_late"] is False for i in page["items"]
+                   if i["id"] != d["id"]), page
 
     # ---- withdrawals ----
 
@@ -1354,6 +1365,27 @@ class Run:
         q = expect(self.fin1.call("GET", f"/v1/admin/withdrawals?player={self.ids['bob']}"), 200)
         assert q["items"] and all(i["player"] == self.ids["bob"] for i in q["items"]), q
         assert all(i["checks"] and "approvals" in i for i in q["items"]), q
+        # by the PSP's reference: that payment alone, the other filters applied to it
+        mine = self.deposit("bob", "4.00")
+        by = "/v1/admin/payments?psp_reference="
+        q = expect(self.fin1.call("GET", by + mine["psp_reference"]), 200)
+        assert [i["id"] for i in q["items"]] == [mine["id"]] and q["next_cursor"] is None, q
+        assert q["items"][0]["psp_reference"] == mine["psp_reference"], q
+        assert q["items"][0]["status"] == "pending", q
+        for extra in ("&status=pending", "&brand=alpha", f"&player={self.ids['bob']}"):
+            q = expect(self.fin1.call("GET", by + mine["psp_reference"] + extra), 200)
+            assert [i["id"] for i in q["items"]] == [mine["id"]], (extra, q)
+        for extra in ("&status=completed", f"&player={self.ids['dora']}", "&cursor=5"):
+            q = expect(self.fin1.call("GET", by + mine["psp_reference"] + extra), 200)
+            assert q == {"items": [], "next_cursor": None}, (extra, q)
+        # unknown, and another brand's (outside fin1's scope): the same empty page
+        for ref in ("sbxp_nope", erin["psp_reference"]):
+            assert expect(self.fin1.call("GET", by + ref), 200)["items"] == [], ref
+        q = expect(self.admin.call("GET", by + erin["psp_reference"]), 200)
+        assert [i["id"] for i in q["items"]] == [erin["id"]], q
+        for bad in ("", "x" * 129, "a%01b"):
+            r = self.fin1.call("GET", by + bad)
+            assert expect(r, 422, "FIELD_INVALID")["error"]["field"] == "psp_reference", (bad, r)
 
     def restart_delivers(self):
         """The sandbox owed a confirmation when the server stopped: delivered after the restart."""
