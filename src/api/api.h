@@ -182,6 +182,9 @@ void pb_api_native_round_close(pb_http_request *req, void *app);
 int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, bool sandbox_stuck,
                         int payout_delay_ms, int payout_retry_ms, char *err, size_t errcap);
 void pb_api_cashier_close(pb_api_app *app);
+/* Stops the cashier's payout retry: before the ledger closes (its passes submit
+ * ledger commands; one that ran after the close used the freed ledger). */
+void pb_api_cashier_stop(pb_api_app *app);
 /* The server listens on port (serve calls it right after starting the server):
  * where the sandbox PSP posts its webhooks when the listen address left the port
  * to the kernel. Safe from any thread; a no-op without the sandbox. */

@@ -165,6 +165,8 @@ int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, bool 
     return app->cashier ? 0 : -1;
 }
 
+void pb_api_cashier_stop(pb_api_app *app) { pb_cashier_stop_retry(app->cashier); }
+
 void pb_api_cashier_close(pb_api_app *app)
 {
     pb_cashier_close(app->cashier); /* joins the sandbox's delivery thread first */

@@ -139,11 +139,19 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
     return k;
 }
 
-void pb_cashier_close(pb_cashier *k)
+void pb_cashier_stop_retry(pb_cashier *k)
 {
     if (!k)
         return;
     pb_ticker_stop(k->retry); /* a pass under way finishes first */
+    k->retry = NULL;
+}
+
+void pb_cashier_close(pb_cashier *k)
+{
+    if (!k)
+        return;
+    pb_cashier_stop_retry(k);
     free(k->seen.seq);
     pthread_mutex_destroy(&k->claims_mu);
     free(k->claims.id);

@@ -133,8 +133,12 @@ typedef struct pb_cashier_config {
  * queued again (read on a connection of store). NULL with a reason in err. */
 pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
                             size_t errcap);
-/* Stops the payout retry and the sandbox's delivery thread, frees everything.
- * NULL is fine. */
+/* Stops the payout retry (a pass under way finishes first): its passes submit
+ * ledger commands, so it stops before the ledger closes. NULL is fine; so is a
+ * second call. */
+void pb_cashier_stop_retry(pb_cashier *k);
+/* Stops the payout retry (if pb_cashier_stop_retry has not) and the sandbox's
+ * delivery thread, frees everything. NULL is fine. */
 void pb_cashier_close(pb_cashier *k);
 /* The payout figures of the running cashier (for /metrics). */
 typedef struct pb_cashier_stats {

@@ -449,7 +449,8 @@ static void serve_close(serve_state *s)
     pb_api_games_stop(&s->app);
     pb_api_request_sweep_stop(s->app.request_sweep); /* so does the expiry sweep */
     s->app.request_sweep = NULL;
-    pb_ledger_close(s->ledger); /* replies to whatever is still suspended on it */
+    pb_api_cashier_stop(&s->app); /* and the payout retry (its passes re-check in the ledger) */
+    pb_ledger_close(s->ledger);   /* replies to whatever is still suspended on it */
     pb_http_server_free(s->http);
     /* @serve-close-admin */
     /* @serve-close-sim */

@@ -39,6 +39,7 @@ from harness import Server, run_cases  # noqa: E402
 
 PASSWORD = "Player-pass-77"
 DELAY_MS = 300
+STOP_CYCLES = 20
 
 
 def start(env, delay_ms=DELAY_MS, retry_ms=None):
@@ -1290,6 +1291,23 @@ class Run:
         self.stop_server()
         start(self.env)
 
+    def stop_during_retry(self):
+        """SIGTERM while the payout retry runs its passes (every 100 ms here, over the
+        approved withdrawals whose PSP refuses them, each pass re-checking them in a
+        ledger command): the server exits 0 every time. The retry stops before the
+        ledger closes; a pass that came between the two used the freed ledger (the
+        server hung at its stop, seen once in CI)."""
+        waiting = self.env.rows("SELECT count(*) FROM withdrawal WHERE status='approved'")[0][0]
+        assert waiting >= 1, waiting
+        self.stop_server()
+        for i in range(STOP_CYCLES):
+            srv = start(self.env, retry_ms=100)
+            # stopped at another moment of the 100 ms period each time
+            time.sleep(0.1 + 0.1 * i / STOP_CYCLES)
+            rc = self.env.stop()
+            assert rc == 0, f"cycle {i}: exit status {rc}:\n" + "\n".join(srv.logs[-15:])
+        start(self.env)
+
     def bad_input(self):
         before = self.ledger_rows()
         for path in ("/v1/player/deposits", "/v1/player/withdrawals"):
@@ -1538,6 +1556,8 @@ def main():
         ("a blocked player cannot deposit or withdraw (token ended, login refused)", run.blocked),
         ("blocked after asking for a withdrawal: approval refused (PLAYER_BLOCKED), reject gives the money back", run.blocked_after_request),
         ("blocked after the approval: a payout the PSP had not taken waits, sent once unblocked", run.blocked_after_approval),
+        ("stopped while the payout retry runs: exits 0 every time (the retry stops before "
+         "the ledger)", run.stop_during_retry),
         ("bad input on every route: 4xx, the ledger unchanged", run.bad_input),
         ("staff views: payments and the queue, filters, cursor, brand scope", run.staff_views),
         ("a payout confirmation owed at shutdown is delivered after the restart", run.restart_delivers),
