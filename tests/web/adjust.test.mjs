@@ -15,10 +15,11 @@
  *     first adjustment again (replayed), the money moved once;
  *   - A credits above the threshold: "awaiting a second approver" with a link, the
  *     wallet unchanged; the request is on the Adjustments page (brand, amount,
- *     player link, requester, reason) and its page offers A no Approve; B sees A's
- *     e-mail as the requester (the answer names it: finance cannot read the staff
- *     list) and approves it from the queue: the player's balance changes (detail and
- *     player page), and A's page of it names B by e-mail;
+ *     player link, requester, reason; the brand's threshold reads 1 000.00 EUR) and
+ *     its page offers A no Approve; B sees A's e-mail as the requester (the answer
+ *     names it: finance cannot read the staff list) and approves it from the queue:
+ *     the player's balance changes (detail and player page), and A's page of it
+ *     names B by e-mail;
  *   - B rejects another request with a reason: it shows rejected with the reason,
  *     the balance unchanged; a request rejected meanwhile (by the admin through the
  *     API) that B approves from a stale page shows the server's ADJUSTMENT_STATE;
@@ -218,7 +219,10 @@ test('above the threshold: a pending request, on the Adjustments page; not appro
   assert.equal(await row.getByTestId('adjustment-player').getAttribute('href'), `/players/${p.id}`);
   assert.equal(await row.getByTestId('adjustment-requester').innerText(), `you (${a.email})`);
   assert.equal(await row.getByTestId('adjustment-reason').innerText(), 'lost deposit found by the PSP');
-  assert.equal(await pa.locator('[data-testid=threshold][data-brand=demo]').innerText(), 'demo EUR 100000, USD none');
+  // the brand's threshold (EUR 100000 minor units; none for USD) as an amount, in the UI's money format
+  const threshold = pa.locator('[data-testid=threshold][data-brand=demo]');
+  assert.equal(await threshold.innerText(), 'demo: 1\u202f000.00 EUR, USD none');
+  assert.equal(await threshold.locator('[data-testid=threshold-amount][data-currency=EUR]').innerText(), '1\u202f000.00 EUR');
   await screenshot(pa, 'adjust-queue');
   assert.deepEqual(pageErrors(pa), []);
 });

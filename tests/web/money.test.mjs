@@ -6,7 +6,8 @@
  *     members; the first approval leaves it pending and shows who; the first
  *     approver is not offered approve again (and the server would refuse);
  *     the second approval sends it to the sandbox PSP and "paid" shows; below
- *     the threshold one approval pays; a rejection keeps its reason;
+ *     the threshold one approval pays; a rejection keeps its reason; the page
+ *     states the brand's thresholds as amounts (1 000.00 EUR, not 100000);
  *   - a payout the PSP keeps refusing is resolved from the detail page (the
  *     PSP asked: never taken → failed, the money back; pending → the refusal
  *     shown, nothing changed);
@@ -106,7 +107,10 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.match(await rb.locator('[data-testid=approvals]').innerText(), /0 of 2 \(4-eyes\)/);
   assert.match(await rb.innerText(), /1\s?500\.00 EUR/);
   assert.match(await row(pa, small.id).locator('[data-testid=approvals]').innerText(), /0 of 1/);
-  assert.equal(await pa.locator('[data-testid=threshold][data-brand=demo]').innerText(), 'demo EUR 100000, USD 100000');
+  // the brand's thresholds (100000 minor units each) as amounts, in the UI's money format
+  const threshold = pa.locator('[data-testid=threshold][data-brand=demo]');
+  assert.equal(await threshold.innerText(), 'demo: 1\u202f000.00 EUR, 1\u202f000.00 USD');
+  assert.equal(await threshold.locator('[data-testid=threshold-amount][data-currency=EUR]').innerText(), '1\u202f000.00 EUR');
   await screenshot(pa, 'money-withdrawals');
 
   // A approves first: still pending, A shown as the first approver, not offered again

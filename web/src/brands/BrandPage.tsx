@@ -15,11 +15,12 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, patch } from '../lib/api';
+import { minorToMajor } from '../lib/decimal';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Time, useAsync } from '../components/ui';
 import { Link, Status } from '../money/common';
 import {
-  type BrandFull, formOf, minorToMajor, SETTINGS, type SettingDef, type SettingsForm, sameJson, settingCurrencies,
+  type BrandFull, formOf, SETTINGS, type SettingDef, type SettingsForm, sameJson, settingCurrencies,
   settingsOf,
 } from './settings';
 import './brands.css';

@@ -11,7 +11,7 @@
  * an integer); ranges and the deposit minimum-below-maximum rule are the
  * server's (422 FIELD_INVALID naming settings.<key>), shown at the setting.
  */
-import { formatDec, parseDec } from '../lib/decimal';
+import { minorToMajor, parseDec } from '../lib/decimal';
 
 export interface BrandFull {
   code: string;
@@ -77,11 +77,6 @@ export const SETTINGS: SettingDef[] = [
     help: 'Days after a player’s last activity before the player may be erased (0 to 36 500). Without a value: 1826.',
   },
 ];
-
-/** Minor units (an integer) as a decimal string in the currency's exponent: 100000, 2 → "1000.00". */
-export function minorToMajor(minor: number, exponent: number): string {
-  return formatDec({ v: BigInt(minor), scale: exponent });
-}
 
 /**
  * A typed amount in major units → minor units, or a message: "1000", "1000.5",

@@ -5,7 +5,8 @@
  * sums align the scales (the larger wins: "1.5" + "0.25" = "1.75") and are
  * written back as a strict decimal string in that scale ("-0.30", "1000").
  * The dashboard adds and subtracts event amounts with these, so its figures
- * stay exact however many events it applies.
+ * stay exact however many events it applies. Brand settings held in minor units
+ * (integers) become such strings through minorToMajor.
  */
 
 export interface Dec {
@@ -40,6 +41,14 @@ export function formatDec(d: Dec): string {
   if (d.scale === 0) return (neg ? '-' : '') + digits;
   digits = digits.padStart(d.scale + 1, '0');
   return `${neg ? '-' : ''}${digits.slice(0, -d.scale)}.${digits.slice(-d.scale)}`;
+}
+
+/**
+ * An integer count of minor units (a brand setting such as a 4-eyes threshold)
+ * as a decimal string in the currency's exponent: 100000, 2 → "1000.00"; 5, 0 → "5".
+ */
+export function minorToMajor(minor: number, exponent: number): string {
+  return formatDec({ v: BigInt(minor), scale: exponent });
 }
 
 /** a + b as a decimal string (scale: the larger of the two). */

@@ -32,7 +32,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
-import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
 import { useAdjustmentEvents, useLiveQueue } from './live';
 import {
   type AdjustmentRequest,
@@ -118,16 +118,6 @@ export function Adjustments() {
     navigate(`/adjustments${q.toString() ? `?${q}` : ''}`, true);
   }
 
-  /* per currency (settings.adjustment_4eyes_thresholds, minor units); without one: no 4-eyes */
-  const thresholds = (brands.data ?? []).map((b) => {
-    const m = b.settings?.adjustment_4eyes_thresholds;
-    const map = m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
-    return {
-      code: b.code,
-      text: b.currencies.map((c) => (typeof map[c] === 'number' ? `${c} ${map[c]}` : `${c} none`)).join(', '),
-    };
-  });
-
   return (
     <div class="m-page">
       <h1>Adjustments</h1>
@@ -167,13 +157,12 @@ export function Adjustments() {
           </button>
         </p>
       )}
-      {thresholds.length > 0 && (
+      {/* per currency (settings.adjustment_4eyes_thresholds); a currency without one: no 4-eyes */}
+      {(brands.data ?? []).length > 0 && (
         <p class="m-muted">
-          A second member approves at or above, in minor units of the player’s currency:{' '}
-          {thresholds.map((b) => (
-            <span class="m-threshold" data-testid="threshold" data-brand={b.code}>
-              {b.code} {b.text}
-            </span>
+          A second member approves at or above, in the player’s currency:{' '}
+          {(brands.data ?? []).map((b) => (
+            <BrandThresholds brand={b} setting="adjustment_4eyes_thresholds" none="none" />
           ))}
         </p>
       )}

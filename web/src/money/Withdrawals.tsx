@@ -36,7 +36,7 @@ import { get } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
-import { ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
 import { useLiveQueue, useWithdrawalEvents } from './live';
 import { ManualResolutionBox, ResolveAction, statedOutcome } from './WithdrawalManual';
 import {
@@ -248,18 +248,6 @@ export function Withdrawals() {
     navigate(`/withdrawals${q.toString() ? `?${q}` : ''}`, true);
   }
 
-  /* per currency (settings.withdrawal_4eyes_thresholds); a currency without one: always two */
-  const thresholds = (brands.data ?? []).map((b) => {
-    const m = b.settings?.withdrawal_4eyes_thresholds;
-    const map = m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
-    return {
-      code: b.code,
-      text: b.currencies
-        .map((c) => (typeof map[c] === 'number' ? `${c} ${map[c]}` : `${c} none (always two)`))
-        .join(', '),
-    };
-  });
-
   return (
     <div class="m-page">
       <h1>Withdrawals</h1>
@@ -307,13 +295,12 @@ export function Withdrawals() {
           </button>
         </p>
       )}
-      {thresholds.length > 0 && (
+      {/* per currency (settings.withdrawal_4eyes_thresholds); a currency without one: always two */}
+      {(brands.data ?? []).length > 0 && (
         <p class="m-muted">
-          Two approvals (4-eyes) at or above, in minor units of the withdrawal’s currency:{' '}
-          {thresholds.map((b) => (
-            <span class="m-threshold" data-testid="threshold" data-brand={b.code}>
-              {b.code} {b.text}
-            </span>
+          Two approvals (4-eyes) at or above, in the withdrawal’s currency:{' '}
+          {(brands.data ?? []).map((b) => (
+            <BrandThresholds brand={b} setting="withdrawal_4eyes_thresholds" none="none (always two)" />
           ))}
         </p>
       )}

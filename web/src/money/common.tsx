@@ -1,18 +1,20 @@
 /*
  * common.tsx — pieces the money pages (withdrawals, games, staff) share and the
  * shell's ui.tsx does not have: the brands the staff member sees (for filters
- * and brand pickers), an in-app link, a status badge, a confirmation dialog, a
- * copy-to-clipboard button, and staff names for approvals (the e-mail the
- * withdrawal JSON carries for its approvers and staff requester; without one,
- * resolved through GET /v1/admin/staff/{id} for members who hold staff.read,
- * else the member's id and role; "you" for themselves).
+ * and brand pickers) and their 4-eyes thresholds as amounts, an in-app link, a
+ * status badge, a confirmation dialog, a copy-to-clipboard button, and staff
+ * names for approvals (the e-mail the withdrawal JSON carries for its approvers
+ * and staff requester; without one, resolved through GET /v1/admin/staff/{id}
+ * for members who hold staff.read, else the member's id and role; "you" for
+ * themselves).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../lib/api';
 import { onLinkClick } from '../lib/router';
 import { useSession } from '../lib/session';
-import { ErrorBox, useAsync, useDialogSubmit } from '../components/ui';
+import { minorToMajor } from '../lib/decimal';
+import { ErrorBox, Money, useAsync, useDialogSubmit } from '../components/ui';
 import './money.css';
 
 export interface Brand {
@@ -22,6 +24,7 @@ export interface Brand {
   currencies: string[];
   settings: Record<string, unknown>;
   status: string;
+  currency_exponents: Record<string, number>; // every currency the brand names → its exponent
 }
 
 /** Every brand in the caller's scope (a back office has a handful; pages of 100 until the end). */
@@ -42,6 +45,40 @@ export function useBrands() {
     }
     return out;
   }, []);
+}
+
+/**
+ * A brand's per-currency threshold setting (settings.<setting>: currency → minor
+ * units) as amounts, one per currency of the brand: "demo: 1 000.00 EUR, USD none".
+ * The amount comes from the brand's currency_exponents (never a float); a
+ * currency without an entry reads "<currency> <none>" ("USD none").
+ */
+export function BrandThresholds({ brand, setting, none }: { brand: Brand; setting: string; none: string }) {
+  const m = brand.settings?.[setting];
+  const map = m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
+  return (
+    <span class="m-threshold" data-testid="threshold" data-brand={brand.code}>
+      {brand.code}:{' '}
+      {brand.currencies.map((c, i) => {
+        const n = map[c];
+        const exp = brand.currency_exponents?.[c];
+        return (
+          <>
+            {i > 0 && ', '}
+            <span data-testid="threshold-amount" data-currency={c}>
+              {typeof n !== 'number' ? (
+                `${c} ${none}`
+              ) : exp !== undefined && Number.isSafeInteger(n) ? (
+                <Money amount={minorToMajor(n, exp)} currency={c} />
+              ) : (
+                `${n} minor units of ${c}` /* a currency the server has no exponent for */
+              )}
+            </span>
+          </>
+        );
+      })}
+    </span>
+  );
 }
 
 /** An in-app link (real href; navigates without a reload). */
