@@ -451,11 +451,6 @@ int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t n
     return at;
 }
 
-bool pb_cashier_deposit_completed_late(pb_store_conn *c, const pb_store_payment *p)
-{
-    return strcmp(p->status, "completed") == 0 && p->updated_at >= cashier_deposit_expires_at(c, p);
-}
-
 /* The brands' deposit_expiry_minutes met by one list call, each read once. */
 typedef struct expiry_cache {
     size_t n;

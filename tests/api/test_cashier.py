@@ -476,6 +476,40 @@ class Run:
         assert late[d["id"]] is True and late[fresh["id"]] is False, page
         assert all(i["completed_late"] is False for i in page["items"]
                    if i["id"] != d["id"]), page
+        # decided when it completed, never recomputed from the setting as it is now:
+        # compliance raising alpha's expiry far (a year) would make the late one read on
+        # time, lowering it to a minute would make the in-time one (paid, as if, two
+        # minutes after it was made) read late; neither moves, in the answers or the export
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE payment SET created_at = updated_at - 120000000 WHERE id=?",
+                        (fresh["id"],))
+        con.close()
+
+        def flags():
+            one = {i: expect(self.fin1.call("GET", f"/v1/admin/payments/{i}"), 200)
+                   for i in (d["id"], fresh["id"])}
+            page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"
+                                                "&status=completed"), 200)
+            listed = {i["id"]: i["completed_late"] for i in page["items"]}
+            r = self.admin.call("GET", f"/v1/admin/players/{self.ids['eve']}/export"
+                                       "?reason=DSAR%201")
+            assert r.status == 200, (r.status, r.body[:300])
+            doc = json.loads(r.body)
+            exported = {x["id"]: x["completed_late"] for x in doc["deposits"]}
+            return ([one[i]["completed_late"] for i in (d["id"], fresh["id"])],
+                    [listed[i] for i in (d["id"], fresh["id"])],
+                    [exported[i] for i in (d["id"], fresh["id"])])
+
+        assert flags() == ([True, False],) * 3, flags()
+        was = expect(self.admin.call("GET", "/v1/admin/brands/alpha"), 200)["brand"]["settings"]
+        for minutes in (525600, 1):  # the settings are replaced whole: the others kept
+            expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                                   {"settings": dict(was, deposit_expiry_minutes=minutes)}), 200)
+            assert flags() == ([True, False],) * 3, (minutes, flags())
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": was}), 200)
+        g = expect(self.admin.call("GET", "/v1/admin/brands/alpha"), 200)
+        assert g["brand"]["settings"] == was, (g, was)
 
     # ---- withdrawals ----
 
