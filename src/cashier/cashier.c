@@ -332,6 +332,13 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
     if (pb_store_payment_insert(c, &x->p) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->result = PB_OK;
+    /* @events: in the command's transaction, so it commits with the intent (the
+     * back office's Payments page announces it; payload as deposit.completed's) */
+    if (pb_events_emit(c, "deposit.created", x->pl->brand, x->pl->player, x->a->trace_id,
+                       x->p.created_at, PB_EV_STR("payment_id", x->p.id),
+                       PB_EV_STR("psp", x->p.psp),
+                       PB_EV_MONEY("amount", x->p.amount, x->p.currency)) != PB_OK)
+        return PB_ERR_INTERNAL;
     return pb_cashier_audit(tx, x->a, x->pl->brand, "payment.create", "payment", x->p.id, NULL,
                             cashier_payment_json(&x->p), NULL);
 }

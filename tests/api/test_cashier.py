@@ -173,6 +173,14 @@ class Run:
         n = self.env.rows("SELECT count(*) FROM ledger_transfer WHERE scope='deposit' AND ikey=?",
                           d["id"])[0][0]
         assert n == 1, n
+        # announced: the intent once (not its replay nor the refused conflict), then its
+        # completion, both for finance of alpha with the payment's id, PSP and amount
+        ev = self.env.rows("SELECT type, brand, subject, payload FROM event_outbox "
+                           "WHERE json_extract(payload, '$.payment_id') = ? ORDER BY id", d["id"])
+        assert [(e[0], e[1], e[2]) for e in ev] == [("deposit.created", "alpha", self.ids["alice"]),
+                                                   ("deposit.completed", "alpha", self.ids["alice"])], ev
+        assert json.loads(ev[0][3]) == {"payment_id": d["id"], "psp": "sandbox",
+                                        "amount": "100.00", "currency": "EUR"}, ev[0]
 
     def webhook_replay(self):
         d = self.deposit("alice", "20.00")
