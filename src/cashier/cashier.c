@@ -432,7 +432,9 @@ void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p, char url[
  * (player and staff; no checkout link any more). The row itself stays "pending":
  * expiry is a view, not a state change, because the PSP may still have captured
  * the money — its success webhook arriving later credits the player all the same
- * and is audited as a late completion (payment.completed with that reason).
+ * and is audited as a late completion (payment.completed with that reason), the
+ * row's completed_late set in the same transaction (webhook.c): the record of
+ * what happened, which a later change of the setting does not move.
  */
 static int64_t deposit_expiry_minutes(pb_store_conn *c, int64_t brand_id)
 {
