@@ -492,9 +492,10 @@ void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app)
 static const char *const PAYMENT_STATUSES[] = {"pending", "completed", "failed", "expired"};
 
 /* The player's view plus brand, player, the crediting transfer and whether it was a
- * late completion (pb_cashier_deposit_completed_late: finance sees it without
- * the audit log). */
-static json_t *payment_staff_json(pb_store_conn *c, const pb_store_payment *pay, int64_t expires_at)
+ * late completion (the row's completed_late, decided when it completed: finance
+ * sees it without the audit log, and a later change of the brand's
+ * deposit_expiry_minutes does not move it). */
+static json_t *payment_staff_json(const pb_store_payment *pay, int64_t expires_at)
 {
     json_t *o = pb_api_payment_json(pay, NULL, expires_at);
     char tid[PB_ID_STR_LEN + 1];
@@ -504,8 +505,7 @@ static json_t *payment_staff_json(pb_store_conn *c, const pb_store_payment *pay,
               json_object_set_new(o, "player", json_string(pay->player)) != 0 ||
               json_object_set_new(o, "transfer_id",
                                   pay->has_transfer ? json_string(tid) : json_null()) != 0 ||
-              json_object_set_new(o, "completed_late",
-                                  json_boolean(pb_cashier_deposit_completed_late(c, pay))) != 0)) {
+              json_object_set_new(o, "completed_late", json_boolean(pay->completed_late)) != 0)) {
         json_decref(o);
         return NULL;
     }
@@ -527,8 +527,7 @@ static void payment_by_reference(pb_http_request *req, pb_api_app *a, const pb_p
                  (!player || strcmp(pay.player, player) == 0) &&
                  (!brand || strcmp(pay.brand, brand) == 0);
     json_t *items = e == PB_OK || e == PB_ERR_PAYMENT_NOT_FOUND ? json_array() : NULL;
-    if (items && match &&
-        json_array_append_new(items, payment_staff_json(c, &pay, expires_at)) != 0) {
+    if (items && match && json_array_append_new(items, payment_staff_json(&pay, expires_at)) != 0) {
         json_decref(items);
         items = NULL;
     }
@@ -572,7 +571,7 @@ void pb_api_admin_payments_list(pb_http_request *req, void *app)
                    : PB_ERR_INTERNAL;
     json_t *items = e == PB_OK ? json_array() : NULL;
     for (size_t i = 0; items && i < n; i++)
-        if (json_array_append_new(items, payment_staff_json(c, &rows[i], expires[i])) != 0) {
+        if (json_array_append_new(items, payment_staff_json(&rows[i], expires[i])) != 0) {
             json_decref(items);
             items = NULL;
         }
@@ -597,7 +596,7 @@ void pb_api_admin_payment_get(pb_http_request *req, void *app)
                : !p ? PB_ERR_UNAUTHENTICATED
                     : pb_cashier_payment_get(c, &p->scope, pb_http_param(req, "id"), &pay);
     int64_t expires_at = e == PB_OK ? pb_cashier_deposit_view(c, &pay, pb_time_now_us()) : 0;
-    json_t *o = e == PB_OK ? payment_staff_json(c, &pay, expires_at) : NULL;
+    json_t *o = e == PB_OK ? payment_staff_json(&pay, expires_at) : NULL;
     if (!o) {
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
         return;

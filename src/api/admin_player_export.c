@@ -238,12 +238,18 @@ static pb_store_rc deposits_read(const player_export *x, const void *last, void 
 }
 
 /* As the API shows it at the export's time: an intent pending past its brand's
- * deposit_expiry_minutes reads "expired", with its expires_at. */
+ * deposit_expiry_minutes reads "expired", with its expires_at; completed_late as
+ * stored when it completed (0055), as the staff's payment answers show it. */
 static json_t *deposits_json(const player_export *x, const void *row)
 {
     pb_store_payment p = *(const pb_store_payment *)row;
     int64_t expires_at = pb_cashier_deposit_view(x->conn, &p, x->now);
-    return pb_api_payment_json(&p, NULL, expires_at);
+    json_t *o = pb_api_payment_json(&p, NULL, expires_at);
+    if (o && json_object_set_new(o, "completed_late", json_boolean(p.completed_late)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static pb_store_rc withdrawals_read(const player_export *x, const void *last, void *rows, size_t *n)

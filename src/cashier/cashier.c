@@ -340,6 +340,13 @@ static pb_err deposit_command(pb_ledger_tx *tx, void *arg)
     if (pb_store_payment_insert(c, &x->p) != PB_STORE_OK)
         return PB_ERR_INTERNAL;
     x->result = PB_OK;
+    /* @events: in the command's transaction, so it commits with the intent (the
+     * back office's Payments page announces it; payload as deposit.completed's) */
+    if (pb_events_emit(c, "deposit.created", x->pl->brand, x->pl->player, x->a->trace_id,
+                       x->p.created_at, PB_EV_STR("payment_id", x->p.id),
+                       PB_EV_STR("psp", x->p.psp),
+                       PB_EV_MONEY("amount", x->p.amount, x->p.currency)) != PB_OK)
+        return PB_ERR_INTERNAL;
     return pb_cashier_audit(tx, x->a, x->pl->brand, "payment.create", "payment", x->p.id, NULL,
                             cashier_payment_json(&x->p), NULL);
 }
@@ -433,7 +440,9 @@ void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p, char url[
  * (player and staff; no checkout link any more). The row itself stays "pending":
  * expiry is a view, not a state change, because the PSP may still have captured
  * the money — its success webhook arriving later credits the player all the same
- * and is audited as a late completion (payment.completed with that reason).
+ * and is audited as a late completion (payment.completed with that reason), the
+ * row's completed_late set in the same transaction (webhook.c): the record of
+ * what happened, which a later change of the setting does not move.
  */
 static int64_t deposit_expiry_minutes(pb_store_conn *c, int64_t brand_id)
 {
@@ -457,11 +466,6 @@ int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t n
     if (now >= at)
         snprintf(p->status, sizeof p->status, "expired");
     return at;
-}
-
-bool pb_cashier_deposit_completed_late(pb_store_conn *c, const pb_store_payment *p)
-{
-    return strcmp(p->status, "completed") == 0 && p->updated_at >= cashier_deposit_expires_at(c, p);
 }
 
 /* The brands' deposit_expiry_minutes met by one list call, each read once. */

@@ -223,11 +223,6 @@ int64_t pb_cashier_deposit_view(pb_store_conn *c, pb_store_payment *p, int64_t n
 pb_err pb_cashier_deposit_list(pb_store_conn *c, const pb_store_payment_query *q, int64_t now_us,
                                pb_store_payment *out, int64_t *expires_at, size_t *n,
                                int64_t *next);
-/* Whether a deposit completed at or after its intent's expiry (a late completion:
- * the PSP's success came once the intent read "expired"), judged by its brand's
- * deposit_expiry_minutes as it is now (the audit entry payment.completed keeps the
- * reason as it was decided). False for any other status. */
-bool pb_cashier_deposit_completed_late(pb_store_conn *c, const pb_store_payment *p);
 /* The checkout URL of a pending payment ("" when its PSP is gone or it is settled). */
 void pb_cashier_checkout_url(pb_cashier *k, const pb_store_payment *p,
                              char url[PB_CASHIER_URL_MAX]);

@@ -173,7 +173,11 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
     const char *why = strcmp(p->status, "failed") == 0
                           ? "deposit.succeeded after deposit.failed: the PSP holds the money"
                           : NULL;
-    if (ok && !why && pb_ledger_tx_now(tx) >= cashier_deposit_expires_at(c, p))
+    /* decided now, under the brand's setting as it is now, and stored with the
+     * completion (payment.completed_late, 0055): a later change of the setting
+     * does not move it */
+    bool late = ok && !why && pb_ledger_tx_now(tx) >= cashier_deposit_expires_at(c, p);
+    if (late)
         why = "late completion: deposit.succeeded after the deposit intent expired; the PSP "
               "captured the money, credited";
     /* a closed (erased) player's money goes to the brand's unclaimed funds, never to
@@ -210,6 +214,7 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         p->transfer_id = t.record.id;
     }
     snprintf(p->status, sizeof p->status, "%s", ok ? "completed" : "failed");
+    p->completed_late = late;
     p->updated_at = pb_ledger_tx_now(tx);
     if (pb_store_payment_update(c, p) != PB_STORE_OK) {
         json_decref(before);

@@ -26,6 +26,7 @@
 /* THE table: every event type and the staff permission that sees it. */
 const pb_event_type pb_event_types[] = {
     /* money in and out (cashier) */
+    {"deposit.created", "finance.read"}, /* a player's deposit intent: pending at the PSP */
     {"deposit.completed", "finance.read"},
     {"deposit.failed", "finance.read"},
     {"withdrawal.requested", "finance.read"},

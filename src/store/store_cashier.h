@@ -37,6 +37,8 @@ typedef struct pb_store_payment {
     bool has_transfer;
     pb_id transfer_id;
     int64_t created_at, updated_at;
+    bool completed_late; /* completed after the intent had expired, as decided when it
+                          * completed (0055); false for any other status */
 } pb_store_payment;
 
 /* A verified webhook event. outcome: "applied" | "ignored" | "mismatch" |

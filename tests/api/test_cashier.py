@@ -174,6 +174,14 @@ class Run:
         n = self.env.rows("SELECT count(*) FROM ledger_transfer WHERE scope='deposit' AND ikey=?",
                           d["id"])[0][0]
         assert n == 1, n
+        # announced: the intent once (not its replay nor the refused conflict), then its
+        # completion, both for finance of alpha with the payment's id, PSP and amount
+        ev = self.env.rows("SELECT type, brand, subject, payload FROM event_outbox "
+                           "WHERE json_extract(payload, '$.payment_id') = ? ORDER BY id", d["id"])
+        assert [(e[0], e[1], e[2]) for e in ev] == [("deposit.created", "alpha", self.ids["alice"]),
+                                                   ("deposit.completed", "alpha", self.ids["alice"])], ev
+        assert json.loads(ev[0][3]) == {"payment_id": d["id"], "psp": "sandbox",
+                                        "amount": "100.00", "currency": "EUR"}, ev[0]
 
     def webhook_replay(self):
         d = self.deposit("alice", "20.00")
@@ -477,6 +485,40 @@ class Run:
         assert late[d["id"]] is True and late[fresh["id"]] is False, page
         assert all(i["completed_late"] is False for i in page["items"]
                    if i["id"] != d["id"]), page
+        # decided when it completed, never recomputed from the setting as it is now:
+        # compliance raising alpha's expiry far (a year) would make the late one read on
+        # time, lowering it to a minute would make the in-time one (paid, as if, two
+        # minutes after it was made) read late; neither moves, in the answers or the export
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE payment SET created_at = updated_at - 120000000 WHERE id=?",
+                        (fresh["id"],))
+        con.close()
+
+        def flags():
+            one = {i: expect(self.fin1.call("GET", f"/v1/admin/payments/{i}"), 200)
+                   for i in (d["id"], fresh["id"])}
+            page = expect(self.fin1.call("GET", f"/v1/admin/payments?player={self.ids['eve']}"
+                                                "&status=completed"), 200)
+            listed = {i["id"]: i["completed_late"] for i in page["items"]}
+            r = self.admin.call("GET", f"/v1/admin/players/{self.ids['eve']}/export"
+                                       "?reason=DSAR%201")
+            assert r.status == 200, (r.status, r.body[:300])
+            doc = json.loads(r.body)
+            exported = {x["id"]: x["completed_late"] for x in doc["deposits"]}
+            return ([one[i]["completed_late"] for i in (d["id"], fresh["id"])],
+                    [listed[i] for i in (d["id"], fresh["id"])],
+                    [exported[i] for i in (d["id"], fresh["id"])])
+
+        assert flags() == ([True, False],) * 3, flags()
+        was = expect(self.admin.call("GET", "/v1/admin/brands/alpha"), 200)["brand"]["settings"]
+        for minutes in (525600, 1):  # the settings are replaced whole: the others kept
+            expect(self.admin.call("PATCH", "/v1/admin/brands/alpha",
+                                   {"settings": dict(was, deposit_expiry_minutes=minutes)}), 200)
+            assert flags() == ([True, False],) * 3, (minutes, flags())
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": was}), 200)
+        g = expect(self.admin.call("GET", "/v1/admin/brands/alpha"), 200)
+        assert g["brand"]["settings"] == was, (g, was)
 
     # ---- withdrawals ----
 

@@ -40,7 +40,7 @@ SERVER_ENV = {"PITBOSS_EVENTS_MAX_CLIENTS": str(MAX_CLIENTS),
               "PITBOSS_EVENTS_RECHECK_MS": "300",
               "PITBOSS_CRASH": "0"}
 STREAM = "/v1/admin/events/stream"
-FINANCE_TYPES = {"deposit.completed", "deposit.failed", "withdrawal.requested",
+FINANCE_TYPES = {"deposit.created", "deposit.completed", "deposit.failed", "withdrawal.requested",
                  "withdrawal.approved", "withdrawal.approval_recorded", "withdrawal.payout_sent",
                  "withdrawal.rejected",
                  "withdrawal.cancelled", "withdrawal.manual_resolution_stated",
@@ -284,6 +284,39 @@ class Run:
             rows = self.outbox(before)
             assert [(r[0], r[1]) for r in rows] == [(ids[0], "bet.placed"),
                                                    (ids[1], "round.settled")], rows
+        finally:
+            s.close()
+
+    def deposit_created(self):
+        """A player's new deposit intent is announced to finance in its brand, with the
+        payment's id, PSP and amount, in the intent's transaction (in the outbox beside
+        the payment row); a replay of the key announces nothing; another brand's intent
+        is not seen."""
+        s = Sse(self.env, fresh(self.fin), ip="127.0.7.34")
+        try:
+            assert s.status == 200, s.status
+            before = self.last_id()
+            key = self.key("dep")
+            body = {"amount": "42.50", "idempotency_key": key}
+            d = expect(self.client.call("POST", "/v1/player/deposits", body,
+                                        token=self.tokens["b0"]), 201)  # beta: not seen
+            d = expect(self.client.call("POST", "/v1/player/deposits", body,
+                                        token=self.tokens["a2"]), 201)
+            again = expect(self.client.call("POST", "/v1/player/deposits", body,
+                                            token=self.tokens["a2"]), 200)
+            assert again["id"] == d["id"], again
+            got = [json_data(f) for f in self.after(s, before, 1) + s.drain(1.0) if "id" in f]
+            assert [(e["type"], e["brand"], e["subject"]) for e in got] == [
+                ("deposit.created", "alpha", self.ids["a2"])], got
+            assert got[0]["payload"] == {"payment_id": d["id"], "psp": d["psp"],
+                                         "amount": "42.50", "currency": "EUR"}, got[0]
+            rows = self.outbox(before, "type='deposit.created'")
+            assert [(r[1], r[2]) for r in rows] == [("deposit.created", "beta"),
+                                                   ("deposit.created", "alpha")], rows
+            assert rows[1][0] == got[0]["id"], (rows, got)
+            made = self.env.rows("SELECT created_at FROM payment WHERE id=?", d["id"])[0][0]
+            at = self.env.rows("SELECT created_at FROM event_outbox WHERE id=?", rows[1][0])
+            assert at == [(made,)], (at, made)
         finally:
             s.close()
 
@@ -554,6 +587,8 @@ def main():
          "the query form with catch_up_only sends the backlog and ends", run.resume),
         ("scope: a member of alpha never receives beta events (live, caught up); support sees "
          "only player events", run.scope),
+        ("deposit.created: a new deposit intent announced to finance of its brand with its "
+         "payment id, PSP and amount; a replay of the key announces nothing", run.deposit_created),
         ("slow client: bets keep their pace while a client never reads; it is dropped with a "
          "final frame", run.slow_client),
         ("heartbeats on a quiet stream; a bad Last-Event-ID is 422; no token is 401",

@@ -598,9 +598,14 @@ class Run:
             g.pop("redirect_url", None)  # the checkout link is the player's, not the record's
             return g
 
-        def exported():
+        def exported_late():
             d = json.loads(expect_ok(self.export(self.admin, self.alice, reason="DSAR 2026-121")))
             return [x for x in d["deposits"] if x["id"] == self.deposit][0]
+
+        def exported():
+            x = exported_late()
+            assert x.pop("completed_late") is False, x  # as stored: not a late completion
+            return x
 
         g = api_view()
         assert g["status"] == "pending" and g["expires_at"], g

@@ -9,8 +9,10 @@
  *     the amount as the API's decimal string grouped (1 234.50 EUR), the PSP
  *     reference and a link to the player's page;
  *   - live: an intent shown as pending that the PSP completes turns completed in
- *     place, without a reload; a deposit settled meanwhile that the page does not
- *     show is announced ("1 more deposit settled: show") and shown on the click;
+ *     place, without a reload; a deposit made meanwhile (deposit.created) is
+ *     announced ("1 new deposit: show", once even if it settles before the click)
+ *     and one settled that the page's filters would show ("1 more deposit
+ *     settled: show"), each shown on the click;
  *   - the filters (status, brand, player id, PSP reference) ask the API and show
  *     only its rows, and a shared link keeps them;
  *   - expiry: an intent made 25 h ago (aged by SQL) reads expired (status filter
@@ -153,17 +155,38 @@ test('the list: newest first, statuses, amounts, references, player links; live 
   await page.locator(`[data-testid=payment-row][data-id="${a.id}"][data-status=completed]`).waitFor({ timeout: 15_000 });
   assert.deepEqual(await shownIds(page), [d.id, c.id, b.id, a.id], 'rows keep their place');
 
-  // a deposit settled meanwhile, not on the page: announced, shown on the click
-  const e = await deposit(server, p2, '3.00');
+  // a deposit made meanwhile (deposit.created), not on the page: announced as new, not
+  // inserted; settled before the click it is still one new deposit; a second made
+  // after it makes two (the stream is in order: the settlement was seen by then)
+  const e = await intent(p2, '3.00');
   const fresh = page.getByTestId('show-new');
   await fresh.waitFor({ timeout: 15_000 });
-  assert.match(await fresh.innerText(), /1 more deposit settled: show/);
+  assert.match(await fresh.innerText(), /^1 new deposit: show$/);
   assert.equal(await row(page, e.id).count(), 0, 'announced, not inserted');
+  await settle(e);
+  const e2 = await intent(p1, '4.00');
+  await page.getByTestId('show-new').getByText('2 new deposits: show').waitFor({ timeout: 15_000 });
+  assert.equal(await row(page, e2.id).count(), 0, 'announced, not inserted');
   await fresh.click();
-  await row(page, e.id).waitFor();
+  await row(page, e2.id).waitFor();
+  assert.deepEqual((await shownIds(page)).slice(0, 2), [e2.id, e.id]);
   assert.equal(await row(page, e.id).getAttribute('data-status'), 'completed');
-  assert.equal((await shownIds(page))[0], e.id);
+  assert.equal(await row(page, e2.id).getAttribute('data-status'), 'pending');
+  assert.equal(await page.getByTestId('show-new').count(), 0, 'the count starts over');
   await screenshot(page, 'payments-list');
+
+  // the completed ones: a new intent is not theirs (not announced); once the PSP
+  // completes it, it is announced as settled
+  await page.goto(`${server.url}/payments?status=completed`);
+  await row(page, e.id).waitFor();
+  await waitLive(page);
+  const e3 = await intent(p2, '5.00');
+  await settle(e3);
+  await fresh.waitFor({ timeout: 15_000 });
+  assert.match(await fresh.innerText(), /^1 more deposit settled: show$/);
+  await fresh.click();
+  await row(page, e3.id).waitFor();
+  assert.equal((await shownIds(page))[0], e3.id);
   assert.deepEqual(page.errors, []);
 });
 

@@ -40,7 +40,7 @@ static size_t list_variant(const char *player, const char *status)
 
 #define PAY_COLS                                                                         \
     "id,brand_id,brand,player,currency,amount,idempotency_key,psp,psp_reference,status," \
-    "transfer_id,created_at,updated_at"
+    "transfer_id,created_at,updated_at,completed_late"
 
 /* The row as SELECT seq, PAY_COLS returns it. */
 static void read_payment(sqlite3_stmt *st, pb_store_payment *p)
@@ -62,6 +62,7 @@ static void read_payment(sqlite3_stmt *st, pb_store_payment *p)
                           sizeof p->transfer_id.b;
     p->created_at = sqlite3_column_int64(st, 12);
     p->updated_at = sqlite3_column_int64(st, 13);
+    p->completed_late = sqlite3_column_int(st, 14) != 0;
 }
 
 static void read_payment_v(sqlite3_stmt *st, void *p) { read_payment(st, p); }
@@ -70,7 +71,7 @@ static pb_store_rc payment_insert(pb_store_conn *base, const pb_store_payment *p
 {
     sq_conn *c = SQ(base);
     sqlite3_stmt *st = sq_stmt_sql(c, "INSERT INTO payment(" PAY_COLS
-                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,NULL,?11,?12)");
+                                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,NULL,?11,?12,0)");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, p->id);
@@ -114,8 +115,9 @@ static pb_store_rc payment_by_reference(pb_store_conn *base, const char *psp, co
 static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p)
 {
     sq_conn *c = SQ(base);
-    sqlite3_stmt *st =
-        sq_stmt_sql(c, "UPDATE payment SET status=?2, transfer_id=?3, updated_at=?4 WHERE id=?1");
+    sqlite3_stmt *st = sq_stmt_sql(c,
+                                   "UPDATE payment SET status=?2, transfer_id=?3, updated_at=?4, "
+                                   "completed_late=?5 WHERE id=?1");
     if (!st)
         return PB_STORE_ERROR;
     sqr_bind_text(st, 1, p->id);
@@ -125,6 +127,7 @@ static pb_store_rc payment_update(pb_store_conn *base, const pb_store_payment *p
     else
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, p->updated_at);
+    sqlite3_bind_int(st, 5, p->completed_late ? 1 : 0);
     return sqr_exec_changed(c, st);
 }
 

@@ -238,6 +238,7 @@ static void test_deposit_expiry(void **state)
     assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &v), PB_OK);
     pb_cashier_deposit_view(C.f->conn, &v, C.f->clock_us);
     assert_string_equal(v.status, "completed");
+    assert_true(v.completed_late); /* stored with the completion (0055) */
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(((sq_conn *)C.f->conn)->db,
                                         "SELECT reason FROM audit_entry WHERE "
@@ -255,6 +256,16 @@ static void test_deposit_expiry(void **state)
     assert_int_equal(cx_event(NULL, "deposit.succeeded", q.psp_reference, 800, "EUR", 0, &r),
                      PB_OK);
     assert_int_equal(cx_balance(0).cash, 1700);
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], q.id, &v), PB_OK);
+    assert_string_equal(v.status, "completed");
+    assert_false(v.completed_late);
+    /* the setting changed since: what was decided stays (the rows are read as stored) */
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000},"
+                "\"deposit_expiry_minutes\":525600}");
+    assert_int_equal(pb_cashier_deposit_get(C.f->conn, C.players[0], p.id, &v), PB_OK);
+    assert_true(v.completed_late);
+    cx_settings("{\"withdrawal_4eyes_thresholds\":{\"EUR\":100000},"
+                "\"deposit_expiry_minutes\":10}"); /* as the tests after this expect */
 }
 
 /* A late success for a closed (erased) player: the erasure does not wait for an

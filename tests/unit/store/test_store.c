@@ -1141,6 +1141,73 @@ static void test_upgrade_payment_event_deferred(void **state)
     sqlite3_close(db);
 }
 
+/* A database at schema version 54 with four payments: completed late (its
+ * payment.completed audit entry with the reason "late completion: ..."), completed
+ * in time (the entry without a reason), completed after a failure (another reason),
+ * and pending. 0055 stores completed_late from what was recorded then: only the
+ * first is late, whatever a brand's deposit_expiry_minutes says now; the column
+ * takes 0 or 1 only and is 0 for a new row. */
+static void test_upgrade_payment_completed_late(void **state)
+{
+    sfx *f = *state;
+    sqlite3 *db = db_at_version(f->path, 54);
+    exec_ok(db, "INSERT INTO payment(seq,id,brand_id,brand,player,currency,amount,"
+                "idempotency_key,psp,psp_reference,status,transfer_id,created_at,updated_at) "
+                "VALUES(1,'p-late',1,'a','pl','EUR',100,'k1','sandbox','r1','completed',x'01',1,"
+                "90000000001),(2,'p-ontime',1,'a','pl','EUR',100,'k2','sandbox','r2','completed',"
+                "x'02',1,2),(3,'p-after-failed',1,'a','pl','EUR',100,'k3','sandbox','r3',"
+                "'completed',x'03',1,90000000001),(4,'p-pending',1,'a','pl','EUR',100,'k4',"
+                "'sandbox','r4','pending',NULL,1,1)");
+    exec_ok(db,
+            "INSERT INTO audit_entry(id,at,actor_kind,actor_id,brand,action,target_kind,"
+            "target_id,reason,hash) VALUES"
+            "(x'a1',1,'system','psp:sandbox','a','payment.created','payment','p-late','',x'00'),"
+            "(x'a2',2,'system','psp:sandbox','a','payment.completed','payment','p-late',"
+            "'late completion: deposit.succeeded after the deposit intent expired; the PSP "
+            "captured the money, credited',x'00'),"
+            "(x'a3',3,'system','psp:sandbox','a','payment.completed','payment','p-ontime','',"
+            "x'00'),"
+            "(x'a4',4,'system','psp:sandbox','a','payment.completed','payment',"
+            "'p-after-failed','deposit.succeeded after deposit.failed: the PSP holds the "
+            "money',x'00'),"
+            /* the same words on another action or target: not a late completion */
+            "(x'a5',5,'system','psp:sandbox','a','payment.failed','payment','p-pending',"
+            "'late completion: no',x'00')");
+    sqlite3_close(db);
+    char err[256] = "";
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    int applied = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_true(applied >= 1);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(id||'='||completed_late, ',') FROM "
+                                        "(SELECT id, completed_late FROM payment ORDER BY seq)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                        "p-late=1,p-ontime=0,p-after-failed=0,p-pending=0");
+    sqlite3_finalize(st);
+    char *msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE payment SET completed_late=2 WHERE seq=2", NULL,
+                                      NULL, &msg),
+                         SQLITE_OK); /* 0 or 1 only */
+    sqlite3_free(msg);
+    exec_ok(db, "INSERT INTO payment(id,brand_id,brand,player,currency,amount,idempotency_key,"
+                "psp,psp_reference,status,created_at,updated_at) VALUES('p-new',1,'a','pl','EUR',"
+                "1,'k5','sandbox','r5','pending',1,1)");
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT completed_late FROM payment WHERE id='p-new'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* A database at schema version 40 with four brands' settings as 0040 left them:
  * both single deposit limits among other settings (three currencies accepted,
  * EUR the default), only a minimum (no brand_currency row: its default alone),
@@ -1197,6 +1264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_from_13, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_4eyes_per_currency, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_payment_event_deferred, dir_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_payment_completed_late, dir_setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_deposit_limits_per_currency, dir_setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, dir_setup, teardown),

@@ -21,11 +21,12 @@
  * or failed with the reason, a late or contradicting PSP event), else the
  * timestamps the payment itself carries.
  *
- * Live (live.ts): the cashier announces deposit.completed and deposit.failed
- * (payload.payment_id); a shown deposit they name is re-read in place, one
- * not shown that matches the filters is counted for the "N … : show" button.
- * A new intent has no event (it is announced when it settles), and expiry is a
- * view computed on read: Refresh shows both.
+ * Live (live.ts): the cashier announces deposit.created (a new intent, pending),
+ * deposit.completed and deposit.failed (payload.payment_id); a shown deposit they
+ * name is re-read in place, one not shown that matches the filters is counted
+ * for the "N new deposits / N more deposits settled: show" button (a deposit
+ * made and settled while the page is open counts once, as new). Expiry is a view
+ * computed on read: Refresh shows it.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../lib/api';
@@ -56,7 +57,7 @@ const STATUSES = ['all', 'pending', 'expired', 'completed', 'failed'] as const;
 
 export const getPayment = (id: string) => get<Payment>(`/v1/admin/payments/${encodeURIComponent(id)}`);
 
-/** deposit.completed / deposit.failed of the cashier, by payload.payment_id. */
+/** deposit.created / completed / failed of the cashier, by payload.payment_id. */
 function useDepositEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
   return useRecordEvents(['deposit.'], 'payment_id', onEvent, onGap);
 }
@@ -153,15 +154,22 @@ export function Payments() {
     player: player || undefined,
     psp_reference: reference || undefined,
   });
-  // a settled deposit not shown that this view would list: announced, not inserted
-  const { live, latest, fresh, reload } = useLiveQueue({
+  // a new or settled deposit not shown that this view would list: announced, not inserted
+  const { live, latest, freshIds, reload } = useLiveQueue({
     list,
     events: useDepositEvents,
     classify: (e, id, shown) => {
       if (shown.has(id)) return 'change';
-      const settled = e.type === 'deposit.completed' ? 'completed' : e.type === 'deposit.failed' ? 'failed' : '';
+      const now =
+        e.type === 'deposit.created'
+          ? 'pending'
+          : e.type === 'deposit.completed'
+            ? 'completed'
+            : e.type === 'deposit.failed'
+              ? 'failed'
+              : '';
       // the events carry no PSP reference: a reference's view only follows its own row
-      return settled && (status === 'all' || status === settled) && (!brand || e.brand === brand) &&
+      return now && (status === 'all' || status === now) && (!brand || e.brand === brand) &&
         (!player || e.subject === player) && !reference
         ? 'new'
         : 'other';
@@ -169,6 +177,11 @@ export function Payments() {
     reread: getPayment,
     filters: [status, brand, player, reference],
   });
+
+  // each deposit announced once: as new when its intent was, else as settled
+  const announced = Object.values(freshIds);
+  const made = announced.filter((t) => t === 'deposit.created').length;
+  const settled = announced.length - made;
 
   function setFilters(f: Record<string, string>) {
     const q = new URLSearchParams(location.search);
@@ -231,10 +244,16 @@ export function Payments() {
           {live === 'live' ? '● live' : live}
         </span>
       </form>
-      {fresh > 0 && (
+      {made + settled > 0 && (
         <p class="m-fresh" role="status">
           <button type="button" data-testid="show-new" onClick={reload}>
-            {fresh === 1 ? '1 more deposit settled' : `${fresh} more deposits settled`}: show
+            {[
+              made === 0 ? '' : made === 1 ? '1 new deposit' : `${made} new deposits`,
+              settled === 0 ? '' : settled === 1 ? '1 more deposit settled' : `${settled} more deposits settled`,
+            ]
+              .filter(Boolean)
+              .join(', ')}
+            : show
           </button>
         </p>
       )}

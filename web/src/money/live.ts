@@ -74,9 +74,12 @@ export type QueueEvent = 'new' | 'change' | 'other';
  * A paged queue that follows its records' events (Withdrawals, Adjustments, the
  * pending settlements): `classify` sorts each event; a change to a shown record is
  * re-read (`reread`) into `latest` (rows keep their place); new requests are counted
- * in `fresh` for a "show" button, never inserted. `reload` (the button, Refresh, a
- * gap in the stream) re-reads the list and starts both over, as a change of `filters`
- * does. `onEvent` sees every event of the kind after it is sorted.
+ * in `fresh` for a "show" button, never inserted; `freshIds` names each record
+ * announced so with the type of the first event that announced it (a page that
+ * tells kinds apart counts each record once: Payments, a deposit made and then
+ * settled while the page is open). `reload` (the button, Refresh, a gap in the
+ * stream) re-reads the list and starts them over, as a change of `filters` does.
+ * `onEvent` sees every event of the kind after it is sorted.
  */
 export function useLiveQueue<T extends { id: string }>(opts: {
   list: { items: T[]; reload: () => void };
@@ -88,9 +91,11 @@ export function useLiveQueue<T extends { id: string }>(opts: {
 }) {
   const [latest, setLatest] = useState<Record<string, T>>({});
   const [fresh, setFresh] = useState(0);
+  const [freshIds, setFreshIds] = useState<Record<string, string>>({});
   const shown = new Set(opts.list.items.map((x) => x.id));
   function reload() {
     setFresh(0);
+    setFreshIds({});
     setLatest({});
     opts.list.reload();
   }
@@ -98,7 +103,10 @@ export function useLiveQueue<T extends { id: string }>(opts: {
     async (e, id) => {
       const what = opts.classify(e, id, shown);
       opts.onEvent?.(e);
-      if (what === 'new') setFresh((n) => n + 1);
+      if (what === 'new') {
+        setFresh((n) => n + 1);
+        setFreshIds((m) => (id in m ? m : { ...m, [id]: e.type }));
+      }
       if (what !== 'change' || !shown.has(id)) return;
       try {
         const now = await opts.reread(id);
@@ -111,8 +119,9 @@ export function useLiveQueue<T extends { id: string }>(opts: {
   );
   useEffect(() => {
     setFresh(0);
+    setFreshIds({});
     setLatest({});
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, opts.filters);
-  return { live, latest, fresh, reload };
+  return { live, latest, fresh, freshIds, reload };
 }

@@ -227,6 +227,7 @@ function WindowCard({ title, id, w, cur, finance }: {
 }
 
 const TYPE_LABEL: Record<string, string> = {
+  'deposit.created': 'Deposit started',
   'deposit.completed': 'Deposit',
   'deposit.failed': 'Deposit failed',
   'withdrawal.requested': 'Withdrawal requested',
