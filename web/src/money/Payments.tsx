@@ -36,6 +36,7 @@ import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, useAsync, usePaged } from '../components/ui';
 import { CopyButton, Link, StaffName, Status, useBrands } from './common';
 import { useLiveQueue, useRecordEvents } from './live';
+import type { AuditEntry } from '../lib/audit';
 
 export interface Payment {
   id: string;
@@ -282,16 +283,6 @@ export function Payments() {
   );
 }
 
-interface AuditEntry {
-  id: string;
-  at: string;
-  actor_kind: string;
-  actor_id: string;
-  actor_email: string;
-  role: string;
-  action: string;
-  reason: string;
-}
 
 /** The payment's audit trail (with audit.read), else the timestamps it carries. */
 function History({ p }: { p: Payment }) {

@@ -39,6 +39,7 @@ import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '
 import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
 import { useLiveQueue, useWithdrawalEvents } from './live';
 import { ManualResolutionBox, ResolveAction, statedOutcome } from './WithdrawalManual';
+import type { AuditEntry } from '../lib/audit';
 import {
   MOVING,
   STATUSES,
@@ -330,18 +331,6 @@ export function Withdrawals() {
   );
 }
 
-interface AuditEntry {
-  id: string;
-  at: string;
-  actor_kind: string;
-  actor_id: string;
-  actor_email: string;
-  role: string;
-  action: string;
-  reason: string;
-  before: unknown;
-  after: unknown;
-}
 
 /** The withdrawal's audit trail (with audit.read), else what the withdrawal itself records. */
 function History({ w }: { w: Withdrawal }) {

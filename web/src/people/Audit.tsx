@@ -18,27 +18,9 @@ import { useSession } from '../lib/session';
 import { ErrorBox, Pager, Time, usePaged } from '../components/ui';
 import { clean, Link, ListState, useUrlQuery, wallToUtc } from './common';
 import { Diff } from './Diff';
+import type { AuditEntry } from '../lib/audit';
 import './people.css';
 
-interface Entry {
-  seq: number;
-  id: string;
-  at: string;
-  actor_kind: string;
-  actor_id: string;
-  actor_email: string;
-  role: string;
-  brand: string | null;
-  action: string;
-  target_kind: string;
-  target_id: string;
-  before: unknown;
-  after: unknown;
-  reason: string;
-  trace_id: string;
-  ip: string;
-  hash: string;
-}
 
 interface Verify {
   ok: boolean;
@@ -78,7 +60,7 @@ export function Audit() {
     from: wallToUtc(filters.from),
     to: wallToUtc(filters.to),
   });
-  const list = usePaged<Entry>('/v1/admin/audit', 'entries', q);
+  const list = usePaged<AuditEntry>('/v1/admin/audit', 'entries', q);
   const [open, setOpen] = useState<string | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
 
@@ -192,7 +174,7 @@ export function Audit() {
   );
 }
 
-function EntryRows({ en, open, toggle }: { en: Entry; open: boolean; toggle: () => void }) {
+function EntryRows({ en, open, toggle }: { en: AuditEntry; open: boolean; toggle: () => void }) {
   return (
     <>
       <tr data-testid="audit-row" data-action={en.action} class={open ? 'pp-open' : ''}>
