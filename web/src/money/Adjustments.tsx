@@ -32,7 +32,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
-import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter } from './common';
 import { useAdjustmentEvents, useLiveQueue } from './live';
 import {
   type AdjustmentRequest,
@@ -126,23 +126,8 @@ export function Adjustments() {
         right to adjust. Make an adjustment from the player’s page (Wallets).
       </p>
       <form class="filters m-filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status
-          <select name="status" value={status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
-            {STATUSES.map((s) => (
-              <option value={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Brand
-          <select name="brand" value={brand} onChange={(e) => setFilter('brand', e.currentTarget.value)}>
-            <option value="">all my brands</option>
-            {(brands.data ?? []).map((b) => (
-              <option value={b.code}>{b.name || b.code}</option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter statuses={STATUSES} value={status} onChange={(v) => setFilter('status', v)} />
+        <BrandFilter brands={brands.data} value={brand} onChange={(v) => setFilter('brand', v)} />
         <button type="button" onClick={reload}>
           Refresh
         </button>

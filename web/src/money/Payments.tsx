@@ -34,7 +34,7 @@ import type { StreamEvent, StreamStatus } from '../lib/events';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, useAsync, usePaged } from '../components/ui';
-import { CopyButton, Link, StaffName, Status, useBrands } from './common';
+import { CopyButton, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter } from './common';
 import { useLiveQueue, useRecordEvents } from './live';
 import type { AuditEntry } from '../lib/audit';
 
@@ -208,23 +208,8 @@ export function Payments() {
           setFilters({ player: playerText.trim(), psp_reference: referenceText.trim() });
         }}
       >
-        <label>
-          Status
-          <select name="status" value={status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
-            {STATUSES.map((s) => (
-              <option value={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Brand
-          <select name="brand" value={brand} onChange={(e) => setFilter('brand', e.currentTarget.value)}>
-            <option value="">all my brands</option>
-            {(brands.data ?? []).map((b) => (
-              <option value={b.code}>{b.name || b.code}</option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter statuses={STATUSES} value={status} onChange={(v) => setFilter('status', v)} />
+        <BrandFilter brands={brands.data} value={brand} onChange={(v) => setFilter('brand', v)} />
         <label>
           Player id
           <input name="player" value={playerText} onInput={(e) => setPlayerText(e.currentTarget.value)} />

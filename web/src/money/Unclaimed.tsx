@@ -14,7 +14,7 @@ import { get } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, useAsync, usePaged } from '../components/ui';
-import { useBrands } from './common';
+import { useBrands, BrandFilter } from './common';
 import { type Balance, PendingSettlements, SettleForm } from './UnclaimedSettle';
 
 interface Entry {
@@ -61,15 +61,7 @@ export function Unclaimed() {
         (a liability, settled by the operator’s rules).
       </p>
       <form class="filters m-filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Brand
-          <select name="brand" value={brand} onChange={(e) => setBrand(e.currentTarget.value)}>
-            <option value="">all my brands</option>
-            {(brands.data ?? []).map((b) => (
-              <option value={b.code}>{b.name || b.code}</option>
-            ))}
-          </select>
-        </label>
+        <BrandFilter brands={brands.data} value={brand} onChange={setBrand} />
         <button type="button" onClick={reloadAll}>
           Refresh
         </button>

@@ -36,7 +36,7 @@ import { get } from '../lib/api';
 import { navigate, useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
-import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands } from './common';
+import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter } from './common';
 import { useLiveQueue, useWithdrawalEvents } from './live';
 import { ManualResolutionBox, ResolveAction, statedOutcome } from './WithdrawalManual';
 import type { AuditEntry } from '../lib/audit';
@@ -259,24 +259,10 @@ export function Withdrawals() {
           setFilter('player', playerText.trim());
         }}
       >
-        <label>
-          Status
-          <select name="status" value={status} onChange={(e) => setFilter('status', e.currentTarget.value)}>
-            {STATUSES.map((s) => (
-              <option value={s}>{s.replace(/_/g, ' ')}</option>
-            ))}
-            <option value="all">all</option>
-          </select>
-        </label>
-        <label>
-          Brand
-          <select name="brand" value={brand} onChange={(e) => setFilter('brand', e.currentTarget.value)}>
-            <option value="">all my brands</option>
-            {(brands.data ?? []).map((b) => (
-              <option value={b.code}>{b.name || b.code}</option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter statuses={STATUSES} value={status} onChange={(v) => setFilter('status', v)}>
+          <option value="all">all</option>
+        </StatusFilter>
+        <BrandFilter brands={brands.data} value={brand} onChange={(v) => setFilter('brand', v)} />
         <label>
           Player id
           <input name="player" value={playerText} onInput={(e) => setPlayerText(e.currentTarget.value)} />

@@ -28,6 +28,41 @@ export interface Brand {
 }
 
 /** Every brand in the caller's scope (a back office has a handful; pages of 100 until the end). */
+/** The list pages' brand filter: every brand of the member's scope ("") or one. */
+export function BrandFilter(props: { brands: Brand[] | undefined | null; value: string; onChange: (v: string) => void }) {
+  return (
+    <label>
+      Brand
+      <select name="brand" value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">all my brands</option>
+        {(props.brands ?? []).map((b) => (
+          <option value={b.code}>{b.name || b.code}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The list pages' status filter (a status's underscores read as spaces). */
+export function StatusFilter(props: {
+  statuses: readonly string[];
+  value: string;
+  onChange: (v: string) => void;
+  children?: ComponentChildren; // options after the statuses
+}) {
+  return (
+    <label>
+      Status
+      <select name="status" value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        {props.statuses.map((s) => (
+          <option value={s}>{s.replace(/_/g, ' ')}</option>
+        ))}
+        {props.children}
+      </select>
+    </label>
+  );
+}
+
 export function useBrands() {
   const { can } = useSession();
   return useAsync(async () => {
