@@ -210,6 +210,22 @@ static sqlite3 *db_at_version(const char *path, int version)
     return db;
 }
 
+/* Migrates the database at f->path (made at an older version by db_at_version and
+ * filled by the test) to the newest version through the store, as a start-up does,
+ * and opens it again for the test's checks. */
+static sqlite3 *upgrade_to_latest(sfx *f)
+{
+    char err[256] = "";
+    f->store = pb_store_open(f->path, err, sizeof err);
+    assert_non_null(f->store);
+    int applied = -1;
+    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
+    assert_true(applied >= 1);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    return db;
+}
+
 /* 1 when the statement's program builds an ephemeral table (an IN list compiled
  * into a b-tree, say), else 0. */
 static int uses_ephemeral(sqlite3 *db, const char *sql)
@@ -1044,13 +1060,7 @@ static void test_upgrade_4eyes_per_currency(void **state)
                 "700,'k1',x'0102',2,'pl1','[]','paid','sandbox','ref1','',10,20)");
     sqlite3_close(db);
 
-    char err[256] = "";
-    f->store = pb_store_open(f->path, err, sizeof err);
-    assert_non_null(f->store);
-    int applied = -1;
-    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
-    assert_true(applied >= 1);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    db = upgrade_to_latest(f);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT group_concat(code||'='||settings, ' | ') FROM "
@@ -1102,13 +1112,7 @@ static void test_upgrade_payment_event_deferred(void **state)
                 "payload_hash,outcome,received_at) VALUES(7,'sandbox','evt1','payout.paid',"
                 "'sbxo_1',700,'EUR',x'0102','applied',30)");
     sqlite3_close(db);
-    char err[256] = "";
-    f->store = pb_store_open(f->path, err, sizeof err);
-    assert_non_null(f->store);
-    int applied = -1;
-    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
-    assert_true(applied >= 1);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    db = upgrade_to_latest(f);
     sqlite3_stmt *st;
     assert_int_equal(
         sqlite3_prepare_v2(db,
@@ -1174,13 +1178,7 @@ static void test_upgrade_payment_completed_late(void **state)
             "(x'a5',5,'system','psp:sandbox','a','payment.failed','payment','p-pending',"
             "'late completion: no',x'00')");
     sqlite3_close(db);
-    char err[256] = "";
-    f->store = pb_store_open(f->path, err, sizeof err);
-    assert_non_null(f->store);
-    int applied = -1;
-    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
-    assert_true(applied >= 1);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    db = upgrade_to_latest(f);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT group_concat(id||'='||completed_late, ',') FROM "
@@ -1231,13 +1229,7 @@ static void test_upgrade_deposit_limits_per_currency(void **state)
     exec_ok(db, "INSERT INTO brand_currency(brand_id,currency) VALUES(1,'USD'),(1,'EUR'),"
                 "(1,'JPY'),(3,'SEK'),(4,'USD')");
     sqlite3_close(db);
-    char err[256] = "";
-    f->store = pb_store_open(f->path, err, sizeof err);
-    assert_non_null(f->store);
-    int applied = -1;
-    assert_int_equal(pb_store_migrate(f->store, &applied, err, sizeof err), PB_STORE_OK);
-    assert_true(applied >= 1);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    db = upgrade_to_latest(f);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT group_concat(code||'='||settings, ' | ') FROM "
