@@ -29,10 +29,10 @@
  * under the reader's pointer. The detail page re-reads its request on its events.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { navigate, useLocation } from '../lib/router';
+import { useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
-import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter } from './common';
+import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter, setListFilters } from './common';
 import { useAdjustmentEvents, useLiveQueue } from './live';
 import {
   type AdjustmentRequest,
@@ -111,12 +111,7 @@ export function Adjustments() {
     filters: [status, brand],
   });
 
-  function setFilter(k: string, v: string) {
-    const q = new URLSearchParams(location.search);
-    if (v) q.set(k, v);
-    else q.delete(k);
-    navigate(`/adjustments${q.toString() ? `?${q}` : ''}`, true);
-  }
+  const setFilter = (k: string, v: string) => setListFilters('/adjustments', { [k]: v });
 
   return (
     <div class="m-page">

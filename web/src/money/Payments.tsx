@@ -31,10 +31,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../lib/api';
 import type { StreamEvent, StreamStatus } from '../lib/events';
-import { navigate, useLocation } from '../lib/router';
+import { useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, Time, useAsync, usePaged } from '../components/ui';
-import { CopyButton, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter } from './common';
+import { CopyButton, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter, setListFilters } from './common';
 import { useLiveQueue, useRecordEvents } from './live';
 import type { AuditEntry } from '../lib/audit';
 
@@ -184,14 +184,7 @@ export function Payments() {
   const made = announced.filter((t) => t === 'deposit.created').length;
   const settled = announced.length - made;
 
-  function setFilters(f: Record<string, string>) {
-    const q = new URLSearchParams(location.search);
-    for (const [k, v] of Object.entries(f)) {
-      if (v && !(k === 'status' && v === 'all')) q.set(k, v);
-      else q.delete(k);
-    }
-    navigate(`/payments${q.toString() ? `?${q}` : ''}`, true);
-  }
+  const setFilters = (f: Record<string, string>) => setListFilters('/payments', f, { status: 'all' });
   const setFilter = (k: string, v: string) => setFilters({ [k]: v });
 
   return (

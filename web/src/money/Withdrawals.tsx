@@ -33,10 +33,10 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../lib/api';
-import { navigate, useLocation } from '../lib/router';
+import { useLocation } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
-import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter } from './common';
+import { BrandThresholds, ConfirmDialog, Link, StaffName, Status, useBrands, BrandFilter, StatusFilter, setListFilters } from './common';
 import { useLiveQueue, useWithdrawalEvents } from './live';
 import { ManualResolutionBox, ResolveAction, statedOutcome } from './WithdrawalManual';
 import type { AuditEntry } from '../lib/audit';
@@ -242,12 +242,7 @@ export function Withdrawals() {
     filters: [status, brand, player],
   });
 
-  function setFilter(k: string, v: string) {
-    const q = new URLSearchParams(location.search);
-    if (v) q.set(k, v);
-    else q.delete(k);
-    navigate(`/withdrawals${q.toString() ? `?${q}` : ''}`, true);
-  }
+  const setFilter = (k: string, v: string) => setListFilters('/withdrawals', { [k]: v });
 
   return (
     <div class="m-page">

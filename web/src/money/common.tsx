@@ -11,7 +11,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../lib/api';
-import { onLinkClick } from '../lib/router';
+import { navigate, onLinkClick } from '../lib/router';
 import { useSession } from '../lib/session';
 import { minorToMajor } from '../lib/decimal';
 import { ErrorBox, Money, useAsync, useDialogSubmit } from '../components/ui';
@@ -28,6 +28,17 @@ export interface Brand {
 }
 
 /** Every brand in the caller's scope (a back office has a handful; pages of 100 until the end). */
+/** Sets the list page's filters in its URL (replacing the history entry): a value
+ * that is empty, or the page's default for it (defaults), is removed. */
+export function setListFilters(path: string, f: Record<string, string>, defaults: Record<string, string> = {}) {
+  const q = new URLSearchParams(location.search);
+  for (const [k, v] of Object.entries(f)) {
+    if (v && v !== defaults[k]) q.set(k, v);
+    else q.delete(k);
+  }
+  navigate(`${path}${q.toString() ? `?${q}` : ''}`, true);
+}
+
 /** The list pages' brand filter: every brand of the member's scope ("") or one. */
 export function BrandFilter(props: { brands: Brand[] | undefined | null; value: string; onChange: (v: string) => void }) {
   return (
