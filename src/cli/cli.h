@@ -6,8 +6,30 @@
 
 int pb_cmd_migrate(int argc, char **argv);
 int pb_cmd_ledger(int argc, char **argv);
-int pb_cmd_backup(int argc, char **argv);  /* cmd_backup.c: `pitboss backup` */
-int pb_cmd_restore(int argc, char **argv); /* cmd_backup.c: `pitboss restore` */
+int pb_cmd_backup(int argc, char **argv);   /* cmd_backup.c: `pitboss backup` */
+int pb_cmd_restore(int argc, char **argv);  /* cmd_backup.c: `pitboss restore` */
+int pb_cmd_erasures(int argc, char **argv); /* cmd_erasures.c: `pitboss erasures` */
+
+/* Erasures a restore re-applies (cmd_erasures.c, see its top). */
+typedef struct pb_cli_erasure {
+    char player[PB_PUBLIC_ID_MAX + 1]; /* public id */
+    int64_t erased_at;                 /* when it was first erased; 0 unknown */
+} pb_cli_erasure;
+typedef struct pb_cli_erasures {
+    pb_cli_erasure *items;
+    size_t n, cap;
+} pb_cli_erasures;
+/* Adds the erased players of the database at url / of the JSON lines file at path;
+ * 0, or -1 with the reason in err (for a file: its line). */
+int pb_cli_erasures_from_db(const char *url, pb_cli_erasures *l, char *err, size_t cap);
+int pb_cli_erasures_from_file(const char *path, pb_cli_erasures *l, char *err, size_t cap);
+/* Migrates the database at copy_path and erases there again each listed player it
+ * holds and has not erased; *applied the count. 0, or -1 with the reason in err. */
+int pb_cli_erasures_apply(const char *copy_path, const pb_cli_erasures *l, size_t *applied,
+                          char *err, size_t cap);
+/* Sorts the list and keeps each player once (both sources may list one). */
+void pb_cli_erasures_unique(pb_cli_erasures *l);
+void pb_cli_erasures_free(pb_cli_erasures *l);
 int pb_cmd_bench(int argc, char **argv);
 /* cmd_bench_game.c: `pitboss bench game` (called by pb_cmd_bench) */
 int pb_cmd_bench_game(int argc, char **argv);

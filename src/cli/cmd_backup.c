@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit/audit.h"
 #include "cli/cli.h"
@@ -36,7 +37,7 @@ static const char backup_usage[] =
 
 static const char restore_usage[] =
     "usage: pitboss restore --from FILE [--db URL] [--keys-dir DIR] [--replace]\n"
-    "                       [--no-verify]\n"
+    "                       [--erasures FILE] [--no-verify]\n"
     "Puts a copy of the backup FILE (only read) in place of the database: made beside it,\n"
     "integrity-checked, ledger- and audit-verified as by `backup` (a copy with violations\n"
     "is not restored unless --no-verify, which skips those two verifications only), then\n"
@@ -44,7 +45,10 @@ static const char restore_usage[] =
     "must be the one the backup was taken with, --no-verify or not: a copy whose sealed\n"
     "data it cannot open is not restored (exit 2). An existing database is replaced only\n"
     "with --replace and only when nothing has it open (stop the server first); it is kept\n"
-    "as <db>.replaced-<time>. Start the server with that keys directory.\n";
+    "as <db>.replaced-<time>. Start the server with that keys directory.\n"
+    "Players erased in the database it replaces, and those listed in --erasures FILE (the\n"
+    "lines `pitboss erasures` prints), are erased again in the copy before it is put in\n"
+    "place (the copy is migrated first): a backup never gives erased personal data back.\n";
 
 static void print_violation(void *ctx, const char *kind, const char *message)
 {
@@ -61,6 +65,10 @@ typedef struct copy_check {
     bool check_keys;      /* restore: the copy's key check values against keys_dir */
     int audit;            /* 0 clean, 1 violations, -1 not checked (no audit key) */
     pb_audit_verify_summary audit_sum;
+    /* restore: the erasures to apply again to the accepted copy (cmd_erasures.c) */
+    pb_cli_erasures erasures;
+    size_t reapplied;
+    const char *replaced_unread; /* the replaced database's erasures could not be read: why */
 } copy_check;
 
 /* The copy's audit chain against the keys directory's audit key (what serve signs
@@ -192,6 +200,12 @@ static void print_result(const char *what, const char *from, const char *to,
     }
     if (info->previous[0])
         json_object_set_new(j, "previous", json_string(info->previous));
+    if (k->check_keys) { /* a restore: the erasures it applied again */
+        json_object_set_new(j, "erasures_listed", json_integer((json_int_t)k->erasures.n));
+        json_object_set_new(j, "erasures_reapplied", json_integer((json_int_t)k->reapplied));
+        if (k->replaced_unread)
+            json_object_set_new(j, "erasures_of_replaced", json_string("unreadable"));
+    }
     json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
     fputc('\n', stdout);
     json_decref(j);
@@ -258,11 +272,23 @@ int pb_cmd_backup(int argc, char **argv)
 /* The restore's accept: the restored copy must verify clean (a ledger with
  * violations is not put in place; --no-verify skips the verifications, not the key
  * check: accept_keys). */
+/* The erasures the copy predates, erased again in it once it is accepted (a copy that
+ * would give erased data back is not put in place: k->rc 2). */
+static bool erase_again(copy_check *k, const char *copy_path)
+{
+    char err[512];
+    if (pb_cli_erasures_apply(copy_path, &k->erasures, &k->reapplied, err, sizeof err) == 0)
+        return true;
+    fprintf(stderr, "pitboss: the copy is not restored: %s\n", err);
+    k->rc = 2;
+    return false;
+}
+
 static bool accept_clean(void *ctx, const char *copy_path)
 {
     copy_check *k = ctx;
     verify_copy(copy_path, k);
-    return k->rc == 0;
+    return k->rc == 0 && erase_again(k, copy_path);
 }
 
 /* The restore's accept with --no-verify: the ledger and the audit chain are not
@@ -281,19 +307,45 @@ static bool accept_keys(void *ctx, const char *copy_path)
     if (keys_belong(s, k->keys_dir))
         k->rc = 0;
     pb_store_close(s);
-    return k->rc == 0;
+    return k->rc == 0 && erase_again(k, copy_path);
+}
+
+/* The erasures the restored copy must not undo (cmd_erasures.c): those of the database
+ * it replaces (read now, before it is taken out of use; one that cannot be read is
+ * said, k->replaced_unread, and the restore goes on: it may be why it is restored) and
+ * those of the file (bad lines: false, nothing restored). */
+static bool collect_erasures(const char *url, bool replace, const char *file, copy_check *k)
+{
+    static char why[512];
+    char err[512];
+    struct stat sb;
+    /* the target's file, as pb_store_restore reads the url (it refuses any other) */
+    const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+    if (replace && !strstr(url, "://") && !strchr(url, '?') && stat(path, &sb) == 0 &&
+        pb_cli_erasures_from_db(url, &k->erasures, why, sizeof why) != 0) {
+        k->replaced_unread = why;
+        fprintf(stderr,
+                "pitboss: warning: the erasures of the database being replaced could not be "
+                "read (%s): only those of --erasures are applied again\n",
+                why);
+    }
+    if (file && pb_cli_erasures_from_file(file, &k->erasures, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss: restore: --erasures %s\n", err);
+        pb_cli_erasures_free(&k->erasures);
+        return false;
+    }
+    pb_cli_erasures_unique(&k->erasures);
+    return true;
 }
 
 int pb_cmd_restore(int argc, char **argv)
 {
-    static const struct option opts[] = {{"from", required_argument, 0, 'f'},
-                                         {"db", required_argument, 0, 'd'},
-                                         {"keys-dir", required_argument, 0, 'k'},
-                                         {"replace", no_argument, 0, 'r'},
-                                         {"no-verify", no_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *db = NULL, *from = NULL, *keys = NULL;
+    static const struct option opts[] = {
+        {"from", required_argument, 0, 'f'},     {"db", required_argument, 0, 'd'},
+        {"keys-dir", required_argument, 0, 'k'}, {"replace", no_argument, 0, 'r'},
+        {"no-verify", no_argument, 0, 'n'},      {"erasures", required_argument, 0, 'e'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    const char *db = NULL, *from = NULL, *keys = NULL, *erasures = NULL;
     bool verify = true, replace = false;
     int ch;
     optind = 1;
@@ -304,6 +356,7 @@ int pb_cmd_restore(int argc, char **argv)
         case 'k': keys = optarg; break;
         case 'r': replace = true; break;
         case 'n': verify = false; break;
+        case 'e': erasures = optarg; break;
         case 'h': fputs(restore_usage, stdout); return 0;
         default: fputs(restore_usage, stderr); return 2;
         }
@@ -319,12 +372,16 @@ int pb_cmd_restore(int argc, char **argv)
     k.keys_dir = pb_cli_keys_dir(keys);
     k.check_keys = true;
     char err[1024];
+    if (!collect_erasures(url, replace, erasures, &k))
+        return 2;
     pb_store_rc r = pb_store_restore(url, from, replace, verify ? accept_clean : accept_keys, &k,
                                      &info, err, sizeof err);
     if (r != PB_STORE_OK) {
         fprintf(stderr, "pitboss: %s\n", err);
+        pb_cli_erasures_free(&k.erasures);
         return verify && k.rc == 1 ? 1 : 2;
     }
     print_result("restore", from, url, &info, verify, &k);
+    pb_cli_erasures_free(&k.erasures);
     return 0;
 }

@@ -21,7 +21,9 @@ static void usage(FILE *f)
         "                                  rebuild balances from transfers and check every invariant\n"
         "                                  and the signed anchors (signatures: with keys)\n"
         "  backup --to FILE [--db URL]     an online copy of the database while it runs, then checked\n"
-        "  restore --from FILE [--db URL] [--replace]   a backup put in place of the database\n"
+        "  restore --from FILE [--db URL] [--replace] [--erasures FILE]\n"
+        "                                  a backup put in place of the database, erasures re-applied\n"
+        "  erasures [--db URL]             the erased players as JSON lines (for restore --erasures)\n"
         "  bench ledger [options]          durable transfer throughput and latency (see --help)\n"
         "  bench game [options]            wallet operations through the ledger, in process\n"
         "  bench wallet --url U [options]  signed native bet + win calls against a running server\n"
@@ -137,6 +139,8 @@ int main(int argc, char **argv)
         return pb_cmd_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "restore") == 0)
         return pb_cmd_restore(argc - 1, argv + 1);
+    if (strcmp(cmd, "erasures") == 0)
+        return pb_cmd_erasures(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return pb_cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)

@@ -296,3 +296,39 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
         e = pb_identity_player_get_pii(c, scope, public_id, out);
     return e;
 }
+
+pb_err pb_identity_player_erase_again(pb_store_conn *c, const char *public_id,
+                                      const pb_identity_erase_actor *by, int64_t now, bool *done)
+{
+    *done = false;
+    if (!by || !by->id || !*by->id || !by->reason || !*by->reason)
+        return PB_ERR_FIELD_MISSING;
+    pb_audit_entry probe = erase_entry(by);
+    if (pb_audit_validate(&probe, NULL) != PB_OK)
+        return PB_ERR_FIELD_INVALID;
+    pb_store_player row;
+    pb_store_rc r = pb_store_player_by_public_id(c, public_id, &row);
+    if (r == PB_STORE_NOT_FOUND)
+        return PB_OK;
+    pb_err e = pb_id_store_err(c, r, PB_ERR_PLAYER_NOT_FOUND, "player get");
+    if (e != PB_OK || row.erased_at)
+        return e;
+    pb_store_brand brand;
+    e = pb_id_store_err(c, pb_store_brand_get(c, row.brand_id, &brand), PB_ERR_INTERNAL,
+                        "brand get");
+    if (e != PB_OK)
+        return e;
+    pb_player before;
+    memset(&before, 0, sizeof before);
+    snprintf(before.public_id, sizeof before.public_id, "%s", row.public_id);
+    if (pb_player_status_parse(row.status, &before.status) != PB_OK)
+        return PB_ERR_INTERNAL;
+    char email[PB_EMAIL_MAX + 1];
+    snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
+    e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_INTERNAL,
+                        "player erase");
+    if (e == PB_OK)
+        e = erase_record(c, by, brand.code, &before, now);
+    *done = e == PB_OK;
+    return e;
+}

@@ -494,6 +494,18 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
 /* The brand's retention period before an erasure, in days: settings.erase_after_days
  * (a whole number 0..36500), else PB_IDENTITY_ERASE_AFTER_DAYS. */
 int64_t pb_identity_erase_after_days(const pb_brand *b);
+/* Erases again, inside the caller's write transaction, the personal data of a player
+ * whose erasure a restored copy of the database predates (`pitboss restore`,
+ * src/cli/cmd_erasures.c): the same rows as pb_identity_player_erase, the same
+ * launch revocation, audit entry "player.erased" and event, by `by` (a tool: kind
+ * "system"). None of the erasure's refusals apply: the erasure was decided and done
+ * on the database the copy replaces (the money, payments and bets that had to be
+ * settled first were, there), and the copy, older, may show them open; the law's
+ * duty to erase does not wait for them. *done: true when it erased; false, nothing
+ * written, when the copy has no such player (registered after the copy was taken)
+ * or erased it already. FIELD_MISSING / FIELD_INVALID as pb_identity_player_erase. */
+pb_err pb_identity_player_erase_again(pb_store_conn *c, const char *public_id,
+                                      const pb_identity_erase_actor *by, int64_t now, bool *done);
 
 /* ---- the login tables' pruner (prune.c) */
 

@@ -55,6 +55,12 @@ pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *emai
     return c->be->identity->player_erase(c, id, email, now);
 }
 
+pb_store_rc pb_store_players_erased(pb_store_conn *c, int64_t after_id, pb_store_erased_player *out,
+                                    size_t cap, size_t *n)
+{
+    return c->be->identity->players_erased(c, after_id, out, cap, n);
+}
+
 pb_store_rc pb_store_player_ledger_accounts(pb_store_conn *c, const char *brand, const char *owner,
                                             int64_t after_id, int64_t *ids, size_t cap, size_t *n)
 {

@@ -143,6 +143,17 @@ pb_store_rc pb_store_player_rehash(pb_store_conn *c, int64_t id, const char *old
  * their refresh tokens revoked. NOT_FOUND when there is no such player or it was
  * erased already (nothing written then). */
 pb_store_rc pb_store_player_erase(pb_store_conn *c, int64_t id, const char *email, int64_t now);
+/* An erased player, as a restore re-applies the erasure (src/cli/cmd_erasures.c). */
+typedef struct pb_store_erased_player {
+    int64_t id; /* internal: the listing's cursor */
+    char public_id[PB_PUBLIC_ID_MAX + 1];
+    char brand[PB_BRAND_CODE_MAX + 1]; /* the brand's code (store_tenancy.h, included first) */
+    int64_t erased_at;
+} pb_store_erased_player;
+/* Up to cap players whose personal data was erased (erased_at > 0) with id > after_id,
+ * in id order; *n receives the count. Only read. */
+pb_store_rc pb_store_players_erased(pb_store_conn *c, int64_t after_id, pb_store_erased_player *out,
+                                    size_t cap, size_t *n);
 pb_store_rc pb_store_player_set_status(pb_store_conn *c, int64_t id, const char *status,
                                        const char *reason, int64_t now);
 /* What erasure must know of other domains' tables before it erases
@@ -289,6 +300,8 @@ struct pb_store_identity_ops {
     pb_store_rc (*player_rehash)(pb_store_conn *c, int64_t id, const char *old_hash,
                                  const char *new_hash, int64_t now);
     pb_store_rc (*player_erase)(pb_store_conn *c, int64_t id, const char *email, int64_t now);
+    pb_store_rc (*players_erased)(pb_store_conn *c, int64_t after_id, pb_store_erased_player *out,
+                                  size_t cap, size_t *n);
     pb_store_rc (*player_set_status)(pb_store_conn *c, int64_t id, const char *status,
                                      const char *reason, int64_t now);
     pb_store_rc (*player_ledger_accounts)(pb_store_conn *c, const char *brand, const char *owner,

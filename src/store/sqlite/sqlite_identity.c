@@ -240,6 +240,33 @@ static pb_store_rc sq_player_erase_rows(sq_conn *c, int64_t id, const char *emai
     return PB_STORE_OK;
 }
 
+static void read_erased(sqlite3_stmt *st, void *out)
+{
+    pb_store_erased_player *p = out;
+    memset(p, 0, sizeof *p);
+    p->id = sqlite3_column_int64(st, 0);
+    sqr_text(p->public_id, sizeof p->public_id, st, 1);
+    sqr_text(p->brand, sizeof p->brand, st, 2);
+    p->erased_at = sqlite3_column_int64(st, 3);
+}
+
+/* A scan of the player table by rowid (no index on erased_at: a restore's pass). */
+static pb_store_rc sq_players_erased(pb_store_conn *base, int64_t after_id,
+                                     pb_store_erased_player *out, size_t cap, size_t *n)
+{
+    static const char SQL[] =
+        "SELECT p.id,p.public_id,b.code,p.erased_at FROM player p JOIN brand b ON "
+        "b.id=p.brand_id WHERE p.id>?1 AND p.erased_at>0 ORDER BY p.id LIMIT ?2";
+    sq_conn *c = SQ(base);
+    *n = 0;
+    sqlite3_stmt *st = sq_stmt_sql(c, SQL);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, (int64_t)cap);
+    return sqr_collect(c, st, out, sizeof *out, cap, n, read_erased);
+}
+
 /* Sets status and block reason. */
 static pb_store_rc sq_player_set_status(pb_store_conn *base, int64_t id, const char *status,
                                         const char *reason, int64_t now)
@@ -604,6 +631,7 @@ const struct pb_store_identity_ops pb_store_sqlite_identity_ops = {
     .player_set_password = sq_player_set_password,
     .player_rehash = sq_player_rehash,
     .player_erase = sq_player_erase,
+    .players_erased = sq_players_erased,
     .player_set_status = sq_player_set_status,
     .player_ledger_accounts = sq_player_ledger_accounts,
     .player_open_bet = sq_player_open_bet,
