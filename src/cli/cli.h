@@ -19,17 +19,32 @@ typedef struct pb_cli_erasures {
     pb_cli_erasure *items;
     size_t n, cap;
 } pb_cli_erasures;
-/* Adds the erased players of the database at url / of the JSON lines file at path;
- * 0, or -1 with the reason in err (for a file: its line). */
-int pb_cli_erasures_from_db(const char *url, pb_cli_erasures *l, char *err, size_t cap);
+/* Adds the erased players of the database at url (and gives the newest event id it
+ * holds) / of the JSON lines file at path; 0, or -1 with the reason in err (for a
+ * file: its line). */
+int pb_cli_erasures_from_db(const char *url, pb_cli_erasures *l, int64_t *events_newest, char *err,
+                            size_t cap);
 int pb_cli_erasures_from_file(const char *path, pb_cli_erasures *l, char *err, size_t cap);
-/* Migrates the database at copy_path and erases there again each listed player it
- * holds and has not erased; *applied the count. 0, or -1 with the reason in err. */
-int pb_cli_erasures_apply(const char *copy_path, const pb_cli_erasures *l, size_t *applied,
-                          char *err, size_t cap);
 /* Sorts the list and keeps each player once (both sources may list one). */
 void pb_cli_erasures_unique(pb_cli_erasures *l);
 void pb_cli_erasures_free(pb_cli_erasures *l);
+
+/* What a restore does to the copy it accepted, before the copy takes the database's
+ * name (cmd_erasures.c): migrated; the event `platform.restored` appended above every
+ * event id the replaced database may have issued (read: above its newest; unreadable
+ * or none: at most one a microsecond since the copy's newest event); then each listed
+ * erasure applied again. */
+typedef struct pb_cli_restore_fixup {
+    pb_cli_erasures erasures;
+    const char *replaced;    /* the replaced database: "read", "unreadable" or "none" */
+    int64_t replaced_newest; /* "read": its newest event id */
+    /* out */
+    size_t reapplied;
+    int64_t event_id, skipped_from, skipped_to; /* skipped: 0 when none */
+} pb_cli_restore_fixup;
+/* 0, or -1 with the reason in err. */
+int pb_cli_restore_apply(const char *copy_path, pb_cli_restore_fixup *r, char *err, size_t cap);
+
 int pb_cmd_bench(int argc, char **argv);
 /* cmd_bench_game.c: `pitboss bench game` (called by pb_cmd_bench) */
 int pb_cmd_bench_game(int argc, char **argv);

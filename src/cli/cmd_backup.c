@@ -65,10 +65,9 @@ typedef struct copy_check {
     bool check_keys;      /* restore: the copy's key check values against keys_dir */
     int audit;            /* 0 clean, 1 violations, -1 not checked (no audit key) */
     pb_audit_verify_summary audit_sum;
-    /* restore: the erasures to apply again to the accepted copy (cmd_erasures.c) */
-    pb_cli_erasures erasures;
-    size_t reapplied;
-    const char *replaced_unread; /* the replaced database's erasures could not be read: why */
+    /* restore: what is done to the accepted copy (cmd_erasures.c): the restore's event,
+     * the erasures applied again */
+    pb_cli_restore_fixup fix;
 } copy_check;
 
 /* The copy's audit chain against the keys directory's audit key (what serve signs
@@ -200,11 +199,15 @@ static void print_result(const char *what, const char *from, const char *to,
     }
     if (info->previous[0])
         json_object_set_new(j, "previous", json_string(info->previous));
-    if (k->check_keys) { /* a restore: the erasures it applied again */
-        json_object_set_new(j, "erasures_listed", json_integer((json_int_t)k->erasures.n));
-        json_object_set_new(j, "erasures_reapplied", json_integer((json_int_t)k->reapplied));
-        if (k->replaced_unread)
-            json_object_set_new(j, "erasures_of_replaced", json_string("unreadable"));
+    if (k->check_keys) { /* a restore: its event, the erasures it applied again */
+        json_object_set_new(j, "replaced", json_string(k->fix.replaced));
+        json_object_set_new(j, "restored_event", json_integer(k->fix.event_id));
+        if (k->fix.skipped_from) {
+            json_object_set_new(j, "event_ids_skipped_from", json_integer(k->fix.skipped_from));
+            json_object_set_new(j, "event_ids_skipped_to", json_integer(k->fix.skipped_to));
+        }
+        json_object_set_new(j, "erasures_listed", json_integer((json_int_t)k->fix.erasures.n));
+        json_object_set_new(j, "erasures_reapplied", json_integer((json_int_t)k->fix.reapplied));
     }
     json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
     fputc('\n', stdout);
@@ -272,12 +275,13 @@ int pb_cmd_backup(int argc, char **argv)
 /* The restore's accept: the restored copy must verify clean (a ledger with
  * violations is not put in place; --no-verify skips the verifications, not the key
  * check: accept_keys). */
-/* The erasures the copy predates, erased again in it once it is accepted (a copy that
- * would give erased data back is not put in place: k->rc 2). */
+/* The accepted copy's fix-up (cmd_erasures.c): the restore's event, and the erasures
+ * the copy predates erased again (a copy that would give erased data back is not put in
+ * place: k->rc 2). */
 static bool erase_again(copy_check *k, const char *copy_path)
 {
-    char err[512];
-    if (pb_cli_erasures_apply(copy_path, &k->erasures, &k->reapplied, err, sizeof err) == 0)
+    char err[512] = "";
+    if (pb_cli_restore_apply(copy_path, &k->fix, err, sizeof err) == 0)
         return true;
     fprintf(stderr, "pitboss: the copy is not restored: %s\n", err);
     k->rc = 2;
@@ -310,31 +314,35 @@ static bool accept_keys(void *ctx, const char *copy_path)
     return k->rc == 0 && erase_again(k, copy_path);
 }
 
-/* The erasures the restored copy must not undo (cmd_erasures.c): those of the database
- * it replaces (read now, before it is taken out of use; one that cannot be read is
- * said, k->replaced_unread, and the restore goes on: it may be why it is restored) and
- * those of the file (bad lines: false, nothing restored). */
+/* What the replaced database tells (cmd_erasures.c): its erasures and newest event id,
+ * read now, before it is taken out of use; one that cannot be read is said
+ * (fix.replaced "unreadable") and the restore goes on: it may be why it is restored.
+ * Then the erasures of the file (bad lines: false, nothing restored). */
 static bool collect_erasures(const char *url, bool replace, const char *file, copy_check *k)
 {
-    static char why[512];
-    char err[512];
+    char err[512], why[512];
     struct stat sb;
     /* the target's file, as pb_store_restore reads the url (it refuses any other) */
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-    if (replace && !strstr(url, "://") && !strchr(url, '?') && stat(path, &sb) == 0 &&
-        pb_cli_erasures_from_db(url, &k->erasures, why, sizeof why) != 0) {
-        k->replaced_unread = why;
-        fprintf(stderr,
-                "pitboss: warning: the erasures of the database being replaced could not be "
-                "read (%s): only those of --erasures are applied again\n",
-                why);
+    k->fix.replaced = "none";
+    if (replace && !strstr(url, "://") && !strchr(url, '?') && stat(path, &sb) == 0) {
+        k->fix.replaced = "read";
+        if (pb_cli_erasures_from_db(url, &k->fix.erasures, &k->fix.replaced_newest, why,
+                                    sizeof why) != 0) {
+            k->fix.replaced = "unreadable";
+            fprintf(stderr,
+                    "pitboss: warning: the database being replaced could not be read (%s): "
+                    "only the erasures of --erasures are applied again, and the event ids "
+                    "skip as after a lost database\n",
+                    why);
+        }
     }
-    if (file && pb_cli_erasures_from_file(file, &k->erasures, err, sizeof err) != 0) {
+    if (file && pb_cli_erasures_from_file(file, &k->fix.erasures, err, sizeof err) != 0) {
         fprintf(stderr, "pitboss: restore: --erasures %s\n", err);
-        pb_cli_erasures_free(&k->erasures);
+        pb_cli_erasures_free(&k->fix.erasures);
         return false;
     }
-    pb_cli_erasures_unique(&k->erasures);
+    pb_cli_erasures_unique(&k->fix.erasures);
     return true;
 }
 
@@ -378,10 +386,10 @@ int pb_cmd_restore(int argc, char **argv)
                                      &info, err, sizeof err);
     if (r != PB_STORE_OK) {
         fprintf(stderr, "pitboss: %s\n", err);
-        pb_cli_erasures_free(&k.erasures);
+        pb_cli_erasures_free(&k.fix.erasures);
         return verify && k.rc == 1 ? 1 : 2;
     }
     print_result("restore", from, url, &info, verify, &k);
-    pb_cli_erasures_free(&k.erasures);
+    pb_cli_erasures_free(&k.fix.erasures);
     return 0;
 }

@@ -32,6 +32,7 @@
 
 #include "cli/cli.h"
 #include "core/time.h"
+#include "events/events.h"
 #include "identity/identity.h"
 
 #define PAGE 256
@@ -107,7 +108,8 @@ static void collect(void *ctx, const pb_store_erased_player *p)
         x->failed = 1;
 }
 
-int pb_cli_erasures_from_db(const char *url, pb_cli_erasures *l, char *err, size_t cap)
+int pb_cli_erasures_from_db(const char *url, pb_cli_erasures *l, int64_t *events_newest, char *err,
+                            size_t cap)
 {
     pb_store *s = pb_store_open(url, err, cap);
     if (!s)
@@ -119,6 +121,10 @@ int pb_cli_erasures_from_db(const char *url, pb_cli_erasures *l, char *err, size
         rc = pb_store_begin(c, PB_STORE_READ) != PB_STORE_OK
                  ? (snprintf(err, cap, "%s", pb_store_errmsg(c)), -1)
                  : each_erased(c, collect, &x, err, cap);
+        if (rc == 0 && pb_store_event_newest(c, events_newest) != PB_STORE_OK) {
+            snprintf(err, cap, "reading the newest event: %s", pb_store_errmsg(c));
+            rc = -1;
+        }
         pb_store_rollback(c);
         if (rc == 0 && x.failed) {
             snprintf(err, cap, "out of memory");
@@ -209,12 +215,55 @@ void pb_cli_erasures_unique(pb_cli_erasures *l)
     l->n = w;
 }
 
-int pb_cli_erasures_apply(const char *copy_path, const pb_cli_erasures *l, size_t *applied,
-                          char *err, size_t cap)
+typedef struct newest_ctx {
+    int64_t at;
+} newest_ctx;
+
+static int newest_at(void *ctx, const pb_store_event *e)
 {
-    *applied = 0;
-    if (!l->n)
-        return 0;
+    ((newest_ctx *)ctx)->at = e->created_at;
+    return 1;
+}
+
+/* The copy's `platform.restored`, at an id above every one the replaced database may
+ * have issued (see the top); r->event_id, skipped_from/_to. */
+static int mark_restored(pb_store_conn *c, pb_cli_restore_fixup *r, char *err, size_t cap)
+{
+    int64_t newest = 0, now = pb_time_now_us();
+    newest_ctx nc = {0};
+    if (pb_store_event_newest(c, &newest) != PB_STORE_OK ||
+        (newest && pb_store_event_scan(c, newest - 1, newest, 1, newest_at, &nc) != PB_STORE_OK)) {
+        snprintf(err, cap, "reading the copy's newest event: %s", pb_store_errmsg(c));
+        return -1;
+    }
+    int64_t at = newest + 1;
+    if (!strcmp(r->replaced, "read")) {
+        if (r->replaced_newest >= at)
+            at = r->replaced_newest + 1;
+    } else if (nc.at && now > nc.at) { /* at most one event a microsecond since the copy's newest */
+        at = newest + (now - nc.at);
+    }
+    r->event_id = at;
+    r->skipped_from = at > newest + 1 ? newest + 1 : 0;
+    r->skipped_to = at > newest + 1 ? at - 1 : 0;
+    char last[PB_TIME_STR_MAX] = "";
+    if (nc.at)
+        pb_time_format(nc.at, last, sizeof last);
+    pb_err e = pb_events_emit_at(c, at, "platform.restored", "", "", "", now,
+                                 PB_EV_INT("copy_newest_event", newest),
+                                 PB_EV_STR("copy_newest_event_at", last),
+                                 PB_EV_INT("skipped_from", r->skipped_from),
+                                 PB_EV_INT("skipped_to", r->skipped_to),
+                                 PB_EV_STR("replaced", r->replaced));
+    if (e != PB_OK)
+        snprintf(err, cap, "the platform.restored event: %s (%s)", pb_err_code(e),
+                 pb_store_errmsg(c));
+    return e == PB_OK ? 0 : -1;
+}
+
+int pb_cli_restore_apply(const char *copy_path, pb_cli_restore_fixup *r, char *err, size_t cap)
+{
+    r->reapplied = 0;
     pb_store *s = pb_store_open(copy_path, err, cap);
     if (!s)
         return -1;
@@ -227,9 +276,15 @@ int pb_cli_erasures_apply(const char *copy_path, const pb_cli_erasures *l, size_
         pb_store_close(s);
         return -1;
     }
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < l->n; i++) {
-        const pb_cli_erasure *x = &l->items[i];
+    /* the jump first: the erasures' events below come after it */
+    int rc = pb_store_begin(c, PB_STORE_WRITE) != PB_STORE_OK ? -1 : mark_restored(c, r, err, cap);
+    if (rc == 0 && pb_store_commit(c) != PB_STORE_OK)
+        rc = -1;
+    if (rc != 0 && !err[0])
+        snprintf(err, cap, "%s", pb_store_errmsg(c));
+    pb_store_rollback(c);
+    for (size_t i = 0; rc == 0 && i < r->erasures.n; i++) {
+        const pb_cli_erasure *x = &r->erasures.items[i];
         char when[PB_TIME_STR_MAX] = "an unknown time", reason[160];
         if (x->erased_at)
             pb_time_format(x->erased_at, when, sizeof when);
@@ -248,7 +303,7 @@ int pb_cli_erasures_apply(const char *copy_path, const pb_cli_erasures *l, size_
                      pb_store_errmsg(c));
             rc = -1;
         } else if (done) {
-            ++*applied;
+            r->reapplied++;
         }
     }
     pb_store_disconnect(c);

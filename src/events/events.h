@@ -75,7 +75,19 @@ pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand, c
                         const char *trace_id, int64_t now, const pb_event_field *fields, size_t n,
                         int64_t *id);
 
+/* pb_events_append at a given id (> 0; 0: the next one, as pb_events_append): a
+ * restore's `platform.restored`, above every id the replaced database may have
+ * issued (src/cli/cmd_erasures.c). STORE_UNAVAILABLE too when the id is taken. */
+pb_err pb_events_append_at(pb_store_conn *c, int64_t at, const char *type, const char *brand,
+                           const char *subject, const char *trace_id, int64_t now,
+                           const pb_event_field *fields, size_t n, int64_t *id);
+
 /* pb_events_append with the fields given inline: one call per change. */
+#define pb_events_emit_at(c, at, type, brand, subject, trace_id, now, ...)                      \
+    pb_events_append_at((c), (at), (type), (brand), (subject), (trace_id), (now),               \
+                        (const pb_event_field[]){__VA_ARGS__},                                  \
+                        sizeof((const pb_event_field[]){__VA_ARGS__}) / sizeof(pb_event_field), \
+                        NULL)
 #define pb_events_emit(c, type, brand, subject, trace_id, now, ...)      \
     pb_events_append((c), (type), (brand), (subject), (trace_id), (now), \
                      (const pb_event_field[]){__VA_ARGS__},              \

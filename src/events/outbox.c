@@ -61,6 +61,8 @@ const pb_event_type pb_event_types[] = {
     {"player.blocked", "players.read"},
     {"player.unblocked", "players.read"},
     {"player.erased", "players.read"}, /* systems fed by events erase their copies */
+    /* platform-wide (all-brands staff): a backup was restored, the ids it skipped */
+    {"platform.restored", "brands.read"},
     /* games */
     {"rtp.changed", "games.read"},
     /* staff adjustments */
@@ -227,12 +229,19 @@ pb_err pb_events_append(pb_store_conn *c, const char *type, const char *brand, c
                         const char *trace_id, int64_t now, const pb_event_field *fields, size_t n,
                         int64_t *id)
 {
+    return pb_events_append_at(c, 0, type, brand, subject, trace_id, now, fields, n, id);
+}
+
+pb_err pb_events_append_at(pb_store_conn *c, int64_t at, const char *type, const char *brand,
+                           const char *subject, const char *trace_id, int64_t now,
+                           const pb_event_field *fields, size_t n, int64_t *id)
+{
     if (pb_events_type_index(type) < 0) {
         pb_log(PB_LOG_ERROR, "events.unknown_type", "event type '%s' is not in the table",
                type ? type : "(null)");
         return PB_ERR_INTERNAL;
     }
-    pb_store_event e = {.created_at = now};
+    pb_store_event e = {.id = at > 0 ? at : 0, .created_at = now};
     copy_field(e.type, sizeof e.type, type); /* a type of the table: always fits */
     if (!copy_field(e.brand, sizeof e.brand, brand) ||
         !copy_field(e.subject, sizeof e.subject, subject) ||

@@ -23,7 +23,8 @@
 
 /* An outbox row. */
 typedef struct pb_store_event {
-    int64_t id; /* set by the insert; ids only grow */
+    int64_t id; /* set by the insert; ids only grow. Given > 0 to the insert: that id
+                   (a restore's jump past the ids a lost database issued) */
     char type[PB_EVENT_TYPE_MAX + 1];
     char brand[PB_EVENT_BRAND_MAX + 1];     /* "" = platform-wide */
     char subject[PB_EVENT_SUBJECT_MAX + 1]; /* player / staff public id, or "" */
@@ -36,7 +37,8 @@ typedef struct pb_store_event {
 /* A scan callback: return non-zero to stop (the scan then returns PB_STORE_OK). */
 typedef int (*pb_store_event_cb)(void *ctx, const pb_store_event *e);
 
-/* Appends e (inside the caller's write transaction); *id receives its id. */
+/* Appends e (inside the caller's write transaction); *id receives its id: the next
+ * one, or e->id when it is > 0 (it must exceed every id present: CONFLICT if taken). */
 pb_store_rc pb_store_event_insert(pb_store_conn *c, const pb_store_event *e, int64_t *id);
 /* The rows with after_id < id <= upto (upto < 0: no upper bound), in id order, at
  * most limit of them. */

@@ -5,8 +5,10 @@ it (GDPR Art. 17, through the staff API); `pitboss erasures` lists them. Restori
 backup over the database that erased them erases them again in the restored copy (email,
 names, date of birth, sessions; closed; audited by "system" "restore" and announced as
 player.erased), the third player untouched, the erased emails in no byte of the file,
-the ledger and the audit chain verified. A lost database: restored into a new file the
-copy gives the data back without the list, and not with `--erasures FILE`. A replaced
+the ledger and the audit chain verified; its `platform.restored` event takes the id
+after the replaced database's newest, so no event id names two events. A lost database: restored into a new file the
+copy gives the data back without the list, and not with `--erasures FILE`; the event
+ids skip as far as one a microsecond since the copy's newest event. A replaced
 database that cannot be read is said, and the file's erasures applied all the same. A bad
 list restores nothing.
 
@@ -16,6 +18,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 from admin_helpers import Client, Env, Staff, expect  # noqa: E402
@@ -109,9 +112,17 @@ class Run:
         with open(self.list_file, "w") as f:
             f.write(r.stdout)
 
+    def restored_event(self, db):
+        got = rows(db, "SELECT id,brand,payload FROM event_outbox WHERE type='platform.restored'")
+        assert len(got) == 1, got
+        return got[0][0], got[0][1], json.loads(got[0][2])
+
     def over_the_database(self):
         db = self.env.db
         audit_before = rows(self.backup, "SELECT count(*) FROM audit_entry")[0][0]
+        copy_newest = rows(self.backup, "SELECT max(id) FROM event_outbox")[0][0]
+        replaced_newest = rows(db, "SELECT max(id) FROM event_outbox")[0][0]
+        assert replaced_newest > copy_newest, (replaced_newest, copy_newest)  # the erasures'
         r, out = self.restore(db, "--replace")
         assert r.returncode == 0, r.stdout + r.stderr
         assert out["restore"] == "ok" and out["erasures_listed"] == 2, out
@@ -133,8 +144,20 @@ class Run:
             assert kind == "system" and actor == "restore", (kind, actor)
             assert reason.startswith("re-applied at restore: erased at 20"), reason
         assert rows(db, "SELECT count(*) FROM audit_entry")[0][0] == audit_before + 2
-        events = rows(db, "SELECT subject FROM event_outbox WHERE type='player.erased'")
+        # the restore's event takes the id after the replaced database's newest: no id the
+        # lost events had names another event; the erasures' events come after it
+        rid, brand, payload = self.restored_event(db)
+        assert rid == replaced_newest + 1 and brand == "", (rid, replaced_newest)
+        assert out["restored_event"] == rid and out["replaced"] == "read", out
+        assert payload == {"copy_newest_event": copy_newest,
+                           "copy_newest_event_at": payload["copy_newest_event_at"],
+                           "skipped_from": copy_newest + 1, "skipped_to": replaced_newest,
+                           "replaced": "read"}, payload
+        assert out["event_ids_skipped_from"] == copy_newest + 1, out
+        assert out["event_ids_skipped_to"] == replaced_newest, out
+        events = rows(db, "SELECT subject,id FROM event_outbox WHERE type='player.erased'")
         assert sorted(e[0] for e in events) == sorted([self.ids["alice"], self.ids["carol"]]), events
+        assert all(e[1] > rid for e in events), (events, rid)
         for cmd in (("ledger", "verify"), ("audit", "verify")):
             v = self.env.cli(*cmd, "--db", db, "--keys-dir", self.env.keys, check=False)
             assert v.returncode == 0 and " 0 violation(s)" in v.stdout, v.stdout + v.stderr
@@ -147,11 +170,23 @@ class Run:
                                "date_of_birth": "1990-01-01"}), 201)["player"]
         assert again["id"] != self.ids["alice"], again
         assert self.env.stop() == 0
+        reg = rows(db, "SELECT max(id) FROM event_outbox WHERE type='player.registered'")[0][0]
+        assert reg > rid, (reg, rid)  # the server goes on above the restore's ids
 
     def lost_database(self):
         bare = os.path.join(self.env.dir, "bare.db")
+        copy_newest, newest_at = rows(self.backup, "SELECT id,created_at FROM event_outbox "
+                                      "ORDER BY id DESC LIMIT 1")[0]
+        before = time.time_ns() // 1000
         r, out = self.restore(bare)
+        after = time.time_ns() // 1000
         assert r.returncode == 0 and out["erasures_reapplied"] == 0, r.stdout + r.stderr
+        # nothing says which ids the lost database gave: at most one event a microsecond
+        # since the copy's newest, so the restore's event goes that far above it
+        rid, _, payload = self.restored_event(bare)
+        assert out["replaced"] == "none" and payload["replaced"] == "none", (out, payload)
+        assert before - newest_at <= rid - copy_newest <= after - newest_at, (rid, copy_newest)
+        assert payload["skipped_from"] == copy_newest + 1 and payload["skipped_to"] == rid - 1
         self.assert_whole(bare, "alice")  # without the list the copy gives the data back
         listed = os.path.join(self.env.dir, "listed.db")
         r, out = self.restore(listed, "--erasures", self.list_file)
@@ -169,7 +204,7 @@ class Run:
         con.close()
         r, out = self.restore(target, "--replace", "--erasures", self.list_file)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert out["erasures_of_replaced"] == "unreadable", out
+        assert out["replaced"] == "unreadable", out
         assert "could not be read" in r.stderr, r.stderr
         assert out["erasures_reapplied"] == 2, out
         self.assert_erased(target, "carol")

@@ -14,8 +14,9 @@
 
 static pb_store_rc sq_event_insert(pb_store_conn *conn, const pb_store_event *e, int64_t *id)
 {
+    /* ?7 NULL: the next id (the table's largest + 1); else e->id (a restore's jump) */
     static const char SQL[] = "INSERT INTO event_outbox(type,brand,subject,payload,created_at,"
-                              "trace_id) VALUES(?1,?2,?3,?4,?5,?6)";
+                              "trace_id,id) VALUES(?1,?2,?3,?4,?5,?6,?7)";
     sq_conn *c = SQ(conn);
     sqlite3_stmt *st = sq_stmt_sql(c, SQL);
     if (!st)
@@ -27,6 +28,10 @@ static pb_store_rc sq_event_insert(pb_store_conn *conn, const pb_store_event *e,
                       SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, e->created_at);
     sqr_bind_text(st, 6, e->trace_id);
+    if (e->id > 0)
+        sqlite3_bind_int64(st, 7, e->id);
+    else
+        sqlite3_bind_null(st, 7);
     pb_store_rc r = sqr_exec(c, st);
     if (r == PB_STORE_OK && id)
         *id = sqlite3_last_insert_rowid(c->db);

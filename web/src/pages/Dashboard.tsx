@@ -254,6 +254,7 @@ const TYPE_LABEL: Record<string, string> = {
   'player.blocked': 'Player blocked',
   'player.unblocked': 'Player unblocked',
   'player.erased': 'Player erased',
+  'platform.restored': 'Platform restored from a backup',
   'funds.unclaimed': 'Unclaimed funds (erased player)',
   'funds.unclaimed_settled': 'Unclaimed funds settled',
   'funds.unclaimed_settlement_requested': 'Unclaimed funds settlement requested (awaiting approval)',
