@@ -245,6 +245,19 @@ static pb_err erase_record(pb_store_conn *c, const pb_identity_erase_actor *by, 
                           PB_EV_STR("by", by->id));
 }
 
+/* The erasure itself (the store's rows, under the placeholder email) and its record;
+ * gone: what a row the store no longer finds unerased means to the caller. */
+static pb_err erase_and_record(pb_store_conn *c, const pb_identity_erase_actor *by,
+                               const char *brand, const pb_store_player *row,
+                               const pb_player *before, int64_t now, pb_err gone)
+{
+    char email[PB_EMAIL_MAX + 1];
+    snprintf(email, sizeof email, "erased-%s@erased.invalid", row->public_id);
+    pb_err e = pb_id_store_err(c, pb_store_player_erase(c, row->id, email, now), gone,
+                               "player erase");
+    return e == PB_OK ? erase_record(c, by, brand, before, now) : e;
+}
+
 pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
                                 const char *public_id, const pb_identity_erase_actor *by,
                                 int64_t now, pb_player *out, pb_identity_erase_refusal *why)
@@ -286,12 +299,7 @@ pb_err pb_identity_player_erase(pb_store_conn *c, const pb_brand_scope *scope,
                         PB_ERR_PLAYER_NOT_FOUND, "player get");
     if (e != PB_OK)
         return e;
-    char email[PB_EMAIL_MAX + 1];
-    snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
-    e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_PLAYER_ERASED,
-                        "player erase");
-    if (e == PB_OK)
-        e = erase_record(c, by, brand.code, &pl, now);
+    e = erase_and_record(c, by, brand.code, &row, &pl, now, PB_ERR_PLAYER_ERASED);
     if (e == PB_OK)
         e = pb_identity_player_get_pii(c, scope, public_id, out);
     return e;
@@ -323,12 +331,7 @@ pb_err pb_identity_player_erase_again(pb_store_conn *c, const char *public_id,
     snprintf(before.public_id, sizeof before.public_id, "%s", row.public_id);
     if (pb_player_status_parse(row.status, &before.status) != PB_OK)
         return PB_ERR_INTERNAL;
-    char email[PB_EMAIL_MAX + 1];
-    snprintf(email, sizeof email, "erased-%s@erased.invalid", row.public_id);
-    e = pb_id_store_err(c, pb_store_player_erase(c, row.id, email, now), PB_ERR_INTERNAL,
-                        "player erase");
-    if (e == PB_OK)
-        e = erase_record(c, by, brand.code, &before, now);
+    e = erase_and_record(c, by, brand.code, &row, &before, now, PB_ERR_INTERNAL);
     *done = e == PB_OK;
     return e;
 }

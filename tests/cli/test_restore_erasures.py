@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
 from admin_helpers import Client, Env, Staff, expect  # noqa: E402
-from harness import Tap  # noqa: E402
+from harness import run_cases  # noqa: E402
 
 PASSWORD = "Player-pass-77"
 
@@ -245,17 +245,7 @@ def main():
         ("a bad --erasures file (bad JSON, a bad id, a bad time, missing): exit 2 naming the "
          "line, nothing restored", run.bad_list),
     ]
-    tap = Tap(len(cases))
-    try:
-        for i, (name, fn) in enumerate(cases):
-            if not tap.case(name, fn) and i == 0:
-                for _ in range(tap.plan - 1):
-                    tap.ok(False, "skipped: setup failed")
-                break
-    finally:
-        env.cleanup()
-    return tap.done()
-
+    return run_cases(cases, env.cleanup)
 
 if __name__ == "__main__":
     sys.exit(main())
