@@ -9,7 +9,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcmocka-dev
   libmicrohttpd-dev libjansson-dev liboath-dev libjwt-dev
   python3-jsonschema python3-yaml wrk oathtool fio
-  openssl curl jq
+  openssl curl jq systemd
   clang libclang-rt-dev valgrind clang-format-14 cppcheck
   libnats-dev nats-server
   nodejs npm chromium
