@@ -9,6 +9,9 @@
  *     the API then holds 150050 and 25000 minor units, audited as brand.update, and the
  *     page shows the saved values; an amount with more decimals than the currency has
  *     is refused at its field without a request;
+ *   - the accepted currencies and the default: an unknown code is refused at the field
+ *     (nothing changed); "eur usd, gbp" with USD the default is saved as the API then
+ *     holds it, audited, and GBP gets its per-currency rows (a GBP threshold saved);
  *   - a bad value (an adjustment threshold of 0) shows the server's FIELD_INVALID at
  *     that setting, keeps what was typed, and changes nothing (the API's brand is the
  *     same, updated_at included);
@@ -46,7 +49,15 @@ const rowCodes = async (page) =>
 const moneyInput = (page, key, cur) => page.locator(`[data-testid=brand-form] input[name="${key}.${cur}"]`);
 const fieldError = (page, field) => page.locator(`[data-testid=field-error][data-field="${field}"]`);
 
-let page; // the scoped admin's, shared by the first two cases (one login)
+/** Save, and wait for the PATCH's answer (the "Saved." of an earlier save may still show). */
+async function saveAndWait(p) {
+  const answered = p.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/v1/admin/brands/'));
+  await p.getByTestId('brand-save').click();
+  assert.equal((await answered).status(), 200);
+  await p.getByTestId('saved').waitFor();
+}
+
+let page; // the scoped admin's, shared by the first three cases (one login)
 
 test('a scoped admin: Brands lists their brand only; a per-currency threshold saved in major units is what the API then holds', async () => {
   page = await newPage(browser);
@@ -89,6 +100,41 @@ test('a scoped admin: Brands lists their brand only; a per-currency threshold sa
   await screenshot(page, 'brand-settings');
 });
 
+test('accepted currencies and the default: GBP added and USD made the default are what the API then holds; GBP gets its thresholds; an unknown code is refused at its field', async () => {
+  const before = await brandApi('demo');
+  const form = page.getByTestId('brand-form');
+  const input = (name) => form.locator(`input[name="${name}"]`);
+  assert.equal(await input('currencies').inputValue(), 'EUR, USD');
+  assert.equal(await input('default_currency').inputValue(), 'EUR');
+  assert.equal(await moneyInput(page, 'withdrawal_4eyes_thresholds', 'GBP').count(), 0);
+
+  // a code the server does not know: CURRENCY_UNKNOWN at the currencies, nothing changed
+  await input('currencies').fill('EUR, USD, QQQ');
+  await page.getByTestId('brand-save').click();
+  await fieldError(page, 'currencies').waitFor();
+  assert.match(await fieldError(page, 'currencies').innerText(), /^CURRENCY_UNKNOWN: /);
+  assert.equal(await input('currencies').inputValue(), 'EUR, USD, QQQ');
+  assert.deepEqual(await brandApi('demo'), before);
+
+  await input('currencies').fill('eur usd, gbp');
+  await input('default_currency').fill('USD');
+  await saveAndWait(page);
+  const after = await brandApi('demo');
+  assert.deepEqual(after.currencies, ['EUR', 'GBP', 'USD']); // kept sorted
+  assert.equal(after.default_currency, 'USD');
+  assert.deepEqual(after.settings, before.settings);
+  assert.equal(after.currency_exponents.GBP, 2);
+  // the saved brand: its facts, and a GBP row in every per-currency setting
+  assert.equal(await page.locator('[data-testid=brand-facts] [data-testid=brand-currencies]').innerText(), 'EUR, GBP, USD');
+  assert.equal(await input('currencies').inputValue(), 'EUR, GBP, USD');
+  await moneyInput(page, 'withdrawal_4eyes_thresholds', 'GBP').fill('900');
+  await saveAndWait(page);
+  const withGbp = await brandApi('demo');
+  assert.deepEqual(withGbp.settings.withdrawal_4eyes_thresholds, { EUR: 150050, USD: 25000, GBP: 90000 });
+  const audit = await expectStatus(adminCall(server, 'GET', '/v1/admin/audit?action=brand.update&target_kind=brand&target_id=demo'), 200);
+  assert.ok(audit.entries.some((e) => JSON.stringify(e.after.currencies) === '["EUR","GBP","USD"]'), 'audited');
+});
+
 test('a value the server refuses: its FIELD_INVALID at that setting, the input kept, nothing changed', async () => {
   const before = await brandApi('demo');
   await moneyInput(page, 'adjustment_4eyes_thresholds', 'EUR').fill('0');
@@ -120,6 +166,7 @@ test('a member without brands.manage sees the settings read-only, with units, an
   assert.equal(await p.locator('[data-testid=brand-form] input, [data-testid=brand-form] select').count(), 0);
   const eur = p.locator('[data-testid=setting][data-field="settings.withdrawal_4eyes_thresholds"] [data-testid=setting-currency][data-currency=EUR]');
   assert.equal(await eur.getByTestId('value').innerText(), '1\u202f500.50 EUR');
+  assert.equal(await p.locator('[data-testid=setting][data-field=currencies] [data-testid=value]').innerText(), 'EUR, GBP, USD');
   const hours = p.locator('[data-testid=setting][data-field="settings.adjustment_request_expiry_hours"]');
   assert.match(await hours.innerText(), /\(hours\)/);
   assert.deepEqual(p.errors.filter((e) => !isResourceError(e)), []);

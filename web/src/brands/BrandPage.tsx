@@ -4,9 +4,12 @@
  * what applies without a value; money settings per currency in the currency's
  * major units.
  *
- * A member with brands.manage edits the name, jurisdiction, status and settings
- * and saves: PATCH /v1/admin/brands/{code} with the fields that changed (the
- * settings object whole: the server replaces it). The server checks every key
+ * A member with brands.manage edits the name, jurisdiction, status, accepted
+ * currencies, default currency and settings and saves: PATCH
+ * /v1/admin/brands/{code} with the fields that changed (the settings object whole:
+ * the server replaces it; the currency list whole, the default always in it). A
+ * currency added gets its per-currency settings once saved (the reply brings its
+ * exponent); players keep their currency when it leaves the list. The server checks every key
  * (422 FIELD_INVALID naming "settings.<key>", "name", …): its message is shown at
  * that field and the form keeps what was typed. The save is audited by the server
  * (brand.update, before and after); members with audit.read get a link to the
@@ -20,7 +23,7 @@ import { useSession } from '../lib/session';
 import { ErrorBox, Money, Time, useAsync } from '../components/ui';
 import { Link, Status } from '../money/common';
 import {
-  type BrandFull, formOf, SETTINGS, type SettingDef, type SettingsForm, sameJson, settingCurrencies,
+  type BrandFull, codes, formOf, SETTINGS, type SettingDef, type SettingsForm, sameJson, settingCurrencies,
   settingsOf,
 } from './settings';
 import './brands.css';
@@ -74,6 +77,8 @@ function BrandView({ brand, saved, onSaved }: { brand: BrandFull; saved: boolean
   const [name, setName] = useState(brand.name);
   const [jurisdiction, setJurisdiction] = useState(brand.jurisdiction);
   const [status, setStatus] = useState(brand.status);
+  const [currencies, setCurrencies] = useState(brand.currencies.join(', '));
+  const [defaultCurrency, setDefaultCurrency] = useState(brand.default_currency);
   const [form, setForm] = useState<SettingsForm>(() => formOf(brand));
   const [local, setLocal] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
@@ -82,7 +87,7 @@ function BrandView({ brand, saved, onSaved }: { brand: BrandFull; saved: boolean
 
   const serverField = fieldOf(error);
   const serverText = error instanceof ApiError ? `${error.code}: ${error.message}` : undefined;
-  const shownAt = new Set(['name', 'jurisdiction', 'status', ...SETTINGS.map((s) => `settings.${s.key}`)]);
+  const shownAt = new Set(['name', 'jurisdiction', 'status', 'currencies', 'default_currency', ...SETTINGS.map((s) => `settings.${s.key}`)]);
   /** The message for a field: the form's own check, else the server's when it names this field. */
   const errorAt = (f: string) => local[f] ?? (serverField === f ? serverText : undefined);
 
@@ -97,6 +102,11 @@ function BrandView({ brand, saved, onSaved }: { brand: BrandFull; saved: boolean
     if (name.trim() !== brand.name) body.name = name.trim();
     if (jurisdiction.trim() !== brand.jurisdiction) body.jurisdiction = jurisdiction.trim();
     if (status !== brand.status) body.status = status;
+    const def = defaultCurrency.trim().toUpperCase();
+    const typed = codes(currencies);
+    const list = typed.includes(def) ? typed : [def, ...typed];
+    if (def !== brand.default_currency) body.default_currency = def;
+    if (!sameJson([...list].sort(), [...brand.currencies].sort())) body.currencies = list; // the server keeps them sorted
     if (!sameJson(settings, brand.settings)) body.settings = settings;
     if (Object.keys(body).length === 0) {
       setNote('Nothing changed.');
@@ -176,6 +186,29 @@ function BrandView({ brand, saved, onSaved }: { brand: BrandFull; saved: boolean
               </select>
             ) : (
               <span data-testid="value">{brand.status}</span>
+            )}
+          </Row>
+          <Row label="Currencies" unit="accepted, e.g. EUR, USD; the default is always one" field="currencies"
+            error={errorAt('currencies')}>
+            {editable ? (
+              <input name="currencies" value={currencies} onInput={(e) => setCurrencies(e.currentTarget.value)} />
+            ) : (
+              <span data-testid="value">{brand.currencies.join(', ')}</span>
+            )}
+            {editable && (
+              <p class="m-muted b-help">
+                A currency added gets its limits and thresholds below once saved; players keep their currency when it
+                leaves the list.
+              </p>
+            )}
+          </Row>
+          <Row label="Default currency" unit="new players' currency unless they choose" field="default_currency"
+            error={errorAt('default_currency')}>
+            {editable ? (
+              <input name="default_currency" value={defaultCurrency}
+                onInput={(e) => setDefaultCurrency(e.currentTarget.value)} />
+            ) : (
+              <span data-testid="value">{brand.default_currency}</span>
             )}
           </Row>
         </section>

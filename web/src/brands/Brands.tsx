@@ -13,7 +13,7 @@ import { navigate } from '../lib/router';
 import { useSession } from '../lib/session';
 import { ErrorBox, Pager, useDialogSubmit, usePaged } from '../components/ui';
 import { Link, Status } from '../money/common';
-import type { BrandFull } from './settings';
+import { type BrandFull, codes } from './settings';
 import './brands.css';
 
 export function Brands() {
@@ -73,13 +73,6 @@ export function Brands() {
   );
 }
 
-/** "EUR, usd  GBP" → ["EUR", "USD", "GBP"] (the server checks each). */
-function codes(text: string): string[] {
-  return text
-    .split(/[\s,;]+/)
-    .map((c) => c.trim().toUpperCase())
-    .filter(Boolean);
-}
 
 function CreateBrandDialog({ onClose }: { onClose: () => void }) {
   const [code, setCode] = useState('');

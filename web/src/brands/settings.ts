@@ -181,3 +181,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (ka.join('\u0000') !== kb.join('\u0000')) return false;
   return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
+
+/** "EUR, usd  GBP" → ["EUR", "USD", "GBP"] (the server checks each). */
+export function codes(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((c) => c.trim().toUpperCase())
+    .filter(Boolean);
+}
