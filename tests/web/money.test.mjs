@@ -8,6 +8,9 @@
  *     the second approval sends it to the sandbox PSP and "paid" shows; below
  *     the threshold one approval pays; a rejection keeps its reason; the page
  *     states the brand's thresholds as amounts (1 000.00 EUR, not 100000);
+ *   - the "N new withdrawal requests" announcement counts distinct withdrawals: one
+ *     requested while the page is open and then back in the queue (its approver
+ *     disabled: withdrawal.approval_lapsed) is one new request, not two;
  *   - a payout the PSP keeps refusing is resolved from the detail page (the
  *     PSP asked: never taken → failed, the money back; pending → the refusal
  *     shown, nothing changed);
@@ -37,7 +40,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   adminCall, createStaff, deposit, erasedLateWin, expectStatus, launchBrowser, login, newPage, nextCode, playerCall,
-  registerPlayer, request, requestWithdrawal, screenshot, startServer, totp,
+  registerPlayer, request, requestWithdrawal, screenshot, staffCall, startServer, totp,
 } from './harness.mjs';
 
 let server, browser;
@@ -219,6 +222,44 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.deepEqual(pa.errors.concat(pb.errors), []);
   await pa.close();
   await pb.close();
+});
+
+test('the "N new" announcement counts a withdrawal once when its approval lapses after its request', async () => {
+  const f = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const x = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const p = await registerPlayer(server, { brand: 'demo' });
+  await deposit(server, p, '3000.00');
+  // shown when the page opens; its rejection below marks when the page has seen the lapse
+  const marker = await requestWithdrawal(server, p, '12.00');
+  const page = await newPage(browser);
+  await login(page, server, f);
+  await page.locator('nav a[href="/withdrawals"]').click();
+  await row(page, marker.id).waitFor();
+  await page.locator('[data-testid=live][data-status=live]').waitFor();
+  // requested while the page is open: announced, not inserted
+  const w = await requestWithdrawal(server, p, '1200.00'); // above demo's 1 000.00 EUR: two approvals
+  assert.equal(w.approvals_required, 2);
+  const fresh = page.getByTestId('show-new');
+  await fresh.getByText('1 new withdrawal request: show').waitFor({ timeout: 15_000 });
+  // X's approval (the first of two), then X disabled: the approval lapses at once and
+  // withdrawal.approval_lapsed announces the withdrawal back in the queue — the same one
+  await expectStatus(staffCall(server, x, 'POST', `/v1/admin/withdrawals/${w.id}/approve`, {}), 200, 'approve');
+  await expectStatus(adminCall(server, 'PATCH', `/v1/admin/staff/${x.id}`, { active: false, reason: 'left the team' }),
+    200, 'disable');
+  const lapsed = await getW(w.id);
+  assert.deepEqual(lapsed.approvals.map((a) => [a.staff_id, a.lapsed_reason]), [[x.id, 'staff_disabled']]);
+  // the stream is in order: once the marker's rejection shows, the lapse was seen before it
+  // (as the admin: an API login of F now would wait for a TOTP step the browser's has not used)
+  await expectStatus(adminCall(server, 'POST', `/v1/admin/withdrawals/${marker.id}/reject`, { reason: 'marker' }),
+    200, 'reject');
+  await page.locator(`[data-testid=withdrawal-row][data-id="${marker.id}"][data-status=rejected]`)
+    .waitFor({ timeout: 15_000 });
+  assert.equal(await fresh.innerText(), '1 new withdrawal request: show');
+  await fresh.click();
+  await row(page, w.id).waitFor();
+  assert.equal(await page.getByTestId('show-new').count(), 0, 'the announcement goes once shown');
+  assert.deepEqual(page.errors, []);
+  await page.close();
 });
 
 test('a stuck payout is resolved with the PSP from the detail page', async () => {

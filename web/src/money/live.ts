@@ -74,11 +74,13 @@ export type QueueEvent = 'new' | 'change' | 'other';
  * A paged queue that follows its records' events (Withdrawals, Adjustments, the
  * pending settlements): `classify` sorts each event; a change to a shown record is
  * re-read (`reread`) into `latest` (rows keep their place); new requests are counted
- * in `fresh` for a "show" button, never inserted; `freshIds` names each record
- * announced so with the type of the first event that announced it (a page that
- * tells kinds apart counts each record once: Payments, a deposit made and then
- * settled while the page is open). `reload` (the button, Refresh, a gap in the
- * stream) re-reads the list and starts them over, as a change of `filters` does.
+ * in `fresh` for a "show" button, never inserted: distinct records, so one announced
+ * twice (a withdrawal requested, then back in the queue when its approval lapsed)
+ * counts once; `freshIds` names each record announced so with the type of the first
+ * event that announced it (a page that tells kinds apart counts each record once:
+ * Payments, a deposit made and then settled while the page is open). `reload` (the
+ * button, Refresh, a gap in the stream) re-reads the list and starts them over, as a
+ * change of `filters` does.
  * `onEvent` sees every event of the kind after it is sorted.
  */
 export function useLiveQueue<T extends { id: string }>(opts: {
@@ -90,11 +92,9 @@ export function useLiveQueue<T extends { id: string }>(opts: {
   onEvent?: (e: StreamEvent) => void;
 }) {
   const [latest, setLatest] = useState<Record<string, T>>({});
-  const [fresh, setFresh] = useState(0);
   const [freshIds, setFreshIds] = useState<Record<string, string>>({});
   const shown = new Set(opts.list.items.map((x) => x.id));
   function reload() {
-    setFresh(0);
     setFreshIds({});
     setLatest({});
     opts.list.reload();
@@ -103,10 +103,7 @@ export function useLiveQueue<T extends { id: string }>(opts: {
     async (e, id) => {
       const what = opts.classify(e, id, shown);
       opts.onEvent?.(e);
-      if (what === 'new') {
-        setFresh((n) => n + 1);
-        setFreshIds((m) => (id in m ? m : { ...m, [id]: e.type }));
-      }
+      if (what === 'new') setFreshIds((m) => (id in m ? m : { ...m, [id]: e.type }));
       if (what !== 'change' || !shown.has(id)) return;
       try {
         const now = await opts.reread(id);
@@ -118,10 +115,11 @@ export function useLiveQueue<T extends { id: string }>(opts: {
     () => reload(),
   );
   useEffect(() => {
-    setFresh(0);
     setFreshIds({});
     setLatest({});
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, opts.filters);
+  // each record once, however many of its events announced it
+  const fresh = Object.keys(freshIds).length;
   return { live, latest, fresh, freshIds, reload };
 }
