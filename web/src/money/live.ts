@@ -81,7 +81,10 @@ export type QueueEvent = 'new' | 'change' | 'other';
  * Payments, a deposit made and then settled while the page is open). `reload` (the
  * button, Refresh, a gap in the stream) re-reads the list and starts them over, as a
  * change of `filters` does.
- * `onEvent` sees every event of the kind after it is sorted.
+ * `onEvent` sees every event of the kind after it is sorted. `refresh(id)` re-reads
+ * a shown record into `latest` on the page's own cue (Payments: an intent's expiry,
+ * which no event announces); it resolves to the record read, or null when it could
+ * not be read.
  */
 export function useLiveQueue<T extends { id: string }>(opts: {
   list: { items: T[]; reload: () => void };
@@ -99,18 +102,22 @@ export function useLiveQueue<T extends { id: string }>(opts: {
     setLatest({});
     opts.list.reload();
   }
+  async function refresh(id: string): Promise<T | null> {
+    try {
+      const now = await opts.reread(id);
+      setLatest((m) => ({ ...m, [id]: now }));
+      return now;
+    } catch {
+      return null; /* the next refresh shows it */
+    }
+  }
   const live = opts.events(
     async (e, id) => {
       const what = opts.classify(e, id, shown);
       opts.onEvent?.(e);
       if (what === 'new') setFreshIds((m) => (id in m ? m : { ...m, [id]: e.type }));
       if (what !== 'change' || !shown.has(id)) return;
-      try {
-        const now = await opts.reread(id);
-        setLatest((m) => ({ ...m, [id]: now }));
-      } catch {
-        /* the next refresh shows it */
-      }
+      await refresh(id);
     },
     () => reload(),
   );
@@ -121,5 +128,5 @@ export function useLiveQueue<T extends { id: string }>(opts: {
   }, opts.filters);
   // each record once, however many of its events announced it
   const fresh = Object.keys(freshIds).length;
-  return { live, latest, fresh, freshIds, reload };
+  return { live, latest, fresh, freshIds, reload, refresh };
 }
