@@ -12,6 +12,14 @@
  * member could not see what they made. Every change is audited with the brand
  * before and after, in the same write transaction.
  *
+ * A change of settings.withdrawal_4eyes_thresholds is judged by the cashier in
+ * that transaction too, after the settings are stored
+ * (pb_cashier_brand_approvals_judge): the brand's approved withdrawals not yet sent
+ * that now need more approvals than they have go back to pending_approval at once,
+ * audited and announced withdrawal.approval_lapsed (threshold_lowered) with the
+ * PATCH's trace id — as a staff change re-judges its member's approvals
+ * (admin_staff.c) — not only at their next approval or payout.
+ *
  * The replies (not the audit entries) add currency_exponents: the exponent of
  * each currency the brand names (its list and the keys of its per-currency
  * settings), so the back office shows and reads the settings' minor units as
@@ -22,6 +30,9 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "api/api.h"
+#include "cashier/cashier.h"
+#include "core/log.h"
 #include "core/money.h"
 #include "core/time.h"
 
@@ -182,6 +193,7 @@ typedef struct brand_ctx {
     brand_body *bb;
     const char *path_code; /* update */
     pb_brand *before, *after;
+    struct pb_cashier *cashier; /* update: the brand's approved withdrawals judged again */
 } brand_ctx;
 
 /* Appends brand.<verb> with the brand before (may be NULL) and after. */
@@ -288,12 +300,26 @@ static pb_err update_tx(pb_store_conn *c, void *ctx, const char **bad)
                          .settings = bb->settings_text,
                          .status = bb->status};
     e = pb_tenancy_brand_update(c, x->before->id, &u, now, x->after, bad);
-    return e == PB_OK ? brand_audit(c, x, "brand.update", now) : e;
+    if (e == PB_OK)
+        e = brand_audit(c, x, "brand.update", now);
+    /* a 4-eyes threshold lowered reaches the withdrawals approved under the old one
+     * now, in this transaction (cashier/approvals.c), not at their payout's send */
+    size_t back = 0;
+    if (e == PB_OK && bb->settings &&
+        pb_tenancy_setting_changed(x->before->settings, x->after->settings,
+                                   "withdrawal_4eyes_thresholds"))
+        e = pb_cashier_brand_approvals_judge(x->cashier, c, x->after->id, now,
+                                             pb_http_trace_id(x->req), &back);
+    if (back)
+        pb_log(PB_LOG_INFO, "admin.brands",
+               "brand %s: 4-eyes thresholds changed, %zu approved withdrawal(s) back to "
+               "pending_approval (trace %s)",
+               x->after->code, back, pb_http_trace_id(x->req));
+    return e;
 }
 
 void pb_api_admin_brand_update(pb_http_request *req, void *app)
 {
-    (void)app;
     brand_body bb = {0};
     pb_json_field f[] = {
         {.name = "name",
@@ -335,7 +361,8 @@ void pb_api_admin_brand_update(pb_http_request *req, void *app)
                    .bb = &bb,
                    .path_code = pb_http_param(req, "code"),
                    .before = pb_http_alloc(req, sizeof(pb_brand)),
-                   .after = pb_http_alloc(req, sizeof(pb_brand))};
+                   .after = pb_http_alloc(req, sizeof(pb_brand)),
+                   .cashier = ((pb_api_app *)app)->cashier};
     const char *bad = NULL;
     pb_err e = x.before && x.after ? pb_admin_write(req, update_tx, &x, &bad) : PB_ERR_INTERNAL;
     if (e != PB_OK) {

@@ -38,6 +38,11 @@
  * withdrawal_4eyes_thresholds ask for it today (cashier_approvals_required_now).
  * Compliance lowering a threshold (a fraud wave) thus reaches the withdrawals
  * already waiting between the new and the old one; raising it never relaxes one.
+ * And at the change itself: the admin brand route, in the write transaction that
+ * stores a change of the brand's withdrawal_4eyes_thresholds, judges the brand's
+ * approved withdrawals not yet sent again (pb_cashier_brand_approvals_judge), so
+ * one approved under the old threshold does not stay "approved" until its payout's
+ * send (a payout held back by a PSP could wait there for long).
  * A requirement raised is written to the row (it never goes down again), and an
  * approved withdrawal left short goes back to pending_approval (hold kept) by the
  * lapse's own path: audited withdrawal.approval_lapsed, announced with the reason
@@ -219,12 +224,16 @@ pb_err cashier_approvals_apply(pb_store_conn *c, int64_t now, pb_store_withdrawa
                             before, after, reason);
 }
 
-/* One withdrawal the member approved: judged again, its lapses applied (see
- * pb_cashier_staff_approvals_judge). */
-static pb_err staff_change_judge(pb_cashier *k, pb_store_conn *c, const char *withdrawal_id,
-                                 int64_t now, const pb_cashier_actor *a, bool *lapsed)
+/* One withdrawal judged again, its lapses applied (see
+ * pb_cashier_staff_approvals_judge and pb_cashier_brand_approvals_judge): an
+ * approver who lost the right lapses; with `threshold`, a requirement raised by
+ * the brand's threshold today is applied too. *changed: something was applied;
+ * *back: it went back from approved to pending_approval. */
+static pb_err change_judge(pb_cashier *k, pb_store_conn *c, const char *withdrawal_id, int64_t now,
+                           const pb_cashier_actor *a, bool threshold, const char *when,
+                           bool *changed, bool *back)
 {
-    *lapsed = false;
+    *changed = *back = false;
     pb_store_withdrawal *w = malloc(sizeof *w);
     cashier_approvals *j = malloc(sizeof *j);
     pb_err e = w && j ? PB_OK : PB_ERR_INTERNAL;
@@ -243,10 +252,9 @@ static pb_err staff_change_judge(pb_cashier *k, pb_store_conn *c, const char *wi
     }
     if (e == PB_OK && !skip)
         e = cashier_approvals_judge(c, w, j);
-    bool back = false;
-    if (e == PB_OK && !skip && j->lapsing) {
-        e = cashier_approvals_apply(c, now, w, j, a, "by a change of their staff account", &back);
-        *lapsed = e == PB_OK;
+    if (e == PB_OK && !skip && (j->lapsing || (threshold && j->required > w->approvals_required))) {
+        e = cashier_approvals_apply(c, now, w, j, a, when, back);
+        *changed = e == PB_OK;
     }
     free(w);
     free(j);
@@ -274,12 +282,49 @@ pb_err pb_cashier_staff_approvals_judge(pb_cashier *k, pb_store_conn *c, const c
             break;
         }
         for (size_t i = 0; e == PB_OK && i < got; i++) {
-            bool lapsed = false;
-            e = staff_change_judge(k, c, page[i].withdrawal_id, now, &sys, &lapsed);
+            bool lapsed = false, back = false;
+            e = change_judge(k, c, page[i].withdrawal_id, now, &sys, false,
+                             "by a change of their staff account", &lapsed, &back);
             *n += lapsed;
         }
         if (got)
             snprintf(after, sizeof after, "%s", page[got - 1].withdrawal_id);
+    }
+    free(page);
+    return e;
+}
+
+pb_err pb_cashier_brand_approvals_judge(pb_cashier *k, pb_store_conn *c, int64_t brand_id,
+                                        int64_t now, const char *trace_id, size_t *n)
+{
+    *n = 0;
+    pb_cashier_actor sys = {.kind = "system",
+                            .id = PB_CASHIER_APPROVALS_ACTOR,
+                            .trace_id = trace_id};
+    enum { PAGE = 32 };
+    pb_store_withdrawal *page = calloc(PAGE, sizeof *page);
+    if (!page)
+        return PB_ERR_INTERNAL;
+    char brands[32];
+    snprintf(brands, sizeof brands, "[%lld]", (long long)brand_id);
+    pb_store_withdrawal_query q = {.brand_ids_json = brands, .status = "approved", .limit = PAGE};
+    pb_err e = PB_OK;
+    /* newest first by seq: a row sent back to pending_approval here leaves the
+     * status's index behind the cursor, so no row is met twice or skipped */
+    for (size_t got = PAGE; e == PB_OK && got == PAGE;) {
+        got = PAGE;
+        if (pb_store_withdrawal_list(c, &q, page, &got) != PB_STORE_OK) {
+            e = PB_ERR_INTERNAL;
+            break;
+        }
+        for (size_t i = 0; e == PB_OK && i < got; i++) {
+            bool changed = false, back = false;
+            e = change_judge(k, c, page[i].id, now, &sys, true,
+                             "at the change of the brand's settings", &changed, &back);
+            *n += back;
+        }
+        if (got)
+            q.before_seq = page[got - 1].seq;
     }
     free(page);
     return e;

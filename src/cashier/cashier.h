@@ -342,6 +342,18 @@ pb_err pb_cashier_withdrawal_list(pb_store_conn *c, const pb_store_withdrawal_qu
  * withdrawals had an approval lapse. INTERNAL on a store failure. */
 pb_err pb_cashier_staff_approvals_judge(pb_cashier *k, pb_store_conn *c, const char *staff_id,
                                         int64_t now, const char *trace_id, size_t *n);
+/* A brand's withdrawal_4eyes_thresholds may just have changed (lowered: more
+ * withdrawals need two approvals): called in the write transaction on c that stored
+ * the brand's settings, after it. Each withdrawal of brand_id approved and not yet
+ * sent is judged again as the cashier judges it before a payout (the stricter of
+ * its request's and today's threshold; its approvers' rights): one left with too
+ * few approvals goes back to pending_approval (hold kept), its raised requirement
+ * written to the row, audited and announced withdrawal.approval_lapsed (reason
+ * threshold_lowered; trace_id), all in c's transaction. One whose payout is being
+ * sent at this moment is left to that send's re-check. k may be NULL. *n: how many
+ * went back. INTERNAL on a store failure. */
+pb_err pb_cashier_brand_approvals_judge(pb_cashier *k, pb_store_conn *c, int64_t brand_id,
+                                        int64_t now, const char *trace_id, size_t *n);
 /* The approvals of a withdrawal (at most PB_CASHIER_MAX_APPROVALS): the standing ones
  * in the order given, then the lapsed ones (lapsed_at, lapsed_reason set). */
 pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,

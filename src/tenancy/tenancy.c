@@ -583,6 +583,18 @@ bool pb_tenancy_setting_for_currency(const char *settings, const char *key, cons
     return currency && setting_read(settings, key, currency, out);
 }
 
+bool pb_tenancy_setting_changed(const char *before, const char *after, const char *key)
+{
+    json_t *b = before ? json_loads(before, 0, NULL) : NULL;
+    json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+    json_t *vb = b ? json_object_get(b, key) : NULL, *va = a ? json_object_get(a, key) : NULL;
+    /* json_equal: objects compare by keys and values, not by their order */
+    bool changed = (vb == NULL) != (va == NULL) || (vb && !json_equal(vb, va));
+    json_decref(b);
+    json_decref(a);
+    return changed;
+}
+
 int64_t pb_tenancy_setting_hours_us(const pb_brand *b, const char *key, int64_t def_hours)
 {
     return pb_tenancy_setting_int(b->settings, key, def_hours) * 3600 * 1000000LL;

@@ -93,6 +93,10 @@ int64_t pb_tenancy_setting_int(const char *settings, const char *key, int64_t de
  * true with *out when it has an entry for currency within the table's bounds. */
 bool pb_tenancy_setting_for_currency(const char *settings, const char *key, const char *currency,
                                      int64_t *out);
+/* Whether the value under settings key `key` differs between two settings texts
+ * (JSON; absent on one side and present on the other is a change; NULL or
+ * unreadable text reads as having no settings). */
+bool pb_tenancy_setting_changed(const char *before, const char *after, const char *key);
 
 /* A staff adjustment request of a brand without settings.adjustment_request_expiry_hours
  * expires after this many hours. */

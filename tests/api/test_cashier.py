@@ -4,8 +4,8 @@ reordering, amount mismatch, bad signature, stale timestamp, unknown reference),
 the brand's deposit limits, withdrawals (checks recorded, hold, one approval
 below the threshold → processing → paid by the sandbox's webhook over HTTP,
 4-eyes at or above it, by the stricter of the request's and today's threshold
-(one lowered since reaches a waiting or an approved-but-unsent withdrawal; one
-raised never relaxes it), no approval of a finance member's own player account, failed payout returns the money, payout webhook replay,
+(one lowered since reaches a waiting or an approved-but-unsent withdrawal, the
+latter at once when the admin lowers it; one raised never relaxes it), no approval of a finance member's own player account, failed payout returns the money, payout webhook replay,
 reject, cancel, insufficient funds, bonus never withdrawable), a confirmation
 the sandbox still owed when the server stopped delivered after the restart, the
 staff views (queue with brand filter, payments), a blocked player, a player
@@ -784,10 +784,100 @@ class Run:
         b = self.wallet("tess")
         assert (b["cash"], b["held"]) == ("870.00", "0.00"), b
 
+    def store_eur_threshold(self, eur):
+        """alpha's EUR 4-eyes threshold written to the store around the API (as a restore
+        or an edit by hand would), the rest of its settings kept."""
+        (old,), = self.env.rows("SELECT settings FROM brand WHERE code='alpha'")
+        settings = json.loads(old)
+        settings["withdrawal_4eyes_thresholds"]["EUR"] = eur
+        con = sqlite3.connect(self.env.db, timeout=30)
+        with con:
+            con.execute("UPDATE brand SET settings=? WHERE code='alpha'",
+                        (json.dumps(settings, separators=(",", ":")),))
+        con.close()
+
+    def threshold_lowered_at_change(self):
+        """Approved with one approval, its payout not taken (17: the sandbox refuses the
+        first ask; no retry pass runs), then alpha's threshold lowered below it by the
+        admin: the PATCH itself sends it back to pending_approval (hold kept), audited
+        and announced withdrawal.approval_lapsed (threshold_lowered) in the brand
+        change's transaction, with no approval or payout in between. Another brand's
+        threshold lowered, alpha's raised, or another of alpha's settings changed: it
+        stays approved, nothing announced."""
+        w = self.withdraw("tess", "20.17")
+        assert w["approvals_required"] == 1, w
+        r = self.approve(self.fin1, w["id"])
+        assert r["status"] == "approved" and r["psp_reference"] is None, r
+
+        def state():
+            g = expect(self.admin.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+            lapses = self.env.rows("SELECT count(*) FROM event_outbox WHERE "
+                                   "type='withdrawal.approval_lapsed' AND "
+                                   "json_extract(payload, '$.withdrawal_id') = ?", w["id"])[0][0]
+            return g["status"], g["approvals_required"], lapses
+
+        # beta's threshold lowered below it: alpha's withdrawal is not beta's business
+        (old,), = self.env.rows("SELECT settings FROM brand WHERE code='beta'")
+        beta = json.loads(old)
+        beta["withdrawal_4eyes_thresholds"]["EUR"] = 1000
+        expect(self.admin.call("PATCH", "/v1/admin/brands/beta", {"settings": beta}), 200)
+        assert state() == ("approved", 1, 0), state()
+        expect(self.admin.call("PATCH", "/v1/admin/brands/beta", {"settings": json.loads(old)}),
+               200)
+        # raised (50.00 → 60.00 EUR): still one needed
+        self.set_eur_threshold(6000)
+        assert state() == ("approved", 1, 0), state()
+        # another setting of alpha's, its thresholds as they are
+        (old,), = self.env.rows("SELECT settings FROM brand WHERE code='alpha'")
+        settings = dict(json.loads(old), deposit_expiry_minutes=720)
+        expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": settings}), 200)
+        assert state() == ("approved", 1, 0), state()
+        # lowered to 10.00 EUR: back to pending_approval at once, needing two
+        self.set_eur_threshold(1000)
+        g = expect(self.admin.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+        assert (g["status"], g["approvals_required"], g["psp_reference"]) == \
+            ("pending_approval", 2, None), g
+        assert [(a["staff_id"], a["lapsed_reason"]) for a in g["approvals"]] == \
+            [(self.fin1.id, None)], g
+        assert self.wallet("tess")["held"] == "20.17"
+        (actor, reason, before, after, trace), = self.env.rows(
+            "SELECT actor_id, reason, before, after, trace_id FROM audit_entry "
+            "WHERE action='withdrawal.approval_lapsed' AND target_id=?", w["id"])
+        assert actor == "cashier.approvals" and reason == (
+            "the brand's 4-eyes threshold was lowered since the request: two approvals needed "
+            "at the change of the brand's settings: back to pending_approval"), (actor, reason)
+        before, after = json.loads(before), json.loads(after)
+        assert (before["status"], before["approvals_required"], after["status"],
+                after["approvals_required"], after["approvals"],
+                after["approvals_required_raised"]) == \
+            ("approved", 1, "pending_approval", 2, 1, "threshold_lowered"), (before, after)
+        # in the brand change's transaction: the trace of its brand.update entry
+        (changed,), = self.env.rows("SELECT after FROM audit_entry WHERE action='brand.update' "
+                                    "AND target_id='alpha' AND trace_id=?", trace)
+        assert json.loads(changed)["settings"]["withdrawal_4eyes_thresholds"]["EUR"] == 1000
+        ev = self.env.rows("SELECT type, payload, trace_id FROM event_outbox "
+                           "WHERE json_extract(payload, '$.withdrawal_id') = ? ORDER BY id", w["id"])
+        assert [e[0] for e in ev] == ["withdrawal.requested", "withdrawal.approved",
+                                      "withdrawal.approval_lapsed"], ev
+        p = json.loads(ev[-1][1])
+        assert (p["status"], p["approvals"], p["approvals_required"], p["reason"], ev[-1][2]) == \
+            ("pending_approval", 1, 2, "threshold_lowered", trace), ev[-1]
+        # fin1's approval still counts: fin1 cannot give the second
+        before = self.money_state()
+        self.approve(self.fin1, w["id"], 403, "FOUR_EYES_VIOLATION")
+        assert self.money_state() == before
+        r = expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w['id']}/reject",
+                                  {"reason": "threshold case done"}), 200)
+        assert r["status"] == "rejected", r
+        b = self.wallet("tess")
+        assert (b["cash"], b["held"]) == ("870.00", "0.00"), b
+        self.set_eur_threshold(5000)
+
     def threshold_lowered_before_payout(self):
         """Approved with one approval, its payout not taken (17: the sandbox refuses the
-        first ask), then the brand's threshold lowered below it: the send's re-check
-        finds two needed now, the payout is not sent and the withdrawal is
+        first ask), then the brand's threshold lowered below it around the API (in the
+        store while the server is stopped: the admin route would send it back at once,
+        threshold_lowered_at_change): the send's re-check finds two needed now, the payout is not sent and the withdrawal is
         pending_approval again (hold kept), audited and announced as
         withdrawal.approval_lapsed with the reason threshold_lowered; fin1's approval
         still counts, so fin1 cannot give the second; fin2's pays it."""
@@ -795,8 +885,8 @@ class Run:
         assert w["approvals_required"] == 1, w
         r = self.approve(self.fin1, w["id"])
         assert r["status"] == "approved" and r["psp_reference"] is None, r
-        self.set_eur_threshold(1000)
         self.stop_server()
+        self.store_eur_threshold(1000)
         start(self.env, retry_ms=200)  # sent at start-up, and again every 200 ms
         g = self.wait_status(w["id"], "pending_approval")
         assert (g["approvals_required"], g["psp_reference"]) == (2, None), g
@@ -1585,7 +1675,8 @@ def main():
         ("withdrawal at the threshold: 4-eyes (same member twice refused), paid", run.four_eyes),
         ("an approval lapses at the staff change (disable + enable, brand removed): no longer counts, announced also when the withdrawal stays pending_approval; approved → pending_approval", run.lapse_at_staff_change),
         ("a brand's 4-eyes threshold lowered since the request: the approval is the first of two (not the same member's twice), paid by a second; raised: still two; below both: one", run.threshold_lowered_at_approval),
-        ("a threshold lowered after the approval, before the payout was sent: not sent, pending_approval again (hold kept), audited and announced threshold_lowered; a second member pays it", run.threshold_lowered_before_payout),
+        ("a threshold lowered by the admin after the approval, the payout not sent yet: pending_approval again at once (hold kept), audited and announced threshold_lowered with the brand change's trace; another brand, a raised threshold or another setting: nothing", run.threshold_lowered_at_change),
+        ("a threshold lowered (around the API) after the approval, before the payout was sent: not sent, pending_approval again (hold kept), audited and announced threshold_lowered; a second member pays it", run.threshold_lowered_before_payout),
         ("a finance member's own player account: their approval is FOUR_EYES_VIOLATION, nothing written", run.own_account),
         ("payout failure (amount ending in 13): the money is back", run.failed_payout),
         ("payout webhook replay and payout.failed after paid: nothing moves", run.payout_webhook_replay),

@@ -8,6 +8,9 @@
  *     the second approval sends it to the sandbox PSP and "paid" shows; below
  *     the threshold one approval pays; a rejection keeps its reason; the page
  *     states the brand's thresholds as amounts (1 000.00 EUR, not 100000);
+ *   - the "N new withdrawal requests" announcement counts distinct withdrawals: one
+ *     requested while the page is open and then back in the queue (its approver
+ *     disabled: withdrawal.approval_lapsed) is one new request, not two;
  *   - a payout the PSP keeps refusing is resolved from the detail page (the
  *     PSP asked: never taken → failed, the money back; pending → the refusal
  *     shown, nothing changed);
@@ -17,10 +20,12 @@
  *     shows FOUR_EYES_VIOLATION, member B confirms it: failed, the money back;
  *   - a support member sees no Withdrawals, /withdrawals is not found for them,
  *     and the approve call made with their own token from the page is 403;
- *   - staff: the admin creates a finance member, the one-time password is shown
- *     once; the member completes the first login and logs in; role change;
- *     TOTP reset with a reason: a new one-time password shown once, the old
- *     password refused, the member changes it and enrols again;
+ *   - staff: an admin (made for the case: a browser login as the bootstrap admin
+ *     would wait for a TOTP step its API calls have not used) creates a finance
+ *     member, the one-time password is shown once; the member completes the
+ *     first login and logs in; role change; TOTP reset with a reason: a new
+ *     one-time password shown once, the old password refused, the member
+ *     changes it and enrols again;
  *   - unclaimed funds: a late win for an erased player shows on the finance
  *     member's Unclaimed funds page (balance, the entry by player id, no
  *     e-mail); support has no such page;
@@ -35,7 +40,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   adminCall, createStaff, deposit, erasedLateWin, expectStatus, launchBrowser, login, newPage, nextCode, playerCall,
-  registerPlayer, request, requestWithdrawal, screenshot, startServer, totp,
+  registerPlayer, request, requestWithdrawal, screenshot, staffCall, startServer, totp,
 } from './harness.mjs';
 
 let server, browser;
@@ -217,6 +222,44 @@ test('4-eyes: two finance members approve a withdrawal above the threshold; one 
   assert.deepEqual(pa.errors.concat(pb.errors), []);
   await pa.close();
   await pb.close();
+});
+
+test('the "N new" announcement counts a withdrawal once when its approval lapses after its request', async () => {
+  const f = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const x = await createStaff(server, { role: 'finance', brands: ['demo'] });
+  const p = await registerPlayer(server, { brand: 'demo' });
+  await deposit(server, p, '3000.00');
+  // shown when the page opens; its rejection below marks when the page has seen the lapse
+  const marker = await requestWithdrawal(server, p, '12.00');
+  const page = await newPage(browser);
+  await login(page, server, f);
+  await page.locator('nav a[href="/withdrawals"]').click();
+  await row(page, marker.id).waitFor();
+  await page.locator('[data-testid=live][data-status=live]').waitFor();
+  // requested while the page is open: announced, not inserted
+  const w = await requestWithdrawal(server, p, '1200.00'); // above demo's 1 000.00 EUR: two approvals
+  assert.equal(w.approvals_required, 2);
+  const fresh = page.getByTestId('show-new');
+  await fresh.getByText('1 new withdrawal request: show').waitFor({ timeout: 15_000 });
+  // X's approval (the first of two), then X disabled: the approval lapses at once and
+  // withdrawal.approval_lapsed announces the withdrawal back in the queue — the same one
+  await expectStatus(staffCall(server, x, 'POST', `/v1/admin/withdrawals/${w.id}/approve`, {}), 200, 'approve');
+  await expectStatus(adminCall(server, 'PATCH', `/v1/admin/staff/${x.id}`, { active: false, reason: 'left the team' }),
+    200, 'disable');
+  const lapsed = await getW(w.id);
+  assert.deepEqual(lapsed.approvals.map((a) => [a.staff_id, a.lapsed_reason]), [[x.id, 'staff_disabled']]);
+  // the stream is in order: once the marker's rejection shows, the lapse was seen before it
+  // (as the admin: an API login of F now would wait for a TOTP step the browser's has not used)
+  await expectStatus(adminCall(server, 'POST', `/v1/admin/withdrawals/${marker.id}/reject`, { reason: 'marker' }),
+    200, 'reject');
+  await page.locator(`[data-testid=withdrawal-row][data-id="${marker.id}"][data-status=rejected]`)
+    .waitFor({ timeout: 15_000 });
+  assert.equal(await fresh.innerText(), '1 new withdrawal request: show');
+  await fresh.click();
+  await row(page, w.id).waitFor();
+  assert.equal(await page.getByTestId('show-new').count(), 0, 'the announcement goes once shown');
+  assert.deepEqual(page.errors, []);
+  await page.close();
 });
 
 test('a stuck payout is resolved with the PSP from the detail page', async () => {
@@ -476,9 +519,12 @@ async function firstLoginInBrowser(page, member, newPassword) {
 }
 
 test('staff: create a finance member (one-time password once), first login, role change, TOTP reset', async () => {
-  const admin = { ...server.admin, ip: '127.0.0.1' };
+  // a member made here, not the bootstrap admin: the harness's API calls as the admin
+  // have used its TOTP code up to one step ahead, so a browser login as the admin would
+  // wait up to 30 s for the next step; a new member logs in at once (as web_brands)
+  const admin = await createStaff(server, { role: 'admin', allBrands: true });
   const page = await newPage(browser);
-  await login(page, server, server.admin);
+  await login(page, server, admin);
   await page.locator('nav a[href="/staff"]').click();
   await page.locator('[data-testid=staff]').waitFor();
   await page.locator('[data-testid=new-staff]').click();
@@ -557,7 +603,7 @@ test('staff: create a finance member (one-time password once), first login, role
       adminCall(server, 'GET', `/v1/admin/audit?target_kind=staff&target_id=${id}&action=staff.totp_reset`), 200, 'audit');
     assert.equal(audit.entries.length, 1);
     assert.equal(audit.entries[0].reason, 'Lost phone, identity checked by video call');
-    assert.equal(audit.entries[0].actor_id, (await expectStatus(adminCall(server, 'GET', '/v1/admin/me'), 200, 'me')).staff.id);
+    assert.equal(audit.entries[0].actor_id, admin.id);
     assert.equal(JSON.stringify(audit.entries[0]).includes(otp2), false, 'no password in the audit entry');
     // the member's open page lost its session (a reload cannot refresh it); their old
     // password is refused like any wrong one; the one-time password leads to a new

@@ -19,6 +19,9 @@
  *     expired too); the PSP's success arriving after that turns it completed with
  *     the "late completion" badge, live; for a member with audit.read its page's
  *     history is the audit trail, the late completion's reason in it;
+ *   - an intent shown pending whose expiry passes while the page is open (aged to
+ *     expire 8 s later) turns expired in place, in the list and on its page,
+ *     without a reload (expiry is no event: the page re-reads it when due);
  *   - one deposit (/payments/:id): status, amount, player, brand, PSP, reference,
  *     made, expires (while pending), last change, the ledger transfer once
  *     completed (the API's transfer_id) with the link to the player's deposits in
@@ -100,10 +103,11 @@ async function settle(d, verb = 'complete') {
 
 const getPayment = (id) => expectStatus(adminCall(server, 'GET', `/v1/admin/payments/${id}`), 200, 'get payment');
 
-/** Makes the intent 25 hours old (demo's deposit_expiry_minutes is the default 24 h). */
-function age(d) {
+/** Makes the intent older by us µs, default 25 hours (demo's deposit_expiry_minutes
+ * is the default 24 h). */
+function age(d, us = 25 * 3600 * 1e6) {
   const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', server.dbPath,
-    `UPDATE payment SET created_at = created_at - ${25 * 3600 * 1e6} WHERE id = '${d.id}'`], { encoding: 'utf8' });
+    `UPDATE payment SET created_at = created_at - ${us} WHERE id = '${d.id}'`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`aging the intent: ${r.stderr}`);
 }
 
@@ -268,6 +272,36 @@ test('expiry: an old intent reads expired; the PSP success after that is a live 
   assert.equal(await ap.getByTestId('detail-status').getByTestId('late').count(), 1);
   assert.deepEqual(ap.errors, []);
   await ap.close();
+});
+
+test('expiry while shown: a pending intent turns expired in place, list and detail, without a reload', async () => {
+  const { p1 } = await data();
+  // made 24 h less 8 s ago: it expires 8 s from now (no event says so: the page re-reads it)
+  const soon = await intent(p1, '13.00');
+  age(soon, 24 * 3600 * 1e6 - 8e6);
+  const page = await asFinance();
+  await page.goto(`${server.url}/payments`);
+  await row(page, soon.id).waitFor();
+  assert.equal(await row(page, soon.id).getAttribute('data-status'), 'pending');
+  await page.evaluate(() => { window.sameDocument = true; });
+  await page.locator(`[data-testid=payment-row][data-id="${soon.id}"][data-status=expired]`).waitFor({ timeout: 20_000 });
+  assert.match(await row(page, soon.id).innerText(), /expired\s/);
+  assert.equal(await page.evaluate(() => window.sameDocument), true, 'no reload');
+  assert.equal((await getPayment(soon.id)).status, 'expired');
+  assert.equal(await page.getByTestId('show-new').count(), 0, 'an expiry is no new deposit');
+
+  // its page, open when it expires
+  const next = await intent(p1, '14.00');
+  age(next, 24 * 3600 * 1e6 - 8e6);
+  await page.goto(`${server.url}/payments/${next.id}`);
+  const detail = page.getByTestId('payment-detail');
+  await detail.waitFor();
+  assert.equal(await detail.getAttribute('data-status'), 'pending');
+  await page.evaluate(() => { window.sameDocument = true; });
+  await page.locator('[data-testid=payment-detail][data-status=expired]').waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('[data-testid=history] [data-action=expired]').count(), 1);
+  assert.equal(await page.evaluate(() => window.sameDocument), true, 'no reload');
+  assert.deepEqual(page.errors, []);
 });
 
 test('one deposit: every field, the ledger transfer, the history; it follows the stream', async () => {

@@ -414,6 +414,34 @@ static void setting_readers(void **state)
     assert_int_equal(pb_tenancy_settlement_expiry_us(&b), 72 * 3600 * 1000000LL); /* out of range */
 }
 
+/* A setting changed between two settings texts: its value, not the rest, not key order. */
+static void setting_changed(void **state)
+{
+    (void)state;
+    const char *k = "withdrawal_4eyes_thresholds";
+    const char *old = "{\"withdrawal_4eyes_thresholds\":{\"EUR\":5000,\"USD\":7000},"
+                      "\"deposit_expiry_minutes\":60}";
+    /* the same value in another order, another setting changed: no change */
+    assert_false(pb_tenancy_setting_changed(
+        old,
+        "{\"deposit_expiry_minutes\":90,\"withdrawal_4eyes_thresholds\":{\"USD\":7000,"
+        "\"EUR\":5000}}",
+        k));
+    /* lowered, raised, a currency added or removed, the setting added or removed */
+    assert_true(pb_tenancy_setting_changed(
+        old, "{\"withdrawal_4eyes_thresholds\":{\"EUR\":1000,\"USD\":7000}}", k));
+    assert_true(pb_tenancy_setting_changed(
+        old, "{\"withdrawal_4eyes_thresholds\":{\"EUR\":9000,\"USD\":7000}}", k));
+    assert_true(pb_tenancy_setting_changed(old, "{\"withdrawal_4eyes_thresholds\":{\"EUR\":5000}}",
+                                           k));
+    assert_true(pb_tenancy_setting_changed(old, "{\"deposit_expiry_minutes\":60}", k));
+    assert_true(pb_tenancy_setting_changed("{}", old, k));
+    /* none on both sides, NULL or unreadable text: no settings */
+    assert_false(pb_tenancy_setting_changed("{}", "{\"deposit_expiry_minutes\":60}", k));
+    assert_false(pb_tenancy_setting_changed(NULL, "not json", k));
+    assert_true(pb_tenancy_setting_changed(NULL, old, k));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +451,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(list_and_scope, setup, teardown),
         cmocka_unit_test(countries_and_jurisdictions),
         cmocka_unit_test(setting_readers),
+        cmocka_unit_test(setting_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

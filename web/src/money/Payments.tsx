@@ -26,9 +26,11 @@
  * name is re-read in place, one not shown that matches the filters is counted
  * for the "N new deposits / N more deposits settled: show" button (a deposit
  * made and settled while the page is open counts once, as new). Expiry is a view
- * computed on read: Refresh shows it.
+ * computed on read (the row stays "pending" in the store, no event announces it):
+ * a shown intent still pending is re-read once its expires_at has passed
+ * (useExpiryRereads), so it turns "expired" in place, list and detail alike.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../lib/api';
 import type { StreamEvent, StreamStatus } from '../lib/events';
 import { useLocation } from '../lib/router';
@@ -61,6 +63,43 @@ export const getPayment = (id: string) => get<Payment>(`/v1/admin/payments/${enc
 /** deposit.created / completed / failed of the cashier, by payload.payment_id. */
 function useDepositEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
   return useRecordEvents(['deposit.'], 'payment_id', onEvent, onGap);
+}
+
+/** setTimeout's longest delay (about 24.8 days); an expiry further off is not waited for. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Re-reads each shown intent still "pending" just after its expires_at, so the page
+ * shows what the server reads then ("expired", or settled meanwhile) without a
+ * reload. The server decides: a re-read still pending (the browser's clock ahead of
+ * the server's) is tried again, each wait twice the last (from 250 ms, at most a
+ * minute); a new expires_at (the brand's expiry changed) is waited for afresh.
+ */
+function useExpiryRereads(shown: Payment[], reread: (id: string) => Promise<Payment | null>) {
+  const cb = useRef(reread);
+  cb.current = reread;
+  const pending = shown.filter((p) => p.status === 'pending' && p.expires_at);
+  const key = pending.map((p) => `${p.id}@${p.expires_at}`).join(',');
+  useEffect(() => {
+    let gone = false;
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const due = (p: Payment, tries: number) => {
+      const wait = Math.max(Date.parse(p.expires_at ?? '') - Date.now(), 0) + Math.min(250 * 2 ** tries, 60_000);
+      if (!(wait <= MAX_TIMER_MS)) return; // NaN (no date) or too far off
+      const t = setTimeout(async () => {
+        timers.delete(t);
+        const now = await cb.current(p.id);
+        if (!gone && now && now.status === 'pending' && now.expires_at === p.expires_at) due(now, tries + 1);
+      }, wait);
+      timers.add(t);
+    };
+    for (const p of pending) due(p, 0);
+    return () => {
+      gone = true;
+      timers.forEach(clearTimeout);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
 }
 
 /** The status tag, and "late completion" beside a deposit completed after its intent expired. */
@@ -156,7 +195,7 @@ export function Payments() {
     psp_reference: reference || undefined,
   });
   // a new or settled deposit not shown that this view would list: announced, not inserted
-  const { live, latest, freshIds, reload } = useLiveQueue({
+  const { live, latest, freshIds, reload, refresh } = useLiveQueue({
     list,
     events: useDepositEvents,
     classify: (e, id, shown) => {
@@ -178,6 +217,12 @@ export function Payments() {
     reread: getPayment,
     filters: [status, brand, player, reference],
   });
+
+  // an intent's expiry is no event: each shown pending one re-read when it is due
+  useExpiryRereads(
+    list.items.map((p) => latest[p.id] ?? p),
+    refresh,
+  );
 
   // each deposit announced once: as new when its intent was, else as settled
   const announced = Object.values(freshIds);
@@ -329,6 +374,15 @@ export function PaymentDetail({ params }: { params: Record<string, string> }) {
     },
     loaded.reload,
   );
+  useExpiryRereads(p ? [p] : [], async (id) => {
+    try {
+      const now = await getPayment(id);
+      setP(now);
+      return now;
+    } catch {
+      return null; /* the next refresh shows it */
+    }
+  });
   if (loaded.error) return <ErrorBox error={loaded.error} />;
   if (!p) return <p class="loading">Loading…</p>;
   return (

@@ -74,12 +74,17 @@ export type QueueEvent = 'new' | 'change' | 'other';
  * A paged queue that follows its records' events (Withdrawals, Adjustments, the
  * pending settlements): `classify` sorts each event; a change to a shown record is
  * re-read (`reread`) into `latest` (rows keep their place); new requests are counted
- * in `fresh` for a "show" button, never inserted; `freshIds` names each record
- * announced so with the type of the first event that announced it (a page that
- * tells kinds apart counts each record once: Payments, a deposit made and then
- * settled while the page is open). `reload` (the button, Refresh, a gap in the
- * stream) re-reads the list and starts them over, as a change of `filters` does.
- * `onEvent` sees every event of the kind after it is sorted.
+ * in `fresh` for a "show" button, never inserted: distinct records, so one announced
+ * twice (a withdrawal requested, then back in the queue when its approval lapsed)
+ * counts once; `freshIds` names each record announced so with the type of the first
+ * event that announced it (a page that tells kinds apart counts each record once:
+ * Payments, a deposit made and then settled while the page is open). `reload` (the
+ * button, Refresh, a gap in the stream) re-reads the list and starts them over, as a
+ * change of `filters` does.
+ * `onEvent` sees every event of the kind after it is sorted. `refresh(id)` re-reads
+ * a shown record into `latest` on the page's own cue (Payments: an intent's expiry,
+ * which no event announces); it resolves to the record read, or null when it could
+ * not be read.
  */
 export function useLiveQueue<T extends { id: string }>(opts: {
   list: { items: T[]; reload: () => void };
@@ -90,38 +95,38 @@ export function useLiveQueue<T extends { id: string }>(opts: {
   onEvent?: (e: StreamEvent) => void;
 }) {
   const [latest, setLatest] = useState<Record<string, T>>({});
-  const [fresh, setFresh] = useState(0);
   const [freshIds, setFreshIds] = useState<Record<string, string>>({});
   const shown = new Set(opts.list.items.map((x) => x.id));
   function reload() {
-    setFresh(0);
     setFreshIds({});
     setLatest({});
     opts.list.reload();
+  }
+  async function refresh(id: string): Promise<T | null> {
+    try {
+      const now = await opts.reread(id);
+      setLatest((m) => ({ ...m, [id]: now }));
+      return now;
+    } catch {
+      return null; /* the next refresh shows it */
+    }
   }
   const live = opts.events(
     async (e, id) => {
       const what = opts.classify(e, id, shown);
       opts.onEvent?.(e);
-      if (what === 'new') {
-        setFresh((n) => n + 1);
-        setFreshIds((m) => (id in m ? m : { ...m, [id]: e.type }));
-      }
+      if (what === 'new') setFreshIds((m) => (id in m ? m : { ...m, [id]: e.type }));
       if (what !== 'change' || !shown.has(id)) return;
-      try {
-        const now = await opts.reread(id);
-        setLatest((m) => ({ ...m, [id]: now }));
-      } catch {
-        /* the next refresh shows it */
-      }
+      await refresh(id);
     },
     () => reload(),
   );
   useEffect(() => {
-    setFresh(0);
     setFreshIds({});
     setLatest({});
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, opts.filters);
-  return { live, latest, fresh, freshIds, reload };
+  // each record once, however many of its events announced it
+  const fresh = Object.keys(freshIds).length;
+  return { live, latest, fresh, freshIds, reload, refresh };
 }
