@@ -66,6 +66,7 @@ typedef struct pb_api_app {
     struct pb_wallet *wallet;   /* player wallets and game money (wallet/wallet.h) */
     struct pb_audit_key *audit_key;     /* signs audit checkpoints (admin_audit.c) */
     struct pb_audit_trust *audit_trust; /* what verify trusts: audit_key, retired keys */
+    char metrics_token[257]; /* "": /metrics is open; else it needs "Authorization: Bearer <it>" */
     size_t naudit_trust;
     struct pb_api_checkpointer *checkpointer;   /* signs the chain head periodically */
     struct pb_api_backups *backups;             /* serve --backup-dir: scheduled copies, or NULL */
@@ -84,6 +85,10 @@ extern const pb_embedded_file pb_api_openapi_files[];
 /* ---- ops.c: operations endpoints (public) ---- */
 void pb_api_healthz(pb_http_request *req, void *app);
 void pb_api_readyz(pb_http_request *req, void *app);
+/* PITBOSS_METRICS_TOKEN: /metrics then answers only "Authorization: Bearer <token>"
+ * (compared in constant time); 16..256 characters of A-Z a-z 0-9 . _ ~ + / = -
+ * (a bearer token's), else -1 with the reason in err and nothing set (ops.c). */
+int pb_api_metrics_token_set(pb_api_app *a, const char *token, char *err, size_t cap);
 void pb_api_metrics(pb_http_request *req, void *app);
 void pb_api_openapi(pb_http_request *req, void *app);
 void pb_api_docs(pb_http_request *req, void *app);

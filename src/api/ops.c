@@ -5,7 +5,9 @@
  *   GET /readyz        ready for traffic: the database answers and its schema
  *                      is the one this binary expects, 200 {"status":"ready",
  *                      "schema_version":N}; else 503 STORE_UNAVAILABLE
- *   GET /metrics       Prometheus text 0.0.4: the HTTP server's counters and
+ *   GET /metrics       Prometheus text 0.0.4 (with PITBOSS_METRICS_TOKEN set, only
+ *                      to "Authorization: Bearer <token>": else 401
+ *                      UNAUTHENTICATED): the HTTP server's counters and
  *                      histograms, then the ledger writer's counters, then the
  *                      events' (delivered, stream clients, dropped, outbox lag),
  *                      then the other workers' (backups, payouts, games, anchors,
@@ -14,9 +16,12 @@
  *   GET /docs          an HTML index of the route table, rendered here (no
  *                      JavaScript, nothing fetched from elsewhere)
  */
+#include <ctype.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "cashier/cashier.h"
@@ -310,9 +315,45 @@ static void anchor_metrics(const pb_ledger_anchor_stats *st, pb_http_buf *out)
     }
 }
 
+int pb_api_metrics_token_set(pb_api_app *a, const char *token, char *err, size_t cap)
+{
+    size_t n = strlen(token);
+    bool ok = n >= 16 && n < sizeof a->metrics_token;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)token[i]) || strchr("._~+/=-", token[i]);
+    if (!ok) {
+        snprintf(err, cap,
+                 "PITBOSS_METRICS_TOKEN must be 16 to %zu characters of A-Z a-z 0-9 . _ ~ + / = -",
+                 sizeof a->metrics_token - 1);
+        return -1;
+    }
+    memcpy(a->metrics_token, token, n + 1);
+    return 0;
+}
+
+/* The scrape's bearer token against the configured one (constant time for a token of
+ * the right length; its length is no secret). */
+static bool metrics_allowed(const pb_api_app *a, const pb_http_request *req)
+{
+    if (!a->metrics_token[0])
+        return true;
+    const char *h = pb_http_header(req, "Authorization");
+    size_t n = strlen(a->metrics_token);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return false;
+    h += 7;
+    return strlen(h) == n && sodium_memcmp(h, a->metrics_token, n) == 0;
+}
+
 void pb_api_metrics(pb_http_request *req, void *app)
 {
     pb_api_app *a = app;
+    if (!metrics_allowed(a, req)) {
+        pb_http_reply_error_msg(req, PB_ERR_UNAUTHENTICATED, NULL,
+                                "/metrics needs the bearer token the server was given "
+                                "(PITBOSS_METRICS_TOKEN)");
+        return;
+    }
     pb_http_buf out = {0};
     pb_http_buf_printf(&out,
                        "# HELP pitboss_build_info The running pitboss version.\n"

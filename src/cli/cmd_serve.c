@@ -157,6 +157,9 @@ static void serve_usage(FILE *f)
         "                           PITBOSS_SANDBOX_STUCK_PAYOUTS  1 makes the sandbox refuse or\n"
         "                                                    lose payouts of amounts ending in 19,\n"
         "                                                    23, 29, 31 (tests of a staff resolve)\n"
+        "                           PITBOSS_METRICS_TOKEN    /metrics answers only requests with\n"
+        "                                                    \"Authorization: Bearer <it>\" (16..256\n"
+        "                                                    characters; default: none, open)\n"
         "                           PITBOSS_NATS_URL         relay the events to NATS JetStream\n"
         "                                                    (nats://host:4222; default: no relay);\n"
         "                                                    also PITBOSS_NATS_STREAM, _SUBJECT,\n"
@@ -605,6 +608,11 @@ static int serve_open(const serve_opts *o, serve_state *s)
             }
             pb_http_server_set_fallback(s->http, pb_http_static_serve, s->app.web);
         }
+    }
+    const char *mt = env("PITBOSS_METRICS_TOKEN");
+    if (mt && pb_api_metrics_token_set(&s->app, mt, err, sizeof err) != 0) {
+        fprintf(stderr, "pitboss serve: %s\n", err);
+        return -1;
     }
     /* @serve-open-games-play */
     if (pb_api_games_open(&s->app, err, sizeof err) != 0) {

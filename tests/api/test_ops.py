@@ -97,7 +97,7 @@ class Spec:
 
 
 def main():
-    tap = Tap(38)
+    tap = Tap(39)
     srv = Server(BIN)
     try:
         run_cases(tap, srv)
@@ -471,6 +471,34 @@ def run_cases(tap, srv):
                              env={"PITBOSS_SANDBOX_PSP": "yes", "PATH": os.environ.get("PATH", "")})
         assert bad.returncode != 0 and b"PITBOSS_SANDBOX_PSP must be 0 or 1" in bad.stderr, bad
 
+    def metrics_token():
+        token = "Prom-scrape.token_0123456789+/="
+        other = Server(BIN, env={"PITBOSS_METRICS_TOKEN": token})
+        try:
+            for headers in ({}, {"Authorization": "Bearer " + token[:-1]},
+                            {"Authorization": "Bearer " + token + "x"},
+                            {"Authorization": "Basic " + token}, {"Authorization": token}):
+                r = other.request("GET", "/metrics", headers=headers)
+                assert r.status == 401 and r.json()["error"]["code"] == "UNAUTHENTICATED", (headers, r)
+                assert b"pitboss_" not in r.body, r
+            r = other.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
+            assert r.status == 200 and "pitboss_build_info" in r.body.decode(), r
+            r = other.request("GET", "/metrics", headers={"Authorization": "bearer " + token})
+            assert r.status == 200, r  # the scheme is case-insensitive (RFC 7235)
+            assert other.request("GET", "/healthz").status == 200  # the others stay open
+            assert other.request("GET", "/readyz").status == 200
+            assert other.stop() == 0
+        finally:
+            other.cleanup()
+        # the default (srv): open
+        assert srv.request("GET", "/metrics").status == 200
+        for bad in ("short-token", "a token with spaces in it", "x" * 257, "tok\u00e9n-0123456789ab"):
+            out = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                                  os.path.join(srv.dir, "mt.db"), "--keys-dir",
+                                  os.path.join(srv.dir, "k4")], capture_output=True, timeout=30,
+                                 env={"PITBOSS_METRICS_TOKEN": bad, "PATH": os.environ.get("PATH", "")})
+            assert out.returncode != 0 and b"PITBOSS_METRICS_TOKEN must be" in out.stderr, (bad, out)
+
     def wait_violations(server, n):
         """Waits (30 s at most) until /metrics counts n backups kept with violations."""
         deadline = time.monotonic() + 30
@@ -796,6 +824,9 @@ def run_cases(tap, srv):
          wal_reserved_by_default),
         ("the sandbox PSP is off unless PITBOSS_SANDBOX_PSP=1 (then a warning); other values "
          "refused", sandbox_off_by_default),
+        ("PITBOSS_METRICS_TOKEN: /metrics answers only its bearer token (401 UNAUTHENTICATED "
+         "otherwise, nothing told), /healthz and /readyz stay open; a bad token refused at start",
+         metrics_token),
         ("bad percent-encoding in the path is a 4xx", bad_path_encoding),
         ("16 concurrent keep-alive clients", concurrent_clients),
         ("--backup-dir: a checked copy every --backup-every seconds, --backup-keep kept, "
