@@ -307,24 +307,33 @@ pb_err pb_cashier_brand_approvals_judge(pb_cashier *k, pb_store_conn *c, int64_t
         return PB_ERR_INTERNAL;
     char brands[32];
     snprintf(brands, sizeof brands, "[%lld]", (long long)brand_id);
-    pb_store_withdrawal_query q = {.brand_ids_json = brands, .status = "approved", .limit = PAGE};
     pb_err e = PB_OK;
-    /* newest first by seq: a row sent back to pending_approval here leaves the
-     * status's index behind the cursor, so no row is met twice or skipped */
-    for (size_t got = PAGE; e == PB_OK && got == PAGE;) {
-        got = PAGE;
-        if (pb_store_withdrawal_list(c, &q, page, &got) != PB_STORE_OK) {
-            e = PB_ERR_INTERNAL;
-            break;
+    /* the approved ones (sent back when now short), then those still waiting for
+     * approvals (their row's requirement raised now, as the queue shows it: their next
+     * approval would raise it anyway). Newest first by seq: a row sent back to
+     * pending_approval by the first pass leaves the status's index behind the cursor
+     * (no row met twice or skipped in a pass) and is judged again by the second, which
+     * finds nothing more to apply. */
+    static const char *const STATUSES[] = {"approved", "pending_approval"};
+    for (size_t s = 0; s < 2 && e == PB_OK; s++) {
+        pb_store_withdrawal_query q = {.brand_ids_json = brands,
+                                       .status = STATUSES[s],
+                                       .limit = PAGE};
+        for (size_t got = PAGE; e == PB_OK && got == PAGE;) {
+            got = PAGE;
+            if (pb_store_withdrawal_list(c, &q, page, &got) != PB_STORE_OK) {
+                e = PB_ERR_INTERNAL;
+                break;
+            }
+            for (size_t i = 0; e == PB_OK && i < got; i++) {
+                bool changed = false, back = false;
+                e = change_judge(k, c, page[i].id, now, &sys, true,
+                                 "at the change of the brand's settings", &changed, &back);
+                *n += back;
+            }
+            if (got)
+                q.before_seq = page[got - 1].seq;
         }
-        for (size_t i = 0; e == PB_OK && i < got; i++) {
-            bool changed = false, back = false;
-            e = change_judge(k, c, page[i].id, now, &sys, true,
-                             "at the change of the brand's settings", &changed, &back);
-            *n += back;
-        }
-        if (got)
-            q.before_seq = page[got - 1].seq;
     }
     free(page);
     return e;

@@ -350,8 +350,10 @@ pb_err pb_cashier_staff_approvals_judge(pb_cashier *k, pb_store_conn *c, const c
  * few approvals goes back to pending_approval (hold kept), its raised requirement
  * written to the row, audited and announced withdrawal.approval_lapsed (reason
  * threshold_lowered; trace_id), all in c's transaction. One whose payout is being
- * sent at this moment is left to that send's re-check. k may be NULL. *n: how many
- * went back. INTERNAL on a store failure. */
+ * sent at this moment is left to that send's re-check. Each one still pending_approval
+ * gets the raised requirement written to its row (audited, not announced: nothing of
+ * it lapsed), so the queue shows what its next approval would judge. k may be NULL.
+ * *n: how many went back. INTERNAL on a store failure. */
 pb_err pb_cashier_brand_approvals_judge(pb_cashier *k, pb_store_conn *c, int64_t brand_id,
                                         int64_t now, const char *trace_id, size_t *n);
 /* The approvals of a withdrawal (at most PB_CASHIER_MAX_APPROVALS): the standing ones

@@ -737,10 +737,17 @@ class Run:
         self.tokens["tess"] = self.login("tess")
         self.sandbox(self.deposit("tess", "1000.00")["psp_reference"])
         self.saved_settings = self.set_eur_threshold(100000)
-        # lowered: requested needing one, approved after the threshold fell below it
+        # lowered: requested needing one, approved after the threshold fell below it.
+        # Lowered around the API (in the store, the server stopped): the admin route
+        # would raise the waiting withdrawal's requirement itself (threshold_lowered_at_
+        # change); the approval's own judgement is what this case shows
         w = self.withdraw("tess", "50.00")
         assert w["approvals_required"] == 1, w
-        self.set_eur_threshold(4000)
+        self.stop_server()
+        self.store_eur_threshold(4000)
+        start(self.env)
+        g = expect(self.fin1.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
+        assert g["approvals_required"] == 1, g  # as stored: nothing judged it yet
         r = self.approve(self.fin1, w["id"])
         assert (r["status"], r["approvals_required"], r["psp_reference"]) == \
             ("pending_approval", 2, None), r
@@ -801,8 +808,9 @@ class Run:
         first ask; no retry pass runs), then alpha's threshold lowered below it by the
         admin: the PATCH itself sends it back to pending_approval (hold kept), audited
         and announced withdrawal.approval_lapsed (threshold_lowered) in the brand
-        change's transaction, with no approval or payout in between. Another brand's
-        threshold lowered, alpha's raised, or another of alpha's settings changed: it
+        change's transaction, with no approval or payout in between; one still waiting for
+        its first approval needs two from then on (its row; audited, not announced). Another
+        brand's threshold lowered, alpha's raised, or another of alpha's settings changed: it
         stays approved, nothing announced."""
         w = self.withdraw("tess", "20.17")
         assert w["approvals_required"] == 1, w
@@ -832,8 +840,23 @@ class Run:
         settings = dict(json.loads(old), deposit_expiry_minutes=720)
         expect(self.admin.call("PATCH", "/v1/admin/brands/alpha", {"settings": settings}), 200)
         assert state() == ("approved", 1, 0), state()
+        # one still waiting for its first approval, below the threshold: one needed
+        w2 = self.withdraw("tess", "15.00")
+        assert (w2["status"], w2["approvals_required"]) == ("pending_approval", 1), w2
         # lowered to 10.00 EUR: back to pending_approval at once, needing two
         self.set_eur_threshold(1000)
+        # the waiting one needs two from the change on (its row, as the queue shows it),
+        # audited in the change's transaction; nothing announced (nothing it had lapsed)
+        g2 = expect(self.admin.call("GET", f"/v1/admin/withdrawals/{w2['id']}"), 200)
+        assert (g2["status"], g2["approvals_required"]) == ("pending_approval", 2), g2
+        (reason2,), = self.env.rows("SELECT reason FROM audit_entry WHERE "
+                                    "action='withdrawal.approval_lapsed' AND target_id=?", w2["id"])
+        assert reason2 == ("the brand's 4-eyes threshold was lowered since the request: two "
+                           "approvals needed at the change of the brand's settings"), reason2
+        assert not self.env.rows("SELECT 1 FROM event_outbox WHERE type='withdrawal.approval_lapsed' "
+                                 "AND json_extract(payload, '$.withdrawal_id') = ?", w2["id"])
+        expect(self.fin1.call("POST", f"/v1/admin/withdrawals/{w2['id']}/reject",
+                              {"reason": "threshold case done"}), 200)
         g = expect(self.admin.call("GET", f"/v1/admin/withdrawals/{w['id']}"), 200)
         assert (g["status"], g["approvals_required"], g["psp_reference"]) == \
             ("pending_approval", 2, None), g
