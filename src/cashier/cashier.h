@@ -125,7 +125,7 @@ typedef struct pb_cashier_config {
      * "approved" at two passes this far apart is sent again at the second
      * (0 = PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS; negative: never, only at start-up) */
     int payout_retry_ms;
-    bool sandbox_stuck_knobs; /* the sandbox's 19/23/29/31 test knobs (psp.h): tests only */
+    bool sandbox_stuck_knobs; /* the sandbox's 19/23/29/31/37/41 test knobs (psp.h): tests only */
 } pb_cashier_config;
 
 /* Opens the cashier over the wallet. With the sandbox and a self_url, payouts

@@ -267,6 +267,28 @@ class Run:
         assert [e[0] for e in events] == self.runs, events
         assert events[-1][1:] == (1, "upload"), events
 
+    def books_outlive_restart(self):
+        # the sandbox's books are its files (read at start), not the process's memory
+        frm, to = self.period()
+        before = self.download(frm, to)
+        for name in ("sandbox-psp.payouts", "sandbox-psp.settlements"):
+            assert os.stat(os.path.join(self.env.keys, name)).st_mode & 0o777 == 0o600, name
+        with open(os.path.join(self.env.keys, "sandbox-psp.settlements")) as f:
+            kinds = sorted(line.split()[0] for line in f)
+        assert kinds == ["deposit"] * 3 + ["returned"], kinds
+        assert self.env.srv.stop() == 0
+        self.env.srv = Server(self.env.binary, extra_args=["--db", self.env.db, "--keys-dir",
+                                                           self.env.keys],
+                              env={"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": "200",
+                                   "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1",
+                                   "PITBOSS_MAX_BODY": str(2 << 20)})
+        for s in (self.admin, self.fin, self.risk, self.support):
+            s.refresh()  # the old access tokens still stand; a fresh one for the new server
+        assert self.download(frm, to) == before
+        run = self.fetch_run(frm=frm, to=to)
+        assert run["counts"] == {"matched": 6, "missing_ours": 0, "status_mismatch": 1,
+                                 "amount_mismatch": 0, "missing_psp": 0}, run
+
     def bad_input(self):
         frm, to = self.period()
         before, money = self.stored(), self.money()
@@ -373,6 +395,8 @@ def main():
         ("a brand-scoped member sees only the items of their brands; items paged", run.brand_scope),
         ("runs listed newest first with a cursor; each audited and announced "
          "reconciliation.completed", run.list_audit_events),
+        ("the sandbox's books outlive a restart: the same report, the same run",
+         run.books_outlive_restart),
         ("bad input on every new route: 4xx with a stable code, nothing stored, no money moved",
          run.bad_input),
         ("RBAC: support reads nothing, risk reads but cannot run; finance runs", run.rbac),
