@@ -238,6 +238,7 @@ struct pb_psp {
 #define PB_PSP_SANDBOX_TOLERANCE_S 300
 #define PB_PSP_SANDBOX_SECRET_FILE "sandbox-psp.secret"
 #define PB_PSP_SANDBOX_PAYOUTS_FILE "sandbox-psp.payouts"
+#define PB_PSP_SANDBOX_SETTLEMENTS_FILE "sandbox-psp.settlements"
 
 /* Where the sandbox delivers its payout webhooks: fills url with the server's
  * base URL ("http://127.0.0.1:8080"); false when it is not known yet (port 0:

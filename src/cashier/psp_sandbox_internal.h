@@ -50,7 +50,6 @@ typedef struct settle_record {
     int64_t at; /* µs */
 } settle_record;
 
-#define PB_PSP_SANDBOX_SETTLEMENTS_FILE "sandbox-psp.settlements"
 #define PB_PSP_SANDBOX_PAYOUT_PREFIX "sbxo_"
 /* The deposit knob (with stuck_knobs): the payer pays, the notification is lost. */
 #define PB_PSP_SANDBOX_LOST_DEPOSIT 41

@@ -76,7 +76,7 @@ int cx_teardown(void **state)
     /* the sandbox's books (its payouts; its deposits collected and payouts returned) */
     snprintf(path, sizeof path, "%s/" PB_PSP_SANDBOX_PAYOUTS_FILE, C.f->dir);
     unlink(path);
-    snprintf(path, sizeof path, "%s/sandbox-psp.settlements", C.f->dir);
+    snprintf(path, sizeof path, "%s/" PB_PSP_SANDBOX_SETTLEMENTS_FILE, C.f->dir);
     unlink(path);
     return fx_teardown(state);
 }
