@@ -120,8 +120,8 @@ int pb_psp_sandbox_settles_load(sandbox *sb, const char *dir, char *err, size_t 
             (strcmp(kind, "deposit") && strcmp(kind, "returned")))
             continue; /* a torn last line (a crash mid-write): never answered as booked */
         r.returned = strcmp(kind, "returned") == 0;
-        snprintf(r.reference, sizeof r.reference, "%s", ref);
-        snprintf(r.currency, sizeof r.currency, "%s", cur);
+        memcpy(r.reference, ref, strlen(ref) + 1); /* ≤ PB_STORE_CASHIER_REF_MAX: checked */
+        memcpy(r.currency, cur, strlen(cur) + 1);  /* < sizeof r.currency: checked */
         r.amount = amount;
         r.at = at;
         if (!settle_put(sb, &r)) {

@@ -373,6 +373,114 @@ static void test_refusals_store_nothing(void **state)
                      PB_ERR_RECONCILIATION_NOT_FOUND);
 }
 
+/* The sandbox's report file read back (report_parse, pure): what it accepts, and each
+ * refusal naming its line. */
+static void test_report_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        pb_err want;
+        size_t rows;
+        const char *why; /* the start of the reason */
+    } cases[] = {
+        {HEADER, PB_OK, 0, NULL},
+        {"reference,kind,amount,currency,status,settled_at", PB_OK, 0, NULL}, /* no final LF */
+        {HEADER "a,deposit,1,EUR,settled,2026-01-01T00:00:00Z", PB_OK, 1, NULL},
+        {HEADER "a,payout,1,EUR,failed,2026-01-01T00:00:00+01:00\r\n"
+                "b,payout_return,999999999999999999,JPY,pending,2026-01-01T00:00:00.5Z\r\n",
+         PB_OK, 2, NULL},
+        {"", PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 1: want the header"},
+        {"reference,kind,amount,currency,status\n", PB_ERR_SETTLEMENT_REPORT_INVALID, 0,
+         "line 1: want the header"},
+        {HEADER "\na,deposit,1,EUR,settled,2026-01-01T00:00:00Z\n",
+         PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 2: an empty line"},
+        {HEADER "a,deposit,1,EUR,settled\n", PB_ERR_SETTLEMENT_REPORT_INVALID, 0,
+         "line 2: want 6 fields"},
+        {HEADER "a,deposit,1,EUR,settled,2026-01-01T00:00:00Z,x\n",
+         PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 2: want 6 fields"},
+        {HEADER "a b,deposit,1,EUR,settled,2026-01-01T00:00:00Z\n",
+         PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 2: reference"},
+        {HEADER "a,refund,1,EUR,settled,2026-01-01T00:00:00Z\n", PB_ERR_SETTLEMENT_REPORT_INVALID,
+         0, "line 2: kind"},
+        {HEADER "a,deposit,0,EUR,settled,2026-01-01T00:00:00Z\n", PB_ERR_SETTLEMENT_REPORT_INVALID,
+         0, "line 2: amount"},
+        {HEADER "a,deposit,-5,EUR,settled,2026-01-01T00:00:00Z\n", PB_ERR_SETTLEMENT_REPORT_INVALID,
+         0, "line 2: amount"},
+        {HEADER "a,deposit,1.50,EUR,settled,2026-01-01T00:00:00Z\n",
+         PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 2: amount"},
+        {HEADER "a,deposit,9999999999999999999,EUR,settled,2026-01-01T00:00:00Z\n",
+         PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 2: amount"},
+        {HEADER "a,deposit,1,eur,settled,2026-01-01T00:00:00Z\n", PB_ERR_SETTLEMENT_REPORT_INVALID,
+         0, "line 2: currency"},
+        {HEADER "a,deposit,1,EUR,paid,2026-01-01T00:00:00Z\n", PB_ERR_SETTLEMENT_REPORT_INVALID, 0,
+         "line 2: status"},
+        {HEADER "a,deposit,1,EUR,settled,2026-13-01T00:00:00Z\n", PB_ERR_SETTLEMENT_REPORT_INVALID,
+         0, "line 2: settled_at"},
+        {HEADER "a,deposit,1,EUR,settled,2026-01-01T00:00:00Z\n"
+                "b,deposit,1,EUR,settled,yesterday\n",
+         PB_ERR_SETTLEMENT_REPORT_INVALID, 0, "line 3: settled_at"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pb_psp_report r = {0};
+        char why[200] = "";
+        pb_err e = C.psp->report_parse(C.psp, cases[i].body, strlen(cases[i].body), &r, why,
+                                       sizeof why);
+        if (e != cases[i].want || (e == PB_OK && r.n != cases[i].rows) ||
+            (cases[i].why && strncmp(why, cases[i].why, strlen(cases[i].why)) != 0))
+            fail_msg("case %zu: got %s (%zu rows, \"%s\"), want %s", i, pb_err_code(e), r.n, why,
+                     pb_err_code(cases[i].want));
+        pb_psp_report_free(&r);
+    }
+    /* what a row reads as */
+    pb_psp_report r = {0};
+    char why[200];
+    const char *one = HEADER "b,payout_return,1234,JPY,pending,2026-01-01T01:00:00+01:00\n";
+    assert_int_equal(C.psp->report_parse(C.psp, one, strlen(one), &r, why, sizeof why), PB_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.rows[0].reference, "b");
+    assert_int_equal(r.rows[0].kind, PB_PSP_ROW_PAYOUT_RETURN);
+    assert_int_equal(r.rows[0].amount, 1234);
+    assert_string_equal(r.rows[0].currency, "JPY");
+    assert_int_equal(r.rows[0].status, PB_PSP_ROW_PENDING);
+    int64_t want;
+    assert_int_equal(pb_time_parse("2026-01-01T00:00:00Z", 20, &want), 0);
+    assert_int_equal(r.rows[0].settled_at, want);
+    pb_psp_report_free(&r);
+    /* the sandbox's own file, written and read back: the rows its fetch answers */
+    pb_store_payment p = cx_deposit(0, 1000);
+    pb_cashier_webhook_result res;
+    tick();
+    assert_int_equal(pb_psp_sandbox_deposit_event(C.psp, C.f->conn, p.psp_reference, true, &res),
+                     PB_OK); /* the payer pays: the sandbox books it, then notifies */
+    assert_string_equal(res.outcome, "applied");
+    cx_fund(0, 10000, 0);
+    pb_store_withdrawal w = processing(513);
+    char *csv = NULL;
+    size_t len = 0;
+    assert_int_equal(pb_psp_sandbox_report_csv(C.psp, 1, INT64_MAX / 2, &csv, &len), PB_OK);
+    assert_int_equal(C.psp->report_parse(C.psp, csv, len, &r, why, sizeof why), PB_OK);
+    free(csv);
+    pb_psp_report f = {0};
+    assert_int_equal(C.psp->report_fetch(C.psp, 1, INT64_MAX / 2, &f, why, sizeof why), PB_OK);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(f.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(r.rows[i].reference, f.rows[i].reference);
+        assert_int_equal(r.rows[i].kind, f.rows[i].kind);
+        assert_int_equal(r.rows[i].amount, f.rows[i].amount);
+        assert_string_equal(r.rows[i].currency, f.rows[i].currency);
+        assert_int_equal(r.rows[i].status, f.rows[i].status);
+        assert_int_equal(r.rows[i].settled_at, f.rows[i].settled_at);
+    }
+    assert_string_equal(f.rows[0].reference, p.psp_reference); /* in settled_at order */
+    assert_int_equal(f.rows[0].kind, PB_PSP_ROW_DEPOSIT);
+    assert_string_equal(f.rows[1].reference, w.psp_reference);
+    assert_int_equal(f.rows[1].status, PB_PSP_ROW_FAILED); /* the 13 knob */
+    pb_psp_report_free(&r);
+    pb_psp_report_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_period_edges, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_brand_scope, cx_setup, cx_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_store_nothing, cx_setup, cx_teardown),
+        cmocka_unit_test_setup_teardown(test_report_parse, cx_setup, cx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
