@@ -213,6 +213,13 @@ void pb_api_admin_withdrawal_manual_confirm(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app);
 void pb_api_admin_payments_list(pb_http_request *req, void *app);
 void pb_api_admin_payment_get(pb_http_request *req, void *app);
+/* admin_reconcile.c: the PSP reconciliation runs (finance) */
+void pb_api_admin_reconciliation_run(pb_http_request *req, void *app);
+void pb_api_admin_reconciliation_upload(pb_http_request *req, void *app);
+void pb_api_admin_reconciliations_list(pb_http_request *req, void *app);
+void pb_api_admin_reconciliation_get(pb_http_request *req, void *app);
+/* cashier_webhook.c: the sandbox PSP's settlement report download (text/csv) */
+void pb_api_sandbox_psp_report(pb_http_request *req, void *app);
 /* @api-handlers-catalog */
 /* ---- admin_catalog.c: providers, games, the per-brand switch (staff) ---- */
 void pb_api_admin_providers_list(pb_http_request *req, void *app);

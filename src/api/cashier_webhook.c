@@ -6,6 +6,8 @@
  *   POST /v1/sandbox-psp/payments/{ref}/complete     the sandbox PSP: the payer paid
  *   POST /v1/sandbox-psp/payments/{ref}/fail         the sandbox PSP: the payment failed
  *   POST /v1/sandbox-psp/payouts/{ref}/return        the sandbox PSP: a paid payout came back
+ *   GET  /v1/sandbox-psp/reports/settlement?from=&to= the sandbox PSP's settlement report
+ *        of [from, to) as its CSV file (psp.h), as a PSP's download would serve it
  *
  * The sandbox endpoints (off unless PITBOSS_SANDBOX_PSP=1; 404 PSP_NOT_FOUND
  * then) build the sandbox PSP's signed event and deliver it in-process through
@@ -98,6 +100,42 @@ void pb_api_sandbox_psp_fail(pb_http_request *req, void *app)
 void pb_api_sandbox_psp_payout_return(pb_http_request *req, void *app)
 {
     sandbox_event(req, app, SANDBOX_RETURN, PB_ERR_WITHDRAWAL_NOT_FOUND);
+}
+
+/* The sandbox's settlement report of [from, to) (RFC 3339; from < to, at most 31
+ * days apart: FIELD_MISSING / FIELD_INVALID naming the parameter), text/csv. */
+void pb_api_sandbox_psp_report(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    if (!pb_admin_parse_empty(req))
+        return;
+    pb_psp *psp = pb_cashier_psp(a->cashier, "sandbox");
+    if (!psp) {
+        pb_http_reply_error(req, PB_ERR_PSP_NOT_FOUND, NULL);
+        return;
+    }
+    int64_t from = 0, to = 0;
+    if (!pb_admin_query_time(req, "from", &from) || !pb_admin_query_time(req, "to", &to))
+        return;
+    if (!from || !to) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_MISSING, !from ? "from" : "to",
+                                "query parameters from and to are required");
+        return;
+    }
+    if (to <= from || to - from > PB_CASHIER_RECON_MAX_PERIOD_US) {
+        pb_http_reply_error_msg(req, PB_ERR_FIELD_INVALID, "to",
+                                "to: after from, a period of at most 31 days");
+        return;
+    }
+    char *csv = NULL;
+    size_t len = 0;
+    pb_err e = pb_psp_sandbox_report_csv(psp, from, to, &csv, &len);
+    if (e != PB_OK) {
+        pb_http_reply_error(req, e, NULL);
+        return;
+    }
+    pb_http_reply_text(req, 200, "text/csv; charset=utf-8", csv, len);
+    free(csv);
 }
 
 /* ---- the cashier in serve ---- */

@@ -125,7 +125,7 @@ typedef struct pb_cashier_config {
      * "approved" at two passes this far apart is sent again at the second
      * (0 = PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS; negative: never, only at start-up) */
     int payout_retry_ms;
-    bool sandbox_stuck_knobs; /* the sandbox's 19/23/29/31 test knobs (psp.h): tests only */
+    bool sandbox_stuck_knobs; /* the sandbox's 19/23/29/31/37/41 test knobs (psp.h): tests only */
 } pb_cashier_config;
 
 /* Opens the cashier over the wallet. With the sandbox and a self_url, payouts
@@ -361,6 +361,65 @@ pb_err pb_cashier_brand_approvals_judge(pb_cashier *k, pb_store_conn *c, int64_t
 pb_err pb_cashier_withdrawal_approvals(pb_store_conn *c, const char *id,
                                        pb_store_withdrawal_approval out[PB_CASHIER_MAX_APPROVALS],
                                        size_t *n);
+
+/* ---- reconciliation (reconcile.c) ---- */
+
+/* A run compares a PSP's settlement report of a period [from, to) with our books.
+ * Every PSP row inside the period is looked up by its reference (a payment's
+ * psp_reference for a deposit; a withdrawal's payout reference, stored on it once
+ * the payout was sent, for a payout and a payout_return) whatever the time of our
+ * row, and classified:
+ *   matched          the books agree (counted, not stored);
+ *   missing_ours     we have no such reference;
+ *   amount_mismatch  amount or currency differ (before any status comparison);
+ *   status_mismatch  the statuses disagree about money: a deposit the PSP settled
+ *                    that we have pending, expired or failed, or failed/pending at the
+ *                    PSP and completed here; a payout the PSP paid that we have
+ *                    processing or failed (or anything but paid / returned), one it
+ *                    failed or holds pending that we booked paid or returned, one it
+ *                    failed that we still hold processing; a return the PSP received
+ *                    that we have not booked (not "returned"), or the other way round.
+ * Then our side: a payment completed, a withdrawal paid, or a withdrawal returned
+ * (expecting a payout_return row) whose completion or return is inside [from, to)
+ * (updated_at) and whose reference the report lacks is missing_psp. Only our rows
+ * settled inside the period can be missing_psp; a row settled at one side of an
+ * edge and at the other side at the PSP (a payout taken at 23:59:59 and confirmed
+ * at 00:00:01) is matched in the PSP's period and missing_psp in ours: a timing
+ * difference, cleared by the neighbouring period's run. Rows of an uploaded file
+ * outside the period are not compared (psp_rows_outside). A reference listed twice
+ * for one kind makes the report invalid. A run never moves money. */
+#define PB_CASHIER_RECON_MAX_PERIOD_US (31LL * 24 * 3600 * 1000000)
+
+typedef struct pb_cashier_recon_request {
+    const char *psp;
+    int64_t from, to;   /* µs, [from, to), to - from ≤ PB_CASHIER_RECON_MAX_PERIOD_US */
+    const char *report; /* an uploaded file of report_len bytes; NULL: report_fetch */
+    size_t report_len;
+} pb_cashier_recon_request;
+
+/* Runs a reconciliation for actor a (staff: re-checked in the command) and stores it
+ * (out: the run), its discrepancies, the audit entry reconciliation.run and the event
+ * reconciliation.completed in one ledger command. Refusals, with nothing stored and
+ * the reason in why: PSP_NOT_FOUND; SETTLEMENT_REPORT_UNSUPPORTED (the PSP has no
+ * report_fetch / report_parse); FIELD_INVALID (why names "from" or "to": a reversed,
+ * empty or longer than 31 days period); SETTLEMENT_REPORT_INVALID (why names the
+ * line), PAYLOAD_TOO_LARGE; PSP_UNAVAILABLE (the fetch failed); SESSION_REVOKED,
+ * FORBIDDEN. c: the caller's connection (no transaction open), for the reads. */
+pb_err pb_cashier_reconcile(pb_cashier *k, pb_store_conn *c, const pb_cashier_recon_request *rq,
+                            const pb_cashier_actor *a, pb_store_recon *out, char *why,
+                            size_t whycap);
+/* A run by id: RECONCILIATION_NOT_FOUND (also for a malformed id). */
+pb_err pb_cashier_recon_get(pb_store_conn *c, const char *id, pb_store_recon *out);
+/* A page of runs, newest first, before cursor (0: from the newest); *next the next
+ * page's cursor (0: none). */
+pb_err pb_cashier_recon_list(pb_store_conn *c, int64_t cursor, size_t limit, pb_store_recon *out,
+                             size_t *n, int64_t *next);
+/* A page of run r's discrepancies after item after_n, those of scope's brands only (a
+ * limited scope sees no missing_ours: it has no brand); *next the next page's cursor
+ * (0: none). */
+pb_err pb_cashier_recon_items(pb_store_conn *c, const pb_store_recon *r,
+                              const pb_brand_scope *scope, int64_t after_n, size_t limit,
+                              pb_store_recon_item *out, size_t *n, int64_t *next);
 
 /* The brand ids of a limited scope as the JSON array the list queries take, into
  * buf; NULL for an all-brands scope (no filter). */

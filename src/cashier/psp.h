@@ -53,7 +53,32 @@
  *     query fails (status "unknown"); 37 takes the payout ("processing") but never
  *     confirms it, and the status query fails (a PSP that lost the payout: only
  *     a manual resolution ends it). These five only with stuck_knobs
- *     (PITBOSS_SANDBOX_STUCK_PAYOUTS=1 in serve).
+ *     (PITBOSS_SANDBOX_STUCK_PAYOUTS=1 in serve); with them also 41 for a
+ *     deposit: the payer pays at /complete and the sandbox collects (and
+ *     records) the money, but its deposit.succeeded is lost — never delivered,
+ *     /complete answers outcome "not_delivered" (a PSP whose notification never
+ *     arrived: the player paid and was never credited; a reconciliation finds it);
+ *   - its own books (psp_sandbox_report.c): besides the payouts (each "taken"
+ *     line now with the time it was taken), the deposits it collected (at
+ *     /complete, before the event is handed over) and the payouts that came back
+ *     (at /return), in keys_dir/sandbox-psp.settlements, appended and synced
+ *     before it answers, read at start — never the cashier's tables;
+ *   - its settlement report (report_fetch in-process, and GET
+ *     /v1/sandbox-psp/reports/settlement?from=&to= as text/csv, the PSP's
+ *     download; report_parse reads the same file back) is CSV, one header line
+ *     then one line per row, LF or CRLF line ends, no quoting (no field holds a
+ *     comma):
+ *       reference,kind,amount,currency,status,settled_at
+ *       sbxp_…,deposit,1050,EUR,settled,2026-11-25T04:40:00.123456Z
+ *     reference: the deposit's "sbxp_…" or the payout's "sbxo_…" (a returned
+ *     payout's row carries its payout's reference); kind: deposit | payout |
+ *     payout_return; amount: minor units, a whole number > 0; currency: ISO 4217
+ *     code; status: settled (a deposit collected, a payout paid, a return
+ *     received) | failed (a payout the PSP could not pay: the 13 knob) | pending
+ *     (taken, not paid yet: the 29 knob); settled_at: RFC 3339 UTC (when it was
+ *     collected, taken or returned). The rows of a period [from, to) are those
+ *     whose settled_at is in it, in settled_at order. Payouts recorded before the
+ *     records had times read settled_at 0 (1970): in no period of today.
  */
 #ifndef PB_CASHIER_PSP_H
 #define PB_CASHIER_PSP_H
@@ -105,6 +130,53 @@ typedef struct pb_psp_payout_status {
     char currency[8];
 } pb_psp_payout_status;
 
+/* ---- settlement reports (reconciliation, cashier reconcile.c) ---- */
+
+/* What a row of a PSP's settlement report is about. */
+typedef enum {
+    PB_PSP_ROW_DEPOSIT = 0,   /* money the PSP collected from a payer */
+    PB_PSP_ROW_PAYOUT,        /* a payout of a withdrawal */
+    PB_PSP_ROW_PAYOUT_RETURN, /* a paid payout that came back */
+} pb_psp_row_kind;
+
+/* The PSP's status of a row, normalised. */
+typedef enum {
+    PB_PSP_ROW_SETTLED = 0, /* collected / paid / returned: money moved at the PSP */
+    PB_PSP_ROW_FAILED,      /* the PSP will not move it */
+    PB_PSP_ROW_PENDING,     /* taken, not settled yet */
+} pb_psp_row_status;
+
+/* One row of a settlement report, PSP-neutral. */
+typedef struct pb_psp_settlement_row {
+    char reference[PB_STORE_CASHIER_REF_MAX + 1]; /* the PSP's: a payment's psp_reference or a
+                                                     withdrawal's payout reference */
+    pb_psp_row_kind kind;
+    int64_t amount; /* minor units, > 0 */
+    char currency[8];
+    pb_psp_row_status status;
+    int64_t settled_at; /* µs since the epoch, UTC */
+} pb_psp_settlement_row;
+
+/* A report: rows (malloc'd, owned by the report; pb_psp_report_free). */
+typedef struct pb_psp_report {
+    pb_psp_settlement_row *rows;
+    size_t n, cap;
+} pb_psp_report;
+
+/* The most rows one report may hold (fetched or uploaded): beyond, it is refused. */
+#define PB_PSP_REPORT_MAX_ROWS 50000
+/* The most bytes an uploaded report file may have. */
+#define PB_PSP_REPORT_MAX_BYTES (1024 * 1024)
+
+/* Appends a row (copied): false when out of memory or past PB_PSP_REPORT_MAX_ROWS. */
+bool pb_psp_report_add(pb_psp_report *r, const pb_psp_settlement_row *row);
+void pb_psp_report_free(pb_psp_report *r);
+/* The wire names of a kind / status ("deposit", "settled", …), and back (false: unknown). */
+const char *pb_psp_row_kind_name(pb_psp_row_kind k);
+const char *pb_psp_row_status_name(pb_psp_row_status s);
+bool pb_psp_row_kind_parse(const char *s, size_t len, pb_psp_row_kind *out);
+bool pb_psp_row_status_parse(const char *s, size_t len, pb_psp_row_status *out);
+
 /* Reads a request header by name (NULL when absent). */
 typedef const char *(*pb_psp_header_fn)(void *ctx, const char *name);
 
@@ -142,6 +214,19 @@ struct pb_psp {
      * event). Pure: no I/O, no store. */
     pb_err (*webhook_verify)(pb_psp *psp, const char *body, size_t len, pb_psp_header_fn header,
                              void *hctx, int64_t now_s, pb_psp_event *out);
+    /* Optional (NULL: this PSP's reports cannot be fetched): asks the PSP for its
+     * settlement report of [from_us, to_us) into out (empty on entry; the rows whose
+     * settled_at is in the period). PSP_UNAVAILABLE when the PSP did not answer
+     * (why in err), PAYLOAD_TOO_LARGE past PB_PSP_REPORT_MAX_ROWS; may do I/O. */
+    pb_err (*report_fetch)(pb_psp *psp, int64_t from_us, int64_t to_us, pb_psp_report *out,
+                           char *err, size_t errcap);
+    /* Optional (NULL: this PSP's report files cannot be read): parses a report file
+     * the PSP delivered (len bytes, not NUL-terminated) into out (empty on entry;
+     * every row of the file). SETTLEMENT_REPORT_INVALID naming the line at fault in
+     * err ("line 7: amount: …"), PAYLOAD_TOO_LARGE past PB_PSP_REPORT_MAX_ROWS.
+     * Pure: no I/O, no store. */
+    pb_err (*report_parse)(pb_psp *psp, const char *body, size_t len, pb_psp_report *out, char *err,
+                           size_t errcap);
     void (*free)(pb_psp *psp);
     /* set by the cashier when it registers the PSP */
     struct pb_cashier *cashier;
@@ -153,6 +238,7 @@ struct pb_psp {
 #define PB_PSP_SANDBOX_TOLERANCE_S 300
 #define PB_PSP_SANDBOX_SECRET_FILE "sandbox-psp.secret"
 #define PB_PSP_SANDBOX_PAYOUTS_FILE "sandbox-psp.payouts"
+#define PB_PSP_SANDBOX_SETTLEMENTS_FILE "sandbox-psp.settlements"
 
 /* Where the sandbox delivers its payout webhooks: fills url with the server's
  * base URL ("http://127.0.0.1:8080"); false when it is not known yet (port 0:
@@ -195,6 +281,12 @@ pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *r
  * unknown reference, else what the webhook answers. */
 pb_err pb_psp_sandbox_payout_returned(pb_psp *psp, pb_store_conn *c, const char *reference,
                                       struct pb_cashier_webhook_result *out);
+/* The sandbox's settlement report of [from_us, to_us) as its CSV file (psp.h,
+ * above): malloc'd text into *csv and its length into *len. PSP_NOT_FOUND when psp
+ * is not the sandbox, PAYLOAD_TOO_LARGE past PB_PSP_REPORT_MAX_ROWS, INTERNAL out
+ * of memory. */
+pb_err pb_psp_sandbox_report_csv(pb_psp *psp, int64_t from_us, int64_t to_us, char **csv,
+                                 size_t *len);
 /* How many payout confirmations wait in the sandbox's queue (tests, metrics). */
 size_t pb_psp_sandbox_pending(pb_psp *psp);
 

@@ -31,8 +31,9 @@
  * final (logged). The thread never touches the ledger or the store, so it can
  * outlive them at shutdown; whatever it had not delivered is queued again at
  * the next start (pb_cashier_open). That delivery (the sandbox's outgoing
- * webhooks) is psp_sandbox_delivery.c; the struct both share is in
- * psp_sandbox_internal.h.
+ * webhooks) is psp_sandbox_delivery.c; its books of the deposits it collected and
+ * the payouts that came back, and its settlement report, psp_sandbox_report.c;
+ * the struct they share is in psp_sandbox_internal.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -225,6 +226,8 @@ static void sb_checkout_url(pb_psp *psp, const pb_store_payment *p, char *url, s
     snprintf(url, cap, "/v1/sandbox-psp/payments/%s/complete", p->psp_reference);
 }
 
+static payout_record *record_find(sandbox *sb, const char *id);
+
 typedef struct one_header {
     const char *value;
 } one_header;
@@ -248,12 +251,27 @@ pb_err pb_psp_sandbox_deposit_event(pb_psp *psp, pb_store_conn *c, const char *r
         free(p);
         return rc == PB_STORE_NOT_FOUND ? PB_ERR_PAYMENT_NOT_FOUND : PB_ERR_STORE_UNAVAILABLE;
     }
-    int64_t now = pb_time_now_us() / 1000000;
+    int64_t now_us = pb_time_now_us(), now = now_us / 1000000;
+    /* the PSP books the money it collected before it tells anyone */
+    if (succeeded &&
+        !pb_psp_sandbox_settle_add(sb, false, p->psp_reference, p->amount, p->currency, now_us)) {
+        free(p);
+        return PB_ERR_PSP_UNAVAILABLE;
+    }
+    bool lost = succeeded && sb->stuck_knobs && p->amount % 100 == PB_PSP_SANDBOX_LOST_DEPOSIT;
     char *body = pb_psp_sandbox_event_body(NULL, succeeded ? "deposit.succeeded" : "deposit.failed",
                                            p->psp_reference, p->amount, p->currency, now);
     free(p);
     if (!body)
         return PB_ERR_INTERNAL;
+    if (lost) { /* the 41 knob: collected, but the notification never arrives */
+        pb_err pe = parse_event(body, strlen(body), &out->event);
+        free(body);
+        out->outcome = "not_delivered";
+        pb_log(PB_LOG_INFO, "cashier.sandbox", "deposit %s: collected, notification lost (knob %d)",
+               out->event.reference, PB_PSP_SANDBOX_LOST_DEPOSIT);
+        return pe;
+    }
     char sig[128];
     pb_psp_sandbox_sign(sb->secret, body, strlen(body), now, sig, sizeof sig);
     one_header h = {sig};
@@ -272,6 +290,18 @@ pb_err pb_psp_sandbox_payout_returned(pb_psp *psp, pb_store_conn *c, const char 
 {
     sandbox *sb = psp->ctx;
     memset(out, 0, sizeof *out);
+    if (reference && strncmp(reference, PB_PSP_SANDBOX_PAYOUT_PREFIX,
+                             sizeof PB_PSP_SANDBOX_PAYOUT_PREFIX - 1) == 0) {
+        /* booked first, from its own record of the payout (one it took) */
+        pthread_mutex_lock(&sb->mu);
+        const payout_record *r = record_find(sb,
+                                             reference + sizeof PB_PSP_SANDBOX_PAYOUT_PREFIX - 1);
+        payout_record taken = r && !r->closed ? *r : (payout_record){0};
+        pthread_mutex_unlock(&sb->mu);
+        if (taken.id[0] && !pb_psp_sandbox_settle_add(sb, true, reference, taken.amount,
+                                                      taken.currency, pb_time_now_us()))
+            return PB_ERR_PSP_UNAVAILABLE;
+    }
     pb_store_withdrawal *w = malloc(sizeof *w);
     pb_store_rc rc = w && reference && strlen(reference) <= PB_STORE_CASHIER_REF_MAX
                          ? pb_store_withdrawal_by_reference(c, psp->code, reference, w)
@@ -323,7 +353,7 @@ static bool refuse_first(sandbox *sb, const pb_store_withdrawal *w)
     return first;
 }
 
-#define PAYOUT_PREFIX "sbxo_"
+#define PAYOUT_PREFIX PB_PSP_SANDBOX_PAYOUT_PREFIX
 _Static_assert(sizeof PAYOUT_PREFIX - 1 + PB_ID_STR_LEN <= PB_STORE_CASHIER_REF_MAX,
                "a payout reference is the prefix and a withdrawal id");
 
@@ -363,8 +393,9 @@ static payout_record *record_put(sandbox *sb, const payout_record *r)
 static bool record_add(sandbox *sb, const payout_record *r)
 {
     char line[128];
-    int n = snprintf(line, sizeof line, "%s %s %lld %s\n", r->closed ? "closed" : "taken", r->id,
-                     (long long)r->amount, r->currency[0] ? r->currency : "-");
+    int n = snprintf(line, sizeof line, "%s %s %lld %s %lld\n", r->closed ? "closed" : "taken",
+                     r->id, (long long)r->amount, r->currency[0] ? r->currency : "-",
+                     (long long)r->at);
     if (n <= 0 || (size_t)n >= sizeof line || sb->payouts_fd < 0 ||
         write(sb->payouts_fd, line, (size_t)n) != n || fdatasync(sb->payouts_fd) != 0) {
         pb_log(PB_LOG_ERROR, "cashier.sandbox", "payout %s: cannot record it: %s", r->id,
@@ -394,13 +425,15 @@ static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
     while (fgets(line, sizeof line, f)) {
         payout_record r = {0};
         char kind[8], id[64], cur[8];
-        long long amount;
-        if (!strchr(line, '\n') || sscanf(line, "%7s %63s %lld %7s", kind, id, &amount, cur) != 4 ||
+        long long amount, at = 0; /* a line from before the times: 0 */
+        if (!strchr(line, '\n') ||
+            sscanf(line, "%7s %63s %lld %7s %lld", kind, id, &amount, cur, &at) < 4 ||
             strlen(id) > PB_ID_STR_LEN || (strcmp(kind, "taken") && strcmp(kind, "closed")))
             continue;
         memcpy(r.id, id, strlen(id) + 1); /* ≤ PB_ID_STR_LEN: checked above */
         r.closed = strcmp(kind, "closed") == 0;
         r.amount = amount;
+        r.at = at;
         snprintf(r.currency, sizeof r.currency, "%s", strcmp(cur, "-") ? cur : "");
         if (!record_put(sb, &r)) {
             fclose(f);
@@ -434,7 +467,7 @@ static pb_err sb_payout_send(pb_psp *psp, const pb_store_withdrawal *w,
         return PB_ERR_PSP_UNAVAILABLE;
     pthread_mutex_lock(&sb->mu);
     const payout_record *r = record_find(sb, w->id);
-    payout_record taken = {.amount = w->amount};
+    payout_record taken = {.amount = w->amount, .at = pb_time_now_us()};
     snprintf(taken.id, sizeof taken.id, "%s", w->id);
     snprintf(taken.currency, sizeof taken.currency, "%s", w->currency);
     bool ok = r ? !r->closed : record_add(sb, &taken);
@@ -465,7 +498,7 @@ static void sb_payout_status(pb_psp *psp, const pb_store_withdrawal *w, pb_psp_p
         out->amount = r->amount;
         snprintf(out->currency, sizeof out->currency, "%s", r->currency);
     } else {
-        payout_record closed = {.closed = true};
+        payout_record closed = {.closed = true, .at = pb_time_now_us()};
         snprintf(closed.id, sizeof closed.id, "%s", w->id);
         if (r || record_add(sb, &closed))
             out->state = PB_PSP_PAYOUT_IS_NOT_TAKEN;
@@ -528,6 +561,9 @@ static void sb_free(pb_psp *psp)
     free(sb->payouts);
     if (sb->payouts_fd >= 0)
         close(sb->payouts_fd);
+    free(sb->settles);
+    if (sb->settles_fd >= 0)
+        close(sb->settles_fd);
     sodium_memzero(sb, sizeof *sb);
     free(sb);
     free(psp);
@@ -594,11 +630,15 @@ pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t e
         return NULL;
     }
     const char *dir = cfg && cfg->keys_dir ? cfg->keys_dir : ".";
-    sb->payouts_fd = -1;
-    if (load_secret(dir, sb->secret, err, errcap) != 0 || load_payouts(sb, dir, err, errcap) != 0) {
+    sb->payouts_fd = sb->settles_fd = -1;
+    if (load_secret(dir, sb->secret, err, errcap) != 0 || load_payouts(sb, dir, err, errcap) != 0 ||
+        pb_psp_sandbox_settles_load(sb, dir, err, errcap) != 0) {
         if (sb->payouts_fd >= 0)
             close(sb->payouts_fd);
+        if (sb->settles_fd >= 0)
+            close(sb->settles_fd);
         free(sb->payouts);
+        free(sb->settles);
         sodium_memzero(sb, sizeof *sb);
         free(p);
         free(sb);
@@ -622,6 +662,8 @@ pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t e
     p->payout_sent = sb_payout_sent;
     p->payout_status = sb_payout_status;
     p->webhook_verify = sb_verify;
+    p->report_fetch = pb_psp_sandbox_report_fetch;
+    p->report_parse = pb_psp_sandbox_report_parse;
     p->free = sb_free;
     if (sb->self_url) {
         if (pthread_create(&sb->thread, NULL, pb_psp_sandbox_delivery_thread, sb) != 0) {

@@ -1,8 +1,9 @@
 /*
- * psp_sandbox_internal.h — what the sandbox PSP's two files share
- * (psp_sandbox.c: deposits, payouts, their records, the adapter's life;
- * psp_sandbox_delivery.c: the payout confirmations POSTed to the server's own
- * webhook URL by the delivery thread). Private to src/cashier/.
+ * psp_sandbox_internal.h — what the sandbox PSP's files share (psp_sandbox.c:
+ * deposits, payouts, their records, the adapter's life; psp_sandbox_delivery.c:
+ * the payout confirmations POSTed to the server's own webhook URL by the
+ * delivery thread; psp_sandbox_report.c: its books of deposits collected and
+ * payouts returned, and its settlement report). Private to src/cashier/.
  */
 #ifndef PB_PSP_SANDBOX_INTERNAL_H
 #define PB_PSP_SANDBOX_INTERNAL_H
@@ -36,7 +37,22 @@ typedef struct payout_record {
     bool closed;
     int64_t amount;
     char currency[8];
+    int64_t at; /* when it was taken (µs; 0: recorded before the records had times) */
 } payout_record;
+
+/* A deposit the sandbox collected (the payer completed it), or a paid payout that
+ * came back to it: a line of keys_dir/sandbox-psp.settlements. */
+typedef struct settle_record {
+    bool returned; /* false: a deposit collected; true: a payout returned */
+    char reference[PB_STORE_CASHIER_REF_MAX + 1];
+    int64_t amount;
+    char currency[8];
+    int64_t at; /* µs */
+} settle_record;
+
+#define PB_PSP_SANDBOX_PAYOUT_PREFIX "sbxo_"
+/* The deposit knob (with stuck_knobs): the payer pays, the notification is lost. */
+#define PB_PSP_SANDBOX_LOST_DEPOSIT 41
 
 typedef struct sandbox {
     char secret[SECRET_HEX + 1];
@@ -60,7 +76,12 @@ typedef struct sandbox {
     payout_record *payouts;
     size_t npayouts, payouts_cap;
     int payouts_fd;
-    bool stuck_knobs; /* the 19/23/29/31/37 knobs are on */
+    bool stuck_knobs; /* the 19/23/29/31/37 (and 41) knobs are on */
+    /* its books of deposits collected and payouts returned, mirrored by the
+     * append-only file settles_fd (keys_dir/sandbox-psp.settlements); under mu */
+    settle_record *settles;
+    size_t nsettles, settles_cap;
+    int settles_fd;
 } sandbox;
 
 static inline int64_t pb_psp_sandbox_mono_ms(void)
@@ -74,5 +95,21 @@ static inline int64_t pb_psp_sandbox_mono_ms(void)
  * when due, retrying with back-off, until sb->stop. Started by
  * pb_psp_sandbox_new when the server's own URL can be asked for. */
 void *pb_psp_sandbox_delivery_thread(void *arg);
+
+/* ---- psp_sandbox_report.c ---- */
+
+/* Reads keys_dir/sandbox-psp.settlements (created 0600 when missing) into sb and
+ * keeps it open for appending; -1 with a reason in err. A torn last line is skipped. */
+int pb_psp_sandbox_settles_load(sandbox *sb, const char *dir, char *err, size_t errcap);
+/* Records (appended and synced, then in memory) a deposit collected or a payout
+ * returned, once per reference and kind: true when it is recorded (now or before).
+ * Takes sb->mu. */
+bool pb_psp_sandbox_settle_add(sandbox *sb, bool returned, const char *reference, int64_t amount,
+                               const char *currency, int64_t at);
+/* The adapter's report_fetch and report_parse (psp.h). */
+pb_err pb_psp_sandbox_report_fetch(pb_psp *psp, int64_t from_us, int64_t to_us, pb_psp_report *out,
+                                   char *err, size_t errcap);
+pb_err pb_psp_sandbox_report_parse(pb_psp *psp, const char *body, size_t len, pb_psp_report *out,
+                                   char *err, size_t errcap);
 
 #endif

@@ -131,7 +131,10 @@
     X(PLAYER_HAS_PENDING_ADJUSTMENT, 409, "a staff adjustment awaits approval")          \
     X(RETENTION_PERIOD, 409, "the records must be kept until the retention period ends") \
     X(SETTLEMENT_NOT_FOUND, 404, "unclaimed-funds settlement request not found")         \
-    X(SETTLEMENT_STATE, 409, "unclaimed-funds settlement request is not pending")
+    X(SETTLEMENT_STATE, 409, "unclaimed-funds settlement request is not pending")        \
+    X(RECONCILIATION_NOT_FOUND, 404, "reconciliation run not found")                     \
+    X(SETTLEMENT_REPORT_INVALID, 422, "the PSP's settlement report cannot be read")      \
+    X(SETTLEMENT_REPORT_UNSUPPORTED, 422, "the payment provider offers no such report")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

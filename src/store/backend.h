@@ -139,6 +139,7 @@ struct pb_store_backend {
     const struct pb_store_request_ops *request;       /* store_request.h */
     const struct pb_store_adjustment_ops *adjustment; /* store_adjustment.h */
     const struct pb_store_settlement_ops *settlement; /* store_settlement.h */
+    const struct pb_store_recon_ops *recon;           /* store_reconcile.h */
 };
 
 extern const pb_store_backend pb_store_sqlite_backend;

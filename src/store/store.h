@@ -213,6 +213,7 @@ pb_store_rc pb_store_exec_raw(pb_store_conn *c, const char *sql);
 /* @store-headers-provider-native */
 /* @store-headers-cashier */
 #include "store/store_cashier.h"
+#include "store/store_reconcile.h"
 /* @store-headers-catalog */
 #include "store/store_catalog.h"
 /* @store-headers-wallet */

@@ -130,3 +130,17 @@ pb_store_rc pb_store_withdrawal_resolution_delete(pb_store_conn *c, const char *
 {
     return c->be->cashier->resolution_delete(c, withdrawal_id);
 }
+
+pb_store_rc pb_store_payment_settled_in(pb_store_conn *c, const char *psp, int64_t from, int64_t to,
+                                        int64_t after_seq, size_t limit, pb_store_payment *out,
+                                        size_t *n)
+{
+    return c->be->cashier->payment_settled_in(c, psp, from, to, after_seq, limit, out, n);
+}
+
+pb_store_rc pb_store_withdrawal_settled_in(pb_store_conn *c, const char *psp, int64_t from,
+                                           int64_t to, int64_t after_seq, size_t limit,
+                                           pb_store_withdrawal *out, size_t *n)
+{
+    return c->be->cashier->withdrawal_settled_in(c, psp, from, to, after_seq, limit, out, n);
+}

@@ -196,6 +196,17 @@ pb_store_rc pb_store_withdrawal_resolution_get(pb_store_conn *c, const char *wit
 /* NOT_FOUND when none waited. */
 pb_store_rc pb_store_withdrawal_resolution_delete(pb_store_conn *c, const char *withdrawal_id);
 
+/* A page of psp's payments "completed" with updated_at (when they completed) in
+ * [from, to), in seq order after after_seq (the reconciliation's missing_psp side). */
+pb_store_rc pb_store_payment_settled_in(pb_store_conn *c, const char *psp, int64_t from, int64_t to,
+                                        int64_t after_seq, size_t limit, pb_store_payment *out,
+                                        size_t *n);
+/* A page of psp's withdrawals "paid" or "returned" with updated_at (when they were
+ * paid, or came back) in [from, to), in seq order after after_seq. */
+pb_store_rc pb_store_withdrawal_settled_in(pb_store_conn *c, const char *psp, int64_t from,
+                                           int64_t to, int64_t after_seq, size_t limit,
+                                           pb_store_withdrawal *out, size_t *n);
+
 /* What a backend implements for the cashier (see backend.h). */
 struct pb_store_cashier_ops {
     pb_store_rc (*payment_insert)(pb_store_conn *c, const pb_store_payment *p);
@@ -233,6 +244,12 @@ struct pb_store_cashier_ops {
     pb_store_rc (*resolution_get)(pb_store_conn *c, const char *withdrawal_id,
                                   pb_store_withdrawal_resolution *out);
     pb_store_rc (*resolution_delete)(pb_store_conn *c, const char *withdrawal_id);
+    pb_store_rc (*payment_settled_in)(pb_store_conn *c, const char *psp, int64_t from, int64_t to,
+                                      int64_t after_seq, size_t limit, pb_store_payment *out,
+                                      size_t *n);
+    pb_store_rc (*withdrawal_settled_in)(pb_store_conn *c, const char *psp, int64_t from,
+                                         int64_t to, int64_t after_seq, size_t limit,
+                                         pb_store_withdrawal *out, size_t *n);
 };
 
 extern const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops;

@@ -96,6 +96,10 @@ admin.withdrawals.manual_confirm finance.withdrawals.approve 409W 403 409W 403 4
 admin.withdrawals.manual_withdraw finance.withdrawals.approve 404M 403 404M 403 403  403      403       401U  401R    403   404W
 admin.payments.list      finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.payments.get       finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404Y
+admin.reconciliations.run finance.adjust      ok     403     ok      403   403        403      403       401U  401R    403   ok
+admin.reconciliations.upload finance.adjust   ok     403     ok      403   403        403      403       401U  401R    403   ok
+admin.reconciliations.list finance.read       ok     403     ok      ok    403        403      ok        401U  401R    403   ok
+admin.reconciliations.get finance.read        ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 # @rbac-catalog
 admin.providers.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
 admin.providers.create   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok

@@ -16,11 +16,13 @@ table without a row in rbac_matrix.py (or the reverse) fails.
 Each caller sends from its own loopback address (127.0.0.N), so identity's
 per-IP login limit applies to each separately, as it would to real people.
 """
+from datetime import datetime, timedelta, timezone
 import json
 import os
 import subprocess
 import sys
 import traceback
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admin_helpers import Client, Env, Staff, create_staff, expect, register_player, step_now, totp  # noqa: E402
@@ -110,6 +112,9 @@ class World:
         self.payment = expect(pc.call("POST", "/v1/player/deposits",
                                       {"amount": "10.00", "idempotency_key": "rbac-dep"},
                                       token=ptok), 201)["id"]
+        # a reconciliation run (a PSP report spans brands: every finance.read member reads it)
+        self.recon = expect(admin.call("POST", "/v1/admin/reconciliations",
+                                       {"psp": "sandbox", **self.recon_period()}), 201)["id"]
         # @rbac-setup-provider-native
         # @rbac-setup-provider-hub88
         # @rbac-setup-games-play
@@ -128,7 +133,14 @@ class World:
         self.probes = [member(f"probe{i}", "support", brands=["alpha"]) for i in range(2)]
         assert set(self.callers) == set(CALLERS)
 
-    # ---- a valid request for each route, as (method, path, body) ----
+    @staticmethod
+    def recon_period():
+        now = datetime.now(timezone.utc)
+        return {"from": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "to": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    # ---- a valid request for each route, as (method, path, body); a bytes body is
+    # ---- sent as it is, as text/csv (a PSP's report file) ----
 
     def request(self, route, caller_name, caller):
         p, acct = self.player, self.accounts["cash"]
@@ -233,6 +245,15 @@ class World:
                 {"reason": f"matrix {caller_name}"}),
             "admin.payments.list": lambda: ("GET", "/v1/admin/payments?status=pending", None),
             "admin.payments.get": lambda: ("GET", f"/v1/admin/payments/{self.payment}", None),
+            "admin.reconciliations.run": lambda: ("POST", "/v1/admin/reconciliations",
+                                                  {"psp": "sandbox", **self.recon_period()}),
+            "admin.reconciliations.upload": lambda: (
+                "POST", "/v1/admin/reconciliations/upload?" + urllib.parse.urlencode(
+                    {"psp": "sandbox", **self.recon_period()}),
+                b"reference,kind,amount,currency,status,settled_at\n"),
+            "admin.reconciliations.list": lambda: ("GET", "/v1/admin/reconciliations", None),
+            "admin.reconciliations.get": lambda: ("GET", f"/v1/admin/reconciliations/{self.recon}",
+                                                  None),
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim
@@ -383,7 +404,11 @@ def main():
                 def one(route=route, caller_name=caller_name, caller=caller, want=want):
                     method, path, body = world.request(route, caller_name, caller)
                     token = caller.token if caller_name != "none" else None
-                    r = caller.client.call(method, path, body, token=token)
+                    if isinstance(body, bytes):  # a report file
+                        r = caller.client.call(method, path, token=token, raw=body,
+                                               headers={"Content-Type": "text/csv"})
+                    else:
+                        r = caller.client.call(method, path, body, token=token)
                     world.after(route, caller_name, caller, body, r)
                     got = r.json()["error"]["code"] if r.status >= 400 else "-"
                     if want == "ok":

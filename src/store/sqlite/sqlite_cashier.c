@@ -468,6 +468,46 @@ static pb_store_rc resolution_delete(pb_store_conn *base, const char *withdrawal
     return sqr_exec_changed(c, st);
 }
 
+/* The reconciliation's reads of our rows settled in a period (0056's partial
+ * indexes on (psp, updated_at)): ?1 psp, [?2, ?3), after seq ?4, ?5 rows. */
+static pb_store_rc settled_in(pb_store_conn *base, const char *sql, const char *psp, int64_t from,
+                              int64_t to, int64_t after_seq, size_t limit, void *out, size_t size,
+                              size_t *n, void (*read)(sqlite3_stmt *, void *))
+{
+    sq_conn *c = SQ(base);
+    sqlite3_stmt *st = sq_stmt_sql(c, sql);
+    if (!st)
+        return PB_STORE_ERROR;
+    sqr_bind_text(st, 1, psp);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 4, after_seq);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit);
+    return sqr_collect(c, st, out, size, limit, n, read);
+}
+
+static pb_store_rc payment_settled_in(pb_store_conn *base, const char *psp, int64_t from,
+                                      int64_t to, int64_t after_seq, size_t limit,
+                                      pb_store_payment *out, size_t *n)
+{
+    return settled_in(base,
+                      "SELECT seq," PAY_COLS " FROM payment INDEXED BY payment_completed_psp "
+                      "WHERE psp=?1 AND status='completed' AND updated_at>=?2 AND updated_at<?3 "
+                      "AND seq>?4 ORDER BY seq LIMIT ?5",
+                      psp, from, to, after_seq, limit, out, sizeof *out, n, read_payment_v);
+}
+
+static pb_store_rc withdrawal_settled_in(pb_store_conn *base, const char *psp, int64_t from,
+                                         int64_t to, int64_t after_seq, size_t limit,
+                                         pb_store_withdrawal *out, size_t *n)
+{
+    return settled_in(base,
+                      "SELECT " WD_COLS " FROM withdrawal INDEXED BY withdrawal_settled_psp "
+                      "WHERE psp=?1 AND status IN ('paid','returned') AND updated_at>=?2 AND "
+                      "updated_at<?3 AND seq>?4 ORDER BY seq LIMIT ?5",
+                      psp, from, to, after_seq, limit, out, sizeof *out, n, read_withdrawal_v);
+}
+
 const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .payment_insert = payment_insert,
     .payment_get = payment_get,
@@ -491,4 +531,6 @@ const struct pb_store_cashier_ops pb_store_sqlite_cashier_ops = {
     .resolution_insert = resolution_insert,
     .resolution_get = resolution_get,
     .resolution_delete = resolution_delete,
+    .payment_settled_in = payment_settled_in,
+    .withdrawal_settled_in = withdrawal_settled_in,
 };

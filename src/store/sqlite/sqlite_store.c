@@ -744,4 +744,5 @@ const pb_store_backend pb_store_sqlite_backend = {
     .request = &pb_store_sqlite_request_ops,
     .adjustment = &pb_store_sqlite_adjustment_ops,
     .settlement = &pb_store_sqlite_settlement_ops,
+    .recon = &pb_store_sqlite_recon_ops,
 };

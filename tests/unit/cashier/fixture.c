@@ -73,6 +73,11 @@ int cx_teardown(void **state)
     char path[400];
     snprintf(path, sizeof path, "%s/" PB_PSP_SANDBOX_SECRET_FILE, C.f->dir);
     unlink(path);
+    /* the sandbox's books (its payouts; its deposits collected and payouts returned) */
+    snprintf(path, sizeof path, "%s/" PB_PSP_SANDBOX_PAYOUTS_FILE, C.f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/" PB_PSP_SANDBOX_SETTLEMENTS_FILE, C.f->dir);
+    unlink(path);
     return fx_teardown(state);
 }
 

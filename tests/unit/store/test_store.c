@@ -1089,7 +1089,8 @@ static void test_upgrade_4eyes_per_currency(void **state)
                         "5w11ownpl1GBP700k101022pl1[]paidsandboxref11020");
     assert_string_equal((const char *)sqlite3_column_text(st, 1),
                         "withdrawal_brand_status,withdrawal_open,withdrawal_paid,withdrawal_player,"
-                        "withdrawal_player_key,withdrawal_psp_reference,withdrawal_status");
+                        "withdrawal_player_key,withdrawal_psp_reference,withdrawal_settled_psp,"
+                        "withdrawal_status"); /* withdrawal_settled_psp: 0056 */
     sqlite3_finalize(st);
     exec_ok(db, "UPDATE withdrawal SET status='returned' WHERE id='w1'");
     char *msg = NULL;

@@ -250,6 +250,7 @@ const TYPE_LABEL: Record<string, string> = {
   'balance.adjustment_requested': 'Balance adjustment awaiting a second approver',
   'balance.adjustment_expired': 'Balance adjustment request expired (not approved in time)',
   'balance.adjustment_rejected': 'Balance adjustment request rejected',
+  'reconciliation.completed': 'PSP reconciliation run',
   'player.registered': 'Player registered',
   'player.blocked': 'Player blocked',
   'player.unblocked': 'Player unblocked',
