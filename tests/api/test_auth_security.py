@@ -51,7 +51,7 @@ OUTSIDE_ADMIN = {
     "player.withdrawals.create": "player", "player.withdrawals.list": "player",
     "player.withdrawals.cancel": "player",
     "cashier.webhook": None, "sandbox_psp.complete": None, "sandbox_psp.fail": None,
-    "sandbox_psp.payout_return": None,
+    "sandbox_psp.payout_return": None, "sandbox_psp.report": None,
     "player.games": "player", "player.games.launch": "player",
     "player.originals.seeds": "player", "player.originals.seeds.rotate": "player",
     "player.originals.seeds.client_seed": "player", "player.originals.bet": "player",
