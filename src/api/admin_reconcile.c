@@ -10,6 +10,9 @@
  *   GET  /v1/admin/reconciliations?limit=&cursor=           finance.read
  *   GET  /v1/admin/reconciliations/{id}?limit=&cursor=      finance.read
  *        the run and a page of its discrepancies (cursor: the last item's n)
+ *   GET  /v1/admin/psps                                     finance.read
+ *        the PSPs this server has, and which reports each can reconcile
+ *        (report_fetch, report_parse): what the back office offers to run
  *
  * from / to are RFC 3339 date-times, from < to, at most 31 days apart. Both runs
  * answer 201 with the run as GET shows it. Refusals store nothing: an unknown psp
@@ -250,4 +253,27 @@ void pb_api_admin_reconciliation_get(pb_http_request *req, void *app)
         return;
     }
     pb_http_reply_json(req, 200, o);
+}
+
+void pb_api_admin_psps_list(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const pb_principal *p = NULL;
+    pb_store_conn *c = NULL;
+    if (!pb_admin_list_begin(req, &p, &c))
+        return;
+    json_t *arr = json_array();
+    pb_psp *psp = NULL;
+    for (size_t i = 0; arr && (psp = pb_cashier_psp_at(a->cashier, i)) != NULL; i++)
+        if (json_array_append_new(arr, json_pack("{s:s,s:b,s:b}", "code", psp->code, "report_fetch",
+                                                 psp->report_fetch != NULL, "report_parse",
+                                                 psp->report_parse != NULL)) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    if (!arr) {
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, json_pack("{s:o}", "psps", arr));
 }

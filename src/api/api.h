@@ -218,6 +218,7 @@ void pb_api_admin_reconciliation_run(pb_http_request *req, void *app);
 void pb_api_admin_reconciliation_upload(pb_http_request *req, void *app);
 void pb_api_admin_reconciliations_list(pb_http_request *req, void *app);
 void pb_api_admin_reconciliation_get(pb_http_request *req, void *app);
+void pb_api_admin_psps_list(pb_http_request *req, void *app);
 /* cashier_webhook.c: the sandbox PSP's settlement report download (text/csv) */
 void pb_api_sandbox_psp_report(pb_http_request *req, void *app);
 /* @api-handlers-catalog */

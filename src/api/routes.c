@@ -96,6 +96,7 @@ const pb_route pb_api_routes[] = {
      "admin.reconciliations.list"},
     {"GET", "/v1/admin/reconciliations/{id}", "finance.read", pb_api_admin_reconciliation_get,
      "admin.reconciliations.get"},
+    {"GET", "/v1/admin/psps", "finance.read", pb_api_admin_psps_list, "admin.psps.list"},
     /* @api-routes-catalog */
     {"GET", "/v1/admin/providers", "games.read", pb_api_admin_providers_list,
      "admin.providers.list"},

@@ -179,6 +179,8 @@ pb_psp *pb_cashier_psp(pb_cashier *k, const char *code)
     return NULL;
 }
 
+pb_psp *pb_cashier_psp_at(pb_cashier *k, size_t i) { return k && i < k->npsps ? k->psps[i] : NULL; }
+
 /* ---- shared pieces ---- */
 
 pb_err pb_cashier_audit(pb_ledger_tx *tx, const pb_cashier_actor *a, const char *brand,

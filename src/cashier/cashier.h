@@ -153,6 +153,8 @@ void pb_cashier_stats_get(pb_cashier *k, pb_cashier_stats *out);
 
 /* A registered PSP by code, or NULL. */
 pb_psp *pb_cashier_psp(pb_cashier *k, const char *code);
+/* The i-th registered PSP (in registration order), or NULL past the last. */
+pb_psp *pb_cashier_psp_at(pb_cashier *k, size_t i);
 
 /* Who acts (for the audit log and requested_by): kind "player" | "staff" | "system". */
 struct pb_principal;

@@ -100,6 +100,7 @@ admin.reconciliations.run finance.adjust      ok     403     ok      403   403  
 admin.reconciliations.upload finance.adjust   ok     403     ok      403   403        403      403       401U  401R    403   ok
 admin.reconciliations.list finance.read       ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.reconciliations.get finance.read        ok     403     ok      ok    403        403      ok        401U  401R    403   ok
+admin.psps.list finance.read                  ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 # @rbac-catalog
 admin.providers.list     games.read           ok     ok      403     403   403        ok       ok        401U  401R    403   ok
 admin.providers.create   games.manage         ok     403     403     403   403        ok       403       401U  401R    403   ok

@@ -19,6 +19,9 @@ the PSP's side:
   - bad input on every new route: 4xx with a stable code and nothing stored (the
     runs, their items, the audit log and the outbox counted before and after);
   - RBAC: support can read nothing, risk reads but cannot run;
+  - GET /v1/admin/psps lists the PSPs the server has (the sandbox, fetch and upload
+    both offered) to finance.read members (what the back office's "Run
+    reconciliation" offers); support is refused;
   - runs move no money: the ledger and balances are the same before and after them;
     the suite ends with `pitboss ledger verify` and `pitboss audit verify`.
 
@@ -361,9 +364,17 @@ class Run:
         assert run["run_by"] == self.fin.id, run
         assert all(i["brand"] == "alpha" for i in run["items"]), run
 
+    def psps(self):
+        for s in (self.admin, self.fin, self.risk):
+            body = expect(s.call("GET", "/v1/admin/psps"), 200)
+            assert body == {"psps": [{"code": "sandbox", "report_fetch": True,
+                                      "report_parse": True}]}, body
+        expect(self.support.call("GET", "/v1/admin/psps"), 403, "FORBIDDEN")
+        expect(self.client.call("GET", "/v1/admin/psps"), 401, "UNAUTHENTICATED")
+
     def coverage(self):
         missing = []
-        for prefix in ("/v1/admin/reconciliations", "/v1/sandbox-psp/reports/"):
+        for prefix in ("/v1/admin/reconciliations", "/v1/sandbox-psp/reports/", "/v1/admin/psps"):
             missing += self.env.spec.unexercised(prefix)
         assert not missing, "\n".join(missing)
 
@@ -400,6 +411,8 @@ def main():
         ("bad input on every new route: 4xx with a stable code, nothing stored, no money moved",
          run.bad_input),
         ("RBAC: support reads nothing, risk reads but cannot run; finance runs", run.rbac),
+        ("GET /v1/admin/psps: the sandbox with both kinds of report, for finance.read only",
+         run.psps),
         ("every new operation had a 2xx and a 4xx answer validated against openapi.yaml",
          run.coverage),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),

@@ -254,6 +254,7 @@ class World:
             "admin.reconciliations.list": lambda: ("GET", "/v1/admin/reconciliations", None),
             "admin.reconciliations.get": lambda: ("GET", f"/v1/admin/reconciliations/{self.recon}",
                                                   None),
+            "admin.psps.list": lambda: ("GET", "/v1/admin/psps", None),
             # @rbac-requests-provider-native
             # @rbac-requests-provider-hub88
             # @rbac-requests-sim

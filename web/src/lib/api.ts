@@ -155,6 +155,18 @@ export async function api<T>(method: string, path: string, body?: unknown, query
   return parsed as T;
 }
 
+/** A POST whose body is sent as it is (a file the user picked) with its own Content-Type; JSON answer. */
+export async function postRaw<T>(path: string, body: Blob | string, contentType: string, query?: Query): Promise<T> {
+  const res = await authFetch(withQuery(path, query), {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': contentType },
+  });
+  const parsed = await parse(res);
+  if (!res.ok) throw errorOf(res, parsed);
+  return parsed as T;
+}
+
 export const get = <T>(path: string, query?: Query) => api<T>('GET', path, undefined, query);
 export const post = <T>(path: string, body: unknown = {}) => api<T>('POST', path, body);
 export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
