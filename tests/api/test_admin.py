@@ -1168,7 +1168,7 @@ OTHER_SUITES += ("/v1/admin/dashboard", "/v1/admin/transactions")  # test_backof
 OTHER_SUITES += ("/v1/admin/players/{id}/export", "/v1/admin/players/{id}/erase")  # test_player_export.py
 OTHER_SUITES += ("/v1/admin/unclaimed-funds",)  # test_provider_native.py (erased_late_win)
 OTHER_SUITES += ("/v1/admin/adjustments",)  # test_adjust_4eyes.py (the 4-eyes requests)
-OTHER_SUITES += ("/v1/admin/reconciliations",)  # test_api_reconcile.py
+OTHER_SUITES += ("/v1/admin/reconciliations", "/v1/admin/psps")  # test_api_reconcile.py
 
 
 def main():
