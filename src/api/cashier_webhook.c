@@ -184,6 +184,24 @@ static void self_host(const char *listen, char *out, size_t cap, unsigned *port)
 int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, bool sandbox_stuck,
                         int payout_delay_ms, int payout_retry_ms, char *err, size_t errcap)
 {
+    /* PITBOSS_RECONCILE_AT=HH:MM (UTC): the daily reconciliation (reconcile_daily.c) */
+    const char *at = getenv("PITBOSS_RECONCILE_AT");
+    bool daily = at && *at;
+    int minute = 0;
+    if (daily) {
+        bool ok = strlen(at) == 5 && at[2] == ':';
+        for (int i = 0; ok && i < 5; i++)
+            ok = i == 2 || (at[i] >= '0' && at[i] <= '9');
+        int hh = ok ? (at[0] - '0') * 10 + (at[1] - '0') : 0;
+        int mm = ok ? (at[3] - '0') * 10 + (at[4] - '0') : 0;
+        if (!ok || hh > 23 || mm > 59) {
+            snprintf(err, errcap,
+                     "PITBOSS_RECONCILE_AT must be a UTC time HH:MM (00:00..23:59), not \"%.40s\"",
+                     at);
+            return -1;
+        }
+        minute = hh * 60 + mm;
+    }
     struct pb_api_cashier_self *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errcap, "out of memory");
@@ -193,6 +211,8 @@ int pb_api_cashier_open(pb_api_app *app, const char *listen, bool sandbox, bool 
     self_host(listen, s->host, sizeof s->host, &s->port);
     app->cashier_self = s;
     pb_cashier_config cfg = {.keys_dir = app->keys_dir,
+                             .reconcile_daily = daily,
+                             .reconcile_at_minute = minute,
                              .sandbox = sandbox,
                              .self_url = self_url,
                              .self_url_ctx = s,

@@ -215,6 +215,41 @@ static void jetstream_metrics(pb_http_request *req, pb_jetstream *j, pb_http_buf
 }
 
 /* The payouts a PSP did not take, and their retry (cashier.h). */
+/* The daily reconciliation's series, one PSP a call (pb_cashier_reconcile_stats). */
+static void recon_runs_line(void *ctx, const char *psp, uint64_t runs, uint64_t failures,
+                            int64_t gaps, int64_t last)
+{
+    (void)gaps;
+    (void)last;
+    pb_http_buf_printf(ctx,
+                       "pitboss_reconciliation_daily_runs_total{psp=\"%s\",result=\"ok\"} %llu\n"
+                       "pitboss_reconciliation_daily_runs_total{psp=\"%s\",result=\"failed\"} "
+                       "%llu\n",
+                       psp, (unsigned long long)runs, psp, (unsigned long long)failures);
+}
+
+static void recon_gap_line(void *ctx, const char *psp, uint64_t runs, uint64_t failures,
+                           int64_t gaps, int64_t last)
+{
+    (void)runs;
+    (void)failures;
+    if (last)
+        pb_http_buf_printf(ctx, "pitboss_reconciliation_discrepancies{psp=\"%s\"} %lld\n", psp,
+                           (long long)gaps);
+}
+
+static void recon_time_line(void *ctx, const char *psp, uint64_t runs, uint64_t failures,
+                            int64_t gaps, int64_t last)
+{
+    (void)runs;
+    (void)failures;
+    (void)gaps;
+    if (last)
+        pb_http_buf_printf(ctx,
+                           "pitboss_reconciliation_last_run_timestamp_seconds{psp=\"%s\"} %lld\n",
+                           psp, (long long)(last / 1000000));
+}
+
 static void cashier_metrics(pb_cashier *k, pb_http_buf *out)
 {
     if (!k)
@@ -237,6 +272,30 @@ static void cashier_metrics(pb_cashier *k, pb_http_buf *out)
         "pitboss_cashier_payouts_waiting %llu\n",
         (unsigned long long)st.payouts_refused, (unsigned long long)st.payouts_resent,
         (unsigned long long)st.payouts_waiting);
+    size_t mark = out->len;
+    pb_http_buf_puts(
+        out, "# HELP pitboss_reconciliation_daily_runs_total The daily reconciliation's runs "
+             "(PITBOSS_RECONCILE_AT), by PSP and result.\n"
+             "# TYPE pitboss_reconciliation_daily_runs_total counter\n");
+    size_t head = out->len;
+    pb_cashier_reconcile_stats(k, recon_runs_line, out);
+    if (out->len == head) { /* off: no family */
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+        return;
+    }
+    pb_http_buf_puts(out,
+                     "# HELP pitboss_reconciliation_discrepancies The discrepancies of the last "
+                     "daily run, by PSP: alert above 0.\n"
+                     "# TYPE pitboss_reconciliation_discrepancies gauge\n");
+    pb_cashier_reconcile_stats(k, recon_gap_line, out);
+    pb_http_buf_puts(out,
+                     "# HELP pitboss_reconciliation_last_run_timestamp_seconds When the last daily "
+                     "run was made, by PSP (absent before the first): alert when older than "
+                     "a day and a half.\n"
+                     "# TYPE pitboss_reconciliation_last_run_timestamp_seconds gauge\n");
+    pb_cashier_reconcile_stats(k, recon_time_line, out);
 }
 
 /* The in-house games' retry of rounds left unfinished (play.h pb_play_stats). */

@@ -99,6 +99,8 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
     k->wallet = w;
     k->ledger = pb_wallet_ledger(w);
     pthread_mutex_init(&k->claims_mu, NULL); /* before the first payout: at start-up */
+    pthread_mutex_init(&k->recon_mu, NULL);
+    k->recon_minute = -1;
     if (cfg && cfg->sandbox) {
         pb_psp_sandbox_config sc = {.keys_dir = cfg->keys_dir,
                                     .self_url = cfg->self_url,
@@ -110,6 +112,7 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
         pb_psp *p = pb_psp_sandbox_new(&sc, err, errcap);
         if (!p) {
             pthread_mutex_destroy(&k->claims_mu);
+            pthread_mutex_destroy(&k->recon_mu);
             free(k);
             return NULL;
         }
@@ -136,6 +139,11 @@ pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_conf
             return NULL;
         }
     }
+    if (store && cfg && cfg->reconcile_daily &&
+        cashier_reconcile_daily_start(k, cfg->reconcile_at_minute, err, errcap) != 0) {
+        pb_cashier_close(k);
+        return NULL;
+    }
     return k;
 }
 
@@ -145,6 +153,8 @@ void pb_cashier_stop_retry(pb_cashier *k)
         return;
     pb_ticker_stop(k->retry); /* a pass under way finishes first */
     k->retry = NULL;
+    pb_ticker_stop(k->recon_ticker);
+    k->recon_ticker = NULL;
 }
 
 void pb_cashier_close(pb_cashier *k)
@@ -154,6 +164,7 @@ void pb_cashier_close(pb_cashier *k)
     pb_cashier_stop_retry(k);
     free(k->seen.seq);
     pthread_mutex_destroy(&k->claims_mu);
+    pthread_mutex_destroy(&k->recon_mu);
     free(k->claims.id);
     free(k->gate_held.e);
     for (size_t i = 0; i < k->npsps; i++)

@@ -126,6 +126,11 @@ typedef struct pb_cashier_config {
      * (0 = PB_CASHIER_DEFAULT_PAYOUT_RETRY_MS; negative: never, only at start-up) */
     int payout_retry_ms;
     bool sandbox_stuck_knobs; /* the sandbox's 19/23/29/31/37/41 test knobs (psp.h): tests only */
+    /* the daily reconciliation (reconcile_daily.c): on with reconcile_daily, each PSP
+     * whose report can be fetched reconciled for the previous UTC day once the UTC
+     * clock passes reconcile_at_minute (0..1439) */
+    bool reconcile_daily;
+    int reconcile_at_minute;
 } pb_cashier_config;
 
 /* Opens the cashier over the wallet. With the sandbox and a self_url, payouts
@@ -133,9 +138,9 @@ typedef struct pb_cashier_config {
  * queued again (read on a connection of store). NULL with a reason in err. */
 pb_cashier *pb_cashier_open(pb_wallet *w, pb_store *store, const pb_cashier_config *cfg, char *err,
                             size_t errcap);
-/* Stops the payout retry (a pass under way finishes first): its passes submit
- * ledger commands, so it stops before the ledger closes. NULL is fine; so is a
- * second call. */
+/* Stops the payout retry and the daily reconciliation (a pass under way finishes
+ * first): their passes submit ledger commands, so they stop before the ledger
+ * closes. NULL is fine; so is a second call. */
 void pb_cashier_stop_retry(pb_cashier *k);
 /* Stops the payout retry (if pb_cashier_stop_retry has not) and the sandbox's
  * delivery thread, frees everything. NULL is fine. */
@@ -410,6 +415,13 @@ typedef struct pb_cashier_recon_request {
 pb_err pb_cashier_reconcile(pb_cashier *k, pb_store_conn *c, const pb_cashier_recon_request *rq,
                             const pb_cashier_actor *a, pb_store_recon *out, char *why,
                             size_t whycap);
+/* The daily reconciliation's figures, one call per PSP it reconciles (none when it
+ * is off): its scheduled runs made and failed, the discrepancies of the last one and
+ * when it was made (µs, 0: none yet). For /metrics. */
+typedef void (*pb_cashier_recon_daily_cb)(void *ctx, const char *psp, uint64_t runs,
+                                          uint64_t failures, int64_t discrepancies,
+                                          int64_t last_run_at);
+void pb_cashier_reconcile_stats(pb_cashier *k, pb_cashier_recon_daily_cb cb, void *ctx);
 /* A run by id: RECONCILIATION_NOT_FOUND (also for a malformed id). */
 pb_err pb_cashier_recon_get(pb_store_conn *c, const char *id, pb_store_recon *out);
 /* A page of runs, newest first, before cursor (0: from the newest); *next the next

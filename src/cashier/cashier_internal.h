@@ -53,6 +53,17 @@ typedef struct payout_gate_held {
  * stay "approved" for the next pass, instead of each waiting on a PSP that is down. */
 #define PB_CASHIER_PASS_REFUSALS 8
 
+/* The daily reconciliation's figures of one PSP (reconcile_daily.c), under recon_mu
+ * but done_to (the thread's own). */
+typedef struct recon_daily_stat {
+    int64_t done_to;         /* the period end seen reconciled (0: none yet) */
+    uint64_t runs, failures; /* scheduled runs made, and those that failed */
+    int64_t discrepancies;   /* of the last scheduled run */
+    int64_t last_run_at;     /* µs; 0: none yet */
+} recon_daily_stat;
+
+#define PB_CASHIER_RECONCILE_ACTOR "cashier.reconcile"
+
 struct pb_cashier {
     pb_wallet *wallet;
     pb_ledger *ledger;
@@ -69,7 +80,17 @@ struct pb_cashier {
     payout_claims claims;
     payout_gate_held gate_held; /* guarded by claims_mu too */
     _Atomic uint64_t payouts_refused, payouts_resent, payouts_waiting; /* pb_cashier_stats */
+    /* the daily reconciliation (reconcile_daily.c): recon_minute -1 = off */
+    int recon_minute;
+    struct pb_ticker *recon_ticker;
+    pb_store_conn *recon_conn; /* the thread's own */
+    pthread_mutex_t recon_mu;  /* recon_stats but their done_to */
+    recon_daily_stat recon_stats[PB_CASHIER_MAX_PSPS];
 };
+
+/* Starts the daily reconciliation at minute (0..1439 of the UTC day; < 0: off).
+ * 0, or -1 with the reason in err. */
+int cashier_reconcile_daily_start(pb_cashier *k, int minute, char *err, size_t errcap);
 
 /* The audit entry of a cashier state change, in the command's transaction;
  * before/after are JSON values (their references are stolen). */

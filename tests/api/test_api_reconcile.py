@@ -29,6 +29,7 @@ Usage: test_api_reconcile.py PATH/TO/pitboss
 """
 from datetime import datetime, timedelta, timezone
 import os
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -378,6 +379,86 @@ class Run:
             missing += self.env.spec.unexercised(prefix)
         assert not missing, "\n".join(missing)
 
+    def restart(self, **extra):
+        assert self.env.srv.stop() == 0
+        self.env.srv = Server(self.env.binary, extra_args=["--db", self.env.db, "--keys-dir",
+                                                           self.env.keys],
+                              env=dict({"PITBOSS_SANDBOX_PAYOUT_DELAY_MS": "200",
+                                        "PITBOSS_SANDBOX_STUCK_PAYOUTS": "1",
+                                        "PITBOSS_MAX_BODY": str(2 << 20)}, **extra))
+        for s in (self.admin, self.fin, self.risk, self.support):
+            s.refresh()
+
+    def daily_runs(self, frm, to):
+        page = expect(self.admin.call("GET", "/v1/admin/reconciliations?limit=100"), 200)
+        return [r for r in page["items"]
+                if (r["from"], r["to"], r["source"]) == (frm, to, "fetch")]
+
+    def metrics(self):
+        out = {}
+        for line in self.env.srv.request("GET", "/metrics").body.decode().splitlines():
+            if line.startswith("pitboss_reconciliation_"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+    def daily(self):
+        """PITBOSS_RECONCILE_AT=00:00: yesterday (UTC) reconciled at start by the system,
+        with what the PSP booked yesterday and we never saw (a line in the sandbox's own
+        books: missing_ours); its figures on /metrics; a restart makes no second run and
+        shows the same figures; without the setting, no run and no figures; a bad time
+        stops serve at start."""
+        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        frm, to = iso(today - timedelta(days=1)), iso(today)
+        assert not self.daily_runs(frm, to)
+        assert not self.metrics(), "off by default: no figures"
+        noon = int((today - timedelta(hours=12)).timestamp() * 1_000_000)
+        assert self.env.srv.stop() == 0
+        with open(os.path.join(self.env.keys, "sandbox-psp.settlements"), "a") as f:
+            f.write(f"deposit sbxp_paid-yesterday-unseen 4321 EUR {noon}\n")
+        self.restart(PITBOSS_RECONCILE_AT="00:00")
+        deadline = time.monotonic() + 20
+        while not self.daily_runs(frm, to):
+            assert time.monotonic() < deadline, "no daily run"
+            time.sleep(0.1)
+        (run,) = self.daily_runs(frm, to)
+        assert run["run_by"] == "cashier.reconcile", run
+        got = expect(self.admin.call("GET", f"/v1/admin/reconciliations/{run['id']}"), 200)
+        unseen = [i for i in got["items"] if i["reference"] == "sbxp_paid-yesterday-unseen"]
+        assert len(unseen) == 1 and unseen[0]["class"] == "missing_ours", got["items"]
+        gaps = sum(v for k, v in run["counts"].items() if k != "matched")
+        assert gaps >= 1, run
+        deadline = time.monotonic() + 10
+        while 'pitboss_reconciliation_daily_runs_total{psp="sandbox",result="ok"}' not in self.metrics():
+            assert time.monotonic() < deadline, self.metrics()
+            time.sleep(0.1)
+        m = self.metrics()
+        assert m['pitboss_reconciliation_daily_runs_total{psp="sandbox",result="ok"}'] == 1, m
+        assert m['pitboss_reconciliation_daily_runs_total{psp="sandbox",result="failed"}'] == 0, m
+        assert m['pitboss_reconciliation_discrepancies{psp="sandbox"}'] == gaps, m
+        made = m['pitboss_reconciliation_last_run_timestamp_seconds{psp="sandbox"}']
+        assert abs(made - time.time()) < 60, m
+        # a restart: the period is done; no second run, the same figures
+        self.restart(PITBOSS_RECONCILE_AT="00:00")
+        deadline = time.monotonic() + 10
+        while 'pitboss_reconciliation_discrepancies{psp="sandbox"}' not in self.metrics():
+            assert time.monotonic() < deadline, self.metrics()
+            time.sleep(0.1)
+        m = self.metrics()
+        assert m['pitboss_reconciliation_daily_runs_total{psp="sandbox",result="ok"}'] == 0, m
+        assert m['pitboss_reconciliation_discrepancies{psp="sandbox"}'] == gaps, m
+        assert m['pitboss_reconciliation_last_run_timestamp_seconds{psp="sandbox"}'] == made, m
+        assert len(self.daily_runs(frm, to)) == 1
+        for bad in ("24:00", "7:30", "+1:30", "07:60", "07-30", "noon"):
+            out = subprocess.run([self.env.binary, "serve", "--listen", "127.0.0.1:0", "--db",
+                                  os.path.join(self.env.dir, "bad.db"), "--keys-dir",
+                                  os.path.join(self.env.dir, "bad-keys")],
+                                 capture_output=True, timeout=30,
+                                 env={"PITBOSS_RECONCILE_AT": bad,
+                                      "PATH": os.environ.get("PATH", "")})
+            assert out.returncode != 0 and b"PITBOSS_RECONCILE_AT must be" in out.stderr, (bad, out)
+        self.restart()
+
     def stop_and_verify(self):
         rc = self.env.srv.stop()
         assert rc == 0, rc
@@ -415,6 +496,9 @@ def main():
          run.psps),
         ("every new operation had a 2xx and a 4xx answer validated against openapi.yaml",
          run.coverage),
+        ("PITBOSS_RECONCILE_AT: yesterday reconciled at start by the system (what the PSP "
+         "booked and we never saw: missing_ours), on /metrics; a restart runs it not again, "
+         "the same figures; a bad time refused at start", run.daily),
         ("SIGTERM exits 0; `ledger verify` and `audit verify` pass", run.stop_and_verify),
     ]
     return run_cases(cases, env.cleanup)
