@@ -311,3 +311,30 @@ test('an auditor (every brand, finance.read only): no Run; every item, nothing s
   assert.match(await foreign.locator('[data-testid=item-psp-amount]').textContent(), /^9\.99 EUR$/);
   assert.deepEqual(page.errors, []);
 });
+
+test('the daily run (PITBOSS_RECONCILE_AT): listed as made by the system, not as a staff member', async () => {
+  // a server of its own: with the daily run on, it reconciles yesterday (UTC) at start
+  const daily = await startServer({ env: { PITBOSS_RECONCILE_AT: '00:00' } });
+  try {
+    const fin = await createStaff(daily, { role: 'finance', brands: ['demo'] });
+    let made = [];
+    for (let i = 0; i < 100 && made.length === 0; i++) {
+      made = (await expectStatus(adminCall(daily, 'GET', '/v1/admin/reconciliations'), 200)).items;
+      if (made.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(made.length, 1, 'the daily run at start');
+    assert.equal(made[0].run_by, 'cashier.reconcile');
+    const page = await newPage(browser);
+    await login(page, daily, fin);
+    await page.locator('nav a[href="/reconciliations"]').click();
+    const row = page.locator(`[data-testid=recon-row][data-id="${made[0].id}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('[data-testid=run-by-system]').textContent(), 'daily run (system)');
+    await row.locator('[data-testid=recon-link]').click();
+    await page.locator('[data-testid=recon-detail] [data-testid=run-by-system]').waitFor();
+    assert.deepEqual(page.errors.filter((e) => !isResourceError(e)), []);
+    await page.close();
+  } finally {
+    await daily.finish();
+  }
+});

@@ -90,7 +90,7 @@ function RunRow({ r }: { r: Run }) {
         <Period r={r} stacked />
       </td>
       <td>
-        <StaffName id={r.run_by} />
+        <RunBy id={r.run_by} />
         <div class="m-muted">
           <Time at={r.created_at} />
         </div>
@@ -112,6 +112,17 @@ function CountHeads() {
       ))}
     </>
   );
+}
+
+/** Who made a run: a staff member, or the server's daily run (PITBOSS_RECONCILE_AT). */
+function RunBy({ id }: { id: string }) {
+  if (id === 'cashier.reconcile')
+    return (
+      <span data-testid="run-by-system" title="the server's daily reconciliation (PITBOSS_RECONCILE_AT)">
+        daily run (system)
+      </span>
+    );
+  return <StaffName id={id} />;
 }
 
 export function Reconciliations() {
@@ -255,7 +266,7 @@ export function ReconciliationDetail({ params }: { params: Record<string, string
         </dd>
         <dt>Run by</dt>
         <dd>
-          <StaffName id={r.run_by} /> · <Time at={r.created_at} />
+          <RunBy id={r.run_by} /> · <Time at={r.created_at} />
         </dd>
         <dt>Result</dt>
         <dd data-testid="detail-verdict">
