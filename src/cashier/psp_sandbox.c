@@ -405,22 +405,31 @@ static bool record_add(sandbox *sb, const payout_record *r)
     return record_put(sb, r) != NULL;
 }
 
-/* Reads the records file (created 0600 when missing) and keeps it open for
- * appending; -1 with a reason in err. A torn last line (a crash mid-write) is
- * skipped: that payout was never answered as taken. */
-static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
+FILE *pb_psp_sandbox_books_open(const char *dir, const char *name, int *fd, char *err,
+                                size_t errcap)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, PB_PSP_SANDBOX_PAYOUTS_FILE);
-    sb->payouts_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int rd = sb->payouts_fd >= 0 ? dup(sb->payouts_fd) : -1;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int rd = *fd >= 0 ? dup(*fd) : -1;
     FILE *f = rd >= 0 ? fdopen(rd, "r") : NULL;
     if (!f) {
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
         if (rd >= 0)
             close(rd);
-        return -1;
     }
+    return f;
+}
+
+/* Reads the records file (created 0600 when missing) and keeps it open for
+ * appending; -1 with a reason in err. A torn last line (a crash mid-write) is
+ * skipped: that payout was never answered as taken. */
+static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
+{
+    FILE *f = pb_psp_sandbox_books_open(dir, PB_PSP_SANDBOX_PAYOUTS_FILE, &sb->payouts_fd, err,
+                                        errcap);
+    if (!f)
+        return -1;
     char line[256];
     while (fgets(line, sizeof line, f)) {
         payout_record r = {0};
@@ -437,7 +446,7 @@ static int load_payouts(sandbox *sb, const char *dir, char *err, size_t errcap)
         snprintf(r.currency, sizeof r.currency, "%s", strcmp(cur, "-") ? cur : "");
         if (!record_put(sb, &r)) {
             fclose(f);
-            snprintf(err, errcap, "%s: out of memory", path);
+            snprintf(err, errcap, "%s: out of memory", PB_PSP_SANDBOX_PAYOUTS_FILE);
             return -1;
         }
     }

@@ -8,6 +8,7 @@
 #ifndef PB_PSP_SANDBOX_INTERNAL_H
 #define PB_PSP_SANDBOX_INTERNAL_H
 
+#include <stdio.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,6 +101,11 @@ void *pb_psp_sandbox_delivery_thread(void *arg);
 
 /* Reads keys_dir/sandbox-psp.settlements (created 0600 when missing) into sb and
  * keeps it open for appending; -1 with a reason in err. A torn last line is skipped. */
+/* The books file dir/name opened for appending into *fd (created 0600 when missing)
+ * and, on a second descriptor, for reading from its start (the caller fcloses it);
+ * NULL with the reason in err. */
+FILE *pb_psp_sandbox_books_open(const char *dir, const char *name, int *fd, char *err,
+                                size_t errcap);
 int pb_psp_sandbox_settles_load(sandbox *sb, const char *dir, char *err, size_t errcap);
 /* Records (appended and synced, then in memory) a deposit collected or a payout
  * returned, once per reference and kind: true when it is recorded (now or before).

@@ -98,17 +98,10 @@ bool pb_psp_sandbox_settle_add(sandbox *sb, bool returned, const char *reference
 
 int pb_psp_sandbox_settles_load(sandbox *sb, const char *dir, char *err, size_t errcap)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, PB_PSP_SANDBOX_SETTLEMENTS_FILE);
-    sb->settles_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int rd = sb->settles_fd >= 0 ? dup(sb->settles_fd) : -1;
-    FILE *f = rd >= 0 ? fdopen(rd, "r") : NULL;
-    if (!f) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        if (rd >= 0)
-            close(rd);
+    FILE *f = pb_psp_sandbox_books_open(dir, PB_PSP_SANDBOX_SETTLEMENTS_FILE, &sb->settles_fd, err,
+                                        errcap);
+    if (!f)
         return -1;
-    }
     char line[512];
     while (fgets(line, sizeof line, f)) {
         settle_record r = {0};
@@ -126,7 +119,7 @@ int pb_psp_sandbox_settles_load(sandbox *sb, const char *dir, char *err, size_t 
         r.at = at;
         if (!settle_put(sb, &r)) {
             fclose(f);
-            snprintf(err, errcap, "%s: out of memory", path);
+            snprintf(err, errcap, "%s: out of memory", PB_PSP_SANDBOX_SETTLEMENTS_FILE);
             return -1;
         }
     }
