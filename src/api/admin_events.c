@@ -202,8 +202,11 @@ void pb_api_admin_events_stream(pb_http_request *req, void *app_)
     for (size_t i = 0; i < pb_event_type_count; i++) {
         pb_perm perm;
         if (pb_perm_parse(pb_event_types[i].permission, &perm) == PB_OK &&
-            pb_rbac_allows(p->role, perm))
+            pb_rbac_allows(p->role, perm)) {
             f->types |= UINT64_C(1) << i;
+            if (pb_event_types[i].every_scope)
+                f->platform_types |= UINT64_C(1) << i;
+        }
     }
     if (!f->types) {
         pb_http_reply_error(req, PB_ERR_FORBIDDEN, NULL);

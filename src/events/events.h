@@ -97,6 +97,10 @@ pb_err pb_events_append_at(pb_store_conn *c, int64_t at, const char *type, const
 typedef struct pb_event_type {
     const char *name;
     const char *permission; /* a PB_PERMISSIONS name ("finance.read") */
+    /* platform-wide events of this type reach every member with the permission, not
+     * only those who see every brand: what they say is readable by members of any
+     * scope through the API anyway (reconciliation.completed: a run's counts) */
+    bool every_scope;
 } pb_event_type;
 /* The table, and its length. Index = the type's number (< 64). */
 extern const pb_event_type pb_event_types[];
@@ -186,6 +190,9 @@ struct pb_http_stream;
 typedef struct pb_events_filter {
     uint64_t types;  /* bit i: pb_event_types[i] */
     bool all_brands; /* every brand (and platform-wide events) */
+    /* otherwise, the types (of types) whose platform-wide events it gets too: those
+     * marked every_scope */
+    uint64_t platform_types;
     size_t nbrands;
     char brands[64][PB_EVENT_BRAND_MAX + 1]; /* otherwise: these brand codes */
 } pb_events_filter;

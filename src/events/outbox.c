@@ -71,7 +71,7 @@ const pb_event_type pb_event_types[] = {
     {"balance.adjustment_expired", "finance.read"},
     {"balance.adjustment_rejected", "finance.read"},
     /* a PSP reconciliation run stored (cashier reconcile.c): its counts per class */
-    {"reconciliation.completed", "finance.read"},
+    {"reconciliation.completed", "finance.read", true}, /* every scope: the run's counts */
 };
 const size_t pb_event_type_count = sizeof pb_event_types / sizeof pb_event_types[0];
 _Static_assert(sizeof pb_event_types / sizeof pb_event_types[0] <= 64, "types fit a 64-bit mask");

@@ -56,8 +56,8 @@ static bool allowed(const ev_client *c, const pb_event *e)
         return false;
     if (c->filter.all_brands)
         return true;
-    if (!e->brand[0])
-        return false; /* platform-wide events: all-brands staff only */
+    if (!e->brand[0]) /* platform-wide events: all-brands staff, and the every_scope types */
+        return (c->filter.platform_types >> e->type_index) & 1;
     for (size_t i = 0; i < c->filter.nbrands; i++)
         if (strcmp(c->filter.brands[i], e->brand) == 0)
             return true;

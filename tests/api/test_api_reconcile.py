@@ -29,6 +29,7 @@ Usage: test_api_reconcile.py PATH/TO/pitboss
 """
 from datetime import datetime, timedelta, timezone
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -389,6 +390,36 @@ class Run:
         for s in (self.admin, self.fin, self.risk, self.support):
             s.refresh()
 
+    def backlog(self, who):
+        """The event types of who's stream backlog (catch_up_only: sent, then ended)."""
+        r = who.call("GET", "/v1/admin/events/stream?last_event_id=0&catch_up_only=true")
+        assert r.status == 200, r
+        return [line.split(":", 1)[1].strip() for line in r.body.decode().splitlines()
+                if line.startswith("event:")]
+
+    def event_scope(self):
+        """reconciliation.completed is platform-wide (a run spans brands) yet reaches a
+        brand-scoped finance member's stream, whose API shows the runs anyway; another
+        platform-wide event (platform.restored, brands.read) still reaches only members
+        who see every brand; beta's events never reach alpha's member."""
+        assert self.env.srv.stop() == 0
+        with sqlite3.connect(self.env.db, timeout=30) as con:
+            con.execute("INSERT INTO event_outbox(type,brand,subject,payload,created_at,trace_id) "
+                        "VALUES('platform.restored','','','{}',?, '')", (int(time.time() * 1e6),))
+        con.close()
+        self.restart()
+        fin, admin = self.backlog(self.fin), self.backlog(self.admin)
+        assert fin.count("reconciliation.completed") == len(self.runs_made()), fin
+        assert "platform.restored" not in fin and "platform.restored" in admin, (fin, admin)
+        assert admin.count("reconciliation.completed") == fin.count("reconciliation.completed")
+        (beta_deposits,), = self.env.rows("SELECT count(*) FROM event_outbox WHERE "
+                                          "type='deposit.completed' AND brand='beta'")
+        assert beta_deposits >= 1
+        assert fin.count("deposit.completed") < admin.count("deposit.completed"), (fin, admin)
+
+    def runs_made(self):
+        return self.env.rows("SELECT id FROM reconciliation")
+
     def daily_runs(self, frm, to):
         page = expect(self.admin.call("GET", "/v1/admin/reconciliations?limit=100"), 200)
         return [r for r in page["items"]
@@ -496,6 +527,8 @@ def main():
          run.psps),
         ("every new operation had a 2xx and a 4xx answer validated against openapi.yaml",
          run.coverage),
+        ("the stream: reconciliation.completed reaches a brand-scoped finance member; another "
+         "platform-wide event, and another brand's, do not", run.event_scope),
         ("PITBOSS_RECONCILE_AT: yesterday reconciled at start by the system (what the PSP "
          "booked and we never saw: missing_ours), on /metrics; a restart runs it not again, "
          "the same figures; a bad time refused at start", run.daily),
