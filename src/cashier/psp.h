@@ -58,6 +58,8 @@
  *     records) the money, but its deposit.succeeded is lost — never delivered,
  *     /complete answers outcome "not_delivered" (a PSP whose notification never
  *     arrived: the player paid and was never credited; a reconciliation finds it);
+ *     and, while keys_dir/sandbox-psp.report-down exists, report_fetch fails
+ *     PSP_UNAVAILABLE (a PSP whose report service is down);
  *   - its own books (psp_sandbox_report.c): besides the payouts (each "taken"
  *     line now with the time it was taken), the deposits it collected (at
  *     /complete, before the event is handed over) and the payouts that came back
@@ -239,6 +241,9 @@ struct pb_psp {
 #define PB_PSP_SANDBOX_SECRET_FILE "sandbox-psp.secret"
 #define PB_PSP_SANDBOX_PAYOUTS_FILE "sandbox-psp.payouts"
 #define PB_PSP_SANDBOX_SETTLEMENTS_FILE "sandbox-psp.settlements"
+/* with the test knobs on, report_fetch fails (PSP_UNAVAILABLE) while this file exists
+ * in the keys directory: a PSP whose report service is down */
+#define PB_PSP_SANDBOX_REPORT_DOWN_FILE "sandbox-psp.report-down"
 
 /* Where the sandbox delivers its payout webhooks: fills url with the server's
  * base URL ("http://127.0.0.1:8080"); false when it is not known yet (port 0:

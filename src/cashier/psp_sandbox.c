@@ -639,6 +639,8 @@ pb_psp *pb_psp_sandbox_new(const pb_psp_sandbox_config *cfg, char *err, size_t e
         return NULL;
     }
     const char *dir = cfg && cfg->keys_dir ? cfg->keys_dir : ".";
+    snprintf(sb->report_down, sizeof sb->report_down, "%s/%s", dir,
+             PB_PSP_SANDBOX_REPORT_DOWN_FILE);
     sb->payouts_fd = sb->settles_fd = -1;
     if (load_secret(dir, sb->secret, err, errcap) != 0 || load_payouts(sb, dir, err, errcap) != 0 ||
         pb_psp_sandbox_settles_load(sb, dir, err, errcap) != 0) {

@@ -83,6 +83,9 @@ typedef struct sandbox {
     settle_record *settles;
     size_t nsettles, settles_cap;
     int settles_fd;
+    /* with stuck_knobs: while this file exists, report_fetch fails as a PSP's report
+     * service that is down (PSP_UNAVAILABLE): keys_dir/sandbox-psp.report-down */
+    char report_down[4096];
 } sandbox;
 
 static inline int64_t pb_psp_sandbox_mono_ms(void)

@@ -183,6 +183,12 @@ static pb_err report_rows(sandbox *sb, int64_t from_us, int64_t to_us, pb_psp_re
 pb_err pb_psp_sandbox_report_fetch(pb_psp *psp, int64_t from_us, int64_t to_us, pb_psp_report *out,
                                    char *err, size_t errcap)
 {
+    sandbox *sb = psp->ctx;
+    if (sb->stuck_knobs && access(sb->report_down, F_OK) == 0) {
+        snprintf(err, errcap, "the sandbox's report service is down (%s: a test knob)",
+                 PB_PSP_SANDBOX_REPORT_DOWN_FILE);
+        return PB_ERR_PSP_UNAVAILABLE;
+    }
     pb_err e = report_rows(psp->ctx, from_us, to_us, out);
     if (e != PB_OK)
         snprintf(err, errcap, "%s", e == PB_ERR_PAYLOAD_TOO_LARGE ? "too many rows" : "no memory");

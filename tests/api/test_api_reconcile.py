@@ -434,7 +434,9 @@ class Run:
         return out
 
     def daily(self):
-        """PITBOSS_RECONCILE_AT=00:00: yesterday (UTC) reconciled at start by the system,
+        """PITBOSS_RECONCILE_AT=00:00, the PSP's report service down: the run fails, counted,
+        logged, nothing stored (a staff fetch: 502 PSP_UNAVAILABLE); up again:
+        yesterday (UTC) reconciled at start by the system,
         with what the PSP booked yesterday and we never saw (a line in the sandbox's own
         books: missing_ours); its figures on /metrics; a restart makes no second run and
         shows the same figures; without the setting, no run and no figures; a bad time
@@ -447,6 +449,28 @@ class Run:
         assert self.env.srv.stop() == 0
         with open(os.path.join(self.env.keys, "sandbox-psp.settlements"), "a") as f:
             f.write(f"deposit sbxp_paid-yesterday-unseen 4321 EUR {noon}\n")
+        # the PSP's report service down (the sandbox's test knob): the daily run fails,
+        # is counted and logged, nothing is stored; a staff fetch answers 502
+        down = os.path.join(self.env.keys, "sandbox-psp.report-down")
+        open(down, "w").close()
+        self.restart(PITBOSS_RECONCILE_AT="00:00")
+        deadline = time.monotonic() + 10
+        failed = 'pitboss_reconciliation_daily_runs_total{psp="sandbox",result="failed"}'
+        while self.metrics().get(failed, 0) < 1:
+            assert time.monotonic() < deadline, self.metrics()
+            time.sleep(0.1)
+        m = self.metrics()
+        assert m['pitboss_reconciliation_daily_runs_total{psp="sandbox",result="ok"}'] == 0, m
+        assert 'pitboss_reconciliation_last_run_timestamp_seconds{psp="sandbox"}' not in m, m
+        assert not self.daily_runs(frm, to)
+        assert [x for x in self.env.srv.logs if '"event":"cashier.reconcile"' in x and
+                "PSP_UNAVAILABLE" in x], self.env.srv.logs[-5:]
+        before = self.stored()
+        r = self.fin.call("POST", "/v1/admin/reconciliations", {"psp": "sandbox", "from": frm,
+                                                                "to": to})
+        expect(r, 502, "PSP_UNAVAILABLE")
+        assert self.stored() == before
+        os.remove(down)
         self.restart(PITBOSS_RECONCILE_AT="00:00")
         deadline = time.monotonic() + 20
         while not self.daily_runs(frm, to):
