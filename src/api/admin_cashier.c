@@ -13,6 +13,13 @@
  *   GET  /v1/admin/payments?status=&brand=&player=&psp_reference=&limit=&cursor=
  *                                                       finance.read
  *   GET  /v1/admin/payments/{id}                        finance.read
+ *   POST /v1/admin/payments/{id}/complete {reconciliation_id, reason}
+ *                                                       finance.adjust
+ *        a deposit the PSP settled (a fetched reconciliation's status_mismatch
+ *        item says so) completed as its deposit.succeeded would
+ *        (pb_cashier_deposit_credit): 404 PAYMENT_NOT_FOUND /
+ *        RECONCILIATION_NOT_FOUND, 422 RECONCILIATION_NO_EVIDENCE, 409
+ *        PAYMENT_STATE (completed already) change nothing
  *
  * Every withdrawal shows who requested it, the checks it passed, the player
  * gate as it stands now ("current_checks": an approval of a player blocked
@@ -599,6 +606,53 @@ void pb_api_admin_payment_get(pb_http_request *req, void *app)
     json_t *o = e == PB_OK ? payment_staff_json(&pay, expires_at) : NULL;
     if (!o) {
         pb_http_reply_error(req, e != PB_OK ? e : PB_ERR_INTERNAL, NULL);
+        return;
+    }
+    pb_http_reply_json(req, 200, o);
+}
+
+/* Finance completes a deposit the PSP settled but we never credited, on a fetched
+ * reconciliation's evidence (pb_cashier_deposit_credit): 200 with the payment. */
+void pb_api_admin_payment_complete(pb_http_request *req, void *app)
+{
+    pb_api_app *a = app;
+    const pb_principal *p = pb_api_principal(req);
+    const char *recon = NULL, *reason = NULL;
+    pb_json_field f[] = {
+        {.name = "reconciliation_id",
+         .type = PB_JSON_STRING,
+         .required = true,
+         .min_len = 1,
+         .max_len = PB_ID_STR_LEN,
+         .str = &recon},
+        PB_ADMIN_FIELD_REASON(&reason),
+    };
+    if (!pb_http_parse_json(req, f, 2) || !pb_admin_reason_ok(req, p, "payment.completed", reason))
+        return;
+    pb_store_conn *c = pb_http_conn(req);
+    if (!c || !p) {
+        pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
+        return;
+    }
+    pb_cashier_actor actor = staff_actor(req, p);
+    pb_store_payment pay;
+    char why[300];
+    pb_err e = pb_cashier_deposit_credit(a->cashier, c, &p->scope, pb_http_param(req, "id"), recon,
+                                         reason, &actor, &pay, why, sizeof why);
+    if (e != PB_OK) {
+        const char *field = e == PB_ERR_RECONCILIATION_NOT_FOUND ||
+                                    e == PB_ERR_RECONCILIATION_NO_EVIDENCE
+                                ? "reconciliation_id"
+                                : NULL;
+        if (why[0])
+            pb_http_reply_error_msg(req, e, field, why);
+        else
+            pb_admin_fail(req, e, field);
+        return;
+    }
+    json_t *o = payment_staff_json(&pay, pb_cashier_deposit_view(c, &pay, pb_time_now_us()));
+    if (!o) {
+        pb_http_reply_error(req, PB_ERR_INTERNAL, NULL);
         return;
     }
     pb_http_reply_json(req, 200, o);

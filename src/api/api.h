@@ -213,6 +213,7 @@ void pb_api_admin_withdrawal_manual_confirm(pb_http_request *req, void *app);
 void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app);
 void pb_api_admin_payments_list(pb_http_request *req, void *app);
 void pb_api_admin_payment_get(pb_http_request *req, void *app);
+void pb_api_admin_payment_complete(pb_http_request *req, void *app);
 /* admin_reconcile.c: the PSP reconciliation runs (finance) */
 void pb_api_admin_reconciliation_run(pb_http_request *req, void *app);
 void pb_api_admin_reconciliation_upload(pb_http_request *req, void *app);

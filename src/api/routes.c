@@ -88,6 +88,8 @@ const pb_route pb_api_routes[] = {
      "admin.payments.list"},
     {"GET", "/v1/admin/payments/{id}", "finance.read", pb_api_admin_payment_get,
      "admin.payments.get"},
+    {"POST", "/v1/admin/payments/{id}/complete", "finance.adjust", pb_api_admin_payment_complete,
+     "admin.payments.complete"},
     {"POST", "/v1/admin/reconciliations", "finance.adjust", pb_api_admin_reconciliation_run,
      "admin.reconciliations.run"},
     {"POST", "/v1/admin/reconciliations/upload", "finance.adjust",

@@ -435,6 +435,22 @@ pb_err pb_cashier_recon_items(pb_store_conn *c, const pb_store_recon *r,
                               const pb_brand_scope *scope, int64_t after_n, size_t limit,
                               pb_store_recon_item *out, size_t *n, int64_t *next);
 
+/* ---- a deposit completed on a reconciliation's evidence (deposit_credit.c) ---- */
+
+/* Completes deposit payment_id (in scope) for staff actor a, as the PSP's
+ * deposit.succeeded would (the credit, completed_late, the row, deposit.completed),
+ * in one ledger command audited payment.completed by a with a reason naming
+ * recon_id and theirs. Refused with nothing written: PAYMENT_NOT_FOUND (also out of
+ * scope); RECONCILIATION_NOT_FOUND; RECONCILIATION_NO_EVIDENCE (why says which: the
+ * run's report was uploaded, not fetched; or it has no status_mismatch deposit item
+ * of the payment's PSP and reference settled at the PSP for its amount and
+ * currency); PAYMENT_STATE (completed already, re-read in the command);
+ * SESSION_REVOKED, FORBIDDEN; a ledger refusal. *out: the completed row. */
+pb_err pb_cashier_deposit_credit(pb_cashier *k, pb_store_conn *c, const pb_brand_scope *scope,
+                                 const char *payment_id, const char *recon_id, const char *reason,
+                                 const pb_cashier_actor *a, pb_store_payment *out, char *why,
+                                 size_t whycap);
+
 /* The brand ids of a limited scope as the JSON array the list queries take, into
  * buf; NULL for an all-brands scope (no filter). */
 const char *pb_cashier_scope_json(const pb_brand_scope *scope, char *buf, size_t cap);

@@ -133,6 +133,31 @@ pb_err pb_cashier_payout_event(pb_ledger_tx *tx, const pb_psp_event *ev, pb_stor
                                const pb_cashier_actor *a, int64_t unclaimed, const char **outcome,
                                pb_err *refusal);
 
+/* The accounts of a deposit's credit: the PSP's clearing account it comes from,
+ * the player's cash it goes to, or the brand's unclaimed funds in its currency when
+ * the player is closed (erased; else 0). */
+typedef struct cashier_deposit_accounts {
+    int64_t cash, clearing, unclaimed;
+} cashier_deposit_accounts;
+
+/* Settles deposit *p (read in the command; pending, expired or failed for ok, not
+ * failed for !ok) inside tx as the PSP's deposit.succeeded (ok) or deposit.failed
+ * does (webhook.c): for ok the transfer from the clearing account to the player's
+ * cash (or the unclaimed funds of a closed player, then also funds.unclaimed
+ * audited and announced), completed_late decided now (after the intent expired, not
+ * after a failure); the row; the event deposit.completed / deposit.failed; the
+ * audit entry payment.completed / payment.failed by a, its reason the webhook's
+ * (reason NULL) or reason (a staff completion; "; late completion…" added when late).
+ * A refusal in *refusal (the ledger's, or PAYMENT_NOT_FOUND: the player was erased
+ * since the accounts were looked up, acc->unclaimed 0) with nothing written;
+ * INTERNAL on a store failure. */
+pb_err cashier_deposit_settle(pb_ledger_tx *tx, pb_store_payment *p, bool ok,
+                              const cashier_deposit_accounts *acc, const pb_cashier_actor *a,
+                              const char *reason, pb_err *refusal);
+
+/* a then b into buf (cap bytes), cut at a UTF-8 boundary when longer; buf. */
+const char *cashier_reason_join(char *buf, size_t cap, const char *a, const char *b);
+
 /* Whether player (public id) is closed (erased), as c sees it (*closed); INTERNAL
  * on a store failure. */
 pb_err cashier_player_closed(pb_store_conn *c, const char *player, bool *closed);

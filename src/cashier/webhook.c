@@ -113,7 +113,7 @@ static pb_err payer_closed(pb_store_conn *c, const pb_store_payment *p, bool *cl
  * unclaimed funds: the audit entry and the event "funds.unclaimed" (kind
  * "deposit"), as the wallet records a closed player's win (wallet.h). */
 static pb_err deposit_unclaimed_record(pb_ledger_tx *tx, const pb_store_payment *p,
-                                       const event_ctx *x, const pb_cashier_actor *a)
+                                       int64_t unclaimed, const pb_cashier_actor *a)
 {
     pb_store_conn *c = pb_ledger_tx_conn(tx);
     char tid[PB_ID_STR_LEN + 1];
@@ -121,7 +121,7 @@ static pb_err deposit_unclaimed_record(pb_ledger_tx *tx, const pb_store_payment 
     json_t *after = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s}", "kind", "deposit",
                               "payment_id", p->id, "psp", p->psp, "player", p->player, "amount",
                               (json_int_t)p->amount, "currency", p->currency, "account",
-                              PB_WALLET_KIND_UNCLAIMED, "account_id", (json_int_t)x->unclaimed,
+                              PB_WALLET_KIND_UNCLAIMED, "account_id", (json_int_t)unclaimed,
                               "transfer_id", tid);
     pb_err e = pb_cashier_audit(tx, a, p->brand, "funds.unclaimed", "player", p->player, NULL,
                                 after,
@@ -132,7 +132,7 @@ static pb_err deposit_unclaimed_record(pb_ledger_tx *tx, const pb_store_payment 
                        PB_EV_STR("kind", "deposit"), PB_EV_STR("payment_id", p->id),
                        PB_EV_STR("psp", p->psp), PB_EV_MONEY("amount", p->amount, p->currency),
                        PB_EV_STR("account", PB_WALLET_KIND_UNCLAIMED),
-                       PB_EV_INT("account_id", x->unclaimed)) != PB_OK)
+                       PB_EV_INT("account_id", unclaimed)) != PB_OK)
         e = PB_ERR_INTERNAL;
     if (e == PB_OK)
         pb_log(PB_LOG_WARN, "cashier.unclaimed",
@@ -144,7 +144,6 @@ static pb_err deposit_unclaimed_record(pb_ledger_tx *tx, const pb_store_payment 
 static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
                             const pb_cashier_actor *a)
 {
-    pb_store_conn *c = pb_ledger_tx_conn(tx);
     bool ok = x->ev->type == PB_PSP_DEPOSIT_SUCCEEDED;
     if (strcmp(p->status, "completed") == 0 || (!ok && strcmp(p->status, "failed") == 0)) {
         x->outcome = "ignored"; /* too late or already so: recorded, nothing changes */
@@ -169,17 +168,51 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
                       "amount", (json_int_t)x->ev->amount, "currency", x->ev->currency),
             "the PSP's event names another amount or currency: nothing credited");
     }
+    cashier_deposit_accounts acc = {.cash = x->cash,
+                                    .clearing = x->clearing,
+                                    .unclaimed = x->unclaimed};
+    pb_err e = cashier_deposit_settle(tx, p, ok, &acc, a, NULL, &x->result);
+    if (e == PB_OK && x->result == PB_OK)
+        x->outcome = "applied";
+    return e;
+}
+
+/* See cashier_internal.h. */
+const char *cashier_reason_join(char *buf, size_t cap, const char *a, const char *b)
+{
+    int n = snprintf(buf, cap, "%s%s", a, b);
+    if (n >= 0 && (size_t)n >= cap) { /* cut: not inside a UTF-8 sequence */
+        size_t end = cap - 1;
+        while (end > 0 && ((unsigned char)buf[end] & 0xC0) == 0x80)
+            end--;
+        buf[end] = 0;
+    }
+    return buf;
+}
+
+/* See cashier_internal.h. */
+pb_err cashier_deposit_settle(pb_ledger_tx *tx, pb_store_payment *p, bool ok,
+                              const cashier_deposit_accounts *acc, const pb_cashier_actor *a,
+                              const char *reason, pb_err *refusal)
+{
+    pb_store_conn *c = pb_ledger_tx_conn(tx);
+    *refusal = PB_OK;
     json_t *before = cashier_payment_json(p);
-    const char *why = strcmp(p->status, "failed") == 0
-                          ? "deposit.succeeded after deposit.failed: the PSP holds the money"
-                          : NULL;
+    bool was_failed = strcmp(p->status, "failed") == 0;
+    const char *why = was_failed ? "deposit.succeeded after deposit.failed: the PSP holds the money"
+                                 : NULL;
     /* decided now, under the brand's setting as it is now, and stored with the
      * completion (payment.completed_late, 0055): a later change of the setting
      * does not move it */
-    bool late = ok && !why && pb_ledger_tx_now(tx) >= cashier_deposit_expires_at(c, p);
+    bool late = ok && !was_failed && pb_ledger_tx_now(tx) >= cashier_deposit_expires_at(c, p);
     if (late)
         why = "late completion: deposit.succeeded after the deposit intent expired; the PSP "
               "captured the money, credited";
+    char staff_why[PB_AUDIT_REASON_MAX + 1];
+    if (reason) /* the caller's reason, and whether it was late (the same rule) */
+        why = cashier_reason_join(staff_why, sizeof staff_why, reason,
+                                  late ? "; late completion: after the deposit intent expired"
+                                       : "");
     /* a closed (erased) player's money goes to the brand's unclaimed funds, never to
      * the closed account (the erasure does not wait for an expired or failed intent) */
     bool closed = false;
@@ -187,17 +220,17 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
-    if (closed && x->unclaimed == 0) { /* erased since the look-up: the retry finds it */
+    if (closed && acc->unclaimed == 0) { /* erased since the look-up: the retry finds it */
         json_decref(before);
-        x->result = PB_ERR_PAYMENT_NOT_FOUND;
+        *refusal = PB_ERR_PAYMENT_NOT_FOUND;
         return PB_OK;
     }
     if (ok) {
         pb_transfer t = {0};
         snprintf(t.scope, sizeof t.scope, PB_CASHIER_SCOPE_DEPOSIT);
         snprintf(t.key, sizeof t.key, "%s", p->id);
-        t.debit_account_id = x->clearing;
-        t.credit_account_id = closed ? x->unclaimed : x->cash;
+        t.debit_account_id = acc->clearing;
+        t.credit_account_id = closed ? acc->unclaimed : acc->cash;
         t.amount = p->amount;
         snprintf(t.currency, sizeof t.currency, "%s", p->currency);
         t.code = PB_CODE_DEPOSIT;
@@ -207,7 +240,7 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
             json_decref(before);
             if (e == PB_ERR_INTERNAL)
                 return e;
-            x->result = e != PB_OK ? e : t.result;
+            *refusal = e != PB_OK ? e : t.result;
             return PB_OK;
         }
         p->has_transfer = true;
@@ -220,7 +253,6 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
         json_decref(before);
         return PB_ERR_INTERNAL;
     }
-    x->outcome = "applied";
     /* @events: in the command's transaction, so it commits with the deposit */
     if (pb_events_emit(c, ok ? "deposit.completed" : "deposit.failed", p->brand, p->player,
                        a->trace_id, p->updated_at, PB_EV_STR("payment_id", p->id),
@@ -231,7 +263,7 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
     }
     pb_err e = pb_cashier_audit(tx, a, p->brand, ok ? "payment.completed" : "payment.failed",
                                 "payment", p->id, before, cashier_payment_json(p), why);
-    return e == PB_OK && closed ? deposit_unclaimed_record(tx, p, x, a) : e;
+    return e == PB_OK && closed ? deposit_unclaimed_record(tx, p, acc->unclaimed, a) : e;
 }
 
 static pb_err event_command(pb_ledger_tx *tx, void *arg)

@@ -134,7 +134,9 @@
     X(SETTLEMENT_STATE, 409, "unclaimed-funds settlement request is not pending")        \
     X(RECONCILIATION_NOT_FOUND, 404, "reconciliation run not found")                     \
     X(SETTLEMENT_REPORT_INVALID, 422, "the PSP's settlement report cannot be read")      \
-    X(SETTLEMENT_REPORT_UNSUPPORTED, 422, "the payment provider offers no such report")
+    X(SETTLEMENT_REPORT_UNSUPPORTED, 422, "the payment provider offers no such report")  \
+    X(PAYMENT_STATE, 409, "payment is not in a state that allows this")                  \
+    X(RECONCILIATION_NO_EVIDENCE, 422, "the reconciliation does not show the PSP settled it")
 
 typedef enum {
 #define PB_ERR_ENUM_(name, status, msg) PB_ERR_##name,

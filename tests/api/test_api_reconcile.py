@@ -185,6 +185,7 @@ class Run:
         assert g["status"] == "pending", g
         money = self.money()
         run = self.fetch_run()
+        self.lost_run = run["id"]
         assert run["counts"] == {"matched": 6, "missing_ours": 0, "status_mismatch": 1,
                                  "amount_mismatch": 0, "missing_psp": 0}, run
         [it] = run["items"]
@@ -366,6 +367,92 @@ class Run:
         assert run["run_by"] == self.fin.id, run
         assert all(i["brand"] == "alpha" for i in run["items"]), run
 
+    def credit_state(self):
+        """Everything a refused completion must leave alone."""
+        return (self.money(), self.stored(),
+                self.env.rows("SELECT id, status, transfer_id FROM payment ORDER BY seq"),
+                self.env.rows("SELECT count(*) FROM payment_event")[0][0])
+
+    def credit(self):
+        """Finance completes the lost (41) deposit on the fetched run's evidence, once."""
+        lost, path = self.lost, f"/v1/admin/payments/{self.lost['id']}/complete"
+        wallet = lambda: expect(self.client.call("GET", "/v1/player/wallet",  # noqa: E731
+                                                 token=self.tokens["alice"]), 200)
+        # another pending deposit of alice (never paid), and one whose PSP row says
+        # another amount: an amount_mismatch at the PSP's report, not evidence
+        other = self.deposit("alice", "30.00")
+        odd = self.deposit("alice", "40.00")
+        assert self.env.srv.stop() == 0
+        at = int(time.time() * 1_000_000)
+        with open(os.path.join(self.env.keys, "sandbox-psp.settlements"), "a") as f:
+            f.write(f"deposit {odd['psp_reference']} 4001 EUR {at}\n")
+        self.restart()
+        odd_run = self.fetch_run()
+        assert odd_run["counts"]["amount_mismatch"] == 1 and \
+            odd_run["counts"]["status_mismatch"] == 1, odd_run
+        finb = create_staff(self.env, self.admin, "finb@example.com", "finance", "127.0.5.14",
+                            brands=["beta"]).activate("Blue-Falcon-4-Xy")
+        body = {"reconciliation_id": self.lost_run, "reason": "ticket FIN-41: PSP settled it"}
+        before, cash = self.credit_state(), wallet()
+        for who, p, b, status, code in (
+                (self.support, path, body, 403, "FORBIDDEN"),
+                (self.risk, path, body, 403, "FORBIDDEN"),
+                (finb, path, body, 404, "PAYMENT_NOT_FOUND"),  # another brand's member
+                # an uploaded report is staff-supplied: no evidence, though it lists it
+                (self.fin, path, dict(body, reconciliation_id=self.edited["id"]), 422,
+                 "RECONCILIATION_NO_EVIDENCE"),
+                (self.fin, path, dict(body, reconciliation_id="00000000-0000-7000-8000-000000000000"),
+                 404, "RECONCILIATION_NOT_FOUND"),
+                # a fetched run without such an item for that payment: a matched one,
+                # another payment's reference, an amount mismatch
+                (self.fin, f"/v1/admin/payments/{self.d1['id']}/complete", body, 422,
+                 "RECONCILIATION_NO_EVIDENCE"),
+                (self.fin, f"/v1/admin/payments/{other['id']}/complete", body, 422,
+                 "RECONCILIATION_NO_EVIDENCE"),
+                (self.fin, f"/v1/admin/payments/{odd['id']}/complete",
+                 dict(body, reconciliation_id=odd_run["id"]), 422, "RECONCILIATION_NO_EVIDENCE"),
+                (self.fin, "/v1/admin/payments/00000000-0000-7000-8000-000000000000/complete",
+                 body, 404, "PAYMENT_NOT_FOUND"),
+                (self.fin, path, {"reconciliation_id": self.lost_run}, 422, "FIELD_MISSING"),
+                (self.fin, path, dict(body, reason=" "), 422, "FIELD_INVALID")):
+            expect(who.call("POST", p, b), status, code)
+        assert self.credit_state() == before and wallet() == cash
+        # the fetched run's evidence: credited, as the PSP's deposit.succeeded would have
+        got = expect(self.fin.call("POST", path, body), 200)
+        assert (got["id"], got["status"], got["amount"]) == (lost["id"], "completed", "20.41"), got
+        assert got["transfer_id"] and got["completed_late"] is False, got
+        after = wallet()
+        cents = lambda w: int(w["cash"].replace(".", ""))  # noqa: E731
+        assert cents(after) - cents(cash) == 2041, (cash, after)
+        tid = got["transfer_id"]
+        transfers = self.env.rows("SELECT count(*) FROM ledger_transfer")[0][0]
+        assert transfers == before[0][0] + 1, (transfers, before[0][0])
+        assert live_balances(self.env.db) != before[0][1]
+        g = expect(self.fin.call("GET", f"/v1/admin/payments/{lost['id']}"), 200)
+        assert g["status"] == "completed" and g["transfer_id"] == tid, g
+        audits = self.env.rows("SELECT actor_kind, actor_id, reason, json_extract(before, '$.status'), "
+                               "json_extract(after, '$.status') FROM audit_entry WHERE "
+                               "action='payment.completed' AND target_id=?", lost["id"])
+        assert len(audits) == 1, audits
+        kind, actor, reason, was, now = audits[0]
+        assert (kind, actor, was, now) == ("staff", self.fin.id, "pending", "completed"), audits
+        assert self.lost_run in reason and "ticket FIN-41: PSP settled it" in reason, reason
+        events = self.env.rows("SELECT brand, subject FROM event_outbox WHERE "
+                               "type='deposit.completed' AND json_extract(payload, '$.payment_id')=?",
+                               lost["id"])
+        assert events == [("alpha", got["player"])], events
+        # a second call: refused, nothing moves
+        state = self.credit_state()
+        expect(self.fin.call("POST", path, body), 409, "PAYMENT_STATE")
+        expect(self.admin.call("POST", path, body), 409, "PAYMENT_STATE")
+        assert self.credit_state() == state and wallet() == after
+        # a new fetch over the same period: the deposit now matches
+        run = self.fetch_run()
+        assert run["counts"]["status_mismatch"] == 0 and \
+            run["counts"]["matched"] == odd_run["counts"]["matched"] + 1, (odd_run, run)
+        assert not [i for i in run["items"] if i["reference"] == lost["psp_reference"]], run
+        assert self.money() == state[0]
+
     def psps(self):
         for s in (self.admin, self.fin, self.risk):
             body = expect(s.call("GET", "/v1/admin/psps"), 200)
@@ -376,7 +463,8 @@ class Run:
 
     def coverage(self):
         missing = []
-        for prefix in ("/v1/admin/reconciliations", "/v1/sandbox-psp/reports/", "/v1/admin/psps"):
+        for prefix in ("/v1/admin/reconciliations", "/v1/sandbox-psp/reports/", "/v1/admin/psps",
+                       "/v1/admin/payments/{id}/complete"):
             missing += self.env.spec.unexercised(prefix)
         assert not missing, "\n".join(missing)
 
@@ -547,6 +635,11 @@ def main():
         ("bad input on every new route: 4xx with a stable code, nothing stored, no money moved",
          run.bad_input),
         ("RBAC: support reads nothing, risk reads but cannot run; finance runs", run.rbac),
+        ("finance completes the lost (41) deposit on a fetched run's evidence: credited once, "
+         "audited with the member and reason, deposit.completed; refused (nothing moves) for "
+         "support/risk, another brand's member, an uploaded run, a run without the item (a "
+         "matched payment, another payment, an amount mismatch), a second time; a new fetch "
+         "matches it", run.credit),
         ("GET /v1/admin/psps: the sandbox with both kinds of report, for finance.read only",
          run.psps),
         ("every new operation had a 2xx and a 4xx answer validated against openapi.yaml",
