@@ -96,6 +96,7 @@ admin.withdrawals.manual_confirm finance.withdrawals.approve 409W 403 409W 403 4
 admin.withdrawals.manual_withdraw finance.withdrawals.approve 404M 403 404M 403 403  403      403       401U  401R    403   404W
 admin.payments.list      finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   ok
 admin.payments.get       finance.read         ok     403     ok      ok    403        403      ok        401U  401R    403   404Y
+admin.payments.complete  finance.adjust       422E   403     422E    403   403        403      403       401U  401R    403   404Y
 admin.reconciliations.run finance.adjust      ok     403     ok      403   403        403      403       401U  401R    403   ok
 admin.reconciliations.upload finance.adjust   ok     403     ok      403   403        403      403       401U  401R    403   ok
 admin.reconciliations.list finance.read       ok     403     ok      ok    403        403      ok        401U  401R    403   ok
@@ -132,6 +133,7 @@ _CELLS = {
     # @rbac-cells: more refusal kinds, one line each
     "404W": (404, "WITHDRAWAL_NOT_FOUND"),
     "404Y": (404, "PAYMENT_NOT_FOUND"),
+    "422E": (422, "RECONCILIATION_NO_EVIDENCE"),  # payments.complete: the matrix's run does not list its deposit
     "409W": (409, "WITHDRAWAL_STATE"),  # resolve: the matrix's withdrawals wait for approval
     "404M": (404, "MANUAL_RESOLUTION_NOT_FOUND"),  # no manual resolution stated on them
     "409F": (409, "PLAYER_HAS_FUNDS"),

@@ -28,6 +28,9 @@ the PSP's side:
 Usage: test_api_reconcile.py PATH/TO/pitboss
 """
 from datetime import datetime, timedelta, timezone
+import hashlib
+import hmac
+import json
 import os
 import sqlite3
 import subprocess
@@ -446,6 +449,19 @@ class Run:
         expect(self.fin.call("POST", path, body), 409, "PAYMENT_STATE")
         expect(self.admin.call("POST", path, body), 409, "PAYMENT_STATE")
         assert self.credit_state() == state and wallet() == after
+        # the PSP's notification arriving after all: ignored (completed already), recorded
+        with open(os.path.join(self.env.keys, "sandbox-psp.secret")) as f:
+            secret = f.read().strip()
+        ev = json.dumps({"id": "evt-late-41", "type": "deposit.succeeded", "created": int(time.time()),
+                         "data": {"reference": lost["psp_reference"], "amount": 2041,
+                                  "currency": "EUR"}}).encode()
+        t = int(time.time())
+        mac = hmac.new(secret.encode(), f"{t}.".encode() + ev, hashlib.sha256).hexdigest()
+        r = expect(self.psp.call("POST", "/v1/cashier/webhooks/sandbox", raw=ev,
+                                 headers={"X-Sandbox-Signature": f"t={t},v1={mac}"}), 200)
+        assert r["outcome"] == "ignored", r
+        assert self.money() == state[0] and wallet() == after
+        state = self.credit_state()
         # a new fetch over the same period: the deposit now matches
         run = self.fetch_run()
         assert run["counts"]["status_mismatch"] == 0 and \

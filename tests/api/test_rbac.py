@@ -245,6 +245,9 @@ class World:
                 {"reason": f"matrix {caller_name}"}),
             "admin.payments.list": lambda: ("GET", "/v1/admin/payments?status=pending", None),
             "admin.payments.get": lambda: ("GET", f"/v1/admin/payments/{self.payment}", None),
+            "admin.payments.complete": lambda: (
+                "POST", f"/v1/admin/payments/{self.payment}/complete",
+                {"reconciliation_id": self.recon, "reason": "rbac"}),
             "admin.reconciliations.run": lambda: ("POST", "/v1/admin/reconciliations",
                                                   {"psp": "sandbox", **self.recon_period()}),
             "admin.reconciliations.upload": lambda: (
