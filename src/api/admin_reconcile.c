@@ -36,6 +36,7 @@
 #include "api/admin.h"
 #include "api/api.h"
 #include "cashier/cashier.h"
+#include "core/time.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -53,12 +54,39 @@ static json_t *run_json(const pb_store_recon *r)
                      "created_at", pb_admin_time_json(r->created_at));
 }
 
-static json_t *item_json(const pb_store_recon_item *it)
+/* Our record's status now (a run stores it as the run saw it), into now (cap 20):
+ * whether the discrepancy was since resolved, e.g. a deposit completed on the run's
+ * evidence. "" when it cannot be read (gone: an erasure keeps cashier rows). */
+static pb_err status_now(pb_store_conn *c, const pb_principal *p, const pb_store_recon_item *it,
+                         char now[20])
+{
+    now[0] = 0;
+    if (!it->has_ours)
+        return PB_OK;
+    pb_err e;
+    if (strcmp(it->kind, "deposit") == 0) {
+        pb_store_payment pay;
+        e = pb_cashier_payment_get(c, &p->scope, it->our_id, &pay);
+        if (e == PB_OK) {
+            pb_cashier_deposit_view(c, &pay, pb_time_now_us());
+            snprintf(now, 20, "%s", pay.status);
+        }
+    } else {
+        pb_store_withdrawal w;
+        e = pb_cashier_withdrawal_get(c, &p->scope, NULL, it->our_id, &w);
+        if (e == PB_OK)
+            snprintf(now, 20, "%s", w.status);
+    }
+    return e == PB_ERR_PAYMENT_NOT_FOUND || e == PB_ERR_WITHDRAWAL_NOT_FOUND ? PB_OK : e;
+}
+
+static json_t *item_json(const pb_store_recon_item *it, const char *now)
 {
     json_t *ours = it->has_ours
-                       ? json_pack("{s:s,s:s,s:o*,s:s}", "id", it->our_id, "status", it->our_status,
-                                   "amount", pb_admin_amount_json(it->our_amount, it->our_currency),
-                                   "currency", it->our_currency)
+                       ? json_pack("{s:s,s:s,s:o*,s:s,s:s?}", "id", it->our_id, "status",
+                                   it->our_status, "amount",
+                                   pb_admin_amount_json(it->our_amount, it->our_currency),
+                                   "currency", it->our_currency, "status_now", now[0] ? now : NULL)
                        : json_null();
     json_t *psp = it->has_psp ? json_pack("{s:s,s:o*,s:s,s:o}", "status", it->psp_status, "amount",
                                           pb_admin_amount_json(it->psp_amount, it->psp_currency),
@@ -81,8 +109,10 @@ static json_t *detail_json(pb_http_request *req, pb_store_conn *c, const pb_prin
                : PB_ERR_INTERNAL;
     json_t *o = *e == PB_OK ? run_json(r) : NULL;
     json_t *arr = o ? json_array() : NULL;
+    char now[20];
     for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, item_json(&items[i])) != 0) {
+        if ((*e = status_now(c, p, &items[i], now)) != PB_OK ||
+            json_array_append_new(arr, item_json(&items[i], now)) != 0) {
             json_decref(arr);
             arr = NULL;
         }

@@ -195,7 +195,7 @@ class Run:
         assert (it["class"], it["kind"], it["reference"], it["brand"]) == \
             ("status_mismatch", "deposit", self.lost["psp_reference"], "alpha"), it
         assert it["ours"] == {"id": self.lost["id"], "status": "pending", "amount": "20.41",
-                              "currency": "EUR"}, it
+                              "currency": "EUR", "status_now": "pending"}, it
         assert (it["psp"]["status"], it["psp"]["amount"]) == ("settled", "20.41"), it
         assert self.money() == money
 
@@ -444,6 +444,10 @@ class Run:
                                "type='deposit.completed' AND json_extract(payload, '$.payment_id')=?",
                                lost["id"])
         assert events == [("alpha", got["player"])], events
+        # the run's item tells it was since resolved: as the run saw it, and now
+        [it] = expect(self.fin.call("GET", f"/v1/admin/reconciliations/{self.lost_run}"),
+                      200)["items"]
+        assert (it["ours"]["status"], it["ours"]["status_now"]) == ("pending", "completed"), it
         # a second call: refused, nothing moves
         state = self.credit_state()
         expect(self.fin.call("POST", path, body), 409, "PAYMENT_STATE")
