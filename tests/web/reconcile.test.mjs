@@ -31,14 +31,19 @@
  *     on the click (reconciliation.completed has no brand: the stream gives it to
  *     all-brands staff only); the edited run's four items, the brandless
  *     missing_ours among them without a link, and no "filtered" note.
+ *   - a deposit collected by the sandbox whose notification was lost (its 41 knob, a
+ *     server of its own): on the fetched run's page a finance member has "Credit the
+ *     player" on the status_mismatch item, gives a reason, and the deposit is
+ *     completed (the API says so); the item then shows our status now (completed)
+ *     and no button; a risk member (finance.read only) never sees the button.
  * Screenshots: recon-list, recon-detail, recon-dialog-error.
  * Run: node --test --test-reporter=tap tests/web/reconcile.test.mjs [PATH/TO/pitboss]
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  adminCall, createStaff, deposit, expectStatus, isResourceError, launchBrowser, login, newPage, registerPlayer,
-  request, screenshot, startServer,
+  adminCall, createStaff, deposit, expectStatus, isResourceError, launchBrowser, login, newPage, playerCall,
+  registerPlayer, request, screenshot, startServer,
 } from './harness.mjs';
 
 const TZ = 'Asia/Kolkata'; // +05:30 all year: the wall times typed are UTC + 5:30
@@ -336,5 +341,60 @@ test('the daily run (PITBOSS_RECONCILE_AT): listed as made by the system, not as
     await page.close();
   } finally {
     await daily.finish();
+  }
+});
+
+test('a lost deposit (41) on a fetched run: finance credits the player from the item, with a reason', async () => {
+  const own = await startServer({ env: { PITBOSS_SANDBOX_STUCK_PAYOUTS: '1' } });
+  try {
+    const from = new Date(Date.now() - 2000);
+    const p = await registerPlayer(own, { brand: 'demo' });
+    const dep = await expectStatus(
+      playerCall(own, p, 'POST', '/v1/player/deposits', { amount: '20.41', idempotency_key: 'web-lost-41' }),
+      201,
+      'deposit',
+    );
+    const paid = await expectStatus(
+      request(own, { method: 'POST', path: `/v1/sandbox-psp/payments/${dep.psp_reference}/complete`, ip: '127.0.8.30' }),
+      200,
+      'sandbox',
+    );
+    assert.equal(paid.outcome, 'not_delivered');
+    const to = new Date(Date.now() + 2000);
+    const run = await expectStatus(
+      adminCall(own, 'POST', '/v1/admin/reconciliations', { psp: 'sandbox', from: iso(from), to: iso(to) }),
+      201,
+      'run',
+    );
+    assert.equal(run.counts.status_mismatch, 1);
+    // a risk member reads the run but may not credit
+    const risk = await createStaff(own, { role: 'risk', brands: ['demo'] });
+    const rp = await newPage(browser);
+    await login(rp, own, risk);
+    await rp.goto(`${own.url}/reconciliations/${run.id}`);
+    await rp.locator('[data-testid=recon-item][data-class=status_mismatch]').waitFor();
+    assert.equal(await rp.locator('[data-testid=item-credit]').count(), 0, 'no button for finance.read');
+    await rp.close();
+    const fin = await createStaff(own, { role: 'finance', brands: ['demo'] });
+    const page = await newPage(browser);
+    await login(page, own, fin);
+    await page.goto(`${own.url}/reconciliations/${run.id}`);
+    const item = page.locator(`[data-testid=recon-item][data-reference="${dep.psp_reference}"]`);
+    await item.waitFor();
+    await item.locator('[data-testid=item-credit]').click();
+    const dlg = page.locator('[role=dialog][aria-label="Credit the player"]');
+    await dlg.waitFor();
+    await dlg.locator('textarea[name=reason]').fill('PSP confirmed by e-mail, ticket 41');
+    await dlg.locator('button[type=submit]').click();
+    await dlg.waitFor({ state: 'detached' });
+    await item.locator('[data-testid=item-status-now]').waitFor();
+    assert.match(await item.locator('[data-testid=item-status-now]').textContent(), /completed/);
+    assert.equal(await item.locator('[data-testid=item-credit]').count(), 0, 'credited: no button');
+    const got = await expectStatus(adminCall(own, 'GET', `/v1/admin/payments/${dep.id}`), 200, 'payment');
+    assert.equal(got.status, 'completed');
+    assert.deepEqual(page.errors.filter((e) => !isResourceError(e)), []);
+    await page.close();
+  } finally {
+    await own.finish();
   }
 });

@@ -21,7 +21,12 @@
  * says so to such a member, with how many of the run's discrepancies they do not
  * see once every page is read.
  *
- * "Run reconciliation" (finance.adjust) opens ReconcileRun.tsx's dialog.
+ * "Run reconciliation" (finance.adjust) opens ReconcileRun.tsx's dialog. On a run
+ * fetched from the PSP, a status_mismatch deposit the PSP settled and we still do
+ * not have completed has "Credit the player" (finance.adjust): a reason, then POST
+ * /v1/admin/payments/{id}/complete with the run's id — the deposit completed as the
+ * PSP's notification would have done it. Our status shows as the run saw it and,
+ * when it changed since (ours.status_now), what it is now.
  *
  * Live (live.ts): reconciliation.completed (payload.reconciliation_id) on the
  * staff stream; a run not shown is announced ("N new runs: show"), never
@@ -30,11 +35,22 @@
 import { useState } from 'preact/hooks';
 import type { StreamEvent, StreamStatus } from '../lib/events';
 import { useSession } from '../lib/session';
-import { ErrorBox, Money, Pager, Time, useAsync, usePaged } from '../components/ui';
+import { ErrorBox, Money, Pager, ReasonDialog, Time, useAsync, usePaged } from '../components/ui';
 import { Link, StaffName, Status } from './common';
 import { useLiveQueue, useRecordEvents } from './live';
 import { RunDialog } from './ReconcileRun';
-import { CLASSES, type Counts, type Item, type Run, discrepancies, getRun, oursPath, runPath } from './reconcile';
+import {
+  CLASSES,
+  type Counts,
+  type Item,
+  type Run,
+  completeDeposit,
+  creditable,
+  discrepancies,
+  getRun,
+  oursPath,
+  runPath,
+} from './reconcile';
 
 /** reconciliation.completed, by payload.reconciliation_id. */
 function useRunEvents(onEvent: (e: StreamEvent, id: string) => void, onGap: () => void): StreamStatus {
@@ -191,7 +207,39 @@ export function Reconciliations() {
   );
 }
 
-function ItemRow({ it }: { it: Item }) {
+/** "Credit the player": the deposit completed on the run's evidence, with a reason. */
+function CreditAction({ r, it, onDone }: { r: Run; it: Item; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  if (!it.ours) return null;
+  const ours = it.ours;
+  return (
+    <>
+      <button type="button" data-testid="item-credit" onClick={() => setOpen(true)}>
+        Credit the player
+      </button>
+      {open && (
+        <ReasonDialog
+          title="Credit the player"
+          label="Reason (kept in the audit log)"
+          confirm="Credit"
+          onConfirm={async (reason) => {
+            await completeDeposit(ours.id, r.id, reason);
+            onDone();
+          }}
+          onClose={() => setOpen(false)}
+        >
+          <p>
+            The PSP settled <Money amount={ours.amount} currency={ours.currency} /> for deposit <code>{ours.id}</code>{' '}
+            (this run’s report, fetched from it). The player’s cash is credited as the PSP’s notification would have
+            done it.
+          </p>
+        </ReasonDialog>
+      )}
+    </>
+  );
+}
+
+function ItemRow({ it, r, canCredit, onDone }: { it: Item; r: Run; canCredit: boolean; onDone: () => void }) {
   const to = oursPath(it);
   return (
     <tr data-testid="recon-item" data-class={it.class} data-reference={it.reference}>
@@ -216,7 +264,14 @@ function ItemRow({ it }: { it: Item }) {
           <span class="m-muted">none here</span>
         )}
       </td>
-      <td data-testid="item-our-status">{it.ours ? <Status value={it.ours.status} /> : '—'}</td>
+      <td data-testid="item-our-status">
+        {it.ours ? <Status value={it.ours.status} /> : '—'}
+        {it.ours?.status_now && it.ours.status_now !== it.ours.status && (
+          <div class="m-muted" data-testid="item-status-now">
+            now <Status value={it.ours.status_now} />
+          </div>
+        )}
+      </td>
       <td class="num" data-testid="item-our-amount">
         {it.ours ? <Money amount={it.ours.amount} currency={it.ours.currency} /> : '—'}
       </td>
@@ -225,12 +280,13 @@ function ItemRow({ it }: { it: Item }) {
         {it.psp ? <Money amount={it.psp.amount} currency={it.psp.currency} /> : '—'}
       </td>
       <td>{it.psp ? <Time at={it.psp.settled_at} /> : '—'}</td>
+      <td>{canCredit && creditable(r, it) && <CreditAction r={r} it={it} onDone={onDone} />}</td>
     </tr>
   );
 }
 
 export function ReconciliationDetail({ params }: { params: Record<string, string> }) {
-  const { me } = useSession();
+  const { me, can } = useSession();
   const run = useAsync(() => getRun(params.id), [params.id]);
   const items = usePaged<Item>(runPath(params.id), 'items', {});
   if (run.error) return <ErrorBox error={run.error} />;
@@ -318,11 +374,12 @@ export function ReconciliationDetail({ params }: { params: Record<string, string
               <th>PSP status</th>
               <th class="num">PSP amount</th>
               <th>PSP settled</th>
+              <th />
             </tr>
           </thead>
           <tbody>
             {items.items.map((it) => (
-              <ItemRow key={it.n} it={it} />
+              <ItemRow key={it.n} it={it} r={r} canCredit={can('finance.adjust')} onDone={items.reload} />
             ))}
           </tbody>
         </table>

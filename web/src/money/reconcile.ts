@@ -37,7 +37,8 @@ export interface Item {
   kind: 'deposit' | 'payout' | 'payout_return';
   reference: string;
   brand: string | null; // null for missing_ours
-  ours: { id: string; status: string; amount: string | null; currency: string } | null;
+  // status: as the run saw it; status_now: our record's status now (null: unreadable)
+  ours: { id: string; status: string; amount: string | null; currency: string; status_now: string | null } | null;
   psp: { status: string; amount: string | null; currency: string; settled_at: string } | null;
 }
 
@@ -78,3 +79,23 @@ export const runFetch = (psp: string, from: string, to: string) =>
 /** A run of the report file the PSP delivered, sent as it is (text/csv). */
 export const runUpload = (psp: string, from: string, to: string, file: Blob) =>
   postRaw<RunDetail>('/v1/admin/reconciliations/upload', file, 'text/csv', { psp, from, to });
+
+/** A status_mismatch deposit the PSP settled (the run's report fetched from it), still not
+ * completed here: finance may credit the player on the run's evidence. */
+export function creditable(r: Run, it: Item): boolean {
+  return (
+    r.source === 'fetch' &&
+    it.class === 'status_mismatch' &&
+    it.kind === 'deposit' &&
+    it.psp?.status === 'settled' &&
+    !!it.ours &&
+    it.ours.status_now !== 'completed'
+  );
+}
+
+/** Completes the deposit on the run's evidence (POST /v1/admin/payments/{id}/complete). */
+export const completeDeposit = (payment: string, reconciliation_id: string, reason: string) =>
+  post<{ id: string; status: string }>(`/v1/admin/payments/${encodeURIComponent(payment)}/complete`, {
+    reconciliation_id,
+    reason,
+  });
