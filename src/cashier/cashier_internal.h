@@ -140,6 +140,12 @@ typedef struct cashier_deposit_accounts {
     int64_t cash, clearing, unclaimed;
 } cashier_deposit_accounts;
 
+/* The accounts of deposit p's credit, looked up (the clearing and unclaimed-funds
+ * accounts made when missing) on c outside the command, as the webhook does:
+ * unclaimed only when the player is closed now. */
+pb_err cashier_deposit_accounts_of(pb_cashier *k, pb_store_conn *c, const pb_store_payment *p,
+                                   cashier_deposit_accounts *acc);
+
 /* Settles deposit *p (read in the command; pending, expired or failed for ok, not
  * failed for !ok) inside tx as the PSP's deposit.succeeded (ok) or deposit.failed
  * does (webhook.c): for ok the transfer from the clearing account to the player's

@@ -109,18 +109,7 @@ pb_err pb_cashier_deposit_credit(pb_cashier *k, pb_store_conn *c, const pb_brand
     if (strcmp(x.p.status, "completed") == 0)
         return PB_ERR_PAYMENT_STATE; /* re-checked in the command */
     /* the accounts of the credit, made here, outside the command, as the webhook does */
-    pb_wallet_accounts wa;
-    if ((e = pb_wallet_player_accounts(k->wallet, c, x.p.brand, x.p.player, x.p.currency, &wa)) !=
-            PB_OK ||
-        (e = pb_cashier_clearing(k, c, x.p.brand, x.p.psp, x.p.currency, &x.acc.clearing)) != PB_OK)
-        return e;
-    x.acc.cash = wa.cash;
-    bool closed = false;
-    if (cashier_player_closed(c, x.p.player, &closed) != PB_OK)
-        return PB_ERR_STORE_UNAVAILABLE;
-    if (closed && (e = pb_wallet_system_account(k->wallet, c, x.p.brand, PB_WALLET_OWNER_HOUSE,
-                                                PB_WALLET_KIND_UNCLAIMED, x.p.currency,
-                                                &x.acc.unclaimed)) != PB_OK)
+    if ((e = cashier_deposit_accounts_of(k, c, &x.p, &x.acc)) != PB_OK)
         return e;
     char head[200], text[PB_AUDIT_REASON_MAX + 1];
     snprintf(head, sizeof head,

@@ -178,6 +178,25 @@ static pb_err deposit_event(pb_ledger_tx *tx, event_ctx *x, pb_store_payment *p,
 }
 
 /* See cashier_internal.h. */
+pb_err cashier_deposit_accounts_of(pb_cashier *k, pb_store_conn *c, const pb_store_payment *p,
+                                   cashier_deposit_accounts *acc)
+{
+    memset(acc, 0, sizeof *acc);
+    pb_wallet_accounts wa;
+    pb_err e = pb_wallet_player_accounts(k->wallet, c, p->brand, p->player, p->currency, &wa);
+    if (e != PB_OK ||
+        (e = pb_cashier_clearing(k, c, p->brand, p->psp, p->currency, &acc->clearing)) != PB_OK)
+        return e;
+    acc->cash = wa.cash;
+    bool closed = false;
+    if (payer_closed(c, p, &closed) != PB_OK)
+        return PB_ERR_STORE_UNAVAILABLE;
+    return closed ? pb_wallet_system_account(k->wallet, c, p->brand, PB_WALLET_OWNER_HOUSE,
+                                             PB_WALLET_KIND_UNCLAIMED, p->currency, &acc->unclaimed)
+                  : PB_OK;
+}
+
+/* See cashier_internal.h. */
 const char *cashier_reason_join(char *buf, size_t cap, const char *a, const char *b)
 {
     int n = snprintf(buf, cap, "%s%s", a, b);
@@ -353,20 +372,12 @@ pb_err pb_cashier_webhook(pb_cashier *k, pb_store_conn *c, const char *psp_code,
             return cashier_store_read(rc, PB_ERR_PAYMENT_NOT_FOUND);
         /* an unknown reference is answered in the command (404), after the event
          * id's check: a recorded id reused with an unknown reference is a conflict */
-        pb_wallet_accounts acc;
-        if (rc == PB_STORE_OK &&
-            ((e = pb_wallet_player_accounts(k->wallet, c, p.brand, p.player, p.currency, &acc)) !=
-                 PB_OK ||
-             (e = pb_cashier_clearing(k, c, p.brand, psp->code, p.currency, &x.clearing)) != PB_OK))
+        cashier_deposit_accounts acc = {0};
+        if (rc == PB_STORE_OK && (e = cashier_deposit_accounts_of(k, c, &p, &acc)) != PB_OK)
             return e;
-        x.cash = rc == PB_STORE_OK ? acc.cash : 0;
-        bool closed = false;
-        if (rc == PB_STORE_OK && payer_closed(c, &p, &closed) != PB_OK)
-            return PB_ERR_STORE_UNAVAILABLE;
-        if (closed && (e = pb_wallet_system_account(k->wallet, c, p.brand, PB_WALLET_OWNER_HOUSE,
-                                                    PB_WALLET_KIND_UNCLAIMED, p.currency,
-                                                    &x.unclaimed)) != PB_OK)
-            return e;
+        x.cash = acc.cash;
+        x.clearing = acc.clearing;
+        x.unclaimed = acc.unclaimed;
     }
     if (out->event.type == PB_PSP_PAYOUT_RETURNED) {
         /* a closed (erased) player's returned payout goes to the brand's unclaimed
