@@ -101,8 +101,8 @@ pb_err pb_cashier_deposit_credit(pb_cashier *k, pb_store_conn *c, const pb_brand
         return e;
     if (!found) {
         snprintf(why, whycap,
-                 "reconciliation %s lists no deposit %s settled at the PSP for %lld %s while "
-                 "ours is not completed",
+                 "reconciliation %s has no status_mismatch item of deposit %s settled at the "
+                 "PSP for %lld %s",
                  r.id, x.p.psp_reference, (long long)x.p.amount, x.p.currency);
         return PB_ERR_RECONCILIATION_NO_EVIDENCE;
     }
