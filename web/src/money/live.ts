@@ -126,7 +126,9 @@ export function useLiveQueue<T extends { id: string }>(opts: {
     setLatest({});
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, opts.filters);
-  // each record once, however many of its events announced it
-  const fresh = Object.keys(freshIds).length;
-  return { live, latest, fresh, freshIds, reload, refresh };
+  // each record once, however many of its events announced it; none the list shows (an
+  // event that came before the list was read names a record the list has since brought)
+  const unshown = Object.fromEntries(Object.entries(freshIds).filter(([id]) => !shown.has(id)));
+  const fresh = Object.keys(unshown).length;
+  return { live, latest, fresh, freshIds: unshown, reload, refresh };
 }
