@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "api/admin.h"
+#include "api/admin_cashier.h"
 #include "api/api.h"
 #include "cashier/cashier.h"
 #include "core/time.h"
@@ -214,10 +215,10 @@ static bool status_filter(pb_http_request *req, const char *const *known, size_t
     return true;
 }
 
-static pb_cashier_actor staff_actor(pb_http_request *req, const pb_principal *p)
+pb_cashier_actor pb_admin_cashier_actor(pb_http_request *req, const pb_principal *p)
 {
     pb_audit_entry e;
-    pb_admin_entry(req, p, "withdrawal.approve", &e);
+    pb_admin_entry(req, p, NULL, &e); /* the actor's fields only */
     return (pb_cashier_actor){.kind = "staff",
                               .id = e.actor_id,
                               .role = e.role,
@@ -304,7 +305,7 @@ void pb_api_admin_withdrawal_approve(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!pb_admin_parse_empty(req) || !visible(req, &c, &w))
         return;
-    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_approve(a->cashier, w.id, &actor, &out);
     answer(req, c, e, &out);
@@ -320,7 +321,7 @@ void pb_api_admin_withdrawal_reject(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!visible(req, &c, &w))
         return;
-    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_reject(a->cashier, w.id, reason, &actor, &out);
     answer(req, c, e, &out);
@@ -339,7 +340,7 @@ void pb_api_admin_withdrawal_resolve(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!visible(req, &c, &w))
         return;
-    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_psp_payout_state st;
     pb_err e = pb_cashier_withdrawal_resolve(a->cashier, c, w.id, reason, &actor, &out, &st);
@@ -434,7 +435,7 @@ void pb_api_admin_withdrawal_manual_state(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!visible(req, &c, &w))
         return;
-    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_manual_state(a->cashier, c, w.id, paid, reason, evidence,
                                                   &actor, &out);
@@ -468,7 +469,7 @@ void pb_api_admin_withdrawal_manual_confirm(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!visible(req, &c, &w))
         return;
-    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_manual_confirm(a->cashier, c, w.id, paid, reason, &actor,
                                                     &out);
@@ -487,7 +488,7 @@ void pb_api_admin_withdrawal_manual_withdraw(pb_http_request *req, void *app)
     pb_store_withdrawal w;
     if (!visible(req, &c, &w))
         return;
-    pb_cashier_actor actor = staff_actor(req, pb_api_principal(req));
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, pb_api_principal(req));
     pb_store_withdrawal out;
     pb_err e = pb_cashier_withdrawal_manual_withdraw(a->cashier, c, w.id, reason, &actor, &out);
     answer(req, c, e, &out);
@@ -634,7 +635,7 @@ void pb_api_admin_payment_complete(pb_http_request *req, void *app)
         pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
         return;
     }
-    pb_cashier_actor actor = staff_actor(req, p);
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, p);
     pb_store_payment pay;
     char why[300];
     pb_err e = pb_cashier_deposit_credit(a->cashier, c, &p->scope, pb_http_param(req, "id"), recon,

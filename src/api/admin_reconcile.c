@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "api/admin.h"
+#include "api/admin_cashier.h"
 #include "api/api.h"
 #include "cashier/cashier.h"
 #include "core/time.h"
@@ -126,18 +127,6 @@ static json_t *detail_json(pb_http_request *req, pb_store_conn *c, const pb_prin
     return o;
 }
 
-static pb_cashier_actor staff_actor(pb_http_request *req, const pb_principal *p)
-{
-    pb_audit_entry e;
-    pb_admin_entry(req, p, "reconciliation.run", &e);
-    return (pb_cashier_actor){.kind = "staff",
-                              .id = e.actor_id,
-                              .role = e.role,
-                              .trace_id = e.trace_id,
-                              .ip = e.ip,
-                              .principal = p};
-}
-
 /* Runs rq for the caller and answers 201 with the run, or the refusal. */
 static void run(pb_http_request *req, pb_api_app *a, pb_cashier_recon_request *rq)
 {
@@ -147,7 +136,7 @@ static void run(pb_http_request *req, pb_api_app *a, pb_cashier_recon_request *r
         pb_http_reply_error(req, c ? PB_ERR_UNAUTHENTICATED : PB_ERR_STORE_UNAVAILABLE, NULL);
         return;
     }
-    pb_cashier_actor actor = staff_actor(req, p);
+    pb_cashier_actor actor = pb_admin_cashier_actor(req, p);
     pb_store_recon r;
     char why[200];
     pb_err e = pb_cashier_reconcile(a->cashier, c, rq, &actor, &r, why, sizeof why);

@@ -245,8 +245,9 @@ static pb_err erase_record(pb_store_conn *c, const pb_identity_erase_actor *by, 
                           PB_EV_STR("by", by->id));
 }
 
-/* The erasure itself (the store's rows, under the placeholder email) and its record;
- * gone: what a row the store no longer finds unerased means to the caller. */
+/* The erasure itself (the store's rows, the email replaced by
+ * erased-<id>@erased.invalid) and its record; gone: what a row the store no longer
+ * finds unerased means to the caller. */
 static pb_err erase_and_record(pb_store_conn *c, const pb_identity_erase_actor *by,
                                const char *brand, const pb_store_player *row,
                                const pb_player *before, int64_t now, pb_err gone)
