@@ -417,7 +417,13 @@ class Run:
                 (self.fin, "/v1/admin/payments/00000000-0000-7000-8000-000000000000/complete",
                  body, 404, "PAYMENT_NOT_FOUND"),
                 (self.fin, path, {"reconciliation_id": self.lost_run}, 422, "FIELD_MISSING"),
-                (self.fin, path, dict(body, reason=" "), 422, "FIELD_INVALID")):
+                (self.fin, path, dict(body, reason=" "), 422, "FIELD_INVALID"),
+                (self.fin, path, dict(body, reason="x" * 1001), 422, "FIELD_INVALID"),
+                (self.fin, path, dict(body, reconciliation_id=5), 422, "FIELD_INVALID"),
+                (self.fin, path, dict(body, reason=["a"]), 422, "FIELD_INVALID"),
+                (self.fin, path, dict(body, amount="20.41"), 400, "UNKNOWN_FIELD"),
+                (self.fin, path, dict(body, reconciliation_id="not-an-id"), 404,
+                 "RECONCILIATION_NOT_FOUND")):
             expect(who.call("POST", p, b), status, code)
         assert self.credit_state() == before and wallet() == cash
         # the fetched run's evidence: credited, as the PSP's deposit.succeeded would have
